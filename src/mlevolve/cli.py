@@ -1,0 +1,189 @@
+"""The ``mlevolve`` command: parses arguments and calls the public API, nothing more.
+
+Every user mistake ends in a one-line error (plus the source line and a caret for errors in a file),
+exit status 2, and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from mlevolve import api
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.kinds import KINDS
+from mlevolve.dsl.printer import format_expr
+from mlevolve.dsl.types import BASE_TYPES, Type
+from mlevolve.grammar.spec import GrammarSpec, load_grammar
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``mlevolve: error: ... (see --help)``, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise MlevError(f"{message} (see `{self.prog} --help`)")
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    spec = _grammar(args.grammar)
+    failed = 0
+    for file in args.files:
+        source = None
+        try:
+            source = api.read_source(file)
+            program = api.check(api.parse(source, file), spec, file=file)
+        except MlevError as err:
+            print(err.located(file).render(source), file=sys.stderr)
+            failed += 1
+            continue
+        kinds = ", ".join(f"{d.kind} {d.name}" for d in program.definitions)
+        print(f"{file}: ok ({kinds or 'no definitions'})")
+    return EXIT_USAGE if failed else 0
+
+
+def _cmd_fmt(args: argparse.Namespace) -> int:
+    status = 0
+    for file in args.files:
+        source = None
+        try:
+            source = api.read_source(file)
+            text = api.format(api.parse(source, file))
+        except MlevError as err:
+            print(err.located(file).render(source), file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        if args.check:
+            if text != source:
+                print(f"{file}: would reformat")
+                status = status or 1
+        elif args.write:
+            if text != source:
+                Path(file).write_text(text)
+                print(f"{file}: reformatted")
+        else:
+            sys.stdout.write(text)
+    return status
+
+
+def _grammar(path: str | None) -> GrammarSpec:
+    return load_grammar(path)
+
+
+def _cmd_grammar_show(args: argparse.Namespace) -> int:
+    spec = _grammar(args.grammar)
+    if args.type is not None and args.type not in spec.types:
+        raise MlevError(f"unknown type {args.type!r}", hint=f"types: {', '.join(spec.types)}")
+    types = [args.type] if args.type else list(spec.types)
+    print(f"# grammar '{spec.name}': {len(spec.productions)} productions, {len(spec.types)} types")
+    for t in types:
+        depth = spec.min_depth[t]
+        print(f"\n{t}  (min depth {depth if depth != float('inf') else 'never'})")
+        if t in spec.literals:
+            lit = spec.literals[t]
+            print(f"  {'<literal>':<34} w={lit.weight:<5g} {lit.doc}")
+        for p in spec.by_result.get(t, ()):
+            sig = f"{p.op}({', '.join(p.args)})"
+            print(f"  {sig:<34} w={p.weight:<5g} {p.doc}")
+    if args.type is None:
+        print(f"\nvariables in scope: w={spec.variable_weight:g}")
+        print("\ncomponent kinds:")
+        for kind in KINDS.values():
+            print(f"  {kind.name:<11} {kind.signature() if kind.validate is None else '':<28} {kind.doc}")
+    return 0
+
+
+def _cmd_grammar_lark(args: argparse.Namespace) -> int:
+    from mlevolve.grammar.lark_render import render_lark
+
+    sys.stdout.write(render_lark(_grammar(args.grammar)))
+    return 0
+
+
+def _parse_var(text: str) -> tuple[str, Type]:
+    name, sep, type_ = text.partition(":")
+    if not sep or not name.isidentifier() or type_ not in BASE_TYPES:
+        raise MlevError(f"bad --var {text!r}", hint=f"write NAME:TYPE, e.g. x:Tensor; types: {', '.join(BASE_TYPES)}")
+    return name, type_
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    spec = _grammar(args.grammar)
+    if args.type not in spec.types:
+        raise MlevError(f"unknown type {args.type!r}", hint=f"types: {', '.join(spec.types)}")
+    if args.n < 1 or args.depth < 1:
+        raise MlevError("-n and --depth must be at least 1")
+    env = dict(_parse_var(v) for v in args.var)
+    for expr in api.sample(args.type, args.n, seed=args.seed, depth=args.depth, method=args.method,
+                           env=env, grammar=spec):
+        print(format_expr(expr))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mlevolve", description="Discover ML algorithms by evolving typed programs.")
+    parser.add_argument("--version", action="version", version="mlevolve 0.1.0")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("check", help="parse and type-check .mlev files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
+    p.set_defaults(run=_cmd_check)
+
+    p = sub.add_parser("fmt", help="print .mlev files in canonical layout (comments kept)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="rewrite the files in place")
+    mode.add_argument("--check", action="store_true", help="exit 1 if any file is not formatted")
+    p.set_defaults(run=_cmd_fmt)
+
+    p = sub.add_parser("grammar", help="inspect a typed grammar")
+    gsub = p.add_subparsers(dest="grammar_command", metavar="ACTION", parser_class=_Parser, required=True)
+    g = gsub.add_parser("show", help="list productions by type with weights and docs")
+    g.add_argument("grammar", nargs="?", metavar="GRAMMAR", help="grammar file (default: base)")
+    g.add_argument("--type", metavar="T", help="only productions of type T")
+    g.set_defaults(run=_cmd_grammar_show)
+    g = gsub.add_parser("lark", help="render the grammar as a Lark grammar, one nonterminal family per type")
+    g.add_argument("grammar", nargs="?", metavar="GRAMMAR", help="grammar file (default: base)")
+    g.set_defaults(run=_cmd_grammar_lark)
+
+    p = sub.add_parser("sample", help="print random well-typed expressions drawn from the grammar")
+    p.add_argument("--type", required=True, metavar="T", help="result type, e.g. Tensor")
+    p.add_argument("-n", type=int, default=5, help="how many (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--depth", type=int, default=5, help="maximum depth (default 5)")
+    p.add_argument("--method", choices=["grow", "full", "ramped"], default="ramped",
+                   help="Koza's grow, full, or ramped half-and-half (default)")
+    p.add_argument("--var", action="append", default=[], metavar="NAME:TYPE",
+                   help="a variable in scope, e.g. --var x:Tensor (repeatable)")
+    p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
+    p.set_defaults(run=_cmd_sample)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
+        if run is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return run(args)
+    except MlevError as err:
+        print(err.render() if err.file or err.span else f"mlevolve: error: {err.message}"
+              + (f"\nhint: {err.hint}" if err.hint else ""), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("mlevolve: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

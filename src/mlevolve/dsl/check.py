@@ -1,0 +1,133 @@
+"""Type checker: infers the type of every node of an expression, bottom-up, iteratively.
+
+Primitive signatures come from a typed grammar (any object with ``overloads(op)``); this module
+holds none.  An overloaded op is resolved by its arguments' types; a commutative op also accepts
+its arguments swapped; an integer literal is an ``Int`` but also fits where a ``Scalar`` is wanted.
+Errors name the expected and found types, with the span of the offending node.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Tup
+from mlevolve.dsl.types import INT, SCALAR, TupleType, Type, type_str
+
+Env = Mapping[str, Type]
+
+
+class Signature(Protocol):
+    @property
+    def args(self) -> tuple[str, ...]: ...
+    @property
+    def result(self) -> str: ...
+    @property
+    def commutative(self) -> bool: ...
+
+
+class Primitives(Protocol):
+    """What the checker needs of a typed grammar."""
+
+    def overloads(self, op: str) -> Sequence[Signature]: ...
+
+
+def fits(node: Expr, found: Type, wanted: Type) -> bool:
+    """Whether a value of type ``found`` (computed for ``node``) may stand where ``wanted`` is."""
+    return found == wanted or (wanted == SCALAR and found == INT and isinstance(node, Num))
+
+
+def _sig_str(types: Sequence[Type]) -> str:
+    return "(" + ", ".join(type_str(t) for t in types) + ")"
+
+
+def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
+    overloads = prims.overloads(call.op)
+    if not overloads:
+        if call.op in env:
+            raise MlevError(f"'{call.op}' is a name, not a primitive: it cannot be called", call.span,
+                            "only primitives of the grammar take arguments")
+        known = list(getattr(prims, "by_op", {}))
+        close = difflib.get_close_matches(call.op, known, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "`mlevolve grammar show` lists the primitives"
+        raise MlevError(f"unknown primitive '{call.op}'", call.span, hint)
+    same_arity = [s for s in overloads if len(s.args) == len(kids)]
+    if not same_arity:
+        arities = sorted({len(s.args) for s in overloads})
+        counts = " or ".join(str(a) for a in arities)
+        raise MlevError(f"'{call.op}' takes {counts} argument{'s' if arities != [1] else ''}, "
+                        f"got {len(kids)}", call.span,
+                        "signatures: " + "; ".join(f"{call.op}{_sig_str(s.args)}" for s in overloads))
+    args = call.args
+    for swap in (False, True):
+        for sig in same_arity:
+            if swap and not (sig.commutative and len(kids) == 2):
+                continue
+            want = tuple(reversed(sig.args)) if swap else sig.args
+            if all(fits(a, k, w) for a, k, w in zip(args, kids, want, strict=True)):
+                return sig.result
+    found = _sig_str(kids)
+    if len(same_arity) == 1:
+        msg = f"'{call.op}' expects {_sig_str(same_arity[0].args)}, found {found}"
+    else:
+        msg = f"no form of '{call.op}' takes {found}"
+    hint = "it takes " + "; ".join(_sig_str(s.args) for s in same_arity)
+    if any(isinstance(a, Num) and a.is_int for a in args):
+        hint += " (write 2.0, not 2, for a real number)"
+    raise MlevError(msg, call.span, hint)
+
+
+def infer(expr: Expr, env: Env, prims: Primitives) -> list[Type]:
+    """The type of every node of ``expr``, in preorder (index 0 is the root).
+
+    Iterative post-order over an explicit stack: each frame is (node, env, index, child types).
+    A ``let``'s body is entered only after its value is typed, with the name bound to that type.
+    """
+    types: list[Type | None] = [None]
+    frames: list[tuple[Expr, Env, int, list[Type]]] = [(expr, env, 0, [])]
+    while frames:
+        node, scope, index, kids = frames[-1]
+        children = node.children()
+        if len(kids) < len(children):
+            child_scope = scope
+            if isinstance(node, Let) and len(kids) == 1:
+                child_scope = {**scope, node.name: kids[0]}
+            types.append(None)
+            frames.append((children[len(kids)], child_scope, len(types) - 1, []))
+            continue
+        frames.pop()
+        t: Type
+        if isinstance(node, Num):
+            t = INT if node.is_int else SCALAR
+        elif isinstance(node, Ref):
+            if node.name not in scope:
+                close = difflib.get_close_matches(node.name, list(scope), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else (
+                    "names in scope: " + (", ".join(sorted(scope)) or "none"))
+                raise MlevError(f"unknown name '{node.name}'", node.span, hint)
+            t = scope[node.name]
+        elif isinstance(node, Call):
+            t = _resolve(node, kids, prims, scope)
+        elif isinstance(node, Let):
+            t = kids[1]
+        else:
+            assert isinstance(node, Tup)
+            for item, kt in zip(node.items, kids, strict=True):
+                if isinstance(kt, TupleType):
+                    raise MlevError("tuples cannot be nested", item.span, "flatten the tuple")
+            t = TupleType(tuple(kids))
+        types[index] = t
+        if frames:
+            frames[-1][3].append(t)
+    return types  # type: ignore[return-value]
+
+
+def check_expr(expr: Expr, env: Env, prims: Primitives, expected: Type | None = None) -> Type:
+    """The type of ``expr`` in ``env``; if ``expected`` is given, it must fit."""
+    found = infer(expr, env, prims)[0]
+    if expected is not None and not fits(expr, found, expected):
+        raise MlevError(f"expected {type_str(expected)}, found {type_str(found)}", expr.span,
+                        f"the body's type must be the declared result type {type_str(expected)}")
+    return found

@@ -1,0 +1,253 @@
+"""The one immutable IR of mlevolve programs.
+
+Every stage of the pipeline (parser, checker, printer, generator, GP operators, compiler) reads and
+builds these nodes and nothing else.  The IR's grammar, in BNF::
+
+    program    ::= Program(name, task?, definition*)
+    definition ::= Definition(kind, name, param*, result?, body?, method*)   # methods: learners only
+    param      ::= Param(name, type, state?)
+    expr       ::= Num(value, is_int)          # a non-negative literal; -2 is Call("neg", (Num(2),))
+                 | Ref(name)                   # a variable, parameter or definition name
+                 | Call(op, expr*)             # a primitive: op names a production of the typed grammar
+                 | Let(name, expr, expr)       # let name = value in body
+                 | Tup(expr*)                  # a tuple, at least two items
+    type       ::= str | TupleType(type*)      # "Scalar", "Vector", ... and tuples of them
+
+Nodes are frozen and slotted.  Each expression node computes, once and from its children's, a
+structural digest, its size (node count) and depth; equality and hashing compare digests, so they are
+O(1) and never recurse, whatever the depth of the tree.  Source spans take no part in equality.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import struct
+from dataclasses import dataclass, field, replace
+from typing import TypeAlias
+
+from mlevolve.dsl.types import Type
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of source text: 1-based line and column of its first and last character."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def join(self, other: Span | None) -> Span:
+        if other is None:
+            return self
+        return Span(self.line, self.column, other.end_line, other.end_column)
+
+
+def _digest(tag: bytes, payload: bytes, children: tuple[Expr, ...]) -> bytes:
+    h = hashlib.blake2b(tag, digest_size=16)
+    h.update(struct.pack("<I", len(payload)))
+    h.update(payload)
+    for child in children:
+        h.update(child.digest)
+    return h.digest()
+
+
+class _Node:
+    """Shared behaviour of expression nodes: digest-based equality, size and depth."""
+
+    __slots__ = ()
+    digest: bytes
+    size: int
+    depth: int
+
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
+    def _finish(self, tag: bytes, payload: bytes) -> None:
+        kids = self.children()
+        object.__setattr__(self, "digest", _digest(tag, payload, kids))
+        object.__setattr__(self, "size", 1 + sum(k.size for k in kids))
+        object.__setattr__(self, "depth", 1 + max((k.depth for k in kids), default=0))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.digest == self.digest
+
+    def __hash__(self) -> int:
+        return int.from_bytes(self.digest[:8], "little")
+
+
+def _name_ok(name: str) -> bool:
+    return name.isidentifier()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Num(_Node):
+    """A numeric literal.  Literals are never negative: the printer and parser agree on ``neg``."""
+
+    value: float
+    is_int: bool = False
+    span: Span | None = field(default=None, compare=False, repr=False)
+    digest: bytes = field(init=False, repr=False, compare=False)
+    size: int = field(init=False, repr=False, compare=False)
+    depth: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.value) and self.value >= 0):
+            raise ValueError(f"a literal must be finite and non-negative, got {self.value!r}")
+        if self.is_int and self.value != int(self.value):
+            raise ValueError(f"an integer literal must be whole, got {self.value!r}")
+        self._finish(b"N", struct.pack("<d?", float(self.value), self.is_int))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Ref(_Node):
+    """A name: a parameter, a let-bound variable, learner state, or (in models) an activation."""
+
+    name: str
+    span: Span | None = field(default=None, compare=False, repr=False)
+    digest: bytes = field(init=False, repr=False, compare=False)
+    size: int = field(init=False, repr=False, compare=False)
+    depth: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not _name_ok(self.name):
+            raise ValueError(f"not an identifier: {self.name!r}")
+        self._finish(b"R", self.name.encode())
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Call(_Node):
+    """An application of a primitive, by its surface name (``add``, ``sigmoid``, ``dense``...)."""
+
+    op: str
+    args: tuple[Expr, ...] = ()
+    span: Span | None = field(default=None, compare=False, repr=False)
+    digest: bytes = field(init=False, repr=False, compare=False)
+    size: int = field(init=False, repr=False, compare=False)
+    depth: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not _name_ok(self.op):
+            raise ValueError(f"not an identifier: {self.op!r}")
+        self._finish(b"C", self.op.encode())
+
+    def children(self) -> tuple[Expr, ...]:
+        return self.args
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Let(_Node):
+    """``let name = value in body``: ``name`` is bound in ``body`` only."""
+
+    name: str
+    value: Expr
+    body: Expr
+    span: Span | None = field(default=None, compare=False, repr=False)
+    digest: bytes = field(init=False, repr=False, compare=False)
+    size: int = field(init=False, repr=False, compare=False)
+    depth: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not _name_ok(self.name):
+            raise ValueError(f"not an identifier: {self.name!r}")
+        self._finish(b"L", self.name.encode())
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.value, self.body)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Tup(_Node):
+    """A tuple of two or more values (the result of an optimizer or a multi-state learner)."""
+
+    items: tuple[Expr, ...]
+    span: Span | None = field(default=None, compare=False, repr=False)
+    digest: bytes = field(init=False, repr=False, compare=False)
+    size: int = field(init=False, repr=False, compare=False)
+    depth: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.items) < 2:
+            raise ValueError("a tuple needs at least two items")
+        self._finish(b"T", b"")
+
+    def children(self) -> tuple[Expr, ...]:
+        return self.items
+
+
+Expr: TypeAlias = Num | Ref | Call | Let | Tup
+
+
+def with_children(node: Expr, kids: tuple[Expr, ...]) -> Expr:
+    """A copy of ``node`` with new children (same arity), keeping its span."""
+    if isinstance(node, Call):
+        return Call(node.op, kids, node.span)
+    if isinstance(node, Let):
+        return Let(node.name, kids[0], kids[1], node.span)
+    if isinstance(node, Tup):
+        return Tup(kids, node.span)
+    return node
+
+
+def const(value: float) -> Expr:
+    """A Scalar constant of any sign: negative values become ``neg`` of a literal."""
+    if value < 0:
+        return Call("neg", (Num(-value),))
+    return Num(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A parameter of a definition or method; ``state`` marks a learner's memory."""
+
+    name: str
+    type: Type
+    state: bool = False
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """A named component: ``KIND NAME(PARAMS) -> RESULT = BODY``.
+
+    A learner has no result or body of its own; it holds ``setup``/``predict``/``learn`` methods,
+    each a Definition whose kind is the method name.
+    """
+
+    kind: str
+    name: str
+    params: tuple[Param, ...]
+    result: Type | None
+    body: Expr | None
+    methods: tuple[Definition, ...] = ()
+    span: Span | None = field(default=None, compare=False, repr=False)
+    comments: tuple[str, ...] = field(default=(), compare=False, repr=False)  # leading, kept by `fmt`
+    # Comments inside the body: (k, text) is printed before the k-th line of its `let` chain.
+    body_comments: tuple[tuple[int, str], ...] = field(default=(), compare=False, repr=False)
+
+    def method(self, name: str) -> Definition | None:
+        return next((m for m in self.methods if m.kind == name), None)
+
+    def replace_body(self, body: Expr) -> Definition:
+        return replace(self, body=body)
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """One ``.mlev`` file: ``algorithm NAME``, an optional default task, and its definitions."""
+
+    name: str
+    definitions: tuple[Definition, ...]
+    task: str | None = None
+    span: Span | None = field(default=None, compare=False, repr=False)
+    comments: tuple[str, ...] = field(default=(), compare=False, repr=False)  # before the definitions
+    footer: tuple[str, ...] = field(default=(), compare=False, repr=False)  # after them
+
+    def get(self, name: str) -> Definition | None:
+        return next((d for d in self.definitions if d.name == name), None)
+
+    def replace(self, definition: Definition) -> Program:
+        """This program with the definition of the same name swapped for ``definition``."""
+        defs = tuple(definition if d.name == definition.name else d for d in self.definitions)
+        return replace(self, definitions=defs)

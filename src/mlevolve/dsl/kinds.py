@@ -1,0 +1,222 @@
+"""Component kinds and whole-program checking.
+
+A kind (``activation``, ``loss``, ``optimizer``...) fixes the signature of a definition: its
+parameters' types, its result type, and what names its body may use.  Kinds are rows of the table
+``KINDS``; a new kind (the RL and generative objectives, say) is a new row.
+
+A *slot* is one body that evolution may rewrite: a definition's body, or one method of a learner
+(``linreg.learn``).  Each slot knows its environment and result type, which is all the typed
+generator and the GP operators need.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from mlevolve.dsl.check import Primitives, check_expr
+from mlevolve.dsl.errors import MlevError, MlevErrors
+from mlevolve.dsl.ir import Definition, Expr, Program, Span
+from mlevolve.dsl.parse import KEYWORDS
+from mlevolve.dsl.types import BASE_TYPES, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, TupleType, Type, type_str
+
+LEARNER_MEMORY = (SCALAR, VECTOR, MATRIX)
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    """The signature a definition of one kind must have.
+
+    ``params`` are the parameter types in order; ``rest`` (if set) is the type of any further
+    parameters; ``validate`` does what a fixed list cannot (optimizer state, learner methods).
+    """
+
+    name: str
+    doc: str
+    params: tuple[Type, ...] = ()
+    result: Type | None = None
+    rest: Type | None = None
+    min_params: int | None = None
+    validate: Callable[[Definition], None] | None = None
+
+    def signature(self) -> str:
+        parts = [type_str(t) for t in self.params]
+        if self.rest is not None:
+            parts.append(f"{type_str(self.rest)}...")
+        return f"({', '.join(parts)}) -> {type_str(self.result) if self.result else '...'}"
+
+
+def _fail(d: Definition, msg: str, hint: str, span: Span | None = None) -> MlevError:
+    return MlevError(f"{d.kind} '{d.name}': {msg}", span or d.span, hint)
+
+
+def _validate_optimizer(d: Definition) -> None:
+    """(w: Tensor, g: Tensor, [lr: Scalar], [t: Scalar], state: Tensor...) -> (Tensor, state...)."""
+    hint = "an optimizer is (w: Tensor, g: Tensor, [lr: Scalar], [t: Scalar], m: Tensor, ...) -> " \
+           "(Tensor, Tensor, ...): the new weight, then each new state"
+    if len(d.params) < 2 or any(p.type != TENSOR for p in d.params[:2]):
+        raise _fail(d, "the first two parameters must be the weight and gradient, both Tensor", hint)
+    state = 0
+    for p in d.params[2:]:
+        if p.type == SCALAR and p.name in ("lr", "t"):
+            if state:
+                raise _fail(d, f"'{p.name}' must come before the state parameters", hint, p.span)
+        elif p.type == TENSOR:
+            state += 1
+        else:
+            raise _fail(d, f"parameter '{p.name}: {type_str(p.type)}' is not allowed", hint, p.span)
+    want: Type = TupleType((TENSOR,) * (state + 1)) if state else TENSOR
+    if d.result != want:
+        raise _fail(d, f"with {state} state parameter(s) the result must be {type_str(want)}, "
+                       f"not {type_str(d.result or '?')}", hint)
+
+
+def learner_state_type(d: Definition) -> Type:
+    types = tuple(p.type for p in d.params)
+    return types[0] if len(types) == 1 else TupleType(types)
+
+
+def _validate_learner(d: Definition) -> None:
+    """Memory in Scalar/Vector/Matrix state; predict(x: Vector) -> Scalar; learn(x, y, p) -> state."""
+    if not d.params:
+        raise _fail(d, "a learner needs at least one state variable", "learner l(state w: Vector) ...")
+    for p in d.params:
+        if not p.state or p.type not in LEARNER_MEMORY:
+            raise _fail(d, f"'{p.name}' must be declared `state {p.name}: Scalar|Vector|Matrix`",
+                        "a learner's parameters are its memory", p.span)
+    state = learner_state_type(d)
+    want = {"setup": ((), state), "predict": ((VECTOR,), SCALAR), "learn": ((VECTOR, SCALAR, SCALAR), state)}
+    seen: set[str] = set()
+    for m in d.methods:
+        if m.kind in seen:
+            raise _fail(d, f"method '{m.kind}' is defined twice", "one of each method", m.span)
+        seen.add(m.kind)
+        params, result = want[m.kind]
+        got = tuple(p.type for p in m.params)
+        if got != params or m.result != result or any(p.state for p in m.params):
+            sig = "(" + ", ".join(type_str(t) for t in params) + f") -> {type_str(result)}"
+            raise _fail(d, f"method {m.kind} must be {m.kind}{sig}", "predict(x: Vector) -> Scalar; "
+                        "learn(x: Vector, y: Scalar, p: Scalar) -> state; setup() -> state", m.span)
+    for required in ("predict", "learn"):
+        if required not in seen:
+            raise _fail(d, f"missing method '{required}'", "a learner has predict and learn (setup is optional)")
+
+
+KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
+    KindSpec("activation", "an elementwise nonlinearity", (TENSOR,), TENSOR),
+    KindSpec("loss", "elementwise loss of prediction p against target y (summed over outputs, "
+                     "averaged over the batch); p is the softmax for classification", (TENSOR, TENSOR), TENSOR),
+    KindSpec("augment", "a transformation of a training batch", (TENSOR,), TENSOR),
+    KindSpec("schedule", "learning rate as a function of training progress t in [0, 1]", (SCALAR,), SCALAR),
+    KindSpec("formula", "a function of scalar inputs (symbolic regression)", (), SCALAR, rest=SCALAR, min_params=1),
+    KindSpec("model", "a network as a composition of layers (a linear head is added for the task)", (), LAYER),
+    KindSpec("optimizer", "an update rule: new weight and new state from weight, gradient and state",
+             validate=_validate_optimizer),
+    KindSpec("learner", "an AutoML-Zero learner: state, predict and learn, trained one example at a time",
+             validate=_validate_learner),
+)}
+
+
+def _check_signature(d: Definition) -> None:
+    spec = KINDS.get(d.kind)
+    if spec is None:
+        close = difflib.get_close_matches(d.kind, list(KINDS), n=1)
+        raise MlevError(f"unknown component kind '{d.kind}'", d.span,
+                        f"did you mean '{close[0]}'?" if close else f"kinds: {', '.join(KINDS)}")
+    if (d.kind == "learner") != bool(d.methods):
+        raise _fail(d, "only a learner has methods" if d.methods else "a learner has methods, not a body",
+                    "learner l(state w: Vector) predict(...) -> Scalar = ... learn(...) -> Vector = ...")
+    for p in (*d.params, *(q for m in d.methods for q in m.params)):
+        for t in (p.type.items if isinstance(p.type, TupleType) else (p.type,)):
+            if t not in BASE_TYPES:
+                raise MlevError(f"unknown type '{type_str(t)}'", p.span, f"types: {', '.join(BASE_TYPES)}")
+        if p.state and d.kind != "learner":
+            raise _fail(d, "only a learner has `state` parameters", "remove `state`", p.span)
+    if spec.validate is not None:
+        spec.validate(d)
+        return
+    got = tuple(p.type for p in d.params)
+    fixed = len(spec.params)
+    ok = got[:fixed] == spec.params and (
+        len(got) == fixed if spec.rest is None else all(t == spec.rest for t in got[fixed:]))
+    if spec.min_params is not None and len(got) < spec.min_params:
+        ok = False
+    if not ok or d.result != spec.result:
+        raise _fail(d, f"must have the signature {spec.signature()}", spec.doc)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One evolvable body: ``name`` is the definition's name, or ``learner.method``."""
+
+    name: str
+    kind: str
+    env: Mapping[str, Type]
+    result: Type
+    body: Expr
+
+
+def slots(program: Program) -> list[Slot]:
+    """Every body of the program with the environment it is checked in, in file order."""
+    layers = {d.name: LAYER for d in program.definitions if d.kind == "activation"}
+    out: list[Slot] = []
+    for d in program.definitions:
+        if d.kind == "learner":
+            memory = {p.name: p.type for p in d.params}
+            for m in d.methods:
+                assert m.body is not None and m.result is not None
+                env = {**memory, **{p.name: p.type for p in m.params}}
+                out.append(Slot(f"{d.name}.{m.kind}", m.kind, env, m.result, m.body))
+        elif d.body is not None and d.result is not None:
+            env = dict(layers) if d.kind == "model" else {p.name: p.type for p in d.params}
+            out.append(Slot(d.name, d.kind, env, d.result, d.body))
+    return out
+
+
+def _check_names(d: Definition) -> None:
+    names: dict[str, Span | None] = {}
+    for p in (*d.params, *(q for m in d.methods for q in m.params)):
+        if p.name in KEYWORDS:
+            raise _fail(d, f"'{p.name}' is a keyword and cannot be a name", "rename it", p.span)
+    for p in d.params:
+        if p.name in names:
+            raise _fail(d, f"parameter '{p.name}' is declared twice", "rename one", p.span)
+        names[p.name] = p.span
+
+
+def check_program(program: Program, prims: Primitives) -> Program:
+    """Check every definition; raise :class:`MlevErrors` listing one error per faulty definition."""
+    errors: list[MlevError] = []
+    first: dict[str, Definition] = {}
+    for d in program.definitions:
+        if d.name in first:
+            span = first[d.name].span
+            line = span.line if span else "?"
+            errors.append(MlevError(f"duplicate definition '{d.name}'", d.span,
+                                    f"'{d.name}' is first defined on line {line}"))
+            continue
+        first[d.name] = d
+        try:
+            _check_names(d)
+            _check_signature(d)
+        except MlevError as err:
+            errors.append(err)
+    if errors:
+        raise MlevErrors(errors)
+    faulty: set[str] = set()
+    for slot in slots(program):
+        owner = slot.name.split(".")[0]
+        if owner in faulty:
+            continue
+        try:
+            check_expr(slot.body, slot.env, prims, slot.result)
+        except MlevError as err:
+            owner_def = program.get(owner)
+            assert owner_def is not None
+            faulty.add(owner)
+            where = f"{owner_def.kind} '{owner}'" + (f", method {slot.kind}" if "." in slot.name else "")
+            errors.append(MlevError(f"in {where}: {err.message}", err.span, err.hint))
+    if errors:
+        raise MlevErrors(errors)
+    return program

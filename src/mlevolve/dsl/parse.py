@@ -1,0 +1,250 @@
+"""Parser: ``.mlev`` text to the IR.
+
+The Lark LALR(1) parser (syntax in ``mlev.lark``) calls the callbacks below at each reduction, so
+the IR is built bottom-up as the parser goes: no parse tree, no recursion, any nesting depth.
+Syntax errors become :class:`MlevError` with the position and the expected tokens in user words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Span, Tup
+from mlevolve.dsl.traverse import walk
+from mlevolve.dsl.types import TupleType, Type
+
+KEYWORDS = ("algorithm", "task", "let", "in", "state", "setup", "predict", "learn")
+
+# Terminals in user words, for "expected one of ..." messages.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a quoted string",
+    "METHOD": "'setup', 'predict' or 'learn'",
+    "STATE": "'state'",
+    "$END": "end of file",
+}
+
+
+def _span(tok: Token) -> Span:
+    return Span(tok.line or 0, tok.column or 0, tok.end_line or 0, max((tok.end_column or 1) - 1, 1))
+
+
+def _join(a: Expr, b: Expr) -> Span | None:
+    return a.span.join(b.span) if a.span is not None else b.span
+
+
+@v_args(inline=True)
+class _Build(Transformer[Token, Any]):
+    """Reduction callbacks: each returns an IR node (or a piece of one)."""
+
+    def num(self, tok: Token) -> Num:
+        text = str(tok)
+        is_int = text.isdigit()
+        return Num(int(text) if is_int else float(text), is_int, _span(tok))
+
+    def ref(self, tok: Token) -> Ref:
+        return Ref(str(tok), _span(tok))
+
+    def call(self, tok: Token, args: list[Expr] | None) -> Call:
+        span = _span(tok)
+        if args:
+            span = span.join(args[-1].span)
+        return Call(str(tok), tuple(args or ()), span)
+
+    def args(self, *items: Expr) -> list[Expr]:
+        return list(items)
+
+    def tup(self, *items: Expr) -> Tup:
+        return Tup(items, _join(items[0], items[-1]))
+
+    def neg(self, x: Expr) -> Call:
+        return Call("neg", (x,), x.span)
+
+    def add(self, a: Expr, b: Expr) -> Call:
+        return Call("add", (a, b), _join(a, b))
+
+    def sub(self, a: Expr, b: Expr) -> Call:
+        return Call("sub", (a, b), _join(a, b))
+
+    def mul(self, a: Expr, b: Expr) -> Call:
+        return Call("mul", (a, b), _join(a, b))
+
+    def div(self, a: Expr, b: Expr) -> Call:
+        return Call("div", (a, b), _join(a, b))
+
+    def let(self, name: Token, value: Expr, body: Expr) -> Let:
+        return Let(str(name), value, body, _span(name))
+
+    def base_type(self, tok: Token) -> str:
+        return str(tok)
+
+    def tuple_type(self, *items: Type) -> TupleType:
+        return TupleType(tuple(items))
+
+    def param(self, state: Token | None, name: Token, type_: Type) -> Param:
+        return Param(str(name), type_, state is not None, _span(name))
+
+    def params(self, *items: Param) -> tuple[Param, ...]:
+        return items
+
+    def method(self, kind: Token, params: tuple[Param, ...] | None, result: Type, body: Expr) -> Definition:
+        return Definition(str(kind), str(kind), params or (), result, body, (), _span(kind))
+
+    def simple_def(
+        self, kind: Token, name: Token, params: tuple[Param, ...] | None, result: Type, body: Expr
+    ) -> Definition:
+        return Definition(str(kind), str(name), params or (), result, body, (), _span(name))
+
+    def learner_def(
+        self, kind: Token, name: Token, params: tuple[Param, ...] | None, *methods: Definition
+    ) -> Definition:
+        return Definition(str(kind), str(name), params or (), None, None, methods, _span(name))
+
+    def task(self, tok: Token) -> str:
+        text = str(tok)
+        return text[1:-1] if tok.type == "STRING" else text
+
+    def start(self, name: Token, *rest: Any) -> Program:
+        task = rest[0] if rest and isinstance(rest[0], str) else None
+        defs = tuple(d for d in rest if isinstance(d, Definition))
+        return Program(str(name), defs, task, _span(name))
+
+
+@cache
+def _parser() -> Lark:
+    syntax = resources.files("mlevolve.dsl").joinpath("mlev.lark").read_text()
+    return Lark(syntax, parser="lalr", start=["start", "expr"], transformer=_Build(), maybe_placeholders=True)
+
+
+def _describe(parser: Lark, names: set[str]) -> str:
+    words = set()
+    for name in names:
+        if name in _TERMINAL_WORDS:
+            words.add(_TERMINAL_WORDS[name])
+            continue
+        try:
+            words.add(repr(parser.get_terminal(name).pattern.value))
+        except KeyError:
+            words.add(name.lower())
+    return ", ".join(sorted(words))
+
+
+def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
+    line, column = err.line or 1, err.column or 1
+    if isinstance(err, UnexpectedCharacters):
+        pos = err.pos_in_stream or 0
+        char = source[pos] if 0 <= pos < len(source) else "?"
+        return MlevError(f"unexpected character {char!r}", Span(line, column, line, column),
+                         "names are letters, digits and '_'; numbers are like 3, 0.5 or 1e-3")
+    expected = _describe(parser, set(getattr(err, "accepts", None) or getattr(err, "expected", None) or ()))
+    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
+        line_no = source.count("\n") + 1
+        last = source.rstrip("\n").split("\n")[-1] if source.strip() else ""
+        if not source.strip():
+            return MlevError("empty file", Span(1, 1, 1, 1), "a program starts with `algorithm NAME`")
+        col = len(last) + 1
+        return MlevError("unexpected end of file", Span(min(line_no, source.rstrip("\n").count("\n") + 1),
+                         col, 0, 0), f"expected one of: {expected}")
+    assert isinstance(err, UnexpectedToken)
+    tok = err.token
+    what = f"keyword {str(tok)!r}" if str(tok) in KEYWORDS else repr(str(tok))
+    hint = f"expected one of: {expected}" if expected else None
+    if hint and str(tok) in KEYWORDS and "a name" in expected:
+        hint += f" ('{tok}' is a keyword and cannot be used as a name)"
+    return MlevError(f"unexpected {what}", _span(tok), hint)
+
+
+def parse(source: str, file: str | None = None) -> Program:
+    """Parse a whole ``.mlev`` program.  Raises :class:`MlevError` on a syntax error."""
+    program = _run("start", source, file)
+    assert isinstance(program, Program)
+    return _attach_comments(program, source)
+
+
+def _comments(source: str) -> list[tuple[int, bool, str]]:
+    """(line, whole-line?, text) for each ``#`` comment; a ``#`` inside a quoted string is not one."""
+    found = []
+    for number, line in enumerate(source.splitlines(), 1):
+        quoted = False
+        for col, ch in enumerate(line):
+            if ch == '"':
+                quoted = not quoted
+            elif ch == "#" and not quoted:
+                found.append((number, not line[:col].strip(), line[col:].rstrip()))
+                break
+    return found
+
+
+def _last_line(d: Definition) -> int:
+    bodies = [d.body] if d.body is not None else [m.body for m in d.methods if m.body is not None]
+    lines = [n.span.end_line for body in bodies for n in walk(body) if n.span is not None]
+    return max(lines, default=d.span.line if d.span else 0)
+
+
+def _chain_position(body: Expr | None, line: int) -> int:
+    """How many bindings of ``body``'s leading let chain start before ``line``."""
+    k = 0
+    while isinstance(body, Let) and body.span is not None and body.span.line < line:
+        k, body = k + 1, body.body
+    return k
+
+
+def _attach_comments(program: Program, source: str) -> Program:
+    """Keep comments for the formatter.  A whole-line comment above ``algorithm`` is the header; one
+    inside a body stays at its place in the body's ``let`` chain; any other goes with the definition
+    after it (the footer if none).  An end-of-line comment goes before the line it ends."""
+    top = program.span.line if program.span else 1
+    defs = list(program.definitions)
+    ranges = [(d.span.line if d.span else 0, _last_line(d)) for d in defs]
+    leading: list[list[str]] = [[] for _ in defs]
+    inner: dict[tuple[int, int], list[tuple[int, str]]] = {}  # (definition, method or -1) -> comments
+    header: list[str] = []
+    footer: list[str] = []
+    for line, _whole, text in _comments(source):
+        if line < top:
+            header.append(text)
+            continue
+        inside = [i for i, (start, end) in enumerate(ranges) if start <= line <= end]
+        if inside:
+            i = inside[0]
+            d = defs[i]
+            methods = [j for j, m in enumerate(d.methods) if m.span is not None and m.span.line <= line]
+            if d.methods and not methods:
+                leading[i].append(text)
+                continue
+            j = methods[-1] if d.methods else -1
+            body = d.methods[j].body if j >= 0 else d.body
+            inner.setdefault((i, j), []).append((_chain_position(body, line), text))
+            continue
+        after = [i for i, (start, _) in enumerate(ranges) if start > line]
+        (leading[after[0]] if after else footer).append(text)
+    for i, d in enumerate(defs):
+        kept = tuple(replace(m, body_comments=tuple(inner.get((i, j), ()))) for j, m in enumerate(d.methods))
+        defs[i] = replace(d, comments=tuple(leading[i]), body_comments=tuple(inner.get((i, -1), ())),
+                          methods=kept)
+    return replace(program, definitions=tuple(defs), comments=tuple(header), footer=tuple(footer))
+
+
+def parse_expr(source: str, file: str | None = None) -> Expr:
+    """Parse one expression, e.g. ``x * sigmoid(x)``."""
+    expr = _run("expr", source, file)
+    assert not isinstance(expr, Program)
+    return expr  # type: ignore[no-any-return]
+
+
+def _run(start: str, source: str, file: str | None) -> Any:
+    parser = _parser()
+    try:
+        return parser.parse(source, start=start)
+    except UnexpectedInput as err:
+        raise _syntax_error(err, parser, source).located(file or "<input>") from None
+    except (ValueError, VisitError) as err:  # an IR invariant broken by the text
+        raise MlevError(str(getattr(err, "orig_exc", err)), None, None, file or "<input>") from None

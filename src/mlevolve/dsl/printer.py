@@ -1,0 +1,119 @@
+"""Canonical pretty-printer: IR to ``.mlev`` text.
+
+Laws (property-tested): ``parse(format(p)) == p`` and ``format(parse(format(p))) == format(p)``.
+Parentheses appear exactly where the tree needs them: the operators are left-associative, so a
+right operand of the same precedence is always parenthesised.  Printing is iterative (post-order
+over an explicit stack), so depth is no limit.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Tup
+from mlevolve.dsl.types import type_str
+
+# Precedence levels, loosest first.  Binary operators: (symbol, level); the parser's rules agree.
+LET, SUM, PRODUCT, UNARY, ATOM = range(5)
+INFIX = {"add": ("+", SUM), "sub": ("-", SUM), "mul": ("*", PRODUCT), "div": ("/", PRODUCT)}
+INDENT = "  "
+
+
+def format_number(node: Num) -> str:
+    if node.is_int:
+        return str(int(node.value))
+    # Shortest round-trip digits, exponent without padding: 1e-07 -> 1e-7, 1e+16 -> 1e16.
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m[1].replace("+", "") + m[2], repr(float(node.value)))
+
+
+def _wrap(text: str, level: int, need: int) -> str:
+    return text if level >= need else f"({text})"
+
+
+def format_expr(expr: Expr) -> str:
+    """One expression on one line, canonically parenthesised."""
+    done: list[tuple[str, int]] = []  # (text, precedence level) of finished nodes
+    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    while stack:
+        node, expanded = stack.pop()
+        kids = node.children()
+        if not expanded and kids:
+            stack.append((node, True))
+            stack.extend((k, False) for k in reversed(kids))
+            continue
+        parts = done[len(done) - len(kids):] if kids else []
+        if kids:
+            del done[len(done) - len(kids):]
+        done.append(_format_node(node, parts))
+    return done[0][0]
+
+
+def _format_node(node: Expr, parts: list[tuple[str, int]]) -> tuple[str, int]:
+    if isinstance(node, Num):
+        return format_number(node), ATOM
+    if isinstance(node, Ref):
+        return node.name, ATOM
+    if isinstance(node, Tup):
+        return "(" + ", ".join(t for t, _ in parts) + ")", ATOM
+    if isinstance(node, Let):
+        (value, vlevel), (body, _) = parts
+        return f"let {node.name} = {_wrap(value, vlevel, SUM)} in {body}", LET
+    assert isinstance(node, Call)
+    if node.op in INFIX and len(parts) == 2:
+        symbol, level = INFIX[node.op]
+        (left, llevel), (right, rlevel) = parts
+        return f"{_wrap(left, llevel, level)} {symbol} {_wrap(right, rlevel, level + 1)}", level
+    if node.op == "neg" and len(parts) == 1:
+        text, level = parts[0]
+        return f"-{_wrap(text, level, UNARY)}", UNARY
+    return f"{node.op}(" + ", ".join(t for t, _ in parts) + ")", ATOM
+
+
+def _params(params: tuple[Param, ...]) -> str:
+    return ", ".join(f"{'state ' if p.state else ''}{p.name}: {type_str(p.type)}" for p in params)
+
+
+def _body_lines(d: Definition, indent: str) -> list[str]:
+    """A body, its leading ``let`` chain one binding per line, with its comments in place."""
+    assert d.body is not None
+    lines: list[str] = []
+    body, k = d.body, 0
+    while True:
+        lines += [indent + text for at, text in d.body_comments if at == k]
+        if not isinstance(body, Let):
+            break
+        value = format_expr(body.value)
+        lines.append(f"{indent}let {body.name} = {f'({value})' if isinstance(body.value, Let) else value} in")
+        body, k = body.body, k + 1
+    lines.append(indent + format_expr(body))
+    lines += [indent + text for at, text in d.body_comments if at > k]
+    return lines
+
+
+def format_definition(d: Definition) -> str:
+    lines = list(d.comments)
+    head = f"{d.kind} {d.name}({_params(d.params)})"
+    if d.methods:
+        lines.append(head)
+        for m in d.methods:
+            assert m.body is not None and m.result is not None
+            lines.append(f"{INDENT}{m.kind}({_params(m.params)}) -> {type_str(m.result)} =")
+            lines.extend(m.comments)
+            lines.extend(_body_lines(m, INDENT * 2))
+    else:
+        assert d.body is not None and d.result is not None
+        lines.append(f"{head} -> {type_str(d.result)} =")
+        lines.extend(_body_lines(d, INDENT))
+    return "\n".join(lines)
+
+
+def format_program(program: Program) -> str:
+    """The whole program in canonical layout, comments kept, ending with one newline."""
+    head = [*program.comments, f"algorithm {program.name}"]
+    if program.task is not None:
+        task = program.task
+        head.append(f"task {task}" if task.isidentifier() else f'task "{task}"')
+    blocks = ["\n".join(head), *(format_definition(d) for d in program.definitions)]
+    if program.footer:
+        blocks.append("\n".join(program.footer))
+    return "\n\n".join(blocks) + "\n"

@@ -1,0 +1,114 @@
+"""Iterative traversals of the IR: preorder listing, addressing by preorder index, rewriting, and
+the canonical content hash used as the cache key.
+
+Nodes are addressed by their preorder index (0 is the root): the checker's ``infer`` returns types
+in the same order, so ``preorder(e)[i]`` has type ``infer(e, ...)[i]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, with_children
+from mlevolve.dsl.types import type_str
+
+# Ops whose two arguments commute whatever the grammar says (the grammar may add more).
+COMMUTATIVE = frozenset({"add", "mul", "min", "max", "dot"})
+
+
+def walk(expr: Expr) -> Iterator[Expr]:
+    """Every node, in preorder."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children()))
+
+
+def preorder(expr: Expr) -> list[Expr]:
+    return list(walk(expr))
+
+
+def parents(expr: Expr) -> list[tuple[int, int]]:
+    """For each node in preorder: its parent's preorder index (-1 for the root) and its position
+    among that parent's children."""
+    out: list[tuple[int, int]] = []
+    stack: list[tuple[Expr, int, int]] = [(expr, -1, 0)]
+    while stack:
+        node, parent, position = stack.pop()
+        index = len(out)
+        out.append((parent, position))
+        kids = node.children()
+        stack.extend((kids[j], index, j) for j in reversed(range(len(kids))))
+    return out
+
+
+def replace_at(expr: Expr, index: int, new: Expr) -> Expr:
+    """``expr`` with the subtree at preorder ``index`` replaced by ``new``; shares the rest."""
+    nodes = preorder(expr)
+    up = parents(expr)
+    current, i = new, index
+    while up[i][0] >= 0:
+        parent, position = up[i]
+        kids = list(nodes[parent].children())
+        kids[position] = current
+        current, i = with_children(nodes[parent], tuple(kids)), parent
+    return current
+
+
+def _number_key(value: float) -> str:
+    """Constants normalised: 12 significant digits, one zero, ints and floats alike."""
+    v = float(f"{float(value):.12g}")
+    return repr(v + 0.0)
+
+
+def canonical_digest(expr: Expr, commutative: frozenset[str] = COMMUTATIVE) -> bytes:
+    """A content hash equal for programs that differ only in the order of commutative arguments
+    or in the spelling of constants (``2`` and ``2.0``).  Iterative post-order."""
+    done: list[bytes] = []
+    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    while stack:
+        node, expanded = stack.pop()
+        kids = node.children()
+        if kids and not expanded:
+            stack.append((node, True))
+            stack.extend((k, False) for k in reversed(kids))
+            continue
+        parts = done[len(done) - len(kids):] if kids else []
+        if kids:
+            del done[len(done) - len(kids):]
+        h = hashlib.blake2b(digest_size=16)
+        if isinstance(node, Num):
+            h.update(b"N" + _number_key(node.value).encode())
+        elif isinstance(node, Ref):
+            h.update(b"R" + node.name.encode())
+        elif isinstance(node, Let):
+            h.update(b"L" + node.name.encode())
+        elif isinstance(node, Call):
+            h.update(b"C" + node.op.encode() + b"/")
+            if node.op in commutative and len(parts) == 2:
+                parts = sorted(parts)
+        else:
+            h.update(b"T")
+        for part in parts:
+            h.update(part)
+        done.append(h.digest())
+    return done[0]
+
+
+def canonical_hash(expr: Expr, commutative: frozenset[str] = COMMUTATIVE) -> str:
+    return canonical_digest(expr, commutative).hex()
+
+
+def _definition_key(d: Definition, commutative: frozenset[str]) -> str:
+    sig = ",".join(f"{'state ' if p.state else ''}{p.name}:{type_str(p.type)}" for p in d.params)
+    body = canonical_hash(d.body, commutative) if d.body is not None else ""
+    methods = ";".join(_definition_key(m, commutative) for m in d.methods)
+    return f"{d.kind} {d.name}({sig})->{type_str(d.result) if d.result else ''}={body}[{methods}]"
+
+
+def program_hash(program: Program, commutative: frozenset[str] = COMMUTATIVE) -> str:
+    """The canonical hash of a whole program's content (its name, task and comments excluded)."""
+    keys = sorted(_definition_key(d, commutative) for d in program.definitions)
+    return hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()

@@ -1,0 +1,1 @@
+"""The GP engine: typed generation, variation operators, search algorithms, archive (DEAP lives here)."""

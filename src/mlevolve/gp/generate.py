@@ -1,0 +1,137 @@
+"""Typed generation: random well-typed expressions drawn from a grammar's weighted productions.
+
+Koza's *grow* and *full* methods and ramped half-and-half, driven by the production weights and the
+minimum-depth table.  A production is only chosen when its own minimum depth fits the depth left,
+so generation always finishes and never exceeds ``max_depth``: the dead end of DEAP's typed
+``generate`` ("tried to add a primitive of type X, but there is none available") cannot happen.
+Every draw comes from the ``rng`` argument.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping
+from typing import Literal
+
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Call, Expr, Num, Ref
+from mlevolve.dsl.types import Type, type_str
+from mlevolve.grammar.spec import GrammarSpec, LiteralSpec, Production
+
+Method = Literal["grow", "full"]
+
+
+def draw_literal(spec: GrammarSpec, lit: LiteralSpec, rng: random.Random, depth: int) -> Expr:
+    """A literal of ``lit.type``; a negative Scalar is ``neg`` of a literal when that fits."""
+    if lit.choices and (lit.uniform is None or rng.random() < 0.5):
+        value = rng.choice(lit.choices)
+    elif lit.uniform is not None:
+        value = float(f"{rng.uniform(*lit.uniform):.3g}")
+    else:
+        value = 1.0
+    if lit.is_int:
+        return Num(abs(int(value)), is_int=True)
+    can_negate = depth >= 2 and any(p.args == (lit.type,) for p in spec.overloads("neg"))
+    if value < 0 and can_negate:
+        return Call("neg", (Num(-value),))
+    return Num(abs(value))
+
+
+def min_depth(spec: GrammarSpec, type_: Type, env: Mapping[str, Type] | None = None) -> float:
+    """The least depth of an expression of ``type_`` with the variables of ``env`` in scope."""
+    if not isinstance(type_, str) or type_ not in spec.types:
+        return math.inf
+    leaves = frozenset(t for t in (env or {}).values() if isinstance(t, str))
+    return spec.depths(leaves)[type_]
+
+
+def generate(
+    spec: GrammarSpec,
+    type_: Type,
+    rng: random.Random,
+    *,
+    env: Mapping[str, Type] | None = None,
+    max_depth: int = 5,
+    method: Method = "grow",
+) -> Expr:
+    """A random expression of ``type_``, at most ``max_depth`` deep, using the names of ``env``.
+
+    Raises :class:`MlevError` only when no expression of that type fits in ``max_depth`` at all.
+    """
+    env = env or {}
+    need = min_depth(spec, type_, env)
+    if math.isinf(need):
+        raise MlevError(f"the grammar cannot build a {type_str(type_)}",
+                        hint=f"types it builds: {', '.join(spec.types)}")
+    if max_depth < need:
+        raise MlevError(f"depth {max_depth} is too shallow for {type_str(type_)}",
+                        hint=f"the least depth of a {type_str(type_)} here is {int(need)}")
+    depth_of = spec.depths(frozenset(t for t in env.values() if isinstance(t, str)))
+    variables: dict[str, list[str]] = {}
+    for name, t in env.items():
+        if isinstance(t, str):
+            variables.setdefault(t, []).append(name)
+
+    # Top-down decisions in preorder, then one bottom-up pass to build the nodes.
+    decisions: list[Production | Expr] = []
+    todo: list[tuple[str, int]] = [(str(type_), max_depth)]
+    while todo:
+        t, depth = todo.pop()
+        choice = _choose(spec, t, depth, depth_of, variables, method, rng)
+        decisions.append(choice)
+        if isinstance(choice, Production):
+            todo.extend((a, depth - 1) for a in reversed(choice.args))
+    built: list[Expr] = []
+    for choice in reversed(decisions):
+        if isinstance(choice, Production):
+            args = tuple(built.pop() for _ in choice.args)
+            built.append(Call(choice.op, args))
+        else:
+            built.append(choice)
+    return built[0]
+
+
+def _choose(
+    spec: GrammarSpec,
+    t: str,
+    depth: int,
+    depth_of: Mapping[str, float],
+    variables: Mapping[str, list[str]],
+    method: Method,
+    rng: random.Random,
+) -> Production | Expr:
+    """One weighted choice for a node of type ``t`` with ``depth`` levels left (``depth >= 1``)."""
+    inner = [p for p in spec.by_result.get(t, ()) if p.args and 1 + max(depth_of[a] for a in p.args) <= depth]
+    leaves: list[tuple[float, Production | str | LiteralSpec]] = [
+        (p.weight, p) for p in spec.by_result.get(t, ()) if not p.args]
+    leaves += [(spec.variable_weight / len(variables[t]), name) for name in variables.get(t, ())]
+    if t in spec.literals:
+        leaves.append((spec.literals[t].weight, spec.literals[t]))
+    options: list[tuple[float, Production | str | LiteralSpec]] = [(p.weight, p) for p in inner]
+    if method == "grow" or not options or depth <= 1:
+        options += leaves
+    options = [(w, o) for w, o in options if w > 0] or [(1.0, o) for _, o in options]
+    assert options, f"no way to build {t} in depth {depth}: the min-depth table is inconsistent"
+    picked = rng.choices([o for _, o in options], weights=[w for w, _ in options])[0]
+    if isinstance(picked, str):
+        return Ref(picked)
+    if isinstance(picked, LiteralSpec):
+        return draw_literal(spec, picked, rng, depth)
+    return picked
+
+
+def ramped_half_and_half(
+    spec: GrammarSpec,
+    type_: Type,
+    rng: random.Random,
+    *,
+    env: Mapping[str, Type] | None = None,
+    min_depth_: int = 2,
+    max_depth: int = 6,
+) -> Expr:
+    """Koza's ramped half-and-half: a depth drawn from the ramp, then grow or full at even odds."""
+    low = max(min_depth_, int(min_depth(spec, type_, env)))
+    depth = rng.randint(low, max(low, max_depth))
+    method: Method = "grow" if rng.random() < 0.5 else "full"
+    return generate(spec, type_, rng, env=env, max_depth=depth, method=method)

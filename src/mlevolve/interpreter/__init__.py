@@ -1,0 +1,1 @@
+"""The interpreter: compiles checked programs to PyTorch, trains and scores them, exports them as Python."""
