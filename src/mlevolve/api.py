@@ -14,7 +14,7 @@ import builtins
 import random
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Expr, Program
@@ -42,7 +42,7 @@ def read_source(path: str | Path) -> str:
         raise MlevError(f"binary file (a NUL byte at offset {nul})", file=str(p),
                         hint="a .mlev program is UTF-8 text")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark some editors write
     except UnicodeDecodeError as err:
         raise MlevError(f"not UTF-8 text (bad byte at offset {err.start})", file=str(p),
                         hint="a .mlev program is UTF-8 text") from None
@@ -92,3 +92,72 @@ def sample(
     if method == "ramped":
         return [ramped_half_and_half(spec, type_, rng, env=env, max_depth=depth) for _ in range(n)]
     return [generate(spec, type_, rng, env=env, max_depth=depth, method=method) for _ in range(n)]
+
+
+def _program(program: Program | str | Path, grammar: GrammarSpec) -> Program:
+    """A checked program from a Program or a path to a ``.mlev`` file."""
+    if isinstance(program, Program):
+        return check(program, grammar)
+    return check(parse_file(program), grammar, file=str(program))
+
+
+def _task_name(program: Program, task: str | None) -> str:
+    name = task or program.task
+    if not name:
+        raise MlevError("no task to run on", hint="pass --task NAME or add a `task NAME` line to the program; "
+                        "`mlevolve tasks` lists them")
+    return name
+
+
+def run(
+    program: Program | str | Path,
+    task: str | None = None,
+    *,
+    seed: int = 0,
+    epochs: int = 10,
+    grammar: GrammarSpec | None = None,
+) -> dict[str, Any]:
+    """Train ``program`` on ``task`` (default: its ``task`` line) and return its metrics.
+
+    The result has validation and test metrics, ``fitness``, ``train_seconds``, ``params`` (neural
+    programs) and ``failure`` (None, or the reason the program could not be trained).
+    """
+    from mlevolve.interpreter.evaluate import Settings, evaluate
+    from mlevolve.interpreter.tasks import load_task
+
+    if epochs < 1:
+        raise MlevError(f"--epochs must be at least 1, got {epochs}")
+    spec = grammar or load_grammar()
+    checked = _program(program, spec)
+    name = _task_name(checked, task)
+    outcome = evaluate(checked, load_task(name, seed), spec, Settings(seed=seed, epochs=epochs), name)
+    return {**outcome.as_dict(), "task": name, "seed": seed}
+
+
+def export(
+    program: Program | str | Path,
+    task: str | None = None,
+    *,
+    seed: int = 0,
+    epochs: int = 10,
+    grammar: GrammarSpec | None = None,
+) -> str:
+    """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does."""
+    from mlevolve.interpreter.codegen import compile_program
+    from mlevolve.interpreter.evaluate import check_task_fits
+    from mlevolve.interpreter.export import export_source
+    from mlevolve.interpreter.tasks import load_task
+
+    spec = grammar or load_grammar()
+    checked = _program(program, spec)
+    name = _task_name(checked, task)
+    compiled = compile_program(checked, spec)
+    check_task_fits(compiled, load_task(name, seed), name)
+    return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled)
+
+
+def tasks() -> builtins.list[Any]:
+    """Every built-in task with its kind, problem and size (see ``mlevolve.interpreter.tasks``)."""
+    from mlevolve.interpreter.tasks import list_tasks
+
+    return list_tasks()

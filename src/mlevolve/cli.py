@@ -7,6 +7,7 @@ exit status 2, and no traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -124,6 +125,39 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tasks(args: argparse.Namespace) -> int:
+    rows = api.tasks()
+    print(f"{'task':<18} {'kind':<11} {'problem':<15} {'size':<30} description")
+    for t in rows:
+        print(f"{t.name:<18} {t.kind:<11} {t.problem:<15} {t.size:<30} {t.description}")
+    print("\nyour own data: --task path.csv:target=COLUMN or --task path.npz (arrays X, y); "
+          "add :problem=regression|classification to override detection")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    result = api.run(args.file, args.task, seed=args.seed, epochs=args.epochs, grammar=_grammar(args.grammar))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            if key != "failure":
+                print(f"{key:>16}: {value:.6g}" if isinstance(value, float) else f"{key:>16}: {value}")
+        if result["failure"]:
+            print(f"{'failed':>16}: {result['failure']['reason']} ({result['failure']['where']})")
+    return 1 if result["failure"] else 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    source = api.export(args.file, args.task, seed=args.seed, epochs=args.epochs, grammar=_grammar(args.grammar))
+    try:
+        Path(args.output).write_text(source)
+    except OSError as err:
+        raise MlevError(f"cannot write {args.output}: {err.strerror}") from None
+    print(f"wrote {args.output} ({source.count(chr(10))} lines); run it with: python {args.output} --json")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mlevolve", description="Discover ML algorithms by evolving typed programs.")
     parser.add_argument("--version", action="version", version="mlevolve 0.1.0")
@@ -162,7 +196,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a variable in scope, e.g. --var x:Tensor (repeatable)")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
     p.set_defaults(run=_cmd_sample)
+
+    p = sub.add_parser("tasks", help="list the built-in tasks with their kind and size")
+    p.set_defaults(run=_cmd_tasks)
+
+    p = sub.add_parser("run", help="train a program on a task and print its metrics")
+    p.add_argument("file", metavar="FILE")
+    _training_flags(p)
+    p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    p.set_defaults(run=_cmd_run)
+
+    p = sub.add_parser("export", help="write a program as a standalone Python training script")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.py", help="where to write the script")
+    _training_flags(p)
+    p.set_defaults(run=_cmd_export)
     return parser
+
+
+def _training_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--task", metavar="T", help="task name or data file (default: the program's `task` line)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--epochs", type=int, default=10, help="training epochs for neural programs (default 10)")
+    p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,8 @@ from typing import Protocol
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Tup
-from mlevolve.dsl.types import INT, SCALAR, TupleType, Type, type_str
+from mlevolve.dsl.traverse import walk
+from mlevolve.dsl.types import INT, SCALAR, TupleType, Type, flatten, type_str
 
 Env = Mapping[str, Type]
 
@@ -124,9 +125,18 @@ def infer(expr: Expr, env: Env, prims: Primitives) -> list[Type]:
     return types  # type: ignore[return-value]
 
 
-def check_expr(expr: Expr, env: Env, prims: Primitives, expected: Type | None = None) -> Type:
-    """The type of ``expr`` in ``env``; if ``expected`` is given, it must fit."""
-    found = infer(expr, env, prims)[0]
+def check_expr(
+    expr: Expr, env: Env, prims: Primitives, expected: Type | None = None, allowed: frozenset[str] = frozenset()
+) -> Type:
+    """The type of ``expr`` in ``env``; if ``expected`` is given, it must fit; if ``allowed`` is given,
+    every node's type must be one of them (or a tuple of them)."""
+    types = infer(expr, env, prims)
+    if allowed:
+        for node, t in zip(walk(expr), types, strict=True):
+            if not all(item in allowed for item in flatten(t)):
+                raise MlevError(f"a {type_str(t)} value cannot be used here", node.span,
+                                f"this kind of definition computes with {', '.join(sorted(allowed))} only")
+    found = types[0]
     if expected is not None and not fits(expr, found, expected):
         raise MlevError(f"expected {type_str(expected)}, found {type_str(found)}", expr.span,
                         f"the body's type must be the declared result type {type_str(expected)}")

@@ -93,8 +93,14 @@ class Num(_Node):
     depth: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.value) and self.value >= 0):
+        try:
+            finite = math.isfinite(self.value)
+        except OverflowError:  # an int too large for a float
+            finite = False
+        if not (finite and self.value >= 0):
             raise ValueError(f"a literal must be finite and non-negative, got {self.value!r}")
+        if self.value == 0 and math.copysign(1.0, self.value) < 0:
+            object.__setattr__(self, "value", 0.0)  # -0.0 would print as `-0.0`, which reads back as neg(0.0)
         if self.is_int and self.value != int(self.value):
             raise ValueError(f"an integer literal must be whole, got {self.value!r}")
         self._finish(b"N", struct.pack("<d?", float(self.value), self.is_int))

@@ -19,7 +19,7 @@ from mlevolve.dsl.check import Primitives, check_expr
 from mlevolve.dsl.errors import MlevError, MlevErrors
 from mlevolve.dsl.ir import Definition, Expr, Program, Span
 from mlevolve.dsl.parse import KEYWORDS
-from mlevolve.dsl.types import BASE_TYPES, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, TupleType, Type, type_str
+from mlevolve.dsl.types import BASE_TYPES, INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, TupleType, Type, type_str
 
 LEARNER_MEMORY = (SCALAR, VECTOR, MATRIX)
 
@@ -39,6 +39,7 @@ class KindSpec:
     rest: Type | None = None
     min_params: int | None = None
     validate: Callable[[Definition], None] | None = None
+    types: frozenset[str] = frozenset({SCALAR, TENSOR})  # the types a body may compute with
 
     def signature(self) -> str:
         parts = [type_str(t) for t in self.params]
@@ -109,12 +110,14 @@ KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
                      "averaged over the batch); p is the softmax for classification", (TENSOR, TENSOR), TENSOR),
     KindSpec("augment", "a transformation of a training batch", (TENSOR,), TENSOR),
     KindSpec("schedule", "learning rate as a function of training progress t in [0, 1]", (SCALAR,), SCALAR),
-    KindSpec("formula", "a function of scalar inputs (symbolic regression)", (), SCALAR, rest=SCALAR, min_params=1),
-    KindSpec("model", "a network as a composition of layers (a linear head is added for the task)", (), LAYER),
+    KindSpec("formula", "a function of scalar inputs (symbolic regression)", (), SCALAR, rest=SCALAR, min_params=1,
+             types=frozenset({SCALAR})),
+    KindSpec("model", "a network as a composition of layers (a linear head is added for the task)", (), LAYER,
+             types=frozenset({LAYER, INT, SCALAR})),
     KindSpec("optimizer", "an update rule: new weight and new state from weight, gradient and state",
              validate=_validate_optimizer),
     KindSpec("learner", "an AutoML-Zero learner: state, predict and learn, trained one example at a time",
-             validate=_validate_learner),
+             validate=_validate_learner, types=frozenset(LEARNER_MEMORY)),
 )}
 
 
@@ -130,7 +133,9 @@ def _check_signature(d: Definition) -> None:
     for p in (*d.params, *(q for m in d.methods for q in m.params)):
         for t in (p.type.items if isinstance(p.type, TupleType) else (p.type,)):
             if t not in BASE_TYPES:
-                raise MlevError(f"unknown type '{type_str(t)}'", p.span, f"types: {', '.join(BASE_TYPES)}")
+                close = difflib.get_close_matches(type_str(t), BASE_TYPES, n=1)
+                raise MlevError(f"unknown type '{type_str(t)}' of parameter '{p.name}'", p.span,
+                                (f"did you mean '{close[0]}'? " if close else "") + f"types: {', '.join(BASE_TYPES)}")
         if p.state and d.kind != "learner":
             raise _fail(d, "only a learner has `state` parameters", "remove `state`", p.span)
     if spec.validate is not None:
@@ -143,7 +148,8 @@ def _check_signature(d: Definition) -> None:
     if spec.min_params is not None and len(got) < spec.min_params:
         ok = False
     if not ok or d.result != spec.result:
-        raise _fail(d, f"must have the signature {spec.signature()}", spec.doc)
+        found = f"({', '.join(type_str(t) for t in got)}) -> {type_str(d.result) if d.result else '...'}"
+        raise _fail(d, f"must have the signature {spec.signature()}, not {found}", f"{d.kind}: {spec.doc}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +161,7 @@ class Slot:
     env: Mapping[str, Type]
     result: Type
     body: Expr
+    types: frozenset[str] = frozenset()  # the types its body may compute with (empty: any)
 
 
 def slots(program: Program) -> list[Slot]:
@@ -167,10 +174,10 @@ def slots(program: Program) -> list[Slot]:
             for m in d.methods:
                 assert m.body is not None and m.result is not None
                 env = {**memory, **{p.name: p.type for p in m.params}}
-                out.append(Slot(f"{d.name}.{m.kind}", m.kind, env, m.result, m.body))
+                out.append(Slot(f"{d.name}.{m.kind}", m.kind, env, m.result, m.body, KINDS["learner"].types))
         elif d.body is not None and d.result is not None:
             env = dict(layers) if d.kind == "model" else {p.name: p.type for p in d.params}
-            out.append(Slot(d.name, d.kind, env, d.result, d.body))
+            out.append(Slot(d.name, d.kind, env, d.result, d.body, KINDS[d.kind].types))
     return out
 
 
@@ -210,7 +217,7 @@ def check_program(program: Program, prims: Primitives) -> Program:
         if owner in faulty:
             continue
         try:
-            check_expr(slot.body, slot.env, prims, slot.result)
+            check_expr(slot.body, slot.env, prims, slot.result, slot.types)
         except MlevError as err:
             owner_def = program.get(owner)
             assert owner_def is not None

@@ -37,6 +37,10 @@ def _span(tok: Token) -> Span:
     return Span(tok.line or 0, tok.column or 0, tok.end_line or 0, max((tok.end_column or 1) - 1, 1))
 
 
+def _abbrev(text: str, width: int = 24) -> str:
+    return text if len(text) <= width else f"{text[:10]}...{text[-10:]} ({len(text)} characters)"
+
+
 def _join(a: Expr, b: Expr) -> Span | None:
     return a.span.join(b.span) if a.span is not None else b.span
 
@@ -48,7 +52,11 @@ class _Build(Transformer[Token, Any]):
     def num(self, tok: Token) -> Num:
         text = str(tok)
         is_int = text.isdigit()
-        return Num(int(text) if is_int else float(text), is_int, _span(tok))
+        try:
+            return Num(int(text) if is_int else float(text), is_int, _span(tok))
+        except ValueError:
+            raise MlevError(f"number {_abbrev(text)} is out of range", _span(tok),
+                            "a literal must be a finite double, at most about 1.8e308") from None
 
     def ref(self, tok: Token) -> Ref:
         return Ref(str(tok), _span(tok))
@@ -246,5 +254,7 @@ def _run(start: str, source: str, file: str | None) -> Any:
         return parser.parse(source, start=start)
     except UnexpectedInput as err:
         raise _syntax_error(err, parser, source).located(file or "<input>") from None
+    except MlevError as err:  # raised by a reduction callback, with its span
+        raise err.located(file or "<input>") from None
     except (ValueError, VisitError) as err:  # an IR invariant broken by the text
         raise MlevError(str(getattr(err, "orig_exc", err)), None, None, file or "<input>") from None

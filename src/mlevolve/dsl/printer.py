@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Tup
+from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.types import type_str
 
 # Precedence levels, loosest first.  Binary operators: (symbol, level); the parser's rules agree.
@@ -112,7 +113,7 @@ def format_program(program: Program) -> str:
     head = [*program.comments, f"algorithm {program.name}"]
     if program.task is not None:
         task = program.task
-        head.append(f"task {task}" if task.isidentifier() else f'task "{task}"')
+        head.append(f"task {task}" if task.isidentifier() and task not in KEYWORDS else f'task "{task}"')
     blocks = ["\n".join(head), *(format_definition(d) for d in program.definitions)]
     if program.footer:
         blocks.append("\n".join(program.footer))

@@ -130,8 +130,14 @@ def ramped_half_and_half(
     min_depth_: int = 2,
     max_depth: int = 6,
 ) -> Expr:
-    """Koza's ramped half-and-half: a depth drawn from the ramp, then grow or full at even odds."""
-    low = max(min_depth_, int(min_depth(spec, type_, env)))
-    depth = rng.randint(low, max(low, max_depth))
+    """Koza's ramped half-and-half: a depth drawn from the ramp, then grow or full at even odds.
+
+    The depth never exceeds ``max_depth``: when the type needs more, :func:`generate` says so.
+    """
+    need = min_depth(spec, type_, env)
+    if math.isinf(need) or need > max_depth:
+        return generate(spec, type_, rng, env=env, max_depth=max_depth)  # raises the user-facing error
+    low = max(min(min_depth_, max_depth), int(need))
+    depth = rng.randint(low, max_depth)
     method: Method = "grow" if rng.random() < 0.5 else "full"
     return generate(spec, type_, rng, env=env, max_depth=depth, method=method)

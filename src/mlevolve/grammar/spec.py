@@ -154,9 +154,18 @@ class GrammarSpec:
                 raise GrammarError(f"production {p} is defined twice",
                                    hint="each op may have one result type per argument types")
             seen.add((p.op, p.args))
-        for t in self.literals:
+        if len(known) != len(self.types):
+            twice = sorted({t for t in self.types if self.types.count(t) > 1})
+            raise GrammarError(f"type {twice[0]} is listed twice in `types`", hint="list each type once")
+        for t, lit in self.literals.items():
             if t not in known:
                 raise GrammarError(f"literals for unknown type {t!r}", hint=f"known types: {', '.join(known)}")
+            if not (lit.weight >= 0 and math.isfinite(lit.weight)):
+                raise GrammarError(f"literals of {t} have a bad weight {lit.weight!r}",
+                                   hint="weights are finite and >= 0")
+        if not (self.variable_weight >= 0 and math.isfinite(self.variable_weight)):
+            raise GrammarError(f"variables have a bad weight {self.variable_weight!r}",
+                               hint="weights are finite and >= 0")
         used = {t for p in self.productions for t in (*p.args, p.result)}
         for t in self.types:
             if t in used and math.isinf(self.min_depth[t]):
@@ -167,6 +176,16 @@ class GrammarSpec:
                     hint=f"add a literal or a production of {t} whose arguments all terminate")
 
     # -- building ---------------------------------------------------------------------------------
+
+    def restrict(self, types: frozenset[str]) -> GrammarSpec:
+        """The sub-grammar over ``types`` only: what one kind of definition may compute with."""
+        cache: dict[frozenset[str], GrammarSpec] = self.__dict__.setdefault("_restrict_cache", {})
+        if types not in cache:
+            keep = [t for t in self.types if t in types]
+            prods = tuple(p for p in self.productions if p.result in keep and all(a in keep for a in p.args))
+            lits = {t: lit for t, lit in self.literals.items() if t in keep}
+            cache[types] = GrammarSpec(tuple(keep), prods, lits, self.variable_weight, self.name)
+        return cache[types]
 
     def with_weights(self, weights: Mapping[str, float]) -> GrammarSpec:
         """A copy with some production weights replaced, by production id."""
@@ -199,7 +218,7 @@ class GrammarSpec:
             variable_weight = float(data.get("variables", {}).get("weight", 3.0))
         except GrammarError:
             raise
-        except (KeyError, TypeError, ValueError, IndexError) as err:
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:  # e.g. `op = 3`
             raise GrammarError(f"malformed grammar: {type(err).__name__}: {err}",
                                hint="see the layout documented at the top of grammar/base.toml") from None
         return cls(types, tuple(productions), literals, variable_weight, name)

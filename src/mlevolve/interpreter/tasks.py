@@ -1,0 +1,559 @@
+"""The registry of offline tasks that mlevolve trains and scores evolved programs on.
+
+Three kinds of task, one per kind of program:
+
+* ``supervised``: one dataset with fixed 60/20/20 train/validation/test splits (stratified for
+  classification).  Features are float32, standardised with the train mean/std; classification
+  labels are int64 ids ``0..n_classes-1``; regression targets are float32, standardised with the
+  train mean/std.  Built in: sklearn's ``digits``, ``iris``, ``wine``, ``breast_cancer``, and
+  1,000-point ``moons`` (noise 0.1), ``circles`` (noise 0.05, factor 0.5) and ``spirals`` (two
+  interleaved two-turn spirals, Gaussian noise sd 0.03).  User data: ``file.csv:target=COLUMN``
+  or ``file.npz`` (arrays ``X`` and ``y``), optionally ``:problem=classification|regression``.
+* ``learner``: an AutoML-Zero style family of T small tasks, for learner programs vectorised
+  across tasks: ``linear``, ``affine``, ``teacher`` (regression) and ``projected_digits``
+  (binary, labels 0.0/1.0).  Options ``n_tasks`` (10), ``dim`` (4; 16 for projected_digits),
+  ``n_train`` (100), ``n_val`` (100).
+* ``formula``: symbolic regression points: ``koza_quartic`` and ``nguyen1`` .. ``nguyen8``
+  (Uy et al. 2011), 20 training points and 100 held-out test points drawn uniformly on the
+  benchmark's range.  Options ``n_train``, ``n_test``.
+
+A spec is ``NAME`` or ``NAME:key=value:key=value``; keyword arguments to :func:`load_task` are
+options too and win over the spec's.  The same seed always gives identical arrays.  Every bad
+input raises :class:`MlevError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from sklearn import datasets
+
+from mlevolve.dsl.errors import MlevError
+
+TaskKind = Literal["supervised", "learner", "formula"]
+Problem = Literal["classification", "regression"]
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """One row of :func:`list_tasks`: what a task is, for people."""
+
+    name: str
+    kind: TaskKind
+    problem: Problem
+    description: str
+    size: str  # human text, e.g. "1,797 x 64, 10 classes"
+
+
+@dataclass(frozen=True)
+class Supervised:
+    """One dataset with fixed train/validation/test splits (60/20/20, stratified for classification)."""
+
+    name: str
+    problem: Problem
+    x_train: F32
+    y_train: npt.NDArray[Any]  # int64 class ids, or float32 standardised targets; shape (n,)
+    x_val: F32
+    y_val: npt.NDArray[Any]
+    x_test: F32
+    y_test: npt.NDArray[Any]
+    n_classes: int  # 0 for regression
+
+    @property
+    def n_features(self) -> int:
+        return int(self.x_train.shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_classes if self.problem == "classification" else 1
+
+
+@dataclass(frozen=True)
+class Family:
+    """A batch of T small tasks for learner programs; classification is binary with labels 0.0/1.0."""
+
+    name: str
+    problem: Problem
+    x_train: F32  # (T, n_train, F)
+    y_train: F32  # (T, n_train)
+    x_val: F32  # (T, n_val, F)
+    y_val: F32  # (T, n_val)
+
+
+@dataclass(frozen=True)
+class Points:
+    """Symbolic regression: training and held-out points of a formula of ``n_vars`` variables."""
+
+    name: str
+    x_train: F64  # (n, n_vars)
+    y_train: F64  # (n,)
+    x_test: F64
+    y_test: F64
+    n_vars: int
+
+
+Task = Supervised | Family | Points
+OptionValue = int | str
+
+# ---------------------------------------------------------------------------------------------
+# The table: supervised datasets, learner families and formulas are rows of data.
+
+
+def _spirals(rng: np.random.Generator, n: int = 1000, turns: float = 2.0, noise: float = 0.03) -> tuple[F64, I64]:
+    """Two interleaved spirals r = t, angle = 2π·turns·t (+π for class 1), plus Gaussian noise."""
+    y = np.arange(n, dtype=np.int64) % 2
+    t = rng.uniform(0.05, 1.0, n)
+    angle = 2 * np.pi * turns * t + np.pi * y
+    x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1) + rng.normal(0.0, noise, (n, 2))
+    return x, y
+
+
+def _sk_seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(2**31 - 1))
+
+
+_SUPERVISED: dict[str, tuple[Callable[[np.random.Generator], tuple[Any, Any]], str, str]] = {
+    "digits": (lambda rng: datasets.load_digits(return_X_y=True), "8x8 handwritten digits", "1,797 x 64, 10 classes"),
+    "iris": (lambda rng: datasets.load_iris(return_X_y=True), "Fisher's iris flowers", "150 x 4, 3 classes"),
+    "wine": (lambda rng: datasets.load_wine(return_X_y=True), "wine cultivars", "178 x 13, 3 classes"),
+    "breast_cancer": (
+        lambda rng: datasets.load_breast_cancer(return_X_y=True),
+        "Wisconsin breast cancer diagnosis",
+        "569 x 30, 2 classes",
+    ),
+    "moons": (
+        lambda rng: datasets.make_moons(1000, noise=0.1, random_state=_sk_seed(rng)),
+        "two interleaving half circles, noise 0.1",
+        "1,000 x 2, 2 classes",
+    ),
+    "circles": (
+        lambda rng: datasets.make_circles(1000, noise=0.05, factor=0.5, random_state=_sk_seed(rng)),
+        "two concentric circles, noise 0.05, factor 0.5",
+        "1,000 x 2, 2 classes",
+    ),
+    "spirals": (_spirals, "two interleaved spirals (2 turns), noise sd 0.03", "1,000 x 2, 2 classes"),
+}
+
+TEACHER_HIDDEN = 8
+
+
+def _linear(rng: np.random.Generator, x: F64) -> F64:
+    w = rng.normal(size=(x.shape[0], x.shape[2]))
+    y: F64 = np.einsum("tnf,tf->tn", x, w)
+    return y
+
+
+def _affine(rng: np.random.Generator, x: F64) -> F64:
+    return _linear(rng, x) + rng.normal(size=(x.shape[0], 1))
+
+
+def _teacher(rng: np.random.Generator, x: F64) -> F64:
+    t, _, f = x.shape
+    w1 = rng.normal(0.0, 1.0 / math.sqrt(f), (t, f, TEACHER_HIDDEN))
+    b1 = rng.normal(size=(t, 1, TEACHER_HIDDEN))
+    w2 = rng.normal(size=(t, TEACHER_HIDDEN))
+    y: F64 = np.einsum("tnh,th->tn", np.tanh(x @ w1 + b1), w2)
+    return y
+
+
+_FAMILIES: dict[str, tuple[Callable[[np.random.Generator, F64], F64] | None, str]] = {
+    "linear": (_linear, "y = w·x, w ~ N(0, 1) per task, x ~ N(0, 1)"),
+    "affine": (_affine, "y = w·x + b, w, b ~ N(0, 1) per task, x ~ N(0, 1)"),
+    "teacher": (
+        _teacher,
+        f"y = tanh(x W1 + b1)·w2, a random 2-layer tanh teacher per task, {TEACHER_HIDDEN} hidden; "
+        "W1 ~ N(0, 1/F), b1, w2 ~ N(0, 1), x ~ N(0, 1)",
+    ),
+    "projected_digits": (
+        None,
+        "binary digits: a random pair of classes per task, pixels projected by a random N(0, 1) matrix, standardised",
+    ),
+}
+
+_FORMULAS: dict[str, tuple[Callable[[F64], F64], float, float, str]] = {
+    "koza_quartic": (lambda x: x**4 + x**3 + x**2 + x, -1.0, 1.0, "x^4 + x^3 + x^2 + x (Koza)"),
+    "nguyen1": (lambda x: x**3 + x**2 + x, -1.0, 1.0, "x^3 + x^2 + x"),
+    "nguyen2": (lambda x: x**4 + x**3 + x**2 + x, -1.0, 1.0, "x^4 + x^3 + x^2 + x"),
+    "nguyen3": (lambda x: x**5 + x**4 + x**3 + x**2 + x, -1.0, 1.0, "x^5 + x^4 + x^3 + x^2 + x"),
+    "nguyen4": (lambda x: x**6 + x**5 + x**4 + x**3 + x**2 + x, -1.0, 1.0, "x^6 + x^5 + x^4 + x^3 + x^2 + x"),
+    "nguyen5": (lambda x: np.sin(x**2) * np.cos(x) - 1, -1.0, 1.0, "sin(x^2) cos(x) - 1"),
+    "nguyen6": (lambda x: np.sin(x) + np.sin(x + x**2), -1.0, 1.0, "sin(x) + sin(x + x^2)"),
+    "nguyen7": (lambda x: np.log(x + 1) + np.log(x**2 + 1), 0.0, 2.0, "log(x + 1) + log(x^2 + 1)"),
+    "nguyen8": (lambda x: np.sqrt(x), 0.0, 4.0, "sqrt(x)"),
+}
+
+_FAMILY_DEFAULTS: dict[str, OptionValue] = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100}
+_FORMULA_DEFAULTS: dict[str, OptionValue] = {"n_train": 20, "n_test": 100}
+_USER_DEFAULTS: dict[str, OptionValue] = {"target": "", "problem": ""}
+
+
+def _defaults(name: str) -> dict[str, OptionValue]:
+    if name == "projected_digits":
+        return {**_FAMILY_DEFAULTS, "dim": 16}
+    if name in _FAMILIES:
+        return dict(_FAMILY_DEFAULTS)
+    if name in _FORMULAS:
+        return dict(_FORMULA_DEFAULTS)
+    return {}
+
+
+def _family_size(name: str) -> str:
+    d = _defaults(name)
+    kind = "binary" if name == "projected_digits" else "regression"
+    return f"{d['n_tasks']} tasks x ({d['n_train']} train + {d['n_val']} val) x {d['dim']} features, {kind}"
+
+
+_INFOS: dict[str, TaskInfo] = {
+    **{
+        name: TaskInfo(name, "supervised", "classification", desc, size)
+        for name, (_, desc, size) in _SUPERVISED.items()
+    },
+    **{
+        name: TaskInfo(
+            name,
+            "learner",
+            "classification" if name == "projected_digits" else "regression",
+            desc,
+            _family_size(name),
+        )
+        for name, (_, desc) in _FAMILIES.items()
+    },
+    **{
+        name: TaskInfo(
+            name, "formula", "regression", f"{desc} on [{lo:g}, {hi:g}]", "20 train + 100 test points, 1 var"
+        )
+        for name, (_, lo, hi, desc) in _FORMULAS.items()
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def list_tasks() -> list[TaskInfo]:
+    """Every built-in task, supervised first, then learner families, then formulas."""
+    return list(_INFOS.values())
+
+
+def task_info(spec: str) -> TaskInfo:
+    """The row of a built-in task, or a description of a user data file (which is read to describe it)."""
+    name, _ = _parse_spec(spec)
+    if name in _INFOS:
+        return _INFOS[name]
+    data = load_task(spec)
+    assert isinstance(data, Supervised)
+    n = len(data.y_train) + len(data.y_val) + len(data.y_test)
+    return TaskInfo(name, "supervised", data.problem, f"user data from {name}", _size(n, data))
+
+
+def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
+    """Load the task named by ``spec`` (``NAME[:key=value...]``); ``options`` override the spec's options."""
+    name, spec_options = _parse_spec(spec)
+    if name not in _INFOS and not _looks_like_file(name):
+        raise MlevError(f"unknown task '{name}'", hint="known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
+    rng = np.random.default_rng(seed)
+    if name in _SUPERVISED:
+        _options(name, {**spec_options, **options}, {})
+        x, y = _SUPERVISED[name][0](rng)
+        return _supervised(name, np.asarray(x, dtype=np.float64), np.asarray(y), "classification", rng)
+    if name in _FAMILIES:
+        opts = _int_options(name, _options(name, {**spec_options, **options}, _defaults(name)))
+        return _family(name, rng, **opts)
+    if name in _FORMULAS:
+        opts = _int_options(name, _options(name, {**spec_options, **options}, _FORMULA_DEFAULTS))
+        return _points(name, rng, opts["n_train"], opts["n_test"])
+    return _user_data(name, _options(name, {**spec_options, **options}, _USER_DEFAULTS), rng)
+
+
+# ---------------------------------------------------------------------------------------------
+# Specs and options
+
+
+def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
+    name, *parts = spec.split(":")
+    options: dict[str, OptionValue] = {}
+    for part in parts:
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise MlevError(
+                f"bad option '{part}' in task spec '{spec}'",
+                hint="write options as NAME:key=value, e.g. data.csv:target=y",
+            )
+        options[key.strip()] = value.strip()
+    return name.strip(), options
+
+
+def _looks_like_file(name: str) -> bool:
+    return Path(name).suffix.lower() in (".csv", ".npz") or "/" in name or Path(name).exists()
+
+
+def _options(
+    name: str, given: Mapping[str, OptionValue], defaults: Mapping[str, OptionValue]
+) -> dict[str, OptionValue]:
+    for key, value in given.items():
+        if key not in defaults:
+            takes = "options: " + ", ".join(defaults) if defaults else "it takes no options"
+            raise MlevError(f"unknown option '{key}={value}' for task '{name}'", hint=takes)
+    return {**defaults, **given}
+
+
+def _int_options(name: str, options: Mapping[str, OptionValue]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for key, value in options.items():
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number < 1 or isinstance(value, bool):
+            raise MlevError(f"option {key}={value} of task '{name}' must be a positive integer")
+        out[key] = number
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Builders
+
+
+def _split(y: I64 | None, n: int, rng: np.random.Generator) -> tuple[I64, I64, I64]:
+    """Indices of a 60/20/20 split, stratified by ``y`` when given."""
+    groups = [np.flatnonzero(y == c) for c in np.unique(y)] if y is not None else [np.arange(n)]
+    parts: tuple[list[I64], list[I64], list[I64]] = ([], [], [])
+    for group in groups:
+        group = rng.permutation(group)
+        a = round(0.6 * len(group))
+        b = a + round(0.2 * len(group))
+        for part, chunk in zip(parts, (group[:a], group[a:b], group[b:]), strict=True):
+            part.append(chunk)
+    train, val, test = (rng.permutation(np.concatenate(p)).astype(np.int64) for p in parts)
+    return train, val, test
+
+
+def _standardise(train: F64, *others: F64) -> list[F32]:
+    mean = train.mean(axis=0)
+    std = train.std(axis=0)
+    std = np.where(std < 1e-12, 1.0, std)
+    return [((a - mean) / std).astype(np.float32) for a in (train, *others)]
+
+
+def _supervised(name: str, x: F64, y: npt.NDArray[Any], problem: Problem, rng: np.random.Generator) -> Supervised:
+    n = len(y)
+    if problem == "classification":
+        classes, ids = np.unique(y, return_inverse=True)
+        labels: I64 | None = ids.astype(np.int64).reshape(-1)
+        if len(classes) < 2:
+            raise MlevError(
+                f"{name}: the target has only one class ({classes[0]})", hint="a classifier needs two or more"
+            )
+    else:
+        labels = None
+    train, val, test = _split(labels, n, rng)
+    if min(len(train), len(val), len(test)) == 0:
+        raise MlevError(
+            f"{name}: too few rows ({n}) to split into train/validation/test", hint="give at least a few rows per class"
+        )
+    x_tr, x_va, x_te = _standardise(x[train], x[val], x[test])
+    if labels is not None:
+        ys: list[npt.NDArray[Any]] = [labels[train], labels[val], labels[test]]
+        n_classes = int(labels.max()) + 1
+    else:
+        yf = y.astype(np.float64)[:, None]
+        ys = [a[:, 0] for a in _standardise(yf[train], yf[val], yf[test])]
+        n_classes = 0
+    return Supervised(name, problem, x_tr, ys[0], x_va, ys[1], x_te, ys[2], n_classes)
+
+
+def _family(name: str, rng: np.random.Generator, n_tasks: int, dim: int, n_train: int, n_val: int) -> Family:
+    if name == "projected_digits":
+        return _projected_digits(rng, n_tasks, dim, n_train, n_val)
+    target = _FAMILIES[name][0]
+    assert target is not None
+    x = rng.normal(size=(n_tasks, n_train + n_val, dim)).astype(np.float32).astype(np.float64)
+    y = target(rng, x).astype(np.float32)
+    x32 = x.astype(np.float32)
+    return Family(name, "regression", x32[:, :n_train], y[:, :n_train], x32[:, n_train:], y[:, n_train:])
+
+
+def _projected_digits(rng: np.random.Generator, n_tasks: int, dim: int, n_train: int, n_val: int) -> Family:
+    """Random class pairs of sklearn digits; n is capped by the smallest pair, the same for every task."""
+    x_all, y_all = datasets.load_digits(return_X_y=True)
+    pairs = [rng.choice(10, size=2, replace=False) for _ in range(n_tasks)]
+    available = min(int(np.isin(y_all, pair).sum()) for pair in pairs)
+    if n_train + n_val > available:
+        n_train = max(1, round(available * n_train / (n_train + n_val)))
+        n_val = available - n_train
+    xs, ys = [], []
+    for pair in pairs:
+        rows = rng.choice(np.flatnonzero(np.isin(y_all, pair)), size=n_train + n_val, replace=False)
+        projected = x_all[rows] @ rng.normal(size=(x_all.shape[1], dim))
+        xs.append(np.concatenate(_standardise(projected[:n_train], projected[n_train:])))
+        ys.append((y_all[rows] == pair[1]).astype(np.float32))
+    x, y = np.stack(xs), np.stack(ys)
+    return Family("projected_digits", "classification", x[:, :n_train], y[:, :n_train], x[:, n_train:], y[:, n_train:])
+
+
+def _points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> Points:
+    formula, lo, hi, _ = _FORMULAS[name]
+    x_train = rng.uniform(lo, hi, (n_train, 1))
+    x_test = rng.uniform(lo, hi, (n_test, 1))
+    return Points(name, x_train, formula(x_train[:, 0]), x_test, formula(x_test[:, 0]), 1)
+
+
+def _size(n: int, data: Supervised) -> str:
+    kind = f"{data.n_classes} classes" if data.problem == "classification" else "regression"
+    return f"{n:,} x {data.n_features}, {kind}"
+
+
+# ---------------------------------------------------------------------------------------------
+# User data
+
+
+def _user_data(path: str, options: Mapping[str, OptionValue], rng: np.random.Generator) -> Supervised:
+    forced = str(options["problem"])
+    if forced not in ("", "classification", "regression"):
+        raise MlevError(f"option problem={forced} must be 'classification' or 'regression'")
+    file = Path(path)
+    if not file.is_file():
+        raise MlevError(f"no such file: {path}", hint="a task is a built-in name or an existing .csv/.npz file")
+    suffix = file.suffix.lower()
+    if suffix == ".csv":
+        x, y = _read_csv(file, str(options["target"]), forced == "regression")
+    elif suffix == ".npz":
+        if options["target"]:
+            raise MlevError(
+                f"option target= applies to CSV files, not {path}", hint="an .npz file holds arrays X and y"
+            )
+        x, y = _read_npz(file)
+    else:
+        raise MlevError(f"unsupported data file: {path}", hint="use a .csv (with a header row) or an .npz (X and y)")
+    return _supervised(path, x, y, _detect(path, y, forced), rng)
+
+
+def _detect(path: str, y: npt.NDArray[Any], forced: str) -> Problem:
+    numeric = y.dtype.kind in "biuf"
+    if forced == "regression":
+        if not numeric:
+            raise MlevError(f"{path}: problem=regression needs a numeric target, got {y.dtype} values")
+        return "regression"
+    if forced == "classification" or not numeric:
+        return "classification"
+    yf = y.astype(np.float64)
+    if np.all(yf == np.round(yf)) and len(np.unique(yf)) <= MAX_CLASSES:
+        return "classification"
+    return "regression"
+
+
+def _number(cell: str) -> float | None:
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _read_csv(file: Path, target: str, numeric_target: bool) -> tuple[F64, npt.NDArray[Any]]:
+    if not target:
+        raise MlevError(f"{file}: which column is the target?", hint=f"write {file}:target=COLUMN")
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = [h.strip() for h in next(reader, [])]
+            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise MlevError(f"cannot read {file}: {err}") from None
+    if not header:
+        raise MlevError(f"{file}: empty file, expected a header row of column names")
+    if target not in header:
+        raise MlevError(f"{file}: no column named '{target}'", hint="columns: " + ", ".join(header))
+    if not rows:
+        raise MlevError(f"{file}: empty dataset, the file has a header but no data rows")
+    if len(header) < 2:
+        raise MlevError(f"{file}: no feature columns besides the target '{target}'")
+    t = header.index(target)
+    x = np.empty((len(rows), len(header) - 1))
+    y_cells: list[str] = []
+    for i, (line, row) in enumerate(rows):
+        if len(row) != len(header):
+            raise MlevError(f"{file}: row {line} has {len(row)} cells, the header has {len(header)}")
+        features = row[:t] + row[t + 1 :]
+        for j, cell in enumerate(features):
+            value = _number(cell)
+            if value is None:
+                column = header[j if j < t else j + 1]
+                raise MlevError(
+                    f"{file}: row {line}, column '{column}': '{cell.strip()}' is not a finite number",
+                    hint="every column except the target must be numeric",
+                )
+            x[i, j] = value
+        cell = row[t].strip()
+        if not cell:
+            raise MlevError(f"{file}: row {line}: the target '{target}' is empty")
+        y_cells.append(cell)
+    numbers = [_number(cell) for cell in y_cells]
+    bad = [i for i, v in enumerate(numbers) if v is None]
+    if not bad:
+        return x, np.array(numbers, dtype=np.float64)
+    if numeric_target:
+        line, cell = rows[bad[0]][0], y_cells[bad[0]]
+        raise MlevError(f"{file}: row {line}, target '{target}': '{cell}' is not a finite number (problem=regression)")
+    return x, np.array(y_cells)
+
+
+def _read_npz(file: Path) -> tuple[F64, npt.NDArray[Any]]:
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as err:
+        raise MlevError(f"cannot read {file}: {err}") from None
+    for key in ("X", "y"):
+        if key not in arrays:
+            raise MlevError(
+                f"{file}: no array named '{key}'", hint="arrays in the file: " + (", ".join(arrays) or "none")
+            )
+    x, y = arrays["X"], arrays["y"]
+    if x.ndim == 1:
+        x = x[:, None]
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if x.ndim != 2 or y.ndim != 1:
+        raise MlevError(f"{file}: X must be 2-D (rows x features) and y 1-D, got shapes {x.shape} and {y.shape}")
+    if len(x) != len(y):
+        raise MlevError(f"{file}: X has {len(x)} rows but y has {len(y)}", hint="X and y need one row per example")
+    if len(y) == 0 or x.shape[1] == 0:
+        raise MlevError(f"{file}: empty dataset, X has shape {x.shape}")
+    if x.dtype.kind not in "biuf":
+        raise MlevError(f"{file}: X must be numeric, got dtype {x.dtype}")
+    x = x.astype(np.float64)
+    bad = np.argwhere(~np.isfinite(x))
+    if len(bad):
+        r, c = bad[0]
+        raise MlevError(f"{file}: X row {r + 1}, column {c + 1} is {x[r, c]}, not a finite number")
+    if y.dtype.kind in "biuf":
+        yf = y.astype(np.float64)
+        bad_y = np.flatnonzero(~np.isfinite(yf))
+        if len(bad_y):
+            raise MlevError(f"{file}: y row {bad_y[0] + 1} is {yf[bad_y[0]]}, not a finite number")
+    elif y.dtype.kind not in "US":
+        raise MlevError(f"{file}: y must hold numbers or strings, got dtype {y.dtype}")
+    return x, y
+
+
+def arrays(task: Task) -> dict[str, Any]:
+    """The plain arrays (and flags) the runtime loops take, from any kind of task."""
+    out: dict[str, Any] = {f.name: getattr(task, f.name) for f in fields(task)}
+    if isinstance(task, Family):
+        out["classification"] = task.problem == "classification"
+    return out
