@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import builtins
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -161,3 +161,122 @@ def tasks() -> builtins.list[Any]:
     from mlevolve.interpreter.tasks import list_tasks
 
     return list_tasks()
+
+
+def evolvable(program: Program, names: Sequence[str], file: str = "the program") -> builtins.list[str]:
+    """The slots ``--evolve`` names: definitions, ``learner.method``, a learner (all its methods),
+    or ``all``."""
+    from mlevolve.dsl.kinds import slots
+
+    available = [s.name for s in slots(program)]
+    if list(names) == ["all"]:
+        return available
+    out: builtins.list[str] = []
+    for name in names:
+        matches = [a for a in available if a == name or a.startswith(name + ".")]
+        if not matches:
+            raise MlevError(f"--evolve {name!r} is not a definition of {file}",
+                            hint=f"definitions: {', '.join(available) or 'none'}, or all")
+        out += [m for m in matches if m not in out]
+    return out
+
+
+def evolve(
+    program: Program | str | Path,
+    evolve: Sequence[str] = ("all",),
+    task: str | None = None,
+    *,
+    budget: int = 500,
+    db: str | Path | None = None,
+    algorithm: str = "regularized",
+    seed: int = 0,
+    init: str = "file",
+    population: int = 100,
+    tournament: int = 10,
+    epochs: int = 10,
+    hurdle: bool = True,
+    grammar: GrammarSpec | None = None,
+    quiet: bool = False,
+    json_log: str | Path | None = None,
+) -> dict[str, Any]:
+    """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates.
+
+    The run lives in the SQLite archive ``db`` (default ``runs/<program>-<task>.db``); calling again
+    with the same arguments resumes it (or extends it, with a larger budget).  Returns a summary:
+    counts of candidates by how they were scored, the best fitness, program and its hash.
+    """
+    from mlevolve.dsl.traverse import program_hash
+    from mlevolve.gp.archive import Archive, default_path
+    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.progress import Progress
+    from mlevolve.gp.search import ALGORITHMS
+    from mlevolve.interpreter.codegen import compile_program
+    from mlevolve.interpreter.evaluate import Settings, check_task_fits
+    from mlevolve.interpreter.evaluator import ProgramEvaluator
+    from mlevolve.interpreter.tasks import load_task
+
+    if budget < 1:
+        raise MlevError(f"--budget must be at least 1, got {budget}")
+    if algorithm not in ALGORITHMS:
+        raise MlevError(f"unknown algorithm {algorithm!r}", hint=f"algorithms: {', '.join(ALGORITHMS)}")
+    if init not in ("file", "random"):
+        raise MlevError(f"unknown --init {init!r}", hint="file (start from the file's definitions) or random")
+    if epochs < 1 or population < 2 or tournament < 1:
+        raise MlevError("--epochs and --tournament must be at least 1, --population at least 2")
+    spec = grammar or load_grammar()
+    file = str(program) if not isinstance(program, Program) else "the program"
+    checked = _program(program, spec)
+    names = evolvable(checked, evolve, file)
+    task_name = _task_name(checked, task)
+    task_data = load_task(task_name, seed)
+    check_task_fits(compile_program(checked, spec), task_data, task_name)
+    config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
+                          init=init, hurdle=hurdle, seed=seed)
+    identity = {"program_hash": program_hash(checked), "program_name": checked.name,
+                "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
+                "grammar": f"{spec.name}:{spec.digest}", **config.identity()}
+    kinds = frozenset(d.kind for d in checked.definitions if any(n.split(".")[0] == d.name for n in names))
+    evaluator = ProgramEvaluator(task_data, task_name, spec, Settings(seed=seed, epochs=epochs), kinds)
+    path = Path(db) if db is not None else default_path(checked.name, task_name)
+    progress = Progress(budget, quiet=quiet, json_log=json_log)
+    with Archive.for_run(path, identity) as archive:
+        engine = Engine(checked, names, spec, evaluator, archive, config, progress)
+        try:
+            ALGORITHMS[algorithm](engine)
+        finally:
+            progress.close()
+        summary = engine.summary()
+        archive.set_meta("summary", summary)
+        best = archive.best(1)
+    return {**summary, "db": str(path), "best_program": best[0].program if best else None,
+            "best_metrics": dict(best[0].metrics) if best else None}
+
+
+def best(db: str | Path, n: int = 5) -> builtins.list[Any]:
+    """The ``n`` best distinct programs of an archive (rows with program text, fitness, metrics)."""
+    from mlevolve.gp.archive import Archive
+
+    if n < 1:
+        raise MlevError(f"-n must be at least 1, got {n}")
+    archive = Archive.read(db)
+    try:
+        return archive.best(n)
+    finally:
+        archive.close()
+
+
+def export_from_archive(db: str | Path, key: str | None = None, task: str | None = None) -> str:
+    """Export the best program of an archive (or the one whose hash starts with ``key``)."""
+    from mlevolve.gp.archive import Archive
+
+    archive = Archive.read(db)
+    try:
+        meta = archive.meta()
+        rows = [archive.get(key)] if key else archive.best(1)
+    finally:
+        archive.close()
+    if not rows or rows[0] is None:
+        raise MlevError(f"no program {'with hash ' + key if key else 'with a fitness'} in the archive", file=str(db),
+                        hint="`mlevolve best DB` lists them")
+    program = check(parse(rows[0].program, f"{db}#{rows[0].hash[:12]}"))
+    return export(program, task or meta.get("task"), seed=int(meta.get("seed", 0)), epochs=int(meta.get("epochs", 10)))

@@ -64,7 +64,7 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
                 status = status or 1
         elif args.write:
             if text != source:
-                Path(file).write_text(text)
+                Path(file).write_text(text, encoding="utf-8")
                 print(f"{file}: reformatted")
         else:
             sys.stdout.write(text)
@@ -149,12 +149,50 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    source = api.export(args.file, args.task, seed=args.seed, epochs=args.epochs, grammar=_grammar(args.grammar))
+    if args.db:
+        if args.file:
+            raise MlevError("give either FILE or --db, not both (see `mlevolve export --help`)")
+        source = api.export_from_archive(args.db, args.hash, args.task)
+    elif args.file:
+        source = api.export(args.file, args.task, seed=args.seed, epochs=args.epochs, grammar=_grammar(args.grammar))
+    else:
+        raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H")
     try:
         Path(args.output).write_text(source)
     except OSError as err:
         raise MlevError(f"cannot write {args.output}: {err.strerror}") from None
     print(f"wrote {args.output} ({source.count(chr(10))} lines); run it with: python {args.output} --json")
+    return 0
+
+
+def _cmd_evolve(args: argparse.Namespace) -> int:
+    names = [n.strip() for n in args.evolve.split(",") if n.strip()]
+    result = api.evolve(args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm,
+                        seed=args.seed, init=args.init, population=args.population, tournament=args.tournament,
+                        epochs=args.epochs, hurdle=not args.no_hurdle, grammar=_grammar(args.grammar),
+                        quiet=args.quiet, json_log=args.json_log)
+    if not args.quiet:
+        sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
+        counts = ", ".join(f"{k} {result.get(k, 0)}" for k in sources)
+        print(f"{result['candidates']} candidates ({result['replayed']} from the archive): {counts}")
+        print(f"archive: {result['db']}  ({result['seconds']} s)")
+        if result["best_program"]:
+            print(f"best fitness {result['best_fitness']:.6g}  hash {result['best_hash'][:12]}")
+            print(result["best_program"], end="")
+    return 0
+
+
+def _cmd_best(args: argparse.Namespace) -> int:
+    rows = api.best(args.db, args.n)
+    if not rows:
+        print(f"{args.db}: no candidate with a fitness yet")
+    for rank, row in enumerate(rows, 1):
+        shown = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in row.metrics.items()
+                 if k not in ("fitness", "train_seconds")}
+        print(f"#{rank}  fitness {row.fitness:.6g}  hash {row.hash[:12]}  seq {row.seq}  "
+              f"{row.operator} gen {row.generation}  {shown}")
+        print("    " + row.program.rstrip().replace("\n", "\n    "))
+        print()
     return 0
 
 
@@ -207,10 +245,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_run)
 
     p = sub.add_parser("export", help="write a program as a standalone Python training script")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", nargs="?", help="a .mlev file (or use --db)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.py", help="where to write the script")
+    p.add_argument("--db", metavar="DB", help="export from a run's archive instead of a file")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--best", action="store_true", help="with --db: the best program (the default)")
+    which.add_argument("--hash", metavar="H", help="with --db: the program whose hash starts with H")
     _training_flags(p)
     p.set_defaults(run=_cmd_export)
+
+    p = sub.add_parser("evolve", help="evolve definitions of a program on a task (resumable)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--evolve", default="all", metavar="NAMES",
+                   help="comma-separated definitions to evolve (learner.method, a learner, or all; default all)")
+    p.add_argument("--task", metavar="T", help="task name or data file (default: the program's `task` line)")
+    p.add_argument("--budget", type=int, default=500, help="candidates to consider (default 500)")
+    p.add_argument("--db", metavar="PATH", help="SQLite archive (default runs/<program>-<task>.db); "
+                   "the same command resumes the run")
+    p.add_argument("--algorithm", default="regularized",
+                   choices=["regularized", "mu_plus_lambda", "nsga2", "random"],
+                   help="regularized (aging) evolution (default), (mu+lambda), NSGA-II on (fitness, size), "
+                        "or random search")
+    p.add_argument("--init", choices=["file", "random"], default="file",
+                   help="start from the file's definitions (default) or from random programs")
+    p.add_argument("--population", type=int, default=100, help="population size (default 100)")
+    p.add_argument("--tournament", type=int, default=10, help="tournament size (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--epochs", type=int, default=10, help="training epochs per candidate, neural programs (default 10)")
+    p.add_argument("--no-hurdle", action="store_true", help="train every candidate fully (no early rejection)")
+    p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--json-log", metavar="FILE", help="append one JSON line per candidate to FILE")
+    p.set_defaults(run=_cmd_evolve)
+
+    p = sub.add_parser("best", help="list the best programs of a run's archive")
+    p.add_argument("db", metavar="DB")
+    p.add_argument("-n", type=int, default=5, help="how many (default 5)")
+    p.set_defaults(run=_cmd_best)
     return parser
 
 

@@ -81,12 +81,18 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
 
 
 def infer(expr: Expr, env: Env, prims: Primitives) -> list[Type]:
-    """The type of every node of ``expr``, in preorder (index 0 is the root).
+    """The type of every node of ``expr``, in preorder (index 0 is the root)."""
+    return infer_scoped(expr, env, prims)[0]
+
+
+def infer_scoped(expr: Expr, env: Env, prims: Primitives) -> tuple[list[Type], list[Env]]:
+    """The type of every node and the names in scope at it, both in preorder.
 
     Iterative post-order over an explicit stack: each frame is (node, env, index, child types).
     A ``let``'s body is entered only after its value is typed, with the name bound to that type.
     """
     types: list[Type | None] = [None]
+    scopes: list[Env] = [env]
     frames: list[tuple[Expr, Env, int, list[Type]]] = [(expr, env, 0, [])]
     while frames:
         node, scope, index, kids = frames[-1]
@@ -96,6 +102,7 @@ def infer(expr: Expr, env: Env, prims: Primitives) -> list[Type]:
             if isinstance(node, Let) and len(kids) == 1:
                 child_scope = {**scope, node.name: kids[0]}
             types.append(None)
+            scopes.append(child_scope)
             frames.append((children[len(kids)], child_scope, len(types) - 1, []))
             continue
         frames.pop()
@@ -122,7 +129,7 @@ def infer(expr: Expr, env: Env, prims: Primitives) -> list[Type]:
         types[index] = t
         if frames:
             frames[-1][3].append(t)
-    return types  # type: ignore[return-value]
+    return types, scopes  # type: ignore[return-value]
 
 
 def check_expr(

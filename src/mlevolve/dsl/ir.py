@@ -76,6 +76,25 @@ class _Node:
     def __hash__(self) -> int:
         return int.from_bytes(self.digest[:8], "little")
 
+    # Immutable: copies are the node itself.  Pickled as canonical text, which the iterative
+    # printer and parser handle at any depth (recursive pickling would not).
+    def __copy__(self) -> _Node:
+        return self
+
+    def __deepcopy__(self, memo: object) -> _Node:
+        return self
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        from mlevolve.dsl.printer import format_expr
+
+        return _from_text, (format_expr(self),)  # type: ignore[arg-type]
+
+
+def _from_text(text: str) -> Expr:
+    from mlevolve.dsl.parse import parse_expr
+
+    return parse_expr(text)
+
 
 def _name_ok(name: str) -> bool:
     return name.isidentifier()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mlevolve.dsl.check import Primitives, check_expr
 from mlevolve.dsl.errors import MlevError, MlevErrors
@@ -227,3 +227,15 @@ def check_program(program: Program, prims: Primitives) -> Program:
     if errors:
         raise MlevErrors(errors)
     return program
+
+
+def replace_slot(program: Program, name: str, body: Expr) -> Program:
+    """The program with the body of slot ``name`` (``def`` or ``learner.method``) replaced."""
+    owner, _, method = name.partition(".")
+    d = program.get(owner)
+    if d is None:
+        raise KeyError(name)
+    if not method:
+        return program.replace(d.replace_body(body))
+    methods = tuple(m.replace_body(body) if m.kind == method else m for m in d.methods)
+    return program.replace(replace(d, methods=methods))

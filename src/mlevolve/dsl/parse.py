@@ -7,6 +7,7 @@ Syntax errors become :class:`MlevError` with the position and the expected token
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from functools import cache
 from importlib import resources
@@ -61,11 +62,8 @@ class _Build(Transformer[Token, Any]):
     def ref(self, tok: Token) -> Ref:
         return Ref(str(tok), _span(tok))
 
-    def call(self, tok: Token, args: list[Expr] | None) -> Call:
-        span = _span(tok)
-        if args:
-            span = span.join(args[-1].span)
-        return Call(str(tok), tuple(args or ()), span)
+    def call(self, tok: Token, args: list[Expr] | None, close: Token) -> Call:
+        return Call(str(tok), tuple(args or ()), _span(tok).join(_span(close)))
 
     def args(self, *items: Expr) -> list[Expr]:
         return list(items)
@@ -165,8 +163,12 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
     tok = err.token
     what = f"keyword {str(tok)!r}" if str(tok) in KEYWORDS else repr(str(tok))
     hint = f"expected one of: {expected}" if expected else None
-    if hint and str(tok) in KEYWORDS and "a name" in expected:
-        hint += f" ('{tok}' is a keyword and cannot be used as a name)"
+    if hint and "a name" in expected:
+        # The keyword is this token (`let in = ...`) or the word before it, taken as a marker (`f(state: T)`).
+        before = re.search(r"([A-Za-z_]\w*)\s*$", source[: tok.start_pos or 0])
+        keyword = str(tok) if str(tok) in KEYWORDS else before[1] if before and before[1] in KEYWORDS else None
+        if keyword is not None:
+            hint += f" ('{keyword}' is a keyword and cannot be used as a name)"
     return MlevError(f"unexpected {what}", _span(tok), hint)
 
 

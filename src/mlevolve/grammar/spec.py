@@ -9,6 +9,7 @@ types that can never finish a derivation are errors naming the production at fau
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import re
@@ -95,6 +96,14 @@ class GrammarSpec:
     @cached_property
     def commutative_ops(self) -> frozenset[str]:
         return frozenset(p.op for p in self.productions if p.commutative)
+
+    @cached_property
+    def digest(self) -> str:
+        """A version hash of the whole grammar: productions, weights, literals, variable weight."""
+        parts = [f"{p.id}->{p.result}:{p.weight!r}:{p.commutative}" for p in self.productions]
+        parts += [f"lit {t}:{lit.weight!r}:{lit.choices}:{lit.uniform}" for t, lit in sorted(self.literals.items())]
+        parts.append(f"var:{self.variable_weight!r}")
+        return hashlib.blake2b("\n".join(sorted(parts)).encode(), digest_size=8).hexdigest()
 
     def overloads(self, op: str) -> Sequence[Production]:
         """The productions named ``op`` (empty if none): what the type checker resolves against."""
@@ -262,7 +271,7 @@ def load_grammar(path: str | Path | None = None) -> GrammarSpec:
         return _base()
     p = Path(path)
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise GrammarError(f"cannot read grammar: {err.strerror if isinstance(err, OSError) else err}",
                            file=str(p)) from None

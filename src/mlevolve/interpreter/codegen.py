@@ -9,10 +9,13 @@ every name it emits is checked to be a plain identifier that shadows nothing the
 
 from __future__ import annotations
 
+import ast
+import builtins
 import keyword
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from mlevolve.dsl.check import infer
@@ -26,18 +29,39 @@ from mlevolve.interpreter import primitives
 Category = Literal["supervised", "learner", "formula"]
 Backend = Literal["torch", "numpy"]
 
-# Names the generated code relies on; a user's name equal to one of them gets a trailing "_".
+
+def _top_level_names(*files: Path) -> frozenset[str]:
+    """Every name a module binds at top level (functions, classes, imports, assignments)."""
+    names: set[str] = set()
+    for file in files:
+        for node in ast.parse(file.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return frozenset(names)
+
+
+# Names the generated code relies on; a user's name equal to one of them gets a trailing "_".  An
+# exported script puts the program's functions in one module with verbatim copies of runtime.py and
+# tasks.py and its own `main`, so every top-level name of those files, the export's own names and
+# the builtins (which the runtime calls) are reserved too.
 RESERVED = frozenset({
     "torch", "np", "nn", "F", "math", "DIM", "rng", "PROGRAM", "Lambda", "Residual", "LayerNorm", "dropout",
     "draw", "SupervisedProgram", "LearnerProgram", "default_model", "adam",
-})
+    "main", "argparse", "json", "MlevError", "annotations",
+}) | frozenset(dir(builtins)) | _top_level_names(
+    Path(__file__).with_name("runtime.py"), Path(__file__).with_name("tasks.py"))
 _TEMP = re.compile(r"^tmp\d+$")
 SUPERVISED_KINDS = ("activation", "loss", "model", "optimizer", "augment", "schedule")
 
 
 def py_name(name: str) -> str:
     """A DSL name as a Python identifier that shadows nothing the generated code uses."""
-    if keyword.iskeyword(name) or name in RESERVED or _TEMP.match(name):
+    while keyword.iskeyword(name) or name in RESERVED or _TEMP.match(name):
         name += "_"
     if not name.isidentifier():
         raise ValueError(f"not an identifier: {name!r}")
@@ -98,7 +122,7 @@ def _call(em: _Emitter, node: Call, args: list[tuple[str, bool]], arg_types: tup
         texts = [f"{text}[...{', None' * (top - _rank(t))}]" if _rank(t) < top and not const else text
                  for (text, const), t in zip(args, arg_types, strict=True)]
     if em.backend == "torch" and node.op in primitives.TORCH_LIFT:
-        texts = [f"torch.tensor({text})" if const else text for text, const in args]
+        texts = [f"torch.as_tensor({text})" if const else text for text, const in args]
     code = tpl.replace("{*}", ", ".join(texts)).format(*texts)
     return em.temp(code)
 
@@ -212,6 +236,11 @@ def _env(program: Program, d: Definition) -> dict[str, Type]:
     return {p.name: p.type for p in d.params}
 
 
+def _method_name(learner: str, method: str) -> str:
+    """The DSL-level name of a learner method's function, e.g. ``linreg_learn`` (see :func:`py_name`)."""
+    return f"{learner}_{method}"
+
+
 def _learner(d: Definition, spec: GrammarSpec) -> list[str]:
     memory = {p.name: p.type for p in d.params}
     lines: list[str] = []
@@ -223,7 +252,8 @@ def _learner(d: Definition, spec: GrammarSpec) -> list[str]:
         doc = f"learner {d.name}: {m.kind}({sig}) -> {type_str(m.result)}"
         if m.kind != "setup":
             doc += f"; state {', '.join(memory)} first"
-        lines += function_lines(f"{d.name}_{m.kind}", params, m.body, env, spec, "numpy", doc, tail=("rng",))
+        lines += function_lines(_method_name(d.name, m.kind), params, m.body, env, spec, "numpy", doc,
+                                tail=("rng",))
         lines.append("")
     if lines:
         lines.pop()
@@ -238,9 +268,10 @@ def _wiring(program: Program, category: Category) -> str:
     if category == "learner":
         d = defs["learner"]
         types = ", ".join(f'"{type_str(p.type)}"' for p in d.params)
-        setup = f"{py_name(d.name)}_setup" if d.method("setup") else "None"
-        return (f"PROGRAM = LearnerProgram(state_types=({types},), predict={py_name(d.name)}_predict, "
-                f"learn={py_name(d.name)}_learn, setup={setup})")
+        setup = py_name(_method_name(d.name, "setup")) if d.method("setup") else "None"
+        return (f"PROGRAM = LearnerProgram(state_types=({types},), "
+                f"predict={py_name(_method_name(d.name, 'predict'))}, "
+                f"learn={py_name(_method_name(d.name, 'learn'))}, setup={setup})")
     if "model" in defs:
         model = py_name(defs["model"].name)
     elif "activation" in defs:

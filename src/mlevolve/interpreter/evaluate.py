@@ -20,39 +20,10 @@ from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Category, Compiled, compile_program
 from mlevolve.interpreter.tasks import Family, Points, Supervised, Task, arrays, list_tasks
+from mlevolve.results import Failure, Outcome
 
 _KIND_OF: dict[Category, type] = {"supervised": Supervised, "learner": Family, "formula": Points}
 _TASK_KIND = {"supervised": "supervised", "learner": "learner", "formula": "formula"}
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Why a candidate could not be scored: ``reason`` (what) and ``where`` (when, in which phase)."""
-
-    reason: str
-    where: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.reason} ({self.where})" if self.where else self.reason
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Metrics of a run; ``fitness`` is higher-is-better, ``-inf`` for a failure."""
-
-    metrics: dict[str, Any] = field(default_factory=dict)
-    failure: Failure | None = None
-    seconds: float = 0.0
-
-    @property
-    def fitness(self) -> float:
-        return float("-inf") if self.failure else float(self.metrics["fitness"])
-
-    def as_dict(self) -> dict[str, Any]:
-        out = dict(self.metrics)
-        out["failure"] = None if self.failure is None else {"reason": self.failure.reason,
-                                                            "where": self.failure.where}
-        return out
 
 
 @dataclass(frozen=True)
@@ -79,12 +50,17 @@ def check_task_fits(compiled: Compiled, task: Task, task_name: str) -> None:
                         hint="give the formula one Scalar parameter per input variable")
 
 
+def namespace(compiled: Compiled, dim: int = 0) -> dict[str, Any]:
+    """Execute the generated source in a fresh namespace over the runtime; return the namespace."""
+    names = dict(vars(runtime))
+    names["DIM"] = dim
+    exec(compile(compiled.source, "<mlevolve program>", "exec"), names)
+    return names
+
+
 def instantiate(compiled: Compiled, dim: int = 0) -> Any:
-    """Execute the generated source in a fresh namespace over the runtime; return its PROGRAM."""
-    namespace = dict(vars(runtime))
-    namespace["DIM"] = dim
-    exec(compile(compiled.source, "<mlevolve program>", "exec"), namespace)
-    return namespace["PROGRAM"]
+    """The ``PROGRAM`` object the generated source builds, ready for its runtime loop."""
+    return namespace(compiled, dim)["PROGRAM"]
 
 
 def evaluate_compiled(compiled: Compiled, task: Task, settings: Settings) -> Outcome:

@@ -6,7 +6,7 @@ production id) overrides the op's template for that signature.
 
 - ``TORCH`` serves the neural component kinds (Scalar, Tensor, Int, Layer).  Scalars there are
   0-d tensors or Python numbers; functions marked in ``TORCH_LIFT`` need their constant arguments
-  as tensors.
+  as tensors (``torch.as_tensor``).
 - ``NUMPY`` serves learners and formulas (Scalar, Vector, Matrix), batched over leading axes
   (tasks, examples): a Scalar is ``(...)``, a Vector ``(..., F)``, a Matrix ``(..., F, F)``.  ``DIM``
   is the feature count, ``rng`` a ``numpy.random.Generator``.
@@ -20,7 +20,7 @@ _UNARY_TORCH = {
     "abs": "torch.abs({0})", "reciprocal": "torch.reciprocal({0})", "exp": "torch.exp({0})",
     "log": "torch.log({0})", "sqrt": "torch.sqrt({0})", "square": "torch.square({0})", "sin": "torch.sin({0})",
     "cos": "torch.cos({0})", "tanh": "torch.tanh({0})", "sigmoid": "torch.sigmoid({0})", "relu": "torch.relu({0})",
-    "heaviside": "torch.heaviside({0}, torch.zeros_like({0}))", "sign": "torch.sign({0})",
+    "heaviside": "torch.relu(torch.sign({0}))", "sign": "torch.sign({0})",
     "softplus": "F.softplus({0})", "erf": "torch.erf({0})", "noise": "torch.randn_like({0})",
 }
 

@@ -1,0 +1,282 @@
+"""The evolutionary engine: the state of one run, between the search algorithm and the archive.
+
+The engine owns the run's explicit RNG, the evolvable slots and their typed sites, the evaluation
+savings and their counters, DEAP's bookkeeping (HallOfFame, Statistics, Logbook), and the archive.
+A search algorithm (``search.py``) asks it for initial programs and children and submits them;
+``submit`` scores each candidate, in order of cost:
+
+1. cache: a program whose canonical hash was seen before gets the earlier outcome;
+2. probe: a component that is non-finite (or a constant activation) on fixed probe inputs fails;
+3. FEC: a program whose probe fingerprint was seen before gets that program's outcome;
+4. hurdle: a supervised program first trains briefly; below the rolling 75th percentile of earlier
+   short runs it stops there (AutoML-Zero's hurdles);
+5. full evaluation.
+
+Resume by replay: the run is a deterministic function of its seed and its candidates' outcomes.
+On resume the algorithm runs again from the start; candidate number k, if the archive holds it,
+takes its stored outcome instead of being scored (its hash must match), so a run killed at any
+moment and resumed ends exactly as an uninterrupted one, and nothing evaluated is evaluated again.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from deap import base, tools
+
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Expr, Program, Tup
+from mlevolve.dsl.kinds import replace_slot, slots
+from mlevolve.dsl.printer import format_program
+from mlevolve.dsl.traverse import program_hash
+from mlevolve.dsl.types import TupleType
+from mlevolve.gp.archive import Archive, Row
+from mlevolve.gp.generate import ramped_half_and_half
+from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site
+from mlevolve.grammar.spec import GrammarSpec
+from mlevolve.results import Failure, Outcome
+
+FAILED = -1e30  # DEAP's fitness for a failure: finite, so crowding distances stay numbers
+
+
+@dataclass(frozen=True)
+class EvolveConfig:
+    """Everything that shapes a run's trajectory; all but ``budget`` identify it in the archive."""
+
+    algorithm: str = "regularized"
+    budget: int = 500
+    population: int = 100
+    tournament: int = 10
+    mutation_prob: float = 0.9
+    offspring: int = 0  # lambda of (mu + lambda); 0 means the population size
+    max_depth: int = 10
+    max_size: int = 48
+    init: str = "file"
+    hurdle: bool = True
+    hurdle_quantile: float = 0.75
+    hurdle_warmup: int = 20
+    seed: int = 0
+
+    def identity(self) -> dict[str, Any]:
+        values = asdict(self)
+        del values["budget"]
+        return values
+
+
+class Evaluator(Protocol):
+    """What the engine needs of an evaluator (the interpreter's ``ProgramEvaluator``)."""
+
+    @property
+    def supports_hurdle(self) -> bool: ...
+    def fingerprint(self, program: Program, key: str) -> tuple[str | None, Failure | None]: ...
+    def evaluate(self, program: Program, key: str, quick: bool = False) -> Outcome: ...
+
+
+class FitnessMax(base.Fitness):  # type: ignore[misc]
+    """Single-objective fitness: higher is better."""
+
+    weights = (1.0,)
+
+
+class FitnessSize(base.Fitness):  # type: ignore[misc]
+    """NSGA-II's objectives: fitness up, program size down."""
+
+    weights = (1.0, -1.0)
+
+
+@dataclass(eq=False)
+class Candidate:
+    """A scored program: the unit the search algorithms select from."""
+
+    program: Program
+    hash: str
+    outcome: Outcome
+    seq: int
+    size: int
+    generation: int
+    source: str
+    fitness: base.Fitness = field(repr=False)
+
+    @property
+    def score(self) -> float:
+        return self.outcome.fitness
+
+
+class Engine:
+    """One run: see the module docstring.  ``progress`` is called after every candidate."""
+
+    def __init__(self, program: Program, evolve: Sequence[str], spec: GrammarSpec, evaluator: Evaluator,
+                 archive: Archive, config: EvolveConfig, progress: Any = None) -> None:
+        self.program = program
+        self.config = config
+        self.evaluator = evaluator
+        self.archive = archive
+        self.progress = progress
+        self.rng = random.Random(config.seed)
+        by_name = {s.name: s for s in slots(program)}
+        self.sites = {name: Site(spec.restrict(by_name[name].types), by_name[name].env, by_name[name].result,
+                                 config.max_depth, config.max_size) for name in evolve}
+        self.evolve = list(evolve)
+        self.seq = 0
+        self.counts: Counter[str] = Counter()
+        self.cache: dict[str, Outcome] = {}
+        self.fec: dict[str, Outcome] = {}
+        self.quick_history: list[float] = []
+        self.hall_of_fame = tools.HallOfFame(10, similar=lambda a, b: a.hash == b.hash)
+        self.logbook = tools.Logbook()
+        self.statistics = tools.Statistics(key=lambda c: c.score if c.outcome.failure is None else np.nan)
+        for name, fn in (("best", np.nanmax), ("median", np.nanmedian)):
+            self.statistics.register(name, fn)
+        self._replay: Iterator[Row] = iter(archive.rows())
+        self._pending: Row | None = next(self._replay, None)
+        self.replayed = 0
+        self.started = time.perf_counter()
+
+    # -- budget and bookkeeping -------------------------------------------------------------------
+    def budget_left(self) -> bool:
+        return self.seq < self.config.budget
+
+    def record(self, generation: int, population: Sequence[Candidate]) -> None:
+        """One Logbook row for a generation (or, steady state, every ``population`` candidates)."""
+        with np.errstate(all="ignore"):
+            stats = self.statistics.compile(population) if population else {}
+        self.logbook.record(gen=generation, evals=self.seq, **stats, **self.counts)
+
+    def size(self, program: Program) -> int:
+        bodies = {s.name: s.body for s in slots(program)}
+        return sum(bodies[name].size for name in self.evolve)
+
+    # -- making programs --------------------------------------------------------------------------
+    def _random_body(self, site: Site) -> Expr:
+        def one(t: str) -> Expr:
+            return ramped_half_and_half(site.spec, t, self.rng, env=site.env, min_depth_=2,
+                                        max_depth=min(5, site.max_depth))
+        if isinstance(site.result, TupleType):
+            return Tup(tuple(one(str(t)) for t in site.result.items))
+        return one(site.result)
+
+    def random_program(self) -> Program:
+        program = self.program
+        for name in self.evolve:
+            program = replace_slot(program, name, self._random_body(self.sites[name]))
+        return program
+
+    def vary(self, parent: Candidate, other: Candidate | None = None) -> tuple[Program, str]:
+        """A child of ``parent`` (crossed with ``other`` if given) and the operator that made it."""
+        name = self.rng.choice(self.evolve)
+        site = self.sites[name]
+        body = {s.name: s.body for s in slots(parent.program)}[name]
+        if other is not None:
+            donor = {s.name: s.body for s in slots(other.program)}[name]
+            child = CROSSOVERS["crossover"](body, donor, site, self.rng)
+            if child is not None:
+                return replace_slot(parent.program, name, child), "crossover"
+        operators = list(MUTATIONS)
+        for _ in range(8):
+            op = self.rng.choice(operators)
+            child = MUTATIONS[op](body, site, self.rng)
+            if child is not None:
+                return replace_slot(parent.program, name, child), op
+        return parent.program, "copy"
+
+    def initial(self, n: int) -> list[Candidate]:
+        """The first population: the file's program and mutants of it, or random programs."""
+        out: list[Candidate] = []
+        for i in range(n):
+            if not self.budget_left():
+                break
+            if self.config.init == "random":
+                out.append(self.submit(self.random_program(), "random", (), 0))
+            elif i == 0:
+                out.append(self.submit(self.program, "init", (), 0))
+            else:
+                program, op = self.vary(out[0])
+                out.append(self.submit(program, op, (out[0].hash,), 0))
+        return out
+
+    # -- scoring ----------------------------------------------------------------------------------
+    def _fitness(self, outcome: Outcome, size: int) -> base.Fitness:
+        score = outcome.fitness if outcome.failure is None else FAILED
+        if self.config.algorithm == "nsga2":
+            return FitnessSize((score, float(size)))
+        return FitnessMax((score,))
+
+    def submit(self, program: Program, operator: str, parents: Sequence[str], generation: int) -> Candidate:
+        """Score one candidate (or take its outcome from the archive when replaying) and store it."""
+        key = program_hash(program)
+        size = self.size(program)
+        seq = self.seq
+        self.seq += 1
+        row = self._pending if self._pending is not None and self._pending.seq == seq else None
+        if row is not None:
+            if row.hash != key:
+                raise MlevError(f"the archive does not match this run at candidate #{seq}",
+                                file=str(self.archive.path),
+                                hint="it was made by another version of mlevolve or grammar; pass another --db")
+            outcome = Outcome(dict(row.metrics), Failure(row.failure, row.failure_where or "") if row.failure else None,
+                              row.seconds)
+            source, fingerprint = row.source, row.fingerprint
+            self._pending = next(self._replay, None)
+            self.replayed += 1
+        else:
+            started = time.perf_counter()
+            outcome, source, fingerprint = self._score(program, key)
+            outcome = Outcome(outcome.metrics, outcome.failure, time.perf_counter() - started)
+            self.archive.add(Row(seq, key, format_program(program), outcome.fitness if not outcome.failure else None,
+                                 outcome.metrics, outcome.failure.reason if outcome.failure else None,
+                                 outcome.failure.where if outcome.failure else None, source, fingerprint, operator,
+                                 tuple(parents), generation, size, outcome.seconds))
+        self._remember(key, outcome, source, fingerprint)
+        candidate = Candidate(program, key, outcome, seq, size, generation, source, self._fitness(outcome, size))
+        if outcome.failure is None:
+            self.hall_of_fame.update([candidate])
+        if self.progress is not None:
+            self.progress(self, candidate)
+        return candidate
+
+    def _remember(self, key: str, outcome: Outcome, source: str, fingerprint: str | None) -> None:
+        self.counts[source] += 1
+        if outcome.failure is not None:
+            self.counts["failed"] += 1
+        self.cache.setdefault(key, outcome)
+        if fingerprint is not None:
+            self.fec.setdefault(fingerprint, outcome)
+        if source in ("evaluated", "hurdle") and "quick_fitness" in outcome.metrics:
+            self.quick_history.append(float(outcome.metrics["quick_fitness"]))
+
+    def _score(self, program: Program, key: str) -> tuple[Outcome, str, str | None]:
+        if key in self.cache:
+            return self.cache[key], "cache", None
+        fingerprint, failure = self.evaluator.fingerprint(program, key)
+        if failure is not None:
+            return Outcome({}, failure), "probe", None
+        if fingerprint is not None and fingerprint in self.fec:
+            return self.fec[fingerprint], "fec", fingerprint
+        if not (self.config.hurdle and self.evaluator.supports_hurdle):
+            return self.evaluator.evaluate(program, key), "evaluated", fingerprint
+        quick = self.evaluator.evaluate(program, key, quick=True)
+        if quick.failure is not None:
+            return quick, "hurdle", fingerprint
+        window = self.quick_history[-100:]
+        threshold = float(np.quantile(window, self.config.hurdle_quantile)) \
+            if len(window) >= self.config.hurdle_warmup else float("-inf")
+        if quick.fitness < threshold:
+            return Outcome({**quick.metrics, "quick_fitness": quick.fitness, "hurdle": threshold}), "hurdle", \
+                fingerprint
+        full = self.evaluator.evaluate(program, key)
+        return Outcome({**full.metrics, "quick_fitness": quick.fitness}, full.failure), "evaluated", fingerprint
+
+    def summary(self) -> dict[str, Any]:
+        """Counts, best fitness and time: what a person wants to see at the end of a run."""
+        best = self.hall_of_fame[0] if len(self.hall_of_fame) else None
+        return {
+            "candidates": self.seq, "replayed": self.replayed, **dict(self.counts),
+            "best_fitness": None if best is None else best.score, "best_hash": None if best is None else best.hash,
+            "seconds": round(time.perf_counter() - self.started, 3),
+        }

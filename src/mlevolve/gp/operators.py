@@ -1,0 +1,248 @@
+"""Typed variation operators: each rewrites one body and preserves its type by construction.
+
+Every operator is a plain function ``(expr, site, rng) -> Expr | None`` (crossover takes two
+parents); ``None`` means "not applicable here" (no suitable node, or the child would break the
+site's size and depth limits), and the caller tries another.  A node is only ever replaced by an
+expression of the same type that uses only names in scope at that node, so children type-check
+without repair.  Sources are cited in each docstring.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from mlevolve.dsl.check import Env, infer_scoped
+from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, const
+from mlevolve.dsl.traverse import COMMUTATIVE, parents, preorder, replace_at
+from mlevolve.dsl.types import Type
+from mlevolve.gp.generate import generate, min_depth
+from mlevolve.grammar.spec import GrammarSpec
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where variation happens: a slot's (restricted) grammar, environment, result type and limits."""
+
+    spec: GrammarSpec
+    env: Mapping[str, Type]
+    result: Type
+    max_depth: int = 10
+    max_size: int = 48
+    regrow_depth: int = 4
+
+    def fits(self, expr: Expr) -> bool:
+        return expr.depth <= self.max_depth and expr.size <= self.max_size
+
+
+@dataclass(frozen=True)
+class _View:
+    """One expression analysed: nodes, types and scopes in preorder, parents, and levels (root 1)."""
+
+    nodes: list[Expr]
+    types: list[Type]
+    scopes: list[Env]
+    up: list[tuple[int, int]]
+    levels: list[int]
+
+    @classmethod
+    def of(cls, expr: Expr, site: Site) -> _View:
+        types, scopes = infer_scoped(expr, site.env, site.spec)
+        up = parents(expr)
+        levels = [1] * len(up)
+        for i in range(1, len(up)):
+            levels[i] = levels[up[i][0]] + 1
+        return cls(preorder(expr), types, scopes, up, levels)
+
+    def typed(self, site: Site) -> list[int]:
+        """Indices of nodes whose type the grammar can build (not tuples, not foreign types)."""
+        return [i for i, t in enumerate(self.types) if isinstance(t, str) and t in site.spec.types]
+
+    def arg_types(self, i: int) -> tuple[Type, ...]:
+        out, j = [], i + 1
+        for arg in self.nodes[i].children():
+            out.append(self.types[j])
+            j += arg.size
+        return tuple(out)
+
+    def descendants(self, i: int) -> range:
+        return range(i + 1, i + self.nodes[i].size)
+
+
+def free_refs(expr: Expr) -> set[str]:
+    """Names a subtree reads that it does not bind itself."""
+    free: set[str] = set()
+    stack: list[tuple[Expr, frozenset[str]]] = [(expr, frozenset())]
+    while stack:
+        node, bound = stack.pop()
+        if isinstance(node, Ref) and node.name not in bound:
+            free.add(node.name)
+        elif isinstance(node, Let):
+            stack.append((node.value, bound))
+            stack.append((node.body, bound | {node.name}))
+        else:
+            stack.extend((k, bound) for k in node.children())
+    return free
+
+
+def _movable(subtree: Expr, from_scope: Env, to_scope: Env) -> bool:
+    """Whether ``subtree`` means the same (and type-checks) when moved between the two scopes."""
+    return all(n in to_scope and to_scope[n] == from_scope.get(n) for n in free_refs(subtree))
+
+
+def _finish(child: Expr, site: Site, original: Expr) -> Expr | None:
+    return child if site.fits(child) and child != original else None
+
+
+# ---------------------------------------------------------------------------------------- mutations
+def subtree_regrow(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
+    """Subtree mutation (Koza 1992): replace a random subtree by a freshly grown one of its type."""
+    view = _View.of(expr, site)
+    i = rng.choice(view.typed(site) or [0])
+    t = view.types[i]
+    room = min(site.regrow_depth, site.max_depth - view.levels[i] + 1)
+    if not isinstance(t, str) or t not in site.spec.types or room < min_depth(site.spec, t, view.scopes[i]):
+        return None
+    new = generate(site.spec, t, rng, env=view.scopes[i], max_depth=room, method="grow")
+    return _finish(replace_at(expr, i, new), site, expr)
+
+
+def point_mutation(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
+    """Point mutation (McKay et al. 1995): swap a primitive for another of the same signature, or a
+    leaf for another leaf of its type."""
+    view = _View.of(expr, site)
+    i = rng.choice(view.typed(site) or [0])
+    node, t = view.nodes[i], view.types[i]
+    if isinstance(node, Call) and node.args:
+        args = view.arg_types(i)
+        others = [p for p in site.spec.by_result.get(str(t), ()) if p.args == args and p.op != node.op]
+        if not others:
+            return None
+        pick = rng.choices(others, weights=[max(p.weight, 1e-9) for p in others])[0]
+        return _finish(replace_at(expr, i, Call(pick.op, node.args)), site, expr)
+    if isinstance(node, (Num, Ref)) or (isinstance(node, Call) and not node.args):
+        if not isinstance(t, str) or min_depth(site.spec, t, view.scopes[i]) > 1:
+            return None
+        return _finish(replace_at(expr, i, generate(site.spec, t, rng, env=view.scopes[i], max_depth=1)),
+                       site, expr)
+    return None
+
+
+def hoist(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
+    """Hoist mutation (Kinnear 1994): replace a subtree by one of its own subtrees of the same type."""
+    view = _View.of(expr, site)
+    i = rng.choice(view.typed(site) or [0])
+    options = [j for j in view.descendants(i) if view.types[j] == view.types[i]
+               and _movable(view.nodes[j], view.scopes[j], view.scopes[i])]
+    if not options:
+        return None
+    return _finish(replace_at(expr, i, view.nodes[rng.choice(options)]), site, expr)
+
+
+def shrink(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
+    """Shrink mutation (Angeline 1996): replace a subtree by a smallest expression of its type."""
+    view = _View.of(expr, site)
+    inner = [i for i in view.typed(site) if view.nodes[i].size > 1]
+    if not inner:
+        return None
+    i = rng.choice(inner)
+    t = str(view.types[i])
+    depth = min_depth(site.spec, t, view.scopes[i])
+    if math.isinf(depth):
+        return None
+    new = generate(site.spec, t, rng, env=view.scopes[i], max_depth=int(depth))
+    return _finish(replace_at(expr, i, new), site, expr)
+
+
+def wrap(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
+    """Insertion (wrap) mutation: put a subtree inside a new primitive call that takes a value of its
+    type, the call's other arguments grown fresh (the inverse of hoist)."""
+    view = _View.of(expr, site)
+    i = rng.choice(view.typed(site) or [0])
+    t, scope = view.types[i], view.scopes[i]
+    options = [(p, k) for p in site.spec.by_result.get(str(t), ()) for k, a in enumerate(p.args) if a == t]
+    if not options:
+        return None
+    p, k = rng.choices(options, weights=[max(p.weight, 1e-9) for p, _ in options])[0]
+    args: list[Expr] = []
+    for position, a in enumerate(p.args):
+        if position == k:
+            args.append(view.nodes[i])
+            continue
+        need = min_depth(site.spec, a, scope)
+        if math.isinf(need):
+            return None
+        args.append(generate(site.spec, a, rng, env=scope, max_depth=int(need) + 1))
+    return _finish(replace_at(expr, i, Call(p.op, tuple(args))), site, expr)
+
+
+def swap_arguments(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
+    """Argument swap: exchange two same-typed arguments of a non-commutative call (a - b -> b - a)."""
+    view = _View.of(expr, site)
+    options = []
+    for i, node in enumerate(view.nodes):
+        if isinstance(node, Call) and node.op not in COMMUTATIVE | site.spec.commutative_ops:
+            args = view.arg_types(i)
+            options += [(i, a, b) for a in range(len(args)) for b in range(a + 1, len(args))
+                        if args[a] == args[b] and node.args[a] != node.args[b]]
+    if not options:
+        return None
+    i, a, b = rng.choice(options)
+    node = view.nodes[i]
+    assert isinstance(node, Call)
+    swapped = list(node.args)
+    swapped[a], swapped[b] = swapped[b], swapped[a]
+    return _finish(replace_at(expr, i, Call(node.op, tuple(swapped))), site, expr)
+
+
+def perturb_constant(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
+    """Constant perturbation (AutoML-Zero, Real et al. 2020): multiply a literal by U[0.5, 2]; a real
+    constant flips its sign with probability 0.1."""
+    view = _View.of(expr, site)
+    literals = [i for i, n in enumerate(view.nodes) if isinstance(n, Num)]
+    if not literals:
+        return None
+    i = rng.choice(literals)
+    node = view.nodes[i]
+    assert isinstance(node, Num)
+    factor = rng.uniform(0.5, 2.0)
+    if node.is_int:
+        return _finish(replace_at(expr, i, Num(max(1, round(node.value * factor)), is_int=True)), site, expr)
+    value = float(f"{node.value * factor:.4g}")
+    parent = view.up[i][0]
+    negated = parent >= 0 and isinstance(view.nodes[parent], Call) and view.nodes[parent].op == "neg"  # type: ignore[union-attr]
+    if rng.random() < 0.1:  # flip the sign: unwrap a neg, or wrap in one
+        if negated:
+            return _finish(replace_at(expr, parent, Num(value)), site, expr)
+        return _finish(replace_at(expr, i, const(-value if value else 0.0)), site, expr)
+    return _finish(replace_at(expr, i, Num(value)), site, expr)
+
+
+# ---------------------------------------------------------------------------------------- crossover
+def subtree_crossover(a: Expr, b: Expr, site: Site, rng: random.Random) -> Expr | None:
+    """Subtree crossover (Koza 1992): replace a random subtree of ``a`` by a subtree of ``b`` of the
+    same type whose free names mean the same at the insertion point."""
+    va, vb = _View.of(a, site), _View.of(b, site)
+    i = rng.choice(va.typed(site) or [0])
+    options = [j for j in range(len(vb.nodes)) if vb.types[j] == va.types[i]
+               and _movable(vb.nodes[j], vb.scopes[j], va.scopes[i])]
+    if not options:
+        return None
+    return _finish(replace_at(a, i, vb.nodes[rng.choice(options)]), site, a)
+
+
+Mutation = Callable[[Expr, Site, random.Random], Expr | None]
+Crossover = Callable[[Expr, Expr, Site, random.Random], Expr | None]
+
+MUTATIONS: dict[str, Mutation] = {
+    "regrow": subtree_regrow,
+    "point": point_mutation,
+    "hoist": hoist,
+    "shrink": shrink,
+    "wrap": wrap,
+    "swap": swap_arguments,
+    "tweak": perturb_constant,
+}
+CROSSOVERS: dict[str, Crossover] = {"crossover": subtree_crossover}

@@ -1,0 +1,61 @@
+"""Progress of a run: a tqdm bar on a terminal, plain periodic lines otherwise, optional JSON lines.
+
+Called by the engine after every candidate.  ``--quiet`` prints nothing; ``--json-log FILE``
+appends one JSON object per candidate whatever else is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from tqdm import tqdm
+
+
+class Progress:
+    """Shows evaluations, best fitness, cache and equivalence hits, and failures."""
+
+    def __init__(self, total: int, *, quiet: bool = False, json_log: str | Path | None = None,
+                 stream: IO[str] | None = None) -> None:
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.log = open(json_log, "a") if json_log else None  # noqa: SIM115 - closed in close()
+        self.bar = None
+        if not quiet and self.stream.isatty():
+            self.bar = tqdm(total=total, file=self.stream, unit="cand", dynamic_ncols=True, mininterval=0.2)
+        self.every = max(1, total // 20)
+        self.started = time.perf_counter()
+
+    def _status(self, engine: Any) -> dict[str, Any]:
+        best = engine.hall_of_fame[0].score if len(engine.hall_of_fame) else float("nan")
+        c = engine.counts
+        return {"best": f"{best:.4g}", "cache": c["cache"], "fec": c["fec"], "hurdle": c["hurdle"],
+                "failed": c["failed"]}
+
+    def __call__(self, engine: Any, candidate: Any) -> None:
+        if self.log is not None:
+            self.log.write(json.dumps({
+                "seq": candidate.seq, "hash": candidate.hash, "source": candidate.source,
+                "fitness": None if candidate.outcome.failure else candidate.score,
+                "failure": str(candidate.outcome.failure) if candidate.outcome.failure else None,
+                "generation": candidate.generation, "size": candidate.size}) + "\n")
+            self.log.flush()
+        if self.quiet:
+            return
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(self._status(engine), refresh=False)
+        elif engine.seq % self.every == 0 or engine.seq == self.total:
+            status = "  ".join(f"{k} {v}" for k, v in self._status(engine).items())
+            print(f"[{engine.seq:>6}/{self.total}] {status}  ({time.perf_counter() - self.started:.1f} s)",
+                  file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        if self.log is not None:
+            self.log.close()

@@ -1,0 +1,172 @@
+"""The evaluator the GP engine calls: compile (cached), fingerprint for functional equivalence, and
+train, for one task.
+
+Functional-equivalence checking (FEC, AutoML-Zero; Co-Reyes et al. 2021): programs that compute
+the same outputs on fixed probe inputs are taken to score the same, so only the first is trained.
+The probes are cheap: elementwise components run on a fixed probe tensor (a loss also on its
+gradient, an optimizer for five steps); a learner trains on ten examples and predicts ten; a
+formula is evaluated on the training points.  An evolving model has no cheap probe (no FEC).
+Probing also rejects at once a component that is non-finite on the probes, or an activation
+whose output is constant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from mlevolve.dsl.ir import Program
+from mlevolve.grammar.spec import GrammarSpec
+from mlevolve.interpreter import runtime
+from mlevolve.interpreter.codegen import Compiled, compile_program, py_name
+from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, namespace
+from mlevolve.interpreter.tasks import Task, arrays
+from mlevolve.results import Failure, Outcome
+
+_PROBE_GEN = torch.Generator().manual_seed(12345)
+_PROBE_X = torch.cat([torch.linspace(-4.0, 4.0, 33), torch.randn(31, generator=_PROBE_GEN)])
+_PROBE_LOGITS = torch.randn(8, 4, generator=_PROBE_GEN)
+_PROBE_Y = torch.nn.functional.one_hot(torch.arange(8) % 4, 4).float()
+_PROBE_W = torch.randn(16, generator=_PROBE_GEN)
+_PROBE_G = torch.randn(5, 16, generator=_PROBE_GEN)
+
+
+def _digest(parts: Sequence[Any]) -> str:
+    h = hashlib.blake2b(digest_size=12)
+    for part in parts:
+        array = np.asarray(part, dtype=np.float64)
+        h.update(str(array.shape).encode())
+        h.update((np.round(array, 6) + 0.0).tobytes())
+    return h.hexdigest()
+
+
+class _ProbeFailure(Exception):
+    pass
+
+
+def _finite(value: Any, what: str) -> Any:
+    if isinstance(value, torch.Tensor):
+        if not torch.isfinite(value).all():
+            raise _ProbeFailure(f"{what} is not finite on the probe inputs")
+        return value.detach().numpy()
+    if not np.all(np.isfinite(value)):
+        raise _ProbeFailure(f"{what} is not finite on the probe inputs")
+    return value
+
+
+def _probe_activation(fn: Callable[..., Any]) -> list[Any]:
+    out = _finite(torch.broadcast_to(torch.as_tensor(fn(_PROBE_X)), _PROBE_X.shape), "the activation")
+    if np.ptp(out) == 0:
+        raise _ProbeFailure("the activation is constant")
+    return [out]
+
+
+def _probe_loss(fn: Callable[..., Any]) -> list[Any]:
+    p = torch.softmax(_PROBE_LOGITS, dim=1).requires_grad_(True)
+    value = fn(p, _PROBE_Y).sum()
+    grad = torch.autograd.grad(value, p, allow_unused=True)[0] if value.requires_grad else None
+    return [_finite(value, "the loss"), _finite(grad if grad is not None else torch.zeros(()), "the loss gradient")]
+
+
+def _probe_optimizer(fn: Callable[..., Any]) -> list[Any]:
+    inputs, n_state = runtime._optimizer_signature(fn)
+    w, state = _PROBE_W.clone(), [torch.zeros(16) for _ in range(n_state)]
+    for step, g in enumerate(_PROBE_G, 1):
+        extra = {"lr": torch.tensor(0.01), "t": torch.tensor(float(step))}
+        result = fn(w, g, *(extra[k] for k in inputs), *state)
+        w, state = (result[0], list(result[1:])) if isinstance(result, tuple) else (result, [])
+        w = torch.broadcast_to(torch.as_tensor(w), (16,))
+    return [_finite(w, "the update rule")]
+
+
+def _probe_schedule(fn: Callable[..., Any]) -> list[Any]:
+    return [_finite(torch.as_tensor(fn(torch.tensor(t))), "the schedule") for t in np.linspace(0, 1, 11)]
+
+
+def _probe_augment(fn: Callable[..., Any]) -> list[Any]:
+    torch.manual_seed(0)
+    return [_finite(torch.broadcast_to(torch.as_tensor(fn(_PROBE_X)), _PROBE_X.shape), "the augmentation")]
+
+
+_PROBES = {"activation": _probe_activation, "loss": _probe_loss, "optimizer": _probe_optimizer,
+           "schedule": _probe_schedule, "augment": _probe_augment}
+
+
+class ProgramEvaluator:
+    """Scores programs on one task for the GP engine: ``fingerprint`` then ``evaluate``."""
+
+    def __init__(self, task: Task, task_name: str, spec: GrammarSpec, settings: Settings,
+                 evolving_kinds: frozenset[str], hurdle_epochs: int = 1, cache_size: int = 2048) -> None:
+        self.task = task
+        self.task_name = task_name
+        self.spec = spec
+        self.settings = settings
+        self.evolving_kinds = evolving_kinds
+        self.hurdle_epochs = hurdle_epochs
+        self._compiled: OrderedDict[str, Compiled] = OrderedDict()
+        self._cache_size = cache_size
+        self._data = arrays(task)
+
+    @property
+    def supports_hurdle(self) -> bool:
+        """A short training makes a hurdle only for supervised programs trained several epochs."""
+        return self.settings.epochs > self.hurdle_epochs and "n_classes" in self._data
+
+    def compile(self, program: Program, key: str) -> Compiled:
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = compile_program(program, self.spec)
+            check_task_fits(compiled, self.task, self.task_name)
+            self._compiled[key] = compiled
+            if len(self._compiled) > self._cache_size:
+                self._compiled.popitem(last=False)
+        return compiled
+
+    def fingerprint(self, program: Program, key: str) -> tuple[str | None, Failure | None]:
+        """(fingerprint, None), (None, None) when there is no cheap probe, or (None, failure)."""
+        compiled = self.compile(program, key)
+        try:
+            with torch.no_grad() if compiled.category != "supervised" else torch.enable_grad(), \
+                    np.errstate(all="ignore"):
+                parts = self._probe(program, compiled)
+        except _ProbeFailure as err:
+            return None, Failure(str(err), "probe")
+        except (ArithmeticError, RuntimeError, ValueError, TypeError, IndexError) as err:
+            return None, Failure(f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}", "probe")
+        return (None if parts is None else _digest(parts)), None
+
+    def _probe(self, program: Program, compiled: Compiled) -> list[Any] | None:
+        dim = int(self._data["x_train"].shape[-1]) if compiled.category == "learner" else 0
+        names = namespace(compiled, dim)
+        if compiled.category == "formula":
+            x = np.asarray(self._data["x_train"], np.float64)
+            return [_finite(np.broadcast_to(names["PROGRAM"](*x.T), x.shape[:1]), "the formula")]
+        if compiled.category == "learner":
+            small = {**self._data, "x_train": self._data["x_train"][:, :10], "y_train": self._data["y_train"][:, :10],
+                     "x_val": self._data["x_val"][:, :10], "y_val": self._data["y_val"][:, :10]}
+            try:
+                metrics = runtime.run_learner(small, names["PROGRAM"], seed=self.settings.seed)
+            except runtime.CandidateFailure as err:
+                raise _ProbeFailure(err.reason) from None
+            return [metrics["fitness"]]
+        if "model" in self.evolving_kinds:
+            return None
+        parts: list[Any] = []
+        for d in program.definitions:
+            probe = _PROBES.get(d.kind)
+            if probe is not None:
+                parts.extend(probe(names[py_name(d.name)]))
+        return parts
+
+    def evaluate(self, program: Program, key: str, quick: bool = False) -> Outcome:
+        """Train and score (``quick``: only ``hurdle_epochs`` epochs, for the hurdle)."""
+        settings = self.settings
+        if quick:
+            settings = Settings(settings.seed, self.hurdle_epochs, settings.batch_size, settings.threads,
+                                settings.budget)
+        return evaluate_compiled(self.compile(program, key), self.task, settings)
