@@ -252,17 +252,32 @@ def evolve(
             "best_metrics": dict(best[0].metrics) if best else None}
 
 
-def best(db: str | Path, n: int = 5) -> builtins.list[Any]:
-    """The ``n`` best distinct programs of an archive (rows with program text, fitness, metrics)."""
+def best(db: str | Path, n: int = 5) -> builtins.list[dict[str, Any]]:
+    """The ``n`` best distinct programs of an archive, best first.
+
+    Each is a dict: ``rank``, ``fitness``, ``metrics``, ``hash``, ``seq``, ``operator``,
+    ``generation``, ``program`` (the whole program's text) and ``evolved`` (the text of just the
+    definitions the run evolved).
+    """
+    from mlevolve.dsl.printer import format_definition
     from mlevolve.gp.archive import Archive
 
     if n < 1:
         raise MlevError(f"-n must be at least 1, got {n}")
     archive = Archive.read(db)
     try:
-        return archive.best(n)
+        rows, meta = archive.best(n), archive.meta()
     finally:
         archive.close()
+    owners = {name.split(".")[0] for name in meta.get("evolve", [])}
+    out = []
+    for rank, row in enumerate(rows, 1):
+        program = parse(row.program, f"{db}#{row.hash[:12]}")
+        evolved = "\n\n".join(format_definition(d) for d in program.definitions if d.name in owners)
+        out.append({"rank": rank, "fitness": row.fitness, "metrics": dict(row.metrics), "hash": row.hash,
+                    "seq": row.seq, "operator": row.operator, "generation": row.generation,
+                    "program": row.program, "evolved": evolved})
+    return out
 
 
 def export_from_archive(db: str | Path, key: str | None = None, task: str | None = None) -> str:

@@ -186,12 +186,13 @@ def _cmd_best(args: argparse.Namespace) -> int:
     rows = api.best(args.db, args.n)
     if not rows:
         print(f"{args.db}: no candidate with a fitness yet")
-    for rank, row in enumerate(rows, 1):
-        shown = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in row.metrics.items()
-                 if k not in ("fitness", "train_seconds")}
-        print(f"#{rank}  fitness {row.fitness:.6g}  hash {row.hash[:12]}  seq {row.seq}  "
-              f"{row.operator} gen {row.generation}  {shown}")
-        print("    " + row.program.rstrip().replace("\n", "\n    "))
+    for row in rows:
+        shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row["metrics"].items()
+                          if k not in ("fitness", "train_seconds"))
+        print(f"#{row['rank']}  fitness {row['fitness']:.6g}  hash {row['hash'][:12]}  (candidate {row['seq']}, "
+              f"{row['operator']}, generation {row['generation']})")
+        print(f"    {shown}")
+        print("    " + row["evolved"].replace("\n", "\n    "))
         print()
     return 0
 
