@@ -53,11 +53,37 @@ def _digest(tag: bytes, payload: bytes, children: tuple[Expr, ...]) -> bytes:
     return h.digest()
 
 
+# Ops whose two arguments commute, for the canonical digest (the base grammar declares the same).
+COMMUTATIVE = frozenset({"add", "mul", "min", "max", "dot"})
+
+
+def _canonical(node: _Node, kids: tuple[Expr, ...]) -> bytes:
+    """The canonical digest: commutative arguments in digest order, constants normalised."""
+    h = hashlib.blake2b(digest_size=16)
+    if isinstance(node, Num):
+        h.update(b"N" + repr(float(f"{float(node.value):.12g}") + 0.0).encode())
+    elif isinstance(node, Ref):
+        h.update(b"R" + node.name.encode())
+    elif isinstance(node, Let):
+        h.update(b"L" + node.name.encode())
+    elif isinstance(node, Call):
+        h.update(b"C" + node.op.encode() + b"/")
+    else:
+        h.update(b"T")
+    parts = [k.canon for k in kids]
+    if isinstance(node, Call) and node.op in COMMUTATIVE and len(parts) == 2:
+        parts.sort()
+    for part in parts:
+        h.update(part)
+    return h.digest()
+
+
 class _Node:
     """Shared behaviour of expression nodes: digest-based equality, size and depth."""
 
     __slots__ = ()
     digest: bytes
+    canon: bytes
     size: int
     depth: int
 
@@ -67,6 +93,7 @@ class _Node:
     def _finish(self, tag: bytes, payload: bytes) -> None:
         kids = self.children()
         object.__setattr__(self, "digest", _digest(tag, payload, kids))
+        object.__setattr__(self, "canon", _canonical(self, kids))
         object.__setattr__(self, "size", 1 + sum(k.size for k in kids))
         object.__setattr__(self, "depth", 1 + max((k.depth for k in kids), default=0))
 
@@ -108,6 +135,7 @@ class Num(_Node):
     is_int: bool = False
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
+    canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 
@@ -122,7 +150,8 @@ class Num(_Node):
             object.__setattr__(self, "value", 0.0)  # -0.0 would print as `-0.0`, which reads back as neg(0.0)
         if self.is_int and self.value != int(self.value):
             raise ValueError(f"an integer literal must be whole, got {self.value!r}")
-        self._finish(b"N", struct.pack("<d?", float(self.value), self.is_int))
+        exact = str(int(self.value)).encode() if self.is_int else b""  # ints beyond 2**53 are not doubles
+        self._finish(b"N", struct.pack("<d?", float(self.value), self.is_int) + exact)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -132,6 +161,7 @@ class Ref(_Node):
     name: str
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
+    canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 
@@ -149,6 +179,7 @@ class Call(_Node):
     args: tuple[Expr, ...] = ()
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
+    canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 
@@ -170,6 +201,7 @@ class Let(_Node):
     body: Expr
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
+    canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 
@@ -189,6 +221,7 @@ class Tup(_Node):
     items: tuple[Expr, ...]
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
+    canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 

@@ -227,10 +227,12 @@ def _attach_comments(program: Program, source: str) -> Program:
             i = inside[0]
             d = defs[i]
             methods = [j for j, m in enumerate(d.methods) if m.span is not None and m.span.line <= line]
-            if d.methods and not methods:
+            if d.methods and not methods and line <= ranges[i][0]:  # on the learner's header line
                 leading[i].append(text)
                 continue
-            j = methods[-1] if d.methods else -1
+            j = (methods[-1] if methods else 0) if d.methods else -1  # above the first method: with it
+            if 0 <= j < len(d.methods) - 1 and line > _last_line(d.methods[j]):
+                j += 1  # between two methods: it belongs to the next one, before its body
             body = d.methods[j].body if j >= 0 else d.body
             inner.setdefault((i, j), []).append((_chain_position(body, line), text))
             continue

@@ -10,11 +10,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
-from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, with_children
+from mlevolve.dsl.ir import COMMUTATIVE, Call, Definition, Expr, Let, Num, Program, Ref, with_children
 from mlevolve.dsl.types import type_str
 
-# Ops whose two arguments commute whatever the grammar says (the grammar may add more).
-COMMUTATIVE = frozenset({"add", "mul", "min", "max", "dot"})
 
 
 def walk(expr: Expr) -> Iterator[Expr]:
@@ -65,7 +63,10 @@ def _number_key(value: float) -> str:
 
 def canonical_digest(expr: Expr, commutative: frozenset[str] = COMMUTATIVE) -> bytes:
     """A content hash equal for programs that differ only in the order of commutative arguments
-    or in the spelling of constants (``2`` and ``2.0``).  Iterative post-order."""
+    or in the spelling of constants (``2`` and ``2.0``).  Iterative post-order; for the default
+    commutative ops every node already holds it (``expr.canon``, computed at construction)."""
+    if commutative == COMMUTATIVE:
+        return expr.canon
     done: list[bytes] = []
     stack: list[tuple[Expr, bool]] = [(expr, False)]
     while stack:

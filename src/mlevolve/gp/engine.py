@@ -136,6 +136,7 @@ class Engine:
         self._replay: Iterator[Row] = iter(archive.rows())
         self._pending: Row | None = next(self._replay, None)
         self.replayed = 0
+        self.evaluation_seconds = 0.0  # time spent scoring (cache lookups, probes, training)
         self.started = time.perf_counter()
 
     # -- budget and bookkeeping -------------------------------------------------------------------
@@ -227,7 +228,9 @@ class Engine:
         else:
             started = time.perf_counter()
             outcome, source, fingerprint = self._score(program, key)
-            outcome = Outcome(outcome.metrics, outcome.failure, time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self.evaluation_seconds += elapsed
+            outcome = Outcome(outcome.metrics, outcome.failure, elapsed)
             self.archive.add(Row(seq, key, format_program(program), outcome.fitness if not outcome.failure else None,
                                  outcome.metrics, outcome.failure.reason if outcome.failure else None,
                                  outcome.failure.where if outcome.failure else None, source, fingerprint, operator,
@@ -279,4 +282,5 @@ class Engine:
             "candidates": self.seq, "replayed": self.replayed, **dict(self.counts),
             "best_fitness": None if best is None else best.score, "best_hash": None if best is None else best.hash,
             "seconds": round(time.perf_counter() - self.started, 3),
+            "evaluation_seconds": round(self.evaluation_seconds, 3),
         }

@@ -54,7 +54,8 @@ def namespace(compiled: Compiled, dim: int = 0) -> dict[str, Any]:
     """Execute the generated source in a fresh namespace over the runtime; return the namespace."""
     names = dict(vars(runtime))
     names["DIM"] = dim
-    exec(compile(compiled.source, "<mlevolve program>", "exec"), names)
+    assert compiled.code is not None
+    exec(compiled.code, names)
     return names
 
 
