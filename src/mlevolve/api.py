@@ -238,8 +238,9 @@ def evolve(
     kinds = frozenset(d.kind for d in checked.definitions if any(n.split(".")[0] == d.name for n in names))
     evaluator = ProgramEvaluator(task_data, task_name, spec, Settings(seed=seed, epochs=epochs), kinds)
     path = Path(db) if db is not None else default_path(checked.name, task_name)
-    progress = Progress(budget, quiet=quiet, json_log=json_log)
     with Archive.for_run(path, identity) as archive:
+        # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
+        progress = Progress(budget, quiet=quiet, json_log=json_log)
         engine = Engine(checked, names, spec, evaluator, archive, config, progress)
         try:
             ALGORITHMS[algorithm](engine)
@@ -247,9 +248,11 @@ def evolve(
             progress.close()
         summary = engine.summary()
         archive.set_meta("summary", summary)
-        best = archive.best(1)
-    return {**summary, "db": str(path), "best_program": best[0].program if best else None,
-            "best_metrics": dict(best[0].metrics) if best else None}
+        # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
+        # archive holds considers only its first ``budget`` candidates.
+        best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
+    return {**summary, "db": str(path), "best_program": best.program if best else None,
+            "best_metrics": dict(best.metrics) if best else None}
 
 
 def best(db: str | Path, n: int = 5) -> builtins.list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from typing import NoReturn
 from mlevolve import api
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.kinds import KINDS
+from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.types import BASE_TYPES, Type
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
@@ -107,6 +108,8 @@ def _cmd_grammar_lark(args: argparse.Namespace) -> int:
 
 def _parse_var(text: str) -> tuple[str, Type]:
     name, sep, type_ = text.partition(":")
+    if name in KEYWORDS:
+        raise MlevError(f"bad --var {text!r}: '{name}' is a keyword", hint="choose another name")
     if not sep or not name.isidentifier() or type_ not in BASE_TYPES:
         raise MlevError(f"bad --var {text!r}", hint=f"write NAME:TYPE, e.g. x:Tensor; types: {', '.join(BASE_TYPES)}")
     return name, type_
