@@ -98,14 +98,14 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "arg_types.mlev:3:3: error: in activation 'f': 'dot' expects (Vector, Vector), found (Tensor, Tensor)\n"
         "      dot(x, x)\n"
         "      ^^^^^^^^^\n"
-        "hint: it takes (Vector, Vector)\n",
+        "hint: it takes (Vector, Vector); primitives that take (Tensor, Tensor): add, div, max, min, mul, sub\n",
     ),
     "arg_types_real_for_int": (
         HEAD + "model net() -> Layer =\n  seq(dense(64.0), relu_layer())\n",
         "arg_types_real_for_int.mlev:3:7: error: in model 'net': 'dense' expects (Int), found (Scalar)\n"
         "      seq(dense(64.0), relu_layer())\n"
         "          ^^^^^^^^^^^\n"
-        "hint: it takes (Int)\n",
+        "hint: it takes (Int) (an Int is written without a decimal point, e.g. 64)\n",
     ),
     "body_type": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  2.0 * 3.0\n",

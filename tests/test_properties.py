@@ -398,8 +398,6 @@ def test_only_deep_route_to_termination() -> None:
         _every_depth_works(spec, f"T{k}", up_to=2)
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: the checker types every non-integer literal as Scalar, "
-                                        "so literals of a custom grammar's other types do not check")
 def test_checker_types_literals_of_custom_types() -> None:
     spec = GrammarSpec.from_dict({"types": ["Prob", "Out"], "literals": {"Prob": {"choices": [0.5]}},
                                   "op": {"bern": {"sig": ["Prob -> Out"]}}})

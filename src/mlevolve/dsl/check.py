@@ -35,9 +35,21 @@ class Primitives(Protocol):
     def overloads(self, op: str) -> Sequence[Signature]: ...
 
 
-def fits(node: Expr, found: Type, wanted: Type) -> bool:
-    """Whether a value of type ``found`` (computed for ``node``) may stand where ``wanted`` is."""
-    return found == wanted or (wanted == SCALAR and found == INT and isinstance(node, Num))
+def fits(node: Expr, found: Type, wanted: Type, literal_types: frozenset[str] = frozenset({SCALAR})) -> bool:
+    """Whether a value of type ``found`` (computed for ``node``) may stand where ``wanted`` is.
+
+    A literal is typed ``Int`` (``2``) or ``Scalar`` (``2.0``), and also fits any other type the
+    grammar draws literals for, except that only a whole literal fits ``Int``.
+    """
+    if found == wanted:
+        return True
+    if not isinstance(node, Num) or not isinstance(wanted, str):
+        return False
+    return (wanted in literal_types and (wanted != INT or node.is_int)) or (wanted == SCALAR and found == INT)
+
+
+def _literal_types(prims: Primitives) -> frozenset[str]:
+    return frozenset(getattr(prims, "literals", {})) | {SCALAR}
 
 
 def _sig_str(types: Sequence[Type]) -> str:
@@ -62,12 +74,13 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
                         f"got {len(kids)}", call.span,
                         "signatures: " + "; ".join(f"{call.op}{_sig_str(s.args)}" for s in overloads))
     args = call.args
+    literals = _literal_types(prims)
     for swap in (False, True):
         for sig in same_arity:
             if swap and not (sig.commutative and len(kids) == 2):
                 continue
             want = tuple(reversed(sig.args)) if swap else sig.args
-            if all(fits(a, k, w) for a, k, w in zip(args, kids, want, strict=True)):
+            if all(fits(a, k, w, literals) for a, k, w in zip(args, kids, want, strict=True)):
                 return sig.result
     found = _sig_str(kids)
     if len(same_arity) == 1:
@@ -75,6 +88,13 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
     else:
         msg = f"no form of '{call.op}' takes {found}"
     hint = "it takes " + "; ".join(_sig_str(s.args) for s in same_arity)
+    by_op: Mapping[str, Sequence[Signature]] = getattr(prims, "by_op", {})
+    others = sorted(op for op, sigs in by_op.items()
+                    if op != call.op and any(tuple(s.args) == tuple(kids) for s in sigs))
+    if any(isinstance(a, Num) and not a.is_int and INT in s.args for a in args for s in same_arity):
+        hint += " (an Int is written without a decimal point, e.g. 64)"
+    elif others:
+        hint += f"; primitives that take {found}: {', '.join(others[:6])}"
     if any(isinstance(a, Num) and a.is_int for a in args):
         hint += " (write 2.0, not 2, for a real number)"
     raise MlevError(msg, call.span, hint)
@@ -144,7 +164,7 @@ def check_expr(
                 raise MlevError(f"a {type_str(t)} value cannot be used here", node.span,
                                 f"this kind of definition computes with {', '.join(sorted(allowed))} only")
     found = types[0]
-    if expected is not None and not fits(expr, found, expected):
+    if expected is not None and not fits(expr, found, expected, _literal_types(prims)):
         raise MlevError(f"expected {type_str(expected)}, found {type_str(found)}", expr.span,
                         f"the body's type must be the declared result type {type_str(expected)}")
     return found

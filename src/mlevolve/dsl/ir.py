@@ -111,6 +111,11 @@ class _Node:
     def __deepcopy__(self, memo: object) -> _Node:
         return self
 
+    def __repr__(self) -> str:  # the printer is iterative; a generated repr would recurse
+        from mlevolve.dsl.printer import format_expr
+
+        return f"<{type(self).__name__} {format_expr(self)}>"  # type: ignore[arg-type]
+
     def __reduce__(self) -> tuple[object, tuple[str]]:
         from mlevolve.dsl.printer import format_expr
 
@@ -127,7 +132,7 @@ def _name_ok(name: str) -> bool:
     return name.isidentifier()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Num(_Node):
     """A numeric literal.  Literals are never negative: the printer and parser agree on ``neg``."""
 
@@ -154,7 +159,7 @@ class Num(_Node):
         self._finish(b"N", struct.pack("<d?", float(self.value), self.is_int) + exact)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Ref(_Node):
     """A name: a parameter, a let-bound variable, learner state, or (in models) an activation."""
 
@@ -171,7 +176,7 @@ class Ref(_Node):
         self._finish(b"R", self.name.encode())
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Call(_Node):
     """An application of a primitive, by its surface name (``add``, ``sigmoid``, ``dense``...)."""
 
@@ -192,7 +197,7 @@ class Call(_Node):
         return self.args
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Let(_Node):
     """``let name = value in body``: ``name`` is bound in ``body`` only."""
 
@@ -214,7 +219,7 @@ class Let(_Node):
         return (self.value, self.body)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Tup(_Node):
     """A tuple of two or more values (the result of an optimizer or a multi-state learner)."""
 

@@ -14,7 +14,6 @@ from mlevolve.dsl.ir import COMMUTATIVE, Call, Definition, Expr, Let, Num, Progr
 from mlevolve.dsl.types import type_str
 
 
-
 def walk(expr: Expr) -> Iterator[Expr]:
     """Every node, in preorder."""
     stack = [expr]
