@@ -14,8 +14,9 @@ import builtins
 import keyword
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 from typing import Literal
 
 from mlevolve.dsl.check import infer
@@ -188,7 +189,11 @@ class Compiled:
     category: Category
     source: str
     n_inputs: int = 0  # formula: how many scalar inputs
-    dim_dependent: bool = False  # learner: the source reads DIM
+    code: CodeType | None = field(default=None, repr=False, compare=False)  # ``source``, compiled once
+
+    def __post_init__(self) -> None:
+        if self.code is None:
+            object.__setattr__(self, "code", compile(self.source, "<mlevolve program>", "exec"))
 
 
 def category_of(program: Program) -> Category:
@@ -227,7 +232,7 @@ def compile_program(program: Program, spec: GrammarSpec) -> Compiled:
     lines.append(_wiring(program, category))
     source = "\n".join(lines) + "\n"
     n_inputs = len(program.definitions[0].params) if category == "formula" else 0
-    return Compiled(category, source, n_inputs, category == "learner" and "DIM" in source)
+    return Compiled(category, source, n_inputs)
 
 
 def _env(program: Program, d: Definition) -> dict[str, Type]:

@@ -92,6 +92,23 @@ def _merge_imports(lines: list[str]) -> list[str]:
     return sorted(plain) + froms
 
 
+def _wrap_call(line: str, indent: str, width: int = 120) -> str:
+    """``NAME = f(a, b, ...)`` as one line if it fits in ``width``, else one argument per line."""
+    if len(indent) + len(line) <= width or not line.endswith(")") or "(" not in line:
+        return line
+    head, _, args = line[:-1].partition("(")
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(args):  # split at the top-level commas only
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == "," and depth == 0:
+            parts.append(args[start:i].strip())
+            start = i + 1
+    parts.append(args[start:].strip())
+    inner = indent + "    "
+    return head + "(\n" + "".join(f"{inner}{part},\n" for part in parts if part) + indent + ")"
+
+
 def _docstring(program: Program, task: str) -> str:
     text = format_program(program).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     return (f'"""{program.name}: a program found or written with mlevolve, as a standalone training script.\n\n'
@@ -108,7 +125,8 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
     rt_imports, rt_body = _split_module(runtime)
     tk_imports, tk_body = _split_module(tasks)
     imports = _merge_imports(["import argparse", "import json", *rt_imports, *tk_imports])
-    main = _MAIN.format(task=task, seed=seed, epochs=epochs, wiring=wiring.strip(), call=_CALLS[compiled.category])
+    main = _MAIN.format(task=task, seed=seed, epochs=epochs, wiring=_wrap_call(wiring.strip(), "    "),
+                        call=_CALLS[compiled.category])
     parts = [
         _docstring(program, task),
         "from __future__ import annotations\n\n" + "\n".join(imports),

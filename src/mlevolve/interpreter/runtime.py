@@ -148,8 +148,37 @@ def _metrics(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_classes: int,
     return {f"{split}_mse": float(F.mse_loss(out[:, 0], y))}
 
 
+_NO_PARAMS = (nn.Sequential, Lambda, LayerNorm, nn.Dropout, nn.Identity, nn.ReLU, nn.Tanh)
+
+
+def _param_bound(model: nn.Module, n_in: int) -> int | None:
+    """An upper bound on the parameters of an unbuilt model, from its layers alone (None: unknown layers).
+
+    Only dense layers change the width, so no layer sees more than the widest of the input and the
+    dense outputs; a residual may add one projection of that size.
+    """
+    modules = list(model.modules())
+    widest = max([n_in] + [m.out_features for m in modules if isinstance(m, nn.Linear | nn.LazyLinear)])
+    bound = 0
+    for m in modules:
+        if isinstance(m, nn.Linear | nn.LazyLinear):
+            bound += (widest + 1) * m.out_features
+        elif isinstance(m, Residual):
+            bound += (widest + 1) * widest
+        elif isinstance(m, nn.BatchNorm1d | nn.LazyBatchNorm1d):
+            bound += 2 * widest
+        elif not isinstance(m, _NO_PARAMS):
+            return None
+    return bound
+
+
 def _check_size(program: SupervisedProgram, n_in: int, n_out: int, budget: Budget) -> None:
-    """Count the parameters on the meta device, where nothing is allocated: a huge layer fails here."""
+    """Fail a model that is too big before allocating it.  Lazy layers allocate nothing until their
+    first call, so a cheap bound from the layer list settles most models; otherwise the parameters
+    are counted exactly on the meta device, where nothing is allocated either."""
+    bound = _param_bound(nn.Sequential(program.model(), nn.LazyLinear(n_out)), n_in)
+    if bound is not None and bound <= budget.max_params:
+        return
     try:
         with torch.device("meta"):
             probe = nn.Sequential(program.model(), nn.LazyLinear(n_out))
@@ -277,7 +306,7 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
     rng = np.random.default_rng(seed)
     x_train, y_train = np.asarray(data["x_train"], np.float64), np.asarray(data["y_train"], np.float64)
     x_val, y_val = np.asarray(data["x_val"], np.float64), np.asarray(data["y_val"], np.float64)
-    n_tasks, n_train, dim = x_train.shape
+    n_tasks, _, dim = x_train.shape
     classify = bool(data.get("classification", False))
     shapes = [_shape(t, n_tasks, dim) for t in learner.state_types]
     with np.errstate(all="ignore"):
@@ -288,12 +317,13 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
                      for s, shape in zip(init, shapes, strict=True)]
         else:
             state = [np.zeros(shape) for shape in shapes]
-        for i in range(n_train):
-            x = x_train[:, i]
+        # Example i of every task, as contiguous (T, F) and (T,) arrays.
+        for x, y in zip(np.ascontiguousarray(x_train.transpose(1, 0, 2)), np.ascontiguousarray(y_train.T),
+                        strict=True):
             p = learner.predict(*state, x, rng)
             if classify:
                 p = _sigmoid(p)
-            new = learner.learn(*state, x, y_train[:, i], p, rng)
+            new = learner.learn(*state, x, y, p, rng)
             state = list(new) if len(shapes) > 1 else [new]
         if time.perf_counter() - started > budget.max_seconds:
             raise CandidateFailure(f"over the time budget of {budget.max_seconds:g} s", "training")

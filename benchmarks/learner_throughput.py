@@ -1,0 +1,170 @@
+"""Learner throughput: AutoML-Zero style learner programs evaluated per second on one core.
+
+Workload: the `linear` family at AutoML-Zero's size (10 tasks, dim 4, 100 training examples trained
+online one at a time, 100 validation examples), the evaluation protocol of `mlevolve run`.
+Measured, in one process, single-threaded:
+
+(a) the hand-written `examples/linear_regression.mlev` through ``evaluate_compiled``: compiled
+    once and evaluated many times (compile excluded), and compiled anew for each evaluation;
+(b) random learner programs drawn from the grammar (predict and learn bodies generated over the
+    learner slot environments with ``spec.restrict(KINDS['learner'].types)``), each compiled and
+    evaluated once, as evolution does (failures included: they are evaluations too);
+(c) plain NumPy baselines of the same online SGD linear regression, no mlevolve: a per-example loop
+    over every task and example, and a loop over examples vectorised across the tasks.
+
+Printed: programs per second for each and the ratio to the goal of 2,000 programs/s per core.
+Run: python benchmarks/learner_throughput.py [--quick] [--seconds S]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"  # before numpy is imported: one core
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import random  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import mlevolve  # noqa: E402
+from mlevolve.dsl.ir import Program  # noqa: E402
+from mlevolve.dsl.kinds import KINDS, replace_slot, slots  # noqa: E402
+from mlevolve.gp.generate import generate  # noqa: E402
+from mlevolve.interpreter.codegen import compile_program  # noqa: E402
+from mlevolve.interpreter.evaluate import Settings, evaluate_compiled  # noqa: E402
+from mlevolve.interpreter.tasks import Family, load_task  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+GOAL = 2000.0  # programs per second per core
+LR = 0.1  # the example's learning rate
+
+
+def rate(fn: Callable[[], Any], seconds: float, min_calls: int = 3) -> tuple[float, int]:
+    """Calls per second of ``fn`` over about ``seconds`` of wall time (after one warm-up call)."""
+    fn()
+    calls, started = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds and calls >= min_calls:
+            return calls / elapsed, calls
+
+
+def numpy_per_example(task: Family) -> float:
+    """Online SGD linear regression, task by task and example by example; validation MSE."""
+    x_train, y_train = task.x_train.astype(np.float64), task.y_train.astype(np.float64)
+    x_val, y_val = task.x_val.astype(np.float64), task.y_val.astype(np.float64)
+    n_tasks, n_train, dim = x_train.shape
+    total = 0.0
+    for t in range(n_tasks):
+        w = np.zeros(dim)
+        for i in range(n_train):
+            x = x_train[t, i]
+            p = np.dot(w, x)
+            w = w + LR * (y_train[t, i] - p) * x
+        total += float(np.mean((x_val[t] @ w - y_val[t]) ** 2))
+    return total / n_tasks
+
+
+def numpy_across_tasks(task: Family) -> float:
+    """The same, each example's step vectorised across the tasks (mlevolve's layout), no mlevolve."""
+    x_train, y_train = task.x_train.astype(np.float64), task.y_train.astype(np.float64)
+    x_val, y_val = task.x_val.astype(np.float64), task.y_val.astype(np.float64)
+    n_tasks, n_train, dim = x_train.shape
+    w = np.zeros((n_tasks, dim))
+    for i in range(n_train):
+        x = x_train[:, i]
+        p = np.sum(w * x, -1)
+        w = w + LR * (y_train[:, i] - p)[:, None] * x
+    return float(np.mean((np.einsum("tnf,tf->tn", x_val, w) - y_val) ** 2))
+
+
+def random_learners(base: Program, n: int, seed: int, depth: int) -> list[Program]:
+    """``n`` variants of ``base`` with every method body drawn at random from the learner grammar."""
+    spec = mlevolve.load_grammar().restrict(KINDS["learner"].types)
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        program = base
+        for slot in slots(base):
+            body = generate(spec, slot.result, rng, env=slot.env, max_depth=depth, method=rng.choice(["grow", "full"]))
+            program = replace_slot(program, slot.name, body)
+        out.append(program)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke mode: short timings, few random programs")
+    parser.add_argument("--seconds", type=float, default=3.0, help="seconds per measurement (default 3)")
+    args = parser.parse_args()
+    seconds, n_random = (0.2, 20) if args.quick else (args.seconds, 500)
+    torch.set_num_threads(1)
+
+    print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} CPUs; python {sys.version.split()[0]}, numpy {np.__version__}, "
+          f"torch {torch.__version__}; single thread (OMP/MKL/OPENBLAS_NUM_THREADS=1, torch threads 1)")
+    task = load_task("linear", seed=0)
+    assert isinstance(task, Family)
+    n_tasks, n_train, dim = task.x_train.shape
+    print(f"workload: `linear` family, {n_tasks} tasks, dim {dim}, {n_train} train (online, one example at a "
+          f"time) + {task.x_val.shape[1]} validation examples per task")
+
+    spec = mlevolve.load_grammar()
+    program = mlevolve.check(mlevolve.parse_file(ROOT / "examples" / "linear_regression.mlev"))
+    settings = Settings(seed=0, threads=1)
+    compiled = compile_program(program, spec)
+    outcome = evaluate_compiled(compiled, task, settings)
+    assert outcome.failure is None and outcome.metrics["val_mse"] < 1e-3, outcome
+
+    results: list[tuple[str, float]] = []
+
+    def report(label: str, per_second: float, extra: str = "") -> None:
+        results.append((label, per_second))
+        print(f"{label:<58} {per_second:9.0f} programs/s  {per_second / GOAL:6.2f} x goal{extra}")
+
+    per_s, _ = rate(lambda: evaluate_compiled(compiled, task, settings), seconds)
+    report("(a) linear_regression, compiled once, evaluated", per_s)
+    per_s, _ = rate(lambda: evaluate_compiled(compile_program(program, spec), task, settings), seconds)
+    report("(a) linear_regression, compiled + evaluated", per_s)
+
+    batch = random_learners(program, n_random, seed=0, depth=4)
+    started = time.perf_counter()
+    outcomes = [evaluate_compiled(compile_program(p, spec), task, settings) for p in batch]
+    elapsed = time.perf_counter() - started
+    failed = sum(o.failure is not None for o in outcomes)
+    report(f"(b) {n_random} random learners (depth <= 4), compiled + evaluated", n_random / elapsed,
+           f"  ({failed} failed as data)")
+    compiled_batch = [compile_program(p, spec) for p in batch]
+    started = time.perf_counter()
+    for c in compiled_batch:
+        evaluate_compiled(c, task, settings)
+    report(f"(b) {n_random} random learners, compile excluded", n_random / (time.perf_counter() - started))
+
+    mse = numpy_per_example(task)
+    assert abs(mse - outcome.metrics["val_mse"]) < 1e-9 * max(1.0, mse) + 1e-12, (mse, outcome.metrics)
+    per_s, _ = rate(lambda: numpy_per_example(task), seconds)
+    report("(c) plain numpy, loop over tasks and examples", per_s)
+    mse = numpy_across_tasks(task)
+    assert abs(mse - outcome.metrics["val_mse"]) < 1e-9 * max(1.0, mse) + 1e-12, (mse, outcome.metrics)
+    per_s, _ = rate(lambda: numpy_across_tasks(task), seconds)
+    report("(c) plain numpy, loop over examples, vectorised over tasks", per_s)
+
+    a = results[0][1]
+    print(f"goal: {GOAL:,.0f} programs/s per core; mlevolve's hand-written learner reaches {a / GOAL:.2f}x of it, "
+          f"{a / results[-2][1]:.1f}x the per-example numpy loop, {a / results[-1][1]:.2f}x the vectorised one")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
