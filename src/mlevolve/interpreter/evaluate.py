@@ -82,7 +82,7 @@ def evaluate_compiled(compiled: Compiled, task: Task, settings: Settings) -> Out
             metrics = runtime.run_formula(data, program)
     except runtime.CandidateFailure as err:
         return Outcome({}, Failure(err.reason, err.where), time.perf_counter() - started)
-    except (ArithmeticError, RuntimeError, ValueError, TypeError, IndexError, MemoryError) as err:
+    except Exception as err:  # whatever else the candidate's code raises is its failure, not the run's
         return Outcome({}, Failure(f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
                                    "training"), time.perf_counter() - started)
     return Outcome(metrics, None, time.perf_counter() - started)

@@ -242,6 +242,8 @@ def train_supervised(data: dict[str, Any], program: SupervisedProgram, *, epochs
                 raise CandidateFailure("the loss is not finite", where)
             for p in params:
                 p.grad = None
+            if not loss.requires_grad:
+                raise CandidateFailure("the loss does not depend on the prediction", where)
             loss.backward()  # type: ignore[no-untyped-call]
             grad = torch.cat([p.grad.reshape(-1) if p.grad is not None else torch.zeros(p.numel())
                               for p in params])
@@ -325,8 +327,8 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
                 p = _sigmoid(p)
             new = learner.learn(*state, x, y, p, rng)
             state = list(new) if len(shapes) > 1 else [new]
-        if time.perf_counter() - started > budget.max_seconds:
-            raise CandidateFailure(f"over the time budget of {budget.max_seconds:g} s", "training")
+            if time.perf_counter() - started > budget.max_seconds:
+                raise CandidateFailure(f"over the time budget of {budget.max_seconds:g} s", "training")
         # Validation in one call: every example at once, the final state broadcast over them.
         wide = [np.broadcast_to(s, shape)[:, None] for s, shape in zip(state, shapes, strict=True)]
         pred = np.broadcast_to(learner.predict(*wide, x_val, rng), y_val.shape)
