@@ -115,23 +115,30 @@ class Archive:
             lock.close()
             raise MlevError("archive is locked: another mlevolve run is writing it", file=str(p),
                             hint="wait for that run, or pass another --db") from None
-        try:
+        conn: sqlite3.Connection | None = None
+        try:  # only reads until the file is known to be this run's archive (or new): a refusal writes nothing
             conn = sqlite3.connect(p, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
             existing = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         except sqlite3.DatabaseError as err:
+            if conn is not None:
+                conn.close()
             lock.close()
             raise _bad_file(p, err) from None
         archive = cls(p, conn, lock)
-        if not existing:
-            conn.executescript(_SCHEMA)
-            archive._write_meta({"schema_version": SCHEMA_VERSION, "created": time.time(), **identity})
-            return archive
-        if "meta" not in existing or "candidates" not in existing:
+        if existing and ("meta" not in existing or "candidates" not in existing):
             archive.close()
             raise _bad_file(p, ValueError("no mlevolve tables"))
-        archive._check_identity(identity)
+        if existing:
+            archive._check_identity(identity)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            if not existing:
+                conn.executescript(_SCHEMA)
+                archive._write_meta({"schema_version": SCHEMA_VERSION, "created": time.time(), **identity})
+        except sqlite3.Error as err:
+            archive.close()
+            raise MlevError(f"cannot write archive: {err}", file=str(p)) from None
         return archive
 
     @classmethod
@@ -142,10 +149,15 @@ class Archive:
             raise MlevError("no such archive", file=str(p), hint="pass the --db path of a run")
         try:
             conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, isolation_level=None)
+        except sqlite3.Error as err:
+            raise MlevError(f"cannot open archive: {err}", file=str(p)) from None
+        try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         except sqlite3.DatabaseError as err:
+            conn.close()
             raise _bad_file(p, err) from None
         if not {"meta", "candidates"} <= tables:
+            conn.close()
             raise _bad_file(p, ValueError("no mlevolve tables"))
         return cls(p, conn, None)
 
@@ -222,9 +234,22 @@ class Archive:
         return [_row(v) for v in self.conn.execute(query, (n,))]
 
     def get(self, key: str) -> Row | None:
-        """A candidate by hash (or a unique prefix of one), its first occurrence."""
-        cursor = self.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM candidates WHERE hash LIKE ? "
-                                   "ORDER BY seq LIMIT 1", (key + "%",))
+        """A candidate by hash (or a unique prefix of one), its first occurrence; None if no hash
+        starts with ``key``.  A prefix that several programs share is an :class:`MlevError`."""
+        prefix = key.strip().lower()
+        if not prefix:
+            raise MlevError("empty hash", file=str(self.path), hint="`mlevolve best DB` lists the hashes")
+        # substr, not LIKE: '%' and '_' in a key are characters, not wildcards
+        matches = [h for (h,) in self.conn.execute(
+            "SELECT DISTINCT hash FROM candidates WHERE substr(hash, 1, ?) = ? LIMIT 3", (len(prefix), prefix))]
+        if len(matches) > 1:
+            shown = ", ".join(h[:12] for h in matches[:2]) + (", ..." if len(matches) > 2 else "")
+            raise MlevError(f"hash prefix {key!r} is ambiguous: it starts {shown}", file=str(self.path),
+                            hint="give more of the hash")
+        if not matches:
+            return None
+        cursor = self.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM candidates WHERE hash = ? "
+                                   "ORDER BY seq LIMIT 1", (matches[0],))
         values = cursor.fetchone()
         return None if values is None else _row(values)
 

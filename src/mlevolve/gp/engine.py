@@ -20,6 +20,7 @@ moment and resumed ends exactly as an uninterrupted one, and nothing evaluated i
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections import Counter
@@ -129,6 +130,9 @@ class Engine:
         self.fec: dict[str, Outcome] = {}
         self.quick_history: list[float] = []
         self.hall_of_fame = tools.HallOfFame(10, similar=lambda a, b: a.hash == b.hash)
+        # The run's best: the earliest candidate of the highest finite fitness, as Archive.best ranks
+        # them (the hall of fame puts the latest of equal fitnesses first, NSGA-II's also by size).
+        self.best: Candidate | None = None
         self.logbook = tools.Logbook()
         self.statistics = tools.Statistics(key=lambda c: c.score if c.outcome.failure is None else np.nan)
         for name, fn in (("best", np.nanmax), ("median", np.nanmedian)):
@@ -239,6 +243,8 @@ class Engine:
         candidate = Candidate(program, key, outcome, seq, size, generation, source, self._fitness(outcome, size))
         if outcome.failure is None:
             self.hall_of_fame.update([candidate])
+            if math.isfinite(candidate.score) and (self.best is None or candidate.score > self.best.score):
+                self.best = candidate
         if self.progress is not None:
             self.progress(self, candidate)
         return candidate
@@ -277,7 +283,7 @@ class Engine:
 
     def summary(self) -> dict[str, Any]:
         """Counts, best fitness and time: what a person wants to see at the end of a run."""
-        best = self.hall_of_fame[0] if len(self.hall_of_fame) else None
+        best = self.best
         return {
             "candidates": self.seq, "replayed": self.replayed, **dict(self.counts),
             "best_fitness": None if best is None else best.score, "best_hash": None if best is None else best.hash,

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from mlevolve.dsl.check import Env, infer_scoped
-from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, const
-from mlevolve.dsl.traverse import COMMUTATIVE, parents, preorder, replace_at
+from mlevolve.dsl.ir import COMMUTATIVE, Call, Expr, Let, Num, Ref, const
+from mlevolve.dsl.traverse import parents, preorder, replace_at
 from mlevolve.dsl.types import Type
 from mlevolve.gp.generate import generate, min_depth
 from mlevolve.grammar.spec import GrammarSpec
@@ -46,15 +46,22 @@ class _View:
     scopes: list[Env]
     up: list[tuple[int, int]]
     levels: list[int]
+    binders: list[Mapping[str, int]]  # per node: let-bound name -> preorder index of its `let`
 
     @classmethod
     def of(cls, expr: Expr, site: Site) -> _View:
         types, scopes = infer_scoped(expr, site.env, site.spec)
         up = parents(expr)
+        nodes = preorder(expr)
         levels = [1] * len(up)
+        binders: list[Mapping[str, int]] = [{}] * len(up)
         for i in range(1, len(up)):
-            levels[i] = levels[up[i][0]] + 1
-        return cls(preorder(expr), types, scopes, up, levels)
+            parent, position = up[i]
+            levels[i] = levels[parent] + 1
+            outer = nodes[parent]
+            binders[i] = {**binders[parent], outer.name: parent} \
+                if isinstance(outer, Let) and position == 1 else binders[parent]
+        return cls(nodes, types, scopes, up, levels, binders)
 
     def typed(self, site: Site) -> list[int]:
         """Indices of nodes whose type the grammar can build (not tuples, not foreign types)."""
@@ -87,9 +94,20 @@ def free_refs(expr: Expr) -> set[str]:
     return free
 
 
-def _movable(subtree: Expr, from_scope: Env, to_scope: Env) -> bool:
-    """Whether ``subtree`` means the same (and type-checks) when moved between the two scopes."""
-    return all(n in to_scope and to_scope[n] == from_scope.get(n) for n in free_refs(subtree))
+def _movable(subtree: Expr, source: _View, j: int, target: _View, i: int) -> bool:
+    """Whether ``subtree`` (node ``j`` of ``source``) type-checks and reads the same bindings at
+    node ``i`` of ``target``.  Within one expression each free name must resolve to the very same
+    binding (a name bound by a ``let`` between the two nodes, or one that a ``let`` shadows, keeps
+    the subtree where it is); between two parents a parameter must stay a parameter and a
+    ``let``-bound name must again be ``let``-bound, with the same type."""
+    same = source is target
+    for n in free_refs(subtree):
+        if n not in target.scopes[i] or target.scopes[i][n] != source.scopes[j].get(n):
+            return False
+        there, here = source.binders[j].get(n), target.binders[i].get(n)
+        if (there != here) if same else ((there is None) != (here is None)):
+            return False
+    return True
 
 
 def _finish(child: Expr, site: Site, original: Expr) -> Expr | None:
@@ -135,7 +153,7 @@ def hoist(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
     view = _View.of(expr, site)
     i = rng.choice(view.typed(site) or [0])
     options = [j for j in view.descendants(i) if view.types[j] == view.types[i]
-               and _movable(view.nodes[j], view.scopes[j], view.scopes[i])]
+               and _movable(view.nodes[j], view, j, view, i)]
     if not options:
         return None
     return _finish(replace_at(expr, i, view.nodes[rng.choice(options)]), site, expr)
@@ -227,7 +245,7 @@ def subtree_crossover(a: Expr, b: Expr, site: Site, rng: random.Random) -> Expr 
     va, vb = _View.of(a, site), _View.of(b, site)
     i = rng.choice(va.typed(site) or [0])
     options = [j for j in range(len(vb.nodes)) if vb.types[j] == va.types[i]
-               and _movable(vb.nodes[j], vb.scopes[j], va.scopes[i])]
+               and _movable(vb.nodes[j], vb, j, va, i)]
     if not options:
         return None
     return _finish(replace_at(a, i, vb.nodes[rng.choice(options)]), site, a)
