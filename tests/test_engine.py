@@ -404,7 +404,7 @@ def test_the_engine_hall_of_fame_holds_the_best(tmp_path: Path) -> None:
     config = EvolveConfig(budget=250, population=25, init="random")
     seen: list[int] = []
     with Archive.for_run(tmp_path / "e.db", {"program_hash": "p", "task": "koza_quartic", "evolve": ["f"]}) as archive:
-        engine = Engine(program, ["f"], spec, evaluator, archive, config, lambda e, c: seen.append(c.seq))
+        engine = Engine(program, ["f"], spec, evaluator, archive, config, lambda e, c, stored: seen.append(c.seq))
         regularized_evolution(engine)
         assert seen == list(range(250))  # progress is told of every candidate, in order
         fitnesses = [r.fitness for r in archive.rows() if r.fitness is not None]

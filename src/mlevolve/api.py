@@ -198,21 +198,28 @@ def evolve(
     grammar: GrammarSpec | None = None,
     quiet: bool = False,
     json_log: str | Path | None = None,
+    workers: int = 1,
+    dask: str | None = None,
+    timeout: float = 300.0,
 ) -> dict[str, Any]:
     """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates.
 
     The run lives in the SQLite archive ``db`` (default ``runs/<program>-<task>.db``); calling again
-    with the same arguments resumes it (or extends it, with a larger budget).  Returns a summary:
-    counts of candidates by how they were scored, the best fitness, program and its hash.
+    with the same arguments resumes it (or extends it, with a larger budget).  ``workers`` > 1 (0:
+    one per core) scores candidates in a local process pool, ``dask`` (``local:N`` or
+    ``tcp://HOST:PORT``) on a Dask cluster; each candidate gets at most ``timeout`` seconds.
+    Returns a summary: counts of candidates by how they were scored, the best fitness, program
+    and its hash.
     """
     from mlevolve.dsl.traverse import program_hash
     from mlevolve.gp.archive import Archive, default_path
+    from mlevolve.gp.backends import make_backend
     from mlevolve.gp.engine import Engine, EvolveConfig
     from mlevolve.gp.progress import Progress
     from mlevolve.gp.search import ALGORITHMS
     from mlevolve.interpreter.codegen import compile_program
-    from mlevolve.interpreter.evaluate import Settings, check_task_fits
-    from mlevolve.interpreter.evaluator import ProgramEvaluator
+    from mlevolve.interpreter.evaluate import check_task_fits
+    from mlevolve.interpreter.evaluator import EvaluatorFactory
     from mlevolve.interpreter.tasks import load_task
 
     if budget < 1:
@@ -223,6 +230,8 @@ def evolve(
         raise MlevError(f"unknown --init {init!r}", hint="file (start from the file's definitions) or random")
     if epochs < 1 or population < 2 or tournament < 1:
         raise MlevError("--epochs and --tournament must be at least 1, --population at least 2")
+    if workers < 0 or not timeout > 0:
+        raise MlevError("--workers must be >= 0 (0: one per core) and --timeout > 0")
     spec = grammar or load_grammar()
     file = str(program) if not isinstance(program, Program) else "the program"
     checked = _program(program, spec)
@@ -236,18 +245,30 @@ def evolve(
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", **config.identity()}
     kinds = frozenset(d.kind for d in checked.definitions if any(n.split(".")[0] == d.name for n in names))
-    evaluator = ProgramEvaluator(task_data, task_name, spec, Settings(seed=seed, epochs=epochs), kinds)
+    parallel = bool(dask) or workers != 1
+    if parallel and spec.origin is None and spec.name != "base":
+        raise MlevError("parallel evaluation needs the grammar as a file", hint="pass --grammar FILE")
+    factory = EvaluatorFactory(task_name, seed, epochs, kinds, spec.origin, timeout)
+    evaluator = factory()
     path = Path(db) if db is not None else default_path(checked.name, task_name)
     with Archive.for_run(path, identity) as archive:
         # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
+        replay = not parallel and not archive.meta().get("parallel")
+        if parallel:
+            archive.set_meta("parallel", True)
         progress = Progress(budget, quiet=quiet, json_log=json_log)
-        engine = Engine(checked, names, spec, evaluator, archive, config, progress)
+        backend = make_backend(factory, workers, dask, timeout) if parallel else None
         try:
+            engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend, replay=replay)
             ALGORITHMS[algorithm](engine)
         finally:
             progress.close()
+            if backend is not None:
+                backend.close()
         summary = engine.summary()
-        archive.set_meta("summary", summary)
+        previous = archive.meta().get("summary") or {}
+        if summary["candidates"] >= previous.get("candidates", 0):
+            archive.set_meta("summary", summary)
         # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
         # archive holds considers only its first ``budget`` candidates.
         best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
@@ -262,25 +283,58 @@ def best(db: str | Path, n: int = 5) -> builtins.list[dict[str, Any]]:
     ``generation``, ``program`` (the whole program's text) and ``evolved`` (the text of just the
     definitions the run evolved).
     """
-    from mlevolve.dsl.printer import format_definition
-    from mlevolve.gp.archive import Archive
+    from mlevolve.report import data
 
     if n < 1:
         raise MlevError(f"-n must be at least 1, got {n}")
-    archive = Archive.read(db)
+    run = data.load(db, top=n, rows=False)
+    return [{"rank": rank, **data.describe(run, row)} for rank, row in enumerate(run.top, 1)]
+
+
+def show(db: str | Path, key: str | None = None, n: int = 1) -> builtins.list[dict[str, Any]]:
+    """The program whose hash starts with ``key`` (default: the ``n`` best), each with its ancestry.
+
+    Each is a dict like :func:`best`'s (``rank`` only for the best) plus ``source``, ``failure``,
+    ``parents`` and ``ancestry``: the chain of (best) parents to the root, newest first, each a
+    dict of ``hash``, ``operator``, ``generation``, ``fitness`` and ``seq`` (or ``missing``).
+    """
+    from mlevolve.report import data
+
+    if n < 1:
+        raise MlevError(f"-n must be at least 1, got {n}")
+    run = data.load(db, top=n, key=key)
+    if run.found is not None:
+        return [{**data.describe(run, run.found), "ancestry": data.ancestry(run, run.found)}]
+    if not run.top:
+        raise MlevError("no candidate with a fitness in the archive yet", file=str(db),
+                        hint="wait for the run to score one, or pass a HASH")
+    return [{"rank": rank, **data.describe(run, row), "ancestry": data.ancestry(run, row)}
+            for rank, row in enumerate(run.top, 1)]
+
+
+def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | Path | None = None) -> dict[str, Any]:
+    """Write the HTML run report of archive ``db`` to ``output``; see docs/report.md.
+
+    ``baseline``: another archive of the same task (say, a random-search run) whose best-so-far
+    curve is drawn with this run's.  Returns ``output``, the candidates read and the run's state.
+    """
+    from mlevolve.report import data, page
+
+    if top < 1:
+        raise MlevError(f"--top must be at least 1, got {top}")
+    if Path(output).resolve() == Path(db).resolve():
+        raise MlevError("the report would overwrite the archive", file=str(db), hint="pass -o OUT.html")
+    run = data.load(db, top=top)
+    other = data.load(baseline) if baseline is not None else None
+    if other is not None and other.meta.get("task") != run.meta.get("task"):
+        raise MlevError(f"baseline is a run on task {other.meta.get('task')!r}, not {run.meta.get('task')!r}",
+                        file=str(baseline), hint="pass an archive of the same task")
+    text = page.build(run, other)
     try:
-        rows, meta = archive.best(n), archive.meta()
-    finally:
-        archive.close()
-    owners = {name.split(".")[0] for name in meta.get("evolve", [])}
-    out = []
-    for rank, row in enumerate(rows, 1):
-        program = parse(row.program, f"{db}#{row.hash[:12]}")
-        evolved = "\n\n".join(format_definition(d) for d in program.definitions if d.name in owners)
-        out.append({"rank": rank, "fitness": row.fitness, "metrics": dict(row.metrics), "hash": row.hash,
-                    "seq": row.seq, "operator": row.operator, "generation": row.generation,
-                    "program": row.program, "evolved": evolved})
-    return out
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise MlevError(f"cannot write {output}: {err.strerror}") from None
+    return {"output": str(output), "candidates": len(run.rows), "state": data.state(run) if run.rows else "empty"}
 
 
 def export_from_archive(db: str | Path, key: str | None = None, task: str | None = None) -> str:

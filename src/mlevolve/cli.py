@@ -173,7 +173,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     result = api.evolve(args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm,
                         seed=args.seed, init=args.init, population=args.population, tournament=args.tournament,
                         epochs=args.epochs, hurdle=not args.no_hurdle, grammar=_grammar(args.grammar),
-                        quiet=args.quiet, json_log=args.json_log)
+                        quiet=args.quiet, json_log=args.json_log, workers=args.workers, dask=args.dask,
+                        timeout=args.timeout)
     if not args.quiet:
         sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
         counts = ", ".join(f"{k} {result.get(k, 0)}" for k in sources)
@@ -186,17 +187,39 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
 
 
 def _cmd_best(args: argparse.Namespace) -> int:
+    from mlevolve.report import render
+
     rows = api.best(args.db, args.n)
     if not rows:
         print(f"{args.db}: no candidate with a fitness yet")
+    color = render.use_color(sys.stdout)
     for row in rows:
-        shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row["metrics"].items()
-                          if k not in ("fitness", "train_seconds"))
-        print(f"#{row['rank']}  fitness {row['fitness']:.6g}  hash {row['hash'][:12]}  (candidate {row['seq']}, "
-              f"{row['operator']}, generation {row['generation']})")
-        print(f"    {shown}")
-        print("    " + row["evolved"].replace("\n", "\n    "))
+        for line in render.candidate(row, row["rank"]):
+            print(render.ansi(line, color))
         print()
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from mlevolve.report import render
+
+    if args.best and args.hash is not None:
+        raise MlevError("give either HASH or --best, not both (see `mlevolve show --help`)")
+    if args.hash is not None and args.n != 1:
+        raise MlevError("-n goes with --best: a HASH names one program")
+    color = render.use_color(sys.stdout)
+    for c in api.show(args.db, args.hash, args.n):
+        lines = render.candidate(c, c.get("rank"), c["program"])
+        lines.append([("label", "ancestry:")] if c["ancestry"] else [("dim", "ancestry: none (a root)")])
+        lines += render.indented(render.ancestor_line(a) for a in c["ancestry"])
+        print("\n".join(render.ansi(line, color) for line in lines) + "\n")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    output = args.output or str(Path(args.db).with_suffix(".html"))
+    result = api.report(args.db, output, top=args.top, baseline=args.baseline)
+    print(f"wrote {result['output']} ({result['candidates']} candidates, {result['state']})")
     return 0
 
 
@@ -280,12 +303,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--json-log", metavar="FILE", help="append one JSON line per candidate to FILE")
+    p.add_argument("--workers", type=int, default=1,
+                   help="score candidates in N worker processes (0: one per core; default 1: in process)")
+    p.add_argument("--dask", metavar="ADDR",
+                   help="score candidates on Dask: local:N starts a LocalCluster on loopback, "
+                        "tcp://HOST:PORT joins a running scheduler")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per candidate (default 300)")
     p.set_defaults(run=_cmd_evolve)
 
     p = sub.add_parser("best", help="list the best programs of a run's archive")
     p.add_argument("db", metavar="DB")
     p.add_argument("-n", type=int, default=5, help="how many (default 5)")
     p.set_defaults(run=_cmd_best)
+
+    p = sub.add_parser("show", help="print a program of a run's archive with its metrics and ancestry")
+    p.add_argument("db", metavar="DB")
+    p.add_argument("hash", metavar="HASH", nargs="?", help="the program whose hash starts with HASH")
+    p.add_argument("--best", action="store_true", help="the best program (the default)")
+    p.add_argument("-n", type=int, default=1, help="with --best: how many of the best (default 1)")
+    p.set_defaults(run=_cmd_show)
+
+    p = sub.add_parser("report", help="write a run's report: one self-contained HTML file with plots and lineage")
+    p.add_argument("db", metavar="DB")
+    p.add_argument("-o", "--output", metavar="OUT.html", help="where to write it (default: DB with .html)")
+    p.add_argument("--top", type=int, default=5, help="how many of the best programs to show (default 5)")
+    p.add_argument("--baseline", metavar="DB", help="another run's archive of the same task (e.g. random "
+                   "search) to draw with this one")
+    p.set_defaults(run=_cmd_report)
     return parser
 
 

@@ -24,7 +24,7 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -34,10 +34,12 @@ from deap import base, tools
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Expr, Program, Tup
 from mlevolve.dsl.kinds import replace_slot, slots
+from mlevolve.dsl.parse import parse
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash
 from mlevolve.dsl.types import TupleType
 from mlevolve.gp.archive import Archive, Row
+from mlevolve.gp.backends import Backend, Request
 from mlevolve.gp.generate import ramped_half_and_half
 from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site
 from mlevolve.grammar.spec import GrammarSpec
@@ -92,6 +94,21 @@ class FitnessSize(base.Fitness):  # type: ignore[misc]
 
 
 @dataclass(eq=False)
+class _Job:
+    """A candidate being scored: what made it, and its scoring steps (a generator) once started."""
+
+    program: Program
+    key: str
+    operator: str
+    parents: tuple[str, ...]
+    generation: int
+    size: int
+    created: float
+    steps: Generator[str, Any, tuple[Outcome, str, str | None]] | None = None
+    started_steps: bool = False
+
+
+@dataclass(eq=False)
 class Candidate:
     """A scored program: the unit the search algorithms select from."""
 
@@ -113,7 +130,8 @@ class Engine:
     """One run: see the module docstring.  ``progress`` is called after every candidate."""
 
     def __init__(self, program: Program, evolve: Sequence[str], spec: GrammarSpec, evaluator: Evaluator,
-                 archive: Archive, config: EvolveConfig, progress: Any = None) -> None:
+                 archive: Archive, config: EvolveConfig, progress: Any = None, backend: Backend | None = None,
+                 replay: bool = True) -> None:
         self.program = program
         self.config = config
         self.evaluator = evaluator
@@ -137,16 +155,36 @@ class Engine:
         self.statistics = tools.Statistics(key=lambda c: c.score if c.outcome.failure is None else np.nan)
         for name, fn in (("best", np.nanmax), ("median", np.nanmedian)):
             self.statistics.register(name, fn)
-        self._replay: Iterator[Row] = iter(archive.rows())
-        self._pending: Row | None = next(self._replay, None)
         self.replayed = 0
         self.evaluation_seconds = 0.0  # time spent scoring (cache lookups, probes, training)
         self.started = time.perf_counter()
+        self.backend = backend  # None: score in this process, in order (deterministic, replayable)
+        self.backend_slots = backend.slots if backend is not None else 1
+        self._jobs: dict[int, _Job] = {}
+        self._next_job = 0
+        self._done: list[Candidate] = []
+        self._replay: Iterator[Row] = iter(archive.rows())
+        self._pending: Row | None = next(self._replay, None)
+        # With a parallel backend the order of completion is not reproducible, so a resumed run
+        # does not replay: it reloads every archived candidate and continues from them.
+        self.resumed: list[Candidate] = []
+        if not replay and self._pending is not None:
+            self._reload()
 
-    # -- budget and bookkeeping -------------------------------------------------------------------
-    def budget_left(self) -> bool:
-        return self.seq < self.config.budget
+    def _reload(self) -> None:
+        rows = [self._pending, *self._replay] if self._pending is not None else []
+        self._pending = None
+        for row in rows:
+            assert row is not None
+            failure = Failure(row.failure, row.failure_where or "") if row.failure else None
+            job = _Job(parse(row.program), row.hash, row.operator, row.parents, row.generation, row.size, 0.0)
+            self._finish(job, Outcome(dict(row.metrics), failure, row.seconds), row.source, row.fingerprint,
+                         stored=True)
+        self.resumed, self._done = self._done, []
+        self.replayed = len(self.resumed)
+        self.rng = random.Random(f"{self.config.seed}:{self.seq}")
 
+    # -- bookkeeping ------------------------------------------------------------------------------
     def record(self, generation: int, population: Sequence[Candidate]) -> None:
         """One Logbook row for a generation (or, steady state, every ``population`` candidates)."""
         with np.errstate(all="ignore"):
@@ -172,82 +210,135 @@ class Engine:
             program = replace_slot(program, name, self._random_body(self.sites[name]))
         return program
 
-    def vary(self, parent: Candidate, other: Candidate | None = None) -> tuple[Program, str]:
+    def vary(self, parent: Program, other: Program | None = None) -> tuple[Program, str]:
         """A child of ``parent`` (crossed with ``other`` if given) and the operator that made it."""
         name = self.rng.choice(self.evolve)
         site = self.sites[name]
-        body = {s.name: s.body for s in slots(parent.program)}[name]
+        body = {s.name: s.body for s in slots(parent)}[name]
         if other is not None:
-            donor = {s.name: s.body for s in slots(other.program)}[name]
+            donor = {s.name: s.body for s in slots(other)}[name]
             child = CROSSOVERS["crossover"](body, donor, site, self.rng)
             if child is not None:
-                return replace_slot(parent.program, name, child), "crossover"
+                return replace_slot(parent, name, child), "crossover"
         operators = list(MUTATIONS)
         for _ in range(8):
             op = self.rng.choice(operators)
             child = MUTATIONS[op](body, site, self.rng)
             if child is not None:
-                return replace_slot(parent.program, name, child), op
-        return parent.program, "copy"
+                return replace_slot(parent, name, child), op
+        return parent, "copy"
 
-    def initial(self, n: int) -> list[Candidate]:
-        """The first population: the file's program and mutants of it, or random programs."""
-        out: list[Candidate] = []
+    def initial_programs(self, n: int) -> Iterator[tuple[Program, str, tuple[str, ...]]]:
+        """The first population, lazily: the file's program and mutants of it, or random programs."""
+        root = program_hash(self.program)
         for i in range(n):
-            if not self.budget_left():
-                break
             if self.config.init == "random":
-                out.append(self.submit(self.random_program(), "random", (), 0))
+                yield self.random_program(), "random", ()
             elif i == 0:
-                out.append(self.submit(self.program, "init", (), 0))
+                yield self.program, "init", ()
             else:
-                program, op = self.vary(out[0])
-                out.append(self.submit(program, op, (out[0].hash,), 0))
-        return out
+                program, op = self.vary(self.program)
+                yield program, op, (root,)
 
-    # -- scoring ----------------------------------------------------------------------------------
+    # -- scoring: start a candidate, collect finished ones ----------------------------------------
     def _fitness(self, outcome: Outcome, size: int) -> base.Fitness:
         score = outcome.fitness if outcome.failure is None else FAILED
         if self.config.algorithm == "nsga2":
             return FitnessSize((score, float(size)))
         return FitnessMax((score,))
 
-    def submit(self, program: Program, operator: str, parents: Sequence[str], generation: int) -> Candidate:
-        """Score one candidate (or take its outcome from the archive when replaying) and store it."""
+    def budget_left(self) -> bool:
+        """Whether another candidate may be started (those in flight count against the budget)."""
+        return self.seq + len(self._jobs) < self.config.budget
+
+    def can_start(self) -> bool:
+        """Whether a slot is free: nothing in flight or finished-but-uncollected fills it."""
+        return self.budget_left() and len(self._jobs) + len(self._done) < self.backend_slots
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._jobs)
+
+    def start(self, program: Program, operator: str, parents: Sequence[str], generation: int) -> None:
+        """Begin scoring a candidate; it comes back from :meth:`collect` (at once if it needs no work)."""
         key = program_hash(program)
-        size = self.size(program)
-        seq = self.seq
-        self.seq += 1
-        row = self._pending if self._pending is not None and self._pending.seq == seq else None
-        if row is not None:
+        job = _Job(program, key, operator, tuple(parents), generation, self.size(program), time.perf_counter())
+        row = self._pending if self._pending is not None and self._pending.seq == self.seq else None
+        if row is not None:  # replaying an archived candidate (in-process runs only)
             if row.hash != key:
-                raise MlevError(f"the archive does not match this run at candidate #{seq}",
+                raise MlevError(f"the archive does not match this run at candidate #{row.seq}",
                                 file=str(self.archive.path),
                                 hint="it was made by another version of mlevolve or grammar; pass another --db")
-            outcome = Outcome(dict(row.metrics), Failure(row.failure, row.failure_where or "") if row.failure else None,
-                              row.seconds)
-            source, fingerprint = row.source, row.fingerprint
+            failure = Failure(row.failure, row.failure_where or "") if row.failure else None
             self._pending = next(self._replay, None)
             self.replayed += 1
-        else:
-            started = time.perf_counter()
-            outcome, source, fingerprint = self._score(program, key)
-            elapsed = time.perf_counter() - started
+            self._finish(job, Outcome(dict(row.metrics), failure, row.seconds), row.source, row.fingerprint,
+                         stored=True)
+            return
+        job.steps = self._score_steps(program, key)
+        self._advance(job, None)
+
+    def _advance(self, job: _Job, result: Any) -> None:
+        """Run a job's scoring steps until it needs a worker, or is done."""
+        assert job.steps is not None
+        try:
+            method = job.steps.send(result) if job.started_steps else next(job.steps)
+        except StopIteration as done:
+            outcome, source, fingerprint = done.value
+            self._finish(job, outcome, source, fingerprint, stored=False)
+            return
+        job.started_steps = True
+        if self.backend is None:  # in process: run the step now
+            self._advance(job, self._call(method, job))
+            return
+        self._next_job += 1
+        self._jobs[self._next_job] = job
+        self.backend.submit(Request(self._next_job, method, format_program(job.program), job.key))
+
+    def _call(self, method: str, job: _Job) -> Any:
+        if method == "fingerprint":
+            return self.evaluator.fingerprint(job.program, job.key)
+        return self.evaluator.evaluate(job.program, job.key, quick=method == "quick")
+
+    def collect(self) -> list[Candidate]:
+        """The candidates finished since the last call; waits for one if none is and some are in flight."""
+        while not self._done and self._jobs and self.backend is not None:
+            for job_id, result in self.backend.results():
+                job = self._jobs.pop(job_id)
+                self._advance(job, result)
+        done, self._done = self._done, []
+        return done
+
+    def submit(self, program: Program, operator: str, parents: Sequence[str], generation: int) -> Candidate:
+        """Score one candidate to completion (sequentially) and return it."""
+        self.start(program, operator, parents, generation)
+        while True:
+            done = self.collect()
+            if done:
+                return done[0]
+
+    def _finish(self, job: _Job, outcome: Outcome, source: str, fingerprint: str | None, stored: bool) -> None:
+        seq = self.seq
+        self.seq += 1
+        if not stored:
+            elapsed = time.perf_counter() - job.created
             self.evaluation_seconds += elapsed
             outcome = Outcome(outcome.metrics, outcome.failure, elapsed)
-            self.archive.add(Row(seq, key, format_program(program), outcome.fitness if not outcome.failure else None,
-                                 outcome.metrics, outcome.failure.reason if outcome.failure else None,
-                                 outcome.failure.where if outcome.failure else None, source, fingerprint, operator,
-                                 tuple(parents), generation, size, outcome.seconds))
-        self._remember(key, outcome, source, fingerprint)
-        candidate = Candidate(program, key, outcome, seq, size, generation, source, self._fitness(outcome, size))
+            failure = outcome.failure
+            self.archive.add(Row(seq, job.key, format_program(job.program),
+                                 outcome.fitness if failure is None else None, outcome.metrics,
+                                 failure.reason if failure else None, failure.where if failure else None, source,
+                                 fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds))
+        self._remember(job.key, outcome, source, fingerprint)
+        candidate = Candidate(job.program, job.key, outcome, seq, job.size, job.generation, source,
+                              self._fitness(outcome, job.size))
         if outcome.failure is None:
             self.hall_of_fame.update([candidate])
             if math.isfinite(candidate.score) and (self.best is None or candidate.score > self.best.score):
                 self.best = candidate
         if self.progress is not None:
-            self.progress(self, candidate)
-        return candidate
+            self.progress(self, candidate, stored)
+        self._done.append(candidate)
 
     def _remember(self, key: str, outcome: Outcome, source: str, fingerprint: str | None) -> None:
         self.counts[source] += 1
@@ -259,17 +350,19 @@ class Engine:
         if source in ("evaluated", "hurdle") and "quick_fitness" in outcome.metrics:
             self.quick_history.append(float(outcome.metrics["quick_fitness"]))
 
-    def _score(self, program: Program, key: str) -> tuple[Outcome, str, str | None]:
+    def _score_steps(self, program: Program, key: str) -> Generator[str, Any, tuple[Outcome, str, str | None]]:
+        """Cache, probe, FEC, hurdle, full training: yields each step a worker must run, and receives
+        its result (so the same logic serves in-process and parallel scoring)."""
         if key in self.cache:
             return self.cache[key], "cache", None
-        fingerprint, failure = self.evaluator.fingerprint(program, key)
+        fingerprint, failure = yield "fingerprint"
         if failure is not None:
             return Outcome({}, failure), "probe", None
         if fingerprint is not None and fingerprint in self.fec:
             return self.fec[fingerprint], "fec", fingerprint
         if not (self.config.hurdle and self.evaluator.supports_hurdle):
-            return self.evaluator.evaluate(program, key), "evaluated", fingerprint
-        quick = self.evaluator.evaluate(program, key, quick=True)
+            return (yield "evaluate"), "evaluated", fingerprint
+        quick: Outcome = yield "quick"
         if quick.failure is not None:
             return quick, "hurdle", fingerprint
         window = self.quick_history[-100:]
@@ -278,7 +371,7 @@ class Engine:
         if quick.fitness < threshold:
             return Outcome({**quick.metrics, "quick_fitness": quick.fitness, "hurdle": threshold}), "hurdle", \
                 fingerprint
-        full = self.evaluator.evaluate(program, key)
+        full: Outcome = yield "evaluate"
         return Outcome({**full.metrics, "quick_fitness": quick.fitness}, full.failure), "evaluated", fingerprint
 
     def summary(self) -> dict[str, Any]:

@@ -36,8 +36,9 @@ class Progress:
         return {"best": f"{best:.4g}", "cache": c["cache"], "fec": c["fec"], "hurdle": c["hurdle"],
                 "failed": c["failed"]}
 
-    def __call__(self, engine: Any, candidate: Any) -> None:
-        if self.log is not None:
+    def __call__(self, engine: Any, candidate: Any, stored: bool = False) -> None:
+        """Show one candidate; ``stored`` ones (replayed from the archive) are not logged again."""
+        if self.log is not None and not stored:
             self.log.write(json.dumps({
                 "seq": candidate.seq, "hash": candidate.hash, "source": candidate.source,
                 "fitness": None if candidate.outcome.failure else candidate.score,

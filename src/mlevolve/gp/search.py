@@ -1,8 +1,12 @@
 """Search algorithms over an :class:`~mlevolve.gp.engine.Engine`.
 
-Each is a function of the engine alone, drawing every random choice from ``engine.rng``.  DEAP
-supplies survivor selection (``selBest``, ``selNSGA2``); tournaments are written here because
-DEAP's draw from Python's global ``random`` module, which would break one-seed reproducibility.
+Each is a function of the engine alone, drawing every random choice from ``engine.rng``, and keeps
+every evaluation slot of the engine's backend busy: steady-state algorithms start a new child as
+soon as one finishes (no generation barrier), generational ones start a whole generation at once.
+In process there is one slot and each child finishes before the next starts, so a run is a
+deterministic function of its seed.  DEAP supplies survivor selection (``selBest``, ``selNSGA2``);
+tournaments are written here because DEAP's draw from Python's global ``random`` module, which would
+break one-seed reproducibility.
 """
 
 from __future__ import annotations
@@ -22,29 +26,58 @@ def tournament(rng: random.Random, population: Sequence[Candidate], size: int) -
 
 
 def regularized_evolution(engine: Engine) -> None:
-    """Regularized (aging) evolution (Real et al. 2019; AutoML-Zero 2020): a tournament picks a
-    parent, its child joins the population and the oldest member leaves.  Steady state: with
-    probability ``mutation_prob`` the child is a mutant, else a crossover of two tournament winners."""
+    """Regularized (aging) evolution (Real et al. 2019; AutoML-Zero 2020), asynchronous steady
+    state: a tournament picks a parent, its child joins the population when it finishes and the
+    oldest member leaves.  With probability ``mutation_prob`` the child is a mutant, else a
+    crossover of two tournament winners."""
     cfg = engine.config
-    population = deque(engine.initial(cfg.population))
+    population = deque(engine.resumed[-cfg.population:])
+    initial = engine.initial_programs(cfg.population)
+    for _ in range(len(engine.resumed)):  # those already made
+        next(initial, None)
+    seeding = len(population) < cfg.population
     since_record = 0
-    while engine.budget_left() and population:
-        parent = tournament(engine.rng, population, cfg.tournament)
-        parents: tuple[str, ...]
-        if engine.rng.random() < cfg.mutation_prob:
-            program, op = engine.vary(parent)
-            parents = (parent.hash,)
-        else:
-            other = tournament(engine.rng, population, cfg.tournament)
-            program, op = engine.vary(parent, other)
-            parents = (parent.hash, other.hash)
-        population.append(engine.submit(program, op, parents, parent.generation + 1))
-        if len(population) > cfg.population:
-            population.popleft()
-        since_record += 1
-        if since_record == cfg.population:
-            engine.record(population[-1].generation, list(population))
-            since_record = 0
+    while engine.budget_left() or engine.in_flight:
+        while engine.can_start():
+            if seeding:
+                made = next(initial, None)
+                if made is not None:
+                    engine.start(*made, 0)
+                    continue
+                seeding = False
+            if not population:
+                break
+            parent = tournament(engine.rng, population, cfg.tournament)
+            if engine.rng.random() < cfg.mutation_prob:
+                program, op = engine.vary(parent.program)
+                parents: tuple[str, ...] = (parent.hash,)
+            else:
+                other = tournament(engine.rng, population, cfg.tournament)
+                program, op = engine.vary(parent.program, other.program)
+                parents = (parent.hash, other.hash)
+            engine.start(program, op, parents, parent.generation + 1)
+        finished = engine.collect()
+        if not finished and not engine.in_flight:
+            break
+        for child in finished:
+            population.append(child)
+            if len(population) > cfg.population:
+                population.popleft()
+            since_record += 1
+            if since_record == cfg.population:
+                engine.record(child.generation, list(population))
+                since_record = 0
+
+
+def _evaluate_all(engine: Engine, made: Sequence[tuple[object, ...]]) -> list[Candidate]:
+    """Start every (program, op, parents, generation) as slots allow; all of them, in start order."""
+    pending = list(made)
+    out: list[Candidate] = []
+    while pending or engine.in_flight:
+        while pending and engine.can_start():
+            engine.start(*pending.pop(0))  # type: ignore[arg-type]
+        out += engine.collect()
+    return sorted(out, key=lambda c: c.seq)
 
 
 def mu_plus_lambda(engine: Engine, select: Callable[[list[Candidate], int], list[Candidate]] | None = None) -> None:
@@ -55,26 +88,26 @@ def mu_plus_lambda(engine: Engine, select: Callable[[list[Candidate], int], list
     mu = cfg.population
     lam = cfg.offspring or mu
     choose = select or tools.selBest
-    population = engine.initial(mu)
-    generation = 0
+    population = list(choose(engine.resumed, mu)) if engine.resumed else []
+    if len(population) < mu:
+        budget = max(0, min(mu - len(population), cfg.budget - engine.seq))
+        made = [(*m, 0) for m in engine.initial_programs(budget)]
+        population += _evaluate_all(engine, made)
+    generation = max((c.generation for c in population), default=0)
     engine.record(generation, population)
     while engine.budget_left() and population:
         generation += 1
-        offspring = []
-        for _ in range(lam):
-            if not engine.budget_left():
-                break
-            parents: tuple[str, ...]
+        made = []
+        for _ in range(min(lam, cfg.budget - engine.seq)):
             if len(population) > 1 and engine.rng.random() >= cfg.mutation_prob:
                 a, b = engine.rng.sample(population, 2)
-                program, op = engine.vary(a, b)
-                parents = (a.hash, b.hash)
+                program, op = engine.vary(a.program, b.program)
+                made.append((program, op, (a.hash, b.hash), generation))
             else:
                 a = engine.rng.choice(population)
-                program, op = engine.vary(a)
-                parents = (a.hash,)
-            offspring.append(engine.submit(program, op, parents, generation))
-        population = list(choose(population + offspring, mu))
+                program, op = engine.vary(a.program)
+                made.append((program, op, (a.hash,), generation))
+        population = list(choose(population + _evaluate_all(engine, made), mu))
         engine.record(generation, population)
 
 
@@ -87,8 +120,11 @@ def nsga2(engine: Engine) -> None:
 def random_search(engine: Engine) -> None:
     """Random search: every candidate drawn afresh from the grammar (ramped half-and-half).  The
     baseline every result is compared with."""
-    while engine.budget_left():
-        engine.submit(engine.random_program(), "random", (), 0)
+    while engine.budget_left() or engine.in_flight:
+        while engine.can_start():
+            engine.start(engine.random_program(), "random", (), 0)
+        if not engine.collect() and not engine.in_flight:
+            break
 
 
 ALGORITHMS: dict[str, Callable[[Engine], None]] = {

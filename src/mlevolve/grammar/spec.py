@@ -72,6 +72,7 @@ class GrammarSpec:
     literals: Mapping[str, LiteralSpec] = field(default_factory=dict)
     variable_weight: float = 3.0
     name: str = "custom"
+    origin: str | None = None  # the file it was loaded from, if any (workers reload it from there)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "literals", MappingProxyType(dict(self.literals)))
@@ -280,7 +281,7 @@ def load_grammar(path: str | Path | None = None) -> GrammarSpec:
     except tomllib.TOMLDecodeError as err:
         raise GrammarError(f"not valid TOML: {err}", file=str(p)) from None
     try:
-        return GrammarSpec.from_dict(data, name=p.stem)
+        return replace(GrammarSpec.from_dict(data, name=p.stem), origin=str(p.resolve()))
     except GrammarError as err:
         raise err.located(str(p)) from None
 

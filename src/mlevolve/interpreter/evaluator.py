@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -170,3 +171,27 @@ class ProgramEvaluator:
             settings = Settings(settings.seed, self.hurdle_epochs, settings.batch_size, settings.threads,
                                 settings.budget)
         return evaluate_compiled(self.compile(program, key), self.task, settings)
+
+
+@dataclass(frozen=True)
+class EvaluatorFactory:
+    """Builds the evaluator of a run inside whichever process scores candidates (picklable, hashable).
+
+    ``grammar`` is a grammar file path, or None for the base grammar; ``timeout`` bounds each
+    training (the runtime loops check it between steps).
+    """
+
+    task: str
+    seed: int
+    epochs: int
+    kinds: frozenset[str]
+    grammar: str | None = None
+    timeout: float = 300.0
+
+    def __call__(self) -> ProgramEvaluator:
+        from mlevolve.grammar.spec import load_grammar
+        from mlevolve.interpreter.tasks import load_task
+
+        settings = Settings(seed=self.seed, epochs=self.epochs, budget=runtime.Budget(max_seconds=self.timeout))
+        return ProgramEvaluator(load_task(self.task, self.seed), self.task, load_grammar(self.grammar), settings,
+                                self.kinds)

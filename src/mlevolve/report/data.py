@@ -1,0 +1,239 @@
+"""A run's archive read once, as one consistent snapshot, and the numbers derived from it.
+
+:func:`load` reads meta, every candidate and the best programs inside one read transaction, so an
+archive that a run is still writing (WAL) gives a coherent picture of the moment it was read.
+The rest are pure functions over that snapshot: curves over the sequence of candidates, counts by
+how candidates were scored, operator success, and a program's ancestry through the ``parents``
+column (each hash resolved to its first row, the one that introduced the program).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+from collections import Counter, deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.parse import parse
+from mlevolve.dsl.printer import format_definition
+from mlevolve.gp.archive import Archive, Row
+
+SOURCES = ("evaluated", "cache", "fec", "hurdle", "probe")
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one archive held when it was read: ``meta``, every row in order, the best programs, one asked for."""
+
+    path: str
+    meta: Mapping[str, Any]
+    rows: tuple[Row, ...]
+    top: tuple[Row, ...] = field(default=())
+    found: Row | None = None
+
+    @cached_property
+    def first(self) -> dict[str, Row]:
+        """Each program's first row, by hash."""
+        out: dict[str, Row] = {}
+        for row in self.rows:
+            out.setdefault(row.hash, row)
+        return out
+
+    @property
+    def evolved_names(self) -> set[str]:
+        return {name.split(".")[0] for name in self.meta.get("evolve") or []}
+
+
+def load(db: str | Path, top: int = 5, rows: bool = True, key: str | None = None) -> Run:
+    """Read archive ``db`` (read-only; it may be being written); ``rows=False`` skips all but the ``top``.
+
+    With ``key``, the program whose hash starts with it is ``found`` (see :meth:`Archive.get`).
+    """
+    archive = Archive.read(db)
+    try:
+        archive.conn.execute("BEGIN")  # one snapshot: rows a writer commits meanwhile are not half-seen
+        found = archive.get(key) if key is not None else None
+        if key is not None and found is None:
+            raise MlevError(f"no program with hash {key!r} in the archive", file=str(db),
+                            hint="`mlevolve best DB` lists hashes; a unique prefix is enough")
+        run = Run(str(db), archive.meta(), tuple(archive.rows()) if rows else (), tuple(archive.best(top)), found)
+        archive.conn.execute("COMMIT")
+    except (sqlite3.DatabaseError, ValueError) as err:
+        raise MlevError(f"cannot read archive ({err})", file=str(db),
+                        hint="the file is corrupt or was written by another program") from None
+    finally:
+        archive.close()
+    return run
+
+
+# -- one candidate --------------------------------------------------------------------------------------
+def evolved(run: Run, row: Row) -> str:
+    """The text of just the definitions the run evolved (the whole program if it names none)."""
+    program = parse(row.program, f"{run.path}#{row.hash[:12]}")
+    owners = run.evolved_names
+    chosen = [d for d in program.definitions if d.name in owners] or list(program.definitions)
+    return "\n\n".join(format_definition(d) for d in chosen)
+
+
+def describe(run: Run, row: Row) -> dict[str, Any]:
+    """A candidate as the API hands it out (``best``, ``show``) and the renderers take it."""
+    return {"fitness": row.fitness, "metrics": dict(row.metrics), "hash": row.hash, "seq": row.seq,
+            "operator": row.operator, "generation": row.generation, "program": row.program,
+            "evolved": evolved(run, row), "source": row.source, "failure": row.failure,
+            "failure_where": row.failure_where, "parents": list(row.parents)}
+
+
+def best_parent(run: Run, row: Row) -> Row | None:
+    """The fittest of a row's parents that the archive holds (a failed parent ranks last)."""
+    parents = [run.first[h] for h in row.parents if h in run.first and run.first[h].seq < row.seq]
+    return max(parents, key=lambda p: (p.fitness is not None, p.fitness or 0.0), default=None)
+
+
+def ancestry(run: Run, row: Row) -> list[dict[str, Any]]:
+    """The chain of best parents from ``row``'s parent to the root, one dict per step."""
+    out: list[dict[str, Any]] = []
+    seen = {row.hash}
+    current = run.first.get(row.hash, row)
+    while current.parents:
+        parent = best_parent(run, current)
+        if parent is None:
+            out.append({"hash": current.parents[0], "missing": True})
+            break
+        if parent.hash in seen:
+            break
+        seen.add(parent.hash)
+        out.append({"hash": parent.hash, "operator": parent.operator, "generation": parent.generation,
+                    "fitness": parent.fitness, "seq": parent.seq})
+        current = parent
+    return out
+
+
+def lineage(run: Run, row: Row, limit: int = 60) -> tuple[nx.DiGraph, int]:
+    """The ancestors of ``row`` (parent -> child edges), the ``limit`` nearest to it (breadth first).
+
+    Returns the graph and how many further ancestors were left out.  Nodes carry ``operator``,
+    ``fitness``, ``generation`` and ``seq``; ``missing`` marks a parent the archive lacks.
+    """
+    order, edges = [row.hash], []
+    seen = {row.hash}
+    for h in order:  # grows while iterating: a breadth-first walk over every ancestor
+        node = run.first.get(h)
+        for p in node.parents if node is not None else ():
+            parent = run.first.get(p)
+            if node is None or (parent is not None and parent.seq >= node.seq):
+                continue  # only earlier rows: the graph stays acyclic
+            edges.append((p, h))
+            if p not in seen:
+                seen.add(p)
+                order.append(p)
+    kept = set(order[:limit])
+    graph: nx.DiGraph = nx.DiGraph()
+    graph.add_nodes_from((h, _node_attributes(run.first.get(h))) for h in order[:limit])
+    graph.add_edges_from((a, b) for a, b in edges if a in kept and b in kept)
+    return graph, len(order) - len(kept)
+
+
+def _node_attributes(row: Row | None) -> dict[str, Any]:
+    if row is None:
+        return {"missing": True, "operator": "?", "fitness": None, "generation": -1, "seq": -1}
+    return {"missing": False, "operator": row.operator, "fitness": row.fitness, "generation": row.generation,
+            "seq": row.seq}
+
+
+# -- the whole run --------------------------------------------------------------------------------------
+def counts(run: Run) -> dict[str, Any]:
+    """Candidates by how they were scored, failures, distinct programs, best and time."""
+    by_source = Counter(row.source for row in run.rows)
+    scored = [row for row in run.rows if row.fitness is not None]
+    best = max(scored, key=lambda r: (r.fitness, -r.seq), default=None)
+    return {"candidates": len(run.rows), "distinct programs": len(run.first),
+            **{s: by_source.get(s, 0) for s in (*SOURCES, *sorted(set(by_source) - set(SOURCES)))},
+            "failed": len(run.rows) - len(scored), "best fitness": best.fitness if best else None,
+            "best hash": best.hash[:12] if best else None,
+            "seconds in candidates": round(sum(row.seconds for row in run.rows), 3)}
+
+
+def state(run: Run) -> str:
+    summary = run.meta.get("summary")
+    if isinstance(summary, Mapping) and summary.get("candidates") == len(run.rows):
+        return "finished"
+    return "in progress or interrupted (no final summary for these rows)"
+
+
+def best_so_far(rows: Sequence[Row]) -> list[float | None]:
+    out: list[float | None] = []
+    best: float | None = None
+    for row in rows:
+        if row.fitness is not None and (best is None or row.fitness > best):
+            best = row.fitness
+        out.append(best)
+    return out
+
+
+def rolling_median(rows: Sequence[Row], window: int) -> list[float | None]:
+    """At each candidate, the median fitness of the last ``window`` candidates that have one."""
+    recent: deque[float] = deque(maxlen=window)
+    out: list[float | None] = []
+    for row in rows:
+        if row.fitness is not None:
+            recent.append(row.fitness)
+        out.append(statistics.median(recent) if recent else None)
+    return out
+
+
+def cumulative_sources(rows: Sequence[Row]) -> dict[str, list[int]]:
+    """For each source (and ``failed``), how many candidates so far had it, at each candidate."""
+    names = [s for s in SOURCES if any(r.source == s for r in rows)]
+    names += sorted({r.source for r in rows} - set(names))
+    totals = Counter[str]()
+    out: dict[str, list[int]] = {name: [] for name in [*names, "failed"]}
+    for row in rows:
+        totals[row.source] += 1
+        totals["failed"] += row.fitness is None
+        for name, series in out.items():
+            series.append(totals[name])
+    return out
+
+
+@dataclass(frozen=True)
+class OperatorStat:
+    operator: str
+    children: int
+    improved: int
+
+    @property
+    def rate(self) -> float:
+        return self.improved / self.children if self.children else 0.0
+
+
+def operator_stats(run: Run) -> list[OperatorStat]:
+    """Per operator, its children with parents and how many beat their best parent's fitness."""
+    children, improved = Counter[str](), Counter[str]()
+    for row in run.rows:
+        if not row.parents:
+            continue
+        parent = best_parent(run, row)
+        baseline = parent.fitness if parent is not None else None
+        children[row.operator] += 1
+        improved[row.operator] += row.fitness is not None and (baseline is None or row.fitness > baseline)
+    return [OperatorStat(op, children[op], improved[op]) for op in sorted(children, key=lambda o: (-children[o], o))]
+
+
+def meta_generations(run: Run) -> list[dict[str, Any]] | None:
+    """The ``meta_generations`` entries of a meta run (None if the archive has none).
+
+    Each entry may carry ``generation``, ``grammar_size``, ``rule_usage`` ({rule: count}),
+    ``operators`` ({operator: weight}) and ``best_fitness``; missing keys are shown as absent.
+    """
+    value = run.meta.get("meta_generations")
+    if value is None:
+        return None
+    entries = value.values() if isinstance(value, Mapping) else value if isinstance(value, list) else []
+    return [{"generation": i, **entry} for i, entry in enumerate(entries) if isinstance(entry, Mapping)]

@@ -1,0 +1,198 @@
+"""The run report: one self-contained HTML file (inline CSS, PNG data URIs, inline SVG, no script).
+
+A Content-Security-Policy in the page forbids every network load and every script, so the file
+reads the same offline, anywhere.  Sections: the run's identity and counts, fitness over the
+candidates, how candidates were scored, operator success, the top programs with their diffs
+against their parents, the best program's lineage, and (for meta runs only) grammar growth.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from html import escape
+from typing import Any
+
+from mlevolve.gp.archive import Row
+from mlevolve.report import data, lineage, plots, render
+from mlevolve.report.data import Run
+
+_CSS = """
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .2em; margin-top: 1.8em; }
+table { border-collapse: collapse; margin: .5em 0; } td, th { padding: .2em .8em; border-bottom: 1px solid #eee;
+  text-align: left; vertical-align: top; } th { background: #f6f6f6; } td.n { text-align: right; }
+img.plot { max-width: 100%; display: block; } .note { background: #fff6d5; border-left: 4px solid #e0b000;
+  padding: .5em .8em; } .card { border: 1px solid #ddd; border-radius: 6px; padding: .3em 1em; margin: 1em 0; }
+pre { background: #fafafa; border: 1px solid #eee; padding: .6em; overflow-x: auto; font-size: 13px; }
+.scroll { overflow-x: auto; } .t-keyword { color: #a626a4; font-weight: bold; } .t-kind { color: #2a56c6;
+  font-weight: bold; } .t-def { font-weight: bold; } .t-type { color: #0184bc; } .t-call { color: #986801; }
+.t-number, .t-string { color: #50a14f; } .t-comment { color: #8a8a8a; font-style: italic; } .t-hash { color: #986801;
+  font-family: monospace; } .t-fitness { color: #2d7d2d; font-weight: bold; } .t-failure, .t-del { color: #c0392b; }
+.t-dim { color: #777; } .t-label { font-weight: bold; } .t-add { color: #2d7d2d; }
+.diff > span { display: block; min-height: 1.2em; } .diff .add { background: #e6ffec; }
+.diff .del { background: #ffebe9; } .diff .hunk { color: #777; }
+svg.lineage rect { fill: #f4f7fb; stroke: #7a8ca5; } svg.lineage text { font: 12px monospace; fill: #222; }
+svg.lineage .focus rect { fill: #e6ffec; stroke: #2d7d2d; stroke-width: 2; }
+svg.lineage .failed rect { fill: #ffebe9; } svg.lineage .missing rect { fill: #eee; stroke-dasharray: 4 3; }
+svg.lineage .h { fill: #986801; font-weight: bold; }
+"""
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60) -> str:
+    """The whole HTML document for ``run`` (optionally comparing with a ``baseline`` run)."""
+    title = f"{run.meta.get('program_name', '?')} on {run.meta.get('task', '?')}"
+    body = [f"<h1>mlevolve run report: {escape(title)}</h1>", *_notes(run), _identity(run), _counts(run)]
+    if run.rows:
+        body += [_fitness(run, baseline), _sources(run), _operators(run), _top(run), _lineage(run, lineage_limit)]
+    entries = data.meta_generations(run)
+    if entries is not None:
+        body.append(_meta_generations(entries))
+    generated = time.strftime("%Y-%m-%d %H:%M:%S")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+            f"<title>{escape(title)}</title><style>{_CSS}</style></head>\n<body>\n" + "\n".join(body)
+            + f'\n<p class="t-dim">Written by mlevolve from {escape(run.path)} at {generated}.</p>\n</body></html>\n')
+
+
+def _table(rows: Iterable[Sequence[Any]], head: Sequence[str] | None = None) -> str:
+    def cell(v: Any, tag: str = "td") -> str:
+        numeric = isinstance(v, int | float) and not isinstance(v, bool)
+        text = render.number(v) if isinstance(v, float) else "—" if v is None else str(v)
+        return f'<{tag}{" class=n" if numeric else ""}>{escape(text)}</{tag}>'
+
+    out = ["<table>"]
+    if head:
+        out.append("<tr>" + "".join(cell(h, "th") for h in head) + "</tr>")
+    out += ["<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows]
+    return "\n".join([*out, "</table>"])
+
+
+def _section(title: str, *content: str) -> str:
+    return f"<section><h2>{escape(title)}</h2>\n" + "\n".join(content) + "\n</section>"
+
+
+def _img(uri: str, alt: str) -> str:
+    return f'<img class="plot" src="{uri}" alt="{escape(alt)}">'
+
+
+def _code(lines: Sequence[render.Line], css: str = "code") -> str:
+    return f'<pre class="{css}">{render.html_block(lines)}</pre>'
+
+
+def _notes(run: Run) -> list[str]:
+    notes = []
+    if not run.meta:
+        notes.append("This archive is empty: it holds neither a run's identity nor any candidate. "
+                     "A run may have been stopped before it wrote anything.")
+    elif not run.rows:
+        notes.append("This archive holds no candidates yet: the run has not scored one, or it was stopped "
+                     "before it did. Only the run's identity is shown.")
+    elif data.state(run) != "finished":
+        notes.append(f"This run is in progress or was interrupted: the report shows the {len(run.rows)} "
+                     "candidates the archive held when it was read.")
+    return [f'<p class="note">{escape(n)}</p>' for n in notes]
+
+
+def _identity(run: Run) -> str:
+    m = run.meta
+    settings = ", ".join(f"{k} {m[k]}" for k in ("population", "tournament", "mutation_prob", "offspring",
+                                                   "max_depth", "max_size", "hurdle") if k in m)
+    created = m.get("created")
+    rows = [("archive", run.path), ("program", m.get("program_name")), ("task", m.get("task")),
+            ("evolving", ", ".join(m.get("evolve") or []) or None), ("algorithm", m.get("algorithm")),
+            ("settings", settings or None), ("init", m.get("init")), ("seed", m.get("seed")),
+            ("epochs", m.get("epochs")), ("grammar", m.get("grammar")),
+            ("started", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)) if created else None),
+            ("state", data.state(run) if m else None)]
+    rows = [(k, None if v is None else str(v)) for k, v in rows]  # text, left-aligned
+    program = m.get("program")
+    start = [] if not isinstance(program, str) else ["<h3>Starting program</h3>", _code(render.code(program))]
+    return _section("Run", _table(rows), *start)
+
+
+def _counts(run: Run) -> str:
+    return _section("Counts", _table(data.counts(run).items()))
+
+
+def _fitness(run: Run, baseline: Run | None) -> str:
+    note = "" if baseline is None else f"<p>Dashed: the best so far of the baseline run {escape(baseline.path)}.</p>"
+    return _section("Fitness over the candidates", _img(plots.fitness(run, baseline), "fitness over candidates"), note)
+
+
+def _sources(run: Run) -> str:
+    return _section("How candidates were scored", _img(plots.sources(run), "cumulative counts by source"),
+                    "<p>evaluated: trained fully; cache: the same program seen before; fec: functionally equivalent "
+                    "to an earlier one; hurdle: stopped after a short run; probe: rejected on probe inputs; "
+                    "failed: no fitness (any source).</p>")
+
+
+def _operators(run: Run) -> str:
+    stats = data.operator_stats(run)
+    if not stats:
+        return _section("Operators", "<p>No candidate here was made from a parent (random search, or only the "
+                                     "initial population so far).</p>")
+    table = _table(((s.operator, s.children, s.improved, f"{100 * s.rate:.1f}%") for s in stats),
+                   ("operator", "children", "improved on best parent", "success rate"))
+    return _section("Operators", _img(plots.operators(stats), "operator success rates"), table)
+
+
+def _top(run: Run) -> str:
+    if not run.top:
+        return _section("Top programs", "<p>No candidate has a fitness yet.</p>")
+    cards = []
+    for rank, row in enumerate(run.top, 1):
+        c = data.describe(run, row)
+        cards.append(f'<div class="card"><p>{render.html(render.headline(c, rank))}<br>'
+                     f'<span class="t-dim">{escape(render.metrics_text(c["metrics"]))}</span></p>'
+                     f"{_code(render.code(c['evolved']))}{_diff(run, row)}</div>")
+    return _section(f"Top {len(run.top)} programs", *cards)
+
+
+def _diff(run: Run, row: Row) -> str:
+    parent = data.best_parent(run, row)
+    if parent is None:
+        return f'<p class="t-dim">No parent: made by {escape(row.operator)}.</p>'
+    lines = list(difflib.unified_diff(parent.program.splitlines(), row.program.splitlines(), lineterm="", n=1))[2:]
+    head = f"<p>Changes from its parent {escape(parent.hash[:12])} ({escape(parent.operator)}):</p>"
+    if not lines:
+        return head + '<p class="t-dim">(the same text)</p>'
+    css = {"+": ("add", "t-add"), "-": ("del", "t-del"), "@": ("hunk", "")}
+    out = []
+    for line in lines:
+        block, mark = css.get(line[:1], ("same", ""))
+        text = escape(line) if block == "hunk" else f'<span class="{mark}">{escape(line[:1])}</span>' \
+            + render.html(render.code_line(line[1:]))
+        out.append(f'<span class="{block}">{text}</span>')
+    return head + f'<pre class="diff">{"".join(out)}</pre>'
+
+
+def _lineage(run: Run, limit: int) -> str:
+    if not run.top:
+        return ""
+    best = run.top[0]
+    graph, left_out = data.lineage(run, best, limit)
+    more = f" {left_out} earlier ancestors are not drawn." if left_out else ""
+    intro = (f"<p>Ancestors of the best program {escape(best.hash[:12])} through the parents column "
+             f"({graph.number_of_nodes() - 1} drawn), oldest at the top.{escape(more)}</p>")
+    return _section("Lineage of the best program", intro, f'<div class="scroll">{lineage.svg(graph, best.hash)}</div>')
+
+
+def _meta_generations(entries: Sequence[Mapping[str, Any]]) -> str:
+    if not entries:
+        return _section("Meta-generations", "<p>The archive's meta_generations entry has no readable entries.</p>")
+
+    def top(counts: Any, k: int = 6) -> str:
+        if not isinstance(counts, Mapping):
+            return "—"
+        ranked = sorted(counts.items(), key=lambda kv: -float(kv[1]))
+        return ", ".join(f"{name} {float(v):g}" for name, v in ranked[:k])
+
+    table = _table(((e["generation"], e.get("grammar_size"), e.get("best_fitness"), top(e.get("rule_usage")),
+                     top(e.get("operators"))) for e in entries),
+                   ("meta-generation", "grammar size", "best fitness", "most used rules", "operator portfolio"))
+    figure = plots.meta_generations(entries)
+    return _section("Meta-generations: grammar and operators", *([_img(figure, "grammar growth")] if figure else []),
+                    table)

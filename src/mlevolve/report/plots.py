@@ -1,0 +1,122 @@
+"""The report's figures, drawn with matplotlib's Agg canvas and returned as base64 PNG data URIs.
+
+No pyplot and no global state: each figure is a :class:`Figure` on its own Agg canvas, saved
+without a timestamp so the same run gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from mlevolve.report import data
+from mlevolve.report.data import OperatorStat, Run
+
+_COLORS = {"evaluated": "#4c72b0", "cache": "#55a868", "fec": "#8172b2", "hurdle": "#ccb974", "probe": "#64b5cd",
+           "failed": "#c44e52"}
+
+
+def _figure(height: float = 3.6) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(9, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.grid(True, alpha=0.3)
+    return fig, ax
+
+
+def png(fig: Figure) -> str:
+    """The figure as a ``data:image/png;base64,...`` URI."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _series(values: Sequence[float | None]) -> list[float]:
+    return [math.nan if v is None else v for v in values]
+
+
+def _readable_limits(ax: Axes, curves: Sequence[Sequence[float | None]]) -> None:
+    """Keep the y axis on the bulk of the curves: a few wild early fitnesses would flatten the rest."""
+    values = sorted(v for curve in curves for v in curve if v is not None and math.isfinite(v))
+    if len(values) < 2:
+        return
+    low, high = values[len(values) // 20], values[-1]
+    pad = (high - low) * 0.08 or abs(high) * 0.1 or 1.0
+    ax.set_ylim(low - pad, high + pad)
+
+
+def fitness(run: Run, baseline: Run | None = None) -> str:
+    """Best-so-far and rolling median fitness over the candidates (and a baseline run's best-so-far)."""
+    fig, ax = _figure()
+    seqs = [row.seq for row in run.rows]
+    window = max(10, len(run.rows) // 20)
+    best, median = data.best_so_far(run.rows), data.rolling_median(run.rows, window)
+    ax.plot(seqs, _series(median), color="#999999", linewidth=1, label=f"median of the last {window} scored")
+    ax.step(seqs, _series(best), where="post", color="#4c72b0", linewidth=2, label="best so far")
+    curves = [best, median]
+    if baseline is not None and baseline.rows:
+        other = data.best_so_far(baseline.rows)
+        ax.step([r.seq for r in baseline.rows], _series(other), where="post", color="#c44e52", linestyle="--",
+                linewidth=1.5, label=f"baseline best so far ({baseline.meta.get('algorithm', '?')})")
+        curves.append(other)
+    _readable_limits(ax, curves)
+    ax.set_xlabel("candidate (seq)")
+    ax.set_ylabel("fitness (higher is better)")
+    ax.legend(loc="lower right")
+    return png(fig)
+
+
+def sources(run: Run) -> str:
+    """Cumulative counts of each way a candidate was scored, and of failures, over the candidates."""
+    fig, ax = _figure()
+    seqs = [row.seq for row in run.rows]
+    for name, series in data.cumulative_sources(run.rows).items():
+        ax.plot(seqs, series, label=name, color=_COLORS.get(name), linestyle="--" if name == "failed" else "-")
+    ax.set_xlabel("candidate (seq)")
+    ax.set_ylabel("candidates so far")
+    ax.legend(loc="upper left")
+    return png(fig)
+
+
+def operators(stats: Sequence[OperatorStat]) -> str:
+    """Each operator's share of children that beat their best parent, its child count on the bar."""
+    fig, ax = _figure(3.2)
+    names = [s.operator for s in stats]
+    bars = ax.bar(names, [100 * s.rate for s in stats], color="#4c72b0")
+    ax.bar_label(bars, labels=[f"{s.improved}/{s.children}" for s in stats], fontsize=8)
+    ax.set_ylabel("children that improved (%)")
+    ax.set_ylim(0, max([100 * s.rate for s in stats] + [1]) * 1.2)
+    return png(fig)
+
+
+def meta_generations(entries: Sequence[Mapping[str, Any]]) -> str | None:
+    """Grammar size and the operator portfolio per meta-generation (None if the entries carry neither)."""
+    gens = [e["generation"] for e in entries]
+    sizes = [e.get("grammar_size") for e in entries]
+    portfolios = [e.get("operators") or {} for e in entries]
+    names = sorted({op for p in portfolios for op in p})
+    if all(s is None for s in sizes) and not names:
+        return None
+    fig = Figure(figsize=(9, 3.4), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2)
+    left.plot(gens, _series(sizes), marker="o")
+    left.set_xlabel("meta-generation")
+    left.set_ylabel("grammar size (rules)")
+    bottom = [0.0] * len(entries)
+    for op in names:
+        shares = [float(p.get(op, 0.0)) for p in portfolios]
+        right.bar(gens, shares, bottom=bottom, label=op)
+        bottom = [b + s for b, s in zip(bottom, shares, strict=True)]
+    right.set_xlabel("meta-generation")
+    right.set_ylabel("operator weight")
+    if names:
+        right.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return png(fig)

@@ -1,0 +1,133 @@
+"""The one rendering of programs and candidates, shared by ``best``, ``show`` and the HTML report.
+
+Everything is first a *token list*: ``(kind, text)`` pairs whose kinds say what a piece of text
+is (a keyword, a number, a hash, a fitness...).  Two back ends format token lists: :func:`ansi`
+for a terminal (colours only when asked for, so piped output stays plain) and :func:`html`
+(spans with CSS classes, text escaped).  Joining the texts alone gives the plain form.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any
+
+from mlevolve.dsl.kinds import KINDS
+from mlevolve.dsl.parse import KEYWORDS
+from mlevolve.dsl.types import BASE_TYPES
+
+Token = tuple[str, str]
+Line = list[Token]
+
+# One alternative per token class of the .mlev lexicon (see dsl/mlev.lark); `op` takes any other character.
+_LEXEME = re.compile(r"(?P<comment>#.*)|(?P<string>\"[^\"\n]*\")|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+                     r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<space>\s+)|(?P<op>.)")
+_KEYWORDS = frozenset(KEYWORDS)
+_KINDS = frozenset(KINDS)
+_TYPES = frozenset(BASE_TYPES)
+
+_ANSI = {"keyword": "1;35", "kind": "1;34", "def": "1", "type": "36", "call": "33", "number": "32",
+         "string": "32", "comment": "2;3", "hash": "33", "fitness": "1;32", "failure": "31", "dim": "2",
+         "label": "1", "add": "32", "del": "31"}
+
+
+def code_line(text: str) -> Line:
+    """The tokens of one line of ``.mlev`` text."""
+    out: Line = []
+    previous = ""  # the last word or operator, for definition names and calls
+    for m in _LEXEME.finditer(text):
+        kind, piece = m.lastgroup or "op", m[0]
+        if kind == "word":
+            rest = text[m.end():]
+            if piece in _KEYWORDS:
+                kind = "keyword"
+            elif piece in _KINDS and not out:
+                kind = "kind"
+            elif previous in _KINDS and out and out[0][0] == "kind":
+                kind = "def"
+            elif piece in _TYPES:
+                kind = "type"
+            elif rest.startswith("("):
+                kind = "call"
+            else:
+                kind = "name"
+        if kind != "space":
+            previous = piece
+        elif not out:
+            kind = "indent"
+        out.append((kind, piece))
+    return out
+
+
+def code(text: str) -> list[Line]:
+    """The tokens of ``.mlev`` text, line by line."""
+    return [code_line(line) for line in text.splitlines()]
+
+
+def number(value: float | None, digits: int = 6) -> str:
+    return "—" if value is None else f"{value:.{digits}g}"
+
+
+def metrics_text(metrics: Mapping[str, Any]) -> str:
+    """A candidate's metrics on one line, without the fitness and time."""
+    return ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()
+                     if k not in ("fitness", "train_seconds"))
+
+
+def headline(c: Mapping[str, Any], rank: int | None = None) -> Line:
+    """``#1  fitness F  hash H  (candidate S, OPERATOR, generation G)`` for a candidate dict (see ``data.describe``)."""
+    out: Line = [("label", f"#{rank}"), ("text", "  ")] if rank is not None else []
+    if c["fitness"] is None:
+        out += [("failure", f"failed: {c.get('failure') or 'no fitness'}")]
+    else:
+        out += [("text", "fitness "), ("fitness", number(c["fitness"]))]
+    where = f"  (candidate {c['seq']}, {c['operator']}, generation {c['generation']})"
+    return [*out, ("text", "  hash "), ("hash", c["hash"][:12]), ("dim", where)]
+
+
+def ancestor_line(a: Mapping[str, Any]) -> Line:
+    """One step of an ancestry: hash, operator, generation, fitness (see ``data.ancestry``)."""
+    if a.get("missing"):
+        return [("text", "<- "), ("hash", a["hash"][:12]), ("dim", "  (not in the archive)")]
+    fitness = ("fitness", number(a["fitness"])) if a["fitness"] is not None else ("failure", "failed")
+    return [("text", "<- "), ("hash", a["hash"][:12]), ("text", f"  {a['operator']:<10} generation "),
+            ("number", str(a["generation"])), ("text", "  fitness "), fitness]
+
+
+def indented(lines: Iterable[Line], prefix: str = "    ") -> list[Line]:
+    return [[("indent", prefix), *line] if line else [] for line in lines]
+
+
+def candidate(c: Mapping[str, Any], rank: int | None = None, text: str | None = None) -> list[Line]:
+    """The block ``best`` prints for a candidate: headline, metrics, then the program (default: its evolved part)."""
+    body = c["evolved"] if text is None else text
+    return [headline(c, rank), [("indent", "    "), ("dim", metrics_text(c["metrics"]))], *indented(code(body))]
+
+
+# -- back ends ------------------------------------------------------------------------------------------
+def plain(line: Line) -> str:
+    return "".join(text for _, text in line)
+
+
+def ansi(line: Line, color: bool = True) -> str:
+    """One line for a terminal; with ``color`` False, the plain text."""
+    if not color:
+        return plain(line)
+    return "".join(f"\x1b[{_ANSI[k]}m{t}\x1b[0m" if k in _ANSI and t else t for k, t in line)
+
+
+def use_color(stream: IO[str]) -> bool:
+    """Colour only on a terminal, and never with ``NO_COLOR`` set or ``TERM=dumb``."""
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def html(line: Line) -> str:
+    """One line as HTML: each token a ``<span class="t-KIND">``, its text escaped."""
+    return "".join(f'<span class="t-{k}">{_html.escape(t)}</span>' if k in _ANSI else _html.escape(t)
+                   for k, t in line)
+
+
+def html_block(lines: Sequence[Line]) -> str:
+    return "\n".join(html(line) for line in lines)
