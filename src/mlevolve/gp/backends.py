@@ -253,7 +253,10 @@ class DaskBackend:
         step = 0.5 if timeout is None else min(timeout, 0.5)
         done: list[tuple[int, Any]] = []
         while not done:
-            finished = dask_wait(list(self.futures), timeout=step, return_when="FIRST_COMPLETED").done
+            try:
+                finished = dask_wait(list(self.futures), timeout=step, return_when="FIRST_COMPLETED").done
+            except TimeoutError:  # distributed's wait raises when nothing finished in time
+                finished = set()
             for future in finished:
                 request, _, retried = self.futures.pop(future)
                 if future.status == "finished":

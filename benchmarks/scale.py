@@ -1,0 +1,126 @@
+"""Scaling: parallel speed-up, coordinator capacity, and the modelled curve to 256 workers.
+
+Evaluations here are synthetic and CPU-bound (a busy loop of a fixed length), so that what is
+measured is the engine: regularized evolution of the quartic formula's body, real operators,
+hashing and SQLite archiving, with scoring on 1 or 2 worker processes.
+
+Printed: wall time and speed-up of 2 workers over 1 for 20 ms and 200 ms evaluations (goal >= 1.8);
+the share of wall time not spent evaluating at 20 ms (goal <= 5%); coordinator capacity with
+instant evaluations, in process and through the pool (goal >= 1,000 candidates/s); and the modelled
+throughput for 1..256 workers, throughput(n) = min(n / t_eval, 1 / t_coordinator), saved as a plot.
+Run: python benchmarks/scale.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from mlevolve.dsl.ir import Program
+from mlevolve.gp.archive import Archive
+from mlevolve.gp.backends import Backend, ProcessPool
+from mlevolve.gp.engine import Engine, EvolveConfig
+from mlevolve.gp.search import regularized_evolution
+from mlevolve.grammar.spec import load_grammar
+from mlevolve.results import Outcome
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class BusyEvaluator:
+    """Scores a program after ``seconds`` of CPU work; fitness from its hash (deterministic)."""
+
+    supports_hurdle = False
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def fingerprint(self, program: Program, key: str) -> tuple[None, None]:
+        return None, None
+
+    def evaluate(self, program: Program, key: str, quick: bool = False) -> Outcome:
+        end = time.perf_counter() + self.seconds
+        x = 0
+        while time.perf_counter() < end:
+            x += 1
+        return Outcome({"fitness": int(key[:6], 16) / 16**6})
+
+
+class BusyFactory:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __call__(self) -> BusyEvaluator:
+        return BusyEvaluator(self.seconds)
+
+
+def run(budget: int, seconds: float, workers: int) -> dict[str, Any]:
+    """One regularized evolution; ``workers`` 0 scores in process (the coordinator alone)."""
+    from mlevolve import check, parse_file
+
+    spec = load_grammar()
+    program = check(parse_file(ROOT / "examples" / "quartic.mlev"))
+    config = EvolveConfig(budget=budget, population=50, init="random", hurdle=False)
+    backend: Backend | None = ProcessPool(BusyFactory(seconds), workers, timeout=60) if workers else None
+    with tempfile.TemporaryDirectory() as tmp, Archive.for_run(Path(tmp) / "s.db", {"run": "scale"}) as archive:
+        engine = Engine(program, ["f"], spec, BusyEvaluator(seconds), archive, config, None, backend,
+                        replay=backend is None)
+        started = time.perf_counter()
+        try:
+            regularized_evolution(engine)
+            wall = time.perf_counter() - started
+        finally:
+            if backend is not None:
+                backend.close()
+    return {"wall": wall, "rate": budget / wall, "candidates": engine.seq}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small budgets (a smoke test)")
+    args = parser.parse_args()
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    budgets = {0.02: 40 if args.quick else 300, 0.2: 8 if args.quick else 40}
+    for seconds, budget in budgets.items():
+        one, two = run(budget, seconds, 1), run(budget, seconds, 2)
+        ideal = budget * seconds
+        print(f"{seconds * 1000:.0f} ms evaluations, {budget} candidates: 1 worker {one['wall']:.2f} s, "
+              f"2 workers {two['wall']:.2f} s, speed-up {one['wall'] / two['wall']:.2f} (goal >= 1.8)")
+        if seconds == 0.02:
+            outside = 1 - ideal / 2 / two["wall"]
+            print(f"  share of wall time not spent evaluating with 2 workers: {outside:.1%} (goal <= 5%)")
+    instant = 300 if args.quick else 3000
+    local = run(instant, 0.0, 0)
+    pooled = run(instant // 3, 0.0, 2)
+    print(f"coordinator capacity, instant evaluations: {local['rate']:.0f} candidates/s in process, "
+          f"{pooled['rate']:.0f}/s through a 2-worker pool (goal >= 1,000)")
+    t_coord = 1 / local["rate"]
+    print("modelled throughput, candidates/s = min(n / t_eval, 1 / t_coordinator):")
+    workers = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+    curves = {}
+    for t_eval in (0.02, 0.2, 2.0):
+        curves[t_eval] = [min(n / t_eval, 1 / t_coord) for n in workers]
+        print(f"  t_eval {t_eval:>5} s: " + ", ".join(f"{n}:{r:.0f}" for n, r in zip(workers, curves[t_eval],
+                                                                                       strict=True)))
+    if not args.quick:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6, 4))
+        ax = fig.subplots()
+        for t_eval, rates in curves.items():
+            ax.plot(workers, rates, marker="o", label=f"{t_eval * 1000:.0f} ms per evaluation")
+        ax.set(xscale="log", yscale="log", xlabel="workers", ylabel="candidates / s",
+               title=f"modelled scaling (coordinator {t_coord * 1e3:.2f} ms per candidate)")
+        ax.legend()
+        out = ROOT / "benchmarks" / "scale.png"
+        fig.savefig(out, dpi=100)
+        print(f"plot: {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
