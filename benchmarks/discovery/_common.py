@@ -1,0 +1,102 @@
+"""Shared helpers of the discovery benchmarks: the machine, statistics, tables and the JSON file."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    import numpy
+    import torch
+
+    import mlevolve
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "mlevolve": mlevolve.__version__,
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+    }
+
+
+def print_machine(info: dict[str, Any]) -> None:
+    print(f"date: {info['date']}")
+    print(f"machine: {info['platform']}, {info['cpu_count']} CPUs ({info['processor']}), Python {info['python']}, "
+          f"torch {info['torch']}, numpy {info['numpy']}, mlevolve {info['mlevolve']}")
+    print(f"command: {info['command']}")
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (95% by default)."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for one value); NaN for none."""
+    vals = [v for v in values if v is not None and not math.isnan(v)]
+    if not vals:
+        return (math.nan, math.nan)
+    return (statistics.fmean(vals), statistics.stdev(vals) if len(vals) > 1 else 0.0)
+
+
+def fmt_ms(values: Sequence[float], digits: int = 3) -> str:
+    m, s = mean_std(values)
+    if math.isnan(m):
+        return "n/a"
+    return f"{m:.{digits}f} ± {s:.{digits}f}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain left-aligned text table."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def write_json(name: str, payload: dict[str, Any], quick: bool = False) -> Path:
+    """``results_NAME.json`` next to the scripts; a ``--quick`` run writes ``results_NAME.quick.json``
+    so that a smoke test never overwrites the full run's results."""
+    path = HERE / f"results_{name}{'.quick' if quick else ''}.json"
+    path.write_text(json.dumps(_clean(payload), indent=2, allow_nan=False) + "\n")
+    return path
+
+
+def _clean(value: Any) -> Any:
+    """Strict JSON: non-finite floats become strings ("inf", "nan"), numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
