@@ -237,7 +237,8 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "unknown_kind_far.mlev:2:8: error: unknown component kind 'widget'\n"
         "    widget f(x: Tensor) -> Tensor =\n"
         "           ^\n"
-        "hint: kinds: activation, loss, augment, schedule, formula, model, optimizer, learner\n",
+        "hint: kinds: activation, loss, augment, schedule, formula, model, optimizer, learner, "
+        "pg_loss, td_loss, vae_loss, flow_loss\n",
     ),
     "unknown_type": (
         HEAD + "activation f(x: Tensr) -> Tensor =\n  x\n",

@@ -23,6 +23,8 @@ from mlevolve.interpreter.tasks import (
 SUPERVISED = ["digits", "iris", "wine", "breast_cancer", "moons", "circles", "spirals"]
 FAMILIES = ["linear", "affine", "teacher", "projected_digits"]
 FORMULAS = ["koza_quartic"] + [f"nguyen{i}" for i in range(1, 9)]
+CONTROL = ["cartpole", "acrobot", "mountaincar", "chain"]
+DENSITY = ["moons2d", "circles2d", "gaussians8", "spirals2d"]
 
 
 def supervised(spec: str, seed: int = 0) -> Supervised:
@@ -58,11 +60,13 @@ def write_csv(path: Path, text: str) -> str:
 
 def test_list_tasks_covers_every_task() -> None:
     infos = list_tasks()
-    assert [t.name for t in infos] == SUPERVISED + FAMILIES + FORMULAS
+    assert [t.name for t in infos] == SUPERVISED + FAMILIES + FORMULAS + CONTROL + DENSITY
     kinds = {t.name: t.kind for t in infos}
     assert {kinds[n] for n in SUPERVISED} == {"supervised"}
     assert {kinds[n] for n in FAMILIES} == {"learner"}
     assert {kinds[n] for n in FORMULAS} == {"formula"}
+    assert {kinds[n] for n in CONTROL} == {"control"}
+    assert {kinds[n] for n in DENSITY} == {"density"}
     assert all(t.description and t.size for t in infos)
     assert task_info("digits") == TaskInfo(
         "digits", "supervised", "classification", "8x8 handwritten digits", "1,797 x 64, 10 classes"

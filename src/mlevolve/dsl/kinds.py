@@ -118,6 +118,17 @@ KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
              validate=_validate_optimizer),
     KindSpec("learner", "an AutoML-Zero learner: state, predict and learn, trained one example at a time",
              validate=_validate_learner, types=frozenset(LEARNER_MEMORY)),
+    # Objectives of reinforcement learning and generative modelling: elementwise, averaged by the runtime.
+    KindSpec("pg_loss", "policy-gradient objective per step: log-probability of the action taken, discounted "
+                        "return, advantage (normalised, no gradient), value estimate and policy entropy",
+             (TENSOR,) * 5, TENSOR),
+    KindSpec("td_loss", "temporal-difference objective per transition: Q(s, a), max Q of the target network at "
+                        "s' (no gradient), reward, and discount (gamma, 0 at a terminal state)",
+             (TENSOR,) * 4, TENSOR),
+    KindSpec("vae_loss", "VAE objective per point and dimension: data x, decoder mean recon, encoder mean mu "
+                         "and log-variance logvar (latent size = data size)", (TENSOR,) * 4, TENSOR),
+    KindSpec("flow_loss", "normalizing-flow objective per point and dimension: the latent z and the "
+                          "log-Jacobian logdet of the flow, per dimension", (TENSOR,) * 2, TENSOR),
 )}
 
 

@@ -27,7 +27,7 @@ from mlevolve.dsl.types import LAYER, MATRIX, SCALAR, VECTOR, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import primitives
 
-Category = Literal["supervised", "learner", "formula"]
+Category = Literal["supervised", "learner", "formula", "rl", "generative"]
 Backend = Literal["torch", "numpy"]
 
 
@@ -52,12 +52,19 @@ def _top_level_names(*files: Path) -> frozenset[str]:
 # the builtins (which the runtime calls) are reserved too.
 RESERVED = frozenset({
     "torch", "np", "nn", "F", "math", "DIM", "rng", "PROGRAM", "Lambda", "Residual", "LayerNorm", "dropout",
-    "draw", "SupervisedProgram", "LearnerProgram", "default_model", "adam",
+    "draw", "SupervisedProgram", "LearnerProgram", "RLProgram", "GenerativeProgram", "default_model", "adam",
     "main", "argparse", "json", "MlevError", "annotations",
 }) | frozenset(dir(builtins)) | _top_level_names(
     Path(__file__).with_name("runtime.py"), Path(__file__).with_name("tasks.py"))
 _TEMP = re.compile(r"^tmp\d+$")
 SUPERVISED_KINDS = ("activation", "loss", "model", "optimizer", "augment", "schedule")
+# Categories whose program is one definition, by the kinds that make it: (category, kinds, wiring class).
+SINGLE: tuple[tuple[Category, tuple[str, ...], str], ...] = (
+    ("learner", ("learner",), "LearnerProgram"),
+    ("formula", ("formula",), ""),
+    ("rl", ("pg_loss", "td_loss"), "RLProgram"),
+    ("generative", ("vae_loss", "flow_loss"), "GenerativeProgram"),
+)
 
 
 def py_name(name: str) -> str:
@@ -198,12 +205,13 @@ class Compiled:
 
 def category_of(program: Program) -> Category:
     kinds = [d.kind for d in program.definitions]
-    if "learner" in kinds or "formula" in kinds:
-        main: Category = "learner" if "learner" in kinds else "formula"
-        if len(kinds) != 1:
-            raise MlevError(f"a {main} program holds exactly one definition, the {main}",
-                            program.definitions[0].span, "put the other definitions in their own file")
-        return main
+    for main, owned, _ in SINGLE:
+        found = [k for k in kinds if k in owned]
+        if found:
+            if len(kinds) != 1:
+                raise MlevError(f"a {main} program holds exactly one definition, the {found[0]}",
+                                program.definitions[0].span, "put the other definitions in their own file")
+            return main
     if not kinds:
         raise MlevError("the program has no definitions", program.span, "add an activation, model, learner...")
     for kind in SUPERVISED_KINDS:
@@ -270,6 +278,10 @@ def _wiring(program: Program, category: Category) -> str:
     defs = {d.kind: d for d in program.definitions}
     if category == "formula":
         return f"PROGRAM = {py_name(defs['formula'].name)}"
+    if category in ("rl", "generative"):  # one objective, passed by its kind's name
+        d = program.definitions[0]
+        cls = next(c for main, _, c in SINGLE if main == category)
+        return f"PROGRAM = {cls}({d.kind}={py_name(d.name)})"
     if category == "learner":
         d = defs["learner"]
         types = ", ".join(f'"{type_str(p.type)}"' for p in d.params)

@@ -19,16 +19,19 @@ from mlevolve.dsl.ir import Program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Category, Compiled, compile_program
-from mlevolve.interpreter.tasks import Family, Points, Supervised, Task, arrays, list_tasks
+from mlevolve.interpreter.tasks import Control, Density, Family, Points, Supervised, Task, arrays, list_tasks
 from mlevolve.results import Failure, Outcome
 
-_KIND_OF: dict[Category, type] = {"supervised": Supervised, "learner": Family, "formula": Points}
-_TASK_KIND = {"supervised": "supervised", "learner": "learner", "formula": "formula"}
+_KIND_OF: dict[Category, type] = {"supervised": Supervised, "learner": Family, "formula": Points, "rl": Control,
+                                  "generative": Density}
+_TASK_KIND = {"supervised": "supervised", "learner": "learner", "formula": "formula", "rl": "control",
+              "generative": "density"}
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How to train: ``epochs`` for supervised programs; ``threads`` for torch; the budget."""
+    """How to train: ``epochs`` for supervised, RL and generative programs (see their loops);
+    ``threads`` for torch; the budget."""
 
     seed: int = 0
     epochs: int = 10
@@ -78,6 +81,12 @@ def evaluate_compiled(compiled: Compiled, task: Task, settings: Settings) -> Out
                                                budget=settings.budget)
         elif compiled.category == "learner":
             metrics = runtime.run_learner(data, program, seed=settings.seed, budget=settings.budget)
+        elif compiled.category == "rl":
+            metrics = runtime.train_rl(data, program, epochs=settings.epochs, seed=settings.seed,
+                                       budget=settings.budget)
+        elif compiled.category == "generative":
+            metrics = runtime.train_generative(data, program, epochs=settings.epochs, seed=settings.seed,
+                                               budget=settings.budget)
         else:
             metrics = runtime.run_formula(data, program)
     except runtime.CandidateFailure as err:

@@ -5,9 +5,10 @@ Functional-equivalence checking (FEC, AutoML-Zero; Co-Reyes et al. 2021): progra
 the same outputs on fixed probe inputs are taken to score the same, so only the first is trained.
 The probes are cheap: elementwise components run on a fixed probe tensor (a loss also on its
 gradient, an optimizer for five steps); a learner trains on ten examples and predicts ten; a
-formula is evaluated on the training points.  An evolving model has no cheap probe (no FEC).
-Probing also rejects at once a component that is non-finite on the probes, or an activation
-whose output is constant.
+formula is evaluated on the training points; an RL or generative objective on fixed probe
+tensors, with its gradients.  An evolving model has no cheap probe (no FEC).  Probing also rejects
+at once a component that is non-finite on the probes, an activation whose output is constant, or
+an objective with no gradient.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Compiled, compile_program, py_name
 from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, namespace
-from mlevolve.interpreter.tasks import Task, arrays
+from mlevolve.interpreter.tasks import Control, Density, Task, arrays
 from mlevolve.results import Failure, Outcome
 
 _PROBE_GEN = torch.Generator().manual_seed(12345)
@@ -35,6 +36,22 @@ _PROBE_LOGITS = torch.randn(8, 4, generator=_PROBE_GEN)
 _PROBE_Y = torch.nn.functional.one_hot(torch.arange(8) % 4, 4).float()
 _PROBE_W = torch.randn(16, generator=_PROBE_GEN)
 _PROBE_G = torch.randn(5, 16, generator=_PROBE_GEN)
+_PROBE_LOGP = torch.log_softmax(torch.randn(16, 3, generator=_PROBE_GEN), 1)[:, 0]
+
+
+def _randn(*shape: int, scale: float = 1.0) -> torch.Tensor:
+    return scale * torch.randn(*shape, generator=_PROBE_GEN)
+
+
+# Objectives' probe inputs, in parameter order: (tensor, whether the runtime differentiates through it).
+_OBJECTIVE_INPUTS: dict[str, tuple[tuple[torch.Tensor, bool], ...]] = {
+    "pg_loss": ((_PROBE_LOGP, True), (_randn(16, scale=5.0).abs(), False), (_randn(16), False),
+                (_randn(16, scale=3.0), True), (-(_PROBE_LOGP.exp() * _PROBE_LOGP), False)),
+    "td_loss": ((_randn(16), True), (_randn(16), False), ((_randn(16) > 0.5).float(), False),
+                (0.9 * (_randn(16) > -1.0).float(), False)),
+    "vae_loss": ((_randn(8, 2), False), (_randn(8, 2), True), (_randn(8, 2), True), (_randn(8, 2, scale=0.5), True)),
+    "flow_loss": ((_randn(8, 2), True), (_randn(8, 2, scale=0.3), True)),
+}
 
 
 def _digest(parts: Sequence[Any]) -> str:
@@ -42,7 +59,10 @@ def _digest(parts: Sequence[Any]) -> str:
     for part in parts:
         array = np.asarray(part, dtype=np.float64)
         h.update(str(array.shape).encode())
-        h.update((np.round(array, 6) + 0.0).tobytes())
+        # Relative rounding (20 bits of mantissa): small outputs are not all merged into zero.
+        mantissa, exponent = np.frexp(array)
+        h.update((np.round(mantissa * 2.0**20) + 0.0).tobytes())
+        h.update(exponent.tobytes())
     return h.hexdigest()
 
 
@@ -94,8 +114,26 @@ def _probe_augment(fn: Callable[..., Any]) -> list[Any]:
     return [_finite(torch.broadcast_to(torch.as_tensor(fn(_PROBE_X)), _PROBE_X.shape), "the augmentation")]
 
 
+def _probe_objective(kind: str) -> Callable[[Callable[..., Any]], list[Any]]:
+    """The probe of an RL or generative objective: its value and gradients on ``_OBJECTIVE_INPUTS``."""
+
+    def probe(fn: Callable[..., Any]) -> list[Any]:
+        inputs = [t.clone().requires_grad_(grad) for t, grad in _OBJECTIVE_INPUTS[kind]]
+        value = torch.broadcast_to(torch.as_tensor(fn(*inputs)), inputs[0].shape).sum()
+        wrt = [t for t in inputs if t.requires_grad]
+        if not value.requires_grad:
+            raise _ProbeFailure("the objective does not depend on the model")
+        grads = torch.autograd.grad(value, wrt, allow_unused=True)
+        return [_finite(value, "the objective"),
+                *(_finite(g if g is not None else torch.zeros_like(t), "the objective's gradient")
+                  for g, t in zip(grads, wrt, strict=True))]
+
+    return probe
+
+
 _PROBES = {"activation": _probe_activation, "loss": _probe_loss, "optimizer": _probe_optimizer,
-           "schedule": _probe_schedule, "augment": _probe_augment}
+           "schedule": _probe_schedule, "augment": _probe_augment,
+           **{kind: _probe_objective(kind) for kind in _OBJECTIVE_INPUTS}}
 
 
 class ProgramEvaluator:
@@ -115,8 +153,10 @@ class ProgramEvaluator:
 
     @property
     def supports_hurdle(self) -> bool:
-        """A short training makes a hurdle only for supervised programs trained several epochs."""
-        return self.settings.epochs > self.hurdle_epochs and "n_classes" in self._data
+        """A short training (fewer epochs: fewer episodes or steps) makes a hurdle for classifiers and
+        for RL and generative programs, when they train several epochs."""
+        trains = "n_classes" in self._data or isinstance(self.task, Control | Density)
+        return self.settings.epochs > self.hurdle_epochs and trains
 
     def compile(self, program: Program, key: str) -> Compiled:
         compiled = self._compiled.get(key)
@@ -132,7 +172,7 @@ class ProgramEvaluator:
         """(fingerprint, None), (None, None) when there is no cheap probe, or (None, failure)."""
         compiled = self.compile(program, key)
         try:
-            with torch.no_grad() if compiled.category != "supervised" else torch.enable_grad(), \
+            with torch.no_grad() if compiled.category in ("learner", "formula") else torch.enable_grad(), \
                     np.errstate(all="ignore"):
                 parts = self._probe(program, compiled)
         except _ProbeFailure as err:
@@ -150,11 +190,11 @@ class ProgramEvaluator:
         if compiled.category == "learner":
             small = {**self._data, "x_train": self._data["x_train"][:, :10], "y_train": self._data["y_train"][:, :10],
                      "x_val": self._data["x_val"][:, :10], "y_val": self._data["y_val"][:, :10]}
-            try:
-                metrics = runtime.run_learner(small, names["PROGRAM"], seed=self.settings.seed)
+            try:  # the predictions themselves, as AutoML-Zero hashes them (a fitness alone collides)
+                predictions = runtime.learner_predictions(small, names["PROGRAM"], seed=self.settings.seed)
             except runtime.CandidateFailure as err:
                 raise _ProbeFailure(err.reason) from None
-            return [metrics["fitness"]]
+            return [_finite(predictions, "the learner's predictions")]
         if "model" in self.evolving_kinds:
             return None
         parts: list[Any] = []

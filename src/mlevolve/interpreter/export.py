@@ -3,8 +3,10 @@
 The script holds, in reading order: the DSL source (docstring), the program's functions exactly as
 the code generator wrote them for `mlevolve run`, a ``main`` that trains and prints the metrics,
 then verbatim copies of the training runtime and of the task loader.  It needs torch, numpy and
-scikit-learn only, and ``python script.py --json`` prints the same metrics as ``mlevolve run --json``
-for the same seed (identical on CPU), because it runs the same code on the same data.
+scikit-learn only, plus gymnasium when it trains an RL program on a classic-control environment
+(cartpole, acrobot, mountaincar: the task loader imports gymnasium only to make one).  ``python
+script.py --json`` prints the same metrics as ``mlevolve run --json`` for the same seed (identical
+on CPU), because it runs the same code on the same data.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ _MAIN = '''def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = arrays(load_task(args.task, seed=args.seed))
-    DIM = int(data["x_train"].shape[-1])
+    DIM = int(data["x_train"].shape[-1]) if "x_train" in data else 0
     {wiring}
     try:
         metrics = {call}
@@ -52,6 +54,8 @@ _CALLS = {
     "supervised": "train_supervised(data, PROGRAM, epochs=args.epochs, batch_size=64, seed=args.seed)",
     "learner": "run_learner(data, PROGRAM, seed=args.seed)",
     "formula": "run_formula(data, PROGRAM)",
+    "rl": "train_rl(data, PROGRAM, epochs=args.epochs, seed=args.seed)",
+    "generative": "train_generative(data, PROGRAM, epochs=args.epochs, seed=args.seed)",
 }
 
 

@@ -16,6 +16,14 @@ Three kinds of task, one per kind of program:
 * ``formula``: symbolic regression points: ``koza_quartic`` and ``nguyen1`` .. ``nguyen8``
   (Uy et al. 2011), 20 training points and 100 held-out test points drawn uniformly on the
   benchmark's range.  Options ``n_train``, ``n_test``.
+* ``control``: a reinforcement-learning environment for ``pg_loss``/``td_loss`` programs: the
+  gymnasium classic-control ``cartpole``, ``acrobot`` and ``mountaincar`` (gymnasium is imported
+  only when one is made) and ``chain``, a small tabular chain MDP in numpy.  Fitness is the mean
+  undiscounted return of greedy evaluation episodes.
+* ``density``: 2-D toy distributions for ``vae_loss``/``flow_loss`` programs: ``moons2d``,
+  ``circles2d``, ``gaussians8`` and ``spirals2d``, 2,000 train, 1,000 validation and 1,000 test
+  points standardised with the train mean/std.  Fitness is minus the held-out negative
+  log-likelihood in nats per point (exact for a flow, an importance-weighted estimate for a VAE).
 
 A spec is ``NAME`` or ``NAME:key=value:key=value``; keyword arguments to :func:`load_task` are
 options too and win over the spec's.  The same seed always gives identical arrays.  Every bad
@@ -38,8 +46,8 @@ from sklearn import datasets
 
 from mlevolve.dsl.errors import MlevError
 
-TaskKind = Literal["supervised", "learner", "formula"]
-Problem = Literal["classification", "regression"]
+TaskKind = Literal["supervised", "learner", "formula", "control", "density"]
+Problem = Literal["classification", "regression", "control", "density"]
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -105,7 +113,40 @@ class Points:
     n_vars: int
 
 
-Task = Supervised | Family | Points
+@dataclass(frozen=True)
+class Control:
+    """A reinforcement-learning environment: its size, discount and episode budget.
+
+    ``env_id`` is a gymnasium id, or empty for the built-in chain MDP of ``chain_length`` states.
+    An epoch of training is ``episodes_per_epoch`` episodes; fitness averages ``eval_episodes``.
+    """
+
+    name: str
+    env_id: str
+    obs_dim: int
+    n_actions: int
+    max_steps: int
+    gamma: float
+    episodes_per_epoch: int
+    eval_episodes: int
+    chain_length: int = 0
+
+    def make(self) -> Any:
+        """A fresh environment with gymnasium's ``reset(seed=)`` / ``step(action)`` interface."""
+        return make_env(self.env_id, self.max_steps, self.chain_length)
+
+
+@dataclass(frozen=True)
+class Density:
+    """Samples of a 2-D distribution for density estimation, standardised with the train mean/std."""
+
+    name: str
+    x_train: F32  # (n, 2)
+    x_val: F32
+    x_test: F32
+
+
+Task = Supervised | Family | Points | Control | Density
 OptionValue = int | str
 
 # ---------------------------------------------------------------------------------------------
@@ -195,6 +236,84 @@ _FORMULAS: dict[str, tuple[Callable[[F64], F64], float, float, str]] = {
     "nguyen8": (lambda x: np.sqrt(x), 0.0, 4.0, "sqrt(x)"),
 }
 
+CHAIN_TRAP_REWARD = 0.1
+
+
+class ChainMDP:
+    """A chain of ``length`` states, starting at the left end; action 1 moves right, action 0 left.
+
+    Reaching the right end pays 1 and ends the episode; moving left from the start pays
+    ``CHAIN_TRAP_REWARD`` and ends it (a trap a greedy learner must look past).  Observations are
+    one-hot states; an episode is truncated after ``max_steps`` steps.  Deterministic.
+    """
+
+    def __init__(self, length: int, max_steps: int) -> None:
+        self.length = length
+        self.max_steps = max_steps
+        self.state = 0
+        self.t = 0
+
+    def _obs(self) -> F32:
+        obs = np.zeros(self.length, np.float32)
+        obs[self.state] = 1.0
+        return obs
+
+    def reset(self, seed: int | None = None) -> tuple[F32, dict[str, Any]]:
+        self.state, self.t = 0, 0
+        return self._obs(), {}
+
+    def step(self, action: int) -> tuple[F32, float, bool, bool, dict[str, Any]]:
+        self.t += 1
+        if action == 0 and self.state == 0:
+            return self._obs(), CHAIN_TRAP_REWARD, True, False, {}
+        self.state = max(0, self.state + (1 if action == 1 else -1))
+        done = self.state == self.length - 1
+        return self._obs(), 1.0 if done else 0.0, done, self.t >= self.max_steps and not done, {}
+
+
+def make_env(env_id: str, max_steps: int, chain_length: int = 0) -> Any:
+    """A gymnasium classic-control environment (imported here, only when needed) or the chain MDP."""
+    if not env_id:
+        return ChainMDP(chain_length, max_steps)
+    import gymnasium
+
+    return gymnasium.make(env_id, max_episode_steps=max_steps)
+
+
+# name: (gymnasium id, obs dim, actions, max steps, gamma, episodes per epoch, eval episodes, chain length, text)
+_CONTROL: dict[str, tuple[str, int, int, int, float, int, int, int, str]] = {
+    "cartpole": ("CartPole-v1", 4, 2, 200, 0.99, 40, 10, 0,
+                 "gymnasium CartPole-v1 capped at 200 steps; mean return of 10 greedy episodes"),
+    "acrobot": ("Acrobot-v1", 6, 3, 200, 0.99, 40, 10, 0,
+                "gymnasium Acrobot-v1 capped at 200 steps; mean return of 10 greedy episodes"),
+    "mountaincar": ("MountainCar-v0", 2, 3, 200, 0.99, 40, 10, 0,
+                    "gymnasium MountainCar-v0 (200 steps); mean return of 10 greedy episodes"),
+    "chain": ("", 8, 2, 20, 0.9, 20, 5, 8,
+              f"tabular 8-state chain MDP (goal pays 1, a trap at the start {CHAIN_TRAP_REWARD}); mean return of "
+              "5 greedy episodes"),
+}
+
+
+def _gaussians8(rng: np.random.Generator, n: int) -> F64:
+    """A mixture of 8 Gaussians (sd 0.1) evenly spaced on the circle of radius 2."""
+    angle = 2 * np.pi * rng.integers(0, 8, n) / 8
+    centres = 2.0 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    out: F64 = centres + rng.normal(0.0, 0.1, (n, 2))
+    return out
+
+
+_DENSITY_SIZE = (2000, 1000, 1000)
+_DENSITY: dict[str, tuple[Callable[[np.random.Generator, int], F64], str]] = {
+    "moons2d": (lambda rng, n: datasets.make_moons(n, noise=0.05, random_state=_sk_seed(rng))[0],
+                "two moons, noise 0.05"),
+    "circles2d": (lambda rng, n: datasets.make_circles(n, noise=0.05, factor=0.5, random_state=_sk_seed(rng))[0],
+                  "two concentric circles, noise 0.05, factor 0.5"),
+    "gaussians8": (_gaussians8, "8 Gaussians (sd 0.1) on a circle of radius 2"),
+    "spirals2d": (lambda rng, n: _spirals(rng, n)[0], "two interleaved spirals (2 turns), noise sd 0.03"),
+}
+_DENSITY_METRIC = ("fitness: minus held-out NLL in nats per standardised point (flow: exact; "
+                   "VAE: importance-weighted, 128 samples)")
+
 _FAMILY_DEFAULTS: dict[str, OptionValue] = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100}
 _FORMULA_DEFAULTS: dict[str, OptionValue] = {"n_train": 20, "n_test": 100}
 _USER_DEFAULTS: dict[str, OptionValue] = {"target": "", "problem": ""}
@@ -237,6 +356,15 @@ _INFOS: dict[str, TaskInfo] = {
         )
         for name, (_, lo, hi, desc) in _FORMULAS.items()
     },
+    **{
+        name: TaskInfo(name, "control", "control", row[8], f"{row[1]} observations, {row[2]} actions")
+        for name, row in _CONTROL.items()
+    },
+    **{
+        name: TaskInfo(name, "density", "density", f"{desc}; {_DENSITY_METRIC}",
+                       f"{sum(_DENSITY_SIZE):,} x 2 (" + "/".join(f"{n:,}" for n in _DENSITY_SIZE) + ")")
+        for name, (_, desc) in _DENSITY.items()
+    },
 }
 
 
@@ -245,7 +373,7 @@ _INFOS: dict[str, TaskInfo] = {
 
 
 def list_tasks() -> list[TaskInfo]:
-    """Every built-in task, supervised first, then learner families, then formulas."""
+    """Every built-in task: supervised, learner families, formulas, control, then density."""
     return list(_INFOS.values())
 
 
@@ -276,6 +404,16 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
     if name in _FORMULAS:
         opts = _int_options(name, _options(name, {**spec_options, **options}, _FORMULA_DEFAULTS))
         return _points(name, rng, opts["n_train"], opts["n_test"])
+    if name in _CONTROL:
+        _options(name, {**spec_options, **options}, {})
+        env_id, obs_dim, n_actions, max_steps, gamma, per_epoch, n_eval, length, _ = _CONTROL[name]
+        return Control(name, env_id, obs_dim, n_actions, max_steps, gamma, per_epoch, n_eval, length)
+    if name in _DENSITY:
+        _options(name, {**spec_options, **options}, {})
+        x = np.asarray(_DENSITY[name][0](rng, sum(_DENSITY_SIZE)), np.float64)
+        a, b = _DENSITY_SIZE[0], _DENSITY_SIZE[0] + _DENSITY_SIZE[1]
+        x_train, x_val, x_test = _standardise(x[:a], x[a:b], x[b:])
+        return Density(name, x_train, x_val, x_test)
     return _user_data(name, _options(name, {**spec_options, **options}, _USER_DEFAULTS), rng)
 
 
@@ -556,4 +694,6 @@ def arrays(task: Task) -> dict[str, Any]:
     out: dict[str, Any] = {f.name: getattr(task, f.name) for f in fields(task)}
     if isinstance(task, Family):
         out["classification"] = task.problem == "classification"
+    if isinstance(task, Control):
+        out["make_env"] = task.make
     return out
