@@ -77,7 +77,7 @@ def run(budget: int, seconds: float, workers: int) -> dict[str, Any]:
         finally:
             if backend is not None:
                 backend.close()
-    return {"wall": wall, "rate": budget / wall, "candidates": engine.seq}
+    return {"wall": wall, "rate": budget / wall, "candidates": engine.seq, "evaluated": engine.counts["evaluated"]}
 
 
 def main() -> None:
@@ -88,12 +88,12 @@ def main() -> None:
     budgets = {0.02: 40 if args.quick else 300, 0.2: 8 if args.quick else 40}
     for seconds, budget in budgets.items():
         one, two = run(budget, seconds, 1), run(budget, seconds, 2)
-        ideal = budget * seconds
         print(f"{seconds * 1000:.0f} ms evaluations, {budget} candidates: 1 worker {one['wall']:.2f} s, "
               f"2 workers {two['wall']:.2f} s, speed-up {one['wall'] / two['wall']:.2f} (goal >= 1.8)")
-        if seconds == 0.02:
-            outside = 1 - ideal / 2 / two["wall"]
-            print(f"  share of wall time not spent evaluating with 2 workers: {outside:.1%} (goal <= 5%)")
+        if seconds == 0.02:  # the busy loops' time, spread over 2 workers, against the wall time
+            outside = 1 - two["evaluated"] * seconds / 2 / two["wall"]
+            print(f"  share of wall time not spent evaluating with 2 workers: {outside:.1%} (goal <= 5%; "
+                  f"{two['evaluated']} of {budget} candidates needed an evaluation, the rest were cache hits)")
     instant = 300 if args.quick else 3000
     local = run(instant, 0.0, 0)
     pooled = run(instant // 3, 0.0, 2)
