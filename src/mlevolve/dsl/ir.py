@@ -57,8 +57,9 @@ def _digest(tag: bytes, payload: bytes, children: tuple[Expr, ...]) -> bytes:
 COMMUTATIVE = frozenset({"add", "mul", "min", "max", "dot"})
 
 
-def _canonical(node: _Node, kids: tuple[Expr, ...]) -> bytes:
-    """The canonical digest: commutative arguments in digest order, constants normalised."""
+def canonical_node(node: _Node, parts: list[bytes], commutative: frozenset[str] = COMMUTATIVE) -> bytes:
+    """One node's canonical digest from its children's: the arguments of a commutative op in digest
+    order, constants normalised (12 significant digits, ``2`` and ``2.0`` alike, one zero)."""
     h = hashlib.blake2b(digest_size=16)
     if isinstance(node, Num):
         h.update(b"N" + repr(float(f"{float(node.value):.12g}") + 0.0).encode())
@@ -68,11 +69,10 @@ def _canonical(node: _Node, kids: tuple[Expr, ...]) -> bytes:
         h.update(b"L" + node.name.encode())
     elif isinstance(node, Call):
         h.update(b"C" + node.op.encode() + b"/")
+        if node.op in commutative and len(parts) == 2:
+            parts = sorted(parts)
     else:
         h.update(b"T")
-    parts = [k.canon for k in kids]
-    if isinstance(node, Call) and node.op in COMMUTATIVE and len(parts) == 2:
-        parts.sort()
     for part in parts:
         h.update(part)
     return h.digest()
@@ -93,7 +93,7 @@ class _Node:
     def _finish(self, tag: bytes, payload: bytes) -> None:
         kids = self.children()
         object.__setattr__(self, "digest", _digest(tag, payload, kids))
-        object.__setattr__(self, "canon", _canonical(self, kids))
+        object.__setattr__(self, "canon", canonical_node(self, [k.canon for k in kids]))
         object.__setattr__(self, "size", 1 + sum(k.size for k in kids))
         object.__setattr__(self, "depth", 1 + max((k.depth for k in kids), default=0))
 

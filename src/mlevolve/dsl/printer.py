@@ -12,6 +12,7 @@ import re
 
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Tup
 from mlevolve.dsl.parse import KEYWORDS
+from mlevolve.dsl.traverse import fold
 from mlevolve.dsl.types import type_str
 
 # Precedence levels, loosest first.  Binary operators: (symbol, level); the parser's rules agree.
@@ -33,20 +34,7 @@ def _wrap(text: str, level: int, need: int) -> str:
 
 def format_expr(expr: Expr) -> str:
     """One expression on one line, canonically parenthesised."""
-    done: list[tuple[str, int]] = []  # (text, precedence level) of finished nodes
-    stack: list[tuple[Expr, bool]] = [(expr, False)]
-    while stack:
-        node, expanded = stack.pop()
-        kids = node.children()
-        if not expanded and kids:
-            stack.append((node, True))
-            stack.extend((k, False) for k in reversed(kids))
-            continue
-        parts = done[len(done) - len(kids):] if kids else []
-        if kids:
-            del done[len(done) - len(kids):]
-        done.append(_format_node(node, parts))
-    return done[0][0]
+    return fold(expr, _format_node)[0]
 
 
 def _format_node(node: Expr, parts: list[tuple[str, int]]) -> tuple[str, int]:

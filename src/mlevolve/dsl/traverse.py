@@ -8,10 +8,13 @@ in the same order, so ``preorder(e)[i]`` has type ``infer(e, ...)[i]``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
-from mlevolve.dsl.ir import COMMUTATIVE, Call, Definition, Expr, Let, Num, Program, Ref, with_children
+from mlevolve.dsl.ir import COMMUTATIVE, Definition, Expr, Program, canonical_node, with_children
 from mlevolve.dsl.types import type_str
+
+R = TypeVar("R")
 
 
 def walk(expr: Expr) -> Iterator[Expr]:
@@ -54,19 +57,9 @@ def replace_at(expr: Expr, index: int, new: Expr) -> Expr:
     return current
 
 
-def _number_key(value: float) -> str:
-    """Constants normalised: 12 significant digits, one zero, ints and floats alike."""
-    v = float(f"{float(value):.12g}")
-    return repr(v + 0.0)
-
-
-def canonical_digest(expr: Expr, commutative: frozenset[str] = COMMUTATIVE) -> bytes:
-    """A content hash equal for programs that differ only in the order of commutative arguments
-    or in the spelling of constants (``2`` and ``2.0``).  Iterative post-order; for the default
-    commutative ops every node already holds it (``expr.canon``, computed at construction)."""
-    if commutative == COMMUTATIVE:
-        return expr.canon
-    done: list[bytes] = []
+def fold(expr: Expr, combine: Callable[[Expr, list[R]], R]) -> R:
+    """Post-order fold without recursion: ``combine(node, results of its children)``, bottom up."""
+    done: list[R] = []
     stack: list[tuple[Expr, bool]] = [(expr, False)]
     while stack:
         node, expanded = stack.pop()
@@ -78,23 +71,17 @@ def canonical_digest(expr: Expr, commutative: frozenset[str] = COMMUTATIVE) -> b
         parts = done[len(done) - len(kids):] if kids else []
         if kids:
             del done[len(done) - len(kids):]
-        h = hashlib.blake2b(digest_size=16)
-        if isinstance(node, Num):
-            h.update(b"N" + _number_key(node.value).encode())
-        elif isinstance(node, Ref):
-            h.update(b"R" + node.name.encode())
-        elif isinstance(node, Let):
-            h.update(b"L" + node.name.encode())
-        elif isinstance(node, Call):
-            h.update(b"C" + node.op.encode() + b"/")
-            if node.op in commutative and len(parts) == 2:
-                parts = sorted(parts)
-        else:
-            h.update(b"T")
-        for part in parts:
-            h.update(part)
-        done.append(h.digest())
+        done.append(combine(node, parts))
     return done[0]
+
+
+def canonical_digest(expr: Expr, commutative: frozenset[str] = COMMUTATIVE) -> bytes:
+    """A content hash equal for programs that differ only in the order of commutative arguments
+    or in the spelling of constants (``2`` and ``2.0``).  For the default commutative ops every
+    node already holds it (``expr.canon``, computed at construction)."""
+    if commutative == COMMUTATIVE:
+        return expr.canon
+    return fold(expr, lambda node, parts: canonical_node(node, parts, commutative))
 
 
 def canonical_hash(expr: Expr, commutative: frozenset[str] = COMMUTATIVE) -> str:

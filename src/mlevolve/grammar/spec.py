@@ -117,17 +117,17 @@ class GrammarSpec:
         A least fixpoint: start every type at infinity, lower it through each production until
         nothing changes.  At most one round per type, each round linear in the productions.
         """
-        depth: dict[str, float] = {t: math.inf for t in self.types}
-        for t in self.literals:
-            depth[t] = 1
+        return self._lower({t: 1 if t in self.literals else math.inf for t in self.types})
+
+    def _lower(self, depth: dict[str, float]) -> Mapping[str, float]:
+        """Lower ``depth`` through the productions to their least fixpoint."""
         changed = True
         while changed:
             changed = False
             for p in self.productions:
                 d = 1 + max((depth[a] for a in p.args), default=0)
                 if d < depth[p.result]:
-                    depth[p.result] = d
-                    changed = True
+                    depth[p.result], changed = d, True
         return MappingProxyType(depth)
 
     def depths(self, leaves: frozenset[str] = frozenset()) -> Mapping[str, float]:
@@ -136,15 +136,7 @@ class GrammarSpec:
             return self.min_depth
         cache: dict[frozenset[str], Mapping[str, float]] = self.__dict__.setdefault("_depth_cache", {})
         if leaves not in cache:
-            depth = {t: 1 if t in leaves else d for t, d in self.min_depth.items()}
-            changed = True
-            while changed:
-                changed = False
-                for p in self.productions:
-                    d = 1 + max((depth[a] for a in p.args), default=0)
-                    if d < depth[p.result]:
-                        depth[p.result], changed = d, True
-            cache[leaves] = MappingProxyType(depth)
+            cache[leaves] = self._lower({t: 1 if t in leaves else d for t, d in self.min_depth.items()})
         return cache[leaves]
 
     # -- validation -------------------------------------------------------------------------------
