@@ -81,7 +81,7 @@ class InProcess:
         return done
 
     def close(self) -> None:
-        pass
+        """Nothing to release: the evaluator lives in this process."""
 
 
 # ------------------------------------------------------------------------------------ process pool

@@ -67,7 +67,7 @@ def _digest(parts: Sequence[Any]) -> str:
 
 
 class _ProbeFailure(Exception):
-    pass
+    """A component failed on the probe inputs: the candidate is rejected before training."""
 
 
 def _finite(value: Any, what: str) -> Any:
