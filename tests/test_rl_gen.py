@@ -1,7 +1,9 @@
 """Reinforcement-learning and generative-modelling components: the objective kinds and their
-checking, the control and density tasks, the baselines in examples/ reaching a stated return or
-NLL within the default budget, FEC probes of the objectives, diverging objectives recorded as
-failures, and short evolution runs on the chain MDP and on moons through ``mlevolve.api.evolve``.
+checking, the control and density tasks (the 2-D toys and the 64-D ``digits_density``), the
+baselines in examples/ reaching a stated return or NLL within the default budget (and beating a
+standard normal on the digits, exported ≡ run there too), FEC probes of the objectives,
+diverging objectives recorded as failures, and short evolution runs on the chain MDP and on moons
+through ``mlevolve.api.evolve``.
 (Export ≡ run for the new examples is tests/test_export.py's parametrisation over examples/.)"""
 
 from __future__ import annotations
@@ -152,6 +154,65 @@ def test_generative_baselines_fit_the_moons(name: str, bound: float) -> None:
     assert result["failure"] is None and result["steps"] == 500
     assert result["val_nll"] < bound and result["test_nll"] < bound
     assert result["fitness"] == -result["val_nll"]
+
+
+# ------------------------------------------------------------------------------ the 64-D digits density
+def _standard_normal_nll(x: np.ndarray) -> float:
+    """Nats per image of N(0, I): the baseline a trained model must beat."""
+    return float((0.5 * (x.astype(np.float64) ** 2 + np.log(2 * np.pi))).sum(1).mean())
+
+
+def test_digits_density_loads_with_its_documented_shapes_and_splits() -> None:
+    info = {t.name: t for t in list_tasks()}["digits_density"]
+    assert info.kind == info.problem == "density" and info.size == "1,797 x 64 (1,078/359/360)"
+    assert "NLL in nats per standardised image" in info.description and "U[0, 1)" in info.description
+    task = load_task("digits_density", seed=3)
+    assert isinstance(task, Density) and task.name == "digits_density"
+    assert [a.shape for a in (task.x_train, task.x_val, task.x_test)] == [(1078, 64), (359, 64), (360, 64)]
+    assert all(a.dtype == np.float32 for a in (task.x_train, task.x_val, task.x_test))
+    assert abs(float(task.x_train.mean())) < 1e-4 and abs(float(task.x_train.std()) - 1) < 1e-4  # one scalar each
+    assert len(np.unique(task.x_train[:, 0])) > 1000  # dequantised: an all-zero pixel is continuous noise
+    again, other = load_task("digits_density", seed=3), load_task("digits_density", seed=4)
+    assert isinstance(again, Density) and isinstance(other, Density)
+    for a, b in zip((task.x_train, task.x_val, task.x_test), (again.x_train, again.x_val, again.x_test), strict=True):
+        assert np.array_equal(a, b)
+    assert not np.array_equal(task.x_test, other.x_test)
+    with pytest.raises(MlevError, match="unknown option"):
+        load_task("digits_density:dim=3")
+
+
+@pytest.fixture(scope="module")
+def digits_runs() -> dict[str, dict[str, object]]:
+    """Both generative baselines, unchanged, trained on digits_density in the default budget."""
+    return {name: mlevolve.run(EXAMPLES / f"{name}.mlev", "digits_density") for name in ("flow_moons", "vae_moons")}
+
+
+@pytest.mark.parametrize("name", ["flow_moons", "vae_moons"])
+def test_generative_baselines_beat_a_standard_normal_on_digits(name: str,
+                                                              digits_runs: dict[str, dict[str, object]]) -> None:
+    """About 0.2 (flow) and 29 (VAE) nats per image against 91 for N(0, I), in 500 steps."""
+    task = load_task("digits_density")
+    assert isinstance(task, Density)
+    result = digits_runs[name]
+    assert result["failure"] is None and result["steps"] == 500 and result["task"] == "digits_density"
+    for split in ("val", "test"):
+        nll = result[f"{split}_nll"]
+        assert isinstance(nll, float) and np.isfinite(nll)
+        assert nll < _standard_normal_nll(getattr(task, f"x_{split}")) - 20
+    assert result["fitness"] == -result["val_nll"]
+
+
+def test_exported_vae_on_digits_prints_what_run_prints(tmp_path: Path,
+                                                       digits_runs: dict[str, dict[str, object]]) -> None:
+    script = tmp_path / "vae_digits.py"
+    script.write_text(mlevolve.api.export(EXAMPLES / "vae_moons.mlev", "digits_density"))
+    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got, want = json.loads(done.stdout), digits_runs["vae_moons"]
+    assert set(got) == set(want)
+    assert {k: v for k, v in got.items() if k != "train_seconds"} == \
+        {k: v for k, v in want.items() if k != "train_seconds"}
 
 
 # ---------------------------------------------------------------------------------- probes, failures

@@ -24,7 +24,7 @@ SUPERVISED = ["digits", "iris", "wine", "breast_cancer", "moons", "circles", "sp
 FAMILIES = ["linear", "affine", "teacher", "projected_digits"]
 FORMULAS = ["koza_quartic"] + [f"nguyen{i}" for i in range(1, 9)]
 CONTROL = ["cartpole", "acrobot", "mountaincar", "chain"]
-DENSITY = ["moons2d", "circles2d", "gaussians8", "spirals2d"]
+DENSITY = ["moons2d", "circles2d", "gaussians8", "spirals2d", "digits_density"]
 
 
 def supervised(spec: str, seed: int = 0) -> Supervised:

@@ -20,10 +20,15 @@ Three kinds of task, one per kind of program:
   gymnasium classic-control ``cartpole``, ``acrobot`` and ``mountaincar`` (gymnasium is imported
   only when one is made) and ``chain``, a small tabular chain MDP in numpy.  Fitness is the mean
   undiscounted return of greedy evaluation episodes.
-* ``density``: 2-D toy distributions for ``vae_loss``/``flow_loss`` programs: ``moons2d``,
-  ``circles2d``, ``gaussians8`` and ``spirals2d``, 2,000 train, 1,000 validation and 1,000 test
-  points standardised with the train mean/std.  Fitness is minus the held-out negative
-  log-likelihood in nats per point (exact for a flow, an importance-weighted estimate for a VAE).
+* ``density``: distributions for ``vae_loss``/``flow_loss`` programs.  The 2-D toys ``moons2d``,
+  ``circles2d``, ``gaussians8`` and ``spirals2d``: 2,000 train, 1,000 validation and 1,000 test
+  points standardised with the train mean/std.  ``digits_density``: sklearn's 1,797 8x8 digits as
+  64-D points, the integer pixels 0..16 dequantised with uniform noise U[0, 1) (so they have a
+  density), split 60/20/20 stratified by digit (1,078/359/360) and standardised with the scalar
+  mean/std of all train pixels (one number each, so pixels keep their relative scale).  Fitness is
+  minus the held-out negative log-likelihood in nats per standardised point (per image for the
+  digits: summed over the 64 dimensions), exact for a flow, an importance-weighted estimate for a
+  VAE.
 
 A spec is ``NAME`` or ``NAME:key=value:key=value``; keyword arguments to :func:`load_task` are
 options too and win over the spec's.  The same seed always gives identical arrays.  Every bad
@@ -138,10 +143,10 @@ class Control:
 
 @dataclass(frozen=True)
 class Density:
-    """Samples of a 2-D distribution for density estimation, standardised with the train mean/std."""
+    """Samples of a distribution for density estimation, standardised with the train mean/std."""
 
     name: str
-    x_train: F32  # (n, 2)
+    x_train: F32  # (n, 2) for the 2-D toys, (n, 64) for digits_density
     x_val: F32
     x_test: F32
 
@@ -313,6 +318,14 @@ _DENSITY: dict[str, tuple[Callable[[np.random.Generator, int], F64], str]] = {
 }
 _DENSITY_METRIC = ("fitness: minus held-out NLL in nats per standardised point (flow: exact; "
                    "VAE: importance-weighted, 128 samples)")
+DIGITS_DENSITY = "digits_density"
+DIGITS_DENSITY_SPLIT = (1078, 359, 360)  # 60/20/20 of sklearn's 1,797 digits, stratified by digit
+_DIGITS_DENSITY_DESC = (
+    "sklearn 8x8 digits as 64-D points: pixels 0..16 dequantised with U[0, 1) noise, 60/20/20 split "
+    "stratified by digit, standardised with the scalar mean/std of all train pixels; fitness: minus "
+    "held-out NLL in nats per standardised image (summed over the 64 dimensions; divide by 64 for "
+    "nats per dimension; flow: exact; VAE: importance-weighted, 128 samples)"
+)
 
 _FAMILY_DEFAULTS: dict[str, OptionValue] = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100}
 _FORMULA_DEFAULTS: dict[str, OptionValue] = {"n_train": 20, "n_test": 100}
@@ -365,6 +378,8 @@ _INFOS: dict[str, TaskInfo] = {
                        f"{sum(_DENSITY_SIZE):,} x 2 (" + "/".join(f"{n:,}" for n in _DENSITY_SIZE) + ")")
         for name, (_, desc) in _DENSITY.items()
     },
+    DIGITS_DENSITY: TaskInfo(DIGITS_DENSITY, "density", "density", _DIGITS_DENSITY_DESC,
+                             "1,797 x 64 (" + "/".join(f"{n:,}" for n in DIGITS_DENSITY_SPLIT) + ")"),
 }
 
 
@@ -414,6 +429,9 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
         a, b = _DENSITY_SIZE[0], _DENSITY_SIZE[0] + _DENSITY_SIZE[1]
         x_train, x_val, x_test = _standardise(x[:a], x[a:b], x[b:])
         return Density(name, x_train, x_val, x_test)
+    if name == DIGITS_DENSITY:
+        _options(name, {**spec_options, **options}, {})
+        return _digits_density(rng)
     return _user_data(name, _options(name, {**spec_options, **options}, _USER_DEFAULTS), rng)
 
 
@@ -541,6 +559,22 @@ def _projected_digits(rng: np.random.Generator, n_tasks: int, dim: int, n_train:
         ys.append((y_all[rows] == pair[1]).astype(np.float32))
     x, y = np.stack(xs), np.stack(ys)
     return Family("projected_digits", "classification", x[:, :n_train], y[:, :n_train], x[:, n_train:], y[:, n_train:])
+
+
+def _digits_density(rng: np.random.Generator) -> Density:
+    """sklearn's digits, dequantised (pixel + U[0, 1)), split 60/20/20 by digit and standardised.
+
+    Dequantisation turns the integer pixels into a continuous density on [0, 17)^64 whose
+    likelihood is finite (constant pixels become uniform on [0, 1) rather than a point mass).  The
+    standardisation is one scalar mean/std over all train pixels, not per pixel: per-pixel scaling
+    would blow the near-constant border pixels' dequantisation noise up to unit variance.
+    """
+    x, y = datasets.load_digits(return_X_y=True)
+    x = np.asarray(x, np.float64) + rng.uniform(0.0, 1.0, x.shape)
+    train, val, test = _split(np.asarray(y, np.int64), len(y), rng)
+    mean, std = float(x[train].mean()), float(x[train].std())  # one scalar each: pixels keep their relative scale
+    x_train, x_val, x_test = (((x[rows] - mean) / std).astype(np.float32) for rows in (train, val, test))
+    return Density(DIGITS_DENSITY, x_train, x_val, x_test)
 
 
 def _points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> Points:
