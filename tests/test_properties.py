@@ -21,7 +21,7 @@ from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Re
 from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import KEYWORDS, parse, parse_expr
 from mlevolve.dsl.printer import format_expr, format_program
-from mlevolve.dsl.traverse import COMMUTATIVE, canonical_hash, parents, preorder, program_hash, replace_at, walk
+from mlevolve.dsl.traverse import COMMUTATIVE, canonical_hash, fold, parents, preorder, program_hash, replace_at, walk
 from mlevolve.dsl.types import INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, TupleType, Type
 from mlevolve.gp.generate import generate, min_depth, ramped_half_and_half
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
@@ -59,22 +59,12 @@ def _buildable(type_: str, env: Mapping[str, Type], depth: int, spec: GrammarSpe
 
 def swap_all_commutative(expr: Expr, ops: frozenset[str] = COMMUTATIVE) -> Expr:
     """``expr`` with the two arguments of every binary commutative call swapped (iterative)."""
-    done: list[Expr] = []
-    stack: list[tuple[Expr, bool]] = [(expr, False)]
-    while stack:
-        node, expanded = stack.pop()
-        kids = node.children()
-        if kids and not expanded:
-            stack.append((node, True))
-            stack.extend((k, False) for k in reversed(kids))
-            continue
-        new = tuple(done[len(done) - len(kids):]) if kids else ()
-        if kids:
-            del done[len(done) - len(kids):]
-        if isinstance(node, Call) and node.op in ops and len(new) == 2:
-            new = (new[1], new[0])
-        done.append(with_children(node, new) if kids else node)
-    return done[0]
+    def swap(node: Expr, kids: list[Expr]) -> Expr:
+        if isinstance(node, Call) and node.op in ops and len(kids) == 2:
+            kids = [kids[1], kids[0]]
+        return with_children(node, tuple(kids)) if kids else node
+
+    return fold(expr, swap)
 
 
 # ------------------------------------------------------------------------------------------ (a)

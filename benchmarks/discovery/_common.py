@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -35,6 +36,17 @@ def machine() -> dict[str, Any]:
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
+
+
+def search_settings(description: str) -> tuple[bool, list[int], int, int, int, list[int]]:
+    """The command line and settings shared by the activation and optimizer searches:
+    (quick, search seeds, budget, population, tournament, training seeds)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true",
+                        help="1 search seed, budget 30, population 10, 2 training seeds (a smoke test, < 60 s)")
+    if parser.parse_args().quick:
+        return True, [0], 30, 10, 3, [100, 101]
+    return False, [0, 1, 2, 3, 4], 200, 50, 5, [100, 101, 102, 103, 104]
 
 
 def print_machine(info: dict[str, Any]) -> None:

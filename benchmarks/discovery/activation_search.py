@@ -14,7 +14,6 @@ Run: python benchmarks/discovery/activation_search.py [--quick]
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import sys
@@ -25,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, fmt_ms, machine, mean_std, print_machine, table, write_json
+from _common import ROOT, fmt_ms, machine, mean_std, print_machine, search_settings, table, write_json
 
 import mlevolve
 from mlevolve.api import evolve
@@ -72,15 +71,7 @@ def paired_diff(a: list[float], b: list[float]) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="1 search seed, budget 30, population 10, 2 training seeds (a smoke test, < 60 s)")
-    args = parser.parse_args()
-    if args.quick:
-        search_seeds, budget, population, tournament, train_seeds = [0], 30, 10, 3, [100, 101]
-    else:
-        search_seeds, budget, population, tournament = [0, 1, 2, 3, 4], 200, 50, 5
-        train_seeds = [100, 101, 102, 103, 104]
+    quick, search_seeds, budget, population, tournament, train_seeds = search_settings(__doc__.split("\n")[0])
     epochs = 10
     info = machine()
     print_machine(info)
@@ -156,12 +147,12 @@ def main() -> None:
     total = time.perf_counter() - started
     print(f"\nwall time: search {search_wall:.0f} s, comparison {compare_wall:.0f} s, total {total:.0f} s")
     path = write_json("activation_search", {
-        "benchmark": "activation_search", "machine": info, "quick": args.quick, "program": "examples/mlp_digits.mlev",
+        "benchmark": "activation_search", "machine": info, "quick": quick, "program": "examples/mlp_digits.mlev",
         "slot": SLOT, "search_task": SEARCH_TASK, "search_seeds": search_seeds, "budget": budget,
         "population": population, "tournament": tournament, "epochs": epochs, "hurdle": True,
         "train_seeds": train_seeds, "tasks": list(TASKS), "searches": searches, "results": results,
         "diffs": diffs, "wall_s": {"search": round(search_wall, 1), "compare": round(compare_wall, 1),
-                                   "total": round(total, 1)}}, quick=args.quick)
+                                   "total": round(total, 1)}}, quick=quick)
     print(f"raw results: {path.relative_to(ROOT)}")
 
 
