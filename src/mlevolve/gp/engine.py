@@ -42,6 +42,7 @@ from mlevolve.gp.archive import Archive, Row
 from mlevolve.gp.backends import Backend, Request
 from mlevolve.gp.generate import ramped_half_and_half
 from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site
+from mlevolve.gp.portfolio import Portfolio
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.results import Failure, Outcome
 
@@ -65,10 +66,13 @@ class EvolveConfig:
     hurdle_quantile: float = 0.75
     hurdle_warmup: int = 20
     seed: int = 0
+    bandit: bool = False  # choose mutations with the portfolio's bandit (always, if the grammar has operators)
 
     def identity(self) -> dict[str, Any]:
         values = asdict(self)
         del values["budget"]
+        if not self.bandit:  # archives made before the bandit existed keep their identity
+            del values["bandit"]
         return values
 
 
@@ -142,6 +146,7 @@ class Engine:
         self.sites = {name: Site(spec.restrict(by_name[name].types), by_name[name].env, by_name[name].result,
                                  config.max_depth, config.max_size) for name in evolve}
         self.evolve = list(evolve)
+        self.portfolio = Portfolio(spec.operators, spec.floor) if config.bandit or spec.operators else None
         self.seq = 0
         self.counts: Counter[str] = Counter()
         self.cache: dict[str, Outcome] = {}
@@ -220,13 +225,21 @@ class Engine:
             child = CROSSOVERS["crossover"](body, donor, site, self.rng)
             if child is not None:
                 return replace_slot(parent, name, child), "crossover"
-        operators = list(MUTATIONS)
+        portfolio = self.portfolio
         for _ in range(8):
-            op = self.rng.choice(operators)
-            child = MUTATIONS[op](body, site, self.rng)
+            if portfolio is None:
+                op = self.rng.choice(list(MUTATIONS))
+                child = MUTATIONS[op](body, site, self.rng)
+            else:
+                op = portfolio.choose(self.rng)
+                child = portfolio.apply(op, body, site, self.rng, lambda: self._elite_bodies(name))
             if child is not None:
                 return replace_slot(parent, name, child), op
         return parent, "copy"
+
+    def _elite_bodies(self, name: str) -> list[Expr]:
+        """The hall of fame's bodies of slot ``name``: the donors of an operator's graft step."""
+        return [{s.name: s.body for s in slots(c.program)}[name] for c in self.hall_of_fame]
 
     def initial_programs(self, n: int) -> Iterator[tuple[Program, str, tuple[str, ...]]]:
         """The first population, lazily: the file's program and mutants of it, or random programs."""
@@ -329,6 +342,11 @@ class Engine:
                                  outcome.fitness if failure is None else None, outcome.metrics,
                                  failure.reason if failure else None, failure.where if failure else None, source,
                                  fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds))
+        if self.portfolio is not None and job.parents:
+            parent = self.cache.get(job.parents[0])
+            better = outcome.failure is None and math.isfinite(outcome.fitness) and (
+                parent is None or parent.failure is not None or outcome.fitness > parent.fitness)
+            self.portfolio.credit(job.operator, better)
         self._remember(job.key, outcome, source, fingerprint)
         candidate = Candidate(job.program, job.key, outcome, seq, job.size, job.generation, source,
                               self._fitness(outcome, job.size))
@@ -382,4 +400,5 @@ class Engine:
             "best_fitness": None if best is None else best.score, "best_hash": None if best is None else best.hash,
             "seconds": round(time.perf_counter() - self.started, 3),
             "evaluation_seconds": round(self.evaluation_seconds, 3),
+            **({"operators": self.portfolio.stats()} if self.portfolio is not None else {}),
         }

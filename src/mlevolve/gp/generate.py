@@ -81,12 +81,12 @@ def generate(
         choice = _choose(spec, t, depth, depth_of, variables, method, rng)
         decisions.append(choice)
         if isinstance(choice, Production):
-            todo.extend((a, depth - 1) for a in reversed(choice.args))
+            todo.extend((a, depth - r) for a, r in zip(reversed(choice.args), reversed(choice.reach), strict=True))
     built: list[Expr] = []
     for choice in reversed(decisions):
         if isinstance(choice, Production):
             args = tuple(built.pop() for _ in choice.args)
-            built.append(Call(choice.op, args))
+            built.append(spec.build(choice, args))
         else:
             built.append(choice)
     return built[0]
@@ -102,7 +102,7 @@ def _choose(
     rng: random.Random,
 ) -> Production | Expr:
     """One weighted choice for a node of type ``t`` with ``depth`` levels left (``depth >= 1``)."""
-    inner = [p for p in spec.by_result.get(t, ()) if p.args and 1 + max(depth_of[a] for a in p.args) <= depth]
+    inner = [p for p in spec.by_result.get(t, ()) if p.args and p.need(depth_of) <= depth]
     leaves: list[tuple[float, Production | str | LiteralSpec]] = [
         (p.weight, p) for p in spec.by_result.get(t, ()) if not p.args]
     leaves += [(spec.variable_weight / len(variables[t]), name) for name in variables.get(t, ())]

@@ -114,28 +114,56 @@ def _finish(child: Expr, site: Site, original: Expr) -> Expr | None:
     return child if site.fits(child) and child != original else None
 
 
+def _select(view: _View, candidates: list[int], sel: str | None) -> list[int]:
+    """The ``candidates`` that selector ``sel`` accepts (None and ``any``: all of them).
+
+    Selectors (``grammar/oplang.py``): any, leaf, internal, root, shallow (levels 1-2), deep (the
+    deeper half of the tree), or a type name."""
+    if sel is None or sel == "any":
+        return candidates
+    deep = (max(view.levels) + 1) // 2
+    accept: dict[str, Callable[[int], bool]] = {
+        "leaf": lambda i: view.nodes[i].size == 1, "internal": lambda i: view.nodes[i].size > 1,
+        "root": lambda i: i == 0, "shallow": lambda i: view.levels[i] <= 2, "deep": lambda i: view.levels[i] > deep}
+    test: Callable[[int], bool] = accept.get(sel, lambda i: view.types[i] == sel)
+    return [i for i in candidates if test(i)]
+
+
+def _pick(view: _View, candidates: list[int], sel: str | None, rng: random.Random) -> int | None:
+    """A random node among the ``candidates`` that ``sel`` accepts, or None if there is none."""
+    chosen = _select(view, candidates, sel)
+    return rng.choice(chosen) if chosen else None
+
+
 # ---------------------------------------------------------------------------------------- mutations
-def subtree_regrow(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
-    """Subtree mutation (Koza 1992): replace a random subtree by a freshly grown one of its type."""
+def subtree_regrow(expr: Expr, site: Site, rng: random.Random, sel: str | None = None,
+                   depth: int | None = None) -> Expr | None:
+    """Subtree mutation (Koza 1992): replace a random subtree by a freshly grown one of its type
+    (at most ``depth`` deep; default: the site's regrow depth)."""
     view = _View.of(expr, site)
-    i = rng.choice(view.typed(site) or [0])
+    i = _pick(view, view.typed(site) or [0], sel, rng)
+    if i is None:
+        return None
     t = view.types[i]
-    room = min(site.regrow_depth, site.max_depth - view.levels[i] + 1)
+    room = min(depth or site.regrow_depth, site.max_depth - view.levels[i] + 1)
     if not isinstance(t, str) or t not in site.spec.types or room < min_depth(site.spec, t, view.scopes[i]):
         return None
     new = generate(site.spec, t, rng, env=view.scopes[i], max_depth=room, method="grow")
     return _finish(replace_at(expr, i, new), site, expr)
 
 
-def point_mutation(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
+def point_mutation(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
     """Point mutation (McKay et al. 1995): swap a primitive for another of the same signature, or a
     leaf for another leaf of its type."""
     view = _View.of(expr, site)
-    i = rng.choice(view.typed(site) or [0])
+    i = _pick(view, view.typed(site) or [0], sel, rng)
+    if i is None:
+        return None
     node, t = view.nodes[i], view.types[i]
     if isinstance(node, Call) and node.args:
         args = view.arg_types(i)
-        others = [p for p in site.spec.by_result.get(str(t), ()) if p.args == args and p.op != node.op]
+        others = [p for p in site.spec.by_result.get(str(t), ())
+                  if p.args == args and p.op != node.op and p.rule is None]
         if not others:
             return None
         pick = rng.choices(others, weights=[max(p.weight, 1e-9) for p in others])[0]
@@ -148,24 +176,26 @@ def point_mutation(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
     return None
 
 
-def hoist(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
-    """Hoist mutation (Kinnear 1994): replace a subtree by one of its own subtrees of the same type."""
+def hoist(expr: Expr, site: Site, rng: random.Random, sel: str | None = None, direct: bool = False) -> Expr | None:
+    """Hoist mutation (Kinnear 1994): replace a subtree by one of its own subtrees of the same type
+    (``direct``: one of its arguments, which unwraps the call)."""
     view = _View.of(expr, site)
-    i = rng.choice(view.typed(site) or [0])
-    options = [j for j in view.descendants(i) if view.types[j] == view.types[i]
-               and _movable(view.nodes[j], view, j, view, i)]
+    i = _pick(view, view.typed(site) or [0], sel, rng)
+    if i is None:
+        return None
+    inside = [j for j in view.descendants(i) if view.up[j][0] == i] if direct else view.descendants(i)
+    options = [j for j in inside if view.types[j] == view.types[i] and _movable(view.nodes[j], view, j, view, i)]
     if not options:
         return None
     return _finish(replace_at(expr, i, view.nodes[rng.choice(options)]), site, expr)
 
 
-def shrink(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
+def shrink(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
     """Shrink mutation (Angeline 1996): replace a subtree by a smallest expression of its type."""
     view = _View.of(expr, site)
-    inner = [i for i in view.typed(site) if view.nodes[i].size > 1]
-    if not inner:
+    i = _pick(view, [i for i in view.typed(site) if view.nodes[i].size > 1], sel, rng)
+    if i is None:
         return None
-    i = rng.choice(inner)
     t = str(view.types[i])
     depth = min_depth(site.spec, t, view.scopes[i])
     if math.isinf(depth):
@@ -174,13 +204,17 @@ def shrink(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
     return _finish(replace_at(expr, i, new), site, expr)
 
 
-def wrap(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
+def wrap(expr: Expr, site: Site, rng: random.Random, sel: str | None = None, rules: bool = False) -> Expr | None:
     """Insertion (wrap) mutation: put a subtree inside a new primitive call that takes a value of its
-    type, the call's other arguments grown fresh (the inverse of hoist)."""
+    type, the call's other arguments grown fresh (the inverse of hoist).  With ``rules``, inside a
+    learned rule (its body filled in), the *macro* step of evolved operators."""
     view = _View.of(expr, site)
-    i = rng.choice(view.typed(site) or [0])
+    i = _pick(view, view.typed(site) or [0], sel, rng)
+    if i is None:
+        return None
     t, scope = view.types[i], view.scopes[i]
-    options = [(p, k) for p in site.spec.by_result.get(str(t), ()) for k, a in enumerate(p.args) if a == t]
+    options = [(p, k) for p in site.spec.by_result.get(str(t), ()) if not rules or p.rule is not None
+               for k, a in enumerate(p.args) if a == t]
     if not options:
         return None
     p, k = rng.choices(options, weights=[max(p.weight, 1e-9) for p, _ in options])[0]
@@ -193,14 +227,15 @@ def wrap(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
         if math.isinf(need):
             return None
         args.append(generate(site.spec, a, rng, env=scope, max_depth=int(need) + 1))
-    return _finish(replace_at(expr, i, Call(p.op, tuple(args))), site, expr)
+    return _finish(replace_at(expr, i, site.spec.build(p, args)), site, expr)
 
 
-def swap_arguments(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
+def swap_arguments(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
     """Argument swap: exchange two same-typed arguments of a non-commutative call (a - b -> b - a)."""
     view = _View.of(expr, site)
     options = []
-    for i, node in enumerate(view.nodes):
+    for i in _select(view, list(range(len(view.nodes))), sel):
+        node = view.nodes[i]
         if isinstance(node, Call) and node.op not in COMMUTATIVE | site.spec.commutative_ops:
             args = view.arg_types(i)
             options += [(i, a, b) for a in range(len(args)) for b in range(a + 1, len(args))
@@ -239,11 +274,14 @@ def perturb_constant(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
 
 
 # ---------------------------------------------------------------------------------------- crossover
-def subtree_crossover(a: Expr, b: Expr, site: Site, rng: random.Random) -> Expr | None:
+def subtree_crossover(a: Expr, b: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
     """Subtree crossover (Koza 1992): replace a random subtree of ``a`` by a subtree of ``b`` of the
-    same type whose free names mean the same at the insertion point."""
+    same type whose free names mean the same at the insertion point.  Evolved operators use it as
+    *graft*, with an elite as ``b``."""
     va, vb = _View.of(a, site), _View.of(b, site)
-    i = rng.choice(va.typed(site) or [0])
+    i = _pick(va, va.typed(site) or [0], sel, rng)
+    if i is None:
+        return None
     options = [j for j in range(len(vb.nodes)) if vb.types[j] == va.types[i]
                and _movable(vb.nodes[j], vb, j, va, i)]
     if not options:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import math
 import re
 import tomllib
@@ -23,6 +24,11 @@ from types import MappingProxyType
 from typing import Any
 
 from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Call, Expr
+from mlevolve.dsl.parse import KEYWORDS, parse_expr
+from mlevolve.dsl.printer import format_expr
+from mlevolve.grammar.oplang import parse_operator
+from mlevolve.grammar.rules import Rule, expand, make_rule, substitute
 
 
 class GrammarError(MlevError):
@@ -39,6 +45,21 @@ class Production:
     weight: float = 1.0
     doc: str = ""
     commutative: bool = False
+    rule: Rule | None = None  # a learned rule: building a call inlines its body
+    reach: tuple[int, ...] = ()  # per argument, its deepest level below the built node (1 for a primitive)
+    height: int = 1  # the built node's own depth, arguments counted as leaves
+
+    def __post_init__(self) -> None:
+        if self.rule is not None:
+            object.__setattr__(self, "reach", self.rule.offsets)
+            object.__setattr__(self, "height", self.rule.height)
+        elif len(self.reach) != len(self.args):
+            object.__setattr__(self, "reach", (1,) * len(self.args))
+
+    def need(self, depth_of: Mapping[str, float]) -> float:
+        """The least depth of an expression built by this production, given each type's least depth."""
+        return max(self.height, max((r + depth_of[a] for r, a in zip(self.reach, self.args, strict=True)),
+                                    default=0))
 
     @property
     def id(self) -> str:
@@ -63,6 +84,19 @@ class LiteralSpec:
         return self.type == "Int"
 
 
+@dataclass(frozen=True, slots=True)
+class OperatorSpec:
+    """An evolved mutation operator: a program of ``grammar/oplang.py`` and its prior weight."""
+
+    name: str
+    program: Expr
+    weight: float = 1.0
+
+    @property
+    def text(self) -> str:
+        return format_expr(self.program)
+
+
 @dataclass(frozen=True, eq=False)
 class GrammarSpec:
     """An immutable typed grammar.  Build with :func:`load_grammar` or :meth:`from_dict`."""
@@ -73,6 +107,8 @@ class GrammarSpec:
     variable_weight: float = 3.0
     name: str = "custom"
     origin: str | None = None  # the file it was loaded from, if any (workers reload it from there)
+    operators: tuple[OperatorSpec, ...] = ()  # an evolved operator portfolio (empty: the default mutations)
+    floor: float = 0.25  # the bandit's least probability of the default mutation
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "literals", MappingProxyType(dict(self.literals)))
@@ -95,15 +131,36 @@ class GrammarSpec:
         return MappingProxyType({op: tuple(ps) for op, ps in index.items()})
 
     @cached_property
+    def rules(self) -> Mapping[str, Rule]:
+        """The learned rules by name, in the order they were added."""
+        return MappingProxyType({p.op: p.rule for p in self.productions if p.rule is not None})
+
+    @cached_property
+    def base_productions(self) -> tuple[Production, ...]:
+        return tuple(p for p in self.productions if p.rule is None)
+
+    def build(self, p: Production, args: Sequence[Expr]) -> Expr:
+        """The expression ``p`` builds from ``args``: a call, or a learned rule's body filled in."""
+        return Call(p.op, tuple(args)) if p.rule is None else substitute(p.rule.expanded, args)
+
+    def expand(self, expr: Expr) -> Expr:
+        """``expr`` with every learned rule inlined: a base expression."""
+        return expand(expr, self.rules)
+
+    @cached_property
     def commutative_ops(self) -> frozenset[str]:
         return frozenset(p.op for p in self.productions if p.commutative)
 
     @cached_property
     def digest(self) -> str:
         """A version hash of the whole grammar: productions, weights, literals, variable weight."""
-        parts = [f"{p.id}->{p.result}:{p.weight!r}:{p.commutative}" for p in self.productions]
+        parts = [f"{p.id}->{p.result}:{p.weight!r}:{p.commutative}" for p in self.base_productions]
+        parts += [f"rule {p.id}->{p.result}:{p.weight!r}={p.rule.text}" for p in self.productions if p.rule]
         parts += [f"lit {t}:{lit.weight!r}:{lit.choices}:{lit.uniform}" for t, lit in sorted(self.literals.items())]
+        parts += [f"operator {o.name}:{o.weight!r}={o.text}" for o in self.operators]
         parts.append(f"var:{self.variable_weight!r}")
+        if self.operators:
+            parts.append(f"floor:{self.floor!r}")
         return hashlib.blake2b("\n".join(sorted(parts)).encode(), digest_size=8).hexdigest()
 
     def overloads(self, op: str) -> Sequence[Production]:
@@ -125,7 +182,7 @@ class GrammarSpec:
         while changed:
             changed = False
             for p in self.productions:
-                d = 1 + max((depth[a] for a in p.args), default=0)
+                d = p.need(depth)
                 if d < depth[p.result]:
                     depth[p.result], changed = d, True
         return MappingProxyType(depth)
@@ -184,9 +241,11 @@ class GrammarSpec:
         cache: dict[frozenset[str], GrammarSpec] = self.__dict__.setdefault("_restrict_cache", {})
         if types not in cache:
             keep = [t for t in self.types if t in types]
-            prods = tuple(p for p in self.productions if p.result in keep and all(a in keep for a in p.args))
+            prods = tuple(p for p in self.productions if p.result in keep and all(a in keep for a in p.args)
+                          and (p.rule is None or p.rule.types <= types))
             lits = {t: lit for t, lit in self.literals.items() if t in keep}
-            cache[types] = GrammarSpec(tuple(keep), prods, lits, self.variable_weight, self.name)
+            cache[types] = GrammarSpec(tuple(keep), prods, lits, self.variable_weight, self.name,
+                                       operators=self.operators, floor=self.floor)
         return cache[types]
 
     def with_weights(self, weights: Mapping[str, float]) -> GrammarSpec:
@@ -195,13 +254,34 @@ class GrammarSpec:
         return replace(self, productions=prods)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], name: str = "custom") -> GrammarSpec:
-        """Build a spec from the TOML layout described at the top of ``base.toml``."""
+    def from_dict(cls, data: Mapping[str, Any], name: str = "custom", base_dir: Path | None = None) -> GrammarSpec:
+        """Build a spec from the TOML layout described at the top of ``base.toml``.
+
+        A file with ``extends = "base"`` (or a path) starts from that grammar instead of listing
+        ``[op.*]``: it may change weights, add learned rules (``[[rule]]``) and evolved operators
+        (``[[operator]]``).  That is the format the meta level writes (see :meth:`to_toml`).
+        """
         try:
-            types = tuple(str(t) for t in data["types"])
-            productions: list[Production] = []
-            for op, entry in data.get("op", {}).items():
-                productions.extend(_monomorphise(op, entry))
+            if "extends" in data:
+                parent = _parent(str(data["extends"]), base_dir)
+                types, productions = parent.types, list(parent.productions)
+                literals = {t: replace(lit, weight=float(data.get("literals", {}).get(t, {}).get("weight", lit.weight)))
+                            for t, lit in parent.literals.items()}
+                variable_weight = float(data.get("variables", {}).get("weight", parent.variable_weight))
+            else:
+                types = tuple(str(t) for t in data["types"])
+                productions = [p for op, entry in data.get("op", {}).items() for p in _monomorphise(op, entry)]
+                literals = {
+                    str(t): LiteralSpec(
+                        type=str(t), weight=float(e.get("weight", 1.0)),
+                        choices=tuple(float(c) for c in e.get("choices", ())),
+                        uniform=(float(e["uniform"][0]), float(e["uniform"][1])) if "uniform" in e else None,
+                        doc=str(e.get("doc", "")))
+                    for t, e in data.get("literals", {}).items()
+                }
+                variable_weight = float(data.get("variables", {}).get("weight", 3.0))
+            for entry in data.get("rule", ()):
+                productions.append(_rule(entry, types, productions, literals))
             overrides = {str(k): float(v) for k, v in data.get("weights", {}).items()}
             ids = {p.id for p in productions}
             for key in overrides:
@@ -209,21 +289,107 @@ class GrammarSpec:
                     raise GrammarError(f"[weights] names unknown production {key!r}",
                                        hint="ids look like add(Scalar,Scalar)")
             productions = [replace(p, weight=overrides.get(p.id, p.weight)) for p in productions]
-            literals = {
-                str(t): LiteralSpec(
-                    type=str(t), weight=float(e.get("weight", 1.0)),
-                    choices=tuple(float(c) for c in e.get("choices", ())),
-                    uniform=(float(e["uniform"][0]), float(e["uniform"][1])) if "uniform" in e else None,
-                    doc=str(e.get("doc", "")))
-                for t, e in data.get("literals", {}).items()
-            }
-            variable_weight = float(data.get("variables", {}).get("weight", 3.0))
+            operators = tuple(_operator(entry, types) for entry in data.get("operator", ()))
+            if len({o.name for o in operators}) < len(operators):
+                twice = sorted(o.name for o in operators if [x.name for x in operators].count(o.name) > 1)
+                raise GrammarError(f"operator {twice[0]} is defined twice", hint="give each operator its own name")
+            floor = float(data.get("bandit", {}).get("floor", 0.25))
+            if not 0.0 <= floor <= 1.0:
+                raise GrammarError(f"[bandit] floor must be in [0, 1], got {floor}")
         except GrammarError:
             raise
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:  # e.g. `op = 3`
             raise GrammarError(f"malformed grammar: {type(err).__name__}: {err}",
                                hint="see the layout documented at the top of grammar/base.toml") from None
-        return cls(types, tuple(productions), literals, variable_weight, name)
+        return cls(types, tuple(productions), literals, variable_weight, name, operators=operators, floor=floor)
+
+    def to_toml(self, parent: GrammarSpec | None = None, extends: str = "base", header: str = "") -> str:
+        """This grammar as a file that ``extends`` ``parent`` (default: the base grammar): the weights
+        that differ, its learned rules with provenance, and its operators.  Loading it gives back a
+        grammar with the same :attr:`digest`."""
+        parent = parent or _base()
+        old = {p.id: p.weight for p in parent.productions}
+        lines = [f"# {line}".rstrip() for line in header.splitlines()]
+        lines += ["version = 1", f"extends = {_q(extends)}", f"digest = {_q(self.digest)}  # recomputed on load", ""]
+        if self.variable_weight != parent.variable_weight:
+            lines += ["[variables]", f"weight = {self.variable_weight!r}", ""]
+        for t, lit in self.literals.items():
+            if lit.weight != parent.literals[t].weight:
+                lines += [f"[literals.{t}]", f"weight = {lit.weight!r}", ""]
+        if self.operators:
+            lines += ["[bandit]", f"floor = {self.floor!r}", ""]
+        changed = [p for p in self.base_productions if old.get(p.id) != p.weight]
+        if changed:
+            lines.append("[weights]")
+            lines += [f"{_q(p.id)} = {p.weight!r}" for p in changed]
+            lines.append("")
+        for p in self.productions:
+            if p.rule is not None and p.id not in old:
+                r = p.rule
+                lines += ["[[rule]]", f"name = {_q(p.op)}", f"sig = {_q(', '.join(p.args) + ' -> ' + p.result)}",
+                          f"body = {_q(r.text)}", f"weight = {p.weight!r}",
+                          f"sources = [{', '.join(_q(t) for t in r.sources)}]",
+                          f"generation = {r.generation}", f"uses = {r.uses}", ""]
+        for o in self.operators:
+            lines += ["[[operator]]", f"name = {_q(o.name)}", f"program = {_q(o.text)}", f"weight = {o.weight!r}", ""]
+        return "\n".join(lines)
+
+
+def _q(text: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _parent(extends: str, base_dir: Path | None) -> GrammarSpec:
+    if extends == "base":
+        return _base()
+    path = Path(extends)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return load_grammar(path)
+
+
+def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Production],
+          literals: Mapping[str, LiteralSpec]) -> Production:
+    """One ``[[rule]]`` entry as a production, checked against the productions before it."""
+    name = str(entry["name"])
+    if not re.fullmatch(r"[a-z_]\w*", name) or name in KEYWORDS:
+        raise GrammarError(f"rule name {name!r} is not a lower-case identifier")
+    if any(p.op == name for p in before):
+        raise GrammarError(f"rule {name} has the name of an existing production",
+                           hint="rule names must be new (and a rule may only use rules listed before it)")
+    m = _SIG.match(str(entry["sig"]))
+    if m is None:
+        raise GrammarError(f"rule {name}: bad signature {entry['sig']!r}", hint='write "Scalar, Scalar -> Scalar"')
+    args = tuple(a.strip() for a in m["args"].split(",")) if m["args"].strip() else ()
+    if not args:
+        raise GrammarError(f"rule {name} has no holes", hint="a rule takes at least one argument")
+    try:
+        body = parse_expr(str(entry["body"]))
+    except MlevError as err:
+        raise GrammarError(f"rule {name}: its body does not parse: {err.message}") from None
+    known = _so_far(types, before, literals)
+    done = {p.op: p.rule for p in before if p.rule is not None}
+    rule = make_rule(name, args, m["result"], body, known, done, types,
+                     sources=tuple(str(t) for t in entry.get("sources", ())),
+                     generation=int(entry.get("generation", 0)), uses=int(entry.get("uses", 0)))
+    return Production(name, args, m["result"], float(entry.get("weight", 1.0)), str(entry.get("doc", "")), rule=rule)
+
+
+def _so_far(types: Sequence[str], productions: Sequence[Production],
+              literals: Mapping[str, LiteralSpec]) -> GrammarSpec:
+    """A grammar of ``productions`` so far, for type-checking a rule body against them."""
+    return GrammarSpec(tuple(types), tuple(productions), literals)
+
+
+def _operator(entry: Mapping[str, Any], types: Sequence[str]) -> OperatorSpec:
+    name = str(entry["name"])
+    if not re.fullmatch(r"[A-Za-z_][\w.-]*", name):
+        raise GrammarError(f"operator name {name!r} is not an identifier")
+    weight = float(entry.get("weight", 1.0))
+    if not (weight >= 0 and math.isfinite(weight)):
+        raise GrammarError(f"operator {name} has a bad weight {weight!r}", hint="weights are finite and >= 0")
+    return OperatorSpec(name, parse_operator(str(entry["program"]), types, name), weight)
 
 
 _SIG = re.compile(r"^\s*(?P<args>[^>]*?)\s*->\s*(?P<result>\w+)\s*$")
@@ -273,8 +439,8 @@ def load_grammar(path: str | Path | None = None) -> GrammarSpec:
     except tomllib.TOMLDecodeError as err:
         raise GrammarError(f"not valid TOML: {err}", file=str(p)) from None
     try:
-        return replace(GrammarSpec.from_dict(data, name=p.stem), origin=str(p.resolve()))
-    except GrammarError as err:
+        return replace(GrammarSpec.from_dict(data, name=p.stem, base_dir=p.parent), origin=str(p.resolve()))
+    except MlevError as err:
         raise err.located(str(p)) from None
 
 

@@ -1,0 +1,104 @@
+"""The statistics the meta-level evidence reports.
+
+Small, pure functions over plain sequences: effect size (Vargha–Delaney A12), a rank test
+(Mann–Whitney U) with Holm–Bonferroni correction, Wilson intervals for success rates, expected
+running time (ERT, Auger & Hansen), a Kendall-tau trend test across ordered snapshots (e.g.
+meta-generations) and the normalised area under a best-so-far curve.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats  # type: ignore[import-untyped]  # no scipy-stubs installed
+
+
+def _sample(x: Sequence[float], name: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=float).ravel()
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    return arr
+
+
+def a12(x: Sequence[float], y: Sequence[float]) -> float:
+    """Vargha–Delaney A12: the probability that a value drawn from ``x`` exceeds one from ``y`` (ties count half)."""
+    a, b = _sample(x, "x"), _sample(y, "y")
+    gt = np.count_nonzero(a[:, None] > b[None, :])
+    eq = np.count_nonzero(a[:, None] == b[None, :])
+    return float((gt + 0.5 * eq) / (a.size * b.size))
+
+
+def mann_whitney(x: Sequence[float], y: Sequence[float]) -> float:
+    """Two-sided Mann–Whitney U p-value; 1.0 when every value in both samples is the same."""
+    a, b = _sample(x, "x"), _sample(y, "y")
+    both = np.concatenate([a, b])
+    if np.all(both == both[0]):
+        return 1.0
+    result = stats.mannwhitneyu(a, b, alternative="two-sided", method="auto")
+    return float(result.pvalue)
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm–Bonferroni adjusted p-values (monotone in the sorted order, capped at 1), in the input order."""
+    p = np.asarray(pvalues, dtype=float).ravel()
+    m = p.size
+    if m == 0:
+        return []
+    order = np.argsort(p, kind="stable")
+    scaled = (m - np.arange(m)) * p[order]
+    adjusted = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    out = np.empty(m)
+    out[order] = adjusted
+    return [float(v) for v in out]
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a success rate ``successes / n``; ``n == 0`` gives ``(0.0, 1.0)``."""
+    if n < 0 or not 0 <= successes <= max(n, 0):
+        raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    z2 = z * z
+    denom = 1.0 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1.0 - p) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def ert(evaluations_to_target: Sequence[float | None], budget: int) -> float:
+    """Expected running time: evaluations spent by all runs / number of successful runs.
+
+    A successful run (a number) counts its evaluations to target, an unsuccessful one (``None``)
+    the full ``budget``.  ``math.inf`` when no run succeeded.
+    """
+    successes = [e for e in evaluations_to_target if e is not None]
+    if not successes:
+        return math.inf
+    failures = len(evaluations_to_target) - len(successes)
+    return (float(sum(successes)) + failures * budget) / len(successes)
+
+
+def trend(values_by_step: Sequence[Sequence[float]]) -> tuple[float, float]:
+    """Kendall's tau between step index and value over all (step, value) pairs, with the one-sided p for tau > 0.
+
+    Returns ``(0.0, 1.0)`` when fewer than two steps hold values or every value is equal.
+    """
+    steps = [float(i) for i, values in enumerate(values_by_step) for _ in values]
+    values = [float(v) for vs in values_by_step for v in vs]
+    if len(set(steps)) < 2 or len(set(values)) < 2:
+        return 0.0, 1.0
+    result = stats.kendalltau(steps, values, alternative="greater")
+    return float(result.statistic), float(result.pvalue)
+
+
+def normalised_auc(best_so_far: Sequence[float], lo: float, hi: float) -> float:
+    """Mean over the curve of ``clip((v - lo) / (hi - lo), 0, 1)``; an empty curve scores 0.0."""
+    if hi <= lo:
+        raise ValueError(f"need hi > lo, got lo={lo}, hi={hi}")
+    curve = np.asarray(best_so_far, dtype=float).ravel()
+    if curve.size == 0:
+        return 0.0
+    return float(np.mean(np.clip((curve - lo) / (hi - lo), 0.0, 1.0)))
