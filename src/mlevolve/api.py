@@ -11,8 +11,10 @@ Functions that need PyTorch import it when called, so parsing and checking stay 
 from __future__ import annotations
 
 import builtins
+import os
 import random
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +23,7 @@ from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse as _parse
 from mlevolve.dsl.printer import format_program
+from mlevolve.dsl.traverse import program_hash
 from mlevolve.dsl.types import Type
 from mlevolve.gp.generate import generate, ramped_half_and_half
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
@@ -95,10 +98,13 @@ def sample(
 
 
 def _program(program: Program | str | Path, grammar: GrammarSpec) -> Program:
-    """A checked program from a Program or a path to a ``.mlev`` file."""
+    """A checked program from a Program or a path to a ``.mlev`` file; calls of the grammar's
+    learned rules are inlined, so what runs (and what archives store) is a base program."""
+    from mlevolve.grammar.rules import expand_program
+
     if isinstance(program, Program):
-        return check(program, grammar)
-    return check(parse_file(program), grammar, file=str(program))
+        return expand_program(check(program, grammar), grammar.rules)
+    return expand_program(check(parse_file(program), grammar, file=str(program)), grammar.rules)
 
 
 def _task_name(program: Program, task: str | None) -> str:
@@ -201,6 +207,7 @@ def evolve(
     workers: int = 1,
     dask: str | None = None,
     timeout: float = 300.0,
+    bandit: bool = False,
 ) -> dict[str, Any]:
     """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates.
 
@@ -208,10 +215,11 @@ def evolve(
     with the same arguments resumes it (or extends it, with a larger budget).  ``workers`` > 1 (0:
     one per core) scores candidates in a local process pool, ``dask`` (``local:N`` or
     ``tcp://HOST:PORT``) on a Dask cluster; each candidate gets at most ``timeout`` seconds.
+    ``bandit`` picks mutations with the adaptive operator bandit (always on when the grammar has
+    evolved operators).
     Returns a summary: counts of candidates by how they were scored, the best fitness, program
     and its hash.
     """
-    from mlevolve.dsl.traverse import program_hash
     from mlevolve.gp.archive import Archive, default_path
     from mlevolve.gp.backends import make_backend
     from mlevolve.gp.engine import Engine, EvolveConfig
@@ -240,7 +248,7 @@ def evolve(
     task_data = load_task(task_name, seed)
     check_task_fits(compile_program(checked, spec), task_data, task_name)
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
-                          init=init, hurdle=hurdle, seed=seed)
+                          init=init, hurdle=hurdle, seed=seed, bandit=bandit)
     identity = {"program_hash": program_hash(checked), "program_name": checked.name,
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", **config.identity()}
@@ -352,3 +360,81 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
                         hint="`mlevolve best DB` lists them")
     program = check(parse(rows[0].program, f"{db}#{rows[0].hash[:12]}"))
     return export(program, task or meta.get("task"), seed=int(meta.get("seed", 0)), epochs=int(meta.get("epochs", 10)))
+
+
+def meta(config: str | Path, db: str | Path | None = None, output: str | Path | None = None, *,
+         quiet: bool = False) -> dict[str, Any]:
+    """Evolve a generator (grammar weights, learned rules, operators) as the meta configuration
+    ``config`` says (see ``mlevolve.meta.config``), checkpointed in ``db`` (default
+    ``runs/meta-<config>.db``; the same call resumes it), and write the best generator on the
+    validation tasks to ``output`` (default: next to ``db``, ``.grammar.toml``)."""
+    import sys
+
+    from mlevolve.gp.archive import Archive
+    from mlevolve.meta.config import load_config
+    from mlevolve.meta.evolve import MetaRun
+
+    cfg = load_config(config)
+    base = load_grammar()
+    program = _program(cfg.program, base)
+    names = evolvable(program, cfg.evolve, str(cfg.program))
+    cfg = replace(cfg, evolve=tuple(names))
+    runs = Path(os.environ.get("MLEVOLVE_RUNS", "runs"))
+    path = Path(db) if db is not None else runs / f"meta-{Path(config).stem}.db"
+    out = Path(output) if output is not None else path.with_suffix(".grammar.toml")
+    identity = {"program_hash": program_hash(program), "program_name": program.name, "program": format(program),
+                "task": "meta:" + ",".join(cfg.train), "grammar": f"base:{base.digest}", "kind": "meta",
+                **cfg.identity()}
+    with Archive.for_run(path, identity) as archive:
+        runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
+                         (lambda line: print(line, file=sys.stderr, flush=True)))
+        best, history = runner.run()
+        last = history[-1] if history else {}
+        summary = {"generations": len(history), "inner_runs_fresh": runner.fresh,
+                   "inner_runs_replayed": runner.replayed,
+                   "best_validation_auc": max((h["validation_auc"] for h in history), default=None),
+                   "rules": len(best.rules), "operators": len(best.operators), "digest": best.digest,
+                   "last_best_auc": last.get("best_fitness")}
+        archive.set_meta("summary", summary)
+        archive.set_meta("generator", best.to_toml())
+    header = (f"mlevolve generator evolved by `mlevolve meta {config}`\n"
+              f"archive: {path}; {len(history)} meta-generations; best validation AUC "
+              f"{summary['best_validation_auc']:.4f} on {', '.join(cfg.validation) or 'no tasks'}\n"
+              f"meta-training tasks: {', '.join(cfg.train)}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(best.to_toml(header=header), encoding="utf-8")
+    except OSError as err:
+        raise MlevError(f"cannot write {out}: {err.strerror}") from None
+    return {**summary, "db": str(path), "output": str(out)}
+
+
+def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
+    """What ``other`` changes relative to ``base``, one line each: weights, rules (with
+    provenance), operators, the variable and literal weights."""
+    lines: builtins.list[str] = []
+    old = {p.id: p for p in base.productions}
+    new = {p.id: p for p in other.productions}
+    for key in old.keys() - new.keys():
+        lines.append(f"- {old[key]}")
+    for p in other.productions:
+        if p.rule is not None and p.id not in old:
+            r = p.rule
+            lines.append(f"+ rule {p.op}({', '.join(p.args)}) -> {p.result} = {r.text}   w={p.weight:.3g}; "
+                         f"meta-generation {r.generation}, from {', '.join(r.sources) or 'no tasks'}, {r.uses} uses")
+        elif p.id in old and old[p.id].weight != p.weight:
+            a, b = old[p.id].weight, p.weight
+            lines.append(f"~ {p.id:<34} {a:.3g} -> {b:.3g}  (x{b / a:.2f})" if a else f"~ {p.id} {a:.3g} -> {b:.3g}")
+    if base.variable_weight != other.variable_weight:
+        lines.append(f"~ variables {base.variable_weight:.3g} -> {other.variable_weight:.3g}")
+    for t, lit in other.literals.items():
+        if t in base.literals and base.literals[t].weight != lit.weight:
+            lines.append(f"~ literals.{t} {base.literals[t].weight:.3g} -> {lit.weight:.3g}")
+    ops = {o.name: o for o in base.operators}
+    for o in other.operators:
+        if o.name not in ops or ops[o.name].text != o.text:
+            lines.append(f"+ operator {o.name} = {o.text}   w={o.weight:.3g}")
+    lines += [f"- operator {name}" for name in ops.keys() - {o.name for o in other.operators}]
+    if other.operators and other.floor != base.floor:
+        lines.append(f"~ bandit floor {base.floor:.3g} -> {other.floor:.3g}")
+    return lines

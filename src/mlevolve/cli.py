@@ -73,7 +73,7 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
 
 
 def _grammar(path: str | None) -> GrammarSpec:
-    return load_grammar(path)
+    return load_grammar(None if path == "base" else path)
 
 
 def _cmd_grammar_show(args: argparse.Namespace) -> int:
@@ -81,7 +81,8 @@ def _cmd_grammar_show(args: argparse.Namespace) -> int:
     if args.type is not None and args.type not in spec.types:
         raise MlevError(f"unknown type {args.type!r}", hint=f"types: {', '.join(spec.types)}")
     types = [args.type] if args.type else list(spec.types)
-    print(f"# grammar '{spec.name}': {len(spec.productions)} productions, {len(spec.types)} types")
+    print(f"# grammar '{spec.name}' ({spec.digest}): {len(spec.productions)} productions "
+          f"({len(spec.rules)} learned rules), {len(spec.types)} types, {len(spec.operators)} evolved operators")
     for t in types:
         depth = spec.min_depth[t]
         print(f"\n{t}  (min depth {depth if depth != float('inf') else 'never'})")
@@ -90,12 +91,39 @@ def _cmd_grammar_show(args: argparse.Namespace) -> int:
             print(f"  {'<literal>':<34} w={lit.weight:<5g} {lit.doc}")
         for p in spec.by_result.get(t, ()):
             sig = f"{p.op}({', '.join(p.args)})"
-            print(f"  {sig:<34} w={p.weight:<5g} {p.doc}")
+            print(f"  {sig:<34} w={p.weight:<5.3g} {p.rule.text if p.rule else p.doc}")
     if args.type is None:
         print(f"\nvariables in scope: w={spec.variable_weight:g}")
         print("\ncomponent kinds:")
         for kind in KINDS.values():
             print(f"  {kind.name:<11} {kind.signature() if kind.validate is None else '':<28} {kind.doc}")
+        _show_library(spec)
+    return 0
+
+
+def _show_library(spec: GrammarSpec) -> None:
+    """The learned rules (with provenance) and evolved operators of a grammar, if it has any."""
+    rules = [p for p in spec.productions if p.rule is not None]
+    if rules:
+        print("\nlearned rules (expanded when built; programs stay base programs):")
+        for p in rules:
+            r = p.rule
+            assert r is not None
+            print(f"  {p.op}({', '.join(p.args)}) -> {p.result} = {r.text}")
+            print(f"      w={p.weight:.3g}; meta-generation {r.generation}; mined from "
+                  f"{', '.join(r.sources) or 'no tasks'}; {r.uses} uses")
+    if spec.operators:
+        print(f"\nevolved operators (bandit floor {spec.floor:g} for the default mutation):")
+        for o in spec.operators:
+            print(f"  {o.name:<8} w={o.weight:<5.3g} {o.text}")
+
+
+def _cmd_grammar_diff(args: argparse.Namespace) -> int:
+    base, other = _grammar(args.base), _grammar(args.grammar)
+    lines = api.grammar_diff(base, other)
+    print(f"# {base.name} ({base.digest}) -> {other.name} ({other.digest}): {len(lines)} changes")
+    for line in lines:
+        print(line)
     return 0
 
 
@@ -174,7 +202,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
                         seed=args.seed, init=args.init, population=args.population, tournament=args.tournament,
                         epochs=args.epochs, hurdle=not args.no_hurdle, grammar=_grammar(args.grammar),
                         quiet=args.quiet, json_log=args.json_log, workers=args.workers, dask=args.dask,
-                        timeout=args.timeout)
+                        timeout=args.timeout, bandit=args.bandit)
     if not args.quiet:
         sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
         counts = ", ".join(f"{k} {result.get(k, 0)}" for k in sources)
@@ -183,6 +211,14 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
         if result["best_program"]:
             print(f"best fitness {result['best_fitness']:.6g}  hash {result['best_hash'][:12]}")
             print(result["best_program"], end="")
+    return 0
+
+
+def _cmd_meta(args: argparse.Namespace) -> int:
+    summary = api.meta(args.config, args.db, args.output, quiet=args.quiet)
+    print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  ({summary['rules']} learned rules, "
+          f"{summary['operators']} operators; best validation AUC {summary['best_validation_auc']:.4f})\n"
+          f"inner runs: {summary['inner_runs_fresh']} run, {summary['inner_runs_replayed']} replayed from the archive")
     return 0
 
 
@@ -246,6 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("grammar", nargs="?", metavar="GRAMMAR", help="grammar file (default: base)")
     g.add_argument("--type", metavar="T", help="only productions of type T")
     g.set_defaults(run=_cmd_grammar_show)
+    g = gsub.add_parser("diff", help="what a grammar changes relative to another: weights, learned rules "
+                        "(with provenance), operators")
+    g.add_argument("base", metavar="BASE", help="the grammar compared against (`base` for the base grammar)")
+    g.add_argument("grammar", metavar="GRAMMAR", help="the grammar file, e.g. one `mlevolve meta` wrote")
+    g.set_defaults(run=_cmd_grammar_diff)
     g = gsub.add_parser("lark", help="render the grammar as a Lark grammar, one nonterminal family per type")
     g.add_argument("grammar", nargs="?", metavar="GRAMMAR", help="grammar file (default: base)")
     g.set_defaults(run=_cmd_grammar_lark)
@@ -309,7 +350,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="score candidates on Dask: local:N starts a LocalCluster on loopback, "
                         "tcp://HOST:PORT joins a running scheduler")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per candidate (default 300)")
+    p.add_argument("--bandit", action="store_true", help="choose mutations with the adaptive operator bandit "
+                   "(always on when the grammar has evolved operators)")
     p.set_defaults(run=_cmd_evolve)
+
+    p = sub.add_parser("meta", help="evolve the generator itself (grammar weights, learned rules, operators) "
+                       "on training tasks; writes an evolved grammar file (resumable)")
+    p.add_argument("config", metavar="CONFIG", help="meta configuration, e.g. benchmarks/meta/train.toml")
+    p.add_argument("--db", metavar="PATH", help="SQLite meta archive (default runs/meta-<config>.db); "
+                   "the same command resumes the run")
+    p.add_argument("-o", "--output", metavar="GRAMMAR", help="where to write the evolved grammar "
+                   "(default: next to the archive, .grammar.toml)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(run=_cmd_meta)
 
     p = sub.add_parser("best", help="list the best programs of a run's archive")
     p.add_argument("db", metavar="DB")

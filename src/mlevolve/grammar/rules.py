@@ -16,11 +16,11 @@ productions defined before it (so the library is acyclic); its name is new.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mlevolve.dsl.check import Primitives, fits, infer
 from mlevolve.dsl.errors import MlevError
-from mlevolve.dsl.ir import Call, Expr, Let, Ref, Tup, with_children
+from mlevolve.dsl.ir import Call, Definition, Expr, Let, Program, Ref, Tup, with_children
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.traverse import fold, walk
 
@@ -126,3 +126,15 @@ def expand(expr: Expr, rules: Mapping[str, Rule]) -> Expr:
                 if isinstance(node, Call) and node.op in rules
                 else (with_children(node, tuple(kids)) if kids else node))
 
+
+
+def expand_program(program: Program, rules: Mapping[str, Rule]) -> Program:
+    """``program`` with every call of a rule inlined in every definition and method body."""
+    if not rules:
+        return program
+
+    def inline(d: Definition) -> Definition:
+        d = replace(d, methods=tuple(inline(m) for m in d.methods))
+        return d.replace_body(expand(d.body, rules)) if d.body is not None else d
+
+    return replace(program, definitions=tuple(inline(d) for d in program.definitions))

@@ -248,6 +248,10 @@ class GrammarSpec:
                                        operators=self.operators, floor=self.floor)
         return cache[types]
 
+    def add(self, *productions: Production) -> GrammarSpec:
+        """A copy with ``productions`` (say, learned rules) added after the existing ones."""
+        return replace(self, productions=self.productions + productions)
+
     def with_weights(self, weights: Mapping[str, float]) -> GrammarSpec:
         """A copy with some production weights replaced, by production id."""
         prods = tuple(replace(p, weight=weights.get(p.id, p.weight)) for p in self.productions)

@@ -1,0 +1,182 @@
+"""A meta run's configuration file: the program and slots, the committed task split, and the budgets.
+
+    program = "../../examples/quartic.mlev"   # relative to this file
+    evolve = ["f"]
+    [split]                                   # committed before any run; test tasks never enter mining
+    train = ["nguyen1", "nguyen3", "nguyen5"]
+    validation = ["nguyen2"]
+    test = ["nguyen4", "nguyen6", "nguyen7", "nguyen8"]
+    [inner]                                   # each short inner run
+    budget = 300
+    population = 30
+    tournament = 5
+    target = 0.99                             # success: normalised best fitness >= target
+    [meta]
+    population = 8
+    generations = 6
+    tasks = 2                                 # training tasks sampled per meta-generation
+    seeds = 2                                 # inner seeds per task
+    seed = 0
+    [bounds]                                  # fitness lo/hi per task for the normalisation
+    nguyen1 = [-1.0, 0.0]                     # formula tasks default to [-Var(y), 0]
+
+Every mistake (unknown key, task or slot, a task in two splits, a bad number) is one
+:class:`MlevError` naming the entry.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from mlevolve.dsl.errors import MlevError
+
+
+@dataclass(frozen=True)
+class InnerConfig:
+    """One inner evolution run: the budget the meta-fitness is measured at."""
+
+    budget: int = 300
+    population: int = 30
+    tournament: int = 5
+    algorithm: str = "regularized"
+    init: str = "random"
+    epochs: int = 1
+    elites: int = 5  # distinct best bodies per run fed to rule mining
+    target: float = 0.99
+
+
+@dataclass(frozen=True)
+class MetaSettings:
+    """The meta-level GP."""
+
+    population: int = 8
+    generations: int = 6
+    tasks: int = 2
+    seeds: int = 2
+    seed: int = 0
+    elitism: int = 2
+    tournament: int = 3
+    halving: bool = True
+    rules_per_generation: int = 4  # the mined pool each generation
+    min_tasks: int = 2  # a rule must compress elites of this many tasks
+    validation_seeds: int = 2
+
+
+@dataclass(frozen=True)
+class MetaConfig:
+    """The whole configuration; ``source`` is the file it came from."""
+
+    program: Path
+    evolve: tuple[str, ...]
+    train: tuple[str, ...]
+    validation: tuple[str, ...]
+    test: tuple[str, ...]
+    inner: InnerConfig = field(default_factory=InnerConfig)
+    meta: MetaSettings = field(default_factory=MetaSettings)
+    bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    source: str = ""
+
+    def identity(self) -> dict[str, Any]:
+        """What makes a meta run resumable from its archive (the budgets included)."""
+        return {"evolve": list(self.evolve), "train": list(self.train), "validation": list(self.validation),
+                "test": list(self.test), "inner": asdict(self.inner), "meta_settings": asdict(self.meta),
+                "bounds": {k: list(v) for k, v in sorted(self.bounds.items())}}
+
+
+_SECTIONS = {"program", "evolve", "split", "inner", "meta", "bounds"}
+
+
+def _section(data: Mapping[str, Any], name: str, cls: type, file: str) -> Any:
+    values = dict(data.get(name, {}))
+    known = {f.name for f in fields(cls)}
+    for key in values:
+        if key not in known:
+            raise MlevError(f"[{name}] has no setting {key!r}", file=file, hint=f"settings: {', '.join(sorted(known))}")
+    defaults = cls()
+    for key, value in values.items():
+        want = type(getattr(defaults, key))
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+            raise MlevError(f"[{name}] {key} must be a {want.__name__}, got {value!r}", file=file)
+        if want in (int, float) and value <= 0 and key not in ("seed", "elitism"):
+            raise MlevError(f"[{name}] {key} must be positive, got {value!r}", file=file)
+        values[key] = value
+    return cls(**values)
+
+
+def load_config(path: str | Path) -> MetaConfig:
+    """Read and validate a meta configuration file (see the module docstring)."""
+    from mlevolve.interpreter.tasks import load_task, task_info
+
+    p = Path(path)
+    file = str(p)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MlevError("no such file", file=file, hint="pass a meta configuration, e.g. benchmarks/meta/train.toml") \
+            from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise MlevError(f"cannot read: {err}", file=file) from None
+    except tomllib.TOMLDecodeError as err:
+        raise MlevError(f"not valid TOML: {err}", file=file) from None
+    for key in data:
+        if key not in _SECTIONS:
+            raise MlevError(f"unknown entry {key!r}", file=file, hint=f"entries: {', '.join(sorted(_SECTIONS))}")
+    if "program" not in data or not isinstance(data["program"], str):
+        raise MlevError("`program` (the .mlev file whose slots are evolved) is missing", file=file)
+    program = (p.parent / data["program"]).resolve()
+    evolve = data.get("evolve", ["all"])
+    split = data.get("split", {})
+    if not isinstance(evolve, list) or not all(isinstance(e, str) for e in evolve):
+        raise MlevError("`evolve` must be a list of definition names", file=file)
+    parts: dict[str, tuple[str, ...]] = {}
+    for part in ("train", "validation", "test"):
+        tasks = split.get(part, [])
+        if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):
+            raise MlevError(f"[split] {part} must be a list of task names", file=file)
+        parts[part] = tuple(tasks)
+    for key in split:
+        if key not in parts:
+            raise MlevError(f"[split] has no part {key!r}", file=file, hint="parts: train, validation, test")
+    if len(parts["train"]) < 2:
+        raise MlevError("[split] train needs at least 2 tasks (rules must be reused across tasks)", file=file)
+    seen: dict[str, str] = {}
+    for part, tasks in parts.items():
+        for t in tasks:
+            if t in seen:
+                raise MlevError(f"task {t!r} is in both [split] {seen[t]} and {part}", file=file,
+                                hint="meta-test tasks must never be trained on")
+            seen[t] = part
+            try:
+                task_info(t)
+            except MlevError as err:
+                raise MlevError(f"[split] {part}: {err.message}", file=file, hint=err.hint) from None
+    inner = _section(data, "inner", InnerConfig, file)
+    meta = _section(data, "meta", MetaSettings, file)
+    if meta.tasks > len(parts["train"]):
+        raise MlevError(f"[meta] tasks = {meta.tasks} but [split] train has {len(parts['train'])}", file=file)
+    if meta.elitism >= meta.population:
+        raise MlevError("[meta] elitism must be smaller than the population", file=file)
+    bounds: dict[str, tuple[float, float]] = {}
+    for t, value in data.get("bounds", {}).items():
+        if t not in seen:
+            raise MlevError(f"[bounds] names task {t!r}, which is in no split", file=file)
+        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value)
+                and value[0] < value[1]):
+            raise MlevError(f"[bounds] {t} must be [lo, hi] with lo < hi", file=file)
+        bounds[t] = (float(value[0]), float(value[1]))
+    for t in seen:
+        if t not in bounds:
+            task = load_task(t, 0)
+            y = getattr(task, "y_train", None)
+            if task_info(t).kind != "formula" or y is None:
+                raise MlevError(f"task {t!r} needs [bounds] {t} = [lo, hi]", file=file,
+                                hint="only formula tasks have default bounds ([-Var(y), 0])")
+            bounds[t] = (-float(y.var()), 0.0)
+    return MetaConfig(program, tuple(evolve), parts["train"], parts["validation"], parts["test"], inner, meta,
+                      bounds, file)

@@ -1,0 +1,295 @@
+"""The meta-level GP: evolve generators (weights, learned rules, operators) on short inner runs.
+
+Meta-fitness of a generator on a (task, seed) pair is the normalised area under the best-so-far
+curve of one short inner evolution run with it (:func:`inner_run`); a generator's fitness in a
+meta-generation is its mean over the pairs it was run on.  Per meta-generation:
+
+1. sample training tasks and inner seeds, the same for every individual (common random numbers),
+   new ones each meta-generation (resampling, so no generator is selected on a lucky draw twice);
+2. successive halving: every individual runs on the first pairs, the better half on the next, and
+   so on; the ranking is by rung reached, then mean AUC;
+3. mine rules from the elites of all inner runs (``mine.py``), reused across at least two training
+   tasks, into the pool that *rule addition* draws from;
+4. score the generation's best on the validation tasks (fixed seeds); the output is the best
+   generator on validation, so meta-test tasks never influence anything;
+5. the next population: the best ``elitism`` individuals, and children by tournament, crossover and
+   one of weight perturbation, rule addition, rule deletion or operator mutation.
+
+Resume: every inner run is stored in the meta archive (an ordinary archive whose candidates are the
+inner runs' best programs, plus a table of their details) as soon as it finishes.  The meta loop is
+a deterministic function of its seed and the inner results, so re-running the same command replays
+the stored runs instantly and continues where the killed run stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from mlevolve.dsl.ir import Program
+from mlevolve.dsl.kinds import slots
+from mlevolve.dsl.printer import format_expr, format_program
+from mlevolve.dsl.traverse import program_hash
+from mlevolve.gp.archive import Archive, Row
+from mlevolve.grammar.spec import GrammarSpec, Production, load_grammar
+from mlevolve.meta import vary
+from mlevolve.meta.config import InnerConfig, MetaConfig
+from mlevolve.meta.mine import Elite, mine, rewrite
+from mlevolve.meta.stats import normalised_auc
+
+_DETAILS = "CREATE TABLE IF NOT EXISTS inner_runs (hash TEXT PRIMARY KEY, detail TEXT NOT NULL)"
+
+
+@dataclass(frozen=True)
+class InnerResult:
+    """What one inner run tells the meta level."""
+
+    auc: float  # normalised area under the best-so-far curve
+    best: float  # the best raw fitness
+    evals_to_target: int | None  # candidates until the normalised best reached the target
+    elites: tuple[str, ...]  # the best distinct bodies of the evolved slot, as text
+    operators: dict[str, dict[str, int]]  # the portfolio's trials and successes per arm
+    rule_usage: dict[str, int]  # folds of each learned rule over the elites
+    program: str  # the best program
+    seconds: float
+
+
+def normalised_curve(curve: Sequence[float], lo: float, hi: float) -> list[float]:
+    return [min(1.0, max(0.0, (v - lo) / (hi - lo))) if math.isfinite(v) else 0.0 for v in curve]
+
+
+def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: str, seed: int,
+              inner: InnerConfig, bounds: tuple[float, float]) -> InnerResult:
+    """One short evolution run of ``names`` with generator ``spec``, scored in process."""
+    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.search import ALGORITHMS
+    from mlevolve.interpreter.evaluate import Settings
+    from mlevolve.interpreter.evaluator import ProgramEvaluator
+    from mlevolve.interpreter.tasks import load_task
+
+    started = time.perf_counter()
+    config = EvolveConfig(algorithm=inner.algorithm, budget=inner.budget, population=inner.population,
+                          tournament=inner.tournament, init=inner.init, seed=seed)
+    kinds = frozenset(d.kind for d in program.definitions if any(n.split(".")[0] == d.name for n in names))
+    evaluator = ProgramEvaluator(load_task(task, seed), task, load_grammar(), Settings(seed=seed, epochs=inner.epochs),
+                                 kinds)
+    curve: list[float] = []
+
+    def progress(engine: Any, candidate: Any, stored: bool) -> None:
+        curve.append(engine.best.score if engine.best is not None else -math.inf)
+
+    identity = {"program_hash": program_hash(program), "task": task, "evolve": list(names)}
+    with tempfile.TemporaryDirectory(prefix="mlevolve-inner-") as tmp, \
+            Archive.for_run(Path(tmp) / "inner.db", identity) as archive:
+        engine = Engine(program, names, spec, evaluator, archive, config, progress)
+        ALGORITHMS[inner.algorithm](engine)
+    curve += [curve[-1] if curve else -math.inf] * (inner.budget - len(curve))
+    norm = normalised_curve(curve, *bounds)
+    reached = next((k + 1 for k, v in enumerate(norm) if v >= inner.target), None)
+    slot = names[0]
+    elites: list[str] = []
+    for candidate in engine.hall_of_fame:
+        text = format_expr({s.name: s.body for s in slots(candidate.program)}[slot])
+        if text not in elites and len(elites) < inner.elites:
+            elites.append(text)
+    best = engine.best
+    return InnerResult(
+        auc=normalised_auc(curve, *bounds), best=best.score if best is not None else -math.inf,
+        evals_to_target=reached, elites=tuple(elites), operators=engine.summary().get("operators", {}),
+        rule_usage=rule_usage(spec, elites, dict(next(s.env for s in slots(program) if s.name == slot))),
+        program=format_program(best.program) if best is not None else format_program(program),
+        seconds=time.perf_counter() - started)
+
+
+def rule_usage(spec: GrammarSpec, bodies: Sequence[str], env: dict[str, Any]) -> dict[str, int]:
+    """How often each learned rule of ``spec`` folds into ``bodies`` (rules in library order)."""
+    from mlevolve.dsl.parse import parse_expr
+
+    counts: Counter[str] = Counter()
+    rules = [p for p in spec.productions if p.rule is not None]
+    for text in bodies:
+        expr = parse_expr(text)
+        for p in rules:
+            expr, n = rewrite(expr, env, spec, p)
+            counts[p.op] += n
+    return {p.op: counts[p.op] for p in rules}
+
+
+@dataclass
+class Scored:
+    """A meta-individual and its inner results this meta-generation."""
+
+    spec: GrammarSpec
+    results: list[InnerResult]
+
+    @property
+    def fitness(self) -> float:
+        return sum(r.auc for r in self.results) / len(self.results) if self.results else -math.inf
+
+    def rank_key(self) -> tuple[int, float]:
+        return len(self.results), self.fitness
+
+
+class MetaRun:
+    """A meta run over an open meta archive: see the module docstring."""
+
+    def __init__(self, config: MetaConfig, program: Program, archive: Archive,
+                 log: Callable[[str], None] = lambda _: None) -> None:
+        self.config = config
+        self.program = program
+        self.names = [n for n in config.evolve]
+        by_name = {s.name: s for s in slots(program)}
+        self.types = frozenset().union(*(by_name[n].types for n in self.names)) or frozenset(load_grammar().types)
+        self.archive = archive
+        self.log = log
+        archive.conn.execute(_DETAILS)
+        self.done = {row.hash: row for row in archive.rows()}
+        self.details = dict(archive.conn.execute("SELECT hash, detail FROM inner_runs"))
+        self.fresh = 0
+        self.replayed = 0
+
+    # -- inner runs, stored ---------------------------------------------------------------------
+    def _key(self, spec: GrammarSpec, task: str, seed: int) -> str:
+        text = json.dumps([spec.digest, task, seed, asdict(self.config.inner)], sort_keys=True)
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    def evaluate(self, spec: GrammarSpec, task: str, seed: int, generation: int) -> InnerResult:
+        key = self._key(spec, task, seed)
+        if key in self.details:
+            self.replayed += 1
+            return InnerResult(**json.loads(self.details[key]))
+        result = inner_run(self.program, self.names, spec, task, seed, self.config.inner, self.config.bounds[task])
+        self.fresh += 1
+        seq = self.archive.count()
+        row = Row(seq, key, result.program, result.auc,
+                  {"auc": result.auc, "best_fitness": result.best, "seed": seed,
+                   "evals_to_target": result.evals_to_target}, None, None, task, None, spec.digest, (), generation,
+                  len(result.program), result.seconds)
+        detail = json.dumps(asdict(result))
+        with self.archive.conn:
+            self.archive.conn.execute("BEGIN")
+            self.archive.add(row)
+            self.archive.conn.execute("INSERT OR REPLACE INTO inner_runs VALUES (?, ?)", (key, detail))
+        self.details[key] = detail
+        return result
+
+    # -- one meta-generation ---------------------------------------------------------------------
+    def score(self, population: list[GrammarSpec], pairs: list[tuple[str, int]], generation: int) -> list[Scored]:
+        """Successive halving over ``pairs``: rung k runs the survivors on the next chunk of pairs."""
+        scored = [Scored(spec, []) for spec in population]
+        alive = list(scored)
+        if self.config.meta.halving:
+            rungs = max(1, min(len(pairs), math.ceil(math.log2(len(population)))))
+            chunks = [pairs[len(pairs) * k // rungs:len(pairs) * (k + 1) // rungs] for k in range(rungs)]
+        else:
+            chunks = [pairs]
+        for k, chunk in enumerate(chunks):
+            for s in alive:
+                s.results += [self.evaluate(s.spec, t, seed, generation) for t, seed in chunk]
+            if k < len(chunks) - 1:
+                alive.sort(key=Scored.rank_key, reverse=True)
+                alive = alive[:max(self.config.meta.elitism, math.ceil(len(alive) / 2))]
+        return sorted(scored, key=Scored.rank_key, reverse=True)
+
+    def validate(self, spec: GrammarSpec, generation: int) -> float:
+        runs = [self.evaluate(spec, t, seed, generation) for t in self.config.validation
+                for seed in range(self.config.meta.validation_seeds)]
+        return sum(r.auc for r in runs) / len(runs) if runs else math.nan
+
+    def offspring(self, ranked: list[Scored], pool: list[Production], rng: random.Random) -> list[GrammarSpec]:
+        m = self.config.meta
+
+        def pick() -> GrammarSpec:
+            entrants = rng.sample(range(len(ranked)), min(m.tournament, len(ranked)))
+            return ranked[min(entrants)].spec  # ranked best first
+
+        children = [s.spec for s in ranked[:m.elitism]]
+        while len(children) < m.population:
+            child = pick()
+            if rng.random() < 0.3:
+                child = vary.crossover(child, pick(), rng, self.types)
+            roll = rng.random()
+            changed: GrammarSpec | None
+            if roll < 0.35:
+                changed = vary.add_rule(child, pool, rng, self.types)
+            elif roll < 0.45:
+                changed = vary.delete_rule(child, rng)
+            elif roll < 0.7:
+                changed = vary.mutate_operators(child, rng, self.types)
+            else:
+                changed = None
+            children.append(changed if changed is not None else vary.perturb_weights(child, rng, self.types))
+        return [replace(c, name="generator", origin=None) for c in children]
+
+    def run(self) -> tuple[GrammarSpec, list[dict[str, Any]]]:
+        """The whole meta run: the best generator on validation, and one record per meta-generation."""
+        m, cfg = self.config.meta, self.config
+        rng = random.Random(m.seed)
+        base = replace(load_grammar(), name="generator")
+        population = [base] + [vary.perturb_weights(base, rng, self.types) for _ in range(m.population - 1)]
+        pool: list[Production] = []
+        history: list[dict[str, Any]] = []
+        best_spec, best_val = base, -math.inf
+        for generation in range(m.generations):
+            tasks = rng.sample(list(cfg.train), m.tasks)
+            seeds = [rng.randrange(1 << 30) for _ in range(m.seeds)]
+            pairs = [(t, s) for s in seeds for t in tasks]
+            ranked = self.score(population, pairs, generation)
+            texts = dict.fromkeys((t, text) for s in ranked for r, (t, _) in zip(s.results, pairs, strict=False)
+                                  for text in r.elites)
+            corpus = [Elite(t, parse_body(text), self._env()) for t, text in texts]
+            found, _ = mine(corpus, base.restrict(self.types), max_rules=m.rules_per_generation,
+                            min_tasks=m.min_tasks, generation=generation)
+            names = {p.op for p in pool}
+            pool = [f.production for f in found if f.production.op not in names] + pool
+            pool = pool[:4 * m.rules_per_generation]
+            top = ranked[0]
+            val = self.validate(top.spec, generation)
+            if val > best_val:
+                best_spec, best_val = top.spec, val
+            history.append(self._record(generation, ranked, found, val))
+            self.log(f"meta-generation {generation}: best AUC {top.fitness:.4f} on {', '.join(tasks)}; "
+                     f"validation {val:.4f}; rules {len(top.spec.rules)}, operators {len(top.spec.operators)}; "
+                     f"mined {len(found)}")
+            self.archive.set_meta("meta_generations", history)
+            population = self.offspring(ranked, pool, rng)
+        return best_spec, history
+
+    def _env(self) -> dict[str, Any]:
+        return dict(next(s.env for s in slots(self.program) if s.name == self.names[0]))
+
+    def _record(self, generation: int, ranked: list[Scored], found: Sequence[Any], val: float) -> dict[str, Any]:
+        top = ranked[0]
+        usage: Counter[str] = Counter()
+        arms: dict[str, list[int]] = {}
+        for r in top.results:
+            usage.update(r.rule_usage)
+            for arm, st in r.operators.items():
+                a = arms.setdefault(arm, [0, 0])
+                a[0] += st["trials"]
+                a[1] += st["successes"]
+        restricted = top.spec.restrict(self.types)
+        return {
+            "generation": generation, "best_fitness": top.fitness,
+            "mean_fitness": sum(s.fitness for s in ranked) / len(ranked),
+            "validation_auc": val, "grammar_size": len(restricted.productions), "rules": len(top.spec.rules),
+            "rule_usage": dict(usage), "operators": {a: s / t for a, (t, s) in arms.items() if t},
+            "operator_trials": {a: t for a, (t, _) in arms.items()}, "mined": [f.production.op for f in found],
+            "inner_runs": sum(len(s.results) for s in ranked), "digest": top.spec.digest,
+            "generator": top.spec.to_toml(header=f"best of meta-generation {generation}"),
+        }
+
+
+def parse_body(text: str) -> Any:
+    from mlevolve.dsl.parse import parse_expr
+
+    return parse_expr(text)

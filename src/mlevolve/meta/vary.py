@@ -1,0 +1,165 @@
+"""Variation of meta-individuals.  A meta-individual is a :class:`GrammarSpec`: production weights,
+a library of learned rules and an operator portfolio; every operator here returns a new, valid one.
+
+* :func:`perturb_weights`: log-normal noise on a quarter of the relevant weights;
+* :func:`add_rule`: a rule from the mined pool, its body folded through the rules already there;
+* :func:`delete_rule`: drops a rule, inlining it into the rules that use it;
+* :func:`mutate_operators`: adds, deletes, edits or reweights one evolved operator program;
+* :func:`crossover`: weights taken per production from either parent, the union of the libraries,
+  operators from either.
+
+Each takes the ``types`` the evolved slots compute with, so only productions that can matter move.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import replace
+from statistics import median
+
+from mlevolve.dsl.ir import Call, Expr, Num, Ref
+from mlevolve.grammar.oplang import ACTIONS, MAX_DEPTH, MAX_STEPS, SELECTORS, count_steps
+from mlevolve.grammar.rules import expand, make_rule
+from mlevolve.grammar.spec import GrammarSpec, OperatorSpec, Production
+
+MAX_OPERATORS = 4
+MAX_RULES = 8
+
+
+def relevant(spec: GrammarSpec, types: frozenset[str]) -> list[Production]:
+    """The base productions a slot computing with ``types`` can use."""
+    return list(spec.restrict(types).base_productions)
+
+
+def perturb_weights(spec: GrammarSpec, rng: random.Random, types: frozenset[str], sigma: float = 0.5,
+                    rate: float = 0.25) -> GrammarSpec:
+    prods = relevant(spec, types)
+    chosen = [p for p in prods if rng.random() < rate] or [rng.choice(prods)]
+    weights = {p.id: min(100.0, max(0.01, p.weight * math.exp(rng.gauss(0.0, sigma)))) for p in chosen}
+    out = spec.with_weights(weights)
+    if rng.random() < rate:
+        out = replace(out, variable_weight=min(100.0, max(0.01, out.variable_weight * math.exp(rng.gauss(0.0, sigma)))))
+    return out
+
+
+def _rebuild(spec: GrammarSpec, rules: Sequence[Production]) -> GrammarSpec:
+    """``spec``'s base productions followed by ``rules``, each re-checked (and re-expanded) in order."""
+    current = replace(spec, productions=spec.base_productions)
+    for p in rules:
+        assert p.rule is not None
+        r = p.rule
+        rule = make_rule(p.op, p.args, p.result, r.body, current, current.rules, current.types,
+                         sources=r.sources, generation=r.generation, uses=r.uses)
+        current = current.add(replace(p, rule=rule))
+    return current
+
+
+def _rules(spec: GrammarSpec) -> list[Production]:
+    return [p for p in spec.productions if p.rule is not None]
+
+
+def add_rule(spec: GrammarSpec, pool: Sequence[Production], rng: random.Random,
+             types: frozenset[str]) -> GrammarSpec | None:
+    """Add one rule of ``pool`` not yet in ``spec``, weighted like twice the median production of
+    its result type; its body is rewritten to call the rules already there where it can."""
+    from mlevolve.meta.mine import rewrite
+
+    options = [p for p in pool if p.op not in spec.rules and p.rule is not None and p.rule.types <= types]
+    if not options or len(spec.rules) >= MAX_RULES:
+        return None
+    pick = rng.choice(options)
+    assert pick.rule is not None
+    body = pick.rule.expanded
+    holes = {f"h{k}": t for k, t in enumerate(pick.args)}
+    for existing in _rules(spec):
+        body, _ = rewrite(body, holes, spec, existing)
+    same = [p.weight for p in spec.by_result[pick.result] if p.rule is None]
+    weight = 2.0 * (median(same) if same else 1.0)
+    rule = make_rule(pick.op, pick.args, pick.result, body, spec, spec.rules, spec.types, sources=pick.rule.sources,
+                     generation=pick.rule.generation, uses=pick.rule.uses)
+    return spec.add(replace(pick, rule=rule, weight=weight))
+
+
+def delete_rule(spec: GrammarSpec, rng: random.Random) -> GrammarSpec | None:
+    """Drop a random rule; the rules that call it get its body inlined, so they mean the same."""
+    rules = _rules(spec)
+    if not rules:
+        return None
+    gone = rng.choice(rules)
+    assert gone.rule is not None
+    table = {gone.op: gone.rule}
+    kept = [replace(p, rule=replace(p.rule, body=expand(p.rule.body, table)))
+            for p in rules if p is not gone and p.rule is not None]
+    return _rebuild(spec, kept)
+
+
+def random_step(rng: random.Random, types: Sequence[str]) -> Expr:
+    """One random edit step of the operator language."""
+    action = rng.choice(ACTIONS)
+    if action == "tweak":
+        return Call("tweak", ())
+    sel = Ref(rng.choice((*SELECTORS, *types)))
+    if action == "regrow":
+        return Call("regrow", (sel, Num(rng.randint(1, MAX_DEPTH), is_int=True)))
+    return Call(action, (sel,))
+
+
+def random_operator(rng: random.Random, types: Sequence[str]) -> Expr:
+    """A random operator: one to three steps in sequence, sometimes a choice or a repeat."""
+    steps = [random_step(rng, types) for _ in range(rng.randint(1, 3))]
+    roll = rng.random()
+    if roll < 0.15 and len(steps) >= 2:
+        return Call("choice", tuple(steps))
+    body = steps[0] if len(steps) == 1 else Call("seq", tuple(steps))
+    return Call("repeat", (Num(2, is_int=True), body)) if roll > 0.85 and count_steps(body) * 2 <= MAX_STEPS else body
+
+
+def _edit(program: Expr, rng: random.Random, types: Sequence[str]) -> Expr:
+    """Replace, add or drop one step of an operator program (its top-level sequence)."""
+    steps = list(program.args) if isinstance(program, Call) and program.op == "seq" else [program]
+    roll = rng.random()
+    if roll < 0.4 or (len(steps) == 1 and roll < 0.7):
+        steps.insert(rng.randint(0, len(steps)), random_step(rng, types))
+    elif roll < 0.7:
+        del steps[rng.randrange(len(steps))]
+    else:
+        steps[rng.randrange(len(steps))] = random_step(rng, types)
+    out = steps[0] if len(steps) == 1 else Call("seq", tuple(steps))
+    return out if count_steps(out) <= MAX_STEPS else program
+
+
+def mutate_operators(spec: GrammarSpec, rng: random.Random, types: frozenset[str]) -> GrammarSpec:
+    ops = list(spec.operators)
+    names = sorted(types)
+    roll = rng.random()
+    if not ops or (roll < 0.3 and len(ops) < MAX_OPERATORS):
+        taken = {o.name for o in ops}
+        name = next(f"op{k}" for k in range(len(ops) + 1) if f"op{k}" not in taken)
+        ops.append(OperatorSpec(name, random_operator(rng, names), 1.0))
+    elif roll < 0.45:
+        del ops[rng.randrange(len(ops))]
+    elif roll < 0.8:
+        k = rng.randrange(len(ops))
+        ops[k] = replace(ops[k], program=_edit(ops[k].program, rng, names))
+    else:
+        k = rng.randrange(len(ops))
+        ops[k] = replace(ops[k], weight=min(10.0, max(0.1, ops[k].weight * math.exp(rng.gauss(0.0, 0.5)))))
+    floor = spec.floor if rng.random() < 0.8 else min(0.9, max(0.05, spec.floor + rng.gauss(0.0, 0.1)))
+    return replace(spec, operators=tuple(ops), floor=floor)
+
+
+def crossover(a: GrammarSpec, b: GrammarSpec, rng: random.Random, types: frozenset[str]) -> GrammarSpec:
+    other = {p.id: p.weight for p in b.base_productions}
+    weights = {p.id: other[p.id] for p in relevant(a, types) if rng.random() < 0.5}
+    child = a.with_weights(weights)
+    if rng.random() < 0.5:
+        child = replace(child, variable_weight=b.variable_weight)
+    extra = [replace(p, rule=replace(p.rule, body=p.rule.expanded)) for p in _rules(b)
+             if p.op not in a.rules and p.rule is not None]
+    rules = (_rules(child) + extra)[:MAX_RULES]
+    child = _rebuild(child, rules)
+    pool = {o.name: o for o in b.operators} | {o.name: o for o in a.operators}
+    ops = tuple(o for o in pool.values() if rng.random() < 0.5)[:MAX_OPERATORS]
+    return replace(child, operators=ops, floor=rng.choice((a.floor, b.floor)))
