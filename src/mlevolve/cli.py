@@ -81,8 +81,9 @@ def _cmd_grammar_show(args: argparse.Namespace) -> int:
     if args.type is not None and args.type not in spec.types:
         raise MlevError(f"unknown type {args.type!r}", hint=f"types: {', '.join(spec.types)}")
     types = [args.type] if args.type else list(spec.types)
-    print(f"# grammar '{spec.name}' ({spec.digest}): {len(spec.productions)} productions "
-          f"({len(spec.rules)} learned rules), {len(spec.types)} types, {len(spec.operators)} evolved operators")
+    learned = f", {len(spec.rules)} learned rules, {len(spec.operators)} evolved operators (version {spec.digest})" \
+        if spec.rules or spec.operators else ""
+    print(f"# grammar '{spec.name}': {len(spec.productions)} productions, {len(spec.types)} types{learned}")
     for t in types:
         depth = spec.min_depth[t]
         print(f"\n{t}  (min depth {depth if depth != float('inf') else 'never'})")

@@ -27,8 +27,8 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Expr
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
-from mlevolve.grammar.oplang import parse_operator
-from mlevolve.grammar.rules import Rule, expand, make_rule, substitute
+from mlevolve.grammar.oplang import OperatorError, parse_operator
+from mlevolve.grammar.rules import Rule, RuleError, expand, make_rule, substitute
 
 
 class GrammarError(MlevError):
@@ -374,9 +374,12 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
         raise GrammarError(f"rule {name}: its body does not parse: {err.message}") from None
     known = _so_far(types, before, literals)
     done = {p.op: p.rule for p in before if p.rule is not None}
-    rule = make_rule(name, args, m["result"], body, known, done, types,
-                     sources=tuple(str(t) for t in entry.get("sources", ())),
-                     generation=int(entry.get("generation", 0)), uses=int(entry.get("uses", 0)))
+    try:
+        rule = make_rule(name, args, m["result"], body, known, done, types,
+                         sources=tuple(str(t) for t in entry.get("sources", ())),
+                         generation=int(entry.get("generation", 0)), uses=int(entry.get("uses", 0)))
+    except RuleError as err:
+        raise GrammarError(err.message, hint=err.hint) from None
     return Production(name, args, m["result"], float(entry.get("weight", 1.0)), str(entry.get("doc", "")), rule=rule)
 
 
@@ -393,7 +396,10 @@ def _operator(entry: Mapping[str, Any], types: Sequence[str]) -> OperatorSpec:
     weight = float(entry.get("weight", 1.0))
     if not (weight >= 0 and math.isfinite(weight)):
         raise GrammarError(f"operator {name} has a bad weight {weight!r}", hint="weights are finite and >= 0")
-    return OperatorSpec(name, parse_operator(str(entry["program"]), types, name), weight)
+    try:
+        return OperatorSpec(name, parse_operator(str(entry["program"]), types, name), weight)
+    except OperatorError as err:
+        raise GrammarError(err.message, hint=err.hint) from None
 
 
 _SIG = re.compile(r"^\s*(?P<args>[^>]*?)\s*->\s*(?P<result>\w+)\s*$")

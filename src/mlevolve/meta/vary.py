@@ -20,6 +20,7 @@ from dataclasses import replace
 from statistics import median
 
 from mlevolve.dsl.ir import Call, Expr, Num, Ref
+from mlevolve.dsl.traverse import preorder
 from mlevolve.grammar.oplang import ACTIONS, MAX_DEPTH, MAX_STEPS, SELECTORS, count_steps
 from mlevolve.grammar.rules import expand, make_rule
 from mlevolve.grammar.spec import GrammarSpec, OperatorSpec, Production
@@ -163,3 +164,27 @@ def crossover(a: GrammarSpec, b: GrammarSpec, rng: random.Random, types: frozens
     pool = {o.name: o for o in b.operators} | {o.name: o for o in a.operators}
     ops = tuple(o for o in pool.values() if rng.random() < 0.5)[:MAX_OPERATORS]
     return replace(child, operators=ops, floor=rng.choice((a.floor, b.floor)))
+
+
+def random_rule(spec: GrammarSpec, rng: random.Random, types: frozenset[str], generation: int = 0,
+                max_depth: int = 3) -> Production:
+    """A rule whose body is a random expression over one to three random holes: the *random-rule
+    control* of the evidence, and the property tests' source of arbitrary libraries."""
+    from mlevolve.gp.generate import generate
+    from mlevolve.meta.mine import rule_name
+
+    restricted = spec.restrict(types)
+    kinds = [t for t in restricted.types if restricted.min_depth[t] < math.inf]
+    while True:
+        args = tuple(rng.choice(kinds) for _ in range(rng.randint(1, 3)))
+        result = rng.choice(kinds)
+        holes = {f"h{k}": t for k, t in enumerate(args)}
+        body = generate(restricted, result, rng, env=holes, max_depth=max_depth, method="full")
+        used = {n.name for n in preorder(body) if isinstance(n, Ref)}
+        if set(holes) <= used and body.size >= 3:
+            name = rule_name(body, args, result)
+            if name in spec.rules:
+                continue
+            rule = make_rule(name, args, result, body, spec, spec.rules, spec.types, sources=("random",),
+                             generation=generation)
+            return Production(name, args, result, 1.0, "random control", rule=rule)

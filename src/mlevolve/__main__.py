@@ -1,0 +1,5 @@
+"""``python -m mlevolve``: the command line."""
+
+from mlevolve.cli import main
+
+raise SystemExit(main())

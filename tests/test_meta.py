@@ -1,0 +1,383 @@
+"""The meta level: evolved grammars (rules, weights, operators), their invariants, rule mining,
+operator programs and the bandit, and the meta run (smoke configuration, resume)."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mlevolve import api
+from mlevolve.cli import main
+from mlevolve.dsl.check import infer
+from mlevolve.dsl.ir import Call, Ref
+from mlevolve.dsl.kinds import check_program, replace_slot, slots
+from mlevolve.dsl.parse import parse, parse_expr
+from mlevolve.dsl.printer import format_expr, format_program
+from mlevolve.dsl.traverse import walk
+from mlevolve.gp.generate import generate, ramped_half_and_half
+from mlevolve.gp.operators import MUTATIONS, Site
+from mlevolve.gp.portfolio import Portfolio, run_operator
+from mlevolve.grammar.oplang import OperatorError, count_steps, parse_operator
+from mlevolve.grammar.spec import GrammarError, GrammarSpec, load_grammar
+from mlevolve.interpreter.codegen import compile_program
+from mlevolve.meta import vary
+from mlevolve.meta.mine import Elite, mine, rewrite
+
+ROOT = Path(__file__).resolve().parents[1]
+SCALAR = frozenset({"Scalar"})
+QUARTIC = api.check(api.parse_file(ROOT / "examples" / "quartic.mlev"))
+
+
+def evolved(seed: int, steps: int = 12, types: frozenset[str] | None = None) -> GrammarSpec:
+    """An arbitrary evolved grammar: random rules added (bodies folded through earlier rules, so
+    libraries nest), deleted, weights perturbed, operators mutated, crossed with a sibling."""
+    rng = random.Random(seed)
+    base = load_grammar()
+    types = types or frozenset(base.types)
+    pool = []
+    grown = base
+    for _ in range(6):
+        p = vary.random_rule(grown, rng, types)
+        pool.append(p)
+        grown = grown.add(p)
+    spec, sibling = base, base
+    for _ in range(steps):
+        roll = rng.random()
+        if roll < 0.45:
+            spec = vary.add_rule(spec, pool, rng, types) or spec
+        elif roll < 0.55:
+            spec = vary.delete_rule(spec, rng) or spec
+        elif roll < 0.75:
+            spec = vary.mutate_operators(spec, rng, types)
+        elif roll < 0.9:
+            spec = vary.perturb_weights(spec, rng, types)
+        else:
+            sibling = vary.add_rule(sibling, pool, rng, types) or sibling
+            spec = vary.crossover(spec, sibling, rng, types)
+    return spec
+
+
+def calls(expr: object) -> set[str]:
+    return {n.op for n in walk(expr) if isinstance(n, Call)}  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------ invariants
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6))
+def test_evolved_grammars_keep_the_invariants(seed: int) -> None:
+    base = load_grammar()
+    spec = evolved(seed)
+    assert spec.types == base.types  # rules add no new types
+    order = list(spec.rules)
+    for k, (name, rule) in enumerate(spec.rules.items()):
+        p = spec.by_op[name][0]
+        holes = {f"h{i}": t for i, t in enumerate(p.args)}
+        assert infer(rule.expanded, holes, base)[0] == p.result  # well-typed over the base grammar
+        assert calls(rule.expanded) <= set(base.by_op)  # expansions are base expressions
+        assert calls(rule.body) & set(order) <= set(order[:k])  # acyclic: only earlier rules are called
+    for t in base.types:  # every type keeps a terminating production
+        assert spec.min_depth[t] == base.min_depth[t] or spec.min_depth[t] < float("inf")
+    again = GrammarSpec.from_dict(__import__("tomllib").loads(spec.to_toml()))
+    assert again.digest == spec.digest  # the file is the individual
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6))
+def test_sampled_programs_are_base_programs_within_limits(seed: int) -> None:
+    spec = evolved(seed, types=SCALAR)
+    site = Site(spec.restrict(SCALAR), {"x": "Scalar"}, "Scalar", max_depth=7, max_size=30)
+    rng = random.Random(seed)
+    base = load_grammar()
+    for _ in range(20):
+        body = ramped_half_and_half(site.spec, "Scalar", rng, env=site.env, max_depth=6)
+        assert body.depth <= 6
+        for op in MUTATIONS.values():
+            child = op(body, site, rng)
+            if child is not None:
+                assert site.fits(child)  # limits count the expanded program
+                assert calls(child) <= set(base.by_op)
+                body = child
+        check_program(replace_slot(QUARTIC, "f", body), base)
+
+
+def test_a_thousand_sampled_programs_parse_check_and_compile_with_the_base_language() -> None:
+    spec = evolved(7, steps=20, types=SCALAR)
+    assert spec.rules, "the fixture should have rules"
+    rng = random.Random(0)
+    base = load_grammar()
+    restricted = spec.restrict(SCALAR)
+    used = set()
+    for _ in range(1000):
+        body = ramped_half_and_half(restricted, "Scalar", rng, env={"x": "Scalar"}, max_depth=6)
+        text = format_program(replace_slot(QUARTIC, "f", body))
+        program = check_program(parse(text), base)  # the unchanged base language
+        compile_program(program, base)
+        used |= calls(body)
+    assert not used & set(spec.rules)
+
+
+def test_generation_depth_accounts_for_rule_bodies() -> None:
+    spec = GrammarSpec.from_dict({"extends": "base", "rule": [
+        {"name": "deep", "sig": "Scalar -> Scalar", "body": "sin(sin(sin(h0)))", "weight": 1000.0}]})
+    restricted = spec.restrict(SCALAR)
+    rng = random.Random(0)
+    for depth in range(1, 7):
+        for _ in range(50):
+            e = generate(restricted, "Scalar", rng, env={"x": "Scalar"}, max_depth=depth, method="full")
+            assert e.depth <= depth
+
+
+def test_deleting_a_rule_inlines_it_where_it_is_used() -> None:
+    spec = GrammarSpec.from_dict({"extends": "base", "rule": [
+        {"name": "sq", "sig": "Scalar -> Scalar", "body": "h0 * h0"},
+        {"name": "sqsum", "sig": "Scalar, Scalar -> Scalar", "body": "sq(h0) + sq(h1)"}]})
+    before = spec.rules["sqsum"].expanded
+    rng = random.Random(0)
+    while True:
+        smaller = vary.delete_rule(spec, rng)
+        assert smaller is not None
+        if "sq" not in smaller.rules:
+            break
+    assert format_expr(smaller.rules["sqsum"].body) == "h0 * h0 + h1 * h1"
+    assert smaller.rules["sqsum"].expanded == before
+
+
+def test_rule_calls_in_a_user_program_are_inlined(tmp_path: Path) -> None:
+    grammar = tmp_path / "g.toml"
+    grammar.write_text('extends = "base"\n[[rule]]\nname = "cube"\nsig = "Scalar -> Scalar"\nbody = "h0 * h0 * h0"\n')
+    source = tmp_path / "p.mlev"
+    source.write_text("algorithm p\ntask nguyen1\n\nformula f(x: Scalar) -> Scalar =\n  cube(x) + x * x + x\n")
+    result = api.run(source, grammar=load_grammar(grammar))
+    assert result["failure"] is None and result["fitness"] > -1e-9
+
+
+# ---------------------------------------------------------------------------------------- rule mining
+def test_mining_finds_the_shared_motif_and_re_expands_exactly() -> None:
+    env = {"x": "Scalar"}
+    corpus = {"a": ["x * x + sin(x)", "exp(x) + (x * x + sin(x))", "cos(x * x + sin(x))"],
+              "b": ["(x * x + sin(x)) * 2.0", "x - (x * x + sin(x))"], "c": ["tanh(x) * x"]}
+    elites = [Elite(t, parse_expr(s), env) for t, texts in corpus.items() for s in texts]
+    base = load_grammar().restrict(SCALAR)
+    found, grown = mine(elites, base, max_rules=3)
+    assert [format_expr(m.production.rule.body) for m in found][:1] == ["h0 * h0 + sin(h0)"]  # type: ignore[union-attr]
+    first = found[0]
+    assert first.tasks == ("a", "b") and first.uses == 5 and first.utility == 20
+    for e in elites:
+        folded, n = rewrite(e.body, env, grown, first.production)
+        assert grown.expand(folded) == e.body
+        assert (n > 0) == (e.task != "c")
+
+
+def test_mining_requires_reuse_across_tasks() -> None:
+    env = {"x": "Scalar"}
+    elites = [Elite("only", parse_expr(s), env) for s in ["x * x + sin(x)", "cos(x * x + sin(x))"]]
+    found, _ = mine(elites, load_grammar().restrict(SCALAR))
+    assert found == []
+
+
+def test_mined_rules_can_build_on_earlier_ones() -> None:
+    env = {"x": "Scalar"}
+    texts = ["exp(x * x + 1.0) * exp(x * x + 1.0)", "sin(exp(x * x + 1.0) * exp(x * x + 1.0))",
+             "x * x + 1.0", "cos(x * x + 1.0)"]
+    elites = [Elite(t, parse_expr(s), env) for t in ("a", "b") for s in texts]
+    found, grown = mine(elites, load_grammar().restrict(SCALAR), max_rules=3)
+    assert len(found) >= 2
+    for e in elites:
+        body = e.body
+        for m in found:
+            body, _ = rewrite(body, env, grown, m.production)
+        assert grown.expand(body) == e.body
+
+
+# ------------------------------------------------------------------------------ operators and bandit
+def test_operator_programs_parse_and_count_steps() -> None:
+    types = load_grammar().types
+    op = parse_operator("seq(regrow(deep, 2), repeat(2, choice(tweak(), point(Scalar))))", types)
+    assert count_steps(op) == 3
+    for bad, message in [("seq()", "at least one"), ("regrow(deep, 9)", "depth"), ("wrap(nowhere)", "SELECTOR"),
+                         ("repeat(5, tweak())", "repeat"), ("x + 1.0", "not a step"), ("seq(", "operator o")]:
+        with pytest.raises(OperatorError, match=message):
+            parse_operator(bad, types, "o")
+
+
+def test_operator_programs_preserve_types_and_limits() -> None:
+    spec = load_grammar().restrict(SCALAR)
+    site = Site(spec, {"x": "Scalar"}, "Scalar", max_depth=6, max_size=25)
+    rng = random.Random(3)
+    donors = [parse_expr("sin(x) * 2.0"), parse_expr("exp(x) - x")]
+    for _ in range(200):
+        program = vary.random_operator(rng, sorted(spec.types))
+        body = ramped_half_and_half(spec, "Scalar", rng, env=site.env, max_depth=5)
+        child = run_operator(program, body, site, rng, lambda: donors)
+        if child is not None:
+            assert child != body and site.fits(child)
+            assert infer(child, site.env, spec)[0] == "Scalar"
+
+
+def test_bandit_prefers_the_arm_that_succeeds() -> None:
+    spec = GrammarSpec.from_dict({"extends": "base", "bandit": {"floor": 0.1},
+                                  "operator": [{"name": "good", "program": "tweak()"}]})
+    portfolio = Portfolio(spec.operators, spec.floor)
+    rng = random.Random(0)
+    for _ in range(300):
+        arm = portfolio.choose(rng)
+        portfolio.credit(arm, arm == "good")
+    stats = portfolio.stats()
+    assert stats["good"]["trials"] > 0.6 * 300
+    assert sum(s["trials"] for a, s in stats.items() if a != "good") >= 0.1 * 300 * 0.5  # the floor
+
+
+def test_an_evolved_grammar_drives_evolve_and_the_archive_holds_base_programs(tmp_path: Path) -> None:
+    grammar = tmp_path / "g.toml"
+    grammar.write_text('extends = "base"\n[[rule]]\nname = "sqx"\nsig = "Scalar -> Scalar"\nbody = "h0 * h0 + h0"\n'
+                       'weight = 5.0\n[[operator]]\nname = "deep"\nprogram = "seq(macro(any), tweak())"\n')
+    db = tmp_path / "run.db"
+    assert main(["evolve", str(ROOT / "examples" / "quartic.mlev"), "--task", "nguyen1", "--init", "random",
+                 "--budget", "60", "--population", "10", "--db", str(db), "--grammar", str(grammar),
+                 "--quiet"]) == 0
+    base = load_grammar()
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT program, operator FROM candidates").fetchall()
+    assert len(rows) == 60
+    assert any(op == "deep" for _, op in rows)  # the evolved operator was chosen by the bandit
+    for text, _ in rows:
+        program = check_program(parse(text), base)
+        assert "sqx" not in text
+        assert all(calls(s.body) <= set(base.by_op) for s in slots(program))
+
+
+# ------------------------------------------------------------------------------------- files and CLI
+@pytest.mark.parametrize("body, message", [
+    ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "h0 + later(h0)"\n'
+     '[[rule]]\nname = "later"\nsig = "Scalar -> Scalar"\nbody = "h0 * h0"\n', "unknown primitive 'later'"),
+    ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "r(h0)"\n', "unknown primitive 'r'"),
+    ('[[rule]]\nname = "r"\nsig = "Scalar -> Vector"\nbody = "h0 + 1.0"\n', "declared -> Vector"),
+    ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "h0 + x"\n', "reads 'x'"),
+    ('[[rule]]\nname = "r"\nsig = "Float -> Scalar"\nbody = "h0"\n', "rules add no types"),
+    ('[[rule]]\nname = "r"\nsig = "Scalar, Scalar -> Scalar"\nbody = "sin(h0)"\n', "never uses hole h1"),
+    ('[[rule]]\nname = "add"\nsig = "Scalar -> Scalar"\nbody = "sin(h0)"\n', "name of an existing"),
+    ('[[operator]]\nname = "o"\nprogram = "regrow(any)"\n', "operator o"),
+    ('[weights]\n"nope(Scalar)" = 2.0\n', "unknown production"),
+])
+def test_bad_grammar_files_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str,
+                                               message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('extends = "base"\n' + body)
+    assert main(["grammar", "show", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and str(path) in err and "Traceback" not in err
+    with pytest.raises(GrammarError):
+        load_grammar(path)
+
+
+def test_grammar_show_diff_and_lark_read_evolved_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "g.toml"
+    path.write_text(evolved(11, steps=25).to_toml(header="test"))
+    spec = load_grammar(path)
+    assert main(["grammar", "show", str(path)]) == 0
+    shown = capsys.readouterr().out
+    for name in spec.rules:
+        assert name in shown
+    assert main(["grammar", "diff", "base", str(path)]) == 0
+    diff = capsys.readouterr().out
+    assert all(f"+ rule {name}" in diff for name in spec.rules)
+    assert main(["grammar", "lark", str(path)]) == 0
+    lark = capsys.readouterr().out
+    assert spec.rules and all(f'"{name}" "("' in lark for name in spec.rules)
+
+
+def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text().replace("../../examples", str(ROOT / "examples"))
+    cases = [(good.replace('"nguyen5"', '"nguyen99"'), "unknown task 'nguyen99'"),
+             (good.replace('test = ["nguyen4"]', 'test = ["nguyen1"]'), "in both [split] train and test"),
+             (good.replace("budget = 40", "budget = -4"), "budget must be positive"),
+             (good.replace("[inner]", "[inner]\nspeed = 3"), "no setting 'speed'"),
+             (good + "\n[bounds]\nnguyen1 = [1.0, 0.0]\n", "lo < hi"),
+             (good.replace('evolve = ["f"]', 'evolve = ["g"]'), "'g' is not a definition")]
+    for text, message in cases:
+        path = tmp_path / "bad.toml"
+        path.write_text(text)
+        assert main(["meta", str(path), "--db", str(tmp_path / "m.db")]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+
+
+# ----------------------------------------------------------------------------------- the meta run
+def test_smoke_meta_run_writes_a_generator_and_resumes(tmp_path: Path) -> None:
+    config = ROOT / "benchmarks" / "meta" / "smoke.toml"
+    db, out = tmp_path / "meta.db", tmp_path / "gen.toml"
+    first = api.meta(config, db, out, quiet=True)
+    assert first["generations"] == 2 and first["inner_runs_fresh"] > 0
+    grammar = load_grammar(out)  # a valid grammar file
+    text = out.read_text()
+    again = api.meta(config, db, out, quiet=True)
+    assert again["inner_runs_fresh"] == 0 and out.read_text() == text  # replayed, same result
+    with sqlite3.connect(db) as conn:
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+    history = __import__("json").loads(meta["meta_generations"])
+    assert [h["generation"] for h in history] == [0, 1]
+    assert all("grammar_size" in h and "operators" in h and "rule_usage" in h for h in history)
+    summary = api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], "nguyen4", budget=30, population=10,
+                         init="random", db=tmp_path / "e.db", grammar=grammar, quiet=True)
+    assert summary["candidates"] == 30
+    report = api.report(db, tmp_path / "r.html")
+    assert report["candidates"] == first["inner_runs_fresh"]
+
+
+def test_meta_archive_of_another_configuration_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text((ROOT / "benchmarks" / "meta" / "smoke.toml").read_text()
+                      .replace("../../examples", str(ROOT / "examples")).replace("generations = 2", "generations = 1"))
+    db = tmp_path / "m.db"
+    assert main(["meta", str(config), "--db", str(db), "--quiet"]) == 0
+    capsys.readouterr()
+    config.write_text(config.read_text().replace("budget = 40", "budget = 50"))
+    assert main(["meta", str(config), "--db", str(db), "--quiet"]) == 2
+    assert "other settings" in capsys.readouterr().err
+
+
+def test_operator_of_rules_only_uses_rules() -> None:
+    spec = GrammarSpec.from_dict({"extends": "base", "rule": [
+        {"name": "sqx", "sig": "Scalar -> Scalar", "body": "h0 * h0 + h0"}]}).restrict(SCALAR)
+    site = Site(spec, {"x": "Scalar"}, "Scalar")
+    child = run_operator(parse_operator("macro(root)", spec.types), Ref("x"), site, random.Random(0), list)
+    assert child is not None and format_expr(child) == "x * x + x"
+
+
+def test_meta_run_killed_and_resumed_ends_like_an_uninterrupted_one(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config = ROOT / "benchmarks" / "meta" / "smoke.toml"
+    whole = api.meta(config, tmp_path / "whole.db", tmp_path / "whole.toml", quiet=True)
+    db = tmp_path / "killed.db"
+    cmd = [sys.executable, "-m", "mlevolve", "meta", str(config), "--db", str(db), "-o", str(tmp_path / "k.toml"),
+           "--quiet"]
+    proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            with sqlite3.connect(db) as conn:
+                if conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0] >= 4:
+                    break
+        except sqlite3.Error:
+            pass
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    resumed = api.meta(config, db, tmp_path / "k.toml", quiet=True)
+    assert resumed["inner_runs_replayed"] >= 4
+    assert resumed["inner_runs_fresh"] + resumed["inner_runs_replayed"] == \
+        whole["inner_runs_fresh"] + whole["inner_runs_replayed"]
+    def body(path: Path) -> str:  # the generator, without the header naming the archive
+        return path.read_text().split("\n", 3)[3]
+
+    assert body(tmp_path / "k.toml") == body(tmp_path / "whole.toml")
