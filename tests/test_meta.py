@@ -227,9 +227,8 @@ def test_bandit_prefers_the_arm_that_succeeds() -> None:
     for _ in range(300):
         arm = portfolio.choose(rng)
         portfolio.credit(arm, arm == "good")
-    stats = portfolio.stats()
-    assert stats["good"]["trials"] > 0.6 * 300
-    assert sum(s["trials"] for a, s in stats.items() if a != "good") >= 0.1 * 300 * 0.5  # the floor
+    assert portfolio.trials["good"] > 0.6 * 300
+    assert sum(n for a, n in portfolio.trials.items() if a != "good") >= 0.1 * 300 * 0.5  # the floor
 
 
 def test_an_evolved_grammar_drives_evolve_and_the_archive_holds_base_programs(tmp_path: Path) -> None:

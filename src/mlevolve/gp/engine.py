@@ -149,6 +149,8 @@ class Engine:
         self.portfolio = Portfolio(spec.operators, spec.floor) if config.bandit or spec.operators else None
         self.seq = 0
         self.counts: Counter[str] = Counter()
+        self.operator_trials: Counter[str] = Counter()
+        self.operator_successes: Counter[str] = Counter()
         self.cache: dict[str, Outcome] = {}
         self.fec: dict[str, Outcome] = {}
         self.quick_history: list[float] = []
@@ -342,11 +344,14 @@ class Engine:
                                  outcome.fitness if failure is None else None, outcome.metrics,
                                  failure.reason if failure else None, failure.where if failure else None, source,
                                  fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds))
-        if self.portfolio is not None and job.parents:
+        if job.parents and job.operator != "copy":  # operator credit: did the child beat its parent?
             parent = self.cache.get(job.parents[0])
             better = outcome.failure is None and math.isfinite(outcome.fitness) and (
                 parent is None or parent.failure is not None or outcome.fitness > parent.fitness)
-            self.portfolio.credit(job.operator, better)
+            self.operator_trials[job.operator] += 1
+            self.operator_successes[job.operator] += better
+            if self.portfolio is not None:
+                self.portfolio.credit(job.operator, better)
         self._remember(job.key, outcome, source, fingerprint)
         candidate = Candidate(job.program, job.key, outcome, seq, job.size, job.generation, source,
                               self._fitness(outcome, job.size))
@@ -400,5 +405,6 @@ class Engine:
             "best_fitness": None if best is None else best.score, "best_hash": None if best is None else best.hash,
             "seconds": round(time.perf_counter() - self.started, 3),
             "evaluation_seconds": round(self.evaluation_seconds, 3),
-            **({"operators": self.portfolio.stats()} if self.portfolio is not None else {}),
+            "operators": {op: {"trials": n, "successes": self.operator_successes[op]}
+                          for op, n in sorted(self.operator_trials.items())},
         }

@@ -105,8 +105,3 @@ class Portfolio:
         if arm in self.prior:
             self.trials[arm] += 1
             self.successes[arm] += success
-
-    def stats(self) -> dict[str, dict[str, int]]:
-        """Trials and successes per arm that was tried."""
-        return {arm: {"trials": self.trials[arm], "successes": self.successes[arm]}
-                for arm in self.prior if self.trials[arm]}

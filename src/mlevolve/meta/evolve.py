@@ -57,7 +57,7 @@ class InnerResult:
     best: float  # the best raw fitness
     evals_to_target: int | None  # candidates until the normalised best reached the target
     elites: tuple[str, ...]  # the best distinct bodies of the evolved slot, as text
-    operators: dict[str, dict[str, int]]  # the portfolio's trials and successes per arm
+    operators: dict[str, dict[str, int]]  # trials and successes (child beat parent) per operator
     rule_usage: dict[str, int]  # folds of each learned rule over the elites
     program: str  # the best program
     seconds: float
@@ -68,8 +68,9 @@ def normalised_curve(curve: Sequence[float], lo: float, hi: float) -> list[float
 
 
 def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: str, seed: int,
-              inner: InnerConfig, bounds: tuple[float, float]) -> InnerResult:
-    """One short evolution run of ``names`` with generator ``spec``, scored in process."""
+              inner: InnerConfig, bounds: tuple[float, float], bandit: bool = False) -> InnerResult:
+    """One short evolution run of ``names`` with generator ``spec``, scored in process (``bandit``:
+    with the operator bandit even if ``spec`` has no evolved operators)."""
     from mlevolve.gp.engine import Engine, EvolveConfig
     from mlevolve.gp.search import ALGORITHMS
     from mlevolve.interpreter.evaluate import Settings
@@ -78,7 +79,7 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
 
     started = time.perf_counter()
     config = EvolveConfig(algorithm=inner.algorithm, budget=inner.budget, population=inner.population,
-                          tournament=inner.tournament, init=inner.init, seed=seed)
+                          tournament=inner.tournament, init=inner.init, seed=seed, bandit=bandit)
     kinds = frozenset(d.kind for d in program.definitions if any(n.split(".")[0] == d.name for n in names))
     evaluator = ProgramEvaluator(load_task(task, seed), task, load_grammar(), Settings(seed=seed, epochs=inner.epochs),
                                  kinds)
@@ -277,13 +278,15 @@ class MetaRun:
                 a = arms.setdefault(arm, [0, 0])
                 a[0] += st["trials"]
                 a[1] += st["successes"]
+        total = sum(t for t, _ in arms.values()) or 1
         restricted = top.spec.restrict(self.types)
         return {
             "generation": generation, "best_fitness": top.fitness,
             "mean_fitness": sum(s.fitness for s in ranked) / len(ranked),
             "validation_auc": val, "grammar_size": len(restricted.productions), "rules": len(top.spec.rules),
-            "rule_usage": dict(usage), "operators": {a: s / t for a, (t, s) in arms.items() if t},
-            "operator_trials": {a: t for a, (t, _) in arms.items()}, "mined": [f.production.op for f in found],
+            "rule_usage": dict(usage), "operators": {a: t / total for a, (t, _) in arms.items()},
+            "operator_success": {a: s / t for a, (t, s) in arms.items() if t},
+            "mined": [f.production.op for f in found],
             "inner_runs": sum(len(s.results) for s in ranked), "digest": top.spec.digest,
             "generator": top.spec.to_toml(header=f"best of meta-generation {generation}"),
         }

@@ -1,0 +1,235 @@
+"""Evidence for the self-evolving generator: does a learned generator beat the base one on held-out tasks?
+
+Reads the meta configuration (its committed task split) and the meta archive a run of
+``mlevolve meta benchmarks/meta/train.toml`` wrote, then runs, on every meta-test task, with the same
+inner budget and the same seeds for every arm (common random numbers):
+
+* learned      the generator the meta run chose on validation (weights + rules + operators)
+* base         the base grammar with the default mutations
+* bandit       the base grammar with the adaptive operator bandit alone
+* random       random search over the base grammar
+* random_rules the base grammar plus as many random rules as the learned one has (a new random
+               library per seed, same weights as the learned rules): the random-rule control
+* shuffled     the learned generator with its production weights shuffled among the productions
+               the slot can use: the shuffled-weight control
+* weights      ablation: the learned weights only
+* rules        ablation: the learned rules only (base weights)
+* operators    ablation: the learned operators only (base weights, no rules)
+
+Reported per task and arm: mean normalised AUC, success rate at the target with a Wilson interval,
+expected running time (ERT) to the target; learned vs each other arm: Vargha-Delaney A12 and a
+two-sided Mann-Whitney U p-value, Holm-corrected across tasks; and a Kendall trend test of each
+meta-generation's best generator on the meta-test tasks ("the generator improves itself").
+
+Run:  python benchmarks/meta/evidence.py [--config benchmarks/meta/train.toml] [--db runs/meta-train.db]
+      [--seeds 30] [--snapshot-seeds 8] [--workers 2] [--out benchmarks/meta]
+Writes results.json, results.md and growth.png to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import tomllib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from mlevolve import api
+from mlevolve.gp.archive import Archive
+from mlevolve.grammar.spec import GrammarSpec, load_grammar
+from mlevolve.meta import stats, vary
+from mlevolve.meta.config import MetaConfig, load_config
+from mlevolve.meta.evolve import inner_run
+
+ROOT = Path(__file__).resolve().parents[2]
+SCALAR = frozenset({"Scalar"})
+ARMS = ("learned", "base", "bandit", "random", "random_rules", "shuffled", "weights", "rules", "operators")
+
+
+def controls(learned: GrammarSpec, seed: int, types: frozenset[str]) -> dict[str, tuple[GrammarSpec, bool, str]]:
+    """Every arm's (generator, bandit on, algorithm) for one seed."""
+    base = load_grammar()
+    learned_rules = [p for p in learned.productions if p.rule is not None]
+    rng = random.Random(f"controls:{seed}")
+    randoms = base
+    for p in learned_rules:
+        randoms = randoms.add(replace(vary.random_rule(randoms, rng, types), weight=p.weight))
+    ids = [p.id for p in vary.relevant(learned, types)]
+    weight_of = {p.id: p.weight for p in learned.productions}
+    values = [weight_of[i] for i in ids]
+    rng.shuffle(values)
+    shuffled = learned.with_weights(dict(zip(ids, values, strict=True)))
+    weights = base.with_weights({p.id: p.weight for p in learned.base_productions})
+    weights = replace(weights, variable_weight=learned.variable_weight)
+    rules = base.add(*learned_rules)
+    operators = replace(base, operators=learned.operators, floor=learned.floor)
+    return {"learned": (learned, False, "regularized"), "base": (base, False, "regularized"),
+            "bandit": (base, True, "regularized"), "random": (base, False, "random"),
+            "random_rules": (randoms, False, "regularized"), "shuffled": (shuffled, False, "regularized"),
+            "weights": (weights, False, "regularized"), "rules": (rules, False, "regularized"),
+            "operators": (operators, False, "regularized")}
+
+
+def _job(args: tuple[str, str, str, int, str, dict[str, Any]]) -> dict[str, Any]:
+    """One inner run in a worker: (arm, generator TOML, task, seed, config path, extra)."""
+    arm, toml_text, task, seed, config_path, extra = args
+    cfg = load_config(config_path)
+    program = api._program(cfg.program, load_grammar())
+    spec = GrammarSpec.from_dict(tomllib.loads(toml_text), name=arm)
+    inner = replace(cfg.inner, algorithm=extra.get("algorithm", "regularized"))
+    r = inner_run(program, list(cfg.evolve), spec, task, seed, inner, cfg.bounds[task],
+                  bandit=extra.get("bandit", False))
+    return {"arm": arm, "task": task, "seed": seed, "auc": r.auc, "best": r.best, "evals": r.evals_to_target,
+            "seconds": r.seconds, **{k: v for k, v in extra.items() if k == "snapshot"}}
+
+
+def run_jobs(jobs: list[tuple[str, str, str, int, str, dict[str, Any]]], workers: int) -> list[dict[str, Any]]:
+    if workers <= 1:
+        return [_job(j) for j in jobs]
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(_job, jobs, chunksize=4))
+
+
+def summarise(rows: list[dict[str, Any]], cfg: MetaConfig) -> dict[str, Any]:
+    budget = cfg.inner.budget
+    out: dict[str, Any] = {"per_task": {}, "comparisons": {}}
+    for task in cfg.test:
+        per: dict[str, Any] = {}
+        for arm in ARMS:
+            mine = [r for r in rows if r["task"] == task and r["arm"] == arm]
+            aucs = [r["auc"] for r in mine]
+            wins = sum(r["evals"] is not None for r in mine)
+            per[arm] = {"auc_mean": statistics.fmean(aucs), "auc_sd": statistics.pstdev(aucs), "n": len(aucs),
+                        "success": wins, "wilson": stats.wilson(wins, len(mine)),
+                        "ert": stats.ert([r["evals"] for r in mine], budget), "aucs": aucs}
+        out["per_task"][task] = per
+    for other in ARMS[1:]:
+        a12s, ps = [], []
+        for task in cfg.test:
+            x, y = out["per_task"][task]["learned"]["aucs"], out["per_task"][task][other]["aucs"]
+            a12s.append(stats.a12(x, y))
+            ps.append(stats.mann_whitney(x, y))
+        out["comparisons"][other] = {"a12": a12s, "p": ps, "p_holm": stats.holm(ps)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", default=str(ROOT / "benchmarks/meta/train.toml"))
+    parser.add_argument("--db", default=str(ROOT / "runs/meta-train.db"))
+    parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--snapshot-seeds", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks/meta"))
+    args = parser.parse_args()
+    cfg = load_config(args.config)
+    archive = Archive.read(args.db)
+    meta = archive.meta()
+    archive.close()
+    learned = GrammarSpec.from_dict(tomllib.loads(meta["generator"]), name="learned")
+    history = meta["meta_generations"]
+    started = time.time()
+    seeds = [10_000 + k for k in range(args.seeds)]  # disjoint from the meta run's seeds in spirit: fixed, shared
+    jobs = []
+    for seed in seeds:
+        for arm, (spec, bandit, algorithm) in controls(learned, seed, SCALAR).items():
+            for task in cfg.test:
+                jobs.append((arm, spec.to_toml(), task, seed, args.config, {"bandit": bandit, "algorithm": algorithm}))
+    for g, entry in enumerate(history):
+        for seed in seeds[:args.snapshot_seeds]:
+            for task in cfg.test:
+                jobs.append(("snapshot", entry["generator"], task, seed, args.config, {"snapshot": g}))
+    print(f"{len(jobs)} inner runs on {args.workers} workers ...", file=sys.stderr)
+    rows = run_jobs(jobs, args.workers)
+    arm_rows = [r for r in rows if r["arm"] != "snapshot"]
+    snap_rows = [r for r in rows if r["arm"] == "snapshot"]
+    summary = summarise(arm_rows, cfg)
+    by_gen = [[statistics.fmean([r["auc"] for r in snap_rows if r["snapshot"] == g and r["task"] == t])
+               for t in cfg.test] for g in range(len(history))]
+    tau, p_trend = stats.trend([[statistics.fmean(v)] for v in by_gen]) if by_gen else (0.0, 1.0)
+    tau_tasks, p_tasks = stats.trend(by_gen) if by_gen else (0.0, 1.0)
+    result = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+              "seconds": round(time.time() - started, 1), "config": Path(args.config).name, "seeds": args.seeds,
+              "budget": cfg.inner.budget, "target": cfg.inner.target, "test": list(cfg.test),
+              "learned_digest": learned.digest, "learned_rules": len(learned.rules),
+              "learned_operators": len(learned.operators), **summary,
+              "snapshots": {"mean_auc_by_generation": [statistics.fmean(v) for v in by_gen],
+                            "per_task": by_gen, "kendall_tau_means": tau, "p_means": p_trend,
+                            "kendall_tau_per_task_values": tau_tasks, "p_per_task_values": p_tasks}}
+    out = Path(args.out)
+    for task in result["per_task"].values():
+        for arm in task.values():
+            arm.pop("aucs")
+    (out / "results.json").write_text(json.dumps(result, indent=1, default=float))
+    (out / "results.md").write_text(markdown(result))
+    plots(history, result, out)
+    print(markdown(result))
+
+
+def _fmt(x: float) -> str:
+    return "∞" if math.isinf(x) else f"{x:.0f}"
+
+
+def markdown(r: dict[str, Any]) -> str:
+    lines = [f"Meta-test evidence ({r['machine']}; {r['seeds']} shared seeds per task and arm; inner budget "
+             f"{r['budget']}; target: normalised fitness >= {r['target']}; {r['seconds']} s).", "",
+             "| task | arm | mean AUC ± sd | success (Wilson 95%) | ERT |", "|---|---|---|---|---|"]
+    for task, per in r["per_task"].items():
+        for arm, a in per.items():
+            lo, hi = a["wilson"]
+            lines.append(f"| {task} | {arm} | {a['auc_mean']:.3f} ± {a['auc_sd']:.3f} | {a['success']}/{a['n']} "
+                         f"({lo:.2f}–{hi:.2f}) | {_fmt(a['ert'])} |")
+    lines += ["", "Learned vs each arm, per task (" + ", ".join(r["test"]) + "): A12 and Holm-corrected p.", "",
+              "| vs | A12 per task | Holm p per task |", "|---|---|---|"]
+    for other, c in r["comparisons"].items():
+        lines.append(f"| {other} | {' '.join(f'{a:.2f}' for a in c['a12'])} | "
+                     f"{' '.join(f'{p:.3g}' for p in c['p_holm'])} |")
+    s = r["snapshots"]
+    lines += ["", f"Trend of each meta-generation's best on meta-test: mean AUC by generation "
+              f"{' '.join(f'{v:.3f}' for v in s['mean_auc_by_generation'])}; Kendall tau {s['kendall_tau_means']:.2f}"
+              f" (one-sided p {s['p_means']:.3g}); over per-task values tau {s['kendall_tau_per_task_values']:.2f} "
+              f"(p {s['p_per_task_values']:.3g})."]
+    return "\n".join(lines) + "\n"
+
+
+def plots(history: list[dict[str, Any]], result: dict[str, Any], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    gens = [h["generation"] for h in history]
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.6))
+    axes[0].plot(gens, [h["best_fitness"] for h in history], "o-", label="best (training pairs)")
+    axes[0].plot(gens, [h["mean_fitness"] for h in history], "s--", label="population mean")
+    axes[0].plot(gens, [h["validation_auc"] for h in history], "^-", label="best on validation")
+    axes[0].plot(gens, result["snapshots"]["mean_auc_by_generation"], "d-", label="best on meta-test")
+    axes[0].set(title="meta-fitness (normalised AUC)", xlabel="meta-generation")
+    axes[0].legend(fontsize=7)
+    axes[1].plot(gens, [h["grammar_size"] for h in history], "o-")
+    axes[1].set(title="grammar size (productions the slot can use)", xlabel="meta-generation")
+    axes[2].plot(gens, [h["rules"] for h in history], "o-", label="rules in the best")
+    axes[2].plot(gens, [sum(h["rule_usage"].values()) for h in history], "s--", label="rule uses in its elites")
+    axes[2].set(title="learned rules", xlabel="meta-generation")
+    axes[2].legend(fontsize=7)
+    arms = sorted({a for h in history for a in h["operator_success"]})
+    for arm in arms:
+        axes[3].plot(gens, [h["operator_success"].get(arm, math.nan) for h in history], "o-", ms=3, label=arm)
+    axes[3].set(title="operator success rate (best's runs)", xlabel="meta-generation")
+    axes[3].legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    fig.savefig(out / "growth.png", dpi=90)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
