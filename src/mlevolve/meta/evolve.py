@@ -37,6 +37,7 @@ from typing import Any
 
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import slots
+from mlevolve.dsl.parse import parse_expr
 from mlevolve.dsl.printer import format_expr, format_program
 from mlevolve.dsl.traverse import program_hash
 from mlevolve.gp.archive import Archive, Row
@@ -113,8 +114,6 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
 
 def rule_usage(spec: GrammarSpec, bodies: Sequence[str], env: dict[str, Any]) -> dict[str, int]:
     """How often each learned rule of ``spec`` folds into ``bodies`` (rules in library order)."""
-    from mlevolve.dsl.parse import parse_expr
-
     counts: Counter[str] = Counter()
     rules = [p for p in spec.productions if p.rule is not None]
     for text in bodies:
@@ -147,13 +146,12 @@ class MetaRun:
                  log: Callable[[str], None] = lambda _: None) -> None:
         self.config = config
         self.program = program
-        self.names = [n for n in config.evolve]
+        self.names = list(config.evolve)
         by_name = {s.name: s for s in slots(program)}
         self.types = frozenset().union(*(by_name[n].types for n in self.names)) or frozenset(load_grammar().types)
         self.archive = archive
         self.log = log
         archive.conn.execute(_DETAILS)
-        self.done = {row.hash: row for row in archive.rows()}
         self.details = dict(archive.conn.execute("SELECT hash, detail FROM inner_runs"))
         self.fresh = 0
         self.replayed = 0
@@ -247,7 +245,7 @@ class MetaRun:
             ranked = self.score(population, pairs, generation)
             texts = dict.fromkeys((t, text) for s in ranked for r, (t, _) in zip(s.results, pairs, strict=False)
                                   for text in r.elites)
-            corpus = [Elite(t, parse_body(text), self._env()) for t, text in texts]
+            corpus = [Elite(t, parse_expr(text), self._env()) for t, text in texts]
             found, _ = mine(corpus, base.restrict(self.types), max_rules=m.rules_per_generation,
                             min_tasks=m.min_tasks, generation=generation)
             names = {p.op for p in pool}
@@ -291,8 +289,3 @@ class MetaRun:
             "generator": top.spec.to_toml(header=f"best of meta-generation {generation}"),
         }
 
-
-def parse_body(text: str) -> Any:
-    from mlevolve.dsl.parse import parse_expr
-
-    return parse_expr(text)

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats  # type: ignore[import-untyped]  # no scipy-stubs installed
+from scipy import stats
 
 
 def _sample(x: Sequence[float], name: str) -> np.ndarray:

@@ -190,9 +190,11 @@ def _meta_generations(entries: Sequence[Mapping[str, Any]]) -> str:
         ranked = sorted(counts.items(), key=lambda kv: -float(kv[1]))
         return ", ".join(f"{name} {float(v):g}" for name, v in ranked[:k])
 
-    table = _table(((e["generation"], e.get("grammar_size"), e.get("best_fitness"), top(e.get("rule_usage")),
-                     top(e.get("operators"))) for e in entries),
-                   ("meta-generation", "grammar size", "best fitness", "most used rules", "operator portfolio"))
+    table = _table(((e["generation"], e.get("grammar_size"), e.get("rules"), e.get("best_fitness"),
+                     e.get("validation_auc"), top(e.get("rule_usage")), top(e.get("operators")),
+                     top(e.get("operator_success"))) for e in entries),
+                   ("meta-generation", "grammar size", "rules", "best fitness", "validation", "most used rules",
+                    "operator portfolio (share)", "operator success"))
     figure = plots.meta_generations(entries)
     return _section("Meta-generations: grammar and operators", *([_img(figure, "grammar growth")] if figure else []),
                     table)
