@@ -380,3 +380,39 @@ def test_meta_run_killed_and_resumed_ends_like_an_uninterrupted_one(tmp_path: Pa
         return path.read_text().split("\n", 3)[3]
 
     assert body(tmp_path / "k.toml") == body(tmp_path / "whole.toml")
+
+
+def test_operator_crossover_splices_steps() -> None:
+    types = load_grammar().types
+    a = parse_operator("seq(point(leaf), wrap(any), tweak())", types)
+    b = parse_operator("seq(regrow(deep, 2), hoist(root))", types)
+    rng = random.Random(0)
+    seen = {format_expr(vary.splice(a, b, rng)) for _ in range(100)}
+    assert "seq(point(leaf), hoist(root))" in seen and "seq(point(leaf), wrap(any), tweak(), regrow(deep, 2), " \
+        "hoist(root))" in seen
+    for text in seen:
+        parse_operator(text, types)
+
+
+def test_fold_keeps_the_rule_and_regrows_its_arguments() -> None:
+    spec = GrammarSpec.from_dict({"extends": "base", "rule": [
+        {"name": "sqx", "sig": "Scalar -> Scalar", "body": "h0 * h0 + h0"}]}).restrict(SCALAR)
+    site = Site(spec, {"x": "Scalar"}, "Scalar")
+    program = parse_operator("fold(any)", spec.types)
+    body = parse_expr("sin(x * x + x)")
+    rng = random.Random(1)
+    children = {format_expr(c) for c in (run_operator(program, body, site, rng, list) for _ in range(30)) if c}
+    assert children and all(c.startswith("sin(") for c in children)
+    for text in children:
+        inner = parse_expr(text).args[0]  # type: ignore[union-attr]
+        bound = match(spec.rules["sqx"].expanded, inner)
+        assert bound is not None
+    assert run_operator(program, parse_expr("sin(x)"), site, rng, list) is None  # no instance: not applicable
+
+
+def match(template: object, node: object) -> list[object] | None:
+    from mlevolve.dsl.traverse import preorder
+    from mlevolve.grammar.rules import match_at
+
+    nodes = preorder(node)  # type: ignore[arg-type]
+    return match_at(template, nodes, infer(node, {"x": "Scalar"}, load_grammar()), 0, ("Scalar",))  # type: ignore

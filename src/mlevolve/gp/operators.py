@@ -19,6 +19,7 @@ from mlevolve.dsl.ir import COMMUTATIVE, Call, Expr, Let, Num, Ref, const
 from mlevolve.dsl.traverse import parents, preorder, replace_at
 from mlevolve.dsl.types import Type
 from mlevolve.gp.generate import generate, min_depth
+from mlevolve.grammar.rules import match_at
 from mlevolve.grammar.spec import GrammarSpec
 
 
@@ -227,6 +228,24 @@ def wrap(expr: Expr, site: Site, rng: random.Random, sel: str | None = None, rul
         if math.isinf(need):
             return None
         args.append(generate(site.spec, a, rng, env=scope, max_depth=int(need) + 1))
+    return _finish(replace_at(expr, i, site.spec.build(p, args)), site, expr)
+
+
+def refold(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
+    """At an instance of a learned rule (a subtree its body matches), keep the rule and grow its
+    arguments anew: the *fold* step of evolved operators, which varies what a motif is applied to."""
+    view = _View.of(expr, site)
+    rules = [p for p in site.spec.productions if p.rule is not None]
+    options = [(i, p) for i in _select(view, view.typed(site), sel) for p in rules if view.types[i] == p.result
+               and match_at(p.rule.expanded, view.nodes, view.types, i, p.args) is not None]  # type: ignore[union-attr]
+    if not options:
+        return None
+    i, p = rng.choice(options)
+    scope = view.scopes[i]
+    needs = [min_depth(site.spec, a, scope) for a in p.args]
+    if any(math.isinf(n) for n in needs):
+        return None
+    args = [generate(site.spec, a, rng, env=scope, max_depth=int(n) + 1) for a, n in zip(p.args, needs, strict=True)]
     return _finish(replace_at(expr, i, site.spec.build(p, args)), site, expr)
 
 

@@ -21,6 +21,7 @@ from mlevolve.gp.operators import (
     hoist,
     perturb_constant,
     point_mutation,
+    refold,
     shrink,
     subtree_crossover,
     subtree_regrow,
@@ -31,7 +32,7 @@ from mlevolve.grammar.spec import OperatorSpec
 
 Step = Callable[[Expr, Site, random.Random, str | None], Expr | None]
 SELECTING: dict[str, Step] = {"point": point_mutation, "hoist": hoist, "shrink": shrink, "wrap": wrap,
-                              "swap": swap_arguments}
+                              "swap": swap_arguments, "fold": refold}
 
 
 def run_operator(program: Expr, body: Expr, site: Site, rng: random.Random,

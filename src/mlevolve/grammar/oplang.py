@@ -7,7 +7,8 @@ An operator is written in ``.mlev`` expression syntax, so the IR parser reads it
 * combinators: ``seq(a, b, ...)`` applies each in turn, ``repeat(n, a)`` applies ``a`` n times (1..4),
   ``choice(a, b, ...)`` applies one at random;
 * actions: ``regrow(SEL, depth)``, ``point``, ``wrap``, ``unwrap``, ``hoist``, ``shrink``, ``swap``,
-  ``graft`` (a subtree of an elite), ``macro`` (wrap in a learned rule), each ``(SEL)``; ``tweak()``;
+  ``graft`` (a subtree of an elite), ``macro`` (inline a learned rule around the node), ``fold`` (at an
+  instance of a learned rule, keep it and grow its arguments anew), each ``(SEL)``; ``tweak()``;
 * selectors ``SEL``: ``any``, ``leaf``, ``internal``, ``deep``, ``shallow``, ``root``, or a type name.
 
 This module only checks and describes programs; ``gp/portfolio.py`` runs them.
@@ -23,7 +24,7 @@ from mlevolve.dsl.parse import parse_expr
 from mlevolve.dsl.traverse import fold
 
 COMBINATORS = ("seq", "repeat", "choice")
-ACTIONS = ("regrow", "point", "wrap", "unwrap", "hoist", "shrink", "swap", "graft", "macro", "tweak")
+ACTIONS = ("regrow", "point", "wrap", "unwrap", "hoist", "shrink", "swap", "graft", "macro", "fold", "tweak")
 SELECTORS = ("any", "leaf", "internal", "deep", "shallow", "root")
 MAX_REPEAT = 4
 MAX_DEPTH = 3  # a regrow's depth: 1..MAX_DEPTH

@@ -20,9 +20,10 @@ from dataclasses import dataclass, replace
 
 from mlevolve.dsl.check import Primitives, fits, infer
 from mlevolve.dsl.errors import MlevError
-from mlevolve.dsl.ir import Call, Definition, Expr, Let, Program, Ref, Tup, with_children
+from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup, with_children
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.traverse import fold, walk
+from mlevolve.dsl.types import Type
 
 
 class RuleError(MlevError):
@@ -78,6 +79,44 @@ def substitute(body: Expr, args: Sequence[Expr]) -> Expr:
         return with_children(node, tuple(kids)) if kids else node
 
     return fold(body, combine)
+
+
+def children(nodes: Sequence[Expr], i: int) -> list[int]:
+    """Preorder indices of the children of node ``i`` of a preorder list ``nodes``."""
+    out, j = [], i + 1
+    for kid in nodes[i].children():
+        out.append(j)
+        j += kid.size
+    return out
+
+
+def match_at(template: Expr, nodes: Sequence[Expr], types: Sequence[Type], i: int,
+             args: Sequence[str]) -> list[int] | None:
+    """Whether node ``i`` (of preorder ``nodes``, typed ``types``) is an instance of ``template``
+    (a body over holes typed ``args``): the preorder indices bound to the holes, or None."""
+    bound: dict[str, int] = {}
+    stack = [(template, i)]
+    while stack:
+        t, j = stack.pop()
+        n = nodes[j]
+        if isinstance(t, Ref):
+            if t.name in bound:
+                if nodes[bound[t.name]] != n:
+                    return None
+            elif types[j] != args[int(t.name[1:])]:
+                return None
+            else:
+                bound[t.name] = j
+        elif isinstance(t, Num):
+            if not (isinstance(n, Num) and n.value == t.value and n.is_int == t.is_int):
+                return None
+        elif isinstance(t, Call):
+            if not (isinstance(n, Call) and n.op == t.op and len(n.args) == len(t.args)):
+                return None
+            stack.extend(zip(t.args, children(nodes, j), strict=True))
+        else:
+            return None
+    return [bound[hole(k)] for k in range(len(bound))]
 
 
 def make_rule(name: str, args: Sequence[str], result: str, body: Expr, prims: Primitives,

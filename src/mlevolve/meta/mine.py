@@ -26,7 +26,8 @@ from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Tup, with_children
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.traverse import preorder
 from mlevolve.dsl.types import Type
-from mlevolve.grammar.rules import hole, make_rule
+from mlevolve.grammar.rules import children as _children
+from mlevolve.grammar.rules import hole, make_rule, match_at
 from mlevolve.grammar.spec import GrammarSpec, Production
 
 CUTS = (1, 2, 3)
@@ -55,15 +56,6 @@ def rule_name(body: Expr, args: Sequence[str], result: str) -> str:
     """A content-derived name, so the same motif found twice is the same rule."""
     key = f"{format_expr(body)}:{','.join(args)}->{result}"
     return "r_" + hashlib.blake2b(key.encode(), digest_size=3).hexdigest()
-
-
-def _children(nodes: Sequence[Expr], i: int) -> list[int]:
-    """Preorder indices of node ``i``'s children."""
-    out, j = [], i + 1
-    for kid in nodes[i].children():
-        out.append(j)
-        j += kid.size
-    return out
 
 
 def _abstract(nodes: Sequence[Expr], types: Sequence[Type], start: int, cut: int,
@@ -108,36 +100,6 @@ def templates(nodes: Sequence[Expr], types: Sequence[Type], start: int) -> list[
             if found is not None and _fixed(found[0]) >= 2 and found not in out:
                 out.append(found)
     return out
-
-
-def match_at(template: Expr, nodes: Sequence[Expr], types: Sequence[Type], i: int,
-             args: Sequence[str]) -> list[int] | None:
-    """The preorder indices bound to the holes when ``template`` matches node ``i`` exactly, holes
-    typed ``args``; None if it does not match."""
-    bound: dict[str, int] = {}
-    stack = [(template, i)]
-    while stack:
-        t, j = stack.pop()
-        n = nodes[j]
-        if isinstance(t, Ref):
-            k = int(t.name[1:])
-            if t.name in bound:
-                if nodes[bound[t.name]] != n:
-                    return None
-            elif types[j] != args[k]:
-                return None
-            else:
-                bound[t.name] = j
-        elif isinstance(t, Num):
-            if not (isinstance(n, Num) and n.value == t.value and n.is_int == t.is_int):
-                return None
-        elif isinstance(t, Call):
-            if not (isinstance(n, Call) and n.op == t.op and len(n.args) == len(t.args)):
-                return None
-            stack.extend(zip(t.args, _children(nodes, j), strict=True))
-        else:
-            return None
-    return [bound[hole(k)] for k in range(len(bound))]
 
 
 def rewrite(expr: Expr, env: Mapping[str, Type], spec: GrammarSpec, rule: Production) -> tuple[Expr, int]:

@@ -6,7 +6,7 @@ a library of learned rules and an operator portfolio; every operator here return
 * :func:`delete_rule`: drops a rule, inlining it into the rules that use it;
 * :func:`mutate_operators`: adds, deletes, edits or reweights one evolved operator program;
 * :func:`crossover`: weights taken per production from either parent, the union of the libraries,
-  operators from either.
+  operators from either, and one operator spliced from both (:func:`splice`).
 
 Each takes the ``types`` the evolved slots compute with, so only productions that can matter move.
 """
@@ -117,9 +117,25 @@ def random_operator(rng: random.Random, types: Sequence[str]) -> Expr:
     return Call("repeat", (Num(2, is_int=True), body)) if roll > 0.85 and count_steps(body) * 2 <= MAX_STEPS else body
 
 
+def _steps(program: Expr) -> list[Expr]:
+    """An operator program's top-level sequence of steps."""
+    return list(program.args) if isinstance(program, Call) and program.op == "seq" else [program]
+
+
+def _sequence(steps: Sequence[Expr]) -> Expr:
+    return steps[0] if len(steps) == 1 else Call("seq", tuple(steps))
+
+
+def splice(a: Expr, b: Expr, rng: random.Random) -> Expr:
+    """One-point crossover of two operator programs: a prefix of ``a``'s steps, a suffix of ``b``'s."""
+    x, y = _steps(a), _steps(b)
+    child = _sequence(x[:rng.randint(1, len(x))] + y[rng.randint(0, len(y) - 1):])
+    return child if count_steps(child) <= MAX_STEPS else a
+
+
 def _edit(program: Expr, rng: random.Random, types: Sequence[str]) -> Expr:
     """Replace, add or drop one step of an operator program (its top-level sequence)."""
-    steps = list(program.args) if isinstance(program, Call) and program.op == "seq" else [program]
+    steps = _steps(program)
     roll = rng.random()
     if roll < 0.4 or (len(steps) == 1 and roll < 0.7):
         steps.insert(rng.randint(0, len(steps)), random_step(rng, types))
@@ -127,7 +143,7 @@ def _edit(program: Expr, rng: random.Random, types: Sequence[str]) -> Expr:
         del steps[rng.randrange(len(steps))]
     else:
         steps[rng.randrange(len(steps))] = random_step(rng, types)
-    out = steps[0] if len(steps) == 1 else Call("seq", tuple(steps))
+    out = _sequence(steps)
     return out if count_steps(out) <= MAX_STEPS else program
 
 
@@ -162,8 +178,13 @@ def crossover(a: GrammarSpec, b: GrammarSpec, rng: random.Random, types: frozens
     rules = (_rules(child) + extra)[:MAX_RULES]
     child = _rebuild(child, rules)
     pool = {o.name: o for o in b.operators} | {o.name: o for o in a.operators}
-    ops = tuple(o for o in pool.values() if rng.random() < 0.5)[:MAX_OPERATORS]
-    return replace(child, operators=ops, floor=rng.choice((a.floor, b.floor)))
+    ops = [o for o in pool.values() if rng.random() < 0.5][:MAX_OPERATORS]
+    if a.operators and b.operators and len(ops) < MAX_OPERATORS:  # and one spliced from both parents
+        x, y = rng.choice(a.operators), rng.choice(b.operators)
+        taken = {o.name for o in ops} | set(pool)
+        name = next(f"op{k}" for k in range(len(taken) + 1) if f"op{k}" not in taken)
+        ops.append(OperatorSpec(name, splice(x.program, y.program, rng), (x.weight + y.weight) / 2))
+    return replace(child, operators=tuple(ops), floor=rng.choice((a.floor, b.floor)))
 
 
 def random_rule(spec: GrammarSpec, rng: random.Random, types: frozenset[str], generation: int = 0,
