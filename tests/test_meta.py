@@ -294,7 +294,7 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
     good = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text().replace("../../examples", str(ROOT / "examples"))
     cases = [(good.replace('"nguyen5"', '"nguyen99"'), "unknown task 'nguyen99'"),
              (good.replace('test = ["nguyen4"]', 'test = ["nguyen1"]'), "in both [split] train and test"),
-             (good.replace("budget = 40", "budget = -4"), "budget must be positive"),
+             (good.replace("budget = 80", "budget = -4"), "budget must be positive"),
              (good.replace("[inner]", "[inner]\nspeed = 3"), "no setting 'speed'"),
              (good + "\n[bounds]\nnguyen1 = [1.0, 0.0]\n", "lo < hi"),
              (good.replace('evolve = ["f"]', 'evolve = ["g"]'), "'g' is not a definition")]
@@ -321,6 +321,10 @@ def test_smoke_meta_run_writes_a_generator_and_resumes(tmp_path: Path) -> None:
     history = __import__("json").loads(meta["meta_generations"])
     assert [h["generation"] for h in history] == [0, 1]
     assert all("grammar_size" in h and "operators" in h and "rule_usage" in h for h in history)
+    assert sum(len(h["mined"]) for h in history) >= 1  # rule mining ran on the elites
+    with sqlite3.connect(db) as conn:
+        generators = {g for (g,) in conn.execute("SELECT operator FROM candidates")}
+    assert len(generators) >= 4  # variation made distinct meta-individuals
     summary = api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], "nguyen4", budget=30, population=10,
                          init="random", db=tmp_path / "e.db", grammar=grammar, quiet=True)
     assert summary["candidates"] == 30
@@ -335,7 +339,7 @@ def test_meta_archive_of_another_configuration_is_refused(tmp_path: Path, capsys
     db = tmp_path / "m.db"
     assert main(["meta", str(config), "--db", str(db), "--quiet"]) == 0
     capsys.readouterr()
-    config.write_text(config.read_text().replace("budget = 40", "budget = 50"))
+    config.write_text(config.read_text().replace("budget = 80", "budget = 50"))
     assert main(["meta", str(config), "--db", str(db), "--quiet"]) == 2
     assert "other settings" in capsys.readouterr().err
 
