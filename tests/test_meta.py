@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from mlevolve import api
 from mlevolve.cli import main
 from mlevolve.dsl.check import infer
+from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Ref
 from mlevolve.dsl.kinds import check_program, replace_slot, slots
 from mlevolve.dsl.parse import parse, parse_expr
@@ -420,3 +421,22 @@ def match(template: object, node: object) -> list[object] | None:
 
     nodes = preorder(node)  # type: ignore[arg-type]
     return match_at(template, nodes, infer(node, {"x": "Scalar"}, load_grammar()), 0, ("Scalar",))  # type: ignore
+
+
+def test_meta_run_on_a_learner_with_several_slots_and_explicit_bounds(tmp_path: Path) -> None:
+    config = tmp_path / "learner.toml"
+    config.write_text(f'program = "{ROOT / "examples" / "linear_regression.mlev"}"\nevolve = ["linreg"]\n'
+                      '[split]\ntrain = ["linear", "affine"]\nvalidation = ["linear:dim=8"]\ntest = ["teacher"]\n'
+                      '[inner]\nbudget = 40\npopulation = 8\ntournament = 3\ninit = "file"\n'
+                      '[meta]\npopulation = 3\ngenerations = 1\ntasks = 2\nseeds = 1\nelitism = 1\n'
+                      'validation_seeds = 1\n[bounds]\nlinear = [-2.0, 0.0]\naffine = [-3.0, 0.0]\n'
+                      '"linear:dim=8" = [-2.0, 0.0]\nteacher = [-3.0, 0.0]\n')
+    result = api.meta(config, tmp_path / "m.db", tmp_path / "g.toml", quiet=True)
+    assert result["generations"] == 1 and result["best_validation_auc"] > 0.9  # the file's learner is the answer
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        details = [__import__("json").loads(d) for (d,) in conn.execute("SELECT detail FROM inner_runs")]
+    assert {slot for d in details for slot, _ in d["elites"]} == {"linreg.predict", "linreg.learn"}
+    missing = config.read_text().replace('teacher = [-3.0, 0.0]\n', "")
+    config.write_text(missing)
+    with pytest.raises(MlevError, match=r"task 'teacher' needs \[bounds\]"):
+        api.meta(config, tmp_path / "m2.db", quiet=True)

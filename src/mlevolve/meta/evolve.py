@@ -30,7 +30,7 @@ import random
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ class InnerResult:
     auc: float  # normalised area under the best-so-far curve
     best: float  # the best raw fitness
     evals_to_target: int | None  # candidates until the normalised best reached the target
-    elites: tuple[str, ...]  # the best distinct bodies of the evolved slot, as text
+    elites: tuple[tuple[str, str], ...]  # (slot, body text): the best distinct bodies of each evolved slot
     operators: dict[str, dict[str, int]]  # trials and successes (child beat parent) per operator
     rule_usage: dict[str, int]  # folds of each learned rule over the elites
     program: str  # the best program
@@ -97,29 +97,32 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
     curve += [curve[-1] if curve else -math.inf] * (inner.budget - len(curve))
     norm = normalised_curve(curve, *bounds)
     reached = next((k + 1 for k, v in enumerate(norm) if v >= inner.target), None)
-    slot = names[0]
-    elites: list[str] = []
-    for candidate in engine.hall_of_fame:
-        text = format_expr({s.name: s.body for s in slots(candidate.program)}[slot])
-        if text not in elites and len(elites) < inner.elites:
-            elites.append(text)
+    elites: list[tuple[str, str]] = []
+    for slot in names:
+        bodies: list[tuple[str, str]] = []
+        for candidate in engine.hall_of_fame:
+            body = (slot, format_expr({s.name: s.body for s in slots(candidate.program)}[slot]))
+            if body not in bodies and len(bodies) < inner.elites:
+                bodies.append(body)
+        elites += bodies
     best = engine.best
     return InnerResult(
         auc=normalised_auc(curve, *bounds), best=best.score if best is not None else -math.inf,
         evals_to_target=reached, elites=tuple(elites), operators=engine.summary().get("operators", {}),
-        rule_usage=rule_usage(spec, elites, dict(next(s.env for s in slots(program) if s.name == slot))),
+        rule_usage=rule_usage(spec, elites, {s.name: s.env for s in slots(program)}),
         program=format_program(best.program) if best is not None else format_program(program),
         seconds=time.perf_counter() - started)
 
 
-def rule_usage(spec: GrammarSpec, bodies: Sequence[str], env: dict[str, Any]) -> dict[str, int]:
-    """How often each learned rule of ``spec`` folds into ``bodies`` (rules in library order)."""
+def rule_usage(spec: GrammarSpec, bodies: Sequence[tuple[str, str]], envs: Mapping[str, Any]) -> dict[str, int]:
+    """How often each learned rule of ``spec`` folds into ``bodies`` ((slot, text) pairs; ``envs``
+    maps each slot to its names in scope), rules in library order."""
     counts: Counter[str] = Counter()
     rules = [p for p in spec.productions if p.rule is not None]
-    for text in bodies:
+    for slot, text in bodies:
         expr = parse_expr(text)
         for p in rules:
-            expr, n = rewrite(expr, env, spec, p)
+            expr, n = rewrite(expr, envs[slot], spec, p)
             counts[p.op] += n
     return {p.op: counts[p.op] for p in rules}
 
@@ -148,6 +151,7 @@ class MetaRun:
         self.program = program
         self.names = list(config.evolve)
         by_name = {s.name: s for s in slots(program)}
+        self.envs = {name: dict(s.env) for name, s in by_name.items()}
         self.types = frozenset().union(*(by_name[n].types for n in self.names)) or frozenset(load_grammar().types)
         self.archive = archive
         self.log = log
@@ -165,7 +169,8 @@ class MetaRun:
         key = self._key(spec, task, seed)
         if key in self.details:
             self.replayed += 1
-            return InnerResult(**json.loads(self.details[key]))
+            stored = json.loads(self.details[key])
+            return InnerResult(**{**stored, "elites": tuple((slot, text) for slot, text in stored["elites"])})
         result = inner_run(self.program, self.names, spec, task, seed, self.config.inner, self.config.bounds[task])
         self.fresh += 1
         seq = self.archive.count()
@@ -243,9 +248,9 @@ class MetaRun:
             seeds = [rng.randrange(1 << 30) for _ in range(m.seeds)]
             pairs = [(t, s) for s in seeds for t in tasks]
             ranked = self.score(population, pairs, generation)
-            texts = dict.fromkeys((t, text) for s in ranked for r, (t, _) in zip(s.results, pairs, strict=False)
-                                  for text in r.elites)
-            corpus = [Elite(t, parse_expr(text), self._env()) for t, text in texts]
+            texts = dict.fromkeys((t, slot, text) for s in ranked for r, (t, _) in zip(s.results, pairs, strict=False)
+                                  for slot, text in r.elites)
+            corpus = [Elite(t, parse_expr(text), self.envs[slot]) for t, slot, text in texts]
             found, _ = mine(corpus, base.restrict(self.types), max_rules=m.rules_per_generation,
                             min_tasks=m.min_tasks, generation=generation)
             names = {p.op for p in pool}
@@ -262,9 +267,6 @@ class MetaRun:
             self.archive.set_meta("meta_generations", history)
             population = self.offspring(ranked, pool, rng)
         return best_spec, history
-
-    def _env(self) -> dict[str, Any]:
-        return dict(next(s.env for s in slots(self.program) if s.name == self.names[0]))
 
     def _record(self, generation: int, ranked: list[Scored], found: Sequence[Any], val: float) -> dict[str, Any]:
         top = ranked[0]
