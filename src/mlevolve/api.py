@@ -372,7 +372,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
 
     from mlevolve.gp.archive import Archive
     from mlevolve.meta.config import load_config
-    from mlevolve.meta.evolve import MetaRun
+    from mlevolve.meta.evolve import META_FORMAT, MetaRun
 
     cfg = load_config(config)
     base = load_grammar()
@@ -384,13 +384,14 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     out = Path(output) if output is not None else path.with_suffix(".grammar.toml")
     identity = {"program_hash": program_hash(program), "program_name": program.name, "program": format(program),
                 "task": "meta:" + ",".join(cfg.train), "grammar": f"base:{base.digest}", "kind": "meta",
+                "meta_format": META_FORMAT,
                 **cfg.identity()}
     with Archive.for_run(path, identity) as archive:
         runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
                          (lambda line: print(line, file=sys.stderr, flush=True)))
         best, history = runner.run()
         last = history[-1] if history else {}
-        summary = {"generations": len(history), "inner_runs_fresh": runner.fresh,
+        summary = {"generations": len(history), "candidates": archive.count(), "inner_runs_fresh": runner.fresh,
                    "inner_runs_replayed": runner.replayed,
                    "best_validation_auc": max((h["validation_auc"] for h in history), default=None),
                    "rules": len(best.rules), "operators": len(best.operators), "digest": best.digest,

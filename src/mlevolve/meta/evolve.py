@@ -47,6 +47,7 @@ from mlevolve.meta.config import InnerConfig, MetaConfig
 from mlevolve.meta.mine import Elite, mine, rewrite
 from mlevolve.meta.stats import normalised_auc
 
+META_FORMAT = 2  # the layout of the stored inner-run details; part of a meta archive's identity
 _DETAILS = "CREATE TABLE IF NOT EXISTS inner_runs (hash TEXT PRIMARY KEY, detail TEXT NOT NULL)"
 
 

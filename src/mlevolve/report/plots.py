@@ -15,6 +15,7 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from mlevolve.report import data
 from mlevolve.report.data import OperatorStat, Run
@@ -109,14 +110,16 @@ def meta_generations(entries: Sequence[Mapping[str, Any]]) -> str | None:
     left, right = fig.subplots(1, 2)
     left.plot(gens, _series(sizes), marker="o")
     left.set_xlabel("meta-generation")
-    left.set_ylabel("grammar size (rules)")
+    left.set_ylabel("grammar size (productions)")
     bottom = [0.0] * len(entries)
     for op in names:
         shares = [float(p.get(op, 0.0)) for p in portfolios]
         right.bar(gens, shares, bottom=bottom, label=op)
         bottom = [b + s for b, s in zip(bottom, shares, strict=True)]
     right.set_xlabel("meta-generation")
-    right.set_ylabel("operator weight")
+    right.set_ylabel("share of operator trials")
+    for axis in (left, right):
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     if names:
         right.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return png(fig)
