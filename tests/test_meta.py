@@ -440,3 +440,16 @@ def test_meta_run_on_a_learner_with_several_slots_and_explicit_bounds(tmp_path: 
     config.write_text(missing)
     with pytest.raises(MlevError, match=r"task 'teacher' needs \[bounds\]"):
         api.meta(config, tmp_path / "m2.db", quiet=True)
+
+
+def test_meta_run_with_workers_gives_the_same_archive(tmp_path: Path) -> None:
+    config = ROOT / "benchmarks" / "meta" / "smoke.toml"
+    one = api.meta(config, tmp_path / "one.db", tmp_path / "one.toml", quiet=True)
+    two = api.meta(config, tmp_path / "two.db", tmp_path / "two.toml", quiet=True, workers=2)
+    assert one["digest"] == two["digest"]
+    rows = []
+    for name in ("one.db", "two.db"):
+        with sqlite3.connect(tmp_path / name) as conn:
+            rows.append(conn.execute("SELECT seq, hash, program, fitness, operator FROM candidates ORDER BY seq")
+                        .fetchall())
+    assert rows[0] == rows[1] and len(rows[0]) == one["candidates"]

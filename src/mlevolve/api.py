@@ -363,17 +363,22 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
 
 
 def meta(config: str | Path, db: str | Path | None = None, output: str | Path | None = None, *,
-         quiet: bool = False) -> dict[str, Any]:
+         quiet: bool = False, workers: int = 1) -> dict[str, Any]:
     """Evolve a generator (grammar weights, learned rules, operators) as the meta configuration
     ``config`` says (see ``mlevolve.meta.config``), checkpointed in ``db`` (default
     ``runs/meta-<config>.db``; the same call resumes it), and write the best generator on the
-    validation tasks to ``output`` (default: next to ``db``, ``.grammar.toml``)."""
+    validation tasks to ``output`` (default: next to ``db``, ``.grammar.toml``).  ``workers`` > 1
+    (0: one per core) runs the inner runs in that many processes; the result is the same."""
+    import multiprocessing
     import sys
+    from concurrent.futures import ProcessPoolExecutor
 
     from mlevolve.gp.archive import Archive
     from mlevolve.meta.config import load_config
     from mlevolve.meta.evolve import META_FORMAT, MetaRun
 
+    if workers < 0:
+        raise MlevError(f"--workers must be >= 0 (0: one per core), got {workers}")
     cfg = load_config(config)
     base = load_grammar()
     program = _program(cfg.program, base)
@@ -386,10 +391,16 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
                 "task": "meta:" + ",".join(cfg.train), "grammar": f"base:{base.digest}", "kind": "meta",
                 "meta_format": META_FORMAT,
                 **cfg.identity()}
+    n = workers or os.cpu_count() or 1
     with Archive.for_run(path, identity) as archive:
-        runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
-                         (lambda line: print(line, file=sys.stderr, flush=True)))
-        best, history = runner.run()
+        pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) if n > 1 else None
+        try:
+            runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
+                             (lambda line: print(line, file=sys.stderr, flush=True)), pool=pool)
+            best, history = runner.run()
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
         last = history[-1] if history else {}
         summary = {"generations": len(history), "candidates": archive.count(), "inner_runs_fresh": runner.fresh,
                    "inner_runs_replayed": runner.replayed,

@@ -216,7 +216,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
 
 
 def _cmd_meta(args: argparse.Namespace) -> int:
-    summary = api.meta(args.config, args.db, args.output, quiet=args.quiet)
+    summary = api.meta(args.config, args.db, args.output, quiet=args.quiet, workers=args.workers)
     print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  ({summary['rules']} learned rules, "
           f"{summary['operators']} operators; best validation AUC {summary['best_validation_auc']:.4f})\n"
           f"inner runs: {summary['inner_runs_fresh']} run, {summary['inner_runs_replayed']} replayed from the archive")
@@ -362,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "the same command resumes the run")
     p.add_argument("-o", "--output", metavar="GRAMMAR", help="where to write the evolved grammar "
                    "(default: next to the archive, .grammar.toml)")
+    p.add_argument("--workers", type=int, default=1, help="run inner runs in N processes (0: one per core; "
+                   "default 1); the result does not depend on it")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(run=_cmd_meta)
 

@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,23 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
         seconds=time.perf_counter() - started)
 
 
+def _inner_job(args: tuple[str, tuple[str, ...], str, str, int, dict[str, Any], tuple[float, float]]) -> InnerResult:
+    """:func:`inner_run` from picklable arguments: program text, slots, generator TOML, task, seed,
+    inner settings, bounds (what a worker process receives)."""
+    import tomllib
+
+    from mlevolve.dsl.parse import parse
+
+    program, names, generator, task, seed, inner, bounds = args
+    spec = GrammarSpec.from_dict(tomllib.loads(generator), name="generator")
+    return inner_run(parse(program), names, spec, task, seed, InnerConfig(**inner), bounds)
+
+
+def _result(stored: dict[str, Any]) -> InnerResult:
+    """An inner result read back from its JSON (lists become tuples again)."""
+    return InnerResult(**{**stored, "elites": tuple((slot, text) for slot, text in stored["elites"])})
+
+
 def rule_usage(spec: GrammarSpec, bodies: Sequence[tuple[str, str]], envs: Mapping[str, Any]) -> dict[str, int]:
     """How often each learned rule of ``spec`` folds into ``bodies`` ((slot, text) pairs; ``envs``
     maps each slot to its names in scope), rules in library order."""
@@ -147,7 +165,7 @@ class MetaRun:
     """A meta run over an open meta archive: see the module docstring."""
 
     def __init__(self, config: MetaConfig, program: Program, archive: Archive,
-                 log: Callable[[str], None] = lambda _: None) -> None:
+                 log: Callable[[str], None] = lambda _: None, pool: Executor | None = None) -> None:
         self.config = config
         self.program = program
         self.names = list(config.evolve)
@@ -158,6 +176,7 @@ class MetaRun:
         self.log = log
         archive.conn.execute(_DETAILS)
         self.details = dict(archive.conn.execute("SELECT hash, detail FROM inner_runs"))
+        self.pool = pool  # runs inner runs in parallel when given (results do not depend on it)
         self.fresh = 0
         self.replayed = 0
 
@@ -166,16 +185,23 @@ class MetaRun:
         text = json.dumps([spec.digest, task, seed, asdict(self.config.inner)], sort_keys=True)
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
-    def evaluate(self, spec: GrammarSpec, task: str, seed: int, generation: int) -> InnerResult:
-        key = self._key(spec, task, seed)
-        if key in self.details:
-            self.replayed += 1
-            stored = json.loads(self.details[key])
-            return InnerResult(**{**stored, "elites": tuple((slot, text) for slot, text in stored["elites"])})
-        result = inner_run(self.program, self.names, spec, task, seed, self.config.inner, self.config.bounds[task])
-        self.fresh += 1
-        seq = self.archive.count()
-        row = Row(seq, key, result.program, result.auc,
+    def evaluate(self, jobs: Sequence[tuple[GrammarSpec, str, int]], generation: int) -> list[InnerResult]:
+        """The inner results of ``jobs`` (generator, task, seed): stored ones read back, the others
+        run (in the worker pool, if any) and stored in the order of ``jobs``, so the archive and the
+        meta loop do not depend on which worker finished first."""
+        keys = [self._key(*job) for job in jobs]
+        todo = {k: job for k, job in zip(keys, jobs, strict=True) if k not in self.details}
+        self.replayed += len(keys) - len(todo)
+        args = [(format_program(self.program), tuple(self.names), spec.to_toml(), task, seed,
+                 asdict(self.config.inner), self.config.bounds[task]) for spec, task, seed in todo.values()]
+        fresh = list(self.pool.map(_inner_job, args)) if self.pool is not None else [_inner_job(a) for a in args]
+        for (key, (spec, task, seed)), result in zip(todo.items(), fresh, strict=True):
+            self._store(key, spec, task, seed, result, generation)
+        self.fresh += len(todo)
+        return [_result(json.loads(self.details[k])) for k in keys]
+
+    def _store(self, key: str, spec: GrammarSpec, task: str, seed: int, result: InnerResult, generation: int) -> None:
+        row = Row(self.archive.count(), key, result.program, result.auc,
                   {"auc": result.auc, "best_fitness": result.best, "seed": seed,
                    "evals_to_target": result.evals_to_target}, None, None, task, None, spec.digest, (), generation,
                   len(result.program), result.seconds)
@@ -185,7 +211,6 @@ class MetaRun:
             self.archive.add(row)
             self.archive.conn.execute("INSERT OR REPLACE INTO inner_runs VALUES (?, ?)", (key, detail))
         self.details[key] = detail
-        return result
 
     # -- one meta-generation ---------------------------------------------------------------------
     def score(self, population: list[GrammarSpec], pairs: list[tuple[str, int]], generation: int) -> list[Scored]:
@@ -198,16 +223,17 @@ class MetaRun:
         else:
             chunks = [pairs]
         for k, chunk in enumerate(chunks):
+            results = iter(self.evaluate([(s.spec, t, seed) for s in alive for t, seed in chunk], generation))
             for s in alive:
-                s.results += [self.evaluate(s.spec, t, seed, generation) for t, seed in chunk]
+                s.results += [next(results) for _ in chunk]
             if k < len(chunks) - 1:
                 alive.sort(key=Scored.rank_key, reverse=True)
                 alive = alive[:max(self.config.meta.elitism, math.ceil(len(alive) / 2))]
         return sorted(scored, key=Scored.rank_key, reverse=True)
 
     def validate(self, spec: GrammarSpec, generation: int) -> float:
-        runs = [self.evaluate(spec, t, seed, generation) for t in self.config.validation
-                for seed in range(self.config.meta.validation_seeds)]
+        runs = self.evaluate([(spec, t, seed) for t in self.config.validation
+                              for seed in range(self.config.meta.validation_seeds)], generation)
         return sum(r.auc for r in runs) / len(runs) if runs else math.nan
 
     def offspring(self, ranked: list[Scored], pool: list[Production], rng: random.Random) -> list[GrammarSpec]:

@@ -148,6 +148,7 @@ def mine(elites: Sequence[Elite], spec: GrammarSpec, *, max_rules: int = 3, min_
     corpus = [e.body for e in elites]
     found: list[Mined] = []
     current = spec
+    proposed: dict[tuple[Expr, tuple[Type, ...]], list[tuple[Expr, tuple[str, ...]]]] = {}
     for _ in range(max_rules):
         where: dict[tuple[Expr, tuple[str, ...], str], set[tuple[int, int]]] = defaultdict(set)
         tasks: dict[tuple[Expr, tuple[str, ...], str], set[str]] = defaultdict(set)
@@ -155,7 +156,10 @@ def mine(elites: Sequence[Elite], spec: GrammarSpec, *, max_rules: int = 3, min_
         for p, (elite, (nodes, types)) in enumerate(zip(elites, views, strict=True)):
             for i, node in enumerate(nodes):
                 if isinstance(node, Call) and node.args and isinstance(types[i], str):
-                    for template, args in templates(nodes, types, i):
+                    memo = (node, tuple(types[i:i + node.size]))  # elites share most subtrees
+                    if memo not in proposed:
+                        proposed[memo] = templates(nodes, types, i)
+                    for template, args in proposed[memo]:
                         key = (template, args, str(types[i]))
                         where[key].add((p, i))
                         tasks[key].add(elite.task)
