@@ -362,8 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "the same command resumes the run")
     p.add_argument("-o", "--output", metavar="GRAMMAR", help="where to write the evolved grammar "
                    "(default: next to the archive, .grammar.toml)")
-    p.add_argument("--workers", type=int, default=1, help="run inner runs in N processes (0: one per core; "
-                   "default 1); the result does not depend on it")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="run inner runs in N processes (0: one per core; default 1); the result does not depend on it")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(run=_cmd_meta)
 
