@@ -12,7 +12,8 @@ inner budget and the same seeds for every arm (common random numbers):
                library per seed, same weights as the learned rules): the random-rule control
 * shuffled     the learned generator with its production weights shuffled among the productions
                the slot can use: the shuffled-weight control
-* weights      ablation: the learned weights only
+* weights      ablation: the learned weights only (productions and variables)
+* variables    ablation: the learned variable weight only (how often a leaf is a variable)
 * rules        ablation: the learned rules only (base weights)
 * operators    ablation: the learned operators only (base weights, no rules)
 
@@ -52,7 +53,8 @@ from mlevolve.meta.evolve import inner_run
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALAR = frozenset({"Scalar"})
-ARMS = ("learned", "base", "bandit", "random", "random_rules", "shuffled", "weights", "rules", "operators")
+ARMS = ("learned", "base", "bandit", "random", "random_rules", "shuffled", "weights", "variables", "rules",
+        "operators")
 
 
 def controls(learned: GrammarSpec, seed: int, types: frozenset[str]) -> dict[str, tuple[GrammarSpec, bool, str]]:
@@ -70,12 +72,14 @@ def controls(learned: GrammarSpec, seed: int, types: frozenset[str]) -> dict[str
     shuffled = learned.with_weights(dict(zip(ids, values, strict=True)))
     weights = base.with_weights({p.id: p.weight for p in learned.base_productions})
     weights = replace(weights, variable_weight=learned.variable_weight)
+    variables = replace(base, variable_weight=learned.variable_weight)
     rules = base.add(*learned_rules)
     operators = replace(base, operators=learned.operators, floor=learned.floor)
     return {"learned": (learned, False, "regularized"), "base": (base, False, "regularized"),
             "bandit": (base, True, "regularized"), "random": (base, False, "random"),
             "random_rules": (randoms, False, "regularized"), "shuffled": (shuffled, False, "regularized"),
-            "weights": (weights, False, "regularized"), "rules": (rules, False, "regularized"),
+            "weights": (weights, False, "regularized"), "variables": (variables, False, "regularized"),
+            "rules": (rules, False, "regularized"),
             "operators": (operators, False, "regularized")}
 
 
