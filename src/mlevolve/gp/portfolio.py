@@ -85,10 +85,6 @@ class Portfolio:
         self.trials: Counter[str] = Counter()
         self.successes: Counter[str] = Counter()
 
-    @property
-    def arms(self) -> list[str]:
-        return list(self.prior)
-
     def choose(self, rng: random.Random) -> str:
         if rng.random() < self.floor:
             return rng.choice(list(MUTATIONS))
