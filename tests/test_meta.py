@@ -262,6 +262,7 @@ def test_an_evolved_grammar_drives_evolve_and_the_archive_holds_base_programs(tm
     ('[[rule]]\nname = "r"\nsig = "Scalar, Scalar -> Scalar"\nbody = "sin(h0)"\n', "never uses hole h1"),
     ('[[rule]]\nname = "add"\nsig = "Scalar -> Scalar"\nbody = "sin(h0)"\n', "name of an existing"),
     ('[[operator]]\nname = "o"\nprogram = "regrow(any)"\n', "operator o"),
+    ('[[operator]]\nname = "regrow"\nprogram = "tweak()"\n', "taken by a built-in"),
     ('[weights]\n"nope(Scalar)" = 2.0\n', "unknown production"),
 ])
 def test_bad_grammar_files_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str,

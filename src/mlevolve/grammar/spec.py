@@ -27,7 +27,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Expr
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
-from mlevolve.grammar.oplang import OperatorError, parse_operator
+from mlevolve.grammar.oplang import ACTIONS, COMBINATORS, OperatorError, parse_operator
 from mlevolve.grammar.rules import Rule, RuleError, expand, make_rule, substitute
 
 
@@ -393,6 +393,9 @@ def _operator(entry: Mapping[str, Any], types: Sequence[str]) -> OperatorSpec:
     name = str(entry["name"])
     if not re.fullmatch(r"[A-Za-z_][\w.-]*", name):
         raise GrammarError(f"operator name {name!r} is not an identifier")
+    if name in (*ACTIONS, *COMBINATORS, "crossover", "copy", "init", "random"):
+        raise GrammarError(f"operator name {name!r} is taken by a built-in operator or step",
+                           hint="the archive records operators by name; choose another, e.g. op0")
     weight = float(entry.get("weight", 1.0))
     if not (weight >= 0 and math.isfinite(weight)):
         raise GrammarError(f"operator {name} has a bad weight {weight!r}", hint="weights are finite and >= 0")
