@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from mlevolve.dsl.ir import Program
+from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.parse import parse_expr
 from mlevolve.dsl.printer import format_expr, format_program
@@ -46,7 +46,7 @@ from mlevolve.grammar.spec import GrammarSpec, Production, load_grammar
 from mlevolve.meta import vary
 from mlevolve.meta.config import InnerConfig, MetaConfig
 from mlevolve.meta.mine import Elite, mine, rewrite
-from mlevolve.meta.stats import normalised_auc
+from mlevolve.meta.stats import normalised_auc, normalised_curve
 
 META_FORMAT = 2  # the layout of the stored inner-run details; part of a meta archive's identity
 _DETAILS = "CREATE TABLE IF NOT EXISTS inner_runs (hash TEXT PRIMARY KEY, detail TEXT NOT NULL)"
@@ -64,10 +64,6 @@ class InnerResult:
     rule_usage: dict[str, int]  # folds of each learned rule over the elites
     program: str  # the best program
     seconds: float
-
-
-def normalised_curve(curve: Sequence[float], lo: float, hi: float) -> list[float]:
-    return [min(1.0, max(0.0, (v - lo) / (hi - lo))) if math.isfinite(v) else 0.0 for v in curve]
 
 
 def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: str, seed: int,
@@ -99,26 +95,27 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
     curve += [curve[-1] if curve else -math.inf] * (inner.budget - len(curve))
     norm = normalised_curve(curve, *bounds)
     reached = next((k + 1 for k, v in enumerate(norm) if v >= inner.target), None)
-    elites: list[tuple[str, str]] = []
+    elites: list[tuple[str, Expr]] = []
     for slot in names:
-        bodies: list[tuple[str, str]] = []
+        bodies: list[tuple[str, Expr]] = []
         for candidate in engine.hall_of_fame:
-            body = (slot, format_expr({s.name: s.body for s in slots(candidate.program)}[slot]))
+            body = (slot, {s.name: s.body for s in slots(candidate.program)}[slot])
             if body not in bodies and len(bodies) < inner.elites:
                 bodies.append(body)
         elites += bodies
     best = engine.best
     return InnerResult(
         auc=normalised_auc(curve, *bounds), best=best.score if best is not None else -math.inf,
-        evals_to_target=reached, elites=tuple(elites), operators=engine.summary().get("operators", {}),
+        evals_to_target=reached, elites=tuple((slot, format_expr(body)) for slot, body in elites),
+        operators=engine.summary().get("operators", {}),
         rule_usage=rule_usage(spec, elites, {s.name: s.env for s in slots(program)}),
         program=format_program(best.program) if best is not None else format_program(program),
         seconds=time.perf_counter() - started)
 
 
 def _inner_job(args: tuple[str, tuple[str, ...], str, str, int, dict[str, Any], tuple[float, float]]) -> InnerResult:
-    """:func:`inner_run` from picklable arguments: program text, slots, generator TOML, task, seed,
-    inner settings, bounds (what a worker process receives)."""
+    """:func:`inner_run` in a worker process, from picklable arguments: program text, slots, generator
+    TOML, task, seed, inner settings, bounds (both texts round-trip exactly)."""
     import tomllib
 
     from mlevolve.dsl.parse import parse
@@ -133,13 +130,12 @@ def _result(stored: dict[str, Any]) -> InnerResult:
     return InnerResult(**{**stored, "elites": tuple((slot, text) for slot, text in stored["elites"])})
 
 
-def rule_usage(spec: GrammarSpec, bodies: Sequence[tuple[str, str]], envs: Mapping[str, Any]) -> dict[str, int]:
-    """How often each learned rule of ``spec`` folds into ``bodies`` ((slot, text) pairs; ``envs``
+def rule_usage(spec: GrammarSpec, bodies: Sequence[tuple[str, Expr]], envs: Mapping[str, Any]) -> dict[str, int]:
+    """How often each learned rule of ``spec`` folds into ``bodies`` ((slot, body) pairs; ``envs``
     maps each slot to its names in scope), rules in library order."""
     counts: Counter[str] = Counter()
     rules = [p for p in spec.productions if p.rule is not None]
-    for slot, text in bodies:
-        expr = parse_expr(text)
+    for slot, expr in bodies:
         for p in rules:
             expr, n = rewrite(expr, envs[slot], spec, p)
             counts[p.op] += n
@@ -192,13 +188,22 @@ class MetaRun:
         keys = [self._key(*job) for job in jobs]
         todo = {k: job for k, job in zip(keys, jobs, strict=True) if k not in self.details}
         self.replayed += len(keys) - len(todo)
-        args = [(format_program(self.program), tuple(self.names), spec.to_toml(), task, seed,
-                 asdict(self.config.inner), self.config.bounds[task]) for spec, task, seed in todo.values()]
-        fresh = list(self.pool.map(_inner_job, args)) if self.pool is not None else [_inner_job(a) for a in args]
+        fresh = self._run(list(todo.values()))
         for (key, (spec, task, seed)), result in zip(todo.items(), fresh, strict=True):
             self._store(key, spec, task, seed, result, generation)
         self.fresh += len(todo)
         return [_result(json.loads(self.details[k])) for k in keys]
+
+    def _run(self, jobs: list[tuple[GrammarSpec, str, int]]) -> list[InnerResult]:
+        """Run inner runs: here, one after another, or in the pool (each generator serialised once)."""
+        inner = self.config.inner
+        if self.pool is None:
+            return [inner_run(self.program, self.names, spec, task, seed, inner, self.config.bounds[task])
+                    for spec, task, seed in jobs]
+        text = format_program(self.program)
+        toml = {spec.digest: spec.to_toml() for spec, _, _ in jobs}
+        return list(self.pool.map(_inner_job, [(text, tuple(self.names), toml[spec.digest], task, seed, asdict(inner),
+                                                self.config.bounds[task]) for spec, task, seed in jobs]))
 
     def _store(self, key: str, spec: GrammarSpec, task: str, seed: int, result: InnerResult, generation: int) -> None:
         row = Row(self.archive.count(), key, result.program, result.auc,

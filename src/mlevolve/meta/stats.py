@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 
@@ -94,11 +95,16 @@ def trend(values_by_step: Sequence[Sequence[float]]) -> tuple[float, float]:
     return float(result.statistic), float(result.pvalue)
 
 
-def normalised_auc(best_so_far: Sequence[float], lo: float, hi: float) -> float:
-    """Mean over the curve of ``clip((v - lo) / (hi - lo), 0, 1)``; an empty curve scores 0.0."""
+def normalised_curve(best_so_far: Sequence[float], lo: float, hi: float) -> npt.NDArray[np.float64]:
+    """``clip((v - lo) / (hi - lo), 0, 1)`` for each point of a curve (-inf, a curve before its first
+    success, becomes 0)."""
     if hi <= lo:
         raise ValueError(f"need hi > lo, got lo={lo}, hi={hi}")
     curve = np.asarray(best_so_far, dtype=float).ravel()
-    if curve.size == 0:
-        return 0.0
-    return float(np.mean(np.clip((curve - lo) / (hi - lo), 0.0, 1.0)))
+    return np.clip((curve - lo) / (hi - lo), 0.0, 1.0)
+
+
+def normalised_auc(best_so_far: Sequence[float], lo: float, hi: float) -> float:
+    """Mean over the curve of :func:`normalised_curve`; an empty curve scores 0.0."""
+    curve = normalised_curve(best_so_far, lo, hi)
+    return float(np.mean(curve)) if curve.size else 0.0
