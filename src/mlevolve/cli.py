@@ -32,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    spec = _grammar(args.grammar)
+    spec = load_grammar(args.grammar)
     failed = 0
     for file in args.files:
         source = None
@@ -72,12 +72,8 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
     return status
 
 
-def _grammar(path: str | None) -> GrammarSpec:
-    return load_grammar(None if path == "base" else path)
-
-
 def _cmd_grammar_show(args: argparse.Namespace) -> int:
-    spec = _grammar(args.grammar)
+    spec = load_grammar(args.grammar)
     if args.type is not None and args.type not in spec.types:
         raise MlevError(f"unknown type {args.type!r}", hint=f"types: {', '.join(spec.types)}")
     types = [args.type] if args.type else list(spec.types)
@@ -120,7 +116,7 @@ def _show_library(spec: GrammarSpec) -> None:
 
 
 def _cmd_grammar_diff(args: argparse.Namespace) -> int:
-    base, other = _grammar(args.base), _grammar(args.grammar)
+    base, other = load_grammar(args.base), load_grammar(args.grammar)
     lines = api.grammar_diff(base, other)
     print(f"# {base.name} ({base.digest}) -> {other.name} ({other.digest}): {len(lines)} changes")
     for line in lines:
@@ -131,7 +127,7 @@ def _cmd_grammar_diff(args: argparse.Namespace) -> int:
 def _cmd_grammar_lark(args: argparse.Namespace) -> int:
     from mlevolve.grammar.lark_render import render_lark
 
-    sys.stdout.write(render_lark(_grammar(args.grammar)))
+    sys.stdout.write(render_lark(load_grammar(args.grammar)))
     return 0
 
 
@@ -145,7 +141,7 @@ def _parse_var(text: str) -> tuple[str, Type]:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    spec = _grammar(args.grammar)
+    spec = load_grammar(args.grammar)
     if args.type not in spec.types:
         raise MlevError(f"unknown type {args.type!r}", hint=f"types: {', '.join(spec.types)}")
     if args.n < 1 or args.depth < 1:
@@ -168,7 +164,7 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    result = api.run(args.file, args.task, seed=args.seed, epochs=args.epochs, grammar=_grammar(args.grammar))
+    result = api.run(args.file, args.task, seed=args.seed, epochs=args.epochs, grammar=load_grammar(args.grammar))
     if args.json:
         print(json.dumps(result))
     else:
@@ -186,7 +182,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
             raise MlevError("give either FILE or --db, not both (see `mlevolve export --help`)")
         source = api.export_from_archive(args.db, args.hash, args.task)
     elif args.file:
-        source = api.export(args.file, args.task, seed=args.seed, epochs=args.epochs, grammar=_grammar(args.grammar))
+        source = api.export(args.file, args.task, seed=args.seed, epochs=args.epochs,
+                            grammar=load_grammar(args.grammar))
     else:
         raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H")
     try:
@@ -201,7 +198,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.evolve.split(",") if n.strip()]
     result = api.evolve(args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm,
                         seed=args.seed, init=args.init, population=args.population, tournament=args.tournament,
-                        epochs=args.epochs, hurdle=not args.no_hurdle, grammar=_grammar(args.grammar),
+                        epochs=args.epochs, hurdle=not args.no_hurdle, grammar=load_grammar(args.grammar),
                         quiet=args.quiet, json_log=args.json_log, workers=args.workers, dask=args.dask,
                         timeout=args.timeout, bandit=args.bandit)
     if not args.quiet:

@@ -46,15 +46,15 @@ class Production:
     doc: str = ""
     commutative: bool = False
     rule: Rule | None = None  # a learned rule: building a call inlines its body
-    reach: tuple[int, ...] = ()  # per argument, its deepest level below the built node (1 for a primitive)
-    height: int = 1  # the built node's own depth, arguments counted as leaves
+    # Derived once, for the generator's depth checks: per argument, its deepest level below the built
+    # node (1 for a primitive), and the built node's own depth with arguments counted as leaves.
+    reach: tuple[int, ...] = field(init=False, default=())
+    height: int = field(init=False, default=1)
 
     def __post_init__(self) -> None:
-        if self.rule is not None:
-            object.__setattr__(self, "reach", self.rule.offsets)
-            object.__setattr__(self, "height", self.rule.height)
-        elif len(self.reach) != len(self.args):
-            object.__setattr__(self, "reach", (1,) * len(self.args))
+        reach, height = (self.rule.offsets, self.rule.height) if self.rule else ((1,) * len(self.args), 1)
+        object.__setattr__(self, "reach", reach)
+        object.__setattr__(self, "height", height)
 
     def need(self, depth_of: Mapping[str, float]) -> float:
         """The least depth of an expression built by this production, given each type's least depth."""
@@ -345,12 +345,10 @@ def _q(text: str) -> str:
 
 
 def _parent(extends: str, base_dir: Path | None) -> GrammarSpec:
-    if extends == "base":
-        return _base()
-    path = Path(extends)
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
-    return load_grammar(path)
+    """The grammar a file extends: ``base``, or a path relative to the file's folder."""
+    if extends != "base" and base_dir is not None and not Path(extends).is_absolute():
+        extends = str(base_dir / extends)
+    return load_grammar(extends)
 
 
 def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Production],
@@ -438,8 +436,9 @@ def _monomorphise(op: str, entry: Mapping[str, Any]) -> list[Production]:
 
 
 def load_grammar(path: str | Path | None = None) -> GrammarSpec:
-    """Load a grammar file, or the base grammar shipped with mlevolve when ``path`` is None."""
-    if path is None:
+    """Load a grammar file, or the base grammar shipped with mlevolve when ``path`` is None or the
+    name ``base`` (a file called so is ``./base``)."""
+    if path is None or (isinstance(path, str) and path == "base"):
         return _base()
     p = Path(path)
     try:
