@@ -115,6 +115,14 @@ def _task_name(program: Program, task: str | None) -> str:
     return name
 
 
+def _prepare(program: Program | str | Path, task: str | None,
+             grammar: GrammarSpec | None) -> tuple[GrammarSpec, Program, str]:
+    """The grammar (default: the base), the checked program, and the task it runs on."""
+    spec = grammar or load_grammar()
+    checked = _program(program, spec)
+    return spec, checked, _task_name(checked, task)
+
+
 def run(
     program: Program | str | Path,
     task: str | None = None,
@@ -133,9 +141,7 @@ def run(
 
     if epochs < 1:
         raise MlevError(f"--epochs must be at least 1, got {epochs}")
-    spec = grammar or load_grammar()
-    checked = _program(program, spec)
-    name = _task_name(checked, task)
+    spec, checked, name = _prepare(program, task, grammar)
     outcome = evaluate(checked, load_task(name, seed), spec, Settings(seed=seed, epochs=epochs), name)
     return {**outcome.as_dict(), "task": name, "seed": seed}
 
@@ -154,9 +160,7 @@ def export(
     from mlevolve.interpreter.export import export_source
     from mlevolve.interpreter.tasks import load_task
 
-    spec = grammar or load_grammar()
-    checked = _program(program, spec)
-    name = _task_name(checked, task)
+    spec, checked, name = _prepare(program, task, grammar)
     compiled = compile_program(checked, spec)
     check_task_fits(compiled, load_task(name, seed), name)
     return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled)

@@ -191,6 +191,10 @@ def _check_size(program: SupervisedProgram, n_in: int, n_out: int, budget: Budge
             n_params = sum(p.numel() for p in probe.parameters())
     except (NotImplementedError, RuntimeError):
         return  # an op without a meta kernel: the count after the real build still guards
+    _check_count(n_params, budget)
+
+
+def _check_count(n_params: int, budget: Budget) -> None:
     if n_params > budget.max_params:
         raise CandidateFailure(f"{n_params:,} parameters exceed the limit of {budget.max_params:,}", "model")
 
@@ -216,8 +220,7 @@ def train_supervised(data: dict[str, Any], program: SupervisedProgram, *, epochs
         model(x_train[:2])
     params = list(model.parameters())
     n_params = sum(p.numel() for p in params)
-    if n_params > budget.max_params:
-        raise CandidateFailure(f"{n_params:,} parameters exceed the limit of {budget.max_params:,}", "model")
+    _check_count(n_params, budget)
 
     # All parameters live in one flat vector, so the update rule runs once per step on all of them.
     flat = torch.cat([p.detach().reshape(-1) for p in params])
