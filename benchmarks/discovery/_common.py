@@ -56,15 +56,23 @@ def print_machine(info: dict[str, Any]) -> None:
     print(f"command: {info['command']}")
 
 
-def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (95% by default)."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+def train(program_text: str, task: str, seeds: list[int], epochs: int) -> list[dict[str, Any]]:
+    """Test and validation accuracy and test loss (None for a failed training) for each training seed."""
+    import mlevolve
+
+    out = []
+    program = mlevolve.parse(program_text)
+    for seed in seeds:
+        m = mlevolve.run(program, task, seed=seed, epochs=epochs)
+        out.append({"seed": seed, "test_accuracy": None if m.get("failure") else m["test_accuracy"],
+                    "test_loss": None if m.get("failure") else m["test_loss"],
+                    "val_accuracy": None if m.get("failure") else m["val_accuracy"], "failure": m.get("failure")})
+    return out
+
+
+def accuracies(runs: list[dict[str, Any]]) -> list[float]:
+    """The test accuracies of :func:`train`'s runs, NaN for a failed one."""
+    return [math.nan if r["test_accuracy"] is None else r["test_accuracy"] for r in runs]
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:

@@ -24,7 +24,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, fmt_ms, machine, mean_std, print_machine, search_settings, table, write_json
+from _common import (
+    ROOT,
+    accuracies,
+    fmt_ms,
+    machine,
+    mean_std,
+    print_machine,
+    search_settings,
+    table,
+    train,
+    write_json,
+)
 
 import mlevolve
 from mlevolve.api import evolve
@@ -48,22 +59,6 @@ def body_text(program_text: str, name: str) -> str:
     d = mlevolve.parse(program_text).get(name)
     assert d is not None and d.body is not None
     return mlevolve.format_expr(d.body)
-
-
-def train(program_text: str, task: str, seeds: list[int], epochs: int) -> list[dict[str, Any]]:
-    """Test accuracy (None for a failed training) for each training seed."""
-    out = []
-    program = mlevolve.parse(program_text)
-    for seed in seeds:
-        m = mlevolve.run(program, task, seed=seed, epochs=epochs)
-        out.append({"seed": seed, "test_accuracy": None if m.get("failure") else m["test_accuracy"],
-                    "test_loss": None if m.get("failure") else m["test_loss"],
-                    "val_accuracy": None if m.get("failure") else m["val_accuracy"], "failure": m.get("failure")})
-    return out
-
-
-def accuracies(runs: list[dict[str, Any]]) -> list[float]:
-    return [math.nan if r["test_accuracy"] is None else r["test_accuracy"] for r in runs]
 
 
 def paired_diff(a: list[float], b: list[float]) -> list[float]:

@@ -35,11 +35,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import HERE, ROOT, machine, print_machine, table, wilson, write_json
+from _common import HERE, ROOT, machine, print_machine, table, write_json
 
 import mlevolve
 from mlevolve.api import evolve
 from mlevolve.gp.archive import Archive
+from mlevolve.meta.stats import wilson
 
 LEARNER = """\
 algorithm linreg_search

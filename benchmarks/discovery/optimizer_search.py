@@ -28,11 +28,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, fmt_ms, machine, mean_std, print_machine, search_settings, table, write_json
+from _common import (
+    ROOT,
+    accuracies,
+    fmt_ms,
+    machine,
+    mean_std,
+    print_machine,
+    search_settings,
+    table,
+    train,
+    write_json,
+)
 
 import mlevolve
 from mlevolve.api import evolve
@@ -60,21 +70,6 @@ def rule_text(program_text: str) -> str:
     """The update rule's definition, without the comments the file had around it."""
     d = next(d for d in mlevolve.parse(program_text).definitions if d.kind == "optimizer")
     return format_definition(dataclasses.replace(d, comments=(), body_comments=()))
-
-
-def train(program_text: str, task: str, seeds: list[int], epochs: int) -> list[dict[str, Any]]:
-    out = []
-    program = mlevolve.parse(program_text)
-    for seed in seeds:
-        m = mlevolve.run(program, task, seed=seed, epochs=epochs)
-        out.append({"seed": seed, "test_accuracy": None if m.get("failure") else m["test_accuracy"],
-                    "test_loss": None if m.get("failure") else m["test_loss"],
-                    "val_accuracy": None if m.get("failure") else m["val_accuracy"], "failure": m.get("failure")})
-    return out
-
-
-def accuracies(runs: list[dict[str, Any]]) -> list[float]:
-    return [math.nan if r["test_accuracy"] is None else r["test_accuracy"] for r in runs]
 
 
 def main() -> None:
