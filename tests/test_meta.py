@@ -3,6 +3,7 @@ operator programs and the bandit, and the meta run (smoke configuration, resume)
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sqlite3
 from pathlib import Path
@@ -368,13 +369,10 @@ def test_meta_run_killed_and_resumed_ends_like_an_uninterrupted_one(tmp_path: Pa
            "--quiet"]
     proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        try:
-            with sqlite3.connect(db) as conn:
-                if conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0] >= 4:
-                    break
-        except sqlite3.Error:
-            pass
+    stored = 0
+    while time.time() < deadline and proc.poll() is None and stored < 4:
+        with contextlib.suppress(sqlite3.Error), sqlite3.connect(db) as conn:  # the tables may not exist yet
+            stored = conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

@@ -315,8 +315,7 @@ def test_report_mistakes(runs: dict[str, Path], tmp_path: Path, capsys: Capsys) 
     assert usage_error("report", str(corrupt), "-o", out).startswith(f"{corrupt}: error: not an mlevolve archive")
     assert "--top must be at least 1" in usage_error("report", str(runs["run"]), "-o", out, "--top", "0")
     other = tmp_path / "other.db"
-    with Archive.for_run(other, {"program_hash": "p", "task": "digits", "evolve": ["act"]}):
-        pass
+    Archive.for_run(other, {"program_hash": "p", "task": "digits", "evolve": ["act"]}).close()  # an empty archive
     assert "baseline is a run on task 'digits', not 'koza_quartic'" in usage_error(
         "report", str(runs["run"]), "-o", out, "--baseline", str(other))
     assert "would overwrite the archive" in usage_error("report", str(runs["run"]), "-o", str(runs["run"]))
