@@ -148,12 +148,7 @@ def make_rule(name: str, args: Sequence[str], result: str, body: Expr, prims: Pr
         raise RuleError(f"rule {name} is declared -> {result} but its body is a {found}",
                         hint="fix the signature or the body")
 
-    def inline(node: Expr, kids: list[Expr]) -> Expr:
-        if isinstance(node, Call) and node.op in rules:
-            return substitute(rules[node.op].expanded, kids)
-        return with_children(node, tuple(kids)) if kids else node
-
-    expanded = fold(body, inline)
+    expanded = expand(body, rules)
     return Rule(body, expanded, frozenset(inner), **provenance)  # type: ignore[arg-type]
 
 
