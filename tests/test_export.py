@@ -163,7 +163,7 @@ def test_exported_script_is_standalone_and_readable(file: Path, exported: dict[s
     imported = {a.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= {"__future__", "argparse", "csv", "dataclasses", "inspect", "json", "math", "numpy",
-                        "pathlib", "sklearn", "time", "torch", "typing", "collections", "zipfile",
+                        "pathlib", "sklearn", "time", "torch", "typing", "collections", "zipfile", "hashlib", "zlib",
                         "gymnasium"}  # imported only inside make_env, for the classic-control tasks
     py_compile.compile(str(script), cfile=str(script.with_suffix(".pyc")), doraise=True)
 

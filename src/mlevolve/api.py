@@ -224,7 +224,7 @@ def evolve(
     Returns a summary: counts of candidates by how they were scored, the best fitness, program
     and its hash.
     """
-    from mlevolve.gp.archive import Archive, default_path
+    from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
     from mlevolve.gp.backends import make_backend
     from mlevolve.gp.engine import Engine, EvolveConfig
     from mlevolve.gp.progress import Progress
@@ -232,7 +232,7 @@ def evolve(
     from mlevolve.interpreter.codegen import compile_program
     from mlevolve.interpreter.evaluate import check_task_fits
     from mlevolve.interpreter.evaluator import EvaluatorFactory
-    from mlevolve.interpreter.tasks import load_task
+    from mlevolve.interpreter.tasks import data_source, load_task
 
     if budget < 1:
         raise MlevError(f"--budget must be at least 1, got {budget}")
@@ -249,13 +249,15 @@ def evolve(
     checked = _program(program, spec)
     names = evolvable(checked, evolve, file)
     task_name = _task_name(checked, task)
+    source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
     task_data = load_task(task_name, seed)
     check_task_fits(compile_program(checked, spec), task_data, task_name)
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
                           init=init, hurdle=hurdle, seed=seed, bandit=bandit)
     identity = {"program_hash": program_hash(checked), "program_name": checked.name,
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
-                "grammar": f"{spec.name}:{spec.digest}", **config.identity()}
+                "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
+                "data_sha256": source[1] if source else None, **config.identity()}
     kinds = frozenset(d.kind for d in checked.definitions if any(n.split(".")[0] == d.name for n in names))
     parallel = bool(dask) or workers != 1
     if parallel and spec.origin is None and spec.name != "base":
@@ -266,6 +268,8 @@ def evolve(
     with Archive.for_run(path, identity) as archive:
         # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
         replay = not parallel and not archive.meta().get("parallel")
+        if source is not None and archive.meta().get("data_path") != source[0]:
+            archive.set_meta("data_path", source[0])  # where the data is now: `export --db` works from anywhere
         if parallel:
             archive.set_meta("parallel", True)
         progress = Progress(budget, quiet=quiet, json_log=json_log)
@@ -350,7 +354,12 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
 
 
 def export_from_archive(db: str | Path, key: str | None = None, task: str | None = None) -> str:
-    """Export the best program of an archive (or the one whose hash starts with ``key``)."""
+    """Export the best program of an archive (or the one whose hash starts with ``key``).
+
+    The task is ``task``, or the run's: a run on a data file is exported with the file's absolute
+    path (stored in the archive), after checking that the file still holds the data the run was
+    scored on, so the export works from any folder.
+    """
     from mlevolve.gp.archive import Archive
 
     archive = Archive.read(db)
@@ -363,7 +372,28 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
         raise MlevError(f"no program {'with hash ' + key if key else 'with a fitness'} in the archive", file=str(db),
                         hint="`mlevolve best DB` lists them")
     program = check(parse(rows[0].program, f"{db}#{rows[0].hash[:12]}"))
-    return export(program, task or meta.get("task"), seed=int(meta.get("seed", 0)), epochs=int(meta.get("epochs", 10)))
+    return export(program, task or _archived_task(meta, db), seed=int(meta.get("seed", 0)),
+                  epochs=int(meta.get("epochs", 10)))
+
+
+def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:
+    """The task spec of an archived run, its data file given by absolute path and checked by digest."""
+    from mlevolve.interpreter.tasks import data_source
+
+    spec, path, digest = meta.get("task"), meta.get("data_path"), meta.get("data_sha256")
+    if not isinstance(spec, str) or not isinstance(path, str) or not digest:
+        return spec if isinstance(spec, str) else None
+    options = spec.split(":", 1)[1:]
+    absolute = ":".join([path, *options])
+    if not Path(path).is_file():
+        raise MlevError(f"the run's data file {path} is missing", file=str(db),
+                        hint="put the file back, or pass --task with the data to export for")
+    source = data_source(absolute)
+    if source is None or source[1] != digest:
+        raise MlevError(f"the run's data file {path} changed since the run (SHA-256 {digest[:12]} then, "
+                        f"{source[1][:12] if source else 'none'} now)", file=str(db),
+                        hint="restore the file, or pass --task with the data to export for")
+    return absolute
 
 
 def meta(config: str | Path, db: str | Path | None = None, output: str | Path | None = None, *,
@@ -377,7 +407,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     import sys
     from concurrent.futures import ProcessPoolExecutor
 
-    from mlevolve.gp.archive import Archive
+    from mlevolve.gp.archive import SCORING_VERSION, Archive
     from mlevolve.meta.config import load_config
     from mlevolve.meta.evolve import META_FORMAT, MetaRun
 
@@ -393,8 +423,8 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     out = Path(output) if output is not None else path.with_suffix(".grammar.toml")
     identity = {"program_hash": program_hash(program), "program_name": program.name, "program": format(program),
                 "task": "meta:" + ",".join(cfg.train), "grammar": f"base:{base.digest}", "kind": "meta",
-                "meta_format": META_FORMAT,
-                **cfg.identity()}
+                "meta_format": META_FORMAT, "scoring": SCORING_VERSION,
+                "data_sha256": _data_digests([*cfg.train, *cfg.validation]), **cfg.identity()}
     n = workers or os.cpu_count() or 1
     with Archive.for_run(path, identity) as archive:
         pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) if n > 1 else None
@@ -423,6 +453,14 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     except OSError as err:
         raise MlevError(f"cannot write {out}: {err.strerror}") from None
     return {**summary, "db": str(path), "output": str(out)}
+
+
+def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:
+    """The content digest of each task that is a data file (None if none is): part of a run's identity."""
+    from mlevolve.interpreter.tasks import data_source
+
+    digests = {t: source[1] for t in tasks if (source := data_source(t)) is not None}
+    return digests or None
 
 
 def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -411,6 +412,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except (sqlite3.Error, OSError, MemoryError) as err:  # a storage or resource failure no layer named
+        print(f"mlevolve: error: {_resource_message(err)}\nhint: check the disk, the files named and free "
+              "memory; a run's archive keeps every committed candidate, so the same command resumes it",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _resource_message(err: BaseException) -> str:
+    """One line for a storage or resource failure that reached the top without an MlevError."""
+    if isinstance(err, MemoryError):
+        return "out of memory" + (f" ({err})" if str(err) else "")
+    if isinstance(err, OSError):
+        where = f": {err.filename}" if err.filename else ""
+        return f"{err.strerror or err}{where}"
+    return f"storage error ({err})"
 
 
 if __name__ == "__main__":

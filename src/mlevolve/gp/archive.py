@@ -8,10 +8,18 @@ holds what identifies the run (program, task, slots, seed, algorithm settings, g
 WAL journaling makes each commit durable against SIGKILL and lets readers (``mlevolve best``, a
 report) look while a run writes.  One writer at a time: the file is locked with ``flock``.
 Programs are stored as text, never pickled.
+
+Every access goes through :func:`guard`, which turns a storage failure (``sqlite3.Error``,
+``OSError``, an unreadable stored value) into one :class:`MlevError` naming the file and saying
+what happened: damaged, not an archive, read-only, disk full, or an I/O error.  A run opening an
+existing archive first runs SQLite's ``PRAGMA quick_check``, so damage anywhere in the file is
+found before anything is replayed or written.  A failed write leaves the archive as it was at the
+last commit, so the same command resumes it.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import math
@@ -19,6 +27,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -26,6 +35,10 @@ from typing import IO, Any
 from mlevolve.dsl.errors import MlevError
 
 SCHEMA_VERSION = 1
+# The version of what a candidate's score means (task data, training, metrics, fitness).  It is part
+# of every run's identity, so an archive scored under other rules is refused rather than resumed
+# with old scores mixed into new ones.  Bump it with any change that alters the score of a program.
+SCORING_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS candidates (
@@ -87,6 +100,52 @@ def _bad_file(path: Path, err: Exception) -> MlevError:
                      hint="the file is corrupt or another kind of file; pass a new --db path")
 
 
+def _read_only(path: Path) -> bool:
+    """Whether SQLite could not write ``path`` or create its journal files beside it."""
+    folder = path.parent if str(path.parent) else Path(".")
+    return (path.exists() and not os.access(path, os.W_OK)) or not os.access(folder, os.W_OK)
+
+
+def storage_error(path: Path, err: Exception, action: str = "access") -> MlevError:
+    """The one-line error for a storage failure ``err`` while doing ``action`` to archive ``path``."""
+    name = getattr(err, "sqlite_errorname", "") or ""
+    code = err.errno if isinstance(err, OSError) else None
+    if name.startswith("SQLITE_FULL") or code in (errno.ENOSPC, errno.EDQUOT):
+        return MlevError(f"disk full: cannot {action} the archive ({err})", file=str(path),
+                         hint="free some space and rerun the same command: the candidates stored so far are kept "
+                              "and the run resumes")
+    if name.startswith("SQLITE_READONLY") or code in (errno.EROFS, errno.EACCES, errno.EPERM) or (
+            name.startswith("SQLITE_CANTOPEN") and _read_only(path)):
+        return MlevError(f"archive is read-only: cannot {action} it ({err})", file=str(path),
+                         hint="SQLite writes the file and a journal beside it: make the folder writable, or copy "
+                              "the archive into a writable folder and pass that --db")
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or isinstance(err, ValueError):
+        return MlevError(f"archive is damaged: {err}", file=str(path),
+                         hint="the file is corrupt; pass a new --db path to start again")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return MlevError(f"archive is busy: {err}", file=str(path), hint="another program holds it; try again")
+    if name.startswith("SQLITE_ERROR") and "no such" in str(err):
+        return _bad_file(path, err)
+    if code == errno.EISDIR:
+        return MlevError(f"cannot {action} archive: it is a directory", file=str(path),
+                         hint="pass the path of an archive file (a new path starts a new run)")
+    detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+    return MlevError(f"cannot {action} archive: {detail}", file=str(path),
+                     hint="a storage error: check the disk and the file, then rerun the same command")
+
+
+@contextmanager
+def guard(path: Path, action: str = "access") -> Iterator[None]:
+    """Run a block of archive access, turning storage failures into :func:`storage_error`'s
+    :class:`MlevError`.  JSON that does not decode counts as damage (``ValueError``)."""
+    try:
+        yield
+    except MlevError:
+        raise
+    except (sqlite3.Error, OSError, ValueError) as err:
+        raise storage_error(path, err, action) from None
+
+
 class Archive:
     """An open archive.  Use :meth:`for_run` to write a run, :meth:`read` to inspect one."""
 
@@ -100,15 +159,16 @@ class Archive:
     def for_run(cls, path: str | Path, identity: Mapping[str, Any]) -> Archive:
         """Open (creating if new) the archive of the run ``identity`` describes, locked for writing.
 
-        An existing archive must have been made by the same run (``identity`` equal on every key);
-        otherwise nothing is touched and an :class:`MlevError` says what differs.
+        An existing archive must pass SQLite's ``quick_check`` and have been made by the same run
+        (``identity`` equal on every key); otherwise nothing is touched and an :class:`MlevError`
+        says what differs.  Storage failures are :class:`MlevError` too (see :func:`guard`).
         """
         p = Path(path)
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
             lock = open(p, "ab")  # noqa: SIM115 - held open for the life of the archive
         except OSError as err:
-            raise MlevError(f"cannot open archive: {err.strerror}", file=str(p)) from None
+            raise storage_error(p, err, "open") from None
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -119,50 +179,74 @@ class Archive:
         try:  # only reads until the file is known to be this run's archive (or new): a refusal writes nothing
             conn = sqlite3.connect(p, isolation_level=None)
             existing = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        except sqlite3.DatabaseError as err:
+            problems = [r[0] for r in conn.execute("PRAGMA quick_check(3)")] if existing else ["ok"]
+        except (sqlite3.Error, OSError) as err:
             if conn is not None:
                 conn.close()
             lock.close()
-            raise _bad_file(p, err) from None
+            name = getattr(err, "sqlite_errorname", "")
+            if name.startswith("SQLITE_NOTADB") or (name.startswith("SQLITE_CORRUPT") and p.stat().st_size < 512):
+                raise _bad_file(p, err) from None
+            raise storage_error(p, err, "open") from None
         archive = cls(p, conn, lock)
         if existing and ("meta" not in existing or "candidates" not in existing):
             archive.close()
             raise _bad_file(p, ValueError("no mlevolve tables"))
+        if problems != ["ok"]:
+            archive.close()
+            raise MlevError(f"archive is damaged (SQLite quick_check: {'; '.join(problems)})", file=str(p),
+                            hint="the file is corrupt and cannot be resumed; pass a new --db path to start again")
         if existing:
             archive._check_identity(identity)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            if not existing:
-                conn.executescript(_SCHEMA)
-                archive._write_meta({"schema_version": SCHEMA_VERSION, "created": time.time(), **identity})
-        except sqlite3.Error as err:
+            with archive.guard("write"):
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                if not existing:
+                    conn.executescript(_SCHEMA)
+                    archive._write_meta({"schema_version": SCHEMA_VERSION, "created": time.time(), **identity})
+        except MlevError:
             archive.close()
-            raise MlevError(f"cannot write archive: {err}", file=str(p)) from None
+            raise
         return archive
 
     @classmethod
     def read(cls, path: str | Path) -> Archive:
-        """Open an archive read-only (it may be being written by a run)."""
+        """Open an archive read-only (it may be being written by a run).
+
+        An archive in a folder nobody may write is opened as immutable when no run has left a
+        journal beside it (SQLite could not create the shared-memory file a WAL reader needs).
+        """
         p = Path(path)
         if not p.is_file():
             raise MlevError("no such archive", file=str(p), hint="pass the --db path of a run")
+        wal = p.with_name(p.name + "-wal")
+        immutable = _read_only(p) and not wal.exists()
         try:
-            conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, isolation_level=None)
+            conn = sqlite3.connect(f"file:{p}?mode=ro{'&immutable=1' if immutable else ''}", uri=True,
+                                   isolation_level=None)
         except sqlite3.Error as err:
-            raise MlevError(f"cannot open archive: {err}", file=str(p)) from None
+            raise storage_error(p, err, "open") from None
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        except sqlite3.DatabaseError as err:
+        except (sqlite3.Error, OSError) as err:
             conn.close()
-            raise _bad_file(p, err) from None
+            name = getattr(err, "sqlite_errorname", "")
+            if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+                raise _bad_file(p, err) from None
+            raise storage_error(p, err, "read") from None
         if not {"meta", "candidates"} <= tables:
             conn.close()
             raise _bad_file(p, ValueError("no mlevolve tables"))
         return cls(p, conn, None)
 
+    def guard(self, action: str = "access") -> Any:
+        """A context in which storage failures on this archive become one :class:`MlevError`."""
+        return guard(self.path, action)
+
     def close(self) -> None:
-        self.conn.close()
+        with self.guard("close"):
+            self.conn.close()
         if self._lock is not None:
             self._lock.close()
             self._lock = None
@@ -175,36 +259,29 @@ class Archive:
 
     # -- meta -------------------------------------------------------------------------------------
     def _write_meta(self, values: Mapping[str, Any]) -> None:
-        with self.conn:
+        with self.guard("write"), self.conn:
             self.conn.execute("BEGIN")
             self.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                                   [(k, json.dumps(v)) for k, v in values.items()])
 
     def meta(self) -> dict[str, Any]:
-        return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM meta")}
+        with self.guard("read"):
+            return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM meta")}
 
     def set_meta(self, key: str, value: Any) -> None:
         self._write_meta({key: value})
 
     def _check_identity(self, identity: Mapping[str, Any]) -> None:
-        stored = self.meta()
-        if stored.get("schema_version") != SCHEMA_VERSION:
+        try:
+            stored = self.meta()
+        except MlevError:
             self.close()
-            raise MlevError(f"archive schema {stored.get('schema_version')} is not {SCHEMA_VERSION}",
-                            file=str(self.path), hint="use a new --db path")
-        for key in ("program_hash", "task", "evolve"):
-            if stored.get(key) != identity.get(key):
-                self.close()
-                raise MlevError(
-                    f"archive belongs to another run: program {stored.get('program_name')!r} "
-                    f"(evolving {', '.join(stored.get('evolve') or [])}) on task {stored.get('task')!r}",
-                    file=str(self.path), hint="pass another --db to start a new run")
-        differ = [k for k, v in identity.items() if stored.get(k) != v]
-        if differ:
+            raise
+        refusal = _refusal(stored, identity)
+        if refusal is not None:
             self.close()
-            detail = "; ".join(f"{k}: archive has {stored.get(k)!r}, now {identity[k]!r}" for k in differ[:3])
-            raise MlevError(f"archive was made with other settings ({detail})", file=str(self.path),
-                            hint="rerun with the archive's settings to resume, or pass another --db")
+            message, hint = refusal
+            raise MlevError(message, file=str(self.path), hint=hint)
 
     # -- candidates -------------------------------------------------------------------------------
     def add(self, row: Row) -> None:
@@ -213,25 +290,29 @@ class Archive:
         values = (row.seq, row.hash, row.program, fitness, json.dumps(row.metrics), row.failure, row.failure_where,
                   row.source, row.fingerprint, row.operator, json.dumps(list(row.parents)), row.generation,
                   row.size, row.seconds, row.created)
-        try:
-            self.conn.execute(f"INSERT INTO candidates VALUES ({', '.join('?' * len(values))})", values)
-        except sqlite3.IntegrityError:
-            raise MlevError(f"candidate #{row.seq} is already in the archive", file=str(self.path)) from None
+        with self.guard("write"):
+            try:
+                self.conn.execute(f"INSERT INTO candidates VALUES ({', '.join('?' * len(values))})", values)
+            except sqlite3.IntegrityError:
+                raise MlevError(f"candidate #{row.seq} is already in the archive", file=str(self.path)) from None
 
     def rows(self) -> Iterator[Row]:
         """Every candidate in sequence order."""
-        cursor = self.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM candidates ORDER BY seq")
-        for values in cursor:
-            yield _row(values)
+        with self.guard("read"):
+            cursor = self.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM candidates ORDER BY seq")
+            for values in cursor:
+                yield _row(values)
 
     def count(self) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0])
+        with self.guard("read"):
+            return int(self.conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0])
 
     def best(self, n: int = 5) -> list[Row]:
         """The ``n`` fittest distinct programs (by hash), best first; ties go to the earliest."""
         query = (f"SELECT {', '.join(_COLUMNS)} FROM candidates WHERE fitness IS NOT NULL "
                  "AND seq IN (SELECT MIN(seq) FROM candidates GROUP BY hash) ORDER BY fitness DESC, seq LIMIT ?")
-        return [_row(v) for v in self.conn.execute(query, (n,))]
+        with self.guard("read"):
+            return [_row(v) for v in self.conn.execute(query, (n,))]
 
     def get(self, key: str) -> Row | None:
         """A candidate by hash (or a unique prefix of one), its first occurrence; None if no hash
@@ -239,19 +320,50 @@ class Archive:
         prefix = key.strip().lower()
         if not prefix:
             raise MlevError("empty hash", file=str(self.path), hint="`mlevolve best DB` lists the hashes")
-        # substr, not LIKE: '%' and '_' in a key are characters, not wildcards
-        matches = [h for (h,) in self.conn.execute(
-            "SELECT DISTINCT hash FROM candidates WHERE substr(hash, 1, ?) = ? LIMIT 3", (len(prefix), prefix))]
+        with self.guard("read"):
+            # substr, not LIKE: '%' and '_' in a key are characters, not wildcards
+            matches = [h for (h,) in self.conn.execute(
+                "SELECT DISTINCT hash FROM candidates WHERE substr(hash, 1, ?) = ? LIMIT 3", (len(prefix), prefix))]
         if len(matches) > 1:
             shown = ", ".join(h[:12] for h in matches[:2]) + (", ..." if len(matches) > 2 else "")
             raise MlevError(f"hash prefix {key!r} is ambiguous: it starts {shown}", file=str(self.path),
                             hint="give more of the hash")
         if not matches:
             return None
-        cursor = self.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM candidates WHERE hash = ? "
-                                   "ORDER BY seq LIMIT 1", (matches[0],))
-        values = cursor.fetchone()
-        return None if values is None else _row(values)
+        with self.guard("read"):
+            cursor = self.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM candidates WHERE hash = ? "
+                                       "ORDER BY seq LIMIT 1", (matches[0],))
+            values = cursor.fetchone()
+            return None if values is None else _row(values)
+
+
+def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Why an archive whose meta is ``stored`` is not the run ``identity`` (message, hint), or None.
+
+    Checked in order: the schema, the scoring version, the program, task and evolved slots, the
+    data file's content (``data_sha256``), then every other setting.
+    """
+    new_db = "pass another --db to start a new run (the old archive stays readable by best, show and report)"
+    if stored.get("schema_version") != SCHEMA_VERSION:
+        return f"archive schema {stored.get('schema_version')} is not {SCHEMA_VERSION}", "use a new --db path"
+    if "scoring" in identity and stored.get("scoring") != identity["scoring"]:
+        return (f"archive was scored by another version of mlevolve (scoring version {stored.get('scoring')}, "
+                f"this one is {identity['scoring']}): its scores cannot be mixed with new ones", new_db)
+    for key in ("program_hash", "task", "evolve"):
+        if stored.get(key) != identity.get(key):
+            return (f"archive belongs to another run: program {stored.get('program_name')!r} "
+                    f"(evolving {', '.join(stored.get('evolve') or [])}) on task {stored.get('task')!r}",
+                    "pass another --db to start a new run")
+    if stored.get("data_sha256") != identity.get("data_sha256"):
+        return (f"the data of task {identity.get('task')!r} changed since the archive was made "
+                f"(SHA-256 {str(stored.get('data_sha256'))[:12]} then, {str(identity.get('data_sha256'))[:12]} now)",
+                "restore the data file to resume, or " + new_db)
+    differ = [k for k, v in identity.items() if stored.get(k) != v]
+    if differ:
+        detail = "; ".join(f"{k}: archive has {stored.get(k)!r}, now {identity[k]!r}" for k in differ[:3])
+        return (f"archive was made with other settings ({detail})",
+                "rerun with the archive's settings to resume, or pass another --db")
+    return None
 
 
 def default_path(program: str, task: str) -> Path:

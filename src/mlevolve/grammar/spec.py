@@ -16,6 +16,7 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from importlib import resources
@@ -435,12 +436,30 @@ def _monomorphise(op: str, entry: Mapping[str, Any]) -> list[Production]:
     return out
 
 
+# The grammar files being loaded, outermost first: a file that `extends` one of them is a cycle.
+_LOADING: ContextVar[tuple[Path, ...]] = ContextVar("_LOADING", default=())
+
+
 def load_grammar(path: str | Path | None = None) -> GrammarSpec:
     """Load a grammar file, or the base grammar shipped with mlevolve when ``path`` is None or the
-    name ``base`` (a file called so is ``./base``)."""
+    name ``base`` (a file called so is ``./base``).  A chain of ``extends`` that comes back to a
+    file it started from is a :class:`GrammarError` naming the cycle."""
     if path is None or (isinstance(path, str) and path == "base"):
         return _base()
     p = Path(path)
+    chain = _LOADING.get()
+    if p.resolve() in chain:
+        cycle = [str(c) for c in chain[chain.index(p.resolve()):]] + [str(p.resolve())]
+        raise GrammarError(f"`extends` forms a cycle: {' -> '.join(cycle)}", file=str(chain[-1]),
+                           hint="a grammar may extend base or another file, never itself through others")
+    token = _LOADING.set((*chain, p.resolve()))
+    try:
+        return _load_file(p)
+    finally:
+        _LOADING.reset(token)
+
+
+def _load_file(p: Path) -> GrammarSpec:
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:

@@ -24,7 +24,7 @@ _ERROR_STANDIN = '''class MlevError(Exception):
     """A bad task spec or data file (mlevolve's error type, reduced to what this script needs)."""
 
     def __init__(self, message: str, span: object = None, hint: str | None = None, file: object = None) -> None:
-        super().__init__(message + (f" (hint: {hint})" if hint else ""))'''
+        super().__init__((f"{file}: " if file else "") + message + (f" (hint: {hint})" if hint else ""))'''
 
 _MAIN = '''def main() -> None:
     global DIM
@@ -35,7 +35,10 @@ _MAIN = '''def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    data = arrays(load_task(args.task, seed=args.seed))
+    try:
+        data = arrays(load_task(args.task, seed=args.seed))
+    except MlevError as err:  # a missing or bad data file: one line, no traceback
+        parser.exit(2, f"{{parser.prog}}: error: {{err}}\\n")
     DIM = int(data["x_train"].shape[-1]) if "x_train" in data else 0
     {wiring}
     try:

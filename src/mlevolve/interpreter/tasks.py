@@ -38,8 +38,10 @@ input raises :class:`MlevError`.
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -467,16 +469,39 @@ def _options(
     return {**defaults, **given}
 
 
+# The allowed range of every numeric task option, and the most values a learner family may hold
+# (n_tasks x (n_train + n_val) x dim): what a task can allocate is bounded before it allocates.
+OPTION_RANGES: dict[str, tuple[int, int]] = {
+    "n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (1, 1_000_000), "n_val": (1, 1_000_000),
+    "n_test": (1, 1_000_000),
+}
+MAX_FAMILY_VALUES = 50_000_000
+
+
 def _int_options(name: str, options: Mapping[str, OptionValue]) -> dict[str, int]:
+    """The options as integers, each inside its :data:`OPTION_RANGES` range (``1e3`` is 1000)."""
     out: dict[str, int] = {}
     for key, value in options.items():
-        try:
-            number = int(value)
-        except ValueError:
-            number = 0
-        if number < 1 or isinstance(value, bool):
-            raise MlevError(f"option {key}={value} of task '{name}' must be a positive integer")
+        lo, hi = OPTION_RANGES[key]
+        number: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str):
+            try:
+                number = int(value)
+            except ValueError:
+                as_float = _number(value)
+                if as_float is not None and math.isfinite(as_float) and as_float == round(as_float):
+                    number = int(as_float)
+        if number is None or not lo <= number <= hi:
+            raise MlevError(f"option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
+                            hint=f"write e.g. {name}:{key}={_defaults(name).get(key, lo)}")
         out[key] = number
+    if "n_tasks" in out:
+        total = out["n_tasks"] * (out["n_train"] + out["n_val"]) * out["dim"]
+        if total > MAX_FAMILY_VALUES:
+            raise MlevError(f"task '{name}' would hold n_tasks x (n_train + n_val) x dim = {total:,} values, more "
+                            f"than the {MAX_FAMILY_VALUES:,} allowed", hint="lower n_tasks, n_train, n_val or dim")
     return out
 
 
@@ -518,8 +543,10 @@ def _supervised(name: str, x: F64, y: npt.NDArray[Any], problem: Problem, rng: n
         labels = None
     train, val, test = _split(labels, n, rng)
     if min(len(train), len(val), len(test)) == 0:
+        per = f" in {int(labels.max()) + 1} classes" if labels is not None else ""
         raise MlevError(
-            f"{name}: too few rows ({n}) to split into train/validation/test", hint="give at least a few rows per class"
+            f"{name}: too few rows ({n}{per}) to split into train/validation/test",
+            hint="give at least a few rows per class",
         )
     x_tr, x_va, x_te = _standardise(x[train], x[val], x[test])
     if labels is not None:
@@ -591,6 +618,14 @@ def _size(n: int, data: Supervised) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # User data
+#
+# One rule for every cell, features and targets alike: a cell holds a finite number, or (in a
+# target of class labels only) text.  A missing value (an empty cell, ``nan``, ``NA``, ...) is an
+# error at its ``FILE:ROW:COLUMN`` wherever it is, never a number or a class of its own.
+
+MISSING = frozenset({"", "na", "n/a", "nan", "-nan", "+nan", "null", "none", "nil", "missing", "?", ".",
+                     "#n/a", "#n/a n/a", "#na", "<na>", "-1.#ind", "1.#ind", "-1.#qnan", "1.#qnan"})
+_MISSING_HINT = "mlevolve does not impute: fill the cell in or drop its row"
 
 
 def _user_data(path: str, options: Mapping[str, OptionValue], rng: np.random.Generator) -> Supervised:
@@ -602,25 +637,38 @@ def _user_data(path: str, options: Mapping[str, OptionValue], rng: np.random.Gen
         raise MlevError(f"no such file: {path}", hint="a task is a built-in name or an existing .csv/.npz file")
     suffix = file.suffix.lower()
     if suffix == ".csv":
-        x, y = _read_csv(file, str(options["target"]), forced == "regression")
+        x, y = _read_csv(file, str(options["target"]), forced)
     elif suffix == ".npz":
         if options["target"]:
             raise MlevError(
                 f"option target= applies to CSV files, not {path}", hint="an .npz file holds arrays X and y"
             )
-        x, y = _read_npz(file)
+        x, y = _read_npz(file, forced)
     else:
         raise MlevError(f"unsupported data file: {path}", hint="use a .csv (with a header row) or an .npz (X and y)")
-    return _supervised(path, x, y, _detect(path, y, forced), rng)
+    return _supervised(path, x, y, _detect(y, forced), rng)
 
 
-def _detect(path: str, y: npt.NDArray[Any], forced: str) -> Problem:
-    numeric = y.dtype.kind in "biuf"
+def data_source(spec: str) -> tuple[str, str] | None:
+    """``(absolute path, SHA-256 of its bytes)`` of the user data file a task spec names, or None for
+    a built-in task: what identifies the data a run was scored on, wherever it is run from."""
+    name, _ = _parse_spec(spec)
+    if name in _INFOS or not _looks_like_file(name):
+        return None
+    file = Path(name)
+    try:
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    except OSError as err:
+        raise MlevError(f"cannot read {name}: {err.strerror}", hint="a task is a built-in name or a .csv/.npz file") \
+            from None
+    return str(file.resolve()), digest
+
+
+def _detect(y: npt.NDArray[Any], forced: str) -> Problem:
+    """Stated, or detected: text labels and at most ``MAX_CLASSES`` distinct integers are classes."""
     if forced == "regression":
-        if not numeric:
-            raise MlevError(f"{path}: problem=regression needs a numeric target, got {y.dtype} values")
         return "regression"
-    if forced == "classification" or not numeric:
+    if forced == "classification" or y.dtype.kind not in "biuf":
         return "classification"
     yf = y.astype(np.float64)
     if np.all(yf == np.round(yf)) and len(np.unique(yf)) <= MAX_CLASSES:
@@ -630,24 +678,79 @@ def _detect(path: str, y: npt.NDArray[Any], forced: str) -> Problem:
 
 def _number(cell: str) -> float | None:
     try:
-        value = float(cell)
+        return float(cell)
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
 
 
-def _read_csv(file: Path, target: str, numeric_target: bool) -> tuple[F64, npt.NDArray[Any]]:
+def _cell_fault(cell: str) -> tuple[str, str] | None:
+    """Why a cell is not a finite number (message, hint), or None if it is one."""
+    text = cell.strip()
+    if text.casefold() in MISSING:
+        return (f"'{text}' is a missing value" if text else "the cell is empty (a missing value)"), _MISSING_HINT
+    value = _number(text)
+    if value is None:
+        return f"'{text}' is not a number", "every cell must hold a number, except a target of class labels"
+    if not math.isfinite(value):
+        return f"'{text}' is not a finite number", "every number must be finite"
+    return None
+
+
+def _target(cells: list[str], forced: str, where: Callable[[int], tuple[str, str]]) -> npt.NDArray[Any]:
+    """Target cells as float64 numbers, or as text class labels (stripped; numbers in a column stated
+    to be labels are written canonically, so ``1`` and ``1.0`` are one class).
+
+    ``where(i)`` gives the file location and name of cell ``i`` for the :class:`MlevError` raised for
+    a missing value, a non-finite number, or (unless the problem is stated) a column that mixes
+    numbers and text.
+    """
+    numbers: list[float | None] = []
+    for i, cell in enumerate(cells):
+        fault = _cell_fault(cell)
+        if fault is not None and (fault[0].endswith("is not a number") and forced != "regression"):
+            numbers.append(None)  # text: a class label, unless the column is numbers otherwise
+            continue
+        if fault is not None:
+            file, name = where(i)
+            hint = fault[1] if forced != "regression" else "problem=regression needs a number in every target cell"
+            raise MlevError(f"{name}: {fault[0]}", file=file, hint=hint)
+        numbers.append(_number(cell))
+    text = [i for i, v in enumerate(numbers) if v is None]
+    if not text:
+        return np.array(numbers, dtype=np.float64)
+    if forced == "classification":
+        return np.array([cell.strip() if v is None else repr(v) for cell, v in zip(cells, numbers, strict=True)])
+    numeric = [i for i, v in enumerate(numbers) if v is not None]
+    if numeric:
+        odd = text[0] if len(numeric) >= len(text) else numeric[0]
+        file, name = where(odd)
+        kind = "is not a number" if odd in text else "is a number"
+        raise MlevError(f"{name}: '{cells[odd].strip()}' {kind}, unlike most of the column "
+                        f"({len(numeric)} numbers, {len(text)} text)", file=file,
+                        hint="fix the cell, or add :problem=classification to read every cell as a class label")
+    return np.array([cell.strip() for cell in cells])
+
+
+def _read_csv(file: Path, target: str, forced: str) -> tuple[F64, npt.NDArray[Any]]:
+    """Features (float64, file order without the target) and target cells of a CSV with a header."""
     if not target:
         raise MlevError(f"{file}: which column is the target?", hint=f"write {file}:target=COLUMN")
     try:
         with file.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
             header = [h.strip() for h in next(reader, [])]
+            header_line = reader.line_num
             rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise MlevError(f"cannot read {file}: {err}") from None
     if not header:
         raise MlevError(f"{file}: empty file, expected a header row of column names")
+    seen: dict[str, int] = {}
+    for j, column in enumerate(header):
+        if column in seen:
+            raise MlevError(f"column name '{column}' appears twice: columns {seen[column] + 1} and {j + 1}",
+                            file=f"{file}:{header_line}:{j + 1}", hint="give every column its own name")
+        seen[column] = j
     if target not in header:
         raise MlevError(f"{file}: no column named '{target}'", hint="columns: " + ", ".join(header))
     if not rows:
@@ -656,45 +759,36 @@ def _read_csv(file: Path, target: str, numeric_target: bool) -> tuple[F64, npt.N
         raise MlevError(f"{file}: no feature columns besides the target '{target}'")
     t = header.index(target)
     x = np.empty((len(rows), len(header) - 1))
-    y_cells: list[str] = []
     for i, (line, row) in enumerate(rows):
         if len(row) != len(header):
             raise MlevError(f"{file}: row {line} has {len(row)} cells, the header has {len(header)}")
-        features = row[:t] + row[t + 1 :]
-        for j, cell in enumerate(features):
-            value = _number(cell)
-            if value is None:
-                column = header[j if j < t else j + 1]
-                raise MlevError(
-                    f"{file}: row {line}, column '{column}': '{cell.strip()}' is not a finite number",
-                    hint="every column except the target must be numeric",
-                )
-            x[i, j] = value
-        cell = row[t].strip()
-        if not cell:
-            raise MlevError(f"{file}: row {line}: the target '{target}' is empty")
-        y_cells.append(cell)
-    numbers = [_number(cell) for cell in y_cells]
-    bad = [i for i, v in enumerate(numbers) if v is None]
-    if not bad:
-        return x, np.array(numbers, dtype=np.float64)
-    if numeric_target:
-        line, cell = rows[bad[0]][0], y_cells[bad[0]]
-        raise MlevError(f"{file}: row {line}, target '{target}': '{cell}' is not a finite number (problem=regression)")
-    return x, np.array(y_cells)
+        for j, cell in enumerate(row):
+            if j == t:
+                continue
+            fault = _cell_fault(cell)
+            if fault is not None:
+                raise MlevError(f"column '{header[j]}': {fault[0]}", file=f"{file}:{line}:{j + 1}", hint=fault[1])
+            x[i, j if j < t else j - 1] = float(cell)
+    y = _target([row[t] for _, row in rows], forced,
+                lambda i: (f"{file}:{rows[i][0]}:{t + 1}", f"target column '{target}'"))
+    return x, y
 
 
-def _read_npz(file: Path) -> tuple[F64, npt.NDArray[Any]]:
+def _read_npz(file: Path, forced: str) -> tuple[F64, npt.NDArray[Any]]:
+    """``X`` (rows x features, finite numbers) and ``y`` (numbers or text labels) of an .npz file."""
     try:
         with np.load(file, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as err:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         raise MlevError(f"cannot read {file}: {err}") from None
     for key in ("X", "y"):
         if key not in arrays:
             raise MlevError(
                 f"{file}: no array named '{key}'", hint="arrays in the file: " + (", ".join(arrays) or "none")
             )
+        if not isinstance(arrays[key], np.ndarray):
+            raise MlevError(f"{file}: member '{key}' is not a NumPy array (not in .npy format)",
+                            hint="write the file with numpy.savez(path, X=..., y=...)")
     x, y = arrays["X"], arrays["y"]
     if x.ndim == 1:
         x = x[:, None]
@@ -712,15 +806,13 @@ def _read_npz(file: Path) -> tuple[F64, npt.NDArray[Any]]:
     bad = np.argwhere(~np.isfinite(x))
     if len(bad):
         r, c = bad[0]
-        raise MlevError(f"{file}: X row {r + 1}, column {c + 1} is {x[r, c]}, not a finite number")
-    if y.dtype.kind in "biuf":
-        yf = y.astype(np.float64)
-        bad_y = np.flatnonzero(~np.isfinite(yf))
-        if len(bad_y):
-            raise MlevError(f"{file}: y row {bad_y[0] + 1} is {yf[bad_y[0]]}, not a finite number")
-    elif y.dtype.kind not in "US":
+        what = "a missing value" if np.isnan(x[r, c]) else "not a finite number"
+        raise MlevError(f"X row {r + 1}, column {c + 1} is {x[r, c]}, {what}", file=str(file),
+                        hint=_MISSING_HINT if what.startswith("a missing") else "every number must be finite")
+    if y.dtype.kind not in "biufUS":
         raise MlevError(f"{file}: y must hold numbers or strings, got dtype {y.dtype}")
-    return x, y
+    cells = [str(v) for v in (y.astype(np.float64) if y.dtype.kind in "biuf" else y.astype(str)).tolist()]
+    return x, _target(cells, forced, lambda i: (str(file), f"y row {i + 1}"))
 
 
 def arrays(task: Task) -> dict[str, Any]:

@@ -170,8 +170,9 @@ class MetaRun:
         self.types = frozenset().union(*(by_name[n].types for n in self.names)) or frozenset(load_grammar().types)
         self.archive = archive
         self.log = log
-        archive.conn.execute(_DETAILS)
-        self.details = dict(archive.conn.execute("SELECT hash, detail FROM inner_runs"))
+        with archive.guard("open"):
+            archive.conn.execute(_DETAILS)
+            self.details = dict(archive.conn.execute("SELECT hash, detail FROM inner_runs"))
         self.pool = pool  # runs inner runs in parallel when given (results do not depend on it)
         self.fresh = 0
         self.replayed = 0
@@ -211,7 +212,7 @@ class MetaRun:
                    "evals_to_target": result.evals_to_target}, None, None, task, None, spec.digest, (), generation,
                   len(result.program), result.seconds)
         detail = json.dumps(asdict(result))
-        with self.archive.conn:
+        with self.archive.guard("write"), self.archive.conn:
             self.archive.conn.execute("BEGIN")
             self.archive.add(row)
             self.archive.conn.execute("INSERT OR REPLACE INTO inner_runs VALUES (?, ?)", (key, detail))
