@@ -168,7 +168,7 @@ class Archive:
             p.parent.mkdir(parents=True, exist_ok=True)
             lock = open(p, "ab")  # noqa: SIM115 - held open for the life of the archive
         except OSError as err:
-            raise storage_error(p, err, "open") from None
+            raise storage_error(p, err, "open" if p.exists() else "create") from None
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -194,7 +194,8 @@ class Archive:
             raise _bad_file(p, ValueError("no mlevolve tables"))
         if problems != ["ok"]:
             archive.close()
-            raise MlevError(f"archive is damaged (SQLite quick_check: {'; '.join(problems)})", file=str(p),
+            lines = [line for text in problems for line in text.splitlines() if not line.startswith("***")]
+            raise MlevError(f"archive is damaged (SQLite quick_check: {'; '.join(lines[:2])})", file=str(p),
                             hint="the file is corrupt and cannot be resumed; pass a new --db path to start again")
         if existing:
             archive._check_identity(identity)
