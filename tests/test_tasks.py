@@ -339,8 +339,10 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
         ("linear:foo=bar", "unknown option 'foo=bar' for task 'linear'", "n_tasks, dim, n_train, n_val"),
         ("linear:n_tasks=0", "n_tasks=0 of task 'linear' must be an integer from 1 to 10,000", "linear:n_tasks=10"),
         ("nguyen1:n_train=two", "n_train=two", None),
-        (write_csv(tmp / "cell.csv", "a,b,y\n1,2,0\n3,x,1\n") + ":target=y", "column 'b': 'x' is not a number", "every cell must hold a number"),
-        (write_csv(tmp / "nan.csv", "a,b,y\n1,2,0\n3,4,1\nnan,4,1\n") + ":target=y", "column 'a': 'nan' is a missing value", "does not impute"),
+        (write_csv(tmp / "cell.csv", "a,b,y\n1,2,0\n3,x,1\n") + ":target=y", "column 'b': 'x' is not a number",
+         "every cell must hold a number"),
+        (write_csv(tmp / "nan.csv", "a,b,y\n1,2,0\n3,4,1\nnan,4,1\n") + ":target=y", "'nan' is a missing value",
+         "does not impute"),
         (
             write_csv(tmp / "ragged.csv", "a,b,y\n1,2,0\n3,4\n") + ":target=y",
             "row 3 has 2 cells, the header has 3",
@@ -349,7 +351,7 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
         (write_csv(tmp / "header.csv", "a,b,y\n") + ":target=y", "empty dataset", None),
         (write_csv(tmp / "blank.csv", "") + ":target=y", "empty file", None),
         (write_csv(tmp / "only.csv", "y\n1\n2\n") + ":target=y", "no feature columns", None),
-        (write_csv(tmp / "noy.csv", "a,y\n1,0\n2,\n") + ":target=y", "target column 'y': the cell is empty (a missing value)", None),
+        (write_csv(tmp / "noy.csv", "a,y\n1,0\n2,\n") + ":target=y", "target column 'y': the cell is empty", None),
         (write_csv(tmp / "one.csv", "a,y\n1,0\n2,0\n3,0\n4,0\n5,0\n") + ":target=y", "only one class", None),
         (write_csv(tmp / "tiny.csv", "a,y\n1,0\n2,1\n") + ":target=y", "too few rows (2 in 2 classes)", None),
         (
@@ -372,7 +374,7 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
         (str(tmp / "empty.npz"), "empty dataset", None),
         (str(tmp / "strx.npz"), "X must be numeric", None),
         (str(tmp / "infx.npz"), "X row 2, column 2 is inf, not a finite number", None),
-        (str(tmp / "stry.npz") + ":problem=regression", "y row 1: 'a' is not a number", "problem=regression needs a number"),
+        (str(tmp / "stry.npz") + ":problem=regression", "y row 1: 'a' is not a number", "regression needs a number"),
         (str(tmp / "noy.npz") + ":target=y", "target= applies to CSV files", None),
         (str(tmp / "junk.npz"), "cannot read", None),
     ]
