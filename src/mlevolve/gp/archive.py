@@ -27,7 +27,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -241,7 +241,7 @@ class Archive:
             raise _bad_file(p, ValueError("no mlevolve tables"))
         return cls(p, conn, None)
 
-    def guard(self, action: str = "access") -> Any:
+    def guard(self, action: str = "access") -> AbstractContextManager[None]:
         """A context in which storage failures on this archive become one :class:`MlevError`."""
         return guard(self.path, action)
 

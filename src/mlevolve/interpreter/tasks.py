@@ -8,7 +8,9 @@ Three kinds of task, one per kind of program:
   train mean/std.  Built in: sklearn's ``digits``, ``iris``, ``wine``, ``breast_cancer``, and
   1,000-point ``moons`` (noise 0.1), ``circles`` (noise 0.05, factor 0.5) and ``spirals`` (two
   interleaved two-turn spirals, Gaussian noise sd 0.03).  User data: ``file.csv:target=COLUMN``
-  or ``file.npz`` (arrays ``X`` and ``y``), optionally ``:problem=classification|regression``.
+  or ``file.npz`` (arrays ``X`` and ``y``), optionally ``:problem=classification|regression``;
+  every cell is a finite number or (in a target of class labels) text, a missing value is an error
+  at its ``FILE:ROW:COLUMN`` (docs/data.md).
 * ``learner``: an AutoML-Zero style family of T small tasks, for learner programs vectorised
   across tasks: ``linear``, ``affine``, ``teacher`` (regression) and ``projected_digits``
   (binary, labels 0.0/1.0).  Options ``n_tasks`` (10), ``dim`` (4; 16 for projected_digits),
@@ -31,8 +33,8 @@ Three kinds of task, one per kind of program:
   VAE.
 
 A spec is ``NAME`` or ``NAME:key=value:key=value``; keyword arguments to :func:`load_task` are
-options too and win over the spec's.  The same seed always gives identical arrays.  Every bad
-input raises :class:`MlevError`.
+options too and win over the spec's.  Numeric options are integers inside :data:`OPTION_RANGES`.
+The same seed always gives identical arrays.  Every bad input raises :class:`MlevError`.
 """
 
 from __future__ import annotations
