@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mlevolve import cli
 from mlevolve.dsl.errors import MlevError
@@ -86,6 +88,48 @@ def test_every_missing_marker_is_an_error_in_features_and_targets_alike(tmp_path
     for problem in ("", ":problem=classification", ":problem=regression"):
         assert first_line(f"{tmp_path}/t.csv:target=y{problem}") == \
             f"{tmp_path}/t.csv:6:3: error: target column 'y': {what}"
+
+
+CELLS = st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
+                  st.integers(-5, 5).map(str), st.sampled_from(["", " nan", "NA ", "null", "?", "inf", "-inf",
+                                                                 "abc", "1,5", "1e400"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(grid=st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=1, max_size=8))
+def test_the_first_cell_that_is_not_a_finite_number_is_the_error(tmp_path: Path, grid: list[list[str]]) -> None:
+    """Features a, b and target y alike: an error at the first bad cell in file order (a target's
+    text cells are labels, judged once the column is read), or data of every row."""
+    path = tmp_path / "g.csv"
+    rows = [f"{i},{i % 2},{i % 3}" for i in range(30)]
+    path.write_text("a,b,y\n" + "\n".join([",".join(f'"{c}"' for c in cells) for cells in grid] + rows) + "\n")
+
+    def bad(cell: str, target: bool) -> bool:
+        try:
+            return not np.isfinite(float(cell))
+        except ValueError:
+            return not target or cell.strip().casefold() in {"", "nan", "na", "null", "?"}
+
+    first = next(((r, c) for r, cells in enumerate(grid) for c, cell in enumerate(cells) if bad(cell, c == 2)), None)
+    if first is None:
+        texts = [i for i, cells in enumerate(grid) if not _is_number(cells[2])]
+        if texts:  # text among 30 numbers: the minority, an error at its first cell
+            assert first_line(f"{path}:target=y").startswith(f"{path}:{texts[0] + 2}:3: error: target column 'y': ")
+        else:
+            task = supervised(f"{path}:target=y:problem=regression")
+            assert len(task.y_train) + len(task.y_val) + len(task.y_test) == len(grid) + 30
+        return
+    r, c = first
+    name = "target column 'y'" if c == 2 else f"column '{'ab'[c]}'"
+    assert first_line(f"{path}:target=y").startswith(f"{path}:{r + 2}:{c + 1}: error: {name}: ")
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def test_a_non_finite_number_is_an_error_wherever_it_is(tmp_path: Path) -> None:

@@ -698,6 +698,14 @@ def _cell_fault(cell: str) -> tuple[str, str] | None:
     return None
 
 
+def _target_fault(cell: str, forced: str) -> tuple[str, str] | None:
+    """Why a target cell is bad (message, hint), or None: text is a class label unless stated otherwise."""
+    fault = _cell_fault(cell)
+    if fault is None or (fault[0].endswith("is not a number") and forced != "regression"):
+        return None
+    return fault if forced != "regression" else (fault[0], "problem=regression needs a number in every target cell")
+
+
 def _target(cells: list[str], forced: str, where: Callable[[int], tuple[str, str]]) -> npt.NDArray[Any]:
     """Target cells as float64 numbers, or as text class labels (stripped; numbers in a column stated
     to be labels are written canonically, so ``1`` and ``1.0`` are one class).
@@ -708,15 +716,11 @@ def _target(cells: list[str], forced: str, where: Callable[[int], tuple[str, str
     """
     numbers: list[float | None] = []
     for i, cell in enumerate(cells):
-        fault = _cell_fault(cell)
-        if fault is not None and (fault[0].endswith("is not a number") and forced != "regression"):
-            numbers.append(None)  # text: a class label, unless the column is numbers otherwise
-            continue
+        fault = _target_fault(cell, forced)
         if fault is not None:
             file, name = where(i)
-            hint = fault[1] if forced != "regression" else "problem=regression needs a number in every target cell"
-            raise MlevError(f"{name}: {fault[0]}", file=file, hint=hint)
-        numbers.append(_number(cell))
+            raise MlevError(f"{name}: {fault[0]}", file=file, hint=fault[1])
+        numbers.append(_number(cell) if _cell_fault(cell) is None else None)  # None: text, a class label
     text = [i for i, v in enumerate(numbers) if v is None]
     if not text:
         return np.array(numbers, dtype=np.float64)
@@ -764,13 +768,13 @@ def _read_csv(file: Path, target: str, forced: str) -> tuple[F64, npt.NDArray[An
     for i, (line, row) in enumerate(rows):
         if len(row) != len(header):
             raise MlevError(f"{file}: row {line} has {len(row)} cells, the header has {len(header)}")
-        for j, cell in enumerate(row):
-            if j == t:
-                continue
-            fault = _cell_fault(cell)
+        for j, cell in enumerate(row):  # the first bad cell in file order, target or feature
+            fault = _target_fault(cell, forced) if j == t else _cell_fault(cell)
             if fault is not None:
-                raise MlevError(f"column '{header[j]}': {fault[0]}", file=f"{file}:{line}:{j + 1}", hint=fault[1])
-            x[i, j if j < t else j - 1] = float(cell)
+                name = f"target column '{target}'" if j == t else f"column '{header[j]}'"
+                raise MlevError(f"{name}: {fault[0]}", file=f"{file}:{line}:{j + 1}", hint=fault[1])
+            if j != t:
+                x[i, j if j < t else j - 1] = float(cell)
     y = _target([row[t] for _, row in rows], forced,
                 lambda i: (f"{file}:{rows[i][0]}:{t + 1}", f"target column '{target}'"))
     return x, y
