@@ -254,14 +254,17 @@ def spoil(kind: str, path: Path, good: Path) -> None:
         data[4096:] = b"\xa5" * (len(data) - 4096)
         path.write_bytes(bytes(data))
     elif kind in ("foreign", "wrong-columns", "bad-json"):
+        if kind == "bad-json":  # a real archive with one stored value that is not JSON
+            shutil.copyfile(good, path)
         conn = sqlite3.connect(path)
         if kind == "foreign":
             conn.execute("CREATE TABLE users (id INTEGER, name TEXT)")
-        else:
+        elif kind == "wrong-columns":
             conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             conn.execute("CREATE TABLE candidates (id INTEGER)")
-            value = "1" if kind == "wrong-columns" else "{oops"
-            conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (value,))
+            conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        else:
+            conn.execute("UPDATE meta SET value = '{oops' WHERE key = 'schema_version'")
         conn.commit()
         conn.close()
     elif kind == "empty":
@@ -272,11 +275,24 @@ def spoil(kind: str, path: Path, good: Path) -> None:
         raise AssertionError(kind)
 
 
-KINDS = ["random", "text", "sqlite-header-only", "truncated", "damaged", "foreign", "wrong-columns", "bad-json",
-         "empty", "directory"]
+# kind: the error of the readers (best, show, report, export --db), and of a run (evolve, meta) where it differs
+EXPECTED = {
+    "random": ("not an mlevolve archive (file is not a database)", None),
+    "text": ("not an mlevolve archive (file is not a database)", None),
+    "sqlite-header-only": ("not an mlevolve archive (database disk image is malformed)", None),
+    "truncated": ("archive is damaged: database disk image is malformed", None),
+    "damaged": ("archive is damaged: database disk image is malformed", "archive is damaged (SQLite quick_check: "),
+    "foreign": ("not an mlevolve archive (no mlevolve tables)", None),
+    "wrong-columns": ("not an mlevolve archive (no such column: ",
+                      "archive was scored by another version of mlevolve (scoring version None"),
+    "bad-json": ("archive is damaged: Expecting property name enclosed in double quotes", None),
+    "empty": ("not an mlevolve archive (no mlevolve tables)", None),
+    "directory": ("cannot open archive: it is a directory", None),
+}
+KINDS = list(EXPECTED)
 
 
-def commands(db: Path, tmp: Path) -> dict[str, list[str]]:
+def commands(db: Path, tmp: Path, key: str = "ab12") -> dict[str, list[str]]:
     config = tmp / "meta.toml"
     config.write_text((ROOT / "benchmarks" / "meta" / "smoke.toml").read_text()
                       .replace("../../examples", str(ROOT / "examples")))
@@ -285,7 +301,7 @@ def commands(db: Path, tmp: Path) -> dict[str, list[str]]:
         "meta": ["meta", str(config), "--db", str(db), "-o", str(tmp / "gen.toml"), "--quiet"],
         "best": ["best", str(db)],
         "show": ["show", str(db)],
-        "show-hash": ["show", str(db), "ab12"],
+        "show-hash": ["show", str(db), key],
         "report": ["report", str(db), "-o", str(tmp / "r.html")],
         "export": ["export", "--db", str(db), "-o", str(tmp / "x.py")],
     }
@@ -294,7 +310,10 @@ def commands(db: Path, tmp: Path) -> dict[str, list[str]]:
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_command_gives_one_line_for_a_corrupt_foreign_or_empty_archive(
         kind: str, good_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for name, argv in commands(tmp_path / "bad.db", tmp_path).items():
+    conn = sqlite3.connect(good_db)
+    key = conn.execute("SELECT hash FROM candidates WHERE seq = 7").fetchone()[0][:8]  # a program it holds
+    conn.close()
+    for name, argv in commands(tmp_path / "bad.db", tmp_path, key).items():
         db = tmp_path / "bad.db"
         if db.is_dir():
             db.rmdir()
@@ -308,8 +327,9 @@ def test_every_command_gives_one_line_for_a_corrupt_foreign_or_empty_archive(
             assert status == 0, captured.err  # a 0-byte file is a new archive (a run killed while creating it)
             continue
         assert status == 2, (kind, name, captured.err)
-        line = one_error(captured)
-        assert line.startswith(f"{db}: error: "), (kind, name, line)
+        read, run = EXPECTED[kind]
+        expected = run if run is not None and name in ("evolve", "meta") else read
+        assert one_error(captured).startswith(f"{db}: error: {expected}"), (kind, name, captured.err)
         assert db.is_dir() or db.read_bytes() == before  # a refusal writes nothing
 
 

@@ -134,6 +134,15 @@ def storage_error(path: Path, err: Exception, action: str = "access") -> MlevErr
                      hint="a storage error: check the disk and the file, then rerun the same command")
 
 
+def _open_error(path: Path, err: Exception, action: str) -> MlevError:
+    """The error for a file SQLite could not open as a database: not one at all (or no more than
+    its header), or a damaged one, or a storage failure."""
+    name = getattr(err, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_NOTADB") or (name.startswith("SQLITE_CORRUPT") and path.stat().st_size <= 512):
+        return _bad_file(path, err)
+    return storage_error(path, err, action)
+
+
 @contextmanager
 def guard(path: Path, action: str = "access") -> Iterator[None]:
     """Run a block of archive access, turning storage failures into :func:`storage_error`'s
@@ -184,10 +193,7 @@ class Archive:
             if conn is not None:
                 conn.close()
             lock.close()
-            name = getattr(err, "sqlite_errorname", "")
-            if name.startswith("SQLITE_NOTADB") or (name.startswith("SQLITE_CORRUPT") and p.stat().st_size < 512):
-                raise _bad_file(p, err) from None
-            raise storage_error(p, err, "open") from None
+            raise _open_error(p, err, "open") from None
         archive = cls(p, conn, lock)
         if existing and ("meta" not in existing or "candidates" not in existing):
             archive.close()
@@ -219,6 +225,8 @@ class Archive:
         journal beside it (SQLite could not create the shared-memory file a WAL reader needs).
         """
         p = Path(path)
+        if p.is_dir():
+            raise storage_error(p, IsADirectoryError(errno.EISDIR, "Is a directory"), "open")
         if not p.is_file():
             raise MlevError("no such archive", file=str(p), hint="pass the --db path of a run")
         wal = p.with_name(p.name + "-wal")
@@ -232,10 +240,7 @@ class Archive:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         except (sqlite3.Error, OSError) as err:
             conn.close()
-            name = getattr(err, "sqlite_errorname", "")
-            if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
-                raise _bad_file(p, err) from None
-            raise storage_error(p, err, "read") from None
+            raise _open_error(p, err, "read") from None
         if not {"meta", "candidates"} <= tables:
             conn.close()
             raise _bad_file(p, ValueError("no mlevolve tables"))
