@@ -658,6 +658,8 @@ def data_source(spec: str) -> tuple[str, str] | None:
     if name in _INFOS or not _looks_like_file(name):
         return None
     file = Path(name)
+    if not file.is_file():
+        raise MlevError(f"no such file: {name}", hint="a task is a built-in name or an existing .csv/.npz file")
     try:
         digest = hashlib.sha256(file.read_bytes()).hexdigest()
     except OSError as err:
