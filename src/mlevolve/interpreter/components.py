@@ -17,8 +17,9 @@ form a user of PyTorch, scikit-learn or SymPy expects of that kind (see ``FORMS`
 The bodies are the code generator's own (:func:`mlevolve.interpreter.codegen.function_lines`), so
 a component computes what ``mlevolve run`` computes.  A module imports only the standard library,
 numpy and torch (plus scikit-learn for a learner; SymPy only inside ``sympy_expr()`` of a formula).
-Helper layers a model needs (``Lambda``, ``Residual``...) are copied whole from the runtime, which
-is standalone by design.  ``sympy_of`` gives a formula's SymPy expression (``mlevolve show --sympy``).
+The hand-written parts are templates in ``component_templates``; helper layers a model needs
+(``Lambda``, ``Residual``...) are copied whole from the runtime, which is standalone by design.
+``sympy_of`` gives a formula's SymPy expression (``mlevolve show --sympy``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
-from string import Template
 from typing import TYPE_CHECKING, Any
 
 from mlevolve.dsl.errors import MlevError
@@ -38,6 +38,7 @@ from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.printer import format_definition, format_number
 from mlevolve.dsl.types import LAYER, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
+from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import function_lines, py_name
 
@@ -99,61 +100,6 @@ def _signature(d: Definition) -> str:
 
 
 # ------------------------------------------------------------------------------------------- optimizer
-_OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
-    """The .mlev update rule ``$name`` as a ``torch.optim.Optimizer``.
-
-    Each parameter keeps its own state ($state_doc, zero at first) and a step count
-    ``state["step"]`` (a float tensor, 1 on the first step).  ``lr`` is read from the parameter
-    group on every step, so schedulers and ``add_param_group`` work as for any torch optimizer.
-    Raises ValueError for a negative ``lr`` and RuntimeError for a sparse gradient.
-    """
-
-    def __init__(self, params: Any, lr: float = $lr_name) -> None:
-        if not lr >= 0.0:
-            raise ValueError(f"invalid learning rate: {lr}")
-        super().__init__(params, {"lr": lr})
-
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns the closure's loss, if given."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr = torch.as_tensor(float(group["lr"]))
-            for w in group["params"]:
-                if w.grad is None:
-                    continue
-                if w.grad.is_sparse:
-                    raise RuntimeError("$cls does not support sparse gradients")
-                state = self.state[w]
-                if not state:
-                    state["step"] = torch.tensor(0.0)
-$init
-                state["step"] += 1
-$t_line                $result = $rule(w, w.grad$args)
-                w.copy_(torch.broadcast_to(new, w.shape))
-$store
-        return loss
-''')
-
-_LR_LAMBDA = Template('''def $name(total_steps: int, base_lr: float = $lr_name) -> Callable[[int], float]:
-    """The .mlev schedule ``$schedule`` for ``torch.optim.lr_scheduler.LambdaLR``.
-
-    The schedule gives the learning rate at training progress t = step / total_steps in [0, 1];
-    LambdaLR multiplies the group's initial ``lr`` by this factor, so build the optimizer with
-    ``lr=base_lr`` and step the scheduler once per optimizer step.  Raises ValueError unless
-    ``total_steps`` >= 1 and ``base_lr`` > 0.
-    """
-    if total_steps < 1 or not base_lr > 0.0:
-        raise ValueError("total_steps must be at least 1 and base_lr positive")
-
-    def factor(step: int) -> float:
-        return float($schedule(torch.tensor(min(step, total_steps) / total_steps))) / base_lr
-
-    return factor
-''')
 
 
 def _optimizer(m: _Module) -> None:
@@ -182,13 +128,14 @@ def _optimizer(m: _Module) -> None:
                       "w.shape).clone()" for i, n in enumerate(state))
     state_doc = ", ".join(f"``{slot[n]}``" for n in state) or "none besides the step count"
     t_line = f"{' ' * 16}t = state[\"step\"]\n" if "t" in names else ""
-    m.body.append(_OPTIMIZER.substitute(cls=cls, rule=rule, name=d.name, state_doc=state_doc, lr_name=lr_name,
-                                        init=init, result=result, args=args, store=store, t_line=t_line))
+    m.body.append(templates.OPTIMIZER.substitute(cls=cls, rule=rule, name=d.name, state_doc=state_doc,
+                                                 lr_name=lr_name, init=init, result=result, args=args, store=store,
+                                                 t_line=t_line))
     m.public += [cls, lr_name]
     usage = f"    opt = {cls}(model.parameters())\n"
     if schedule is not None:
         lam = m.name("lr_lambda")
-        m.body.append(_LR_LAMBDA.substitute(name=lam, lr_name=lr_name, schedule=py_name(schedule.name)))
+        m.body.append(templates.LR_LAMBDA.substitute(name=lam, lr_name=lr_name, schedule=py_name(schedule.name)))
         m.public.append(lam)
         usage += f"    sched = torch.optim.lr_scheduler.LambdaLR(opt, {lam}(total_steps))  # the .mlev schedule\n"
     m.usage = usage + "    loss.backward(); opt.step(); opt.zero_grad()"
@@ -203,18 +150,13 @@ def _no_adam(*args: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- elementwise torch kinds
-_LAYER = Template('''class $cls(nn.Module):
-    """``$fn`` as a layer without parameters (for ``nn.Sequential``); any input shape."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.broadcast_to(torch.as_tensor($fn(x)), x.shape)
-''')
 
 
 def _activation(m: _Module) -> None:
     fn = m.function(m.d, f"activation {m.d.name}: elementwise, any shape")
     cls = m.name(_camel(m.d.name))
-    m.body.append(_LAYER.substitute(cls=cls, fn=fn))
+    m.body.append(templates.LAYER.substitute(cls=cls, fn=fn, role="as a layer without parameters (for "
+                                             "``nn.Sequential``); any input shape"))
     m.public += [fn, cls]
     m.usage = f"    net = nn.Sequential(nn.Linear(64, 32), {cls}(), nn.Linear(32, 10))\n    y = {fn}(x)"
     m.shapes = "Elementwise: the output has the input's shape (any), in the input's units."
@@ -223,65 +165,24 @@ def _activation(m: _Module) -> None:
 def _augment(m: _Module) -> None:
     fn = m.function(m.d, f"augment {m.d.name}: a batch (N, F) to a batch of the same shape")
     cls = m.name(_camel(m.d.name))
-    m.body.append(_LAYER.substitute(cls=cls, fn=fn).replace("as a layer without parameters (for "
-                                                            "``nn.Sequential``)", "as a batch transform"))
+    m.body.append(templates.LAYER.substitute(cls=cls, fn=fn, role="as a batch transform (a module without "
+                                             "parameters): a batch (N, F) in, one of the same shape out"))
     m.public += [fn, cls]
     m.usage = f"    xb = {fn}(xb)  # on each training batch only, as mlevolve does"
     m.shapes = ("x: a training batch (N, F) of standardised features; the result has the same shape.  Random "
                 "primitives\n(noise) draw from torch's global generator: seed it with torch.manual_seed.")
 
 
-_LOSS = Template('''class $cls(nn.Module):
-    """The .mlev loss ``$fn`` with a ``reduction``, like torch's own losses.
-
-    ``task="classification"`` (default): ``input`` are logits (N, C); ``target`` is class indices
-    (N,) or class probabilities (N, C); the loss sees p = softmax(input) and y = one-hot(target).
-    ``task="regression"``: ``input`` and ``target`` are (N,) or (N, K) and the loss sees them as
-    they are.  The elementwise values are summed over the outputs; ``reduction`` then gives their
-    mean over the batch (``"mean"``, what mlevolve trains with), their sum (``"sum"``) or the
-    per-example values (N,) (``"none"``).  Raises ValueError for another reduction or task.
-    """
-
-    def __init__(self, reduction: str = "mean", task: str = "classification") -> None:
-        super().__init__()
-        if reduction not in ("mean", "sum", "none") or task not in ("classification", "regression"):
-            raise ValueError(f"reduction must be mean, sum or none and task classification or regression, "
-                             f"not {reduction!r} and {task!r}")
-        self.reduction = reduction
-        self.task = task
-
-    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if self.task == "classification":
-            p = torch.softmax(input, dim=1)
-            if target.dtype in (torch.int64, torch.int32, torch.int16, torch.uint8):
-                target = F.one_hot(target.long(), input.shape[1])
-            y = target.to(p.dtype)
-        else:
-            p, y = (input[:, None], target[:, None]) if input.dim() == 1 else (input, target)
-        values = torch.broadcast_to(torch.as_tensor($fn(p, y)), p.shape).reshape(len(p), -1).sum(1)
-        if self.reduction == "none":
-            return values
-        return values.sum() if self.reduction == "sum" else values.sum() / len(p)
-''')
-
-
 def _loss(m: _Module) -> None:
     fn = m.function(m.d, f"loss {m.d.name}: elementwise over (N, C)")
     cls = m.name(_camel(m.d.name) + "Loss")
-    m.body.append(_LOSS.substitute(cls=cls, fn=fn))
+    m.body.append(templates.LOSS.substitute(cls=cls, fn=fn))
     m.public += [fn, cls]
     m.usage = f"    criterion = {cls}(reduction=\"mean\")\n    loss = criterion(model(x), labels)"
     m.shapes = ("p and y are (N, C): the softmax of the logits and the one-hot targets (classification), or the "
                 "prediction\nand target (regression); the elementwise values are in the loss's own units "
                 "(nats for a log-likelihood).")
 
-
-_OBJECTIVE = Template('''def $name($params) -> torch.Tensor:
-    """The scalar objective mlevolve's $loop minimises:
-    ``$fn`` $how."""
-    values = torch.broadcast_to(torch.as_tensor($fn($params)), $first.shape)
-    return $reduce
-''')
 
 _OBJECTIVES = {
     "pg_loss": ("policy-gradient loop", "averaged over the steps of a batch of episodes",
@@ -307,24 +208,14 @@ def _objective(m: _Module) -> None:
     fn = m.function(m.d, f"{m.d.kind} {m.d.name}: elementwise")
     name = m.name(f"{fn.rstrip('_')}_objective")
     params = ", ".join(py_name(p.name) for p in m.d.params)
-    m.body.append(_OBJECTIVE.substitute(name=name, params=params, loop=loop, fn=fn, how=how,
-                                        first=py_name(m.d.params[0].name), reduce=reduce))
+    m.body.append(templates.OBJECTIVE.substitute(name=name, params=params, loop=loop, fn=fn, how=how,
+                                                 first=py_name(m.d.params[0].name), reduce=reduce))
     m.public += [fn, name]
     m.usage = f"    loss = {name}({params})\n    loss.backward()"
     m.shapes = shapes
 
 
 # ------------------------------------------------------------------------------------------------ model
-_BUILD = Template('''def $name(n_features: int, n_classes: int = 1) -> nn.Module:
-    """The network ``$model`` with a linear head to ``n_classes`` outputs (1 for regression), as mlevolve
-    trains it.  Its lazy layers are sized by one call on a (2, n_features) batch of zeros."""
-    model = nn.Sequential($model(), nn.LazyLinear(n_classes))
-    with torch.no_grad():
-        model.eval()
-        model(torch.zeros(2, n_features))
-    model.train()
-    return model
-''')
 
 _LAYERS = (runtime.Lambda, runtime.Residual, runtime.LayerNorm, runtime.dropout)
 
@@ -340,70 +231,13 @@ def _model(m: _Module) -> None:
         if re.search(rf"\b{obj.__name__}\(", generated):
             m.body.append(inspect.getsource(obj))
     build = m.name("build")
-    m.body.append(_BUILD.substitute(name=build, model=fn))
+    m.body.append(templates.BUILD.substitute(name=build, model=fn))
     m.public += [build, fn]
     m.usage = f"    model = {build}(n_features=64, n_classes=10)\n    logits = model(x)"
     m.shapes = "x: (N, n_features) float32; the result: logits (N, n_classes), or predictions (N, 1) for regression."
 
 
 # ---------------------------------------------------------------------------------------------- learner
-_ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
-    """The .mlev learner ``$learner`` as a scikit-learn regressor, trained online like AutoML-Zero.
-
-    ``fit(X, y)``: X (n, F), y (n,); starting from $start, every example in order goes through
-    ``predict`` and then ``learn`` (the state update), ``epochs`` times.  ``predict(X)``: (n,) from
-    the final state.  ``random_state`` seeds the random primitives the learner may use.
-    Attributes after fit: ``state_`` (the memory $state_names), ``n_features_in_``.
-    """
-
-    def __init__(self, epochs: int = 1, random_state: int | None = 0) -> None:
-        self.epochs = epochs
-        self.random_state = random_state
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.regressor_tags.poor_score = True  # an evolved learner promises no score on arbitrary data
-        return tags
-
-    def fit(self, X: Any, y: Any) -> $cls:
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
-        rng = np.random.default_rng(self.random_state)
-        setup, predict, learn = $methods(X.shape[1])
-        shapes = [_SHAPES[t](1, X.shape[1]) for t in $types]
-        with np.errstate(all="ignore"):
-            if setup is not None:
-                init = setup(rng)
-                init = init if len(shapes) > 1 else (init,)
-                state = [np.broadcast_to(np.asarray(s, np.float64), shape).copy()
-                         for s, shape in zip(init, shapes, strict=True)]
-            else:
-                state = [np.zeros(shape) for shape in shapes]
-            for _ in range(self.epochs):
-                for x, target in zip(X, y, strict=True):
-                    p = predict(*state, x[None], rng)
-                    new = learn(*state, x[None], target[None], p, rng)
-                    state = [np.broadcast_to(s, shape).copy() for s, shape in
-                             zip(new if len(shapes) > 1 else (new,), shapes, strict=True)]
-        self.state_ = [s[0] for s in state]
-        return self
-
-    def predict(self, X: Any) -> Any:
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        _, predict, _ = $methods(X.shape[1])
-        with np.errstate(all="ignore"):
-            out = predict(*(s[None] for s in self.state_), X, np.random.default_rng(self.random_state))
-        return np.broadcast_to(np.asarray(out, np.float64), (X.shape[0],)).copy()
-
-
-_SHAPES = {
-    "Scalar": lambda n, dim: (n,),
-    "Vector": lambda n, dim: (n, dim),
-    "Matrix": lambda n, dim: (n, dim, dim),
-}
-''')
 
 
 def _learner(m: _Module) -> None:
@@ -430,8 +264,9 @@ def _learner(m: _Module) -> None:
     m.taken.add("_SHAPES")
     types = "(" + "".join(f'"{type_str(t)}",' + " " for t in memory.values()).rstrip() + ")"
     start = "its setup" if "setup" in found else "zeros"
-    m.body.append(_ESTIMATOR.substitute(cls=cls, learner=d.name, methods=methods, types=types, start=start,
-                                        state_names=", ".join(f"{n}: {type_str(t)}" for n, t in memory.items())))
+    state_names = ", ".join(f"{n}: {type_str(t)}" for n, t in memory.items())
+    m.body.append(templates.ESTIMATOR.substitute(cls=cls, learner=d.name, methods=methods, types=types, start=start,
+                                                 state_names=state_names))
     m.public.append(cls)
     m.usage = f"    est = {cls}().fit(X_train, y_train)\n    y_pred = est.predict(X_test)"
     m.shapes = ("X: (n, F) float64 features, y: (n,) targets; the memory is Scalar (), Vector (F,) or Matrix (F, F); "
@@ -439,16 +274,6 @@ def _learner(m: _Module) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- formula
-_FORMULA = Template('''$srepr_name = $srepr
-$latex_name = $latex
-
-
-def $sympy_name() -> Any:
-    """The formula as a SymPy expression (needs sympy; real symbols, exact rational constants)."""
-    import sympy
-
-    return sympy.sympify($srepr_name)
-''')
 
 
 def _formula(m: _Module) -> None:
@@ -457,9 +282,9 @@ def _formula(m: _Module) -> None:
     fn = m.function(m.d, f"formula {m.d.name}: elementwise over arrays", backend="numpy")
     expr = sympy_of(m.d)
     names = {k: m.name(k) for k in ("SYMPY", "LATEX", "sympy_expr")}
-    m.body.append(_FORMULA.substitute(srepr_name=names["SYMPY"], srepr=_string(sympy.srepr(expr)),
-                                      latex_name=names["LATEX"], latex=_string(sympy.latex(expr)),
-                                      sympy_name=names["sympy_expr"]))
+    m.body.append(templates.FORMULA.substitute(srepr_name=names["SYMPY"], srepr=_string(sympy.srepr(expr)),
+                                               latex_name=names["LATEX"], latex=_string(sympy.latex(expr)),
+                                               sympy_name=names["sympy_expr"]))
     m.public += [fn, names["sympy_expr"], names["LATEX"]]
     args = ", ".join(py_name(p.name) for p in m.d.params)
     m.usage = f"    y = {fn}({args})  # numpy arrays of one shape\n    expr = {names['sympy_expr']}()"
