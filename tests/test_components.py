@@ -189,6 +189,41 @@ def test_optimizer_reads_lr_from_each_parameter_group(tmp_path: Path) -> None:
         mod.Momentum(a.parameters(), lr=-1.0)
 
 
+PLAIN_RULES = """algorithm plain
+optimizer signs(w: Tensor, g: Tensor) -> Tensor =
+  w - 0.01 * sign(g)
+
+optimizer decaying(w: Tensor, g: Tensor, t: Scalar, m: Tensor) -> (Tensor, Tensor) =
+  (w - 0.1 * g / t, 0.5 * m)
+"""
+
+
+def test_optimizers_without_lr_or_state(tmp_path: Path) -> None:
+    """A rule without lr, t or state, and one without lr, still make optimizers: no schedule, so
+    the default rate is mlevolve's for a user rule (unused by these rules)."""
+    program = mlevolve.parse(PLAIN_RULES)
+    signs = _load(_export(tmp_path, program, "signs"))
+    decaying = _load(_export(tmp_path, program, "decaying"))
+    assert pytest.approx(0.01) == signs.LR and not hasattr(signs, "lr_lambda")
+    w = nn.Parameter(torch.tensor([1.0, -2.0, 3.0]))
+    opt = signs.Signs([w])
+    (w * torch.tensor([2.0, -1.0, 0.0])).sum().backward()
+    opt.step()
+    torch.testing.assert_close(w.detach(), torch.tensor([0.99, -1.99, 3.0]))
+    v = nn.Parameter(torch.ones(2))
+    opt = decaying.Decaying([v])
+    for _ in range(2):  # steps 1 and 2: w -= 0.1 * g / t with g = 1
+        opt.zero_grad()
+        v.sum().backward()
+        opt.step()
+    torch.testing.assert_close(v.detach(), torch.full((2,), 1.0 - 0.1 - 0.05))
+    assert opt.state[v]["m"].shape == (2,) and float(opt.state[v]["m"].abs().sum()) == 0.0
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
+                           str(ROOT / "pyproject.toml"), str(tmp_path / "signs.py"), str(tmp_path / "decaying.py")],
+                          capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
+
+
 def test_schedule_becomes_a_lambda_lr_factor(tmp_path: Path) -> None:
     source = (EXAMPLES / "mlp_digits.mlev").read_text().replace(
         "schedule constant(t: Scalar) -> Scalar =\n  0.05", "schedule cosine(t: Scalar) -> Scalar =\n"

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from mlevolve import api
 from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.printer import format_expr
@@ -186,10 +187,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             raise MlevError("--component exports a definition of a .mlev FILE",
                             hint="mlevolve export FILE --component NAME -o module.py")
         source = api.export_component(args.file, args.component, grammar=load_grammar(args.grammar))
-        Path(args.output).write_text(source, encoding="utf-8")
-        print(f"wrote {args.output} ({source.count(chr(10))} lines): import it, no mlevolve needed")
-        return 0
-    if args.db:
+    elif args.db:
         if args.file:
             raise MlevError("give either FILE or --db, not both (see `mlevolve export --help`)")
         source = api.export_from_archive(args.db, args.hash, args.task)
@@ -199,10 +197,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     else:
         raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H")
     try:
-        Path(args.output).write_text(source)
+        Path(args.output).write_text(source, encoding="utf-8")
     except OSError as err:
         raise MlevError(f"cannot write {args.output}: {err.strerror}") from None
-    print(f"wrote {args.output} ({source.count(chr(10))} lines); run it with: python {args.output} --json")
+    if args.component is not None:
+        print(f"wrote {args.output} ({source.count(chr(10))} lines): import it, no mlevolve needed")
+    else:
+        print(f"wrote {args.output} ({source.count(chr(10))} lines); run it with: python {args.output} --json")
     return 0
 
 
@@ -268,8 +269,9 @@ def _show_formula(args: argparse.Namespace) -> int:
     """``show --sympy/--latex``: the formula of a .mlev file, or of archived programs, as SymPy or LaTeX."""
     import sympy
 
+    programs: list[Program | str]
     if args.db.endswith(".mlev"):
-        programs = [api.parse_file(args.db)]
+        programs = [args.db]  # a path: errors name the file
     else:
         shown = api.show(args.db, args.hash, args.n)
         programs = [api.parse(c["program"], f"{args.db}#{c['hash'][:12]}") for c in shown]

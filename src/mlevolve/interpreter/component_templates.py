@@ -31,8 +31,7 @@ OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            lr = torch.as_tensor(float(group["lr"]))
-            for w in group["params"]:
+$lr_line            for w in group["params"]:
                 if w.grad is None:
                     continue
                 if w.grad.is_sparse:

@@ -128,9 +128,10 @@ def _optimizer(m: _Module) -> None:
                       "w.shape).clone()" for i, n in enumerate(state))
     state_doc = ", ".join(f"``{slot[n]}``" for n in state) or "none besides the step count"
     t_line = f"{' ' * 16}t = state[\"step\"]\n" if "t" in names else ""
+    lr_line = f"{' ' * 12}lr = torch.as_tensor(float(group[\"lr\"]))\n" if "lr" in names else ""
     m.body.append(templates.OPTIMIZER.substitute(cls=cls, rule=rule, name=d.name, state_doc=state_doc,
                                                  lr_name=lr_name, init=init, result=result, args=args, store=store,
-                                                 t_line=t_line))
+                                                 t_line=t_line, lr_line=lr_line))
     m.public += [cls, lr_name]
     usage = f"    opt = {cls}(model.parameters())\n"
     if schedule is not None:
