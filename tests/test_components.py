@@ -17,6 +17,7 @@ import site
 import subprocess
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -76,6 +77,15 @@ optimizer Adam(w: Tensor, g: Tensor, lr: Scalar, step: Tensor) -> (Tensor, Tenso
 schedule sympy_expr(t: Scalar) -> Scalar =
   0.1 * (1.0 - t)
 """
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Tiny models: torch's thread pool only costs time on a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _load(path: Path) -> ModuleType:
@@ -444,14 +454,29 @@ def test_every_kind_has_a_component_form_or_a_reason() -> None:
 
 
 # ----------------------------------------------------------------------- standalone: no mlevolve, ruff
-def test_modules_work_without_mlevolve_and_pass_ruff(tmp_path: Path) -> None:
-    """Every component of the examples, and of a program whose names collide with a module's own,
-    imports and runs in a Python whose path is the standard library and site-packages only (no
-    mlevolve: ``import mlevolve`` fails there), and passes ruff with the project's rules."""
+def _all_modules(tmp_path: Path) -> list[Path]:
+    """Every component of the examples, and of a program whose names collide with a module's own."""
     paths = [_export(tmp_path, EXAMPLES / file, name) for file, name, _ in CASES]
     collide = mlevolve.parse(COLLIDING)
-    paths += [_export(tmp_path, collide, name, f"collide_{name}") for name in ("build", "Lambda", "LR", "lr_lambda",
-                                                                                 "Adam")]
+    return paths + [_export(tmp_path, collide, name, f"collide_{name}")
+                    for name in ("build", "Lambda", "LR", "lr_lambda", "Adam")]
+
+
+def test_modules_pass_ruff_and_carry_their_source(tmp_path: Path) -> None:
+    paths = _all_modules(tmp_path)
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
+                           str(ROOT / "pyproject.toml"), *map(str, paths)], capture_output=True, text=True, timeout=120)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    for path in paths:  # the .mlev source is in each module's docstring
+        assert "The definition, in the mlevolve language:" in path.read_text()
+
+
+@pytest.mark.slow
+def test_modules_work_without_mlevolve(tmp_path: Path) -> None:
+    """Every module imports and runs in a Python whose path is the standard library and
+    site-packages only, with no .pth files read (-I -S), so that ``import mlevolve`` fails there.
+    A subprocess that imports torch and scikit-learn afresh: seconds, hence slow."""
+    _all_modules(tmp_path)
     script = f"""
 import sys
 sys.path[:0] = [{str(tmp_path)!r}]
@@ -477,7 +502,7 @@ m = collide_LR.build_(5, 3)
 loss = collide_lr_lambda.LrLambdaLoss(task="regression")(m(torch.randn(4, 5)), torch.randn(4, 3))
 loss.backward()
 o = collide_Adam.Adam_(m.parameters())
-s = torch.optim.lr_scheduler.LambdaLR(o, collide_Adam.lr_lambda_(4))
+s = torch.optim.lr_scheduler.LambdaLR(o, collide_Adam.lr_lambda(4))
 o.step()
 s.step()
 assert collide_build.build(torch.zeros(3)).abs().sum() == 0
@@ -497,11 +522,6 @@ print(reinforce.reinforce_objective(t, t, t, t, t).dim(), dqn.dqn_objective(t, t
     assert float(lines[1]) > 0.9
     assert lines[2] == "[4.0, 30.0] x**4 + x**3 + x**2 + x"
     assert lines[3] == "0 0 0 0"
-    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
-                           str(ROOT / "pyproject.toml"), *map(str, paths)], capture_output=True, text=True, timeout=120)
-    assert lint.returncode == 0, lint.stdout + lint.stderr
-    for path in paths:  # the .mlev source is in each module's docstring
-        assert "The definition, in the mlevolve language:" in path.read_text()
 
 
 # ------------------------------------------------------------------------------------------ bad input

@@ -40,7 +40,7 @@ from mlevolve.dsl.types import LAYER, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
-from mlevolve.interpreter.codegen import function_lines, py_name
+from mlevolve.interpreter.codegen import function_lines
 
 if TYPE_CHECKING:
     import sympy
@@ -66,7 +66,8 @@ class _Module:
         self.usage = ""
         self.shapes = ""
         self.sources: list[Definition] = [definition]
-        self.taken: set[str] = set()
+        self.taken: set[str] = set(_MODULE_NAMES)
+        self.signatures: dict[str, str] = {}  # generated function -> its parameter list
 
     def name(self, wanted: str) -> str:
         """A module-level name not yet used (a trailing ``_`` is added until it is free)."""
@@ -85,9 +86,20 @@ class _Module:
         else:
             env = {p.name: p.type for p in d.params}
             params = [p.name for p in d.params]
-        self.body.append("\n".join(function_lines(d.name, params, d.body, env, self.spec,
-                                                  "numpy" if backend == "numpy" else "torch", doc)))
-        return py_name(d.name)
+        lines = function_lines(d.name, params, d.body, env, self.spec, "numpy" if backend == "numpy" else "torch", doc)
+        self.body.append("\n".join(lines))
+        return self.emitted(lines[0])
+
+    def emitted(self, head: str) -> str:
+        """The name in a generated ``def NAME(...):`` line (the code generator's choice), now taken."""
+        match = _DEF.match(head.strip())
+        assert match is not None, head
+        self.taken.add(match[1])
+        self.signatures[match[1]] = match[2]
+        return match[1]
+
+
+_DEF = re.compile(r"def (\w+)\((.*)\):$")
 
 
 def _camel(name: str) -> str:
@@ -109,11 +121,13 @@ def _optimizer(m: _Module) -> None:
     state = [n for n in names if n not in ("lr", "t")]
     keys = {n: (n if n != "step" else "step_") for n in state}
     schedule = next((s for s in m.program.definitions if s.kind == "schedule"), None)
-    cls = m.name(_camel(d.name))
-    lr_name = m.name("LR")
+    sched = ""
     if schedule is not None:
         m.sources.append(schedule)
         sched = m.function(schedule, f"schedule {schedule.name}: the learning rate at progress t in [0, 1]")
+    cls = m.name(_camel(d.name))
+    lr_name = m.name("LR")
+    if schedule is not None:
         lr_value = f"float({sched}(torch.tensor(0.0)))  # the schedule's rate at the start of training"
     else:
         rate = runtime.SupervisedProgram(model=runtime.default_model, optimizer=_no_adam).learning_rate(0.0)
@@ -136,7 +150,7 @@ def _optimizer(m: _Module) -> None:
     usage = f"    opt = {cls}(model.parameters())\n"
     if schedule is not None:
         lam = m.name("lr_lambda")
-        m.body.append(templates.LR_LAMBDA.substitute(name=lam, lr_name=lr_name, schedule=py_name(schedule.name)))
+        m.body.append(templates.LR_LAMBDA.substitute(name=lam, lr_name=lr_name, schedule=sched))
         m.public.append(lam)
         usage += f"    sched = torch.optim.lr_scheduler.LambdaLR(opt, {lam}(total_steps))  # the .mlev schedule\n"
     m.usage = usage + "    loss.backward(); opt.step(); opt.zero_grad()"
@@ -208,9 +222,9 @@ def _objective(m: _Module) -> None:
     loop, how, shapes, reduce = _OBJECTIVES[m.d.kind]
     fn = m.function(m.d, f"{m.d.kind} {m.d.name}: elementwise")
     name = m.name(f"{fn.rstrip('_')}_objective")
-    params = ", ".join(py_name(p.name) for p in m.d.params)
+    params = m.signatures[fn]
     m.body.append(templates.OBJECTIVE.substitute(name=name, params=params, loop=loop, fn=fn, how=how,
-                                                 first=py_name(m.d.params[0].name), reduce=reduce))
+                                                 first=params.split(",")[0], reduce=reduce))
     m.public += [fn, name]
     m.usage = f"    loss = {name}({params})\n    loss.backward()"
     m.shapes = shapes
@@ -256,7 +270,7 @@ def _learner(m: _Module) -> None:
         doc = f"{meth.kind}({sig}) -> {type_str(meth.result)}"
         text = function_lines(f"{d.name}_{meth.kind}", params, meth.body, env, m.spec, "numpy", doc, tail=("rng",))
         lines += ["    " + line for line in text] + [""]
-        found[meth.kind] = py_name(f"{d.name}_{meth.kind}")
+        found[meth.kind] = m.emitted(text[0])
     lines.append(f"    return {found.get('setup', 'None')}, {found['predict']}, {found['learn']}")
     m.body.append("\n".join(lines))
     if any(re.search(r"\bdraw\(", line) for line in lines):
@@ -287,7 +301,7 @@ def _formula(m: _Module) -> None:
                                                latex_name=names["LATEX"], latex=_string(sympy.latex(expr)),
                                                sympy_name=names["sympy_expr"]))
     m.public += [fn, names["sympy_expr"], names["LATEX"]]
-    args = ", ".join(py_name(p.name) for p in m.d.params)
+    args = m.signatures[fn]
     m.usage = f"    y = {fn}({args})  # numpy arrays of one shape\n    expr = {names['sympy_expr']}()"
     m.shapes = (f"{args}: numpy arrays (or numbers) of one shape; the result has that shape, in the target's units."
                 f"\nAs an expression: {sympy.sstr(expr)}")
@@ -426,8 +440,6 @@ def export_component(program: Program, name: str, spec: GrammarSpec) -> str:
         why = _NO_FORM.get(d.kind, f"a {d.kind} has no component form")
         raise MlevError(f"{d.kind} '{name}' has no component form: {why}", hint=_available(program))
     m = _Module(program, d, spec)
-    m.taken |= _MODULE_NAMES | {py_name(x.name) for x in program.definitions}
-    m.taken |= {py_name(f"{x.name}_{meth.kind}") for x in program.definitions for meth in x.methods}
     form.write(m)
     body = "\n\n\n".join(part.strip() for part in m.body)
     source = "\n\n".join(format_definition(x) for x in m.sources)
