@@ -96,7 +96,7 @@ LOSS = Template('''class $cls(nn.Module):
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.task == "classification":
             p = torch.softmax(input, dim=1)
-            if target.dtype in (torch.int64, torch.int32, torch.int16, torch.uint8):
+            if not torch.is_floating_point(target):
                 target = F.one_hot(target.long(), input.shape[1])
             y = target.to(p.dtype)
         else:
