@@ -435,7 +435,7 @@ def test_formula_constants_are_exact() -> None:
     assert sympy.simplify(mlevolve.api.formula_sympy(program) - expected) == 0
 
 
-def test_show_sympy_reads_an_archive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_sympy_and_export_component_read_an_archive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import sympy
 
     db = tmp_path / "q.db"
@@ -443,7 +443,11 @@ def test_show_sympy_reads_an_archive(tmp_path: Path, capsys: pytest.CaptureFixtu
     best = mlevolve.api.best(db, 1)[0]["program"]
     assert cli.main(["show", str(db), "--best", "--sympy"]) == 0
     printed = sympy.sympify(capsys.readouterr().out, locals={"x": sympy.Symbol("x", real=True)})
-    assert sympy.simplify(printed - mlevolve.api.formula_sympy(mlevolve.parse(best))) == 0
+    found = mlevolve.api.formula_sympy(mlevolve.parse(best))
+    assert sympy.simplify(printed - found) == 0
+    # the archive's best program as a component, too
+    assert cli.main(["export", "--db", str(db), "--component", "f", "-o", str(tmp_path / "found.py")]) == 0
+    assert sympy.simplify(_load(tmp_path / "found.py").sympy_expr() - found) == 0
 
 
 def test_every_kind_has_a_component_form_or_a_reason() -> None:
@@ -537,9 +541,9 @@ print(reinforce.reinforce_objective(t, t, t, t, t).dim(), dqn.dqn_objective(t, t
     (["export", "adam.mlev", "-o", "missing/script.py"],
      "mlevolve: error: cannot write missing/script.py: no directory 'missing'\n"
      "hint: create it first (mkdir -p missing) or pass another -o\n"),
-    (["export", "--db", "run.db", "--component", "adam", "-o", "out.py"],
-     "mlevolve: error: --component exports a definition of a .mlev FILE\n"
-     "hint: mlevolve export FILE --component NAME -o module.py\n"),
+    (["export", "adam.mlev", "--db", "run.db", "--component", "adam", "-o", "out.py"],
+     "mlevolve: error: --component exports a definition of a .mlev FILE or of an archive's program (--db)\n"
+     "hint: mlevolve export FILE --component NAME -o module.py, or --db DB [--hash H]\n"),
     (["show", "adam.mlev", "--sympy"],
      "mlevolve: error: program 'adam' has no formula\n"
      "hint: it defines model net, optimizer adam, schedule constant; --sympy and --latex show a formula\n"),

@@ -183,10 +183,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise MlevError(f"cannot write {args.output}: no directory {str(parent)!r}",
                         hint=f"create it first (mkdir -p {parent}) or pass another -o")
     if args.component is not None:
-        if args.db or not args.file:
-            raise MlevError("--component exports a definition of a .mlev FILE",
-                            hint="mlevolve export FILE --component NAME -o module.py")
-        source = api.export_component(args.file, args.component, grammar=load_grammar(args.grammar))
+        if bool(args.db) == bool(args.file):
+            raise MlevError("--component exports a definition of a .mlev FILE or of an archive's program (--db)",
+                            hint="mlevolve export FILE --component NAME -o module.py, or --db DB [--hash H]")
+        program: Program | str = args.file
+        if args.db:  # the best program, or the one --hash names
+            found = api.show(args.db, args.hash, 1)[0]
+            program = api.parse(found["program"], f"{args.db}#{found['hash'][:12]}")
+        source = api.export_component(program, args.component, grammar=load_grammar(args.grammar))
     elif args.db:
         if args.file:
             raise MlevError("give either FILE or --db, not both (see `mlevolve export --help`)")
@@ -345,8 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", nargs="?", help="a .mlev file (or use --db)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.py", help="where to write the script")
     p.add_argument("--db", metavar="DB", help="export from a run's archive instead of a file")
-    p.add_argument("--component", metavar="NAME", help="write definition NAME as a drop-in module instead "
-                   "(optimizer: torch.optim.Optimizer, learner: scikit-learn estimator, formula: NumPy + SymPy...)")
+    p.add_argument("--component", metavar="NAME", help="write definition NAME (of FILE, or of the --db program) as "
+                   "a drop-in module instead (optimizer: torch.optim.Optimizer, learner: scikit-learn estimator, "
+                   "formula: NumPy + SymPy...)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--best", action="store_true", help="with --db: the best program (the default)")
     which.add_argument("--hash", metavar="H", help="with --db: the program whose hash starts with H")
