@@ -314,11 +314,24 @@ def _string(text: str, width: int = 96) -> str:
     return "(\n" + "".join(f"    {text[i:i + width]!r}\n" for i in range(0, len(text), width)) + ")"
 
 
+def _apply(op: Callable[..., Any], args: list[Any]) -> Any:
+    """``op(*args)`` with NumPy's treatment of undefined values: NaN in, NaN out, and a comparison
+    SymPy cannot decide (``max(1/0, 1)``: complex infinity is not ordered) is NaN too."""
+    import sympy
+
+    if any(a is sympy.nan for a in args):
+        return sympy.nan
+    try:
+        return op(*args)
+    except (ValueError, TypeError):
+        return sympy.nan
+
+
 def sympy_of(d: Definition) -> sympy.Expr:
     """The SymPy expression of a formula definition: real symbols, literals as exact rationals.
 
-    Iterative over the body (no recursion limit).  Raises :class:`MlevError` for a definition that is
-    not a formula.
+    Iterative over the body (no recursion limit).  A constant subexpression NumPy evaluates to NaN
+    (``0 / 0``) is ``sympy.nan``.  Raises :class:`MlevError` for a definition that is not a formula.
     """
     import sympy
 
@@ -351,7 +364,7 @@ def sympy_of(d: Definition) -> sympy.Expr:
         elif isinstance(node, Let):
             value = kids[1]
         elif isinstance(node, Call) and node.op in ops:
-            value = ops[node.op](*kids)
+            value = _apply(ops[node.op], kids)
         else:
             what = node.op if isinstance(node, Call) else type(node).__name__
             raise MlevError(f"formula '{d.name}': '{what}' has no SymPy form", d.span, "use the base primitives")
