@@ -485,6 +485,26 @@ def test_sympy_form_computes_what_the_numpy_code_computes() -> None:
     assert compared >= 90
 
 
+def test_a_formula_too_deep_for_sympy_still_exports_its_numpy_function(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    body = "x"
+    for _ in range(1000):
+        body = f"sin({body})"
+    (tmp_path / "deep.mlev").write_text(f"algorithm deep\nformula f(x: Scalar) -> Scalar =\n  {body}\n")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["export", "deep.mlev", "--component", "f", "-o", "deep.py"]) == 0
+    mod = _load(tmp_path / "deep.py")
+    assert mod.__all__ == ["f"] and "No SymPy form: formula 'f' is too deep for SymPy." in (mod.__doc__ or "")
+    value = 0.5
+    for _ in range(1000):
+        value = float(np.sin(value))
+    assert mod.f(np.array([0.5]))[0] == pytest.approx(value)
+    capsys.readouterr()
+    assert cli.main(["show", "deep.mlev", "--sympy"]) == 2
+    assert capsys.readouterr().err == ("deep.mlev:2:9: error: formula 'f' is too deep for SymPy\n"
+                                       "hint: simplify it, or use the NumPy function\n")
+
+
 # ----------------------------------------------------------------------- standalone: no mlevolve, ruff
 def _all_modules(tmp_path: Path) -> list[Path]:
     """Every component of the examples, and of a program whose names collide with a module's own."""

@@ -196,7 +196,10 @@ def formula_sympy(program: Program | str | Path, *, grammar: GrammarSpec | None 
         kinds = ", ".join(f"{x.kind} {x.name}" for x in checked.definitions)
         raise MlevError(f"program '{checked.name}' has no formula", hint=f"it defines {kinds}; "
                         "--sympy and --latex show a formula")
-    return sympy_of(d)
+    try:
+        return sympy_of(d)
+    except MlevError as err:
+        raise err.located(str(program)) if not isinstance(program, Program) else err from None
 
 
 def tasks() -> builtins.list[Any]:

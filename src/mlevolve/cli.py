@@ -281,7 +281,10 @@ def _show_formula(args: argparse.Namespace) -> int:
         programs = [api.parse(c["program"], f"{args.db}#{c['hash'][:12]}") for c in shown]
     for program in programs:
         expr = api.formula_sympy(program)
-        print(sympy.latex(expr) if args.latex else sympy.sstr(expr))
+        try:
+            print(sympy.latex(expr) if args.latex else sympy.sstr(expr))
+        except RecursionError:
+            raise MlevError("the formula is too deep for SymPy's printers", hint="simplify it first") from None
     return 0
 
 

@@ -292,19 +292,48 @@ def _learner(m: _Module) -> None:
 
 
 def _formula(m: _Module) -> None:
-    import sympy
-
     fn = m.function(m.d, f"formula {m.d.name}: elementwise over arrays", backend="numpy")
-    expr = sympy_of(m.d)
+    args = m.signatures[fn]
+    m.usage = f"    y = {fn}({args})  # numpy arrays of one shape"
+    m.shapes = f"{args}: numpy arrays (or numbers) of one shape; the result has that shape, in the target's units."
+    try:
+        srepr, latex, text = _symbolic(m.d)
+    except MlevError as err:  # too deep for SymPy: the NumPy function alone
+        m.public.append(fn)
+        m.shapes += f"\nNo SymPy form: {err.message}."
+        return
     names = {k: m.name(k) for k in ("SYMPY", "LATEX", "sympy_expr")}
-    m.body.append(templates.FORMULA.substitute(srepr_name=names["SYMPY"], srepr=_string(sympy.srepr(expr)),
-                                               latex_name=names["LATEX"], latex=_string(sympy.latex(expr)),
+    m.body.append(templates.FORMULA.substitute(srepr_name=names["SYMPY"], srepr=_string(srepr),
+                                               latex_name=names["LATEX"], latex=_string(latex),
                                                sympy_name=names["sympy_expr"]))
     m.public += [fn, names["sympy_expr"], names["LATEX"]]
-    args = m.signatures[fn]
-    m.usage = f"    y = {fn}({args})  # numpy arrays of one shape\n    expr = {names['sympy_expr']}()"
-    m.shapes = (f"{args}: numpy arrays (or numbers) of one shape; the result has that shape, in the target's units."
-                f"\nAs an expression: {sympy.sstr(expr)}")
+    m.usage += f"\n    expr = {names['sympy_expr']}()"
+    m.shapes += f"\nAs an expression: {text}"
+
+
+# sympify parses SYMPY with Python's parser, which allows 200 nested brackets; a margin for Symbol(...)
+_MAX_NESTING = 190
+
+
+def _symbolic(d: Definition) -> tuple[str, str, str]:
+    """A formula's SymPy expression as srepr, LaTeX and plain text; :class:`MlevError`
+    when it is too deep for SymPy (whose expressions and printers recurse) or for ``sympify``."""
+    import sympy
+
+    expr = sympy_of(d)
+    try:
+        srepr, latex, text = sympy.srepr(expr), sympy.latex(expr), sympy.sstr(expr)
+    except RecursionError:
+        raise MlevError(f"formula '{d.name}' is too deep for SymPy's printers", d.span,
+                        "simplify it, or use the NumPy function") from None
+    depth = level = 0
+    for ch in srepr:
+        level += (ch == "(") - (ch == ")")
+        depth = max(depth, level)
+    if depth > _MAX_NESTING:
+        raise MlevError(f"formula '{d.name}' nests {depth} calls deep, too deep for sympify", d.span,
+                        "simplify it, or use the NumPy function")
+    return srepr, latex, text
 
 
 def _string(text: str, width: int = 96) -> str:
@@ -346,6 +375,18 @@ def sympy_of(d: Definition) -> sympy.Expr:
         "heaviside": lambda a: sympy.Heaviside(a, 0), "sign": sympy.sign,
         "softplus": lambda a: sympy.log(1 + sympy.exp(a)), "erf": sympy.erf,
     }
+    try:
+        return _build(d, ops)
+    except RecursionError:  # SymPy's automatic evaluation recurses through the expression
+        raise MlevError(f"formula '{d.name}' is too deep for SymPy", d.span,
+                        "simplify it, or use the NumPy function") from None
+
+
+def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
+    """The iterative walk of :func:`sympy_of`: one SymPy operation per IR node."""
+    import sympy
+
+    assert d.body is not None
     scope0: dict[str, Any] = {p.name: sympy.Symbol(p.name, real=True) for p in d.params}
     frames: list[tuple[Expr, dict[str, Any], list[Any]]] = [(d.body, scope0, [])]
     result: Any = None
@@ -470,4 +511,4 @@ def export_component(program: Program, name: str, spec: GrammarSpec) -> str:
     return "\n\n".join([doc, _imports(body), exports + "\n", body]).rstrip() + "\n"
 
 
-_NEEDS = {"learner": "numpy, scikit-learn (1.6 or later)", "formula": "numpy (sympy for sympy_expr())"}
+_NEEDS = {"learner": "numpy, scikit-learn (1.6 or later)", "formula": "numpy (and sympy, for the symbolic form)"}
