@@ -40,7 +40,7 @@ from mlevolve.dsl.types import LAYER, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
-from mlevolve.interpreter.codegen import function_lines
+from mlevolve.interpreter.codegen import Backend, function_lines
 
 if TYPE_CHECKING:
     import sympy
@@ -76,7 +76,7 @@ class _Module:
         self.taken.add(wanted)
         return wanted
 
-    def function(self, d: Definition, doc: str, backend: str = "torch") -> str:
+    def function(self, d: Definition, doc: str, backend: Backend = "torch") -> str:
         """Emit the generated function of definition ``d``; return its Python name."""
         assert d.body is not None and d.result is not None
         env: dict[str, Type]
@@ -86,7 +86,7 @@ class _Module:
         else:
             env = {p.name: p.type for p in d.params}
             params = [p.name for p in d.params]
-        lines = function_lines(d.name, params, d.body, env, self.spec, "numpy" if backend == "numpy" else "torch", doc)
+        lines = function_lines(d.name, params, d.body, env, self.spec, backend, doc)
         self.body.append("\n".join(lines))
         return self.emitted(lines[0])
 
@@ -107,13 +107,7 @@ def _camel(name: str) -> str:
     return text if text.isidentifier() else "Component"
 
 
-def _signature(d: Definition) -> str:
-    return f"{d.name}({', '.join(f'{p.name}: {type_str(p.type)}' for p in d.params)}) -> {type_str(d.result or '?')}"
-
-
 # ------------------------------------------------------------------------------------------- optimizer
-
-
 def _optimizer(m: _Module) -> None:
     d = m.d
     rule = m.function(d, f"optimizer {d.name}: the update rule, elementwise")
@@ -165,8 +159,6 @@ def _no_adam(*args: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- elementwise torch kinds
-
-
 def _activation(m: _Module) -> None:
     fn = m.function(m.d, f"activation {m.d.name}: elementwise, any shape")
     cls = m.name(_camel(m.d.name))
@@ -253,8 +245,6 @@ def _model(m: _Module) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- learner
-
-
 def _learner(m: _Module) -> None:
     d = m.d
     memory = {p.name: p.type for p in d.params}
@@ -289,8 +279,6 @@ def _learner(m: _Module) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- formula
-
-
 def _formula(m: _Module) -> None:
     fn = m.function(m.d, f"formula {m.d.name}: elementwise over arrays", backend="numpy")
     args = m.signatures[fn]
