@@ -70,7 +70,8 @@ LAYER = Template('''class $cls(nn.Module):
     """``$fn`` $role."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.broadcast_to(torch.as_tensor($fn(x)), x.shape)
+        out = torch.as_tensor($fn(x), device=x.device)
+        return torch.broadcast_to(out, x.shape)
 ''')
 
 
@@ -101,7 +102,8 @@ LOSS = Template('''class $cls(nn.Module):
             y = target.to(p.dtype)
         else:
             p, y = (input[:, None], target[:, None]) if input.dim() == 1 else (input, target)
-        values = torch.broadcast_to(torch.as_tensor($fn(p, y)), p.shape).reshape(len(p), -1).sum(1)
+        values = torch.as_tensor($fn(p, y), device=p.device)
+        values = torch.broadcast_to(values, p.shape).reshape(len(p), -1).sum(1)
         if self.reduction == "none":
             return values
         return values.sum() if self.reduction == "sum" else values.sum() / len(p)
@@ -111,7 +113,8 @@ LOSS = Template('''class $cls(nn.Module):
 OBJECTIVE = Template('''def $name($params) -> torch.Tensor:
     """The scalar objective mlevolve's $loop minimises:
     ``$fn`` $how."""
-    values = torch.broadcast_to(torch.as_tensor($fn($params)), $first.shape)
+    values = torch.as_tensor($fn($params), device=$first.device)
+    values = torch.broadcast_to(values, $first.shape)
     return $reduce
 ''')
 
