@@ -166,6 +166,42 @@ def export(
     return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled)
 
 
+def export_component(
+    program: Program | str | Path,
+    name: str,
+    *,
+    grammar: GrammarSpec | None = None,
+) -> str:
+    """The source of a standalone module holding definition ``name`` as a drop-in component.
+
+    An optimizer becomes a ``torch.optim.Optimizer``, a learner a scikit-learn regressor, a formula
+    a NumPy function with its SymPy expression, and so on (``mlevolve.interpreter.components``); the
+    module imports no mlevolve.  Raises :class:`MlevError` for an unknown name or a kind without a
+    component form (a schedule travels with its optimizer).
+    """
+    from mlevolve.interpreter.components import export_component as _component
+
+    spec = grammar or load_grammar()
+    return _component(_program(program, spec), name, spec)
+
+
+def formula_sympy(program: Program | str | Path, *, grammar: GrammarSpec | None = None) -> Any:
+    """The SymPy expression of a program's formula (real symbols, literals as exact rationals);
+    ``sympy.latex`` of it is its LaTeX.  Raises :class:`MlevError` when the program has no formula."""
+    from mlevolve.interpreter.components import sympy_of
+
+    checked = _program(program, grammar or load_grammar())
+    d = next((d for d in checked.definitions if d.kind == "formula"), None)
+    if d is None:
+        kinds = ", ".join(f"{x.kind} {x.name}" for x in checked.definitions)
+        raise MlevError(f"program '{checked.name}' has no formula", hint=f"it defines {kinds}; "
+                        "--sympy and --latex show a formula")
+    try:
+        return sympy_of(d)
+    except MlevError as err:
+        raise err.located(str(program)) if not isinstance(program, Program) else err from None
+
+
 def tasks() -> builtins.list[Any]:
     """Every built-in task with its kind, problem and size (see ``mlevolve.interpreter.tasks``)."""
     from mlevolve.interpreter.tasks import list_tasks

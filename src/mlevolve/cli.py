@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from mlevolve import api
 from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.printer import format_expr
@@ -178,7 +179,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    if args.db:
+    parent = Path(args.output).parent
+    if not parent.is_dir():
+        raise MlevError(f"cannot write {args.output}: no directory {str(parent)!r}",
+                        hint=f"create it first (mkdir -p {parent}) or pass another -o")
+    if args.component is not None:
+        if bool(args.db) == bool(args.file):
+            raise MlevError("--component exports a definition of a .mlev FILE or of an archive's program (--db)",
+                            hint="mlevolve export FILE --component NAME -o module.py, or --db DB [--hash H]")
+        program: Program | str = args.file
+        if args.db:  # the best program, or the one --hash names
+            found = api.show(args.db, args.hash, 1)[0]
+            program = api.parse(found["program"], f"{args.db}#{found['hash'][:12]}")
+        source = api.export_component(program, args.component, grammar=load_grammar(args.grammar))
+    elif args.db:
         if args.file:
             raise MlevError("give either FILE or --db, not both (see `mlevolve export --help`)")
         source = api.export_from_archive(args.db, args.hash, args.task)
@@ -188,10 +202,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     else:
         raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H")
     try:
-        Path(args.output).write_text(source)
+        Path(args.output).write_text(source, encoding="utf-8")
     except OSError as err:
         raise MlevError(f"cannot write {args.output}: {err.strerror}") from None
-    print(f"wrote {args.output} ({source.count(chr(10))} lines); run it with: python {args.output} --json")
+    if args.component is not None:
+        print(f"wrote {args.output} ({source.count(chr(10))} lines): import it, no mlevolve needed")
+    else:
+        print(f"wrote {args.output} ({source.count(chr(10))} lines); run it with: python {args.output} --json")
     return 0
 
 
@@ -238,6 +255,8 @@ def _cmd_best(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from mlevolve.report import render
 
+    if args.sympy or args.latex:
+        return _show_formula(args)
     if args.best and args.hash is not None:
         raise MlevError("give either HASH or --best, not both (see `mlevolve show --help`)")
     if args.hash is not None and args.n != 1:
@@ -248,6 +267,25 @@ def _cmd_show(args: argparse.Namespace) -> int:
         lines.append([("label", "ancestry:")] if c["ancestry"] else [("dim", "ancestry: none (a root)")])
         lines += render.indented(render.ancestor_line(a) for a in c["ancestry"])
         print("\n".join(render.ansi(line, color) for line in lines) + "\n")
+    return 0
+
+
+def _show_formula(args: argparse.Namespace) -> int:
+    """``show --sympy/--latex``: the formula of a .mlev file, or of archived programs, as SymPy or LaTeX."""
+    import sympy
+
+    programs: list[Program | str]
+    if args.db.endswith(".mlev"):
+        programs = [args.db]  # a path: errors name the file
+    else:
+        shown = api.show(args.db, args.hash, args.n)
+        programs = [api.parse(c["program"], f"{args.db}#{c['hash'][:12]}") for c in shown]
+    for program in programs:
+        expr = api.formula_sympy(program)
+        try:
+            print(sympy.latex(expr) if args.latex else sympy.sstr(expr))
+        except RecursionError:
+            raise MlevError("the formula is too deep for SymPy's printers", hint="simplify it first") from None
     return 0
 
 
@@ -315,6 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", nargs="?", help="a .mlev file (or use --db)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.py", help="where to write the script")
     p.add_argument("--db", metavar="DB", help="export from a run's archive instead of a file")
+    p.add_argument("--component", metavar="NAME", help="write definition NAME (of FILE, or of the --db program) as "
+                   "a drop-in module instead (optimizer: torch.optim.Optimizer, learner: scikit-learn estimator, "
+                   "formula: NumPy + SymPy...)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--best", action="store_true", help="with --db: the best program (the default)")
     which.add_argument("--hash", metavar="H", help="with --db: the program whose hash starts with H")
@@ -371,10 +412,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_best)
 
     p = sub.add_parser("show", help="print a program of a run's archive with its metrics and ancestry")
-    p.add_argument("db", metavar="DB")
+    p.add_argument("db", metavar="DB", help="a run's archive (or, with --sympy/--latex, a .mlev file)")
     p.add_argument("hash", metavar="HASH", nargs="?", help="the program whose hash starts with HASH")
     p.add_argument("--best", action="store_true", help="the best program (the default)")
     p.add_argument("-n", type=int, default=1, help="with --best: how many of the best (default 1)")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--sympy", action="store_true", help="print only the formula, as a SymPy expression")
+    form.add_argument("--latex", action="store_true", help="print only the formula, as LaTeX")
     p.set_defaults(run=_cmd_show)
 
     p = sub.add_parser("report", help="write a run's report: one self-contained HTML file with plots and lineage")

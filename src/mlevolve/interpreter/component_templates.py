@@ -1,0 +1,202 @@
+"""Source text of the drop-in component modules (``components.py`` fills in the names).
+
+Each template is Python that imports only the standard library, numpy, torch and (for a learner)
+scikit-learn: it is copied into a module that must work without mlevolve.  ``$name`` fields are
+filled with ``string.Template``; the generated function a template calls is the code generator's.
+"""
+
+from __future__ import annotations
+
+from string import Template
+
+OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
+    """The .mlev update rule ``$name`` as a ``torch.optim.Optimizer``.
+
+    Each parameter keeps its own state ($state_doc, zero at first) and a step count
+    ``state["step"]`` (a float tensor, 1 on the first step).  ``lr`` is read from the parameter
+    group on every step, so schedulers and ``add_param_group`` work as for any torch optimizer.
+    Raises ValueError for a negative ``lr`` and RuntimeError for a sparse gradient.
+    """
+
+    def __init__(self, params: Any, lr: float = $lr_name) -> None:
+        if not lr >= 0.0:
+            raise ValueError(f"invalid learning rate: {lr}")
+        super().__init__(params, {"lr": lr})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient; returns the closure's loss, if given."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+$lr_line            for w in group["params"]:
+                if w.grad is None:
+                    continue
+                if w.grad.is_sparse:
+                    raise RuntimeError("$cls does not support sparse gradients")
+                state = self.state[w]
+                if not state:
+                    state["step"] = torch.tensor(0.0)
+$init
+                state["step"] += 1
+$t_line                $result = $rule(w, w.grad$args)
+                w.copy_(torch.broadcast_to(new, w.shape))
+$store
+        return loss
+''')
+
+
+LR_LAMBDA = Template('''def $name(total_steps: int, base_lr: float = $lr_name) -> Callable[[int], float]:
+    """The .mlev schedule ``$schedule`` for ``torch.optim.lr_scheduler.LambdaLR``.
+
+    The schedule gives the learning rate at training progress t = step / total_steps in [0, 1];
+    LambdaLR multiplies the group's initial ``lr`` by this factor, so build the optimizer with
+    ``lr=base_lr`` and step the scheduler once per optimizer step.  Raises ValueError unless
+    ``total_steps`` >= 1 and ``base_lr`` > 0.
+    """
+    if total_steps < 1 or not base_lr > 0.0:
+        raise ValueError("total_steps must be at least 1 and base_lr positive")
+
+    def factor(step: int) -> float:
+        return float($schedule(torch.tensor(min(step, total_steps) / total_steps))) / base_lr
+
+    return factor
+''')
+
+
+LAYER = Template('''class $cls(nn.Module):
+    """``$fn`` $role."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.as_tensor($fn(x), device=x.device)
+        return torch.broadcast_to(out, x.shape)
+''')
+
+
+LOSS = Template('''class $cls(nn.Module):
+    """The .mlev loss ``$fn`` with a ``reduction``, like torch's own losses.
+
+    ``task="classification"`` (default): ``input`` are logits (N, C); ``target`` is class indices
+    (N,) or class probabilities (N, C); the loss sees p = softmax(input) and y = one-hot(target).
+    ``task="regression"``: ``input`` and ``target`` are (N,) or (N, K) and the loss sees them as
+    they are.  The elementwise values are summed over the outputs; ``reduction`` then gives their
+    mean over the batch (``"mean"``, what mlevolve trains with), their sum (``"sum"``) or the
+    per-example values (N,) (``"none"``).  Raises ValueError for another reduction or task.
+    """
+
+    def __init__(self, reduction: str = "mean", task: str = "classification") -> None:
+        super().__init__()
+        if reduction not in ("mean", "sum", "none") or task not in ("classification", "regression"):
+            raise ValueError(f"reduction must be mean, sum or none and task classification or regression, "
+                             f"not {reduction!r} and {task!r}")
+        self.reduction = reduction
+        self.task = task
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.task == "classification":
+            p = torch.softmax(input, dim=1)
+            if not torch.is_floating_point(target):
+                target = F.one_hot(target.long(), input.shape[1])
+            y = target.to(p.dtype)
+        else:
+            p, y = (input[:, None], target[:, None]) if input.dim() == 1 else (input, target)
+        values = torch.as_tensor($fn(p, y), device=p.device)
+        values = torch.broadcast_to(values, p.shape).reshape(len(p), -1).sum(1)
+        if self.reduction == "none":
+            return values
+        return values.sum() if self.reduction == "sum" else values.sum() / len(p)
+''')
+
+
+OBJECTIVE = Template('''def $name($params) -> torch.Tensor:
+    """The scalar objective mlevolve's $loop minimises:
+    ``$fn`` $how."""
+    values = torch.as_tensor($fn($params), device=$first.device)
+    values = torch.broadcast_to(values, $first.shape)
+    return $reduce
+''')
+
+
+BUILD = Template('''def $name(n_features: int, n_classes: int = 1) -> nn.Module:
+    """The network ``$model`` with a linear head to ``n_classes`` outputs (1 for regression), as mlevolve
+    trains it.  Its lazy layers are sized by one call on a (2, n_features) batch of zeros."""
+    model = nn.Sequential($model(), nn.LazyLinear(n_classes))
+    with torch.no_grad():
+        model.eval()
+        model(torch.zeros(2, n_features))
+    model.train()
+    return model
+''')
+
+
+ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
+    """The .mlev learner ``$learner`` as a scikit-learn regressor, trained online like AutoML-Zero.
+
+    ``fit(X, y)``: X (n, F), y (n,); starting from $start, every example in order goes through
+    ``predict`` and then ``learn`` (the state update), ``epochs`` times.  ``predict(X)``: (n,) from
+    the final state.  ``random_state`` seeds the random primitives the learner may use.
+    Attributes after fit: ``state_`` (the memory $state_names), ``n_features_in_``.
+    """
+
+    def __init__(self, epochs: int = 1, random_state: int | None = 0) -> None:
+        self.epochs = epochs
+        self.random_state = random_state
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.regressor_tags.poor_score = True  # an evolved learner promises no score on arbitrary data
+        return tags
+
+    def fit(self, X: Any, y: Any) -> $cls:
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        rng = np.random.default_rng(self.random_state)
+        setup, predict, learn = $methods(X.shape[1])
+        shapes = [_SHAPES[t](1, X.shape[1]) for t in $types]
+        with np.errstate(all="ignore"):
+            if setup is not None:
+                init = setup(rng)
+                init = init if len(shapes) > 1 else (init,)
+                state = [np.broadcast_to(np.asarray(s, np.float64), shape).copy()
+                         for s, shape in zip(init, shapes, strict=True)]
+            else:
+                state = [np.zeros(shape) for shape in shapes]
+            for _ in range(self.epochs):
+                for x, target in zip(X, y, strict=True):
+                    p = predict(*state, x[None], rng)
+                    new = learn(*state, x[None], target[None], p, rng)
+                    state = [np.broadcast_to(s, shape).copy() for s, shape in
+                             zip(new if len(shapes) > 1 else (new,), shapes, strict=True)]
+        self.state_ = [s[0] for s in state]
+        return self
+
+    def predict(self, X: Any) -> Any:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        _, predict, _ = $methods(X.shape[1])
+        with np.errstate(all="ignore"):
+            out = predict(*(s[None] for s in self.state_), X, np.random.default_rng(self.random_state))
+        return np.broadcast_to(np.asarray(out, np.float64), (X.shape[0],)).copy()
+
+
+_SHAPES = {
+    "Scalar": lambda n, dim: (n,),
+    "Vector": lambda n, dim: (n, dim),
+    "Matrix": lambda n, dim: (n, dim, dim),
+}
+''')
+
+
+FORMULA = Template('''$srepr_name = $srepr
+$latex_name = $latex
+
+
+def $sympy_name() -> Any:
+    """The formula as a SymPy expression (needs sympy; real symbols, exact rational constants)."""
+    import sympy
+
+    return sympy.sympify($srepr_name)
+''')

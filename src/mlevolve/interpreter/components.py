@@ -1,0 +1,503 @@
+"""Drop-in components: one definition of a program as a standalone Python module.
+
+``export_component(program, name, spec)`` writes the module text for definition ``name``, in the
+form a user of PyTorch, scikit-learn or SymPy expects of that kind (see ``FORMS``):
+
+- ``optimizer``: a ``torch.optim.Optimizer`` subclass (per-parameter state, parameter groups, ``lr``
+  from the group, ``state_dict`` round trip) and, when the program has a ``schedule``, ``lr_lambda``
+  for ``torch.optim.lr_scheduler.LambdaLR``;
+- ``activation``: the function and an ``nn.Module`` for ``nn.Sequential``; ``loss``: the elementwise
+  function and an ``nn.Module`` with ``reduction``; ``model``: a factory ``build(n_features,
+  n_classes)``; ``augment``: the batch transform and an ``nn.Module``;
+- ``learner``: a scikit-learn regressor (``BaseEstimator``, ``RegressorMixin``);
+- ``formula``: the NumPy function, its SymPy expression and its LaTeX;
+- ``pg_loss``, ``td_loss``, ``vae_loss``, ``flow_loss``: the elementwise function and the scalar
+  objective the training loop minimises.
+
+The bodies are the code generator's own (:func:`mlevolve.interpreter.codegen.function_lines`), so
+a component computes what ``mlevolve run`` computes.  A module imports only the standard library,
+numpy and torch (plus scikit-learn for a learner; SymPy only inside ``sympy_expr()`` of a formula).
+The hand-written parts are templates in ``component_templates``; helper layers a model needs
+(``Lambda``, ``Residual``...) are copied whole from the runtime, which is standalone by design.
+``sympy_of`` gives a formula's SymPy expression (``mlevolve show --sympy``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import re
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
+from mlevolve.dsl.kinds import KINDS
+from mlevolve.dsl.printer import format_definition, format_number
+from mlevolve.dsl.types import LAYER, Type, type_str
+from mlevolve.grammar.spec import GrammarSpec
+from mlevolve.interpreter import component_templates as templates
+from mlevolve.interpreter import runtime
+from mlevolve.interpreter.codegen import Backend, function_lines
+
+if TYPE_CHECKING:
+    import sympy
+
+
+@dataclass(frozen=True)
+class Form:
+    """What a kind becomes: a one-line description and the function that writes the module body."""
+
+    description: str
+    write: Callable[[_Module], None]
+
+
+class _Module:
+    """The pieces of one component module: its definitions, names in use, body and public names."""
+
+    def __init__(self, program: Program, definition: Definition, spec: GrammarSpec) -> None:
+        self.program = program
+        self.d = definition
+        self.spec = spec
+        self.body: list[str] = []
+        self.public: list[str] = []
+        self.usage = ""
+        self.shapes = ""
+        self.sources: list[Definition] = [definition]
+        self.taken: set[str] = set(_MODULE_NAMES)
+        self.signatures: dict[str, str] = {}  # generated function -> its parameter list
+
+    def name(self, wanted: str) -> str:
+        """A module-level name not yet used (a trailing ``_`` is added until it is free)."""
+        while wanted in self.taken:
+            wanted += "_"
+        self.taken.add(wanted)
+        return wanted
+
+    def function(self, d: Definition, doc: str, backend: Backend = "torch") -> str:
+        """Emit the generated function of definition ``d``; return its Python name."""
+        assert d.body is not None and d.result is not None
+        env: dict[str, Type]
+        if d.kind == "model":
+            env = {a.name: LAYER for a in self.program.definitions if a.kind == "activation"}
+            params: list[str] = []
+        else:
+            env = {p.name: p.type for p in d.params}
+            params = [p.name for p in d.params]
+        lines = function_lines(d.name, params, d.body, env, self.spec, backend, doc)
+        self.body.append("\n".join(lines))
+        return self.emitted(lines[0])
+
+    def emitted(self, head: str) -> str:
+        """The name in a generated ``def NAME(...):`` line (the code generator's choice), now taken."""
+        match = _DEF.match(head.strip())
+        assert match is not None, head
+        self.taken.add(match[1])
+        self.signatures[match[1]] = match[2]
+        return match[1]
+
+
+_DEF = re.compile(r"def (\w+)\((.*)\):$")
+
+
+def _camel(name: str) -> str:
+    text = "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
+    return text if text.isidentifier() else "Component"
+
+
+# ------------------------------------------------------------------------------------------- optimizer
+def _optimizer(m: _Module) -> None:
+    d = m.d
+    rule = m.function(d, f"optimizer {d.name}: the update rule, elementwise")
+    names = [p.name for p in d.params[2:]]
+    state = [n for n in names if n not in ("lr", "t")]
+    keys = {n: (n if n != "step" else "step_") for n in state}
+    schedule = next((s for s in m.program.definitions if s.kind == "schedule"), None)
+    sched = ""
+    if schedule is not None:
+        m.sources.append(schedule)
+        sched = m.function(schedule, f"schedule {schedule.name}: the learning rate at progress t in [0, 1]")
+    cls = m.name(_camel(d.name))
+    lr_name = m.name("LR")
+    if schedule is not None:
+        lr_value = f"float({sched}(torch.tensor(0.0)))  # the schedule's rate at the start of training"
+    else:
+        rate = runtime.SupervisedProgram(model=runtime.default_model, optimizer=_no_adam).learning_rate(0.0)
+        lr_value = f"{float(rate):.6g}"
+        lr_value += "  # mlevolve's rate for an update rule without a schedule"
+    m.body.append(f"{lr_name} = {lr_value}")
+    slot = {n: f'state["{keys[n]}"]' for n in state}
+    args = "".join(f", {slot.get(n, n)}" for n in names)  # lr and t are locals of step()
+    result = ", ".join(["new", *(f"s_{i}" for i in range(len(state)))])
+    init = "\n".join(f"{' ' * 20}{slot[n]} = torch.zeros_like(w)" for n in state) or f"{' ' * 20}pass"
+    store = "\n".join(f"{' ' * 16}new_state = torch.as_tensor(s_{i}, dtype=w.dtype, device=w.device)\n"
+                      f"{' ' * 16}{slot[n]} = torch.broadcast_to(new_state, w.shape).clone()"
+                      for i, n in enumerate(state))
+    state_doc = ", ".join(f"``{slot[n]}``" for n in state) or "none besides the step count"
+    t_line = f"{' ' * 16}t = state[\"step\"]\n" if "t" in names else ""
+    lr_line = f"{' ' * 12}lr = torch.as_tensor(float(group[\"lr\"]))\n" if "lr" in names else ""
+    m.body.append(templates.OPTIMIZER.substitute(cls=cls, rule=rule, name=d.name, state_doc=state_doc,
+                                                 lr_name=lr_name, init=init, result=result, args=args, store=store,
+                                                 t_line=t_line, lr_line=lr_line))
+    m.public += [cls, lr_name]
+    usage = f"    opt = {cls}(model.parameters())\n"
+    if schedule is not None:
+        lam = m.name("lr_lambda")
+        m.body.append(templates.LR_LAMBDA.substitute(name=lam, lr_name=lr_name, schedule=sched))
+        m.public.append(lam)
+        usage += f"    sched = torch.optim.lr_scheduler.LambdaLR(opt, {lam}(total_steps))  # the .mlev schedule\n"
+    m.usage = usage + "    loss.backward(); opt.step(); opt.zero_grad()"
+    m.shapes = ("The update rule is elementwise: w and g (a parameter and its gradient) and every state tensor "
+                "have the\nparameter's shape; lr is the learning rate (parameter units per gradient unit) and t "
+                "the step count\n(1 on the first step), both 0-d float tensors.")
+
+
+def _no_adam(*args: Any) -> Any:
+    """A stand-in update rule: the runtime's default rate for any rule but its own Adam."""
+    raise AssertionError("never called")
+
+
+# ----------------------------------------------------------------------------- elementwise torch kinds
+def _activation(m: _Module) -> None:
+    fn = m.function(m.d, f"activation {m.d.name}: elementwise, any shape")
+    cls = m.name(_camel(m.d.name))
+    m.body.append(templates.LAYER.substitute(cls=cls, fn=fn, role="as a layer without parameters (for "
+                                             "``nn.Sequential``); any input shape"))
+    m.public += [fn, cls]
+    m.usage = f"    net = nn.Sequential(nn.Linear(64, 32), {cls}(), nn.Linear(32, 10))\n    y = {fn}(x)"
+    m.shapes = "Elementwise: the output has the input's shape (any), in the input's units."
+
+
+def _augment(m: _Module) -> None:
+    fn = m.function(m.d, f"augment {m.d.name}: a batch (N, F) to a batch of the same shape")
+    cls = m.name(_camel(m.d.name))
+    m.body.append(templates.LAYER.substitute(cls=cls, fn=fn, role="as a batch transform (a module without "
+                                             "parameters): a batch (N, F) in, one of the same shape out"))
+    m.public += [fn, cls]
+    m.usage = f"    xb = {fn}(xb)  # on each training batch only, as mlevolve does"
+    m.shapes = ("x: a training batch (N, F) of standardised features; the result has the same shape.  Random "
+                "primitives\n(noise) draw from torch's global generator: seed it with torch.manual_seed.")
+
+
+def _loss(m: _Module) -> None:
+    fn = m.function(m.d, f"loss {m.d.name}: elementwise over (N, C)")
+    cls = m.name(_camel(m.d.name) + "Loss")
+    m.body.append(templates.LOSS.substitute(cls=cls, fn=fn))
+    m.public += [fn, cls]
+    m.usage = f"    criterion = {cls}(reduction=\"mean\")\n    loss = criterion(model(x), labels)"
+    m.shapes = ("p and y are (N, C): the softmax of the logits and the one-hot targets (classification), or the "
+                "prediction\nand target (regression); the elementwise values are in the loss's own units "
+                "(nats for a log-likelihood).")
+
+
+_OBJECTIVES = {
+    "pg_loss": ("policy-gradient loop", "averaged over the steps of a batch of episodes",
+                "logp, ret, adv, value, entropy: each (T,), one entry per step of a batch of whole episodes: the "
+                "log-probability\n(nats) of the action taken, the discounted return, the advantage (normalised, "
+                "no gradient), the value\nestimate (return units) and the policy's entropy (nats).", "values.mean()"),
+    "td_loss": ("DQN loop", "averaged over a minibatch of transitions",
+                "q, target, reward, discount: each (B,), one entry per transition of a replay minibatch: Q(s, a), "
+                "max Q of\nthe target network at s' (no gradient), the reward, and the discount (gamma, 0 at a "
+                "terminal state);\nq, target and reward are in return units.", "values.mean()"),
+    "vae_loss": ("VAE loop", "summed over dimensions and averaged over the batch",
+                 "x, recon, mu, logvar: each (N, D): the data, the decoder's mean, the encoder's mean and "
+                 "log-variance\n(the latent has the data's size D); the values are nats per point and dimension "
+                 "(up to constants).", "values.sum() / len(values)"),
+    "flow_loss": ("normalizing-flow loop", "summed over dimensions and averaged over the batch",
+                  "z, logdet: each (N, D): the latent the flow maps a batch to, and log|dz/dx| per dimension; the "
+                  "values\nare nats per point and dimension.", "values.sum() / len(values)"),
+}
+
+
+def _objective(m: _Module) -> None:
+    loop, how, shapes, reduce = _OBJECTIVES[m.d.kind]
+    fn = m.function(m.d, f"{m.d.kind} {m.d.name}: elementwise")
+    name = m.name(f"{fn.rstrip('_')}_objective")
+    params = m.signatures[fn]
+    m.body.append(templates.OBJECTIVE.substitute(name=name, params=params, loop=loop, fn=fn, how=how,
+                                                 first=params.split(",")[0], reduce=reduce))
+    m.public += [fn, name]
+    m.usage = f"    loss = {name}({params})\n    loss.backward()"
+    m.shapes = shapes
+
+
+# ------------------------------------------------------------------------------------------------ model
+
+_LAYERS = (runtime.Lambda, runtime.Residual, runtime.LayerNorm, runtime.dropout)
+
+
+def _model(m: _Module) -> None:
+    for a in m.program.definitions:
+        if a.kind == "activation":
+            m.sources.insert(0, a)
+            m.function(a, f"activation {a.name}: elementwise")
+    fn = m.function(m.d, f"model {m.d.name}: the body, without the head")
+    generated = "\n".join(m.body)
+    for obj in _LAYERS:
+        if re.search(rf"\b{obj.__name__}\(", generated):
+            m.body.append(inspect.getsource(obj))
+    build = m.name("build")
+    m.body.append(templates.BUILD.substitute(name=build, model=fn))
+    m.public += [build, fn]
+    m.usage = f"    model = {build}(n_features=64, n_classes=10)\n    logits = model(x)"
+    m.shapes = "x: (N, n_features) float32; the result: logits (N, n_classes), or predictions (N, 1) for regression."
+
+
+# ---------------------------------------------------------------------------------------------- learner
+def _learner(m: _Module) -> None:
+    d = m.d
+    memory = {p.name: p.type for p in d.params}
+    methods = m.name("_methods")
+    lines = [f"def {methods}(DIM: int) -> tuple[Any, Any, Any]:",
+             '    """The learner\'s methods for DIM input features (state first, then inputs, then rng)."""']
+    found: dict[str, str] = {}
+    for meth in d.methods:
+        assert meth.body is not None and meth.result is not None
+        env = {**memory, **{p.name: p.type for p in meth.params}}
+        params = ([] if meth.kind == "setup" else list(memory)) + [p.name for p in meth.params]
+        sig = ", ".join(f"{p.name}: {type_str(p.type)}" for p in meth.params)
+        doc = f"{meth.kind}({sig}) -> {type_str(meth.result)}"
+        text = function_lines(f"{d.name}_{meth.kind}", params, meth.body, env, m.spec, "numpy", doc, tail=("rng",))
+        lines += ["    " + line for line in text] + [""]
+        found[meth.kind] = m.emitted(text[0])
+    lines.append(f"    return {found.get('setup', 'None')}, {found['predict']}, {found['learn']}")
+    m.body.append("\n".join(lines))
+    if any(re.search(r"\bdraw\(", line) for line in lines):
+        m.body.append(inspect.getsource(runtime.draw))
+    cls = m.name(_camel(d.name))
+    m.taken.add("_SHAPES")
+    types = "(" + "".join(f'"{type_str(t)}",' + " " for t in memory.values()).rstrip() + ")"
+    start = "its setup" if "setup" in found else "zeros"
+    state_names = ", ".join(f"{n}: {type_str(t)}" for n, t in memory.items())
+    m.body.append(templates.ESTIMATOR.substitute(cls=cls, learner=d.name, methods=methods, types=types, start=start,
+                                                 state_names=state_names))
+    m.public.append(cls)
+    m.usage = f"    est = {cls}().fit(X_train, y_train)\n    y_pred = est.predict(X_test)"
+    m.shapes = ("X: (n, F) float64 features, y: (n,) targets; the memory is Scalar (), Vector (F,) or Matrix (F, F); "
+                "predictions\nare in the target's units.  Like AutoML-Zero, it works best on standardised features.")
+
+
+# ---------------------------------------------------------------------------------------------- formula
+def _formula(m: _Module) -> None:
+    fn = m.function(m.d, f"formula {m.d.name}: elementwise over arrays", backend="numpy")
+    args = m.signatures[fn]
+    m.usage = f"    y = {fn}({args})  # numpy arrays of one shape"
+    m.shapes = f"{args}: numpy arrays (or numbers) of one shape; the result has that shape, in the target's units."
+    try:
+        srepr, latex, text = _symbolic(m.d)
+    except MlevError as err:  # too deep for SymPy: the NumPy function alone
+        m.public.append(fn)
+        m.shapes += f"\nNo SymPy form: {err.message}."
+        return
+    names = {k: m.name(k) for k in ("SYMPY", "LATEX", "sympy_expr")}
+    m.body.append(templates.FORMULA.substitute(srepr_name=names["SYMPY"], srepr=_string(srepr),
+                                               latex_name=names["LATEX"], latex=_string(latex),
+                                               sympy_name=names["sympy_expr"]))
+    m.public += [fn, names["sympy_expr"], names["LATEX"]]
+    m.usage += f"\n    expr = {names['sympy_expr']}()"
+    m.shapes += f"\nAs an expression: {text}"
+
+
+# sympify parses SYMPY with Python's parser, which allows 200 nested brackets; a margin for Symbol(...)
+_MAX_NESTING = 190
+
+
+def _symbolic(d: Definition) -> tuple[str, str, str]:
+    """A formula's SymPy expression as srepr, LaTeX and plain text; :class:`MlevError`
+    when it is too deep for SymPy (whose expressions and printers recurse) or for ``sympify``."""
+    import sympy
+
+    expr = sympy_of(d)
+    try:
+        srepr, latex, text = sympy.srepr(expr), sympy.latex(expr), sympy.sstr(expr)
+    except RecursionError:
+        raise MlevError(f"formula '{d.name}' is too deep for SymPy's printers", d.span,
+                        "simplify it, or use the NumPy function") from None
+    depth = level = 0
+    for ch in srepr:
+        level += (ch == "(") - (ch == ")")
+        depth = max(depth, level)
+    if depth > _MAX_NESTING:
+        raise MlevError(f"formula '{d.name}' nests {depth} calls deep, too deep for sympify", d.span,
+                        "simplify it, or use the NumPy function")
+    return srepr, latex, text
+
+
+def _string(text: str, width: int = 96) -> str:
+    """A string literal for ``text``, split over lines of at most ``width`` characters when long."""
+    if len(text) <= width:
+        return repr(text)
+    return "(\n" + "".join(f"    {text[i:i + width]!r}\n" for i in range(0, len(text), width)) + ")"
+
+
+def _apply(op: Callable[..., Any], args: list[Any]) -> Any:
+    """``op(*args)`` with NumPy's treatment of undefined values: NaN in, NaN out, and a comparison
+    SymPy cannot decide (``max(1/0, 1)``: complex infinity is not ordered) is NaN too."""
+    import sympy
+
+    if any(a is sympy.nan for a in args):
+        return sympy.nan
+    try:
+        return op(*args)
+    except (ValueError, TypeError):
+        return sympy.nan
+
+
+def sympy_of(d: Definition) -> sympy.Expr:
+    """The SymPy expression of a formula definition: real symbols, literals as exact rationals.
+
+    Iterative over the body (no recursion limit).  A constant subexpression NumPy evaluates to NaN
+    (``0 / 0``) is ``sympy.nan``.  Raises :class:`MlevError` for a definition that is not a formula.
+    """
+    import sympy
+
+    if d.kind != "formula" or d.body is None:
+        raise MlevError(f"{d.kind} '{d.name}' is not a formula", d.span, "--sympy and --latex show a formula")
+    ops: dict[str, Callable[..., Any]] = {
+        "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+        "div": lambda a, b: a / b, "neg": lambda a: -a, "min": sympy.Min, "max": sympy.Max, "abs": sympy.Abs,
+        "reciprocal": lambda a: 1 / a, "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt,
+        "square": lambda a: a**2, "sin": sympy.sin, "cos": sympy.cos, "tanh": sympy.tanh,
+        "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)), "relu": lambda a: sympy.Max(a, 0),
+        "heaviside": lambda a: sympy.Heaviside(a, 0), "sign": sympy.sign,
+        "softplus": lambda a: sympy.log(1 + sympy.exp(a)), "erf": sympy.erf,
+    }
+    try:
+        return _build(d, ops)
+    except RecursionError:  # SymPy's automatic evaluation recurses through the expression
+        raise MlevError(f"formula '{d.name}' is too deep for SymPy", d.span,
+                        "simplify it, or use the NumPy function") from None
+
+
+def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
+    """The iterative walk of :func:`sympy_of`: one SymPy operation per IR node."""
+    import sympy
+
+    assert d.body is not None
+    scope0: dict[str, Any] = {p.name: sympy.Symbol(p.name, real=True) for p in d.params}
+    frames: list[tuple[Expr, dict[str, Any], list[Any]]] = [(d.body, scope0, [])]
+    result: Any = None
+    while frames:
+        node, scope, kids = frames[-1]
+        children = node.children()
+        if len(kids) < len(children):
+            child_scope = {**scope, node.name: kids[0]} if isinstance(node, Let) and len(kids) == 1 else scope
+            frames.append((children[len(kids)], child_scope, []))
+            continue
+        frames.pop()
+        if isinstance(node, Num):
+            value: Any = sympy.Rational(format_number(node))
+        elif isinstance(node, Ref):
+            value = scope[node.name]
+        elif isinstance(node, Let):
+            value = kids[1]
+        elif isinstance(node, Call) and node.op in ops:
+            value = _apply(ops[node.op], kids)
+        else:
+            what = node.op if isinstance(node, Call) else type(node).__name__
+            raise MlevError(f"formula '{d.name}': '{what}' has no SymPy form", d.span, "use the base primitives")
+        if frames:
+            frames[-1][2].append(value)
+        else:
+            result = value
+    assert not isinstance(result, Tup)
+    return sympy.sympify(result)
+
+
+# ------------------------------------------------------------------------------------------------ table
+FORMS: dict[str, Form] = {
+    "optimizer": Form("a torch.optim.Optimizer subclass (with the schedule as a LambdaLR factor)", _optimizer),
+    "activation": Form("a function and an nn.Module", _activation),
+    "loss": Form("a function and an nn.Module with reduction", _loss),
+    "model": Form("an nn.Module factory build(n_features, n_classes)", _model),
+    "augment": Form("a batch transform (function and nn.Module)", _augment),
+    "learner": Form("a scikit-learn regressor", _learner),
+    "formula": Form("a NumPy function with its SymPy expression and LaTeX", _formula),
+    **{kind: Form("an elementwise function and the scalar objective over tensors", _objective)
+       for kind in _OBJECTIVES},
+}
+_NO_FORM = {"schedule": "a schedule is exported with the optimizer, as lr_lambda for LambdaLR"}
+
+
+def components(program: Program) -> list[tuple[str, str]]:
+    """The (name, kind) of every definition of ``program`` that has a component form."""
+    return [(d.name, d.kind) for d in program.definitions if d.kind in FORMS]
+
+
+def _available(program: Program) -> str:
+    found = components(program)
+    if not found:
+        return "this program has no definition with a component form"
+    return "components: " + ", ".join(f"{name} ({kind})" for name, kind in found)
+
+
+_IMPORTS = (  # (pattern in the body, import line, section): section 0 the standard library, 1 the others
+    (r"\bCallable\b", "from collections.abc import Callable", 0),
+    (r"\bAny\b", "from typing import Any", 0),
+    (r"\bmath\.", "import math", 0),
+    (r"\bnp\.", "import numpy as np", 1),
+    (r"\btorch\.", "import torch", 1),
+    (r"\bF\.", "import torch.nn.functional as F", 1),
+    (r"\bBaseEstimator\b", "from sklearn.base import BaseEstimator, RegressorMixin", 1),
+    (r"\bvalidate_data\(", "from sklearn.utils.validation import check_is_fitted, validate_data", 1),
+    (r"\bnn\.", "from torch import nn", 1),
+)
+
+
+def _imports(body: str) -> str:
+    """The import block the body needs, in isort's order (plain imports before ``from`` imports)."""
+    sections: list[list[str]] = [[], []]
+    for pattern, line, section in _IMPORTS:
+        if re.search(pattern, body):
+            sections[section].append(line)
+    blocks = ["from __future__ import annotations"]
+    for lines in sections:
+        if lines:
+            blocks.append("\n".join(sorted(lines, key=lambda s: (s.startswith("from "), s.split()[1]))))
+    return "\n\n".join(blocks)
+
+
+# Names a component module imports or copies from the runtime, and the builtins: none is redefined.
+_MODULE_NAMES = frozenset({"annotations", "torch", "nn", "F", "np", "math", "sympy", "Any", "Callable", "BaseEstimator",
+                           "RegressorMixin", "check_is_fitted", "validate_data", "Lambda", "Residual", "LayerNorm",
+                           "dropout", "draw", "DIM"}) | frozenset(dir(builtins))
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
+def export_component(program: Program, name: str, spec: GrammarSpec) -> str:
+    """The text of a standalone module for definition ``name`` of the checked ``program``.
+
+    The module imports no mlevolve.  Raises :class:`MlevError` when ``name`` is not a definition of
+    the program or its kind has no component form (the hint lists the components there are).
+    """
+    d = program.get(name)
+    if d is None:
+        raise MlevError(f"no definition '{name}' in program '{program.name}'", hint=_available(program))
+    form = FORMS.get(d.kind)
+    if form is None:
+        why = _NO_FORM.get(d.kind, f"a {d.kind} has no component form")
+        raise MlevError(f"{d.kind} '{name}' has no component form: {why}", hint=_available(program))
+    m = _Module(program, d, spec)
+    form.write(m)
+    body = "\n\n\n".join(part.strip() for part in m.body)
+    source = "\n\n".join(format_definition(x) for x in m.sources)
+    prose = [f"{d.name}: the {d.kind} of mlevolve program {program.name!r} as a drop-in component: "
+             f"{form.description}.",
+             f"Shapes and units.  {m.shapes}",
+             f"{'An' if d.kind[0] in 'aeiou' else 'A'} {d.kind} in mlevolve is {KINDS[d.kind].doc}.  This module "
+             f"needs {_NEEDS.get(d.kind, 'torch')} and the standard library; no mlevolve.",
+             "Use::"]
+    doc = "\n\n".join(textwrap.fill(" ".join(par.split()), width=100) for par in prose)
+    doc = (f'"""{_escape(doc)}\n\n{m.usage}\n\nThe definition, in the mlevolve language:\n\n'
+           f'{_escape(source)}\n"""')
+    order = sorted(m.public, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
+    exports = "__all__ = [" + ", ".join(f'"{n}"' for n in order) + "]"
+    return "\n\n".join([doc, _imports(body), exports + "\n", body]).rstrip() + "\n"
+
+
+_NEEDS = {"learner": "numpy, scikit-learn (1.6 or later)", "formula": "numpy (and sympy, for the symbolic form)"}
