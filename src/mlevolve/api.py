@@ -391,6 +391,15 @@ def reevaluate(programs: Sequence[Program], task: str, seeds: Sequence[int], epo
     return [[evaluate_one(p, load_task(task, s.seed), spec, s, task) for p in programs] for s in settings]
 
 
+def _pairs(outcomes: Sequence[Sequence[Any]], name: str) -> builtins.list[tuple[float | None, float | None]]:
+    """(start, program) values of metric ``name`` per seed, from :func:`reevaluate`; None for a failure."""
+    def value(o: Any) -> float | None:
+        v = o.metrics.get(name) if o.failure is None else None
+        return float(v) if isinstance(v, int | float) else None
+
+    return [(value(a), value(b)) for a, b in outcomes]
+
+
 def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping[str, Any], task: str, seed: int,
              n: int, epochs: int, spec: GrammarSpec, timeout: float) -> builtins.list[Any]:
     """(start, best) metric values over seeds ``seed+1 .. seed+n``; kept in the archive's meta, so a
@@ -401,10 +410,9 @@ def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping
     best = check(parse(best_text, f"{archive.path}#best"), spec)
     stored = archive.meta().get("confirm")
     if isinstance(stored, Mapping) and stored.get("hash") == program_hash(best) and stored.get("seeds") == seeds:
-        return [tuple(p) for p in stored["pairs"]]
+        return [(a, b) for a, b in stored["pairs"]]
     metric = fitness_metric(best_metrics)
-    pairs = [tuple(o.metrics.get(metric.name) if o.failure is None else None for o in outcomes)
-             for outcomes in reevaluate([start, best], task, seeds, epochs, spec, timeout)]
+    pairs = _pairs(reevaluate([start, best], task, seeds, epochs, spec, timeout), metric.name)
     archive.set_meta("confirm", {"hash": program_hash(best), "seeds": seeds, "metric": metric.name,
                                  "pairs": [list(p) for p in pairs]})
     return pairs
@@ -476,8 +484,7 @@ def _confirmed(run: Any, c: Mapping[str, Any], n: int, timeout: float) -> dict[s
     found = check(parse(c["stored"], f"{run.path}#{c['hash'][:12]}"))
     metric = fitness_metric(c["metrics"])
     seeds = list(range(seed + 1, seed + n + 1))
-    pairs = [tuple(o.metrics.get(metric.name) if o.failure is None else None for o in outcomes)
-             for outcomes in reevaluate([start, found], task, seeds, epochs, timeout=timeout)]
+    pairs = _pairs(reevaluate([start, found], task, seeds, epochs, timeout=timeout), metric.name)
     begin = data.start(run)
     return answer(c["metrics"], begin.get("metrics") if begin else None,
                   variances=meta.get("target_variance") or {}, same_program=program_hash(start) == c["hash"],
