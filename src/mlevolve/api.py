@@ -508,7 +508,7 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     if other is not None and other.meta.get("task") != run.meta.get("task"):
         raise MlevError(f"baseline is a run on task {other.meta.get('task')!r}, not {run.meta.get('task')!r}",
                         file=str(baseline), hint="pass an archive of the same task")
-    text = page.build(run, other)
+    text = page.build(run, other, top=top)
     try:
         Path(output).write_text(text, encoding="utf-8")
     except OSError as err:
