@@ -102,7 +102,7 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
             "operator": row.operator, "generation": row.generation, "program": whole(run, row),
             "stored": row.program, "evolved": evolved(run, row), "source": row.source, "failure": row.failure,
             "failure_where": row.failure_where, "parents": list(row.parents), "size": row.size,
-            "same": [m.hash for m in group.members[1:]] if group is not None else []}
+            "same": [m.hash for m in group.members if m.hash != row.hash] if group is not None else []}
 
 
 def start(run: Run) -> dict[str, Any] | None:
