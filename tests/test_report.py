@@ -337,7 +337,9 @@ def test_report_mistakes(runs: dict[str, Path], tmp_path: Path, capsys: Capsys) 
     assert "baseline is a run on task 'digits', not 'koza_quartic'" in usage_error(
         "report", str(runs["run"]), "-o", out, "--baseline", str(other))
     assert "would overwrite the archive" in usage_error("report", str(runs["run"]), "-o", str(runs["run"]))
-    assert "cannot write" in usage_error("report", str(runs["run"]), "-o", str(tmp_path / "no" / "dir.html"))
+    (tmp_path / "a_file").write_text("")
+    assert "cannot write" in usage_error("report", str(runs["run"]), "-o", str(tmp_path / "a_file" / "r.html"))
+    assert not (tmp_path / "a_file" / "r.html").exists()
     assert not Path(out).exists()
 
 

@@ -510,6 +510,7 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
                         file=str(baseline), hint="pass an archive of the same task")
     text = page.build(run, other, top=top)
     try:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)  # e.g. runs/, the home of outputs
         Path(output).write_text(text, encoding="utf-8")
     except OSError as err:
         raise MlevError(f"cannot write {output}: {err.strerror}") from None

@@ -212,6 +212,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     else:
         raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H")
     try:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)  # e.g. runs/, the home of outputs
         Path(args.output).write_text(source)
     except OSError as err:
         raise MlevError(f"cannot write {args.output}: {err.strerror}") from None
