@@ -168,6 +168,7 @@ def test_the_readme_showcase_says_plainly_that_the_start_is_better(capsys: Capsy
                         "--population", "8", "--db", str(db), "--json")
     result = json.loads(text, parse_constant=lambda c: pytest.fail(c))
     assert result["answer"]["start"]["value"] == sgd and result["answer"]["better"] is False
+    assert "#" not in result["best_program"] and "task linear\n" in result["best_program"]
     assert result["answer"]["start"]["scale_free"]["value"] > 0.99  # SGD explains the linear targets
 
 

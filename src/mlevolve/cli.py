@@ -21,7 +21,7 @@ from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.types import BASE_TYPES, Type
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
-from mlevolve.results import strict_json
+from mlevolve.results import shown_program, strict_json
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
@@ -235,8 +235,9 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
         print(f"mlevolve: interrupted; {stop.saved} candidates are saved in {stop.db}\n"
               f"resume with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
         return 130
-    if args.json:
-        print(strict_json(result))
+    if args.json:  # programs as shown everywhere else: no hand-written comments, the run's task line
+        shown = shown_program(result["best_program"], task=result["task"]) if result["best_program"] else None
+        print(strict_json({**result, "best_program": shown}))
     elif args.quiet:
         print(summary.one_line(result))
     else:
