@@ -27,6 +27,8 @@ from typing import Any
 
 import networkx as nx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mlevolve import api
 from mlevolve.cli import main
@@ -415,6 +417,17 @@ def test_use_color_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     assert render.use_color(Stream(True)) and not render.use_color(Stream(False))  # type: ignore[arg-type]
     monkeypatch.setenv("NO_COLOR", "1")
     assert not render.use_color(Stream(True))  # type: ignore[arg-type]
+
+
+@given(st.lists(st.tuples(st.integers(1, 30), st.floats(-10, 10)), max_size=40))
+def test_the_pareto_front_is_exactly_the_undominated_points(points: list[tuple[int, float]]) -> None:
+    front = data.pareto_front(points)
+
+    def dominated(p: tuple[int, float]) -> bool:
+        return any(q[0] <= p[0] and q[1] >= p[1] and q != p for q in points)
+
+    assert sorted(set(front)) == sorted({p for p in points if not dominated(p)})
+    assert [p[0] for p in front] == sorted(p[0] for p in front)
 
 
 def test_lineage_and_operator_stats(runs: dict[str, Path]) -> None:

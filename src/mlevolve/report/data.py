@@ -327,6 +327,16 @@ def cumulative_sources(rows: Sequence[Row]) -> dict[str, list[int]]:
     return out
 
 
+def pareto_front(points: Sequence[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The (size, fitness) points no other point dominates (as small or smaller and as fit or fitter,
+    one of them strictly), by size ascending; of equal points, one."""
+    front: list[tuple[int, float]] = []
+    for size, fit in sorted(points, key=lambda p: (p[0], -p[1])):
+        if not front or fit > front[-1][1]:  # by size: on the front if fitter than every smaller point
+            front.append((size, fit))
+    return front
+
+
 @dataclass(frozen=True)
 class OperatorStat:
     operator: str

@@ -126,21 +126,22 @@ def meta_generations(entries: Sequence[Mapping[str, Any]]) -> str | None:
 
 
 def pareto(run: Run) -> str:
-    """Each scored program (its first row) by size and fitness, the Pareto front (fitter and smaller) joined."""
+    """Each scored program (its first row) by size and fitness, the Pareto front (fitter and smaller) joined;
+    the y axis shows the front and the better half of the programs."""
     fig, ax = _figure()
     points = sorted(((r.size, r.fitness) for r in run.first.values() if r.fitness is not None),
                     key=lambda p: (p[0], -p[1]))
     if points:
         ax.scatter([p[0] for p in points], [p[1] for p in points], s=10, color="#4c72b0", alpha=0.4,
                    label="programs")
-        front, best = [], -math.inf
-        for size, fit in points:  # by size ascending: a point is on the front if it beats every smaller one
-            if fit > best:
-                front.append((size, fit))
-                best = fit
+        front = data.pareto_front(points)
         ax.step([p[0] for p in front], [p[1] for p in front], where="post", color="#c44e52", linewidth=1.5,
                 marker="o", markersize=4, label="Pareto front")
-        _readable_limits(ax, [[p[1] for p in points]])
+        # The front and the better half of the programs: a few wild fitnesses would flatten the front.
+        values = sorted(p[1] for p in points)
+        low, high = min(values[len(values) // 2], front[0][1]), values[-1]
+        pad = (high - low) * 0.08 or abs(high) * 0.1 or 1.0
+        ax.set_ylim(low - pad, high + pad)
         ax.legend(loc="lower right")
     ax.set_xlabel("size (nodes of the evolved definitions)")
     ax.set_ylabel("fitness (higher is better)")
