@@ -136,11 +136,11 @@ def run(
     The result has validation and test metrics, ``fitness``, ``train_seconds``, ``params`` (neural
     programs) and ``failure`` (None, or the reason the program could not be trained).
     """
-    from mlevolve.interpreter.tasks import load_task
-
     if epochs < 1:
         raise MlevError(f"--epochs must be at least 1, got {epochs}")
     spec, checked, name = _prepare(program, task, grammar)
+    from mlevolve.interpreter.tasks import load_task
+
     data = load_task(name, seed)  # the user's mistakes first: PyTorch is imported only after these checks
     from mlevolve.interpreter.evaluate import Settings, evaluate
 
@@ -157,9 +157,9 @@ def export(
     grammar: GrammarSpec | None = None,
 ) -> str:
     """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does."""
+    spec, checked, name = _prepare(program, task, grammar)
     from mlevolve.interpreter.tasks import load_task
 
-    spec, checked, name = _prepare(program, task, grammar)
     data = load_task(name, seed)  # the user's mistakes first: PyTorch is imported only after these checks
     from mlevolve.interpreter.codegen import compile_program
     from mlevolve.interpreter.evaluate import check_task_fits
