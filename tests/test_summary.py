@@ -255,7 +255,8 @@ def test_shown_program_drops_comments_and_sets_the_task() -> None:
 def _light(argv: list[str], tmp_path: Path) -> tuple[int, str, list[str]]:
     """Run the CLI in a fresh interpreter; its exit code, stderr, and which heavy modules it imported."""
     probe = ("import sys\nfrom mlevolve.cli import main\ncode = main(sys.argv[1:])\n"
-             "print(*[m for m in ('torch', 'sklearn', 'mlevolve.interpreter.runtime') if m in sys.modules], file=sys.stdout)\n"
+             "heavy = ('torch', 'sklearn', 'mlevolve.interpreter.runtime')\n"
+             "print(*[m for m in heavy if m in sys.modules])\n"
              "sys.exit(code)\n")
     done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120,
                           cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
