@@ -25,7 +25,7 @@ from mlevolve import api
 from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive, Row
-from mlevolve.report import summary
+from mlevolve.report import data, summary
 from mlevolve.results import Metric, answer, fitness_metric, scale_free, shown_program, strict_json, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,6 +169,13 @@ def test_the_readme_showcase_says_plainly_that_the_start_is_better(capsys: Capsy
     result = json.loads(text, parse_constant=lambda c: pytest.fail(c))
     assert result["answer"]["start"]["value"] == sgd and result["answer"]["better"] is False
     assert "#" not in result["best_program"] and "task linear\n" in result["best_program"]
+    # best, show and the report's answer say it too
+    code, listed, _ = cli(capsys, "best", str(db), "-n", "2")
+    assert listed.startswith(f"start: val_mse {sgd:.5g}  R² ") and "\nbest:  WORSE than the start" in listed
+    code, shown, _ = cli(capsys, "show", str(db), "--best")
+    assert "against the start:\n" in shown and "    WORSE than the start" in shown
+    report = data.answer(data.load(db))
+    assert report is not None and report["verdict"].startswith("WORSE than the start")
     assert result["answer"]["start"]["scale_free"]["value"] > 0.99  # SGD explains the linear targets
 
 

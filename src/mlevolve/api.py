@@ -426,15 +426,18 @@ def best(db: str | Path, n: int = 5) -> builtins.list[dict[str, Any]]:
     Each is a dict: ``rank``, ``fitness``, ``metrics``, ``hash``, ``seq``, ``operator``,
     ``generation``, ``program`` (the whole program as shown: no comments, the run's task line),
     ``evolved`` (the shown text of just the definitions the run evolved), ``stored`` (the archive's
-    text) and ``same``.
+    text), ``same`` and ``answer`` (against the run's starting program, as :func:`show` gives it).
     """
     from mlevolve.report import data
 
     if n < 1:
         raise MlevError(f"-n must be at least 1, got {n}")
     run = data.load(db, top=1)
-    return [{"rank": rank, **data.describe(run, g.representative, g)}
-            for rank, g in enumerate(data.behaviours(run)[:n], 1)]
+    out = [{"rank": rank, **data.describe(run, g.representative, g)}
+           for rank, g in enumerate(data.behaviours(run)[:n], 1)]
+    for c in out:
+        c["answer"] = _against_start(run, c, 0, 0.0)
+    return out
 
 
 def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
@@ -444,8 +447,9 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
     Each is a dict like :func:`best`'s (``rank`` only for the best) plus ``source``, ``failure``,
     ``parents`` and ``ancestry``: the chain of (best) parents to the root, newest first, each a
     dict of ``hash``, ``operator``, ``generation``, ``fitness`` and ``seq`` (or ``missing``).
-    ``confirm`` > 0 re-evaluates each program and the run's starting program with that many further
-    seeds and adds ``answer`` (see :func:`mlevolve.results.answer`) with the gain's spread.
+    ``answer`` compares each with the run's starting program (see :func:`mlevolve.results.answer`;
+    None for a failure or an archive without a start); ``confirm`` > 0 re-evaluates both with that
+    many further seeds for the gain's spread.
     """
     from mlevolve.report import data
 
@@ -464,31 +468,36 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
                             hint="wait for the run to score one, or pass a HASH")
         out = [{"rank": rank, **data.describe(run, g.representative, g),
                 "ancestry": data.ancestry(run, g.representative)} for rank, g in enumerate(groups, 1)]
-    if confirm:
-        for c in out:
-            c["answer"] = _confirmed(run, c, confirm, timeout)
+    for c in out:
+        c["answer"] = _against_start(run, c, confirm, timeout)
     return out
 
 
-def _confirmed(run: Any, c: Mapping[str, Any], n: int, timeout: float) -> dict[str, Any] | None:
-    """The answer for one archived program against the run's start, over ``n`` re-evaluation seeds."""
+def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float) -> dict[str, Any] | None:
+    """The answer for one archived program against the run's starting program (see
+    :func:`mlevolve.results.answer`), with ``n`` > 0 re-evaluation seeds for the gain's spread; None
+    for a failed program, or when the archive knows no start and none is re-evaluated."""
     from mlevolve.report import data
     from mlevolve.results import answer, fitness_metric
 
     meta = run.meta
-    start_text, task = meta.get("program"), meta.get("task")
-    if c["fitness"] is None or not isinstance(start_text, str) or not isinstance(task, str):
-        return None
-    seed, epochs = int(meta.get("seed", 0)), int(meta.get("epochs", 10))
-    start = check(parse(start_text, f"{run.path}#start"))
-    found = check(parse(c["stored"], f"{run.path}#{c['hash'][:12]}"))
-    metric = fitness_metric(c["metrics"])
-    seeds = list(range(seed + 1, seed + n + 1))
-    pairs = _pairs(reevaluate([start, found], task, seeds, epochs, timeout=timeout), metric.name)
     begin = data.start(run)
-    return answer(c["metrics"], begin.get("metrics") if begin else None,
-                  variances=meta.get("target_variance") or {}, same_program=program_hash(start) == c["hash"],
-                  confirm=pairs)
+    start_text, task = meta.get("program"), meta.get("task")
+    if c["fitness"] is None or (begin is None and not n):
+        return None
+    pairs = None
+    if n and isinstance(start_text, str) and isinstance(task, str):
+        seed, epochs = int(meta.get("seed", 0)), int(meta.get("epochs", 10))
+        start = check(parse(start_text, f"{run.path}#start"))
+        found = check(parse(c["stored"], f"{run.path}#{c['hash'][:12]}"))
+        seeds = list(range(seed + 1, seed + n + 1))
+        pairs = _pairs(reevaluate([start, found], task, seeds, epochs, timeout=timeout),
+                       fitness_metric(c["metrics"]).name)
+    out = answer(c["metrics"], begin.get("metrics") if begin else None,
+                 variances=meta.get("target_variance") or {},
+                 same_program=begin is not None and begin.get("hash") == c["hash"], confirm=pairs)
+    out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
+    return out
 
 
 def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | Path | None = None) -> dict[str, Any]:

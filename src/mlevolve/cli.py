@@ -254,11 +254,15 @@ def _cmd_meta(args: argparse.Namespace) -> int:
 
 
 def _cmd_best(args: argparse.Namespace) -> int:
-    from mlevolve.report import render
+    from mlevolve.report import render, summary
 
     rows = api.best(args.db, args.n)
     if not rows:
         print(f"{args.db}: no candidate with a fitness yet")
+    elif rows[0].get("answer"):
+        a = rows[0]["answer"]
+        print(f"start: {summary.side(a['metric']['name'], a['start'])}  ({a['start']['how']})\n"
+              f"best:  {a['verdict']}\n")
     color = render.use_color(sys.stdout)
     for row in rows:
         for line in render.candidate(row, row["rank"]):
@@ -281,7 +285,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
             lines += [[("label", "against the start:")], *render.indented([("text", line)] for line in (
                 f"start: {summary.side(c['answer']['metric']['name'], c['answer']['start'])}",
                 f"this:  {summary.side(c['answer']['metric']['name'], c['answer']['best'])}",
-                c["answer"]["verdict"], summary.spread_text(c["answer"]) or ""))]
+                c["answer"]["verdict"], *filter(None, [summary.spread_text(c["answer"])])))]
         lines.append([("label", "ancestry:")] if c["ancestry"] else [("dim", "ancestry: none (a root)")])
         lines += render.indented(render.ancestor_line(a) for a in c["ancestry"])
         print("\n".join(render.ansi(line, color) for line in lines) + "\n")
