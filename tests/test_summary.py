@@ -130,6 +130,9 @@ def test_golden_summary_of_a_gain_with_its_spread() -> None:
                confirm=[(0.95, 0.96), (0.96, 0.955), (0.94, 0.96)])
     assert summary.side("val_accuracy", a["best"]) == "val_accuracy 0.9694  test_accuracy 0.95"
     assert a["verdict"] == "better than the start (val_accuracy +0.0084)"
+    counted = answer({"val_accuracy": 0.9694, "fitness": 0.9694}, {"val_accuracy": 0.961, "fitness": 0.961},
+                     sizes={"val": 359})
+    assert counted["verdict"] == "better than the start (val_accuracy +0.0084, +3 of 359 validation examples)"
     assert summary.spread_text(a) == ("over 3 more seeds (new split and training seed each): gain in val_accuracy "
                                       "+0.008333 ± 0.0126 (mean ± sd); the best was better on 2 of 3")
 

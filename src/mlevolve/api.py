@@ -312,8 +312,9 @@ def evolve(
             # archive holds considers only its first ``budget`` candidates.
             best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
             start = _start(archive, checked, evaluator)
-            variances = _target_variances(task_data)
+            variances, sizes = _target_variances(task_data), _split_sizes(task_data)
             archive.set_meta("target_variance", variances)
+            archive.set_meta("split_size", sizes)
             pairs = None
             if confirm and best is not None:
                 pairs = _confirm(archive, checked, best.program, best.metrics, task_name, seed, confirm, epochs,
@@ -322,7 +323,7 @@ def evolve(
             raise RunInterrupted(str(path), archive.count()) from None
     from mlevolve.results import answer, shown_program
 
-    result = answer(best.metrics if best else None, start["metrics"], variances=variances,
+    result = answer(best.metrics if best else None, start["metrics"], variances=variances, sizes=sizes,
                     same_program=best is not None and best.hash == start["hash"], confirm=pairs)
     result["start"]["how"] = start["how"]
     if best is not None:
@@ -375,6 +376,15 @@ def _target_variances(task: Any) -> dict[str, float]:
         if y is not None and np.size(y) > 1:
             out[prefix] = float(np.var(np.asarray(y, np.float64)))
     return out
+
+
+def _split_sizes(task: Any) -> dict[str, int]:
+    """The number of examples (targets) per split (``train``, ``val``, ``test``) of a task that has targets."""
+    import numpy as np
+
+    sizes = {prefix: int(np.size(getattr(task, f"y_{prefix}"))) for prefix in ("train", "val", "test")
+             if getattr(task, f"y_{prefix}", None) is not None}
+    return {k: v for k, v in sizes.items() if v}
 
 
 def reevaluate(programs: Sequence[Program], task: str, seeds: Sequence[int], epochs: int,
@@ -494,7 +504,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float) -> di
         pairs = _pairs(reevaluate([start, found], task, seeds, epochs, timeout=timeout),
                        fitness_metric(c["metrics"]).name)
     out = answer(c["metrics"], begin.get("metrics") if begin else None,
-                 variances=meta.get("target_variance") or {},
+                 variances=meta.get("target_variance") or {}, sizes=meta.get("split_size") or {},
                  same_program=begin is not None and begin.get("hash") == c["hash"], confirm=pairs)
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     return out

@@ -142,8 +142,10 @@ def scale_free(metric: Metric, metrics: Mapping[str, Any], variances: Mapping[st
     return None if r2 is None else (f"{head}_r2" if head in SPLITS else "r2", r2)
 
 
-def verdict(metric: Metric, start: float | None, best: float | None, same_program: bool = False) -> str:
-    """One plain sentence comparing the best program found with the starting one."""
+def verdict(metric: Metric, start: float | None, best: float | None, same_program: bool = False,
+            examples: int | None = None) -> str:
+    """One plain sentence comparing the best program found with the starting one; for an accuracy on
+    ``examples`` examples, the gain also as a count of examples (a gain of 3 of 359 is easily noise)."""
     if best is None:
         return "no candidate was scored"
     if start is None:
@@ -153,6 +155,8 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
             "no gain: the best found scores the same as the starting program"
     diff = best - start
     size = f"{metric.name} {diff:+.4g}"
+    if examples and metric.stem == "accuracy":
+        size += f", {round(diff * examples):+d} of {examples} {metric.split or ''} examples".replace("  ", " ")
     if metric.better(best, start):
         return f"better than the start ({size})"
     factor = ""
@@ -195,13 +199,15 @@ def _side(metric: Metric, metrics: Mapping[str, Any] | None, variances: Mapping[
 
 
 def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
-           variances: Mapping[str, float] | None = None, same_program: bool = False,
+           variances: Mapping[str, float] | None = None, sizes: Mapping[str, int] | None = None,
+           same_program: bool = False,
            confirm: Sequence[tuple[float | None, float | None]] | None = None) -> dict[str, Any]:
     """What a run found, in the terms of its metric: the answer a summary or report leads with.
 
     ``best`` and ``start``: the metrics dicts of the best program and of the starting program (None:
     not scored); ``variances``: the variance of the targets per split prefix (``val``, ``test``...),
-    for R²; ``same_program``: the best is the starting program; ``confirm``: (start, best) metric
+    for R²; ``sizes``: the number of examples per split prefix (an accuracy's gain is also given in
+    examples); ``same_program``: the best is the starting program; ``confirm``: (start, best) metric
     values per re-evaluation seed.  Returns the metric (name, split, direction), each side's value,
     scale-free companion and test value, the gain (best minus start), a one-sentence ``verdict``,
     and the ``confirm`` spread (see :func:`spread`) or None.
@@ -214,7 +220,7 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
                        "description": metric.describe()},
             **sides, "gain": None if b is None or s is None else b - s,
             "better": None if b is None or s is None else metric.better(b, s),
-            "verdict": verdict(metric, s, b, same_program),
+            "verdict": verdict(metric, s, b, same_program, (sizes or {}).get(metric.name.partition("_")[0])),
             "confirm": None if not confirm else spread(metric, confirm)}
 
 

@@ -134,7 +134,7 @@ def answer(run: Run) -> dict[str, Any] | None:
     pairs = [tuple(p) for p in confirm["pairs"]] if isinstance(confirm, Mapping) and \
         confirm.get("hash") == best.hash else None
     out = build(best.metrics, begin.get("metrics") if begin else None,
-                variances=run.meta.get("target_variance") or {},
+                variances=run.meta.get("target_variance") or {}, sizes=run.meta.get("split_size") or {},
                 same_program=begin is not None and begin.get("hash") == best.hash, confirm=pairs)
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     out["best"].update(hash=best.hash, seq=best.seq, program=evolved(run, best), size=best.size)
