@@ -227,16 +227,16 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
     ),
     "unknown_kind": (
         HEAD + "activaton f(x: Tensor) -> Tensor =\n  x\n",
-        "unknown_kind.mlev:2:11: error: unknown component kind 'activaton'\n"
+        "unknown_kind.mlev:2:1: error: unknown component kind 'activaton'\n"
         "    activaton f(x: Tensor) -> Tensor =\n"
-        "              ^\n"
+        "    ^^^^^^^^^\n"
         "hint: did you mean 'activation'?\n",
     ),
     "unknown_kind_far": (
         HEAD + "widget f(x: Tensor) -> Tensor =\n  x\n",
-        "unknown_kind_far.mlev:2:8: error: unknown component kind 'widget'\n"
+        "unknown_kind_far.mlev:2:1: error: unknown component kind 'widget'\n"
         "    widget f(x: Tensor) -> Tensor =\n"
-        "           ^\n"
+        "    ^^^^^^\n"
         "hint: kinds: activation, loss, augment, schedule, formula, model, optimizer, learner, "
         "pg_loss, td_loss, vae_loss, flow_loss\n",
     ),

@@ -175,9 +175,13 @@ def test_best_and_export_mistakes(capsys: Capsys, tmp_path: Path, finished: Path
 # --------------------------------------------------------------------------------------------- runs
 
 
-def test_quiet_prints_nothing(capsys: Capsys, tmp_path: Path) -> None:
+def test_quiet_prints_one_line(capsys: Capsys, tmp_path: Path) -> None:
     code, out, err = evolve_quartic(capsys, tmp_path / "q.db", "--quiet")
-    assert (code, out, err) == (0, "", "")
+    assert (code, err) == (0, "")
+    best = max((r for r in archive_rows(tmp_path / "q.db") if r.fitness is not None), key=lambda r: (r.fitness, -r.seq))
+    assert re.fullmatch(rf"best val_mse {-best.fitness:.5g} \((better than|no gain over|WORSE than) the start's "
+                        rf"\S+\); hash {best.hash[:12]}; 120 candidates; archive {re.escape(str(tmp_path / 'q.db'))}\n",
+                        out)
     assert len(archive_rows(tmp_path / "q.db")) == 120
 
 
@@ -194,18 +198,22 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
                         r"probe \d+, failed \d+", lines[0])
     assert lines[1].startswith(f"archive: {db}  (")
     best = max((r for r in archive_rows(db) if r.fitness is not None), key=lambda r: (r.fitness, -r.seq))
-    assert lines[2] == f"best fitness {best.fitness:.6g}  hash {best.hash[:12]}"
-    assert "\n".join(lines[3:]) + "\n" == best.program
-    # resumed: everything from the archive
-    code, out, err = evolve_quartic(capsys, db)
-    assert code == 0 and out.startswith("120 candidates (120 from the archive)")
-    assert f"hash {best.hash[:12]}" in out
+    assert lines[3] == "metric:  val_mse on the validation split (lower is better); fitness = -val_mse"
+    assert lines[5].startswith(f"best:    val_mse {-best.fitness:.5g}  test_mse ")
+    assert lines[5].endswith(f"(hash {best.hash[:12]}, candidate {best.seq})")
+    shown = out.split("best program:\n")[1].split("\n\n")[0]
+    assert shown.splitlines()[0] == "    formula f(x: Scalar) -> Scalar ="
+    assert best.program.split("=\n")[1].strip() == shown.split("=\n")[1].strip()
+    # resumed: everything from the archive, the same answer
+    code, again, err = evolve_quartic(capsys, db)
+    assert code == 0 and again.startswith("120 candidates (120 from the archive)")
+    assert again.splitlines()[2:] == lines[2:]
 
 
 def test_json_log_writes_one_line_per_candidate(capsys: Capsys, tmp_path: Path) -> None:
     db, log = tmp_path / "j.db", tmp_path / "log.jsonl"
     code, out, err = evolve_quartic(capsys, db, "--quiet", "--json-log", str(log), budget=80)
-    assert (code, out, err) == (0, "", "")
+    assert (code, out.count("\n"), err) == (0, 1, "")
     lines = log.read_text().splitlines()
     assert len(lines) == 80
     entries = [json.loads(line) for line in lines]
@@ -221,23 +229,43 @@ def test_json_log_writes_one_line_per_candidate(capsys: Capsys, tmp_path: Path) 
 def test_best_lists_ranked_programs_with_their_evolved_definitions(capsys: Capsys, finished: Path) -> None:
     code, out, err = cli(capsys, "best", str(finished), "-n", "3")
     assert (code, err) == (0, "")
-    ranked = sorted({r.hash: r for r in reversed(archive_rows(finished)) if r.fitness is not None}.values(),
-                    key=lambda r: (-r.fitness, r.seq))[:3]  # type: ignore[operator]
-    blocks = out.rstrip("\n").split("\n\n")
+    # Expected, from the rows: a formula is always fingerprinted (an FEC row carries the fingerprint it
+    # matched), so behaviours are the programs' fingerprints; each shown by its fittest, earliest program.
+    rows = archive_rows(finished)
+    firsts = {r.hash: r for r in reversed(rows) if r.fitness is not None}
+    prints = {r.hash: r.fingerprint for r in rows if r.fingerprint is not None}
+    groups: dict[str, list[Row]] = {}
+    for r in firsts.values():
+        groups.setdefault(prints.get(r.hash, r.hash), []).append(r)
+    ranked = sorted((sorted(g, key=lambda r: (-r.fitness, r.seq)) for g in groups.values()),  # type: ignore[operator]
+                    key=lambda g: (-g[0].fitness, g[0].seq))[:3]  # type: ignore[operator]
+    header, *blocks = out.rstrip("\n").split("\n\n")
+    with Archive.read(finished) as archive:
+        begun = archive.meta()["start"]  # the run began from random programs: the file's, evaluated apart
+    assert header.splitlines() == [
+        f"start: val_mse {begun['metrics']['val_mse']:.5g}  test_mse {begun['metrics']['test_mse']:.5g} (R² 1)  "
+        "(the file's program, evaluated apart: the run started from random programs)",
+        f"best:  {header.splitlines()[1][7:]}"]
+    assert header.splitlines()[1].startswith("best:  WORSE than the start")  # quartic.mlev is the exact target
     assert len(blocks) == 3
-    for rank, (block, r) in enumerate(zip(blocks, ranked, strict=True), 1):
+    for rank, (block, group) in enumerate(zip(blocks, ranked, strict=True), 1):
+        r = group[0]
         lines = block.splitlines()
         assert lines[0] == (f"#{rank}  fitness {r.fitness:.6g}  hash {r.hash[:12]}  (candidate {r.seq}, "
                             f"{r.operator}, generation {r.generation})")
         assert lines[1].startswith("    val_mse ") and "test_mse" in lines[1] and "train_seconds" not in lines[1]
+        if len(group) > 1:
+            word = "program" if len(group) == 2 else "programs"
+            same = lines.pop(2)
+            assert same.startswith(f"    + {len(group) - 1} more {word} with the same behaviour: ")
+            assert same.split(": ")[1].split(", ")[:4] == [m.hash[:12] for m in group[1:5]]
         assert lines[2] == "    formula f(x: Scalar) -> Scalar ="
         body = r.program.split("formula f(x: Scalar) -> Scalar =\n")[1].rstrip("\n").splitlines()
         assert lines[3:] == ["    " + b for b in body]
         assert "algorithm quartic" not in block  # only the evolved definition
     # -n larger than the archive's distinct successes
     code, out, _ = cli(capsys, "best", str(finished), "-n", "100000")
-    assert code == 0 and out.count("\n#") + out.startswith("#") == len(
-        {r.hash for r in archive_rows(finished) if r.fitness is not None})
+    assert code == 0 and out.count("\n#") == len(groups)
 
 
 def test_best_shows_only_the_evolved_definitions(capsys: Capsys, tmp_path: Path) -> None:
@@ -294,7 +322,7 @@ def test_export_the_best_program_of_a_run(capsys: Capsys, tmp_path: Path, finish
 def test_export_the_best_learner_of_a_run(capsys: Capsys, tmp_path: Path) -> None:
     db = tmp_path / "lr.db"
     assert cli(capsys, "evolve", LINEAR, "--evolve", "linreg.learn", "--budget", "40", "--population", "8",
-               "--db", str(db), "--quiet") == (0, "", "")
+               "--db", str(db), "--quiet")[:3:2] == (0, "")
     out = tmp_path / "lr.py"
     assert cli(capsys, "export", "--db", str(db), "-o", str(out))[0] == 0
     with Archive.read(db) as archive:

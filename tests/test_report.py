@@ -27,6 +27,8 @@ from typing import Any
 
 import networkx as nx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mlevolve import api
 from mlevolve.cli import main
@@ -216,8 +218,8 @@ def test_report_in_a_real_browser(runs: dict[str, Path], browser: Browser, artif
     page = open_report(browser, out)
     page.screenshot(artifacts / "report.png")
     images = page.evaluate(IMAGES)
-    assert [i[0] for i in images] == ["fitness over candidates", "cumulative counts by source",
-                                      "operator success rates"]
+    assert [i[0] for i in images] == ["fitness over candidates", "fitness against size", "size over the candidates",
+                                      "cumulative counts by source", "operator success rates"]
     assert all(done and w > 100 and h > 100 and src == "data:image/png;base64," for _, done, w, h, src in images)
     svg = page.evaluate("(() => { const s = document.querySelector('svg.lineage'); const r = s.getBoundingClientRect();"
                         " return [s.querySelectorAll('g.node').length, r.width, r.height]; })()")
@@ -226,9 +228,27 @@ def test_report_in_a_real_browser(runs: dict[str, Path], browser: Browser, artif
     visible = page.evaluate("document.body.innerText")
     assert best["evolved"].splitlines()[1].strip() in visible  # the top program's body, as text a reader sees
     assert f"hash {best['hash'][:12]}" in visible
-    for heading in ("Run", "Counts", "Fitness over the candidates", "How candidates were scored", "Operators",
-                    "Top 5 programs", "Lineage of the best program"):
-        assert f"\n{heading}\n" in f"\n{visible}\n"
+    headings = page.evaluate("[...document.querySelectorAll('h2')].map(h => h.innerText)")
+    assert headings == ["The answer", "Fitness over the candidates", "Top 5 behaviours", "Fitness and size",
+                        "How candidates were scored", "Operators", "Lineage of the best program", "Run", "Counts"]
+    # answer first: the headline sits above the first plot, in the first screenful
+    first_plot = page.evaluate("document.images[0].getBoundingClientRect().top")
+    answer = page.evaluate("(() => { const t = document.querySelector('table.answer'); "
+                           "return [t.getBoundingClientRect().bottom, t.innerText]; })()")
+    assert answer[0] < first_plot and answer[0] < 900
+    start = data.start(data.load(runs["run"]))
+    assert start is not None and start["metrics"] is not None
+    metric = best["metrics"]["val_mse"]
+    assert f"best\tval_mse {metric:.5g}" in answer[1] and f"hash {best['hash'][:12]}" in answer[1]
+    assert f"test_mse {best['metrics']['test_mse']:.5g}" in answer[1]
+    assert f"start\tval_mse {start['metrics']['val_mse']:.5g}" in answer[1]
+    assert "metric\tval_mse on the validation split (lower is better)" in answer[1]
+    assert "gain\t" in answer[1] and "spread\tone seed only" in answer[1]
+    # diffs are captioned with the operator that made the program shown, not its parent's
+    captions = page.evaluate("[...document.querySelectorAll('.card')].map(c => c.innerText)")
+    for card, group in zip(captions, data.behaviours(data.load(runs["run"]))[:5], strict=True):
+        row = group.representative
+        assert (f"Made by {row.operator} from its parent" in card) == bool(row.parents)
     assert "Meta-generations" not in visible
     assert (artifacts / "report.png").stat().st_size > 10_000
 
@@ -319,7 +339,9 @@ def test_report_mistakes(runs: dict[str, Path], tmp_path: Path, capsys: Capsys) 
     assert "baseline is a run on task 'digits', not 'koza_quartic'" in usage_error(
         "report", str(runs["run"]), "-o", out, "--baseline", str(other))
     assert "would overwrite the archive" in usage_error("report", str(runs["run"]), "-o", str(runs["run"]))
-    assert "cannot write" in usage_error("report", str(runs["run"]), "-o", str(tmp_path / "no" / "dir.html"))
+    (tmp_path / "a_file").write_text("")
+    assert "cannot write" in usage_error("report", str(runs["run"]), "-o", str(tmp_path / "a_file" / "r.html"))
+    assert not (tmp_path / "a_file" / "r.html").exists()
     assert not Path(out).exists()
 
 
@@ -333,8 +355,11 @@ def test_show_best_prints_program_metrics_and_ancestry(runs: dict[str, Path], ca
     assert lines[0] == (f"#1  fitness {shown['fitness']:.6g}  hash {shown['hash'][:12]}  (candidate {shown['seq']}, "
                         f"{shown['operator']}, generation {shown['generation']})")
     assert lines[1].startswith("    val_mse ")
+    if shown["same"]:
+        assert lines.pop(2).startswith(f"    + {len(shown['same'])} more program")
     assert ["    " + line if line else "" for line in shown["program"].splitlines()] == lines[2:2 + len(
         shown["program"].splitlines())]
+    assert "#" not in shown["program"] and "task koza_quartic" in shown["program"]  # no hand-written comments
     steps = [line for line in lines if line.startswith("    <- ")]
     assert len(steps) == len(shown["ancestry"]) >= 1
     for step, a in zip(steps, shown["ancestry"], strict=True):
@@ -392,6 +417,17 @@ def test_use_color_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     assert render.use_color(Stream(True)) and not render.use_color(Stream(False))  # type: ignore[arg-type]
     monkeypatch.setenv("NO_COLOR", "1")
     assert not render.use_color(Stream(True))  # type: ignore[arg-type]
+
+
+@given(st.lists(st.tuples(st.integers(1, 30), st.floats(-10, 10)), max_size=40))
+def test_the_pareto_front_is_exactly_the_undominated_points(points: list[tuple[int, float]]) -> None:
+    front = data.pareto_front(points)
+
+    def dominated(p: tuple[int, float]) -> bool:
+        return any(q[0] <= p[0] and q[1] >= p[1] and q != p for q in points)
+
+    assert sorted(set(front)) == sorted({p for p in points if not dominated(p)})
+    assert [p[0] for p in front] == sorted(p[0] for p in front)
 
 
 def test_lineage_and_operator_stats(runs: dict[str, Path]) -> None:

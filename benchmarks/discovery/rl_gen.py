@@ -54,7 +54,7 @@ def study(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     search_seconds = time.perf_counter() - started
     best = mlevolve.api.best(result["db"], n=1)[0]
     baseline = source.read_text()
-    programs = {"baseline": baseline, "evolved": best["program"]}
+    programs = {"baseline": baseline, "evolved": best["stored"]}  # the text that was scored
     seeds = list(range(100, 100 + args.seeds))
     scores = {p: {t: score(text, t, seeds, args.epochs, metric) for t in transfer} for p, text in programs.items()}
     rows = []

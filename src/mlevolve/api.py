@@ -136,13 +136,15 @@ def run(
     The result has validation and test metrics, ``fitness``, ``train_seconds``, ``params`` (neural
     programs) and ``failure`` (None, or the reason the program could not be trained).
     """
-    from mlevolve.interpreter.evaluate import Settings, evaluate
-    from mlevolve.interpreter.tasks import load_task
-
     if epochs < 1:
         raise MlevError(f"--epochs must be at least 1, got {epochs}")
     spec, checked, name = _prepare(program, task, grammar)
-    outcome = evaluate(checked, load_task(name, seed), spec, Settings(seed=seed, epochs=epochs), name)
+    from mlevolve.interpreter.tasks import load_task
+
+    data = load_task(name, seed)  # the user's mistakes first: PyTorch is imported only after these checks
+    from mlevolve.interpreter.evaluate import Settings, evaluate
+
+    outcome = evaluate(checked, data, spec, Settings(seed=seed, epochs=epochs), name)
     return {**outcome.as_dict(), "task": name, "seed": seed}
 
 
@@ -155,14 +157,16 @@ def export(
     grammar: GrammarSpec | None = None,
 ) -> str:
     """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does."""
+    spec, checked, name = _prepare(program, task, grammar)
+    from mlevolve.interpreter.tasks import load_task
+
+    data = load_task(name, seed)  # the user's mistakes first: PyTorch is imported only after these checks
     from mlevolve.interpreter.codegen import compile_program
     from mlevolve.interpreter.evaluate import check_task_fits
     from mlevolve.interpreter.export import export_source
-    from mlevolve.interpreter.tasks import load_task
 
-    spec, checked, name = _prepare(program, task, grammar)
     compiled = compile_program(checked, spec)
-    check_task_fits(compiled, load_task(name, seed), name)
+    check_task_fits(compiled, data, name)
     return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled)
 
 
@@ -227,6 +231,16 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
     return out
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C (SIGINT): ``saved`` candidates are in the archive ``db``; the same
+    command resumes it."""
+
+    def __init__(self, db: str, saved: int) -> None:
+        super().__init__(f"interrupted: {saved} candidates saved in {db}")
+        self.db = db
+        self.saved = saved
+
+
 def evolve(
     program: Program | str | Path,
     evolve: Sequence[str] = ("all",),
@@ -248,6 +262,7 @@ def evolve(
     dask: str | None = None,
     timeout: float = 300.0,
     bandit: bool = False,
+    confirm: int = 0,
 ) -> dict[str, Any]:
     """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates.
 
@@ -256,10 +271,37 @@ def evolve(
     one per core) scores candidates in a local process pool, ``dask`` (``local:N`` or
     ``tcp://HOST:PORT``) on a Dask cluster; each candidate gets at most ``timeout`` seconds.
     ``bandit`` picks mutations with the adaptive operator bandit (always on when the grammar has
-    evolved operators).
-    Returns a summary: counts of candidates by how they were scored, the best fitness, program
-    and its hash.
+    evolved operators).  ``confirm`` > 0 re-evaluates the best and the starting program with that
+    many further seeds (new data split and training seed each) to give the gain's spread.
+
+    The program, the ``--evolve`` names and the task are checked (and the task's data read) before
+    PyTorch is imported, so a mistake is reported at once.  Returns a summary: counts of candidates
+    by how they were scored, the best fitness, program and hash, and ``answer`` (see
+    :func:`mlevolve.results.answer`): the metric, the starting program's score (evaluated apart when
+    the run started from random programs), the best's, the gain and its spread, plus ``next``, the
+    commands to run next.  Ctrl-C raises :class:`RunInterrupted`.
     """
+    if budget < 1:
+        raise MlevError(f"--budget must be at least 1, got {budget}")
+    if init not in ("file", "random"):
+        raise MlevError(f"unknown --init {init!r}", hint="file (start from the file's definitions) or random")
+    if epochs < 1 or population < 2 or tournament < 1:
+        raise MlevError("--epochs and --tournament must be at least 1, --population at least 2")
+    if workers < 0 or not timeout > 0:
+        raise MlevError("--workers must be >= 0 (0: one per core) and --timeout > 0")
+    if confirm < 0:
+        raise MlevError(f"--confirm must be >= 0, got {confirm}")
+    # The user's part first, with nothing heavy imported: the file, the names, the task and its data.
+    spec = grammar or load_grammar()
+    file = str(program) if not isinstance(program, Program) else "the program"
+    checked = _program(program, spec)
+    names = evolvable(checked, evolve, file)
+    task_name = _task_name(checked, task)
+    from mlevolve.interpreter.tasks import data_source, load_task
+
+    source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
+    task_data = load_task(task_name, seed)
+
     from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
     from mlevolve.gp.backends import make_backend
     from mlevolve.gp.engine import Engine, EvolveConfig
@@ -268,25 +310,9 @@ def evolve(
     from mlevolve.interpreter.codegen import compile_program
     from mlevolve.interpreter.evaluate import check_task_fits
     from mlevolve.interpreter.evaluator import EvaluatorFactory
-    from mlevolve.interpreter.tasks import data_source, load_task
 
-    if budget < 1:
-        raise MlevError(f"--budget must be at least 1, got {budget}")
     if algorithm not in ALGORITHMS:
         raise MlevError(f"unknown algorithm {algorithm!r}", hint=f"algorithms: {', '.join(ALGORITHMS)}")
-    if init not in ("file", "random"):
-        raise MlevError(f"unknown --init {init!r}", hint="file (start from the file's definitions) or random")
-    if epochs < 1 or population < 2 or tournament < 1:
-        raise MlevError("--epochs and --tournament must be at least 1, --population at least 2")
-    if workers < 0 or not timeout > 0:
-        raise MlevError("--workers must be >= 0 (0: one per core) and --timeout > 0")
-    spec = grammar or load_grammar()
-    file = str(program) if not isinstance(program, Program) else "the program"
-    checked = _program(program, spec)
-    names = evolvable(checked, evolve, file)
-    task_name = _task_name(checked, task)
-    source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
-    task_data = load_task(task_name, seed)
     check_task_fits(compile_program(checked, spec), task_data, task_name)
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
                           init=init, hurdle=hurdle, seed=seed, bandit=bandit)
@@ -302,66 +328,226 @@ def evolve(
     evaluator = factory()
     path = Path(db) if db is not None else default_path(checked.name, task_name)
     with Archive.for_run(path, identity) as archive:
-        # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
-        replay = not parallel and not archive.meta().get("parallel")
-        if source is not None and archive.meta().get("data_path") != source[0]:
-            archive.set_meta("data_path", source[0])  # where the data is now: `export --db` works from anywhere
-        if parallel:
-            archive.set_meta("parallel", True)
-        progress = Progress(budget, quiet=quiet, json_log=json_log)
-        backend = make_backend(factory, workers, dask, timeout) if parallel else None
         try:
-            engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend, replay=replay)
-            ALGORITHMS[algorithm](engine)
-        finally:
-            progress.close()
-            if backend is not None:
-                backend.close()
-        summary = engine.summary()
-        previous = archive.meta().get("summary") or {}
-        if summary["candidates"] >= previous.get("candidates", 0):
-            archive.set_meta("summary", summary)
-        # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
-        # archive holds considers only its first ``budget`` candidates.
-        best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
+            # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
+            replay = not parallel and not archive.meta().get("parallel")
+            if source is not None and archive.meta().get("data_path") != source[0]:
+                archive.set_meta("data_path", source[0])  # where the data is now: `export --db` works from anywhere
+            if parallel:
+                archive.set_meta("parallel", True)
+            progress = Progress(budget, quiet=quiet, json_log=json_log)
+            backend = make_backend(factory, workers, dask, timeout) if parallel else None
+            try:
+                engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend, replay=replay)
+                ALGORITHMS[algorithm](engine)
+            finally:
+                progress.close()
+                if backend is not None:
+                    backend.close()
+            summary = engine.summary()
+            previous = archive.meta().get("summary") or {}
+            if summary["candidates"] >= previous.get("candidates", 0):
+                archive.set_meta("summary", summary)
+            # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
+            # archive holds considers only its first ``budget`` candidates.
+            best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
+            start = _start(archive, checked, evaluator)
+            variances, sizes = _target_variances(task_data), _split_sizes(task_data)
+            archive.set_meta("target_variance", variances)
+            archive.set_meta("split_size", sizes)
+            pairs = None
+            if confirm and best is not None:
+                pairs = _confirm(archive, checked, best.program, best.metrics, task_name, seed, confirm, epochs,
+                                 spec, timeout)
+        except KeyboardInterrupt:
+            raise RunInterrupted(str(path), archive.count()) from None
+    from mlevolve.results import answer, shown_program
+
+    result = answer(best.metrics if best else None, start["metrics"], variances=variances, sizes=sizes,
+                    same_program=best is not None and best.hash == start["hash"], confirm=pairs)
+    result["start"]["how"] = start["how"]
+    if best is not None:
+        result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names))
     return {**summary, "db": str(path), "best_program": best.program if best else None,
-            "best_metrics": dict(best.metrics) if best else None}
+            "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
+            "task": task_name, "evolve": names, "init": init, "answer": result, "next": next_commands(path)}
+
+
+def next_commands(db: str | Path) -> builtins.list[str]:
+    """The commands to run after a run: inspect the best, write the report, export the best."""
+    import shlex
+
+    stem = Path(db).with_suffix("")
+    q = shlex.quote
+    return [f"mlevolve show {q(str(db))} --best --confirm 5",
+            f"mlevolve report {q(str(db))} -o {q(str(stem) + '.html')}",
+            f"mlevolve export --db {q(str(db))} --best -o {q(str(stem) + '.py')}"]
+
+
+def _start(archive: Any, program: Program, evaluator: Any) -> dict[str, Any]:
+    """The starting program's full evaluation: its candidate row when the run trained it fully
+    (``--init file``), else evaluated apart once with the run's evaluator and kept in the archive's meta."""
+    key = program_hash(program)
+    stored = archive.meta().get("start")
+    if isinstance(stored, Mapping) and stored.get("hash") == key:
+        return dict(stored)
+    row = archive.get(key)
+    if row is not None and row.source in ("evaluated", "fec", "cache"):
+        start = {"hash": key, "how": f"candidate {row.seq}, the file's program",
+                 "metrics": dict(row.metrics) if row.failure is None else None, "failure": row.failure}
+    else:
+        outcome = evaluator.evaluate(program, key)
+        start = {"hash": key, "how": "the file's program, evaluated apart: the run started from random programs",
+                 "metrics": dict(outcome.metrics) if outcome.failure is None else None,
+                 "failure": None if outcome.failure is None else str(outcome.failure)}
+    archive.set_meta("start", start)
+    return start
+
+
+def _target_variances(task: Any) -> dict[str, float]:
+    """The variance of a regression task's targets per split (``train``, ``val``, ``test``), for R²."""
+    import numpy as np
+
+    if getattr(task, "problem", "regression") != "regression":
+        return {}
+    out: dict[str, float] = {}
+    for prefix in ("train", "val", "test"):
+        y = getattr(task, f"y_{prefix}", None)
+        if y is not None and np.size(y) > 1:
+            out[prefix] = float(np.var(np.asarray(y, np.float64)))
+    return out
+
+
+def _split_sizes(task: Any) -> dict[str, int]:
+    """The number of examples (targets) per split (``train``, ``val``, ``test``) of a task that has targets."""
+    import numpy as np
+
+    sizes = {prefix: int(np.size(getattr(task, f"y_{prefix}"))) for prefix in ("train", "val", "test")
+             if getattr(task, f"y_{prefix}", None) is not None}
+    return {k: v for k, v in sizes.items() if v}
+
+
+def reevaluate(programs: Sequence[Program], task: str, seeds: Sequence[int], epochs: int,
+               grammar: GrammarSpec | None = None, timeout: float = 300.0) -> builtins.list[builtins.list[Any]]:
+    """Each of ``programs`` trained and scored again with each of ``seeds`` (its own data split and
+    training seed): one list of outcomes per seed, in the order of ``programs``."""
+    from mlevolve.interpreter import runtime
+    from mlevolve.interpreter.evaluate import Settings
+    from mlevolve.interpreter.evaluate import evaluate as evaluate_one
+    from mlevolve.interpreter.tasks import load_task
+
+    spec = grammar or load_grammar()
+    settings = [Settings(seed=s, epochs=epochs, budget=runtime.Budget(max_seconds=timeout)) for s in seeds]
+    return [[evaluate_one(p, load_task(task, s.seed), spec, s, task) for p in programs] for s in settings]
+
+
+def _pairs(outcomes: Sequence[Sequence[Any]], name: str) -> builtins.list[tuple[float | None, float | None]]:
+    """(start, program) values of metric ``name`` per seed, from :func:`reevaluate`; None for a failure."""
+    def value(o: Any) -> float | None:
+        v = o.metrics.get(name) if o.failure is None else None
+        return float(v) if isinstance(v, int | float) else None
+
+    return [(value(a), value(b)) for a, b in outcomes]
+
+
+def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping[str, Any], task: str, seed: int,
+             n: int, epochs: int, spec: GrammarSpec, timeout: float) -> builtins.list[Any]:
+    """(start, best) metric values over seeds ``seed+1 .. seed+n``; kept in the archive's meta, so a
+    resumed run with the same best does not train them again."""
+    from mlevolve.results import fitness_metric
+
+    seeds = list(range(seed + 1, seed + n + 1))
+    best = check(parse(best_text, f"{archive.path}#best"), spec)
+    stored = archive.meta().get("confirm")
+    if isinstance(stored, Mapping) and stored.get("hash") == program_hash(best) and stored.get("seeds") == seeds:
+        return [(a, b) for a, b in stored["pairs"]]
+    metric = fitness_metric(best_metrics)
+    pairs = _pairs(reevaluate([start, best], task, seeds, epochs, spec, timeout), metric.name)
+    archive.set_meta("confirm", {"hash": program_hash(best), "seeds": seeds, "metric": metric.name,
+                                 "pairs": [list(p) for p in pairs]})
+    return pairs
 
 
 def best(db: str | Path, n: int = 5) -> builtins.list[dict[str, Any]]:
-    """The ``n`` best distinct programs of an archive, best first.
+    """The ``n`` best distinct behaviours of an archive, best first: programs with the same behaviour
+    (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by its fittest, earliest
+    program, with ``same`` listing the others' hashes.
 
     Each is a dict: ``rank``, ``fitness``, ``metrics``, ``hash``, ``seq``, ``operator``,
-    ``generation``, ``program`` (the whole program's text) and ``evolved`` (the text of just the
-    definitions the run evolved).
+    ``generation``, ``program`` (the whole program as shown: no comments, the run's task line),
+    ``evolved`` (the shown text of just the definitions the run evolved), ``stored`` (the archive's
+    text), ``same`` and ``answer`` (against the run's starting program, as :func:`show` gives it).
     """
     from mlevolve.report import data
 
     if n < 1:
         raise MlevError(f"-n must be at least 1, got {n}")
-    run = data.load(db, top=n, rows=False)
-    return [{"rank": rank, **data.describe(run, row)} for rank, row in enumerate(run.top, 1)]
+    run = data.load(db, top=1)
+    out = [{"rank": rank, **data.describe(run, g.representative, g)}
+           for rank, g in enumerate(data.behaviours(run)[:n], 1)]
+    for c in out:
+        c["answer"] = _against_start(run, c, 0, 0.0)
+    return out
 
 
-def show(db: str | Path, key: str | None = None, n: int = 1) -> builtins.list[dict[str, Any]]:
-    """The program whose hash starts with ``key`` (default: the ``n`` best), each with its ancestry.
+def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
+         timeout: float = 300.0) -> builtins.list[dict[str, Any]]:
+    """The program whose hash starts with ``key`` (default: the ``n`` best behaviours), each with its ancestry.
 
     Each is a dict like :func:`best`'s (``rank`` only for the best) plus ``source``, ``failure``,
     ``parents`` and ``ancestry``: the chain of (best) parents to the root, newest first, each a
     dict of ``hash``, ``operator``, ``generation``, ``fitness`` and ``seq`` (or ``missing``).
+    ``answer`` compares each with the run's starting program (see :func:`mlevolve.results.answer`;
+    None for a failure or an archive without a start); ``confirm`` > 0 re-evaluates both with that
+    many further seeds for the gain's spread.
     """
     from mlevolve.report import data
 
     if n < 1:
         raise MlevError(f"-n must be at least 1, got {n}")
+    if confirm < 0:
+        raise MlevError(f"--confirm must be >= 0, got {confirm}")
     run = data.load(db, top=n, key=key)
     if run.found is not None:
-        return [{**data.describe(run, run.found), "ancestry": data.ancestry(run, run.found)}]
-    if not run.top:
-        raise MlevError("no candidate with a fitness in the archive yet", file=str(db),
-                        hint="wait for the run to score one, or pass a HASH")
-    return [{"rank": rank, **data.describe(run, row), "ancestry": data.ancestry(run, row)}
-            for rank, row in enumerate(run.top, 1)]
+        out = [{**data.describe(run, run.found, data.group_of(run, run.found)),
+                "ancestry": data.ancestry(run, run.found)}]
+    else:
+        groups = data.behaviours(run)[:n]
+        if not groups:
+            raise MlevError("no candidate with a fitness in the archive yet", file=str(db),
+                            hint="wait for the run to score one, or pass a HASH")
+        out = [{"rank": rank, **data.describe(run, g.representative, g),
+                "ancestry": data.ancestry(run, g.representative)} for rank, g in enumerate(groups, 1)]
+    for c in out:
+        c["answer"] = _against_start(run, c, confirm, timeout)
+    return out
+
+
+def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float) -> dict[str, Any] | None:
+    """The answer for one archived program against the run's starting program (see
+    :func:`mlevolve.results.answer`), with ``n`` > 0 re-evaluation seeds for the gain's spread; None
+    for a failed program, or when the archive knows no start and none is re-evaluated."""
+    from mlevolve.report import data
+    from mlevolve.results import answer, fitness_metric
+
+    meta = run.meta
+    begin = data.start(run)
+    start_text, task = meta.get("program"), meta.get("task")
+    if c["fitness"] is None or (begin is None and not n):
+        return None
+    pairs = None
+    if n and isinstance(start_text, str) and isinstance(task, str):
+        seed, epochs = int(meta.get("seed", 0)), int(meta.get("epochs", 10))
+        start = check(parse(start_text, f"{run.path}#start"))
+        found = check(parse(c["stored"], f"{run.path}#{c['hash'][:12]}"))
+        seeds = list(range(seed + 1, seed + n + 1))
+        pairs = _pairs(reevaluate([start, found], task, seeds, epochs, timeout=timeout),
+                       fitness_metric(c["metrics"]).name)
+    out = answer(c["metrics"], begin.get("metrics") if begin else None,
+                 variances=meta.get("target_variance") or {}, sizes=meta.get("split_size") or {},
+                 same_program=begin is not None and begin.get("hash") == c["hash"], confirm=pairs)
+    out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
+    return out
 
 
 def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | Path | None = None) -> dict[str, Any]:
@@ -381,8 +567,9 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     if other is not None and other.meta.get("task") != run.meta.get("task"):
         raise MlevError(f"baseline is a run on task {other.meta.get('task')!r}, not {run.meta.get('task')!r}",
                         file=str(baseline), hint="pass an archive of the same task")
-    text = page.build(run, other)
+    text = page.build(run, other, top=top)
     try:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)  # e.g. runs/, the home of outputs
         Path(output).write_text(text, encoding="utf-8")
     except OSError as err:
         raise MlevError(f"cannot write {output}: {err.strerror}") from None

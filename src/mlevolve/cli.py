@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from mlevolve import api
 from mlevolve.dsl.errors import MlevError
@@ -22,8 +23,10 @@ from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.types import BASE_TYPES, Type
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
+from mlevolve.results import shown_program, strict_json
 
 EXIT_USAGE = 2
+_T = TypeVar("_T")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -165,8 +168,30 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _located(file: str, call: Callable[[], _T]) -> _T:
+    """``call()``, with a mistake in ``file`` printed as `check` prints it (source line and caret)."""
+    try:
+        return call()
+    except MlevError as err:
+        if err.file != file or err.span is None:
+            raise
+        try:
+            source: str | None = api.read_source(file)
+        except MlevError:
+            source = None
+        raise _Shown(err.render(source), file=file) from None
+
+
+class _Shown(MlevError):
+    """An error already rendered in full (source line, caret, hint): printed as it is."""
+
+    def render(self, source: str | None = None) -> str:
+        return self.message
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    result = api.run(args.file, args.task, seed=args.seed, epochs=args.epochs, grammar=load_grammar(args.grammar))
+    result = _located(args.file, lambda: api.run(args.file, args.task, seed=args.seed, epochs=args.epochs,
+                                                 grammar=load_grammar(args.grammar)))
     if args.json:
         print(json.dumps(result))
     else:
@@ -197,8 +222,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
             raise MlevError("give either FILE or --db, not both (see `mlevolve export --help`)")
         source = api.export_from_archive(args.db, args.hash, args.task)
     elif args.file:
-        source = api.export(args.file, args.task, seed=args.seed, epochs=args.epochs,
-                            grammar=load_grammar(args.grammar))
+        source = _located(args.file, lambda: api.export(args.file, args.task, seed=args.seed, epochs=args.epochs,
+                                                        grammar=load_grammar(args.grammar)))
     else:
         raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H")
     try:
@@ -213,20 +238,27 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_evolve(args: argparse.Namespace) -> int:
+    from mlevolve.report import summary
+
     names = [n.strip() for n in args.evolve.split(",") if n.strip()]
-    result = api.evolve(args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm,
-                        seed=args.seed, init=args.init, population=args.population, tournament=args.tournament,
-                        epochs=args.epochs, hurdle=not args.no_hurdle, grammar=load_grammar(args.grammar),
-                        quiet=args.quiet, json_log=args.json_log, workers=args.workers, dask=args.dask,
-                        timeout=args.timeout, bandit=args.bandit)
-    if not args.quiet:
-        sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
-        counts = ", ".join(f"{k} {result.get(k, 0)}" for k in sources)
-        print(f"{result['candidates']} candidates ({result['replayed']} from the archive): {counts}")
-        print(f"archive: {result['db']}  ({result['seconds']} s)")
-        if result["best_program"]:
-            print(f"best fitness {result['best_fitness']:.6g}  hash {result['best_hash'][:12]}")
-            print(result["best_program"], end="")
+    try:
+        result = _located(args.file, lambda: api.evolve(
+            args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm, seed=args.seed,
+            init=args.init, population=args.population, tournament=args.tournament, epochs=args.epochs,
+            hurdle=not args.no_hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
+            json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
+            confirm=args.confirm))
+    except api.RunInterrupted as stop:
+        print(f"mlevolve: interrupted; {stop.saved} candidates are saved in {stop.db}\n"
+              f"resume with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
+        return 130
+    if args.json:  # programs as shown everywhere else: no hand-written comments, the run's task line
+        shown = shown_program(result["best_program"], task=result["task"]) if result["best_program"] else None
+        print(strict_json({**result, "best_program": shown}))
+    elif args.quiet:
+        print(summary.one_line(result))
+    else:
+        print("\n".join(summary.lines(result)))
     return 0
 
 
@@ -239,11 +271,15 @@ def _cmd_meta(args: argparse.Namespace) -> int:
 
 
 def _cmd_best(args: argparse.Namespace) -> int:
-    from mlevolve.report import render
+    from mlevolve.report import render, summary
 
     rows = api.best(args.db, args.n)
     if not rows:
         print(f"{args.db}: no candidate with a fitness yet")
+    elif rows[0].get("answer"):
+        a = rows[0]["answer"]
+        print(f"start: {summary.side(a['metric']['name'], a['start'])}  ({a['start']['how']})\n"
+              f"best:  {a['verdict']}\n")
     color = render.use_color(sys.stdout)
     for row in rows:
         for line in render.candidate(row, row["rank"]):
@@ -253,7 +289,7 @@ def _cmd_best(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from mlevolve.report import render
+    from mlevolve.report import render, summary
 
     if args.sympy or args.latex:
         return _show_formula(args)
@@ -262,8 +298,13 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if args.hash is not None and args.n != 1:
         raise MlevError("-n goes with --best: a HASH names one program")
     color = render.use_color(sys.stdout)
-    for c in api.show(args.db, args.hash, args.n):
+    for c in api.show(args.db, args.hash, args.n, confirm=args.confirm):
         lines = render.candidate(c, c.get("rank"), c["program"])
+        if c.get("answer"):
+            lines += [[("label", "against the start:")], *render.indented([("text", line)] for line in (
+                f"start: {summary.side(c['answer']['metric']['name'], c['answer']['start'])}",
+                f"this:  {summary.side(c['answer']['metric']['name'], c['answer']['best'])}",
+                c["answer"]["verdict"], *filter(None, [summary.spread_text(c["answer"])])))]
         lines.append([("label", "ancestry:")] if c["ancestry"] else [("dim", "ancestry: none (a root)")])
         lines += render.indented(render.ancestor_line(a) for a in c["ancestry"])
         print("\n".join(render.ansi(line, color) for line in lines) + "\n")
@@ -382,7 +423,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=10, help="training epochs per candidate, neural programs (default 10)")
     p.add_argument("--no-hurdle", action="store_true", help="train every candidate fully (no early rejection)")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--quiet", action="store_true", help="no progress output; a one-line summary at the end")
+    p.add_argument("--json", action="store_true", help="no progress output; the summary as one strict JSON object")
+    p.add_argument("--confirm", type=int, default=0, metavar="N",
+                   help="re-evaluate the best and the starting program with N more seeds, for the gain's spread "
+                        "(default 0)")
     p.add_argument("--json-log", metavar="FILE", help="append one JSON line per candidate to FILE")
     p.add_argument("--workers", type=int, default=1,
                    help="score candidates in N worker processes (0: one per core; default 1: in process)")
@@ -419,6 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
     form = p.add_mutually_exclusive_group()
     form.add_argument("--sympy", action="store_true", help="print only the formula, as a SymPy expression")
     form.add_argument("--latex", action="store_true", help="print only the formula, as LaTeX")
+    p.add_argument("--confirm", type=int, default=0, metavar="N",
+                   help="re-evaluate the program and the run's starting program with N more seeds: the gain "
+                        "and its spread (default 0)")
     p.set_defaults(run=_cmd_show)
 
     p = sub.add_parser("report", help="write a run's report: one self-contained HTML file with plots and lineage")
@@ -442,6 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
         if run is None:
             parser.print_help()

@@ -1,13 +1,24 @@
-"""What evaluating a program gives: metrics, or a failure recorded as data.
+"""What evaluating a program gives, and how results are put to people.
 
-Shared by the interpreter, which produces outcomes, and the GP engine and archive, which consume
-and store them; it depends on nothing else, so neither side needs the other's imports.
+:class:`Outcome` (metrics, or a failure recorded as data) is shared by the interpreter, which
+produces outcomes, and the GP engine and archive, which consume and store them.  The rest reads
+outcomes for people, from the metrics dict alone (no evaluator is imported): which metric the
+fitness is (:func:`fitness_metric`), a scale-free companion (R²), a comparison of the best program
+with the starting one, the spread of the gain over re-evaluation seeds, strict JSON, and the one
+function through which every program shown to a person passes (:func:`shown_program`).  It depends
+only on the language package (for :func:`shown_program`), so neither side needs the other's imports.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import math
+import statistics
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from mlevolve.dsl.ir import Definition, Program
 
 
 @dataclass(frozen=True)
@@ -38,3 +49,227 @@ class Outcome:
         out["failure"] = None if self.failure is None else {"reason": self.failure.reason,
                                                             "where": self.failure.where}
         return out
+
+
+# -- what a person is shown about a run: the metric, the start, the gain -----------------------------------
+# Keys of a metrics dict that are bookkeeping, not a measure of the program.
+NOT_MEASURES = frozenset({"fitness", "quick_fitness", "hurdle", "train_seconds", "seconds", "params", "steps"})
+SPLITS = {"train": "training", "val": "validation", "test": "test"}
+_LOWER_IS_BETTER = ("mse", "rmse", "mae", "loss", "nll", "error", "regret")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """The measure behind a run's fitness: its key in the metrics dict, its direction and its split.
+
+    ``split`` is ``training``, ``validation`` or ``test`` (from the key's ``train_``/``val_``/``test_``
+    prefix), or None when the key names none.
+    """
+
+    name: str
+    higher_is_better: bool = True
+    split: str | None = None
+
+    @property
+    def stem(self) -> str:
+        """The name without its split prefix: ``mse`` for ``val_mse``."""
+        head, _, rest = self.name.partition("_")
+        return rest if head in SPLITS and rest else self.name
+
+    @property
+    def direction(self) -> str:
+        return "higher is better" if self.higher_is_better else "lower is better"
+
+    def on(self, prefix: str) -> str:
+        """The key of the same measure on another split: ``test_mse`` for ``val_mse`` and ``test``."""
+        return f"{prefix}_{self.stem}"
+
+    def better(self, a: float, b: float) -> bool:
+        """Whether value ``a`` is strictly better than ``b``."""
+        return a > b if self.higher_is_better else a < b
+
+    def describe(self) -> str:
+        where = f" on the {self.split} split" if self.split else ""
+        return f"{self.name}{where} ({self.direction})"
+
+
+def fitness_metric(metrics: Mapping[str, Any]) -> Metric:
+    """The metric a fitness is: the measure in ``metrics`` equal to ``fitness`` (higher is better) or to
+    its negation (lower is better), preferring validation, then training, then unprefixed keys, test last.
+
+    Read from the values alone, so whatever an evaluator reports (``val_accuracy``, ``val_mse``,
+    ``train_mse``, ``val_return``...) is named as it is; ``Metric("fitness")`` when none matches.
+    """
+    fitness = metrics.get("fitness")
+    if not isinstance(fitness, int | float) or isinstance(fitness, bool):
+        return Metric("fitness")
+    order = {"val": 0, "train": 1, "test": 3}
+    keys = sorted((k for k, v in metrics.items() if k not in NOT_MEASURES and isinstance(v, int | float)
+                   and not isinstance(v, bool)), key=lambda k: order.get(k.partition("_")[0], 2))
+    for key in keys:
+        value = float(metrics[key])
+        up, down = value == fitness, value == -fitness
+        if up or down:
+            lower = down and (not up or any(key.endswith(s) for s in _LOWER_IS_BETTER))
+            return Metric(key, not lower, SPLITS.get(key.partition("_")[0]) if "_" in key else None)
+    return Metric("fitness")
+
+
+def r_squared(mse: float, variance: float | None) -> float | None:
+    """The coefficient of determination ``1 - MSE / Var(y)`` of a split (None without a variance)."""
+    if variance is None or not variance > 0 or not math.isfinite(mse):
+        return None
+    return 1.0 - mse / variance
+
+
+def scale_free(metric: Metric, metrics: Mapping[str, Any], variances: Mapping[str, float] | None = None,
+               prefix: str | None = None) -> tuple[str, float] | None:
+    """A scale-free companion of an MSE metric: R² on the same split (``prefix``: another split).
+
+    Taken from the metrics when the evaluator reports it (``val_r2`` or ``r2``), else computed from the
+    MSE and the variance of the split's targets (``variances``, keyed by split prefix).  None for a
+    metric that is not an MSE or a split without targets.
+    """
+    head = prefix or metric.name.partition("_")[0]
+    for key in (f"{head}_r2", "r2") if prefix is None else (f"{head}_r2",):
+        value = metrics.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return key, float(value)
+    if metric.stem != "mse":
+        return None
+    mse = metrics.get(metric.on(head) if head in SPLITS else metric.name)
+    r2 = r_squared(float(mse), (variances or {}).get(head)) if isinstance(mse, int | float) else None
+    return None if r2 is None else (f"{head}_r2" if head in SPLITS else "r2", r2)
+
+
+def verdict(metric: Metric, start: float | None, best: float | None, same_program: bool = False,
+            examples: int | None = None) -> str:
+    """One plain sentence comparing the best program found with the starting one; for an accuracy on
+    ``examples`` examples, the gain also as a count of examples (a gain of 3 of 359 is easily noise)."""
+    if best is None:
+        return "no candidate was scored"
+    if start is None:
+        return "the starting program could not be scored, so there is nothing to compare with"
+    if same_program or best == start:
+        return "no gain: nothing found beat the starting program" if same_program else \
+            "no gain: the best found scores the same as the starting program"
+    diff = best - start
+    size = f"{metric.name} {diff:+.4g}"
+    if examples and metric.stem == "accuracy":
+        size += f", {round(diff * examples):+d} of {examples}{' ' + metric.split if metric.split else ''} examples"
+    if metric.better(best, start):
+        return f"better than the start ({size})"
+    factor = ""
+    if not metric.higher_is_better and start > 0 and best > 0:
+        factor = f", {best / start:.3g} times the start's {metric.name}"
+    return (f"WORSE than the start ({size}{factor}): the starting program beats everything this run found"
+            if abs(diff) > 0.05 * max(abs(start), abs(best)) or factor else
+            f"slightly worse than the start ({size})")
+
+
+def spread(metric: Metric, pairs: Sequence[tuple[float | None, float | None]]) -> dict[str, Any]:
+    """The gain (best minus start, in the metric's units) over re-evaluation seeds: mean, sample standard
+    deviation, and on how many seeds the best was better.  ``pairs``: (start, best) per seed, None for a
+    failure (left out of the statistics, counted in ``failed``)."""
+    gains = [b - s for s, b in pairs if s is not None and b is not None]
+    better = sum(metric.better(b, s) for s, b in pairs if s is not None and b is not None)
+    return {"seeds": len(pairs), "failed": len(pairs) - len(gains),
+            "gain_mean": statistics.fmean(gains) if gains else None,
+            "gain_sd": statistics.stdev(gains) if len(gains) > 1 else None, "better_on": better}
+
+
+def _number(metrics: Mapping[str, Any] | None, key: str) -> float | None:
+    value = (metrics or {}).get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _side(metric: Metric, metrics: Mapping[str, Any] | None, variances: Mapping[str, float]) -> dict[str, Any]:
+    """One program's numbers: the metric, its scale-free companion, and the same measure on the test split."""
+    out: dict[str, Any] = {"value": _number(metrics, metric.name)}
+    companion = scale_free(metric, metrics, variances) if metrics else None
+    out["scale_free"] = None if companion is None else {"name": companion[0], "value": companion[1]}
+    test_key = metric.on("test")
+    if metric.split not in (None, "test") and test_key in (metrics or {}):
+        test_r2 = scale_free(metric, metrics or {}, variances, "test")
+        out["test"] = {"name": test_key, "value": _number(metrics, test_key),
+                       "scale_free": None if test_r2 is None else {"name": test_r2[0], "value": test_r2[1]}}
+    else:
+        out["test"] = None
+    return out
+
+
+def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
+           variances: Mapping[str, float] | None = None, sizes: Mapping[str, int] | None = None,
+           same_program: bool = False,
+           confirm: Sequence[tuple[float | None, float | None]] | None = None) -> dict[str, Any]:
+    """What a run found, in the terms of its metric: the answer a summary or report leads with.
+
+    ``best`` and ``start``: the metrics dicts of the best program and of the starting program (None:
+    not scored); ``variances``: the variance of the targets per split prefix (``val``, ``test``...),
+    for R²; ``sizes``: the number of examples per split prefix (an accuracy's gain is also given in
+    examples); ``same_program``: the best is the starting program; ``confirm``: (start, best) metric
+    values per re-evaluation seed.  Returns the metric (name, split, direction), each side's value,
+    scale-free companion and test value, the gain (best minus start), a one-sentence ``verdict``,
+    and the ``confirm`` spread (see :func:`spread`) or None.
+    """
+    metric = fitness_metric(best or start or {})
+    v = variances or {}
+    sides = {"best": _side(metric, best, v), "start": _side(metric, start, v)}
+    b, s = sides["best"]["value"], sides["start"]["value"]
+    return {"metric": {"name": metric.name, "split": metric.split, "higher_is_better": metric.higher_is_better,
+                       "description": metric.describe()},
+            **sides, "gain": None if b is None or s is None else b - s,
+            "better": None if b is None or s is None else metric.better(b, s),
+            "verdict": verdict(metric, s, b, same_program, (sizes or {}).get(metric.name.partition("_")[0])),
+            "confirm": None if not confirm else spread(metric, confirm)}
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None, so it is strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def strict_json(value: Any, **kwargs: Any) -> str:
+    """``value`` as strict JSON (RFC 8259: no NaN or Infinity; non-finite numbers become null)."""
+    return json.dumps(json_safe(value), allow_nan=False, **kwargs)
+
+
+# -- the one way programs are shown to people ----------------------------------------------------------------
+def simplified(program: Program) -> Program:
+    """The program as shown to people.  THE place where the simplifier (``mlevolve.dsl.simplify``'s
+    ``simplify_program``) is applied; until it is, the program is shown as it is."""
+    return program
+
+
+def _uncommented(program: Program) -> Program:
+    def clean(d: Definition) -> Definition:
+        return replace(d, comments=(), body_comments=(), methods=tuple(clean(m) for m in d.methods))
+
+    return replace(program, definitions=tuple(clean(d) for d in program.definitions), comments=(), footer=())
+
+
+def shown_program(text: str, *, only: Collection[str] | None = None, task: str | None = None,
+                  source: str = "<archive>") -> str:
+    """How a found program's text is shown to people (``best``, ``show``, the report, the summary).
+
+    Hand-written comments are dropped (they described the file's program, not this one), the ``task``
+    line is the run's ``task`` (or none, never the file's stale one), and the program is
+    :func:`simplified`.  With ``only`` (definition names; ``learner.method`` counts as its learner),
+    just those definitions are shown, without the ``algorithm`` and ``task`` lines; when it names none
+    of them, the whole program.  ``source`` names the text in a parse error.
+    """
+    from mlevolve.dsl.parse import parse
+    from mlevolve.dsl.printer import format_definition, format_program
+
+    program = simplified(_uncommented(parse(text, source)))
+    owners = {name.split(".")[0] for name in only or ()}
+    chosen = [d for d in program.definitions if d.name in owners]
+    if chosen:
+        return "\n\n".join(format_definition(d) for d in chosen) + "\n"
+    return format_program(replace(program, task=task))

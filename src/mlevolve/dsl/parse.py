@@ -42,6 +42,14 @@ def _abbrev(text: str, width: int = 24) -> str:
     return text if len(text) <= width else f"{text[:10]}...{text[-10:]} ({len(text)} characters)"
 
 
+def _def_span(kind: Token, name: Token) -> Span:
+    """A definition is located at its name, or at its kind when that is no kind: the checker's
+    "unknown component kind" caret then sits under the misspelt word."""
+    from mlevolve.dsl.kinds import KINDS  # here, not above: kinds imports this module
+
+    return _span(name) if str(kind) in KINDS else _span(kind)
+
+
 def _join(a: Expr, b: Expr) -> Span | None:
     return a.span.join(b.span) if a.span is not None else b.span
 
@@ -107,12 +115,12 @@ class _Build(Transformer[Token, Any]):
     def simple_def(
         self, kind: Token, name: Token, params: tuple[Param, ...] | None, result: Type, body: Expr
     ) -> Definition:
-        return Definition(str(kind), str(name), params or (), result, body, (), _span(name))
+        return Definition(str(kind), str(name), params or (), result, body, (), _def_span(kind, name))
 
     def learner_def(
         self, kind: Token, name: Token, params: tuple[Param, ...] | None, *methods: Definition
     ) -> Definition:
-        return Definition(str(kind), str(name), params or (), None, None, methods, _span(name))
+        return Definition(str(kind), str(name), params or (), None, None, methods, _def_span(kind, name))
 
     def task(self, tok: Token) -> str:
         text = str(tok)

@@ -51,9 +51,20 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from sklearn import datasets
 
 from mlevolve.dsl.errors import MlevError
+
+
+class _Datasets:
+    """``sklearn.datasets``, imported on first use: naming or checking a task stays light (no scikit-learn)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from sklearn import datasets as module
+
+        return getattr(module, name)
+
+
+datasets = _Datasets()
 
 TaskKind = Literal["supervised", "learner", "formula", "control", "density"]
 Problem = Literal["classification", "regression", "control", "density"]

@@ -9,6 +9,7 @@ column (each hash resolved to its first row, the one that introduced the program
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import statistics
 from collections import Counter, deque
@@ -21,9 +22,8 @@ from typing import Any
 import networkx as nx
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.dsl.parse import parse
-from mlevolve.dsl.printer import format_definition
 from mlevolve.gp.archive import Archive, Row
+from mlevolve.results import NOT_MEASURES, shown_program
 
 SOURCES = ("evaluated", "cache", "fec", "hurdle", "probe")
 
@@ -45,6 +45,11 @@ class Run:
         for row in self.rows:
             out.setdefault(row.hash, row)
         return out
+
+    @cached_property
+    def groups(self) -> list[Group]:
+        """The scored programs grouped by behaviour, best first (see :func:`behaviours`)."""
+        return _behaviours(self)
 
     @property
     def evolved_names(self) -> set[str]:
@@ -75,19 +80,139 @@ def load(db: str | Path, top: int = 5, rows: bool = True, key: str | None = None
 
 # -- one candidate --------------------------------------------------------------------------------------
 def evolved(run: Run, row: Row) -> str:
-    """The text of just the definitions the run evolved (the whole program if it names none)."""
-    program = parse(row.program, f"{run.path}#{row.hash[:12]}")
-    owners = run.evolved_names
-    chosen = [d for d in program.definitions if d.name in owners] or list(program.definitions)
-    return "\n\n".join(format_definition(d) for d in chosen)
+    """The shown text of just the definitions the run evolved (the whole program if it names none)."""
+    return shown_program(row.program, only=run.evolved_names, source=f"{run.path}#{row.hash[:12]}").rstrip("\n")
 
 
-def describe(run: Run, row: Row) -> dict[str, Any]:
-    """A candidate as the API hands it out (``best``, ``show``) and the renderers take it."""
+def whole(run: Run, row: Row) -> str:
+    """The shown text of the whole program, its ``task`` line the run's task."""
+    task = run.meta.get("task")
+    return shown_program(row.program, task=task if isinstance(task, str) else None,
+                         source=f"{run.path}#{row.hash[:12]}")
+
+
+def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
+    """A candidate as the API hands it out (``best``, ``show``) and the renderers take it.
+
+    ``program`` and ``evolved`` are the shown forms (see :func:`mlevolve.results.shown_program`),
+    ``stored`` the text the archive holds; with a ``group``, ``same`` lists the hashes of the other
+    programs with the same behaviour (see :func:`behaviours`).
+    """
     return {"fitness": row.fitness, "metrics": dict(row.metrics), "hash": row.hash, "seq": row.seq,
-            "operator": row.operator, "generation": row.generation, "program": row.program,
-            "evolved": evolved(run, row), "source": row.source, "failure": row.failure,
-            "failure_where": row.failure_where, "parents": list(row.parents)}
+            "operator": row.operator, "generation": row.generation, "program": whole(run, row),
+            "stored": row.program, "evolved": evolved(run, row), "source": row.source, "failure": row.failure,
+            "failure_where": row.failure_where, "parents": list(row.parents), "size": row.size,
+            "same": [m.hash for m in group.members if m.hash != row.hash] if group is not None else []}
+
+
+def start(run: Run) -> dict[str, Any] | None:
+    """The starting program's evaluation: what ``evolve`` kept in the meta (``start``), else the row of
+    the file's program when the run began from it; None if neither is known.  A dict of ``hash``,
+    ``how``, ``metrics`` (None for a failure) and ``failure``."""
+    stored = run.meta.get("start")
+    if isinstance(stored, Mapping):
+        return dict(stored)
+    row = next((r for r in run.rows if r.operator == "init" and not r.parents), None)
+    if row is None or row.source in ("hurdle", "probe"):
+        return None
+    return {"hash": row.hash, "how": f"candidate {row.seq}, the file's program",
+            "metrics": dict(row.metrics) if row.failure is None else None, "failure": row.failure}
+
+
+def answer(run: Run) -> dict[str, Any] | None:
+    """The run's answer (see :func:`mlevolve.results.answer`) from the archive: its best against its
+    start, with the re-evaluation ``evolve --confirm`` kept, when it is of this best.  None without a
+    scored candidate."""
+    from mlevolve.results import answer as build
+
+    groups = behaviours(run)
+    if not groups:
+        return None
+    best = groups[0].representative
+    begin = start(run)
+    confirm = run.meta.get("confirm")
+    pairs = [tuple(p) for p in confirm["pairs"]] if isinstance(confirm, Mapping) and \
+        confirm.get("hash") == best.hash else None
+    out = build(best.metrics, begin.get("metrics") if begin else None,
+                variances=run.meta.get("target_variance") or {}, sizes=run.meta.get("split_size") or {},
+                same_program=begin is not None and begin.get("hash") == best.hash, confirm=pairs)
+    out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
+    out["best"].update(hash=best.hash, seq=best.seq, program=evolved(run, best), size=best.size)
+    return out
+
+
+# -- distinct behaviours --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Group:
+    """Programs with the same behaviour: ``members`` (each program's first row), the representative first."""
+
+    members: tuple[Row, ...]
+
+    @property
+    def representative(self) -> Row:
+        return self.members[0]
+
+
+def _measures(row: Row) -> str:
+    return json.dumps({k: v for k, v in row.metrics.items() if k not in NOT_MEASURES or k == "fitness"},
+                      sort_keys=True)
+
+
+def behaviours(run: Run) -> list[Group]:
+    """The scored programs of a run grouped by behaviour, best group first (computed once per snapshot)."""
+    return run.groups
+
+
+def _behaviours(run: Run) -> list[Group]:
+    """The scored programs of a run grouped by behaviour, best group first.
+
+    Two programs behave the same when they share an FEC fingerprint (the same outputs on the probe
+    inputs; a row scored by FEC carries the fingerprint it matched) or have equal metrics and the same
+    shown text (:func:`mlevolve.results.shown_program`).  Groups are the connected components of
+    those relations (union-find); each group's representative is its fittest, earliest program.
+    Ranked by the representative's fitness, ties to the earliest.
+    """
+    firsts = [r for r in run.first.values() if r.fitness is not None]
+    parent = {r.hash: r.hash for r in firsts}
+
+    def find(h: str) -> str:
+        while parent[h] != h:
+            parent[h] = parent[parent[h]]
+            h = parent[h]
+        return h
+
+    def join(keyed: dict[Any, list[str]]) -> None:
+        for hashes in keyed.values():
+            for h in hashes[1:]:
+                parent[find(h)] = find(hashes[0])
+
+    by_print: dict[str, list[str]] = {}
+    for row in run.rows:
+        if row.fingerprint is not None and row.hash in parent and row.hash not in by_print.get(row.fingerprint, ()):
+            by_print.setdefault(row.fingerprint, []).append(row.hash)
+    join(by_print)
+    by_metrics: dict[str, list[Row]] = {}
+    for row in firsts:
+        by_metrics.setdefault(_measures(row), []).append(row)
+    by_text: dict[tuple[str, str], list[str]] = {}
+    for key, rows in by_metrics.items():
+        if len(rows) > 1:  # only programs that tie on every metric are compared by text
+            for row in rows:
+                by_text.setdefault((key, evolved(run, row)), []).append(row.hash)
+    join(by_text)
+    groups: dict[str, list[Row]] = {}
+    for row in firsts:
+        groups.setdefault(find(row.hash), []).append(row)
+    def rank(r: Row) -> tuple[float, int]:
+        return -(r.fitness or 0.0), r.seq
+
+    return sorted((Group(tuple(sorted(rows, key=rank))) for rows in groups.values()),
+                  key=lambda g: rank(g.representative))
+
+
+def group_of(run: Run, row: Row) -> Group:
+    """The behaviour group of ``row`` (just itself when it failed)."""
+    return next((g for g in behaviours(run) if any(m.hash == row.hash for m in g.members)), Group((row,)))
 
 
 def best_parent(run: Run, row: Row) -> Row | None:
@@ -200,6 +325,16 @@ def cumulative_sources(rows: Sequence[Row]) -> dict[str, list[int]]:
         for name, series in out.items():
             series.append(totals[name])
     return out
+
+
+def pareto_front(points: Sequence[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The (size, fitness) points no other point dominates (as small or smaller and as fit or fitter,
+    one of them strictly), by size ascending; of equal points, one."""
+    front: list[tuple[int, float]] = []
+    for size, fit in sorted(points, key=lambda p: (p[0], -p[1])):
+        if not front or fit > front[-1][1]:  # by size: on the front if fitter than every smaller point
+            front.append((size, fit))
+    return front
 
 
 @dataclass(frozen=True)

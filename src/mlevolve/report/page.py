@@ -1,9 +1,12 @@
 """The run report: one self-contained HTML file (inline CSS, PNG data URIs, inline SVG, no script).
 
 A Content-Security-Policy in the page forbids every network load and every script, so the file
-reads the same offline, anywhere.  Sections: the run's identity and counts, fitness over the
-candidates, how candidates were scored, operator success, the top programs with their diffs
-against their parents, the best program's lineage, and (for meta runs only) grammar growth.
+reads the same offline, anywhere.  Sections, answer first: the best program with its metric against
+the starting program's (the gain, its spread over re-evaluation seeds, the test metric), fitness over
+the candidates, the top behaviours with their diffs against their parents (captioned with the
+operator that made each), fitness against size (the Pareto front) and size over the run, how
+candidates were scored, operator success, the best program's lineage, the run's identity and
+counts, and (for meta runs only) grammar growth.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from html import escape
 from typing import Any
 
 from mlevolve.gp.archive import Row
-from mlevolve.report import data, lineage, plots, render
+from mlevolve.report import data, lineage, plots, render, summary
 from mlevolve.report.data import Run
+from mlevolve.results import shown_program
 
 _CSS = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
@@ -31,6 +35,7 @@ pre { background: #fafafa; border: 1px solid #eee; padding: .6em; overflow-x: au
 .t-number, .t-string { color: #50a14f; } .t-comment { color: #8a8a8a; font-style: italic; } .t-hash { color: #986801;
   font-family: monospace; } .t-fitness { color: #2d7d2d; font-weight: bold; } .t-failure, .t-del { color: #c0392b; }
 .t-dim { color: #777; } .t-label { font-weight: bold; } .t-add { color: #2d7d2d; }
+table.answer th { width: 6em; background: none; } table.answer td.worse { color: #c0392b; font-weight: bold; }
 .diff > span { display: block; min-height: 1.2em; } .diff .add { background: #e6ffec; }
 .diff .del { background: #ffebe9; } .diff .hunk { color: #777; }
 svg.lineage rect { fill: #f4f7fb; stroke: #7a8ca5; } svg.lineage text { font: 12px monospace; fill: #222; }
@@ -41,12 +46,15 @@ svg.lineage .h { fill: #986801; font-weight: bold; }
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
-def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60) -> str:
-    """The whole HTML document for ``run`` (optionally comparing with a ``baseline`` run)."""
+def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: int = 5) -> str:
+    """The whole HTML document for ``run`` (optionally comparing with a ``baseline`` run), answer first:
+    the best program against the start, the curve, the top ``top`` behaviours, then the rest."""
     title = f"{run.meta.get('program_name', '?')} on {run.meta.get('task', '?')}"
-    body = [f"<h1>mlevolve run report: {escape(title)}</h1>", *_notes(run), _identity(run), _counts(run)]
+    body = [f"<h1>mlevolve run report: {escape(title)}</h1>", *_notes(run)]
     if run.rows:
-        body += [_fitness(run, baseline), _sources(run), _operators(run), _top(run), _lineage(run, lineage_limit)]
+        body += [_answer(run), _fitness(run, baseline), _top(run, top), _shape(run), _sources(run), _operators(run),
+                 _lineage(run, lineage_limit)]
+    body += [_identity(run), _counts(run)]
     entries = data.meta_generations(run)
     if entries is not None:
         body.append(_meta_generations(entries))
@@ -55,6 +63,26 @@ def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60) -> str
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
             f"<title>{escape(title)}</title><style>{_CSS}</style></head>\n<body>\n" + "\n".join(body)
             + f'\n<p class="t-dim">Written by mlevolve from {escape(run.path)} at {generated}.</p>\n</body></html>\n')
+
+
+def _answer(run: Run) -> str:
+    """The headline: the best program, its metric, the start's, the gain (and its spread), the test metric."""
+    a = data.answer(run)
+    if a is None:
+        return _section("The answer", "<p>No candidate has a fitness yet: every one failed so far.</p>")
+    name, best, start = a["metric"]["name"], a["best"], a["start"]
+    worse = a["better"] is False and a["gain"] != 0
+    rows = [("metric", a["metric"]["description"]),
+            ("best", f"{summary.side(name, best)}   (hash {best['hash'][:12]}, candidate {best['seq']}, "
+                     f"size {best['size']})"),
+            ("start", f"{summary.side(name, start)}   ({start.get('how')})"),
+            ("gain", a["verdict"]),
+            ("spread", summary.spread_text(a) or "one seed only: `mlevolve show DB --best --confirm 5` re-evaluates "
+                                                 "the best and the start with 5 more seeds")]
+    table = "\n".join(["<table class=\"answer\">",
+                       *(f"<tr><th>{escape(k)}</th><td{' class=worse' if k == 'gain' and worse else ''}>"
+                         f"{escape(v)}</td></tr>" for k, v in rows), "</table>"])
+    return _section("The answer", table, "<h3>Best program</h3>", _code(render.code(best["program"])))
 
 
 def _table(rows: Iterable[Sequence[Any]], head: Sequence[str] | None = None) -> str:
@@ -109,7 +137,8 @@ def _identity(run: Run) -> str:
             ("state", data.state(run) if m else None)]
     rows = [(k, None if v is None else str(v)) for k, v in rows]  # text, left-aligned
     program = m.get("program")
-    start = [] if not isinstance(program, str) else ["<h3>Starting program</h3>", _code(render.code(program))]
+    start = [] if not isinstance(program, str) else [
+        "<h3>Starting program</h3>", _code(render.code(shown_program(program, task=m.get("task"))))]
     return _section("Run", _table(rows), *start)
 
 
@@ -139,24 +168,30 @@ def _operators(run: Run) -> str:
     return _section("Operators", _img(plots.operators(stats), "operator success rates"), table)
 
 
-def _top(run: Run) -> str:
-    if not run.top:
+def _top(run: Run, top: int) -> str:
+    groups = data.behaviours(run)[:top]
+    if not groups:
         return _section("Top programs", "<p>No candidate has a fitness yet.</p>")
     cards = []
-    for rank, row in enumerate(run.top, 1):
-        c = data.describe(run, row)
+    for rank, group in enumerate(groups, 1):
+        row = group.representative
+        c = data.describe(run, row, group)
+        same = "".join(f"<br>{render.html(line)}" for line in render.same_line(c))
         cards.append(f'<div class="card"><p>{render.html(render.headline(c, rank))}<br>'
-                     f'<span class="t-dim">{escape(render.metrics_text(c["metrics"]))}</span></p>'
+                     f'<span class="t-dim">{escape(render.metrics_text(c["metrics"]))}</span>{same}</p>'
                      f"{_code(render.code(c['evolved']))}{_diff(run, row)}</div>")
-    return _section(f"Top {len(run.top)} programs", *cards)
+    return _section(f"Top {len(groups)} behaviours", "<p>Programs with the same behaviour (an FEC fingerprint, "
+                    "or equal metrics and text) are one entry, shown by the fittest and earliest of them.</p>", *cards)
 
 
 def _diff(run: Run, row: Row) -> str:
     parent = data.best_parent(run, row)
     if parent is None:
         return f'<p class="t-dim">No parent: made by {escape(row.operator)}.</p>'
-    lines = list(difflib.unified_diff(parent.program.splitlines(), row.program.splitlines(), lineterm="", n=1))[2:]
-    head = f"<p>Changes from its parent {escape(parent.hash[:12])} ({escape(parent.operator)}):</p>"
+    before, after = data.evolved(run, parent), data.evolved(run, row)
+    lines = list(difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=1))[2:]
+    head = (f"<p>Made by <b>{escape(row.operator)}</b> from its parent {escape(parent.hash[:12])}; "
+            "the changes:</p>")
     if not lines:
         return head + '<p class="t-dim">(the same text)</p>'
     css = {"+": ("add", "t-add"), "-": ("del", "t-del"), "@": ("hunk", "")}
@@ -169,10 +204,19 @@ def _diff(run: Run, row: Row) -> str:
     return head + f'<pre class="diff">{"".join(out)}</pre>'
 
 
+def _shape(run: Run) -> str:
+    """Fitness against size (the Pareto front NSGA-II works on), and size over the run."""
+    return _section("Fitness and size", _img(plots.pareto(run), "fitness against size"),
+                    "<p>Each scored program (distinct text) by its size (nodes of the evolved definitions) and "
+                    "fitness; the line joins the Pareto front: no program is both smaller and fitter.</p>",
+                    _img(plots.sizes(run), "size over the candidates"))
+
+
 def _lineage(run: Run, limit: int) -> str:
-    if not run.top:
+    groups = data.behaviours(run)
+    if not groups:
         return ""
-    best = run.top[0]
+    best = groups[0].representative
     graph, left_out = data.lineage(run, best, limit)
     more = f" {left_out} earlier ancestors are not drawn." if left_out else ""
     intro = (f"<p>Ancestors of the best program {escape(best.hash[:12])} through the parents column "

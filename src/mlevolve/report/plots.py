@@ -123,3 +123,45 @@ def meta_generations(entries: Sequence[Mapping[str, Any]]) -> str | None:
     if names:
         right.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return png(fig)
+
+
+def pareto(run: Run) -> str:
+    """Each scored program (its first row) by size and fitness, the Pareto front (fitter and smaller) joined;
+    the y axis shows the front and the better half of the programs."""
+    fig, ax = _figure()
+    points = sorted(((r.size, r.fitness) for r in run.first.values() if r.fitness is not None),
+                    key=lambda p: (p[0], -p[1]))
+    if points:
+        ax.scatter([p[0] for p in points], [p[1] for p in points], s=10, color="#4c72b0", alpha=0.4,
+                   label="programs")
+        front = data.pareto_front(points)
+        ax.step([p[0] for p in front], [p[1] for p in front], where="post", color="#c44e52", linewidth=1.5,
+                marker="o", markersize=4, label="Pareto front")
+        # The front and the better half of the programs: a few wild fitnesses would flatten the front.
+        values = sorted(p[1] for p in points)
+        low, high = min(values[len(values) // 2], front[0][1]), values[-1]
+        pad = (high - low) * 0.08 or abs(high) * 0.1 or 1.0
+        ax.set_ylim(low - pad, high + pad)
+        ax.legend(loc="lower right")
+    ax.set_xlabel("size (nodes of the evolved definitions)")
+    ax.set_ylabel("fitness (higher is better)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return png(fig)
+
+
+def sizes(run: Run) -> str:
+    """Every candidate's size against its sequence number, with the rolling median size."""
+    fig, ax = _figure(3.2)
+    seqs = [row.seq for row in run.rows]
+    ax.scatter(seqs, [row.size for row in run.rows], s=4, color="#999999", alpha=0.5, label="candidate")
+    window = max(10, len(run.rows) // 20)
+    recent: list[int] = []
+    median = []
+    for row in run.rows:
+        recent = [*recent[-(window - 1):], row.size]
+        median.append(sorted(recent)[len(recent) // 2])
+    ax.plot(seqs, median, color="#4c72b0", linewidth=2, label=f"median of the last {window}")
+    ax.set_xlabel("candidate (seq)")
+    ax.set_ylabel("size (nodes)")
+    ax.legend(loc="upper left")
+    return png(fig)

@@ -103,7 +103,19 @@ def indented(lines: Iterable[Line], prefix: str = "    ") -> list[Line]:
 def candidate(c: Mapping[str, Any], rank: int | None = None, text: str | None = None) -> list[Line]:
     """The block ``best`` prints for a candidate: headline, metrics, then the program (default: its evolved part)."""
     body = c["evolved"] if text is None else text
-    return [headline(c, rank), [("indent", "    "), ("dim", metrics_text(c["metrics"]))], *indented(code(body))]
+    return [headline(c, rank), [("indent", "    "), ("dim", metrics_text(c["metrics"]))], *same_line(c),
+            *indented(code(body))]
+
+
+def same_line(c: Mapping[str, Any], shown: int = 4) -> list[Line]:
+    """``+ K more programs with the same behaviour: H1, H2, ...`` (no line when there are none)."""
+    same = c.get("same") or []
+    if not same:
+        return []
+    more = ", ..." if len(same) > shown else ""
+    word = "program" if len(same) == 1 else "programs"
+    return [[("indent", "    "), ("dim", f"+ {len(same)} more {word} with the same behaviour: "
+                                        + ", ".join(h[:12] for h in same[:shown]) + more)]]
 
 
 # -- back ends ------------------------------------------------------------------------------------------

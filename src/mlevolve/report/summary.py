@@ -1,0 +1,85 @@
+"""The end of a run, for a person: what was found, how good it is against the start, what to run next.
+
+:func:`lines` is the full summary ``mlevolve evolve`` prints, :func:`one_line` the ``--quiet`` one;
+both read the dict :func:`mlevolve.api.evolve` returns (its ``answer``: see
+:func:`mlevolve.results.answer`), so the terminal and ``--json`` say the same thing.  The report's
+headline (``page``) uses :func:`side` and :func:`spread_text` for the same wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def value(x: float | None) -> str:
+    return "—" if x is None else f"{x:.5g}"
+
+
+def side(name: str, s: Mapping[str, Any]) -> str:
+    """``val_mse 1.14  R² 0.12  test_mse 1.2  (test R² 0.1)`` for one side of an answer."""
+    out = f"{name} {value(s.get('value'))}"
+    if s.get("scale_free"):
+        out += f"  R² {s['scale_free']['value']:.4g}"
+    test = s.get("test")
+    if test:
+        out += f"  {test['name']} {value(test['value'])}"
+        if test.get("scale_free"):
+            out += f" (R² {test['scale_free']['value']:.4g})"
+    return out
+
+
+def spread_text(a: Mapping[str, Any]) -> str | None:
+    """The gain over re-evaluation seeds in words, or None when there was no re-evaluation."""
+    c = a.get("confirm")
+    if not c:
+        return None
+    name, n = a["metric"]["name"], c["seeds"] - c["failed"]
+    if c["gain_mean"] is None:
+        return f"over {c['seeds']} more seeds: no comparison (every re-evaluation failed)"
+    sd = f" ± {c['gain_sd']:.3g} (mean ± sd)" if c["gain_sd"] is not None else ""
+    failed = f"; {c['failed']} failed" if c["failed"] else ""
+    return (f"over {c['seeds']} more seeds (new split and training seed each): gain in {name} "
+            f"{c['gain_mean']:+.4g}{sd}; the best was better on {c['better_on']} of {n}{failed}")
+
+
+def lines(result: Mapping[str, Any]) -> list[str]:
+    """The summary ``mlevolve evolve`` prints at the end of a run."""
+    sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
+    counts = ", ".join(f"{k} {result.get(k, 0)}" for k in sources)
+    out = [f"{result['candidates']} candidates ({result['replayed']} from the archive): {counts}",
+           f"archive: {result['db']}  ({result['seconds']} s)"]
+    a = result.get("answer")
+    if a is None or result.get("best_hash") is None:
+        return [*out, "no candidate was scored: every one failed (see `mlevolve show DB HASH` for a reason)"]
+    metric = a["metric"]
+    name = metric["name"]
+    fitness = name if metric["higher_is_better"] else f"-{name}"
+    best = a["best"]
+    out += ["",
+            f"metric:  {metric['description']}; fitness = {fitness}",
+            f"start:   {side(name, a['start'])}   ({a['start'].get('how', 'the starting program')})",
+            f"best:    {side(name, best)}   (hash {best['hash'][:12]}, candidate {best['seq']})",
+            f"verdict: {a['verdict']}"]
+    spread = spread_text(a)
+    if spread is not None:
+        out.append(f"spread:  {spread}")
+    else:
+        out.append("spread:  one seed only; `--confirm N` (evolve or show) re-evaluates with N more seeds")
+    out += ["", "best program:", *("    " + line if line else "" for line in best["program"].splitlines()), "",
+            "next:", *(f"    {c}" for c in result["next"])]
+    return out
+
+
+def one_line(result: Mapping[str, Any]) -> str:
+    """The ``--quiet`` summary: the best's metric against the start's, the candidates, the archive."""
+    a = result.get("answer")
+    tail = f"{result['candidates']} candidates; archive {result['db']}"
+    if a is None or result.get("best_hash") is None:
+        return f"no candidate scored; {tail}"
+    name = a["metric"]["name"]
+    better = a["better"]
+    word = "no start to compare" if better is None else "better than" if better else \
+        "no gain over" if a["gain"] == 0 else "WORSE than"
+    return (f"best {name} {value(a['best']['value'])} ({word} the start's {value(a['start']['value'])}); "
+            f"hash {result['best_hash'][:12]}; {tail}")
