@@ -25,6 +25,7 @@ from mlevolve.dsl.parse import parse as _parse
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash
 from mlevolve.dsl.types import Type
+from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.generate import generate, ramped_half_and_half
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 
@@ -212,6 +213,7 @@ def evolve(
     dask: str | None = None,
     timeout: float = 300.0,
     bandit: bool = False,
+    diversity: DiversityConfig | None = None,
 ) -> dict[str, Any]:
     """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates.
 
@@ -220,7 +222,8 @@ def evolve(
     one per core) scores candidates in a local process pool, ``dask`` (``local:N`` or
     ``tcp://HOST:PORT``) on a Dask cluster; each candidate gets at most ``timeout`` seconds.
     ``bandit`` picks mutations with the adaptive operator bandit (always on when the grammar has
-    evolved operators).
+    evolved operators).  ``diversity``: the settings of ``algorithm`` ``islands`` or ``map-elites``
+    (default: :class:`~mlevolve.gp.diversity.DiversityConfig`'s).
     Returns a summary: counts of candidates by how they were scored, the best fitness, program
     and its hash.
     """
@@ -244,6 +247,8 @@ def evolve(
         raise MlevError("--epochs and --tournament must be at least 1, --population at least 2")
     if workers < 0 or not timeout > 0:
         raise MlevError("--workers must be >= 0 (0: one per core) and --timeout > 0")
+    diversity = diversity or DiversityConfig()
+    diversity.check(algorithm, population)
     spec = grammar or load_grammar()
     file = str(program) if not isinstance(program, Program) else "the program"
     checked = _program(program, spec)
@@ -253,7 +258,7 @@ def evolve(
     task_data = load_task(task_name, seed)
     check_task_fits(compile_program(checked, spec), task_data, task_name)
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
-                          init=init, hurdle=hurdle, seed=seed, bandit=bandit)
+                          init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity)
     identity = {"program_hash": program_hash(checked), "program_name": checked.name,
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
