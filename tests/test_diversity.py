@@ -68,7 +68,7 @@ class Shuffled:
 
 @contextmanager
 def quartic_engine(tmp_path: Path, config: EvolveConfig, slots: int = 1,
-                   progress: Any = None) -> Iterator[Engine]:
+                   progress: Any = None, replay: bool = True) -> Iterator[Engine]:
     """An engine on koza_quartic evolving ``f``, in process (``slots`` > 1: a :class:`Shuffled` backend)."""
     from mlevolve.api import _program
     from mlevolve.grammar.spec import load_grammar
@@ -82,7 +82,8 @@ def quartic_engine(tmp_path: Path, config: EvolveConfig, slots: int = 1,
     backend = Shuffled(evaluator, slots, config.seed) if slots > 1 else None
     identity = {"program_hash": "p", "task": "koza_quartic", "evolve": ["f"], **config.identity()}
     with Archive.for_run(tmp_path / f"{config.algorithm}-{config.seed}-{slots}.db", identity) as archive:
-        engine = Engine(program, ["f"], spec, evaluator, archive, config, progress, backend)  # type: ignore[arg-type]
+        engine = Engine(program, ["f"], spec, evaluator, archive, config, progress, backend,  # type: ignore[arg-type]
+                        replay=replay)
         if backend is not None:
             backend.engine = engine
         yield engine
@@ -297,6 +298,30 @@ def test_every_slot_stays_busy_when_candidates_finish_out_of_order(tmp_path: Pat
     if isinstance(model, IslandModel):
         assert sum(len(v) for v in model._owner.values()) == 0  # every child reached its island
         assert len(model.home) == 300
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_a_parallel_run_resumes_from_what_its_archive_holds(tmp_path: Path, algorithm: str) -> None:
+    """Without replay (a parallel run): the islands or the grid are rebuilt from the archived candidates."""
+    config = EvolveConfig(algorithm=algorithm, budget=150, population=20, init="random", seed=6)
+    with quartic_engine(tmp_path, config, slots=3) as engine:
+        (IslandModel(engine) if algorithm == "islands" else MapElites(engine)).run()
+        first = [(r.seq, r.hash, r.fitness) for r in engine.archive.rows()]
+    with quartic_engine(tmp_path, replace(config, budget=260), slots=3, replay=False) as engine:
+        assert len(engine.resumed) == 150
+        model = IslandModel(engine) if algorithm == "islands" else MapElites(engine)
+        if isinstance(model, IslandModel):
+            assert [len(island) for island in model.islands] == [5, 5, 5, 5]
+            assert {c.seq for island in model.islands for c in island} == set(range(130, 150))
+        else:
+            best = max(c.score for c in engine.resumed if math.isfinite(c.score))
+            assert best in {e.score for e in model.grid.values()} and len(model.grid) >= 10
+        model.run()
+        rows_ = list(engine.archive.rows())
+    stored = [(r.seq, r.hash, r.fitness) for r in rows_]
+    assert [s[0] for s in stored] == list(range(260)) and stored[:150] == first
+    archived = {h for _, h, _ in first}
+    assert sum(bool(set(r.parents) & archived) for r in rows_[150:170]) >= 10  # it went on from them
 
 
 # ---------------------------------------------------------------------------------------- CLI, report
