@@ -12,7 +12,8 @@ Reported per task and algorithm: successes (training R^2 >= 0.99, i.e. best fitn
 regularized evolution with a Holm-corrected two-sided Mann-Whitney p over all comparisons.
 Writes ``benchmarks/diversity.json`` and prints a Markdown table.
 
-Run: python benchmarks/diversity.py [--budget 2000] [--seeds 5]
+Run: python benchmarks/diversity.py [--budget 2000] [--seeds 5]; ``--table benchmarks/diversity.json``
+prints the table of a finished run again.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         ert = "∞" if r["ert"] == float("inf") else f"{r['ert']:,.0f}"
         versus = "—" if r["a12"] is None else f"{r['a12']:.2f} ({r['p_holm']:.2g})"
         lines.append(f"| {r['task']} | {r['algorithm']} | {r['success']}/{r['n']} ({lo:.2f}–{hi:.2f}) | "
-                     f"{r['median_r2']:.4f} | {r['median_best_fitness']:.3g} | {ert} | {versus} | {r['seconds']:.1f} |")
+                     f"{r['median_r2'] + 0.0:.4f} | {r['median_best_fitness'] + 0.0:.3g} | {ert} | {versus} | "
+                     f"{r['seconds']:.1f} |")
     return "\n".join(lines)
 
 
@@ -94,7 +96,13 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=2000)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "diversity.json"))
+    parser.add_argument("--table", metavar="JSON", help="only print the table of a results file this script wrote")
     args = parser.parse_args()
+    if args.table:
+        done = json.loads(Path(args.table).read_text())
+        print(f"budget {done['budget']}, seeds 0..{done['seeds'] - 1}, {done['seconds']:.0f} s in all\n")
+        print(table(done["summary"]))
+        return
     started = time.perf_counter()
     runs = []
     with tempfile.TemporaryDirectory(prefix="mlevolve-diversity-") as tmp:
