@@ -25,6 +25,7 @@ from mlevolve.dsl.parse import parse as _parse
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash
 from mlevolve.dsl.types import Type
+from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.generate import generate, ramped_half_and_half
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 
@@ -263,6 +264,7 @@ def evolve(
     timeout: float = 300.0,
     bandit: bool = False,
     confirm: int = 0,
+    diversity: DiversityConfig | None = None,
 ) -> dict[str, Any]:
     """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates.
 
@@ -271,8 +273,10 @@ def evolve(
     one per core) scores candidates in a local process pool, ``dask`` (``local:N`` or
     ``tcp://HOST:PORT``) on a Dask cluster; each candidate gets at most ``timeout`` seconds.
     ``bandit`` picks mutations with the adaptive operator bandit (always on when the grammar has
-    evolved operators).  ``confirm`` > 0 re-evaluates the best and the starting program with that
-    many further seeds (new data split and training seed each) to give the gain's spread.
+    evolved operators).  ``diversity``: the settings of ``algorithm`` ``islands`` or ``map-elites``
+    (default: :class:`~mlevolve.gp.diversity.DiversityConfig`'s).  ``confirm`` > 0 re-evaluates the
+    best and the starting program with that many further seeds (new data split and training seed
+    each) to give the gain's spread.
 
     The program, the ``--evolve`` names and the task are checked (and the task's data read) before
     PyTorch is imported, so a mistake is reported at once.  Returns a summary: counts of candidates
@@ -291,6 +295,8 @@ def evolve(
         raise MlevError("--workers must be >= 0 (0: one per core) and --timeout > 0")
     if confirm < 0:
         raise MlevError(f"--confirm must be >= 0, got {confirm}")
+    diversity = diversity or DiversityConfig()
+    diversity.check(algorithm, population)
     # The user's part first, with nothing heavy imported: the file, the names, the task and its data.
     spec = grammar or load_grammar()
     file = str(program) if not isinstance(program, Program) else "the program"
@@ -315,7 +321,7 @@ def evolve(
         raise MlevError(f"unknown algorithm {algorithm!r}", hint=f"algorithms: {', '.join(ALGORITHMS)}")
     check_task_fits(compile_program(checked, spec), task_data, task_name)
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
-                          init=init, hurdle=hurdle, seed=seed, bandit=bandit)
+                          init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity)
     identity = {"program_hash": program_hash(checked), "program_name": checked.name,
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,

@@ -12,6 +12,7 @@ import shlex
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
@@ -22,6 +23,7 @@ from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.types import BASE_TYPES, Type
+from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.results import shown_program, strict_json
 
@@ -247,7 +249,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             init=args.init, population=args.population, tournament=args.tournament, epochs=args.epochs,
             hurdle=not args.no_hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
             json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
-            confirm=args.confirm))
+            confirm=args.confirm,
+            diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except api.RunInterrupted as stop:
         print(f"mlevolve: interrupted; {stop.saved} candidates are saved in {stop.db}\n"
               f"resume with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
@@ -412,9 +415,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="PATH", help="SQLite archive (default runs/<program>-<task>.db); "
                    "the same command resumes the run")
     p.add_argument("--algorithm", default="regularized",
-                   choices=["regularized", "mu_plus_lambda", "nsga2", "random"],
+                   choices=["regularized", "mu_plus_lambda", "nsga2", "random", "islands", "map-elites"],
                    help="regularized (aging) evolution (default), (mu+lambda), NSGA-II on (fitness, size), "
-                        "or random search")
+                        "random search, islands of regularized evolution with ring migration, or MAP-Elites "
+                        "over (size, FEC behaviour)")
     p.add_argument("--init", choices=["file", "random"], default="file",
                    help="start from the file's definitions (default) or from random programs")
     p.add_argument("--population", type=int, default=100, help="population size (default 100)")
@@ -437,6 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per candidate (default 300)")
     p.add_argument("--bandit", action="store_true", help="choose mutations with the adaptive operator bandit "
                    "(always on when the grammar has evolved operators)")
+    for f in fields(DiversityConfig):  # --islands, --migration-interval, ...: defaults owned by DiversityConfig
+        p.add_argument(f"--{f.name.replace('_', '-')}", type=int, default=f.default, metavar="N",
+                       help=f"{f.metadata['help']} (default {f.default})")
     p.set_defaults(run=_cmd_evolve)
 
     p = sub.add_parser("meta", help="evolve the generator itself (grammar weights, learned rules, operators) "

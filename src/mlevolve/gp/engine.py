@@ -40,6 +40,7 @@ from mlevolve.dsl.traverse import program_hash
 from mlevolve.dsl.types import TupleType
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.gp.backends import Backend, Request
+from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.generate import ramped_half_and_half
 from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site
 from mlevolve.gp.portfolio import Portfolio
@@ -67,12 +68,15 @@ class EvolveConfig:
     hurdle_warmup: int = 20
     seed: int = 0
     bandit: bool = False  # choose mutations with the portfolio's bandit (always, if the grammar has operators)
+    diversity: DiversityConfig = field(default_factory=DiversityConfig)  # islands' and MAP-Elites' settings
 
     def identity(self) -> dict[str, Any]:
         values = asdict(self)
         del values["budget"]
         if not self.bandit:  # archives made before the bandit existed keep their identity
             del values["bandit"]
+        del values["diversity"]  # only the algorithm's own settings: other archives keep their identity
+        values.update(self.diversity.identity(self.algorithm))
         return values
 
 
@@ -124,6 +128,7 @@ class Candidate:
     generation: int
     source: str
     fitness: base.Fitness = field(repr=False)
+    fingerprint: str | None = None  # the FEC fingerprint it was scored with (None: cache hit, probe failure)
 
     @property
     def score(self) -> float:
@@ -354,7 +359,7 @@ class Engine:
                 self.portfolio.credit(job.operator, better)
         self._remember(job.key, outcome, source, fingerprint)
         candidate = Candidate(job.program, job.key, outcome, seq, job.size, job.generation, source,
-                              self._fitness(outcome, job.size))
+                              self._fitness(outcome, job.size), fingerprint)
         if outcome.failure is None:
             self.hall_of_fame.update([candidate])
             if math.isfinite(candidate.score) and (self.best is None or candidate.score > self.best.score):

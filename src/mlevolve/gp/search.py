@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from deap import tools
 
+from mlevolve.gp.diversity import island_model, map_elites
 from mlevolve.gp.engine import Candidate, Engine
 
 
@@ -132,4 +133,6 @@ ALGORITHMS: dict[str, Callable[[Engine], None]] = {
     "mu_plus_lambda": mu_plus_lambda,
     "nsga2": nsga2,
     "random": random_search,
+    "islands": island_model,
+    "map-elites": map_elites,
 }

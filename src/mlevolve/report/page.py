@@ -127,7 +127,9 @@ def _notes(run: Run) -> list[str]:
 def _identity(run: Run) -> str:
     m = run.meta
     settings = ", ".join(f"{k} {m[k]}" for k in ("population", "tournament", "mutation_prob", "offspring",
-                                                   "max_depth", "max_size", "hurdle") if k in m)
+                                                   "max_depth", "max_size", "hurdle", "islands",
+                                                   "migration_interval", "migrants", "size_bins",
+                                                   "behaviour_bins") if k in m)
     created = m.get("created")
     rows = [("archive", run.path), ("program", m.get("program_name")), ("task", m.get("task")),
             ("evolving", ", ".join(m.get("evolve") or []) or None), ("algorithm", m.get("algorithm")),
