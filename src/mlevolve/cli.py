@@ -7,7 +7,6 @@ exit status 2, and no traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.types import BASE_TYPES, Type
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
+from mlevolve.results import dumps
 
 EXIT_USAGE = 2
 
@@ -166,7 +166,7 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     result = api.run(args.file, args.task, seed=args.seed, epochs=args.epochs, grammar=load_grammar(args.grammar))
     if args.json:
-        print(json.dumps(result))
+        print(dumps(result))
     else:
         for key, value in result.items():
             if key != "failure":
@@ -200,7 +200,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
                         seed=args.seed, init=args.init, population=args.population, tournament=args.tournament,
                         epochs=args.epochs, hurdle=not args.no_hurdle, grammar=load_grammar(args.grammar),
                         quiet=args.quiet, json_log=args.json_log, workers=args.workers, dask=args.dask,
-                        timeout=args.timeout, bandit=args.bandit)
+                        timeout=args.timeout, bandit=args.bandit, memory_limit=args.memory_limit)
     if not args.quiet:
         sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
         counts = ", ".join(f"{k} {result.get(k, 0)}" for k in sources)
@@ -348,6 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="score candidates on Dask: local:N starts a LocalCluster on loopback, "
                         "tcp://HOST:PORT joins a running scheduler")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per candidate (default 300)")
+    p.add_argument("--memory-limit", type=float, metavar="GIB",
+                   help="memory allowed per candidate, in GiB, beyond its worker's own (default: half the "
+                        "machine's memory shared among the workers)")
     p.add_argument("--bandit", action="store_true", help="choose mutations with the adaptive operator bandit "
                    "(always on when the grammar has evolved operators)")
     p.set_defaults(run=_cmd_evolve)
