@@ -343,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--json-log", metavar="FILE", help="append one JSON line per candidate to FILE")
     p.add_argument("--workers", type=int, default=1,
-                   help="score candidates in N worker processes (0: one per core; default 1: in process)")
+                   help="score candidates in N worker processes (0: one per core; default 1, one worker, in order)")
     p.add_argument("--dask", metavar="ADDR",
                    help="score candidates on Dask: local:N starts a LocalCluster on loopback, "
                         "tcp://HOST:PORT joins a running scheduler")

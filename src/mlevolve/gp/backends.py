@@ -181,6 +181,20 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT for the duration of the block (main thread only; elsewhere, nothing changes)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _worker_main(factory: Factory, conn: Connection, limit: int | None = None) -> None:
     """A worker process: build the evaluator once, then answer requests until told to stop.
 
@@ -240,7 +254,8 @@ class ProcessPool:
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
         process = self.context.Process(target=_worker_main, args=(self.factory, child, self.memory), daemon=True)
-        process.start()
+        with _sigint_ignored():  # inherited through exec: a Ctrl-C while the worker boots is not its to report
+            process.start()
         child.close()
         return _Worker(process, parent)
 
