@@ -396,18 +396,37 @@ class DaskBackend:
             except OSError as err:
                 raise MlevError(f"cannot reach the Dask scheduler at {address}: {err}") from None
         self.slots = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
-        self.futures: dict[Any, tuple[Request, float, bool]] = {}
+        # future -> (request, when a worker took it (None: still waiting), is a retry)
+        self.futures: dict[Any, tuple[Request, float | None, bool]] = {}
         self.restarted = 0
 
     def submit(self, request: Request, retried: bool = False) -> None:
         future = self.client.submit(_dask_run, self.factory, request, self.memory, pure=False)
-        self.futures[future] = (request, time.monotonic(), retried)
+        self.futures[future] = (request, None, retried)
+
+    def _where(self) -> dict[Any, str]:
+        """The worker address of every task a worker has taken."""
+        return {key: address for address, keys in self.client.processing().items() for key in keys}
+
+    def _clock(self) -> None:
+        """Start the timeout clock of futures a worker has taken since the last look (time spent
+        waiting for a worker, say one being restarted, does not count against a candidate)."""
+        waiting = [f for f, (_, started, _) in self.futures.items() if started is None]
+        if not waiting:
+            return
+        where = self._where()
+        now = time.monotonic()
+        for future in waiting:
+            if future.key in where:
+                request, _, retried = self.futures[future]
+                self.futures[future] = (request, now, retried)
 
     def _stop(self, future: Any) -> None:
         """Cancel a running future and restart the worker computing it (cancelling alone leaves a
         running task computing until it returns)."""
-        running = [address for address, keys in self.client.processing().items() if future.key in keys]
+        address = self._where().get(future.key)
         future.cancel()
+        running = [address] if address is not None else []
         if running:
             with contextlib.suppress(Exception):  # a worker without a nanny cannot be restarted
                 self.client.restart_workers(running, timeout=60, raise_for_error=False)
@@ -433,9 +452,10 @@ class DaskBackend:
                     done.append((request.job, _failed(request, f"the worker failed twice: {future.exception()}")))
                 else:
                     self.submit(request, retried=True)
+            self._clock()
             now = time.monotonic()
             for future, (request, started, _) in list(self.futures.items()):
-                if now - started > self.timeout:
+                if started is not None and now - started > self.timeout:
                     self.futures.pop(future)
                     self._stop(future)
                     done.append((request.job, _failed(request, f"timeout after {self.timeout:g} s")))

@@ -233,9 +233,11 @@ def _check_size(program: SupervisedProgram, n_in: int, n_out: int, budget: Budge
 def _check_width(width: Any, budget: Budget) -> None:
     if isinstance(width, bool) or not isinstance(width, int | np.integer):
         raise CandidateFailure(f"a dense layer's width must be a whole number, got {width!r}", "model")
-    if not 1 <= width <= budget.max_params:
-        raise CandidateFailure(f"a dense layer of {int(width):,} units is out of range "
-                               f"(1 to {budget.max_params:,})", "model")
+    if width < 1:
+        raise CandidateFailure(f"a dense layer of {int(width):,} units is out of range (at least 1)", "model")
+    if width > budget.max_params:  # at least one weight per unit
+        raise CandidateFailure(f"a dense layer of {int(width):,} units: its parameters exceed the limit of "
+                               f"{budget.max_params:,}", "model")
 
 
 def _check_count(n_params: int, budget: Budget) -> None:
