@@ -425,3 +425,11 @@ def _drain(backend: Any, n: int) -> list[tuple[int, Any]]:
     while len(out) < n and time.monotonic() < deadline:
         out += backend.results(timeout=1.0)
     return out
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "lots"])
+def test_a_bad_memory_limit_is_a_one_line_error(value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["evolve", str(QUARTIC), "--memory-limit", value, "--db", str(tmp_path / "x.db"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("mlevolve: error: ") and "memory-limit" in err
+    assert "Traceback" not in err and not (tmp_path / "x.db").exists()
