@@ -26,7 +26,7 @@ from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.report import data, summary
-from mlevolve.results import Metric, answer, fitness_metric, scale_free, shown_program, strict_json, verdict
+from mlevolve.results import Metric, answer, dumps, fitness_metric, scale_free, shown_program, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 QUARTIC = str(ROOT / "examples" / "quartic.mlev")
@@ -138,9 +138,10 @@ def test_golden_summary_of_a_gain_with_its_spread() -> None:
 
 
 def test_json_is_strict() -> None:
-    text = strict_json({"a": math.nan, "b": [math.inf, 1.5], "c": {"d": -math.inf}})
+    text = dumps({"a": math.nan, "b": [math.inf, 1.5], "c": {"d": -math.inf}})
     assert json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}")) == {
-        "a": None, "b": [None, 1.5], "c": {"d": None}}
+        "a": None, "b": [None, 1.5], "c": {"d": None},
+        "non_finite": {"a": "nan", "b[0]": "inf", "c.d": "-inf"}}
 
 
 # ------------------------------------------------------------------------------------------ real runs

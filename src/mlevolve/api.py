@@ -263,15 +263,20 @@ def evolve(
     dask: str | None = None,
     timeout: float = 300.0,
     bandit: bool = False,
+    memory_limit: float | None = None,
     confirm: int = 0,
     diversity: DiversityConfig | None = None,
 ) -> dict[str, Any]:
     """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates.
 
     The run lives in the SQLite archive ``db`` (default ``runs/<program>-<task>.db``); calling again
-    with the same arguments resumes it (or extends it, with a larger budget).  ``workers`` > 1 (0:
-    one per core) scores candidates in a local process pool, ``dask`` (``local:N`` or
-    ``tcp://HOST:PORT``) on a Dask cluster; each candidate gets at most ``timeout`` seconds.
+    with the same arguments resumes it (or extends it, with a larger budget).  Candidates are
+    scored in ``workers`` worker processes (default 1; 0: one per core), or with ``dask``
+    (``local:N`` or ``tcp://HOST:PORT``) on a Dask cluster; each candidate gets at most ``timeout``
+    seconds and ``memory_limit`` GiB (default: half the machine's memory shared among the workers)
+    and is cut where it runs past either, as a recorded failure.  With a grammar given as an
+    object rather than a file, candidates run in this process (the memory limit holds, the time
+    budget is checked between training steps).
     ``bandit`` picks mutations with the adaptive operator bandit (always on when the grammar has
     evolved operators).  ``diversity``: the settings of ``algorithm`` ``islands`` or ``map-elites``
     (default: :class:`~mlevolve.gp.diversity.DiversityConfig`'s).  ``confirm`` > 0 re-evaluates the
@@ -293,6 +298,8 @@ def evolve(
         raise MlevError("--epochs and --tournament must be at least 1, --population at least 2")
     if workers < 0 or not timeout > 0:
         raise MlevError("--workers must be >= 0 (0: one per core) and --timeout > 0")
+    if memory_limit is not None and not 0 < memory_limit < 2**20:
+        raise MlevError(f"--memory-limit must be a positive number of GiB, got {memory_limit:g}")
     if confirm < 0:
         raise MlevError(f"--confirm must be >= 0, got {confirm}")
     diversity = diversity or DiversityConfig()
@@ -309,64 +316,80 @@ def evolve(
     task_data = load_task(task_name, seed)
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
-    from mlevolve.gp.backends import make_backend
+    from mlevolve.gp.backends import GIB, InProcess, default_memory_limit, make_backend
     from mlevolve.gp.engine import Engine, EvolveConfig
     from mlevolve.gp.progress import Progress
     from mlevolve.gp.search import ALGORITHMS
-    from mlevolve.interpreter.codegen import compile_program
-    from mlevolve.interpreter.evaluate import check_task_fits
-    from mlevolve.interpreter.evaluator import EvaluatorFactory
+    from mlevolve.interpreter.factory import EvaluatorFactory
 
     if algorithm not in ALGORITHMS:
         raise MlevError(f"unknown algorithm {algorithm!r}", hint=f"algorithms: {', '.join(ALGORITHMS)}")
-    check_task_fits(compile_program(checked, spec), task_data, task_name)
-    config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
-                          init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity)
-    identity = {"program_hash": program_hash(checked), "program_name": checked.name,
-                "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
-                "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
-                "data_sha256": source[1] if source else None, **config.identity()}
     kinds = frozenset(d.kind for d in checked.definitions if any(n.split(".")[0] == d.name for n in names))
     parallel = bool(dask) or workers != 1
-    if parallel and spec.origin is None and spec.name != "base":
+    portable = spec.origin is not None or spec.name == "base"  # a worker can load the grammar itself
+    if parallel and not portable:
         raise MlevError("parallel evaluation needs the grammar as a file", hint="pass --grammar FILE")
     factory = EvaluatorFactory(task_name, seed, epochs, kinds, spec.origin, timeout)
-    evaluator = factory()
-    path = Path(db) if db is not None else default_path(checked.name, task_name)
-    with Archive.for_run(path, identity) as archive:
-        try:
-            # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
-            replay = not parallel and not archive.meta().get("parallel")
-            if source is not None and archive.meta().get("data_path") != source[0]:
-                archive.set_meta("data_path", source[0])  # where the data is now: `export --db` works from anywhere
-            if parallel:
-                archive.set_meta("parallel", True)
-            progress = Progress(budget, quiet=quiet, json_log=json_log)
-            backend = make_backend(factory, workers, dask, timeout) if parallel else None
+    slots = 1 if not parallel else workers or os.cpu_count() or 1
+    memory = int(memory_limit * GIB) if memory_limit is not None else default_memory_limit(slots)
+    # Candidates run in worker processes, which start now: they load torch and the task while this
+    # process does the same to check that the program fits the task.
+    backend = make_backend(factory, workers, dask, timeout, memory) if portable else None
+    interrupted = False
+    try:
+        from mlevolve.interpreter.codegen import compile_program
+        from mlevolve.interpreter.evaluate import check_task_fits
+
+        check_task_fits(compile_program(checked, spec), task_data, task_name)
+        config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
+                              init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity)
+        identity = {"program_hash": program_hash(checked), "program_name": checked.name,
+                    "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
+                    "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
+                    "data_sha256": source[1] if source else None, **config.identity()}
+        evaluator = factory.build(task_data, spec)
+        if backend is None:
+            backend = InProcess(lambda: evaluator, memory)
+        path = Path(db) if db is not None else default_path(checked.name, task_name)
+        with Archive.for_run(path, identity) as archive:
             try:
-                engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend, replay=replay)
-                ALGORITHMS[algorithm](engine)
-            finally:
-                progress.close()
-                if backend is not None:
-                    backend.close()
-            summary = engine.summary()
-            previous = archive.meta().get("summary") or {}
-            if summary["candidates"] >= previous.get("candidates", 0):
-                archive.set_meta("summary", summary)
-            # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
-            # archive holds considers only its first ``budget`` candidates.
-            best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
-            start = _start(archive, checked, evaluator)
-            variances, sizes = _target_variances(task_data), _split_sizes(task_data)
-            archive.set_meta("target_variance", variances)
-            archive.set_meta("split_size", sizes)
-            pairs = None
-            if confirm and best is not None:
-                pairs = _confirm(archive, checked, best.program, best.metrics, task_name, seed, confirm, epochs,
-                                 spec, timeout)
-        except KeyboardInterrupt:
-            raise RunInterrupted(str(path), archive.count()) from None
+                # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
+                replay = not parallel and not archive.meta().get("parallel")
+                if source is not None and archive.meta().get("data_path") != source[0]:
+                    archive.set_meta("data_path", source[0])  # where the data is now: `export --db` works anywhere
+                if parallel:
+                    archive.set_meta("parallel", True)
+                progress = Progress(budget, quiet=quiet, json_log=json_log)
+                try:
+                    engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend,
+                                    replay=replay)
+                    ALGORITHMS[algorithm](engine)
+                finally:
+                    progress.close()
+                summary = engine.summary()
+                previous = archive.meta().get("summary") or {}
+                if summary["candidates"] >= previous.get("candidates", 0):
+                    archive.set_meta("summary", summary)
+                # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
+                # archive holds considers only its first ``budget`` candidates.
+                best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
+                start = _start(archive, checked, evaluator)
+                variances, sizes = _target_variances(task_data), _split_sizes(task_data)
+                archive.set_meta("target_variance", variances)
+                archive.set_meta("split_size", sizes)
+                pairs = None
+                if confirm and best is not None:
+                    pairs = _confirm(archive, checked, best.program, best.metrics, task_name, seed, confirm,
+                                     epochs, spec, timeout)
+            except KeyboardInterrupt:
+                interrupted = True
+                raise RunInterrupted(str(path), archive.count()) from None
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        if backend is not None:
+            backend.close(interrupted)
     from mlevolve.results import answer, shown_program
 
     result = answer(best.metrics if best else None, start["metrics"], variances=variances, sizes=sizes,

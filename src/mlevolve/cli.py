@@ -7,7 +7,6 @@ exit status 2, and no traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sqlite3
 import sys
@@ -25,7 +24,7 @@ from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.types import BASE_TYPES, Type
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
-from mlevolve.results import shown_program, strict_json
+from mlevolve.results import dumps, shown_program
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
@@ -195,7 +194,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = _located(args.file, lambda: api.run(args.file, args.task, seed=args.seed, epochs=args.epochs,
                                                  grammar=load_grammar(args.grammar)))
     if args.json:
-        print(json.dumps(result))
+        print(dumps(result))
     else:
         for key, value in result.items():
             if key != "failure":
@@ -249,7 +248,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             init=args.init, population=args.population, tournament=args.tournament, epochs=args.epochs,
             hurdle=not args.no_hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
             json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
-            confirm=args.confirm,
+            memory_limit=args.memory_limit, confirm=args.confirm,
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except api.RunInterrupted as stop:
         print(f"mlevolve: interrupted; {stop.saved} candidates are saved in {stop.db}\n"
@@ -257,7 +256,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
         return 130
     if args.json:  # programs as shown everywhere else: no hand-written comments, the run's task line
         shown = shown_program(result["best_program"], task=result["task"]) if result["best_program"] else None
-        print(strict_json({**result, "best_program": shown}))
+        print(dumps({**result, "best_program": shown}))
     elif args.quiet:
         print(summary.one_line(result))
     else:
@@ -434,11 +433,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default 0)")
     p.add_argument("--json-log", metavar="FILE", help="append one JSON line per candidate to FILE")
     p.add_argument("--workers", type=int, default=1,
-                   help="score candidates in N worker processes (0: one per core; default 1: in process)")
+                   help="score candidates in N worker processes (0: one per core; default 1, one worker, in order)")
     p.add_argument("--dask", metavar="ADDR",
                    help="score candidates on Dask: local:N starts a LocalCluster on loopback, "
                         "tcp://HOST:PORT joins a running scheduler")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per candidate (default 300)")
+    p.add_argument("--memory-limit", type=float, metavar="GIB",
+                   help="memory allowed per candidate, in GiB, beyond its worker's own (default: half the "
+                        "machine's memory shared among the workers)")
     p.add_argument("--bandit", action="store_true", help="choose mutations with the adaptive operator bandit "
                    "(always on when the grammar has evolved operators)")
     for f in fields(DiversityConfig):  # --islands, --migration-interval, ...: defaults owned by DiversityConfig

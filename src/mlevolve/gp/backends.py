@@ -3,14 +3,22 @@
 A backend runs *requests* — ``("fingerprint" | "evaluate" | "quick", program text, key)`` — on an
 evaluator it builds itself from a picklable factory, and hands back results as they finish:
 
-- :class:`InProcess` runs each request at once, in this process (deterministic; the default).
-- :class:`ProcessPool` keeps one worker process per slot (default: one per core).  A request that
-  outlives ``timeout`` is cut where it runs: its worker is killed and replaced, and the request
-  fails as a timeout.  A worker that dies mid-request is replaced and the request retried once,
-  then failed.
+- :class:`ProcessPool` keeps one worker process per slot; ``mlevolve evolve`` uses it for every
+  run, with one worker by default (``--workers 1``), so that a candidate never runs in the process
+  that holds the archive.  A request that outlives ``timeout`` is cut where it runs: its worker is
+  killed and replaced, and the request fails as a timeout.  A worker that dies mid-request is
+  replaced and the request retried once, then failed.
+- :class:`InProcess` runs each request at once, in this process: no hard timeout (the training
+  loops check their time budget between steps), used where no worker can be started (a grammar
+  given as an object, not a file) and by the meta level's inner runs.
 - :class:`DaskBackend` submits requests to a Dask cluster: a LocalCluster on loopback
-  (``local:N``) or an existing scheduler (``tcp://HOST:PORT``).  Timeouts are enforced by the
-  training loops' own time budget and, past a grace period, by restarting the worker.
+  (``local:N``) or an existing scheduler (``tcp://HOST:PORT``).  A request past its timeout is
+  cancelled and the worker running it is restarted, so it stops computing where it runs.
+
+Every backend answers a request the same way (:func:`run_request`): whatever the candidate raises,
+in parsing, a probe or training, is its failure (:func:`mlevolve.results.guarded`), never the
+worker's death or a retry; and every request runs under the memory limit (:func:`memory_limit`),
+where an allocation past it fails the candidate as "out of memory".
 
 Only the coordinator (the engine) writes the archive; backends return results, nothing else.
 """
@@ -20,17 +28,69 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import signal
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
 from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
-from mlevolve.results import Failure, Outcome
+from mlevolve.results import Failure, Outcome, guarded
 
 Factory = Callable[[], Any]  # builds an evaluator (fingerprint/evaluate) inside a worker
+
+GIB = 2**30
+
+
+def default_memory_limit(slots: int = 1) -> int:
+    """The default per-candidate memory limit in bytes: half the machine's memory shared among
+    ``slots`` workers, at least 1 GiB."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # no sysconf: assume 16 GiB
+        total = 16 * GIB
+    return max(GIB, total // 2 // max(1, slots))
+
+
+def _address_space() -> int | None:
+    """This process's virtual memory size in bytes (Linux), or None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@contextlib.contextmanager
+def memory_limit(limit: int | None) -> Iterator[None]:
+    """Run a block with at most ``limit`` more bytes of address space than the process has now
+    (``RLIMIT_AS``; Linux).  An allocation past it fails where it is made (``MemoryError``, or
+    torch's allocator error), which :func:`guarded` records as "out of memory"; the previous limit
+    is restored after.  Where the limit cannot be set, the block runs unlimited."""
+    try:
+        import resource
+    except ImportError:  # not a POSIX system
+        yield
+        return
+    used = _address_space()
+    if limit is None or used is None:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = used + limit if hard == resource.RLIM_INFINITY else min(hard, used + limit)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+    except (ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 @dataclass(frozen=True)
@@ -43,17 +103,41 @@ class Request:
     key: str
 
 
-def run_request(evaluator: Any, request: Request) -> Any:
-    """Execute a request on an evaluator (in whichever process holds it)."""
-    program = parse(request.program)
-    if request.method == "fingerprint":
-        return evaluator.fingerprint(program, request.key)
-    return evaluator.evaluate(program, request.key, quick=request.method == "quick")
+def call(evaluator: Any, method: str, program: Program, key: str, limit: int | None = None) -> Any:
+    """One scoring step on an evaluator, under the memory limit, through the one failure guard:
+    a fingerprint ``(fingerprint, failure)`` or an :class:`Outcome`, never an exception."""
+    def step() -> Any:
+        with memory_limit(limit):
+            if method == "fingerprint":
+                return evaluator.fingerprint(program, key)
+            return evaluator.evaluate(program, key, quick=method == "quick")
+
+    result, failure = guarded(step, "probe" if method == "fingerprint" else "training")
+    return result if failure is None else _as_result(method, failure)
+
+
+def run_request(evaluator: Any, request: Request, limit: int | None = None,
+                programs: OrderedDict[str, Program] | None = None) -> Any:
+    """Execute a request on an evaluator (in whichever process holds it).  ``programs``: parsed
+    programs by key, reused by the steps of one candidate (probe, hurdle, training)."""
+    program = programs.get(request.key) if programs is not None else None
+    if program is None:
+        program, failure = guarded(lambda: parse(request.program), "worker")
+        if failure is not None or program is None:
+            return _as_result(request.method, failure or Failure("no program", "worker"))
+        if programs is not None:
+            programs[request.key] = program
+            if len(programs) > 64:
+                programs.popitem(last=False)
+    return call(evaluator, request.method, program, request.key, limit)
+
+
+def _as_result(method: str, failure: Failure) -> Any:
+    return (None, failure) if method == "fingerprint" else Outcome({}, failure)
 
 
 def _failed(request: Request, reason: str) -> Any:
-    failure = Failure(reason, "worker")
-    return (None, failure) if request.method == "fingerprint" else Outcome({}, failure)
+    return _as_result(request.method, Failure(reason, "worker"))
 
 
 class Backend(Protocol):
@@ -61,40 +145,83 @@ class Backend(Protocol):
 
     def submit(self, request: Request) -> None: ...
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]: ...
-    def close(self) -> None: ...
+    def close(self, interrupted: bool = False) -> None: ...
 
 
 class InProcess:
-    """Run each request immediately in this process."""
+    """Run each request immediately in this process (under the memory limit; the time budget is
+    checked by the training loops between steps)."""
 
     slots = 1
 
-    def __init__(self, factory: Factory) -> None:
+    def __init__(self, factory: Factory, memory: int | None = None) -> None:
         self.evaluator = factory()
+        self.memory = memory
         self._done: list[tuple[int, Any]] = []
+        self._programs: OrderedDict[str, Program] = OrderedDict()
 
     def submit(self, request: Request) -> None:
-        self._done.append((request.job, run_request(self.evaluator, request)))
+        self._done.append((request.job, run_request(self.evaluator, request, self.memory, self._programs)))
 
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]:
         done, self._done = self._done, []
         return done
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
         """Nothing to release: the evaluator lives in this process."""
 
 
 # ------------------------------------------------------------------------------------ process pool
-def _worker_main(factory: Factory, conn: Connection) -> None:
-    """A worker process: build the evaluator once, then answer requests until told to stop."""
+def _die_with_parent() -> None:
+    """Linux: have the kernel kill this worker when its parent dies (even by SIGKILL)."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT for the duration of the block (main thread only; elsewhere, nothing changes)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _worker_main(factory: Factory, conn: Connection, limit: int | None = None) -> None:
+    """A worker process: build the evaluator once, then answer requests until told to stop.
+
+    Ctrl-C goes to the whole process group; the coordinator handles it (and stops the workers), so
+    a worker ignores SIGINT rather than print a traceback of its own.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    evaluator = factory()
+    evaluator, failure = guarded(factory, "worker")
+    if failure is not None:
+        conn.send(("failed", str(failure)))
+        return
     conn.send(("ready", None))
+    programs: OrderedDict[str, Program] = OrderedDict()
     while True:
-        request = conn.recv()
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):  # the coordinator is gone
+            return
         if request is None:
             return
-        conn.send((request.job, run_request(evaluator, request)))
+        result = run_request(evaluator, request, limit, programs)
+        try:
+            conn.send((request.job, result))
+        except (BrokenPipeError, OSError):
+            return
 
 
 @dataclass
@@ -104,15 +231,20 @@ class _Worker:
     request: Request | None = None
     started: float = 0.0
     retried: bool = False
+    ready: bool = False
 
 
 class ProcessPool:
-    """Worker processes with hard per-request timeouts and replacement of dead workers."""
+    """Worker processes with hard per-request timeouts, a memory limit per candidate, and
+    replacement of dead workers.  Workers start in the background: the first request waits for
+    its worker's start, the coordinator does not."""
 
-    def __init__(self, factory: Factory, workers: int = 0, timeout: float = 300.0) -> None:
+    def __init__(self, factory: Factory, workers: int = 0, timeout: float = 300.0,
+                 memory: int | None = None) -> None:
         self.factory = factory
         self.slots = workers or os.cpu_count() or 1
         self.timeout = timeout
+        self.memory = memory
         self.context = mp.get_context("spawn")
         self.workers = [self._start() for _ in range(self.slots)]
         self.queue: list[tuple[Request, bool]] = []  # (request, is a retry)
@@ -121,13 +253,25 @@ class ProcessPool:
 
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_worker_main, args=(self.factory, child), daemon=True)
-        process.start()
+        process = self.context.Process(target=_worker_main, args=(self.factory, child, self.memory), daemon=True)
+        with _sigint_ignored():  # inherited through exec: a Ctrl-C while the worker boots is not its to report
+            process.start()
         child.close()
-        if not parent.poll(120) or parent.recv()[0] != "ready":
-            process.kill()
-            raise MlevError("a worker process failed to start", hint="check that the task loads in this process")
         return _Worker(process, parent)
+
+    def _ready(self, worker: _Worker) -> None:
+        """Wait for a started worker's evaluator (a worker that cannot build one is the user's problem)."""
+        if worker.ready:
+            return
+        try:
+            message = worker.conn.recv() if worker.conn.poll(300) else ("failed", "no answer in 300 s")
+        except (EOFError, OSError):
+            message = ("failed", f"it exited with status {worker.process.exitcode}")
+        if message[0] != "ready":
+            worker.process.kill()
+            raise MlevError(f"a worker process failed to start: {message[1]}",
+                            hint="check that the task loads in this process")
+        worker.ready = True
 
     def _replace(self, worker: _Worker) -> None:
         worker.process.kill()
@@ -137,8 +281,9 @@ class ProcessPool:
         self.replaced += 1
 
     def _dispatch(self) -> None:
-        for worker in self.workers:
+        for worker in list(self.workers):
             if worker.request is None and self.queue:
+                self._ready(worker)
                 request, retried = self.queue.pop(0)
                 try:
                     worker.conn.send(request)
@@ -185,41 +330,52 @@ class ProcessPool:
             job, result = worker.conn.recv()
         except (EOFError, OSError):  # the worker died mid-request
             worker.request = None
+            worker.process.join(5)
+            code = worker.process.exitcode
             self._replace(worker)
             if worker.retried:
-                self.done.append((request.job, _failed(request, "the worker died twice on this candidate")))
+                why = "killed by the system, perhaps out of memory" if code == -signal.SIGKILL else f"status {code}"
+                self.done.append((request.job, _failed(request, f"the worker died twice on this candidate ({why})")))
             else:
                 self.queue.insert(0, (request, True))
             return
         worker.request = None
         self.done.append((job, result))
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
+        """Stop the workers at once (they hold nothing to save; the coordinator has every result),
+        also on Ctrl-C (``interrupted``)."""
         for worker in self.workers:
-            with contextlib.suppress(BrokenPipeError, OSError):
-                worker.conn.send(None)
+            worker.process.kill()
         for worker in self.workers:
-            worker.process.join(2)
-            if worker.process.is_alive():
-                worker.process.kill()
+            worker.process.join(5)
+            worker.conn.close()
 
 
 # ---------------------------------------------------------------------------------------------- dask
-def _dask_run(factory: Factory, request: Request) -> Any:
+def _dask_run(factory: Factory, request: Request, limit: int | None = None) -> Any:
     """Runs on a Dask worker: the evaluator is built once per worker and kept on it."""
     from distributed import get_worker
 
     worker = get_worker()
     cache: dict[Any, Any] = worker.__dict__.setdefault("_mlevolve_evaluators", {})
     if factory not in cache:  # factories are hashable by value (EvaluatorFactory)
-        cache[factory] = factory()
-    return run_request(cache[factory], request)
+        evaluator, failure = guarded(factory, "worker")
+        if failure is not None:
+            return _as_result(request.method, failure)
+        cache[factory] = evaluator
+    return run_request(cache[factory], request, limit)
 
 
 class DaskBackend:
-    """Requests as Dask futures, on a LocalCluster (``local:N``) or an existing scheduler address."""
+    """Requests as Dask futures, on a LocalCluster (``local:N``) or an existing scheduler address.
 
-    def __init__(self, factory: Factory, address: str, timeout: float = 300.0) -> None:
+    A future that fails (its worker died: the candidate raised nothing, since :func:`run_request`
+    guards it) is retried once.  A future past ``timeout`` is cancelled and the worker running it
+    restarted (through its nanny), so a stuck candidate stops computing where it runs.
+    """
+
+    def __init__(self, factory: Factory, address: str, timeout: float = 300.0, memory: int | None = None) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
@@ -227,6 +383,7 @@ class DaskBackend:
                             hint="pip install 'dask[distributed]'") from None
         self.factory = factory
         self.timeout = timeout
+        self.memory = memory
         self.cluster = None
         if address.startswith("local:"):
             n = int(address.split(":", 1)[1] or 0) or os.cpu_count() or 1
@@ -239,11 +396,41 @@ class DaskBackend:
             except OSError as err:
                 raise MlevError(f"cannot reach the Dask scheduler at {address}: {err}") from None
         self.slots = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
-        self.futures: dict[Any, tuple[Request, float, bool]] = {}
+        # future -> (request, when a worker took it (None: still waiting), is a retry)
+        self.futures: dict[Any, tuple[Request, float | None, bool]] = {}
+        self.restarted = 0
 
     def submit(self, request: Request, retried: bool = False) -> None:
-        future = self.client.submit(_dask_run, self.factory, request, pure=False)
-        self.futures[future] = (request, time.monotonic(), retried)
+        future = self.client.submit(_dask_run, self.factory, request, self.memory, pure=False)
+        self.futures[future] = (request, None, retried)
+
+    def _where(self) -> dict[Any, str]:
+        """The worker address of every task a worker has taken."""
+        return {key: address for address, keys in self.client.processing().items() for key in keys}
+
+    def _clock(self) -> None:
+        """Start the timeout clock of futures a worker has taken since the last look (time spent
+        waiting for a worker, say one being restarted, does not count against a candidate)."""
+        waiting = [f for f, (_, started, _) in self.futures.items() if started is None]
+        if not waiting:
+            return
+        where = self._where()
+        now = time.monotonic()
+        for future in waiting:
+            if future.key in where:
+                request, _, retried = self.futures[future]
+                self.futures[future] = (request, now, retried)
+
+    def _stop(self, future: Any) -> None:
+        """Cancel a running future and restart the worker computing it (cancelling alone leaves a
+        running task computing until it returns)."""
+        address = self._where().get(future.key)
+        future.cancel()
+        running = [address] if address is not None else []
+        if running:
+            with contextlib.suppress(Exception):  # a worker without a nanny cannot be restarted
+                self.client.restart_workers(running, timeout=60, raise_for_error=False)
+                self.restarted += len(running)
 
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]:
         from distributed import wait as dask_wait
@@ -265,26 +452,29 @@ class DaskBackend:
                     done.append((request.job, _failed(request, f"the worker failed twice: {future.exception()}")))
                 else:
                     self.submit(request, retried=True)
+            self._clock()
             now = time.monotonic()
             for future, (request, started, _) in list(self.futures.items()):
-                if now - started > self.timeout * 1.5:  # the loop's own budget should have ended it
+                if started is not None and now - started > self.timeout:
                     self.futures.pop(future)
-                    future.cancel()
+                    self._stop(future)
                     done.append((request.job, _failed(request, f"timeout after {self.timeout:g} s")))
             if timeout is not None:
                 break
         return done
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
+        for future in self.futures:
+            future.cancel()
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
 
 
-def make_backend(factory: Factory, workers: int = 1, dask: str | None = None, timeout: float = 300.0) -> Backend:
-    """``dask`` (``local:N`` or ``tcp://...``) wins; else a process pool for ``workers`` > 1; else in process."""
+def make_backend(factory: Factory, workers: int = 1, dask: str | None = None, timeout: float = 300.0,
+                 memory: int | None = None) -> Backend:
+    """``dask`` (``local:N`` or ``tcp://...``) wins; else a pool of ``workers`` processes (0: one per
+    core; 1, the default, is one worker: candidates never run in the coordinator's process)."""
     if dask:
-        return DaskBackend(factory, dask, timeout)
-    if workers > 1 or workers == 0:
-        return ProcessPool(factory, workers, timeout)
-    return InProcess(factory)
+        return DaskBackend(factory, dask, timeout, memory)
+    return ProcessPool(factory, workers, timeout, memory)

@@ -39,7 +39,7 @@ from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash
 from mlevolve.dsl.types import TupleType
 from mlevolve.gp.archive import Archive, Row
-from mlevolve.gp.backends import Backend, Request
+from mlevolve.gp.backends import Backend, Request, call
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.generate import ramped_half_and_half
 from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site
@@ -133,6 +133,17 @@ class Candidate:
     @property
     def score(self) -> float:
         return self.outcome.fitness
+
+
+def _checked(outcome: Outcome) -> Outcome:
+    """A candidate's outcome as the archive may hold it: a finite fitness, or a failure with a reason
+    (whatever the evaluator or backend that produced it)."""
+    if outcome.failure is not None:
+        return outcome
+    value = outcome.metrics.get("fitness")
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return Outcome({}, Failure(f"the fitness is not a finite number ({value!r})", "validation"), outcome.seconds)
+    return outcome
 
 
 class Engine:
@@ -316,9 +327,7 @@ class Engine:
         self.backend.submit(Request(self._next_job, method, format_program(job.program), job.key))
 
     def _call(self, method: str, job: _Job) -> Any:
-        if method == "fingerprint":
-            return self.evaluator.fingerprint(job.program, job.key)
-        return self.evaluator.evaluate(job.program, job.key, quick=method == "quick")
+        return call(self.evaluator, method, job.program, job.key)
 
     def collect(self) -> list[Candidate]:
         """The candidates finished since the last call; waits for one if none is and some are in flight."""
@@ -341,6 +350,7 @@ class Engine:
         seq = self.seq
         self.seq += 1
         if not stored:
+            outcome = _checked(outcome)
             elapsed = time.perf_counter() - job.created
             self.evaluation_seconds += elapsed
             outcome = Outcome(outcome.metrics, outcome.failure, elapsed)

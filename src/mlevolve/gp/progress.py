@@ -6,13 +6,14 @@ appends one JSON object per candidate whatever else is shown.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 from typing import IO, Any
 
 from tqdm import tqdm
+
+from mlevolve.results import dumps
 
 
 class Progress:
@@ -39,7 +40,7 @@ class Progress:
     def __call__(self, engine: Any, candidate: Any, stored: bool = False) -> None:
         """Show one candidate; ``stored`` ones (replayed from the archive) are not logged again."""
         if self.log is not None and not stored:
-            self.log.write(json.dumps({
+            self.log.write(dumps({
                 "seq": candidate.seq, "hash": candidate.hash, "source": candidate.source,
                 "fitness": None if candidate.outcome.failure else candidate.score,
                 "failure": str(candidate.outcome.failure) if candidate.outcome.failure else None,

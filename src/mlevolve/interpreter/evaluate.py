@@ -20,7 +20,7 @@ from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Category, Compiled, compile_program
 from mlevolve.interpreter.tasks import Control, Density, Family, Points, Supervised, Task, arrays, list_tasks
-from mlevolve.results import Failure, Outcome
+from mlevolve.results import Failure, Outcome, guarded
 
 _KIND_OF: dict[Category, type] = {"supervised": Supervised, "learner": Family, "formula": Points, "rl": Control,
                                   "generative": Density}
@@ -68,33 +68,42 @@ def instantiate(compiled: Compiled, dim: int = 0) -> Any:
 
 
 def evaluate_compiled(compiled: Compiled, task: Task, settings: Settings) -> Outcome:
-    """Train and score; every failure of the candidate is caught and returned as data."""
+    """Train and score; every failure of the candidate is caught (:func:`guarded`) and returned as data.
+
+    Every random draw of the training comes from generators seeded by ``settings.seed``
+    (:func:`runtime.seeded`), so a candidate scores the same in any process, after anything.  The
+    fitness and every other metric must be finite numbers, or the outcome is a failure.
+    """
     started = time.perf_counter()
     data = arrays(task)
-    try:
+
+    def train() -> dict[str, Any]:
         torch.set_num_threads(settings.threads)
-        dim = int(data["x_train"].shape[-1]) if compiled.category == "learner" else 0
-        program = instantiate(compiled, dim)
-        if compiled.category == "supervised":
-            metrics = runtime.train_supervised(data, program, epochs=settings.epochs,
-                                               batch_size=settings.batch_size, seed=settings.seed,
-                                               budget=settings.budget)
-        elif compiled.category == "learner":
-            metrics = runtime.run_learner(data, program, seed=settings.seed, budget=settings.budget)
-        elif compiled.category == "rl":
-            metrics = runtime.train_rl(data, program, epochs=settings.epochs, seed=settings.seed,
-                                       budget=settings.budget)
-        elif compiled.category == "generative":
-            metrics = runtime.train_generative(data, program, epochs=settings.epochs, seed=settings.seed,
-                                               budget=settings.budget)
-        else:
-            metrics = runtime.run_formula(data, program)
-    except runtime.CandidateFailure as err:
-        return Outcome({}, Failure(err.reason, err.where), time.perf_counter() - started)
-    except Exception as err:  # whatever else the candidate's code raises is its failure, not the run's
-        return Outcome({}, Failure(f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
-                                   "training"), time.perf_counter() - started)
+        with runtime.seeded(settings.seed):
+            return runtime.check_finite(_train(compiled, data, settings), "validation")
+
+    metrics, failure = guarded(train, "training")
+    if failure is None and metrics is not None and not isinstance(metrics.get("fitness"), int | float):
+        failure = Failure("the program produced no fitness", "validation")
+    if failure is not None or metrics is None:
+        return Outcome({}, failure, time.perf_counter() - started)
     return Outcome(metrics, None, time.perf_counter() - started)
+
+
+def _train(compiled: Compiled, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    dim = int(data["x_train"].shape[-1]) if compiled.category == "learner" else 0
+    program = instantiate(compiled, dim)
+    if compiled.category == "supervised":
+        return runtime.train_supervised(data, program, epochs=settings.epochs, batch_size=settings.batch_size,
+                                        seed=settings.seed, budget=settings.budget)
+    if compiled.category == "learner":
+        return runtime.run_learner(data, program, seed=settings.seed, budget=settings.budget)
+    if compiled.category == "rl":
+        return runtime.train_rl(data, program, epochs=settings.epochs, seed=settings.seed, budget=settings.budget)
+    if compiled.category == "generative":
+        return runtime.train_generative(data, program, epochs=settings.epochs, seed=settings.seed,
+                                        budget=settings.budget)
+    return runtime.run_formula(data, program)
 
 
 def evaluate(program: Program, task: Task, spec: GrammarSpec, settings: Settings | None = None,

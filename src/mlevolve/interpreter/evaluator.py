@@ -9,6 +9,12 @@ formula is evaluated on the training points; an RL or generative objective on fi
 tensors, with its gradients.  An evolving model has no cheap probe (no FEC).  Probing also rejects
 at once a component that is non-finite on the probes, an activation whose output is constant, or
 an objective with no gradient.
+
+Randomness: a probe runs under :func:`runtime.seeded` with the run's seed, so a component that
+draws (``noise(...)``, dropout) sees the same draws in every process and for every candidate
+(common random numbers: equivalent noisy programs still share a fingerprint); training is seeded
+the same way (see ``evaluate_compiled``).  Whatever a probe raises is the candidate's failure
+(:func:`mlevolve.results.guarded`), as in training.
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,8 +32,11 @@ from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Compiled, compile_program, py_name
 from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, namespace
+from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.tasks import Control, Density, Task, arrays
-from mlevolve.results import Failure, Outcome
+from mlevolve.results import Failure, Outcome, guarded
+
+__all__ = ["EvaluatorFactory", "ProgramEvaluator"]
 
 _PROBE_GEN = torch.Generator().manual_seed(12345)
 _PROBE_X = torch.cat([torch.linspace(-4.0, 4.0, 33), torch.randn(31, generator=_PROBE_GEN)])
@@ -66,24 +74,25 @@ def _digest(parts: Sequence[Any]) -> str:
     return h.hexdigest()
 
 
-class _ProbeFailure(Exception):
+def _probe_failure(reason: str) -> runtime.CandidateFailure:
     """A component failed on the probe inputs: the candidate is rejected before training."""
+    return runtime.CandidateFailure(reason, "probe")
 
 
 def _finite(value: Any, what: str) -> Any:
     if isinstance(value, torch.Tensor):
         if not torch.isfinite(value).all():
-            raise _ProbeFailure(f"{what} is not finite on the probe inputs")
+            raise _probe_failure(f"{what} is not finite on the probe inputs")
         return value.detach().numpy()
     if not np.all(np.isfinite(value)):
-        raise _ProbeFailure(f"{what} is not finite on the probe inputs")
+        raise _probe_failure(f"{what} is not finite on the probe inputs")
     return value
 
 
 def _probe_activation(fn: Callable[..., Any]) -> list[Any]:
     out = _finite(torch.broadcast_to(torch.as_tensor(fn(_PROBE_X)), _PROBE_X.shape), "the activation")
     if np.ptp(out) == 0:
-        raise _ProbeFailure("the activation is constant")
+        raise _probe_failure("the activation is constant")
     return [out]
 
 
@@ -110,7 +119,6 @@ def _probe_schedule(fn: Callable[..., Any]) -> list[Any]:
 
 
 def _probe_augment(fn: Callable[..., Any]) -> list[Any]:
-    torch.manual_seed(0)
     return [_finite(torch.broadcast_to(torch.as_tensor(fn(_PROBE_X)), _PROBE_X.shape), "the augmentation")]
 
 
@@ -122,7 +130,7 @@ def _probe_objective(kind: str) -> Callable[[Callable[..., Any]], list[Any]]:
         value = torch.broadcast_to(torch.as_tensor(fn(*inputs)), inputs[0].shape).sum()
         wrt = [t for t in inputs if t.requires_grad]
         if not value.requires_grad:
-            raise _ProbeFailure("the objective does not depend on the model")
+            raise _probe_failure("the objective does not depend on the model")
         grads = torch.autograd.grad(value, wrt, allow_unused=True)
         return [_finite(value, "the objective"),
                 *(_finite(g if g is not None else torch.zeros_like(t), "the objective's gradient")
@@ -170,15 +178,16 @@ class ProgramEvaluator:
 
     def fingerprint(self, program: Program, key: str) -> tuple[str | None, Failure | None]:
         """(fingerprint, None), (None, None) when there is no cheap probe, or (None, failure)."""
-        compiled = self.compile(program, key)
-        try:
+
+        def probe() -> list[Any] | None:
+            compiled = self.compile(program, key)
             with torch.no_grad() if compiled.category in ("learner", "formula") else torch.enable_grad(), \
-                    np.errstate(all="ignore"):
-                parts = self._probe(program, compiled)
-        except _ProbeFailure as err:
-            return None, Failure(str(err), "probe")
-        except (ArithmeticError, RuntimeError, ValueError, TypeError, IndexError) as err:
-            return None, Failure(f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}", "probe")
+                    np.errstate(all="ignore"), runtime.seeded(self.settings.seed):
+                return self._probe(program, compiled)
+
+        parts, failure = guarded(probe, "probe")
+        if failure is not None:
+            return None, Failure(failure.reason, "probe")
         return (None if parts is None else _digest(parts)), None
 
     def _probe(self, program: Program, compiled: Compiled) -> list[Any] | None:
@@ -190,10 +199,8 @@ class ProgramEvaluator:
         if compiled.category == "learner":
             small = {**self._data, "x_train": self._data["x_train"][:, :10], "y_train": self._data["y_train"][:, :10],
                      "x_val": self._data["x_val"][:, :10], "y_val": self._data["y_val"][:, :10]}
-            try:  # the predictions themselves, as AutoML-Zero hashes them (a fitness alone collides)
-                predictions = runtime.learner_predictions(small, names["PROGRAM"], seed=self.settings.seed)
-            except runtime.CandidateFailure as err:
-                raise _ProbeFailure(err.reason) from None
+            # the predictions themselves, as AutoML-Zero hashes them (a fitness alone collides)
+            predictions = runtime.learner_predictions(small, names["PROGRAM"], seed=self.settings.seed)
             return [_finite(predictions, "the learner's predictions")]
         if "model" in self.evolving_kinds:
             return None
@@ -210,28 +217,7 @@ class ProgramEvaluator:
         if quick:
             settings = Settings(settings.seed, self.hurdle_epochs, settings.batch_size, settings.threads,
                                 settings.budget)
-        return evaluate_compiled(self.compile(program, key), self.task, settings)
-
-
-@dataclass(frozen=True)
-class EvaluatorFactory:
-    """Builds the evaluator of a run inside whichever process scores candidates (picklable, hashable).
-
-    ``grammar`` is a grammar file path, or None for the base grammar; ``timeout`` bounds each
-    training (the runtime loops check it between steps).
-    """
-
-    task: str
-    seed: int
-    epochs: int
-    kinds: frozenset[str]
-    grammar: str | None = None
-    timeout: float = 300.0
-
-    def __call__(self) -> ProgramEvaluator:
-        from mlevolve.grammar.spec import load_grammar
-        from mlevolve.interpreter.tasks import load_task
-
-        settings = Settings(seed=self.seed, epochs=self.epochs, budget=runtime.Budget(max_seconds=self.timeout))
-        return ProgramEvaluator(load_task(self.task, self.seed), self.task, load_grammar(self.grammar), settings,
-                                self.kinds)
+        compiled, failure = guarded(lambda: self.compile(program, key), "compile")
+        if failure is not None or compiled is None:
+            return Outcome({}, failure)
+        return evaluate_compiled(compiled, self.task, settings)

@@ -19,10 +19,11 @@ A program that cannot be trained (NaN, explosion, too big, too slow, a runtime e
 ``CandidateFailure``, which the evaluator records as data.
 """
 
+import contextlib
 import inspect
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,33 @@ class CandidateFailure(Exception):
         super().__init__(f"{reason} ({where})" if where else reason)
         self.reason = reason
         self.where = where
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run a block with torch's and numpy's global generators seeded by ``seed`` and restored after.
+
+    Library code that draws from the global generators (layer initialisation, ``nn.Dropout``,
+    ``torch.randn_like``) then draws the same numbers for the same seed in every process, whatever
+    ran before; the caller's generator state is left as it was.
+    """
+    numpy_state = np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        np.random.seed(seed % 2**32)
+        try:
+            yield
+        finally:
+            np.random.set_state(numpy_state)
+
+
+def check_finite(metrics: dict[str, Any], where: str) -> dict[str, Any]:
+    """``metrics`` unchanged if every number in it is finite; else a :class:`CandidateFailure`
+    naming the first non-finite one (a metric becomes a fitness only when it is a number)."""
+    for name, value in metrics.items():
+        if isinstance(value, float | int | np.floating | np.integer) and not math.isfinite(float(value)):
+            raise CandidateFailure(f"the metric {name} is not finite ({float(value)})", where)
+    return metrics
 
 
 @dataclass
@@ -146,10 +174,12 @@ def _objective(out: torch.Tensor, y: torch.Tensor, loss: Callable[..., torch.Ten
 def _metrics(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_classes: int, split: str) -> dict[str, float]:
     with torch.no_grad():
         out = model(x)
+    if not torch.isfinite(out).all():  # NaN logits have no meaningful argmax
+        raise CandidateFailure("the model's outputs are not finite", split)
     if n_classes:
-        return {f"{split}_accuracy": float((out.argmax(1) == y).float().mean()),
-                f"{split}_loss": float(F.cross_entropy(out, y))}
-    return {f"{split}_mse": float(F.mse_loss(out[:, 0], y))}
+        return check_finite({f"{split}_accuracy": float((out.argmax(1) == y).float().mean()),
+                             f"{split}_loss": float(F.cross_entropy(out, y))}, split)
+    return check_finite({f"{split}_mse": float(F.mse_loss(out[:, 0], y))}, split)
 
 
 _NO_PARAMS = (nn.Sequential, Lambda, LayerNorm, nn.Dropout, nn.Identity, nn.ReLU, nn.Tanh)
@@ -179,8 +209,14 @@ def _param_bound(model: nn.Module, n_in: int) -> int | None:
 def _check_size(program: SupervisedProgram, n_in: int, n_out: int, budget: Budget) -> None:
     """Fail a model that is too big before allocating it.  Lazy layers allocate nothing until their
     first call, so a cheap bound from the layer list settles most models; otherwise the parameters
-    are counted exactly on the meta device, where nothing is allocated either."""
-    bound = _param_bound(nn.Sequential(program.model(), nn.LazyLinear(n_out)), n_in)
+    are counted exactly on the meta device, where nothing is allocated either.  A dense layer whose
+    width (computed at run time) is not a whole number from 1 to ``budget.max_params`` fails here:
+    a zero width would leave the layers after it uninitialised."""
+    model = program.model()
+    for m in model.modules():
+        if isinstance(m, nn.Linear | nn.LazyLinear):
+            _check_width(m.out_features, budget)
+    bound = _param_bound(nn.Sequential(model, nn.LazyLinear(n_out)), n_in)
     if bound is not None and bound <= budget.max_params:
         return
     try:
@@ -192,6 +228,16 @@ def _check_size(program: SupervisedProgram, n_in: int, n_out: int, budget: Budge
     except (NotImplementedError, RuntimeError):
         return  # an op without a meta kernel: the count after the real build still guards
     _check_count(n_params, budget)
+
+
+def _check_width(width: Any, budget: Budget) -> None:
+    if isinstance(width, bool) or not isinstance(width, int | np.integer):
+        raise CandidateFailure(f"a dense layer's width must be a whole number, got {width!r}", "model")
+    if width < 1:
+        raise CandidateFailure(f"a dense layer of {int(width):,} units is out of range (at least 1)", "model")
+    if width > budget.max_params:  # at least one weight per unit
+        raise CandidateFailure(f"a dense layer of {int(width):,} units: its parameters exceed the limit of "
+                               f"{budget.max_params:,}", "model")
 
 
 def _check_count(n_params: int, budget: Budget) -> None:
@@ -324,7 +370,7 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
         mse = float(np.mean((pred - y_val) ** 2))
         metrics.update(val_mse=mse, fitness=-mse)
     metrics["train_seconds"] = round(time.perf_counter() - started, 6)
-    return metrics
+    return check_finite(metrics, "validation")
 
 
 def learner_predictions(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
@@ -579,7 +625,7 @@ def train_rl(data: dict[str, Any], program: RLProgram, *, epochs: int = 10, seed
     metrics["fitness"] = metrics["val_return"]
     metrics.update(episodes=episodes, steps=updates, params=sum(p.numel() for p in net.parameters()),
                    train_seconds=round(time.perf_counter() - started, 4))
-    return metrics
+    return check_finite(metrics, "validation")
 
 
 # -------------------------------------------------------------------------------- generative models
@@ -721,4 +767,4 @@ def train_generative(data: dict[str, Any], program: GenerativeProgram, *, epochs
     metrics["fitness"] = -metrics["val_nll"]
     metrics.update(params=sum(p.numel() for p in params), steps=step,
                    train_seconds=round(time.perf_counter() - started, 4))
-    return metrics
+    return check_finite(metrics, "validation")
