@@ -25,7 +25,7 @@ from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
 from mlevolve.dsl.kinds import Slot, slots
 from mlevolve.dsl.printer import format_number
 from mlevolve.dsl.traverse import walk
-from mlevolve.dsl.types import INT, LAYER, MATRIX, SCALAR, VECTOR, Type, type_str, with_article
+from mlevolve.dsl.types import INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, Type, type_str, with_article
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import primitives
 
@@ -191,24 +191,50 @@ def _rank(t: Type) -> int:
     return {SCALAR: 0, VECTOR: 1, MATRIX: 2}.get(t if isinstance(t, str) else "", 0)
 
 
-def _call(em: _Emitter, node: Call, args: list[tuple[str, bool]], arg_types: tuple[str, ...], result: Type) -> str:
+_ARITHMETIC = frozenset({"add", "sub", "mul", "div", "neg"})
+_LIFT = {"numpy": "np.float64", "torch": "torch.as_tensor"}
+
+
+# What a generated value is, beyond its DSL type: a Python number (a literal, or a name bound to one),
+# a backend value that depends on a Tensor parameter (so has its shape), or one that does not.
+Kind = Literal["number", "shaped", "free"]
+
+
+def _call(em: _Emitter, node: Call, args: list[tuple[str, Kind]], arg_types: tuple[str, ...], result: Type) -> str:
     table = primitives.TORCH if em.backend == "torch" else primitives.NUMPY
     tpl = primitives.template(table, node.op, arg_types)
     if tpl is None:
         raise MlevError(f"'{node.op}{'(' + ', '.join(arg_types) + ')'}' has no {em.backend} implementation",
                         node.span, "this primitive cannot be used in this kind of definition")
     texts = [text for text, _ in args]
+    consts = [kind == "number" for _, kind in args]
     if em.backend == "numpy" and node.op in primitives.NUMPY_BROADCAST:
         # A scalar meets a vector or matrix: give it the missing trailing axes.
         top = max(_rank(t) for t in arg_types)
         texts = [f"{text}[...{', None' * (top - _rank(t))}]" if _rank(t) < top and not const else text
-                 for (text, const), t in zip(args, arg_types, strict=True)]
+                 for text, const, t in zip(texts, consts, arg_types, strict=True)]
     if em.backend == "torch" and node.op in primitives.TORCH_LIFT:
         # A Scalar may be a Python number (a literal, a schedule's or optimizer's rate): make it a tensor.
         texts = [f"torch.as_tensor({text})" if const or t == SCALAR else text
-                 for (text, const), t in zip(args, arg_types, strict=True)]
+                 for text, const, t in zip(texts, consts, arg_types, strict=True)]
+    if args and all(consts) and (em.backend == "numpy" or node.op in _ARITHMETIC):
+        # Only Python numbers: compute with the backend's numbers, so IEEE rules hold (1.0 / 0.0 is inf,
+        # not a ZeroDivisionError) and the value has the backend's methods (indexing) like any other.
+        texts[0] = f"{_LIFT[em.backend]}({texts[0]})"
     code = tpl.replace("{*}", ", ".join(texts)).format(*texts)
     return em.temp(code)
+
+
+def _value(backend: Backend, text: str, kind: Kind, t: Type, like: str | None) -> str:
+    """A function's result (or an item of it) of type ``t``.  In NumPy code a constant becomes
+    ``np.float64``, so the runtime and the next call get a NumPy value as from any other expression
+    (a Python float is not indexable).  A ``Tensor`` is elementwise: one that depends on no Tensor
+    parameter (``full(0.5)``) is broadcast to the shape of the first, ``like``."""
+    if backend == "numpy" and kind == "number":
+        return f"np.float64({text})"
+    if backend == "torch" and t == TENSOR and kind != "shaped" and like is not None:
+        return f"torch.zeros_like({like}) + {text}"
+    return text
 
 
 def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, Type], spec: GrammarSpec,
@@ -221,14 +247,16 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
     (:func:`mlevolve.dsl.check.infer`) and so the template used for it.  Names of ``env`` that are not
     ``params`` are bound at the top of the body to the code ``prelude`` gives for them."""
     types_of = infer(body, env, spec, types)
-    scope = {n: (py_name(n), False) for n in env}  # parameters, and (in a model) activations
+    # Parameters, and (in a model) activations; a Tensor parameter is what shapes values.
+    scope: dict[str, tuple[str, Kind]] = {n: (py_name(n), "shaped" if t == TENSOR else "free") for n, t in env.items()}
+    like = next((scope[p][0] for p in params if env[p] == TENSOR), None)
     em = _Emitter(backend, {*(t for t, _ in scope.values()), *tail})
     for n, code in (prelude or {}).items():
         em.lines.append(f"{scope[n][0]} = {code}")
     # Frames: node, scope, preorder index, finished children as (text, is-constant).
-    frames: list[tuple[Expr, dict[str, tuple[str, bool]], int, list[tuple[str, bool]]]] = [(body, scope, 0, [])]
+    frames: list[tuple[Expr, dict[str, tuple[str, Kind]], int, list[tuple[str, Kind]]]] = [(body, scope, 0, [])]
     counter = 0
-    result: tuple[str, bool] = ("", False)
+    result: tuple[str, Kind] = ("", "free")
     while frames:
         node, sc, index, kids = frames[-1]
         children = node.children()
@@ -240,28 +268,41 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
             frames.append((children[len(kids)], child_scope, counter, []))
             continue
         frames.pop()
-        done: tuple[str, bool]
+        done: tuple[str, Kind]
         if isinstance(node, Num):
-            done = (format_number(node) if node.is_int and types_of[index] == INT else repr(float(node.value)), True)
+            number = format_number(node) if node.is_int and types_of[index] == INT else repr(float(node.value))
+            done = (number, "number")
         elif isinstance(node, Ref):
-            text, const = sc[node.name]
-            done = (em.temp(f"Lambda({text})"), False) if types_of[index] == LAYER else (text, const)
+            done = (em.temp(f"Lambda({sc[node.name][0]})"), "free") if types_of[index] == LAYER else sc[node.name]
         elif isinstance(node, Let):
             done = kids[1]
-        elif isinstance(node, Tup):
-            done = ("(" + ", ".join(t for t, _ in kids) + ")", False)
+        elif isinstance(node, Tup):  # a result (tuples do not nest): each item is made a value like a result
+            items = [_value(backend, t, k, types_of[i], like) for (t, k), i in zip(kids, _child_indices(node, index),
+                                                                                   strict=True)]
+            done = ("(" + ", ".join(items) + ")", "free")
         else:
             assert isinstance(node, Call)
             arg_types = _arg_types(node, index, types_of)
-            done = (_call(em, node, kids, arg_types, types_of[index]), all(c for _, c in kids) and bool(kids))
+            shaped = any(k == "shaped" for _, k in kids)
+            done = (_call(em, node, kids, arg_types, types_of[index]), "shaped" if shaped else "free")
         if frames:
             frames[-1][3].append(done)
         else:
             result = done
+    result = (_value(backend, result[0], result[1], types_of[0], like), result[1])
     signature = ", ".join([*(scope[p][0] for p in params), *tail])
     lines = [f"def {py_name(name)}({signature}):", f'    """{doc_literal(doc)}"""']
     keep = {scope[p][0] for p in params} | set(tail)
     return lines + ["    " + line for line in em.finish(result[0], keep)]
+
+
+def _child_indices(node: Expr, index: int) -> list[int]:
+    """The preorder indices of the children of the node at ``index``."""
+    out, i = [], index + 1
+    for child in node.children():
+        out.append(i)
+        i += child.size
+    return out
 
 
 def _arg_types(node: Call, index: int, types: list[Type]) -> tuple[str, ...]:
