@@ -93,14 +93,14 @@ def _assert_formats_or_refuses(text: str, tmp: Path) -> None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(_TOKENS), max_size=40))
+@given(tokens=st.lists(st.sampled_from(_TOKENS), max_size=40))
 def test_token_fuzz_formats_to_the_same_program_or_fails_inside_the_file(tokens: list[str],
                                                                           tmp_path: Path) -> None:
     _assert_formats_or_refuses(" ".join(tokens), tmp_path)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.data())
+@given(data=st.data())
 def test_byte_fuzz_of_a_real_program(data: st.DataObject, tmp_path: Path) -> None:
     text = _SEED_TEXT
     for _ in range(data.draw(st.integers(1, 4))):
@@ -112,7 +112,7 @@ def test_byte_fuzz_of_a_real_program(data: st.DataObject, tmp_path: Path) -> Non
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=200))
+@given(raw=st.binary(max_size=200))
 def test_raw_bytes_are_read_or_refused_with_a_one_line_error(raw: bytes, tmp_path: Path) -> None:
     file = tmp_path / "raw.mlev"
     file.write_bytes(raw)

@@ -157,27 +157,32 @@ class _Emitter:
         return _release(lines, keep)
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _release(lines: list[str], keep: set[str]) -> list[str]:
     """``lines`` (``NAME = EXPR`` statements, then ``return EXPR``) with ``del`` statements after the
-    last read of each assigned local, except right before the ``return`` (the frame ends there)."""
-    assigned: list[str | None] = []
-    reads: list[set[str]] = []
-    for line in lines:
+    last read of each assigned local, except right before the ``return`` (the frame ends there).
+
+    Reads are found as identifier tokens after the assignment: a token that is not a read (an
+    attribute, a word in a string) can only make a local live longer, never end it early."""
+    assigned: dict[str, int] = {}
+    exprs: list[str] = []
+    for i, line in enumerate(lines):
         target, sep, value = line.partition(" = ")
-        is_assign = bool(sep) and target.isidentifier() and not line.startswith("return ")
-        assigned.append(target if is_assign else None)
-        expr = value if is_assign else line.removeprefix("return ")
-        reads.append({n.id for n in ast.walk(ast.parse(expr, mode="eval")) if isinstance(n, ast.Name)})
-    last: dict[str, int] = {}
-    for i, (local, names) in enumerate(zip(assigned, reads, strict=True)):
-        for name in names:
-            last[name] = i
-        if local is not None:
-            last.setdefault(local, i)  # never read: dead once assigned
-    locals_ = {t for t in assigned if t is not None}
+        if sep and not line.startswith("return ") and target.isidentifier():
+            assigned.setdefault(target, i)
+            exprs.append(value)
+        else:
+            exprs.append(line.removeprefix("return "))
+    last = dict(assigned)
+    for i, expr in enumerate(exprs):
+        for token in _IDENTIFIER.findall(expr):
+            if assigned.get(token, i) < i:
+                last[token] = i
     dead: dict[int, list[str]] = {}
     for name, i in last.items():
-        if name not in keep and name in locals_:
+        if name not in keep:
             dead.setdefault(i, []).append(name)
     out: list[str] = []
     for i, line in enumerate(lines):
