@@ -214,6 +214,9 @@ def _rename(program: Program, rng: random.Random) -> Program:
     bodies = [d.body, *(m.body for m in d.methods)]
     taken = {p.name for p in (*d.params, *(q for m in d.methods for q in m.params))}
     taken |= {n.name for b in bodies if b is not None for n in preorder(b) if isinstance(n, Let)}
+    if any(n.name in {p.name for p in d.params} for b in bodies if b is not None for n in preorder(b)
+           if isinstance(n, Let)):
+        return program  # a let shadows a parameter: renaming by name alone would change which it means
     pool = [n for n in HOSTILE_NAMES if n not in taken]
     old = [p.name for p in d.params if p.name not in fixed]
     new = {**{n: n for n in fixed}, **dict(zip(old, rng.sample(pool, len(old)), strict=True))}
