@@ -318,6 +318,32 @@ def test_hostile_file_names_and_comments_stay_inside_literals(tmp_path: Path) ->
     assert run["failure"] is None
 
 
+def test_names_bound_in_the_exported_main_are_reserved() -> None:
+    from mlevolve.interpreter.export import _CALLS, _MAIN
+
+    text = _MAIN.format(task="t", seed=0, epochs=1, wiring="PROGRAM = None", call=_CALLS["supervised"])
+    tree = ast.parse(text)
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {n.name for n in ast.walk(tree) if isinstance(n, ast.ExceptHandler) and n.name}
+    bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) for a in n.args.args}
+    assert bound <= RESERVED, bound - RESERVED
+
+
+def test_a_definition_named_like_a_local_of_the_exported_main_exports_the_same_run(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    file = _write(tmp_path / "p.mlev", "algorithm t\ntask iris\nactivation data(x: Tensor) -> Tensor = relu(x)\n"
+                                      "model args() -> Layer = seq(dense(8), data)\n")
+    script = tmp_path / "p.py"
+    script.write_text(mlevolve.export(file, epochs=1))
+    out = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, check=True)
+    exported = json.loads(out.stdout)
+    ran = mlevolve.run(file, epochs=1)
+    assert exported["val_accuracy"] == ran["val_accuracy"] and exported["failure"] is None
+
+
 def test_doc_literal_round_trips_any_text() -> None:
     for text in [_HOSTILE, '"', '""""', "\\", "a\x00b\rc\u2028d", "'''", 'end"']:
         assert ast.literal_eval(f'"""{doc_literal(text)}"""') == text

@@ -55,6 +55,8 @@ RESERVED = frozenset({
     "torch", "np", "nn", "F", "math", "DIM", "rng", "PROGRAM", "Lambda", "Residual", "LayerNorm", "dropout",
     "draw", "SupervisedProgram", "LearnerProgram", "RLProgram", "GenerativeProgram", "default_model", "adam",
     "main", "argparse", "json", "MlevError", "annotations",
+    # locals of the export's `main`, which wires the program's functions in its own scope
+    "args", "parser", "data", "metrics", "err", "key", "value",
 }) | frozenset(dir(builtins)) | _top_level_names(
     Path(__file__).with_name("runtime.py"), Path(__file__).with_name("tasks.py"))
 _TEMP = re.compile(r"^tmp\d+$")
