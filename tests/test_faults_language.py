@@ -82,6 +82,16 @@ def test_two_definitions_keep_their_own_meaning_whatever_their_names(a: str, b: 
     assert names[py_name(b)](x).tolist() == [0.0, 0.0]
 
 
+def test_names_that_python_would_normalise_together_are_refused() -> None:
+    from mlevolve.dsl.ir import Definition, Param, Program, Ref
+
+    with pytest.raises(ValueError, match="not an identifier"):
+        Ref("\uff4e\uff50")  # fullwidth "np": Python reads it as np
+    bad = Program("t", (Definition("activation", "a", (Param("\ufb01", "Tensor"),), "Tensor", Ref("x")),))
+    with pytest.raises(MlevError, match="is not a name"):
+        mlevolve.check(bad)
+
+
 def test_lets_and_parameters_with_reserved_names_keep_their_meaning() -> None:
     source = ("algorithm t\nformula f(np: Scalar) -> Scalar =\n"
               "  let tmp1 = np * 2.0 in let np_ = tmp1 + 1.0 in let tmp1 = np_ * 10.0 in tmp1 - np\n")
