@@ -219,4 +219,4 @@ def test_reserved_holds_every_name_an_exported_script_binds_or_calls() -> None:
     for name in needed:
         renamed = py_name(name)
         assert renamed != name and renamed not in RESERVED and renamed.isidentifier()
-    assert py_name("act") == "act" and py_name("tmp3") == "tmp3_" and py_name("lambda") == "lambda_"
+    assert py_name("act") == "act" and py_name("tmp3") == "_u_tmp3" and py_name("lambda") == "_u_lambda"

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, normalize_newlines
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse as _parse
@@ -31,7 +31,8 @@ from mlevolve.grammar.spec import GrammarSpec, load_grammar
 
 
 def read_source(path: str | Path) -> str:
-    """The text of a ``.mlev`` file; a missing, unreadable or binary file is an :class:`MlevError`."""
+    """The text of a ``.mlev`` file with universal newlines (CRLF and CR read as LF, as Python's text
+    mode does); a missing, unreadable or binary file is an :class:`MlevError`."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -46,10 +47,11 @@ def read_source(path: str | Path) -> str:
         raise MlevError(f"binary file (a NUL byte at offset {nul})", file=str(p),
                         hint="a .mlev program is UTF-8 text")
     try:
-        return data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark some editors write
+        text = data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark some editors write
     except UnicodeDecodeError as err:
         raise MlevError(f"not UTF-8 text (bad byte at offset {err.start})", file=str(p),
                         hint="a .mlev program is UTF-8 text") from None
+    return normalize_newlines(text)
 
 
 def parse(text: str, file: str | None = None) -> Program:
@@ -75,9 +77,23 @@ def check(program: Program | str, grammar: GrammarSpec | None = None, file: str 
         raise err.located(file) if file else err from None
 
 
-def format(program: Program | str) -> str:
-    """The canonical text of a program: ``parse(format(p)) == p``."""
-    return format_program(_parse(program) if isinstance(program, str) else program)
+def format(program: Program | str, file: str | None = None) -> str:
+    """The canonical text of a program: ``parse(format(p)) == p``.
+
+    The text is parsed back and compared with ``program`` before it is returned: if the two differ
+    (a printer fault), this raises :class:`MlevError` instead of returning text that means something else,
+    so ``mlevolve fmt --write`` can never replace a file with a different program."""
+    original = _parse(program, file) if isinstance(program, str) else program
+    text = format_program(original)
+    try:
+        again = _parse(text, file)
+        same = again == original and format_program(again) == text
+    except MlevError:
+        same = False
+    if not same:
+        raise MlevError("the formatted text would not read back as the same program; nothing was written",
+                        file=file, hint="please report this formatter fault with the file")
+    return text
 
 
 def sample(

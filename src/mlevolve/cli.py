@@ -60,7 +60,7 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
         source = None
         try:
             source = api.read_source(file)
-            text = api.format(api.parse(source, file))
+            text = api.format(api.parse(source, file), file)
         except MlevError as err:
             print(err.located(file).render(source), file=sys.stderr)
             status = EXIT_USAGE

@@ -2,7 +2,9 @@
 
 Primitive signatures come from a typed grammar (any object with ``overloads(op)``); this module
 holds none.  An overloaded op is resolved by its arguments' types; a commutative op also accepts
-its arguments swapped; an integer literal is an ``Int`` but also fits where a ``Scalar`` is wanted.
+its arguments swapped; an integer literal is an ``Int`` but also fits where a ``Scalar`` is wanted,
+and in a kind of definition that computes without ``Int`` (formulas, activations, learners...) it
+is a ``Scalar`` outright.  An ``Int`` is a size: a literal used as one must be in ``1..MAX_SIZE``.
 Errors name the expected and found types, with the span of the offending node.
 """
 
@@ -15,7 +17,7 @@ from typing import Protocol
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Tup
 from mlevolve.dsl.traverse import walk
-from mlevolve.dsl.types import INT, SCALAR, TupleType, Type, flatten, type_str
+from mlevolve.dsl.types import INT, MAX_SIZE, SCALAR, TupleType, Type, a_type, flatten, type_str
 
 Env = Mapping[str, Type]
 
@@ -81,6 +83,9 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
                 continue
             want = tuple(reversed(sig.args)) if swap else sig.args
             if all(fits(a, k, w, literals) for a, k, w in zip(args, kids, want, strict=True)):
+                for a, w in zip(args, want, strict=True):
+                    if w == INT and isinstance(a, Num):
+                        check_size(a)
                 return sig.result
     found = _sig_str(kids)
     if len(same_arity) == 1:
@@ -95,23 +100,38 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
         hint += " (an Int is written without a decimal point, e.g. 64)"
     elif others:
         hint += f"; primitives that take {found}: {', '.join(others[:6])}"
-    if any(isinstance(a, Num) and a.is_int for a in args):
-        hint += " (write 2.0, not 2, for a real number)"
     raise MlevError(msg, call.span, hint)
 
 
-def infer(expr: Expr, env: Env, prims: Primitives) -> list[Type]:
-    """The type of every node of ``expr``, in preorder (index 0 is the root)."""
-    return infer_scoped(expr, env, prims)[0]
+def check_size(node: Num) -> None:
+    """An ``Int`` literal used as a size (a layer width) must be a whole number in ``1..MAX_SIZE``."""
+    if not 1 <= node.value <= MAX_SIZE:
+        raise MlevError(f"size {format(node.value, ',') if node.value < 1e30 else format(node.value, '.3g')} "
+                        f"is out of range", node.span,
+                        f"an Int is a size, at least 1 and at most {MAX_SIZE:,}")
 
 
-def infer_scoped(expr: Expr, env: Env, prims: Primitives) -> tuple[list[Type], list[Env]]:
+def literal_type(node: Num, types: frozenset[str] = frozenset()) -> Type:
+    """The type of a literal where the body may compute with ``types`` (empty: any): ``2.0`` is a
+    ``Scalar``; ``2`` is an ``Int`` unless ``Int`` is not among ``types``, where it can only be a ``Scalar``."""
+    return INT if node.is_int and (not types or INT in types) else SCALAR
+
+
+def infer(expr: Expr, env: Env, prims: Primitives, types: frozenset[str] = frozenset()) -> list[Type]:
+    """The type of every node of ``expr``, in preorder (index 0 is the root), in a body that computes
+    with ``types`` (empty: any; see :func:`literal_type`)."""
+    return infer_scoped(expr, env, prims, types)[0]
+
+
+def infer_scoped(expr: Expr, env: Env, prims: Primitives,
+                 types: frozenset[str] = frozenset()) -> tuple[list[Type], list[Env]]:
     """The type of every node and the names in scope at it, both in preorder.
 
     Iterative post-order over an explicit stack: each frame is (node, env, index, child types).
     A ``let``'s body is entered only after its value is typed, with the name bound to that type.
     """
-    types: list[Type | None] = [None]
+    allowed = types
+    out: list[Type | None] = [None]
     scopes: list[Env] = [env]
     frames: list[tuple[Expr, Env, int, list[Type]]] = [(expr, env, 0, [])]
     while frames:
@@ -121,14 +141,14 @@ def infer_scoped(expr: Expr, env: Env, prims: Primitives) -> tuple[list[Type], l
             child_scope = scope
             if isinstance(node, Let) and len(kids) == 1:
                 child_scope = {**scope, node.name: kids[0]}
-            types.append(None)
+            out.append(None)
             scopes.append(child_scope)
-            frames.append((children[len(kids)], child_scope, len(types) - 1, []))
+            frames.append((children[len(kids)], child_scope, len(out) - 1, []))
             continue
         frames.pop()
         t: Type
         if isinstance(node, Num):
-            t = INT if node.is_int else SCALAR
+            t = literal_type(node, allowed)
         elif isinstance(node, Ref):
             if node.name not in scope:
                 close = difflib.get_close_matches(node.name, list(scope), n=1)
@@ -139,6 +159,8 @@ def infer_scoped(expr: Expr, env: Env, prims: Primitives) -> tuple[list[Type], l
         elif isinstance(node, Call):
             t = _resolve(node, kids, prims, scope)
         elif isinstance(node, Let):
+            if isinstance(node.value, Num) and kids[0] == INT:
+                check_size(node.value)  # an Int is only ever used as a size
             t = kids[1]
         else:
             assert isinstance(node, Tup)
@@ -146,10 +168,10 @@ def infer_scoped(expr: Expr, env: Env, prims: Primitives) -> tuple[list[Type], l
                 if isinstance(kt, TupleType):
                     raise MlevError("tuples cannot be nested", item.span, "flatten the tuple")
             t = TupleType(tuple(kids))
-        types[index] = t
+        out[index] = t
         if frames:
             frames[-1][3].append(t)
-    return types, scopes  # type: ignore[return-value]
+    return out, scopes  # type: ignore[return-value]
 
 
 def check_expr(
@@ -157,11 +179,11 @@ def check_expr(
 ) -> Type:
     """The type of ``expr`` in ``env``; if ``expected`` is given, it must fit; if ``allowed`` is given,
     every node's type must be one of them (or a tuple of them)."""
-    types = infer(expr, env, prims)
+    types = infer(expr, env, prims, allowed)
     if allowed:
         for node, t in zip(walk(expr), types, strict=True):
             if not all(item in allowed for item in flatten(t)):
-                raise MlevError(f"a {type_str(t)} value cannot be used here", node.span,
+                raise MlevError(f"{a_type(t)} value cannot be used here", node.span,
                                 f"this kind of definition computes with {', '.join(sorted(allowed))} only")
     found = types[0]
     if expected is not None and not fits(expr, found, expected, _literal_types(prims)):

@@ -11,6 +11,28 @@ from collections.abc import Sequence
 from mlevolve.dsl.ir import Span
 
 
+def normalize_newlines(text: str) -> str:
+    """``text`` with universal newlines: CRLF and lone CR become LF, as Python's text mode reads files.
+
+    Every reader of ``.mlev`` text (files, API strings, grammar files) goes through this, so the parser,
+    the formatter and error positions see the same lines."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of ``text`` numbered as the parser numbers them (1-based index ``i`` is ``[i - 1]``).
+
+    Only a newline (after :func:`normalize_newlines`) ends a line: form feeds, U+2028 and the other
+    characters that :meth:`str.splitlines` also breaks at do not, because the parser does not count them."""
+    return normalize_newlines(text).split("\n")
+
+
+def display_line(line: str) -> str:
+    """A source line as printed under an error: every character one column wide (a tab, a form feed
+    or any other unprintable character shows as a space), so the caret lands under its column."""
+    return "".join(ch if ch.isprintable() else " " for ch in line)
+
+
 class MlevError(Exception):
     """A user-facing error: bad source text, a type error, a bad flag, an unknown task..."""
 
@@ -34,9 +56,9 @@ class MlevError(Exception):
         if self.span is not None:
             where += f":{self.span.line}:{self.span.column}"
         lines = [f"{where}: error: {self.message}"]
-        src_lines = source.splitlines() if source is not None else []
-        if self.span is not None and 0 < self.span.line <= len(src_lines):
-            lines.append("    " + src_lines[self.span.line - 1].expandtabs(1))
+        src_lines = source_lines(source) if source is not None else []
+        if self.span is not None and 0 < self.span.line <= len(src_lines) and src_lines[self.span.line - 1].strip():
+            lines.append("    " + display_line(src_lines[self.span.line - 1]))
             width = 1
             if self.span.end_line == self.span.line:
                 width = max(1, self.span.end_column - self.span.column + 1)

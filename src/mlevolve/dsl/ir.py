@@ -129,7 +129,9 @@ def _from_text(text: str) -> Expr:
 
 
 def _name_ok(name: str) -> bool:
-    return name.isidentifier()
+    """A name is an ASCII identifier, as the grammar reads them (Python would NFKC-normalise others,
+    so two different names could become one in generated code)."""
+    return name.isidentifier() and name.isascii()
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)

@@ -194,7 +194,12 @@ def slots(program: Program) -> list[Slot]:
 
 def _check_names(d: Definition) -> None:
     names: dict[str, Span | None] = {}
+    if not (d.name.isidentifier() and d.name.isascii()):
+        raise _fail(d, "a name is letters, digits and '_' (ASCII), not starting with a digit", "rename it")
     for p in (*d.params, *(q for m in d.methods for q in m.params)):
+        if not (p.name.isidentifier() and p.name.isascii()):
+            raise _fail(d, f"parameter {p.name!r} is not a name", "a name is letters, digits and '_' (ASCII)",
+                        p.span)
         if p.name in KEYWORDS:
             raise _fail(d, f"'{p.name}' is a keyword and cannot be a name", "rename it", p.span)
     for p in d.params:

@@ -16,7 +16,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, normalize_newlines, source_lines
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Span, Tup
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import TupleType, Type
@@ -181,7 +181,11 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
 
 
 def parse(source: str, file: str | None = None) -> Program:
-    """Parse a whole ``.mlev`` program.  Raises :class:`MlevError` on a syntax error."""
+    """Parse a whole ``.mlev`` program.  Raises :class:`MlevError` on a syntax error.
+
+    Lines may end with LF, CRLF or CR (universal newlines); positions count lines as
+    :func:`mlevolve.dsl.errors.source_lines` does."""
+    source = normalize_newlines(source)
     program = _run("start", source, file)
     assert isinstance(program, Program)
     return _attach_comments(program, source)
@@ -190,7 +194,7 @@ def parse(source: str, file: str | None = None) -> Program:
 def _comments(source: str) -> list[tuple[int, bool, str]]:
     """(line, whole-line?, text) for each ``#`` comment; a ``#`` inside a quoted string is not one."""
     found = []
-    for number, line in enumerate(source.splitlines(), 1):
+    for number, line in enumerate(source_lines(source), 1):
         quoted = False
         for col, ch in enumerate(line):
             if ch == '"':
@@ -262,6 +266,7 @@ def parse_expr(source: str, file: str | None = None) -> Expr:
 
 def _run(start: str, source: str, file: str | None) -> Any:
     parser = _parser()
+    source = normalize_newlines(source)
     try:
         return parser.parse(source, start=start)
     except UnexpectedInput as err:

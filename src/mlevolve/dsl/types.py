@@ -31,6 +31,21 @@ def type_str(t: Type) -> str:
     return t if isinstance(t, str) else str(t)
 
 
+def a_type(t: Type) -> str:
+    """``t`` with its indefinite article, for messages: "a Scalar", "an Int", "a (Tensor, Tensor)"."""
+    return with_article(type_str(t))
+
+
+def with_article(word: str) -> str:
+    """``word`` after "a" or "an" by its first letter (vowel sound by spelling; enough for type and kind
+    names): "an Int", "an activation", "a learner"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
+# The largest Int literal (a layer width) a program may write; an Int below 1 is no size either.
+MAX_SIZE = 65_536
+
+
 def flatten(t: Type) -> tuple[Type, ...]:
     """The items of a tuple type, or the type itself as a 1-tuple."""
     return t.items if isinstance(t, TupleType) else (t,)

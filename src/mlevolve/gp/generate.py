@@ -16,7 +16,7 @@ from typing import Literal
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Expr, Num, Ref
-from mlevolve.dsl.types import Type, type_str
+from mlevolve.dsl.types import Type, a_type, type_str
 from mlevolve.grammar.spec import GrammarSpec, LiteralSpec, Production
 
 Method = Literal["grow", "full"]
@@ -62,11 +62,11 @@ def generate(
     env = env or {}
     need = min_depth(spec, type_, env)
     if math.isinf(need):
-        raise MlevError(f"the grammar cannot build a {type_str(type_)}",
+        raise MlevError(f"the grammar cannot build {a_type(type_)}",
                         hint=f"types it builds: {', '.join(spec.types)}")
     if max_depth < need:
         raise MlevError(f"depth {max_depth} is too shallow for {type_str(type_)}",
-                        hint=f"the least depth of a {type_str(type_)} here is {int(need)}")
+                        hint=f"the least depth of {a_type(type_)} here is {int(need)}")
     depth_of = spec.depths(frozenset(t for t in env.values() if isinstance(t, str)))
     variables: dict[str, list[str]] = {}
     for name, t in env.items():

@@ -51,7 +51,7 @@ class _View:
 
     @classmethod
     def of(cls, expr: Expr, site: Site) -> _View:
-        types, scopes = infer_scoped(expr, site.env, site.spec)
+        types, scopes = infer_scoped(expr, site.env, site.spec, frozenset(site.spec.types))
         up = parents(expr)
         nodes = preorder(expr)
         levels = [1] * len(up)

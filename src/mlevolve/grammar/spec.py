@@ -24,7 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, normalize_newlines
 from mlevolve.dsl.ir import Call, Expr
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
@@ -466,7 +466,7 @@ def _load_file(p: Path) -> GrammarSpec:
         raise GrammarError(f"cannot read grammar: {err.strerror if isinstance(err, OSError) else err}",
                            file=str(p)) from None
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(normalize_newlines(text))  # universal newlines, as for .mlev files
     except tomllib.TOMLDecodeError as err:
         raise GrammarError(f"not valid TOML: {err}", file=str(p)) from None
     try:

@@ -22,8 +22,10 @@ from typing import Literal
 from mlevolve.dsl.check import infer
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
+from mlevolve.dsl.kinds import Slot, slots
 from mlevolve.dsl.printer import format_number
-from mlevolve.dsl.types import LAYER, MATRIX, SCALAR, VECTOR, Type, type_str
+from mlevolve.dsl.traverse import walk
+from mlevolve.dsl.types import INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, Type, type_str, with_article
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import primitives
 
@@ -46,17 +48,23 @@ def _top_level_names(*files: Path) -> frozenset[str]:
     return frozenset(names)
 
 
-# Names the generated code relies on; a user's name equal to one of them gets a trailing "_".  An
-# exported script puts the program's functions in one module with verbatim copies of runtime.py and
-# tasks.py and its own `main`, so every top-level name of those files, the export's own names and
-# the builtins (which the runtime calls) are reserved too.
+# Names the generated code relies on.  An exported script puts the program's functions in one module
+# with verbatim copies of runtime.py and tasks.py and its own `main`, so every top-level name of those
+# files, the export's own names and the builtins (which the runtime calls) are reserved too.
 RESERVED = frozenset({
     "torch", "np", "nn", "F", "math", "DIM", "rng", "PROGRAM", "Lambda", "Residual", "LayerNorm", "dropout",
     "draw", "SupervisedProgram", "LearnerProgram", "RLProgram", "GenerativeProgram", "default_model", "adam",
     "main", "argparse", "json", "MlevError", "annotations",
+    # locals of the export's `main`, which wires the program's functions in its own scope
+    "args", "parser", "data", "metrics", "err", "key", "value",
 }) | frozenset(dir(builtins)) | _top_level_names(
     Path(__file__).with_name("runtime.py"), Path(__file__).with_name("tasks.py"))
 _TEMP = re.compile(r"^tmp\d+$")
+# The prefix that escapes a user's name which is not plain (see py_name).  No name the generated code,
+# the runtime or the export uses starts with it, so an escaped name is never one of theirs.
+ESCAPE = "_u_"
+if any(name.startswith(ESCAPE) for name in RESERVED):  # pragma: no cover - a guard on runtime.py/tasks.py
+    raise RuntimeError(f"a reserved name starts with the escape prefix {ESCAPE!r}")
 SUPERVISED_KINDS = ("activation", "loss", "model", "optimizer", "augment", "schedule")
 # Categories whose program is one definition, by the kinds that make it: (category, kinds, wiring class).
 SINGLE: tuple[tuple[Category, tuple[str, ...], str], ...] = (
@@ -65,15 +73,44 @@ SINGLE: tuple[tuple[Category, tuple[str, ...], str], ...] = (
     ("rl", ("pg_loss", "td_loss"), "RLProgram"),
     ("generative", ("vae_loss", "flow_loss"), "GenerativeProgram"),
 )
+# The initial (zero) value of a learner's memory, by type, as the runtime starts it when there is no setup.
+_ZEROS = {SCALAR: "np.zeros(())", VECTOR: "np.zeros(DIM)", MATRIX: "np.zeros((DIM, DIM))"}
+
+
+def is_plain(name: str) -> bool:
+    """Whether a user's name is used as is in Python: not a keyword, not reserved, not a temporary's
+    name (``tmp1``...) and not starting with ``_`` (the escape prefix's first character)."""
+    return not (keyword.iskeyword(name) or name.startswith("_") or name in RESERVED or _TEMP.match(name))
 
 
 def py_name(name: str) -> str:
-    """A DSL name as a Python identifier that shadows nothing the generated code uses."""
-    while keyword.iskeyword(name) or name in RESERVED or _TEMP.match(name):
-        name += "_"
-    if not name.isidentifier():
-        raise ValueError(f"not an identifier: {name!r}")
-    return name
+    """A DSL name as a Python identifier: the name itself if it is plain (:func:`is_plain`), else
+    ``ESCAPE + name``.
+
+    Injective, so renaming never changes meaning: a plain image does not start with ``_``, an escaped
+    one does, and within each class the map is one-to-one.  No image is reserved or a temporary's name.
+    Raises ``ValueError`` for a name that is not an ASCII identifier (Python would NFKC-normalise a
+    non-ASCII one, so two names could meet; the parser only reads ASCII names)."""
+    if not (name.isidentifier() and name.isascii()):
+        raise ValueError(f"not an ASCII identifier: {name!r}")
+    return name if is_plain(name) else ESCAPE + name
+
+
+def doc_literal(text: str) -> str:
+    """``text`` as the inside of a triple-quoted Python string: backslashes and quotes escaped, and
+    every character other than a newline that is not printable written as an escape, so no text can
+    end the string early or change the code around it."""
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n" or ch.isprintable():
+            out.append(ch)
+        else:
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
 
 
 class _Emitter:
@@ -91,92 +128,188 @@ class _Emitter:
         self.lines.append(f"{name} = {text}")
         return name
 
-    def bind(self, name: str, text: str) -> str:
-        """``let name = ...``: the statement that computed ``text`` is renamed, or a copy is made."""
+    def fresh(self, name: str) -> str:
+        """A new local for the user's ``name``: its Python name, numbered if already used here."""
         base = py_name(name)
         unique, k = base, 1
-        while unique in self.used:
+        while unique in self.used or unique in RESERVED:
             k += 1
             unique = f"{base}_{k}"
         self.used.add(unique)
+        return unique
+
+    def bind(self, name: str, text: str) -> str:
+        """``let name = ...``: the statement that computed ``text`` is renamed, or a copy is made."""
+        unique = self.fresh(name)
         if self.lines and self.lines[-1].startswith(f"{text} = ") and _TEMP.match(text):
             self.lines[-1] = unique + self.lines[-1][len(text):]
         else:
             self.lines.append(f"{unique} = {text}")
         return unique
 
-    def finish(self, result: str) -> list[str]:
-        """The body's statements and its return, folding a final temporary into the return."""
+    def finish(self, result: str, keep: set[str]) -> list[str]:
+        """The body's statements and its return, folding a final temporary into the return, with a
+        ``del`` after the statement that last reads a local (other than those in ``keep``: the
+        parameters), so no intermediate value outlives its last use."""
         lines = list(self.lines)
         if lines and lines[-1].startswith(f"{result} = ") and _TEMP.match(result):
-            return [*lines[:-1], "return " + lines[-1][len(result) + 3:]]
-        return [*lines, f"return {result}"]
+            lines = [*lines[:-1], "return " + lines[-1][len(result) + 3:]]
+        else:
+            lines.append(f"return {result}")
+        return _release(lines, keep)
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _release(lines: list[str], keep: set[str]) -> list[str]:
+    """``lines`` (``NAME = EXPR`` statements, then ``return EXPR``) with ``del`` statements after the
+    last read of each assigned local, except right before the ``return`` (the frame ends there).
+
+    Reads are found as identifier tokens after the assignment: a token that is not a read (an
+    attribute, a word in a string) can only make a local live longer, never end it early."""
+    assigned: dict[str, int] = {}
+    exprs: list[str] = []
+    for i, line in enumerate(lines):
+        target, sep, value = line.partition(" = ")
+        if sep and not line.startswith("return ") and target.isidentifier():
+            assigned.setdefault(target, i)
+            exprs.append(value)
+        else:
+            exprs.append(line.removeprefix("return "))
+    last = dict(assigned)
+    for i, expr in enumerate(exprs):
+        for token in _IDENTIFIER.findall(expr):
+            if assigned.get(token, i) < i:
+                last[token] = i
+    dead: dict[int, list[str]] = {}
+    for name, i in last.items():
+        if name not in keep:
+            dead.setdefault(i, []).append(name)
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if i in dead and i < len(lines) - 2:
+            out.append("del " + ", ".join(sorted(dead[i], key=lambda n: (len(n), n))))
+    return out
 
 
 def _rank(t: Type) -> int:
     return {SCALAR: 0, VECTOR: 1, MATRIX: 2}.get(t if isinstance(t, str) else "", 0)
 
 
-def _call(em: _Emitter, node: Call, args: list[tuple[str, bool]], arg_types: tuple[str, ...], result: Type) -> str:
+_ARITHMETIC = frozenset({"add", "sub", "mul", "div", "neg"})
+_LIFT = {"numpy": "np.float64", "torch": "torch.as_tensor"}
+
+
+# What a generated value is, beyond its DSL type: a Python number (a literal, or a name bound to one),
+# a backend value that depends on a Tensor parameter (so has its shape), or one that does not.
+Kind = Literal["number", "shaped", "free"]
+
+
+def _call(em: _Emitter, node: Call, args: list[tuple[str, Kind]], arg_types: tuple[str, ...], result: Type) -> str:
     table = primitives.TORCH if em.backend == "torch" else primitives.NUMPY
     tpl = primitives.template(table, node.op, arg_types)
     if tpl is None:
         raise MlevError(f"'{node.op}{'(' + ', '.join(arg_types) + ')'}' has no {em.backend} implementation",
                         node.span, "this primitive cannot be used in this kind of definition")
     texts = [text for text, _ in args]
+    consts = [kind == "number" for _, kind in args]
     if em.backend == "numpy" and node.op in primitives.NUMPY_BROADCAST:
         # A scalar meets a vector or matrix: give it the missing trailing axes.
         top = max(_rank(t) for t in arg_types)
         texts = [f"{text}[...{', None' * (top - _rank(t))}]" if _rank(t) < top and not const else text
-                 for (text, const), t in zip(args, arg_types, strict=True)]
+                 for text, const, t in zip(texts, consts, arg_types, strict=True)]
     if em.backend == "torch" and node.op in primitives.TORCH_LIFT:
-        texts = [f"torch.as_tensor({text})" if const else text for text, const in args]
+        # A Scalar may be a Python number (a literal, a schedule's or optimizer's rate): make it a tensor.
+        texts = [f"torch.as_tensor({text})" if const or t == SCALAR else text
+                 for text, const, t in zip(texts, consts, arg_types, strict=True)]
+    if args and all(consts) and (em.backend == "numpy" or node.op in _ARITHMETIC):
+        # Only Python numbers: compute with the backend's numbers, so IEEE rules hold (1.0 / 0.0 is inf,
+        # not a ZeroDivisionError) and the value has the backend's methods (indexing) like any other.
+        texts[0] = f"{_LIFT[em.backend]}({texts[0]})"
     code = tpl.replace("{*}", ", ".join(texts)).format(*texts)
     return em.temp(code)
 
 
+def _value(backend: Backend, text: str, kind: Kind, t: Type, like: str | None) -> str:
+    """A function's result (or an item of it) of type ``t``.  In NumPy code a constant becomes
+    ``np.float64``, so the runtime and the next call get a NumPy value as from any other expression
+    (a Python float is not indexable).  A ``Tensor`` is elementwise: one that depends on no Tensor
+    parameter (``full(0.5)``) is broadcast to the shape of the first, ``like``."""
+    if backend == "numpy" and kind == "number":
+        return f"np.float64({text})"
+    if backend == "torch" and t == TENSOR and kind != "shaped" and like is not None:
+        return f"torch.zeros_like({like}) + {text}"
+    return text
+
+
 def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, Type], spec: GrammarSpec,
-                   backend: Backend, doc: str, tail: tuple[str, ...] = ()) -> list[str]:
-    """``def name(params..., tail...):`` computing ``body`` one statement per node."""
-    types = infer(body, env, spec)
-    scope = {name: py_name(name) for name in env}  # parameters, and (in a model) activations
-    em = _Emitter(backend, {*scope.values(), *tail})
+                   backend: Backend, doc: str, tail: tuple[str, ...] = (), types: frozenset[str] = frozenset(),
+                   prelude: Mapping[str, str] | None = None) -> list[str]:
+    """``def name(params..., tail...):`` computing ``body`` one statement per node.
+
+    ``env`` and ``types`` are the checker's view of the body (:class:`mlevolve.dsl.kinds.Slot`): the
+    names in scope with their types, and the types it computes with, which fix every node's type
+    (:func:`mlevolve.dsl.check.infer`) and so the template used for it.  Names of ``env`` that are not
+    ``params`` are bound at the top of the body to the code ``prelude`` gives for them."""
+    types_of = infer(body, env, spec, types)
+    # Parameters, and (in a model) activations; a Tensor parameter is what shapes values.
+    scope: dict[str, tuple[str, Kind]] = {n: (py_name(n), "shaped" if t == TENSOR else "free") for n, t in env.items()}
+    like = next((scope[p][0] for p in params if env[p] == TENSOR), None)
+    em = _Emitter(backend, {*(t for t, _ in scope.values()), *tail})
+    for n, code in (prelude or {}).items():
+        em.lines.append(f"{scope[n][0]} = {code}")
     # Frames: node, scope, preorder index, finished children as (text, is-constant).
-    frames: list[tuple[Expr, dict[str, str], int, list[tuple[str, bool]]]] = [(body, scope, 0, [])]
+    frames: list[tuple[Expr, dict[str, tuple[str, Kind]], int, list[tuple[str, Kind]]]] = [(body, scope, 0, [])]
     counter = 0
-    result: tuple[str, bool] = ("", False)
+    result: tuple[str, Kind] = ("", "free")
     while frames:
         node, sc, index, kids = frames[-1]
         children = node.children()
         if len(kids) < len(children):
             child_scope = sc
             if isinstance(node, Let) and len(kids) == 1:
-                child_scope = {**sc, node.name: em.bind(node.name, kids[0][0])}
+                child_scope = {**sc, node.name: (em.bind(node.name, kids[0][0]), kids[0][1])}
             counter += 1
             frames.append((children[len(kids)], child_scope, counter, []))
             continue
         frames.pop()
-        done: tuple[str, bool]
+        done: tuple[str, Kind]
         if isinstance(node, Num):
-            done = (format_number(node) if node.is_int else repr(float(node.value)), True)
+            number = format_number(node) if node.is_int and types_of[index] == INT else repr(float(node.value))
+            done = (number, "number")
         elif isinstance(node, Ref):
-            text = sc[node.name]
-            done = (em.temp(f"Lambda({text})"), False) if types[index] == LAYER else (text, False)
+            done = (em.temp(f"Lambda({sc[node.name][0]})"), "free") if types_of[index] == LAYER else sc[node.name]
         elif isinstance(node, Let):
             done = kids[1]
-        elif isinstance(node, Tup):
-            done = ("(" + ", ".join(t for t, _ in kids) + ")", False)
+        elif isinstance(node, Tup):  # a result (tuples do not nest): each item is made a value like a result
+            items = [_value(backend, t, k, types_of[i], like) for (t, k), i in zip(kids, _child_indices(node, index),
+                                                                                   strict=True)]
+            done = ("(" + ", ".join(items) + ")", "free")
         else:
             assert isinstance(node, Call)
-            arg_types = _arg_types(node, index, types)
-            done = (_call(em, node, kids, arg_types, types[index]), all(c for _, c in kids) and bool(kids))
+            arg_types = _arg_types(node, index, types_of)
+            shaped = any(k == "shaped" for _, k in kids)
+            done = (_call(em, node, kids, arg_types, types_of[index]), "shaped" if shaped else "free")
         if frames:
             frames[-1][3].append(done)
         else:
             result = done
-    signature = ", ".join([*(scope[p] for p in params), *tail])
-    lines = [f"def {py_name(name)}({signature}):", f'    """{doc}"""']
-    return lines + ["    " + line for line in em.finish(result[0])]
+    result = (_value(backend, result[0], result[1], types_of[0], like), result[1])
+    signature = ", ".join([*(scope[p][0] for p in params), *tail])
+    lines = [f"def {py_name(name)}({signature}):", f'    """{doc_literal(doc)}"""']
+    keep = {scope[p][0] for p in params} | set(tail)
+    return lines + ["    " + line for line in em.finish(result[0], keep)]
+
+
+def _child_indices(node: Expr, index: int) -> list[int]:
+    """The preorder indices of the children of the node at ``index``."""
+    out, i = [], index + 1
+    for child in node.children():
+        out.append(i)
+        i += child.size
+    return out
 
 
 def _arg_types(node: Call, index: int, types: list[Type]) -> tuple[str, ...]:
@@ -209,7 +342,7 @@ def category_of(program: Program) -> Category:
         found = [k for k in kinds if k in owned]
         if found:
             if len(kinds) != 1:
-                raise MlevError(f"a {main} program holds exactly one definition, the {found[0]}",
+                raise MlevError(f"{with_article(main)} program holds exactly one definition, the {found[0]}",
                                 program.definitions[0].span, "put the other definitions in their own file")
             return main
     if not kinds:
@@ -221,20 +354,24 @@ def category_of(program: Program) -> Category:
 
 
 def compile_program(program: Program, spec: GrammarSpec) -> Compiled:
-    """Generate the Python source of a checked program (see the module docstring)."""
+    """Generate the Python source of a checked program (see the module docstring).
+
+    Each body is compiled in the checker's view of it (its :func:`mlevolve.dsl.kinds.slots` entry):
+    the same names in scope, with the same types."""
     category = category_of(program)
+    by_slot = {s.name: s for s in slots(program)}
     lines: list[str] = []
     for d in program.definitions:
         if d.kind == "learner":
-            lines += _learner(d, spec)
+            lines += _learner(d, spec, by_slot)
         else:
             backend: Backend = "numpy" if d.kind == "formula" else "torch"
-            assert d.body is not None and d.result is not None
-            env = _env(program, d)
+            slot = by_slot[d.name]
+            assert d.result is not None
             params = [] if d.kind == "model" else [p.name for p in d.params]
             doc = f"{d.kind} {d.name}({', '.join(f'{p.name}: {type_str(p.type)}' for p in d.params)})" \
                   f" -> {type_str(d.result)}"
-            lines += function_lines(d.name, params, d.body, env, spec, backend, doc)
+            lines += function_lines(d.name, params, slot.body, slot.env, spec, backend, doc, types=slot.types)
         lines.append("")
         lines.append("")
     lines.append(_wiring(program, category))
@@ -243,30 +380,28 @@ def compile_program(program: Program, spec: GrammarSpec) -> Compiled:
     return Compiled(category, source, n_inputs)
 
 
-def _env(program: Program, d: Definition) -> dict[str, Type]:
-    if d.kind == "model":
-        return {a.name: LAYER for a in program.definitions if a.kind == "activation"}
-    return {p.name: p.type for p in d.params}
-
-
 def _method_name(learner: str, method: str) -> str:
-    """The DSL-level name of a learner method's function, e.g. ``linreg_learn`` (see :func:`py_name`)."""
+    """The DSL-level name of a learner method's function, e.g. ``linreg_learn`` (see :func:`py_name`);
+    a learner program holds one definition, so no other global name can meet it."""
     return f"{learner}_{method}"
 
 
-def _learner(d: Definition, spec: GrammarSpec) -> list[str]:
+def _learner(d: Definition, spec: GrammarSpec, by_slot: Mapping[str, Slot]) -> list[str]:
     memory = {p.name: p.type for p in d.params}
     lines: list[str] = []
     for m in d.methods:
-        assert m.body is not None and m.result is not None
-        env = {**memory, **{p.name: p.type for p in m.params}}
+        assert m.result is not None
+        slot = by_slot[f"{d.name}.{m.kind}"]
         params = ([] if m.kind == "setup" else list(memory)) + [p.name for p in m.params]
         sig = ", ".join(f"{p.name}: {type_str(p.type)}" for p in m.params)
         doc = f"learner {d.name}: {m.kind}({sig}) -> {type_str(m.result)}"
+        # setup starts from the memory the runtime starts from without one: zeros.
+        read = {n.name for n in walk(slot.body) if isinstance(n, Ref)}
+        prelude = {n: _ZEROS[type_str(t)] for n, t in memory.items() if n in read} if m.kind == "setup" else None
         if m.kind != "setup":
             doc += f"; state {', '.join(memory)} first"
-        lines += function_lines(_method_name(d.name, m.kind), params, m.body, env, spec, "numpy", doc,
-                                tail=("rng",))
+        lines += function_lines(_method_name(d.name, m.kind), params, slot.body, slot.env, spec, "numpy", doc,
+                                tail=("rng",), types=slot.types, prelude=prelude)
         lines.append("")
     if lines:
         lines.pop()
@@ -284,7 +419,7 @@ def _wiring(program: Program, category: Category) -> str:
         return f"PROGRAM = {cls}({d.kind}={py_name(d.name)})"
     if category == "learner":
         d = defs["learner"]
-        types = ", ".join(f'"{type_str(p.type)}"' for p in d.params)
+        types = ", ".join(repr(type_str(p.type)) for p in d.params)
         setup = py_name(_method_name(d.name, "setup")) if d.method("setup") else "None"
         return (f"PROGRAM = LearnerProgram(state_types=({types},), "
                 f"predict={py_name(_method_name(d.name, 'predict'))}, "

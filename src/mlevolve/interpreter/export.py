@@ -18,7 +18,7 @@ from mlevolve.dsl.ir import Program
 from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime, tasks
-from mlevolve.interpreter.codegen import Compiled, compile_program
+from mlevolve.interpreter.codegen import Compiled, compile_program, doc_literal
 
 _ERROR_STANDIN = '''class MlevError(Exception):
     """A bad task spec or data file (mlevolve's error type, reduced to what this script needs)."""
@@ -117,11 +117,12 @@ def _wrap_call(line: str, indent: str, width: int = 120) -> str:
 
 
 def _docstring(program: Program, task: str) -> str:
-    text = format_program(program).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    return (f'"""{program.name}: a program found or written with mlevolve, as a standalone training script.\n\n'
+    """The script's docstring; every user text in it (the task, the program with its comments) is
+    escaped (:func:`mlevolve.interpreter.codegen.doc_literal`), so none can end the string early."""
+    text = (f"{program.name}: a program found or written with mlevolve, as a standalone training script.\n\n"
             f"Run `python {program.name}.py --json` to train it on {task!r} and print its metrics.\n"
-            f"The program, in the mlevolve language:\n\n{text}"
-            '"""')
+            f"The program, in the mlevolve language:\n\n{format_program(program)}")
+    return f'"""{doc_literal(text)}"""'
 
 
 def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0, epochs: int = 10,
