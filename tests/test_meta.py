@@ -300,7 +300,10 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
              (good.replace("budget = 80", "budget = -4"), "budget must be positive"),
              (good.replace("[inner]", "[inner]\nspeed = 3"), "no setting 'speed'"),
              (good + "\n[bounds]\nnguyen1 = [1.0, 0.0]\n", "lo < hi"),
-             (good.replace('evolve = ["f"]', 'evolve = ["g"]'), "'g' is not a definition")]
+             (good.replace('evolve = ["f"]', 'evolve = ["g"]'), "'g' is not a definition"),
+             (good.replace("[meta]", "[meta]\nbase_mix = 1.5"), "base_mix must be in [0, 1]"),
+             (good.replace("[meta]", "[meta]\nfitness = \"rank\""), "fitness must be one of paired, auc"),
+             (good.replace("[meta]", "[meta]\nselection = \"best\""), "selection must be one of")]
     for text, message in cases:
         path = tmp_path / "bad.toml"
         path.write_text(text)
@@ -314,7 +317,7 @@ def test_smoke_meta_run_writes_a_generator_and_resumes(tmp_path: Path) -> None:
     config = ROOT / "benchmarks" / "meta" / "smoke.toml"
     db, out = tmp_path / "meta.db", tmp_path / "gen.toml"
     first = api.meta(config, db, out, quiet=True)
-    assert first["generations"] == 2 and first["inner_runs_fresh"] > 0
+    assert first["generations"] == 3 and first["inner_runs_fresh"] > 0
     grammar = load_grammar(out)  # a valid grammar file
     text = out.read_text()
     again = api.meta(config, db, out, quiet=True)
@@ -322,23 +325,38 @@ def test_smoke_meta_run_writes_a_generator_and_resumes(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         meta = dict(conn.execute("SELECT key, value FROM meta"))
     history = __import__("json").loads(meta["meta_generations"])
-    assert [h["generation"] for h in history] == [0, 1]
+    assert [h["generation"] for h in history] == [0, 1, 2]
     assert all("grammar_size" in h and "operators" in h and "rule_usage" in h for h in history)
+    for h in history:  # paired fitness, per-task validation, a loadable snapshot, operator credit
+        assert h["fitness"] == "paired" and set(h["validation_tasks"]) == {"nguyen2"}
+        assert h["validation_score"] == pytest.approx(h["validation_tasks"]["nguyen2"])  # one task: all agree
+        snapshot = GrammarSpec.from_dict(__import__("tomllib").loads(h["generator"]), name="generator")
+        assert snapshot.digest == h["digest"]
+        credit = h["operator_credit"]
+        assert {k for k, c in credit.items() if not c["evolved"]} <= set(MUTATIONS) | {"crossover"}
+        assert all(0 <= c["successes"] <= c["trials"] and 0.0 <= c["share"] <= 1.0 for c in credit.values())
+        assert sum(c["share"] for c in credit.values() if not c["evolved"]) <= 1.0 + 1e-9
+    assert grammar.digest == load_grammar().digest or first["chosen_generation"] is not None
     assert sum(len(h["mined"]) for h in history) >= 1  # rule mining ran on the elites
     with sqlite3.connect(db) as conn:
         generators = {g for (g,) in conn.execute("SELECT operator FROM candidates")}
     assert len(generators) >= 4  # variation made distinct meta-individuals
+    assert load_grammar().digest in generators  # the base grammar's paired runs are stored, replayed on resume
     summary = api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], "nguyen4", budget=30, population=10,
                          init="random", db=tmp_path / "e.db", grammar=grammar, quiet=True)
     assert summary["candidates"] == 30
     report = api.report(db, tmp_path / "r.html")
     assert report["candidates"] == first["inner_runs_fresh"]
+    page = (tmp_path / "r.html").read_text()
+    evolved_ops = [(h["generation"], text) for h in history for text, c in h["operator_credit"].items() if c["evolved"]]
+    assert evolved_ops and "Evolved operators&#x27; credit" not in page  # the heading is not escaped
+    assert "Evolved operators' credit" in page and all(text.split("(")[0] in page for _, text in evolved_ops)
 
 
 def test_meta_archive_of_another_configuration_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "c.toml"
     config.write_text((ROOT / "benchmarks" / "meta" / "smoke.toml").read_text()
-                      .replace("../../examples", str(ROOT / "examples")).replace("generations = 2", "generations = 1"))
+                      .replace("../../examples", str(ROOT / "examples")).replace("generations = 3", "generations = 1"))
     db = tmp_path / "m.db"
     assert main(["meta", str(config), "--db", str(db), "--quiet"]) == 0
     capsys.readouterr()
@@ -380,8 +398,8 @@ def test_meta_run_killed_and_resumed_ends_like_an_uninterrupted_one(tmp_path: Pa
     assert resumed["inner_runs_replayed"] >= 4
     assert resumed["inner_runs_fresh"] + resumed["inner_runs_replayed"] == \
         whole["inner_runs_fresh"] + whole["inner_runs_replayed"]
-    def body(path: Path) -> str:  # the generator, without the header naming the archive
-        return path.read_text().split("\n", 3)[3]
+    def body(path: Path) -> str:  # the generator, without the header line naming the archive
+        return "".join(line for line in path.read_text().splitlines(True) if not line.startswith("# archive:"))
 
     assert body(tmp_path / "k.toml") == body(tmp_path / "whole.toml")
 
@@ -452,3 +470,126 @@ def test_meta_run_with_workers_gives_the_same_archive(tmp_path: Path) -> None:
             rows.append(conn.execute("SELECT seq, hash, program, fitness, operator FROM candidates ORDER BY seq")
                         .fetchall())
     assert rows[0] == rows[1] and len(rows[0]) == one["candidates"]
+
+
+# ---------------------------------------------------------------------- comparable, do-no-harm, credit
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6), st.floats(0.0, 1.0))
+def test_mixing_keeps_each_base_production_above_lambda_times_its_base_probability(seed: int, lam: float) -> None:
+    base = load_grammar()
+    rng = random.Random(seed)
+    spec = evolved(seed, types=SCALAR)
+    if rng.random() < 0.5:  # an extreme generator: one production takes nearly everything
+        ids = [p.id for p in vary.relevant(spec, SCALAR)]
+        spec = spec.with_weights({i: 0.01 for i in ids} | {rng.choice(ids): 100.0})
+    mixed = vary.mix_base(spec, base, lam, SCALAR)
+    got, want = vary.base_probability(mixed, SCALAR), vary.base_probability(base, SCALAR)
+    assert want and all(got[i] >= lam * p * (1 - 1e-9) for i, p in want.items())
+    for t, prods in spec.restrict(SCALAR).by_result.items():  # each type's total weight is kept
+        total = sum(p.weight for p in mixed.restrict(SCALAR).by_result[t])
+        assert total == pytest.approx(sum(p.weight for p in prods))
+    assert set(mixed.rules) == set(spec.rules) and mixed.operators == spec.operators
+
+
+def test_mixing_the_base_grammar_or_with_lambda_zero_changes_nothing() -> None:
+    base = load_grammar()
+    assert vary.mix_base(base, base, 0.3, SCALAR).digest == base.digest
+    spec = evolved(3, types=SCALAR)
+    assert vary.mix_base(spec, base, 0.0, SCALAR) is spec
+    one = vary.mix_base(spec, base, 1.0, SCALAR)  # λ = 1: base probabilities exactly, rules never drawn
+    assert all(vary.base_probability(one, SCALAR)[i] == pytest.approx(p)
+               for i, p in vary.base_probability(base, SCALAR).items())
+
+
+def _result(auc: float, operators: dict[str, dict[str, int]] | None = None) -> object:
+    from mlevolve.meta.evolve import InnerResult
+
+    return InnerResult(auc, 0.0, None, (), operators or {}, {}, "", 0.0)
+
+
+def _meta_run(tmp_path: Path, **meta: object) -> object:
+    from dataclasses import replace
+
+    from mlevolve.gp.archive import Archive
+    from mlevolve.meta.config import load_config
+    from mlevolve.meta.evolve import MetaRun
+
+    cfg = load_config(ROOT / "benchmarks" / "meta" / "smoke.toml")
+    cfg = replace(cfg, validation=("nguyen2", "nguyen3"), meta=replace(cfg.meta, **meta))
+    archive = Archive.for_run(tmp_path / "m.db", {"kind": "meta-test"})
+    return MetaRun(cfg, QUARTIC, archive)
+
+
+def test_paired_fitness_is_the_mean_gain_over_the_base_grammar_on_the_same_pairs() -> None:
+    from mlevolve.meta.evolve import Scored
+
+    base = load_grammar()
+    paired = Scored(base, [_result(0.6), _result(0.9)], [0.5, 0.95])  # type: ignore[list-item]
+    assert paired.fitness == pytest.approx(0.025)
+    assert Scored(base, [_result(0.6), _result(0.9)]).fitness == pytest.approx(0.75)  # type: ignore[list-item]
+    halved = Scored(base, [_result(0.6)], [0.5, 0.95])  # type: ignore[list-item]
+    assert halved.fitness == pytest.approx(0.1)  # only the pairs it was run on
+
+
+@pytest.mark.parametrize("selection, want", [("mean", 0.05), ("worst", -0.1), ("mean+worst", -0.025)])
+def test_validation_selects_on_the_mean_the_worst_task_or_both(tmp_path: Path, selection: str, want: float) -> None:
+    run = _meta_run(tmp_path, selection=selection, validation_seeds=2)
+    base = load_grammar()
+    learned = vary.perturb_weights(base, random.Random(0), SCALAR)
+    auc = {"nguyen2": 0.7, "nguyen3": 0.4}
+
+    def evaluate(jobs: list[tuple[GrammarSpec, str, int]], generation: int) -> list[object]:
+        return [_result(0.5 if spec.digest == base.digest else auc[task]) for spec, task, _ in jobs]
+
+    run.evaluate = evaluate  # type: ignore[attr-defined]
+    score, mean_auc, per_task = run.validate(learned, 0)  # type: ignore[attr-defined]
+    assert per_task == pytest.approx({"nguyen2": 0.2, "nguyen3": -0.1})
+    assert score == pytest.approx(want) and mean_auc == pytest.approx(0.55)
+    run.archive.close()  # type: ignore[attr-defined]
+
+
+def test_a_new_operator_is_protected_for_k_meta_generations_and_credited(tmp_path: Path) -> None:
+    from mlevolve.meta.evolve import Scored
+
+    run = _meta_run(tmp_path, protect=2, elitism=1)
+    base = load_grammar()
+    op = vary.mutate_operators(base, random.Random(1), SCALAR)
+    assert len(op.operators) == 1
+    name, text = op.operators[0].name, op.operators[0].text
+    ranked = [Scored(base, [_result(0.9, {"point": {"trials": 6, "successes": 3}})]),
+              Scored(base, [_result(0.8, {"point": {"trials": 4, "successes": 1}})]),
+              Scored(op, [_result(0.1, {"point": {"trials": 2, "successes": 0}, name: {"trials": 8,
+                                                                                     "successes": 2}})])]
+    run.born[text] = 3  # type: ignore[attr-defined]
+    assert run.protected(ranked, 4) is op  # type: ignore[attr-defined]  # age 1 < 2: kept
+    assert run.protected(ranked, 5) is None  # type: ignore[attr-defined]  # age 2: on its own
+    assert run.offspring(ranked, [], random.Random(0), 4)[1].digest == op.digest  # type: ignore[attr-defined]
+    credit = run.credit(ranked, 4, [op])  # type: ignore[attr-defined]
+    assert credit[text] == {"evolved": True, "trials": 8, "successes": 2, "carriers": 1, "best_rank": 2, "age": 1,
+                            "kept": True, "names": [name], "share": 0.8}
+    assert credit["point"] == {"evolved": False, "trials": 12, "successes": 4, "share": 12 / 20}
+    assert next(iter(credit)) == text  # evolved operators first
+    run.archive.close()  # type: ignore[attr-defined]
+
+
+def test_meta_dask_flag_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = str(ROOT / "benchmarks" / "meta" / "smoke.toml")
+    for flags, message in ((["--dask", "nowhere"], "--dask must be local:N or tcp://HOST:PORT"),
+                           (["--dask", "local:2", "--workers", "2"], "--dask and --workers exclude each other")):
+        assert main(["meta", config, "--db", str(tmp_path / "m.db"), *flags]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_meta_run_on_dask_writes_the_same_generator_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = ROOT / "benchmarks" / "meta" / "smoke.toml"
+    files = []
+    for name, dask in (("seq", None), ("dask", "local:2")):
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)  # the same relative archive path: the header names it
+        api.meta(config, "meta.db", "gen.toml", quiet=True, dask=dask)
+        with sqlite3.connect("meta.db") as conn:
+            rows = conn.execute("SELECT seq, hash, program, fitness, operator FROM candidates ORDER BY seq").fetchall()
+        files.append(((tmp_path / name / "gen.toml").read_bytes(), rows))
+    assert files[0] == files[1] and files[0][1]

@@ -149,3 +149,29 @@ def test_normalised_auc_examples() -> None:
     assert normalised_auc([], 0.0, 1.0) == 0.0
     with pytest.raises(ValueError):
         normalised_auc([0.5], 1.0, 1.0)
+
+
+# --- the evidence script's snapshot trend (benchmarks/meta/evidence.py --mode trend) ----------------
+
+
+def test_snapshot_trend_pairs_each_snapshot_with_the_base_grammar_on_the_same_task_and_seed() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    from mlevolve.meta.config import load_config
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("evidence", root / "benchmarks" / "meta" / "evidence.py")
+    assert spec is not None and spec.loader is not None
+    evidence = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(evidence)
+    cfg = load_config(root / "benchmarks" / "meta" / "smoke.toml")  # one meta-test task: nguyen4
+    base = [{"task": "nguyen4", "seed": s, "auc": a} for s, a in ((1, 0.2), (2, 0.8))]
+    snaps = [{"task": "nguyen4", "seed": s, "auc": a + 0.1 * g, "snapshot": g}
+             for g in range(3) for s, a in ((1, 0.2), (2, 0.8))]
+    trend_ = evidence.snapshot_trend(snaps, base, cfg, 3)
+    assert trend_["mean_gain_by_generation"] == pytest.approx([0.0, 0.1, 0.2])  # seed difficulty cancels
+    assert trend_["mean_auc_by_generation"] == pytest.approx([0.5, 0.6, 0.7])
+    assert trend_["kendall_tau_means"] == pytest.approx(1.0) and trend_["p_means"] < 0.2
+    assert "| 2 | +0.200 | +0.200 | 0.700 |" in evidence.trend_markdown(
+        {"machine": "m", "snapshot_seeds": 2, "budget": 80, "seconds": 0.0, "test": ["nguyen4"], "snapshots": trend_})

@@ -22,9 +22,16 @@ expected running time (ERT) to the target; learned vs each other arm: Vargha-Del
 two-sided Mann-Whitney U p-value, Holm-corrected across tasks; and a Kendall trend test of each
 meta-generation's best generator on the meta-test tasks ("the generator improves itself").
 
+The trend: every meta-generation's snapshot (the best generator of that generation, as the meta
+archive's ``meta_generations`` entries record it) runs on every meta-test task with the first
+``--snapshot-seeds`` seeds, and so does the base grammar; a snapshot's value on a task is its mean
+paired AUC gain over the base grammar on the same seeds.  Kendall's tau (one-sided, tau > 0) is taken
+over the per-generation means and over the per-task values.
+
 Run:  python benchmarks/meta/evidence.py [--config benchmarks/meta/train.toml] [--db runs/meta-train.db]
-      [--seeds 30] [--snapshot-seeds 8] [--workers 2] [--out benchmarks/meta]
-Writes results.json, results.md and growth.png to --out.
+      [--seeds 30] [--snapshot-seeds 8] [--workers 2] [--out benchmarks/meta] [--mode full|trend]
+``--mode full`` (default) writes results.json, results.md and growth.png to --out; ``--mode trend``
+runs only the snapshots and the base grammar and writes trend.json, trend.md and trend.png.
 """
 
 from __future__ import annotations
@@ -126,6 +133,67 @@ def summarise(rows: list[dict[str, Any]], cfg: MetaConfig) -> dict[str, Any]:
     return out
 
 
+def snapshot_trend(snap_rows: list[dict[str, Any]], base_rows: list[dict[str, Any]], cfg: MetaConfig,
+                   generations: int) -> dict[str, Any]:
+    """Each snapshot's mean paired AUC gain over the base grammar per meta-test task (same task and
+    seed), its mean AUC, and Kendall trend tests over the generations (rows of :func:`_job`)."""
+    base = {(r["task"], r["seed"]): r["auc"] for r in base_rows}
+    gain = [[statistics.fmean([r["auc"] - base[r["task"], r["seed"]] for r in snap_rows
+                               if r["snapshot"] == g and r["task"] == t]) for t in cfg.test]
+            for g in range(generations)]
+    auc = [[statistics.fmean([r["auc"] for r in snap_rows if r["snapshot"] == g and r["task"] == t])
+            for t in cfg.test] for g in range(generations)]
+    tau, p_trend = stats.trend([[statistics.fmean(v)] for v in gain]) if gain else (0.0, 1.0)
+    tau_tasks, p_tasks = stats.trend(gain) if gain else (0.0, 1.0)
+    return {"mean_auc_by_generation": [statistics.fmean(v) for v in auc], "per_task": auc,
+            "mean_gain_by_generation": [statistics.fmean(v) for v in gain], "gain_per_task": gain,
+            "kendall_tau_means": tau, "p_means": p_trend, "kendall_tau_per_task_values": tau_tasks,
+            "p_per_task_values": p_tasks}
+
+
+def trend_markdown(r: dict[str, Any]) -> str:
+    s = r["snapshots"]
+    lines = [f"Each meta-generation's best on meta-test ({r['machine']}; {r['snapshot_seeds']} shared seeds per task; "
+             f"inner budget {r['budget']}; {r['seconds']} s): AUC gain over the base grammar on the same seeds.", "",
+             "| meta-generation | " + " | ".join(r["test"]) + " | mean gain | mean AUC |",
+             "|---|" + "---|" * (len(r["test"]) + 2)]
+    for g, (per, mean, auc) in enumerate(zip(s["gain_per_task"], s["mean_gain_by_generation"],
+                                             s["mean_auc_by_generation"], strict=True)):
+        lines.append(f"| {g} | " + " | ".join(f"{v:+.3f}" for v in per) + f" | {mean:+.3f} | {auc:.3f} |")
+    lines += ["", f"Kendall tau over the generations' mean gains {s['kendall_tau_means']:.2f} (one-sided p "
+              f"{s['p_means']:.3g}); over per-task gains {s['kendall_tau_per_task_values']:.2f} "
+              f"(p {s['p_per_task_values']:.3g})."]
+    return "\n".join(lines) + "\n"
+
+
+def trend_plot(result: dict[str, Any], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = result["snapshots"]
+    gens = list(range(len(s["mean_gain_by_generation"])))
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for k, task in enumerate(result["test"]):
+        ax.plot(gens, [per[k] for per in s["gain_per_task"]], "o:", ms=3, alpha=0.6, label=task)
+    ax.plot(gens, s["mean_gain_by_generation"], "d-", lw=2, color="black", label="mean")
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.set_xticks(gens)
+    ax.set(title=f"snapshots on meta-test: Kendall tau {s['kendall_tau_means']:.2f} (p {s['p_means']:.2g})",
+           xlabel="meta-generation", ylabel="AUC gain over base (paired)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "trend.png", dpi=90)
+    plt.close(fig)
+
+
+def snapshot_jobs(history: list[dict[str, Any]], seeds: list[int], cfg: MetaConfig,
+                  config: str) -> list[tuple[str, str, str, int, str, dict[str, Any]]]:
+    return [("snapshot", entry["generator"], task, seed, config, {"snapshot": g})
+            for g, entry in enumerate(history) for seed in seeds for task in cfg.test]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=str(ROOT / "benchmarks/meta/train.toml"))
@@ -134,6 +202,8 @@ def main() -> None:
     parser.add_argument("--snapshot-seeds", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default=str(ROOT / "benchmarks/meta"))
+    parser.add_argument("--mode", choices=("full", "trend"), default="full",
+                        help="full: every arm and the trend; trend: only the snapshots' trend (trend.*)")
     args = parser.parse_args()
     cfg = load_config(args.config)
     archive = Archive.read(args.db)
@@ -143,33 +213,47 @@ def main() -> None:
     history = meta["meta_generations"]
     started = time.time()
     seeds = [10_000 + k for k in range(args.seeds)]  # disjoint from the meta run's seeds in spirit: fixed, shared
+    out = Path(args.out)
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    if args.mode == "trend":
+        snap_seeds = seeds[:args.snapshot_seeds]
+        base_toml = load_grammar().to_toml()
+        jobs: list[tuple[str, str, str, int, str, dict[str, Any]]] = [
+            ("base", base_toml, task, seed, args.config, {}) for seed in snap_seeds for task in cfg.test]
+        jobs += snapshot_jobs(history, snap_seeds, cfg, args.config)
+        print(f"{len(jobs)} inner runs on {args.workers} workers ...", file=sys.stderr)
+        rows = run_jobs(jobs, args.workers)
+        trend = snapshot_trend([r for r in rows if r["arm"] == "snapshot"], [r for r in rows if r["arm"] == "base"],
+                               cfg, len(history))
+        result = {"machine": machine, "seconds": round(time.time() - started, 1), "config": Path(args.config).name,
+                  "snapshot_seeds": len(snap_seeds), "budget": cfg.inner.budget, "test": list(cfg.test),
+                  "fitness": [h.get("fitness", "auc") for h in history], "snapshots": trend}
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "trend.json").write_text(json.dumps(result, indent=1, default=float))
+        (out / "trend.md").write_text(trend_markdown(result))
+        trend_plot(result, out)
+        print(trend_markdown(result))
+        return
     jobs = []
     for seed in seeds:
         for arm, (spec, bandit, algorithm) in controls(learned, seed, SCALAR).items():
             for task in cfg.test:
                 jobs.append((arm, spec.to_toml(), task, seed, args.config, {"bandit": bandit, "algorithm": algorithm}))
-    for g, entry in enumerate(history):
-        for seed in seeds[:args.snapshot_seeds]:
-            for task in cfg.test:
-                jobs.append(("snapshot", entry["generator"], task, seed, args.config, {"snapshot": g}))
+    jobs += snapshot_jobs(history, seeds[:args.snapshot_seeds], cfg, args.config)
     print(f"{len(jobs)} inner runs on {args.workers} workers ...", file=sys.stderr)
     rows = run_jobs(jobs, args.workers)
     arm_rows = [r for r in rows if r["arm"] != "snapshot"]
     snap_rows = [r for r in rows if r["arm"] == "snapshot"]
     summary = summarise(arm_rows, cfg)
-    by_gen = [[statistics.fmean([r["auc"] for r in snap_rows if r["snapshot"] == g and r["task"] == t])
-               for t in cfg.test] for g in range(len(history))]
-    tau, p_trend = stats.trend([[statistics.fmean(v)] for v in by_gen]) if by_gen else (0.0, 1.0)
-    tau_tasks, p_tasks = stats.trend(by_gen) if by_gen else (0.0, 1.0)
-    result = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+    chosen = set(seeds[:args.snapshot_seeds])
+    trend = snapshot_trend(snap_rows, [r for r in arm_rows if r["arm"] == "base" and r["seed"] in chosen], cfg,
+                           len(history))
+    result = {"machine": machine,
               "seconds": round(time.time() - started, 1), "config": Path(args.config).name, "seeds": args.seeds,
               "budget": cfg.inner.budget, "target": cfg.inner.target, "test": list(cfg.test),
               "learned_digest": learned.digest, "learned_rules": len(learned.rules),
               "learned_operators": len(learned.operators), **summary,
-              "snapshots": {"mean_auc_by_generation": [statistics.fmean(v) for v in by_gen],
-                            "per_task": by_gen, "kendall_tau_means": tau, "p_means": p_trend,
-                            "kendall_tau_per_task_values": tau_tasks, "p_per_task_values": p_tasks}}
-    out = Path(args.out)
+              "snapshots": trend}
     for task in result["per_task"].values():
         for arm in task.values():
             arm.pop("aucs")
@@ -198,8 +282,9 @@ def markdown(r: dict[str, Any]) -> str:
         lines.append(f"| {other} | {' '.join(f'{a:.2f}' for a in c['a12'])} | "
                      f"{' '.join(f'{p:.3g}' for p in c['p_holm'])} |")
     s = r["snapshots"]
-    lines += ["", f"Trend of each meta-generation's best on meta-test: mean AUC by generation "
-              f"{' '.join(f'{v:.3f}' for v in s['mean_auc_by_generation'])}; Kendall tau {s['kendall_tau_means']:.2f}"
+    lines += ["", f"Trend of each meta-generation's best on meta-test: mean AUC gain over base (paired) by generation "
+              f"{' '.join(f'{v:+.3f}' for v in s['mean_gain_by_generation'])} (mean AUC "
+              f"{' '.join(f'{v:.3f}' for v in s['mean_auc_by_generation'])}); Kendall tau {s['kendall_tau_means']:.2f}"
               f" (one-sided p {s['p_means']:.3g}); over per-task values tau {s['kendall_tau_per_task_values']:.2f} "
               f"(p {s['p_per_task_values']:.3g})."]
     return "\n".join(lines) + "\n"

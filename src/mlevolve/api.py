@@ -665,13 +665,17 @@ def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:
 
 
 def meta(config: str | Path, db: str | Path | None = None, output: str | Path | None = None, *,
-         quiet: bool = False, workers: int = 1) -> dict[str, Any]:
+         quiet: bool = False, workers: int = 1, dask: str | None = None) -> dict[str, Any]:
     """Evolve a generator (grammar weights, learned rules, operators) as the meta configuration
     ``config`` says (see ``mlevolve.meta.config``), checkpointed in ``db`` (default
     ``runs/meta-<config>.db``; the same call resumes it), and write the best generator on the
     validation tasks to ``output`` (default: next to ``db``, ``.grammar.toml``).  ``workers`` > 1
-    (0: one per core) runs the inner runs in that many processes; the result is the same."""
+    (0: one per core) runs the inner runs in that many processes, ``dask`` (``local:N`` or
+    ``tcp://HOST:PORT``) as tasks on a Dask cluster; the result is the same (results are stored in
+    the order they were asked for).  Raises MlevError on a bad setting or an unreachable scheduler."""
+    import math
     import multiprocessing
+    import re
     import sys
     from concurrent.futures import ProcessPoolExecutor
 
@@ -681,6 +685,11 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
 
     if workers < 0:
         raise MlevError(f"--workers must be >= 0 (0: one per core), got {workers}")
+    if dask is not None:
+        if workers != 1:
+            raise MlevError("--dask and --workers exclude each other", hint="the Dask cluster sets the parallelism")
+        if not (re.fullmatch(r"local:\d*", dask) or "://" in dask):
+            raise MlevError(f"--dask must be local:N or tcp://HOST:PORT, got {dask!r}")
     cfg = load_config(config)
     base = load_grammar()
     program = _program(cfg.program, base)
@@ -695,25 +704,42 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
                 "data_sha256": _data_digests([*cfg.train, *cfg.validation]), **cfg.identity()}
     n = workers or os.cpu_count() or 1
     with Archive.for_run(path, identity) as archive:
-        pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) if n > 1 else None
+        cluster: Any = None
+        pool: Any = None
+        if dask is not None:  # the engine's cluster/client setup; its executor maps in order
+            from mlevolve.gp.backends import DaskBackend
+
+            cluster = DaskBackend(lambda: None, dask)
+            pool = cluster.client.get_executor(pure=False)
+        elif n > 1:
+            pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
         try:
             runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
                              (lambda line: print(line, file=sys.stderr, flush=True)), pool=pool)
             best, history = runner.run()
         finally:
-            if pool is not None:
+            if cluster is not None:
+                cluster.close()
+            elif pool is not None:
                 pool.shutdown(cancel_futures=True)
         last = history[-1] if history else {}
+        chosen = history[runner.chosen] if runner.chosen is not None else {
+            "validation_auc": runner.base_validation_auc, "validation_score": 0.0 if cfg.meta.fitness == "paired"
+            else runner.base_validation_auc}
         summary = {"generations": len(history), "candidates": archive.count(), "inner_runs_fresh": runner.fresh,
-                   "inner_runs_replayed": runner.replayed,
-                   "best_validation_auc": max((h["validation_auc"] for h in history), default=None),
+                   "inner_runs_replayed": runner.replayed, "chosen_generation": runner.chosen,
+                   "best_validation_auc": chosen.get("validation_auc"),
+                   "best_validation_score": chosen.get("validation_score"),
                    "rules": len(best.rules), "operators": len(best.operators), "digest": best.digest,
                    "last_best_auc": last.get("best_fitness")}
         archive.set_meta("summary", summary)
         archive.set_meta("generator", best.to_toml())
     header = (f"mlevolve generator evolved by `mlevolve meta {config}`\n"
-              f"archive: {path}; {len(history)} meta-generations; best validation AUC "
-              f"{summary['best_validation_auc']:.4f} on {', '.join(cfg.validation) or 'no tasks'}\n"
+              f"archive: {path}; {len(history)} meta-generations; chosen: "
+              f"{'the base grammar' if runner.chosen is None else f'meta-generation {runner.chosen}'}, "
+              f"validation AUC {chosen.get('validation_auc', math.nan):.4f} on "
+              f"{', '.join(cfg.validation) or 'no tasks'}\n"
+              f"sampling: mixed with the base grammar, base_mix = {cfg.meta.base_mix:g}\n"
               f"meta-training tasks: {', '.join(cfg.train)}")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

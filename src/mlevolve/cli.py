@@ -265,9 +265,13 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
 
 
 def _cmd_meta(args: argparse.Namespace) -> int:
-    summary = api.meta(args.config, args.db, args.output, quiet=args.quiet, workers=args.workers)
+    summary = api.meta(args.config, args.db, args.output, quiet=args.quiet, workers=args.workers, dask=args.dask)
+    auc = summary["best_validation_auc"]
     print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  ({summary['rules']} learned rules, "
-          f"{summary['operators']} operators; best validation AUC {summary['best_validation_auc']:.4f})\n"
+          f"{summary['operators']} operators; "
+          + ("the base grammar: no meta-generation's best beat it on validation" if summary["chosen_generation"] is None
+             else f"meta-generation {summary['chosen_generation']}, validation AUC "
+                  f"{'n/a' if auc is None else format(auc, '.4f')}") + ")\n"
           f"inner runs: {summary['inner_runs_fresh']} run, {summary['inner_runs_replayed']} replayed from the archive")
     return 0
 
@@ -457,6 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: next to the archive, .grammar.toml)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="run inner runs in N processes (0: one per core; default 1); the result does not depend on it")
+    p.add_argument("--dask", metavar="ADDR", help="run inner runs as Dask tasks: local:N starts a LocalCluster on "
+                   "loopback, tcp://HOST:PORT joins a running scheduler; the result does not depend on it")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(run=_cmd_meta)
 

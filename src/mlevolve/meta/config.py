@@ -17,6 +17,10 @@
     tasks = 2                                 # training tasks sampled per meta-generation
     seeds = 2                                 # inner seeds per task
     seed = 0
+    fitness = "paired"                        # or "auc": how a generator is scored (see evolve.py)
+    base_mix = 0.2                            # λ: the base grammar's share of every sampling choice
+    selection = "mean+worst"                  # or "mean", "worst": the choice on the validation tasks
+    protect = 2                               # meta-generations a new operator's carrier survives
     [bounds]                                  # fitness lo/hi per task for the normalisation
     nguyen1 = [-1.0, 0.0]                     # formula tasks default to [-Var(y), 0]
 
@@ -64,6 +68,14 @@ class MetaSettings:
     rules_per_generation: int = 4  # the mined pool each generation
     min_tasks: int = 2  # a rule must compress elites of this many tasks
     validation_seeds: int = 2
+    fitness: str = "paired"  # "paired": mean AUC gain over the base grammar on the same (task, seed); "auc"
+    base_mix: float = 0.2  # λ: every inner run samples from (1 - λ)·generator + λ·base, per result type
+    selection: str = "mean+worst"  # validation choice: "mean", "worst" (task) or "mean+worst" (their average)
+    protect: int = 2  # meta-generations an individual carrying a newly added operator is kept (0: off)
+
+
+CHOICES = {"fitness": ("paired", "auc"), "selection": ("mean", "worst", "mean+worst")}
+_MAY_BE_ZERO = ("seed", "elitism", "base_mix", "protect")
 
 
 @dataclass(frozen=True)
@@ -103,8 +115,13 @@ def _section(data: Mapping[str, Any], name: str, cls: type, file: str) -> Any:
             value = float(value)
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
             raise MlevError(f"[{name}] {key} must be a {want.__name__}, got {value!r}", file=file)
-        if want in (int, float) and value <= 0 and key not in ("seed", "elitism"):
+        if want in (int, float) and (value < 0 or (value == 0 and key not in _MAY_BE_ZERO)):
             raise MlevError(f"[{name}] {key} must be positive, got {value!r}", file=file)
+        if key == "base_mix" and value > 1:
+            raise MlevError(f"[{name}] base_mix must be in [0, 1], got {value!r}", file=file,
+                            hint="the weight of the base grammar in every inner run's sampling mixture")
+        if key in CHOICES and value not in CHOICES[key]:
+            raise MlevError(f"[{name}] {key} must be one of {', '.join(CHOICES[key])}, got {value!r}", file=file)
         values[key] = value
     return cls(**values)
 

@@ -1,19 +1,32 @@
 """The meta-level GP: evolve generators (weights, learned rules, operators) on short inner runs.
 
-Meta-fitness of a generator on a (task, seed) pair is the normalised area under the best-so-far
-curve of one short inner evolution run with it (:func:`inner_run`); a generator's fitness in a
-meta-generation is its mean over the pairs it was run on.  Per meta-generation:
+The AUC of a generator on a (task, seed) pair is the normalised area under the best-so-far curve
+of one short inner evolution run with it (:func:`inner_run`).  Its meta-fitness in a
+meta-generation (``[meta] fitness``) is, by default (``"paired"``), the mean over the pairs it was
+run on of its AUC minus the base grammar's AUC on the same pair: a paired gain, comparable across
+meta-generations although each draws other tasks (``"auc"``: the mean AUC itself).  Every inner run
+samples from the generator mixed with the base grammar (``[meta] base_mix`` = λ,
+:func:`mlevolve.meta.vary.mix_base`), so no base production falls below λ times its base
+probability; the written generator is that mixture.  Per meta-generation:
 
-1. sample training tasks and inner seeds, the same for every individual (common random numbers),
-   new ones each meta-generation (resampling, so no generator is selected on a lucky draw twice);
+1. sample training tasks and inner seeds, the same for every individual and for the base grammar
+   (common random numbers), new ones each meta-generation (resampling, so no generator is selected
+   on a lucky draw twice);
 2. successive halving: every individual runs on the first pairs, the better half on the next, and
-   so on; the ranking is by rung reached, then mean AUC;
+   so on; the ranking is by rung reached, then meta-fitness;
 3. mine rules from the elites of all inner runs (``mine.py``), reused across at least two training
    tasks, into the pool that *rule addition* draws from;
-4. score the generation's best on the validation tasks (fixed seeds); the output is the best
-   generator on validation, so meta-test tasks never influence anything;
-5. the next population: the best ``elitism`` individuals, and children by tournament, crossover and
-   one of weight perturbation, rule addition, rule deletion or operator mutation.
+4. score the generation's best on the validation tasks (fixed seeds; paired with the base grammar
+   like the fitness), per task; ``[meta] selection`` combines the tasks (mean, worst task, or the
+   average of both, the default), and the output is the best generator by it (when paired, only
+   if it beats the base grammar's score of 0; else the base grammar), so meta-test tasks never
+   influence anything; each generation's best (its snapshot, the mixture) is recorded;
+5. credit every operator (trials, successes, share of the mutations in the runs that offered it),
+   evolved ones by their program;
+6. the next population: the best ``elitism`` individuals, the best individual carrying an operator
+   added less than ``[meta] protect`` meta-generations ago that no elite carries (so a new operator
+   is judged on more than one draw), and children by tournament, crossover and one of weight
+   perturbation, rule addition, rule deletion or operator mutation.
 
 Resume: every inner run is stored in the meta archive (an ordinary archive whose candidates are the
 inner runs' best programs, plus a table of their details) as soon as it finishes.  The meta loop is
@@ -48,7 +61,7 @@ from mlevolve.meta.config import InnerConfig, MetaConfig
 from mlevolve.meta.mine import Elite, mine, rewrite
 from mlevolve.meta.stats import normalised_auc, normalised_curve
 
-META_FORMAT = 2  # the layout of the stored inner-run details; part of a meta archive's identity
+META_FORMAT = 3  # the layout of the stored inner-run details; part of a meta archive's identity
 _DETAILS = "CREATE TABLE IF NOT EXISTS inner_runs (hash TEXT PRIMARY KEY, detail TEXT NOT NULL)"
 
 
@@ -148,10 +161,15 @@ class Scored:
 
     spec: GrammarSpec
     results: list[InnerResult]
+    baseline: Sequence[float] = ()  # the base grammar's AUC on each pair, in order (paired fitness); () for raw AUC
 
     @property
     def fitness(self) -> float:
-        return sum(r.auc for r in self.results) / len(self.results) if self.results else -math.inf
+        """Mean AUC over the pairs run, minus the base grammar's on the same pairs when paired."""
+        if not self.results:
+            return -math.inf
+        gains = [r.auc - (self.baseline[k] if self.baseline else 0.0) for k, r in enumerate(self.results)]
+        return sum(gains) / len(gains)
 
     def rank_key(self) -> tuple[int, float]:
         return len(self.results), self.fitness
@@ -174,6 +192,10 @@ class MetaRun:
             archive.conn.execute(_DETAILS)
             self.details = dict(archive.conn.execute("SELECT hash, detail FROM inner_runs"))
         self.pool = pool  # runs inner runs in parallel when given (results do not depend on it)
+        self.base = replace(load_grammar(), name="generator")
+        self.born: dict[str, int] = {}  # evolved operator program -> the meta-generation it first appeared in
+        self.chosen: int | None = None  # the meta-generation whose best is the output (None: the base grammar)
+        self.base_validation_auc = math.nan  # the base grammar's mean AUC on the validation tasks
         self.fresh = 0
         self.replayed = 0
 
@@ -219,9 +241,18 @@ class MetaRun:
         self.details[key] = detail
 
     # -- one meta-generation ---------------------------------------------------------------------
+    def effective(self, spec: GrammarSpec) -> GrammarSpec:
+        """The generator an inner run samples from: ``spec`` mixed with the base grammar (λ = base_mix)."""
+        return vary.mix_base(spec, self.base, self.config.meta.base_mix, self.types)
+
+    def baseline(self, pairs: Sequence[tuple[str, int]], generation: int) -> list[float]:
+        """The base grammar's AUC on each pair (stored and replayed like every inner run)."""
+        return [r.auc for r in self.evaluate([(self.base, t, seed) for t, seed in pairs], generation)]
+
     def score(self, population: list[GrammarSpec], pairs: list[tuple[str, int]], generation: int) -> list[Scored]:
         """Successive halving over ``pairs``: rung k runs the survivors on the next chunk of pairs."""
-        scored = [Scored(spec, []) for spec in population]
+        base = self.baseline(pairs, generation) if self.config.meta.fitness == "paired" else []
+        scored = [Scored(spec, [], base) for spec in population]
         alive = list(scored)
         if self.config.meta.halving:
             rungs = max(1, min(len(pairs), math.ceil(math.log2(len(population)))))
@@ -229,7 +260,8 @@ class MetaRun:
         else:
             chunks = [pairs]
         for k, chunk in enumerate(chunks):
-            results = iter(self.evaluate([(s.spec, t, seed) for s in alive for t, seed in chunk], generation))
+            results = iter(self.evaluate([(self.effective(s.spec), t, seed) for s in alive for t, seed in chunk],
+                                         generation))
             for s in alive:
                 s.results += [next(results) for _ in chunk]
             if k < len(chunks) - 1:
@@ -237,12 +269,34 @@ class MetaRun:
                 alive = alive[:max(self.config.meta.elitism, math.ceil(len(alive) / 2))]
         return sorted(scored, key=Scored.rank_key, reverse=True)
 
-    def validate(self, spec: GrammarSpec, generation: int) -> float:
-        runs = self.evaluate([(spec, t, seed) for t in self.config.validation
-                              for seed in range(self.config.meta.validation_seeds)], generation)
-        return sum(r.auc for r in runs) / len(runs) if runs else math.nan
+    def validate(self, spec: GrammarSpec, generation: int) -> tuple[float, float, dict[str, float]]:
+        """``spec`` on the validation tasks (fixed seeds): (selection score, mean AUC, per-task score),
+        a task's score being its mean AUC, minus the base grammar's on the same seeds when paired;
+        NaN scores when there are no validation tasks."""
+        m = self.config.meta
+        pairs = [(t, seed) for t in self.config.validation for seed in range(m.validation_seeds)]
+        runs = self.evaluate([(self.effective(spec), t, seed) for t, seed in pairs], generation)
+        base = self.baseline(pairs, generation) if m.fitness == "paired" else [0.0] * len(pairs)
+        if not runs:
+            return math.nan, math.nan, {}
+        per_task = {t: sum(r.auc - b for r, b, (u, _) in zip(runs, base, pairs, strict=True) if u == t)
+                    / m.validation_seeds for t in self.config.validation}
+        mean, worst = sum(per_task.values()) / len(per_task), min(per_task.values())
+        score = {"mean": mean, "worst": worst, "mean+worst": (mean + worst) / 2}[m.selection]
+        return score, sum(r.auc for r in runs) / len(runs), per_task
 
-    def offspring(self, ranked: list[Scored], pool: list[Production], rng: random.Random) -> list[GrammarSpec]:
+    def protected(self, ranked: list[Scored], generation: int) -> GrammarSpec | None:
+        """The best individual past the elites carrying an operator that no elite carries and that
+        appeared less than ``protect`` meta-generations ago (None if there is none)."""
+        m = self.config.meta
+        carried = {o.text for s in ranked[:m.elitism] for o in s.spec.operators}
+        for s in ranked[m.elitism:]:
+            if any(o.text not in carried and generation - self.born[o.text] < m.protect for o in s.spec.operators):
+                return s.spec
+        return None
+
+    def offspring(self, ranked: list[Scored], pool: list[Production], rng: random.Random,
+                  generation: int = 0) -> list[GrammarSpec]:
         m = self.config.meta
 
         def pick() -> GrammarSpec:
@@ -250,6 +304,9 @@ class MetaRun:
             return ranked[min(entrants)].spec  # ranked best first
 
         children = [s.spec for s in ranked[:m.elitism]]
+        kept = self.protected(ranked, generation) if m.protect else None
+        if kept is not None:
+            children.append(kept)
         while len(children) < m.population:
             child = pick()
             if rng.random() < 0.3:
@@ -271,12 +328,18 @@ class MetaRun:
         """The whole meta run: the best generator on validation, and one record per meta-generation."""
         m, cfg = self.config.meta, self.config
         rng = random.Random(m.seed)
-        base = replace(load_grammar(), name="generator")
+        base = self.base
         population = [base] + [vary.perturb_weights(base, rng, self.types) for _ in range(m.population - 1)]
         pool: list[Production] = []
         history: list[dict[str, Any]] = []
-        best_spec, best_val = base, -math.inf
+        # paired: the base grammar scores 0 on validation by definition, so it stays the output unless a
+        # generation's best beats it there (do no harm); raw AUC: the first generation's best is taken
+        best_spec, best_val = base, 0.0 if m.fitness == "paired" else -math.inf
+        self.base_validation_auc = self.validate(base, 0)[1]
         for generation in range(m.generations):
+            for spec in population:
+                for o in spec.operators:
+                    self.born.setdefault(o.text, generation)
             tasks = rng.sample(list(cfg.train), m.tasks)
             seeds = [rng.randrange(1 << 30) for _ in range(m.seeds)]
             pairs = [(t, s) for s in seeds for t in tasks]
@@ -290,18 +353,55 @@ class MetaRun:
             pool = [f.production for f in found if f.production.op not in names] + pool
             pool = pool[:4 * m.rules_per_generation]
             top = ranked[0]
-            val = self.validate(top.spec, generation)
+            val, val_auc, val_tasks = self.validate(top.spec, generation)
             if val > best_val:
-                best_spec, best_val = top.spec, val
-            history.append(self._record(generation, ranked, found, val))
-            self.log(f"meta-generation {generation}: best AUC {top.fitness:.4f} on {', '.join(tasks)}; "
-                     f"validation {val:.4f}; rules {len(top.spec.rules)}, operators {len(top.spec.operators)}; "
-                     f"mined {len(found)}")
+                best_spec, best_val, self.chosen = self.effective(top.spec), val, generation
+            population = self.offspring(ranked, pool, rng, generation)
+            record = self._record(generation, ranked, found, val_auc, population)
+            record.update(validation_score=val, validation_tasks=val_tasks, fitness=m.fitness,
+                          base_auc=sum(top.baseline) / len(top.baseline) if top.baseline else None)
+            history.append(record)
+            kind = "AUC gain over base" if m.fitness == "paired" else "AUC"
+            self.log(f"meta-generation {generation}: best {kind} {top.fitness:+.4f} on {', '.join(tasks)}; "
+                     f"validation {m.selection} {val:+.4f} (AUC {val_auc:.4f}); rules {len(top.spec.rules)}, "
+                     f"operators {len(top.spec.operators)}; mined {len(found)}")
             self.archive.set_meta("meta_generations", history)
-            population = self.offspring(ranked, pool, rng)
         return best_spec, history
 
-    def _record(self, generation: int, ranked: list[Scored], found: Sequence[Any], val: float) -> dict[str, Any]:
+    def credit(self, ranked: list[Scored], generation: int,
+               following: Sequence[GrammarSpec]) -> dict[str, dict[str, Any]]:
+        """Credit of every operator used this meta-generation, over all its inner runs: evolved ones
+        keyed by program text, default mutations by name.  ``trials``/``successes``: children made /
+        children better than their parent; ``share``: its trials over all trials in the runs that
+        offered it; ``carriers``: individuals holding it; ``best_rank``: the best rank among them
+        (0: the generation's best); ``age``: meta-generations since it appeared; ``kept``: whether
+        an individual of the next population (``following``) holds it."""
+        out: dict[str, dict[str, Any]] = {}
+        offered: Counter[str] = Counter()
+        nxt = {o.text for spec in following for o in spec.operators}
+        for rank, s in enumerate(ranked):
+            texts = {o.name: o.text for o in s.spec.operators}
+            for text in texts.values():
+                entry = out.setdefault(text, {"evolved": True, "trials": 0, "successes": 0, "carriers": 0,
+                                              "best_rank": rank, "age": generation - self.born[text],
+                                              "kept": text in nxt})
+                entry["carriers"] += 1
+                entry["names"] = sorted({*entry.get("names", []), *(n for n, t in texts.items() if t == text)})
+            for r in s.results:
+                total = sum(st["trials"] for st in r.operators.values())
+                offered.update(dict.fromkeys({*texts.values(), ""}, total))  # "": every run offers the defaults
+                for arm, st in r.operators.items():
+                    key = texts.get(arm, arm)
+                    entry = out.setdefault(key, {"evolved": False, "trials": 0, "successes": 0})
+                    entry["trials"] += st["trials"]
+                    entry["successes"] += st["successes"]
+        for key, entry in out.items():
+            n = offered[key if entry["evolved"] else ""]
+            entry["share"] = entry["trials"] / n if n else 0.0
+        return dict(sorted(out.items(), key=lambda kv: (not kv[1]["evolved"], -kv[1]["trials"], kv[0])))
+
+    def _record(self, generation: int, ranked: list[Scored], found: Sequence[Any], val: float,
+                following: Sequence[GrammarSpec]) -> dict[str, Any]:
         top = ranked[0]
         usage: Counter[str] = Counter()
         arms: dict[str, list[int]] = {}
@@ -320,7 +420,9 @@ class MetaRun:
             "rule_usage": dict(usage), "operators": {a: t / total for a, (t, _) in arms.items()},
             "operator_success": {a: s / t for a, (t, s) in arms.items() if t},
             "mined": [f.production.op for f in found],
-            "inner_runs": sum(len(s.results) for s in ranked), "digest": top.spec.digest,
-            "generator": top.spec.to_toml(header=f"best of meta-generation {generation}"),
+            "inner_runs": sum(len(s.results) for s in ranked), "digest": self.effective(top.spec).digest,
+            "operator_credit": self.credit(ranked, generation, following),
+            "generator": self.effective(top.spec).to_toml(header=f"best of meta-generation {generation} "
+                                                                 "(its snapshot: the mixture inner runs sample)"),
         }
 

@@ -8,6 +8,9 @@ a library of learned rules and an operator portfolio; every operator here return
 * :func:`crossover`: weights taken per production from either parent, the union of the libraries,
   operators from either, and one operator spliced from both (:func:`splice`).
 
+:func:`mix_base` is not a variation but the *do-no-harm floor* every inner run samples through:
+the generator mixed with the base grammar with weight λ, per result type.
+
 Each takes the ``types`` the evolved slots compute with, so only productions that can matter move.
 """
 
@@ -32,6 +35,44 @@ MAX_RULES = 8
 def relevant(spec: GrammarSpec, types: frozenset[str]) -> list[Production]:
     """The base productions a slot computing with ``types`` can use."""
     return list(spec.restrict(types).base_productions)
+
+
+def base_probability(spec: GrammarSpec, types: frozenset[str]) -> dict[str, float]:
+    """Each production's sampling probability among the productions of its result type in
+    ``spec.restrict(types)`` (learned rules included), by production id."""
+    restricted = spec.restrict(types)
+    out: dict[str, float] = {}
+    for prods in restricted.by_result.values():
+        total = sum(p.weight for p in prods)
+        out.update({p.id: p.weight / total for p in prods if total > 0})
+    return out
+
+
+def mix_base(spec: GrammarSpec, base: GrammarSpec, lam: float, types: frozenset[str]) -> GrammarSpec:
+    """``spec`` with its production weights mixed with ``base``'s, per result type ``t``:
+    ``w'(p) = (1 - lam)·w(p) + lam·b(p)·W_t / B_t`` (``W_t``, ``B_t``: the type's total weight in
+    ``spec`` and ``base`` over the productions ``types`` admit), so each type's total, and so its
+    balance with variables and literals, is kept, and every base production's probability among its
+    type's productions is at least ``lam`` times its base probability.  The variable weight is mixed
+    the same way.  ``lam`` in [0, 1]; 0 returns ``spec`` itself, a type whose productions all carry
+    their base weights is left as it is (so ``mix_base(base, base, ...)`` is ``base``)."""
+    if lam <= 0:
+        return spec
+    restricted, plain = spec.restrict(types), base.restrict(types)
+    base_weight = {p.id: p.weight for p in plain.base_productions}
+    weights: dict[str, float] = {}
+    for t, prods in restricted.by_result.items():
+        if all(base_weight.get(p.id) == p.weight for p in prods):
+            continue
+        total, base_total = sum(p.weight for p in prods), sum(p.weight for p in plain.by_result.get(t, ()))
+        if total <= 0 or base_total <= 0:
+            continue
+        weights.update({p.id: (1 - lam) * p.weight + lam * base_weight.get(p.id, 0.0) * total / base_total
+                        for p in prods})
+    out = spec.with_weights(weights) if weights else spec
+    if out.variable_weight != base.variable_weight:
+        out = replace(out, variable_weight=(1 - lam) * out.variable_weight + lam * base.variable_weight)
+    return out
 
 
 def perturb_weights(spec: GrammarSpec, rng: random.Random, types: frozenset[str], sigma: float = 0.5,

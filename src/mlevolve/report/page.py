@@ -241,6 +241,16 @@ def _meta_generations(entries: Sequence[Mapping[str, Any]]) -> str:
                      top(e.get("operator_success"))) for e in entries),
                    ("meta-generation", "grammar size", "rules", "best fitness", "validation", "most used rules",
                     "operator portfolio (share)", "operator success"))
+    credit = [(e["generation"], ", ".join(map(str, c.get("names") or [])), text, c.get("trials"),
+               c.get("successes"), c.get("share"), c.get("carriers"), c.get("best_rank"), c.get("age"),
+               "yes" if c.get("kept") else "no")
+              for e in entries if isinstance(e.get("operator_credit"), Mapping)
+              for text, c in e["operator_credit"].items() if isinstance(c, Mapping) and c.get("evolved")]
+    credit_table = _table(credit, ("meta-generation", "name", "evolved operator", "trials", "successes",
+                                   "share of mutations", "carriers", "best rank", "age", "kept")) if credit else \
+        "<p>No evolved operator was carried by any meta-individual.</p>" if any(
+            "operator_credit" in e for e in entries) else ""
     figure = plots.meta_generations(entries)
     return _section("Meta-generations: grammar and operators", *([_img(figure, "grammar growth")] if figure else []),
-                    table)
+                    table, *(["<h3>Evolved operators' credit (all inner runs of the meta-generation)</h3>",
+                              credit_table] if credit_table else []))
