@@ -164,7 +164,7 @@ def test_exported_script_is_standalone_and_readable(file: Path, exported: dict[s
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= {"__future__", "argparse", "csv", "dataclasses", "inspect", "json", "math", "numpy",
                         "pathlib", "sklearn", "time", "torch", "typing", "collections", "zipfile", "hashlib", "zlib",
-                        "gymnasium"}  # imported only inside make_env, for the classic-control tasks
+                        "contextlib", "gymnasium"}  # gymnasium: only inside make_env
     py_compile.compile(str(script), cfile=str(script.with_suffix(".pyc")), doraise=True)
 
 
