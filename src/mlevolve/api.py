@@ -136,13 +136,12 @@ def run(
     The result has validation and test metrics, ``fitness``, ``train_seconds``, ``params`` (neural
     programs) and ``failure`` (None, or the reason the program could not be trained).
     """
-    from mlevolve.interpreter.evaluate import Settings, evaluate
-    from mlevolve.interpreter.tasks import load_task
+    from mlevolve.interpreter.evaluate import Settings, evaluate, load_task_for
 
     if epochs < 1:
         raise MlevError(f"--epochs must be at least 1, got {epochs}")
     spec, checked, name = _prepare(program, task, grammar)
-    outcome = evaluate(checked, load_task(name, seed), spec, Settings(seed=seed, epochs=epochs), name)
+    outcome = evaluate(checked, load_task_for(checked, name, seed), spec, Settings(seed=seed, epochs=epochs), name)
     return {**outcome.as_dict(), "task": name, "seed": seed}
 
 
@@ -230,9 +229,8 @@ def evolve(
     from mlevolve.gp.progress import Progress
     from mlevolve.gp.search import ALGORITHMS
     from mlevolve.interpreter.codegen import compile_program
-    from mlevolve.interpreter.evaluate import check_task_fits
+    from mlevolve.interpreter.evaluate import check_task_fits, formula_inputs, load_task_for
     from mlevolve.interpreter.evaluator import EvaluatorFactory
-    from mlevolve.interpreter.tasks import load_task
 
     if budget < 1:
         raise MlevError(f"--budget must be at least 1, got {budget}")
@@ -249,7 +247,7 @@ def evolve(
     checked = _program(program, spec)
     names = evolvable(checked, evolve, file)
     task_name = _task_name(checked, task)
-    task_data = load_task(task_name, seed)
+    task_data = load_task_for(checked, task_name, seed)
     check_task_fits(compile_program(checked, spec), task_data, task_name)
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
                           init=init, hurdle=hurdle, seed=seed, bandit=bandit)
@@ -260,7 +258,8 @@ def evolve(
     parallel = bool(dask) or workers != 1
     if parallel and spec.origin is None and spec.name != "base":
         raise MlevError("parallel evaluation needs the grammar as a file", hint="pass --grammar FILE")
-    factory = EvaluatorFactory(task_name, seed, epochs, kinds, spec.origin, timeout)
+    factory = EvaluatorFactory(task_name, seed, epochs, kinds, spec.origin, timeout,
+                               inputs=formula_inputs(checked, task_name))
     evaluator = factory()
     path = Path(db) if db is not None else default_path(checked.name, task_name)
     with Archive.for_run(path, identity) as archive:

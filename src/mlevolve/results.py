@@ -28,6 +28,7 @@ class Outcome:
     metrics: dict[str, Any] = field(default_factory=dict)
     failure: Failure | None = None
     seconds: float = 0.0
+    program: str | None = None  # the program as scored, when scoring rewrote it (a formula's fitted constants)
 
     @property
     def fitness(self) -> float:

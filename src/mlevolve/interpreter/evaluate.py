@@ -19,7 +19,19 @@ from mlevolve.dsl.ir import Program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Category, Compiled, compile_program
-from mlevolve.interpreter.tasks import Control, Density, Family, Points, Supervised, Task, arrays, list_tasks
+from mlevolve.interpreter.tasks import (
+    Control,
+    Density,
+    Family,
+    Points,
+    Supervised,
+    Task,
+    arrays,
+    is_data_file,
+    list_tasks,
+    load_points,
+    load_task,
+)
 from mlevolve.results import Failure, Outcome
 
 _KIND_OF: dict[Category, type] = {"supervised": Supervised, "learner": Family, "formula": Points, "rl": Control,
@@ -51,6 +63,22 @@ def check_task_fits(compiled: Compiled, task: Task, task_name: str) -> None:
     if isinstance(task, Points) and task.n_vars != compiled.n_inputs:
         raise MlevError(f"the formula takes {compiled.n_inputs} input(s) but task '{task_name}' has {task.n_vars}",
                         hint="give the formula one Scalar parameter per input variable")
+
+
+def formula_inputs(program: Program, task_name: str) -> tuple[str, ...]:
+    """The parameter names of ``program``'s formula when it runs on a data file (its columns map to
+    them by name), else ``()``."""
+    formula = next((d for d in program.definitions if d.kind == "formula"), None)
+    if formula is None or not is_data_file(task_name):
+        return ()
+    return tuple(p.name for p in formula.params)
+
+
+def load_task_for(program: Program, task_name: str, seed: int = 0) -> Task:
+    """The task as ``program`` needs it: a formula on a CSV/NPZ file gets the file's columns as its
+    parameters (:func:`~mlevolve.interpreter.tasks.load_points`); anything else :func:`load_task`."""
+    inputs = formula_inputs(program, task_name)
+    return load_points(task_name, inputs, seed) if inputs else load_task(task_name, seed)
 
 
 def namespace(compiled: Compiled, dim: int = 0) -> dict[str, Any]:

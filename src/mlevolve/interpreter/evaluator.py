@@ -23,10 +23,12 @@ import numpy as np
 import torch
 
 from mlevolve.dsl.ir import Program
+from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Compiled, compile_program, py_name
 from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, namespace
+from mlevolve.interpreter.fit import FitOptions, fit_formula, formula_points
 from mlevolve.interpreter.tasks import Control, Density, Task, arrays
 from mlevolve.results import Failure, Outcome
 
@@ -136,11 +138,15 @@ _PROBES = {"activation": _probe_activation, "loss": _probe_loss, "optimizer": _p
            **{kind: _probe_objective(kind) for kind in _OBJECTIVE_INPUTS}}
 
 
+DEFAULT_FIT = FitOptions()
+
+
 class ProgramEvaluator:
     """Scores programs on one task for the GP engine: ``fingerprint`` then ``evaluate``."""
 
     def __init__(self, task: Task, task_name: str, spec: GrammarSpec, settings: Settings,
-                 evolving_kinds: frozenset[str], hurdle_epochs: int = 1, cache_size: int = 2048) -> None:
+                 evolving_kinds: frozenset[str], hurdle_epochs: int = 1, cache_size: int = 2048,
+                 fit: FitOptions | None = DEFAULT_FIT) -> None:
         self.task = task
         self.task_name = task_name
         self.spec = spec
@@ -150,6 +156,7 @@ class ProgramEvaluator:
         self._compiled: OrderedDict[str, Compiled] = OrderedDict()
         self._cache_size = cache_size
         self._data = arrays(task)
+        self.fit = fit  # formulas: constant fitting before scoring (None: score as written)
 
     @property
     def supports_hurdle(self) -> bool:
@@ -210,7 +217,28 @@ class ProgramEvaluator:
         if quick:
             settings = Settings(settings.seed, self.hurdle_epochs, settings.batch_size, settings.threads,
                                 settings.budget)
-        return evaluate_compiled(self.compile(program, key), self.task, settings)
+        compiled = self.compile(program, key)
+        if compiled.category == "formula" and self.fit is not None:
+            return self._evaluate_fitted(program, compiled, settings)
+        return evaluate_compiled(compiled, self.task, settings)
+
+    def _evaluate_fitted(self, program: Program, compiled: Compiled, settings: Settings) -> Outcome:
+        """A formula: fit its constants (``interpreter.fit``), then score the fitted program, which
+        comes back as ``Outcome.program``; ``fit_evaluations`` counts the formula evaluations spent."""
+        assert self.fit is not None
+        x, y = formula_points(self._data)
+        try:
+            fitted = fit_formula(program, self.spec, x, y, self.fit)
+        except Exception as err:
+            return Outcome({}, Failure(f"{type(err).__name__}: {err}", "fitting"))
+        if fitted.program is not program:
+            compiled = compile_program(fitted.program, self.spec)
+        outcome = evaluate_compiled(compiled, self.task, settings)
+        if outcome.failure is not None:
+            return outcome
+        # Always the program as scored (changed or not), so a cache hit and a replayed run agree on it.
+        return Outcome({**outcome.metrics, "fit_evaluations": fitted.evaluations}, None, outcome.seconds,
+                       format_program(fitted.program))
 
 
 @dataclass(frozen=True)
@@ -227,11 +255,14 @@ class EvaluatorFactory:
     kinds: frozenset[str]
     grammar: str | None = None
     timeout: float = 300.0
+    fit: bool = True  # formulas: constant fitting (linear scaling and literal tuning) before scoring
+    inputs: tuple[str, ...] = ()  # a formula on a data file: its parameters, named after the file's columns
 
     def __call__(self) -> ProgramEvaluator:
         from mlevolve.grammar.spec import load_grammar
-        from mlevolve.interpreter.tasks import load_task
+        from mlevolve.interpreter.tasks import load_points, load_task
 
         settings = Settings(seed=self.seed, epochs=self.epochs, budget=runtime.Budget(max_seconds=self.timeout))
-        return ProgramEvaluator(load_task(self.task, self.seed), self.task, load_grammar(self.grammar), settings,
-                                self.kinds)
+        task = load_points(self.task, self.inputs, self.seed) if self.inputs else load_task(self.task, self.seed)
+        return ProgramEvaluator(task, self.task, load_grammar(self.grammar), settings,
+                                self.kinds, fit=DEFAULT_FIT if self.fit else None)
