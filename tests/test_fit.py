@@ -101,7 +101,8 @@ def test_fitting_evaluations_are_counted_and_reported(tmp_path: Path) -> None:
     from mlevolve.gp.archive import Archive
 
     examples = Path(__file__).parents[1] / "examples"
-    summary = api.evolve(examples / "quartic.mlev", task="nguyen1", budget=40, db=tmp_path / "a.db", init="random")
+    summary = api.evolve(examples / "quartic.mlev", task="nguyen1", budget=40, db=tmp_path / "a.db", init="random",
+                         fit=True)
     with Archive.read(tmp_path / "a.db") as archive:
         rows = [r for r in archive.rows() if r.fitness is not None and r.source == "evaluated"]
         assert rows and all(r.metrics["fit_evaluations"] >= 1 for r in rows)

@@ -206,6 +206,7 @@ def evolve(
     hurdle: bool = True,
     grammar: GrammarSpec | None = None,
     quiet: bool = False,
+    fit: bool = False,
     json_log: str | Path | None = None,
     workers: int = 1,
     dask: str | None = None,
@@ -259,7 +260,7 @@ def evolve(
     if parallel and spec.origin is None and spec.name != "base":
         raise MlevError("parallel evaluation needs the grammar as a file", hint="pass --grammar FILE")
     factory = EvaluatorFactory(task_name, seed, epochs, kinds, spec.origin, timeout,
-                               inputs=formula_inputs(checked, task_name))
+                               inputs=formula_inputs(checked, task_name), fit=fit)
     evaluator = factory()
     path = Path(db) if db is not None else default_path(checked.name, task_name)
     with Archive.for_run(path, identity) as archive:

@@ -304,8 +304,8 @@ class Engine:
             failure = Failure(row.failure, row.failure_where or "") if row.failure else None
             self._pending = next(self._replay, None)
             self.replayed += 1
-            fitted = row.program if "fit_evaluations" in row.metrics else None  # the candidate as scored
-            self._finish(job, Outcome(dict(row.metrics), failure, row.seconds, fitted), row.source,
+            scored = row.program if "fit_evaluations" in row.metrics else None  # fitted: later cache hits store it
+            self._finish(job, Outcome(dict(row.metrics), failure, row.seconds, scored), row.source,
                          row.fingerprint, stored=True)
             return
         job.steps = self._score_steps(program, key)
@@ -351,9 +351,6 @@ class Engine:
                 return done[0]
 
     def _finish(self, job: _Job, outcome: Outcome, source: str, fingerprint: str | None, stored: bool) -> None:
-        if outcome.program is not None:  # scoring rewrote the program (fitted constants): keep what was scored
-            job.program = parse(outcome.program)
-            job.size = self.size(job.program)
         seq = self.seq
         self.seq += 1
         if not stored:
@@ -361,11 +358,14 @@ class Engine:
             self.evaluation_seconds += elapsed
             outcome = Outcome(outcome.metrics, outcome.failure, elapsed)
             failure = outcome.failure
-            self.archive.add(Row(seq, job.key, format_program(job.program),
+            # The archive keeps the program as scored: with a formula's fitted constants written back
+            # (Outcome.program), so it reproduces its score; the search varies the program as proposed.
+            scored = parse(outcome.program) if outcome.program is not None else job.program
+            self.archive.add(Row(seq, job.key, format_program(scored),
                                  outcome.fitness if failure is None else None, outcome.metrics,
                                  failure.reason if failure else None, failure.where if failure else None, source,
                                  fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds,
-                                 simplified=format_program(simplify_program(job.program))))
+                                 simplified=format_program(simplify_program(scored))))
         if job.parents and job.operator != "copy":  # operator credit: did the child beat its parent?
             parent = self.cache.get(job.parents[0])
             better = outcome.failure is None and math.isfinite(outcome.fitness) and (

@@ -255,7 +255,7 @@ class EvaluatorFactory:
     kinds: frozenset[str]
     grammar: str | None = None
     timeout: float = 300.0
-    fit: bool = True  # formulas: constant fitting (linear scaling and literal tuning) before scoring
+    fit: bool = False  # formulas: constant fitting (linear scaling and literal tuning) before scoring
     inputs: tuple[str, ...] = ()  # a formula on a data file: its parameters, named after the file's columns
 
     def __call__(self) -> ProgramEvaluator:
