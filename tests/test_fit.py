@@ -141,3 +141,69 @@ def test_missing_and_extra_columns_are_named(tmp_path: Path) -> None:
     path = _csv(tmp_path)
     with pytest.raises(MlevError, match=r"no column for parameter\(s\) c; column\(s\) b not used by the formula"):
         load_points(f"{path}:target=y", ("a", "c"))
+
+
+EXAMPLES = Path(__file__).parents[1] / "examples"
+
+
+def _rows(db: Path) -> list[tuple[object, ...]]:
+    """Every candidate but its clock readings (``seconds``, ``created``, ``train_seconds``)."""
+    from mlevolve.gp.archive import Archive
+
+    with Archive.read(db) as archive:
+        return [(r.seq, r.hash, r.program, r.simplified, r.fitness, r.failure, r.source, r.fingerprint, r.operator,
+                 r.parents, r.generation, r.size, {k: v for k, v in r.metrics.items() if k != "train_seconds"})
+                for r in archive.rows()]
+
+
+def test_a_resumed_fitted_run_equals_an_uninterrupted_one_and_its_texts_reproduce_their_scores(
+        tmp_path: Path) -> None:
+    import mlevolve.api as api
+    from mlevolve.gp.archive import Archive
+
+    args = {"task": "nguyen5", "init": "random", "population": 20, "quiet": True, "seed": 2}
+    whole = api.evolve(EXAMPLES / "quartic.mlev", budget=150, db=tmp_path / "whole.db", **args)
+    api.evolve(EXAMPLES / "quartic.mlev", budget=70, db=tmp_path / "part.db", **args)  # fitting is the default
+    resumed = api.evolve(EXAMPLES / "quartic.mlev", budget=150, db=tmp_path / "part.db", **args)
+    assert resumed["replayed"] == 70 and resumed["candidates"] == whole["candidates"] == 150
+    assert _rows(tmp_path / "part.db") == _rows(tmp_path / "whole.db")
+    for key in ("fit_evaluations", "best_fitness", "best_hash", "best_program", "evaluated", "cache", "fec"):
+        assert resumed.get(key) == whole.get(key), key
+    assert whole["fit_evaluations"] > whole["evaluated"]
+    with Archive.read(tmp_path / "whole.db") as archive:
+        rows = [r for r in archive.rows() if r.fitness is not None]
+    scored = [r for r in rows if r.source == "evaluated"]
+    assert whole["fit_evaluations"] == sum(r.metrics["fit_evaluations"] for r in scored)
+    reused = [r for r in rows if r.source in ("cache", "fec")]
+    assert reused and all("fit_evaluations" in r.metrics for r in reused)  # the fitted text travels with a hit
+    # every stored text, scored as written (no fitting), reproduces the metrics stored with it
+    for row in scored[::5] + reused:
+        again = api.run(parse(row.program), "nguyen5", seed=2)  # the run's seed draws its points
+        assert {k: again[k] for k in ("fitness", "train_mse", "test_mse", "r2", "test_r2")} == \
+            {k: row.metrics[k] for k in ("fitness", "train_mse", "test_mse", "r2", "test_r2")}, row.seq
+
+
+def test_no_fit_scores_formulas_as_written_and_is_part_of_the_run_identity(tmp_path: Path) -> None:
+    import pytest
+
+    import mlevolve.api as api
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.gp.archive import Archive
+
+    args = {"task": "nguyen1", "init": "random", "population": 10, "quiet": True, "budget": 30}
+    plain = api.evolve(EXAMPLES / "quartic.mlev", db=tmp_path / "plain.db", fit=False, **args)
+    assert "fit_evaluations" not in plain
+    with Archive.read(tmp_path / "plain.db") as archive:
+        assert not any("fit_evaluations" in r.metrics for r in archive.rows())
+        assert archive.meta()["fit"] is False
+    with pytest.raises(MlevError, match="fit: archive has False, now True"):  # fitted cannot resume unfitted
+        api.evolve(EXAMPLES / "quartic.mlev", db=tmp_path / "plain.db", **args)
+
+
+def test_evolve_help_shows_no_fit() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "mlevolve.cli", "evolve", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "--no-fit" in out and "Levenberg-Marquardt" in out

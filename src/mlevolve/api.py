@@ -206,7 +206,7 @@ def evolve(
     hurdle: bool = True,
     grammar: GrammarSpec | None = None,
     quiet: bool = False,
-    fit: bool = False,
+    fit: bool | None = None,
     json_log: str | Path | None = None,
     workers: int = 1,
     dask: str | None = None,
@@ -220,7 +220,9 @@ def evolve(
     one per core) scores candidates in a local process pool, ``dask`` (``local:N`` or
     ``tcp://HOST:PORT``) on a Dask cluster; each candidate gets at most ``timeout`` seconds.
     ``bandit`` picks mutations with the adaptive operator bandit (always on when the grammar has
-    evolved operators).
+    evolved operators).  ``fit`` (None: the config's default, on) fits an evolved formula's constants
+    before scoring it (linear scaling and Levenberg-Marquardt on its literals; the archive keeps the
+    fitted program and its ``fit_evaluations``); it has no effect on other programs.
     Returns a summary: counts of candidates by how they were scored, the best fitness, program
     and its hash.
     """
@@ -250,17 +252,18 @@ def evolve(
     task_name = _task_name(checked, task)
     task_data = load_task_for(checked, task_name, seed)
     check_task_fits(compile_program(checked, spec), task_data, task_name)
+    kinds = frozenset(d.kind for d in checked.definitions if any(n.split(".")[0] == d.name for n in names))
+    fitting = (EvolveConfig.fit if fit is None else fit) if "formula" in kinds else None
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
-                          init=init, hurdle=hurdle, seed=seed, bandit=bandit)
+                          init=init, hurdle=hurdle, seed=seed, bandit=bandit, fit=fitting)
     identity = {"program_hash": program_hash(checked), "program_name": checked.name,
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", **config.identity()}
-    kinds = frozenset(d.kind for d in checked.definitions if any(n.split(".")[0] == d.name for n in names))
     parallel = bool(dask) or workers != 1
     if parallel and spec.origin is None and spec.name != "base":
         raise MlevError("parallel evaluation needs the grammar as a file", hint="pass --grammar FILE")
     factory = EvaluatorFactory(task_name, seed, epochs, kinds, spec.origin, timeout,
-                               inputs=formula_inputs(checked, task_name), fit=fit)
+                               inputs=formula_inputs(checked, task_name), fit=bool(config.fit))
     evaluator = factory()
     path = Path(db) if db is not None else default_path(checked.name, task_name)
     with Archive.for_run(path, identity) as archive:

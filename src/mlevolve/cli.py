@@ -200,11 +200,13 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
                         seed=args.seed, init=args.init, population=args.population, tournament=args.tournament,
                         epochs=args.epochs, hurdle=not args.no_hurdle, grammar=load_grammar(args.grammar),
                         quiet=args.quiet, json_log=args.json_log, workers=args.workers, dask=args.dask,
-                        timeout=args.timeout, bandit=args.bandit)
+                        timeout=args.timeout, bandit=args.bandit, fit=False if args.no_fit else None)
     if not args.quiet:
         sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
         counts = ", ".join(f"{k} {result.get(k, 0)}" for k in sources)
         print(f"{result['candidates']} candidates ({result['replayed']} from the archive): {counts}")
+        if "fit_evaluations" in result:
+            print(f"constant fitting: {result['fit_evaluations']} more formula evaluations")
         print(f"archive: {result['db']}  ({result['seconds']} s)")
         if result["best_program"]:
             print(f"best fitness {result['best_fitness']:.6g}  hash {result['best_hash'][:12]}")
@@ -339,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--epochs", type=int, default=10, help="training epochs per candidate, neural programs (default 10)")
     p.add_argument("--no-hurdle", action="store_true", help="train every candidate fully (no early rejection)")
+    p.add_argument("--no-fit", action="store_true",
+                   help="score formulas as written: no constant fitting (default: linear scaling and "
+                        "Levenberg-Marquardt on the literals before scoring)")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--json-log", metavar="FILE", help="append one JSON line per candidate to FILE")

@@ -68,12 +68,17 @@ class EvolveConfig:
     hurdle_warmup: int = 20
     seed: int = 0
     bandit: bool = False  # choose mutations with the portfolio's bandit (always, if the grammar has operators)
+    # Formulas: fit constants (linear scaling and literal tuning, interpreter.fit) before scoring, or
+    # not (False); None where no formula is evolved, so there is nothing to fit (the api decides).
+    fit: bool | None = True
 
     def identity(self) -> dict[str, Any]:
         values = asdict(self)
         del values["budget"]
         if not self.bandit:  # archives made before the bandit existed keep their identity
             del values["bandit"]
+        if self.fit is None:  # no formula evolved: such archives made before fitting existed keep their identity
+            del values["fit"]
         return values
 
 
@@ -196,8 +201,9 @@ class Engine:
             assert row is not None
             failure = Failure(row.failure, row.failure_where or "") if row.failure else None
             job = _Job(parse(row.program), row.hash, row.operator, row.parents, row.generation, row.size, 0.0)
-            self._finish(job, Outcome(dict(row.metrics), failure, row.seconds), row.source, row.fingerprint,
-                         stored=True)
+            scored = row.program if "fit_evaluations" in row.metrics else None
+            self._finish(job, Outcome(dict(row.metrics), failure, row.seconds, scored), row.source,
+                         row.fingerprint, stored=True)
         self.resumed, self._done = self._done, []
         self.replayed = len(self.resumed)
         self.rng = random.Random(f"{self.config.seed}:{self.seq}")
@@ -356,7 +362,7 @@ class Engine:
         if not stored:
             elapsed = time.perf_counter() - job.created
             self.evaluation_seconds += elapsed
-            outcome = Outcome(outcome.metrics, outcome.failure, elapsed)
+            outcome = Outcome(outcome.metrics, outcome.failure, elapsed, outcome.program)
             failure = outcome.failure
             # The archive keeps the program as scored: with a formula's fitted constants written back
             # (Outcome.program), so it reproduces its score; the search varies the program as proposed.
@@ -419,14 +425,15 @@ class Engine:
             return Outcome({**quick.metrics, "quick_fitness": quick.fitness, "hurdle": threshold}), "hurdle", \
                 fingerprint
         full: Outcome = yield "evaluate"
-        return Outcome({**full.metrics, "quick_fitness": quick.fitness}, full.failure), "evaluated", fingerprint
+        return Outcome({**full.metrics, "quick_fitness": quick.fitness}, full.failure, full.seconds, full.program), \
+            "evaluated", fingerprint
 
     def summary(self) -> dict[str, Any]:
         """Counts, best fitness and time: what a person wants to see at the end of a run."""
         best = self.best
         return {
             "candidates": self.seq, "replayed": self.replayed, **dict(self.counts),
-            **({"fit_evaluations": self.fit_evaluations} if self.fit_evaluations else {}),
+            **({"fit_evaluations": self.fit_evaluations} if self.config.fit else {}),
             "best_fitness": None if best is None else best.score, "best_hash": None if best is None else best.hash,
             "seconds": round(time.perf_counter() - self.started, 3),
             "evaluation_seconds": round(self.evaluation_seconds, 3),

@@ -17,8 +17,10 @@ The result is a program whose text holds the tuned literals and the scaling as a
 formula that already has that form has its ``a`` and ``b`` refitted in place (never nested).
 
 Cost is counted honestly: every evaluation of the formula on the training points (the starting
-point, each LM step and each finite-difference Jacobian column) is counted in ``fit_evaluations``,
-which the engine charges to its evaluation budget.
+point, each LM step and each finite-difference Jacobian column) is counted in the candidate's
+``fit_evaluations`` metric; the engine sums them into its summary.  A run's ``--budget`` counts
+candidates, each scored once after its fit, so a fitted run evaluates formulas
+``candidates + fit_evaluations`` times in all (docs/evolve.md).
 """
 
 from __future__ import annotations
