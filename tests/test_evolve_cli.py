@@ -191,7 +191,7 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
     assert all(re.match(r"\[ +\d+/120\] best \S+  cache \d+  fec \d+  hurdle \d+  failed \d+  \(", p) for p in progress)
     lines = out.splitlines()
     assert re.fullmatch(r"120 candidates \(0 from the archive\): evaluated \d+, cache \d+, fec \d+, hurdle 0, "
-                        r"probe \d+, failed \d+", lines[0])
+                        r"probe \d+, failed \d+; fitting \d+ formula evaluations", lines[0])  # fitted: the default
     assert lines[1].startswith(f"archive: {db}  (")
     best = max((r for r in archive_rows(db) if r.fitness is not None), key=lambda r: (r.fitness, -r.seq))
     assert lines[2] == f"best fitness {best.fitness:.6g}  hash {best.hash[:12]}"

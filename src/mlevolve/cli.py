@@ -204,9 +204,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     if not args.quiet:
         sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
         counts = ", ".join(f"{k} {result.get(k, 0)}" for k in sources)
-        print(f"{result['candidates']} candidates ({result['replayed']} from the archive): {counts}")
-        if "fit_evaluations" in result:
-            print(f"constant fitting: {result['fit_evaluations']} more formula evaluations")
+        fitting = f"; fitting {result['fit_evaluations']} formula evaluations" if "fit_evaluations" in result else ""
+        print(f"{result['candidates']} candidates ({result['replayed']} from the archive): {counts}{fitting}")
         print(f"archive: {result['db']}  ({result['seconds']} s)")
         if result["best_program"]:
             print(f"best fitness {result['best_fitness']:.6g}  hash {result['best_hash'][:12]}")
