@@ -227,6 +227,7 @@ def run_operon(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
 
 
 def run_deap(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
+    import functools
     import operator
     import random
 
@@ -249,8 +250,7 @@ def run_deap(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
     for fn, arity in ((operator.add, 2), (operator.sub, 2), (operator.mul, 2), (div, 2), (math.sin, 1),
                       (math.cos, 1), (log, 1), (sqrt, 1), (exp, 1), (operator.neg, 1)):
         pset.addPrimitive(fn, arity)
-    rng = random.Random(seed)
-    pset.addEphemeralConstant("const", lambda: rng.uniform(-1.0, 1.0))
+    pset.addEphemeralConstant("const", functools.partial(random.uniform, -1.0, 1.0))  # seeded below
     if not hasattr(creator, "PeersFitness"):
         creator.create("PeersFitness", base.Fitness, weights=(-1.0,))
         creator.create("PeersTree", gp.PrimitiveTree, fitness=creator.PeersFitness)

@@ -207,3 +207,28 @@ def test_evolve_help_shows_no_fit() -> None:
     out = subprocess.run([sys.executable, "-m", "mlevolve.cli", "evolve", "--help"], capture_output=True,
                          text=True, check=True).stdout
     assert "--no-fit" in out and "Levenberg-Marquardt" in out
+
+
+def test_fitting_stays_within_its_evaluation_cap_and_warns_nothing_on_overflow() -> None:
+    import warnings
+
+    x = np.linspace(0.1, 3.0, 40)[:, None]
+    y = np.sin(1.3 * x[:, 0]) * np.exp(0.4 * x[:, 0])
+    program = parse(formula("sin(0.5 * x) * exp(0.1 * x) + 0.2 * x * x"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted = fit_formula(program, SPEC, x, y, FitOptions(iterations=10))
+        # 4 literals: the start, at most 10 * (4 + 1) in Levenberg-Marquardt, the final scaling prediction
+        assert 1 < fitted.evaluations <= 10 * 5 + 2
+        wild = fit_formula(parse(formula("exp(exp(50.0 * x)) * 2.0")), SPEC, x, y)
+    assert wild.evaluations >= 1
+    before = float(np.sum((evaluate_text(program, x) - y) ** 2))
+    assert float(np.sum((evaluate_text(fitted.program, x) - y) ** 2)) < before
+
+
+def evaluate_text(program: object, x: np.ndarray) -> np.ndarray:
+    from mlevolve.interpreter.codegen import compile_program
+    from mlevolve.interpreter.evaluate import instantiate
+
+    fn = instantiate(compile_program(parse(format_program(program)), SPEC))  # type: ignore[arg-type]
+    return np.broadcast_to(np.asarray(fn(*x.T), np.float64), x.shape[:1])

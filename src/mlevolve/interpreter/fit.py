@@ -255,28 +255,29 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
         r = pred - y
         return r if np.all(np.isfinite(r)) else np.full(y.shape, _BAD)
 
-    start = residuals(theta0)
-    best_theta, best_sse = theta0, float(np.sum(start**2))
-    if not np.all(np.isfinite(start)) or np.all(start == _BAD):
-        return Fitted(program, calls)
-    if len(sites) and len(y) >= len(sites) and best_sse > 0:
-        with np.errstate(all="ignore"):
-            theta, sse = levenberg_marquardt(residuals, theta0, start, max(1, options.iterations) * (len(sites) + 1))
-        if sse < best_sse:  # fitting is an improvement, never a failure: else the start stays
-            best_theta, best_sse = theta, sse
-    fitted = _substitute(inner, sites, [const(float(v)) for v in best_theta])
-    if options.scale:
-        pred = predict(best_theta)
-        a, b = linear_scaling(pred, y)
-        unscaled = float(np.sum((pred - y) ** 2))
-        scale_tol = 1e-9 * (1.0 + abs(float(np.mean(y))))
-        identity = abs(a) <= scale_tol and abs(b - 1.0) <= 1e-9
-        # An existing scaling was stripped above: the fresh (a, b) is least squares, so no worse than it.
-        if b != 0.0 and not identity and best_sse < unscaled and np.isfinite(a) and np.isfinite(b):
-            fitted = scaled(fitted, a, b)
-    if fitted == d.body:
-        return Fitted(program, calls)
-    return Fitted(program.replace(d.replace_body(fitted)), calls)
+    with np.errstate(all="ignore"):  # overflow in a candidate is data (a bad fit), never a warning
+        start = residuals(theta0)
+        best_theta, best_sse = theta0, float(np.sum(start**2))
+        if not np.all(np.isfinite(start)) or np.all(start == _BAD):
+            return Fitted(program, calls)
+        if len(sites) and len(y) >= len(sites) and best_sse > 0:
+            budget = max(1, options.iterations) * (len(sites) + 1)
+            theta, sse = levenberg_marquardt(residuals, theta0, start, budget)
+            if sse < best_sse:  # fitting is an improvement, never a failure: else the start stays
+                best_theta, best_sse = theta, sse
+        fitted = _substitute(inner, sites, [const(float(v)) for v in best_theta])
+        if options.scale:
+            pred = predict(best_theta)
+            a, b = linear_scaling(pred, y)
+            unscaled = float(np.sum((pred - y) ** 2))
+            scale_tol = 1e-9 * (1.0 + abs(float(np.mean(y))))
+            identity = abs(a) <= scale_tol and abs(b - 1.0) <= 1e-9
+            # An existing scaling was stripped above: the fresh (a, b) is least squares, so no worse than it.
+            if b != 0.0 and not identity and best_sse < unscaled and np.isfinite(a) and np.isfinite(b):
+                fitted = scaled(fitted, a, b)
+        if fitted == d.body:
+            return Fitted(program, calls)
+        return Fitted(program.replace(d.replace_body(fitted)), calls)
 
 
 def formula_points(data: dict[str, Any]) -> tuple[F64, F64]:
