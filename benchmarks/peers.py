@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{engine}: not installed, skipped (pip install -e .[bench])")
     print(f"{args.evaluations} evaluations, seeds 0..{args.seeds - 1}, problems {', '.join(names)}")
-    header = (f"{'engine':9} {'problem':17} {'recovered':>9} {'med R2':>10} {'med size':>8} {'wall s':>7} "
+    header = (f"{'engine':14} {'problem':17} {'recovered':>9} {'med R2':>10} {'med size':>8} {'wall s':>7} "
               f"{'cpu s':>7} {'evals used':>10}")
     print(header)
     totals: dict[str, list[int]] = {e: [0, 0] for e in engines}
@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
                 hits = sum(r.test_r2 >= 0.999 for r in results)
                 totals[engine][0] += hits
                 totals[engine][1] += len(results)
-                print(f"{engine:9} {name:17} {hits:>4}/{len(results):<4} "
+                print(f"{engine:14} {name:17} {hits:>4}/{len(results):<4} "
                       f"{statistics.median(r.test_r2 for r in results):>10.5g} "
                       f"{statistics.median(r.size for r in results):>8g} {statistics.median(walls):>7.1f} "
                       f"{statistics.median(cpus):>7.1f} {statistics.median(r.used for r in results):>10g}",
