@@ -146,7 +146,7 @@ class ProgramEvaluator:
 
     def __init__(self, task: Task, task_name: str, spec: GrammarSpec, settings: Settings,
                  evolving_kinds: frozenset[str], hurdle_epochs: int = 1, cache_size: int = 2048,
-                 fit: FitOptions | None = DEFAULT_FIT) -> None:
+                 fit: FitOptions | None = None) -> None:
         self.task = task
         self.task_name = task_name
         self.spec = spec
@@ -156,7 +156,7 @@ class ProgramEvaluator:
         self._compiled: OrderedDict[str, Compiled] = OrderedDict()
         self._cache_size = cache_size
         self._data = arrays(task)
-        self.fit = fit  # formulas: constant fitting before scoring (None: score as written)
+        self.fit = fit  # formulas: constant fitting before scoring (None, the default: score as written)
 
     @property
     def supports_hurdle(self) -> bool:
