@@ -21,9 +21,8 @@ from mlevolve.gp.engine import Candidate, Engine
 
 
 def tournament(rng: random.Random, population: Sequence[Candidate], size: int) -> Candidate:
-    """The fittest of ``size`` distinct candidates drawn at random; of equal fitness the smaller
-    (simplified size: parsimony as a lexicographic tie-breaker), then the first drawn."""
-    return max(rng.sample(list(population), min(size, len(population))), key=lambda c: (c.score, -c.size))
+    """The fittest of ``size`` distinct candidates drawn at random (ties: the first drawn)."""
+    return max(rng.sample(list(population), min(size, len(population))), key=lambda c: c.score)
 
 
 def regularized_evolution(engine: Engine) -> None:
