@@ -195,7 +195,7 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
     assert all(re.match(r"\[ +\d+/120\] best \S+  cache \d+  fec \d+  hurdle \d+  failed \d+  \(", p) for p in progress)
     lines = out.splitlines()
     assert re.fullmatch(r"120 candidates \(0 from the archive\): evaluated \d+, cache \d+, fec \d+, hurdle 0, "
-                        r"probe \d+, failed \d+", lines[0])
+                        r"probe \d+, failed \d+; fitting \d+ formula evaluations", lines[0])  # fitted: the default
     assert lines[1].startswith(f"archive: {db}  (")
     best = max((r for r in archive_rows(db) if r.fitness is not None), key=lambda r: (r.fitness, -r.seq))
     assert lines[3] == "metric:  val_mse on the validation split (lower is better); fitness = -val_mse"
@@ -253,7 +253,7 @@ def test_best_lists_ranked_programs_with_their_evolved_definitions(capsys: Capsy
         lines = block.splitlines()
         assert lines[0] == (f"#{rank}  fitness {r.fitness:.6g}  hash {r.hash[:12]}  (candidate {r.seq}, "
                             f"{r.operator}, generation {r.generation})")
-        assert lines[1].startswith("    val_mse ") and "test_mse" in lines[1] and "train_seconds" not in lines[1]
+        assert lines[1].startswith("    train_mse ") and "test_mse" in lines[1] and "train_seconds" not in lines[1]
         if len(group) > 1:
             word = "program" if len(group) == 2 else "programs"
             same = lines.pop(2)
@@ -308,15 +308,16 @@ def test_export_the_best_program_of_a_run(capsys: Capsys, tmp_path: Path, finish
     assert best.program.split("formula f(x: Scalar) -> Scalar =\n")[1].strip() in source
     metrics = _script_metrics(out)
     assert metrics["failure"] is None and metrics["task"] == "koza_quartic"
-    expected = {k: v for k, v in best.metrics.items() if k != "train_seconds"}
+    expected = {k: v for k, v in best.metrics.items() if k not in ("train_seconds", "fit_evaluations")}
     assert {k: metrics[k] for k in expected} == expected
     # --best is the default; --hash picks another program by a prefix of its hash
     other = [r for r in archive_rows(finished) if r.fitness is not None and r.hash != best.hash][-1]
     out2 = tmp_path / "other.py"
     assert cli(capsys, "export", "--db", str(finished), "--hash", other.hash[:16], "-o", str(out2))[0] == 0
     metrics = _script_metrics(out2)
-    assert {k: metrics[k] for k in other.metrics if k != "train_seconds"} == \
-        {k: v for k, v in other.metrics.items() if k != "train_seconds"}
+    search_only = ("train_seconds", "fit_evaluations")  # the cost of fitting is the search's, not the script's
+    assert {k: metrics[k] for k in other.metrics if k not in search_only} == \
+        {k: v for k, v in other.metrics.items() if k not in search_only}
 
 
 def test_export_the_best_learner_of_a_run(capsys: Capsys, tmp_path: Path) -> None:

@@ -65,7 +65,8 @@ def test_linear_regression_learner_reaches_near_zero_validation_error() -> None:
 def test_quartic_formula_is_exact() -> None:
     result = mlevolve.run(EXAMPLES / "quartic.mlev")
     assert result["failure"] is None and result["task"] == "koza_quartic"
-    assert result["val_mse"] < 1e-12 and result["test_mse"] < 1e-12
+    assert result["train_mse"] < 1e-12 and result["test_mse"] < 1e-12
+    assert result["r2"] == result["fitness"] and result["r2"] > 1 - 1e-12 and result["test_r2"] > 1 - 1e-12
 
 
 def test_written_adam_matches_the_default_adam() -> None:
@@ -94,7 +95,7 @@ def test_same_seed_same_metrics_other_seed_other_metrics(name: str) -> None:
     other = mlevolve.run(file, seed=1)
     assert other["seed"] == 1
     assert without_time(other) != without_time(first)
-    assert other["fitness"] != first["fitness"]
+    assert other["fitness"] != first["fitness"] or name == "quartic"  # the exact quartic has R^2 = 1 on any points
 
 
 def test_a_random_learner_setup_is_seeded() -> None:

@@ -31,6 +31,7 @@ from mlevolve.dsl.ir import COMMUTATIVE, Call, Expr, Let, Num, Ref, Tup
 from mlevolve.dsl.kinds import KINDS, slots
 from mlevolve.dsl.parse import parse_expr
 from mlevolve.dsl.printer import format_expr
+from mlevolve.dsl.simplify import simplify_expr
 from mlevolve.dsl.traverse import preorder
 from mlevolve.dsl.types import INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, TupleType, Type
 from mlevolve.gp.generate import min_depth, ramped_half_and_half
@@ -138,7 +139,9 @@ def assert_valid_child(case: Case, parent: Expr, child: Expr, op: str = "") -> N
     where = f"{op}: {format_expr(parent)} -> {format_expr(child)}"
     check_expr(child, site.env, site.spec, site.result, case.allowed)
     assert site.fits(child), where
-    assert child.depth <= site.max_depth and child.size <= site.max_size, where
+    # the size limit reads the simplified body (bloat control); the raw one may carry as much again
+    assert child.depth <= site.max_depth and simplify_expr(child).size <= site.max_size, where
+    assert child.size <= 2 * site.max_size, where
     assert child != parent, where
     text = format_expr(child)
     back = parse_expr(text)

@@ -156,9 +156,9 @@ def run(
     if epochs < 1:
         raise MlevError(f"--epochs must be at least 1, got {epochs}")
     spec, checked, name = _prepare(program, task, grammar)
-    from mlevolve.interpreter.tasks import load_task
+    from mlevolve.interpreter.factory import load_task_for
 
-    data = load_task(name, seed)  # the user's mistakes first: PyTorch is imported only after these checks
+    data = load_task_for(checked, name, seed)  # the user's mistakes first: PyTorch is imported only after these
     from mlevolve.interpreter.evaluate import Settings, evaluate
 
     outcome = evaluate(checked, data, spec, Settings(seed=seed, epochs=epochs), name)
@@ -274,6 +274,7 @@ def evolve(
     hurdle: bool = True,
     grammar: GrammarSpec | None = None,
     quiet: bool = False,
+    fit: bool | None = None,
     json_log: str | Path | None = None,
     workers: int = 1,
     dask: str | None = None,
@@ -295,7 +296,10 @@ def evolve(
     budget is checked between training steps).
     ``bandit`` picks mutations with the adaptive operator bandit (always on when the grammar has
     evolved operators).  ``diversity``: the settings of ``algorithm`` ``islands`` or ``map-elites``
-    (default: :class:`~mlevolve.gp.diversity.DiversityConfig`'s).  ``confirm`` > 0 re-evaluates the
+    (default: :class:`~mlevolve.gp.diversity.DiversityConfig`'s).  ``fit`` (None: the config's
+    default, on) fits an evolved formula's constants before scoring it (linear scaling and
+    Levenberg-Marquardt on its literals; the archive keeps the fitted program and its
+    ``fit_evaluations``); it has no effect on other programs.  ``confirm`` > 0 re-evaluates the
     best and the starting program with that many further seeds (new data split and training seed
     each) to give the gain's spread.
 
@@ -326,26 +330,28 @@ def evolve(
     checked = _program(program, spec)
     names = evolvable(checked, evolve, file)
     task_name = _task_name(checked, task)
-    from mlevolve.interpreter.tasks import data_source, load_task
+    from mlevolve.interpreter.factory import EvaluatorFactory, formula_inputs, load_task_for
+    from mlevolve.interpreter.tasks import data_source
 
     source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
-    task_data = load_task(task_name, seed)
+    task_data = load_task_for(checked, task_name, seed)
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
     from mlevolve.gp.backends import GIB, InProcess, default_memory_limit, make_backend
     from mlevolve.gp.engine import Engine, EvolveConfig
     from mlevolve.gp.progress import Progress
     from mlevolve.gp.search import ALGORITHMS
-    from mlevolve.interpreter.factory import EvaluatorFactory
 
     if algorithm not in ALGORITHMS:
         raise MlevError(f"unknown algorithm {algorithm!r}", hint=f"algorithms: {', '.join(ALGORITHMS)}")
     kinds = frozenset(d.kind for d in checked.definitions if any(n.split(".")[0] == d.name for n in names))
+    fitting = (EvolveConfig.fit if fit is None else fit) if "formula" in kinds else None
     parallel = bool(dask) or workers != 1
     portable = spec.origin is not None or spec.name == "base"  # a worker can load the grammar itself
     if parallel and not portable:
         raise MlevError("parallel evaluation needs the grammar as a file", hint="pass --grammar FILE")
-    factory = EvaluatorFactory(task_name, seed, epochs, kinds, spec.origin, timeout)
+    factory = EvaluatorFactory(task_name, seed, epochs, kinds, spec.origin, timeout,
+                               fit=bool(fitting), inputs=formula_inputs(checked, task_name))
     slots = 1 if not parallel else workers or os.cpu_count() or 1
     memory = int(memory_limit * GIB) if memory_limit is not None else default_memory_limit(slots)
     # Candidates run in worker processes, which start now: they load torch and the task while this
@@ -358,7 +364,8 @@ def evolve(
 
         check_task_fits(compile_program(checked, spec), task_data, task_name)
         config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
-                              init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity)
+                              init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity,
+                              fit=fitting)
         identity = {"program_hash": program_hash(checked), "program_name": checked.name,
                     "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                     "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,

@@ -248,7 +248,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             init=args.init, population=args.population, tournament=args.tournament, epochs=args.epochs,
             hurdle=not args.no_hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
             json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
-            memory_limit=args.memory_limit, confirm=args.confirm,
+            memory_limit=args.memory_limit, confirm=args.confirm, fit=False if args.no_fit else None,
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except api.RunInterrupted as stop:
         print(f"mlevolve: interrupted; {stop.saved} candidates are saved in {stop.db}\n"
@@ -429,6 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--epochs", type=int, default=10, help="training epochs per candidate, neural programs (default 10)")
     p.add_argument("--no-hurdle", action="store_true", help="train every candidate fully (no early rejection)")
+    p.add_argument("--no-fit", action="store_true",
+                   help="score formulas as written: no constant fitting (default: linear scaling and "
+                        "Levenberg-Marquardt on the literals before scoring)")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
     p.add_argument("--quiet", action="store_true", help="no progress output; a one-line summary at the end")
     p.add_argument("--json", action="store_true", help="no progress output; the summary as one strict JSON object")

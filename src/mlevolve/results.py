@@ -47,6 +47,7 @@ class Outcome:
     metrics: dict[str, Any] = field(default_factory=dict)
     failure: Failure | None = None
     seconds: float = 0.0
+    program: str | None = None  # the program as scored, when scoring rewrote it (a formula's fitted constants)
 
     @property
     def fitness(self) -> float:
@@ -297,9 +298,11 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
 
 # -- the one way programs are shown to people ----------------------------------------------------------------
 def simplified(program: Program) -> Program:
-    """The program as shown to people.  THE place where the simplifier (``mlevolve.dsl.simplify``'s
-    ``simplify_program``) is applied; until it is, the program is shown as it is."""
-    return program
+    """The program as shown to people: :func:`mlevolve.dsl.simplify.simplify_program` of it (same values
+    on every input, never larger), the one place where what is shown departs from what was stored."""
+    from mlevolve.dsl.simplify import simplify_program
+
+    return simplify_program(program)
 
 
 def _uncommented(program: Program) -> Program:

@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS candidates (
     generation INTEGER NOT NULL,
     size INTEGER NOT NULL,
     seconds REAL NOT NULL,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    simplified TEXT
 );
 CREATE INDEX IF NOT EXISTS candidates_hash ON candidates (hash);
 CREATE INDEX IF NOT EXISTS candidates_fitness ON candidates (fitness);
@@ -82,10 +83,11 @@ class Row:
     size: int
     seconds: float
     created: float = field(default_factory=time.time)
+    simplified: str | None = None  # the program simplified (dsl.simplify); None in archives made before it
 
 
 _COLUMNS = ("seq", "hash", "program", "fitness", "metrics", "failure", "failure_where", "source", "fingerprint",
-            "operator", "parents", "generation", "size", "seconds", "created")
+            "operator", "parents", "generation", "size", "seconds", "created", "simplified")
 
 
 def _row(values: tuple[Any, ...]) -> Row:
@@ -162,6 +164,7 @@ class Archive:
         self.path = path
         self.conn = conn
         self._lock = lock
+        self._columns: str | None = None  # the SELECT list, once known (see _select)
 
     # -- opening ----------------------------------------------------------------------------------
     @classmethod
@@ -205,6 +208,8 @@ class Archive:
                             hint="the file is corrupt and cannot be resumed; pass a new --db path to start again")
         if existing:
             archive._check_identity(identity)
+            if not archive._has_simplified():  # an archive made before the column: add it (NULL in old rows)
+                conn.execute("ALTER TABLE candidates ADD COLUMN simplified TEXT")
         try:
             with archive.guard("write"):
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -290,12 +295,22 @@ class Archive:
             raise MlevError(message, file=str(self.path), hint=hint)
 
     # -- candidates -------------------------------------------------------------------------------
+    def _has_simplified(self) -> bool:
+        return any(r[1] == "simplified" for r in self.conn.execute("PRAGMA table_info(candidates)"))
+
+    def _select(self) -> str:
+        """The column list of a query; an archive made before ``simplified`` reads NULL for it."""
+        if self._columns is None:
+            self._columns = ", ".join(
+                c if c != "simplified" or self._has_simplified() else "NULL AS simplified" for c in _COLUMNS)
+        return self._columns
+
     def add(self, row: Row) -> None:
         """Store one candidate; committed before returning."""
         fitness = row.fitness if row.fitness is not None and math.isfinite(row.fitness) else None
         values = (row.seq, row.hash, row.program, fitness, json.dumps(row.metrics), row.failure, row.failure_where,
                   row.source, row.fingerprint, row.operator, json.dumps(list(row.parents)), row.generation,
-                  row.size, row.seconds, row.created)
+                  row.size, row.seconds, row.created, row.simplified)
         with self.guard("write"):
             try:
                 self.conn.execute(f"INSERT INTO candidates VALUES ({', '.join('?' * len(values))})", values)
@@ -305,7 +320,7 @@ class Archive:
     def rows(self) -> Iterator[Row]:
         """Every candidate in sequence order."""
         with self.guard("read"):
-            cursor = self.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM candidates ORDER BY seq")
+            cursor = self.conn.execute(f"SELECT {self._select()} FROM candidates ORDER BY seq")
             for values in cursor:
                 yield _row(values)
 
@@ -315,7 +330,7 @@ class Archive:
 
     def best(self, n: int = 5) -> list[Row]:
         """The ``n`` fittest distinct programs (by hash), best first; ties go to the earliest."""
-        query = (f"SELECT {', '.join(_COLUMNS)} FROM candidates WHERE fitness IS NOT NULL "
+        query = (f"SELECT {self._select()} FROM candidates WHERE fitness IS NOT NULL "
                  "AND seq IN (SELECT MIN(seq) FROM candidates GROUP BY hash) ORDER BY fitness DESC, seq LIMIT ?")
         with self.guard("read"):
             return [_row(v) for v in self.conn.execute(query, (n,))]
@@ -337,7 +352,7 @@ class Archive:
         if not matches:
             return None
         with self.guard("read"):
-            cursor = self.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM candidates WHERE hash = ? "
+            cursor = self.conn.execute(f"SELECT {self._select()} FROM candidates WHERE hash = ? "
                                        "ORDER BY seq LIMIT 1", (matches[0],))
             values = cursor.fetchone()
             return None if values is None else _row(values)

@@ -36,6 +36,7 @@ from mlevolve.dsl.ir import Expr, Program, Tup
 from mlevolve.dsl.kinds import replace_slot, slots
 from mlevolve.dsl.parse import parse
 from mlevolve.dsl.printer import format_program
+from mlevolve.dsl.simplify import simplify_program
 from mlevolve.dsl.traverse import program_hash
 from mlevolve.dsl.types import TupleType
 from mlevolve.gp.archive import Archive, Row
@@ -69,6 +70,9 @@ class EvolveConfig:
     seed: int = 0
     bandit: bool = False  # choose mutations with the portfolio's bandit (always, if the grammar has operators)
     diversity: DiversityConfig = field(default_factory=DiversityConfig)  # islands' and MAP-Elites' settings
+    # Formulas: fit constants (linear scaling and literal tuning, interpreter.fit) before scoring, or
+    # not (False); None where no formula is evolved, so there is nothing to fit (the api decides).
+    fit: bool | None = True
 
     def identity(self) -> dict[str, Any]:
         values = asdict(self)
@@ -77,6 +81,8 @@ class EvolveConfig:
             del values["bandit"]
         del values["diversity"]  # only the algorithm's own settings: other archives keep their identity
         values.update(self.diversity.identity(self.algorithm))
+        if self.fit is None:  # no formula evolved: such archives made before fitting existed keep their identity
+            del values["fit"]
         return values
 
 
@@ -93,6 +99,13 @@ class FitnessMax(base.Fitness):  # type: ignore[misc]
     """Single-objective fitness: higher is better."""
 
     weights = (1.0,)
+
+
+class FitnessLex(base.Fitness):  # type: ignore[misc]
+    """Fitness up, then (lexicographically: DEAP compares weighted values as tuples) size down:
+    parsimony as a tie-breaker for the single-objective algorithms."""
+
+    weights = (1.0, -1.0)
 
 
 class FitnessSize(base.Fitness):  # type: ignore[misc]
@@ -179,6 +192,9 @@ class Engine:
         for name, fn in (("best", np.nanmax), ("median", np.nanmedian)):
             self.statistics.register(name, fn)
         self.replayed = 0
+        # Formula evaluations spent fitting constants (interpreter.fit), reported in the summary beside the
+        # candidates: a candidate with fitted constants cost 1 + its fit_evaluations evaluations of the formula.
+        self.fit_evaluations = 0
         self.evaluation_seconds = 0.0  # time spent scoring (cache lookups, probes, training)
         self.started = time.perf_counter()
         self.backend = backend  # None: score in this process, in order (deterministic, replayable)
@@ -201,8 +217,9 @@ class Engine:
             assert row is not None
             failure = Failure(row.failure, row.failure_where or "") if row.failure else None
             job = _Job(parse(row.program), row.hash, row.operator, row.parents, row.generation, row.size, 0.0)
-            self._finish(job, Outcome(dict(row.metrics), failure, row.seconds), row.source, row.fingerprint,
-                         stored=True)
+            scored = row.program if "fit_evaluations" in row.metrics else None
+            self._finish(job, Outcome(dict(row.metrics), failure, row.seconds, scored), row.source,
+                         row.fingerprint, stored=True)
         self.resumed, self._done = self._done, []
         self.replayed = len(self.resumed)
         self.rng = random.Random(f"{self.config.seed}:{self.seq}")
@@ -215,8 +232,14 @@ class Engine:
         self.logbook.record(gen=generation, evals=self.seq, **stats, **self.counts)
 
     def size(self, program: Program) -> int:
-        bodies = {s.name: s.body for s in slots(program)}
+        """The evolved slots' size, simplified: what bloat control and parsimony read."""
+        bodies = {s.name: s.body for s in slots(simplify_program(program))}
         return sum(bodies[name].size for name in self.evolve)
+
+    @staticmethod
+    def key(program: Program) -> str:
+        """The cache key: the canonical hash of the simplified program (equal programs score alike)."""
+        return program_hash(simplify_program(program))
 
     # -- making programs --------------------------------------------------------------------------
     def _random_body(self, site: Site) -> Expr:
@@ -261,7 +284,7 @@ class Engine:
 
     def initial_programs(self, n: int) -> Iterator[tuple[Program, str, tuple[str, ...]]]:
         """The first population, lazily: the file's program and mutants of it, or random programs."""
-        root = program_hash(self.program)
+        root = self.key(self.program)
         for i in range(n):
             if self.config.init == "random":
                 yield self.random_program(), "random", ()
@@ -276,7 +299,7 @@ class Engine:
         score = outcome.fitness if outcome.failure is None else FAILED
         if self.config.algorithm == "nsga2":
             return FitnessSize((score, float(size)))
-        return FitnessMax((score,))
+        return FitnessLex((score, float(size)))
 
     def budget_left(self) -> bool:
         """Whether another candidate may be started (those in flight count against the budget)."""
@@ -292,7 +315,7 @@ class Engine:
 
     def start(self, program: Program, operator: str, parents: Sequence[str], generation: int) -> None:
         """Begin scoring a candidate; it comes back from :meth:`collect` (at once if it needs no work)."""
-        key = program_hash(program)
+        key = self.key(program)
         job = _Job(program, key, operator, tuple(parents), generation, self.size(program), time.perf_counter())
         row = self._pending if self._pending is not None and self._pending.seq == self.seq else None
         if row is not None:  # replaying an archived candidate (in-process runs only)
@@ -303,8 +326,9 @@ class Engine:
             failure = Failure(row.failure, row.failure_where or "") if row.failure else None
             self._pending = next(self._replay, None)
             self.replayed += 1
-            self._finish(job, Outcome(dict(row.metrics), failure, row.seconds), row.source, row.fingerprint,
-                         stored=True)
+            scored = row.program if "fit_evaluations" in row.metrics else None  # fitted: later cache hits store it
+            self._finish(job, Outcome(dict(row.metrics), failure, row.seconds, scored), row.source,
+                         row.fingerprint, stored=True)
             return
         job.steps = self._score_steps(program, key)
         self._advance(job, None)
@@ -353,12 +377,16 @@ class Engine:
             outcome = _checked(outcome)
             elapsed = time.perf_counter() - job.created
             self.evaluation_seconds += elapsed
-            outcome = Outcome(outcome.metrics, outcome.failure, elapsed)
+            outcome = Outcome(outcome.metrics, outcome.failure, elapsed, outcome.program)
             failure = outcome.failure
-            self.archive.add(Row(seq, job.key, format_program(job.program),
+            # The archive keeps the program as scored: with a formula's fitted constants written back
+            # (Outcome.program), so it reproduces its score; the search varies the program as proposed.
+            scored = parse(outcome.program) if outcome.program is not None else job.program
+            self.archive.add(Row(seq, job.key, format_program(scored),
                                  outcome.fitness if failure is None else None, outcome.metrics,
                                  failure.reason if failure else None, failure.where if failure else None, source,
-                                 fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds))
+                                 fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds,
+                                 simplified=format_program(simplify_program(scored))))
         if job.parents and job.operator != "copy":  # operator credit: did the child beat its parent?
             parent = self.cache.get(job.parents[0])
             better = outcome.failure is None and math.isfinite(outcome.fitness) and (
@@ -380,6 +408,8 @@ class Engine:
 
     def _remember(self, key: str, outcome: Outcome, source: str, fingerprint: str | None) -> None:
         self.counts[source] += 1
+        if source == "evaluated":
+            self.fit_evaluations += int(outcome.metrics.get("fit_evaluations", 0))
         if outcome.failure is not None:
             self.counts["failed"] += 1
         self.cache.setdefault(key, outcome)
@@ -410,13 +440,15 @@ class Engine:
             return Outcome({**quick.metrics, "quick_fitness": quick.fitness, "hurdle": threshold}), "hurdle", \
                 fingerprint
         full: Outcome = yield "evaluate"
-        return Outcome({**full.metrics, "quick_fitness": quick.fitness}, full.failure), "evaluated", fingerprint
+        return Outcome({**full.metrics, "quick_fitness": quick.fitness}, full.failure, full.seconds, full.program), \
+            "evaluated", fingerprint
 
     def summary(self) -> dict[str, Any]:
         """Counts, best fitness and time: what a person wants to see at the end of a run."""
         best = self.best
         return {
             "candidates": self.seq, "replayed": self.replayed, **dict(self.counts),
+            **({"fit_evaluations": self.fit_evaluations} if self.config.fit else {}),
             "best_fitness": None if best is None else best.score, "best_hash": None if best is None else best.hash,
             "seconds": round(time.perf_counter() - self.started, 3),
             "evaluation_seconds": round(self.evaluation_seconds, 3),

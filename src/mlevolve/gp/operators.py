@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from mlevolve.dsl.check import Env, infer_scoped
 from mlevolve.dsl.ir import COMMUTATIVE, Call, Expr, Let, Num, Ref, const
+from mlevolve.dsl.simplify import simplify_expr
 from mlevolve.dsl.traverse import parents, preorder, replace_at
 from mlevolve.dsl.types import Type
 from mlevolve.gp.generate import generate, min_depth
@@ -35,7 +36,11 @@ class Site:
     regrow_depth: int = 4
 
     def fits(self, expr: Expr) -> bool:
-        return expr.depth <= self.max_depth and expr.size <= self.max_size
+        """Within the depth limit and, simplified, the size limit (bloat control reads the simplified
+        size); the raw body may carry as much again in code the simplifier removes."""
+        if expr.depth > self.max_depth or expr.size > 2 * self.max_size:
+            return False
+        return expr.size <= self.max_size or simplify_expr(expr).size <= self.max_size
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,16 @@ from mlevolve.dsl.ir import Program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Category, Compiled, compile_program
-from mlevolve.interpreter.tasks import Control, Density, Family, Points, Supervised, Task, arrays, list_tasks
+from mlevolve.interpreter.tasks import (
+    Control,
+    Density,
+    Family,
+    Points,
+    Supervised,
+    Task,
+    arrays,
+    list_tasks,
+)
 from mlevolve.results import Failure, Outcome, guarded
 
 _KIND_OF: dict[Category, type] = {"supervised": Supervised, "learner": Family, "formula": Points, "rl": Control,

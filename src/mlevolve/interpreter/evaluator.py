@@ -28,11 +28,13 @@ import numpy as np
 import torch
 
 from mlevolve.dsl.ir import Program
+from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Compiled, compile_program, py_name
 from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, namespace
 from mlevolve.interpreter.factory import EvaluatorFactory
+from mlevolve.interpreter.fit import FitOptions, fit_formula, formula_points
 from mlevolve.interpreter.tasks import Control, Density, Task, arrays
 from mlevolve.results import Failure, Outcome, guarded
 
@@ -144,11 +146,15 @@ _PROBES = {"activation": _probe_activation, "loss": _probe_loss, "optimizer": _p
            **{kind: _probe_objective(kind) for kind in _OBJECTIVE_INPUTS}}
 
 
+DEFAULT_FIT = FitOptions()
+
+
 class ProgramEvaluator:
     """Scores programs on one task for the GP engine: ``fingerprint`` then ``evaluate``."""
 
     def __init__(self, task: Task, task_name: str, spec: GrammarSpec, settings: Settings,
-                 evolving_kinds: frozenset[str], hurdle_epochs: int = 1, cache_size: int = 2048) -> None:
+                 evolving_kinds: frozenset[str], hurdle_epochs: int = 1, cache_size: int = 2048,
+                 fit: FitOptions | None = None) -> None:
         self.task = task
         self.task_name = task_name
         self.spec = spec
@@ -158,6 +164,7 @@ class ProgramEvaluator:
         self._compiled: OrderedDict[str, Compiled] = OrderedDict()
         self._cache_size = cache_size
         self._data = arrays(task)
+        self.fit = fit  # formulas: constant fitting before scoring (None, the default: score as written)
 
     @property
     def supports_hurdle(self) -> bool:
@@ -220,4 +227,25 @@ class ProgramEvaluator:
         compiled, failure = guarded(lambda: self.compile(program, key), "compile")
         if failure is not None or compiled is None:
             return Outcome({}, failure)
+        if compiled.category == "formula" and self.fit is not None:
+            return self._evaluate_fitted(program, compiled, settings)
         return evaluate_compiled(compiled, self.task, settings)
+
+    def _evaluate_fitted(self, program: Program, compiled: Compiled, settings: Settings) -> Outcome:
+        """A formula: fit its constants (``interpreter.fit``), then score the fitted program, which
+        comes back as ``Outcome.program``; ``fit_evaluations`` counts the formula evaluations spent."""
+        assert self.fit is not None
+        x, y = formula_points(self._data)
+        fit = self.fit
+        fitted, failure = guarded(lambda: fit_formula(program, self.spec, x, y, fit), "fitting")
+        if failure is not None or fitted is None:
+            return Outcome({}, failure)
+        if fitted.program is not program:
+            compiled = compile_program(fitted.program, self.spec)
+        outcome = evaluate_compiled(compiled, self.task, settings)
+        if outcome.failure is not None:
+            return outcome
+        # Always the program as scored (changed or not), so a cache hit and a replayed run agree on it.
+        return Outcome({**outcome.metrics, "fit_evaluations": fitted.evaluations}, None, outcome.seconds,
+                       format_program(fitted.program))
+

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mlevolve.dsl.ir import Program
+from mlevolve.interpreter.tasks import Task, is_data_file, load_points, load_task
+
 if TYPE_CHECKING:
     from mlevolve.grammar.spec import GrammarSpec
     from mlevolve.interpreter.evaluator import ProgramEvaluator
@@ -30,18 +33,36 @@ class EvaluatorFactory:
     kinds: frozenset[str]
     grammar: str | None = None
     timeout: float = 300.0
+    fit: bool = False  # formulas: constant fitting (linear scaling and literal tuning) before scoring
+    inputs: tuple[str, ...] = ()  # a formula on a data file: its parameters, named after the file's columns
 
     def __call__(self) -> ProgramEvaluator:
         from mlevolve.grammar.spec import load_grammar
-        from mlevolve.interpreter.tasks import load_task
 
-        return self.build(load_task(self.task, self.seed), load_grammar(self.grammar))
+        task = load_points(self.task, self.inputs, self.seed) if self.inputs else load_task(self.task, self.seed)
+        return self.build(task, load_grammar(self.grammar))
 
     def build(self, task: Any, spec: GrammarSpec) -> ProgramEvaluator:
         """The evaluator over an already loaded ``task`` and grammar ``spec``."""
         from mlevolve.interpreter import runtime
         from mlevolve.interpreter.evaluate import Settings
-        from mlevolve.interpreter.evaluator import ProgramEvaluator
+        from mlevolve.interpreter.evaluator import DEFAULT_FIT, ProgramEvaluator
 
         settings = Settings(seed=self.seed, epochs=self.epochs, budget=runtime.Budget(max_seconds=self.timeout))
-        return ProgramEvaluator(task, self.task, spec, settings, self.kinds)
+        return ProgramEvaluator(task, self.task, spec, settings, self.kinds, fit=DEFAULT_FIT if self.fit else None)
+
+
+def formula_inputs(program: Program, task_name: str) -> tuple[str, ...]:
+    """The parameter names of ``program``'s formula when it runs on a data file (its columns map to
+    them by name), else ``()``."""
+    formula = next((d for d in program.definitions if d.kind == "formula"), None)
+    if formula is None or not is_data_file(task_name):
+        return ()
+    return tuple(p.name for p in formula.params)
+
+
+def load_task_for(program: Program, task_name: str, seed: int = 0) -> Task:
+    """The task as ``program`` needs it: a formula on a CSV/NPZ file gets the file's columns as its
+    parameters (:func:`~mlevolve.interpreter.tasks.load_points`); anything else :func:`load_task`."""
+    inputs = formula_inputs(program, task_name)
+    return load_points(task_name, inputs, seed) if inputs else load_task(task_name, seed)

@@ -409,18 +409,23 @@ def learner_predictions(data: dict[str, Any], learner: LearnerProgram, *, seed: 
 
 # ------------------------------------------------------------------------------------------ formula
 def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, Any]:
-    """Evaluate a formula on every point at once: MSE on the training and the held-out points."""
+    """Evaluate a formula on every point at once: MSE and R^2 on the training points (``train_mse``,
+    ``r2``) and on fresh held-out points from the same range (``test_mse``, ``test_r2``).  The
+    fitness is the training R^2 = 1 - MSE / var(y), scale-free so problems compare (a constant
+    target, var 0, is scored 1 - MSE)."""
     metrics: dict[str, Any] = {}
     started = time.perf_counter()
-    for split in ("train", "test"):
+    for split, prefix, r2 in (("train", "train_", "r2"), ("test", "test_", "test_r2")):
         x, y = np.asarray(data[f"x_{split}"], np.float64), np.asarray(data[f"y_{split}"], np.float64)
         with np.errstate(all="ignore"):
             pred = np.broadcast_to(formula(*x.T), y.shape)
             mse = float(np.mean((pred - y) ** 2))
         if not math.isfinite(mse):
             raise CandidateFailure("the formula is not finite on some points", split)
-        metrics[f"{'val' if split == 'train' else 'test'}_mse"] = mse
-    metrics["fitness"] = -metrics["val_mse"]
+        var = float(np.var(y))
+        metrics[f"{prefix}mse"] = mse
+        metrics[r2] = 1.0 - mse / (var if var > 0 else 1.0)
+    metrics["fitness"] = metrics["r2"]
     metrics["train_seconds"] = round(time.perf_counter() - started, 6)
     return metrics
 

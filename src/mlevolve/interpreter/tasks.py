@@ -842,3 +842,58 @@ def arrays(task: Task) -> dict[str, Any]:
     if isinstance(task, Control):
         out["make_env"] = task.make
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# A formula on the user's data
+
+
+def _csv_header(file: Path) -> list[str]:
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            return [h.strip() for h in next(csv.reader(handle), [])]
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise MlevError(f"cannot read {file}: {err}") from None
+
+
+def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
+    """A formula task from the user's data file ``spec`` (``file.csv:target=COLUMN`` or ``file.npz``,
+    whose X columns are named ``x0, x1, ...``): the columns are mapped to the formula's parameters
+    ``inputs`` by name.  Read and validated by the supervised CSV/NPZ reader, split as it splits
+    (training and validation rows are the training points, test rows the held-out points); targets
+    and inputs are kept in their own units (a formula is fitted in them).
+
+    Raises MlevError naming the missing or extra columns."""
+    name, options = _parse_spec(spec)
+    opts = _options(name, options, _USER_DEFAULTS)
+    file = Path(name)
+    if not file.is_file():
+        raise MlevError(f"no such file: {name}", hint="a task is a built-in name or an existing .csv/.npz file")
+    suffix = file.suffix.lower()
+    if suffix == ".csv":
+        x, y = _read_csv(file, str(opts["target"]), "regression")
+        columns = [h for h in _csv_header(file) if h != opts["target"]]
+    elif suffix == ".npz":
+        x, y = _read_npz(file, "regression")
+        columns = [f"x{j}" for j in range(x.shape[1])]
+    else:
+        raise MlevError(f"unsupported data file: {name}", hint="use a .csv (with a header row) or an .npz (X and y)")
+    missing = [p for p in inputs if p not in columns]
+    extra = [c for c in columns if c not in inputs]
+    if missing or extra:
+        parts = ([f"no column for parameter(s) {', '.join(missing)}"] if missing else []) + \
+                ([f"column(s) {', '.join(extra)} not used by the formula"] if extra else [])
+        raise MlevError(f"{name}: {'; '.join(parts)}",
+                        hint=f"the formula's parameters are named after the columns: {', '.join(columns)}")
+    yf = np.asarray(y, np.float64)
+    order = [columns.index(p) for p in inputs]
+    train, val, test = _split(None, len(yf), np.random.default_rng(seed))
+    fit_rows = np.concatenate([train, val])
+    xs = np.asarray(x, np.float64)[:, order]
+    return Points(name, xs[fit_rows], yf[fit_rows], xs[test], yf[test], len(inputs))
+
+
+def is_data_file(spec: str) -> bool:
+    """Whether the task ``spec`` names a user's data file rather than a built-in task."""
+    name = _parse_spec(spec)[0]
+    return name not in _INFOS and _looks_like_file(name)

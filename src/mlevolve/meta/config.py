@@ -22,7 +22,7 @@
     selection = "mean+worst"                  # or "mean", "worst": the choice on the validation tasks
     protect = 2                               # meta-generations a new operator's carrier survives
     [bounds]                                  # fitness lo/hi per task for the normalisation
-    nguyen1 = [-1.0, 0.0]                     # formula tasks default to [-Var(y), 0]
+    nguyen1 = [0.0, 1.0]                      # formula tasks default to [0, 1] (fitness: R^2)
 
 Every mistake (unknown key, task or slot, a task in two splits, a bad number) is one
 :class:`MlevError` naming the entry.
@@ -128,7 +128,7 @@ def _section(data: Mapping[str, Any], name: str, cls: type, file: str) -> Any:
 
 def load_config(path: str | Path) -> MetaConfig:
     """Read and validate a meta configuration file (see the module docstring)."""
-    from mlevolve.interpreter.tasks import load_task, task_info
+    from mlevolve.interpreter.tasks import task_info
 
     p = Path(path)
     file = str(p)
@@ -189,11 +189,9 @@ def load_config(path: str | Path) -> MetaConfig:
         bounds[t] = (float(value[0]), float(value[1]))
     for t in seen:
         if t not in bounds:
-            task = load_task(t, 0)
-            y = getattr(task, "y_train", None)
-            if task_info(t).kind != "formula" or y is None:
+            if task_info(t).kind != "formula":
                 raise MlevError(f"task {t!r} needs [bounds] {t} = [lo, hi]", file=file,
-                                hint="only formula tasks have default bounds ([-Var(y), 0])")
-            bounds[t] = (-float(y.var()), 0.0)
+                                hint="only formula tasks have default bounds ([0, 1], their fitness being R^2)")
+            bounds[t] = (0.0, 1.0)  # a formula's fitness is its training R^2 (= 1 - MSE / Var(y))
     return MetaConfig(program, tuple(evolve), parts["train"], parts["validation"], parts["test"], inner, meta,
                       bounds, file)

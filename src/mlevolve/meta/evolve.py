@@ -91,7 +91,8 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
 
     started = time.perf_counter()
     config = EvolveConfig(algorithm=inner.algorithm, budget=inner.budget, population=inner.population,
-                          tournament=inner.tournament, init=inner.init, seed=seed, bandit=bandit)
+                          tournament=inner.tournament, init=inner.init, seed=seed, bandit=bandit,
+                          fit=False)  # inner runs score formulas as written (their evaluator does not fit)
     kinds = frozenset(d.kind for d in program.definitions if any(n.split(".")[0] == d.name for n in names))
     evaluator = ProgramEvaluator(load_task(task, seed), task, load_grammar(), Settings(seed=seed, epochs=inner.epochs),
                                  kinds)

@@ -1,0 +1,385 @@
+"""mlevolve against gplearn, Operon (pyoperon) and DEAP at symbolic regression (issue 15, item 5).
+
+Same data, same number of fitness evaluations, same seeds for every engine.
+
+**Problems** (data generated here from the published formulas and ranges; ``U[a, b, n]``: ``n``
+points uniform in ``[a, b]`` per variable, ``E[a, b, s]``: the grid ``a, a + s, ..., b``):
+
+=============  ===========================================================  ==============  ===============
+problem        formula                                                      training        test
+=============  ===========================================================  ==============  ===============
+Nguyen-1       x^3 + x^2 + x                                                U[-1, 1, 20]    U[-1, 1, 1000]
+Nguyen-2       x^4 + x^3 + x^2 + x                                          U[-1, 1, 20]    U[-1, 1, 1000]
+Nguyen-3       x^5 + x^4 + x^3 + x^2 + x                                    U[-1, 1, 20]    U[-1, 1, 1000]
+Nguyen-4       x^6 + x^5 + x^4 + x^3 + x^2 + x                              U[-1, 1, 20]    U[-1, 1, 1000]
+Nguyen-5       sin(x^2) cos(x) - 1                                          U[-1, 1, 20]    U[-1, 1, 1000]
+Nguyen-6       sin(x) + sin(x + x^2)                                        U[-1, 1, 20]    U[-1, 1, 1000]
+Nguyen-7       log(x + 1) + log(x^2 + 1)                                    U[0, 2, 20]     U[0, 2, 1000]
+Nguyen-8       sqrt(x)                                                      U[0, 4, 20]     U[0, 4, 1000]
+Keijzer-4      x^3 e^-x cos(x) sin(x) (sin(x)^2 cos(x) - 1)                 E[0, 10, 0.05]  U[0, 10, 1000]
+Keijzer-6      sum_{i=1..x} 1/i  (x integer)                                E[1, 50, 1]     E[1, 120, 1]
+Keijzer-11     x y + sin((x - 1)(y - 1))                                    U[-3, 3, 20]    U[-3, 3, 1000]
+Feynman I.6.2a   exp(-theta^2 / 2) / sqrt(2 pi)                             U[1, 3, 100]    U[1, 3, 1000]
+Feynman I.12.1   mu N                                                       U[1, 5, 100]    U[1, 5, 1000]
+Feynman I.14.4   k x^2 / 2                                                  U[1, 5, 100]    U[1, 5, 1000]
+Feynman I.25.13  q / C                                                      U[1, 5, 100]    U[1, 5, 1000]
+Feynman I.34.27  h / (2 pi) omega                                           U[1, 5, 100]    U[1, 5, 1000]
+Feynman II.38.3  Y A x / d                                                  U[1, 5, 100]    U[1, 5, 1000]
+=============  ===========================================================  ==============  ===============
+
+Nguyen: Uy et al. 2011; Keijzer: Keijzer 2003 (Keijzer-6 is tested on its published extrapolation
+grid, every other problem on fresh points from the training range); Feynman: Udrescu & Tegmark 2020
+as used by SRBench (La Cava et al. 2021), ranges of the AI Feynman table.  No noise.
+
+**Engines and budgets.**  Each run gets ``--evaluations N`` fitness evaluations (one evaluation: one
+candidate model scored on the training points):
+
+* mlevolve: ``evolve`` of ``formula f(x0, ..., xk) = x0`` from random programs (``--init random``),
+  its defaults otherwise (regularized evolution, population 100, base grammar, constant fitting on),
+  ``--budget N`` on the training points written to an ``.npz`` (its user-data path holds out a
+  fifth of the rows as its own split, so it fits on 80% of the training points).  ``--budget``
+  counts candidates; the formula evaluations its constant fitting spends (Levenberg-Marquardt steps
+  and Jacobian columns) come on top: about 35-65 per candidate (see ``evals used``).
+* gplearn ``SymbolicRegressor``: population P, ``N / P`` generations, MSE metric, functions
+  add, sub, mul, div, sin, cos, log, sqrt, exp (gplearn's protected versions; exp clipped).
+* Operon (pyoperon ``SymbolicRegressor``): population P, ``max_evaluations=N``, symbols add, sub,
+  mul, div, sin, cos, exp, log, sqrt, square, constant, variable; Levenberg-Marquardt on the
+  coefficients, 10 iterations (like mlevolve's).  Unlike mlevolve's, Operon's ``max_evaluations``
+  counts its local-search evaluations (residuals and Jacobians): at N = 2,000 it scores only ~340
+  individuals in one generation.  So at the same N mlevolve spends far more formula evaluations
+  than Operon: compare ``evals used``, not N.  One thread.  ``operon-matched``: the same, with
+  ``max_evaluations`` set to the formula evaluations mlevolve used on that problem and seed (so
+  listed after mlevolve, it compares at equal formula evaluations, local search included).
+* DEAP: the symbolic-regression example loop (``eaSimple`` operators: half-and-half init, one-point
+  crossover 0.5, uniform mutation 0.1, tournament 3, height limit 17, protected div/log/sqrt/exp,
+  ephemeral constants in [-1, 1]), MSE; stopped when N evaluations are spent.  P = population.
+
+P is ``min(1000, N // 10)``.
+
+**Measures** per (engine, problem): exact recovery, test R^2 >= 0.999 on the test points; median
+test R^2; median model size (expression-tree nodes as each engine counts them: mlevolve's IR nodes
+of the simplified formula, gplearn's ``length_``, Operon's ``Length``, DEAP's ``len``); median wall
+and CPU seconds per run (the machine may be shared; CPU time is the fairer number); median
+formula evaluations used per run, local search included (gplearn P * generations; DEAP the
+evaluations made; Operon residual plus Jacobian evaluations; mlevolve evaluated candidates plus
+``fit_evaluations``).
+
+Usage: ``python benchmarks/peers.py --quick`` (4 problems, 1 seed, 2,000 evaluations) or
+``python benchmarks/peers.py --evaluations 10000 --seeds 10`` (the issue's setting; hours).
+Peers: ``pip install -e .[bench]`` (gplearn, pyoperon); a missing peer is reported and skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+Target = Callable[[F64], F64]  # columns (n, k) -> values (n,)
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    target: Target
+    train: Callable[[np.random.Generator], F64]  # the training inputs (n, k)
+    test: Callable[[np.random.Generator], F64]  # the test inputs (m, k)
+
+
+def _uniform(lo: float, hi: float, n: int, k: int = 1) -> Callable[[np.random.Generator], F64]:
+    return lambda rng: rng.uniform(lo, hi, (n, k))
+
+
+def _grid(lo: float, hi: float, step: float) -> Callable[[np.random.Generator], F64]:
+    return lambda rng: np.arange(lo, hi + step / 2, step)[:, None]
+
+
+def _harmonic(x: F64) -> F64:
+    return np.array([sum(1.0 / i for i in range(1, round(float(v)) + 1)) for v in x[:, 0]])
+
+
+def _nguyen(name: str, fn: Target, lo: float = -1.0, hi: float = 1.0) -> Problem:
+    return Problem(name, fn, _uniform(lo, hi, 20), _uniform(lo, hi, 1000))
+
+
+def _feynman(name: str, fn: Target, k: int, lo: float = 1.0, hi: float = 5.0) -> Problem:
+    return Problem(name, fn, _uniform(lo, hi, 100, k), _uniform(lo, hi, 1000, k))
+
+
+PROBLEMS: dict[str, Problem] = {p.name: p for p in (
+    _nguyen("nguyen1", lambda x: x[:, 0] ** 3 + x[:, 0] ** 2 + x[:, 0]),
+    _nguyen("nguyen2", lambda x: x[:, 0] ** 4 + x[:, 0] ** 3 + x[:, 0] ** 2 + x[:, 0]),
+    _nguyen("nguyen3", lambda x: x[:, 0] ** 5 + x[:, 0] ** 4 + x[:, 0] ** 3 + x[:, 0] ** 2 + x[:, 0]),
+    _nguyen("nguyen4", lambda x: sum(x[:, 0] ** i for i in range(1, 7))),
+    _nguyen("nguyen5", lambda x: np.sin(x[:, 0] ** 2) * np.cos(x[:, 0]) - 1),
+    _nguyen("nguyen6", lambda x: np.sin(x[:, 0]) + np.sin(x[:, 0] + x[:, 0] ** 2)),
+    _nguyen("nguyen7", lambda x: np.log(x[:, 0] + 1) + np.log(x[:, 0] ** 2 + 1), 0.0, 2.0),
+    _nguyen("nguyen8", lambda x: np.sqrt(x[:, 0]), 0.0, 4.0),
+    Problem("keijzer4", lambda x: x[:, 0] ** 3 * np.exp(-x[:, 0]) * np.cos(x[:, 0]) * np.sin(x[:, 0])
+            * (np.sin(x[:, 0]) ** 2 * np.cos(x[:, 0]) - 1), _grid(0.0, 10.0, 0.05), _uniform(0.0, 10.0, 1000)),
+    Problem("keijzer6", _harmonic, _grid(1.0, 50.0, 1.0), _grid(1.0, 120.0, 1.0)),
+    Problem("keijzer11", lambda x: x[:, 0] * x[:, 1] + np.sin((x[:, 0] - 1) * (x[:, 1] - 1)),
+            _uniform(-3.0, 3.0, 20, 2), _uniform(-3.0, 3.0, 1000, 2)),
+    _feynman("feynman_I_6_2a", lambda x: np.exp(-x[:, 0] ** 2 / 2) / np.sqrt(2 * np.pi), 1, 1.0, 3.0),
+    _feynman("feynman_I_12_1", lambda x: x[:, 0] * x[:, 1], 2),
+    _feynman("feynman_I_14_4", lambda x: x[:, 0] * x[:, 1] ** 2 / 2, 2),
+    _feynman("feynman_I_25_13", lambda x: x[:, 0] / x[:, 1], 2),
+    _feynman("feynman_I_34_27", lambda x: x[:, 0] / (2 * np.pi) * x[:, 1], 2),
+    _feynman("feynman_II_38_3", lambda x: x[:, 0] * x[:, 1] * x[:, 2] / x[:, 3], 4),
+)}
+QUICK = ("nguyen1", "nguyen5", "nguyen7", "feynman_I_34_27")
+
+
+@dataclass(frozen=True)
+class Data:
+    x: F64
+    y: F64
+    x_test: F64
+    y_test: F64
+
+
+def make_data(problem: Problem, seed: int) -> Data:
+    rng = np.random.default_rng(seed)
+    x, x_test = problem.train(rng), problem.test(rng)
+    return Data(x, problem.target(x), x_test, problem.target(x_test))
+
+
+def r2(y: F64, pred: F64) -> float:
+    pred = np.broadcast_to(np.asarray(pred, np.float64), y.shape)
+    if not np.all(np.isfinite(pred)):
+        return -math.inf
+    return float(1.0 - np.mean((pred - y) ** 2) / np.var(y))
+
+
+@dataclass
+class Result:
+    test_r2: float
+    size: int
+    used: int  # formula evaluations spent in all, local search (constant fitting) included
+
+
+# ------------------------------------------------------------------------------------------ engines
+def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
+    import mlevolve.api as api
+    from mlevolve.dsl.kinds import slots
+    from mlevolve.dsl.parse import parse
+    from mlevolve.dsl.simplify import simplify_program
+    from mlevolve.gp.archive import Archive
+    from mlevolve.grammar.spec import load_grammar
+    from mlevolve.interpreter.codegen import compile_program
+    from mlevolve.interpreter.evaluate import instantiate
+
+    k = data.x.shape[1]
+    params = ", ".join(f"x{j}: Scalar" for j in range(k))
+    program = folder / f"f{k}.mlev"
+    program.write_text(f"algorithm sr\n\nformula f({params}) -> Scalar =\n  x0\n")
+    npz = folder / f"data-{seed}.npz"
+    np.savez(npz, X=data.x, y=data.y)
+    db = folder / f"run-{seed}.db"
+    db.unlink(missing_ok=True)
+    summary = api.evolve(program, ["f"], str(npz), budget=evaluations, db=db, init="random", seed=seed, quiet=True)
+    with Archive.read(db) as archive:
+        best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
+    if best is None:
+        return Result(-math.inf, 0, int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0)))
+    fitted = parse(best.program)
+    fn = instantiate(compile_program(fitted, load_grammar()))
+    with np.errstate(all="ignore"):
+        pred = np.asarray(fn(*data.x_test.T), np.float64)
+    size = sum(s.body.size for s in slots(simplify_program(fitted)) if s.body is not None)
+    return Result(r2(data.y_test, pred), size, int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0)))
+
+
+def _population(evaluations: int) -> int:
+    return max(10, min(1000, evaluations // 10))
+
+
+def run_gplearn(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
+    from gplearn.functions import make_function
+    from gplearn.genetic import SymbolicRegressor
+
+    def _exp(x: F64) -> F64:
+        with np.errstate(all="ignore"):
+            return np.exp(np.clip(x, -50.0, 50.0))
+
+    exp = make_function(function=_exp, name="exp", arity=1, wrap=False)
+    p = _population(evaluations)
+    model = SymbolicRegressor(population_size=p, generations=max(1, evaluations // p), metric="mse",
+                              function_set=("add", "sub", "mul", "div", "sin", "cos", "log", "sqrt", exp),
+                              random_state=seed, n_jobs=1)
+    model.fit(data.x, data.y)
+    return Result(r2(data.y_test, model.predict(data.x_test)), int(model._program.length_),
+                  model.population_size * model.generations)
+
+
+def run_operon(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
+    from pyoperon.sklearn import SymbolicRegressor
+
+    model = SymbolicRegressor(allowed_symbols="add,sub,mul,div,sin,cos,exp,log,sqrt,square,constant,variable",
+                              population_size=_population(evaluations), generations=10**6,
+                              max_evaluations=evaluations, optimizer_iterations=10, n_threads=1,
+                              random_state=seed)
+    model.fit(data.x, data.y)
+    stats = model.stats_
+    return Result(r2(data.y_test, model.predict(data.x_test)), int(model.model_.Length),
+                  int(stats["residual_evaluations"] + stats["jacobian_evaluations"]))
+
+
+def run_deap(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
+    import functools
+    import operator
+    import random
+
+    from deap import algorithms, base, creator, gp, tools
+
+    def div(a: float, b: float) -> float:
+        return a / b if abs(b) > 1e-9 else 1.0
+
+    def log(a: float) -> float:
+        return math.log(abs(a)) if abs(a) > 1e-9 else 0.0
+
+    def sqrt(a: float) -> float:
+        return math.sqrt(abs(a))
+
+    def exp(a: float) -> float:
+        return math.exp(min(a, 50.0))
+
+    k = data.x.shape[1]
+    pset = gp.PrimitiveSet("MAIN", k)
+    for fn, arity in ((operator.add, 2), (operator.sub, 2), (operator.mul, 2), (div, 2), (math.sin, 1),
+                      (math.cos, 1), (log, 1), (sqrt, 1), (exp, 1), (operator.neg, 1)):
+        pset.addPrimitive(fn, arity)
+    pset.addEphemeralConstant("const", functools.partial(random.uniform, -1.0, 1.0))  # seeded below
+    if not hasattr(creator, "PeersFitness"):
+        creator.create("PeersFitness", base.Fitness, weights=(-1.0,))
+        creator.create("PeersTree", gp.PrimitiveTree, fitness=creator.PeersFitness)
+    toolbox = base.Toolbox()
+    toolbox.register("expr", gp.genHalfAndHalf, pset=pset, min_=1, max_=2)
+    toolbox.register("individual", tools.initIterate, creator.PeersTree, toolbox.expr)
+    toolbox.register("population", tools.initRepeat, list, toolbox.individual)
+    rows = [tuple(r) for r in data.x]
+
+    def evaluate(ind: Any) -> tuple[float]:
+        fn = gp.compile(ind, pset)
+        try:
+            err = math.fsum((fn(*r) - t) ** 2 for r, t in zip(rows, data.y, strict=True)) / len(rows)
+        except (OverflowError, ValueError, ZeroDivisionError):
+            err = math.inf
+        return (err if math.isfinite(err) else math.inf,)
+
+    toolbox.register("evaluate", evaluate)
+    toolbox.register("select", tools.selTournament, tournsize=3)
+    toolbox.register("mate", gp.cxOnePoint)
+    toolbox.register("expr_mut", gp.genFull, min_=0, max_=2)
+    toolbox.register("mutate", gp.mutUniform, expr=toolbox.expr_mut, pset=pset)
+    limit = gp.staticLimit(key=operator.attrgetter("height"), max_value=17)
+    toolbox.decorate("mate", limit)
+    toolbox.decorate("mutate", limit)
+    random.seed(seed)  # DEAP's operators draw from the global generator
+    pop = toolbox.population(n=_population(evaluations))
+    hof = tools.HallOfFame(1)
+    spent = 0
+    while spent < evaluations:
+        todo = [ind for ind in pop if not ind.fitness.valid][:evaluations - spent]
+        for ind in todo:
+            ind.fitness.values = toolbox.evaluate(ind)
+        spent += len(todo)
+        pop = [ind for ind in pop if ind.fitness.valid]
+        hof.update(pop)
+        offspring = toolbox.select(pop, len(pop))
+        pop = algorithms.varAnd(offspring, toolbox, cxpb=0.5, mutpb=0.1)
+    best = hof[0]
+    fn = gp.compile(best, pset)
+
+    def safe(r: tuple[float, ...]) -> float:
+        try:
+            return float(fn(*r))
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return math.nan
+
+    pred = np.array([safe(tuple(r)) for r in data.x_test])
+    return Result(r2(data.y_test, pred), len(best), spent)
+
+
+ENGINES: dict[str, Callable[[Data, int, int, Path], Result]] = {
+    "mlevolve": run_mlevolve, "gplearn": run_gplearn, "operon": run_operon, "operon-matched": run_operon,
+    "deap": run_deap}
+_MODULES = {"mlevolve": "mlevolve", "gplearn": "gplearn", "operon": "pyoperon", "operon-matched": "pyoperon",
+            "deap": "deap"}
+
+
+def available(engine: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(_MODULES[engine]) is not None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="mlevolve vs gplearn, Operon and DEAP at symbolic regression")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{len(QUICK)} problems ({', '.join(QUICK)}), 1 seed, 2,000 evaluations")
+    parser.add_argument("--evaluations", type=int, default=10_000, help="fitness evaluations per run (10000)")
+    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per problem (10)")
+    parser.add_argument("--problems", help=f"comma-separated subset of: {', '.join(PROBLEMS)}")
+    parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated subset (all)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.evaluations, args.seeds, names = 2000, 1, list(QUICK)
+    else:
+        names = args.problems.split(",") if args.problems else list(PROBLEMS)
+    unknown = [n for n in names if n not in PROBLEMS] + [e for e in args.engines.split(",") if e not in ENGINES]
+    if unknown:
+        print(f"error: unknown problem or engine: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    engines = []
+    for engine in args.engines.split(","):
+        if available(engine):
+            engines.append(engine)
+        else:
+            print(f"{engine}: not installed, skipped (pip install -e .[bench])")
+    print(f"{args.evaluations} evaluations, seeds 0..{args.seeds - 1}, problems {', '.join(names)}")
+    header = (f"{'engine':14} {'problem':17} {'recovered':>9} {'med R2':>10} {'med size':>8} {'wall s':>7} "
+              f"{'cpu s':>7} {'evals used':>10}")
+    print(header)
+    totals: dict[str, list[int]] = {e: [0, 0] for e in engines}
+    matched: dict[tuple[str, int], int] = {}  # mlevolve's evaluations used, for operon-matched
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            for engine in engines:
+                results, walls, cpus = [], [], []
+                for seed in range(args.seeds):
+                    data = make_data(PROBLEMS[name], seed)
+                    budget = matched.get((name, seed), args.evaluations) if engine == "operon-matched" \
+                        else args.evaluations
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    results.append(ENGINES[engine](data, seed, budget, Path(tmp)))
+                    if engine == "mlevolve":
+                        matched[(name, seed)] = results[-1].used
+                    walls.append(time.perf_counter() - wall)
+                    cpus.append(time.process_time() - cpu)
+                hits = sum(r.test_r2 >= 0.999 for r in results)
+                totals[engine][0] += hits
+                totals[engine][1] += len(results)
+                print(f"{engine:14} {name:17} {hits:>4}/{len(results):<4} "
+                      f"{statistics.median(r.test_r2 for r in results):>10.5g} "
+                      f"{statistics.median(r.size for r in results):>8g} {statistics.median(walls):>7.1f} "
+                      f"{statistics.median(cpus):>7.1f} {statistics.median(r.used for r in results):>10g}",
+                      flush=True)
+    for engine, (hits, runs) in totals.items():
+        print(f"total {engine}: {hits}/{runs} recovered ({100 * hits / max(runs, 1):.0f}%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

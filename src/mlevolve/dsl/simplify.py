@@ -1,0 +1,298 @@
+"""The simplifier: rewrite rules over the IR, applied to a fixpoint.
+
+``simplify_expr(e)`` and ``simplify_program(p)`` return an equivalent expression or program that is
+never larger (every rule strictly shrinks the node it rewrites) and that the checker accepts
+wherever it accepted the input (every rule keeps the result type: see the laws below).  They serve
+the engine's canonical cache key, bloat control (the size limit and parsimony read the simplified
+size), the archive (which keeps both forms) and everything shown to a user.
+
+The rules are data, in the style of tinygrad's ``symbolic.py``: ``RULES`` is a table of
+(pattern, rewrite) pairs, each with the law that justifies it.  A pattern is a small tree of
+:class:`Pat`; a rewrite takes the captured subtrees and returns the replacement, or None to decline.
+
+Semantics and policy.  Values follow IEEE 754 double arithmetic as numpy computes it (the formula
+and learner backend).  A rule must preserve every value, including ``inf`` and ``NaN``, for every
+input; the one thing it may change is the sign of a zero result (``x + 0`` gives ``+0.0`` where
+``x`` is ``-0.0``), which the evaluation compares equal.  Hence:
+
+- ``x - x -> 0`` and ``x / x -> 1`` are *not* rules: they are false for ``x = inf`` or ``NaN``
+  (and ``0/0``).  They happen only by constant folding, where ``x`` is a known finite constant.
+- ``x * 0 -> 0`` is not a rule (``inf * 0`` is ``NaN``).
+- Constant folding evaluates an op over constant arguments with numpy (float64) and replaces it
+  by the literal only when the result is finite; an overflow or a ``NaN`` stays in the program, so
+  the program still fails (or saturates) exactly where it did.  In torch components (float32) the
+  folded literal can differ from the run-time value in the last bits of a float32.
+- A ``let`` whose name is unused is removed, unless its value draws random numbers (removing the
+  draw would shift the random stream of everything after it).
+
+Traversals are iterative: a 1,000-deep program simplifies without touching the recursion limit.
+Only patterns (a few nodes deep) are matched recursively.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, const, with_children
+
+Bindings = Mapping[str, Expr]
+
+
+@dataclass(frozen=True)
+class Pat:
+    """A pattern: ``op`` matches a Call of that op (with ``args`` as its argument patterns), ``value``
+    a literal equal to it (``1`` and ``1.0`` alike), ``name`` alone any node (captured under that name; a name
+    used twice must capture equal subtrees).  ``commute`` also tries the two arguments swapped."""
+
+    op: str | None = None
+    args: tuple[Pat, ...] = ()
+    name: str | None = None
+    value: float | None = None
+    commute: bool = False
+
+
+def V(name: str) -> Pat:
+    """Any subtree, captured as ``name``."""
+    return Pat(name=name)
+
+
+def C(value: float) -> Pat:
+    """A literal of this value (``-1`` matches ``neg(1)``)."""
+    return Pat(op="neg", args=(Pat(value=-value),)) if value < 0 else Pat(value=value)
+
+
+def P(op: str, *args: Pat, commute: bool = False) -> Pat:
+    """A call of ``op`` on arguments matching ``args``."""
+    return Pat(op=op, args=args, commute=commute)
+
+
+def match(pat: Pat, node: Expr, bound: dict[str, Expr] | None = None) -> dict[str, Expr] | None:
+    """The captures if ``node`` matches ``pat``, else None (patterns are shallow: recursion is fine)."""
+    bound = {} if bound is None else bound
+    if pat.value is not None:
+        ok = isinstance(node, Num) and node.value == pat.value
+        return bound if ok else None
+    if pat.op is None:
+        assert pat.name is not None
+        seen = bound.get(pat.name)
+        if seen is not None:
+            return bound if seen == node else None
+        return {**bound, pat.name: node}
+    if not (isinstance(node, Call) and node.op == pat.op and len(node.args) == len(pat.args)):
+        return None
+    orders = [node.args, node.args[::-1]] if pat.commute and len(node.args) == 2 else [node.args]
+    for args in orders:
+        got: dict[str, Expr] | None = bound
+        for sub, arg in zip(pat.args, args, strict=True):
+            got = match(sub, arg, got)
+            if got is None:
+                break
+        if got is not None:
+            return {**got, **({pat.name: node} if pat.name else {})}
+    return None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rewrite: ``pattern`` to ``rewrite(captures)``; ``law`` is the identity that justifies it."""
+
+    name: str
+    pattern: Pat
+    rewrite: Callable[[Bindings], Expr | None]
+    law: str
+
+
+def _call(op: str, *args: Expr) -> Expr:
+    return Call(op, args)
+
+
+# Each law holds for every IEEE double, inf and NaN included (signed zeros excepted, see above).
+# ``commute=True`` marks the ops the grammar declares commutative, matched in both argument orders.
+RULES: tuple[Rule, ...] = (
+    Rule("add-zero", P("add", V("x"), C(0.0), commute=True), lambda b: b["x"],
+         "x + 0 = x (x = -0.0 gives +0.0)"),
+    Rule("sub-zero", P("sub", V("x"), C(0.0)), lambda b: b["x"], "x - 0 = x exactly"),
+    Rule("zero-sub", P("sub", C(0.0), V("x")), lambda b: _call("neg", b["x"]),
+         "0 - x = -x (x = 0 gives +0.0, not -0.0)"),
+    Rule("mul-one", P("mul", V("x"), C(1.0), commute=True), lambda b: b["x"], "x * 1 = x exactly"),
+    Rule("mul-minus-one", P("mul", V("x"), C(-1.0), commute=True), lambda b: _call("neg", b["x"]),
+         "x * -1 = -x exactly (negation flips the sign bit; NaN stays NaN)"),
+    Rule("div-one", P("div", V("x"), C(1.0)), lambda b: b["x"], "x / 1 = x exactly"),
+    Rule("div-minus-one", P("div", V("x"), C(-1.0)), lambda b: _call("neg", b["x"]), "x / -1 = -x exactly"),
+    Rule("neg-neg", P("neg", P("neg", V("x"))), lambda b: b["x"], "-(-x) = x exactly"),
+    Rule("add-neg", P("add", V("x"), P("neg", V("y")), commute=True), lambda b: _call("sub", b["x"], b["y"]),
+         "x + (-y) = x - y: IEEE defines subtraction as addition of the negation"),
+    Rule("sub-neg", P("sub", V("x"), P("neg", V("y"))), lambda b: _call("add", b["x"], b["y"]),
+         "x - (-y) = x + y, the same law"),
+    Rule("neg-add-neg", P("add", P("neg", V("x")), P("neg", V("y"))),
+         lambda b: _call("neg", _call("add", b["x"], b["y"])),
+         "(-x) + (-y) = -(x + y): round-to-nearest is symmetric in sign"),
+    Rule("neg-sub", P("neg", P("sub", V("x"), V("y"))), lambda b: _call("sub", b["y"], b["x"]),
+         "-(x - y) = y - x by sign symmetry (x = y gives +0.0)"),
+    Rule("mul-neg-neg", P("mul", P("neg", V("x")), P("neg", V("y"))), lambda b: _call("mul", b["x"], b["y"]),
+         "(-x) * (-y) = x * y by sign symmetry"),
+    Rule("div-neg-neg", P("div", P("neg", V("x")), P("neg", V("y"))), lambda b: _call("div", b["x"], b["y"]),
+         "(-x) / (-y) = x / y by sign symmetry"),
+    Rule("min-same", P("min", V("x"), V("x")), lambda b: b["x"], "min(x, x) = x (NaN propagates either way)"),
+    Rule("max-same", P("max", V("x"), V("x")), lambda b: b["x"], "max(x, x) = x (NaN propagates either way)"),
+    Rule("abs-abs", P("abs", P("abs", V("x"))), lambda b: _call("abs", b["x"]), "|(|x|)| = |x|"),
+    Rule("abs-neg", P("abs", P("neg", V("x"))), lambda b: _call("abs", b["x"]), "|-x| = |x|"),
+    Rule("square-neg", P("square", P("neg", V("x"))), lambda b: _call("square", b["x"]), "(-x)^2 = x^2 exactly"),
+    Rule("square-abs", P("square", P("abs", V("x"))), lambda b: _call("square", b["x"]), "|x|^2 = x^2 exactly"),
+    Rule("relu-relu", P("relu", P("relu", V("x"))), lambda b: _call("relu", b["x"]),
+         "relu(relu(x)) = relu(x) (NaN stays NaN)"),
+    Rule("sign-sign", P("sign", P("sign", V("x"))), lambda b: _call("sign", b["x"]), "sign(sign(x)) = sign(x)"),
+)
+
+# ------------------------------------------------------------------------------------ constant folding
+# numpy float64 semantics, as the formula/learner backend computes (interpreter/primitives.NUMPY).
+_UNARY: dict[str, Callable[[float], float]] = {
+    "neg": lambda a: -a, "abs": abs, "reciprocal": lambda a: float(np.float64(1.0) / np.float64(a)),
+    "exp": lambda a: float(np.exp(a)), "log": lambda a: float(np.log(a)), "sqrt": lambda a: float(np.sqrt(a)),
+    "square": lambda a: float(np.square(a)), "sin": lambda a: float(np.sin(a)), "cos": lambda a: float(np.cos(a)),
+    "tanh": lambda a: float(np.tanh(a)), "sigmoid": lambda a: float(1.0 / (1.0 + np.exp(np.float64(-a)))),
+    "relu": lambda a: float(np.maximum(a, 0.0)), "heaviside": lambda a: float(np.heaviside(a, 0.0)),
+    "sign": lambda a: float(np.sign(a)),
+}
+_BINARY: dict[str, Callable[[float, float], float]] = {
+    "add": lambda a, b: float(np.float64(a) + np.float64(b)), "sub": lambda a, b: float(np.float64(a) - np.float64(b)),
+    "mul": lambda a, b: float(np.float64(a) * np.float64(b)), "div": lambda a, b: float(np.float64(a) / np.float64(b)),
+    "min": lambda a, b: float(np.minimum(a, b)), "max": lambda a, b: float(np.maximum(a, b)),
+}
+FOLDABLE = frozenset(_UNARY) | frozenset(_BINARY)
+
+
+def constant_value(node: Expr) -> float | None:
+    """The value of a literal (``Num``, or ``neg`` of one), else None.  Integer literals count: no
+    arithmetic production takes an ``Int``, so ``2`` in arithmetic is the number 2."""
+    if isinstance(node, Num):
+        return float(node.value)
+    if isinstance(node, Call) and node.op == "neg" and len(node.args) == 1:
+        inner = node.args[0]
+        if isinstance(inner, Num):
+            return -float(inner.value)
+    return None
+
+
+def fold_constant(node: Expr) -> Expr | None:
+    """``op(c1, ..., cn)`` of literals as one literal, if the op is elementwise and the value finite."""
+    if not (isinstance(node, Call) and node.op in FOLDABLE) or constant_value(node) is not None:
+        return None
+    values = [constant_value(a) for a in node.args]
+    if any(v is None for v in values):
+        return None
+    with np.errstate(all="ignore"):
+        if len(values) == 1 and node.op in _UNARY:
+            result = _UNARY[node.op](values[0])  # type: ignore[arg-type]
+        elif len(values) == 2 and node.op in _BINARY:
+            result = _BINARY[node.op](values[0], values[1])  # type: ignore[arg-type]
+        else:
+            return None
+    if not math.isfinite(result):  # an overflow or NaN stays where it happens
+        return None
+    return const(result)
+
+
+# ops that draw random numbers: a dead `let` holding one is kept (see the module docstring)
+STOCHASTIC = frozenset({"noise", "dropout", "gaussian_vector", "uniform_vector", "gaussian_matrix",
+                        "uniform_matrix"})
+
+
+def _dead_let(node: Expr) -> Expr | None:
+    """``let n = v in body`` with no ``n`` in ``body`` (and nothing random in ``v``) is ``body``."""
+    if not isinstance(node, Let):
+        return None
+    stack: list[Expr] = [node.body]
+    while stack:  # any Ref named n counts as a use (conservative where an inner let shadows n)
+        sub = stack.pop()
+        if isinstance(sub, Ref) and sub.name == node.name:
+            return None
+        stack.extend(sub.children())
+    stack = [node.value]
+    while stack:
+        sub = stack.pop()
+        if isinstance(sub, Call) and sub.op in STOCHASTIC:
+            return None
+        stack.extend(sub.children())
+    return node.body
+
+
+def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str] | None:
+    """The first rewrite that applies at ``node`` itself (not below it), and its rule's name."""
+    folded = fold_constant(node)
+    if folded is not None and folded != node:
+        return folded, "fold"
+    dead = _dead_let(node)
+    if dead is not None:
+        return dead, "dead-let"
+    for rule in rules:
+        bound = match(rule.pattern, node)
+        if bound is None:
+            continue
+        new = rule.rewrite(bound)
+        if new is not None and new.size < node.size:  # every rewrite shrinks: the fixpoint exists
+            return new, rule.name
+    return None
+
+
+def _pass(expr: Expr, rules: tuple[Rule, ...]) -> Expr:
+    """One bottom-up pass: rebuild each node from its simplified children, then rewrite it while any
+    rule applies (iterative post-order, so depth is no limit)."""
+    done: list[Expr] = []
+    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    while stack:
+        node, expanded = stack.pop()
+        kids = node.children()
+        if kids and not expanded:
+            stack.append((node, True))
+            stack.extend((k, False) for k in reversed(kids))
+            continue
+        if kids:
+            new_kids = tuple(done[len(done) - len(kids):])
+            del done[len(done) - len(kids):]
+            if any(a is not b for a, b in zip(new_kids, kids, strict=True)):
+                node = with_children(node, new_kids)
+        while (step := rewrite_node(node, rules)) is not None:
+            node = step[0]
+        done.append(node)
+    return done[0]
+
+
+def simplify_expr(expr: Expr, rules: tuple[Rule, ...] = RULES) -> Expr:
+    """``expr`` rewritten by ``rules``, constant folding and dead-``let`` removal until none applies.
+
+    The result computes the same values as ``expr`` on every input (module docstring: the policy),
+    has the same type, and is never larger; ``simplify_expr(simplify_expr(e)) == simplify_expr(e)``.
+    Spans are dropped from rewritten nodes.
+    """
+    while True:  # each changing pass shrinks the tree, so this ends
+        new = _pass(expr, rules)
+        if new == expr:
+            return new
+        expr = new
+
+
+def _simplify_definition(d: Definition) -> Definition:
+    body = simplify_expr(d.body) if d.body is not None else None
+    methods = tuple(_simplify_definition(m) for m in d.methods)
+    if body is d.body and all(a is b for a, b in zip(methods, d.methods, strict=True)):
+        return d
+    return replace(d, body=body, methods=methods, body_comments=() if body != d.body else d.body_comments)
+
+
+def simplify_program(program: Program) -> Program:
+    """``program`` with every definition's body (and learner method) simplified by
+    :func:`simplify_expr`; names, signatures, task and comments are kept (comments inside a body
+    that changed are dropped: they may describe lines that are gone).
+
+    The checker accepts the result wherever it accepted ``program``; ``program_hash`` of the result
+    is the engine's cache key, and ``size_of`` it the size that bloat control reads.
+    """
+    definitions = tuple(_simplify_definition(d) for d in program.definitions)
+    if all(a is b for a, b in zip(definitions, program.definitions, strict=True)):
+        return program
+    return replace(program, definitions=definitions)
