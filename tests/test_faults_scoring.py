@@ -157,9 +157,11 @@ def test_the_same_command_in_two_processes_gives_the_same_archive(tmp_path: Path
 
 # --------------------------------------------------------------------- item 4: limits where it runs
 def let_chain(n: int) -> str:
-    """An update rule of ``n`` chained lets, every one of them alive until it returns."""
+    """An update rule of ``n`` chained lets whose result reads every one of them, so all ``n`` are alive
+    at once (generated code frees a local after its last read)."""
     lines = ["  let a0 = w - lr * g in"] + [f"  let a{i} = a{i - 1} * 0.999 + 0.001 * g in" for i in range(1, n)]
-    return "\n".join(lines) + f"\n  a{n - 1}\n"
+    total = " + ".join(f"a{i}" for i in range(n))
+    return "\n".join(lines) + f"\n  ({total}) / {n}.0\n"
 
 
 def big_model_program(lets: int, width: int) -> str:
