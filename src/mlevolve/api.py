@@ -439,7 +439,9 @@ def next_commands(db: str | Path) -> builtins.list[str]:
 def _start(archive: Any, program: Program, evaluator: Any) -> dict[str, Any]:
     """The starting program's full evaluation: its candidate row when the run trained it fully
     (``--init file``), else evaluated apart once with the run's evaluator and kept in the archive's meta."""
-    key = program_hash(program)
+    from mlevolve.gp.engine import Engine
+
+    key = Engine.key(program)  # the archive's key: the simplified program's hash
     stored = archive.meta().get("start")
     if isinstance(stored, Mapping) and stored.get("hash") == key:
         return dict(stored)

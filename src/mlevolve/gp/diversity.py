@@ -35,7 +35,6 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.dsl.traverse import program_hash
 
 if TYPE_CHECKING:
     from mlevolve.dsl.ir import Program
@@ -117,7 +116,7 @@ class IslandModel:
             self.home[c.seq] = i % self.k
 
     def _start(self, island: int, program: Program, op: str, parents: tuple[str, ...], generation: int) -> None:
-        self._owner.setdefault(program_hash(program), deque()).append(island)
+        self._owner.setdefault(self.engine.key(program), deque()).append(island)
         self.engine.start(program, op, parents, generation)
 
     def _next_island(self) -> int | None:
