@@ -179,7 +179,7 @@ def test_quiet_prints_one_line(capsys: Capsys, tmp_path: Path) -> None:
     code, out, err = evolve_quartic(capsys, tmp_path / "q.db", "--quiet")
     assert (code, err) == (0, "")
     best = max((r for r in archive_rows(tmp_path / "q.db") if r.fitness is not None), key=lambda r: (r.fitness, -r.seq))
-    assert re.fullmatch(rf"best val_mse {-best.fitness:.5g} \((better than|no gain over|WORSE than) the start's "
+    assert re.fullmatch(rf"best train_r2 {best.fitness:.5g} \((better than|no gain over|WORSE than) the start's "
                         rf"\S+\); hash {best.hash[:12]}; 120 candidates; archive {re.escape(str(tmp_path / 'q.db'))}\n",
                         out)
     assert len(archive_rows(tmp_path / "q.db")) == 120
@@ -198,12 +198,13 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
                         r"probe \d+, failed \d+; fitting \d+ formula evaluations", lines[0])  # fitted: the default
     assert lines[1].startswith(f"archive: {db}  (")
     best = max((r for r in archive_rows(db) if r.fitness is not None), key=lambda r: (r.fitness, -r.seq))
-    assert lines[3] == "metric:  val_mse on the validation split (lower is better); fitness = -val_mse"
-    assert lines[5].startswith(f"best:    val_mse {-best.fitness:.5g}  test_mse ")
+    assert lines[3] == "metric:  train_r2 on the training split (higher is better); fitness = train_r2"
+    assert lines[5].startswith(f"best:    train_r2 {best.fitness:.5g}  test_mse ")
     assert lines[5].endswith(f"(hash {best.hash[:12]}, candidate {best.seq})")
     shown = out.split("best program:\n")[1].split("\n\n")[0]
     assert shown.splitlines()[0] == "    formula f(x: Scalar) -> Scalar ="
-    assert best.program.split("=\n")[1].strip() == shown.split("=\n")[1].strip()
+    assert best.simplified is not None  # shown simplified: what the archive keeps beside what was evaluated
+    assert best.simplified.split("=\n")[1].strip() == shown.split("=\n")[1].strip()
     # resumed: everything from the archive, the same answer
     code, again, err = evolve_quartic(capsys, db)
     assert code == 0 and again.startswith("120 candidates (120 from the archive)")

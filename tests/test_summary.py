@@ -190,14 +190,14 @@ def test_confirm_reevaluates_start_and_best_with_more_seeds(capsys: Capsys, tmp_
     assert a["confirm"]["seeds"] == 2 and a["confirm"]["failed"] == 0
     # the start is the file's program, candidate 0 (init file): same metrics as `run` with each further seed
     assert a["start"]["how"] == "candidate 0, the file's program"
-    starts = [api.run(QUARTIC, seed=s)["val_mse"] for s in (1, 2)]
+    starts = [api.run(QUARTIC, seed=s)["train_r2"] for s in (1, 2)]
     with Archive.read(db) as archive:
         pairs = archive.meta()["confirm"]["pairs"]
     assert [p[0] for p in pairs] == starts
     gains = [b - s for s, b in pairs]
     assert a["confirm"]["gain_mean"] == pytest.approx(sum(gains) / 2)
     code, out, _ = cli(capsys, "show", str(db), "--best", "--confirm", "2")
-    assert code == 0 and "over 2 more seeds (new split and training seed each): gain in val_mse" in out
+    assert code == 0 and "over 2 more seeds (new split and training seed each): gain in train_r2" in out
 
 
 # ------------------------------------------------------------------------------------------ grouping
@@ -237,7 +237,7 @@ def test_best_groups_programs_of_the_same_behaviour(capsys: Capsys, tmp_path: Pa
     [shown] = api.show(db, "0101")
     assert shown["same"] == ["00" * 16, "02" * 16]  # the other programs of its behaviour
     assert shown["program"] == ("algorithm quartic\ntask nguyen4\n\nformula f(x: Scalar) -> Scalar =\n"
-                                "  x / abs(1.0) * x\n")  # no comment, the run's task, not the file's
+                                "  x * x\n")  # simplified x / abs(1.0) * x; no comment; the run's task
 
 
 def test_programs_without_a_fingerprint_group_by_metrics_and_text(tmp_path: Path) -> None:

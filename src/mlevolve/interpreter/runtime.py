@@ -410,12 +410,12 @@ def learner_predictions(data: dict[str, Any], learner: LearnerProgram, *, seed: 
 # ------------------------------------------------------------------------------------------ formula
 def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, Any]:
     """Evaluate a formula on every point at once: MSE and R^2 on the training points (``train_mse``,
-    ``r2``) and on fresh held-out points from the same range (``test_mse``, ``test_r2``).  The
+    ``train_r2``) and on fresh held-out points from the same range (``test_mse``, ``test_r2``).  The
     fitness is the training R^2 = 1 - MSE / var(y), scale-free so problems compare (a constant
     target, var 0, is scored 1 - MSE)."""
     metrics: dict[str, Any] = {}
     started = time.perf_counter()
-    for split, prefix, r2 in (("train", "train_", "r2"), ("test", "test_", "test_r2")):
+    for split, prefix, r2 in (("train", "train_", "train_r2"), ("test", "test_", "test_r2")):
         x, y = np.asarray(data[f"x_{split}"], np.float64), np.asarray(data[f"y_{split}"], np.float64)
         with np.errstate(all="ignore"):
             pred = np.broadcast_to(formula(*x.T), y.shape)
@@ -425,7 +425,7 @@ def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, 
         var = float(np.var(y))
         metrics[f"{prefix}mse"] = mse
         metrics[r2] = 1.0 - mse / (var if var > 0 else 1.0)
-    metrics["fitness"] = metrics["r2"]
+    metrics["fitness"] = metrics["train_r2"]
     metrics["train_seconds"] = round(time.perf_counter() - started, 6)
     return metrics
 
