@@ -536,11 +536,30 @@ def _split(y: I64 | None, n: int, rng: np.random.Generator) -> tuple[I64, I64, I
     return train, val, test
 
 
-def _standardise(train: F64, *others: F64) -> list[F32]:
-    mean = train.mean(axis=0)
-    std = train.std(axis=0)
-    std = np.where(std < 1e-12, 1.0, std)
-    return [((a - mean) / std).astype(np.float32) for a in (train, *others)]
+def _standardise(train: F64, *others: F64, name: str = "data", what: str = "column") -> list[F32]:
+    """``train`` and ``others`` (rows x columns, float64) standardised with the train mean/std, as float32.
+
+    Each column is first divided by its train max-abs, so numbers up to float64's limit (about 1e308)
+    give no overflow in the variance; a column whose train values are all equal is only centred.
+    Raises :class:`MlevError` naming ``name`` and the column (``what`` 1-based) when a standardised
+    value is beyond float32 (a val/test value ~1e38 train standard deviations away).
+    """
+    scale = np.max(np.abs(train), axis=0) if len(train) else np.ones(train.shape[1:])
+    scale = np.where(scale > 0, scale, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = train / scale
+        mean = scaled.mean(axis=0)
+        std = scaled.std(axis=0)
+        std = np.where(std < 1e-12, 1.0, std)
+        out = [((a / scale - mean) / std).astype(np.float32) for a in (train, *others)]
+    for part in out:
+        bad = np.argwhere(~np.isfinite(part))
+        if len(bad):
+            column = int(bad[0][-1]) + 1 if part.ndim > 1 else 1
+            raise MlevError(f"{name}: {what} {column}: a value is too far from the train values to standardise "
+                            "(beyond float32 range in train standard deviations)",
+                            hint="rescale the column or drop the outlying row")
+    return out
 
 
 def _supervised(name: str, x: F64, y: npt.NDArray[Any], problem: Problem, rng: np.random.Generator) -> Supervised:
@@ -561,13 +580,13 @@ def _supervised(name: str, x: F64, y: npt.NDArray[Any], problem: Problem, rng: n
             f"{name}: too few rows ({n}{per}) to split into train/validation/test",
             hint="give at least a few rows per class",
         )
-    x_tr, x_va, x_te = _standardise(x[train], x[val], x[test])
+    x_tr, x_va, x_te = _standardise(x[train], x[val], x[test], name=name, what="feature column")
     if labels is not None:
         ys: list[npt.NDArray[Any]] = [labels[train], labels[val], labels[test]]
         n_classes = int(labels.max()) + 1
     else:
         yf = y.astype(np.float64)[:, None]
-        ys = [a[:, 0] for a in _standardise(yf[train], yf[val], yf[test])]
+        ys = [a[:, 0] for a in _standardise(yf[train], yf[val], yf[test], name=name, what="target column")]
         n_classes = 0
     return Supervised(name, problem, x_tr, ys[0], x_va, ys[1], x_te, ys[2], n_classes)
 
