@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.tasks import _standardise, load_task
 
 ROOT = Path(__file__).resolve().parents[1]
+Capsys = pytest.CaptureFixture[str]
 
 
 def _csv(path: Path, rows: list[tuple[float, float, float]]) -> str:
@@ -42,3 +44,52 @@ def test_a_value_too_far_out_to_standardise_is_refused_naming_the_file_and_colum
     val = np.array([[2.0, 1e300]])  # 1e300 / 1e-300: beyond float32 in train standard deviations
     with pytest.raises(MlevError, match=r"far.csv: feature column 2: a value is too far"):
         _standardise(train, val, name="far.csv", what="feature column")
+
+
+# ------------------------------------------------------------------------------ 2, 3: archive readers
+ACT = ("# a hand-written note about tanh\nalgorithm act\ntask koza_quartic\n\n"
+       "# the file's comment\nactivation act(x: Tensor) -> Tensor =\n  tanh(x)\n")
+
+
+def _data(path: Path, shift: float = 0.0) -> None:
+    x = np.random.default_rng(0).normal(size=(40, 2))
+    path.write_text("a,b,y\n" + "".join(f"{p:.5f},{q:.5f},{2 * p - q + shift:.5f}\n" for p, q in x))
+
+
+@pytest.fixture()
+def csv_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An archive of an `evolve` on ``data.csv`` made in ``tmp_path/run`` with relative paths."""
+    (tmp_path / "run").mkdir()
+    monkeypatch.chdir(tmp_path / "run")
+    Path("act.mlev").write_text(ACT)
+    _data(Path("data.csv"))
+    assert main(["evolve", "act.mlev", "--task", "data.csv:target=y", "--budget", "2", "--epochs", "1",
+                 "--db", "run.db", "--quiet"]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    return tmp_path / "run" / "data.csv"
+
+
+def test_show_confirm_uses_the_archived_data_path_and_its_digest(csv_db: Path, capsys: Capsys) -> None:
+    capsys.readouterr()
+    assert main(["show", "../run/run.db", "--best", "--confirm", "1"]) == 0  # from another folder
+    assert "over 1 more seed" in capsys.readouterr().out
+    _data(csv_db, shift=2.0)
+    assert main(["show", "../run/run.db", "--best", "--confirm", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"../run/run.db: error: the run's data file {csv_db.resolve()} changed since the run")
+    csv_db.unlink()
+    assert main(["show", "../run/run.db", "--best", "--confirm", "1"]) == 2
+    assert capsys.readouterr().err.startswith(f"../run/run.db: error: the run's data file {csv_db.resolve()} "
+                                              "is missing")
+
+
+def test_export_db_shows_no_stale_comments_and_the_runs_task(csv_db: Path, capsys: Capsys) -> None:
+    assert main(["export", "--db", "../run/run.db", "--best", "-o", "found.py"]) == 0
+    assert main(["export", "--db", "../run/run.db", "--component", "act", "-o", "act.py"]) == 0
+    for name in ("found.py", "act.py"):
+        text = Path(name).read_text()
+        assert "hand-written note" not in text and "the file's comment" not in text, name
+        assert "task koza_quartic" not in text, name
+    assert "data.csv:target=y" in Path("found.py").read_text().split("\"\"\"")[1]  # the docstring's task line

@@ -582,6 +582,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float) -> di
         return None
     pairs = None
     if n and isinstance(start_text, str) and isinstance(task, str):
+        task = _archived_task(meta, run.path) or task  # the run's data by absolute path, checked by digest
         seed, epochs = int(meta.get("seed", 0)), int(meta.get("epochs", 10))
         start = check(parse(start_text, f"{run.path}#start"))
         found = check(parse(c["stored"], f"{run.path}#{c['hash'][:12]}"))
@@ -639,13 +640,20 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
     if not rows or rows[0] is None:
         raise MlevError(f"no program {'with hash ' + key if key else 'with a fitness'} in the archive", file=str(db),
                         hint="`mlevolve best DB` lists them")
-    program = check(parse(rows[0].program, f"{db}#{rows[0].hash[:12]}"))
+    from mlevolve.results import shown_program
+
+    where = f"{db}#{rows[0].hash[:12]}"
+    run_task = meta.get("task") if isinstance(meta.get("task"), str) else None
+    # a found program as shown: no hand-written comments (they described the file's program), the run's task line
+    program = check(parse(shown_program(rows[0].program, task=task or run_task, source=where), where))
     return export(program, task or _archived_task(meta, db), seed=int(meta.get("seed", 0)),
                   epochs=int(meta.get("epochs", 10)))
 
 
 def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:
-    """The task spec of an archived run, its data file given by absolute path and checked by digest."""
+    """The task spec of an archived run, its data file given by absolute path and checked by digest:
+    the one way every command that re-evaluates from an archive (``export --db``, ``show --confirm``)
+    finds the run's data.  Raises :class:`MlevError` (naming ``db``) when the file is missing or changed."""
     from mlevolve.interpreter.tasks import data_source
 
     spec, path, digest = meta.get("task"), meta.get("data_path"), meta.get("data_sha256")
