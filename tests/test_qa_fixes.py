@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mlevolve import api
 from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.tasks import _standardise, load_task
@@ -93,3 +94,17 @@ def test_export_db_shows_no_stale_comments_and_the_runs_task(csv_db: Path, capsy
         assert "hand-written note" not in text and "the file's comment" not in text, name
         assert "task koza_quartic" not in text, name
     assert "data.csv:target=y" in Path("found.py").read_text().split("\"\"\"")[1]  # the docstring's task line
+
+
+# ------------------------------------------------------------------------------ 4: the start's "how"
+@pytest.mark.parametrize(("init", "how"), [
+    ("file", "candidate 0, the file's program; it failed (the formula is not finite on the probe inputs), "
+             "the run went on from its mutants"),
+    ("random", "the file's program, evaluated apart: the run started from random programs"),
+])
+def test_the_start_says_truly_where_it_comes_from_when_it_fails(tmp_path: Path, init: str, how: str) -> None:
+    bad = tmp_path / "bad.mlev"
+    bad.write_text("algorithm bad\nformula f(x: Scalar) -> Scalar = log(x - 5.0)\n")
+    result = api.evolve(bad, ["f"], "nguyen4", budget=6, db=tmp_path / "b.db", population=3, init=init, quiet=True)
+    start = result["answer"]["start"]
+    assert start["how"] == how

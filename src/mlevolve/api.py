@@ -389,7 +389,7 @@ def evolve(
                 # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
                 # archive holds considers only its first ``budget`` candidates.
                 best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
-                start = _start(archive, checked, evaluator)
+                start = _start(archive, checked, evaluator, init)
                 variances, sizes = _target_variances(task_data), _split_sizes(task_data)
                 archive.set_meta("target_variance", variances)
                 archive.set_meta("split_size", sizes)
@@ -429,20 +429,29 @@ def next_commands(db: str | Path) -> builtins.list[str]:
             f"mlevolve export --db {q(str(db))} --best -o {q(str(stem) + '.py')}"]
 
 
-def _start(archive: Any, program: Program, evaluator: Any) -> dict[str, Any]:
-    """The starting program's full evaluation: its candidate row when the run trained it fully
-    (``--init file``), else evaluated apart once with the run's evaluator and kept in the archive's meta."""
+def _start(archive: Any, program: Program, evaluator: Any, init: str = "file") -> dict[str, Any]:
+    """The starting program's full evaluation, with ``how`` saying truly where it comes from: its
+    candidate row when the run scored it (``--init file``: candidate 0; a failure there is the start's
+    failure), else evaluated apart once with the run's evaluator (``--init random``, or a row the
+    hurdle stopped early), kept in the archive's meta."""
     key = program_hash(program)
     stored = archive.meta().get("start")
     if isinstance(stored, Mapping) and stored.get("hash") == key:
         return dict(stored)
     row = archive.get(key)
-    if row is not None and row.source in ("evaluated", "fec", "cache"):
-        start = {"hash": key, "how": f"candidate {row.seq}, the file's program",
+    if row is not None and (row.source in ("evaluated", "fec", "cache") or row.failure is not None):
+        failed = f"; it failed ({row.failure}), the run went on from its mutants" if row.failure is not None else ""
+        start = {"hash": key, "how": f"candidate {row.seq}, the file's program{failed}",
                  "metrics": dict(row.metrics) if row.failure is None else None, "failure": row.failure}
     else:
+        if row is not None:
+            how = f"the file's program (candidate {row.seq}, stopped early by the hurdle), evaluated fully apart"
+        elif init == "random":
+            how = "the file's program, evaluated apart: the run started from random programs"
+        else:
+            how = "the file's program, evaluated apart: it is not among the run's candidates"
         outcome = evaluator.evaluate(program, key)
-        start = {"hash": key, "how": "the file's program, evaluated apart: the run started from random programs",
+        start = {"hash": key, "how": how,
                  "metrics": dict(outcome.metrics) if outcome.failure is None else None,
                  "failure": None if outcome.failure is None else str(outcome.failure)}
     archive.set_meta("start", start)
