@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -108,3 +111,43 @@ def test_the_start_says_truly_where_it_comes_from_when_it_fails(tmp_path: Path, 
     result = api.evolve(bad, ["f"], "nguyen4", budget=6, db=tmp_path / "b.db", population=3, init=init, quiet=True)
     start = result["answer"]["start"]
     assert start["how"] == how
+
+
+# ------------------------------------------------------------------------------ 5: errors before torch
+def _light(argv: list[str], cwd: Path) -> tuple[int, str, bool]:
+    """Run the CLI in a fresh interpreter: its exit code, stderr, and whether it imported torch."""
+    probe = ("import sys\nfrom mlevolve.cli import main\ncode = main(sys.argv[1:])\n"
+             "print('torch' in sys.modules)\nsys.exit(code)\n")
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120,
+                          cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    return done.returncode, done.stderr, done.stdout.split() == ["True"]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["run", "examples/mlp_digits.mlev", "--task", "koza_quartic"],
+     "a supervised program cannot run on task 'koza_quartic'"),
+    (["evolve", "examples/quartic.mlev", "--task", "digits"], "a formula program cannot run on task 'digits'"),
+    (["evolve", "examples/linear_regression.mlev", "--evolve", "linreg.learn", "--task", "digits"],
+     "program cannot run on task 'digits'"),
+    (["export", "examples/quartic.mlev", "--task", "digits", "-o", "q.py"],
+     "a formula program cannot run on task 'digits'"),
+])
+def test_a_program_that_does_not_fit_its_task_is_reported_before_torch(argv: list[str], message: str,
+                                                                       tmp_path: Path) -> None:
+    argv = [str(ROOT / a) if a.startswith("examples/") else a for a in argv]
+    code, err, torch_loaded = _light([*argv, *(["--db", str(tmp_path / "x.db")] if argv[0] == "evolve" else [])],
+                                     tmp_path)
+    assert (code, torch_loaded) == (2, False), err
+    assert message in err.splitlines()[0] and "Traceback" not in err
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_foreign_archive_is_refused_before_torch(tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], budget=2, db=db, population=2, quiet=True)
+    before = db.read_bytes()
+    code, err, torch_loaded = _light(["evolve", str(ROOT / "examples" / "quartic.mlev"), "--task", "nguyen4",
+                                      "--budget", "2", "--db", str(db)], tmp_path)
+    assert (code, torch_loaded) == (2, False), err
+    assert err.startswith(f"{db}: error: archive belongs to another run")
+    assert db.read_bytes() == before

@@ -159,6 +159,10 @@ def run(
     from mlevolve.interpreter.tasks import load_task
 
     data = load_task(name, seed)  # the user's mistakes first: PyTorch is imported only after these checks
+    from mlevolve.interpreter.codegen import compile_program
+    from mlevolve.interpreter.tasks import check_task_fits
+
+    check_task_fits(compile_program(checked, spec), data, name)  # torch-free: a misfit is reported at once
     from mlevolve.interpreter.evaluate import Settings, evaluate
 
     outcome = evaluate(checked, data, spec, Settings(seed=seed, epochs=epochs), name)
@@ -179,11 +183,12 @@ def export(
 
     data = load_task(name, seed)  # the user's mistakes first: PyTorch is imported only after these checks
     from mlevolve.interpreter.codegen import compile_program
-    from mlevolve.interpreter.evaluate import check_task_fits
-    from mlevolve.interpreter.export import export_source
+    from mlevolve.interpreter.tasks import check_task_fits
 
     compiled = compile_program(checked, spec)
-    check_task_fits(compiled, data, name)
+    check_task_fits(compiled, data, name)  # torch-free: a misfit is reported at once
+    from mlevolve.interpreter.export import export_source
+
     return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled)
 
 
@@ -341,6 +346,19 @@ def evolve(
     if algorithm not in ALGORITHMS:
         raise MlevError(f"unknown algorithm {algorithm!r}", hint=f"algorithms: {', '.join(ALGORITHMS)}")
     kinds = frozenset(d.kind for d in checked.definitions if any(n.split(".")[0] == d.name for n in names))
+    from mlevolve.interpreter.codegen import compile_program
+    from mlevolve.interpreter.tasks import check_task_fits
+
+    check_task_fits(compile_program(checked, spec), task_data, task_name)  # torch-free: reported at once
+    config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
+                          init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity)
+    identity = {"program_hash": program_hash(checked), "program_name": checked.name,
+                "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
+                "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
+                "data_sha256": source[1] if source else None, **config.identity()}
+    path = Path(db) if db is not None else default_path(checked.name, task_name)
+    if path.exists():  # a damaged, locked or foreign --db is refused before workers start and torch loads
+        Archive.for_run(path, identity).close()
     parallel = bool(dask) or workers != 1
     portable = spec.origin is not None or spec.name == "base"  # a worker can load the grammar itself
     if parallel and not portable:
@@ -349,24 +367,13 @@ def evolve(
     slots = 1 if not parallel else workers or os.cpu_count() or 1
     memory = int(memory_limit * GIB) if memory_limit is not None else default_memory_limit(slots)
     # Candidates run in worker processes, which start now: they load torch and the task while this
-    # process does the same to check that the program fits the task.
+    # process builds its own evaluator (the program is known to fit the task, the --db to be this run's).
     backend = make_backend(factory, workers, dask, timeout, memory) if portable else None
     interrupted = False
     try:
-        from mlevolve.interpreter.codegen import compile_program
-        from mlevolve.interpreter.evaluate import check_task_fits
-
-        check_task_fits(compile_program(checked, spec), task_data, task_name)
-        config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
-                              init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity)
-        identity = {"program_hash": program_hash(checked), "program_name": checked.name,
-                    "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
-                    "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
-                    "data_sha256": source[1] if source else None, **config.identity()}
         evaluator = factory.build(task_data, spec)
         if backend is None:
             backend = InProcess(lambda: evaluator, memory)
-        path = Path(db) if db is not None else default_path(checked.name, task_name)
         with Archive.for_run(path, identity) as archive:
             try:
                 # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.

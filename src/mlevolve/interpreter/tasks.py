@@ -853,6 +853,29 @@ def _read_npz(file: Path, forced: str) -> tuple[F64, npt.NDArray[Any]]:
     return x, _target(cells, forced, lambda i: (str(file), f"y row {i + 1}"))
 
 
+_KIND_OF: dict[str, type] = {"supervised": Supervised, "learner": Family, "formula": Points, "rl": Control,
+                             "generative": Density}
+_TASK_KIND: dict[str, TaskKind] = {"supervised": "supervised", "learner": "learner", "formula": "formula",
+                                   "rl": "control", "generative": "density"}
+
+
+def check_task_fits(compiled: Any, task: Task, task_name: str) -> None:
+    """A program of one category (``compiled.category``, see :mod:`mlevolve.interpreter.codegen`) needs
+    a task of the matching kind, and a formula one input per variable: raises :class:`MlevError`.
+
+    Here, beside the task registry, so the check needs no PyTorch and a misfit is reported at once.
+    """
+    wanted = _KIND_OF[compiled.category]
+    if not isinstance(task, wanted):
+        kind = _TASK_KIND[compiled.category]
+        names = ", ".join(t.name for t in list_tasks() if t.kind == kind)
+        raise MlevError(f"a {compiled.category} program cannot run on task '{task_name}'",
+                        hint=f"{kind} tasks: {names}")
+    if isinstance(task, Points) and task.n_vars != compiled.n_inputs:
+        raise MlevError(f"the formula takes {compiled.n_inputs} input(s) but task '{task_name}' has {task.n_vars}",
+                        hint="give the formula one Scalar parameter per input variable")
+
+
 def arrays(task: Task) -> dict[str, Any]:
     """The plain arrays (and flags) the runtime loops take, from any kind of task."""
     out: dict[str, Any] = {f.name: getattr(task, f.name) for f in fields(task)}
