@@ -95,6 +95,13 @@ def _row(values: tuple[Any, ...]) -> Row:
     return Row(**d)
 
 
+def _damaged(path: Path, problems: list[str], then: str) -> MlevError:
+    """The one-line refusal of an archive whose SQLite ``quick_check`` found ``problems``."""
+    lines = [line for text in problems for line in text.splitlines() if not line.startswith("***")]
+    return MlevError(f"archive is damaged (SQLite quick_check: {'; '.join(lines[:2])})", file=str(path),
+                     hint=f"the file is corrupt and {then}")
+
+
 def _bad_file(path: Path, err: Exception) -> MlevError:
     return MlevError(f"not an mlevolve archive ({err})", file=str(path),
                      hint="the file is corrupt or another kind of file; pass a new --db path")
@@ -200,9 +207,7 @@ class Archive:
             raise _bad_file(p, ValueError("no mlevolve tables"))
         if problems != ["ok"]:
             archive.close()
-            lines = [line for text in problems for line in text.splitlines() if not line.startswith("***")]
-            raise MlevError(f"archive is damaged (SQLite quick_check: {'; '.join(lines[:2])})", file=str(p),
-                            hint="the file is corrupt and cannot be resumed; pass a new --db path to start again")
+            raise _damaged(p, problems, "cannot be resumed; pass a new --db path to start again")
         if existing:
             archive._check_identity(identity)
         try:
@@ -244,6 +249,14 @@ class Archive:
         if not {"meta", "candidates"} <= tables:
             conn.close()
             raise _bad_file(p, ValueError("no mlevolve tables"))
+        try:  # every reader that answers from an archive refuses a damaged one, as a run does
+            problems = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
+        except (sqlite3.Error, OSError) as err:
+            conn.close()
+            raise _open_error(p, err, "read") from None
+        if problems != ["ok"]:
+            conn.close()
+            raise _damaged(p, problems, "cannot be read reliably; rerun the run with a new --db path")
         return cls(p, conn, None)
 
     def guard(self, action: str = "access") -> AbstractContextManager[None]:
