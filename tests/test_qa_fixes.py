@@ -151,3 +151,28 @@ def test_a_foreign_archive_is_refused_before_torch(tmp_path: Path) -> None:
     assert (code, torch_loaded) == (2, False), err
     assert err.startswith(f"{db}: error: archive belongs to another run")
     assert db.read_bytes() == before
+
+
+# ------------------------------------------------------------------------------ 8: minor messages
+def test_a_refused_resume_says_which_identity_field_differs(tmp_path: Path, capsys: Capsys) -> None:
+    program = tmp_path / "quartic.mlev"
+    program.write_text((ROOT / "examples" / "quartic.mlev").read_text())
+    db = str(tmp_path / "q.db")
+    assert main(["evolve", str(program), "--task", "nguyen4", "--budget", "2", "--db", db, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["evolve", str(program), "--task", "nguyen5", "--budget", "2", "--db", db, "--quiet"]) == 2
+    assert capsys.readouterr().err.splitlines()[0].endswith("the task differs: archive has 'nguyen4', now 'nguyen5'")
+    program.write_text(program.read_text().replace("x * x * x * x", "x * x * x * x * 2.0"))
+    assert main(["evolve", str(program), "--task", "nguyen4", "--budget", "2", "--db", db, "--quiet"]) == 2
+    line = capsys.readouterr().err.splitlines()[0]
+    assert "the program text differs: archive has '..." in line and "* 2.0" in line.split(", now ")[1]
+
+
+def test_show_of_a_program_file_and_confirm_with_sympy_are_one_line_errors(tmp_path: Path, capsys: Capsys) -> None:
+    quartic = str(ROOT / "examples" / "quartic.mlev")
+    assert main(["show", quartic]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{quartic}: error: show reads a run's archive; this is a program file")
+    assert "--sympy" in err and "mlevolve run" in err
+    assert main(["show", quartic, "--sympy", "--confirm", "2"]) == 2
+    assert capsys.readouterr().err.startswith("mlevolve: error: --confirm re-evaluates programs")

@@ -371,8 +371,8 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
     for key in ("program_hash", "task", "evolve"):
         if stored.get(key) != identity.get(key):
             return (f"archive belongs to another run: program {stored.get('program_name')!r} "
-                    f"(evolving {', '.join(stored.get('evolve') or [])}) on task {stored.get('task')!r}",
-                    "pass another --db to start a new run")
+                    f"(evolving {', '.join(stored.get('evolve') or [])}) on task {stored.get('task')!r}; "
+                    f"{_identity_diff(key, stored, identity)}", "pass another --db to start a new run")
     if stored.get("data_sha256") != identity.get("data_sha256"):
         return (f"the data of task {identity.get('task')!r} changed since the archive was made "
                 f"(SHA-256 {str(stored.get('data_sha256'))[:12]} then, {str(identity.get('data_sha256'))[:12]} now)",
@@ -383,6 +383,30 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
         return (f"archive was made with other settings ({detail})",
                 "rerun with the archive's settings to resume, or pass another --db")
     return None
+
+
+def _short(value: Any, width: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _identity_diff(key: str, stored: Mapping[str, Any], identity: Mapping[str, Any]) -> str:
+    """Which identity field differs, old against new, shortened: for the program, its first changed line."""
+    if key == "program_hash":
+        old, new = str(stored.get("program") or "").splitlines(), str(identity.get("program") or "").splitlines()
+        if old or new:
+            at = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
+            then = old[at].strip() if at < len(old) else "(end of program)"
+            now = new[at].strip() if at < len(new) else "(end of program)"
+            same = next((i for i, (a, b) in enumerate(zip(then, now, strict=False)) if a != b),
+                        min(len(then), len(now)))
+            if same > 12:  # from just before the first changed character
+                then, now = "..." + then[same - 8:], "..." + now[same - 8:]
+            return f"the program text differs: archive has {_short(then)}, now {_short(now)}"
+        return (f"the program differs: archive has hash {str(stored.get('program_hash'))[:12]}, "
+                f"now {str(identity.get('program_hash'))[:12]}")
+    name = {"task": "the task", "evolve": "the evolved definitions"}[key]
+    return f"{name} differs: archive has {_short(stored.get(key))}, now {_short(identity.get(key))}"
 
 
 def default_path(program: str, task: str) -> Path:
