@@ -176,3 +176,37 @@ def test_show_of_a_program_file_and_confirm_with_sympy_are_one_line_errors(tmp_p
     assert "--sympy" in err and "mlevolve run" in err
     assert main(["show", quartic, "--sympy", "--confirm", "2"]) == 2
     assert capsys.readouterr().err.startswith("mlevolve: error: --confirm re-evaluates programs")
+
+
+# ------------------------------------------------------------------------------ 6: carets and messages
+def _check_error(tmp_path: Path, text: str, capsys: Capsys) -> list[str]:
+    file = tmp_path / "p.mlev"
+    file.write_text(text)
+    assert main(["check", str(file)]) == 2
+    err = capsys.readouterr().err
+    return [line.replace(str(file), "p.mlev") for line in err.splitlines()]
+
+
+def test_an_unknown_parameter_type_is_marked_under_the_type(tmp_path: Path, capsys: Capsys) -> None:
+    lines = _check_error(tmp_path, "algorithm a\nactivation act(x: Tensr) -> Tensor =\n  tanh(x)\n", capsys)
+    assert lines[:3] == ["p.mlev:2:19: error: unknown type 'Tensr' of parameter 'x'",
+                         "    activation act(x: Tensr) -> Tensor =", "                      ^^^^^"]
+
+
+def test_a_misspelt_task_header_is_marked_at_the_word_with_a_hint(tmp_path: Path, capsys: Capsys) -> None:
+    lines = _check_error(tmp_path, "algorithm a\ntsk digits\n\nactivation act(x: Tensor) -> Tensor =\n  tanh(x)\n",
+                         capsys)
+    assert lines == ["p.mlev:2:1: error: unknown header 'tsk'", "    tsk digits", "    ^^^",
+                     "hint: did you mean 'task'? the header line is `task digits`"]
+
+
+def test_an_unknown_task_line_is_found_by_check_run_and_evolve_alike(tmp_path: Path, capsys: Capsys) -> None:
+    text = "algorithm a\ntask digitz\n\nactivation act(x: Tensor) -> Tensor =\n  tanh(x)\n"
+    checked = _check_error(tmp_path, text, capsys)
+    assert checked[:3] == ["p.mlev:2:6: error: unknown task 'digitz'", "    task digitz", "         ^^^^^^"]
+    assert checked[3].startswith("hint: did you mean 'digits'?")
+    file = str(tmp_path / "p.mlev")
+    for argv in (["run", file], ["evolve", file, "--budget", "2", "--db", str(tmp_path / "x.db")]):
+        code, err, torch_loaded = _light(argv, tmp_path)
+        assert (code, torch_loaded) == (2, False)
+        assert [line.replace(file, "p.mlev") for line in err.splitlines()] == checked

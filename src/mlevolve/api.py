@@ -124,7 +124,25 @@ def _program(program: Program | str | Path, grammar: GrammarSpec) -> Program:
     return expand_program(check(parse_file(program), grammar, file=str(program)), grammar.rules)
 
 
-def _task_name(program: Program, task: str | None) -> str:
+def check_task_line(program: Program, file: str | None = None) -> None:
+    """Raise :class:`MlevError` at the program's ``task`` line (in ``file``) when it names no task."""
+    import difflib
+
+    from mlevolve.interpreter.tasks import check_task_name, list_tasks
+
+    if program.task:
+        try:
+            check_task_name(program.task, program.task_span)
+        except MlevError as err:
+            close = difflib.get_close_matches(program.task.split(":")[0], [t.name for t in list_tasks()], n=1)
+            if close and err.hint:
+                err.hint = f"did you mean '{close[0]}'? {err.hint}"
+            raise err.located(file) if file else err from None
+
+
+def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
+    if not task:
+        check_task_line(program, file)
     name = task or program.task
     if not name:
         raise MlevError("no task to run on", hint="pass --task NAME or add a `task NAME` line to the program; "
@@ -137,7 +155,7 @@ def _prepare(program: Program | str | Path, task: str | None,
     """The grammar (default: the base), the checked program, and the task it runs on."""
     spec = grammar or load_grammar()
     checked = _program(program, spec)
-    return spec, checked, _task_name(checked, task)
+    return spec, checked, _task_name(checked, task, None if isinstance(program, Program) else str(program))
 
 
 def run(
@@ -330,7 +348,7 @@ def evolve(
     file = str(program) if not isinstance(program, Program) else "the program"
     checked = _program(program, spec)
     names = evolvable(checked, evolve, file)
-    task_name = _task_name(checked, task)
+    task_name = _task_name(checked, task, None if isinstance(program, Program) else str(program))
     from mlevolve.interpreter.tasks import data_source, load_task
 
     source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
@@ -660,8 +678,11 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
 
     where = f"{db}#{rows[0].hash[:12]}"
     run_task = meta.get("task") if isinstance(meta.get("task"), str) else None
-    # a found program as shown: no hand-written comments (they described the file's program), the run's task line
-    program = check(parse(shown_program(rows[0].program, task=task or run_task, source=where), where))
+    # a found program as shown: no hand-written comments (they described the file's program), the run's task
+    # line, unless the task's name cannot be written as one (a quote or line break in a file name)
+    named = task or run_task
+    writable = named if named is not None and '"' not in named and "\n" not in named and "\r" not in named else None
+    program = check(parse(shown_program(rows[0].program, task=writable, source=where), where))
     return export(program, task or _archived_task(meta, db), seed=int(meta.get("seed", 0)),
                   epochs=int(meta.get("epochs", 10)))
 

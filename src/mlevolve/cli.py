@@ -45,6 +45,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         try:
             source = api.read_source(file)
             program = api.check(api.parse(source, file), spec, file=file)
+            api.check_task_line(program, file)
         except MlevError as err:
             print(err.located(file).render(source), file=sys.stderr)
             failed += 1

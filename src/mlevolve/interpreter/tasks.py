@@ -418,11 +418,18 @@ def task_info(spec: str) -> TaskInfo:
     return TaskInfo(name, "supervised", data.problem, f"user data from {name}", _size(n, data))
 
 
+def check_task_name(spec: str, span: Any = None) -> None:
+    """Raise :class:`MlevError` (at ``span``) unless ``spec`` names a built-in task or a data file:
+    what a program's ``task`` line is checked against, with no data loaded."""
+    name, _ = _parse_spec(spec)
+    if name not in _INFOS and not _looks_like_file(name):
+        raise MlevError(f"unknown task '{name}'", span, "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
+
+
 def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
     """Load the task named by ``spec`` (``NAME[:key=value...]``); ``options`` override the spec's options."""
     name, spec_options = _parse_spec(spec)
-    if name not in _INFOS and not _looks_like_file(name):
-        raise MlevError(f"unknown task '{name}'", hint="known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
+    check_task_name(spec)
     rng = np.random.default_rng(seed)
     if name in _SUPERVISED:
         _options(name, {**spec_options, **options}, {})
