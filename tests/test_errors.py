@@ -242,9 +242,9 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
     ),
     "unknown_type": (
         HEAD + "activation f(x: Tensr) -> Tensor =\n  x\n",
-        "unknown_type.mlev:2:14: error: unknown type 'Tensr' of parameter 'x'\n"
+        "unknown_type.mlev:2:17: error: unknown type 'Tensr' of parameter 'x'\n"
         "    activation f(x: Tensr) -> Tensor =\n"
-        "                 ^\n"
+        "                    ^^^^^\n"
         "hint: did you mean 'Tensor'? types: Scalar, Vector, Matrix, Tensor, Int, Layer\n",
     ),
     "state_outside_learner": (

@@ -124,7 +124,25 @@ def _program(program: Program | str | Path, grammar: GrammarSpec) -> Program:
     return expand_program(check(parse_file(program), grammar, file=str(program)), grammar.rules)
 
 
-def _task_name(program: Program, task: str | None) -> str:
+def check_task_line(program: Program, file: str | None = None) -> None:
+    """Raise :class:`MlevError` at the program's ``task`` line (in ``file``) when it names no task."""
+    import difflib
+
+    from mlevolve.interpreter.tasks import check_task_name, list_tasks
+
+    if program.task:
+        try:
+            check_task_name(program.task, program.task_span)
+        except MlevError as err:
+            close = difflib.get_close_matches(program.task.split(":")[0], [t.name for t in list_tasks()], n=1)
+            if close and err.hint:
+                err.hint = f"did you mean '{close[0]}'? {err.hint}"
+            raise err.located(file) if file else err from None
+
+
+def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
+    if not task:
+        check_task_line(program, file)
     name = task or program.task
     if not name:
         raise MlevError("no task to run on", hint="pass --task NAME or add a `task NAME` line to the program; "
@@ -137,7 +155,7 @@ def _prepare(program: Program | str | Path, task: str | None,
     """The grammar (default: the base), the checked program, and the task it runs on."""
     spec = grammar or load_grammar()
     checked = _program(program, spec)
-    return spec, checked, _task_name(checked, task)
+    return spec, checked, _task_name(checked, task, None if isinstance(program, Program) else str(program))
 
 
 def run(
@@ -159,6 +177,10 @@ def run(
     from mlevolve.interpreter.factory import load_task_for
 
     data = load_task_for(checked, name, seed)  # the user's mistakes first: PyTorch is imported only after these
+    from mlevolve.interpreter.codegen import compile_program
+    from mlevolve.interpreter.tasks import check_task_fits
+
+    check_task_fits(compile_program(checked, spec), data, name)  # torch-free: a misfit is reported at once
     from mlevolve.interpreter.evaluate import Settings, evaluate
 
     outcome = evaluate(checked, data, spec, Settings(seed=seed, epochs=epochs), name)
@@ -179,11 +201,12 @@ def export(
 
     data = load_task(name, seed)  # the user's mistakes first: PyTorch is imported only after these checks
     from mlevolve.interpreter.codegen import compile_program
-    from mlevolve.interpreter.evaluate import check_task_fits
-    from mlevolve.interpreter.export import export_source
+    from mlevolve.interpreter.tasks import check_task_fits
 
     compiled = compile_program(checked, spec)
-    check_task_fits(compiled, data, name)
+    check_task_fits(compiled, data, name)  # torch-free: a misfit is reported at once
+    from mlevolve.interpreter.export import export_source
+
     return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled)
 
 
@@ -329,7 +352,7 @@ def evolve(
     file = str(program) if not isinstance(program, Program) else "the program"
     checked = _program(program, spec)
     names = evolvable(checked, evolve, file)
-    task_name = _task_name(checked, task)
+    task_name = _task_name(checked, task, None if isinstance(program, Program) else str(program))
     from mlevolve.interpreter.factory import EvaluatorFactory, formula_inputs, load_task_for
     from mlevolve.interpreter.tasks import data_source
 
@@ -346,6 +369,19 @@ def evolve(
         raise MlevError(f"unknown algorithm {algorithm!r}", hint=f"algorithms: {', '.join(ALGORITHMS)}")
     kinds = frozenset(d.kind for d in checked.definitions if any(n.split(".")[0] == d.name for n in names))
     fitting = (EvolveConfig.fit if fit is None else fit) if "formula" in kinds else None
+    from mlevolve.interpreter.codegen import compile_program
+    from mlevolve.interpreter.tasks import check_task_fits
+
+    check_task_fits(compile_program(checked, spec), task_data, task_name)  # torch-free: reported at once
+    config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
+                          init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity, fit=fitting)
+    identity = {"program_hash": program_hash(checked), "program_name": checked.name,
+                "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
+                "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
+                "data_sha256": source[1] if source else None, **config.identity()}
+    path = Path(db) if db is not None else default_path(checked.name, task_name)
+    if path.exists():  # a damaged, locked or foreign --db is refused before workers start and torch loads
+        Archive.for_run(path, identity).close()
     parallel = bool(dask) or workers != 1
     portable = spec.origin is not None or spec.name == "base"  # a worker can load the grammar itself
     if parallel and not portable:
@@ -355,25 +391,13 @@ def evolve(
     slots = 1 if not parallel else workers or os.cpu_count() or 1
     memory = int(memory_limit * GIB) if memory_limit is not None else default_memory_limit(slots)
     # Candidates run in worker processes, which start now: they load torch and the task while this
-    # process does the same to check that the program fits the task.
+    # process builds its own evaluator (the program is known to fit the task, the --db to be this run's).
     backend = make_backend(factory, workers, dask, timeout, memory) if portable else None
     interrupted = False
     try:
-        from mlevolve.interpreter.codegen import compile_program
-        from mlevolve.interpreter.evaluate import check_task_fits
-
-        check_task_fits(compile_program(checked, spec), task_data, task_name)
-        config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
-                              init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity,
-                              fit=fitting)
-        identity = {"program_hash": program_hash(checked), "program_name": checked.name,
-                    "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
-                    "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
-                    "data_sha256": source[1] if source else None, **config.identity()}
         evaluator = factory.build(task_data, spec)
         if backend is None:
             backend = InProcess(lambda: evaluator, memory)
-        path = Path(db) if db is not None else default_path(checked.name, task_name)
         with Archive.for_run(path, identity) as archive:
             try:
                 # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
@@ -396,7 +420,7 @@ def evolve(
                 # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
                 # archive holds considers only its first ``budget`` candidates.
                 best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
-                start = _start(archive, checked, evaluator)
+                start = _start(archive, checked, evaluator, init)
                 variances, sizes = _target_variances(task_data), _split_sizes(task_data)
                 archive.set_meta("target_variance", variances)
                 archive.set_meta("split_size", sizes)
@@ -436,9 +460,11 @@ def next_commands(db: str | Path) -> builtins.list[str]:
             f"mlevolve export --db {q(str(db))} --best -o {q(str(stem) + '.py')}"]
 
 
-def _start(archive: Any, program: Program, evaluator: Any) -> dict[str, Any]:
-    """The starting program's full evaluation: its candidate row when the run trained it fully
-    (``--init file``), else evaluated apart once with the run's evaluator and kept in the archive's meta."""
+def _start(archive: Any, program: Program, evaluator: Any, init: str = "file") -> dict[str, Any]:
+    """The starting program's full evaluation, with ``how`` saying truly where it comes from: its
+    candidate row when the run scored it (``--init file``: candidate 0; a failure there is the start's
+    failure), else evaluated apart once with the run's evaluator (``--init random``, or a row the
+    hurdle stopped early), kept in the archive's meta."""
     from mlevolve.gp.engine import Engine
 
     key = Engine.key(program)  # the archive's key: the simplified program's hash
@@ -446,12 +472,19 @@ def _start(archive: Any, program: Program, evaluator: Any) -> dict[str, Any]:
     if isinstance(stored, Mapping) and stored.get("hash") == key:
         return dict(stored)
     row = archive.get(key)
-    if row is not None and row.source in ("evaluated", "fec", "cache"):
-        start = {"hash": key, "how": f"candidate {row.seq}, the file's program",
+    if row is not None and (row.source in ("evaluated", "fec", "cache") or row.failure is not None):
+        failed = f"; it failed ({row.failure}), the run went on from its mutants" if row.failure is not None else ""
+        start = {"hash": key, "how": f"candidate {row.seq}, the file's program{failed}",
                  "metrics": dict(row.metrics) if row.failure is None else None, "failure": row.failure}
     else:
+        if row is not None:
+            how = f"the file's program (candidate {row.seq}, stopped early by the hurdle), evaluated fully apart"
+        elif init == "random":
+            how = "the file's program, evaluated apart: the run started from random programs"
+        else:
+            how = "the file's program, evaluated apart: it is not among the run's candidates"
         outcome = evaluator.evaluate(program, key)
-        start = {"hash": key, "how": "the file's program, evaluated apart: the run started from random programs",
+        start = {"hash": key, "how": how,
                  "metrics": dict(outcome.metrics) if outcome.failure is None else None,
                  "failure": None if outcome.failure is None else str(outcome.failure)}
     archive.set_meta("start", start)
@@ -591,6 +624,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float) -> di
         return None
     pairs = None
     if n and isinstance(start_text, str) and isinstance(task, str):
+        task = _archived_task(meta, run.path) or task  # the run's data by absolute path, checked by digest
         seed, epochs = int(meta.get("seed", 0)), int(meta.get("epochs", 10))
         start = check(parse(start_text, f"{run.path}#start"))
         found = check(parse(c["stored"], f"{run.path}#{c['hash'][:12]}"))
@@ -648,13 +682,23 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
     if not rows or rows[0] is None:
         raise MlevError(f"no program {'with hash ' + key if key else 'with a fitness'} in the archive", file=str(db),
                         hint="`mlevolve best DB` lists them")
-    program = check(parse(rows[0].program, f"{db}#{rows[0].hash[:12]}"))
+    from mlevolve.results import shown_program
+
+    where = f"{db}#{rows[0].hash[:12]}"
+    run_task = meta.get("task") if isinstance(meta.get("task"), str) else None
+    # a found program as shown: no hand-written comments (they described the file's program), the run's task
+    # line, unless the task's name cannot be written as one (a quote or line break in a file name)
+    named = task or run_task
+    writable = named if named is not None and '"' not in named and "\n" not in named and "\r" not in named else None
+    program = check(parse(shown_program(rows[0].program, task=writable, source=where), where))
     return export(program, task or _archived_task(meta, db), seed=int(meta.get("seed", 0)),
                   epochs=int(meta.get("epochs", 10)))
 
 
 def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:
-    """The task spec of an archived run, its data file given by absolute path and checked by digest."""
+    """The task spec of an archived run, its data file given by absolute path and checked by digest:
+    the one way every command that re-evaluates from an archive (``export --db``, ``show --confirm``)
+    finds the run's data.  Raises :class:`MlevError` (naming ``db``) when the file is missing or changed."""
     from mlevolve.interpreter.tasks import data_source
 
     spec, path, digest = meta.get("task"), meta.get("data_path"), meta.get("data_sha256")

@@ -45,6 +45,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         try:
             source = api.read_source(file)
             program = api.check(api.parse(source, file), spec, file=file)
+            api.check_task_line(program, file)
         except MlevError as err:
             print(err.located(file).render(source), file=sys.stderr)
             failed += 1
@@ -297,8 +298,15 @@ def _cmd_best(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from mlevolve.report import render, summary
 
+    if (args.sympy or args.latex) and args.confirm:
+        raise MlevError("--confirm re-evaluates programs; --sympy/--latex only print a formula: give one of them",
+                        hint="mlevolve show DB --best --confirm N, or mlevolve show DB --best --sympy")
     if args.sympy or args.latex:
         return _show_formula(args)
+    if args.db.endswith(".mlev"):
+        raise MlevError("show reads a run's archive; this is a program file", file=args.db,
+                        hint=f"mlevolve check {args.db} or mlevolve run {args.db}; "
+                             f"mlevolve show {args.db} --sympy prints its formula")
     if args.best and args.hash is not None:
         raise MlevError("give either HASH or --best, not both (see `mlevolve show --help`)")
     if args.hash is not None and args.n != 1:

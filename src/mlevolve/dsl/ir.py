@@ -270,6 +270,7 @@ class Param:
     type: Type
     state: bool = False
     span: Span | None = field(default=None, compare=False, repr=False)
+    type_span: Span | None = field(default=None, compare=False, repr=False)  # where its type is written
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +309,7 @@ class Program:
     span: Span | None = field(default=None, compare=False, repr=False)
     comments: tuple[str, ...] = field(default=(), compare=False, repr=False)  # before the definitions
     footer: tuple[str, ...] = field(default=(), compare=False, repr=False)  # after them
+    task_span: Span | None = field(default=None, compare=False, repr=False)  # where the task line names it
 
     def get(self, name: str) -> Definition | None:
         return next((d for d in self.definitions if d.name == name), None)

@@ -145,7 +145,7 @@ def _check_signature(d: Definition) -> None:
         for t in (p.type.items if isinstance(p.type, TupleType) else (p.type,)):
             if t not in BASE_TYPES:
                 close = difflib.get_close_matches(type_str(t), BASE_TYPES, n=1)
-                raise MlevError(f"unknown type '{type_str(t)}' of parameter '{p.name}'", p.span,
+                raise MlevError(f"unknown type '{type_str(t)}' of parameter '{p.name}'", p.type_span or p.span,
                                 (f"did you mean '{close[0]}'? " if close else "") + f"types: {', '.join(BASE_TYPES)}")
         if p.state and d.kind != "learner":
             raise _fail(d, "only a learner has `state` parameters", "remove `state`", p.span)

@@ -97,14 +97,22 @@ class _Build(Transformer[Token, Any]):
     def let(self, name: Token, value: Expr, body: Expr) -> Let:
         return Let(str(name), value, body, _span(name))
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.type_spans: list[Span] = []  # of the type names read since the last parameter
+
     def base_type(self, tok: Token) -> str:
+        self.type_spans.append(_span(tok))
         return str(tok)
 
     def tuple_type(self, *items: Type) -> TupleType:
         return TupleType(tuple(items))
 
     def param(self, state: Token | None, name: Token, type_: Type) -> Param:
-        return Param(str(name), type_, state is not None, _span(name))
+        at = _span(name)
+        mine = [t for t in self.type_spans if (t.line, t.column) > (at.line, at.column)]  # this one's type
+        self.type_spans.clear()
+        return Param(str(name), type_, state is not None, at, mine[0].join(mine[-1]) if mine else None)
 
     def params(self, *items: Param) -> tuple[Param, ...]:
         return items
@@ -123,13 +131,15 @@ class _Build(Transformer[Token, Any]):
         return Definition(str(kind), str(name), params or (), None, None, methods, _def_span(kind, name))
 
     def task(self, tok: Token) -> str:
+        self.task_span: Span | None = _span(tok)
         text = str(tok)
         return text[1:-1] if tok.type == "STRING" else text
 
     def start(self, name: Token, *rest: Any) -> Program:
         task = rest[0] if rest and isinstance(rest[0], str) else None
         defs = tuple(d for d in rest if isinstance(d, Definition))
-        return Program(str(name), defs, task, _span(name))
+        where = getattr(self, "task_span", None) if task is not None else None
+        return Program(str(name), defs, task, _span(name), task_span=where)
 
 
 @cache
@@ -149,6 +159,32 @@ def _describe(parser: Lark, names: set[str]) -> str:
         except KeyError:
             words.add(name.lower())
     return ", ".join(sorted(words))
+
+
+_HEADER_LINE = re.compile(r"\s*([A-Za-z_]\w*)\s+(\S+)\s*$")
+
+
+def _bad_header(source: str, err: UnexpectedInput) -> MlevError | None:
+    """A misspelt ``task`` header (``tsk digits``) read as the start of a definition: the error at
+    the misspelt word, not where the parser first noticed (the next definition), else None."""
+    import difflib
+
+    lines = source_lines(source)
+    first = next((i for i, text in enumerate(lines) if text.split("#")[0].split()[:1] == ["algorithm"]), None)
+    if first is None:
+        return None
+    for number in range(first + 1, min(len(lines), (err.line or 1) - 1) + 1):
+        text = lines[number].split("#")[0] if number < len(lines) else ""
+        if not text.strip():
+            continue
+        found = _HEADER_LINE.match(text)
+        if found is None or found.group(1) == "task" or not difflib.get_close_matches(found.group(1), ["task"]):
+            return None
+        word = found.group(1)
+        column = found.start(1) + 1
+        return MlevError(f"unknown header '{word}'", Span(number + 1, column, number + 1, column + len(word) - 1),
+                         f"did you mean 'task'? the header line is `task {found.group(2)}`")
+    return None
 
 
 def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
@@ -267,10 +303,14 @@ def parse_expr(source: str, file: str | None = None) -> Expr:
 def _run(start: str, source: str, file: str | None) -> Any:
     parser = _parser()
     source = normalize_newlines(source)
+    transformer = parser.options.transformer
+    if isinstance(transformer, _Build):
+        transformer.type_spans.clear()
+        transformer.task_span = None
     try:
         return parser.parse(source, start=start)
     except UnexpectedInput as err:
-        raise _syntax_error(err, parser, source).located(file or "<input>") from None
+        raise (_bad_header(source, err) or _syntax_error(err, parser, source)).located(file or "<input>") from None
     except MlevError as err:  # raised by a reduction callback, with its span
         raise err.located(file or "<input>") from None
     except (ValueError, VisitError) as err:  # an IR invariant broken by the text

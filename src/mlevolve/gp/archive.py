@@ -97,6 +97,13 @@ def _row(values: tuple[Any, ...]) -> Row:
     return Row(**d)
 
 
+def _damaged(path: Path, problems: list[str], then: str) -> MlevError:
+    """The one-line refusal of an archive whose SQLite ``quick_check`` found ``problems``."""
+    lines = [line for text in problems for line in text.splitlines() if not line.startswith("***")]
+    return MlevError(f"archive is damaged (SQLite quick_check: {'; '.join(lines[:2])})", file=str(path),
+                     hint=f"the file is corrupt and {then}")
+
+
 def _bad_file(path: Path, err: Exception) -> MlevError:
     return MlevError(f"not an mlevolve archive ({err})", file=str(path),
                      hint="the file is corrupt or another kind of file; pass a new --db path")
@@ -203,9 +210,7 @@ class Archive:
             raise _bad_file(p, ValueError("no mlevolve tables"))
         if problems != ["ok"]:
             archive.close()
-            lines = [line for text in problems for line in text.splitlines() if not line.startswith("***")]
-            raise MlevError(f"archive is damaged (SQLite quick_check: {'; '.join(lines[:2])})", file=str(p),
-                            hint="the file is corrupt and cannot be resumed; pass a new --db path to start again")
+            raise _damaged(p, problems, "cannot be resumed; pass a new --db path to start again")
         if existing:
             archive._check_identity(identity)
             if not archive._has_simplified():  # an archive made before the column: add it (NULL in old rows)
@@ -249,6 +254,14 @@ class Archive:
         if not {"meta", "candidates"} <= tables:
             conn.close()
             raise _bad_file(p, ValueError("no mlevolve tables"))
+        try:  # every reader that answers from an archive refuses a damaged one, as a run does
+            problems = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
+        except (sqlite3.Error, OSError) as err:
+            conn.close()
+            raise _open_error(p, err, "read") from None
+        if problems != ["ok"]:
+            conn.close()
+            raise _damaged(p, problems, "cannot be read reliably; rerun the run with a new --db path")
         return cls(p, conn, None)
 
     def guard(self, action: str = "access") -> AbstractContextManager[None]:
@@ -373,8 +386,8 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
     for key in ("program_hash", "task", "evolve"):
         if stored.get(key) != identity.get(key):
             return (f"archive belongs to another run: program {stored.get('program_name')!r} "
-                    f"(evolving {', '.join(stored.get('evolve') or [])}) on task {stored.get('task')!r}",
-                    "pass another --db to start a new run")
+                    f"(evolving {', '.join(stored.get('evolve') or [])}) on task {stored.get('task')!r}; "
+                    f"{_identity_diff(key, stored, identity)}", "pass another --db to start a new run")
     if stored.get("data_sha256") != identity.get("data_sha256"):
         return (f"the data of task {identity.get('task')!r} changed since the archive was made "
                 f"(SHA-256 {str(stored.get('data_sha256'))[:12]} then, {str(identity.get('data_sha256'))[:12]} now)",
@@ -385,6 +398,30 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
         return (f"archive was made with other settings ({detail})",
                 "rerun with the archive's settings to resume, or pass another --db")
     return None
+
+
+def _short(value: Any, width: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _identity_diff(key: str, stored: Mapping[str, Any], identity: Mapping[str, Any]) -> str:
+    """Which identity field differs, old against new, shortened: for the program, its first changed line."""
+    if key == "program_hash":
+        old, new = str(stored.get("program") or "").splitlines(), str(identity.get("program") or "").splitlines()
+        if old or new:
+            at = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
+            then = old[at].strip() if at < len(old) else "(end of program)"
+            now = new[at].strip() if at < len(new) else "(end of program)"
+            same = next((i for i, (a, b) in enumerate(zip(then, now, strict=False)) if a != b),
+                        min(len(then), len(now)))
+            if same > 12:  # from just before the first changed character
+                then, now = "..." + then[same - 8:], "..." + now[same - 8:]
+            return f"the program text differs: archive has {_short(then)}, now {_short(now)}"
+        return (f"the program differs: archive has hash {str(stored.get('program_hash'))[:12]}, "
+                f"now {str(identity.get('program_hash'))[:12]}")
+    name = {"task": "the task", "evolve": "the evolved definitions"}[key]
+    return f"{name} differs: archive has {_short(stored.get(key))}, now {_short(identity.get(key))}"
 
 
 def default_path(program: str, task: str) -> Path:

@@ -14,27 +14,13 @@ from typing import Any
 
 import torch
 
-from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
-from mlevolve.interpreter.codegen import Category, Compiled, compile_program
-from mlevolve.interpreter.tasks import (
-    Control,
-    Density,
-    Family,
-    Points,
-    Supervised,
-    Task,
-    arrays,
-    list_tasks,
-)
+from mlevolve.interpreter.codegen import Compiled, compile_program
+from mlevolve.interpreter.tasks import Task, arrays
+from mlevolve.interpreter.tasks import check_task_fits as check_task_fits  # moved to the torch-free tasks module
 from mlevolve.results import Failure, Outcome, guarded
-
-_KIND_OF: dict[Category, type] = {"supervised": Supervised, "learner": Family, "formula": Points, "rl": Control,
-                                  "generative": Density}
-_TASK_KIND = {"supervised": "supervised", "learner": "learner", "formula": "formula", "rl": "control",
-              "generative": "density"}
 
 
 @dataclass(frozen=True)
@@ -47,19 +33,6 @@ class Settings:
     batch_size: int = 64
     threads: int = 1
     budget: runtime.Budget = field(default_factory=runtime.Budget)
-
-
-def check_task_fits(compiled: Compiled, task: Task, task_name: str) -> None:
-    """A program of one category needs a task of the matching kind (and, for formulas, arity)."""
-    wanted = _KIND_OF[compiled.category]
-    if not isinstance(task, wanted):
-        kind = _TASK_KIND[compiled.category]
-        names = ", ".join(t.name for t in list_tasks() if t.kind == kind)
-        raise MlevError(f"a {compiled.category} program cannot run on task '{task_name}'",
-                        hint=f"{kind} tasks: {names}")
-    if isinstance(task, Points) and task.n_vars != compiled.n_inputs:
-        raise MlevError(f"the formula takes {compiled.n_inputs} input(s) but task '{task_name}' has {task.n_vars}",
-                        hint="give the formula one Scalar parameter per input variable")
 
 
 def namespace(compiled: Compiled, dim: int = 0) -> dict[str, Any]:

@@ -418,11 +418,18 @@ def task_info(spec: str) -> TaskInfo:
     return TaskInfo(name, "supervised", data.problem, f"user data from {name}", _size(n, data))
 
 
+def check_task_name(spec: str, span: Any = None) -> None:
+    """Raise :class:`MlevError` (at ``span``) unless ``spec`` names a built-in task or a data file:
+    what a program's ``task`` line is checked against, with no data loaded."""
+    name, _ = _parse_spec(spec)
+    if name not in _INFOS and not _looks_like_file(name):
+        raise MlevError(f"unknown task '{name}'", span, "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
+
+
 def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
     """Load the task named by ``spec`` (``NAME[:key=value...]``); ``options`` override the spec's options."""
     name, spec_options = _parse_spec(spec)
-    if name not in _INFOS and not _looks_like_file(name):
-        raise MlevError(f"unknown task '{name}'", hint="known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
+    check_task_name(spec)
     rng = np.random.default_rng(seed)
     if name in _SUPERVISED:
         _options(name, {**spec_options, **options}, {})
@@ -536,11 +543,30 @@ def _split(y: I64 | None, n: int, rng: np.random.Generator) -> tuple[I64, I64, I
     return train, val, test
 
 
-def _standardise(train: F64, *others: F64) -> list[F32]:
-    mean = train.mean(axis=0)
-    std = train.std(axis=0)
-    std = np.where(std < 1e-12, 1.0, std)
-    return [((a - mean) / std).astype(np.float32) for a in (train, *others)]
+def _standardise(train: F64, *others: F64, name: str = "data", what: str = "column") -> list[F32]:
+    """``train`` and ``others`` (rows x columns, float64) standardised with the train mean/std, as float32.
+
+    Each column is first divided by its train max-abs, so numbers up to float64's limit (about 1e308)
+    give no overflow in the variance; a column whose train values are all equal is only centred.
+    Raises :class:`MlevError` naming ``name`` and the column (``what`` 1-based) when a standardised
+    value is beyond float32 (a val/test value ~1e38 train standard deviations away).
+    """
+    scale = np.max(np.abs(train), axis=0) if len(train) else np.ones(train.shape[1:])
+    scale = np.where(scale > 0, scale, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = train / scale
+        mean = scaled.mean(axis=0)
+        std = scaled.std(axis=0)
+        std = np.where(std < 1e-12, 1.0, std)
+        out = [((a / scale - mean) / std).astype(np.float32) for a in (train, *others)]
+    for part in out:
+        bad = np.argwhere(~np.isfinite(part))
+        if len(bad):
+            column = int(bad[0][-1]) + 1 if part.ndim > 1 else 1
+            raise MlevError(f"{name}: {what} {column}: a value is too far from the train values to standardise "
+                            "(beyond float32 range in train standard deviations)",
+                            hint="rescale the column or drop the outlying row")
+    return out
 
 
 def _supervised(name: str, x: F64, y: npt.NDArray[Any], problem: Problem, rng: np.random.Generator) -> Supervised:
@@ -561,13 +587,13 @@ def _supervised(name: str, x: F64, y: npt.NDArray[Any], problem: Problem, rng: n
             f"{name}: too few rows ({n}{per}) to split into train/validation/test",
             hint="give at least a few rows per class",
         )
-    x_tr, x_va, x_te = _standardise(x[train], x[val], x[test])
+    x_tr, x_va, x_te = _standardise(x[train], x[val], x[test], name=name, what="feature column")
     if labels is not None:
         ys: list[npt.NDArray[Any]] = [labels[train], labels[val], labels[test]]
         n_classes = int(labels.max()) + 1
     else:
         yf = y.astype(np.float64)[:, None]
-        ys = [a[:, 0] for a in _standardise(yf[train], yf[val], yf[test])]
+        ys = [a[:, 0] for a in _standardise(yf[train], yf[val], yf[test], name=name, what="target column")]
         n_classes = 0
     return Supervised(name, problem, x_tr, ys[0], x_va, ys[1], x_te, ys[2], n_classes)
 
@@ -832,6 +858,29 @@ def _read_npz(file: Path, forced: str) -> tuple[F64, npt.NDArray[Any]]:
         raise MlevError(f"{file}: y must hold numbers or strings, got dtype {y.dtype}")
     cells = [str(v) for v in (y.astype(np.float64) if y.dtype.kind in "biuf" else y.astype(str)).tolist()]
     return x, _target(cells, forced, lambda i: (str(file), f"y row {i + 1}"))
+
+
+_KIND_OF: dict[str, type] = {"supervised": Supervised, "learner": Family, "formula": Points, "rl": Control,
+                             "generative": Density}
+_TASK_KIND: dict[str, TaskKind] = {"supervised": "supervised", "learner": "learner", "formula": "formula",
+                                   "rl": "control", "generative": "density"}
+
+
+def check_task_fits(compiled: Any, task: Task, task_name: str) -> None:
+    """A program of one category (``compiled.category``, see :mod:`mlevolve.interpreter.codegen`) needs
+    a task of the matching kind, and a formula one input per variable: raises :class:`MlevError`.
+
+    Here, beside the task registry, so the check needs no PyTorch and a misfit is reported at once.
+    """
+    wanted = _KIND_OF[compiled.category]
+    if not isinstance(task, wanted):
+        kind = _TASK_KIND[compiled.category]
+        names = ", ".join(t.name for t in list_tasks() if t.kind == kind)
+        raise MlevError(f"a {compiled.category} program cannot run on task '{task_name}'",
+                        hint=f"{kind} tasks: {names}")
+    if isinstance(task, Points) and task.n_vars != compiled.n_inputs:
+        raise MlevError(f"the formula takes {compiled.n_inputs} input(s) but task '{task_name}' has {task.n_vars}",
+                        hint="give the formula one Scalar parameter per input variable")
 
 
 def arrays(task: Task) -> dict[str, Any]:
