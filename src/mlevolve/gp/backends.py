@@ -10,7 +10,8 @@ single steps (``"fingerprint" | "evaluate" | "quick"``) remain requests of their
 - :class:`ProcessPool` keeps one worker process per slot; ``mlevolve evolve`` uses it for every
   run, with one worker by default (``--workers 1``), so that a candidate never runs in the process
   that holds the archive.  A request that outlives ``timeout`` is cut where it runs: its worker is
-  killed and replaced, and the request fails as a timeout.  A worker that dies mid-request is
+  killed and replaced, and the request fails as a timeout (a ``score`` request, which may run two
+  trainings, is allowed twice ``timeout``).  A worker that dies mid-request is
   replaced and the request retried once, then failed.
 - :class:`InProcess` runs each request at once, in this process: no hard timeout (the training
   loops check their time budget between steps), used where no worker can be started (a grammar
@@ -224,6 +225,12 @@ def _as_result(method: str, failure: Failure) -> Any:
     return (None, failure) if method == "fingerprint" else Outcome({}, failure)
 
 
+def allowed(request: Request, timeout: float) -> float:
+    """A request's wall-time allowance: ``timeout`` per training it may run (a ``score`` request:
+    the probe with the hurdle's short training, and the full training)."""
+    return timeout * (2 if request.method == "score" else 1)
+
+
 def _failed(request: Request, reason: str) -> Any:
     return _as_result(request.method, Failure(reason, "worker"))
 
@@ -366,11 +373,6 @@ class ProcessPool:
                             hint="check that the task loads in this process")
         worker.ready = True
 
-    def _allowed(self, request: Request) -> float:
-        """A request's wall-time allowance: ``timeout`` per training it may run (a ``score``
-        request: the probe with the hurdle's short training, and the full training)."""
-        return self.timeout * (2 if request.method == "score" else 1)
-
     def _replace(self, worker: _Worker) -> None:
         worker.process.kill()
         worker.process.join(5)
@@ -404,7 +406,7 @@ class ProcessPool:
             busy = [w for w in self.workers if w.request is not None]
             if not busy:
                 break
-            soonest = min(w.started + self._allowed(w.request) for w in busy if w.request is not None)
+            soonest = min(w.started + allowed(w.request, self.timeout) for w in busy if w.request is not None)
             wait_for = soonest - time.monotonic()
             if deadline is not None:
                 wait_for = min(wait_for, deadline - time.monotonic())
@@ -412,9 +414,9 @@ class ProcessPool:
             for worker in busy:
                 if worker.conn in ready:
                     self._collect(worker)
-                elif worker.request is not None and time.monotonic() - worker.started > self._allowed(worker.request):
-                    allowed = self._allowed(worker.request)
-                    self.done.append((worker.request.job, _failed(worker.request, f"timeout after {allowed:g} s")))
+                elif worker.request is not None and \
+                        time.monotonic() - worker.started > (limit := allowed(worker.request, self.timeout)):
+                    self.done.append((worker.request.job, _failed(worker.request, f"timeout after {limit:g} s")))
                     worker.request = None
                     self._replace(worker)
             self._dispatch()
@@ -555,10 +557,11 @@ class DaskBackend:
             self._clock()
             now = time.monotonic()
             for future, (request, started, _) in list(self.futures.items()):
-                if started is not None and now - started > self.timeout:
+                if started is not None and now - started > allowed(request, self.timeout):
                     self.futures.pop(future)
                     self._stop(future)
-                    done.append((request.job, _failed(request, f"timeout after {self.timeout:g} s")))
+                    limit = allowed(request, self.timeout)
+                    done.append((request.job, _failed(request, f"timeout after {limit:g} s")))
             if timeout is not None:
                 break
         return done

@@ -116,6 +116,7 @@ class _Job:
     generation: int
     size: int
     created: float
+    text: str | None = None  # the canonical text, once made (sent to the worker, then archived)
 
 
 @dataclass(eq=False)
@@ -322,7 +323,8 @@ class Engine:
             return
         self._next_job += 1
         self._jobs[self._next_job] = job
-        self.backend.submit(Request(self._next_job, "score", format_program(program), key, self._fingerprints,
+        job.text = format_program(program)
+        self.backend.submit(Request(self._next_job, "score", job.text, key, self._fingerprints,
                                     len(self._fingerprints), 0, window, self._policy))
 
     def _complete(self, job: _Job, result: tuple[Outcome | None, str, str | None]) -> None:
@@ -359,7 +361,7 @@ class Engine:
             self.evaluation_seconds += elapsed
             outcome = Outcome(outcome.metrics, outcome.failure, elapsed)
             failure = outcome.failure
-            self.archive.add(Row(seq, job.key, format_program(job.program),
+            self.archive.add(Row(seq, job.key, job.text if job.text is not None else format_program(job.program),
                                  outcome.fitness if failure is None else None, outcome.metrics,
                                  failure.reason if failure else None, failure.where if failure else None, source,
                                  fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds))
