@@ -142,3 +142,17 @@ def test_in_process_and_backend_scoring_write_the_same_archive() -> None:
         assert here == through
         sources = {r[3] for r in here}
         assert {"evaluated", "cache", "fec"} <= sources  # every decision the worker takes was exercised
+
+
+def test_seeded_draws_what_torch_manual_seed_draws_and_restores_the_state() -> None:
+    """The probe's and training's seeding (its cheap form, without torch's lazy accelerator seeding)."""
+    import torch
+
+    from mlevolve.interpreter.runtime import seeded
+
+    torch.manual_seed(11)
+    expected = torch.randn(5)
+    state = torch.get_rng_state()
+    with seeded(11):
+        drawn = torch.randn(5)
+    assert torch.equal(drawn, expected) and torch.equal(torch.get_rng_state(), state)
