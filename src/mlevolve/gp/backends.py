@@ -1,12 +1,17 @@
 """Evaluation backends: where candidates are scored, behind one small interface.
 
-A backend runs *requests* — ``("fingerprint" | "evaluate" | "quick", program text, key)`` — on an
-evaluator it builds itself from a picklable factory, and hands back results as they finish:
+A backend runs *requests* on an evaluator it builds itself from a picklable factory, and hands
+back results as they finish.  The engine sends one ``"score"`` request per candidate: the worker
+runs the probe, the FEC check, the hurdle's short training and the full training in one round trip
+(:func:`score`), deciding FEC and the hurdle from what the request carries (the coordinator's known
+probe fingerprints, sent to each worker as a delta, and its window of hurdle fitnesses).  The
+single steps (``"fingerprint" | "evaluate" | "quick"``) remain requests of their own.
 
 - :class:`ProcessPool` keeps one worker process per slot; ``mlevolve evolve`` uses it for every
   run, with one worker by default (``--workers 1``), so that a candidate never runs in the process
   that holds the archive.  A request that outlives ``timeout`` is cut where it runs: its worker is
-  killed and replaced, and the request fails as a timeout.  A worker that dies mid-request is
+  killed and replaced, and the request fails as a timeout (a ``score`` request, which may run two
+  trainings, is allowed twice ``timeout``).  A worker that dies mid-request is
   replaced and the request retried once, then failed.
 - :class:`InProcess` runs each request at once, in this process: no hard timeout (the training
   loops check their time budget between steps), used where no worker can be started (a grammar
@@ -26,15 +31,18 @@ Only the coordinator (the engine) writes the archive; backends return results, n
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing as mp
 import os
 import signal
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Container, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
+
+import numpy as np
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Program
@@ -94,13 +102,85 @@ def memory_limit(limit: int | None) -> Iterator[None]:
 
 
 @dataclass(frozen=True)
+class Policy:
+    """The engine's scoring policy, as a worker needs it to take the hurdle decision locally:
+    ``hurdle`` on or off, the quantile of earlier short-run fitnesses a candidate must reach, and
+    how many short runs are needed before the hurdle applies (AutoML-Zero's hurdles)."""
+
+    hurdle: bool = True
+    quantile: float = 0.75
+    warmup: int = 20
+
+
+@dataclass(frozen=True)
 class Request:
-    """One unit of work: ``method`` is fingerprint, evaluate or quick (the hurdle's short training)."""
+    """One unit of work.  ``method``: ``score`` (a candidate's probe, FEC check, hurdle and training
+    in one request), or one step: ``fingerprint``, ``evaluate`` or ``quick`` (the hurdle's short
+    training).
+
+    A ``score`` request also carries what the worker decides with: ``known``, the coordinator's FEC
+    fingerprints in the order they were found, of which the first ``known_count`` count (a backend
+    sends a worker only those it has not sent it before, from index ``known_from``); ``window``, the
+    latest short-run fitnesses (the hurdle's threshold is their ``policy.quantile``)."""
 
     job: int
     method: str
     program: str
     key: str
+    known: Sequence[str] = field(default=(), compare=False)
+    known_count: int = 0
+    known_from: int = 0
+    window: tuple[float, ...] = ()
+    policy: Policy = Policy()
+
+
+class Known:
+    """A worker's copy of the coordinator's FEC fingerprints, kept in step by deltas."""
+
+    def __init__(self) -> None:
+        self.fingerprints: set[str] = set()
+        self.count = 0
+
+    def update(self, request: Request) -> None:
+        """Take a request's delta: ``known`` are the fingerprints from index ``known_from`` (which
+        must be this copy's count) to ``known_count``."""
+        self.fingerprints.update(request.known[: request.known_count - request.known_from])
+        self.count = max(self.count, request.known_count)
+
+
+def outgoing(request: Request, synced: int) -> Request:
+    """The request as sent to a worker that holds the first ``synced`` fingerprints: only the delta."""
+    if request.method != "score":
+        return request
+    if synced >= request.known_count:  # nothing new (a retried request may be older than the copy)
+        return replace(request, known=(), known_from=synced, known_count=synced)
+    return replace(request, known=tuple(request.known[synced:request.known_count]), known_from=synced)
+
+
+def score(evaluator: Any, program: Program, key: str, known: Container[str], window: Sequence[float],
+          policy: Policy, limit: int | None = None) -> tuple[Outcome | None, str, str | None]:
+    """A candidate's scoring after the cache (the coordinator's): probe, FEC, hurdle, full training.
+
+    Returns ``(outcome, source, fingerprint)``; source ``fec`` comes without an outcome (None): the
+    coordinator gives the candidate the outcome it holds for ``fingerprint``.  The hurdle's
+    threshold is the ``policy.quantile`` of ``window`` once it holds ``policy.warmup`` values.
+    """
+    fingerprint, failure = call(evaluator, "fingerprint", program, key, limit)
+    if failure is not None:
+        return Outcome({}, failure), "probe", None
+    if fingerprint is not None and fingerprint in known:
+        return None, "fec", fingerprint
+    if not (policy.hurdle and evaluator.supports_hurdle):
+        return call(evaluator, "evaluate", program, key, limit), "evaluated", fingerprint
+    quick: Outcome = call(evaluator, "quick", program, key, limit)
+    if quick.failure is not None:
+        return quick, "hurdle", fingerprint
+    threshold = float(np.quantile(window, policy.quantile)) if len(window) >= policy.warmup else -math.inf
+    if quick.fitness < threshold:
+        return Outcome({**quick.metrics, "quick_fitness": quick.fitness, "hurdle": threshold}), "hurdle", fingerprint
+    full: Outcome = call(evaluator, "evaluate", program, key, limit)
+    return (Outcome({**full.metrics, "quick_fitness": quick.fitness}, full.failure, full.seconds, full.program),
+            "evaluated", fingerprint)
 
 
 def call(evaluator: Any, method: str, program: Program, key: str, limit: int | None = None) -> Any:
@@ -117,9 +197,10 @@ def call(evaluator: Any, method: str, program: Program, key: str, limit: int | N
 
 
 def run_request(evaluator: Any, request: Request, limit: int | None = None,
-                programs: OrderedDict[str, Program] | None = None) -> Any:
+                programs: OrderedDict[str, Program] | None = None, known: Known | None = None) -> Any:
     """Execute a request on an evaluator (in whichever process holds it).  ``programs``: parsed
-    programs by key, reused by the steps of one candidate (probe, hurdle, training)."""
+    programs by key, reused by the steps of one candidate (probe, hurdle, training); ``known``:
+    this process's copy of the FEC fingerprints (None: the request carries them all)."""
     program = programs.get(request.key) if programs is not None else None
     if program is None:
         program, failure = guarded(lambda: parse(request.program), "worker")
@@ -129,11 +210,26 @@ def run_request(evaluator: Any, request: Request, limit: int | None = None,
             programs[request.key] = program
             if len(programs) > 64:
                 programs.popitem(last=False)
-    return call(evaluator, request.method, program, request.key, limit)
+    if request.method != "score":
+        return call(evaluator, request.method, program, request.key, limit)
+    if known is None:
+        known = Known()
+    if request.known_from != known.count:  # a copy out of step (cannot happen with outgoing()): refuse
+        return _as_result(request.method, Failure("the worker's fingerprints are out of step", "worker"))
+    known.update(request)
+    return score(evaluator, program, request.key, known.fingerprints, request.window, request.policy, limit)
 
 
 def _as_result(method: str, failure: Failure) -> Any:
+    if method == "score":  # failed before or while a step ran: no fingerprint to record
+        return Outcome({}, failure), "evaluated", None
     return (None, failure) if method == "fingerprint" else Outcome({}, failure)
+
+
+def allowed(request: Request, timeout: float) -> float:
+    """A request's wall-time allowance: ``timeout`` per training it may run (a ``score`` request:
+    the probe with the hurdle's short training, and the full training)."""
+    return timeout * (2 if request.method == "score" else 1)
 
 
 def _failed(request: Request, reason: str) -> Any:
@@ -159,9 +255,12 @@ class InProcess:
         self.memory = memory
         self._done: list[tuple[int, Any]] = []
         self._programs: OrderedDict[str, Program] = OrderedDict()
+        self._known = Known()
 
     def submit(self, request: Request) -> None:
-        self._done.append((request.job, run_request(self.evaluator, request, self.memory, self._programs)))
+        request = outgoing(request, self._known.count)
+        self._done.append((request.job, run_request(self.evaluator, request, self.memory, self._programs,
+                                                    self._known)))
 
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]:
         done, self._done = self._done, []
@@ -210,6 +309,7 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None) -
         return
     conn.send(("ready", None))
     programs: OrderedDict[str, Program] = OrderedDict()
+    known = Known()
     while True:
         try:
             request = conn.recv()
@@ -217,7 +317,7 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None) -
             return
         if request is None:
             return
-        result = run_request(evaluator, request, limit, programs)
+        result = run_request(evaluator, request, limit, programs, known)
         try:
             conn.send((request.job, result))
         except (BrokenPipeError, OSError):
@@ -232,6 +332,7 @@ class _Worker:
     started: float = 0.0
     retried: bool = False
     ready: bool = False
+    synced: int = 0  # how many FEC fingerprints this worker has been sent
 
 
 class ProcessPool:
@@ -286,12 +387,14 @@ class ProcessPool:
                 self._ready(worker)
                 request, retried = self.queue.pop(0)
                 try:
-                    worker.conn.send(request)
+                    worker.conn.send(outgoing(request, worker.synced))
                 except (BrokenPipeError, OSError):
                     self.queue.insert(0, (request, retried))
                     self._replace(worker)
                     continue
                 worker.request, worker.started, worker.retried = request, time.monotonic(), retried
+                if request.method == "score":
+                    worker.synced = max(worker.synced, request.known_count)
 
     def submit(self, request: Request) -> None:
         self.queue.append((request, False))
@@ -304,7 +407,7 @@ class ProcessPool:
             busy = [w for w in self.workers if w.request is not None]
             if not busy:
                 break
-            soonest = min(w.started + self.timeout for w in busy)
+            soonest = min(w.started + allowed(w.request, self.timeout) for w in busy if w.request is not None)
             wait_for = soonest - time.monotonic()
             if deadline is not None:
                 wait_for = min(wait_for, deadline - time.monotonic())
@@ -312,9 +415,9 @@ class ProcessPool:
             for worker in busy:
                 if worker.conn in ready:
                     self._collect(worker)
-                elif time.monotonic() - worker.started > self.timeout:
-                    assert worker.request is not None
-                    self.done.append((worker.request.job, _failed(worker.request, f"timeout after {self.timeout:g} s")))
+                elif worker.request is not None and \
+                        time.monotonic() - worker.started > (limit := allowed(worker.request, self.timeout)):
+                    self.done.append((worker.request.job, _failed(worker.request, f"timeout after {limit:g} s")))
                     worker.request = None
                     self._replace(worker)
             self._dispatch()
@@ -364,7 +467,7 @@ def _dask_run(factory: Factory, request: Request, limit: int | None = None) -> A
         if failure is not None:
             return _as_result(request.method, failure)
         cache[factory] = evaluator
-    return run_request(cache[factory], request, limit)
+    return run_request(cache[factory], request, limit)  # a score request carries every fingerprint
 
 
 class DaskBackend:
@@ -401,7 +504,7 @@ class DaskBackend:
         self.restarted = 0
 
     def submit(self, request: Request, retried: bool = False) -> None:
-        future = self.client.submit(_dask_run, self.factory, request, self.memory, pure=False)
+        future = self.client.submit(_dask_run, self.factory, outgoing(request, 0), self.memory, pure=False)
         self.futures[future] = (request, None, retried)
 
     def _where(self) -> dict[Any, str]:
@@ -455,10 +558,11 @@ class DaskBackend:
             self._clock()
             now = time.monotonic()
             for future, (request, started, _) in list(self.futures.items()):
-                if started is not None and now - started > self.timeout:
+                if started is not None and now - started > allowed(request, self.timeout):
                     self.futures.pop(future)
                     self._stop(future)
-                    done.append((request.job, _failed(request, f"timeout after {self.timeout:g} s")))
+                    limit = allowed(request, self.timeout)
+                    done.append((request.job, _failed(request, f"timeout after {limit:g} s")))
             if timeout is not None:
                 break
         return done

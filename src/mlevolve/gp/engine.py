@@ -12,6 +12,10 @@ A search algorithm (``search.py``) asks it for initial programs and children and
    short runs it stops there (AutoML-Zero's hurdles);
 5. full evaluation.
 
+Steps 2-5 run where the candidate runs, in one request (:func:`mlevolve.gp.backends.score`): the
+request carries the FEC fingerprints and the hurdle's window as the engine holds them when it sends
+it, and the engine keeps the cache and the FEC table's outcomes.
+
 Resume by replay: the run is a deterministic function of its seed and its candidates' outcomes.
 On resume the algorithm runs again from the start; candidate number k, if the archive holds it,
 takes its stored outcome instead of being scored (its hash must match), so a run killed at any
@@ -24,7 +28,7 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -40,7 +44,7 @@ from mlevolve.dsl.simplify import simplify_program
 from mlevolve.dsl.traverse import program_hash
 from mlevolve.dsl.types import TupleType
 from mlevolve.gp.archive import Archive, Row
-from mlevolve.gp.backends import Backend, Request, call
+from mlevolve.gp.backends import Backend, Policy, Request, score
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.generate import ramped_half_and_half
 from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site
@@ -116,7 +120,7 @@ class FitnessSize(base.Fitness):  # type: ignore[misc]
 
 @dataclass(eq=False)
 class _Job:
-    """A candidate being scored: what made it, and its scoring steps (a generator) once started."""
+    """A candidate being scored: what made it."""
 
     program: Program
     key: str
@@ -125,8 +129,7 @@ class _Job:
     generation: int
     size: int
     created: float
-    steps: Generator[str, Any, tuple[Outcome, str, str | None]] | None = None
-    started_steps: bool = False
+    text: str | None = None  # the canonical text, once made (sent to the worker, then archived)
 
 
 @dataclass(eq=False)
@@ -182,6 +185,8 @@ class Engine:
         self.operator_successes: Counter[str] = Counter()
         self.cache: dict[str, Outcome] = {}
         self.fec: dict[str, Outcome] = {}
+        self._fingerprints: list[str] = []  # the FEC table's keys in the order found: sent to workers as deltas
+        self._policy = Policy(config.hurdle, config.hurdle_quantile, config.hurdle_warmup)
         self.quick_history: list[float] = []
         self.hall_of_fame = tools.HallOfFame(10, similar=lambda a, b: a.hash == b.hash)
         # The run's best: the earliest candidate of the highest finite fitness, as Archive.best ranks
@@ -330,35 +335,36 @@ class Engine:
             self._finish(job, Outcome(dict(row.metrics), failure, row.seconds, scored), row.source,
                          row.fingerprint, stored=True)
             return
-        job.steps = self._score_steps(program, key)
-        self._advance(job, None)
-
-    def _advance(self, job: _Job, result: Any) -> None:
-        """Run a job's scoring steps until it needs a worker, or is done."""
-        assert job.steps is not None
-        try:
-            method = job.steps.send(result) if job.started_steps else next(job.steps)
-        except StopIteration as done:
-            outcome, source, fingerprint = done.value
-            self._finish(job, outcome, source, fingerprint, stored=False)
+        if key in self.cache:
+            self._finish(job, self.cache[key], "cache", None, stored=False)
             return
-        job.started_steps = True
-        if self.backend is None:  # in process: run the step now
-            self._advance(job, self._call(method, job))
+        # One request per candidate: the worker runs probe, FEC check, hurdle and training, deciding
+        # FEC and the hurdle from this moment's fingerprints and short-run window (with one slot, the
+        # same as deciding step by step here).
+        window = tuple(self.quick_history[-100:])
+        if self.backend is None:  # in process: score now
+            self._complete(job, score(self.evaluator, program, key, self.fec, window, self._policy))
             return
         self._next_job += 1
         self._jobs[self._next_job] = job
-        self.backend.submit(Request(self._next_job, method, format_program(job.program), job.key))
+        job.text = format_program(program)
+        self.backend.submit(Request(self._next_job, "score", job.text, key, self._fingerprints,
+                                    len(self._fingerprints), 0, window, self._policy))
 
-    def _call(self, method: str, job: _Job) -> Any:
-        return call(self.evaluator, method, job.program, job.key)
+    def _complete(self, job: _Job, result: tuple[Outcome | None, str, str | None]) -> None:
+        """Finish a job with its worker's answer; FEC: the outcome this run holds for the fingerprint."""
+        outcome, source, fingerprint = result
+        if source == "fec":
+            assert fingerprint is not None
+            outcome = self.fec[fingerprint]
+        assert outcome is not None
+        self._finish(job, outcome, source, fingerprint, stored=False)
 
     def collect(self) -> list[Candidate]:
         """The candidates finished since the last call; waits for one if none is and some are in flight."""
         while not self._done and self._jobs and self.backend is not None:
             for job_id, result in self.backend.results():
-                job = self._jobs.pop(job_id)
-                self._advance(job, result)
+                self._complete(self._jobs.pop(job_id), result)
         done, self._done = self._done, []
         return done
 
@@ -382,7 +388,8 @@ class Engine:
             # The archive keeps the program as scored: with a formula's fitted constants written back
             # (Outcome.program), so it reproduces its score; the search varies the program as proposed.
             scored = parse(outcome.program) if outcome.program is not None else job.program
-            self.archive.add(Row(seq, job.key, format_program(scored),
+            text = job.text if outcome.program is None and job.text is not None else format_program(scored)
+            self.archive.add(Row(seq, job.key, text,
                                  outcome.fitness if failure is None else None, outcome.metrics,
                                  failure.reason if failure else None, failure.where if failure else None, source,
                                  fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds,
@@ -413,35 +420,11 @@ class Engine:
         if outcome.failure is not None:
             self.counts["failed"] += 1
         self.cache.setdefault(key, outcome)
-        if fingerprint is not None:
-            self.fec.setdefault(fingerprint, outcome)
+        if fingerprint is not None and fingerprint not in self.fec:
+            self.fec[fingerprint] = outcome
+            self._fingerprints.append(fingerprint)
         if source in ("evaluated", "hurdle") and "quick_fitness" in outcome.metrics:
             self.quick_history.append(float(outcome.metrics["quick_fitness"]))
-
-    def _score_steps(self, program: Program, key: str) -> Generator[str, Any, tuple[Outcome, str, str | None]]:
-        """Cache, probe, FEC, hurdle, full training: yields each step a worker must run, and receives
-        its result (so the same logic serves in-process and parallel scoring)."""
-        if key in self.cache:
-            return self.cache[key], "cache", None
-        fingerprint, failure = yield "fingerprint"
-        if failure is not None:
-            return Outcome({}, failure), "probe", None
-        if fingerprint is not None and fingerprint in self.fec:
-            return self.fec[fingerprint], "fec", fingerprint
-        if not (self.config.hurdle and self.evaluator.supports_hurdle):
-            return (yield "evaluate"), "evaluated", fingerprint
-        quick: Outcome = yield "quick"
-        if quick.failure is not None:
-            return quick, "hurdle", fingerprint
-        window = self.quick_history[-100:]
-        threshold = float(np.quantile(window, self.config.hurdle_quantile)) \
-            if len(window) >= self.config.hurdle_warmup else float("-inf")
-        if quick.fitness < threshold:
-            return Outcome({**quick.metrics, "quick_fitness": quick.fitness, "hurdle": threshold}), "hurdle", \
-                fingerprint
-        full: Outcome = yield "evaluate"
-        return Outcome({**full.metrics, "quick_fitness": quick.fitness}, full.failure, full.seconds, full.program), \
-            "evaluated", fingerprint
 
     def summary(self) -> dict[str, Any]:
         """Counts, best fitness and time: what a person wants to see at the end of a run."""

@@ -1,0 +1,77 @@
+"""The worker path: what a candidate costs when it is scored in a worker process (issue 14 item 5).
+
+Printed, each the median of ``--repeats`` runs:
+- the pool's capacity with instant evaluations (candidates/s, regularized evolution of the quartic's
+  body, 1 and 2 workers; ``scale.py``'s synthetic evaluator);
+- `mlevolve evolve examples/quartic.mlev --budget 1000 --init random --population 20 --quiet`:
+  wall and CPU seconds (this process's children: coordinator and worker) on one core
+  (``taskset -c 0``) and on every core;
+- the README's main job (`examples/mlp_digits.mlev --evolve act --task digits`) at ``--budget 24``
+  with ``--workers 1`` and ``--workers 2``: wall seconds and their ratio.
+Run: PYTHONPATH=src python benchmarks/worker_path.py [--repeats N] [--skip-main]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from scale import run  # noqa: E402
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and its children) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def evolve(args: list[str], db: Path, core: str | None = None) -> tuple[float, float]:
+    command = [sys.executable, "-m", "mlevolve", "evolve", *args, "--quiet", "--db", str(db)]
+    if core is not None and shutil.which("taskset"):
+        command = ["taskset", "-c", core, *command]
+    if db.exists():
+        db.unlink()
+    return timed(command)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-main", action="store_true", help="leave out the README's main job")
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    for workers in (1, 2):
+        rates = [run(600, 0.0, workers)["rate"] for _ in range(args.repeats)]
+        print(f"pool, instant evaluations, {workers} worker(s): {statistics.median(rates):.0f} candidates/s")
+    quartic = ["examples/quartic.mlev", "--budget", "1000", "--init", "random", "--population", "20"]
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "run.db"
+        for core, label in (("0", "one core"), (None, "all cores")):
+            runs = [evolve(quartic, db, core) for _ in range(args.repeats)]
+            print(f"quartic, budget 1000, {label}: wall {statistics.median(r[0] for r in runs):.2f} s, "
+                  f"CPU {statistics.median(r[1] for r in runs):.2f} s")
+        if not args.skip_main:
+            main_job = ["examples/mlp_digits.mlev", "--evolve", "act", "--task", "digits", "--budget", "24"]
+            walls = {w: statistics.median(evolve([*main_job, "--workers", str(w)], db)[0] for _ in range(args.repeats))
+                     for w in (1, 2)}
+            print(f"README main job, budget 24: --workers 1 {walls[1]:.2f} s, --workers 2 {walls[2]:.2f} s, "
+                  f"ratio {walls[2] / walls[1]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
