@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 import mlevolve
 from mlevolve.dsl.check import check_expr
+from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call
 from mlevolve.dsl.parse import parse_expr
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.traverse import preorder
 from mlevolve.dsl.types import SCALAR, VECTOR
-from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.generate import ramped_half_and_half
 from mlevolve.gp.operators import MUTATION_WEIGHTS, MUTATIONS, Site, choose_mutation, insert_operation, remove_operation
 from mlevolve.grammar.spec import load_grammar

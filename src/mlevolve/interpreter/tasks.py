@@ -437,13 +437,13 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
         x, y = _SUPERVISED[name][0](rng)
         return _supervised(name, np.asarray(x, dtype=np.float64), np.asarray(y), "classification", rng)
     if name in _FAMILIES:
-        opts = dict(_options(name, {**spec_options, **options}, _defaults(name)))
-        fitness = str(opts.pop("fitness"))
+        given = dict(_options(name, {**spec_options, **options}, _defaults(name)))
+        fitness = str(given.pop("fitness"))
         if fitness not in LEARNER_FITNESS or (fitness == "squashed" and name == "projected_digits"):
             allowed = "mse" if name == "projected_digits" else " or ".join(LEARNER_FITNESS)
             raise MlevError(f"option fitness={fitness} of task '{name}' must be {allowed}",
                             hint="fitness=squashed is AutoML-Zero's squashed error, for regression families")
-        ints = _int_options(name, opts)
+        ints = _int_options(name, given)
         fresh = ints.pop("fresh")
         family = _family(name, rng, **ints)
         return replace(family, fitness=fitness, fresh=fresh)
