@@ -360,8 +360,10 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
     predictions squashed by a sigmoid).  Fitness: validation accuracy, or minus validation MSE; with
     ``data["fitness"] == "squashed"`` (regression only), AutoML-Zero's squashed error instead: the
     mean over tasks of ``1 - (2/pi) * arctan(RMSE_t)``, in (0, 1], so one task that goes badly costs
-    at most 1/T (Real et al. 2020, the ``FlipAndSquash`` of their evaluator).  ``val_mse`` is reported
-    either way.  Raises :class:`CandidateFailure` for a diverging learner (see ``learner_predictions``).
+    at most 1/T (Real et al. 2020, the ``FlipAndSquash`` of their evaluator); with ``"relative"`` the
+    same squash of each task's RMSE over its targets' RMS (predicting 0 scores exactly 0.5 on any
+    draw of tasks, so tasks drawn afresh per candidate add little noise to the fitness).
+    ``val_mse`` is reported either way.  Raises :class:`CandidateFailure` for a diverging learner (see ``learner_predictions``).
     """
     budget = budget or Budget()
     started = time.perf_counter()
@@ -377,8 +379,11 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
         per_task = np.mean((pred - y_val) ** 2, axis=-1)
         mse = float(np.mean(per_task))
         metrics.update(val_mse=mse, fitness=-mse)
-        if data.get("fitness") == "squashed":
-            metrics["fitness"] = float(np.mean(1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(per_task))))
+        if data.get("fitness") in ("squashed", "relative"):
+            error = per_task
+            if data["fitness"] == "relative":  # each task's MSE over that of predicting 0
+                error = per_task / np.maximum(np.mean(y_val**2, axis=-1), 1e-12)
+            metrics["fitness"] = float(np.mean(1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(error))))
     metrics["train_seconds"] = round(time.perf_counter() - started, 6)
     return check_finite(metrics, "validation")
 

@@ -119,8 +119,9 @@ class Family:
     y_train: F32  # (T, n_train)
     x_val: F32  # (T, n_val, F)
     y_val: F32  # (T, n_val)
-    # The search's fitness (options ``fitness=`` and ``fresh=``): "mse" (minus the validation MSE) or
-    # "squashed" (AutoML-Zero's squashed error, see ``runtime.run_learner``); with ``fresh`` = 1 each
+    # The search's fitness (options ``fitness=`` and ``fresh=``): "mse" (minus the validation MSE),
+    # "squashed" (AutoML-Zero's squashed error) or "relative" (the same, of each task's error
+    # relative to predicting 0), see ``runtime.run_learner``; with ``fresh`` = 1 each
     # candidate is scored on tasks drawn anew from the family (``ProgramEvaluator``), so that no
     # program can gain by fitting the particular tasks of a run.
     fitness: str = "mse"
@@ -350,7 +351,7 @@ _DIGITS_DENSITY_DESC = (
 
 _FAMILY_DEFAULTS: dict[str, OptionValue] = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100,
                                              "fresh": 0, "fitness": "mse"}
-LEARNER_FITNESS = ("mse", "squashed")
+LEARNER_FITNESS = ("mse", "squashed", "relative")
 _FORMULA_DEFAULTS: dict[str, OptionValue] = {"n_train": 20, "n_test": 100}
 _USER_DEFAULTS: dict[str, OptionValue] = {"target": "", "problem": ""}
 
@@ -439,10 +440,11 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
     if name in _FAMILIES:
         given = dict(_options(name, {**spec_options, **options}, _defaults(name)))
         fitness = str(given.pop("fitness"))
-        if fitness not in LEARNER_FITNESS or (fitness == "squashed" and name == "projected_digits"):
+        if fitness not in LEARNER_FITNESS or (fitness != "mse" and name == "projected_digits"):
             allowed = "mse" if name == "projected_digits" else " or ".join(LEARNER_FITNESS)
             raise MlevError(f"option fitness={fitness} of task '{name}' must be {allowed}",
-                            hint="fitness=squashed is AutoML-Zero's squashed error, for regression families")
+                            hint="squashed: AutoML-Zero's squashed error; relative: the same of RMSE / RMS(y); "
+                                 "both for regression families")
         ints = _int_options(name, given)
         fresh = ints.pop("fresh")
         family = _family(name, rng, **ints)
