@@ -81,10 +81,18 @@ def test_squashed_fitness_is_automl_zeros() -> None:
     assert plain["fitness"] == -plain["val_mse"]
 
 
-@pytest.mark.parametrize("option", ["fitness=rmse", "fresh=2"])
-def test_bad_fitness_options_are_user_errors(option: str) -> None:
-    with pytest.raises(MlevError):
-        load_task(f"linear:{option}")
+def test_relative_fitness_scores_predicting_zero_one_half_on_any_tasks() -> None:
+    for seed in range(3):
+        assert mlevolve.run(learner("w"), "linear:fitness=relative", seed=seed)["fitness"] == pytest.approx(0.5)
+    sgd = mlevolve.run(learner("w + 0.1 * (y - p) * x"), "linear:fitness=relative", seed=0)["fitness"]
+    hebb = mlevolve.run(learner("w + 0.01 * y * x"), "linear:fitness=relative", seed=0)["fitness"]
+    assert 0.5 < hebb < sgd < 1.0
+
+
+@pytest.mark.parametrize("spec", ["linear:fitness=rmse", "linear:fresh=2", "projected_digits:fitness=squashed"])
+def test_bad_fitness_options_are_user_errors(spec: str) -> None:
+    with pytest.raises(MlevError, match="option f"):
+        load_task(spec)
 
 
 def _evaluator(task: str, seed: int) -> ProgramEvaluator:

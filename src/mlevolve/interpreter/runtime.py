@@ -363,7 +363,8 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
     at most 1/T (Real et al. 2020, the ``FlipAndSquash`` of their evaluator); with ``"relative"`` the
     same squash of each task's RMSE over its targets' RMS (predicting 0 scores exactly 0.5 on any
     draw of tasks, so tasks drawn afresh per candidate add little noise to the fitness).
-    ``val_mse`` is reported either way.  Raises :class:`CandidateFailure` for a diverging learner (see ``learner_predictions``).
+    ``val_mse`` is reported either way.  Raises :class:`CandidateFailure` for a diverging learner
+    (see ``learner_predictions``).
     """
     budget = budget or Budget()
     started = time.perf_counter()
