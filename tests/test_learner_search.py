@@ -21,7 +21,15 @@ from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.traverse import preorder
 from mlevolve.dsl.types import SCALAR, VECTOR
 from mlevolve.gp.generate import ramped_half_and_half
-from mlevolve.gp.operators import MUTATION_WEIGHTS, MUTATIONS, Site, choose_mutation, insert_operation, remove_operation
+from mlevolve.gp.operators import (
+    MUTATION_WEIGHTS,
+    MUTATIONS,
+    Site,
+    choose_mutation,
+    insert_operation,
+    perturb_constant,
+    remove_operation,
+)
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter.evaluate import Settings
 from mlevolve.interpreter.evaluator import ProgramEvaluator, fresh_seed
@@ -192,3 +200,14 @@ def test_remove_is_twice_as_likely_as_insert() -> None:
         if name in counts:
             counts[name] += 1
     assert 1.8 < counts["remove"] / counts["insert"] < 2.2
+
+
+def test_perturb_constant_never_writes_neg_in_a_grammar_without_it() -> None:
+    az = load_grammar(ROOT / "benchmarks" / "discovery" / "automl_zero_linear.toml")
+    site = Site(az, LEARN_ENV, VECTOR)
+    rng = random.Random(1)
+    for _ in range(300):
+        child = perturb_constant(parse_expr("w + 0.1 * x"), site, rng)
+        assert child is not None
+        check_expr(child, LEARN_ENV, az, VECTOR)
+        assert all(not (isinstance(n, Call) and n.op == "neg") for n in preorder(child))

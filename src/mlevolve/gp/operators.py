@@ -271,7 +271,7 @@ def swap_arguments(expr: Expr, site: Site, rng: random.Random, sel: str | None =
 
 def perturb_constant(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
     """Constant perturbation (AutoML-Zero, Real et al. 2020): multiply a literal by U[0.5, 2]; a real
-    constant flips its sign with probability 0.1."""
+    constant flips its sign with probability 0.1 (by ``neg``: only where the grammar has ``neg``)."""
     view = _View.of(expr, site)
     literals = [i for i, n in enumerate(view.nodes) if isinstance(n, Num)]
     if not literals:
@@ -285,10 +285,11 @@ def perturb_constant(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
     value = float(f"{node.value * factor:.4g}")
     parent = view.up[i][0]
     negated = parent >= 0 and isinstance(view.nodes[parent], Call) and view.nodes[parent].op == "neg"  # type: ignore[union-attr]
-    if rng.random() < 0.1:  # flip the sign: unwrap a neg, or wrap in one
+    if rng.random() < 0.1:  # flip the sign: unwrap a neg, or wrap in one where the grammar has it
         if negated:
             return _finish(replace_at(expr, parent, Num(value)), site, expr)
-        return _finish(replace_at(expr, i, const(-value if value else 0.0)), site, expr)
+        if any(p.args == (view.types[i],) for p in site.spec.overloads("neg")):
+            return _finish(replace_at(expr, i, const(-value if value else 0.0)), site, expr)
     return _finish(replace_at(expr, i, Num(value)), site, expr)
 
 
