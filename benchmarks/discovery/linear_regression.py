@@ -177,16 +177,18 @@ def one_run(name: str, alg: str, seed: int, budget: int, db_dir: str) -> dict[st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, budgets 1,200 and 150 (a smoke test)")
-    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 10; quick 2)")
+    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5; quick 2)")
     parser.add_argument("--budget", type=int, default=None,
-                        help="candidates per run of the AutoML-Zero setting (default 100,000; quick 1,200)")
+                        help="candidates per run of the AutoML-Zero setting (default 10,000; quick 1,200)")
     parser.add_argument("--showcase-budget", type=int, default=None,
-                        help="candidates per run of the README showcase (default 10,000; quick 150; 0: skip)")
+                        help="candidates per run of the README showcase (default 3,000; quick 150; 0: skip)")
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time, one process each (default 2)")
     args = parser.parse_args()
-    n_seeds = args.seeds or (2 if args.quick else 10)
-    budget = args.budget or (1200 if args.quick else 100_000)
-    showcase_budget = args.showcase_budget if args.showcase_budget is not None else (150 if args.quick else 10_000)
+    # The defaults are the run recorded in README.md (about 22 minutes on 2 shared cores); the issue's
+    # budgets (10 seeds x 10^5 to 10^6) take hours: pass --seeds and --budget.
+    n_seeds = args.seeds or (2 if args.quick else 5)
+    budget = args.budget or (1200 if args.quick else 10_000)
+    showcase_budget = args.showcase_budget if args.showcase_budget is not None else (150 if args.quick else 3_000)
     seeds = list(range(n_seeds))
     info = machine()
     print_machine(info)
