@@ -47,7 +47,7 @@ from mlevolve.gp.archive import Archive, Row
 from mlevolve.gp.backends import Backend, Policy, Request, score
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.generate import ramped_half_and_half
-from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site
+from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site, choose_mutation
 from mlevolve.gp.portfolio import Portfolio
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.results import Failure, Outcome
@@ -274,7 +274,7 @@ class Engine:
         portfolio = self.portfolio
         for _ in range(8):
             if portfolio is None:
-                op = self.rng.choice(list(MUTATIONS))
+                op = choose_mutation(self.rng)
                 child = MUTATIONS[op](body, site, self.rng)
             else:
                 op = portfolio.choose(self.rng)

@@ -276,7 +276,7 @@ def swap_arguments(expr: Expr, site: Site, rng: random.Random, sel: str | None =
 
 def perturb_constant(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
     """Constant perturbation (AutoML-Zero, Real et al. 2020): multiply a literal by U[0.5, 2]; a real
-    constant flips its sign with probability 0.1."""
+    constant flips its sign with probability 0.1 (by ``neg``: only where the grammar has ``neg``)."""
     view = _View.of(expr, site)
     literals = [i for i, n in enumerate(view.nodes) if isinstance(n, Num)]
     if not literals:
@@ -290,11 +290,52 @@ def perturb_constant(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
     value = float(f"{node.value * factor:.4g}")
     parent = view.up[i][0]
     negated = parent >= 0 and isinstance(view.nodes[parent], Call) and view.nodes[parent].op == "neg"  # type: ignore[union-attr]
-    if rng.random() < 0.1:  # flip the sign: unwrap a neg, or wrap in one
+    if rng.random() < 0.1:  # flip the sign: unwrap a neg, or wrap in one where the grammar has it
         if negated:
             return _finish(replace_at(expr, parent, Num(value)), site, expr)
-        return _finish(replace_at(expr, i, const(-value if value else 0.0)), site, expr)
+        if any(p.args == (view.types[i],) for p in site.spec.overloads("neg")):
+            return _finish(replace_at(expr, i, const(-value if value else 0.0)), site, expr)
     return _finish(replace_at(expr, i, Num(value)), site, expr)
+
+
+def insert_operation(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
+    """Insert one operation (AutoML-Zero's insert-instruction mutation, Real et al. 2020, on trees):
+    put a subtree inside one new primitive call that takes a value of its type, the call's other
+    arguments a single leaf each (a variable or a literal), so the body grows by exactly one
+    operation and its leaves."""
+    view = _View.of(expr, site)
+    i = _pick(view, view.typed(site) or [0], sel, rng)
+    if i is None:
+        return None
+    t, scope = view.types[i], view.scopes[i]
+    options = [(p, k) for p in site.spec.by_result.get(str(t), ()) if p.rule is None
+               for k, a in enumerate(p.args) if a == t
+               and all(min_depth(site.spec, b, scope) <= 1 for n, b in enumerate(p.args) if n != k)]
+    if not options:
+        return None
+    p, k = rng.choices(options, weights=[max(p.weight, 1e-9) for p, _ in options])[0]
+    args = [view.nodes[i] if n == k else generate(site.spec, a, rng, env=scope, max_depth=1)
+            for n, a in enumerate(p.args)]
+    return _finish(replace_at(expr, i, site.spec.build(p, args)), site, expr)
+
+
+def remove_operation(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
+    """Remove one operation (AutoML-Zero's remove-instruction mutation, Real et al. 2020, on trees):
+    replace a call by one of its own arguments of the same type (which unwraps it), or, where it has
+    none (``dot(w, x)``), by a leaf of its type; the call's other arguments go with it."""
+    view = _View.of(expr, site)
+    calls = [i for i in view.typed(site) if isinstance(view.nodes[i], Call) and view.nodes[i].size > 1]
+    i = _pick(view, calls, sel, rng)
+    if i is None:
+        return None
+    t = view.types[i]
+    args = [j for j in view.descendants(i) if view.up[j][0] == i and view.types[j] == t
+            and _movable(view.nodes[j], view, j, view, i)]
+    if args:
+        return _finish(replace_at(expr, i, view.nodes[rng.choice(args)]), site, expr)
+    if not isinstance(t, str) or min_depth(site.spec, t, view.scopes[i]) > 1:
+        return None
+    return _finish(replace_at(expr, i, generate(site.spec, t, rng, env=view.scopes[i], max_depth=1)), site, expr)
 
 
 # ---------------------------------------------------------------------------------------- crossover
@@ -324,5 +365,17 @@ MUTATIONS: dict[str, Mutation] = {
     "wrap": wrap,
     "swap": swap_arguments,
     "tweak": perturb_constant,
+    "insert": insert_operation,
+    "remove": remove_operation,
 }
+# Relative odds of each mutation when one is drawn (1 where absent): removing an operation is twice
+# as likely as inserting one, a pressure toward small bodies (the brief of issue 15 and AutoML-Zero's
+# fixed-size methods).
+MUTATION_WEIGHTS: dict[str, float] = {"insert": 1.0, "remove": 2.0}
+
+
+def choose_mutation(rng: random.Random) -> str:
+    """A mutation's name, drawn with :data:`MUTATION_WEIGHTS`."""
+    names = list(MUTATIONS)
+    return rng.choices(names, weights=[MUTATION_WEIGHTS.get(n, 1.0) for n in names])[0]
 CROSSOVERS: dict[str, Crossover] = {"crossover": subtree_crossover}

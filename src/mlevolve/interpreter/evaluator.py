@@ -4,7 +4,8 @@ train, for one task.
 Functional-equivalence checking (FEC, AutoML-Zero; Co-Reyes et al. 2021): programs that compute
 the same outputs on fixed probe inputs are taken to score the same, so only the first is trained.
 The probes are cheap: elementwise components run on a fixed probe tensor (a loss also on its
-gradient, an optimizer for five steps); a learner trains on ten examples and predicts ten; a
+gradient, an optimizer for five steps); a learner trains on ten examples and predicts ten (of the
+run's own tasks, also under ``fresh=1``, and stops at the first diverging prediction); a
 formula is evaluated on the training points; an RL or generative objective on fixed probe
 tensors, with its gradients.  An evolving model has no cheap probe (no FEC).  Probing also rejects
 at once a component that is non-finite on the probes, an activation whose output is constant, or
@@ -35,7 +36,7 @@ from mlevolve.interpreter.codegen import Compiled, compile_program, py_name
 from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, namespace
 from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.fit import FitOptions, fit_formula, formula_points
-from mlevolve.interpreter.tasks import Control, Density, Task, arrays
+from mlevolve.interpreter.tasks import Control, Density, Family, Task, arrays, load_task
 from mlevolve.results import Failure, Outcome, guarded
 
 __all__ = ["EvaluatorFactory", "ProgramEvaluator"]
@@ -229,7 +230,7 @@ class ProgramEvaluator:
             return Outcome({}, failure)
         if compiled.category == "formula" and self.fit is not None:
             return self._evaluate_fitted(program, compiled, settings)
-        return evaluate_compiled(compiled, self.task, settings)
+        return evaluate_compiled(compiled, self.scoring_task(key), settings)
 
     def _evaluate_fitted(self, program: Program, compiled: Compiled, settings: Settings) -> Outcome:
         """A formula: fit its constants (``interpreter.fit``), then score the fitted program, which
@@ -249,3 +250,17 @@ class ProgramEvaluator:
         return Outcome({**outcome.metrics, "fit_evaluations": fitted.evaluations}, None, outcome.seconds,
                        format_program(fitted.program))
 
+    def scoring_task(self, key: str) -> Task:
+        """The task a candidate is scored on: the run's task, or for a learner family with ``fresh=1``
+        tasks drawn anew from the family, seeded by the run's seed and the candidate's key
+        (:func:`fresh_seed`): deterministic, hence resumable and cacheable, yet no program can gain
+        by fitting the particular tasks of the run (a memoriser's luck does not pass to its children)."""
+        if isinstance(self.task, Family) and self.task.fresh:
+            return load_task(self.task_name, fresh_seed(self.settings.seed, key))
+        return self.task
+
+
+def fresh_seed(seed: int, key: str) -> int:
+    """The seed of a candidate's fresh tasks: 63 bits of BLAKE2b over the run's seed and its key."""
+    digest = hashlib.blake2b(f"{seed}\x00{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1

@@ -78,6 +78,9 @@ class Budget:
     max_seconds: float = 120.0
     max_params: int = 2_000_000
     max_abs: float = 1e6  # a learner's predictions beyond this have exploded
+    # A learner whose training prediction misses its target by more than this has diverged: it is
+    # stopped at that example (AutoML-Zero's kMaxAbsError, Real et al. 2020), not after every step.
+    max_error: float = 100.0
 
 
 # ---------------------------------------------------------------------------------------- layers
@@ -356,7 +359,14 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
     """Train online over each example of every task at once, then validate (AutoML-Zero's protocol).
 
     ``data``: x_train (T, n, F), y_train (T, n), x_val, y_val, and ``classification`` (labels 0/1,
-    predictions squashed by a sigmoid).  Fitness: validation accuracy, or minus validation MSE.
+    predictions squashed by a sigmoid).  Fitness: validation accuracy, or minus validation MSE; with
+    ``data["fitness"] == "squashed"`` (regression only), AutoML-Zero's squashed error instead: the
+    mean over tasks of ``1 - (2/pi) * arctan(RMSE_t)``, in (0, 1], so one task that goes badly costs
+    at most 1/T (Real et al. 2020, the ``FlipAndSquash`` of their evaluator); with ``"relative"`` the
+    same squash of each task's RMSE over its targets' RMS (predicting 0 scores exactly 0.5 on any
+    draw of tasks, so tasks drawn afresh per candidate add little noise to the fitness).
+    ``val_mse`` is reported either way.  Raises :class:`CandidateFailure` for a diverging learner
+    (see ``learner_predictions``).
     """
     budget = budget or Budget()
     started = time.perf_counter()
@@ -369,15 +379,26 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
         accuracy = float(((pred > 0) == (y_val > 0.5)).mean())
         metrics.update(val_accuracy=accuracy, fitness=accuracy)
     else:
-        mse = float(np.mean((pred - y_val) ** 2))
+        per_task = np.mean((pred - y_val) ** 2, axis=-1)
+        mse = float(np.mean(per_task))
         metrics.update(val_mse=mse, fitness=-mse)
+        if data.get("fitness") in ("squashed", "relative"):
+            error = per_task
+            if data["fitness"] == "relative":  # each task's MSE over that of predicting 0
+                error = per_task / np.maximum(np.mean(y_val**2, axis=-1), 1e-12)
+            metrics["fitness"] = float(np.mean(1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(error))))
     metrics["train_seconds"] = round(time.perf_counter() - started, 6)
     return check_finite(metrics, "validation")
 
 
 def learner_predictions(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
                         budget: Budget | None = None) -> Any:
-    """The learner's validation predictions (T, n_val), before any sigmoid, after online training."""
+    """The learner's validation predictions (T, n_val), before any sigmoid, after online training.
+
+    Raises :class:`CandidateFailure` at the first training example where a prediction is not finite
+    or misses its target by more than ``budget.max_error`` (a diverging learner stops there, at
+    "training step K of N", instead of running every step), and past ``budget.max_seconds``.
+    """
     budget = budget or Budget()
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -395,11 +416,17 @@ def learner_predictions(data: dict[str, Any], learner: LearnerProgram, *, seed: 
         else:
             state = [np.zeros(shape) for shape in shapes]
         # Example i of every task, as contiguous (T, F) and (T,) arrays.
-        for x, y in zip(np.ascontiguousarray(x_train.transpose(1, 0, 2)), np.ascontiguousarray(y_train.T),
-                        strict=True):
+        n_steps = x_train.shape[1]
+        for step, (x, y) in enumerate(zip(np.ascontiguousarray(x_train.transpose(1, 0, 2)),
+                                          np.ascontiguousarray(y_train.T), strict=True), 1):
             p = learner.predict(*state, x, rng)
             if classify:
                 p = _sigmoid(p)
+            error = np.abs(np.asarray(p, np.float64) - y)
+            if not (error <= budget.max_error).all():  # NaN compares False: caught here too
+                worst = "not finite" if not np.isfinite(error).all() else f"off by {float(error.max()):.3g}"
+                raise CandidateFailure(f"diverged: a prediction is {worst} (more than {budget.max_error:g} "
+                                       "from its target)", f"training step {step} of {n_steps}")
             new = learner.learn(*state, x, y, p, rng)
             state = list(new) if len(shapes) > 1 else [new]
             if time.perf_counter() - started > budget.max_seconds:

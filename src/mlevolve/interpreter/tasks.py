@@ -45,7 +45,7 @@ import math
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -119,6 +119,13 @@ class Family:
     y_train: F32  # (T, n_train)
     x_val: F32  # (T, n_val, F)
     y_val: F32  # (T, n_val)
+    # The search's fitness (options ``fitness=`` and ``fresh=``): "mse" (minus the validation MSE),
+    # "squashed" (AutoML-Zero's squashed error) or "relative" (the same, of each task's error
+    # relative to predicting 0), see ``runtime.run_learner``; with ``fresh`` = 1 each
+    # candidate is scored on tasks drawn anew from the family (``ProgramEvaluator``), so that no
+    # program can gain by fitting the particular tasks of a run.
+    fitness: str = "mse"
+    fresh: int = 0
 
 
 @dataclass(frozen=True)
@@ -342,7 +349,9 @@ _DIGITS_DENSITY_DESC = (
     "nats per dimension; flow: exact; VAE: importance-weighted, 128 samples)"
 )
 
-_FAMILY_DEFAULTS: dict[str, OptionValue] = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100}
+_FAMILY_DEFAULTS: dict[str, OptionValue] = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100,
+                                             "fresh": 0, "fitness": "mse"}
+LEARNER_FITNESS = ("mse", "squashed", "relative")
 _FORMULA_DEFAULTS: dict[str, OptionValue] = {"n_train": 20, "n_test": 100}
 _USER_DEFAULTS: dict[str, OptionValue] = {"target": "", "problem": ""}
 
@@ -436,8 +445,17 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
         x, y = _SUPERVISED[name][0](rng)
         return _supervised(name, np.asarray(x, dtype=np.float64), np.asarray(y), "classification", rng)
     if name in _FAMILIES:
-        opts = _int_options(name, _options(name, {**spec_options, **options}, _defaults(name)))
-        return _family(name, rng, **opts)
+        given = dict(_options(name, {**spec_options, **options}, _defaults(name)))
+        fitness = str(given.pop("fitness"))
+        if fitness not in LEARNER_FITNESS or (fitness != "mse" and name == "projected_digits"):
+            allowed = "mse" if name == "projected_digits" else " or ".join(LEARNER_FITNESS)
+            raise MlevError(f"option fitness={fitness} of task '{name}' must be {allowed}",
+                            hint="squashed: AutoML-Zero's squashed error; relative: the same of RMSE / RMS(y); "
+                                 "both for regression families")
+        ints = _int_options(name, given)
+        fresh = ints.pop("fresh")
+        family = _family(name, rng, **ints)
+        return replace(family, fitness=fitness, fresh=fresh)
     if name in _FORMULAS:
         opts = _int_options(name, _options(name, {**spec_options, **options}, _FORMULA_DEFAULTS))
         return _points(name, rng, opts["n_train"], opts["n_test"])
@@ -493,7 +511,7 @@ def _options(
 # (n_tasks x (n_train + n_val) x dim): what a task can allocate is bounded before it allocates.
 OPTION_RANGES: dict[str, tuple[int, int]] = {
     "n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (1, 1_000_000), "n_val": (1, 1_000_000),
-    "n_test": (1, 1_000_000),
+    "n_test": (1, 1_000_000), "fresh": (0, 1),
 }
 MAX_FAMILY_VALUES = 50_000_000
 
