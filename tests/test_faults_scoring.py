@@ -435,3 +435,15 @@ def test_a_bad_memory_limit_is_a_one_line_error(value: str, tmp_path: Path, caps
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("mlevolve: error: ") and "memory-limit" in err
     assert "Traceback" not in err and not (tmp_path / "x.db").exists()
+
+
+def test_random_draws_follow_ieee_whatever_their_bounds() -> None:
+    """uniform(a, b) is a + (b - a) * U[0, 1): the same stream as numpy's for ordinary bounds, values in
+    the interval for reversed bounds, inf or NaN (never an exception) for infinite or NaN bounds."""
+    same = runtime.draw(np.random.default_rng(0), "uniform", -1.0, 2.0, 3, 4)
+    assert np.array_equal(same, np.random.default_rng(0).uniform(-1.0, 2.0, (3, 4)))
+    reversed_ = runtime.draw(np.random.default_rng(0), "uniform", 1.0, 0.0, 50)
+    assert ((reversed_ > 0.0) & (reversed_ <= 1.0)).all()
+    assert np.isinf(runtime.draw(np.random.default_rng(0), "uniform", 0.0, np.inf, 4)).all()
+    assert np.isnan(runtime.draw(np.random.default_rng(0), "uniform", np.nan, 1.0, 4)).all()
+    assert np.isnan(runtime.draw(np.random.default_rng(0), "normal", 0.0, np.nan, 4)).all()

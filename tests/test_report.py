@@ -238,11 +238,11 @@ def test_report_in_a_real_browser(runs: dict[str, Path], browser: Browser, artif
     assert answer[0] < first_plot and answer[0] < 900
     start = data.start(data.load(runs["run"]))
     assert start is not None and start["metrics"] is not None
-    metric = best["metrics"]["val_mse"]
-    assert f"best\tval_mse {metric:.5g}" in answer[1] and f"hash {best['hash'][:12]}" in answer[1]
+    metric = best["metrics"]["train_r2"]
+    assert f"best\ttrain_r2 {metric:.5g}" in answer[1] and f"hash {best['hash'][:12]}" in answer[1]
     assert f"test_mse {best['metrics']['test_mse']:.5g}" in answer[1]
-    assert f"start\tval_mse {start['metrics']['val_mse']:.5g}" in answer[1]
-    assert "metric\tval_mse on the validation split (lower is better)" in answer[1]
+    assert f"start\ttrain_r2 {start['metrics']['train_r2']:.5g}" in answer[1]
+    assert "metric\ttrain_r2 on the training split (higher is better)" in answer[1]
     assert "gain\t" in answer[1] and "spread\tone seed only" in answer[1]
     # diffs are captioned with the operator that made the program shown, not its parent's
     captions = page.evaluate("[...document.querySelectorAll('.card')].map(c => c.innerText)")

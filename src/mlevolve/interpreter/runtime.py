@@ -341,13 +341,19 @@ def _shape(t: str, n_tasks: int, dim: int) -> tuple[int, ...]:
 
 
 def draw(rng: np.random.Generator, law: str, a: Any, b: Any, *dims: int) -> Any:
-    """Random draws for a learner: normal(mean a, std |b|) or uniform(a, b), with trailing ``dims``."""
+    """Random draws for a learner: normal(mean a, std |b|) or uniform(a, b), with trailing ``dims``.
+
+    IEEE semantics whatever the bounds, as for every other operation of generated code: uniform is
+    ``a + (b - a) * U[0, 1)`` (numpy's own formula), so reversed bounds draw from the same interval and
+    infinite or NaN bounds give inf or NaN values instead of raising."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     lead = np.broadcast_shapes(a.shape, b.shape)
     a, b = a.reshape(a.shape + (1,) * len(dims)), b.reshape(b.shape + (1,) * len(dims))
     if law == "normal":
         return rng.normal(a, np.abs(b), lead + dims)
-    return rng.uniform(a, b, lead + dims)
+    u = rng.random(lead + dims)
+    with np.errstate(all="ignore"):
+        return a + (b - a) * u
 
 
 def _sigmoid(x: Any) -> Any:

@@ -133,7 +133,7 @@ def load_config(path: str | Path) -> MetaConfig:
     p = Path(path)
     file = str(p)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        data = tomllib.loads(p.read_text(encoding="utf-8"))  # text mode: CR, LF and CRLF alike
     except FileNotFoundError:
         raise MlevError("no such file", file=file, hint="pass a meta configuration, e.g. benchmarks/meta/train.toml") \
             from None
