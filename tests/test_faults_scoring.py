@@ -447,3 +447,19 @@ def test_random_draws_follow_ieee_whatever_their_bounds() -> None:
     assert np.isinf(runtime.draw(np.random.default_rng(0), "uniform", 0.0, np.inf, 4)).all()
     assert np.isnan(runtime.draw(np.random.default_rng(0), "uniform", np.nan, 1.0, 4)).all()
     assert np.isnan(runtime.draw(np.random.default_rng(0), "normal", 0.0, np.nan, 4)).all()
+
+
+def test_a_non_finite_test_output_never_fails_the_candidate() -> None:
+    """The test split must not influence selection: a model whose outputs overflow on test data keeps
+    its validation metrics and loses only its test metrics; on validation the same outputs fail it."""
+    model = nn.Linear(1, 1)
+    with torch.no_grad():
+        model.weight.fill_(1e38)
+        model.bias.zero_()
+    x = torch.tensor([[1.0], [10.0]])
+    y = torch.zeros(2)
+    assert runtime._metrics(model, x, y, 0, "test") == {"test_finite": 0.0}
+    with pytest.raises(runtime.CandidateFailure) as failed:
+        runtime._metrics(model, x, y, 0, "val")
+    assert failed.value.where == "val"
+    assert runtime._metrics(model, torch.zeros(2, 1), y, 0, "test") == {"test_mse": 0.0}

@@ -210,3 +210,35 @@ def test_an_unknown_task_line_is_found_by_check_run_and_evolve_alike(tmp_path: P
         code, err, torch_loaded = _light(argv, tmp_path)
         assert (code, torch_loaded) == (2, False)
         assert [line.replace(file, "p.mlev") for line in err.splitlines()] == checked
+
+
+UNUSED_HELPER = """algorithm neutral
+task iris
+
+activation aa(x: Tensor) -> Tensor =
+  relu(x)
+
+activation zz(x: Tensor) -> Tensor =
+  0.0 * x
+
+model net() -> Layer =
+  seq(dense(16), aa, dense(16), aa)
+"""
+
+
+def test_an_activation_no_model_uses_is_not_probed() -> None:
+    """A constant activation that nothing uses never runs in training, so it cannot reject the program:
+    the probe covers `aa` (the model's) only, and a constant `aa` is still rejected."""
+    from mlevolve.dsl.traverse import program_hash
+    from mlevolve.grammar.spec import load_grammar
+    from mlevolve.interpreter.evaluate import Settings
+    from mlevolve.interpreter.evaluator import ProgramEvaluator
+
+    evaluator = ProgramEvaluator(load_task("iris", 0), "iris", load_grammar(), Settings(epochs=1),
+                                 frozenset({"activation"}))
+    program = api.check(api.parse(UNUSED_HELPER))
+    fingerprint, failure = evaluator.fingerprint(program, program_hash(program))
+    assert failure is None and fingerprint is not None
+    constant = api.check(api.parse(UNUSED_HELPER.replace("  relu(x)", "  0.0 * x")))
+    _, failure = evaluator.fingerprint(constant, program_hash(constant))
+    assert failure is not None and failure.reason == "the activation is constant"

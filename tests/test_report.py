@@ -240,7 +240,7 @@ def test_report_in_a_real_browser(runs: dict[str, Path], browser: Browser, artif
     assert start is not None and start["metrics"] is not None
     metric = best["metrics"]["train_r2"]
     assert f"best\ttrain_r2 {metric:.5g}" in answer[1] and f"hash {best['hash'][:12]}" in answer[1]
-    assert f"test_mse {best['metrics']['test_mse']:.5g}" in answer[1]
+    assert f"test_r2 {best['metrics']['test_r2']:.5g}" in answer[1]
     assert f"start\ttrain_r2 {start['metrics']['train_r2']:.5g}" in answer[1]
     assert "metric\ttrain_r2 on the training split (higher is better)" in answer[1]
     assert "gain\t" in answer[1] and "spread\tone seed only" in answer[1]

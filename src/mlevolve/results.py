@@ -200,8 +200,10 @@ def scale_free(metric: Metric, metrics: Mapping[str, Any], variances: Mapping[st
 
     Taken from the metrics when the evaluator reports it (``val_r2`` or ``r2``), else computed from the
     MSE and the variance of the split's targets (``variances``, keyed by split prefix).  None for a
-    metric that is not an MSE or a split without targets.
+    metric that is not an MSE or a split without targets, and for an R² metric (already scale-free).
     """
+    if metric.stem == "r2":
+        return None
     head = prefix or metric.name.partition("_")[0]
     for key in (f"{head}_r2", "r2") if prefix is None else (f"{head}_r2",):
         value = metrics.get(key)

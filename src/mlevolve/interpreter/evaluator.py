@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from mlevolve.dsl.ir import Program
+from mlevolve.dsl.ir import Program, Ref
 from mlevolve.dsl.printer import format_program
+from mlevolve.dsl.traverse import walk
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Compiled, compile_program, py_name
@@ -90,6 +91,17 @@ def _finite(value: Any, what: str) -> Any:
     if not np.all(np.isfinite(value)):
         raise _probe_failure(f"{what} is not finite on the probe inputs")
     return value
+
+
+def _unused_activations(program: Program) -> frozenset[str]:
+    """Activations no model refers to: they never run in training, so they are not probed (a constant
+    helper that nothing uses must not reject the program).  With no model, the runtime's default model
+    uses the activation, so none is unused."""
+    models = [d for d in program.definitions if d.kind == "model" and d.body is not None]
+    if not models:
+        return frozenset()
+    used = {node.name for d in models for node in walk(d.body) if isinstance(node, Ref)}  # type: ignore[arg-type]
+    return frozenset(d.name for d in program.definitions if d.kind == "activation" and d.name not in used)
 
 
 def _probe_activation(fn: Callable[..., Any]) -> list[Any]:
@@ -213,9 +225,10 @@ class ProgramEvaluator:
         if "model" in self.evolving_kinds:
             return None
         parts: list[Any] = []
+        unused = _unused_activations(program)
         for d in program.definitions:
             probe = _PROBES.get(d.kind)
-            if probe is not None:
+            if probe is not None and d.name not in unused:
                 parts.extend(probe(names[py_name(d.name)]))
         return parts
 

@@ -177,14 +177,22 @@ def _objective(out: torch.Tensor, y: torch.Tensor, loss: Callable[..., torch.Ten
 
 
 def _metrics(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_classes: int, split: str) -> dict[str, float]:
+    """The split's metrics.  Non-finite outputs or metrics fail the candidate on the splits that select
+    (train, val); on the test split, which must never influence selection, they leave its metrics out
+    (with ``test_finite`` 0 beside them) instead."""
     with torch.no_grad():
         out = model(x)
-    if not torch.isfinite(out).all():  # NaN logits have no meaningful argmax
+    finite = bool(torch.isfinite(out).all())
+    if n_classes and finite:
+        metrics = {f"{split}_accuracy": float((out.argmax(1) == y).float().mean()),
+                   f"{split}_loss": float(F.cross_entropy(out, y))}
+    else:
+        metrics = {f"{split}_mse": float(F.mse_loss(out[:, 0], y))} if finite else {}
+    if split == "test":
+        return metrics if finite and all(math.isfinite(v) for v in metrics.values()) else {"test_finite": 0.0}
+    if not finite:  # NaN logits have no meaningful argmax
         raise CandidateFailure("the model's outputs are not finite", split)
-    if n_classes:
-        return check_finite({f"{split}_accuracy": float((out.argmax(1) == y).float().mean()),
-                             f"{split}_loss": float(F.cross_entropy(out, y))}, split)
-    return check_finite({f"{split}_mse": float(F.mse_loss(out[:, 0], y))}, split)
+    return check_finite(metrics, split)
 
 
 _NO_PARAMS = (nn.Sequential, Lambda, LayerNorm, nn.Dropout, nn.Identity, nn.ReLU, nn.Tanh)

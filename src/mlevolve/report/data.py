@@ -153,9 +153,24 @@ class Group:
         return self.members[0]
 
 
+_COSTS = frozenset({"fit_evaluations"})  # what scoring cost, not what the program does
+
+
 def _measures(row: Row) -> str:
-    return json.dumps({k: v for k, v in row.metrics.items() if k not in NOT_MEASURES or k == "fitness"},
-                      sort_keys=True)
+    """The row's measures as a key: exact, or to 8 significant digits for rows whose measures tell
+    programs apart on their own (:func:`_telling`: refitted constants move the last digits)."""
+    digits = _telling(row)
+    return json.dumps({k: float(f"{v:.8g}") if digits and isinstance(v, float) else v
+                       for k, v in row.metrics.items()
+                       if (k not in NOT_MEASURES or k == "fitness") and k not in _COSTS}, sort_keys=True)
+
+
+def _telling(row: Row) -> bool:
+    """Whether a row's measures tell programs apart on their own: a fitted formula's (its constants were
+    refitted, so programs that differ only in constants that cancel, and score alike on the training
+    and the held-out points to 8 digits, compute one function there)."""
+    measures = [k for k in row.metrics if k not in NOT_MEASURES and k not in _COSTS]
+    return "fit_evaluations" in row.metrics and any(k.startswith("test_") for k in measures)
 
 
 def behaviours(run: Run) -> list[Group]:
@@ -167,8 +182,9 @@ def _behaviours(run: Run) -> list[Group]:
     """The scored programs of a run grouped by behaviour, best group first.
 
     Two programs behave the same when they share an FEC fingerprint (the same outputs on the probe
-    inputs; a row scored by FEC carries the fingerprint it matched) or have equal metrics and the same
-    shown text (:func:`mlevolve.results.shown_program`).  Groups are the connected components of
+    inputs; a row scored by FEC carries the fingerprint it matched), have equal metrics on the
+    training and held-out splits alike (to 8 significant digits), or have equal metrics and the same shown
+    text (:func:`mlevolve.results.shown_program`).  Groups are the connected components of
     those relations (union-find); each group's representative is its fittest, earliest program.
     Ranked by the representative's fitness, ties to the earliest.
     """
@@ -198,7 +214,7 @@ def _behaviours(run: Run) -> list[Group]:
     for key, rows in by_metrics.items():
         if len(rows) > 1:  # only programs that tie on every metric are compared by text
             for row in rows:
-                by_text.setdefault((key, evolved(run, row)), []).append(row.hash)
+                by_text.setdefault((key, "" if _telling(row) else evolved(run, row)), []).append(row.hash)
     join(by_text)
     groups: dict[str, list[Row]] = {}
     for row in firsts:
