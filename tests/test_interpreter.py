@@ -66,7 +66,7 @@ def test_quartic_formula_is_exact() -> None:
     result = mlevolve.run(EXAMPLES / "quartic.mlev")
     assert result["failure"] is None and result["task"] == "koza_quartic"
     assert result["train_mse"] < 1e-12 and result["test_mse"] < 1e-12
-    assert result["r2"] == result["fitness"] and result["r2"] > 1 - 1e-12 and result["test_r2"] > 1 - 1e-12
+    assert result["train_r2"] == result["fitness"] and result["train_r2"] > 1 - 1e-12 and result["test_r2"] > 1 - 1e-12
 
 
 def test_written_adam_matches_the_default_adam() -> None:
