@@ -558,7 +558,7 @@ s = torch.optim.lr_scheduler.LambdaLR(o, collide_Adam.lr_lambda(4))
 o.step()
 s.step()
 assert collide_build.build(torch.zeros(3)).abs().sum() == 0
-print(collide_Lambda.Lambda__()(torch.ones(2)).tolist())
+print(collide_Lambda.Lambda_()(torch.ones(2)).tolist())
 X = np.random.default_rng(0).normal(size=(50, 3))
 print(round(linreg.Linreg().fit(X, X @ [1.0, 2.0, 3.0]).score(X, X @ [1.0, 2.0, 3.0]), 2))
 print(f.f(np.array([1.0, 2.0])).tolist(), f.sympy_expr())
