@@ -63,7 +63,7 @@ class Shuffled:
         return [(r.job, run_request(self.evaluator, r)) for r in done]
 
     def close(self) -> None:
-        pass
+        """Nothing to release: requests run in this process when results() is called."""
 
 
 @contextmanager

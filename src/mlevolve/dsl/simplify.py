@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, const, with_children
+from mlevolve.dsl.traverse import fold
 
 Bindings = Mapping[str, Expr]
 
@@ -240,26 +241,17 @@ def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str
 
 
 def _pass(expr: Expr, rules: tuple[Rule, ...]) -> Expr:
-    """One bottom-up pass: rebuild each node from its simplified children, then rewrite it while any
-    rule applies (iterative post-order, so depth is no limit)."""
-    done: list[Expr] = []
-    stack: list[tuple[Expr, bool]] = [(expr, False)]
-    while stack:
-        node, expanded = stack.pop()
-        kids = node.children()
-        if kids and not expanded:
-            stack.append((node, True))
-            stack.extend((k, False) for k in reversed(kids))
-            continue
-        if kids:
-            new_kids = tuple(done[len(done) - len(kids):])
-            del done[len(done) - len(kids):]
-            if any(a is not b for a, b in zip(new_kids, kids, strict=True)):
-                node = with_children(node, new_kids)
+    """One bottom-up pass (:func:`~mlevolve.dsl.traverse.fold`, so depth is no limit): rebuild each node
+    from its simplified children, then rewrite it while any rule applies."""
+
+    def combine(node: Expr, kids: list[Expr]) -> Expr:
+        if any(a is not b for a, b in zip(kids, node.children(), strict=True)):
+            node = with_children(node, tuple(kids))
         while (step := rewrite_node(node, rules)) is not None:
             node = step[0]
-        done.append(node)
-    return done[0]
+        return node
+
+    return fold(expr, combine)
 
 
 def simplify_expr(expr: Expr, rules: tuple[Rule, ...] = RULES) -> Expr:
