@@ -9,13 +9,9 @@ every name it emits is checked to be a plain identifier that shadows nothing the
 
 from __future__ import annotations
 
-import ast
-import builtins
-import keyword
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import CodeType
 from typing import Literal
 
@@ -25,75 +21,19 @@ from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
 from mlevolve.dsl.kinds import Slot, slots
 from mlevolve.dsl.printer import format_number
 from mlevolve.dsl.traverse import walk
-from mlevolve.dsl.types import INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, Type, type_str, with_article
+from mlevolve.dsl.types import INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import primitives
+from mlevolve.interpreter.names import ESCAPE, RESERVED, TEMP, is_plain, py_name
+from mlevolve.interpreter.regimes import Regime, method_name, regime_of
 
-Category = Literal["supervised", "learner", "formula", "rl", "generative"]
+__all__ = ["ESCAPE", "RESERVED", "Backend", "Compiled", "compile_program", "doc_literal", "function_lines",
+           "is_plain", "py_name", "regime_of"]
+
 Backend = Literal["torch", "numpy"]
-
-
-def _top_level_names(*files: Path) -> frozenset[str]:
-    """Every name a module binds at top level (functions, classes, imports, assignments)."""
-    names: set[str] = set()
-    for file in files:
-        for node in ast.parse(file.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                names.add(node.name)
-            elif isinstance(node, ast.Import | ast.ImportFrom):
-                names.update((a.asname or a.name).split(".")[0] for a in node.names)
-            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
-    return frozenset(names)
-
-
-# Names the generated code relies on.  An exported script puts the program's functions in one module
-# with verbatim copies of runtime.py and tasks.py and its own `main`, so every top-level name of those
-# files, the export's own names and the builtins (which the runtime calls) are reserved too.
-RESERVED = frozenset({
-    "torch", "np", "nn", "F", "math", "DIM", "rng", "PROGRAM", "Lambda", "Residual", "LayerNorm", "dropout",
-    "draw", "SupervisedProgram", "LearnerProgram", "RLProgram", "GenerativeProgram", "default_model", "adam",
-    "main", "argparse", "json", "MlevError", "annotations",
-    # locals of the export's `main`, which wires the program's functions in its own scope
-    "args", "parser", "data", "metrics", "err", "key", "value",
-}) | frozenset(dir(builtins)) | _top_level_names(
-    Path(__file__).with_name("runtime.py"), Path(__file__).with_name("tasks.py"))
-_TEMP = re.compile(r"^tmp\d+$")
-# The prefix that escapes a user's name which is not plain (see py_name).  No name the generated code,
-# the runtime or the export uses starts with it, so an escaped name is never one of theirs.
-ESCAPE = "_u_"
-if any(name.startswith(ESCAPE) for name in RESERVED):  # pragma: no cover - a guard on runtime.py/tasks.py
-    raise RuntimeError(f"a reserved name starts with the escape prefix {ESCAPE!r}")
-SUPERVISED_KINDS = ("activation", "loss", "model", "optimizer", "augment", "schedule")
-# Categories whose program is one definition, by the kinds that make it: (category, kinds, wiring class).
-SINGLE: tuple[tuple[Category, tuple[str, ...], str], ...] = (
-    ("learner", ("learner",), "LearnerProgram"),
-    ("formula", ("formula",), ""),
-    ("rl", ("pg_loss", "td_loss"), "RLProgram"),
-    ("generative", ("vae_loss", "flow_loss"), "GenerativeProgram"),
-)
+_TEMP = TEMP
 # The initial (zero) value of a learner's memory, by type, as the runtime starts it when there is no setup.
 _ZEROS = {SCALAR: "np.zeros(())", VECTOR: "np.zeros(DIM)", MATRIX: "np.zeros((DIM, DIM))"}
-
-
-def is_plain(name: str) -> bool:
-    """Whether a user's name is used as is in Python: not a keyword, not reserved, not a temporary's
-    name (``tmp1``...) and not starting with ``_`` (the escape prefix's first character)."""
-    return not (keyword.iskeyword(name) or name.startswith("_") or name in RESERVED or _TEMP.match(name))
-
-
-def py_name(name: str) -> str:
-    """A DSL name as a Python identifier: the name itself if it is plain (:func:`is_plain`), else
-    ``ESCAPE + name``.
-
-    Injective, so renaming never changes meaning: a plain image does not start with ``_``, an escaped
-    one does, and within each class the map is one-to-one.  No image is reserved or a temporary's name.
-    Raises ``ValueError`` for a name that is not an ASCII identifier (Python would NFKC-normalise a
-    non-ASCII one, so two names could meet; the parser only reads ASCII names)."""
-    if not (name.isidentifier() and name.isascii()):
-        raise ValueError(f"not an ASCII identifier: {name!r}")
-    return name if is_plain(name) else ESCAPE + name
 
 
 def doc_literal(text: str) -> str:
@@ -324,9 +264,9 @@ def _arg_types(node: Call, index: int, types: list[Type]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Compiled:
-    """A program compiled to Python: ``source`` defines ``PROGRAM`` for one of the runtime loops."""
+    """A program compiled to Python: ``source`` defines ``PROGRAM`` for its regime's training loop."""
 
-    category: Category
+    regime: Regime
     source: str
     n_inputs: int = 0  # formula: how many scalar inputs
     code: CodeType | None = field(default=None, repr=False, compare=False)  # ``source``, compiled once
@@ -335,55 +275,37 @@ class Compiled:
         if self.code is None:
             object.__setattr__(self, "code", compile(self.source, "<mlevolve program>", "exec"))
 
-
-def category_of(program: Program) -> Category:
-    kinds = [d.kind for d in program.definitions]
-    for main, owned, _ in SINGLE:
-        found = [k for k in kinds if k in owned]
-        if found:
-            if len(kinds) != 1:
-                raise MlevError(f"{with_article(main)} program holds exactly one definition, the {found[0]}",
-                                program.definitions[0].span, "put the other definitions in their own file")
-            return main
-    if not kinds:
-        raise MlevError("the program has no definitions", program.span, "add an activation, model, learner...")
-    for kind in SUPERVISED_KINDS:
-        if kind != "activation" and kinds.count(kind) > 1:
-            raise MlevError(f"a program has at most one {kind}", program.span, "remove or rename the others")
-    return "supervised"
+    @property
+    def category(self) -> str:
+        """The regime's name (the name callers of the earlier API read)."""
+        return self.regime.name
 
 
 def compile_program(program: Program, spec: GrammarSpec) -> Compiled:
-    """Generate the Python source of a checked program (see the module docstring).
+    """Generate the Python source of a checked program (see the module docstring): its functions,
+    then the ``PROGRAM = ...`` line of its regime (:func:`mlevolve.interpreter.regimes.regime_of`).
 
     Each body is compiled in the checker's view of it (its :func:`mlevolve.dsl.kinds.slots` entry):
     the same names in scope, with the same types."""
-    category = category_of(program)
+    regime = regime_of(program)
     by_slot = {s.name: s for s in slots(program)}
     lines: list[str] = []
     for d in program.definitions:
         if d.kind == "learner":
             lines += _learner(d, spec, by_slot)
         else:
-            backend: Backend = "numpy" if d.kind == "formula" else "torch"
             slot = by_slot[d.name]
             assert d.result is not None
             params = [] if d.kind == "model" else [p.name for p in d.params]
             doc = f"{d.kind} {d.name}({', '.join(f'{p.name}: {type_str(p.type)}' for p in d.params)})" \
                   f" -> {type_str(d.result)}"
-            lines += function_lines(d.name, params, slot.body, slot.env, spec, backend, doc, types=slot.types)
+            lines += function_lines(d.name, params, slot.body, slot.env, spec, regime.backend, doc, types=slot.types)
         lines.append("")
         lines.append("")
-    lines.append(_wiring(program, category))
+    lines.append(regime.wiring(program))
     source = "\n".join(lines) + "\n"
-    n_inputs = len(program.definitions[0].params) if category == "formula" else 0
-    return Compiled(category, source, n_inputs)
-
-
-def _method_name(learner: str, method: str) -> str:
-    """The DSL-level name of a learner method's function, e.g. ``linreg_learn`` (see :func:`py_name`);
-    a learner program holds one definition, so no other global name can meet it."""
-    return f"{learner}_{method}"
+    n_inputs = len(program.definitions[0].params) if regime.kinds == ("formula",) else 0
+    return Compiled(regime, source, n_inputs)
 
 
 def _learner(d: Definition, spec: GrammarSpec, by_slot: Mapping[str, Slot]) -> list[str]:
@@ -400,38 +322,9 @@ def _learner(d: Definition, spec: GrammarSpec, by_slot: Mapping[str, Slot]) -> l
         prelude = {n: _ZEROS[type_str(t)] for n, t in memory.items() if n in read} if m.kind == "setup" else None
         if m.kind != "setup":
             doc += f"; state {', '.join(memory)} first"
-        lines += function_lines(_method_name(d.name, m.kind), params, slot.body, slot.env, spec, "numpy", doc,
+        lines += function_lines(method_name(d.name, m.kind), params, slot.body, slot.env, spec, "numpy", doc,
                                 tail=("rng",), types=slot.types, prelude=prelude)
         lines.append("")
     if lines:
         lines.pop()
     return lines
-
-
-def _wiring(program: Program, category: Category) -> str:
-    """The ``PROGRAM = ...`` line that hands the generated functions to a runtime loop."""
-    defs = {d.kind: d for d in program.definitions}
-    if category == "formula":
-        return f"PROGRAM = {py_name(defs['formula'].name)}"
-    if category in ("rl", "generative"):  # one objective, passed by its kind's name
-        d = program.definitions[0]
-        cls = next(c for main, _, c in SINGLE if main == category)
-        return f"PROGRAM = {cls}({d.kind}={py_name(d.name)})"
-    if category == "learner":
-        d = defs["learner"]
-        types = ", ".join(repr(type_str(p.type)) for p in d.params)
-        setup = py_name(_method_name(d.name, "setup")) if d.method("setup") else "None"
-        return (f"PROGRAM = LearnerProgram(state_types=({types},), "
-                f"predict={py_name(_method_name(d.name, 'predict'))}, "
-                f"learn={py_name(_method_name(d.name, 'learn'))}, setup={setup})")
-    if "model" in defs:
-        model = py_name(defs["model"].name)
-    elif "activation" in defs:
-        model = f"lambda: default_model({py_name(defs['activation'].name)})"
-    else:
-        model = "default_model"
-    parts = [f"model={model}"]
-    for kind in ("loss", "optimizer", "schedule", "augment"):
-        if kind in defs:
-            parts.append(f"{kind}={py_name(defs[kind].name)}")
-    return "PROGRAM = SupervisedProgram(" + ", ".join(parts) + ")"

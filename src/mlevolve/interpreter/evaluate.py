@@ -26,7 +26,8 @@ from mlevolve.results import Failure, Outcome, guarded
 @dataclass(frozen=True)
 class Settings:
     """How to train: ``epochs`` for supervised, RL and generative programs (see their loops);
-    ``threads`` for torch; the budget."""
+    ``threads`` for torch; the budget.  Each regime's loop takes the fields its row names
+    (:attr:`mlevolve.interpreter.regimes.Regime.settings`)."""
 
     seed: int = 0
     epochs: int = 10
@@ -73,19 +74,10 @@ def evaluate_compiled(compiled: Compiled, task: Task, settings: Settings) -> Out
 
 
 def _train(compiled: Compiled, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    dim = int(data["x_train"].shape[-1]) if compiled.category == "learner" else 0
-    program = instantiate(compiled, dim)
-    if compiled.category == "supervised":
-        return runtime.train_supervised(data, program, epochs=settings.epochs, batch_size=settings.batch_size,
-                                        seed=settings.seed, budget=settings.budget)
-    if compiled.category == "learner":
-        return runtime.run_learner(data, program, seed=settings.seed, budget=settings.budget)
-    if compiled.category == "rl":
-        return runtime.train_rl(data, program, epochs=settings.epochs, seed=settings.seed, budget=settings.budget)
-    if compiled.category == "generative":
-        return runtime.train_generative(data, program, epochs=settings.epochs, seed=settings.seed,
-                                        budget=settings.budget)
-    return runtime.run_formula(data, program)
+    """The compiled program trained and scored by its regime's loop."""
+    regime = compiled.regime
+    program = instantiate(compiled, int(data["x_train"].shape[-1]) if regime.dim else 0)
+    return regime.train(data, program, settings)
 
 
 def evaluate(program: Program, task: Task, spec: GrammarSpec, settings: Settings | None = None,

@@ -1,107 +1,73 @@
 """Export: a program as one standalone, readable Python script.
 
-The script holds, in reading order: the DSL source (docstring), the program's functions exactly as
-the code generator wrote them for `mlevolve run`, a ``main`` that trains and prints the metrics,
-then verbatim copies of the training runtime and of the task loader.  It needs torch, numpy and
-scikit-learn only, plus gymnasium when it trains an RL program on a classic-control environment
-(cartpole, acrobot, mountaincar: the task loader imports gymnasium only to make one).  ``python
-script.py --json`` prints the same metrics as ``mlevolve run --json`` for the same seed (identical
-on CPU), because it runs the same code on the same data.
+The script reads top to bottom: the DSL source (its docstring), the imports, the program's functions
+exactly as the code generator wrote them for `mlevolve run`, the data (the loader of the program's
+regime, :mod:`mlevolve.interpreter.standalone`'s ``data_*`` module and what it uses), the training
+loop (the regime's standalone module), and ``main``, which loads the task, wires the program and
+prints the metrics.  The modules are concatenated as they are, less their docstrings and their
+imports of each other, keeping only the top-level definitions the script reaches from the program
+and ``main`` (as a linker drops unreferenced sections), so no function in a script is unused.
+
+A formula or learner script imports numpy only; a neural one numpy and torch; the loaders import
+scikit-learn for its datasets and gymnasium for a classic-control environment, each only when they
+load one.  ``python script.py --json`` prints the same metrics as ``mlevolve run --json`` for the
+same seed (identical on CPU), because it runs the same code on the same data.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib
 import inspect
-from types import ModuleType
+import sys
 
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.spec import GrammarSpec
-from mlevolve.interpreter import runtime, tasks
 from mlevolve.interpreter.codegen import Compiled, compile_program, doc_literal
+from mlevolve.interpreter.regimes import STANDALONE, Regime
 
-_ERROR_STANDIN = '''class MlevError(Exception):
-    """A bad task spec or data file (mlevolve's error type, reduced to what this script needs)."""
-
-    def __init__(self, message: str, span: object = None, hint: str | None = None, file: object = None) -> None:
-        super().__init__((f"{file}: " if file else "") + message + (f" (hint: {hint})" if hint else ""))'''
-
-_MAIN = '''def main() -> None:
-    global DIM
-    parser = argparse.ArgumentParser(description=__doc__.split("\\n")[0])
-    parser.add_argument("--task", default={task!r}, help="task to train on (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default={seed}, help="random seed (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default={epochs}, help="training epochs (default: %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    try:
-        data = arrays(load_task(args.task, seed=args.seed))
-    except MlevError as err:  # a missing or bad data file: one line, no traceback
-        parser.exit(2, f"{{parser.prog}}: error: {{err}}\\n")
-    DIM = int(data["x_train"].shape[-1]) if "x_train" in data else 0
-    {wiring}
-    try:
-        metrics = {call}
-        metrics["failure"] = None
-    except CandidateFailure as err:
-        metrics = {{"failure": {{"reason": err.reason, "where": err.where}}}}
-    metrics.update(task=args.task, seed=args.seed)
-    if args.json:
-        print(json.dumps(metrics))
-    else:
-        for key, value in metrics.items():
-            print(f"{{key:>16}}: {{value}}")'''
-
-_CALLS = {
-    "supervised": "train_supervised(data, PROGRAM, epochs=args.epochs, batch_size=64, seed=args.seed)",
-    "learner": "run_learner(data, PROGRAM, seed=args.seed)",
-    "formula": "run_formula(data, PROGRAM)",
-    "rl": "train_rl(data, PROGRAM, epochs=args.epochs, seed=args.seed)",
-    "generative": "train_generative(data, PROGRAM, epochs=args.epochs, seed=args.seed)",
-}
+_RULE = "# " + "-" * 30
 
 
-def _split_module(module: ModuleType) -> tuple[list[str], list[str]]:
-    """A module's top-level imports and the rest of its body, without its docstring."""
-    source = inspect.getsource(module)
-    lines = source.splitlines()
-    doc = inspect.getdoc(module)
-    start = 0
-    if doc is not None:  # skip the docstring: the lines up to the first that closes it
-        start = next(i for i, line in enumerate(lines) if line.rstrip().endswith('"""') and i > 0) + 1
-    imports, body = [], []
-    for line in lines[start:]:
-        if line.startswith(("import ", "from ")):
-            if line.startswith(("from __future__", "from mlevolve")):
-                continue
-            assert not line.rstrip().endswith("("), f"multi-line import in {module.__name__}"
-            imports.append(line)
-        else:
-            body.append(line)
-    while body and not body[0].strip():
-        body.pop(0)
-    return imports, body
-
-
-def _merge_imports(lines: list[str]) -> list[str]:
-    """One line per module: ``import x`` lines first, then ``from m import a, b``, sorted."""
-    plain: set[str] = set()
-    names: dict[str, set[str]] = {}
-    for line in lines:
-        line = line.split("#")[0].strip()
-        if line.startswith("from "):
-            module, _, items = line[5:].partition(" import ")
-            names.setdefault(module, set()).update(i.strip() for i in items.split(","))
-        else:
-            plain.add(line)
-    froms = [f"from {m} import {', '.join(sorted(n))}" for m, n in sorted(names.items())]
-    return sorted(plain) + froms
+def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: int, epochs: int) -> str:
+    """The script's ``main``: parse the flags the regime's loop takes, load the task (with the regime's
+    loader of ``task``), wire the program (``wiring``, its ``PROGRAM = ...`` line), train, and print the
+    metrics (``--json``: as JSON)."""
+    loader = regime.loader_for(task)
+    load = f"{loader.function}(args.task, seed=args.seed{'' if loader.names else regime.load_args(program)})"
+    lines = [
+        "def main() -> None:",
+        *(["    global DIM"] if regime.dim else []),
+        '    parser = argparse.ArgumentParser(description=__doc__.split("\\n")[0])',
+        f'    parser.add_argument("--task", default={task!r}, help="task to train on (default: %(default)s)")',
+        f'    parser.add_argument("--seed", type=int, default={seed}, help="random seed (default: %(default)s)")',
+        *([f'    parser.add_argument("--epochs", type=int, default={epochs}, '
+           'help="training epochs (default: %(default)s)")'] if "epochs" in regime.settings else []),
+        '    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")',
+        "    args = parser.parse_args()",
+        *(["    torch.set_num_threads(1)"] if regime.backend == "torch" else []),
+        "    try:",
+        f"        data = {load}",
+        "    except (TaskError, ValueError) as err:  # a bad task spec or data file: one line, no traceback",
+        '        parser.exit(2, f"{parser.prog}: error: {err}\\n")',
+        *(['    DIM = int(data["x_train"].shape[-1])'] if regime.dim else []),
+        _wrap_call("    " + wiring.strip(), "    "),
+        "    try:",
+        f"        metrics = {{**{regime.loop}(data, PROGRAM"
+        + "".join(f", {k}=args.{k}" for k in regime.settings if k in ("epochs", "seed")) + '), "failure": None}',
+        "    except CandidateFailure as err:",
+        '        metrics = {"failure": {"reason": err.reason, "where": err.where}}',
+        "    metrics.update(task=args.task, seed=args.seed)",
+        '    print(json.dumps(metrics) if args.json else '
+        '"\\n".join(f"{key:>16}: {value}" for key, value in metrics.items()))',
+    ]
+    return "\n".join(lines)
 
 
 def _wrap_call(line: str, indent: str, width: int = 120) -> str:
     """``NAME = f(a, b, ...)`` as one line if it fits in ``width``, else one argument per line."""
-    if len(indent) + len(line) <= width or not line.endswith(")") or "(" not in line:
+    if len(line) <= width or not line.endswith(")") or "(" not in line:
         return line
     head, _, args = line[:-1].partition("(")
     parts, depth, start = [], 0, 0
@@ -114,6 +80,86 @@ def _wrap_call(line: str, indent: str, width: int = 120) -> str:
     parts.append(args[start:].strip())
     inner = indent + "    "
     return head + "(\n" + "".join(f"{inner}{part},\n" for part in parts if part) + indent + ")"
+
+
+class _Piece:
+    """One top-level statement of a standalone module: its text (with the comments above it), the
+    blank lines that precede it in the module (two before a function or class), the names it binds
+    and the names it reads."""
+
+    def __init__(self, text: str, node: ast.stmt) -> None:
+        body = text.lstrip("\n")
+        self.text = body.rstrip("\n")
+        gap = text[:len(text) - len(body)].count("\n")
+        self.gap = 2 if isinstance(node, ast.FunctionDef | ast.ClassDef) else min(gap, 2)
+        self.binds = _bound(node)
+        self.reads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _bound(node: ast.stmt) -> set[str]:
+    if isinstance(node, ast.FunctionDef | ast.ClassDef):
+        return {node.name}
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _module(name: str) -> tuple[list[str], list[ast.ImportFrom | ast.Import], list[_Piece]]:
+    """A standalone module's dependencies (other standalone modules), its other imports, and its
+    top-level statements, in file order."""
+    source = inspect.getsource(importlib.import_module(f"{STANDALONE}.{name}"))
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    deps: list[str] = []
+    imports: list[ast.ImportFrom | ast.Import] = []
+    pieces: list[_Piece] = []
+    start = 0
+    for i, node in enumerate(tree.body):
+        if i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            pass  # the module's docstring: the script has its own
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(STANDALONE):
+            deps.append((node.module or "").rsplit(".", 1)[1])
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            imports.append(node)
+        else:
+            pieces.append(_Piece("\n".join(lines[start:node.end_lineno]), node))
+        start = node.end_lineno or start
+    return deps, imports, pieces
+
+
+def _closure(roots: list[str]) -> list[str]:
+    """``roots`` and every standalone module they import, each after the modules it imports."""
+    order: list[str] = []
+    stack: list[tuple[str, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        name, done = stack.pop()
+        if name in order:
+            continue
+        if done:
+            order.append(name)
+            continue
+        stack.append((name, True))
+        stack.extend((d, False) for d in reversed(_module(name)[0]) if d not in order)
+    return order
+
+
+def _imports(nodes: list[ast.ImportFrom | ast.Import], used: set[str]) -> str:
+    """The import lines binding a name in ``used`` (and argparse and json, which ``main`` uses), as
+    isort writes them: the standard library, then the others; ``import x`` before ``from m import a, b``."""
+    plain: set[str] = {"import argparse", "import json"}
+    names: dict[str, set[str]] = {}
+    for node in nodes:
+        for alias in node.names:
+            bound = (alias.asname or alias.name).split(".")[0]
+            if bound not in used:
+                continue
+            text = alias.name + (f" as {alias.asname}" if alias.asname else "")
+            if isinstance(node, ast.ImportFrom):
+                names.setdefault(node.module or "", set()).add(text)
+            else:
+                plain.add(f"import {text}")
+    lines = sorted(plain) + [f"from {m} import {', '.join(sorted(n))}" for m, n in sorted(names.items())]
+    stdlib = [line for line in lines if line.split()[1].split(".")[0] in sys.stdlib_module_names]
+    return "\n".join(stdlib) + "\n\n" + "\n".join(line for line in lines if line not in stdlib)
 
 
 def _docstring(program: Program, task: str) -> str:
@@ -129,22 +175,38 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
                   compiled: Compiled | None = None) -> str:
     """The text of the standalone script for ``program`` (checked) trained on ``task``."""
     compiled = compiled or compile_program(program, spec)
+    regime = compiled.regime
     functions, wiring = compiled.source.rstrip().rsplit("\n", 1)
-    rt_imports, rt_body = _split_module(runtime)
-    tk_imports, tk_body = _split_module(tasks)
-    imports = _merge_imports(["import argparse", "import json", *rt_imports, *tk_imports])
-    main = _MAIN.format(task=task, seed=seed, epochs=epochs, wiring=_wrap_call(wiring.strip(), "    "),
-                        call=_CALLS[compiled.category])
+    main = main_source(regime, program, wiring, task, seed, epochs)
+    data_modules = _closure([regime.loader_for(task).module])
+    loop_modules = [m for m in _closure([regime.module]) if m not in data_modules]
+    parsed = {m: _module(m) for m in (*data_modules, *loop_modules)}
+    # Keep what the program and main reach, following reads from statement to statement.
+    binders = {name: piece for m in parsed.values() for piece in m[2] for name in piece.binds}
+    wanted = {n.id for n in ast.walk(ast.parse(functions + "\n" + main)) if isinstance(n, ast.Name)}
+    kept: set[int] = set()
+    stack = list(wanted)
+    while stack:
+        piece = binders.get(stack.pop())
+        if piece is not None and id(piece) not in kept:
+            kept.add(id(piece))
+            stack.extend(piece.reads - wanted)
+            wanted |= piece.reads
+
+    def section(modules: list[str]) -> str:
+        pieces = [(p, j == 0) for m in modules for j, p in enumerate(q for q in parsed[m][2] if id(q) in kept)]
+        return "".join(("\n" * (3 if first else p.gap + 1) if i else "") + p.text
+                       for i, (p, first) in enumerate(pieces))
+
+    where = ", ".join(f"{m}.py" for m in data_modules)
+    head = _docstring(program, task) + "\n\n" + _imports([i for m in parsed.values() for i in m[1]], wanted)
     parts = [
-        _docstring(program, task),
-        "from __future__ import annotations\n\n" + "\n".join(imports),
-        "DIM = 0  # the number of input features (learners), set by main()",
-        "# " + "-" * 30 + " the program (generated by mlevolve from the source above)\n\n" + functions.rstrip(),
-        main,
-        "# " + "-" * 30 + " training runtime (mlevolve/interpreter/runtime.py, verbatim)\n\n"
-        + "\n".join(rt_body).strip(),
-        "# " + "-" * 30 + " tasks and data (mlevolve/interpreter/tasks.py, verbatim)\n\n"
-        + _ERROR_STANDIN + "\n\n\n" + "\n".join(tk_body).strip(),
+        *(["DIM = 0  # the number of input features, set by main()"] if regime.dim else []),
+        f"{_RULE} the program (generated by mlevolve from the source above)\n\n" + functions.strip(),
+        f"{_RULE} the data (mlevolve/interpreter/standalone/ {where})\n\n" + section(data_modules),
+        f"{_RULE} the training loop (mlevolve/interpreter/standalone/ "
+        + ", ".join(f"{m}.py" for m in loop_modules) + ")\n\n" + section(loop_modules),
+        f"{_RULE} main\n\n" + main,
         'if __name__ == "__main__":\n    main()',
     ]
-    return "\n\n\n".join(parts) + "\n"
+    return head + "\n\n" + "\n\n\n".join(parts) + "\n"

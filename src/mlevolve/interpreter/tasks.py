@@ -1,6 +1,8 @@
-"""The registry of offline tasks that mlevolve trains and scores evolved programs on.
+"""The registry of the tasks mlevolve trains and scores programs on: names, descriptions, option
+checking and the validation of users' data files (library only: the loaders, which exported scripts
+carry, are :mod:`mlevolve.interpreter.standalone`'s ``data_*`` modules).
 
-Three kinds of task, one per kind of program:
+One kind of task per training regime (:mod:`mlevolve.interpreter.regimes`), named like it:
 
 * ``supervised``: one dataset with fixed 60/20/20 train/validation/test splits (stratified for
   classification).  Features are float32, standardised with the train mean/std; classification
@@ -18,11 +20,11 @@ Three kinds of task, one per kind of program:
 * ``formula``: symbolic regression points: ``koza_quartic`` and ``nguyen1`` .. ``nguyen8``
   (Uy et al. 2011), 20 training points and 100 held-out test points drawn uniformly on the
   benchmark's range.  Options ``n_train``, ``n_test``.
-* ``control``: a reinforcement-learning environment for ``pg_loss``/``td_loss`` programs: the
+* ``rl``: a reinforcement-learning environment for ``pg_loss``/``td_loss`` programs: the
   gymnasium classic-control ``cartpole``, ``acrobot`` and ``mountaincar`` (gymnasium is imported
   only when one is made) and ``chain``, a small tabular chain MDP in numpy.  Fitness is the mean
   undiscounted return of greedy evaluation episodes.
-* ``density``: distributions for ``vae_loss``/``flow_loss`` programs.  The 2-D toys ``moons2d``,
+* ``generative``: distributions for ``vae_loss``/``flow_loss`` programs.  The 2-D toys ``moons2d``,
   ``circles2d``, ``gaussians8`` and ``spirals2d``: 2,000 train, 1,000 validation and 1,000 test
   points standardised with the train mean/std.  ``digits_density``: sklearn's 1,797 8x8 digits as
   64-D points, the integer pixels 0..16 dequantised with uniform noise U[0, 1) (so they have a
@@ -39,78 +41,79 @@ The same seed always gives identical arrays.  Every bad input raises :class:`Mle
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import math
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import numpy as np
 import numpy.typing as npt
 
 from mlevolve.dsl.errors import MlevError
+from mlevolve.interpreter.standalone import data as _data
+from mlevolve.interpreter.standalone.common import TaskError
+from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
+from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
+from mlevolve.interpreter.standalone.data_density import (
+    DENSITY,
+    DENSITY_SIZE,
+    DIGITS_DENSITY,
+    DIGITS_DENSITY_SPLIT,
+    density_task,
+)
+from mlevolve.interpreter.standalone.data_formula import FILE_OPTIONS, FORMULA_OPTIONS, FORMULAS, file_points, points
+from mlevolve.interpreter.standalone.data_learner import FAMILIES as _SYNTHETIC
+from mlevolve.interpreter.standalone.data_learner import PROJECTED_DIGITS, TEACHER_HIDDEN, family, family_options
+from mlevolve.interpreter.standalone.data_supervised import SUPERVISED, checked, supervised
 
+__all__ = ["CHAIN_TRAP_REWARD", "DIGITS_DENSITY", "MAX_CLASSES", "OPTION_RANGES", "ChainMDP", "Control", "Density",
+           "Family", "Points", "Supervised", "Task", "TaskInfo", "arrays", "check_task_fits", "check_task_name",
+           "data_source", "is_data_file", "list_tasks", "load_points", "load_task", "make_env", "task_info"]
 
-class _Datasets:
-    """``sklearn.datasets``, imported on first use: naming or checking a task stays light (no scikit-learn)."""
-
-    def __getattr__(self, name: str) -> Any:
-        from sklearn import datasets as module
-
-        return getattr(module, name)
-
-
-datasets = _Datasets()
-
-TaskKind = Literal["supervised", "learner", "formula", "control", "density"]
+TaskKind = Literal["supervised", "learner", "formula", "rl", "generative"]  # the regimes' names
 Problem = Literal["classification", "regression", "control", "density"]
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
-I64 = npt.NDArray[np.int64]
+OptionValue = int | str
+FAMILIES = (*_SYNTHETIC, PROJECTED_DIGITS)  # every learner family
 
-MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
+
+class _Record:
+    """A task as the library holds it: typed fields, made from a loader's dict (:meth:`of`), and the
+    dict the regime's loop takes back (:meth:`arrays`)."""
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Self:
+        return cls(**{f.name: data[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+    def arrays(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
-class TaskInfo:
-    """One row of :func:`list_tasks`: what a task is, for people."""
-
-    name: str
-    kind: TaskKind
-    problem: Problem
-    description: str
-    size: str  # human text, e.g. "1,797 x 64, 10 classes"
-
-
-@dataclass(frozen=True)
-class Supervised:
-    """One dataset with fixed train/validation/test splits (60/20/20, stratified for classification)."""
+class Supervised(_Record):
+    """One dataset with fixed train/validation/test splits (60/20/20, stratified for classification):
+    features float32 (n, F); targets int64 class ids or float32 standardised values, shape (n,)."""
 
     name: str
     problem: Problem
     x_train: F32
-    y_train: npt.NDArray[Any]  # int64 class ids, or float32 standardised targets; shape (n,)
+    y_train: npt.NDArray[Any]
     x_val: F32
     y_val: npt.NDArray[Any]
     x_test: F32
     y_test: npt.NDArray[Any]
     n_classes: int  # 0 for regression
 
-    @property
-    def n_features(self) -> int:
-        return int(self.x_train.shape[1])
-
-    @property
-    def n_outputs(self) -> int:
-        return self.n_classes if self.problem == "classification" else 1
-
 
 @dataclass(frozen=True)
-class Family:
+class Family(_Record):
     """A batch of T small tasks for learner programs; classification is binary with labels 0.0/1.0."""
 
     name: str
@@ -121,15 +124,18 @@ class Family:
     y_val: F32  # (T, n_val)
     # The search's fitness (options ``fitness=`` and ``fresh=``): "mse" (minus the validation MSE),
     # "squashed" (AutoML-Zero's squashed error) or "relative" (the same, of each task's error
-    # relative to predicting 0), see ``runtime.run_learner``; with ``fresh`` = 1 each
-    # candidate is scored on tasks drawn anew from the family (``ProgramEvaluator``), so that no
-    # program can gain by fitting the particular tasks of a run.
+    # relative to predicting 0), see ``run_learner``; with ``fresh`` = 1 each candidate is scored on
+    # tasks drawn anew from the family (``ProgramEvaluator``), so that no program can gain by
+    # fitting the particular tasks of a run.
     fitness: str = "mse"
     fresh: int = 0
 
+    def arrays(self) -> dict[str, Any]:
+        return {**super().arrays(), "classification": self.problem == "classification"}
+
 
 @dataclass(frozen=True)
-class Points:
+class Points(_Record):
     """Symbolic regression: training and held-out points of a formula of ``n_vars`` variables."""
 
     name: str
@@ -141,7 +147,7 @@ class Points:
 
 
 @dataclass(frozen=True)
-class Control:
+class Control(_Record):
     """A reinforcement-learning environment: its size, discount and episode budget.
 
     ``env_id`` is a gymnasium id, or empty for the built-in chain MDP of ``chain_length`` states.
@@ -162,9 +168,12 @@ class Control:
         """A fresh environment with gymnasium's ``reset(seed=)`` / ``step(action)`` interface."""
         return make_env(self.env_id, self.max_steps, self.chain_length)
 
+    def arrays(self) -> dict[str, Any]:
+        return {**super().arrays(), "make_env": self.make}
+
 
 @dataclass(frozen=True)
-class Density:
+class Density(_Record):
     """Samples of a distribution for density estimation, standardised with the train mean/std."""
 
     name: str
@@ -174,195 +183,90 @@ class Density:
 
 
 Task = Supervised | Family | Points | Control | Density
-OptionValue = int | str
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """One row of :func:`list_tasks`: what a task is, for people."""
+
+    name: str
+    kind: TaskKind
+    problem: Problem
+    description: str
+    size: str  # human text, e.g. "1,797 x 64, 10 classes"
+
+
+@contextlib.contextmanager
+def _task_errors() -> Iterator[None]:
+    """A loader's :class:`TaskError` as the library's :class:`MlevError` (same message and hint)."""
+    try:
+        yield
+    except TaskError as err:
+        raise MlevError(err.message, hint=err.hint or None) from None
+
+
+def _standardise(train: Any, *others: Any, name: str = "data", what: str = "column") -> list[Any]:
+    """:func:`mlevolve.interpreter.standalone.data._standardise`, checked: a value beyond float32 is an
+    :class:`MlevError` naming ``name`` and the column (``what``, 1-based)."""
+    with _task_errors():
+        return _data._check_standardised(_data._standardise(train, *others), name, what)
+
 
 # ---------------------------------------------------------------------------------------------
-# The table: supervised datasets, learner families and formulas are rows of data.
+# What each task is, for people: (description, size) by name, beside the loaders' tables.
 
-
-def _spirals(rng: np.random.Generator, n: int = 1000, turns: float = 2.0, noise: float = 0.03) -> tuple[F64, I64]:
-    """Two interleaved spirals r = t, angle = 2π·turns·t (+π for class 1), plus Gaussian noise."""
-    y = np.arange(n, dtype=np.int64) % 2
-    t = rng.uniform(0.05, 1.0, n)
-    angle = 2 * np.pi * turns * t + np.pi * y
-    x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1) + rng.normal(0.0, noise, (n, 2))
-    return x, y
-
-
-def _sk_seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(2**31 - 1))
-
-
-_SUPERVISED: dict[str, tuple[Callable[[np.random.Generator], tuple[Any, Any]], str, str]] = {
-    "digits": (lambda rng: datasets.load_digits(return_X_y=True), "8x8 handwritten digits", "1,797 x 64, 10 classes"),
-    "iris": (lambda rng: datasets.load_iris(return_X_y=True), "Fisher's iris flowers", "150 x 4, 3 classes"),
-    "wine": (lambda rng: datasets.load_wine(return_X_y=True), "wine cultivars", "178 x 13, 3 classes"),
-    "breast_cancer": (
-        lambda rng: datasets.load_breast_cancer(return_X_y=True),
-        "Wisconsin breast cancer diagnosis",
-        "569 x 30, 2 classes",
-    ),
-    "moons": (
-        lambda rng: datasets.make_moons(1000, noise=0.1, random_state=_sk_seed(rng)),
-        "two interleaving half circles, noise 0.1",
-        "1,000 x 2, 2 classes",
-    ),
-    "circles": (
-        lambda rng: datasets.make_circles(1000, noise=0.05, factor=0.5, random_state=_sk_seed(rng)),
-        "two concentric circles, noise 0.05, factor 0.5",
-        "1,000 x 2, 2 classes",
-    ),
-    "spirals": (_spirals, "two interleaved spirals (2 turns), noise sd 0.03", "1,000 x 2, 2 classes"),
+_SUPERVISED_TEXT = {
+    "digits": ("8x8 handwritten digits", "1,797 x 64, 10 classes"),
+    "iris": ("Fisher's iris flowers", "150 x 4, 3 classes"),
+    "wine": ("wine cultivars", "178 x 13, 3 classes"),
+    "breast_cancer": ("Wisconsin breast cancer diagnosis", "569 x 30, 2 classes"),
+    "moons": ("two interleaving half circles, noise 0.1", "1,000 x 2, 2 classes"),
+    "circles": ("two concentric circles, noise 0.05, factor 0.5", "1,000 x 2, 2 classes"),
+    "spirals": ("two interleaved spirals (2 turns), noise sd 0.03", "1,000 x 2, 2 classes"),
 }
-
-TEACHER_HIDDEN = 8
-
-
-def _linear(rng: np.random.Generator, x: F64) -> F64:
-    w = rng.normal(size=(x.shape[0], x.shape[2]))
-    y: F64 = np.einsum("tnf,tf->tn", x, w)
-    return y
-
-
-def _affine(rng: np.random.Generator, x: F64) -> F64:
-    return _linear(rng, x) + rng.normal(size=(x.shape[0], 1))
-
-
-def _teacher(rng: np.random.Generator, x: F64) -> F64:
-    t, _, f = x.shape
-    w1 = rng.normal(0.0, 1.0 / math.sqrt(f), (t, f, TEACHER_HIDDEN))
-    b1 = rng.normal(size=(t, 1, TEACHER_HIDDEN))
-    w2 = rng.normal(size=(t, TEACHER_HIDDEN))
-    y: F64 = np.einsum("tnh,th->tn", np.tanh(x @ w1 + b1), w2)
-    return y
-
-
-_FAMILIES: dict[str, tuple[Callable[[np.random.Generator, F64], F64] | None, str]] = {
-    "linear": (_linear, "y = w·x, w ~ N(0, 1) per task, x ~ N(0, 1)"),
-    "affine": (_affine, "y = w·x + b, w, b ~ N(0, 1) per task, x ~ N(0, 1)"),
-    "teacher": (
-        _teacher,
-        f"y = tanh(x W1 + b1)·w2, a random 2-layer tanh teacher per task, {TEACHER_HIDDEN} hidden; "
-        "W1 ~ N(0, 1/F), b1, w2 ~ N(0, 1), x ~ N(0, 1)",
-    ),
-    "projected_digits": (
-        None,
-        "binary digits: a random pair of classes per task, pixels projected by a random N(0, 1) matrix, standardised",
-    ),
+_FAMILY_TEXT = {
+    "linear": "y = w·x, w ~ N(0, 1) per task, x ~ N(0, 1)",
+    "affine": "y = w·x + b, w, b ~ N(0, 1) per task, x ~ N(0, 1)",
+    "teacher": f"y = tanh(x W1 + b1)·w2, a random 2-layer tanh teacher per task, {TEACHER_HIDDEN} hidden; "
+               "W1 ~ N(0, 1/F), b1, w2 ~ N(0, 1), x ~ N(0, 1)",
+    "projected_digits": "binary digits: a random pair of classes per task, pixels projected by a random N(0, 1) "
+                        "matrix, standardised",
 }
-
-_FORMULAS: dict[str, tuple[Callable[[F64], F64], float, float, str]] = {
-    "koza_quartic": (lambda x: x**4 + x**3 + x**2 + x, -1.0, 1.0, "x^4 + x^3 + x^2 + x (Koza)"),
-    "nguyen1": (lambda x: x**3 + x**2 + x, -1.0, 1.0, "x^3 + x^2 + x"),
-    "nguyen2": (lambda x: x**4 + x**3 + x**2 + x, -1.0, 1.0, "x^4 + x^3 + x^2 + x"),
-    "nguyen3": (lambda x: x**5 + x**4 + x**3 + x**2 + x, -1.0, 1.0, "x^5 + x^4 + x^3 + x^2 + x"),
-    "nguyen4": (lambda x: x**6 + x**5 + x**4 + x**3 + x**2 + x, -1.0, 1.0, "x^6 + x^5 + x^4 + x^3 + x^2 + x"),
-    "nguyen5": (lambda x: np.sin(x**2) * np.cos(x) - 1, -1.0, 1.0, "sin(x^2) cos(x) - 1"),
-    "nguyen6": (lambda x: np.sin(x) + np.sin(x + x**2), -1.0, 1.0, "sin(x) + sin(x + x^2)"),
-    "nguyen7": (lambda x: np.log(x + 1) + np.log(x**2 + 1), 0.0, 2.0, "log(x + 1) + log(x^2 + 1)"),
-    "nguyen8": (lambda x: np.sqrt(x), 0.0, 4.0, "sqrt(x)"),
+_FORMULA_TEXT = {
+    "koza_quartic": "x^4 + x^3 + x^2 + x (Koza)", "nguyen1": "x^3 + x^2 + x", "nguyen2": "x^4 + x^3 + x^2 + x",
+    "nguyen3": "x^5 + x^4 + x^3 + x^2 + x", "nguyen4": "x^6 + x^5 + x^4 + x^3 + x^2 + x",
+    "nguyen5": "sin(x^2) cos(x) - 1", "nguyen6": "sin(x) + sin(x + x^2)", "nguyen7": "log(x + 1) + log(x^2 + 1)",
+    "nguyen8": "sqrt(x)",
 }
-
-CHAIN_TRAP_REWARD = 0.1
-
-
-class ChainMDP:
-    """A chain of ``length`` states, starting at the left end; action 1 moves right, action 0 left.
-
-    Reaching the right end pays 1 and ends the episode; moving left from the start pays
-    ``CHAIN_TRAP_REWARD`` and ends it (a trap a greedy learner must look past).  Observations are
-    one-hot states; an episode is truncated after ``max_steps`` steps.  Deterministic.
-    """
-
-    def __init__(self, length: int, max_steps: int) -> None:
-        self.length = length
-        self.max_steps = max_steps
-        self.state = 0
-        self.t = 0
-
-    def _obs(self) -> F32:
-        obs = np.zeros(self.length, np.float32)
-        obs[self.state] = 1.0
-        return obs
-
-    def reset(self, seed: int | None = None) -> tuple[F32, dict[str, Any]]:
-        self.state, self.t = 0, 0
-        return self._obs(), {}
-
-    def step(self, action: int) -> tuple[F32, float, bool, bool, dict[str, Any]]:
-        self.t += 1
-        if action == 0 and self.state == 0:
-            return self._obs(), CHAIN_TRAP_REWARD, True, False, {}
-        self.state = max(0, self.state + (1 if action == 1 else -1))
-        done = self.state == self.length - 1
-        return self._obs(), 1.0 if done else 0.0, done, self.t >= self.max_steps and not done, {}
-
-
-def make_env(env_id: str, max_steps: int, chain_length: int = 0) -> Any:
-    """A gymnasium classic-control environment (imported here, only when needed) or the chain MDP."""
-    if not env_id:
-        return ChainMDP(chain_length, max_steps)
-    import gymnasium
-
-    return gymnasium.make(env_id, max_episode_steps=max_steps)
-
-
-# name: (gymnasium id, obs dim, actions, max steps, gamma, episodes per epoch, eval episodes, chain length, text)
-_CONTROL: dict[str, tuple[str, int, int, int, float, int, int, int, str]] = {
-    "cartpole": ("CartPole-v1", 4, 2, 200, 0.99, 40, 10, 0,
-                 "gymnasium CartPole-v1 capped at 200 steps; mean return of 10 greedy episodes"),
-    "acrobot": ("Acrobot-v1", 6, 3, 200, 0.99, 40, 10, 0,
-                "gymnasium Acrobot-v1 capped at 200 steps; mean return of 10 greedy episodes"),
-    "mountaincar": ("MountainCar-v0", 2, 3, 200, 0.99, 40, 10, 0,
-                    "gymnasium MountainCar-v0 (200 steps); mean return of 10 greedy episodes"),
-    "chain": ("", 8, 2, 20, 0.9, 20, 5, 8,
-              f"tabular 8-state chain MDP (goal pays 1, a trap at the start {CHAIN_TRAP_REWARD}); mean return of "
-              "5 greedy episodes"),
+_CONTROL_TEXT = {
+    "cartpole": "gymnasium CartPole-v1 capped at 200 steps; mean return of 10 greedy episodes",
+    "acrobot": "gymnasium Acrobot-v1 capped at 200 steps; mean return of 10 greedy episodes",
+    "mountaincar": "gymnasium MountainCar-v0 (200 steps); mean return of 10 greedy episodes",
+    "chain": f"tabular 8-state chain MDP (goal pays 1, a trap at the start {CHAIN_TRAP_REWARD}); mean return of "
+             "5 greedy episodes",
 }
-
-
-def _gaussians8(rng: np.random.Generator, n: int) -> F64:
-    """A mixture of 8 Gaussians (sd 0.1) evenly spaced on the circle of radius 2."""
-    angle = 2 * np.pi * rng.integers(0, 8, n) / 8
-    centres = 2.0 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
-    out: F64 = centres + rng.normal(0.0, 0.1, (n, 2))
-    return out
-
-
-_DENSITY_SIZE = (2000, 1000, 1000)
-_DENSITY: dict[str, tuple[Callable[[np.random.Generator, int], F64], str]] = {
-    "moons2d": (lambda rng, n: datasets.make_moons(n, noise=0.05, random_state=_sk_seed(rng))[0],
-                "two moons, noise 0.05"),
-    "circles2d": (lambda rng, n: datasets.make_circles(n, noise=0.05, factor=0.5, random_state=_sk_seed(rng))[0],
-                  "two concentric circles, noise 0.05, factor 0.5"),
-    "gaussians8": (_gaussians8, "8 Gaussians (sd 0.1) on a circle of radius 2"),
-    "spirals2d": (lambda rng, n: _spirals(rng, n)[0], "two interleaved spirals (2 turns), noise sd 0.03"),
+_DENSITY_TEXT = {
+    "moons2d": "two moons, noise 0.05", "circles2d": "two concentric circles, noise 0.05, factor 0.5",
+    "gaussians8": "8 Gaussians (sd 0.1) on a circle of radius 2",
+    "spirals2d": "two interleaved spirals (2 turns), noise sd 0.03",
 }
 _DENSITY_METRIC = ("fitness: minus held-out NLL in nats per standardised point (flow: exact; "
                    "VAE: importance-weighted, 128 samples)")
-DIGITS_DENSITY = "digits_density"
-DIGITS_DENSITY_SPLIT = (1078, 359, 360)  # 60/20/20 of sklearn's 1,797 digits, stratified by digit
 _DIGITS_DENSITY_DESC = (
     "sklearn 8x8 digits as 64-D points: pixels 0..16 dequantised with U[0, 1) noise, 60/20/20 split "
     "stratified by digit, standardised with the scalar mean/std of all train pixels; fitness: minus "
     "held-out NLL in nats per standardised image (summed over the 64 dimensions; divide by 64 for "
     "nats per dimension; flow: exact; VAE: importance-weighted, 128 samples)"
 )
-
-_FAMILY_DEFAULTS: dict[str, OptionValue] = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100,
-                                             "fresh": 0, "fitness": "mse"}
 LEARNER_FITNESS = ("mse", "squashed", "relative")
-_FORMULA_DEFAULTS: dict[str, OptionValue] = {"n_train": 20, "n_test": 100}
-_USER_DEFAULTS: dict[str, OptionValue] = {"target": "", "problem": ""}
+_USER_DEFAULTS: dict[str, OptionValue] = dict(FILE_OPTIONS)
 
 
 def _defaults(name: str) -> dict[str, OptionValue]:
-    if name == "projected_digits":
-        return {**_FAMILY_DEFAULTS, "dim": 16}
-    if name in _FAMILIES:
-        return dict(_FAMILY_DEFAULTS)
-    if name in _FORMULAS:
-        return dict(_FORMULA_DEFAULTS)
+    if name in FAMILIES:
+        return family_options(name)
+    if name in FORMULAS:
+        return dict(FORMULA_OPTIONS)
     return {}
 
 
@@ -373,36 +277,17 @@ def _family_size(name: str) -> str:
 
 
 _INFOS: dict[str, TaskInfo] = {
-    **{
-        name: TaskInfo(name, "supervised", "classification", desc, size)
-        for name, (_, desc, size) in _SUPERVISED.items()
-    },
-    **{
-        name: TaskInfo(
-            name,
-            "learner",
-            "classification" if name == "projected_digits" else "regression",
-            desc,
-            _family_size(name),
-        )
-        for name, (_, desc) in _FAMILIES.items()
-    },
-    **{
-        name: TaskInfo(
-            name, "formula", "regression", f"{desc} on [{lo:g}, {hi:g}]", "20 train + 100 test points, 1 var"
-        )
-        for name, (_, lo, hi, desc) in _FORMULAS.items()
-    },
-    **{
-        name: TaskInfo(name, "control", "control", row[8], f"{row[1]} observations, {row[2]} actions")
-        for name, row in _CONTROL.items()
-    },
-    **{
-        name: TaskInfo(name, "density", "density", f"{desc}; {_DENSITY_METRIC}",
-                       f"{sum(_DENSITY_SIZE):,} x 2 (" + "/".join(f"{n:,}" for n in _DENSITY_SIZE) + ")")
-        for name, (_, desc) in _DENSITY.items()
-    },
-    DIGITS_DENSITY: TaskInfo(DIGITS_DENSITY, "density", "density", _DIGITS_DENSITY_DESC,
+    **{name: TaskInfo(name, "supervised", "classification", *_SUPERVISED_TEXT[name]) for name in SUPERVISED},
+    **{name: TaskInfo(name, "learner", "classification" if name == "projected_digits" else "regression",
+                      _FAMILY_TEXT[name], _family_size(name)) for name in FAMILIES},
+    **{name: TaskInfo(name, "formula", "regression", f"{_FORMULA_TEXT[name]} on [{lo:g}, {hi:g}]",
+                      "20 train + 100 test points, 1 var") for name, (_, lo, hi) in FORMULAS.items()},
+    **{name: TaskInfo(name, "rl", "control", _CONTROL_TEXT[name], f"{row[1]} observations, {row[2]} actions")
+       for name, row in CONTROL.items()},
+    **{name: TaskInfo(name, "generative", "density", f"{_DENSITY_TEXT[name]}; {_DENSITY_METRIC}",
+                      f"{sum(DENSITY_SIZE):,} x 2 (" + "/".join(f"{n:,}" for n in DENSITY_SIZE) + ")")
+       for name in DENSITY},
+    DIGITS_DENSITY: TaskInfo(DIGITS_DENSITY, "generative", "density", _DIGITS_DENSITY_DESC,
                              "1,797 x 64 (" + "/".join(f"{n:,}" for n in DIGITS_DENSITY_SPLIT) + ")"),
 }
 
@@ -436,43 +321,69 @@ def check_task_name(spec: str, span: Any = None) -> None:
 
 
 def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
-    """Load the task named by ``spec`` (``NAME[:key=value...]``); ``options`` override the spec's options."""
+    """Load the task named by ``spec`` (``NAME[:key=value...]``); ``options`` override the spec's options.
+
+    The options are checked here; the loaders are the standalone ``data_*`` modules'."""
     name, spec_options = _parse_spec(spec)
     check_task_name(spec)
+    given = {**spec_options, **options}
     rng = np.random.default_rng(seed)
-    if name in _SUPERVISED:
-        _options(name, {**spec_options, **options}, {})
-        x, y = _SUPERVISED[name][0](rng)
-        return _supervised(name, np.asarray(x, dtype=np.float64), np.asarray(y), "classification", rng)
-    if name in _FAMILIES:
-        given = dict(_options(name, {**spec_options, **options}, _defaults(name)))
-        fitness = str(given.pop("fitness"))
-        if fitness not in LEARNER_FITNESS or (fitness != "mse" and name == "projected_digits"):
-            allowed = "mse" if name == "projected_digits" else " or ".join(LEARNER_FITNESS)
-            raise MlevError(f"option fitness={fitness} of task '{name}' must be {allowed}",
-                            hint="squashed: AutoML-Zero's squashed error; relative: the same of RMSE / RMS(y); "
-                                 "both for regression families")
-        ints = _int_options(name, given)
-        fresh = ints.pop("fresh")
-        family = _family(name, rng, **ints)
-        return replace(family, fitness=fitness, fresh=fresh)
-    if name in _FORMULAS:
-        opts = _int_options(name, _options(name, {**spec_options, **options}, _FORMULA_DEFAULTS))
-        return _points(name, rng, opts["n_train"], opts["n_test"])
-    if name in _CONTROL:
-        _options(name, {**spec_options, **options}, {})
-        env_id, obs_dim, n_actions, max_steps, gamma, per_epoch, n_eval, length, _ = _CONTROL[name]
-        return Control(name, env_id, obs_dim, n_actions, max_steps, gamma, per_epoch, n_eval, length)
-    if name in _DENSITY:
-        _options(name, {**spec_options, **options}, {})
-        x = np.asarray(_DENSITY[name][0](rng, sum(_DENSITY_SIZE)), np.float64)
-        a, b = _DENSITY_SIZE[0], _DENSITY_SIZE[0] + _DENSITY_SIZE[1]
-        x_train, x_val, x_test = _standardise(x[:a], x[a:b], x[b:])
-        return Density(name, x_train, x_val, x_test)
-    if name == DIGITS_DENSITY:
-        _options(name, {**spec_options, **options}, {})
-        return _digits_density(rng)
-    return _user_data(name, _options(name, {**spec_options, **options}, _USER_DEFAULTS), rng)
+    with _task_errors():
+        if name in SUPERVISED:
+            _options(name, given, {})
+            x, y = SUPERVISED[name](rng)
+            return Supervised.of(supervised(name, np.asarray(x, dtype=np.float64), np.asarray(y), "classification",
+                                            rng))
+        if name in FAMILIES:
+            opts = dict(_options(name, given, _defaults(name)))
+            fitness = str(opts.pop("fitness"))
+            if fitness not in LEARNER_FITNESS or (fitness != "mse" and name == "projected_digits"):
+                allowed = "mse" if name == "projected_digits" else " or ".join(LEARNER_FITNESS)
+                raise MlevError(f"option fitness={fitness} of task '{name}' must be {allowed}",
+                                hint="squashed: AutoML-Zero's squashed error; relative: the same of RMSE / RMS(y); "
+                                     "both for regression families")
+            ints = _int_options(name, opts)
+            fresh = ints.pop("fresh")
+            return Family.of({**family(name, rng, **ints), "fitness": fitness, "fresh": fresh})
+        if name in FORMULAS:
+            return Points.of(points(name, rng, **_int_options(name, _options(name, given, _defaults(name)))))
+        if name in CONTROL:
+            _options(name, given, {})
+            return Control.of(control_task(name))
+        if name in DENSITY or name == DIGITS_DENSITY:
+            _options(name, given, {})
+            return Density.of(density_task(name, seed))
+        opts = _options(name, given, _USER_DEFAULTS)
+        _validate_user_data(name, opts)
+        forced = str(opts["problem"])
+        x, y, _ = read_table(name, str(opts["target"]), forced)
+        return Supervised.of(checked(supervised(name, x, y, _detect(y, forced), rng)))
+
+
+def _size(n: int, data: Supervised) -> str:
+    kind = f"{data.n_classes} classes" if data.problem == "classification" else "regression"
+    return f"{n:,} x {data.x_train.shape[1]}, {kind}"
+
+
+def check_task_fits(compiled: Any, task: Task, task_name: str) -> None:
+    """A program of one regime (``compiled.regime``, see :mod:`mlevolve.interpreter.regimes`) needs a
+    task of the regime's type, and a formula one input per variable: raises :class:`MlevError`.
+
+    Here, beside the task registry, so the check needs no PyTorch and a misfit is reported at once.
+    """
+    regime = compiled.regime
+    if not isinstance(task, regime.task):
+        names = ", ".join(t.name for t in list_tasks() if t.kind == regime.name)
+        raise MlevError(f"a {regime.name} program cannot run on task '{task_name}'",
+                        hint=f"{regime.name} tasks: {names}")
+    if isinstance(task, Points) and task.n_vars != compiled.n_inputs:
+        raise MlevError(f"the formula takes {compiled.n_inputs} input(s) but task '{task_name}' has {task.n_vars}",
+                        hint="give the formula one Scalar parameter per input variable")
+
+
+def arrays(task: Task) -> dict[str, Any]:
+    """The plain arrays (and flags) the training loops take, from any kind of task (its ``arrays()``)."""
+    return task.arrays()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -544,136 +455,6 @@ def _int_options(name: str, options: Mapping[str, OptionValue]) -> dict[str, int
 
 
 # ---------------------------------------------------------------------------------------------
-# Builders
-
-
-def _split(y: I64 | None, n: int, rng: np.random.Generator) -> tuple[I64, I64, I64]:
-    """Indices of a 60/20/20 split, stratified by ``y`` when given."""
-    groups = [np.flatnonzero(y == c) for c in np.unique(y)] if y is not None else [np.arange(n)]
-    parts: tuple[list[I64], list[I64], list[I64]] = ([], [], [])
-    for group in groups:
-        group = rng.permutation(group)
-        a = round(0.6 * len(group))
-        b = a + round(0.2 * len(group))
-        for part, chunk in zip(parts, (group[:a], group[a:b], group[b:]), strict=True):
-            part.append(chunk)
-    train, val, test = (rng.permutation(np.concatenate(p)).astype(np.int64) for p in parts)
-    return train, val, test
-
-
-def _standardise(train: F64, *others: F64, name: str = "data", what: str = "column") -> list[F32]:
-    """``train`` and ``others`` (rows x columns, float64) standardised with the train mean/std, as float32.
-
-    Each column is first divided by its train max-abs, so numbers up to float64's limit (about 1e308)
-    give no overflow in the variance; a column whose train values are all equal is only centred.
-    Raises :class:`MlevError` naming ``name`` and the column (``what`` 1-based) when a standardised
-    value is beyond float32 (a val/test value ~1e38 train standard deviations away).
-    """
-    scale = np.max(np.abs(train), axis=0) if len(train) else np.ones(train.shape[1:])
-    scale = np.where(scale > 0, scale, 1.0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        scaled = train / scale
-        mean = scaled.mean(axis=0)
-        std = scaled.std(axis=0)
-        std = np.where(std < 1e-12, 1.0, std)
-        out = [((a / scale - mean) / std).astype(np.float32) for a in (train, *others)]
-    for part in out:
-        bad = np.argwhere(~np.isfinite(part))
-        if len(bad):
-            column = int(bad[0][-1]) + 1 if part.ndim > 1 else 1
-            raise MlevError(f"{name}: {what} {column}: a value is too far from the train values to standardise "
-                            "(beyond float32 range in train standard deviations)",
-                            hint="rescale the column or drop the outlying row")
-    return out
-
-
-def _supervised(name: str, x: F64, y: npt.NDArray[Any], problem: Problem, rng: np.random.Generator) -> Supervised:
-    n = len(y)
-    if problem == "classification":
-        classes, ids = np.unique(y, return_inverse=True)
-        labels: I64 | None = ids.astype(np.int64).reshape(-1)
-        if len(classes) < 2:
-            raise MlevError(
-                f"{name}: the target has only one class ({classes[0]})", hint="a classifier needs two or more"
-            )
-    else:
-        labels = None
-    train, val, test = _split(labels, n, rng)
-    if min(len(train), len(val), len(test)) == 0:
-        per = f" in {int(labels.max()) + 1} classes" if labels is not None else ""
-        raise MlevError(
-            f"{name}: too few rows ({n}{per}) to split into train/validation/test",
-            hint="give at least a few rows per class",
-        )
-    x_tr, x_va, x_te = _standardise(x[train], x[val], x[test], name=name, what="feature column")
-    if labels is not None:
-        ys: list[npt.NDArray[Any]] = [labels[train], labels[val], labels[test]]
-        n_classes = int(labels.max()) + 1
-    else:
-        yf = y.astype(np.float64)[:, None]
-        ys = [a[:, 0] for a in _standardise(yf[train], yf[val], yf[test], name=name, what="target column")]
-        n_classes = 0
-    return Supervised(name, problem, x_tr, ys[0], x_va, ys[1], x_te, ys[2], n_classes)
-
-
-def _family(name: str, rng: np.random.Generator, n_tasks: int, dim: int, n_train: int, n_val: int) -> Family:
-    if name == "projected_digits":
-        return _projected_digits(rng, n_tasks, dim, n_train, n_val)
-    target = _FAMILIES[name][0]
-    assert target is not None
-    x = rng.normal(size=(n_tasks, n_train + n_val, dim)).astype(np.float32).astype(np.float64)
-    y = target(rng, x).astype(np.float32)
-    x32 = x.astype(np.float32)
-    return Family(name, "regression", x32[:, :n_train], y[:, :n_train], x32[:, n_train:], y[:, n_train:])
-
-
-def _projected_digits(rng: np.random.Generator, n_tasks: int, dim: int, n_train: int, n_val: int) -> Family:
-    """Random class pairs of sklearn digits; n is capped by the smallest pair, the same for every task."""
-    x_all, y_all = datasets.load_digits(return_X_y=True)
-    pairs = [rng.choice(10, size=2, replace=False) for _ in range(n_tasks)]
-    available = min(int(np.isin(y_all, pair).sum()) for pair in pairs)
-    if n_train + n_val > available:
-        n_train = max(1, round(available * n_train / (n_train + n_val)))
-        n_val = available - n_train
-    xs, ys = [], []
-    for pair in pairs:
-        rows = rng.choice(np.flatnonzero(np.isin(y_all, pair)), size=n_train + n_val, replace=False)
-        projected = x_all[rows] @ rng.normal(size=(x_all.shape[1], dim))
-        xs.append(np.concatenate(_standardise(projected[:n_train], projected[n_train:])))
-        ys.append((y_all[rows] == pair[1]).astype(np.float32))
-    x, y = np.stack(xs), np.stack(ys)
-    return Family("projected_digits", "classification", x[:, :n_train], y[:, :n_train], x[:, n_train:], y[:, n_train:])
-
-
-def _digits_density(rng: np.random.Generator) -> Density:
-    """sklearn's digits, dequantised (pixel + U[0, 1)), split 60/20/20 by digit and standardised.
-
-    Dequantisation turns the integer pixels into a continuous density on [0, 17)^64 whose
-    likelihood is finite (constant pixels become uniform on [0, 1) rather than a point mass).  The
-    standardisation is one scalar mean/std over all train pixels, not per pixel: per-pixel scaling
-    would blow the near-constant border pixels' dequantisation noise up to unit variance.
-    """
-    x, y = datasets.load_digits(return_X_y=True)
-    x = np.asarray(x, np.float64) + rng.uniform(0.0, 1.0, x.shape)
-    train, val, test = _split(np.asarray(y, np.int64), len(y), rng)
-    mean, std = float(x[train].mean()), float(x[train].std())  # one scalar each: pixels keep their relative scale
-    x_train, x_val, x_test = (((x[rows] - mean) / std).astype(np.float32) for rows in (train, val, test))
-    return Density(DIGITS_DENSITY, x_train, x_val, x_test)
-
-
-def _points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> Points:
-    formula, lo, hi, _ = _FORMULAS[name]
-    x_train = rng.uniform(lo, hi, (n_train, 1))
-    x_test = rng.uniform(lo, hi, (n_test, 1))
-    return Points(name, x_train, formula(x_train[:, 0]), x_test, formula(x_test[:, 0]), 1)
-
-
-def _size(n: int, data: Supervised) -> str:
-    kind = f"{data.n_classes} classes" if data.problem == "classification" else "regression"
-    return f"{n:,} x {data.n_features}, {kind}"
-
-
-# ---------------------------------------------------------------------------------------------
 # User data
 #
 # One rule for every cell, features and targets alike: a cell holds a finite number, or (in a
@@ -685,7 +466,9 @@ MISSING = frozenset({"", "na", "n/a", "nan", "-nan", "+nan", "null", "none", "ni
 _MISSING_HINT = "mlevolve does not impute: fill the cell in or drop its row"
 
 
-def _user_data(path: str, options: Mapping[str, OptionValue], rng: np.random.Generator) -> Supervised:
+def _validate_user_data(path: str, options: Mapping[str, OptionValue]) -> None:
+    """Check every cell of a user's data file (the loader trusts what passes): raises :class:`MlevError`
+    at the first bad one."""
     forced = str(options["problem"])
     if forced not in ("", "classification", "regression"):
         raise MlevError(f"option problem={forced} must be 'classification' or 'regression'")
@@ -694,16 +477,15 @@ def _user_data(path: str, options: Mapping[str, OptionValue], rng: np.random.Gen
         raise MlevError(f"no such file: {path}", hint="a task is a built-in name or an existing .csv/.npz file")
     suffix = file.suffix.lower()
     if suffix == ".csv":
-        x, y = _read_csv(file, str(options["target"]), forced)
+        _read_csv(file, str(options["target"]), forced)
     elif suffix == ".npz":
         if options["target"]:
             raise MlevError(
                 f"option target= applies to CSV files, not {path}", hint="an .npz file holds arrays X and y"
             )
-        x, y = _read_npz(file, forced)
+        _read_npz(file, forced)
     else:
         raise MlevError(f"unsupported data file: {path}", hint="use a .csv (with a header row) or an .npz (X and y)")
-    return _supervised(path, x, y, _detect(y, forced), rng)
 
 
 def data_source(spec: str) -> tuple[str, str] | None:
@@ -721,18 +503,6 @@ def data_source(spec: str) -> tuple[str, str] | None:
         raise MlevError(f"cannot read {name}: {err.strerror}", hint="a task is a built-in name or a .csv/.npz file") \
             from None
     return str(file.resolve()), digest
-
-
-def _detect(y: npt.NDArray[Any], forced: str) -> Problem:
-    """Stated, or detected: text labels and at most ``MAX_CLASSES`` distinct integers are classes."""
-    if forced == "regression":
-        return "regression"
-    if forced == "classification" or y.dtype.kind not in "biuf":
-        return "classification"
-    yf = y.astype(np.float64)
-    if np.all(yf == np.round(yf)) and len(np.unique(yf)) <= MAX_CLASSES:
-        return "classification"
-    return "regression"
 
 
 def _number(cell: str) -> float | None:
@@ -878,39 +648,6 @@ def _read_npz(file: Path, forced: str) -> tuple[F64, npt.NDArray[Any]]:
     return x, _target(cells, forced, lambda i: (str(file), f"y row {i + 1}"))
 
 
-_KIND_OF: dict[str, type] = {"supervised": Supervised, "learner": Family, "formula": Points, "rl": Control,
-                             "generative": Density}
-_TASK_KIND: dict[str, TaskKind] = {"supervised": "supervised", "learner": "learner", "formula": "formula",
-                                   "rl": "control", "generative": "density"}
-
-
-def check_task_fits(compiled: Any, task: Task, task_name: str) -> None:
-    """A program of one category (``compiled.category``, see :mod:`mlevolve.interpreter.codegen`) needs
-    a task of the matching kind, and a formula one input per variable: raises :class:`MlevError`.
-
-    Here, beside the task registry, so the check needs no PyTorch and a misfit is reported at once.
-    """
-    wanted = _KIND_OF[compiled.category]
-    if not isinstance(task, wanted):
-        kind = _TASK_KIND[compiled.category]
-        names = ", ".join(t.name for t in list_tasks() if t.kind == kind)
-        raise MlevError(f"a {compiled.category} program cannot run on task '{task_name}'",
-                        hint=f"{kind} tasks: {names}")
-    if isinstance(task, Points) and task.n_vars != compiled.n_inputs:
-        raise MlevError(f"the formula takes {compiled.n_inputs} input(s) but task '{task_name}' has {task.n_vars}",
-                        hint="give the formula one Scalar parameter per input variable")
-
-
-def arrays(task: Task) -> dict[str, Any]:
-    """The plain arrays (and flags) the runtime loops take, from any kind of task."""
-    out: dict[str, Any] = {f.name: getattr(task, f.name) for f in fields(task)}
-    if isinstance(task, Family):
-        out["classification"] = task.problem == "classification"
-    if isinstance(task, Control):
-        out["make_env"] = task.make
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # A formula on the user's data
 
@@ -932,16 +669,16 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
 
     Raises MlevError naming the missing or extra columns."""
     name, options = _parse_spec(spec)
-    opts = _options(name, options, _USER_DEFAULTS)
+    opts = _options(name, options, FILE_OPTIONS)
     file = Path(name)
     if not file.is_file():
         raise MlevError(f"no such file: {name}", hint="a task is a built-in name or an existing .csv/.npz file")
     suffix = file.suffix.lower()
     if suffix == ".csv":
-        x, y = _read_csv(file, str(opts["target"]), "regression")
+        _read_csv(file, str(opts["target"]), "regression")
         columns = [h for h in _csv_header(file) if h != opts["target"]]
     elif suffix == ".npz":
-        x, y = _read_npz(file, "regression")
+        x, _ = _read_npz(file, "regression")
         columns = [f"x{j}" for j in range(x.shape[1])]
     else:
         raise MlevError(f"unsupported data file: {name}", hint="use a .csv (with a header row) or an .npz (X and y)")
@@ -952,12 +689,8 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
                 ([f"column(s) {', '.join(extra)} not used by the formula"] if extra else [])
         raise MlevError(f"{name}: {'; '.join(parts)}",
                         hint=f"the formula's parameters are named after the columns: {', '.join(columns)}")
-    yf = np.asarray(y, np.float64)
-    order = [columns.index(p) for p in inputs]
-    train, val, test = _split(None, len(yf), np.random.default_rng(seed))
-    fit_rows = np.concatenate([train, val])
-    xs = np.asarray(x, np.float64)[:, order]
-    return Points(name, xs[fit_rows], yf[fit_rows], xs[test], yf[test], len(inputs))
+    with _task_errors():
+        return Points.of(file_points(name, str(opts["target"]), inputs, seed))
 
 
 def is_data_file(spec: str) -> bool:

@@ -1,0 +1,58 @@
+"""The Python names of generated code: which names are reserved, and how a user's name becomes a
+Python identifier (:func:`py_name`).
+
+An exported script puts the program's functions in one module with the standalone modules the
+program's regime needs (:mod:`mlevolve.interpreter.standalone`) and its own ``main``, so the names
+those modules bind at top level are reserved, with the builtins and the names generated code uses.
+The standalone modules' helpers start with ``_`` (never a plain user name, see :func:`is_plain`);
+their public names are listed in :data:`STANDALONE_NAMES`, which a test holds equal to the modules.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+
+# Every public name a standalone module binds at top level (imports, classes, functions, constants).
+STANDALONE_NAMES = frozenset({
+    "Any", "Budget", "CHAIN_TRAP_REWARD", "CONTROL", "Callable", "CandidateFailure", "ChainMDP", "Control",
+    "DENSITY", "DENSITY_SIZE", "DIGITS_DENSITY", "DIGITS_DENSITY_SPLIT", "DQN_BATCH", "DQN_TARGET_EVERY", "Density",
+    "F", "FAMILIES", "FAMILY_OPTIONS", "FILE_OPTIONS", "FLOW_LAYERS", "FORMULAS", "FORMULA_OPTIONS", "Family",
+    "GEN_BATCH", "GEN_HIDDEN", "GEN_LEARNING_RATE", "GEN_STEPS_PER_EPOCH", "GenerativeProgram", "IW_SAMPLES",
+    "LOG_2PI", "Lambda", "LayerNorm", "LearnerProgram", "MAX_CLASSES", "MAX_OBJECTIVE", "Path", "Points",
+    "RLProgram", "RL_ENVS", "RL_HIDDEN", "RL_LEARNING_RATE", "RealNVP", "Residual", "SUPERVISED", "Sequence",
+    "Supervised", "SupervisedProgram", "TEACHER_HIDDEN", "TaskError", "USER_OPTIONS", "VAE", "VAE_DECODER_STD",
+    "VAE_HIDDEN_PER_DIM", "adam", "check_finite", "control_task", "csv", "dataclass", "datasets", "default_model",
+    "density_task", "draw", "dropout", "family", "family_options", "fields", "file_points", "formula_task",
+    "inspect", "learner_predictions", "learner_task", "make_env", "math", "nn", "np", "parse_spec", "points",
+    "read_table", "replace", "run_formula", "run_learner", "supervised", "supervised_task", "time", "torch",
+    "train_generative", "train_rl", "train_supervised", "vae_hidden",
+})
+# Names of an exported script's own: its imports and ``main`` with its locals (see export._main).
+SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "main", "args", "parser", "data", "metrics", "err",
+                          "key", "value", "DIM", "PROGRAM", "rng"})
+RESERVED = STANDALONE_NAMES | SCRIPT_NAMES | frozenset(dir(builtins))
+TEMP = re.compile(r"^tmp\d+$")
+# The prefix that escapes a user's name which is not plain (see py_name).  No name the generated code,
+# the runtime or the export uses starts with it, so an escaped name is never one of theirs.
+ESCAPE = "_u_"
+
+
+def is_plain(name: str) -> bool:
+    """Whether a user's name is used as is in Python: not a keyword, not reserved, not a temporary's
+    name (``tmp1``...) and not starting with ``_`` (the escape prefix's first character)."""
+    return not (keyword.iskeyword(name) or name.startswith("_") or name in RESERVED or TEMP.match(name))
+
+
+def py_name(name: str) -> str:
+    """A DSL name as a Python identifier: the name itself if it is plain (:func:`is_plain`), else
+    ``ESCAPE + name``.
+
+    Injective, so renaming never changes meaning: a plain image does not start with ``_``, an escaped
+    one does, and within each class the map is one-to-one.  No image is reserved or a temporary's name.
+    Raises ``ValueError`` for a name that is not an ASCII identifier (Python would NFKC-normalise a
+    non-ASCII one, so two names could meet; the parser only reads ASCII names)."""
+    if not (name.isidentifier() and name.isascii()):
+        raise ValueError(f"not an ASCII identifier: {name!r}")
+    return name if is_plain(name) else ESCAPE + name

@@ -1,0 +1,136 @@
+"""Data helpers shared by the task loaders: scikit-learn's datasets (imported on first use), the
+60/20/20 split, standardisation, the two-spirals generator and the reader of a user's CSV/NPZ file.
+
+The reader trusts its file: the library validates users' files cell by cell before loading them
+(:mod:`mlevolve.interpreter.tasks`), so here a bad file is only a :class:`TaskError`.
+"""
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlevolve.interpreter.standalone.common import TaskError
+
+MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
+
+
+class _Datasets:
+    """``sklearn.datasets``, imported on first use: naming or checking a task stays light (no scikit-learn)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from sklearn import datasets as module
+
+        return getattr(module, name)
+
+
+datasets = _Datasets()
+
+
+def _sk_seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(2**31 - 1))
+
+
+def _spirals(rng: np.random.Generator, n: int = 1000, turns: float = 2.0, noise: float = 0.03) -> tuple[Any, Any]:
+    """Two interleaved spirals r = t, angle = 2π·turns·t (+π for class 1), plus Gaussian noise."""
+    y = np.arange(n, dtype=np.int64) % 2
+    t = rng.uniform(0.05, 1.0, n)
+    angle = 2 * np.pi * turns * t + np.pi * y
+    x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1) + rng.normal(0.0, noise, (n, 2))
+    return x, y
+
+
+def _split(y: Any, n: int, rng: np.random.Generator) -> tuple[Any, Any, Any]:
+    """Indices (int64) of a 60/20/20 split, stratified by ``y`` when given."""
+    groups = [np.flatnonzero(y == c) for c in np.unique(y)] if y is not None else [np.arange(n)]
+    parts: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    for group in groups:
+        group = rng.permutation(group)
+        a = round(0.6 * len(group))
+        b = a + round(0.2 * len(group))
+        for part, chunk in zip(parts, (group[:a], group[a:b], group[b:]), strict=True):
+            part.append(chunk)
+    train, val, test = (rng.permutation(np.concatenate(p)).astype(np.int64) for p in parts)
+    return train, val, test
+
+
+def _standardise(train: Any, *others: Any) -> list[Any]:
+    """``train`` and ``others`` (rows x columns, float64) standardised with the train mean/std, as float32.
+    Each column is first divided by its train max-abs, so numbers up to float64's limit give no overflow
+    in the variance; a column whose train values are all equal is only centred."""
+    scale = np.max(np.abs(train), axis=0) if len(train) else np.ones(train.shape[1:])
+    scale = np.where(scale > 0, scale, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = train / scale
+        mean = scaled.mean(axis=0)
+        std = scaled.std(axis=0)
+        std = np.where(std < 1e-12, 1.0, std)
+        return [((a / scale - mean) / std).astype(np.float32) for a in (train, *others)]
+
+
+def _check_standardised(parts: list[Any], name: str, what: str) -> list[Any]:
+    """``parts`` unchanged, or :class:`TaskError` naming ``name`` and the column (``what``, 1-based) of a
+    value beyond float32 (a val/test value ~1e38 train standard deviations away)."""
+    for part in parts:
+        bad = np.argwhere(~np.isfinite(part))
+        if len(bad):
+            column = int(bad[0][-1]) + 1 if part.ndim > 1 else 1
+            raise TaskError(f"{name}: {what} {column}: a value is too far from the train values to standardise "
+                            "(beyond float32 range in train standard deviations)",
+                            "rescale the column or drop the outlying row")
+    return parts
+
+
+def _number(cell: str) -> float | None:
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str]]:
+    """Features (float64, file order without the target), targets and feature names of a CSV file
+    with a header row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features
+    named ``x0, x1, ...``).  Targets are float64 numbers, or text class labels (stripped; with
+    ``problem`` "classification", numbers among them are written canonically: ``1`` and ``1.0``
+    are one class)."""
+    file = Path(path)
+    try:
+        if file.suffix.lower() == ".npz":
+            with np.load(file, allow_pickle=False) as archive:
+                x, y = archive["X"], archive["y"]
+            x = x[:, None] if x.ndim == 1 else x
+            y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+            cells = [str(v) for v in (y.astype(np.float64) if y.dtype.kind in "biuf" else y.astype(str)).tolist()]
+            columns = [f"x{j}" for j in range(x.shape[1])]
+            x = x.astype(np.float64)
+        else:
+            with file.open(newline="", encoding="utf-8-sig") as handle:
+                reader = csv.reader(handle)
+                header = [h.strip() for h in next(reader, [])]
+                rows = [row for row in reader if any(cell.strip() for cell in row)]
+            t = header.index(target)
+            columns = [h for j, h in enumerate(header) if j != t]
+            x = np.array([[float(c) for j, c in enumerate(row) if j != t] for row in rows], dtype=np.float64)
+            cells = [row[t] for row in rows]
+    except (OSError, KeyError, ValueError, IndexError) as err:
+        raise TaskError(f"cannot read {path}: {err}", "a task is a built-in name or a valid .csv/.npz file") from None
+    numbers = [_number(cell) for cell in cells]
+    if all(v is not None for v in numbers):
+        return x, np.array(numbers, dtype=np.float64), columns
+    if problem == "classification":
+        return x, np.array([c.strip() if v is None else repr(v) for c, v in zip(cells, numbers, strict=True)]), columns
+    return x, np.array([c.strip() for c in cells]), columns
+
+
+def _detect(y: Any, forced: str) -> str:
+    """Stated, or detected: text labels and at most ``MAX_CLASSES`` distinct integers are classes."""
+    if forced == "regression":
+        return "regression"
+    if forced == "classification" or y.dtype.kind not in "biuf":
+        return "classification"
+    yf = y.astype(np.float64)
+    if np.all(yf == np.round(yf)) and len(np.unique(yf)) <= MAX_CLASSES:
+        return "classification"
+    return "regression"

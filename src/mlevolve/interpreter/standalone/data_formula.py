@@ -1,0 +1,67 @@
+"""The formula regime's tasks: symbolic-regression points.  Built in: ``koza_quartic`` and
+``nguyen1`` .. ``nguyen8`` (Uy et al. 2011), ``n_train`` (20) training and ``n_test`` (100)
+held-out points drawn uniformly on the benchmark's range; or a user's ``file.csv:target=COLUMN`` /
+``file.npz``, whose columns are the formula's inputs by name (training and validation rows of the
+60/20/20 split are the training points, test rows the held-out points; values in their own units).
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from mlevolve.interpreter.standalone.common import TaskError, parse_spec
+from mlevolve.interpreter.standalone.data import _split, read_table
+
+# name: (target function, low, high of the input's range)
+FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
+    "koza_quartic": (lambda x: x**4 + x**3 + x**2 + x, -1.0, 1.0),
+    "nguyen1": (lambda x: x**3 + x**2 + x, -1.0, 1.0),
+    "nguyen2": (lambda x: x**4 + x**3 + x**2 + x, -1.0, 1.0),
+    "nguyen3": (lambda x: x**5 + x**4 + x**3 + x**2 + x, -1.0, 1.0),
+    "nguyen4": (lambda x: x**6 + x**5 + x**4 + x**3 + x**2 + x, -1.0, 1.0),
+    "nguyen5": (lambda x: np.sin(x**2) * np.cos(x) - 1, -1.0, 1.0),
+    "nguyen6": (lambda x: np.sin(x) + np.sin(x + x**2), -1.0, 1.0),
+    "nguyen7": (lambda x: np.log(x + 1) + np.log(x**2 + 1), 0.0, 2.0),
+    "nguyen8": (lambda x: np.sqrt(x), 0.0, 4.0),
+}
+FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
+FILE_OPTIONS = {"target": "", "problem": ""}
+
+
+def _points(name: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any) -> dict[str, Any]:
+    """The points as the formula loop takes them: x (n, n_vars) and y (n), float64."""
+    return {"name": name, "x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test,
+            "n_vars": x_train.shape[1]}
+
+
+def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> dict[str, Any]:
+    """``n_train`` and ``n_test`` points of the built-in formula ``name``, uniform on its range."""
+    formula, lo, hi = FORMULAS[name]
+    x_train = rng.uniform(lo, hi, (n_train, 1))
+    x_test = rng.uniform(lo, hi, (n_test, 1))
+    return _points(name, x_train, formula(x_train[:, 0]), x_test, formula(x_test[:, 0]))
+
+
+def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) -> dict[str, Any]:
+    """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``."""
+    x, y, columns = read_table(path, target, "regression")
+    if sorted(columns) != sorted(inputs):
+        raise TaskError(f"{path}: the columns {', '.join(columns)} are not the formula's inputs {', '.join(inputs)}")
+    yf = np.asarray(y, np.float64)
+    train, val, test = _split(None, len(yf), np.random.default_rng(seed))
+    fit_rows = np.concatenate([train, val])
+    xs = np.asarray(x, np.float64)[:, [columns.index(p) for p in inputs]]
+    return _points(path, xs[fit_rows], yf[fit_rows], xs[test], yf[test])
+
+
+def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
+    """The points of the built-in formula ``spec`` names, drawn with the generator seeded by ``seed``."""
+    name, options = parse_spec(spec, FORMULA_OPTIONS)
+    return points(name, np.random.default_rng(seed), **options)
+
+
+def formula_file(spec: str, seed: int = 0, inputs: Sequence[str] = ()) -> dict[str, Any]:
+    """The points of the user's data file ``spec`` names, whose columns are the formula's ``inputs``."""
+    name, options = parse_spec(spec, FILE_OPTIONS)
+    return file_points(name, options["target"], inputs, seed)

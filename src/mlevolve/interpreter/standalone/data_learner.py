@@ -1,0 +1,98 @@
+"""The learner regime's tasks: an AutoML-Zero style family of T small tasks, vectorised across
+tasks: ``linear``, ``affine``, ``teacher`` (regression) and ``projected_digits`` (binary, labels
+0.0/1.0).  Options ``n_tasks`` (10), ``dim`` (4; 16 for projected_digits), ``n_train`` (100),
+``n_val`` (100), ``fresh`` (0) and ``fitness`` (``mse``).
+"""
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from mlevolve.interpreter.standalone.common import parse_spec
+from mlevolve.interpreter.standalone.data import _standardise
+
+TEACHER_HIDDEN = 8
+
+
+def _linear(rng: np.random.Generator, x: Any) -> Any:
+    w = rng.normal(size=(x.shape[0], x.shape[2]))
+    return np.einsum("tnf,tf->tn", x, w)
+
+
+def _affine(rng: np.random.Generator, x: Any) -> Any:
+    return _linear(rng, x) + rng.normal(size=(x.shape[0], 1))
+
+
+def _teacher(rng: np.random.Generator, x: Any) -> Any:
+    t, _, f = x.shape
+    w1 = rng.normal(0.0, 1.0 / math.sqrt(f), (t, f, TEACHER_HIDDEN))
+    b1 = rng.normal(size=(t, 1, TEACHER_HIDDEN))
+    w2 = rng.normal(size=(t, TEACHER_HIDDEN))
+    return np.einsum("tnh,th->tn", np.tanh(x @ w1 + b1), w2)
+
+
+# name: the target function of a task's inputs x ~ N(0, 1)
+FAMILIES: dict[str, Callable[[np.random.Generator, Any], Any]] = {"linear": _linear, "affine": _affine,
+                                                                   "teacher": _teacher}
+PROJECTED_DIGITS = "projected_digits"  # a family of its own loader: binary tasks from sklearn's digits
+FAMILY_OPTIONS: dict[str, Any] = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100, "fresh": 0, "fitness": "mse"}
+
+
+def family_options(name: str) -> dict[str, Any]:
+    """The default options of family ``name`` (``projected_digits`` has 16 features)."""
+    return {**FAMILY_OPTIONS, "dim": 16} if name == PROJECTED_DIGITS else dict(FAMILY_OPTIONS)
+
+
+def family(name: str, rng: np.random.Generator, n_tasks: int, dim: int, n_train: int, n_val: int) -> dict[str, Any]:
+    """``n_tasks`` tasks of family ``name`` (any), each of ``n_train`` + ``n_val`` examples of ``dim`` features."""
+    if name == PROJECTED_DIGITS:
+        return _projected_digits(rng, n_tasks, dim, n_train, n_val)
+    return _synthetic(name, rng, n_tasks, dim, n_train, n_val)
+
+
+def _synthetic(name: str, rng: np.random.Generator, n_tasks: int, dim: int, n_train: int, n_val: int) -> dict[str, Any]:
+    x = rng.normal(size=(n_tasks, n_train + n_val, dim)).astype(np.float32).astype(np.float64)
+    y = FAMILIES[name](rng, x).astype(np.float32)
+    return _family(name, "regression", x.astype(np.float32), y, n_train)
+
+
+def _projected_digits(rng: np.random.Generator, n_tasks: int, dim: int, n_train: int, n_val: int) -> dict[str, Any]:
+    """Random class pairs of sklearn digits; n is capped by the smallest pair, the same for every task."""
+    from sklearn.datasets import load_digits
+
+    x_all, y_all = load_digits(return_X_y=True)
+    pairs = [rng.choice(10, size=2, replace=False) for _ in range(n_tasks)]
+    available = min(int(np.isin(y_all, pair).sum()) for pair in pairs)
+    if n_train + n_val > available:
+        n_train = max(1, round(available * n_train / (n_train + n_val)))
+        n_val = available - n_train
+    xs, ys = [], []
+    for pair in pairs:
+        rows = rng.choice(np.flatnonzero(np.isin(y_all, pair)), size=n_train + n_val, replace=False)
+        projected = x_all[rows] @ rng.normal(size=(x_all.shape[1], dim))
+        xs.append(np.concatenate(_standardise(projected[:n_train], projected[n_train:])))
+        ys.append((y_all[rows] == pair[1]).astype(np.float32))
+    return _family(PROJECTED_DIGITS, "classification", np.stack(xs), np.stack(ys), n_train)
+
+
+def _family(name: str, problem: str, x: Any, y: Any, n_train: int) -> dict[str, Any]:
+    """x (T, n, F), y (T, n) as the loop takes them: ``n_train`` examples per task train, the rest validate."""
+    return {"name": name, "problem": problem, "x_train": x[:, :n_train], "y_train": y[:, :n_train],
+            "x_val": x[:, n_train:], "y_val": y[:, n_train:], "classification": problem == "classification"}
+
+
+def learner_task(spec: str, seed: int = 0) -> dict[str, Any]:
+    """The synthetic family ``spec`` names (``NAME[:key=value...]``), drawn with the generator seeded by
+    ``seed``; ``fitness`` says how the loop scores it (see ``run_learner``), ``fresh`` is the evaluator's."""
+    name, options = parse_spec(spec, FAMILY_OPTIONS)
+    fitness, fresh = options.pop("fitness"), options.pop("fresh")
+    return {**_synthetic(name, np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}
+
+
+def digits_task(spec: str, seed: int = 0) -> dict[str, Any]:
+    """``projected_digits[:key=value...]``, drawn with the generator seeded by ``seed`` (see ``learner_task``)."""
+    _, options = parse_spec(spec, family_options(PROJECTED_DIGITS))
+    fitness, fresh = options.pop("fitness"), options.pop("fresh")
+    return {**_projected_digits(np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}

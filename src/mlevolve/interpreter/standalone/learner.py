@@ -1,0 +1,108 @@
+"""The learner regime's loop: an AutoML-Zero learner trained online, one example at a time,
+vectorised across a family of tasks; validation is one vectorised call (numpy only)."""
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mlevolve.interpreter.standalone.common import Budget, CandidateFailure
+
+
+@dataclass
+class LearnerProgram:
+    """A compiled learner: its memory's types, and its methods (setup may be None: zeros)."""
+
+    state_types: tuple[str, ...]
+    predict: Callable[..., Any]
+    learn: Callable[..., Any]
+    setup: Callable[..., Any] | None = None
+
+
+def draw(rng: np.random.Generator, law: str, a: Any, b: Any, *dims: int) -> Any:
+    """Random draws for a learner: normal(mean a, std |b|) or uniform(a, b), with trailing ``dims``; uniform
+    is ``a + (b - a) * U[0, 1)`` (numpy's formula), so any bounds work, with IEEE semantics (no error)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    lead = np.broadcast_shapes(a.shape, b.shape)
+    a, b = a.reshape(a.shape + (1,) * len(dims)), b.reshape(b.shape + (1,) * len(dims))
+    if law == "normal":
+        return rng.normal(a, np.abs(b), lead + dims)
+    u = rng.random(lead + dims)
+    with np.errstate(all="ignore"):
+        return a + (b - a) * u
+
+
+def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
+                budget: Budget | None = None) -> dict[str, Any]:
+    """Train online over each example of every task at once, then validate (AutoML-Zero's protocol).
+    ``data``: x_train (T, n, F), y_train (T, n), x_val, y_val, ``classification`` (labels 0/1, predictions
+    through a sigmoid).  Fitness: validation accuracy, or minus validation MSE; ``data["fitness"]``
+    "squashed": the mean over tasks of ``1 - (2/pi) arctan(RMSE_t)`` (AutoML-Zero's FlipAndSquash, Real
+    et al. 2020), "relative": the same of RMSE_t / RMS(y_t) (predicting 0 scores 0.5)."""
+    budget = budget or Budget()
+    started = time.perf_counter()
+    pred = learner_predictions(data, learner, seed=seed, budget=budget)
+    y_val = np.asarray(data["y_val"], np.float64)
+    if not np.isfinite(pred).all() or np.abs(pred).max() > budget.max_abs:
+        raise CandidateFailure("predictions are not finite or exploded", "validation")
+    metrics: dict[str, Any] = {}
+    if data.get("classification", False):
+        accuracy = float(((pred > 0) == (y_val > 0.5)).mean())
+        metrics.update(val_accuracy=accuracy, fitness=accuracy)
+    else:
+        per_task = np.mean((pred - y_val) ** 2, axis=-1)
+        mse = float(np.mean(per_task))
+        metrics.update(val_mse=mse, fitness=-mse)
+        if data.get("fitness") in ("squashed", "relative"):
+            error = per_task
+            if data["fitness"] == "relative":  # each task's MSE over that of predicting 0
+                error = per_task / np.maximum(np.mean(y_val**2, axis=-1), 1e-12)
+            metrics["fitness"] = float(np.mean(1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(error))))
+    metrics["train_seconds"] = round(time.perf_counter() - started, 6)
+    return metrics
+
+
+def learner_predictions(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
+                        budget: Budget | None = None) -> Any:
+    """The learner's validation predictions (T, n_val), before any sigmoid, after online training.
+    Raises :class:`CandidateFailure` at the first training example where a prediction is not finite or
+    misses its target by more than ``budget.max_error``, and past ``budget.max_seconds``."""
+    budget = budget or Budget()
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    x_train, y_train = np.asarray(data["x_train"], np.float64), np.asarray(data["y_train"], np.float64)
+    x_val, y_val = np.asarray(data["x_val"], np.float64), np.asarray(data["y_val"], np.float64)
+    n_tasks, _, dim = x_train.shape
+    classify = bool(data.get("classification", False))
+    shapes = [{"Scalar": (n_tasks,), "Vector": (n_tasks, dim), "Matrix": (n_tasks, dim, dim)}[t]
+              for t in learner.state_types]
+    with np.errstate(all="ignore"):
+        if learner.setup is not None:
+            init = learner.setup(rng)
+            init = init if len(shapes) > 1 else (init,)
+            state = [np.broadcast_to(np.asarray(s, np.float64), shape).copy()
+                     for s, shape in zip(init, shapes, strict=True)]
+        else:
+            state = [np.zeros(shape) for shape in shapes]
+        # Example i of every task, as contiguous (T, F) and (T,) arrays.
+        n_steps = x_train.shape[1]
+        for step, (x, y) in enumerate(zip(np.ascontiguousarray(x_train.transpose(1, 0, 2)),
+                                          np.ascontiguousarray(y_train.T), strict=True), 1):
+            p = learner.predict(*state, x, rng)
+            if classify:
+                p = 1.0 / (1.0 + np.exp(-p))
+            error = np.abs(np.asarray(p, np.float64) - y)
+            if not (error <= budget.max_error).all():  # NaN compares False: caught here too
+                worst = "not finite" if not np.isfinite(error).all() else f"off by {float(error.max()):.3g}"
+                raise CandidateFailure(f"diverged: a prediction is {worst} (more than {budget.max_error:g} "
+                                       "from its target)", f"training step {step} of {n_steps}")
+            new = learner.learn(*state, x, y, p, rng)
+            state = list(new) if len(shapes) > 1 else [new]
+            if time.perf_counter() - started > budget.max_seconds:
+                raise CandidateFailure(f"over the time budget of {budget.max_seconds:g} s", "training")
+        # Validation in one call: every example at once, the final state broadcast over them.
+        wide = [np.broadcast_to(s, shape)[:, None] for s, shape in zip(state, shapes, strict=True)]
+        return np.broadcast_to(learner.predict(*wide, x_val, rng), y_val.shape)
