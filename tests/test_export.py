@@ -1,7 +1,9 @@
-"""`mlevolve export`: every example becomes a standalone script whose `--json` output equals
-`mlevolve run --json` (all keys but the `train_seconds` timing), that carries the DSL source in its
-docstring, does not import mlevolve, compiles and lints clean; user names that collide with the
-script's own names are renamed, not shadowing anything."""
+"""`mlevolve export`: every example (and so every regime) becomes a standalone script whose `--json`
+output equals `mlevolve run --json` (all keys but the `train_seconds` timing), that carries the DSL
+source in its docstring, does not import mlevolve, compiles, lints clean and has no unused function;
+a formula or learner script imports no torch (it runs with torch unimportable) and is at most
+250 lines, a neural one at most 450; user names that collide with the script's own names are
+renamed, not shadowing anything."""
 
 from __future__ import annotations
 
@@ -23,8 +25,8 @@ import pytest
 import mlevolve
 from mlevolve import cli
 from mlevolve.dsl.errors import MlevError
-from mlevolve.interpreter import runtime, tasks
 from mlevolve.interpreter.codegen import RESERVED, py_name
+from mlevolve.interpreter.regimes import REGIMES, regime_of
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.mlev"))
@@ -41,7 +43,7 @@ activation arrays(torch: Tensor) -> Tensor =
   let tmp1 = math * 0.5 in
   tmp1 + math
 
-model load_task() -> Layer =
+model supervised_task() -> Layer =
   seq(dense(32), main, dense(32), arrays)
 
 loss json(nn: Tensor, F: Tensor) -> Tensor =
@@ -77,6 +79,7 @@ class Exported:
     script: Path  # the exported .py
     args: tuple[str, ...]  # extra arguments to the script
     done: subprocess.CompletedProcess[str] | None = None
+    no_torch: bool = False  # run with torch unimportable
 
 
 def _export(file: Path, out: Path, *flags: str) -> Path:
@@ -84,10 +87,20 @@ def _export(file: Path, out: Path, *flags: str) -> Path:
     return out
 
 
+# Runs a script as __main__ with `import torch` failing (a None entry in sys.modules blocks an import).
+_NO_TORCH = "import runpy, sys; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; " \
+            "runpy.run_path(sys.argv[0], run_name='__main__')"
+
+
 def _run(job: Exported) -> Exported:
-    job.done = subprocess.run([sys.executable, str(job.script), "--json", *job.args], capture_output=True,
+    head = [sys.executable, "-c", _NO_TORCH] if job.no_torch else [sys.executable]
+    job.done = subprocess.run([*head, str(job.script), "--json", *job.args], capture_output=True,
                               text=True, timeout=300, cwd=job.script.parent)
     return job
+
+
+def _regime(file: Path) -> str:
+    return regime_of(mlevolve.check(mlevolve.parse_file(file))).name
 
 
 @pytest.fixture(scope="module")
@@ -96,13 +109,14 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Exp
     tmp = tmp_path_factory.mktemp("export")
     jobs: dict[str, Exported] = {}
     for file in EXAMPLES:
-        jobs[file.stem] = Exported(file, _export(file, tmp / f"{file.stem}.py"), ())
+        numpy_only = REGIMES[_regime(file)].backend == "numpy"
+        jobs[file.stem] = Exported(file, _export(file, tmp / f"{file.stem}.py"), (), no_torch=numpy_only)
     for name, text, flags in (("collide", COLLIDING, ("--epochs", "2")), ("collide_learner", COLLIDING_LEARNER, ())):
         source = tmp / f"{name}.mlev"
         source.write_text(text)
         jobs[name] = Exported(source, _export(source, tmp / f"{name}.py", *flags), ())
     jobs["linear_regression seed 3"] = Exported(jobs["linear_regression"].source, jobs["linear_regression"].script,
-                                                ("--seed", "3"))
+                                                ("--seed", "3"), no_torch=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(_run, jobs.values()))
     yield jobs
@@ -118,6 +132,10 @@ def script_metrics(job: Exported) -> dict[str, Any]:
 
 def without_time(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if k != "train_seconds"}
+
+
+def test_the_examples_cover_every_regime() -> None:
+    assert {_regime(file) for file in EXAMPLES} == set(REGIMES)
 
 
 @pytest.mark.parametrize("name", [f.stem for f in EXAMPLES])
@@ -148,7 +166,8 @@ def test_user_names_that_collide_with_the_scripts_names_still_work(name: str,
     assert want["failure"] is None, want
     assert without_time(got) == without_time(want)
     text = job.script.read_text()
-    assert text.count("\ndef main(") == 1 and text.count("\ndef arrays(") == 1  # the script's own, once
+    assert text.count("\ndef main(") == 1  # the script's own, once
+    assert text.count("\ndef supervised_task(") + text.count("\ndef learner_task(") == 1
 
 
 @pytest.mark.parametrize("file", EXAMPLES, ids=lambda f: f.stem)
@@ -162,17 +181,32 @@ def test_exported_script_is_standalone_and_readable(file: Path, exported: dict[s
     tree = ast.parse(text)
     imported = {a.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported <= {"__future__", "argparse", "csv", "dataclasses", "inspect", "json", "math", "numpy",
-                        "pathlib", "sklearn", "time", "torch", "typing", "collections", "zipfile", "hashlib", "zlib",
-                        "contextlib", "gymnasium"}  # gymnasium: only inside make_env
+    assert imported <= {"argparse", "csv", "dataclasses", "inspect", "json", "math", "numpy", "pathlib", "sklearn",
+                        "time", "torch", "typing", "collections", "gymnasium"}  # gymnasium: only inside make_env
+    numpy_only = REGIMES[_regime(file)].backend == "numpy"
+    assert ("torch" in imported) != numpy_only
+    lines = len(text.splitlines())
+    assert lines <= (250 if numpy_only else 450), lines
     py_compile.compile(str(script), cfile=str(script.with_suffix(".pyc")), doraise=True)
+
+
+@pytest.mark.parametrize("name", [f.stem for f in EXAMPLES] + ["collide", "collide_learner"])
+def test_an_exported_script_has_no_unused_function_class_or_constant(name: str,
+                                                                     exported: dict[str, Exported]) -> None:
+    tree = ast.parse(exported[name].script.read_text())
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+    defined |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    assert defined - read == {"main"} or defined - read == set(), sorted(defined - read)
+    top = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert top[-1] == "main"  # the program, the data, the loop, then main
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not on PATH")
 def test_exported_scripts_pass_ruff(exported: dict[str, Exported]) -> None:
-    """pyflakes and pycodestyle errors, at the project's line length (the runtime is copied verbatim)."""
+    """ruff's default rules, pyflakes, pycodestyle and import order, at the project's line length."""
     scripts = [str(job.script) for job in exported.values()]
-    done = subprocess.run(["ruff", "check", "--isolated", "--select", "E,F", "--line-length", "120",
+    done = subprocess.run(["ruff", "check", "--isolated", "--extend-select", "E,F,I", "--line-length", "120",
                            *sorted(set(scripts))], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
 
@@ -196,25 +230,21 @@ def test_export_writes_the_generated_functions_verbatim() -> None:
     assert functions.strip() in mlevolve.export(program)
 
 
-def _top_level_names(module: Any) -> set[str]:
-    names: set[str] = set()
-    for node in ast.parse(Path(module.__file__).read_text()).body:
-        if isinstance(node, ast.FunctionDef | ast.ClassDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-        elif isinstance(node, ast.Assign):
-            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            names.add(node.target.id)
-    return names
+def test_reserved_holds_every_name_an_exported_script_binds_or_calls(exported: dict[str, Exported]) -> None:
+    needed: set[str] = set()
+    for job in exported.values():
+        tree = ast.parse(job.script.read_text())
+        needed |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+        needed |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        needed |= {(a.asname or a.name).split(".")[0] for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)
+                   for a in n.names}
+    from mlevolve.interpreter.codegen import compile_program
 
-
-def test_reserved_holds_every_name_an_exported_script_binds_or_calls() -> None:
-    needed = _top_level_names(runtime) | _top_level_names(tasks) | {"main", "argparse", "json", "MlevError", "DIM",
-                                                                    "PROGRAM"}
-    needed |= {"float", "int", "len", "range", "print", "isinstance", "sum", "list", "dict", "zip", "super"}
-    assert needed - {"annotations"} <= RESERVED, sorted(needed - RESERVED)
+    for job in exported.values():  # the program's own functions are user names (renamed where they collide)
+        source = compile_program(mlevolve.check(mlevolve.parse_file(job.source)), mlevolve.load_grammar()).source
+        needed -= {n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)}
+    needed -= {n for n in needed if n.startswith("_")}  # private to the standalone modules: never a plain name
+    assert needed <= RESERVED, sorted(needed - RESERVED)
     assert set(dir(builtins)) <= RESERVED
     for name in needed:
         renamed = py_name(name)

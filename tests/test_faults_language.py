@@ -322,9 +322,13 @@ def test_hostile_file_names_and_comments_stay_inside_literals(tmp_path: Path) ->
 
 
 def test_names_bound_in_the_exported_main_are_reserved() -> None:
-    from mlevolve.interpreter.export import _CALLS, _MAIN
+    from mlevolve.interpreter.export import main_source
+    from mlevolve.interpreter.regimes import REGIMES
 
-    text = _MAIN.format(task="t", seed=0, epochs=1, wiring="PROGRAM = None", call=_CALLS["supervised"])
+    program = mlevolve.check("algorithm t\nformula f(x: Scalar) -> Scalar = x\n")
+    tasks = [(r, task) for r in REGIMES.values() for task in (*sorted(r.loaders[0].names or ()), "t.csv")
+             if task != "t.csv" or any(x.names is None for x in r.loaders)]
+    text = "\n".join(main_source(r, program, "PROGRAM = None", task, 0, 1) for r, task in tasks)
     tree = ast.parse(text)
     bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     bound |= {n.name for n in ast.walk(tree) if isinstance(n, ast.ExceptHandler) and n.name}

@@ -21,9 +21,9 @@ import mlevolve
 from mlevolve import cli
 from mlevolve.dsl.errors import MlevError
 from mlevolve.grammar.spec import load_grammar
-from mlevolve.interpreter.codegen import category_of
 from mlevolve.interpreter.evaluate import Settings
 from mlevolve.interpreter.evaluator import ProgramEvaluator
+from mlevolve.interpreter.regimes import regime_of
 from mlevolve.interpreter.tasks import CHAIN_TRAP_REWARD, ChainMDP, Control, Density, list_tasks, load_task
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,14 +42,14 @@ def program(source: str, task: str = "") -> mlevolve.Program:
 
 
 # ---------------------------------------------------------------------------------------- the kinds
-@pytest.mark.parametrize(("source", "category"), [
+@pytest.mark.parametrize(("source", "regime"), [
     (PG.format(name="l", body="-(logp * adv)"), "rl"),
     (TD.format(name="l", body="square(q - reward)"), "rl"),
     (VAE.format(name="l", body="square(x - recon)"), "generative"),
     (FLOW.format(name="l", body="-logdet"), "generative"),
 ])
-def test_objective_kinds_check_and_make_their_category(source: str, category: str) -> None:
-    assert category_of(program(source)) == category
+def test_objective_kinds_check_and_make_their_regime(source: str, regime: str) -> None:
+    assert regime_of(program(source)).name == regime
 
 
 @pytest.mark.parametrize("source", [
@@ -71,7 +71,7 @@ def test_objectives_compute_with_scalars_and_tensors_only() -> None:
 def test_an_objective_program_holds_one_definition() -> None:
     two = program(FLOW.format(name="a", body="-logdet") + VAE.format(name="b", body="square(x - recon)"))
     with pytest.raises(MlevError, match="exactly one definition"):
-        category_of(two)
+        regime_of(two)
 
 
 def test_an_objective_needs_a_task_of_its_kind() -> None:
@@ -87,10 +87,10 @@ def test_an_objective_needs_a_task_of_its_kind() -> None:
 def test_control_and_density_tasks_are_listed_with_their_metric() -> None:
     infos = {t.name: t for t in list_tasks()}
     for name in ("cartpole", "acrobot", "mountaincar", "chain"):
-        assert infos[name].kind == "control" and "return" in infos[name].description
+        assert infos[name].kind == "rl" and "return" in infos[name].description
         assert isinstance(load_task(name), Control)
     for name in ("moons2d", "circles2d", "gaussians8", "spirals2d"):
-        assert infos[name].kind == "density" and "NLL" in infos[name].description
+        assert infos[name].kind == "generative" and "NLL" in infos[name].description
         task = load_task(name, seed=1)
         assert isinstance(task, Density)
         assert [len(a) for a in (task.x_train, task.x_val, task.x_test)] == [2000, 1000, 1000]
@@ -164,7 +164,7 @@ def _standard_normal_nll(x: np.ndarray) -> float:
 
 def test_digits_density_loads_with_its_documented_shapes_and_splits() -> None:
     info = {t.name: t for t in list_tasks()}["digits_density"]
-    assert info.kind == info.problem == "density" and info.size == "1,797 x 64 (1,078/359/360)"
+    assert (info.kind, info.problem) == ("generative", "density") and info.size == "1,797 x 64 (1,078/359/360)"
     assert "NLL in nats per standardised image" in info.description and "U[0, 1)" in info.description
     task = load_task("digits_density", seed=3)
     assert isinstance(task, Density) and task.name == "digits_density"

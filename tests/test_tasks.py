@@ -65,8 +65,8 @@ def test_list_tasks_covers_every_task() -> None:
     assert {kinds[n] for n in SUPERVISED} == {"supervised"}
     assert {kinds[n] for n in FAMILIES} == {"learner"}
     assert {kinds[n] for n in FORMULAS} == {"formula"}
-    assert {kinds[n] for n in CONTROL} == {"control"}
-    assert {kinds[n] for n in DENSITY} == {"density"}
+    assert {kinds[n] for n in CONTROL} == {"rl"}
+    assert {kinds[n] for n in DENSITY} == {"generative"}
     assert all(t.description and t.size for t in infos)
     assert task_info("digits") == TaskInfo(
         "digits", "supervised", "classification", "8x8 handwritten digits", "1,797 x 64, 10 classes"

@@ -37,7 +37,8 @@ from mlevolve.interpreter.codegen import Compiled, compile_program, py_name
 from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, namespace
 from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.fit import FitOptions, fit_formula, formula_points
-from mlevolve.interpreter.tasks import Control, Density, Family, Task, arrays, load_task
+from mlevolve.interpreter.regimes import regime_of_task
+from mlevolve.interpreter.tasks import Family, Task, arrays, load_task
 from mlevolve.results import Failure, Outcome, guarded
 
 __all__ = ["EvaluatorFactory", "ProgramEvaluator"]
@@ -183,8 +184,7 @@ class ProgramEvaluator:
     def supports_hurdle(self) -> bool:
         """A short training (fewer epochs: fewer episodes or steps) makes a hurdle for classifiers and
         for RL and generative programs, when they train several epochs."""
-        trains = "n_classes" in self._data or isinstance(self.task, Control | Density)
-        return self.settings.epochs > self.hurdle_epochs and trains
+        return self.settings.epochs > self.hurdle_epochs and regime_of_task(self.task).hurdle
 
     def compile(self, program: Program, key: str) -> Compiled:
         compiled = self._compiled.get(key)
@@ -201,7 +201,7 @@ class ProgramEvaluator:
 
         def probe() -> list[Any] | None:
             compiled = self.compile(program, key)
-            with torch.no_grad() if compiled.category in ("learner", "formula") else torch.enable_grad(), \
+            with torch.no_grad() if compiled.regime.backend == "numpy" else torch.enable_grad(), \
                     np.errstate(all="ignore"), runtime.seeded(self.settings.seed):
                 return self._probe(program, compiled)
 
@@ -211,7 +211,7 @@ class ProgramEvaluator:
         return (None if parts is None else _digest(parts)), None
 
     def _probe(self, program: Program, compiled: Compiled) -> list[Any] | None:
-        dim = int(self._data["x_train"].shape[-1]) if compiled.category == "learner" else 0
+        dim = int(self._data["x_train"].shape[-1]) if compiled.regime.dim else 0
         names = namespace(compiled, dim)
         if compiled.category == "formula":
             x = np.asarray(self._data["x_train"], np.float64)

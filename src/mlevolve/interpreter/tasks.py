@@ -111,6 +111,14 @@ class Supervised(_Record):
     y_test: npt.NDArray[Any]
     n_classes: int  # 0 for regression
 
+    @property
+    def n_features(self) -> int:
+        return int(self.x_train.shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_classes if self.problem == "classification" else 1
+
 
 @dataclass(frozen=True)
 class Family(_Record):
@@ -362,7 +370,7 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
 
 def _size(n: int, data: Supervised) -> str:
     kind = f"{data.n_classes} classes" if data.problem == "classification" else "regression"
-    return f"{n:,} x {data.x_train.shape[1]}, {kind}"
+    return f"{n:,} x {data.n_features}, {kind}"
 
 
 def check_task_fits(compiled: Any, task: Task, task_name: str) -> None:
