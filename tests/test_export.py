@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import mlevolve
@@ -250,3 +251,26 @@ def test_reserved_holds_every_name_an_exported_script_binds_or_calls(exported: d
         renamed = py_name(name)
         assert renamed != name and renamed not in RESERVED and renamed.isidentifier()
     assert py_name("act") == "act" and py_name("tmp3") == "_u_tmp3" and py_name("lambda") == "_u_lambda"
+
+
+@pytest.mark.parametrize("regime", ["supervised", "formula"])
+def test_a_program_on_a_data_file_exports_the_same_run(regime: str, tmp_path: Path) -> None:
+    """The script carries the regime's loader of data files (and not the built-in tasks'): a formula's
+    parameters name the file's columns there too."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(60, 2))
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y\n" + "".join(f"{p:.5f},{q:.5f},{2 * p - q * q:.5f}\n" for p, q in x))
+    source = {"supervised": "activation act(x: Tensor) -> Tensor = tanh(x)\n",
+              "formula": "formula f(a: Scalar, b: Scalar) -> Scalar = 2.0 * a - b * b\n"}[regime]
+    file = tmp_path / "p.mlev"
+    file.write_text(f"algorithm p\ntask \"{data}:target=y\"\n{source}")
+    script = _export(file, tmp_path / "p.py", "--epochs", "2")
+    text = script.read_text()
+    assert "read_table" in text and "SUPERVISED" not in text and "FORMULAS" not in text
+    job = _run(Exported(file, script, (), no_torch=regime == "formula"))
+    want = mlevolve.run(file, epochs=2)
+    assert want["failure"] is None
+    assert without_time(script_metrics(job)) == without_time(want)
+    if regime == "formula":
+        assert want["train_r2"] == pytest.approx(1.0)

@@ -197,9 +197,9 @@ def export(
 ) -> str:
     """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does."""
     spec, checked, name = _prepare(program, task, grammar)
-    from mlevolve.interpreter.tasks import load_task
+    from mlevolve.interpreter.factory import load_task_for
 
-    data = load_task(name, seed)  # the user's mistakes first: PyTorch is imported only after these checks
+    data = load_task_for(checked, name, seed)  # the user's mistakes first: no PyTorch before these checks
     from mlevolve.interpreter.codegen import compile_program
     from mlevolve.interpreter.tasks import check_task_fits
 
