@@ -281,13 +281,14 @@ def test_the_engine_records_a_non_finite_fitness_as_a_failure() -> None:
 @pytest.mark.parametrize("width", [0, -3, 10**20, 2.5])
 def test_a_dense_width_out_of_range_at_run_time_is_a_failure(width: Any) -> None:
     data = load_task("iris", 0)
+    from mlevolve.interpreter.regimes import REGIMES
     from mlevolve.interpreter.tasks import arrays
 
     layer = nn.LazyLinear(8)
     layer.out_features = width  # as a width computed at run time would arrive
     program = runtime.SupervisedProgram(model=lambda: nn.Sequential(layer))
-    with pytest.raises(runtime.CandidateFailure) as err:
-        runtime.train_supervised(arrays(data), program, epochs=1)
+    with pytest.raises(runtime.CandidateFailure) as err:  # the supervised regime checks the size first
+        REGIMES["supervised"].train(arrays(data), program, Settings(epochs=1))
     expected = {0: "out of range", -3: "out of range", 10**20: "parameters exceed", 2.5: "whole number"}[width]
     assert err.value.where == "model" and expected in err.value.reason
 

@@ -2,7 +2,8 @@
 
 A kind (``activation``, ``loss``, ``optimizer``...) fixes the signature of a definition: its
 parameters' types, its result type, and what names its body may use.  Kinds are rows of the table
-``KINDS``; a new kind (the RL and generative objectives, say) is a new row.
+``KINDS``; a new kind is a new row here and a place in one training regime's ``kinds``
+(:data:`mlevolve.interpreter.regimes.REGIMES`; a test checks that each kind has exactly one).
 
 A *slot* is one body that evolution may rewrite: a definition's body, or one method of a learner
 (``linreg.learn``).  Each slot knows its environment and result type, which is all the typed
