@@ -201,7 +201,7 @@ class ProgramEvaluator:
 
         def probe() -> list[Any] | None:
             compiled = self.compile(program, key)
-            with torch.no_grad() if compiled.regime.backend == "numpy" else torch.enable_grad(), \
+            with torch.no_grad() if compiled.regime.probe == "outputs" else torch.enable_grad(), \
                     np.errstate(all="ignore"), runtime.seeded(self.settings.seed):
                 return self._probe(program, compiled)
 
