@@ -128,11 +128,11 @@ def _learner_wiring(program: Program) -> str:
 
 
 def _objective_wiring(cls: str) -> Callable[[Program], str]:
-    """One objective, passed to ``cls`` by its kind's name."""
+    """One objective: ``cls`` of its kind and function."""
 
     def wiring(program: Program) -> str:
         d = program.definitions[0]
-        return f"PROGRAM = {cls}({d.kind}={py_name(d.name)})"
+        return f'PROGRAM = {cls}("{d.kind}", {py_name(d.name)})'
 
     return wiring
 

@@ -17,10 +17,11 @@ from mlevolve.interpreter.standalone.rl import _mlp, _step
 
 @dataclass
 class GenerativeProgram:
-    """A compiled generative objective: a VAE loss or a normalizing-flow loss (one of them)."""
+    """A compiled generative objective: its kind, ``"vae_loss"`` (trains a VAE) or ``"flow_loss"`` (a
+    RealNVP flow), and the elementwise function."""
 
-    vae_loss: Callable[..., torch.Tensor] | None = None
-    flow_loss: Callable[..., torch.Tensor] | None = None
+    kind: str
+    loss: Callable[..., torch.Tensor]
 
 
 GEN_HIDDEN = 64
@@ -119,7 +120,7 @@ def train_generative(data: dict[str, Any], program: GenerativeProgram, *, epochs
     order_rng = np.random.default_rng(seed)
     x_train = torch.as_tensor(data["x_train"])
     dim = x_train.shape[1]
-    model: RealNVP | VAE = RealNVP(dim) if program.flow_loss is not None else VAE(dim, vae_hidden(dim))
+    model: RealNVP | VAE = RealNVP(dim) if program.kind == "flow_loss" else VAE(dim, vae_hidden(dim))
     params = list(model.parameters())
     optimiser = torch.optim.Adam(params, lr=GEN_LEARNING_RATE)
     order = torch.from_numpy(order_rng.permutation(len(x_train)))
@@ -130,13 +131,11 @@ def train_generative(data: dict[str, Any], program: GenerativeProgram, *, epochs
         xb = x_train[order[cursor:cursor + GEN_BATCH]]
         cursor += GEN_BATCH
         if isinstance(model, RealNVP):
-            assert program.flow_loss is not None
             z, logdet = model(xb)
-            values = program.flow_loss(z, logdet)
+            values = program.loss(z, logdet)
         else:
-            assert program.vae_loss is not None
             recon, mu, logvar = model(xb)
-            values = program.vae_loss(xb, recon, mu, logvar)
+            values = program.loss(xb, recon, mu, logvar)
         step += 1
         loss = torch.broadcast_to(values, xb.shape).sum() / len(xb)
         _step(loss, optimiser, params, f"step {step}")

@@ -16,10 +16,11 @@ from mlevolve.interpreter.standalone.common import Budget, CandidateFailure
 
 @dataclass
 class RLProgram:
-    """A compiled RL objective: a policy-gradient loss or a temporal-difference loss (one of them)."""
+    """A compiled RL objective: its kind, ``"pg_loss"`` (trains a policy) or ``"td_loss"`` (a DQN), and
+    the elementwise function."""
 
-    pg_loss: Callable[..., torch.Tensor] | None = None
-    td_loss: Callable[..., torch.Tensor] | None = None
+    kind: str
+    loss: Callable[..., torch.Tensor]
 
 
 RL_HIDDEN = 64
@@ -199,11 +200,8 @@ def train_rl(data: dict[str, Any], program: RLProgram, *, epochs: int = 10, seed
     torch.manual_seed(seed)
     envs = [data["make_env"]() for _ in range(RL_ENVS)]
     episodes = epochs * int(data["episodes_per_epoch"])
-    if program.pg_loss is not None:
-        net, updates, returns = _train_pg(data, program.pg_loss, envs, episodes, seed, budget, started)
-    else:
-        assert program.td_loss is not None
-        net, updates, returns = _train_td(data, program.td_loss, envs, episodes, seed, budget, started)
+    train = _train_pg if program.kind == "pg_loss" else _train_td
+    net, updates, returns = train(data, program.loss, envs, episodes, seed, budget, started)
     n_eval = int(data["eval_episodes"])
     metrics: dict[str, Any] = {
         "val_return": _greedy_return(envs, net, [10**6 + seed * 1000 + i for i in range(n_eval)]),
