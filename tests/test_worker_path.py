@@ -125,7 +125,7 @@ def test_a_score_request_parses_and_answers_in_one_call() -> None:
 def _rows(backend: Any, algorithm: Any) -> list[tuple[Any, ...]]:
     spec = load_grammar()
     program = check(parse_file(ROOT / "examples" / "quartic.mlev"))
-    factory = EvaluatorFactory("koza_quartic", 0, 1, frozenset({"formula"}))
+    factory = EvaluatorFactory("koza_quartic", 0, 1, frozenset({"formula"}), timeout=60.0)
     evaluator = factory.build(load_task("koza_quartic", 0), spec)
     config = EvolveConfig(budget=120, population=20, init="random", seed=3)
     with tempfile.TemporaryDirectory() as tmp, Archive.for_run(Path(tmp) / "r.db", {"run": "t"}) as archive:

@@ -53,6 +53,7 @@ from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.results import Failure, Outcome
 
 FAILED = -1e30  # DEAP's fitness for a failure: finite, so crowding distances stay numbers
+INITS = ("file", "random")  # EvolveConfig.init: start from the file's definitions, or from random programs
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,9 @@ class EvolveConfig:
     tournament: int = 10
     mutation_prob: float = 0.9
     offspring: int = 0  # lambda of (mu + lambda); 0 means the population size
-    max_depth: int = 10
-    max_size: int = 48
-    init: str = "file"
+    max_depth: int = Site.max_depth  # bloat control: the operators' limits
+    max_size: int = Site.max_size
+    init: str = "file"  # one of INITS
     hurdle: bool = True
     hurdle_quantile: float = 0.75
     hurdle_warmup: int = 20
