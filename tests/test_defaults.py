@@ -123,8 +123,12 @@ def test_choices_come_from_the_owners_tables() -> None:
     (lambda: api.export(QUARTIC, epochs=0), "epochs must be at least 1, got 0"),
     (lambda: api.sample("Tensor", n=0), "n must be at least 1, got 0"),
     (lambda: api.meta("nothing.toml", workers=-1), "workers must be >= 0 (0: one per core), got -1"),
+    (lambda: api.evolve(QUARTIC, json_log="missing/log.jsonl"),
+     "cannot write missing/log.jsonl: no directory 'missing'"),
 ])
-def test_the_api_names_its_parameters(call: Any, message: str) -> None:
+def test_the_api_names_its_parameters(call: Any, message: str, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(SettingError) as caught:
         call()
     assert caught.value.message == message
@@ -141,6 +145,7 @@ def test_the_api_names_its_parameters(call: Any, message: str) -> None:
     (["export", QUARTIC, "-o", "x.py", "--epochs", "0"], "--epochs must be at least 1, got 0"),
     (["sample", "--type", "Tensor", "-n", "0"], "-n must be at least 1, got 0"),
     (["meta", "nothing.toml", "--workers", "-1"], "--workers must be >= 0 (0: one per core), got -1"),
+    (["evolve", QUARTIC, "--json-log", "missing/log.jsonl"], "cannot write missing/log.jsonl: no directory 'missing'"),
 ])
 def test_the_cli_names_the_flag(capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str],
                                 message: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,6 +154,7 @@ def test_the_cli_names_the_flag(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     out, err = capsys.readouterr()
     assert out == "" and err.splitlines()[0] == f"mlevolve: error: {message}"
     assert "Traceback" not in err
+    assert not list(tmp_path.iterdir())  # refused before anything is written: no archive, no log
 
 
 def test_a_setting_error_renames_its_hint_too() -> None:
@@ -180,3 +186,13 @@ def test_the_docs_state_the_defaults_the_flags_have() -> None:
     wrong = [(doc, flag, value, defaults.get(flag)) for doc, flag, value in stated
              if value not in defaults.get(flag, set())]
     assert not wrong
+
+
+def test_the_engine_reads_the_hurdle_and_bloat_limits_from_their_owners() -> None:
+    from mlevolve.gp.backends import Policy
+    from mlevolve.gp.operators import Site
+
+    policy = Policy()
+    assert (EVOLVE.hurdle, EVOLVE.hurdle_quantile, EVOLVE.hurdle_warmup) == (policy.hurdle, policy.quantile,
+                                                                             policy.warmup)
+    assert (EVOLVE.max_depth, EVOLVE.max_size) == (Site.max_depth, Site.max_size)

@@ -157,6 +157,16 @@ def _at_least(low: int = 1, **values: int) -> None:
             raise SettingError(f"{{{name}}} must be at least {low}, got {{got}}", got=value)
 
 
+def check_output(path: str | Path, setting: str = "output") -> None:
+    """Raise :class:`SettingError` (naming ``setting``) when ``path`` is to be written in a directory
+    that does not exist: an output path is not a place to create directories by accident."""
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise SettingError("cannot write {path}: no directory {parent!r}",
+                           hint=f"create it first (mkdir -p {{parent}}) or pass another {{{setting}}}",
+                           path=str(path), parent=str(parent))
+
+
 def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
     if not task:
         check_task_line(program, file)
@@ -358,6 +368,8 @@ def evolve(
                            got=init)
     resources = Resources(workers=workers, dask=dask, timeout=timeout, memory_limit=memory_limit)
     resources.check()
+    if json_log is not None:
+        check_output(json_log, "json_log")
     diversity = diversity or DiversityConfig()
     diversity.check(algorithm, population)
     # The user's part first, with nothing heavy imported: the file, the names, the task and its data.

@@ -211,10 +211,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    parent = Path(args.output).parent
-    if not parent.is_dir():
-        raise MlevError(f"cannot write {args.output}: no directory {str(parent)!r}",
-                        hint=f"create it first (mkdir -p {parent}) or pass another -o")
+    api.check_output(args.output)
     if args.component is not None:
         if bool(args.db) == bool(args.file):
             raise MlevError("--component exports a definition of a .mlev FILE or of an archive's program (--db)",
@@ -356,7 +353,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-_FLAGS = {"n": "-n", "type_": "--type"}  # API parameters whose flag is not --NAME-WITH-DASHES
+_FLAGS = {"n": "-n", "type_": "--type", "output": "-o"}  # API parameters whose flag is not --NAME-WITH-DASHES
 
 
 def flag_of(name: str) -> str:

@@ -69,9 +69,9 @@ class EvolveConfig:
     max_depth: int = Site.max_depth  # bloat control: the operators' limits
     max_size: int = Site.max_size
     init: str = "file"  # one of INITS
-    hurdle: bool = True
-    hurdle_quantile: float = 0.75
-    hurdle_warmup: int = 20
+    hurdle: bool = Policy.hurdle  # the hurdle's settings: the scoring policy's
+    hurdle_quantile: float = Policy.quantile
+    hurdle_warmup: int = Policy.warmup
     seed: int = 0
     bandit: bool = False  # choose mutations with the portfolio's bandit (always, if the grammar has operators)
     diversity: DiversityConfig = field(default_factory=DiversityConfig)  # islands' and MAP-Elites' settings
