@@ -20,7 +20,7 @@ from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.lark_render import render_lark
 from mlevolve.grammar.spec import load_grammar
 from tests.conftest import EXAMPLE_FILES as EXAMPLES
-from tests.conftest import ROOT, Capsys
+from tests.conftest import ROOT, Capsys, run_mlevolve
 
 SPEC = load_grammar()
 
@@ -353,8 +353,7 @@ def test_version(capsys: Capsys) -> None:
 
 @pytest.mark.e2e
 def test_console_script_in_a_subprocess(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "mlevolve.cli", "sample", "--type", "Nope"],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    result = run_mlevolve("sample", "--type", "Nope", cwd=tmp_path, timeout=60)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == "mlevolve: error: unknown type 'Nope'\n" + TYPES_HINT
 

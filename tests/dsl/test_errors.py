@@ -6,8 +6,6 @@ span, and a ``hint:`` line; the exit status is 2 and there is never a traceback.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from mlevolve import api
 from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError, MlevErrors
 from mlevolve.dsl.parse import parse
+from tests.conftest import run_mlevolve
 
 HEAD = "algorithm a\n"
 
@@ -360,8 +359,7 @@ def test_check_goes_on_after_a_bad_file(tmp_path: Path, monkeypatch: pytest.Monk
 def test_golden_error_in_a_subprocess(name: str, tmp_path: Path) -> None:
     content, expected = GOLDEN[name]
     _write(tmp_path, name, content)
-    result = subprocess.run([sys.executable, "-m", "mlevolve.cli", "check", f"{name}.mlev"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = run_mlevolve("check", f"{name}.mlev", cwd=tmp_path, timeout=60)
     assert result.stderr == expected
     assert result.returncode == 2
     assert result.stdout == ""
