@@ -172,8 +172,8 @@ def _task_name(program: Program, task: str | None, file: str | None = None) -> s
         check_task_line(program, file)
     name = task or program.task
     if not name:
-        raise MlevError("no task to run on", hint="pass --task NAME or add a `task NAME` line to the program; "
-                        "`mlevolve tasks` lists them")
+        raise SettingError("no task to run on", hint="pass {task} NAME or add a `task NAME` line to the program; "
+                           "`mlevolve tasks` lists them")
     return name
 
 
@@ -292,8 +292,8 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
     for name in names:
         matches = [a for a in available if a == name or a.startswith(name + ".")]
         if not matches:
-            raise MlevError(f"--evolve {name!r} is not a definition of {file}",
-                            hint=f"definitions: {', '.join(available) or 'none'}, or all")
+            raise SettingError("{evolve} {got!r} is not a definition of {file}", got=name, file=file,
+                               hint=f"definitions: {', '.join(available) or 'none'}, or all")
         out += [m for m in matches if m not in out]
     return out
 
@@ -410,7 +410,8 @@ def evolve(
     parallel = bool(dask) or workers != 1
     portable = spec.origin is not None or spec.name == "base"  # a worker can load the grammar itself
     if parallel and not portable:
-        raise MlevError("parallel evaluation needs the grammar as a file", hint="pass --grammar FILE")
+        raise SettingError("parallel evaluation needs the grammar as a file",
+                           hint="pass {grammar} load_grammar(FILE), or score in one worker ({workers} 1, no {dask})")
     factory = EvaluatorFactory(task_name, seed, epochs, kinds, spec.origin, timeout=timeout,
                                fit=bool(fitting), inputs=formula_inputs(checked, task_name))
     slots = 1 if not parallel else workers or os.cpu_count() or 1

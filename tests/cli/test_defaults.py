@@ -125,6 +125,8 @@ def test_choices_come_from_the_owners_tables() -> None:
     (lambda: api.meta("nothing.toml", workers=-1), "workers must be >= 0 (0: one per core), got -1"),
     (lambda: api.evolve(QUARTIC, json_log="missing/log.jsonl"),
      "cannot write missing/log.jsonl: no directory 'missing'"),
+    (lambda: api.evolve(QUARTIC, ["nope"]), f"evolve 'nope' is not a definition of {QUARTIC}"),
+    (lambda: api.run(api.parse("algorithm x\nformula f(x: Scalar) -> Scalar = x\n")), "no task to run on"),
 ])
 def test_the_api_names_its_parameters(call: Any, message: str, tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
