@@ -372,20 +372,19 @@ def _shown(value: object) -> str:
 def _option(p: argparse.ArgumentParser, call: Callable[..., Any], name: str, help: str, *,
             default_text: str | None = None, choices: Sequence[str] | None = None, metavar: str | None = None) -> None:
     """Add the flag of ``call``'s parameter ``name``: its default is the parameter's default (so the
-    API's owner of the setting is the flag's), its type the default's (a bool is ``--NAME/--no-NAME``),
-    and its help ends with the default (``default_text`` where the default is None)."""
+    API's owner of the setting is the flag's), its type the default's or the annotation's (a bool is
+    ``--NAME/--no-NAME``), and its help ends with the default (``default_text`` where it is None)."""
     default = inspect.signature(call).parameters[name].default
     shown = default_text if default is None else _shown(default)
     text = f"{help} (default {shown})" if shown is not None else help
     if isinstance(default, bool):
         p.add_argument(flag_of(name), dest=name, action=argparse.BooleanOptionalAction, default=default, help=text)
         return
-    kind: type = float if name in _FLOATS else int if name in _INTS else str
+    if default is None:  # the type the annotation allows besides None: ``float | None`` is float
+        kind = next(t for t in typing.get_args(typing.get_type_hints(call)[name]) if t is not type(None))
+    else:
+        kind = type(default)
     p.add_argument(flag_of(name), dest=name, type=kind, default=default, choices=choices, metavar=metavar, help=text)
-
-
-_FLOATS = {"timeout", "memory_limit"}  # the numeric API parameters the CLI sets; the others are text
-_INTS = {"n", "seed", "depth", "epochs", "budget", "population", "tournament", "confirm", "workers", "top"}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -77,6 +77,8 @@ def test_each_flag_defaults_to_its_owner_and_help_says_so(command: str, flag: st
     assert action(command, flag).default == owned
     if owned is not None:
         assert f"(default {shown(owned)})" in help_of(command, flag)
+    if owned is not None and not isinstance(owned, bool):  # --timeout 2.5 reads as the owner's float
+        assert action(command, flag).type is type(owned)
 
 
 @pytest.mark.parametrize(("command", "flag", "parameter"),
