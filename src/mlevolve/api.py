@@ -5,7 +5,12 @@
     >>> print(mlevolve.format(program))
     >>> [mlevolve.format_expr(e) for e in mlevolve.sample("Tensor", n=3, seed=0, env={"x": "Tensor"})]
 
-Functions that need PyTorch import it when called, so parsing and checking stay light.
+Functions that need PyTorch import it when called, so parsing and checking stay light.  Each
+default here is read from the setting's one owner (:class:`~mlevolve.gp.engine.EvolveConfig`,
+:class:`~mlevolve.interpreter.settings.Settings`, :class:`~mlevolve.gp.backends.Resources`), or is
+this module's own where a setting has no other home (``n``, ``top``, ``confirm``); the CLI reads its
+flags' defaults from these signatures.  A bad value raises :class:`~mlevolve.dsl.errors.SettingError`
+naming the parameter (the CLI renames it to the flag).
 """
 
 from __future__ import annotations
@@ -18,16 +23,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
-from mlevolve.dsl.errors import MlevError, normalize_newlines
+from mlevolve.dsl.errors import MlevError, SettingError, normalize_newlines
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse as _parse
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash
 from mlevolve.dsl.types import Type
+from mlevolve.gp.backends import Resources
 from mlevolve.gp.diversity import DiversityConfig
+from mlevolve.gp.engine import INITS, EvolveConfig
 from mlevolve.gp.generate import generate, ramped_half_and_half
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
+from mlevolve.interpreter.settings import Settings
 
 
 def read_source(path: str | Path) -> str:
@@ -98,7 +106,7 @@ def format(program: Program | str, file: str | None = None) -> str:
 
 def sample(
     type_: Type,
-    n: int = 1,
+    n: int = 5,
     *,
     seed: int = 0,
     depth: int = 5,
@@ -106,7 +114,9 @@ def sample(
     env: Mapping[str, Type] | None = None,
     grammar: GrammarSpec | None = None,
 ) -> builtins.list[Expr]:
-    """``n`` random well-typed expressions of ``type_`` with the names of ``env`` in scope."""
+    """``n`` random well-typed expressions of ``type_`` with the names of ``env`` in scope, at most
+    ``depth`` deep, drawn by Koza's ``grow``, ``full`` or ``ramped`` half-and-half from ``seed``."""
+    _at_least(n=n, depth=depth)
     spec = grammar or load_grammar()
     rng = random.Random(seed)
     if method == "ramped":
@@ -140,13 +150,30 @@ def check_task_line(program: Program, file: str | None = None) -> None:
             raise err.located(file) if file else err from None
 
 
+def _at_least(low: int = 1, **values: int) -> None:
+    """Raise :class:`SettingError` naming the first of ``values`` (parameter name to value) below ``low``."""
+    for name, value in values.items():
+        if value < low:
+            raise SettingError(f"{{{name}}} must be at least {low}, got {{got}}", got=value)
+
+
+def check_output(path: str | Path, setting: str = "output") -> None:
+    """Raise :class:`SettingError` (naming ``setting``) when ``path`` is to be written in a directory
+    that does not exist: an output path is not a place to create directories by accident."""
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise SettingError("cannot write {path}: no directory {parent!r}",
+                           hint=f"create it first (mkdir -p {{parent}}) or pass another {{{setting}}}",
+                           path=str(path), parent=str(parent))
+
+
 def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
     if not task:
         check_task_line(program, file)
     name = task or program.task
     if not name:
-        raise MlevError("no task to run on", hint="pass --task NAME or add a `task NAME` line to the program; "
-                        "`mlevolve tasks` lists them")
+        raise SettingError("no task to run on", hint="pass {task} NAME or add a `task NAME` line to the program; "
+                           "`mlevolve tasks` lists them")
     return name
 
 
@@ -162,8 +189,8 @@ def run(
     program: Program | str | Path,
     task: str | None = None,
     *,
-    seed: int = 0,
-    epochs: int = 10,
+    seed: int = Settings.seed,
+    epochs: int = Settings.epochs,
     grammar: GrammarSpec | None = None,
 ) -> dict[str, Any]:
     """Train ``program`` on ``task`` (default: its ``task`` line) and return its metrics.
@@ -171,8 +198,7 @@ def run(
     The result has validation and test metrics, ``fitness``, ``train_seconds``, ``params`` (neural
     programs) and ``failure`` (None, or the reason the program could not be trained).
     """
-    if epochs < 1:
-        raise MlevError(f"--epochs must be at least 1, got {epochs}")
+    _at_least(epochs=epochs)
     spec, checked, name = _prepare(program, task, grammar)
     from mlevolve.interpreter.factory import load_task_for
 
@@ -191,11 +217,12 @@ def export(
     program: Program | str | Path,
     task: str | None = None,
     *,
-    seed: int = 0,
-    epochs: int = 10,
+    seed: int = Settings.seed,
+    epochs: int = Settings.epochs,
     grammar: GrammarSpec | None = None,
 ) -> str:
     """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does."""
+    _at_least(epochs=epochs)
     spec, checked, name = _prepare(program, task, grammar)
     from mlevolve.interpreter.factory import load_task_for
 
@@ -265,8 +292,8 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
     for name in names:
         matches = [a for a in available if a == name or a.startswith(name + ".")]
         if not matches:
-            raise MlevError(f"--evolve {name!r} is not a definition of {file}",
-                            hint=f"definitions: {', '.join(available) or 'none'}, or all")
+            raise SettingError("{evolve} {got!r} is not a definition of {file}", got=name, file=file,
+                               hint=f"definitions: {', '.join(available) or 'none'}, or all")
         out += [m for m in matches if m not in out]
     return out
 
@@ -286,24 +313,24 @@ def evolve(
     evolve: Sequence[str] = ("all",),
     task: str | None = None,
     *,
-    budget: int = 500,
+    budget: int = EvolveConfig.budget,
     db: str | Path | None = None,
-    algorithm: str = "regularized",
-    seed: int = 0,
-    init: str = "file",
-    population: int = 100,
-    tournament: int = 10,
-    epochs: int = 10,
-    hurdle: bool = True,
+    algorithm: str = EvolveConfig.algorithm,
+    seed: int = EvolveConfig.seed,
+    init: str = EvolveConfig.init,
+    population: int = EvolveConfig.population,
+    tournament: int = EvolveConfig.tournament,
+    epochs: int = Settings.epochs,
+    hurdle: bool = EvolveConfig.hurdle,
     grammar: GrammarSpec | None = None,
     quiet: bool = False,
-    fit: bool | None = None,
+    fit: bool | None = EvolveConfig.fit,
     json_log: str | Path | None = None,
-    workers: int = 1,
-    dask: str | None = None,
-    timeout: float = 300.0,
-    bandit: bool = False,
-    memory_limit: float | None = None,
+    workers: int = Resources.workers,
+    dask: str | None = Resources.dask,
+    timeout: float = Resources.timeout,
+    bandit: bool = EvolveConfig.bandit,
+    memory_limit: float | None = Resources.memory_limit,
     confirm: int = 0,
     diversity: DiversityConfig | None = None,
 ) -> dict[str, Any]:
@@ -333,18 +360,16 @@ def evolve(
     the run started from random programs), the best's, the gain and its spread, plus ``next``, the
     commands to run next.  Ctrl-C raises :class:`RunInterrupted`.
     """
-    if budget < 1:
-        raise MlevError(f"--budget must be at least 1, got {budget}")
-    if init not in ("file", "random"):
-        raise MlevError(f"unknown --init {init!r}", hint="file (start from the file's definitions) or random")
-    if epochs < 1 or population < 2 or tournament < 1:
-        raise MlevError("--epochs and --tournament must be at least 1, --population at least 2")
-    if workers < 0 or not timeout > 0:
-        raise MlevError("--workers must be >= 0 (0: one per core) and --timeout > 0")
-    if memory_limit is not None and not 0 < memory_limit < 2**20:
-        raise MlevError(f"--memory-limit must be a positive number of GiB, got {memory_limit:g}")
-    if confirm < 0:
-        raise MlevError(f"--confirm must be >= 0, got {confirm}")
+    _at_least(budget=budget, epochs=epochs, tournament=tournament)
+    _at_least(2, population=population)
+    _at_least(0, confirm=confirm)
+    if init not in INITS:
+        raise SettingError("unknown {init} {got!r}", hint="file (start from the file's definitions) or random",
+                           got=init)
+    resources = Resources(workers=workers, dask=dask, timeout=timeout, memory_limit=memory_limit)
+    resources.check()
+    if json_log is not None:
+        check_output(json_log, "json_log")
     diversity = diversity or DiversityConfig()
     diversity.check(algorithm, population)
     # The user's part first, with nothing heavy imported: the file, the names, the task and its data.
@@ -360,13 +385,13 @@ def evolve(
     task_data = load_task_for(checked, task_name, seed)
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
-    from mlevolve.gp.backends import GIB, InProcess, default_memory_limit, make_backend
-    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.backends import InProcess, make_backend
+    from mlevolve.gp.engine import Engine
     from mlevolve.gp.progress import Progress
     from mlevolve.gp.search import ALGORITHMS
 
     if algorithm not in ALGORITHMS:
-        raise MlevError(f"unknown algorithm {algorithm!r}", hint=f"algorithms: {', '.join(ALGORITHMS)}")
+        raise SettingError("unknown {algorithm} {got!r}", hint=f"algorithms: {', '.join(ALGORITHMS)}", got=algorithm)
     kinds = frozenset(d.kind for d in checked.definitions if any(n.split(".")[0] == d.name for n in names))
     fitting = (EvolveConfig.fit if fit is None else fit) if "formula" in kinds else None
     from mlevolve.interpreter.codegen import compile_program
@@ -385,11 +410,12 @@ def evolve(
     parallel = bool(dask) or workers != 1
     portable = spec.origin is not None or spec.name == "base"  # a worker can load the grammar itself
     if parallel and not portable:
-        raise MlevError("parallel evaluation needs the grammar as a file", hint="pass --grammar FILE")
-    factory = EvaluatorFactory(task_name, seed, epochs, kinds, spec.origin, timeout,
+        raise SettingError("parallel evaluation needs the grammar as a file",
+                           hint="pass {grammar} load_grammar(FILE), or score in one worker ({workers} 1, no {dask})")
+    factory = EvaluatorFactory(task_name, seed, epochs, kinds, spec.origin, timeout=timeout,
                                fit=bool(fitting), inputs=formula_inputs(checked, task_name))
     slots = 1 if not parallel else workers or os.cpu_count() or 1
-    memory = int(memory_limit * GIB) if memory_limit is not None else default_memory_limit(slots)
+    memory = resources.memory(slots)
     # Candidates run in worker processes, which start now: they load torch and the task while this
     # process builds its own evaluator (the program is known to fit the task, the --db to be this run's).
     backend = make_backend(factory, workers, dask, timeout, memory) if portable else None
@@ -515,7 +541,8 @@ def _split_sizes(task: Any) -> dict[str, int]:
 
 
 def reevaluate(programs: Sequence[Program], task: str, seeds: Sequence[int], epochs: int,
-               grammar: GrammarSpec | None = None, timeout: float = 300.0) -> builtins.list[builtins.list[Any]]:
+               grammar: GrammarSpec | None = None, timeout: float = Resources.timeout,
+               ) -> builtins.list[builtins.list[Any]]:
     """Each of ``programs`` trained and scored again with each of ``seeds`` (its own data split and
     training seed): one list of outcomes per seed, in the order of ``programs``."""
     from mlevolve.interpreter import runtime
@@ -567,8 +594,7 @@ def best(db: str | Path, n: int = 5) -> builtins.list[dict[str, Any]]:
     """
     from mlevolve.report import data
 
-    if n < 1:
-        raise MlevError(f"-n must be at least 1, got {n}")
+    _at_least(n=n)
     run = data.load(db, top=1)
     out = [{"rank": rank, **data.describe(run, g.representative, g)}
            for rank, g in enumerate(data.behaviours(run)[:n], 1)]
@@ -578,7 +604,7 @@ def best(db: str | Path, n: int = 5) -> builtins.list[dict[str, Any]]:
 
 
 def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
-         timeout: float = 300.0) -> builtins.list[dict[str, Any]]:
+         timeout: float = Resources.timeout) -> builtins.list[dict[str, Any]]:
     """The program whose hash starts with ``key`` (default: the ``n`` best behaviours), each with its ancestry.
 
     Each is a dict like :func:`best`'s (``rank`` only for the best) plus ``source``, ``failure``,
@@ -590,10 +616,8 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
     """
     from mlevolve.report import data
 
-    if n < 1:
-        raise MlevError(f"-n must be at least 1, got {n}")
-    if confirm < 0:
-        raise MlevError(f"--confirm must be >= 0, got {confirm}")
+    _at_least(n=n)
+    _at_least(0, confirm=confirm)
     run = data.load(db, top=n, key=key)
     if run.found is not None:
         out = [{**data.describe(run, run.found, data.group_of(run, run.found)),
@@ -625,7 +649,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float) -> di
     pairs = None
     if n and isinstance(start_text, str) and isinstance(task, str):
         task = _archived_task(meta, run.path) or task  # the run's data by absolute path, checked by digest
-        seed, epochs = int(meta.get("seed", 0)), int(meta.get("epochs", 10))
+        seed, epochs = int(meta.get("seed", EvolveConfig.seed)), int(meta.get("epochs", Settings.epochs))
         start = check(parse(start_text, f"{run.path}#start"))
         found = check(parse(c["stored"], f"{run.path}#{c['hash'][:12]}"))
         seeds = list(range(seed + 1, seed + n + 1))
@@ -646,8 +670,7 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     """
     from mlevolve.report import data, page
 
-    if top < 1:
-        raise MlevError(f"--top must be at least 1, got {top}")
+    _at_least(top=top)
     if Path(output).resolve() == Path(db).resolve():
         raise MlevError("the report would overwrite the archive", file=str(db), hint="pass -o OUT.html")
     run = data.load(db, top=top)
@@ -691,8 +714,8 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
     named = task or run_task
     writable = named if named is not None and '"' not in named and "\n" not in named and "\r" not in named else None
     program = check(parse(shown_program(rows[0].program, task=writable, source=where), where))
-    return export(program, task or _archived_task(meta, db), seed=int(meta.get("seed", 0)),
-                  epochs=int(meta.get("epochs", 10)))
+    return export(program, task or _archived_task(meta, db), seed=int(meta.get("seed", EvolveConfig.seed)),
+                  epochs=int(meta.get("epochs", Settings.epochs)))
 
 
 def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:
@@ -718,7 +741,7 @@ def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:
 
 
 def meta(config: str | Path, db: str | Path | None = None, output: str | Path | None = None, *,
-         quiet: bool = False, workers: int = 1, dask: str | None = None) -> dict[str, Any]:
+         quiet: bool = False, workers: int = Resources.workers, dask: str | None = Resources.dask) -> dict[str, Any]:
     """Evolve a generator (grammar weights, learned rules, operators) as the meta configuration
     ``config`` says (see ``mlevolve.meta.config``), checkpointed in ``db`` (default
     ``runs/meta-<config>.db``; the same call resumes it), and write the best generator on the
@@ -728,7 +751,6 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     the order they were asked for).  Raises MlevError on a bad setting or an unreachable scheduler."""
     import math
     import multiprocessing
-    import re
     import sys
     from concurrent.futures import ProcessPoolExecutor
 
@@ -736,13 +758,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     from mlevolve.meta.config import load_config
     from mlevolve.meta.evolve import META_FORMAT, MetaRun
 
-    if workers < 0:
-        raise MlevError(f"--workers must be >= 0 (0: one per core), got {workers}")
-    if dask is not None:
-        if workers != 1:
-            raise MlevError("--dask and --workers exclude each other", hint="the Dask cluster sets the parallelism")
-        if not (re.fullmatch(r"local:\d*", dask) or "://" in dask):
-            raise MlevError(f"--dask must be local:N or tcp://HOST:PORT, got {dask!r}")
+    Resources(workers=workers, dask=dask).check()
     cfg = load_config(config)
     base = load_grammar()
     program = _program(cfg.program, base)

@@ -1,28 +1,35 @@
 """The ``mlevolve`` command: parses arguments and calls the public API, nothing more.
 
 Every user mistake ends in a one-line error (plus the source line and a caret for errors in a file),
-exit status 2, and no traceback.
+exit status 2, and no traceback.  A flag that sets an API parameter takes its default from the API
+function's signature (which reads it from the setting's owner, e.g. ``EvolveConfig``), its choices
+from the owner's table, and its name from :func:`flag_of`; a bad value the API refuses
+(:class:`SettingError`, naming the parameter) is reported under the flag's name.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import shlex
 import sqlite3
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from mlevolve import api
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.types import BASE_TYPES, Type
 from mlevolve.gp.diversity import DiversityConfig
+from mlevolve.gp.engine import INITS
+from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.results import dumps, shown_program
 
@@ -151,8 +158,6 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     spec = load_grammar(args.grammar)
     if args.type not in spec.types:
         raise MlevError(f"unknown type {args.type!r}", hint=f"types: {', '.join(spec.types)}")
-    if args.n < 1 or args.depth < 1:
-        raise MlevError("-n and --depth must be at least 1")
     env = dict(_parse_var(v) for v in args.var)
     for expr in api.sample(args.type, args.n, seed=args.seed, depth=args.depth, method=args.method,
                            env=env, grammar=spec):
@@ -206,10 +211,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    parent = Path(args.output).parent
-    if not parent.is_dir():
-        raise MlevError(f"cannot write {args.output}: no directory {str(parent)!r}",
-                        hint=f"create it first (mkdir -p {parent}) or pass another -o")
+    api.check_output(args.output)
     if args.component is not None:
         if bool(args.db) == bool(args.file):
             raise MlevError("--component exports a definition of a .mlev FILE or of an archive's program (--db)",
@@ -247,9 +249,9 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
         result = _located(args.file, lambda: api.evolve(
             args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm, seed=args.seed,
             init=args.init, population=args.population, tournament=args.tournament, epochs=args.epochs,
-            hurdle=not args.no_hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
+            hurdle=args.hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
             json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
-            memory_limit=args.memory_limit, confirm=args.confirm, fit=False if args.no_fit else None,
+            memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit,
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except api.RunInterrupted as stop:
         print(f"mlevolve: interrupted; {stop.saved} candidates are saved in {stop.db}\n"
@@ -351,6 +353,40 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+_FLAGS = {"n": "-n", "type_": "--type", "output": "-o"}  # API parameters whose flag is not --NAME-WITH-DASHES
+
+
+def flag_of(name: str) -> str:
+    """The command-line flag of an API parameter or configuration field: ``budget`` is ``--budget``,
+    ``memory_limit`` ``--memory-limit``, ``n`` ``-n``."""
+    return _FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def _shown(value: object) -> str:
+    """A default as ``--help`` writes it."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return format(value, "g") if isinstance(value, float) else str(value)
+
+
+def _option(p: argparse.ArgumentParser, call: Callable[..., Any], name: str, help: str, *,
+            default_text: str | None = None, choices: Sequence[str] | None = None, metavar: str | None = None) -> None:
+    """Add the flag of ``call``'s parameter ``name``: its default is the parameter's default (so the
+    API's owner of the setting is the flag's), its type the default's or the annotation's (a bool is
+    ``--NAME/--no-NAME``), and its help ends with the default (``default_text`` where it is None)."""
+    default = inspect.signature(call).parameters[name].default
+    shown = default_text if default is None else _shown(default)
+    text = f"{help} (default {shown})" if shown is not None else help
+    if isinstance(default, bool):
+        p.add_argument(flag_of(name), dest=name, action=argparse.BooleanOptionalAction, default=default, help=text)
+        return
+    if default is None:  # the type the annotation allows besides None: ``float | None`` is float
+        kind = next(t for t in typing.get_args(typing.get_type_hints(call)[name]) if t is not type(None))
+    else:
+        kind = type(default)
+    p.add_argument(flag_of(name), dest=name, type=kind, default=default, choices=choices, metavar=metavar, help=text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mlevolve", description="Discover ML algorithms by evolving typed programs.")
     parser.add_argument("--version", action="version", version="mlevolve 0.1.0")
@@ -385,11 +421,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="print random well-typed expressions drawn from the grammar")
     p.add_argument("--type", required=True, metavar="T", help="result type, e.g. Tensor")
-    p.add_argument("-n", type=int, default=5, help="how many (default 5)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--depth", type=int, default=5, help="maximum depth (default 5)")
-    p.add_argument("--method", choices=["grow", "full", "ramped"], default="ramped",
-                   help="Koza's grow, full, or ramped half-and-half (default)")
+    _option(p, api.sample, "n", "how many")
+    _option(p, api.sample, "seed", "random seed")
+    _option(p, api.sample, "depth", "maximum depth")
+    _option(p, api.sample, "method", "Koza's grow, full, or ramped half-and-half",
+            choices=typing.get_args(typing.get_type_hints(api.sample)["method"]))
     p.add_argument("--var", action="append", default=[], metavar="NAME:TYPE",
                    help="a variable in scope, e.g. --var x:Tensor (repeatable)")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
@@ -400,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="train a program on a task and print its metrics")
     p.add_argument("file", metavar="FILE")
-    _training_flags(p)
+    _training_flags(p, api.run)
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     p.set_defaults(run=_cmd_run)
 
@@ -414,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--best", action="store_true", help="with --db: the best program (the default)")
     which.add_argument("--hash", metavar="H", help="with --db: the program whose hash starts with H")
-    _training_flags(p)
+    _training_flags(p, api.export)
     p.set_defaults(run=_cmd_export)
 
     p = sub.add_parser("evolve", help="evolve definitions of a program on a task (resumable)")
@@ -422,44 +458,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--evolve", default="all", metavar="NAMES",
                    help="comma-separated definitions to evolve (learner.method, a learner, or all; default all)")
     p.add_argument("--task", metavar="T", help="task name or data file (default: the program's `task` line)")
-    p.add_argument("--budget", type=int, default=500, help="candidates to consider (default 500)")
+    _option(p, api.evolve, "budget", "candidates to consider")
     p.add_argument("--db", metavar="PATH", help="SQLite archive (default runs/<program>-<task>.db); "
                    "the same command resumes the run")
-    p.add_argument("--algorithm", default="regularized",
-                   choices=["regularized", "mu_plus_lambda", "nsga2", "random", "islands", "map-elites"],
-                   help="regularized (aging) evolution (default), (mu+lambda), NSGA-II on (fitness, size), "
-                        "random search, islands of regularized evolution with ring migration, or MAP-Elites "
-                        "over (size, FEC behaviour)")
-    p.add_argument("--init", choices=["file", "random"], default="file",
-                   help="start from the file's definitions (default) or from random programs")
-    p.add_argument("--population", type=int, default=100, help="population size (default 100)")
-    p.add_argument("--tournament", type=int, default=10, help="tournament size (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--epochs", type=int, default=10, help="training epochs per candidate, neural programs (default 10)")
-    p.add_argument("--no-hurdle", action="store_true", help="train every candidate fully (no early rejection)")
-    p.add_argument("--no-fit", action="store_true",
-                   help="score formulas as written: no constant fitting (default: linear scaling and "
-                        "Levenberg-Marquardt on the literals before scoring)")
+    _option(p, api.evolve, "algorithm", "regularized (aging) evolution, (mu+lambda), NSGA-II on (fitness, size), "
+            "random search, islands of regularized evolution with ring migration, or MAP-Elites over "
+            "(size, FEC behaviour)", choices=list(ALGORITHMS))
+    _option(p, api.evolve, "init", "start from the file's definitions or from random programs", choices=INITS)
+    _option(p, api.evolve, "population", "population size")
+    _option(p, api.evolve, "tournament", "tournament size")
+    _option(p, api.evolve, "seed", "random seed")
+    _option(p, api.evolve, "epochs", "training epochs per candidate, neural programs")
+    _option(p, api.evolve, "hurdle", "reject a supervised candidate early when its short training is poor; "
+            "--no-hurdle trains every candidate fully")
+    _option(p, api.evolve, "fit", "fit an evolved formula's constants before scoring it (linear scaling and "
+            "Levenberg-Marquardt on the literals); --no-fit scores formulas as written")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
     p.add_argument("--quiet", action="store_true", help="no progress output; a one-line summary at the end")
     p.add_argument("--json", action="store_true", help="no progress output; the summary as one strict JSON object")
-    p.add_argument("--confirm", type=int, default=0, metavar="N",
-                   help="re-evaluate the best and the starting program with N more seeds, for the gain's spread "
-                        "(default 0)")
+    _option(p, api.evolve, "confirm", "re-evaluate the best and the starting program with N more seeds, for the "
+            "gain's spread", metavar="N")
     p.add_argument("--json-log", metavar="FILE", help="append one JSON line per candidate to FILE")
-    p.add_argument("--workers", type=int, default=1,
-                   help="score candidates in N worker processes (0: one per core; default 1, one worker, in order)")
-    p.add_argument("--dask", metavar="ADDR",
-                   help="score candidates on Dask: local:N starts a LocalCluster on loopback, "
-                        "tcp://HOST:PORT joins a running scheduler")
-    p.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per candidate (default 300)")
-    p.add_argument("--memory-limit", type=float, metavar="GIB",
-                   help="memory allowed per candidate, in GiB, beyond its worker's own (default: half the "
-                        "machine's memory shared among the workers)")
-    p.add_argument("--bandit", action="store_true", help="choose mutations with the adaptive operator bandit "
-                   "(always on when the grammar has evolved operators)")
+    _option(p, api.evolve, "workers", "score candidates in N worker processes (0: one per core; 1: one worker, "
+            "in order)", metavar="N")
+    _option(p, api.evolve, "dask", "score candidates on Dask: local:N starts a LocalCluster on loopback, "
+            "tcp://HOST:PORT joins a running scheduler", metavar="ADDR")
+    _option(p, api.evolve, "timeout", "seconds allowed per candidate", metavar="S")
+    _option(p, api.evolve, "memory_limit", "memory allowed per candidate, in GiB, beyond its worker's own",
+            default_text="half the machine's memory shared among the workers", metavar="GIB")
+    _option(p, api.evolve, "bandit", "choose mutations with the adaptive operator bandit "
+            "(always on when the grammar has evolved operators)")
     for f in fields(DiversityConfig):  # --islands, --migration-interval, ...: defaults owned by DiversityConfig
-        p.add_argument(f"--{f.name.replace('_', '-')}", type=int, default=f.default, metavar="N",
+        p.add_argument(flag_of(f.name), type=int, default=f.default, metavar="N",
                        help=f"{f.metadata['help']} (default {f.default})")
     p.set_defaults(run=_cmd_evolve)
 
@@ -470,45 +500,44 @@ def build_parser() -> argparse.ArgumentParser:
                    "the same command resumes the run")
     p.add_argument("-o", "--output", metavar="GRAMMAR", help="where to write the evolved grammar "
                    "(default: next to the archive, .grammar.toml)")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="run inner runs in N processes (0: one per core; default 1); the result does not depend on it")
-    p.add_argument("--dask", metavar="ADDR", help="run inner runs as Dask tasks: local:N starts a LocalCluster on "
-                   "loopback, tcp://HOST:PORT joins a running scheduler; the result does not depend on it")
+    _option(p, api.meta, "workers", "run inner runs in N processes (0: one per core); the result does not depend "
+            "on it", metavar="N")
+    _option(p, api.meta, "dask", "run inner runs as Dask tasks: local:N starts a LocalCluster on loopback, "
+            "tcp://HOST:PORT joins a running scheduler; the result does not depend on it", metavar="ADDR")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(run=_cmd_meta)
 
     p = sub.add_parser("best", help="list the best programs of a run's archive")
     p.add_argument("db", metavar="DB")
-    p.add_argument("-n", type=int, default=5, help="how many (default 5)")
+    _option(p, api.best, "n", "how many")
     p.set_defaults(run=_cmd_best)
 
     p = sub.add_parser("show", help="print a program of a run's archive with its metrics and ancestry")
     p.add_argument("db", metavar="DB", help="a run's archive (or, with --sympy/--latex, a .mlev file)")
     p.add_argument("hash", metavar="HASH", nargs="?", help="the program whose hash starts with HASH")
     p.add_argument("--best", action="store_true", help="the best program (the default)")
-    p.add_argument("-n", type=int, default=1, help="with --best: how many of the best (default 1)")
+    _option(p, api.show, "n", "with --best: how many of the best")
     form = p.add_mutually_exclusive_group()
     form.add_argument("--sympy", action="store_true", help="print only the formula, as a SymPy expression")
     form.add_argument("--latex", action="store_true", help="print only the formula, as LaTeX")
-    p.add_argument("--confirm", type=int, default=0, metavar="N",
-                   help="re-evaluate the program and the run's starting program with N more seeds: the gain "
-                        "and its spread (default 0)")
+    _option(p, api.show, "confirm", "re-evaluate the program and the run's starting program with N more seeds: "
+            "the gain and its spread", metavar="N")
     p.set_defaults(run=_cmd_show)
 
     p = sub.add_parser("report", help="write a run's report: one self-contained HTML file with plots and lineage")
     p.add_argument("db", metavar="DB")
     p.add_argument("-o", "--output", metavar="OUT.html", help="where to write it (default: DB with .html)")
-    p.add_argument("--top", type=int, default=5, help="how many of the best programs to show (default 5)")
+    _option(p, api.report, "top", "how many of the best programs to show")
     p.add_argument("--baseline", metavar="DB", help="another run's archive of the same task (e.g. random "
                    "search) to draw with this one")
     p.set_defaults(run=_cmd_report)
     return parser
 
 
-def _training_flags(p: argparse.ArgumentParser) -> None:
+def _training_flags(p: argparse.ArgumentParser, call: Callable[..., Any]) -> None:
     p.add_argument("--task", metavar="T", help="task name or data file (default: the program's `task` line)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--epochs", type=int, default=10, help="training epochs for neural programs (default 10)")
+    _option(p, call, "seed", "random seed")
+    _option(p, call, "epochs", "training epochs for neural programs")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
 
 
@@ -523,6 +552,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return run(args)
     except MlevError as err:
+        if isinstance(err, SettingError):
+            err.rename(flag_of)
         print(err.render() if err.file or err.span else f"mlevolve: error: {err.message}"
               + (f"\nhint: {err.hint}" if err.hint else ""), file=sys.stderr)
         return EXIT_USAGE

@@ -6,7 +6,8 @@ then ``hint: ...``.  The CLI prints this and exits with status 2; it never shows
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import string
+from collections.abc import Callable, Sequence
 
 from mlevolve.dsl.ir import Span
 
@@ -69,6 +70,31 @@ class MlevError(Exception):
 
     def __str__(self) -> str:
         return self.render()
+
+
+class SettingError(MlevError):
+    """A bad value of a setting (an API parameter, a configuration field), named as the caller knows it.
+
+    ``template`` and ``hint`` write each setting as ``{name}``, its Python name, and each value as a
+    keyword of ``values``: ``SettingError("{budget} must be at least 1, got {got}", got=0)`` reads
+    "budget must be at least 1, got 0" from the API; the CLI renames the settings to its flags
+    (:meth:`rename`): "--budget must be at least 1, got 0".
+    """
+
+    def __init__(self, template: str, hint: str | None = None, **values: object) -> None:
+        self.template, self.hint_template, self.values = template, hint, values
+        found = (name for text in (template, hint or "") for _, name, _, _ in string.Formatter().parse(text))
+        self.settings = tuple(dict.fromkeys(n for n in found if n and n not in values))
+        super().__init__(template)
+        self.rename(lambda name: name)
+
+    def rename(self, name_of: Callable[[str], str]) -> SettingError:
+        """This error with every setting written as ``name_of(name)`` (e.g. a command-line flag)."""
+        names = {**{n: name_of(n) for n in self.settings}, **self.values}
+        self.message = self.template.format_map(names)
+        self.hint = self.hint_template.format_map(names) if self.hint_template is not None else None
+        self.args = (self.message,)
+        return self
 
 
 class MlevErrors(MlevError):

@@ -34,6 +34,7 @@ import contextlib
 import math
 import multiprocessing as mp
 import os
+import re
 import signal
 import time
 from collections import OrderedDict
@@ -44,7 +45,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
 from mlevolve.results import Failure, Outcome, guarded
@@ -62,6 +63,41 @@ def default_memory_limit(slots: int = 1) -> int:
     except (ValueError, OSError, AttributeError):  # no sysconf: assume 16 GiB
         total = 16 * GIB
     return max(GIB, total // 2 // max(1, slots))
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Where and under which limits candidates are scored: the one owner of these defaults.
+
+    ``workers`` processes (0: one per core; 1: one worker process, candidates in order), or a Dask
+    cluster at ``dask`` (``local:N`` starts one on loopback, ``tcp://HOST:PORT`` joins one); each
+    candidate gets at most ``timeout`` seconds and ``memory_limit`` GiB (None: half the machine's
+    memory shared among the workers, :func:`default_memory_limit`).
+    """
+
+    workers: int = 1
+    dask: str | None = None
+    timeout: float = 300.0
+    memory_limit: float | None = None
+
+    def check(self) -> None:
+        """Raise :class:`~mlevolve.dsl.errors.SettingError` (naming the setting) for a value out of range."""
+        if self.workers < 0:
+            raise SettingError("{workers} must be >= 0 (0: one per core), got {got}", got=self.workers)
+        if not self.timeout > 0:
+            raise SettingError("{timeout} must be a positive number of seconds, got {got:g}", got=self.timeout)
+        if self.memory_limit is not None and not 0 < self.memory_limit < 2**20:
+            raise SettingError("{memory_limit} must be a positive number of GiB, got {got:g}", got=self.memory_limit)
+        if self.dask is not None:
+            if self.workers != 1:
+                raise SettingError("{dask} and {workers} exclude each other",
+                                   hint="the Dask cluster sets the parallelism")
+            if not (re.fullmatch(r"local:\d*", self.dask) or "://" in self.dask):
+                raise SettingError("{dask} must be local:N or tcp://HOST:PORT, got {got!r}", got=self.dask)
+
+    def memory(self, slots: int) -> int:
+        """The memory limit per candidate in bytes, with ``slots`` candidates running at once."""
+        return int(self.memory_limit * GIB) if self.memory_limit is not None else default_memory_limit(slots)
 
 
 def _address_space() -> int | None:
@@ -340,7 +376,7 @@ class ProcessPool:
     replacement of dead workers.  Workers start in the background: the first request waits for
     its worker's start, the coordinator does not."""
 
-    def __init__(self, factory: Factory, workers: int = 0, timeout: float = 300.0,
+    def __init__(self, factory: Factory, workers: int = 0, timeout: float = Resources.timeout,
                  memory: int | None = None) -> None:
         self.factory = factory
         self.slots = workers or os.cpu_count() or 1
@@ -478,12 +514,13 @@ class DaskBackend:
     restarted (through its nanny), so a stuck candidate stops computing where it runs.
     """
 
-    def __init__(self, factory: Factory, address: str, timeout: float = 300.0, memory: int | None = None) -> None:
+    def __init__(self, factory: Factory, address: str, timeout: float = Resources.timeout,
+                 memory: int | None = None) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise MlevError("--dask needs the distributed package",
-                            hint="pip install 'dask[distributed]'") from None
+            raise SettingError("{dask} needs the distributed package",
+                               hint="pip install 'dask[distributed]'") from None
         self.factory = factory
         self.timeout = timeout
         self.memory = memory
@@ -575,8 +612,8 @@ class DaskBackend:
             self.cluster.close()
 
 
-def make_backend(factory: Factory, workers: int = 1, dask: str | None = None, timeout: float = 300.0,
-                 memory: int | None = None) -> Backend:
+def make_backend(factory: Factory, workers: int = Resources.workers, dask: str | None = Resources.dask,
+                 timeout: float = Resources.timeout, memory: int | None = None) -> Backend:
     """``dask`` (``local:N`` or ``tcp://...``) wins; else a pool of ``workers`` processes (0: one per
     core; 1, the default, is one worker: candidates never run in the coordinator's process)."""
     if dask:

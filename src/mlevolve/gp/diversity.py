@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import SettingError
 
 if TYPE_CHECKING:
     from mlevolve.dsl.ir import Program
@@ -72,20 +72,21 @@ class DiversityConfig:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata["algorithm"] == algorithm}
 
     def check(self, algorithm: str, population: int) -> None:
-        """Raise :class:`MlevError` (naming the flag) if a setting of ``algorithm`` is out of range."""
+        """Raise :class:`SettingError` (naming the setting) if a setting of ``algorithm`` is out of range."""
         for f in fields(self):
             value = getattr(self, f.name)
             if f.metadata["algorithm"] == algorithm and value < f.metadata["min"]:
-                raise MlevError(f"--{f.name.replace('_', '-')} must be at least {f.metadata['min']}, got {value}")
+                raise SettingError(f"{{{f.name}}} must be at least {{low}}, got {{got}}", low=f.metadata["min"],
+                                   got=value)
         if algorithm == ISLANDS:
             size = population // self.islands
             if size < 2:
-                raise MlevError(f"--population {population} is too small for --islands {self.islands}: "
-                                "each island needs at least 2 members",
-                                hint=f"pass --population {2 * self.islands} or more, or fewer --islands")
+                raise SettingError("{population} {got} is too small for {islands} {k}: each island needs at "
+                                   "least 2 members", hint="pass {population} {enough} or more, or fewer {islands}",
+                                   got=population, k=self.islands, enough=2 * self.islands)
             if self.migrants >= size:
-                raise MlevError(f"--migrants {self.migrants} must be smaller than an island "
-                                f"({population} // {self.islands} = {size} members)")
+                raise SettingError("{migrants} {got} must be smaller than an island ({n} // {k} = {size} members)",
+                                   got=self.migrants, n=population, k=self.islands, size=size)
 
 
 def _fit(c: Candidate) -> float:

@@ -53,6 +53,7 @@ from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.results import Failure, Outcome
 
 FAILED = -1e30  # DEAP's fitness for a failure: finite, so crowding distances stay numbers
+INITS = ("file", "random")  # EvolveConfig.init: start from the file's definitions, or from random programs
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,12 @@ class EvolveConfig:
     tournament: int = 10
     mutation_prob: float = 0.9
     offspring: int = 0  # lambda of (mu + lambda); 0 means the population size
-    max_depth: int = 10
-    max_size: int = 48
-    init: str = "file"
-    hurdle: bool = True
-    hurdle_quantile: float = 0.75
-    hurdle_warmup: int = 20
+    max_depth: int = Site.max_depth  # bloat control: the operators' limits
+    max_size: int = Site.max_size
+    init: str = "file"  # one of INITS
+    hurdle: bool = Policy.hurdle  # the hurdle's settings: the scoring policy's
+    hurdle_quantile: float = Policy.quantile
+    hurdle_warmup: int = Policy.warmup
     seed: int = 0
     bandit: bool = False  # choose mutations with the portfolio's bandit (always, if the grammar has operators)
     diversity: DiversityConfig = field(default_factory=DiversityConfig)  # islands' and MAP-Elites' settings

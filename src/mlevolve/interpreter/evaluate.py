@@ -9,7 +9,6 @@ failure, returned as data with a reason and where it happened, never raised.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -18,22 +17,10 @@ from mlevolve.dsl.ir import Program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Compiled, compile_program
+from mlevolve.interpreter.settings import Settings as Settings  # torch-free: the API reads its defaults
 from mlevolve.interpreter.tasks import Task, arrays
 from mlevolve.interpreter.tasks import check_task_fits as check_task_fits  # moved to the torch-free tasks module
 from mlevolve.results import Failure, Outcome, guarded
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How to train: ``epochs`` for supervised, RL and generative programs (see their loops);
-    ``threads`` for torch; the budget.  Each regime's loop takes the fields its row names
-    (:attr:`mlevolve.interpreter.regimes.Regime.settings`)."""
-
-    seed: int = 0
-    epochs: int = 10
-    batch_size: int = 64
-    threads: int = 1
-    budget: runtime.Budget = field(default_factory=runtime.Budget)
 
 
 def namespace(compiled: Compiled, dim: int = 0) -> dict[str, Any]:

@@ -8,7 +8,7 @@ workers' start-up overlaps the coordinator's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlevolve.dsl.ir import Program
@@ -32,7 +32,7 @@ class EvaluatorFactory:
     epochs: int
     kinds: frozenset[str]
     grammar: str | None = None
-    timeout: float = 300.0
+    timeout: float = field(kw_only=True)  # seconds per candidate: the caller's (gp.backends.Resources owns the default)
     fit: bool = False  # formulas: constant fitting (linear scaling and literal tuning) before scoring
     inputs: tuple[str, ...] = ()  # a formula on a data file: its parameters, named after the file's columns
 

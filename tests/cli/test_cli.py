@@ -1,0 +1,374 @@
+"""The ``mlevolve`` command: check, fmt, grammar show/lark, sample, and its handling of bad flags."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lark import Lark
+
+from mlevolve import api
+from mlevolve.cli import main
+from mlevolve.dsl.check import check_expr
+from mlevolve.dsl.parse import parse, parse_expr
+from mlevolve.dsl.printer import format_program
+from mlevolve.grammar.lark_render import render_lark
+from mlevolve.grammar.spec import load_grammar
+from tests.conftest import EXAMPLE_FILES as EXAMPLES
+from tests.conftest import ROOT, Capsys, run_mlevolve
+
+SPEC = load_grammar()
+
+
+
+def run(capsys: Capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+# ------------------------------------------------------------------------------------------ check
+
+
+def test_check_examples(capsys: Capsys) -> None:
+    code, out, err = run(capsys, "check", *map(str, EXAMPLES))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert len(lines) == len(EXAMPLES) >= 6
+    for path, line in zip(EXAMPLES, lines, strict=True):
+        assert line.startswith(f"{path}: ok (")
+    assert f"{ROOT / 'examples' / 'mlp_digits.mlev'}: ok (activation act, loss xent, model net, optimizer momentum, " \
+           "schedule constant)" in lines
+    assert f"{ROOT / 'examples' / 'linear_regression.mlev'}: ok (learner linreg)" in lines
+
+
+def test_check_an_empty_algorithm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("none.mlev").write_text("algorithm nothing\n")
+    assert run(capsys, "check", "none.mlev") == (0, "none.mlev: ok (no definitions)\n", "")
+
+
+def test_check_with_a_custom_grammar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("g.toml").write_text('types = ["Scalar"]\n[literals.Scalar]\nchoices = [1.0]\n'
+                              '[op.twice]\ndoc = "2x"\nsig = ["Scalar -> Scalar"]\n')
+    Path("p.mlev").write_text("algorithm p\nformula f(x: Scalar) -> Scalar =\n  twice(x)\n")
+    assert run(capsys, "check", "p.mlev", "--grammar", "g.toml") == (0, "p.mlev: ok (formula f)\n", "")
+    code, out, err = run(capsys, "check", "p.mlev")  # the base grammar has no `twice`
+    assert code == 2 and "unknown primitive 'twice'" in err
+    Path("bad.toml").write_text("types = [\n")
+    code, out, err = run(capsys, "check", "p.mlev", "--grammar", "bad.toml")
+    assert code == 2 and out == ""
+    assert err.startswith("bad.toml: error: not valid TOML")
+
+
+# ------------------------------------------------------------------------------------------ fmt
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_fmt_prints_canonical_text(path: Path, capsys: Capsys) -> None:
+    code, out, err = run(capsys, "fmt", str(path))
+    assert (code, err) == (0, "")
+    source = path.read_text()
+    assert out == source  # the examples are in canonical layout
+    assert out == api.format(parse(source))
+    assert parse(out) == parse(source)
+
+
+def test_fmt_check_on_examples(capsys: Capsys) -> None:
+    assert run(capsys, "fmt", "--check", *map(str, EXAMPLES)) == (0, "", "")
+
+
+MESSY = """\
+# header comment
+algorithm   messy   task "my task"
+# leading for act
+activation act(x:Tensor)->Tensor=relu( x )   # end of line
+learner l(state w: Vector, state b: Scalar)
+  predict(x: Vector) -> Scalar = dot(w,x)+b
+  learn(x: Vector, y: Scalar, p: Scalar) -> (Vector, Scalar) =
+    let e = y - p in  # the error
+    # scale it
+    let s = 0.1 * e in
+    (w + s * x, b + s)
+formula f(x: Scalar) -> Scalar = ((x*x)) - (x - (1))
+# footer
+"""
+
+TIDY = """\
+# header comment
+algorithm messy
+task "my task"
+
+# leading for act
+activation act(x: Tensor) -> Tensor =
+  # end of line
+  relu(x)
+
+learner l(state w: Vector, state b: Scalar)
+  predict(x: Vector) -> Scalar =
+    dot(w, x) + b
+  learn(x: Vector, y: Scalar, p: Scalar) -> (Vector, Scalar) =
+    # the error
+    let e = y - p in
+    # scale it
+    let s = 0.1 * e in
+    (w + s * x, b + s)
+
+formula f(x: Scalar) -> Scalar =
+  x * x - (x - 1)
+
+# footer
+"""
+
+
+def test_fmt_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("messy.mlev").write_text(MESSY)
+    assert run(capsys, "fmt", "messy.mlev") == (0, TIDY, "")
+    assert parse(TIDY) == parse(MESSY)
+    assert format_program(parse(TIDY)) == TIDY
+
+
+def test_fmt_check_on_a_badly_formatted_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(ROOT / "examples" / "adam.mlev", "good.mlev")
+    Path("bad.mlev").write_text((ROOT / "examples" / "adam.mlev").read_text().replace("  let m2 = ", "let   m2=", 1))
+    assert run(capsys, "fmt", "--check", "good.mlev", "bad.mlev") == (1, "bad.mlev: would reformat\n", "")
+    assert run(capsys, "fmt", "--check", "good.mlev") == (0, "", "")
+    Path("bad.mlev").write_text((ROOT / "examples" / "adam.mlev").read_text() + "\n")  # one blank line too many
+    assert run(capsys, "fmt", "--check", "bad.mlev") == (1, "bad.mlev: would reformat\n", "")
+    # A syntax error wins over "would reformat": exit 2.
+    Path("broken.mlev").write_text("algorithm\n")
+    code, out, err = run(capsys, "fmt", "--check", "bad.mlev", "broken.mlev")
+    assert code == 2 and out == "bad.mlev: would reformat\n" and err.startswith("broken.mlev:1:10: error:")
+
+
+def test_fmt_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("messy.mlev").write_text(MESSY)
+    shutil.copy(ROOT / "examples" / "quartic.mlev", "tidy.mlev")
+    assert run(capsys, "fmt", "--write", "messy.mlev", "tidy.mlev") == (0, "messy.mlev: reformatted\n", "")
+    assert Path("messy.mlev").read_text() == TIDY
+    for comment in ("# header comment", "# leading for act", "# end of line", "# the error", "# scale it", "# footer"):
+        assert comment in Path("messy.mlev").read_text()
+    assert Path("tidy.mlev").read_text() == (ROOT / "examples" / "quartic.mlev").read_text()
+    # Idempotent.
+    assert run(capsys, "fmt", "--write", "messy.mlev") == (0, "", "")
+    assert run(capsys, "fmt", "--check", "messy.mlev") == (0, "", "")
+
+
+def test_fmt_write_keeps_non_ascii_comments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("u.mlev").write_text("# café ∑ — ok\nalgorithm   u\n", encoding="utf-8")
+    assert run(capsys, "fmt", "--write", "u.mlev") == (0, "u.mlev: reformatted\n", "")
+    assert Path("u.mlev").read_text(encoding="utf-8") == "# café ∑ — ok\nalgorithm u\n"
+
+
+def test_fmt_write_and_check_are_exclusive(capsys: Capsys) -> None:
+    code, out, err = run(capsys, "fmt", "--write", "--check", str(EXAMPLES[0]))
+    assert code == 2 and out == ""
+    assert err == ("mlevolve: error: argument --check: not allowed with argument --write "
+                   "(see `mlevolve fmt --help`)\n")
+
+
+# ------------------------------------------------------------------------------------------ grammar
+
+
+def test_grammar_show(capsys: Capsys) -> None:
+    code, out, err = run(capsys, "grammar", "show")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "# grammar 'base': 131 productions, 6 types"
+    for t, depth in SPEC.min_depth.items():
+        assert f"{t}  (min depth {depth})" in lines
+    for p in SPEC.productions:
+        assert any(line.startswith(f"  {p.op}({', '.join(p.args)}) ") for line in lines), p
+    assert "variables in scope: w=3" in lines
+    assert "component kinds:" in lines
+    assert any(line.startswith("  activation  (Tensor) -> Tensor ") for line in lines)
+    assert any(line.startswith("  formula     (Scalar...) -> Scalar ") for line in lines)
+
+
+def test_grammar_show_one_type(capsys: Capsys) -> None:
+    code, out, err = run(capsys, "grammar", "show", "--type", "Layer")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[:3] == ["# grammar 'base': 131 productions, 6 types", "", "Layer  (min depth 1)"]
+    body = lines[3:]
+    assert len(body) == len(SPEC.by_result["Layer"]) == 11
+    assert body[0].startswith("  dense(Int) ") and "w=2 " in body[0] and body[0].endswith(
+        "A fully connected layer with n outputs (input size inferred).")
+    assert body[-1].split() == ["tanh_layer()", "w=0.3", "tanh", "as", "a", "layer."]
+    assert "Scalar  (min depth" not in out and "component kinds" not in out
+
+    code, out, err = run(capsys, "grammar", "show", "--type", "Scalar")
+    assert code == 0 and "  <literal>  " in out and "w=1.5" in out
+
+
+def test_grammar_show_of_a_file(tmp_path: Path, capsys: Capsys) -> None:
+    path = tmp_path / "tiny.toml"
+    path.write_text('types = ["Num", "Ghost"]\n[literals.Num]\nweight = 2.0\ndoc = "a number"\n'
+                    '[op.f]\ndoc = "eff"\nsig = ["Num -> Num"]\n')
+    code, out, err = run(capsys, "grammar", "show", str(path))
+    assert (code, err) == (0, "")
+    assert out.splitlines()[:6] == [
+        "# grammar 'tiny': 1 productions, 2 types",
+        "",
+        "Num  (min depth 1)",
+        "  <literal>                          w=2     a number",
+        "  f(Num)                             w=1     eff",
+        "",
+    ]
+    assert "Ghost  (min depth never)" in out
+
+
+def test_grammar_lark(capsys: Capsys) -> None:
+    code, out, err = run(capsys, "grammar", "lark")
+    assert (code, err) == (0, "")
+    assert out == render_lark(SPEC)
+    parser = Lark(out, parser="earley", start=["tensor_expr", "layer_expr"])
+    parser.parse("x * sigmoid(x)", start="tensor_expr")
+    parser.parse("seq(dense(64), act)", start="layer_expr")
+
+
+# ------------------------------------------------------------------------------------------ sample
+
+
+def test_sample(capsys: Capsys) -> None:
+    argv = ("sample", "--type", "Tensor", "-n", "5", "--seed", "1", "--var", "x:Tensor")
+    code, out, err = run(capsys, *argv)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert len(lines) == 5 and out.endswith("\n")
+    for line in lines:
+        assert check_expr(parse_expr(line), {"x": "Tensor"}, SPEC, "Tensor") == "Tensor"
+    assert run(capsys, *argv)[1] == out  # the same seed, the same output
+    assert run(capsys, *argv[:-4], "--seed", "2", "--var", "x:Tensor")[1] != out
+    assert api.sample("Tensor", 5, seed=1, env={"x": "Tensor"}) == [parse_expr(line) for line in lines]
+
+
+@pytest.mark.parametrize("method", ["grow", "full", "ramped"])
+@pytest.mark.parametrize("type_", SPEC.types)
+def test_sample_every_type(capsys: Capsys, method: str, type_: str) -> None:
+    code, out, err = run(capsys, "sample", "--type", type_, "-n", "20", "--depth", "4", "--method", method,
+                         "--var", "v:Vector", "--var", "s:Scalar")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert len(lines) == 20
+    for line in lines:
+        expr = parse_expr(line)
+        assert expr.depth <= 4
+        check_expr(expr, {"v": "Vector", "s": "Scalar"}, SPEC, type_)
+
+
+@pytest.mark.e2e
+def test_sample_is_reproducible_across_processes(tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "mlevolve.cli", "sample", "--type", "Matrix", "-n", "8", "--seed", "7",
+            "--var", "v:Vector", "--var", "m:Matrix"]
+    outs = set()
+    for hash_seed in ("0", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        result = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+        assert result.returncode == 0 and result.stderr == ""
+        outs.add(result.stdout)
+    assert len(outs) == 1 and len(outs.pop().splitlines()) == 8
+
+
+# ------------------------------------------------------------------------------------------ bad flags
+
+TYPES_HINT = "hint: types: Scalar, Vector, Matrix, Tensor, Int, Layer\n"
+VAR_HINT = "hint: write NAME:TYPE, e.g. x:Tensor; types: Scalar, Vector, Matrix, Tensor, Int, Layer\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "stderr"),
+    [
+        (["sample", "--type", "Tensr"], "mlevolve: error: unknown type 'Tensr'\n" + TYPES_HINT),
+        (["grammar", "show", "--type", "Nope"], "mlevolve: error: unknown type 'Nope'\n" + TYPES_HINT),
+        (["sample", "--type", "Tensor", "--var", "x"], "mlevolve: error: bad --var 'x'\n" + VAR_HINT),
+        (["sample", "--type", "Tensor", "--var", "x:Tensr"], "mlevolve: error: bad --var 'x:Tensr'\n" + VAR_HINT),
+        (["sample", "--type", "Tensor", "--var", "1x:Tensor"], "mlevolve: error: bad --var '1x:Tensor'\n" + VAR_HINT),
+        (["sample", "--type", "Tensor", "--var", "in:Tensor"],
+         "mlevolve: error: bad --var 'in:Tensor': 'in' is a keyword\nhint: choose another name\n"),
+        (["sample", "--type", "Tensor", "-n", "0"], "mlevolve: error: -n must be at least 1, got 0\n"),
+        (["sample", "--type", "Tensor", "--depth", "0"], "mlevolve: error: --depth must be at least 1, got 0\n"),
+        (["sample", "--type", "Matrix", "--depth", "1"],
+         "mlevolve: error: depth 1 is too shallow for Matrix\nhint: the least depth of a Matrix here is 2\n"),
+        (["sample", "--type", "Tensor", "--depth", "1", "--method", "full"],
+         "mlevolve: error: depth 1 is too shallow for Tensor\nhint: the least depth of a Tensor here is 2\n"),
+        (["frobnicate"], re.compile(r"mlevolve: error: argument COMMAND: invalid choice: 'frobnicate' \(choose "
+                                    r"from 'check', 'fmt', 'grammar', 'sample'.*\) \(see `mlevolve --help`\)\n")),
+        (["sample", "--type", "Tensor", "--method", "bogus"],
+         "mlevolve: error: argument --method: invalid choice: 'bogus' (choose from 'grow', 'full', 'ramped') "
+         "(see `mlevolve sample --help`)\n"),
+        (["sample", "--type", "Tensor", "-n", "many"],
+         "mlevolve: error: argument -n: invalid int value: 'many' (see `mlevolve sample --help`)\n"),
+        (["sample"], "mlevolve: error: the following arguments are required: --type (see `mlevolve sample --help`)\n"),
+        (["grammar"], "mlevolve: error: the following arguments are required: ACTION "
+                      "(see `mlevolve grammar --help`)\n"),
+        (["check"], "mlevolve: error: the following arguments are required: FILE (see `mlevolve check --help`)\n"),
+        (["check", "--frob", "x.mlev"], "mlevolve: error: unrecognized arguments: --frob (see `mlevolve --help`)\n"),
+    ],
+)
+def test_bad_flags(capsys: Capsys, argv: list[str], stderr: str | re.Pattern[str]) -> None:
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    if isinstance(stderr, str):
+        assert err == stderr
+    else:
+        assert stderr.fullmatch(err), err
+    assert err.splitlines()[0].startswith("mlevolve: error: ")
+
+
+def test_a_depth_just_enough_is_fine(capsys: Capsys) -> None:
+    code, out, err = run(capsys, "sample", "--type", "Matrix", "--depth", "2", "-n", "10")
+    assert (code, err) == (0, "")
+    assert all(parse_expr(line).depth <= 2 for line in out.splitlines())
+    # A variable makes a type shallower: a Matrix in scope is depth 1.
+    code, out, err = run(capsys, "sample", "--type", "Matrix", "--depth", "1", "-n", "3", "--var", "m:Matrix")
+    assert (code, out, err) == (0, "m\nm\nm\n", "")
+
+
+def test_no_command_prints_help(capsys: Capsys) -> None:
+    code, out, err = run(capsys)
+    assert code == 2 and err == ""
+    assert out.startswith("usage: mlevolve ")
+    for command in ("check", "fmt", "grammar", "sample"):
+        assert f"    {command} " in out
+
+
+def test_version(capsys: Capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == "mlevolve 0.1.0\n"
+
+
+@pytest.mark.e2e
+def test_console_script_in_a_subprocess(tmp_path: Path) -> None:
+    result = run_mlevolve("sample", "--type", "Nope", cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "mlevolve: error: unknown type 'Nope'\n" + TYPES_HINT
+
+
+def test_fmt_keeps_a_comment_between_methods_with_the_next_method(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("l.mlev").write_text(
+        "algorithm a\n\nlearner l(state w: Vector)  # memory\n  # about predict\n"
+        "  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
+        "  # about learn\n  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w + 0.1 * (y - p) * x\n")
+    tidy = ("algorithm a\n\n# memory\nlearner l(state w: Vector)\n"
+            "  predict(x: Vector) -> Scalar =\n    # about predict\n    dot(w, x)\n"
+            "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    # about learn\n    w + 0.1 * (y - p) * x\n")
+    assert run(capsys, "fmt", "l.mlev") == (0, tidy, "")
+    Path("tidy.mlev").write_text(tidy)
+    assert run(capsys, "fmt", "--check", "tidy.mlev") == (0, "", "")

@@ -1,0 +1,202 @@
+"""Defaults live once: each setting has one owner, and the CLI, the API, ``--help`` and the docs say
+what the owner says.
+
+The owners: :class:`EvolveConfig` (the search), :class:`DiversityConfig` (islands, MAP-Elites),
+:class:`Settings` (training), :class:`Resources` (workers, limits).  The API validates with its own
+parameter names, the CLI reports the same mistake under the flag's name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import re
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlevolve import api
+from mlevolve.cli import build_parser, flag_of, main
+from mlevolve.dsl.errors import SettingError
+from mlevolve.gp.backends import Resources
+from mlevolve.gp.diversity import DiversityConfig
+from mlevolve.gp.engine import INITS, EvolveConfig
+from mlevolve.gp.search import ALGORITHMS
+from mlevolve.interpreter.settings import Settings
+from tests.conftest import ROOT
+
+QUARTIC = str(ROOT / "examples" / "quartic.mlev")
+
+EVOLVE, DIVERSITY, TRAINING, RESOURCES = EvolveConfig(), DiversityConfig(), Settings(), Resources()
+# command -> flag -> the owner's default; written out here, not read from the parser, so that a flag
+# whose default drifts from its owner fails
+OWNED: dict[str, dict[str, Any]] = {
+    "evolve": {"--budget": EVOLVE.budget, "--algorithm": EVOLVE.algorithm, "--init": EVOLVE.init,
+               "--population": EVOLVE.population, "--tournament": EVOLVE.tournament, "--seed": EVOLVE.seed,
+               "--hurdle": EVOLVE.hurdle, "--fit": EVOLVE.fit, "--bandit": EVOLVE.bandit,
+               "--epochs": TRAINING.epochs, "--workers": RESOURCES.workers, "--dask": RESOURCES.dask,
+               "--timeout": RESOURCES.timeout, "--memory-limit": RESOURCES.memory_limit,
+               **{f"--{f.name.replace('_', '-')}": getattr(DIVERSITY, f.name) for f in fields(DiversityConfig)}},
+    "run": {"--seed": TRAINING.seed, "--epochs": TRAINING.epochs},
+    "export": {"--seed": TRAINING.seed, "--epochs": TRAINING.epochs},
+    "meta": {"--workers": RESOURCES.workers, "--dask": RESOURCES.dask},
+}
+# what the API owns itself (no other home): its signature is the owner, the CLI follows it
+API_OWNED = {"sample": (api.sample, {"-n": "n", "--seed": "seed", "--depth": "depth", "--method": "method"}),
+             "best": (api.best, {"-n": "n"}), "show": (api.show, {"-n": "n", "--confirm": "confirm"}),
+             "report": (api.report, {"--top": "top"}), "evolve": (api.evolve, {"--confirm": "confirm"})}
+
+
+def subparser(command: str) -> argparse.ArgumentParser:
+    actions = build_parser()._subparsers._group_actions  # type: ignore[union-attr]
+    found: argparse.ArgumentParser = actions[0].choices[command]  # type: ignore[index]
+    return found
+
+
+def action(command: str, flag: str) -> argparse.Action:
+    return next(a for a in subparser(command)._actions if flag in a.option_strings)
+
+
+def shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return format(value, "g") if isinstance(value, float) else str(value)
+
+
+def help_of(command: str, flag: str) -> str:
+    """The entry of ``flag`` as ``mlevolve COMMAND --help`` prints it, on one line."""
+    parser = subparser(command)
+    return " ".join(parser._get_formatter()._format_action(action(command, flag)).split())
+
+
+@pytest.mark.parametrize(("command", "flag", "owned"),
+                         [(c, f, v) for c, flags in OWNED.items() for f, v in flags.items()])
+def test_each_flag_defaults_to_its_owner_and_help_says_so(command: str, flag: str, owned: Any) -> None:
+    assert action(command, flag).default == owned
+    if owned is not None:
+        assert f"(default {shown(owned)})" in help_of(command, flag)
+    if owned is not None and not isinstance(owned, bool):  # --timeout 2.5 reads as the owner's float
+        assert action(command, flag).type is type(owned)
+
+
+@pytest.mark.parametrize(("command", "flag", "parameter"),
+                         [(c, f, p) for c, (_, flags) in API_OWNED.items() for f, p in flags.items()])
+def test_flags_the_api_owns_follow_its_signature(command: str, flag: str, parameter: str) -> None:
+    default = inspect.signature(API_OWNED[command][0]).parameters[parameter].default
+    assert action(command, flag).default == default
+    assert f"(default {shown(default)})" in help_of(command, flag)
+
+
+def test_the_api_signatures_read_the_owners() -> None:
+    evolve = inspect.signature(api.evolve).parameters
+    for name in ("budget", "algorithm", "seed", "init", "population", "tournament", "hurdle", "fit", "bandit"):
+        assert evolve[name].default == getattr(EVOLVE, name), name
+    for name in ("workers", "dask", "timeout", "memory_limit"):
+        assert evolve[name].default == getattr(RESOURCES, name), name
+    assert evolve["epochs"].default == TRAINING.epochs
+    for call in (api.run, api.export):
+        params = inspect.signature(call).parameters
+        assert (params["seed"].default, params["epochs"].default) == (TRAINING.seed, TRAINING.epochs)
+    for call in (api.show, api.reevaluate):
+        assert inspect.signature(call).parameters["timeout"].default == RESOURCES.timeout
+    meta = inspect.signature(api.meta).parameters
+    assert (meta["workers"].default, meta["dask"].default) == (RESOURCES.workers, RESOURCES.dask)
+
+
+def test_choices_come_from_the_owners_tables() -> None:
+    assert action("evolve", "--algorithm").choices == list(ALGORITHMS)
+    assert tuple(action("evolve", "--init").choices or ()) == INITS
+    assert tuple(action("sample", "--method").choices or ()) == ("grow", "full", "ramped")
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: api.evolve(QUARTIC, budget=0), "budget must be at least 1, got 0"),
+    (lambda: api.evolve(QUARTIC, population=1), "population must be at least 2, got 1"),
+    (lambda: api.evolve(QUARTIC, epochs=0), "epochs must be at least 1, got 0"),
+    (lambda: api.evolve(QUARTIC, timeout=0.0), "timeout must be a positive number of seconds, got 0"),
+    (lambda: api.evolve(QUARTIC, memory_limit=-1.0), "memory_limit must be a positive number of GiB, got -1"),
+    (lambda: api.evolve(QUARTIC, workers=2, dask="local:2"), "dask and workers exclude each other"),
+    (lambda: api.evolve(QUARTIC, init="zeros"), "unknown init 'zeros'"),
+    (lambda: api.evolve(QUARTIC, algorithm="islands", diversity=DiversityConfig(islands=1)),
+     "islands must be at least 2, got 1"),
+    (lambda: api.run(QUARTIC, epochs=0), "epochs must be at least 1, got 0"),
+    (lambda: api.export(QUARTIC, epochs=0), "epochs must be at least 1, got 0"),
+    (lambda: api.sample("Tensor", n=0), "n must be at least 1, got 0"),
+    (lambda: api.meta("nothing.toml", workers=-1), "workers must be >= 0 (0: one per core), got -1"),
+    (lambda: api.evolve(QUARTIC, json_log="missing/log.jsonl"),
+     "cannot write missing/log.jsonl: no directory 'missing'"),
+    (lambda: api.evolve(QUARTIC, ["nope"]), f"evolve 'nope' is not a definition of {QUARTIC}"),
+    (lambda: api.run(api.parse("algorithm x\nformula f(x: Scalar) -> Scalar = x\n")), "no task to run on"),
+])
+def test_the_api_names_its_parameters(call: Any, message: str, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingError) as caught:
+        call()
+    assert caught.value.message == message
+    assert "--" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["evolve", QUARTIC, "--budget", "0"], "--budget must be at least 1, got 0"),
+    (["evolve", QUARTIC, "--memory-limit", "-1"], "--memory-limit must be a positive number of GiB, got -1"),
+    (["evolve", QUARTIC, "--workers", "2", "--dask", "local:2"], "--dask and --workers exclude each other"),
+    (["evolve", QUARTIC, "--algorithm", "islands", "--population", "6", "--islands", "4"],
+     "--population 6 is too small for --islands 4: each island needs at least 2 members"),
+    (["run", QUARTIC, "--epochs", "0"], "--epochs must be at least 1, got 0"),
+    (["export", QUARTIC, "-o", "x.py", "--epochs", "0"], "--epochs must be at least 1, got 0"),
+    (["sample", "--type", "Tensor", "-n", "0"], "-n must be at least 1, got 0"),
+    (["meta", "nothing.toml", "--workers", "-1"], "--workers must be >= 0 (0: one per core), got -1"),
+    (["evolve", QUARTIC, "--json-log", "missing/log.jsonl"], "cannot write missing/log.jsonl: no directory 'missing'"),
+])
+def test_the_cli_names_the_flag(capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str],
+                                message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.splitlines()[0] == f"mlevolve: error: {message}"
+    assert "Traceback" not in err
+    assert not list(tmp_path.iterdir())  # refused before anything is written: no archive, no log
+
+
+def test_a_setting_error_renames_its_hint_too() -> None:
+    err = SettingError("{population} {got} is too small", hint="pass {population} {enough}", got=3, enough=8)
+    assert (err.message, err.hint) == ("population 3 is too small", "pass population 8")
+    err.rename(flag_of)
+    assert (err.message, err.hint) == ("--population 3 is too small", "pass --population 8")
+    assert flag_of("memory_limit") == "--memory-limit" and flag_of("n") == "-n"
+
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# "(`--timeout S`, default 300)", "(`--timeout`, 300 s)", "`--init file` (default)", "(`--workers 1`, the default)",
+# "| `--islands` | 4 |"
+_STATED = [re.compile(r"`(--[a-z-]+)(?: [A-Z]+)?`,? default:? (\d[\d.]*)"),
+           re.compile(r"`(--[a-z-]+)`, (\d[\d.]*) s\b"),
+           re.compile(r"`(--[a-z-]+) ([a-z0-9][^`\s]*)`,? \(?(?:the )?default\b"),
+           re.compile(r"^\| `(--[a-z-]+)` \| (\d[\d.]*) \|", re.M)]
+
+
+def test_the_docs_state_the_defaults_the_flags_have() -> None:
+    defaults: dict[str, set[str]] = {}
+    for command in OWNED.keys() | API_OWNED.keys():
+        for a in subparser(command)._actions:
+            for flag in a.option_strings:
+                defaults.setdefault(flag, set()).add(shown(a.default))
+    stated = [(doc.name, m.group(1), m.group(2)) for doc in DOCS for pattern in _STATED
+              for m in pattern.finditer(doc.read_text(encoding="utf-8"))]
+    assert len(stated) >= 9  # the patterns still find the docs' statements
+    wrong = [(doc, flag, value, defaults.get(flag)) for doc, flag, value in stated
+             if value not in defaults.get(flag, set())]
+    assert not wrong
+
+
+def test_the_engine_reads_the_hurdle_and_bloat_limits_from_their_owners() -> None:
+    from mlevolve.gp.backends import Policy
+    from mlevolve.gp.operators import Site
+
+    policy = Policy()
+    assert (EVOLVE.hurdle, EVOLVE.hurdle_quantile, EVOLVE.hurdle_warmup) == (policy.hurdle, policy.quantile,
+                                                                             policy.warmup)
+    assert (EVOLVE.max_depth, EVOLVE.max_size) == (Site.max_depth, Site.max_size)

@@ -1,0 +1,348 @@
+"""``mlevolve evolve``, ``mlevolve best`` and ``mlevolve export --db``: golden behaviour through
+``mlevolve.cli.main``.
+
+Mistakes end in exit status 2 with a one-line error (plus a hint) and no traceback, and touch no
+archive; a finished run lists its best programs with the evolved definitions; an exported best
+program, run as a script, prints the metrics the archive holds for it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlevolve.cli import main
+from mlevolve.gp.archive import Archive, Row
+from tests.conftest import ROOT, Capsys, archive_meta, cli, usage_error
+
+QUARTIC = str(ROOT / "examples" / "quartic.mlev")
+LINEAR = str(ROOT / "examples" / "linear_regression.mlev")
+MLP = str(ROOT / "examples" / "mlp_digits.mlev")
+
+
+
+def evolve_quartic(capsys: Capsys, db: Path, *extra: str, budget: int = 120) -> tuple[int, str, str]:
+    return cli(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", str(budget),
+               "--population", "20", "--db", str(db), *extra)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished quartic run."""
+    db = tmp_path_factory.mktemp("finished") / "quartic.db"
+    assert main(["evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300", "--population", "30",
+                 "--db", str(db), "--quiet"]) == 0
+    return db
+
+
+def archive_rows(db: Path) -> list[Row]:
+    with Archive.read(db) as archive:
+        return list(archive.rows())
+
+
+# ------------------------------------------------------------------------------------------ mistakes
+
+
+def test_evolve_an_unknown_definition(capsys: Capsys, tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "nope", "--db", str(db))
+    assert err.splitlines()[0].endswith(f"error: --evolve 'nope' is not a definition of {QUARTIC}")
+    assert "hint: definitions: f, or all" in err
+    err = usage_error(capsys, "evolve", LINEAR, "--evolve", "linreg.setup", "--db", str(db))
+    assert "hint: definitions: linreg.predict, linreg.learn, or all" in err
+    err = usage_error(capsys, "evolve", MLP, "--evolve", "act,relu", "--db", str(db))
+    assert "'relu' is not a definition" in err and "act, xent, net, momentum, constant" in err
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--budget", "0"], "--budget must be at least 1, got 0"),
+    (["--budget", "-3"], "--budget must be at least 1, got -3"),
+    (["--population", "1"], "--population must be at least 2, got 1"),
+    (["--tournament", "0"], "--tournament must be at least 1"),
+    (["--epochs", "0"], "--epochs"),
+    (["--budget", "many"], "argument --budget: invalid int value: 'many'"),
+    (["--algorithm", "hillclimb"], "argument --algorithm: invalid choice: 'hillclimb'"),
+    (["--init", "zeros"], "argument --init: invalid choice: 'zeros'"),
+])
+def test_evolve_bad_flags(capsys: Capsys, tmp_path: Path, flags: list[str], message: str) -> None:
+    db = tmp_path / "x.db"
+    err = usage_error(capsys, "evolve", QUARTIC, "--db", str(db), *flags)
+    assert message in err
+    assert len([line for line in err.splitlines() if "error" in line]) == 1
+    assert not db.exists()
+
+
+def test_evolve_an_unknown_task(capsys: Capsys, tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    err = usage_error(capsys, "evolve", QUARTIC, "--task", "nope", "--db", str(db))
+    assert err.splitlines()[0] == "mlevolve: error: unknown task 'nope'"
+    assert "koza_quartic" in err and "hint:" in err
+    err = usage_error(capsys, "evolve", QUARTIC, "--task", "digits", "--db", str(db))  # a task of another kind
+    assert "a formula program cannot run on task 'digits'" in err and "formula tasks: koza_quartic" in err
+    assert not db.exists()
+
+
+def test_evolve_a_missing_file(capsys: Capsys, tmp_path: Path) -> None:
+    err = usage_error(capsys, "evolve", str(tmp_path / "none.mlev"), "--db", str(tmp_path / "x.db"))
+    assert "no such file" in err
+
+
+def test_evolve_into_another_programs_archive(capsys: Capsys, tmp_path: Path, finished: Path) -> None:
+    db = tmp_path / "theirs.db"
+    db.write_bytes(finished.read_bytes())
+    before = db.read_bytes()
+    log = tmp_path / "log.jsonl"
+    err = usage_error(capsys, "evolve", LINEAR, "--budget", "5", "--db", str(db), "--json-log", str(log))
+    first = err.splitlines()[0]
+    assert first.startswith(f"{db}: error: archive belongs to another run: program 'quartic' (evolving f) "
+                            "on task 'koza_quartic'")
+    assert "hint: pass another --db" in err
+    assert db.read_bytes() == before
+    assert not log.exists()  # nothing started: no log either
+    # the same program with other settings
+    err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300",
+                      "--population", "31", "--db", str(db))
+    assert "archive was made with other settings (population: archive has 30, now 31)" in err
+    assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize("content", [b"\x00\x01garbage" * 300, b"just some text\n" * 50])
+def test_evolve_into_a_corrupt_archive(capsys: Capsys, tmp_path: Path, content: bytes) -> None:
+    db = tmp_path / "corrupt.db"
+    db.write_bytes(content)
+    err = usage_error(capsys, "evolve", QUARTIC, "--budget", "5", "--db", str(db))
+    assert err.splitlines()[0].startswith(f"{db}: error: not an mlevolve archive")
+    assert "hint:" in err
+    assert db.read_bytes() == content
+    err = usage_error(capsys, "best", str(db))
+    assert "not an mlevolve archive" in err
+    err = usage_error(capsys, "export", "--db", str(db), "-o", str(tmp_path / "out.py"))
+    assert "not an mlevolve archive" in err
+    assert not (tmp_path / "out.py").exists()
+
+
+def test_evolve_into_a_locked_archive(capsys: Capsys, tmp_path: Path) -> None:
+    db = tmp_path / "busy.db"
+    assert evolve_quartic(capsys, db, "--quiet", budget=10)[0] == 0
+    with Archive.read(db) as reader:
+        identity = reader.meta()
+    with Archive.for_run(db, {k: v for k, v in identity.items() if k not in ("schema_version", "created",
+                                                                               "summary")}):
+        err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "20",
+                          "--population", "20", "--db", str(db))
+        assert "archive is locked: another mlevolve run is writing it" in err
+    assert len(archive_rows(db)) == 10
+
+
+def test_best_and_export_mistakes(capsys: Capsys, tmp_path: Path, finished: Path) -> None:
+    assert "no such archive" in usage_error(capsys, "best", str(tmp_path / "none.db"))
+    assert "-n must be at least 1, got 0" in usage_error(capsys, "best", str(finished), "-n", "0")
+    out = str(tmp_path / "out.py")
+    err = usage_error(capsys, "export", QUARTIC, "--db", str(finished), "-o", out)
+    assert "give either FILE or --db, not both" in err
+    assert "nothing to export" in usage_error(capsys, "export", "-o", out)
+    assert "no program with hash" in usage_error(capsys, "export", "--db", str(finished), "--hash", "zz", "-o", out)
+    assert "not allowed with argument" in usage_error(capsys, "export", "--db", str(finished), "--best", "--hash",
+                                                      "ab", "-o", out)
+    assert not Path(out).exists()
+
+
+# --------------------------------------------------------------------------------------------- runs
+
+
+def test_quiet_prints_one_line(capsys: Capsys, tmp_path: Path) -> None:
+    code, out, err = evolve_quartic(capsys, tmp_path / "q.db", "--quiet")
+    assert (code, err) == (0, "")
+    best = max((r for r in archive_rows(tmp_path / "q.db") if r.fitness is not None), key=lambda r: (r.fitness, -r.seq))
+    assert re.fullmatch(rf"best train_r2 {best.fitness:.5g} \((better than|no gain over|WORSE than) the start's "
+                        rf"\S+\); hash {best.hash[:12]}; 120 candidates; archive {re.escape(str(tmp_path / 'q.db'))}\n",
+                        out)
+    assert len(archive_rows(tmp_path / "q.db")) == 120
+
+
+def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> None:
+    db = tmp_path / "loud.db"
+    code, out, err = evolve_quartic(capsys, db)
+    assert code == 0
+    progress = err.splitlines()
+    assert len(progress) == 20  # every budget/20 candidates, on a stream that is not a terminal
+    assert progress[-1].startswith("[   120/120] best ")
+    assert all(re.match(r"\[ +\d+/120\] best \S+  cache \d+  fec \d+  hurdle \d+  failed \d+  \(", p) for p in progress)
+    lines = out.splitlines()
+    assert re.fullmatch(r"120 candidates \(0 from the archive\): evaluated \d+, cache \d+, fec \d+, hurdle 0, "
+                        r"probe \d+, failed \d+; fitting \d+ formula evaluations", lines[0])  # fitted: the default
+    assert lines[1].startswith(f"archive: {db}  (")
+    best = max((r for r in archive_rows(db) if r.fitness is not None), key=lambda r: (r.fitness, -r.seq))
+    assert lines[3] == "metric:  train_r2 on the training split (higher is better); fitness = train_r2"
+    assert lines[5].startswith(f"best:    train_r2 {best.fitness:.5g}  test_r2 ")  # R² once: the metric is one
+    assert lines[5].endswith(f"(hash {best.hash[:12]}, candidate {best.seq})")
+    shown = out.split("best program:\n")[1].split("\n\n")[0]
+    assert shown.splitlines()[0] == "    formula f(x: Scalar) -> Scalar ="
+    assert best.simplified is not None  # shown simplified: what the archive keeps beside what was evaluated
+    assert best.simplified.split("=\n")[1].strip() == shown.split("=\n")[1].strip()
+    # resumed: everything from the archive, the same answer
+    code, again, err = evolve_quartic(capsys, db)
+    assert code == 0 and again.startswith("120 candidates (120 from the archive)")
+    assert again.splitlines()[2:] == lines[2:]
+
+
+def test_json_log_writes_one_line_per_candidate(capsys: Capsys, tmp_path: Path) -> None:
+    db, log = tmp_path / "j.db", tmp_path / "log.jsonl"
+    code, out, err = evolve_quartic(capsys, db, "--quiet", "--json-log", str(log), budget=80)
+    assert (code, out.count("\n"), err) == (0, 1, "")
+    lines = log.read_text().splitlines()
+    assert len(lines) == 80
+    entries = [json.loads(line) for line in lines]
+    stored = archive_rows(db)
+    assert [e["seq"] for e in entries] == list(range(80))
+    for e, r in zip(entries, stored, strict=True):
+        assert set(e) == {"seq", "hash", "source", "fitness", "failure", "generation", "size"}
+        assert (e["hash"], e["source"], e["generation"], e["size"]) == (r.hash, r.source, r.generation, r.size)
+        assert e["fitness"] == r.fitness
+        assert (e["failure"] is None) == (r.failure is None)
+
+
+def test_best_lists_ranked_programs_with_their_evolved_definitions(capsys: Capsys, finished: Path) -> None:
+    code, out, err = cli(capsys, "best", str(finished), "-n", "3")
+    assert (code, err) == (0, "")
+    # Expected, from the rows: a formula is always fingerprinted (an FEC row carries the fingerprint it
+    # matched) and has training and test metrics, so behaviours are the connected components of "same
+    # fingerprint" and "same measures to 8 significant digits"; each shown by its fittest, earliest program.
+    rows = archive_rows(finished)
+    firsts = {r.hash: r for r in reversed(rows) if r.fitness is not None}
+    owner = {h: h for h in firsts}
+
+    def find(h: str) -> str:
+        while owner[h] != h:
+            h = owner[h]
+        return h
+
+    keys: dict[object, str] = {}
+    for r in rows:
+        if r.hash not in firsts:
+            continue
+        measures = tuple(sorted((k, float(f"{v:.8g}")) for k, v in r.metrics.items()
+                                if k in ("train_mse", "train_r2", "test_mse", "test_r2")))
+        for key in ((("print", r.fingerprint),) if r.fingerprint is not None else ()) + (("metrics", measures),):
+            if key in keys:
+                owner[find(r.hash)] = find(keys[key])
+            else:
+                keys[key] = r.hash
+    groups: dict[str, list[Row]] = {}
+    for r in firsts.values():
+        groups.setdefault(find(r.hash), []).append(r)
+    ranked = sorted((sorted(g, key=lambda r: (-r.fitness, r.seq)) for g in groups.values()),  # type: ignore[operator]
+                    key=lambda g: (-g[0].fitness, g[0].seq))[:3]  # type: ignore[operator]
+    header, *blocks = out.rstrip("\n").split("\n\n")
+    with Archive.read(finished) as archive:
+        begun = archive.meta()["start"]  # the run began from random programs: the file's, evaluated apart
+    assert header.splitlines() == [
+        f"start: train_r2 {begun['metrics']['train_r2']:.5g}  test_r2 {begun['metrics']['test_r2']:.5g}  "
+        "(the file's program, evaluated apart: the run started from random programs)",
+        f"best:  {header.splitlines()[1][7:]}"]
+    assert "worse than the start" in header.splitlines()[1]  # quartic.mlev is the exact target
+    assert len(blocks) == 3
+    for rank, (block, group) in enumerate(zip(blocks, ranked, strict=True), 1):
+        r = group[0]
+        lines = block.splitlines()
+        assert lines[0] == (f"#{rank}  fitness {r.fitness:.6g}  hash {r.hash[:12]}  (candidate {r.seq}, "
+                            f"{r.operator}, generation {r.generation})")
+        assert lines[1].startswith("    train_mse ") and "test_mse" in lines[1] and "train_seconds" not in lines[1]
+        if len(group) > 1:
+            word = "program" if len(group) == 2 else "programs"
+            same = lines.pop(2)
+            assert same.startswith(f"    + {len(group) - 1} more {word} with the same behaviour: ")
+            assert same.split(": ")[1].split(", ")[:4] == [m.hash[:12] for m in group[1:5]]
+        assert lines[2] == "    formula f(x: Scalar) -> Scalar ="
+        assert r.simplified is not None  # shown simplified
+        body = r.simplified.split("formula f(x: Scalar) -> Scalar =\n")[1].rstrip("\n").splitlines()
+        assert lines[3:] == ["    " + b for b in body]
+        assert "algorithm quartic" not in block  # only the evolved definition
+    # -n larger than the archive's distinct successes
+    code, out, _ = cli(capsys, "best", str(finished), "-n", "100000")
+    assert code == 0 and out.count("\n#") == len(groups)
+
+
+def test_best_shows_only_the_evolved_definitions(capsys: Capsys, tmp_path: Path) -> None:
+    """A supervised program evolving `act`: best shows that activation, not the loss, model or optimizer."""
+    db = tmp_path / "mlp.db"
+    program = Path(MLP).read_text().replace("relu(x)", "tanh(x) * x")
+    with Archive.for_run(db, {"program_hash": "p", "task": "digits", "evolve": ["act"]}) as archive:
+        archive.add(Row(0, "ab" * 16, program, 0.9, {"fitness": 0.9, "val_accuracy": 0.9, "train_seconds": 1.0},
+                        None, None, "evaluated", None, "wrap", (), 3, 4, 1.0))
+        archive.add(Row(1, "cd" * 16, program, None, {}, "boom", "probe", "probe", None, "wrap", (), 3, 4, 1.0))
+    code, out, _ = cli(capsys, "best", str(db))
+    assert code == 0
+    assert out == ("#1  fitness 0.9  hash abababababab  (candidate 0, wrap, generation 3)\n"
+                   "    val_accuracy 0.9\n"
+                   "    activation act(x: Tensor) -> Tensor =\n"
+                   "      tanh(x) * x\n\n")
+    empty = tmp_path / "empty.db"
+    with Archive.for_run(empty, {"program_hash": "p", "task": "digits", "evolve": ["act"]}) as archive:
+        archive.add(Row(0, "cd" * 16, program, None, {}, "boom", "probe", "probe", None, "init", (), 0, 4, 1.0))
+    code, out, _ = cli(capsys, "best", str(empty))
+    assert (code, out) == (0, f"{empty}: no candidate with a fitness yet\n")
+
+
+def _script_metrics(path: Path) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, str(path), "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+@pytest.mark.e2e
+def test_export_the_best_program_of_a_run(capsys: Capsys, tmp_path: Path, finished: Path) -> None:
+    out = tmp_path / "best.py"
+    code, stdout, err = cli(capsys, "export", "--db", str(finished), "--best", "-o", str(out))
+    assert (code, err) == (0, "")
+    assert re.fullmatch(rf"wrote {re.escape(str(out))} \(\d+ lines\); run it with: python {re.escape(str(out))} "
+                        r"--json\n", stdout)
+    with Archive.read(finished) as archive:
+        (best,) = archive.best(1)
+    source = out.read_text()
+    assert best.simplified is not None  # found programs are written simplified (same values on every input)
+    assert best.simplified.split("formula f(x: Scalar) -> Scalar =\n")[1].strip() in source
+    metrics = _script_metrics(out)
+    assert metrics["failure"] is None and metrics["task"] == "koza_quartic"
+    expected = {k: v for k, v in best.metrics.items() if k not in ("train_seconds", "fit_evaluations")}
+    assert {k: metrics[k] for k in expected} == expected
+    # --best is the default; --hash picks another program by a prefix of its hash
+    other = [r for r in archive_rows(finished) if r.fitness is not None and r.hash != best.hash][-1]
+    out2 = tmp_path / "other.py"
+    assert cli(capsys, "export", "--db", str(finished), "--hash", other.hash[:16], "-o", str(out2))[0] == 0
+    metrics = _script_metrics(out2)
+    search_only = ("train_seconds", "fit_evaluations")  # the cost of fitting is the search's, not the script's
+    assert {k: metrics[k] for k in other.metrics if k not in search_only} == \
+        {k: v for k, v in other.metrics.items() if k not in search_only}
+
+
+@pytest.mark.e2e
+def test_export_the_best_learner_of_a_run(capsys: Capsys, tmp_path: Path) -> None:
+    db = tmp_path / "lr.db"
+    assert cli(capsys, "evolve", LINEAR, "--evolve", "linreg.learn", "--budget", "40", "--population", "8",
+               "--db", str(db), "--quiet")[:3:2] == (0, "")
+    out = tmp_path / "lr.py"
+    assert cli(capsys, "export", "--db", str(db), "-o", str(out))[0] == 0
+    with Archive.read(db) as archive:
+        (best,) = archive.best(1)
+    metrics = _script_metrics(out)
+    assert {k: metrics[k] for k in best.metrics if k != "train_seconds"} == \
+        {k: v for k, v in best.metrics.items() if k != "train_seconds"}
+
+
+def test_no_hurdle_and_algorithm_are_recorded(capsys: Capsys, tmp_path: Path) -> None:
+    db = tmp_path / "nh.db"
+    code, _, _ = evolve_quartic(capsys, db, "--quiet", "--no-hurdle", "--algorithm", "nsga2", "--seed", "4",
+                                budget=40)
+    assert code == 0
+    meta = archive_meta(db)
+    assert (meta["hurdle"], meta["algorithm"], meta["seed"], meta["evolve"]) == (False, "nsga2", 4, ["f"])
+    assert meta["summary"]["candidates"] == 40

@@ -1,0 +1,234 @@
+"""Regression tests for the faults a QA engineer found trying mlevolve as a new user."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlevolve import api
+from mlevolve.cli import main
+from mlevolve.dsl.errors import MlevError
+from mlevolve.interpreter.tasks import _standardise, load_task
+from tests.conftest import ROOT, Capsys
+from tests.conftest import light_cli as _light
+
+
+def _csv(path: Path, rows: list[tuple[float, float, float]]) -> str:
+    path.write_text("a,b,y\n" + "".join(f"{a!r},{b!r},{y!r}\n" for a, b, y in rows))
+    return str(path)
+
+
+# ------------------------------------------------------------------------------ 1: huge finite numbers
+@pytest.mark.parametrize("column", [0, 2])
+def test_numbers_near_the_float64_limit_are_standardised_not_zeroed(tmp_path: Path, column: int) -> None:
+    rng = np.random.default_rng(0)
+    rows = [tuple(float(v) for v in rng.uniform(-1, 1, 3)) for _ in range(40)]
+    big = 1e307 if column == 0 else 1e300
+    rows = [tuple(v * big if j == column else v for j, v in enumerate(r)) for r in rows]
+    spec = _csv(tmp_path / "huge.csv", rows) + ":target=y:problem=regression"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning escapes
+        task = load_task(spec)
+    for name in ("x_train", "x_val", "x_test", "y_train", "y_val", "y_test"):
+        assert np.all(np.isfinite(getattr(task, name))), name
+    values = task.x_train[:, 0] if column == 0 else task.y_train
+    assert float(np.std(values)) == pytest.approx(1.0, rel=1e-4)  # standardised, not all zero
+    assert float(np.mean(values)) == pytest.approx(0.0, abs=1e-4)
+
+
+def test_a_value_too_far_out_to_standardise_is_refused_naming_the_file_and_column() -> None:
+    train = np.array([[1.0, 1e-300], [2.0, -1e-300], [3.0, 0.0]])
+    val = np.array([[2.0, 1e300]])  # 1e300 / 1e-300: beyond float32 in train standard deviations
+    with pytest.raises(MlevError, match=r"far.csv: feature column 2: a value is too far"):
+        _standardise(train, val, name="far.csv", what="feature column")
+
+
+# ------------------------------------------------------------------------------ 2, 3: archive readers
+ACT = ("# a hand-written note about tanh\nalgorithm act\ntask koza_quartic\n\n"
+       "# the file's comment\nactivation act(x: Tensor) -> Tensor =\n  tanh(x)\n")
+
+
+def _data(path: Path, shift: float = 0.0) -> None:
+    x = np.random.default_rng(0).normal(size=(40, 2))
+    path.write_text("a,b,y\n" + "".join(f"{p:.5f},{q:.5f},{2 * p - q + shift:.5f}\n" for p, q in x))
+
+
+@pytest.fixture()
+def csv_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An archive of an `evolve` on ``data.csv`` made in ``tmp_path/run`` with relative paths."""
+    (tmp_path / "run").mkdir()
+    monkeypatch.chdir(tmp_path / "run")
+    Path("act.mlev").write_text(ACT)
+    _data(Path("data.csv"))
+    assert main(["evolve", "act.mlev", "--task", "data.csv:target=y", "--budget", "2", "--epochs", "1",
+                 "--db", "run.db", "--quiet"]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    return tmp_path / "run" / "data.csv"
+
+
+def test_show_confirm_uses_the_archived_data_path_and_its_digest(csv_db: Path, capsys: Capsys) -> None:
+    capsys.readouterr()
+    assert main(["show", "../run/run.db", "--best", "--confirm", "1"]) == 0  # from another folder
+    assert "over 1 more seed" in capsys.readouterr().out
+    _data(csv_db, shift=2.0)
+    assert main(["show", "../run/run.db", "--best", "--confirm", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"../run/run.db: error: the run's data file {csv_db.resolve()} changed since the run")
+    csv_db.unlink()
+    assert main(["show", "../run/run.db", "--best", "--confirm", "1"]) == 2
+    assert capsys.readouterr().err.startswith(f"../run/run.db: error: the run's data file {csv_db.resolve()} "
+                                              "is missing")
+
+
+def test_export_db_shows_no_stale_comments_and_the_runs_task(csv_db: Path, capsys: Capsys) -> None:
+    assert main(["export", "--db", "../run/run.db", "--best", "-o", "found.py"]) == 0
+    assert main(["export", "--db", "../run/run.db", "--component", "act", "-o", "act.py"]) == 0
+    for name in ("found.py", "act.py"):
+        text = Path(name).read_text()
+        assert "hand-written note" not in text and "the file's comment" not in text, name
+        assert "task koza_quartic" not in text, name
+    assert "data.csv:target=y" in Path("found.py").read_text().split("\"\"\"")[1]  # the docstring's task line
+
+
+# ------------------------------------------------------------------------------ 4: the start's "how"
+@pytest.mark.parametrize(("init", "how"), [
+    ("file", "candidate 0, the file's program; it failed (the formula is not finite on the probe inputs), "
+             "the run went on from its mutants"),
+    ("random", "the file's program, evaluated apart: the run started from random programs"),
+])
+def test_the_start_says_truly_where_it_comes_from_when_it_fails(tmp_path: Path, init: str, how: str) -> None:
+    bad = tmp_path / "bad.mlev"
+    bad.write_text("algorithm bad\nformula f(x: Scalar) -> Scalar = log(x - 5.0)\n")
+    result = api.evolve(bad, ["f"], "nguyen4", budget=6, db=tmp_path / "b.db", population=3, init=init, quiet=True)
+    start = result["answer"]["start"]
+    assert start["how"] == how
+
+
+# ------------------------------------------------------------------------------ 5: errors before torch
+@pytest.mark.e2e
+@pytest.mark.parametrize(("argv", "message"), [
+    (["run", "examples/mlp_digits.mlev", "--task", "koza_quartic"],
+     "a supervised program cannot run on task 'koza_quartic'"),
+    (["evolve", "examples/quartic.mlev", "--task", "digits"], "a formula program cannot run on task 'digits'"),
+    (["evolve", "examples/linear_regression.mlev", "--evolve", "linreg.learn", "--task", "digits"],
+     "program cannot run on task 'digits'"),
+    (["export", "examples/quartic.mlev", "--task", "digits", "-o", "q.py"],
+     "a formula program cannot run on task 'digits'"),
+])
+def test_a_program_that_does_not_fit_its_task_is_reported_before_torch(argv: list[str], message: str,
+                                                                       tmp_path: Path) -> None:
+    argv = [str(ROOT / a) if a.startswith("examples/") else a for a in argv]
+    code, err, torch_loaded = _light([*argv, *(["--db", str(tmp_path / "x.db")] if argv[0] == "evolve" else [])],
+                                     tmp_path)
+    assert (code, "torch" in torch_loaded) == (2, False), err
+    assert message in err.splitlines()[0] and "Traceback" not in err
+    assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.e2e
+def test_a_foreign_archive_is_refused_before_torch(tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], budget=2, db=db, population=2, quiet=True)
+    before = db.read_bytes()
+    code, err, torch_loaded = _light(["evolve", str(ROOT / "examples" / "quartic.mlev"), "--task", "nguyen4",
+                                      "--budget", "2", "--db", str(db)], tmp_path)
+    assert (code, "torch" in torch_loaded) == (2, False), err
+    assert err.startswith(f"{db}: error: archive belongs to another run")
+    assert db.read_bytes() == before
+
+
+# ------------------------------------------------------------------------------ 8: minor messages
+def test_a_refused_resume_says_which_identity_field_differs(tmp_path: Path, capsys: Capsys) -> None:
+    program = tmp_path / "quartic.mlev"
+    program.write_text((ROOT / "examples" / "quartic.mlev").read_text())
+    db = str(tmp_path / "q.db")
+    assert main(["evolve", str(program), "--task", "nguyen4", "--budget", "2", "--db", db, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["evolve", str(program), "--task", "nguyen5", "--budget", "2", "--db", db, "--quiet"]) == 2
+    assert capsys.readouterr().err.splitlines()[0].endswith("the task differs: archive has 'nguyen4', now 'nguyen5'")
+    program.write_text(program.read_text().replace("x * x * x * x", "x * x * x * x * 2.0"))
+    assert main(["evolve", str(program), "--task", "nguyen4", "--budget", "2", "--db", db, "--quiet"]) == 2
+    line = capsys.readouterr().err.splitlines()[0]
+    assert "the program text differs: archive has '..." in line and "* 2.0" in line.split(", now ")[1]
+
+
+def test_show_of_a_program_file_and_confirm_with_sympy_are_one_line_errors(tmp_path: Path, capsys: Capsys) -> None:
+    quartic = str(ROOT / "examples" / "quartic.mlev")
+    assert main(["show", quartic]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{quartic}: error: show reads a run's archive; this is a program file")
+    assert "--sympy" in err and "mlevolve run" in err
+    assert main(["show", quartic, "--sympy", "--confirm", "2"]) == 2
+    assert capsys.readouterr().err.startswith("mlevolve: error: --confirm re-evaluates programs")
+
+
+# ------------------------------------------------------------------------------ 6: carets and messages
+def _check_error(tmp_path: Path, text: str, capsys: Capsys) -> list[str]:
+    file = tmp_path / "p.mlev"
+    file.write_text(text)
+    assert main(["check", str(file)]) == 2
+    err = capsys.readouterr().err
+    return [line.replace(str(file), "p.mlev") for line in err.splitlines()]
+
+
+def test_an_unknown_parameter_type_is_marked_under_the_type(tmp_path: Path, capsys: Capsys) -> None:
+    lines = _check_error(tmp_path, "algorithm a\nactivation act(x: Tensr) -> Tensor =\n  tanh(x)\n", capsys)
+    assert lines[:3] == ["p.mlev:2:19: error: unknown type 'Tensr' of parameter 'x'",
+                         "    activation act(x: Tensr) -> Tensor =", "                      ^^^^^"]
+
+
+def test_a_misspelt_task_header_is_marked_at_the_word_with_a_hint(tmp_path: Path, capsys: Capsys) -> None:
+    lines = _check_error(tmp_path, "algorithm a\ntsk digits\n\nactivation act(x: Tensor) -> Tensor =\n  tanh(x)\n",
+                         capsys)
+    assert lines == ["p.mlev:2:1: error: unknown header 'tsk'", "    tsk digits", "    ^^^",
+                     "hint: did you mean 'task'? the header line is `task digits`"]
+
+
+@pytest.mark.e2e
+def test_an_unknown_task_line_is_found_by_check_run_and_evolve_alike(tmp_path: Path, capsys: Capsys) -> None:
+    text = "algorithm a\ntask digitz\n\nactivation act(x: Tensor) -> Tensor =\n  tanh(x)\n"
+    checked = _check_error(tmp_path, text, capsys)
+    assert checked[:3] == ["p.mlev:2:6: error: unknown task 'digitz'", "    task digitz", "         ^^^^^^"]
+    assert checked[3].startswith("hint: did you mean 'digits'?")
+    file = str(tmp_path / "p.mlev")
+    for argv in (["run", file], ["evolve", file, "--budget", "2", "--db", str(tmp_path / "x.db")]):
+        code, err, torch_loaded = _light(argv, tmp_path)
+        assert (code, "torch" in torch_loaded) == (2, False)
+        assert [line.replace(file, "p.mlev") for line in err.splitlines()] == checked
+
+
+UNUSED_HELPER = """algorithm neutral
+task iris
+
+activation aa(x: Tensor) -> Tensor =
+  relu(x)
+
+activation zz(x: Tensor) -> Tensor =
+  0.0 * x
+
+model net() -> Layer =
+  seq(dense(16), aa, dense(16), aa)
+"""
+
+
+def test_an_activation_no_model_uses_is_not_probed() -> None:
+    """A constant activation that nothing uses never runs in training, so it cannot reject the program:
+    the probe covers `aa` (the model's) only, and a constant `aa` is still rejected."""
+    from mlevolve.dsl.traverse import program_hash
+    from mlevolve.grammar.spec import load_grammar
+    from mlevolve.interpreter.evaluate import Settings
+    from mlevolve.interpreter.evaluator import ProgramEvaluator
+
+    evaluator = ProgramEvaluator(load_task("iris", 0), "iris", load_grammar(), Settings(epochs=1),
+                                 frozenset({"activation"}))
+    program = api.check(api.parse(UNUSED_HELPER))
+    fingerprint, failure = evaluator.fingerprint(program, program_hash(program))
+    assert failure is None and fingerprint is not None
+    constant = api.check(api.parse(UNUSED_HELPER.replace("  relu(x)", "  0.0 * x")))
+    _, failure = evaluator.fingerprint(constant, program_hash(constant))
+    assert failure is not None and failure.reason == "the activation is constant"

@@ -1,0 +1,124 @@
+"""What the tests share: the repository's paths, the two ways of running the CLI, and archive readers.
+
+The tests follow the packages (``tests/dsl``, ``tests/grammar``, ``tests/gp``, ``tests/interpreter``,
+``tests/meta``, ``tests/report``, ``tests/cli``).  A test that runs a command in a fresh process (the
+CLI, an exported script, a browser) is marked ``e2e``: the default run (``python -m pytest``) leaves
+those out, ``python -m pytest -m e2e`` runs them, and CI runs both.
+
+Test modules import these helpers (``from tests.conftest import ROOT, cli``) rather than take them
+as fixtures: ``parametrize`` needs the paths when the tests are collected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlevolve.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.mlev"))
+SRC = ROOT / "src"
+Capsys = pytest.CaptureFixture[str]
+
+
+# ------------------------------------------------------------------------------------- the CLI, in process
+def cli(capsys: Capsys, *argv: str) -> tuple[int, str, str]:
+    """``mlevolve ARGV`` through :func:`mlevolve.cli.main`: its exit status, stdout and stderr (never a traceback)."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "Traceback" not in out
+    return code, out, err
+
+
+def usage_error(capsys: Capsys, *argv: str) -> str:
+    """Run a command that must fail as a usage error (status 2, nothing on stdout); its stderr."""
+    code, out, err = cli(capsys, *argv)
+    assert code == 2, (out, err)
+    assert out == ""
+    assert "error: " in err.splitlines()[0]
+    return err
+
+
+# ------------------------------------------------------------------------------- the CLI, in a fresh process
+def environment(**extra: str) -> dict[str, str]:
+    """This process's environment with this checkout's sources first on ``PYTHONPATH``."""
+    path = os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, **extra}
+
+
+def run_mlevolve(*argv: str, cwd: str | Path | None = None, timeout: float = 300, **kw: Any,
+                 ) -> subprocess.CompletedProcess[str]:
+    """``python -m mlevolve ARGV`` in a fresh interpreter (text output captured); ``kw`` goes to
+    :func:`subprocess.run` (e.g. ``env``, ``preexec_fn``)."""
+    kw.setdefault("env", environment())
+    return subprocess.run([sys.executable, "-m", "mlevolve", *argv], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout, **kw)
+
+
+HEAVY = ("torch", "sklearn", "mlevolve.interpreter.runtime")  # what a mistake must be reported without
+
+
+def light_cli(argv: list[str], cwd: Path) -> tuple[int, str, list[str]]:
+    """Run the CLI in a fresh interpreter: its exit status, stderr, and which of :data:`HEAVY` it imported."""
+    probe = ("import sys\nfrom mlevolve.cli import main\ncode = main(sys.argv[1:])\n"
+             f"print(*[m for m in {HEAVY!r} if m in sys.modules])\n"
+             "sys.exit(code)\n")
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120,
+                          cwd=cwd, env=environment())
+    return done.returncode, done.stderr, done.stdout.split()
+
+
+# --------------------------------------------------------------------------------------------- archives
+CLOCK = ("seconds", "created")  # a candidate's clock readings: never the same twice
+
+
+def archive_rows(db: str | Path, columns: tuple[str, ...] | None = None) -> list[tuple[Any, ...]]:
+    """The archive's candidates in order, read with plain sqlite3 (read-only): ``columns`` (default:
+    all but the clock readings, in the table's order), with ``train_seconds`` dropped from the metrics."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        if columns is None:
+            columns = tuple(c[1] for c in conn.execute("PRAGMA table_info(candidates)") if c[1] not in CLOCK)
+        out = []
+        for values in conn.execute(f"SELECT {', '.join(columns)} FROM candidates ORDER BY seq"):
+            d = dict(zip(columns, values, strict=True))
+            if "metrics" in d:
+                metrics = json.loads(d["metrics"])
+                metrics.pop("train_seconds", None)
+                d["metrics"] = json.dumps(metrics, sort_keys=True)
+            out.append(tuple(d[c] for c in columns))
+        return out
+    finally:
+        conn.close()
+
+
+def archive_count(db: str | Path) -> int:
+    """How many candidates the archive holds (0 while it or its table does not exist yet)."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)
+    except sqlite3.Error:
+        return 0
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0])
+    except sqlite3.Error:  # not created yet
+        return 0
+    finally:
+        conn.close()
+
+
+def archive_meta(db: str | Path) -> dict[str, Any]:
+    """The archive's ``meta`` table, each value decoded from its JSON."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+    finally:
+        conn.close()

@@ -1,0 +1,412 @@
+"""Golden tests of every class of user error: the exact text `mlevolve check` writes to stderr.
+
+Each error is ``FILE:LINE:COL: error: MESSAGE``, the source line, a caret line under the offending
+span, and a ``hint:`` line; the exit status is 2 and there is never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlevolve import api
+from mlevolve.cli import main
+from mlevolve.dsl.errors import MlevError, MlevErrors
+from mlevolve.dsl.parse import parse
+from tests.conftest import run_mlevolve
+
+HEAD = "algorithm a\n"
+
+# name -> (file content, expected stderr).  The file is written as NAME.mlev in the current directory.
+GOLDEN: dict[str, tuple[str | bytes, str]] = {
+    # ---------------------------------------------------------------------------------- syntax
+    "unexpected_token": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  x + * x\n",
+        "unexpected_token.mlev:3:7: error: unexpected '*'\n"
+        "      x + * x\n"
+        "          ^\n"
+        "hint: expected one of: '(', '-', a name, a number\n",
+    ),
+    "unexpected_char": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  x $ x\n",
+        "unexpected_char.mlev:3:5: error: unexpected character '$'\n"
+        "      x $ x\n"
+        "        ^\n"
+        "hint: names are letters, digits and '_'; numbers are like 3, 0.5 or 1e-3\n",
+    ),
+    "unexpected_eof": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x\n",
+        "unexpected_eof.mlev:3:9: error: unexpected end of file\n"
+        "      relu(x\n"
+        "            ^\n"
+        "hint: expected one of: ')', ','\n",
+    ),
+    "eof_after_algorithm": (
+        "algorithm\n",
+        "eof_after_algorithm.mlev:1:10: error: unexpected end of file\n"
+        "    algorithm\n"
+        "             ^\n"
+        "hint: expected one of: a name\n",
+    ),
+    "missing_algorithm": (
+        "activation f(x: Tensor) -> Tensor =\n  x\n",
+        "missing_algorithm.mlev:1:1: error: unexpected 'activation'\n"
+        "    activation f(x: Tensor) -> Tensor =\n"
+        "    ^^^^^^^^^^\n"
+        "hint: expected one of: 'algorithm'\n",
+    ),
+    "keyword_let": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  let in = x in x\n",
+        "keyword_let.mlev:3:7: error: unexpected keyword 'in'\n"
+        "      let in = x in x\n"
+        "          ^^\n"
+        "hint: expected one of: a name ('in' is a keyword and cannot be used as a name)\n",
+    ),
+    "keyword_param": (
+        HEAD + "activation f(state: Tensor) -> Tensor =\n  x\n",
+        "keyword_param.mlev:2:19: error: unexpected ':'\n"
+        "    activation f(state: Tensor) -> Tensor =\n"
+        "                      ^\n"
+        "hint: expected one of: a name ('state' is a keyword and cannot be used as a name)\n",
+    ),
+    "keyword_ref": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x + task\n",
+        "keyword_ref.mlev:3:7: error: unexpected keyword 'task'\n"
+        "      x + task\n"
+        "          ^^^^\n"
+        "hint: expected one of: '(', '-', a name, a number ('task' is a keyword and cannot be used as a name)\n",
+    ),
+    "number_name": (
+        HEAD + "formula 3f(x: Scalar) -> Scalar =\n  x\n",
+        "number_name.mlev:2:9: error: unexpected '3'\n"
+        "    formula 3f(x: Scalar) -> Scalar =\n"
+        "            ^\n"
+        "hint: expected one of: a name\n",
+    ),
+    "out_of_range": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 1e999\n",
+        "out_of_range.mlev:3:7: error: number 1e999 is out of range\n"
+        "      x * 1e999\n"
+        "          ^^^^^\n"
+        "hint: a literal must be a finite double, at most about 1.8e308\n",
+    ),
+    # ---------------------------------------------------------------------------------- types
+    "arg_types": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  dot(x, x)\n",
+        "arg_types.mlev:3:3: error: in activation 'f': 'dot' expects (Vector, Vector), found (Tensor, Tensor)\n"
+        "      dot(x, x)\n"
+        "      ^^^^^^^^^\n"
+        "hint: it takes (Vector, Vector); primitives that take (Tensor, Tensor): add, div, max, min, mul, sub\n",
+    ),
+    "arg_types_real_for_int": (
+        HEAD + "model net() -> Layer =\n  seq(dense(64.0), relu_layer())\n",
+        "arg_types_real_for_int.mlev:3:7: error: in model 'net': 'dense' expects (Int), found (Scalar)\n"
+        "      seq(dense(64.0), relu_layer())\n"
+        "          ^^^^^^^^^^^\n"
+        "hint: it takes (Int) (an Int is written without a decimal point, e.g. 64)\n",
+    ),
+    "body_type": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  2.0 * 3.0\n",
+        "body_type.mlev:3:3: error: in activation 'f': expected Tensor, found Scalar\n"
+        "      2.0 * 3.0\n"
+        "      ^^^^^^^^^\n"
+        "hint: the body's type must be the declared result type Tensor\n",
+    ),
+    "body_type_learner_method": (
+        HEAD + "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    y - p\n",
+        "body_type_learner_method.mlev:6:5: error: in learner 'l', method learn: expected Vector, found Scalar\n"
+        "        y - p\n"
+        "        ^^^^^\n"
+        "hint: the body's type must be the declared result type Vector\n",
+    ),
+    "unknown_primitive": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  x * sigmod(x)\n",
+        "unknown_primitive.mlev:3:7: error: in activation 'f': unknown primitive 'sigmod'\n"
+        "      x * sigmod(x)\n"
+        "          ^^^^^^^^^\n"
+        "hint: did you mean 'sigmoid'?\n",
+    ),
+    "unknown_primitive_far": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  frobnicate(x)\n",
+        "unknown_primitive_far.mlev:3:3: error: in activation 'f': unknown primitive 'frobnicate'\n"
+        "      frobnicate(x)\n"
+        "      ^^^^^^^^^^^^^\n"
+        "hint: `mlevolve grammar show` lists the primitives\n",
+    ),
+    "call_a_name": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x(1.0)\n",
+        "call_a_name.mlev:3:3: error: in formula 'f': 'x' is a name, not a primitive: it cannot be called\n"
+        "      x(1.0)\n"
+        "      ^^^^^^\n"
+        "hint: only primitives of the grammar take arguments\n",
+    ),
+    "arity": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x, x)\n",
+        "arity.mlev:3:3: error: in activation 'f': 'relu' takes 1 argument, got 2\n"
+        "      relu(x, x)\n"
+        "      ^^^^^^^^^^\n"
+        "hint: signatures: relu(Scalar); relu(Vector); relu(Matrix); relu(Tensor)\n",
+    ),
+    "arity_plural": (
+        HEAD + "model net() -> Layer =\n  seq(dense(8))\n",
+        "arity_plural.mlev:3:3: error: in model 'net': 'seq' takes 2 or 3 or 4 arguments, got 1\n"
+        "      seq(dense(8))\n"
+        "      ^^^^^^^^^^^^^\n"
+        "hint: signatures: seq(Layer, Layer); seq(Layer, Layer, Layer); seq(Layer, Layer, Layer, Layer)\n",
+    ),
+    "unbound": (
+        HEAD + "loss l(p: Tensor, y: Tensor) -> Tensor =\n  square(p - z)\n",
+        "unbound.mlev:3:14: error: in loss 'l': unknown name 'z'\n"
+        "      square(p - z)\n"
+        "                 ^\n"
+        "hint: names in scope: p, y\n",
+    ),
+    "unbound_close": (
+        HEAD + "formula f(alpha: Scalar) -> Scalar =\n  alpah * 2.0\n",
+        "unbound_close.mlev:3:3: error: in formula 'f': unknown name 'alpah'\n"
+        "      alpah * 2.0\n"
+        "      ^^^^^\n"
+        "hint: did you mean 'alpha'?\n",
+    ),
+    "unbound_outside_let": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  (let a = x in a) + a\n",
+        "unbound_outside_let.mlev:3:22: error: in formula 'f': unknown name 'a'\n"
+        "      (let a = x in a) + a\n"
+        "                         ^\n"
+        "hint: names in scope: x\n",
+    ),
+    # ---------------------------------------------------------------------------------- definitions
+    "duplicate": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x)\n\nactivation f(x: Tensor) -> Tensor =\n  x\n",
+        "duplicate.mlev:5:12: error: duplicate definition 'f'\n"
+        "    activation f(x: Tensor) -> Tensor =\n"
+        "               ^\n"
+        "hint: 'f' is first defined on line 2\n",
+    ),
+    "duplicate_param": (
+        HEAD + "loss l(p: Tensor, p: Tensor) -> Tensor =\n  p\n",
+        "duplicate_param.mlev:2:19: error: loss 'l': parameter 'p' is declared twice\n"
+        "    loss l(p: Tensor, p: Tensor) -> Tensor =\n"
+        "                      ^\n"
+        "hint: rename one\n",
+    ),
+    "activation_signature": (
+        HEAD + "activation f(x: Tensor, y: Tensor) -> Tensor =\n  x + y\n",
+        "activation_signature.mlev:2:12: error: activation 'f': must have the signature (Tensor) -> Tensor, "
+        "not (Tensor, Tensor) -> Tensor\n"
+        "    activation f(x: Tensor, y: Tensor) -> Tensor =\n"
+        "               ^\n"
+        "hint: activation: an elementwise nonlinearity\n",
+    ),
+    "optimizer_signature": (
+        HEAD + "optimizer o(w: Tensor, g: Tensor, m: Tensor) -> Tensor =\n  w - g\n",
+        "optimizer_signature.mlev:2:11: error: optimizer 'o': with 1 state parameter(s) the result must be "
+        "(Tensor, Tensor), not Tensor\n"
+        "    optimizer o(w: Tensor, g: Tensor, m: Tensor) -> Tensor =\n"
+        "              ^\n"
+        "hint: an optimizer is (w: Tensor, g: Tensor, [lr: Scalar], [t: Scalar], m: Tensor, ...) -> "
+        "(Tensor, Tensor, ...): the new weight, then each new state\n",
+    ),
+    "learner_method_signature": (
+        HEAD + "learner l(state w: Vector)\n  predict(x: Vector) -> Vector =\n    w\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w\n",
+        "learner_method_signature.mlev:3:3: error: learner 'l': method predict must be predict(Vector) -> Scalar\n"
+        "      predict(x: Vector) -> Vector =\n"
+        "      ^^^^^^^\n"
+        "hint: predict(x: Vector) -> Scalar; learn(x: Vector, y: Scalar, p: Scalar) -> state; setup() -> state\n",
+    ),
+    "learner_missing_method": (
+        HEAD + "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n",
+        "learner_missing_method.mlev:2:9: error: learner 'l': missing method 'learn'\n"
+        "    learner l(state w: Vector)\n"
+        "            ^\n"
+        "hint: a learner has predict and learn (setup is optional)\n",
+    ),
+    "unknown_kind": (
+        HEAD + "activaton f(x: Tensor) -> Tensor =\n  x\n",
+        "unknown_kind.mlev:2:1: error: unknown component kind 'activaton'\n"
+        "    activaton f(x: Tensor) -> Tensor =\n"
+        "    ^^^^^^^^^\n"
+        "hint: did you mean 'activation'?\n",
+    ),
+    "unknown_kind_far": (
+        HEAD + "widget f(x: Tensor) -> Tensor =\n  x\n",
+        "unknown_kind_far.mlev:2:1: error: unknown component kind 'widget'\n"
+        "    widget f(x: Tensor) -> Tensor =\n"
+        "    ^^^^^^\n"
+        "hint: kinds: activation, loss, augment, schedule, formula, model, optimizer, learner, "
+        "pg_loss, td_loss, vae_loss, flow_loss\n",
+    ),
+    "unknown_type": (
+        HEAD + "activation f(x: Tensr) -> Tensor =\n  x\n",
+        "unknown_type.mlev:2:17: error: unknown type 'Tensr' of parameter 'x'\n"
+        "    activation f(x: Tensr) -> Tensor =\n"
+        "                    ^^^^^\n"
+        "hint: did you mean 'Tensor'? types: Scalar, Vector, Matrix, Tensor, Int, Layer\n",
+    ),
+    "state_outside_learner": (
+        HEAD + "activation f(state x: Tensor) -> Tensor =\n  x\n",
+        "state_outside_learner.mlev:2:20: error: activation 'f': only a learner has `state` parameters\n"
+        "    activation f(state x: Tensor) -> Tensor =\n"
+        "                       ^\n"
+        "hint: remove `state`\n",
+    ),
+    # ---------------------------------------------------------------------------------- files
+    "empty": (
+        "",
+        "empty.mlev:1:1: error: empty file\n"
+        "hint: a program starts with `algorithm NAME`\n",
+    ),
+    "binary": (
+        b"algorithm a\n\x00\x01",
+        "binary.mlev: error: binary file (a NUL byte at offset 12)\n"
+        "hint: a .mlev program is UTF-8 text\n",
+    ),
+    "not_utf8": (
+        b"algorithm a\n# caf\xe9\n",
+        "not_utf8.mlev: error: not UTF-8 text (bad byte at offset 17)\n"
+        "hint: a .mlev program is UTF-8 text\n",
+    ),
+}
+
+
+def _write(directory: Path, name: str, content: str | bytes) -> Path:
+    path = directory / f"{name}.mlev"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", list(GOLDEN))
+def test_golden_error(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                      capsys: pytest.CaptureFixture[str]) -> None:
+    content, expected = GOLDEN[name]
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, name, content)
+    code = main(["check", f"{name}.mlev"])
+    out, err = capsys.readouterr()
+    assert err == expected
+    assert code == 2
+    assert out == ""
+    assert "Traceback" not in err
+
+
+def test_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "missing.mlev"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "missing.mlev: error: no such file\nhint: check the path\n"
+
+
+def test_directory_instead_of_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.mlev").mkdir()
+    assert main(["check", "d.mlev"]) == 2
+    assert capsys.readouterr().err == "d.mlev: error: is a directory, not a .mlev file\n"
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bom.mlev").write_bytes(b"\xef\xbb\xbfalgorithm a\nformula f(x: Scalar) -> Scalar =\n  x\n")
+    assert main(["check", "bom.mlev"]) == 0
+    assert capsys.readouterr().out == "bom.mlev: ok (formula f)\n"
+
+
+def test_every_faulty_definition_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, "two", HEAD + "activation g(x: Tensor) -> Tensor =\n  relu(y)\n\n"
+                                   "activation h(x: Tensor) -> Tensor =\n  foo(x)\n\n"
+                                   "activation ok(x: Tensor) -> Tensor =\n  x\n")
+    assert main(["check", "two.mlev"]) == 2
+    assert capsys.readouterr().err == (
+        "two.mlev:3:8: error: in activation 'g': unknown name 'y'\n"
+        "      relu(y)\n"
+        "           ^\n"
+        "hint: names in scope: x\n"
+        "two.mlev:6:3: error: in activation 'h': unknown primitive 'foo'\n"
+        "      foo(x)\n"
+        "      ^^^^^^\n"
+        "hint: `mlevolve grammar show` lists the primitives\n"
+    )
+
+
+def test_check_goes_on_after_a_bad_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, "bad", "")
+    _write(tmp_path, "good", HEAD + "formula f(x: Scalar) -> Scalar =\n  x\n")
+    assert main(["check", "bad.mlev", "good.mlev", "missing.mlev"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "good.mlev: ok (formula f)\n"
+    assert err == (
+        "bad.mlev:1:1: error: empty file\n"
+        "hint: a program starts with `algorithm NAME`\n"
+        "missing.mlev: error: no such file\n"
+        "hint: check the path\n"
+    )
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", ["unexpected_token", "arg_types", "unknown_primitive", "not_utf8"])
+def test_golden_error_in_a_subprocess(name: str, tmp_path: Path) -> None:
+    content, expected = GOLDEN[name]
+    _write(tmp_path, name, content)
+    result = run_mlevolve("check", f"{name}.mlev", cwd=tmp_path, timeout=60)
+    assert result.stderr == expected
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+def test_fmt_reports_syntax_errors_the_same_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    content, expected = GOLDEN["unexpected_eof"]
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, "unexpected_eof", content)
+    assert main(["fmt", "unexpected_eof.mlev"]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", expected)
+
+
+# ------------------------------------------------------------------------------------------ the API
+
+
+def test_api_errors_carry_file_and_span() -> None:
+    with pytest.raises(MlevError) as info:
+        parse("algorithm a\nformula f(x: Scalar) -> Scalar =\n  x +\n", "f.mlev")
+    err = info.value
+    assert err.file == "f.mlev"
+    assert err.span is not None and (err.span.line, err.span.column) == (3, 6)
+    assert err.message == "unexpected end of file"
+    assert str(err).startswith("f.mlev:3:6: error: unexpected end of file")
+
+    with pytest.raises(MlevErrors) as many:
+        api.check(HEAD + "activation g(x: Tensor) -> Tensor =\n  y\nactivation h(x: Tensor) -> Tensor =\n  z\n",
+                  file="m.mlev")
+    assert [e.message for e in many.value.errors] == [
+        "in activation 'g': unknown name 'y'", "in activation 'h': unknown name 'z'"]
+    assert all(e.file == "m.mlev" for e in many.value.errors)
+
+
+def test_parse_without_a_file_name_says_input() -> None:
+    with pytest.raises(MlevError) as info:
+        parse("algorithm a\nformula f(x: Scalar) -> Scalar =\n  x + 1e999\n")
+    assert info.value.render().splitlines()[0] == "<input>:3:7: error: number 1e999 is out of range"
+    huge = "9" * 400
+    with pytest.raises(MlevError) as info:
+        parse(f"algorithm a\nformula f(x: Scalar) -> Scalar =\n  x + {huge}\n")
+    assert info.value.message == "number 9999999999...9999999999 (400 characters) is out of range"
+
+
+def test_render_without_source_or_span() -> None:
+    err = MlevError("boom", hint="do this")
+    assert err.render() == "<input>: error: boom\nhint: do this"
+    assert MlevError("boom", file="x.mlev").render() == "x.mlev: error: boom"

@@ -1,0 +1,408 @@
+"""The evolutionary engine end to end, through ``mlevolve.api.evolve`` and the ``mlevolve evolve`` command.
+
+Reproducibility (same seed, same archive; another seed, another archive), resume by replay (a larger
+budget extends a run exactly; a run killed with SIGKILL and started again ends identical to one never
+interrupted), every search algorithm, the scoring pipeline's counters (cache, probe, FEC, hurdle,
+evaluated), and the best program reported against the archive.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlevolve.api import evolve
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.parse import parse
+from mlevolve.gp.archive import Archive
+from tests.conftest import ROOT
+from tests.conftest import archive_count as count
+from tests.conftest import archive_rows as rows
+
+QUARTIC = ROOT / "examples" / "quartic.mlev"
+LINEAR = ROOT / "examples" / "linear_regression.mlev"
+MLP = ROOT / "examples" / "mlp_digits.mlev"
+SOURCES = ("evaluated", "cache", "fec", "probe", "hurdle")
+
+# Every column a replay must reproduce (not ``seconds`` and ``created``, which are clock readings).
+COLUMNS = ("seq", "hash", "program", "fitness", "metrics", "failure", "failure_where", "source", "fingerprint",
+           "operator", "parents", "generation", "size")
+
+
+def run_quartic(db: Path, **kw: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {"budget": 200, "population": 20, "init": "random", "quiet": True, **kw}
+    return evolve(QUARTIC, ["f"], db=db, **args)
+
+
+def run_linear(db: Path, **kw: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {"budget": 60, "population": 10, "quiet": True, **kw}
+    return evolve(LINEAR, ["linreg.learn"], db=db, **args)
+
+
+def meta(db: Path) -> dict[str, Any]:
+    archive = Archive.read(db)
+    try:
+        return archive.meta()
+    finally:
+        archive.close()
+
+
+# ---------------------------------------------------------------------------------- reproducibility
+
+
+def test_same_seed_same_archive_quartic(tmp_path: Path) -> None:
+    a, b = run_quartic(tmp_path / "a.db", seed=3), run_quartic(tmp_path / "b.db", seed=3)
+    ra, rb = rows(tmp_path / "a.db"), rows(tmp_path / "b.db")
+    assert len(ra) == 200
+    assert ra == rb
+    assert [r[0] for r in ra] == list(range(200))
+    assert {k: a[k] for k in ("best_fitness", "best_hash", *SOURCES) if k in a} == \
+        {k: b[k] for k in ("best_fitness", "best_hash", *SOURCES) if k in b}
+    assert all(r[9] == "random" for r in ra[:20])  # --init random: the first population is drawn afresh
+
+
+def test_same_seed_same_archive_linear_regression(tmp_path: Path) -> None:
+    run_linear(tmp_path / "a.db", seed=1)
+    run_linear(tmp_path / "b.db", seed=1)
+    ra = rows(tmp_path / "a.db")
+    assert len(ra) == 60 and ra == rows(tmp_path / "b.db")
+    first = parse(ra[0][2])
+    assert ra[0][9] == "init"  # --init file: candidate 0 is the file's program
+    learner = first.get("linreg")
+    assert learner is not None and learner.method("predict") is not None
+    # only linreg.learn evolves: predict is the file's in every candidate
+    predicts = {str(parse(r[2]).get("linreg").method("predict").body) for r in ra}  # type: ignore[union-attr]
+    assert len(predicts) == 1
+    assert len({r[1] for r in ra}) > 10
+
+
+def test_another_seed_another_archive(tmp_path: Path) -> None:
+    run_quartic(tmp_path / "a.db", seed=0)
+    run_quartic(tmp_path / "b.db", seed=1)
+    ra, rb = rows(tmp_path / "a.db"), rows(tmp_path / "b.db")
+    assert len(ra) == len(rb) == 200
+    assert [r[1] for r in ra] != [r[1] for r in rb]
+    assert ra[0][1] != rb[0][1]
+    run_linear(tmp_path / "c.db", seed=0)
+    run_linear(tmp_path / "d.db", seed=1)
+    rc, rd = rows(tmp_path / "c.db"), rows(tmp_path / "d.db")
+    assert rc[0][1] == rd[0][1]  # the file's program first, whatever the seed...
+    assert [r[1] for r in rc] != [r[1] for r in rd]  # ...then different children
+
+
+# ------------------------------------------------------------------------------------------ resume
+
+
+def test_a_larger_budget_extends_the_run_exactly(tmp_path: Path) -> None:
+    short = run_quartic(tmp_path / "grow.db", budget=60, init="file")
+    assert short["candidates"] == 60 and short["replayed"] == 0
+    assert len(rows(tmp_path / "grow.db")) == 60
+    longer = run_quartic(tmp_path / "grow.db", budget=120, init="file")
+    assert longer["candidates"] == 120 and longer["replayed"] == 60
+    fresh = run_quartic(tmp_path / "fresh.db", budget=120, init="file")
+    assert rows(tmp_path / "grow.db") == rows(tmp_path / "fresh.db")
+    for key in ("best_fitness", "best_hash", "best_program", *SOURCES):
+        assert longer.get(key) == fresh.get(key), key
+
+
+def test_a_larger_budget_extends_a_learner_run_exactly(tmp_path: Path) -> None:
+    run_linear(tmp_path / "grow.db", budget=30)
+    resumed = run_linear(tmp_path / "grow.db", budget=60)
+    assert resumed["replayed"] == 30
+    run_linear(tmp_path / "fresh.db", budget=60)
+    assert rows(tmp_path / "grow.db") == rows(tmp_path / "fresh.db")
+
+
+def test_rerunning_a_finished_run_evaluates_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "done.db"
+    first = run_quartic(db, budget=100)
+    before = rows(db, (*COLUMNS, "seconds", "created"))
+    again = run_quartic(db, budget=100)
+    assert again["replayed"] == 100 and again["candidates"] == 100
+    assert rows(db, (*COLUMNS, "seconds", "created")) == before  # not one row rewritten
+    for key in ("best_fitness", "best_hash", *SOURCES):
+        assert again.get(key) == first.get(key), key
+    # a smaller budget replays a prefix and reports the best of that prefix
+    prefix = run_quartic(db, budget=30)
+    assert prefix["candidates"] == prefix["replayed"] == 30
+    best_of_prefix = max(r[3] for r in before[:30] if r[3] is not None)
+    assert prefix["best_fitness"] == best_of_prefix
+    assert prefix["best_program"] == next(r[2] for r in before[:30] if r[1] == prefix["best_hash"])
+
+
+def test_an_archive_that_disagrees_with_the_replay_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "tampered.db"
+    run_quartic(db, budget=40)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE candidates SET hash = 'not-this-program' WHERE seq = 7")
+    conn.commit()
+    conn.close()
+    with pytest.raises(MlevError, match="does not match this run at candidate #7"):
+        run_quartic(db, budget=60)
+    assert count(db) == 40
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "run.db"
+    run_quartic(db, budget=20)
+    before = db.read_bytes()
+    with pytest.raises(MlevError, match="other settings"):
+        run_quartic(db, budget=20, population=30)
+    with pytest.raises(MlevError, match="other settings"):
+        run_quartic(db, budget=20, algorithm="nsga2")
+    with pytest.raises(MlevError, match="other settings"):
+        run_quartic(db, budget=20, seed=5)
+    with pytest.raises(MlevError, match="another run"):
+        run_linear(db, budget=20)
+    assert db.read_bytes() == before
+
+
+def _evolve_command(db: Path, budget: int, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "mlevolve.cli", "evolve", str(QUARTIC), "--evolve", "f", "--init", "random",
+            "--budget", str(budget), "--population", "50", "--db", str(db), "--quiet", *extra]
+
+
+def _kill_when(proc: subprocess.Popen[bytes], db: Path, at_least: int, limit: float = 120.0) -> int:
+    """SIGKILL ``proc`` once ``db`` holds ``at_least`` candidates; the number it holds after."""
+    deadline = time.monotonic() + limit
+    while count(db) < at_least:
+        assert proc.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline, "the run made no progress"
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    return count(db)
+
+
+@pytest.mark.e2e
+def test_kill_and_resume_ends_identical_to_an_uninterrupted_run(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONHASHSEED": "random"}
+    killed_db, whole_db = tmp_path / "killed.db", tmp_path / "whole.db"
+    budget = 3000
+    whole = subprocess.Popen(_evolve_command(whole_db, budget), env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    victim = subprocess.Popen(_evolve_command(killed_db, budget), env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        stored = _kill_when(victim, killed_db, 300)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+            victim.wait()
+    assert 300 <= stored < budget
+    partial = rows(killed_db)
+    assert [r[0] for r in partial] == list(range(stored))  # each candidate committed whole, in order
+
+    resumed = subprocess.run(_evolve_command(killed_db, budget), env=env, capture_output=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    assert resumed.stdout.startswith(b"best ") and resumed.stdout.count(b"\n") == 1 and resumed.stderr == b""  # --quiet
+    _, err = whole.communicate(timeout=300)
+    assert whole.returncode == 0, err.decode()
+
+    finished, reference = rows(killed_db), rows(whole_db)
+    assert [r[0] for r in finished] == list(range(budget))  # no candidate missing or twice
+    assert finished[:stored] == partial  # the stored rows were kept, not redone
+    assert finished == reference
+    summary = meta(killed_db)["summary"]
+    assert summary["replayed"] == stored and summary["candidates"] == budget
+    reference_summary = meta(whole_db)["summary"]
+    for key in ("best_fitness", "best_hash", *SOURCES):
+        assert summary.get(key) == reference_summary.get(key), key
+
+
+@pytest.mark.slow
+def test_kill_and_resume_a_supervised_run(tmp_path: Path) -> None:
+    def command(db: Path) -> list[str]:
+        return [sys.executable, "-m", "mlevolve.cli", "evolve", str(MLP), "--evolve", "act", "--budget", "12",
+                "--population", "4", "--epochs", "1", "--db", str(db), "--quiet"]
+
+    killed_db, whole_db = tmp_path / "killed.db", tmp_path / "whole.db"
+    victim = subprocess.Popen(command(killed_db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        stored = _kill_when(victim, killed_db, 4)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+            victim.wait()
+    assert 4 <= stored < 12
+    resumed = subprocess.run(command(killed_db), capture_output=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    whole = subprocess.run(command(whole_db), capture_output=True, timeout=600)
+    assert whole.returncode == 0, whole.stderr.decode()
+    finished = rows(killed_db)
+    assert [r[0] for r in finished] == list(range(12))
+    assert finished == rows(whole_db)
+    assert meta(killed_db)["summary"]["replayed"] == stored
+
+
+# -------------------------------------------------------------------------------------- algorithms
+
+
+@pytest.mark.parametrize("algorithm", ["regularized", "mu_plus_lambda", "nsga2", "random"])
+def test_every_algorithm_runs_to_its_budget(tmp_path: Path, algorithm: str) -> None:
+    db = tmp_path / f"{algorithm}.db"
+    result = run_quartic(db, budget=150, algorithm=algorithm, population=20, init="file")
+    stored = rows(db)
+    assert len(stored) == 150 and [r[0] for r in stored] == list(range(150))
+    assert result["candidates"] == 150 and result["replayed"] == 0
+    assert sum(result.get(k, 0) for k in SOURCES) == 150
+    # every parent was considered before its child
+    seen: set[str] = set()
+    for r in stored:
+        assert set(json.loads(r[10])) <= seen, r
+        seen.add(r[1])
+    # the best reported is the archive's best
+    fitnesses = [r[3] for r in stored if r[3] is not None]
+    assert result["best_fitness"] == max(fitnesses)
+    best_rows = [r for r in stored if r[1] == result["best_hash"]]
+    assert best_rows and best_rows[0][3] == max(fitnesses)
+    assert result["best_program"] == best_rows[0][2]
+    assert {k: v for k, v in result["best_metrics"].items() if k != "train_seconds"} == json.loads(best_rows[0][4])
+    operators = {r[9] for r in stored}
+    if algorithm == "random":
+        assert operators == {"random"} and {r[11] for r in stored} == {0}
+    else:
+        assert stored[0][9] == "init"
+        assert operators & {"regrow", "point", "hoist", "shrink", "wrap", "swap", "tweak"}
+        generations = [r[11] for r in stored]
+        assert max(generations) >= 2
+        if algorithm in ("mu_plus_lambda", "nsga2"):
+            assert generations == sorted(generations)  # generational: one generation after another
+            assert "crossover" in operators
+        else:  # steady state: after the first population, a child is one generation older than its parent
+            generations_of: dict[str, set[int]] = {}
+            for r in stored:
+                if r[0] >= 20:
+                    assert r[11] - 1 in generations_of[json.loads(r[10])[0]], r
+                generations_of.setdefault(r[1], set()).add(r[11])
+
+
+def test_regularized_evolution_improves_on_its_first_population(tmp_path: Path) -> None:
+    population = 50
+    result = run_quartic(tmp_path / "better.db", budget=1500, population=population, seed=0)
+    stored = rows(tmp_path / "better.db")
+    first = [r[3] for r in stored[:population] if r[3] is not None]
+    assert first, "the first population has no successful program"
+    assert result["best_fitness"] > max(first)
+    assert result["best_fitness"] > -0.05  # within reach of x^4 + x^3 + x^2 + x on 1500 candidates
+    later = [r[3] for r in stored[-population:] if r[3] is not None]
+    assert sorted(later)[len(later) // 2] > sorted(first)[len(first) // 2]  # the median improved too
+
+
+# ---------------------------------------------------------------------------------- scoring pipeline
+
+
+def test_counts_sum_to_candidates_and_each_source_is_what_it_says(tmp_path: Path) -> None:
+    db = tmp_path / "counts.db"
+    result = run_quartic(db, budget=300, population=30)
+    assert sum(result.get(k, 0) for k in SOURCES) == result["candidates"] == 300
+    assert result["fec"] > 0 and result["cache"] > 0 and result["evaluated"] > 0
+    stored = rows(db)
+    by_source: dict[str, int] = {}
+    for r in stored:
+        by_source[r[7]] = by_source.get(r[7], 0) + 1
+    assert {k: v for k, v in by_source.items()} == {k: result[k] for k in SOURCES if result.get(k)}
+    failures = sum(1 for r in stored if r[5] is not None)
+    assert result.get("failed", 0) == failures
+    first_by_hash: dict[str, tuple[Any, ...]] = {}
+    first_by_print: dict[str, tuple[Any, ...]] = {}
+    for r in stored:
+        _, key, _, fitness, metrics, failure, _, source, fingerprint = r[:9]
+        if source == "cache":  # the same program seen before: its earlier outcome
+            earlier = first_by_hash[key]
+            assert (earlier[3], earlier[4], earlier[5]) == (fitness, metrics, failure)
+        elif source == "fec":  # another program with the same probe outputs: that program's outcome
+            assert key not in first_by_hash
+            earlier = first_by_print[fingerprint]
+            assert earlier[1] != key and (earlier[3], earlier[4]) == (fitness, metrics)
+        elif source == "probe":
+            assert failure is not None and r[6] == "probe" and fitness is None
+        elif source == "evaluated":
+            assert key not in first_by_hash and fingerprint not in first_by_print
+        first_by_hash.setdefault(key, r)
+        if fingerprint is not None:
+            first_by_print.setdefault(fingerprint, r)
+
+
+def test_fec_fires_on_formulas(tmp_path: Path) -> None:
+    result = run_quartic(tmp_path / "fec.db", budget=300, population=50)
+    assert result["fec"] > 0
+    assert result["evaluated"] < 300 - result["fec"] + 1
+
+
+@pytest.mark.parametrize(("algorithm", "seed"), [("regularized", 0), ("regularized", 2), ("nsga2", 0)])
+def test_the_best_matches_the_archive(tmp_path: Path, algorithm: str, seed: int) -> None:
+    """FEC hands equal fitnesses to different programs: the best reported is the archive's first one."""
+    db = tmp_path / "best.db"
+    result = run_quartic(db, budget=300, population=30, seed=seed, algorithm=algorithm)
+    archive = Archive.read(db)
+    try:
+        (top,) = archive.best(1)
+        assert result["best_hash"] == top.hash
+        assert result["best_fitness"] == top.fitness
+        assert result["best_program"] == top.program
+        assert result["best_metrics"] == dict(top.metrics)
+        assert top.fitness == max(r.fitness for r in archive.rows() if r.fitness is not None)
+        # ties go to the earliest candidate
+        assert top.seq == min(r.seq for r in archive.rows() if r.fitness == top.fitness)
+        assert archive.meta()["summary"]["best_hash"] == top.hash
+    finally:
+        archive.close()
+
+
+def test_the_engine_hall_of_fame_holds_the_best(tmp_path: Path) -> None:
+    from mlevolve.api import _program
+    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.search import regularized_evolution
+    from mlevolve.grammar.spec import load_grammar
+    from mlevolve.interpreter.evaluate import Settings
+    from mlevolve.interpreter.evaluator import ProgramEvaluator
+    from mlevolve.interpreter.tasks import load_task
+
+    spec = load_grammar()
+    program = _program(QUARTIC, spec)
+    evaluator = ProgramEvaluator(load_task("koza_quartic", 0), "koza_quartic", spec, Settings(), frozenset({"formula"}))
+    config = EvolveConfig(budget=250, population=25, init="random")
+    seen: list[int] = []
+    with Archive.for_run(tmp_path / "e.db", {"program_hash": "p", "task": "koza_quartic", "evolve": ["f"]}) as archive:
+        engine = Engine(program, ["f"], spec, evaluator, archive, config, lambda e, c, stored: seen.append(c.seq))
+        regularized_evolution(engine)
+        assert seen == list(range(250))  # progress is told of every candidate, in order
+        fitnesses = [r.fitness for r in archive.rows() if r.fitness is not None]
+        assert engine.hall_of_fame[0].score == max(fitnesses)
+        hof = [c.hash for c in engine.hall_of_fame]
+        assert len(hof) == len(set(hof)) == 10  # distinct programs
+        scores = [c.score for c in engine.hall_of_fame]
+        assert scores == sorted(scores, reverse=True)
+        assert engine.best is not None and engine.best.score == max(fitnesses)
+        assert len(engine.logbook) >= 250 // 25 - 1
+        assert all(math.isfinite(g["best"]) for g in engine.logbook)
+        summary = engine.summary()
+        assert sum(summary.get(k, 0) for k in SOURCES) == summary["candidates"] == 250
+
+
+@pytest.mark.slow
+def test_hurdles_stop_weak_supervised_candidates(tmp_path: Path) -> None:
+    db = tmp_path / "hurdle.db"
+    result = evolve(MLP, ["act"], db=db, budget=60, population=8, epochs=2, quiet=True)
+    assert sum(result.get(k, 0) for k in SOURCES) == 60
+    stopped = 0
+    for r in rows(db):
+        metrics = json.loads(r[4])
+        if r[7] == "hurdle" and r[5] is None:  # stopped after the short training: below the hurdle
+            assert metrics["quick_fitness"] < metrics["hurdle"] and r[3] == metrics["quick_fitness"]
+            stopped += 1
+        if r[7] == "evaluated" and r[5] is None:  # trained in full after clearing it
+            assert "quick_fitness" in metrics and "hurdle" not in metrics
+    assert stopped > 0

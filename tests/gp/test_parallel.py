@@ -1,0 +1,153 @@
+"""Parallel and distributed evaluation: process pool, Dask, timeouts and worker faults."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from mlevolve.api import evolve
+from mlevolve.gp.backends import DaskBackend, InProcess, ProcessPool, Request
+from mlevolve.results import Outcome
+from tests.conftest import ROOT, archive_rows
+
+QUARTIC = ROOT / "examples" / "quartic.mlev"
+
+
+class SlowEvaluator:
+    """Sleeps ``delay`` s per evaluation; a program containing ``sin`` sleeps forever."""
+
+    supports_hurdle = False
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    def fingerprint(self, program: object, key: str) -> tuple[None, None]:
+        return None, None
+
+    def evaluate(self, program: object, key: str, quick: bool = False) -> Outcome:
+        from mlevolve.dsl.printer import format_program
+
+        if "sin(" in format_program(program):  # type: ignore[arg-type]
+            time.sleep(10_000)
+        time.sleep(self.delay)
+        return Outcome({"fitness": float(len(key)), "pid": os.getpid()})
+
+
+class SlowFactory:
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    def __call__(self) -> SlowEvaluator:
+        return SlowEvaluator(self.delay)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SlowFactory) and other.delay == self.delay
+
+    def __hash__(self) -> int:
+        return hash(self.delay)
+
+
+PROGRAM = "algorithm a\nformula f(x: Scalar) -> Scalar =\n  x * {k}.0\n"
+STUCK = "algorithm a\nformula f(x: Scalar) -> Scalar =\n  sin(x)\n"
+
+
+def _drain(backend: object, jobs: int, limit: float = 60.0) -> dict[int, object]:
+    results: dict[int, object] = {}
+    deadline = time.monotonic() + limit
+    while len(results) < jobs and time.monotonic() < deadline:
+        for job, result in backend.results(timeout=1.0):  # type: ignore[attr-defined]
+            assert job not in results, "a job answered twice"
+            results[job] = result
+    return results
+
+
+def test_in_process_backend_answers_at_once() -> None:
+    backend = InProcess(SlowFactory(0.0))
+    backend.submit(Request(1, "evaluate", PROGRAM.format(k=2), "k"))
+    assert [job for job, _ in backend.results()] == [1]
+
+
+def test_process_pool_runs_requests_on_all_workers() -> None:
+    pool = ProcessPool(SlowFactory(0.2), workers=2, timeout=30)
+    try:
+        for job in range(6):
+            pool.submit(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"))
+        results = _drain(pool, 6)
+    finally:
+        pool.close()
+    assert sorted(results) == list(range(6))
+    pids = {r.metrics["pid"] for r in results.values()}  # type: ignore[attr-defined]
+    assert len(pids) == 2 and os.getpid() not in pids
+
+
+def test_a_stuck_candidate_is_cut_at_its_timeout_and_the_pool_goes_on() -> None:
+    pool = ProcessPool(SlowFactory(0.0), workers=1, timeout=2.0)
+    try:
+        started = time.monotonic()
+        pool.submit(Request(0, "evaluate", STUCK, "stuck"))
+        pool.submit(Request(1, "evaluate", PROGRAM.format(k=1), "fine"))
+        results = _drain(pool, 2, limit=90)
+        elapsed = time.monotonic() - started
+    finally:
+        pool.close()
+    stuck, fine = results[0], results[1]
+    assert isinstance(stuck, Outcome) and stuck.failure is not None and "timeout" in stuck.failure.reason
+    assert isinstance(fine, Outcome) and fine.failure is None
+    assert pool.replaced == 1
+    assert elapsed < 60
+
+
+def test_a_killed_worker_is_replaced_and_its_candidate_retried() -> None:
+    pool = ProcessPool(SlowFactory(1.0), workers=2, timeout=60)
+    try:
+        for job in range(4):
+            pool.submit(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"))
+        time.sleep(0.3)
+        pool.workers[0].process.kill()  # dies mid-request
+        results = _drain(pool, 4, limit=120)
+    finally:
+        pool.close()
+    assert sorted(results) == [0, 1, 2, 3]
+    assert all(isinstance(r, Outcome) and r.failure is None for r in results.values())
+    assert pool.replaced >= 1
+
+
+def _rows(db: Path) -> list[tuple[object, ...]]:
+    return archive_rows(db, ("seq", "hash", "fitness", "source"))
+
+
+def test_evolve_with_two_workers_accounts_for_every_candidate(tmp_path: Path) -> None:
+    db = tmp_path / "par.db"
+    result = evolve(QUARTIC, ["f"], budget=120, db=db, init="random", population=20, workers=2, quiet=True)
+    rows = _rows(db)
+    assert [r[0] for r in rows] == list(range(120))
+    assert result["candidates"] == 120
+    # resuming a parallel run reloads the archive and extends it
+    more = evolve(QUARTIC, ["f"], budget=160, db=db, init="random", population=20, workers=2, quiet=True)
+    assert more["replayed"] == 120 and [r[0] for r in _rows(db)] == list(range(160))
+    assert _rows(db)[:120] == rows
+
+
+def test_evolve_through_a_dask_local_cluster(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    db = tmp_path / "dask.db"
+    result = evolve(QUARTIC, ["f"], budget=60, db=db, init="random", population=10, dask="local:2", quiet=True)
+    rows = _rows(db)
+    assert [r[0] for r in rows] == list(range(60))
+    assert result["best_fitness"] == max(r[2] for r in rows if r[2] is not None)
+
+
+def test_dask_backend_fails_a_bad_request_without_retrying_it() -> None:
+    pytest.importorskip("distributed")
+    backend = DaskBackend(SlowFactory(0.0), "local:1", timeout=30)
+    try:
+        backend.submit(Request(0, "evaluate", "this is not a program", "bad"))
+        results = _drain(backend, 1)
+    finally:
+        backend.close()
+    outcome = results[0]
+    assert isinstance(outcome, Outcome) and outcome.failure is not None
+    assert outcome.failure.where == "worker" and "MlevError" in outcome.failure.reason  # one policy: no retry

@@ -1,0 +1,283 @@
+"""`mlevolve export`: every example (and so every regime) becomes a standalone script whose `--json`
+output equals `mlevolve run --json` (all keys but the `train_seconds` timing), that carries the DSL
+source in its docstring, does not import mlevolve, compiles, lints clean and has no unused function;
+a formula or learner script imports no torch (it runs with torch unimportable) and is at most
+250 lines, a neural one at most 450; user names that collide with the script's own names are
+renamed, not shadowing anything."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import py_compile
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import mlevolve
+from mlevolve import cli
+from mlevolve.dsl.errors import MlevError
+from mlevolve.interpreter.codegen import RESERVED, py_name
+from mlevolve.interpreter.regimes import REGIMES, regime_of
+from tests.conftest import EXAMPLE_FILES as EXAMPLES
+from tests.conftest import ROOT
+
+# Every name an exported script defines at top level is a user name that must be renamed.
+COLLIDING = """algorithm collide
+task digits
+
+activation main(x: Tensor) -> Tensor =
+  relu(x)
+
+activation arrays(torch: Tensor) -> Tensor =
+  let math = tanh(torch) in
+  let tmp1 = math * 0.5 in
+  tmp1 + math
+
+model supervised_task() -> Layer =
+  seq(dense(32), main, dense(32), arrays)
+
+loss json(nn: Tensor, F: Tensor) -> Tensor =
+  -(F * log(nn + 1e-7))
+
+optimizer adam(w: Tensor, g: Tensor, lr: Scalar, float: Tensor) -> (Tensor, Tensor) =
+  let np = 0.9 * float + g in
+  (w - lr * np, np)
+
+schedule train_supervised(time: Scalar) -> Scalar =
+  0.05 * (1.0 - 0.5 * time)
+
+augment argparse(DIM: Tensor) -> Tensor =
+  DIM + 0.01 * noise(DIM)
+"""
+
+COLLIDING_LEARNER = """algorithm collide_learner
+task linear
+
+learner np(state rng: Vector, state arrays: Scalar)
+  setup() -> (Vector, Scalar) =
+    (gaussian_vector(0.0, 0.01), 0.1)
+  predict(print: Vector) -> Scalar =
+    dot(rng, print)
+  learn(len: Vector, main: Scalar, DIM: Scalar) -> (Vector, Scalar) =
+    (rng + arrays * (main - DIM) * len, arrays)
+"""
+
+
+@dataclass
+class Exported:
+    source: Path  # the .mlev file
+    script: Path  # the exported .py
+    args: tuple[str, ...]  # extra arguments to the script
+    done: subprocess.CompletedProcess[str] | None = None
+    no_torch: bool = False  # run with torch unimportable
+
+
+def _export(file: Path, out: Path, *flags: str) -> Path:
+    assert cli.main(["export", str(file), "-o", str(out), *flags]) == 0
+    return out
+
+
+# Runs a script as __main__ with `import torch` failing (a None entry in sys.modules blocks an import).
+_NO_TORCH = "import runpy, sys; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; " \
+            "runpy.run_path(sys.argv[0], run_name='__main__')"
+
+
+def _run(job: Exported) -> Exported:
+    head = [sys.executable, "-c", _NO_TORCH] if job.no_torch else [sys.executable]
+    job.done = subprocess.run([*head, str(job.script), "--json", *job.args], capture_output=True,
+                              text=True, timeout=300, cwd=job.script.parent)
+    return job
+
+
+def _regime(file: Path) -> str:
+    return regime_of(mlevolve.check(mlevolve.parse_file(file))).name
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Exported]]:
+    """Every example (and two name-collision programs) exported and run, two scripts at a time."""
+    tmp = tmp_path_factory.mktemp("export")
+    jobs: dict[str, Exported] = {}
+    for file in EXAMPLES:
+        numpy_only = REGIMES[_regime(file)].backend == "numpy"
+        jobs[file.stem] = Exported(file, _export(file, tmp / f"{file.stem}.py"), (), no_torch=numpy_only)
+    for name, text, flags in (("collide", COLLIDING, ("--epochs", "2")), ("collide_learner", COLLIDING_LEARNER, ())):
+        source = tmp / f"{name}.mlev"
+        source.write_text(text)
+        jobs[name] = Exported(source, _export(source, tmp / f"{name}.py", *flags), ())
+    jobs["linear_regression seed 3"] = Exported(jobs["linear_regression"].source, jobs["linear_regression"].script,
+                                                ("--seed", "3"), no_torch=True)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(_run, jobs.values()))
+    yield jobs
+
+
+def script_metrics(job: Exported) -> dict[str, Any]:
+    assert job.done is not None
+    assert job.done.returncode == 0, job.done.stderr[-3000:]
+    assert "Traceback" not in job.done.stderr
+    metrics: dict[str, Any] = json.loads(job.done.stdout)
+    return metrics
+
+
+def without_time(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in metrics.items() if k != "train_seconds"}
+
+
+def test_the_examples_cover_every_regime() -> None:
+    assert {_regime(file) for file in EXAMPLES} == set(REGIMES)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", [f.stem for f in EXAMPLES])
+def test_exported_example_prints_exactly_what_run_prints(name: str, exported: dict[str, Exported]) -> None:
+    job = exported[name]
+    got = script_metrics(job)
+    want = mlevolve.run(job.source)
+    assert want["failure"] is None
+    assert set(got) == set(want)
+    assert without_time(got) == without_time(want)  # identical floats on CPU
+    assert isinstance(got["train_seconds"], float)
+
+
+@pytest.mark.e2e
+def test_exported_script_takes_the_seed(exported: dict[str, Exported]) -> None:
+    job = exported["linear_regression seed 3"]
+    got = script_metrics(job)
+    assert got["seed"] == 3
+    assert without_time(got) == without_time(mlevolve.run(job.source, seed=3))
+    assert got["val_mse"] != script_metrics(exported["linear_regression"])["val_mse"]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", ["collide", "collide_learner"])
+def test_user_names_that_collide_with_the_scripts_names_still_work(name: str,
+                                                                   exported: dict[str, Exported]) -> None:
+    job = exported[name]
+    got = script_metrics(job)
+    want = mlevolve.run(job.source, epochs=2)
+    assert want["failure"] is None, want
+    assert without_time(got) == without_time(want)
+    text = job.script.read_text()
+    assert text.count("\ndef main(") == 1  # the script's own, once
+    assert text.count("\ndef supervised_task(") + text.count("\ndef learner_task(") == 1
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("file", EXAMPLES, ids=lambda f: f.stem)
+def test_exported_script_is_standalone_and_readable(file: Path, exported: dict[str, Exported]) -> None:
+    script = exported[file.stem].script
+    text = script.read_text()
+    doc = ast.get_docstring(ast.parse(text))
+    assert doc is not None
+    assert mlevolve.format(mlevolve.parse_file(file)).strip() in doc  # the DSL source, verbatim
+    assert "import mlevolve" not in text and "from mlevolve" not in text
+    tree = ast.parse(text)
+    imported = {a.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported <= {"argparse", "csv", "dataclasses", "inspect", "json", "math", "numpy", "pathlib", "sklearn",
+                        "time", "torch", "typing", "collections", "gymnasium"}  # gymnasium: only inside make_env
+    numpy_only = REGIMES[_regime(file)].backend == "numpy"
+    assert ("torch" in imported) != numpy_only
+    lines = len(text.splitlines())
+    assert lines <= (250 if numpy_only else 450), lines
+    py_compile.compile(str(script), cfile=str(script.with_suffix(".pyc")), doraise=True)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", [f.stem for f in EXAMPLES] + ["collide", "collide_learner"])
+def test_an_exported_script_has_no_unused_function_class_or_constant(name: str,
+                                                                     exported: dict[str, Exported]) -> None:
+    tree = ast.parse(exported[name].script.read_text())
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+    defined |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    assert defined - read == {"main"} or defined - read == set(), sorted(defined - read)
+    top = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert top[-1] == "main"  # the program, the data, the loop, then main
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not on PATH")
+def test_exported_scripts_pass_ruff(exported: dict[str, Exported]) -> None:
+    """ruff's default rules, pyflakes, pycodestyle and import order, at the project's line length."""
+    scripts = [str(job.script) for job in exported.values()]
+    done = subprocess.run(["ruff", "check", "--isolated", "--extend-select", "E,F,I", "--line-length", "120",
+                           *sorted(set(scripts))], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_export_of_a_program_on_the_wrong_kind_of_task_is_a_user_error(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(MlevError, match="cannot run on task"):
+        mlevolve.export(ROOT / "examples" / "quartic.mlev", task="digits")
+    out = tmp_path / "never.py"
+    assert cli.main(["export", str(ROOT / "examples" / "quartic.mlev"), "--task", "digits", "-o", str(out)]) == 2
+    assert not out.exists()
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_export_writes_the_generated_functions_verbatim() -> None:
+    """`run` and `export` execute the same generated text."""
+    from mlevolve.interpreter.codegen import compile_program
+
+    program = mlevolve.check(mlevolve.parse_file(ROOT / "examples" / "mlp_digits.mlev"))
+    functions = compile_program(program, mlevolve.load_grammar()).source.rstrip().rsplit("\n", 1)[0]
+    assert functions.strip() in mlevolve.export(program)
+
+
+@pytest.mark.e2e
+def test_reserved_holds_every_name_an_exported_script_binds_or_calls(exported: dict[str, Exported]) -> None:
+    needed: set[str] = set()
+    for job in exported.values():
+        tree = ast.parse(job.script.read_text())
+        needed |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+        needed |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        needed |= {(a.asname or a.name).split(".")[0] for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)
+                   for a in n.names}
+    from mlevolve.interpreter.codegen import compile_program
+
+    for job in exported.values():  # the program's own functions are user names (renamed where they collide)
+        source = compile_program(mlevolve.check(mlevolve.parse_file(job.source)), mlevolve.load_grammar()).source
+        needed -= {n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)}
+    needed -= {n for n in needed if n.startswith("_")}  # private to the standalone modules: never a plain name
+    assert needed <= RESERVED, sorted(needed - RESERVED)
+    assert set(dir(builtins)) <= RESERVED
+    for name in needed:
+        renamed = py_name(name)
+        assert renamed != name and renamed not in RESERVED and renamed.isidentifier()
+    assert py_name("act") == "act" and py_name("tmp3") == "_u_tmp3" and py_name("lambda") == "_u_lambda"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("regime", ["supervised", "formula"])
+def test_a_program_on_a_data_file_exports_the_same_run(regime: str, tmp_path: Path) -> None:
+    """The script carries the regime's loader of data files (and not the built-in tasks'): a formula's
+    parameters name the file's columns there too."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(60, 2))
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y\n" + "".join(f"{p:.5f},{q:.5f},{2 * p - q * q:.5f}\n" for p, q in x))
+    source = {"supervised": "activation act(x: Tensor) -> Tensor = tanh(x)\n",
+              "formula": "formula f(a: Scalar, b: Scalar) -> Scalar = 2.0 * a - b * b\n"}[regime]
+    file = tmp_path / "p.mlev"
+    file.write_text(f"algorithm p\ntask \"{data}:target=y\"\n{source}")
+    script = _export(file, tmp_path / "p.py", "--epochs", "2")
+    text = script.read_text()
+    assert "read_table" in text and "SUPERVISED" not in text and "FORMULAS" not in text
+    job = _run(Exported(file, script, (), no_torch=regime == "formula"))
+    want = mlevolve.run(file, epochs=2)
+    assert want["failure"] is None
+    assert without_time(script_metrics(job)) == without_time(want)
+    if regime == "formula":
+        assert want["train_r2"] == pytest.approx(1.0)

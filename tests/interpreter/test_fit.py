@@ -1,0 +1,224 @@
+"""Constant fitting of formulas: linear scaling, literal tuning, write-back, honest counting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlevolve.dsl.parse import parse
+from mlevolve.dsl.printer import format_program
+from mlevolve.grammar.spec import load_grammar
+from mlevolve.interpreter.evaluate import Settings, evaluate
+from mlevolve.interpreter.evaluator import DEFAULT_FIT, ProgramEvaluator
+from mlevolve.interpreter.fit import FitOptions, fit_formula, linear_scaling, split_scaling
+from mlevolve.interpreter.tasks import Points
+from tests.conftest import EXAMPLES, run_mlevolve
+from tests.conftest import archive_rows as _rows
+
+SPEC = load_grammar()
+
+
+def formula(body: str) -> str:
+    return f"algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  {body}\n"
+
+
+def points(fn: object, lo: float = -1.0, hi: float = 1.0) -> Points:
+    rng = np.random.default_rng(0)
+    x_train, x_test = rng.uniform(lo, hi, (30, 1)), rng.uniform(lo, hi, (30, 1))
+    f = fn  # type: ignore[assignment]
+    return Points("p", x_train, f(x_train[:, 0]), x_test, f(x_test[:, 0]), 1)  # type: ignore[operator]
+
+
+def evaluator(task: Points, fit: FitOptions | None = DEFAULT_FIT) -> ProgramEvaluator:
+    return ProgramEvaluator(task, "p", SPEC, Settings(), frozenset({"formula"}), fit=fit)
+
+
+def test_linear_scaling_is_the_least_squares_line() -> None:
+    pred = np.array([0.0, 1.0, 2.0, 3.0])
+    a, b = linear_scaling(pred, 3.0 * pred - 2.0)
+    assert np.isclose(a, -2.0) and np.isclose(b, 3.0)
+    assert linear_scaling(np.ones(4), np.arange(4.0)) == (1.5, 0.0)  # constant prediction: the mean
+
+
+def test_x_squared_scores_r2_one_after_scaling_and_the_archived_text_reproduces_it() -> None:
+    task = points(lambda x: 2.5 * x**2 + 1.3)
+    program = parse(formula("x * x"))
+    unfitted = evaluator(task, fit=None).evaluate(program, "k")
+    assert unfitted.metrics["train_r2"] < 0.9
+    outcome = evaluator(task).evaluate(program, "k")
+    assert outcome.failure is None
+    assert outcome.metrics["train_r2"] > 1 - 1e-12 and outcome.metrics["test_r2"] > 1 - 1e-12
+    assert outcome.program is not None
+    fitted = parse(outcome.program)
+    body = fitted.definitions[0].body
+    assert body is not None
+    split = split_scaling(body)
+    assert split is not None and np.isclose(split[1], 1.3) and np.isclose(split[2], 2.5)
+    # the stored text, run as is (no fitting: `mlevolve run` and export), gives the same score
+    again = evaluate(fitted, task, SPEC)
+    assert again.metrics["train_r2"] == outcome.metrics["train_r2"]
+    assert again.metrics["test_mse"] == outcome.metrics["test_mse"]
+    assert outcome.metrics["fit_evaluations"] >= 1
+
+
+def test_literals_are_tuned_by_levenberg_marquardt() -> None:
+    x = np.linspace(-1, 1, 25)[:, None]
+    y = 3.0 * x[:, 0] - 2.0
+    fitted = fit_formula(parse(formula("1.0 * x + 1.0")), SPEC, x, y, FitOptions(scale=False))
+    body = fitted.program.definitions[0].body
+    assert body is not None
+    line = split_scaling(body)  # `3.0 * x + -2.0` has the form a + b * f with f = x
+    assert line is not None and np.isclose(line[1], -2.0) and np.isclose(line[2], 3.0)
+    task = Points("p", x, y, x, y, 1)
+    scored = evaluate(fitted.program, task, SPEC)
+    assert scored.metrics["train_mse"] < 1e-20
+    assert 2 < fitted.evaluations <= 10 * 3 + 2  # the start, the LM steps with their Jacobian columns, the end
+
+
+def test_a_nonlinear_literal_is_tuned_through_the_scaling() -> None:
+    x = np.linspace(0.1, 2, 40)[:, None]
+    y = 4.0 * np.exp(1.7 * x[:, 0]) + 0.5
+    fitted = fit_formula(parse(formula("exp(1.0 * x)")), SPEC, x, y)
+    result = evaluate(fitted.program, Points("p", x, y, x, y, 1), SPEC)
+    assert result.metrics["train_r2"] > 1 - 1e-9, format_program(fitted.program)
+
+
+def test_a_scaled_formula_is_refitted_in_place_not_nested() -> None:
+    x = np.linspace(-1, 1, 20)[:, None]
+    y = 2.5 * x[:, 0] ** 2 + 1.3
+    once = fit_formula(parse(formula("x * x")), SPEC, x, y).program
+    twice = fit_formula(once, SPEC, x, y).program
+    assert twice.definitions[0].body is not None and once.definitions[0].body is not None
+    assert twice.definitions[0].body.size == once.definitions[0].body.size
+
+
+def test_a_formula_not_finite_on_the_points_comes_back_unchanged() -> None:
+    x = np.linspace(-1, 1, 20)[:, None]
+    program = parse(formula("log(x - 5.0)"))
+    fitted = fit_formula(program, SPEC, x, x[:, 0])
+    assert fitted.program is program
+
+
+def test_fitting_evaluations_are_counted_and_reported(tmp_path: Path) -> None:
+    import mlevolve.api as api
+    from mlevolve.gp.archive import Archive
+
+    summary = api.evolve(EXAMPLES / "quartic.mlev", task="nguyen1", budget=40, db=tmp_path / "a.db", init="random",
+                         fit=True)
+    with Archive.read(tmp_path / "a.db") as archive:
+        rows = [r for r in archive.rows() if r.fitness is not None and r.source == "evaluated"]
+        assert rows and all(r.metrics["fit_evaluations"] >= 1 for r in rows)
+        assert summary["fit_evaluations"] == sum(r.metrics["fit_evaluations"] for r in rows)
+        assert all(r.simplified is not None for r in rows)
+
+
+def _csv(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(-2, 2, 100), rng.uniform(0.5, 3, 100)
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,y\n" + "".join(f"{p},{q},{1.5 * p * p / q + 0.7}\n" for p, q in zip(a, b, strict=True)))
+    return path
+
+
+def test_a_formula_runs_on_a_csv_with_columns_mapped_by_name(tmp_path: Path) -> None:
+    import mlevolve.api as api
+    from mlevolve.interpreter.tasks import load_points
+
+    path = _csv(tmp_path)
+    points = load_points(f"{path}:target=y", ("b", "a"))
+    assert points.x_train.shape == (80, 2) and points.x_test.shape == (20, 2)
+    assert np.allclose(1.5 * points.x_train[:, 1] ** 2 / points.x_train[:, 0] + 0.7, points.y_train)
+    program = tmp_path / "ab.mlev"
+    program.write_text("algorithm ab\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  1.5 * a * a / b + 0.7\n")
+    result = api.run(program, task=f"{path}:target=y")
+    assert result["failure"] is None and result["train_mse"] < 1e-20 and result["test_r2"] > 1 - 1e-12
+
+
+def test_missing_and_extra_columns_are_named(tmp_path: Path) -> None:
+    import pytest
+
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.interpreter.tasks import load_points
+
+    path = _csv(tmp_path)
+    with pytest.raises(MlevError, match=r"no column for parameter\(s\) c; column\(s\) b not used by the formula"):
+        load_points(f"{path}:target=y", ("a", "c"))
+
+
+
+
+def test_a_resumed_fitted_run_equals_an_uninterrupted_one_and_its_texts_reproduce_their_scores(
+        tmp_path: Path) -> None:
+    import mlevolve.api as api
+    from mlevolve.gp.archive import Archive
+
+    args = {"task": "nguyen5", "init": "random", "population": 20, "quiet": True, "seed": 2}
+    whole = api.evolve(EXAMPLES / "quartic.mlev", budget=150, db=tmp_path / "whole.db", **args)
+    api.evolve(EXAMPLES / "quartic.mlev", budget=70, db=tmp_path / "part.db", **args)  # fitting is the default
+    resumed = api.evolve(EXAMPLES / "quartic.mlev", budget=150, db=tmp_path / "part.db", **args)
+    assert resumed["replayed"] == 70 and resumed["candidates"] == whole["candidates"] == 150
+    assert _rows(tmp_path / "part.db") == _rows(tmp_path / "whole.db")
+    for key in ("fit_evaluations", "best_fitness", "best_hash", "best_program", "evaluated", "cache", "fec"):
+        assert resumed.get(key) == whole.get(key), key
+    assert whole["fit_evaluations"] > whole["evaluated"]
+    with Archive.read(tmp_path / "whole.db") as archive:
+        rows = [r for r in archive.rows() if r.fitness is not None]
+    scored = [r for r in rows if r.source == "evaluated"]
+    assert whole["fit_evaluations"] == sum(r.metrics["fit_evaluations"] for r in scored)
+    reused = [r for r in rows if r.source in ("cache", "fec")]
+    assert reused and all("fit_evaluations" in r.metrics for r in reused)  # the fitted text travels with a hit
+    # every stored text, scored as written (no fitting), reproduces the metrics stored with it
+    for row in scored[::5] + reused:
+        again = api.run(parse(row.program), "nguyen5", seed=2)  # the run's seed draws its points
+        assert {k: again[k] for k in ("fitness", "train_mse", "test_mse", "train_r2", "test_r2")} == \
+            {k: row.metrics[k] for k in ("fitness", "train_mse", "test_mse", "train_r2", "test_r2")}, row.seq
+
+
+def test_no_fit_scores_formulas_as_written_and_is_part_of_the_run_identity(tmp_path: Path) -> None:
+    import pytest
+
+    import mlevolve.api as api
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.gp.archive import Archive
+
+    args = {"task": "nguyen1", "init": "random", "population": 10, "quiet": True, "budget": 30}
+    plain = api.evolve(EXAMPLES / "quartic.mlev", db=tmp_path / "plain.db", fit=False, **args)
+    assert "fit_evaluations" not in plain
+    with Archive.read(tmp_path / "plain.db") as archive:
+        assert not any("fit_evaluations" in r.metrics for r in archive.rows())
+        assert archive.meta()["fit"] is False
+    with pytest.raises(MlevError, match="fit: archive has False, now True"):  # fitted cannot resume unfitted
+        api.evolve(EXAMPLES / "quartic.mlev", db=tmp_path / "plain.db", **args)
+
+
+@pytest.mark.e2e
+def test_evolve_help_shows_no_fit() -> None:
+    out = run_mlevolve("evolve", "--help", check=True).stdout
+    assert "--no-fit" in out and "Levenberg-Marquardt" in out
+
+
+def test_fitting_stays_within_its_evaluation_cap_and_warns_nothing_on_overflow() -> None:
+    import warnings
+
+    x = np.linspace(0.1, 3.0, 40)[:, None]
+    y = np.sin(1.3 * x[:, 0]) * np.exp(0.4 * x[:, 0])
+    program = parse(formula("sin(0.5 * x) * exp(0.1 * x) + 0.2 * x * x"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted = fit_formula(program, SPEC, x, y, FitOptions(iterations=10))
+        # 4 literals: the start, at most 10 * (4 + 1) in Levenberg-Marquardt, the final scaling prediction
+        assert 1 < fitted.evaluations <= 10 * 5 + 2
+        wild = fit_formula(parse(formula("exp(exp(50.0 * x)) * 2.0")), SPEC, x, y)
+    assert wild.evaluations >= 1
+    before = float(np.sum((evaluate_text(program, x) - y) ** 2))
+    assert float(np.sum((evaluate_text(fitted.program, x) - y) ** 2)) < before
+
+
+def evaluate_text(program: object, x: np.ndarray) -> np.ndarray:
+    from mlevolve.interpreter.codegen import compile_program
+    from mlevolve.interpreter.evaluate import instantiate
+
+    fn = instantiate(compile_program(parse(format_program(program)), SPEC))  # type: ignore[arg-type]
+    return np.broadcast_to(np.asarray(fn(*x.T), np.float64), x.shape[:1])

@@ -1,0 +1,128 @@
+"""The regime table (``mlevolve.interpreter.regimes``): every row holds to the same contract, the
+standalone modules hold to theirs (standard library, numpy and torch only; numpy only where a
+regime's backend is numpy; every public name reserved), and a standalone loader gives the arrays
+the library's registry gives, for every built-in task."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mlevolve
+from mlevolve.dsl.kinds import KINDS
+from mlevolve.interpreter import standalone
+from mlevolve.interpreter.evaluate import Settings
+from mlevolve.interpreter.names import RESERVED, STANDALONE_NAMES, py_name
+from mlevolve.interpreter.regimes import REGIMES, STANDALONE, Regime, regime_of, regime_of_task
+from mlevolve.interpreter.tasks import list_tasks, load_task
+
+MODULES = sorted(m.name for m in pkgutil.iter_modules(standalone.__path__))
+# One small program per regime, checked: what the contract runs through each row.
+PROGRAMS = {
+    "supervised": "activation act(x: Tensor) -> Tensor = relu(x)\n",
+    "learner": "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+               "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w + 0.1 * (y - p) * x\n",
+    "formula": "formula f(x: Scalar) -> Scalar = x * x\n",
+    "rl": "td_loss l(q: Tensor, target: Tensor, reward: Tensor, discount: Tensor) -> Tensor =\n"
+          "  square(reward + discount * target - q)\n",
+    "generative": "flow_loss l(z: Tensor, logdet: Tensor) -> Tensor = 0.5 * z * z - logdet\n",
+}
+
+
+def _imports(module: str) -> set[str]:
+    tree = ast.parse(inspect.getsource(importlib.import_module(f"{STANDALONE}.{module}")))
+    out = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    return out | {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+
+
+def test_every_kind_belongs_to_exactly_one_regime() -> None:
+    owners = {kind: [r.name for r in REGIMES.values() if kind in r.kinds] for kind in KINDS}
+    assert all(len(o) == 1 for o in owners.values()), owners
+
+
+@pytest.mark.parametrize("regime", list(REGIMES.values()), ids=list(REGIMES))
+def test_every_regime_row_holds_to_the_contract(regime: Regime) -> None:
+    program = mlevolve.check("algorithm t\n" + PROGRAMS[regime.name])
+    assert regime_of(program) is regime
+    loop_module = importlib.import_module(f"{STANDALONE}.{regime.module}")
+    loop = getattr(loop_module, regime.loop)
+    params = inspect.signature(loop).parameters
+    assert next(iter(params)) == "data" and len(params) >= 2  # loop(data, PROGRAM, **settings)
+    assert set(regime.settings) <= set(Settings.__dataclass_fields__) and set(regime.settings) <= set(params)
+    if regime.check:
+        assert callable(getattr(loop_module, regime.check))
+    assert regime.wiring(program).startswith("PROGRAM = ")
+    # Its loaders: every built-in task of the regime's kind has exactly one, and is the regime's type.
+    names = [t.name for t in list_tasks() if t.kind == regime.name]
+    assert names, regime.name
+    for name in names:
+        assert sum(name in (x.names or ()) for x in regime.loaders) == 1, name
+        loader = regime.loader_for(name)
+        assert callable(getattr(importlib.import_module(f"{STANDALONE}.{loader.module}"), loader.function))
+    assert regime_of_task(load_task(names[-1] if regime.name != "rl" else "chain")) is regime
+    # A numpy regime's loop and loaders import no torch.
+    if regime.backend == "numpy":
+        for module in {regime.module, *(x.module for x in regime.loaders)}:
+            assert "torch" not in _imports(module), module
+    assert isinstance(regime.hurdle, bool) and regime.probe in ("outputs", "components")
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_standalone_modules_import_the_standard_library_numpy_and_torch_only(module: str) -> None:
+    allowed = {*sys.stdlib_module_names, "numpy", "torch", "mlevolve"}
+    assert _imports(module) - {"sklearn", "gymnasium"} <= allowed  # both imported inside the loaders only
+    tree = ast.parse(inspect.getsource(importlib.import_module(f"{STANDALONE}.{module}")))
+    top = {(n.module or "") for n in tree.body if isinstance(n, ast.ImportFrom)}
+    assert not any(m.startswith("mlevolve") and not m.startswith(STANDALONE) for m in top), top
+    assert {a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names} <= allowed | {
+        "torch.nn.functional"}
+
+
+def test_every_public_standalone_name_is_reserved_and_no_private_one_looks_escaped() -> None:
+    names = {n for m in MODULES for n in vars(importlib.import_module(f"{STANDALONE}.{m}")) if not n.startswith("__")}
+    public = {n for n in names if not n.startswith("_")}
+    assert public == STANDALONE_NAMES, (sorted(public - STANDALONE_NAMES), sorted(STANDALONE_NAMES - public))
+    assert public <= RESERVED
+    assert not any(n.startswith("_u_") for n in names)
+    for name in public:
+        assert py_name(name) == "_u_" + name
+
+
+def _equal(a: object, b: object) -> bool:
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+    return a == b
+
+
+@pytest.mark.parametrize("spec", ["iris", "spirals", "linear:n_tasks=3", "teacher:dim=2", "projected_digits:n_tasks=2",
+                                  "nguyen7", "chain", "gaussians8"])
+def test_a_standalone_loader_gives_the_registrys_arrays(spec: str) -> None:
+    task = load_task(spec, seed=5)
+    regime = regime_of_task(task)
+    loader = regime.loader_for(spec)
+    data = getattr(importlib.import_module(f"{STANDALONE}.{loader.module}"), loader.function)(spec, seed=5)
+    want = task.arrays()
+    assert set(data) == set(want)
+    for key, value in want.items():
+        assert key == "make_env" or _equal(data[key], value), key
+
+
+def test_a_standalone_loader_of_a_data_file_gives_the_registrys_arrays(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 2))
+    file = tmp_path / "d.csv"
+    file.write_text("a,b,y\n" + "".join(f"{p:.4f},{q:.4f},{'yes' if p > q else 'no'}\n" for p, q in x))
+    spec = f"{file}:target=y"
+    task = load_task(spec, seed=2)
+    loader = REGIMES["supervised"].loader_for(spec)
+    assert loader.names is None
+    data = getattr(importlib.import_module(f"{STANDALONE}.{loader.module}"), loader.function)(spec, seed=2)
+    for key, value in task.arrays().items():
+        assert _equal(data[key], value), key

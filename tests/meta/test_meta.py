@@ -1,0 +1,596 @@
+"""The meta level: evolved grammars (rules, weights, operators), their invariants, rule mining,
+operator programs and the bandit, and the meta run (smoke configuration, resume)."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mlevolve import api
+from mlevolve.cli import main
+from mlevolve.dsl.check import infer
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Call, Ref
+from mlevolve.dsl.kinds import check_program, replace_slot, slots
+from mlevolve.dsl.parse import parse, parse_expr
+from mlevolve.dsl.printer import format_expr, format_program
+from mlevolve.dsl.traverse import walk
+from mlevolve.gp.generate import generate, ramped_half_and_half
+from mlevolve.gp.operators import MUTATIONS, Site
+from mlevolve.gp.portfolio import Portfolio, run_operator
+from mlevolve.grammar.oplang import OperatorError, count_steps, parse_operator
+from mlevolve.grammar.spec import GrammarError, GrammarSpec, load_grammar
+from mlevolve.interpreter.codegen import compile_program
+from mlevolve.meta import vary
+from mlevolve.meta.mine import Elite, mine, rewrite
+from tests.conftest import ROOT
+
+SCALAR = frozenset({"Scalar"})
+QUARTIC = api.check(api.parse_file(ROOT / "examples" / "quartic.mlev"))
+
+
+def evolved(seed: int, steps: int = 12, types: frozenset[str] | None = None) -> GrammarSpec:
+    """An arbitrary evolved grammar: random rules added (bodies folded through earlier rules, so
+    libraries nest), deleted, weights perturbed, operators mutated, crossed with a sibling."""
+    rng = random.Random(seed)
+    base = load_grammar()
+    types = types or frozenset(base.types)
+    pool = []
+    grown = base
+    for _ in range(6):
+        p = vary.random_rule(grown, rng, types)
+        pool.append(p)
+        grown = grown.add(p)
+    spec, sibling = base, base
+    for _ in range(steps):
+        roll = rng.random()
+        if roll < 0.45:
+            spec = vary.add_rule(spec, pool, rng, types) or spec
+        elif roll < 0.55:
+            spec = vary.delete_rule(spec, rng) or spec
+        elif roll < 0.75:
+            spec = vary.mutate_operators(spec, rng, types)
+        elif roll < 0.9:
+            spec = vary.perturb_weights(spec, rng, types)
+        else:
+            sibling = vary.add_rule(sibling, pool, rng, types) or sibling
+            spec = vary.crossover(spec, sibling, rng, types)
+    return spec
+
+
+def calls(expr: object) -> set[str]:
+    return {n.op for n in walk(expr) if isinstance(n, Call)}  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------ invariants
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6))
+def test_evolved_grammars_keep_the_invariants(seed: int) -> None:
+    base = load_grammar()
+    spec = evolved(seed)
+    assert spec.types == base.types  # rules add no new types
+    order = list(spec.rules)
+    for k, (name, rule) in enumerate(spec.rules.items()):
+        p = spec.by_op[name][0]
+        holes = {f"h{i}": t for i, t in enumerate(p.args)}
+        assert infer(rule.expanded, holes, base)[0] == p.result  # well-typed over the base grammar
+        assert calls(rule.expanded) <= set(base.by_op)  # expansions are base expressions
+        assert calls(rule.body) & set(order) <= set(order[:k])  # acyclic: only earlier rules are called
+    for t in base.types:  # every type keeps a terminating production
+        assert spec.min_depth[t] == base.min_depth[t] or spec.min_depth[t] < float("inf")
+    again = GrammarSpec.from_dict(__import__("tomllib").loads(spec.to_toml()))
+    assert again.digest == spec.digest  # the file is the individual
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6))
+def test_sampled_programs_are_base_programs_within_limits(seed: int) -> None:
+    spec = evolved(seed, types=SCALAR)
+    site = Site(spec.restrict(SCALAR), {"x": "Scalar"}, "Scalar", max_depth=7, max_size=30)
+    rng = random.Random(seed)
+    base = load_grammar()
+    for _ in range(20):
+        body = ramped_half_and_half(site.spec, "Scalar", rng, env=site.env, max_depth=6)
+        assert body.depth <= 6
+        for op in MUTATIONS.values():
+            child = op(body, site, rng)
+            if child is not None:
+                assert site.fits(child)  # limits count the expanded program
+                assert calls(child) <= set(base.by_op)
+                body = child
+        check_program(replace_slot(QUARTIC, "f", body), base)
+
+
+def test_a_thousand_sampled_programs_parse_check_and_compile_with_the_base_language() -> None:
+    spec = evolved(7, steps=20, types=SCALAR)
+    assert spec.rules, "the fixture should have rules"
+    rng = random.Random(0)
+    base = load_grammar()
+    restricted = spec.restrict(SCALAR)
+    used = set()
+    for _ in range(1000):
+        body = ramped_half_and_half(restricted, "Scalar", rng, env={"x": "Scalar"}, max_depth=6)
+        text = format_program(replace_slot(QUARTIC, "f", body))
+        program = check_program(parse(text), base)  # the unchanged base language
+        compile_program(program, base)
+        used |= calls(body)
+    assert not used & set(spec.rules)
+
+
+def test_generation_depth_accounts_for_rule_bodies() -> None:
+    spec = GrammarSpec.from_dict({"extends": "base", "rule": [
+        {"name": "deep", "sig": "Scalar -> Scalar", "body": "sin(sin(sin(h0)))", "weight": 1000.0}]})
+    restricted = spec.restrict(SCALAR)
+    rng = random.Random(0)
+    for depth in range(1, 7):
+        for _ in range(50):
+            e = generate(restricted, "Scalar", rng, env={"x": "Scalar"}, max_depth=depth, method="full")
+            assert e.depth <= depth
+
+
+def test_deleting_a_rule_inlines_it_where_it_is_used() -> None:
+    spec = GrammarSpec.from_dict({"extends": "base", "rule": [
+        {"name": "sq", "sig": "Scalar -> Scalar", "body": "h0 * h0"},
+        {"name": "sqsum", "sig": "Scalar, Scalar -> Scalar", "body": "sq(h0) + sq(h1)"}]})
+    before = spec.rules["sqsum"].expanded
+    rng = random.Random(0)
+    while True:
+        smaller = vary.delete_rule(spec, rng)
+        assert smaller is not None
+        if "sq" not in smaller.rules:
+            break
+    assert format_expr(smaller.rules["sqsum"].body) == "h0 * h0 + h1 * h1"
+    assert smaller.rules["sqsum"].expanded == before
+
+
+def test_rule_calls_in_a_user_program_are_inlined(tmp_path: Path) -> None:
+    grammar = tmp_path / "g.toml"
+    grammar.write_text('extends = "base"\n[[rule]]\nname = "cube"\nsig = "Scalar -> Scalar"\nbody = "h0 * h0 * h0"\n')
+    source = tmp_path / "p.mlev"
+    source.write_text("algorithm p\ntask nguyen1\n\nformula f(x: Scalar) -> Scalar =\n  cube(x) + x * x + x\n")
+    result = api.run(source, grammar=load_grammar(grammar))
+    assert result["failure"] is None and result["fitness"] > -1e-9
+
+
+# ---------------------------------------------------------------------------------------- rule mining
+def test_mining_finds_the_shared_motif_and_re_expands_exactly() -> None:
+    env = {"x": "Scalar"}
+    corpus = {"a": ["x * x + sin(x)", "exp(x) + (x * x + sin(x))", "cos(x * x + sin(x))"],
+              "b": ["(x * x + sin(x)) * 2.0", "x - (x * x + sin(x))"], "c": ["tanh(x) * x"]}
+    elites = [Elite(t, parse_expr(s), env) for t, texts in corpus.items() for s in texts]
+    base = load_grammar().restrict(SCALAR)
+    found, grown = mine(elites, base, max_rules=3)
+    assert [format_expr(m.production.rule.body) for m in found][:1] == ["h0 * h0 + sin(h0)"]  # type: ignore[union-attr]
+    first = found[0]
+    assert first.tasks == ("a", "b") and first.uses == 5 and first.utility == 20
+    for e in elites:
+        folded, n = rewrite(e.body, env, grown, first.production)
+        assert grown.expand(folded) == e.body
+        assert (n > 0) == (e.task != "c")
+
+
+def test_mining_requires_reuse_across_tasks() -> None:
+    env = {"x": "Scalar"}
+    elites = [Elite("only", parse_expr(s), env) for s in ["x * x + sin(x)", "cos(x * x + sin(x))"]]
+    found, _ = mine(elites, load_grammar().restrict(SCALAR))
+    assert found == []
+
+
+def test_mined_rules_can_build_on_earlier_ones() -> None:
+    env = {"x": "Scalar"}
+    texts = ["exp(x * x + 1.0) * exp(x * x + 1.0)", "sin(exp(x * x + 1.0) * exp(x * x + 1.0))",
+             "x * x + 1.0", "cos(x * x + 1.0)"]
+    elites = [Elite(t, parse_expr(s), env) for t in ("a", "b") for s in texts]
+    found, grown = mine(elites, load_grammar().restrict(SCALAR), max_rules=3)
+    assert len(found) >= 2
+    for e in elites:
+        body = e.body
+        for m in found:
+            body, _ = rewrite(body, env, grown, m.production)
+        assert grown.expand(body) == e.body
+
+
+# ------------------------------------------------------------------------------ operators and bandit
+def test_operator_programs_parse_and_count_steps() -> None:
+    types = load_grammar().types
+    op = parse_operator("seq(regrow(deep, 2), repeat(2, choice(tweak(), point(Scalar))))", types)
+    assert count_steps(op) == 3
+    for bad, message in [("seq()", "at least one"), ("regrow(deep, 9)", "depth"), ("wrap(nowhere)", "SELECTOR"),
+                         ("repeat(5, tweak())", "repeat"), ("x + 1.0", "not a step"), ("seq(", "operator o")]:
+        with pytest.raises(OperatorError, match=message):
+            parse_operator(bad, types, "o")
+
+
+def test_operator_programs_preserve_types_and_limits() -> None:
+    spec = load_grammar().restrict(SCALAR)
+    site = Site(spec, {"x": "Scalar"}, "Scalar", max_depth=6, max_size=25)
+    rng = random.Random(3)
+    donors = [parse_expr("sin(x) * 2.0"), parse_expr("exp(x) - x")]
+    for _ in range(200):
+        program = vary.random_operator(rng, sorted(spec.types))
+        body = ramped_half_and_half(spec, "Scalar", rng, env=site.env, max_depth=5)
+        child = run_operator(program, body, site, rng, lambda: donors)
+        if child is not None:
+            assert child != body and site.fits(child)
+            assert infer(child, site.env, spec)[0] == "Scalar"
+
+
+def test_bandit_prefers_the_arm_that_succeeds() -> None:
+    spec = GrammarSpec.from_dict({"extends": "base", "bandit": {"floor": 0.1},
+                                  "operator": [{"name": "good", "program": "tweak()"}]})
+    portfolio = Portfolio(spec.operators, spec.floor)
+    rng = random.Random(0)
+    for _ in range(300):
+        arm = portfolio.choose(rng)
+        portfolio.credit(arm, arm == "good")
+    assert portfolio.trials["good"] > 0.6 * 300
+    assert sum(n for a, n in portfolio.trials.items() if a != "good") >= 0.1 * 300 * 0.5  # the floor
+
+
+def test_an_evolved_grammar_drives_evolve_and_the_archive_holds_base_programs(tmp_path: Path) -> None:
+    grammar = tmp_path / "g.toml"
+    grammar.write_text('extends = "base"\n[[rule]]\nname = "sqx"\nsig = "Scalar -> Scalar"\nbody = "h0 * h0 + h0"\n'
+                       'weight = 5.0\n[[operator]]\nname = "deep"\nprogram = "seq(macro(any), tweak())"\n')
+    db = tmp_path / "run.db"
+    assert main(["evolve", str(ROOT / "examples" / "quartic.mlev"), "--task", "nguyen1", "--init", "random",
+                 "--budget", "60", "--population", "10", "--db", str(db), "--grammar", str(grammar),
+                 "--quiet"]) == 0
+    base = load_grammar()
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT program, operator FROM candidates").fetchall()
+    assert len(rows) == 60
+    assert any(op == "deep" for _, op in rows)  # the evolved operator was chosen by the bandit
+    for text, _ in rows:
+        program = check_program(parse(text), base)
+        assert "sqx" not in text
+        assert all(calls(s.body) <= set(base.by_op) for s in slots(program))
+
+
+# ------------------------------------------------------------------------------------- files and CLI
+@pytest.mark.parametrize("body, message", [
+    ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "h0 + later(h0)"\n'
+     '[[rule]]\nname = "later"\nsig = "Scalar -> Scalar"\nbody = "h0 * h0"\n', "unknown primitive 'later'"),
+    ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "r(h0)"\n', "unknown primitive 'r'"),
+    ('[[rule]]\nname = "r"\nsig = "Scalar -> Vector"\nbody = "h0 + 1.0"\n', "declared -> Vector"),
+    ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "h0 + x"\n', "reads 'x'"),
+    ('[[rule]]\nname = "r"\nsig = "Float -> Scalar"\nbody = "h0"\n', "rules add no types"),
+    ('[[rule]]\nname = "r"\nsig = "Scalar, Scalar -> Scalar"\nbody = "sin(h0)"\n', "never uses hole h1"),
+    ('[[rule]]\nname = "add"\nsig = "Scalar -> Scalar"\nbody = "sin(h0)"\n', "name of an existing"),
+    ('[[operator]]\nname = "o"\nprogram = "regrow(any)"\n', "operator o"),
+    ('[[operator]]\nname = "regrow"\nprogram = "tweak()"\n', "taken by a built-in"),
+    ('[weights]\n"nope(Scalar)" = 2.0\n', "unknown production"),
+])
+def test_bad_grammar_files_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str,
+                                               message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('extends = "base"\n' + body)
+    assert main(["grammar", "show", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and str(path) in err and "Traceback" not in err
+    with pytest.raises(GrammarError):
+        load_grammar(path)
+
+
+def test_grammar_show_diff_and_lark_read_evolved_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "g.toml"
+    path.write_text(evolved(11, steps=25).to_toml(header="test"))
+    spec = load_grammar(path)
+    assert main(["grammar", "show", str(path)]) == 0
+    shown = capsys.readouterr().out
+    for name in spec.rules:
+        assert name in shown
+    assert main(["grammar", "diff", "base", str(path)]) == 0
+    diff = capsys.readouterr().out
+    assert all(f"+ rule {name}" in diff for name in spec.rules)
+    assert main(["grammar", "lark", str(path)]) == 0
+    lark = capsys.readouterr().out
+    assert spec.rules and all(f'"{name}" "("' in lark for name in spec.rules)
+
+
+def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text().replace("../../examples", str(ROOT / "examples"))
+    cases = [(good.replace('"nguyen5"', '"nguyen99"'), "unknown task 'nguyen99'"),
+             (good.replace('test = ["nguyen4"]', 'test = ["nguyen1"]'), "in both [split] train and test"),
+             (good.replace("budget = 80", "budget = -4"), "budget must be positive"),
+             (good.replace("[inner]", "[inner]\nspeed = 3"), "no setting 'speed'"),
+             (good + "\n[bounds]\nnguyen1 = [1.0, 0.0]\n", "lo < hi"),
+             (good.replace('evolve = ["f"]', 'evolve = ["g"]'), "'g' is not a definition"),
+             (good.replace("[meta]", "[meta]\nbase_mix = 1.5"), "base_mix must be in [0, 1]"),
+             (good.replace("[meta]", "[meta]\nfitness = \"rank\""), "fitness must be one of paired, auc"),
+             (good.replace("[meta]", "[meta]\nselection = \"best\""), "selection must be one of")]
+    for text, message in cases:
+        path = tmp_path / "bad.toml"
+        path.write_text(text)
+        assert main(["meta", str(path), "--db", str(tmp_path / "m.db")]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+
+
+# ----------------------------------------------------------------------------------- the meta run
+def test_smoke_meta_run_writes_a_generator_and_resumes(tmp_path: Path) -> None:
+    config = ROOT / "benchmarks" / "meta" / "smoke.toml"
+    db, out = tmp_path / "meta.db", tmp_path / "gen.toml"
+    first = api.meta(config, db, out, quiet=True)
+    assert first["generations"] == 3 and first["inner_runs_fresh"] > 0
+    grammar = load_grammar(out)  # a valid grammar file
+    text = out.read_text()
+    again = api.meta(config, db, out, quiet=True)
+    assert again["inner_runs_fresh"] == 0 and out.read_text() == text  # replayed, same result
+    with sqlite3.connect(db) as conn:
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+    history = __import__("json").loads(meta["meta_generations"])
+    assert [h["generation"] for h in history] == [0, 1, 2]
+    assert all("grammar_size" in h and "operators" in h and "rule_usage" in h for h in history)
+    for h in history:  # paired fitness, per-task validation, a loadable snapshot, operator credit
+        assert h["fitness"] == "paired" and set(h["validation_tasks"]) == {"nguyen2"}
+        assert h["validation_score"] == pytest.approx(h["validation_tasks"]["nguyen2"])  # one task: all agree
+        snapshot = GrammarSpec.from_dict(__import__("tomllib").loads(h["generator"]), name="generator")
+        assert snapshot.digest == h["digest"]
+        credit = h["operator_credit"]
+        assert {k for k, c in credit.items() if not c["evolved"]} <= set(MUTATIONS) | {"crossover"}
+        assert all(0 <= c["successes"] <= c["trials"] and 0.0 <= c["share"] <= 1.0 for c in credit.values())
+        assert sum(c["share"] for c in credit.values() if not c["evolved"]) <= 1.0 + 1e-9
+    assert grammar.digest == load_grammar().digest or first["chosen_generation"] is not None
+    assert sum(len(h["mined"]) for h in history) >= 1  # rule mining ran on the elites
+    with sqlite3.connect(db) as conn:
+        generators = {g for (g,) in conn.execute("SELECT operator FROM candidates")}
+    assert len(generators) >= 4  # variation made distinct meta-individuals
+    assert load_grammar().digest in generators  # the base grammar's paired runs are stored, replayed on resume
+    summary = api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], "nguyen4", budget=30, population=10,
+                         init="random", db=tmp_path / "e.db", grammar=grammar, quiet=True)
+    assert summary["candidates"] == 30
+    report = api.report(db, tmp_path / "r.html")
+    assert report["candidates"] == first["inner_runs_fresh"]
+    page = (tmp_path / "r.html").read_text()
+    evolved_ops = [(h["generation"], text) for h in history for text, c in h["operator_credit"].items() if c["evolved"]]
+    assert evolved_ops and "Evolved operators&#x27; credit" not in page  # the heading is not escaped
+    assert "Evolved operators' credit" in page and all(text.split("(")[0] in page for _, text in evolved_ops)
+
+
+def test_meta_archive_of_another_configuration_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text((ROOT / "benchmarks" / "meta" / "smoke.toml").read_text()
+                      .replace("../../examples", str(ROOT / "examples")).replace("generations = 3", "generations = 1"))
+    db = tmp_path / "m.db"
+    assert main(["meta", str(config), "--db", str(db), "--quiet"]) == 0
+    capsys.readouterr()
+    config.write_text(config.read_text().replace("budget = 80", "budget = 50"))
+    assert main(["meta", str(config), "--db", str(db), "--quiet"]) == 2
+    assert "other settings" in capsys.readouterr().err
+
+
+def test_operator_of_rules_only_uses_rules() -> None:
+    spec = GrammarSpec.from_dict({"extends": "base", "rule": [
+        {"name": "sqx", "sig": "Scalar -> Scalar", "body": "h0 * h0 + h0"}]}).restrict(SCALAR)
+    site = Site(spec, {"x": "Scalar"}, "Scalar")
+    child = run_operator(parse_operator("macro(root)", spec.types), Ref("x"), site, random.Random(0), list)
+    assert child is not None and format_expr(child) == "x * x + x"
+
+
+@pytest.mark.e2e
+def test_meta_run_killed_and_resumed_ends_like_an_uninterrupted_one(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config = ROOT / "benchmarks" / "meta" / "smoke.toml"
+    whole = api.meta(config, tmp_path / "whole.db", tmp_path / "whole.toml", quiet=True)
+    db = tmp_path / "killed.db"
+    cmd = [sys.executable, "-m", "mlevolve", "meta", str(config), "--db", str(db), "-o", str(tmp_path / "k.toml"),
+           "--quiet"]
+    proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    deadline = time.time() + 120
+    stored = 0
+    while time.time() < deadline and proc.poll() is None and stored < 4:
+        with contextlib.suppress(sqlite3.Error), sqlite3.connect(db) as conn:  # the tables may not exist yet
+            stored = conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    resumed = api.meta(config, db, tmp_path / "k.toml", quiet=True)
+    assert resumed["inner_runs_replayed"] >= 4
+    assert resumed["inner_runs_fresh"] + resumed["inner_runs_replayed"] == \
+        whole["inner_runs_fresh"] + whole["inner_runs_replayed"]
+    def body(path: Path) -> str:  # the generator, without the header line naming the archive
+        return "".join(line for line in path.read_text().splitlines(True) if not line.startswith("# archive:"))
+
+    assert body(tmp_path / "k.toml") == body(tmp_path / "whole.toml")
+
+
+def test_operator_crossover_splices_steps() -> None:
+    types = load_grammar().types
+    a = parse_operator("seq(point(leaf), wrap(any), tweak())", types)
+    b = parse_operator("seq(regrow(deep, 2), hoist(root))", types)
+    rng = random.Random(0)
+    seen = {format_expr(vary.splice(a, b, rng)) for _ in range(100)}
+    assert "seq(point(leaf), hoist(root))" in seen and "seq(point(leaf), wrap(any), tweak(), regrow(deep, 2), " \
+        "hoist(root))" in seen
+    for text in seen:
+        parse_operator(text, types)
+
+
+def test_fold_keeps_the_rule_and_regrows_its_arguments() -> None:
+    spec = GrammarSpec.from_dict({"extends": "base", "rule": [
+        {"name": "sqx", "sig": "Scalar -> Scalar", "body": "h0 * h0 + h0"}]}).restrict(SCALAR)
+    site = Site(spec, {"x": "Scalar"}, "Scalar")
+    program = parse_operator("fold(any)", spec.types)
+    body = parse_expr("sin(x * x + x)")
+    rng = random.Random(1)
+    children = {format_expr(c) for c in (run_operator(program, body, site, rng, list) for _ in range(30)) if c}
+    assert children and all(c.startswith("sin(") for c in children)
+    for text in children:
+        inner = parse_expr(text).args[0]  # type: ignore[union-attr]
+        bound = match(spec.rules["sqx"].expanded, inner)
+        assert bound is not None
+    assert run_operator(program, parse_expr("sin(x)"), site, rng, list) is None  # no instance: not applicable
+
+
+def match(template: object, node: object) -> list[object] | None:
+    from mlevolve.dsl.traverse import preorder
+    from mlevolve.grammar.rules import match_at
+
+    nodes = preorder(node)  # type: ignore[arg-type]
+    return match_at(template, nodes, infer(node, {"x": "Scalar"}, load_grammar()), 0, ("Scalar",))  # type: ignore
+
+
+def test_meta_run_on_a_learner_with_several_slots_and_explicit_bounds(tmp_path: Path) -> None:
+    config = tmp_path / "learner.toml"
+    config.write_text(f'program = "{ROOT / "examples" / "linear_regression.mlev"}"\nevolve = ["linreg"]\n'
+                      '[split]\ntrain = ["linear", "affine"]\nvalidation = ["linear:dim=8"]\ntest = ["teacher"]\n'
+                      '[inner]\nbudget = 40\npopulation = 8\ntournament = 3\ninit = "file"\n'
+                      '[meta]\npopulation = 3\ngenerations = 1\ntasks = 2\nseeds = 1\nelitism = 1\n'
+                      'validation_seeds = 1\n[bounds]\nlinear = [-2.0, 0.0]\naffine = [-3.0, 0.0]\n'
+                      '"linear:dim=8" = [-2.0, 0.0]\nteacher = [-3.0, 0.0]\n')
+    result = api.meta(config, tmp_path / "m.db", tmp_path / "g.toml", quiet=True)
+    assert result["generations"] == 1 and result["best_validation_auc"] > 0.9  # the file's learner is the answer
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        details = [__import__("json").loads(d) for (d,) in conn.execute("SELECT detail FROM inner_runs")]
+    assert {slot for d in details for slot, _ in d["elites"]} == {"linreg.predict", "linreg.learn"}
+    missing = config.read_text().replace('teacher = [-3.0, 0.0]\n', "")
+    config.write_text(missing)
+    with pytest.raises(MlevError, match=r"task 'teacher' needs \[bounds\]"):
+        api.meta(config, tmp_path / "m2.db", quiet=True)
+
+
+def test_meta_run_with_workers_gives_the_same_archive(tmp_path: Path) -> None:
+    config = ROOT / "benchmarks" / "meta" / "smoke.toml"
+    one = api.meta(config, tmp_path / "one.db", tmp_path / "one.toml", quiet=True)
+    two = api.meta(config, tmp_path / "two.db", tmp_path / "two.toml", quiet=True, workers=2)
+    assert one["digest"] == two["digest"]
+    rows = []
+    for name in ("one.db", "two.db"):
+        with sqlite3.connect(tmp_path / name) as conn:
+            rows.append(conn.execute("SELECT seq, hash, program, fitness, operator FROM candidates ORDER BY seq")
+                        .fetchall())
+    assert rows[0] == rows[1] and len(rows[0]) == one["candidates"]
+
+
+# ---------------------------------------------------------------------- comparable, do-no-harm, credit
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6), st.floats(0.0, 1.0))
+def test_mixing_keeps_each_base_production_above_lambda_times_its_base_probability(seed: int, lam: float) -> None:
+    base = load_grammar()
+    rng = random.Random(seed)
+    spec = evolved(seed, types=SCALAR)
+    if rng.random() < 0.5:  # an extreme generator: one production takes nearly everything
+        ids = [p.id for p in vary.relevant(spec, SCALAR)]
+        spec = spec.with_weights({i: 0.01 for i in ids} | {rng.choice(ids): 100.0})
+    mixed = vary.mix_base(spec, base, lam, SCALAR)
+    got, want = vary.base_probability(mixed, SCALAR), vary.base_probability(base, SCALAR)
+    assert want and all(got[i] >= lam * p * (1 - 1e-9) for i, p in want.items())
+    for t, prods in spec.restrict(SCALAR).by_result.items():  # each type's total weight is kept
+        total = sum(p.weight for p in mixed.restrict(SCALAR).by_result[t])
+        assert total == pytest.approx(sum(p.weight for p in prods))
+    assert set(mixed.rules) == set(spec.rules) and mixed.operators == spec.operators
+
+
+def test_mixing_the_base_grammar_or_with_lambda_zero_changes_nothing() -> None:
+    base = load_grammar()
+    assert vary.mix_base(base, base, 0.3, SCALAR).digest == base.digest
+    spec = evolved(3, types=SCALAR)
+    assert vary.mix_base(spec, base, 0.0, SCALAR) is spec
+    one = vary.mix_base(spec, base, 1.0, SCALAR)  # λ = 1: base probabilities exactly, rules never drawn
+    assert all(vary.base_probability(one, SCALAR)[i] == pytest.approx(p)
+               for i, p in vary.base_probability(base, SCALAR).items())
+
+
+def _result(auc: float, operators: dict[str, dict[str, int]] | None = None) -> object:
+    from mlevolve.meta.evolve import InnerResult
+
+    return InnerResult(auc, 0.0, None, (), operators or {}, {}, "", 0.0)
+
+
+def _meta_run(tmp_path: Path, **meta: object) -> object:
+    from dataclasses import replace
+
+    from mlevolve.gp.archive import Archive
+    from mlevolve.meta.config import load_config
+    from mlevolve.meta.evolve import MetaRun
+
+    cfg = load_config(ROOT / "benchmarks" / "meta" / "smoke.toml")
+    cfg = replace(cfg, validation=("nguyen2", "nguyen3"), meta=replace(cfg.meta, **meta))
+    archive = Archive.for_run(tmp_path / "m.db", {"kind": "meta-test"})
+    return MetaRun(cfg, QUARTIC, archive)
+
+
+def test_paired_fitness_is_the_mean_gain_over_the_base_grammar_on_the_same_pairs() -> None:
+    from mlevolve.meta.evolve import Scored
+
+    base = load_grammar()
+    paired = Scored(base, [_result(0.6), _result(0.9)], [0.5, 0.95])  # type: ignore[list-item]
+    assert paired.fitness == pytest.approx(0.025)
+    assert Scored(base, [_result(0.6), _result(0.9)]).fitness == pytest.approx(0.75)  # type: ignore[list-item]
+    halved = Scored(base, [_result(0.6)], [0.5, 0.95])  # type: ignore[list-item]
+    assert halved.fitness == pytest.approx(0.1)  # only the pairs it was run on
+
+
+@pytest.mark.parametrize("selection, want", [("mean", 0.05), ("worst", -0.1), ("mean+worst", -0.025)])
+def test_validation_selects_on_the_mean_the_worst_task_or_both(tmp_path: Path, selection: str, want: float) -> None:
+    run = _meta_run(tmp_path, selection=selection, validation_seeds=2)
+    base = load_grammar()
+    learned = vary.perturb_weights(base, random.Random(0), SCALAR)
+    auc = {"nguyen2": 0.7, "nguyen3": 0.4}
+
+    def evaluate(jobs: list[tuple[GrammarSpec, str, int]], generation: int) -> list[object]:
+        return [_result(0.5 if spec.digest == base.digest else auc[task]) for spec, task, _ in jobs]
+
+    run.evaluate = evaluate  # type: ignore[attr-defined]
+    score, mean_auc, per_task = run.validate(learned, 0)  # type: ignore[attr-defined]
+    assert per_task == pytest.approx({"nguyen2": 0.2, "nguyen3": -0.1})
+    assert score == pytest.approx(want) and mean_auc == pytest.approx(0.55)
+    run.archive.close()  # type: ignore[attr-defined]
+
+
+def test_a_new_operator_is_protected_for_k_meta_generations_and_credited(tmp_path: Path) -> None:
+    from mlevolve.meta.evolve import Scored
+
+    run = _meta_run(tmp_path, protect=2, elitism=1)
+    base = load_grammar()
+    op = vary.mutate_operators(base, random.Random(1), SCALAR)
+    assert len(op.operators) == 1
+    name, text = op.operators[0].name, op.operators[0].text
+    ranked = [Scored(base, [_result(0.9, {"point": {"trials": 6, "successes": 3}})]),
+              Scored(base, [_result(0.8, {"point": {"trials": 4, "successes": 1}})]),
+              Scored(op, [_result(0.1, {"point": {"trials": 2, "successes": 0}, name: {"trials": 8,
+                                                                                     "successes": 2}})])]
+    run.born[text] = 3  # type: ignore[attr-defined]
+    assert run.protected(ranked, 4) is op  # type: ignore[attr-defined]  # age 1 < 2: kept
+    assert run.protected(ranked, 5) is None  # type: ignore[attr-defined]  # age 2: on its own
+    assert run.offspring(ranked, [], random.Random(0), 4)[1].digest == op.digest  # type: ignore[attr-defined]
+    credit = run.credit(ranked, 4, [op])  # type: ignore[attr-defined]
+    assert credit[text] == {"evolved": True, "trials": 8, "successes": 2, "carriers": 1, "best_rank": 2, "age": 1,
+                            "kept": True, "names": [name], "share": 0.8}
+    assert credit["point"] == {"evolved": False, "trials": 12, "successes": 4, "share": 12 / 20}
+    assert next(iter(credit)) == text  # evolved operators first
+    run.archive.close()  # type: ignore[attr-defined]
+
+
+def test_meta_dask_flag_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = str(ROOT / "benchmarks" / "meta" / "smoke.toml")
+    for flags, message in ((["--dask", "nowhere"], "--dask must be local:N or tcp://HOST:PORT"),
+                           (["--dask", "local:2", "--workers", "2"], "--dask and --workers exclude each other")):
+        assert main(["meta", config, "--db", str(tmp_path / "m.db"), *flags]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_meta_run_on_dask_writes_the_same_generator_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = ROOT / "benchmarks" / "meta" / "smoke.toml"
+    files = []
+    for name, dask in (("seq", None), ("dask", "local:2")):
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)  # the same relative archive path: the header names it
+        api.meta(config, "meta.db", "gen.toml", quiet=True, dask=dask)
+        with sqlite3.connect("meta.db") as conn:
+            rows = conn.execute("SELECT seq, hash, program, fitness, operator FROM candidates ORDER BY seq").fetchall()
+        files.append(((tmp_path / name / "gen.toml").read_bytes(), rows))
+    assert files[0] == files[1] and files[0][1]

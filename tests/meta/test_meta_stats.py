@@ -1,0 +1,177 @@
+"""Tests of the meta-level evidence statistics (``mlevolve.meta.stats``)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mlevolve.meta.stats import a12, ert, holm, mann_whitney, normalised_auc, trend, wilson
+from tests.conftest import ROOT
+
+samples = st.lists(st.integers(-5, 5).map(float), min_size=1, max_size=20)
+pvals = st.lists(st.floats(0.0, 1.0), min_size=0, max_size=20)
+
+
+# --- a12 -------------------------------------------------------------------
+
+
+@given(samples)
+def test_a12_identical_samples_is_half(x: list[float]) -> None:
+    assert a12(x, x) == pytest.approx(0.5)
+
+
+@given(samples, samples)
+def test_a12_is_antisymmetric(x: list[float], y: list[float]) -> None:
+    assert a12(x, y) + a12(y, x) == pytest.approx(1.0)
+    assert 0.0 <= a12(x, y) <= 1.0
+
+
+def test_a12_separated_and_ties() -> None:
+    assert a12([4, 5, 6], [1, 2, 3]) == 1.0
+    assert a12([1, 2, 3], [4, 5, 6]) == 0.0
+    assert a12([1, 2], [2]) == pytest.approx(0.25)  # 0 wins + one tie of two pairs
+    with pytest.raises(ValueError):
+        a12([], [1.0])
+
+
+# --- mann_whitney ----------------------------------------------------------
+
+
+def test_mann_whitney_known_values() -> None:
+    # exact null distribution: fully separated samples of 3 vs 3 -> 2 / C(6,3); 5 vs 5 -> 2 / C(10,5)
+    assert mann_whitney([1, 2, 3], [4, 5, 6]) == pytest.approx(2 / 20)
+    assert mann_whitney([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]) == pytest.approx(2 / 252)
+    assert mann_whitney([1, 3, 5], [2, 4, 6]) > 0.5
+
+
+def test_mann_whitney_constant_equal_samples() -> None:
+    assert mann_whitney([2.0, 2.0, 2.0], [2.0, 2.0]) == 1.0
+
+
+@given(samples, samples)
+def test_mann_whitney_is_symmetric_probability(x: list[float], y: list[float]) -> None:
+    p = mann_whitney(x, y)
+    assert 0.0 <= p <= 1.0
+    assert p == pytest.approx(mann_whitney(y, x))
+
+
+# --- holm ------------------------------------------------------------------
+
+
+def test_holm_worked_example() -> None:
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+    assert holm([]) == []
+
+
+@given(pvals)
+def test_holm_properties(p: list[float]) -> None:
+    adj = holm(p)
+    assert len(adj) == len(p)
+    m = len(p)
+    for raw, a in zip(p, adj, strict=True):
+        assert raw <= a + 1e-12  # never smaller than the raw p
+        assert a <= min(1.0, m * raw) + 1e-12  # never larger than Bonferroni
+    # monotone: ordering of the raw p-values is preserved (weakly)
+    for i in range(m):
+        for j in range(m):
+            if p[i] <= p[j]:
+                assert adj[i] <= adj[j] + 1e-12
+
+
+# --- wilson ----------------------------------------------------------------
+
+
+def test_wilson_known_values() -> None:
+    lo, hi = wilson(8, 10)
+    assert lo == pytest.approx(0.490, abs=5e-4)
+    assert hi == pytest.approx(0.943, abs=5e-4)
+    assert wilson(0, 0) == (0.0, 1.0)
+    assert wilson(0, 10)[0] == pytest.approx(0.0, abs=1e-12)
+    assert wilson(10, 10)[1] == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(ValueError):
+        wilson(11, 10)
+
+
+@given(st.integers(1, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
+def test_wilson_contains_point_estimate(case: tuple[int, int]) -> None:
+    k, n = case
+    lo, hi = wilson(k, n)
+    assert 0.0 <= lo <= k / n + 1e-12
+    assert k / n - 1e-12 <= hi <= 1.0
+
+
+# --- ert -------------------------------------------------------------------
+
+
+def test_ert_worked_examples() -> None:
+    assert ert([100, 200, None], budget=1000) == pytest.approx((100 + 200 + 1000) / 2)
+    assert ert([50, 50], budget=1000) == pytest.approx(50.0)
+    assert ert([10, None, None, None], budget=100) == pytest.approx(310.0)
+    assert ert([None, None], budget=100) == math.inf
+    assert ert([], budget=100) == math.inf
+
+
+# --- trend -----------------------------------------------------------------
+
+
+def test_trend_detects_increase() -> None:
+    steps = [[g + 0.1 * r for r in range(3)] for g in range(6)]
+    tau, p = trend(steps)
+    assert tau > 0.5
+    assert p < 0.05
+
+
+def test_trend_flat_and_degenerate() -> None:
+    assert trend([[1.0, 1.0], [1.0, 1.0], [1.0]]) == (0.0, 1.0)
+    assert trend([[1.0, 2.0, 3.0]]) == (0.0, 1.0)
+    assert trend([]) == (0.0, 1.0)
+    tau, p = trend([[1.0, 2.0, 3.0]] * 5)  # no change across steps
+    assert tau == pytest.approx(0.0, abs=1e-12)
+    assert p >= 0.05
+
+
+def test_trend_decrease_is_not_significant() -> None:
+    tau, p = trend([[float(-g)] * 3 for g in range(6)])
+    assert tau < 0
+    assert p > 0.5
+
+
+# --- normalised_auc --------------------------------------------------------
+
+
+def test_normalised_auc_examples() -> None:
+    assert normalised_auc([0.0, 0.5, 1.0], 0.0, 1.0) == pytest.approx(0.5)
+    assert normalised_auc([-1.0, 2.0], 0.0, 1.0) == pytest.approx(0.5)  # clipped to 0 and 1
+    assert normalised_auc([10.0, 15.0], 10.0, 20.0) == pytest.approx(0.25)
+    assert normalised_auc([], 0.0, 1.0) == 0.0
+    with pytest.raises(ValueError):
+        normalised_auc([0.5], 1.0, 1.0)
+
+
+# --- the evidence script's snapshot trend (benchmarks/meta/evidence.py --mode trend) ----------------
+
+
+def test_snapshot_trend_pairs_each_snapshot_with_the_base_grammar_on_the_same_task_and_seed() -> None:
+    import importlib.util
+
+    from mlevolve.meta.config import load_config
+
+    root = ROOT
+    spec = importlib.util.spec_from_file_location("evidence", root / "benchmarks" / "meta" / "evidence.py")
+    assert spec is not None and spec.loader is not None
+    evidence = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(evidence)
+    cfg = load_config(root / "benchmarks" / "meta" / "smoke.toml")  # one meta-test task: nguyen4
+    base = [{"task": "nguyen4", "seed": s, "auc": a} for s, a in ((1, 0.2), (2, 0.8))]
+    snaps = [{"task": "nguyen4", "seed": s, "auc": a + 0.1 * g, "snapshot": g}
+             for g in range(3) for s, a in ((1, 0.2), (2, 0.8))]
+    trend_ = evidence.snapshot_trend(snaps, base, cfg, 3)
+    assert trend_["mean_gain_by_generation"] == pytest.approx([0.0, 0.1, 0.2])  # seed difficulty cancels
+    assert trend_["mean_auc_by_generation"] == pytest.approx([0.5, 0.6, 0.7])
+    assert trend_["kendall_tau_means"] == pytest.approx(1.0) and trend_["p_means"] < 0.2
+    assert "| 2 | +0.200 | +0.200 | 0.700 |" in evidence.trend_markdown(
+        {"machine": "m", "snapshot_seeds": 2, "budget": 80, "seconds": 0.0, "test": ["nguyen4"], "snapshots": trend_})

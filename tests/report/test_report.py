@@ -1,0 +1,442 @@
+"""The run report, ``mlevolve show`` and the shared rendering, the report checked in a real headless Chromium.
+
+Chromium is driven through its own DevTools protocol over ``--remote-debugging-pipe`` (file
+descriptors 3 and 4, NUL-separated JSON), so no browser download and no Python package is needed.
+The browser is ``$CHROMIUM`` or ``chromium`` on the PATH; without one the browser tests skip,
+except under ``CI=true``, where they fail.  Screenshots go to ``$ARTIFACT_DIR`` if set, else to
+pytest's temporary directory.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import json
+import os
+import select
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mlevolve import api
+from mlevolve.dsl.errors import MlevError
+from mlevolve.gp.archive import Archive
+from mlevolve.report import data, render
+from tests.conftest import ROOT, Capsys, cli
+
+QUARTIC = str(ROOT / "examples" / "quartic.mlev")
+
+
+# ------------------------------------------------------------------------------------------ archives
+def evolve(db: Path, budget: int, algorithm: str = "regularized") -> Path:
+    api.evolve(QUARTIC, ["f"], budget=budget, db=db, init="random", population=20, algorithm=algorithm, quiet=True)
+    return db
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("runs")
+    return {"run": evolve(d / "run.db", 150), "baseline": evolve(d / "random.db", 100, "random")}
+
+
+def half_written(path: Path, meta: bool = True) -> Path:
+    """An archive a run opened and left before its first candidate (with ``meta=False``: not even its identity)."""
+    with Archive.for_run(path, {"program_hash": "p", "program_name": "quartic", "task": "koza_quartic",
+                                "evolve": ["f"]}) as archive:
+        if not meta:
+            archive.conn.execute("DELETE FROM meta")
+    return path
+
+
+# ------------------------------------------------------------------------------------------ Chromium
+class Browser:
+    """A headless Chromium spoken to over the DevTools pipe; one page (tab) per :meth:`load`."""
+
+    def __init__(self, binary: str, profile: str) -> None:
+        to_chrome, self._write = os.pipe()
+        self._read, from_chrome = os.pipe()
+
+        def wire() -> None:  # in the child: fd 3 reads our commands, fd 4 carries its answers
+            high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (to_chrome, from_chrome)]  # out of 3 and 4's way
+            os.dup2(high[0], 3)
+            os.dup2(high[1], 4)
+
+        self.proc = subprocess.Popen(
+            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
+            # our own descriptors are close-on-exec, so only 3 and 4 reach the browser
+            close_fds=False, preexec_fn=wire, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(to_chrome)
+        os.close(from_chrome)
+        self._buffer, self._id, self.events = b"", 0, list[dict[str, Any]]()
+
+    def _receive(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            if not select.select([self._read], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                raise TimeoutError("Chromium did not answer")
+            chunk = os.read(self._read, 1 << 20)
+            if not chunk:
+                raise EOFError("Chromium closed the DevTools pipe")
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        result: dict[str, Any] = json.loads(message)
+        return result
+
+    def call(self, method: str, session: str | None = None, timeout: float = 30, **params: Any) -> dict[str, Any]:
+        self._id += 1
+        message = {"id": self._id, "method": method, "params": params, **({"sessionId": session} if session else {})}
+        os.write(self._write, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self._receive(deadline)
+            if answer.get("id") == self._id:
+                assert "error" not in answer, answer["error"]
+                result: dict[str, Any] = answer["result"]
+                return result
+            self.events.append(answer)
+
+    def load(self, path: Path) -> Page:
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Page", "Runtime", "Log"):
+            self.call(f"{domain}.enable", session)
+        self.call("Emulation.setDeviceMetricsOverride", session, width=1280, height=900, deviceScaleFactor=1,
+                  mobile=False)
+        first = len(self.events)
+        self.call("Page.navigate", session, url=path.as_uri())
+        deadline = time.monotonic() + 30
+        while not any(e.get("method") == "Page.loadEventFired" for e in self.events[first:]):
+            self.events.append(self._receive(deadline))
+        return Page(self, session, first)
+
+    def close(self) -> None:
+        with contextlib.suppress(EOFError, TimeoutError, OSError):
+            self.call("Browser.close", timeout=10)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._write)
+        os.close(self._read)
+
+
+class Page:
+    def __init__(self, browser: Browser, session: str, first_event: int) -> None:
+        self.browser, self.session, self.first_event = browser, session, first_event
+
+    def evaluate(self, expression: str) -> Any:
+        answer = self.browser.call("Runtime.evaluate", self.session, expression=expression, returnByValue=True)
+        assert "exceptionDetails" not in answer, answer
+        return answer["result"].get("value")
+
+    def console_errors(self) -> list[str]:
+        """Console errors, uncaught exceptions and failed loads (a blocked network fetch, say) of this page."""
+        out = []
+        for e in self.browser.events[self.first_event:]:
+            if e.get("sessionId") != self.session:
+                continue
+            method, params = e.get("method"), e.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                out.append(json.dumps(params["exceptionDetails"])[:300])
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+                out.append(json.dumps(params.get("args"))[:300])
+            elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+                out.append(params["entry"].get("text", ""))
+        return out
+
+    def screenshot(self, path: Path) -> Path:
+        size = self.browser.call("Page.getLayoutMetrics", self.session)["cssContentSize"]
+        shot = self.browser.call("Page.captureScreenshot", self.session, format="png", captureBeyondViewport=True,
+                                 clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1})
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    binary = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        reason = "no Chromium: install it (apt-get install chromium) or set CHROMIUM to its path"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI must run the browser tests")
+        pytest.skip(reason)
+    with tempfile.TemporaryDirectory(prefix="mlevolve-chromium-") as profile:
+        b = Browser(binary, profile)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> Path:
+    target = Path(os.environ.get("ARTIFACT_DIR") or tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def open_report(browser: Browser, html: Path) -> Page:
+    page = browser.load(html)
+    assert page.console_errors() == []
+    return page
+
+
+IMAGES = "[...document.images].map(i => [i.alt, i.complete, i.naturalWidth, i.naturalHeight, i.src.slice(0, 22)])"
+
+
+# ------------------------------------------------------------------------------------------ the report
+@pytest.mark.e2e
+def test_report_in_a_real_browser(runs: dict[str, Path], browser: Browser, artifacts: Path, tmp_path: Path,
+                                  capsys: Capsys) -> None:
+    out = tmp_path / "report.html"
+    code, stdout, _ = cli(capsys, "report", str(runs["run"]), "-o", str(out), "--baseline", str(runs["baseline"]))
+    assert code == 0 and stdout == f"wrote {out} (150 candidates, finished)\n"
+    text = out.read_text()
+    assert "<script" not in text and "http://" not in text.replace("http://www.w3.org/2000/svg", "")
+    page = open_report(browser, out)
+    page.screenshot(artifacts / "report.png")
+    images = page.evaluate(IMAGES)
+    assert [i[0] for i in images] == ["fitness over candidates", "fitness against size", "size over the candidates",
+                                      "cumulative counts by source", "operator success rates"]
+    assert all(done and w > 100 and h > 100 and src == "data:image/png;base64," for _, done, w, h, src in images)
+    svg = page.evaluate("(() => { const s = document.querySelector('svg.lineage'); const r = s.getBoundingClientRect();"
+                        " return [s.querySelectorAll('g.node').length, r.width, r.height]; })()")
+    assert svg[0] >= 1 and svg[1] > 0 and svg[2] > 0
+    best = api.best(runs["run"], 1)[0]
+    visible = page.evaluate("document.body.innerText")
+    assert best["evolved"].splitlines()[1].strip() in visible  # the top program's body, as text a reader sees
+    assert f"hash {best['hash'][:12]}" in visible
+    headings = page.evaluate("[...document.querySelectorAll('h2')].map(h => h.innerText)")
+    assert headings == ["The answer", "Fitness over the candidates", "Top 5 behaviours", "Fitness and size",
+                        "How candidates were scored", "Operators", "Lineage of the best program", "Run", "Counts"]
+    # answer first: the headline sits above the first plot, in the first screenful
+    first_plot = page.evaluate("document.images[0].getBoundingClientRect().top")
+    answer = page.evaluate("(() => { const t = document.querySelector('table.answer'); "
+                           "return [t.getBoundingClientRect().bottom, t.innerText]; })()")
+    assert answer[0] < first_plot and answer[0] < 900
+    start = data.start(data.load(runs["run"]))
+    assert start is not None and start["metrics"] is not None
+    metric = best["metrics"]["train_r2"]
+    assert f"best\ttrain_r2 {metric:.5g}" in answer[1] and f"hash {best['hash'][:12]}" in answer[1]
+    assert f"test_r2 {best['metrics']['test_r2']:.5g}" in answer[1]
+    assert f"start\ttrain_r2 {start['metrics']['train_r2']:.5g}" in answer[1]
+    assert "metric\ttrain_r2 on the training split (higher is better)" in answer[1]
+    assert "gain\t" in answer[1] and "spread\tone seed only" in answer[1]
+    # diffs are captioned with the operator that made the program shown, not its parent's
+    captions = page.evaluate("[...document.querySelectorAll('.card')].map(c => c.innerText)")
+    for card, group in zip(captions, data.behaviours(data.load(runs["run"]))[:5], strict=True):
+        row = group.representative
+        assert (f"Made by {row.operator} from its parent" in card) == bool(row.parents)
+    assert "Meta-generations" not in visible
+    assert (artifacts / "report.png").stat().st_size > 10_000
+
+
+@pytest.mark.e2e
+def test_report_of_a_meta_run_shows_grammar_growth(runs: dict[str, Path], browser: Browser, tmp_path: Path) -> None:
+    db = tmp_path / "meta.db"
+    shutil.copy(runs["run"], db)
+    generations = [{"grammar_size": 131 + 3 * g, "best_fitness": -1.0 / (g + 1),
+                    "rule_usage": {"add": 10 + g, "mul": 7, f"new_rule_{g}": g},
+                    "operators": {"regrow": 0.5 - 0.1 * g, "wrap": 0.3, "tweak": 0.2 + 0.1 * g}} for g in range(3)]
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO meta VALUES ('meta_generations', ?)", (json.dumps(generations),))
+    out = tmp_path / "meta.html"
+    api.report(db, out)
+    page = open_report(browser, out)
+    visible = page.evaluate("document.body.innerText")
+    assert "Meta-generations: grammar and operators" in visible and "new_rule_2 2" in visible
+    images = page.evaluate(IMAGES)
+    assert images[-1][0] == "grammar growth" and images[-1][2] > 100
+
+
+NOTES = {True: "This archive holds no candidates yet", False: "This archive is empty"}
+
+
+@pytest.mark.parametrize("meta", [True, False], ids=["half-written", "empty"])
+def test_report_of_an_archive_without_candidates(tmp_path: Path, meta: bool, capsys: Capsys) -> None:
+    db = half_written(tmp_path / "a.db", meta)
+    code, stdout, _ = cli(capsys, "report", str(db))  # default output: next to the archive
+    assert code == 0 and stdout == f"wrote {tmp_path / 'a.html'} (0 candidates, empty)\n"
+    text = (tmp_path / "a.html").read_text()
+    assert NOTES[meta] in text and "<img" not in text and "Top 5 programs" not in text
+
+
+@pytest.mark.e2e
+def test_reports_without_candidates_load_cleanly(tmp_path: Path, browser: Browser) -> None:
+    for meta, note in NOTES.items():
+        out = tmp_path / f"{meta}.html"
+        api.report(half_written(tmp_path / f"{meta}.db", meta), out)
+        assert note in open_report(browser, out).evaluate("document.body.innerText")
+
+
+@pytest.mark.e2e
+def test_report_and_show_while_a_run_writes(tmp_path: Path, capsys: Capsys) -> None:
+    db = tmp_path / "live.db"
+    proc = subprocess.Popen([sys.executable, "-m", "mlevolve.cli", "evolve", QUARTIC, "--evolve", "f", "--init",
+                             "random", "--budget", "1000000", "--db", str(db), "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not db.exists() or count(db) < 50:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the run wrote no rows"
+            time.sleep(0.2)
+        code, stdout, _ = cli(capsys, "report", str(db), "-o", str(tmp_path / "live.html"))
+        assert code == 0 and "in progress" in stdout
+        assert "This run is in progress or was interrupted" in (tmp_path / "live.html").read_text()
+        code, stdout, _ = cli(capsys, "show", str(db), "--best")
+        assert code == 0 and "formula f(x: Scalar) -> Scalar =" in stdout
+        seen = count(db)
+        time.sleep(1.0)
+        assert proc.poll() is None and count(db) > seen  # the readers did not get in the writer's way
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def count(db: Path) -> int:
+    try:
+        with Archive.read(db) as archive:
+            return archive.count()
+    except (MlevError, sqlite3.Error):  # the writer has not made its tables yet
+        return 0
+
+
+def test_report_mistakes(runs: dict[str, Path], tmp_path: Path, capsys: Capsys) -> None:
+    def usage_error(*argv: str) -> str:
+        code, _, err = cli(capsys, *argv)
+        assert code == 2
+        return err.splitlines()[0]
+
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"\x00\x01garbage" * 300)
+    out = str(tmp_path / "r.html")
+    missing = tmp_path / "none.db"
+    assert usage_error("report", str(missing), "-o", out) == f"{missing}: error: no such archive"
+    assert usage_error("report", str(corrupt), "-o", out).startswith(f"{corrupt}: error: not an mlevolve archive")
+    assert "--top must be at least 1" in usage_error("report", str(runs["run"]), "-o", out, "--top", "0")
+    other = tmp_path / "other.db"
+    Archive.for_run(other, {"program_hash": "p", "task": "digits", "evolve": ["act"]}).close()  # an empty archive
+    assert "baseline is a run on task 'digits', not 'koza_quartic'" in usage_error(
+        "report", str(runs["run"]), "-o", out, "--baseline", str(other))
+    assert "would overwrite the archive" in usage_error("report", str(runs["run"]), "-o", str(runs["run"]))
+    (tmp_path / "a_file").write_text("")
+    assert "cannot write" in usage_error("report", str(runs["run"]), "-o", str(tmp_path / "a_file" / "r.html"))
+    assert not (tmp_path / "a_file" / "r.html").exists()
+    assert not Path(out).exists()
+
+
+# ------------------------------------------------------------------------------------------ show
+def test_show_best_prints_program_metrics_and_ancestry(runs: dict[str, Path], capsys: Capsys) -> None:
+    code, out, err = cli(capsys, "show", str(runs["run"]), "--best")
+    assert (code, err) == (0, "")
+    assert "\x1b[" not in out  # captured output is not a terminal: no colour
+    [shown] = api.show(runs["run"])
+    lines = out.splitlines()
+    assert lines[0] == (f"#1  fitness {shown['fitness']:.6g}  hash {shown['hash'][:12]}  (candidate {shown['seq']}, "
+                        f"{shown['operator']}, generation {shown['generation']})")
+    assert lines[1].startswith("    train_mse ")
+    if shown["same"]:
+        assert lines.pop(2).startswith(f"    + {len(shown['same'])} more program")
+    assert ["    " + line if line else "" for line in shown["program"].splitlines()] == lines[2:2 + len(
+        shown["program"].splitlines())]
+    assert "#" not in shown["program"] and "task koza_quartic" in shown["program"]  # no hand-written comments
+    steps = [line for line in lines if line.startswith("    <- ")]
+    assert len(steps) == len(shown["ancestry"]) >= 1
+    for step, a in zip(steps, shown["ancestry"], strict=True):
+        assert step.split()[1:3] == [a["hash"][:12], a["operator"]] and f"generation {a['generation']}" in step
+    assert shown["ancestry"][-1]["operator"] == "random"  # the chain ends at a root the run drew
+
+
+def test_show_by_hash_and_mistakes(runs: dict[str, Path], tmp_path: Path, capsys: Capsys) -> None:
+    run = data.load(runs["run"])
+    failed = next(r for r in run.rows if r.fitness is None)
+    code, out, _ = cli(capsys, "show", str(runs["run"]), failed.hash[:10])
+    assert code == 0 and out.startswith(f"failed: {failed.failure}  hash {failed.hash[:12]}")
+    code, out, _ = cli(capsys, "show", str(runs["run"]), "--best", "-n", "3")
+    assert code == 0 and [line[:3] for line in out.splitlines() if line.startswith("#")] == ["#1 ", "#2 ", "#3 "]
+
+    def usage_error(*argv: str) -> str:
+        code, _, err = cli(capsys, *argv)
+        assert code == 2
+        return err.splitlines()[0]
+
+    db = str(runs["run"])
+    assert "no program with hash 'zz'" in usage_error("show", db, "zz")
+    shared = next(h[0] for h in run.first if sum(k[0] == h[0] for k in run.first) > 1)
+    assert "is ambiguous" in usage_error("show", db, shared)
+    assert "give either HASH or --best" in usage_error("show", db, "ab", "--best")
+    assert "-n goes with --best" in usage_error("show", db, "ab", "-n", "2")
+    assert "no such archive" in usage_error("show", str(tmp_path / "none.db"))
+    assert "no candidate with a fitness" in usage_error("show", str(half_written(tmp_path / "h.db")))
+
+
+# ------------------------------------------------------------------------------------------ pieces
+def test_tokens_classify_and_escape() -> None:
+    line = render.code_line("formula f(x: Scalar) -> Scalar = let y = sin(x) in y * 1e-7 # a < b & c")
+    kinds = {text: kind for kind, text in line}
+    assert (kinds["formula"], kinds["f"], kinds["Scalar"], kinds["let"], kinds["sin"], kinds["y"], kinds["1e-7"]) == (
+        "kind", "def", "type", "keyword", "call", "name", "number")
+    assert kinds["# a < b & c"] == "comment"
+    assert render.plain(line) == "formula f(x: Scalar) -> Scalar = let y = sin(x) in y * 1e-7 # a < b & c"
+    html = render.html(line)
+    assert '<span class="t-comment"># a &lt; b &amp; c</span>' in html and "<b" not in html.replace("<span", "")
+    assert render.ansi(line, color=False) == render.plain(line)
+    assert "\x1b[1;34mformula\x1b[0m" in render.ansi(line, color=True)
+
+
+def test_use_color_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Stream:
+        def __init__(self, tty: bool) -> None:
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert render.use_color(Stream(True)) and not render.use_color(Stream(False))  # type: ignore[arg-type]
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not render.use_color(Stream(True))  # type: ignore[arg-type]
+
+
+@given(st.lists(st.tuples(st.integers(1, 30), st.floats(-10, 10)), max_size=40))
+def test_the_pareto_front_is_exactly_the_undominated_points(points: list[tuple[int, float]]) -> None:
+    front = data.pareto_front(points)
+
+    def dominated(p: tuple[int, float]) -> bool:
+        return any(q[0] <= p[0] and q[1] >= p[1] and q != p for q in points)
+
+    assert sorted(set(front)) == sorted({p for p in points if not dominated(p)})
+    assert [p[0] for p in front] == sorted(p[0] for p in front)
+
+
+def test_lineage_and_operator_stats(runs: dict[str, Path]) -> None:
+    run = data.load(runs["run"])
+    best = run.top[0]
+    graph, left_out = data.lineage(run, best)
+    assert nx.is_directed_acyclic_graph(graph) and graph.out_degree(best.hash) == 0
+    assert nx.ancestors(graph, best.hash) == set(graph) - {best.hash}
+    chain = [a["hash"] for a in data.ancestry(run, best)]
+    assert set(chain) <= set(graph) and left_out == 0
+    small, left = data.lineage(run, best, limit=2)
+    assert small.number_of_nodes() == 2 and left == graph.number_of_nodes() - 2
+    stats = data.operator_stats(run)
+    assert sum(s.children for s in stats) == sum(1 for r in run.rows if r.parents)
+    assert all(0 <= s.improved <= s.children for s in stats)
+    counts = data.counts(run)
+    assert counts["candidates"] == 150 and sum(counts[s] for s in data.SOURCES) == 150

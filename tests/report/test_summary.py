@@ -1,0 +1,315 @@
+"""What a person sees after a run: the summary of ``evolve`` (full, ``--quiet``, ``--json``), the
+comparison with the starting program and its spread over seeds (``--confirm``), programs grouped by
+behaviour in ``best``, programs shown without the file's comments or stale task line, fast errors
+(no PyTorch imported for a mistake in the file), and Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mlevolve import api
+from mlevolve.dsl.errors import MlevError
+from mlevolve.gp.archive import Archive, Row
+from mlevolve.report import data, summary
+from mlevolve.results import Metric, answer, dumps, fitness_metric, scale_free, shown_program, verdict
+from tests.conftest import ROOT, Capsys, cli
+from tests.conftest import light_cli as _light
+
+QUARTIC = str(ROOT / "examples" / "quartic.mlev")
+LINEAR = str(ROOT / "examples" / "linear_regression.mlev")
+
+
+# ------------------------------------------------------------------------------------------ the metric
+@pytest.mark.parametrize(("metrics", "expected"), [
+    ({"val_accuracy": 0.96, "val_loss": 0.2, "test_accuracy": 0.95, "fitness": 0.96},
+     Metric("val_accuracy", True, "validation")),
+    ({"val_mse": 0.5, "test_mse": 0.6, "fitness": -0.5, "train_seconds": 0.5}, Metric("val_mse", False, "validation")),
+    ({"train_mse": 0.25, "test_mse": 0.3, "r2": 0.9, "fitness": -0.25}, Metric("train_mse", False, "training")),
+    ({"val_return": 200.0, "test_return": 180.0, "train_return": 200.0, "fitness": 200.0},
+     Metric("val_return", True, "validation")),
+    ({"val_nll": 1.5, "test_nll": 1.6, "fitness": -1.5}, Metric("val_nll", False, "validation")),
+    ({"val_mse": 0.0, "fitness": -0.0}, Metric("val_mse", False, "validation")),  # 0 == -0: the name decides
+    ({"auc": 0.7, "fitness": 0.2}, Metric("fitness")),
+])
+def test_the_metric_behind_the_fitness_is_read_from_the_values(metrics: dict[str, Any], expected: Metric) -> None:
+    assert fitness_metric(metrics) == expected
+
+
+@given(st.floats(0.001, 1e6), st.floats(0.001, 1e6))
+def test_the_verdict_follows_the_direction(start: float, best: float) -> None:
+    lower = Metric("val_mse", False, "validation")
+    text = verdict(lower, start, best)
+    if best < start:
+        assert text.startswith("better than the start")
+    elif best == start:
+        assert text.startswith("no gain")
+    else:
+        assert "worse than the start" in text.lower()
+    assert verdict(Metric("val_accuracy"), start, best).startswith("better") == (best > start)
+
+
+def test_r_squared_is_taken_when_reported_and_computed_from_the_split_variance_otherwise() -> None:
+    mse = Metric("val_mse", False, "validation")
+    assert scale_free(mse, {"val_mse": 0.5, "val_r2": 0.8}) == ("val_r2", 0.8)
+    assert scale_free(mse, {"val_mse": 0.5}, {"val": 2.0}) == ("val_r2", 0.75)
+    assert scale_free(mse, {"test_mse": 1.0}, {"test": 4.0}, "test") == ("test_r2", 0.75)
+    assert scale_free(mse, {"val_mse": 0.5}, {}) is None  # no targets known for that split
+    assert scale_free(Metric("val_accuracy"), {"val_accuracy": 0.9}, {"val": 1.0}) is None
+
+
+# ------------------------------------------------------------------------------------------ golden text
+RESULT: dict[str, Any] = {
+    "candidates": 200, "replayed": 0, "evaluated": 120, "cache": 30, "fec": 40, "hurdle": 0, "probe": 10,
+    "failed": 12, "seconds": 3.5, "best_hash": "3f9a1c2b4d5e6f708192a3b4c5d6e7f8", "db": "runs/lr-linear.db",
+    "next": api.next_commands("runs/lr-linear.db"),
+    "answer": {**answer({"val_mse": 1.14, "fitness": -1.14}, {"val_mse": 3.8e-6, "fitness": -3.8e-6},
+                        variances={"val": 1.3}),
+               },
+}
+RESULT["answer"]["start"]["how"] = "the file's program, evaluated apart: the run started from random programs"
+RESULT["answer"]["best"].update(hash=RESULT["best_hash"], seq=187,
+                                program="learner linreg(state w: Vector)\n  predict(x: Vector) -> Scalar =\n"
+                                        "    dot(w, x)\n  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n"
+                                        "    w + w\n")
+
+GOLDEN = """\
+200 candidates (0 from the archive): evaluated 120, cache 30, fec 40, hurdle 0, probe 10, failed 12
+archive: runs/lr-linear.db  (3.5 s)
+
+metric:  val_mse on the validation split (lower is better); fitness = -val_mse
+start:   val_mse 3.8e-06  R² 1   (the file's program, evaluated apart: the run started from random programs)
+best:    val_mse 1.14  R² 0.1231   (hash 3f9a1c2b4d5e, candidate 187)
+verdict: WORSE than the start (val_mse +1.14, 3e+05 times the start's val_mse): the starting program beats \
+everything this run found
+spread:  one seed only; `--confirm N` (evolve or show) re-evaluates with N more seeds
+
+best program:
+    learner linreg(state w: Vector)
+      predict(x: Vector) -> Scalar =
+        dot(w, x)
+      learn(x: Vector, y: Scalar, p: Scalar) -> Vector =
+        w + w
+
+next:
+    mlevolve show runs/lr-linear.db --best --confirm 5
+    mlevolve report runs/lr-linear.db -o runs/lr-linear.html
+    mlevolve export --db runs/lr-linear.db --best -o runs/lr-linear.py"""
+
+
+def test_golden_summary_of_a_run_far_below_its_start() -> None:
+    assert "\n".join(summary.lines(RESULT)) == GOLDEN
+    assert summary.one_line(RESULT) == ("best val_mse 1.14 (WORSE than the start's 3.8e-06); hash 3f9a1c2b4d5e; "
+                                        "200 candidates; archive runs/lr-linear.db")
+
+
+def test_golden_summary_of_a_gain_with_its_spread() -> None:
+    a = answer({"val_accuracy": 0.9694, "test_accuracy": 0.95, "fitness": 0.9694},
+               {"val_accuracy": 0.961, "test_accuracy": 0.9472, "fitness": 0.961},
+               confirm=[(0.95, 0.96), (0.96, 0.955), (0.94, 0.96)])
+    assert summary.side("val_accuracy", a["best"]) == "val_accuracy 0.9694  test_accuracy 0.95"
+    assert a["verdict"] == "better than the start (val_accuracy +0.0084)"
+    counted = answer({"val_accuracy": 0.9694, "fitness": 0.9694}, {"val_accuracy": 0.961, "fitness": 0.961},
+                     sizes={"val": 359})
+    assert counted["verdict"] == "better than the start (val_accuracy +0.0084, +3 of 359 validation examples)"
+    assert summary.spread_text(a) == ("over 3 more seeds (new split and training seed each): gain in val_accuracy "
+                                      "+0.008333 ± 0.0126 (mean ± sd); the best was better on 2 of 3")
+
+
+def test_json_is_strict() -> None:
+    text = dumps({"a": math.nan, "b": [math.inf, 1.5], "c": {"d": -math.inf}})
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}")) == {
+        "a": None, "b": [None, 1.5], "c": {"d": None},
+        "non_finite": {"a": "nan", "b[0]": "inf", "c.d": "-inf"}}
+
+
+# ------------------------------------------------------------------------------------------ real runs
+def test_the_readme_showcase_says_plainly_that_the_start_is_better(capsys: Capsys, tmp_path: Path) -> None:
+    """`evolve linear_regression.mlev --evolve linreg.learn --init random`: the file's SGD beats what a
+    short random-start run finds, and every output says so."""
+    db = tmp_path / "lr.db"
+    code, out, _ = cli(capsys, "evolve", LINEAR, "--evolve", "linreg.learn", "--init", "random", "--budget", "40",
+                       "--population", "8", "--db", str(db))
+    assert code == 0
+    sgd = api.run(LINEAR)["val_mse"]  # the file's own program, scored apart with the run's seed
+    lines = out.splitlines()
+    assert lines[3] == "metric:  val_mse on the validation split (lower is better); fitness = -val_mse"
+    assert lines[4].startswith(f"start:   val_mse {sgd:.5g}  R² ")
+    assert lines[4].endswith("(the file's program, evaluated apart: the run started from random programs)")
+    assert lines[6].startswith("verdict: WORSE than the start") and "the starting program beats" in lines[6]
+    with Archive.read(db) as archive:
+        best = archive.best(1)[0]
+    assert best.metrics["val_mse"] > 10 * sgd
+    assert lines[5].startswith(f"best:    val_mse {best.metrics['val_mse']:.5g}")
+    assert "# written by hand" not in out and "AutoML-Zero's first rediscovery" not in out
+    # the same answer, quietly, as JSON, and in the report's data
+    code, quiet, _ = cli(capsys, "evolve", LINEAR, "--evolve", "linreg.learn", "--init", "random", "--budget", "40",
+                         "--population", "8", "--db", str(db), "--quiet")
+    assert quiet == (f"best val_mse {best.metrics['val_mse']:.5g} (WORSE than the start's {sgd:.5g}); "
+                     f"hash {best.hash[:12]}; 40 candidates; archive {db}\n")
+    code, text, _ = cli(capsys, "evolve", LINEAR, "--evolve", "linreg.learn", "--init", "random", "--budget", "40",
+                        "--population", "8", "--db", str(db), "--json")
+    result = json.loads(text, parse_constant=lambda c: pytest.fail(c))
+    assert result["answer"]["start"]["value"] == sgd and result["answer"]["better"] is False
+    assert "#" not in result["best_program"] and "task linear\n" in result["best_program"]
+    # best, show and the report's answer say it too
+    code, listed, _ = cli(capsys, "best", str(db), "-n", "2")
+    assert listed.startswith(f"start: val_mse {sgd:.5g}  R² ") and "\nbest:  WORSE than the start" in listed
+    code, shown, _ = cli(capsys, "show", str(db), "--best")
+    assert "against the start:\n" in shown and "    WORSE than the start" in shown
+    report = data.answer(data.load(db))
+    assert report is not None and report["verdict"].startswith("WORSE than the start")
+    assert result["answer"]["start"]["scale_free"]["value"] > 0.99  # SGD explains the linear targets
+
+
+def test_confirm_reevaluates_start_and_best_with_more_seeds(capsys: Capsys, tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    result = api.evolve(QUARTIC, ["f"], budget=60, db=db, population=10, init="file", quiet=True, confirm=2)
+    a = result["answer"]
+    assert a["confirm"]["seeds"] == 2 and a["confirm"]["failed"] == 0
+    # the start is the file's program, candidate 0 (init file): same metrics as `run` with each further seed
+    assert a["start"]["how"] == "candidate 0, the file's program"
+    starts = [api.run(QUARTIC, seed=s)["train_r2"] for s in (1, 2)]
+    with Archive.read(db) as archive:
+        pairs = archive.meta()["confirm"]["pairs"]
+    assert [p[0] for p in pairs] == starts
+    gains = [b - s for s, b in pairs]
+    assert a["confirm"]["gain_mean"] == pytest.approx(sum(gains) / 2)
+    code, out, _ = cli(capsys, "show", str(db), "--best", "--confirm", "2")
+    assert code == 0 and "over 2 more seeds (new split and training seed each): gain in train_r2" in out
+
+
+# ------------------------------------------------------------------------------------------ grouping
+PROGRAM = ("# written by hand\nalgorithm quartic\ntask koza_quartic\n\n"
+           "# the target\nformula f(x: Scalar) -> Scalar =\n  {}\n")
+
+
+def _row(seq: int, body: str, fitness: float, fingerprint: str | None, source: str = "evaluated") -> Row:
+    return Row(seq, f"{seq:02d}" * 16, PROGRAM.format(body), fitness,
+               {"val_mse": -fitness, "test_mse": 1.0, "fitness": fitness, "train_seconds": seq / 10}, None, None,
+               source, fingerprint, "point", (), 1, 3, 0.1)
+
+
+def test_best_groups_programs_of_the_same_behaviour(capsys: Capsys, tmp_path: Path) -> None:
+    db = tmp_path / "g.db"
+    with Archive.for_run(db, {"program_hash": "p", "program_name": "quartic", "task": "nguyen4",
+                              "evolve": ["f"]}) as archive:
+        for row in (_row(0, "x * x", -0.5, "A"), _row(1, "x / abs(1.0) * x", -0.5, "A", "fec"),
+                    _row(2, "max(x, x) * x", -0.5, "A", "fec"), _row(3, "x + x", -0.9, "B"),
+                    _row(4, "x * x * x", -0.2, "C")):
+            archive.add(row)
+    code, out, _ = cli(capsys, "best", str(db), "-n", "5")
+    assert code == 0
+    assert out == ("#1  fitness -0.2  hash 040404040404  (candidate 4, point, generation 1)\n"
+                   "    val_mse 0.2, test_mse 1\n"
+                   "    formula f(x: Scalar) -> Scalar =\n"
+                   "      x * x * x\n\n"
+                   "#2  fitness -0.5  hash 000000000000  (candidate 0, point, generation 1)\n"
+                   "    val_mse 0.5, test_mse 1\n"
+                   "    + 2 more programs with the same behaviour: 010101010101, 020202020202\n"
+                   "    formula f(x: Scalar) -> Scalar =\n"
+                   "      x * x\n\n"
+                   "#3  fitness -0.9  hash 030303030303  (candidate 3, point, generation 1)\n"
+                   "    val_mse 0.9, test_mse 1\n"
+                   "    formula f(x: Scalar) -> Scalar =\n"
+                   "      x + x\n\n")
+    [shown] = api.show(db, "0101")
+    assert shown["same"] == ["00" * 16, "02" * 16]  # the other programs of its behaviour
+    assert shown["program"] == ("algorithm quartic\ntask nguyen4\n\nformula f(x: Scalar) -> Scalar =\n"
+                                "  x * x\n")  # simplified x / abs(1.0) * x; no comment; the run's task
+
+
+def test_programs_without_a_fingerprint_group_by_metrics_and_text(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    with Archive.for_run(db, {"program_hash": "p", "program_name": "quartic", "task": "koza_quartic",
+                              "evolve": ["f"]}) as archive:
+        archive.add(_row(0, "x * x", -0.5, None))
+        # the same text but a comment more: another hash, the same metrics, the same shown text
+        archive.add(Row(1, "ff" * 16, PROGRAM.format("x * x  # again"), -0.5,
+                        {"val_mse": 0.5, "test_mse": 1.0, "fitness": -0.5, "train_seconds": 9.0}, None, None,
+                        "evaluated", None, "copy", (), 1, 3, 0.1))
+        archive.add(_row(2, "x + x", -0.5, None))  # equal metrics, other text: another behaviour
+    ranked = api.best(db, 5)
+    assert [(c["hash"][:2], c["same"]) for c in ranked] == [("00", ["ff" * 16]), ("02", [])]
+
+
+def test_shown_program_drops_comments_and_sets_the_task() -> None:
+    text = PROGRAM.format("x * x  # a note")
+    assert shown_program(text, task="nguyen4") == ("algorithm quartic\ntask nguyen4\n\n"
+                                                   "formula f(x: Scalar) -> Scalar =\n  x * x\n")
+    assert shown_program(text) == "algorithm quartic\n\nformula f(x: Scalar) -> Scalar =\n  x * x\n"
+    assert shown_program(text, only=["f"]) == "formula f(x: Scalar) -> Scalar =\n  x * x\n"
+
+
+# ------------------------------------------------------------------------------------------ fast errors
+@pytest.mark.e2e
+def test_a_syntax_error_in_evolve_is_reported_without_importing_torch(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mlev"
+    bad.write_text("algorithm a\nformula f(x: Scalar) -> Scalar =\n  x * * x\n")
+    code, checked, _ = _light(["check", str(bad)], tmp_path)
+    lines = checked.splitlines()
+    assert code == 2 and lines[0].startswith(f"{bad}:3:") and "error: unexpected" in lines[0]
+    assert lines[1] == "      x * * x" and lines[2].strip().startswith("^")  # the source line and a caret
+    for argv in (["evolve", str(bad), "--task", "nguyen4", "--db", str(tmp_path / "x.db")],
+                 ["run", str(bad), "--task", "nguyen4"]):
+        code, err, heavy = _light(argv, tmp_path)
+        assert (code, err, heavy) == (2, checked, [])  # what `check` says, as fast: no PyTorch imported
+    assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.e2e
+def test_a_misspelt_kind_and_an_unknown_task_come_before_torch(tmp_path: Path) -> None:
+    bad = tmp_path / "kind.mlev"
+    bad.write_text("algorithm a\nfromula f(x: Scalar) -> Scalar =\n  x\n")
+    code, err, heavy = _light(["evolve", str(bad), "--task", "nguyen4"], tmp_path)
+    assert (code, heavy) == (2, [])
+    assert err.splitlines()[:3] == [f"{bad}:2:1: error: unknown component kind 'fromula'",
+                                    "    fromula f(x: Scalar) -> Scalar =", "    ^^^^^^^"]
+    code, err, heavy = _light(["evolve", QUARTIC, "--task", "nguyen44"], tmp_path)
+    assert (code, heavy) == (2, []) and "unknown task 'nguyen44'" in err
+
+
+# ------------------------------------------------------------------------------------------ Ctrl-C
+@pytest.mark.slow
+def test_ctrl_c_says_what_is_saved_and_how_to_resume(tmp_path: Path) -> None:
+    db = tmp_path / "i.db"
+    argv = ["evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "1000000", "--population", "20",
+            "--db", str(db), "--quiet"]
+    proc = subprocess.Popen([sys.executable, "-m", "mlevolve.cli", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    try:
+        deadline = time.monotonic() + 120
+        while _count(db) < 30:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and "Traceback" not in err
+    saved = _count(db)
+    assert err.splitlines() == [f"mlevolve: interrupted; {saved} candidates are saved in {db}",
+                                "resume with the same command: mlevolve " + " ".join(argv)]
+
+
+def _count(db: Path) -> int:
+    try:
+        with Archive.read(db) as archive:
+            return archive.count()
+    except (MlevError, sqlite3.Error):  # the writer has not made its tables yet
+        return 0
