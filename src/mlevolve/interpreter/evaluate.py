@@ -18,6 +18,7 @@ from mlevolve.dsl.ir import Program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Compiled, compile_program
+from mlevolve.interpreter.fastpath import Interpreted
 from mlevolve.interpreter.tasks import Task, arrays
 from mlevolve.interpreter.tasks import check_task_fits as check_task_fits  # moved to the torch-free tasks module
 from mlevolve.results import Failure, Outcome, guarded
@@ -44,12 +45,15 @@ def namespace(compiled: Compiled, dim: int = 0) -> dict[str, Any]:
     return names
 
 
-def instantiate(compiled: Compiled, dim: int = 0) -> Any:
-    """The ``PROGRAM`` object the generated source builds, ready for its runtime loop."""
+def instantiate(compiled: Compiled | Interpreted, dim: int = 0) -> Any:
+    """The ``PROGRAM`` object the generated source builds, ready for its runtime loop (or the same
+    object from the fast path's interpreted IR, with no generated code)."""
+    if isinstance(compiled, Interpreted):
+        return compiled.instantiate(dim)
     return namespace(compiled, dim)["PROGRAM"]
 
 
-def evaluate_compiled(compiled: Compiled, task: Task, settings: Settings) -> Outcome:
+def evaluate_compiled(compiled: Compiled | Interpreted, task: Task, settings: Settings) -> Outcome:
     """Train and score; every failure of the candidate is caught (:func:`guarded`) and returned as data.
 
     Every random draw of the training comes from generators seeded by ``settings.seed``
@@ -72,7 +76,7 @@ def evaluate_compiled(compiled: Compiled, task: Task, settings: Settings) -> Out
     return Outcome(metrics, None, time.perf_counter() - started)
 
 
-def _train(compiled: Compiled, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
+def _train(compiled: Compiled | Interpreted, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
     dim = int(data["x_train"].shape[-1]) if compiled.category == "learner" else 0
     program = instantiate(compiled, dim)
     if compiled.category == "supervised":
