@@ -8,6 +8,7 @@ failure, returned as data with a reason and where it happened, never raised.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +66,8 @@ def evaluate_compiled(compiled: Compiled | Interpreted, task: Task, settings: Se
 
     def train() -> dict[str, Any]:
         torch.set_num_threads(settings.threads)
-        with runtime.seeded(settings.seed):
+        # The fast path draws only from the generators the runtime loops make (no global state to seed).
+        with contextlib.nullcontext() if isinstance(compiled, Interpreted) else runtime.seeded(settings.seed):
             return runtime.check_finite(_train(compiled, data, settings), "validation")
 
     metrics, failure = guarded(train, "training")

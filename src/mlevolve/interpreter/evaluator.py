@@ -14,8 +14,9 @@ an objective with no gradient.
 Randomness: a probe runs under :func:`runtime.seeded` with the run's seed, so a component that
 draws (``noise(...)``, dropout) sees the same draws in every process and for every candidate
 (common random numbers: equivalent noisy programs still share a fingerprint); training is seeded
-the same way (see ``evaluate_compiled``).  Whatever a probe raises is the candidate's failure
-(:func:`mlevolve.results.guarded`), as in training.
+the same way (see ``evaluate_compiled``).  Formulas and learners (the fast path) draw only from the
+generator the learner loop seeds, so they need neither torch nor the global generators.  Whatever a
+probe raises is the candidate's failure (:func:`mlevolve.results.guarded`), as in training.
 """
 
 from __future__ import annotations
@@ -216,6 +217,9 @@ class ProgramEvaluator:
 
         def probe() -> list[Any] | None:
             compiled = self.compile(program, key)
+            if isinstance(compiled, Interpreted):  # no torch, and draws only from the runtime's own generators
+                with np.errstate(all="ignore"):
+                    return self._probe(program, compiled)
             with torch.no_grad() if compiled.category in ("learner", "formula") else torch.enable_grad(), \
                     np.errstate(all="ignore"), runtime.seeded(self.settings.seed):
                 return self._probe(program, compiled)

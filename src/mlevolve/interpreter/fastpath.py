@@ -22,7 +22,7 @@ the code generator.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -82,18 +82,25 @@ class Body:
     code: tuple[Instruction, ...]
     result: int | tuple[int, ...]
 
-    def run(self, inputs: Sequence[Any], dim: int, rng: Any) -> Any:
-        """The body's value on ``inputs`` (the registers before the constants: the parameters, and
-        the ``rng`` of a learner method), with ``DIM = dim``."""
-        regs = [*inputs, *self.constants]
-        for t in self.zeros:
-            regs.append(np.zeros(() if t == SCALAR else (dim,) if t == VECTOR else (dim, dim)))
-        for fn, i, j in self.code:
-            regs.append(fn(regs[i], regs[j], dim, rng))
-        result = self.result
-        if isinstance(result, int):
-            return regs[result]
-        return tuple([regs[i] for i in result])
+    def function(self, dim: int, rng: bool) -> Callable[..., Any]:
+        """The body as a function of its inputs (then the ``rng`` of a learner method, when ``rng``),
+        with ``DIM = dim``: what the generated ``def`` is.  A closure over the instructions, so a call
+        costs one loop step per instruction and nothing else."""
+        code, constants, result = self.code, self.constants, self.result
+        shapes = tuple(() if t == SCALAR else (dim,) if t == VECTOR else (dim, dim) for t in self.zeros)
+
+        def run(*args: Any) -> Any:
+            regs = [*args, *constants]
+            for shape in shapes:  # a setup's memory read before it is set
+                regs.append(np.zeros(shape))
+            draws = args[-1] if rng else None
+            for fn, i, j in code:
+                regs.append(fn(regs[i], regs[j], dim, draws))
+            if isinstance(result, int):
+                return regs[result]
+            return tuple([regs[i] for i in result])
+
+        return run
 
 
 def _child_indices(node: Expr, index: int) -> list[int]:
@@ -207,28 +214,12 @@ class Interpreted:
         """The object the runtime loop takes (as ``PROGRAM`` of generated code): a formula's
         function of its inputs, or a learner's ``runtime.LearnerProgram`` for ``dim`` features."""
         if self.formula is not None:
-            body = self.formula
-
-            def formula(*columns: Any) -> Any:
-                return body.run(columns, 0, None)
-
-            return formula
+            return self.formula.function(0, rng=False)
         if self.methods is None:
             raise ValueError(f"a {self.category} program is not evaluated by the fast path")
-        return runtime.LearnerProgram(
-            state_types=self.state_types, predict=_method(self.methods["predict"], dim),
-            learn=_method(self.methods["learn"], dim),
-            setup=_method(self.methods["setup"], dim) if "setup" in self.methods else None)
-
-
-def _method(body: Body, dim: int) -> Callable[..., Any]:
-    """A learner method as the runtime calls it: ``(state..., inputs..., rng)``."""
-    run = body.run
-
-    def method(*args: Any) -> Any:
-        return run(args, dim, args[-1])
-
-    return method
+        methods = {kind: body.function(dim, rng=True) for kind, body in self.methods.items()}
+        return runtime.LearnerProgram(state_types=self.state_types, predict=methods["predict"],
+                                      learn=methods["learn"], setup=methods.get("setup"))
 
 
 def interpret(program: Program, spec: GrammarSpec) -> Interpreted:
