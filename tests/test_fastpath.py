@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mlevolve
 from mlevolve.dsl.ir import Definition, Param, Program, Tup
@@ -243,3 +245,16 @@ def test_only_formula_and_learner_tasks_are_cheap() -> None:
     family = load_task("linear", seed=0)
     assert isinstance(family, Family)
     assert ProgramEvaluator(family, "linear", SPEC, Settings(), frozenset({"learner"})).cheap
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1, max_size=80))
+def test_fittings_reductions_are_numpys_bit_for_bit(values: list[float]) -> None:
+    """fit.py's wrapper-free mean, variance, sum and finiteness: the bits of NumPy's own."""
+    a = np.array(values, np.float64)
+    with np.errstate(all="ignore"):
+        pairs = [(fit_module._mean(a), float(np.mean(a))), (fit_module._var(a), float(np.var(a))),
+                 (fit_module._sum(a), float(np.sum(a)))]
+    assert all(np.array([x]).tobytes() == np.array([y]).tobytes() for x, y in pairs), pairs
+    assert fit_module._all_finite(a) == bool(np.all(np.isfinite(a)))
+    assert fit_module._all_finite(np.stack([a, a])) == bool(np.all(np.isfinite(a)))
