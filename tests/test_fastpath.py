@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mlevolve
-from mlevolve.dsl.ir import Definition, Param, Program, Tup
+from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, Tup
 from mlevolve.dsl.kinds import KINDS, replace_slot, slots
 from mlevolve.dsl.types import TupleType
 from mlevolve.gp.generate import generate
@@ -258,3 +258,14 @@ def test_fittings_reductions_are_numpys_bit_for_bit(values: list[float]) -> None
     assert all(np.array([x]).tobytes() == np.array([y]).tobytes() for x, y in pairs), pairs
     assert fit_module._all_finite(a) == bool(np.all(np.isfinite(a)))
     assert fit_module._all_finite(np.stack([a, a])) == bool(np.all(np.isfinite(a)))
+
+
+def test_a_deep_formula_runs_with_no_recursion() -> None:
+    """Linearising and running are loops (DESIGN: no recursion limits): a 3,000-deep formula."""
+    body: Expr = Ref("x")
+    for k in range(3000):
+        body = Call(("mul", "add", "sub")[k % 3], (body, Num((1.0, 0.25, 0.5)[k % 3])))
+    program = Program("f", (Definition("formula", "f", (Param("x", "Scalar"),), "Scalar", body),))
+    x = np.linspace(-1.0, 1.0, 5)
+    got = formula_function(program, SPEC)(x)
+    assert same(got, instantiate(compile_program(program, SPEC))(x)) and np.allclose(got, x - 250.0)

@@ -170,13 +170,13 @@ def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], 
             assert isinstance(node, Call)
             arg_types = tuple(t if isinstance(t, str) else type_str(t)
                               for t in (types_of[i] for i in _child_indices(node, index)))
-            if len(kids) > 2:
-                raise MlevError(f"'{node.op}' takes {len(kids)} arguments: the fast path takes at most 2", node.span)
             expression = primitives.numpy_expression(node.op, arg_types, [f"a{k}" for k in range(len(kids))],
                                                      [number for _, number in kids])
             if expression is None:
                 raise MlevError(f"'{node.op}({', '.join(arg_types)})' has no numpy implementation", node.span,
                                 "this primitive cannot be used in this kind of definition")
+            if len(kids) > 2:  # no template of the table takes more (checked at import): a grammar's own op
+                raise MlevError(f"'{node.op}' takes {len(kids)} arguments: the fast path takes at most 2", node.span)
             if not kids:  # a function of no argument: it is passed a constant it never reads
                 constants.append(0.0)
             first = kids[0][0] if kids else ("const", len(constants) - 1)
