@@ -11,7 +11,7 @@ and learners (probe, fitting, training) without generating or compiling any code
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mlevolve
-from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, Tup
+from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Tup
 from mlevolve.dsl.kinds import KINDS, replace_slot, slots
-from mlevolve.dsl.types import TupleType
+from mlevolve.dsl.types import MATRIX, SCALAR, VECTOR, TupleType, Type
 from mlevolve.gp.generate import generate
-from mlevolve.grammar.spec import load_grammar
+from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter import evaluator as evaluator_module
 from mlevolve.interpreter import fit as fit_module
 from mlevolve.interpreter import runtime
@@ -57,13 +57,30 @@ LEARNERS = [mlevolve.check(text) for text in (
 _X = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, -1e300, 700.0, -745.0, 1e-8])
 
 
+def random_body(spec: GrammarSpec, result: Type, env: Mapping[str, Type], rng: random.Random, depth: int) -> Expr:
+    """A random body of type ``result`` (a tuple of random items for a tuple type, as the engine makes
+    them), under up to two random ``let``s whose names it may use, as hand-written bodies have."""
+    lets: list[tuple[str, Expr]] = []
+    scope = dict(env)
+    while len(lets) < 2 and rng.random() < 0.3:
+        t = rng.choice([t for t in spec.types if t in (SCALAR, VECTOR, MATRIX)])
+        name = f"t{len(lets)}"
+        lets.append((name, generate(spec, t, rng, env=scope, max_depth=rng.randint(3, 4))))
+        scope[name] = t
+    items = result.items if isinstance(result, TupleType) else (result,)
+    made = [generate(spec, str(t), rng, env=scope, max_depth=rng.randint(1, depth),
+                     method=rng.choice(["grow", "full"])) for t in items]
+    body: Expr = Tup(tuple(made)) if len(made) > 1 else made[0]
+    for name, value in reversed(lets):
+        body = Let(name, value, body)
+    return body
+
+
 def random_formulas(n: int, seed: int) -> Iterator[Program]:
     rng = random.Random(seed)
     for _ in range(n):
-        arity = rng.randint(1, 4)
-        params = tuple(Param(f"x{k}", "Scalar") for k in range(arity))
-        body = generate(FORMULA_SPEC, "Scalar", rng, env={p.name: p.type for p in params},
-                        max_depth=rng.randint(1, 6), method=rng.choice(["grow", "full"]))
+        params = tuple(Param(f"x{k}", "Scalar") for k in range(rng.randint(1, 4)))
+        body = random_body(FORMULA_SPEC, SCALAR, {p.name: p.type for p in params}, rng, 6)
         yield Program("f", (Definition("formula", "f", params, "Scalar", body),))
 
 
@@ -71,11 +88,8 @@ def random_learners(n: int, seed: int) -> Iterator[Program]:
     rng = random.Random(seed)
     for _ in range(n):
         program = rng.choice(LEARNERS)
-        for slot in slots(program):  # a tuple result is a tuple of random items, as the engine makes them
-            items = slot.result.items if isinstance(slot.result, TupleType) else (slot.result,)
-            made = [generate(LEARNER_SPEC, str(t), rng, env=slot.env, max_depth=rng.randint(1, 5),
-                             method=rng.choice(["grow", "full"])) for t in items]
-            program = replace_slot(program, slot.name, Tup(tuple(made)) if len(made) > 1 else made[0])
+        for slot in slots(program):
+            program = replace_slot(program, slot.name, random_body(LEARNER_SPEC, slot.result, slot.env, rng, 5))
         yield program
 
 
@@ -165,6 +179,9 @@ def test_ten_thousand_learners_give_the_generated_codes_numbers() -> None:
     "learner l(state w: Vector, state s: Scalar)\n  setup() -> (Vector, Scalar) = let a = 3.0 in (w + a, a)\n"
     "  predict(x: Vector) -> Scalar = let k = 0.5 in dot(w, x) * k + s\n"
     "  learn(x: Vector, y: Scalar, p: Scalar) -> (Vector, Scalar) = let e = y - p in (w + 0.1 * e * x, 2.0)",
+    # a constant result after temporaries (which must keep their registers)
+    "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar = let a = matmul(outer(x, x), x) in 0.5\n"
+    "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = let b = norm(outer(w, x)) in w + 0.1 * (y - p) * x",
     "learner l(state m: Matrix)\n  setup() -> Matrix = gaussian_matrix(0.0, 1.0) + m\n"
     "  predict(x: Vector) -> Scalar = mean(matmul(m, x)) + std(uniform_vector(0.0, 1.0))\n"
     "  learn(x: Vector, y: Scalar, p: Scalar) -> Matrix = m - 0.001 * (p - y) * outer(x, fill(std(m)))",

@@ -185,13 +185,13 @@ def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], 
             done = (("temp", len(code) - 1), False)
         if frames:
             frames[-1][3].append(done)
+    reg = done[0] if done[0][0] == "tuple" else as_result(done)  # may add a constant: before numbering
     base = {"input": 0, "const": n_inputs, "zero": n_inputs + len(constants),
             "temp": n_inputs + len(constants) + len(zeros)}
 
     def number(reg: Reg) -> int:
         return base[reg[0]] + reg[1]
 
-    reg = done[0] if done[0][0] == "tuple" else as_result(done)
     result = tuple(number(r) for r in tuples[reg[1]]) if reg[0] == "tuple" else number(reg)
     return Body(n_inputs, tuple(constants), tuple(type_str(env_map[n]) for n in zeros),
                 tuple((fn, number(a), number(b)) for fn, a, b in code), result)
