@@ -286,3 +286,25 @@ def test_a_deep_formula_runs_with_no_recursion() -> None:
     x = np.linspace(-1.0, 1.0, 5)
     got = formula_function(program, SPEC)(x)
     assert same(got, instantiate(compile_program(program, SPEC))(x)) and np.allclose(got, x - 250.0)
+
+
+def test_the_fast_path_touches_no_global_generator() -> None:
+    """Why the evaluator need not seed NumPy's and torch's global generators for it: a learner that
+    draws gives the same numbers whatever their state, and leaves them as they were."""
+    import torch
+
+    program = mlevolve.check("algorithm a\nlearner l(state w: Vector)\n"
+                             "  setup() -> Vector = gaussian_vector(0.0, 1.0)\n"
+                             "  predict(x: Vector) -> Scalar = dot(w, x) + mean(uniform_vector(0.0, 0.1))\n"
+                             "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w + 0.1 * (y - p) * x\n")
+    data = arrays(load_task("linear", seed=0))
+    results = []
+    with runtime.seeded(0):  # the test's own seeds, the caller's state restored after
+        for seed in (1, 2):
+            np.random.seed(seed)
+            torch.manual_seed(seed)
+            before = (np.random.get_state()[1].copy(), torch.random.get_rng_state().clone())
+            results.append(runtime.learner_predictions(data, interpret(program, SPEC).instantiate(4), seed=7))
+            after = (np.random.get_state()[1], torch.random.get_rng_state())
+            assert np.array_equal(after[0], before[0]) and torch.equal(after[1], before[1])
+    assert same(results[0], results[1])
