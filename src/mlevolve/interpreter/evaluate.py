@@ -8,6 +8,7 @@ failure, returned as data with a reason and where it happened, never raised.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -17,6 +18,7 @@ from mlevolve.dsl.ir import Program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Compiled, compile_program
+from mlevolve.interpreter.fastpath import Interpreted
 from mlevolve.interpreter.settings import Settings as Settings  # torch-free: the API reads its defaults
 from mlevolve.interpreter.tasks import Task, arrays
 from mlevolve.interpreter.tasks import check_task_fits as check_task_fits  # moved to the torch-free tasks module
@@ -32,12 +34,15 @@ def namespace(compiled: Compiled, dim: int = 0) -> dict[str, Any]:
     return names
 
 
-def instantiate(compiled: Compiled, dim: int = 0) -> Any:
-    """The ``PROGRAM`` object the generated source builds, ready for its runtime loop."""
+def instantiate(compiled: Compiled | Interpreted, dim: int = 0) -> Any:
+    """The ``PROGRAM`` object the generated source builds, ready for its runtime loop (or the same
+    object from the fast path's interpreted IR, with no generated code)."""
+    if isinstance(compiled, Interpreted):
+        return compiled.instantiate(dim)
     return namespace(compiled, dim)["PROGRAM"]
 
 
-def evaluate_compiled(compiled: Compiled, task: Task, settings: Settings) -> Outcome:
+def evaluate_compiled(compiled: Compiled | Interpreted, task: Task, settings: Settings) -> Outcome:
     """Train and score; every failure of the candidate is caught (:func:`guarded`) and returned as data.
 
     Every random draw of the training comes from generators seeded by ``settings.seed``
@@ -49,7 +54,8 @@ def evaluate_compiled(compiled: Compiled, task: Task, settings: Settings) -> Out
 
     def train() -> dict[str, Any]:
         torch.set_num_threads(settings.threads)
-        with runtime.seeded(settings.seed):
+        # The fast path draws only from the generators the runtime loops make (no global state to seed).
+        with contextlib.nullcontext() if isinstance(compiled, Interpreted) else runtime.seeded(settings.seed):
             return runtime.check_finite(_train(compiled, data, settings), "validation")
 
     metrics, failure = guarded(train, "training")
@@ -60,7 +66,7 @@ def evaluate_compiled(compiled: Compiled, task: Task, settings: Settings) -> Out
     return Outcome(metrics, None, time.perf_counter() - started)
 
 
-def _train(compiled: Compiled, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
+def _train(compiled: Compiled | Interpreted, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """The compiled program trained and scored by its regime's loop."""
     regime = compiled.regime
     program = instantiate(compiled, int(data["x_train"].shape[-1]) if regime.dim else 0)

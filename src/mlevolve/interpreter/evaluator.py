@@ -14,8 +14,9 @@ an objective with no gradient.
 Randomness: a probe runs under :func:`runtime.seeded` with the run's seed, so a component that
 draws (``noise(...)``, dropout) sees the same draws in every process and for every candidate
 (common random numbers: equivalent noisy programs still share a fingerprint); training is seeded
-the same way (see ``evaluate_compiled``).  Whatever a probe raises is the candidate's failure
-(:func:`mlevolve.results.guarded`), as in training.
+the same way (see ``evaluate_compiled``).  Formulas and learners (the fast path) draw only from the
+generator the learner loop seeds, so they need neither torch nor the global generators.  Whatever a
+probe raises is the candidate's failure (:func:`mlevolve.results.guarded`), as in training.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from mlevolve.dsl.traverse import walk
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Compiled, compile_program, py_name
-from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, namespace
+from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, instantiate, namespace
 from mlevolve.interpreter.factory import EvaluatorFactory
+from mlevolve.interpreter.fastpath import Interpreted, interpret
 from mlevolve.interpreter.fit import FitOptions, fit_formula, formula_points
 from mlevolve.interpreter.regimes import regime_of_task
 from mlevolve.interpreter.tasks import Family, Task, arrays, load_task
@@ -175,7 +177,7 @@ class ProgramEvaluator:
         self.settings = settings
         self.evolving_kinds = evolving_kinds
         self.hurdle_epochs = hurdle_epochs
-        self._compiled: OrderedDict[str, Compiled] = OrderedDict()
+        self._compiled: OrderedDict[str, Compiled | Interpreted] = OrderedDict()
         self._cache_size = cache_size
         self._data = arrays(task)
         self.fit = fit  # formulas: constant fitting before scoring (None, the default: score as written)
@@ -186,10 +188,24 @@ class ProgramEvaluator:
         for RL and generative programs, when they train several epochs."""
         return self.settings.epochs > self.hurdle_epochs and regime_of_task(self.task).hurdle
 
-    def compile(self, program: Program, key: str) -> Compiled:
+    @property
+    def cheap(self) -> bool:
+        """Whether this run's programs take the fast path (:mod:`mlevolve.interpreter.fastpath`): a
+        formula point set or a learner family.  Then no generated code runs (the IR is interpreted
+        over primitive tables), memory is bounded by the task's data, and a learner's loop checks its
+        deadline every example, so a candidate can be scored in process."""
+        return regime_of_task(self.task).backend == "numpy"
+
+    def _build(self, program: Program) -> Compiled | Interpreted:
+        """The fast path's interpreted IR for a cheap task (no code generated or compiled), else code."""
+        return interpret(program, self.spec) if self.cheap else compile_program(program, self.spec)
+
+    def compile(self, program: Program, key: str) -> Compiled | Interpreted:
+        """The program ready to run, cached by key: interpreted from the IR when :attr:`cheap`, else
+        generated code; raises :class:`MlevError` when it cannot run or does not fit the task."""
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = compile_program(program, self.spec)
+            compiled = self._build(program)
             check_task_fits(compiled, self.task, self.task_name)
             self._compiled[key] = compiled
             if len(self._compiled) > self._cache_size:
@@ -201,6 +217,9 @@ class ProgramEvaluator:
 
         def probe() -> list[Any] | None:
             compiled = self.compile(program, key)
+            if isinstance(compiled, Interpreted):  # no torch, and draws only from the runtime's own generators
+                with np.errstate(all="ignore"):
+                    return self._probe(program, compiled)
             with torch.no_grad() if compiled.regime.probe == "outputs" else torch.enable_grad(), \
                     np.errstate(all="ignore"), runtime.seeded(self.settings.seed):
                 return self._probe(program, compiled)
@@ -210,20 +229,20 @@ class ProgramEvaluator:
             return None, Failure(failure.reason, "probe")
         return (None if parts is None else _digest(parts)), None
 
-    def _probe(self, program: Program, compiled: Compiled) -> list[Any] | None:
-        dim = int(self._data["x_train"].shape[-1]) if compiled.regime.dim else 0
-        names = namespace(compiled, dim)
+    def _probe(self, program: Program, compiled: Compiled | Interpreted) -> list[Any] | None:
         if compiled.category == "formula":
             x = np.asarray(self._data["x_train"], np.float64)
-            return [_finite(np.broadcast_to(names["PROGRAM"](*x.T), x.shape[:1]), "the formula")]
+            return [_finite(np.broadcast_to(instantiate(compiled)(*x.T), x.shape[:1]), "the formula")]
         if compiled.category == "learner":
             small = {**self._data, "x_train": self._data["x_train"][:, :10], "y_train": self._data["y_train"][:, :10],
                      "x_val": self._data["x_val"][:, :10], "y_val": self._data["y_val"][:, :10]}
             # the predictions themselves, as AutoML-Zero hashes them (a fitness alone collides)
-            predictions = runtime.learner_predictions(small, names["PROGRAM"], seed=self.settings.seed)
+            learner = instantiate(compiled, int(self._data["x_train"].shape[-1]))
+            predictions = runtime.learner_predictions(small, learner, seed=self.settings.seed)
             return [_finite(predictions, "the learner's predictions")]
-        if "model" in self.evolving_kinds:
+        if "model" in self.evolving_kinds or isinstance(compiled, Interpreted):
             return None
+        names = namespace(compiled)
         parts: list[Any] = []
         unused = _unused_activations(program)
         for d in program.definitions:
@@ -245,7 +264,7 @@ class ProgramEvaluator:
             return self._evaluate_fitted(program, compiled, settings)
         return evaluate_compiled(compiled, self.scoring_task(key), settings)
 
-    def _evaluate_fitted(self, program: Program, compiled: Compiled, settings: Settings) -> Outcome:
+    def _evaluate_fitted(self, program: Program, compiled: Compiled | Interpreted, settings: Settings) -> Outcome:
         """A formula: fit its constants (``interpreter.fit``), then score the fitted program, which
         comes back as ``Outcome.program``; ``fit_evaluations`` counts the formula evaluations spent."""
         assert self.fit is not None
@@ -255,7 +274,7 @@ class ProgramEvaluator:
         if failure is not None or fitted is None:
             return Outcome({}, failure)
         if fitted.program is not program:
-            compiled = compile_program(fitted.program, self.spec)
+            compiled = self._build(fitted.program)
         outcome = evaluate_compiled(compiled, self.task, settings)
         if outcome.failure is not None:
             return outcome

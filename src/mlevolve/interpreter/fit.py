@@ -37,8 +37,7 @@ from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, co
 from mlevolve.dsl.simplify import constant_value
 from mlevolve.dsl.traverse import parents, preorder, replace_at
 from mlevolve.grammar.spec import GrammarSpec
-from mlevolve.interpreter.codegen import compile_program
-from mlevolve.interpreter.evaluate import instantiate
+from mlevolve.interpreter.fastpath import formula_function
 
 F64 = npt.NDArray[np.float64]
 _BAD = 1e100  # a residual standing for a non-finite output: LM steps away from it
@@ -110,14 +109,35 @@ def scaled(body: Expr, a: float, b: float) -> Expr:
     return Call("add", (const(a), Call("mul", (const(b), body))))
 
 
+# NumPy's mean, variance and sum of a 1-D float64 array without their Python wrappers (which cost
+# more than the arithmetic on a few dozen points): the same reductions in the same order, so the
+# same bits (``tests/test_fastpath.py`` holds them to NumPy's).
+def _sum(a: F64) -> float:
+    return float(np.add.reduce(a))
+
+
+def _mean(a: F64) -> float:
+    return float(np.add.reduce(a) / a.shape[0])
+
+
+def _var(a: F64) -> float:
+    n = a.shape[0]
+    return float(np.add.reduce(np.square(a - np.add.reduce(a) / n)) / n)
+
+
+def _all_finite(a: F64) -> bool:
+    return bool(np.logical_and.reduce(np.isfinite(a), axis=None))
+
+
 def linear_scaling(pred: F64, y: F64) -> tuple[float, float]:
     """Keijzer's closed-form ``(a, b)`` minimising ``sum((a + b * pred - y)^2)``; ``(mean y, 0)``
-    when ``pred`` is constant."""
-    var = float(np.var(pred))
-    if not np.isfinite(var) or var <= 1e-300:
-        return float(np.mean(y)), 0.0
-    b = float(np.mean((pred - pred.mean()) * (y - y.mean())) / var)
-    return float(y.mean() - b * pred.mean()), b
+    when ``pred`` is constant.  ``pred`` and ``y``: (n,) float64."""
+    var = _var(pred)
+    if not math.isfinite(var) or var <= 1e-300:
+        return _mean(y), 0.0
+    pred_mean, y_mean = _mean(pred), _mean(y)
+    b = _mean((pred - pred_mean) * (y - y_mean)) / var
+    return y_mean - b * pred_mean, b
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float] | None:
@@ -155,7 +175,7 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], theta0: F64, r0: F64,
     axis, the linear solve in Python floats)."""
     p = len(theta0)
     theta, r = np.array(theta0, np.float64), r0
-    sse = float(np.sum(r**2))
+    sse = _sum(r**2)
     spent = 0
     step_scale = float(np.sqrt(np.finfo(np.float64).eps))
 
@@ -178,7 +198,7 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], theta0: F64, r0: F64,
     if max_evaluations < p + 1:
         return theta, sse
     jac = jacobian(theta, r)
-    if not np.all(np.isfinite(jac)):
+    if not _all_finite(jac):
         return theta, sse
     a, g = normal(jac, r)
     mu = 1e-3 * max(a[i][i] for i in range(p))
@@ -195,7 +215,7 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], theta0: F64, r0: F64,
         trial = theta + np.array(step, np.float64)
         r_new = residuals(trial)
         spent += 1
-        sse_new = float(np.sum(r_new**2))
+        sse_new = _sum(r_new**2)
         predicted = sum(s * (mu * s - gi) for s, gi in zip(step, g, strict=True))  # 2 * (L(0) - L(step))
         rho = (sse - sse_new) / predicted if predicted > 0 else -1.0
         if math.isfinite(sse_new) and sse_new < sse and rho > 0:
@@ -203,7 +223,7 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], theta0: F64, r0: F64,
             if spent + p + 1 > max_evaluations:
                 break  # no budget for another Jacobian and step
             jac = jacobian(theta, r)
-            if not np.all(np.isfinite(jac)):
+            if not _all_finite(jac):
                 break
             a, g = normal(jac, r)
             mu *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
@@ -234,8 +254,8 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
         names = [n + "_" for n in names]
     body = _substitute(inner, sites, [Ref(n) for n in names])
     params = (*d.params, *(Param(n, "Scalar") for n in names))
-    fn = instantiate(compile_program(Program(program.name, (Definition("formula", d.name, params, "Scalar", body),)),
-                                     spec))
+    # Evaluated by the fast path (no code generated): the same numbers as the generated code.
+    fn = formula_function(Program(program.name, (Definition("formula", d.name, params, "Scalar", body),)), spec)
     columns = list(np.asarray(x, np.float64).T)
     calls = 0
 
@@ -247,18 +267,18 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
 
     def residuals(theta: F64) -> F64:
         pred = predict(theta)
-        if not np.all(np.isfinite(pred)):
+        if not _all_finite(pred):
             return np.full(y.shape, _BAD)
         if options.scale:
             a, b = linear_scaling(pred, y)
             pred = a + b * pred
         r = pred - y
-        return r if np.all(np.isfinite(r)) else np.full(y.shape, _BAD)
+        return r if _all_finite(r) else np.full(y.shape, _BAD)
 
     with np.errstate(all="ignore"):  # overflow in a candidate is data (a bad fit), never a warning
         start = residuals(theta0)
-        best_theta, best_sse = theta0, float(np.sum(start**2))
-        if not np.all(np.isfinite(start)) or np.all(start == _BAD):
+        best_theta, best_sse = theta0, _sum(start**2)
+        if not _all_finite(start) or np.all(start == _BAD):
             return Fitted(program, calls)
         if len(sites) and len(y) >= len(sites) and best_sse > 0:
             budget = max(1, options.iterations) * (len(sites) + 1)
@@ -269,8 +289,8 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
         if options.scale:
             pred = predict(best_theta)
             a, b = linear_scaling(pred, y)
-            unscaled = float(np.sum((pred - y) ** 2))
-            scale_tol = 1e-9 * (1.0 + abs(float(np.mean(y))))
+            unscaled = _sum((pred - y) ** 2)
+            scale_tol = 1e-9 * (1.0 + abs(_mean(y)))
             identity = abs(a) <= scale_tol and abs(b - 1.0) <= 1e-9
             # An existing scaling was stripped above: the fresh (a, b) is least squares, so no worse than it.
             if b != 0.0 and not identity and best_sse < unscaled and np.isfinite(a) and np.isfinite(b):

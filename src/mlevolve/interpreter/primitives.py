@@ -75,3 +75,28 @@ NUMPY_BROADCAST = frozenset({"add", "sub", "mul", "div", "min", "max"})
 def template(table: dict[str, str], op: str, args: tuple[str, ...]) -> str | None:
     """The template for ``op`` with argument types ``args``: by production id first, then by op."""
     return table.get(f"{op}({','.join(args)})", table.get(op))
+
+
+_RANK = {"Scalar": 0, "Vector": 1, "Matrix": 2}
+
+
+def numpy_expression(op: str, arg_types: tuple[str, ...], texts: list[str], numbers: list[bool]) -> str | None:
+    """The NumPy expression of ``op`` over argument expressions ``texts`` (of types ``arg_types``;
+    ``numbers[i]``: the argument is a Python number, a literal), or None if ``op`` has no template.
+
+    The rules of :func:`mlevolve.interpreter.codegen._call` for the NumPy backend, written once here
+    for the IR interpreter (:mod:`mlevolve.interpreter.fastpath`), whose oracle test holds both to the
+    same numbers: in an op of ``NUMPY_BROADCAST`` a Scalar that is not a number gains the trailing axes
+    of the highest-rank operand (``s[..., None]`` to meet a Vector); an op whose arguments are all
+    numbers computes with ``np.float64`` (IEEE rules: ``1.0 / 0.0`` is inf, not an error)."""
+    tpl = template(NUMPY, op, arg_types)
+    if tpl is None:
+        return None
+    texts = list(texts)
+    if op in NUMPY_BROADCAST:
+        top = max(_RANK.get(t, 0) for t in arg_types)
+        texts = [f"{text}[...{', None' * (top - _RANK.get(t, 0))}]" if _RANK.get(t, 0) < top and not number else text
+                 for text, number, t in zip(texts, numbers, arg_types, strict=True)]
+    if texts and all(numbers):
+        texts[0] = f"np.float64({texts[0]})"
+    return tpl.replace("{*}", ", ".join(texts)).format(*texts)

@@ -1,0 +1,262 @@
+"""The fast path: formulas and learners evaluated straight from the IR, with no generated code.
+
+``mlevolve run`` and ``export`` execute code generated from the IR (:mod:`codegen`); a search scores
+thousands of candidates per second, where generating and ``compile()``-ing each one costs more than
+evaluating it.  Here each body of a checked formula or learner is linearised once (memoised per IR
+node) into a post-order list of instructions over numbered registers, and run by one loop:
+
+    register ::= an input | a constant (a Python float, as a literal in generated code) | a temporary
+    instruction ::= (fn, i, j)        # the next temporary = fn(reg[i], reg[j], DIM, rng)
+
+Each ``fn`` is the NumPy template of :data:`primitives.NUMPY` with the scalar-broadcast and
+constant rules of code generation applied (:func:`primitives.numpy_expression`), turned into a
+function once per process: one definition of every primitive, so the fast path and the generated
+code compute the same numbers (``tests/test_fastpath.py`` holds them to bit-identical results).
+The result plugs into the runtime's loops unchanged: a formula is a callable for
+``runtime.run_formula``, a learner a ``runtime.LearnerProgram`` for ``runtime.run_learner``.
+
+Only the regimes whose values are NumPy arrays go this way (formula, learner); neural kinds keep
+the code generator.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Any
+
+import numpy as np
+
+from mlevolve.dsl.check import infer
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
+from mlevolve.dsl.kinds import slots
+from mlevolve.dsl.traverse import walk
+from mlevolve.dsl.types import INT, SCALAR, VECTOR, Type, type_str
+from mlevolve.grammar.spec import GrammarSpec
+from mlevolve.interpreter import primitives, runtime
+from mlevolve.interpreter.regimes import Regime, regime_of
+
+__all__ = ["Body", "Interpreted", "formula_function", "interpret", "linearise"]
+
+
+Instruction = tuple[Callable[..., Any], int, int]
+Reg = tuple[str, int]  # while linearising: ("input" | "const" | "zero" | "temp" | "tuple", number)
+_PLACEHOLDER = re.compile(r"\{(\d+|\*)\}")
+
+
+@cache
+def _function(expression: str) -> Callable[..., Any]:
+    """``lambda a0, a1, DIM, rng: expression``, made once per process per distinct expression (a
+    primitive with one broadcast pattern): the expression is a template of ``primitives.NUMPY``
+    applied to the names ``a0``, ``a1``, never program text."""
+    names = {"np": np, "draw": runtime.draw}
+    fn: Callable[..., Any] = eval(f"lambda a0, a1, DIM, rng: {expression}", names)
+    return fn
+
+
+def _check_table() -> None:
+    """Every NumPy template takes at most two arguments by position (the instruction format)."""
+    for key, tpl in primitives.NUMPY.items():
+        found = set(_PLACEHOLDER.findall(tpl))
+        if not found <= {"0", "1"}:
+            raise RuntimeError(f"the NumPy template of {key} uses {sorted(found)}: the fast path takes {{0}}, {{1}}")
+
+
+_check_table()
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """One linearised body.  Registers: ``n_inputs`` inputs (then ``rng`` for a learner method),
+    ``constants``, ``zeros`` (a setup's memory read before it is set: fresh zeros of each type), then
+    one temporary per instruction.  ``result`` is a register, or a tuple of them for a tuple result."""
+
+    n_inputs: int
+    constants: tuple[Any, ...]
+    zeros: tuple[str, ...]
+    code: tuple[Instruction, ...]
+    result: int | tuple[int, ...]
+
+    def function(self, dim: int, rng: bool) -> Callable[..., Any]:
+        """The body as a function of its inputs (then the ``rng`` of a learner method, when ``rng``),
+        with ``DIM = dim``: what the generated ``def`` is.  A closure over the instructions, so a call
+        costs one loop step per instruction and nothing else."""
+        code, constants, result = self.code, self.constants, self.result
+        shapes = tuple(() if t == SCALAR else (dim,) if t == VECTOR else (dim, dim) for t in self.zeros)
+
+        def run(*args: Any) -> Any:
+            regs = [*args, *constants]
+            for shape in shapes:  # a setup's memory read before it is set
+                regs.append(np.zeros(shape))
+            draws = args[-1] if rng else None
+            for fn, i, j in code:
+                regs.append(fn(regs[i], regs[j], dim, draws))
+            if isinstance(result, int):
+                return regs[result]
+            return tuple([regs[i] for i in result])
+
+        return run
+
+
+def _child_indices(node: Expr, index: int) -> list[int]:
+    out, i = [], index + 1
+    for child in node.children():
+        out.append(i)
+        i += child.size
+    return out
+
+
+@lru_cache(maxsize=8192)
+def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], ...], spec: GrammarSpec,
+              types: frozenset[str] = frozenset(), zeros: tuple[str, ...] = (), rng: bool = False) -> Body:
+    """The instructions of ``body`` in ``env`` (the checker's view of it: names with their types, and
+    the ``types`` it computes with, which fix each node's type and so its template), taking
+    ``params`` as inputs in order (then ``rng`` when ``rng``) and starting each name of ``zeros`` at
+    zero.  Memoised per (body, signature): IR nodes are immutable and compared by digest.
+
+    Iterative post-order over an explicit stack, as :func:`codegen.function_lines` walks the body,
+    with the same value kinds: a literal (or a name bound to one) is a Python float, which never
+    gains broadcast axes and is made an ``np.float64`` when it is a result.  Raises
+    :class:`MlevError`, as code generation does, for a primitive with no NumPy template."""
+    env_map = dict(env)
+    types_of = infer(body, env_map, spec, types)
+    n_inputs = len(params) + (1 if rng else 0)
+    # Registers are numbered as they are met, then renumbered: inputs, constants, zeros, temporaries.
+    constants: list[Any] = []
+    code: list[tuple[Callable[..., Any], tuple[str, int], tuple[str, int]]] = []
+    scope: dict[str, tuple[Reg, bool]] = {p: (("input", k), False) for k, p in enumerate(params)}
+    for k, name in enumerate(zeros):
+        scope[name] = (("zero", k), False)
+    tuples: list[tuple[Reg, ...]] = []
+
+    def as_result(item: tuple[Reg, bool]) -> Reg:
+        reg, number = item
+        if number:  # a constant result is an np.float64 (as ``codegen._value`` makes it)
+            constants.append(np.float64(constants[reg[1]]))
+            return ("const", len(constants) - 1)
+        return reg
+
+    frames: list[tuple[Expr, dict[str, tuple[Reg, bool]], int, list[tuple[Reg, bool]]]] = [(body, scope, 0, [])]
+    counter = 0
+    done: tuple[Reg, bool] = (("const", 0), False)
+    while frames:
+        node, sc, index, kids = frames[-1]
+        children = node.children()
+        if len(kids) < len(children):
+            child_scope = sc
+            if isinstance(node, Let) and len(kids) == 1:
+                child_scope = {**sc, node.name: kids[0]}
+            counter += 1
+            frames.append((children[len(kids)], child_scope, counter, []))
+            continue
+        frames.pop()
+        if isinstance(node, Num):
+            value = int(node.value) if node.is_int and types_of[index] == INT else float(node.value)
+            constants.append(value)
+            done = (("const", len(constants) - 1), True)
+        elif isinstance(node, Ref):
+            done = sc[node.name]
+        elif isinstance(node, Let):
+            done = kids[1]
+        elif isinstance(node, Tup):  # a result (tuples do not nest): each item made a value like a result
+            tuples.append(tuple(as_result(item) for item in kids))
+            done = (("tuple", len(tuples) - 1), False)
+        else:
+            assert isinstance(node, Call)
+            arg_types = tuple(t if isinstance(t, str) else type_str(t)
+                              for t in (types_of[i] for i in _child_indices(node, index)))
+            expression = primitives.numpy_expression(node.op, arg_types, [f"a{k}" for k in range(len(kids))],
+                                                     [number for _, number in kids])
+            if expression is None:
+                raise MlevError(f"'{node.op}({', '.join(arg_types)})' has no numpy implementation", node.span,
+                                "this primitive cannot be used in this kind of definition")
+            if len(kids) > 2:  # no template of the table takes more (checked at import): a grammar's own op
+                raise MlevError(f"'{node.op}' takes {len(kids)} arguments: the fast path takes at most 2", node.span)
+            if not kids:  # a function of no argument: it is passed a constant it never reads
+                constants.append(0.0)
+            first = kids[0][0] if kids else ("const", len(constants) - 1)
+            second = kids[1][0] if len(kids) > 1 else first
+            code.append((_function(expression), first, second))
+            done = (("temp", len(code) - 1), False)
+        if frames:
+            frames[-1][3].append(done)
+    reg = done[0] if done[0][0] == "tuple" else as_result(done)  # may add a constant: before numbering
+    base = {"input": 0, "const": n_inputs, "zero": n_inputs + len(constants),
+            "temp": n_inputs + len(constants) + len(zeros)}
+
+    def number(reg: Reg) -> int:
+        return base[reg[0]] + reg[1]
+
+    result = tuple(number(r) for r in tuples[reg[1]]) if reg[0] == "tuple" else number(reg)
+    return Body(n_inputs, tuple(constants), tuple(type_str(env_map[n]) for n in zeros),
+                tuple((fn, number(a), number(b)) for fn, a, b in code), result)
+
+
+@dataclass(frozen=True)
+class Interpreted:
+    """A formula or learner program ready for the fast path: what :class:`codegen.Compiled` is for
+    generated code (``regime``, ``n_inputs`` for :func:`tasks.check_task_fits`), with
+    :meth:`instantiate` in place of executing source.  For a program of a regime other than the
+    NumPy ones it holds no bodies (``check_task_fits`` then rejects it for a cheap task)."""
+
+    regime: Regime
+    n_inputs: int = 0
+    formula: Body | None = None
+    state_types: tuple[str, ...] = ()
+    methods: Mapping[str, Body] | None = None  # learner: setup (optional), predict, learn
+
+    @property
+    def category(self) -> str:
+        """The regime's name (as :attr:`codegen.Compiled.category`)."""
+        return self.regime.name
+
+    def instantiate(self, dim: int = 0) -> Any:
+        """The object the runtime loop takes (as ``PROGRAM`` of generated code): a formula's
+        function of its inputs, or a learner's ``runtime.LearnerProgram`` for ``dim`` features."""
+        if self.formula is not None:
+            return self.formula.function(0, rng=False)
+        if self.methods is None:
+            raise ValueError(f"a {self.category} program is not evaluated by the fast path")
+        methods = {kind: body.function(dim, rng=True) for kind, body in self.methods.items()}
+        return runtime.LearnerProgram(state_types=self.state_types, predict=methods["predict"],
+                                      learn=methods["learn"], setup=methods.get("setup"))
+
+
+def interpret(program: Program, spec: GrammarSpec) -> Interpreted:
+    """Linearise a checked program's formula, or its learner's methods (see :func:`linearise`).
+    Raises :class:`MlevError` where :func:`codegen.compile_program` does, for the same programs."""
+    regime = regime_of(program)
+    if regime.backend != "numpy":
+        return Interpreted(regime)
+    d = program.definitions[0]
+    by_slot = {s.name: s for s in slots(program)}
+    if regime.name == "formula":
+        slot = by_slot[d.name]
+        body = linearise(slot.body, tuple(p.name for p in d.params), tuple(slot.env.items()), spec, slot.types)
+        return Interpreted(regime, len(d.params), formula=body)
+    return Interpreted(regime, state_types=tuple(type_str(p.type) for p in d.params),
+                       methods=_learner_methods(d, spec, by_slot))
+
+
+def _learner_methods(d: Definition, spec: GrammarSpec, by_slot: Mapping[str, Any]) -> dict[str, Body]:
+    memory = [p.name for p in d.params]
+    out: dict[str, Body] = {}
+    for m in d.methods:
+        slot = by_slot[f"{d.name}.{m.kind}"]
+        env = tuple(slot.env.items())
+        if m.kind == "setup":  # setup starts from the memory the runtime starts from without one: zeros
+            read = {n.name for n in walk(slot.body) if isinstance(n, Ref)}
+            zeros = tuple(n for n in memory if n in read)
+            out[m.kind] = linearise(slot.body, (), env, spec, slot.types, zeros, rng=True)
+        else:
+            params = (*memory, *(p.name for p in m.params))
+            out[m.kind] = linearise(slot.body, params, env, spec, slot.types, rng=True)
+    return out
+
+
+def formula_function(program: Program, spec: GrammarSpec) -> Callable[..., Any]:
+    """A checked formula program as a function of its inputs (NumPy arrays or numbers), by the fast path."""
+    return interpret(program, spec).instantiate(0)  # type: ignore[no-any-return]
