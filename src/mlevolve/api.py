@@ -360,7 +360,7 @@ def evolve(
     task_data = load_task_for(checked, task_name, seed)
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
-    from mlevolve.gp.backends import GIB, InProcess, default_memory_limit, make_backend
+    from mlevolve.gp.backends import GIB, default_memory_limit, make_backend, placed
     from mlevolve.gp.engine import Engine, EvolveConfig
     from mlevolve.gp.progress import Progress
     from mlevolve.gp.search import ALGORITHMS
@@ -396,8 +396,7 @@ def evolve(
     interrupted = False
     try:
         evaluator = factory.build(task_data, spec)
-        if backend is None:
-            backend = InProcess(lambda: evaluator, memory)
+        backend = placed(backend, evaluator, memory, parallel)  # a cheap evaluator scores in process
         with Archive.for_run(path, identity) as archive:
             try:
                 # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
