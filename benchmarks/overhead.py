@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import itertools
 import pstats
 import statistics
 import tempfile
@@ -80,8 +81,8 @@ def measure(kind: str, budget: int, algorithm: str = "regularized", profile: boo
             profiler.disable()
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-    overhead = [(b[0] - a[0]) - (b[1] - a[1]) for a, b in zip(marks, marks[1:], strict=False)]
-    evaluation = [b[1] - a[1] for a, b in zip(marks, marks[1:], strict=False)]
+    overhead = [(b[0] - a[0]) - (b[1] - a[1]) for a, b in itertools.pairwise(marks)]
+    evaluation = [b[1] - a[1] for a, b in itertools.pairwise(marks)]
     return {"median": statistics.median(overhead) * 1e6, "mean": statistics.fmean(overhead) * 1e6,
             "evaluation_mean": statistics.fmean(evaluation) * 1e6, "candidates": len(overhead)}
 
