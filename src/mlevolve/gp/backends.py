@@ -85,13 +85,16 @@ def memory_limit(limit: int | None) -> Iterator[None]:
     (``RLIMIT_AS``; Linux).  An allocation past it fails where it is made (``MemoryError``, or
     torch's allocator error), which :func:`guarded` records as "out of memory"; the previous limit
     is restored after.  Where the limit cannot be set, the block runs unlimited."""
+    if limit is None:
+        yield
+        return
     try:
         import resource
     except ImportError:  # not a POSIX system
         yield
         return
     used = _address_space()
-    if limit is None or used is None:
+    if used is None:
         yield
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)

@@ -14,6 +14,7 @@ candidate as already done (:meth:`RunRecord.reload`) and its algorithm continues
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections import Counter
@@ -48,6 +49,16 @@ class FitnessSize(base.Fitness):  # type: ignore[misc]
     """NSGA-II's objectives: fitness up, program size down."""
 
     weights = (1.0, -1.0)
+
+
+class HallOfFame(tools.HallOfFame):  # type: ignore[misc]
+    """DEAP's hall of fame, keeping the candidates themselves: DEAP's deep-copies each one it
+    inserts (a whole program, its outcome and fitness), and nothing here changes a candidate."""
+
+    def insert(self, item: Candidate) -> None:
+        i = bisect.bisect_right(self.keys, item.fitness)
+        self.items.insert(len(self) - i, item)
+        self.keys.insert(i, item.fitness)
 
 
 @dataclass(eq=False)
@@ -88,7 +99,7 @@ class RunRecord:
         self.counts: Counter[str] = Counter()
         self.operator_trials: Counter[str] = Counter()
         self.operator_successes: Counter[str] = Counter()
-        self.hall_of_fame = tools.HallOfFame(10, similar=lambda a, b: a.hash == b.hash)
+        self.hall_of_fame = HallOfFame(10, similar=lambda a, b: a.hash == b.hash)
         # The run's best: the earliest candidate of the highest finite fitness, as Archive.best ranks
         # them (the hall of fame puts the latest of equal fitnesses first, NSGA-II's also by size).
         self.best: Candidate | None = None
