@@ -6,9 +6,10 @@ Printed, each the median of ``--repeats`` runs:
 - `mlevolve evolve examples/quartic.mlev --budget 1000 --init random --population 20 --quiet`:
   wall and CPU seconds (this process's children: coordinator and worker) on one core
   (``taskset -c 0``) and on every core;
-- the README's main job (`examples/mlp_digits.mlev --evolve act --task digits`) at ``--budget 24``
-  with ``--workers 1`` and ``--workers 2``: wall seconds and their ratio.
-Run: PYTHONPATH=src python benchmarks/worker_path.py [--repeats N] [--skip-main]
+- the README's main job (`examples/mlp_digits.mlev --evolve act --task digits`) at each of
+  ``--main-budgets`` (24 and 200) with ``--workers 1`` and ``--workers 2``: wall and CPU seconds,
+  and the ratio of the wall times.
+Run: PYTHONPATH=src python benchmarks/worker_path.py [--repeats N] [--skip-main] [--main-budgets 24 200]
 """
 
 from __future__ import annotations
@@ -53,24 +54,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-main", action="store_true", help="leave out the README's main job")
+    parser.add_argument("--main-budgets", type=int, nargs="+", default=[24, 200])
+    parser.add_argument("--skip-quartic", action="store_true", help="leave out the pool and quartic runs")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    for workers in (1, 2):
+    for workers in () if args.skip_quartic else (1, 2):
         rates = [run(600, 0.0, workers)["rate"] for _ in range(args.repeats)]
         print(f"pool, instant evaluations, {workers} worker(s): {statistics.median(rates):.0f} candidates/s")
     quartic = ["examples/quartic.mlev", "--budget", "1000", "--init", "random", "--population", "20"]
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "run.db"
-        for core, label in (("0", "one core"), (None, "all cores")):
+        for core, label in () if args.skip_quartic else (("0", "one core"), (None, "all cores")):
             runs = [evolve(quartic, db, core) for _ in range(args.repeats)]
             print(f"quartic, budget 1000, {label}: wall {statistics.median(r[0] for r in runs):.2f} s, "
                   f"CPU {statistics.median(r[1] for r in runs):.2f} s")
-        if not args.skip_main:
-            main_job = ["examples/mlp_digits.mlev", "--evolve", "act", "--task", "digits", "--budget", "24"]
-            walls = {w: statistics.median(evolve([*main_job, "--workers", str(w)], db)[0] for _ in range(args.repeats))
-                     for w in (1, 2)}
-            print(f"README main job, budget 24: --workers 1 {walls[1]:.2f} s, --workers 2 {walls[2]:.2f} s, "
-                  f"ratio {walls[2] / walls[1]:.2f}")
+        for budget in [] if args.skip_main else args.main_budgets:
+            main_job = ["examples/mlp_digits.mlev", "--evolve", "act", "--task", "digits", "--budget", str(budget)]
+            runs = {w: [evolve([*main_job, "--workers", str(w)], db) for _ in range(args.repeats)] for w in (1, 2)}
+            wall = {w: statistics.median(r[0] for r in rs) for w, rs in runs.items()}
+            cpu = {w: statistics.median(r[1] for r in rs) for w, rs in runs.items()}
+            print(f"README main job, budget {budget}: --workers 1 {wall[1]:.2f} s (CPU {cpu[1]:.2f} s), "
+                  f"--workers 2 {wall[2]:.2f} s (CPU {cpu[2]:.2f} s), ratio {wall[2] / wall[1]:.2f}")
 
 
 if __name__ == "__main__":

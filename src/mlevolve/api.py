@@ -385,7 +385,7 @@ def evolve(
     task_data = load_task_for(checked, task_name, seed)
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
-    from mlevolve.gp.backends import InProcess, make_backend
+    from mlevolve.gp.backends import make_backend, placed
     from mlevolve.gp.engine import Engine
     from mlevolve.gp.progress import Progress
     from mlevolve.gp.search import ALGORITHMS
@@ -418,12 +418,15 @@ def evolve(
     memory = resources.memory(slots)
     # Candidates run in worker processes, which start now: they load torch and the task while this
     # process builds its own evaluator (the program is known to fit the task, the --db to be this run's).
-    backend = make_backend(factory, workers, dask, timeout, memory) if portable else None
+    # A cheap regime's candidates in one slot are scored in this process (``placed``): no worker starts.
+    from mlevolve.interpreter.regimes import regime_of_task
+
+    in_process = regime_of_task(task_data).cheap and not parallel
+    backend = make_backend(factory, workers, dask, timeout, memory) if portable and not in_process else None
     interrupted = False
     try:
         evaluator = factory.build(task_data, spec)
-        if backend is None:
-            backend = InProcess(lambda: evaluator, memory)
+        backend = placed(backend, evaluator, memory, parallel)  # a cheap evaluator scores in process
         with Archive.for_run(path, identity) as archive:
             try:
                 # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.

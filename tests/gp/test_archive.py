@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.gp.archive import SCHEMA_VERSION, Archive, Row, default_path
+from mlevolve.gp.archive import BATCH_ROWS, BATCH_SECONDS, SCHEMA_VERSION, Archive, Row, default_path
 
 IDENTITY: dict[str, Any] = {
     "program_hash": "f16d139551ced209a057c000e0f67406", "program_name": "quartic",
@@ -256,10 +256,13 @@ def test_readers_see_commits_while_a_writer_holds_the_lock(tmp_path: Path) -> No
     path = tmp_path / "run.db"
     with Archive.for_run(path, IDENTITY) as writer:
         writer.add(row(0, "a" * 32, 1.0))
+        writer.flush()
         reader = Archive.read(path)
         try:
             assert reader.count() == 1
             writer.add(row(1, "b" * 32, 3.0))  # a write while the reader is open
+            assert reader.count() == 1  # in the open batch
+            writer.flush()
             assert reader.count() == 2
             assert [r.hash for r in reader.best(2)] == ["b" * 32, "a" * 32]
             assert reader.meta()["task"] == "koza_quartic"
@@ -275,6 +278,52 @@ def test_readers_see_commits_while_a_writer_holds_the_lock(tmp_path: Path) -> No
         writer.add(row(2, "c" * 32, 0.0))
     with Archive.read(path) as reader:
         assert reader.count() == 3
+
+
+def _committed(path: Path) -> int:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_rows_are_committed_in_batches(tmp_path: Path) -> None:
+    """A batch commits at BATCH_ROWS rows, at once for a row that took BATCH_SECONDS to score, and
+    before meta is written; the writer reads its own uncommitted rows."""
+    path = tmp_path / "run.db"
+    with Archive.for_run(path, IDENTITY) as writer:
+        for seq in range(BATCH_ROWS - 1):
+            writer.add(row(seq, f"{seq:032x}", 0.5, seconds=0.0))
+        assert _committed(path) == 0 and writer.count() == BATCH_ROWS - 1
+        writer.add(row(BATCH_ROWS - 1, "f" * 32, 0.5, seconds=0.0))
+        assert _committed(path) == BATCH_ROWS
+        writer.add(row(BATCH_ROWS, "e" * 32, 0.5, seconds=0.0))
+        writer.add(row(BATCH_ROWS + 1, "d" * 32, 0.5, seconds=BATCH_SECONDS))  # slow: commits the batch
+        assert _committed(path) == BATCH_ROWS + 2
+        writer.add(row(BATCH_ROWS + 2, "c" * 32, 0.5, seconds=0.0))
+        writer.set_meta("summary", {"candidates": BATCH_ROWS + 3})
+        assert _committed(path) == BATCH_ROWS + 3
+        writer.add(row(BATCH_ROWS + 3, "b" * 32, 0.5, seconds=0.0))
+    assert _committed(path) == BATCH_ROWS + 4  # closing commits
+
+
+def test_a_killed_writer_loses_only_its_open_batch(tmp_path: Path) -> None:
+    """SIGKILL (here os._exit, which runs no cleanup) mid-batch: the committed rows stay, the file
+    passes SQLite's quick_check, and the run's archive reopens and takes the lost rows again."""
+    path = tmp_path / "run.db"
+    code = (f"import os; from mlevolve.gp import archive; from mlevolve.gp.archive import Archive, Row\n"
+            "archive.BATCH_SECONDS = 1e9  # only the row count commits, however slow the machine\n"
+            f"a = Archive.for_run({str(path)!r}, "
+            f"{IDENTITY!r})\n"
+            f"for i in range({BATCH_ROWS + 5}): a.add(Row(i, f'{{i:032x}}', 'p', 0.5, {{}}, None, None, "
+            "'evaluated', None, 'op', (), 0, 1, 0.0))\nos._exit(0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    with Archive.for_run(path, IDENTITY) as again:
+        assert [r.seq for r in again.rows()] == list(range(BATCH_ROWS))
+        again.add(row(BATCH_ROWS, "a" * 32, 1.0))
+    assert _committed(path) == BATCH_ROWS + 1
 
 
 # ------------------------------------------------------------------------------------- best and get

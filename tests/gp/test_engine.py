@@ -406,3 +406,38 @@ def test_hurdles_stop_weak_supervised_candidates(tmp_path: Path) -> None:
         if r[7] == "evaluated" and r[5] is None:  # trained in full after clearing it
             assert "quick_fitness" in metrics and "hurdle" not in metrics
     assert stopped > 0
+
+
+# ----------------------------------------------------------------------- canonical facts, memoised
+@pytest.mark.parametrize(("example", "slot"), [(QUARTIC, "f"), (LINEAR, "linreg.learn"), (MLP, "act")])
+def test_memoised_simplification_and_analysis_equal_the_plain_ones(tmp_path: Path, example: Path, slot: str) -> None:
+    """The engine's memoised simplifier (``gp/memo.py``) gives the tree ``simplify_expr`` gives, and a
+    memoised operator view the facts a fresh analysis finds, over chains of random programs and their
+    mutants and crossovers (which share subtrees, so the memos are hit)."""
+    import random
+
+    from mlevolve.api import _program
+    from mlevolve.dsl.kinds import slots
+    from mlevolve.dsl.printer import format_expr
+    from mlevolve.dsl.simplify import simplify_expr
+    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.memo import simplified
+    from mlevolve.gp.operators import _View
+    from mlevolve.grammar.spec import load_grammar
+
+    spec = load_grammar()
+    program = _program(example, spec)
+    with Archive.for_run(tmp_path / "m.db", {"run": "memo"}) as archive:
+        engine = Engine(program, [slot], spec, None, archive, EvolveConfig(seed=3))  # type: ignore[arg-type]
+        rng = random.Random(0)
+        pool = [engine.random_program() for _ in range(20)]
+        for _ in range(400):
+            parent = rng.choice(pool)
+            child, _ = engine.vary(parent, rng.choice(pool) if rng.random() < 0.3 else None)
+            pool[rng.randrange(len(pool))] = child
+            body = {s.name: s.body for s in slots(child)}[slot]
+            assert format_expr(simplified(body)) == format_expr(simplify_expr(body))
+            site = engine.sites[slot]
+            view, fresh = _View.of(body, site), _View._make(body, site)
+            assert (view.types, view.scopes, view.up, view.levels, view.binders) == \
+                (fresh.types, fresh.scopes, fresh.up, fresh.levels, fresh.binders)

@@ -257,7 +257,7 @@ def test_every_json_writer_is_strict() -> None:
 
 
 def test_the_engine_records_a_non_finite_fitness_as_a_failure() -> None:
-    from mlevolve.gp.engine import _checked
+    from mlevolve.gp.scorer import checked as _checked
 
     for bad in (float("inf"), float("nan"), "0.5", None):
         outcome = _checked(Outcome({"fitness": bad}))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
 from mlevolve.api import evolve
-from mlevolve.gp.backends import DaskBackend, InProcess, ProcessPool, Request
+from mlevolve.gp.backends import DaskBackend, InProcess, ProcessPool, Request, placed
 from mlevolve.results import Outcome
 from tests.conftest import ROOT, archive_rows
 
@@ -151,3 +152,58 @@ def test_dask_backend_fails_a_bad_request_without_retrying_it() -> None:
     outcome = results[0]
     assert isinstance(outcome, Outcome) and outcome.failure is not None
     assert outcome.failure.where == "worker" and "MlevError" in outcome.failure.reason  # one policy: no retry
+
+
+# ------------------------------------------------------------- the in-process policy for cheap runs
+class CheapEvaluator(SlowEvaluator):
+    """An evaluator that says it is cheap (no generated code, bounded memory, cooperative deadline)."""
+
+    cheap = True
+
+
+def test_a_cheap_evaluator_scores_in_process_and_the_started_worker_is_stopped() -> None:
+    pool = ProcessPool(SlowFactory(0.0), workers=1)
+    backend = placed(pool, CheapEvaluator(0.0))
+    assert isinstance(backend, InProcess) and backend.memory is None
+    assert all(not w.process.is_alive() for w in pool.workers)  # the worker started early is gone
+    backend.submit(Request(1, "evaluate", PROGRAM.format(k=2), "k"))
+    (job, outcome), = backend.results()
+    assert job == 1 and outcome.metrics["pid"] == os.getpid()
+
+
+def test_other_evaluators_and_parallel_runs_keep_their_workers() -> None:
+    pool = ProcessPool(SlowFactory(0.0), workers=1)
+    try:
+        assert placed(pool, SlowEvaluator(0.0), memory=2**30) is pool  # runs generated code: the worker
+        assert placed(pool, CheapEvaluator(0.0), parallel=True) is pool  # --workers N asked for: the pool
+    finally:
+        pool.close()
+    alone = placed(None, SlowEvaluator(0.0), memory=2**30)  # no worker could start: in process, limited
+    assert isinstance(alone, InProcess) and alone.memory == 2**30
+
+
+def test_a_cheap_run_scores_in_the_coordinator_and_writes_the_rows_of_a_worker_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlevolve.interpreter.evaluator import ProgramEvaluator
+
+    def rows(db: Path) -> list[tuple[object, ...]]:
+        conn = sqlite3.connect(db)
+        try:
+            return conn.execute("SELECT seq, hash, program, fitness, source, fingerprint FROM candidates").fetchall()
+        finally:
+            conn.close()
+
+    kw = {"budget": 40, "population": 10, "init": "random", "quiet": True, "seed": 2}
+    evolve(QUARTIC, ["f"], db=tmp_path / "worker.db", **kw)  # type: ignore[arg-type]
+    pids: list[int] = []
+    fingerprint = ProgramEvaluator.fingerprint
+
+    def counted(self: ProgramEvaluator, program: object, key: str) -> object:
+        pids.append(os.getpid())
+        return fingerprint(self, program, key)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ProgramEvaluator, "cheap", True, raising=False)
+    monkeypatch.setattr(ProgramEvaluator, "fingerprint", counted)
+    evolve(QUARTIC, ["f"], db=tmp_path / "here.db", **kw)  # type: ignore[arg-type]
+    assert pids and set(pids) == {os.getpid()}
+    assert rows(tmp_path / "here.db") == rows(tmp_path / "worker.db")

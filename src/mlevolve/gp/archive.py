@@ -1,12 +1,17 @@
 """The run archive: one SQLite file holding a run's identity and every candidate it considered.
 
-Each candidate is a row, committed as soon as it is known: its sequence number, canonical program
+Each candidate is a row: its sequence number, canonical program
 text and hash, fitness and metrics or failure, how it was scored (evaluated, cache, fec, hurdle,
 probe), the operator and parents that made it, its generation, size and time.  The ``meta`` table
 holds what identifies the run (program, task, slots, seed, algorithm settings, grammar digest).
 
-WAL journaling makes each commit durable against SIGKILL and lets readers (``mlevolve best``, a
-report) look while a run writes.  One writer at a time: the file is locked with ``flock``.
+Rows are committed in batches: a batch is committed when it holds :data:`BATCH_ROWS` rows, when
+:data:`BATCH_SECONDS` have passed since its first row, when a row took that long to score itself,
+before meta is written and on close; so a cheap candidate costs one INSERT, not one transaction,
+and an uncommitted batch is at most :data:`BATCH_ROWS` cheap candidates.  WAL journaling makes each commit durable
+against SIGKILL and lets readers (``mlevolve best``, a report) look while a run writes; a SIGKILL
+loses at most the uncommitted batch, which a resumed run scores again (deterministically: resume
+replays the run from its seed).  One writer at a time: the file is locked with ``flock``.
 Programs are stored as text, never pickled.
 
 Every access goes through :func:`guard`, which turns a storage failure (``sqlite3.Error``,
@@ -19,6 +24,7 @@ last commit, so the same command resumes it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -35,6 +41,8 @@ from typing import IO, Any
 from mlevolve.dsl.errors import MlevError
 
 SCHEMA_VERSION = 1
+BATCH_ROWS = 64  # candidate rows per commit at most
+BATCH_SECONDS = 0.25  # the longest an added row waits for its commit
 # The version of what a candidate's score means (task data, training, metrics, fitness).  It is part
 # of every run's identity, so an archive scored under other rules is refused rather than resumed
 # with old scores mixed into new ones.  Bump it with any change that alters the score of a program.
@@ -88,6 +96,9 @@ class Row:
 
 _COLUMNS = ("seq", "hash", "program", "fitness", "metrics", "failure", "failure_where", "source", "fingerprint",
             "operator", "parents", "generation", "size", "seconds", "created", "simplified")
+
+
+_INSERT = f"INSERT INTO candidates VALUES ({', '.join('?' * len(_COLUMNS))})"
 
 
 def _row(values: tuple[Any, ...]) -> Row:
@@ -172,6 +183,8 @@ class Archive:
         self.conn = conn
         self._lock = lock
         self._columns: str | None = None  # the SELECT list, once known (see _select)
+        self._batch = 0  # rows added since the last commit
+        self._batch_started = 0.0  # time.monotonic() of the batch's first row
 
     # -- opening ----------------------------------------------------------------------------------
     @classmethod
@@ -269,8 +282,13 @@ class Archive:
         return guard(self.path, action)
 
     def close(self) -> None:
-        with self.guard("close"):
-            self.conn.close()
+        """Commit the pending batch and close (a failed commit leaves the archive as it was at the
+        last commit, and still closes)."""
+        try:
+            self.flush()
+        finally:
+            with self.guard("close"):
+                self.conn.close()
         if self._lock is not None:
             self._lock.close()
             self._lock = None
@@ -283,6 +301,7 @@ class Archive:
 
     # -- meta -------------------------------------------------------------------------------------
     def _write_meta(self, values: Mapping[str, Any]) -> None:
+        self.flush()
         with self.guard("write"), self.conn:
             self.conn.execute("BEGIN")
             self.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
@@ -319,16 +338,47 @@ class Archive:
         return self._columns
 
     def add(self, row: Row) -> None:
-        """Store one candidate; committed before returning."""
+        """Store one candidate, in the open batch: committed with the batch's last row (see the
+        module docstring), or by :meth:`flush`."""
         fitness = row.fitness if row.fitness is not None and math.isfinite(row.fitness) else None
         values = (row.seq, row.hash, row.program, fitness, json.dumps(row.metrics), row.failure, row.failure_where,
                   row.source, row.fingerprint, row.operator, json.dumps(list(row.parents)), row.generation,
                   row.size, row.seconds, row.created, row.simplified)
         with self.guard("write"):
+            if not self.conn.in_transaction:
+                self.conn.execute("BEGIN")
+                self._batch, self._batch_started = 0, time.monotonic()
             try:
-                self.conn.execute(f"INSERT INTO candidates VALUES ({', '.join('?' * len(values))})", values)
-            except sqlite3.IntegrityError:
+                self.conn.execute(_INSERT, values)
+            except sqlite3.IntegrityError:  # this row only: the batch stays open
                 raise MlevError(f"candidate #{row.seq} is already in the archive", file=str(self.path)) from None
+            except BaseException:
+                self._rollback()
+                raise
+        self._batch += 1
+        if self._batch >= BATCH_ROWS or row.seconds >= BATCH_SECONDS or \
+                time.monotonic() - self._batch_started >= BATCH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the rows added since the last commit (nothing to do if there are none).  A failed
+        commit rolls the batch back (the archive stays as it was at the last commit) and raises the
+        storage error."""
+        if self._batch == 0 and not self.conn.in_transaction:
+            return
+        with self.guard("write"):
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        self._batch = 0
+
+    def _rollback(self) -> None:
+        self._batch = 0
+        with contextlib.suppress(sqlite3.Error):
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
 
     def rows(self) -> Iterator[Row]:
         """Every candidate in sequence order."""

@@ -8,14 +8,18 @@ probe fingerprints, sent to each worker as a delta, and its window of hurdle fit
 single steps (``"fingerprint" | "evaluate" | "quick"``) remain requests of their own.
 
 - :class:`ProcessPool` keeps one worker process per slot; ``mlevolve evolve`` uses it for every
-  run, with one worker by default (``--workers 1``), so that a candidate never runs in the process
-  that holds the archive.  A request that outlives ``timeout`` is cut where it runs: its worker is
-  killed and replaced, and the request fails as a timeout (a ``score`` request, which may run two
-  trainings, is allowed twice ``timeout``).  A worker that dies mid-request is
-  replaced and the request retried once, then failed.
+  run whose candidates run generated code, with one worker by default (``--workers 1``), so that
+  such a candidate never runs in the process that holds the archive.  A *cheap* evaluator
+  (``ProgramEvaluator.cheap``: formula and learner runs, whose evaluation runs no generated code,
+  has bounded memory and a cooperative deadline) scores in process with one slot
+  (:func:`placed`): no round trip per candidate, no second PyTorch import.  A request that
+  outlives ``timeout`` is cut where it runs: its worker is killed and replaced, and the request
+  fails as a timeout (a ``score`` request, which may run two trainings, is allowed twice
+  ``timeout``).  A worker that dies mid-request is replaced and the request retried once, then
+  failed.
 - :class:`InProcess` runs each request at once, in this process: no hard timeout (the training
-  loops check their time budget between steps), used where no worker can be started (a grammar
-  given as an object, not a file) and by the meta level's inner runs.
+  loops check their time budget between steps), used for cheap runs, where no worker can be
+  started (a grammar given as an object, not a file) and by the meta level's inner runs.
 - :class:`DaskBackend` submits requests to a Dask cluster: a LocalCluster on loopback
   (``local:N``) or an existing scheduler (``tcp://HOST:PORT``).  A request past its timeout is
   cancelled and the worker running it is restarted, so it stops computing where it runs.
@@ -41,13 +45,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
+from mlevolve.dsl.printer import format_program
+from mlevolve.gp.memo import simplified_program
 from mlevolve.results import Failure, Outcome, guarded
 
 Factory = Callable[[], Any]  # builds an evaluator (fingerprint/evaluate) inside a worker
@@ -115,13 +121,16 @@ def memory_limit(limit: int | None) -> Iterator[None]:
     (``RLIMIT_AS``; Linux).  An allocation past it fails where it is made (``MemoryError``, or
     torch's allocator error), which :func:`guarded` records as "out of memory"; the previous limit
     is restored after.  Where the limit cannot be set, the block runs unlimited."""
+    if limit is None:
+        yield
+        return
     try:
         import resource
     except ImportError:  # not a POSIX system
         yield
         return
     used = _address_space()
-    if limit is None or used is None:
+    if used is None:
         yield
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -168,6 +177,20 @@ class Request:
     known_from: int = 0
     window: tuple[float, ...] = ()
     policy: Policy = Policy()
+    # The program itself, for a backend in this process (no parse); never sent to a worker (outgoing).
+    parsed: Program | None = field(default=None, compare=False, repr=False)
+
+
+class Scored(NamedTuple):
+    """A ``score`` request's answer: the outcome (None for an FEC hit: the coordinator holds it),
+    how it was decided (``evaluated``, ``probe``, ``fec``, ``hurdle``) and the probe fingerprint;
+    ``simplified``: when the outcome carries the program as scored (a formula's fitted constants,
+    ``Outcome.program``), its simplified canonical text, made where it was scored."""
+
+    outcome: Outcome | None
+    source: str
+    fingerprint: str | None
+    simplified: str | None = None
 
 
 class Known:
@@ -184,17 +207,19 @@ class Known:
         self.count = max(self.count, request.known_count)
 
 
-def outgoing(request: Request, synced: int) -> Request:
-    """The request as sent to a worker that holds the first ``synced`` fingerprints: only the delta."""
+def outgoing(request: Request, synced: int, parsed: bool = False) -> Request:
+    """The request as sent to a worker that holds the first ``synced`` fingerprints: only the delta,
+    and without the parsed program unless ``parsed`` (a backend in this process)."""
+    keep = request.parsed if parsed else None
     if request.method != "score":
-        return request
+        return request if keep is request.parsed else replace(request, parsed=keep)
     if synced >= request.known_count:  # nothing new (a retried request may be older than the copy)
-        return replace(request, known=(), known_from=synced, known_count=synced)
-    return replace(request, known=tuple(request.known[synced:request.known_count]), known_from=synced)
+        return replace(request, known=(), known_from=synced, known_count=synced, parsed=keep)
+    return replace(request, known=tuple(request.known[synced:request.known_count]), known_from=synced, parsed=keep)
 
 
 def score(evaluator: Any, program: Program, key: str, known: Container[str], window: Sequence[float],
-          policy: Policy, limit: int | None = None) -> tuple[Outcome | None, str, str | None]:
+          policy: Policy, limit: int | None = None) -> Scored:
     """A candidate's scoring after the cache (the coordinator's): probe, FEC, hurdle, full training.
 
     Returns ``(outcome, source, fingerprint)``; source ``fec`` comes without an outcome (None): the
@@ -203,20 +228,32 @@ def score(evaluator: Any, program: Program, key: str, known: Container[str], win
     """
     fingerprint, failure = call(evaluator, "fingerprint", program, key, limit)
     if failure is not None:
-        return Outcome({}, failure), "probe", None
+        return Scored(Outcome({}, failure), "probe", None)
     if fingerprint is not None and fingerprint in known:
-        return None, "fec", fingerprint
+        return Scored(None, "fec", fingerprint)
     if not (policy.hurdle and evaluator.supports_hurdle):
-        return call(evaluator, "evaluate", program, key, limit), "evaluated", fingerprint
+        return _with_simplified(Scored(call(evaluator, "evaluate", program, key, limit), "evaluated", fingerprint))
     quick: Outcome = call(evaluator, "quick", program, key, limit)
     if quick.failure is not None:
-        return quick, "hurdle", fingerprint
+        return Scored(quick, "hurdle", fingerprint)
     threshold = float(np.quantile(window, policy.quantile)) if len(window) >= policy.warmup else -math.inf
     if quick.fitness < threshold:
-        return Outcome({**quick.metrics, "quick_fitness": quick.fitness, "hurdle": threshold}), "hurdle", fingerprint
+        return Scored(Outcome({**quick.metrics, "quick_fitness": quick.fitness, "hurdle": threshold}), "hurdle",
+                      fingerprint)
     full: Outcome = call(evaluator, "evaluate", program, key, limit)
-    return (Outcome({**full.metrics, "quick_fitness": quick.fitness}, full.failure, full.seconds, full.program),
-            "evaluated", fingerprint)
+    return _with_simplified(Scored(Outcome({**full.metrics, "quick_fitness": quick.fitness}, full.failure,
+                                           full.seconds, full.program), "evaluated", fingerprint))
+
+
+def _with_simplified(scored: Scored) -> Scored:
+    """``scored`` with the simplified text of the program its outcome carries (none: as it was)."""
+    text = scored.outcome.program if scored.outcome is not None else None
+    if text is None:
+        return scored
+    program, failure = guarded(lambda: parse(text), "worker")
+    if failure is not None or program is None:  # the coordinator parses it again, and fails it there
+        return scored
+    return scored._replace(simplified=format_program(simplified_program(program)))
 
 
 def call(evaluator: Any, method: str, program: Program, key: str, limit: int | None = None) -> Any:
@@ -237,7 +274,9 @@ def run_request(evaluator: Any, request: Request, limit: int | None = None,
     """Execute a request on an evaluator (in whichever process holds it).  ``programs``: parsed
     programs by key, reused by the steps of one candidate (probe, hurdle, training); ``known``:
     this process's copy of the FEC fingerprints (None: the request carries them all)."""
-    program = programs.get(request.key) if programs is not None else None
+    program = request.parsed
+    if program is None and programs is not None:
+        program = programs.get(request.key)
     if program is None:
         program, failure = guarded(lambda: parse(request.program), "worker")
         if failure is not None or program is None:
@@ -258,7 +297,7 @@ def run_request(evaluator: Any, request: Request, limit: int | None = None,
 
 def _as_result(method: str, failure: Failure) -> Any:
     if method == "score":  # failed before or while a step ran: no fingerprint to record
-        return Outcome({}, failure), "evaluated", None
+        return Scored(Outcome({}, failure), "evaluated", None)
     return (None, failure) if method == "fingerprint" else Outcome({}, failure)
 
 
@@ -294,7 +333,7 @@ class InProcess:
         self._known = Known()
 
     def submit(self, request: Request) -> None:
-        request = outgoing(request, self._known.count)
+        request = outgoing(request, self._known.count, parsed=True)
         self._done.append((request.job, run_request(self.evaluator, request, self.memory, self._programs,
                                                     self._known)))
 
@@ -610,6 +649,18 @@ class DaskBackend:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def placed(backend: Backend | None, evaluator: Any, memory: int | None = None, parallel: bool = False) -> Backend:
+    """Where a run scores its candidates, once its ``evaluator`` is built: in this process when the
+    evaluator is cheap (``getattr(evaluator, "cheap", False)``) and one slot was asked for (not
+    ``parallel``), the early-started ``backend`` then closed; else ``backend``, or in process
+    under the memory limit when there is none (no worker can load the grammar)."""
+    if getattr(evaluator, "cheap", False) and not parallel:
+        if backend is not None:
+            backend.close()
+        return InProcess(lambda: evaluator)  # bounded memory: no address-space limit to set per step
+    return backend if backend is not None else InProcess(lambda: evaluator, memory)
 
 
 def make_backend(factory: Factory, workers: int = Resources.workers, dask: str | None = Resources.dask,

@@ -1,30 +1,22 @@
-"""The evolutionary engine: the state of one run, between the search algorithm and the archive.
+"""The evolutionary engine: one run, between the search algorithm and its parts.
 
-The engine owns the run's explicit RNG, the evolvable slots and their typed sites, the evaluation
-savings and their counters, DEAP's bookkeeping (HallOfFame, Statistics, Logbook), and the archive.
-A search algorithm (``search.py``) asks it for initial programs and children and submits them;
-``submit`` scores each candidate, in order of cost:
+A search algorithm (``search.py``, ``diversity.py``) asks the engine for initial programs and
+children (variation: the run's explicit RNG, the evolvable slots and their typed sites, the operator
+portfolio) and starts them; the engine hands each candidate to its parts, each in a module of its own:
 
-1. cache: a program whose canonical hash was seen before gets the earlier outcome;
-2. probe: a component that is non-finite (or a constant activation) on fixed probe inputs fails;
-3. FEC: a program whose probe fingerprint was seen before gets that program's outcome;
-4. hurdle: a supervised program first trains briefly; below the rolling 75th percentile of earlier
-   short runs it stops there (AutoML-Zero's hurdles);
-5. full evaluation.
+- ``scorer.py``: the scoring policy, cache → probe → FEC → hurdle → full training; the cache and FEC
+  tables and the hurdle's window;
+- ``scheduler.py``: the jobs in flight on the run's backend (always a backend: in process, the
+  :class:`~mlevolve.gp.backends.InProcess` one), and their slots;
+- ``record.py``: the run record: archive, replay on resume, hall of fame, statistics, best,
+  operator credit.
 
-Steps 2-5 run where the candidate runs, in one request (:func:`mlevolve.gp.backends.score`): the
-request carries the FEC fingerprints and the hurdle's window as the engine holds them when it sends
-it, and the engine keeps the cache and the FEC table's outcomes.
-
-Resume by replay: the run is a deterministic function of its seed and its candidates' outcomes.
-On resume the algorithm runs again from the start; candidate number k, if the archive holds it,
-takes its stored outcome instead of being scored (its hash must match), so a run killed at any
-moment and resumed ends exactly as an uninterrupted one, and nothing evaluated is evaluated again.
+Each candidate's canonical facts (the simplified program, its key, size and text) are made once,
+when it starts (``memo.py`` keeps the simplified bodies).
 """
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections import Counter
@@ -32,28 +24,28 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
-from deap import base, tools
+from deap import tools
 
-from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Expr, Program, Tup
 from mlevolve.dsl.kinds import replace_slot, slots
-from mlevolve.dsl.parse import parse
 from mlevolve.dsl.printer import format_program
-from mlevolve.dsl.simplify import simplify_program
 from mlevolve.dsl.traverse import program_hash
 from mlevolve.dsl.types import TupleType
-from mlevolve.gp.archive import Archive, Row
-from mlevolve.gp.backends import Backend, Policy, Request, score
+from mlevolve.gp.archive import Archive
+from mlevolve.gp.backends import Backend, InProcess, Policy, Scored
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.generate import ramped_half_and_half
+from mlevolve.gp.memo import simplified_program
 from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site, choose_mutation
 from mlevolve.gp.portfolio import Portfolio
+from mlevolve.gp.record import FAILED, Candidate, FitnessLex, FitnessSize, RunRecord, stored_outcome
+from mlevolve.gp.scheduler import Job, Scheduler
+from mlevolve.gp.scorer import Scorer
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.results import Failure, Outcome
 
-FAILED = -1e30  # DEAP's fitness for a failure: finite, so crowding distances stay numbers
 INITS = ("file", "random")  # EvolveConfig.init: start from the file's definitions, or from random programs
+__all__ = ["FAILED", "INITS", "Candidate", "Engine", "Evaluator", "EvolveConfig", "FitnessLex", "FitnessSize"]
 
 
 @dataclass(frozen=True)
@@ -100,71 +92,13 @@ class Evaluator(Protocol):
     def evaluate(self, program: Program, key: str, quick: bool = False) -> Outcome: ...
 
 
-class FitnessMax(base.Fitness):  # type: ignore[misc]
-    """Single-objective fitness: higher is better."""
-
-    weights = (1.0,)
-
-
-class FitnessLex(base.Fitness):  # type: ignore[misc]
-    """Fitness up, then (lexicographically: DEAP compares weighted values as tuples) size down:
-    parsimony as a tie-breaker for the single-objective algorithms."""
-
-    weights = (1.0, -1.0)
-
-
-class FitnessSize(base.Fitness):  # type: ignore[misc]
-    """NSGA-II's objectives: fitness up, program size down."""
-
-    weights = (1.0, -1.0)
-
-
-@dataclass(eq=False)
-class _Job:
-    """A candidate being scored: what made it."""
-
-    program: Program
-    key: str
-    operator: str
-    parents: tuple[str, ...]
-    generation: int
-    size: int
-    created: float
-    text: str | None = None  # the canonical text, once made (sent to the worker, then archived)
-
-
-@dataclass(eq=False)
-class Candidate:
-    """A scored program: the unit the search algorithms select from."""
-
-    program: Program
-    hash: str
-    outcome: Outcome
-    seq: int
-    size: int
-    generation: int
-    source: str
-    fitness: base.Fitness = field(repr=False)
-    fingerprint: str | None = None  # the FEC fingerprint it was scored with (None: cache hit, probe failure)
-
-    @property
-    def score(self) -> float:
-        return self.outcome.fitness
-
-
-def _checked(outcome: Outcome) -> Outcome:
-    """A candidate's outcome as the archive may hold it: a finite fitness, or a failure with a reason
-    (whatever the evaluator or backend that produced it)."""
-    if outcome.failure is not None:
-        return outcome
-    value = outcome.metrics.get("fitness")
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-        return Outcome({}, Failure(f"the fitness is not a finite number ({value!r})", "validation"), outcome.seconds)
-    return outcome
-
-
 class Engine:
-    """One run: see the module docstring.  ``progress`` is called after every candidate."""
+    """One run: see the module docstring.  ``progress`` is called after every candidate.
+
+    ``backend``: where candidates are scored (None: in this process, :class:`InProcess` on
+    ``evaluator``).  ``replay``: resume by replaying the archive (a run scored in order); else a
+    resumed run reloads what the archive holds (:mod:`mlevolve.gp.record`).
+    """
 
     def __init__(self, program: Program, evolve: Sequence[str], spec: GrammarSpec, evaluator: Evaluator,
                  archive: Archive, config: EvolveConfig, progress: Any = None, backend: Backend | None = None,
@@ -172,7 +106,6 @@ class Engine:
         self.program = program
         self.config = config
         self.evaluator = evaluator
-        self.archive = archive
         self.progress = progress
         self.rng = random.Random(config.seed)
         by_name = {s.name: s for s in slots(program)}
@@ -180,72 +113,80 @@ class Engine:
                                  config.max_depth, config.max_size) for name in evolve}
         self.evolve = list(evolve)
         self.portfolio = Portfolio(spec.operators, spec.floor) if config.bandit or spec.operators else None
-        self.seq = 0
-        self.counts: Counter[str] = Counter()
-        self.operator_trials: Counter[str] = Counter()
-        self.operator_successes: Counter[str] = Counter()
-        self.cache: dict[str, Outcome] = {}
-        self.fec: dict[str, Outcome] = {}
-        self._fingerprints: list[str] = []  # the FEC table's keys in the order found: sent to workers as deltas
-        self._policy = Policy(config.hurdle, config.hurdle_quantile, config.hurdle_warmup)
-        self.quick_history: list[float] = []
-        self.hall_of_fame = tools.HallOfFame(10, similar=lambda a, b: a.hash == b.hash)
-        # The run's best: the earliest candidate of the highest finite fitness, as Archive.best ranks
-        # them (the hall of fame puts the latest of equal fitnesses first, NSGA-II's also by size).
-        self.best: Candidate | None = None
-        self.logbook = tools.Logbook()
-        self.statistics = tools.Statistics(key=lambda c: c.score if c.outcome.failure is None else np.nan)
-        for name, fn in (("best", np.nanmax), ("median", np.nanmedian)):
-            self.statistics.register(name, fn)
-        self.replayed = 0
-        # Formula evaluations spent fitting constants (interpreter.fit), reported in the summary beside the
-        # candidates: a candidate with fitted constants cost 1 + its fit_evaluations evaluations of the formula.
-        self.fit_evaluations = 0
-        self.evaluation_seconds = 0.0  # time spent scoring (cache lookups, probes, training)
-        self.started = time.perf_counter()
-        self.backend = backend  # None: score in this process, in order (deterministic, replayable)
-        self.backend_slots = backend.slots if backend is not None else 1
-        self._jobs: dict[int, _Job] = {}
-        self._next_job = 0
+        self.backend: Backend = backend if backend is not None else InProcess(lambda: evaluator)
+        self.scheduler = Scheduler(self.backend)
+        self.scorer = Scorer(Policy(config.hurdle, config.hurdle_quantile, config.hurdle_warmup))
+        self.run = RunRecord(archive, nsga2=config.algorithm == "nsga2", portfolio=self.portfolio)
         self._done: list[Candidate] = []
-        self._replay: Iterator[Row] = iter(archive.rows())
-        self._pending: Row | None = next(self._replay, None)
-        # With a parallel backend the order of completion is not reproducible, so a resumed run
-        # does not replay: it reloads every archived candidate and continues from them.
-        self.resumed: list[Candidate] = []
-        if not replay and self._pending is not None:
-            self._reload()
+        self._replay = replay
+        if not replay:
+            self.run.reload(lambda job, outcome, source, fp: self._finish(job, outcome, source, fp, stored=True))
+            self._done = []
+            self.rng = random.Random(f"{config.seed}:{self.run.seq}")
 
-    def _reload(self) -> None:
-        rows = [self._pending, *self._replay] if self._pending is not None else []
-        self._pending = None
-        for row in rows:
-            assert row is not None
-            failure = Failure(row.failure, row.failure_where or "") if row.failure else None
-            job = _Job(parse(row.program), row.hash, row.operator, row.parents, row.generation, row.size, 0.0)
-            scored = row.program if "fit_evaluations" in row.metrics else None
-            self._finish(job, Outcome(dict(row.metrics), failure, row.seconds, scored), row.source,
-                         row.fingerprint, stored=True)
-        self.resumed, self._done = self._done, []
-        self.replayed = len(self.resumed)
-        self.rng = random.Random(f"{self.config.seed}:{self.seq}")
+    # -- the run record's state, as the algorithms and callers read it ------------------------------
+    @property
+    def archive(self) -> Archive:
+        return self.run.archive
 
-    # -- bookkeeping ------------------------------------------------------------------------------
+    @property
+    def seq(self) -> int:
+        return self.run.seq
+
+    @property
+    def counts(self) -> Counter[str]:
+        return self.run.counts
+
+    @property
+    def hall_of_fame(self) -> tools.HallOfFame:
+        return self.run.hall_of_fame
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.run.best
+
+    @property
+    def logbook(self) -> tools.Logbook:
+        return self.run.logbook
+
+    @property
+    def resumed(self) -> list[Candidate]:
+        return self.run.resumed
+
+    @property
+    def replayed(self) -> int:
+        return self.run.replayed
+
+    @property
+    def cache(self) -> dict[str, Outcome]:
+        return self.scorer.cache
+
+    @property
+    def fec(self) -> dict[str, Outcome]:
+        return self.scorer.fec
+
+
     def record(self, generation: int, population: Sequence[Candidate]) -> None:
         """One Logbook row for a generation (or, steady state, every ``population`` candidates)."""
-        with np.errstate(all="ignore"):
-            stats = self.statistics.compile(population) if population else {}
-        self.logbook.record(gen=generation, evals=self.seq, **stats, **self.counts)
+        self.run.record(generation, population)
 
+    def summary(self) -> dict[str, Any]:
+        """Counts, best fitness and time: what a person wants to see at the end of a run."""
+        return self.run.summary(self.config.fit)
+
+    # -- canonical facts --------------------------------------------------------------------------
     def size(self, program: Program) -> int:
         """The evolved slots' size, simplified: what bloat control and parsimony read."""
-        bodies = {s.name: s.body for s in slots(simplify_program(program))}
+        return self._size(simplified_program(program))
+
+    def _size(self, simple: Program) -> int:
+        bodies = {s.name: s.body for s in slots(simple)}
         return sum(bodies[name].size for name in self.evolve)
 
     @staticmethod
     def key(program: Program) -> str:
         """The cache key: the canonical hash of the simplified program (equal programs score alike)."""
-        return program_hash(simplify_program(program))
+        return program_hash(simplified_program(program))
 
     # -- making programs --------------------------------------------------------------------------
     def _random_body(self, site: Site) -> Expr:
@@ -301,71 +242,46 @@ class Engine:
                 yield program, op, (root,)
 
     # -- scoring: start a candidate, collect finished ones ----------------------------------------
-    def _fitness(self, outcome: Outcome, size: int) -> base.Fitness:
-        score = outcome.fitness if outcome.failure is None else FAILED
-        if self.config.algorithm == "nsga2":
-            return FitnessSize((score, float(size)))
-        return FitnessLex((score, float(size)))
-
     def budget_left(self) -> bool:
         """Whether another candidate may be started (those in flight count against the budget)."""
-        return self.seq + len(self._jobs) < self.config.budget
+        return self.run.seq + self.scheduler.in_flight < self.config.budget
 
     def can_start(self) -> bool:
         """Whether a slot is free: nothing in flight or finished-but-uncollected fills it."""
-        return self.budget_left() and len(self._jobs) + len(self._done) < self.backend_slots
+        return self.budget_left() and self.scheduler.in_flight + len(self._done) < self.scheduler.slots
 
     @property
     def in_flight(self) -> int:
-        return len(self._jobs)
+        return self.scheduler.in_flight
 
     def start(self, program: Program, operator: str, parents: Sequence[str], generation: int) -> None:
         """Begin scoring a candidate; it comes back from :meth:`collect` (at once if it needs no work)."""
-        key = self.key(program)
-        job = _Job(program, key, operator, tuple(parents), generation, self.size(program), time.perf_counter())
-        row = self._pending if self._pending is not None and self._pending.seq == self.seq else None
-        if row is not None:  # replaying an archived candidate (in-process runs only)
-            if row.hash != key:
-                raise MlevError(f"the archive does not match this run at candidate #{row.seq}",
-                                file=str(self.archive.path),
-                                hint="it was made by another version of mlevolve or grammar; pass another --db")
-            failure = Failure(row.failure, row.failure_where or "") if row.failure else None
-            self._pending = next(self._replay, None)
-            self.replayed += 1
-            scored = row.program if "fit_evaluations" in row.metrics else None  # fitted: later cache hits store it
-            self._finish(job, Outcome(dict(row.metrics), failure, row.seconds, scored), row.source,
-                         row.fingerprint, stored=True)
+        simple = simplified_program(program)
+        key = program_hash(simple)
+        job = Job(program, key, operator, tuple(parents), generation, self._size(simple), simple,
+                  time.perf_counter())
+        row = self.run.stored(key) if self._replay else None
+        if row is not None:  # replaying an archived candidate (runs scored in order)
+            self._finish(job, stored_outcome(row), row.source, row.fingerprint, stored=True)
             return
-        if key in self.cache:
-            self._finish(job, self.cache[key], "cache", None, stored=False)
+        cached = self.scorer.cached(key)
+        if cached is not None:
+            self._finish(job, cached, "cache", None, stored=False)
             return
-        # One request per candidate: the worker runs probe, FEC check, hurdle and training, deciding
-        # FEC and the hurdle from this moment's fingerprints and short-run window (with one slot, the
-        # same as deciding step by step here).
-        window = tuple(self.quick_history[-100:])
-        if self.backend is None:  # in process: score now
-            self._complete(job, score(self.evaluator, program, key, self.fec, window, self._policy))
-            return
-        self._next_job += 1
-        self._jobs[self._next_job] = job
         job.text = format_program(program)
-        self.backend.submit(Request(self._next_job, "score", job.text, key, self._fingerprints,
-                                    len(self._fingerprints), 0, window, self._policy))
+        self.scheduler.submit(job, self.scorer.request(self.scheduler.next_id(), key, job.text, program))
 
-    def _complete(self, job: _Job, result: tuple[Outcome | None, str, str | None]) -> None:
-        """Finish a job with its worker's answer; FEC: the outcome this run holds for the fingerprint."""
-        outcome, source, fingerprint = result
-        if source == "fec":
-            assert fingerprint is not None
-            outcome = self.fec[fingerprint]
-        assert outcome is not None
-        self._finish(job, outcome, source, fingerprint, stored=False)
+    def _collect(self) -> None:
+        for job, result in self.scheduler.finished():
+            scored = self.scorer.resolve(Scored(*result))
+            assert scored.outcome is not None
+            self._finish(job, scored.outcome, scored.source, scored.fingerprint, stored=False,
+                         simplified=scored.simplified)
 
     def collect(self) -> list[Candidate]:
         """The candidates finished since the last call; waits for one if none is and some are in flight."""
-        while not self._done and self._jobs and self.backend is not None:
-            for job_id, result in self.backend.results():
-                self._complete(self._jobs.pop(job_id), result)
+        if not self._done:
+            self._collect()
         done, self._done = self._done, []
         return done
 
@@ -377,65 +293,14 @@ class Engine:
             if done:
                 return done[0]
 
-    def _finish(self, job: _Job, outcome: Outcome, source: str, fingerprint: str | None, stored: bool) -> None:
-        seq = self.seq
-        self.seq += 1
+    def _finish(self, job: Job, outcome: Outcome, source: str, fingerprint: str | None, stored: bool,
+                simplified: str | None = None) -> Candidate:
         if not stored:
-            outcome = _checked(outcome)
-            elapsed = time.perf_counter() - job.created
-            self.evaluation_seconds += elapsed
-            outcome = Outcome(outcome.metrics, outcome.failure, elapsed, outcome.program)
-            failure = outcome.failure
-            # The archive keeps the program as scored: with a formula's fitted constants written back
-            # (Outcome.program), so it reproduces its score; the search varies the program as proposed.
-            scored = parse(outcome.program) if outcome.program is not None else job.program
-            text = job.text if outcome.program is None and job.text is not None else format_program(scored)
-            self.archive.add(Row(seq, job.key, text,
-                                 outcome.fitness if failure is None else None, outcome.metrics,
-                                 failure.reason if failure else None, failure.where if failure else None, source,
-                                 fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds,
-                                 simplified=format_program(simplify_program(scored))))
-        if job.parents and job.operator != "copy":  # operator credit: did the child beat its parent?
-            parent = self.cache.get(job.parents[0])
-            better = outcome.failure is None and math.isfinite(outcome.fitness) and (
-                parent is None or parent.failure is not None or outcome.fitness > parent.fitness)
-            self.operator_trials[job.operator] += 1
-            self.operator_successes[job.operator] += better
-            if self.portfolio is not None:
-                self.portfolio.credit(job.operator, better)
-        self._remember(job.key, outcome, source, fingerprint)
-        candidate = Candidate(job.program, job.key, outcome, seq, job.size, job.generation, source,
-                              self._fitness(outcome, job.size), fingerprint)
-        if outcome.failure is None:
-            self.hall_of_fame.update([candidate])
-            if math.isfinite(candidate.score) and (self.best is None or candidate.score > self.best.score):
-                self.best = candidate
+            outcome = Outcome(outcome.metrics, outcome.failure, time.perf_counter() - job.created, outcome.program)
+        parent = self.scorer.cached(job.parents[0]) if job.parents else None
+        candidate = self.run.add(job, outcome, source, fingerprint, stored, parent, simplified)
+        self.scorer.remember(job.key, outcome, source, fingerprint)
         if self.progress is not None:
             self.progress(self, candidate, stored)
         self._done.append(candidate)
-
-    def _remember(self, key: str, outcome: Outcome, source: str, fingerprint: str | None) -> None:
-        self.counts[source] += 1
-        if source == "evaluated":
-            self.fit_evaluations += int(outcome.metrics.get("fit_evaluations", 0))
-        if outcome.failure is not None:
-            self.counts["failed"] += 1
-        self.cache.setdefault(key, outcome)
-        if fingerprint is not None and fingerprint not in self.fec:
-            self.fec[fingerprint] = outcome
-            self._fingerprints.append(fingerprint)
-        if source in ("evaluated", "hurdle") and "quick_fitness" in outcome.metrics:
-            self.quick_history.append(float(outcome.metrics["quick_fitness"]))
-
-    def summary(self) -> dict[str, Any]:
-        """Counts, best fitness and time: what a person wants to see at the end of a run."""
-        best = self.best
-        return {
-            "candidates": self.seq, "replayed": self.replayed, **dict(self.counts),
-            **({"fit_evaluations": self.fit_evaluations} if self.config.fit else {}),
-            "best_fitness": None if best is None else best.score, "best_hash": None if best is None else best.hash,
-            "seconds": round(time.perf_counter() - self.started, 3),
-            "evaluation_seconds": round(self.evaluation_seconds, 3),
-            "operators": {op: {"trials": n, "successes": self.operator_successes[op]}
-                          for op, n in sorted(self.operator_trials.items())},
-        }
+        return candidate

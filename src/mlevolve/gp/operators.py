@@ -12,14 +12,14 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mlevolve.dsl.check import Env, infer_scoped
 from mlevolve.dsl.ir import COMMUTATIVE, Call, Expr, Let, Num, Ref, const
-from mlevolve.dsl.simplify import simplify_expr
 from mlevolve.dsl.traverse import parents, preorder, replace_at
 from mlevolve.dsl.types import Type
 from mlevolve.gp.generate import generate, min_depth
+from mlevolve.gp.memo import Memo, simplified
 from mlevolve.grammar.rules import match_at
 from mlevolve.grammar.spec import GrammarSpec
 
@@ -34,13 +34,16 @@ class Site:
     max_depth: int = 10
     max_size: int = 48
     regrow_depth: int = 4
+    # Each analysed body's _View (types, scopes, parents), memoised by its digest: parents are varied
+    # again and again, and a child shares most of its nodes with them.
+    views: Memo[Expr, _View] = field(default_factory=lambda: Memo(4096), compare=False, repr=False)
 
     def fits(self, expr: Expr) -> bool:
         """Within the depth limit and, simplified, the size limit (bloat control reads the simplified
         size); the raw body may carry as much again in code the simplifier removes."""
         if expr.depth > self.max_depth or expr.size > 2 * self.max_size:
             return False
-        return expr.size <= self.max_size or simplify_expr(expr).size <= self.max_size
+        return expr.size <= self.max_size or simplified(expr).size <= self.max_size
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,11 @@ class _View:
 
     @classmethod
     def of(cls, expr: Expr, site: Site) -> _View:
+        """The analysis of ``expr`` at ``site``, made once per distinct body (``site.views``)."""
+        return site.views.get(expr, lambda: cls._make(expr, site))
+
+    @classmethod
+    def _make(cls, expr: Expr, site: Site) -> _View:
         types, scopes = infer_scoped(expr, site.env, site.spec, frozenset(site.spec.types))
         up = parents(expr)
         nodes = preorder(expr)
@@ -100,13 +108,13 @@ def free_refs(expr: Expr) -> set[str]:
     return free
 
 
-def _movable(subtree: Expr, source: _View, j: int, target: _View, i: int) -> bool:
+def _movable(subtree: Expr, source: _View, j: int, target: _View, i: int, same: bool) -> bool:
     """Whether ``subtree`` (node ``j`` of ``source``) type-checks and reads the same bindings at
     node ``i`` of ``target``.  Within one expression each free name must resolve to the very same
     binding (a name bound by a ``let`` between the two nodes, or one that a ``let`` shadows, keeps
     the subtree where it is); between two parents a parameter must stay a parameter and a
-    ``let``-bound name must again be ``let``-bound, with the same type."""
-    same = source is target
+    ``let``-bound name must again be ``let``-bound, with the same type (``same``: one expression;
+    two parents are two even when they are equal)."""
     for n in free_refs(subtree):
         if n not in target.scopes[i] or target.scopes[i][n] != source.scopes[j].get(n):
             return False
@@ -190,7 +198,7 @@ def hoist(expr: Expr, site: Site, rng: random.Random, sel: str | None = None, di
     if i is None:
         return None
     inside = [j for j in view.descendants(i) if view.up[j][0] == i] if direct else view.descendants(i)
-    options = [j for j in inside if view.types[j] == view.types[i] and _movable(view.nodes[j], view, j, view, i)]
+    options = [j for j in inside if view.types[j] == view.types[i] and _movable(view.nodes[j], view, j, view, i, True)]
     if not options:
         return None
     return _finish(replace_at(expr, i, view.nodes[rng.choice(options)]), site, expr)
@@ -330,7 +338,7 @@ def remove_operation(expr: Expr, site: Site, rng: random.Random, sel: str | None
         return None
     t = view.types[i]
     args = [j for j in view.descendants(i) if view.up[j][0] == i and view.types[j] == t
-            and _movable(view.nodes[j], view, j, view, i)]
+            and _movable(view.nodes[j], view, j, view, i, True)]
     if args:
         return _finish(replace_at(expr, i, view.nodes[rng.choice(args)]), site, expr)
     if not isinstance(t, str) or min_depth(site.spec, t, view.scopes[i]) > 1:
@@ -348,7 +356,7 @@ def subtree_crossover(a: Expr, b: Expr, site: Site, rng: random.Random, sel: str
     if i is None:
         return None
     options = [j for j in range(len(vb.nodes)) if vb.types[j] == va.types[i]
-               and _movable(vb.nodes[j], vb, j, va, i)]
+               and _movable(vb.nodes[j], vb, j, va, i, False)]
     if not options:
         return None
     return _finish(replace_at(a, i, vb.nodes[rng.choice(options)]), site, a)

@@ -194,7 +194,7 @@ class ProgramEvaluator:
         formula point set or a learner family.  Then no generated code runs (the IR is interpreted
         over primitive tables), memory is bounded by the task's data, and a learner's loop checks its
         deadline every example, so a candidate can be scored in process."""
-        return regime_of_task(self.task).backend == "numpy"
+        return regime_of_task(self.task).cheap
 
     def _build(self, program: Program) -> Compiled | Interpreted:
         """The fast path's interpreted IR for a cheap task (no code generated or compiled), else code."""

@@ -229,7 +229,7 @@ def interpret(program: Program, spec: GrammarSpec) -> Interpreted:
     """Linearise a checked program's formula, or its learner's methods (see :func:`linearise`).
     Raises :class:`MlevError` where :func:`codegen.compile_program` does, for the same programs."""
     regime = regime_of(program)
-    if regime.backend != "numpy":
+    if not regime.cheap:
         return Interpreted(regime)
     d = program.definitions[0]
     by_slot = {s.name: s for s in slots(program)}

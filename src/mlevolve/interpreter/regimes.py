@@ -79,6 +79,12 @@ class Regime:
     check: str = ""  # a function of the loop's module the library runs first: check(data, PROGRAM, budget)
     load_args: Callable[[Program], str] = lambda program: ""
 
+    @property
+    def cheap(self) -> bool:
+        """Whether a search scores this regime's programs on the fast path (:mod:`~mlevolve.interpreter.fastpath`):
+        the NumPy regimes, whose programs run no generated code and whose memory is bounded by the data."""
+        return self.backend == "numpy"
+
     def loader_for(self, spec: str) -> Loader:
         """The loader of the task ``spec`` names: the one listing its name, else the data files' one."""
         name = spec.split(":")[0].strip()

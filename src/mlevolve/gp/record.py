@@ -1,0 +1,223 @@
+"""The run record: what a run has done, kept as it finishes candidates.
+
+It numbers finished candidates (``seq``), writes each to the archive, and keeps the run's
+statistics: the counts by source, the hall of fame, the best, DEAP's Logbook, operator credit,
+the formula evaluations spent fitting constants, and the time spent scoring.
+
+Resume: the run is a deterministic function of its seed and its candidates' outcomes.  With
+``replay`` (a run scored in order, one slot), candidate number k, if the archive holds it, takes its
+stored outcome instead of being scored (:meth:`RunRecord.stored`; its key must match), so a run
+killed at any moment and resumed ends exactly as an uninterrupted one.  A run scored out of order
+(several slots) is not a function of its seed, so it does not replay: it reloads every archived
+candidate as already done (:meth:`RunRecord.reload`) and its algorithm continues from them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from deap import base, tools
+
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Program
+from mlevolve.dsl.parse import parse
+from mlevolve.dsl.printer import format_program
+from mlevolve.gp.archive import Archive, Row
+from mlevolve.gp.memo import simplified_program
+from mlevolve.gp.portfolio import Portfolio
+from mlevolve.gp.scheduler import Job
+from mlevolve.results import Failure, Outcome
+
+FAILED = -1e30  # DEAP's fitness for a failure: finite, so crowding distances stay numbers
+
+
+class FitnessLex(base.Fitness):  # type: ignore[misc]
+    """Fitness up, then (lexicographically: DEAP compares weighted values as tuples) size down:
+    parsimony as a tie-breaker for the single-objective algorithms."""
+
+    weights = (1.0, -1.0)
+
+
+class FitnessSize(base.Fitness):  # type: ignore[misc]
+    """NSGA-II's objectives: fitness up, program size down."""
+
+    weights = (1.0, -1.0)
+
+
+class HallOfFame(tools.HallOfFame):  # type: ignore[misc]
+    """DEAP's hall of fame, keeping the candidates themselves: DEAP's deep-copies each one it
+    inserts (a whole program, its outcome and fitness), and nothing here changes a candidate."""
+
+    def insert(self, item: Candidate) -> None:
+        i = bisect.bisect_right(self.keys, item.fitness)
+        self.items.insert(len(self) - i, item)
+        self.keys.insert(i, item.fitness)
+
+
+@dataclass(eq=False)
+class Candidate:
+    """A scored program: the unit the search algorithms select from."""
+
+    program: Program
+    hash: str
+    outcome: Outcome
+    seq: int
+    size: int
+    generation: int
+    source: str
+    fitness: base.Fitness = field(repr=False)
+    fingerprint: str | None = None  # the FEC fingerprint it was scored with (None: cache hit, probe failure)
+
+    @property
+    def score(self) -> float:
+        return self.outcome.fitness
+
+
+def stored_outcome(row: Row) -> Outcome:
+    """An archived candidate's outcome, as it was when scored."""
+    failure = Failure(row.failure, row.failure_where or "") if row.failure else None
+    scored = row.program if "fit_evaluations" in row.metrics else None  # fitted: later cache hits store it
+    return Outcome(dict(row.metrics), failure, row.seconds, scored)
+
+
+class RunRecord:
+    """See the module docstring.  ``nsga2``: fitness objectives (fitness, size) for NSGA-II rather
+    than lexicographic parsimony."""
+
+    def __init__(self, archive: Archive, nsga2: bool = False, portfolio: Portfolio | None = None) -> None:
+        self.archive = archive
+        self.nsga2 = nsga2
+        self.portfolio = portfolio  # credited with each child's success, when the run has one
+        self.seq = 0
+        self.counts: Counter[str] = Counter()
+        self.operator_trials: Counter[str] = Counter()
+        self.operator_successes: Counter[str] = Counter()
+        self.hall_of_fame = HallOfFame(10, similar=lambda a, b: a.hash == b.hash)
+        # The run's best: the earliest candidate of the highest finite fitness, as Archive.best ranks
+        # them (the hall of fame puts the latest of equal fitnesses first, NSGA-II's also by size).
+        self.best: Candidate | None = None
+        self.logbook = tools.Logbook()
+        self.statistics = tools.Statistics(key=lambda c: c.score if c.outcome.failure is None else np.nan)
+        for name, fn in (("best", np.nanmax), ("median", np.nanmedian)):
+            self.statistics.register(name, fn)
+        self.replayed = 0
+        # Formula evaluations spent fitting constants (interpreter.fit), reported in the summary beside the
+        # candidates: a candidate with fitted constants cost 1 + its fit_evaluations evaluations of the formula.
+        self.fit_evaluations = 0
+        self.evaluation_seconds = 0.0  # time spent scoring (cache lookups, probes, training)
+        self.started = time.perf_counter()
+        self.resumed: list[Candidate] = []
+        self._simplified: dict[str, str] = {}  # a scored program's text -> its simplified text
+        self._replay: Iterator[Row] = iter(archive.rows())
+        self._pending: Row | None = next(self._replay, None)
+
+    # -- resume -----------------------------------------------------------------------------------
+    def stored(self, key: str) -> Row | None:
+        """Replay: the archived row of candidate number ``seq`` (the next to finish), or None when
+        the archive holds no more.  Raises :class:`MlevError` if its key is not ``key``."""
+        row = self._pending
+        if row is None or row.seq != self.seq:
+            return None
+        if row.hash != key:
+            raise MlevError(f"the archive does not match this run at candidate #{row.seq}",
+                            file=str(self.archive.path),
+                            hint="it was made by another version of mlevolve or grammar; pass another --db")
+        self._pending = next(self._replay, None)
+        self.replayed += 1
+        return row
+
+    def reload(self, finish: Callable[[Job, Outcome, str, str | None], Candidate]) -> None:
+        """Take every archived candidate as done, in order (``finish`` enters each), into ``resumed``."""
+        rows = [self._pending, *self._replay] if self._pending is not None else []
+        self._pending = None
+        for row in rows:
+            assert row is not None
+            program = parse(row.program)
+            job = Job(program, row.hash, row.operator, row.parents, row.generation, row.size, program, 0.0)
+            self.resumed.append(finish(job, stored_outcome(row), row.source, row.fingerprint))
+        self.replayed = len(self.resumed)
+
+    # -- finishing candidates ---------------------------------------------------------------------
+    def fitness(self, outcome: Outcome, size: int) -> base.Fitness:
+        score = outcome.fitness if outcome.failure is None else FAILED
+        return (FitnessSize if self.nsga2 else FitnessLex)((score, float(size)))
+
+    def add(self, job: Job, outcome: Outcome, source: str, fingerprint: str | None, stored: bool,
+            parent: Outcome | None, simplified: str | None = None) -> Candidate:
+        """Number and record a finished candidate (written to the archive unless ``stored``: it came
+        from there); ``parent``: the outcome of its first parent, for operator credit;
+        ``simplified``: the simplified text of the program its outcome carries, if made already."""
+        seq = self.seq
+        self.seq += 1
+        if simplified is not None and outcome.program is not None:
+            self._simplified.setdefault(outcome.program, simplified)
+        if not stored:
+            self.evaluation_seconds += outcome.seconds
+            self.archive.add(self._row(seq, job, outcome, source, fingerprint))
+        self.counts[source] += 1
+        if source == "evaluated":
+            self.fit_evaluations += int(outcome.metrics.get("fit_evaluations", 0))
+        if outcome.failure is not None:
+            self.counts["failed"] += 1
+        if job.parents and job.operator != "copy":  # operator credit: did the child beat its parent?
+            better = self.better(outcome, parent)
+            self.operator_trials[job.operator] += 1
+            self.operator_successes[job.operator] += better
+            if self.portfolio is not None:
+                self.portfolio.credit(job.operator, better)
+        candidate = Candidate(job.program, job.key, outcome, seq, job.size, job.generation, source,
+                              self.fitness(outcome, job.size), fingerprint)
+        if outcome.failure is None:
+            self.hall_of_fame.update([candidate])
+            if math.isfinite(candidate.score) and (self.best is None or candidate.score > self.best.score):
+                self.best = candidate
+        return candidate
+
+    @staticmethod
+    def better(outcome: Outcome, parent: Outcome | None) -> bool:
+        """Whether a child's outcome beats its parent's (any finite fitness beats a failure)."""
+        return outcome.failure is None and math.isfinite(outcome.fitness) and (
+            parent is None or parent.failure is not None or outcome.fitness > parent.fitness)
+
+    def _row(self, seq: int, job: Job, outcome: Outcome, source: str, fingerprint: str | None) -> Row:
+        """The archive row: the program as scored, with a formula's fitted constants written back
+        (``Outcome.program``), so it reproduces its score; the search varies the program as proposed."""
+        failure = outcome.failure
+        if outcome.program is None or outcome.program == job.text:
+            text = job.text if job.text is not None else format_program(job.program)
+            simple = format_program(job.simplified)
+        else:  # the program as scored, as its text came (canonical: made by format_program)
+            text = outcome.program
+            simple = self._simplified.get(text) or self._simplified.setdefault(
+                text, format_program(simplified_program(parse(text))))
+        return Row(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
+                   failure.reason if failure else None, failure.where if failure else None, source,
+                   fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds,
+                   simplified=simple)
+
+    # -- statistics -------------------------------------------------------------------------------
+    def record(self, generation: int, population: Sequence[Candidate]) -> None:
+        """One Logbook row for a generation (or, steady state, every ``population`` candidates)."""
+        with np.errstate(all="ignore"):
+            stats = self.statistics.compile(population) if population else {}
+        self.logbook.record(gen=generation, evals=self.seq, **stats, **self.counts)
+
+    def summary(self, fit: bool | None) -> dict[str, Any]:
+        """Counts, best fitness and time: what a person wants to see at the end of a run."""
+        best = self.best
+        return {
+            "candidates": self.seq, "replayed": self.replayed, **dict(self.counts),
+            **({"fit_evaluations": self.fit_evaluations} if fit else {}),
+            "best_fitness": None if best is None else best.score, "best_hash": None if best is None else best.hash,
+            "seconds": round(time.perf_counter() - self.started, 3),
+            "evaluation_seconds": round(self.evaluation_seconds, 3),
+            "operators": {op: {"trials": n, "successes": self.operator_successes[op]}
+                          for op, n in sorted(self.operator_trials.items())},
+        }

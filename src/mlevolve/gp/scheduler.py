@@ -1,0 +1,66 @@
+"""The scheduler: a run's candidates in flight on its backend, one job per candidate.
+
+Every candidate that needs scoring goes through a backend, in process too
+(:class:`~mlevolve.gp.backends.InProcess` answers at once; a pool or Dask answers when a worker
+finishes).  The scheduler numbers the jobs, keeps what made each one (:class:`Job`), counts the
+slots in use, and hands back finished jobs with their answers.  It decides nothing about scoring
+(``scorer.py``) or recording (``record.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from mlevolve.dsl.ir import Program
+from mlevolve.gp.backends import Backend, Request
+
+
+@dataclass(eq=False)
+class Job:
+    """A candidate being scored: what made it, its canonical facts, and when its scoring began."""
+
+    program: Program
+    key: str  # the cache key: the canonical hash of the simplified program
+    operator: str
+    parents: tuple[str, ...]
+    generation: int
+    size: int  # the evolved slots' simplified size
+    simplified: Program
+    created: float  # time.perf_counter() when the candidate was made
+    text: str | None = None  # the canonical text, once made (sent to a worker, then archived)
+
+
+class Scheduler:
+    """Jobs in flight on ``backend``: at most ``backend.slots`` at once (the search algorithms ask
+    :meth:`free` before starting one)."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.slots = backend.slots
+        self._jobs: dict[int, Job] = {}
+        self._next = 0
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._jobs)
+
+    def submit(self, job: Job, request: Request) -> None:
+        """Send ``request`` (built by the caller for job number :meth:`next_id`) to the backend."""
+        self._jobs[request.job] = job
+        self.backend.submit(request)
+
+    def next_id(self) -> int:
+        """The number of the next job."""
+        self._next += 1
+        return self._next
+
+    def finished(self) -> Iterator[tuple[Job, Any]]:
+        """Jobs whose answers have come back; waits for at least one if any is in flight."""
+        while self._jobs:
+            results = self.backend.results()
+            for job_id, result in results:
+                yield self._jobs.pop(job_id), result
+            if results:
+                return
