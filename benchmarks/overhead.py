@@ -23,6 +23,7 @@ from typing import Any
 
 from mlevolve import check, parse_file
 from mlevolve.gp.archive import Archive
+from mlevolve.gp.backends import Resources
 from mlevolve.gp.engine import Engine, EvolveConfig
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import load_grammar
@@ -61,7 +62,7 @@ def measure(kind: str, budget: int, algorithm: str = "regularized", profile: boo
     name, evolve, task, kinds, fit = WORKLOADS[kind]
     spec = load_grammar()
     program = check(parse_file(ROOT / "examples" / name))
-    factory = EvaluatorFactory(task, 0, 10, kinds, fit=fit)
+    factory = EvaluatorFactory(task, 0, 10, kinds, timeout=Resources.timeout, fit=fit)
     timed = Timed(factory.build(load_task(task, 0), spec))
     marks: list[tuple[float, float]] = []
 

@@ -48,6 +48,8 @@ class Outcome:
     failure: Failure | None = None
     seconds: float = 0.0
     program: str | None = None  # the program as scored, when scoring rewrote it (a formula's fitted constants)
+    # ``program`` as IR, where the scorer has it (so that no one parses the text back); never compared
+    parsed: Program | None = field(default=None, compare=False, repr=False)
 
     @property
     def fitness(self) -> float:

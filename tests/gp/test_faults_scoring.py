@@ -311,7 +311,7 @@ REQUESTS = [Request(0, "fingerprint", FORMULA.format(body="sin(x)"), "s"),
 
 
 def make(backend: str) -> Any:
-    factory = FaultyFactory("koza_quartic", 0, 1, frozenset({"formula"}))
+    factory = FaultyFactory("koza_quartic", 0, 1, frozenset({"formula"}), timeout=60)
     if backend == "in-process":
         return InProcess(factory)
     if backend == "process pool":

@@ -163,7 +163,7 @@ def test_a_fitted_formula_comes_back_with_the_simplified_text_of_the_program_as_
     from mlevolve.dsl.printer import format_program
     from mlevolve.dsl.simplify import simplify_program
 
-    factory = EvaluatorFactory("koza_quartic", 0, 1, frozenset({"formula"}), fit=True)
+    factory = EvaluatorFactory("koza_quartic", 0, 1, frozenset({"formula"}), timeout=60, fit=True)
     evaluator = factory.build(load_task("koza_quartic", 0), load_grammar())
     program = check(parse(QUARTIC.format(body="(x + 0.5) * x * 1.0")))
     outcome, source, _, simplified = score(evaluator, program, "k", set(), (), Policy())

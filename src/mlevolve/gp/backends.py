@@ -247,10 +247,11 @@ def score(evaluator: Any, program: Program, key: str, known: Container[str], win
 
 def _with_simplified(scored: Scored) -> Scored:
     """``scored`` with the simplified text of the program its outcome carries (none: as it was)."""
-    text = scored.outcome.program if scored.outcome is not None else None
-    if text is None:
+    outcome = scored.outcome
+    if outcome is None or outcome.program is None:
         return scored
-    program, failure = guarded(lambda: parse(text), "worker")
+    text = outcome.program
+    program, failure = (outcome.parsed, None) if outcome.parsed is not None else guarded(lambda: parse(text), "worker")
     if failure is not None or program is None:  # the coordinator parses it again, and fails it there
         return scored
     return scored._replace(simplified=format_program(simplified_program(program)))

@@ -21,7 +21,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 from deap import tools
@@ -296,7 +296,7 @@ class Engine:
     def _finish(self, job: Job, outcome: Outcome, source: str, fingerprint: str | None, stored: bool,
                 simplified: str | None = None) -> Candidate:
         if not stored:
-            outcome = Outcome(outcome.metrics, outcome.failure, time.perf_counter() - job.created, outcome.program)
+            outcome = replace(outcome, seconds=time.perf_counter() - job.created)
         parent = self.scorer.cached(job.parents[0]) if job.parents else None
         candidate = self.run.add(job, outcome, source, fingerprint, stored, parent, simplified)
         self.scorer.remember(job.key, outcome, source, fingerprint)

@@ -196,7 +196,7 @@ class RunRecord:
         else:  # the program as scored, as its text came (canonical: made by format_program)
             text = outcome.program
             simple = self._simplified.get(text) or self._simplified.setdefault(
-                text, format_program(simplified_program(parse(text))))
+                text, format_program(simplified_program(outcome.parsed or parse(text))))
         return Row(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
                    failure.reason if failure else None, failure.where if failure else None, source,
                    fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds,
