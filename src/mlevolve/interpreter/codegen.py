@@ -134,12 +134,22 @@ def _release(lines: list[str], keep: set[str]) -> list[str]:
     return out
 
 
-def _rank(t: Type) -> int:
-    return {SCALAR: 0, VECTOR: 1, MATRIX: 2}.get(t if isinstance(t, str) else "", 0)
-
-
 _ARITHMETIC = frozenset({"add", "sub", "mul", "div", "neg"})
-_LIFT = {"numpy": "np.float64", "torch": "torch.as_tensor"}
+
+
+def _torch_expression(op: str, arg_types: tuple[str, ...], texts: list[str], numbers: list[bool]) -> str | None:
+    """The torch expression of ``op`` (see :func:`primitives.numpy_expression`, the NumPy backend's):
+    a Scalar may be a Python number (a literal, a schedule's or optimizer's rate), made a tensor where
+    the function needs one; an arithmetic op of numbers only computes with tensors (IEEE rules)."""
+    tpl = primitives.template(primitives.TORCH, op, arg_types)
+    if tpl is None:
+        return None
+    if op in primitives.TORCH_LIFT:
+        texts = [f"torch.as_tensor({text})" if number or t == SCALAR else text
+                 for text, number, t in zip(texts, numbers, arg_types, strict=True)]
+    if texts and all(numbers) and op in _ARITHMETIC:
+        texts = [f"torch.as_tensor({texts[0]})", *texts[1:]]
+    return tpl.replace("{*}", ", ".join(texts)).format(*texts)
 
 
 # What a generated value is, beyond its DSL type: a Python number (a literal, or a name bound to one),
@@ -148,27 +158,12 @@ Kind = Literal["number", "shaped", "free"]
 
 
 def _call(em: _Emitter, node: Call, args: list[tuple[str, Kind]], arg_types: tuple[str, ...], result: Type) -> str:
-    table = primitives.TORCH if em.backend == "torch" else primitives.NUMPY
-    tpl = primitives.template(table, node.op, arg_types)
-    if tpl is None:
+    texts, numbers = [text for text, _ in args], [kind == "number" for _, kind in args]
+    expression = primitives.numpy_expression if em.backend == "numpy" else _torch_expression
+    code = expression(node.op, arg_types, texts, numbers)
+    if code is None:
         raise MlevError(f"'{node.op}{'(' + ', '.join(arg_types) + ')'}' has no {em.backend} implementation",
                         node.span, "this primitive cannot be used in this kind of definition")
-    texts = [text for text, _ in args]
-    consts = [kind == "number" for _, kind in args]
-    if em.backend == "numpy" and node.op in primitives.NUMPY_BROADCAST:
-        # A scalar meets a vector or matrix: give it the missing trailing axes.
-        top = max(_rank(t) for t in arg_types)
-        texts = [f"{text}[...{', None' * (top - _rank(t))}]" if _rank(t) < top and not const else text
-                 for text, const, t in zip(texts, consts, arg_types, strict=True)]
-    if em.backend == "torch" and node.op in primitives.TORCH_LIFT:
-        # A Scalar may be a Python number (a literal, a schedule's or optimizer's rate): make it a tensor.
-        texts = [f"torch.as_tensor({text})" if const or t == SCALAR else text
-                 for text, const, t in zip(texts, consts, arg_types, strict=True)]
-    if args and all(consts) and (em.backend == "numpy" or node.op in _ARITHMETIC):
-        # Only Python numbers: compute with the backend's numbers, so IEEE rules hold (1.0 / 0.0 is inf,
-        # not a ZeroDivisionError) and the value has the backend's methods (indexing) like any other.
-        texts[0] = f"{_LIFT[em.backend]}({texts[0]})"
-    code = tpl.replace("{*}", ", ".join(texts)).format(*texts)
     return em.temp(code)
 
 

@@ -84,10 +84,10 @@ def numpy_expression(op: str, arg_types: tuple[str, ...], texts: list[str], numb
     """The NumPy expression of ``op`` over argument expressions ``texts`` (of types ``arg_types``;
     ``numbers[i]``: the argument is a Python number, a literal), or None if ``op`` has no template.
 
-    The rules of :func:`mlevolve.interpreter.codegen._call` for the NumPy backend, written once here
-    for the IR interpreter (:mod:`mlevolve.interpreter.fastpath`), whose oracle test holds both to the
-    same numbers: in an op of ``NUMPY_BROADCAST`` a Scalar that is not a number gains the trailing axes
-    of the highest-rank operand (``s[..., None]`` to meet a Vector); an op whose arguments are all
+    One rule for code generation (:mod:`mlevolve.interpreter.codegen`) and the IR interpreter
+    (:mod:`mlevolve.interpreter.fastpath`), whose oracle test holds them to the same numbers: in an
+    op of ``NUMPY_BROADCAST`` a Scalar that is not a number gains the trailing axes of the
+    highest-rank operand (``s[..., None]`` to meet a Vector); an op whose arguments are all
     numbers computes with ``np.float64`` (IEEE rules: ``1.0 / 0.0`` is inf, not an error)."""
     tpl = template(NUMPY, op, arg_types)
     if tpl is None:
