@@ -71,7 +71,8 @@ def test_every_regime_row_holds_to_the_contract(regime: Regime) -> None:
     if regime.backend == "numpy":
         for module in {regime.module, *(x.module for x in regime.loaders)}:
             assert "torch" not in _imports(module), module
-    assert isinstance(regime.hurdle, bool) and regime.probe in ("outputs", "components")
+    assert isinstance(regime.hurdle, bool) and regime.probe in ("points", "learning", "components")
+    assert isinstance(regime.fits, bool)
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -220,7 +220,7 @@ class ProgramEvaluator:
             if isinstance(compiled, Interpreted):  # no torch, and draws only from the runtime's own generators
                 with np.errstate(all="ignore"):
                     return self._probe(program, compiled)
-            with torch.no_grad() if compiled.regime.probe == "outputs" else torch.enable_grad(), \
+            with torch.no_grad() if compiled.regime.probe != "components" else torch.enable_grad(), \
                     np.errstate(all="ignore"), runtime.seeded(self.settings.seed):
                 return self._probe(program, compiled)
 
@@ -230,16 +230,27 @@ class ProgramEvaluator:
         return (None if parts is None else _digest(parts)), None
 
     def _probe(self, program: Program, compiled: Compiled | Interpreted) -> list[Any] | None:
-        if compiled.category == "formula":
-            x = np.asarray(self._data["x_train"], np.float64)
-            return [_finite(np.broadcast_to(instantiate(compiled)(*x.T), x.shape[:1]), "the formula")]
-        if compiled.category == "learner":
-            small = {**self._data, "x_train": self._data["x_train"][:, :10], "y_train": self._data["y_train"][:, :10],
-                     "x_val": self._data["x_val"][:, :10], "y_val": self._data["y_val"][:, :10]}
-            # the predictions themselves, as AutoML-Zero hashes them (a fitness alone collides)
-            learner = instantiate(compiled, int(self._data["x_train"].shape[-1]))
-            predictions = runtime.learner_predictions(small, learner, seed=self.settings.seed)
-            return [_finite(predictions, "the learner's predictions")]
+        """What the program computes on the probe inputs of its regime (``Regime.probe``)."""
+        probes = {"points": self._probe_points, "learning": self._probe_learning,
+                  "components": self._probe_components}
+        return probes[compiled.regime.probe](program, compiled)
+
+    def _probe_points(self, program: Program, compiled: Compiled | Interpreted) -> list[Any]:
+        """A formula's outputs on the training points."""
+        x = np.asarray(self._data["x_train"], np.float64)
+        return [_finite(np.broadcast_to(instantiate(compiled)(*x.T), x.shape[:1]), "the formula")]
+
+    def _probe_learning(self, program: Program, compiled: Compiled | Interpreted) -> list[Any]:
+        """A learner's predictions on 10 validation examples after 10 training examples of each task:
+        the predictions themselves, as AutoML-Zero hashes them (a fitness alone collides)."""
+        small = {**self._data, "x_train": self._data["x_train"][:, :10], "y_train": self._data["y_train"][:, :10],
+                 "x_val": self._data["x_val"][:, :10], "y_val": self._data["y_val"][:, :10]}
+        learner = instantiate(compiled, int(self._data["x_train"].shape[-1]))
+        return [_finite(runtime.learner_predictions(small, learner, seed=self.settings.seed),
+                        "the learner's predictions")]
+
+    def _probe_components(self, program: Program, compiled: Compiled | Interpreted) -> list[Any] | None:
+        """Each component on fixed probe tensors; None (no cheap probe) when a model evolves."""
         if "model" in self.evolving_kinds or isinstance(compiled, Interpreted):
             return None
         names = namespace(compiled)
@@ -260,7 +271,7 @@ class ProgramEvaluator:
         compiled, failure = guarded(lambda: self.compile(program, key), "compile")
         if failure is not None or compiled is None:
             return Outcome({}, failure)
-        if compiled.category == "formula" and self.fit is not None:
+        if compiled.regime.fits and self.fit is not None:
             return self._evaluate_fitted(program, compiled, settings)
         return evaluate_compiled(compiled, self.scoring_task(key), settings)
 

@@ -54,8 +54,11 @@ class Regime:
     named in ``settings``.  ``loaders``: the standalone loaders of its tasks (of type ``task`` in
     the library), one per source of data; a script carries the one its task needs
     (:meth:`loader_for`), called with ``load_args`` (the program's part) for a data file.  ``wiring``
-    writes the ``PROGRAM = ...`` line of a program.  ``probe``: ``"outputs"`` (the program's
-    outputs on the task's own data) or ``"components"`` (each definition on fixed probe tensors).
+    writes the ``PROGRAM = ...`` line of a program.  ``probe``, what functional-equivalence probing
+    runs: ``"points"`` (the program's outputs on the task's training points), ``"learning"`` (its
+    predictions after training on a few examples of each task) or ``"components"`` (each definition
+    on fixed probe tensors).  ``fits``: a search may fit the program's constants before scoring it
+    (:mod:`mlevolve.interpreter.fit`).
     ``single``: a program is exactly one definition; otherwise ``at_most_one`` lists the kinds
     that may appear once.  ``dim``: the generated code reads ``DIM``, the task's feature count.
     ``check``: a function of the loop's module that the library (not an exported script) runs before
@@ -71,8 +74,9 @@ class Regime:
     loaders: tuple[Loader, ...]
     settings: tuple[str, ...]
     wiring: Callable[[Program], str]
-    probe: Literal["outputs", "components"]
+    probe: Literal["points", "learning", "components"]
     hurdle: bool
+    fits: bool = False
     single: bool = True
     at_most_one: tuple[str, ...] = ()
     dim: bool = False
@@ -158,10 +162,10 @@ REGIMES: Mapping[str, Regime] = {r.name: r for r in (
     Regime("learner", ("learner",), "numpy", Family, "learner", "run_learner",
            (Loader("data_learner", "learner_task", frozenset(FAMILIES)),
             Loader("data_learner", "digits_task", frozenset({PROJECTED_DIGITS}))),
-           ("seed", "budget"), _learner_wiring, "outputs", hurdle=False, dim=True),
+           ("seed", "budget"), _learner_wiring, "learning", hurdle=False, dim=True),
     Regime("formula", ("formula",), "numpy", Points, "formula", "run_formula",
            (Loader("data_formula", "formula_task", frozenset(FORMULAS)), Loader("data_formula", "formula_file")),
-           (), lambda program: f"PROGRAM = {py_name(program.definitions[0].name)}", "outputs", hurdle=False,
+           (), lambda program: f"PROGRAM = {py_name(program.definitions[0].name)}", "points", hurdle=False, fits=True,
            load_args=_formula_inputs),
     Regime("rl", ("pg_loss", "td_loss"), "torch", Control, "rl", "train_rl",
            (Loader("data_control", "control_task", frozenset(CONTROL)),),
