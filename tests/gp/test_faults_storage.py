@@ -9,6 +9,7 @@ identity holds the data's digest and the scoring version; ``export --db`` works 
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import shutil
 import sqlite3
@@ -24,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlevolve import cli
+from mlevolve import api, cli
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import SCORING_VERSION
 from mlevolve.grammar.spec import load_grammar
@@ -375,7 +376,8 @@ def test_a_full_disk_is_one_line_and_the_run_resumes(tmp_path: Path, monkeypatch
     monkeypatch.setattr(sqlite3, "connect", real)
     conn = real(db)
     stored = conn.execute("SELECT seq, hash FROM candidates ORDER BY seq").fetchall()
-    assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok" and 20 < len(stored) < 300
+    # Rows are committed in batches (gp/archive.py): the batch the full disk refused is lost, not the archive.
+    assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok" and 20 <= len(stored) < 300
     conn.close()
     assert evolve(db, budget=300) == 0  # resumes: the stored candidates replay, the rest are scored
     conn = real(db)
@@ -419,6 +421,7 @@ def test_a_valid_archive_in_a_read_only_folder_is_read_and_not_called_corrupt(go
 
 def test_a_storage_error_no_layer_named_is_still_one_line(monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    @functools.wraps(api.best)  # the CLI reads its flags' defaults from the API's signature
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise sqlite3.OperationalError("disk I/O error")
 
