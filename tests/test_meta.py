@@ -593,3 +593,45 @@ def test_meta_run_on_dask_writes_the_same_generator_bytes(tmp_path: Path, monkey
             rows = conn.execute("SELECT seq, hash, program, fitness, operator FROM candidates ORDER BY seq").fetchall()
         files.append(((tmp_path / name / "gen.toml").read_bytes(), rows))
     assert files[0] == files[1] and files[0][1]
+
+
+@pytest.mark.slow
+def test_meta_search_reproduces_the_committed_trace() -> None:
+    """benchmarks/meta/repro.toml, rerun, takes the committed path (trace field for field, generator
+    byte for byte); the failure says where it left it, how the environment differs, and how to
+    regenerate the files when the change is intended."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("repro", ROOT / "benchmarks" / "meta" / "repro.py")
+    assert spec is not None and spec.loader is not None
+    repro = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(repro)
+    problems = repro.compare()
+    assert not problems, "\n".join(problems)
+
+
+def test_trace_difference_names_the_first_field_that_changed() -> None:
+    import math
+
+    from mlevolve.meta.provenance import differences, environment, first_difference, trace
+
+    history = [{"generation": g, "digest": f"d{g}", "best_fitness": 0.1 * g, "mined": ["r"]} for g in range(3)]
+    committed = trace(history, {"chosen_generation": 1, "digest": "d1", "inner_runs_fresh": 9})
+    assert committed["inner_runs"] == 9 and committed["generations"][2]["digest"] == "d2"
+    assert first_difference(committed, json_roundtrip(committed)) is None  # floats survive JSON exactly
+    later = trace([*history[:2], {**history[2], "digest": "x"}], {"chosen_generation": 0, "digest": "d1"})
+    assert first_difference(committed, later) == "generations[2].digest: committed 'd2', now 'x'"  # before chosen
+    ulp = trace([{**history[1], "best_fitness": math.nextafter(0.1, 1.0)}], {})  # another CPU's last bit
+    assert first_difference(trace(history[1:2], {}), ulp) is None  # the same path
+    assert first_difference(trace(history[1:2], {}), trace([{**history[1], "best_fitness": 0.1001}], {})) == \
+        "generations[0].best_fitness: committed 0.1, now 0.1001"
+    env = environment()
+    assert env["packages"]["numpy"] is not None and env["torch_cpu_capability"]
+    other = {**env, "packages": {**env["packages"], "torch": "0.0"}}
+    assert differences(env, env) == [] and differences(env, other) == [f"torch: {env['packages']['torch']} -> 0.0"]
+
+
+def json_roundtrip(value: object) -> object:
+    import json
+
+    return json.loads(json.dumps(value))
