@@ -54,7 +54,7 @@ from typing import Any
 from mlevolve import api
 from mlevolve.gp.archive import Archive
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
-from mlevolve.meta import stats, vary
+from mlevolve.meta import provenance, stats, vary
 from mlevolve.meta.config import MetaConfig, load_config
 from mlevolve.meta.evolve import inner_run
 
@@ -225,7 +225,8 @@ def main() -> None:
         rows = run_jobs(jobs, args.workers)
         trend = snapshot_trend([r for r in rows if r["arm"] == "snapshot"], [r for r in rows if r["arm"] == "base"],
                                cfg, len(history))
-        result = {"machine": machine, "seconds": round(time.time() - started, 1), "config": Path(args.config).name,
+        result = {"machine": machine, "environment": provenance.environment(),
+                  "seconds": round(time.time() - started, 1), "config": Path(args.config).name,
                   "snapshot_seeds": len(snap_seeds), "budget": cfg.inner.budget, "test": list(cfg.test),
                   "fitness": [h.get("fitness", "auc") for h in history], "snapshots": trend}
         out.mkdir(parents=True, exist_ok=True)
@@ -248,7 +249,7 @@ def main() -> None:
     chosen = set(seeds[:args.snapshot_seeds])
     trend = snapshot_trend(snap_rows, [r for r in arm_rows if r["arm"] == "base" and r["seed"] in chosen], cfg,
                            len(history))
-    result = {"machine": machine,
+    result = {"machine": machine, "environment": provenance.environment(),
               "seconds": round(time.time() - started, 1), "config": Path(args.config).name, "seeds": args.seeds,
               "budget": cfg.inner.budget, "target": cfg.inner.target, "test": list(cfg.test),
               "learned_digest": learned.digest, "learned_rules": len(learned.rules),
@@ -270,6 +271,7 @@ def _fmt(x: float) -> str:
 def markdown(r: dict[str, Any]) -> str:
     lines = [f"Meta-test evidence ({r['machine']}; {r['seeds']} shared seeds per task and arm; inner budget "
              f"{r['budget']}; target: normalised fitness >= {r['target']}; {r['seconds']} s).", "",
+             f"Environment: {provenance.environment_line(r['environment'])}." if "environment" in r else "", "",
              "| task | arm | mean AUC ± sd | success (Wilson 95%) | ERT |", "|---|---|---|---|---|"]
     for task, per in r["per_task"].items():
         for arm, a in per.items():
