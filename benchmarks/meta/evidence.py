@@ -59,7 +59,6 @@ from mlevolve.meta.config import MetaConfig, load_config
 from mlevolve.meta.evolve import inner_run
 
 ROOT = Path(__file__).resolve().parents[2]
-SCALAR = frozenset({"Scalar"})
 ARMS = ("learned", "base", "bandit", "random", "random_rules", "shuffled", "weights", "variables", "rules",
         "operators")
 
@@ -88,6 +87,14 @@ def controls(learned: GrammarSpec, seed: int, types: frozenset[str]) -> dict[str
             "weights": (weights, False, "regularized"), "variables": (variables, False, "regularized"),
             "rules": (rules, False, "regularized"),
             "operators": (operators, False, "regularized")}
+
+
+def slot_types(cfg: MetaConfig) -> frozenset[str]:
+    """The types the evolved slots compute with (Scalar for a formula; Scalar and Vector for a learner)."""
+    from mlevolve.dsl.kinds import slots
+
+    by_name = {s.name: s for s in slots(api._program(cfg.program, load_grammar()))}
+    return frozenset().union(*(by_name[n].types for n in cfg.evolve if n in by_name)) or frozenset({"Scalar"})
 
 
 def _job(args: tuple[str, str, str, int, str, dict[str, Any]]) -> dict[str, Any]:
@@ -237,7 +244,7 @@ def main() -> None:
         return
     jobs = []
     for seed in seeds:
-        for arm, (spec, bandit, algorithm) in controls(learned, seed, SCALAR).items():
+        for arm, (spec, bandit, algorithm) in controls(learned, seed, slot_types(cfg)).items():
             for task in cfg.test:
                 jobs.append((arm, spec.to_toml(), task, seed, args.config, {"bandit": bandit, "algorithm": algorithm}))
     jobs += snapshot_jobs(history, seeds[:args.snapshot_seeds], cfg, args.config)
