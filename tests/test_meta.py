@@ -313,17 +313,25 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 # ----------------------------------------------------------------------------------- the meta run
-def test_smoke_meta_run_writes_a_generator_and_resumes(tmp_path: Path) -> None:
+def test_smoke_meta_run_writes_a_generator_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlevolve.meta import provenance
+
     config = ROOT / "benchmarks" / "meta" / "smoke.toml"
     db, out = tmp_path / "meta.db", tmp_path / "gen.toml"
     first = api.meta(config, db, out, quiet=True)
     assert first["generations"] == 3 and first["inner_runs_fresh"] > 0
     grammar = load_grammar(out)  # a valid grammar file
     text = out.read_text()
+    env = provenance.environment()
+    assert f"# environment: {provenance.environment_line(env)}\n" in text  # the header names the environment
+    other = {**env, "packages": {**env["packages"], "numpy": "0.0"}}
+    monkeypatch.setattr(provenance, "environment", lambda: other)  # resumed in another installation
     again = api.meta(config, db, out, quiet=True)
-    assert again["inner_runs_fresh"] == 0 and out.read_text() == text  # replayed, same result
+    assert again["inner_runs_fresh"] == 0 and out.read_text().replace(" numpy 0.0 ", f" numpy {np_version()} ") \
+        == text  # replayed, same result
     with sqlite3.connect(db) as conn:
         meta = dict(conn.execute("SELECT key, value FROM meta"))
+    assert __import__("json").loads(meta["environments"]) == [env, other]  # both recorded, in order
     history = __import__("json").loads(meta["meta_generations"])
     assert [h["generation"] for h in history] == [0, 1, 2]
     assert all("grammar_size" in h and "operators" in h and "rule_usage" in h for h in history)
@@ -629,6 +637,12 @@ def test_trace_difference_names_the_first_field_that_changed() -> None:
     assert env["packages"]["numpy"] is not None and env["torch_cpu_capability"]
     other = {**env, "packages": {**env["packages"], "torch": "0.0"}}
     assert differences(env, env) == [] and differences(env, other) == [f"torch: {env['packages']['torch']} -> 0.0"]
+
+
+def np_version() -> str:
+    import numpy
+
+    return numpy.__version__
 
 
 def json_roundtrip(value: object) -> object:
