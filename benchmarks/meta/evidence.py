@@ -29,9 +29,10 @@ paired AUC gain over the base grammar on the same seeds.  Kendall's tau (one-sid
 over the per-generation means and over the per-task values.
 
 Run:  python benchmarks/meta/evidence.py [--config benchmarks/meta/train.toml] [--db runs/meta-train.db]
-      [--seeds 30] [--snapshot-seeds 8] [--workers 2] [--out benchmarks/meta] [--mode full|trend]
+      [--seeds 30] [--snapshot-seeds 8] [--workers 2] [--out benchmarks/meta] [--mode full|trend|plot]
 ``--mode full`` (default) writes results.json, results.md and growth.png to --out; ``--mode trend``
-runs only the snapshots and the base grammar and writes trend.json, trend.md and trend.png.
+runs only the snapshots and the base grammar and writes trend.json, trend.md and trend.png;
+``--mode plot`` redraws growth.png from the archive and an existing results.json.
 """
 
 from __future__ import annotations
@@ -201,6 +202,14 @@ def snapshot_jobs(history: list[dict[str, Any]], seeds: list[int], cfg: MetaConf
             for g, entry in enumerate(history) for seed in seeds for task in cfg.test]
 
 
+def replot(db: str, out: Path) -> None:
+    """Redraw ``out/growth.png`` from the meta archive ``db`` and ``out/results.json`` (no inner runs)."""
+    archive = Archive.read(db)
+    history = archive.meta()["meta_generations"]
+    archive.close()
+    plots(history, json.loads((out / "results.json").read_text()), out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=str(ROOT / "benchmarks/meta/train.toml"))
@@ -209,9 +218,13 @@ def main() -> None:
     parser.add_argument("--snapshot-seeds", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default=str(ROOT / "benchmarks/meta"))
-    parser.add_argument("--mode", choices=("full", "trend"), default="full",
-                        help="full: every arm and the trend; trend: only the snapshots' trend (trend.*)")
+    parser.add_argument("--mode", choices=("full", "trend", "plot"), default="full",
+                        help="full: every arm and the trend; trend: only the snapshots' trend (trend.*); "
+                             "plot: redraw growth.png from the archive and results.json")
     args = parser.parse_args()
+    if args.mode == "plot":
+        replot(args.db, Path(args.out))
+        return
     cfg = load_config(args.config)
     archive = Archive.read(args.db)
     meta = archive.meta()
@@ -307,11 +320,13 @@ def plots(history: list[dict[str, Any]], result: dict[str, Any], out: Path) -> N
 
     gens = [h["generation"] for h in history]
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.6))
-    axes[0].plot(gens, [h["best_fitness"] for h in history], "o-", label="best (training pairs)")
-    axes[0].plot(gens, [h["mean_fitness"] for h in history], "s--", label="population mean")
-    axes[0].plot(gens, [h["validation_auc"] for h in history], "^-", label="best on validation")
-    axes[0].plot(gens, result["snapshots"]["mean_auc_by_generation"], "d-", label="best on meta-test")
-    axes[0].set(title="meta-fitness (normalised AUC)", xlabel="meta-generation")
+    paired = history and history[0].get("fitness", "auc") == "paired"
+    kind = "AUC gain over base" if paired else "AUC"
+    axes[0].plot(gens, [h["best_fitness"] for h in history], "o-", label=f"best, training pairs ({kind})")
+    axes[0].plot(gens, [h["mean_fitness"] for h in history], "s--", label=f"population mean ({kind})")
+    axes[0].plot(gens, [h["validation_auc"] for h in history], "^-", label="best on validation (AUC)")
+    axes[0].plot(gens, result["snapshots"]["mean_auc_by_generation"], "d-", label="best on meta-test (AUC)")
+    axes[0].set(title="meta-fitness and AUC (normalised)", xlabel="meta-generation")
     axes[0].legend(fontsize=7)
     axes[1].plot(gens, [h["grammar_size"] for h in history], "o-")
     axes[1].set(title="grammar size (productions the slot can use)", xlabel="meta-generation")
