@@ -29,9 +29,10 @@ paired AUC gain over the base grammar on the same seeds.  Kendall's tau (one-sid
 over the per-generation means and over the per-task values.
 
 Run:  python benchmarks/meta/evidence.py [--config benchmarks/meta/train.toml] [--db runs/meta-train.db]
-      [--seeds 30] [--snapshot-seeds 8] [--workers 2] [--out benchmarks/meta] [--mode full|trend]
+      [--seeds 30] [--snapshot-seeds 8] [--workers 2] [--out benchmarks/meta] [--mode full|trend|plot]
 ``--mode full`` (default) writes results.json, results.md and growth.png to --out; ``--mode trend``
-runs only the snapshots and the base grammar and writes trend.json, trend.md and trend.png.
+runs only the snapshots and the base grammar and writes trend.json, trend.md and trend.png;
+``--mode plot`` redraws growth.png from the archive and an existing results.json.
 """
 
 from __future__ import annotations
@@ -54,12 +55,11 @@ from typing import Any
 from mlevolve import api
 from mlevolve.gp.archive import Archive
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
-from mlevolve.meta import stats, vary
+from mlevolve.meta import provenance, stats, vary
 from mlevolve.meta.config import MetaConfig, load_config
 from mlevolve.meta.evolve import inner_run
 
 ROOT = Path(__file__).resolve().parents[2]
-SCALAR = frozenset({"Scalar"})
 ARMS = ("learned", "base", "bandit", "random", "random_rules", "shuffled", "weights", "variables", "rules",
         "operators")
 
@@ -88,6 +88,14 @@ def controls(learned: GrammarSpec, seed: int, types: frozenset[str]) -> dict[str
             "weights": (weights, False, "regularized"), "variables": (variables, False, "regularized"),
             "rules": (rules, False, "regularized"),
             "operators": (operators, False, "regularized")}
+
+
+def slot_types(cfg: MetaConfig) -> frozenset[str]:
+    """The types the evolved slots compute with (Scalar for a formula; Scalar and Vector for a learner)."""
+    from mlevolve.dsl.kinds import slots
+
+    by_name = {s.name: s for s in slots(api._program(cfg.program, load_grammar()))}
+    return frozenset().union(*(by_name[n].types for n in cfg.evolve if n in by_name)) or frozenset({"Scalar"})
 
 
 def _job(args: tuple[str, str, str, int, str, dict[str, Any]]) -> dict[str, Any]:
@@ -194,6 +202,14 @@ def snapshot_jobs(history: list[dict[str, Any]], seeds: list[int], cfg: MetaConf
             for g, entry in enumerate(history) for seed in seeds for task in cfg.test]
 
 
+def replot(db: str, out: Path) -> None:
+    """Redraw ``out/growth.png`` from the meta archive ``db`` and ``out/results.json`` (no inner runs)."""
+    archive = Archive.read(db)
+    history = archive.meta()["meta_generations"]
+    archive.close()
+    plots(history, json.loads((out / "results.json").read_text()), out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=str(ROOT / "benchmarks/meta/train.toml"))
@@ -202,9 +218,13 @@ def main() -> None:
     parser.add_argument("--snapshot-seeds", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default=str(ROOT / "benchmarks/meta"))
-    parser.add_argument("--mode", choices=("full", "trend"), default="full",
-                        help="full: every arm and the trend; trend: only the snapshots' trend (trend.*)")
+    parser.add_argument("--mode", choices=("full", "trend", "plot"), default="full",
+                        help="full: every arm and the trend; trend: only the snapshots' trend (trend.*); "
+                             "plot: redraw growth.png from the archive and results.json")
     args = parser.parse_args()
+    if args.mode == "plot":
+        replot(args.db, Path(args.out))
+        return
     cfg = load_config(args.config)
     archive = Archive.read(args.db)
     meta = archive.meta()
@@ -225,7 +245,8 @@ def main() -> None:
         rows = run_jobs(jobs, args.workers)
         trend = snapshot_trend([r for r in rows if r["arm"] == "snapshot"], [r for r in rows if r["arm"] == "base"],
                                cfg, len(history))
-        result = {"machine": machine, "seconds": round(time.time() - started, 1), "config": Path(args.config).name,
+        result = {"machine": machine, "environment": provenance.environment(),
+                  "seconds": round(time.time() - started, 1), "config": Path(args.config).name,
                   "snapshot_seeds": len(snap_seeds), "budget": cfg.inner.budget, "test": list(cfg.test),
                   "fitness": [h.get("fitness", "auc") for h in history], "snapshots": trend}
         out.mkdir(parents=True, exist_ok=True)
@@ -236,7 +257,7 @@ def main() -> None:
         return
     jobs = []
     for seed in seeds:
-        for arm, (spec, bandit, algorithm) in controls(learned, seed, SCALAR).items():
+        for arm, (spec, bandit, algorithm) in controls(learned, seed, slot_types(cfg)).items():
             for task in cfg.test:
                 jobs.append((arm, spec.to_toml(), task, seed, args.config, {"bandit": bandit, "algorithm": algorithm}))
     jobs += snapshot_jobs(history, seeds[:args.snapshot_seeds], cfg, args.config)
@@ -248,7 +269,7 @@ def main() -> None:
     chosen = set(seeds[:args.snapshot_seeds])
     trend = snapshot_trend(snap_rows, [r for r in arm_rows if r["arm"] == "base" and r["seed"] in chosen], cfg,
                            len(history))
-    result = {"machine": machine,
+    result = {"machine": machine, "environment": provenance.environment(),
               "seconds": round(time.time() - started, 1), "config": Path(args.config).name, "seeds": args.seeds,
               "budget": cfg.inner.budget, "target": cfg.inner.target, "test": list(cfg.test),
               "learned_digest": learned.digest, "learned_rules": len(learned.rules),
@@ -270,6 +291,7 @@ def _fmt(x: float) -> str:
 def markdown(r: dict[str, Any]) -> str:
     lines = [f"Meta-test evidence ({r['machine']}; {r['seeds']} shared seeds per task and arm; inner budget "
              f"{r['budget']}; target: normalised fitness >= {r['target']}; {r['seconds']} s).", "",
+             f"Environment: {provenance.environment_line(r['environment'])}." if "environment" in r else "", "",
              "| task | arm | mean AUC ± sd | success (Wilson 95%) | ERT |", "|---|---|---|---|---|"]
     for task, per in r["per_task"].items():
         for arm, a in per.items():
@@ -298,11 +320,13 @@ def plots(history: list[dict[str, Any]], result: dict[str, Any], out: Path) -> N
 
     gens = [h["generation"] for h in history]
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.6))
-    axes[0].plot(gens, [h["best_fitness"] for h in history], "o-", label="best (training pairs)")
-    axes[0].plot(gens, [h["mean_fitness"] for h in history], "s--", label="population mean")
-    axes[0].plot(gens, [h["validation_auc"] for h in history], "^-", label="best on validation")
-    axes[0].plot(gens, result["snapshots"]["mean_auc_by_generation"], "d-", label="best on meta-test")
-    axes[0].set(title="meta-fitness (normalised AUC)", xlabel="meta-generation")
+    paired = history and history[0].get("fitness", "auc") == "paired"
+    kind = "AUC gain over base" if paired else "AUC"
+    axes[0].plot(gens, [h["best_fitness"] for h in history], "o-", label=f"best, training pairs ({kind})")
+    axes[0].plot(gens, [h["mean_fitness"] for h in history], "s--", label=f"population mean ({kind})")
+    axes[0].plot(gens, [h["validation_auc"] for h in history], "^-", label="best on validation (AUC)")
+    axes[0].plot(gens, result["snapshots"]["mean_auc_by_generation"], "d-", label="best on meta-test (AUC)")
+    axes[0].set(title="meta-fitness and AUC (normalised)", xlabel="meta-generation")
     axes[0].legend(fontsize=7)
     axes[1].plot(gens, [h["grammar_size"] for h in history], "o-")
     axes[1].set(title="grammar size (productions the slot can use)", xlabel="meta-generation")

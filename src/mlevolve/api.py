@@ -760,6 +760,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     from mlevolve.gp.archive import SCORING_VERSION, Archive
     from mlevolve.meta.config import load_config
     from mlevolve.meta.evolve import META_FORMAT, MetaRun
+    from mlevolve.meta.provenance import environment, environment_line
 
     Resources(workers=workers, dask=dask).check()
     cfg = load_config(config)
@@ -812,7 +813,8 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
               f"validation AUC {chosen.get('validation_auc', math.nan):.4f} on "
               f"{', '.join(cfg.validation) or 'no tasks'}\n"
               f"sampling: mixed with the base grammar, base_mix = {cfg.meta.base_mix:g}\n"
-              f"meta-training tasks: {', '.join(cfg.train)}")
+              f"meta-training tasks: {', '.join(cfg.train)}\n"
+              f"environment: {environment_line(environment())}")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(best.to_toml(header=header), encoding="utf-8")

@@ -313,17 +313,25 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 # ----------------------------------------------------------------------------------- the meta run
-def test_smoke_meta_run_writes_a_generator_and_resumes(tmp_path: Path) -> None:
+def test_smoke_meta_run_writes_a_generator_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlevolve.meta import provenance
+
     config = ROOT / "benchmarks" / "meta" / "smoke.toml"
     db, out = tmp_path / "meta.db", tmp_path / "gen.toml"
     first = api.meta(config, db, out, quiet=True)
     assert first["generations"] == 3 and first["inner_runs_fresh"] > 0
     grammar = load_grammar(out)  # a valid grammar file
     text = out.read_text()
+    env = provenance.environment()
+    assert f"# environment: {provenance.environment_line(env)}\n" in text  # the header names the environment
+    other = {**env, "packages": {**env["packages"], "numpy": "0.0"}}
+    monkeypatch.setattr(provenance, "environment", lambda: other)  # resumed in another installation
     again = api.meta(config, db, out, quiet=True)
-    assert again["inner_runs_fresh"] == 0 and out.read_text() == text  # replayed, same result
+    assert again["inner_runs_fresh"] == 0 and out.read_text().replace(" numpy 0.0 ", f" numpy {np_version()} ") \
+        == text  # replayed, same result
     with sqlite3.connect(db) as conn:
         meta = dict(conn.execute("SELECT key, value FROM meta"))
+    assert __import__("json").loads(meta["environments"]) == [env, other]  # both recorded, in order
     history = __import__("json").loads(meta["meta_generations"])
     assert [h["generation"] for h in history] == [0, 1, 2]
     assert all("grammar_size" in h and "operators" in h and "rule_usage" in h for h in history)
@@ -594,3 +602,51 @@ def test_meta_run_on_dask_writes_the_same_generator_bytes(tmp_path: Path, monkey
             rows = conn.execute("SELECT seq, hash, program, fitness, operator FROM candidates ORDER BY seq").fetchall()
         files.append(((tmp_path / name / "gen.toml").read_bytes(), rows))
     assert files[0] == files[1] and files[0][1]
+
+
+@pytest.mark.slow
+def test_meta_search_reproduces_the_committed_trace() -> None:
+    """benchmarks/meta/repro.toml, rerun, takes the committed path (trace field for field, generator
+    byte for byte); the failure says where it left it, how the environment differs, and how to
+    regenerate the files when the change is intended."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("repro", ROOT / "benchmarks" / "meta" / "repro.py")
+    assert spec is not None and spec.loader is not None
+    repro = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(repro)
+    problems = repro.compare()
+    assert not problems, "\n".join(problems)
+
+
+def test_trace_difference_names_the_first_field_that_changed() -> None:
+    import math
+
+    from mlevolve.meta.provenance import differences, environment, first_difference, trace
+
+    history = [{"generation": g, "digest": f"d{g}", "best_fitness": 0.1 * g, "mined": ["r"]} for g in range(3)]
+    committed = trace(history, {"chosen_generation": 1, "digest": "d1", "inner_runs_fresh": 9})
+    assert committed["inner_runs"] == 9 and committed["generations"][2]["digest"] == "d2"
+    assert first_difference(committed, json_roundtrip(committed)) is None  # floats survive JSON exactly
+    later = trace([*history[:2], {**history[2], "digest": "x"}], {"chosen_generation": 0, "digest": "d1"})
+    assert first_difference(committed, later) == "generations[2].digest: committed 'd2', now 'x'"  # before chosen
+    ulp = trace([{**history[1], "best_fitness": math.nextafter(0.1, 1.0)}], {})  # another CPU's last bit
+    assert first_difference(trace(history[1:2], {}), ulp) is None  # the same path
+    assert first_difference(trace(history[1:2], {}), trace([{**history[1], "best_fitness": 0.1001}], {})) == \
+        "generations[0].best_fitness: committed 0.1, now 0.1001"
+    env = environment()
+    assert env["packages"]["numpy"] is not None and env["torch_cpu_capability"]
+    other = {**env, "packages": {**env["packages"], "torch": "0.0"}}
+    assert differences(env, env) == [] and differences(env, other) == [f"torch: {env['packages']['torch']} -> 0.0"]
+
+
+def np_version() -> str:
+    import numpy
+
+    return numpy.__version__
+
+
+def json_roundtrip(value: object) -> object:
+    import json
+
+    return json.loads(json.dumps(value))

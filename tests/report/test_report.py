@@ -440,3 +440,42 @@ def test_lineage_and_operator_stats(runs: dict[str, Path]) -> None:
     assert all(0 <= s.improved <= s.children for s in stats)
     counts = data.counts(run)
     assert counts["candidates"] == 150 and sum(counts[s] for s in data.SOURCES) == 150
+
+
+def test_size_distribution_over_the_run(runs: dict[str, Path]) -> None:
+    import dataclasses
+    import statistics
+
+    from mlevolve.dsl.kinds import slots
+    from mlevolve.dsl.parse import parse
+    from mlevolve.report import page
+
+    run = data.load(runs["run"])
+    windows = data.size_distribution(run, windows=7, sample=1000)
+    assert len(windows) == 7 and sum(w.candidates for w in windows) == len(run.rows) == 150
+    assert [w.first for w in windows] == [0, *(w.last + 1 for w in windows[:-1])] and windows[-1].last == 149
+
+    def size(text: str) -> int:
+        return slots(parse(text))[0].body.size  # quartic.mlev has one slot, f
+
+    evaluated = {r.seq: size(r.program) for r in run.rows}
+    simplified = {r.seq: size(r.simplified) for r in run.rows if r.simplified is not None}
+    assert len(simplified) == 150 and all(simplified[k] <= evaluated[k] for k in evaluated)  # never grows
+    assert sum(simplified.values()) < sum(evaluated.values())
+    for w in windows:
+        part = [r.seq for r in run.rows if w.first <= r.seq <= w.last]
+        assert w.measured == w.candidates == len(part)
+        assert w.evaluated[1] == statistics.median(evaluated[k] for k in part)
+        assert w.simplified is not None and w.simplified[1] == statistics.median(simplified[k] for k in part)
+        assert w.evaluated[0] <= w.evaluated[1] <= w.evaluated[2] and w.simplified[2] <= w.evaluated[2]
+    sampled = data.size_distribution(run, windows=2, sample=10)
+    assert [w.measured for w in sampled] == [10, 10] and sampled[0].candidates == 75
+    assert sampled[0].evaluated[1] == statistics.median(evaluated[75 * j // 10] for j in range(10))  # evenly spaced
+    # an archive made before the simplifier: the simplified size is unknown
+    old = dataclasses.replace(run, rows=tuple(dataclasses.replace(r, simplified=None) for r in run.rows))
+    assert all(w.simplified is None for w in data.size_distribution(old, windows=3))
+    assert data.size_distribution(dataclasses.replace(run, rows=())) == []
+    html = page.build(run)
+    shown = data.size_distribution(run)  # the report's: 20 windows of 7 or 8 candidates
+    assert len(shown) == 20 and "simplified size: 25% / median / 75%" in html
+    assert all(f"<td>{w.first}–{w.last}</td>" in html for w in shown) and shown[-1].first == 142

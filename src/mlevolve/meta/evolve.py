@@ -56,7 +56,7 @@ from mlevolve.dsl.printer import format_expr, format_program
 from mlevolve.dsl.traverse import program_hash
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.grammar.spec import GrammarSpec, Production, load_grammar
-from mlevolve.meta import vary
+from mlevolve.meta import provenance, vary
 from mlevolve.meta.config import InnerConfig, MetaConfig
 from mlevolve.meta.mine import Elite, mine, rewrite
 from mlevolve.meta.stats import normalised_auc, normalised_curve
@@ -336,6 +336,7 @@ class MetaRun:
         # paired: the base grammar scores 0 on validation by definition, so it stays the output unless a
         # generation's best beats it there (do no harm); raw AUC: the first generation's best is taken
         best_spec, best_val = base, 0.0 if m.fitness == "paired" else -math.inf
+        self.record_environment()
         self.base_validation_auc = self.validate(base, 0)[1]
         for generation in range(m.generations):
             for spec in population:
@@ -368,6 +369,17 @@ class MetaRun:
                      f"operators {len(top.spec.operators)}; mined {len(found)}")
             self.archive.set_meta("meta_generations", history)
         return best_spec, history
+
+    def record_environment(self) -> None:
+        """Add this process's :func:`provenance.environment` to the archive's ``environments`` (the
+        distinct ones its inner runs were computed in, in order), saying so when a resumed run's differs."""
+        env = provenance.environment()
+        seen = list(self.archive.meta().get("environments") or [])
+        if env not in seen:
+            if seen:
+                self.log("note: this archive was begun in another environment (" +
+                         "; ".join(provenance.differences(seen[-1], env)) + "); its stored inner runs are kept")
+            self.archive.set_meta("environments", [*seen, env])
 
     def credit(self, ranked: list[Scored], generation: int,
                following: Sequence[GrammarSpec]) -> dict[str, dict[str, Any]]:

@@ -329,6 +329,69 @@ def rolling_median(rows: Sequence[Row], window: int) -> list[float | None]:
     return out
 
 
+@dataclass(frozen=True)
+class SizeWindow:
+    """The sizes of one window of consecutive candidates: ``first``..``last`` (seq, inclusive),
+    ``candidates`` in it, ``measured`` of them (evenly spaced), and over those the 25th, 50th and
+    75th percentiles of the evolved definitions' size (nodes) as evaluated (``evaluated``: the
+    stored program) and simplified (``simplified``: its stored simplified form; None when the
+    archive predates the simplifier)."""
+
+    first: int
+    last: int
+    candidates: int
+    measured: int
+    evaluated: tuple[float, float, float]
+    simplified: tuple[float, float, float] | None
+
+
+def _quartiles(values: Sequence[int]) -> tuple[float, float, float]:
+    import numpy as np
+
+    q1, q2, q3 = np.percentile(np.asarray(values, dtype=float), [25, 50, 75])
+    return float(q1), float(q2), float(q3)
+
+
+def size_distribution(run: Run, windows: int = 20, sample: int = 100) -> list[SizeWindow]:
+    """How big the run's programs were over the run: its candidates cut into ``windows`` windows of
+    (nearly) equal count, each with the quartiles of the evolved definitions' size in the program
+    as evaluated (the archive's ``program``: for a fitted formula, with its fitted constants and
+    linear scaling) and in the same program simplified (the archive's ``simplified``, see
+    :func:`mlevolve.dsl.simplify.simplify_program`).
+
+    Parsing costs about a millisecond a program, so at most ``sample`` candidates per window are
+    measured, evenly spaced (``measured`` says how many; each distinct program is parsed once).
+    Failed candidates count: they are programs the search made."""
+    rows = run.rows
+    if not rows:
+        return []
+    n = min(windows, len(rows))
+    names = [str(name) for name in run.meta.get("evolve") or []]
+    cache: dict[str, int] = {}
+    out: list[SizeWindow] = []
+    for k in range(n):
+        part = rows[len(rows) * k // n:len(rows) * (k + 1) // n]
+        m = min(sample, len(part))
+        picked = [part[len(part) * j // m] for j in range(m)]
+        simplified = [_size(r.simplified, names, cache) for r in picked if r.simplified is not None]
+        out.append(SizeWindow(part[0].seq, part[-1].seq, len(part), m,
+                              _quartiles([_size(r.program, names, cache) for r in picked]),
+                              _quartiles(simplified) if len(simplified) == m else None))
+    return out
+
+
+def _size(text: str, names: Sequence[str], cache: dict[str, int]) -> int:
+    """The size (nodes) of the evolved definitions ``names`` of program ``text`` (all bodies if none
+    is named), parsed once per text."""
+    if text not in cache:
+        from mlevolve.dsl.kinds import slots
+        from mlevolve.dsl.parse import parse
+
+        bodies = {s.name: s.body.size for s in slots(parse(text))}
+        cache[text] = sum(bodies[n] for n in names if n in bodies) if names else sum(bodies.values())
+    return cache[text]
+
+
 def cumulative_sources(rows: Sequence[Row]) -> dict[str, list[int]]:
     """For each source (and ``failed``), how many candidates so far had it, at each candidate."""
     names = [s for s in SOURCES if any(r.source == s for r in rows)]

@@ -207,11 +207,25 @@ def _diff(run: Run, row: Row) -> str:
 
 
 def _shape(run: Run) -> str:
-    """Fitness against size (the Pareto front NSGA-II works on), and size over the run."""
+    """Fitness against size (the Pareto front NSGA-II works on), and the size distribution over the run."""
+    windows = data.size_distribution(run)
+
+    def q(v: tuple[float, float, float] | None) -> str | None:
+        return None if v is None else " / ".join(f"{x:g}" for x in v)
+
+    table = _table(((f"{w.first}–{w.last}", w.candidates, q(w.evaluated), w.measured, q(w.simplified))
+                    for w in windows),
+                   ("candidates (seq)", "count", "evaluated size: 25% / median / 75%", "measured",
+                    "simplified size: 25% / median / 75%"))
     return _section("Fitness and size", _img(plots.pareto(run), "fitness against size"),
                     "<p>Each scored program (distinct text) by its size (nodes of the evolved definitions) and "
                     "fitness; the line joins the Pareto front: no program is both smaller and fitter.</p>",
-                    _img(plots.sizes(run), "size over the candidates"))
+                    _img(plots.sizes(run, windows), "size over the candidates"),
+                    "<p>Size over the run, per window of candidates (up to 100 measured per window, evenly "
+                    "spaced): the quartiles of the evolved definitions' size in the program as evaluated (for a "
+                    "fitted formula: with its fitted constants and linear scaling) and in the same program "
+                    "simplified. Dots: each candidate's size as the size limit and parsimony read it.</p>",
+                    table)
 
 
 def _lineage(run: Run, limit: int) -> str:

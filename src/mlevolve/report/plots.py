@@ -149,19 +149,23 @@ def pareto(run: Run) -> str:
     return png(fig)
 
 
-def sizes(run: Run) -> str:
-    """Every candidate's size against its sequence number, with the rolling median size."""
+def sizes(run: Run, windows: Sequence[data.SizeWindow]) -> str:
+    """Every candidate's size as the engine's size limit and parsimony read it against its sequence
+    number, and per window of candidates the median and quartile band of the evaluated and of the
+    simplified size (:func:`mlevolve.report.data.size_distribution`)."""
     fig, ax = _figure(3.2)
-    seqs = [row.seq for row in run.rows]
-    ax.scatter(seqs, [row.size for row in run.rows], s=4, color="#999999", alpha=0.5, label="candidate")
-    window = max(10, len(run.rows) // 20)
-    recent: list[int] = []
-    median = []
-    for row in run.rows:
-        recent = [*recent[-(window - 1):], row.size]
-        median.append(sorted(recent)[len(recent) // 2])
-    ax.plot(seqs, median, color="#4c72b0", linewidth=2, label=f"median of the last {window}")
+    ax.scatter([row.seq for row in run.rows], [row.size for row in run.rows], s=4, color="#999999", alpha=0.35,
+               label="candidate (the size the limit reads)")
+    middle = [(w.first + w.last) / 2 for w in windows]
+    bands = [("evaluated", [w.evaluated for w in windows], "#c44e52")]
+    if all(w.simplified is not None for w in windows):
+        bands.append(("simplified", [w.simplified for w in windows if w.simplified is not None], "#4c72b0"))
+    for name, quartiles, color in bands:
+        ax.fill_between(middle, [q[0] for q in quartiles], [q[2] for q in quartiles], color=color, alpha=0.2,
+                        label=f"{name}: quartiles")
+        ax.plot(middle, [q[1] for q in quartiles], color=color, linewidth=2, marker="o", markersize=3,
+                label=f"{name}: median")
     ax.set_xlabel("candidate (seq)")
-    ax.set_ylabel("size (nodes)")
-    ax.legend(loc="upper left")
+    ax.set_ylabel("size (nodes of the evolved definitions)")
+    ax.legend(loc="upper left", fontsize=8)
     return png(fig)

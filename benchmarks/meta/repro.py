@@ -1,0 +1,105 @@
+"""Does the meta search still take the committed path?  Reruns benchmarks/meta/repro.toml and compares.
+
+The reduced training configuration ``repro.toml`` runs in a fresh temporary folder; its generator
+file (without the header comments, which name paths and the environment) must equal
+``repro.grammar.toml`` byte for byte and its trace (:func:`mlevolve.meta.provenance.trace`: per
+meta-generation the best's digest, fitness, validation score, mined rules) must equal
+``repro.trace.json`` field for field.  A difference means the search changed: by a change to the
+code (intended: regenerate with ``--write`` and commit the files with the change) or by another
+environment (the message lists how it differs from the committed one: see constraints.txt).
+
+Run:  PYTHONPATH=src python benchmarks/meta/repro.py            # compare; exit 1 on a difference
+      PYTHONPATH=src python benchmarks/meta/repro.py --write    # regenerate the committed files
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CONFIG = HERE / "repro.toml"
+GRAMMAR = HERE / "repro.grammar.toml"
+TRACE = HERE / "repro.trace.json"
+COMMAND = "PYTHONPATH=src python benchmarks/meta/repro.py --write"
+
+
+def body(text: str) -> str:
+    """A generator file without its leading comment lines (the header: paths, environment)."""
+    lines = text.splitlines(keepends=True)
+    k = 0
+    while k < len(lines) and lines[k].startswith("#"):
+        k += 1
+    return "".join(lines[k:])
+
+
+def rerun() -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Run ``repro.toml`` in a temporary folder: (generator file text, trace, environment)."""
+    from mlevolve import api
+    from mlevolve.gp.archive import Archive
+    from mlevolve.meta.provenance import environment, trace
+
+    with tempfile.TemporaryDirectory(prefix="mlevolve-repro-") as tmp:
+        db, out = Path(tmp) / "meta-repro.db", Path(tmp) / "repro.grammar.toml"
+        summary = api.meta(os.path.relpath(CONFIG), db, out, quiet=True)
+        archive = Archive.read(db)
+        history = archive.meta()["meta_generations"]
+        archive.close()
+        text = out.read_text(encoding="utf-8").replace(str(db), "a temporary meta-repro.db")
+        return text, trace(history, summary), environment()
+
+
+def compare() -> list[str]:
+    """The differences between a rerun and the committed files (``[]``: it reproduces)."""
+    from mlevolve.meta.provenance import differences, first_difference
+
+    text, got, env = rerun()
+    committed = json.loads(TRACE.read_text(encoding="utf-8"))
+    problems = []
+    where = first_difference(committed["trace"], got)
+    if where is not None:
+        problems.append(f"the meta search took another path: first difference at {where}")
+    if body(text) != body(GRAMMAR.read_text(encoding="utf-8")):
+        problems.append(f"the generator differs from {GRAMMAR.name}")
+    if problems:
+        changed = differences(committed["environment"], env)
+        problems.append("environment: " + ("the same as the committed files' (so the code changed the search)"
+                                           if not changed else "differs from the committed files': "
+                                           + "; ".join(changed) + " (see benchmarks/meta/constraints.txt)"))
+        problems.append(f"if the change is intended, regenerate the committed files with `{COMMAND}` and commit them")
+    return problems
+
+
+def write() -> None:
+    text, got, env = rerun()
+    lines = text.splitlines(keepends=True)
+    header = "".join(line for line in lines if line.startswith("#"))
+    GRAMMAR.write_text(header + body(text), encoding="utf-8")
+    TRACE.write_text(json.dumps({"command": COMMAND, "environment": env, "trace": got}, indent=1) + "\n",
+                     encoding="utf-8")
+    print(f"wrote {GRAMMAR} and {TRACE}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--write", action="store_true", help="regenerate repro.grammar.toml and repro.trace.json")
+    args = parser.parse_args()
+    os.chdir(HERE.parents[1])  # the header names the configuration relative to the repository
+    if args.write:
+        write()
+        return 0
+    problems = compare()
+    for line in problems:
+        print(line, file=sys.stderr)
+    if not problems:
+        print("the meta search reproduces the committed files")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""What a meta result depends on besides its configuration, and a trace of the search to compare.
+
+A meta run is a deterministic function of its configuration *and of the numbers its libraries
+compute*: the inner runs score formulas with PyTorch and NumPy, whose transcendental functions and
+reductions dispatch on the CPU's vector extensions (PyTorch's ``ATEN_CPU_CAPABILITY``, NumPy's
+dispatched SIMD targets) and change between releases.  A last-bit difference in one fitness can
+flip a tie in a tournament, and from there the whole search follows another path.  So every meta
+archive records :func:`environment` (the versions and the CPU dispatch it ran with), the generator
+file names it in its header, and :func:`trace` condenses a finished meta run into the fields that
+say which path the search took (per meta-generation: the best's digest, fitness and validation
+score, the rules mined), which ``benchmarks/meta/repro.py`` and the slow test compare with the
+committed ones.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import math
+import platform
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+#: The distributions whose versions can change a meta run's numbers (or its parsing and selection).
+PACKAGES = ("numpy", "torch", "scipy", "sympy", "deap", "lark", "networkx", "scikit-learn")
+
+
+def environment() -> dict[str, Any]:
+    """The versions of Python and :data:`PACKAGES` and the CPU dispatch of PyTorch and NumPy.
+
+    ``torch_cpu_capability`` is what PyTorch's kernels dispatch to (``ATEN_CPU_CAPABILITY`` forces
+    it); ``numpy_simd`` the dispatch targets NumPy found on this CPU beyond its baseline.  A missing
+    package is recorded as ``None``.
+    """
+    versions: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    import torch
+
+    try:
+        umath = importlib.import_module("numpy._core._multiarray_umath")  # NumPy 2's CPU dispatch tables
+        simd: list[str] | None = [f for f in umath.__cpu_dispatch__ if umath.__cpu_features__.get(f)]
+    except (ImportError, AttributeError):  # another NumPy layout: record that it is unknown
+        simd = None
+    return {"python": platform.python_version(), "machine": platform.machine(), "packages": versions,
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(), "numpy_simd": simd}
+
+
+def environment_line(env: Mapping[str, Any]) -> str:
+    """``environment`` in one line, for a generator file's header."""
+    packages = " ".join(f"{k} {v}" for k, v in env["packages"].items() if v is not None)
+    simd = ",".join(env["numpy_simd"]) if env.get("numpy_simd") is not None else "?"
+    return (f"Python {env['python']} on {env['machine']}; {packages}; torch CPU {env['torch_cpu_capability']}, "
+            f"numpy SIMD {simd}")
+
+
+def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """How environment ``b`` differs from ``a``, one ``name: a -> b`` entry each (``[]``: the same)."""
+    flat_a = {**{k: v for k, v in a.items() if k != "packages"}, **a.get("packages", {})}
+    flat_b = {**{k: v for k, v in b.items() if k != "packages"}, **b.get("packages", {})}
+    return [f"{k}: {flat_a.get(k)} -> {flat_b.get(k)}" for k in sorted(flat_a.keys() | flat_b.keys())
+            if flat_a.get(k) != flat_b.get(k)]
+
+
+def trace(history: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The path a meta run took: per meta-generation (``history``, the archive's
+    ``meta_generations``) the best's digest, meta-fitness, mean fitness, validation score and
+    per-task scores, rule and operator counts and the rules mined; and from ``summary`` the chosen
+    generation, the output's digest and the inner-run count.  Floats are kept exactly (JSON
+    round-trips them); :func:`first_difference` compares them to 9 digits."""
+    keys = ("generation", "digest", "best_fitness", "mean_fitness", "validation_score", "validation_tasks",
+            "base_auc", "rules", "mined", "inner_runs")
+    return {"generations": [{k: h.get(k) for k in keys} for h in history],
+            "chosen_generation": summary.get("chosen_generation"), "digest": summary.get("digest"),
+            "rules": summary.get("rules"), "operators": summary.get("operators"),
+            "inner_runs": summary.get("inner_runs_fresh", 0) + summary.get("inner_runs_replayed", 0)}
+
+
+def first_difference(expected: Any, actual: Any, path: str = "", rel: float = 1e-9) -> str | None:
+    """Where two JSON-like values first differ (``generations[3].digest: committed 'ab', now 'cd'``),
+    or None.  Floats are equal within relative tolerance ``rel``: another CPU's vector math (NumPy's
+    AVX-512 paths against AVX2, measured) moves AUCs in the last bit without changing the search's
+    path, which the exact fields (digests, mined rules, counts) and the generator file show."""
+    stack: list[tuple[str, Any, Any]] = [(path, expected, actual)]  # depth first, in the committed order
+    while stack:
+        where, x, y = stack.pop()
+        if isinstance(x, Mapping) and isinstance(y, Mapping):
+            keys = [*x, *(k for k in y if k not in x)]
+            stack.extend((f"{where}.{k}" if where else str(k), x.get(k), y.get(k)) for k in reversed(keys))
+        elif isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+            stack.extend((f"{where}[{i}]", x[i], y[i]) for i in reversed(range(len(x))))
+        elif isinstance(x, float) and isinstance(y, float) and math.isclose(x, y, rel_tol=rel, abs_tol=rel):
+            continue
+        elif x != y:
+            return f"{where or 'value'}: committed {x!r}, now {y!r}"
+    return None
