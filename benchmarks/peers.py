@@ -72,6 +72,8 @@ Peers: ``pip install -e .[bench]`` (gplearn, pyoperon); a missing peer is report
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import math
 import statistics
 import sys
@@ -167,10 +169,12 @@ class Result:
     test_r2: float
     size: int
     used: int  # formula evaluations spent in all, local search (constant fitting) included
+    raw_size: int | None = None  # mlevolve: IR nodes of the best as evaluated (before simplification)
+    model: str = ""  # the best model's text (mlevolve: simplified)
 
 
 # ------------------------------------------------------------------------------------------ engines
-def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
+def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: bool = True) -> Result:
     import mlevolve.api as api
     from mlevolve.dsl.kinds import slots
     from mlevolve.dsl.parse import parse
@@ -188,7 +192,8 @@ def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path) -> Resul
     np.savez(npz, X=data.x, y=data.y)
     db = folder / f"run-{seed}.db"
     db.unlink(missing_ok=True)
-    summary = api.evolve(program, ["f"], str(npz), budget=evaluations, db=db, init="random", seed=seed, quiet=True)
+    summary = api.evolve(program, ["f"], str(npz), budget=evaluations, db=db, init="random", seed=seed, quiet=True,
+                         fit=fit)
     with Archive.read(db) as archive:
         best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
     if best is None:
@@ -198,7 +203,14 @@ def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path) -> Resul
     with np.errstate(all="ignore"):
         pred = np.asarray(fn(*data.x_test.T), np.float64)
     size = sum(s.body.size for s in slots(simplify_program(fitted)) if s.body is not None)
-    return Result(r2(data.y_test, pred), size, int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0)))
+    raw = sum(s.body.size for s in slots(fitted) if s.body is not None)
+    return Result(r2(data.y_test, pred), size, int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0)),
+                  raw, best.simplified or best.program)
+
+
+def run_mlevolve_nofit(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
+    """mlevolve with constant fitting off: one formula evaluation per evaluated candidate."""
+    return run_mlevolve(data, seed, evaluations, folder, fit=False)
 
 
 def _population(evaluations: int) -> int:
@@ -220,7 +232,7 @@ def run_gplearn(data: Data, seed: int, evaluations: int, folder: Path) -> Result
                               random_state=seed, n_jobs=1)
     model.fit(data.x, data.y)
     return Result(r2(data.y_test, model.predict(data.x_test)), int(model._program.length_),
-                  model.population_size * model.generations)
+                  model.population_size * model.generations, model=str(model._program))
 
 
 def run_operon(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
@@ -309,14 +321,77 @@ def run_deap(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
             return math.nan
 
     pred = np.array([safe(tuple(r)) for r in data.x_test])
-    return Result(r2(data.y_test, pred), len(best), spent)
+    return Result(r2(data.y_test, pred), len(best), spent, model=str(best))
 
 
 ENGINES: dict[str, Callable[[Data, int, int, Path], Result]] = {
-    "mlevolve": run_mlevolve, "gplearn": run_gplearn, "operon": run_operon, "operon-matched": run_operon,
+    "mlevolve": run_mlevolve, "mlevolve-nofit": run_mlevolve_nofit,
+    "gplearn": run_gplearn, "operon": run_operon, "operon-matched": run_operon,
     "deap": run_deap}
-_MODULES = {"mlevolve": "mlevolve", "gplearn": "gplearn", "operon": "pyoperon", "operon-matched": "pyoperon",
+_MODULES = {"mlevolve": "mlevolve", "mlevolve-nofit": "mlevolve",
+            "gplearn": "gplearn", "operon": "pyoperon", "operon-matched": "pyoperon",
             "deap": "deap"}
+
+
+def throughput(repeats: int, pop: int = 300, generations: int = 40) -> None:
+    """Formula candidates per second on Koza's quartic (20 points in [-1, 1)), population ``pop`` x
+    ``generations``, each engine in this process, interleaved ``repeats`` times (issue 14's row).
+
+    Candidates: individuals scored (mlevolve: candidates handled, archived, cache and FEC hits
+    included, and separately those evaluated; gplearn: population x generations; Operon: its
+    ``evaluation_count``).  mlevolve runs (mu + lambda) on ``examples/quartic.mlev`` with constant
+    fitting on (its default) and off; Operon with 10 Levenberg-Marquardt iterations, one thread.
+    Wall and CPU seconds of this process are both printed; the ratios use CPU seconds (the machine
+    may be shared)."""
+    from gplearn.genetic import SymbolicRegressor as GpRegressor
+    from pyoperon.sklearn import SymbolicRegressor as OpRegressor
+
+    from mlevolve.api import evolve
+
+    x = np.arange(-10, 10, dtype=np.float64)[:, None] / 10.0
+    y = x[:, 0] ** 4 + x[:, 0] ** 3 + x[:, 0] ** 2 + x[:, 0]
+    quartic = Path(__file__).resolve().parent.parent / "examples" / "quartic.mlev"
+
+    def mlevolve_run(seed: int, fit: bool) -> tuple[int, int]:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = evolve(quartic, ["f"], budget=pop * (generations + 1), db=Path(tmp) / "run.db",
+                         algorithm="mu_plus_lambda", population=pop, init="random", seed=seed, quiet=True, fit=fit)
+        return int(out["candidates"]), int(out.get("evaluated", 0))
+
+    def gplearn_run(seed: int) -> tuple[int, int]:
+        model = GpRegressor(population_size=pop, generations=generations, metric="mse", random_state=seed,
+                            function_set=("add", "sub", "mul", "div", "sin", "cos"), n_jobs=1)
+        model.fit(x, y)
+        return pop * generations, pop * generations
+
+    def operon_run(seed: int) -> tuple[int, int]:
+        model = OpRegressor(population_size=pop, generations=generations, max_evaluations=10**9, n_threads=1,
+                            optimizer_iterations=10, random_state=seed,
+                            allowed_symbols="add,sub,mul,div,sin,cos,constant,variable")
+        model.fit(x, y)
+        return int(model.stats_["evaluation_count"]), int(model.stats_["evaluation_count"])
+
+    runs: dict[str, Callable[[int], tuple[int, int]]] = {
+        "mlevolve": lambda s: mlevolve_run(s, True), "mlevolve-nofit": lambda s: mlevolve_run(s, False),
+        "gplearn": gplearn_run, "operon": operon_run}
+    mlevolve_run(99, True)  # warm-up: imports, first-call costs
+    rates: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    print(f"quartic, 20 points, population {pop} x {generations} generations, {repeats} interleaved repeats")
+    for seed in range(repeats):
+        for name, run in runs.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            handled, scored = run(seed)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            rates[name].append((handled / wall, handled / cpu))
+            print(f"repeat {seed} {name:15} {handled:6d} candidates ({scored} scored) in {wall:6.2f} s wall, "
+                  f"{cpu:6.2f} s CPU", flush=True)
+    cpu_rate = {name: statistics.median(r[1] for r in rs) for name, rs in rates.items()}
+    for name, rs in rates.items():
+        print(f"{name:15} {statistics.median(r[0] for r in rs):9.0f} candidates/s wall, "
+              f"{cpu_rate[name]:9.0f} per CPU s")
+    for ours in ("mlevolve", "mlevolve-nofit"):
+        print(f"{ours} / gplearn = {cpu_rate[ours] / cpu_rate['gplearn']:.2f}, "
+              f"{ours} / operon = {cpu_rate[ours] / cpu_rate['operon']:.3f} (CPU-second rates)")
 
 
 def available(engine: str) -> bool:
@@ -329,11 +404,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="mlevolve vs gplearn, Operon and DEAP at symbolic regression")
     parser.add_argument("--quick", action="store_true",
                         help=f"{len(QUICK)} problems ({', '.join(QUICK)}), 1 seed, 2,000 evaluations")
+    parser.add_argument("--throughput", type=int, metavar="REPEATS",
+                        help="only the throughput comparison on the quartic (pop 300 x 40), REPEATS interleaved")
     parser.add_argument("--evaluations", type=int, default=10_000, help="fitness evaluations per run (10000)")
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per problem (10)")
+    parser.add_argument("--first-seed", type=int, default=0, help="first seed (0): seeds F..F+N-1")
+    parser.add_argument("--out", type=Path, help="append one JSON line per run to this file")
+    parser.add_argument("--matched", type=Path,
+                        help="a --out file of mlevolve runs: operon-matched takes its evaluations used from it")
     parser.add_argument("--problems", help=f"comma-separated subset of: {', '.join(PROBLEMS)}")
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated subset (all)")
     args = parser.parse_args(argv)
+    if args.throughput:
+        throughput(args.throughput)
+        return 0
     if args.quick:
         args.evaluations, args.seeds, names = 2000, 1, list(QUICK)
     else:
@@ -348,17 +432,23 @@ def main(argv: list[str] | None = None) -> int:
             engines.append(engine)
         else:
             print(f"{engine}: not installed, skipped (pip install -e .[bench])")
-    print(f"{args.evaluations} evaluations, seeds 0..{args.seeds - 1}, problems {', '.join(names)}")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    print(f"{args.evaluations} evaluations, seeds {seeds.start}..{seeds.stop - 1}, problems {', '.join(names)}")
     header = (f"{'engine':14} {'problem':17} {'recovered':>9} {'med R2':>10} {'med size':>8} {'wall s':>7} "
               f"{'cpu s':>7} {'evals used':>10}")
     print(header)
     totals: dict[str, list[int]] = {e: [0, 0] for e in engines}
     matched: dict[tuple[str, int], int] = {}  # mlevolve's evaluations used, for operon-matched
+    if args.matched is not None:
+        for line in args.matched.read_text().splitlines():
+            run = json.loads(line)
+            if run["engine"] == "mlevolve":
+                matched[(run["problem"], run["seed"])] = run["used"]
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             for engine in engines:
                 results, walls, cpus = [], [], []
-                for seed in range(args.seeds):
+                for seed in seeds:
                     data = make_data(PROBLEMS[name], seed)
                     budget = matched.get((name, seed), args.evaluations) if engine == "operon-matched" \
                         else args.evaluations
@@ -368,6 +458,11 @@ def main(argv: list[str] | None = None) -> int:
                         matched[(name, seed)] = results[-1].used
                     walls.append(time.perf_counter() - wall)
                     cpus.append(time.process_time() - cpu)
+                    if args.out is not None:
+                        with args.out.open("a") as out:
+                            out.write(json.dumps({"engine": engine, "problem": name, "seed": seed,
+                                                  "budget": budget, **dataclasses.asdict(results[-1]),
+                                                  "wall": walls[-1], "cpu": cpus[-1]}) + "\n")
                 hits = sum(r.test_r2 >= 0.999 for r in results)
                 totals[engine][0] += hits
                 totals[engine][1] += len(results)
