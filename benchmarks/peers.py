@@ -394,6 +394,37 @@ def throughput(repeats: int, pop: int = 300, generations: int = 40) -> None:
               f"{ours} / operon = {cpu_rate[ours] / cpu_rate['operon']:.3f} (CPU-second rates)")
 
 
+def summarise(files: list[Path]) -> None:
+    """Totals per engine over the runs in ``--out`` files: runs, problems, exact recoveries, median test
+    R^2, size, formula evaluations used, wall and CPU seconds; for mlevolve also the median size of
+    the best as evaluated and the median ratio simplified / as evaluated (issue 15's bloat measure)."""
+    runs = [json.loads(line) for f in files for line in f.read_text().splitlines() if line.strip()]
+    engines = sorted({r["engine"] for r in runs}, key=lambda e: list(ENGINES).index(e))
+    print(f"{'engine':15} {'runs':>4} {'problems':>8} {'recovered':>11} {'med R2':>9} {'med size':>8} "
+          f"{'med used':>9} {'med wall':>8} {'med cpu':>8}")
+    for engine in engines:
+        mine = [r for r in runs if r["engine"] == engine]
+        hits = sum(r["test_r2"] >= 0.999 for r in mine)
+        print(f"{engine:15} {len(mine):>4} {len({r['problem'] for r in mine}):>8} "
+              f"{hits:>4}/{len(mine):<3}{100 * hits / len(mine):3.0f}% "
+              f"{statistics.median(r['test_r2'] for r in mine):9.4f} "
+              f"{statistics.median(r['size'] for r in mine):8g} {statistics.median(r['used'] for r in mine):9g} "
+              f"{statistics.median(r['wall'] for r in mine):8.1f} {statistics.median(r['cpu'] for r in mine):8.1f}")
+        raw = [r for r in mine if r.get("raw_size")]
+        if raw:
+            print(f"{'':15} best's size as evaluated: median {statistics.median(r['raw_size'] for r in raw):g}; "
+                  f"simplified / as evaluated: median of ratios "
+                  f"{statistics.median(r['size'] / r['raw_size'] for r in raw):.2f}")
+    problems = sorted({r["problem"] for r in runs}, key=lambda p: list(PROBLEMS).index(p))
+    print("recovered per problem: " + ", ".join(engines))
+    for name in problems:
+        cells = []
+        for engine in engines:
+            mine = [r for r in runs if r["engine"] == engine and r["problem"] == name]
+            cells.append(f"{sum(r['test_r2'] >= 0.999 for r in mine)}/{len(mine)}" if mine else "-")
+        print(f"  {name:17} " + " ".join(f"{c:>6}" for c in cells))
+
+
 def available(engine: str) -> bool:
     import importlib.util
 
@@ -406,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"{len(QUICK)} problems ({', '.join(QUICK)}), 1 seed, 2,000 evaluations")
     parser.add_argument("--throughput", type=int, metavar="REPEATS",
                         help="only the throughput comparison on the quartic (pop 300 x 40), REPEATS interleaved")
+    parser.add_argument("--summarise", type=Path, nargs="+", metavar="FILE",
+                        help="only print the totals of the runs in these --out files")
     parser.add_argument("--evaluations", type=int, default=10_000, help="fitness evaluations per run (10000)")
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per problem (10)")
     parser.add_argument("--first-seed", type=int, default=0, help="first seed (0): seeds F..F+N-1")
@@ -415,6 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", help=f"comma-separated subset of: {', '.join(PROBLEMS)}")
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated subset (all)")
     args = parser.parse_args(argv)
+    if args.summarise:
+        summarise(args.summarise)
+        return 0
     if args.throughput:
         throughput(args.throughput)
         return 0
