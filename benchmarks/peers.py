@@ -174,7 +174,8 @@ class Result:
 
 
 # ------------------------------------------------------------------------------------------ engines
-def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: bool = True) -> Result:
+def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: bool = True,
+                 equal: bool = False) -> Result:
     import mlevolve.api as api
     from mlevolve.dsl.kinds import slots
     from mlevolve.dsl.parse import parse
@@ -192,25 +193,45 @@ def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: boo
     np.savez(npz, X=data.x, y=data.y)
     db = folder / f"run-{seed}.db"
     db.unlink(missing_ok=True)
-    summary = api.evolve(program, ["f"], str(npz), budget=evaluations, db=db, init="random", seed=seed, quiet=True,
-                         fit=fit)
+
+    def used(summary: dict[str, Any]) -> int:
+        return int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0))
+
+    def run(budget: int) -> dict[str, Any]:  # again with a larger budget: resumes and extends the run
+        return api.evolve(program, ["f"], str(npz), budget=budget, db=db, init="random", seed=seed, quiet=True, fit=fit)
+
+    if not equal:
+        summary = run(evaluations)
+    else:  # candidates in chunks, each sized by the formula evaluations per candidate so far, until N are used
+        # (the rate of the last chunk, the run at most doubled each time: later candidates are larger and
+        # cost more to fit; the last chunk may overshoot N by a few candidates' fitting)
+        summary, before = run(max(10, evaluations // 100)), (0, 0)
+        while used(summary) < evaluations:
+            rate = max((used(summary) - before[0]) / max(summary["candidates"] - before[1], 1), 1.0)
+            before = (used(summary), summary["candidates"])
+            step = min(summary["candidates"], int(0.8 * (evaluations - used(summary)) / rate))  # at most doubling
+            summary = run(summary["candidates"] + max(5, step))
     with Archive.read(db) as archive:
         best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
     if best is None:
-        return Result(-math.inf, 0, int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0)))
+        return Result(-math.inf, 0, used(summary))
     fitted = parse(best.program)
     fn = instantiate(compile_program(fitted, load_grammar()))
     with np.errstate(all="ignore"):
         pred = np.asarray(fn(*data.x_test.T), np.float64)
     size = sum(s.body.size for s in slots(simplify_program(fitted)) if s.body is not None)
     raw = sum(s.body.size for s in slots(fitted) if s.body is not None)
-    return Result(r2(data.y_test, pred), size, int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0)),
-                  raw, best.simplified or best.program)
+    return Result(r2(data.y_test, pred), size, used(summary), raw, best.simplified or best.program)
 
 
 def run_mlevolve_nofit(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
     """mlevolve with constant fitting off: one formula evaluation per evaluated candidate."""
     return run_mlevolve(data, seed, evaluations, folder, fit=False)
+
+
+def run_mlevolve_equal(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
+    """mlevolve with constant fitting on, stopped once N formula evaluations (fitting's included) are used."""
+    return run_mlevolve(data, seed, evaluations, folder, equal=True)
 
 
 def _population(evaluations: int) -> int:
@@ -325,10 +346,10 @@ def run_deap(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
 
 
 ENGINES: dict[str, Callable[[Data, int, int, Path], Result]] = {
-    "mlevolve": run_mlevolve, "mlevolve-nofit": run_mlevolve_nofit,
+    "mlevolve": run_mlevolve, "mlevolve-nofit": run_mlevolve_nofit, "mlevolve-equal": run_mlevolve_equal,
     "gplearn": run_gplearn, "operon": run_operon, "operon-matched": run_operon,
     "deap": run_deap}
-_MODULES = {"mlevolve": "mlevolve", "mlevolve-nofit": "mlevolve",
+_MODULES = {"mlevolve": "mlevolve", "mlevolve-nofit": "mlevolve", "mlevolve-equal": "mlevolve",
             "gplearn": "gplearn", "operon": "pyoperon", "operon-matched": "pyoperon",
             "deap": "deap"}
 
