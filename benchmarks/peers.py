@@ -39,7 +39,14 @@ candidate model scored on the training points):
   ``--budget N`` on the training points written to an ``.npz`` (its user-data path holds out a
   fifth of the rows as its own split, so it fits on 80% of the training points).  ``--budget``
   counts candidates; the formula evaluations its constant fitting spends (Levenberg-Marquardt steps
-  and Jacobian columns) come on top: about 35-65 per candidate (see ``evals used``).
+  and Jacobian columns) come on top: about 35-65 per candidate (see ``evals used``).  So this arm
+  spends 30-50x N formula evaluations.  The arms at an equal number of formula evaluations:
+  ``mlevolve-equal``: the same, fitting on, stopped once ``evaluated + fit_evaluations`` reaches N
+  (the run resumed with larger budgets, at most doubling, sized by the last chunk's cost per
+  candidate; it overshoots N by 0-10%); ``mlevolve-nofit``: ``--no-fit``, ``--budget N``: at most N
+  formula evaluations (candidates answered by the cache or by functional-equivalence probes on a
+  few points are not evaluated on the training points, so it uses fewer than N).  Neither count
+  includes the FEC probes (a candidate evaluated on a handful of probe points).
 * gplearn ``SymbolicRegressor``: population P, ``N / P`` generations, MSE metric, functions
   add, sub, mul, div, sin, cos, log, sqrt, exp (gplearn's protected versions; exp clipped).
 * Operon (pyoperon ``SymbolicRegressor``): population P, ``max_evaluations=N``, symbols add, sub,
@@ -65,7 +72,13 @@ evaluations made; Operon residual plus Jacobian evaluations; mlevolve evaluated 
 ``fit_evaluations``).
 
 Usage: ``python benchmarks/peers.py --quick`` (4 problems, 1 seed, 2,000 evaluations) or
-``python benchmarks/peers.py --evaluations 10000 --seeds 10`` (the issue's setting; hours).
+``python benchmarks/peers.py --evaluations 10000 --seeds 10`` (the issue's setting; hours).  Runs can be
+split over processes (``--engines``, ``--problems``, ``--first-seed``), each appending one JSON line
+per run to ``--out FILE``; ``--summarise FILE...`` prints the totals, per problem, and mlevolve's
+simplified / as-evaluated size of the best; ``--matched FILE`` gives ``operon-matched`` the evaluations
+of the ``mlevolve`` runs in FILE.  ``--throughput R``: formula candidates per second on the quartic,
+population 300 x 40 generations, mlevolve (fitting on and off), gplearn and Operon in one process,
+R interleaved repeats.
 Peers: ``pip install -e .[bench]`` (gplearn, pyoperon); a missing peer is reported and skipped.
 """
 
