@@ -39,7 +39,14 @@ candidate model scored on the training points):
   ``--budget N`` on the training points written to an ``.npz`` (its user-data path holds out a
   fifth of the rows as its own split, so it fits on 80% of the training points).  ``--budget``
   counts candidates; the formula evaluations its constant fitting spends (Levenberg-Marquardt steps
-  and Jacobian columns) come on top: about 35-65 per candidate (see ``evals used``).
+  and Jacobian columns) come on top: about 35-65 per candidate (see ``evals used``).  So this arm
+  spends 30-50x N formula evaluations.  The arms at an equal number of formula evaluations:
+  ``mlevolve-equal``: the same, fitting on, stopped once ``evaluated + fit_evaluations`` reaches N
+  (the run resumed with larger budgets, at most doubling, sized by the last chunk's cost per
+  candidate; it overshoots N by 0-10%); ``mlevolve-nofit``: ``--no-fit``, ``--budget N``: at most N
+  formula evaluations (candidates answered by the cache or by functional-equivalence probes on a
+  few points are not evaluated on the training points, so it uses fewer than N).  Neither count
+  includes the FEC probes (a candidate evaluated on a handful of probe points).
 * gplearn ``SymbolicRegressor``: population P, ``N / P`` generations, MSE metric, functions
   add, sub, mul, div, sin, cos, log, sqrt, exp (gplearn's protected versions; exp clipped).
 * Operon (pyoperon ``SymbolicRegressor``): population P, ``max_evaluations=N``, symbols add, sub,
@@ -65,13 +72,21 @@ evaluations made; Operon residual plus Jacobian evaluations; mlevolve evaluated 
 ``fit_evaluations``).
 
 Usage: ``python benchmarks/peers.py --quick`` (4 problems, 1 seed, 2,000 evaluations) or
-``python benchmarks/peers.py --evaluations 10000 --seeds 10`` (the issue's setting; hours).
+``python benchmarks/peers.py --evaluations 10000 --seeds 10`` (the issue's setting; hours).  Runs can be
+split over processes (``--engines``, ``--problems``, ``--first-seed``), each appending one JSON line
+per run to ``--out FILE``; ``--summarise FILE...`` prints the totals, per problem, and mlevolve's
+simplified / as-evaluated size of the best; ``--matched FILE`` gives ``operon-matched`` the evaluations
+of the ``mlevolve`` runs in FILE.  ``--throughput R``: formula candidates per second on the quartic,
+population 300 x 40 generations, mlevolve (fitting on and off), gplearn and Operon in one process,
+R interleaved repeats.
 Peers: ``pip install -e .[bench]`` (gplearn, pyoperon); a missing peer is reported and skipped.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import math
 import statistics
 import sys
@@ -167,10 +182,13 @@ class Result:
     test_r2: float
     size: int
     used: int  # formula evaluations spent in all, local search (constant fitting) included
+    raw_size: int | None = None  # mlevolve: IR nodes of the best as evaluated (before simplification)
+    model: str = ""  # the best model's text (mlevolve: simplified)
 
 
 # ------------------------------------------------------------------------------------------ engines
-def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
+def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: bool = True,
+                 equal: bool = False) -> Result:
     import mlevolve.api as api
     from mlevolve.dsl.kinds import slots
     from mlevolve.dsl.parse import parse
@@ -188,17 +206,45 @@ def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path) -> Resul
     np.savez(npz, X=data.x, y=data.y)
     db = folder / f"run-{seed}.db"
     db.unlink(missing_ok=True)
-    summary = api.evolve(program, ["f"], str(npz), budget=evaluations, db=db, init="random", seed=seed, quiet=True)
+
+    def used(summary: dict[str, Any]) -> int:
+        return int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0))
+
+    def run(budget: int) -> dict[str, Any]:  # again with a larger budget: resumes and extends the run
+        return api.evolve(program, ["f"], str(npz), budget=budget, db=db, init="random", seed=seed, quiet=True, fit=fit)
+
+    if not equal:
+        summary = run(evaluations)
+    else:  # candidates in chunks, each sized by the formula evaluations per candidate so far, until N are used
+        # (the rate of the last chunk, the run at most doubled each time: later candidates are larger and
+        # cost more to fit; the last chunk may overshoot N by a few candidates' fitting)
+        summary, before = run(max(10, evaluations // 100)), (0, 0)
+        while used(summary) < evaluations:
+            rate = max((used(summary) - before[0]) / max(summary["candidates"] - before[1], 1), 1.0)
+            before = (used(summary), summary["candidates"])
+            step = min(summary["candidates"], int(0.8 * (evaluations - used(summary)) / rate))  # at most doubling
+            summary = run(summary["candidates"] + max(5, step))
     with Archive.read(db) as archive:
         best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
     if best is None:
-        return Result(-math.inf, 0, int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0)))
+        return Result(-math.inf, 0, used(summary))
     fitted = parse(best.program)
     fn = instantiate(compile_program(fitted, load_grammar()))
     with np.errstate(all="ignore"):
         pred = np.asarray(fn(*data.x_test.T), np.float64)
     size = sum(s.body.size for s in slots(simplify_program(fitted)) if s.body is not None)
-    return Result(r2(data.y_test, pred), size, int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0)))
+    raw = sum(s.body.size for s in slots(fitted) if s.body is not None)
+    return Result(r2(data.y_test, pred), size, used(summary), raw, best.simplified or best.program)
+
+
+def run_mlevolve_nofit(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
+    """mlevolve with constant fitting off: one formula evaluation per evaluated candidate."""
+    return run_mlevolve(data, seed, evaluations, folder, fit=False)
+
+
+def run_mlevolve_equal(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
+    """mlevolve with constant fitting on, stopped once N formula evaluations (fitting's included) are used."""
+    return run_mlevolve(data, seed, evaluations, folder, equal=True)
 
 
 def _population(evaluations: int) -> int:
@@ -220,7 +266,7 @@ def run_gplearn(data: Data, seed: int, evaluations: int, folder: Path) -> Result
                               random_state=seed, n_jobs=1)
     model.fit(data.x, data.y)
     return Result(r2(data.y_test, model.predict(data.x_test)), int(model._program.length_),
-                  model.population_size * model.generations)
+                  model.population_size * model.generations, model=str(model._program))
 
 
 def run_operon(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
@@ -309,14 +355,108 @@ def run_deap(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
             return math.nan
 
     pred = np.array([safe(tuple(r)) for r in data.x_test])
-    return Result(r2(data.y_test, pred), len(best), spent)
+    return Result(r2(data.y_test, pred), len(best), spent, model=str(best))
 
 
 ENGINES: dict[str, Callable[[Data, int, int, Path], Result]] = {
-    "mlevolve": run_mlevolve, "gplearn": run_gplearn, "operon": run_operon, "operon-matched": run_operon,
+    "mlevolve": run_mlevolve, "mlevolve-nofit": run_mlevolve_nofit, "mlevolve-equal": run_mlevolve_equal,
+    "gplearn": run_gplearn, "operon": run_operon, "operon-matched": run_operon,
     "deap": run_deap}
-_MODULES = {"mlevolve": "mlevolve", "gplearn": "gplearn", "operon": "pyoperon", "operon-matched": "pyoperon",
+_MODULES = {"mlevolve": "mlevolve", "mlevolve-nofit": "mlevolve", "mlevolve-equal": "mlevolve",
+            "gplearn": "gplearn", "operon": "pyoperon", "operon-matched": "pyoperon",
             "deap": "deap"}
+
+
+def throughput(repeats: int, pop: int = 300, generations: int = 40) -> None:
+    """Formula candidates per second on Koza's quartic (20 points in [-1, 1)), population ``pop`` x
+    ``generations``, each engine in this process, interleaved ``repeats`` times (issue 14's row).
+
+    Candidates: individuals scored (mlevolve: candidates handled, archived, cache and FEC hits
+    included, and separately those evaluated; gplearn: population x generations; Operon: its
+    ``evaluation_count``).  mlevolve runs (mu + lambda) on ``examples/quartic.mlev`` with constant
+    fitting on (its default) and off; Operon with 10 Levenberg-Marquardt iterations, one thread.
+    Wall and CPU seconds of this process are both printed; the ratios use CPU seconds (the machine
+    may be shared)."""
+    from gplearn.genetic import SymbolicRegressor as GpRegressor
+    from pyoperon.sklearn import SymbolicRegressor as OpRegressor
+
+    from mlevolve.api import evolve
+
+    x = np.arange(-10, 10, dtype=np.float64)[:, None] / 10.0
+    y = x[:, 0] ** 4 + x[:, 0] ** 3 + x[:, 0] ** 2 + x[:, 0]
+    quartic = Path(__file__).resolve().parent.parent / "examples" / "quartic.mlev"
+
+    def mlevolve_run(seed: int, fit: bool) -> tuple[int, int]:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = evolve(quartic, ["f"], budget=pop * (generations + 1), db=Path(tmp) / "run.db",
+                         algorithm="mu_plus_lambda", population=pop, init="random", seed=seed, quiet=True, fit=fit)
+        return int(out["candidates"]), int(out.get("evaluated", 0))
+
+    def gplearn_run(seed: int) -> tuple[int, int]:
+        model = GpRegressor(population_size=pop, generations=generations, metric="mse", random_state=seed,
+                            function_set=("add", "sub", "mul", "div", "sin", "cos"), n_jobs=1)
+        model.fit(x, y)
+        return pop * generations, pop * generations
+
+    def operon_run(seed: int) -> tuple[int, int]:
+        model = OpRegressor(population_size=pop, generations=generations, max_evaluations=10**9, n_threads=1,
+                            optimizer_iterations=10, random_state=seed,
+                            allowed_symbols="add,sub,mul,div,sin,cos,constant,variable")
+        model.fit(x, y)
+        return int(model.stats_["evaluation_count"]), int(model.stats_["evaluation_count"])
+
+    runs: dict[str, Callable[[int], tuple[int, int]]] = {
+        "mlevolve": lambda s: mlevolve_run(s, True), "mlevolve-nofit": lambda s: mlevolve_run(s, False),
+        "gplearn": gplearn_run, "operon": operon_run}
+    mlevolve_run(99, True)  # warm-up: imports, first-call costs
+    rates: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    print(f"quartic, 20 points, population {pop} x {generations} generations, {repeats} interleaved repeats")
+    for seed in range(repeats):
+        for name, run in runs.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            handled, scored = run(seed)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            rates[name].append((handled / wall, handled / cpu))
+            print(f"repeat {seed} {name:15} {handled:6d} candidates ({scored} scored) in {wall:6.2f} s wall, "
+                  f"{cpu:6.2f} s CPU", flush=True)
+    cpu_rate = {name: statistics.median(r[1] for r in rs) for name, rs in rates.items()}
+    for name, rs in rates.items():
+        print(f"{name:15} {statistics.median(r[0] for r in rs):9.0f} candidates/s wall, "
+              f"{cpu_rate[name]:9.0f} per CPU s")
+    for ours in ("mlevolve", "mlevolve-nofit"):
+        print(f"{ours} / gplearn = {cpu_rate[ours] / cpu_rate['gplearn']:.2f}, "
+              f"{ours} / operon = {cpu_rate[ours] / cpu_rate['operon']:.3f} (CPU-second rates)")
+
+
+def summarise(files: list[Path]) -> None:
+    """Totals per engine over the runs in ``--out`` files: runs, problems, exact recoveries, median test
+    R^2, size, formula evaluations used, wall and CPU seconds; for mlevolve also the median size of
+    the best as evaluated and the median ratio simplified / as evaluated (issue 15's bloat measure)."""
+    runs = [json.loads(line) for f in files for line in f.read_text().splitlines() if line.strip()]
+    engines = sorted({r["engine"] for r in runs}, key=lambda e: list(ENGINES).index(e))
+    print(f"{'engine':15} {'runs':>4} {'problems':>8} {'recovered':>11} {'med R2':>9} {'med size':>8} "
+          f"{'med used':>9} {'med wall':>8} {'med cpu':>8}")
+    for engine in engines:
+        mine = [r for r in runs if r["engine"] == engine]
+        hits = sum(r["test_r2"] >= 0.999 for r in mine)
+        print(f"{engine:15} {len(mine):>4} {len({r['problem'] for r in mine}):>8} "
+              f"{hits:>4}/{len(mine):<3}{100 * hits / len(mine):3.0f}% "
+              f"{statistics.median(r['test_r2'] for r in mine):9.4f} "
+              f"{statistics.median(r['size'] for r in mine):8g} {statistics.median(r['used'] for r in mine):9g} "
+              f"{statistics.median(r['wall'] for r in mine):8.1f} {statistics.median(r['cpu'] for r in mine):8.1f}")
+        raw = [r for r in mine if r.get("raw_size")]
+        if raw:
+            print(f"{'':15} best's size as evaluated: median {statistics.median(r['raw_size'] for r in raw):g}; "
+                  f"simplified / as evaluated: median of ratios "
+                  f"{statistics.median(r['size'] / r['raw_size'] for r in raw):.2f}")
+    problems = sorted({r["problem"] for r in runs}, key=lambda p: list(PROBLEMS).index(p))
+    print("recovered per problem: " + ", ".join(engines))
+    for name in problems:
+        cells = []
+        for engine in engines:
+            mine = [r for r in runs if r["engine"] == engine and r["problem"] == name]
+            cells.append(f"{sum(r['test_r2'] >= 0.999 for r in mine)}/{len(mine)}" if mine else "-")
+        print(f"  {name:17} " + " ".join(f"{c:>6}" for c in cells))
 
 
 def available(engine: str) -> bool:
@@ -329,11 +469,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="mlevolve vs gplearn, Operon and DEAP at symbolic regression")
     parser.add_argument("--quick", action="store_true",
                         help=f"{len(QUICK)} problems ({', '.join(QUICK)}), 1 seed, 2,000 evaluations")
+    parser.add_argument("--throughput", type=int, metavar="REPEATS",
+                        help="only the throughput comparison on the quartic (pop 300 x 40), REPEATS interleaved")
+    parser.add_argument("--summarise", type=Path, nargs="+", metavar="FILE",
+                        help="only print the totals of the runs in these --out files")
     parser.add_argument("--evaluations", type=int, default=10_000, help="fitness evaluations per run (10000)")
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per problem (10)")
+    parser.add_argument("--first-seed", type=int, default=0, help="first seed (0): seeds F..F+N-1")
+    parser.add_argument("--out", type=Path, help="append one JSON line per run to this file")
+    parser.add_argument("--matched", type=Path,
+                        help="a --out file of mlevolve runs: operon-matched takes its evaluations used from it")
     parser.add_argument("--problems", help=f"comma-separated subset of: {', '.join(PROBLEMS)}")
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated subset (all)")
     args = parser.parse_args(argv)
+    if args.summarise:
+        summarise(args.summarise)
+        return 0
+    if args.throughput:
+        throughput(args.throughput)
+        return 0
     if args.quick:
         args.evaluations, args.seeds, names = 2000, 1, list(QUICK)
     else:
@@ -348,17 +502,23 @@ def main(argv: list[str] | None = None) -> int:
             engines.append(engine)
         else:
             print(f"{engine}: not installed, skipped (pip install -e .[bench])")
-    print(f"{args.evaluations} evaluations, seeds 0..{args.seeds - 1}, problems {', '.join(names)}")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    print(f"{args.evaluations} evaluations, seeds {seeds.start}..{seeds.stop - 1}, problems {', '.join(names)}")
     header = (f"{'engine':14} {'problem':17} {'recovered':>9} {'med R2':>10} {'med size':>8} {'wall s':>7} "
               f"{'cpu s':>7} {'evals used':>10}")
     print(header)
     totals: dict[str, list[int]] = {e: [0, 0] for e in engines}
     matched: dict[tuple[str, int], int] = {}  # mlevolve's evaluations used, for operon-matched
+    if args.matched is not None:
+        for line in args.matched.read_text().splitlines():
+            run = json.loads(line)
+            if run["engine"] == "mlevolve":
+                matched[(run["problem"], run["seed"])] = run["used"]
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             for engine in engines:
                 results, walls, cpus = [], [], []
-                for seed in range(args.seeds):
+                for seed in seeds:
                     data = make_data(PROBLEMS[name], seed)
                     budget = matched.get((name, seed), args.evaluations) if engine == "operon-matched" \
                         else args.evaluations
@@ -368,6 +528,11 @@ def main(argv: list[str] | None = None) -> int:
                         matched[(name, seed)] = results[-1].used
                     walls.append(time.perf_counter() - wall)
                     cpus.append(time.process_time() - cpu)
+                    if args.out is not None:
+                        with args.out.open("a") as out:
+                            out.write(json.dumps({"engine": engine, "problem": name, "seed": seed,
+                                                  "budget": budget, **dataclasses.asdict(results[-1]),
+                                                  "wall": walls[-1], "cpu": cpus[-1]}) + "\n")
                 hits = sum(r.test_r2 >= 0.999 for r in results)
                 totals[engine][0] += hits
                 totals[engine][1] += len(results)
