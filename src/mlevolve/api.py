@@ -199,6 +199,7 @@ def run(
     programs) and ``failure`` (None, or the reason the program could not be trained).
     """
     _at_least(epochs=epochs)
+    _at_least(0, seed=seed)
     spec, checked, name = _prepare(program, task, grammar)
     from mlevolve.interpreter.factory import load_task_for
 
@@ -223,6 +224,7 @@ def export(
 ) -> str:
     """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does."""
     _at_least(epochs=epochs)
+    _at_least(0, seed=seed)
     spec, checked, name = _prepare(program, task, grammar)
     from mlevolve.interpreter.factory import load_task_for
 
@@ -362,7 +364,7 @@ def evolve(
     """
     _at_least(budget=budget, epochs=epochs, tournament=tournament)
     _at_least(2, population=population)
-    _at_least(0, confirm=confirm)
+    _at_least(0, confirm=confirm, seed=seed)
     if init not in INITS:
         raise SettingError("unknown {init} {got!r}", hint="file (start from the file's definitions) or random",
                            got=init)

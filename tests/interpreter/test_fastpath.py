@@ -308,3 +308,23 @@ def test_the_fast_path_touches_no_global_generator() -> None:
             after = (np.random.get_state()[1], torch.random.get_rng_state())
             assert np.array_equal(after[0], before[0]) and torch.equal(after[1], before[1])
     assert same(results[0], results[1])
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("example", "evolve"), [("quartic.mlev", "f"), ("linear_regression.mlev", "linreg.learn")])
+def test_a_formula_or_learner_search_never_imports_torch(example: str, evolve: str, tmp_path: Any) -> None:
+    """The fast path, its probes, fitting and the in-process scoring of a cheap run are NumPy only: a
+    search over formulas or learners pays no PyTorch import (1.5-2 s per process)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import environment
+
+    probe = ("import sys, mlevolve.api as api\n"
+             f"api.evolve({str(ROOT / 'examples' / example)!r}, evolve=[{evolve!r}], budget=60, init='random',"
+             f" population=20, db={str(tmp_path / 'run.db')!r}, quiet=True)\n"
+             "print('torch' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
+                          env=environment())
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False"]

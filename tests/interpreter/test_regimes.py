@@ -127,3 +127,29 @@ def test_a_standalone_loader_of_a_data_file_gives_the_registrys_arrays(tmp_path:
     data = getattr(importlib.import_module(f"{STANDALONE}.{loader.module}"), loader.function)(spec, seed=2)
     for key, value in task.arrays().items():
         assert _equal(data[key], value), key
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("teacher", "unknown task 'teacher' (hint: this loader has: affine, linear)"),
+    ("linear:n_tasks=0", "option n_tasks=0 of task 'linear' must be an integer from 1 to 10,000"),
+    ("linear:n_tasks=abc", "option n_tasks=abc of task 'linear' must be an integer from 1 to 10,000"),
+    ("linear:dim=2.5", "option dim=2.5 of task 'linear' must be an integer from 1 to 4,096"),
+    ("linear:n_tasks=inf", "option n_tasks=inf of task 'linear' must be an integer from 1 to 10,000"),
+    ("linear:seed=3", "unknown option 'seed' in task spec 'linear:seed=3' (hint: options: n_tasks, dim, fitness)"),
+])
+def test_a_standalone_loader_refuses_a_bad_spec_with_the_librarys_rules(spec: str, message: str) -> None:
+    """What an exported script's loader accepts is what the library accepts: its own task names, the
+    option ranges of one table (:data:`standalone.common.OPTION_RANGES`); anything else is a TaskError,
+    which the script reports in one line with exit 2."""
+    from mlevolve.interpreter.standalone.common import TaskError, parse_spec
+
+    with pytest.raises(TaskError) as caught:
+        parse_spec(spec, {"n_tasks": 10, "dim": 4, "fitness": "mse"}, {"linear", "affine"})
+    assert str(caught.value) == message
+
+
+def test_a_standalone_loader_reads_integer_options_as_the_library_does() -> None:
+    from mlevolve.interpreter.standalone.common import parse_spec
+
+    assert parse_spec("linear:n_tasks=1e3: dim = 4.0", {"n_tasks": 10, "dim": 4}, {"linear"}) == \
+        ("linear", {"n_tasks": 1000, "dim": 4})

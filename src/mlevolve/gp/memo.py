@@ -101,7 +101,7 @@ def _simplify(expr: Expr) -> Expr:
 
 def simplified(expr: Expr) -> Expr:
     """:func:`~mlevolve.dsl.simplify.simplify_expr` of ``expr`` (the same tree: the property test in
-    ``tests/test_engine.py`` holds them equal), memoised by digest; ``expr`` itself when it is
+    ``tests/gp/test_engine.py`` holds them equal), memoised by digest; ``expr`` itself when it is
     already simple (as ``simplify_expr`` returns it)."""
     out = _SIMPLIFIED.get(expr, lambda: _simplify(expr))
     return expr if out == expr else out

@@ -8,18 +8,15 @@ failure, returned as data with a reason and where it happened, never raised.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Any
 
-import torch
-
 from mlevolve.dsl.ir import Program
 from mlevolve.grammar.spec import GrammarSpec
-from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import Compiled, compile_program
 from mlevolve.interpreter.fastpath import Interpreted
 from mlevolve.interpreter.settings import Settings as Settings  # torch-free: the API reads its defaults
+from mlevolve.interpreter.standalone.common import check_finite
 from mlevolve.interpreter.tasks import Task, arrays
 from mlevolve.interpreter.tasks import check_task_fits as check_task_fits  # moved to the torch-free tasks module
 from mlevolve.results import Failure, Outcome, guarded
@@ -27,6 +24,8 @@ from mlevolve.results import Failure, Outcome, guarded
 
 def namespace(compiled: Compiled, dim: int = 0) -> dict[str, Any]:
     """Execute the generated source in a fresh namespace over the runtime; return the namespace."""
+    from mlevolve.interpreter import runtime  # torch: only generated code runs over it
+
     names = dict(vars(runtime))
     names["DIM"] = dim
     assert compiled.code is not None
@@ -53,10 +52,17 @@ def evaluate_compiled(compiled: Compiled | Interpreted, task: Task, settings: Se
     data = arrays(task)
 
     def train() -> dict[str, Any]:
+        if isinstance(compiled, Interpreted):
+            # The fast path: NumPy only, drawing only from the generators the loops make (no global state
+            # to seed), so PyTorch is never imported by a formula or learner run.
+            return check_finite(_train(compiled, data, settings), "validation")
+        import torch
+
+        from mlevolve.interpreter.runtime import seeded
+
         torch.set_num_threads(settings.threads)
-        # The fast path draws only from the generators the runtime loops make (no global state to seed).
-        with contextlib.nullcontext() if isinstance(compiled, Interpreted) else runtime.seeded(settings.seed):
-            return runtime.check_finite(_train(compiled, data, settings), "validation")
+        with seeded(settings.seed):
+            return check_finite(_train(compiled, data, settings), "validation")
 
     metrics, failure = guarded(train, "training")
     if failure is None and metrics is not None and not isinstance(metrics.get("fitness"), int | float):

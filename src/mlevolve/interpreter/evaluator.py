@@ -23,51 +23,26 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import torch
 
-from mlevolve.dsl.ir import Program, Ref
+from mlevolve.dsl.ir import Program
 from mlevolve.dsl.printer import format_program
-from mlevolve.dsl.traverse import walk
 from mlevolve.grammar.spec import GrammarSpec
-from mlevolve.interpreter import runtime
-from mlevolve.interpreter.codegen import Compiled, compile_program, py_name
+from mlevolve.interpreter.codegen import Compiled, compile_program
 from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, instantiate, namespace
 from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.fastpath import Interpreted, interpret
 from mlevolve.interpreter.fit import FitOptions, fit_formula, formula_points
 from mlevolve.interpreter.regimes import regime_of_task
+from mlevolve.interpreter.standalone.common import CandidateFailure
+from mlevolve.interpreter.standalone.learner import learner_predictions
 from mlevolve.interpreter.tasks import Family, Task, arrays, load_task
 from mlevolve.results import Failure, Outcome, guarded
 
 __all__ = ["EvaluatorFactory", "ProgramEvaluator"]
-
-_PROBE_GEN = torch.Generator().manual_seed(12345)
-_PROBE_X = torch.cat([torch.linspace(-4.0, 4.0, 33), torch.randn(31, generator=_PROBE_GEN)])
-_PROBE_LOGITS = torch.randn(8, 4, generator=_PROBE_GEN)
-_PROBE_Y = torch.nn.functional.one_hot(torch.arange(8) % 4, 4).float()
-_PROBE_W = torch.randn(16, generator=_PROBE_GEN)
-_PROBE_G = torch.randn(5, 16, generator=_PROBE_GEN)
-_PROBE_LOGP = torch.log_softmax(torch.randn(16, 3, generator=_PROBE_GEN), 1)[:, 0]
-
-
-def _randn(*shape: int, scale: float = 1.0) -> torch.Tensor:
-    return scale * torch.randn(*shape, generator=_PROBE_GEN)
-
-
-# Objectives' probe inputs, in parameter order: (tensor, whether the runtime differentiates through it).
-_OBJECTIVE_INPUTS: dict[str, tuple[tuple[torch.Tensor, bool], ...]] = {
-    "pg_loss": ((_PROBE_LOGP, True), (_randn(16, scale=5.0).abs(), False), (_randn(16), False),
-                (_randn(16, scale=3.0), True), (-(_PROBE_LOGP.exp() * _PROBE_LOGP), False)),
-    "td_loss": ((_randn(16), True), (_randn(16), False), ((_randn(16) > 0.5).float(), False),
-                (0.9 * (_randn(16) > -1.0).float(), False)),
-    "vae_loss": ((_randn(8, 2), False), (_randn(8, 2), True), (_randn(8, 2), True), (_randn(8, 2, scale=0.5), True)),
-    "flow_loss": ((_randn(8, 2), True), (_randn(8, 2, scale=0.3), True)),
-}
-
 
 def _digest(parts: Sequence[Any]) -> str:
     h = hashlib.blake2b(digest_size=12)
@@ -81,85 +56,11 @@ def _digest(parts: Sequence[Any]) -> str:
     return h.hexdigest()
 
 
-def _probe_failure(reason: str) -> runtime.CandidateFailure:
-    """A component failed on the probe inputs: the candidate is rejected before training."""
-    return runtime.CandidateFailure(reason, "probe")
-
-
-def _finite(value: Any, what: str) -> Any:
-    if isinstance(value, torch.Tensor):
-        if not torch.isfinite(value).all():
-            raise _probe_failure(f"{what} is not finite on the probe inputs")
-        return value.detach().numpy()
+def _finite_outputs(value: Any, what: str) -> Any:
+    """A formula's or learner's probe outputs (NumPy), rejected when not all finite."""
     if not np.all(np.isfinite(value)):
-        raise _probe_failure(f"{what} is not finite on the probe inputs")
+        raise CandidateFailure(f"{what} is not finite on the probe inputs", "probe")
     return value
-
-
-def _unused_activations(program: Program) -> frozenset[str]:
-    """Activations no model refers to: they never run in training, so they are not probed (a constant
-    helper that nothing uses must not reject the program).  With no model, the runtime's default model
-    uses the activation, so none is unused."""
-    models = [d for d in program.definitions if d.kind == "model" and d.body is not None]
-    if not models:
-        return frozenset()
-    used = {node.name for d in models for node in walk(d.body) if isinstance(node, Ref)}  # type: ignore[arg-type]
-    return frozenset(d.name for d in program.definitions if d.kind == "activation" and d.name not in used)
-
-
-def _probe_activation(fn: Callable[..., Any]) -> list[Any]:
-    out = _finite(torch.broadcast_to(torch.as_tensor(fn(_PROBE_X)), _PROBE_X.shape), "the activation")
-    if np.ptp(out) == 0:
-        raise _probe_failure("the activation is constant")
-    return [out]
-
-
-def _probe_loss(fn: Callable[..., Any]) -> list[Any]:
-    p = torch.softmax(_PROBE_LOGITS, dim=1).requires_grad_(True)
-    value = fn(p, _PROBE_Y).sum()
-    grad = torch.autograd.grad(value, p, allow_unused=True)[0] if value.requires_grad else None
-    return [_finite(value, "the loss"), _finite(grad if grad is not None else torch.zeros(()), "the loss gradient")]
-
-
-def _probe_optimizer(fn: Callable[..., Any]) -> list[Any]:
-    inputs, n_state = runtime._optimizer_signature(fn)
-    w, state = _PROBE_W.clone(), [torch.zeros(16) for _ in range(n_state)]
-    for step, g in enumerate(_PROBE_G, 1):
-        extra = {"lr": torch.tensor(0.01), "t": torch.tensor(float(step))}
-        result = fn(w, g, *(extra[k] for k in inputs), *state)
-        w, state = (result[0], list(result[1:])) if isinstance(result, tuple) else (result, [])
-        w = torch.broadcast_to(torch.as_tensor(w), (16,))
-    return [_finite(w, "the update rule")]
-
-
-def _probe_schedule(fn: Callable[..., Any]) -> list[Any]:
-    return [_finite(torch.as_tensor(fn(torch.tensor(t))), "the schedule") for t in np.linspace(0, 1, 11)]
-
-
-def _probe_augment(fn: Callable[..., Any]) -> list[Any]:
-    return [_finite(torch.broadcast_to(torch.as_tensor(fn(_PROBE_X)), _PROBE_X.shape), "the augmentation")]
-
-
-def _probe_objective(kind: str) -> Callable[[Callable[..., Any]], list[Any]]:
-    """The probe of an RL or generative objective: its value and gradients on ``_OBJECTIVE_INPUTS``."""
-
-    def probe(fn: Callable[..., Any]) -> list[Any]:
-        inputs = [t.clone().requires_grad_(grad) for t, grad in _OBJECTIVE_INPUTS[kind]]
-        value = torch.broadcast_to(torch.as_tensor(fn(*inputs)), inputs[0].shape).sum()
-        wrt = [t for t in inputs if t.requires_grad]
-        if not value.requires_grad:
-            raise _probe_failure("the objective does not depend on the model")
-        grads = torch.autograd.grad(value, wrt, allow_unused=True)
-        return [_finite(value, "the objective"),
-                *(_finite(g if g is not None else torch.zeros_like(t), "the objective's gradient")
-                  for g, t in zip(grads, wrt, strict=True))]
-
-    return probe
-
-
-_PROBES = {"activation": _probe_activation, "loss": _probe_loss, "optimizer": _probe_optimizer,
-           "schedule": _probe_schedule, "augment": _probe_augment,
-           **{kind: _probe_objective(kind) for kind in _OBJECTIVE_INPUTS}}
 
 
 DEFAULT_FIT = FitOptions()
@@ -220,8 +121,12 @@ class ProgramEvaluator:
             if isinstance(compiled, Interpreted):  # no torch, and draws only from the runtime's own generators
                 with np.errstate(all="ignore"):
                     return self._probe(program, compiled)
+            import torch
+
+            from mlevolve.interpreter.runtime import seeded
+
             with torch.no_grad() if compiled.regime.probe != "components" else torch.enable_grad(), \
-                    np.errstate(all="ignore"), runtime.seeded(self.settings.seed):
+                    np.errstate(all="ignore"), seeded(self.settings.seed):
                 return self._probe(program, compiled)
 
         parts, failure = guarded(probe, "probe")
@@ -238,7 +143,7 @@ class ProgramEvaluator:
     def _probe_points(self, program: Program, compiled: Compiled | Interpreted) -> list[Any]:
         """A formula's outputs on the training points."""
         x = np.asarray(self._data["x_train"], np.float64)
-        return [_finite(np.broadcast_to(instantiate(compiled)(*x.T), x.shape[:1]), "the formula")]
+        return [_finite_outputs(np.broadcast_to(instantiate(compiled)(*x.T), x.shape[:1]), "the formula")]
 
     def _probe_learning(self, program: Program, compiled: Compiled | Interpreted) -> list[Any]:
         """A learner's predictions on 10 validation examples after 10 training examples of each task:
@@ -246,21 +151,17 @@ class ProgramEvaluator:
         small = {**self._data, "x_train": self._data["x_train"][:, :10], "y_train": self._data["y_train"][:, :10],
                  "x_val": self._data["x_val"][:, :10], "y_val": self._data["y_val"][:, :10]}
         learner = instantiate(compiled, int(self._data["x_train"].shape[-1]))
-        return [_finite(runtime.learner_predictions(small, learner, seed=self.settings.seed),
-                        "the learner's predictions")]
+        return [_finite_outputs(learner_predictions(small, learner, seed=self.settings.seed),
+                                "the learner's predictions")]
 
     def _probe_components(self, program: Program, compiled: Compiled | Interpreted) -> list[Any] | None:
-        """Each component on fixed probe tensors; None (no cheap probe) when a model evolves."""
+        """Each component on fixed probe tensors (:mod:`~mlevolve.interpreter.probes`); None (no cheap
+        probe) when a model evolves."""
         if "model" in self.evolving_kinds or isinstance(compiled, Interpreted):
             return None
-        names = namespace(compiled)
-        parts: list[Any] = []
-        unused = _unused_activations(program)
-        for d in program.definitions:
-            probe = _PROBES.get(d.kind)
-            if probe is not None and d.name not in unused:
-                parts.extend(probe(names[py_name(d.name)]))
-        return parts
+        from mlevolve.interpreter.probes import component_parts  # torch: not imported by cheap runs
+
+        return component_parts(program, namespace(compiled))
 
     def evaluate(self, program: Program, key: str, quick: bool = False) -> Outcome:
         """Train and score (``quick``: only ``hurdle_epochs`` epochs, for the hurdle)."""

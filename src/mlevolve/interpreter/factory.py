@@ -44,11 +44,11 @@ class EvaluatorFactory:
 
     def build(self, task: Any, spec: GrammarSpec) -> ProgramEvaluator:
         """The evaluator over an already loaded ``task`` and grammar ``spec``."""
-        from mlevolve.interpreter import runtime
-        from mlevolve.interpreter.evaluate import Settings
         from mlevolve.interpreter.evaluator import DEFAULT_FIT, ProgramEvaluator
+        from mlevolve.interpreter.settings import Settings
+        from mlevolve.interpreter.standalone.common import Budget
 
-        settings = Settings(seed=self.seed, epochs=self.epochs, budget=runtime.Budget(max_seconds=self.timeout))
+        settings = Settings(seed=self.seed, epochs=self.epochs, budget=Budget(max_seconds=self.timeout))
         return ProgramEvaluator(task, self.task, spec, settings, self.kinds, fit=DEFAULT_FIT if self.fit else None)
 
 

@@ -11,7 +11,7 @@ node) into a post-order list of instructions over numbered registers, and run by
 Each ``fn`` is the NumPy template of :data:`primitives.NUMPY` with the scalar-broadcast and
 constant rules of code generation applied (:func:`primitives.numpy_expression`), turned into a
 function once per process: one definition of every primitive, so the fast path and the generated
-code compute the same numbers (``tests/test_fastpath.py`` holds them to bit-identical results).
+code compute the same numbers (``tests/interpreter/test_fastpath.py`` holds them to bit-identical results).
 The result plugs into the runtime's loops unchanged: a formula is a callable for
 ``runtime.run_formula``, a learner a ``runtime.LearnerProgram`` for ``runtime.run_learner``.
 
@@ -36,8 +36,9 @@ from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import INT, SCALAR, VECTOR, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
-from mlevolve.interpreter import primitives, runtime
+from mlevolve.interpreter import primitives
 from mlevolve.interpreter.regimes import Regime, regime_of
+from mlevolve.interpreter.standalone.learner import LearnerProgram, draw
 
 __all__ = ["Body", "Interpreted", "formula_function", "interpret", "linearise"]
 
@@ -52,7 +53,7 @@ def _function(expression: str) -> Callable[..., Any]:
     """``lambda a0, a1, DIM, rng: expression``, made once per process per distinct expression (a
     primitive with one broadcast pattern): the expression is a template of ``primitives.NUMPY``
     applied to the names ``a0``, ``a1``, never program text."""
-    names = {"np": np, "draw": runtime.draw}
+    names = {"np": np, "draw": draw}
     fn: Callable[..., Any] = eval(f"lambda a0, a1, DIM, rng: {expression}", names)
     return fn
 
@@ -221,7 +222,7 @@ class Interpreted:
         if self.methods is None:
             raise ValueError(f"a {self.category} program is not evaluated by the fast path")
         methods = {kind: body.function(dim, rng=True) for kind, body in self.methods.items()}
-        return runtime.LearnerProgram(state_types=self.state_types, predict=methods["predict"],
+        return LearnerProgram(state_types=self.state_types, predict=methods["predict"],
                                       learn=methods["learn"], setup=methods.get("setup"))
 
 
@@ -233,7 +234,7 @@ def interpret(program: Program, spec: GrammarSpec) -> Interpreted:
         return Interpreted(regime)
     d = program.definitions[0]
     by_slot = {s.name: s for s in slots(program)}
-    if regime.name == "formula":
+    if d.kind == "formula":  # the regime's one definition: a formula, or a learner
         slot = by_slot[d.name]
         body = linearise(slot.body, tuple(p.name for p in d.params), tuple(slot.env.items()), spec, slot.types)
         return Interpreted(regime, len(d.params), formula=body)

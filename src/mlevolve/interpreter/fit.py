@@ -111,7 +111,7 @@ def scaled(body: Expr, a: float, b: float) -> Expr:
 
 # NumPy's mean, variance and sum of a 1-D float64 array without their Python wrappers (which cost
 # more than the arithmetic on a few dozen points): the same reductions in the same order, so the
-# same bits (``tests/test_fastpath.py`` holds them to NumPy's).
+# same bits (``tests/interpreter/test_fastpath.py`` holds them to NumPy's).
 def _sum(a: F64) -> float:
     return float(np.add.reduce(a))
 

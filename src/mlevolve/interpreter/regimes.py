@@ -7,7 +7,7 @@ program is wired for its loop (the ``PROGRAM = ...`` line), which standalone mod
 and its task loader (what an export copies), which settings the loop takes, where the FEC probes
 look, and whether a short training makes a hurdle.  Code generation, evaluation, probing, export
 and the task check look the regime up here; adding a regime is a standalone loop module, a loader
-module and one row (``tests/test_regimes.py`` holds every row to the same contract).
+module and one row (``tests/interpreter/test_regimes.py`` holds every row to the same contract).
 
 This module imports no torch: the loops are named, and imported only when a program is trained.
 """

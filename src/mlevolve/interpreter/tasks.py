@@ -57,7 +57,7 @@ import numpy.typing as npt
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.standalone import data as _data
-from mlevolve.interpreter.standalone.common import TaskError
+from mlevolve.interpreter.standalone.common import OPTION_RANGES, TaskError
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
 from mlevolve.interpreter.standalone.data_density import (
@@ -428,10 +428,6 @@ def _options(
 
 # The allowed range of every numeric task option, and the most values a learner family may hold
 # (n_tasks x (n_train + n_val) x dim): what a task can allocate is bounded before it allocates.
-OPTION_RANGES: dict[str, tuple[int, int]] = {
-    "n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (1, 1_000_000), "n_val": (1, 1_000_000),
-    "n_test": (1, 1_000_000), "fresh": (0, 1),
-}
 MAX_FAMILY_VALUES = 50_000_000
 
 

@@ -44,13 +44,28 @@ class Budget:
     max_error: float = 100.0  # a learner's training prediction this far off has diverged (AutoML-Zero's kMaxAbsError)
 
 
-def parse_spec(spec: str, defaults: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """A task spec ``NAME[:key=value...]`` as its name and ``defaults`` updated with its options, each of
-    its default's type (``1e3`` is 1000); raises :class:`TaskError` (unknown) or ``ValueError`` (not a number)."""
-    name, *parts = spec.split(":")
+OPTION_RANGES = {"n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (1, 1_000_000), "n_val": (1, 1_000_000),
+                 "n_test": (1, 1_000_000), "fresh": (0, 1)}  # every integer task option (the library's too)
+
+
+def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None) -> tuple[str, dict[str, Any]]:
+    """``NAME[:key=value...]`` as a name in ``names`` (if given) and ``defaults`` updated; else :class:`TaskError`."""
+    name, *parts = (part.strip() for part in spec.split(":"))
+    if names is not None and name not in names:
+        raise TaskError(f"unknown task '{name}'", f"this loader has: {', '.join(sorted(names))}")
     options = dict(defaults)
     for key, _, value in (part.partition("=") for part in parts):
-        if key.strip() not in defaults:
-            raise TaskError(f"unknown option '{key.strip()}' in task spec '{spec}'", f"options: {', '.join(defaults)}")
-        options[key.strip()] = int(float(value)) if isinstance(defaults[key.strip()], int) else value.strip()
-    return name.strip(), options
+        key, value = key.strip(), value.strip()
+        if key not in defaults:
+            raise TaskError(f"unknown option '{key}' in task spec '{spec}'", f"options: {', '.join(defaults)}")
+        options[key] = value
+        if isinstance(defaults[key], int):
+            lo, hi = OPTION_RANGES[key]
+            try:
+                number = float(value)  # 1e3 is 1000
+            except ValueError:
+                number = math.nan  # refused below
+            if not lo <= number <= hi or number != round(number):
+                raise TaskError(f"option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}")
+            options[key] = int(number)
+    return name, options

@@ -96,6 +96,8 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
     ``problem`` "classification", numbers among them are written canonically: ``1`` and ``1.0``
     are one class)."""
     file = Path(path)
+    if not file.is_file():  # the library's message for the same mistake (tasks.py)
+        raise TaskError(f"no such file: {path}", "a task is a built-in name or an existing .csv/.npz file")
     try:
         if file.suffix.lower() == ".npz":
             with np.load(file, allow_pickle=False) as archive:

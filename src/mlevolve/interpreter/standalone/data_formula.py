@@ -57,7 +57,7 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
 
 def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """The points of the built-in formula ``spec`` names, drawn with the generator seeded by ``seed``."""
-    name, options = parse_spec(spec, FORMULA_OPTIONS)
+    name, options = parse_spec(spec, FORMULA_OPTIONS, FORMULAS)
     return points(name, np.random.default_rng(seed), **options)
 
 

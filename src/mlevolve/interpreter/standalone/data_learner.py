@@ -84,15 +84,14 @@ def _family(name: str, problem: str, x: Any, y: Any, n_train: int) -> dict[str, 
 
 
 def learner_task(spec: str, seed: int = 0) -> dict[str, Any]:
-    """The synthetic family ``spec`` names (``NAME[:key=value...]``), drawn with the generator seeded by
-    ``seed``; ``fitness`` says how the loop scores it (see ``run_learner``), ``fresh`` is the evaluator's."""
-    name, options = parse_spec(spec, FAMILY_OPTIONS)
+    """The family ``spec`` names, drawn from ``seed`` (``fitness``: see ``run_learner``; ``fresh``: the evaluator's)."""
+    name, options = parse_spec(spec, FAMILY_OPTIONS, FAMILIES)
     fitness, fresh = options.pop("fitness"), options.pop("fresh")
     return {**_synthetic(name, np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}
 
 
 def digits_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """``projected_digits[:key=value...]``, drawn with the generator seeded by ``seed`` (see ``learner_task``)."""
-    _, options = parse_spec(spec, family_options(PROJECTED_DIGITS))
+    _, options = parse_spec(spec, family_options(PROJECTED_DIGITS), {PROJECTED_DIGITS})
     fitness, fresh = options.pop("fitness"), options.pop("fresh")
     return {**_projected_digits(np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}

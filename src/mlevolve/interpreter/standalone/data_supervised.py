@@ -66,7 +66,7 @@ def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator
 
 def supervised_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """The built-in dataset ``spec`` names, split with the generator seeded by ``seed``."""
-    name, _ = parse_spec(spec, {})
+    name, _ = parse_spec(spec, {}, SUPERVISED)
     rng = np.random.default_rng(seed)
     x, y = SUPERVISED[name](rng)
     return supervised(name, np.asarray(x, dtype=np.float64), np.asarray(y), "classification", rng)

@@ -37,11 +37,10 @@ def draw(rng: np.random.Generator, law: str, a: Any, b: Any, *dims: int) -> Any:
 
 def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
                 budget: Budget | None = None) -> dict[str, Any]:
-    """Train online over each example of every task at once, then validate (AutoML-Zero's protocol).
-    ``data``: x_train (T, n, F), y_train (T, n), x_val, y_val, ``classification`` (labels 0/1, predictions
-    through a sigmoid).  Fitness: validation accuracy, or minus validation MSE; ``data["fitness"]``
-    "squashed": the mean over tasks of ``1 - (2/pi) arctan(RMSE_t)`` (AutoML-Zero's FlipAndSquash, Real
-    et al. 2020), "relative": the same of RMSE_t / RMS(y_t) (predicting 0 scores 0.5)."""
+    """Train online on every task at once, then validate (AutoML-Zero's protocol).  ``data``: x_train (T, n, F),
+    y_train (T, n), x_val, y_val, ``classification`` (labels 0/1, predictions through a sigmoid).  Fitness:
+    validation accuracy, or -MSE; ``data["fitness"]`` "squashed": mean over tasks of 1 - (2/pi) arctan(RMSE_t)
+    (AutoML-Zero's FlipAndSquash, Real et al. 2020), "relative": the same of RMSE_t / RMS(y_t) (0 scores 0.5)."""
     budget = budget or Budget()
     started = time.perf_counter()
     pred = learner_predictions(data, learner, seed=seed, budget=budget)
@@ -67,9 +66,8 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
 
 def learner_predictions(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
                         budget: Budget | None = None) -> Any:
-    """The learner's validation predictions (T, n_val), before any sigmoid, after online training.
-    Raises :class:`CandidateFailure` at the first training example where a prediction is not finite or
-    misses its target by more than ``budget.max_error``, and past ``budget.max_seconds``."""
+    """Validation predictions (T, n_val), pre-sigmoid, after online training; a :class:`CandidateFailure` at the
+    first example predicted over ``budget.max_error`` off (or not finite), or past ``budget.max_seconds``."""
     budget = budget or Budget()
     started = time.perf_counter()
     rng = np.random.default_rng(seed)

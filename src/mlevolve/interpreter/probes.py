@@ -1,0 +1,141 @@
+"""Functional-equivalence probes of the neural component kinds: each component run on fixed probe
+tensors (an activation on a probe vector, a loss also on its gradient, an optimizer for five steps,
+a schedule over [0, 1], an RL or generative objective with its gradients).  The evaluator
+(:mod:`~mlevolve.interpreter.evaluator`) digests what these return; a component that is not finite
+on them, an activation that is constant, or an objective with no gradient is rejected here.
+
+Imported only when a program of a torch regime is probed, so formula and learner runs never load
+PyTorch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from mlevolve.dsl.ir import Program, Ref
+from mlevolve.dsl.traverse import walk
+from mlevolve.interpreter import runtime
+from mlevolve.interpreter.names import py_name
+
+__all__ = ["component_parts"]
+
+_PROBE_GEN = torch.Generator().manual_seed(12345)
+_PROBE_X = torch.cat([torch.linspace(-4.0, 4.0, 33), torch.randn(31, generator=_PROBE_GEN)])
+_PROBE_LOGITS = torch.randn(8, 4, generator=_PROBE_GEN)
+_PROBE_Y = torch.nn.functional.one_hot(torch.arange(8) % 4, 4).float()
+_PROBE_W = torch.randn(16, generator=_PROBE_GEN)
+_PROBE_G = torch.randn(5, 16, generator=_PROBE_GEN)
+_PROBE_LOGP = torch.log_softmax(torch.randn(16, 3, generator=_PROBE_GEN), 1)[:, 0]
+
+
+def _randn(*shape: int, scale: float = 1.0) -> torch.Tensor:
+    return scale * torch.randn(*shape, generator=_PROBE_GEN)
+
+
+# Objectives' probe inputs, in parameter order: (tensor, whether the runtime differentiates through it).
+_OBJECTIVE_INPUTS: dict[str, tuple[tuple[torch.Tensor, bool], ...]] = {
+    "pg_loss": ((_PROBE_LOGP, True), (_randn(16, scale=5.0).abs(), False), (_randn(16), False),
+                (_randn(16, scale=3.0), True), (-(_PROBE_LOGP.exp() * _PROBE_LOGP), False)),
+    "td_loss": ((_randn(16), True), (_randn(16), False), ((_randn(16) > 0.5).float(), False),
+                (0.9 * (_randn(16) > -1.0).float(), False)),
+    "vae_loss": ((_randn(8, 2), False), (_randn(8, 2), True), (_randn(8, 2), True), (_randn(8, 2, scale=0.5), True)),
+    "flow_loss": ((_randn(8, 2), True), (_randn(8, 2, scale=0.3), True)),
+}
+
+
+def _probe_failure(reason: str) -> runtime.CandidateFailure:
+    """A component failed on the probe inputs: the candidate is rejected before training."""
+    return runtime.CandidateFailure(reason, "probe")
+
+
+def _finite(value: Any, what: str) -> Any:
+    if isinstance(value, torch.Tensor):
+        if not torch.isfinite(value).all():
+            raise _probe_failure(f"{what} is not finite on the probe inputs")
+        return value.detach().numpy()
+    if not np.all(np.isfinite(value)):
+        raise _probe_failure(f"{what} is not finite on the probe inputs")
+    return value
+
+
+def _unused_activations(program: Program) -> frozenset[str]:
+    """Activations no model refers to: they never run in training, so they are not probed (a constant
+    helper that nothing uses must not reject the program).  With no model, the runtime's default model
+    uses the activation, so none is unused."""
+    models = [d for d in program.definitions if d.kind == "model" and d.body is not None]
+    if not models:
+        return frozenset()
+    used = {node.name for d in models for node in walk(d.body) if isinstance(node, Ref)}  # type: ignore[arg-type]
+    return frozenset(d.name for d in program.definitions if d.kind == "activation" and d.name not in used)
+
+
+def _probe_activation(fn: Callable[..., Any]) -> list[Any]:
+    out = _finite(torch.broadcast_to(torch.as_tensor(fn(_PROBE_X)), _PROBE_X.shape), "the activation")
+    if np.ptp(out) == 0:
+        raise _probe_failure("the activation is constant")
+    return [out]
+
+
+def _probe_loss(fn: Callable[..., Any]) -> list[Any]:
+    p = torch.softmax(_PROBE_LOGITS, dim=1).requires_grad_(True)
+    value = fn(p, _PROBE_Y).sum()
+    grad = torch.autograd.grad(value, p, allow_unused=True)[0] if value.requires_grad else None
+    return [_finite(value, "the loss"), _finite(grad if grad is not None else torch.zeros(()), "the loss gradient")]
+
+
+def _probe_optimizer(fn: Callable[..., Any]) -> list[Any]:
+    inputs, n_state = runtime._optimizer_signature(fn)
+    w, state = _PROBE_W.clone(), [torch.zeros(16) for _ in range(n_state)]
+    for step, g in enumerate(_PROBE_G, 1):
+        extra = {"lr": torch.tensor(0.01), "t": torch.tensor(float(step))}
+        result = fn(w, g, *(extra[k] for k in inputs), *state)
+        w, state = (result[0], list(result[1:])) if isinstance(result, tuple) else (result, [])
+        w = torch.broadcast_to(torch.as_tensor(w), (16,))
+    return [_finite(w, "the update rule")]
+
+
+def _probe_schedule(fn: Callable[..., Any]) -> list[Any]:
+    return [_finite(torch.as_tensor(fn(torch.tensor(t))), "the schedule") for t in np.linspace(0, 1, 11)]
+
+
+def _probe_augment(fn: Callable[..., Any]) -> list[Any]:
+    return [_finite(torch.broadcast_to(torch.as_tensor(fn(_PROBE_X)), _PROBE_X.shape), "the augmentation")]
+
+
+def _probe_objective(kind: str) -> Callable[[Callable[..., Any]], list[Any]]:
+    """The probe of an RL or generative objective: its value and gradients on ``_OBJECTIVE_INPUTS``."""
+
+    def probe(fn: Callable[..., Any]) -> list[Any]:
+        inputs = [t.clone().requires_grad_(grad) for t, grad in _OBJECTIVE_INPUTS[kind]]
+        value = torch.broadcast_to(torch.as_tensor(fn(*inputs)), inputs[0].shape).sum()
+        wrt = [t for t in inputs if t.requires_grad]
+        if not value.requires_grad:
+            raise _probe_failure("the objective does not depend on the model")
+        grads = torch.autograd.grad(value, wrt, allow_unused=True)
+        return [_finite(value, "the objective"),
+                *(_finite(g if g is not None else torch.zeros_like(t), "the objective's gradient")
+                  for g, t in zip(grads, wrt, strict=True))]
+
+    return probe
+
+
+_PROBES = {"activation": _probe_activation, "loss": _probe_loss, "optimizer": _probe_optimizer,
+           "schedule": _probe_schedule, "augment": _probe_augment,
+           **{kind: _probe_objective(kind) for kind in _OBJECTIVE_INPUTS}}
+
+
+def component_parts(program: Program, names: dict[str, Any]) -> list[Any]:
+    """The probe outputs of every probed definition of ``program``, whose compiled functions are in
+    ``names`` (the generated code's namespace), in definition order; raises
+    :class:`~mlevolve.interpreter.runtime.CandidateFailure` for a rejected component."""
+    parts: list[Any] = []
+    unused = _unused_activations(program)
+    for d in program.definitions:
+        probe = _PROBES.get(d.kind)
+        if probe is not None and d.name not in unused:
+            parts.extend(probe(names[py_name(d.name)]))
+    return parts
