@@ -466,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
             "(size, FEC behaviour)", choices=list(ALGORITHMS))
     _option(p, api.evolve, "init", "start from the file's definitions or from random programs", choices=INITS)
     _option(p, api.evolve, "population", "population size")
-    _option(p, api.evolve, "tournament", "tournament size")
+    _option(p, api.evolve, "tournament", "tournament size: distinct members drawn (at most the whole population)")
     _option(p, api.evolve, "seed", "random seed")
     _option(p, api.evolve, "epochs", "training epochs per candidate, neural programs")
     _option(p, api.evolve, "hurdle", "reject a supervised candidate early when its short training is poor; "
