@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, const, with_children
-from mlevolve.dsl.traverse import fold
+from mlevolve.dsl.traverse import NodeMemo, fold
 
 Bindings = Mapping[str, Expr]
 
@@ -240,9 +240,10 @@ def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str
     return None
 
 
-def _pass(expr: Expr, rules: tuple[Rule, ...]) -> Expr:
+def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = None) -> Expr:
     """One bottom-up pass (:func:`~mlevolve.dsl.traverse.fold`, so depth is no limit): rebuild each node
-    from its simplified children, then rewrite it while any rule applies."""
+    from its simplified children, then rewrite it while any rule applies (a node's result depends on
+    that node alone, so ``memo`` may hold it)."""
 
     def combine(node: Expr, kids: list[Expr]) -> Expr:
         if any(a is not b for a, b in zip(kids, node.children(), strict=True)):
@@ -251,40 +252,42 @@ def _pass(expr: Expr, rules: tuple[Rule, ...]) -> Expr:
             node = step[0]
         return node
 
-    return fold(expr, combine)
+    return fold(expr, combine, memo)
 
 
-def simplify_expr(expr: Expr, rules: tuple[Rule, ...] = RULES) -> Expr:
+def simplify_expr(expr: Expr, rules: tuple[Rule, ...] = RULES, memo: NodeMemo[Expr] | None = None) -> Expr:
     """``expr`` rewritten by ``rules``, constant folding and dead-``let`` removal until none applies.
 
     The result computes the same values as ``expr`` on every input (module docstring: the policy),
     has the same type, and is never larger; ``simplify_expr(simplify_expr(e)) == simplify_expr(e)``.
-    Spans are dropped from rewritten nodes.
+    Spans are dropped from rewritten nodes.  ``memo`` (per node, for these ``rules``) keeps each
+    node's pass result across calls (``gp.memo``).
     """
     while True:  # each changing pass shrinks the tree, so this ends
-        new = _pass(expr, rules)
+        new = _pass(expr, rules, memo)
         if new == expr:
             return new
         expr = new
 
 
-def _simplify_definition(d: Definition) -> Definition:
-    body = simplify_expr(d.body) if d.body is not None else None
-    methods = tuple(_simplify_definition(m) for m in d.methods)
+def _simplify_definition(d: Definition, simplify: Callable[[Expr], Expr]) -> Definition:
+    body = simplify(d.body) if d.body is not None else None
+    methods = tuple(_simplify_definition(m, simplify) for m in d.methods)
     if body is d.body and all(a is b for a, b in zip(methods, d.methods, strict=True)):
         return d
     return replace(d, body=body, methods=methods, body_comments=() if body != d.body else d.body_comments)
 
 
-def simplify_program(program: Program) -> Program:
+def simplify_program(program: Program, simplify: Callable[[Expr], Expr] = simplify_expr) -> Program:
     """``program`` with every definition's body (and learner method) simplified by
     :func:`simplify_expr`; names, signatures, task and comments are kept (comments inside a body
     that changed are dropped: they may describe lines that are gone).
 
     The checker accepts the result wherever it accepted ``program``; ``program_hash`` of the result
-    is the engine's cache key, and ``size_of`` it the size that bloat control reads.
+    is the engine's cache key, and ``size_of`` it the size that bloat control reads.  ``simplify``:
+    the body simplifier (the engine passes its memoised one, ``gp.memo.simplified``).
     """
-    definitions = tuple(_simplify_definition(d) for d in program.definitions)
+    definitions = tuple(_simplify_definition(d, simplify) for d in program.definitions)
     if all(a is b for a, b in zip(definitions, program.definitions, strict=True)):
         return program
     return replace(program, definitions=definitions)

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from mlevolve.dsl.ir import COMMUTATIVE, Definition, Expr, Program, canonical_node, with_children
 from mlevolve.dsl.types import type_str
 
 R = TypeVar("R")
+
+
+class NodeMemo(Protocol[R]):
+    """A table of per-node results (``gp.memo.Memo``): ``peek`` a node's result or None, ``put`` one."""
+
+    def peek(self, key: Expr) -> R | None: ...
+
+    def put(self, key: Expr, value: R) -> None: ...
 
 
 def walk(expr: Expr) -> Iterator[Expr]:
@@ -57,13 +65,18 @@ def replace_at(expr: Expr, index: int, new: Expr) -> Expr:
     return current
 
 
-def fold(expr: Expr, combine: Callable[[Expr, list[R]], R]) -> R:
-    """Post-order fold without recursion: ``combine(node, results of its children)``, bottom up."""
+def fold(expr: Expr, combine: Callable[[Expr, list[R]], R], memo: NodeMemo[R] | None = None) -> R:
+    """Post-order fold without recursion: ``combine(node, results of its children)``, bottom up.
+    With ``memo``, a node's result depends on that node alone: a node found there is not walked
+    again, and every result is stored."""
     done: list[R] = []
     stack: list[tuple[Expr, bool]] = [(expr, False)]
     while stack:
         node, expanded = stack.pop()
         kids = node.children()
+        if not expanded and memo is not None and (hit := memo.peek(node)) is not None:
+            done.append(hit)
+            continue
         if kids and not expanded:
             stack.append((node, True))
             stack.extend((k, False) for k in reversed(kids))
@@ -71,7 +84,10 @@ def fold(expr: Expr, combine: Callable[[Expr, list[R]], R]) -> R:
         parts = done[len(done) - len(kids):] if kids else []
         if kids:
             del done[len(done) - len(kids):]
-        done.append(combine(node, parts))
+        result = combine(node, parts)
+        if memo is not None:
+            memo.put(node, result)
+        done.append(result)
     return done[0]
 
 

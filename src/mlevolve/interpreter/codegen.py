@@ -27,8 +27,8 @@ from mlevolve.interpreter import primitives
 from mlevolve.interpreter.names import ESCAPE, RESERVED, TEMP, is_plain, py_name
 from mlevolve.interpreter.regimes import Regime, method_name, regime_of
 
-__all__ = ["ESCAPE", "RESERVED", "Backend", "Compiled", "compile_program", "doc_literal", "function_lines",
-           "is_plain", "py_name", "regime_of"]
+__all__ = ["ESCAPE", "RESERVED", "Backend", "Compiled", "call_arg_types", "child_indices", "compile_program",
+           "doc_literal", "function_lines", "is_plain", "py_name", "regime_of"]
 
 Backend = Literal["torch", "numpy"]
 _TEMP = TEMP
@@ -219,12 +219,12 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
         elif isinstance(node, Let):
             done = kids[1]
         elif isinstance(node, Tup):  # a result (tuples do not nest): each item is made a value like a result
-            items = [_value(backend, t, k, types_of[i], like) for (t, k), i in zip(kids, _child_indices(node, index),
+            items = [_value(backend, t, k, types_of[i], like) for (t, k), i in zip(kids, child_indices(node, index),
                                                                                    strict=True)]
             done = ("(" + ", ".join(items) + ")", "free")
         else:
             assert isinstance(node, Call)
-            arg_types = _arg_types(node, index, types_of)
+            arg_types = call_arg_types(node, index, types_of)
             shaped = any(k == "shaped" for _, k in kids)
             done = (_call(em, node, kids, arg_types, types_of[index]), "shaped" if shaped else "free")
         if frames:
@@ -238,7 +238,7 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
     return lines + ["    " + line for line in em.finish(result[0], keep)]
 
 
-def _child_indices(node: Expr, index: int) -> list[int]:
+def child_indices(node: Expr, index: int) -> list[int]:
     """The preorder indices of the children of the node at ``index``."""
     out, i = [], index + 1
     for child in node.children():
@@ -247,7 +247,7 @@ def _child_indices(node: Expr, index: int) -> list[int]:
     return out
 
 
-def _arg_types(node: Call, index: int, types: list[Type]) -> tuple[str, ...]:
+def call_arg_types(node: Call, index: int, types: list[Type]) -> tuple[str, ...]:
     """The types of a call's arguments, found from the preorder type list by skipping subtrees."""
     out, i = [], index + 1
     for arg in node.args:

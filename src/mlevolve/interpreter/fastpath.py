@@ -37,6 +37,7 @@ from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import INT, SCALAR, VECTOR, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import primitives
+from mlevolve.interpreter.codegen import call_arg_types
 from mlevolve.interpreter.regimes import Regime, regime_of
 from mlevolve.interpreter.standalone.learner import LearnerProgram, draw
 
@@ -102,14 +103,6 @@ class Body:
         return run
 
 
-def _child_indices(node: Expr, index: int) -> list[int]:
-    out, i = [], index + 1
-    for child in node.children():
-        out.append(i)
-        i += child.size
-    return out
-
-
 @lru_cache(maxsize=8192)
 def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], ...], spec: GrammarSpec,
               types: frozenset[str] = frozenset(), zeros: tuple[str, ...] = (), rng: bool = False) -> Body:
@@ -167,8 +160,7 @@ def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], 
             done = (("tuple", len(tuples) - 1), False)
         else:
             assert isinstance(node, Call)
-            arg_types = tuple(t if isinstance(t, str) else type_str(t)
-                              for t in (types_of[i] for i in _child_indices(node, index)))
+            arg_types = call_arg_types(node, index, types_of)
             expression = primitives.numpy_expression(node.op, arg_types, [f"a{k}" for k in range(len(kids))],
                                                      [number for _, number in kids])
             if expression is None:
