@@ -27,6 +27,7 @@ from pathlib import Path
 from deap import algorithms, base, creator, gp, tools
 
 import mlevolve
+from deap_tutorial import register_tutorial_operators
 from mlevolve.api import evolve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,13 +63,7 @@ def deap_tutorial(pop_size: int, generations: int, seed: int) -> tuple[float, in
         return (math.fsum(errors) / len(points),)
 
     toolbox.register("evaluate", evaluate)
-    toolbox.register("select", tools.selTournament, tournsize=3)
-    toolbox.register("mate", gp.cxOnePoint)
-    toolbox.register("expr_mut", gp.genFull, min_=0, max_=2)
-    toolbox.register("mutate", gp.mutUniform, expr=toolbox.expr_mut, pset=pset)
-    limit = gp.staticLimit(key=operator.attrgetter("height"), max_value=17)
-    toolbox.decorate("mate", limit)
-    toolbox.decorate("mutate", limit)
+    register_tutorial_operators(toolbox, pset)
     random.seed(seed)
     started = time.perf_counter()
     pop = toolbox.population(n=pop_size)

@@ -289,6 +289,8 @@ def run_deap(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
 
     from deap import algorithms, base, creator, gp, tools
 
+    from deap_tutorial import register_tutorial_operators
+
     def div(a: float, b: float) -> float:
         return a / b if abs(b) > 1e-9 else 1.0
 
@@ -325,13 +327,7 @@ def run_deap(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
         return (err if math.isfinite(err) else math.inf,)
 
     toolbox.register("evaluate", evaluate)
-    toolbox.register("select", tools.selTournament, tournsize=3)
-    toolbox.register("mate", gp.cxOnePoint)
-    toolbox.register("expr_mut", gp.genFull, min_=0, max_=2)
-    toolbox.register("mutate", gp.mutUniform, expr=toolbox.expr_mut, pset=pset)
-    limit = gp.staticLimit(key=operator.attrgetter("height"), max_value=17)
-    toolbox.decorate("mate", limit)
-    toolbox.decorate("mutate", limit)
+    register_tutorial_operators(toolbox, pset)
     random.seed(seed)  # DEAP's operators draw from the global generator
     pop = toolbox.population(n=_population(evaluations))
     hof = tools.HallOfFame(1)
