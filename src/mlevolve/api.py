@@ -157,6 +157,16 @@ def _at_least(low: int = 1, **values: int) -> None:
             raise SettingError(f"{{{name}}} must be at least {low}, got {{got}}", got=value)
 
 
+SEED_LIMIT = 2**63  # NumPy's and torch's generators take seeds in [0, 2**63)
+
+
+def _seed(seed: int) -> None:
+    """Raise :class:`SettingError` for a seed no generator takes."""
+    _at_least(0, seed=seed)
+    if seed >= SEED_LIMIT:
+        raise SettingError("{seed} must be below 2**63, got {got}", got=seed)
+
+
 def check_output(path: str | Path, setting: str = "output") -> None:
     """Raise :class:`SettingError` (naming ``setting``) when ``path`` is to be written in a directory
     that does not exist: an output path is not a place to create directories by accident."""
@@ -199,7 +209,7 @@ def run(
     programs) and ``failure`` (None, or the reason the program could not be trained).
     """
     _at_least(epochs=epochs)
-    _at_least(0, seed=seed)
+    _seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
     from mlevolve.interpreter.factory import load_task_for
 
@@ -224,7 +234,7 @@ def export(
 ) -> str:
     """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does."""
     _at_least(epochs=epochs)
-    _at_least(0, seed=seed)
+    _seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
     from mlevolve.interpreter.factory import load_task_for
 
@@ -364,7 +374,8 @@ def evolve(
     """
     _at_least(budget=budget, epochs=epochs, tournament=tournament)
     _at_least(2, population=population)
-    _at_least(0, confirm=confirm, seed=seed)
+    _at_least(0, confirm=confirm)
+    _seed(seed)
     if init not in INITS:
         raise SettingError("unknown {init} {got!r}", hint="file (start from the file's definitions) or random",
                            got=init)
