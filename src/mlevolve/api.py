@@ -36,6 +36,7 @@ from mlevolve.gp.engine import INITS, EvolveConfig
 from mlevolve.gp.generate import generate, ramped_half_and_half
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.settings import Settings
+from mlevolve.interpreter.standalone.common import SEED_LIMIT
 
 
 def read_source(path: str | Path) -> str:
@@ -157,7 +158,6 @@ def _at_least(low: int = 1, **values: int) -> None:
             raise SettingError(f"{{{name}}} must be at least {low}, got {{got}}", got=value)
 
 
-SEED_LIMIT = 2**63  # NumPy's and torch's generators take seeds in [0, 2**63)
 
 
 def _seed(seed: int) -> None:
@@ -620,7 +620,7 @@ def best(db: str | Path, n: int = 5) -> builtins.list[dict[str, Any]]:
 
 
 def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
-         timeout: float = Resources.timeout) -> builtins.list[dict[str, Any]]:
+         timeout: float = Resources.timeout, grammar: GrammarSpec | None = None) -> builtins.list[dict[str, Any]]:
     """The program whose hash starts with ``key`` (default: the ``n`` best behaviours), each with its ancestry.
 
     Each is a dict like :func:`best`'s (``rank`` only for the best) plus ``source``, ``failure``,
@@ -628,7 +628,7 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
     dict of ``hash``, ``operator``, ``generation``, ``fitness`` and ``seq`` (or ``missing``).
     ``answer`` compares each with the run's starting program (see :func:`mlevolve.results.answer`;
     None for a failure or an archive without a start); ``confirm`` > 0 re-evaluates both with that
-    many further seeds for the gain's spread.
+    many further seeds for the gain's spread, checked in ``grammar`` (the run's: see :func:`archived_grammar`).
     """
     from mlevolve.report import data
 
@@ -645,12 +645,14 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
                             hint="wait for the run to score one, or pass a HASH")
         out = [{"rank": rank, **data.describe(run, g.representative, g),
                 "ancestry": data.ancestry(run, g.representative)} for rank, g in enumerate(groups, 1)]
+    spec = archived_grammar(run.meta, db, grammar) if confirm else None
     for c in out:
-        c["answer"] = _against_start(run, c, confirm, timeout)
+        c["answer"] = _against_start(run, c, confirm, timeout, spec)
     return out
 
 
-def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float) -> dict[str, Any] | None:
+def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
+                   grammar: GrammarSpec | None = None) -> dict[str, Any] | None:
     """The answer for one archived program against the run's starting program (see
     :func:`mlevolve.results.answer`), with ``n`` > 0 re-evaluation seeds for the gain's spread; None
     for a failed program, or when the archive knows no start and none is re-evaluated."""
@@ -666,10 +668,11 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float) -> di
     if n and isinstance(start_text, str) and isinstance(task, str):
         task = _archived_task(meta, run.path) or task  # the run's data by absolute path, checked by digest
         seed, epochs = int(meta.get("seed", EvolveConfig.seed)), int(meta.get("epochs", Settings.epochs))
-        start = check(parse(start_text, f"{run.path}#start"))
-        found = check(parse(c["stored"], f"{run.path}#{c['hash'][:12]}"))
+        spec = grammar or load_grammar()
+        start = _check_archived(start_text, f"{run.path}#start", meta, run.path, spec)
+        found = _check_archived(c["stored"], f"{run.path}#{c['hash'][:12]}", meta, run.path, spec)
         seeds = list(range(seed + 1, seed + n + 1))
-        pairs = _pairs(reevaluate([start, found], task, seeds, epochs, timeout=timeout),
+        pairs = _pairs(reevaluate([start, found], task, seeds, epochs, grammar, timeout=timeout),
                        fitness_metric(c["metrics"]).name)
     out = answer(c["metrics"], begin.get("metrics") if begin else None,
                  variances=meta.get("target_variance") or {}, sizes=meta.get("split_size") or {},
@@ -703,14 +706,32 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     return {"output": str(output), "candidates": len(run.rows), "state": data.state(run) if run.rows else "empty"}
 
 
-def export_from_archive(db: str | Path, key: str | None = None, task: str | None = None) -> str:
+def export_from_archive(db: str | Path, key: str | None = None, task: str | None = None, *,
+                        seed: int | None = None, epochs: int | None = None,
+                        grammar: GrammarSpec | None = None) -> str:
     """Export the best program of an archive (or the one whose hash starts with ``key``).
 
     The task is ``task``, or the run's: a run on a data file is exported with the file's absolute
     path (stored in the archive), after checking that the file still holds the data the run was
-    scored on, so the export works from any folder.
+    scored on, so the export works from any folder.  ``seed`` and ``epochs`` default to the run's;
+    ``grammar`` (default: the base grammar) must be the run's (see :func:`archived_grammar`).
     """
+    program, meta, spec = _archived(db, key, task, grammar)
+    return export(program, task or _archived_task(meta, db),
+                  seed=int(meta.get("seed", EvolveConfig.seed)) if seed is None else seed,
+                  epochs=int(meta.get("epochs", Settings.epochs)) if epochs is None else epochs, grammar=spec)
+
+
+def archived_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None) -> Program:
+    """The best program of an archive (or the one whose hash starts with ``key``) as shown, checked in
+    the run's grammar (``grammar``, see :func:`archived_grammar`).  Raises :class:`MlevError` naming ``db``."""
+    return _archived(db, key, None, grammar)[0]
+
+
+def _archived(db: str | Path, key: str | None, task: str | None,
+              grammar: GrammarSpec | None) -> tuple[Program, dict[str, Any], GrammarSpec]:
     from mlevolve.gp.archive import Archive
+    from mlevolve.results import shown_program
 
     archive = Archive.read(db)
     try:
@@ -721,17 +742,43 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
     if not rows or rows[0] is None:
         raise MlevError(f"no program {'with hash ' + key if key else 'with a fitness'} in the archive", file=str(db),
                         hint="`mlevolve best DB` lists them")
-    from mlevolve.results import shown_program
-
+    spec = archived_grammar(meta, db, grammar)
     where = f"{db}#{rows[0].hash[:12]}"
     run_task = meta.get("task") if isinstance(meta.get("task"), str) else None
     # a found program as shown: no hand-written comments (they described the file's program), the run's task
     # line, unless the task's name cannot be written as one (a quote or line break in a file name)
     named = task or run_task
     writable = named if named is not None and '"' not in named and "\n" not in named and "\r" not in named else None
-    program = check(parse(shown_program(rows[0].program, task=writable, source=where), where))
-    return export(program, task or _archived_task(meta, db), seed=int(meta.get("seed", EvolveConfig.seed)),
-                  epochs=int(meta.get("epochs", Settings.epochs)))
+    text = shown_program(rows[0].program, task=writable, source=where)
+    return _check_archived(text, where, meta, db, spec), meta, spec
+
+
+def archived_grammar(meta: Mapping[str, Any], db: str | Path, grammar: GrammarSpec | None = None) -> GrammarSpec:
+    """The grammar to re-check an archived run's programs with: ``grammar`` (default: the base grammar).
+    A grammar given must be the one the run searched (the archive stores its name and digest); the
+    base grammar serves a run of another grammar whenever its programs check in it (a primitive
+    computes the same in every grammar).  Raises :class:`MlevError` naming ``db`` otherwise."""
+    recorded = meta.get("grammar")
+    name, digest = recorded.rsplit(":", 1) if isinstance(recorded, str) and ":" in recorded else ("", "")
+    if grammar is not None and digest and digest != grammar.digest:
+        raise MlevError(f"the run searched grammar '{name}' (digest {digest}), not '{grammar.name}' "
+                        f"(digest {grammar.digest})", file=str(db),
+                        hint="pass the run's grammar file with --grammar FILE")
+    return grammar or load_grammar()
+
+
+def _check_archived(text: str, where: str, meta: Mapping[str, Any], db: str | Path, spec: GrammarSpec) -> Program:
+    """An archived program's text checked in ``spec`` (from :func:`archived_grammar`); a program that
+    needs the run's own grammar is an error with that hint, not a type error of the base grammar."""
+    try:
+        return check(parse(text, where), spec)
+    except MlevError:
+        recorded = meta.get("grammar")
+        if isinstance(recorded, str) and ":" in recorded and recorded.rsplit(":", 1)[1] != spec.digest:
+            raise MlevError(f"the run searched grammar '{recorded.rsplit(':', 1)[0]}', and its program does not "
+                            f"check in '{spec.name}'", file=str(db),
+                            hint="pass the run's grammar file with --grammar FILE") from None
+        raise
 
 
 def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:

@@ -212,22 +212,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     api.check_output(args.output)
+    grammar = load_grammar(args.grammar) if args.grammar else None  # None: the base grammar, or the run's
+    # --seed and --epochs default to the API's (a file) or to the run's (--db): passed only when given
+    given = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
     if args.component is not None:
         if bool(args.db) == bool(args.file):
             raise MlevError("--component exports a definition of a .mlev FILE or of an archive's program (--db)",
                             hint="mlevolve export FILE --component NAME -o module.py, or --db DB [--hash H]")
         program: Program | str = args.file
         if args.db:  # the best program, or the one --hash names
-            found = api.show(args.db, args.hash, 1)[0]
-            program = api.parse(found["program"], f"{args.db}#{found['hash'][:12]}")
-        source = api.export_component(program, args.component, grammar=load_grammar(args.grammar))
+            program = api.archived_program(args.db, args.hash, grammar=grammar)
+        source = api.export_component(program, args.component, grammar=grammar)
     elif args.db:
         if args.file:
             raise MlevError("give either FILE or --db, not both (see `mlevolve export --help`)")
-        source = api.export_from_archive(args.db, args.hash, args.task)
+        source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, **given)
     elif args.file:
-        source = _located(args.file, lambda: api.export(args.file, args.task, seed=args.seed, epochs=args.epochs,
-                                                        grammar=load_grammar(args.grammar)))
+        source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, **given))
     else:
         raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H")
     try:
@@ -314,7 +315,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if args.hash is not None and args.n != 1:
         raise MlevError("-n goes with --best: a HASH names one program")
     color = render.use_color(sys.stdout)
-    for c in api.show(args.db, args.hash, args.n, confirm=args.confirm):
+    grammar = load_grammar(args.grammar) if args.grammar else None
+    for c in api.show(args.db, args.hash, args.n, confirm=args.confirm, grammar=grammar):
         lines = render.candidate(c, c.get("rank"), c["program"])
         if c.get("answer"):
             lines += [[("label", "against the start:")], *render.indented([("text", line)] for line in (
@@ -450,7 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--best", action="store_true", help="with --db: the best program (the default)")
     which.add_argument("--hash", metavar="H", help="with --db: the program whose hash starts with H")
-    _training_flags(p, api.export)
+    _training_flags(p, api.export, archived=True)
     p.set_defaults(run=_cmd_export)
 
     p = sub.add_parser("evolve", help="evolve definitions of a program on a task (resumable)")
@@ -522,6 +524,8 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--latex", action="store_true", help="print only the formula, as LaTeX")
     _option(p, api.show, "confirm", "re-evaluate the program and the run's starting program with N more seeds: "
             "the gain and its spread", metavar="N")
+    p.add_argument("--grammar", metavar="FILE",
+                   help="with --confirm: the run's grammar file (default: the base grammar)")
     p.set_defaults(run=_cmd_show)
 
     p = sub.add_parser("report", help="write a run's report: one self-contained HTML file with plots and lineage")
@@ -534,11 +538,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _training_flags(p: argparse.ArgumentParser, call: Callable[..., Any]) -> None:
+def _training_flags(p: argparse.ArgumentParser, call: Callable[..., Any], *, archived: bool = False) -> None:
+    """--task, --seed, --epochs and --grammar of ``call``; ``archived``: the command also reads a run's
+    archive (--db), whose seed and epochs are the defaults there (--seed/--epochs are then None unless given)."""
     p.add_argument("--task", metavar="T", help="task name or data file (default: the program's `task` line)")
-    _option(p, call, "seed", "random seed")
-    _option(p, call, "epochs", "training epochs for neural programs")
-    p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
+    run = "; with --db, the run's" if archived else ""
+    for name, text in (("seed", "random seed"), ("epochs", "training epochs for neural programs")):
+        default = inspect.signature(call).parameters[name].default
+        p.add_argument(flag_of(name), dest=name, type=int, metavar=name.upper(),
+                       default=None if archived else default, help=f"{text} (default {default}{run})")
+    p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar"
+                   f"{'; with --db, it must be the run' + chr(39) + 's' if archived else ''})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -40,7 +40,6 @@ OWNED: dict[str, dict[str, Any]] = {
                "--timeout": RESOURCES.timeout, "--memory-limit": RESOURCES.memory_limit,
                **{f"--{f.name.replace('_', '-')}": getattr(DIVERSITY, f.name) for f in fields(DiversityConfig)}},
     "run": {"--seed": TRAINING.seed, "--epochs": TRAINING.epochs},
-    "export": {"--seed": TRAINING.seed, "--epochs": TRAINING.epochs},
     "meta": {"--workers": RESOURCES.workers, "--dask": RESOURCES.dask},
 }
 # what the API owns itself (no other home): its signature is the owner, the CLI follows it
@@ -79,6 +78,13 @@ def test_each_flag_defaults_to_its_owner_and_help_says_so(command: str, flag: st
         assert f"(default {shown(owned)})" in help_of(command, flag)
     if owned is not None and not isinstance(owned, bool):  # --timeout 2.5 reads as the owner's float
         assert action(command, flag).type is type(owned)
+
+
+@pytest.mark.parametrize(("flag", "owned"), [("--seed", TRAINING.seed), ("--epochs", TRAINING.epochs)])
+def test_export_flags_default_to_their_owner_or_to_the_archived_runs(flag: str, owned: int) -> None:
+    assert action("export", flag).default is None  # not given: the owner's for a FILE, the run's for --db
+    assert action("export", flag).type is int
+    assert f"(default {owned}; with --db, the run's)" in help_of("export", flag)
 
 
 @pytest.mark.parametrize(("command", "flag", "parameter"),

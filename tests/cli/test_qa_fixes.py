@@ -232,3 +232,35 @@ def test_an_activation_no_model_uses_is_not_probed() -> None:
     constant = api.check(api.parse(UNUSED_HELPER.replace("  relu(x)", "  0.0 * x")))
     _, failure = evaluator.fingerprint(constant, program_hash(constant))
     assert failure is not None and failure.reason == "the activation is constant"
+
+
+# ------------------------------------------------------------------------------ export/show from an archive
+@pytest.fixture(scope="module")
+def formula_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("fdb") / "q.db"
+    assert main(["evolve", str(ROOT / "examples" / "quartic.mlev"), "--budget", "20", "--seed", "3",
+                 "--db", str(db), "--quiet"]) == 0
+    return db
+
+
+def test_export_db_takes_the_runs_seed_unless_seed_is_given(formula_db: Path, tmp_path: Path,
+                                                            capsys: Capsys) -> None:
+    for argv, seed in (([], 3), (["--seed", "7"], 7), (["--seed", "0"], 0)):
+        out = tmp_path / "x.py"
+        assert main(["export", "--db", str(formula_db), "-o", str(out), *argv]) == 0
+        assert f'"--seed", type=int, default={seed},' in out.read_text(), argv
+
+
+AZ_GRAMMAR = ROOT / "benchmarks" / "discovery" / "automl_zero_linear.toml"
+
+
+def test_a_grammar_other_than_the_runs_is_one_line_error(formula_db: Path, tmp_path: Path, capsys: Capsys) -> None:
+    out = str(tmp_path / "x.py")
+    for argv in (["export", "--db", str(formula_db), "-o", out, "--grammar", str(AZ_GRAMMAR)],
+                 ["export", "--db", str(formula_db), "-o", out, "--component", "f", "--grammar", str(AZ_GRAMMAR)],
+                 ["show", str(formula_db), "--confirm", "1", "--grammar", str(AZ_GRAMMAR)]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"{formula_db}: error: the run searched grammar 'base' (digest {api.load_grammar().digest}), "
+                       f"not 'automl_zero_linear' (digest {api.load_grammar(AZ_GRAMMAR).digest})",
+                       "hint: pass the run's grammar file with --grammar FILE"], argv

@@ -160,6 +160,20 @@ def test_exported_script_takes_the_seed(exported: dict[str, Exported]) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize(("name", "flag", "value", "rule"), [
+    ("quartic", "--seed", "-1", "must be at least 0 and below 2**63, got -1"),
+    ("linear_regression", "--seed", str(2**63), f"must be at least 0 and below 2**63, got {2**63}"),
+    ("mlp_digits", "--epochs", "0", "must be at least 1, got 0"),
+])
+def test_an_exported_script_refuses_a_bad_setting_naming_its_flag(name: str, flag: str, value: str, rule: str,
+                                                                   exported: dict[str, Exported]) -> None:
+    script = exported[name].script
+    done = subprocess.run([sys.executable, str(script), flag, value], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == f"{script.name}: error: argument {flag}: {rule}"
+
+
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", ["collide", "collide_learner"])
 def test_user_names_that_collide_with_the_scripts_names_still_work(name: str,
                                                                    exported: dict[str, Exported]) -> None:

@@ -88,15 +88,16 @@ class _Emitter:
         return unique
 
     def finish(self, result: str, keep: set[str]) -> list[str]:
-        """The body's statements and its return, folding a final temporary into the return, with a
-        ``del`` after the statement that last reads a local (other than those in ``keep``: the
-        parameters), so no intermediate value outlives its last use."""
+        """The body's statements and its return, folding a final temporary into the return; for the
+        torch backend with a ``del`` after the statement that last reads a local (other than those in
+        ``keep``: the parameters), so no intermediate tensor (and its autograd graph) outlives its last
+        use.  The NumPy backend's values are a few numbers per task: no ``del``."""
         lines = list(self.lines)
         if lines and lines[-1].startswith(f"{result} = ") and _TEMP.match(result):
             lines = [*lines[:-1], "return " + lines[-1][len(result) + 3:]]
         else:
             lines.append(f"return {result}")
-        return _release(lines, keep)
+        return _release(lines, keep) if self.backend == "torch" else lines
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -47,6 +47,11 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
            'help="training epochs (default: %(default)s)")'] if "epochs" in regime.settings else []),
         '    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")',
         "    args = parser.parse_args()",
+        "    if not 0 <= args.seed < 2**63:  # what the library takes (api._seed)",
+        '        parser.error(f"argument --seed: must be at least 0 and below 2**63, got {args.seed}")',
+        *(["    if args.epochs < 1:",
+           '        parser.error(f"argument --epochs: must be at least 1, got {args.epochs}")']
+          if "epochs" in regime.settings else []),
         *(["    torch.set_num_threads(1)"] if regime.backend == "torch" else []),
         "    try:",
         f"        data = {load}",

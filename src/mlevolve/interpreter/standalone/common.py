@@ -44,6 +44,9 @@ class Budget:
     max_error: float = 100.0  # a learner's training prediction this far off has diverged (AutoML-Zero's kMaxAbsError)
 
 
+SEED_LIMIT = 2**63  # NumPy's and torch's generators take seeds in [0, 2**63)
+
+
 OPTION_RANGES = {"n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (1, 1_000_000), "n_val": (1, 1_000_000),
                  "n_test": (1, 1_000_000), "fresh": (0, 1)}  # every integer task option (the library's too)
 

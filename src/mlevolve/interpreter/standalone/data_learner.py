@@ -34,8 +34,7 @@ def _teacher(rng: np.random.Generator, x: Any) -> Any:
 
 
 # name: the target function of a task's inputs x ~ N(0, 1)
-FAMILIES: dict[str, Callable[[np.random.Generator, Any], Any]] = {"linear": _linear, "affine": _affine,
-                                                                   "teacher": _teacher}
+FAMILIES: dict[str, Callable[..., Any]] = {"linear": _linear, "affine": _affine, "teacher": _teacher}
 PROJECTED_DIGITS = "projected_digits"  # a family of its own loader: binary tasks from sklearn's digits
 FAMILY_OPTIONS: dict[str, Any] = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100, "fresh": 0, "fitness": "mse"}
 
