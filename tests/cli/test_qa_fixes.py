@@ -264,3 +264,29 @@ def test_a_grammar_other_than_the_runs_is_one_line_error(formula_db: Path, tmp_p
         assert err == [f"{formula_db}: error: the run searched grammar 'base' (digest {api.load_grammar().digest}), "
                        f"not 'automl_zero_linear' (digest {api.load_grammar(AZ_GRAMMAR).digest})",
                        "hint: pass the run's grammar file with --grammar FILE"], argv
+
+
+# ------------------------------------------------------------------------------ user data every regime refuses alike
+FORMULA_AB = "algorithm f\nformula f(a: Scalar, b: Scalar) -> Scalar = a * b\n"
+
+
+@pytest.mark.parametrize(("program", "rows", "option", "message"), [
+    ("mlp", 50, ":problem=classification",
+     "real.csv: problem=classification, but the target holds numbers that are not whole (50 distinct in 50 rows), "
+     "not class labels\nhint: use problem=regression, or give class labels"),
+    ("formula", 3, "", "real.csv: too few rows (3) to split into train/validation/test\nhint: give at least 4 rows"),
+    ("mlp", 3, ":problem=regression",
+     "real.csv: too few rows (3) to split into train/validation/test\nhint: give at least 4 rows"),
+    ("formula", 50, ":problem=classification", "option problem=classification of task 'real.csv': a formula is "
+     "fitted by regression\nhint: drop the option, or write problem=regression"),
+])
+def test_user_data_a_task_cannot_use_is_refused_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: Capsys, program: str, rows: int, option: str,
+                                                           message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    _csv(tmp_path / "real.csv", [(float(a), float(b), float(1.5 * a + 0.1 * b)) for a, b in rng.normal(size=(rows, 2))])
+    file = ROOT / "examples" / "mlp_digits.mlev" if program == "mlp" else tmp_path / "f.mlev"
+    (tmp_path / "f.mlev").write_text(FORMULA_AB)
+    assert main(["run", str(file), "--task", "real.csv:target=y" + option, "--epochs", "1"]) == 2
+    assert capsys.readouterr().err.strip() == f"mlevolve: error: {message}"

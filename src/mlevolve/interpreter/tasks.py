@@ -365,7 +365,7 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
         _validate_user_data(name, opts)
         forced = str(opts["problem"])
         x, y, _ = read_table(name, str(opts["target"]), forced)
-        return Supervised.of(checked(supervised(name, x, y, _detect(y, forced), rng)))
+        return Supervised.of(checked(supervised(name, x, y, _detect(y, forced, name), rng)))
 
 
 def _size(n: int, data: Supervised) -> str:
@@ -674,6 +674,9 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
     Raises MlevError naming the missing or extra columns."""
     name, options = _parse_spec(spec)
     opts = _options(name, options, FILE_OPTIONS)
+    if opts["problem"] not in ("", "regression"):
+        raise MlevError(f"option problem={opts['problem']} of task '{name}': a formula is fitted by regression",
+                        hint="drop the option, or write problem=regression")
     file = Path(name)
     if not file.is_file():
         raise MlevError(f"no such file: {name}", hint="a task is a built-in name or an existing .csv/.npz file")

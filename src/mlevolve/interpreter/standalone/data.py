@@ -41,8 +41,9 @@ def _spirals(rng: np.random.Generator, n: int = 1000, turns: float = 2.0, noise:
     return x, y
 
 
-def _split(y: Any, n: int, rng: np.random.Generator) -> tuple[Any, Any, Any]:
-    """Indices (int64) of a 60/20/20 split, stratified by ``y`` when given."""
+def _split(y: Any, n: int, rng: np.random.Generator, name: str = "data") -> tuple[Any, Any, Any]:
+    """Indices (int64) of a 60/20/20 split, stratified by ``y`` (class ids) when given; a
+    :class:`TaskError` naming ``name`` when a part would be empty (4 rows, or 4 per class, at least)."""
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if y is not None else [np.arange(n)]
     parts: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
     for group in groups:
@@ -52,6 +53,10 @@ def _split(y: Any, n: int, rng: np.random.Generator) -> tuple[Any, Any, Any]:
         for part, chunk in zip(parts, (group[:a], group[a:b], group[b:]), strict=True):
             part.append(chunk)
     train, val, test = (rng.permutation(np.concatenate(p)).astype(np.int64) for p in parts)
+    if min(len(train), len(val), len(test)) == 0:
+        per = f" in {len(groups)} classes" if y is not None else ""
+        raise TaskError(f"{name}: too few rows ({n}{per}) to split into train/validation/test",
+                        "give at least 4 rows" + (" per class" if y is not None else ""))
     return train, val, test
 
 
@@ -126,10 +131,17 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
     return x, np.array([c.strip() for c in cells]), columns
 
 
-def _detect(y: Any, forced: str) -> str:
-    """Stated, or detected: text labels and at most ``MAX_CLASSES`` distinct integers are classes."""
+def _detect(y: Any, forced: str, name: str = "data") -> str:
+    """Stated, or detected: text labels and at most ``MAX_CLASSES`` distinct integers are classes.  A
+    :class:`TaskError` naming ``name`` when classification is stated for measurements: more than
+    ``MAX_CLASSES`` distinct numbers, not all whole."""
     if forced == "regression":
         return "regression"
+    if (forced == "classification" and y.dtype.kind in "biuf" and not np.all(y == np.round(y))
+            and len(np.unique(y)) > MAX_CLASSES):
+        raise TaskError(f"{name}: problem=classification, but the target holds numbers that are not whole "
+                        f"({len(np.unique(y))} distinct in {len(y)} rows), not class labels",
+                        "use problem=regression, or give class labels")
     if forced == "classification" or y.dtype.kind not in "biuf":
         return "classification"
     yf = y.astype(np.float64)

@@ -49,7 +49,7 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
     if sorted(columns) != sorted(inputs):
         raise TaskError(f"{path}: the columns {', '.join(columns)} are not the formula's inputs {', '.join(inputs)}")
     yf = np.asarray(y, np.float64)
-    train, val, test = _split(None, len(yf), np.random.default_rng(seed))
+    train, val, test = _split(None, len(yf), np.random.default_rng(seed), path)
     fit_rows = np.concatenate([train, val])
     xs = np.asarray(x, np.float64)[:, [columns.index(p) for p in inputs]]
     return _points(path, xs[fit_rows], yf[fit_rows], xs[test], yf[test])
@@ -64,4 +64,7 @@ def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
 def formula_file(spec: str, seed: int = 0, inputs: Sequence[str] = ()) -> dict[str, Any]:
     """The points of the user's data file ``spec`` names, whose columns are the formula's ``inputs``."""
     name, options = parse_spec(spec, FILE_OPTIONS)
+    if options["problem"] not in ("", "regression"):
+        raise TaskError(f"option problem={options['problem']} of task '{name}': a formula is fitted by regression",
+                        "drop the option, or write problem=regression")
     return file_points(name, options["target"], inputs, seed)

@@ -47,11 +47,7 @@ def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator
         labels = ids.astype(np.int64).reshape(-1)
         if len(classes) < 2:
             raise TaskError(f"{name}: the target has only one class ({classes[0]})", "a classifier needs two or more")
-    train, val, test = _split(labels, n, rng)
-    if min(len(train), len(val), len(test)) == 0:
-        per = f" in {int(labels.max()) + 1} classes" if labels is not None else ""
-        raise TaskError(f"{name}: too few rows ({n}{per}) to split into train/validation/test",
-                        "give at least a few rows per class")
+    train, val, test = _split(labels, n, rng, name)
     x_tr, x_va, x_te = _standardise(x[train], x[val], x[test])
     if labels is not None:
         ys: list[Any] = [labels[train], labels[val], labels[test]]
@@ -77,7 +73,7 @@ def supervised_file(spec: str, seed: int = 0) -> dict[str, Any]:
     ``:problem=classification|regression``), split with the generator seeded by ``seed``."""
     name, options = parse_spec(spec, USER_OPTIONS)
     x, y, _ = read_table(name, options["target"], options["problem"])
-    return checked(supervised(name, x, y, _detect(y, options["problem"]), np.random.default_rng(seed)))
+    return checked(supervised(name, x, y, _detect(y, options["problem"], name), np.random.default_rng(seed)))
 
 
 def checked(data: dict[str, Any]) -> dict[str, Any]:
