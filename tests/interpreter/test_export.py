@@ -241,6 +241,18 @@ def test_export_of_a_program_on_the_wrong_kind_of_task_is_a_user_error(tmp_path:
     assert "Traceback" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["value", "key", "args", "data", "json", "main"])
+def test_a_parameter_keeps_its_name_unless_the_function_reads_that_name(name: str) -> None:
+    """Only the names a generated body reads are reserved for its locals (not main's): a component's
+    parameter ``value`` is ``value`` in the exported function, so callers may pass it by keyword."""
+    text = f"algorithm c\nformula g({name}: Scalar, np: Scalar) -> Scalar = {name} * 2.0 + np\n"
+    source = mlevolve.export_component(mlevolve.parse(text), "g")
+    module: dict[str, Any] = {}
+    exec(compile(source, "g.py", "exec"), module)
+    assert f"def g({name}, _u_np):" in source  # np is read by the body's NumPy calls: escaped
+    assert module["g"](**{name: 1.5, "_u_np": 1.0}) == 4.0
+
+
 def test_export_writes_the_generated_functions_verbatim() -> None:
     """`run` and `export` execute the same generated text."""
     from mlevolve.interpreter.codegen import compile_program

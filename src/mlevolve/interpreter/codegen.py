@@ -24,7 +24,7 @@ from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import primitives
-from mlevolve.interpreter.names import ESCAPE, RESERVED, TEMP, is_plain, py_name
+from mlevolve.interpreter.names import ESCAPE, LOCAL_RESERVED, RESERVED, TEMP, is_plain, py_local, py_name
 from mlevolve.interpreter.regimes import Regime, method_name, regime_of
 
 __all__ = ["ESCAPE", "RESERVED", "Backend", "Compiled", "call_arg_types", "child_indices", "compile_program",
@@ -70,9 +70,9 @@ class _Emitter:
 
     def fresh(self, name: str) -> str:
         """A new local for the user's ``name``: its Python name, numbered if already used here."""
-        base = py_name(name)
+        base = py_local(name)
         unique, k = base, 1
-        while unique in self.used or unique in RESERVED:
+        while unique in self.used or unique in LOCAL_RESERVED:
             k += 1
             unique = f"{base}_{k}"
         self.used.add(unique)
@@ -190,8 +190,10 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
     (:func:`mlevolve.dsl.check.infer`) and so the template used for it.  Names of ``env`` that are not
     ``params`` are bound at the top of the body to the code ``prelude`` gives for them."""
     types_of = infer(body, env, spec, types)
-    # Parameters, and (in a model) activations; a Tensor parameter is what shapes values.
-    scope: dict[str, tuple[str, Kind]] = {n: (py_name(n), "shaped" if t == TENSOR else "free") for n, t in env.items()}
+    # Parameters (locals), and (in a model) activations (the module's functions); a Tensor parameter
+    # is what shapes values.
+    scope: dict[str, tuple[str, Kind]] = {n: (py_local(n) if n in params else py_name(n),
+                                              "shaped" if t == TENSOR else "free") for n, t in env.items()}
     like = next((scope[p][0] for p in params if env[p] == TENSOR), None)
     em = _Emitter(backend, {*(t for t, _ in scope.values()), *tail})
     for n, code in (prelude or {}).items():

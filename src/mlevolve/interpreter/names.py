@@ -34,16 +34,19 @@ STANDALONE_NAMES = frozenset({
 SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "main", "args", "parser", "data", "metrics", "err",
                           "key", "value", "DIM", "PROGRAM", "rng"})
 RESERVED = STANDALONE_NAMES | SCRIPT_NAMES | frozenset(dir(builtins))
+# A generated function's parameters and locals live in its own frame: only the names its body reads
+# (modules, helpers, ``DIM``, ``rng``, builtins) are reserved there, not ``main``'s locals and imports.
+LOCAL_RESERVED = RESERVED - (SCRIPT_NAMES - {"DIM", "PROGRAM", "rng"} - STANDALONE_NAMES)
 TEMP = re.compile(r"^tmp\d+$")
 # The prefix that escapes a user's name which is not plain (see py_name).  No name the generated code,
 # the runtime or the export uses starts with it, so an escaped name is never one of theirs.
 ESCAPE = "_u_"
 
 
-def is_plain(name: str) -> bool:
-    """Whether a user's name is used as is in Python: not a keyword, not reserved, not a temporary's
-    name (``tmp1``...) and not starting with ``_`` (the escape prefix's first character)."""
-    return not (keyword.iskeyword(name) or name.startswith("_") or name in RESERVED or TEMP.match(name))
+def is_plain(name: str, reserved: frozenset[str] = RESERVED) -> bool:
+    """Whether a user's name is used as is in Python: not a keyword, not ``reserved``, not a
+    temporary's name (``tmp1``...) and not starting with ``_`` (the escape prefix's first character)."""
+    return not (keyword.iskeyword(name) or name.startswith("_") or name in reserved or TEMP.match(name))
 
 
 def py_name(name: str) -> str:
@@ -57,3 +60,12 @@ def py_name(name: str) -> str:
     if not (name.isidentifier() and name.isascii()):
         raise ValueError(f"not an ASCII identifier: {name!r}")
     return name if is_plain(name) else ESCAPE + name
+
+
+def py_local(name: str) -> str:
+    """A DSL name of a parameter or ``let`` as a local of a generated function: :func:`py_name` with
+    only :data:`LOCAL_RESERVED` reserved, so a parameter named ``value`` keeps its name (a caller may
+    pass it by keyword).  Injective as :func:`py_name` is."""
+    if not (name.isidentifier() and name.isascii()):
+        raise ValueError(f"not an ASCII identifier: {name!r}")
+    return name if is_plain(name, LOCAL_RESERVED) else ESCAPE + name
