@@ -331,7 +331,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _show_formula(args: argparse.Namespace) -> int:
     """``show --sympy/--latex``: the formula of a .mlev file, or of archived programs, as SymPy or LaTeX."""
-    import sympy
+    from mlevolve.interpreter.components import sympy_display
 
     programs: list[Program | str]
     if args.db.endswith(".mlev"):
@@ -342,7 +342,8 @@ def _show_formula(args: argparse.Namespace) -> int:
     for program in programs:
         expr = api.formula_sympy(program)
         try:
-            print(sympy.latex(expr) if args.latex else sympy.sstr(expr))
+            text, latex = sympy_display(expr)
+            print(latex if args.latex else text)
         except RecursionError:
             raise MlevError("the formula is too deep for SymPy's printers", hint="simplify it first") from None
     return 0

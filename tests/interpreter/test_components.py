@@ -433,6 +433,21 @@ def test_formula_constants_are_exact() -> None:
     assert sympy.simplify(mlevolve.api.formula_sympy(program) - expected) == 0
 
 
+@pytest.mark.parametrize(("body", "text", "latex"), [
+    ("0.28719351 * x + sin(x) / 3.0 + 1.0 / x", "0.28719351*x + sin(x)/3 + 1/x",
+     r"0.28719351 x + \frac{\sin{\left(x \right)}}{3} + \frac{1}{x}"),
+    ("0.1 * x + 0.2 * x", "3*x/10", r"\frac{3 x}{10}"),  # exact algebra, then a small fraction stays exact
+    ("1e-07 * x + 2.5e10 - 0.001", "1.0e-7*x + 24999999999.999", r"1.0 \cdot 10^{-7} x + 24999999999.999"),
+])
+def test_show_prints_fitted_constants_as_decimals_and_small_fractions_exactly(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, text: str, latex: str) -> None:
+    file = tmp_path / "f.mlev"
+    file.write_text(f"algorithm f\nformula f(x: Scalar) -> Scalar = {body}\n")
+    for flag, want in (("--sympy", text), ("--latex", latex)):
+        assert cli.main(["show", str(file), flag]) == 0
+        assert capsys.readouterr().out.strip() == want
+
+
 def test_show_sympy_and_export_component_read_an_archive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import sympy
 

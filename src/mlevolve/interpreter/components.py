@@ -311,7 +311,7 @@ def _symbolic(d: Definition) -> tuple[str, str, str]:
 
     expr = sympy_of(d)
     try:
-        srepr, latex, text = sympy.srepr(expr), sympy.latex(expr), sympy.sstr(expr)
+        srepr, (text, latex) = sympy.srepr(expr), sympy_display(expr)
     except RecursionError:
         raise MlevError(f"formula '{d.name}' is too deep for SymPy's printers", d.span,
                         "simplify it, or use the NumPy function") from None
@@ -369,6 +369,17 @@ def sympy_of(d: Definition) -> sympy.Expr:
     except RecursionError:  # SymPy's automatic evaluation recurses through the expression
         raise MlevError(f"formula '{d.name}' is too deep for SymPy", d.span,
                         "simplify it, or use the NumPy function") from None
+
+
+def sympy_display(expr: Any) -> tuple[str, str]:
+    """``expr`` as a reader expects to see it, as text and as LaTeX: a rational of denominator over
+    100 (a fitted constant, 28719351/100000000) shown as the shortest decimal that reads back as the
+    same float (0.28719351); whole numbers and small fractions (x/3, x/10) stay exact.  Only the display
+    rounds: ``expr`` itself keeps exact rationals for algebra."""
+    import sympy
+
+    shown = expr.xreplace({r: sympy.Float(repr(float(r))) for r in expr.atoms(sympy.Rational) if r.q > 100})
+    return sympy.sstr(shown, full_prec=False), sympy.latex(shown, full_prec=False)
 
 
 def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
