@@ -564,11 +564,11 @@ def reevaluate(programs: Sequence[Program], task: str, seeds: Sequence[int], epo
     from mlevolve.interpreter import runtime
     from mlevolve.interpreter.evaluate import Settings
     from mlevolve.interpreter.evaluate import evaluate as evaluate_one
-    from mlevolve.interpreter.tasks import load_task
+    from mlevolve.interpreter.factory import load_task_for
 
     spec = grammar or load_grammar()
     settings = [Settings(seed=s, epochs=epochs, budget=runtime.Budget(max_seconds=timeout)) for s in seeds]
-    return [[evaluate_one(p, load_task(task, s.seed), spec, s, task) for p in programs] for s in settings]
+    return [[evaluate_one(p, load_task_for(p, task, s.seed), spec, s, task) for p in programs] for s in settings]
 
 
 def _pairs(outcomes: Sequence[Sequence[Any]], name: str) -> builtins.list[tuple[float | None, float | None]]:

@@ -286,24 +286,27 @@ def test_reserved_holds_every_name_an_exported_script_binds_or_calls(exported: d
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("regime", ["supervised", "formula"])
+@pytest.mark.parametrize("regime", ["supervised", "formula", "learner"])
 def test_a_program_on_a_data_file_exports_the_same_run(regime: str, tmp_path: Path) -> None:
     """The script carries the regime's loader of data files (and not the built-in tasks'): a formula's
-    parameters name the file's columns there too."""
+    parameters name the file's columns there too, a learner takes the file as one task."""
     rng = np.random.default_rng(1)
     x = rng.normal(size=(60, 2))
     data = tmp_path / "d.csv"
     data.write_text("a,b,y\n" + "".join(f"{p:.5f},{q:.5f},{2 * p - q * q:.5f}\n" for p, q in x))
     source = {"supervised": "activation act(x: Tensor) -> Tensor = tanh(x)\n",
-              "formula": "formula f(a: Scalar, b: Scalar) -> Scalar = 2.0 * a - b * b\n"}[regime]
+              "formula": "formula f(a: Scalar, b: Scalar) -> Scalar = 2.0 * a - b * b\n",
+              "learner": (ROOT / "examples" / "linear_regression.mlev").read_text().split("task linear")[1]}[regime]
     file = tmp_path / "p.mlev"
     file.write_text(f"algorithm p\ntask \"{data}:target=y\"\n{source}")
     script = _export(file, tmp_path / "p.py", "--epochs", "2")
     text = script.read_text()
-    assert "read_table" in text and "SUPERVISED" not in text and "FORMULAS" not in text
-    job = _run(Exported(file, script, (), no_torch=regime == "formula"))
+    assert "read_table" in text and "SUPERVISED" not in text and "FORMULAS" not in text and "FAMILIES" not in text
+    job = _run(Exported(file, script, (), no_torch=regime != "supervised"))
     want = mlevolve.run(file, epochs=2)
     assert want["failure"] is None
     assert without_time(script_metrics(job)) == without_time(want)
     if regime == "formula":
         assert want["train_r2"] == pytest.approx(1.0)
+    if regime == "learner":  # one task of 36 training rows: SGD fits the linear part of 2a - b^2
+        assert 0.0 < want["val_mse"] < 1.0

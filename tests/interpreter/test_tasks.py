@@ -400,3 +400,27 @@ def test_bad_keyword_options_and_unknown_info() -> None:
     with pytest.raises(MlevError, match="unknown task 'cifar10'") as info:
         task_info("cifar10")
     assert info.value.hint is not None and all(t.name in info.value.hint for t in list_tasks())
+
+
+def test_a_learner_takes_a_data_file_as_one_task(tmp_path: Path) -> None:
+    from mlevolve import api
+    from mlevolve.interpreter.factory import load_task_for
+    from mlevolve.interpreter.tasks import Family
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(50, 3))
+    rows = [f"{a:.6f},{b:.6f},{c:.6f},{a - 2 * b:.6f},{int(a > 0) + int(b > 0)}" for a, b, c in x]
+    path = write_csv(tmp_path / "d.csv", "\n".join(["a,b,c,y,k", *rows]))
+    program = api.check(api.parse_file(Path(__file__).parents[2] / "examples" / "linear_regression.mlev"))
+    task = load_task_for(program, f"{path}:target=y:fitness=relative", seed=2)
+    assert isinstance(task, Family) and task.problem == "regression" and task.fitness == "relative"
+    assert task.x_train.shape == (1, 30, 4) and task.x_val.shape == (1, 20, 4)  # 60% online, 40% validate
+    assert task.y_train.dtype == np.float32 and abs(float(task.x_train[0, :, 0].mean())) < 1e-6  # standardised
+    # the same split and scaling as a supervised program gets from the file (validation then test rows)
+    sup = load_task(f"{path}:target=y", seed=2)
+    assert isinstance(sup, Supervised)
+    assert np.array_equal(task.x_val[0], np.concatenate([sup.x_val, sup.x_test]))
+    with pytest.raises(MlevError, match=r"a learner classifies two classes; the target has 3"):
+        load_task_for(program, f"{path}:target=k", seed=2)
+    with pytest.raises(MlevError, match=r"unknown option 'dim=4'"):
+        load_task_for(program, f"{path}:target=y:dim=4", seed=2)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlevolve.dsl.ir import Program
-from mlevolve.interpreter.tasks import Task, is_data_file, load_points, load_task
+from mlevolve.interpreter.tasks import Task, is_data_file, load_learner_data, load_points, load_task
 
 if TYPE_CHECKING:
     from mlevolve.grammar.spec import GrammarSpec
@@ -39,8 +39,7 @@ class EvaluatorFactory:
     def __call__(self) -> ProgramEvaluator:
         from mlevolve.grammar.spec import load_grammar
 
-        task = load_points(self.task, self.inputs, self.seed) if self.inputs else load_task(self.task, self.seed)
-        return self.build(task, load_grammar(self.grammar))
+        return self.build(_load(self.task, self.seed, self.inputs, self.kinds), load_grammar(self.grammar))
 
     def build(self, task: Any, spec: GrammarSpec) -> ProgramEvaluator:
         """The evaluator over an already loaded ``task`` and grammar ``spec``."""
@@ -62,7 +61,16 @@ def formula_inputs(program: Program, task_name: str) -> tuple[str, ...]:
 
 
 def load_task_for(program: Program, task_name: str, seed: int = 0) -> Task:
-    """The task as ``program`` needs it: a formula on a CSV/NPZ file gets the file's columns as its
-    parameters (:func:`~mlevolve.interpreter.tasks.load_points`); anything else :func:`load_task`."""
-    inputs = formula_inputs(program, task_name)
-    return load_points(task_name, inputs, seed) if inputs else load_task(task_name, seed)
+    """The task as ``program`` needs it: on a CSV/NPZ file, a formula gets the file's columns as its
+    parameters (:func:`~mlevolve.interpreter.tasks.load_points`) and a learner the file as one task
+    (:func:`~mlevolve.interpreter.tasks.load_learner_data`); anything else :func:`load_task`."""
+    kinds = frozenset(d.kind for d in program.definitions)
+    return _load(task_name, seed, formula_inputs(program, task_name), kinds)
+
+
+def _load(task_name: str, seed: int, inputs: tuple[str, ...], kinds: frozenset[str]) -> Task:
+    if inputs:
+        return load_points(task_name, inputs, seed)
+    if "learner" in kinds and is_data_file(task_name):
+        return load_learner_data(task_name, seed)
+    return load_task(task_name, seed)

@@ -69,12 +69,20 @@ from mlevolve.interpreter.standalone.data_density import (
 )
 from mlevolve.interpreter.standalone.data_formula import FILE_OPTIONS, FORMULA_OPTIONS, FORMULAS, file_points, points
 from mlevolve.interpreter.standalone.data_learner import FAMILIES as _SYNTHETIC
-from mlevolve.interpreter.standalone.data_learner import PROJECTED_DIGITS, TEACHER_HIDDEN, family, family_options
+from mlevolve.interpreter.standalone.data_learner import (
+    LEARNER_FILE_OPTIONS,
+    PROJECTED_DIGITS,
+    TEACHER_HIDDEN,
+    family,
+    family_options,
+    learner_file,
+)
 from mlevolve.interpreter.standalone.data_supervised import SUPERVISED, checked, supervised
 
 __all__ = ["CHAIN_TRAP_REWARD", "DIGITS_DENSITY", "MAX_CLASSES", "OPTION_RANGES", "ChainMDP", "Control", "Density",
            "Family", "Points", "Supervised", "Task", "TaskInfo", "arrays", "check_task_fits", "check_task_name",
-           "data_source", "is_data_file", "list_tasks", "load_points", "load_task", "make_env", "task_info"]
+           "data_source", "is_data_file", "list_tasks", "load_learner_data", "load_points", "load_task", "make_env",
+           "task_info"]
 
 TaskKind = Literal["supervised", "learner", "formula", "rl", "generative"]  # the regimes' names
 Problem = Literal["classification", "regression", "control", "density"]
@@ -662,6 +670,20 @@ def _csv_header(file: Path) -> list[str]:
             return [h.strip() for h in next(csv.reader(handle), [])]
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise MlevError(f"cannot read {file}: {err}") from None
+
+
+def load_learner_data(spec: str, seed: int = 0) -> Family:
+    """A learner's task from the user's data file ``spec``: the file as one task of the family kind
+    (see ``data_learner.learner_file``), every cell checked as for a supervised file; ``fitness=``
+    as for the regression families.  Raises :class:`MlevError`."""
+    name, options = _parse_spec(spec)
+    opts = _options(name, options, LEARNER_FILE_OPTIONS)
+    if str(opts["fitness"]) not in LEARNER_FITNESS:
+        raise MlevError(f"option fitness={opts['fitness']} of task '{name}' must be {' or '.join(LEARNER_FITNESS)}",
+                        hint="squashed: AutoML-Zero's squashed error; relative: the same of RMSE / RMS(y)")
+    _validate_user_data(name, opts)
+    with _task_errors():
+        return Family.of(learner_file(spec, seed))
 
 
 def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:

@@ -1,7 +1,8 @@
 """The learner regime's tasks: an AutoML-Zero style family of T small tasks, vectorised across
 tasks: ``linear``, ``affine``, ``teacher`` (regression) and ``projected_digits`` (binary, labels
 0.0/1.0).  Options ``n_tasks`` (10), ``dim`` (4; 16 for projected_digits), ``n_train`` (100),
-``n_val`` (100), ``fresh`` (0) and ``fitness`` (``mse``).
+``n_val`` (100), ``fresh`` (0) and ``fitness`` (``mse``).  A user's CSV/NPZ file is one task
+(:func:`learner_file`).
 """
 
 import math
@@ -10,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import parse_spec
-from mlevolve.interpreter.standalone.data import _standardise
+from mlevolve.interpreter.standalone.common import TaskError, parse_spec
+from mlevolve.interpreter.standalone.data import _detect, _standardise, read_table
+from mlevolve.interpreter.standalone.data_supervised import checked, supervised
 
 TEACHER_HIDDEN = 8
 
@@ -94,3 +96,23 @@ def digits_task(spec: str, seed: int = 0) -> dict[str, Any]:
     _, options = parse_spec(spec, family_options(PROJECTED_DIGITS), {PROJECTED_DIGITS})
     fitness, fresh = options.pop("fitness"), options.pop("fresh")
     return {**_projected_digits(np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}
+
+
+LEARNER_FILE_OPTIONS = {"target": "", "problem": "", "fitness": "mse"}
+
+
+def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
+    """The user's data file ``spec`` names (``file.csv:target=COLUMN`` or ``file.npz``, optionally
+    ``:problem=...`` and ``:fitness=...``) as one task: read, validated, split and standardised as a
+    supervised file is (60/20/20 with the generator seeded by ``seed``), then its train rows are the
+    online training examples and its validation and test rows the validation examples.  A
+    classification needs exactly two classes (the loop's labels are 0.0/1.0)."""
+    name, options = parse_spec(spec, LEARNER_FILE_OPTIONS)
+    x, y, _ = read_table(name, options["target"], options["problem"])
+    data = checked(supervised(name, x, y, _detect(y, options["problem"], name), np.random.default_rng(seed)))
+    if data["n_classes"] > 2:
+        raise TaskError(f"{name}: a learner classifies two classes; the target has {data['n_classes']}",
+                        "keep two classes, or state problem=regression for a numeric target")
+    xs = np.concatenate([data["x_train"], data["x_val"], data["x_test"]])[None]
+    ys = np.concatenate([data["y_train"], data["y_val"], data["y_test"]]).astype(np.float32)[None]
+    return {**_family(name, data["problem"], xs, ys, len(data["y_train"])), "fitness": options["fitness"], "fresh": 0}
