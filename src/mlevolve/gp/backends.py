@@ -54,6 +54,7 @@ from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
 from mlevolve.dsl.printer import format_program
 from mlevolve.gp.memo import simplified_program
+from mlevolve.interpreter.standalone.common import Budget
 from mlevolve.results import Failure, Outcome, guarded
 
 Factory = Callable[[], Any]  # builds an evaluator (fingerprint/evaluate) inside a worker
@@ -83,7 +84,7 @@ class Resources:
 
     workers: int = 1
     dask: str | None = None
-    timeout: float = 300.0
+    timeout: float = Budget.max_seconds  # the training loops' own limit (mlevolve run, exported scripts)
     memory_limit: float | None = None
 
     def check(self) -> None:

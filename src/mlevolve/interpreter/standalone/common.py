@@ -38,7 +38,7 @@ def check_finite(metrics: dict[str, Any], where: str) -> dict[str, Any]:
 class Budget:
     """Limits on one evaluation; exceeding any is a recorded failure, not an error."""
 
-    max_seconds: float = 120.0
+    max_seconds: float = 300.0  # a search's default --timeout too (gp.backends.Resources)
     max_params: int = 2_000_000
     max_abs: float = 1e6  # a learner's predictions beyond this have exploded
     max_error: float = 100.0  # a learner's training prediction this far off has diverged (AutoML-Zero's kMaxAbsError)
