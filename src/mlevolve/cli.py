@@ -216,6 +216,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
     # --seed and --epochs default to the API's (a file) or to the run's (--db): passed only when given
     given = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
     if args.component is not None:
+        unused = [flag_of(k) for k in ("task", "seed", "epochs") if getattr(args, k) is not None]
+        if unused:
+            raise MlevError(f"--component writes a module that trains nothing: {', '.join(unused)} "
+                            f"{'does' if len(unused) == 1 else 'do'} not apply",
+                            hint="drop it, or export the training script (without --component)")
         if bool(args.db) == bool(args.file):
             raise MlevError("--component exports a definition of a .mlev FILE or of an archive's program (--db)",
                             hint="mlevolve export FILE --component NAME -o module.py, or --db DB [--hash H]")

@@ -290,3 +290,15 @@ def test_user_data_a_task_cannot_use_is_refused_in_one_line(tmp_path: Path, monk
     (tmp_path / "f.mlev").write_text(FORMULA_AB)
     assert main(["run", str(file), "--task", "real.csv:target=y" + option, "--epochs", "1"]) == 2
     assert capsys.readouterr().err.strip() == f"mlevolve: error: {message}"
+
+
+@pytest.mark.parametrize(("flags", "named"), [(["--epochs", "3"], "--epochs does not apply"),
+                                              (["--task", "digits", "--seed", "2"], "--task, --seed do not apply")])
+def test_export_component_refuses_training_flags(tmp_path: Path, capsys: Capsys, flags: list[str], named: str) -> None:
+    file = tmp_path / "c.mlev"
+    file.write_text("algorithm c\nactivation act(value: Tensor) -> Tensor = relu(value)\n")
+    assert main(["export", str(file), "--component", "act", "-o", str(tmp_path / "c.py"), *flags]) == 2
+    assert capsys.readouterr().err.strip() == (f"mlevolve: error: --component writes a module that trains nothing: "
+                                               f"{named}\nhint: drop it, or export the training script (without "
+                                               "--component)")
+    assert not (tmp_path / "c.py").exists()
