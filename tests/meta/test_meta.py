@@ -303,7 +303,10 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
              (good.replace('evolve = ["f"]', 'evolve = ["g"]'), "'g' is not a definition"),
              (good.replace("[meta]", "[meta]\nbase_mix = 1.5"), "base_mix must be in [0, 1]"),
              (good.replace("[meta]", "[meta]\nfitness = \"rank\""), "fitness must be one of paired, auc"),
-             (good.replace("[meta]", "[meta]\nselection = \"best\""), "selection must be one of")]
+             (good.replace("[meta]", "[meta]\nselection = \"best\""), "selection must be one of"),
+             (good.replace("[inner]", "[inner]\nalgorithm = \"bogus\""),
+              "[inner] algorithm must be one of regularized, mu_plus_lambda, nsga2, random, islands, map-elites"),
+             (good.replace("[inner]", "[inner]\ninit = \"nope\""), "[inner] init must be one of file, random")]
     for text, message in cases:
         path = tmp_path / "bad.toml"
         path.write_text(text)

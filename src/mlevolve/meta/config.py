@@ -74,7 +74,13 @@ class MetaSettings:
     protect: int = 2  # meta-generations an individual carrying a newly added operator is kept (0: off)
 
 
-CHOICES = {"fitness": ("paired", "auc"), "selection": ("mean", "worst", "mean+worst")}
+def _choices() -> dict[str, tuple[str, ...]]:
+    """The settings that take one of a few words; the inner run's from the engine's own tables."""
+    from mlevolve.gp.engine import INITS
+    from mlevolve.gp.search import ALGORITHMS
+
+    return {"fitness": ("paired", "auc"), "selection": ("mean", "worst", "mean+worst"),
+            "algorithm": tuple(ALGORITHMS), "init": INITS}
 _MAY_BE_ZERO = ("seed", "elitism", "base_mix", "protect")
 
 
@@ -120,8 +126,9 @@ def _section(data: Mapping[str, Any], name: str, cls: type, file: str) -> Any:
         if key == "base_mix" and value > 1:
             raise MlevError(f"[{name}] base_mix must be in [0, 1], got {value!r}", file=file,
                             hint="the weight of the base grammar in every inner run's sampling mixture")
-        if key in CHOICES and value not in CHOICES[key]:
-            raise MlevError(f"[{name}] {key} must be one of {', '.join(CHOICES[key])}, got {value!r}", file=file)
+        choices = _choices().get(key)
+        if choices is not None and value not in choices:
+            raise MlevError(f"[{name}] {key} must be one of {', '.join(choices)}, got {value!r}", file=file)
         values[key] = value
     return cls(**values)
 
