@@ -234,6 +234,7 @@ def main() -> None:
     started = time.time()
     seeds = [10_000 + k for k in range(args.seeds)]  # disjoint from the meta run's seeds in spirit: fixed, shared
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     if args.mode == "trend":
         snap_seeds = seeds[:args.snapshot_seeds]
