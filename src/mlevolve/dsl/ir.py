@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from mlevolve.dsl.types import Type
@@ -296,7 +296,15 @@ class Definition:
         return next((m for m in self.methods if m.kind == name), None)
 
     def replace_body(self, body: Expr) -> Definition:
-        return replace(self, body=body)
+        """This definition with ``body`` (everything else kept: ``dataclasses.replace``, built directly
+        because the engine does it for every candidate)."""
+        return Definition(self.kind, self.name, self.params, self.result, body, self.methods, self.span,
+                          self.comments, self.body_comments)
+
+    def with_methods(self, methods: tuple[Definition, ...]) -> Definition:
+        """This learner with ``methods`` (everything else kept)."""
+        return Definition(self.kind, self.name, self.params, self.result, self.body, methods, self.span,
+                          self.comments, self.body_comments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,4 +325,8 @@ class Program:
     def replace(self, definition: Definition) -> Program:
         """This program with the definition of the same name swapped for ``definition``."""
         defs = tuple(definition if d.name == definition.name else d for d in self.definitions)
-        return replace(self, definitions=defs)
+        return self.with_definitions(defs)
+
+    def with_definitions(self, definitions: tuple[Definition, ...]) -> Program:
+        """This program with ``definitions`` (everything else kept: ``dataclasses.replace``, built directly)."""
+        return Program(self.name, definitions, self.task, self.span, self.comments, self.footer, self.task_span)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from mlevolve.dsl.check import Primitives, check_expr
 from mlevolve.dsl.errors import MlevError, MlevErrors
@@ -255,4 +255,4 @@ def replace_slot(program: Program, name: str, body: Expr) -> Program:
     if not method:
         return program.replace(d.replace_body(body))
     methods = tuple(m.replace_body(body) if m.kind == method else m for m in d.methods)
-    return program.replace(replace(d, methods=methods))
+    return program.replace(d.with_methods(methods))

@@ -28,14 +28,13 @@ from deap import tools
 
 from mlevolve.dsl.ir import Expr, Program, Tup
 from mlevolve.dsl.kinds import replace_slot, slots
-from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash
 from mlevolve.dsl.types import TupleType
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import Backend, InProcess, Policy, Scored
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.generate import ramped_half_and_half
-from mlevolve.gp.memo import simplified_program
+from mlevolve.gp.memo import program_text, simplified_program
 from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site, choose_mutation
 from mlevolve.gp.portfolio import Portfolio
 from mlevolve.gp.record import FAILED, Candidate, FitnessLex, FitnessSize, RunRecord, stored_outcome
@@ -268,7 +267,7 @@ class Engine:
         if cached is not None:
             self._finish(job, cached, "cache", None, stored=False)
             return
-        job.text = format_program(program)
+        job.text = program_text(program)
         self.scheduler.submit(job, self.scorer.request(self.scheduler.next_id(), key, job.text, program))
 
     def _collect(self) -> None:

@@ -1,4 +1,4 @@
-"""Facts of IR nodes computed once: the simplified body, and a run's per-node analyses.
+"""Facts of IR nodes computed once: the simplified body, the canonical text, and a run's per-node analyses.
 
 IR expression nodes are immutable and compare and hash by their structural digest (``dsl/ir.py``), so
 a fact of a node is a fact of every equal node.  Variation keeps most of a parent's nodes in its
@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 from mlevolve.dsl.ir import Expr, Program
+from mlevolve.dsl.printer import Formatted, format_expr, format_program
 from mlevolve.dsl.simplify import simplify_expr, simplify_program
 
 K = TypeVar("K", bound=Hashable)
@@ -64,3 +65,19 @@ def simplified_program(program: Program) -> Program:
     """:func:`~mlevolve.dsl.simplify.simplify_program` with each body's simplification memoised
     (the same program, definition for definition)."""
     return simplify_program(program, simplified)
+
+
+_TEXT: Memo[Expr, str] = Memo(16384)
+_FORMATTED: Memo[Expr, Formatted] = Memo(1 << 16)
+
+
+def expr_text(expr: Expr) -> str:
+    """:func:`~mlevolve.dsl.printer.format_expr` of ``expr``, memoised by digest, each node's text
+    too (a child's text reuses every subtree it shares with its parent)."""
+    return _TEXT.get(expr, lambda: format_expr(expr, _FORMATTED))
+
+
+def program_text(program: Program) -> str:
+    """:func:`~mlevolve.dsl.printer.format_program` of ``program`` (the same text), its bodies printed
+    by :func:`expr_text`."""
+    return format_program(program, expr_text)
