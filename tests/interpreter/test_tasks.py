@@ -400,3 +400,21 @@ def test_bad_keyword_options_and_unknown_info() -> None:
     with pytest.raises(MlevError, match="unknown task 'cifar10'") as info:
         task_info("cifar10")
     assert info.value.hint is not None and all(t.name in info.value.hint for t in list_tasks())
+
+
+def test_family_spec_parsed_once_draws_the_same_tasks() -> None:
+    """A family spec is parsed and checked once (``fresh=1`` draws one task batch per candidate); the
+    draw equals the one made by the uncached path (options given as arguments), for every seed."""
+    import numpy as np
+
+    from mlevolve.interpreter.tasks import _family_plan, load_task
+
+    for seed in (0, 7, 2**62):
+        cached = load_task("linear:fresh=1:fitness=relative:n_tasks=3", seed)
+        plain = load_task("linear", seed, fresh="1", fitness="relative", n_tasks="3")
+        assert type(cached) is type(plain)
+        for field in ("x_train", "y_train", "x_val", "y_val"):
+            assert np.array_equal(getattr(cached, field), getattr(plain, field))
+        assert (cached.fitness, cached.fresh, cached.name) == (plain.fitness, plain.fresh, plain.name)
+    assert _family_plan.cache_info().hits >= 2
+    assert _family_plan("koza_quartic") is None and _family_plan("linear:bogus=1") is None
