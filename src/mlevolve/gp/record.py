@@ -73,10 +73,11 @@ class Candidate:
     source: str
     fitness: base.Fitness = field(repr=False)
     fingerprint: str | None = None  # the FEC fingerprint it was scored with (None: cache hit, probe failure)
+    # ``outcome.fitness`` (-inf for a failure), read once: tournaments read it again and again
+    score: float = field(init=False, repr=False)
 
-    @property
-    def score(self) -> float:
-        return self.outcome.fitness
+    def __post_init__(self) -> None:
+        self.score = self.outcome.fitness
 
 
 def stored_outcome(row: Row) -> Outcome:
