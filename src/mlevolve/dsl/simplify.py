@@ -222,18 +222,41 @@ def _dead_let(node: Expr) -> Expr | None:
     return node.body
 
 
-_BY_OP: dict[int, tuple[tuple[Rule, ...], dict[str | None, tuple[Rule, ...]]]] = {}
+# A rule's shallow test: per argument of the root pattern that is a call or a literal, (position,
+# op, arity, value); a node whose arguments fail it (in either order, for a commuting pattern)
+# cannot match, so :func:`match` is not asked.
+_Need = tuple[int, str | None, int, float | None]
+_Entry = tuple[Rule, tuple[_Need, ...]]
+_BY_OP: dict[int, tuple[tuple[Rule, ...], dict[str | None, tuple[_Entry, ...]]]] = {}
 
 
-def _rules_for(node: Expr, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
-    """The ``rules`` (in their order) whose pattern can match ``node`` at its root: a call of
-    ``node``'s op, or a root pattern without an op (a capture or a literal).  Every rule of
-    :data:`RULES` has a root op, so a literal or a name is tried against none.  A dispatch table made
-    once per rule tuple; it changes nothing that :func:`match` decides, only how many it is asked."""
+def _needs(pat: Pat) -> tuple[_Need, ...]:
+    return tuple((i, a.op, len(a.args), a.value) for i, a in enumerate(pat.args)
+                 if a.op is not None or a.value is not None)
+
+
+def _shallow(args: tuple[Expr, ...], needs: tuple[_Need, ...]) -> bool:
+    for i, op, arity, value in needs:
+        a = args[i]
+        if value is not None:
+            if not (isinstance(a, Num) and a.value == value):
+                return False
+        elif not (isinstance(a, Call) and a.op == op and len(a.args) == arity):
+            return False
+    return True
+
+
+def _rules_for(node: Expr, rules: tuple[Rule, ...]) -> tuple[_Entry, ...]:
+    """The ``rules`` (in their order, each with its shallow test) whose pattern can match ``node``
+    at its root: a call of ``node``'s op, or a root pattern without an op (a capture or a literal).
+    Every rule of :data:`RULES` has a root op, so a literal or a name is tried against none.  A
+    dispatch table made once per rule tuple; it changes nothing that :func:`match` decides, only
+    how many it is asked."""
     entry = _BY_OP.get(id(rules))
     if entry is None or entry[0] is not rules:
-        table = {op: tuple(r for r in rules if r.pattern.op in (op, None)) for op in {r.pattern.op for r in rules}}
-        table[None] = tuple(r for r in rules if r.pattern.op is None)
+        table = {op: tuple((r, _needs(r.pattern)) for r in rules if r.pattern.op in (op, None))
+                 for op in {r.pattern.op for r in rules}}
+        table[None] = tuple((r, _needs(r.pattern)) for r in rules if r.pattern.op is None)
         if len(_BY_OP) >= 64:  # rule tuples made on the fly: keep the table small
             _BY_OP.clear()
         entry = _BY_OP[id(rules)] = (rules, table)  # ``rules`` kept alive, so its id stays its own
@@ -253,7 +276,12 @@ def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str
         dead = _dead_let(node)
         if dead is not None:
             return dead, "dead-let"
-    for rule in _rules_for(node, rules):
+    for rule, needs in _rules_for(node, rules):
+        if needs and isinstance(node, Call):
+            args = node.args
+            if len(args) != len(rule.pattern.args) or not (
+                    _shallow(args, needs) or (rule.pattern.commute and len(args) == 2 and _shallow(args[::-1], needs))):
+                continue
         bound = match(rule.pattern, node)
         if bound is None:
             continue
