@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mlevolve.api import _program
-from mlevolve.dsl.ir import Call, Expr, Num, with_children
+from mlevolve.dsl.ir import Call, Expr, Num, Program, with_children
 from mlevolve.dsl.kinds import slot_body, slots
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.simplify import RULES, match, rewrite_node
@@ -33,7 +33,7 @@ EXAMPLES = [(ROOT / "examples" / "quartic.mlev", "f"), (ROOT / "examples" / "lin
             (ROOT / "examples" / "mlp_digits.mlev", "act")]
 
 
-def _chain(tmp_path: Path, example: Path, slot: str, n: int = 150) -> list[tuple[Engine, object]]:
+def _chain(tmp_path: Path, example: Path, slot: str, n: int = 150) -> list[Program]:
     """Random programs of ``slot`` and a chain of their mutants and crossovers (sharing subtrees)."""
     spec = load_grammar()
     program = _program(example, spec)
@@ -47,7 +47,7 @@ def _chain(tmp_path: Path, example: Path, slot: str, n: int = 150) -> list[tuple
         pool[rng.randrange(len(pool))] = child
         out.append(child)
     archive.close()
-    return [(engine, p) for p in out]
+    return out
 
 
 def _rewrite_plain(node: Expr) -> tuple[Expr, str] | None:
@@ -84,13 +84,13 @@ def _replace_plain(expr: Expr, index: int, new: Expr) -> Expr:
 @pytest.mark.parametrize(("example", "slot"), EXAMPLES, ids=lambda v: getattr(v, "stem", v))
 def test_shortcuts_equal_the_plain_code(tmp_path: Path, example: Path, slot: str) -> None:
     seen = 0
-    for engine, program in _chain(tmp_path, example, slot):
-        assert program_text(program) == format_program(program)  # type: ignore[arg-type]
-        simple = simplified_program(program)  # type: ignore[arg-type]
+    for program in _chain(tmp_path, example, slot):
+        assert program_text(program) == format_program(program)
+        simple = simplified_program(program)
         assert program_text(simple) == format_program(simple)
-        for s in slots(program):  # type: ignore[arg-type]
-            assert slot_body(program, s.name) is s.body  # type: ignore[arg-type]
-        body = slot_body(program, slot)  # type: ignore[arg-type]
+        for s in slots(program):
+            assert slot_body(program, s.name) is s.body
+        body = slot_body(program, slot)
         for i, node in enumerate(walk(body)):
             assert rewrite_node(node) == _rewrite_plain(node)
             new = Num(float(i))
@@ -98,7 +98,7 @@ def test_shortcuts_equal_the_plain_code(tmp_path: Path, example: Path, slot: str
             seen += 1
     assert seen > 500
     with pytest.raises(KeyError):
-        slot_body(program, "no_such_slot")  # type: ignore[arg-type]
+        slot_body(program, "no_such_slot")
     with pytest.raises(IndexError):
         replace_at(body, body.size, Num(1.0))
 
@@ -121,7 +121,7 @@ def test_memo_tables_keep_what_a_dict_keeps_while_recent() -> None:
     rng = random.Random(0)
     memo: Memo[int, int] = Memo(64)
     nodes: NodeMemo[str] = NodeMemo(64)
-    for step in range(2000):
+    for _ in range(2000):
         k = rng.randrange(100)
         assert memo.get(k, lambda k=k: k * k) == k * k
         node = Num(float(k))
