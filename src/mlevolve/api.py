@@ -346,7 +346,9 @@ def evolve(
     confirm: int = 0,
     diversity: DiversityConfig | None = None,
 ) -> dict[str, Any]:
-    """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates.
+    """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates (each
+    proposed program counts once, however it is answered: cache, FEC, probe, hurdle or a full
+    evaluation; a formula's constant-fitting evaluations come on top, as ``fit_evaluations``).
 
     The run lives in the SQLite archive ``db`` (default ``runs/<program>-<task>.db``); calling again
     with the same arguments resumes it (or extends it, with a larger budget).  Candidates are

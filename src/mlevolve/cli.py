@@ -466,7 +466,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--evolve", default="all", metavar="NAMES",
                    help="comma-separated definitions to evolve (learner.method, a learner, or all; default all)")
     p.add_argument("--task", metavar="T", help="task name or data file (default: the program's `task` line)")
-    _option(p, api.evolve, "budget", "candidates to consider")
+    _option(p, api.evolve, "budget", "candidates to consider: each proposed program counts once, whether "
+            "the cache, FEC, a probe, the hurdle or a full evaluation answers it; a formula's constant-fitting "
+            "evaluations are not counted (reported as fit_evaluations)")
     p.add_argument("--db", metavar="PATH", help="SQLite archive (default runs/<program>-<task>.db); "
                    "the same command resumes the run")
     _option(p, api.evolve, "algorithm", "regularized (aging) evolution, (mu+lambda), NSGA-II on (fitness, size), "

@@ -424,3 +424,21 @@ def test_a_learner_takes_a_data_file_as_one_task(tmp_path: Path) -> None:
         load_task_for(program, f"{path}:target=k", seed=2)
     with pytest.raises(MlevError, match=r"unknown option 'dim=4'"):
         load_task_for(program, f"{path}:target=y:dim=4", seed=2)
+
+
+def test_family_spec_parsed_once_draws_the_same_tasks() -> None:
+    """A family spec is parsed and checked once (``fresh=1`` draws one task batch per candidate); the
+    draw equals the one made by the uncached path (options given as arguments), for every seed."""
+    import numpy as np
+
+    from mlevolve.interpreter.tasks import _family_plan, load_task
+
+    for seed in (0, 7, 2**62):
+        cached = load_task("linear:fresh=1:fitness=relative:n_tasks=3", seed)
+        plain = load_task("linear", seed, fresh="1", fitness="relative", n_tasks="3")
+        assert type(cached) is type(plain)
+        for field in ("x_train", "y_train", "x_val", "y_val"):
+            assert np.array_equal(getattr(cached, field), getattr(plain, field))
+        assert (cached.fitness, cached.fresh, cached.name) == (plain.fitness, plain.fresh, plain.name)
+    assert _family_plan.cache_info().hits >= 2
+    assert _family_plan("koza_quartic") is None and _family_plan("linear:bogus=1") is None

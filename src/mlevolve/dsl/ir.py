@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from mlevolve.dsl.types import Type
@@ -44,13 +44,14 @@ class Span:
         return Span(self.line, self.column, other.end_line, other.end_column)
 
 
+_blake2b = hashlib.blake2b
+
+
 def _digest(tag: bytes, payload: bytes, children: tuple[Expr, ...]) -> bytes:
-    h = hashlib.blake2b(tag, digest_size=16)
-    h.update(struct.pack("<I", len(payload)))
-    h.update(payload)
-    for child in children:
-        h.update(child.digest)
-    return h.digest()
+    """BLAKE2b-128 of the tag, the payload's length (4 bytes, little-endian) and the payload, then the
+    children's digests (one call over the joined bytes: the same digest as feeding them in turn)."""
+    return _blake2b(b"".join((tag, len(payload).to_bytes(4, "little"), payload, *[c.digest for c in children])),
+                    digest_size=16).digest()
 
 
 # Ops whose two arguments commute, for the canonical digest (the base grammar declares the same).
@@ -60,22 +61,19 @@ COMMUTATIVE = frozenset({"add", "mul", "min", "max", "dot"})
 def canonical_node(node: _Node, parts: list[bytes], commutative: frozenset[str] = COMMUTATIVE) -> bytes:
     """One node's canonical digest from its children's: the arguments of a commutative op in digest
     order, constants normalised (12 significant digits, ``2`` and ``2.0`` alike, one zero)."""
-    h = hashlib.blake2b(digest_size=16)
-    if isinstance(node, Num):
-        h.update(b"N" + repr(float(f"{float(node.value):.12g}") + 0.0).encode())
+    if isinstance(node, Call):
+        head = b"C" + node.op.encode() + b"/"
+        if len(parts) == 2 and parts[1] < parts[0] and node.op in commutative:
+            parts = [parts[1], parts[0]]
+    elif isinstance(node, Num):
+        head = b"N" + repr(float(f"{float(node.value):.12g}") + 0.0).encode()
     elif isinstance(node, Ref):
-        h.update(b"R" + node.name.encode())
+        head = b"R" + node.name.encode()
     elif isinstance(node, Let):
-        h.update(b"L" + node.name.encode())
-    elif isinstance(node, Call):
-        h.update(b"C" + node.op.encode() + b"/")
-        if node.op in commutative and len(parts) == 2:
-            parts = sorted(parts)
+        head = b"L" + node.name.encode()
     else:
-        h.update(b"T")
-    for part in parts:
-        h.update(part)
-    return h.digest()
+        head = b"T"
+    return _blake2b(head + b"".join(parts), digest_size=16).digest()
 
 
 class _Node:
@@ -92,10 +90,16 @@ class _Node:
 
     def _finish(self, tag: bytes, payload: bytes) -> None:
         kids = self.children()
-        object.__setattr__(self, "digest", _digest(tag, payload, kids))
-        object.__setattr__(self, "canon", canonical_node(self, [k.canon for k in kids]))
-        object.__setattr__(self, "size", 1 + sum(k.size for k in kids))
-        object.__setattr__(self, "depth", 1 + max((k.depth for k in kids), default=0))
+        size, depth = 1, 0
+        for k in kids:
+            size += k.size
+            if k.depth > depth:
+                depth = k.depth
+        setattr_ = object.__setattr__
+        setattr_(self, "digest", _digest(tag, payload, kids))
+        setattr_(self, "canon", canonical_node(self, [k.canon for k in kids]))
+        setattr_(self, "size", size)
+        setattr_(self, "depth", depth + 1)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.digest == self.digest
@@ -296,7 +300,15 @@ class Definition:
         return next((m for m in self.methods if m.kind == name), None)
 
     def replace_body(self, body: Expr) -> Definition:
-        return replace(self, body=body)
+        """This definition with ``body`` (everything else kept: ``dataclasses.replace``, built directly
+        because the engine does it for every candidate)."""
+        return Definition(self.kind, self.name, self.params, self.result, body, self.methods, self.span,
+                          self.comments, self.body_comments)
+
+    def with_methods(self, methods: tuple[Definition, ...]) -> Definition:
+        """This learner with ``methods`` (everything else kept)."""
+        return Definition(self.kind, self.name, self.params, self.result, self.body, methods, self.span,
+                          self.comments, self.body_comments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,4 +329,8 @@ class Program:
     def replace(self, definition: Definition) -> Program:
         """This program with the definition of the same name swapped for ``definition``."""
         defs = tuple(definition if d.name == definition.name else d for d in self.definitions)
-        return replace(self, definitions=defs)
+        return self.with_definitions(defs)
+
+    def with_definitions(self, definitions: tuple[Definition, ...]) -> Program:
+        """This program with ``definitions`` (everything else kept: ``dataclasses.replace``, built directly)."""
+        return Program(self.name, definitions, self.task, self.span, self.comments, self.footer, self.task_span)

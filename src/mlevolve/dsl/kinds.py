@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from mlevolve.dsl.check import Primitives, check_expr
 from mlevolve.dsl.errors import MlevError, MlevErrors
@@ -246,6 +246,17 @@ def check_program(program: Program, prims: Primitives) -> Program:
     return program
 
 
+def slot_body(program: Program, name: str) -> Expr:
+    """The body of slot ``name`` (``def`` or ``learner.method``): :func:`slots`' ``body`` of that
+    slot, without building every slot.  Raises ``KeyError`` where the program has no such slot."""
+    owner, _, method = name.partition(".")
+    d = program.get(owner)
+    m = d if d is None or not method else d.method(method)
+    if m is None or m.body is None or (not method and d is not None and d.kind == "learner"):
+        raise KeyError(name)
+    return m.body
+
+
 def replace_slot(program: Program, name: str, body: Expr) -> Program:
     """The program with the body of slot ``name`` (``def`` or ``learner.method``) replaced."""
     owner, _, method = name.partition(".")
@@ -255,4 +266,4 @@ def replace_slot(program: Program, name: str, body: Expr) -> Program:
     if not method:
         return program.replace(d.replace_body(body))
     methods = tuple(m.replace_body(body) if m.kind == method else m for m in d.methods)
-    return program.replace(replace(d, methods=methods))
+    return program.replace(d.with_methods(methods))

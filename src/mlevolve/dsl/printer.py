@@ -9,10 +9,11 @@ over an explicit stack), so depth is no limit.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Tup
 from mlevolve.dsl.parse import KEYWORDS
-from mlevolve.dsl.traverse import fold
+from mlevolve.dsl.traverse import NodeMemo, fold
 from mlevolve.dsl.types import type_str
 
 # Precedence levels, loosest first.  Binary operators: (symbol, level); the parser's rules agree.
@@ -32,9 +33,13 @@ def _wrap(text: str, level: int, need: int) -> str:
     return text if level >= need else f"({text})"
 
 
-def format_expr(expr: Expr) -> str:
-    """One expression on one line, canonically parenthesised."""
-    return fold(expr, _format_node)[0]
+Formatted = tuple[str, int]  # a node's text and its precedence level
+
+
+def format_expr(expr: Expr, memo: NodeMemo[Formatted] | None = None) -> str:
+    """One expression on one line, canonically parenthesised.  ``memo``: per-node results kept
+    across calls (a node's text depends on that node alone; ``gp.memo`` keeps one)."""
+    return fold(expr, _format_node, memo)[0]
 
 
 def _format_node(node: Expr, parts: list[tuple[str, int]]) -> tuple[str, int]:
@@ -62,8 +67,9 @@ def _params(params: tuple[Param, ...]) -> str:
     return ", ".join(f"{'state ' if p.state else ''}{p.name}: {type_str(p.type)}" for p in params)
 
 
-def _body_lines(d: Definition, indent: str) -> list[str]:
-    """A body, its leading ``let`` chain one binding per line, with its comments in place."""
+def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_expr) -> list[str]:
+    """A body, its leading ``let`` chain one binding per line, with its comments in place; ``fmt``
+    prints one expression (:func:`format_expr`, or a memoised one)."""
     assert d.body is not None
     lines: list[str] = []
     body, k = d.body, 0
@@ -71,15 +77,15 @@ def _body_lines(d: Definition, indent: str) -> list[str]:
         lines += [indent + text for at, text in d.body_comments if at == k]
         if not isinstance(body, Let):
             break
-        value = format_expr(body.value)
+        value = fmt(body.value)
         lines.append(f"{indent}let {body.name} = {f'({value})' if isinstance(body.value, Let) else value} in")
         body, k = body.body, k + 1
-    lines.append(indent + format_expr(body))
+    lines.append(indent + fmt(body))
     lines += [indent + text for at, text in d.body_comments if at > k]
     return lines
 
 
-def format_definition(d: Definition) -> str:
+def format_definition(d: Definition, fmt: Callable[[Expr], str] = format_expr) -> str:
     lines = list(d.comments)
     head = f"{d.kind} {d.name}({_params(d.params)})"
     if d.methods:
@@ -88,21 +94,22 @@ def format_definition(d: Definition) -> str:
             assert m.body is not None and m.result is not None
             lines.append(f"{INDENT}{m.kind}({_params(m.params)}) -> {type_str(m.result)} =")
             lines.extend(m.comments)
-            lines.extend(_body_lines(m, INDENT * 2))
+            lines.extend(_body_lines(m, INDENT * 2, fmt))
     else:
         assert d.body is not None and d.result is not None
         lines.append(f"{head} -> {type_str(d.result)} =")
-        lines.extend(_body_lines(d, INDENT))
+        lines.extend(_body_lines(d, INDENT, fmt))
     return "\n".join(lines)
 
 
-def format_program(program: Program) -> str:
-    """The whole program in canonical layout, comments kept, ending with one newline."""
+def format_program(program: Program, fmt: Callable[[Expr], str] = format_expr) -> str:
+    """The whole program in canonical layout, comments kept, ending with one newline.  ``fmt``
+    prints one expression: :func:`format_expr` (default) or a memoised one (``gp.memo.text``)."""
     head = [*program.comments, f"algorithm {program.name}"]
     if program.task is not None:
         task = program.task
         head.append(f"task {task}" if task.isidentifier() and task not in KEYWORDS else f'task "{task}"')
-    blocks = ["\n".join(head), *(format_definition(d) for d in program.definitions)]
+    blocks = ["\n".join(head), *(format_definition(d, fmt) for d in program.definitions)]
     if program.footer:
         blocks.append("\n".join(program.footer))
     return "\n\n".join(blocks) + "\n"

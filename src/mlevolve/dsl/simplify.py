@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -222,15 +222,66 @@ def _dead_let(node: Expr) -> Expr | None:
     return node.body
 
 
+# A rule's shallow test: per argument of the root pattern that is a call or a literal, (position,
+# op, arity, value); a node whose arguments fail it (in either order, for a commuting pattern)
+# cannot match, so :func:`match` is not asked.
+_Need = tuple[int, str | None, int, float | None]
+_Entry = tuple[Rule, tuple[_Need, ...]]
+_BY_OP: dict[int, tuple[tuple[Rule, ...], dict[str | None, tuple[_Entry, ...]]]] = {}
+
+
+def _needs(pat: Pat) -> tuple[_Need, ...]:
+    return tuple((i, a.op, len(a.args), a.value) for i, a in enumerate(pat.args)
+                 if a.op is not None or a.value is not None)
+
+
+def _shallow(args: tuple[Expr, ...], needs: tuple[_Need, ...]) -> bool:
+    for i, op, arity, value in needs:
+        a = args[i]
+        if value is not None:
+            if not (isinstance(a, Num) and a.value == value):
+                return False
+        elif not (isinstance(a, Call) and a.op == op and len(a.args) == arity):
+            return False
+    return True
+
+
+def _rules_for(node: Expr, rules: tuple[Rule, ...]) -> tuple[_Entry, ...]:
+    """The ``rules`` (in their order, each with its shallow test) whose pattern can match ``node``
+    at its root: a call of ``node``'s op, or a root pattern without an op (a capture or a literal).
+    Every rule of :data:`RULES` has a root op, so a literal or a name is tried against none.  A
+    dispatch table made once per rule tuple; it changes nothing that :func:`match` decides, only
+    how many it is asked."""
+    entry = _BY_OP.get(id(rules))
+    if entry is None or entry[0] is not rules:
+        table = {op: tuple((r, _needs(r.pattern)) for r in rules if r.pattern.op in (op, None))
+                 for op in {r.pattern.op for r in rules}}
+        table[None] = tuple((r, _needs(r.pattern)) for r in rules if r.pattern.op is None)
+        if len(_BY_OP) >= 64:  # rule tuples made on the fly: keep the table small
+            _BY_OP.clear()
+        entry = _BY_OP[id(rules)] = (rules, table)  # ``rules`` kept alive, so its id stays its own
+    table = entry[1]
+    op = node.op if isinstance(node, Call) else None
+    found = table.get(op)
+    return found if found is not None else table[None]
+
+
 def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str] | None:
     """The first rewrite that applies at ``node`` itself (not below it), and its rule's name."""
-    folded = fold_constant(node)
-    if folded is not None and folded != node:
-        return folded, "fold"
-    dead = _dead_let(node)
-    if dead is not None:
-        return dead, "dead-let"
-    for rule in rules:
+    if isinstance(node, Call):
+        folded = fold_constant(node)
+        if folded is not None and folded != node:
+            return folded, "fold"
+    elif isinstance(node, Let):
+        dead = _dead_let(node)
+        if dead is not None:
+            return dead, "dead-let"
+    for rule, needs in _rules_for(node, rules):
+        if needs and isinstance(node, Call):
+            args = node.args
+            if len(args) != len(rule.pattern.args) or not (
+                    _shallow(args, needs) or (rule.pattern.commute and len(args) == 2 and _shallow(args[::-1], needs))):
+                continue
         bound = match(rule.pattern, node)
         if bound is None:
             continue
@@ -250,6 +301,11 @@ def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = Non
             node = with_children(node, tuple(kids))
         while (step := rewrite_node(node, rules)) is not None:
             node = step[0]
+        # No rule applies at the result's root; if a pass leaves each of its children as it is (the
+        # memo says so), a pass leaves the result as it is too: record that, so the next pass
+        # (simplify_expr's check for a fixpoint) finds it at once instead of walking it again.
+        if memo is not None and all(memo.peek(k) == k for k in node.children()):
+            memo.put(node, node)
         return node
 
     return fold(expr, combine, memo)
@@ -275,7 +331,8 @@ def _simplify_definition(d: Definition, simplify: Callable[[Expr], Expr]) -> Def
     methods = tuple(_simplify_definition(m, simplify) for m in d.methods)
     if body is d.body and all(a is b for a, b in zip(methods, d.methods, strict=True)):
         return d
-    return replace(d, body=body, methods=methods, body_comments=() if body != d.body else d.body_comments)
+    return Definition(d.kind, d.name, d.params, d.result, body, methods, d.span, d.comments,
+                      () if body != d.body else d.body_comments)  # dataclasses.replace, built directly
 
 
 def simplify_program(program: Program, simplify: Callable[[Expr], Expr] = simplify_expr) -> Program:
@@ -290,4 +347,4 @@ def simplify_program(program: Program, simplify: Callable[[Expr], Expr] = simpli
     definitions = tuple(_simplify_definition(d, simplify) for d in program.definitions)
     if all(a is b for a, b in zip(definitions, program.definitions, strict=True)):
         return program
-    return replace(program, definitions=definitions)
+    return program.with_definitions(definitions)

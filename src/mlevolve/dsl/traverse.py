@@ -53,15 +53,27 @@ def parents(expr: Expr) -> list[tuple[int, int]]:
 
 
 def replace_at(expr: Expr, index: int, new: Expr) -> Expr:
-    """``expr`` with the subtree at preorder ``index`` replaced by ``new``; shares the rest."""
-    nodes = preorder(expr)
-    up = parents(expr)
-    current, i = new, index
-    while up[i][0] >= 0:
-        parent, position = up[i]
-        kids = list(nodes[parent].children())
+    """``expr`` with the subtree at preorder ``index`` replaced by ``new``; shares the rest.
+
+    Walks down from the root by subtree sizes (a child's preorder span is its ``size``), so the cost
+    is the path's, not the tree's.  Raises ``IndexError`` for an index outside ``expr``."""
+    if not 0 <= index < expr.size:
+        raise IndexError(f"preorder index {index} outside a tree of {expr.size} nodes")
+    path: list[tuple[Expr, int]] = []
+    node, at = expr, 0
+    while at != index:
+        at += 1
+        for position, kid in enumerate(node.children()):
+            if index < at + kid.size:
+                path.append((node, position))
+                node = kid
+                break
+            at += kid.size
+    current = new
+    for parent, position in reversed(path):
+        kids = list(parent.children())
         kids[position] = current
-        current, i = with_children(nodes[parent], tuple(kids)), parent
+        current = with_children(parent, tuple(kids))
     return current
 
 

@@ -52,8 +52,7 @@ import numpy as np
 from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
-from mlevolve.dsl.printer import format_program
-from mlevolve.gp.memo import simplified_program
+from mlevolve.gp.memo import program_text, simplified_program
 from mlevolve.interpreter.standalone.common import Budget
 from mlevolve.results import Failure, Outcome, guarded
 
@@ -214,9 +213,11 @@ def outgoing(request: Request, synced: int, parsed: bool = False) -> Request:
     keep = request.parsed if parsed else None
     if request.method != "score":
         return request if keep is request.parsed else replace(request, parsed=keep)
+    r = request  # dataclasses.replace, built directly: once per candidate
     if synced >= request.known_count:  # nothing new (a retried request may be older than the copy)
-        return replace(request, known=(), known_from=synced, known_count=synced, parsed=keep)
-    return replace(request, known=tuple(request.known[synced:request.known_count]), known_from=synced, parsed=keep)
+        return Request(r.job, r.method, r.program, r.key, (), synced, synced, r.window, r.policy, keep)
+    return Request(r.job, r.method, r.program, r.key, tuple(r.known[synced:r.known_count]), r.known_count, synced,
+                   r.window, r.policy, keep)
 
 
 def score(evaluator: Any, program: Program, key: str, known: Container[str], window: Sequence[float],
@@ -255,13 +256,17 @@ def _with_simplified(scored: Scored) -> Scored:
     program, failure = (outcome.parsed, None) if outcome.parsed is not None else guarded(lambda: parse(text), "worker")
     if failure is not None or program is None:  # the coordinator parses it again, and fails it there
         return scored
-    return scored._replace(simplified=format_program(simplified_program(program)))
+    return scored._replace(simplified=program_text(simplified_program(program)))
 
 
 def call(evaluator: Any, method: str, program: Program, key: str, limit: int | None = None) -> Any:
     """One scoring step on an evaluator, under the memory limit, through the one failure guard:
     a fingerprint ``(fingerprint, failure)`` or an :class:`Outcome`, never an exception."""
     def step() -> Any:
+        if limit is None:  # no limit to set: no context to enter (once or twice per candidate)
+            if method == "fingerprint":
+                return evaluator.fingerprint(program, key)
+            return evaluator.evaluate(program, key, quick=method == "quick")
         with memory_limit(limit):
             if method == "fingerprint":
                 return evaluator.fingerprint(program, key)

@@ -21,21 +21,20 @@ import random
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from deap import tools
 
 from mlevolve.dsl.ir import Expr, Program, Tup
-from mlevolve.dsl.kinds import replace_slot, slots
-from mlevolve.dsl.printer import format_program
+from mlevolve.dsl.kinds import replace_slot, slot_body, slots
 from mlevolve.dsl.traverse import program_hash
 from mlevolve.dsl.types import TupleType
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import Backend, InProcess, Policy, Scored
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.generate import ramped_half_and_half
-from mlevolve.gp.memo import simplified_program
+from mlevolve.gp.memo import program_text, simplified_program
 from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site, choose_mutation
 from mlevolve.gp.portfolio import Portfolio
 from mlevolve.gp.record import FAILED, Candidate, FitnessLex, FitnessSize, RunRecord, stored_outcome
@@ -180,8 +179,7 @@ class Engine:
         return self._size(simplified_program(program))
 
     def _size(self, simple: Program) -> int:
-        bodies = {s.name: s.body for s in slots(simple)}
-        return sum(bodies[name].size for name in self.evolve)
+        return sum(slot_body(simple, name).size for name in self.evolve)
 
     @staticmethod
     def key(program: Program) -> str:
@@ -207,9 +205,9 @@ class Engine:
         """A child of ``parent`` (crossed with ``other`` if given) and the operator that made it."""
         name = self.rng.choice(self.evolve)
         site = self.sites[name]
-        body = {s.name: s.body for s in slots(parent)}[name]
+        body = slot_body(parent, name)
         if other is not None:
-            donor = {s.name: s.body for s in slots(other)}[name]
+            donor = slot_body(other, name)
             child = CROSSOVERS["crossover"](body, donor, site, self.rng)
             if child is not None:
                 return replace_slot(parent, name, child), "crossover"
@@ -227,7 +225,7 @@ class Engine:
 
     def _elite_bodies(self, name: str) -> list[Expr]:
         """The hall of fame's bodies of slot ``name``: the donors of an operator's graft step."""
-        return [{s.name: s.body for s in slots(c.program)}[name] for c in self.hall_of_fame]
+        return [slot_body(c.program, name) for c in self.hall_of_fame]
 
     def initial_programs(self, n: int) -> Iterator[tuple[Program, str, tuple[str, ...]]]:
         """The first population, lazily: the file's program and mutants of it, or random programs."""
@@ -268,7 +266,7 @@ class Engine:
         if cached is not None:
             self._finish(job, cached, "cache", None, stored=False)
             return
-        job.text = format_program(program)
+        job.text = program_text(program)
         self.scheduler.submit(job, self.scorer.request(self.scheduler.next_id(), key, job.text, program))
 
     def _collect(self) -> None:
@@ -295,8 +293,9 @@ class Engine:
 
     def _finish(self, job: Job, outcome: Outcome, source: str, fingerprint: str | None, stored: bool,
                 simplified: str | None = None) -> Candidate:
-        if not stored:
-            outcome = replace(outcome, seconds=time.perf_counter() - job.created)
+        if not stored:  # dataclasses.replace(outcome, seconds=...), built directly (once per candidate)
+            outcome = Outcome(outcome.metrics, outcome.failure, time.perf_counter() - job.created, outcome.program,
+                              outcome.parsed)
         parent = self.scorer.cached(job.parents[0]) if job.parents else None
         candidate = self.run.add(job, outcome, source, fingerprint, stored, parent, simplified)
         self.scorer.remember(job.key, outcome, source, fingerprint)

@@ -9,8 +9,10 @@ Every draw comes from the ``rng`` argument.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
+import weakref
 from collections.abc import Mapping
 from typing import Literal
 
@@ -72,13 +74,21 @@ def generate(
     for name, t in env.items():
         if isinstance(t, str):
             variables.setdefault(t, []).append(name)
+    tables = _TABLES.get(spec)
+    if tables is None:
+        tables = _TABLES[spec] = {}
+    scope = tuple((name, t) for name, t in env.items() if isinstance(t, str))
 
     # Top-down decisions in preorder, then one bottom-up pass to build the nodes.
     decisions: list[Production | Expr] = []
     todo: list[tuple[str, int]] = [(str(type_), max_depth)]
     while todo:
         t, depth = todo.pop()
-        choice = _choose(spec, t, depth, depth_of, variables, method, rng)
+        key = (t, depth, method, scope)
+        options = tables.get(key)
+        if options is None:
+            options = tables[key] = _options(spec, t, depth, depth_of, variables, method)
+        choice = _pick(spec, options, depth, rng)
         decisions.append(choice)
         if isinstance(choice, Production):
             todo.extend((a, depth - r) for a, r in zip(reversed(choice.args), reversed(choice.reach), strict=True))
@@ -92,30 +102,40 @@ def generate(
     return built[0]
 
 
-def _choose(
+# Per grammar: the weighted options of a node, by (type, depth left, method, the variables in scope).
+# They depend on nothing else, and generation asks for the same few again and again.
+Options = tuple[list["Production | Ref | LiteralSpec"], list[float]]
+_TABLES: weakref.WeakKeyDictionary[GrammarSpec, dict[tuple[str, int, str, tuple[tuple[str, Type], ...]], Options]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _options(
     spec: GrammarSpec,
     t: str,
     depth: int,
     depth_of: Mapping[str, float],
     variables: Mapping[str, list[str]],
     method: Method,
-    rng: random.Random,
-) -> Production | Expr:
-    """One weighted choice for a node of type ``t`` with ``depth`` levels left (``depth >= 1``)."""
+) -> Options:
+    """The options for a node of type ``t`` with ``depth`` levels left (``depth >= 1``) and their
+    cumulative weights (what ``random.choices`` makes of the weights: the same draw)."""
     inner = [p for p in spec.by_result.get(t, ()) if p.args and p.need(depth_of) <= depth]
-    leaves: list[tuple[float, Production | str | LiteralSpec]] = [
+    leaves: list[tuple[float, Production | Ref | LiteralSpec]] = [
         (p.weight, p) for p in spec.by_result.get(t, ()) if not p.args]
-    leaves += [(spec.variable_weight / len(variables[t]), name) for name in variables.get(t, ())]
+    leaves += [(spec.variable_weight / len(variables[t]), Ref(name)) for name in variables.get(t, ())]
     if t in spec.literals:
         leaves.append((spec.literals[t].weight, spec.literals[t]))
-    options: list[tuple[float, Production | str | LiteralSpec]] = [(p.weight, p) for p in inner]
+    options: list[tuple[float, Production | Ref | LiteralSpec]] = [(p.weight, p) for p in inner]
     if method == "grow" or not options or depth <= 1:
         options += leaves
     options = [(w, o) for w, o in options if w > 0] or [(1.0, o) for _, o in options]
     assert options, f"no way to build {t} in depth {depth}: the min-depth table is inconsistent"
-    picked = rng.choices([o for _, o in options], weights=[w for w, _ in options])[0]
-    if isinstance(picked, str):
-        return Ref(picked)
+    return [o for _, o in options], list(itertools.accumulate(w for w, _ in options))
+
+
+def _pick(spec: GrammarSpec, options: Options, depth: int, rng: random.Random) -> Production | Expr:
+    """One weighted choice among ``options`` (a variable is its ``Ref``, shared: nodes are immutable)."""
+    picked = rng.choices(options[0], cum_weights=options[1])[0]
     if isinstance(picked, LiteralSpec):
         return draw_literal(spec, picked, rng, depth)
     return picked

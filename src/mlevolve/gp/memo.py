@@ -1,19 +1,20 @@
-"""Facts of IR nodes computed once: the simplified body, and a run's per-node analyses.
+"""Facts of IR nodes computed once: the simplified body, the canonical text, and a run's per-node analyses.
 
 IR expression nodes are immutable and compare and hash by their structural digest (``dsl/ir.py``), so
 a fact of a node is a fact of every equal node.  Variation keeps most of a parent's nodes in its
 child, and tournaments pick the same parents again and again, so the engine's hot path (the cache
 key, the simplified size, bloat control, the operators' type and scope analysis) looks the same
-nodes up many times.  :class:`Memo` is a bounded least-recently-used table of such facts.
+nodes up many times.  :class:`Memo` is a bounded table of such facts that keeps the recently used
+ones; :class:`NodeMemo` keys a node by its digest (one C-level look-up).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 from mlevolve.dsl.ir import Expr, Program
+from mlevolve.dsl.printer import Formatted, format_expr, format_program
 from mlevolve.dsl.simplify import simplify_expr, simplify_program
 
 K = TypeVar("K", bound=Hashable)
@@ -22,23 +23,30 @@ V = TypeVar("V")
 
 class Memo(Generic[K, V]):
     """``get(key, make)``: the value stored for ``key``, else ``make()`` stored; at most ``size``
-    entries, the least recently used dropped first."""
+    entries.  Two generations of plain dicts: a value is put in the young one, and found in the old
+    one it moves to the young one; when the young one holds ``size / 2`` it becomes the old one
+    (the old one is dropped).  So whatever was used within the last ``size / 2`` puts is kept, as a
+    least-recently-used table would, for one dict look-up a hit."""
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._table: OrderedDict[K, V] = OrderedDict()
+        self._young: dict[Hashable, V] = {}  # by key (by digest in a NodeMemo)
+        self._old: dict[Hashable, V] = {}
 
     def peek(self, key: K) -> V | None:
-        """The value stored for ``key`` (now the most recently used), or None."""
-        value = self._table.get(key)
-        if value is not None:
-            self._table.move_to_end(key)
+        """The value stored for ``key``, or None."""
+        value = self._young.get(key)
+        if value is None:
+            value = self._old.get(key)
+            if value is not None:
+                self.put(key, value)
         return value
 
     def put(self, key: K, value: V) -> None:
-        self._table[key] = value
-        if len(self._table) > self.size:
-            self._table.popitem(last=False)
+        young = self._young
+        young[key] = value
+        if len(young) * 2 >= self.size:
+            self._old, self._young = young, {}
 
     def get(self, key: K, make: Callable[[], V]) -> V:
         value = self.peek(key)
@@ -47,9 +55,33 @@ class Memo(Generic[K, V]):
             self.put(key, value)
         return value
 
+    def __len__(self) -> int:
+        return len(self._young) + len(self._old)
 
-_SIMPLIFIED: Memo[Expr, Expr] = Memo(16384)
-_PASSED: Memo[Expr, Expr] = Memo(1 << 16)
+
+class NodeMemo(Memo[Expr, V]):
+    """A :class:`Memo` of IR nodes, keyed by their structural digest (``bytes``, whose hash is
+    computed once and in C): the same table as keying by the node (nodes are equal exactly when
+    their digests are), for a cheaper look-up."""
+
+    def peek(self, key: Expr) -> V | None:
+        digest = key.digest
+        value = self._young.get(digest)
+        if value is None:
+            value = self._old.get(digest)
+            if value is not None:
+                self.put(key, value)
+        return value
+
+    def put(self, key: Expr, value: V) -> None:
+        young = self._young
+        young[key.digest] = value
+        if len(young) * 2 >= self.size:
+            self._old, self._young = young, {}
+
+
+_SIMPLIFIED: Memo[Expr, Expr] = NodeMemo(16384)
+_PASSED: Memo[Expr, Expr] = NodeMemo(1 << 16)
 
 
 def simplified(expr: Expr) -> Expr:
@@ -64,3 +96,19 @@ def simplified_program(program: Program) -> Program:
     """:func:`~mlevolve.dsl.simplify.simplify_program` with each body's simplification memoised
     (the same program, definition for definition)."""
     return simplify_program(program, simplified)
+
+
+_TEXT: Memo[Expr, str] = NodeMemo(16384)
+_FORMATTED: Memo[Expr, Formatted] = NodeMemo(1 << 16)
+
+
+def expr_text(expr: Expr) -> str:
+    """:func:`~mlevolve.dsl.printer.format_expr` of ``expr``, memoised by digest, each node's text
+    too (a child's text reuses every subtree it shares with its parent)."""
+    return _TEXT.get(expr, lambda: format_expr(expr, _FORMATTED))
+
+
+def program_text(program: Program) -> str:
+    """:func:`~mlevolve.dsl.printer.format_program` of ``program`` (the same text), its bodies printed
+    by :func:`expr_text`."""
+    return format_program(program, expr_text)

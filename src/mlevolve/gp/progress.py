@@ -30,6 +30,7 @@ class Progress:
             self.bar = tqdm(total=total, file=self.stream, unit="cand", dynamic_ncols=True, mininterval=0.2)
         self.every = max(1, total // 20)
         self.started = time.perf_counter()
+        self._shown = -1.0  # when the bar's status was last set (perf_counter): at most every 0.2 s
 
     def _status(self, engine: Any) -> dict[str, Any]:
         best = engine.hall_of_fame[0].score if len(engine.hall_of_fame) else float("nan")
@@ -49,8 +50,11 @@ class Progress:
         if self.quiet:
             return
         if self.bar is not None:
+            now = time.perf_counter()
+            if now - self._shown >= 0.2 or engine.seq == self.total:  # the bar's own refresh interval
+                self._shown = now
+                self.bar.set_postfix(self._status(engine), refresh=False)
             self.bar.update(1)
-            self.bar.set_postfix(self._status(engine), refresh=False)
         elif engine.seq % self.every == 0 or engine.seq == self.total:
             status = "  ".join(f"{k} {v}" for k, v in self._status(engine).items())
             print(f"[{engine.seq:>6}/{self.total}] {status}  ({time.perf_counter() - self.started:.1f} s)",

@@ -28,9 +28,8 @@ from deap import base, tools
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
-from mlevolve.dsl.printer import format_program
 from mlevolve.gp.archive import Archive, Row
-from mlevolve.gp.memo import simplified_program
+from mlevolve.gp.memo import program_text, simplified_program
 from mlevolve.gp.portfolio import Portfolio
 from mlevolve.gp.scheduler import Job
 from mlevolve.results import Failure, Outcome
@@ -74,10 +73,11 @@ class Candidate:
     source: str
     fitness: base.Fitness = field(repr=False)
     fingerprint: str | None = None  # the FEC fingerprint it was scored with (None: cache hit, probe failure)
+    # ``outcome.fitness`` (-inf for a failure), read once: tournaments read it again and again
+    score: float = field(init=False, repr=False)
 
-    @property
-    def score(self) -> float:
-        return self.outcome.fitness
+    def __post_init__(self) -> None:
+        self.score = self.outcome.fitness
 
 
 def stored_outcome(row: Row) -> Outcome:
@@ -191,12 +191,12 @@ class RunRecord:
         (``Outcome.program``), so it reproduces its score; the search varies the program as proposed."""
         failure = outcome.failure
         if outcome.program is None or outcome.program == job.text:
-            text = job.text if job.text is not None else format_program(job.program)
-            simple = format_program(job.simplified)
+            text = job.text if job.text is not None else program_text(job.program)
+            simple = text if job.simplified is job.program else program_text(job.simplified)
         else:  # the program as scored, as its text came (canonical: made by format_program)
             text = outcome.program
             simple = self._simplified.get(text) or self._simplified.setdefault(
-                text, format_program(simplified_program(outcome.parsed or parse(text))))
+                text, program_text(simplified_program(outcome.parsed or parse(text))))
         return Row(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
                    failure.reason if failure else None, failure.where if failure else None, source,
                    fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds,

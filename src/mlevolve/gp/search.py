@@ -22,8 +22,10 @@ from mlevolve.gp.engine import Candidate, Engine
 
 
 def tournament(rng: random.Random, population: Sequence[Candidate], size: int) -> Candidate:
-    """The fittest of ``size`` distinct candidates drawn at random (ties: the first drawn)."""
-    return max(rng.sample(list(population), min(size, len(population))), key=lambda c: c.score)
+    """The fittest of ``size`` distinct candidates drawn at random (ties: the first drawn).
+    ``population`` is sampled where it is (a list or the steady-state deque: ``random.sample`` only
+    indexes it), not copied."""
+    return max(rng.sample(population, min(size, len(population))), key=lambda c: c.score)
 
 
 def regularized_evolution(engine: Engine) -> None:

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import hashlib
 import math
 import zipfile
@@ -339,7 +340,16 @@ def check_task_name(spec: str, span: Any = None) -> None:
 def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
     """Load the task named by ``spec`` (``NAME[:key=value...]``); ``options`` override the spec's options.
 
-    The options are checked here; the loaders are the standalone ``data_*`` modules'."""
+    The options are checked here; the loaders are the standalone ``data_*`` modules'.  A learner
+    family's spec is parsed and checked once (:func:`_family_plan`): a draw of its tasks for another
+    seed (``fresh=1`` draws one per candidate) is then array generation only."""
+    if not options:
+        plan = _family_plan(spec)
+        if plan is not None:
+            name, ints, fitness, fresh = plan
+            with _task_errors():
+                data = family(name, np.random.default_rng(seed), **ints)
+            return Family.of({**data, "fitness": fitness, "fresh": fresh})
     name, spec_options = _parse_spec(spec)
     check_task_name(spec)
     given = {**spec_options, **options}
@@ -351,15 +361,7 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
             return Supervised.of(supervised(name, np.asarray(x, dtype=np.float64), np.asarray(y), "classification",
                                             rng))
         if name in FAMILIES:
-            opts = dict(_options(name, given, _defaults(name)))
-            fitness = str(opts.pop("fitness"))
-            if fitness not in LEARNER_FITNESS or (fitness != "mse" and name == "projected_digits"):
-                allowed = "mse" if name == "projected_digits" else " or ".join(LEARNER_FITNESS)
-                raise MlevError(f"option fitness={fitness} of task '{name}' must be {allowed}",
-                                hint="squashed: AutoML-Zero's squashed error; relative: the same of RMSE / RMS(y); "
-                                     "both for regression families")
-            ints = _int_options(name, opts)
-            fresh = ints.pop("fresh")
+            ints, fitness, fresh = _family_options(name, given)
             return Family.of({**family(name, rng, **ints), "fitness": fitness, "fresh": fresh})
         if name in FORMULAS:
             return Points.of(points(name, rng, **_int_options(name, _options(name, given, _defaults(name)))))
@@ -374,6 +376,35 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
         forced = str(opts["problem"])
         x, y, _ = read_table(name, str(opts["target"]), forced)
         return Supervised.of(checked(supervised(name, x, y, _detect(y, forced, name), rng)))
+
+
+def _family_options(name: str, given: Mapping[str, OptionValue]) -> tuple[dict[str, int], str, int]:
+    """A learner family's checked options: the loader's integers, the fitness, ``fresh``."""
+    opts = dict(_options(name, given, _defaults(name)))
+    fitness = str(opts.pop("fitness"))
+    if fitness not in LEARNER_FITNESS or (fitness != "mse" and name == "projected_digits"):
+        allowed = "mse" if name == "projected_digits" else " or ".join(LEARNER_FITNESS)
+        raise MlevError(f"option fitness={fitness} of task '{name}' must be {allowed}",
+                        hint="squashed: AutoML-Zero's squashed error; relative: the same of RMSE / RMS(y); "
+                             "both for regression families")
+    ints = _int_options(name, opts)
+    fresh = ints.pop("fresh")
+    return ints, fitness, fresh
+
+
+@functools.lru_cache(maxsize=64)
+def _family_plan(spec: str) -> tuple[str, dict[str, int], str, int] | None:
+    """A learner family's spec parsed and checked: (name, loader options, fitness, fresh); None for
+    any other task (and for a spec in error, which :func:`load_task` then reports as always).
+    The loader options are not to be changed (the same dict is returned for the same spec)."""
+    try:
+        name, given = _parse_spec(spec)
+        if name not in FAMILIES:
+            return None
+        with _task_errors():
+            return (name, *_family_options(name, given))
+    except MlevError:
+        return None
 
 
 def _size(n: int, data: Supervised) -> str:

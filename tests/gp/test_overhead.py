@@ -1,0 +1,144 @@
+"""The engine's per-candidate shortcuts (issue 14 item 3) give exactly what the plain code gives.
+
+Each shortcut is held to a plain reference over random programs and their mutants: the simplifier's
+rule dispatch to trying every rule in order, the memoised canonical text to ``format_program``,
+``replace_at``'s walk by subtree sizes to rebuilding from the preorder and parent lists, the IR's
+one-call digests to the incremental BLAKE2b they replace, ``slot_body`` to ``slots``, the memo
+tables to a plain dict, and generation's tabled options to a cold table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import struct
+from pathlib import Path
+
+import pytest
+
+from mlevolve.api import _program
+from mlevolve.dsl.ir import Call, Expr, Num, Program, with_children
+from mlevolve.dsl.kinds import slot_body, slots
+from mlevolve.dsl.printer import format_program
+from mlevolve.dsl.simplify import RULES, match, rewrite_node
+from mlevolve.dsl.traverse import parents, preorder, replace_at, walk
+from mlevolve.gp import generate as gen
+from mlevolve.gp.archive import Archive
+from mlevolve.gp.engine import Engine, EvolveConfig
+from mlevolve.gp.memo import Memo, NodeMemo, program_text, simplified_program
+from mlevolve.grammar.spec import load_grammar
+from tests.conftest import ROOT
+
+EXAMPLES = [(ROOT / "examples" / "quartic.mlev", "f"), (ROOT / "examples" / "linear_regression.mlev", "linreg.learn"),
+            (ROOT / "examples" / "mlp_digits.mlev", "act")]
+
+
+def _chain(tmp_path: Path, example: Path, slot: str, n: int = 150) -> list[Program]:
+    """Random programs of ``slot`` and a chain of their mutants and crossovers (sharing subtrees)."""
+    spec = load_grammar()
+    program = _program(example, spec)
+    archive = Archive.for_run(tmp_path / "o.db", {"run": "overhead"})
+    engine = Engine(program, [slot], spec, None, archive, EvolveConfig(seed=5))  # type: ignore[arg-type]
+    rng = random.Random(1)
+    pool = [engine.random_program() for _ in range(12)]
+    out = list(pool)
+    for _ in range(n):
+        child, _ = engine.vary(rng.choice(pool), rng.choice(pool) if rng.random() < 0.3 else None)
+        pool[rng.randrange(len(pool))] = child
+        out.append(child)
+    archive.close()
+    return out
+
+
+def _rewrite_plain(node: Expr) -> tuple[Expr, str] | None:
+    """``rewrite_node`` as it was: constant folding, dead lets, then every rule in order."""
+    from mlevolve.dsl.simplify import _dead_let, fold_constant
+
+    folded = fold_constant(node)
+    if folded is not None and folded != node:
+        return folded, "fold"
+    dead = _dead_let(node)
+    if dead is not None:
+        return dead, "dead-let"
+    for rule in RULES:
+        bound = match(rule.pattern, node)
+        if bound is None:
+            continue
+        new = rule.rewrite(bound)
+        if new is not None and new.size < node.size:
+            return new, rule.name
+    return None
+
+
+def _replace_plain(expr: Expr, index: int, new: Expr) -> Expr:
+    nodes, up = preorder(expr), parents(expr)
+    current, i = new, index
+    while up[i][0] >= 0:
+        parent, position = up[i]
+        kids = list(nodes[parent].children())
+        kids[position] = current
+        current, i = with_children(nodes[parent], tuple(kids)), parent
+    return current
+
+
+@pytest.mark.parametrize(("example", "slot"), EXAMPLES, ids=lambda v: getattr(v, "stem", v))
+def test_shortcuts_equal_the_plain_code(tmp_path: Path, example: Path, slot: str) -> None:
+    seen = 0
+    for program in _chain(tmp_path, example, slot):
+        assert program_text(program) == format_program(program)
+        simple = simplified_program(program)
+        assert program_text(simple) == format_program(simple)
+        for s in slots(program):
+            assert slot_body(program, s.name) is s.body
+        body = slot_body(program, slot)
+        for i, node in enumerate(walk(body)):
+            assert rewrite_node(node) == _rewrite_plain(node)
+            new = Num(float(i))
+            assert replace_at(body, i, new) == _replace_plain(body, i, new)
+            seen += 1
+    assert seen > 500
+    with pytest.raises(KeyError):
+        slot_body(program, "no_such_slot")
+    with pytest.raises(IndexError):
+        replace_at(body, body.size, Num(1.0))
+
+
+def test_digests_are_the_incremental_blake2b() -> None:
+    """A node's digest: BLAKE2b-128 of its tag, payload length, payload and children's digests fed in
+    turn (archives made before the one-call digest keep their hashes)."""
+    x = Call("add", (Num(2.0), Call("sin", (Num(1.5, is_int=False),))))
+    for node in walk(x):
+        h = hashlib.blake2b(b"C" if isinstance(node, Call) else b"N", digest_size=16)
+        payload = node.op.encode() if isinstance(node, Call) else struct.pack("<d?", float(node.value), node.is_int)
+        h.update(struct.pack("<I", len(payload)))
+        h.update(payload)
+        for child in node.children():
+            h.update(child.digest)
+        assert node.digest == h.digest()
+
+
+def test_memo_tables_keep_what_a_dict_keeps_while_recent() -> None:
+    rng = random.Random(0)
+    memo: Memo[int, int] = Memo(64)
+    nodes: NodeMemo[str] = NodeMemo(64)
+    for _ in range(2000):
+        k = rng.randrange(100)
+        assert memo.get(k, lambda k=k: k * k) == k * k
+        node = Num(float(k))
+        assert nodes.get(node, lambda k=k: str(k)) == str(k)
+        assert nodes.peek(Num(float(k))) == str(k)  # an equal node, another object
+        assert len(memo) <= 64 and len(nodes) <= 64
+    assert memo.peek(10_000) is None
+
+
+def test_generation_draws_the_same_from_a_warm_table() -> None:
+    """The options tabled per grammar give the draws a cold table gives (same RNG stream)."""
+    spec = load_grammar()
+    env = {"x": "Scalar", "w": "Vector"}
+    cold = []
+    for seed in range(30):
+        gen._TABLES.pop(spec, None)
+        cold.append(gen.generate(spec, "Scalar", random.Random(seed), env=env, max_depth=5, method="grow"))
+    warm = [gen.generate(spec, "Scalar", random.Random(seed), env=env, max_depth=5, method="grow")
+            for seed in range(30)]
+    assert warm == cold and len(set(warm)) > 10
