@@ -43,7 +43,13 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
     (AutoML-Zero's FlipAndSquash, Real et al. 2020), "relative": the same of RMSE_t / RMS(y_t) (0 scores 0.5)."""
     budget = budget or Budget()
     started = time.perf_counter()
-    pred = learner_predictions(data, learner, seed=seed, budget=budget)
+    metrics = learner_metrics(data, learner_predictions(data, learner, seed=seed, budget=budget), budget)
+    metrics["train_seconds"] = round(time.perf_counter() - started, 6)
+    return metrics
+
+
+def learner_metrics(data: dict[str, Any], pred: Any, budget: Budget) -> dict[str, Any]:
+    """The metrics of validation predictions ``pred`` (T, n_val), pre-sigmoid (see :func:`run_learner`)."""
     y_val = np.asarray(data["y_val"], np.float64)
     if not np.isfinite(pred).all() or np.abs(pred).max() > budget.max_abs:
         raise CandidateFailure("predictions are not finite or exploded", "validation")
@@ -60,7 +66,6 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
             if data["fitness"] == "relative":  # each task's MSE over that of predicting 0
                 error = per_task / np.maximum(np.mean(y_val**2, axis=-1), 1e-12)
             metrics["fitness"] = float(np.mean(1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(error))))
-    metrics["train_seconds"] = round(time.perf_counter() - started, 6)
     return metrics
 
 
