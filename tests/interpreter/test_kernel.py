@@ -84,7 +84,9 @@ def run_op(key: str, arg_types: tuple[str, ...], result: str, args: list[np.ndar
         regs[off[r]:off[r + 1]] = value.reshape(-1)
     instr = np.array([[code, 0, 1]], np.int64)
     with np.errstate(all="ignore"):
-        kernel._run(instr, ranks, off, stride, regs, dim, batch, np.zeros(dim * dim))
+        kinds = np.ones(3, np.int64)  # every operand one value per row (as NumPy's (batch, ...) arrays)
+        rng = np.random.default_rng(7)
+        kernel._run(instr, ranks, off, stride, kinds, regs, dim, batch, 1, np.zeros(dim * dim), rng)
     return regs[off[2]:off[3]].reshape((batch,) + (dim,) * ("Scalar", "Vector", "Matrix").index(result))
 
 
@@ -95,7 +97,7 @@ def numpy_op(op: str, arg_types: tuple[str, ...], args: list[np.ndarray], dim: i
     assert expression is not None
     fn = fastpath._function(expression)
     with np.errstate(all="ignore"):
-        return np.asarray(fn(args[0], args[-1], dim, None), np.float64)
+        return np.asarray(fn(args[0], args[-1], dim, np.random.default_rng(7)), np.float64)
 
 
 def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
@@ -295,17 +297,22 @@ def test_no_jit_takes_the_numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
     assert np.allclose(jit, reference, rtol=1e-12) and float(np.mean((reference - data["y_val"]) ** 2)) < 1e-3
 
 
-def test_a_program_that_draws_falls_back_to_numpy() -> None:
-    program = mlevolve.check("algorithm a\nlearner l(state w: Vector)\n"
-                             "  setup() -> Vector = gaussian_vector(0.0, 1.0)\n"
-                             "  predict(x: Vector) -> Scalar = dot(w, x)\n"
-                             "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w + 0.1 * (y - p) * x\n")
+def test_draws_take_numpys_streams() -> None:
+    """numba's Generator gives NumPy's numbers; the kernel draws as many, in the same order, as the
+    NumPy loop: one set per distinct value of the arguments (shared, per task, per example)."""
+    program = mlevolve.check("algorithm a\nlearner l(state w: Vector, state s: Scalar)\n"
+                             "  setup() -> (Vector, Scalar) = (gaussian_vector(0.0, 1.0), 0.5)\n"
+                             "  predict(x: Vector) -> Scalar = dot(w, x) + mean(uniform_vector(s, dot(x, x)))"
+                             " + std(gaussian_vector(s, 0.1))\n"
+                             "  learn(x: Vector, y: Scalar, p: Scalar) -> (Vector, Scalar) = "
+                             "(w + 0.1 * (y - p) * x + mean(uniform_matrix(0.0, 0.01)), 0.25)\n")
     interpreted = interpret(program, SPEC)
-    assert interpreted.methods is not None and interpreted.methods["setup"].kernel is None
-    assert interpreted._encoded is None and interpreted.methods["predict"].kernel is not None
+    assert interpreted._encoded is not None
     data = arrays(load_task("linear", seed=0))
     want = runtime.learner_predictions(data, interpreted.instantiate(4), seed=1)
-    assert same_bits(interpreted.learner_predictions(data, seed=1), want)  # the NumPy path itself
+    got = interpreted.learner_predictions(data, seed=1)
+    assert same_bits(got, want)
+    assert not same_bits(interpreted.learner_predictions(data, seed=2), want)
 
 
 def test_divergence_is_reported_at_the_numpy_paths_step() -> None:

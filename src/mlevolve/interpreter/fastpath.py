@@ -275,7 +275,7 @@ class Interpreted:
         if kernel is None or program is None:
             return learner_predictions(data, self.instantiate(int(data["x_train"].shape[-1])), seed=seed, budget=budget)
         started = time.perf_counter()
-        pred, step, worst, nonfinite = kernel.predictions(data, program, budget.max_error)
+        pred, step, worst, nonfinite = kernel.predictions(data, program, budget.max_error, seed)
         n_steps = int(data["x_train"].shape[1])
         if time.perf_counter() - started > budget.max_seconds:  # checked once: the kernel cannot be interrupted
             raise CandidateFailure(f"over the time budget of {budget.max_seconds:g} s", "training")

@@ -14,7 +14,8 @@ broadcasting, ``reciprocal`` = ``1.0 / x``, ``sigmoid`` = ``1 / (1 + exp(-x))``,
 ``np.minimum``/``np.maximum``'s NaN and signed-zero rules (``relu`` = ``maximum(x, 0.0)``), ``std`` as
 ``np.std`` (population: mean, squared deviations, mean, sqrt), reductions in NumPy's pairwise
 summation order (``np.add.reduce`` over a C-ordered axis: ``0.0 + pairwise``, 8 accumulators from 8
-items, halves above 128).  Three things differ in the last bits, so the two paths agree to a bound,
+items, halves above 128); the random draws take numba's ``numpy.random.Generator`` (NumPy's PCG64
+streams and algorithms, bit for bit), as many numbers in the same order as the NumPy loop draws.  Three things differ in the last bits, so the two paths agree to a bound,
 not bit for bit (``tests/interpreter/test_kernel.py`` states and checks the bounds):
 
 - ``exp``, ``log``, ``sin``, ``cos``, ``tanh`` (and so ``sigmoid`` and a classifier's squashing) call the C
@@ -44,6 +45,7 @@ ADD, SUB, MUL, DIV, MIN, MAX = 0, 1, 2, 3, 4, 5
 NEG, ABS, RECIPROCAL, EXP, LOG, SQRT, SQUARE, SIN, COS, TANH, SIGMOID, RELU, HEAVISIDE, SIGN = range(6, 20)
 DOT, OUTER, MATMUL_MV, MATMUL_MM, TRANSPOSE, NORM_V, NORM_M, MEAN_V, MEAN_M, STD_V, STD_M, FILL, ROWS, COLS = (
     range(20, 34))
+GAUSSIAN_VECTOR, UNIFORM_VECTOR, GAUSSIAN_MATRIX, UNIFORM_MATRIX = range(34, 38)
 
 _PW_BLOCKSIZE = 128
 
@@ -200,19 +202,55 @@ def _layout(ranks: Any, dim: int, batch: int, shared_from: int, shared_to: int) 
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _run(code: Any, ranks: Any, off: Any, stride: Any, regs: Any, dim: int, batch: int,
-         scratch: Any) -> None:  # pragma: no cover - compiled
+def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, dim: int, batch: int,
+         per_task: int, scratch: Any, rng: Any) -> None:  # pragma: no cover - compiled
     """Run a body's instructions over a batch; instruction k writes register ``len(ranks) - len(code) + k``
-    (a temporary: ``batch`` values).  A Scalar operand of an elementwise op is broadcast (element stride 0)."""
+    (a temporary: ``batch`` values).  A Scalar operand of an elementwise op is broadcast (element stride 0).
+
+    ``kinds``: how each register's value varies over the batch, as NumPy's shapes say it: 0 one value
+    for all (a constant: shape ()), 1 one per task (``per_task`` consecutive rows: (T,) in training,
+    (T, 1) in validation), 2 one per row ((T, m) in validation).  Values are stored for every row
+    anyway; the kind fixes how many numbers a draw takes from ``rng``: one set per distinct value of
+    its arguments, in NumPy's C order (:func:`standalone.learner.draw`)."""
     first = ranks.shape[0] - code.shape[0]
     for k in range(code.shape[0]):
         op, a, b = code[k, 0], code[k, 1], code[k, 2]
         out = first + k
         o, n = off[out], stride[out]
         oa, ob, ba, bb = off[a], off[b], stride[a], stride[b]
+        kinds[out] = max(kinds[a], kinds[b])
+        if op >= GAUSSIAN_VECTOR:
+            rows = batch if kinds[out] == 0 else (per_task if kinds[out] == 1 else 1)
+            gauss = op in (GAUSSIAN_VECTOR, GAUSSIAN_MATRIX)
+            for g in range(batch // rows):
+                r0 = g * rows
+                av, bv = regs[oa + r0 * ba], regs[ob + r0 * bb]
+                for e in range(n):
+                    value = rng.normal(av, abs(bv)) if gauss else av + (bv - av) * rng.random()
+                    for r in range(r0, r0 + rows):
+                        regs[o + r * n + e] = value
+            continue
         if op <= MAX:
             sa = 0 if ranks[a] == 0 else 1
             sb = 0 if ranks[b] == 0 else 1
+            if sa == 1 and sb == 1 and ba == n and bb == n:  # no broadcasting: one flat loop
+                m = batch * n
+                if op == ADD:
+                    for i in range(m):
+                        regs[o + i] = regs[oa + i] + regs[ob + i]
+                elif op == SUB:
+                    for i in range(m):
+                        regs[o + i] = regs[oa + i] - regs[ob + i]
+                elif op == MUL:
+                    for i in range(m):
+                        regs[o + i] = regs[oa + i] * regs[ob + i]
+                elif op == DIV:
+                    for i in range(m):
+                        regs[o + i] = regs[oa + i] / regs[ob + i]
+                else:
+                    for i in range(m):
+                        regs[o + i] = _binary(op, regs[oa + i], regs[ob + i])
+                continue
             for t in range(batch):
                 po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
                 if op == ADD:
@@ -228,6 +266,10 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, regs: Any, dim: int, batc
                     for i in range(n):
                         regs[po + i] = _binary(op, regs[pa + i * sa], regs[pb + i * sb])
         elif op <= SIGN:
+            if ba == n:  # one flat loop
+                for i in range(batch * n):
+                    regs[o + i] = _unary(op, regs[oa + i])
+                continue
             for t in range(batch):
                 po, pa = o + t * n, oa + t * ba
                 for i in range(n):
@@ -286,13 +328,14 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, regs: Any, dim: int, batc
 
 @numba.njit(cache=True, error_model="numpy")
 def _body(code: Any, ranks: Any, consts: Any, n_inputs: int, dim: int, batch: int) -> Any:  # pragma: no cover
-    """A body's buffer for ``batch`` values, its constants written (zeros are zero), with its layout."""
+    """A body's buffer for ``batch`` values, its constants written (zeros are zero), with its layout and
+    its registers' kinds (all 0: the driver sets its inputs')."""
     n_zeros = ranks.shape[0] - code.shape[0] - n_inputs - consts.shape[0]
     off, stride = _layout(ranks, dim, batch, n_inputs - 1, n_inputs + consts.shape[0] + n_zeros)
     regs = np.zeros(off[-1])
     for c in range(consts.shape[0]):
         regs[off[n_inputs + c]] = consts[c]
-    return regs, off, stride
+    return regs, off, stride, np.zeros(ranks.shape[0], np.int64)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -300,7 +343,7 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
                    p_code: Any, p_ranks: Any, p_consts: Any, p_result: int,
                    l_code: Any, l_ranks: Any, l_consts: Any, l_result: Any,
                    has_setup: bool, state_ranks: Any, x_train: Any, y_train: Any, x_val: Any,
-                   classify: bool, max_error: float) -> Any:  # pragma: no cover - compiled
+                   classify: bool, max_error: float, rng: Any) -> Any:  # pragma: no cover - compiled
     """Train every task online and predict its validation examples, as
     :func:`standalone.learner.learner_predictions` does: each step runs over all tasks at once.
 
@@ -308,9 +351,10 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
     inputs numbered as :func:`fastpath.linearise` numbers them (setup: rng; predict: the memory, x,
     rng; learn: the memory, x, y, p, rng); ``*_result``: the result registers (setup and learn one
     per memory item).  ``x_train`` (T, n, F), ``y_train`` (T, n), ``x_val`` (T, m, F), C-contiguous
-    float64.  Returns (validation predictions (T, m), the first diverging step (1-based; n + 1 when
-    none), the largest error at that step, whether one was not finite); the predictions are valid
-    only when no step diverged.
+    float64; ``rng``: the ``numpy.random.Generator`` the draws take from (setup's, then each step's
+    predict and learn, then validation's, as the NumPy loop draws).  Returns (validation predictions
+    (T, m), the first diverging step (1-based; n + 1 when none), the largest error at that step,
+    whether one was not finite); the predictions are valid only when no step diverged.
     """
     n_tasks, n_train, dim = x_train.shape
     n_val = x_val.shape[1]
@@ -321,16 +365,21 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
     n_mem = st_off[-1]
     state = np.zeros(n_mem)
     if has_setup:  # setup reads no data: one start, broadcast to every task
-        s_regs, s_off, s_stride = _body(s_code, s_ranks, s_consts, 1, dim, 1)
-        _run(s_code, s_ranks, s_off, s_stride, s_regs, dim, 1, scratch)
+        s_regs, s_off, s_stride, s_kinds = _body(s_code, s_ranks, s_consts, 1, dim, 1)
+        _run(s_code, s_ranks, s_off, s_stride, s_kinds, s_regs, dim, 1, 1, scratch, rng)
         for k in range(n_state):
             size = st_stride[k]
             src = s_off[s_result[k]]
             for t in range(n_tasks):
                 for q in range(size):
                     state[st_off[k] + t * size + q] = s_regs[src + q]
-    p_regs, p_off, p_stride = _body(p_code, p_ranks, p_consts, n_state + 2, dim, n_tasks)
-    l_regs, l_off, l_stride = _body(l_code, l_ranks, l_consts, n_state + 4, dim, n_tasks)
+    p_regs, p_off, p_stride, p_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, n_tasks)
+    l_regs, l_off, l_stride, l_kinds = _body(l_code, l_ranks, l_consts, n_state + 4, dim, n_tasks)
+    # The memory's kinds: per task after setup (broadcast) or zeros; a learn may make an item one value.
+    state_kinds = np.ones(n_state, np.int64)
+    p_kinds[n_state] = 1  # x
+    l_kinds[n_state] = 1  # x
+    l_kinds[n_state + 1] = 1  # y
     p_at, p_step = p_off[p_result], p_stride[p_result]
     p = np.zeros(n_tasks)
     for i in range(n_train):
@@ -339,7 +388,8 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
         for t in range(n_tasks):
             for q in range(dim):
                 p_regs[n_mem + t * dim + q] = x_train[t, i, q]
-        _run(p_code, p_ranks, p_off, p_stride, p_regs, dim, n_tasks, scratch)
+        p_kinds[:n_state] = state_kinds
+        _run(p_code, p_ranks, p_off, p_stride, p_kinds, p_regs, dim, n_tasks, 1, scratch, rng)
         worst = 0.0
         nonfinite = False
         diverged = False
@@ -364,8 +414,11 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
                 l_regs[n_mem + t * dim + q] = x_train[t, i, q]
             l_regs[l_off[n_state + 1] + t] = y_train[t, i]
             l_regs[l_off[n_state + 2] + t] = p[t]
-        _run(l_code, l_ranks, l_off, l_stride, l_regs, dim, n_tasks, scratch)
+        l_kinds[:n_state] = state_kinds
+        l_kinds[n_state + 2] = p_kinds[p_result]
+        _run(l_code, l_ranks, l_off, l_stride, l_kinds, l_regs, dim, n_tasks, 1, scratch, rng)
         for k in range(n_state):
+            state_kinds[k] = l_kinds[l_result[k]]
             size = st_stride[k]
             src, step = l_off[l_result[k]], l_stride[l_result[k]]
             for t in range(n_tasks):
@@ -373,7 +426,9 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
                     state[st_off[k] + t * size + q] = l_regs[src + t * step + q]
     # Validation: every example of every task at once, each with its task's final memory.
     batch = n_tasks * n_val
-    v_regs, v_off, v_stride = _body(p_code, p_ranks, p_consts, n_state + 2, dim, batch)
+    v_regs, v_off, v_stride, v_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, batch)
+    v_kinds[:n_state] = 1  # the memory broadcast over each task's examples: (T, 1, ...)
+    v_kinds[n_state] = 2  # x: (T, m, F)
     for k in range(n_state):
         size = st_stride[k]
         for t in range(n_tasks):
@@ -384,7 +439,7 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
         for j in range(n_val):
             for q in range(dim):
                 v_regs[v_off[n_state] + (t * n_val + j) * dim + q] = x_val[t, j, q]
-    _run(p_code, p_ranks, v_off, v_stride, v_regs, dim, batch, scratch)
+    _run(p_code, p_ranks, v_off, v_stride, v_kinds, v_regs, dim, batch, n_val, scratch, rng)
     pred = np.empty((n_tasks, n_val))
     at, step = v_off[p_result], v_stride[p_result]
     for t in range(n_tasks):
@@ -427,12 +482,18 @@ def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[Any, ...] | Non
     return (*args, "setup" in methods, state_ranks)
 
 
-def predictions(data: dict[str, Any], program: tuple[Any, ...], max_error: float) -> tuple[Any, int, float, bool]:
-    """The kernel on ``data`` (the learner loop's dict of arrays) for ``program`` (:func:`encoded`):
-    (validation predictions (T, m), the first diverging step or n + 1, the largest error there, whether
-    one was not finite)."""
+_NO_DRAWS = np.random.default_rng(0)  # passed to a program that draws nothing: never read
+
+
+def predictions(data: dict[str, Any], program: tuple[Any, ...], max_error: float,
+                seed: int = 0) -> tuple[Any, int, float, bool]:
+    """The kernel on ``data`` (the learner loop's dict of arrays) for ``program`` (:func:`encoded`),
+    its draws from ``numpy.random.default_rng(seed)`` as the NumPy loop's: (validation predictions
+    (T, m), the first diverging step or n + 1, the largest error there, whether one was not finite)."""
+    draws = any(int(code[:, 0].max(initial=-1)) >= GAUSSIAN_VECTOR for code in program[0:12:4])
     run: Any = learner_kernel  # numba's Dispatcher: its __call__ is untyped
     pred, step, worst, nonfinite = run(
         *program, _as_float(data["x_train"]), _as_float(data["y_train"]), _as_float(data["x_val"]),
-        bool(data.get("classification", False)), float(max_error))
+        bool(data.get("classification", False)), float(max_error),
+        np.random.default_rng(seed) if draws else _NO_DRAWS)
     return pred, int(step), float(worst), bool(nonfinite)
