@@ -15,8 +15,9 @@ broadcasting, ``reciprocal`` = ``1.0 / x``, ``sigmoid`` = ``1 / (1 + exp(-x))``,
 ``np.std`` (population: mean, squared deviations, mean, sqrt), reductions in NumPy's pairwise
 summation order (``np.add.reduce`` over a C-ordered axis: ``0.0 + pairwise``, 8 accumulators from 8
 items, halves above 128); the random draws take numba's ``numpy.random.Generator`` (NumPy's PCG64
-streams and algorithms, bit for bit), as many numbers in the same order as the NumPy loop draws.  Three things differ in the last bits, so the two paths agree to a bound,
-not bit for bit (``tests/interpreter/test_kernel.py`` states and checks the bounds):
+streams and algorithms, bit for bit), as many numbers in the same order as the NumPy loop draws.
+Three things differ in the last bits, so the two paths agree to a bound, not bit for bit
+(``tests/interpreter/test_kernel.py`` states and checks the bounds):
 
 - ``exp``, ``log``, ``sin``, ``cos``, ``tanh`` (and so ``sigmoid`` and a classifier's squashing) call the C
   library's functions (LLVM lowers them to libm); NumPy calls its own SIMD implementations where the
