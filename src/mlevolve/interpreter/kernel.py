@@ -220,8 +220,9 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
         o, n = off[out], stride[out]
         oa, ob, ba, bb = off[a], off[b], stride[a], stride[b]
         kinds[out] = max(kinds[a], kinds[b])
+        # Rows that hold one value: computed once, at the first, then copied (as NumPy computes a (T, 1) value once).
+        rows = batch if kinds[out] == 0 else (per_task if kinds[out] == 1 else 1)
         if op >= GAUSSIAN_VECTOR:
-            rows = batch if kinds[out] == 0 else (per_task if kinds[out] == 1 else 1)
             gauss = op in (GAUSSIAN_VECTOR, GAUSSIAN_MATRIX)
             for g in range(batch // rows):
                 r0 = g * rows
@@ -234,7 +235,7 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
         if op <= MAX:
             sa = 0 if ranks[a] == 0 else 1
             sb = 0 if ranks[b] == 0 else 1
-            if sa == 1 and sb == 1 and ba == n and bb == n:  # no broadcasting: one flat loop
+            if rows == 1 and sa == 1 and sb == 1 and ba == n and bb == n:  # no broadcasting: one flat loop
                 m = batch * n
                 if op == ADD:
                     for i in range(m):
@@ -252,7 +253,7 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
                     for i in range(m):
                         regs[o + i] = _binary(op, regs[oa + i], regs[ob + i])
                 continue
-            for t in range(batch):
+            for t in range(0, batch, rows):
                 po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
                 if op == ADD:
                     for i in range(n):
@@ -267,17 +268,17 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
                     for i in range(n):
                         regs[po + i] = _binary(op, regs[pa + i * sa], regs[pb + i * sb])
         elif op <= SIGN:
-            if ba == n:  # one flat loop
+            if rows == 1 and ba == n:  # one flat loop
                 for i in range(batch * n):
                     regs[o + i] = _unary(op, regs[oa + i])
                 continue
-            for t in range(batch):
+            for t in range(0, batch, rows):
                 po, pa = o + t * n, oa + t * ba
                 for i in range(n):
                     regs[po + i] = _unary(op, regs[pa + i])
         else:
             m = 1 if ranks[a] == 0 else (dim if ranks[a] == 1 else dim * dim)  # the first operand's size
-            for t in range(batch):
+            for t in range(0, batch, rows):
                 po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
                 if op == DOT:
                     for i in range(dim):
@@ -325,6 +326,11 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
                     for i in range(dim):
                         for j in range(dim):
                             regs[po + i * dim + j] = regs[pa + i]
+        if rows > 1:
+            for g in range(0, batch, rows):
+                for r in range(g + 1, g + rows):
+                    for i in range(n):
+                        regs[o + r * n + i] = regs[o + g * n + i]
 
 
 @numba.njit(cache=True, error_model="numpy")
