@@ -43,7 +43,7 @@ from mlevolve.interpreter import opcodes, primitives
 from mlevolve.interpreter.codegen import call_arg_types
 from mlevolve.interpreter.regimes import Regime, regime_of
 from mlevolve.interpreter.standalone.common import Budget, CandidateFailure
-from mlevolve.interpreter.standalone.learner import LearnerProgram, draw, learner_metrics, learner_predictions
+from mlevolve.interpreter.standalone.learner import LearnerProgram, draw, learner_predictions, run_learner
 
 __all__ = ["Body", "Interpreted", "compiled_kernel", "formula_function", "interpret", "linearise"]
 
@@ -212,6 +212,11 @@ def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], 
     return Body(n_inputs, tuple(constants), zero_types, instructions, result, kernel, ranks)
 
 
+def _not_run(*args: Any) -> Any:
+    raise AssertionError("a learner given its predictions is not run")
+
+
+_PREDICTED = LearnerProgram((), _not_run, _not_run)  # what run_learner is given with the predictions made
 _KERNEL: list[ModuleType | None] = []  # the kernel module once imported (or None: numba is not installed)
 
 
@@ -288,9 +293,9 @@ class Interpreted:
     def run_learner(self, data: dict[str, Any], *, seed: int = 0, budget: Budget | None = None) -> dict[str, Any]:
         """What the learner regime's loop (:func:`standalone.learner.run_learner`) returns for this
         learner, its predictions by :meth:`learner_predictions`."""
-        budget = budget or Budget()
-        started = time.perf_counter()
-        metrics = learner_metrics(data, self.learner_predictions(data, seed=seed, budget=budget), budget)
+        budget, started = budget or Budget(), time.perf_counter()
+        pred = self.learner_predictions(data, seed=seed, budget=budget)
+        metrics = run_learner(data, _PREDICTED, seed=seed, budget=budget, pred=pred)  # the loop's own metrics
         metrics["train_seconds"] = round(time.perf_counter() - started, 6)
         return metrics
 

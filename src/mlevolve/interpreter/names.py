@@ -26,8 +26,7 @@ STANDALONE_NAMES = frozenset({
     "TEACHER_HIDDEN", "TaskError", "USER_OPTIONS", "VAE", "VAE_DECODER_STD", "VAE_HIDDEN_PER_DIM", "adam",
     "check_finite", "check_size", "checked", "control_task", "csv", "dataclass", "datasets", "default_model",
     "density_task", "digits_task", "draw", "dropout", "family", "family_options", "file_points", "formula_file",
-    "formula_task", "inspect", "learner_metrics", "learner_predictions", "learner_task", "make_env", "math", "nn",
-    "np", "parse_spec",
+    "formula_task", "inspect", "learner_predictions", "learner_task", "make_env", "math", "nn", "np", "parse_spec",
     "points", "read_table", "run_formula", "run_learner", "supervised", "supervised_file", "supervised_task", "time",
     "torch", "train_generative", "train_rl", "train_supervised", "vae_hidden",
 })
