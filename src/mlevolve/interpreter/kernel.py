@@ -223,14 +223,15 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
         # Rows that hold one value: computed once, at the first, then copied (as NumPy computes a (T, 1) value once).
         rows = batch if kinds[out] == 0 else (per_task if kinds[out] == 1 else 1)
         if op >= GAUSSIAN_VECTOR:
-            gauss = op in (GAUSSIAN_VECTOR, GAUSSIAN_MATRIX)
-            for g in range(batch // rows):
-                r0 = g * rows
-                av, bv = regs[oa + r0 * ba], regs[ob + r0 * bb]
-                for e in range(n):
-                    value = rng.normal(av, abs(bv)) if gauss else av + (bv - av) * rng.random()
-                    for r in range(r0, r0 + rows):
-                        regs[o + r * n + e] = value
+            if rng is not None:  # None: a program that draws nothing (this code is then not even compiled)
+                gauss = op in (GAUSSIAN_VECTOR, GAUSSIAN_MATRIX)
+                for g in range(batch // rows):
+                    r0 = g * rows
+                    av, bv = regs[oa + r0 * ba], regs[ob + r0 * bb]
+                    for e in range(n):
+                        value = rng.normal(av, abs(bv)) if gauss else av + (bv - av) * rng.random()
+                        for r in range(r0, r0 + rows):
+                            regs[o + r * n + e] = value
             continue
         if op <= MAX:
             sa = 0 if ranks[a] == 0 else 1
@@ -280,41 +281,47 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
             m = 1 if ranks[a] == 0 else (dim if ranks[a] == 1 else dim * dim)  # the first operand's size
             for t in range(0, batch, rows):
                 po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
-                if op == DOT:
-                    for i in range(dim):
-                        scratch[i] = regs[pa + i] * regs[pb + i]
-                    regs[po] = _sum(scratch, 0, dim)
+                if op in (DOT, MATMUL_MV, MATMUL_MM, NORM_V, NORM_M, MEAN_V, MEAN_M, STD_V, STD_M):
+                    for e in range(n):  # each output number: the items to sum into scratch, then one sum
+                        count = dim
+                        if op == DOT:
+                            for i in range(dim):
+                                scratch[i] = regs[pa + i] * regs[pb + i]
+                        elif op == MATMUL_MV:
+                            for j in range(dim):
+                                scratch[j] = regs[pa + e * dim + j] * regs[pb + j]
+                        elif op == MATMUL_MM:
+                            row, col = e // dim, e % dim
+                            for j in range(dim):
+                                scratch[j] = regs[pa + row * dim + j] * regs[pb + j * dim + col]
+                        elif op == NORM_V or op == NORM_M:  # noqa: SIM109 (compiled: plain comparisons)
+                            count = m
+                            for i in range(m):
+                                scratch[i] = regs[pa + i] * regs[pa + i]
+                        else:  # mean, std: the values themselves
+                            count = m
+                            for i in range(m):
+                                scratch[i] = regs[pa + i]
+                        total = _sum(scratch, 0, count)
+                        if op == NORM_V or op == NORM_M:  # noqa: SIM109
+                            total = math.sqrt(total)
+                        elif op == MEAN_V or op == MEAN_M:  # noqa: SIM109
+                            total = total / m
+                        elif op == STD_V or op == STD_M:  # noqa: SIM109  (np.std: deviations from the mean)
+                            mean = total / m
+                            for i in range(m):
+                                d = regs[pa + i] - mean
+                                scratch[i] = d * d
+                            total = math.sqrt(_sum(scratch, 0, m) / m)
+                        regs[po + e] = total
                 elif op == OUTER:
                     for i in range(dim):
                         for j in range(dim):
                             regs[po + i * dim + j] = regs[pa + i] * regs[pb + j]
-                elif op == MATMUL_MV:
-                    for i in range(dim):
-                        for j in range(dim):
-                            scratch[j] = regs[pa + i * dim + j] * regs[pb + j]
-                        regs[po + i] = _sum(scratch, 0, dim)
-                elif op == MATMUL_MM:
-                    for i in range(dim):
-                        for k2 in range(dim):
-                            for j in range(dim):
-                                scratch[j] = regs[pa + i * dim + j] * regs[pb + j * dim + k2]
-                            regs[po + i * dim + k2] = _sum(scratch, 0, dim)
                 elif op == TRANSPOSE:
                     for i in range(dim):
                         for j in range(dim):
                             regs[po + i * dim + j] = regs[pa + j * dim + i]
-                elif op == NORM_V or op == NORM_M:  # noqa: SIM109 (compiled: plain comparisons)
-                    for i in range(m):
-                        scratch[i] = regs[pa + i] * regs[pa + i]
-                    regs[po] = math.sqrt(_sum(scratch, 0, m))
-                elif op == MEAN_V or op == MEAN_M:  # noqa: SIM109
-                    regs[po] = _sum(regs, pa, m) / m
-                elif op == STD_V or op == STD_M:  # noqa: SIM109
-                    mean = _sum(regs, pa, m) / m
-                    for i in range(m):
-                        d = regs[pa + i] - mean
-                        scratch[i] = d * d
-                    regs[po] = math.sqrt(_sum(scratch, 0, m) / m)
                 elif op == FILL:
                     for i in range(dim):
                         regs[po + i] = regs[pa] * 1.0
@@ -359,9 +366,10 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
     rng; learn: the memory, x, y, p, rng); ``*_result``: the result registers (setup and learn one
     per memory item).  ``x_train`` (T, n, F), ``y_train`` (T, n), ``x_val`` (T, m, F), C-contiguous
     float64; ``rng``: the ``numpy.random.Generator`` the draws take from (setup's, then each step's
-    predict and learn, then validation's, as the NumPy loop draws).  Returns (validation predictions
-    (T, m), the first diverging step (1-based; n + 1 when none), the largest error at that step,
-    whether one was not finite); the predictions are valid only when no step diverged.
+    predict and learn, then validation's, as the NumPy loop draws); None for a program drawing nothing.
+    Returns (validation predictions (T, m), the first diverging step (1-based; n + 1 when none), the
+    largest error at that step, whether one was not finite); the predictions are valid only when no
+    step diverged.
     """
     n_tasks, n_train, dim = x_train.shape
     n_val = x_val.shape[1]
@@ -489,18 +497,16 @@ def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[Any, ...] | Non
     return (*args, "setup" in methods, state_ranks)
 
 
-_NO_DRAWS = np.random.default_rng(0)  # passed to a program that draws nothing: never read
-
-
 def predictions(data: dict[str, Any], program: tuple[Any, ...], max_error: float,
                 seed: int = 0) -> tuple[Any, int, float, bool]:
     """The kernel on ``data`` (the learner loop's dict of arrays) for ``program`` (:func:`encoded`),
-    its draws from ``numpy.random.default_rng(seed)`` as the NumPy loop's: (validation predictions
+    its draws from ``numpy.random.default_rng(seed)`` as the NumPy loop's (a program that draws nothing
+    is given None: numba then compiles, loads and unboxes no generator): (validation predictions
     (T, m), the first diverging step or n + 1, the largest error there, whether one was not finite)."""
     draws = any(int(code[:, 0].max(initial=-1)) >= GAUSSIAN_VECTOR for code in program[0:12:4])
     run: Any = learner_kernel  # numba's Dispatcher: its __call__ is untyped
     pred, step, worst, nonfinite = run(
         *program, _as_float(data["x_train"]), _as_float(data["y_train"]), _as_float(data["x_val"]),
         bool(data.get("classification", False)), float(max_error),
-        np.random.default_rng(seed) if draws else _NO_DRAWS)
+        np.random.default_rng(seed) if draws else None)
     return pred, int(step), float(worst), bool(nonfinite)
