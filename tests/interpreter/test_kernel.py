@@ -38,7 +38,8 @@ from mlevolve.interpreter import fastpath, opcodes, primitives, runtime
 from mlevolve.interpreter.fastpath import compiled_kernel, interpret, linearise
 from mlevolve.interpreter.standalone import learner as learner_module
 from mlevolve.interpreter.tasks import arrays, load_task
-from tests.interpreter.test_fastpath import LEARNER_SPEC, SPEC, random_learners
+from tests.conftest import ROOT
+from tests.interpreter.test_fastpath import LEARNER_SPEC, LEARNERS, SPEC, random_learners
 
 kernel = pytest.importorskip("mlevolve.interpreter.kernel")
 
@@ -276,8 +277,7 @@ def test_against_plain_numpy_outcomes_differ_only_in_the_last_bits(monkeypatch: 
 
 
 def test_no_jit_takes_the_numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    program = mlevolve.check(mlevolve.parse_file(__import__("tests.conftest").conftest.ROOT / "examples" /
-                                                 "linear_regression.mlev"))
+    program = mlevolve.check(mlevolve.parse_file(ROOT / "examples" / "linear_regression.mlev"))
     interpreted = interpret(program, SPEC)
     data = arrays(load_task("linear", seed=0))
     calls: list[int] = []
@@ -324,3 +324,14 @@ def test_divergence_is_reported_at_the_numpy_paths_step() -> None:
     got = outcome(lambda: interpreted.learner_predictions(data))
     want = outcome(lambda: runtime.learner_predictions(data, interpreted.instantiate(4)))
     assert got[0] == "error" and got == want and "training step" in got[1] and math.isfinite(len(got[1]))
+
+
+def test_two_specialisations_serve_every_learner() -> None:
+    """warm() compiles what every learner uses: one specialisation for learners that draw, one for the
+    rest (with or without setup), so a process compiles or loads the kernel at most twice."""
+    kernel.warm()
+    data = small_data(classify=False)
+    programs = [*LEARNERS, *random_learners(30, seed=5)]
+    for program in programs:
+        outcome(lambda: interpret(mlevolve.check(program), SPEC).learner_predictions(data))  # noqa: B023
+    assert len(kernel.learner_kernel.signatures) == 2

@@ -467,8 +467,10 @@ def _as_float(array: Any) -> Any:
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
+# No setup: read-only as a body's encoding is, so that numba compiles one specialisation for both.
 _EMPTY_CODE = np.zeros((0, 3), np.int64)
 _EMPTY_RANKS = np.zeros(1, np.int64)  # setup's one input, the rng
+_EMPTY_CODE.flags.writeable = _EMPTY_RANKS.flags.writeable = False
 _EMPTY = np.zeros(0)
 
 
@@ -510,3 +512,19 @@ def predictions(data: dict[str, Any], program: tuple[Any, ...], max_error: float
         bool(data.get("classification", False)), float(max_error),
         np.random.default_rng(seed) if draws else None)
     return pred, int(step), float(worst), bool(nonfinite)
+
+
+def warm() -> None:
+    """Compile (or load from numba's cache) the kernel's two specialisations, for learners that draw
+    and learners that do not, on a one-task learner ``predict = dot(w, x)``, ``learn = w``: what the
+    first learner of a process would otherwise wait for (CI runs this before its tests)."""
+    predict = (np.array([[DOT, 0, 1]], np.int64), np.array([1, 1, 0, 0], np.int64))
+    learn = (np.zeros((0, 3), np.int64), np.array([1, 1, 0, 0, 0], np.int64))
+    for array in (*predict, *learn):
+        array.flags.writeable = False
+    program = (_EMPTY_CODE, _EMPTY_RANKS, _EMPTY, np.zeros(1, np.int64), *predict, np.zeros(0), 3,
+               *learn, np.zeros(0), np.zeros(1, np.int64), False, np.ones(1, np.int64))
+    data = {"x_train": np.ones((1, 2, 2)), "y_train": np.zeros((1, 2)), "x_val": np.ones((1, 2, 2))}
+    run: Any = learner_kernel
+    for rng in (None, np.random.default_rng(0)):
+        run(*program, data["x_train"], data["y_train"], data["x_val"], False, 100.0, rng)
