@@ -276,7 +276,8 @@ class Interpreted:
         primitive of the program, else by the NumPy path (its numbers may differ in the last digits:
         see :mod:`~mlevolve.interpreter.kernel`)."""
         budget = budget or Budget()
-        kernel, program = compiled_kernel(), self._encoded
+        kernel = compiled_kernel()
+        program = None if kernel is None else self._encoded  # encoded only when the kernel is there to run it
         if kernel is None or program is None:
             return learner_predictions(data, self.instantiate(int(data["x_train"].shape[-1])), seed=seed, budget=budget)
         started = time.perf_counter()
