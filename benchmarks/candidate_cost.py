@@ -62,12 +62,16 @@ def learners(n: int, seed: int) -> list[Program]:
     return out
 
 
-def cost(kind: str, programs: list[Program], repeats: int) -> tuple[float, float]:
-    """Median (CPU, wall) microseconds per candidate over ``repeats`` passes, each with a new evaluator."""
+def cost(kind: str, programs: list[Program], repeats: int, jit: bool = True) -> tuple[float, float]:
+    """Median (CPU, wall) microseconds per candidate over ``repeats`` passes, each with a new evaluator;
+    ``jit`` False: learners on the NumPy path (``MLEVOLVE_NO_JIT=1``), not the compiled interpreter."""
     spec = mlevolve.load_grammar()
     task_name = "koza_quartic" if kind == "formula" else "linear"
     task = load_task(task_name, seed=0)
     cpu, wall = [], []
+    os.environ.pop("MLEVOLVE_NO_JIT", None)
+    if not jit:
+        os.environ["MLEVOLVE_NO_JIT"] = "1"
     for _ in range(repeats + 1):  # the first pass warms up (imports, caches of the process)
         evaluator = ProgramEvaluator(task, task_name, spec, Settings(seed=0, threads=1), frozenset({kind}),
                                      fit=DEFAULT_FIT if kind == "formula" else None)
@@ -78,6 +82,7 @@ def cost(kind: str, programs: list[Program], repeats: int) -> tuple[float, float
                 evaluator.evaluate(program, str(i))
         cpu.append((time.process_time() - c0) / len(programs) * 1e6)
         wall.append((time.perf_counter() - w0) / len(programs) * 1e6)
+    os.environ.pop("MLEVOLVE_NO_JIT", None)
     return statistics.median(cpu[1:]), statistics.median(wall[1:])
 
 
@@ -89,9 +94,13 @@ def main() -> int:
     torch.set_num_threads(1)
     print(f"mlevolve from {Path(mlevolve.__file__).parent}; {args.n} random programs of each kind, "
           f"median of {args.repeats} passes")
-    for kind, programs, what in (("formula", formulas(args.n, 0), "probe + fit + score, koza_quartic"),
-                                 ("learner", learners(args.n, 0), "probe + train, linear (10 x 100 + 100)")):
-        cpu, wall = cost(kind, programs, args.repeats)
+    # Learners (linear, 10 x 100 + 100) on the NumPy path and the compiled interpreter, interleaved twice.
+    learner_programs = learners(args.n, 0)
+    rows = [("formula", formulas(args.n, 0), "probe + fit + score, koza_quartic", True)]
+    rows += [("learner", learner_programs, "probe + train, linear, NumPy path", False),
+             ("learner", learner_programs, "probe + train, linear, compiled (numba)", True)] * 2
+    for kind, programs, what, jit in rows:
+        cpu, wall = cost(kind, programs, args.repeats, jit)
         print(f"{kind:<8} {what:<42} {cpu:8.0f} us CPU ({1e6 / cpu:6.0f}/s)  {wall:8.0f} us wall per candidate")
     return 0
 

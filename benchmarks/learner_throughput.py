@@ -10,11 +10,13 @@ Measured, in one process, single-threaded:
     learner slot environments with ``spec.restrict(KINDS['learner'].types)``), each compiled and
     evaluated once (failures included: they are evaluations too); the same through the fast path
     (the IR interpreted, no code generated: ``interpreter.fastpath``, its memo cleared first); and
-    as a search scores them, through ``ProgramEvaluator`` (probe/fingerprint, then training);
+    as a search scores them, through ``ProgramEvaluator`` (probe/fingerprint, then training); each
+    fast-path row twice, interleaved: on the NumPy path (``MLEVOLVE_NO_JIT=1``) and on the compiled
+    learner interpreter (``interpreter.kernel``, numba), whose numbers may differ in the last bits;
 (c) plain NumPy baselines of the same online SGD linear regression, no mlevolve: a per-example loop
     over every task and example, and a loop over examples vectorised across the tasks.
 
-Printed: programs per second for each and the ratio to the goal of 5,000 programs/s per core
+Printed: programs per CPU second of this process for each and the ratio to the goal of 5,000 programs/s per core
 (issue 14; AutoML-Zero's C++ evaluates 2,000-10,000).
 Run: python benchmarks/learner_throughput.py [--quick] [--seconds S]
 """
@@ -49,18 +51,27 @@ from mlevolve.interpreter.fastpath import interpret, linearise  # noqa: E402
 from mlevolve.interpreter.tasks import Family, load_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+PATH = {False: "NumPy path", True: "compiled (numba)"}
+
+
+def use_jit(on: bool) -> None:
+    """Learners on the compiled interpreter (when numba imports) or on the NumPy fast path (``MLEVOLVE_NO_JIT=1``)."""
+    os.environ.pop("MLEVOLVE_NO_JIT", None)
+    if not on:
+        os.environ["MLEVOLVE_NO_JIT"] = "1"
 GOAL = 5000.0  # programs per second per core
 LR = 0.1  # the example's learning rate
 
 
 def rate(fn: Callable[[], Any], seconds: float, min_calls: int = 3) -> tuple[float, int]:
-    """Calls per second of ``fn`` over about ``seconds`` of wall time (after one warm-up call)."""
+    """Calls per CPU second of ``fn`` over about ``seconds`` of this process's CPU time (after one warm-up
+    call): a shared machine disturbs CPU time less than wall time."""
     fn()
-    calls, started = 0, time.perf_counter()
+    calls, started = 0, time.process_time()
     while True:
         fn()
         calls += 1
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started
         if elapsed >= seconds and calls >= min_calls:
             return calls / elapsed, calls
 
@@ -142,36 +153,45 @@ def main() -> int:
     report("(a) linear_regression, compiled once, evaluated", per_s)
     per_s, _ = rate(lambda: evaluate_compiled(compile_program(program, spec), task, settings), seconds)
     report("(a) linear_regression, compiled + evaluated", per_s)
-    per_s, _ = rate(lambda: evaluate_compiled(interpret(program, spec), task, settings), seconds)
-    report("(a) linear_regression, fast path (IR interpreted) + evaluated", per_s)
+    for jit in (False, True, False, True):  # interleaved: the NumPy fast path, then the compiled kernel
+        use_jit(jit)
+        per_s, _ = rate(lambda: evaluate_compiled(interpret(program, spec), task, settings), seconds)
+        report(f"(a) linear_regression, fast path + evaluated, {PATH[jit]}", per_s)
 
     batch = random_learners(program, n_random, seed=0, depth=4)
-    started = time.perf_counter()
+    started = time.process_time()
     outcomes = [evaluate_compiled(compile_program(p, spec), task, settings) for p in batch]
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     failed = sum(o.failure is not None for o in outcomes)
     report(f"(b) {n_random} random learners (depth <= 4), compiled + evaluated", n_random / elapsed,
            f"  ({failed} failed as data)")
     compiled_batch = [compile_program(p, spec) for p in batch]
-    started = time.perf_counter()
+    started = time.process_time()
     for c in compiled_batch:
         evaluate_compiled(c, task, settings)
-    report(f"(b) {n_random} random learners, compile excluded", n_random / (time.perf_counter() - started))
-    linearise.cache_clear()  # every body linearised anew: its cost is counted
-    started = time.perf_counter()
-    fast = [evaluate_compiled(interpret(p, spec), task, settings) for p in batch]
-    report(f"(b) {n_random} random learners, fast path + evaluated", n_random / (time.perf_counter() - started))
-    assert [(o.metrics.get("val_mse"), o.failure) for o in fast] == [(o.metrics.get("val_mse"), o.failure)
-                                                                      for o in outcomes]
-    linearise.cache_clear()
-    evaluator = ProgramEvaluator(task, "linear", spec, settings, frozenset({"learner"}))
-    started = time.perf_counter()
-    for i, p in enumerate(batch):  # as a search scores a candidate: probe (FEC fingerprint), then train
-        _, failure = evaluator.fingerprint(p, str(i))
-        if failure is None:
-            evaluator.evaluate(p, str(i))
-    elapsed = time.perf_counter() - started
-    report(f"(b) {n_random} random learners, ProgramEvaluator probe + train", n_random / elapsed)
+    report(f"(b) {n_random} random learners, compile excluded", n_random / (time.process_time() - started))
+    for jit in (False, True, False, True):
+        use_jit(jit)
+        linearise.cache_clear()  # every body linearised anew: its cost is counted
+        started = time.process_time()
+        fast = [evaluate_compiled(interpret(p, spec), task, settings) for p in batch]
+        differ = sum((o.metrics.get("val_mse"), o.failure) != (g.metrics.get("val_mse"), g.failure)
+                     for o, g in zip(fast, outcomes, strict=True))
+        report(f"(b) {n_random} random learners, fast path + evaluated, {PATH[jit]}",
+               n_random / (time.process_time() - started), f"  ({differ} outcomes not bit-identical to generated code)")
+        assert jit or differ == 0  # the NumPy fast path is held to the generated code's numbers
+    for jit in (False, True, False, True):
+        use_jit(jit)
+        linearise.cache_clear()
+        evaluator = ProgramEvaluator(task, "linear", spec, settings, frozenset({"learner"}))
+        started = time.process_time()
+        for i, p in enumerate(batch):  # as a search scores a candidate: probe (FEC fingerprint), then train
+            _, failure = evaluator.fingerprint(p, str(i))
+            if failure is None:
+                evaluator.evaluate(p, str(i))
+        report(f"(b) {n_random} random learners, ProgramEvaluator probe + train, {PATH[jit]}",
+               n_random / (time.process_time() - started))
+    use_jit(True)
 
     mse = numpy_per_example(task)
     assert abs(mse - outcome.metrics["val_mse"]) < 1e-9 * max(1.0, mse) + 1e-12, (mse, outcome.metrics)

@@ -75,6 +75,8 @@ def evaluate_compiled(compiled: Compiled | Interpreted, task: Task, settings: Se
 def _train(compiled: Compiled | Interpreted, data: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """The compiled program trained and scored by its regime's loop."""
     regime = compiled.regime
+    if isinstance(compiled, Interpreted) and compiled.methods is not None:  # a learner: maybe the compiled kernel
+        return compiled.run_learner(data, seed=settings.seed, budget=settings.budget)
     program = instantiate(compiled, int(data["x_train"].shape[-1]) if regime.dim else 0)
     return regime.train(data, program, settings)
 

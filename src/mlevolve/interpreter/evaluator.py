@@ -150,9 +150,12 @@ class ProgramEvaluator:
         the predictions themselves, as AutoML-Zero hashes them (a fitness alone collides)."""
         small = {**self._data, "x_train": self._data["x_train"][:, :10], "y_train": self._data["y_train"][:, :10],
                  "x_val": self._data["x_val"][:, :10], "y_val": self._data["y_val"][:, :10]}
-        learner = instantiate(compiled, int(self._data["x_train"].shape[-1]))
-        return [_finite_outputs(learner_predictions(small, learner, seed=self.settings.seed),
-                                "the learner's predictions")]
+        if isinstance(compiled, Interpreted):  # the compiled learner interpreter when available
+            predictions = compiled.learner_predictions(small, seed=self.settings.seed)
+        else:
+            predictions = learner_predictions(small, instantiate(compiled, int(self._data["x_train"].shape[-1])),
+                                              seed=self.settings.seed)
+        return [_finite_outputs(predictions, "the learner's predictions")]
 
     def _probe_components(self, program: Program, compiled: Compiled | Interpreted) -> list[Any] | None:
         """Each component on fixed probe tensors (:mod:`~mlevolve.interpreter.probes`); None (no cheap

@@ -21,10 +21,13 @@ the code generator.
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from functools import cache, lru_cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property, lru_cache
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -36,12 +39,13 @@ from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import INT, SCALAR, VECTOR, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
-from mlevolve.interpreter import primitives
+from mlevolve.interpreter import opcodes, primitives
 from mlevolve.interpreter.codegen import call_arg_types
 from mlevolve.interpreter.regimes import Regime, regime_of
-from mlevolve.interpreter.standalone.learner import LearnerProgram, draw
+from mlevolve.interpreter.standalone.common import Budget, CandidateFailure
+from mlevolve.interpreter.standalone.learner import LearnerProgram, draw, learner_predictions, run_learner
 
-__all__ = ["Body", "Interpreted", "formula_function", "interpret", "linearise"]
+__all__ = ["Body", "Interpreted", "compiled_kernel", "formula_function", "interpret", "linearise"]
 
 
 Instruction = tuple[Callable[..., Any], int, int]
@@ -74,13 +78,20 @@ _check_table()
 class Body:
     """One linearised body.  Registers: ``n_inputs`` inputs (then ``rng`` for a learner method),
     ``constants``, ``zeros`` (a setup's memory read before it is set: fresh zeros of each type), then
-    one temporary per instruction.  ``result`` is a register, or a tuple of them for a tuple result."""
+    one temporary per instruction.  ``result`` is a register, or a tuple of them for a tuple result.
+
+    ``kernel`` and ``ranks``: the same instructions for the compiled learner interpreter
+    (:mod:`~mlevolve.interpreter.kernel`), rows ``[opcode, a, b]`` (:mod:`~mlevolve.interpreter.opcodes`),
+    and every register's rank; None when a primitive of the body has no opcode (then its program
+    takes this NumPy path)."""
 
     n_inputs: int
     constants: tuple[Any, ...]
     zeros: tuple[str, ...]
     code: tuple[Instruction, ...]
     result: int | tuple[int, ...]
+    kernel: np.ndarray | None = field(default=None, compare=False, repr=False)
+    ranks: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def function(self, dim: int, rng: bool) -> Callable[..., Any]:
         """The body as a function of its inputs (then the ``rng`` of a learner method, when ``rng``),
@@ -121,6 +132,8 @@ def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], 
     # Registers are numbered as they are met, then renumbered: inputs, constants, zeros, temporaries.
     constants: list[Any] = []
     code: list[tuple[Callable[..., Any], tuple[str, int], tuple[str, int]]] = []
+    ops: list[int | None] = []  # each instruction's opcode, and its result's type (the kernel's encoding)
+    temp_types: list[str] = []
     scope: dict[str, tuple[Reg, bool]] = {p: (("input", k), False) for k, p in enumerate(params)}
     for k, name in enumerate(zeros):
         scope[name] = (("zero", k), False)
@@ -173,6 +186,8 @@ def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], 
             first = kids[0][0] if kids else ("const", len(constants) - 1)
             second = kids[1][0] if len(kids) > 1 else first
             code.append((_function(expression), first, second))
+            ops.append(opcodes.opcode(node.op, arg_types, type_str(types_of[index])))
+            temp_types.append(type_str(types_of[index]))
             done = (("temp", len(code) - 1), False)
         if frames:
             frames[-1][3].append(done)
@@ -184,8 +199,41 @@ def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], 
         return base[reg[0]] + reg[1]
 
     result = tuple(number(r) for r in tuples[reg[1]]) if reg[0] == "tuple" else number(reg)
-    return Body(n_inputs, tuple(constants), tuple(type_str(env_map[n]) for n in zeros),
-                tuple((fn, number(a), number(b)) for fn, a, b in code), result)
+    zero_types = tuple(type_str(env_map[n]) for n in zeros)
+    instructions = tuple((fn, number(a), number(b)) for fn, a, b in code)
+    kernel = ranks = None
+    if all(op is not None for op in ops) and all(isinstance(c, float) for c in constants):
+        # registers: inputs (then the rng a learner method takes, read by no opcode), constants, zeros, temporaries
+        reg_types = [type_str(env_map[p]) for p in params] + ["Scalar"] * (n_inputs - len(params))
+        reg_types += ["Scalar"] * len(constants) + list(zero_types) + temp_types
+        if all(t in ("Scalar", "Vector", "Matrix") for t in reg_types):
+            kernel = opcodes.encode([op for op in ops if op is not None], [(i, j) for _, i, j in instructions])
+            ranks = opcodes.ranks(reg_types)
+    return Body(n_inputs, tuple(constants), zero_types, instructions, result, kernel, ranks)
+
+
+def _not_run(*args: Any) -> Any:
+    raise AssertionError("a learner given its predictions is not run")
+
+
+_PREDICTED = LearnerProgram((), _not_run, _not_run)  # what run_learner is given with the predictions made
+_KERNEL: list[ModuleType | None] = []  # the kernel module once imported (or None: numba is not installed)
+
+
+def compiled_kernel() -> ModuleType | None:
+    """:mod:`mlevolve.interpreter.kernel` (the compiled learner interpreter), or None when numba is not
+    installed or the environment sets ``MLEVOLVE_NO_JIT=1`` (read at each call): then learners run on
+    this module's NumPy path, the reference.  numba is imported once, on the first learner scored."""
+    if os.environ.get("MLEVOLVE_NO_JIT", "") == "1":
+        return None
+    if not _KERNEL:
+        try:
+            from mlevolve.interpreter import kernel
+        except ImportError:  # numba missing (or broken): the NumPy path
+            _KERNEL.append(None)
+        else:
+            _KERNEL.append(kernel)
+    return _KERNEL[0]
 
 
 @dataclass(frozen=True)
@@ -216,6 +264,41 @@ class Interpreted:
         methods = {kind: body.function(dim, rng=True) for kind, body in self.methods.items()}
         return LearnerProgram(state_types=self.state_types, predict=methods["predict"],
                                       learn=methods["learn"], setup=methods.get("setup"))
+
+    @cached_property
+    def _encoded(self) -> tuple[Any, ...] | None:
+        kernel = compiled_kernel()
+        return None if kernel is None or self.methods is None else kernel.encoded(self.methods, self.state_types)
+
+    def learner_predictions(self, data: dict[str, Any], *, seed: int = 0, budget: Budget | None = None) -> Any:
+        """What :func:`standalone.learner.learner_predictions` returns (and raises) for this learner:
+        by the compiled interpreter (:func:`compiled_kernel`) when it is available and implements every
+        primitive of the program, else by the NumPy path (its numbers may differ in the last digits:
+        see :mod:`~mlevolve.interpreter.kernel`)."""
+        budget = budget or Budget()
+        kernel = compiled_kernel()
+        program = None if kernel is None else self._encoded  # encoded only when the kernel is there to run it
+        if kernel is None or program is None:
+            return learner_predictions(data, self.instantiate(int(data["x_train"].shape[-1])), seed=seed, budget=budget)
+        started = time.perf_counter()
+        pred, step, worst, nonfinite = kernel.predictions(data, program, budget.max_error, seed)
+        n_steps = int(data["x_train"].shape[1])
+        if time.perf_counter() - started > budget.max_seconds:  # checked once: the kernel cannot be interrupted
+            raise CandidateFailure(f"over the time budget of {budget.max_seconds:g} s", "training")
+        if step <= n_steps:
+            what = "not finite" if nonfinite else f"off by {worst:.3g}"
+            raise CandidateFailure(f"diverged: a prediction is {what} (more than {budget.max_error:g} "
+                                   "from its target)", f"training step {step} of {n_steps}")
+        return pred
+
+    def run_learner(self, data: dict[str, Any], *, seed: int = 0, budget: Budget | None = None) -> dict[str, Any]:
+        """What the learner regime's loop (:func:`standalone.learner.run_learner`) returns for this
+        learner, its predictions by :meth:`learner_predictions`."""
+        budget, started = budget or Budget(), time.perf_counter()
+        pred = self.learner_predictions(data, seed=seed, budget=budget)
+        metrics = run_learner(data, _PREDICTED, seed=seed, budget=budget, pred=pred)  # the loop's own metrics
+        metrics["train_seconds"] = round(time.perf_counter() - started, 6)
+        return metrics
 
 
 def interpret(program: Program, spec: GrammarSpec) -> Interpreted:

@@ -36,14 +36,14 @@ def draw(rng: np.random.Generator, law: str, a: Any, b: Any, *dims: int) -> Any:
 
 
 def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
-                budget: Budget | None = None) -> dict[str, Any]:
-    """Train online on every task at once, then validate (AutoML-Zero's protocol).  ``data``: x_train (T, n, F),
-    y_train (T, n), x_val, y_val, ``classification`` (labels 0/1, predictions through a sigmoid).  Fitness:
-    validation accuracy, or -MSE; ``data["fitness"]`` "squashed": mean over tasks of 1 - (2/pi) arctan(RMSE_t)
+                budget: Budget | None = None, pred: Any = None) -> dict[str, Any]:
+    """Train online on all tasks at once, then validate (AutoML-Zero's protocol), or take ``pred``, the predictions.
+    ``data``: x_train (T, n, F), y_train (T, n), x_val, y_val, ``classification`` (labels 0/1, through a sigmoid).
+    Fitness: validation accuracy, or -MSE; ``data["fitness"]`` "squashed": mean over tasks of 1 - (2/pi) arctan(RMSE_t)
     (AutoML-Zero's FlipAndSquash, Real et al. 2020), "relative": the same of RMSE_t / RMS(y_t) (0 scores 0.5)."""
     budget = budget or Budget()
     started = time.perf_counter()
-    pred = learner_predictions(data, learner, seed=seed, budget=budget)
+    pred = learner_predictions(data, learner, seed=seed, budget=budget) if pred is None else pred
     y_val = np.asarray(data["y_val"], np.float64)
     if not np.isfinite(pred).all() or np.abs(pred).max() > budget.max_abs:
         raise CandidateFailure("predictions are not finite or exploded", "validation")

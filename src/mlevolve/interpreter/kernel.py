@@ -1,0 +1,530 @@
+"""The compiled learner interpreter: a whole learner evaluation in one numba-compiled call.
+
+A search scores a learner candidate by training it online (AutoML-Zero's protocol: setup, then per
+example predict, a divergence check, learn; then validation predictions) on a family of tasks.
+The NumPy fast path (:mod:`~mlevolve.interpreter.fastpath` driven by
+:func:`standalone.learner.learner_predictions`) makes about 40 NumPy calls per training step, each
+costing ~1 us of overhead on arrays of 10 x 4 numbers.  Here the same linearised bodies, encoded as
+integer instructions (:mod:`~mlevolve.interpreter.opcodes`), run in one ``@numba.njit(cache=True, error_model="numpy")``
+interpreter over preallocated registers (one flat ``float64`` buffer per body, a register's slot
+sized by its rank: 1, DIM or DIM*DIM numbers), task by task, with no allocation per instruction.
+
+Numbers.  Each opcode computes its NumPy template's IEEE operations in the same order: scalar
+broadcasting, ``reciprocal`` = ``1.0 / x``, ``sigmoid`` = ``1 / (1 + exp(-x))``, ``heaviside(x, 0)``,
+``np.minimum``/``np.maximum``'s NaN and signed-zero rules (``relu`` = ``maximum(x, 0.0)``), ``std`` as
+``np.std`` (population: mean, squared deviations, mean, sqrt), reductions in NumPy's pairwise
+summation order (``np.add.reduce`` over a C-ordered axis: ``0.0 + pairwise``, 8 accumulators from 8
+items, halves above 128); the random draws take numba's ``numpy.random.Generator`` (NumPy's PCG64
+streams and algorithms, bit for bit), as many numbers in the same order as the NumPy loop draws.
+Three things differ in the last bits, so the two paths agree to a bound, not bit for bit
+(``tests/interpreter/test_kernel.py`` states and checks the bounds):
+
+- ``exp``, ``log``, ``sin``, ``cos``, ``tanh`` (and so ``sigmoid`` and a classifier's squashing) call the C
+  library's functions (LLVM lowers them to libm); NumPy calls its own SIMD implementations where the
+  CPU has them (AVX-512 here): up to a few ulp apart.
+- ``matmul`` sums each row's products in the pairwise order of ``dot``; NumPy calls BLAS (OpenBLAS,
+  with fused multiply-adds and its own order): within the usual dot-product error bound.
+- ``transpose`` makes a C-ordered copy; NumPy makes a view, and a later reduction sums it in memory
+  order, not in the kernel's order.
+
+A learner whose values are sensitive (near the divergence threshold, or chaotic) can therefore fail
+on one path and not on the other, or fail at another step.  Each path is deterministic: the same
+program, data and install give the same numbers every time, so a run is reproducible for a given
+install and path (``MLEVOLVE_NO_JIT=1`` selects the NumPy path, the reference).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numba
+import numpy as np
+
+# Opcodes: the numbering of :data:`opcodes.OPCODES` (the test holds the two to each other).
+ADD, SUB, MUL, DIV, MIN, MAX = 0, 1, 2, 3, 4, 5
+NEG, ABS, RECIPROCAL, EXP, LOG, SQRT, SQUARE, SIN, COS, TANH, SIGMOID, RELU, HEAVISIDE, SIGN = range(6, 20)
+DOT, OUTER, MATMUL_MV, MATMUL_MM, TRANSPOSE, NORM_V, NORM_M, MEAN_V, MEAN_M, STD_V, STD_M, FILL, ROWS, COLS = (
+    range(20, 34))
+GAUSSIAN_VECTOR, UNIFORM_VECTOR, GAUSSIAN_MATRIX, UNIFORM_MATRIX = range(34, 38)
+
+_PW_BLOCKSIZE = 128
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _block(buf: Any, start: int, n: int) -> float:  # pragma: no cover - compiled
+    """NumPy's pairwise sum of at most 128 items (``pairwise_sum`` of numpy/_core/src/umath/loops_utils.h.src)."""
+    if n < 8:
+        res: float = -0.0
+        for i in range(n):
+            res += buf[start + i]
+        return res
+    r0, r1, r2, r3 = buf[start], buf[start + 1], buf[start + 2], buf[start + 3]
+    r4, r5, r6, r7 = buf[start + 4], buf[start + 5], buf[start + 6], buf[start + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += buf[start + i]
+        r1 += buf[start + i + 1]
+        r2 += buf[start + i + 2]
+        r3 += buf[start + i + 3]
+        r4 += buf[start + i + 4]
+        r5 += buf[start + i + 5]
+        r6 += buf[start + i + 6]
+        r7 += buf[start + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += buf[start + i]
+        i += 1
+    return res
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _half(m: int) -> int:  # pragma: no cover - compiled
+    half = m // 2
+    return half - half % 8
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _pairwise(buf: Any, start: int, n: int) -> float:  # pragma: no cover - compiled
+    """NumPy's pairwise sum of ``buf[start:start+n]``: blocks of up to 128 items, above that the sum of
+    the two halves (the first a multiple of 8 long), each summed the same way.  Iterative: the
+    recursion's tree walked with an explicit stack of pending halves and partial sums."""
+    if n <= _PW_BLOCKSIZE:
+        return _block(buf, start, n)
+    # frames: (start, n, state) with state 0 = not begun, 1 = left half summed (its sum in sums)
+    starts = np.empty(64, np.int64)
+    sizes = np.empty(64, np.int64)
+    states = np.empty(64, np.int64)
+    sums = np.empty(64)
+    depth = 0
+    starts[0], sizes[0], states[0] = start, n, 0
+    result = 0.0
+    while depth >= 0:
+        s0, m, stage = starts[depth], sizes[depth], states[depth]
+        half = m // 2
+        half -= half % 8
+        if m <= _PW_BLOCKSIZE or stage == 2:
+            value = _block(buf, s0, m) if m <= _PW_BLOCKSIZE else sums[depth]
+            depth -= 1
+            if depth < 0:
+                result = value
+            elif states[depth] == 0:  # a left half done: keep it, go right
+                sums[depth] = value
+                states[depth] = 1
+                starts[depth + 1], sizes[depth + 1], states[depth + 1] = starts[depth] + _half(sizes[depth]), \
+                    sizes[depth] - _half(sizes[depth]), 0
+                depth += 1
+            else:  # a right half done: the parent's sum is complete
+                sums[depth] = sums[depth] + value
+                states[depth] = 2
+        else:  # begin: the left half first
+            depth += 1
+            starts[depth], sizes[depth], states[depth] = s0, half, 0
+    return result
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _sum(buf: Any, start: int, n: int) -> float:  # pragma: no cover - compiled
+    """``np.add.reduce`` over ``n`` C-ordered items: the identity, then the pairwise sum."""
+    if n <= _PW_BLOCKSIZE:
+        return 0.0 + _block(buf, start, n)
+    return 0.0 + _pairwise(buf, start, n)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _binary(op: int, x: float, y: float) -> float:  # pragma: no cover - compiled
+    if op == ADD:
+        return x + y
+    if op == SUB:
+        return x - y
+    if op == MUL:
+        return x * y
+    if op == DIV:
+        return x / y
+    if x != x:  # np.minimum / np.maximum: a NaN operand wins (the first if both)
+        return x
+    if y != y:
+        return y
+    if op == MIN:
+        return x if x < y else y
+    return x if x > y else y  # MAX; on a tie (0.0 and -0.0) the second operand, as NumPy
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _unary(op: int, x: float) -> float:  # pragma: no cover - compiled
+    if op == NEG:
+        return -x
+    if op == ABS:
+        return abs(x)
+    if op == RECIPROCAL:
+        return 1.0 / x
+    if op == EXP:
+        return math.exp(x)
+    if op == LOG:
+        return math.log(x)
+    if op == SQRT:
+        return math.sqrt(x)
+    if op == SQUARE:
+        return x * x
+    if op == SIN:
+        return math.sin(x)
+    if op == COS:
+        return math.cos(x)
+    if op == TANH:
+        return math.tanh(x)
+    if op == SIGMOID:
+        return 1.0 / (1.0 + math.exp(-x))
+    if x != x:  # relu, heaviside, sign: NaN stays NaN
+        return x
+    if op == RELU:
+        return x if x > 0.0 else 0.0
+    if op == HEAVISIDE:
+        return 1.0 if x > 0.0 else 0.0
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)  # SIGN
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _layout(ranks: Any, dim: int, batch: int, shared_from: int, shared_to: int) -> Any:  # pragma: no cover
+    """Each register's slot in its body's buffer and its batch stride.  A register holds ``batch``
+    values (one per task, or per task and example), each of 1, DIM or DIM*DIM numbers, stored one
+    after another; registers ``shared_from`` to ``shared_to`` (the rng, constants, zeros) hold one
+    value for the whole batch (stride 0).  Returns (offsets with the buffer's size last, strides)."""
+    off = np.empty(ranks.shape[0] + 1, np.int64)
+    stride = np.empty(ranks.shape[0], np.int64)
+    total = 0
+    for r in range(ranks.shape[0]):
+        size = 1 if ranks[r] == 0 else (dim if ranks[r] == 1 else dim * dim)
+        off[r] = total
+        stride[r] = 0 if shared_from <= r < shared_to else size
+        total += size if stride[r] == 0 else size * batch
+    off[ranks.shape[0]] = total
+    return off, stride
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, dim: int, batch: int,
+         per_task: int, scratch: Any, rng: Any) -> None:  # pragma: no cover - compiled
+    """Run a body's instructions over a batch; instruction k writes register ``len(ranks) - len(code) + k``
+    (a temporary: ``batch`` values).  A Scalar operand of an elementwise op is broadcast (element stride 0).
+
+    ``kinds``: how each register's value varies over the batch, as NumPy's shapes say it: 0 one value
+    for all (a constant: shape ()), 1 one per task (``per_task`` consecutive rows: (T,) in training,
+    (T, 1) in validation), 2 one per row ((T, m) in validation).  Values are stored for every row
+    anyway; the kind fixes how many numbers a draw takes from ``rng``: one set per distinct value of
+    its arguments, in NumPy's C order (:func:`standalone.learner.draw`)."""
+    first = ranks.shape[0] - code.shape[0]
+    for k in range(code.shape[0]):
+        op, a, b = code[k, 0], code[k, 1], code[k, 2]
+        out = first + k
+        o, n = off[out], stride[out]
+        oa, ob, ba, bb = off[a], off[b], stride[a], stride[b]
+        kinds[out] = max(kinds[a], kinds[b])
+        # Rows that hold one value: computed once, at the first, then copied (as NumPy computes a (T, 1) value once).
+        rows = batch if kinds[out] == 0 else (per_task if kinds[out] == 1 else 1)
+        if op >= GAUSSIAN_VECTOR:
+            if rng is not None:  # None: a program that draws nothing (this code is then not even compiled)
+                gauss = op in (GAUSSIAN_VECTOR, GAUSSIAN_MATRIX)
+                for g in range(batch // rows):
+                    r0 = g * rows
+                    av, bv = regs[oa + r0 * ba], regs[ob + r0 * bb]
+                    for e in range(n):
+                        value = rng.normal(av, abs(bv)) if gauss else av + (bv - av) * rng.random()
+                        for r in range(r0, r0 + rows):
+                            regs[o + r * n + e] = value
+            continue
+        if op <= MAX:
+            sa = 0 if ranks[a] == 0 else 1
+            sb = 0 if ranks[b] == 0 else 1
+            if rows == 1 and sa == 1 and sb == 1 and ba == n and bb == n:  # no broadcasting: one flat loop
+                m = batch * n
+                if op == ADD:
+                    for i in range(m):
+                        regs[o + i] = regs[oa + i] + regs[ob + i]
+                elif op == SUB:
+                    for i in range(m):
+                        regs[o + i] = regs[oa + i] - regs[ob + i]
+                elif op == MUL:
+                    for i in range(m):
+                        regs[o + i] = regs[oa + i] * regs[ob + i]
+                elif op == DIV:
+                    for i in range(m):
+                        regs[o + i] = regs[oa + i] / regs[ob + i]
+                else:
+                    for i in range(m):
+                        regs[o + i] = _binary(op, regs[oa + i], regs[ob + i])
+                continue
+            for t in range(0, batch, rows):
+                po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
+                if op == ADD:
+                    for i in range(n):
+                        regs[po + i] = regs[pa + i * sa] + regs[pb + i * sb]
+                elif op == SUB:
+                    for i in range(n):
+                        regs[po + i] = regs[pa + i * sa] - regs[pb + i * sb]
+                elif op == MUL:
+                    for i in range(n):
+                        regs[po + i] = regs[pa + i * sa] * regs[pb + i * sb]
+                else:
+                    for i in range(n):
+                        regs[po + i] = _binary(op, regs[pa + i * sa], regs[pb + i * sb])
+        elif op <= SIGN:
+            if rows == 1 and ba == n:  # one flat loop
+                for i in range(batch * n):
+                    regs[o + i] = _unary(op, regs[oa + i])
+                continue
+            for t in range(0, batch, rows):
+                po, pa = o + t * n, oa + t * ba
+                for i in range(n):
+                    regs[po + i] = _unary(op, regs[pa + i])
+        else:
+            m = 1 if ranks[a] == 0 else (dim if ranks[a] == 1 else dim * dim)  # the first operand's size
+            for t in range(0, batch, rows):
+                po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
+                if op in (DOT, MATMUL_MV, MATMUL_MM, NORM_V, NORM_M, MEAN_V, MEAN_M, STD_V, STD_M):
+                    for e in range(n):  # each output number: the items to sum into scratch, then one sum
+                        count = dim
+                        if op == DOT:
+                            for i in range(dim):
+                                scratch[i] = regs[pa + i] * regs[pb + i]
+                        elif op == MATMUL_MV:
+                            for j in range(dim):
+                                scratch[j] = regs[pa + e * dim + j] * regs[pb + j]
+                        elif op == MATMUL_MM:
+                            row, col = e // dim, e % dim
+                            for j in range(dim):
+                                scratch[j] = regs[pa + row * dim + j] * regs[pb + j * dim + col]
+                        elif op == NORM_V or op == NORM_M:  # noqa: SIM109 (compiled: plain comparisons)
+                            count = m
+                            for i in range(m):
+                                scratch[i] = regs[pa + i] * regs[pa + i]
+                        else:  # mean, std: the values themselves
+                            count = m
+                            for i in range(m):
+                                scratch[i] = regs[pa + i]
+                        total = _sum(scratch, 0, count)
+                        if op == NORM_V or op == NORM_M:  # noqa: SIM109
+                            total = math.sqrt(total)
+                        elif op == MEAN_V or op == MEAN_M:  # noqa: SIM109
+                            total = total / m
+                        elif op == STD_V or op == STD_M:  # noqa: SIM109  (np.std: deviations from the mean)
+                            mean = total / m
+                            for i in range(m):
+                                d = regs[pa + i] - mean
+                                scratch[i] = d * d
+                            total = math.sqrt(_sum(scratch, 0, m) / m)
+                        regs[po + e] = total
+                elif op == OUTER:
+                    for i in range(dim):
+                        for j in range(dim):
+                            regs[po + i * dim + j] = regs[pa + i] * regs[pb + j]
+                elif op == TRANSPOSE:
+                    for i in range(dim):
+                        for j in range(dim):
+                            regs[po + i * dim + j] = regs[pa + j * dim + i]
+                elif op == FILL:
+                    for i in range(dim):
+                        regs[po + i] = regs[pa] * 1.0
+                elif op == ROWS:
+                    for i in range(dim):
+                        for j in range(dim):
+                            regs[po + i * dim + j] = regs[pa + j]
+                else:  # COLS
+                    for i in range(dim):
+                        for j in range(dim):
+                            regs[po + i * dim + j] = regs[pa + i]
+        if rows > 1:
+            for g in range(0, batch, rows):
+                for r in range(g + 1, g + rows):
+                    for i in range(n):
+                        regs[o + r * n + i] = regs[o + g * n + i]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _body(code: Any, ranks: Any, consts: Any, n_inputs: int, dim: int, batch: int) -> Any:  # pragma: no cover
+    """A body's buffer for ``batch`` values, its constants written (zeros are zero), with its layout and
+    its registers' kinds (all 0: the driver sets its inputs')."""
+    n_zeros = ranks.shape[0] - code.shape[0] - n_inputs - consts.shape[0]
+    off, stride = _layout(ranks, dim, batch, n_inputs - 1, n_inputs + consts.shape[0] + n_zeros)
+    regs = np.zeros(off[-1])
+    for c in range(consts.shape[0]):
+        regs[off[n_inputs + c]] = consts[c]
+    return regs, off, stride, np.zeros(ranks.shape[0], np.int64)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
+                   p_code: Any, p_ranks: Any, p_consts: Any, p_result: int,
+                   l_code: Any, l_ranks: Any, l_consts: Any, l_result: Any,
+                   has_setup: bool, state_ranks: Any, x_train: Any, y_train: Any, x_val: Any,
+                   classify: bool, max_error: float, rng: Any) -> Any:  # pragma: no cover - compiled
+    """Train every task online and predict its validation examples, as
+    :func:`standalone.learner.learner_predictions` does: each step runs over all tasks at once.
+
+    ``*_code``/``*_ranks``/``*_consts``: setup, predict and learn encoded (:mod:`opcodes`), their
+    inputs numbered as :func:`fastpath.linearise` numbers them (setup: rng; predict: the memory, x,
+    rng; learn: the memory, x, y, p, rng); ``*_result``: the result registers (setup and learn one
+    per memory item).  ``x_train`` (T, n, F), ``y_train`` (T, n), ``x_val`` (T, m, F), C-contiguous
+    float64; ``rng``: the ``numpy.random.Generator`` the draws take from (setup's, then each step's
+    predict and learn, then validation's, as the NumPy loop draws); None for a program drawing nothing.
+    Returns (validation predictions (T, m), the first diverging step (1-based; n + 1 when none), the
+    largest error at that step, whether one was not finite); the predictions are valid only when no
+    step diverged.
+    """
+    n_tasks, n_train, dim = x_train.shape
+    n_val = x_val.shape[1]
+    n_state = state_ranks.shape[0]
+    scratch = np.zeros(dim * dim)
+    # The memory, as the first registers of predict and learn hold it: item k for every task, in turn.
+    st_off, st_stride = _layout(state_ranks, dim, n_tasks, 0, 0)
+    n_mem = st_off[-1]
+    state = np.zeros(n_mem)
+    if has_setup:  # setup reads no data: one start, broadcast to every task
+        s_regs, s_off, s_stride, s_kinds = _body(s_code, s_ranks, s_consts, 1, dim, 1)
+        _run(s_code, s_ranks, s_off, s_stride, s_kinds, s_regs, dim, 1, 1, scratch, rng)
+        for k in range(n_state):
+            size = st_stride[k]
+            src = s_off[s_result[k]]
+            for t in range(n_tasks):
+                for q in range(size):
+                    state[st_off[k] + t * size + q] = s_regs[src + q]
+    p_regs, p_off, p_stride, p_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, n_tasks)
+    l_regs, l_off, l_stride, l_kinds = _body(l_code, l_ranks, l_consts, n_state + 4, dim, n_tasks)
+    # The memory's kinds: per task after setup (broadcast) or zeros; a learn may make an item one value.
+    state_kinds = np.ones(n_state, np.int64)
+    p_kinds[n_state] = 1  # x
+    l_kinds[n_state] = 1  # x
+    l_kinds[n_state + 1] = 1  # y
+    p_at, p_step = p_off[p_result], p_stride[p_result]
+    p = np.zeros(n_tasks)
+    for i in range(n_train):
+        for q in range(n_mem):  # the memory, then x: the body's first registers
+            p_regs[q] = state[q]
+        for t in range(n_tasks):
+            for q in range(dim):
+                p_regs[n_mem + t * dim + q] = x_train[t, i, q]
+        p_kinds[:n_state] = state_kinds
+        _run(p_code, p_ranks, p_off, p_stride, p_kinds, p_regs, dim, n_tasks, 1, scratch, rng)
+        worst = 0.0
+        nonfinite = False
+        diverged = False
+        for t in range(n_tasks):
+            value = p_regs[p_at + t * p_step]
+            if classify:
+                value = 1.0 / (1.0 + math.exp(-value))
+            p[t] = value
+            error = abs(value - y_train[t, i])
+            if not error <= max_error:  # NaN compares False: caught here too
+                diverged = True
+                if error != error or error == math.inf:
+                    nonfinite = True
+                elif error > worst:
+                    worst = error
+        if diverged:
+            return np.zeros((n_tasks, n_val)), i + 1, worst, nonfinite
+        for q in range(n_mem):
+            l_regs[q] = state[q]
+        for t in range(n_tasks):
+            for q in range(dim):
+                l_regs[n_mem + t * dim + q] = x_train[t, i, q]
+            l_regs[l_off[n_state + 1] + t] = y_train[t, i]
+            l_regs[l_off[n_state + 2] + t] = p[t]
+        l_kinds[:n_state] = state_kinds
+        l_kinds[n_state + 2] = p_kinds[p_result]
+        _run(l_code, l_ranks, l_off, l_stride, l_kinds, l_regs, dim, n_tasks, 1, scratch, rng)
+        for k in range(n_state):
+            state_kinds[k] = l_kinds[l_result[k]]
+            size = st_stride[k]
+            src, step = l_off[l_result[k]], l_stride[l_result[k]]
+            for t in range(n_tasks):
+                for q in range(size):
+                    state[st_off[k] + t * size + q] = l_regs[src + t * step + q]
+    # Validation: every example of every task at once, each with its task's final memory.
+    batch = n_tasks * n_val
+    v_regs, v_off, v_stride, v_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, batch)
+    v_kinds[:n_state] = 1  # the memory broadcast over each task's examples: (T, 1, ...)
+    v_kinds[n_state] = 2  # x: (T, m, F)
+    for k in range(n_state):
+        size = st_stride[k]
+        for t in range(n_tasks):
+            for j in range(n_val):
+                for q in range(size):
+                    v_regs[v_off[k] + (t * n_val + j) * size + q] = state[st_off[k] + t * size + q]
+    for t in range(n_tasks):
+        for j in range(n_val):
+            for q in range(dim):
+                v_regs[v_off[n_state] + (t * n_val + j) * dim + q] = x_val[t, j, q]
+    _run(p_code, p_ranks, v_off, v_stride, v_kinds, v_regs, dim, batch, n_val, scratch, rng)
+    pred = np.empty((n_tasks, n_val))
+    at, step = v_off[p_result], v_stride[p_result]
+    for t in range(n_tasks):
+        for j in range(n_val):
+            pred[t, j] = v_regs[at + (t * n_val + j) * step]
+    return pred, n_train + 1, 0.0, False
+
+
+def _as_float(array: Any) -> Any:
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+# No setup: read-only as a body's encoding is, so that numba compiles one specialisation for both.
+_EMPTY_CODE = np.zeros((0, 3), np.int64)
+_EMPTY_RANKS = np.zeros(1, np.int64)  # setup's one input, the rng
+_EMPTY_CODE.flags.writeable = _EMPTY_RANKS.flags.writeable = False
+_EMPTY = np.zeros(0)
+
+
+def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """The kernel's arguments for a learner's bodies (:class:`fastpath.Body` by method), or None when
+    a body has no encoding or its results do not fit the memory (then the NumPy path scores it)."""
+    state_ranks = np.array([{"Scalar": 0, "Vector": 1, "Matrix": 2}.get(t, -1) for t in state_types], np.int64)
+    args: list[Any] = []
+    for kind in ("setup", "predict", "learn"):
+        body = methods.get(kind)
+        if body is None:
+            if kind != "setup":
+                return None
+            args += [_EMPTY_CODE, _EMPTY_RANKS, _EMPTY, np.zeros(len(state_types), np.int64)]
+            continue
+        if body.kernel is None or body.ranks is None:
+            return None
+        result = np.atleast_1d(np.asarray(body.result, np.int64))
+        wanted = state_ranks if kind != "predict" else np.zeros(1, np.int64)
+        if result.shape != wanted.shape or not np.array_equal(body.ranks[result], wanted):
+            return None
+        consts = np.array(body.constants, np.float64).reshape(-1)
+        args += [body.kernel, body.ranks, consts, int(result[0]) if kind == "predict" else result]
+    if (state_ranks < 0).any():
+        return None
+    return (*args, "setup" in methods, state_ranks)
+
+
+def predictions(data: dict[str, Any], program: tuple[Any, ...], max_error: float,
+                seed: int = 0) -> tuple[Any, int, float, bool]:
+    """The kernel on ``data`` (the learner loop's dict of arrays) for ``program`` (:func:`encoded`),
+    its draws from ``numpy.random.default_rng(seed)`` as the NumPy loop's (a program that draws nothing
+    is given None: numba then compiles, loads and unboxes no generator): (validation predictions
+    (T, m), the first diverging step or n + 1, the largest error there, whether one was not finite)."""
+    draws = any(int(code[:, 0].max(initial=-1)) >= GAUSSIAN_VECTOR for code in program[0:12:4])
+    run: Any = learner_kernel  # numba's Dispatcher: its __call__ is untyped
+    pred, step, worst, nonfinite = run(
+        *program, _as_float(data["x_train"]), _as_float(data["y_train"]), _as_float(data["x_val"]),
+        bool(data.get("classification", False)), float(max_error),
+        np.random.default_rng(seed) if draws else None)
+    return pred, int(step), float(worst), bool(nonfinite)
+
+
+def warm() -> None:
+    """Compile (or load from numba's cache) the kernel's two specialisations, for learners that draw
+    and learners that do not, on a one-task learner ``predict = dot(w, x)``, ``learn = w``: what the
+    first learner of a process would otherwise wait for (CI runs this before its tests)."""
+    predict = (np.array([[DOT, 0, 1]], np.int64), np.array([1, 1, 0, 0], np.int64))
+    learn = (np.zeros((0, 3), np.int64), np.array([1, 1, 0, 0, 0], np.int64))
+    for array in (*predict, *learn):
+        array.flags.writeable = False
+    program = (_EMPTY_CODE, _EMPTY_RANKS, _EMPTY, np.zeros(1, np.int64), *predict, np.zeros(0), 3,
+               *learn, np.zeros(0), np.zeros(1, np.int64), False, np.ones(1, np.int64))
+    data = {"x_train": np.ones((1, 2, 2)), "y_train": np.zeros((1, 2)), "x_val": np.ones((1, 2, 2))}
+    run: Any = learner_kernel
+    for rng in (None, np.random.default_rng(0)):
+        run(*program, data["x_train"], data["y_train"], data["x_val"], False, 100.0, rng)
