@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 #: The distributions whose versions can change a meta run's numbers (or its parsing and selection).
-PACKAGES = ("numpy", "torch", "scipy", "sympy", "deap", "lark", "networkx", "scikit-learn")
+PACKAGES = ("numpy", "numba", "torch", "scipy", "sympy", "deap", "lark", "networkx", "scikit-learn")
 
 
 def environment() -> dict[str, Any]:
