@@ -470,7 +470,8 @@ def evolve(
                 archive.set_meta("split_size", sizes)
                 pairs = None
                 if confirm and best is not None:
-                    pairs = _confirm(archive, checked, best.program, best.metrics, task_name, seed, confirm,
+                    scored = check(parse(start["program"], f"{path}#start"), spec)
+                    pairs = _confirm(archive, scored, best.program, best.metrics, task_name, seed, confirm,
                                      epochs, spec, timeout)
             except KeyboardInterrupt:
                 interrupted = True
@@ -508,18 +509,20 @@ def _start(archive: Any, program: Program, evaluator: Any, init: str = "file") -
     """The starting program's full evaluation, with ``how`` saying truly where it comes from: its
     candidate row when the run scored it (``--init file``: candidate 0; a failure there is the start's
     failure), else evaluated apart once with the run's evaluator (``--init random``, or a row the
-    hurdle stopped early), kept in the archive's meta."""
+    hurdle stopped early), kept in the archive's meta.  ``program``: the start as it was scored (a
+    formula's or learner's fitted constants written in), what ``--confirm`` re-evaluates beside the best."""
     from mlevolve.gp.engine import Engine
 
     key = Engine.key(program)  # the archive's key: the simplified program's hash
     stored = archive.meta().get("start")
-    if isinstance(stored, Mapping) and stored.get("hash") == key:
+    if isinstance(stored, Mapping) and stored.get("hash") == key and "program" in stored:
         return dict(stored)
     row = archive.get(key)
     if row is not None and (row.source in ("evaluated", "fec", "cache") or row.failure is not None):
         failed = f"; it failed ({row.failure}), the run went on from its mutants" if row.failure is not None else ""
         start = {"hash": key, "how": f"candidate {row.seq}, the file's program{failed}",
-                 "metrics": dict(row.metrics) if row.failure is None else None, "failure": row.failure}
+                 "metrics": dict(row.metrics) if row.failure is None else None, "failure": row.failure,
+                 "program": row.program}
     else:
         if row is not None:
             how = f"the file's program (candidate {row.seq}, stopped early by the hurdle), evaluated fully apart"
@@ -530,7 +533,8 @@ def _start(archive: Any, program: Program, evaluator: Any, init: str = "file") -
         outcome = evaluator.evaluate(program, key)
         start = {"hash": key, "how": how,
                  "metrics": dict(outcome.metrics) if outcome.failure is None else None,
-                 "failure": None if outcome.failure is None else str(outcome.failure)}
+                 "failure": None if outcome.failure is None else str(outcome.failure),
+                 "program": outcome.program or format_program(program)}
     archive.set_meta("start", start)
     return start
 
@@ -591,12 +595,13 @@ def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping
     seeds = list(range(seed + 1, seed + n + 1))
     best = check(parse(best_text, f"{archive.path}#best"), spec)
     stored = archive.meta().get("confirm")
-    if isinstance(stored, Mapping) and stored.get("hash") == program_hash(best) and stored.get("seeds") == seeds:
+    if (isinstance(stored, Mapping) and stored.get("hash") == program_hash(best) and stored.get("seeds") == seeds
+            and stored.get("start") == program_hash(start)):
         return [(a, b) for a, b in stored["pairs"]]
     metric = fitness_metric(best_metrics)
     pairs = _pairs(reevaluate([start, best], task, seeds, epochs, spec, timeout), metric.name)
-    archive.set_meta("confirm", {"hash": program_hash(best), "seeds": seeds, "metric": metric.name,
-                                 "pairs": [list(p) for p in pairs]})
+    archive.set_meta("confirm", {"hash": program_hash(best), "start": program_hash(start), "seeds": seeds,
+                                 "metric": metric.name, "pairs": [list(p) for p in pairs]})
     return pairs
 
 
@@ -663,7 +668,9 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
 
     meta = run.meta
     begin = data.start(run)
-    start_text, task = meta.get("program"), meta.get("task")
+    # the start as it was scored (its fitted constants), else (an older archive) the file's program
+    start_text = begin.get("program") if begin and isinstance(begin.get("program"), str) else meta.get("program")
+    task = meta.get("task")
     if c["fitness"] is None or (begin is None and not n):
         return None
     pairs = None

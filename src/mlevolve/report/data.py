@@ -108,7 +108,7 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
 def start(run: Run) -> dict[str, Any] | None:
     """The starting program's evaluation: what ``evolve`` kept in the meta (``start``), else the row of
     the file's program when the run began from it; None if neither is known.  A dict of ``hash``,
-    ``how``, ``metrics`` (None for a failure) and ``failure``."""
+    ``how``, ``metrics`` (None for a failure), ``failure`` and (when known) ``program``, the start as scored."""
     stored = run.meta.get("start")
     if isinstance(stored, Mapping):
         return dict(stored)
@@ -116,7 +116,8 @@ def start(run: Run) -> dict[str, Any] | None:
     if row is None or row.source in ("hurdle", "probe"):
         return None
     return {"hash": row.hash, "how": f"candidate {row.seq}, the file's program",
-            "metrics": dict(row.metrics) if row.failure is None else None, "failure": row.failure}
+            "metrics": dict(row.metrics) if row.failure is None else None, "failure": row.failure,
+            "program": row.program}
 
 
 def answer(run: Run) -> dict[str, Any] | None:
