@@ -302,3 +302,16 @@ def test_export_component_refuses_training_flags(tmp_path: Path, capsys: Capsys,
                                                f"{named}\nhint: drop it, or export the training script (without "
                                                "--component)")
     assert not (tmp_path / "c.py").exists()
+
+
+def test_a_formula_on_data_beyond_1e150_is_refused_naming_the_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: Capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    rows = [(float(a) * 8e300, float(b), float(a) * 8e300) for a, b in np.random.default_rng(0).normal(size=(40, 2))]
+    _csv(tmp_path / "huge.csv", rows)
+    (tmp_path / "f.mlev").write_text(FORMULA_AB.replace("a * b", "a"))
+    assert main(["run", "f.mlev", "--task", "huge.csv:target=y"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith("mlevolve: error: huge.csv: column a holds ")
+    assert err[0].endswith("a formula is fitted in the data's own units, and beyond 1e+150 its squared error overflows")
+    assert err[1] == "hint: rescale the column (divide it by a power of ten)"

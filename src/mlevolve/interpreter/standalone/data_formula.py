@@ -27,6 +27,7 @@ FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
 }
 FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
 FILE_OPTIONS = {"target": "", "problem": ""}
+POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
 
 
 def _points(name: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any) -> dict[str, Any]:
@@ -49,6 +50,11 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
     if sorted(columns) != sorted(inputs):
         raise TaskError(f"{path}: the columns {', '.join(columns)} are not the formula's inputs {', '.join(inputs)}")
     yf = np.asarray(y, np.float64)
+    for column, values in (*zip(columns, np.asarray(x, np.float64).T, strict=True), (target or "y", yf)):
+        if np.abs(values).max() > POINT_MAX_ABS:
+            raise TaskError(f"{path}: column {column} holds {np.abs(values).max():.3g}: a formula is fitted in the "
+                            f"data's own units, and beyond {POINT_MAX_ABS:.0e} its squared error overflows",
+                            "rescale the column (divide it by a power of ten)")
     train, val, test = _split(None, len(yf), np.random.default_rng(seed), path)
     fit_rows = np.concatenate([train, val])
     xs = np.asarray(x, np.float64)[:, [columns.index(p) for p in inputs]]
