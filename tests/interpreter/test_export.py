@@ -310,3 +310,17 @@ def test_a_program_on_a_data_file_exports_the_same_run(regime: str, tmp_path: Pa
         assert want["train_r2"] == pytest.approx(1.0)
     if regime == "learner":  # one task of 36 training rows: SGD fits the linear part of 2a - b^2
         assert 0.0 < want["val_mse"] < 1.0
+
+
+@pytest.mark.e2e
+def test_an_exported_script_exits_1_when_its_program_fails_as_run_does(tmp_path: Path) -> None:
+    source = (ROOT / "examples" / "linear_regression.mlev").read_text().replace("0.1 * (y - p)", "1e30 * (y - p)")
+    file = tmp_path / "bad.mlev"
+    file.write_text(source)
+    want = mlevolve.run(file)
+    assert want["failure"] is not None
+    assert cli.main(["run", str(file)]) == 1
+    script = _export(file, tmp_path / "bad.py")
+    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert without_time(json.loads(done.stdout)) == without_time(want)

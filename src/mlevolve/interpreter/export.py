@@ -67,6 +67,7 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         "    metrics.update(task=args.task, seed=args.seed)",
         '    print(json.dumps(metrics) if args.json else '
         '"\\n".join(f"{key:>16}: {value}" for key, value in metrics.items()))',
+        '    raise SystemExit(1 if metrics["failure"] else 0)  # as `mlevolve run`: 1 when the program failed',
     ]
     return "\n".join(lines)
 

@@ -12,8 +12,7 @@ class CandidateFailure(Exception):
 
     def __init__(self, reason: str, where: str = "") -> None:
         super().__init__(f"{reason} ({where})" if where else reason)
-        self.reason = reason
-        self.where = where
+        self.reason, self.where = reason, where
 
 
 class TaskError(Exception):
@@ -21,8 +20,7 @@ class TaskError(Exception):
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message + (f" (hint: {hint})" if hint else ""))
-        self.message = message
-        self.hint = hint
+        self.message, self.hint = message, hint
 
 
 def check_finite(metrics: dict[str, Any], where: str) -> dict[str, Any]:
