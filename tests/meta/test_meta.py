@@ -306,13 +306,18 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
              (good.replace("[meta]", "[meta]\nselection = \"best\""), "selection must be one of"),
              (good.replace("[inner]", "[inner]\nalgorithm = \"bogus\""),
               "[inner] algorithm must be one of regularized, mu_plus_lambda, nsga2, random, islands, map-elites"),
-             (good.replace("[inner]", "[inner]\ninit = \"nope\""), "[inner] init must be one of file, random")]
+             (good.replace("[inner]", "[inner]\ninit = \"nope\""), "[inner] init must be one of file, random"),
+             (good.replace("[inner]", "[inner]\nalgorithm = \"islands\""),
+              "[inner] algorithm = 'islands' with population = 10: migrants 2 must be smaller than an island"),
+             (good.replace("budget = 80", "budget = true"), "[inner] budget must be an integer, got true"),
+             (good.replace("[inner]", "[inner]\ntarget = 2.0"), "[inner] target must be at most 1")]
     for text, message in cases:
         path = tmp_path / "bad.toml"
         path.write_text(text)
         assert main(["meta", str(path), "--db", str(tmp_path / "m.db")]) == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err, err
+        assert not (tmp_path / "m.db").exists()  # refused before any archive is made
 
 
 # ----------------------------------------------------------------------------------- the meta run

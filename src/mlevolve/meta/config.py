@@ -120,7 +120,9 @@ def _section(data: Mapping[str, Any], name: str, cls: type, file: str) -> Any:
         if want is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
-            raise MlevError(f"[{name}] {key} must be a {want.__name__}, got {value!r}", file=file)
+            kind = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false"}
+            shown = "true" if value is True else "false" if value is False else repr(value)
+            raise MlevError(f"[{name}] {key} must be {kind.get(want.__name__, want.__name__)}, got {shown}", file=file)
         if want in (int, float) and (value < 0 or (value == 0 and key not in _MAY_BE_ZERO)):
             raise MlevError(f"[{name}] {key} must be positive, got {value!r}", file=file)
         if key == "base_mix" and value > 1:
@@ -131,6 +133,24 @@ def _section(data: Mapping[str, Any], name: str, cls: type, file: str) -> Any:
             raise MlevError(f"[{name}] {key} must be one of {', '.join(choices)}, got {value!r}", file=file)
         values[key] = value
     return cls(**values)
+
+
+def _check_inner(inner: InnerConfig, file: str) -> None:
+    """What the inner runs' engine would refuse, found here (before any archive is made): the
+    algorithm's own settings at its defaults (islands need 2 members each, more than the migrants),
+    and a target the normalised fitness (at most 1) can reach."""
+    from mlevolve.dsl.errors import SettingError
+    from mlevolve.gp.diversity import DiversityConfig
+
+    try:
+        DiversityConfig().check(inner.algorithm, inner.population)
+    except SettingError as err:
+        raise MlevError(f"[inner] algorithm = {inner.algorithm!r} with population = {inner.population}: "
+                        f"{err.rename(lambda name: name).message}", file=file,
+                        hint="raise [inner] population (the meta level runs the algorithm's default settings)") \
+            from None
+    if inner.target > 1:
+        raise MlevError(f"[inner] target must be at most 1 (a normalised fitness), got {inner.target!r}", file=file)
 
 
 def load_config(path: str | Path) -> MetaConfig:
@@ -181,6 +201,7 @@ def load_config(path: str | Path) -> MetaConfig:
             except MlevError as err:
                 raise MlevError(f"[split] {part}: {err.message}", file=file, hint=err.hint) from None
     inner = _section(data, "inner", InnerConfig, file)
+    _check_inner(inner, file)
     meta = _section(data, "meta", MetaSettings, file)
     if meta.tasks > len(parts["train"]):
         raise MlevError(f"[meta] tasks = {meta.tasks} but [split] train has {len(parts['train'])}", file=file)
