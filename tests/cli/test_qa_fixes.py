@@ -315,3 +315,20 @@ def test_a_formula_on_data_beyond_1e150_is_refused_naming_the_column(tmp_path: P
     assert err[0].startswith("mlevolve: error: huge.csv: column a holds ")
     assert err[0].endswith("a formula is fitted in the data's own units, and beyond 1e+150 its squared error overflows")
     assert err[1] == "hint: rescale the column (divide it by a power of ten)"
+
+
+@pytest.mark.parametrize(("task", "message"), [
+    ("linear:dim=3:dim=5", "option 'dim' is given twice in task spec 'linear:dim=3:dim=5'\n"
+     "hint: give each option once"),
+    ("cls.csv:target=y:target=b", "option 'target' is given twice in task spec 'cls.csv:target=y:target=b'\n"
+     "hint: give each option once"),
+    ("cls.csv:target=y:fitness=squashed", "cls.csv: fitness=squashed is a regression error; the target holds classes\n"
+     "hint: drop the option (a classifier's fitness is its validation accuracy), or state problem=regression"),
+])
+def test_a_learner_task_spec_that_cannot_mean_what_it_says_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: Capsys, task: str, message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(1)
+    _csv(tmp_path / "cls.csv", [(float(a), float(b), float(a > 0)) for a, b in rng.normal(size=(60, 2))])
+    assert main(["run", str(ROOT / "examples" / "linear_regression.mlev"), "--task", task]) == 2
+    assert capsys.readouterr().err.strip() == f"mlevolve: error: {message}"

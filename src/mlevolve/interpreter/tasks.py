@@ -447,6 +447,9 @@ def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
                 f"bad option '{part}' in task spec '{spec}'",
                 hint="write options as NAME:key=value, e.g. data.csv:target=y",
             )
+        if key.strip() in options:
+            raise MlevError(f"option '{key.strip()}' is given twice in task spec '{spec}'",
+                            hint="give each option once")
         options[key.strip()] = value.strip()
     return name.strip(), options
 

@@ -110,6 +110,10 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     name, options = parse_spec(spec, LEARNER_FILE_OPTIONS)
     x, y, _ = read_table(name, options["target"], options["problem"])
     data = checked(supervised(name, x, y, _detect(y, options["problem"], name), np.random.default_rng(seed)))
+    if data["problem"] == "classification" and options["fitness"] != "mse":
+        raise TaskError(f"{name}: fitness={options['fitness']} is a regression error; the target holds classes",
+                        "drop the option (a classifier's fitness is its validation accuracy), "
+                        "or state problem=regression")
     if data["n_classes"] > 2:
         raise TaskError(f"{name}: a learner classifies two classes; the target has {data['n_classes']}",
                         "keep two classes, or state problem=regression for a numeric target")
