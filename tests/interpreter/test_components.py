@@ -438,6 +438,10 @@ def test_formula_constants_are_exact() -> None:
      r"0.28719351 x + \frac{\sin{\left(x \right)}}{3} + \frac{1}{x}"),
     ("0.1 * x + 0.2 * x", "3*x/10", r"\frac{3 x}{10}"),  # exact algebra, then a small fraction stays exact
     ("1e-07 * x + 2.5e10 - 0.001", "1.0e-7*x + 24999999999.999", r"1.0 \cdot 10^{-7} x + 24999999999.999"),
+    ("1e300 + x", "x + 1.0e+300", r"x + 1.0 \cdot 10^{300}"),
+    # what float64 computes: 1/0 is inf, log(0) -inf, an overflow inf, 0/0 NaN (not SymPy's exact zoo or 10^600)
+    ("x + 1.0 / 0.0", "oo", r"\infty"), ("log(0.0) + x", "-oo", r"-\infty"), ("1e300 * 1e300 + x", "oo", r"\infty"),
+    ("x * (0.0 / 0.0)", "nan", r"\text{NaN}"),
 ])
 def test_show_prints_fitted_constants_as_decimals_and_small_fractions_exactly(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, text: str, latex: str) -> None:

@@ -186,16 +186,21 @@ def fold_constant(node: Expr) -> Expr | None:
     values = [constant_value(a) for a in node.args]
     if any(v is None for v in values):
         return None
-    with np.errstate(all="ignore"):
-        if len(values) == 1 and node.op in _UNARY:
-            result = _UNARY[node.op](values[0])  # type: ignore[arg-type]
-        elif len(values) == 2 and node.op in _BINARY:
-            result = _BINARY[node.op](values[0], values[1])  # type: ignore[arg-type]
-        else:
-            return None
-    if not math.isfinite(result):  # an overflow or NaN stays where it happens
+    result = numpy_value(node.op, [v for v in values if v is not None])
+    if result is None or not math.isfinite(result):  # an overflow or NaN stays where it happens
         return None
     return const(result)
+
+
+def numpy_value(op: str, values: list[float]) -> float | None:
+    """``op`` of the numbers ``values`` as the NumPy backend computes it (float64, IEEE: ``1/0`` is
+    inf, ``log(0)`` -inf), or None when ``op`` is not elementwise or takes another number of arguments."""
+    with np.errstate(all="ignore"):
+        if len(values) == 1 and op in _UNARY:
+            return _UNARY[op](values[0])
+        if len(values) == 2 and op in _BINARY:
+            return _BINARY[op](values[0], values[1])
+    return None
 
 
 # ops that draw random numbers: a dead `let` holding one is kept (see the module docstring)

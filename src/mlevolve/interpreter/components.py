@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import math
 import re
 import textwrap
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.printer import format_definition, format_number
+from mlevolve.dsl.simplify import numpy_value
 from mlevolve.dsl.types import LAYER, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import component_templates as templates
@@ -373,13 +375,16 @@ def sympy_of(d: Definition) -> sympy.Expr:
 
 def sympy_display(expr: Any) -> tuple[str, str]:
     """``expr`` as a reader expects to see it, as text and as LaTeX: a rational of denominator over
-    100 (a fitted constant, 28719351/100000000) shown as the shortest decimal that reads back as the
-    same float (0.28719351); whole numbers and small fractions (x/3, x/10) stay exact.  Only the display
+    100 (a fitted constant, 28719351/100000000) or beyond 10^15 shown as the shortest decimal that
+    reads back as the same float (0.28719351, 1.0e+300); whole numbers and small fractions (x/3, x/10)
+    stay exact.  Only the display
     rounds: ``expr`` itself keeps exact rationals for algebra."""
     import sympy
 
-    shown = expr.xreplace({r: sympy.Float(repr(float(r))) for r in expr.atoms(sympy.Rational) if r.q > 100})
-    return sympy.sstr(shown, full_prec=False), sympy.latex(shown, full_prec=False)
+    shown = expr.xreplace({r: sympy.Float(repr(float(r))) for r in expr.atoms(sympy.Rational)
+                           if r.q > 100 or abs(r) > 10**15})  # a huge whole number too: 1e300 as 1.0e+300
+    fixed = {"full_prec": False, "min": -4, "max": 15}  # fixed-point from 1e-4 to 1e15, else 1.0e+300
+    return sympy.sstr(shown, **fixed), sympy.latex(shown, **fixed)
 
 
 def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
@@ -406,6 +411,10 @@ def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
             value = kids[1]
         elif isinstance(node, Call) and node.op in ops:
             value = _apply(ops[node.op], kids)
+            if kids and all(getattr(k, "is_Number", False) for k in kids):  # as float64 computes it: 1/0 is oo
+                computed = numpy_value(node.op, [float(k) for k in kids])
+                if computed is not None and not math.isfinite(computed):
+                    value = sympy.nan if math.isnan(computed) else sympy.oo if computed > 0 else -sympy.oo
         else:
             what = node.op if isinstance(node, Call) else type(node).__name__
             raise MlevError(f"formula '{d.name}': '{what}' has no SymPy form", d.span, "use the base primitives")
