@@ -351,7 +351,9 @@ def test_a_definition_named_like_a_local_of_the_exported_main_exports_the_same_r
     monkeypatch.setattr("sys.argv", ["p.py", "--json"])
     main_ = module.main
     assert callable(main_)
-    main_()
+    with pytest.raises(SystemExit) as done:  # the script's exit status: 0, the program trained
+        main_()
+    assert done.value.code == 0
     exported = json.loads(capsys.readouterr().out)
     ran = mlevolve.run(file, epochs=1)
     assert exported["failure"] is None and exported["val_accuracy"] == ran["val_accuracy"]
