@@ -332,3 +332,14 @@ def test_a_learner_task_spec_that_cannot_mean_what_it_says_is_refused(tmp_path: 
     _csv(tmp_path / "cls.csv", [(float(a), float(b), float(a > 0)) for a, b in rng.normal(size=(60, 2))])
     assert main(["run", str(ROOT / "examples" / "linear_regression.mlev"), "--task", task]) == 2
     assert capsys.readouterr().err.strip() == f"mlevolve: error: {message}"
+
+
+def test_a_column_no_parameter_can_be_named_after_gets_a_hint_to_rename_it(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch,
+                                                                           capsys: Capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wc.csv").write_text("a b,let,y\n" + "".join(f"{i},{i + 1},{2 * i}\n" for i in range(10)))
+    (tmp_path / "w.mlev").write_text("algorithm w\nformula f(a: Scalar) -> Scalar = a\n")
+    assert main(["run", "w.mlev", "--task", "wc.csv:target=y"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "hint: rename column(s) 'a b', 'let' in the file: a parameter's name is letters, digits and _, not a keyword")

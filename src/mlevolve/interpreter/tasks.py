@@ -750,8 +750,13 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
     if missing or extra:
         parts = ([f"no column for parameter(s) {', '.join(missing)}"] if missing else []) + \
                 ([f"column(s) {', '.join(extra)} not used by the formula"] if extra else [])
-        raise MlevError(f"{name}: {'; '.join(parts)}",
-                        hint=f"the formula's parameters are named after the columns: {', '.join(columns)}")
+        from mlevolve.dsl.parse import KEYWORDS
+
+        unnamable = [c for c in extra if not (c.isidentifier() and c.isascii()) or c in KEYWORDS]
+        hint = (f"rename column(s) {', '.join(repr(c) for c in unnamable)} in the file: a parameter's name is letters, "
+                "digits and _, not a keyword" if unnamable else
+                f"the formula's parameters are named after the columns: {', '.join(columns)}")
+        raise MlevError(f"{name}: {'; '.join(parts)}", hint=hint)
     with _task_errors():
         return Points.of(file_points(name, str(opts["target"]), inputs, seed))
 
