@@ -155,16 +155,15 @@ def _at_least(low: int = 1, **values: int) -> None:
     """Raise :class:`SettingError` naming the first of ``values`` (parameter name to value) below ``low``."""
     for name, value in values.items():
         if value < low:
-            raise SettingError(f"{{{name}}} must be at least {low}, got {{got}}", got=value)
-
-
+            raise SettingError(f"{{{name}}} must be at least {low}, got {{got}}", got=value,
+                               hint=f"pass {{{name}}} {low} or more")
 
 
 def _seed(seed: int) -> None:
     """Raise :class:`SettingError` for a seed no generator takes."""
-    _at_least(0, seed=seed)
-    if seed >= SEED_LIMIT:
-        raise SettingError("{seed} must be below 2**63, got {got}", got=seed)
+    if not 0 <= seed < SEED_LIMIT:
+        raise SettingError("{seed} must be at least 0 and below 2**63, got {got}", got=seed,
+                           hint="a seed is a whole number from 0 to 2**63 - 1")
 
 
 def check_output(path: str | Path, setting: str = "output") -> None:

@@ -623,7 +623,8 @@ def _read_csv(file: Path, target: str, forced: str) -> tuple[F64, npt.NDArray[An
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise MlevError(f"cannot read {file}: {err}") from None
     if not header:
-        raise MlevError(f"{file}: empty file, expected a header row of column names")
+        raise MlevError(f"{file}: empty file, expected a header row of column names",
+                        hint="write the column names on the first line, then one row per example")
     seen: dict[str, int] = {}
     for j, column in enumerate(header):
         if column in seen:
@@ -633,14 +634,17 @@ def _read_csv(file: Path, target: str, forced: str) -> tuple[F64, npt.NDArray[An
     if target not in header:
         raise MlevError(f"{file}: no column named '{target}'", hint="columns: " + ", ".join(header))
     if not rows:
-        raise MlevError(f"{file}: empty dataset, the file has a header but no data rows")
+        raise MlevError(f"{file}: empty dataset, the file has a header but no data rows",
+                        hint="add one row per example below the header")
     if len(header) < 2:
-        raise MlevError(f"{file}: no feature columns besides the target '{target}'")
+        raise MlevError(f"{file}: no feature columns besides the target '{target}'",
+                        hint="every column but the target is a feature: add at least one")
     t = header.index(target)
     x = np.empty((len(rows), len(header) - 1))
     for i, (line, row) in enumerate(rows):
         if len(row) != len(header):
-            raise MlevError(f"{file}: row {line} has {len(row)} cells, the header has {len(header)}")
+            raise MlevError(f"{file}: row {line} has {len(row)} cells, the header has {len(header)}",
+                            hint="give every row one cell per column (a comma inside a cell needs quotes)")
         for j, cell in enumerate(row):  # the first bad cell in file order, target or feature
             fault = _target_fault(cell, forced) if j == t else _cell_fault(cell)
             if fault is not None:
@@ -674,13 +678,15 @@ def _read_npz(file: Path, forced: str) -> tuple[F64, npt.NDArray[Any]]:
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if x.ndim != 2 or y.ndim != 1:
-        raise MlevError(f"{file}: X must be 2-D (rows x features) and y 1-D, got shapes {x.shape} and {y.shape}")
+        raise MlevError(f"{file}: X must be 2-D (rows x features) and y 1-D, got shapes {x.shape} and {y.shape}",
+                        hint="save it as numpy.savez(file, X=X.reshape(len(y), -1), y=y)")
     if len(x) != len(y):
         raise MlevError(f"{file}: X has {len(x)} rows but y has {len(y)}", hint="X and y need one row per example")
     if len(y) == 0 or x.shape[1] == 0:
-        raise MlevError(f"{file}: empty dataset, X has shape {x.shape}")
+        raise MlevError(f"{file}: empty dataset, X has shape {x.shape}", hint="save at least one row and one feature")
     if x.dtype.kind not in "biuf":
-        raise MlevError(f"{file}: X must be numeric, got dtype {x.dtype}")
+        raise MlevError(f"{file}: X must be numeric, got dtype {x.dtype}",
+                        hint="convert the features to numbers (X.astype(float)) before numpy.savez")
     x = x.astype(np.float64)
     bad = np.argwhere(~np.isfinite(x))
     if len(bad):
