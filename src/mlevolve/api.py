@@ -360,8 +360,9 @@ def evolve(
     evolved operators).  ``diversity``: the settings of ``algorithm`` ``islands`` or ``map-elites``
     (default: :class:`~mlevolve.gp.diversity.DiversityConfig`'s).  ``fit`` (None: the config's
     default, on) fits an evolved formula's constants before scoring it (linear scaling and
-    Levenberg-Marquardt on its literals; the archive keeps the fitted program and its
-    ``fit_evaluations``); it has no effect on other programs.  ``confirm`` > 0 re-evaluates the
+    Levenberg-Marquardt on its literals) and tunes the literals of evolved learner methods (a
+    log-scale grid, :func:`mlevolve.interpreter.fit.tune_learner`); the archive keeps the fitted
+    program and its ``fit_evaluations``; it has no effect on other programs.  ``confirm`` > 0 re-evaluates the
     best and the starting program with that many further seeds (new data split and training seed
     each) to give the gain's spread.
 
