@@ -123,3 +123,16 @@ def test_a_learner_search_tunes_by_default_reports_the_cost_and_no_fit_turns_it_
     assert summary["fit_evaluations"] == sum(r.metrics["fit_evaluations"] for r in scored) > 0
     plain = api.evolve(EXAMPLES / "linear_regression.mlev", db=tmp_path / "p.db", fit=False, **args)
     assert "fit_evaluations" not in plain
+
+
+def test_a_resumed_tuned_learner_run_equals_an_uninterrupted_one(tmp_path: Path) -> None:
+    import mlevolve.api as api
+    from tests.conftest import archive_rows
+
+    args = {"evolve": ["linreg.learn"], "init": "random", "population": 20, "quiet": True, "seed": 3}
+    whole = api.evolve(EXAMPLES / "linear_regression.mlev", budget=80, db=tmp_path / "whole.db", **args)
+    api.evolve(EXAMPLES / "linear_regression.mlev", budget=40, db=tmp_path / "part.db", **args)
+    resumed = api.evolve(EXAMPLES / "linear_regression.mlev", budget=80, db=tmp_path / "part.db", **args)
+    assert archive_rows(tmp_path / "part.db") == archive_rows(tmp_path / "whole.db")
+    for key in ("fit_evaluations", "best_fitness", "best_hash", "evaluated", "cache", "fec"):
+        assert resumed.get(key) == whole.get(key), key
