@@ -22,8 +22,12 @@ success, the expected running time ERT = all candidates spent over all runs (a s
 its evaluations to success, a failed one its whole budget) / number of successes, and the ratio of
 random search's ERT to evolution's (AutoML-Zero reports evolution ~5x more efficient).
 
+The showcase's defaults include learner literal tuning and the base grammar's learner focus
+(docs/evolve.md); each run reports its CPU seconds and the training runs its tuning spent
+(``fit_evaluations``).
+
 Run: python benchmarks/discovery/linear_regression.py [--quick] [--seeds N] [--budget N]
-     [--showcase-budget N] [--jobs N] [--settings az,showcase,showcase-fresh]
+     [--showcase-budget N] [--jobs N] [--settings az,showcase,showcase-fresh] [--results NAME]
 """
 
 from __future__ import annotations
