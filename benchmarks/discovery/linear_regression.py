@@ -22,8 +22,12 @@ success, the expected running time ERT = all candidates spent over all runs (a s
 its evaluations to success, a failed one its whole budget) / number of successes, and the ratio of
 random search's ERT to evolution's (AutoML-Zero reports evolution ~5x more efficient).
 
+The showcase's defaults include learner literal tuning and the base grammar's learner focus
+(docs/evolve.md); each run reports its CPU seconds and the training runs its tuning spent
+(``fit_evaluations``).
+
 Run: python benchmarks/discovery/linear_regression.py [--quick] [--seeds N] [--budget N]
-     [--showcase-budget N] [--jobs N] [--settings az,showcase,showcase-fresh]
+     [--showcase-budget N] [--jobs N] [--settings az,showcase,showcase-fresh] [--results NAME]
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ SHOWCASE = ROOT / "examples" / "linear_regression.mlev"
 # A learner that ignores its training examples predicts about as well as a constant: MSE ~ E[y^2]
 # = dim = 4.  Below 1 it must be learning from the data.
 LEARNS_MSE = 1.0
+# A run's counts of candidates by how they were scored, and the training runs its literal tuning spent.
+COUNTS = ("evaluated", "cache", "fec", "probe", "failed", "fit_evaluations")
 
 
 def settings(name: str) -> dict[str, Any]:
@@ -164,13 +170,13 @@ def one_run(name: str, alg: str, seed: int, budget: int, db_dir: str) -> dict[st
     grammar = mlevolve.load_grammar(cfg["grammar"]) if cfg["grammar"] else None
     db = Path(db_dir) / f"linreg-{name}-{alg}-{seed}-{budget}.db"
     db.unlink(missing_ok=True)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     summary = evolve(program_path, cfg["evolve"], cfg["task"], budget=budget, db=db, algorithm=alg, seed=seed,
                      init=cfg["init"], population=cfg["population"], tournament=cfg["tournament"],
                      grammar=grammar, quiet=True)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"setting": name, "algorithm": alg, "seed": seed, "budget": budget, "wall_s": round(wall, 2),
-            "counts": {k: summary.get(k, 0) for k in ("evaluated", "cache", "fec", "probe", "failed")},
+            "cpu_s": round(cpu, 2), "counts": {k: summary.get(k, 0) for k in COUNTS},
             **analyse(db, seed, budget, grammar)}
 
 
@@ -183,6 +189,8 @@ def main() -> None:
     parser.add_argument("--showcase-budget", type=int, default=None,
                         help="candidates per run of the README showcase (default 3,000; quick 150; 0: skip)")
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time, one process each (default 2)")
+    parser.add_argument("--results", default="linear_regression",
+                        help="raw results go to results_RESULTS.json (default results_linear_regression.json)")
     parser.add_argument("--settings", default="az,showcase,showcase-fresh",
                         help="comma-separated settings to run, of az, showcase, showcase-fresh (default all)")
     args = parser.parse_args()
@@ -227,7 +235,8 @@ def main() -> None:
             results.setdefault(run["setting"], {}).setdefault(run["algorithm"], []).append(run)
             print(f"  {run['setting']:14s} {run['algorithm']:11s} seed {run['seed']}: best train MSE "
                   f"{run['best_train_mse']:.3g}, unseen MSE {run['best_unseen_mse']:.3g}, success {run['success']}"
-                  f" (evals {run['evals_to_success'] or '-'}), {run['wall_s']:.0f} s; {run['best_program']!r}",
+                  f" (evals {run['evals_to_success'] or '-'}), {run['wall_s']:.0f} s wall, {run['cpu_s']:.0f} s CPU, "
+                  f"{run['counts']}; {run['best_program']!r}",
                   flush=True)
     total_wall = time.perf_counter() - started
 
@@ -258,7 +267,7 @@ def main() -> None:
         ratio = ratio_text(summaries["az"]["regularized"], summaries["az"]["random"])
         print(f"\naz: ERT(random) / ERT(evolution) = {ratio} (AutoML-Zero: ~{AUTOML_ZERO_RATIO:g}x)")
     print(f"total wall time {total_wall:.0f} s with {args.jobs} jobs")
-    path = write_json("linear_regression", {
+    path = write_json(args.results, {
         "benchmark": "linear_regression", "machine": info, "quick": args.quick, "seeds": seeds, "budget": budget,
         "showcase_budget": showcase_budget, "config": CONFIG, "unseen_task": UNSEEN_TASK,
         "unseen_seed": f"{UNSEEN_SEED} + seed", "threshold_mse": THRESHOLD,

@@ -361,8 +361,9 @@ def evolve(
     evolved operators).  ``diversity``: the settings of ``algorithm`` ``islands`` or ``map-elites``
     (default: :class:`~mlevolve.gp.diversity.DiversityConfig`'s).  ``fit`` (None: the config's
     default, on) fits an evolved formula's constants before scoring it (linear scaling and
-    Levenberg-Marquardt on its literals; the archive keeps the fitted program and its
-    ``fit_evaluations``); it has no effect on other programs.  ``confirm`` > 0 re-evaluates the
+    Levenberg-Marquardt on its literals) and tunes the literals of evolved learner methods (a
+    log-scale grid, :func:`mlevolve.interpreter.fit.tune_learner`); the archive keeps the fitted
+    program and its ``fit_evaluations``; it has no effect on other programs.  ``confirm`` > 0 re-evaluates the
     best and the starting program with that many further seeds (new data split and training seed
     each) to give the gain's spread.
 
@@ -407,7 +408,9 @@ def evolve(
     if algorithm not in ALGORITHMS:
         raise SettingError("unknown {algorithm} {got!r}", hint=f"algorithms: {', '.join(ALGORITHMS)}", got=algorithm)
     kinds = frozenset(d.kind for d in checked.definitions if any(n.split(".")[0] == d.name for n in names))
-    fitting = (EvolveConfig.fit if fit is None else fit) if "formula" in kinds else None
+    fitting = (EvolveConfig.fit if fit is None else fit) if kinds & {"formula", "learner"} else None
+    learners = {d.name for d in checked.definitions if d.kind == "learner"}
+    tune = tuple(n for n in names if n.split(".")[0] in learners) if fitting else ()
     from mlevolve.interpreter.codegen import compile_program
     from mlevolve.interpreter.tasks import check_task_fits
 
@@ -427,7 +430,7 @@ def evolve(
         raise SettingError("parallel evaluation needs the grammar as a file",
                            hint="pass {grammar} load_grammar(FILE), or score in one worker ({workers} 1, no {dask})")
     factory = EvaluatorFactory(task_name, seed, epochs, kinds, spec.origin, timeout=timeout,
-                               fit=bool(fitting), inputs=formula_inputs(checked, task_name))
+                               fit=bool(fitting), inputs=formula_inputs(checked, task_name), tune=tune)
     slots = 1 if not parallel else workers or os.cpu_count() or 1
     memory = resources.memory(slots)
     # Candidates run in worker processes, which start now: they load torch and the task while this

@@ -482,7 +482,8 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, api.evolve, "hurdle", "reject a supervised candidate early when its short training is poor; "
             "--no-hurdle trains every candidate fully")
     _option(p, api.evolve, "fit", "fit an evolved formula's constants before scoring it (linear scaling and "
-            "Levenberg-Marquardt on the literals); --no-fit scores formulas as written")
+            "Levenberg-Marquardt on the literals), and tune an evolved learner method's literals (a log-scale "
+            "grid); --no-fit scores formulas and learners as written")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
     p.add_argument("--quiet", action="store_true", help="no progress output; a one-line summary at the end")
     p.add_argument("--json", action="store_true", help="no progress output; the summary as one strict JSON object")

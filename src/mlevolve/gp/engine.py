@@ -66,8 +66,8 @@ class EvolveConfig:
     seed: int = 0
     bandit: bool = False  # choose mutations with the portfolio's bandit (always, if the grammar has operators)
     diversity: DiversityConfig = field(default_factory=DiversityConfig)  # islands' and MAP-Elites' settings
-    # Formulas: fit constants (linear scaling and literal tuning, interpreter.fit) before scoring, or
-    # not (False); None where no formula is evolved, so there is nothing to fit (the api decides).
+    # Formulas and learners: fit constants (interpreter.fit) before scoring, or not (False); None where
+    # no formula or learner is evolved, so there is nothing to fit (the api decides).
     fit: bool | None = True
 
     def identity(self) -> dict[str, Any]:

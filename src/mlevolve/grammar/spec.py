@@ -5,6 +5,10 @@ literal distributions per type, and a weight for variables.  The type checker re
 signatures from it (there is no second copy in code), the generator samples from it, and the meta
 level writes evolved copies of it.  Loading validates it: unknown types, duplicate signatures and
 types that can never finish a derivation are errors naming the production at fault.
+
+A grammar may also weight productions differently within one kind of body (:class:`Focus`, a
+``[restrict.NAME]`` table): the sub-grammar a body computes with (:meth:`GrammarSpec.restrict`)
+scales the weights of the productions the focus does not keep.
 """
 
 from __future__ import annotations
@@ -86,6 +90,25 @@ class LiteralSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Focus:
+    """Weights within one kind of body: where a body computes with exactly ``types`` (its kind's
+    types, ``dsl/kinds.py``), every production not named in ``keep`` (production ids) has its weight
+    multiplied by ``scale``.  Every production stays reachable; the generator and the operators
+    draw the kept ones more often (AutoML-Zero's learners compute with a handful of ops, Real et
+    al. 2020)."""
+
+    name: str
+    types: frozenset[str]
+    scale: float
+    keep: frozenset[str]
+    doc: str = ""
+
+    @property
+    def text(self) -> str:
+        return f"{sorted(self.types)}:{self.scale!r}:{sorted(self.keep)}"
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorSpec:
     """An evolved mutation operator: a program of ``grammar/oplang.py`` and its prior weight."""
 
@@ -110,6 +133,7 @@ class GrammarSpec:
     origin: str | None = None  # the file it was loaded from, if any (workers reload it from there)
     operators: tuple[OperatorSpec, ...] = ()  # an evolved operator portfolio (empty: the default mutations)
     floor: float = 0.25  # the bandit's least probability of the default mutation
+    focus: tuple[Focus, ...] = ()  # weights within one kind of body (``[restrict.NAME]``), used by restrict
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "literals", MappingProxyType(dict(self.literals)))
@@ -162,6 +186,7 @@ class GrammarSpec:
         parts.append(f"var:{self.variable_weight!r}")
         if self.operators:
             parts.append(f"floor:{self.floor!r}")
+        parts += [f"restrict {f.name}:{f.text}" for f in self.focus]
         return hashlib.blake2b("\n".join(sorted(parts)).encode(), digest_size=8).hexdigest()
 
     def overloads(self, op: str) -> Sequence[Production]:
@@ -238,12 +263,16 @@ class GrammarSpec:
     # -- building ---------------------------------------------------------------------------------
 
     def restrict(self, types: frozenset[str]) -> GrammarSpec:
-        """The sub-grammar over ``types`` only: what one kind of definition may compute with."""
+        """The sub-grammar over ``types`` only: what one kind of definition may compute with, with
+        the weights of the :class:`Focus` for exactly these types, if the grammar has one."""
         cache: dict[frozenset[str], GrammarSpec] = self.__dict__.setdefault("_restrict_cache", {})
         if types not in cache:
             keep = [t for t in self.types if t in types]
             prods = tuple(p for p in self.productions if p.result in keep and all(a in keep for a in p.args)
                           and (p.rule is None or p.rule.types <= types))
+            focus = next((f for f in self.focus if f.types == types), None)
+            if focus is not None:
+                prods = tuple(p if p.id in focus.keep else replace(p, weight=p.weight * focus.scale) for p in prods)
             lits = {t: lit for t, lit in self.literals.items() if t in keep}
             cache[types] = GrammarSpec(tuple(keep), prods, lits, self.variable_weight, self.name,
                                        operators=self.operators, floor=self.floor)
@@ -298,6 +327,9 @@ class GrammarSpec:
             if len({o.name for o in operators}) < len(operators):
                 twice = sorted(o.name for o in operators if [x.name for x in operators].count(o.name) > 1)
                 raise GrammarError(f"operator {twice[0]} is defined twice", hint="give each operator its own name")
+            focus = {f.name: f for f in (parent.focus if "extends" in data else ())}
+            for n, entry in data.get("restrict", {}).items():
+                focus[str(n)] = _focus(str(n), entry, types, productions)
             floor = float(data.get("bandit", {}).get("floor", 0.25))
             if not 0.0 <= floor <= 1.0:
                 raise GrammarError(f"[bandit] floor must be in [0, 1], got {floor}")
@@ -306,7 +338,8 @@ class GrammarSpec:
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:  # e.g. `op = 3`
             raise GrammarError(f"malformed grammar: {type(err).__name__}: {err}",
                                hint="see the layout documented at the top of grammar/base.toml") from None
-        return cls(types, tuple(productions), literals, variable_weight, name, operators=operators, floor=floor)
+        return cls(types, tuple(productions), literals, variable_weight, name, operators=operators, floor=floor,
+                   focus=tuple(focus.values()))
 
     def to_toml(self, parent: GrammarSpec | None = None, extends: str = "base", header: str = "") -> str:
         """This grammar as a file that ``extends`` ``parent`` (default: the base grammar): the weights
@@ -386,6 +419,25 @@ def _so_far(types: Sequence[str], productions: Sequence[Production],
               literals: Mapping[str, LiteralSpec]) -> GrammarSpec:
     """A grammar of ``productions`` so far, for type-checking a rule body against them."""
     return GrammarSpec(tuple(types), tuple(productions), literals)
+
+
+def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], productions: Sequence[Production]) -> Focus:
+    """A ``[restrict.NAME]`` table: ``types`` (known types), ``scale`` (>= 0) and ``keep`` (production ids)."""
+    where = f"[restrict.{name}]"
+    chosen = frozenset(str(t) for t in entry["types"])
+    unknown = sorted(chosen - set(types))
+    if unknown or not chosen:
+        raise GrammarError(f"{where} names unknown type {unknown[0]!r}" if unknown else f"{where} lists no types",
+                           hint=f"known types: {', '.join(types)}")
+    scale = float(entry["scale"])
+    if not (scale >= 0 and math.isfinite(scale)):
+        raise GrammarError(f"{where} has a bad scale {scale!r}", hint="a scale is finite and >= 0")
+    keep = frozenset(str(k) for k in entry.get("keep", ()))
+    ids = {p.id for p in productions}
+    missing = sorted(keep - ids)
+    if missing:
+        raise GrammarError(f"{where} keeps unknown production {missing[0]!r}", hint="ids look like add(Scalar,Scalar)")
+    return Focus(name, chosen, scale, keep, str(entry.get("doc", "")))
 
 
 def _operator(entry: Mapping[str, Any], types: Sequence[str]) -> OperatorSpec:

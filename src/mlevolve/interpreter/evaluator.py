@@ -35,7 +35,7 @@ from mlevolve.interpreter.codegen import Compiled, compile_program
 from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, instantiate, namespace
 from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.fastpath import Interpreted, interpret
-from mlevolve.interpreter.fit import FitOptions, fit_formula, formula_points
+from mlevolve.interpreter.fit import FitOptions, LearnerTuning, fit_formula, formula_points, tune_learner
 from mlevolve.interpreter.regimes import regime_of_task
 from mlevolve.interpreter.standalone.common import CandidateFailure
 from mlevolve.interpreter.standalone.learner import learner_predictions
@@ -71,7 +71,7 @@ class ProgramEvaluator:
 
     def __init__(self, task: Task, task_name: str, spec: GrammarSpec, settings: Settings,
                  evolving_kinds: frozenset[str], hurdle_epochs: int = 1, cache_size: int = 2048,
-                 fit: FitOptions | None = None) -> None:
+                 fit: FitOptions | None = None, tuning: LearnerTuning | None = None) -> None:
         self.task = task
         self.task_name = task_name
         self.spec = spec
@@ -82,6 +82,7 @@ class ProgramEvaluator:
         self._cache_size = cache_size
         self._data = arrays(task)
         self.fit = fit  # formulas: constant fitting before scoring (None, the default: score as written)
+        self.tuning = tuning  # learners: literal tuning of the evolved methods (None: score as written)
 
     @property
     def supports_hurdle(self) -> bool:
@@ -177,7 +178,33 @@ class ProgramEvaluator:
             return Outcome({}, failure)
         if compiled.regime.fits and self.fit is not None:
             return self._evaluate_fitted(program, compiled, settings)
+        if compiled.regime.probe == "learning" and self.tuning is not None:
+            return self._evaluate_tuned(program, compiled, key, settings)
         return evaluate_compiled(compiled, self.scoring_task(key), settings)
+
+    def _evaluate_tuned(self, program: Program, compiled: Compiled | Interpreted, key: str,
+                        settings: Settings) -> Outcome:
+        """A learner: score it, then tune its literals (``interpreter.fit.tune_learner``) on the same
+        tasks; the best-scoring program comes back as ``Outcome.program`` with ``fit_evaluations``."""
+        assert self.tuning is not None
+        task = self.scoring_task(key)
+        outcomes: dict[Program, Outcome] = {program: evaluate_compiled(compiled, task, settings)}
+
+        def score(variant: Program) -> float | None:
+            compiled_variant, failure = guarded(lambda: self._build(variant), "compile")
+            outcome = Outcome({}, failure) if failure is not None or compiled_variant is None \
+                else evaluate_compiled(compiled_variant, task, settings)
+            outcomes[variant] = outcome
+            return None if outcome.failure is not None else float(outcome.metrics["fitness"])
+
+        first = outcomes[program]
+        start = None if first.failure is not None else float(first.metrics["fitness"])
+        best, _, spent = tune_learner(program, score, self.tuning, start)
+        outcome = outcomes[best]
+        if outcome.failure is not None:
+            return outcome
+        seconds = sum(o.seconds for o in outcomes.values())
+        return Outcome({**outcome.metrics, "fit_evaluations": spent}, None, seconds, format_program(best), best)
 
     def _evaluate_fitted(self, program: Program, compiled: Compiled | Interpreted, settings: Settings) -> Outcome:
         """A formula: fit its constants (``interpreter.fit``), then score the fitted program, which

@@ -35,6 +35,7 @@ class EvaluatorFactory:
     timeout: float = field(kw_only=True)  # seconds per candidate: the caller's (gp.backends.Resources owns the default)
     fit: bool = False  # formulas: constant fitting (linear scaling and literal tuning) before scoring
     inputs: tuple[str, ...] = ()  # a formula on a data file: its parameters, named after the file's columns
+    tune: tuple[str, ...] = ()  # learners: the evolved methods whose literals are tuned (interpreter.fit)
 
     def __call__(self) -> ProgramEvaluator:
         from mlevolve.grammar.spec import load_grammar
@@ -44,11 +45,13 @@ class EvaluatorFactory:
     def build(self, task: Any, spec: GrammarSpec) -> ProgramEvaluator:
         """The evaluator over an already loaded ``task`` and grammar ``spec``."""
         from mlevolve.interpreter.evaluator import DEFAULT_FIT, ProgramEvaluator
+        from mlevolve.interpreter.fit import LearnerTuning
         from mlevolve.interpreter.settings import Settings
         from mlevolve.interpreter.standalone.common import Budget
 
         settings = Settings(seed=self.seed, epochs=self.epochs, budget=Budget(max_seconds=self.timeout))
-        return ProgramEvaluator(task, self.task, spec, settings, self.kinds, fit=DEFAULT_FIT if self.fit else None)
+        return ProgramEvaluator(task, self.task, spec, settings, self.kinds, fit=DEFAULT_FIT if self.fit else None,
+                                tuning=LearnerTuning(self.tune) if self.tune else None)
 
 
 def formula_inputs(program: Program, task_name: str) -> tuple[str, ...]:

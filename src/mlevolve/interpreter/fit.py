@@ -1,4 +1,5 @@
-"""Constant fitting for formulas: linear scaling and literal tuning, written back into the program.
+"""Constant fitting for formulas and learners: linear scaling and literal tuning, written back into
+the program.
 
 Before a formula candidate is scored in a search, two cheap fits run on its training points:
 
@@ -21,6 +22,19 @@ point, each LM step and each finite-difference Jacobian column) is counted in th
 ``fit_evaluations`` metric; the engine sums them into its summary.  A run's ``--budget`` counts
 candidates, each scored once after its fit, so a fitted run evaluates formulas
 ``candidates + fit_evaluations`` times in all (docs/evolve.md).
+
+**Learners** (:func:`tune_learner`) have no closed form and no cheap residuals: a learner's score is
+a whole online training run.  Each literal of its evolved methods is tuned in turn by a few-point
+grid on a log scale (the literal times each of :attr:`LearnerTuning.factors`, sign kept), keeping
+the best-scoring value, when the methods hold at most :attr:`LearnerTuning.max_literals` literals
+(a small body: a promising structure, and a bounded cost).  Why: a learning rule works only for a
+narrow band of its step size (SGD's ``w + c * (y - p) * x`` for ``c`` in about [0.05, 0.3] on the
+``linear`` family, Real et al. 2020's rediscovery), so untuned, every partial step toward it (``w +
+y * x``, ``w + (y - p) * x``) scores far worse than ``w`` itself and evolution cannot climb to it;
+tuned, each step scores better than the last (``w`` 2.9, ``w + 0.01 * y * x`` 0.19, ``w + 0.1 * (y
+- p) * x`` 4e-6 MSE on the fixed tasks).  Each grid point is one training run, counted in
+``fit_evaluations`` like a formula's evaluations; a diverging one stops at its first diverging
+prediction, so it is cheap.
 """
 
 from __future__ import annotations
@@ -34,6 +48,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, const
+from mlevolve.dsl.kinds import replace_slot, slots
 from mlevolve.dsl.simplify import constant_value
 from mlevolve.dsl.traverse import parents, preorder, replace_at
 from mlevolve.grammar.spec import GrammarSpec
@@ -303,3 +318,79 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
 def formula_points(data: dict[str, Any]) -> tuple[F64, F64]:
     """The training points of a formula task's arrays (``tasks.arrays``)."""
     return np.asarray(data["x_train"], np.float64), np.asarray(data["y_train"], np.float64)
+
+
+@dataclass(frozen=True)
+class LearnerTuning:
+    """Which learner literals to tune, and how (:func:`tune_learner`).
+
+    ``slots``: the evolved methods (``learner.method``) whose literals are tuned; a literal in a
+    method the run keeps fixed is the user's and never changes.  ``factors``: the grid, as
+    multipliers of a literal's current value (a log scale from 1/100 to 10 in half decades: the
+    SGD band [0.05, 0.3] is 0.8 decades wide, so some point lands in it from any start in [0.005,
+    3]).  ``max_literals``: a candidate with more literals than this (or none) is scored as written.
+    ``digits``: tuned values are rounded to this many significant digits (the text a person reads)
+    and scored as rounded."""
+
+    slots: tuple[str, ...]
+    factors: tuple[float, ...] = (0.01, 0.0316, 0.1, 0.316, 3.16, 10.0)
+    max_literals: int = 2
+    digits: int = 4
+
+
+def learner_literals(program: Program, names: tuple[str, ...]) -> list[tuple[str, int, float]]:
+    """``(slot, preorder index, value)`` of every nonzero literal in the slots ``names`` of ``program``
+    (zero has no log scale; it stays as written)."""
+    bodies = {s.name: s.body for s in slots(program)}
+    out = []
+    for name in names:
+        body = bodies.get(name)
+        if body is None:
+            continue
+        nodes = preorder(body)
+        for i in literal_sites(body):
+            value = constant_value(nodes[i])
+            if value:
+                out.append((name, i, float(value)))
+    return out
+
+
+def _set_literal(program: Program, name: str, index: int, value: float) -> Program:
+    """``program`` with the literal at preorder ``index`` of slot ``name`` (a ``Num`` or ``neg`` of one)
+    set to ``value``, of the literal's own sign, in the literal's own form (a ``Num`` never gains a
+    ``neg``: a grammar may have none)."""
+    body = next(s.body for s in slots(program) if s.name == name)
+    node = preorder(body)[index]
+    new = Num(value) if isinstance(node, Num) else const(value)
+    return replace_slot(program, name, replace_at(body, index, new))
+
+
+def tune_learner(program: Program, score: Callable[[Program], float | None], options: LearnerTuning,
+                 start: float | None) -> tuple[Program, float | None, int]:
+    """Tune the literals of ``program``'s evolved learner methods (``options.slots``) one after another
+    on a log-scale grid (see the module docstring), keeping each literal's best value.
+
+    ``score(program)`` trains and scores a variant, the higher the better, None for a failure (a
+    diverging learner); ``start`` is the program's own score as written.  Returns ``(best program,
+    its score, evaluations spent)``; the program itself (the same object) when no variant scored
+    higher, or when it has no literal or more than ``options.max_literals``.  Deterministic: the
+    grid and the order of literals are fixed."""
+    sites = learner_literals(program, options.slots)
+    if not sites or len(sites) > options.max_literals:
+        return program, start, 0
+    best, best_score, spent = program, start, 0
+    for name, index, _ in sites:
+        value = constant_value(preorder(next(s.body for s in slots(best) if s.name == name))[index])
+        assert value is not None
+        seen = {value}
+        for factor in options.factors:
+            trial_value = float(f"{value * factor:.{options.digits}g}")
+            if trial_value in seen or not math.isfinite(trial_value) or trial_value == 0.0:
+                continue
+            seen.add(trial_value)
+            trial = _set_literal(best, name, index, trial_value)
+            result = score(trial)
+            spent += 1
+            if result is not None and math.isfinite(result) and (best_score is None or result > best_score):
+                best, best_score = trial, result
+    return best, best_score, spent

@@ -47,8 +47,8 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     """The summary ``mlevolve evolve`` prints at the end of a run."""
     sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
     counts = ", ".join(f"{k} {result.get(k, 0)}" for k in sources)
-    if "fit_evaluations" in result:  # formulas: constant fitting's evaluations, on top of --budget's candidates
-        counts += f"; fitting {result['fit_evaluations']} formula evaluations"
+    if "fit_evaluations" in result:  # constant fitting's evaluations (formulas) or training runs (learners)
+        counts += f"; fitting {result['fit_evaluations']} evaluations"
     out = [f"{result['candidates']} candidates ({result['replayed']} from the archive): {counts}",
            f"archive: {result['db']}  ({result['seconds']} s)"]
     a = result.get("answer")

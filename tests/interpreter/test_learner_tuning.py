@@ -1,0 +1,138 @@
+"""Literal tuning of learners (issue 15, item 2 "and, where it helps, of learners"): each literal of
+an evolved learner method is tuned on a log-scale grid, the tuned text written back, every training
+run spent counted in ``fit_evaluations``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import mlevolve
+from mlevolve.dsl.kinds import slots
+from mlevolve.dsl.printer import format_expr, format_program
+from mlevolve.grammar.spec import load_grammar
+from mlevolve.interpreter.evaluate import Settings
+from mlevolve.interpreter.evaluator import ProgramEvaluator
+from mlevolve.interpreter.fit import LearnerTuning, learner_literals, tune_learner
+from mlevolve.interpreter.tasks import load_task
+from tests.conftest import EXAMPLES
+
+SPEC = load_grammar()
+TEMPLATE = """\
+algorithm a
+task linear
+
+learner l(state w: Vector)
+  predict(x: Vector) -> Scalar =
+    {predict}
+  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =
+    {learn}
+"""
+
+
+def learner(learn: str, predict: str = "dot(w, x)") -> mlevolve.Program:
+    return mlevolve.parse(TEMPLATE.format(learn=learn, predict=predict))
+
+
+def evaluator(tune: tuple[str, ...] = ("l.learn",)) -> ProgramEvaluator:
+    return ProgramEvaluator(load_task("linear", 0), "linear", SPEC, Settings(seed=0), frozenset({"learner"}),
+                            tuning=LearnerTuning(tune))
+
+
+def body(program: mlevolve.Program, name: str = "l.learn") -> str:
+    return format_expr(next(s.body for s in slots(program) if s.name == name))
+
+
+def test_a_diverging_sgd_step_is_tuned_into_the_working_band_and_written_back() -> None:
+    program = learner("w + 5.0 * (y - p) * x")
+    assert mlevolve.run(program, "linear", seed=0)["failure"] is not None  # diverges as written
+    outcome = evaluator().evaluate(program, "k")
+    assert outcome.failure is None and outcome.parsed is not None
+    (_, _, step), = learner_literals(outcome.parsed, ("l.learn",))
+    assert 0.05 <= step <= 0.3, step  # SGD works for a step in about [0.05, 0.3] on `linear`
+    assert body(outcome.parsed) == f"w + {step:g} * (y - p) * x"
+    assert outcome.metrics["val_mse"] < 1e-4
+    # the text written back reproduces the score when run as is
+    again = mlevolve.run(mlevolve.parse(outcome.program), "linear", seed=0)
+    assert again["fitness"] == outcome.metrics["fitness"]
+
+
+def test_each_training_run_of_the_tuning_is_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mlevolve.interpreter.evaluator as module
+
+    runs: list[object] = []
+    real = module.evaluate_compiled
+
+    def counting(*args: object) -> object:
+        runs.append(args[0])
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "evaluate_compiled", counting)
+    outcome = evaluator().evaluate(learner("w + 5.0 * (y - p) * x"), "k")
+    # one training run as written, then one per grid point: fit_evaluations counts the grid's
+    assert outcome.metrics["fit_evaluations"] == len(LearnerTuning(()).factors) == len(runs) - 1
+
+
+def test_tuning_is_deterministic_and_sign_keeping() -> None:
+    program = learner("w - 3.0 * (p - y) * x")
+    first, second = evaluator().evaluate(program, "k"), evaluator().evaluate(program, "k")
+    timeless = [{k: v for k, v in o.metrics.items() if k != "train_seconds"} for o in (first, second)]
+    assert timeless[0] == timeless[1] and first.program == second.program
+    (_, _, step), = learner_literals(first.parsed, ("l.learn",))
+    assert 0.05 <= step <= 0.3
+
+
+def test_only_the_evolved_methods_are_tuned_and_large_bodies_are_scored_as_written() -> None:
+    fixed_predict = learner("w + 5.0 * (y - p) * x", predict="1.0 * dot(w, x)")
+    out = evaluator(("l.learn",)).evaluate(fixed_predict, "k")
+    assert body(out.parsed, "l.predict") == "1.0 * dot(w, x)"  # the user's fixed method is never changed
+    many = learner("w + 0.5 * (y - p) * 0.1 * x * 0.3")  # three literals > max_literals = 2
+    out = evaluator().evaluate(many, "k")
+    assert out.metrics.get("fit_evaluations") == 0 and out.parsed == many
+    zero = learner("w + 0.0 * x")  # zero has no log scale
+    assert tune_learner(zero, lambda p: 0.0, LearnerTuning(("l.learn",)), 0.0) == (zero, 0.0, 0)
+
+
+def test_a_variant_that_scores_no_better_leaves_the_program_itself() -> None:
+    program = learner("w + 0.1 * (y - p) * x")
+    best, score, spent = tune_learner(program, lambda p: -1.0, LearnerTuning(("l.learn",)), 0.0)
+    assert best is program and score == 0.0 and spent == len(LearnerTuning(()).factors)
+    values = []
+
+    def score_of(p: mlevolve.Program) -> float:
+        (_, _, v), = learner_literals(p, ("l.learn",))
+        values.append(v)
+        return -abs(v - 0.0316)
+
+    best, _, _ = tune_learner(program, score_of, LearnerTuning(("l.learn",)), -1.0)
+    assert values == [0.001, 0.00316, 0.01, 0.0316, 0.316, 1.0]  # the grid, rounded to 4 digits
+    assert [v for _, _, v in learner_literals(best, ("l.learn",))] == [0.0316]
+    assert learner_literals(mlevolve.parse(format_program(best)), ("l.learn",)) == \
+        learner_literals(best, ("l.learn",))  # the text reads back as the tuned program
+
+
+def test_a_learner_search_tunes_by_default_reports_the_cost_and_no_fit_turns_it_off(tmp_path: Path) -> None:
+    import mlevolve.api as api
+    from mlevolve.gp.archive import Archive
+
+    args = {"evolve": ["linreg.learn"], "init": "random", "population": 20, "quiet": True, "budget": 60}
+    summary = api.evolve(EXAMPLES / "linear_regression.mlev", db=tmp_path / "t.db", **args)
+    with Archive.read(tmp_path / "t.db") as archive:
+        scored = [r for r in archive.rows() if r.fitness is not None and r.source == "evaluated"]
+    assert summary["fit_evaluations"] == sum(r.metrics["fit_evaluations"] for r in scored) > 0
+    plain = api.evolve(EXAMPLES / "linear_regression.mlev", db=tmp_path / "p.db", fit=False, **args)
+    assert "fit_evaluations" not in plain
+
+
+def test_a_resumed_tuned_learner_run_equals_an_uninterrupted_one(tmp_path: Path) -> None:
+    import mlevolve.api as api
+    from tests.conftest import archive_rows
+
+    args = {"evolve": ["linreg.learn"], "init": "random", "population": 20, "quiet": True, "seed": 3}
+    whole = api.evolve(EXAMPLES / "linear_regression.mlev", budget=80, db=tmp_path / "whole.db", **args)
+    api.evolve(EXAMPLES / "linear_regression.mlev", budget=40, db=tmp_path / "part.db", **args)
+    resumed = api.evolve(EXAMPLES / "linear_regression.mlev", budget=80, db=tmp_path / "part.db", **args)
+    assert archive_rows(tmp_path / "part.db") == archive_rows(tmp_path / "whole.db")
+    for key in ("fit_evaluations", "best_fitness", "best_hash", "evaluated", "cache", "fec"):
+        assert resumed.get(key) == whole.get(key), key
