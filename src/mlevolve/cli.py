@@ -306,6 +306,9 @@ def _cmd_best(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from mlevolve.report import render, summary
 
+    if args.grammar and not args.confirm:
+        raise MlevError("--grammar goes with --confirm: it is the grammar the re-evaluated programs are checked in",
+                        hint="mlevolve show DB --best --confirm N --grammar FILE")
     if (args.sympy or args.latex) and args.confirm:
         raise MlevError("--confirm re-evaluates programs; --sympy/--latex only print a formula: give one of them",
                         hint="mlevolve show DB --best --confirm N, or mlevolve show DB --best --sympy")

@@ -343,3 +343,10 @@ def test_a_column_no_parameter_can_be_named_after_gets_a_hint_to_rename_it(tmp_p
     assert main(["run", "w.mlev", "--task", "wc.csv:target=y"]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         "hint: rename column(s) 'a b', 'let' in the file: a parameter's name is letters, digits and _, not a keyword")
+
+
+def test_show_grammar_without_confirm_is_refused(formula_db: Path, capsys: Capsys) -> None:
+    assert main(["show", str(formula_db), "--grammar", str(AZ_GRAMMAR)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "mlevolve: error: --grammar goes with --confirm: it is the grammar the re-evaluated programs are checked in\n"
+        "hint: mlevolve show DB --best --confirm N --grammar FILE")
