@@ -186,6 +186,21 @@ def _task_name(program: Program, task: str | None, file: str | None = None) -> s
     return name
 
 
+def _load_task(checked: Program, name: str, seed: int, program: Program | str | Path, task: str | None) -> Any:
+    """The task ``checked`` runs on, as it needs it (:func:`~mlevolve.interpreter.factory.load_task_for`).
+    A mistake in a task the program's ``task`` line names (an unknown option, a bad data file) is
+    reported at that line, in the program's file."""
+    from mlevolve.interpreter.factory import load_task_for
+
+    try:
+        return load_task_for(checked, name, seed)
+    except MlevError as err:
+        if task or err.span is not None or checked.task_span is None:
+            raise
+        err.span = checked.task_span
+        raise (err.located(str(program)) if not isinstance(program, Program) else err) from None
+
+
 def _prepare(program: Program | str | Path, task: str | None,
              grammar: GrammarSpec | None) -> tuple[GrammarSpec, Program, str]:
     """The grammar (default: the base), the checked program, and the task it runs on."""
@@ -210,9 +225,7 @@ def run(
     _at_least(epochs=epochs)
     _seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
-    from mlevolve.interpreter.factory import load_task_for
-
-    data = load_task_for(checked, name, seed)  # the user's mistakes first: PyTorch is imported only after these
+    data = _load_task(checked, name, seed, program, task)  # the user's mistakes first: PyTorch only after these
     from mlevolve.interpreter.codegen import compile_program
     from mlevolve.interpreter.tasks import check_task_fits
 
@@ -235,9 +248,7 @@ def export(
     _at_least(epochs=epochs)
     _seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
-    from mlevolve.interpreter.factory import load_task_for
-
-    data = load_task_for(checked, name, seed)  # the user's mistakes first: no PyTorch before these checks
+    data = _load_task(checked, name, seed, program, task)  # the user's mistakes first: no PyTorch before these
     from mlevolve.interpreter.codegen import compile_program
     from mlevolve.interpreter.tasks import check_task_fits
 
@@ -393,11 +404,11 @@ def evolve(
     checked = _program(program, spec)
     names = evolvable(checked, evolve, file)
     task_name = _task_name(checked, task, None if isinstance(program, Program) else str(program))
-    from mlevolve.interpreter.factory import EvaluatorFactory, formula_inputs, load_task_for
+    from mlevolve.interpreter.factory import EvaluatorFactory, formula_inputs
     from mlevolve.interpreter.tasks import data_source
 
     source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
-    task_data = load_task_for(checked, task_name, seed)
+    task_data = _load_task(checked, task_name, seed, program, task)
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
     from mlevolve.gp.backends import make_backend, placed

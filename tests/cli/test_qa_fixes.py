@@ -350,3 +350,17 @@ def test_show_grammar_without_confirm_is_refused(formula_db: Path, capsys: Capsy
     assert capsys.readouterr().err.strip() == (
         "mlevolve: error: --grammar goes with --confirm: it is the grammar the re-evaluated programs are checked in\n"
         "hint: mlevolve show DB --best --confirm N --grammar FILE")
+
+
+@pytest.mark.parametrize("command", [["run"], ["export", "-o", "x.py"], ["evolve", "--budget", "2", "--quiet"]])
+def test_a_mistake_in_the_task_line_is_reported_at_that_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: Capsys, command: list[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    points = np.random.default_rng(0).normal(size=(20, 2))
+    _csv(tmp_path / "d.csv", [(float(a), float(b), float(a - b)) for a, b in points])
+    body = FORMULA_AB.split("\n", 1)[1]
+    (tmp_path / "f.mlev").write_text(f'algorithm f\ntask "d.csv:target=y:fitnes=relative"\n{body}')
+    assert main([command[0], "f.mlev", *command[1:]]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == "f.mlev:2:6: error: unknown option 'fitnes=relative' for task 'd.csv'"
+    assert err[-1] == "hint: options: target, problem"
