@@ -364,3 +364,19 @@ def test_a_mistake_in_the_task_line_is_reported_at_that_line(tmp_path: Path, mon
     err = capsys.readouterr().err.strip().splitlines()
     assert err[0] == "f.mlev:2:6: error: unknown option 'fitnes=relative' for task 'd.csv'"
     assert err[-1] == "hint: options: target, problem"
+
+
+def test_a_run_on_a_data_file_resumes_when_the_file_is_named_by_another_path(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch,
+                                                                             capsys: Capsys) -> None:
+    points = np.random.default_rng(0).normal(size=(30, 2))
+    _csv(tmp_path / "d.csv", [(float(a), float(b), float(a - b)) for a, b in points])
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "f.mlev").write_text(FORMULA_AB)
+    head = ["evolve", str(tmp_path / "f.mlev"), "--evolve", "f", "--db", str(tmp_path / "r.db"), "--quiet"]
+    assert main([*head, "--task", f"{tmp_path / 'd.csv'}:target=y", "--budget", "10"]) == 0
+    monkeypatch.chdir(tmp_path / "sub")
+    assert main([*head, "--task", "../d.csv:target=y", "--budget", "20"]) == 0  # the same bytes: the same run
+    assert "20 candidates" in capsys.readouterr().out
+    assert main([*head, "--task", "../d.csv:target=y:problem=regression", "--budget", "30"]) == 2  # other options
+    assert "the task differs" in capsys.readouterr().err

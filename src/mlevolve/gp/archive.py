@@ -425,6 +425,16 @@ class Archive:
             return None if values is None else _row(values)
 
 
+def _same_data_file_task(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> bool:
+    """Whether both runs are on a data file (each has its content digest) with the same options: the
+    file may be named by another path (relative from another folder, or absolute); whether it holds
+    the same data is the digest's check, made next."""
+    specs = stored.get("task"), identity.get("task")
+    if not (stored.get("data_sha256") and identity.get("data_sha256")) or not all(isinstance(t, str) for t in specs):
+        return False
+    return str(specs[0]).partition(":")[2] == str(specs[1]).partition(":")[2]
+
+
 def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[str, str] | None:
     """Why an archive whose meta is ``stored`` is not the run ``identity`` (message, hint), or None.
 
@@ -438,7 +448,7 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
         return (f"archive was scored by another version of mlevolve (scoring version {stored.get('scoring')}, "
                 f"this one is {identity['scoring']}): its scores cannot be mixed with new ones", new_db)
     for key in ("program_hash", "task", "evolve"):
-        if stored.get(key) != identity.get(key):
+        if stored.get(key) != identity.get(key) and not (key == "task" and _same_data_file_task(stored, identity)):
             return (f"archive belongs to another run: program {stored.get('program_name')!r} "
                     f"(evolving {', '.join(stored.get('evolve') or [])}) on task {stored.get('task')!r}; "
                     f"{_identity_diff(key, stored, identity)}", "pass another --db to start a new run")
@@ -446,7 +456,8 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
         return (f"the data of task {identity.get('task')!r} changed since the archive was made "
                 f"(SHA-256 {str(stored.get('data_sha256'))[:12]} then, {str(identity.get('data_sha256'))[:12]} now)",
                 "restore the data file to resume, or " + new_db)
-    differ = [k for k, v in identity.items() if stored.get(k) != v]
+    same_file = _same_data_file_task(stored, identity)
+    differ = [k for k, v in identity.items() if stored.get(k) != v and not (k == "task" and same_file)]
     if differ:
         detail = "; ".join(f"{k}: archive has {stored.get(k)!r}, now {identity[k]!r}" for k in differ[:3])
         return (f"archive was made with other settings ({detail})",
