@@ -442,3 +442,21 @@ def test_family_spec_parsed_once_draws_the_same_tasks() -> None:
         assert (cached.fitness, cached.fresh, cached.name) == (plain.fitness, plain.fresh, plain.name)
     assert _family_plan.cache_info().hits >= 2
     assert _family_plan("koza_quartic") is None and _family_plan("linear:bogus=1") is None
+
+
+def test_a_learner_takes_one_task_per_value_of_a_group_column(tmp_path: Path) -> None:
+    from mlevolve import api
+    from mlevolve.interpreter.factory import load_task_for
+    from mlevolve.interpreter.tasks import Family
+
+    rng = np.random.default_rng(4)
+    rows = [f"{g},{a:.6f},{b:.6f},{(g + 1) * a - b:.6f}" for g in range(3) for a, b in rng.normal(size=(20 + 5 * g, 2))]
+    path = write_csv(tmp_path / "g.csv", "\n".join(["task,a,b,y", *rows]))
+    program = api.check(api.parse_file(Path(__file__).parents[2] / "examples" / "linear_regression.mlev"))
+    task = load_task_for(program, f"{path}:target=y:group=task", seed=1)
+    assert isinstance(task, Family)
+    # 3 tasks, cut to the smallest (20 rows: 12 train, 8 validate), the group column not a feature
+    assert task.x_train.shape == (3, 12, 2) and task.x_val.shape == (3, 8, 2)
+    assert api.run(program, f"{path}:target=y:group=task")["val_mse"] < api.run(program, f"{path}:target=y")["val_mse"]
+    with pytest.raises(MlevError, match=r"no column 'nope' to group the rows into tasks"):
+        load_task_for(program, f"{path}:target=y:group=nope", seed=1)

@@ -98,25 +98,41 @@ def digits_task(spec: str, seed: int = 0) -> dict[str, Any]:
     return {**_projected_digits(np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}
 
 
-LEARNER_FILE_OPTIONS = {"target": "", "problem": "", "fitness": "mse"}
+LEARNER_FILE_OPTIONS = {"target": "", "problem": "", "fitness": "mse", "group": ""}
 
 
 def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     """The user's data file ``spec`` names (``file.csv:target=COLUMN`` or ``file.npz``, optionally
-    ``:problem=...`` and ``:fitness=...``) as one task: read, validated, split and standardised as a
-    supervised file is (60/20/20 with the generator seeded by ``seed``), then its train rows are the
-    online training examples and its validation and test rows the validation examples.  A
-    classification needs exactly two classes (the loop's labels are 0.0/1.0)."""
+    ``:problem=...``, ``:fitness=...`` and ``:group=COLUMN``) as one task, or with ``group`` one task
+    per value of that (numeric) column: each read, validated, split and standardised as a supervised
+    file is (60/20/20 with the generator seeded by ``seed``), its train rows the online training
+    examples and its validation and test rows the validation examples; tasks of unequal size are cut
+    to the smallest.  A classification needs exactly two classes (the loop's labels are 0.0/1.0)."""
     name, options = parse_spec(spec, LEARNER_FILE_OPTIONS)
-    x, y, _ = read_table(name, options["target"], options["problem"])
-    data = checked(supervised(name, x, y, _detect(y, options["problem"], name), np.random.default_rng(seed)))
-    if data["problem"] == "classification" and options["fitness"] != "mse":
+    x, y, columns = read_table(name, options["target"], options["problem"])
+    problem = _detect(y, options["problem"], name)
+    groups = [np.arange(len(y))]
+    if options["group"]:
+        if options["group"] not in columns:
+            raise TaskError(f"{name}: no column '{options['group']}' to group the rows into tasks",
+                            f"group= names a feature column: {', '.join(columns)}")
+        j = columns.index(options["group"])
+        ids, x = x[:, j], np.delete(x, j, axis=1)
+        if not x.shape[1]:
+            raise TaskError(f"{name}: no feature columns besides the target and the group", "add a feature")
+        groups = [np.flatnonzero(ids == v) for v in np.unique(ids)]
+    rng = np.random.default_rng(seed)
+    tasks = [checked(supervised(name, x[rows], y[rows], problem, rng)) for rows in groups]
+    if problem == "classification" and options["fitness"] != "mse":
         raise TaskError(f"{name}: fitness={options['fitness']} is a regression error; the target holds classes",
                         "drop the option (a classifier's fitness is its validation accuracy), "
                         "or state problem=regression")
-    if data["n_classes"] > 2:
-        raise TaskError(f"{name}: a learner classifies two classes; the target has {data['n_classes']}",
-                        "keep two classes, or state problem=regression for a numeric target")
-    xs = np.concatenate([data["x_train"], data["x_val"], data["x_test"]])[None]
-    ys = np.concatenate([data["y_train"], data["y_val"], data["y_test"]]).astype(np.float32)[None]
-    return {**_family(name, data["problem"], xs, ys, len(data["y_train"])), "fitness": options["fitness"], "fresh": 0}
+    if max(t["n_classes"] for t in tasks) > 2:
+        raise TaskError(f"{name}: a learner classifies two classes; the target has "
+                        f"{max(t['n_classes'] for t in tasks)}", "keep two classes, or state problem=regression")
+    n_train = min(len(t["y_train"]) for t in tasks)
+    n_val = min(len(t["y_val"]) + len(t["y_test"]) for t in tasks)
+    xs = np.stack([np.concatenate([t["x_train"][:n_train], t["x_val"], t["x_test"]])[:n_train + n_val] for t in tasks])
+    ys = np.stack([np.concatenate([t["y_train"][:n_train], t["y_val"], t["y_test"]])[:n_train + n_val]
+                   for t in tasks]).astype(np.float32)
+    return {**_family(name, problem, xs, ys, n_train), "fitness": options["fitness"], "fresh": 0}
