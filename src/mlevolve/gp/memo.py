@@ -30,21 +30,30 @@ class Memo(Generic[K, V]):
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._young: dict[Hashable, V] = {}  # by key (by digest in a NodeMemo)
+        self._young: dict[Hashable, V] = {}  # by :meth:`slot` of the key
         self._old: dict[Hashable, V] = {}
+
+    @staticmethod
+    def slot(key: K) -> Hashable:
+        """What the tables are keyed by: the key itself."""
+        return key
 
     def peek(self, key: K) -> V | None:
         """The value stored for ``key``, or None."""
-        value = self._young.get(key)
+        slot = self.slot(key)
+        value = self._young.get(slot)
         if value is None:
-            value = self._old.get(key)
+            value = self._old.get(slot)
             if value is not None:
-                self.put(key, value)
+                self._store(slot, value)
         return value
 
     def put(self, key: K, value: V) -> None:
+        self._store(self.slot(key), value)
+
+    def _store(self, slot: Hashable, value: V) -> None:
         young = self._young
-        young[key] = value
+        young[slot] = value
         if len(young) * 2 >= self.size:
             self._old, self._young = young, {}
 
@@ -64,20 +73,9 @@ class NodeMemo(Memo[Expr, V]):
     computed once and in C): the same table as keying by the node (nodes are equal exactly when
     their digests are), for a cheaper look-up."""
 
-    def peek(self, key: Expr) -> V | None:
-        digest = key.digest
-        value = self._young.get(digest)
-        if value is None:
-            value = self._old.get(digest)
-            if value is not None:
-                self.put(key, value)
-        return value
-
-    def put(self, key: Expr, value: V) -> None:
-        young = self._young
-        young[key.digest] = value
-        if len(young) * 2 >= self.size:
-            self._old, self._young = young, {}
+    @staticmethod
+    def slot(key: Expr) -> Hashable:
+        return key.digest
 
 
 _SIMPLIFIED: Memo[Expr, Expr] = NodeMemo(16384)
