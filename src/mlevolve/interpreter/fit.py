@@ -48,7 +48,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, const
-from mlevolve.dsl.kinds import replace_slot, slots
+from mlevolve.dsl.kinds import replace_slot, slot_body
 from mlevolve.dsl.simplify import constant_value
 from mlevolve.dsl.traverse import parents, preorder, replace_at
 from mlevolve.grammar.spec import GrammarSpec
@@ -341,11 +341,11 @@ class LearnerTuning:
 def learner_literals(program: Program, names: tuple[str, ...]) -> list[tuple[str, int, float]]:
     """``(slot, preorder index, value)`` of every nonzero literal in the slots ``names`` of ``program``
     (zero has no log scale; it stays as written)."""
-    bodies = {s.name: s.body for s in slots(program)}
     out = []
     for name in names:
-        body = bodies.get(name)
-        if body is None:
+        try:
+            body = slot_body(program, name)
+        except KeyError:
             continue
         nodes = preorder(body)
         for i in literal_sites(body):
@@ -359,7 +359,7 @@ def _set_literal(program: Program, name: str, index: int, value: float) -> Progr
     """``program`` with the literal at preorder ``index`` of slot ``name`` (a ``Num`` or ``neg`` of one)
     set to ``value``, of the literal's own sign, in the literal's own form (a ``Num`` never gains a
     ``neg``: a grammar may have none)."""
-    body = next(s.body for s in slots(program) if s.name == name)
+    body = slot_body(program, name)
     node = preorder(body)[index]
     new = Num(value) if isinstance(node, Num) else const(value)
     return replace_slot(program, name, replace_at(body, index, new))
@@ -379,9 +379,7 @@ def tune_learner(program: Program, score: Callable[[Program], float | None], opt
     if not sites or len(sites) > options.max_literals:
         return program, start, 0
     best, best_score, spent = program, start, 0
-    for name, index, _ in sites:
-        value = constant_value(preorder(next(s.body for s in slots(best) if s.name == name))[index])
-        assert value is not None
+    for name, index, value in sites:  # tuning one literal keeps the others' places (same form)
         seen = {value}
         for factor in options.factors:
             trial_value = float(f"{value * factor:.{options.digits}g}")
