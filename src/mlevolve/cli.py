@@ -559,8 +559,8 @@ def _training_flags(p: argparse.ArgumentParser, call: Callable[..., Any], *, arc
         default = inspect.signature(call).parameters[name].default
         p.add_argument(flag_of(name), dest=name, type=int, metavar=name.upper(),
                        default=None if archived else default, help=f"{text} (default {default}{run})")
-    p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar"
-                   f"{'; with --db, it must be the run' + chr(39) + 's' if archived else ''})")
+    must = "; with --db, it must be the run's" if archived else ""
+    p.add_argument("--grammar", metavar="FILE", help=f"typed grammar (default: the base grammar{must})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
