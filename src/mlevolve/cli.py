@@ -328,8 +328,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
         lines = render.candidate(c, c.get("rank"), c["program"])
         if c.get("answer"):
             lines += [[("label", "against the start:")], *render.indented([("text", line)] for line in (
-                f"start: {summary.side(c['answer']['metric']['name'], c['answer']['start'])}",
-                f"this:  {summary.side(c['answer']['metric']['name'], c['answer']['best'])}",
+                f"start: {summary.side(c['answer']['metric']['name'], c['answer']['start'], c['answer']['best'])}",
+                f"this:  {summary.side(c['answer']['metric']['name'], c['answer']['best'], c['answer']['start'])}",
                 c["answer"]["verdict"], *filter(None, [summary.spread_text(c["answer"])])))]
         lines.append([("label", "ancestry:")] if c["ancestry"] else [("dim", "ancestry: none (a root)")])
         lines += render.indented(render.ancestor_line(a) for a in c["ancestry"])

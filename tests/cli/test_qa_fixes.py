@@ -324,6 +324,13 @@ def test_a_formula_on_data_beyond_1e150_is_refused_naming_the_column(tmp_path: P
      "hint: give each option once"),
     ("cls.csv:target=y:fitness=squashed", "cls.csv: fitness=squashed is a regression error; the target holds classes\n"
      "hint: drop the option (a classifier's fitness is its validation accuracy), or state problem=regression"),
+    ("cls.csv:target=y:group=", "option 'group' has no value in task spec 'cls.csv:target=y:group='\n"
+     "hint: write options as NAME:key=value, e.g. data.csv:target=y, or leave the option out"),
+    ("cls.csv:target=y:group=y", "cls.csv: group=y is the target; the rows are grouped into tasks by a feature column\n"
+     "hint: group= names one of: a, b"),
+    ("cls.csv:target=y:problem=regression:group=a",
+     "cls.csv (group a=-2.71116): too few rows (1) to split into train/validation/test\n"
+     "hint: give at least 4 rows"),
 ])
 def test_a_learner_task_spec_that_cannot_mean_what_it_says_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                     capsys: Capsys, task: str, message: str) -> None:

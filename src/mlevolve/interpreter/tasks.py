@@ -450,6 +450,9 @@ def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
         if key.strip() in options:
             raise MlevError(f"option '{key.strip()}' is given twice in task spec '{spec}'",
                             hint="give each option once")
+        if not value.strip():
+            raise MlevError(f"option '{key.strip()}' has no value in task spec '{spec}'",
+                            hint="write options as NAME:key=value, e.g. data.csv:target=y, or leave the option out")
         options[key.strip()] = value.strip()
     return name.strip(), options
 

@@ -73,9 +73,9 @@ def _answer(run: Run) -> str:
     name, best, start = a["metric"]["name"], a["best"], a["start"]
     worse = a["better"] is False and a["gain"] != 0
     rows = [("metric", a["metric"]["description"]),
-            ("best", f"{summary.side(name, best)}   (hash {best['hash'][:12]}, candidate {best['seq']}, "
+            ("best", f"{summary.side(name, best, start)}   (hash {best['hash'][:12]}, candidate {best['seq']}, "
                      f"size {best['size']})"),
-            ("start", f"{summary.side(name, start)}   ({start.get('how')})"),
+            ("start", f"{summary.side(name, start, best)}   ({start.get('how')})"),
             ("gain", a["verdict"]),
             ("spread", summary.spread_text(a) or "one seed only: `mlevolve show DB --best --confirm 5` re-evaluates "
                                                  "the best and the start with 5 more seeds")]

@@ -12,13 +12,21 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def value(x: float | None) -> str:
-    return "—" if x is None else f"{x:.5g}"
+def value(x: float | None, other: float | None = None) -> str:
+    """``x`` to 5 significant digits, or to as many more (up to 17) as it takes to print it differently from
+    ``other``: two different values never read the same ("better than the start's 0.99887" of 0.99887)."""
+    if x is None:
+        return "—"
+    digits = 5
+    while other is not None and other != x and digits < 17 and f"{x:.{digits}g}" == f"{other:.{digits}g}":
+        digits += 1
+    return f"{x:.{digits}g}"
 
 
-def side(name: str, s: Mapping[str, Any]) -> str:
-    """``val_mse 1.14  R² 0.12  test_mse 1.2  (test R² 0.1)`` for one side of an answer."""
-    out = f"{name} {value(s.get('value'))}"
+def side(name: str, s: Mapping[str, Any], other: Mapping[str, Any] | None = None) -> str:
+    """``val_mse 1.14  R² 0.12  test_mse 1.2  (test R² 0.1)`` for one side of an answer; ``other``: the side it
+    is compared with, whose metric value it is printed distinctly from (see :func:`value`)."""
+    out = f"{name} {value(s.get('value'), (other or {}).get('value'))}"
     if s.get("scale_free"):
         out += f"  R² {s['scale_free']['value']:.4g}"
     test = s.get("test")
@@ -39,8 +47,10 @@ def spread_text(a: Mapping[str, Any]) -> str | None:
         return f"over {c['seeds']} more seeds: no comparison (every re-evaluation failed)"
     sd = f" ± {c['gain_sd']:.3g} (mean ± sd)" if c["gain_sd"] is not None else ""
     failed = f"; {c['failed']} failed" if c["failed"] else ""
-    return (f"over {c['seeds']} more seeds (new split and training seed each): gain in {name} "
-            f"{c['gain_mean']:+.4g}{sd}; the best was better on {c['better_on']} of {n}{failed}")
+    direction = "higher" if a["metric"]["higher_is_better"] else "lower"
+    return (f"over {c['seeds']} more seeds (new split and training seed each): {name} of the best minus the "
+            f"start's {c['gain_mean']:+.4g}{sd} ({direction} is better); the best was better on "
+            f"{c['better_on']} of {n}{failed}")
 
 
 def lines(result: Mapping[str, Any]) -> list[str]:
@@ -60,8 +70,8 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     best = a["best"]
     out += ["",
             f"metric:  {metric['description']}; fitness = {fitness}",
-            f"start:   {side(name, a['start'])}   ({a['start'].get('how', 'the starting program')})",
-            f"best:    {side(name, best)}   (hash {best['hash'][:12]}, candidate {best['seq']})",
+            f"start:   {side(name, a['start'], best)}   ({a['start'].get('how', 'the starting program')})",
+            f"best:    {side(name, best, a['start'])}   (hash {best['hash'][:12]}, candidate {best['seq']})",
             f"verdict: {a['verdict']}"]
     spread = spread_text(a)
     if spread is not None:
@@ -83,5 +93,6 @@ def one_line(result: Mapping[str, Any]) -> str:
     better = a["better"]
     word = "no start to compare" if better is None else "better than" if better else \
         "no gain over" if a["gain"] == 0 else "WORSE than"
-    return (f"best {name} {value(a['best']['value'])} ({word} the start's {value(a['start']['value'])}); "
+    b, s = a["best"]["value"], a["start"]["value"]
+    return (f"best {name} {value(b, s)} ({word} the start's {value(s, b)}); "
             f"hash {result['best_hash'][:12]}; {tail}")

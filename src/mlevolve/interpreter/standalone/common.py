@@ -54,12 +54,13 @@ def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None) -> tuple[
     name, *parts = (part.strip() for part in spec.split(":"))
     if names is not None and name not in names:
         raise TaskError(f"unknown task '{name}'", f"this loader has: {', '.join(sorted(names))}")
-    options = dict(defaults)
+    options, given = dict(defaults), dict[str, Any]()
     for key, _, value in (part.partition("=") for part in parts):
         key, value = key.strip(), value.strip()
-        if key not in defaults:
-            raise TaskError(f"unknown option '{key}' in task spec '{spec}'", f"options: {', '.join(defaults)}")
-        options[key] = value
+        why = "unknown" if key not in defaults else "repeated" if key in given else "" if value else "empty"
+        if why:
+            raise TaskError(f"{why} option '{key}' in task spec '{spec}'", f"options, once each: {', '.join(defaults)}")
+        given[key] = options[key] = value
         if isinstance(defaults[key], int):
             lo, hi = OPTION_RANGES[key]
             try:

@@ -111,18 +111,19 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     name, options = parse_spec(spec, LEARNER_FILE_OPTIONS)
     x, y, columns = read_table(name, options["target"], options["problem"])
     problem = _detect(y, options["problem"], name)
-    groups = [np.arange(len(y))]
-    if options["group"]:
-        if options["group"] not in columns:
-            raise TaskError(f"{name}: no column '{options['group']}' to group the rows into tasks",
-                            f"group= names a feature column: {', '.join(columns)}")
-        j = columns.index(options["group"])
+    groups, group = {name: np.arange(len(y))}, options["group"]
+    if group:
+        if group not in columns:
+            what = "is the target" if group == options["target"] else "is no column"
+            raise TaskError(f"{name}: group={group} {what}; the rows are grouped into tasks by a feature column",
+                            f"group= names one of: {', '.join(columns)}")
+        j = columns.index(group)
         ids, x = x[:, j], np.delete(x, j, axis=1)
         if not x.shape[1]:
             raise TaskError(f"{name}: no feature columns besides the target and the group", "add a feature")
-        groups = [np.flatnonzero(ids == v) for v in np.unique(ids)]
+        groups = {f"{name} (group {group}={v:g})": np.flatnonzero(ids == v) for v in np.unique(ids)}
     rng = np.random.default_rng(seed)
-    tasks = [checked(supervised(name, x[rows], y[rows], problem, rng)) for rows in groups]
+    tasks = [checked(supervised(label, x[rows], y[rows], problem, rng)) for label, rows in groups.items()]
     if problem == "classification" and options["fitness"] != "mse":
         raise TaskError(f"{name}: fitness={options['fitness']} is a regression error; the target holds classes",
                         "drop the option (a classifier's fitness is its validation accuracy), "
