@@ -37,8 +37,35 @@ EXIT_USAGE = 2
 _T = TypeVar("_T")
 
 
+class _Once(argparse.Action):
+    """A setting given twice is refused (argparse would keep the last one silently): mixed into the store
+    action and ``--NAME/--no-NAME``.  The settings seen are kept in the namespace under ``_given``."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        given: set[str] = namespace.__dict__.setdefault("_given", set())
+        if self.dest in given:
+            shown = "/".join(o for o in self.option_strings if o.startswith("--"))
+            parser.error(f"argument {shown}: given twice; give it once")
+        given.add(self.dest)
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _StoreOnce(_Once, argparse._StoreAction):
+    pass
+
+
+class _BooleanOnce(_Once, argparse.BooleanOptionalAction):
+    pass
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: ``mlevolve: error: ... (see --help)``, exit 2."""
+    """argparse with one-line errors: ``mlevolve: error: ... (see --help)``, exit 2, and each setting given once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store", _StoreOnce)
 
     def error(self, message: str) -> NoReturn:
         raise MlevError(f"{message} (see `{self.prog} --help`)")
@@ -389,7 +416,7 @@ def _option(p: argparse.ArgumentParser, call: Callable[..., Any], name: str, hel
     shown = default_text if default is None else _shown(default)
     text = f"{help} (default {shown})" if shown is not None else help
     if isinstance(default, bool):
-        p.add_argument(flag_of(name), dest=name, action=argparse.BooleanOptionalAction, default=default, help=text)
+        p.add_argument(flag_of(name), dest=name, action=_BooleanOnce, default=default, help=text)
         return
     if default is None:  # the type the annotation allows besides None: ``float | None`` is float
         kind = next(t for t in typing.get_args(typing.get_type_hints(call)[name]) if t is not type(None))
@@ -567,6 +594,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        vars(args).pop("_given", None)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
         if run is None:

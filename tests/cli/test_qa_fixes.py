@@ -387,3 +387,18 @@ def test_a_run_on_a_data_file_resumes_when_the_file_is_named_by_another_path(tmp
     assert "20 candidates" in capsys.readouterr().out
     assert main([*head, "--task", "../d.csv:target=y:problem=regression", "--budget", "30"]) == 2  # other options
     assert "the task differs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["evolve", "q.mlev", "--budget", "5", "--budget", "6"], "argument --budget: given twice; give it once"),
+    (["evolve", "q.mlev", "--fit", "--no-fit"], "argument --fit/--no-fit: given twice; give it once"),
+    (["run", "q.mlev", "--seed", "1", "--seed=2"], "argument --seed: given twice; give it once"),
+    (["export", "q.mlev", "-o", "a.py", "-o", "b.py"], "argument --output: given twice; give it once"),
+])
+def test_a_setting_given_twice_is_refused_not_silently_overridden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: Capsys, argv: list[str], message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "q.mlev").write_text((ROOT / "examples" / "quartic.mlev").read_text())
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == f"mlevolve: error: {message} (see `mlevolve {argv[0]} --help`)"
+    assert not list(tmp_path.glob("*.db")) and not list(tmp_path.glob("*.py"))
