@@ -434,8 +434,11 @@ def test_formula_constants_are_exact() -> None:
 
 
 @pytest.mark.parametrize(("body", "text", "latex"), [
-    ("0.28719351 * x + sin(x) / 3.0 + 1.0 / x", "0.28719351*x + sin(x)/3 + 1/x",
-     r"0.28719351 x + \frac{\sin{\left(x \right)}}{3} + \frac{1}{x}"),
+    # a fitted constant makes every fraction a decimal (never 0.28719351*x + x**2/2); 1/x is a power, not a fraction
+    ("0.28719351 * x + sin(x) / 4.0 + 1.0 / x + x * x / 2.0", "0.5*x**2 + 0.28719351*x + 0.25*sin(x) + 1/x",
+     r"0.5 x^{2} + 0.28719351 x + 0.25 \sin{\left(x \right)} + \frac{1}{x}"),
+    ("sin(x) / 3.0 + 1.0 / x + x * x / 2.0", "x**2/2 + sin(x)/3 + 1/x",
+     r"\frac{x^{2}}{2} + \frac{\sin{\left(x \right)}}{3} + \frac{1}{x}"),
     ("0.1 * x + 0.2 * x", "3*x/10", r"\frac{3 x}{10}"),  # exact algebra, then a small fraction stays exact
     ("1e-07 * x + 2.5e10 - 0.001", "1.0e-7*x + 24999999999.999", r"1.0 \cdot 10^{-7} x + 24999999999.999"),
     ("1e300 + x", "x + 1.0e+300", r"x + 1.0 \cdot 10^{300}"),
@@ -443,7 +446,7 @@ def test_formula_constants_are_exact() -> None:
     ("x + 1.0 / 0.0", "oo", r"\infty"), ("log(0.0) + x", "-oo", r"-\infty"), ("1e300 * 1e300 + x", "oo", r"\infty"),
     ("x * (0.0 / 0.0)", "nan", r"\text{NaN}"),
 ])
-def test_show_prints_fitted_constants_as_decimals_and_small_fractions_exactly(
+def test_show_prints_fitted_constants_as_decimals_and_exact_fractions_only_without_them(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, text: str, latex: str) -> None:
     file = tmp_path / "f.mlev"
     file.write_text(f"algorithm f\nformula f(x: Scalar) -> Scalar = {body}\n")
