@@ -402,3 +402,17 @@ def test_a_setting_given_twice_is_refused_not_silently_overridden(tmp_path: Path
     assert main(argv) == 2
     assert capsys.readouterr().err.strip() == f"mlevolve: error: {message} (see `mlevolve {argv[0]} --help`)"
     assert not list(tmp_path.glob("*.db")) and not list(tmp_path.glob("*.py"))
+
+
+@pytest.mark.parametrize(("program", "where"), [("f.mlev", "every fitting row"),
+                                                (str(ROOT / "examples" / "linear_regression.mlev"), "every row"),
+                                                (str(ROOT / "examples" / "mlp_digits.mlev"), "every row")])
+def test_a_constant_regression_target_is_refused_not_scored_against_a_variance_of_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys, program: str, where: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    _csv(tmp_path / "c.csv", [(float(a), float(b), 3.0) for a, b in np.random.default_rng(0).normal(size=(30, 2))])
+    (tmp_path / "f.mlev").write_text(FORMULA_AB)
+    assert main(["run", program, "--task", "c.csv:target=y:problem=regression"]) == 2
+    assert capsys.readouterr().err.strip() == (f"mlevolve: error: c.csv: the target is 3 on {where}\nhint: a "
+                                               "regression needs a target that varies: its error has no scale and "
+                                               "R² no meaning")

@@ -41,6 +41,9 @@ def _spirals(rng: np.random.Generator, n: int = 1000, turns: float = 2.0, noise:
     return x, y
 
 
+CONSTANT_TARGET = "a regression needs a target that varies: its error has no scale and R² no meaning"
+
+
 def _split(y: Any, n: int, rng: np.random.Generator, name: str = "data") -> tuple[Any, Any, Any]:
     """Indices (int64) of a 60/20/20 split, stratified by ``y`` (class ids) when given; a
     :class:`TaskError` naming ``name`` when a part would be empty (4 rows, or 4 per class, at least)."""

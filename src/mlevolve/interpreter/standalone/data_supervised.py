@@ -13,6 +13,7 @@ import numpy as np
 
 from mlevolve.interpreter.standalone.common import TaskError, parse_spec
 from mlevolve.interpreter.standalone.data import (
+    CONSTANT_TARGET,
     _check_standardised,
     _detect,
     _sk_seed,
@@ -38,7 +39,7 @@ USER_OPTIONS = {"target": "", "problem": ""}
 def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator) -> dict[str, Any]:
     """``x`` (float64, n x F) and ``y`` (n) split 60/20/20 and standardised: x_/y_ train, val and test
     (features float32; targets int64 class ids, or float32 for regression), ``n_classes`` (0 for
-    regression), ``problem`` and ``name``.  Raises :class:`TaskError` for one class or too few rows;
+    regression), ``problem`` and ``name``.  Raises :class:`TaskError` for one class, a constant target or too few rows;
     a user's data is :func:`checked` after."""
     n = len(y)
     labels = None
@@ -47,6 +48,8 @@ def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator
         labels = ids.astype(np.int64).reshape(-1)
         if len(classes) < 2:
             raise TaskError(f"{name}: the target has only one class ({classes[0]})", "a classifier needs two or more")
+    elif n and np.all(y == y[0]):
+        raise TaskError(f"{name}: the target is {float(y[0]):g} on every row", CONSTANT_TARGET)
     train, val, test = _split(labels, n, rng, name)
     x_tr, x_va, x_te = _standardise(x[train], x[val], x[test])
     if labels is not None:
