@@ -159,3 +159,26 @@ def test_a_standalone_loader_reads_integer_options_as_the_library_does() -> None
 
     assert parse_spec("linear:n_tasks=1e3: dim = 4.0", {"n_tasks": 10, "dim": 4}, {"linear"}) == \
         ("linear", {"n_tasks": 1000, "dim": 4})
+
+
+@pytest.mark.parametrize(("text", "target", "message"), [
+    (None, "y", "no such file: {path} (hint: give a .csv file with a header row, or an .npz file with arrays X and y)"),
+    ("a,b,y\n1,2,3\n", "zz", "{path}: no column named 'zz' (hint: columns: a, b, y)"),
+    ("a,b,y\n1,2,3\n1,2\n", "y", "cannot read {path}: a row is shorter than the header (hint: give a .csv file with "
+                                 "a header row, or an .npz file with arrays X and y; every feature a number)"),
+    ("a,b,y\n1,x,3\n", "y", "cannot read {path}: could not convert string to float: 'x' (hint: give a .csv file "
+                            "with a header row, or an .npz file with arrays X and y; every feature a number)"),
+])
+def test_an_exported_scripts_reader_names_the_mistake_in_a_data_file(tmp_path: Path, text: str | None, target: str,
+                                                                     message: str) -> None:
+    """An exported script reads only files: its hints never point to built-in task names, and a missing column,
+    a short row or a non-number is said as such (not as a Python exception's text)."""
+    from mlevolve.interpreter.standalone.common import TaskError
+    from mlevolve.interpreter.standalone.data import read_table
+
+    path = tmp_path / "d.csv"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(TaskError) as caught:
+        read_table(str(path), target, "")
+    assert str(caught.value) == message.format(path=path)

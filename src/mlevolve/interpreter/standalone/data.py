@@ -103,9 +103,9 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
     named ``x0, x1, ...``).  Targets are float64 numbers, or text class labels (stripped; with
     ``problem`` "classification", numbers among them are written canonically: ``1`` and ``1.0``
     are one class)."""
-    file = Path(path)
+    file, form = Path(path), "a .csv file with a header row, or an .npz file with arrays X and y"
     if not file.is_file():  # the library's message for the same mistake (tasks.py)
-        raise TaskError(f"no such file: {path}", "a task is a built-in name or an existing .csv/.npz file")
+        raise TaskError(f"no such file: {path}", f"give {form}")
     try:
         if file.suffix.lower() == ".npz":
             with np.load(file, allow_pickle=False) as archive:
@@ -120,12 +120,15 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
                 reader = csv.reader(handle)
                 header = [h.strip() for h in next(reader, [])]
                 rows = [row for row in reader if any(cell.strip() for cell in row)]
+            if target not in header:
+                raise TaskError(f"{path}: no column named '{target}'", "columns: " + ", ".join(header))
             t = header.index(target)
             columns = [h for j, h in enumerate(header) if j != t]
             x = np.array([[float(c) for j, c in enumerate(row) if j != t] for row in rows], dtype=np.float64)
             cells = [row[t] for row in rows]
     except (OSError, KeyError, ValueError, IndexError) as err:
-        raise TaskError(f"cannot read {path}: {err}", "a task is a built-in name or a valid .csv/.npz file") from None
+        what = "a row is shorter than the header" if isinstance(err, IndexError) else err
+        raise TaskError(f"cannot read {path}: {what}", f"give {form}; every feature a number") from None
     numbers = [_number(cell) for cell in cells]
     if all(v is not None for v in numbers):
         return x, np.array(numbers, dtype=np.float64), columns

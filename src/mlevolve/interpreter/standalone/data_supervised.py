@@ -48,9 +48,9 @@ def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator
         labels = ids.astype(np.int64).reshape(-1)
         if len(classes) < 2:
             raise TaskError(f"{name}: the target has only one class ({classes[0]})", "a classifier needs two or more")
-    elif n and np.all(y == y[0]):
-        raise TaskError(f"{name}: the target is {float(y[0]):g} on every row", CONSTANT_TARGET)
     train, val, test = _split(labels, n, rng, name)
+    if labels is None and np.all(y == y[0]):
+        raise TaskError(f"{name}: the target is {float(y[0]):g} on every row", CONSTANT_TARGET)
     x_tr, x_va, x_te = _standardise(x[train], x[val], x[test])
     if labels is not None:
         ys: list[Any] = [labels[train], labels[val], labels[test]]
