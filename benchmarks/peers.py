@@ -247,6 +247,20 @@ def run_mlevolve_equal(data: Data, seed: int, evaluations: int, folder: Path) ->
     return run_mlevolve(data, seed, evaluations, folder, equal=True)
 
 
+def run_mlevolve_unsimplified(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
+    """``mlevolve-equal`` with the simplifier taken out of the search (an ablation, issue 15's bloat measure):
+    the cache key, the size bloat control and parsimony read and the archive's shown form are the program as
+    evaluated.  Its ``raw_size`` is what a user would be shown without the simplifier."""
+    import mlevolve.gp.memo as memo
+
+    simplified = memo.simplified
+    memo.simplified = lambda expr: expr  # what simplified_program applies to each body (in this process)
+    try:
+        return run_mlevolve(data, seed, evaluations, folder, equal=True)
+    finally:
+        memo.simplified = simplified
+
+
 def _population(evaluations: int) -> int:
     return max(10, min(1000, evaluations // 10))
 
@@ -356,9 +370,10 @@ def run_deap(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
 
 ENGINES: dict[str, Callable[[Data, int, int, Path], Result]] = {
     "mlevolve": run_mlevolve, "mlevolve-nofit": run_mlevolve_nofit, "mlevolve-equal": run_mlevolve_equal,
-    "gplearn": run_gplearn, "operon": run_operon, "operon-matched": run_operon,
-    "deap": run_deap}
+    "mlevolve-unsimplified": run_mlevolve_unsimplified, "gplearn": run_gplearn, "operon": run_operon,
+    "operon-matched": run_operon, "deap": run_deap}
 _MODULES = {"mlevolve": "mlevolve", "mlevolve-nofit": "mlevolve", "mlevolve-equal": "mlevolve",
+            "mlevolve-unsimplified": "mlevolve",
             "gplearn": "gplearn", "operon": "pyoperon", "operon-matched": "pyoperon",
             "deap": "deap"}
 
