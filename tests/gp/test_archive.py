@@ -280,6 +280,26 @@ def test_readers_see_commits_while_a_writer_holds_the_lock(tmp_path: Path) -> No
         assert reader.count() == 3
 
 
+def test_a_closed_archive_is_one_file_that_readers_leave_alone(tmp_path: Path) -> None:
+    """A run's archive at rest has no write-ahead log: readers (best, show, report), which open it read-only and
+    so could not remove the -wal and -shm files a WAL database makes them create, leave the folder as it was."""
+    path = tmp_path / "run.db"
+    with Archive.for_run(path, IDENTITY) as writer:
+        writer.add(row(0, "a" * 32, 1.0))
+    before = snapshot(path)
+    assert before[1] == ["run.db"]
+    for _ in range(2):
+        with Archive.read(path) as reader:
+            assert reader.count() == 1
+    assert snapshot(path) == before
+    with Archive.for_run(path, IDENTITY) as writer:  # resumed: WAL again while it runs
+        assert writer.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        writer.add(row(1, "b" * 32, 2.0))
+    with Archive.read(path) as reader:
+        assert reader.count() == 2
+    assert snapshot(path)[1] == ["run.db"]
+
+
 def _committed(path: Path) -> int:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:

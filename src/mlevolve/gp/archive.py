@@ -283,9 +283,14 @@ class Archive:
 
     def close(self) -> None:
         """Commit the pending batch and close (a failed commit leaves the archive as it was at the
-        last commit, and still closes)."""
+        last commit, and still closes).  A run's archive at rest is one file: its write-ahead log is
+        folded in (``journal_mode=DELETE``), so readers, which cannot remove the log and shared-memory
+        files a WAL database makes them open, leave none behind; the next run turns WAL on again."""
         try:
             self.flush()
+            if self._lock is not None:
+                with contextlib.suppress(sqlite3.OperationalError):  # a reader still has it open: stays WAL
+                    self.conn.execute("PRAGMA journal_mode=DELETE")
         finally:
             with self.guard("close"):
                 self.conn.close()
