@@ -8,6 +8,7 @@ evaluated), and the best program reported against the archive.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -282,11 +283,13 @@ def test_every_algorithm_runs_to_its_budget(tmp_path: Path, algorithm: str) -> N
         if algorithm in ("mu_plus_lambda", "nsga2"):
             assert generations == sorted(generations)  # generational: one generation after another
             assert "crossover" in operators
-        else:  # steady state: after the first population, a child is one generation older than its parent
+        else:  # steady state: after the first population, a child is one generation older than its latest parent
             generations_of: dict[str, set[int]] = {}
             for r in stored:
                 if r[0] >= 20:
-                    assert r[11] - 1 in generations_of[json.loads(r[10])[0]], r
+                    parents = [generations_of[h] for h in json.loads(r[10])]
+                    assert r[11] - 1 in {max(gs) for gs in itertools.product(*parents)}, r
+                    assert all(r[11] > min(gs) for gs in parents), r  # never a generation before a parent's
                 generations_of.setdefault(r[1], set()).add(r[11])
 
 

@@ -51,14 +51,15 @@ def regularized_evolution(engine: Engine) -> None:
             if not population:
                 break
             parent = tournament(engine.rng, population, cfg.tournament)
+            generation = parent.generation + 1  # one more than its latest parent's: its depth in the ancestry
             if engine.rng.random() < cfg.mutation_prob:
                 program, op = engine.vary(parent.program)
                 parents: tuple[str, ...] = (parent.hash,)
             else:
                 other = tournament(engine.rng, population, cfg.tournament)
                 program, op = engine.vary(parent.program, other.program)
-                parents = (parent.hash, other.hash)
-            engine.start(program, op, parents, parent.generation + 1)
+                parents, generation = (parent.hash, other.hash), max(generation, other.generation + 1)
+            engine.start(program, op, parents, generation)
         finished = engine.collect()
         if not finished and not engine.in_flight:
             break
