@@ -59,14 +59,15 @@ class BusyFactory:
         return BusyEvaluator(self.seconds)
 
 
-def run(budget: int, seconds: float, workers: int) -> dict[str, Any]:
-    """One regularized evolution; ``workers`` 0 scores in process (the coordinator alone)."""
+def run(budget: int, seconds: float, workers: int, batch: int = 1) -> dict[str, Any]:
+    """One regularized evolution; ``workers`` 0 scores in process (the coordinator alone); ``batch``:
+    candidates per worker request (``ProcessPool.batch``)."""
     from mlevolve import check, parse_file
 
     spec = load_grammar()
     program = check(parse_file(ROOT / "examples" / "quartic.mlev"))
     config = EvolveConfig(budget=budget, population=50, init="random", hurdle=False)
-    backend: Backend | None = ProcessPool(BusyFactory(seconds), workers, timeout=60) if workers else None
+    backend: Backend | None = ProcessPool(BusyFactory(seconds), workers, timeout=60, batch=batch) if workers else None
     with tempfile.TemporaryDirectory() as tmp, Archive.for_run(Path(tmp) / "s.db", {"run": "scale"}) as archive:
         engine = Engine(program, ["f"], spec, BusyEvaluator(seconds), archive, config, None, backend,
                         replay=backend is None)
