@@ -2,7 +2,8 @@
 
 Printed, each the median of ``--repeats`` runs:
 - the pool's capacity with instant evaluations (candidates/s, regularized evolution of the quartic's
-  body, 1 and 2 workers; ``scale.py``'s synthetic evaluator);
+  body, 1 and 2 workers; ``scale.py``'s synthetic evaluator), one candidate per request and in
+  batches of ``CHEAP_BATCH`` (as a cheap run's ``--workers N`` pool sends them);
 - `mlevolve evolve examples/quartic.mlev --budget 1000 --init random --population 20 --quiet`:
   wall and CPU seconds (this process's children: coordinator and worker) on one core
   (``taskset -c 0``) and on every core;
@@ -28,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from mlevolve.gp.backends import CHEAP_BATCH  # noqa: E402
 from scale import run  # noqa: E402
 
 
@@ -59,8 +61,10 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     for workers in () if args.skip_quartic else (1, 2):
-        rates = [run(600, 0.0, workers)["rate"] for _ in range(args.repeats)]
-        print(f"pool, instant evaluations, {workers} worker(s): {statistics.median(rates):.0f} candidates/s")
+        for batch, budget in ((1, 600), (CHEAP_BATCH, 2000)):
+            rates = [run(budget, 0.0, workers, batch)["rate"] for _ in range(args.repeats)]
+            print(f"pool, instant evaluations, {workers} worker(s), {batch} candidate(s) per request: "
+                  f"{statistics.median(rates):.0f} candidates/s")
     quartic = ["examples/quartic.mlev", "--budget", "1000", "--init", "random", "--population", "20"]
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "run.db"

@@ -450,6 +450,34 @@ class _Worker:
         return index, began
 
 
+def _context(preload: Sequence[str]) -> Any:
+    """Where workers come from: a fork server (POSIX) that imports this module and ``preload``
+    (say ``torch``) once and forks each worker from itself, so N workers cost one import of each,
+    not N; else fresh interpreters (``spawn``).  The fork server starts with the first pool of the
+    process and keeps its imports (a later pool's ``preload`` cannot add to them)."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    context = mp.get_context("forkserver")
+    context.set_forkserver_preload([__name__, *preload])
+    return context
+
+
+def worker_modules(cheap: bool) -> tuple[str, ...]:
+    """What a run's workers import, for the fork server to import once: the evaluator, and for a
+    run whose candidates run generated code PyTorch and scikit-learn's data sets too."""
+    light = ("mlevolve.interpreter.evaluator",)
+    return light if cheap else ("torch", "sklearn.datasets", "mlevolve.interpreter.runtime", *light)
+
+
+def prestart(preload: Sequence[str]) -> None:
+    """Start the fork server now (it imports ``preload`` in the background), so that the workers a
+    pool starts later fork from it at once; nothing where workers are spawned."""
+    if _context(preload).get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 CHEAP_BATCH = 16  # cheap candidates per worker request (ProcessPool.batch, set by placed)
 
 
@@ -466,12 +494,12 @@ class ProcessPool:
     """
 
     def __init__(self, factory: Factory, workers: int = 0, timeout: float = Resources.timeout,
-                 memory: int | None = None, batch: int = 1) -> None:
+                 memory: int | None = None, batch: int = 1, preload: Sequence[str] = ()) -> None:
         self.factory = factory
         self.workers_count = workers or os.cpu_count() or 1
         self.timeout = timeout
         self.memory = memory
-        self.context = mp.get_context("spawn")
+        self.context = _context(preload)
         self.batch = 1
         self.slots = self.workers_count
         self.set_batch(batch)
@@ -740,9 +768,11 @@ def placed(backend: Backend | None, evaluator: Any, memory: int | None = None, p
 
 
 def make_backend(factory: Factory, workers: int = Resources.workers, dask: str | None = Resources.dask,
-                 timeout: float = Resources.timeout, memory: int | None = None) -> Backend:
+                 timeout: float = Resources.timeout, memory: int | None = None,
+                 preload: Sequence[str] = ()) -> Backend:
     """``dask`` (``local:N`` or ``tcp://...``) wins; else a pool of ``workers`` processes (0: one per
-    core; 1, the default, is one worker: candidates never run in the coordinator's process)."""
+    core; 1, the default, is one worker: candidates never run in the coordinator's process), forked
+    from a server that has imported ``preload`` once (:func:`_context`)."""
     if dask:
         return DaskBackend(factory, dask, timeout, memory)
-    return ProcessPool(factory, workers, timeout, memory)
+    return ProcessPool(factory, workers, timeout, memory, preload=preload)
