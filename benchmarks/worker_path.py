@@ -16,6 +16,7 @@ Run: PYTHONPATH=src python benchmarks/worker_path.py [--repeats N] [--skip-main]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import shutil
@@ -33,12 +34,43 @@ from mlevolve.gp.backends import CHEAP_BATCH  # noqa: E402
 from scale import run  # noqa: E402
 
 
+def _adopt_orphans() -> None:
+    """Linux: become the subreaper of this process's descendants, so that the pool's fork server
+    (and through it its workers), orphaned when the command exits, are reaped here and their CPU
+    time counts in ``RUSAGE_CHILDREN``."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+
+
+def _reap_orphans(wait: float = 10.0) -> None:
+    """Wait (up to ``wait`` s) for adopted descendants (children this process did not start: not
+    its own pools' fork server or resource tracker) to exit, reaping them."""
+    from multiprocessing import forkserver, resource_tracker
+
+    own = {getattr(forkserver._forkserver, "_forkserver_pid", None),
+           getattr(resource_tracker._resource_tracker, "_pid", None)}
+    me = str(os.getpid())
+    adopted = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            if stat.read_text().rsplit(")", 1)[1].split()[1] == me and int(stat.parent.name) not in own:
+                adopted.append(int(stat.parent.name))
+    deadline = time.monotonic() + wait
+    for pid in adopted:
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(pid, os.WNOHANG)[0] == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+
 def timed(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the command and its children) of one command."""
+    """(wall seconds, CPU seconds of the command and all its descendants) of one command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
     wall = time.perf_counter() - started
+    _reap_orphans()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -59,6 +91,7 @@ def main() -> None:
     parser.add_argument("--main-budgets", type=int, nargs="+", default=[24, 200])
     parser.add_argument("--skip-quartic", action="store_true", help="leave out the pool and quartic runs")
     args = parser.parse_args()
+    _adopt_orphans()
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     for workers in () if args.skip_quartic else (1, 2):
         for batch, budget in ((1, 600), (CHEAP_BATCH, 2000)):

@@ -277,11 +277,11 @@ def test_a_worker_killed_mid_batch_is_replaced_and_every_candidate_answered() ->
     try:
         for job in range(6):
             pool.submit(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"))
-        deadline = time.monotonic() + 60
+        deadline, early = time.monotonic() + 60, {}
         while pool.workers[0].running()[0] == 0 and time.monotonic() < deadline:  # into its second candidate
-            pool.results(timeout=0.05)
+            early.update(pool.results(timeout=0.05))
         pool.workers[0].process.kill()
-        results = _drain(pool, 6, limit=120)
+        results = {**early, **_drain(pool, 6 - len(early), limit=120)}
     finally:
         pool.close()
     assert sorted(results) == list(range(6)) and pool.replaced >= 1
@@ -355,3 +355,40 @@ def test_a_parallel_cheap_run_gets_batches() -> None:
         assert placed(slow, SlowEvaluator(0.0), parallel=True) is slow and slow.batch == 1 and slow.slots == 2
     finally:
         slow.close()
+
+
+@pytest.mark.e2e
+def test_workers_die_with_a_coordinator_killed_outright() -> None:
+    """Workers fork from a fork server, whose death (it sees its coordinator's) takes them along,
+    busy or not (``PR_SET_PDEATHSIG``)."""
+    import signal
+    import subprocess
+    import sys
+
+    script = ("import sys, time\n"
+              "from mlevolve.gp.backends import ProcessPool\n"
+              "from mlevolve.gp.backends import Request\n"
+              "from tests.gp.test_parallel import STUCK, SlowFactory\n"
+              "if __name__ == '__main__':\n"
+              "    pool = ProcessPool(SlowFactory(0.0), workers=2)\n"
+              "    for job in range(2): pool.submit(Request(job, 'evaluate', STUCK, f'k{job}'))\n"  # busy for ever
+              "    print(*[w.process.pid for w in pool.workers], flush=True)\n"
+              "    time.sleep(60)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    try:
+        assert proc.stdout is not None
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert len(pids) == 2
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() and
+                                                  "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]
+                                                  for p in pids):
+            time.sleep(0.1)
+        alive = [p for p in pids if Path(f"/proc/{p}").exists() and
+                 "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]]
+        assert not alive, f"workers {alive} outlived their coordinator"
+    finally:
+        proc.kill()

@@ -369,12 +369,11 @@ class InProcess:
 
 # ------------------------------------------------------------------------------------ process pool
 def _die_with_parent() -> None:
-    """Linux: have the kernel kill this worker when its parent dies (even by SIGKILL)."""
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
+    """Linux: have the kernel kill this worker when its parent (the coordinator, or the fork server,
+    which dies with the coordinator: :mod:`mlevolve.gp.serverguard`) dies, even by SIGKILL."""
+    from mlevolve.gp.serverguard import die_with_parent
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    die_with_parent()
 
 
 @contextlib.contextmanager
@@ -454,11 +453,12 @@ def _context(preload: Sequence[str]) -> Any:
     """Where workers come from: a fork server (POSIX) that imports this module and ``preload``
     (say ``torch``) once and forks each worker from itself, so N workers cost one import of each,
     not N; else fresh interpreters (``spawn``).  The fork server starts with the first pool of the
-    process and keeps its imports (a later pool's ``preload`` cannot add to them)."""
+    process and keeps its imports (a later pool's ``preload`` cannot add to them); it dies with this
+    process (:mod:`mlevolve.gp.serverguard`)."""
     if "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
     context = mp.get_context("forkserver")
-    context.set_forkserver_preload([__name__, *preload])
+    context.set_forkserver_preload(["mlevolve.gp.serverguard", __name__, *preload])
     return context
 
 
