@@ -392,3 +392,17 @@ def test_workers_die_with_a_coordinator_killed_outright() -> None:
         assert not alive, f"workers {alive} outlived their coordinator"
     finally:
         proc.kill()
+
+
+def test_a_batched_run_keeps_no_more_in_flight_than_its_population(tmp_path: Path) -> None:
+    from mlevolve import check, parse_file
+    from mlevolve.gp.archive import Archive
+    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.grammar.spec import load_grammar
+
+    program = check(parse_file(QUARTIC))
+    for population, slots in ((6, 6), (50, 8)):  # two batches of 4, at most the population
+        with Archive.for_run(tmp_path / f"{population}.db", {"run": "t"}) as archive:
+            engine = Engine(program, ["f"], load_grammar(), KeyEvaluator(), archive,  # type: ignore[arg-type]
+                            EvolveConfig(population=population), None, InProcess(KeyFactory(), batch=4))
+            assert engine.scheduler.slots == slots
