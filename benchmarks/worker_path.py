@@ -7,6 +7,8 @@ Printed, each the median of ``--repeats`` runs:
 - `mlevolve evolve examples/quartic.mlev --budget 1000 --init random --population 20 --quiet`:
   wall and CPU seconds (this process's children: coordinator and worker) on one core
   (``taskset -c 0``) and on every core;
+- the start of the README's main job's workers (1 and 2): wall and CPU seconds (the process, its
+  fork server and workers) until each has answered its first probe;
 - the README's main job (`examples/mlp_digits.mlev --evolve act --task digits`) at each of
   ``--main-budgets`` (24 and 200) with ``--workers 1`` and ``--workers 2``: wall and CPU seconds,
   and the ratio of the wall times.
@@ -84,6 +86,36 @@ def evolve(args: list[str], db: Path, core: str | None = None) -> tuple[float, f
     return timed(command)
 
 
+_START = """
+import sys, time
+from mlevolve.gp.backends import ProcessPool, Request, worker_modules
+from mlevolve.interpreter.factory import EvaluatorFactory
+if __name__ == "__main__":
+    factory = EvaluatorFactory("digits", 0, 10, frozenset({"activation"}), timeout=300)
+    program = open("examples/mlp_digits.mlev").read()
+    started = time.perf_counter()
+    pool = ProcessPool(factory, int(sys.argv[1]), preload=worker_modules(False))
+    for job in range(pool.workers_count):
+        pool.submit(Request(job, "fingerprint", program, f"k{job}"))
+    answered = 0
+    while answered < pool.workers_count:
+        answered += len(pool.results())
+    print(time.perf_counter() - started)
+    pool.close()
+"""
+
+
+def worker_start(workers: int) -> tuple[float, float]:
+    """(wall, CPU seconds of the process, its fork server and workers) until each of ``workers``
+    workers of the README's main job has answered its first probe (PyTorch imported, task loaded)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run([sys.executable, "-c", _START, str(workers)], check=True, capture_output=True, text=True,
+                         cwd=ROOT)
+    _reap_orphans()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return float(out.stdout.split()[-1]), (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -93,6 +125,10 @@ def main() -> None:
     args = parser.parse_args()
     _adopt_orphans()
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    for workers in () if args.skip_main else (1, 2):
+        starts = [worker_start(workers) for _ in range(args.repeats)]
+        print(f"README main job, {workers} worker(s) started, each answered its first probe: wall "
+              f"{statistics.median(r[0] for r in starts):.2f} s, CPU {statistics.median(r[1] for r in starts):.2f} s")
     for workers in () if args.skip_quartic else (1, 2):
         for batch, budget in ((1, 600), (CHEAP_BATCH, 2000)):
             rates = [run(budget, 0.0, workers, batch)["rate"] for _ in range(args.repeats)]
