@@ -194,7 +194,8 @@ class Scored(NamedTuple):
 
 
 class Known:
-    """A worker's copy of the coordinator's FEC fingerprints, kept in step by deltas."""
+    """A worker's copy of the coordinator's FEC fingerprints, kept in step by deltas, plus those
+    its own answers found (:func:`run_request`)."""
 
     def __init__(self) -> None:
         self.fingerprints: set[str] = set()
@@ -299,7 +300,13 @@ def run_request(evaluator: Any, request: Request, limit: int | None = None,
     if request.known_from != known.count:  # a copy out of step (cannot happen with outgoing()): refuse
         return _as_result(request.method, Failure("the worker's fingerprints are out of step", "worker"))
     known.update(request)
-    return score(evaluator, program, request.key, known.fingerprints, request.window, request.policy, limit)
+    scored = score(evaluator, program, request.key, known.fingerprints, request.window, request.policy, limit)
+    if scored.fingerprint is not None and scored.source != "fec":
+        # The coordinator records this fingerprint with this candidate's outcome before it resolves any
+        # later answer of this process (answers are resolved in the order they come): a later candidate
+        # of the batch with the same fingerprint is an FEC hit, as it would be scored one by one.
+        known.fingerprints.add(scored.fingerprint)
+    return scored
 
 
 def _as_result(method: str, failure: Failure) -> Any:
