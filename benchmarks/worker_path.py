@@ -2,10 +2,13 @@
 
 Printed, each the median of ``--repeats`` runs:
 - the pool's capacity with instant evaluations (candidates/s, regularized evolution of the quartic's
-  body, 1 and 2 workers; ``scale.py``'s synthetic evaluator);
+  body, 1 and 2 workers; ``scale.py``'s synthetic evaluator), one candidate per request and in
+  batches of ``CHEAP_BATCH`` (as a cheap run's ``--workers N`` pool sends them);
 - `mlevolve evolve examples/quartic.mlev --budget 1000 --init random --population 20 --quiet`:
   wall and CPU seconds (this process's children: coordinator and worker) on one core
   (``taskset -c 0``) and on every core;
+- the start of the README's main job's workers (1 and 2): wall and CPU seconds (the process, its
+  fork server and workers) until each has answered its first probe;
 - the README's main job (`examples/mlp_digits.mlev --evolve act --task digits`) at each of
   ``--main-budgets`` (24 and 200) with ``--workers 1`` and ``--workers 2``: wall and CPU seconds,
   and the ratio of the wall times.
@@ -15,6 +18,7 @@ Run: PYTHONPATH=src python benchmarks/worker_path.py [--repeats N] [--skip-main]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import shutil
@@ -28,15 +32,47 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from mlevolve.gp.backends import CHEAP_BATCH  # noqa: E402
 from scale import run  # noqa: E402
 
 
+def _adopt_orphans() -> None:
+    """Linux: become the subreaper of this process's descendants, so that the pool's fork server
+    (and through it its workers), orphaned when the command exits, are reaped here and their CPU
+    time counts in ``RUSAGE_CHILDREN``."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+
+
+def _reap_orphans(wait: float = 10.0) -> None:
+    """Wait (up to ``wait`` s) for adopted descendants (children this process did not start: not
+    its own pools' fork server or resource tracker) to exit, reaping them."""
+    from multiprocessing import forkserver, resource_tracker
+
+    own = {getattr(forkserver._forkserver, "_forkserver_pid", None),
+           getattr(resource_tracker._resource_tracker, "_pid", None)}
+    me = str(os.getpid())
+    adopted = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            if stat.read_text().rsplit(")", 1)[1].split()[1] == me and int(stat.parent.name) not in own:
+                adopted.append(int(stat.parent.name))
+    deadline = time.monotonic() + wait
+    for pid in adopted:
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(pid, os.WNOHANG)[0] == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+
 def timed(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the command and its children) of one command."""
+    """(wall seconds, CPU seconds of the command and all its descendants) of one command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
     wall = time.perf_counter() - started
+    _reap_orphans()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -50,6 +86,36 @@ def evolve(args: list[str], db: Path, core: str | None = None) -> tuple[float, f
     return timed(command)
 
 
+_START = """
+import sys, time
+from mlevolve.gp.backends import ProcessPool, Request, worker_modules
+from mlevolve.interpreter.factory import EvaluatorFactory
+if __name__ == "__main__":
+    factory = EvaluatorFactory("digits", 0, 10, frozenset({"activation"}), timeout=300)
+    program = open("examples/mlp_digits.mlev").read()
+    started = time.perf_counter()
+    pool = ProcessPool(factory, int(sys.argv[1]), preload=worker_modules(False))
+    for job in range(pool.workers_count):
+        pool.submit(Request(job, "fingerprint", program, f"k{job}"))
+    answered = 0
+    while answered < pool.workers_count:
+        answered += len(pool.results())
+    print(time.perf_counter() - started)
+    pool.close()
+"""
+
+
+def worker_start(workers: int) -> tuple[float, float]:
+    """(wall, CPU seconds of the process, its fork server and workers) until each of ``workers``
+    workers of the README's main job has answered its first probe (PyTorch imported, task loaded)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run([sys.executable, "-c", _START, str(workers)], check=True, capture_output=True, text=True,
+                         cwd=ROOT)
+    _reap_orphans()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return float(out.stdout.split()[-1]), (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -57,10 +123,17 @@ def main() -> None:
     parser.add_argument("--main-budgets", type=int, nargs="+", default=[24, 200])
     parser.add_argument("--skip-quartic", action="store_true", help="leave out the pool and quartic runs")
     args = parser.parse_args()
+    _adopt_orphans()
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    for workers in () if args.skip_main else (1, 2):
+        starts = [worker_start(workers) for _ in range(args.repeats)]
+        print(f"README main job, {workers} worker(s) started, each answered its first probe: wall "
+              f"{statistics.median(r[0] for r in starts):.2f} s, CPU {statistics.median(r[1] for r in starts):.2f} s")
     for workers in () if args.skip_quartic else (1, 2):
-        rates = [run(600, 0.0, workers)["rate"] for _ in range(args.repeats)]
-        print(f"pool, instant evaluations, {workers} worker(s): {statistics.median(rates):.0f} candidates/s")
+        for batch, budget in ((1, 600), (CHEAP_BATCH, 2000)):
+            rates = [run(budget, 0.0, workers, batch)["rate"] for _ in range(args.repeats)]
+            print(f"pool, instant evaluations, {workers} worker(s), {batch} candidate(s) per request: "
+                  f"{statistics.median(rates):.0f} candidates/s")
     quartic = ["examples/quartic.mlev", "--budget", "1000", "--init", "random", "--population", "20"]
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "run.db"

@@ -16,6 +16,7 @@ naming the parameter (the CLI renames it to the flag).
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import random
 from collections.abc import Mapping, Sequence
@@ -404,6 +405,7 @@ def evolve(
     checked = _program(program, spec)
     names = evolvable(checked, evolve, file)
     task_name = _task_name(checked, task, None if isinstance(program, Program) else str(program))
+    _prestart_workers(checked, workers, dask)
     from mlevolve.interpreter.factory import EvaluatorFactory, formula_inputs
     from mlevolve.interpreter.tasks import data_source
 
@@ -411,7 +413,7 @@ def evolve(
     task_data = _load_task(checked, task_name, seed, program, task)
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
-    from mlevolve.gp.backends import make_backend, placed
+    from mlevolve.gp.backends import make_backend, placed, worker_modules
     from mlevolve.gp.engine import Engine
     from mlevolve.gp.progress import Progress
     from mlevolve.gp.search import ALGORITHMS
@@ -449,8 +451,10 @@ def evolve(
     # A cheap regime's candidates in one slot are scored in this process (``placed``): no worker starts.
     from mlevolve.interpreter.regimes import regime_of_task
 
-    in_process = regime_of_task(task_data).cheap and not parallel
-    backend = make_backend(factory, workers, dask, timeout, memory) if portable and not in_process else None
+    cheap = regime_of_task(task_data).cheap
+    in_process = cheap and not parallel
+    backend = make_backend(factory, workers, dask, timeout, memory, worker_modules(cheap)) \
+        if portable and not in_process else None
     interrupted = False
     try:
         evaluator = factory.build(task_data, spec)
@@ -505,6 +509,18 @@ def evolve(
     return {**summary, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
             "task": task_name, "evolve": names, "init": init, "answer": result, "next": next_commands(path)}
+
+
+def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
+    """Where the run will score in worker processes, start their fork server now: it imports what
+    they need (PyTorch for the neural regimes) while this process reads the task."""
+    from mlevolve.gp.backends import prestart, worker_modules
+    from mlevolve.interpreter.regimes import regime_of
+
+    with contextlib.suppress(MlevError):  # a mistake in the program is reported where it was before
+        cheap = regime_of(program).cheap
+        if not dask and (workers != 1 or not cheap):
+            prestart(worker_modules(cheap))
 
 
 def next_commands(db: str | Path) -> builtins.list[str]:

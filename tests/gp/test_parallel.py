@@ -207,3 +207,202 @@ def test_a_cheap_run_scores_in_the_coordinator_and_writes_the_rows_of_a_worker_r
     evolve(QUARTIC, ["f"], db=tmp_path / "here.db", **kw)  # type: ignore[arg-type]
     assert pids and set(pids) == {os.getpid()}
     assert rows(tmp_path / "here.db") == rows(tmp_path / "worker.db")
+
+
+# ------------------------------------------------------- batches of cheap candidates per request
+class CrashEvaluator(SlowEvaluator):
+    """Kills its own process on a program containing ``cos``."""
+
+    def evaluate(self, program: object, key: str, quick: bool = False) -> Outcome:
+        from mlevolve.dsl.printer import format_program
+
+        if "cos(" in format_program(program):  # type: ignore[arg-type]
+            os._exit(3)
+        return super().evaluate(program, key, quick)
+
+
+class CrashFactory(SlowFactory):
+    def __call__(self) -> CrashEvaluator:
+        return CrashEvaluator(self.delay)
+
+
+CRASH = "algorithm a\nformula f(x: Scalar) -> Scalar =\n  cos(x)\n"
+
+
+def test_a_batch_goes_to_one_worker_in_one_message_and_comes_back_in_order() -> None:
+    pool = ProcessPool(SlowFactory(0.0), workers=1, timeout=30, batch=4)
+    try:
+        assert pool.slots == 8  # one batch running, one being filled
+        for job in range(3):
+            pool.submit(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"))
+        assert not pool.workers[0].batch  # a partial batch waits for results()
+        pool.submit(Request(3, "evaluate", PROGRAM.format(k=3), "key3"))
+        assert [r.job for r, _ in pool.workers[0].batch] == [0, 1, 2, 3]  # a full one goes at once
+        assert [job for job, _ in pool.results()] == [0, 1, 2, 3]
+    finally:
+        pool.close()
+
+
+def test_a_stuck_candidate_in_a_batch_is_cut_and_the_rest_of_its_batch_answered() -> None:
+    pool = ProcessPool(SlowFactory(0.0), workers=1, timeout=2.0, batch=4)
+    try:
+        for job, text in enumerate([PROGRAM.format(k=0), STUCK, PROGRAM.format(k=2), PROGRAM.format(k=3)]):
+            pool.submit(Request(job, "evaluate", text, f"key{job}"))
+        results = _drain(pool, 4, limit=90)
+    finally:
+        pool.close()
+    assert sorted(results) == [0, 1, 2, 3] and pool.replaced == 1
+    stuck = results.pop(1)
+    assert isinstance(stuck, Outcome) and stuck.failure is not None and stuck.failure.reason == "timeout after 2 s"
+    assert all(isinstance(r, Outcome) and r.failure is None for r in results.values())
+
+
+def test_a_candidate_that_kills_its_worker_fails_as_data_and_its_batch_is_answered() -> None:
+    pool = ProcessPool(CrashFactory(0.0), workers=1, timeout=30, batch=3)
+    try:
+        for job, text in enumerate([PROGRAM.format(k=0), CRASH, PROGRAM.format(k=2), PROGRAM.format(k=3)]):
+            pool.submit(Request(job, "evaluate", text, f"key{job}"))
+        results = _drain(pool, 4, limit=120)
+    finally:
+        pool.close()
+    assert sorted(results) == [0, 1, 2, 3] and pool.replaced == 2  # the candidate was retried once
+    crashed = results.pop(1)
+    assert isinstance(crashed, Outcome) and crashed.failure is not None
+    assert crashed.failure.reason == "the worker died twice on this candidate (status 3)"
+    assert all(isinstance(r, Outcome) and r.failure is None for r in results.values())
+
+
+def test_a_worker_killed_mid_batch_is_replaced_and_every_candidate_answered() -> None:
+    pool = ProcessPool(SlowFactory(0.3), workers=2, timeout=60, batch=3)
+    try:
+        for job in range(6):
+            pool.submit(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"))
+        deadline, early = time.monotonic() + 60, {}
+        while pool.workers[0].running()[0] == 0 and time.monotonic() < deadline:  # into its second candidate
+            early.update(pool.results(timeout=0.05))
+        pool.workers[0].process.kill()
+        results = {**early, **_drain(pool, 6 - len(early), limit=120)}
+    finally:
+        pool.close()
+    assert sorted(results) == list(range(6)) and pool.replaced >= 1
+    assert all(isinstance(r, Outcome) and r.failure is None for r in results.values())
+
+
+class KeyEvaluator:
+    """Answers at once from the key: a fingerprint shared by keys with the same first two digits
+    (FEC hits) and a fitness read off the key."""
+
+    supports_hurdle = False
+    cheap = True
+
+    def fingerprint(self, program: object, key: str) -> tuple[str, None]:
+        return key[:2], None
+
+    def evaluate(self, program: object, key: str, quick: bool = False) -> Outcome:
+        return Outcome({"fitness": int(key[:6], 16) / 16**6})
+
+
+class KeyFactory:
+    def __call__(self) -> KeyEvaluator:
+        return KeyEvaluator()
+
+
+def _engine_rows(backend: object, algorithm: str) -> list[tuple[object, ...]]:
+    from mlevolve import check, parse_file
+    from mlevolve.gp.archive import Archive
+    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.search import ALGORITHMS
+    from mlevolve.grammar.spec import load_grammar
+
+    program = check(parse_file(QUARTIC))
+    config = EvolveConfig(algorithm=algorithm, budget=150, population=20, init="random", seed=5)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, Archive.for_run(Path(tmp) / "r.db", {"run": "t"}) as archive:
+        engine = Engine(program, ["f"], load_grammar(), KeyEvaluator(), archive, config, None,
+                        backend, replay=False)  # type: ignore[arg-type]
+        try:
+            ALGORITHMS[algorithm](engine)
+        finally:
+            backend.close()  # type: ignore[attr-defined]
+        return [(r.seq, r.hash, r.program, r.fitness, r.source, r.fingerprint, r.operator, r.parents)
+                for r in archive.rows()]
+
+
+def test_a_batched_worker_writes_the_archive_of_the_same_batches_scored_in_process() -> None:
+    """One worker answers batches in order, so a batched run is a function of its seed: the same
+    rows as :class:`InProcess` with the same batch, and the batch's own decisions (FEC hits among
+    its candidates) as the coordinator's tables make them."""
+    for algorithm in ("regularized", "mu_plus_lambda"):
+        here = _engine_rows(InProcess(KeyFactory(), batch=4), algorithm)
+        pooled = _engine_rows(ProcessPool(KeyFactory(), workers=1, timeout=60, batch=4), algorithm)
+        assert pooled == here
+        assert {"evaluated", "cache", "fec"} <= {r[4] for r in here}
+        assert here != _engine_rows(InProcess(KeyFactory()), algorithm) or algorithm == "mu_plus_lambda"
+
+
+def test_a_parallel_cheap_run_gets_batches() -> None:
+    from mlevolve.gp.backends import CHEAP_BATCH
+
+    pool = ProcessPool(SlowFactory(0.0), workers=2)
+    try:
+        assert placed(pool, CheapEvaluator(0.0), parallel=True) is pool
+        assert pool.batch == CHEAP_BATCH and pool.slots == 2 * 2 * CHEAP_BATCH
+    finally:
+        pool.close()
+    slow = ProcessPool(SlowFactory(0.0), workers=2)
+    try:
+        assert placed(slow, SlowEvaluator(0.0), parallel=True) is slow and slow.batch == 1 and slow.slots == 2
+    finally:
+        slow.close()
+
+
+@pytest.mark.e2e
+def test_workers_die_with_a_coordinator_killed_outright() -> None:
+    """Workers fork from a fork server, whose death (it sees its coordinator's) takes them along,
+    busy or not (``PR_SET_PDEATHSIG``)."""
+    import signal
+    import subprocess
+    import sys
+
+    script = ("import sys, time\n"
+              "from mlevolve.gp.backends import ProcessPool\n"
+              "from mlevolve.gp.backends import Request\n"
+              "from tests.gp.test_parallel import STUCK, SlowFactory\n"
+              "if __name__ == '__main__':\n"
+              "    pool = ProcessPool(SlowFactory(0.0), workers=2)\n"
+              "    for job in range(2): pool.submit(Request(job, 'evaluate', STUCK, f'k{job}'))\n"  # busy for ever
+              "    print(*[w.process.pid for w in pool.workers], flush=True)\n"
+              "    time.sleep(60)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    try:
+        assert proc.stdout is not None
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert len(pids) == 2
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() and
+                                                  "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]
+                                                  for p in pids):
+            time.sleep(0.1)
+        alive = [p for p in pids if Path(f"/proc/{p}").exists() and
+                 "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]]
+        assert not alive, f"workers {alive} outlived their coordinator"
+    finally:
+        proc.kill()
+
+
+def test_a_batched_run_keeps_no_more_in_flight_than_its_population(tmp_path: Path) -> None:
+    from mlevolve import check, parse_file
+    from mlevolve.gp.archive import Archive
+    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.grammar.spec import load_grammar
+
+    program = check(parse_file(QUARTIC))
+    for population, slots in ((6, 6), (50, 8)):  # two batches of 4, at most the population
+        with Archive.for_run(tmp_path / f"{population}.db", {"run": "t"}) as archive:
+            engine = Engine(program, ["f"], load_grammar(), KeyEvaluator(), archive,  # type: ignore[arg-type]
+                            EvolveConfig(population=population), None, InProcess(KeyFactory(), batch=4))
+            assert engine.scheduler.slots == slots

@@ -170,3 +170,16 @@ def test_a_fitted_formula_comes_back_with_the_simplified_text_of_the_program_as_
     assert source == "evaluated" and outcome is not None and outcome.program is not None
     assert simplified == format_program(simplify_program(parse(outcome.program)))
     assert score(Scripted("new", 0.1, 0.8), None, "k", set(), (), Policy()).simplified is None  # type: ignore[arg-type]
+
+
+def test_a_fingerprint_found_earlier_in_a_batch_makes_a_later_candidate_an_fec_hit() -> None:
+    """A batch's requests were made before any of them was answered: the second does not carry the
+    first's fingerprint, but the worker found it, and the coordinator will have recorded it by the
+    time it resolves the second answer (answers are resolved in order)."""
+    evaluator, known = Scripted("fp", 0.2, 0.6, hurdle=False), Known()
+    first = run_request(evaluator, Request(1, "score", QUARTIC.format(body="x * x"), "k1"), None, None, known)
+    second = run_request(evaluator, Request(2, "score", QUARTIC.format(body="x + x"), "k2"), None, None, known)
+    assert (first.source, second.source) == ("evaluated", "fec") and second.fingerprint == "fp"
+    assert evaluator.steps == ["fingerprint", "evaluate", "fingerprint"]
+    alone = run_request(Scripted("fp", 0.2, 0.6, hurdle=False), Request(2, "score", QUARTIC.format(body="x"), "k2"))
+    assert alone.source == "evaluated"  # without the worker's copy (Dask: every request carries all)

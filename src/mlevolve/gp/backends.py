@@ -194,7 +194,8 @@ class Scored(NamedTuple):
 
 
 class Known:
-    """A worker's copy of the coordinator's FEC fingerprints, kept in step by deltas."""
+    """A worker's copy of the coordinator's FEC fingerprints, kept in step by deltas, plus those
+    its own answers found (:func:`run_request`)."""
 
     def __init__(self) -> None:
         self.fingerprints: set[str] = set()
@@ -299,7 +300,13 @@ def run_request(evaluator: Any, request: Request, limit: int | None = None,
     if request.known_from != known.count:  # a copy out of step (cannot happen with outgoing()): refuse
         return _as_result(request.method, Failure("the worker's fingerprints are out of step", "worker"))
     known.update(request)
-    return score(evaluator, program, request.key, known.fingerprints, request.window, request.policy, limit)
+    scored = score(evaluator, program, request.key, known.fingerprints, request.window, request.policy, limit)
+    if scored.fingerprint is not None and scored.source != "fec":
+        # The coordinator records this fingerprint with this candidate's outcome before it resolves any
+        # later answer of this process (answers are resolved in the order they come): a later candidate
+        # of the batch with the same fingerprint is an FEC hit, as it would be scored one by one.
+        known.fingerprints.add(scored.fingerprint)
+    return scored
 
 
 def _as_result(method: str, failure: Failure) -> Any:
@@ -328,23 +335,38 @@ class Backend(Protocol):
 
 class InProcess:
     """Run each request immediately in this process (under the memory limit; the time budget is
-    checked by the training loops between steps)."""
+    checked by the training loops between steps).
 
-    slots = 1
+    ``batch`` > 1 answers as a one-worker :class:`ProcessPool` with that batch does: two batches'
+    worth of slots, and each :meth:`results` runs and answers the oldest ``batch`` requests, so a
+    run gets the same answers in the same order (the pool's trajectory, reproduced in process)."""
 
-    def __init__(self, factory: Factory, memory: int | None = None) -> None:
+    def __init__(self, factory: Factory, memory: int | None = None, batch: int = 1) -> None:
         self.evaluator = factory()
         self.memory = memory
+        self.batch = max(1, batch)
+        self.slots = 1 if self.batch == 1 else 2 * self.batch
+        self._queue: list[Request] = []
         self._done: list[tuple[int, Any]] = []
         self._programs: OrderedDict[str, Program] = OrderedDict()
         self._known = Known()
 
-    def submit(self, request: Request) -> None:
+    def _run(self, request: Request) -> None:
         request = outgoing(request, self._known.count, parsed=True)
         self._done.append((request.job, run_request(self.evaluator, request, self.memory, self._programs,
                                                     self._known)))
 
+    def submit(self, request: Request) -> None:
+        if self.batch == 1:
+            self._run(request)
+        else:
+            self._queue.append(request)
+
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]:
+        if not self._done and self._queue:
+            take, self._queue = self._queue[:self.batch], self._queue[self.batch:]
+            for request in take:
+                self._run(request)
         done, self._done = self._done, []
         return done
 
@@ -354,12 +376,11 @@ class InProcess:
 
 # ------------------------------------------------------------------------------------ process pool
 def _die_with_parent() -> None:
-    """Linux: have the kernel kill this worker when its parent dies (even by SIGKILL)."""
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
+    """Linux: have the kernel kill this worker when its parent (the coordinator, or the fork server,
+    which dies with the coordinator: :mod:`mlevolve.gp.serverguard`) dies, even by SIGKILL."""
+    from mlevolve.gp.serverguard import die_with_parent
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    die_with_parent()
 
 
 @contextlib.contextmanager
@@ -376,8 +397,13 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _worker_main(factory: Factory, conn: Connection, limit: int | None = None) -> None:
-    """A worker process: build the evaluator once, then answer requests until told to stop.
+def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, progress: Any = None) -> None:
+    """A worker process: build the evaluator once, then answer batches of requests until told to stop.
+
+    Each message is a list of requests (a batch: one round trip for all of them), answered by one
+    list of ``(job, result)`` in the same order.  Before each request the worker writes when it
+    began and its index in the batch into ``progress`` (shared memory: time first, then index), so
+    the coordinator can tell which request of a batch outlives its timeout or killed the worker.
 
     Ctrl-C goes to the whole process group; the coordinator handles it (and stops the workers), so
     a worker ignores SIGINT rather than print a traceback of its own.
@@ -394,14 +420,19 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None) -
     known = Known()
     while True:
         try:
-            request = conn.recv()
+            batch = conn.recv()
         except (EOFError, OSError):  # the coordinator is gone
             return
-        if request is None:
+        if batch is None:
             return
-        result = run_request(evaluator, request, limit, programs, known)
+        answers = []
+        for index, request in enumerate(batch):
+            if progress is not None:
+                progress[1] = time.monotonic()
+                progress[0] = index
+            answers.append((request.job, run_request(evaluator, request, limit, programs, known)))
         try:
-            conn.send((request.job, result))
+            conn.send(answers)
         except (BrokenPipeError, OSError):
             return
 
@@ -410,37 +441,94 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None) -
 class _Worker:
     process: Any
     conn: Connection
-    request: Request | None = None
-    started: float = 0.0
-    retried: bool = False
+    progress: Any  # shared (index in the batch, time.monotonic() it began) of the request it runs
+    batch: list[tuple[Request, bool]] = field(default_factory=list)  # in flight: (request, is a retry)
+    sent: float = 0.0  # time.monotonic() when the batch was sent
     ready: bool = False
     synced: int = 0  # how many FEC fingerprints this worker has been sent
+
+    def running(self) -> tuple[int, float]:
+        """The index in the batch of the request the worker runs and when it began (before it has
+        taken the first: the first, since the batch was sent)."""
+        index, began = int(self.progress[0]), float(self.progress[1])
+        if index < 0 or index >= len(self.batch) or began < self.sent:
+            return 0, self.sent
+        return index, began
+
+
+def _context(preload: Sequence[str]) -> Any:
+    """Where workers come from: a fork server (POSIX) that imports this module and ``preload``
+    (say ``torch``) once and forks each worker from itself, so N workers cost one import of each,
+    not N; else fresh interpreters (``spawn``).  The fork server starts with the first pool of the
+    process and keeps its imports (a later pool's ``preload`` cannot add to them); it dies with this
+    process (:mod:`mlevolve.gp.serverguard`)."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    context = mp.get_context("forkserver")
+    context.set_forkserver_preload(["mlevolve.gp.serverguard", __name__, *preload])
+    return context
+
+
+def worker_modules(cheap: bool) -> tuple[str, ...]:
+    """What a run's workers import, for the fork server to import once: the evaluator, and for a
+    run whose candidates run generated code PyTorch and scikit-learn's data sets too."""
+    light = ("mlevolve.interpreter.evaluator",)
+    return light if cheap else ("torch", "sklearn.datasets", "mlevolve.interpreter.runtime", *light)
+
+
+def prestart(preload: Sequence[str]) -> None:
+    """Start the fork server now (it imports ``preload`` in the background), so that the workers a
+    pool starts later fork from it at once; nothing where workers are spawned."""
+    if _context(preload).get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+CHEAP_BATCH = 16  # cheap candidates per worker request (ProcessPool.batch, set by placed)
 
 
 class ProcessPool:
     """Worker processes with hard per-request timeouts, a memory limit per candidate, and
     replacement of dead workers.  Workers start in the background: the first request waits for
-    its worker's start, the coordinator does not."""
+    its worker's start, the coordinator does not.
+
+    ``batch``: the most requests sent to a worker in one message (one round trip, answered in one
+    reply).  With ``batch`` > 1 the pool offers two batches per worker (:attr:`slots`): one running
+    while the coordinator fills the next, and a request waits for a full batch or for
+    :meth:`results`.  A request past its timeout, or one that kills its worker, is told apart from
+    the rest of its batch (see :func:`_worker_main`); the rest are sent again.
+    """
 
     def __init__(self, factory: Factory, workers: int = 0, timeout: float = Resources.timeout,
-                 memory: int | None = None) -> None:
+                 memory: int | None = None, batch: int = 1, preload: Sequence[str] = ()) -> None:
         self.factory = factory
-        self.slots = workers or os.cpu_count() or 1
+        self.workers_count = workers or os.cpu_count() or 1
         self.timeout = timeout
         self.memory = memory
-        self.context = mp.get_context("spawn")
-        self.workers = [self._start() for _ in range(self.slots)]
+        self.context = _context(preload)
+        self.batch = 1
+        self.slots = self.workers_count
+        self.set_batch(batch)
+        self.workers = [self._start() for _ in range(self.workers_count)]
         self.queue: list[tuple[Request, bool]] = []  # (request, is a retry)
         self.done: list[tuple[int, Any]] = []
         self.replaced = 0
 
+    def set_batch(self, batch: int) -> None:
+        """Send up to ``batch`` requests per message; before the first request only."""
+        self.batch = max(1, batch)
+        self.slots = self.workers_count * (1 if self.batch == 1 else 2 * self.batch)
+
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_worker_main, args=(self.factory, child, self.memory), daemon=True)
+        progress = self.context.RawArray("d", [-1.0, 0.0])
+        process = self.context.Process(target=_worker_main, args=(self.factory, child, self.memory, progress),
+                                       daemon=True)
         with _sigint_ignored():  # inherited through exec: a Ctrl-C while the worker boots is not its to report
             process.start()
         child.close()
-        return _Worker(process, parent)
+        return _Worker(process, parent, progress)
 
     def _ready(self, worker: _Worker) -> None:
         """Wait for a started worker's evaluator (a worker that cannot build one is the user's problem)."""
@@ -465,42 +553,52 @@ class ProcessPool:
 
     def _dispatch(self) -> None:
         for worker in list(self.workers):
-            if worker.request is None and self.queue:
-                self._ready(worker)
-                request, retried = self.queue.pop(0)
-                try:
-                    worker.conn.send(outgoing(request, worker.synced))
-                except (BrokenPipeError, OSError):
-                    self.queue.insert(0, (request, retried))
-                    self._replace(worker)
-                    continue
-                worker.request, worker.started, worker.retried = request, time.monotonic(), retried
+            if worker.batch or not self.queue:
+                continue
+            self._ready(worker)
+            take, self.queue = self.queue[:self.batch], self.queue[self.batch:]
+            synced, messages = worker.synced, []
+            for request, _ in take:  # each request's fingerprint delta follows the one before it
+                messages.append(outgoing(request, synced))
                 if request.method == "score":
-                    worker.synced = max(worker.synced, request.known_count)
+                    synced = max(synced, request.known_count)
+            worker.progress[0] = -1.0
+            try:
+                worker.conn.send(messages)
+            except (BrokenPipeError, OSError):
+                self.queue[:0] = take
+                self._replace(worker)
+                continue
+            worker.batch, worker.sent, worker.synced = take, time.monotonic(), synced
 
     def submit(self, request: Request) -> None:
         self.queue.append((request, False))
-        self._dispatch()
+        if len(self.queue) >= self.batch:  # a full batch goes at once; a partial one at results()
+            self._dispatch()
 
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]:
         """Wait (up to ``timeout`` s) for at least one result; also enforce timeouts and faults."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        self._dispatch()
         while not self.done:
-            busy = [w for w in self.workers if w.request is not None]
+            busy = [w for w in self.workers if w.batch]
             if not busy:
                 break
-            soonest = min(w.started + allowed(w.request, self.timeout) for w in busy if w.request is not None)
-            wait_for = soonest - time.monotonic()
+            wait_for = min(began + allowed(w.batch[i][0], self.timeout)
+                           for w in busy for i, began in (w.running(),)) - time.monotonic()
             if deadline is not None:
                 wait_for = min(wait_for, deadline - time.monotonic())
             ready = wait([w.conn for w in busy], timeout=max(0.0, wait_for))
             for worker in busy:
                 if worker.conn in ready:
                     self._collect(worker)
-                elif worker.request is not None and \
-                        time.monotonic() - worker.started > (limit := allowed(worker.request, self.timeout)):
-                    self.done.append((worker.request.job, _failed(worker.request, f"timeout after {limit:g} s")))
-                    worker.request = None
+                    continue
+                index, began = worker.running()
+                request = worker.batch[index][0]
+                if time.monotonic() - began > (limit := allowed(request, self.timeout)):
+                    self.done.append((request.job, _failed(request, f"timeout after {limit:g} s")))
+                    self.queue[:0] = worker.batch[:index] + worker.batch[index + 1:]
+                    worker.batch = []
                     self._replace(worker)
             self._dispatch()
             if deadline is not None and time.monotonic() >= deadline:
@@ -509,23 +607,25 @@ class ProcessPool:
         return done
 
     def _collect(self, worker: _Worker) -> None:
-        request = worker.request
-        assert request is not None
         try:
-            job, result = worker.conn.recv()
-        except (EOFError, OSError):  # the worker died mid-request
-            worker.request = None
+            answers = worker.conn.recv()
+        except (EOFError, OSError):  # the worker died mid-batch: on the request it was running
+            index, _ = worker.running()
+            batch, worker.batch = worker.batch, []
             worker.process.join(5)
             code = worker.process.exitcode
             self._replace(worker)
-            if worker.retried:
+            request, retried = batch[index]
+            rest = batch[:index] + batch[index + 1:]
+            if retried:
                 why = "killed by the system, perhaps out of memory" if code == -signal.SIGKILL else f"status {code}"
                 self.done.append((request.job, _failed(request, f"the worker died twice on this candidate ({why})")))
+                self.queue[:0] = rest
             else:
-                self.queue.insert(0, (request, True))
+                self.queue[:0] = [(request, True), *rest]
             return
-        worker.request = None
-        self.done.append((job, result))
+        worker.batch = []
+        self.done.extend(answers)
 
     def close(self, interrupted: bool = False) -> None:
         """Stop the workers at once (they hold nothing to save; the coordinator has every result),
@@ -662,18 +762,24 @@ def placed(backend: Backend | None, evaluator: Any, memory: int | None = None, p
     """Where a run scores its candidates, once its ``evaluator`` is built: in this process when the
     evaluator is cheap (``getattr(evaluator, "cheap", False)``) and one slot was asked for (not
     ``parallel``), the early-started ``backend`` then closed; else ``backend``, or in process
-    under the memory limit when there is none (no worker can load the grammar)."""
-    if getattr(evaluator, "cheap", False) and not parallel:
+    under the memory limit when there is none (no worker can load the grammar).  A process pool
+    scoring cheap candidates gets them in batches of :data:`CHEAP_BATCH` per request."""
+    cheap = getattr(evaluator, "cheap", False)
+    if cheap and not parallel:
         if backend is not None:
             backend.close()
         return InProcess(lambda: evaluator)  # bounded memory: no address-space limit to set per step
+    if cheap and isinstance(backend, ProcessPool):
+        backend.set_batch(CHEAP_BATCH)
     return backend if backend is not None else InProcess(lambda: evaluator, memory)
 
 
 def make_backend(factory: Factory, workers: int = Resources.workers, dask: str | None = Resources.dask,
-                 timeout: float = Resources.timeout, memory: int | None = None) -> Backend:
+                 timeout: float = Resources.timeout, memory: int | None = None,
+                 preload: Sequence[str] = ()) -> Backend:
     """``dask`` (``local:N`` or ``tcp://...``) wins; else a pool of ``workers`` processes (0: one per
-    core; 1, the default, is one worker: candidates never run in the coordinator's process)."""
+    core; 1, the default, is one worker: candidates never run in the coordinator's process), forked
+    from a server that has imported ``preload`` once (:func:`_context`)."""
     if dask:
         return DaskBackend(factory, dask, timeout, memory)
-    return ProcessPool(factory, workers, timeout, memory)
+    return ProcessPool(factory, workers, timeout, memory, preload=preload)

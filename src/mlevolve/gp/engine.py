@@ -114,6 +114,8 @@ class Engine:
         self.portfolio = Portfolio(spec.operators, spec.floor) if config.bandit or spec.operators else None
         self.backend: Backend = backend if backend is not None else InProcess(lambda: evaluator)
         self.scheduler = Scheduler(self.backend)
+        if getattr(self.backend, "batch", 1) > 1:  # batches: never more in flight than the population holds
+            self.scheduler.slots = max(1, min(self.scheduler.slots, config.population))
         self.scorer = Scorer(Policy(config.hurdle, config.hurdle_quantile, config.hurdle_warmup))
         self.run = RunRecord(archive, nsga2=config.algorithm == "nsga2", portfolio=self.portfolio)
         self._done: list[Candidate] = []
