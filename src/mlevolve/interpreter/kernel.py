@@ -254,20 +254,37 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
                     for i in range(m):
                         regs[o + i] = _binary(op, regs[oa + i], regs[ob + i])
                 continue
-            for t in range(0, batch, rows):
-                po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
+            if n == 1:  # Scalars: one number per row, the op chosen once
                 if op == ADD:
-                    for i in range(n):
-                        regs[po + i] = regs[pa + i * sa] + regs[pb + i * sb]
+                    for t in range(0, batch, rows):
+                        regs[o + t] = regs[oa + t * ba] + regs[ob + t * bb]
                 elif op == SUB:
-                    for i in range(n):
-                        regs[po + i] = regs[pa + i * sa] - regs[pb + i * sb]
+                    for t in range(0, batch, rows):
+                        regs[o + t] = regs[oa + t * ba] - regs[ob + t * bb]
                 elif op == MUL:
-                    for i in range(n):
-                        regs[po + i] = regs[pa + i * sa] * regs[pb + i * sb]
+                    for t in range(0, batch, rows):
+                        regs[o + t] = regs[oa + t * ba] * regs[ob + t * bb]
+                elif op == DIV:
+                    for t in range(0, batch, rows):
+                        regs[o + t] = regs[oa + t * ba] / regs[ob + t * bb]
                 else:
-                    for i in range(n):
-                        regs[po + i] = _binary(op, regs[pa + i * sa], regs[pb + i * sb])
+                    for t in range(0, batch, rows):
+                        regs[o + t] = _binary(op, regs[oa + t * ba], regs[ob + t * bb])
+            else:
+                for t in range(0, batch, rows):
+                    po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
+                    if op == ADD:
+                        for i in range(n):
+                            regs[po + i] = regs[pa + i * sa] + regs[pb + i * sb]
+                    elif op == SUB:
+                        for i in range(n):
+                            regs[po + i] = regs[pa + i * sa] - regs[pb + i * sb]
+                    elif op == MUL:
+                        for i in range(n):
+                            regs[po + i] = regs[pa + i * sa] * regs[pb + i * sb]
+                    else:
+                        for i in range(n):
+                            regs[po + i] = _binary(op, regs[pa + i * sa], regs[pb + i * sb])
         elif op <= SIGN:
             if rows == 1 and ba == n:  # one flat loop
                 for i in range(batch * n):
@@ -277,6 +294,21 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
                 po, pa = o + t * n, oa + t * ba
                 for i in range(n):
                     regs[po + i] = _unary(op, regs[pa + i])
+        elif op == DOT and dim < 8:  # a sum of fewer than 8 items: NumPy's (-0.0 + each in turn, then 0.0 +)
+            for t in range(0, batch, rows):
+                pa, pb = oa + t * ba, ob + t * bb
+                acc = -0.0
+                for i in range(dim):
+                    acc += regs[pa + i] * regs[pb + i]
+                regs[o + t * n] = 0.0 + acc
+        elif op == MATMUL_MV and dim < 8:  # the same sum per row
+            for t in range(0, batch, rows):
+                po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
+                for e in range(dim):
+                    acc = -0.0
+                    for j in range(dim):
+                        acc += regs[pa + e * dim + j] * regs[pb + j]
+                    regs[po + e] = 0.0 + acc
         else:
             m = 1 if ranks[a] == 0 else (dim if ranks[a] == 1 else dim * dim)  # the first operand's size
             for t in range(0, batch, rows):
@@ -403,7 +435,8 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
         for t in range(n_tasks):
             for q in range(dim):
                 p_regs[n_mem + t * dim + q] = x_train[t, i, q]
-        p_kinds[:n_state] = state_kinds
+        for k in range(n_state):  # (an element loop: a slice assignment costs more than these steps)
+            p_kinds[k] = state_kinds[k]
         _run(p_code, p_ranks, p_off, p_stride, p_kinds, p_regs, dim, n_tasks, 1, scratch, rng)
         worst = 0.0
         nonfinite = False
@@ -429,7 +462,8 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
                 l_regs[n_mem + t * dim + q] = x_train[t, i, q]
             l_regs[l_off[n_state + 1] + t] = y_train[t, i]
             l_regs[l_off[n_state + 2] + t] = p[t]
-        l_kinds[:n_state] = state_kinds
+        for k in range(n_state):
+            l_kinds[k] = state_kinds[k]
         l_kinds[n_state + 2] = p_kinds[p_result]
         _run(l_code, l_ranks, l_off, l_stride, l_kinds, l_regs, dim, n_tasks, 1, scratch, rng)
         for k in range(n_state):
@@ -442,7 +476,8 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
     # Validation: every example of every task at once, each with its task's final memory.
     batch = n_tasks * n_val
     v_regs, v_off, v_stride, v_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, batch)
-    v_kinds[:n_state] = 1  # the memory broadcast over each task's examples: (T, 1, ...)
+    for k in range(n_state):  # the memory broadcast over each task's examples: (T, 1, ...)
+        v_kinds[k] = 1
     v_kinds[n_state] = 2  # x: (T, m, F)
     for k in range(n_state):
         size = st_stride[k]
@@ -486,14 +521,13 @@ def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[Any, ...] | Non
                 return None
             args += [_EMPTY_CODE, _EMPTY_RANKS, _EMPTY, np.zeros(len(state_types), np.int64)]
             continue
-        if body.kernel is None or body.ranks is None:
+        if body.kernel is None or body.ranks is None or body.consts is None:
             return None
         result = np.atleast_1d(np.asarray(body.result, np.int64))
         wanted = state_ranks if kind != "predict" else np.zeros(1, np.int64)
         if result.shape != wanted.shape or not np.array_equal(body.ranks[result], wanted):
             return None
-        consts = np.array(body.constants, np.float64).reshape(-1)
-        args += [body.kernel, body.ranks, consts, int(result[0]) if kind == "predict" else result]
+        args += [body.kernel, body.ranks, body.consts, int(result[0]) if kind == "predict" else result]
     if (state_ranks < 0).any():
         return None
     return (*args, "setup" in methods, state_ranks)
