@@ -99,7 +99,9 @@ class Body:
     ``kernel`` and ``ranks``: the same instructions for the compiled learner interpreter
     (:mod:`~mlevolve.interpreter.kernel`), rows ``[opcode, a, b]`` (:mod:`~mlevolve.interpreter.opcodes`),
     and every register's rank; None when a primitive of the body has no opcode (then its program
-    takes this NumPy path).  ``consts``: the constants as a ``float64`` array (for the kernel)."""
+    takes this NumPy path).  ``consts``: the constants as a ``float64`` array (for the kernel);
+    ``result_ranks``: the ranks of the result registers (None without an encoding); ``draws``: whether
+    an instruction draws random numbers."""
 
     n_inputs: int
     constants: tuple[Any, ...]
@@ -110,6 +112,13 @@ class Body:
     kernel: np.ndarray | None = field(default=None, repr=False)
     ranks: np.ndarray | None = field(default=None, repr=False)
     consts: np.ndarray | None = field(default=None, repr=False)
+    result_ranks: tuple[int, ...] | None = None
+    draws: bool = False
+
+    @property
+    def results(self) -> tuple[int, ...]:
+        """The result registers, one per item of a tuple result."""
+        return self.result if isinstance(self.result, tuple) else (self.result,)
 
     @cached_property
     def code(self) -> tuple[Instruction, ...]:
@@ -342,7 +351,7 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
     result = tuple(number(r) for r in tuples[reg[1]]) if reg[0] == "tuple" else number(reg)
     zero_types = tuple(type_str(env_map[n]) for n in zeros)
     numbered = tuple((number(a), number(b)) for a, b in operands)
-    kernel = ranks = consts = None
+    kernel = ranks = consts = result_ranks = None
     if all(op is not None for op in ops) and all(isinstance(c, float) for c in constants):
         # registers: inputs (then the rng a learner method takes, read by no opcode), constants, zeros, temporaries
         reg_types = [type_str(env_map[p]) for p in params] + ["Scalar"] * (n_inputs - len(params))
@@ -351,7 +360,11 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
             kernel = opcodes.encode([op for op in ops if op is not None], numbered)
             ranks = opcodes.ranks(reg_types)
             consts = np.array(constants, np.float64).reshape(-1)  # writable, as warm()'s: one specialisation
-    return Body(n_inputs, tuple(constants), zero_types, tuple(steps), numbered, result, kernel, ranks, consts)
+            rank = opcodes.RANK
+            result_ranks = tuple(rank[reg_types[r]] for r in (result if isinstance(result, tuple) else (result,)))
+    draws = any(op in opcodes.DRAWS for op in ops)
+    return Body(n_inputs, tuple(constants), zero_types, tuple(steps), numbered, result, kernel, ranks, consts,
+                result_ranks, draws)
 
 
 def _not_run(*args: Any) -> Any:
@@ -408,7 +421,7 @@ class Interpreted:
                                       learn=methods["learn"], setup=methods.get("setup"))
 
     @cached_property
-    def _encoded(self) -> tuple[Any, ...] | None:
+    def _encoded(self) -> tuple[tuple[Any, ...], bool] | None:
         kernel = compiled_kernel()
         return None if kernel is None or self.methods is None else kernel.encoded(self.methods, self.state_types)
 

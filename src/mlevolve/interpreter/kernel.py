@@ -498,8 +498,22 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
     return pred, n_train + 1, 0.0, False
 
 
+_F64: dict[int, tuple[Any, Any]] = {}  # id(array) -> (the array, its float64 C-ordered copy): the task's, reused
+
+
 def _as_float(array: Any) -> Any:
-    return np.ascontiguousarray(array, dtype=np.float64)
+    """``array`` as a C-ordered ``float64`` array: itself when it is one, else a copy, kept for the
+    next call with the same array (a run's task arrays are converted once, not per candidate)."""
+    if isinstance(array, np.ndarray) and array.dtype == np.float64 and array.flags.c_contiguous:
+        return array
+    held = _F64.get(id(array))
+    if held is not None and held[0] is array:
+        return held[1]
+    converted = np.ascontiguousarray(array, dtype=np.float64)
+    if len(_F64) >= 16:
+        _F64.clear()
+    _F64[id(array)] = (array, converted)
+    return converted
 
 
 # No setup: read-only as a body's encoding is, so that numba compiles one specialisation for both.
@@ -507,13 +521,18 @@ _EMPTY_CODE = np.zeros((0, 3), np.int64)
 _EMPTY_RANKS = np.zeros(1, np.int64)  # setup's one input, the rng
 _EMPTY_CODE.flags.writeable = _EMPTY_RANKS.flags.writeable = False
 _EMPTY = np.zeros(0)
+_RANK = {"Scalar": 0, "Vector": 1, "Matrix": 2}
 
 
-def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[Any, ...] | None:
-    """The kernel's arguments for a learner's bodies (:class:`fastpath.Body` by method), or None when
-    a body has no encoding or its results do not fit the memory (then the NumPy path scores it)."""
-    state_ranks = np.array([{"Scalar": 0, "Vector": 1, "Matrix": 2}.get(t, -1) for t in state_types], np.int64)
+def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[tuple[Any, ...], bool] | None:
+    """The kernel's arguments for a learner's bodies (:class:`fastpath.Body` by method) and whether
+    it draws random numbers, or None when a body has no encoding or its results do not fit the
+    memory (then the NumPy path scores it)."""
+    ranks = tuple(_RANK.get(t, -1) for t in state_types)
+    if -1 in ranks:
+        return None
     args: list[Any] = []
+    draws = False
     for kind in ("setup", "predict", "learn"):
         body = methods.get(kind)
         if body is None:
@@ -521,28 +540,26 @@ def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[Any, ...] | Non
                 return None
             args += [_EMPTY_CODE, _EMPTY_RANKS, _EMPTY, np.zeros(len(state_types), np.int64)]
             continue
-        if body.kernel is None or body.ranks is None or body.consts is None:
+        if body.kernel is None or body.ranks is None or body.consts is None or body.result_ranks is None:
             return None
-        result = np.atleast_1d(np.asarray(body.result, np.int64))
-        wanted = state_ranks if kind != "predict" else np.zeros(1, np.int64)
-        if result.shape != wanted.shape or not np.array_equal(body.ranks[result], wanted):
+        if body.result_ranks != (ranks if kind != "predict" else (0,)):
             return None
-        args += [body.kernel, body.ranks, body.consts, int(result[0]) if kind == "predict" else result]
-    if (state_ranks < 0).any():
-        return None
-    return (*args, "setup" in methods, state_ranks)
+        draws = draws or body.draws
+        result = body.results[0] if kind == "predict" else np.array(body.results, np.int64)
+        args += [body.kernel, body.ranks, body.consts, result]
+    return (*args, "setup" in methods, np.array(ranks, np.int64)), draws
 
 
-def predictions(data: dict[str, Any], program: tuple[Any, ...], max_error: float,
+def predictions(data: dict[str, Any], program: tuple[tuple[Any, ...], bool], max_error: float,
                 seed: int = 0) -> tuple[Any, int, float, bool]:
     """The kernel on ``data`` (the learner loop's dict of arrays) for ``program`` (:func:`encoded`),
     its draws from ``numpy.random.default_rng(seed)`` as the NumPy loop's (a program that draws nothing
     is given None: numba then compiles, loads and unboxes no generator): (validation predictions
     (T, m), the first diverging step or n + 1, the largest error there, whether one was not finite)."""
-    draws = any(int(code[:, 0].max(initial=-1)) >= GAUSSIAN_VECTOR for code in program[0:12:4])
+    args, draws = program
     run: Any = learner_kernel  # numba's Dispatcher: its __call__ is untyped
     pred, step, worst, nonfinite = run(
-        *program, _as_float(data["x_train"]), _as_float(data["y_train"]), _as_float(data["x_val"]),
+        *args, _as_float(data["x_train"]), _as_float(data["y_train"]), _as_float(data["x_val"]),
         bool(data.get("classification", False)), float(max_error),
         np.random.default_rng(seed) if draws else None)
     return pred, int(step), float(worst), bool(nonfinite)

@@ -102,7 +102,13 @@ class _Record:
         return cls(**{f.name: data[f.name] for f in fields(cls)})  # type: ignore[arg-type]
 
     def arrays(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        return {name: getattr(self, name) for name in _field_names(type(self))}
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A record class's field names, found once (``dataclasses.fields`` costs more than the dict it feeds)."""
+    return tuple(f.name for f in fields(cls))
 
 
 @dataclass(frozen=True)
