@@ -105,10 +105,15 @@ class _Record:
         return {name: getattr(self, name) for name in _field_names(type(self))}
 
 
-@functools.cache
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _field_names(cls: type) -> tuple[str, ...]:
     """A record class's field names, found once (``dataclasses.fields`` costs more than the dict it feeds)."""
-    return tuple(f.name for f in fields(cls))
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 @dataclass(frozen=True)
