@@ -328,3 +328,24 @@ def test_a_formula_or_learner_search_never_imports_torch(example: str, evolve: s
                           env=environment())
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["False"]
+
+
+@pytest.mark.parametrize("text", ["dot(x, 1.0)", "x + y", "let a = x in dot(a, z)", "let a = 1.0 in dot(x, a)",
+                                  "(x, (x, x))"])
+def test_an_ill_typed_body_fails_with_the_checkers_error(text: str) -> None:
+    """The fast path types bodies itself (memoised per signature); where a body is ill-typed it
+    raises the type checker's own error, the same with and without lets (its two walks)."""
+    from mlevolve.dsl.check import infer
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.dsl.parse import parse_expr
+    from mlevolve.interpreter.fastpath import linearise
+
+    body = parse_expr(text)
+    with pytest.raises(MlevError) as want:
+        infer(body, {"x": VECTOR}, LEARNER_SPEC, LEARNER_SPEC_TYPES)
+    with pytest.raises(MlevError) as got:
+        linearise(body, ("x",), (("x", VECTOR),), LEARNER_SPEC, LEARNER_SPEC_TYPES, rng=True)
+    assert str(got.value) == str(want.value)
+
+
+LEARNER_SPEC_TYPES = KINDS["learner"].types

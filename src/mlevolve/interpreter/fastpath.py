@@ -254,25 +254,30 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
     calls = _call_memo(spec)
 
     def call_value(node: Call, kids: Sequence[Value], sc: Mapping[str, Value]) -> Value:
-        kid_types = tuple([k[2] for k in kids])
-        literals = literals_of(node)
-        info = calls.get((node.op, kid_types, literals))
+        if len(kids) == 2:  # the common case, spelled out (this runs once per call node of every new body)
+            a, b = kids
+            key: tuple[str, tuple[Type, ...], Literals] = (node.op, (a[2], b[2]), literals_of(node))
+            numbers: tuple[bool, ...] = (a[1], b[1])
+            first, second = a[0], b[0]
+        else:
+            key = (node.op, tuple([k[2] for k in kids]), literals_of(node))
+            numbers = tuple([k[1] for k in kids])
+            if not kids:  # a function of no argument: it is passed a constant it never reads
+                constants.append(0.0)
+            first = kids[0][0] if kids else ("const", len(constants) - 1)
+            second = first
+        info = calls.get(key)
         if info is None:
-            info = _call_info(node, kid_types, literals, spec, sc)
+            info = _call_info(node, key[1], key[2], spec, sc)
             if not info[4]:  # no size literal to range-check on each use: memoised
-                calls[(node.op, kid_types, literals)] = info
-        result_type, result_name, arg_types, op, sizes = info
-        for i in sizes:
+                calls[key] = info
+        for i in info[4]:  # sizes: range-checked on every use, as the checker does
             check_size(node.args[i])  # type: ignore[arg-type]
-        if not kids:  # a function of no argument: it is passed a constant it never reads
-            constants.append(0.0)
-        first = kids[0][0] if kids else ("const", len(constants) - 1)
-        second = kids[1][0] if len(kids) > 1 else first
-        steps.append((node.op, arg_types, tuple([k[1] for k in kids])))
+        steps.append((node.op, info[2], numbers))
         operands.append((first, second))
-        ops.append(op)
-        temp_types.append(result_name)
-        return (("temp", len(steps) - 1), False, result_type)
+        ops.append(info[3])
+        temp_types.append(info[1])
+        return (("temp", len(steps) - 1), False, info[0])
 
     def num_value(node: Num) -> Value:
         t = literal_type(node, types)
