@@ -349,3 +349,52 @@ def test_an_ill_typed_body_fails_with_the_checkers_error(text: str) -> None:
 
 
 LEARNER_SPEC_TYPES = KINDS["learner"].types
+
+
+def _with_literals(body: Expr, rng: random.Random) -> Expr:
+    """``body`` with every literal given a new value (the same shape: what tuning and fitting make)."""
+    from mlevolve.dsl.traverse import preorder, replace_at
+
+    for index, node in enumerate(preorder(body)):
+        if isinstance(node, Num):
+            body = replace_at(body, index, Num(float(f"{rng.uniform(0.0, 5.0):.3g}")))
+    return body
+
+
+def _fields(body: Any) -> tuple[Any, ...]:
+    arrays = tuple(None if a is None else (a.dtype, a.shape, a.tolist())
+                   for a in (body.kernel, body.ranks, body.consts))
+    return (body.n_inputs, tuple(map(repr, body.constants)), body.zeros, body.steps, body.operands, body.result,
+            body.result_ranks, body.draws, arrays)
+
+
+@pytest.mark.parametrize("kind", ["formula", "learner"])
+def test_a_body_made_from_a_template_of_its_shape_is_the_body_linearised_anew(kind: str) -> None:
+    """Bodies that differ only in their literals' values are made from the first one linearised
+    (``fastpath._SKELETONS``): the same body as linearising anew, and the same numbers."""
+    from mlevolve.interpreter import fastpath
+
+    rng = random.Random(3)
+    programs = list(random_formulas(60, seed=8) if kind == "formula" else random_learners(40, seed=8))
+    made = 0
+    for program in programs:
+        for slot in slots(program):
+            spec = SPEC
+            d = program.definitions[0]
+            if kind == "formula":
+                params: tuple[str, ...] = tuple(p.name for p in d.params)
+            else:
+                method = next(m for m in d.methods if f"{d.name}.{m.kind}" == slot.name)
+                if method.kind == "setup":
+                    continue
+                params = (*(p.name for p in d.params), *(p.name for p in method.params))
+            args = (params, tuple(slot.env.items()), spec, slot.types, (), kind == "learner")
+            fastpath.clear_memos()
+            fastpath.linearise(slot.body, *args)  # the template
+            variant = _with_literals(slot.body, rng)
+            via_template = fastpath.linearise(variant, *args)
+            made += variant != slot.body and bool(fastpath._SKELETONS)
+            fastpath.clear_memos()
+            assert _fields(via_template) == _fields(fastpath.linearise(variant, *args))
+    assert made >= 20
+    fastpath.clear_memos()

@@ -25,7 +25,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
 from types import ModuleType
 from typing import Any
@@ -44,7 +44,7 @@ from mlevolve.interpreter.regimes import Regime, regime_of
 from mlevolve.interpreter.standalone.common import Budget, CandidateFailure
 from mlevolve.interpreter.standalone.learner import LearnerProgram, draw, learner_predictions, run_learner
 
-__all__ = ["Body", "Interpreted", "compiled_kernel", "formula_function", "interpret", "linearise"]
+__all__ = ["Body", "Interpreted", "clear_memos", "compiled_kernel", "formula_function", "interpret", "linearise"]
 
 
 Instruction = tuple[Callable[..., Any], int, int]
@@ -198,6 +198,54 @@ class _Types(Mapping[str, Type]):
         return len(self._scope)
 
 
+def _skeleton(order: Sequence[Expr]) -> tuple[Any, ...]:
+    """The shape of a let-free body from its nodes in walk order, literals' values left out: a
+    literal is whether it is written whole, a name its name, a call its op and arity, a tuple its length."""
+    out: list[Any] = []
+    for node in order:
+        if isinstance(node, Num):
+            out.append(node.is_int)
+        elif isinstance(node, Ref):
+            out.append(node.name)
+        elif isinstance(node, Call):
+            out.append((node.op, len(node.args)))
+        else:
+            out.append(len(node.children()))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """A linearised body as a template for bodies of its shape: which constants hold its literals
+    (in postorder) and which are copies of one (a literal as a result)."""
+
+    body: Body
+    num_slots: tuple[int, ...]
+    copies: tuple[tuple[int, int], ...]
+
+    def with_literals(self, nums: Sequence[Num]) -> Body:
+        """The template's body with the values of ``nums`` (the literals of a body of its shape, in postorder)."""
+        constants: list[Any] = list(self.body.constants)
+        for slot, node in zip(self.num_slots, nums, strict=True):
+            constants[slot] = float(node.value)
+        for slot, source in self.copies:
+            constants[slot] = np.float64(constants[source])
+        consts = None if self.body.consts is None else np.array(constants, np.float64).reshape(-1)
+        return replace(self.body, constants=tuple(constants), consts=consts)
+
+
+# Shape (and signature) -> template: a body differing from a linearised one only in its literals' values
+# (a tuned or fitted variant, a mutated constant) is made from the template, not linearised anew.
+_SKELETONS: dict[tuple[Any, ...], _Skeleton] = {}
+
+
+def clear_memos() -> None:
+    """Forget every linearised body (:func:`linearise`'s memo and the templates by shape): what a
+    benchmark does to count linearising."""
+    linearise.cache_clear()
+    _SKELETONS.clear()
+
+
 @lru_cache(maxsize=8192)
 def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], ...], spec: GrammarSpec,
               types: frozenset[str] = frozenset(), zeros: tuple[str, ...] = (), rng: bool = False) -> Body:
@@ -234,10 +282,15 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
         scope[name] = (("zero", k), False, env_map[name])
     tuples: list[tuple[Reg, ...]] = []
 
+    num_slots: list[int] = []  # the constant of each literal, in postorder
+    copies: list[tuple[int, int]] = []  # (constant, the literal's constant it is a copy of): number results
+    sized: list[bool] = []  # whether a call takes a size literal (checked by value: no skeleton memo then)
+
     def as_result(item: Value) -> Reg:
         reg, number, _ = item
         if number:  # a constant result is an np.float64 (as ``codegen._value`` makes it)
             constants.append(np.float64(constants[reg[1]]))
+            copies.append((len(constants) - 1, reg[1]))
             return ("const", len(constants) - 1)
         return reg
 
@@ -273,6 +326,7 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
                 calls[key] = info
         for i in info[4]:  # sizes: range-checked on every use, as the checker does
             check_size(node.args[i])  # type: ignore[arg-type]
+            sized.append(True)
         steps.append((node.op, info[2], numbers))
         operands.append((first, second))
         ops.append(info[3])
@@ -282,6 +336,7 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
     def num_value(node: Num) -> Value:
         t = literal_type(node, types)
         constants.append(int(node.value) if node.is_int and t == INT else float(node.value))
+        num_slots.append(len(constants) - 1)
         return (("const", len(constants) - 1), True, t)
 
     order: list[Expr] = []  # reversed postorder (children last to first), and whether a let occurs
@@ -295,6 +350,12 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
             break
         stack.extend(node.children())
     done: Value = (("const", 0), False, SCALAR)
+    skeleton_key = None
+    if not has_let:  # a body of the same shape seen before, literals aside: its body, with these literals
+        skeleton_key = (_skeleton(order), params, env, spec, types, zeros, rng)
+        known = _SKELETONS.get(skeleton_key)
+        if known is not None:
+            return known.with_literals([node for node in reversed(order) if isinstance(node, Num)])
     if not has_let:  # one scope: a value stack over the postorder
         values: list[Value] = []
         for node in reversed(order):
@@ -368,8 +429,13 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
             rank = opcodes.RANK
             result_ranks = tuple(rank[reg_types[r]] for r in (result if isinstance(result, tuple) else (result,)))
     draws = any(op in opcodes.DRAWS for op in ops)
-    return Body(n_inputs, tuple(constants), zero_types, tuple(steps), numbered, result, kernel, ranks, consts,
+    made = Body(n_inputs, tuple(constants), zero_types, tuple(steps), numbered, result, kernel, ranks, consts,
                 result_ranks, draws)
+    if skeleton_key is not None and not sized and all(isinstance(c, float) for c in constants):
+        if len(_SKELETONS) >= 8192:
+            _SKELETONS.clear()
+        _SKELETONS[skeleton_key] = _Skeleton(made, tuple(num_slots), tuple(copies))
+    return made
 
 
 def _not_run(*args: Any) -> Any:
