@@ -25,7 +25,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from types import ModuleType
 from typing import Any
@@ -198,22 +198,6 @@ class _Types(Mapping[str, Type]):
         return len(self._scope)
 
 
-def _skeleton(order: Sequence[Expr]) -> tuple[Any, ...]:
-    """The shape of a let-free body from its nodes in walk order, literals' values left out: a
-    literal is whether it is written whole, a name its name, a call its op and arity, a tuple its length."""
-    out: list[Any] = []
-    for node in order:
-        if isinstance(node, Num):
-            out.append(node.is_int)
-        elif isinstance(node, Ref):
-            out.append(node.name)
-        elif isinstance(node, Call):
-            out.append((node.op, len(node.args)))
-        else:
-            out.append(len(node.children()))
-    return tuple(out)
-
-
 @dataclass(frozen=True)
 class _Skeleton:
     """A linearised body as a template for bodies of its shape: which constants hold its literals
@@ -230,8 +214,10 @@ class _Skeleton:
             constants[slot] = float(node.value)
         for slot, source in self.copies:
             constants[slot] = np.float64(constants[source])
-        consts = None if self.body.consts is None else np.array(constants, np.float64).reshape(-1)
-        return replace(self.body, constants=tuple(constants), consts=consts)
+        b = self.body
+        consts = None if b.consts is None else np.array(constants, np.float64).reshape(-1)
+        return Body(b.n_inputs, tuple(constants), b.zeros, b.steps, b.operands, b.result, b.kernel, b.ranks, consts,
+                    b.result_ranks, b.draws)
 
 
 # Shape (and signature) -> template: a body differing from a linearised one only in its literals' values
@@ -339,20 +325,33 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
         num_slots.append(len(constants) - 1)
         return (("const", len(constants) - 1), True, t)
 
-    order: list[Expr] = []  # reversed postorder (children last to first), and whether a let occurs
+    # The nodes in reversed postorder (children last to first), whether a let occurs, and the body's
+    # shape with its literals' values left out: a literal is whether it is written whole, a name its
+    # name, a call its op and arity, a tuple its length.
+    order: list[Expr] = []
+    shape: list[Any] = []
     stack: list[Expr] = [body]
     has_let = False
     while stack:
         node = stack.pop()
         order.append(node)
-        if isinstance(node, Let):
+        if isinstance(node, Call):
+            shape.append((node.op, len(node.args)))
+            stack.extend(node.args)
+        elif isinstance(node, Ref):
+            shape.append(node.name)
+        elif isinstance(node, Num):
+            shape.append(node.is_int)
+        elif isinstance(node, Tup):
+            shape.append(len(node.items))
+            stack.extend(node.items)
+        else:
             has_let = True
             break
-        stack.extend(node.children())
     done: Value = (("const", 0), False, SCALAR)
     skeleton_key = None
     if not has_let:  # a body of the same shape seen before, literals aside: its body, with these literals
-        skeleton_key = (_skeleton(order), params, env, spec, types, zeros, rng)
+        skeleton_key = (tuple(shape), params, env, spec, types, zeros, rng)
         known = _SKELETONS.get(skeleton_key)
         if known is not None:
             return known.with_literals([node for node in reversed(order) if isinstance(node, Num)])
