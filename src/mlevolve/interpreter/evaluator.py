@@ -121,6 +121,8 @@ class ProgramEvaluator:
         def probe() -> list[Any] | None:
             compiled = self.compile(program, key)
             if isinstance(compiled, Interpreted):  # no torch, and draws only from the runtime's own generators
+                if compiled.regime.probe == "learning":  # the learner loop (or kernel) keeps its own errstate
+                    return self._probe(program, compiled)
                 with np.errstate(all="ignore"):
                     return self._probe(program, compiled)
             import torch
