@@ -99,7 +99,7 @@ class _Record:
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Self:
-        return cls(**{f.name: data[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+        return cls(**{name: data[name] for name in _field_names(cls)})
 
     def arrays(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _field_names(type(self))}
