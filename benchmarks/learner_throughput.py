@@ -47,7 +47,7 @@ from mlevolve.gp.generate import generate  # noqa: E402
 from mlevolve.interpreter.codegen import compile_program  # noqa: E402
 from mlevolve.interpreter.evaluate import Settings, evaluate_compiled  # noqa: E402
 from mlevolve.interpreter.evaluator import ProgramEvaluator  # noqa: E402
-from mlevolve.interpreter.fastpath import interpret, linearise  # noqa: E402
+from mlevolve.interpreter.fastpath import clear_memos, interpret  # noqa: E402
 from mlevolve.interpreter.tasks import Family, load_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,7 +172,7 @@ def main() -> int:
     report(f"(b) {n_random} random learners, compile excluded", n_random / (time.process_time() - started))
     for jit in (False, True, False, True):
         use_jit(jit)
-        linearise.cache_clear()  # every body linearised anew: its cost is counted
+        clear_memos()  # every body linearised anew: its cost is counted
         started = time.process_time()
         fast = [evaluate_compiled(interpret(p, spec), task, settings) for p in batch]
         differ = sum((o.metrics.get("val_mse"), o.failure) != (g.metrics.get("val_mse"), g.failure)
@@ -182,7 +182,7 @@ def main() -> int:
         assert jit or differ == 0  # the NumPy fast path is held to the generated code's numbers
     for jit in (False, True, False, True):
         use_jit(jit)
-        linearise.cache_clear()
+        clear_memos()
         evaluator = ProgramEvaluator(task, "linear", spec, settings, frozenset({"learner"}))
         started = time.process_time()
         for i, p in enumerate(batch):  # as a search scores a candidate: probe (FEC fingerprint), then train

@@ -328,3 +328,96 @@ def test_a_formula_or_learner_search_never_imports_torch(example: str, evolve: s
                           env=environment())
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["False"]
+
+
+@pytest.mark.parametrize("text", ["dot(x, 1.0)", "x + y", "let a = x in dot(a, z)", "let a = 1.0 in dot(x, a)",
+                                  "(x, (x, x))"])
+def test_an_ill_typed_body_fails_with_the_checkers_error(text: str) -> None:
+    """The fast path types bodies itself (memoised per signature); where a body is ill-typed it
+    raises the type checker's own error, the same with and without lets (its two walks)."""
+    from mlevolve.dsl.check import infer
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.dsl.parse import parse_expr
+    from mlevolve.interpreter.fastpath import linearise
+
+    body = parse_expr(text)
+    with pytest.raises(MlevError) as want:
+        infer(body, {"x": VECTOR}, LEARNER_SPEC, LEARNER_SPEC_TYPES)
+    with pytest.raises(MlevError) as got:
+        linearise(body, ("x",), (("x", VECTOR),), LEARNER_SPEC, LEARNER_SPEC_TYPES, rng=True)
+    assert str(got.value) == str(want.value)
+
+
+LEARNER_SPEC_TYPES = KINDS["learner"].types
+
+
+def _with_literals(body: Expr, rng: random.Random) -> Expr:
+    """``body`` with every literal given a new value (the same shape: what tuning and fitting make)."""
+    from mlevolve.dsl.traverse import preorder, replace_at
+
+    for index, node in enumerate(preorder(body)):
+        if isinstance(node, Num):
+            body = replace_at(body, index, Num(float(f"{rng.uniform(0.0, 5.0):.3g}")))
+    return body
+
+
+def _fields(body: Any) -> tuple[Any, ...]:
+    arrays = tuple(None if a is None else (a.dtype, a.shape, a.tolist())
+                   for a in (body.kernel, body.ranks, body.consts))
+    return (body.n_inputs, tuple(map(repr, body.constants)), body.zeros, body.steps, body.operands, body.result,
+            body.result_ranks, body.draws, arrays)
+
+
+@pytest.mark.parametrize("kind", ["formula", "learner"])
+def test_a_body_made_from_a_template_of_its_shape_is_the_body_linearised_anew(kind: str) -> None:
+    """Bodies that differ only in their literals' values are made from the first one linearised
+    (``fastpath._SKELETONS``): the same body as linearising anew, and the same numbers."""
+    from mlevolve.interpreter import fastpath
+
+    rng = random.Random(3)
+    programs = list(random_formulas(60, seed=8) if kind == "formula" else random_learners(40, seed=8))
+    made = 0
+    for program in programs:
+        for slot in slots(program):
+            spec = SPEC
+            d = program.definitions[0]
+            if kind == "formula":
+                params: tuple[str, ...] = tuple(p.name for p in d.params)
+            else:
+                method = next(m for m in d.methods if f"{d.name}.{m.kind}" == slot.name)
+                if method.kind == "setup":
+                    continue
+                params = (*(p.name for p in d.params), *(p.name for p in method.params))
+            args = (params, tuple(slot.env.items()), spec, slot.types, (), kind == "learner")
+            fastpath.clear_memos()
+            fastpath.linearise(slot.body, *args)  # the template
+            variant = _with_literals(slot.body, rng)
+            via_template = fastpath.linearise(variant, *args)
+            made += variant != slot.body and bool(fastpath._SKELETONS)
+            fastpath.clear_memos()
+            assert _fields(via_template) == _fields(fastpath.linearise(variant, *args))
+    assert made >= 20
+    fastpath.clear_memos()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), tasks=st.integers(1, 12), examples=st.integers(1, 300),
+       fitness=st.sampled_from(["mse", "squashed", "relative"]))
+def test_the_learner_loops_metrics_are_np_means(seed: int, tasks: int, examples: int, fitness: str) -> None:
+    """run_learner's means (np.add.reduce over the count, as np.mean computes them) give np.mean's bits."""
+    import math
+
+    from mlevolve.interpreter.standalone.learner import run_learner
+
+    rng = np.random.default_rng(seed)
+    pred = rng.standard_normal((tasks, examples)) * 10.0 ** rng.integers(-3, 3)
+    y_val = rng.standard_normal((tasks, examples)).astype(np.float32)
+    data = {"y_val": y_val, "fitness": fitness}
+    metrics = run_learner(data, runtime.LearnerProgram((), print, print), pred=pred)
+    y = y_val.astype(np.float64)
+    per_task = np.mean((pred - y) ** 2, axis=-1)
+    assert metrics["val_mse"] == float(np.mean(per_task))
+    error = per_task / np.maximum(np.mean(y**2, axis=-1), 1e-12) if fitness == "relative" else per_task
+    want = -float(np.mean(per_task)) if fitness == "mse" else \
+        float(np.mean(1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(error))))
+    assert metrics["fitness"] == want

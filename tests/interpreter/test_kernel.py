@@ -35,7 +35,7 @@ import pytest
 import mlevolve
 from mlevolve.dsl.ir import Program
 from mlevolve.interpreter import fastpath, opcodes, primitives, runtime
-from mlevolve.interpreter.fastpath import compiled_kernel, interpret, linearise
+from mlevolve.interpreter.fastpath import compiled_kernel, interpret
 from mlevolve.interpreter.standalone import learner as learner_module
 from mlevolve.interpreter.tasks import arrays, load_task
 from tests.conftest import ROOT
@@ -195,13 +195,13 @@ def matched(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         fn: Callable[..., Any] = eval(f"lambda a0, a1, DIM, rng: {expression}", names)
         return fn
 
-    linearise.cache_clear()
+    fastpath.clear_memos()
     monkeypatch.setattr(primitives, "NUMPY", {**primitives.NUMPY, **MATCHED})
     monkeypatch.setattr(fastpath, "_function", function)
     monkeypatch.setattr(learner_module, "np", _MatchedNumpy())
     yield
     monkeypatch.undo()
-    linearise.cache_clear()
+    fastpath.clear_memos()
 
 
 def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:

@@ -58,6 +58,74 @@ def _sig_str(types: Sequence[Type]) -> str:
     return "(" + ", ".join(type_str(t) for t in types) + ")"
 
 
+def _match(op: str, kids: tuple[Type, ...], literals: tuple[bool | None, ...], prims: Primitives
+           ) -> tuple[Type, tuple[int, ...]] | None:
+    """The result type of the first signature of ``op`` the arguments fit (in order, then swapped for a
+    commutative op), and the positions of the literal arguments it takes as an ``Int`` (sizes, to be
+    range-checked); None when none fits.  ``literals[i]``: None when argument ``i`` is not a literal,
+    else whether it is written whole.  Depends on nothing else of the call: what :func:`resolve` memoises."""
+    allowed = _literal_types(prims)
+    same_arity = [s for s in prims.overloads(op) if len(s.args) == len(kids)]
+    for swap in (False, True):
+        for sig in same_arity:
+            if swap and not (sig.commutative and len(kids) == 2):
+                continue
+            want = tuple(reversed(sig.args)) if swap else sig.args
+            if all(k == w or (lit is not None and isinstance(w, str)
+                              and ((w in allowed and (w != INT or lit)) or (w == SCALAR and k == INT)))
+                   for lit, k, w in zip(literals, kids, want, strict=True)):
+                return sig.result, tuple(i for i, (lit, w) in enumerate(zip(literals, want, strict=True))
+                                         if w == INT and lit is not None)
+    return None
+
+
+_MEMO = "_check_resolved"  # the attribute of a grammar object holding its memo of :func:`signature`
+Literals = tuple[bool | None, ...]
+
+
+def literals_of(call: Call) -> Literals:
+    """Which arguments of ``call`` are literals (None: not a literal; else whether it is written whole)."""
+    return tuple([a.is_int if isinstance(a, Num) else None for a in call.args])
+
+
+def signature(op: str, kids: tuple[Type, ...], literals: Literals, prims: Primitives
+              ) -> tuple[Type, tuple[int, ...]] | None:
+    """:func:`_match`, memoised per grammar object (on the object, as ``GrammarSpec.restrict`` keeps its
+    cache) by all it depends on; an object with no ``__dict__`` is not memoised."""
+    store = getattr(prims, "__dict__", None)
+    if store is None:
+        return _match(op, kids, literals, prims)
+    memo = store.get(_MEMO)
+    if memo is None:
+        memo = store[_MEMO] = {}
+    key = (op, kids, literals)
+    found: tuple[Type, tuple[int, ...]] | None = memo.get(key)
+    if found is None:
+        found = _match(op, kids, literals, prims)
+        if found is not None:
+            if len(memo) > 65536:
+                memo.clear()
+            memo[key] = found
+    return found
+
+
+def resolve(call: Call, kids: Sequence[Type], prims: Primitives, env: Env) -> Type:
+    """The type of ``call`` whose arguments have types ``kids``, in scope ``env``; raises
+    :class:`MlevError` when no signature of the grammar fits (naming the signatures there are), or
+    a size literal is out of range.  The match is memoised (:func:`signature`); a size literal is
+    range-checked on every call, as that depends on its value."""
+    found = signature(call.op, tuple(kids), literals_of(call), prims)
+    if found is None:
+        _resolve(call, list(kids), prims, env)  # raises the error that says why
+        raise AssertionError(f"no signature of '{call.op}' fits, yet one resolves")
+    result, sizes = found
+    for i in sizes:
+        arg = call.args[i]
+        assert isinstance(arg, Num)
+        check_size(arg)
+    return result
+
+
 def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
     overloads = prims.overloads(call.op)
     if not overloads:
@@ -157,7 +225,7 @@ def infer_scoped(expr: Expr, env: Env, prims: Primitives,
                 raise MlevError(f"unknown name '{node.name}'", node.span, hint)
             t = scope[node.name]
         elif isinstance(node, Call):
-            t = _resolve(node, kids, prims, scope)
+            t = resolve(node, kids, prims, scope)
         elif isinstance(node, Let):
             if isinstance(node.value, Num) and kids[0] == INT:
                 check_size(node.value)  # an Int is only ever used as a size

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -120,6 +121,8 @@ class ProgramEvaluator:
         def probe() -> list[Any] | None:
             compiled = self.compile(program, key)
             if isinstance(compiled, Interpreted):  # no torch, and draws only from the runtime's own generators
+                if compiled.regime.probe == "learning":  # the learner loop (or kernel) keeps its own errstate
+                    return self._probe(program, compiled)
                 with np.errstate(all="ignore"):
                     return self._probe(program, compiled)
             import torch
@@ -149,14 +152,22 @@ class ProgramEvaluator:
     def _probe_learning(self, program: Program, compiled: Compiled | Interpreted) -> list[Any]:
         """A learner's predictions on 10 validation examples after 10 training examples of each task:
         the predictions themselves, as AutoML-Zero hashes them (a fitness alone collides)."""
-        small = {**self._data, "x_train": self._data["x_train"][:, :10], "y_train": self._data["y_train"][:, :10],
-                 "x_val": self._data["x_val"][:, :10], "y_val": self._data["y_val"][:, :10]}
+        small = self._probe_data
         if isinstance(compiled, Interpreted):  # the compiled learner interpreter when available
             predictions = compiled.learner_predictions(small, seed=self.settings.seed)
         else:
             predictions = learner_predictions(small, instantiate(compiled, int(self._data["x_train"].shape[-1])),
                                               seed=self.settings.seed)
         return [_finite_outputs(predictions, "the learner's predictions")]
+
+    @cached_property
+    def _probe_data(self) -> dict[str, Any]:
+        """The learner probe's data: the first 10 training and validation examples of each task, made
+        once (C-ordered ``float64``, as the compiled interpreter takes them, with the same values)."""
+        data = self._data
+        small = {key: np.ascontiguousarray(data[key][:, :10], dtype=np.float64)
+                 for key in ("x_train", "y_train", "x_val", "y_val")}
+        return {**data, **small}
 
     def _probe_components(self, program: Program, compiled: Compiled | Interpreted) -> list[Any] | None:
         """Each component on fixed probe tensors (:mod:`~mlevolve.interpreter.probes`); None (no cheap

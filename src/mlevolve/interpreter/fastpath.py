@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from types import ModuleType
@@ -32,20 +32,19 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.dsl.check import infer
+from mlevolve.dsl.check import Literals, check_size, infer, literal_type, literals_of, resolve, signature
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
 from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.traverse import walk
-from mlevolve.dsl.types import INT, SCALAR, VECTOR, Type, type_str
+from mlevolve.dsl.types import INT, SCALAR, VECTOR, TupleType, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import opcodes, primitives
-from mlevolve.interpreter.codegen import call_arg_types
 from mlevolve.interpreter.regimes import Regime, regime_of
 from mlevolve.interpreter.standalone.common import Budget, CandidateFailure
 from mlevolve.interpreter.standalone.learner import LearnerProgram, draw, learner_predictions, run_learner
 
-__all__ = ["Body", "Interpreted", "compiled_kernel", "formula_function", "interpret", "linearise"]
+__all__ = ["Body", "Interpreted", "clear_memos", "compiled_kernel", "formula_function", "interpret", "linearise"]
 
 
 Instruction = tuple[Callable[..., Any], int, int]
@@ -74,24 +73,57 @@ def _check_table() -> None:
 _check_table()
 
 
-@dataclass(frozen=True, slots=True)
+Step = tuple[str, tuple[str, ...], tuple[bool, ...]]  # an instruction's op, argument types, which are numbers
+
+
+def _step_function(op: str, arg_types: tuple[str, ...], numbers: tuple[bool, ...]) -> Callable[..., Any]:
+    """The NumPy function of one instruction: :func:`_function` (made once per process per expression)
+    of its template with the broadcast and constant rules of code generation applied."""
+    expression = primitives.numpy_expression(op, arg_types, [f"a{k}" for k in range(len(arg_types))], list(numbers))
+    assert expression is not None, (op, arg_types)  # linearise admits only ops with a template
+    return _function(expression)
+
+
+def _has_template(op: str, arg_types: tuple[str, ...]) -> bool:
+    return primitives.template(primitives.NUMPY, op, arg_types) is not None
+
+
+@dataclass(frozen=True, eq=False)
 class Body:
     """One linearised body.  Registers: ``n_inputs`` inputs (then ``rng`` for a learner method),
     ``constants``, ``zeros`` (a setup's memory read before it is set: fresh zeros of each type), then
     one temporary per instruction.  ``result`` is a register, or a tuple of them for a tuple result.
+    ``steps`` and ``operands``: each instruction's op, argument types and which arguments are numbers,
+    and its two operand registers; :attr:`code` makes them NumPy functions when the NumPy path runs.
 
     ``kernel`` and ``ranks``: the same instructions for the compiled learner interpreter
     (:mod:`~mlevolve.interpreter.kernel`), rows ``[opcode, a, b]`` (:mod:`~mlevolve.interpreter.opcodes`),
     and every register's rank; None when a primitive of the body has no opcode (then its program
-    takes this NumPy path)."""
+    takes this NumPy path).  ``consts``: the constants as a ``float64`` array (for the kernel);
+    ``result_ranks``: the ranks of the result registers (None without an encoding); ``draws``: whether
+    an instruction draws random numbers."""
 
     n_inputs: int
     constants: tuple[Any, ...]
     zeros: tuple[str, ...]
-    code: tuple[Instruction, ...]
+    steps: tuple[Step, ...]
+    operands: tuple[tuple[int, int], ...]
     result: int | tuple[int, ...]
-    kernel: np.ndarray | None = field(default=None, compare=False, repr=False)
-    ranks: np.ndarray | None = field(default=None, compare=False, repr=False)
+    kernel: np.ndarray | None = field(default=None, repr=False)
+    ranks: np.ndarray | None = field(default=None, repr=False)
+    consts: np.ndarray | None = field(default=None, repr=False)
+    result_ranks: tuple[int, ...] | None = None
+    draws: bool = False
+
+    @property
+    def results(self) -> tuple[int, ...]:
+        """The result registers, one per item of a tuple result."""
+        return self.result if isinstance(self.result, tuple) else (self.result,)
+
+    @cached_property
+    def code(self) -> tuple[Instruction, ...]:
+        """The instructions as ``(fn, i, j)``: the next temporary is ``fn(reg[i], reg[j], DIM, rng)``."""
+        return tuple((_step_function(*step), i, j) for step, (i, j) in zip(self.steps, self.operands, strict=True))
 
     def function(self, dim: int, rng: bool) -> Callable[..., Any]:
         """The body as a function of its inputs (then the ``rng`` of a learner method, when ``rng``),
@@ -114,6 +146,92 @@ class Body:
         return run
 
 
+CallInfo = tuple[Type, str, tuple[str, ...], "int | None", tuple[int, ...]]
+_CALLS = "_fastpath_calls"  # the attribute of a grammar holding its memo of :func:`_call_info`
+
+
+def _call_memo(spec: GrammarSpec) -> dict[tuple[str, tuple[Type, ...], Literals], CallInfo]:
+    memo: dict[tuple[str, tuple[Type, ...], Literals], CallInfo] | None = spec.__dict__.get(_CALLS)
+    if memo is None or len(memo) > 65536:
+        memo = spec.__dict__[_CALLS] = {}
+    return memo
+
+
+def _call_info(node: Call, kid_types: tuple[Type, ...], literals: Literals, spec: GrammarSpec,
+               scope: Mapping[str, Value]) -> CallInfo:
+    """What a call over arguments of ``kid_types`` compiles to: its result type (by the checker:
+    :func:`check.signature`, its error when none fits) and the type's name, the argument types'
+    names, the kernel's opcode (None: none) and the literal arguments that are sizes.  Raises
+    :class:`MlevError`, as code generation does, for a primitive with no NumPy template."""
+    found = signature(node.op, kid_types, literals, spec)
+    if found is None:
+        resolve(node, kid_types, spec, _Types(scope))  # raises the checker's error
+        raise AssertionError(f"no signature of '{node.op}' fits, yet one resolves")
+    result_type, sizes = found
+    arg_types = tuple(type_str(t) for t in kid_types)
+    if not _has_template(node.op, arg_types):
+        raise MlevError(f"'{node.op}({', '.join(arg_types)})' has no numpy implementation", node.span,
+                        "this primitive cannot be used in this kind of definition")
+    if len(kid_types) > 2:  # no template of the table takes more (checked at import): a grammar's own op
+        raise MlevError(f"'{node.op}' takes {len(kid_types)} arguments: the fast path takes at most 2", node.span)
+    result_name = type_str(result_type)
+    return result_type, result_name, arg_types, opcodes.opcode(node.op, arg_types, result_name), sizes
+
+
+# While linearising, each value: (register, whether it is a number (a literal), its type).
+Value = tuple[Reg, bool, Type]
+
+
+class _Types(Mapping[str, Type]):
+    """The types of a linearising scope, as the checker's environment (read only when it reports an error)."""
+
+    def __init__(self, scope: Mapping[str, Value]) -> None:
+        self._scope = scope
+
+    def __getitem__(self, name: str) -> Type:
+        return self._scope[name][2]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._scope)
+
+    def __len__(self) -> int:
+        return len(self._scope)
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """A linearised body as a template for bodies of its shape: which constants hold its literals
+    (in postorder) and which are copies of one (a literal as a result)."""
+
+    body: Body
+    num_slots: tuple[int, ...]
+    copies: tuple[tuple[int, int], ...]
+
+    def with_literals(self, nums: Sequence[Num]) -> Body:
+        """The template's body with the values of ``nums`` (the literals of a body of its shape, in postorder)."""
+        constants: list[Any] = list(self.body.constants)
+        for slot, node in zip(self.num_slots, nums, strict=True):
+            constants[slot] = float(node.value)
+        for slot, source in self.copies:
+            constants[slot] = np.float64(constants[source])
+        b = self.body
+        consts = None if b.consts is None else np.array(constants, np.float64).reshape(-1)
+        return Body(b.n_inputs, tuple(constants), b.zeros, b.steps, b.operands, b.result, b.kernel, b.ranks, consts,
+                    b.result_ranks, b.draws)
+
+
+# Shape (and signature) -> template: a body differing from a linearised one only in its literals' values
+# (a tuned or fitted variant, a mutated constant) is made from the template, not linearised anew.
+_SKELETONS: dict[tuple[Any, ...], _Skeleton] = {}
+
+
+def clear_memos() -> None:
+    """Forget every linearised body (:func:`linearise`'s memo and the templates by shape): what a
+    benchmark does to count linearising."""
+    linearise.cache_clear()
+    _SKELETONS.clear()
+
+
 @lru_cache(maxsize=8192)
 def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], ...], spec: GrammarSpec,
               types: frozenset[str] = frozenset(), zeros: tuple[str, ...] = (), rng: bool = False) -> Body:
@@ -122,75 +240,172 @@ def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], 
     ``params`` as inputs in order (then ``rng`` when ``rng``) and starting each name of ``zeros`` at
     zero.  Memoised per (body, signature): IR nodes are immutable and compared by digest.
 
-    Iterative post-order over an explicit stack, as :func:`codegen.function_lines` walks the body,
-    with the same value kinds: a literal (or a name bound to one) is a Python float, which never
-    gains broadcast axes and is made an ``np.float64`` when it is a result.  Raises
-    :class:`MlevError`, as code generation does, for a primitive with no NumPy template."""
+    One iterative post-order walk over an explicit stack, as :func:`codegen.function_lines` walks the
+    body, typing each node as the checker does (:func:`check.resolve`, memoised per signature; the
+    checker itself where the body is ill-typed, for its error) with the same value kinds: a literal
+    (or a name bound to one) is a Python float, which never gains broadcast axes and is made an
+    ``np.float64`` when it is a result.  Raises :class:`MlevError`, as code generation does, for a
+    primitive with no NumPy template."""
+    try:
+        return _linearise(body, params, env, spec, types, zeros, rng)
+    except MlevError:
+        infer(body, dict(env), spec, types)  # a type error first, wherever it is (as the checker reports it)
+        raise
+
+
+def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], ...], spec: GrammarSpec,
+               types: frozenset[str], zeros: tuple[str, ...], rng: bool) -> Body:
     env_map = dict(env)
-    types_of = infer(body, env_map, spec, types)
     n_inputs = len(params) + (1 if rng else 0)
     # Registers are numbered as they are met, then renumbered: inputs, constants, zeros, temporaries.
     constants: list[Any] = []
-    code: list[tuple[Callable[..., Any], tuple[str, int], tuple[str, int]]] = []
-    ops: list[int | None] = []  # each instruction's opcode, and its result's type (the kernel's encoding)
+    steps: list[Step] = []
+    operands: list[tuple[Reg, Reg]] = []
+    ops: list[int | None] = []  # each instruction's opcode (the kernel's encoding)
     temp_types: list[str] = []
-    scope: dict[str, tuple[Reg, bool]] = {p: (("input", k), False) for k, p in enumerate(params)}
+    scope: dict[str, Value] = {p: (("input", k), False, env_map[p]) for k, p in enumerate(params)}
     for k, name in enumerate(zeros):
-        scope[name] = (("zero", k), False)
+        scope[name] = (("zero", k), False, env_map[name])
     tuples: list[tuple[Reg, ...]] = []
 
-    def as_result(item: tuple[Reg, bool]) -> Reg:
-        reg, number = item
+    num_slots: list[int] = []  # the constant of each literal, in postorder
+    copies: list[tuple[int, int]] = []  # (constant, the literal's constant it is a copy of): number results
+    sized: list[bool] = []  # whether a call takes a size literal (checked by value: no skeleton memo then)
+
+    def as_result(item: Value) -> Reg:
+        reg, number, _ = item
         if number:  # a constant result is an np.float64 (as ``codegen._value`` makes it)
             constants.append(np.float64(constants[reg[1]]))
+            copies.append((len(constants) - 1, reg[1]))
             return ("const", len(constants) - 1)
         return reg
 
-    frames: list[tuple[Expr, dict[str, tuple[Reg, bool]], int, list[tuple[Reg, bool]]]] = [(body, scope, 0, [])]
-    counter = 0
-    done: tuple[Reg, bool] = (("const", 0), False)
-    while frames:
-        node, sc, index, kids = frames[-1]
-        children = node.children()
-        if len(kids) < len(children):
-            child_scope = sc
-            if isinstance(node, Let) and len(kids) == 1:
-                child_scope = {**sc, node.name: kids[0]}
-            counter += 1
-            frames.append((children[len(kids)], child_scope, counter, []))
-            continue
-        frames.pop()
-        if isinstance(node, Num):
-            value = int(node.value) if node.is_int and types_of[index] == INT else float(node.value)
-            constants.append(value)
-            done = (("const", len(constants) - 1), True)
-        elif isinstance(node, Ref):
-            done = sc[node.name]
-        elif isinstance(node, Let):
-            done = kids[1]
-        elif isinstance(node, Tup):  # a result (tuples do not nest): each item made a value like a result
-            tuples.append(tuple(as_result(item) for item in kids))
-            done = (("tuple", len(tuples) - 1), False)
+    def ill_typed() -> MlevError:  # the checker's own error for this body
+        infer(body, env_map, spec, types)
+        return MlevError("the fast path could not type this body", body.span)
+
+    def tuple_value(kids: Sequence[Value]) -> Value:  # a result (tuples do not nest): items made values as results
+        if any(isinstance(k[2], TupleType) for k in kids):
+            raise ill_typed()
+        tuples.append(tuple(as_result(item) for item in kids))
+        return (("tuple", len(tuples) - 1), False, TupleType(tuple(k[2] for k in kids)))
+
+    calls = _call_memo(spec)
+
+    def call_value(node: Call, kids: Sequence[Value], sc: Mapping[str, Value]) -> Value:
+        if len(kids) == 2:  # the common case, spelled out (this runs once per call node of every new body)
+            a, b = kids
+            key: tuple[str, tuple[Type, ...], Literals] = (node.op, (a[2], b[2]), literals_of(node))
+            numbers: tuple[bool, ...] = (a[1], b[1])
+            first, second = a[0], b[0]
         else:
-            assert isinstance(node, Call)
-            arg_types = call_arg_types(node, index, types_of)
-            expression = primitives.numpy_expression(node.op, arg_types, [f"a{k}" for k in range(len(kids))],
-                                                     [number for _, number in kids])
-            if expression is None:
-                raise MlevError(f"'{node.op}({', '.join(arg_types)})' has no numpy implementation", node.span,
-                                "this primitive cannot be used in this kind of definition")
-            if len(kids) > 2:  # no template of the table takes more (checked at import): a grammar's own op
-                raise MlevError(f"'{node.op}' takes {len(kids)} arguments: the fast path takes at most 2", node.span)
+            key = (node.op, tuple([k[2] for k in kids]), literals_of(node))
+            numbers = tuple([k[1] for k in kids])
             if not kids:  # a function of no argument: it is passed a constant it never reads
                 constants.append(0.0)
             first = kids[0][0] if kids else ("const", len(constants) - 1)
-            second = kids[1][0] if len(kids) > 1 else first
-            code.append((_function(expression), first, second))
-            ops.append(opcodes.opcode(node.op, arg_types, type_str(types_of[index])))
-            temp_types.append(type_str(types_of[index]))
-            done = (("temp", len(code) - 1), False)
-        if frames:
-            frames[-1][3].append(done)
+            second = first
+        info = calls.get(key)
+        if info is None:
+            info = _call_info(node, key[1], key[2], spec, sc)
+            if not info[4]:  # no size literal to range-check on each use: memoised
+                calls[key] = info
+        for i in info[4]:  # sizes: range-checked on every use, as the checker does
+            check_size(node.args[i])  # type: ignore[arg-type]
+            sized.append(True)
+        steps.append((node.op, info[2], numbers))
+        operands.append((first, second))
+        ops.append(info[3])
+        temp_types.append(info[1])
+        return (("temp", len(steps) - 1), False, info[0])
+
+    def num_value(node: Num) -> Value:
+        t = literal_type(node, types)
+        constants.append(int(node.value) if node.is_int and t == INT else float(node.value))
+        num_slots.append(len(constants) - 1)
+        return (("const", len(constants) - 1), True, t)
+
+    # The nodes in reversed postorder (children last to first), whether a let occurs, and the body's
+    # shape with its literals' values left out: a literal is whether it is written whole, a name its
+    # name, a call its op and arity, a tuple its length.
+    order: list[Expr] = []
+    shape: list[Any] = []
+    stack: list[Expr] = [body]
+    has_let = False
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        if isinstance(node, Call):
+            shape.append((node.op, len(node.args)))
+            stack.extend(node.args)
+        elif isinstance(node, Ref):
+            shape.append(node.name)
+        elif isinstance(node, Num):
+            shape.append(node.is_int)
+        elif isinstance(node, Tup):
+            shape.append(len(node.items))
+            stack.extend(node.items)
+        else:
+            has_let = True
+            break
+    done: Value = (("const", 0), False, SCALAR)
+    skeleton_key = None
+    if not has_let:  # a body of the same shape seen before, literals aside: its body, with these literals
+        skeleton_key = (tuple(shape), params, env, spec, types, zeros, rng)
+        known = _SKELETONS.get(skeleton_key)
+        if known is not None:
+            return known.with_literals([node for node in reversed(order) if isinstance(node, Num)])
+    if not has_let:  # one scope: a value stack over the postorder
+        values: list[Value] = []
+        for node in reversed(order):
+            if isinstance(node, Ref):
+                item = scope.get(node.name)
+                if item is None:
+                    raise ill_typed()
+                values.append(item)
+            elif isinstance(node, Num):
+                values.append(num_value(node))
+            elif isinstance(node, Call):
+                n = len(node.args)
+                kids = values[len(values) - n:]
+                del values[len(values) - n:]
+                values.append(call_value(node, kids, scope))
+            else:
+                assert isinstance(node, Tup)
+                n = len(node.items)
+                items = values[len(values) - n:]
+                del values[len(values) - n:]
+                values.append(tuple_value(items))
+        done = values[0]
+    else:  # lets: frames of (node, scope, values of its children done)
+        frames: list[tuple[Expr, dict[str, Value], list[Value]]] = [(body, scope, [])]
+        while frames:
+            node, sc, kids = frames[-1]
+            children = node.children()
+            if len(kids) < len(children):
+                child_scope = sc
+                if isinstance(node, Let) and len(kids) == 1:
+                    child_scope = {**sc, node.name: kids[0]}
+                frames.append((children[len(kids)], child_scope, []))
+                continue
+            frames.pop()
+            if isinstance(node, Num):
+                done = num_value(node)
+            elif isinstance(node, Ref):
+                if node.name not in sc:
+                    raise ill_typed()
+                done = sc[node.name]
+            elif isinstance(node, Let):
+                if isinstance(node.value, Num) and kids[0][2] == INT:
+                    check_size(node.value)  # as the checker: an Int is only ever used as a size
+                done = kids[1]
+            elif isinstance(node, Tup):
+                done = tuple_value(kids)
+            else:
+                assert isinstance(node, Call)
+                done = call_value(node, kids, sc)
+            if frames:
+                frames[-1][2].append(done)
     reg = done[0] if done[0][0] == "tuple" else as_result(done)  # may add a constant: before numbering
     base = {"input": 0, "const": n_inputs, "zero": n_inputs + len(constants),
             "temp": n_inputs + len(constants) + len(zeros)}
@@ -200,16 +415,26 @@ def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], 
 
     result = tuple(number(r) for r in tuples[reg[1]]) if reg[0] == "tuple" else number(reg)
     zero_types = tuple(type_str(env_map[n]) for n in zeros)
-    instructions = tuple((fn, number(a), number(b)) for fn, a, b in code)
-    kernel = ranks = None
+    numbered = tuple((number(a), number(b)) for a, b in operands)
+    kernel = ranks = consts = result_ranks = None
     if all(op is not None for op in ops) and all(isinstance(c, float) for c in constants):
         # registers: inputs (then the rng a learner method takes, read by no opcode), constants, zeros, temporaries
         reg_types = [type_str(env_map[p]) for p in params] + ["Scalar"] * (n_inputs - len(params))
         reg_types += ["Scalar"] * len(constants) + list(zero_types) + temp_types
         if all(t in ("Scalar", "Vector", "Matrix") for t in reg_types):
-            kernel = opcodes.encode([op for op in ops if op is not None], [(i, j) for _, i, j in instructions])
+            kernel = opcodes.encode([op for op in ops if op is not None], numbered)
             ranks = opcodes.ranks(reg_types)
-    return Body(n_inputs, tuple(constants), zero_types, instructions, result, kernel, ranks)
+            consts = np.array(constants, np.float64).reshape(-1)  # writable, as warm()'s: one specialisation
+            rank = opcodes.RANK
+            result_ranks = tuple(rank[reg_types[r]] for r in (result if isinstance(result, tuple) else (result,)))
+    draws = any(op in opcodes.DRAWS for op in ops)
+    made = Body(n_inputs, tuple(constants), zero_types, tuple(steps), numbered, result, kernel, ranks, consts,
+                result_ranks, draws)
+    if skeleton_key is not None and not sized and all(isinstance(c, float) for c in constants):
+        if len(_SKELETONS) >= 8192:
+            _SKELETONS.clear()
+        _SKELETONS[skeleton_key] = _Skeleton(made, tuple(num_slots), tuple(copies))
+    return made
 
 
 def _not_run(*args: Any) -> Any:
@@ -266,7 +491,7 @@ class Interpreted:
                                       learn=methods["learn"], setup=methods.get("setup"))
 
     @cached_property
-    def _encoded(self) -> tuple[Any, ...] | None:
+    def _encoded(self) -> tuple[tuple[Any, ...], bool] | None:
         kernel = compiled_kernel()
         return None if kernel is None or self.methods is None else kernel.encoded(self.methods, self.state_types)
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -347,12 +348,24 @@ def learner_literals(program: Program, names: tuple[str, ...]) -> list[tuple[str
             body = slot_body(program, name)
         except KeyError:
             continue
-        nodes = preorder(body)
-        for i in literal_sites(body):
-            value = constant_value(nodes[i])
-            if value:
-                out.append((name, i, float(value)))
+        out += [(name, i, value) for i, value in _body_literals(body)]
     return out
+
+
+@lru_cache(maxsize=4096)
+def _body_literals(body: Expr) -> tuple[tuple[int, float], ...]:
+    """``(preorder index, value)`` of each nonzero literal site of ``body`` (:func:`literal_sites`),
+    memoised per body (nodes are immutable and compared by digest): a candidate's unchanged
+    method, and the variants tuning makes of one, are not walked again."""
+    nodes = _nodes(body)
+    values = ((i, constant_value(nodes[i])) for i in literal_sites(body))
+    return tuple((i, float(value)) for i, value in values if value)
+
+
+@lru_cache(maxsize=4096)
+def _nodes(body: Expr) -> tuple[Expr, ...]:
+    """The nodes of ``body`` in preorder, memoised per body."""
+    return tuple(preorder(body))
 
 
 def _set_literal(program: Program, name: str, index: int, value: float) -> Program:
@@ -360,7 +373,7 @@ def _set_literal(program: Program, name: str, index: int, value: float) -> Progr
     set to ``value``, of the literal's own sign, in the literal's own form (a ``Num`` never gains a
     ``neg``: a grammar may have none)."""
     body = slot_body(program, name)
-    node = preorder(body)[index]
+    node = _nodes(body)[index]
     new = Num(value) if isinstance(node, Num) else const(value)
     return replace_slot(program, name, replace_at(body, index, new))
 

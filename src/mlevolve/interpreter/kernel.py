@@ -254,20 +254,37 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
                     for i in range(m):
                         regs[o + i] = _binary(op, regs[oa + i], regs[ob + i])
                 continue
-            for t in range(0, batch, rows):
-                po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
+            if n == 1:  # Scalars: one number per row, the op chosen once
                 if op == ADD:
-                    for i in range(n):
-                        regs[po + i] = regs[pa + i * sa] + regs[pb + i * sb]
+                    for t in range(0, batch, rows):
+                        regs[o + t] = regs[oa + t * ba] + regs[ob + t * bb]
                 elif op == SUB:
-                    for i in range(n):
-                        regs[po + i] = regs[pa + i * sa] - regs[pb + i * sb]
+                    for t in range(0, batch, rows):
+                        regs[o + t] = regs[oa + t * ba] - regs[ob + t * bb]
                 elif op == MUL:
-                    for i in range(n):
-                        regs[po + i] = regs[pa + i * sa] * regs[pb + i * sb]
+                    for t in range(0, batch, rows):
+                        regs[o + t] = regs[oa + t * ba] * regs[ob + t * bb]
+                elif op == DIV:
+                    for t in range(0, batch, rows):
+                        regs[o + t] = regs[oa + t * ba] / regs[ob + t * bb]
                 else:
-                    for i in range(n):
-                        regs[po + i] = _binary(op, regs[pa + i * sa], regs[pb + i * sb])
+                    for t in range(0, batch, rows):
+                        regs[o + t] = _binary(op, regs[oa + t * ba], regs[ob + t * bb])
+            else:
+                for t in range(0, batch, rows):
+                    po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
+                    if op == ADD:
+                        for i in range(n):
+                            regs[po + i] = regs[pa + i * sa] + regs[pb + i * sb]
+                    elif op == SUB:
+                        for i in range(n):
+                            regs[po + i] = regs[pa + i * sa] - regs[pb + i * sb]
+                    elif op == MUL:
+                        for i in range(n):
+                            regs[po + i] = regs[pa + i * sa] * regs[pb + i * sb]
+                    else:
+                        for i in range(n):
+                            regs[po + i] = _binary(op, regs[pa + i * sa], regs[pb + i * sb])
         elif op <= SIGN:
             if rows == 1 and ba == n:  # one flat loop
                 for i in range(batch * n):
@@ -277,6 +294,21 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
                 po, pa = o + t * n, oa + t * ba
                 for i in range(n):
                     regs[po + i] = _unary(op, regs[pa + i])
+        elif op == DOT and dim < 8:  # a sum of fewer than 8 items: NumPy's (-0.0 + each in turn, then 0.0 +)
+            for t in range(0, batch, rows):
+                pa, pb = oa + t * ba, ob + t * bb
+                acc = -0.0
+                for i in range(dim):
+                    acc += regs[pa + i] * regs[pb + i]
+                regs[o + t * n] = 0.0 + acc
+        elif op == MATMUL_MV and dim < 8:  # the same sum per row
+            for t in range(0, batch, rows):
+                po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
+                for e in range(dim):
+                    acc = -0.0
+                    for j in range(dim):
+                        acc += regs[pa + e * dim + j] * regs[pb + j]
+                    regs[po + e] = 0.0 + acc
         else:
             m = 1 if ranks[a] == 0 else (dim if ranks[a] == 1 else dim * dim)  # the first operand's size
             for t in range(0, batch, rows):
@@ -403,7 +435,8 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
         for t in range(n_tasks):
             for q in range(dim):
                 p_regs[n_mem + t * dim + q] = x_train[t, i, q]
-        p_kinds[:n_state] = state_kinds
+        for k in range(n_state):  # (an element loop: a slice assignment costs more than these steps)
+            p_kinds[k] = state_kinds[k]
         _run(p_code, p_ranks, p_off, p_stride, p_kinds, p_regs, dim, n_tasks, 1, scratch, rng)
         worst = 0.0
         nonfinite = False
@@ -429,7 +462,8 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
                 l_regs[n_mem + t * dim + q] = x_train[t, i, q]
             l_regs[l_off[n_state + 1] + t] = y_train[t, i]
             l_regs[l_off[n_state + 2] + t] = p[t]
-        l_kinds[:n_state] = state_kinds
+        for k in range(n_state):
+            l_kinds[k] = state_kinds[k]
         l_kinds[n_state + 2] = p_kinds[p_result]
         _run(l_code, l_ranks, l_off, l_stride, l_kinds, l_regs, dim, n_tasks, 1, scratch, rng)
         for k in range(n_state):
@@ -442,7 +476,8 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
     # Validation: every example of every task at once, each with its task's final memory.
     batch = n_tasks * n_val
     v_regs, v_off, v_stride, v_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, batch)
-    v_kinds[:n_state] = 1  # the memory broadcast over each task's examples: (T, 1, ...)
+    for k in range(n_state):  # the memory broadcast over each task's examples: (T, 1, ...)
+        v_kinds[k] = 1
     v_kinds[n_state] = 2  # x: (T, m, F)
     for k in range(n_state):
         size = st_stride[k]
@@ -463,8 +498,22 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
     return pred, n_train + 1, 0.0, False
 
 
+_F64: dict[int, tuple[Any, Any]] = {}  # id(array) -> (the array, its float64 C-ordered copy): the task's, reused
+
+
 def _as_float(array: Any) -> Any:
-    return np.ascontiguousarray(array, dtype=np.float64)
+    """``array`` as a C-ordered ``float64`` array: itself when it is one, else a copy, kept for the
+    next call with the same array (a run's task arrays are converted once, not per candidate)."""
+    if isinstance(array, np.ndarray) and array.dtype == np.float64 and array.flags.c_contiguous:
+        return array
+    held = _F64.get(id(array))
+    if held is not None and held[0] is array:
+        return held[1]
+    converted = np.ascontiguousarray(array, dtype=np.float64)
+    if len(_F64) >= 16:
+        _F64.clear()
+    _F64[id(array)] = (array, converted)
+    return converted
 
 
 # No setup: read-only as a body's encoding is, so that numba compiles one specialisation for both.
@@ -472,13 +521,18 @@ _EMPTY_CODE = np.zeros((0, 3), np.int64)
 _EMPTY_RANKS = np.zeros(1, np.int64)  # setup's one input, the rng
 _EMPTY_CODE.flags.writeable = _EMPTY_RANKS.flags.writeable = False
 _EMPTY = np.zeros(0)
+_RANK = {"Scalar": 0, "Vector": 1, "Matrix": 2}
 
 
-def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[Any, ...] | None:
-    """The kernel's arguments for a learner's bodies (:class:`fastpath.Body` by method), or None when
-    a body has no encoding or its results do not fit the memory (then the NumPy path scores it)."""
-    state_ranks = np.array([{"Scalar": 0, "Vector": 1, "Matrix": 2}.get(t, -1) for t in state_types], np.int64)
+def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[tuple[Any, ...], bool] | None:
+    """The kernel's arguments for a learner's bodies (:class:`fastpath.Body` by method) and whether
+    it draws random numbers, or None when a body has no encoding or its results do not fit the
+    memory (then the NumPy path scores it)."""
+    ranks = tuple(_RANK.get(t, -1) for t in state_types)
+    if -1 in ranks:
+        return None
     args: list[Any] = []
+    draws = False
     for kind in ("setup", "predict", "learn"):
         body = methods.get(kind)
         if body is None:
@@ -486,29 +540,26 @@ def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[Any, ...] | Non
                 return None
             args += [_EMPTY_CODE, _EMPTY_RANKS, _EMPTY, np.zeros(len(state_types), np.int64)]
             continue
-        if body.kernel is None or body.ranks is None:
+        if body.kernel is None or body.ranks is None or body.consts is None or body.result_ranks is None:
             return None
-        result = np.atleast_1d(np.asarray(body.result, np.int64))
-        wanted = state_ranks if kind != "predict" else np.zeros(1, np.int64)
-        if result.shape != wanted.shape or not np.array_equal(body.ranks[result], wanted):
+        if body.result_ranks != (ranks if kind != "predict" else (0,)):
             return None
-        consts = np.array(body.constants, np.float64).reshape(-1)
-        args += [body.kernel, body.ranks, consts, int(result[0]) if kind == "predict" else result]
-    if (state_ranks < 0).any():
-        return None
-    return (*args, "setup" in methods, state_ranks)
+        draws = draws or body.draws
+        result = body.results[0] if kind == "predict" else np.array(body.results, np.int64)
+        args += [body.kernel, body.ranks, body.consts, result]
+    return (*args, "setup" in methods, np.array(ranks, np.int64)), draws
 
 
-def predictions(data: dict[str, Any], program: tuple[Any, ...], max_error: float,
+def predictions(data: dict[str, Any], program: tuple[tuple[Any, ...], bool], max_error: float,
                 seed: int = 0) -> tuple[Any, int, float, bool]:
     """The kernel on ``data`` (the learner loop's dict of arrays) for ``program`` (:func:`encoded`),
     its draws from ``numpy.random.default_rng(seed)`` as the NumPy loop's (a program that draws nothing
     is given None: numba then compiles, loads and unboxes no generator): (validation predictions
     (T, m), the first diverging step or n + 1, the largest error there, whether one was not finite)."""
-    draws = any(int(code[:, 0].max(initial=-1)) >= GAUSSIAN_VECTOR for code in program[0:12:4])
+    args, draws = program
     run: Any = learner_kernel  # numba's Dispatcher: its __call__ is untyped
     pred, step, worst, nonfinite = run(
-        *program, _as_float(data["x_train"]), _as_float(data["y_train"]), _as_float(data["x_val"]),
+        *args, _as_float(data["x_train"]), _as_float(data["y_train"]), _as_float(data["x_val"]),
         bool(data.get("classification", False)), float(max_error),
         np.random.default_rng(seed) if draws else None)
     return pred, int(step), float(worst), bool(nonfinite)

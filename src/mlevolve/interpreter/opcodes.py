@@ -39,6 +39,11 @@ _STRUCTURAL: dict[str, tuple[tuple[int, ...], int]] = {
 #: The opcode of each key of :data:`primitives.NUMPY` the kernel implements (its numbering is the kernel's).
 OPCODES: dict[str, int] = {key: code for code, key in
                            enumerate((*_ELEMENTWISE_BINARY, *_ELEMENTWISE_UNARY, *_STRUCTURAL))}
+#: The opcodes that draw random numbers.
+DRAWS: frozenset[int] = frozenset(OPCODES[k] for k in ("gaussian_vector", "uniform_vector", "gaussian_matrix",
+                                                       "uniform_matrix"))
+#: The rank of each type the kernel holds.
+RANK: dict[str, int] = _RANK
 #: Keys of :data:`primitives.NUMPY` the kernel leaves to NumPy (none of the base grammar).
 FALLBACK: frozenset[str] = frozenset()
 
