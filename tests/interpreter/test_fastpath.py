@@ -398,26 +398,3 @@ def test_a_body_made_from_a_template_of_its_shape_is_the_body_linearised_anew(ki
             assert _fields(via_template) == _fields(fastpath.linearise(variant, *args))
     assert made >= 20
     fastpath.clear_memos()
-
-
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), tasks=st.integers(1, 12), examples=st.integers(1, 300),
-       fitness=st.sampled_from(["mse", "squashed", "relative"]))
-def test_the_learner_loops_metrics_are_np_means(seed: int, tasks: int, examples: int, fitness: str) -> None:
-    """run_learner's means (np.add.reduce over the count, as np.mean computes them) give np.mean's bits."""
-    import math
-
-    from mlevolve.interpreter.standalone.learner import run_learner
-
-    rng = np.random.default_rng(seed)
-    pred = rng.standard_normal((tasks, examples)) * 10.0 ** rng.integers(-3, 3)
-    y_val = rng.standard_normal((tasks, examples)).astype(np.float32)
-    data = {"y_val": y_val, "fitness": fitness}
-    metrics = run_learner(data, runtime.LearnerProgram((), print, print), pred=pred)
-    y = y_val.astype(np.float64)
-    per_task = np.mean((pred - y) ** 2, axis=-1)
-    assert metrics["val_mse"] == float(np.mean(per_task))
-    error = per_task / np.maximum(np.mean(y**2, axis=-1), 1e-12) if fitness == "relative" else per_task
-    want = -float(np.mean(per_task)) if fitness == "mse" else \
-        float(np.mean(1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(error))))
-    assert metrics["fitness"] == want

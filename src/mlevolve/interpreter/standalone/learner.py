@@ -52,16 +52,14 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
         accuracy = float(((pred > 0) == (y_val > 0.5)).mean())
         metrics.update(val_accuracy=accuracy, fitness=accuracy)
     else:
-        # Means as np.mean computes them (np.add.reduce, then a division by the count), without its overhead.
-        per_task = np.add.reduce((pred - y_val) ** 2, -1) / y_val.shape[-1]
-        mse = float(np.add.reduce(per_task) / per_task.size)
+        per_task = np.mean((pred - y_val) ** 2, axis=-1)
+        mse = float(np.mean(per_task))
         metrics.update(val_mse=mse, fitness=-mse)
         if data.get("fitness") in ("squashed", "relative"):
             error = per_task
             if data["fitness"] == "relative":  # each task's MSE over that of predicting 0
-                error = per_task / np.maximum(np.add.reduce(y_val**2, -1) / y_val.shape[-1], 1e-12)
-            squashed = 1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(error))
-            metrics["fitness"] = float(np.add.reduce(squashed) / squashed.size)
+                error = per_task / np.maximum(np.mean(y_val**2, axis=-1), 1e-12)
+            metrics["fitness"] = float(np.mean(1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(error))))
     metrics["train_seconds"] = round(time.perf_counter() - started, 6)
     return metrics
 
