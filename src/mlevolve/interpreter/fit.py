@@ -40,19 +40,21 @@ prediction, so it is cheap.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, const
+from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, const, with_children
 from mlevolve.dsl.kinds import replace_slot, slot_body
 from mlevolve.dsl.simplify import constant_value
-from mlevolve.dsl.traverse import parents, preorder, replace_at
+from mlevolve.dsl.traverse import preorder, replace_at
 from mlevolve.grammar.spec import GrammarSpec
-from mlevolve.interpreter.fastpath import formula_function
+from mlevolve.interpreter.fastpath import Body, compiled_kernel, formula_function, interpret
 
 F64 = npt.NDArray[np.float64]
 _BAD = 1e100  # a residual standing for a non-finite output: LM steps away from it
@@ -84,24 +86,56 @@ def _formula(program: Program) -> Definition:
 
 
 def literal_sites(body: Expr) -> list[int]:
-    """Preorder indices of the literals of ``body``: a ``Num``, or ``neg`` of one (one signed literal)."""
-    nodes, up = preorder(body), parents(body)
-    out = []
-    for i, node in enumerate(nodes):
-        if constant_value(node) is None:
+    """Preorder indices of the literals of ``body``: a ``Num``, or ``neg`` of one (one signed literal,
+    whose ``Num`` follows it in preorder and is not a site of its own)."""
+    out: list[int] = []
+    skip = -1
+    for i, node in enumerate(preorder(body)):
+        if i == skip:
             continue
-        parent = up[i][0]
-        if isinstance(node, Num) and parent >= 0 and constant_value(nodes[parent]) is not None:
-            continue  # the Num of a neg(Num): the neg is the site
-        out.append(i)
+        if isinstance(node, Num):
+            out.append(i)
+        elif constant_value(node) is not None:  # neg(Num)
+            out.append(i)
+            skip = i + 1
     return out
 
 
 def _substitute(body: Expr, sites: list[int], new: list[Expr]) -> Expr:
-    """``body`` with the subtree at each site replaced; later sites first, so indices stay valid."""
-    for index, replacement in sorted(zip(sites, new, strict=True), key=lambda p: -p[0]):
-        body = replace_at(body, index, replacement)
-    return body
+    """``body`` with the subtree at each preorder index of ``sites`` replaced by the matching item
+    of ``new``, rebuilt in one iterative pass; subtrees holding no site are shared, not rebuilt."""
+    table = dict(zip(sites, new, strict=True))
+    if not table:
+        return body
+    ordered = sorted(table)
+
+    def touched(index: int, size: int) -> bool:  # a site within [index, index + size)
+        k = bisect_left(ordered, index)
+        return k < len(ordered) and ordered[k] < index + size
+
+    # frames: (node, its preorder index, the preorder index of its next child, its rebuilt children)
+    frames: list[tuple[Expr, int, list[int], list[Expr]]] = [(body, 0, [1], [])]
+    done: Expr = body
+    while frames:
+        node, index, cursor, kids = frames[-1]
+        children = node.children()
+        if index in table:
+            frames.pop()
+            done = table[index]
+        elif not touched(index, node.size):
+            frames.pop()
+            done = node
+        elif len(kids) < len(children):
+            child = children[len(kids)]
+            frames.append((child, cursor[0], [cursor[0] + 1], []))
+            cursor[0] += child.size
+            continue
+        else:
+            frames.pop()
+            done = with_children(node, tuple(kids))
+        if frames:
+            frames[-1][3].append(done)
+    return done
 
 
 def split_scaling(body: Expr) -> tuple[Expr, float, float] | None:
@@ -251,68 +285,139 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], theta0: F64, r0: F64,
     return theta, sse
 
 
-def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions = FitOptions()) -> Fitted:
-    """Tune the literals of ``program``'s formula and scale its output on points ``x`` (n, vars),
-    ``y`` (n,); returns the fitted program (the input itself when nothing improved) and the
-    number of formula evaluations spent.  Never raises for a bad candidate: a formula that is not
-    finite on the points comes back unchanged."""
-    d = _formula(program)
-    assert d.body is not None
-    existing = split_scaling(d.body) if options.scale else None
-    inner = existing[0] if existing is not None else d.body
-    sites = literal_sites(inner) if options.tune else []
-    nodes = preorder(inner)
-    theta0 = np.array([constant_value(nodes[i]) for i in sites], np.float64)
-    taken = {p.name for p in d.params}
-    names = [f"theta{i}" for i in range(len(sites))]
-    while taken & set(names):
-        names = [n + "_" for n in names]
-    body = _substitute(inner, sites, [Ref(n) for n in names])
-    params = (*d.params, *(Param(n, "Scalar") for n in names))
-    # Evaluated by the fast path (no code generated): the same numbers as the generated code.
-    fn = formula_function(Program(program.name, (Definition("formula", d.name, params, "Scalar", body),)), spec)
+class _Numbers(NamedTuple):
+    """What a fit computes (by NumPy, :func:`_fit_numpy`, or compiled, ``formula_kernel.fit_numbers``):
+    ``ok`` False when the formula is not finite at its start; the best literals ``theta`` and their
+    sum of squared (scaled) residuals ``sse``; the formula evaluations spent; the final scaling
+    ``(a, b)`` of ``theta``'s output and its unscaled sum of squares (0 without scaling)."""
+
+    ok: bool
+    theta: F64
+    sse: float
+    calls: int
+    a: float
+    b: float
+    unscaled: float
+
+
+def _fit_numpy(fn: Callable[..., Any], x: F64, y: F64, theta0: F64, scale: bool, budget: int) -> _Numbers:
+    """The reference fit: ``fn(*columns, *theta)`` is the formula with its literals as trailing
+    inputs; at most ``budget`` LM evaluations (0: no tuning)."""
     columns = list(np.asarray(x, np.float64).T)
     calls = 0
 
     def predict(theta: F64) -> F64:
         nonlocal calls
         calls += 1
-        with np.errstate(all="ignore"):
-            return np.broadcast_to(np.asarray(fn(*columns, *theta), np.float64), y.shape)
+        return np.broadcast_to(np.asarray(fn(*columns, *theta), np.float64), y.shape)
 
     def residuals(theta: F64) -> F64:
         pred = predict(theta)
         if not _all_finite(pred):
             return np.full(y.shape, _BAD)
-        if options.scale:
+        if scale:
             a, b = linear_scaling(pred, y)
             pred = a + b * pred
         r = pred - y
         return r if _all_finite(r) else np.full(y.shape, _BAD)
 
+    start = residuals(theta0)
+    best_theta, best_sse = theta0, _sum(start**2)
+    if not _all_finite(start) or np.all(start == _BAD):
+        return _Numbers(False, best_theta, best_sse, calls, 0.0, 0.0, 0.0)
+    if budget > 0 and best_sse > 0:
+        theta, sse = levenberg_marquardt(residuals, theta0, start, budget)
+        if sse < best_sse:  # fitting is an improvement, never a failure: else the start stays
+            best_theta, best_sse = theta, sse
+    a = b = unscaled = 0.0
+    if scale:
+        pred = predict(best_theta)
+        a, b = linear_scaling(pred, y)
+        unscaled = _sum((pred - y) ** 2)
+    return _Numbers(True, best_theta, best_sse, calls, a, b, unscaled)
+
+
+def _formula_kernel() -> ModuleType | None:
+    """:mod:`~mlevolve.interpreter.formula_kernel` when the compiled interpreter is available
+    (``fastpath.compiled_kernel``: numba installed, ``MLEVOLVE_NO_JIT`` unset), else None."""
+    if compiled_kernel() is None:
+        return None
+    from mlevolve.interpreter import formula_kernel
+
+    return formula_kernel
+
+
+def _fit_compiled(kernel: ModuleType, body: Body | None, nodes: list[Expr], sites: list[int], x: F64, y: F64,
+                  scale: bool, budget: int) -> _Numbers | None:
+    """The fit by the compiled kernel on ``body`` (the formula linearised with its literals as
+    constants), or None when the kernel cannot run it: a body it does not encode, or whose
+    constants are not exactly its literals in order (a constant result)."""
+    prepared = None if body is None else kernel.prepare(body)
+    if body is None or prepared is None:
+        return None
+    code, consts, result = prepared
+    literals = [i for i, node in enumerate(nodes) if isinstance(node, Num)]
+    if len(literals) != len(consts) or result < body.n_inputs + len(consts):
+        return None
+    ordinal = {index: k for k, index in enumerate(literals)}
+    site_reg, site_sign = [], []
+    for i in sites:  # a Num, or neg of the Num after it in preorder
+        negated = not isinstance(nodes[i], Num)
+        site_reg.append(body.n_inputs + ordinal[i + 1 if negated else i])
+        site_sign.append(-1.0 if negated else 1.0)
+    ok, theta, sse, calls, a, b, unscaled = kernel.fit_numbers(
+        code, consts, result, np.array(site_reg, np.int64), np.array(site_sign, np.float64),
+        np.array(np.asarray(x, np.float64).T, order="C"), np.array(y, np.float64), scale, budget)
+    return _Numbers(bool(ok), theta, float(sse), int(calls), float(a), float(b), float(unscaled))
+
+
+def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions = FitOptions()) -> Fitted:
+    """Tune the literals of ``program``'s formula and scale its output on points ``x`` (n, vars),
+    ``y`` (n,); returns the fitted program (the input itself when nothing improved) and the
+    number of formula evaluations spent.  Never raises for a bad candidate: a formula that is not
+    finite on the points comes back unchanged.
+
+    Runs on the compiled kernel (:mod:`~mlevolve.interpreter.formula_kernel`, the same numbers but
+    through ``exp``, ``log``, ``sin``, ``cos``, ``tanh``: see there) when it is available and encodes
+    the formula, else on NumPy (the reference, ``MLEVOLVE_NO_JIT=1``)."""
+    d = _formula(program)
+    assert d.body is not None
+    existing = split_scaling(d.body) if options.scale else None
+    inner = existing[0] if existing is not None else d.body
+    sites = literal_sites(inner) if options.tune else []
+    nodes = preorder(inner)
+    budget = max(1, options.iterations) * (len(sites) + 1) if sites and len(y) >= len(sites) else 0
     with np.errstate(all="ignore"):  # overflow in a candidate is data (a bad fit), never a warning
-        start = residuals(theta0)
-        best_theta, best_sse = theta0, _sum(start**2)
-        if not _all_finite(start) or np.all(start == _BAD):
-            return Fitted(program, calls)
-        if len(sites) and len(y) >= len(sites) and best_sse > 0:
-            budget = max(1, options.iterations) * (len(sites) + 1)
-            theta, sse = levenberg_marquardt(residuals, theta0, start, budget)
-            if sse < best_sse:  # fitting is an improvement, never a failure: else the start stays
-                best_theta, best_sse = theta, sse
-        fitted = _substitute(inner, sites, [const(float(v)) for v in best_theta])
+        numbers = None
+        kernel = _formula_kernel()
+        if kernel is not None:
+            plain = Program(program.name, (Definition("formula", d.name, d.params, "Scalar", inner),))
+            numbers = _fit_compiled(kernel, interpret(plain, spec).formula, nodes, sites, x, y, options.scale, budget)
+        if numbers is None:
+            theta0 = np.array([constant_value(nodes[i]) for i in sites], np.float64)
+            taken = {p.name for p in d.params}
+            names = [f"theta{i}" for i in range(len(sites))]
+            while taken & set(names):
+                names = [n + "_" for n in names]
+            body = _substitute(inner, sites, [Ref(n) for n in names])
+            params = (*d.params, *(Param(n, "Scalar") for n in names))
+            # Evaluated by the fast path (no code generated): the same numbers as the generated code.
+            fn = formula_function(Program(program.name, (Definition("formula", d.name, params, "Scalar", body),)),
+                                  spec)
+            numbers = _fit_numpy(fn, x, y, theta0, options.scale, budget)
+        if not numbers.ok:
+            return Fitted(program, numbers.calls)
+        fitted = _substitute(inner, sites, [const(float(v)) for v in numbers.theta])
         if options.scale:
-            pred = predict(best_theta)
-            a, b = linear_scaling(pred, y)
-            unscaled = _sum((pred - y) ** 2)
+            a, b = numbers.a, numbers.b
             scale_tol = 1e-9 * (1.0 + abs(_mean(y)))
             identity = abs(a) <= scale_tol and abs(b - 1.0) <= 1e-9
             # An existing scaling was stripped above: the fresh (a, b) is least squares, so no worse than it.
-            if b != 0.0 and not identity and best_sse < unscaled and np.isfinite(a) and np.isfinite(b):
+            if b != 0.0 and not identity and numbers.sse < numbers.unscaled and np.isfinite(a) and np.isfinite(b):
                 fitted = scaled(fitted, a, b)
         if fitted == d.body:
-            return Fitted(program, calls)
-        return Fitted(program.replace(d.replace_body(fitted)), calls)
+            return Fitted(program, numbers.calls)
+        return Fitted(program.replace(d.replace_body(fitted)), numbers.calls)
 
 
 def formula_points(data: dict[str, Any]) -> tuple[F64, F64]:
