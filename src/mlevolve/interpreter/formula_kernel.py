@@ -370,8 +370,11 @@ def _function(body: Body, code: np.ndarray, consts: np.ndarray, result: int) -> 
 
 def warm() -> None:
     """Compile (or load from numba's cache) :func:`evaluate` and :func:`fit_numbers` for the one
-    signature every formula takes: what the first formula of a process would otherwise wait for."""
+    signature every formula takes (a read-only ``int64`` code array, as :func:`opcodes.encode` makes
+    it): what the first formula of a process would otherwise wait for."""
     code = np.array([[2, 0, 1]], np.int64)  # x * c
-    consts, x, y = np.array([2.0]), np.linspace(-1.0, 1.0, 8)[None, :], np.linspace(0.0, 1.0, 8)
+    code.flags.writeable = False
+    consts, y = np.array([2.0]), np.linspace(0.0, 1.0, 8)
+    x = np.array([np.linspace(-1.0, 1.0, 8)])
     evaluate(code, consts, 2, x)
     fit_numbers(code, consts, 2, np.array([1], np.int64), np.array([1.0]), x, y, True, 20)
