@@ -171,6 +171,12 @@ def check_fits(n: int, seed: int, monkeypatch: pytest.MonkeyPatch, options: FitO
         assert (got.program, got.evaluations) == (want.program, want.evaluations), \
             (mlevolve.format_program(program), mlevolve.format_program(got.program),
              mlevolve.format_program(want.program), got.evaluations, want.evaluations)
+        if k % 3 == 0 and got.program is not program:  # refitted in place: its scaling stripped, then made anew
+            again = fit_formula(got.program, SPEC, x, y, options)
+            monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+            reference = fit_formula(got.program, SPEC, x, y, options)
+            monkeypatch.delenv("MLEVOLVE_NO_JIT")
+            assert (again.program, again.evaluations) == (reference.program, reference.evaluations)
     return compiled
 
 
@@ -226,6 +232,19 @@ def test_warm_compiles_what_formulas_call() -> None:
     used = {fn: list(fn.signatures) for fn in kernels}
     formula_kernel.warm()
     assert {fn: list(fn.signatures) for fn in kernels} == used
+
+
+def test_a_scaled_formulas_inner_part_is_found_in_every_order() -> None:
+    inner = parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  sin(x) * x\n").definitions[0].body
+    assert inner is not None
+    a, b = const(-1.5), const(2.0)
+    for add_args in ((0, 1), (1, 0)):
+        for mul_args in ((0, 1), (1, 0)):
+            product = Call("mul", tuple((b, inner)[i] for i in mul_args))
+            body = Call("add", tuple((a, product)[i] for i in add_args))
+            found = fit._split(body)
+            assert found is not None and found[:3] == (inner, -1.5, 2.0)
+            assert preorder(body)[found[3]] == inner
 
 
 @settings(max_examples=60, deadline=None)

@@ -54,7 +54,7 @@ from mlevolve.dsl.kinds import replace_slot, slot_body
 from mlevolve.dsl.simplify import constant_value
 from mlevolve.dsl.traverse import preorder, replace_at
 from mlevolve.grammar.spec import GrammarSpec
-from mlevolve.interpreter.fastpath import Body, compiled_kernel, formula_function, interpret
+from mlevolve.interpreter.fastpath import compiled_kernel, formula_function
 
 F64 = npt.NDArray[np.float64]
 _BAD = 1e100  # a residual standing for a non-finite output: LM steps away from it
@@ -140,16 +140,23 @@ def _substitute(body: Expr, sites: list[int], new: list[Expr]) -> Expr:
 
 def split_scaling(body: Expr) -> tuple[Expr, float, float] | None:
     """``(f, a, b)`` if ``body`` is ``a + b * f`` (literals ``a``, ``b``, either order), else None."""
+    found = _split(body)
+    return None if found is None else found[:3]
+
+
+def _split(body: Expr) -> tuple[Expr, float, float, int] | None:
+    """:func:`split_scaling`'s ``(f, a, b)`` and the preorder index of ``f`` in ``body``."""
     if not (isinstance(body, Call) and body.op == "add" and len(body.args) == 2):
         return None
-    for first, second in (body.args, body.args[::-1]):
+    for flip, (first, second) in enumerate((body.args, body.args[::-1])):
         a = constant_value(first)
         if a is None or not (isinstance(second, Call) and second.op == "mul" and len(second.args) == 2):
             continue
-        for left, right in (second.args, second.args[::-1]):
+        at = 2 + (body.args[0].size if flip == 0 else 0)  # the mul's first argument
+        for swap, (left, right) in enumerate((second.args, second.args[::-1])):
             b = constant_value(left)
             if b is not None:
-                return right, a, b
+                return right, a, b, at + (second.args[0].size if swap == 0 else 0)
     return None
 
 
@@ -347,26 +354,28 @@ def _formula_kernel() -> ModuleType | None:
     return formula_kernel
 
 
-def _fit_compiled(kernel: ModuleType, body: Body | None, nodes: list[Expr], sites: list[int], x: F64, y: F64,
-                  scale: bool, budget: int) -> _Numbers | None:
-    """The fit by the compiled kernel on ``body`` (the formula linearised with its literals as
-    constants), or None when the kernel cannot run it: a body it does not encode, or whose
-    constants are not exactly its literals in order (a constant result)."""
-    prepared = None if body is None else kernel.prepare(body)
-    if body is None or prepared is None:
+def _fit_compiled(kernel: ModuleType, d: Definition, offset: int, nodes: list[Expr], sites: list[int], x: F64,
+                  y: F64, scale: bool, budget: int) -> _Numbers | None:
+    """The fit by the compiled kernel of the subtree at preorder ``offset`` of ``d``'s body (whose
+    nodes are ``nodes``, literals at ``sites``): on ``d``'s own linearised body (its instructions
+    after that subtree's are run and not read), or None when the kernel does not run it."""
+    from mlevolve.interpreter.formula_code import scalar_formula_registers
+
+    made = scalar_formula_registers(d)
+    prepared = None if made is None else kernel.prepare(made[0])
+    if made is None or prepared is None:
         return None
-    code, consts, result = prepared
-    literals = [i for i, node in enumerate(nodes) if isinstance(node, Num)]
-    if len(literals) != len(consts) or result < body.n_inputs + len(consts):
-        return None
-    ordinal = {index: k for k, index in enumerate(literals)}
+    body, where = made
+    code, consts, _ = prepared
     site_reg, site_sign = [], []
     for i in sites:  # a Num, or neg of the Num after it in preorder
         negated = not isinstance(nodes[i], Num)
-        site_reg.append(body.n_inputs + ordinal[i + 1 if negated else i])
+        site_reg.append(where[offset + i + (1 if negated else 0)])
         site_sign.append(-1.0 if negated else 1.0)
+    if not all(body.n_inputs <= r < body.n_inputs + len(consts) for r in site_reg):
+        return None  # (each literal has its constant register: a guard, never seen)
     ok, theta, sse, calls, a, b, unscaled = kernel.fit_numbers(
-        code, consts, result, np.array(site_reg, np.int64), np.array(site_sign, np.float64),
+        code, consts, where[offset], np.array(site_reg, np.int64), np.array(site_sign, np.float64),
         np.array(np.asarray(x, np.float64).T, order="C"), np.array(y, np.float64), scale, budget)
     return _Numbers(bool(ok), theta, float(sse), int(calls), float(a), float(b), float(unscaled))
 
@@ -382,8 +391,8 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
     the formula, else on NumPy (the reference, ``MLEVOLVE_NO_JIT=1``)."""
     d = _formula(program)
     assert d.body is not None
-    existing = split_scaling(d.body) if options.scale else None
-    inner = existing[0] if existing is not None else d.body
+    existing = _split(d.body) if options.scale else None
+    inner, offset = (existing[0], existing[3]) if existing is not None else (d.body, 0)
     sites = literal_sites(inner) if options.tune else []
     nodes = preorder(inner)
     budget = max(1, options.iterations) * (len(sites) + 1) if sites and len(y) >= len(sites) else 0
@@ -391,8 +400,7 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
         numbers = None
         kernel = _formula_kernel()
         if kernel is not None:
-            plain = Program(program.name, (Definition("formula", d.name, d.params, "Scalar", inner),))
-            numbers = _fit_compiled(kernel, interpret(plain, spec).formula, nodes, sites, x, y, options.scale, budget)
+            numbers = _fit_compiled(kernel, d, offset, nodes, sites, x, y, options.scale, budget)
         if numbers is None:
             theta0 = np.array([constant_value(nodes[i]) for i in sites], np.float64)
             taken = {p.name for p in d.params}

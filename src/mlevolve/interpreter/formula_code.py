@@ -29,6 +29,13 @@ def scalar_formula(d: Definition) -> Any | None:
     """The :class:`fastpath.Body` of formula ``d`` (taking its parameters as inputs in order), or
     None when a value in it may not be a Scalar (a parameter of another type, a call of another
     primitive, a name that is not a parameter or a ``let``)."""
+    made = scalar_formula_registers(d)
+    return None if made is None else made[0]
+
+
+def scalar_formula_registers(d: Definition) -> tuple[Any, tuple[int, ...]] | None:
+    """:func:`scalar_formula`'s Body, and the register holding each node's value, by the node's
+    preorder index in the body (a literal's: its constant; a name's: what it names)."""
     if d.body is None or d.result is None or type_str(d.result) != _SCALAR:
         return None
     if any(type_str(p.type) != _SCALAR for p in d.params):
@@ -37,10 +44,11 @@ def scalar_formula(d: Definition) -> Any | None:
 
 
 @lru_cache(maxsize=8192)
-def _linearise(body: Expr, params: tuple[str, ...]) -> Any | None:
-    """:func:`fastpath.linearise` of an all-Scalar ``body`` (memoised per body: nodes are immutable
-    and compared by digest), or None.  The same walk: iterative post-order over an explicit stack,
-    registers numbered as met, then renumbered inputs, constants, temporaries."""
+def _linearise(body: Expr, params: tuple[str, ...]) -> tuple[Any, tuple[int, ...]] | None:
+    """:func:`fastpath.linearise` of an all-Scalar ``body`` and each node's register (memoised per
+    body: nodes are immutable and compared by digest), or None.  The same walk: iterative
+    post-order over an explicit stack, registers numbered as met, then renumbered inputs,
+    constants, temporaries."""
     from mlevolve.interpreter.fastpath import Body, _function  # fastpath imports this module lazily
 
     n_inputs = len(params)
@@ -48,17 +56,20 @@ def _linearise(body: Expr, params: tuple[str, ...]) -> Any | None:
     code: list[tuple[Any, tuple[str, int], tuple[str, int]]] = []
     ops: list[int] = []
     scope: dict[str, tuple[tuple[str, int], bool]] = {p: (("input", k), False) for k, p in enumerate(params)}
-    frames: list[tuple[Expr, dict[str, tuple[tuple[str, int], bool]], list[tuple[tuple[str, int], bool]]]] = [
-        (body, scope, [])]
+    frames: list[tuple[Expr, dict[str, tuple[tuple[str, int], bool]], list[tuple[tuple[str, int], bool]], int]] = [
+        (body, scope, [], 0)]
     done: tuple[tuple[str, int], bool] = (("const", 0), False)
+    where: list[tuple[str, int]] = [("const", 0)] * body.size  # each node's register, by preorder index
+    counter = 0
     while frames:
-        node, sc, kids = frames[-1]
+        node, sc, kids, index = frames[-1]
         children = node.children()
         if len(kids) < len(children):
             child_scope = sc
             if isinstance(node, Let) and len(kids) == 1:
                 child_scope = {**sc, node.name: kids[0]}
-            frames.append((children[len(kids)], child_scope, []))
+            counter += 1
+            frames.append((children[len(kids)], child_scope, [], counter))
             continue
         frames.pop()
         if isinstance(node, Num):
@@ -72,20 +83,17 @@ def _linearise(body: Expr, params: tuple[str, ...]) -> Any | None:
         elif isinstance(node, Let):
             done = kids[1]
         elif isinstance(node, Call) and 1 <= len(kids) <= 2:
-            # an opcode from Scalars to a Scalar: exactly the elementwise primitives of that arity
-            arg_types = (_SCALAR,) * len(kids)
-            code_op = opcodes.opcode(node.op, arg_types, _SCALAR)
-            expression = primitives.numpy_expression(node.op, arg_types, [f"a{k}" for k in range(len(kids))],
-                                                     [number for _, number in kids])
-            if expression is None or code_op is None:
+            made = _instruction(node.op, tuple(number for _, number in kids), _function)
+            if made is None:
                 return None
             first = kids[0][0]
             second = kids[1][0] if len(kids) > 1 else first
-            code.append((_function(expression), first, second))
-            ops.append(code_op)
+            code.append((made[0], first, second))
+            ops.append(made[1])
             done = (("temp", len(code) - 1), False)
         else:
             return None
+        where[index] = done[0]
         if frames:
             frames[-1][2].append(done)
     reg, number = done
@@ -98,6 +106,28 @@ def _linearise(body: Expr, params: tuple[str, ...]) -> Any | None:
         return base[r[0]] + r[1]
 
     instructions = tuple((fn, numbered(a), numbered(b)) for fn, a, b in code)
-    kernel = opcodes.encode(ops, [(i, j) for _, i, j in instructions])
-    ranks = opcodes.ranks([_SCALAR] * (n_inputs + len(constants) + len(code)))
-    return Body(n_inputs, tuple(constants), (), instructions, numbered(reg), kernel, ranks)
+    # opcodes.encode and opcodes.ranks, built directly: every register a Scalar (rank 0)
+    kernel = np.array([(op, i, j) for op, (_, i, j) in zip(ops, instructions, strict=True)], np.int64).reshape(-1, 3)
+    ranks = np.zeros(n_inputs + len(constants) + len(code), np.int64)
+    kernel.flags.writeable = ranks.flags.writeable = False
+    return Body(n_inputs, tuple(constants), (), instructions, numbered(reg), kernel, ranks), \
+        tuple(numbered(r) for r in where)
+
+
+_INSTRUCTIONS: dict[tuple[str, tuple[bool, ...]], tuple[Any, tuple[Any, int] | None]] = {}
+
+
+def _instruction(op: str, numbers: tuple[bool, ...], function: Any) -> tuple[Any, int] | None:
+    """The NumPy function (``fastpath._function`` of the template with code generation's rules) and
+    the opcode of ``op`` over Scalars whose arguments are literals where ``numbers`` says, or None
+    when ``op`` is not an opcode from Scalars to a Scalar (exactly the elementwise primitives of that
+    arity).  Memoised for the ``function`` it was made with (a test may swap the templates)."""
+    found = _INSTRUCTIONS.get((op, numbers))
+    if found is not None and found[0] is function:
+        return found[1]
+    arg_types = (_SCALAR,) * len(numbers)
+    code_op = opcodes.opcode(op, arg_types, _SCALAR)
+    expression = primitives.numpy_expression(op, arg_types, [f"a{k}" for k in range(len(numbers))], list(numbers))
+    made = None if expression is None or code_op is None else (function(expression), code_op)
+    _INSTRUCTIONS[(op, numbers)] = (function, made)
+    return made
