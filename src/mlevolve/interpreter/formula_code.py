@@ -46,69 +46,79 @@ def scalar_formula_registers(d: Definition) -> tuple[Any, tuple[int, ...]] | Non
 @lru_cache(maxsize=8192)
 def _linearise(body: Expr, params: tuple[str, ...]) -> tuple[Any, tuple[int, ...]] | None:
     """:func:`fastpath.linearise` of an all-Scalar ``body`` and each node's register (memoised per
-    body: nodes are immutable and compared by digest), or None.  The same walk: iterative
-    post-order over an explicit stack, registers numbered as met, then renumbered inputs,
-    constants, temporaries."""
+    body: nodes are immutable and compared by digest), or None.  The same order: post-order,
+    constants and temporaries numbered as met, then registers numbered inputs, constants,
+    temporaries.  Walked iteratively over an explicit stack; while walking, a register is its final
+    number (an input or a constant: the inputs' count is known) or ``-1 - t`` for temporary ``t``."""
     from mlevolve.interpreter.fastpath import Body, _function  # fastpath imports this module lazily
 
     n_inputs = len(params)
     constants: list[Any] = []
-    code: list[tuple[Any, tuple[str, int], tuple[str, int]]] = []
-    ops: list[int] = []
-    scope: dict[str, tuple[tuple[str, int], bool]] = {p: (("input", k), False) for k, p in enumerate(params)}
-    frames: list[tuple[Expr, dict[str, tuple[tuple[str, int], bool]], list[tuple[tuple[str, int], bool]], int]] = [
-        (body, scope, [], 0)]
-    done: tuple[tuple[str, int], bool] = (("const", 0), False)
-    where: list[tuple[str, int]] = [("const", 0)] * body.size  # each node's register, by preorder index
-    counter = 0
-    while frames:
-        node, sc, kids, index = frames[-1]
-        children = node.children()
-        if len(kids) < len(children):
-            child_scope = sc
-            if isinstance(node, Let) and len(kids) == 1:
-                child_scope = {**sc, node.name: kids[0]}
-            counter += 1
-            frames.append((children[len(kids)], child_scope, [], counter))
-            continue
-        frames.pop()
-        if isinstance(node, Num):
+    code: list[tuple[Any, int, int, int]] = []  # (fn, a, b, opcode)
+    scope: dict[str, tuple[int, bool]] = {p: (k, False) for k, p in enumerate(params)}
+    values: list[tuple[int, bool]] = []  # finished nodes' (register, is a literal), as a stack
+    where = [0] * body.size  # each node's register, by preorder index
+    # work items: (node, scope, stage, preorder index); stage 0 first visit, 1 children done (a let: its value)
+    work: list[tuple[Expr, dict[str, tuple[int, bool]], int, int]] = [(body, scope, 0, 0)]
+    instruction, function = _instruction, _function
+    while work:
+        node, sc, stage, index = work.pop()
+        if isinstance(node, Call):
+            args = node.args
+            if stage == 0:
+                if not 1 <= len(args) <= 2:
+                    return None
+                work.append((node, sc, 1, index))
+                if len(args) == 2:  # the first argument is visited first (preorder), so pushed last
+                    work.append((args[1], sc, 0, index + 1 + args[0].size))
+                work.append((args[0], sc, 0, index + 1))
+                continue
+            if len(args) == 2:
+                second, first = values.pop(), values.pop()
+            else:
+                first = second = values.pop()
+            made = instruction(node.op, (first[1], second[1])[:len(args)], function)
+            if made is None:
+                return None
+            code.append((made[0], first[0], second[0], made[1]))
+            done = (-len(code), False)
+        elif isinstance(node, Num):
             constants.append(float(node.value))
-            done = (("const", len(constants) - 1), True)
+            done = (n_inputs + len(constants) - 1, True)
         elif isinstance(node, Ref):
             found = sc.get(node.name)
             if found is None:
                 return None
             done = found
         elif isinstance(node, Let):
-            done = kids[1]
-        elif isinstance(node, Call) and 1 <= len(kids) <= 2:
-            made = _instruction(node.op, tuple(number for _, number in kids), _function)
-            if made is None:
-                return None
-            first = kids[0][0]
-            second = kids[1][0] if len(kids) > 1 else first
-            code.append((made[0], first, second))
-            ops.append(made[1])
-            done = (("temp", len(code) - 1), False)
+            if stage == 0:
+                work.append((node, sc, 1, index))
+                work.append((node.value, sc, 0, index + 1))
+                continue
+            if stage == 1:  # the value is done: the body, in its scope
+                bound = values.pop()
+                work.append((node, sc, 2, index))
+                work.append((node.body, {**sc, node.name: bound}, 0, index + 1 + node.value.size))
+                continue
+            done = values.pop()  # the body's value
         else:
             return None
         where[index] = done[0]
-        if frames:
-            frames[-1][2].append(done)
-    reg, number = done
+        values.append(done)
+    reg, number = values[0]
     if number:  # a constant result is an np.float64 (as ``fastpath.linearise`` makes it)
-        constants.append(np.float64(constants[reg[1]]))
-        reg = ("const", len(constants) - 1)
-    base = {"input": 0, "const": n_inputs, "temp": n_inputs + len(constants)}
+        constants.append(np.float64(constants[reg - n_inputs]))
+        reg = n_inputs + len(constants) - 1
+    first_temp = n_inputs + len(constants)
 
-    def numbered(r: tuple[str, int]) -> int:
-        return base[r[0]] + r[1]
+    def numbered(r: int) -> int:
+        return r if r >= 0 else first_temp - 1 - r
 
-    instructions = tuple((fn, numbered(a), numbered(b)) for fn, a, b in code)
+    instructions = tuple((fn, numbered(a), numbered(b)) for fn, a, b, _ in code)
     # opcodes.encode and opcodes.ranks, built directly: every register a Scalar (rank 0)
-    kernel = np.array([(op, i, j) for op, (_, i, j) in zip(ops, instructions, strict=True)], np.int64).reshape(-1, 3)
-    ranks = np.zeros(n_inputs + len(constants) + len(code), np.int64)
+    kernel = np.array([(op, i, j) for (_, _, _, op), (_, i, j) in zip(code, instructions, strict=True)],
+                      np.int64).reshape(-1, 3)
+    ranks = np.zeros(first_temp + len(code), np.int64)
     kernel.flags.writeable = ranks.flags.writeable = False
     return Body(n_inputs, tuple(constants), (), instructions, numbered(reg), kernel, ranks), \
         tuple(numbered(r) for r in where)
