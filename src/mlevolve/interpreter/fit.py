@@ -85,12 +85,13 @@ def _formula(program: Program) -> Definition:
     return found
 
 
-def literal_sites(body: Expr) -> list[int]:
+def literal_sites(body: Expr, nodes: list[Expr] | None = None) -> list[int]:
     """Preorder indices of the literals of ``body``: a ``Num``, or ``neg`` of one (one signed literal,
-    whose ``Num`` follows it in preorder and is not a site of its own)."""
+    whose ``Num`` follows it in preorder and is not a site of its own).  ``nodes``: ``preorder(body)``
+    when the caller has it."""
     out: list[int] = []
     skip = -1
-    for i, node in enumerate(preorder(body)):
+    for i, node in enumerate(preorder(body) if nodes is None else nodes):
         if i == skip:
             continue
         if isinstance(node, Num):
@@ -393,8 +394,8 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
     assert d.body is not None
     existing = _split(d.body) if options.scale else None
     inner, offset = (existing[0], existing[3]) if existing is not None else (d.body, 0)
-    sites = literal_sites(inner) if options.tune else []
     nodes = preorder(inner)
+    sites = literal_sites(inner, nodes) if options.tune else []
     budget = max(1, options.iterations) * (len(sites) + 1) if sites and len(y) >= len(sites) else 0
     with np.errstate(all="ignore"):  # overflow in a candidate is data (a bad fit), never a warning
         numbers = None
@@ -415,7 +416,11 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
             numbers = _fit_numpy(fn, x, y, theta0, options.scale, budget)
         if not numbers.ok:
             return Fitted(program, numbers.calls)
-        fitted = _substitute(inner, sites, [const(float(v)) for v in numbers.theta])
+        literals = [const(float(v)) for v in numbers.theta]
+        if any(new != nodes[i] for i, new in zip(sites, literals, strict=True)):
+            fitted = _substitute(inner, sites, literals)
+        else:  # every literal as it was (the same node): nothing to rebuild
+            fitted = inner
         if options.scale:
             a, b = numbers.a, numbers.b
             scale_tol = 1e-9 * (1.0 + abs(_mean(y)))
