@@ -13,6 +13,11 @@ Before a formula candidate is scored in a search, two cheap fits run on its trai
    literal tuning the residuals are those of the scaled output (variable projection), so literals
    are tuned for shape and the scaling absorbs offset and gain.
 
+Both run, in a search, as one numba-compiled call (:mod:`~mlevolve.interpreter.formula_kernel`:
+the start, every LM step and Jacobian column, the final scaling), the numbers of the NumPy loop
+here operation for operation except through the transcendental primitives (see there); without
+numba, or with ``MLEVOLVE_NO_JIT=1``, this module's NumPy loop runs (the reference).
+
 The result is a program whose text holds the tuned literals and the scaling as an explicit
 ``a + b * (...)``, so the archived program reproduces its score when run or exported as is.  A
 formula that already has that form has its ``a`` and ``b`` refitted in place (never nested).
