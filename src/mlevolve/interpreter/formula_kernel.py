@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numba
 import numpy as np
 
-from mlevolve.interpreter.kernel import MAX, SIGN, _binary, _sum, _unary
+from mlevolve.interpreter.kernel import ADD, DIV, MAX, MUL, SIGN, SUB, _binary, _sum, _unary
 
 if TYPE_CHECKING:
     from mlevolve.interpreter.fastpath import Body
@@ -52,11 +52,24 @@ ELEMENTWISE_LAST = SIGN  # opcodes 0..SIGN are elementwise (binary up to MAX, th
 
 @numba.njit(cache=True, error_model="numpy")
 def _run(code: Any, first: int, regs: Any, n: int) -> None:  # pragma: no cover - compiled
-    """Instruction ``k`` of ``code`` writes row ``first + k`` of ``regs`` (one row of ``n`` points per register)."""
+    """Instruction ``k`` of ``code`` writes row ``first + k`` of ``regs`` (one row of ``n`` points per
+    register); the four arithmetic ops in loops of their own (no dispatch per point)."""
     for k in range(code.shape[0]):
         op, a, b = code[k, 0], code[k, 1], code[k, 2]
         out = first + k
-        if op <= MAX:
+        if op == ADD:
+            for i in range(n):
+                regs[out, i] = regs[a, i] + regs[b, i]
+        elif op == SUB:
+            for i in range(n):
+                regs[out, i] = regs[a, i] - regs[b, i]
+        elif op == MUL:
+            for i in range(n):
+                regs[out, i] = regs[a, i] * regs[b, i]
+        elif op == DIV:
+            for i in range(n):
+                regs[out, i] = regs[a, i] / regs[b, i]
+        elif op <= MAX:
             for i in range(n):
                 regs[out, i] = _binary(op, regs[a, i], regs[b, i])
         else:
@@ -93,46 +106,59 @@ def _finite(a: Any) -> bool:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _sum_squares(r: Any) -> float:  # pragma: no cover - compiled
-    """``np.add.reduce(r ** 2)``."""
-    return _sum(r * r, 0, r.shape[0])
+def _sum_squares(r: Any, scratch: Any) -> float:  # pragma: no cover - compiled
+    """``np.add.reduce(r ** 2)`` (``scratch``: a buffer as long as ``r``)."""
+    for i in range(r.shape[0]):
+        scratch[i] = r[i] * r[i]
+    return _sum(scratch, 0, r.shape[0])
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _scaling(pred: Any, y: Any) -> Any:  # pragma: no cover - compiled
-    """:func:`fit.linear_scaling`: Keijzer's ``(a, b)``, ``(mean y, 0)`` for a constant ``pred``."""
+def _scaling(pred: Any, y: Any, dev: Any, scratch: Any) -> Any:  # pragma: no cover - compiled
+    """:func:`fit.linear_scaling`: Keijzer's ``(a, b)``, ``(mean y, 0)`` for a constant ``pred``
+    (``dev``, ``scratch``: buffers as long as ``pred``)."""
     n = pred.shape[0]
     pred_mean = _sum(pred, 0, n) / n
-    dev = pred - pred_mean
-    var = _sum(dev * dev, 0, n) / n
+    for i in range(n):
+        dev[i] = pred[i] - pred_mean
+        scratch[i] = dev[i] * dev[i]
+    var = _sum(scratch, 0, n) / n
     y_mean = _sum(y, 0, n) / n
     if not math.isfinite(var) or var <= 1e-300:
         return y_mean, 0.0
-    b = _sum(dev * (y - y_mean), 0, n) / n / var
+    for i in range(n):
+        scratch[i] = dev[i] * (y[i] - y_mean)
+    b = _sum(scratch, 0, n) / n / var
     return y_mean - b * pred_mean, b
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _predict(code: Any, first: int, result: int, regs: Any, site_reg: Any, site_sign: Any,
-             theta: Any) -> Any:  # pragma: no cover - compiled
-    """The formula's values with literal ``j`` (register ``site_reg[j]``) set to ``site_sign[j] * theta[j]``."""
+def _predict(code: Any, first: int, regs: Any, site_reg: Any, site_sign: Any,
+             theta: Any) -> None:  # pragma: no cover - compiled
+    """Run the formula with literal ``j`` (register ``site_reg[j]``) set to ``site_sign[j] * theta[j]``."""
     n = regs.shape[1]
     for j in range(site_reg.shape[0]):
         regs[site_reg[j], :] = site_sign[j] * theta[j]
     _run(code, first, regs, n)
-    return regs[result].copy()
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _residuals(pred: Any, y: Any, scale: bool) -> Any:  # pragma: no cover - compiled
-    """``fit_formula``'s residuals of ``pred``: scaled when ``scale``, all ``_BAD`` when not finite."""
+def _residuals(pred: Any, y: Any, scale: bool, out: Any, dev: Any, scratch: Any) -> None:  # pragma: no cover
+    """``fit_formula``'s residuals of ``pred`` into ``out``: scaled when ``scale``, all ``_BAD`` when
+    not finite."""
+    n = y.shape[0]
     if not _finite(pred):
-        return np.full(y.shape[0], _BAD)
+        out[:] = _BAD
+        return
     if scale:
-        a, b = _scaling(pred, y)
-        pred = a + b * pred
-    r = pred - y
-    return r if _finite(r) else np.full(y.shape[0], _BAD)
+        a, b = _scaling(pred, y, dev, scratch)
+        for i in range(n):
+            out[i] = (a + b * pred[i]) - y[i]
+    else:
+        for i in range(n):
+            out[i] = pred[i] - y[i]
+    if not _finite(out):
+        out[:] = _BAD
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -152,15 +178,19 @@ def _cube(v: float) -> float:  # pragma: no cover - compiled
 
 @numba.njit(cache=True, error_model="numpy")
 def _jacobian(code: Any, first: int, result: int, regs: Any, site_reg: Any, site_sign: Any, theta: Any, r: Any,
-              y: Any, scale: bool, jac: Any) -> int:  # pragma: no cover - compiled
+              y: Any, scale: bool, jac: Any, work: Any) -> int:  # pragma: no cover - compiled
     """Forward differences of the residuals at ``theta`` (whose residuals are ``r``) into ``jac``
-    (n, p), as ``levenberg_marquardt``'s ``jacobian``; returns the evaluations spent (p)."""
+    (n, p), as ``levenberg_marquardt``'s ``jacobian``; returns the evaluations spent (p).  ``work``:
+    three buffers of n."""
     for j in range(theta.shape[0]):
         size = abs(theta[j])
         h = _STEP_SCALE * (1.0 if size < 1.0 else size)  # Python's max(|theta_j|, 1.0)
         moved = theta.copy()
         moved[j] += h
-        jac[:, j] = (_residuals(_predict(code, first, result, regs, site_reg, site_sign, moved), y, scale) - r) / h
+        _predict(code, first, regs, site_reg, site_sign, moved)
+        _residuals(regs[result], y, scale, work[0], work[1], work[2])
+        for i in range(r.shape[0]):
+            jac[i, j] = (work[0, i] - r[i]) / h
     return int(theta.shape[0])
 
 
@@ -225,33 +255,37 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
     at its start (nothing else is then meaningful); the best literals and their sum of squared
     (scaled) residuals; the formula evaluations spent; the final scaling of ``theta``'s output and
     its unscaled sum of squares (both 0 unless ``scale``)."""
-    n_in = x.shape[0]
+    n_in, n = x.shape[0], y.shape[0]
     first = n_in + consts.shape[0]
     regs = _registers(code, consts, x)
     p = site_reg.shape[0]
+    # buffers: current residuals, trial residuals, deviations, scratch; the Jacobian's three
+    r_cur, r_new, dev, scratch = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    work = np.empty((3, n))
     theta0 = np.empty(p)
     for j in range(p):
         theta0[j] = site_sign[j] * consts[site_reg[j] - n_in]
     calls = 1
-    start = _residuals(_predict(code, first, result, regs, site_reg, site_sign, theta0), y, scale)
-    best_theta, best_sse = theta0, _sum_squares(start)
+    _predict(code, first, regs, site_reg, site_sign, theta0)
+    _residuals(regs[result], y, scale, r_cur, dev, scratch)
+    best_theta, best_sse = theta0, _sum_squares(r_cur, scratch)
     all_bad = True
-    for i in range(start.shape[0]):
-        if start[i] != _BAD:
+    for i in range(n):
+        if r_cur[i] != _BAD:
             all_bad = False
-    if not _finite(start) or all_bad:
+    if not _finite(r_cur) or all_bad:
         return False, best_theta, best_sse, calls, 0.0, 0.0, 0.0
     if max_evaluations > 0 and best_sse > 0:
         # levenberg_marquardt(residuals, theta0, start, max_evaluations)
-        theta, r = theta0.copy(), start
-        sse = _sum_squares(r)
+        theta = theta0.copy()
+        sse = best_sse
         spent = 0
         if max_evaluations >= p + 1:
-            jac = np.empty((y.shape[0], p))
-            calls += _jacobian(code, first, result, regs, site_reg, site_sign, theta, r, y, scale, jac)
+            jac = np.empty((n, p))
+            calls += _jacobian(code, first, result, regs, site_reg, site_sign, theta, r_cur, y, scale, jac, work)
             spent += p
             if _all_finite(jac):
-                a, g = _normal(jac, r)
+                a, g = _normal(jac, r_cur)
                 top = a[0, 0]
                 for i in range(1, p):
                     if a[i, i] > top:
@@ -276,22 +310,25 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
                         continue
                     trial = theta + step
                     calls += 1
-                    r_new = _residuals(_predict(code, first, result, regs, site_reg, site_sign, trial), y, scale)
+                    _predict(code, first, regs, site_reg, site_sign, trial)
+                    _residuals(regs[result], y, scale, r_new, dev, scratch)
                     spent += 1
-                    sse_new = _sum_squares(r_new)
+                    sse_new = _sum_squares(r_new, scratch)
                     predicted = 0.0
                     for i in range(p):
                         predicted += step[i] * (mu * step[i] - g[i])
                     rho = (sse - sse_new) / predicted if predicted > 0 else -1.0
                     if math.isfinite(sse_new) and sse_new < sse and rho > 0:
-                        theta, r, sse = trial, r_new, sse_new
+                        theta, sse = trial, sse_new
+                        r_cur, r_new = r_new, r_cur
                         if spent + p + 1 > max_evaluations:
                             break
-                        calls += _jacobian(code, first, result, regs, site_reg, site_sign, theta, r, y, scale, jac)
+                        calls += _jacobian(code, first, result, regs, site_reg, site_sign, theta, r_cur, y, scale,
+                                           jac, work)
                         spent += p
                         if not _all_finite(jac):
                             break
-                        a, g = _normal(jac, r)
+                        a, g = _normal(jac, r_cur)
                         factor = 1.0 - _cube(2.0 * rho - 1.0)
                         mu *= factor if factor > 1.0 / 3.0 else 1.0 / 3.0  # Python's max(1/3, factor)
                         nu = 2.0
@@ -308,9 +345,12 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
     a_out, b_out, unscaled = 0.0, 0.0, 0.0
     if scale:
         calls += 1
-        pred = _predict(code, first, result, regs, site_reg, site_sign, best_theta)
-        a_out, b_out = _scaling(pred, y)
-        unscaled = _sum_squares(pred - y)
+        _predict(code, first, regs, site_reg, site_sign, best_theta)
+        pred = regs[result]
+        a_out, b_out = _scaling(pred, y, dev, scratch)
+        for i in range(n):
+            r_new[i] = pred[i] - y[i]
+        unscaled = _sum_squares(r_new, scratch)
     return True, best_theta, best_sse, calls, a_out, b_out, unscaled
 
 
