@@ -1,9 +1,10 @@
 """Compiled formulas: a formula evaluated on all its points, and its constants fitted, in one
 numba-compiled call each.
 
-A formula candidate is scored by evaluating it on its points (the FEC probe, then the training and
-test points) and, with constant fitting on (:mod:`~mlevolve.interpreter.fit`), by about fifty more
-evaluations inside Levenberg-Marquardt.  On the NumPy fast path each evaluation costs one NumPy call
+A formula candidate is evaluated on its points for its FEC probe, and with constant fitting on
+(:mod:`~mlevolve.interpreter.fit`) about fifty more times inside Levenberg-Marquardt; both run
+here.  (Its score, on the training and test points, stays on the NumPy path, which ``mlevolve run``
+and an export reproduce bit for bit.)  On the NumPy fast path each evaluation costs one NumPy call
 per instruction (~1 µs each on a few dozen points) and each LM step a few dozen more for its
 reductions, the normal equations and the linear solve, so fitting took ~2 ms a candidate.  Here a
 formula's linearised body (:class:`fastpath.Body`, already encoded as ``[opcode, a, b]`` rows for the
@@ -13,7 +14,7 @@ and Jacobian column, the final linear scaling) without returning to Python.
 
 What it takes: a body whose every register is a Scalar and whose every instruction is an
 elementwise opcode (``add`` ... ``sign``), which is every formula of the base grammar; anything else
-(a formula that reduces a Vector, a grammar's own primitive) stays on the NumPy path.
+(a grammar's own primitive) stays on the NumPy path.
 
 Numbers.  The fit here is the reference loop of :func:`fit.levenberg_marquardt` and
 :func:`fit.fit_formula` operation for operation: the same IEEE operations in the same order,
@@ -26,8 +27,10 @@ reference's bit for bit, *except* through the transcendental opcodes: ``exp``, `
 ``cos``, ``tanh`` (and ``sigmoid``) call the C library here and NumPy's SIMD code there, up to a few
 ulp apart (see :mod:`~mlevolve.interpreter.kernel`), and an LM trajectory, a chain of accept/reject
 decisions, can amplify those ulps into another local optimum.  ``tests/interpreter/test_formula_kernel.py``
-holds both: bit-identical fits with the C library's functions swapped into the NumPy path, and
-within 4 ulp per evaluation against NumPy's own.  Each path is deterministic; ``MLEVOLVE_NO_JIT=1``
+holds both: bit-identical values and fits with the C library's functions swapped into the NumPy
+path, and values within a relative 1e-9 of NumPy's own for nearly every formula (each
+transcendental is within 4 ulp, ``tests/interpreter/test_kernel.py``; a chain of operations can
+amplify that).  Each path is deterministic; ``MLEVOLVE_NO_JIT=1``
 selects the NumPy path, the reference.
 """
 
