@@ -198,6 +198,32 @@ def test_ten_thousand_fits_give_the_reference_fits_numbers(monkeypatch: pytest.M
     assert check_fits(10_000, seed=28, monkeypatch=monkeypatch) >= 5_000
 
 
+def check_refitted(n: int, seed: int) -> int:
+    """The Body a fit makes of its fitted formula is the one linearising the fitted formula gives
+    (scaled, with either sign of each scaling literal, and unscaled: every fourth without scaling)."""
+    made = 0
+    for k, program in enumerate(random_formulas(n, seed)):
+        mlevolve.check(program)
+        x, y = points(len(program.definitions[0].params), k)
+        fitted = fit_formula(program, SPEC, x, y, fit.FitOptions(scale=k % 4 != 0))
+        if fitted.body is None:
+            continue
+        made += 1
+        want = formula_code.scalar_formula(fitted.program.definitions[0])
+        assert fitted.body == want, (mlevolve.format_program(program), mlevolve.format_program(fitted.program))
+        assert np.array_equal(fitted.body.kernel, want.kernel) and np.array_equal(fitted.body.ranks, want.ranks)
+    return made
+
+
+def test_a_fits_body_is_the_fitted_formula_linearised() -> None:
+    assert check_refitted(400, seed=29) >= 150
+
+
+@pytest.mark.slow
+def test_ten_thousand_fits_bodies_are_the_fitted_formulas_linearised() -> None:
+    assert check_refitted(10_000, seed=30) >= 4_000
+
+
 def test_a_fit_by_the_kernel_recovers_the_constants() -> None:
     x = np.linspace(-1.0, 1.0, 30)[:, None]
     y = 1.3 + 2.5 * np.exp(0.7 * x[:, 0])

@@ -216,8 +216,9 @@ class ProgramEvaluator:
         fitted, failure = guarded(lambda: fit_formula(program, self.spec, x, y, fit), "fitting")
         if failure is not None or fitted is None:
             return Outcome({}, failure)
-        if fitted.program is not program:
-            compiled = self._build(fitted.program)
+        if fitted.program is not program:  # the fitted formula's Body when the fit made it, else linearised
+            compiled = Interpreted(compiled.regime, compiled.n_inputs, formula=fitted.body) \
+                if fitted.body is not None and isinstance(compiled, Interpreted) else self._build(fitted.program)
         outcome = evaluate_compiled(compiled, self.task, settings)
         if outcome.failure is not None:
             return outcome

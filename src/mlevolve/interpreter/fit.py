@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, NamedTuple
 
@@ -59,7 +59,7 @@ from mlevolve.dsl.kinds import replace_slot, slot_body
 from mlevolve.dsl.simplify import constant_value
 from mlevolve.dsl.traverse import preorder, replace_at
 from mlevolve.grammar.spec import GrammarSpec
-from mlevolve.interpreter.fastpath import compiled_kernel, formula_function
+from mlevolve.interpreter.fastpath import Body, compiled_kernel, formula_function
 
 F64 = npt.NDArray[np.float64]
 _BAD = 1e100  # a residual standing for a non-finite output: LM steps away from it
@@ -77,10 +77,13 @@ class FitOptions:
 
 @dataclass(frozen=True)
 class Fitted:
-    """The fitted program and how many times the formula was evaluated to fit it."""
+    """The fitted program and how many times the formula was evaluated to fit it; ``body``: its
+    linearised formula (:class:`fastpath.Body`) when the fit could make it without walking the
+    program again (``formula_code.refitted``), else None."""
 
     program: Program
     evaluations: int
+    body: Body | None = field(default=None, compare=False)
 
 
 def _formula(program: Program) -> Definition:
@@ -426,6 +429,7 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
             fitted = _substitute(inner, sites, literals)
         else:  # every literal as it was (the same node): nothing to rebuild
             fitted = inner
+        wrapper = None
         if options.scale:
             a, b = numbers.a, numbers.b
             scale_tol = 1e-9 * (1.0 + abs(_mean(y)))
@@ -433,9 +437,18 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
             # An existing scaling was stripped above: the fresh (a, b) is least squares, so no worse than it.
             if b != 0.0 and not identity and numbers.sse < numbers.unscaled and np.isfinite(a) and np.isfinite(b):
                 fitted = scaled(fitted, a, b)
+                assert isinstance(fitted, Call) and isinstance(fitted.args[1], Call)
+                wrapper = (fitted.args[0], fitted.args[1].args[0])  # the literals a and b, as written
         if fitted == d.body:
             return Fitted(program, numbers.calls)
-        return Fitted(program.replace(d.replace_body(fitted)), numbers.calls)
+        linearised = None
+        if existing is None:  # the fitted formula's Body from its own, when only literals changed
+            from mlevolve.interpreter.formula_code import refitted, scalar_formula_registers
+
+            made = scalar_formula_registers(d)
+            if made is not None:
+                linearised = refitted(made, dict(zip(sites, literals, strict=True)), wrapper)
+        return Fitted(program.replace(d.replace_body(fitted)), numbers.calls, linearised)
 
 
 def formula_points(data: dict[str, Any]) -> tuple[F64, F64]:

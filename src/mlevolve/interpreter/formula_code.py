@@ -141,3 +141,71 @@ def _instruction(op: str, numbers: tuple[bool, ...], function: Any) -> tuple[Any
     made = None if expression is None or code_op is None else (function(expression), code_op)
     _INSTRUCTIONS[(op, numbers)] = (function, made)
     return made
+
+
+def refitted(made: tuple[Any, tuple[int, ...]], changes: dict[int, Expr],
+             scaling: tuple[Expr, Expr] | None) -> Any | None:
+    """The Body that :func:`scalar_formula` makes of a fitted formula, from the Body and registers
+    ``made`` of the formula it was fitted from (no scaling of its own), without walking it again:
+    ``changes`` maps the preorder index of each literal (a ``Num``, or a ``neg`` of one) to its new
+    literal, and ``scaling`` is the ``(a, b)`` literals of the ``a + b * (...)`` put in front
+    (``fit.scaled``), or None.  None when a literal changes form (``Num`` to ``neg`` or back) or the
+    formula's value is a literal: then the caller linearises the fitted formula."""
+    from mlevolve.interpreter.fastpath import Body, _function
+
+    body, where = made
+    n_in, consts = body.n_inputs, list(body.constants)
+    first = n_in + len(consts)
+    if n_in <= body.result < first:
+        return None  # a literal's value (a constant register of its own)
+    for index, new in changes.items():
+        value = _literal(new)
+        if value is None or value[1] != (where[index] >= first):  # (a neg's register is its temporary)
+            return None
+        register = where[index + 1] if value[1] else where[index]
+        consts[register - n_in] = value[0]
+    if scaling is None:
+        return Body(n_in, tuple(consts), (), body.code, body.result, body.kernel, body.ranks)
+    first_literal, second_literal = _literal(scaling[0]), _literal(scaling[1])
+    if first_literal is None or second_literal is None:
+        return None
+    (a, a_neg), (b, b_neg) = first_literal, second_literal
+    pre = int(a_neg) + int(b_neg)  # instructions before the formula's: a neg for each negative literal
+    new_first = first + 2
+
+    def moved(r: int) -> int:  # the formula's registers after a's and b's constants (and negs)
+        return r if r < n_in else r + 2 if r < first else new_first + pre + (r - first)
+
+    code: list[tuple[Any, int, int, int]] = []
+    operand = []
+    for k, negative in enumerate((a_neg, b_neg)):
+        if negative:
+            negation = _instruction("neg", (True,), _function)
+            if negation is None:
+                return None
+            code.append((negation[0], n_in + k, n_in + k, negation[1]))
+            operand.append((new_first + len(code) - 1, False))
+        else:
+            operand.append((n_in + k, True))
+    ops = body.kernel[:, 0] if body.kernel is not None else ()
+    code += [(fn, moved(i), moved(j), int(op)) for (fn, i, j), op in zip(body.code, ops, strict=True)]
+    product = _instruction("mul", (operand[1][1], False), _function)
+    total = _instruction("add", (operand[0][1], False), _function)
+    if product is None or total is None or body.kernel is None:
+        return None
+    code.append((product[0], operand[1][0], moved(body.result), product[1]))
+    code.append((total[0], operand[0][0], new_first + len(code) - 1, total[1]))
+    instructions = tuple((fn, i, j) for fn, i, j, _ in code)
+    kernel = np.array([(op, i, j) for _, i, j, op in code], np.int64).reshape(-1, 3)
+    ranks = np.zeros(new_first + len(code), np.int64)
+    kernel.flags.writeable = ranks.flags.writeable = False
+    return Body(n_in, (a, b, *consts), (), instructions, new_first + len(code) - 1, kernel, ranks)
+
+
+def _literal(node: Expr) -> tuple[float, bool] | None:
+    """A literal's number as its ``Num`` holds it, and whether a ``neg`` wraps it; None if not one."""
+    if isinstance(node, Num):
+        return float(node.value), False
+    if isinstance(node, Call) and node.op == "neg" and len(node.args) == 1 and isinstance(node.args[0], Num):
+        return float(node.args[0].value), True
+    return None
