@@ -210,6 +210,7 @@ def quartic_points() -> Points:
 
 
 def test_fitting_by_the_fast_path_fits_as_the_generated_code_did(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")  # the NumPy fit (the compiled one: test_formula_kernel.py)
     task = quartic_points()
     programs = [p for p in random_formulas(80, seed=4) if len(p.definitions[0].params) == 2][:25]
     fast = [fit_formula(p, SPEC, task.x_train, task.y_train, FitOptions()) for p in programs]

@@ -181,12 +181,17 @@ def constant_value(node: Expr) -> float | None:
 
 def fold_constant(node: Expr) -> Expr | None:
     """``op(c1, ..., cn)`` of literals as one literal, if the op is elementwise and the value finite."""
-    if not (isinstance(node, Call) and node.op in FOLDABLE) or constant_value(node) is not None:
+    if not (isinstance(node, Call) and node.op in FOLDABLE):
         return None
-    values = [constant_value(a) for a in node.args]
-    if any(v is None for v in values):
+    values: list[float] = []
+    for a in node.args:  # stop at the first argument that is not a literal (most nodes)
+        v = constant_value(a)
+        if v is None:
+            return None
+        values.append(v)
+    if constant_value(node) is not None:  # neg(Num): a literal already
         return None
-    result = numpy_value(node.op, [v for v in values if v is not None])
+    result = numpy_value(node.op, values)
     if result is None or not math.isfinite(result):  # an overflow or NaN stays where it happens
         return None
     return const(result)
@@ -232,7 +237,10 @@ def _dead_let(node: Expr) -> Expr | None:
 # cannot match, so :func:`match` is not asked.
 _Need = tuple[int, str | None, int, float | None]
 _Entry = tuple[Rule, tuple[_Need, ...]]
-_BY_OP: dict[int, tuple[tuple[Rule, ...], dict[str | None, tuple[_Entry, ...]]]] = {}
+# Per op, a gate: the ops and literal values some argument must have for any of the op's rules to
+# match (None: a rule of the op needs nothing of its arguments, so every node is tried).
+_Gate = tuple[frozenset[str | None], frozenset[float]] | None
+_BY_OP: dict[int, tuple[tuple[Rule, ...], dict[str | None, tuple[tuple[_Entry, ...], _Gate]]]] = {}
 
 
 def _needs(pat: Pat) -> tuple[_Need, ...]:
@@ -251,17 +259,22 @@ def _shallow(args: tuple[Expr, ...], needs: tuple[_Need, ...]) -> bool:
     return True
 
 
-def _rules_for(node: Expr, rules: tuple[Rule, ...]) -> tuple[_Entry, ...]:
+def _rules_for(node: Expr, rules: tuple[Rule, ...]) -> tuple[tuple[_Entry, ...], _Gate]:
     """The ``rules`` (in their order, each with its shallow test) whose pattern can match ``node``
-    at its root: a call of ``node``'s op, or a root pattern without an op (a capture or a literal).
-    Every rule of :data:`RULES` has a root op, so a literal or a name is tried against none.  A
-    dispatch table made once per rule tuple; it changes nothing that :func:`match` decides, only
-    how many it is asked."""
+    at its root: a call of ``node``'s op, or a root pattern without an op (a capture or a literal),
+    and their gate (see ``_Gate``).  Every rule of :data:`RULES` has a root op, so a literal or a
+    name is tried against none.  A dispatch table made once per rule tuple; it changes nothing that
+    :func:`match` decides, only how many it is asked."""
     entry = _BY_OP.get(id(rules))
     if entry is None or entry[0] is not rules:
-        table = {op: tuple((r, _needs(r.pattern)) for r in rules if r.pattern.op in (op, None))
-                 for op in {r.pattern.op for r in rules}}
-        table[None] = tuple((r, _needs(r.pattern)) for r in rules if r.pattern.op is None)
+        table: dict[str | None, tuple[tuple[_Entry, ...], _Gate]] = {}
+        for op in {r.pattern.op for r in rules} | {None}:
+            entries = tuple((r, _needs(r.pattern)) for r in rules if r.pattern.op in (op, None))
+            gate: _Gate = None
+            if entries and all(needs for _, needs in entries):
+                gate = (frozenset(o for _, needs in entries for _, o, _, v in needs if v is None),
+                        frozenset(v for _, needs in entries for _, _, _, v in needs if v is not None))
+            table[op] = (entries, gate)
         if len(_BY_OP) >= 64:  # rule tuples made on the fly: keep the table small
             _BY_OP.clear()
         entry = _BY_OP[id(rules)] = (rules, table)  # ``rules`` kept alive, so its id stays its own
@@ -281,7 +294,13 @@ def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str
         dead = _dead_let(node)
         if dead is not None:
             return dead, "dead-let"
-    for rule, needs in _rules_for(node, rules):
+    entries, gate = _rules_for(node, rules)
+    if gate is not None and isinstance(node, Call):  # no argument any rule of the op asks for: none applies
+        ops, values = gate
+        if not any((isinstance(a, Call) and a.op in ops) or (isinstance(a, Num) and a.value in values)
+                   for a in node.args):
+            return None
+    for rule, needs in entries:
         if needs and isinstance(node, Call):
             args = node.args
             if len(args) != len(rule.pattern.args) or not (

@@ -35,7 +35,7 @@ from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter.codegen import Compiled, compile_program
 from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, instantiate, namespace
 from mlevolve.interpreter.factory import EvaluatorFactory
-from mlevolve.interpreter.fastpath import Interpreted, interpret
+from mlevolve.interpreter.fastpath import Interpreted, compiled_formula, interpret
 from mlevolve.interpreter.fit import FitOptions, LearnerTuning, fit_formula, formula_points, tune_learner
 from mlevolve.interpreter.regimes import regime_of_task
 from mlevolve.interpreter.standalone.common import CandidateFailure
@@ -147,7 +147,8 @@ class ProgramEvaluator:
     def _probe_points(self, program: Program, compiled: Compiled | Interpreted) -> list[Any]:
         """A formula's outputs on the training points."""
         x = np.asarray(self._data["x_train"], np.float64)
-        return [_finite_outputs(np.broadcast_to(instantiate(compiled)(*x.T), x.shape[:1]), "the formula")]
+        formula = compiled_formula(compiled) or instantiate(compiled)  # compiled when it can be (numba)
+        return [_finite_outputs(np.broadcast_to(formula(*x.T), x.shape[:1]), "the formula")]
 
     def _probe_learning(self, program: Program, compiled: Compiled | Interpreted) -> list[Any]:
         """A learner's predictions on 10 validation examples after 10 training examples of each task:
@@ -226,8 +227,9 @@ class ProgramEvaluator:
         fitted, failure = guarded(lambda: fit_formula(program, self.spec, x, y, fit), "fitting")
         if failure is not None or fitted is None:
             return Outcome({}, failure)
-        if fitted.program is not program:
-            compiled = self._build(fitted.program)
+        if fitted.program is not program:  # the fitted formula's Body when the fit made it, else linearised
+            compiled = Interpreted(compiled.regime, compiled.n_inputs, formula=fitted.body) \
+                if fitted.body is not None and isinstance(compiled, Interpreted) else self._build(fitted.program)
         outcome = evaluate_compiled(compiled, self.task, settings)
         if outcome.failure is not None:
             return outcome

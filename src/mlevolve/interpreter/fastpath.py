@@ -44,7 +44,8 @@ from mlevolve.interpreter.regimes import Regime, regime_of
 from mlevolve.interpreter.standalone.common import Budget, CandidateFailure
 from mlevolve.interpreter.standalone.learner import LearnerProgram, draw, learner_predictions, run_learner
 
-__all__ = ["Body", "Interpreted", "clear_memos", "compiled_kernel", "formula_function", "interpret", "linearise"]
+__all__ = ["Body", "Interpreted", "clear_memos", "compiled_formula", "compiled_kernel", "formula_function",
+           "interpret", "linearise"]
 
 
 Instruction = tuple[Callable[..., Any], int, int]
@@ -533,6 +534,12 @@ def interpret(program: Program, spec: GrammarSpec) -> Interpreted:
     if not regime.cheap:
         return Interpreted(regime)
     d = program.definitions[0]
+    if d.kind == "formula":  # all Scalars: linearised without type inference (the same Body)
+        from mlevolve.interpreter.formula_code import scalar_formula
+
+        scalar = scalar_formula(d)
+        if scalar is not None:
+            return Interpreted(regime, len(d.params), formula=scalar)
     by_slot = {s.name: s for s in slots(program)}
     if d.kind == "formula":  # the regime's one definition: a formula, or a learner
         slot = by_slot[d.name]
@@ -556,6 +563,19 @@ def _learner_methods(d: Definition, spec: GrammarSpec, by_slot: Mapping[str, Any
             params = (*memory, *(p.name for p in m.params))
             out[m.kind] = linearise(slot.body, params, env, spec, slot.types, rng=True)
     return out
+
+
+def compiled_formula(compiled: Any) -> Callable[..., Any] | None:
+    """A fast-path formula (an :class:`Interpreted` one) as a function of its input columns evaluated
+    by the compiled formula kernel (:mod:`~mlevolve.interpreter.formula_kernel`), or None when that
+    is not available (:func:`compiled_kernel`) or does not run this formula.  Its numbers differ from
+    the NumPy path's in the last bits through ``exp``, ``log``, ``sin``, ``cos``, ``tanh``, so the
+    evaluator uses it for the FEC probe only; a score is NumPy's, which ``mlevolve run`` reproduces."""
+    if not isinstance(compiled, Interpreted) or compiled.formula is None or compiled_kernel() is None:
+        return None
+    from mlevolve.interpreter.formula_kernel import function
+
+    return function(compiled.formula)
 
 
 def formula_function(program: Program, spec: GrammarSpec) -> Callable[..., Any]:

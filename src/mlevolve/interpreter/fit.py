@@ -13,6 +13,11 @@ Before a formula candidate is scored in a search, two cheap fits run on its trai
    literal tuning the residuals are those of the scaled output (variable projection), so literals
    are tuned for shape and the scaling absorbs offset and gain.
 
+Both run, in a search, as one numba-compiled call (:mod:`~mlevolve.interpreter.formula_kernel`:
+the start, every LM step and Jacobian column, the final scaling), the numbers of the NumPy loop
+here operation for operation except through the transcendental primitives (see there); without
+numba, or with ``MLEVOLVE_NO_JIT=1``, this module's NumPy loop runs (the reference).
+
 The result is a program whose text holds the tuned literals and the scaling as an explicit
 ``a + b * (...)``, so the archived program reproduces its score when run or exported as is.  A
 formula that already has that form has its ``a`` and ``b`` refitted in place (never nested).
@@ -40,20 +45,22 @@ prediction, so it is cheap.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from types import ModuleType
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, const
+from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, const, with_children
 from mlevolve.dsl.kinds import replace_slot, slot_body
 from mlevolve.dsl.simplify import constant_value
-from mlevolve.dsl.traverse import parents, preorder, replace_at
+from mlevolve.dsl.traverse import preorder, replace_at
 from mlevolve.grammar.spec import GrammarSpec
-from mlevolve.interpreter.fastpath import formula_function
+from mlevolve.interpreter.fastpath import Body, compiled_kernel, formula_function
 
 F64 = npt.NDArray[np.float64]
 _BAD = 1e100  # a residual standing for a non-finite output: LM steps away from it
@@ -71,10 +78,13 @@ class FitOptions:
 
 @dataclass(frozen=True)
 class Fitted:
-    """The fitted program and how many times the formula was evaluated to fit it."""
+    """The fitted program and how many times the formula was evaluated to fit it; ``body``: its
+    linearised formula (:class:`fastpath.Body`) when the fit could make it without walking the
+    program again (``formula_code.refitted``), else None."""
 
     program: Program
     evaluations: int
+    body: Body | None = field(default=None, compare=False)
 
 
 def _formula(program: Program) -> Definition:
@@ -84,39 +94,79 @@ def _formula(program: Program) -> Definition:
     return found
 
 
-def literal_sites(body: Expr) -> list[int]:
-    """Preorder indices of the literals of ``body``: a ``Num``, or ``neg`` of one (one signed literal)."""
-    nodes, up = preorder(body), parents(body)
-    out = []
-    for i, node in enumerate(nodes):
-        if constant_value(node) is None:
+def literal_sites(body: Expr, nodes: list[Expr] | None = None) -> list[int]:
+    """Preorder indices of the literals of ``body``: a ``Num``, or ``neg`` of one (one signed literal,
+    whose ``Num`` follows it in preorder and is not a site of its own).  ``nodes``: ``preorder(body)``
+    when the caller has it."""
+    out: list[int] = []
+    skip = -1
+    for i, node in enumerate(preorder(body) if nodes is None else nodes):
+        if i == skip:
             continue
-        parent = up[i][0]
-        if isinstance(node, Num) and parent >= 0 and constant_value(nodes[parent]) is not None:
-            continue  # the Num of a neg(Num): the neg is the site
-        out.append(i)
+        if isinstance(node, Num):
+            out.append(i)
+        elif constant_value(node) is not None:  # neg(Num)
+            out.append(i)
+            skip = i + 1
     return out
 
 
 def _substitute(body: Expr, sites: list[int], new: list[Expr]) -> Expr:
-    """``body`` with the subtree at each site replaced; later sites first, so indices stay valid."""
-    for index, replacement in sorted(zip(sites, new, strict=True), key=lambda p: -p[0]):
-        body = replace_at(body, index, replacement)
-    return body
+    """``body`` with the subtree at each preorder index of ``sites`` replaced by the matching item
+    of ``new``, rebuilt in one iterative pass; subtrees holding no site are shared, not rebuilt."""
+    table = dict(zip(sites, new, strict=True))
+    if not table:
+        return body
+    ordered = sorted(table)
+
+    def touched(index: int, size: int) -> bool:  # a site within [index, index + size)
+        k = bisect_left(ordered, index)
+        return k < len(ordered) and ordered[k] < index + size
+
+    # frames: (node, its preorder index, the preorder index of its next child, its rebuilt children)
+    frames: list[tuple[Expr, int, list[int], list[Expr]]] = [(body, 0, [1], [])]
+    done: Expr = body
+    while frames:
+        node, index, cursor, kids = frames[-1]
+        children = node.children()
+        if index in table:
+            frames.pop()
+            done = table[index]
+        elif not touched(index, node.size):
+            frames.pop()
+            done = node
+        elif len(kids) < len(children):
+            child = children[len(kids)]
+            frames.append((child, cursor[0], [cursor[0] + 1], []))
+            cursor[0] += child.size
+            continue
+        else:
+            frames.pop()
+            done = with_children(node, tuple(kids))
+        if frames:
+            frames[-1][3].append(done)
+    return done
 
 
 def split_scaling(body: Expr) -> tuple[Expr, float, float] | None:
     """``(f, a, b)`` if ``body`` is ``a + b * f`` (literals ``a``, ``b``, either order), else None."""
+    found = _split(body)
+    return None if found is None else found[:3]
+
+
+def _split(body: Expr) -> tuple[Expr, float, float, int] | None:
+    """:func:`split_scaling`'s ``(f, a, b)`` and the preorder index of ``f`` in ``body``."""
     if not (isinstance(body, Call) and body.op == "add" and len(body.args) == 2):
         return None
-    for first, second in (body.args, body.args[::-1]):
+    for flip, (first, second) in enumerate((body.args, body.args[::-1])):
         a = constant_value(first)
         if a is None or not (isinstance(second, Call) and second.op == "mul" and len(second.args) == 2):
             continue
-        for left, right in (second.args, second.args[::-1]):
+        at = 2 + (body.args[0].size if flip == 0 else 0)  # the mul's first argument
+        for swap, (left, right) in enumerate((second.args, second.args[::-1])):
             b = constant_value(left)
             if b is not None:
-                return right, a, b
+                return right, a, b, at + (second.args[0].size if swap == 0 else 0)
     return None
 
 
@@ -252,68 +302,154 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], theta0: F64, r0: F64,
     return theta, sse
 
 
-def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions = FitOptions()) -> Fitted:
-    """Tune the literals of ``program``'s formula and scale its output on points ``x`` (n, vars),
-    ``y`` (n,); returns the fitted program (the input itself when nothing improved) and the
-    number of formula evaluations spent.  Never raises for a bad candidate: a formula that is not
-    finite on the points comes back unchanged."""
-    d = _formula(program)
-    assert d.body is not None
-    existing = split_scaling(d.body) if options.scale else None
-    inner = existing[0] if existing is not None else d.body
-    sites = literal_sites(inner) if options.tune else []
-    nodes = preorder(inner)
-    theta0 = np.array([constant_value(nodes[i]) for i in sites], np.float64)
-    taken = {p.name for p in d.params}
-    names = [f"theta{i}" for i in range(len(sites))]
-    while taken & set(names):
-        names = [n + "_" for n in names]
-    body = _substitute(inner, sites, [Ref(n) for n in names])
-    params = (*d.params, *(Param(n, "Scalar") for n in names))
-    # Evaluated by the fast path (no code generated): the same numbers as the generated code.
-    fn = formula_function(Program(program.name, (Definition("formula", d.name, params, "Scalar", body),)), spec)
+class _Numbers(NamedTuple):
+    """What a fit computes (by NumPy, :func:`_fit_numpy`, or compiled, ``formula_kernel.fit_numbers``):
+    ``ok`` False when the formula is not finite at its start; the best literals ``theta`` and their
+    sum of squared (scaled) residuals ``sse``; the formula evaluations spent; the final scaling
+    ``(a, b)`` of ``theta``'s output and its unscaled sum of squares (0 without scaling)."""
+
+    ok: bool
+    theta: F64
+    sse: float
+    calls: int
+    a: float
+    b: float
+    unscaled: float
+
+
+def _fit_numpy(fn: Callable[..., Any], x: F64, y: F64, theta0: F64, scale: bool, budget: int) -> _Numbers:
+    """The reference fit: ``fn(*columns, *theta)`` is the formula with its literals as trailing
+    inputs; at most ``budget`` LM evaluations (0: no tuning)."""
     columns = list(np.asarray(x, np.float64).T)
     calls = 0
 
     def predict(theta: F64) -> F64:
         nonlocal calls
         calls += 1
-        with np.errstate(all="ignore"):
-            return np.broadcast_to(np.asarray(fn(*columns, *theta), np.float64), y.shape)
+        return np.broadcast_to(np.asarray(fn(*columns, *theta), np.float64), y.shape)
 
     def residuals(theta: F64) -> F64:
         pred = predict(theta)
         if not _all_finite(pred):
             return np.full(y.shape, _BAD)
-        if options.scale:
+        if scale:
             a, b = linear_scaling(pred, y)
             pred = a + b * pred
         r = pred - y
         return r if _all_finite(r) else np.full(y.shape, _BAD)
 
+    start = residuals(theta0)
+    best_theta, best_sse = theta0, _sum(start**2)
+    if not _all_finite(start) or np.all(start == _BAD):
+        return _Numbers(False, best_theta, best_sse, calls, 0.0, 0.0, 0.0)
+    if budget > 0 and best_sse > 0:
+        theta, sse = levenberg_marquardt(residuals, theta0, start, budget)
+        if sse < best_sse:  # fitting is an improvement, never a failure: else the start stays
+            best_theta, best_sse = theta, sse
+    a = b = unscaled = 0.0
+    if scale:
+        pred = predict(best_theta)
+        a, b = linear_scaling(pred, y)
+        unscaled = _sum((pred - y) ** 2)
+    return _Numbers(True, best_theta, best_sse, calls, a, b, unscaled)
+
+
+def _formula_kernel() -> ModuleType | None:
+    """:mod:`~mlevolve.interpreter.formula_kernel` when the compiled interpreter is available
+    (``fastpath.compiled_kernel``: numba installed, ``MLEVOLVE_NO_JIT`` unset), else None."""
+    if compiled_kernel() is None:
+        return None
+    from mlevolve.interpreter import formula_kernel
+
+    return formula_kernel
+
+
+def _fit_compiled(kernel: ModuleType, d: Definition, offset: int, nodes: list[Expr], sites: list[int], x: F64,
+                  y: F64, scale: bool, budget: int) -> _Numbers | None:
+    """The fit by the compiled kernel of the subtree at preorder ``offset`` of ``d``'s body (whose
+    nodes are ``nodes``, literals at ``sites``): on ``d``'s own linearised body (its instructions
+    after that subtree's are run and not read), or None when the kernel does not run it."""
+    from mlevolve.interpreter.formula_code import scalar_formula_registers
+
+    made = scalar_formula_registers(d)
+    prepared = None if made is None else kernel.prepare(made[0])
+    if made is None or prepared is None:
+        return None
+    body, where = made
+    code, consts, _ = prepared
+    site_reg, site_sign = [], []
+    for i in sites:  # a Num, or neg of the Num after it in preorder
+        negated = not isinstance(nodes[i], Num)
+        site_reg.append(where[offset + i + (1 if negated else 0)])
+        site_sign.append(-1.0 if negated else 1.0)
+    if not all(body.n_inputs <= r < body.n_inputs + len(consts) for r in site_reg):
+        return None  # (each literal has its constant register: a guard, never seen)
+    ok, theta, sse, calls, a, b, unscaled = kernel.fit_numbers(
+        code, consts, where[offset], np.array(site_reg, np.int64), np.array(site_sign, np.float64),
+        np.array(np.asarray(x, np.float64).T, order="C"), np.array(y, np.float64), scale, budget)
+    return _Numbers(bool(ok), theta, float(sse), int(calls), float(a), float(b), float(unscaled))
+
+
+def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions = FitOptions()) -> Fitted:
+    """Tune the literals of ``program``'s formula and scale its output on points ``x`` (n, vars),
+    ``y`` (n,); returns the fitted program (the input itself when nothing improved) and the
+    number of formula evaluations spent.  Never raises for a bad candidate: a formula that is not
+    finite on the points comes back unchanged.
+
+    Runs on the compiled kernel (:mod:`~mlevolve.interpreter.formula_kernel`, the same numbers but
+    through ``exp``, ``log``, ``sin``, ``cos``, ``tanh``: see there) when it is available and encodes
+    the formula, else on NumPy (the reference, ``MLEVOLVE_NO_JIT=1``)."""
+    d = _formula(program)
+    assert d.body is not None
+    existing = _split(d.body) if options.scale else None
+    inner, offset = (existing[0], existing[3]) if existing is not None else (d.body, 0)
+    nodes = preorder(inner)
+    sites = literal_sites(inner, nodes) if options.tune else []
+    budget = max(1, options.iterations) * (len(sites) + 1) if sites and len(y) >= len(sites) else 0
     with np.errstate(all="ignore"):  # overflow in a candidate is data (a bad fit), never a warning
-        start = residuals(theta0)
-        best_theta, best_sse = theta0, _sum(start**2)
-        if not _all_finite(start) or np.all(start == _BAD):
-            return Fitted(program, calls)
-        if len(sites) and len(y) >= len(sites) and best_sse > 0:
-            budget = max(1, options.iterations) * (len(sites) + 1)
-            theta, sse = levenberg_marquardt(residuals, theta0, start, budget)
-            if sse < best_sse:  # fitting is an improvement, never a failure: else the start stays
-                best_theta, best_sse = theta, sse
-        fitted = _substitute(inner, sites, [const(float(v)) for v in best_theta])
+        numbers = None
+        kernel = _formula_kernel()
+        if kernel is not None:
+            numbers = _fit_compiled(kernel, d, offset, nodes, sites, x, y, options.scale, budget)
+        if numbers is None:
+            theta0 = np.array([constant_value(nodes[i]) for i in sites], np.float64)
+            taken = {p.name for p in d.params}
+            names = [f"theta{i}" for i in range(len(sites))]
+            while taken & set(names):
+                names = [n + "_" for n in names]
+            body = _substitute(inner, sites, [Ref(n) for n in names])
+            params = (*d.params, *(Param(n, "Scalar") for n in names))
+            # Evaluated by the fast path (no code generated): the same numbers as the generated code.
+            fn = formula_function(Program(program.name, (Definition("formula", d.name, params, "Scalar", body),)),
+                                  spec)
+            numbers = _fit_numpy(fn, x, y, theta0, options.scale, budget)
+        if not numbers.ok:
+            return Fitted(program, numbers.calls)
+        literals = [const(float(v)) for v in numbers.theta]
+        if any(new != nodes[i] for i, new in zip(sites, literals, strict=True)):
+            fitted = _substitute(inner, sites, literals)
+        else:  # every literal as it was (the same node): nothing to rebuild
+            fitted = inner
+        wrapper = None
         if options.scale:
-            pred = predict(best_theta)
-            a, b = linear_scaling(pred, y)
-            unscaled = _sum((pred - y) ** 2)
+            a, b = numbers.a, numbers.b
             scale_tol = 1e-9 * (1.0 + abs(_mean(y)))
             identity = abs(a) <= scale_tol and abs(b - 1.0) <= 1e-9
             # An existing scaling was stripped above: the fresh (a, b) is least squares, so no worse than it.
-            if b != 0.0 and not identity and best_sse < unscaled and np.isfinite(a) and np.isfinite(b):
+            if b != 0.0 and not identity and numbers.sse < numbers.unscaled and np.isfinite(a) and np.isfinite(b):
                 fitted = scaled(fitted, a, b)
+                assert isinstance(fitted, Call) and isinstance(fitted.args[1], Call)
+                wrapper = (fitted.args[0], fitted.args[1].args[0])  # the literals a and b, as written
         if fitted == d.body:
-            return Fitted(program, calls)
-        return Fitted(program.replace(d.replace_body(fitted)), calls)
+            return Fitted(program, numbers.calls)
+        linearised = None
+        if existing is None:  # the fitted formula's Body from its own, when only literals changed
+            from mlevolve.interpreter.formula_code import refitted, scalar_formula_registers
+
+            made = scalar_formula_registers(d)
+            if made is not None:
+                linearised = refitted(made, dict(zip(sites, literals, strict=True)), wrapper)
+        return Fitted(program.replace(d.replace_body(fitted)), numbers.calls, linearised)
 
 
 def formula_points(data: dict[str, Any]) -> tuple[F64, F64]:

@@ -579,3 +579,6 @@ def warm() -> None:
     run: Any = learner_kernel
     for rng in (None, np.random.default_rng(0)):
         run(*program, data["x_train"], data["y_train"], data["x_val"], False, 100.0, rng)
+    from mlevolve.interpreter import formula_kernel  # formulas' kernels too (imports this module: here, not above)
+
+    formula_kernel.warm()

@@ -1,0 +1,423 @@
+"""Compiled formulas: a formula evaluated on all its points, and its constants fitted, in one
+numba-compiled call each.
+
+A formula candidate is evaluated on its points for its FEC probe, and with constant fitting on
+(:mod:`~mlevolve.interpreter.fit`) about fifty more times inside Levenberg-Marquardt; both run
+here.  (Its score, on the training and test points, stays on the NumPy path, which ``mlevolve run``
+and an export reproduce bit for bit.)  On the NumPy fast path each evaluation costs one NumPy call
+per instruction (~1 µs each on a few dozen points) and each LM step a few dozen more for its
+reductions, the normal equations and the linear solve, so fitting took ~2 ms a candidate.  Here a
+formula's linearised body (:class:`fastpath.Body`, already encoded as ``[opcode, a, b]`` rows for the
+learner kernel, :mod:`~mlevolve.interpreter.opcodes`) runs over a register file of one row of
+points per register, and :func:`fit_numbers` runs the whole fit (the starting point, every LM step
+and Jacobian column, the final linear scaling) without returning to Python.
+
+What it takes: a body whose every register is a Scalar and whose every instruction is an
+elementwise opcode (``add`` ... ``sign``), which is every formula of the base grammar; anything else
+(a grammar's own primitive) stays on the NumPy path.
+
+Numbers.  The fit here is the reference loop of :func:`fit.levenberg_marquardt` and
+:func:`fit.fit_formula` operation for operation: the same IEEE operations in the same order,
+NumPy's reductions as NumPy sums them (``np.add.reduce`` of a 1-D array: ``0.0`` plus the pairwise
+sum, :func:`kernel._sum`; ``(n, p, p).sum(axis=0)`` and ``(n, p).sum(axis=0)``: rows added in turn to
+``0.0``, except that for ``p = 1`` NumPy sees one contiguous axis and sums it pairwise), the linear
+solve and the step control in the same double arithmetic as the Python floats there (``x ** 3`` as
+the C library's ``pow``).  So the fitted literals, the scaling and the count of evaluations are the
+reference's bit for bit, *except* through the transcendental opcodes: ``exp``, ``log``, ``sin``,
+``cos``, ``tanh`` (and ``sigmoid``) call the C library here and NumPy's SIMD code there, up to a few
+ulp apart (see :mod:`~mlevolve.interpreter.kernel`), and an LM trajectory, a chain of accept/reject
+decisions, can amplify those ulps into another local optimum.  ``tests/interpreter/test_formula_kernel.py``
+holds both: bit-identical values and fits with the C library's functions swapped into the NumPy
+path, and values within a relative 1e-9 of NumPy's own for nearly every formula (each
+transcendental is within 4 ulp, ``tests/interpreter/test_kernel.py``; a chain of operations can
+amplify that).  Each path is deterministic; ``MLEVOLVE_NO_JIT=1``
+selects the NumPy path, the reference.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numba
+import numpy as np
+
+from mlevolve.interpreter.kernel import ADD, DIV, MAX, MUL, SIGN, SUB, _binary, _sum, _unary
+
+if TYPE_CHECKING:
+    from mlevolve.interpreter.fastpath import Body
+
+_BAD = 1e100  # as fit._BAD: a residual standing for a non-finite output
+_STEP_SCALE = math.sqrt(float(np.finfo(np.float64).eps))  # float(np.sqrt(eps)): the same double
+ELEMENTWISE_LAST = SIGN  # opcodes 0..SIGN are elementwise (binary up to MAX, then unary)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _run(code: Any, first: int, regs: Any, n: int) -> None:  # pragma: no cover - compiled
+    """Instruction ``k`` of ``code`` writes row ``first + k`` of ``regs`` (one row of ``n`` points per
+    register); the four arithmetic ops in loops of their own (no dispatch per point)."""
+    for k in range(code.shape[0]):
+        op, a, b = code[k, 0], code[k, 1], code[k, 2]
+        out = first + k
+        if op == ADD:
+            for i in range(n):
+                regs[out, i] = regs[a, i] + regs[b, i]
+        elif op == SUB:
+            for i in range(n):
+                regs[out, i] = regs[a, i] - regs[b, i]
+        elif op == MUL:
+            for i in range(n):
+                regs[out, i] = regs[a, i] * regs[b, i]
+        elif op == DIV:
+            for i in range(n):
+                regs[out, i] = regs[a, i] / regs[b, i]
+        elif op <= MAX:
+            for i in range(n):
+                regs[out, i] = _binary(op, regs[a, i], regs[b, i])
+        else:
+            for i in range(n):
+                regs[out, i] = _unary(op, regs[a, i])
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _registers(code: Any, consts: Any, x: Any) -> Any:  # pragma: no cover - compiled
+    """A register file: the inputs' rows (``x``: (inputs, n)), each constant's row, then the temporaries'."""
+    n_in, n = x.shape[0], x.shape[1]
+    first = n_in + consts.shape[0]
+    regs = np.empty((first + code.shape[0], n))
+    regs[:n_in] = x
+    for c in range(consts.shape[0]):
+        regs[n_in + c, :] = consts[c]
+    return regs
+
+
+@numba.njit(cache=True, error_model="numpy")
+def evaluate(code: Any, consts: Any, result: int, x: Any) -> Any:  # pragma: no cover - compiled
+    """The formula's value on every point: (n,) float64 from ``x`` (inputs, n) C-ordered."""
+    regs = _registers(code, consts, x)
+    _run(code, x.shape[0] + consts.shape[0], regs, x.shape[1])
+    return regs[result].copy()
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _finite(a: Any) -> bool:  # pragma: no cover - compiled
+    for i in range(a.shape[0]):  # noqa: SIM110 - a loop, which numba compiles to one
+        if not math.isfinite(a[i]):
+            return False
+    return True
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _sum_squares(r: Any, scratch: Any) -> float:  # pragma: no cover - compiled
+    """``np.add.reduce(r ** 2)`` (``scratch``: a buffer as long as ``r``)."""
+    for i in range(r.shape[0]):
+        scratch[i] = r[i] * r[i]
+    return _sum(scratch, 0, r.shape[0])
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _scaling(pred: Any, y: Any, dev: Any, scratch: Any) -> Any:  # pragma: no cover - compiled
+    """:func:`fit.linear_scaling`: Keijzer's ``(a, b)``, ``(mean y, 0)`` for a constant ``pred``
+    (``dev``, ``scratch``: buffers as long as ``pred``)."""
+    n = pred.shape[0]
+    pred_mean = _sum(pred, 0, n) / n
+    for i in range(n):
+        dev[i] = pred[i] - pred_mean
+        scratch[i] = dev[i] * dev[i]
+    var = _sum(scratch, 0, n) / n
+    y_mean = _sum(y, 0, n) / n
+    if not math.isfinite(var) or var <= 1e-300:
+        return y_mean, 0.0
+    for i in range(n):
+        scratch[i] = dev[i] * (y[i] - y_mean)
+    b = _sum(scratch, 0, n) / n / var
+    return y_mean - b * pred_mean, b
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _predict(code: Any, first: int, regs: Any, site_reg: Any, site_sign: Any,
+             theta: Any) -> None:  # pragma: no cover - compiled
+    """Run the formula with literal ``j`` (register ``site_reg[j]``) set to ``site_sign[j] * theta[j]``."""
+    n = regs.shape[1]
+    for j in range(site_reg.shape[0]):
+        regs[site_reg[j], :] = site_sign[j] * theta[j]
+    _run(code, first, regs, n)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _residuals(pred: Any, y: Any, scale: bool, out: Any, dev: Any, scratch: Any) -> None:  # pragma: no cover
+    """``fit_formula``'s residuals of ``pred`` into ``out``: scaled when ``scale``, all ``_BAD`` when
+    not finite."""
+    n = y.shape[0]
+    if not _finite(pred):
+        out[:] = _BAD
+        return
+    if scale:
+        a, b = _scaling(pred, y, dev, scratch)
+        for i in range(n):
+            out[i] = (a + b * pred[i]) - y[i]
+    else:
+        for i in range(n):
+            out[i] = pred[i] - y[i]
+    if not _finite(out):
+        out[:] = _BAD
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _all_finite(jac: Any) -> bool:  # pragma: no cover - compiled
+    for i in range(jac.shape[0]):
+        for j in range(jac.shape[1]):
+            if not math.isfinite(jac[i, j]):
+                return False
+    return True
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _cube(v: float) -> float:  # pragma: no cover - compiled
+    """Python's ``v ** 3``: the C library's ``pow`` of ``|v|``, negated for a negative ``v`` (CPython's float_pow)."""
+    return -math.pow(-v, 3.0) if v < 0.0 else math.pow(v, 3.0)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _jacobian(code: Any, first: int, result: int, regs: Any, site_reg: Any, site_sign: Any, theta: Any, r: Any,
+              y: Any, scale: bool, jac: Any, work: Any) -> int:  # pragma: no cover - compiled
+    """Forward differences of the residuals at ``theta`` (whose residuals are ``r``) into ``jac``
+    (n, p), as ``levenberg_marquardt``'s ``jacobian``; returns the evaluations spent (p).  ``work``:
+    three buffers of n."""
+    for j in range(theta.shape[0]):
+        size = abs(theta[j])
+        h = _STEP_SCALE * (1.0 if size < 1.0 else size)  # Python's max(|theta_j|, 1.0)
+        moved = theta.copy()
+        moved[j] += h
+        _predict(code, first, regs, site_reg, site_sign, moved)
+        _residuals(regs[result], y, scale, work[0], work[1], work[2])
+        for i in range(r.shape[0]):
+            jac[i, j] = (work[0, i] - r[i]) / h
+    return int(theta.shape[0])
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _normal(jac: Any, res: Any) -> Any:  # pragma: no cover - compiled
+    """``(J^T J, J^T r)`` summed as NumPy's ``sum(axis=0)`` sums them (module docstring)."""
+    n, p = jac.shape[0], jac.shape[1]
+    a = np.zeros((p, p))
+    g = np.zeros(p)
+    if p == 1:
+        col = jac[:, 0].copy()
+        a[0, 0] = _sum(col * col, 0, n)
+        g[0] = _sum(col * res, 0, n)
+        return a, g
+    for row in range(n):
+        for i in range(p):
+            for k in range(p):
+                a[i, k] = a[i, k] + jac[row, i] * jac[row, k]
+            g[i] = g[i] + jac[row, i] * res[row]
+    return a, g
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _solve(a: Any, b: Any) -> Any:  # pragma: no cover - compiled
+    """:func:`fit._solve`: Gaussian elimination with partial pivoting; (x, False) when singular."""
+    n = b.shape[0]
+    m = np.empty((n, n + 1))
+    m[:, :n] = a
+    m[:, n] = b
+    for col in range(n):
+        pivot = col
+        for r in range(col + 1, n):  # Python's max: the first of the largest
+            if abs(m[r, col]) > abs(m[pivot, col]):
+                pivot = r
+        if m[pivot, col] == 0.0 or not math.isfinite(m[pivot, col]):
+            return b, False
+        if pivot != col:
+            for c in range(n + 1):
+                m[col, c], m[pivot, c] = m[pivot, c], m[col, c]
+        for r in range(col + 1, n):
+            f = m[r, col] / m[col, col]
+            if f != 0.0:
+                for c in range(n + 1):
+                    m[r, c] = m[r, c] - f * m[col, c]
+    out = np.zeros(n)
+    for r in range(n - 1, -1, -1):
+        s = 0.0
+        for c in range(r + 1, n):
+            s += m[r, c] * out[c]
+        out[r] = (m[r, n] - s) / m[r, r]
+    return out, _finite(out)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: Any, x: Any, y: Any, scale: bool,
+                max_evaluations: int) -> Any:  # pragma: no cover - compiled
+    """The numbers of :func:`fit.fit_formula` (its NumPy path, ``_fit_numpy``): from the literals at
+    ``site_reg`` (registers; the literal is ``site_sign * `` the register's value) and points ``x``
+    (inputs, n), ``y`` (n,), with at most ``max_evaluations`` LM evaluations (0: no tuning).
+
+    Returns ``(ok, theta, sse, calls, a, b, unscaled)``: ``ok`` False when the formula is not finite
+    at its start (nothing else is then meaningful); the best literals and their sum of squared
+    (scaled) residuals; the formula evaluations spent; the final scaling of ``theta``'s output and
+    its unscaled sum of squares (both 0 unless ``scale``)."""
+    n_in, n = x.shape[0], y.shape[0]
+    first = n_in + consts.shape[0]
+    regs = _registers(code, consts, x)
+    p = site_reg.shape[0]
+    # buffers: current residuals, trial residuals, deviations, scratch; the Jacobian's three
+    r_cur, r_new, dev, scratch = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    work = np.empty((3, n))
+    theta0 = np.empty(p)
+    for j in range(p):
+        theta0[j] = site_sign[j] * consts[site_reg[j] - n_in]
+    calls = 1
+    _predict(code, first, regs, site_reg, site_sign, theta0)
+    _residuals(regs[result], y, scale, r_cur, dev, scratch)
+    best_theta, best_sse = theta0, _sum_squares(r_cur, scratch)
+    all_bad = True
+    for i in range(n):
+        if r_cur[i] != _BAD:
+            all_bad = False
+    if not _finite(r_cur) or all_bad:
+        return False, best_theta, best_sse, calls, 0.0, 0.0, 0.0
+    if max_evaluations > 0 and best_sse > 0:
+        # levenberg_marquardt(residuals, theta0, start, max_evaluations)
+        theta = theta0.copy()
+        sse = best_sse
+        spent = 0
+        if max_evaluations >= p + 1:
+            jac = np.empty((n, p))
+            calls += _jacobian(code, first, result, regs, site_reg, site_sign, theta, r_cur, y, scale, jac, work)
+            spent += p
+            if _all_finite(jac):
+                a, g = _normal(jac, r_cur)
+                top = a[0, 0]
+                for i in range(1, p):
+                    if a[i, i] > top:
+                        top = a[i, i]
+                mu = 1e-3 * top
+                nu = 2.0
+                while spent + 1 <= max_evaluations and mu > 0 and math.isfinite(mu):
+                    gmax = abs(g[0])
+                    for i in range(1, p):
+                        if abs(g[i]) > gmax:
+                            gmax = abs(g[i])
+                    if gmax <= 1e-15 * (1.0 + sse):
+                        break
+                    damped = np.empty((p, p))
+                    for i in range(p):
+                        for k in range(p):
+                            damped[i, k] = a[i, k] + (mu if i == k else 0.0)
+                    step, solved = _solve(damped, -g)
+                    if not solved:
+                        mu *= nu
+                        nu *= 2.0
+                        continue
+                    trial = theta + step
+                    calls += 1
+                    _predict(code, first, regs, site_reg, site_sign, trial)
+                    _residuals(regs[result], y, scale, r_new, dev, scratch)
+                    spent += 1
+                    sse_new = _sum_squares(r_new, scratch)
+                    predicted = 0.0
+                    for i in range(p):
+                        predicted += step[i] * (mu * step[i] - g[i])
+                    rho = (sse - sse_new) / predicted if predicted > 0 else -1.0
+                    if math.isfinite(sse_new) and sse_new < sse and rho > 0:
+                        theta, sse = trial, sse_new
+                        r_cur, r_new = r_new, r_cur
+                        if spent + p + 1 > max_evaluations:
+                            break
+                        calls += _jacobian(code, first, result, regs, site_reg, site_sign, theta, r_cur, y, scale,
+                                           jac, work)
+                        spent += p
+                        if not _all_finite(jac):
+                            break
+                        a, g = _normal(jac, r_cur)
+                        factor = 1.0 - _cube(2.0 * rho - 1.0)
+                        mu *= factor if factor > 1.0 / 3.0 else 1.0 / 3.0  # Python's max(1/3, factor)
+                        nu = 2.0
+                    else:
+                        length = 0.0
+                        for i in range(p):
+                            length += step[i] * step[i]
+                        if math.sqrt(length) <= 1e-15 * (1.0 + math.sqrt(_sum(theta * theta, 0, p))):
+                            break
+                        mu *= nu
+                        nu *= 2.0
+        if sse < best_sse:
+            best_theta, best_sse = theta, sse
+    a_out, b_out, unscaled = 0.0, 0.0, 0.0
+    if scale:
+        calls += 1
+        _predict(code, first, regs, site_reg, site_sign, best_theta)
+        pred = regs[result]
+        a_out, b_out = _scaling(pred, y, dev, scratch)
+        for i in range(n):
+            r_new[i] = pred[i] - y[i]
+        unscaled = _sum_squares(r_new, scratch)
+    return True, best_theta, best_sse, calls, a_out, b_out, unscaled
+
+
+def prepare(body: Body) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """A formula's linearised body as this kernel takes it, ``(code, constants, result register)``,
+    or None when it does not run here: a register that is not a Scalar, an instruction that is not
+    elementwise, a tuple result.  Memoised on the body (bodies are immutable)."""
+    found = _PREPARED.get(id(body))
+    if found is not None and found[0] is body:
+        return found[1]
+    code, ranks = body.kernel, body.ranks
+    prepared = None
+    if code is not None and ranks is not None and not ranks.any() and isinstance(body.result, int) \
+            and bool((code[:, 0] <= ELEMENTWISE_LAST).all()):
+        prepared = (code, np.array(body.constants, np.float64), body.result)
+    if len(_PREPARED) >= 4096:
+        _PREPARED.clear()
+    _PREPARED[id(body)] = (body, prepared)  # the body kept alive, so its id stays its own
+    return prepared
+
+
+_PREPARED: dict[int, tuple[Body, tuple[np.ndarray, np.ndarray, int] | None]] = {}
+
+
+def function(body: Body) -> Callable[..., Any] | None:
+    """The formula as a function of its input columns, as :meth:`fastpath.Body.function` makes it,
+    evaluated here when every input is a 1-D float64 array of one length (the points of a task),
+    else by that NumPy function; None when the body does not run here (:func:`prepare`).  Made once
+    per body."""
+    found = _FUNCTIONS.get(id(body))
+    if found is not None and found[0] is body:
+        return found[1]
+    prepared = prepare(body)
+    run = None if prepared is None else _function(body, *prepared)
+    if len(_FUNCTIONS) >= 4096:
+        _FUNCTIONS.clear()
+    _FUNCTIONS[id(body)] = (body, run)  # the body kept alive, so its id stays its own
+    return run
+
+
+_FUNCTIONS: dict[int, tuple[Body, Callable[..., Any] | None]] = {}
+
+
+def _function(body: Body, code: np.ndarray, consts: np.ndarray, result: int) -> Callable[..., Any]:
+    n_inputs = body.n_inputs
+
+    def run(*columns: Any) -> Any:
+        if n_inputs and len(columns) == n_inputs:
+            first = columns[0]
+            if all(isinstance(c, np.ndarray) and c.dtype == np.float64 and c.ndim == 1 and c.shape == first.shape
+                   for c in columns):
+                return evaluate(code, consts, result, np.array(columns, np.float64))
+        return body.function(0, rng=False)(*columns)
+
+    return run
+
+
+def warm() -> None:
+    """Compile (or load from numba's cache) :func:`evaluate` and :func:`fit_numbers` for the one
+    signature every formula takes (a read-only ``int64`` code array, as :func:`opcodes.encode` makes
+    it): what the first formula of a process would otherwise wait for."""
+    code = np.array([[2, 0, 1]], np.int64)  # x * c
+    code.flags.writeable = False
+    consts, y = np.array([2.0]), np.linspace(0.0, 1.0, 8)
+    x = np.array([np.linspace(-1.0, 1.0, 8)])
+    evaluate(code, consts, 2, x)
+    fit_numbers(code, consts, 2, np.array([1], np.int64), np.array([1.0]), x, y, True, 20)

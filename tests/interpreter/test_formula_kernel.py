@@ -1,0 +1,291 @@
+"""Compiled formulas (:mod:`mlevolve.interpreter.formula_kernel`, :mod:`~mlevolve.interpreter.formula_code`)
+against the NumPy fast path, the reference.
+
+Oracles, over random formulas of the base grammar (``test_fastpath.random_formulas``: 1-4 inputs,
+lets, depth up to 6) on points with the IEEE corners:
+
+1. Linearising without type inference (``formula_code.scalar_formula``) gives ``fastpath.linearise``'s
+   very Body (instructions, constants, registers, kernel encoding) wherever it applies.
+2. The kernel's values equal the NumPy path's bit for bit (NaN in the same places) once the NumPy
+   path computes ``exp``, ``log``, ``sin``, ``cos``, ``tanh`` with the C library as the kernel does
+   (``test_kernel.MATCHED``); with NumPy's own SIMD functions each differs by at most 4 ulp
+   (``test_kernel``, per opcode), which a chain of operations may amplify (bounded below).
+3. The compiled fit gives the reference fit's program and evaluation count exactly, under the same
+   matching: every other difference (the LM loop, the reductions' order, the solve, signed zeros)
+   would show.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mlevolve
+from mlevolve.dsl.ir import Call, Definition, Num, Param, Program, Ref, const
+from mlevolve.dsl.kinds import slots
+from mlevolve.dsl.parse import parse
+from mlevolve.dsl.traverse import preorder, replace_at
+from mlevolve.interpreter import fastpath, fit, formula_code, primitives
+from mlevolve.interpreter.fastpath import compiled_formula, interpret, linearise
+from mlevolve.interpreter.fit import FitOptions, _substitute, fit_formula, literal_sites
+from tests.interpreter.test_fastpath import SPEC, random_formulas
+
+formula_kernel = pytest.importorskip("mlevolve.interpreter.formula_kernel")
+from tests.interpreter.test_fastpath import _fields  # noqa: E402
+from tests.interpreter.test_kernel import LIBM, MATCHED, same_bits  # noqa: E402 - needs numba too
+
+_X = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, -1e300, 700.0, -745.0, 1e-8, 0.25, -0.75, 2.0])
+
+
+@pytest.fixture
+def matched(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The NumPy path with the C library's transcendentals (what the kernel calls)."""
+    names = {"np": np, **{f"_libm_{k}": f for k, f in LIBM.items()}}
+
+    def function(expression: str) -> Any:
+        return eval(f"lambda a0, a1, DIM, rng: {expression}", names)
+
+    linearise.cache_clear()
+    formula_code._linearise.cache_clear()
+    monkeypatch.setattr(primitives, "NUMPY", {**primitives.NUMPY, **MATCHED})
+    monkeypatch.setattr(fastpath, "_function", function)
+    yield
+    monkeypatch.undo()
+    linearise.cache_clear()
+    formula_code._linearise.cache_clear()
+
+
+def reference_body(program: Program) -> Any:
+    slot = slots(program)[0]
+    params = tuple(p.name for p in program.definitions[0].params)
+    return linearise(slot.body, params, tuple(slot.env.items()), SPEC, slot.types)
+
+
+def test_linearising_without_types_gives_linearises_body() -> None:
+    made = 0
+    for program in random_formulas(400, seed=21):
+        mlevolve.check(program)
+        got = formula_code.scalar_formula(program.definitions[0])
+        if got is None:  # a Vector or Matrix somewhere (a let of one): linearise's alone
+            continue
+        made += 1
+        want = reference_body(program)
+        assert _fields(got) == _fields(want), mlevolve.format_program(program)
+    assert made >= 200
+
+
+def test_a_body_with_other_types_is_left_to_linearise() -> None:
+    """(Formulas compute with Scalars only, so these come from elsewhere: a grammar of its own.)"""
+    vector = Definition("formula", "f", (Param("v", "Vector"),), "Scalar", Call("mean", (Ref("v"),)))
+    assert formula_code.scalar_formula(vector) is None
+    reduced = Definition("formula", "f", (Param("x", "Scalar"),), "Scalar", Call("mean", (Call("fill", (Ref("x"),)),)))
+    assert formula_code.scalar_formula(reduced) is None
+    unbound = Definition("formula", "f", (Param("x", "Scalar"),), "Scalar", Call("add", (Ref("x"), Ref("y"))))
+    assert formula_code.scalar_formula(unbound) is None
+
+
+def columns(arity: int) -> list[np.ndarray]:
+    return [np.roll(_X, 3 * k) for k in range(arity)]
+
+
+def check_values(n: int, seed: int) -> int:
+    ran = 0
+    for program in random_formulas(n, seed):
+        interpreted = interpret(mlevolve.check(program), SPEC)
+        fast = compiled_formula(interpreted)
+        if fast is None:
+            continue
+        ran += 1
+        inputs = columns(len(program.definitions[0].params))
+        with np.errstate(all="ignore"):
+            want = np.broadcast_to(interpreted.instantiate(0)(*inputs), _X.shape)
+            got = fast(*inputs)
+        assert same_bits(want, got), (mlevolve.format_program(program), want, got)
+    return ran
+
+
+@pytest.mark.usefixtures("matched")
+def test_random_formulas_give_the_numpy_paths_values() -> None:
+    assert check_values(1000, seed=22) >= 500
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("matched")
+def test_ten_thousand_formulas_give_the_numpy_paths_values() -> None:
+    assert check_values(10_000, seed=23) >= 5_000
+
+
+def test_against_numpys_own_transcendentals_values_agree_to_the_last_bits() -> None:
+    """Each transcendental is within 4 ulp of NumPy's; a chain of operations may amplify that (``exp``
+    of a large value, a difference of near-equal values), so: the same non-finite places always,
+    and finite values within a relative 1e-9 for nearly every formula."""
+    n, close = 0, 0
+    for program in random_formulas(300, seed=24):
+        interpreted = interpret(mlevolve.check(program), SPEC)
+        fast = compiled_formula(interpreted)
+        if fast is None:
+            continue
+        n += 1
+        inputs = columns(len(program.definitions[0].params))
+        with np.errstate(all="ignore"):
+            want = np.broadcast_to(interpreted.instantiate(0)(*inputs), _X.shape)
+            got = fast(*inputs)
+            close += bool(np.allclose(want, got, rtol=1e-9, atol=1e-300, equal_nan=True))
+    assert n >= 150 and close >= 0.97 * n, (n, close)
+
+
+def points(arity: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2.0, 2.0, (25, arity))
+    y = x[:, 0] ** 3 - 0.5 * x[:, -1] + np.sin(2.0 * x[:, 0]) + 0.1 * rng.standard_normal(25)
+    return x, y
+
+
+def check_fits(n: int, seed: int, monkeypatch: pytest.MonkeyPatch, options: FitOptions = fit.FitOptions()) -> int:  # noqa: B008 - frozen
+    """Fit each random formula by the kernel and by NumPy (``MLEVOLVE_NO_JIT=1``): the same program
+    and count; returns how many the kernel fitted."""
+    compiled = 0
+    calls: list[int] = []
+    real = formula_kernel.fit_numbers
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(formula_kernel, "fit_numbers", counted)
+    for k, program in enumerate(random_formulas(n, seed)):
+        mlevolve.check(program)
+        x, y = points(len(program.definitions[0].params), k)
+        before = len(calls)
+        got = fit_formula(program, SPEC, x, y, options)
+        compiled += len(calls) > before
+        monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+        want = fit_formula(program, SPEC, x, y, options)
+        monkeypatch.delenv("MLEVOLVE_NO_JIT")
+        assert (got.program, got.evaluations) == (want.program, want.evaluations), \
+            (mlevolve.format_program(program), mlevolve.format_program(got.program),
+             mlevolve.format_program(want.program), got.evaluations, want.evaluations)
+        if k % 3 == 0 and got.program is not program:  # refitted in place: its scaling stripped, then made anew
+            again = fit_formula(got.program, SPEC, x, y, options)
+            monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+            reference = fit_formula(got.program, SPEC, x, y, options)
+            monkeypatch.delenv("MLEVOLVE_NO_JIT")
+            assert (again.program, again.evaluations) == (reference.program, reference.evaluations)
+    return compiled
+
+
+@pytest.mark.usefixtures("matched")
+def test_random_fits_give_the_reference_fits_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert formula_kernel._BAD == fit._BAD  # the residual standing for a non-finite output, in both
+    assert check_fits(300, seed=25, monkeypatch=monkeypatch) >= 150
+
+
+@pytest.mark.usefixtures("matched")
+def test_fits_without_scaling_or_tuning_give_the_reference_fits_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert check_fits(60, seed=26, monkeypatch=monkeypatch, options=FitOptions(scale=False)) >= 30
+    assert check_fits(60, seed=27, monkeypatch=monkeypatch, options=FitOptions(tune=False, iterations=3)) >= 30
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("matched")
+def test_ten_thousand_fits_give_the_reference_fits_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert check_fits(10_000, seed=28, monkeypatch=monkeypatch) >= 5_000
+
+
+def check_refitted(n: int, seed: int) -> int:
+    """The Body a fit makes of its fitted formula is the one linearising the fitted formula gives
+    (scaled, with either sign of each scaling literal, and unscaled: every fourth without scaling)."""
+    made = 0
+    for k, program in enumerate(random_formulas(n, seed)):
+        mlevolve.check(program)
+        x, y = points(len(program.definitions[0].params), k)
+        fitted = fit_formula(program, SPEC, x, y, fit.FitOptions(scale=k % 4 != 0))
+        if fitted.body is None:
+            continue
+        made += 1
+        want = formula_code.scalar_formula(fitted.program.definitions[0])
+        assert _fields(fitted.body) == _fields(want), (mlevolve.format_program(program),
+                                                       mlevolve.format_program(fitted.program))
+    return made
+
+
+def test_a_fits_body_is_the_fitted_formula_linearised() -> None:
+    assert check_refitted(400, seed=29) >= 150
+
+
+@pytest.mark.slow
+def test_ten_thousand_fits_bodies_are_the_fitted_formulas_linearised() -> None:
+    assert check_refitted(10_000, seed=30) >= 4_000
+
+
+def test_a_fit_by_the_kernel_recovers_the_constants() -> None:
+    x = np.linspace(-1.0, 1.0, 30)[:, None]
+    y = 1.3 + 2.5 * np.exp(0.7 * x[:, 0])
+    program = mlevolve.check(parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  exp(0.2 * x)\n"))
+    fitted = fit_formula(program, SPEC, x, y)
+    body = fitted.program.definitions[0].body
+    assert body is not None
+    split = fit.split_scaling(body)
+    assert split is not None and np.isclose(split[1], 1.3) and np.isclose(split[2], 2.5)
+    nodes = preorder(split[0])
+    assert [fit.constant_value(nodes[i]) for i in literal_sites(split[0])] == pytest.approx([0.7])
+    assert fitted.evaluations > 3
+
+
+def test_no_jit_fits_on_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(formula_kernel, "fit_numbers", lambda *a: calls.append(1))
+    monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+    program = mlevolve.check(parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  1.5 * x * x\n"))
+    x = np.linspace(-1.0, 1.0, 20)[:, None]
+    assert fit_formula(program, SPEC, x, 3.0 * x[:, 0] ** 2 + 1.0).program != program
+    assert calls == [] and compiled_formula(interpret(program, SPEC)) is None
+
+
+def test_warm_compiles_what_formulas_call() -> None:
+    """``warm`` (run by CI before the tests, through ``kernel.warm``) compiles the signatures a
+    formula's fit and probe use, and nothing else."""
+    program = mlevolve.check(parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  sin(x) * 2.0 + x\n"))
+    x = np.linspace(-1.0, 1.0, 20)[:, None]
+    fit_formula(program, SPEC, x, x[:, 0] ** 2)
+    compiled_formula(interpret(program, SPEC))(x[:, 0])  # type: ignore[misc]
+    kernels = (formula_kernel.evaluate, formula_kernel.fit_numbers)
+    used = {fn: list(fn.signatures) for fn in kernels}
+    formula_kernel.warm()
+    assert {fn: list(fn.signatures) for fn in kernels} == used
+
+
+def test_a_scaled_formulas_inner_part_is_found_in_every_order() -> None:
+    inner = parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  sin(x) * x\n").definitions[0].body
+    assert inner is not None
+    a, b = const(-1.5), const(2.0)
+    for add_args in ((0, 1), (1, 0)):
+        for mul_args in ((0, 1), (1, 0)):
+            product = Call("mul", tuple((b, inner)[i] for i in mul_args))
+            body = Call("add", tuple((a, product)[i] for i in add_args))
+            found = fit._split(body)
+            assert found is not None and found[:3] == (inner, -1.5, 2.0)
+            assert preorder(body)[found[3]] == inner
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6))
+def test_substituting_literals_in_one_pass_equals_replacing_them_one_by_one(seed: int) -> None:
+    program = next(random_formulas(1, seed))
+    body = program.definitions[0].body
+    assert body is not None
+    sites = literal_sites(body)
+    rng = random.Random(seed)
+    new = [const(round(rng.uniform(-9, 9), 3)) for _ in sites]
+    want = body
+    for index, replacement in sorted(zip(sites, new, strict=True), key=lambda p: -p[0]):
+        want = replace_at(want, index, replacement)
+    assert _substitute(body, sites, new) == want
+    nodes = preorder(body)  # every literal is one site: a Num, or the neg of one (not both)
+    assert sum(isinstance(n, Num) for n in nodes) == len(sites)
