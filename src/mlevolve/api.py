@@ -414,7 +414,7 @@ def evolve(
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
     from mlevolve.gp.backends import make_backend, placed, worker_modules
-    from mlevolve.gp.engine import Engine
+    from mlevolve.gp.engine import Engine, search_collector
     from mlevolve.gp.progress import Progress
     from mlevolve.gp.search import ALGORITHMS
 
@@ -471,7 +471,8 @@ def evolve(
                 try:
                     engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend,
                                     replay=replay)
-                    ALGORITHMS[algorithm](engine)
+                    with search_collector():
+                        ALGORITHMS[algorithm](engine)
                 finally:
                     progress.close()
                 summary = engine.summary()

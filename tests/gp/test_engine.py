@@ -446,3 +446,18 @@ def test_memoised_simplification_and_analysis_equal_the_plain_ones(tmp_path: Pat
             view, fresh = _View.of(body, site), _View._make(body, site)
             assert (view.types, view.scopes, view.up, view.levels, view.binders) == \
                 (fresh.types, fresh.scopes, fresh.up, fresh.levels, fresh.binders)
+
+
+def test_a_search_tunes_the_cyclic_collector_while_it_runs_and_restores_it(tmp_path: Path) -> None:
+    import gc
+
+    from mlevolve.gp.engine import SEARCH_GC_THRESHOLD, search_collector
+
+    before, seen = gc.get_threshold(), []
+    with search_collector():
+        seen.append(gc.get_threshold())
+        assert gc.get_freeze_count() > 0
+    assert seen == [SEARCH_GC_THRESHOLD] and gc.get_threshold() == before and gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), search_collector():
+        raise RuntimeError("a failing search")
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
