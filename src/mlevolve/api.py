@@ -167,14 +167,39 @@ def _seed(seed: int) -> None:
                            hint="a seed is a whole number from 0 to 2**63 - 1")
 
 
-def check_output(path: str | Path, setting: str = "output") -> None:
+# What every file of a kind mlevolve writes holds (in its first 1 KiB, or anywhere for a report): an existing
+# file without it is the user's (an archive, a program, a data file) and is never overwritten.
+WRITTEN_BY = {"script": (b"a program found or written with mlevolve", b"of mlevolve program '"),
+              "report": (b"Written by mlevolve from",), "generator": (b"# mlevolve generator",)}
+
+
+def check_output(path: str | Path, setting: str = "output", kind: str | None = None) -> None:
     """Raise :class:`SettingError` (naming ``setting``) when ``path`` is to be written in a directory
-    that does not exist: an output path is not a place to create directories by accident."""
+    that does not exist (an output path is not a place to create directories by accident), or, with
+    ``kind``, when :func:`check_not_overwriting` refuses it."""
     parent = Path(path).parent
     if not parent.is_dir():
         raise SettingError("cannot write {path}: no directory {parent!r}",
                            hint=f"create it first (mkdir -p {{parent}}) or pass another {{{setting}}}",
                            path=str(path), parent=str(parent))
+    if kind is not None:
+        check_not_overwriting(path, kind, setting)
+
+
+def check_not_overwriting(path: str | Path, kind: str, setting: str = "output") -> None:
+    """Raise :class:`SettingError` when ``path`` exists and mlevolve did not write it as a file of ``kind`` (a
+    key of :data:`WRITTEN_BY`): an output never overwrites a run's archive, a program or a data file."""
+    out = Path(path)
+    if not (out.exists() or out.is_symlink()):
+        return
+    try:
+        text = out.read_bytes() if out.is_file() else b""
+    except OSError:
+        text = b""
+    head = text if kind == "report" else text[:1024]
+    if not any(mark in head for mark in WRITTEN_BY[kind]):
+        raise SettingError(f"{{path}} exists and is not a {kind} mlevolve wrote: it is not overwritten",
+                           hint=f"pass another {{{setting}}}, or move the file away first", path=str(path))
 
 
 def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
@@ -731,6 +756,7 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     _at_least(top=top)
     if Path(output).resolve() == Path(db).resolve():
         raise MlevError("the report would overwrite the archive", file=str(db), hint="pass -o OUT.html")
+    check_not_overwriting(output, "report")
     run = data.load(db, top=top)
     other = data.load(baseline) if baseline is not None else None
     if other is not None and other.meta.get("task") != run.meta.get("task"):
@@ -870,6 +896,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     runs = Path(os.environ.get("MLEVOLVE_RUNS", "runs"))
     path = Path(db) if db is not None else runs / f"meta-{Path(config).stem}.db"
     out = Path(output) if output is not None else path.with_suffix(".grammar.toml")
+    check_not_overwriting(out, "generator")
     identity = {"program_hash": program_hash(program), "program_name": program.name, "program": format(program),
                 "task": "meta:" + ",".join(cfg.train), "grammar": f"base:{base.digest}", "kind": "meta",
                 "meta_format": META_FORMAT, "scoring": SCORING_VERSION,

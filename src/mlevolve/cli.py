@@ -238,7 +238,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    api.check_output(args.output)
+    api.check_output(args.output, kind="script")
     grammar = load_grammar(args.grammar) if args.grammar else None  # None: the base grammar, or the run's
     # --seed and --epochs default to the API's (a file) or to the run's (--db): passed only when given
     given = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}

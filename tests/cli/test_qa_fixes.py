@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from pathlib import Path
 
@@ -416,3 +417,43 @@ def test_a_constant_regression_target_is_refused_not_scored_against_a_variance_o
     assert capsys.readouterr().err.strip() == (f"mlevolve: error: c.csv: the target is 3 on {where}\nhint: a "
                                                "regression needs a target that varies: its error has no scale and "
                                                "R² no meaning")
+
+
+@pytest.mark.parametrize(("command", "victim", "kind"), [
+    (["export", "--db", "{db}", "--best", "-o", "{victim}"], "archive", "script"),
+    (["export", "--db", "{db}", "--best", "-o", "{victim}"], "program", "script"),
+    (["export", "--db", "{db}", "--best", "-o", "{victim}"], "report", "script"),
+    (["report", "{db}", "-o", "{victim}"], "archive", "report"),
+    (["report", "{db}", "-o", "{victim}"], "data", "report"),
+    (["report", "{db}", "-o", "{victim}"], "script", "report"),
+])
+def test_an_output_never_overwrites_a_file_mlevolve_did_not_write_as_that_kind(
+        formula_db: Path, tmp_path: Path, capsys: Capsys, command: list[str], victim: str, kind: str) -> None:
+    files = {"archive": tmp_path / "other.db", "program": tmp_path / "f.mlev", "data": tmp_path / "d.csv",
+             "report": tmp_path / "r.html", "script": tmp_path / "s.py"}
+    shutil.copy(formula_db, files["archive"])
+    files["program"].write_text(FORMULA_AB)
+    files["data"].write_text("a,b,y\n1,2,2\n")
+    assert main(["report", str(formula_db), "-o", str(files["report"])]) == 0
+    assert main(["export", "--db", str(formula_db), "--best", "-o", str(files["script"])]) == 0
+    capsys.readouterr()
+    before = files[victim].read_bytes()
+    argv = [part.format(db=formula_db, victim=files[victim]) for part in command]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"mlevolve: error: {files[victim]} exists and is not a {kind} mlevolve wrote: it is not overwritten\n"
+        "hint: pass another -o, or move the file away first")
+    assert files[victim].read_bytes() == before
+    assert main(command[:1] + [p.format(db=formula_db, victim=files[kind]) for p in command[1:]]) == 0  # its own kind
+
+
+def test_an_evolved_generator_never_overwrites_another_file(tmp_path: Path, capsys: Capsys) -> None:
+    from mlevolve import api
+    from mlevolve.dsl.errors import SettingError
+
+    (tmp_path / "keep.db").write_bytes(b"SQLite format 3\x00 a run")
+    with pytest.raises(SettingError, match=r"keep\.db exists and is not a generator mlevolve wrote"):
+        api.check_not_overwriting(tmp_path / "keep.db", "generator")
+    (tmp_path / "g.toml").write_text("# mlevolve generator evolved by `mlevolve meta x.toml`\n")
+    api.check_not_overwriting(tmp_path / "g.toml", "generator")
+    api.check_not_overwriting(tmp_path / "new.toml", "generator")
