@@ -334,6 +334,10 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
     from mlevolve.dsl.kinds import slots
 
     available = [s.name for s in slots(program)]
+    if not names:
+        listed = ", ".join(available) or "none"
+        raise SettingError("{evolve} names nothing to evolve",
+                           hint=f"name one or more of: {listed}, or all (the default)")
     if list(names) == ["all"]:
         return available
     out: builtins.list[str] = []

@@ -457,3 +457,14 @@ def test_an_evolved_generator_never_overwrites_another_file(tmp_path: Path, caps
     (tmp_path / "g.toml").write_text("# mlevolve generator evolved by `mlevolve meta x.toml`\n")
     api.check_not_overwriting(tmp_path / "g.toml", "generator")
     api.check_not_overwriting(tmp_path / "new.toml", "generator")
+
+
+@pytest.mark.parametrize("names", ["", " ", ",", " , "])
+def test_evolve_naming_nothing_is_refused_before_any_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: Capsys, names: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["evolve", str(ROOT / "examples" / "quartic.mlev"), "--evolve", names, "--budget", "5",
+                 "--db", "e.db", "--quiet"]) == 2
+    assert capsys.readouterr().err.strip() == ("mlevolve: error: --evolve names nothing to evolve\n"
+                                               "hint: name one or more of: f, or all (the default)")
+    assert not (tmp_path / "e.db").exists()
