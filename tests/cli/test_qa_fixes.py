@@ -468,3 +468,17 @@ def test_evolve_naming_nothing_is_refused_before_any_archive(tmp_path: Path, mon
     assert capsys.readouterr().err.strip() == ("mlevolve: error: --evolve names nothing to evolve\n"
                                                "hint: name one or more of: f, or all (the default)")
     assert not (tmp_path / "e.db").exists()
+
+
+@pytest.mark.parametrize(("flag", "value", "setting"), [("--workers", "1000", "--workers"),
+                                                         ("--dask", "local:100", "--dask")])
+def test_a_worker_count_beyond_four_per_cpu_is_refused_before_anything_starts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys, flag: str, value: str, setting: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert main(["evolve", str(ROOT / "examples" / "quartic.mlev"), flag, value, "--budget", "5", "--db", "w.db"]) == 2
+    got = value.removeprefix("local:")
+    assert capsys.readouterr().err.strip() == (
+        f"mlevolve: error: {setting} asks for {got} local worker processes on a machine with 2 CPUs\n"
+        "hint: at most 4 per CPU (8); more run on a Dask cluster (--dask tcp://HOST:PORT)")
+    assert not (tmp_path / "w.db").exists()

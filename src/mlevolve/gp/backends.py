@@ -71,6 +71,10 @@ def default_memory_limit(slots: int = 1) -> int:
     return max(GIB, total // 2 // max(1, slots))
 
 
+# The most local worker processes per CPU (--workers, --dask local:N): a typo's 1000 would fork 1000.
+WORKERS_PER_CPU = 4
+
+
 @dataclass(frozen=True)
 class Resources:
     """Where and under which limits candidates are scored: the one owner of these defaults.
@@ -90,6 +94,13 @@ class Resources:
         """Raise :class:`~mlevolve.dsl.errors.SettingError` (naming the setting) for a value out of range."""
         if self.workers < 0:
             raise SettingError("{workers} must be >= 0 (0: one per core), got {got}", got=self.workers)
+        local = int(self.dask[6:] or 0) if self.dask and re.fullmatch(r"local:\d*", self.dask) else self.workers
+        cpus = os.cpu_count() or 1
+        if local > WORKERS_PER_CPU * cpus:
+            setting = "{dask}" if self.dask else "{workers}"
+            raise SettingError(f"{setting} asks for {{got}} local worker processes on a machine with {{cpus}} CPUs",
+                               hint=f"at most {WORKERS_PER_CPU} per CPU ({WORKERS_PER_CPU * cpus}); more run on a "
+                                    "Dask cluster (--dask tcp://HOST:PORT)", got=local, cpus=cpus)
         if not self.timeout > 0:
             raise SettingError("{timeout} must be a positive number of seconds, got {got:g}", got=self.timeout)
         if self.memory_limit is not None and not 0 < self.memory_limit < 2**20:
