@@ -45,7 +45,7 @@ class _Once(argparse.Action):
                  option_string: str | None = None) -> None:
         given: set[str] = namespace.__dict__.setdefault("_given", set())
         if self.dest in given:
-            shown = "/".join(o for o in self.option_strings if o.startswith("--"))
+            shown = "/".join(o for o in self.option_strings if o.startswith("--")) or "/".join(self.option_strings)
             parser.error(f"argument {shown}: given twice; give it once")
         given.add(self.dest)
         super().__call__(parser, namespace, values, option_string)

@@ -395,6 +395,7 @@ def test_a_run_on_a_data_file_resumes_when_the_file_is_named_by_another_path(tmp
     (["evolve", "q.mlev", "--fit", "--no-fit"], "argument --fit/--no-fit: given twice; give it once"),
     (["run", "q.mlev", "--seed", "1", "--seed=2"], "argument --seed: given twice; give it once"),
     (["export", "q.mlev", "-o", "a.py", "-o", "b.py"], "argument --output: given twice; give it once"),
+    (["best", "x.db", "-n", "1", "-n", "2"], "argument -n: given twice; give it once"),
 ])
 def test_a_setting_given_twice_is_refused_not_silently_overridden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  capsys: Capsys, argv: list[str], message: str) -> None:
