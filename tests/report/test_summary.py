@@ -145,6 +145,10 @@ def test_two_different_values_are_never_printed_alike(best: float, start: float)
     b_text, s_text = summary.one_line({**RESULT, "answer": a}).split(" (")[0], summary.value(start, best)
     assert s_text in summary.one_line({**RESULT, "answer": a}) and b_text.split()[-1] != s_text
     assert summary.value(0.5, 0.5) == summary.value(0.5) == "0.5"
+    tested = answer({"train_r2": 1.0, "test_r2": 0.99999999157, "fitness": 1.0},
+                    {"train_r2": 0.9, "test_r2": 0.99999999253, "fitness": 0.9})
+    assert summary.side("train_r2", tested["best"], tested["start"]).endswith("test_r2 0.999999992")
+    assert summary.side("train_r2", tested["start"], tested["best"]).endswith("test_r2 0.999999993")
 
 
 def test_json_is_strict() -> None:

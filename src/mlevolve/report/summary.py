@@ -31,7 +31,7 @@ def side(name: str, s: Mapping[str, Any], other: Mapping[str, Any] | None = None
         out += f"  R² {s['scale_free']['value']:.4g}"
     test = s.get("test")
     if test:
-        out += f"  {test['name']} {value(test['value'])}"
+        out += f"  {test['name']} {value(test['value'], ((other or {}).get('test') or {}).get('value'))}"
         if test.get("scale_free"):
             out += f" (R² {test['scale_free']['value']:.4g})"
     return out
