@@ -164,10 +164,16 @@ def test_a_standalone_loader_reads_integer_options_as_the_library_does() -> None
 @pytest.mark.parametrize(("text", "target", "message"), [
     (None, "y", "no such file: {path} (hint: give a .csv file with a header row, or an .npz file with arrays X and y)"),
     ("a,b,y\n1,2,3\n", "zz", "{path}: no column named 'zz' (hint: columns: a, b, y)"),
-    ("a,b,y\n1,2,3\n1,2\n", "y", "cannot read {path}: a row is shorter than the header (hint: give a .csv file with "
-                                 "a header row, or an .npz file with arrays X and y; every feature a number)"),
-    ("a,b,y\n1,x,3\n", "y", "cannot read {path}: could not convert string to float: 'x' (hint: give a .csv file "
-                            "with a header row, or an .npz file with arrays X and y; every feature a number)"),
+    ("a,b,y\n1,2,3\n1,2\n", "y", "{path}:3: 2 cells in a row under a header of 3 (hint: give every row one cell "
+                                 "per column)"),
+    ("a,b,y\n1,x,3\n", "y", "{path}:2:2: column 'b': 'x' is not a number (hint: no value is imputed: "
+                            "fill the cell in or drop its row)"),
+    ("a,b,y\n1,2,3\n\n1,nan,3\n", "y", "{path}:4:2: column 'b': 'nan' is a missing or non-finite value (hint: "
+                                       "no value is imputed: fill the cell in or drop its row)"),
+    ("a,b,y\n1,2,NA\n", "y", "{path}:2:3: column 'y': 'NA' is a missing or non-finite value (hint: no value is "
+                             "imputed: fill the cell in or drop its row)"),
+    ("a,b,y\n1,2,-inf\n", "y", "{path}:2:3: column 'y': '-inf' is a missing or non-finite value (hint: no value "
+                               "is imputed: fill the cell in or drop its row)"),
 ])
 def test_an_exported_scripts_reader_names_the_mistake_in_a_data_file(tmp_path: Path, text: str | None, target: str,
                                                                      message: str) -> None:

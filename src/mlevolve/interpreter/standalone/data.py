@@ -97,6 +97,11 @@ def _number(cell: str) -> float | None:
         return None
 
 
+# A cell that is no value (pandas' default missing-value markers) or an infinite one, as the library reads them.
+MISSING = frozenset({"", "nan", "-nan", "na", "n/a", "null", "none", "?", ".", "#n/a", "inf", "+inf", "-inf",
+                     "infinity", "+infinity", "-infinity"})
+
+
 def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str]]:
     """Features (float64, file order without the target), targets and feature names of a CSV file
     with a header row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features
@@ -119,16 +124,28 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
             with file.open(newline="", encoding="utf-8-sig") as handle:
                 reader = csv.reader(handle)
                 header = [h.strip() for h in next(reader, [])]
-                rows = [row for row in reader if any(cell.strip() for cell in row)]
+                rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
             if target not in header:
                 raise TaskError(f"{path}: no column named '{target}'", "columns: " + ", ".join(header))
+            for line, row in rows:  # the library's rules (tasks.py), each mistake at its cell
+                if len(row) != len(header):
+                    raise TaskError(f"{path}:{line}: {len(row)} cells in a row under a header of {len(header)}",
+                                    "give every row one cell per column")
+                for j, cell in enumerate(row):
+                    if cell.strip().lower() in MISSING or (j != header.index(target) and _number(cell) is None):
+                        what = "a missing or non-finite value" if cell.strip().lower() in MISSING else "not a number"
+                        raise TaskError(f"{path}:{line}:{j + 1}: column '{header[j]}': {cell.strip()!r} is {what}",
+                                        "no value is imputed: fill the cell in or drop its row")
             t = header.index(target)
             columns = [h for j, h in enumerate(header) if j != t]
-            x = np.array([[float(c) for j, c in enumerate(row) if j != t] for row in rows], dtype=np.float64)
-            cells = [row[t] for row in rows]
-    except (OSError, KeyError, ValueError, IndexError) as err:
-        what = "a row is shorter than the header" if isinstance(err, IndexError) else err
-        raise TaskError(f"cannot read {path}: {what}", f"give {form}; every feature a number") from None
+            x = np.array([[float(c) for j, c in enumerate(row) if j != t] for _, row in rows], dtype=np.float64)
+            cells = [row[t] for _, row in rows]
+    except (OSError, KeyError, ValueError) as err:
+        raise TaskError(f"cannot read {path}: {err}", f"give {form}") from None
+    if not np.isfinite(x).all() or any(c.strip().lower() in MISSING for c in cells):  # an .npz file's arrays
+        r, c = np.argwhere(~np.isfinite(x))[0] if not np.isfinite(x).all() else (0, 0)
+        where = f"X row {r}, column {c}" if not np.isfinite(x).all() else "y"
+        raise TaskError(f"{path}: {where} holds a value that is not a finite number", "fill it in or drop its row")
     numbers = [_number(cell) for cell in cells]
     if all(v is not None for v in numbers):
         return x, np.array(numbers, dtype=np.float64), columns
