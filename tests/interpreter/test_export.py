@@ -160,6 +160,19 @@ def test_exported_script_takes_the_seed(exported: dict[str, Exported]) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize(("task", "message"), [
+    ("linear:dim=3:dim=4", "repeated option 'dim' in task spec 'linear:dim=3:dim=4'"),
+    ("linear:n_tasks=10000:n_train=1000000", "Unable to allocate"),  # a task too big for memory: one line too
+])
+def test_an_exported_learner_script_refuses_a_task_it_cannot_load_in_one_line(
+        task: str, message: str, exported: dict[str, Exported]) -> None:
+    script = exported["linear_regression"].script
+    done = subprocess.run([sys.executable, str(script), "--task", task], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"{script.name}: error: {message}") and len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.e2e
 @pytest.mark.parametrize(("name", "flag", "value", "rule"), [
     ("quartic", "--seed", "-1", "must be at least 0 and below 2**63, got -1"),
     ("linear_regression", "--seed", str(2**63), f"must be at least 0 and below 2**63, got {2**63}"),
