@@ -415,7 +415,7 @@ def test_a_valid_archive_in_a_read_only_folder_is_read_and_not_called_corrupt(go
         folder.chmod(0o755)
     assert resumed.returncode == 2 and "Traceback" not in resumed.stderr
     assert resumed.stderr.splitlines()[0] == \
-        f"{db}: error: archive is read-only: cannot open it (attempt to write a readonly database)"
+        f"{db}: error: archive is read-only: cannot write it (attempt to write a readonly database)"
     assert db.read_bytes() == good_db.read_bytes()
 
 
