@@ -55,7 +55,7 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         *(["    torch.set_num_threads(1)"] if regime.backend == "torch" else []),
         "    try:",
         f"        data = {load}",
-        "    except (TaskError, ValueError, MemoryError) as err:  # a bad task spec or data file, or one too big: one line",
+        "    except (TaskError, ValueError, MemoryError) as err:  # a bad spec or data file, or too big: one line",
         '        parser.exit(2, f"{parser.prog}: error: {err}\\n")',
         *(['    DIM = int(data["x_train"].shape[-1])'] if dim else []),
         _wrap_call("    " + wiring.strip(), "    "),
