@@ -342,12 +342,19 @@ def test_a_candidate_raising_anything_is_the_same_failure_on_every_backend(backe
 
 
 # ------------------------------------------------------------------- item 12: Ctrl-C, Dask timeouts
+def _sigint_default() -> None:
+    """In the child before exec: Ctrl-C's default action, so that Python installs its KeyboardInterrupt handler
+    even when the tests run as a background job of a shell without job control (which ignores SIGINT)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_with_workers_prints_one_line_and_the_run_resumes(tmp_path: Path) -> None:
     db = tmp_path / "run.db"
     command = [sys.executable, "-m", "mlevolve.cli", "evolve", str(QUARTIC), "--budget", "100000", "--init",
                "random", "--population", "20", "--workers", "2", "--db", str(db), "--quiet"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=_sigint_default)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         try:

@@ -320,7 +320,8 @@ def test_ctrl_c_says_what_is_saved_and_how_to_resume(tmp_path: Path) -> None:
     argv = ["evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "1000000", "--population", "20",
             "--db", str(db), "--quiet"]
     proc = subprocess.Popen([sys.executable, "-m", "mlevolve.cli", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # even in a background job
     try:
         deadline = time.monotonic() + 120
         while _count(db) < 30:
