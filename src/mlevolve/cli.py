@@ -52,11 +52,11 @@ class _Once(argparse.Action):
 
 
 class _StoreOnce(_Once, argparse._StoreAction):
-    pass
+    """``store`` (every value option's action), given once."""
 
 
 class _BooleanOnce(_Once, argparse.BooleanOptionalAction):
-    pass
+    """``--NAME/--no-NAME``, either form given once."""
 
 
 class _Parser(argparse.ArgumentParser):
