@@ -127,16 +127,17 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
                 rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
             if target not in header:
                 raise TaskError(f"{path}: no column named '{target}'", "columns: " + ", ".join(header))
+            t = header.index(target)
             for line, row in rows:  # the library's rules (tasks.py), each mistake at its cell
                 if len(row) != len(header):
                     raise TaskError(f"{path}:{line}: {len(row)} cells in a row under a header of {len(header)}",
                                     "give every row one cell per column")
                 for j, cell in enumerate(row):
-                    if cell.strip().lower() in MISSING or (j != header.index(target) and _number(cell) is None):
-                        what = "a missing or non-finite value" if cell.strip().lower() in MISSING else "not a number"
+                    missing = cell.strip().lower() in MISSING
+                    if missing or (j != t and _number(cell) is None):
+                        what = "a missing or non-finite value" if missing else "not a number"
                         raise TaskError(f"{path}:{line}:{j + 1}: column '{header[j]}': {cell.strip()!r} is {what}",
                                         "no value is imputed: fill the cell in or drop its row")
-            t = header.index(target)
             columns = [h for j, h in enumerate(header) if j != t]
             x = np.array([[float(c) for j, c in enumerate(row) if j != t] for _, row in rows], dtype=np.float64)
             cells = [row[t] for _, row in rows]
