@@ -243,14 +243,19 @@ def test_a_batch_goes_to_one_worker_in_one_message_and_comes_back_in_order() -> 
         pool.close()
 
 
-def test_a_stuck_candidate_in_a_batch_is_cut_and_the_rest_of_its_batch_answered() -> None:
-    pool = ProcessPool(SlowFactory(0.0), workers=1, timeout=2.0, batch=4)
+def _batch_with_a_bad_second(pool: ProcessPool, bad: str, limit: float) -> dict[int, object]:
+    """Four candidates through ``pool``, the second ``bad``: every answer, by job."""
     try:
-        for job, text in enumerate([PROGRAM.format(k=0), STUCK, PROGRAM.format(k=2), PROGRAM.format(k=3)]):
+        for job, text in enumerate([PROGRAM.format(k=0), bad, PROGRAM.format(k=2), PROGRAM.format(k=3)]):
             pool.submit(Request(job, "evaluate", text, f"key{job}"))
-        results = _drain(pool, 4, limit=90)
+        return _drain(pool, 4, limit=limit)
     finally:
         pool.close()
+
+
+def test_a_stuck_candidate_in_a_batch_is_cut_and_the_rest_of_its_batch_answered() -> None:
+    pool = ProcessPool(SlowFactory(0.0), workers=1, timeout=2.0, batch=4)
+    results = _batch_with_a_bad_second(pool, STUCK, limit=90)
     assert sorted(results) == [0, 1, 2, 3] and pool.replaced == 1
     stuck = results.pop(1)
     assert isinstance(stuck, Outcome) and stuck.failure is not None and stuck.failure.reason == "timeout after 2 s"
@@ -259,12 +264,7 @@ def test_a_stuck_candidate_in_a_batch_is_cut_and_the_rest_of_its_batch_answered(
 
 def test_a_candidate_that_kills_its_worker_fails_as_data_and_its_batch_is_answered() -> None:
     pool = ProcessPool(CrashFactory(0.0), workers=1, timeout=30, batch=3)
-    try:
-        for job, text in enumerate([PROGRAM.format(k=0), CRASH, PROGRAM.format(k=2), PROGRAM.format(k=3)]):
-            pool.submit(Request(job, "evaluate", text, f"key{job}"))
-        results = _drain(pool, 4, limit=120)
-    finally:
-        pool.close()
+    results = _batch_with_a_bad_second(pool, CRASH, limit=120)
     assert sorted(results) == [0, 1, 2, 3] and pool.replaced == 2  # the candidate was retried once
     crashed = results.pop(1)
     assert isinstance(crashed, Outcome) and crashed.failure is not None

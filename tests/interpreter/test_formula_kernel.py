@@ -94,18 +94,23 @@ def columns(arity: int) -> list[np.ndarray]:
     return [np.roll(_X, 3 * k) for k in range(arity)]
 
 
-def check_values(n: int, seed: int) -> int:
-    ran = 0
+def value_pairs(n: int, seed: int) -> Iterator[tuple[Program, np.ndarray, np.ndarray]]:
+    """Each random formula that has a compiled form, with its values on the NumPy path and compiled."""
     for program in random_formulas(n, seed):
         interpreted = interpret(mlevolve.check(program), SPEC)
         fast = compiled_formula(interpreted)
         if fast is None:
             continue
-        ran += 1
         inputs = columns(len(program.definitions[0].params))
         with np.errstate(all="ignore"):
-            want = np.broadcast_to(interpreted.instantiate(0)(*inputs), _X.shape)
-            got = fast(*inputs)
+            want, got = np.broadcast_to(interpreted.instantiate(0)(*inputs), _X.shape), fast(*inputs)
+        yield program, want, got
+
+
+def check_values(n: int, seed: int) -> int:
+    ran = 0
+    for program, want, got in value_pairs(n, seed):
+        ran += 1
         assert same_bits(want, got), (mlevolve.format_program(program), want, got)
     return ran
 
@@ -126,16 +131,9 @@ def test_against_numpys_own_transcendentals_values_agree_to_the_last_bits() -> N
     of a large value, a difference of near-equal values), so: the same non-finite places always,
     and finite values within a relative 1e-9 for nearly every formula."""
     n, close = 0, 0
-    for program in random_formulas(300, seed=24):
-        interpreted = interpret(mlevolve.check(program), SPEC)
-        fast = compiled_formula(interpreted)
-        if fast is None:
-            continue
+    for _, want, got in value_pairs(300, seed=24):
         n += 1
-        inputs = columns(len(program.definitions[0].params))
         with np.errstate(all="ignore"):
-            want = np.broadcast_to(interpreted.instantiate(0)(*inputs), _X.shape)
-            got = fast(*inputs)
             close += bool(np.allclose(want, got, rtol=1e-9, atol=1e-300, equal_nan=True))
     assert n >= 150 and close >= 0.97 * n, (n, close)
 
