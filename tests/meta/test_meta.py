@@ -4,6 +4,9 @@ operator programs and the bandit, and the meta run (smoke configuration, resume)
 from __future__ import annotations
 
 import contextlib
+import itertools
+import json
+import math
 import random
 import sqlite3
 from pathlib import Path
@@ -310,7 +313,11 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
              (good.replace("[inner]", "[inner]\nalgorithm = \"islands\""),
               "[inner] algorithm = 'islands' with population = 10: migrants 2 must be smaller than an island"),
              (good.replace("budget = 80", "budget = true"), "[inner] budget must be an integer, got true"),
-             (good.replace("[inner]", "[inner]\ntarget = 2.0"), "[inner] target must be at most 1")]
+             (good.replace("[inner]", "[inner]\ntarget = 2.0"), "[inner] target must be at most 1"),
+             (good.replace("[meta]", "[meta]\nranking = \"best\""), "ranking must be one of generation, pooled"),
+             (good.replace("[meta]", "[meta]\nranking = \"pooled\"\nfitness = \"auc\""),
+              '[meta] ranking = "pooled" needs fitness = "paired"'),
+             (good.replace("[meta]", "[meta]\nshrinkage = -1"), "[meta] shrinkage must be positive")]
     for text, message in cases:
         path = tmp_path / "bad.toml"
         path.write_text(text)
@@ -587,6 +594,45 @@ def test_a_new_operator_is_protected_for_k_meta_generations_and_credited(tmp_pat
     assert credit["point"] == {"evolved": False, "trials": 12, "successes": 4, "share": 12 / 20}
     assert next(iter(credit)) == text  # evolved operators first
     run.archive.close()  # type: ignore[attr-defined]
+
+
+def test_pooled_ranking_judges_a_generator_on_every_draw_it_ran_on_shrunk_toward_the_base(tmp_path: Path) -> None:
+    from mlevolve.meta.evolve import Scored
+
+    run = _meta_run(tmp_path, ranking="pooled", shrinkage=4)
+    base = load_grammar()
+    steady, lucky = (vary.perturb_weights(base, random.Random(k), SCALAR) for k in (1, 2))
+    zero = [0.0, 0.0]
+    for generation in range(3):  # steady gains 0.1 on every draw; lucky appears in the last one with 0.2
+        ranked = [Scored(steady, [_result(0.1), _result(0.1)], zero),
+                  Scored(steady, [_result(0.1), _result(0.1)], zero)]  # the same generator twice: counted once
+        if generation == 2:
+            ranked.insert(0, Scored(lucky, [_result(0.2), _result(0.2)], zero))
+        order = run.pool_evidence(ranked)  # type: ignore[attr-defined]
+    assert run.evidence[steady.digest] == pytest.approx([0.1] * 6)  # type: ignore[attr-defined]
+    assert run.pooled(steady) == pytest.approx(0.6 / 10)  # type: ignore[attr-defined]  # sum / (n + k)
+    assert run.pooled(lucky) == pytest.approx(0.4 / 6)  # type: ignore[attr-defined]
+    assert order[0].spec is lucky and order[1].spec is steady  # 0.0667 > 0.06: more evidence needed to win
+    ranked = [Scored(lucky, [_result(-0.1), _result(-0.1)], zero), Scored(steady, [_result(0.1)] * 2, zero)]
+    assert run.pool_evidence(ranked)[0].spec is steady  # type: ignore[attr-defined]  # lucky's next draw
+    assert run.pooled(base) == -math.inf  # type: ignore[attr-defined]  # never run: ranked last
+    run.archive.close()  # type: ignore[attr-defined]
+
+
+def test_a_pooled_meta_run_records_each_best_s_pooled_evidence(tmp_path: Path) -> None:
+    config = tmp_path / "pooled.toml"
+    smoke = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text().replace("../../examples", str(ROOT / "examples"))
+    config.write_text(smoke.replace("[meta]", "[meta]\nranking = \"pooled\""))
+    api.meta(config, tmp_path / "m.db", tmp_path / "g.toml", quiet=True)
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        history = json.loads(dict(conn.execute("SELECT key, value FROM meta"))["meta_generations"])
+    pairs = [h["pooled_pairs"] for h in history]
+    assert all(1 <= n <= 2 * (g + 1) for g, n in enumerate(pairs))  # up to 2 pairs a generation, pooled
+    first = history[0]  # its first draw: the mean gain over 2 pairs, shrunk by 4 pairs of prior at 0
+    assert first["pooled_pairs"] == 2 and first["pooled_fitness"] == pytest.approx(first["best_fitness"] * 2 / 6)
+    for before, after in itertools.pairwise(history):
+        if after["digest"] == before["digest"]:  # the same best again: judged on its earlier draws too
+            assert after["pooled_pairs"] > before["pooled_pairs"]
 
 
 def test_meta_dask_flag_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,6 +21,8 @@
     base_mix = 0.2                            # λ: the base grammar's share of every sampling choice
     selection = "mean+worst"                  # or "mean", "worst": the choice on the validation tasks
     protect = 2                               # meta-generations a new operator's carrier survives
+    ranking = "generation"                    # or "pooled": rank on every pair an individual ran on
+    shrinkage = 4                             # pooled: pairs of prior evidence at the base grammar's gain
     [bounds]                                  # fitness lo/hi per task for the normalisation
     nguyen1 = [0.0, 1.0]                      # formula tasks default to [0, 1] (fitness: R^2)
 
@@ -72,6 +74,8 @@ class MetaSettings:
     base_mix: float = 0.2  # λ: every inner run samples from (1 - λ)·generator + λ·base, per result type
     selection: str = "mean+worst"  # validation choice: "mean", "worst" (task) or "mean+worst" (their average)
     protect: int = 2  # meta-generations an individual carrying a newly added operator is kept (0: off)
+    ranking: str = "generation"  # "generation": this meta-generation's pairs; "pooled": every pair it was run on
+    shrinkage: int = 4  # pooled ranking: pairs of prior evidence at a gain of 0 (the base grammar's)
 
 
 def _choices() -> dict[str, tuple[str, ...]]:
@@ -80,8 +84,9 @@ def _choices() -> dict[str, tuple[str, ...]]:
     from mlevolve.gp.search import ALGORITHMS
 
     return {"fitness": ("paired", "auc"), "selection": ("mean", "worst", "mean+worst"),
+            "ranking": ("generation", "pooled"),
             "algorithm": tuple(ALGORITHMS), "init": INITS}
-_MAY_BE_ZERO = ("seed", "elitism", "base_mix", "protect")
+_MAY_BE_ZERO = ("seed", "elitism", "base_mix", "protect", "shrinkage")
 
 
 @dataclass(frozen=True)
@@ -205,6 +210,10 @@ def load_config(path: str | Path) -> MetaConfig:
     meta = _section(data, "meta", MetaSettings, file)
     if meta.tasks > len(parts["train"]):
         raise MlevError(f"[meta] tasks = {meta.tasks} but [split] train has {len(parts['train'])}", file=file)
+    if meta.ranking == "pooled" and meta.fitness != "paired":
+        raise MlevError('[meta] ranking = "pooled" needs fitness = "paired"', file=file,
+                        hint="pooled gains are shrunk toward the base grammar's gain of 0, which only paired "
+                             "fitness defines")
     if meta.elitism >= meta.population:
         raise MlevError("[meta] elitism must be smaller than the population", file=file)
     bounds: dict[str, tuple[float, float]] = {}

@@ -13,7 +13,8 @@ probability; the written generator is that mixture.  Per meta-generation:
    (common random numbers), new ones each meta-generation (resampling, so no generator is selected
    on a lucky draw twice);
 2. successive halving: every individual runs on the first pairs, the better half on the next, and
-   so on; the ranking is by rung reached, then meta-fitness;
+   so on; the ranking is by rung reached, then meta-fitness (``[meta] ranking = "pooled"``: by the
+   paired gains of every meta-generation the generator ran in, shrunk toward 0, :meth:`MetaRun.pool_evidence`);
 3. mine rules from the elites of all inner runs (``mine.py``), reused across at least two training
    tasks, into the pool that *rule addition* draws from;
 4. score the generation's best on the validation tasks (fixed seeds; paired with the base grammar
@@ -165,12 +166,15 @@ class Scored:
     baseline: Sequence[float] = ()  # the base grammar's AUC on each pair, in order (paired fitness); () for raw AUC
 
     @property
+    def gains(self) -> list[float]:
+        """Per pair run: its AUC, minus the base grammar's on the same pair when paired."""
+        return [r.auc - (self.baseline[k] if self.baseline else 0.0) for k, r in enumerate(self.results)]
+
+    @property
     def fitness(self) -> float:
         """Mean AUC over the pairs run, minus the base grammar's on the same pairs when paired."""
-        if not self.results:
-            return -math.inf
-        gains = [r.auc - (self.baseline[k] if self.baseline else 0.0) for k, r in enumerate(self.results)]
-        return sum(gains) / len(gains)
+        gains = self.gains
+        return sum(gains) / len(gains) if gains else -math.inf
 
     def rank_key(self) -> tuple[int, float]:
         return len(self.results), self.fitness
@@ -196,6 +200,7 @@ class MetaRun:
         self.base = replace(load_grammar(), name="generator")
         self.born: dict[str, int] = {}  # evolved operator program -> the meta-generation it first appeared in
         self.chosen: int | None = None  # the meta-generation whose best is the output (None: the base grammar)
+        self.evidence: dict[str, list[float]] = {}  # generator digest -> its paired gains, every meta-generation
         self.base_validation_auc = math.nan  # the base grammar's mean AUC on the validation tasks
         self.fresh = 0
         self.replayed = 0
@@ -269,6 +274,26 @@ class MetaRun:
                 alive.sort(key=Scored.rank_key, reverse=True)
                 alive = alive[:max(self.config.meta.elitism, math.ceil(len(alive) / 2))]
         return sorted(scored, key=Scored.rank_key, reverse=True)
+
+    def pool_evidence(self, ranked: list[Scored]) -> list[Scored]:
+        """``[meta] ranking = "pooled"``: add each generator's paired gains of this meta-generation to
+        its evidence (once per distinct generator) and rank by :meth:`pooled`, so an elite that keeps
+        surviving is judged on every draw it ran on, not on the latest one (explicit averaging over
+        re-evaluations, the standard remedy for selection under noisy fitness; Jin & Branke 2005,
+        IEEE TEC 9(3))."""
+        fresh: dict[str, list[float]] = {}
+        for s in ranked:
+            fresh.setdefault(s.spec.digest, s.gains)
+        for digest, gains in fresh.items():
+            self.evidence.setdefault(digest, []).extend(gains)
+        return sorted(ranked, key=lambda s: self.pooled(s.spec), reverse=True)
+
+    def pooled(self, spec: GrammarSpec) -> float:
+        """The mean of ``spec``'s pooled paired gains shrunk toward the base grammar's 0 by
+        ``[meta] shrinkage`` pairs of prior evidence (sum / (n + k)): a generator seen on few draws
+        must show more to outrank one seen on many."""
+        gains = self.evidence.get(spec.digest, [])
+        return sum(gains) / (len(gains) + self.config.meta.shrinkage) if gains else -math.inf
 
     def validate(self, spec: GrammarSpec, generation: int) -> tuple[float, float, dict[str, float]]:
         """``spec`` on the validation tasks (fixed seeds): (selection score, mean AUC, per-task score),
@@ -346,6 +371,8 @@ class MetaRun:
             seeds = [rng.randrange(1 << 30) for _ in range(m.seeds)]
             pairs = [(t, s) for s in seeds for t in tasks]
             ranked = self.score(population, pairs, generation)
+            if m.ranking == "pooled":
+                ranked = self.pool_evidence(ranked)
             texts = dict.fromkeys((t, slot, text) for s in ranked for r, (t, _) in zip(s.results, pairs, strict=False)
                                   for slot, text in r.elites)
             corpus = [Elite(t, parse_expr(text), self.envs[slot]) for t, slot, text in texts]
@@ -362,6 +389,8 @@ class MetaRun:
             record = self._record(generation, ranked, found, val_auc, population)
             record.update(validation_score=val, validation_tasks=val_tasks, fitness=m.fitness,
                           base_auc=sum(top.baseline) / len(top.baseline) if top.baseline else None)
+            if m.ranking == "pooled":
+                record.update(pooled_fitness=self.pooled(top.spec), pooled_pairs=len(self.evidence[top.spec.digest]))
             history.append(record)
             kind = "AUC gain over base" if m.fitness == "paired" else "AUC"
             self.log(f"meta-generation {generation}: best {kind} {top.fitness:+.4f} on {', '.join(tasks)}; "
