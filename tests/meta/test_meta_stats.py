@@ -175,3 +175,26 @@ def test_snapshot_trend_pairs_each_snapshot_with_the_base_grammar_on_the_same_ta
     assert trend_["kendall_tau_means"] == pytest.approx(1.0) and trend_["p_means"] < 0.2
     assert "| 2 | +0.200 | +0.200 | 0.700 |" in evidence.trend_markdown(
         {"machine": "m", "snapshot_seeds": 2, "budget": 80, "seconds": 0.0, "test": ["nguyen4"], "snapshots": trend_})
+
+
+def test_operator_screen_pools_each_operator_s_credit_over_the_meta_generations() -> None:
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks" / "meta"))  # operators.py imports its sibling evidence.py
+    spec = importlib.util.spec_from_file_location("operators", ROOT / "benchmarks" / "meta" / "operators.py")
+    assert spec is not None and spec.loader is not None
+    operators = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(operators)
+    history = [{"generation": 0, "operator_credit": {
+                    "tweak()": {"evolved": True, "trials": 10, "successes": 4, "kept": True, "names": ["op0"]},
+                    "point": {"evolved": False, "trials": 30, "successes": 3}}},
+               {"generation": 1, "operator_credit": {
+                    "tweak()": {"evolved": True, "trials": 10, "successes": 1, "kept": False, "names": ["op0"]},
+                    "point": {"evolved": False, "trials": 20, "successes": 2}}}]
+    evolved, defaults = operators.pooled_credit(history)
+    op = evolved["tweak()"]
+    assert (op["trials"], op["successes"], op["generations"], op["kept_after"]) == (20, 5, [0, 1], [0])
+    assert op["rate"] == pytest.approx(0.25) and op["wilson"] == pytest.approx(wilson(5, 20))
+    assert defaults == {"point": {"trials": 50, "successes": 5, "rate": pytest.approx(0.1),
+                                  "wilson": pytest.approx(wilson(5, 50))}}
