@@ -6,6 +6,7 @@ child, and tournaments pick the same parents again and again, so the engine's ho
 key, the simplified size, bloat control, the operators' type and scope analysis) looks the same
 nodes up many times.  :class:`Memo` is a bounded table of such facts that keeps the recently used
 ones; :class:`NodeMemo` keys a node by its digest (one C-level look-up).
+A program seen once (a fitted formula) is kept out of them: :func:`unseen_simplified_text`.
 """
 
 from __future__ import annotations
@@ -110,3 +111,11 @@ def program_text(program: Program) -> str:
     """:func:`~mlevolve.dsl.printer.format_program` of ``program`` (the same text), its bodies printed
     by :func:`expr_text`."""
     return format_program(program, expr_text)
+
+
+def unseen_simplified_text(program: Program) -> str:
+    """``program_text(simplified_program(program))``, the same text, for a program whose nodes are
+    new and will not be seen again: a formula with fitted constants (every node above a literal is
+    new).  Simplified and printed without the tables, which its nodes would only fill, pushing out
+    the reused ones (measured: with them, the search's own simplification cost twice as much)."""
+    return format_program(simplify_program(program))

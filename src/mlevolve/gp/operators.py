@@ -21,7 +21,7 @@ from mlevolve.dsl.types import Type
 from mlevolve.gp.generate import generate, min_depth
 from mlevolve.gp.memo import Memo, simplified
 from mlevolve.grammar.rules import match_at
-from mlevolve.grammar.spec import GrammarSpec
+from mlevolve.grammar.spec import GrammarSpec, Production
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,14 @@ class _View:
     up: list[tuple[int, int]]
     levels: list[int]
     binders: list[Mapping[str, int]]  # per node: let-bound name -> preorder index of its `let`
+    typed_nodes: list[int]  # :meth:`typed`, for the site it was made at
+    # The options an operator draws from at this body (a function of the body and the site, as the
+    # view is), made at its first draw and reused by every later one: the productions (and argument
+    # positions) that ``wrap`` and ``insert`` may put at node i, by (operator, i); ``swap``'s pairs
+    # of arguments, by selector.
+    productions: dict[tuple[str, int], list[tuple[Production, int]]] = field(
+        default_factory=dict, compare=False, repr=False)
+    swaps: dict[str | None, list[tuple[int, int, int]]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, expr: Expr, site: Site) -> _View:
@@ -75,11 +83,14 @@ class _View:
             outer = nodes[parent]
             binders[i] = {**binders[parent], outer.name: parent} \
                 if isinstance(outer, Let) and position == 1 else binders[parent]
-        return cls(nodes, types, scopes, up, levels, binders)
+        known = site.spec.types
+        typed = [i for i, t in enumerate(types) if isinstance(t, str) and t in known]
+        return cls(nodes, types, scopes, up, levels, binders, typed)
 
     def typed(self, site: Site) -> list[int]:
-        """Indices of nodes whose type the grammar can build (not tuples, not foreign types)."""
-        return [i for i, t in enumerate(self.types) if isinstance(t, str) and t in site.spec.types]
+        """Indices of nodes whose type the grammar can build (not tuples, not foreign types), at the
+        site the view was made for (``site``; views are kept per site).  Not to be changed."""
+        return self.typed_nodes
 
     def arg_types(self, i: int) -> tuple[Type, ...]:
         out, j = [], i + 1
@@ -227,8 +238,11 @@ def wrap(expr: Expr, site: Site, rng: random.Random, sel: str | None = None, rul
     if i is None:
         return None
     t, scope = view.types[i], view.scopes[i]
-    options = [(p, k) for p in site.spec.by_result.get(str(t), ()) if not rules or p.rule is not None
-               for k, a in enumerate(p.args) if a == t]
+    options = view.productions.get(("wrap-rules" if rules else "wrap", i))
+    if options is None:
+        options = view.productions[("wrap-rules" if rules else "wrap", i)] = [
+            (p, k) for p in site.spec.by_result.get(str(t), ()) if not rules or p.rule is not None
+            for k, a in enumerate(p.args) if a == t]
     if not options:
         return None
     p, k = rng.choices(options, weights=[max(p.weight, 1e-9) for p, _ in options])[0]
@@ -265,13 +279,16 @@ def refold(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -
 def swap_arguments(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
     """Argument swap: exchange two same-typed arguments of a non-commutative call (a - b -> b - a)."""
     view = _View.of(expr, site)
-    options = []
-    for i in _select(view, list(range(len(view.nodes))), sel):
-        node = view.nodes[i]
-        if isinstance(node, Call) and node.op not in COMMUTATIVE | site.spec.commutative_ops:
-            args = view.arg_types(i)
-            options += [(i, a, b) for a in range(len(args)) for b in range(a + 1, len(args))
-                        if args[a] == args[b] and node.args[a] != node.args[b]]
+    options = view.swaps.get(sel)
+    if options is None:
+        options = view.swaps[sel] = []
+        commutative = COMMUTATIVE | site.spec.commutative_ops
+        for i in _select(view, list(range(len(view.nodes))), sel):
+            node = view.nodes[i]
+            if isinstance(node, Call) and node.op not in commutative:
+                args = view.arg_types(i)
+                options += [(i, a, b) for a in range(len(args)) for b in range(a + 1, len(args))
+                            if args[a] == args[b] and node.args[a] != node.args[b]]
     if not options:
         return None
     i, a, b = rng.choice(options)
@@ -316,9 +333,12 @@ def insert_operation(expr: Expr, site: Site, rng: random.Random, sel: str | None
     if i is None:
         return None
     t, scope = view.types[i], view.scopes[i]
-    options = [(p, k) for p in site.spec.by_result.get(str(t), ()) if p.rule is None
-               for k, a in enumerate(p.args) if a == t
-               and all(min_depth(site.spec, b, scope) <= 1 for n, b in enumerate(p.args) if n != k)]
+    options = view.productions.get(("insert", i))
+    if options is None:
+        options = view.productions[("insert", i)] = [
+            (p, k) for p in site.spec.by_result.get(str(t), ()) if p.rule is None
+            for k, a in enumerate(p.args) if a == t
+            and all(min_depth(site.spec, b, scope) <= 1 for n, b in enumerate(p.args) if n != k)]
     if not options:
         return None
     p, k = rng.choices(options, weights=[max(p.weight, 1e-9) for p, _ in options])[0]
