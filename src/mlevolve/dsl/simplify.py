@@ -348,6 +348,12 @@ def _irreducible_inside(new: Expr, old: Expr, rules: tuple[Rule, ...]) -> bool:
     node of ``old`` (a captured subtree: the same object, found within the top levels of ``old``) is
     irreducible with all below it; a node the rewrite made is asked (:func:`rewrite_node`), and so
     are its own children.  False when one reduces."""
+    kids = new.children()
+    if not kids:
+        return True
+    near = [k for c in old.children() for k in (c, *c.children())]  # where the rules' captures come from
+    if any(new is n for n in near) or all(any(k is n for n in near) for k in kids):
+        return True
     seen: set[int] = set()
     layer = list(old.children())
     for _ in range(4):  # patterns capture a few levels deep: a subtree deeper down is asked instead
@@ -384,25 +390,31 @@ def simplify_expr(expr: Expr, rules: tuple[Rule, ...] = RULES, memo: NodeMemo[Ex
         expr = new
 
 
-def _simplify_definition(d: Definition, simplify: Callable[[Expr], Expr]) -> Definition:
+def simplify_definition(d: Definition, simplify: Callable[[Expr], Expr] = simplify_expr,
+                        method: Callable[[Definition], Definition] | None = None) -> Definition:
+    """``d`` with its body (a learner: each method, by ``method``, by default this function) simplified
+    by ``simplify``; ``d`` itself when nothing changed (see :func:`simplify_program`)."""
     body = simplify(d.body) if d.body is not None else None
-    methods = tuple(_simplify_definition(m, simplify) for m in d.methods)
+    methods = tuple(method(m) if method is not None else simplify_definition(m, simplify) for m in d.methods)
     if body is d.body and all(a is b for a, b in zip(methods, d.methods, strict=True)):
         return d
     return Definition(d.kind, d.name, d.params, d.result, body, methods, d.span, d.comments,
                       () if body != d.body else d.body_comments)  # dataclasses.replace, built directly
 
 
-def simplify_program(program: Program, simplify: Callable[[Expr], Expr] = simplify_expr) -> Program:
+def simplify_program(program: Program, simplify: Callable[[Expr], Expr] = simplify_expr,
+                     definition: Callable[[Definition], Definition] | None = None) -> Program:
     """``program`` with every definition's body (and learner method) simplified by
     :func:`simplify_expr`; names, signatures, task and comments are kept (comments inside a body
     that changed are dropped: they may describe lines that are gone).
 
     The checker accepts the result wherever it accepted ``program``; ``program_hash`` of the result
     is the engine's cache key, and ``size_of`` it the size that bloat control reads.  ``simplify``:
-    the body simplifier (the engine passes its memoised one, ``gp.memo.simplified``).
+    the body simplifier (the engine passes its memoised one, ``gp.memo.simplified``); ``definition``:
+    a definition's :func:`simplify_definition` with it (the engine's is memoised too).
     """
-    definitions = tuple(_simplify_definition(d, simplify) for d in program.definitions)
+    definitions = tuple(definition(d) if definition is not None else simplify_definition(d, simplify)
+                        for d in program.definitions)
     if all(a is b for a, b in zip(definitions, program.definitions, strict=True)):
         return program
     return program.with_definitions(definitions)

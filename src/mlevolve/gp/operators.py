@@ -9,6 +9,7 @@ without repair.  Sources are cited in each docstring.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -37,6 +38,11 @@ class Site:
     # Each analysed body's _View (types, scopes, parents), memoised by its digest: parents are varied
     # again and again, and a child shares most of its nodes with them.
     views: Memo[Expr, _View] = field(default_factory=lambda: Memo(4096), compare=False, repr=False)
+    # The productions (each with the argument position that takes the node) that ``wrap`` and
+    # ``insert`` may put around a node, by operator, the node's type and the types of the variables
+    # in scope there (what the grammar offers depends on nothing else): made at the first draw.
+    wrappers: dict[tuple[str, Type, frozenset[str]], list[tuple[Production, int]]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def fits(self, expr: Expr) -> bool:
         """Within the depth limit and, simplified, the size limit (bloat control reads the simplified
@@ -57,12 +63,8 @@ class _View:
     levels: list[int]
     binders: list[Mapping[str, int]]  # per node: let-bound name -> preorder index of its `let`
     typed_nodes: list[int]  # :meth:`typed`, for the site it was made at
-    # The options an operator draws from at this body (a function of the body and the site, as the
-    # view is), made at its first draw and reused by every later one: the productions (and argument
-    # positions) that ``wrap`` and ``insert`` may put at node i, by (operator, i); ``swap``'s pairs
-    # of arguments, by selector.
-    productions: dict[tuple[str, int], list[tuple[Production, int]]] = field(
-        default_factory=dict, compare=False, repr=False)
+    # ``swap``'s options at this body (a function of the body and the site, as the view is), by
+    # selector: made at its first draw and reused by every later one.
     swaps: dict[str | None, list[tuple[int, int, int]]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -238,9 +240,10 @@ def wrap(expr: Expr, site: Site, rng: random.Random, sel: str | None = None, rul
     if i is None:
         return None
     t, scope = view.types[i], view.scopes[i]
-    options = view.productions.get(("wrap-rules" if rules else "wrap", i))
+    key: tuple[str, Type, frozenset[str]] = ("wrap-rules" if rules else "wrap", t, frozenset())
+    options = site.wrappers.get(key)
     if options is None:
-        options = view.productions[("wrap-rules" if rules else "wrap", i)] = [
+        options = site.wrappers[key] = [
             (p, k) for p in site.spec.by_result.get(str(t), ()) if not rules or p.rule is not None
             for k, a in enumerate(p.args) if a == t]
     if not options:
@@ -333,9 +336,10 @@ def insert_operation(expr: Expr, site: Site, rng: random.Random, sel: str | None
     if i is None:
         return None
     t, scope = view.types[i], view.scopes[i]
-    options = view.productions.get(("insert", i))
+    key = ("insert", t, frozenset(v for v in scope.values() if isinstance(v, str)))  # what min_depth reads
+    options = site.wrappers.get(key)
     if options is None:
-        options = view.productions[("insert", i)] = [
+        options = site.wrappers[key] = [
             (p, k) for p in site.spec.by_result.get(str(t), ()) if p.rule is None
             for k, a in enumerate(p.args) if a == t
             and all(min_depth(site.spec, b, scope) <= 1 for n, b in enumerate(p.args) if n != k)]
@@ -402,8 +406,14 @@ MUTATIONS: dict[str, Mutation] = {
 MUTATION_WEIGHTS: dict[str, float] = {"insert": 1.0, "remove": 2.0}
 
 
+_MUTATION_NAMES = list(MUTATIONS)
+# MUTATION_WEIGHTS accumulated, as ``random.choices`` accumulates ``weights=`` (so the same draw)
+_MUTATION_CUMULATIVE = list(itertools.accumulate(MUTATION_WEIGHTS.get(n, 1.0) for n in _MUTATION_NAMES))
+
+
 def choose_mutation(rng: random.Random) -> str:
     """A mutation's name, drawn with :data:`MUTATION_WEIGHTS`."""
-    names = list(MUTATIONS)
-    return rng.choices(names, weights=[MUTATION_WEIGHTS.get(n, 1.0) for n in names])[0]
+    return rng.choices(_MUTATION_NAMES, cum_weights=_MUTATION_CUMULATIVE)[0]
+
+
 CROSSOVERS: dict[str, Crossover] = {"crossover": subtree_crossover}
