@@ -12,8 +12,8 @@ transaction (a batch's rows are inserted together, by one ``executemany``, when 
 or read), and an uncommitted batch is at most :data:`BATCH_ROWS` cheap candidates.  WAL journaling
 makes each commit durable against SIGKILL and lets readers (``mlevolve best``, a report) look
 while a run writes; a SIGKILL loses at most the uncommitted batch, which a resumed run scores
-again (deterministically: resume replays the run from its seed).  One writer at a time: the file is locked with ``flock``.
-Programs are stored as text, never pickled.
+again (deterministically: resume replays the run from its seed).  One writer at a time: the file
+is locked with ``flock``.  Programs are stored as text, never pickled.
 
 Every access goes through :func:`guard`, which turns a storage failure (``sqlite3.Error``,
 ``OSError``, an unreadable stored value) into one :class:`MlevError` naming the file and saying
