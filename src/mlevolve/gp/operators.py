@@ -91,7 +91,8 @@ class _View:
 
     def typed(self, site: Site) -> list[int]:
         """Indices of nodes whose type the grammar can build (not tuples, not foreign types), at the
-        site the view was made for (``site``; views are kept per site).  Not to be changed."""
+        site the view was made for (``site``; views are kept per site): the view's own list, which
+        callers read and do not change."""
         return self.typed_nodes
 
     def arg_types(self, i: int) -> tuple[Type, ...]:
