@@ -391,3 +391,25 @@ def test_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert default_path("quartic", "koza_quartic") == Path("runs") / "quartic-koza_quartic.db"
     monkeypatch.setenv("MLEVOLVE_RUNS", str(tmp_path))
     assert default_path("lr", "data/my file.csv:target=y") == tmp_path / "lr-my_file.db"
+
+
+def test_a_batch_is_read_before_its_commit_and_a_stored_number_is_refused_at_insert(archive: Archive) -> None:
+    # Rows wait in the open batch (one executemany at commit); this connection's reads see them, and a
+    # number stored by an earlier batch is refused when the batch is inserted, the batch's others kept.
+    for seq in range(3):
+        archive.add(row(seq, f"{seq:032x}", 0.5))
+    assert archive.count() == 3 and [r.seq for r in archive.rows()] == [0, 1, 2]
+    archive.flush()
+    archive.add(row(3, "d" * 32, 0.5))
+    archive.add(row(1, "e" * 32, 0.5))  # stored by the committed batch: found when this batch goes in
+    archive.add(row(4, "f" * 32, 0.5))
+    with pytest.raises(MlevError, match="#1 is already in the archive"):
+        archive.flush()
+    assert [(r.seq, r.hash[:1]) for r in archive.rows()] == [(0, "0"), (1, "0"), (2, "0"), (3, "d"), (4, "f")]
+
+
+def test_a_row_added_in_a_callers_transaction_is_in_it(archive: Archive) -> None:
+    archive.conn.execute("BEGIN")
+    archive.add(row(0, "a" * 32, 1.0))
+    archive.conn.execute("ROLLBACK")  # the caller's transaction, with the row, is undone
+    assert archive.count() == 0

@@ -20,12 +20,21 @@ from mlevolve.api import _program
 from mlevolve.dsl.ir import Call, Expr, Num, Program, with_children
 from mlevolve.dsl.kinds import slot_body, slots
 from mlevolve.dsl.printer import format_program
-from mlevolve.dsl.simplify import RULES, match, rewrite_node
-from mlevolve.dsl.traverse import parents, preorder, replace_at, walk
+from mlevolve.dsl.simplify import RULES, match, rewrite_node, simplify_program
+from mlevolve.dsl.traverse import parents, preorder, program_hash, replace_at, walk
 from mlevolve.gp import generate as gen
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.engine import Engine, EvolveConfig
-from mlevolve.gp.memo import Memo, NodeMemo, program_text, simplified_program
+from mlevolve.gp.memo import (
+    Identity,
+    Memo,
+    NodeMemo,
+    program_key,
+    program_text,
+    simplified_program,
+    unseen_simplified_text,
+)
+from mlevolve.gp.operators import MUTATION_WEIGHTS, MUTATIONS, choose_mutation
 from mlevolve.grammar.spec import load_grammar
 from tests.conftest import ROOT
 
@@ -87,7 +96,9 @@ def test_shortcuts_equal_the_plain_code(tmp_path: Path, example: Path, slot: str
     for program in _chain(tmp_path, example, slot):
         assert program_text(program) == format_program(program)
         simple = simplified_program(program)
-        assert program_text(simple) == format_program(simple)
+        assert simple == simplify_program(program)
+        assert program_text(simple) == format_program(simple) == unseen_simplified_text(program)
+        assert program_key(simple) == program_hash(simple) and program_key(program) == program_hash(program)
         for s in slots(program):
             assert slot_body(program, s.name) is s.body
         body = slot_body(program, slot)
@@ -142,3 +153,23 @@ def test_generation_draws_the_same_from_a_warm_table() -> None:
     warm = [gen.generate(spec, "Scalar", random.Random(seed), env=env, max_depth=5, method="grow")
             for seed in range(30)]
     assert warm == cold and len(set(warm)) > 10
+
+
+def test_identity_table_finds_the_object_itself_only() -> None:
+    table: Identity[str] = Identity(size=4)
+    a, b = [1], [1]  # equal, distinct objects
+    assert table.get(a, lambda: "a") == "a"
+    assert table.get(a, lambda: "again") == "a"
+    assert table.get(b, lambda: "b") == "b"  # equal is not the same
+    for i in range(8):  # full: the table starts over, and stays small
+        table.get([i], lambda: "x")
+    assert len(table._table) <= 4
+    assert table.get(a, lambda: "made anew") == "made anew"
+
+
+def test_choose_mutation_draws_what_weights_would_draw() -> None:
+    names = list(MUTATIONS)
+    weights = [MUTATION_WEIGHTS.get(n, 1.0) for n in names]
+    for seed in range(50):
+        r1, r2 = random.Random(seed), random.Random(seed)
+        assert [choose_mutation(r1) for _ in range(20)] == [r2.choices(names, weights=weights)[0] for _ in range(20)]

@@ -85,16 +85,23 @@ def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_
     return lines
 
 
-def format_definition(d: Definition, fmt: Callable[[Expr], str] = format_expr) -> str:
+def method_lines(m: Definition, fmt: Callable[[Expr], str] = format_expr) -> list[str]:
+    """One learner method's lines: its signature, comments and body (indented within its learner)."""
+    assert m.body is not None and m.result is not None
+    return [f"{INDENT}{m.kind}({_params(m.params)}) -> {type_str(m.result)} =", *m.comments,
+            *_body_lines(m, INDENT * 2, fmt)]
+
+
+def format_definition(d: Definition, fmt: Callable[[Expr], str] = format_expr,
+                      method: Callable[[Definition], list[str]] | None = None) -> str:
+    """One definition's text; ``fmt`` prints one expression and ``method`` a learner method's lines
+    (:func:`method_lines`, or memoised ones: ``gp.memo.program_text``)."""
     lines = list(d.comments)
     head = f"{d.kind} {d.name}({_params(d.params)})"
     if d.methods:
         lines.append(head)
         for m in d.methods:
-            assert m.body is not None and m.result is not None
-            lines.append(f"{INDENT}{m.kind}({_params(m.params)}) -> {type_str(m.result)} =")
-            lines.extend(m.comments)
-            lines.extend(_body_lines(m, INDENT * 2, fmt))
+            lines.extend(method(m) if method is not None else method_lines(m, fmt))
     else:
         assert d.body is not None and d.result is not None
         lines.append(f"{head} -> {type_str(d.result)} =")
@@ -102,14 +109,17 @@ def format_definition(d: Definition, fmt: Callable[[Expr], str] = format_expr) -
     return "\n".join(lines)
 
 
-def format_program(program: Program, fmt: Callable[[Expr], str] = format_expr) -> str:
+def format_program(program: Program, fmt: Callable[[Expr], str] = format_expr,
+                   definition: Callable[[Definition], str] | None = None) -> str:
     """The whole program in canonical layout, comments kept, ending with one newline.  ``fmt``
-    prints one expression: :func:`format_expr` (default) or a memoised one (``gp.memo.text``)."""
+    prints one expression: :func:`format_expr` (default) or a memoised one (``gp.memo.program_text``);
+    ``definition``, one definition (:func:`format_definition` with ``fmt``, or a memoised one)."""
     head = [*program.comments, f"algorithm {program.name}"]
     if program.task is not None:
         task = program.task
         head.append(f"task {task}" if task.isidentifier() and task not in KEYWORDS else f'task "{task}"')
-    blocks = ["\n".join(head), *(format_definition(d, fmt) for d in program.definitions)]
+    blocks = ["\n".join(head),
+              *(definition(d) if definition is not None else format_definition(d, fmt) for d in program.definitions)]
     if program.footer:
         blocks.append("\n".join(program.footer))
     return "\n\n".join(blocks) + "\n"

@@ -315,16 +315,23 @@ def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str
     return None
 
 
-def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = None) -> Expr:
+def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = None) -> tuple[Expr, bool]:
     """One bottom-up pass (:func:`~mlevolve.dsl.traverse.fold`, so depth is no limit): rebuild each node
     from its simplified children, then rewrite it while any rule applies (a node's result depends on
-    that node alone, so ``memo`` may hold it)."""
+    that node alone, so ``memo`` may hold it).  Also returns whether the result is known to be a
+    fixpoint (no rule applies at any of its nodes), so that another pass would leave it as it is;
+    False where that is not known (then the caller makes the pass that tells)."""
+    settled = memo is None  # with a memo, its entries' nodes are not all seen here: the next pass checks
 
     def combine(node: Expr, kids: list[Expr]) -> Expr:
+        nonlocal settled
         if any(a is not b for a, b in zip(kids, node.children(), strict=True)):
             node = with_children(node, tuple(kids))
         while (step := rewrite_node(node, rules)) is not None:
-            node = step[0]
+            new = step[0]
+            if settled and not _irreducible_inside(new, node, rules):
+                settled = False
+            node = new
         # No rule applies at the result's root; if a pass leaves each of its children as it is (the
         # memo says so), a pass leaves the result as it is too: record that, so the next pass
         # (simplify_expr's check for a fixpoint) finds it at once instead of walking it again.
@@ -332,7 +339,35 @@ def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = Non
             memo.put(node, node)
         return node
 
-    return fold(expr, combine, memo)
+    return fold(expr, combine, memo), settled
+
+
+def _irreducible_inside(new: Expr, old: Expr, rules: tuple[Rule, ...]) -> bool:
+    """Whether no rule applies at any node of ``new`` below its root, where ``new`` is a rewrite of
+    ``old`` and no rule applies at any node of ``old`` below its root.  A node of ``new`` that is a
+    node of ``old`` (a captured subtree: the same object, found within the top levels of ``old``) is
+    irreducible with all below it; a node the rewrite made is asked (:func:`rewrite_node`), and so
+    are its own children.  False when one reduces."""
+    kids = new.children()
+    if not kids:
+        return True
+    near = [k for c in old.children() for k in (c, *c.children())]  # where the rules' captures come from
+    if any(new is n for n in near) or all(any(k is n for n in near) for k in kids):
+        return True
+    seen: set[int] = set()
+    layer = list(old.children())
+    for _ in range(4):  # patterns capture a few levels deep: a subtree deeper down is asked instead
+        seen.update(map(id, layer))
+        layer = [k for n in layer for k in n.children()]
+    stack = list(new.children())
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        if rewrite_node(node, rules) is not None:
+            return False
+        stack.extend(node.children())
+    return True
 
 
 def simplify_expr(expr: Expr, rules: tuple[Rule, ...] = RULES, memo: NodeMemo[Expr] | None = None) -> Expr:
@@ -342,33 +377,44 @@ def simplify_expr(expr: Expr, rules: tuple[Rule, ...] = RULES, memo: NodeMemo[Ex
     has the same type, and is never larger; ``simplify_expr(simplify_expr(e)) == simplify_expr(e)``.
     Spans are dropped from rewritten nodes.  ``memo`` (per node, for these ``rules``) keeps each
     node's pass result across calls (``gp.memo``).
+
+    A pass rewrites each node, bottom up, until no rule applies at it, so its result is a fixpoint
+    unless a rewrite made a node below the one it rewrote (``neg-add-neg``'s sum, a folded negative
+    literal's ``Num``) to which a rule applies; :func:`_pass` checks those nodes, and the pass that
+    would only confirm a fixpoint is not made (it would return the same tree).
     """
     while True:  # each changing pass shrinks the tree, so this ends
-        new = _pass(expr, rules, memo)
-        if new == expr:
+        new, settled = _pass(expr, rules, memo)
+        if settled or new == expr:
             return new
         expr = new
 
 
-def _simplify_definition(d: Definition, simplify: Callable[[Expr], Expr]) -> Definition:
+def simplify_definition(d: Definition, simplify: Callable[[Expr], Expr] = simplify_expr,
+                        method: Callable[[Definition], Definition] | None = None) -> Definition:
+    """``d`` with its body (a learner: each method, by ``method``, by default this function) simplified
+    by ``simplify``; ``d`` itself when nothing changed (see :func:`simplify_program`)."""
     body = simplify(d.body) if d.body is not None else None
-    methods = tuple(_simplify_definition(m, simplify) for m in d.methods)
+    methods = tuple(method(m) if method is not None else simplify_definition(m, simplify) for m in d.methods)
     if body is d.body and all(a is b for a, b in zip(methods, d.methods, strict=True)):
         return d
     return Definition(d.kind, d.name, d.params, d.result, body, methods, d.span, d.comments,
                       () if body != d.body else d.body_comments)  # dataclasses.replace, built directly
 
 
-def simplify_program(program: Program, simplify: Callable[[Expr], Expr] = simplify_expr) -> Program:
+def simplify_program(program: Program, simplify: Callable[[Expr], Expr] = simplify_expr,
+                     definition: Callable[[Definition], Definition] | None = None) -> Program:
     """``program`` with every definition's body (and learner method) simplified by
     :func:`simplify_expr`; names, signatures, task and comments are kept (comments inside a body
     that changed are dropped: they may describe lines that are gone).
 
     The checker accepts the result wherever it accepted ``program``; ``program_hash`` of the result
     is the engine's cache key, and ``size_of`` it the size that bloat control reads.  ``simplify``:
-    the body simplifier (the engine passes its memoised one, ``gp.memo.simplified``).
+    the body simplifier (the engine passes its memoised one, ``gp.memo.simplified``); ``definition``:
+    a definition's :func:`simplify_definition` with it (the engine's is memoised too).
     """
-    definitions = tuple(_simplify_definition(d, simplify) for d in program.definitions)
+    definitions = tuple(definition(d) if definition is not None else simplify_definition(d, simplify)
+                        for d in program.definitions)
     if all(a is b for a, b in zip(definitions, program.definitions, strict=True)):
         return program
     return program.with_definitions(definitions)

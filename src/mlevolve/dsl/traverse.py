@@ -116,14 +116,20 @@ def canonical_hash(expr: Expr, commutative: frozenset[str] = COMMUTATIVE) -> str
     return canonical_digest(expr, commutative).hex()
 
 
-def _definition_key(d: Definition, commutative: frozenset[str]) -> str:
+def definition_key(d: Definition, commutative: frozenset[str] = COMMUTATIVE,
+                   method: Callable[[Definition], str] | None = None) -> str:
+    """One definition's part of :func:`program_hash`: its signature and canonical body hash, its
+    methods' keys (``method``: a method's key, by default this function)."""
     sig = ",".join(f"{'state ' if p.state else ''}{p.name}:{type_str(p.type)}" for p in d.params)
     body = canonical_hash(d.body, commutative) if d.body is not None else ""
-    methods = ";".join(_definition_key(m, commutative) for m in d.methods)
+    methods = ";".join(method(m) if method is not None else definition_key(m, commutative) for m in d.methods)
     return f"{d.kind} {d.name}({sig})->{type_str(d.result) if d.result else ''}={body}[{methods}]"
 
 
-def program_hash(program: Program, commutative: frozenset[str] = COMMUTATIVE) -> str:
-    """The canonical hash of a whole program's content (its name, task and comments excluded)."""
-    keys = sorted(_definition_key(d, commutative) for d in program.definitions)
+def program_hash(program: Program, commutative: frozenset[str] = COMMUTATIVE,
+                 key: Callable[[Definition], str] | None = None) -> str:
+    """The canonical hash of a whole program's content (its name, task and comments excluded).
+    ``key``: a definition's :func:`definition_key` for these ``commutative`` ops (a memoised one:
+    ``gp.memo.program_key``)."""
+    keys = sorted(key(d) if key is not None else definition_key(d, commutative) for d in program.definitions)
     return hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()

@@ -7,12 +7,13 @@ holds what identifies the run (program, task, slots, seed, algorithm settings, g
 
 Rows are committed in batches: a batch is committed when it holds :data:`BATCH_ROWS` rows, when
 :data:`BATCH_SECONDS` have passed since its first row, when a row took that long to score itself,
-before meta is written and on close; so a cheap candidate costs one INSERT, not one transaction,
-and an uncommitted batch is at most :data:`BATCH_ROWS` cheap candidates.  WAL journaling makes each commit durable
-against SIGKILL and lets readers (``mlevolve best``, a report) look while a run writes; a SIGKILL
-loses at most the uncommitted batch, which a resumed run scores again (deterministically: resume
-replays the run from its seed).  One writer at a time: the file is locked with ``flock``.
-Programs are stored as text, never pickled.
+before meta is written and on close; so a cheap candidate costs a tuple in a list, not a
+transaction (a batch's rows are inserted together, by one ``executemany``, when it is committed
+or read), and an uncommitted batch is at most :data:`BATCH_ROWS` cheap candidates.  WAL journaling
+makes each commit durable against SIGKILL and lets readers (``mlevolve best``, a report) look
+while a run writes; a SIGKILL loses at most the uncommitted batch, which a resumed run scores
+again (deterministically: resume replays the run from its seed).  One writer at a time: the file
+is locked with ``flock``.  Programs are stored as text, never pickled.
 
 Every access goes through :func:`guard`, which turns a storage failure (``sqlite3.Error``,
 ``OSError``, an unreadable stored value) into one :class:`MlevError` naming the file and saying
@@ -185,6 +186,9 @@ class Archive:
         self._columns: str | None = None  # the SELECT list, once known (see _select)
         self._batch = 0  # rows added since the last commit
         self._batch_started = 0.0  # time.monotonic() of the batch's first row
+        self._pending: list[tuple[Any, ...]] = []  # the batch's rows not yet inserted (see _insert_pending)
+        self._pending_seqs: set[int] = set()
+        self._open = False  # whether the open transaction is this archive's batch (not a caller's own)
 
     # -- opening ----------------------------------------------------------------------------------
     @classmethod
@@ -344,19 +348,51 @@ class Archive:
 
     def add(self, row: Row) -> None:
         """Store one candidate, in the open batch: committed with the batch's last row (see the
-        module docstring), or by :meth:`flush`."""
+        module docstring), or by :meth:`flush`; a read of this archive sees it at once.  Inside a
+        transaction of the caller's own (``conn.execute("BEGIN")``) the row is inserted in it at once.
+        A candidate number stored already is an :class:`MlevError` (found here, or, for one of an
+        earlier batch, when the batch is inserted: the batch's other rows are kept)."""
         fitness = row.fitness if row.fitness is not None and math.isfinite(row.fitness) else None
         values = (row.seq, row.hash, row.program, fitness, json.dumps(row.metrics), row.failure, row.failure_where,
                   row.source, row.fingerprint, row.operator, json.dumps(list(row.parents)), row.generation,
                   row.size, row.seconds, row.created, row.simplified)
-        try:  # what guard("write") does, inline: a context manager per row costs as much as the INSERT
+        if row.seq in self._pending_seqs:
+            raise MlevError(f"candidate #{row.seq} is already in the archive", file=str(self.path))
+        if not self._pending and not self._open:
+            self._batch, self._batch_started = 0, time.monotonic()
+        self._pending.append(values)
+        self._pending_seqs.add(row.seq)
+        self._batch += 1
+        if self.conn.in_transaction and not self._open:  # the caller's transaction: the row goes in it now
+            self._insert_pending()
+        elif self._batch >= BATCH_ROWS or row.seconds >= BATCH_SECONDS or \
+                time.monotonic() - self._batch_started >= BATCH_SECONDS:
+            self.flush()
+
+    def _insert_pending(self) -> None:
+        """Insert the batch's pending rows (one ``executemany``) into the open transaction (this
+        archive's batch, begun here if none is open), uncommitted.  A row whose number is stored
+        already is refused (:class:`MlevError`, after the others are inserted)."""
+        rows = self._pending
+        if not rows:
+            return
+        self._pending, self._pending_seqs = [], set()
+        try:  # what guard("write") does, inline (once per batch, but also before every read)
             if not self.conn.in_transaction:
                 self.conn.execute("BEGIN")
-                self._batch, self._batch_started = 0, time.monotonic()
+                self._open = True
             try:
-                self.conn.execute(_INSERT, values)
-            except sqlite3.IntegrityError:  # this row only: the batch stays open
-                raise MlevError(f"candidate #{row.seq} is already in the archive", file=str(self.path)) from None
+                self.conn.execute("SAVEPOINT batch")
+                try:
+                    self.conn.executemany(_INSERT, rows)
+                except sqlite3.IntegrityError:  # a number stored already: the others, one at a time
+                    self.conn.execute("ROLLBACK TO batch")
+                    self.conn.execute("RELEASE batch")
+                    self._insert_each(rows)
+                else:
+                    self.conn.execute("RELEASE batch")
+            except MlevError:
+                raise
             except BaseException:
                 self._rollback()
                 raise
@@ -364,39 +400,53 @@ class Archive:
             raise
         except (sqlite3.Error, OSError, ValueError) as err:
             raise storage_error(self.path, err, "write") from None
-        self._batch += 1
-        if self._batch >= BATCH_ROWS or row.seconds >= BATCH_SECONDS or \
-                time.monotonic() - self._batch_started >= BATCH_SECONDS:
-            self.flush()
+
+    def _insert_each(self, rows: list[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` one by one, then refuse the first whose number was stored already."""
+        taken: list[int] = []
+        for values in rows:
+            try:
+                self.conn.execute(_INSERT, values)
+            except sqlite3.IntegrityError:
+                taken.append(values[0])
+        if taken:
+            raise MlevError(f"candidate #{taken[0]} is already in the archive", file=str(self.path))
 
     def flush(self) -> None:
         """Commit the rows added since the last commit (nothing to do if there are none).  A failed
         commit rolls the batch back (the archive stays as it was at the last commit) and raises the
         storage error."""
-        if self._batch == 0 and not self.conn.in_transaction:
+        if not self._pending and self._batch == 0 and not self.conn.in_transaction:
             return
-        with self.guard("write"):
-            try:
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
-        self._batch = 0
+        try:
+            self._insert_pending()
+        finally:  # a refused row (MlevError) leaves the batch's other rows inserted: commit them
+            with self.guard("write"):
+                try:
+                    if self.conn.in_transaction:
+                        self.conn.execute("COMMIT")
+                except BaseException:
+                    self._rollback()
+                    raise
+            self._batch, self._open = 0, False
 
     def _rollback(self) -> None:
-        self._batch = 0
+        self._batch, self._open = 0, False
+        self._pending, self._pending_seqs = [], set()
         with contextlib.suppress(sqlite3.Error):
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
 
     def rows(self) -> Iterator[Row]:
         """Every candidate in sequence order."""
+        self._insert_pending()  # this connection reads the open batch too
         with self.guard("read"):
             cursor = self.conn.execute(f"SELECT {self._select()} FROM candidates ORDER BY seq")
             for values in cursor:
                 yield _row(values)
 
     def count(self) -> int:
+        self._insert_pending()  # this connection reads the open batch too
         with self.guard("read"):
             return int(self.conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0])
 
@@ -404,6 +454,7 @@ class Archive:
         """The ``n`` fittest distinct programs (by hash), best first; ties go to the earliest."""
         query = (f"SELECT {self._select()} FROM candidates WHERE fitness IS NOT NULL "
                  "AND seq IN (SELECT MIN(seq) FROM candidates GROUP BY hash) ORDER BY fitness DESC, seq LIMIT ?")
+        self._insert_pending()  # this connection reads the open batch too
         with self.guard("read"):
             return [_row(v) for v in self.conn.execute(query, (n,))]
 
@@ -413,6 +464,7 @@ class Archive:
         prefix = key.strip().lower()
         if not prefix:
             raise MlevError("empty hash", file=str(self.path), hint="`mlevolve best DB` lists the hashes")
+        self._insert_pending()  # this connection reads the open batch too
         with self.guard("read"):
             # substr, not LIKE: '%' and '_' in a key are characters, not wildcards
             matches = [h for (h,) in self.conn.execute(

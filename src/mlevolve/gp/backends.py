@@ -52,7 +52,7 @@ import numpy as np
 from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
-from mlevolve.gp.memo import program_text, simplified_program
+from mlevolve.gp.memo import unseen_simplified_text
 from mlevolve.interpreter.standalone.common import Budget
 from mlevolve.results import Failure, Outcome, guarded
 
@@ -268,7 +268,7 @@ def _with_simplified(scored: Scored) -> Scored:
     program, failure = (outcome.parsed, None) if outcome.parsed is not None else guarded(lambda: parse(text), "worker")
     if failure is not None or program is None:  # the coordinator parses it again, and fails it there
         return scored
-    return scored._replace(simplified=program_text(simplified_program(program)))
+    return scored._replace(simplified=unseen_simplified_text(program))
 
 
 def call(evaluator: Any, method: str, program: Program, key: str, limit: int | None = None) -> Any:

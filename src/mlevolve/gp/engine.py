@@ -30,13 +30,12 @@ from deap import tools
 
 from mlevolve.dsl.ir import Expr, Program, Tup
 from mlevolve.dsl.kinds import replace_slot, slot_body, slots
-from mlevolve.dsl.traverse import program_hash
 from mlevolve.dsl.types import TupleType
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import Backend, InProcess, Policy, Scored
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.generate import ramped_half_and_half
-from mlevolve.gp.memo import program_text, simplified_program
+from mlevolve.gp.memo import program_key, program_text, simplified_program
 from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site, choose_mutation
 from mlevolve.gp.portfolio import Portfolio
 from mlevolve.gp.record import FAILED, Candidate, FitnessLex, FitnessSize, RunRecord, stored_outcome
@@ -208,7 +207,7 @@ class Engine:
     @staticmethod
     def key(program: Program) -> str:
         """The cache key: the canonical hash of the simplified program (equal programs score alike)."""
-        return program_hash(simplified_program(program))
+        return program_key(simplified_program(program))
 
     # -- making programs --------------------------------------------------------------------------
     def _random_body(self, site: Site) -> Expr:
@@ -279,7 +278,7 @@ class Engine:
     def start(self, program: Program, operator: str, parents: Sequence[str], generation: int) -> None:
         """Begin scoring a candidate; it comes back from :meth:`collect` (at once if it needs no work)."""
         simple = simplified_program(program)
-        key = program_hash(simple)
+        key = program_key(simple)
         job = Job(program, key, operator, tuple(parents), generation, self._size(simple), simple,
                   time.perf_counter())
         row = self.run.stored(key) if self._replay else None

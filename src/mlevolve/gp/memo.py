@@ -6,6 +6,7 @@ child, and tournaments pick the same parents again and again, so the engine's ho
 key, the simplified size, bloat control, the operators' type and scope analysis) looks the same
 nodes up many times.  :class:`Memo` is a bounded table of such facts that keeps the recently used
 ones; :class:`NodeMemo` keys a node by its digest (one C-level look-up).
+A program seen once (a fitted formula) is kept out of them: :func:`unseen_simplified_text`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-from mlevolve.dsl.ir import Expr, Program
-from mlevolve.dsl.printer import Formatted, format_expr, format_program
-from mlevolve.dsl.simplify import simplify_expr, simplify_program
+from mlevolve.dsl.ir import COMMUTATIVE, Definition, Expr, Program
+from mlevolve.dsl.printer import Formatted, format_definition, format_expr, format_program, method_lines
+from mlevolve.dsl.simplify import simplify_definition, simplify_expr, simplify_program
+from mlevolve.dsl.traverse import definition_key, program_hash
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -78,6 +80,29 @@ class NodeMemo(Memo[Expr, V]):
         return key.digest
 
 
+class Identity(Generic[V]):
+    """``get(obj, make)``: the value stored for this very object, else ``make()`` stored; at most
+    ``size`` entries (all dropped when full).  For definitions: a program's definitions that
+    variation did not touch are the parent's own objects (``Program.replace`` keeps them), so one
+    look-up by identity finds their facts, where hashing a definition by value would cost about as
+    much as making them.  An entry holds its object, so the object's ``id`` is not reused while it
+    is stored."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._table: dict[int, tuple[object, V]] = {}
+
+    def get(self, obj: object, make: Callable[[], V]) -> V:
+        entry = self._table.get(id(obj))
+        if entry is not None and entry[0] is obj:
+            return entry[1]
+        value = make()
+        if len(self._table) >= self.size:
+            self._table.clear()
+        self._table[id(obj)] = (obj, value)
+        return value
+
+
 _SIMPLIFIED: Memo[Expr, Expr] = NodeMemo(16384)
 _PASSED: Memo[Expr, Expr] = NodeMemo(1 << 16)
 
@@ -90,10 +115,30 @@ def simplified(expr: Expr) -> Expr:
     return expr if out == expr else out
 
 
+_SIMPLE_DEFINITIONS: Identity[Definition] = Identity()
+
+
+def _simplified_definition(d: Definition) -> Definition:
+    return _SIMPLE_DEFINITIONS.get(d, lambda: simplify_definition(d, simplified, _simplified_definition))
+
+
 def simplified_program(program: Program) -> Program:
     """:func:`~mlevolve.dsl.simplify.simplify_program` with each body's simplification memoised
-    (the same program, definition for definition)."""
-    return simplify_program(program, simplified)
+    (the same program, definition for definition), and each definition's (:class:`Identity`)."""
+    return simplify_program(program, simplified, _simplified_definition)
+
+
+_KEYS: Identity[str] = Identity()
+
+
+def _definition_key(d: Definition) -> str:
+    return _KEYS.get(d, lambda: definition_key(d, COMMUTATIVE, _definition_key))
+
+
+def program_key(program: Program) -> str:
+    """:func:`~mlevolve.dsl.traverse.program_hash` of ``program`` (the same hash), each definition's
+    part memoised (:class:`Identity`)."""
+    return program_hash(program, COMMUTATIVE, _definition_key)
 
 
 _TEXT: Memo[Expr, str] = NodeMemo(16384)
@@ -106,7 +151,27 @@ def expr_text(expr: Expr) -> str:
     return _TEXT.get(expr, lambda: format_expr(expr, _FORMATTED))
 
 
+_DEFINITION_TEXT: Identity[str] = Identity()
+_METHOD_LINES: Identity[list[str]] = Identity()
+
+
+def _method_lines(m: Definition) -> list[str]:
+    return _METHOD_LINES.get(m, lambda: method_lines(m, expr_text))
+
+
+def _definition_text(d: Definition) -> str:
+    return _DEFINITION_TEXT.get(d, lambda: format_definition(d, expr_text, _method_lines))
+
+
 def program_text(program: Program) -> str:
     """:func:`~mlevolve.dsl.printer.format_program` of ``program`` (the same text), its bodies printed
-    by :func:`expr_text`."""
-    return format_program(program, expr_text)
+    by :func:`expr_text`, each definition's and learner method's text memoised (:class:`Identity`)."""
+    return format_program(program, expr_text, _definition_text)
+
+
+def unseen_simplified_text(program: Program) -> str:
+    """``program_text(simplified_program(program))``, the same text, for a program whose nodes are
+    new and will not be seen again: a formula with fitted constants (every node above a literal is
+    new).  Simplified and printed without the tables, which its nodes would only fill, pushing out
+    the reused ones (measured: with them, the search's own simplification cost twice as much)."""
+    return format_program(simplify_program(program))

@@ -9,6 +9,7 @@ without repair.  Sources are cited in each docstring.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -21,7 +22,7 @@ from mlevolve.dsl.types import Type
 from mlevolve.gp.generate import generate, min_depth
 from mlevolve.gp.memo import Memo, simplified
 from mlevolve.grammar.rules import match_at
-from mlevolve.grammar.spec import GrammarSpec
+from mlevolve.grammar.spec import GrammarSpec, Production
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,11 @@ class Site:
     # Each analysed body's _View (types, scopes, parents), memoised by its digest: parents are varied
     # again and again, and a child shares most of its nodes with them.
     views: Memo[Expr, _View] = field(default_factory=lambda: Memo(4096), compare=False, repr=False)
+    # The productions (each with the argument position that takes the node) that ``wrap`` and
+    # ``insert`` may put around a node, by operator, the node's type and the types of the variables
+    # in scope there (what the grammar offers depends on nothing else): made at the first draw.
+    wrappers: dict[tuple[str, Type, frozenset[str]], list[tuple[Production, int]]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def fits(self, expr: Expr) -> bool:
         """Within the depth limit and, simplified, the size limit (bloat control reads the simplified
@@ -56,6 +62,10 @@ class _View:
     up: list[tuple[int, int]]
     levels: list[int]
     binders: list[Mapping[str, int]]  # per node: let-bound name -> preorder index of its `let`
+    typed_nodes: list[int]  # :meth:`typed`, for the site it was made at
+    # ``swap``'s options at this body (a function of the body and the site, as the view is), by
+    # selector: made at its first draw and reused by every later one.
+    swaps: dict[str | None, list[tuple[int, int, int]]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, expr: Expr, site: Site) -> _View:
@@ -75,11 +85,15 @@ class _View:
             outer = nodes[parent]
             binders[i] = {**binders[parent], outer.name: parent} \
                 if isinstance(outer, Let) and position == 1 else binders[parent]
-        return cls(nodes, types, scopes, up, levels, binders)
+        known = site.spec.types
+        typed = [i for i, t in enumerate(types) if isinstance(t, str) and t in known]
+        return cls(nodes, types, scopes, up, levels, binders, typed)
 
     def typed(self, site: Site) -> list[int]:
-        """Indices of nodes whose type the grammar can build (not tuples, not foreign types)."""
-        return [i for i, t in enumerate(self.types) if isinstance(t, str) and t in site.spec.types]
+        """Indices of nodes whose type the grammar can build (not tuples, not foreign types), at the
+        site the view was made for (``site``; views are kept per site): the view's own list, which
+        callers read and do not change."""
+        return self.typed_nodes
 
     def arg_types(self, i: int) -> tuple[Type, ...]:
         out, j = [], i + 1
@@ -227,8 +241,12 @@ def wrap(expr: Expr, site: Site, rng: random.Random, sel: str | None = None, rul
     if i is None:
         return None
     t, scope = view.types[i], view.scopes[i]
-    options = [(p, k) for p in site.spec.by_result.get(str(t), ()) if not rules or p.rule is not None
-               for k, a in enumerate(p.args) if a == t]
+    key: tuple[str, Type, frozenset[str]] = ("wrap-rules" if rules else "wrap", t, frozenset())
+    options = site.wrappers.get(key)
+    if options is None:
+        options = site.wrappers[key] = [
+            (p, k) for p in site.spec.by_result.get(str(t), ()) if not rules or p.rule is not None
+            for k, a in enumerate(p.args) if a == t]
     if not options:
         return None
     p, k = rng.choices(options, weights=[max(p.weight, 1e-9) for p, _ in options])[0]
@@ -265,13 +283,16 @@ def refold(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -
 def swap_arguments(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
     """Argument swap: exchange two same-typed arguments of a non-commutative call (a - b -> b - a)."""
     view = _View.of(expr, site)
-    options = []
-    for i in _select(view, list(range(len(view.nodes))), sel):
-        node = view.nodes[i]
-        if isinstance(node, Call) and node.op not in COMMUTATIVE | site.spec.commutative_ops:
-            args = view.arg_types(i)
-            options += [(i, a, b) for a in range(len(args)) for b in range(a + 1, len(args))
-                        if args[a] == args[b] and node.args[a] != node.args[b]]
+    options = view.swaps.get(sel)
+    if options is None:
+        options = view.swaps[sel] = []
+        commutative = COMMUTATIVE | site.spec.commutative_ops
+        for i in _select(view, list(range(len(view.nodes))), sel):
+            node = view.nodes[i]
+            if isinstance(node, Call) and node.op not in commutative:
+                args = view.arg_types(i)
+                options += [(i, a, b) for a in range(len(args)) for b in range(a + 1, len(args))
+                            if args[a] == args[b] and node.args[a] != node.args[b]]
     if not options:
         return None
     i, a, b = rng.choice(options)
@@ -316,9 +337,13 @@ def insert_operation(expr: Expr, site: Site, rng: random.Random, sel: str | None
     if i is None:
         return None
     t, scope = view.types[i], view.scopes[i]
-    options = [(p, k) for p in site.spec.by_result.get(str(t), ()) if p.rule is None
-               for k, a in enumerate(p.args) if a == t
-               and all(min_depth(site.spec, b, scope) <= 1 for n, b in enumerate(p.args) if n != k)]
+    key = ("insert", t, frozenset(v for v in scope.values() if isinstance(v, str)))  # what min_depth reads
+    options = site.wrappers.get(key)
+    if options is None:
+        options = site.wrappers[key] = [
+            (p, k) for p in site.spec.by_result.get(str(t), ()) if p.rule is None
+            for k, a in enumerate(p.args) if a == t
+            and all(min_depth(site.spec, b, scope) <= 1 for n, b in enumerate(p.args) if n != k)]
     if not options:
         return None
     p, k = rng.choices(options, weights=[max(p.weight, 1e-9) for p, _ in options])[0]
@@ -382,8 +407,14 @@ MUTATIONS: dict[str, Mutation] = {
 MUTATION_WEIGHTS: dict[str, float] = {"insert": 1.0, "remove": 2.0}
 
 
+_MUTATION_NAMES = list(MUTATIONS)
+# MUTATION_WEIGHTS accumulated, as ``random.choices`` accumulates ``weights=`` (so the same draw)
+_MUTATION_CUMULATIVE = list(itertools.accumulate(MUTATION_WEIGHTS.get(n, 1.0) for n in _MUTATION_NAMES))
+
+
 def choose_mutation(rng: random.Random) -> str:
     """A mutation's name, drawn with :data:`MUTATION_WEIGHTS`."""
-    names = list(MUTATIONS)
-    return rng.choices(names, weights=[MUTATION_WEIGHTS.get(n, 1.0) for n in names])[0]
+    return rng.choices(_MUTATION_NAMES, cum_weights=_MUTATION_CUMULATIVE)[0]
+
+
 CROSSOVERS: dict[str, Crossover] = {"crossover": subtree_crossover}

@@ -29,7 +29,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.archive import Archive, Row
-from mlevolve.gp.memo import program_text, simplified_program
+from mlevolve.gp.memo import program_text, unseen_simplified_text
 from mlevolve.gp.portfolio import Portfolio
 from mlevolve.gp.scheduler import Job
 from mlevolve.results import Failure, Outcome
@@ -196,7 +196,7 @@ class RunRecord:
         else:  # the program as scored, as its text came (canonical: made by format_program)
             text = outcome.program
             simple = self._simplified.get(text) or self._simplified.setdefault(
-                text, program_text(simplified_program(outcome.parsed or parse(text))))
+                text, unseen_simplified_text(outcome.parsed or parse(text)))
         return Row(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
                    failure.reason if failure else None, failure.where if failure else None, source,
                    fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds,

@@ -215,12 +215,12 @@ class GrammarSpec:
 
     def depths(self, leaves: frozenset[str] = frozenset()) -> Mapping[str, float]:
         """Minimum depths when variables of the types in ``leaves`` are in scope (depth 1)."""
-        if not leaves - {t for t, d in self.min_depth.items() if d == 1}:
-            return self.min_depth
         cache: dict[frozenset[str], Mapping[str, float]] = self.__dict__.setdefault("_depth_cache", {})
-        if leaves not in cache:
-            cache[leaves] = self._lower({t: 1 if t in leaves else d for t, d in self.min_depth.items()})
-        return cache[leaves]
+        found = cache.get(leaves)  # asked once per operator draw: one look-up when asked before
+        if found is None:
+            found = cache[leaves] = self.min_depth if not leaves - {t for t, d in self.min_depth.items() if d == 1} \
+                else self._lower({t: 1 if t in leaves else d for t, d in self.min_depth.items()})
+        return found
 
     # -- validation -------------------------------------------------------------------------------
 
