@@ -43,7 +43,7 @@ import signal
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Container, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, NamedTuple, Protocol
 
@@ -53,6 +53,7 @@ from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.memo import program_text, simplified_program
+from mlevolve.gp.wire import Decoder, WireProgram, encode
 from mlevolve.interpreter.standalone.common import Budget
 from mlevolve.results import Failure, Outcome, guarded
 
@@ -190,6 +191,8 @@ class Request:
     policy: Policy = Policy()
     # The program itself, for a backend in this process (no parse); never sent to a worker (outgoing).
     parsed: Program | None = field(default=None, compare=False, repr=False)
+    # The program as a worker receives it (:mod:`mlevolve.gp.wire`), made by outgoing() from ``parsed``.
+    wire: WireProgram | None = field(default=None, compare=False, repr=False)
 
 
 class Scored(NamedTuple):
@@ -220,16 +223,25 @@ class Known:
 
 
 def outgoing(request: Request, synced: int, parsed: bool = False) -> Request:
-    """The request as sent to a worker that holds the first ``synced`` fingerprints: only the delta,
-    and without the parsed program unless ``parsed`` (a backend in this process)."""
-    keep = request.parsed if parsed else None
-    if request.method != "score":
-        return request if keep is request.parsed else replace(request, parsed=keep)
+    """The request as sent to a worker that holds the first ``synced`` fingerprints: only the delta.
+    With ``parsed`` (a backend in this process) it keeps the parsed program; else the program goes
+    as tokens (:func:`mlevolve.gp.wire.encode`, which the worker rebuilds without the parser), and
+    its text, which the worker does not read then, is left out."""
     r = request  # dataclasses.replace, built directly: once per candidate
+    text, keep, wire = r.program, r.parsed, r.wire
+    if not parsed:
+        if keep is not None:
+            text, wire = "", encode(keep)
+        keep = None
+    if request.method != "score":
+        if keep is r.parsed and wire is r.wire:
+            return request
+        return Request(r.job, r.method, text, r.key, r.known, r.known_count, r.known_from, r.window, r.policy,
+                       keep, wire)
     if synced >= request.known_count:  # nothing new (a retried request may be older than the copy)
-        return Request(r.job, r.method, r.program, r.key, (), synced, synced, r.window, r.policy, keep)
-    return Request(r.job, r.method, r.program, r.key, tuple(r.known[synced:r.known_count]), r.known_count, synced,
-                   r.window, r.policy, keep)
+        return Request(r.job, r.method, text, r.key, (), synced, synced, r.window, r.policy, keep, wire)
+    return Request(r.job, r.method, text, r.key, tuple(r.known[synced:r.known_count]), r.known_count, synced,
+                   r.window, r.policy, keep, wire)
 
 
 def score(evaluator: Any, program: Program, key: str, known: Container[str], window: Sequence[float],
@@ -289,15 +301,21 @@ def call(evaluator: Any, method: str, program: Program, key: str, limit: int | N
 
 
 def run_request(evaluator: Any, request: Request, limit: int | None = None,
-                programs: OrderedDict[str, Program] | None = None, known: Known | None = None) -> Any:
+                programs: OrderedDict[str, Program] | None = None, known: Known | None = None,
+                decoder: Decoder | None = None) -> Any:
     """Execute a request on an evaluator (in whichever process holds it).  ``programs``: parsed
     programs by key, reused by the steps of one candidate (probe, hurdle, training); ``known``:
-    this process's copy of the FEC fingerprints (None: the request carries them all)."""
+    this process's copy of the FEC fingerprints (None: the request carries them all); ``decoder``:
+    this process's rebuilder of programs sent as tokens (None: a fresh one)."""
     program = request.parsed
     if program is None and programs is not None:
         program = programs.get(request.key)
     if program is None:
-        program, failure = guarded(lambda: parse(request.program), "worker")
+        wire = request.wire
+        if wire is not None:
+            program, failure = guarded(lambda: (decoder or Decoder()).program(wire), "worker")
+        else:
+            program, failure = guarded(lambda: parse(request.program), "worker")
         if failure is not None or program is None:
             return _as_result(request.method, failure or Failure("no program", "worker"))
         if programs is not None:
@@ -318,6 +336,17 @@ def run_request(evaluator: Any, request: Request, limit: int | None = None,
         # of the batch with the same fingerprint is an FEC hit, as it would be scored one by one.
         known.fingerprints.add(scored.fingerprint)
     return scored
+
+
+def shipped(result: Any) -> Any:
+    """A request's answer as a worker sends it back: without the IR of a rewritten program
+    (``Outcome.parsed``), which would be pickled as text and parsed again by the coordinator; the
+    coordinator reads the text (``Outcome.program``) and its simplified text (``Scored.simplified``)."""
+    outcome = result.outcome if isinstance(result, Scored) else result
+    if not isinstance(outcome, Outcome) or outcome.parsed is None:
+        return result
+    bare = Outcome(outcome.metrics, outcome.failure, outcome.seconds, outcome.program)
+    return result._replace(outcome=bare) if isinstance(result, Scored) else bare
 
 
 def _as_result(method: str, failure: Failure) -> Any:
@@ -429,6 +458,7 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
     conn.send(("ready", None))
     programs: OrderedDict[str, Program] = OrderedDict()
     known = Known()
+    decoder = Decoder()
     while True:
         try:
             batch = conn.recv()
@@ -441,7 +471,7 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
             if progress is not None:
                 progress[1] = time.monotonic()
                 progress[0] = index
-            answers.append((request.job, run_request(evaluator, request, limit, programs, known)))
+            answers.append((request.job, shipped(run_request(evaluator, request, limit, programs, known, decoder))))
         try:
             conn.send(answers)
         except (BrokenPipeError, OSError):
@@ -660,7 +690,9 @@ def _dask_run(factory: Factory, request: Request, limit: int | None = None) -> A
         if failure is not None:
             return _as_result(request.method, failure)
         cache[factory] = evaluator
-    return run_request(cache[factory], request, limit)  # a score request carries every fingerprint
+    decoder = worker.__dict__.setdefault("_mlevolve_decoder", Decoder())
+    # A score request carries every fingerprint.
+    return shipped(run_request(cache[factory], request, limit, decoder=decoder))
 
 
 class DaskBackend:
