@@ -441,9 +441,10 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
     """A worker process: build the evaluator once, then answer batches of requests until told to stop.
 
     Each message is a list of requests (a batch: one round trip for all of them), answered by one
-    list of ``(job, result)`` in the same order.  Before each request the worker writes when it
-    began and its index in the batch into ``progress`` (shared memory: time first, then index), so
-    the coordinator can tell which request of a batch outlives its timeout or killed the worker.
+    list of ``(job, result)`` in the same order (:func:`shipped`).  Before each request the worker
+    writes when it began and its serial number (requests begun by this worker before it) into
+    ``progress`` (shared memory: time first, then number), so the coordinator can tell which of the
+    requests it sent outlives its timeout or killed the worker.
 
     Ctrl-C goes to the whole process group; the coordinator handles it (and stops the workers), so
     a worker ignores SIGINT rather than print a traceback of its own.
@@ -459,6 +460,7 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
     programs: OrderedDict[str, Program] = OrderedDict()
     known = Known()
     decoder = Decoder()
+    serial = 0
     while True:
         try:
             batch = conn.recv()
@@ -467,10 +469,11 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
         if batch is None:
             return
         answers = []
-        for index, request in enumerate(batch):
+        for request in batch:
             if progress is not None:
                 progress[1] = time.monotonic()
-                progress[0] = index
+                progress[0] = serial
+            serial += 1
             answers.append((request.job, shipped(run_request(evaluator, request, limit, programs, known, decoder))))
         try:
             conn.send(answers)
@@ -482,18 +485,21 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
 class _Worker:
     process: Any
     conn: Connection
-    progress: Any  # shared (index in the batch, time.monotonic() it began) of the request it runs
-    batch: list[tuple[Request, bool]] = field(default_factory=list)  # in flight: (request, is a retry)
-    sent: float = 0.0  # time.monotonic() when the batch was sent
+    progress: Any  # shared (serial number, time.monotonic() it began) of the request it runs
+    batch: list[tuple[Request, bool]] = field(default_factory=list)  # in flight, in order: (request, is a retry)
+    sizes: list[int] = field(default_factory=list)  # requests per message in flight (each answered by one reply)
+    since: float = 0.0  # time.monotonic() from which the first request in flight counts (sent, or the last reply)
+    answered: int = 0  # requests this worker process has answered (the serial number of the first in flight)
     ready: bool = False
     synced: int = 0  # how many FEC fingerprints this worker has been sent
 
     def running(self) -> tuple[int, float]:
-        """The index in the batch of the request the worker runs and when it began (before it has
-        taken the first: the first, since the batch was sent)."""
-        index, began = int(self.progress[0]), float(self.progress[1])
-        if index < 0 or index >= len(self.batch) or began < self.sent:
-            return 0, self.sent
+        """The index in :attr:`batch` of the request the worker runs and when it began (before it
+        has begun the first in flight: the first, since it was sent or the last reply came)."""
+        serial, began = int(self.progress[0]), float(self.progress[1])
+        index = serial - self.answered
+        if index < 0 or index >= len(self.batch):
+            return 0, self.since
         return index, began
 
 
@@ -535,10 +541,11 @@ class ProcessPool:
     its worker's start, the coordinator does not.
 
     ``batch``: the most requests sent to a worker in one message (one round trip, answered in one
-    reply).  With ``batch`` > 1 the pool offers two batches per worker (:attr:`slots`): one running
-    while the coordinator fills the next, and a request waits for a full batch or for
-    :meth:`results`.  A request past its timeout, or one that kills its worker, is told apart from
-    the rest of its batch (see :func:`_worker_main`); the rest are sent again.
+    reply).  With ``batch`` > 1 the pool offers two batches per worker (:attr:`slots`), and a
+    worker may hold both: the next waits in its pipe while it runs the first, so it never waits for
+    the coordinator between batches.  A request waits for a full batch or for :meth:`results`.  A
+    request past its timeout, or one that kills its worker, is told apart from the rest of those
+    sent to the worker (see :func:`_worker_main`); the rest are sent again.
     """
 
     def __init__(self, factory: Factory, workers: int = 0, timeout: float = Resources.timeout,
@@ -592,10 +599,14 @@ class ProcessPool:
         self.workers[self.workers.index(worker)] = self._start()
         self.replaced += 1
 
-    def _dispatch(self) -> None:
-        for worker in list(self.workers):
-            if worker.batch or not self.queue:
-                continue
+    def _dispatch(self, partial: bool = True) -> None:
+        """Send queued requests, a batch per message, to the workers with the fewest messages in
+        flight (at most two each with batches, one without); a partial batch only if ``partial``."""
+        depth = 1 if self.batch == 1 else 2
+        while self.queue and (partial or len(self.queue) >= self.batch):
+            worker = min(self.workers, key=lambda w: len(w.sizes))
+            if len(worker.sizes) >= depth:
+                return
             self._ready(worker)
             take, self.queue = self.queue[:self.batch], self.queue[self.batch:]
             synced, messages = worker.synced, []
@@ -603,19 +614,25 @@ class ProcessPool:
                 messages.append(outgoing(request, synced))
                 if request.method == "score":
                     synced = max(synced, request.known_count)
-            worker.progress[0] = -1.0
             try:
                 worker.conn.send(messages)
-            except (BrokenPipeError, OSError):
+            except (BrokenPipeError, OSError):  # the worker is gone
                 self.queue[:0] = take
-                self._replace(worker)
+                if worker.batch:  # on the request it was running
+                    self._died(worker)
+                else:
+                    self._replace(worker)
                 continue
-            worker.batch, worker.sent, worker.synced = take, time.monotonic(), synced
+            if not worker.sizes:
+                worker.since = time.monotonic()
+            worker.batch += take
+            worker.sizes.append(len(take))
+            worker.synced = synced
 
     def submit(self, request: Request) -> None:
         self.queue.append((request, False))
         if len(self.queue) >= self.batch:  # a full batch goes at once; a partial one at results()
-            self._dispatch()
+            self._dispatch(partial=False)
 
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]:
         """Wait (up to ``timeout`` s) for at least one result; also enforce timeouts and faults."""
@@ -639,7 +656,6 @@ class ProcessPool:
                 if time.monotonic() - began > (limit := allowed(request, self.timeout)):
                     self.done.append((request.job, _failed(request, f"timeout after {limit:g} s")))
                     self.queue[:0] = worker.batch[:index] + worker.batch[index + 1:]
-                    worker.batch = []
                     self._replace(worker)
             self._dispatch()
             if deadline is not None and time.monotonic() >= deadline:
@@ -647,25 +663,33 @@ class ProcessPool:
         done, self.done = self.done, []
         return done
 
+    def _died(self, worker: _Worker) -> None:
+        """A worker died with requests in flight: on the one it was running, which is retried once
+        (then failed); the rest are sent again, in order."""
+        index, _ = worker.running()
+        batch = worker.batch
+        worker.process.join(5)
+        code = worker.process.exitcode
+        self._replace(worker)
+        request, retried = batch[index]
+        rest = batch[:index] + batch[index + 1:]
+        if retried:
+            why = "killed by the system, perhaps out of memory" if code == -signal.SIGKILL else f"status {code}"
+            self.done.append((request.job, _failed(request, f"the worker died twice on this candidate ({why})")))
+            self.queue[:0] = rest
+        else:
+            self.queue[:0] = [(request, True), *rest]
+
     def _collect(self, worker: _Worker) -> None:
         try:
             answers = worker.conn.recv()
         except (EOFError, OSError):  # the worker died mid-batch: on the request it was running
-            index, _ = worker.running()
-            batch, worker.batch = worker.batch, []
-            worker.process.join(5)
-            code = worker.process.exitcode
-            self._replace(worker)
-            request, retried = batch[index]
-            rest = batch[:index] + batch[index + 1:]
-            if retried:
-                why = "killed by the system, perhaps out of memory" if code == -signal.SIGKILL else f"status {code}"
-                self.done.append((request.job, _failed(request, f"the worker died twice on this candidate ({why})")))
-                self.queue[:0] = rest
-            else:
-                self.queue[:0] = [(request, True), *rest]
+            self._died(worker)
             return
-        worker.batch = []
+        del worker.batch[:len(answers)]
+        worker.sizes.pop(0)
+        worker.answered += len(answers)
+        worker.since = time.monotonic()
         self.done.extend(answers)
 
     def close(self, interrupted: bool = False) -> None:

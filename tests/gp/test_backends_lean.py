@@ -1,0 +1,95 @@
+"""The lean pool path (issue 14 item 5): programs as tokens, two batches held per worker, bare answers."""
+
+from __future__ import annotations
+
+import time
+
+from mlevolve import check, parse_file
+from mlevolve.dsl.parse import parse
+from mlevolve.gp.backends import ProcessPool, Request, Scored, outgoing, shipped
+from mlevolve.results import Outcome
+from tests.conftest import ROOT
+from tests.gp.test_parallel import CRASH, PROGRAM, STUCK, CrashFactory, SlowFactory, _drain
+
+
+def test_a_worker_gets_the_program_as_tokens_and_no_text() -> None:
+    program = check(parse_file(ROOT / "examples" / "quartic.mlev"))
+    request = Request(1, "score", "the text", "k", parsed=program)
+    sent = outgoing(request, 0)
+    assert sent.parsed is None and sent.program == "" and sent.wire is not None
+    here = outgoing(request, 0, parsed=True)
+    assert here.parsed is program and here.program == "the text" and here.wire is None
+
+
+def test_an_answer_leaves_the_worker_without_the_rewritten_programs_ir() -> None:
+    program = parse(PROGRAM.format(k=2))
+    outcome = Outcome({"fitness": 1.0}, None, 0.5, "text", program)
+    bare = shipped(Scored(outcome, "evaluated", "fp", "simple"))
+    assert bare == Scored(Outcome({"fitness": 1.0}, None, 0.5, "text"), "evaluated", "fp", "simple")
+    assert bare.outcome is not None and bare.outcome.parsed is None
+    assert shipped(outcome).parsed is None and shipped(outcome) == outcome
+    plain = Scored(Outcome({"fitness": 1.0}), "evaluated", None)
+    assert shipped(plain) is plain and shipped((None, None)) == (None, None)
+
+
+def test_a_worker_holds_a_second_batch_while_it_runs_the_first() -> None:
+    pool = ProcessPool(SlowFactory(0.2), workers=1, timeout=30, batch=2)
+    try:
+        for job in range(4):
+            pool.submit(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"))
+        worker = pool.workers[0]
+        assert [r.job for r, _ in worker.batch] == [0, 1, 2, 3] and worker.sizes == [2, 2]
+        pool.submit(Request(4, "evaluate", PROGRAM.format(k=4), "key4"))
+        pool.submit(Request(5, "evaluate", PROGRAM.format(k=5), "key5"))
+        assert len(pool.queue) == 2  # a third batch waits in the coordinator
+        assert [job for job, _ in pool.results()] == [0, 1]  # one reply per batch, in order
+        assert [job for job, _ in pool.results()] == [2, 3]
+        assert [job for job, _ in pool.results()] == [4, 5]
+    finally:
+        pool.close()
+
+
+def test_a_stuck_candidate_in_the_second_batch_held_is_cut_and_the_rest_answered() -> None:
+    pool = ProcessPool(SlowFactory(0.0), workers=1, timeout=2.0, batch=2)
+    try:
+        texts = [PROGRAM.format(k=0), PROGRAM.format(k=1), STUCK, PROGRAM.format(k=3), PROGRAM.format(k=4)]
+        for job, text in enumerate(texts):
+            pool.submit(Request(job, "evaluate", text, f"key{job}"))
+        results = _drain(pool, 5, limit=90)
+    finally:
+        pool.close()
+    assert sorted(results) == [0, 1, 2, 3, 4] and pool.replaced == 1
+    stuck = results.pop(2)
+    assert isinstance(stuck, Outcome) and stuck.failure is not None and stuck.failure.reason == "timeout after 2 s"
+    assert all(isinstance(r, Outcome) and r.failure is None for r in results.values())
+
+
+def test_a_candidate_that_kills_its_worker_while_it_holds_two_batches_is_charged_alone() -> None:
+    pool = ProcessPool(CrashFactory(0.05), workers=1, timeout=30, batch=2)
+    try:
+        texts = [PROGRAM.format(k=0), PROGRAM.format(k=1), PROGRAM.format(k=2), CRASH, PROGRAM.format(k=4)]
+        for job, text in enumerate(texts):
+            pool.submit(Request(job, "evaluate", text, f"key{job}"))
+        results = _drain(pool, 5, limit=120)
+    finally:
+        pool.close()
+    assert sorted(results) == [0, 1, 2, 3, 4] and pool.replaced == 2  # the candidate was retried once
+    crashed = results.pop(3)
+    assert isinstance(crashed, Outcome) and crashed.failure is not None
+    assert crashed.failure.reason == "the worker died twice on this candidate (status 3)"
+    assert all(isinstance(r, Outcome) and r.failure is None for r in results.values())
+
+
+def test_workers_share_the_batches_fewest_held_first() -> None:
+    pool = ProcessPool(SlowFactory(0.3), workers=2, timeout=30, batch=2)
+    try:
+        for job in range(6):
+            pool.submit(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"))
+        assert [w.sizes for w in pool.workers] == [[2, 2], [2]]
+        started = time.monotonic()
+        results = _drain(pool, 6, limit=60)
+    finally:
+        pool.close()
+    assert sorted(results) == list(range(6)) and time.monotonic() - started < 30
+    pids = {r.metrics["pid"] for r in results.values() if isinstance(r, Outcome)}
+    assert len(pids) == 2
