@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from mlevolve import check, parse_file
 from mlevolve.dsl.parse import parse
@@ -93,3 +94,47 @@ def test_workers_share_the_batches_fewest_held_first() -> None:
     assert sorted(results) == list(range(6)) and time.monotonic() - started < 30
     pids = {r.metrics["pid"] for r in results.values() if isinstance(r, Outcome)}
     assert len(pids) == 2
+
+
+class _Reversed:
+    """A backend that answers everything submitted so far, newest first, one job per call."""
+
+    slots = 8
+
+    def __init__(self) -> None:
+        self.pending: list[Request] = []
+
+    def submit(self, request: Request) -> None:
+        self.pending.append(request)
+
+    def results(self, timeout: float | None = None) -> list[tuple[int, object]]:
+        return [(self.pending.pop().job, None)] if self.pending else []
+
+    def close(self, interrupted: bool = False) -> None:
+        """Nothing to release."""
+
+
+def test_the_first_job_is_handed_back_first_and_those_held_for_it_in_job_order() -> None:
+    from mlevolve.gp.scheduler import Job, Scheduler
+
+    scheduler = Scheduler(_Reversed())  # type: ignore[arg-type]
+    program = parse(PROGRAM.format(k=1))
+    for _ in range(4):
+        job = scheduler.next_id()
+        scheduler.submit(Job(program, f"k{job}", "init", (), 0, 1, program, 0.0), Request(job, "score", "", f"k{job}"))
+    assert [job.key for job, _ in scheduler.finished()] == ["k1", "k2", "k3", "k4"]
+    for _ in range(2):  # later jobs: as they come
+        job = scheduler.next_id()
+        scheduler.submit(Job(program, f"k{job}", "init", (), 0, 1, program, 0.0), Request(job, "score", "", f"k{job}"))
+    assert [job.key for job, _ in scheduler.finished()] == ["k6"]
+    assert [job.key for job, _ in scheduler.finished()] == ["k5"]
+
+
+def test_the_files_program_is_candidate_zero_with_two_workers(tmp_path: Path) -> None:
+    from mlevolve.api import evolve
+    from tests.conftest import archive_rows
+
+    evolve(ROOT / "examples" / "quartic.mlev", ["f"], budget=40, population=20, workers=2, quiet=True,
+           db=tmp_path / "two.db")
+    seq, operator, parents = archive_rows(tmp_path / "two.db", ("seq", "operator", "parents"))[0]
+    assert (seq, operator, parents) == (0, "init", "[]")
