@@ -3,7 +3,9 @@
 Printed, each the median of ``--repeats`` runs:
 - the pool's capacity with instant evaluations (candidates/s, regularized evolution of the quartic's
   body, 1 and 2 workers; ``scale.py``'s synthetic evaluator), one candidate per request and in
-  batches of ``CHEAP_BATCH`` (as a cheap run's ``--workers N`` pool sends them);
+  batches of ``CHEAP_BATCH`` (as a cheap run's ``--workers N`` pool sends them), with the
+  coordinator's CPU per candidate, and interleaved with the same run in process (the coordinator
+  alone: the most the pool can reach on this machine as loaded now);
 - `mlevolve evolve examples/quartic.mlev --budget 1000 --init random --population 20 --quiet`:
   wall and CPU seconds (this process's children: coordinator and worker) on one core
   (``taskset -c 0``) and on every core;
@@ -116,6 +118,13 @@ def worker_start(workers: int) -> tuple[float, float]:
     return float(out.stdout.split()[-1]), (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def _cpu_run(budget: int, workers: int, batch: int) -> tuple[float, float]:
+    """(candidates/s, this process's CPU microseconds per candidate) of one ``scale.run``."""
+    started = time.process_time()
+    rate = run(budget, 0.0, workers, batch)["rate"]
+    return rate, (time.process_time() - started) / budget * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -131,9 +140,15 @@ def main() -> None:
               f"{statistics.median(r[0] for r in starts):.2f} s, CPU {statistics.median(r[1] for r in starts):.2f} s")
     for workers in () if args.skip_quartic else (1, 2):
         for batch, budget in ((1, 600), (CHEAP_BATCH, 2000)):
-            rates = [run(budget, 0.0, workers, batch)["rate"] for _ in range(args.repeats)]
+            pooled, alone = [], []
+            for _ in range(args.repeats):  # interleaved: the machine's load changes alike for both
+                pooled.append(_cpu_run(budget, workers, batch))
+                alone.append(_cpu_run(budget, 0, batch))
             print(f"pool, instant evaluations, {workers} worker(s), {batch} candidate(s) per request: "
-                  f"{statistics.median(rates):.0f} candidates/s")
+                  f"{statistics.median(r[0] for r in pooled):.0f} candidates/s, coordinator CPU "
+                  f"{statistics.median(r[1] for r in pooled):.0f} us/candidate; in process "
+                  f"{statistics.median(r[0] for r in alone):.0f} candidates/s, "
+                  f"{statistics.median(r[1] for r in alone):.0f} us/candidate; load {os.getloadavg()[0]:.1f}")
     quartic = ["examples/quartic.mlev", "--budget", "1000", "--init", "random", "--population", "20"]
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "run.db"

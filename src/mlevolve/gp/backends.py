@@ -518,9 +518,10 @@ def _context(preload: Sequence[str]) -> Any:
 
 def worker_modules(cheap: bool) -> tuple[str, ...]:
     """What a run's workers import, for the fork server to import once: the evaluator, and for a
-    run whose candidates run generated code PyTorch and scikit-learn's data sets too."""
+    run whose candidates run generated code PyTorch too.  Not scikit-learn (about a second): the
+    digits are read without it, and a worker whose task needs it imports it while it loads the task."""
     light = ("mlevolve.interpreter.evaluator",)
-    return light if cheap else ("torch", "sklearn.datasets", "mlevolve.interpreter.runtime", *light)
+    return light if cheap else ("torch", "mlevolve.interpreter.runtime", *light)
 
 
 def prestart(preload: Sequence[str]) -> None:
