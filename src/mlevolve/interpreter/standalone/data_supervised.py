@@ -34,7 +34,8 @@ def _digits(rng: np.random.Generator) -> tuple[Any, Any]:
     spec = importlib.util.find_spec("sklearn")
     path = os.path.join(os.path.dirname(spec.origin or ""), "datasets", "data", "digits.csv.gz") if spec else ""
     if not os.path.isfile(path):  # not where scikit-learn keeps it: ask scikit-learn
-        return datasets.load_digits(return_X_y=True)
+        x, y = datasets.load_digits(return_X_y=True)
+        return x, y
     data = np.loadtxt(path, delimiter=",")
     return data[:, :-1], data[:, -1].astype(int, copy=False)
 
