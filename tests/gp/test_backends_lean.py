@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from mlevolve import check, parse_file
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.backends import ProcessPool, Request, Scored, outgoing, shipped
+from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.results import Outcome
 from tests.conftest import ROOT
 from tests.gp.test_parallel import CRASH, PROGRAM, STUCK, CrashFactory, SlowFactory, _drain
@@ -138,3 +141,77 @@ def test_the_files_program_is_candidate_zero_with_two_workers(tmp_path: Path) ->
            db=tmp_path / "two.db")
     seq, operator, parents = archive_rows(tmp_path / "two.db", ("seq", "operator", "parents"))[0]
     assert (seq, operator, parents) == (0, "init", "[]")
+
+
+def _fitted_rows(backend: object) -> list[tuple[object, ...]]:
+    import tempfile
+
+    from mlevolve.gp.archive import Archive
+    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.search import regularized_evolution
+    from mlevolve.grammar.spec import load_grammar
+    from mlevolve.interpreter.tasks import load_task
+    from tests.conftest import archive_rows
+
+    spec = load_grammar()
+    program = check(parse_file(ROOT / "examples" / "quartic.mlev"))
+    evaluator = _FACTORY.build(load_task("koza_quartic", 0), spec)
+    made = backend(evaluator) if callable(backend) else backend
+    with tempfile.TemporaryDirectory() as tmp:
+        with Archive.for_run(Path(tmp) / "r.db", {"run": "t"}) as archive:
+            engine = Engine(program, ["f"], spec, evaluator, archive, EvolveConfig(budget=150, population=30, seed=4),
+                            None, made, replay=False)
+            try:
+                regularized_evolution(engine)
+            finally:
+                made.close()
+        return archive_rows(Path(tmp) / "r.db", ("seq", "hash", "program", "simplified", "fitness", "source",
+                                                 "fingerprint", "failure", "metrics"))
+
+
+_FACTORY = EvaluatorFactory("koza_quartic", 0, 1, frozenset({"formula"}), timeout=60.0, fit=True)
+
+
+@pytest.mark.slow
+def test_fitted_formulas_through_a_batched_worker_write_the_rows_scored_in_process() -> None:
+    """Programs rebuilt from tokens score as the coordinator's own: a one-worker batched pool of the
+    real formula evaluator (constants fitted, the fitted program's text and simplified text sent
+    back without its IR) writes the rows of :class:`InProcess` with the same batch."""
+    from mlevolve.gp.backends import CHEAP_BATCH, InProcess, worker_modules
+
+    here = _fitted_rows(lambda e: InProcess(lambda: e, batch=CHEAP_BATCH))
+    pooled = _fitted_rows(ProcessPool(_FACTORY, 1, 60, batch=CHEAP_BATCH, preload=worker_modules(True)))
+    assert pooled == here
+    assert any(r[2] != r[3] for r in here)  # some fitted programs simplify to other text
+
+
+@pytest.mark.parametrize("population", [3, 6, 20])
+def test_a_batched_worker_writes_the_rows_scored_in_process_whatever_the_population(population: int) -> None:
+    """Below two batches of slots (``population`` < 2 x batch) the pool sends partial batches; the
+    in-process backend makes the same batches, so the rows are the same."""
+    import tempfile
+
+    from mlevolve.gp.archive import Archive
+    from mlevolve.gp.backends import InProcess
+    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.search import regularized_evolution
+    from mlevolve.grammar.spec import load_grammar
+    from tests.conftest import archive_rows
+    from tests.gp.test_parallel import KeyEvaluator, KeyFactory
+
+    def rows(backend: object) -> list[tuple[object, ...]]:
+        program = check(parse_file(ROOT / "examples" / "quartic.mlev"))
+        config = EvolveConfig(budget=80, population=population, init="random", seed=5)
+        with tempfile.TemporaryDirectory() as tmp:
+            with Archive.for_run(Path(tmp) / "r.db", {"run": "t"}) as archive:
+                engine = Engine(program, ["f"], load_grammar(), KeyEvaluator(), archive,  # type: ignore[arg-type]
+                                config, None, backend, replay=False)  # type: ignore[arg-type]
+                try:
+                    regularized_evolution(engine)
+                finally:
+                    backend.close()  # type: ignore[attr-defined]
+            return archive_rows(Path(tmp) / "r.db", ("seq", "hash", "fitness", "source", "operator", "parents"))
+
+    here = rows(InProcess(KeyFactory(), batch=4))
+    assert rows(ProcessPool(KeyFactory(), workers=1, timeout=60, batch=4)) == here
+    assert len(here) == 80

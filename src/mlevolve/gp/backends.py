@@ -378,8 +378,10 @@ class InProcess:
     checked by the training loops between steps).
 
     ``batch`` > 1 answers as a one-worker :class:`ProcessPool` with that batch does: two batches'
-    worth of slots, and each :meth:`results` runs and answers the oldest ``batch`` requests, so a
-    run gets the same answers in the same order (the pool's trajectory, reproduced in process)."""
+    worth of slots, batches made as the pool makes its messages (a full one at :meth:`submit`, a
+    partial one at :meth:`results`, at most two held), and each :meth:`results` runs and answers
+    the oldest, so a run gets the same answers in the same order (the pool's trajectory,
+    reproduced in process)."""
 
     def __init__(self, factory: Factory, memory: int | None = None, batch: int = 1) -> None:
         self.evaluator = factory()
@@ -387,6 +389,7 @@ class InProcess:
         self.batch = max(1, batch)
         self.slots = 1 if self.batch == 1 else 2 * self.batch
         self._queue: list[Request] = []
+        self._held: list[list[Request]] = []  # the batches a worker would hold (at most two)
         self._done: list[tuple[int, Any]] = []
         self._programs: OrderedDict[str, Program] = OrderedDict()
         self._known = Known()
@@ -396,17 +399,25 @@ class InProcess:
         self._done.append((request.job, run_request(self.evaluator, request, self.memory, self._programs,
                                                     self._known)))
 
+    def _hold(self, partial: bool) -> None:
+        """Make batches of the queue as :meth:`ProcessPool._dispatch` makes messages for one worker."""
+        while self._queue and len(self._held) < 2 and (partial or len(self._queue) >= self.batch):
+            self._held.append(self._queue[:self.batch])
+            del self._queue[:self.batch]
+
     def submit(self, request: Request) -> None:
         if self.batch == 1:
             self._run(request)
         else:
             self._queue.append(request)
+            self._hold(partial=False)
 
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]:
-        if not self._done and self._queue:
-            take, self._queue = self._queue[:self.batch], self._queue[self.batch:]
-            for request in take:
+        if not self._done and (self._queue or self._held):
+            self._hold(partial=True)
+            for request in self._held.pop(0):
                 self._run(request)
+            self._hold(partial=True)  # as the pool sends the rest on after a reply
         done, self._done = self._done, []
         return done
 
