@@ -16,7 +16,8 @@ single steps (``"fingerprint" | "evaluate" | "quick"``) remain requests of their
   outlives ``timeout`` is cut where it runs: its worker is killed and replaced, and the request
   fails as a timeout (a ``score`` request, which may run two trainings, is allowed twice
   ``timeout``).  A worker that dies mid-request is replaced and the request retried once, then
-  failed.
+  failed.  Programs go to workers as tokens they rebuild without the parser (:mod:`mlevolve.gp.wire`);
+  cheap candidates go in batches, two held by each worker.
 - :class:`InProcess` runs each request at once, in this process: no hard timeout (the training
   loops check their time budget between steps), used for cheap runs, where no worker can be
   started (a grammar given as an object, not a file) and by the meta level's inner runs.
