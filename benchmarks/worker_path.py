@@ -4,8 +4,10 @@ Printed, each the median of ``--repeats`` runs:
 - the pool's capacity with instant evaluations (candidates/s, regularized evolution of the quartic's
   body, 1 and 2 workers; ``scale.py``'s synthetic evaluator), one candidate per request and in
   batches of ``CHEAP_BATCH`` (as a cheap run's ``--workers N`` pool sends them), with the
-  coordinator's CPU per candidate, and interleaved with the same run in process (the coordinator
-  alone: the most the pool can reach on this machine as loaded now);
+  coordinator's CPU per candidate, and interleaved with the same run in process
+  (``InProcess(batch=B)``: the coordinator alone, on the trajectory of a one-worker pool with that
+  batch, the most the pool can reach on this machine as loaded now; the engine's cost per
+  candidate depends on the trajectory, 180-280 µs across seeds and batch sizes);
 - `mlevolve evolve examples/quartic.mlev --budget 1000 --init random --population 20 --quiet`:
   wall and CPU seconds (this process's children: coordinator and worker) on one core
   (``taskset -c 0``) and on every core;
@@ -118,10 +120,31 @@ def worker_start(workers: int) -> tuple[float, float]:
     return float(out.stdout.split()[-1]), (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def _in_process(budget: int, batch: int) -> float:
+    """``scale.run``'s search scored by ``InProcess(batch=batch)``: candidates/s."""
+    from mlevolve import check, parse_file
+    from mlevolve.gp.archive import Archive
+    from mlevolve.gp.backends import InProcess
+    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.search import regularized_evolution
+    from mlevolve.grammar.spec import load_grammar
+    from scale import BusyEvaluator, BusyFactory
+
+    program = check(parse_file(ROOT / "examples" / "quartic.mlev"))
+    config = EvolveConfig(budget=budget, population=50, init="random", hurdle=False)
+    with tempfile.TemporaryDirectory() as tmp, Archive.for_run(Path(tmp) / "s.db", {"run": "scale"}) as archive:
+        engine = Engine(program, ["f"], load_grammar(), BusyEvaluator(0.0), archive, config, None,
+                        InProcess(BusyFactory(0.0), batch=batch), replay=False)
+        started = time.perf_counter()
+        regularized_evolution(engine)
+        return budget / (time.perf_counter() - started)
+
+
 def _cpu_run(budget: int, workers: int, batch: int) -> tuple[float, float]:
-    """(candidates/s, this process's CPU microseconds per candidate) of one ``scale.run``."""
+    """(candidates/s, this process's CPU microseconds per candidate) of one ``scale.run`` (``workers``
+    0: :func:`_in_process`)."""
     started = time.process_time()
-    rate = run(budget, 0.0, workers, batch)["rate"]
+    rate = run(budget, 0.0, workers, batch)["rate"] if workers else _in_process(budget, batch)
     return rate, (time.process_time() - started) / budget * 1e6
 
 
