@@ -3,7 +3,11 @@
 Printed, each the median of ``--repeats`` runs:
 - the pool's capacity with instant evaluations (candidates/s, regularized evolution of the quartic's
   body, 1 and 2 workers; ``scale.py``'s synthetic evaluator), one candidate per request and in
-  batches of ``CHEAP_BATCH`` (as a cheap run's ``--workers N`` pool sends them);
+  batches of ``CHEAP_BATCH`` (as a cheap run's ``--workers N`` pool sends them), with the
+  coordinator's CPU per candidate, and interleaved with the same run in process
+  (``InProcess(batch=B)``: the coordinator alone, on the trajectory of a one-worker pool with that
+  batch, the most the pool can reach on this machine as loaded now; the engine's cost per
+  candidate depends on the trajectory, 180-280 µs across seeds and batch sizes);
 - `mlevolve evolve examples/quartic.mlev --budget 1000 --init random --population 20 --quiet`:
   wall and CPU seconds (this process's children: coordinator and worker) on one core
   (``taskset -c 0``) and on every core;
@@ -116,6 +120,34 @@ def worker_start(workers: int) -> tuple[float, float]:
     return float(out.stdout.split()[-1]), (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def _in_process(budget: int, batch: int) -> float:
+    """``scale.run``'s search scored by ``InProcess(batch=batch)``: candidates/s."""
+    from mlevolve import check, parse_file
+    from mlevolve.gp.archive import Archive
+    from mlevolve.gp.backends import InProcess
+    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.search import regularized_evolution
+    from mlevolve.grammar.spec import load_grammar
+    from scale import BusyEvaluator, BusyFactory
+
+    program = check(parse_file(ROOT / "examples" / "quartic.mlev"))
+    config = EvolveConfig(budget=budget, population=50, init="random", hurdle=False)
+    with tempfile.TemporaryDirectory() as tmp, Archive.for_run(Path(tmp) / "s.db", {"run": "scale"}) as archive:
+        engine = Engine(program, ["f"], load_grammar(), BusyEvaluator(0.0), archive, config, None,
+                        InProcess(BusyFactory(0.0), batch=batch), replay=False)
+        started = time.perf_counter()
+        regularized_evolution(engine)
+        return budget / (time.perf_counter() - started)
+
+
+def _cpu_run(budget: int, workers: int, batch: int) -> tuple[float, float]:
+    """(candidates/s, this process's CPU microseconds per candidate) of one ``scale.run`` (``workers``
+    0: :func:`_in_process`)."""
+    started = time.process_time()
+    rate = run(budget, 0.0, workers, batch)["rate"] if workers else _in_process(budget, batch)
+    return rate, (time.process_time() - started) / budget * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -131,9 +163,15 @@ def main() -> None:
               f"{statistics.median(r[0] for r in starts):.2f} s, CPU {statistics.median(r[1] for r in starts):.2f} s")
     for workers in () if args.skip_quartic else (1, 2):
         for batch, budget in ((1, 600), (CHEAP_BATCH, 2000)):
-            rates = [run(budget, 0.0, workers, batch)["rate"] for _ in range(args.repeats)]
+            pooled, alone = [], []
+            for _ in range(args.repeats):  # interleaved: the machine's load changes alike for both
+                pooled.append(_cpu_run(budget, workers, batch))
+                alone.append(_cpu_run(budget, 0, batch))
             print(f"pool, instant evaluations, {workers} worker(s), {batch} candidate(s) per request: "
-                  f"{statistics.median(rates):.0f} candidates/s")
+                  f"{statistics.median(r[0] for r in pooled):.0f} candidates/s, coordinator CPU "
+                  f"{statistics.median(r[1] for r in pooled):.0f} us/candidate; in process "
+                  f"{statistics.median(r[0] for r in alone):.0f} candidates/s, "
+                  f"{statistics.median(r[1] for r in alone):.0f} us/candidate; load {os.getloadavg()[0]:.1f}")
     quartic = ["examples/quartic.mlev", "--budget", "1000", "--init", "random", "--population", "20"]
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "run.db"

@@ -16,7 +16,8 @@ single steps (``"fingerprint" | "evaluate" | "quick"``) remain requests of their
   outlives ``timeout`` is cut where it runs: its worker is killed and replaced, and the request
   fails as a timeout (a ``score`` request, which may run two trainings, is allowed twice
   ``timeout``).  A worker that dies mid-request is replaced and the request retried once, then
-  failed.
+  failed.  Programs go to workers as tokens they rebuild without the parser (:mod:`mlevolve.gp.wire`);
+  cheap candidates go in batches, two held by each worker.
 - :class:`InProcess` runs each request at once, in this process: no hard timeout (the training
   loops check their time budget between steps), used for cheap runs, where no worker can be
   started (a grammar given as an object, not a file) and by the meta level's inner runs.
@@ -43,7 +44,7 @@ import signal
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Container, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, NamedTuple, Protocol
 
@@ -53,6 +54,7 @@ from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.memo import unseen_simplified_text
+from mlevolve.gp.wire import Decoder, WireProgram, encode
 from mlevolve.interpreter.standalone.common import Budget
 from mlevolve.results import Failure, Outcome, guarded
 
@@ -190,6 +192,8 @@ class Request:
     policy: Policy = Policy()
     # The program itself, for a backend in this process (no parse); never sent to a worker (outgoing).
     parsed: Program | None = field(default=None, compare=False, repr=False)
+    # The program as a worker receives it (:mod:`mlevolve.gp.wire`), made by outgoing() from ``parsed``.
+    wire: WireProgram | None = field(default=None, compare=False, repr=False)
 
 
 class Scored(NamedTuple):
@@ -220,16 +224,25 @@ class Known:
 
 
 def outgoing(request: Request, synced: int, parsed: bool = False) -> Request:
-    """The request as sent to a worker that holds the first ``synced`` fingerprints: only the delta,
-    and without the parsed program unless ``parsed`` (a backend in this process)."""
-    keep = request.parsed if parsed else None
-    if request.method != "score":
-        return request if keep is request.parsed else replace(request, parsed=keep)
+    """The request as sent to a worker that holds the first ``synced`` fingerprints: only the delta.
+    With ``parsed`` (a backend in this process) it keeps the parsed program; else the program goes
+    as tokens (:func:`mlevolve.gp.wire.encode`, which the worker rebuilds without the parser), and
+    its text, which the worker does not read then, is left out."""
     r = request  # dataclasses.replace, built directly: once per candidate
+    text, keep, wire = r.program, r.parsed, r.wire
+    if not parsed:
+        if keep is not None:
+            text, wire = "", encode(keep)
+        keep = None
+    if request.method != "score":
+        if keep is r.parsed and wire is r.wire:
+            return request
+        return Request(r.job, r.method, text, r.key, r.known, r.known_count, r.known_from, r.window, r.policy,
+                       keep, wire)
     if synced >= request.known_count:  # nothing new (a retried request may be older than the copy)
-        return Request(r.job, r.method, r.program, r.key, (), synced, synced, r.window, r.policy, keep)
-    return Request(r.job, r.method, r.program, r.key, tuple(r.known[synced:r.known_count]), r.known_count, synced,
-                   r.window, r.policy, keep)
+        return Request(r.job, r.method, text, r.key, (), synced, synced, r.window, r.policy, keep, wire)
+    return Request(r.job, r.method, text, r.key, tuple(r.known[synced:r.known_count]), r.known_count, synced,
+                   r.window, r.policy, keep, wire)
 
 
 def score(evaluator: Any, program: Program, key: str, known: Container[str], window: Sequence[float],
@@ -289,15 +302,21 @@ def call(evaluator: Any, method: str, program: Program, key: str, limit: int | N
 
 
 def run_request(evaluator: Any, request: Request, limit: int | None = None,
-                programs: OrderedDict[str, Program] | None = None, known: Known | None = None) -> Any:
+                programs: OrderedDict[str, Program] | None = None, known: Known | None = None,
+                decoder: Decoder | None = None) -> Any:
     """Execute a request on an evaluator (in whichever process holds it).  ``programs``: parsed
     programs by key, reused by the steps of one candidate (probe, hurdle, training); ``known``:
-    this process's copy of the FEC fingerprints (None: the request carries them all)."""
+    this process's copy of the FEC fingerprints (None: the request carries them all); ``decoder``:
+    this process's rebuilder of programs sent as tokens (None: a fresh one)."""
     program = request.parsed
     if program is None and programs is not None:
         program = programs.get(request.key)
     if program is None:
-        program, failure = guarded(lambda: parse(request.program), "worker")
+        wire = request.wire
+        if wire is not None:
+            program, failure = guarded(lambda: (decoder or Decoder()).program(wire), "worker")
+        else:
+            program, failure = guarded(lambda: parse(request.program), "worker")
         if failure is not None or program is None:
             return _as_result(request.method, failure or Failure("no program", "worker"))
         if programs is not None:
@@ -318,6 +337,17 @@ def run_request(evaluator: Any, request: Request, limit: int | None = None,
         # of the batch with the same fingerprint is an FEC hit, as it would be scored one by one.
         known.fingerprints.add(scored.fingerprint)
     return scored
+
+
+def shipped(result: Any) -> Any:
+    """A request's answer as a worker sends it back: without the IR of a rewritten program
+    (``Outcome.parsed``), which would be pickled as text and parsed again by the coordinator; the
+    coordinator reads the text (``Outcome.program``) and its simplified text (``Scored.simplified``)."""
+    outcome = result.outcome if isinstance(result, Scored) else result
+    if not isinstance(outcome, Outcome) or outcome.parsed is None:
+        return result
+    bare = Outcome(outcome.metrics, outcome.failure, outcome.seconds, outcome.program)
+    return result._replace(outcome=bare) if isinstance(result, Scored) else bare
 
 
 def _as_result(method: str, failure: Failure) -> Any:
@@ -349,8 +379,10 @@ class InProcess:
     checked by the training loops between steps).
 
     ``batch`` > 1 answers as a one-worker :class:`ProcessPool` with that batch does: two batches'
-    worth of slots, and each :meth:`results` runs and answers the oldest ``batch`` requests, so a
-    run gets the same answers in the same order (the pool's trajectory, reproduced in process)."""
+    worth of slots, batches made as the pool makes its messages (a full one at :meth:`submit`, a
+    partial one at :meth:`results`, at most two held), and each :meth:`results` runs and answers
+    the oldest, so a run gets the same answers in the same order (the pool's trajectory,
+    reproduced in process)."""
 
     def __init__(self, factory: Factory, memory: int | None = None, batch: int = 1) -> None:
         self.evaluator = factory()
@@ -358,6 +390,7 @@ class InProcess:
         self.batch = max(1, batch)
         self.slots = 1 if self.batch == 1 else 2 * self.batch
         self._queue: list[Request] = []
+        self._held: list[list[Request]] = []  # the batches a worker would hold (at most two)
         self._done: list[tuple[int, Any]] = []
         self._programs: OrderedDict[str, Program] = OrderedDict()
         self._known = Known()
@@ -367,17 +400,25 @@ class InProcess:
         self._done.append((request.job, run_request(self.evaluator, request, self.memory, self._programs,
                                                     self._known)))
 
+    def _hold(self, partial: bool) -> None:
+        """Make batches of the queue as :meth:`ProcessPool._dispatch` makes messages for one worker."""
+        while self._queue and len(self._held) < 2 and (partial or len(self._queue) >= self.batch):
+            self._held.append(self._queue[:self.batch])
+            del self._queue[:self.batch]
+
     def submit(self, request: Request) -> None:
         if self.batch == 1:
             self._run(request)
         else:
             self._queue.append(request)
+            self._hold(partial=False)
 
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]:
-        if not self._done and self._queue:
-            take, self._queue = self._queue[:self.batch], self._queue[self.batch:]
-            for request in take:
+        if not self._done and (self._queue or self._held):
+            self._hold(partial=True)
+            for request in self._held.pop(0):
                 self._run(request)
+            self._hold(partial=True)  # as the pool sends the rest on after a reply
         done, self._done = self._done, []
         return done
 
@@ -412,9 +453,10 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
     """A worker process: build the evaluator once, then answer batches of requests until told to stop.
 
     Each message is a list of requests (a batch: one round trip for all of them), answered by one
-    list of ``(job, result)`` in the same order.  Before each request the worker writes when it
-    began and its index in the batch into ``progress`` (shared memory: time first, then index), so
-    the coordinator can tell which request of a batch outlives its timeout or killed the worker.
+    list of ``(job, result)`` in the same order (:func:`shipped`).  Before each request the worker
+    writes when it began and its serial number (requests begun by this worker before it) into
+    ``progress`` (shared memory: time first, then number), so the coordinator can tell which of the
+    requests it sent outlives its timeout or killed the worker.
 
     Ctrl-C goes to the whole process group; the coordinator handles it (and stops the workers), so
     a worker ignores SIGINT rather than print a traceback of its own.
@@ -429,6 +471,8 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
     conn.send(("ready", None))
     programs: OrderedDict[str, Program] = OrderedDict()
     known = Known()
+    decoder = Decoder()
+    serial = 0
     while True:
         try:
             batch = conn.recv()
@@ -437,11 +481,12 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
         if batch is None:
             return
         answers = []
-        for index, request in enumerate(batch):
+        for request in batch:
             if progress is not None:
                 progress[1] = time.monotonic()
-                progress[0] = index
-            answers.append((request.job, run_request(evaluator, request, limit, programs, known)))
+                progress[0] = serial
+            serial += 1
+            answers.append((request.job, shipped(run_request(evaluator, request, limit, programs, known, decoder))))
         try:
             conn.send(answers)
         except (BrokenPipeError, OSError):
@@ -452,18 +497,21 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
 class _Worker:
     process: Any
     conn: Connection
-    progress: Any  # shared (index in the batch, time.monotonic() it began) of the request it runs
-    batch: list[tuple[Request, bool]] = field(default_factory=list)  # in flight: (request, is a retry)
-    sent: float = 0.0  # time.monotonic() when the batch was sent
+    progress: Any  # shared (serial number, time.monotonic() it began) of the request it runs
+    batch: list[tuple[Request, bool]] = field(default_factory=list)  # in flight, in order: (request, is a retry)
+    sizes: list[int] = field(default_factory=list)  # requests per message in flight (each answered by one reply)
+    since: float = 0.0  # time.monotonic() from which the first request in flight counts (sent, or the last reply)
+    answered: int = 0  # requests this worker process has answered (the serial number of the first in flight)
     ready: bool = False
     synced: int = 0  # how many FEC fingerprints this worker has been sent
 
     def running(self) -> tuple[int, float]:
-        """The index in the batch of the request the worker runs and when it began (before it has
-        taken the first: the first, since the batch was sent)."""
-        index, began = int(self.progress[0]), float(self.progress[1])
-        if index < 0 or index >= len(self.batch) or began < self.sent:
-            return 0, self.sent
+        """The index in :attr:`batch` of the request the worker runs and when it began (before it
+        has begun the first in flight: the first, since it was sent or the last reply came)."""
+        serial, began = int(self.progress[0]), float(self.progress[1])
+        index = serial - self.answered
+        if index < 0 or index >= len(self.batch):
+            return 0, self.since
         return index, began
 
 
@@ -482,9 +530,10 @@ def _context(preload: Sequence[str]) -> Any:
 
 def worker_modules(cheap: bool) -> tuple[str, ...]:
     """What a run's workers import, for the fork server to import once: the evaluator, and for a
-    run whose candidates run generated code PyTorch and scikit-learn's data sets too."""
+    run whose candidates run generated code PyTorch too.  Not scikit-learn (about a second): the
+    digits are read without it, and a worker whose task needs it imports it while it loads the task."""
     light = ("mlevolve.interpreter.evaluator",)
-    return light if cheap else ("torch", "sklearn.datasets", "mlevolve.interpreter.runtime", *light)
+    return light if cheap else ("torch", "mlevolve.interpreter.runtime", *light)
 
 
 def prestart(preload: Sequence[str]) -> None:
@@ -505,10 +554,11 @@ class ProcessPool:
     its worker's start, the coordinator does not.
 
     ``batch``: the most requests sent to a worker in one message (one round trip, answered in one
-    reply).  With ``batch`` > 1 the pool offers two batches per worker (:attr:`slots`): one running
-    while the coordinator fills the next, and a request waits for a full batch or for
-    :meth:`results`.  A request past its timeout, or one that kills its worker, is told apart from
-    the rest of its batch (see :func:`_worker_main`); the rest are sent again.
+    reply).  With ``batch`` > 1 the pool offers two batches per worker (:attr:`slots`), and a
+    worker may hold both: the next waits in its pipe while it runs the first, so it never waits for
+    the coordinator between batches.  A request waits for a full batch or for :meth:`results`.  A
+    request past its timeout, or one that kills its worker, is told apart from the rest of those
+    sent to the worker (see :func:`_worker_main`); the rest are sent again.
     """
 
     def __init__(self, factory: Factory, workers: int = 0, timeout: float = Resources.timeout,
@@ -562,10 +612,14 @@ class ProcessPool:
         self.workers[self.workers.index(worker)] = self._start()
         self.replaced += 1
 
-    def _dispatch(self) -> None:
-        for worker in list(self.workers):
-            if worker.batch or not self.queue:
-                continue
+    def _dispatch(self, partial: bool = True) -> None:
+        """Send queued requests, a batch per message, to the workers with the fewest messages in
+        flight (at most two each with batches, one without); a partial batch only if ``partial``."""
+        depth = 1 if self.batch == 1 else 2
+        while self.queue and (partial or len(self.queue) >= self.batch):
+            worker = min(self.workers, key=lambda w: len(w.sizes))
+            if len(worker.sizes) >= depth:
+                return
             self._ready(worker)
             take, self.queue = self.queue[:self.batch], self.queue[self.batch:]
             synced, messages = worker.synced, []
@@ -573,19 +627,25 @@ class ProcessPool:
                 messages.append(outgoing(request, synced))
                 if request.method == "score":
                     synced = max(synced, request.known_count)
-            worker.progress[0] = -1.0
             try:
                 worker.conn.send(messages)
-            except (BrokenPipeError, OSError):
+            except (BrokenPipeError, OSError):  # the worker is gone
                 self.queue[:0] = take
-                self._replace(worker)
+                if worker.batch:  # on the request it was running
+                    self._died(worker)
+                else:
+                    self._replace(worker)
                 continue
-            worker.batch, worker.sent, worker.synced = take, time.monotonic(), synced
+            if not worker.sizes:
+                worker.since = time.monotonic()
+            worker.batch += take
+            worker.sizes.append(len(take))
+            worker.synced = synced
 
     def submit(self, request: Request) -> None:
         self.queue.append((request, False))
         if len(self.queue) >= self.batch:  # a full batch goes at once; a partial one at results()
-            self._dispatch()
+            self._dispatch(partial=False)
 
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]:
         """Wait (up to ``timeout`` s) for at least one result; also enforce timeouts and faults."""
@@ -609,7 +669,6 @@ class ProcessPool:
                 if time.monotonic() - began > (limit := allowed(request, self.timeout)):
                     self.done.append((request.job, _failed(request, f"timeout after {limit:g} s")))
                     self.queue[:0] = worker.batch[:index] + worker.batch[index + 1:]
-                    worker.batch = []
                     self._replace(worker)
             self._dispatch()
             if deadline is not None and time.monotonic() >= deadline:
@@ -617,25 +676,33 @@ class ProcessPool:
         done, self.done = self.done, []
         return done
 
+    def _died(self, worker: _Worker) -> None:
+        """A worker died with requests in flight: on the one it was running, which is retried once
+        (then failed); the rest are sent again, in order."""
+        index, _ = worker.running()
+        batch = worker.batch
+        worker.process.join(5)
+        code = worker.process.exitcode
+        self._replace(worker)
+        request, retried = batch[index]
+        rest = batch[:index] + batch[index + 1:]
+        if retried:
+            why = "killed by the system, perhaps out of memory" if code == -signal.SIGKILL else f"status {code}"
+            self.done.append((request.job, _failed(request, f"the worker died twice on this candidate ({why})")))
+            self.queue[:0] = rest
+        else:
+            self.queue[:0] = [(request, True), *rest]
+
     def _collect(self, worker: _Worker) -> None:
         try:
             answers = worker.conn.recv()
         except (EOFError, OSError):  # the worker died mid-batch: on the request it was running
-            index, _ = worker.running()
-            batch, worker.batch = worker.batch, []
-            worker.process.join(5)
-            code = worker.process.exitcode
-            self._replace(worker)
-            request, retried = batch[index]
-            rest = batch[:index] + batch[index + 1:]
-            if retried:
-                why = "killed by the system, perhaps out of memory" if code == -signal.SIGKILL else f"status {code}"
-                self.done.append((request.job, _failed(request, f"the worker died twice on this candidate ({why})")))
-                self.queue[:0] = rest
-            else:
-                self.queue[:0] = [(request, True), *rest]
+            self._died(worker)
             return
-        worker.batch = []
+        del worker.batch[:len(answers)]
+        worker.sizes.pop(0)
+        worker.answered += len(answers)
+        worker.since = time.monotonic()
         self.done.extend(answers)
 
     def close(self, interrupted: bool = False) -> None:
@@ -660,7 +727,9 @@ def _dask_run(factory: Factory, request: Request, limit: int | None = None) -> A
         if failure is not None:
             return _as_result(request.method, failure)
         cache[factory] = evaluator
-    return run_request(cache[factory], request, limit)  # a score request carries every fingerprint
+    decoder = worker.__dict__.setdefault("_mlevolve_decoder", Decoder())
+    # A score request carries every fingerprint.
+    return shipped(run_request(cache[factory], request, limit, decoder=decoder))
 
 
 class DaskBackend:

@@ -5,6 +5,11 @@ Every candidate that needs scoring goes through a backend, in process too
 finishes).  The scheduler numbers the jobs, keeps what made each one (:class:`Job`), counts the
 slots in use, and hands back finished jobs with their answers.  It decides nothing about scoring
 (``scorer.py``) or recording (``record.py``).
+
+The run's first job is handed back first, whichever worker finishes first: answers that come before
+it are held (their slots stay taken) and then handed back with it in job order.  So a run's first
+candidate, the file's own program unless it starts from random programs, is candidate 0 with every
+backend, as it is in process.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ class Scheduler:
         self.slots = backend.slots
         self._jobs: dict[int, Job] = {}
         self._next = 0
+        self._first: int | None = None  # the first job submitted, until it is handed back
+        self._held: list[tuple[int, Any]] = []  # answers that came before the first job's
 
     @property
     def in_flight(self) -> int:
@@ -48,6 +55,8 @@ class Scheduler:
 
     def submit(self, job: Job, request: Request) -> None:
         """Send ``request`` (built by the caller for job number :meth:`next_id`) to the backend."""
+        if request.job == 1:  # the run's first (next_id counts from 1)
+            self._first = request.job
         self._jobs[request.job] = job
         self.backend.submit(request)
 
@@ -60,6 +69,11 @@ class Scheduler:
         """Jobs whose answers have come back; waits for at least one if any is in flight."""
         while self._jobs:
             results = self.backend.results()
+            if self._first is not None:
+                self._held += results
+                if all(job_id != self._first for job_id, _ in self._held):
+                    continue
+                results, self._held, self._first = sorted(self._held, key=lambda r: r[0]), [], None
             for job_id, result in results:
                 yield self._jobs.pop(job_id), result
             if results:

@@ -1,0 +1,80 @@
+"""Programs sent to workers as tokens (``gp/wire.py``): rebuilt equal, at any depth, without the parser."""
+
+from __future__ import annotations
+
+import pickle
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlevolve import parse_file
+from mlevolve.dsl.ir import Call, Let, Num, Ref, Tup
+from mlevolve.dsl.parse import parse
+from mlevolve.dsl.printer import format_program
+from mlevolve.gp.generate import ramped_half_and_half
+from mlevolve.gp.wire import Decoder, encode, encode_expr
+from mlevolve.grammar.spec import load_grammar
+from tests.conftest import ROOT
+
+EXAMPLES = sorted((ROOT / "examples").glob("*.mlev"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_comes_back_equal_field_for_field(path: object) -> None:
+    program = parse_file(path)  # type: ignore[arg-type]
+    back = Decoder().program(pickle.loads(pickle.dumps(encode(program))))
+    assert back == program  # digests of the bodies, and every other field that compares
+    assert format_program(back) == format_program(program)  # comments too
+    assert all(d.span is None for d in back.definitions)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["Scalar", "Vector", "Matrix"]))
+def test_random_bodies_round_trip_through_one_decoder(seed: int, result: str) -> None:
+    spec, rng = load_grammar(), random.Random(seed)
+    env = {"x": "Scalar", "v": "Vector", "m": "Matrix"}
+    decoder = Decoder(size=64)  # small: evictions happen between bodies
+    for _ in range(5):
+        body = ramped_half_and_half(spec, result, rng, env=env, min_depth_=1, max_depth=6)
+        back = decoder.expr(pickle.loads(pickle.dumps(encode_expr(body))))
+        assert back == body and back.size == body.size and back.depth == body.depth
+
+
+def test_a_subtree_seen_before_is_reused_not_rebuilt() -> None:
+    x = Ref("x")
+    parent = Call("add", (Call("mul", (x, Num(2.0))), x))
+    child = Call("sub", (parent.args[0], Num(1.0)))
+    decoder = Decoder()
+    first = decoder.expr(encode_expr(parent))
+    second = decoder.expr(encode_expr(child))
+    assert second.args[0] is first.args[0]  # type: ignore[union-attr]
+
+
+def test_literals_keep_their_kind() -> None:
+    body = Tup((Num(3, is_int=True), Num(3.0), Num(0.5), Let("y", Ref("x"), Ref("y"))))
+    back = Decoder().expr(encode_expr(body))
+    assert isinstance(back, Tup)
+    three, three_float = back.items[0], back.items[1]
+    assert isinstance(three, Num) and three.is_int and type(three.value) is int
+    assert isinstance(three_float, Num) and not three_float.is_int and type(three_float.value) is float
+    assert back == body
+
+
+def test_a_deep_tree_is_encoded_and_rebuilt_without_recursion() -> None:
+    body = parse(f"algorithm a\nformula f(x: Scalar) -> Scalar = {'neg(' * 5000}x{')' * 5000}\n").definitions[0].body
+    assert body is not None
+    back = Decoder().expr(encode_expr(body))
+    assert back == body and back.depth == 5001
+
+
+@pytest.mark.parametrize("tokens", [
+    (("C", "add", 2, 3), "x"),  # a child missing
+    (("C", "add", 1, 3), "x", "y"),  # a length that does not match the children
+    ("x", "y"),  # two expressions
+    (("Q", 1),),  # an unknown tag
+])
+def test_tokens_that_encode_no_expression_are_refused(tokens: tuple[object, ...]) -> None:
+    with pytest.raises((ValueError, IndexError)):
+        Decoder().expr(tokens)

@@ -1,0 +1,27 @@
+"""The digits task is read from the file scikit-learn ships, without importing scikit-learn."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+from mlevolve.interpreter.standalone.data_supervised import SUPERVISED
+from tests.conftest import ROOT
+
+
+def test_the_digits_are_sklearns_arrays() -> None:
+    from sklearn.datasets import load_digits
+
+    x, y = SUPERVISED["digits"](np.random.default_rng(0))
+    x_sk, y_sk = load_digits(return_X_y=True)
+    assert x.dtype == x_sk.dtype and y.dtype == y_sk.dtype
+    assert np.array_equal(x, x_sk) and np.array_equal(y, y_sk)
+
+
+def test_loading_the_digits_task_imports_no_sklearn() -> None:
+    code = ("import sys\nfrom mlevolve.interpreter.tasks import load_task\n"
+            "load_task('digits', 0)\nprint('sklearn' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.split() == ["False"]
