@@ -125,6 +125,8 @@ def test_the_first_job_is_handed_back_first_and_those_held_for_it_in_job_order()
     for _ in range(4):
         job = scheduler.next_id()
         scheduler.submit(Job(program, f"k{job}", "init", (), 0, 1, program, 0.0), Request(job, "score", "", f"k{job}"))
+    for busy in (3, 2, 1):  # k4, k3, k2 come first: held, their slots free again, still in flight
+        assert list(scheduler.finished()) == [] and (scheduler.busy, scheduler.in_flight) == (busy, 4)
     assert [job.key for job, _ in scheduler.finished()] == ["k1", "k2", "k3", "k4"]
     for _ in range(2):  # later jobs: as they come
         job = scheduler.next_id()

@@ -269,7 +269,7 @@ class Engine:
 
     def can_start(self) -> bool:
         """Whether a slot is free: nothing in flight or finished-but-uncollected fills it."""
-        return self.budget_left() and self.scheduler.in_flight + len(self._done) < self.scheduler.slots
+        return self.budget_left() and self.scheduler.busy + len(self._done) < self.scheduler.slots
 
     @property
     def in_flight(self) -> int:

@@ -7,9 +7,10 @@ slots in use, and hands back finished jobs with their answers.  It decides nothi
 (``scorer.py``) or recording (``record.py``).
 
 The run's first job is handed back first, whichever worker finishes first: answers that come before
-it are held (their slots stay taken) and then handed back with it in job order.  So a run's first
-candidate, the file's own program unless it starts from random programs, is candidate 0 with every
-backend, as it is in process.
+it are held and then handed back with it in job order.  So a run's first candidate, the file's own
+program unless it starts from random programs, is candidate 0 with every backend, as it is in
+process.  A held answer frees its slot (:attr:`Scheduler.busy`) but still counts as in flight
+(against the budget), so the other workers stay busy while the first job runs.
 """
 
 from __future__ import annotations
@@ -51,7 +52,13 @@ class Scheduler:
 
     @property
     def in_flight(self) -> int:
+        """Jobs submitted and not yet handed back (held answers included)."""
         return len(self._jobs)
+
+    @property
+    def busy(self) -> int:
+        """Slots in use: jobs the backend has not answered yet."""
+        return len(self._jobs) - len(self._held)
 
     def submit(self, job: Job, request: Request) -> None:
         """Send ``request`` (built by the caller for job number :meth:`next_id`) to the backend."""
@@ -66,12 +73,15 @@ class Scheduler:
         return self._next
 
     def finished(self) -> Iterator[tuple[Job, Any]]:
-        """Jobs whose answers have come back; waits for at least one if any is in flight."""
-        while self._jobs:
+        """Jobs whose answers have come back; waits for at least one answer if any job is busy (none
+        handed back while answers are held for the first job: their slots are free again)."""
+        while self.busy:
             results = self.backend.results()
             if self._first is not None:
                 self._held += results
                 if all(job_id != self._first for job_id, _ in self._held):
+                    if results:
+                        return
                     continue
                 results, self._held, self._first = sorted(self._held, key=lambda r: r[0]), [], None
             for job_id, result in results:
