@@ -169,7 +169,7 @@ def test_the_cli_names_the_flag(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err.splitlines()[0] == f"mlevolve: error: {message}"
+    assert out == "" and err.splitlines()[0] == f"mlevolve {argv[0]}: error: {message}"
     assert "Traceback" not in err
     assert not list(tmp_path.iterdir())  # refused before anything is written: no archive, no log
 

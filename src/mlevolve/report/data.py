@@ -302,6 +302,18 @@ def counts(run: Run) -> dict[str, Any]:
             "seconds in candidates": round(sum(row.seconds for row in run.rows), 3)}
 
 
+def failure_reasons(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """The failed candidates' reasons, most common first: ``reason``, ``count``, ``total`` (failures in
+    all) and ``hash``, the first candidate that failed so (``mlevolve show DB HASH`` shows it)."""
+    failed = [row for row in rows if row.fitness is None and row.failure]
+    counted = Counter(row.failure for row in failed)
+    first: dict[str | None, str] = {}
+    for row in failed:
+        first.setdefault(row.failure, row.hash)
+    return [{"reason": reason, "count": n, "total": len(failed), "hash": first[reason]}
+            for reason, n in counted.most_common()]
+
+
 def state(run: Run) -> str:
     summary = run.meta.get("summary")
     if isinstance(summary, Mapping) and summary.get("candidates") == len(run.rows):

@@ -21,6 +21,7 @@ from mlevolve.interpreter.standalone.data import (
     _split,
     _standardise,
     datasets,
+    flat,
     read_table,
 )
 
@@ -49,8 +50,8 @@ def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator
         if len(classes) < 2:
             raise TaskError(f"{name}: the target has only one class ({classes[0]})", "a classifier needs two or more")
     train, val, test = _split(labels, n, rng, name)
-    if labels is None and np.all(y == y[0]):
-        raise TaskError(f"{name}: the target is {float(y[0]):g} on every row", CONSTANT_TARGET)
+    if labels is None and (constant := flat(name, y.astype(np.float64))):
+        raise TaskError(constant, CONSTANT_TARGET)
     x_tr, x_va, x_te = _standardise(x[train], x[val], x[test])
     if labels is not None:
         ys: list[Any] = [labels[train], labels[val], labels[test]]
