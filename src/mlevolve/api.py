@@ -195,6 +195,10 @@ def check_not_overwriting(path: str | Path, kind: str, setting: str = "output") 
     out = Path(path)
     if not (out.exists() or out.is_symlink()):
         return
+    if out.is_dir():
+        raise SettingError("{path} is a directory", hint=f"pass a file path as {{{setting}}}, e.g. {{inside}}",
+                           path=str(path), inside=str(out / ("report.html" if kind == "report" else "out.py"
+                                                             if kind == "script" else "grammar.toml")))
     try:
         text = out.read_bytes() if out.is_file() else b""
     except OSError:
@@ -238,6 +242,41 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def check_json_log(path: str | Path, db: Path) -> None:
+    """Raise :class:`SettingError` (naming ``json_log``) unless ``path`` may be appended to by the run of archive
+    ``db``: no file or an empty one, or an mlevolve JSON log (every line an object of
+    :data:`~mlevolve.gp.progress.LOG_FIELDS`) whose candidates are this archive's (a resumed run's log; lines
+    past the archive's last candidate are ones a crash lost before they were stored)."""
+    import json
+
+    from mlevolve.gp.archive import Archive
+    from mlevolve.gp.progress import LOG_FIELDS
+
+    out = Path(path)
+    if out.is_dir():
+        raise SettingError("{path} is a directory", hint="pass a file path as {json_log}, e.g. {inside}",
+                           path=str(path), inside=str(out / "log.jsonl"))
+    try:
+        lines = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
+        logged = [json.loads(line) for line in lines if line.strip()]
+    except (OSError, UnicodeDecodeError, ValueError):
+        logged = [None]
+    if not logged:
+        return
+    if not all(isinstance(e, dict) and tuple(e) == LOG_FIELDS for e in logged):
+        raise SettingError("{path} exists and is not an mlevolve JSON log: it is not appended to",
+                           hint="pass another {json_log}, or move the file away first", path=str(path))
+    rows: set[tuple[int, str]] = set()
+    if db.exists():
+        with Archive.read(db) as archive:
+            rows = {(r.seq, r.hash) for r in archive.rows()}
+    last = max((seq for seq, _ in rows), default=None)  # later lines: candidates a crash lost, scored again
+    if last is None or not all((e["seq"], e["hash"]) in rows or e["seq"] > last for e in logged):
+        raise SettingError("{path} is the JSON log of another run (its candidates are not in {db}): it is not "
+                           "appended to", hint="pass another {json_log}, or move the file away first",
+                           path=str(path), db=str(db))
 
 
 def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
@@ -517,6 +556,8 @@ def evolve(
     path = Path(db) if db is not None else default_path(checked.name, task_name)
     if path.exists():  # a damaged, locked or foreign --db is refused before workers start and torch loads
         Archive.for_run(path, identity).close()
+    if json_log is not None:
+        check_json_log(json_log, path)
     parallel = bool(dask) or workers != 1
     portable = spec.origin is not None or spec.name == "base"  # a worker can load the grammar itself
     if parallel and not portable:

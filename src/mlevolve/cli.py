@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import inspect
+import re
 import shlex
 import signal
 import sqlite3
@@ -451,20 +452,24 @@ def _option(p: argparse.ArgumentParser, call: Callable[..., Any], name: str, hel
                    help=text)
 
 
-def _ascii(kind: type) -> Callable[[str], Any]:
-    """``kind`` (int or float; any other type as it is) read from ASCII decimal text only: Python's ``int`` and
+class _Ascii:
+    """An argparse ``type`` reading ``kind`` (int or float) from ASCII decimal text only: Python's ``int`` and
     ``float`` also take other scripts' digits (``١٢``) and ``1_000``, which the command refuses as argparse
     refuses any bad value ("invalid int value: '1_000'")."""
-    if kind not in (int, float):
-        return kind
 
-    def convert(text: str) -> Any:
-        if not NUMBER.fullmatch(text.strip()) or (kind is int and not text.strip().lstrip("+-").isdigit()):
+    def __init__(self, kind: type) -> None:
+        self.kind = kind
+        self.__name__ = kind.__name__  # what argparse names in its message
+
+    def __call__(self, text: str) -> Any:
+        if not NUMBER.fullmatch(text.strip()) or (self.kind is int and not text.strip().lstrip("+-").isdigit()):
             raise ValueError(text)
-        return kind(text)
+        return self.kind(text)
 
-    convert.__name__ = kind.__name__  # what argparse names in its message
-    return convert
+
+def _ascii(kind: type) -> Any:
+    """The argparse ``type`` of a flag whose values are of ``kind``: :class:`_Ascii` for numbers."""
+    return _Ascii(kind) if kind in (int, float) else kind
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -695,6 +700,8 @@ def _main(argv: Sequence[str] | None) -> int:
             err.rename(flag_of)
         prog = err.prog if isinstance(err, _UsageError) else prog
         _hinted(err, prog)
+        if err.hint and not isinstance(err, _Shown):
+            err.hint = _own_words(err.hint, _command_parser(parser, prog))
         print(err.render() if err.file or err.span else f"{prog}: error: {err.message}\nhint: {err.hint}",
               file=sys.stderr)
         return EXIT_USAGE
@@ -708,6 +715,31 @@ def _main(argv: Sequence[str] | None) -> int:
               "memory; a run's archive keeps every committed candidate, so the same command resumes it",
               file=sys.stderr)
         return EXIT_USAGE
+
+
+def _command_parser(parser: argparse.ArgumentParser, prog: str) -> argparse.ArgumentParser:
+    """The (sub)parser of command ``prog`` (``mlevolve grammar show``): the top parser for ``mlevolve``."""
+    for word in prog.split()[1:]:
+        sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if sub is None or word not in sub.choices:
+            break
+        parser = sub.choices[word]
+    return parser
+
+
+def _own_words(hint: str, parser: argparse.ArgumentParser) -> str:
+    """``hint`` in the words of the command ``parser`` parses: a ``--NAME`` it does not take, but takes as a
+    positional argument (``best DB``, where ``evolve`` has ``--db DB``), is written as that argument's name.
+    The parts of a hint that are other commands (after ``mlevolve ``) are theirs, left as they are."""
+    head, sep, rest = hint.partition("mlevolve ")
+    positional = {a.dest: a.metavar for a in parser._actions if not a.option_strings and isinstance(a.metavar, str)}
+
+    def own(match: re.Match[str]) -> str:
+        flag = match[0]
+        name = flag.lstrip("-").replace("-", "_")
+        return positional[name] if flag not in parser._option_string_actions and name in positional else flag
+
+    return re.sub(r"(?<![\w-])--[a-z][a-z-]*", own, head) + sep + rest
 
 
 def _hinted(err: MlevError, prog: str) -> MlevError:

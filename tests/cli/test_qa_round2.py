@@ -5,7 +5,9 @@ run says the truth."""
 from __future__ import annotations
 
 import errno
+import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -65,7 +67,8 @@ def test_a_classification_loss_on_a_regression_file_is_refused_before_anything_i
 @pytest.mark.e2e
 def test_the_loss_misfit_is_found_without_pytorch(tmp_path: Path) -> None:
     _regression(tmp_path / "reg.csv")
-    code, err, heavy = light_cli(["evolve", str(MLP), "--task", "reg.csv:target=y", "--db", "r.db"], tmp_path)
+    code, err, heavy = light_cli(["evolve", str(MLP), "--evolve", "act", "--task", "reg.csv:target=y", "--db",
+                                  "r.db"], tmp_path)
     assert code == 2 and "loss 'xent' is not finite" in err and heavy == []
 
 
@@ -185,11 +188,14 @@ def test_every_hint_names_only_options_its_command_takes(tmp_path: Path, monkeyp
     (tmp_path / "q.mlev").write_text(QUARTIC.read_text())
     parsers = _subcommands()
     for argv in (["best", "x.db"], ["show", "x.db"], ["report", "x.db"], ["export", "--db", "x.db", "-o", "o.py"],
+                 ["evolve", "q.mlev", "--db", "x.db"], ["report", "none.db", "--baseline", "x.db"],
                  ["best", "none.db"], ["show", "none.db"], ["show", "q.mlev"], ["report", "none.db"],
                  ["export", "-o", "o.py"], ["show", "x.db", "ab", "--best"], ["show", "x.db", "ab", "-n", "2"]):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         hint = next(line for line in err.splitlines() if line.startswith("hint: "))
+        own = parsers[argv[0]]._option_string_actions  # type: ignore[attr-defined]
+        assert all(w in own for w in re.findall(r"(?<![\w-])--?[a-z][a-z-]*", hint.split("mlevolve ")[0])), (argv, hint)
         for command in (c for c in hint.split("mlevolve ")[1:] if c.split()[0] in parsers):
             name, *words = shlex.split(command.split("`")[0].split(";")[0].split(",")[0].rstrip(")"))
             options = parsers[name]._option_string_actions  # type: ignore[attr-defined]
@@ -219,10 +225,14 @@ def test_every_error_has_one_prefix_and_a_hint(tmp_path: Path, monkeypatch: pyte
 def test_an_exported_script_refuses_what_the_command_refuses(tmp_path: Path, capsys: Capsys) -> None:
     script = tmp_path / "lin.py"
     assert main(["export", str(ROOT / "examples" / "linear_regression.mlev"), "-o", str(script)]) == 0
+    (tmp_path / "f.mlev").write_text(FORMULA_AB)
+    _regression(tmp_path / "good.csv")
+    assert main(["export", str(tmp_path / "f.mlev"), "--task", f"{tmp_path / 'good.csv'}:target=y", "-o",
+                 str(tmp_path / "f.py")]) == 0
     capsys.readouterr()
     (tmp_path / "d.csv").write_text("a,b,y\n1,2,3\n4,,6\n")
 
-    def error(*flags: str) -> list[str]:
+    def error(*flags: str, script: Path = script) -> list[str]:
         done = subprocess.run([sys.executable, str(script), *flags], capture_output=True, text=True, timeout=120,
                               cwd=tmp_path, env=environment())
         assert done.returncode == 2 and done.stdout == "", done
@@ -235,8 +245,8 @@ def test_an_exported_script_refuses_what_the_command_refuses(tmp_path: Path, cap
     assert error("--task", "linear:n_train=\u0661\u0662")[0] == (
         "lin.py: error: option n_train=\u0661\u0662 of task 'linear' must be an integer from 1 to 1,000,000")
     assert error("--task", "linear:n_train=1_000")[0].startswith("lin.py: error: option n_train=1_000 ")
-    assert error("--task", "d.csv:target=y") == [
-        "lin.py: error: d.csv:3:2: column 'b': the cell is empty (a missing value)",
+    assert error("--task", "d.csv:target=y", script=tmp_path / "f.py") == [
+        "f.py: error: d.csv:3:2: column 'b': the cell is empty (a missing value)",
         "hint: mlevolve does not impute: fill the cell in or drop its row"]
 
 
@@ -277,6 +287,15 @@ def test_a_failed_write_leaves_the_old_output_and_no_temporary_file(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["q.db", "q.html"]  # no temporary file left
 
 
+def _count(db: Path) -> int:
+    """The candidates archive ``db`` holds, 0 while it is being made."""
+    try:
+        with Archive.read(db) as archive:
+            return archive.count()
+    except MlevError:
+        return 0
+
+
 @pytest.mark.e2e
 def test_sigterm_stops_a_run_with_one_line_and_the_command_that_resumes_it(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
@@ -286,7 +305,7 @@ def test_sigterm_stops_a_run_with_one_line_and_the_command_that_resumes_it(tmp_p
                             stderr=subprocess.PIPE, text=True, env=environment())
     try:
         deadline = time.monotonic() + 120
-        while not db.exists() or Archive.read(db).count() < 10:
+        while _count(db) < 10:
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.1)
         proc.send_signal(signal.SIGTERM)
@@ -300,3 +319,41 @@ def test_sigterm_stops_a_run_with_one_line_and_the_command_that_resumes_it(tmp_p
         saved = archive.count()
     assert err.splitlines() == [f"mlevolve evolve: stopped by SIGTERM; {saved} candidates are saved in {db}",
                                 "resume with the same command: mlevolve " + shlex.join(argv)]
+
+
+# ------------------------------------------------------------------ 8, 10: logs and outputs that are not ours
+def test_json_log_appends_only_to_its_own_runs_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: Capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    run = ["evolve", str(QUARTIC), "--quiet", "--json-log", "log.jsonl"]
+    assert main([*run, "--budget", "4", "--db", "a.db"]) == 0
+    assert main([*run, "--budget", "6", "--db", "a.db"]) == 0  # the same run, resumed: its log goes on
+    assert [json.loads(line)["seq"] for line in (tmp_path / "log.jsonl").read_text().splitlines()] == list(range(6))
+    capsys.readouterr()
+    before = (tmp_path / "log.jsonl").read_bytes()
+    assert main([*run, "--budget", "4", "--db", "b.db"]) == 2
+    assert capsys.readouterr().err == ("mlevolve evolve: error: log.jsonl is the JSON log of another run (its "
+                                       "candidates are not in b.db): it is not appended to\nhint: pass another "
+                                       "--json-log, or move the file away first\n")
+    (tmp_path / "notes.txt").write_text("my notes\n")
+    assert main([*run[:-1], "notes.txt", "--budget", "4", "--db", "b.db"]) == 2
+    assert capsys.readouterr().err.startswith("mlevolve evolve: error: notes.txt exists and is not an mlevolve JSON "
+                                              "log: it is not appended to\n")
+    assert (tmp_path / "log.jsonl").read_bytes() == before and (tmp_path / "notes.txt").read_text() == "my notes\n"
+    assert not (tmp_path / "b.db").exists()
+
+
+@pytest.mark.parametrize(("argv", "flag", "example"), [
+    (["export", "--db", "a.db", "-o", "runs"], "-o", "runs/out.py"),
+    (["report", "a.db", "-o", "runs"], "-o", "runs/report.html"),
+    (["evolve", str(QUARTIC), "--db", "b.db", "--json-log", "runs"], "--json-log", "runs/log.jsonl"),
+])
+def test_an_output_that_is_a_directory_is_named_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys,
+                                                    argv: list[str], flag: str, example: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["evolve", str(QUARTIC), "--budget", "3", "--db", "a.db", "--quiet"]) == 0
+    (tmp_path / "runs").mkdir()
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (f"mlevolve {argv[0]}: error: runs is a directory\n"
+                                       f"hint: pass a file path as {flag}, e.g. {example}\n")

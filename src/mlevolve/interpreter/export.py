@@ -230,4 +230,5 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
         f"{_RULE} main\n" + main,
         'if __name__ == "__main__":\n    main()',
     ]
-    return head + "\n\n" + "\n\n\n".join(parts) + "\n"
+    gap = "\n" * (2 if dim else 3)  # after the imports, as isort puts them: two blank lines before a definition
+    return head + gap + "\n\n\n".join(parts) + "\n"

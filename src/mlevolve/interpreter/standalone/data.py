@@ -42,19 +42,14 @@ def _spirals(rng: np.random.Generator, n: int = 1000, turns: float = 2.0, noise:
     return x, y
 
 
-CONSTANT_TARGET = "a regression needs a target that varies: its error has no scale and R² no meaning"
-
-
-def flat(name: str, y: Any, rows: str = "every row") -> str:
-    """``""`` when the regression target ``y`` (float64) varies, else what to say of it: it is one number to
-    float64 precision when its standard deviation is below 1e-12 of its largest magnitude (the rule by which
-    :func:`_standardise`, which divides by that magnitude first, only centres a column), as 5 ± 1e-15 is."""
-    scale = float(np.max(np.abs(y)))
-    spread = float(np.std(y / scale)) if scale > 0 else 0.0
-    if spread >= 1e-12:
-        return ""
-    near = f", to within {float(np.ptp(y)):.2g} (a spread below 1e-12 of its magnitude)" if spread else ""
-    return f"{name}: the target is {float(y[0]):g} on {rows}{near}"
+def check_varies(name: str, y: Any, rows: str = "every row") -> None:
+    """A :class:`TaskError` unless the regression target ``y`` (float64) varies: its standard deviation is at least
+    1e-12 of its largest magnitude (below, it is one number to float64 precision, as 5 ± 1e-15 is)."""
+    spread = float(np.std(y / np.max(np.abs(y)))) if np.any(y) else 0.0
+    if spread < 1e-12:
+        near = f", to within {float(np.ptp(y)):.2g} (a spread below 1e-12 of its magnitude)" if spread else ""
+        raise TaskError(f"{name}: the target is {float(y[0]):g} on {rows}{near}",
+                        "a regression needs a target that varies: its error has no scale and R² no meaning")
 
 
 def _split(y: Any, n: int, rng: np.random.Generator, name: str = "data") -> tuple[Any, Any, Any]:
