@@ -357,3 +357,37 @@ def test_an_output_that_is_a_directory_is_named_so(tmp_path: Path, monkeypatch: 
     assert main(argv) == 2
     assert capsys.readouterr().err == (f"mlevolve {argv[0]}: error: runs is a directory\n"
                                        f"hint: pass a file path as {flag}, e.g. {example}\n")
+
+
+# ------------------------------------------------------- 11: an exported script's reader, the library's words
+def _npz(path: Path, bad: str) -> None:
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    y = x[:, 0].copy()
+    if bad == "x":
+        x[4, 1] = np.inf
+    else:
+        y[3] = np.nan
+    np.savez(path, X=x, y=y)
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("d.csv", "a,b,y\n1,2,3\n4,,6\n"), ("d.csv", "a,b,y\n1,2,3\n4,NA,6\n"), ("d.csv", "a,b,y\n1,2,3\n4,5,-inf\n"),
+    ("d.csv", "a,b,y\n1,2,3\n4,5\n"), ("d.csv", "a,b,y\n1,2,3\n4,1_0,6\n"), ("d.csv", "a,b,y\n1,2,3\n4,5,nan\n"),
+    ("x.npz", "x"), ("y.npz", "y"),
+])
+def test_an_exported_scripts_reader_says_a_bad_cell_as_the_library_does(tmp_path: Path, name: str, text: str) -> None:
+    from mlevolve.interpreter.standalone.common import TaskError
+    from mlevolve.interpreter.standalone.data import read_table
+
+    path = tmp_path / name
+    if name.endswith(".npz"):
+        _npz(path, text)
+    else:
+        path.write_text(text)
+    with pytest.raises(MlevError) as library:
+        load_task(f"{path}:target=y" if name.endswith(".csv") else str(path))
+    with pytest.raises(TaskError) as script:
+        read_table(str(path), "y", "")
+    err = library.value
+    assert (f"{err.file}: {err.message}" if err.file else err.message, err.hint) == \
+        (script.value.message, script.value.hint)

@@ -162,11 +162,15 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
             cells = [row[t] for _, row in rows]
     except (OSError, KeyError, ValueError) as err:
         raise TaskError(f"cannot read {path}: {err}", f"give {form}") from None
-    bad = [i for i, c in enumerate(cells) if (f := cell_fault(c)) and not f[0].endswith("is not a number")]
-    if not np.isfinite(x).all() or bad:  # an .npz file's arrays
-        r, c = np.argwhere(~np.isfinite(x))[0] if not np.isfinite(x).all() else (bad[0], 0)
-        where = f"X row {r + 1}, column {c + 1}" if not np.isfinite(x).all() else f"y row {r + 1}"
-        raise TaskError(f"{path}: {where} is not a finite number", MISSING_HINT)
+    if not np.isfinite(x).all():  # an .npz file's arrays (a CSV's cells are checked above), in the library's words
+        r, c = np.argwhere(~np.isfinite(x))[0]
+        missing = bool(np.isnan(x[r, c]))
+        raise TaskError(f"{path}: X row {r + 1}, column {c + 1} is {x[r, c]}, "
+                        f"{'a missing value' if missing else 'not a finite number'}",
+                        MISSING_HINT if missing else "every number must be finite")
+    for i, cell in enumerate(cells):
+        if (fault := cell_fault(cell)) and not fault[0].endswith("is not a number"):  # text is a class label
+            raise TaskError(f"{path}: y row {i + 1}: {fault[0]}", fault[1])
     numbers = [_number(cell) for cell in cells]
     if all(v is not None for v in numbers):
         return x, np.array(numbers, dtype=np.float64), columns
