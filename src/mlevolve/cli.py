@@ -566,7 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="no progress output; the summary as one strict JSON object")
     _option(p, api.evolve, "confirm", "re-evaluate the best and the starting program with N more seeds, for the "
             "gain's spread", metavar="N")
-    p.add_argument("--json-log", metavar="FILE", help="append one JSON line per candidate to FILE")
+    p.add_argument("--json-log", metavar="FILE", help="append one JSON line per candidate to FILE (a new or empty "
+                   "file, or this run's own log: any other file is refused)")
     _option(p, api.evolve, "workers", "score candidates in N worker processes (0: one per core; 1: one worker, "
             "in order)", metavar="N")
     _option(p, api.evolve, "dask", "score candidates on Dask: local:N starts a LocalCluster on loopback, "
