@@ -391,3 +391,16 @@ def test_an_exported_scripts_reader_says_a_bad_cell_as_the_library_does(tmp_path
     err = library.value
     assert (f"{err.file}: {err.message}" if err.file else err.message, err.hint) == \
         (script.value.message, script.value.hint)
+
+
+def test_failure_reasons_that_differ_only_in_numbers_are_one_reason() -> None:
+    from mlevolve.report.data import failure_reasons
+
+    def row(seq: int, reason: str) -> Row:
+        return Row(seq, f"{seq:02d}" * 16, "p", None, {}, reason, "", "evaluated", None, "init", (), 0, 1, 0.0)
+
+    rows = [row(0, "the loss is not finite"), row(1, "diverged: a prediction is off by 2.79e+10 (step 3 of 100)"),
+            row(2, "diverged: a prediction is off by 312 (step 41 of 100)")]
+    assert [(r["reason"], r["count"], r["total"], r["hash"][:2]) for r in failure_reasons(rows)] == [
+        ("diverged: a prediction is off by 2.79e+10 (step 3 of 100)", 2, 3, "01"),
+        ("the loss is not finite", 1, 3, "00")]
