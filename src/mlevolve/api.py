@@ -49,9 +49,10 @@ def read_source(path: str | Path) -> str:
     except FileNotFoundError:
         raise MlevError("no such file", file=str(p), hint="check the path") from None
     except IsADirectoryError:
-        raise MlevError("is a directory, not a .mlev file", file=str(p)) from None
+        raise MlevError("is a directory, not a .mlev file", file=str(p),
+                        hint="give the path of a .mlev file in it") from None
     except OSError as err:
-        raise MlevError(f"cannot read: {err.strerror}", file=str(p)) from None
+        raise MlevError(f"cannot read: {err.strerror}", file=str(p), hint="check the file's permissions") from None
     nul = data.find(b"\0")
     if nul >= 0:
         raise MlevError(f"binary file (a NUL byte at offset {nul})", file=str(p),
@@ -179,9 +180,11 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
     ``kind``, when :func:`check_not_overwriting` refuses it."""
     parent = Path(path).parent
     if not parent.is_dir():
+        import shlex
+
         raise SettingError("cannot write {path}: no directory {parent!r}",
-                           hint=f"create it first (mkdir -p {{parent}}) or pass another {{{setting}}}",
-                           path=str(path), parent=str(parent))
+                           hint=f"create it first (mkdir -p {{quoted}}) or pass another {{{setting}}}",
+                           path=str(path), parent=str(parent), quoted=shlex.quote(str(parent)))
     if kind is not None:
         check_not_overwriting(path, kind, setting)
 
@@ -192,6 +195,10 @@ def check_not_overwriting(path: str | Path, kind: str, setting: str = "output") 
     out = Path(path)
     if not (out.exists() or out.is_symlink()):
         return
+    if out.is_dir():
+        raise SettingError("{path} is a directory", hint=f"pass a file path as {{{setting}}}, e.g. {{inside}}",
+                           path=str(path), inside=str(out / ("report.html" if kind == "report" else "out.py"
+                                                             if kind == "script" else "grammar.toml")))
     try:
         text = out.read_bytes() if out.is_file() else b""
     except OSError:
@@ -200,6 +207,76 @@ def check_not_overwriting(path: str | Path, kind: str, setting: str = "output") 
     if not any(mark in head for mark in WRITTEN_BY[kind]):
         raise SettingError(f"{{path}} exists and is not a {kind} mlevolve wrote: it is not overwritten",
                            hint=f"pass another {{{setting}}}, or move the file away first", path=str(path))
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all: into a temporary file beside it, then
+    renamed over it (:func:`os.replace`, atomic on POSIX), so a failure (a full disk, a signal) leaves
+    the old file, or none, never a truncated one.  The file keeps its permissions (a new one gets the
+    umask's); a symbolic link is followed.  A failure is an :class:`MlevError` naming the file."""
+    import tempfile
+
+    out = Path(os.path.realpath(path))
+    tmp: str | None = None
+    try:
+        mode = out.stat().st_mode & 0o7777 if out.exists() else 0o666 & ~_umask()
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, prefix=f".{out.name}.",
+                                         suffix=".tmp", delete=False) as handle:
+            tmp = handle.name
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, out)
+        tmp = None
+    except OSError as err:
+        raise MlevError(f"cannot write {path}: {err.strerror or err}", hint="free some disk space or check the "
+                        "folder's permissions; the old file, if there was one, is unchanged") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def check_json_log(path: str | Path, db: Path) -> None:
+    """Raise :class:`SettingError` (naming ``json_log``) unless ``path`` may be appended to by the run of archive
+    ``db``: no file or an empty one, or an mlevolve JSON log (every line an object of
+    :data:`~mlevolve.gp.progress.LOG_FIELDS`) whose candidates are this archive's (a resumed run's log; lines
+    past the archive's last candidate are ones a crash lost before they were stored)."""
+    import json
+
+    from mlevolve.gp.archive import Archive
+    from mlevolve.gp.progress import LOG_FIELDS
+
+    out = Path(path)
+    if out.is_dir():
+        raise SettingError("{path} is a directory", hint="pass a file path as {json_log}, e.g. {inside}",
+                           path=str(path), inside=str(out / "log.jsonl"))
+    try:
+        lines = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
+        logged = [json.loads(line) for line in lines if line.strip()]
+    except (OSError, UnicodeDecodeError, ValueError):
+        logged = [None]
+    if not logged:
+        return
+    if not all(isinstance(e, dict) and tuple(e) == LOG_FIELDS for e in logged):
+        raise SettingError("{path} exists and is not an mlevolve JSON log: it is not appended to",
+                           hint="pass another {json_log}, or move the file away first", path=str(path))
+    rows: set[tuple[int, str]] = set()
+    if db.exists():
+        with Archive.read(db) as archive:
+            rows = {(r.seq, r.hash) for r in archive.rows()}
+    last = max((seq for seq, _ in rows), default=None)  # later lines: candidates a crash lost, scored again
+    if last is None or not all((e["seq"], e["hash"]) in rows or e["seq"] > last for e in logged):
+        raise SettingError("{path} is the JSON log of another run (its candidates are not in {db}): it is not "
+                           "appended to", hint="pass another {json_log}, or move the file away first",
+                           path=str(path), db=str(db))
 
 
 def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
@@ -225,6 +302,16 @@ def _load_task(checked: Program, name: str, seed: int, program: Program | str | 
             raise
         err.span = checked.task_span
         raise (err.located(str(program)) if not isinstance(program, Program) else err) from None
+
+
+def _check_loss(checked: Program, data: Any, name: str, program: Program | str | Path,
+                evolved: frozenset[str] = frozenset()) -> None:
+    """Refuse, at its definition, a loss that cannot train on the task's kind of targets (a classification
+    loss on a regression, or the reverse): :func:`~mlevolve.interpreter.loss_fit.check_loss_fits`.  A loss
+    the run evolves (``evolved``) is not checked: its mutants may fit."""
+    from mlevolve.interpreter.loss_fit import check_loss_fits
+
+    check_loss_fits(checked, data, name, None if isinstance(program, Program) else str(program), evolved)
 
 
 def _prepare(program: Program | str | Path, task: str | None,
@@ -256,6 +343,7 @@ def run(
     from mlevolve.interpreter.tasks import check_task_fits
 
     check_task_fits(compile_program(checked, spec), data, name)  # torch-free: a misfit is reported at once
+    _check_loss(checked, data, name, program)
     from mlevolve.interpreter.evaluate import Settings, evaluate
 
     outcome = evaluate(checked, data, spec, Settings(seed=seed, epochs=epochs), name)
@@ -280,6 +368,7 @@ def export(
 
     compiled = compile_program(checked, spec)
     check_task_fits(compiled, data, name)  # torch-free: a misfit is reported at once
+    _check_loss(checked, data, name, program)
     from mlevolve.interpreter.export import export_source
 
     return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled)
@@ -457,6 +546,7 @@ def evolve(
     from mlevolve.interpreter.tasks import check_task_fits
 
     check_task_fits(compile_program(checked, spec), task_data, task_name)  # torch-free: reported at once
+    _check_loss(checked, task_data, task_name, program, frozenset(n.split(".")[0] for n in names))
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
                           init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity, fit=fitting)
     identity = {"program_hash": program_hash(checked), "program_name": checked.name,
@@ -466,6 +556,8 @@ def evolve(
     path = Path(db) if db is not None else default_path(checked.name, task_name)
     if path.exists():  # a damaged, locked or foreign --db is refused before workers start and torch loads
         Archive.for_run(path, identity).close()
+    if json_log is not None:
+        check_json_log(json_log, path)
     parallel = bool(dask) or workers != 1
     portable = spec.origin is not None or spec.name == "base"  # a worker can load the grammar itself
     if parallel and not portable:
@@ -511,6 +603,9 @@ def evolve(
                 # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
                 # archive holds considers only its first ``budget`` candidates.
                 best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
+                from mlevolve.report.data import failure_reasons
+
+                reasons = failure_reasons(list(archive.rows())) if best is None else []
                 start = _start(archive, checked, evaluator, init)
                 variances, sizes = _target_variances(task_data), _split_sizes(task_data)
                 archive.set_meta("target_variance", variances)
@@ -538,7 +633,8 @@ def evolve(
         result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names))
     return {**summary, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
-            "task": task_name, "evolve": names, "init": init, "answer": result, "next": next_commands(path)}
+            "task": task_name, "evolve": names, "init": init, "answer": result, "next": next_commands(path),
+            "failures": reasons}
 
 
 def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
@@ -685,6 +781,16 @@ def best(db: str | Path, n: int = 5) -> builtins.list[dict[str, Any]]:
     return out
 
 
+def no_score(db: str | Path) -> tuple[str, str]:
+    """What to say (message, hint) of archive ``db`` when it has no candidate with a fitness: whether the
+    run finished, and why its candidates failed (see :func:`mlevolve.report.summary.no_score_text`)."""
+    from mlevolve.report import data
+    from mlevolve.report.summary import no_score_text
+
+    run = data.load(db, top=1)
+    return no_score_text(str(db), data.failure_reasons(run.rows), data.state(run) == "finished")
+
+
 def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
          timeout: float = Resources.timeout, grammar: GrammarSpec | None = None) -> builtins.list[dict[str, Any]]:
     """The program whose hash starts with ``key`` (default: the ``n`` best behaviours), each with its ancestry.
@@ -707,8 +813,8 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
     else:
         groups = data.behaviours(run)[:n]
         if not groups:
-            raise MlevError("no candidate with a fitness in the archive yet", file=str(db),
-                            hint="wait for the run to score one, or pass a HASH")
+            message, hint = no_score(db)
+            raise MlevError(message, file=str(db), hint=hint)
         out = [{"rank": rank, **data.describe(run, g.representative, g),
                 "ancestry": data.ancestry(run, g.representative)} for rank, g in enumerate(groups, 1)]
     spec = archived_grammar(run.meta, db, grammar) if confirm else None
@@ -769,9 +875,10 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     text = page.build(run, other, top=top)
     try:
         Path(output).parent.mkdir(parents=True, exist_ok=True)  # e.g. runs/, the home of outputs
-        Path(output).write_text(text, encoding="utf-8")
     except OSError as err:
-        raise MlevError(f"cannot write {output}: {err.strerror}") from None
+        raise SettingError("cannot write {path}: {why}", path=str(output), why=err.strerror or str(err),
+                           hint="create its directory first, or pass another {output}") from None
+    write_atomic(output, text)
     return {"output": str(output), "candidates": len(run.rows), "state": data.state(run) if run.rows else "empty"}
 
 
@@ -947,9 +1054,10 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
               f"environment: {environment_line(environment())}")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(best.to_toml(header=header), encoding="utf-8")
     except OSError as err:
-        raise MlevError(f"cannot write {out}: {err.strerror}") from None
+        raise SettingError("cannot write {path}: {why}", path=str(out), why=err.strerror or str(err),
+                           hint="create its directory first, or pass another {output}") from None
+    write_atomic(out, best.to_toml(header=header))
     return {**summary, "db": str(path), "output": str(out)}
 
 

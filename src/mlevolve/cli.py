@@ -10,18 +10,21 @@ from the owner's table, and its name from :func:`flag_of`; a bad value the API r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
+import re
 import shlex
+import signal
 import sqlite3
 import sys
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from mlevolve import api
-from mlevolve.dsl.errors import MlevError, SettingError
+from mlevolve.dsl.errors import MlevError, MlevErrors, SettingError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
@@ -31,6 +34,7 @@ from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
+from mlevolve.interpreter.standalone.common import NUMBER
 from mlevolve.results import dumps, shown_program
 
 EXIT_USAGE = 2
@@ -59,16 +63,30 @@ class _BooleanOnce(_Once, argparse.BooleanOptionalAction):
     """``--NAME/--no-NAME``, either form given once."""
 
 
+class _StoreTrueOnce(_Once, argparse._StoreTrueAction):
+    """A switch (``--best``, ``--json``...), given once."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: ``mlevolve: error: ... (see --help)``, exit 2, and each setting given once."""
+    """argparse with one-line errors (``mlevolve COMMAND: error: ...``, then ``hint: run `mlevolve COMMAND
+    --help```), exit 2, and each setting and switch given once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.register("action", None, _StoreOnce)
         self.register("action", "store", _StoreOnce)
+        self.register("action", "store_true", _StoreTrueOnce)
 
     def error(self, message: str) -> NoReturn:
-        raise MlevError(f"{message} (see `{self.prog} --help`)")
+        raise _UsageError(message, hint=f"run `{self.prog} --help`", prog=self.prog)
+
+
+class _UsageError(MlevError):
+    """A mistake on the command line that argparse found, with the command (``prog``) it was found in."""
+
+    def __init__(self, message: str, hint: str, prog: str) -> None:
+        super().__init__(message, hint=hint)
+        self.prog = prog
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -81,7 +99,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             program = api.check(api.parse(source, file), spec, file=file)
             api.check_task_line(program, file)
         except MlevError as err:
-            print(err.located(file).render(source), file=sys.stderr)
+            print(_hinted(err.located(file), "mlevolve check").render(source), file=sys.stderr)
             failed += 1
             continue
         kinds = ", ".join(f"{d.kind} {d.name}" for d in program.definitions)
@@ -97,7 +115,7 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
             source = api.read_source(file)
             text = api.format(api.parse(source, file), file)
         except MlevError as err:
-            print(err.located(file).render(source), file=sys.stderr)
+            print(_hinted(err.located(file), "mlevolve fmt").render(source), file=sys.stderr)
             status = EXIT_USAGE
             continue
         if args.check:
@@ -106,7 +124,12 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
                 status = status or 1
         elif args.write:
             if text != source:
-                Path(file).write_text(text, encoding="utf-8")
+                try:
+                    api.write_atomic(file, text)
+                except MlevError as err:
+                    print(_hinted(err, "mlevolve fmt").render(), file=sys.stderr)
+                    status = EXIT_USAGE
+                    continue
                 print(f"{file}: reformatted")
         else:
             sys.stdout.write(text)
@@ -257,20 +280,20 @@ def _cmd_export(args: argparse.Namespace) -> int:
         source = api.export_component(program, args.component, grammar=grammar)
     elif args.db:
         if args.file:
-            raise MlevError("give either FILE or --db, not both (see `mlevolve export --help`)")
+            raise MlevError("give either FILE or --db, not both", hint="mlevolve export FILE -o OUT.py, or mlevolve "
+                           "export --db DB [--hash H] -o OUT.py")
         source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, **given)
     elif args.file:
         source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, **given))
     else:
-        raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H")
-    try:
-        Path(args.output).write_text(source, encoding="utf-8")
-    except OSError as err:
-        raise MlevError(f"cannot write {args.output}: {err.strerror}") from None
+        raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H",
+                        hint="mlevolve export FILE -o OUT.py, or mlevolve export --db DB --best -o OUT.py")
+    api.write_atomic(args.output, source)
     if args.component is not None:
         print(f"wrote {args.output} ({source.count(chr(10))} lines): import it, no mlevolve needed")
     else:
-        print(f"wrote {args.output} ({source.count(chr(10))} lines); run it with: python {args.output} --json")
+        print(f"wrote {args.output} ({source.count(chr(10))} lines); run it with: python {shlex.quote(args.output)} "
+              "--json")
     return 0
 
 
@@ -287,9 +310,9 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit,
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except api.RunInterrupted as stop:
-        print(f"mlevolve: interrupted; {stop.saved} candidates are saved in {stop.db}\n"
+        print(f"mlevolve evolve: {_stop_word()}; {stop.saved} candidates are saved in {shlex.quote(stop.db)}\n"
               f"resume with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
-        return 130
+        return _stop_status()
     if args.json:  # programs as shown everywhere else: no hand-written comments, the run's task line
         shown = shown_program(result["best_program"], task=result["task"]) if result["best_program"] else None
         print(dumps({**result, "best_program": shown}))
@@ -317,7 +340,8 @@ def _cmd_best(args: argparse.Namespace) -> int:
 
     rows = api.best(args.db, args.n)
     if not rows:
-        print(f"{args.db}: no candidate with a fitness yet")
+        message, hint = api.no_score(args.db)
+        print(f"{args.db}: {message}\nhint: {hint}")
     elif rows[0].get("answer"):
         a = rows[0]["answer"]
         print(f"start: {summary.side(a['metric']['name'], a['start'])}  ({a['start']['how']})\n"
@@ -343,12 +367,14 @@ def _cmd_show(args: argparse.Namespace) -> int:
         return _show_formula(args)
     if args.db.endswith(".mlev"):
         raise MlevError("show reads a run's archive; this is a program file", file=args.db,
-                        hint=f"mlevolve check {args.db} or mlevolve run {args.db}; "
-                             f"mlevolve show {args.db} --sympy prints its formula")
+                        hint=f"mlevolve check {shlex.quote(args.db)} or mlevolve run {shlex.quote(args.db)}; "
+                             f"mlevolve show {shlex.quote(args.db)} --sympy prints its formula")
     if args.best and args.hash is not None:
-        raise MlevError("give either HASH or --best, not both (see `mlevolve show --help`)")
+        raise MlevError("give either HASH or --best, not both",
+                        hint="mlevolve show DB HASH, or mlevolve show DB --best")
     if args.hash is not None and args.n != 1:
-        raise MlevError("-n goes with --best: a HASH names one program")
+        raise MlevError("-n goes with --best: a HASH names one program",
+                        hint="mlevolve show DB --best -n N, or mlevolve show DB HASH")
     color = render.use_color(sys.stdout)
     grammar = load_grammar(args.grammar) if args.grammar else None
     for c in api.show(args.db, args.hash, args.n, confirm=args.confirm, grammar=grammar):
@@ -422,7 +448,28 @@ def _option(p: argparse.ArgumentParser, call: Callable[..., Any], name: str, hel
         kind = next(t for t in typing.get_args(typing.get_type_hints(call)[name]) if t is not type(None))
     else:
         kind = type(default)
-    p.add_argument(flag_of(name), dest=name, type=kind, default=default, choices=choices, metavar=metavar, help=text)
+    p.add_argument(flag_of(name), dest=name, type=_ascii(kind), default=default, choices=choices, metavar=metavar,
+                   help=text)
+
+
+class _Ascii:
+    """An argparse ``type`` reading ``kind`` (int or float) from ASCII decimal text only: Python's ``int`` and
+    ``float`` also take other scripts' digits (``١٢``) and ``1_000``, which the command refuses as argparse
+    refuses any bad value ("invalid int value: '1_000'")."""
+
+    def __init__(self, kind: type) -> None:
+        self.kind = kind
+        self.__name__ = kind.__name__  # what argparse names in its message
+
+    def __call__(self, text: str) -> Any:
+        if not NUMBER.fullmatch(text.strip()) or (self.kind is int and not text.strip().lstrip("+-").isdigit()):
+            raise ValueError(text)
+        return self.kind(text)
+
+
+def _ascii(kind: type) -> Any:
+    """The argparse ``type`` of a flag whose values are of ``kind``: :class:`_Ascii` for numbers."""
+    return _Ascii(kind) if kind in (int, float) else kind
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -519,7 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="no progress output; the summary as one strict JSON object")
     _option(p, api.evolve, "confirm", "re-evaluate the best and the starting program with N more seeds, for the "
             "gain's spread", metavar="N")
-    p.add_argument("--json-log", metavar="FILE", help="append one JSON line per candidate to FILE")
+    p.add_argument("--json-log", metavar="FILE", help="append one JSON line per candidate to FILE (a new or empty "
+                   "file, or this run's own log: any other file is refused)")
     _option(p, api.evolve, "workers", "score candidates in N worker processes (0: one per core; 1: one worker, "
             "in order)", metavar="N")
     _option(p, api.evolve, "dask", "score candidates on Dask: local:N starts a LocalCluster on loopback, "
@@ -530,7 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, api.evolve, "bandit", "choose mutations with the adaptive operator bandit "
             "(always on when the grammar has evolved operators)")
     for f in fields(DiversityConfig):  # --islands, --migration-interval, ...: defaults owned by DiversityConfig
-        p.add_argument(flag_of(f.name), type=int, default=f.default, metavar="N",
+        p.add_argument(flag_of(f.name), type=_ascii(int), default=f.default, metavar="N",
                        help=f"{f.metadata['help']} (default {f.default})")
     p.set_defaults(run=_cmd_evolve)
 
@@ -584,16 +632,63 @@ def _training_flags(p: argparse.ArgumentParser, call: Callable[..., Any], *, arc
     run = "; with --db, the run's" if archived else ""
     for name, text in (("seed", "random seed"), ("epochs", "training epochs for neural programs")):
         default = inspect.signature(call).parameters[name].default
-        p.add_argument(flag_of(name), dest=name, type=int, metavar=name.upper(),
+        p.add_argument(flag_of(name), dest=name, type=_ascii(int), metavar=name.upper(),
                        default=None if archived else default, help=f"{text} (default {default}{run})")
     must = "; with --db, it must be the run's" if archived else ""
     p.add_argument("--grammar", metavar="FILE", help=f"typed grammar (default: the base grammar{must})")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+_STOPPED: list[int] = []  # the signal (SIGTERM) that stopped this command, if one did
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM stops a command as Ctrl-C does (an interrupted run is saved and says how to resume)."""
+    _STOPPED.append(signum)
+    raise KeyboardInterrupt
+
+
+def _stop_word() -> str:
+    return f"stopped by {signal.Signals(_STOPPED[0]).name}" if _STOPPED else "interrupted"
+
+
+def _stop_status() -> int:
+    """128 + the signal's number, as a shell reports a command a signal ended: 130 for Ctrl-C, 143 for SIGTERM."""
+    return 128 + (_STOPPED[0] if _STOPPED else signal.SIGINT)
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt while the command runs (in the main thread; the old handler after)."""
+    _STOPPED.clear()
     try:
-        args = parser.parse_args(argv)
+        old = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: SIGTERM keeps its handler
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line: every error one ``FILE:LINE:COL: error:`` line (or ``FILE: error:`` where a file
+    has no position), else ``mlevolve COMMAND: error:``, then ``hint:``; exit status 2.  Ctrl-C or SIGTERM
+    stops a command with one line (a run: how many candidates are saved and the command that resumes it)
+    and exit status 128 + the signal's number (130, 143)."""
+    with _sigterm_stops():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    prog = "mlevolve"  # the command, once known: what an error without a file is reported under
+    try:
+        args, extra = parser.parse_known_args(argv)
+        prog = " ".join(["mlevolve", *filter(None, (getattr(args, "command", None),
+                                                    getattr(args, "grammar_command", None)))])
+        if extra:  # argparse reports them at the top; they belong to the command
+            raise _UsageError(f"unrecognized arguments: {' '.join(extra)}", f"run `{prog} --help`", prog)
         vars(args).pop("_given", None)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
@@ -604,19 +699,59 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MlevError as err:
         if isinstance(err, SettingError):
             err.rename(flag_of)
-        print(err.render() if err.file or err.span else f"mlevolve: error: {err.message}"
-              + (f"\nhint: {err.hint}" if err.hint else ""), file=sys.stderr)
+        prog = err.prog if isinstance(err, _UsageError) else prog
+        _hinted(err, prog)
+        if err.hint and not isinstance(err, _Shown):
+            err.hint = _own_words(err.hint, _command_parser(parser, prog))
+        print(err.render() if err.file or err.span else f"{prog}: error: {err.message}\nhint: {err.hint}",
+              file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("mlevolve: interrupted", file=sys.stderr)
-        return 130
+        print(f"{prog}: {_stop_word()}", file=sys.stderr)
+        return _stop_status()
     except BrokenPipeError:
         return 0
     except (sqlite3.Error, OSError, MemoryError) as err:  # a storage or resource failure no layer named
-        print(f"mlevolve: error: {_resource_message(err)}\nhint: check the disk, the files named and free "
+        print(f"{prog}: error: {_resource_message(err)}\nhint: check the disk, the files named and free "
               "memory; a run's archive keeps every committed candidate, so the same command resumes it",
               file=sys.stderr)
         return EXIT_USAGE
+
+
+def _command_parser(parser: argparse.ArgumentParser, prog: str) -> argparse.ArgumentParser:
+    """The (sub)parser of command ``prog`` (``mlevolve grammar show``): the top parser for ``mlevolve``."""
+    for word in prog.split()[1:]:
+        sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if sub is None or word not in sub.choices:
+            break
+        parser = sub.choices[word]
+    return parser
+
+
+def _own_words(hint: str, parser: argparse.ArgumentParser) -> str:
+    """``hint`` in the words of the command ``parser`` parses: a ``--NAME`` it does not take, but takes as a
+    positional argument (``best DB``, where ``evolve`` has ``--db DB``), is written as that argument's name.
+    The parts of a hint that are other commands (after ``mlevolve ``) are theirs, left as they are."""
+    head, sep, rest = hint.partition("mlevolve ")
+    positional = {a.dest: a.metavar for a in parser._actions if not a.option_strings and isinstance(a.metavar, str)}
+
+    def own(match: re.Match[str]) -> str:
+        flag = match[0]
+        name = flag.lstrip("-").replace("-", "_")
+        return positional[name] if flag not in parser._option_string_actions and name in positional else flag
+
+    return re.sub(r"(?<![\w-])--[a-z][a-z-]*", own, head) + sep + rest
+
+
+def _hinted(err: MlevError, prog: str) -> MlevError:
+    """``err`` with a hint on each of its errors: the one it has, else how to read ``prog``'s help."""
+    default = f"run `{prog} --help`"
+    for e in err.errors if isinstance(err, MlevErrors) else [err]:
+        if isinstance(e, _Shown) and "\nhint: " not in e.message:
+            e.message += f"\nhint: {default}"
+        elif not e.hint and not isinstance(e, _Shown):
+            e.hint = default
+    return err
 
 
 def _resource_message(err: BaseException) -> str:

@@ -174,8 +174,8 @@ def test_fmt_write_keeps_non_ascii_comments(tmp_path: Path, monkeypatch: pytest.
 def test_fmt_write_and_check_are_exclusive(capsys: Capsys) -> None:
     code, out, err = run(capsys, "fmt", "--write", "--check", str(EXAMPLES[0]))
     assert code == 2 and out == ""
-    assert err == ("mlevolve: error: argument --check: not allowed with argument --write "
-                   "(see `mlevolve fmt --help`)\n")
+    assert err == ("mlevolve fmt: error: argument --check: not allowed with argument --write\n"
+                   "hint: run `mlevolve fmt --help`\n")
 
 
 # ------------------------------------------------------------------------------------------ grammar
@@ -290,33 +290,44 @@ VAR_HINT = "hint: write NAME:TYPE, e.g. x:Tensor; types: Scalar, Vector, Matrix,
 @pytest.mark.parametrize(
     ("argv", "stderr"),
     [
-        (["sample", "--type", "Tensr"], "mlevolve: error: unknown type 'Tensr'\n" + TYPES_HINT),
-        (["grammar", "show", "--type", "Nope"], "mlevolve: error: unknown type 'Nope'\n" + TYPES_HINT),
-        (["sample", "--type", "Tensor", "--var", "x"], "mlevolve: error: bad --var 'x'\n" + VAR_HINT),
-        (["sample", "--type", "Tensor", "--var", "x:Tensr"], "mlevolve: error: bad --var 'x:Tensr'\n" + VAR_HINT),
-        (["sample", "--type", "Tensor", "--var", "1x:Tensor"], "mlevolve: error: bad --var '1x:Tensor'\n" + VAR_HINT),
+        (["sample", "--type", "Tensr"], "mlevolve sample: error: unknown type 'Tensr'\n" + TYPES_HINT),
+        (["grammar", "show", "--type", "Nope"], "mlevolve grammar show: error: unknown type 'Nope'\n" + TYPES_HINT),
+        (["sample", "--type", "Tensor", "--var", "x"], "mlevolve sample: error: bad --var 'x'\n" + VAR_HINT),
+        (["sample", "--type", "Tensor", "--var", "x:Tensr"],
+         "mlevolve sample: error: bad --var 'x:Tensr'\n" + VAR_HINT),
+        (["sample", "--type", "Tensor", "--var", "1x:Tensor"],
+         "mlevolve sample: error: bad --var '1x:Tensor'\n" + VAR_HINT),
         (["sample", "--type", "Tensor", "--var", "in:Tensor"],
-         "mlevolve: error: bad --var 'in:Tensor': 'in' is a keyword\nhint: choose another name\n"),
+         "mlevolve sample: error: bad --var 'in:Tensor': 'in' is a keyword\nhint: choose another name\n"),
         (["sample", "--type", "Tensor", "-n", "0"],
-         "mlevolve: error: -n must be at least 1, got 0\nhint: pass -n 1 or more\n"),
+         "mlevolve sample: error: -n must be at least 1, got 0\nhint: pass -n 1 or more\n"),
         (["sample", "--type", "Tensor", "--depth", "0"],
-         "mlevolve: error: --depth must be at least 1, got 0\nhint: pass --depth 1 or more\n"),
+         "mlevolve sample: error: --depth must be at least 1, got 0\nhint: pass --depth 1 or more\n"),
         (["sample", "--type", "Matrix", "--depth", "1"],
-         "mlevolve: error: depth 1 is too shallow for Matrix\nhint: the least depth of a Matrix here is 2\n"),
+         "mlevolve sample: error: depth 1 is too shallow for Matrix\nhint: the least depth of a Matrix here is 2\n"),
         (["sample", "--type", "Tensor", "--depth", "1", "--method", "full"],
-         "mlevolve: error: depth 1 is too shallow for Tensor\nhint: the least depth of a Tensor here is 2\n"),
+         "mlevolve sample: error: depth 1 is too shallow for Tensor\nhint: the least depth of a Tensor here is 2\n"),
         (["frobnicate"], re.compile(r"mlevolve: error: argument COMMAND: invalid choice: 'frobnicate' \(choose "
-                                    r"from 'check', 'fmt', 'grammar', 'sample'.*\) \(see `mlevolve --help`\)\n")),
+                                    r"from 'check', 'fmt', 'grammar', 'sample'.*\)\nhint: run `mlevolve --help`\n")),
         (["sample", "--type", "Tensor", "--method", "bogus"],
-         "mlevolve: error: argument --method: invalid choice: 'bogus' (choose from 'grow', 'full', 'ramped') "
-         "(see `mlevolve sample --help`)\n"),
+         "mlevolve sample: error: argument --method: invalid choice: 'bogus' (choose from 'grow', 'full', 'ramped')\n"
+         "hint: run `mlevolve sample --help`\n"),
         (["sample", "--type", "Tensor", "-n", "many"],
-         "mlevolve: error: argument -n: invalid int value: 'many' (see `mlevolve sample --help`)\n"),
-        (["sample"], "mlevolve: error: the following arguments are required: --type (see `mlevolve sample --help`)\n"),
-        (["grammar"], "mlevolve: error: the following arguments are required: ACTION "
-                      "(see `mlevolve grammar --help`)\n"),
-        (["check"], "mlevolve: error: the following arguments are required: FILE (see `mlevolve check --help`)\n"),
-        (["check", "--frob", "x.mlev"], "mlevolve: error: unrecognized arguments: --frob (see `mlevolve --help`)\n"),
+         "mlevolve sample: error: argument -n: invalid int value: 'many'\nhint: run `mlevolve sample --help`\n"),
+        (["sample"], "mlevolve sample: error: the following arguments are required: --type\n"
+                     "hint: run `mlevolve sample --help`\n"),
+        (["grammar"], "mlevolve grammar: error: the following arguments are required: ACTION\n"
+                      "hint: run `mlevolve grammar --help`\n"),
+        (["check"], "mlevolve check: error: the following arguments are required: FILE\n"
+                    "hint: run `mlevolve check --help`\n"),
+        (["check", "--frob", "x.mlev"], "mlevolve check: error: unrecognized arguments: --frob\n"
+                                        "hint: run `mlevolve check --help`\n"),
+        (["run", "q.mlev", "--seed"], "mlevolve run: error: argument --seed: expected one argument\n"
+                                      "hint: run `mlevolve run --help`\n"),
+        (["show", "x.db", "--best", "--best"], "mlevolve show: error: argument --best: given twice; give it once\n"
+                                               "hint: run `mlevolve show --help`\n"),
+        (["evolve", "q.mlev", "--quiet", "--quiet"], "mlevolve evolve: error: argument --quiet: given twice; "
+                                                     "give it once\nhint: run `mlevolve evolve --help`\n"),
     ],
 )
 def test_bad_flags(capsys: Capsys, argv: list[str], stderr: str | re.Pattern[str]) -> None:
@@ -326,7 +337,7 @@ def test_bad_flags(capsys: Capsys, argv: list[str], stderr: str | re.Pattern[str
         assert err == stderr
     else:
         assert stderr.fullmatch(err), err
-    assert err.splitlines()[0].startswith("mlevolve: error: ")
+    assert re.match(r"mlevolve( [a-z]+)*: error: ", err) and err.splitlines()[-1].startswith("hint: ")
 
 
 def test_a_depth_just_enough_is_fine(capsys: Capsys) -> None:
@@ -357,7 +368,7 @@ def test_version(capsys: Capsys) -> None:
 def test_console_script_in_a_subprocess(tmp_path: Path) -> None:
     result = run_mlevolve("sample", "--type", "Nope", cwd=tmp_path, timeout=60)
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == "mlevolve: error: unknown type 'Nope'\n" + TYPES_HINT
+    assert result.stderr == "mlevolve sample: error: unknown type 'Nope'\n" + TYPES_HINT
 
 
 def test_fmt_keeps_a_comment_between_methods_with_the_next_method(

@@ -82,7 +82,7 @@ def test_evolve_bad_flags(capsys: Capsys, tmp_path: Path, flags: list[str], mess
 def test_evolve_an_unknown_task(capsys: Capsys, tmp_path: Path) -> None:
     db = tmp_path / "x.db"
     err = usage_error(capsys, "evolve", QUARTIC, "--task", "nope", "--db", str(db))
-    assert err.splitlines()[0] == "mlevolve: error: unknown task 'nope'"
+    assert err.splitlines()[0] == "mlevolve evolve: error: unknown task 'nope'"
     assert "koza_quartic" in err and "hint:" in err
     err = usage_error(capsys, "evolve", QUARTIC, "--task", "digits", "--db", str(db))  # a task of another kind
     assert "a formula program cannot run on task 'digits'" in err and "formula tasks: koza_quartic" in err
@@ -288,7 +288,8 @@ def test_best_shows_only_the_evolved_definitions(capsys: Capsys, tmp_path: Path)
     with Archive.for_run(empty, {"program_hash": "p", "task": "digits", "evolve": ["act"]}) as archive:
         archive.add(Row(0, "cd" * 16, program, None, {}, "boom", "probe", "probe", None, "init", (), 0, 4, 1.0))
     code, out, _ = cli(capsys, "best", str(empty))
-    assert (code, out) == (0, f"{empty}: no candidate with a fitness yet\n")
+    assert (code, out) == (0, f"{empty}: no candidate with a fitness yet: every one so far failed (1); the most "
+                              f"common reason (1 of 1): boom\nhint: see one with `mlevolve show {empty} {'cd' * 6}`\n")
 
 
 def _script_metrics(path: Path) -> dict[str, Any]:

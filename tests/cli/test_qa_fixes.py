@@ -165,7 +165,7 @@ def test_show_of_a_program_file_and_confirm_with_sympy_are_one_line_errors(tmp_p
     assert err.startswith(f"{quartic}: error: show reads a run's archive; this is a program file")
     assert "--sympy" in err and "mlevolve run" in err
     assert main(["show", quartic, "--sympy", "--confirm", "2"]) == 2
-    assert capsys.readouterr().err.startswith("mlevolve: error: --confirm re-evaluates programs")
+    assert capsys.readouterr().err.startswith("mlevolve show: error: --confirm re-evaluates programs")
 
 
 # ------------------------------------------------------------------------------ 6: carets and messages
@@ -290,7 +290,7 @@ def test_user_data_a_task_cannot_use_is_refused_in_one_line(tmp_path: Path, monk
     file = ROOT / "examples" / "mlp_digits.mlev" if program == "mlp" else tmp_path / "f.mlev"
     (tmp_path / "f.mlev").write_text(FORMULA_AB)
     assert main(["run", str(file), "--task", "real.csv:target=y" + option, "--epochs", "1"]) == 2
-    assert capsys.readouterr().err.strip() == f"mlevolve: error: {message}"
+    assert capsys.readouterr().err.strip() == f"mlevolve run: error: {message}"
 
 
 @pytest.mark.parametrize(("flags", "named"), [(["--epochs", "3"], "--epochs does not apply"),
@@ -299,9 +299,9 @@ def test_export_component_refuses_training_flags(tmp_path: Path, capsys: Capsys,
     file = tmp_path / "c.mlev"
     file.write_text("algorithm c\nactivation act(value: Tensor) -> Tensor = relu(value)\n")
     assert main(["export", str(file), "--component", "act", "-o", str(tmp_path / "c.py"), *flags]) == 2
-    assert capsys.readouterr().err.strip() == (f"mlevolve: error: --component writes a module that trains nothing: "
-                                               f"{named}\nhint: drop it, or export the training script (without "
-                                               "--component)")
+    assert capsys.readouterr().err.strip() == (f"mlevolve export: error: --component writes a module that trains "
+                                               f"nothing: {named}\nhint: drop it, or export the training script "
+                                               "(without --component)")
     assert not (tmp_path / "c.py").exists()
 
 
@@ -313,7 +313,7 @@ def test_a_formula_on_data_beyond_1e150_is_refused_naming_the_column(tmp_path: P
     (tmp_path / "f.mlev").write_text(FORMULA_AB.replace("a * b", "a"))
     assert main(["run", "f.mlev", "--task", "huge.csv:target=y"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[0].startswith("mlevolve: error: huge.csv: column a holds ")
+    assert err[0].startswith("mlevolve run: error: huge.csv: column a holds ")
     assert err[0].endswith("a formula is fitted in the data's own units, and beyond 1e+150 its squared error overflows")
     assert err[1] == "hint: rescale the column (divide it by a power of ten)"
 
@@ -339,7 +339,7 @@ def test_a_learner_task_spec_that_cannot_mean_what_it_says_is_refused(tmp_path: 
     rng = np.random.default_rng(1)
     _csv(tmp_path / "cls.csv", [(float(a), float(b), float(a > 0)) for a, b in rng.normal(size=(60, 2))])
     assert main(["run", str(ROOT / "examples" / "linear_regression.mlev"), "--task", task]) == 2
-    assert capsys.readouterr().err.strip() == f"mlevolve: error: {message}"
+    assert capsys.readouterr().err.strip() == f"mlevolve run: error: {message}"
 
 
 def test_a_column_no_parameter_can_be_named_after_gets_a_hint_to_rename_it(tmp_path: Path,
@@ -356,7 +356,8 @@ def test_a_column_no_parameter_can_be_named_after_gets_a_hint_to_rename_it(tmp_p
 def test_show_grammar_without_confirm_is_refused(formula_db: Path, capsys: Capsys) -> None:
     assert main(["show", str(formula_db), "--grammar", str(AZ_GRAMMAR)]) == 2
     assert capsys.readouterr().err.strip() == (
-        "mlevolve: error: --grammar goes with --confirm: it is the grammar the re-evaluated programs are checked in\n"
+        "mlevolve show: error: --grammar goes with --confirm: it is the grammar the re-evaluated programs are "
+        "checked in\n"
         "hint: mlevolve show DB --best --confirm N --grammar FILE")
 
 
@@ -402,7 +403,8 @@ def test_a_setting_given_twice_is_refused_not_silently_overridden(tmp_path: Path
     monkeypatch.chdir(tmp_path)
     (tmp_path / "q.mlev").write_text((ROOT / "examples" / "quartic.mlev").read_text())
     assert main(argv) == 2
-    assert capsys.readouterr().err.strip() == f"mlevolve: error: {message} (see `mlevolve {argv[0]} --help`)"
+    assert capsys.readouterr().err.strip() == (f"mlevolve {argv[0]}: error: {message}\n"
+                                               f"hint: run `mlevolve {argv[0]} --help`")
     assert not list(tmp_path.glob("*.db")) and not list(tmp_path.glob("*.py"))
 
 
@@ -415,7 +417,7 @@ def test_a_constant_regression_target_is_refused_not_scored_against_a_variance_o
     _csv(tmp_path / "c.csv", [(float(a), float(b), 3.0) for a, b in np.random.default_rng(0).normal(size=(30, 2))])
     (tmp_path / "f.mlev").write_text(FORMULA_AB)
     assert main(["run", program, "--task", "c.csv:target=y:problem=regression"]) == 2
-    assert capsys.readouterr().err.strip() == (f"mlevolve: error: c.csv: the target is 3 on {where}\nhint: a "
+    assert capsys.readouterr().err.strip() == (f"mlevolve run: error: c.csv: the target is 3 on {where}\nhint: a "
                                                "regression needs a target that varies: its error has no scale and "
                                                "R² no meaning")
 
@@ -442,7 +444,8 @@ def test_an_output_never_overwrites_a_file_mlevolve_did_not_write_as_that_kind(
     argv = [part.format(db=formula_db, victim=files[victim]) for part in command]
     assert main(argv) == 2
     assert capsys.readouterr().err.strip() == (
-        f"mlevolve: error: {files[victim]} exists and is not a {kind} mlevolve wrote: it is not overwritten\n"
+        f"mlevolve {command[0]}: error: {files[victim]} exists and is not a {kind} mlevolve wrote: it is not "
+        "overwritten\n"
         "hint: pass another -o, or move the file away first")
     assert files[victim].read_bytes() == before
     assert main(command[:1] + [p.format(db=formula_db, victim=files[kind]) for p in command[1:]]) == 0  # its own kind
@@ -466,7 +469,7 @@ def test_evolve_naming_nothing_is_refused_before_any_archive(tmp_path: Path, mon
     monkeypatch.chdir(tmp_path)
     assert main(["evolve", str(ROOT / "examples" / "quartic.mlev"), "--evolve", names, "--budget", "5",
                  "--db", "e.db", "--quiet"]) == 2
-    assert capsys.readouterr().err.strip() == ("mlevolve: error: --evolve names nothing to evolve\n"
+    assert capsys.readouterr().err.strip() == ("mlevolve evolve: error: --evolve names nothing to evolve\n"
                                                "hint: name one or more of: f, or all (the default)")
     assert not (tmp_path / "e.db").exists()
 
@@ -480,6 +483,6 @@ def test_a_worker_count_beyond_four_per_cpu_is_refused_before_anything_starts(
     assert main(["evolve", str(ROOT / "examples" / "quartic.mlev"), flag, value, "--budget", "5", "--db", "w.db"]) == 2
     got = value.removeprefix("local:")
     assert capsys.readouterr().err.strip() == (
-        f"mlevolve: error: {setting} asks for {got} local worker processes on a machine with 2 CPUs\n"
+        f"mlevolve evolve: error: {setting} asks for {got} local worker processes on a machine with 2 CPUs\n"
         "hint: at most 4 per CPU (8); more run on a Dask cluster (--dask tcp://HOST:PORT)")
     assert not (tmp_path / "w.db").exists()

@@ -371,7 +371,7 @@ def test_cli_settings_out_of_range_are_one_line_errors(tmp_path: Path, capsys: p
     code = main(["evolve", str(QUARTIC), "--evolve", "f", "--budget", "10", "--db", str(db), "--quiet", *argv])
     _, err = capsys.readouterr()
     assert code == 2 and message in err and "Traceback" not in err
-    assert err.startswith("mlevolve: error: ")
+    assert err.startswith("mlevolve evolve: error: ")
     assert not db.exists()  # refused before the archive was made
 
 

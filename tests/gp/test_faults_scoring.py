@@ -369,7 +369,8 @@ def test_ctrl_c_with_workers_prints_one_line_and_the_run_resumes(tmp_path: Path)
     assert proc.returncode == 130
     lines = err.decode().splitlines()  # no worker tracebacks: what is saved and how to resume, nothing else
     assert len(lines) == 2 and out == b""
-    assert lines[0].startswith("mlevolve: interrupted; ") and lines[0].endswith(" candidates are saved in " + str(db))
+    assert lines[0].startswith("mlevolve evolve: interrupted; ")
+    assert lines[0].endswith(" candidates are saved in " + str(db))
     assert lines[1].startswith("resume with the same command: mlevolve evolve ")
     stored = len(archive_rows(db))
     resumed = evolve(QUARTIC, ["f"], budget=stored + 20, init="random", population=20, workers=2, db=db, quiet=True)
@@ -432,7 +433,7 @@ def _drain(backend: Any, n: int) -> list[tuple[int, Any]]:
 def test_a_bad_memory_limit_is_a_one_line_error(value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = cli.main(["evolve", str(QUARTIC), "--memory-limit", value, "--db", str(tmp_path / "x.db"), "--quiet"])
     err = capsys.readouterr().err
-    assert code == 2 and err.startswith("mlevolve: error: ") and "memory-limit" in err
+    assert code == 2 and err.startswith("mlevolve evolve: error: ") and "memory-limit" in err
     assert "Traceback" not in err and not (tmp_path / "x.db").exists()
 
 

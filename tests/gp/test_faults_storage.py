@@ -197,7 +197,7 @@ def test_task_options_too_large_to_allocate_are_one_line_errors(spec: str, line:
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert first_line(spec) == f"<input>: error: {line}"
     assert cli.main(["run", str(QUARTIC), "--task", spec]) == 2
-    assert one_error(capsys.readouterr()) == f"mlevolve: error: {line}"
+    assert one_error(capsys.readouterr()) == f"mlevolve run: error: {line}"
 
 
 def test_every_numeric_task_option_is_bounded() -> None:
@@ -430,7 +430,7 @@ def test_a_storage_error_no_layer_named_is_still_one_line(monkeypatch: pytest.Mo
 
     monkeypatch.setattr("mlevolve.api.best", broken)
     assert cli.main(["best", "x.db"]) == 2
-    assert one_error(capsys.readouterr()) == "mlevolve: error: storage error (disk I/O error)"
+    assert one_error(capsys.readouterr()) == "mlevolve best: error: storage error (disk I/O error)"
 
 
 # ------------------------------------------------------------------------------- identity and paths

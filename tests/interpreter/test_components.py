@@ -597,21 +597,22 @@ print(reinforce.reinforce_objective(t, t, t, t, t).dim(), dqn.dqn_objective(t, t
 # ------------------------------------------------------------------------------------------ bad input
 @pytest.mark.parametrize(("argv", "err"), [
     (["export", "adam.mlev", "--component", "nope", "-o", "out.py"],
-     "mlevolve: error: no definition 'nope' in program 'adam'\nhint: components: net (model), adam (optimizer)\n"),
+     "mlevolve export: error: no definition 'nope' in program 'adam'\n"
+     "hint: components: net (model), adam (optimizer)\n"),
     (["export", "adam.mlev", "--component", "constant", "-o", "out.py"],
-     "mlevolve: error: schedule 'constant' has no component form: a schedule is exported with the optimizer, "
+     "mlevolve export: error: schedule 'constant' has no component form: a schedule is exported with the optimizer, "
      "as lr_lambda for LambdaLR\nhint: components: net (model), adam (optimizer)\n"),
     (["export", "adam.mlev", "--component", "adam", "-o", "missing/adam.py"],
-     "mlevolve: error: cannot write missing/adam.py: no directory 'missing'\n"
+     "mlevolve export: error: cannot write missing/adam.py: no directory 'missing'\n"
      "hint: create it first (mkdir -p missing) or pass another -o\n"),
     (["export", "adam.mlev", "-o", "missing/script.py"],
-     "mlevolve: error: cannot write missing/script.py: no directory 'missing'\n"
+     "mlevolve export: error: cannot write missing/script.py: no directory 'missing'\n"
      "hint: create it first (mkdir -p missing) or pass another -o\n"),
     (["export", "adam.mlev", "--db", "run.db", "--component", "adam", "-o", "out.py"],
-     "mlevolve: error: --component exports a definition of a .mlev FILE or of an archive's program (--db)\n"
+     "mlevolve export: error: --component exports a definition of a .mlev FILE or of an archive's program (--db)\n"
      "hint: mlevolve export FILE --component NAME -o module.py, or --db DB [--hash H]\n"),
     (["show", "adam.mlev", "--sympy"],
-     "mlevolve: error: program 'adam' has no formula\n"
+     "mlevolve show: error: program 'adam' has no formula\n"
      "hint: it defines model net, optimizer adam, schedule constant; --sympy and --latex show a formula\n"),
 ])
 def test_golden_errors(argv: list[str], err: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

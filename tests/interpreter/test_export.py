@@ -169,7 +169,8 @@ def test_an_exported_learner_script_refuses_a_task_it_cannot_load_in_one_line(
     script = exported["linear_regression"].script
     done = subprocess.run([sys.executable, str(script), "--task", task], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.startswith(f"{script.name}: error: {message}") and len(done.stderr.strip().splitlines()) == 1
+    lines = done.stderr.strip().splitlines()  # as the command writes a mistake: one line, then a hint
+    assert lines[0].startswith(f"{script.name}: error: {message}") and len(lines) == 2 and lines[1].startswith("hint: ")
 
 
 @pytest.mark.e2e
@@ -183,7 +184,7 @@ def test_an_exported_script_refuses_a_bad_setting_naming_its_flag(name: str, fla
     script = exported[name].script
     done = subprocess.run([sys.executable, str(script), flag, value], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1] == f"{script.name}: error: argument {flag}: {rule}"
+    assert done.stderr.strip().splitlines() == [f"{script.name}: error: argument {flag}: {rule}", "hint: try --help"]
 
 
 @pytest.mark.e2e
@@ -212,8 +213,9 @@ def test_exported_script_is_standalone_and_readable(file: Path, exported: dict[s
     tree = ast.parse(text)
     imported = {a.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported <= {"argparse", "csv", "dataclasses", "inspect", "json", "math", "numpy", "pathlib", "sklearn",
-                        "time", "torch", "typing", "collections", "gymnasium"}  # gymnasium: only inside make_env
+    assert imported <= {"argparse", "csv", "dataclasses", "inspect", "json", "math", "numpy", "pathlib", "re",
+                        "sklearn", "sys", "time", "torch", "typing", "collections",
+                        "gymnasium"}  # gymnasium: only inside make_env
     numpy_only = REGIMES[_regime(file)].backend == "numpy"
     assert ("torch" in imported) != numpy_only
     lines = len(text.splitlines())

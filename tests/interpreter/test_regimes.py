@@ -164,21 +164,26 @@ def test_a_standalone_loader_reads_integer_options_as_the_library_does() -> None
 @pytest.mark.parametrize(("text", "target", "message"), [
     (None, "y", "no such file: {path} (hint: give a .csv file with a header row, or an .npz file with arrays X and y)"),
     ("a,b,y\n1,2,3\n", "zz", "{path}: no column named 'zz' (hint: columns: a, b, y)"),
-    ("a,b,y\n1,2,3\n1,2\n", "y", "{path}:3: 2 cells in a row under a header of 3 (hint: give every row one cell "
-                                 "per column)"),
-    ("a,b,y\n1,x,3\n", "y", "{path}:2:2: column 'b': 'x' is not a number (hint: no value is imputed: "
-                            "fill the cell in or drop its row)"),
-    ("a,b,y\n1,2,3\n\n1,nan,3\n", "y", "{path}:4:2: column 'b': 'nan' is a missing or non-finite value (hint: "
-                                       "no value is imputed: fill the cell in or drop its row)"),
-    ("a,b,y\n1,2,NA\n", "y", "{path}:2:3: column 'y': 'NA' is a missing or non-finite value (hint: no value is "
-                             "imputed: fill the cell in or drop its row)"),
-    ("a,b,y\n1,2,-inf\n", "y", "{path}:2:3: column 'y': '-inf' is a missing or non-finite value (hint: no value "
-                               "is imputed: fill the cell in or drop its row)"),
+    ("a,b,y\n1,2,3\n1,2\n", "y", "{path}: row 3 has 2 cells, the header has 3 (hint: give every row one cell "
+                                 "per column (a comma inside a cell needs quotes))"),
+    ("a,b,y\n1,x,3\n", "y", "{path}:2:2: column 'b': 'x' is not a number (hint: every cell must hold a number, "
+                            "except a target of class labels)"),
+    ("a,b,y\n1,1_000,3\n", "y", "{path}:2:2: column 'b': '1_000' is not a number (hint: every cell must hold a "
+                                "number, except a target of class labels)"),
+    ("a,b,y\n1,\u0661\u0662,3\n", "y", "{path}:2:2: column 'b': '\u0661\u0662' is not a number (hint: every cell "
+                                       "must hold a number, except a target of class labels)"),
+    ("a,b,y\n1,2,3\n\n1,nan,3\n", "y", "{path}:4:2: column 'b': 'nan' is a missing value (hint: mlevolve does not "
+                                       "impute: fill the cell in or drop its row)"),
+    ("a,b,y\n1,2,NA\n", "y", "{path}:2:3: target column 'y': 'NA' is a missing value (hint: mlevolve does not "
+                             "impute: fill the cell in or drop its row)"),
+    ("a,b,y\n1,2,-inf\n", "y", "{path}:2:3: target column 'y': '-inf' is not a finite number (hint: every number "
+                               "must be finite)"),
 ])
 def test_an_exported_scripts_reader_names_the_mistake_in_a_data_file(tmp_path: Path, text: str | None, target: str,
                                                                      message: str) -> None:
     """An exported script reads only files: its hints never point to built-in task names, and a missing column,
-    a short row or a non-number is said as such (not as a Python exception's text)."""
+    a short row or a non-number is said as such (not as a Python exception's text), in the library's words; a
+    number is ASCII decimal (not ``1_000`` nor other scripts' digits, which ``float`` takes)."""
     from mlevolve.interpreter.standalone.common import TaskError
     from mlevolve.interpreter.standalone.data import read_table
 

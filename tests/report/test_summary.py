@@ -335,7 +335,7 @@ def test_ctrl_c_says_what_is_saved_and_how_to_resume(tmp_path: Path) -> None:
             proc.wait()
     assert proc.returncode == 130 and "Traceback" not in err
     saved = _count(db)
-    assert err.splitlines() == [f"mlevolve: interrupted; {saved} candidates are saved in {db}",
+    assert err.splitlines() == [f"mlevolve evolve: interrupted; {saved} candidates are saved in {db}",
                                 "resume with the same command: mlevolve " + " ".join(argv)]
 
 

@@ -15,6 +15,9 @@ from tqdm import tqdm
 
 from mlevolve.results import dumps
 
+# The fields of each ``--json-log`` line, in order: what makes a file an mlevolve JSON log (api.check_json_log).
+LOG_FIELDS = ("seq", "hash", "source", "fitness", "failure", "generation", "size")
+
 
 class Progress:
     """Shows evaluations, best fitness, cache and equivalence hits, and failures."""
@@ -41,11 +44,11 @@ class Progress:
     def __call__(self, engine: Any, candidate: Any, stored: bool = False) -> None:
         """Show one candidate; ``stored`` ones (replayed from the archive) are not logged again."""
         if self.log is not None and not stored:
-            self.log.write(dumps({
-                "seq": candidate.seq, "hash": candidate.hash, "source": candidate.source,
-                "fitness": None if candidate.outcome.failure else candidate.score,
-                "failure": str(candidate.outcome.failure) if candidate.outcome.failure else None,
-                "generation": candidate.generation, "size": candidate.size}) + "\n")
+            self.log.write(dumps(dict(zip(LOG_FIELDS, (
+                candidate.seq, candidate.hash, candidate.source,
+                None if candidate.outcome.failure else candidate.score,
+                str(candidate.outcome.failure) if candidate.outcome.failure else None,
+                candidate.generation, candidate.size), strict=True))) + "\n")
             self.log.flush()
         if self.quiet:
             return

@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import Any
 
 from mlevolve.dsl.errors import MlevError, normalize_newlines
-from mlevolve.dsl.ir import Call, Expr
+from mlevolve.dsl.ir import Call, Expr, Span
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
 from mlevolve.grammar.oplang import ACTIONS, COMBINATORS, OperatorError, parse_operator
@@ -37,7 +37,11 @@ from mlevolve.grammar.rules import Rule, RuleError, expand, make_rule, substitut
 
 
 class GrammarError(MlevError):
-    """A malformed grammar file or spec."""
+    """A malformed grammar file or spec; without a hint of its own, it points to the format's documentation."""
+
+    def __init__(self, message: str, span: Any = None, hint: str | None = None, file: str | None = None) -> None:
+        super().__init__(message, span, hint or "a grammar file is TOML as docs/meta.md describes; "
+                         "`mlevolve grammar show` lists the base grammar", file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,7 +524,9 @@ def _load_file(p: Path) -> GrammarSpec:
     try:
         data = tomllib.loads(normalize_newlines(text))  # universal newlines, as for .mlev files
     except tomllib.TOMLDecodeError as err:
-        raise GrammarError(f"not valid TOML: {err}", file=str(p)) from None
+        at = re.search(r" \(at line (\d+), column (\d+)\)$", str(err))  # Python 3.11 has no err.lineno
+        where = Span(int(at[1]), int(at[2]), int(at[1]), int(at[2])) if at else None
+        raise GrammarError(f"not valid TOML: {str(err)[:at.start()] if at else err}", where, file=str(p)) from None
     try:
         return replace(GrammarSpec.from_dict(data, name=p.stem, base_dir=p.parent), origin=str(p.resolve()))
     except MlevError as err:

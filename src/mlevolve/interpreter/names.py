@@ -16,24 +16,24 @@ import re
 
 # Every public name a standalone module binds at top level (imports, classes, functions, constants).
 STANDALONE_NAMES = frozenset({
-    "Any", "Budget", "CHAIN_TRAP_REWARD", "CONSTANT_TARGET", "CONTROL", "CONTROL_FIELDS", "Callable",
-    "CandidateFailure", "ChainMDP", "DENSITY", "DENSITY_SIZE", "DIGITS_DENSITY", "DIGITS_DENSITY_SPLIT",
-    "DQN_BATCH", "DQN_TARGET_EVERY", "F", "FAMILIES", "FAMILY_OPTIONS", "FILE_OPTIONS", "FLOW_LAYERS", "FORMULAS",
-    "FORMULA_OPTIONS", "GEN_BATCH", "GEN_HIDDEN", "GEN_LEARNING_RATE", "GEN_STEPS_PER_EPOCH", "GenerativeProgram",
-    "IW_SAMPLES", "LEARNER_FILE_OPTIONS", "LOG_2PI", "Lambda", "LayerNorm", "LearnerProgram", "MAX_CLASSES",
-    "MAX_OBJECTIVE", "MISSING", "OPTION_RANGES", "POINT_MAX_ABS", "PROJECTED_DIGITS", "Path", "RLProgram",
+    "Any", "Budget", "CHAIN_TRAP_REWARD", "CONTROL", "CONTROL_FIELDS", "Callable", "CandidateFailure", "ChainMDP",
+    "DENSITY", "DENSITY_SIZE", "DIGITS_DENSITY", "DIGITS_DENSITY_SPLIT", "DQN_BATCH", "DQN_TARGET_EVERY", "F",
+    "FAMILIES", "FAMILY_OPTIONS", "FILE_OPTIONS", "FLOW_LAYERS", "FORMULAS", "FORMULA_OPTIONS", "GEN_BATCH",
+    "GEN_HIDDEN", "GEN_LEARNING_RATE", "GEN_STEPS_PER_EPOCH", "GenerativeProgram", "IW_SAMPLES",
+    "LEARNER_FILE_OPTIONS", "LOG_2PI", "Lambda", "LayerNorm", "LearnerProgram", "MAX_CLASSES", "MAX_OBJECTIVE",
+    "MISSING", "MISSING_HINT", "NUMBER", "OPTION_RANGES", "POINT_MAX_ABS", "PROJECTED_DIGITS", "Path", "RLProgram",
     "RL_ENVS", "RL_HIDDEN", "RL_LEARNING_RATE", "RealNVP", "Residual", "SEED_LIMIT", "SUPERVISED", "Sequence",
     "SupervisedProgram", "TEACHER_HIDDEN", "TaskError", "USER_OPTIONS", "VAE", "VAE_DECODER_STD",
-    "VAE_HIDDEN_PER_DIM", "adam", "check_finite", "check_size", "checked", "control_task", "csv", "dataclass",
-    "datasets", "default_model", "density_task", "digits_task", "draw", "dropout", "family", "family_options",
-    "file_points", "formula_file", "formula_task", "inspect", "learner_file", "learner_predictions", "learner_task",
-    "make_env", "math", "nn", "np", "parse_spec", "points", "read_table", "run_formula", "run_learner",
-    "supervised", "supervised_file", "supervised_task", "time", "torch", "train_generative", "train_rl",
-    "train_supervised", "vae_hidden",
+    "VAE_HIDDEN_PER_DIM", "adam", "cell_fault", "check_finite", "check_size", "check_varies", "checked",
+    "control_task", "csv", "dataclass", "datasets", "default_model", "density_task", "digits_task", "draw",
+    "dropout", "family", "family_options", "file_points", "formula_file", "formula_task", "inspect", "learner_file",
+    "learner_predictions", "learner_task", "make_env", "math", "nn", "np", "parse_spec", "points", "re",
+    "read_table", "run_formula", "run_learner", "supervised", "supervised_file", "supervised_task", "time", "torch",
+    "train_generative", "train_rl", "train_supervised", "vae_hidden",
 })
 # Names of an exported script's own: its imports and ``main`` with its locals (see export._main).
-SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "main", "args", "parser", "data", "metrics", "err",
-                          "key", "value", "DIM", "PROGRAM", "rng"})
+SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "sys", "main", "args", "parser", "data", "metrics", "err",
+                          "key", "value", "DIM", "PROGRAM", "rng", "arg", "flag", "flags", "twice", "msg", "hint"})
 RESERVED = STANDALONE_NAMES | SCRIPT_NAMES | frozenset(dir(builtins))
 # A generated function's parameters and locals live in its own frame: only the names its body reads
 # (modules, helpers, ``DIM``, ``rng``, builtins) are reserved there, not ``main``'s locals and imports.

@@ -46,6 +46,7 @@ import csv
 import functools
 import hashlib
 import math
+import shlex
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -59,7 +60,7 @@ import numpy.typing as npt
 from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.standalone import data as _data
 from mlevolve.interpreter.standalone.common import OPTION_RANGES, TaskError
-from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
+from mlevolve.interpreter.standalone.data import MAX_CLASSES, MISSING_HINT, _detect, _number, cell_fault, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
 from mlevolve.interpreter.standalone.data_density import (
     DENSITY,
@@ -495,13 +496,10 @@ def _int_options(name: str, options: Mapping[str, OptionValue]) -> dict[str, int
         number: int | None = None
         if isinstance(value, int) and not isinstance(value, bool):
             number = value
-        elif isinstance(value, str):
-            try:
-                number = int(value)
-            except ValueError:
-                as_float = _number(value)
-                if as_float is not None and math.isfinite(as_float) and as_float == round(as_float):
-                    number = int(as_float)
+        elif isinstance(value, str):  # ASCII decimal only: int() would take '١٢' and '1_000'
+            as_float = _number(value)
+            if as_float is not None and math.isfinite(as_float) and as_float == round(as_float):
+                number = int(as_float)
         if number is None or not lo <= number <= hi:
             raise MlevError(f"option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
                             hint=f"write e.g. {name}:{key}={_defaults(name).get(key, lo)}")
@@ -521,9 +519,7 @@ def _int_options(name: str, options: Mapping[str, OptionValue]) -> dict[str, int
 # target of class labels only) text.  A missing value (an empty cell, ``nan``, ``NA``, ...) is an
 # error at its ``FILE:ROW:COLUMN`` wherever it is, never a number or a class of its own.
 
-MISSING = frozenset({"", "na", "n/a", "nan", "-nan", "+nan", "null", "none", "nil", "missing", "?", ".",
-                     "#n/a", "#n/a n/a", "#na", "<na>", "-1.#ind", "1.#ind", "-1.#qnan", "1.#qnan"})
-_MISSING_HINT = "mlevolve does not impute: fill the cell in or drop its row"
+_UNREADABLE = "a data file is UTF-8 CSV with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
 
 
 def _validate_user_data(path: str, options: Mapping[str, OptionValue]) -> None:
@@ -531,7 +527,8 @@ def _validate_user_data(path: str, options: Mapping[str, OptionValue]) -> None:
     at the first bad one."""
     forced = str(options["problem"])
     if forced not in ("", "classification", "regression"):
-        raise MlevError(f"option problem={forced} must be 'classification' or 'regression'")
+        raise MlevError(f"option problem={forced} must be 'classification' or 'regression'",
+                        hint="write :problem=classification or :problem=regression, or leave it out to detect it")
     file = Path(path)
     if not file.is_file():
         raise MlevError(f"no such file: {path}", hint="a task is a built-in name or an existing .csv/.npz file")
@@ -565,29 +562,9 @@ def data_source(spec: str) -> tuple[str, str] | None:
     return str(file.resolve()), digest
 
 
-def _number(cell: str) -> float | None:
-    try:
-        return float(cell)
-    except ValueError:
-        return None
-
-
-def _cell_fault(cell: str) -> tuple[str, str] | None:
-    """Why a cell is not a finite number (message, hint), or None if it is one."""
-    text = cell.strip()
-    if text.casefold() in MISSING:
-        return (f"'{text}' is a missing value" if text else "the cell is empty (a missing value)"), _MISSING_HINT
-    value = _number(text)
-    if value is None:
-        return f"'{text}' is not a number", "every cell must hold a number, except a target of class labels"
-    if not math.isfinite(value):
-        return f"'{text}' is not a finite number", "every number must be finite"
-    return None
-
-
 def _target_fault(cell: str, forced: str) -> tuple[str, str] | None:
     """Why a target cell is bad (message, hint), or None: text is a class label unless stated otherwise."""
-    fault = _cell_fault(cell)
+    fault = cell_fault(cell)
     if fault is None or (fault[0].endswith("is not a number") and forced != "regression"):
         return None
     return fault if forced != "regression" else (fault[0], "problem=regression needs a number in every target cell")
@@ -607,7 +584,7 @@ def _target(cells: list[str], forced: str, where: Callable[[int], tuple[str, str
         if fault is not None:
             file, name = where(i)
             raise MlevError(f"{name}: {fault[0]}", file=file, hint=fault[1])
-        numbers.append(_number(cell) if _cell_fault(cell) is None else None)  # None: text, a class label
+        numbers.append(_number(cell) if cell_fault(cell) is None else None)  # None: text, a class label
     text = [i for i, v in enumerate(numbers) if v is None]
     if not text:
         return np.array(numbers, dtype=np.float64)
@@ -627,7 +604,7 @@ def _target(cells: list[str], forced: str, where: Callable[[int], tuple[str, str
 def _read_csv(file: Path, target: str, forced: str) -> tuple[F64, npt.NDArray[Any]]:
     """Features (float64, file order without the target) and target cells of a CSV with a header."""
     if not target:
-        raise MlevError(f"{file}: which column is the target?", hint=f"write {file}:target=COLUMN")
+        raise MlevError(f"{file}: which column is the target?", hint=f"write {shlex.quote(f'{file}:target=COLUMN')}")
     try:
         with file.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
@@ -635,7 +612,7 @@ def _read_csv(file: Path, target: str, forced: str) -> tuple[F64, npt.NDArray[An
             header_line = reader.line_num
             rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
     except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise MlevError(f"cannot read {file}: {err}") from None
+        raise MlevError(f"cannot read {file}: {err}", hint=_UNREADABLE) from None
     if not header:
         raise MlevError(f"{file}: empty file, expected a header row of column names",
                         hint="write the column names on the first line, then one row per example")
@@ -660,7 +637,7 @@ def _read_csv(file: Path, target: str, forced: str) -> tuple[F64, npt.NDArray[An
             raise MlevError(f"{file}: row {line} has {len(row)} cells, the header has {len(header)}",
                             hint="give every row one cell per column (a comma inside a cell needs quotes)")
         for j, cell in enumerate(row):  # the first bad cell in file order, target or feature
-            fault = _target_fault(cell, forced) if j == t else _cell_fault(cell)
+            fault = _target_fault(cell, forced) if j == t else cell_fault(cell)
             if fault is not None:
                 name = f"target column '{target}'" if j == t else f"column '{header[j]}'"
                 raise MlevError(f"{name}: {fault[0]}", file=f"{file}:{line}:{j + 1}", hint=fault[1])
@@ -677,7 +654,7 @@ def _read_npz(file: Path, forced: str) -> tuple[F64, npt.NDArray[Any]]:
         with np.load(file, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-        raise MlevError(f"cannot read {file}: {err}") from None
+        raise MlevError(f"cannot read {file}: {err}", hint=_UNREADABLE) from None
     for key in ("X", "y"):
         if key not in arrays:
             raise MlevError(
@@ -707,9 +684,10 @@ def _read_npz(file: Path, forced: str) -> tuple[F64, npt.NDArray[Any]]:
         r, c = bad[0]
         what = "a missing value" if np.isnan(x[r, c]) else "not a finite number"
         raise MlevError(f"X row {r + 1}, column {c + 1} is {x[r, c]}, {what}", file=str(file),
-                        hint=_MISSING_HINT if what.startswith("a missing") else "every number must be finite")
+                        hint=MISSING_HINT if what.startswith("a missing") else "every number must be finite")
     if y.dtype.kind not in "biufUS":
-        raise MlevError(f"{file}: y must hold numbers or strings, got dtype {y.dtype}")
+        raise MlevError(f"{file}: y must hold numbers or strings, got dtype {y.dtype}",
+                        hint="save y as numbers (y.astype(float)) or as text labels (y.astype(str))")
     cells = [str(v) for v in (y.astype(np.float64) if y.dtype.kind in "biuf" else y.astype(str)).tolist()]
     return x, _target(cells, forced, lambda i: (str(file), f"y row {i + 1}"))
 
@@ -723,7 +701,7 @@ def _csv_header(file: Path) -> list[str]:
         with file.open(newline="", encoding="utf-8-sig") as handle:
             return [h.strip() for h in next(csv.reader(handle), [])]
     except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise MlevError(f"cannot read {file}: {err}") from None
+        raise MlevError(f"cannot read {file}: {err}", hint=_UNREADABLE) from None
 
 
 def load_learner_data(spec: str, seed: int = 0) -> Family:

@@ -10,6 +10,7 @@ column (each hash resolved to its first row, the one that introduced the program
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import statistics
 from collections import Counter, deque
@@ -300,6 +301,19 @@ def counts(run: Run) -> dict[str, Any]:
             "failed": len(run.rows) - len(scored), "best fitness": best.fitness if best else None,
             "best hash": best.hash[:12] if best else None,
             "seconds in candidates": round(sum(row.seconds for row in run.rows), 3)}
+
+
+def failure_reasons(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """The failed candidates' reasons, most common first, reasons that differ only in their numbers ("off by
+    2.8e+10", "off by 3e+12") counted as one: ``reason`` (the first candidate's words), ``count``, ``total``
+    (failures in all) and ``hash``, that first candidate's (``mlevolve show DB HASH`` shows it)."""
+    failed = [row for row in rows if row.fitness is None and row.failure]
+    kinds = [re.sub(r"\d[\d.,e+-]*", "#", row.failure or "") for row in failed]
+    first: dict[str, Row] = {}
+    for kind, row in zip(kinds, failed, strict=True):
+        first.setdefault(kind, row)
+    return [{"reason": first[kind].failure, "count": n, "total": len(failed), "hash": first[kind].hash}
+            for kind, n in Counter(kinds).most_common()]
 
 
 def state(run: Run) -> str:

@@ -8,7 +8,8 @@ headline (``page``) uses :func:`side` and :func:`spread_text` for the same wordi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import shlex
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -53,6 +54,19 @@ def spread_text(a: Mapping[str, Any]) -> str | None:
             f"{c['better_on']} of {n}{failed}")
 
 
+def no_score_text(db: str, reasons: Sequence[Mapping[str, Any]], finished: bool) -> tuple[str, str]:
+    """What to say (message, hint) of archive ``db`` where no candidate has a fitness: every one failed
+    (the most common reason, and the command that shows one), or none has been scored yet."""
+    if not reasons:
+        return ("no candidate with a fitness yet" if not finished else "no candidate with a fitness",
+                "wait for the run to score one" if not finished else "a larger --budget resumes the run")
+    top = reasons[0]
+    word = "every candidate failed" if finished else "every one so far failed"
+    return (f"no candidate with a fitness{'' if finished else ' yet'}: {word} ({top['total']}); the most common "
+            f"reason ({top['count']} of {top['total']}): {top['reason']}",
+            f"see one with `mlevolve show {shlex.quote(db)} {top['hash'][:12]}`")
+
+
 def lines(result: Mapping[str, Any]) -> list[str]:
     """The summary ``mlevolve evolve`` prints at the end of a run."""
     sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
@@ -63,7 +77,8 @@ def lines(result: Mapping[str, Any]) -> list[str]:
            f"archive: {result['db']}  ({result['seconds']} s)"]
     a = result.get("answer")
     if a is None or result.get("best_hash") is None:
-        return [*out, "no candidate was scored: every one failed (see `mlevolve show DB HASH` for a reason)"]
+        message, hint = no_score_text(result["db"], result.get("failures") or [], True)
+        return [*out, message, f"hint: {hint}"]
     metric = a["metric"]
     name = metric["name"]
     fitness = name if metric["higher_is_better"] else f"-{name}"
@@ -86,9 +101,11 @@ def lines(result: Mapping[str, Any]) -> list[str]:
 def one_line(result: Mapping[str, Any]) -> str:
     """The ``--quiet`` summary: the best's metric against the start's, the candidates, the archive."""
     a = result.get("answer")
-    tail = f"{result['candidates']} candidates; archive {result['db']}"
+    tail = f"{result['candidates']} candidates; archive {shlex.quote(result['db'])}"
     if a is None or result.get("best_hash") is None:
-        return f"no candidate scored; {tail}"
+        reasons = result.get("failures") or []
+        why = f" (most common failure: {reasons[0]['reason']})" if reasons else ""
+        return f"no candidate scored{why}; {tail}"
     name = a["metric"]["name"]
     better = a["better"]
     word = "no start to compare" if better is None else "better than" if better else \

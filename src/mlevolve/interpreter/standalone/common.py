@@ -1,6 +1,7 @@
 """Errors and limits shared by every training loop and task loader (standard library and numpy only)."""
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,7 @@ SEED_LIMIT = 2**63  # NumPy's and torch's generators take seeds in [0, 2**63)
 
 OPTION_RANGES = {"n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (1, 1_000_000), "n_val": (1, 1_000_000),
                  "n_test": (1, 1_000_000), "fresh": (0, 1)}  # every integer task option (the library's too)
+NUMBER = re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))")  # ASCII, no 1_0
 
 
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None) -> tuple[str, dict[str, Any]]:
@@ -55,18 +57,14 @@ def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None) -> tuple[
     if names is not None and name not in names:
         raise TaskError(f"unknown task '{name}'", f"this loader has: {', '.join(sorted(names))}")
     options, given = dict(defaults), dict[str, Any]()
-    for key, _, value in (part.partition("=") for part in parts):
-        key, value = key.strip(), value.strip()
+    for key, _, value in (map(str.strip, part.partition("=")) for part in parts):
         why = "unknown" if key not in defaults else "repeated" if key in given else "" if value else "empty"
         if why:
             raise TaskError(f"{why} option '{key}' in task spec '{spec}'", f"options, once each: {', '.join(defaults)}")
         given[key] = options[key] = value
         if isinstance(defaults[key], int):
             lo, hi = OPTION_RANGES[key]
-            try:
-                number = float(value)  # 1e3 is 1000
-            except ValueError:
-                number = math.nan  # refused below
+            number = float(value) if NUMBER.fullmatch(value) else math.nan  # 1e3 is 1000; a non-number is refused
             if not lo <= number <= hi or number != round(number):
                 raise TaskError(f"option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}")
             options[key] = int(number)

@@ -6,12 +6,13 @@ The reader trusts its file: the library validates users' files cell by cell befo
 """
 
 import csv
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import TaskError
+from mlevolve.interpreter.standalone.common import NUMBER, TaskError
 
 MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
 
@@ -41,7 +42,14 @@ def _spirals(rng: np.random.Generator, n: int = 1000, turns: float = 2.0, noise:
     return x, y
 
 
-CONSTANT_TARGET = "a regression needs a target that varies: its error has no scale and R² no meaning"
+def check_varies(name: str, y: Any, rows: str = "every row") -> None:
+    """A :class:`TaskError` unless the regression target ``y`` (float64) varies: its standard deviation is at least
+    1e-12 of its largest magnitude (below, it is one number to float64 precision, as 5 ± 1e-15 is)."""
+    spread = float(np.std(y / np.max(np.abs(y)))) if np.any(y) else 0.0
+    if spread < 1e-12:
+        near = f", to within {float(np.ptp(y)):.2g} (a spread below 1e-12 of its magnitude)" if spread else ""
+        raise TaskError(f"{name}: the target is {float(y[0]):g} on {rows}{near}",
+                        "a regression needs a target that varies: its error has no scale and R² no meaning")
 
 
 def _split(y: Any, n: int, rng: np.random.Generator, name: str = "data") -> tuple[Any, Any, Any]:
@@ -90,16 +98,28 @@ def _check_standardised(parts: list[Any], name: str, what: str) -> list[Any]:
     return parts
 
 
+# A cell that is no value (pandas' default missing-value markers and other spreadsheets'), as the library reads them.
+MISSING = frozenset({"", "na", "n/a", "nan", "-nan", "+nan", "null", "none", "nil", "missing", "?", ".",
+                     "#n/a", "#n/a n/a", "#na", "<na>", "-1.#ind", "1.#ind", "-1.#qnan", "1.#qnan"})
+MISSING_HINT = "mlevolve does not impute: fill the cell in or drop its row"
+
+
 def _number(cell: str) -> float | None:
-    try:
-        return float(cell)
-    except ValueError:
-        return None
+    """The number a cell holds, ASCII decimal only (``float`` also takes ``1_000`` and other scripts' digits)."""
+    return float(cell) if NUMBER.fullmatch(cell.strip()) else None
 
 
-# A cell that is no value (pandas' default missing-value markers) or an infinite one, as the library reads them.
-MISSING = frozenset({"", "nan", "-nan", "na", "n/a", "null", "none", "?", ".", "#n/a", "inf", "+inf", "-inf",
-                     "infinity", "+infinity", "-infinity"})
+def cell_fault(cell: str) -> tuple[str, str] | None:
+    """Why a cell is not a finite number (message, hint), or None if it is one: the library's words and the scripts'."""
+    text = cell.strip()
+    if text.casefold() in MISSING:
+        return (f"'{text}' is a missing value" if text else "the cell is empty (a missing value)"), MISSING_HINT
+    value = _number(text)
+    if value is None:
+        return f"'{text}' is not a number", "every cell must hold a number, except a target of class labels"
+    if not math.isfinite(value):
+        return f"'{text}' is not a finite number", "every number must be finite"
+    return None
 
 
 def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str]]:
@@ -130,23 +150,27 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
             t = header.index(target)
             for line, row in rows:  # the library's rules (tasks.py), each mistake at its cell
                 if len(row) != len(header):
-                    raise TaskError(f"{path}:{line}: {len(row)} cells in a row under a header of {len(header)}",
-                                    "give every row one cell per column")
+                    raise TaskError(f"{path}: row {line} has {len(row)} cells, the header has {len(header)}",
+                                    "give every row one cell per column (a comma inside a cell needs quotes)")
                 for j, cell in enumerate(row):
-                    missing = cell.strip().lower() in MISSING
-                    if missing or (j != t and _number(cell) is None):
-                        what = "a missing or non-finite value" if missing else "not a number"
-                        raise TaskError(f"{path}:{line}:{j + 1}: column '{header[j]}': {cell.strip()!r} is {what}",
-                                        "no value is imputed: fill the cell in or drop its row")
+                    fault = cell_fault(cell)
+                    if fault and (j != t or not fault[0].endswith("is not a number")):  # text is a class label
+                        column = f"{'target column' if j == t else 'column'} '{header[j]}'"
+                        raise TaskError(f"{path}:{line}:{j + 1}: {column}: {fault[0]}", fault[1])
             columns = [h for j, h in enumerate(header) if j != t]
             x = np.array([[float(c) for j, c in enumerate(row) if j != t] for _, row in rows], dtype=np.float64)
             cells = [row[t] for _, row in rows]
     except (OSError, KeyError, ValueError) as err:
         raise TaskError(f"cannot read {path}: {err}", f"give {form}") from None
-    if not np.isfinite(x).all() or any(c.strip().lower() in MISSING for c in cells):  # an .npz file's arrays
-        r, c = np.argwhere(~np.isfinite(x))[0] if not np.isfinite(x).all() else (0, 0)
-        where = f"X row {r}, column {c}" if not np.isfinite(x).all() else "y"
-        raise TaskError(f"{path}: {where} holds a value that is not a finite number", "fill it in or drop its row")
+    if not np.isfinite(x).all():  # an .npz file's arrays (a CSV's cells are checked above), in the library's words
+        r, c = np.argwhere(~np.isfinite(x))[0]
+        missing = bool(np.isnan(x[r, c]))
+        raise TaskError(f"{path}: X row {r + 1}, column {c + 1} is {x[r, c]}, "
+                        f"{'a missing value' if missing else 'not a finite number'}",
+                        MISSING_HINT if missing else "every number must be finite")
+    for i, cell in enumerate(cells):
+        if (fault := cell_fault(cell)) and not fault[0].endswith("is not a number"):  # text is a class label
+            raise TaskError(f"{path}: y row {i + 1}: {fault[0]}", fault[1])
     numbers = [_number(cell) for cell in cells]
     if all(v is not None for v in numbers):
         return x, np.array(numbers, dtype=np.float64), columns

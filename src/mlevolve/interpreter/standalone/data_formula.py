@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from mlevolve.interpreter.standalone.common import TaskError, parse_spec
-from mlevolve.interpreter.standalone.data import CONSTANT_TARGET, _split, read_table
+from mlevolve.interpreter.standalone.data import _split, check_varies, read_table
 
 # name: (target function, low, high of the input's range)
 FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
@@ -57,8 +57,7 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
                             "rescale the column (divide it by a power of ten)")
     train, val, test = _split(None, len(yf), np.random.default_rng(seed), path)
     fit_rows = np.concatenate([train, val])
-    if np.all(yf[fit_rows] == yf[fit_rows][0]):
-        raise TaskError(f"{path}: the target is {yf[fit_rows][0]:g} on every fitting row", CONSTANT_TARGET)
+    check_varies(path, yf[fit_rows], "every fitting row")
     xs = np.asarray(x, np.float64)[:, [columns.index(p) for p in inputs]]
     return _points(path, xs[fit_rows], yf[fit_rows], xs[test], yf[test])
 

@@ -13,13 +13,13 @@ import numpy as np
 
 from mlevolve.interpreter.standalone.common import TaskError, parse_spec
 from mlevolve.interpreter.standalone.data import (
-    CONSTANT_TARGET,
     _check_standardised,
     _detect,
     _sk_seed,
     _spirals,
     _split,
     _standardise,
+    check_varies,
     datasets,
     read_table,
 )
@@ -65,14 +65,13 @@ def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator
         if len(classes) < 2:
             raise TaskError(f"{name}: the target has only one class ({classes[0]})", "a classifier needs two or more")
     train, val, test = _split(labels, n, rng, name)
-    if labels is None and np.all(y == y[0]):
-        raise TaskError(f"{name}: the target is {float(y[0]):g} on every row", CONSTANT_TARGET)
     x_tr, x_va, x_te = _standardise(x[train], x[val], x[test])
     if labels is not None:
         ys: list[Any] = [labels[train], labels[val], labels[test]]
         n_classes = int(labels.max()) + 1
     else:
         yf = y.astype(np.float64)[:, None]
+        check_varies(name, yf[:, 0])
         ys = [a[:, 0] for a in _standardise(yf[train], yf[val], yf[test])]
         n_classes = 0
     return {"name": name, "problem": problem, "x_train": x_tr, "y_train": ys[0], "x_val": x_va, "y_val": ys[1],
