@@ -7,14 +7,14 @@ import sys
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.data_supervised import SUPERVISED
+from mlevolve.interpreter.tasks import read_digits
 from tests.conftest import ROOT
 
 
 def test_the_digits_are_sklearns_arrays() -> None:
     from sklearn.datasets import load_digits
 
-    x, y = SUPERVISED["digits"](np.random.default_rng(0))
+    x, y = read_digits()
     x_sk, y_sk = load_digits(return_X_y=True)
     assert x.dtype == x_sk.dtype and y.dtype == y_sk.dtype
     assert np.array_equal(x, x_sk) and np.array_equal(y, y_sk)

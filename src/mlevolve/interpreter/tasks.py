@@ -349,6 +349,21 @@ def check_task_name(spec: str, span: Any = None) -> None:
         raise MlevError(f"unknown task '{name}'", span, "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
 
 
+
+def read_digits() -> tuple[np.ndarray, np.ndarray]:
+    """``sklearn.datasets.load_digits(return_X_y=True)``: the same arrays, read from the file
+    scikit-learn ships without importing scikit-learn (about a second of imports per process; the
+    exported scripts, which import it anyway, call scikit-learn)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")
+    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz" if spec and spec.origin else None
+    if path is None or not path.is_file():  # not where scikit-learn keeps it: ask scikit-learn
+        x, y = SUPERVISED["digits"](np.random.default_rng(0))
+        return x, y
+    data = np.loadtxt(path, delimiter=",")
+    return data[:, :-1], data[:, -1].astype(int, copy=False)
+
 def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
     """Load the task named by ``spec`` (``NAME[:key=value...]``); ``options`` override the spec's options.
 
@@ -369,7 +384,7 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
     with _task_errors():
         if name in SUPERVISED:
             _options(name, given, {})
-            x, y = SUPERVISED[name](rng)
+            x, y = read_digits() if name == "digits" else SUPERVISED[name](rng)
             return Supervised.of(supervised(name, np.asarray(x, dtype=np.float64), np.asarray(y), "classification",
                                             rng))
         if name in FAMILIES:

@@ -24,24 +24,8 @@ from mlevolve.interpreter.standalone.data import (
     read_table,
 )
 
-
-def _digits(rng: np.random.Generator) -> tuple[Any, Any]:
-    """``sklearn.datasets.load_digits(return_X_y=True)``: the same arrays, read from the file
-    scikit-learn ships without importing scikit-learn (about a second of imports per process)."""
-    import importlib.util
-    import os
-
-    spec = importlib.util.find_spec("sklearn")
-    path = os.path.join(os.path.dirname(spec.origin or ""), "datasets", "data", "digits.csv.gz") if spec else ""
-    if not os.path.isfile(path):  # not where scikit-learn keeps it: ask scikit-learn
-        x, y = datasets.load_digits(return_X_y=True)
-        return x, y
-    data = np.loadtxt(path, delimiter=",")
-    return data[:, :-1], data[:, -1].astype(int, copy=False)
-
-
 SUPERVISED: dict[str, Callable[[np.random.Generator], tuple[Any, Any]]] = {
-    "digits": _digits,
+    "digits": lambda rng: datasets.load_digits(return_X_y=True),
     "iris": lambda rng: datasets.load_iris(return_X_y=True),
     "wine": lambda rng: datasets.load_wine(return_X_y=True),
     "breast_cancer": lambda rng: datasets.load_breast_cancer(return_X_y=True),
