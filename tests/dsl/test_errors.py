@@ -308,7 +308,8 @@ def test_directory_instead_of_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(tmp_path)
     (tmp_path / "d.mlev").mkdir()
     assert main(["check", "d.mlev"]) == 2
-    assert capsys.readouterr().err == "d.mlev: error: is a directory, not a .mlev file\n"
+    assert capsys.readouterr().err == ("d.mlev: error: is a directory, not a .mlev file\n"
+                                         "hint: give the path of a .mlev file in it\n")
 
 
 def test_byte_order_mark_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
