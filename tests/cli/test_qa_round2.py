@@ -9,10 +9,8 @@ import json
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -285,40 +283,6 @@ def test_a_failed_write_leaves_the_old_output_and_no_temporary_file(tmp_path: Pa
         assert err.startswith(f"mlevolve {argv[0]}: error: cannot write ") and "No space left on device" in err
     assert out.read_bytes() == before and not (tmp_path / "s.py").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["q.db", "q.html"]  # no temporary file left
-
-
-def _count(db: Path) -> int:
-    """The candidates archive ``db`` holds, 0 while it is being made."""
-    try:
-        with Archive.read(db) as archive:
-            return archive.count()
-    except MlevError:
-        return 0
-
-
-@pytest.mark.e2e
-def test_sigterm_stops_a_run_with_one_line_and_the_command_that_resumes_it(tmp_path: Path) -> None:
-    db = tmp_path / "t.db"
-    argv = ["evolve", str(QUARTIC), "--init", "random", "--budget", "1000000", "--population", "20", "--db",
-            str(db), "--quiet"]
-    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=environment())
-    try:
-        deadline = time.monotonic() + 120
-        while _count(db) < 10:
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 128 + signal.SIGTERM
-    with Archive.read(db) as archive:
-        saved = archive.count()
-    assert err.splitlines() == [f"mlevolve evolve: stopped by SIGTERM; {saved} candidates are saved in {db}",
-                                "resume with the same command: mlevolve " + shlex.join(argv)]
 
 
 # ------------------------------------------------------------------ 8, 10: logs and outputs that are not ours

@@ -313,9 +313,11 @@ def test_a_misspelt_kind_and_an_unknown_task_come_before_torch(tmp_path: Path) -
     assert (code, heavy) == (2, []) and "unknown task 'nguyen44'" in err
 
 
-# ------------------------------------------------------------------------------------------ Ctrl-C
-@pytest.mark.slow
-def test_ctrl_c_says_what_is_saved_and_how_to_resume(tmp_path: Path) -> None:
+# ------------------------------------------------------------------------------ Ctrl-C and SIGTERM
+@pytest.mark.parametrize("signum, said", [
+    pytest.param(signal.SIGINT, "interrupted", marks=pytest.mark.slow, id="ctrl-c"),
+    pytest.param(signal.SIGTERM, "stopped by SIGTERM", marks=pytest.mark.e2e, id="sigterm")])
+def test_a_stopped_run_says_what_is_saved_and_how_to_resume(tmp_path: Path, signum: int, said: str) -> None:
     db = tmp_path / "i.db"
     argv = ["evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "1000000", "--population", "20",
             "--db", str(db), "--quiet"]
@@ -327,15 +329,15 @@ def test_ctrl_c_says_what_is_saved_and_how_to_resume(tmp_path: Path) -> None:
         while _count(db) < 30:
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 130 and "Traceback" not in err
+    assert proc.returncode == 128 + signum and "Traceback" not in err  # 130 for Ctrl-C, 143 for SIGTERM
     saved = _count(db)
-    assert err.splitlines() == [f"mlevolve evolve: interrupted; {saved} candidates are saved in {db}",
+    assert err.splitlines() == [f"mlevolve evolve: {said}; {saved} candidates are saved in {db}",
                                 "resume with the same command: mlevolve " + " ".join(argv)]
 
 
