@@ -13,27 +13,37 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import numpy as np
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref
+from mlevolve.interpreter.primitives import NUMPY, NUMPY_ELEMENTWISE
 
 __all__ = ["check_loss_fits", "loss_values"]
 
 # Predictions of a regression probe: both signs, none equal to 0 or to a probe target's usual values.
 _REGRESSION_P = np.array([-2.53, -1.31, -0.47, 0.21, 0.93, 1.77])
 _ROWS = 64  # train targets probed
-_UNARY: dict[str, Callable[[Any], Any]] = {
-    "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "square": np.square, "sin": np.sin,
-    "cos": np.cos, "tanh": np.tanh, "sign": np.sign, "reciprocal": lambda a: 1.0 / a,
-    "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)), "relu": lambda a: np.maximum(a, 0.0),
-    "heaviside": lambda a: np.heaviside(a, 0.0), "softplus": lambda a: np.logaddexp(0.0, a),
-    "erf": np.vectorize(math.erf, otypes=[np.float64]), "neg": np.negative, "full": lambda a: np.asarray(a, float),
+# Elementwise ops of the torch regimes that primitives.NUMPY (the NumPy regimes' table) lacks.
+_TORCH_ONLY: dict[str, Callable[[Any], Any]] = {
+    "softplus": lambda a: np.logaddexp(0.0, a), "erf": np.vectorize(math.erf, otypes=[np.float64]),
+    "full": lambda a: np.asarray(a, float),
 }
-_BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "min": np.minimum, "max": np.maximum}
+
+
+@cache
+def _function(op: str, arity: int) -> Callable[..., Any] | None:
+    """``op`` of ``arity`` arguments on float64 arrays: its template in :data:`primitives.NUMPY` made a
+    function (the one source of the ops' NumPy meaning), or an op of ``_TORCH_ONLY``; None if neither."""
+    if arity == 1 and op in _TORCH_ONLY:
+        return _TORCH_ONLY[op]
+    names = ("a", "b")[:arity]
+    if op not in NUMPY_ELEMENTWISE or NUMPY[op].count("{") != arity:
+        return None
+    return eval(f"lambda {', '.join(names)}: {NUMPY[op].format(*names)}", {"np": np})  # type: ignore[no-any-return]
 
 
 def loss_values(d: Definition, p: Any, y: Any) -> Any | None:
@@ -64,10 +74,8 @@ def loss_values(d: Definition, p: Any, y: Any) -> Any | None:
                 value = kids[1]
             elif isinstance(node, Call) and node.op == "noise" and len(kids) == 1:
                 value = rng.standard_normal(np.broadcast(kids[0], p, y).shape)
-            elif isinstance(node, Call) and node.op in _UNARY and len(kids) == 1:
-                value = _UNARY[node.op](kids[0])
-            elif isinstance(node, Call) and node.op in _BINARY and len(kids) == 2:
-                value = _BINARY[node.op](kids[0], kids[1])
+            elif isinstance(node, Call) and (function := _function(node.op, len(kids))) is not None:
+                value = function(*kids)
             else:
                 return None
             if frames:

@@ -70,6 +70,8 @@ NUMPY: dict[str, str] = {
 
 # numpy elementwise ops whose Scalar operand must gain axes to meet a Vector or Matrix operand.
 NUMPY_BROADCAST = frozenset({"add", "sub", "mul", "div", "min", "max"})
+# The NumPy templates that act elementwise on arrays of any shape (no reduction, no DIM, no draws).
+NUMPY_ELEMENTWISE = frozenset({*NUMPY_BROADCAST, "neg", *_UNARY_NUMPY})
 
 
 def template(table: dict[str, str], op: str, args: tuple[str, ...]) -> str | None:
