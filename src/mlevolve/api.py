@@ -161,6 +161,19 @@ def _at_least(low: int = 1, **values: int) -> None:
                                hint=f"pass {{{name}}} {low} or more")
 
 
+CONFIRM_LIMIT = 1_000  # the most further seeds ``confirm`` takes: each trains the two programs again
+
+
+def _confirms(confirm: int) -> None:
+    """Raise :class:`SettingError` for a ``confirm`` below 0 or above :data:`CONFIRM_LIMIT` (a count whose
+    seed list would not fit in memory was reported as "out of memory")."""
+    _at_least(0, confirm=confirm)
+    if confirm > CONFIRM_LIMIT:
+        raise SettingError("{confirm} must be at most {limit}, got {got}", got=confirm, limit=f"{CONFIRM_LIMIT:,}",
+                           hint="each seed trains the best and the starting program again: 5 to 30 give the "
+                                "gain's spread")
+
+
 def _seed(seed: int) -> None:
     """Raise :class:`SettingError` for a seed no generator takes."""
     if not 0 <= seed < SEED_LIMIT:
@@ -506,7 +519,7 @@ def evolve(
     """
     _at_least(budget=budget, epochs=epochs, tournament=tournament)
     _at_least(2, population=population)
-    _at_least(0, confirm=confirm)
+    _confirms(confirm)
     _seed(seed)
     if init not in INITS:
         raise SettingError("unknown {init} {got!r}", hint="file (start from the file's definitions) or random",
@@ -805,7 +818,7 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
     from mlevolve.report import data
 
     _at_least(n=n)
-    _at_least(0, confirm=confirm)
+    _confirms(confirm)
     run = data.load(db, top=n, key=key)
     if run.found is not None:
         out = [{**data.describe(run, run.found, data.group_of(run, run.found)),
