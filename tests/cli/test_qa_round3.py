@@ -31,3 +31,36 @@ def test_show_refuses_a_confirm_count_past_the_limit(tmp_path: Path, capsys: Cap
     with pytest.raises(SettingError) as caught:
         api.show(db, confirm=1001)
     assert caught.value.message == "confirm must be at most 1,000, got 1001"
+
+
+SMOKE = ROOT / "benchmarks" / "meta" / "smoke.toml"
+
+
+@pytest.mark.parametrize(("old", "new", "error"), [
+    ("[inner]", "[inner]\n[inner]", "bad.toml:12:7: error: not valid TOML: Cannot declare ('inner',) twice\n"),
+    ("seed = 2", "seed = 2\nseed = 3", "bad.toml:25:9: error: not valid TOML: Cannot overwrite a value\n"),
+    ('program = "../../examples/quartic.mlev"', "program = 5",
+     "bad.toml: error: `program` must be a path (a string), got 5\n"
+     'hint: program = "../../examples/quartic.mlev" (relative to this file)\n'),
+    ("seed = 2", "seed = -2", "bad.toml: error: [meta] seed must be 0 or more, got -2\n"),
+    ("population = 4", "population = 0", "bad.toml: error: [meta] population must be positive, got 0\n"),
+    ('validation = ["nguyen2"]', "validation = []",
+     "bad.toml: error: [split] validation needs at least 1 task: the output is the best generator on it\n"
+     "hint: move a task from [split] train to validation\n"),
+])
+def test_bad_meta_configurations_say_where_and_what(tmp_path: Path, capsys: Capsys, old: str, new: str,
+                                                     error: str) -> None:
+    """A TOML syntax error names its line and column; a program that is not a path, a setting that may be 0
+    (a seed) given below it, and a split with no validation task (the run could only ever answer the base
+    grammar) are each named for what they are."""
+    text = SMOKE.read_text().replace("../../examples", str(ROOT / "examples").replace("\\", "/"))
+    if old.startswith("program"):
+        old = old.replace("../../examples", str(ROOT / "examples"))
+    assert old in text
+    (tmp_path / "bad.toml").write_text(text.replace(old, new, 1))
+    db = tmp_path / "m.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        err = usage_error(capsys, "meta", "bad.toml", "--db", str(db))
+    assert err.startswith(error), err
+    assert not db.exists()
