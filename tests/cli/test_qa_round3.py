@@ -64,3 +64,19 @@ def test_bad_meta_configurations_say_where_and_what(tmp_path: Path, capsys: Caps
         err = usage_error(capsys, "meta", "bad.toml", "--db", str(db))
     assert err.startswith(error), err
     assert not db.exists()
+
+
+def test_a_short_row_is_named_by_its_line_as_every_other_data_mistake(tmp_path: Path, capsys: Capsys) -> None:
+    """``FILE:LINE: error: ...``, as a bad cell's ``FILE:LINE:COL``, in the command and the exported script alike."""
+    from mlevolve.interpreter.standalone.common import TaskError
+    from mlevolve.interpreter.standalone.data import read_table
+
+    (tmp_path / "short.csv").write_text("a,b,y\n1,2,3\n4,5,6\n7,8\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        err = usage_error(capsys, "run", str(QUARTIC), "--task", "short.csv:target=y")
+        with pytest.raises(TaskError) as caught:
+            read_table("short.csv", "y", "")
+    assert err == ("short.csv:4: error: row has 2 cells, the header has 3\n"
+                   "hint: give every row one cell per column (a comma inside a cell needs quotes)\n")
+    assert caught.value.message == "short.csv:4: row has 2 cells, the header has 3"
