@@ -80,3 +80,28 @@ def test_a_short_row_is_named_by_its_line_as_every_other_data_mistake(tmp_path: 
     assert err == ("short.csv:4: error: row has 2 cells, the header has 3\n"
                    "hint: give every row one cell per column (a comma inside a cell needs quotes)\n")
     assert caught.value.message == "short.csv:4: row has 2 cells, the header has 3"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("flags", "error"), [
+    (["--seed", "\u0661\u0662"], "argument --seed: invalid int value: '\u0661\u0662'"),
+    (["--seed", "1_000"], "argument --seed: invalid int value: '1_000'"),
+    (["--seed", "-1"], "argument --seed: must be at least 0 and below 2**63, got -1"),
+    (["--seed", "3", "--seed", "3"], "argument --seed: given twice; give it once"),
+    (["--seed", "+3"], None),
+])
+def test_an_exported_script_reads_its_numbers_in_ascii_digits_as_the_command_does(
+        tmp_path: Path, flags: list[str], error: str | None) -> None:
+    """Python's ``int`` takes other scripts' digits and ``1_000``; the command refuses them, and so does the script."""
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "quartic.py"
+    script.write_text(api.export(QUARTIC))
+    done = subprocess.run([sys.executable, str(script), *flags, "--json"], capture_output=True, text=True, timeout=120)
+    if error is None:
+        assert done.returncode == 0 and json.loads(done.stdout)["seed"] == 3, done.stderr
+    else:
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr == f"quartic.py: error: {error}\nhint: try --help\n"
