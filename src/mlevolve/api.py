@@ -1035,7 +1035,10 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
             cluster = DaskBackend(lambda: None, dask)
             pool = cluster.client.get_executor(pure=False)
         elif n > 1:
-            pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+            import signal  # Ctrl-C reaches the whole group: this process reports it, a worker prints no traceback
+
+            pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=signal.signal,
+                                       initargs=(signal.SIGINT, signal.SIG_IGN))
         try:
             runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
                              (lambda line: print(line, file=sys.stderr, flush=True)), pool=pool)

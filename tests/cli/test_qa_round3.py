@@ -105,3 +105,41 @@ def test_an_exported_script_reads_its_numbers_in_ascii_digits_as_the_command_doe
     else:
         assert (done.returncode, done.stdout) == (2, "")
         assert done.stderr == f"quartic.py: error: {error}\nhint: try --help\n"
+
+
+def _sigint_default() -> None:
+    """In the child before exec: Ctrl-C's default action (a shell without job control starts jobs ignoring it)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.e2e
+def test_ctrl_c_during_a_parallel_meta_run_is_one_line_without_worker_tracebacks(tmp_path: Path) -> None:
+    """Ctrl-C goes to the whole process group: the meta run's pool workers ignore it (they printed a
+    KeyboardInterrupt traceback each), and the command says it was interrupted, with status 130."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import environment
+
+    db = tmp_path / "m.db"
+    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "meta", str(SMOKE), "--workers", "2", "--db", str(db),
+                             "-o", str(tmp_path / "g.toml"), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=environment(), start_new_session=True, preexec_fn=_sigint_default)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:  # until the workers run inner runs
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as conn:
+                if conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0] >= 1:
+                    break
+        except sqlite3.Error:
+            pass  # not created yet
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert (proc.returncode, out, err) == (130, "", "mlevolve meta: interrupted\n")
