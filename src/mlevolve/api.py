@@ -1002,7 +1002,6 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     ``tcp://HOST:PORT``) as tasks on a Dask cluster; the result is the same (results are stored in
     the order they were asked for).  Raises MlevError on a bad setting or an unreachable scheduler."""
     import math
-    import multiprocessing
     import sys
     from concurrent.futures import ProcessPoolExecutor
 
@@ -1035,10 +1034,9 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
             cluster = DaskBackend(lambda: None, dask)
             pool = cluster.client.get_executor(pure=False)
         elif n > 1:
-            import signal  # Ctrl-C reaches the whole group: this process reports it, a worker prints no traceback
+            from mlevolve.gp.backends import QuietSpawnContext  # Ctrl-C is this process's to report
 
-            pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=signal.signal,
-                                       initargs=(signal.SIGINT, signal.SIG_IGN))
+            pool = ProcessPoolExecutor(n, mp_context=QuietSpawnContext())
         try:
             runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
                              (lambda line: print(line, file=sys.stderr, flush=True)), pool=pool)

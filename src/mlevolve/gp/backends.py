@@ -46,6 +46,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -467,6 +468,23 @@ def _sigint_held() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if caught:
         signal.raise_signal(signal.SIGINT)
+
+
+class _QuietSpawnProcess(SpawnProcess):
+    """A spawned process that starts with SIGINT ignored, a disposition it keeps through exec (Python then
+    installs no KeyboardInterrupt handler): the Ctrl-C a terminal sends to the whole group, even while it
+    boots, is its parent's to report."""
+
+    def start(self) -> None:
+        with _sigint_ignored():
+            super().start()
+
+
+class QuietSpawnContext(SpawnContext):
+    """``spawn``, with processes that ignore Ctrl-C: for an executor (``concurrent.futures``) whose
+    workers start on demand, at any point of a run."""
+
+    Process = _QuietSpawnProcess
 
 
 def _start_server(context: Any) -> None:
