@@ -116,9 +116,10 @@ def _sigint_default() -> None:
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_ctrl_c_during_a_parallel_meta_run_is_one_line_without_worker_tracebacks(tmp_path: Path) -> None:
+def test_ctrl_c_during_a_parallel_meta_run_says_how_to_resume_without_worker_tracebacks(tmp_path: Path) -> None:
     """Ctrl-C goes to the whole process group: the meta run's pool workers ignore it (they printed a
-    KeyboardInterrupt traceback each), and the command says it was interrupted, with status 130."""
+    KeyboardInterrupt traceback each), and the command says it was interrupted and how to resume, with status
+    130; the same command resumes it."""
     import os
     import signal
     import sqlite3
@@ -143,7 +144,11 @@ def test_ctrl_c_during_a_parallel_meta_run_is_one_line_without_worker_tracebacks
         time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=120)
-    assert (proc.returncode, out, err) == (130, "", "mlevolve meta: interrupted\n")
+    assert (proc.returncode, out) == (130, "")
+    assert err == ("mlevolve meta: interrupted; its archive keeps every finished inner run\nresume with the same "
+                   f"command: mlevolve meta {SMOKE} --workers 2 --db {db} -o {tmp_path / 'g.toml'} --quiet\n")
+    resumed = api.meta(SMOKE, db, tmp_path / "g.toml", quiet=True)  # the same run, resumed: it goes on
+    assert resumed["inner_runs_replayed"] > 0 and resumed["generations"] == 3
 
 
 @pytest.mark.e2e
