@@ -292,7 +292,16 @@ def check_json_log(path: str | Path, db: Path) -> None:
                            path=str(path), db=str(db))
 
 
+def _not_empty(task: str | None) -> None:
+    """Raise :class:`SettingError` for a task given as blank text (``--task "$UNSET"``), which would otherwise
+    mean the default task (the file's own, or the run's) silently."""
+    if task is not None and not task.strip():
+        raise SettingError("{task} is empty", hint="name a task (`mlevolve tasks` lists them), or leave {task} out "
+                           "for the default one")
+
+
 def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
+    _not_empty(task)
     if not task:
         check_task_line(program, file)
     name = task or program.task
@@ -905,6 +914,7 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
     scored on, so the export works from any folder.  ``seed`` and ``epochs`` default to the run's;
     ``grammar`` (default: the base grammar) must be the run's (see :func:`archived_grammar`).
     """
+    _not_empty(task)
     program, meta, spec = _archived(db, key, task, grammar)
     return export(program, task or _archived_task(meta, db),
                   seed=int(meta.get("seed", EvolveConfig.seed)) if seed is None else seed,

@@ -186,3 +186,21 @@ def test_ctrl_c_during_a_run_on_a_local_dask_cluster_is_two_lines_and_the_run_re
     assert (proc.returncode, out, len(lines)) == (130, "", 2), err
     assert lines[0].startswith("mlevolve evolve: interrupted; ") and lines[0].endswith(f" are saved in {db}")
     assert lines[1].startswith("resume with the same command: mlevolve evolve ")
+
+
+@pytest.mark.parametrize("command", [["run", str(QUARTIC)], ["evolve", str(QUARTIC), "--budget", "2"],
+                                     ["export", str(QUARTIC), "-o", "out.py"],
+                                     ["export", "--db", "r.db", "-o", "o.py"]])
+@pytest.mark.parametrize("blank", ["", " "])
+def test_a_blank_task_is_refused_rather_than_taken_for_the_default(
+        tmp_path: Path, capsys: Capsys, command: list[str], blank: str) -> None:
+    """``--task "$UNSET"`` ran on the file's (or the run's) own task without a word."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        if "--db" in command:
+            api.evolve(QUARTIC, ["f"], budget=2, db="r.db", quiet=True)
+        made = set(tmp_path.iterdir())
+        err = usage_error(capsys, *command, "--task", blank)
+    assert err == (f"mlevolve {command[0]}: error: --task is empty\nhint: name a task (`mlevolve tasks` lists them), "
+                   "or leave --task out for the default one\n")
+    assert set(tmp_path.iterdir()) == made  # nothing written
