@@ -182,8 +182,10 @@ def test_ctrl_c_during_a_run_on_a_local_dask_cluster_is_two_lines_and_the_run_re
         time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=120)
-    lines = err.splitlines()
+    # distributed may warn that its HTTP port 8787 is taken (another cluster on this machine): not ours to test
+    lines = [line for line in err.splitlines() if line.startswith(("mlevolve ", "resume "))]
     assert (proc.returncode, out, len(lines)) == (130, "", 2), err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err and "nanny" not in err, err
     assert lines[0].startswith("mlevolve evolve: interrupted; ") and lines[0].endswith(f" are saved in {db}")
     assert lines[1].startswith("resume with the same command: mlevolve evolve ")
 
