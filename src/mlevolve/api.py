@@ -161,6 +161,19 @@ def _at_least(low: int = 1, **values: int) -> None:
                                hint=f"pass {{{name}}} {low} or more")
 
 
+CONFIRM_LIMIT = 1_000  # the most further seeds ``confirm`` takes: each trains the two programs again
+
+
+def _confirms(confirm: int) -> None:
+    """Raise :class:`SettingError` for a ``confirm`` below 0 or above :data:`CONFIRM_LIMIT` (a count whose
+    seed list would not fit in memory was reported as "out of memory")."""
+    _at_least(0, confirm=confirm)
+    if confirm > CONFIRM_LIMIT:
+        raise SettingError("{confirm} must be at most {limit}, got {got}", got=confirm, limit=f"{CONFIRM_LIMIT:,}",
+                           hint="each seed trains the best and the starting program again: 5 to 30 give the "
+                                "gain's spread")
+
+
 def _seed(seed: int) -> None:
     """Raise :class:`SettingError` for a seed no generator takes."""
     if not 0 <= seed < SEED_LIMIT:
@@ -279,7 +292,16 @@ def check_json_log(path: str | Path, db: Path) -> None:
                            path=str(path), db=str(db))
 
 
+def _not_empty(task: str | None) -> None:
+    """Raise :class:`SettingError` for a task given as blank text (``--task "$UNSET"``), which would otherwise
+    mean the default task (the file's own, or the run's) silently."""
+    if task is not None and not task.strip():
+        raise SettingError("{task} is empty", hint="name a task (`mlevolve tasks` lists them), or leave {task} out "
+                           "for the default one")
+
+
 def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
+    _not_empty(task)
     if not task:
         check_task_line(program, file)
     name = task or program.task
@@ -506,7 +528,7 @@ def evolve(
     """
     _at_least(budget=budget, epochs=epochs, tournament=tournament)
     _at_least(2, population=population)
-    _at_least(0, confirm=confirm)
+    _confirms(confirm)
     _seed(seed)
     if init not in INITS:
         raise SettingError("unknown {init} {got!r}", hint="file (start from the file's definitions) or random",
@@ -805,7 +827,7 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
     from mlevolve.report import data
 
     _at_least(n=n)
-    _at_least(0, confirm=confirm)
+    _confirms(confirm)
     run = data.load(db, top=n, key=key)
     if run.found is not None:
         out = [{**data.describe(run, run.found, data.group_of(run, run.found)),
@@ -892,6 +914,7 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
     scored on, so the export works from any folder.  ``seed`` and ``epochs`` default to the run's;
     ``grammar`` (default: the base grammar) must be the run's (see :func:`archived_grammar`).
     """
+    _not_empty(task)
     program, meta, spec = _archived(db, key, task, grammar)
     return export(program, task or _archived_task(meta, db),
                   seed=int(meta.get("seed", EvolveConfig.seed)) if seed is None else seed,
@@ -989,7 +1012,6 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     ``tcp://HOST:PORT``) as tasks on a Dask cluster; the result is the same (results are stored in
     the order they were asked for).  Raises MlevError on a bad setting or an unreachable scheduler."""
     import math
-    import multiprocessing
     import sys
     from concurrent.futures import ProcessPoolExecutor
 
@@ -1022,7 +1044,9 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
             cluster = DaskBackend(lambda: None, dask)
             pool = cluster.client.get_executor(pure=False)
         elif n > 1:
-            pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+            from mlevolve.gp.backends import QuietSpawnContext  # Ctrl-C is this process's to report
+
+            pool = ProcessPoolExecutor(n, mp_context=QuietSpawnContext())
         try:
             runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
                              (lambda line: print(line, file=sys.stderr, flush=True)), pool=pool)

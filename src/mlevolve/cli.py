@@ -324,7 +324,12 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
 
 
 def _cmd_meta(args: argparse.Namespace) -> int:
-    summary = api.meta(args.config, args.db, args.output, quiet=args.quiet, workers=args.workers, dask=args.dask)
+    try:
+        summary = api.meta(args.config, args.db, args.output, quiet=args.quiet, workers=args.workers, dask=args.dask)
+    except KeyboardInterrupt:  # as evolve's: what is kept, and the command that resumes
+        print(f"mlevolve meta: {_stop_word()}; its archive keeps every finished inner run\n"
+              f"resume with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
+        return _stop_status()
     auc = summary["best_validation_auc"]
     print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  ({summary['rules']} learned rules, "
           f"{summary['operators']} operators; "

@@ -377,6 +377,32 @@ def test_ctrl_c_with_workers_prints_one_line_and_the_run_resumes(tmp_path: Path)
     assert resumed["candidates"] == stored + 20 and resumed["replayed"] == stored
 
 
+_HELD = """
+import os, signal, threading, time
+from mlevolve.gp import backends
+backends.prestart(("slowpre",))  # the fork server imports slowpre: a second, as it would PyTorch
+threading.Timer(0.3, os.killpg, (0, signal.SIGINT)).start()  # Ctrl-C to the group meanwhile
+began = time.monotonic()
+try:
+    backends.ProcessPool(dict, workers=1, preload=("slowpre",)).close()  # the worker waits for the server
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("interrupted after the start", time.monotonic() - began > 0.6)
+"""
+
+
+def test_ctrl_c_while_workers_start_stops_the_command_after_the_start(tmp_path: Path) -> None:
+    """A Ctrl-C while the fork server imports (the first second or two of a run) is neither lost (SIGINT was
+    ignored meanwhile, and the run went on) nor a traceback of the fork server's (its workers then failed to
+    start): it is held until the worker has started, then stops the command."""
+    (tmp_path / "slowpre.py").write_text("import time\ntime.sleep(1.0)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT / "src"), str(ROOT)])}
+    proc = subprocess.run([sys.executable, "-c", _HELD], capture_output=True, text=True, timeout=120, env=env,
+                          start_new_session=True, preexec_fn=_sigint_default)
+    assert proc.stdout.splitlines() == ["interrupted after the start True"], proc.stderr
+    assert proc.stderr == ""
+
+
 class StuckFactory:
     """Builds an evaluator whose evaluation of a program using ``sin`` never returns."""
 

@@ -164,7 +164,7 @@ def test_a_standalone_loader_reads_integer_options_as_the_library_does() -> None
 @pytest.mark.parametrize(("text", "target", "message"), [
     (None, "y", "no such file: {path} (hint: give a .csv file with a header row, or an .npz file with arrays X and y)"),
     ("a,b,y\n1,2,3\n", "zz", "{path}: no column named 'zz' (hint: columns: a, b, y)"),
-    ("a,b,y\n1,2,3\n1,2\n", "y", "{path}: row 3 has 2 cells, the header has 3 (hint: give every row one cell "
+    ("a,b,y\n1,2,3\n1,2\n", "y", "{path}:3: row has 2 cells, the header has 3 (hint: give every row one cell "
                                  "per column (a comma inside a cell needs quotes))"),
     ("a,b,y\n1,x,3\n", "y", "{path}:2:2: column 'b': 'x' is not a number (hint: every cell must hold a number, "
                             "except a target of class labels)"),

@@ -317,7 +317,7 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
              (good.replace("[meta]", "[meta]\nranking = \"best\""), "ranking must be one of generation, pooled"),
              (good.replace("[meta]", "[meta]\nranking = \"pooled\"\nfitness = \"auc\""),
               '[meta] ranking = "pooled" needs fitness = "paired"'),
-             (good.replace("[meta]", "[meta]\nshrinkage = -1"), "[meta] shrinkage must be positive")]
+             (good.replace("[meta]", "[meta]\nshrinkage = -1"), "[meta] shrinkage must be 0 or more, got -1")]
     for text, message in cases:
         path = tmp_path / "bad.toml"
         path.write_text(text)

@@ -46,6 +46,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -437,7 +438,8 @@ def _die_with_parent() -> None:
 
 @contextlib.contextmanager
 def _sigint_ignored() -> Iterator[None]:
-    """Ignore SIGINT for the duration of the block (main thread only; elsewhere, nothing changes)."""
+    """Ignore SIGINT for the duration of the block (main thread only; elsewhere, nothing changes): a
+    process started in it inherits that through exec.  For quick blocks only: a Ctrl-C meanwhile is lost."""
     try:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:  # not the main thread
@@ -447,6 +449,53 @@ def _sigint_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back for the duration of the block (main thread only; elsewhere, nothing changes): a
+    SIGINT that arrives meanwhile is recorded and raised again when the block ends, so that it acts then
+    as it would have (a KeyboardInterrupt after the block), neither lost nor in the middle of it."""
+    caught: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        signal.raise_signal(signal.SIGINT)
+
+
+class _QuietSpawnProcess(SpawnProcess):
+    """A spawned process that starts with SIGINT ignored, a disposition it keeps through exec (Python then
+    installs no KeyboardInterrupt handler): the Ctrl-C a terminal sends to the whole group, even while it
+    boots, is its parent's to report."""
+
+    def start(self) -> None:
+        with _sigint_ignored():
+            super().start()
+
+
+class QuietSpawnContext(SpawnContext):
+    """``spawn``, with processes that ignore Ctrl-C: for an executor (``concurrent.futures``) whose
+    workers start on demand, at any point of a run."""
+
+    Process = _QuietSpawnProcess
+
+
+def _start_server(context: Any) -> None:
+    """Start ``context``'s fork server, where it has one not yet running, with SIGINT ignored: it keeps
+    that through exec, and its workers from it, so the Ctrl-C a terminal sends to the whole process
+    group (while it imports PyTorch, or a worker boots) is this process's to report, not theirs."""
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        with _sigint_ignored():  # a moment: the server imports in the background
+            forkserver.ensure_running()
 
 
 def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, progress: Any = None) -> None:
@@ -539,10 +588,7 @@ def worker_modules(cheap: bool) -> tuple[str, ...]:
 def prestart(preload: Sequence[str]) -> None:
     """Start the fork server now (it imports ``preload`` in the background), so that the workers a
     pool starts later fork from it at once; nothing where workers are spawned."""
-    if _context(preload).get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
+    _start_server(_context(preload))
 
 
 CHEAP_BATCH = 16  # cheap candidates per worker request (ProcessPool.batch, set by placed)
@@ -586,7 +632,10 @@ class ProcessPool:
         progress = self.context.RawArray("d", [-1.0, 0.0])
         process = self.context.Process(target=_worker_main, args=(self.factory, child, self.memory, progress),
                                        daemon=True)
-        with _sigint_ignored():  # inherited through exec: a Ctrl-C while the worker boots is not its to report
+        _start_server(self.context)
+        # A fork server's worker starts once the server has imported (a second or two for PyTorch), so a
+        # Ctrl-C meanwhile is held to its end; a spawned one inherits SIGINT ignored through exec.
+        with _sigint_held() if self.context.get_start_method() == "forkserver" else _sigint_ignored():
             process.start()
         child.close()
         return _Worker(process, parent, progress)
@@ -753,8 +802,9 @@ class DaskBackend:
         self.cluster = None
         if address.startswith("local:"):
             n = int(address.split(":", 1)[1] or 0) or os.cpu_count() or 1
-            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                        dashboard_address=None)
+            with _sigint_ignored():  # its worker processes keep that through exec: Ctrl-C is this process's
+                self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                            dashboard_address=None)
             self.client = Client(self.cluster)
         else:
             try:

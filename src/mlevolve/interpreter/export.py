@@ -43,6 +43,8 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         '    parser = argparse.ArgumentParser(description=__doc__.split("\\n")[0], allow_abbrev=False)',
         "    parser.error = lambda msg, hint=\"\": parser.exit(2, f\"{parser.prog}: error: {msg}\\nhint: "
         "{hint or 'try --help'}\\n\")",
+        '    parser.register("type", int, lambda t: int(t if t.isascii() and "_" not in t else "?"))'
+        "  # no ١٢, 1_000, as mlevolve",  # Python's int takes both; argparse names the type "int" as before
         f'    parser.add_argument("--task", default={task!r}, help="task to train on (default: %(default)s)")',
         f'    parser.add_argument("--seed", type=int, default={seed}, help="random seed (default: %(default)s)")',
         *([f'    parser.add_argument("--epochs", type=int, default={epochs}, '
@@ -51,8 +53,7 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         '    flags = [arg.split("=")[0] for arg in sys.argv[1:] if arg.startswith("--")]',
         "    if twice := [flag for flag in flags if flags.count(flag) > 1]:  # argparse would keep the last silently",
         '        parser.error(f"argument {twice[0]}: given twice; give it once")',
-        "    args = parser.parse_args()",
-        "    if not 0 <= args.seed < 2**63:  # what the library takes (api._seed)",
+        "    if not 0 <= (args := parser.parse_args()).seed < 2**63:  # what the library takes (api._seed)",
         '        parser.error(f"argument --seed: must be at least 0 and below 2**63, got {args.seed}")',
         *(["    if args.epochs < 1:",
            '        parser.error(f"argument --epochs: must be at least 1, got {args.epochs}")']

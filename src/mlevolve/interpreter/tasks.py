@@ -649,7 +649,7 @@ def _read_csv(file: Path, target: str, forced: str) -> tuple[F64, npt.NDArray[An
     x = np.empty((len(rows), len(header) - 1))
     for i, (line, row) in enumerate(rows):
         if len(row) != len(header):
-            raise MlevError(f"{file}: row {line} has {len(row)} cells, the header has {len(header)}",
+            raise MlevError(f"row has {len(row)} cells, the header has {len(header)}", file=f"{file}:{line}",
                             hint="give every row one cell per column (a comma inside a cell needs quotes)")
         for j, cell in enumerate(row):  # the first bad cell in file order, target or feature
             fault = _target_fault(cell, forced) if j == t else cell_fault(cell)

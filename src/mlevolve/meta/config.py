@@ -32,6 +32,7 @@ Every mistake (unknown key, task or slot, a task in two splits, a bad number) is
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Span
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,8 @@ def _section(data: Mapping[str, Any], name: str, cls: type, file: str) -> Any:
             shown = "true" if value is True else "false" if value is False else repr(value)
             raise MlevError(f"[{name}] {key} must be {kind.get(want.__name__, want.__name__)}, got {shown}", file=file)
         if want in (int, float) and (value < 0 or (value == 0 and key not in _MAY_BE_ZERO)):
-            raise MlevError(f"[{name}] {key} must be positive, got {value!r}", file=file)
+            least = "0 or more" if key in _MAY_BE_ZERO else "positive"
+            raise MlevError(f"[{name}] {key} must be {least}, got {value!r}", file=file)
         if key == "base_mix" and value > 1:
             raise MlevError(f"[{name}] base_mix must be in [0, 1], got {value!r}", file=file,
                             hint="the weight of the base grammar in every inner run's sampling mixture")
@@ -171,13 +174,18 @@ def load_config(path: str | Path) -> MetaConfig:
             from None
     except (OSError, UnicodeDecodeError) as err:
         raise MlevError(f"cannot read: {err}", file=file) from None
-    except tomllib.TOMLDecodeError as err:
-        raise MlevError(f"not valid TOML: {err}", file=file) from None
+    except tomllib.TOMLDecodeError as err:  # "... (at line 26, column 19)": that place as the error's
+        at = re.search(r" \(at line (\d+), column (\d+)\)$", str(err))
+        span = Span(int(at[1]), int(at[2]), int(at[1]), int(at[2])) if at else None
+        raise MlevError(f"not valid TOML: {str(err)[:at.start()] if at else err}", span, file=file) from None
     for key in data:
         if key not in _SECTIONS:
             raise MlevError(f"unknown entry {key!r}", file=file, hint=f"entries: {', '.join(sorted(_SECTIONS))}")
-    if "program" not in data or not isinstance(data["program"], str):
+    if "program" not in data:
         raise MlevError("`program` (the .mlev file whose slots are evolved) is missing", file=file)
+    if not isinstance(data["program"], str):
+        raise MlevError(f"`program` must be a path (a string), got {data['program']!r}", file=file,
+                        hint='program = "../../examples/quartic.mlev" (relative to this file)')
     program = (p.parent / data["program"]).resolve()
     evolve = data.get("evolve", ["all"])
     split = data.get("split", {})
@@ -192,6 +200,9 @@ def load_config(path: str | Path) -> MetaConfig:
     for key in split:
         if key not in parts:
             raise MlevError(f"[split] has no part {key!r}", file=file, hint="parts: train, validation, test")
+    if not parts["validation"]:
+        raise MlevError("[split] validation needs at least 1 task: the output is the best generator on it",
+                        file=file, hint="move a task from [split] train to validation")
     if len(parts["train"]) < 2:
         raise MlevError("[split] train needs at least 2 tasks (rules must be reused across tasks)", file=file)
     seen: dict[str, str] = {}

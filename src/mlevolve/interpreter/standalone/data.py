@@ -150,7 +150,7 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
             t = header.index(target)
             for line, row in rows:  # the library's rules (tasks.py), each mistake at its cell
                 if len(row) != len(header):
-                    raise TaskError(f"{path}: row {line} has {len(row)} cells, the header has {len(header)}",
+                    raise TaskError(f"{path}:{line}: row has {len(row)} cells, the header has {len(header)}",
                                     "give every row one cell per column (a comma inside a cell needs quotes)")
                 for j, cell in enumerate(row):
                     fault = cell_fault(cell)
