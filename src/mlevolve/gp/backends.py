@@ -802,9 +802,8 @@ class DaskBackend:
         self.cluster = None
         if address.startswith("local:"):
             n = int(address.split(":", 1)[1] or 0) or os.cpu_count() or 1
-            with _sigint_ignored():  # its worker processes keep that through exec: Ctrl-C is this process's
-                self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                            dashboard_address=None)
+            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                        dashboard_address=None)
             self.client = Client(self.cluster)
         else:
             try:
