@@ -6,10 +6,19 @@ then ``hint: ...``.  The CLI prints this and exits with status 2; it never shows
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Sequence
 
 from mlevolve.dsl.ir import Span
+
+
+def toml_error(err: ValueError) -> tuple[str, Span | None]:
+    """A ``tomllib.TOMLDecodeError`` as ``("not valid TOML: ...", its place)``: Python 3.11's error has
+    no line attribute, only the text "... (at line L, column C)", which becomes the span."""
+    at = re.search(r" \(at line (\d+), column (\d+)\)$", str(err))
+    span = Span(int(at[1]), int(at[2]), int(at[1]), int(at[2])) if at else None
+    return f"not valid TOML: {str(err)[:at.start()] if at else err}", span
 
 
 def normalize_newlines(text: str) -> str:

@@ -28,8 +28,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from mlevolve.dsl.errors import MlevError, normalize_newlines
-from mlevolve.dsl.ir import Call, Expr, Span
+from mlevolve.dsl.errors import MlevError, normalize_newlines, toml_error
+from mlevolve.dsl.ir import Call, Expr
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
 from mlevolve.grammar.oplang import ACTIONS, COMBINATORS, OperatorError, parse_operator
@@ -524,9 +524,7 @@ def _load_file(p: Path) -> GrammarSpec:
     try:
         data = tomllib.loads(normalize_newlines(text))  # universal newlines, as for .mlev files
     except tomllib.TOMLDecodeError as err:
-        at = re.search(r" \(at line (\d+), column (\d+)\)$", str(err))  # Python 3.11 has no err.lineno
-        where = Span(int(at[1]), int(at[2]), int(at[1]), int(at[2])) if at else None
-        raise GrammarError(f"not valid TOML: {str(err)[:at.start()] if at else err}", where, file=str(p)) from None
+        raise GrammarError(*toml_error(err), file=str(p)) from None
     try:
         return replace(GrammarSpec.from_dict(data, name=p.stem, base_dir=p.parent), origin=str(p.resolve()))
     except MlevError as err:

@@ -32,15 +32,13 @@ Every mistake (unknown key, task or slot, a task in two splits, a bad number) is
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mlevolve.dsl.errors import MlevError
-from mlevolve.dsl.ir import Span
+from mlevolve.dsl.errors import MlevError, toml_error
 
 
 @dataclass(frozen=True)
@@ -174,10 +172,8 @@ def load_config(path: str | Path) -> MetaConfig:
             from None
     except (OSError, UnicodeDecodeError) as err:
         raise MlevError(f"cannot read: {err}", file=file) from None
-    except tomllib.TOMLDecodeError as err:  # "... (at line 26, column 19)": that place as the error's
-        at = re.search(r" \(at line (\d+), column (\d+)\)$", str(err))
-        span = Span(int(at[1]), int(at[2]), int(at[1]), int(at[2])) if at else None
-        raise MlevError(f"not valid TOML: {str(err)[:at.start()] if at else err}", span, file=file) from None
+    except tomllib.TOMLDecodeError as err:
+        raise MlevError(*toml_error(err), file=file) from None
     for key in data:
         if key not in _SECTIONS:
             raise MlevError(f"unknown entry {key!r}", file=file, hint=f"entries: {', '.join(sorted(_SECTIONS))}")
