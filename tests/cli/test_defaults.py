@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import math
 import re
 from dataclasses import fields
 from pathlib import Path
@@ -122,7 +123,10 @@ def test_choices_come_from_the_owners_tables() -> None:
     (lambda: api.evolve(QUARTIC, budget=0), "budget must be at least 1, got 0"),
     (lambda: api.evolve(QUARTIC, population=1), "population must be at least 2, got 1"),
     (lambda: api.evolve(QUARTIC, epochs=0), "epochs must be at least 1, got 0"),
-    (lambda: api.evolve(QUARTIC, timeout=0.0), "timeout must be a positive number of seconds, got 0"),
+    (lambda: api.evolve(QUARTIC, timeout=0.0), "timeout must be a positive number of seconds, at most 1,000,000, "
+                                               "got 0"),
+    (lambda: api.evolve(QUARTIC, timeout=math.inf), "timeout must be a positive number of seconds, at most 1,000,000, "
+                                                    "got inf"),
     (lambda: api.evolve(QUARTIC, memory_limit=-1.0), "memory_limit must be a positive number of GiB, got -1"),
     (lambda: api.evolve(QUARTIC, workers=2, dask="local:2"), "dask and workers exclude each other"),
     (lambda: api.evolve(QUARTIC, init="zeros"), "unknown init 'zeros'"),

@@ -76,6 +76,7 @@ def default_memory_limit(slots: int = 1) -> int:
 
 # The most local worker processes per CPU (--workers, --dask local:N): a typo's 1000 would fork 1000.
 WORKERS_PER_CPU = 4
+MAX_TIMEOUT = 1_000_000  # seconds a candidate may take at most (--timeout)
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,10 @@ class Resources:
             raise SettingError(f"{setting} asks for {{got}} local worker processes on a machine with {{cpus}} CPUs",
                                hint=f"at most {WORKERS_PER_CPU} per CPU ({WORKERS_PER_CPU * cpus}); more run on a "
                                     "Dask cluster (--dask tcp://HOST:PORT)", got=local, cpus=cpus)
-        if not self.timeout > 0:
-            raise SettingError("{timeout} must be a positive number of seconds, got {got:g}", got=self.timeout)
+        if not 0 < self.timeout <= MAX_TIMEOUT:  # inf or a huge wait overflows the pool's select()
+            raise SettingError(f"{{timeout}} must be a positive number of seconds, at most {MAX_TIMEOUT:,}, got "
+                               "{got:g}", hint=f"a candidate's time limit; the default is {Budget.max_seconds:g} s",
+                               got=self.timeout)
         if self.memory_limit is not None and not 0 < self.memory_limit < 2**20:
             raise SettingError("{memory_limit} must be a positive number of GiB, got {got:g}", got=self.memory_limit)
         if self.dask is not None:
