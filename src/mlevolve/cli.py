@@ -30,6 +30,7 @@ from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.types import BASE_TYPES, Type
+from mlevolve.gp.backends import signal_handler
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS
 from mlevolve.gp.search import ALGORITHMS
@@ -665,15 +666,8 @@ def _stop_status() -> int:
 def _sigterm_stops() -> Iterator[None]:
     """SIGTERM raises KeyboardInterrupt while the command runs (in the main thread; the old handler after)."""
     _STOPPED.clear()
-    try:
-        old = signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:  # not the main thread: SIGTERM keeps its handler
+    with signal_handler(signal.SIGTERM, _on_sigterm):
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -440,35 +440,34 @@ def _die_with_parent() -> None:
 
 
 @contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ignore SIGINT for the duration of the block (main thread only; elsewhere, nothing changes): a
-    process started in it inherits that through exec.  For quick blocks only: a Ctrl-C meanwhile is lost."""
+def signal_handler(signum: int, handler: Any) -> Iterator[None]:
+    """``handler`` for signal ``signum`` for the duration of the block, the previous one after (main
+    thread only; elsewhere, nothing changes)."""
     try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        previous = signal.signal(signum, handler)
     except ValueError:  # not the main thread
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signum, previous)
+
+
+def _sigint_ignored() -> contextlib.AbstractContextManager[None]:
+    """Ignore SIGINT for the duration of the block: a process started in it inherits that through exec.
+    For quick blocks only: a Ctrl-C meanwhile is lost."""
+    return signal_handler(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextlib.contextmanager
 def _sigint_held() -> Iterator[None]:
-    """Hold Ctrl-C back for the duration of the block (main thread only; elsewhere, nothing changes): a
-    SIGINT that arrives meanwhile is recorded and raised again when the block ends, so that it acts then
-    as it would have (a KeyboardInterrupt after the block), neither lost nor in the middle of it."""
+    """Hold Ctrl-C back for the duration of the block: a SIGINT that arrives meanwhile is recorded and
+    raised again when the block ends, so that it acts then as it would have (a KeyboardInterrupt after
+    the block), neither lost nor in the middle of it."""
     caught: list[int] = []
-    try:
-        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    except ValueError:  # not the main thread
+    with signal_handler(signal.SIGINT, lambda signum, frame: caught.append(signum)):
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if caught:
         signal.raise_signal(signal.SIGINT)
 
