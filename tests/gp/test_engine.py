@@ -461,3 +461,36 @@ def test_a_search_tunes_the_cyclic_collector_while_it_runs_and_restores_it(tmp_p
     with pytest.raises(RuntimeError), search_collector():
         raise RuntimeError("a failing search")
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+
+@pytest.mark.parametrize("fit", [True, False])
+def test_a_fitting_run_scores_the_simplified_program(tmp_path: Path, fit: bool) -> None:
+    """With constant fitting a candidate is scored as simplified (no literal fitted that simplification
+    would fold away); without, as proposed.  The search varies the program as proposed either way."""
+    from mlevolve import check, parse_file
+    from mlevolve.dsl.simplify import simplify_program
+    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.search import ALGORITHMS
+    from mlevolve.grammar.spec import load_grammar
+    from mlevolve.results import Outcome
+
+    scored: list[Any] = []
+
+    class Recording:  # answers at once, recording what it is asked to score
+        supports_hurdle = False
+
+        def fingerprint(self, program: Any, key: str) -> tuple[str, None]:
+            scored.append(program)
+            return key[:8], None
+
+        def evaluate(self, program: Any, key: str, quick: bool = False) -> Outcome:
+            return Outcome({"fitness": int(key[:6], 16) / 2**24})
+
+    config = EvolveConfig(budget=200, population=20, init="random", fit=fit)
+    with Archive.for_run(tmp_path / "r.db", {"test": fit}) as archive:
+        engine = Engine(check(parse_file(QUARTIC)), ["f"], load_grammar(), Recording(), archive, config)
+        ALGORITHMS["regularized"](engine)
+    simple = [program == simplify_program(program) for program in scored]
+    assert len(scored) > 100
+    assert all(simple) if fit else not all(simple)

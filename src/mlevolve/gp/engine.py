@@ -289,8 +289,12 @@ class Engine:
         if cached is not None:
             self._finish(job, cached, "cache", None, stored=False)
             return
-        job.text = program_text(program)
-        self.scheduler.submit(job, self.scorer.request(self.scheduler.next_id(), key, job.text, program))
+        # A run that fits constants scores the simplified program: the fit then tunes no literal that
+        # simplification would fold away, and what the archive keeps, the program with its constants
+        # fitted, is already simple (the search varies the program as proposed either way).
+        scored = simple if self.config.fit else program
+        job.text = program_text(scored)
+        self.scheduler.submit(job, self.scorer.request(self.scheduler.next_id(), key, job.text, scored))
 
     def _collect(self) -> None:
         for job, result in self.scheduler.finished():
