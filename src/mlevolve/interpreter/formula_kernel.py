@@ -3,8 +3,9 @@ numba-compiled call each.
 
 A formula candidate is evaluated on its points for its FEC probe, and with constant fitting on
 (:mod:`~mlevolve.interpreter.fit`) up to twenty more times inside Levenberg-Marquardt (trial steps,
-and Jacobians by forward-mode automatic differentiation); both run here.  (Its score, on the training and test points, stays on the NumPy path, which ``mlevolve run``
-and an export reproduce bit for bit.)  On the NumPy fast path each evaluation costs one NumPy call
+and Jacobians by forward-mode automatic differentiation); both run here.  (Its score, on the
+training and test points, stays on the NumPy path, which ``mlevolve run`` and an export reproduce
+bit for bit.)  On the NumPy fast path each evaluation costs one NumPy call
 per instruction (~1 µs each on a few dozen points) and each LM step a few dozen more for its
 reductions, the normal equations and the linear solve, so fitting took ~2 ms a candidate.  Here a
 formula's linearised body (:class:`fastpath.Body`, already encoded as ``[opcode, a, b]`` rows for the
@@ -20,25 +21,25 @@ What it takes: a body whose every register is a Scalar and whose every instructi
 elementwise opcode (``add`` ... ``sign``), which is every formula of the base grammar; anything else
 (a grammar's own primitive) stays on the NumPy path.
 
-Numbers.  The fit here is the reference loop of :func:`fit.levenberg_marquardt` and
-:func:`fit.fit_formula` operation for operation: the same IEEE operations in the same order,
-NumPy's reductions as NumPy sums them (``np.add.reduce`` of a 1-D array: ``0.0`` plus the pairwise
-sum, :func:`kernel._sum`; ``(n, p, p).sum(axis=0)`` and ``(n, p).sum(axis=0)``: rows added in turn to
+Numbers. The fit here is the reference loop of :func:`fit.levenberg_marquardt` and
+:func:`fit.fit_formula` operation for operation: the same IEEE operations in the same order, NumPy's
+reductions as NumPy sums them (``np.add.reduce`` of a 1-D array: ``0.0`` plus the pairwise sum,
+:func:`kernel._sum`; ``(n, p, p).sum(axis=0)`` and ``(n, p).sum(axis=0)``: rows added in turn to
 ``0.0``, except that for ``p = 1`` NumPy sees one contiguous axis and sums it pairwise), the linear
 solve and the step control in the same double arithmetic as the Python floats there (``x ** 3`` as
-the C library's ``pow``).  The Jacobian likewise (:func:`fit.forward_tangents`,
+the C library's ``pow``). The Jacobian likewise (:func:`fit.forward_tangents`,
 :func:`fit.scaled_jacobian`: partials, chain-rule terms and sums in the same order; the Jacobian
-laid out C-ordered in both, so ``J^T J`` adds its rows in turn).  So the fitted literals, the
-scaling and the count of evaluations are the reference's bit for bit, *except* through the
-transcendental opcodes: ``exp``, ``log``, ``sin``, ``cos``, ``tanh`` (and ``sigmoid``; and the
-derivatives of ``sin`` and ``cos``, ``cos`` and ``-sin``) call the C library here and NumPy's SIMD code there, up to a few
-ulp apart (see :mod:`~mlevolve.interpreter.kernel`), and an LM trajectory, a chain of accept/reject
-decisions, can amplify those ulps into another local optimum.  ``tests/interpreter/test_formula_kernel.py``
-holds both: bit-identical values and fits with the C library's functions swapped into the NumPy
-path, and values within a relative 1e-9 of NumPy's own for nearly every formula (each
-transcendental is within 4 ulp, ``tests/interpreter/test_kernel.py``; a chain of operations can
-amplify that).  Each path is deterministic; ``MLEVOLVE_NO_JIT=1``
-selects the NumPy path, the reference.
+laid out C-ordered in both, so ``J^T J`` adds its rows in turn). So the fitted literals, the scaling
+and the count of evaluations are the reference's bit for bit, *except* through the transcendental
+opcodes: ``exp``, ``log``, ``sin``, ``cos``, ``tanh`` (and ``sigmoid``; and the derivatives of
+``sin`` and ``cos``, ``cos`` and ``-sin``) call the C library here and NumPy's SIMD code there, up
+to a few ulp apart (see :mod:`~mlevolve.interpreter.kernel`), and an LM trajectory, a chain of
+accept/reject decisions, can amplify those ulps into another local optimum.
+``tests/interpreter/test_formula_kernel.py`` holds both: bit-identical values and fits with the C
+library's functions swapped into the NumPy path, and values within a relative 1e-9 of NumPy's own
+for nearly every formula (each transcendental is within 4 ulp, ``tests/interpreter/test_kernel.py``;
+a chain of operations can amplify that). Each path is deterministic; ``MLEVOLVE_NO_JIT=1`` selects
+the NumPy path, the reference.
 """
 
 from __future__ import annotations
