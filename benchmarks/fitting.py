@@ -9,8 +9,9 @@ exactly ``mlevolve evolve examples/quartic.mlev --task PROBLEM --init random --b
   median ratio simplified / as evaluated is the issue's bloat measure (goal <= 0.5x).
 * **recovery**: a run recovers its problem when its best program's test R^2, on fresh points from
   the same range (``nguyen*`` tasks), is at least 0.999; fitting on vs off, same seeds and budget.
-  With fitting on each candidate also costs its ``fit_evaluations`` (Levenberg-Marquardt steps and
-  Jacobian columns), reported as formula evaluations per candidate.
+  With fitting on each candidate also costs its ``fit_evaluations`` (the start, Levenberg-Marquardt
+  trial steps and Jacobians, the final scaling: each counts one evaluation, a Jacobian by automatic
+  differentiation too), reported as formula evaluations per candidate.
 
 Usage: ``python benchmarks/fitting.py [--size-seeds 0,1,2] [--problems nguyen1,...]
 [--seeds 0,1,2] [--budget 1500]``; CPU time is reported (the machine may be shared).
