@@ -92,7 +92,7 @@ class FitOptions:
 
 @dataclass(frozen=True)
 class Fitted:
-    """The fitted program and how many times the formula was evaluated to fit it; ``body``: its
+    """The fitted program and the formula evaluations spent fitting it (a Jacobian counting one); ``body``: its
     linearised formula (:class:`fastpath.Body`) when the fit could make it without walking the
     program again (``formula_code.refitted``), else None."""
 
@@ -469,8 +469,8 @@ def _fit_compiled(kernel: ModuleType, d: Definition, offset: int, nodes: list[Ex
 def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions = FitOptions()) -> Fitted:
     """Tune the literals of ``program``'s formula and scale its output on points ``x`` (n, vars),
     ``y`` (n,); returns the fitted program (the input itself when nothing improved) and the
-    number of formula evaluations spent.  Never raises for a bad candidate: a formula that is not
-    finite on the points comes back unchanged.
+    number of formula evaluations spent (each residual evaluation and each Jacobian counting one).
+    Never raises for a bad candidate: a formula that is not finite on the points comes back unchanged.
 
     Runs on the compiled kernel (:mod:`~mlevolve.interpreter.formula_kernel`, the same numbers but
     through ``exp``, ``log``, ``sin``, ``cos``, ``tanh``: see there) when it is available and encodes
