@@ -15,6 +15,9 @@ where the law allows: ``exp``, ``tanh``, ``sigmoid``, ``reciprocal``, ``sqrt``, 
 law and the convention at points where the primitive is not differentiable.  These are the 20
 elementwise primitives over Scalars that a formula can use (a ``formula`` computes with Scalars
 only, :data:`dsl.kinds.KINDS`; each has a NumPy template and an opcode, :mod:`~mlevolve.interpreter.opcodes`).
+There are no protected operators to differentiate: ``div``, ``log``, ``sqrt``, ``reciprocal`` follow
+IEEE rules, and a formula whose value is not finite on a point has no residuals to tune (its fit
+stops, or never starts).
 
 Conventions (one per kind of point where a derivative does not exist):
 
