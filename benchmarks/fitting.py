@@ -9,16 +9,24 @@ exactly ``mlevolve evolve examples/quartic.mlev --task PROBLEM --init random --b
   median ratio simplified / as evaluated is the issue's bloat measure (goal <= 0.5x).
 * **recovery**: a run recovers its problem when its best program's test R^2, on fresh points from
   the same range (``nguyen*`` tasks), is at least 0.999; fitting on vs off, same seeds and budget.
-  With fitting on each candidate also costs its ``fit_evaluations`` (Levenberg-Marquardt steps and
-  Jacobian columns), reported as formula evaluations per candidate.
+  With fitting on each candidate also costs its ``fit_evaluations`` (the start, Levenberg-Marquardt
+  trial steps and Jacobians, the final scaling: each counts one evaluation, a Jacobian by automatic
+  differentiation too), reported as formula evaluations per candidate.
+
+* **per fit** (``--per-fit N``): the cost of one fit alone, CPU microseconds and formula evaluations
+  per call of ``fit_formula`` (compiled kernel; ``MLEVOLVE_NO_JIT=1`` for the NumPy reference),
+  on the first N distinct formulas with at least one literal that an unfitted nguyen4 run
+  (``--no-fit``, seed 0, budget 2,000) evaluated: real candidates, each fitted on its own run's
+  training points; best of 3 passes.
 
 Usage: ``python benchmarks/fitting.py [--size-seeds 0,1,2] [--problems nguyen1,...]
-[--seeds 0,1,2] [--budget 1500]``; CPU time is reported (the machine may be shared).
+[--seeds 0,1,2] [--budget 1500] [--per-fit N]``; CPU time is reported (the machine may be shared).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import tempfile
@@ -52,6 +60,38 @@ def one_run(problem: str, seed: int, budget: int, fit: bool, folder: Path) -> di
             "cpu": time.process_time() - started, "best": best.simplified}
 
 
+def per_fit(n: int, folder: Path) -> str:
+    """CPU microseconds and formula evaluations per ``fit_formula`` call on ``n`` real candidates (see
+    the module docstring), best of 3 passes."""
+    import numpy as np
+
+    from mlevolve.dsl.simplify import constant_value
+    from mlevolve.dsl.traverse import preorder
+    from mlevolve.grammar.spec import load_grammar
+    from mlevolve.interpreter.fit import fit_formula, formula_points
+    from mlevolve.interpreter.tasks import arrays, load_task
+
+    db = folder / "per-fit.db"
+    api.evolve(QUARTIC, ["f"], "nguyen4", budget=2000, db=db, init="random", seed=0, quiet=True, fit=False)
+    with Archive.read(db) as archive:
+        texts = list(dict.fromkeys(r.program for r in archive.rows() if r.source == "evaluated"))
+    programs = [p for p in map(parse, texts)
+                if any(constant_value(node) is not None for s in slots(p) if s.body is not None
+                       for node in preorder(s.body))][:n]
+    x, y = formula_points(arrays(load_task("nguyen4", 0)))
+    spec = load_grammar()
+    with np.errstate(all="ignore"):
+        for program in programs[:20]:  # compile (or load numba's cache) first
+            fit_formula(program, spec, x, y)
+        best, spent = math.inf, 0
+        for _ in range(3):
+            started = time.process_time()
+            spent = sum(fit_formula(program, spec, x, y).evaluations for program in programs)
+            best = min(best, time.process_time() - started)
+    return (f"per fit, {len(programs)} candidates of an unfitted nguyen4 run: {1e6 * best / len(programs):.0f} us "
+            f"CPU (best of 3), {spent / len(programs):.1f} formula evaluations")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-seeds", default="0,1,2", help="seeds of the nguyen4 size runs (budget 2000)")
@@ -59,9 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--budget", type=int, default=1500, help="candidates per recovery run")
     parser.add_argument("--fit", default="on,off", help="recovery arms: on, off or both (on,off)")
+    parser.add_argument("--per-fit", type=int, default=0, metavar="N",
+                        help="only the cost of one fit, on N candidates of an unfitted run (0: not measured)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        if args.per_fit:
+            print(per_fit(args.per_fit, folder))
+            return 0
         sizes = [one_run("nguyen4", int(s), 2000, True, folder) for s in args.size_seeds.split(",") if s]
         for r in sizes:
             print(f"size nguyen4 seed {r['seed']}: as evaluated {r['size']}, simplified {r['simplified']} "

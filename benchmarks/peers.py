@@ -38,9 +38,12 @@ candidate model scored on the training points):
   its defaults otherwise (regularized evolution, population 100, base grammar, constant fitting on),
   ``--budget N`` on the training points written to an ``.npz`` (its user-data path holds out a
   fifth of the rows as its own split, so it fits on 80% of the training points).  ``--budget``
-  counts candidates; the formula evaluations its constant fitting spends (Levenberg-Marquardt steps
-  and Jacobian columns) come on top: about 35-65 per candidate (see ``evals used``).  So this arm
-  spends 30-50x N formula evaluations.  The arms at an equal number of formula evaluations:
+  counts candidates; the formula evaluations its constant fitting spends come on top, counted as
+  Operon counts its own: each residual evaluation (the start, each Levenberg-Marquardt trial step,
+  the final scaling) 1 and each Jacobian 1 (forward-mode automatic differentiation, one pass), at
+  most 22 per candidate with the default 10 iterations (about 15 on these problems; 35-65 with the
+  finite-difference Jacobians before, one evaluation per literal).  So this arm spends about 15x N
+  formula evaluations.  The arms at an equal number of formula evaluations:
   ``mlevolve-equal``: the same, fitting on, stopped once ``evaluated + fit_evaluations`` reaches N
   (the run resumed with larger budgets, at most doubling, sized by the last chunk's cost per
   candidate; it overshoots N by 0-10%); ``mlevolve-nofit``: ``--no-fit``, ``--budget N``: at most N
@@ -51,10 +54,11 @@ candidate model scored on the training points):
   add, sub, mul, div, sin, cos, log, sqrt, exp (gplearn's protected versions; exp clipped).
 * Operon (pyoperon ``SymbolicRegressor``): population P, ``max_evaluations=N``, symbols add, sub,
   mul, div, sin, cos, exp, log, sqrt, square, constant, variable; Levenberg-Marquardt on the
-  coefficients, 10 iterations (like mlevolve's).  Unlike mlevolve's, Operon's ``max_evaluations``
-  counts its local-search evaluations (residuals and Jacobians): at N = 2,000 it scores only ~340
-  individuals in one generation.  So at the same N mlevolve spends far more formula evaluations
-  than Operon: compare ``evals used``, not N.  One thread.  ``operon-matched``: the same, with
+  coefficients, 10 iterations (like mlevolve's).  Operon's ``max_evaluations`` counts its
+  local-search evaluations (residuals and Jacobians, a Jacobian one evaluation, as mlevolve's
+  ``fit_evaluations`` counts them): at N = 2,000 it scores only ~340 individuals in one generation.
+  So at the same N the ``mlevolve`` arm spends far more formula evaluations than Operon: compare
+  ``evals used``, not N.  One thread.  ``operon-matched``: the same, with
   ``max_evaluations`` set to the formula evaluations mlevolve used on that problem and seed (so
   listed after mlevolve, it compares at equal formula evaluations, local search included).
 * DEAP: the symbolic-regression example loop (``eaSimple`` operators: half-and-half init, one-point
@@ -69,16 +73,17 @@ of the simplified formula, gplearn's ``length_``, Operon's ``Length``, DEAP's ``
 and CPU seconds per run (the machine may be shared; CPU time is the fairer number); median
 formula evaluations used per run, local search included (gplearn P * generations; DEAP the
 evaluations made; Operon residual plus Jacobian evaluations; mlevolve evaluated candidates plus
-``fit_evaluations``).
+``fit_evaluations``, which counts residuals and Jacobians alike).
 
 Usage: ``python benchmarks/peers.py --quick`` (4 problems, 1 seed, 2,000 evaluations) or
 ``python benchmarks/peers.py --evaluations 10000 --seeds 10`` (the issue's setting; hours).  Runs can be
 split over processes (``--engines``, ``--problems``, ``--first-seed``), each appending one JSON line
-per run to ``--out FILE``; ``--summarise FILE...`` prints the totals, per problem, and mlevolve's
-simplified / as-evaluated size of the best; ``--matched FILE`` gives ``operon-matched`` the evaluations
-of the ``mlevolve`` runs in FILE.  ``--throughput R``: formula candidates per second on the quartic,
-population 300 x 40 generations, mlevolve (fitting on and off), gplearn and Operon in one process,
-R interleaved repeats.
+per run to ``--out FILE``; ``--summarise FILE[=TAG]...`` prints the totals, per problem, mlevolve's
+simplified / as-evaluated size of the best and each pair of engines' exact McNemar test paired by
+problem and seed (``=TAG`` names that file's engines ``engine@TAG``, to set two versions side by
+side); ``--matched FILE`` gives ``operon-matched`` the evaluations of the ``mlevolve`` runs in FILE.
+``--throughput R``: formula candidates per second on the quartic, population 300 x 40 generations,
+mlevolve (fitting on and off), gplearn and Operon in one process, R interleaved repeats.
 Peers: ``pip install -e .[bench]`` (gplearn, pyoperon); a missing peer is reported and skipped.
 """
 
@@ -184,6 +189,7 @@ class Result:
     used: int  # formula evaluations spent in all, local search (constant fitting) included
     raw_size: int | None = None  # mlevolve: IR nodes of the best as evaluated (before simplification)
     model: str = ""  # the best model's text (mlevolve: simplified)
+    candidates: int | None = None  # mlevolve: candidates handled (its --budget), evaluated or answered by cache/FEC
 
 
 # ------------------------------------------------------------------------------------------ engines
@@ -234,7 +240,8 @@ def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: boo
         pred = np.asarray(fn(*data.x_test.T), np.float64)
     size = sum(s.body.size for s in slots(simplify_program(fitted)) if s.body is not None)
     raw = sum(s.body.size for s in slots(fitted) if s.body is not None)
-    return Result(r2(data.y_test, pred), size, used(summary), raw, best.simplified or best.program)
+    return Result(r2(data.y_test, pred), size, used(summary), raw, best.simplified or best.program,
+                  int(summary["candidates"]))
 
 
 def run_mlevolve_nofit(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
@@ -439,12 +446,39 @@ def throughput(repeats: int, pop: int = 300, generations: int = 40) -> None:
               f"{ours} / operon = {cpu_rate[ours] / cpu_rate['operon']:.3f} (CPU-second rates)")
 
 
-def summarise(files: list[Path]) -> None:
+def _engine_order(engine: str) -> tuple[int, str]:
+    base, _, tag = engine.partition("@")
+    return list(ENGINES).index(base), tag
+
+
+def mcnemar(a: dict[tuple[str, int], bool], b: dict[tuple[str, int], bool]) -> tuple[int, int, int, float]:
+    """Exact McNemar test of two engines' recoveries paired by (problem, seed): ``(pairs, a only, b only,
+    two-sided p)``, p the binomial test of the discordant pairs at 1/2 (``scipy.stats.binomtest``)."""
+    from scipy.stats import binomtest
+
+    common = sorted(set(a) & set(b))
+    only_a = sum(a[k] and not b[k] for k in common)
+    only_b = sum(b[k] and not a[k] for k in common)
+    p = binomtest(only_a, only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0
+    return len(common), only_a, only_b, float(p)
+
+
+def summarise(files: list[str]) -> None:
     """Totals per engine over the runs in ``--out`` files: runs, problems, exact recoveries, median test
     R^2, size, formula evaluations used, wall and CPU seconds; for mlevolve also the median size of
-    the best as evaluated and the median ratio simplified / as evaluated (issue 15's bloat measure)."""
-    runs = [json.loads(line) for f in files for line in f.read_text().splitlines() if line.strip()]
-    engines = sorted({r["engine"] for r in runs}, key=lambda e: list(ENGINES).index(e))
+    the best as evaluated and the median ratio simplified / as evaluated (issue 15's bloat measure)
+    and its candidates; then each pair of engines' exact McNemar test over their common (problem,
+    seed) runs.  ``FILE=TAG`` names the engines of that file's runs ``engine@TAG`` (to set one
+    version's runs beside another's)."""
+    runs = []
+    for spec in files:
+        name, _, tag = spec.partition("=")
+        for line in Path(name).read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                row["engine"] += f"@{tag}" if tag else ""
+                runs.append(row)
+    engines = sorted({r["engine"] for r in runs}, key=_engine_order)
     print(f"{'engine':15} {'runs':>4} {'problems':>8} {'recovered':>11} {'med R2':>9} {'med size':>8} "
           f"{'med used':>9} {'med wall':>8} {'med cpu':>8}")
     for engine in engines:
@@ -460,6 +494,9 @@ def summarise(files: list[Path]) -> None:
             print(f"{'':15} best's size as evaluated: median {statistics.median(r['raw_size'] for r in raw):g}; "
                   f"simplified / as evaluated: median of ratios "
                   f"{statistics.median(r['size'] / r['raw_size'] for r in raw):.2f}")
+        counted = [r["candidates"] for r in mine if r.get("candidates")]
+        if counted:
+            print(f"{'':15} candidates per run: median {statistics.median(counted):g}")
     problems = sorted({r["problem"] for r in runs}, key=lambda p: list(PROBLEMS).index(p))
     print("recovered per problem: " + ", ".join(engines))
     for name in problems:
@@ -468,6 +505,13 @@ def summarise(files: list[Path]) -> None:
             mine = [r for r in runs if r["engine"] == engine and r["problem"] == name]
             cells.append(f"{sum(r['test_r2'] >= 0.999 for r in mine)}/{len(mine)}" if mine else "-")
         print(f"  {name:17} " + " ".join(f"{c:>6}" for c in cells))
+    hit = {e: {(r["problem"], r["seed"]): r["test_r2"] >= 0.999 for r in runs if r["engine"] == e} for e in engines}
+    print("paired by (problem, seed), exact McNemar: A only / B only, p")
+    for i, first in enumerate(engines):
+        for second in engines[i + 1:]:
+            pairs, only_a, only_b, p = mcnemar(hit[first], hit[second])
+            if pairs:
+                print(f"  {first} vs {second}: {pairs} pairs, {only_a} / {only_b}, p {p:.2g}")
 
 
 def available(engine: str) -> bool:
@@ -482,8 +526,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"{len(QUICK)} problems ({', '.join(QUICK)}), 1 seed, 2,000 evaluations")
     parser.add_argument("--throughput", type=int, metavar="REPEATS",
                         help="only the throughput comparison on the quartic (pop 300 x 40), REPEATS interleaved")
-    parser.add_argument("--summarise", type=Path, nargs="+", metavar="FILE",
-                        help="only print the totals of the runs in these --out files")
+    parser.add_argument("--summarise", nargs="+", metavar="FILE[=TAG]",
+                        help="only print the totals of the runs in these --out files, and exact McNemar tests "
+                             "paired by problem and seed (FILE=TAG: that file's engines named engine@TAG)")
     parser.add_argument("--evaluations", type=int, default=10_000, help="fitness evaluations per run (10000)")
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per problem (10)")
     parser.add_argument("--first-seed", type=int, default=0, help="first seed (0): seeds F..F+N-1")

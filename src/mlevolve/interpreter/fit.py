@@ -13,20 +13,32 @@ Before a formula candidate is scored in a search, two cheap fits run on its trai
    literal tuning the residuals are those of the scaled output (variable projection), so literals
    are tuned for shape and the scaling absorbs offset and gain.
 
-Both run, in a search, as one numba-compiled call (:mod:`~mlevolve.interpreter.formula_kernel`:
-the start, every LM step and Jacobian column, the final scaling), the numbers of the NumPy loop
-here operation for operation except through the transcendental primitives (see there); without
-numba, or with ``MLEVOLVE_NO_JIT=1``, this module's NumPy loop runs (the reference).
+The Jacobian of the (scaled) residuals in the literals is exact, by forward-mode automatic
+differentiation: one pass over the formula's linearised body carries each register's value and
+its derivatives in every literal (:func:`forward_tangents`, the rules of each primitive as data in
+:mod:`~mlevolve.interpreter.derivatives`, with their conventions at kinks and jumps), then the
+chain rule through the closed-form scaling (:func:`scaled_jacobian`).  Both run, in a search, as
+one numba-compiled call (:mod:`~mlevolve.interpreter.formula_kernel`: the start, every LM step and
+Jacobian, the final scaling), the numbers of the NumPy loop here operation for operation except
+through the transcendental primitives (see there); without numba, or with ``MLEVOLVE_NO_JIT=1``,
+this module's NumPy loop runs (the reference).
 
 The result is a program whose text holds the tuned literals and the scaling as an explicit
 ``a + b * (...)``, so the archived program reproduces its score when run or exported as is.  A
 formula that already has that form has its ``a`` and ``b`` refitted in place (never nested).
 
-Cost is counted honestly: every evaluation of the formula on the training points (the starting
-point, each LM step and each finite-difference Jacobian column) is counted in the candidate's
-``fit_evaluations`` metric; the engine sums them into its summary.  A run's ``--budget`` counts
-candidates, each scored once after its fit, so a fitted run evaluates formulas
-``candidates + fit_evaluations`` times in all (docs/evolve.md).
+Cost is counted as Operon counts it (``residual_evaluations + jacobian_evaluations``): every
+evaluation of the formula on the training points (the starting point, each LM trial step, the
+final scaling's prediction) counts 1, and so does each Jacobian (one forward pass with tangents:
+it costs about ``1 + p`` value passes of arithmetic for ``p`` literals, counted as one evaluation,
+as a reverse- or forward-mode Jacobian is in Operon and in Kommenda et al.).  Levenberg-Marquardt
+gets ``2 * FitOptions.iterations`` such evaluations: ``iterations`` iterations of one Jacobian and
+one trial step each (a rejected step costs its trial only).  The total is the candidate's
+``fit_evaluations`` metric, which the engine sums into its summary: about 2 + 2 * iterations at
+most (22 with the default 10 iterations; it was 35-65 with finite-difference Jacobians, which cost
+one evaluation per literal).  A run's ``--budget`` counts candidates, each scored once after its
+fit, so a fitted run evaluates formulas ``candidates + fit_evaluations`` times in all
+(docs/evolve.md).
 
 **Learners** (:func:`tune_learner`) have no closed form and no cheap residuals: a learner's score is
 a whole online training run.  Each literal of its evolved methods is tuned in turn by a few-point
@@ -60,6 +72,7 @@ from mlevolve.dsl.kinds import replace_slot, slot_body
 from mlevolve.dsl.simplify import constant_value
 from mlevolve.dsl.traverse import preorder, replace_at
 from mlevolve.grammar.spec import GrammarSpec
+from mlevolve.interpreter.derivatives import partials, term
 from mlevolve.interpreter.fastpath import Body, compiled_kernel, formula_function
 
 F64 = npt.NDArray[np.float64]
@@ -69,7 +82,8 @@ _BAD = 1e100  # a residual standing for a non-finite output: LM steps away from 
 @dataclass(frozen=True)
 class FitOptions:
     """What to fit: ``scale`` (linear scaling), ``tune`` (literals by LM, at most ``iterations``
-    LM iterations, each costing one evaluation plus one per literal for the Jacobian)."""
+    LM iterations, each costing at most two formula evaluations: one Jacobian, by forward-mode
+    automatic differentiation in one pass, and one trial step; a budget of ``2 * iterations``)."""
 
     scale: bool = True
     tune: bool = True
@@ -78,7 +92,7 @@ class FitOptions:
 
 @dataclass(frozen=True)
 class Fitted:
-    """The fitted program and how many times the formula was evaluated to fit it; ``body``: its
+    """The fitted program and the formula evaluations spent fitting it (a Jacobian counting one); ``body``: its
     linearised formula (:class:`fastpath.Body`) when the fit could make it without walking the
     program again (``formula_code.refitted``), else None."""
 
@@ -226,13 +240,15 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float] | None:
     return out if all(math.isfinite(v) for v in out) else None
 
 
-def levenberg_marquardt(residuals: Callable[[F64], F64], theta0: F64, r0: F64,
+def levenberg_marquardt(residuals: Callable[[F64], F64], jacobian: Callable[[F64], F64], theta0: F64, r0: F64,
                         max_evaluations: int) -> tuple[F64, float]:
     """Minimise ``sum(residuals(theta)^2)`` from ``theta0`` (whose residuals are ``r0``) by
-    Levenberg-Marquardt with forward-difference Jacobians and Nielsen's damping update (Madsen,
-    Nielsen & Tingleff 2004, "Methods for non-linear least squares problems", Algorithm 3.16),
-    calling ``residuals`` at most ``max_evaluations`` times (a Jacobian costs one call per
-    parameter, a trial step one).  Returns the best ``(theta, sum of squares)`` found.
+    Levenberg-Marquardt with Nielsen's damping update (Madsen, Nielsen & Tingleff 2004, "Methods for
+    non-linear least squares problems", Algorithm 3.16), ``jacobian(theta)`` giving the (n, p)
+    Jacobian of the residuals at ``theta``.  At most ``max_evaluations`` calls in all, each residual
+    evaluation counting 1 and each Jacobian 1 (as Operon counts them: ``2 * k`` is ``k`` iterations of
+    one Jacobian and one trial step); the loop stops, besides, at the first non-finite Jacobian.
+    Returns the best ``(theta, sum of squares)`` found.
 
     Written here rather than calling ``scipy.optimize.least_squares(method="lm")`` because a fit
     must be bit-reproducible (a resumed run replays the search exactly): SciPy's MINPACK gave a
@@ -243,27 +259,16 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], theta0: F64, r0: F64,
     theta, r = np.array(theta0, np.float64), r0
     sse = _sum(r**2)
     spent = 0
-    step_scale = float(np.sqrt(np.finfo(np.float64).eps))
-
-    def jacobian(at: F64, base: F64) -> F64:
-        nonlocal spent
-        cols = []
-        for j in range(p):
-            h = step_scale * max(abs(float(at[j])), 1.0)
-            moved = at.copy()
-            moved[j] += h
-            cols.append((residuals(moved) - base) / h)
-            spent += 1
-        return np.stack(cols, axis=1)
 
     def normal(jac: F64, res: F64) -> tuple[list[list[float]], list[float]]:
         a = (jac[:, :, None] * jac[:, None, :]).sum(axis=0)  # J^T J, rows added in order
         g = (jac * res[:, None]).sum(axis=0)  # J^T r
         return a.tolist(), g.tolist()
 
-    if max_evaluations < p + 1:
+    if max_evaluations < 2:
         return theta, sse
-    jac = jacobian(theta, r)
+    jac = jacobian(theta)
+    spent += 1
     if not _all_finite(jac):
         return theta, sse
     a, g = normal(jac, r)
@@ -286,9 +291,10 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], theta0: F64, r0: F64,
         rho = (sse - sse_new) / predicted if predicted > 0 else -1.0
         if math.isfinite(sse_new) and sse_new < sse and rho > 0:
             theta, r, sse = trial, r_new, sse_new
-            if spent + p + 1 > max_evaluations:
+            if spent + 2 > max_evaluations:
                 break  # no budget for another Jacobian and step
-            jac = jacobian(theta, r)
+            jac = jacobian(theta)
+            spent += 1
             if not _all_finite(jac):
                 break
             a, g = normal(jac, r)
@@ -300,6 +306,64 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], theta0: F64, r0: F64,
             mu *= nu
             nu *= 2.0
     return theta, sse
+
+
+def forward_tangents(body: Body, columns: list[F64], theta: F64, n: int) -> tuple[F64, F64]:
+    """The value (n,) of the formula ``body`` on input ``columns`` (each (n,)) with literals ``theta``
+    (p,) as its trailing inputs, and its tangent (p, n): the derivative of the value on each point
+    in each literal, in one forward pass over the body (forward-mode automatic differentiation).
+
+    Each register carries its value, computed by the body's NumPy functions (the fast path's
+    numbers), and its tangent; an instruction's tangent is the chain rule over its operands'
+    tangents with the partial derivatives of :data:`derivatives.DERIVATIVES` (strong zeros,
+    :func:`derivatives.term`).  A register no literal reaches keeps the zero tangent (the same
+    array), and an instruction on two such is not differentiated.  The compiled kernel
+    (``formula_kernel._forward``) does the same operations in the same order."""
+    p = len(theta)
+    zero = np.zeros((p, n))
+    regs: list[Any] = [*columns, *theta, *body.constants]
+    tangents: list[F64] = [zero] * len(columns) + [np.eye(p)[j][:, None] * np.ones(n) for j in range(p)] + \
+        [zero] * len(body.constants)
+    for (fn, i, j), (op, arg_types, _) in zip(body.code, body.steps, strict=True):
+        value = fn(regs[i], regs[j], 0, None)
+        regs.append(value)
+        if tangents[i] is zero and tangents[j] is zero:
+            tangents.append(zero)
+            continue
+        partial = partials(op)(regs[i], regs[j], value)
+        tangent = term(partial[0], tangents[i])
+        if len(arg_types) == 2:
+            tangent = tangent + term(partial[1], tangents[j])
+        tangents.append(tangent)
+    assert isinstance(body.result, int)
+    out = np.broadcast_to(np.asarray(regs[body.result], np.float64), (n,))
+    return out, np.broadcast_to(tangents[body.result], (p, n))
+
+
+def scaled_jacobian(pred: F64, tangent: F64, y: F64) -> F64:
+    """The (n, p) Jacobian of the scaled residuals ``a + b * pred - y`` in the literals, from the
+    output ``pred`` (n,) and its tangent (p, n), the scaling ``(a, b)`` being Keijzer's closed form
+    of ``pred`` (:func:`linear_scaling`), differentiated through: with ``dev = pred - mean(pred)``,
+    ``yc = y - mean(y)``, ``var = mean(dev^2)``, the residual is ``b * dev - yc`` and for each
+    literal's tangent ``t`` (``tc = t - mean(t)``)
+
+        d b = (mean(tc * yc) - 2 b mean(dev * tc)) / var,     d r = b * tc + dev * d b
+
+    (the exact derivative of the variable-projection residual, Golub & Pereyra 1973; what the
+    finite differences of the scaled residuals approximated).  A constant ``pred`` (the
+    ``(mean y, 0)`` branch of :func:`linear_scaling`, whose residuals do not depend on it): zeros."""
+    p, n = tangent.shape
+    var = _var(pred)
+    if not math.isfinite(var) or var <= 1e-300:
+        return np.zeros((n, p))
+    dev, yc = pred - _mean(pred), y - _mean(y)
+    b = _mean(dev * yc) / var
+    cols = []
+    for j in range(p):
+        tc = tangent[j] - _mean(tangent[j])
+        db = (_mean(tc * yc) - 2.0 * b * _mean(dev * tc)) / var
+        cols.append(b * tc + dev * db)
+    return np.stack(cols, axis=1)
 
 
 class _Numbers(NamedTuple):
@@ -317,16 +381,20 @@ class _Numbers(NamedTuple):
     unscaled: float
 
 
-def _fit_numpy(fn: Callable[..., Any], x: F64, y: F64, theta0: F64, scale: bool, budget: int) -> _Numbers:
-    """The reference fit: ``fn(*columns, *theta)`` is the formula with its literals as trailing
-    inputs; at most ``budget`` LM evaluations (0: no tuning)."""
+def _fit_numpy(run: Callable[..., Any], body: Body | None, x: F64, y: F64, theta0: F64, scale: bool,
+               budget: int) -> _Numbers:
+    """The reference fit: ``run(*columns, *theta)`` is the formula with its literals as trailing inputs
+    (after the columns of ``x``), ``body`` its linearised form (None: no tuning); at most ``budget``
+    LM evaluations (0: no tuning), each residual evaluation and each Jacobian
+    (:func:`forward_tangents`, one pass) counting one."""
     columns = list(np.asarray(x, np.float64).T)
+    n = len(y)
     calls = 0
 
     def predict(theta: F64) -> F64:
         nonlocal calls
         calls += 1
-        return np.broadcast_to(np.asarray(fn(*columns, *theta), np.float64), y.shape)
+        return np.broadcast_to(np.asarray(run(*columns, *theta), np.float64), y.shape)
 
     def residuals(theta: F64) -> F64:
         pred = predict(theta)
@@ -338,12 +406,20 @@ def _fit_numpy(fn: Callable[..., Any], x: F64, y: F64, theta0: F64, scale: bool,
         r = pred - y
         return r if _all_finite(r) else np.full(y.shape, _BAD)
 
+    def jacobian(theta: F64) -> F64:
+        nonlocal calls
+        calls += 1
+        assert body is not None
+        pred, tangent = forward_tangents(body, columns, theta, n)
+        # (C order, as np.stack makes it: J^T J sums the rows in turn, not each column pairwise)
+        return scaled_jacobian(pred, tangent, y) if scale else np.ascontiguousarray(tangent.T)
+
     start = residuals(theta0)
     best_theta, best_sse = theta0, _sum(start**2)
     if not _all_finite(start) or np.all(start == _BAD):
         return _Numbers(False, best_theta, best_sse, calls, 0.0, 0.0, 0.0)
-    if budget > 0 and best_sse > 0:
-        theta, sse = levenberg_marquardt(residuals, theta0, start, budget)
+    if budget > 0 and best_sse > 0 and body is not None:
+        theta, sse = levenberg_marquardt(residuals, jacobian, theta0, start, budget)
         if sse < best_sse:  # fitting is an improvement, never a failure: else the start stays
             best_theta, best_sse = theta, sse
     a = b = unscaled = 0.0
@@ -393,8 +469,8 @@ def _fit_compiled(kernel: ModuleType, d: Definition, offset: int, nodes: list[Ex
 def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions = FitOptions()) -> Fitted:
     """Tune the literals of ``program``'s formula and scale its output on points ``x`` (n, vars),
     ``y`` (n,); returns the fitted program (the input itself when nothing improved) and the
-    number of formula evaluations spent.  Never raises for a bad candidate: a formula that is not
-    finite on the points comes back unchanged.
+    number of formula evaluations spent (each residual evaluation and each Jacobian counting one).
+    Never raises for a bad candidate: a formula that is not finite on the points comes back unchanged.
 
     Runs on the compiled kernel (:mod:`~mlevolve.interpreter.formula_kernel`, the same numbers but
     through ``exp``, ``log``, ``sin``, ``cos``, ``tanh``: see there) when it is available and encodes
@@ -405,7 +481,7 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
     inner, offset = (existing[0], existing[3]) if existing is not None else (d.body, 0)
     nodes = preorder(inner)
     sites = literal_sites(inner, nodes) if options.tune else []
-    budget = max(1, options.iterations) * (len(sites) + 1) if sites and len(y) >= len(sites) else 0
+    budget = 2 * max(1, options.iterations) if sites and len(y) >= len(sites) else 0  # a residual and a Jacobian each
     with np.errstate(all="ignore"):  # overflow in a candidate is data (a bad fit), never a warning
         numbers = None
         kernel = _formula_kernel()
@@ -419,10 +495,15 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
                 names = [n + "_" for n in names]
             body = _substitute(inner, sites, [Ref(n) for n in names])
             params = (*d.params, *(Param(n, "Scalar") for n in names))
+            with_inputs = Definition("formula", d.name, params, "Scalar", body)
             # Evaluated by the fast path (no code generated): the same numbers as the generated code.
-            fn = formula_function(Program(program.name, (Definition("formula", d.name, params, "Scalar", body),)),
-                                  spec)
-            numbers = _fit_numpy(fn, x, y, theta0, options.scale, budget)
+            from mlevolve.interpreter.formula_code import scalar_formula
+
+            linear = scalar_formula(with_inputs)
+            fn = formula_function(Program(program.name, (with_inputs,)), spec) if linear is None else \
+                linear.function(0, rng=False)
+            # (a formula computes with Scalars, so it always has its linear form; without one, no derivatives)
+            numbers = _fit_numpy(fn, linear, x, y, theta0, options.scale, budget if linear is not None else 0)
         if not numbers.ok:
             return Fitted(program, numbers.calls)
         literals = [const(float(v)) for v in numbers.theta]

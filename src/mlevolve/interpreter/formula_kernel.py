@@ -2,36 +2,44 @@
 numba-compiled call each.
 
 A formula candidate is evaluated on its points for its FEC probe, and with constant fitting on
-(:mod:`~mlevolve.interpreter.fit`) about fifty more times inside Levenberg-Marquardt; both run
-here.  (Its score, on the training and test points, stays on the NumPy path, which ``mlevolve run``
-and an export reproduce bit for bit.)  On the NumPy fast path each evaluation costs one NumPy call
+(:mod:`~mlevolve.interpreter.fit`) up to twenty more times inside Levenberg-Marquardt (trial steps,
+and Jacobians by forward-mode automatic differentiation); both run here.  (Its score, on the
+training and test points, stays on the NumPy path, which ``mlevolve run`` and an export reproduce
+bit for bit.)  On the NumPy fast path each evaluation costs one NumPy call
 per instruction (~1 µs each on a few dozen points) and each LM step a few dozen more for its
 reductions, the normal equations and the linear solve, so fitting took ~2 ms a candidate.  Here a
 formula's linearised body (:class:`fastpath.Body`, already encoded as ``[opcode, a, b]`` rows for the
 learner kernel, :mod:`~mlevolve.interpreter.opcodes`) runs over a register file of one row of
 points per register, and :func:`fit_numbers` runs the whole fit (the starting point, every LM step
-and Jacobian column, the final linear scaling) without returning to Python.
+and Jacobian, the final linear scaling) without returning to Python.  A Jacobian is one pass,
+:func:`_forward`: each instruction's values, then its tangents (``(registers, p, n)``, a literal's
+register its own unit row) by the chain rule with :func:`_partials`, the rules of
+:data:`derivatives.DERIVATIVES` transcribed (the same IEEE operations, strong zeros), skipping the
+instructions no literal reaches; then through the scaling as ``fit.scaled_jacobian``.
 
 What it takes: a body whose every register is a Scalar and whose every instruction is an
 elementwise opcode (``add`` ... ``sign``), which is every formula of the base grammar; anything else
 (a grammar's own primitive) stays on the NumPy path.
 
-Numbers.  The fit here is the reference loop of :func:`fit.levenberg_marquardt` and
-:func:`fit.fit_formula` operation for operation: the same IEEE operations in the same order,
-NumPy's reductions as NumPy sums them (``np.add.reduce`` of a 1-D array: ``0.0`` plus the pairwise
-sum, :func:`kernel._sum`; ``(n, p, p).sum(axis=0)`` and ``(n, p).sum(axis=0)``: rows added in turn to
+Numbers. The fit here is the reference loop of :func:`fit.levenberg_marquardt` and
+:func:`fit.fit_formula` operation for operation: the same IEEE operations in the same order, NumPy's
+reductions as NumPy sums them (``np.add.reduce`` of a 1-D array: ``0.0`` plus the pairwise sum,
+:func:`kernel._sum`; ``(n, p, p).sum(axis=0)`` and ``(n, p).sum(axis=0)``: rows added in turn to
 ``0.0``, except that for ``p = 1`` NumPy sees one contiguous axis and sums it pairwise), the linear
 solve and the step control in the same double arithmetic as the Python floats there (``x ** 3`` as
-the C library's ``pow``).  So the fitted literals, the scaling and the count of evaluations are the
-reference's bit for bit, *except* through the transcendental opcodes: ``exp``, ``log``, ``sin``,
-``cos``, ``tanh`` (and ``sigmoid``) call the C library here and NumPy's SIMD code there, up to a few
-ulp apart (see :mod:`~mlevolve.interpreter.kernel`), and an LM trajectory, a chain of accept/reject
-decisions, can amplify those ulps into another local optimum.  ``tests/interpreter/test_formula_kernel.py``
-holds both: bit-identical values and fits with the C library's functions swapped into the NumPy
-path, and values within a relative 1e-9 of NumPy's own for nearly every formula (each
-transcendental is within 4 ulp, ``tests/interpreter/test_kernel.py``; a chain of operations can
-amplify that).  Each path is deterministic; ``MLEVOLVE_NO_JIT=1``
-selects the NumPy path, the reference.
+the C library's ``pow``). The Jacobian likewise (:func:`fit.forward_tangents`,
+:func:`fit.scaled_jacobian`: partials, chain-rule terms and sums in the same order; the Jacobian
+laid out C-ordered in both, so ``J^T J`` adds its rows in turn). So the fitted literals, the scaling
+and the count of evaluations are the reference's bit for bit, *except* through the transcendental
+opcodes: ``exp``, ``log``, ``sin``, ``cos``, ``tanh`` (and ``sigmoid``; and the derivatives of
+``sin`` and ``cos``, ``cos`` and ``-sin``) call the C library here and NumPy's SIMD code there, up
+to a few ulp apart (see :mod:`~mlevolve.interpreter.kernel`), and an LM trajectory, a chain of
+accept/reject decisions, can amplify those ulps into another local optimum.
+``tests/interpreter/test_formula_kernel.py`` holds both: bit-identical values and fits with the C
+library's functions swapped into the NumPy path, and values within a relative 1e-9 of NumPy's own
+for nearly every formula (each transcendental is within 4 ulp, ``tests/interpreter/test_kernel.py``;
+a chain of operations can amplify that). Each path is deterministic; ``MLEVOLVE_NO_JIT=1`` selects
+the NumPy path, the reference.
 """
 
 from __future__ import annotations
@@ -43,41 +51,120 @@ from typing import TYPE_CHECKING, Any
 import numba
 import numpy as np
 
-from mlevolve.interpreter.kernel import ADD, DIV, MAX, MUL, SIGN, SUB, _binary, _sum, _unary
+from mlevolve.interpreter import kernel as _k
+from mlevolve.interpreter.kernel import ADD, DIV, MAX, MIN, MUL, SIGN, SUB, _binary, _sum, _unary
+
+NEG, ABS, RECIPROCAL, EXP, LOG, SQRT, SQUARE = _k.NEG, _k.ABS, _k.RECIPROCAL, _k.EXP, _k.LOG, _k.SQRT, _k.SQUARE
+SIN, COS, TANH, SIGMOID, HEAVISIDE = _k.SIN, _k.COS, _k.TANH, _k.SIGMOID, _k.HEAVISIDE
 
 if TYPE_CHECKING:
     from mlevolve.interpreter.fastpath import Body
 
 _BAD = 1e100  # as fit._BAD: a residual standing for a non-finite output
-_STEP_SCALE = math.sqrt(float(np.finfo(np.float64).eps))  # float(np.sqrt(eps)): the same double
 ELEMENTWISE_LAST = SIGN  # opcodes 0..SIGN are elementwise (binary up to MAX, then unary)
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _run(code: Any, first: int, regs: Any, n: int) -> None:  # pragma: no cover - compiled
-    """Instruction ``k`` of ``code`` writes row ``first + k`` of ``regs`` (one row of ``n`` points per
+def _step(op: int, a: int, b: int, out: int, regs: Any, n: int) -> None:  # pragma: no cover - compiled
+    """One instruction: row ``out`` of ``regs`` from rows ``a`` and ``b`` (one row of ``n`` points per
     register); the four arithmetic ops in loops of their own (no dispatch per point)."""
+    if op == ADD:
+        for i in range(n):
+            regs[out, i] = regs[a, i] + regs[b, i]
+    elif op == SUB:
+        for i in range(n):
+            regs[out, i] = regs[a, i] - regs[b, i]
+    elif op == MUL:
+        for i in range(n):
+            regs[out, i] = regs[a, i] * regs[b, i]
+    elif op == DIV:
+        for i in range(n):
+            regs[out, i] = regs[a, i] / regs[b, i]
+    elif op <= MAX:
+        for i in range(n):
+            regs[out, i] = _binary(op, regs[a, i], regs[b, i])
+    else:
+        for i in range(n):
+            regs[out, i] = _unary(op, regs[a, i])
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _run(code: Any, first: int, regs: Any, n: int) -> None:  # pragma: no cover - compiled
+    """Instruction ``k`` of ``code`` writes row ``first + k`` of ``regs`` (one row of ``n`` points per register)."""
     for k in range(code.shape[0]):
-        op, a, b = code[k, 0], code[k, 1], code[k, 2]
-        out = first + k
-        if op == ADD:
-            for i in range(n):
-                regs[out, i] = regs[a, i] + regs[b, i]
-        elif op == SUB:
-            for i in range(n):
-                regs[out, i] = regs[a, i] - regs[b, i]
-        elif op == MUL:
-            for i in range(n):
-                regs[out, i] = regs[a, i] * regs[b, i]
-        elif op == DIV:
-            for i in range(n):
-                regs[out, i] = regs[a, i] / regs[b, i]
-        elif op <= MAX:
-            for i in range(n):
-                regs[out, i] = _binary(op, regs[a, i], regs[b, i])
-        else:
-            for i in range(n):
-                regs[out, i] = _unary(op, regs[a, i])
+        _step(code[k, 0], code[k, 1], code[k, 2], first + k, regs, n)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _partials(op: int, a: float, b: float, v: float) -> Any:  # pragma: no cover - compiled
+    """``(d op / d a, d op / d b)`` at arguments ``a``, ``b`` and value ``v``: the rules of
+    :data:`derivatives.DERIVATIVES`, the same IEEE operations (the second 0.0 for a unary op)."""
+    if op == ADD:
+        return 1.0, 1.0
+    if op == SUB:
+        return 1.0, -1.0
+    if op == MUL:
+        return b, a
+    if op == DIV:
+        return 1.0 / b, -v / b
+    if op == MIN:
+        return (1.0, 0.0) if a < b else (0.0, 1.0)
+    if op == MAX:
+        return (1.0, 0.0) if a > b else (0.0, 1.0)
+    if op == NEG:
+        return -1.0, 0.0
+    if op == RECIPROCAL:
+        return -(v * v), 0.0
+    if op == EXP:
+        return v, 0.0
+    if op == LOG:
+        return 1.0 / a, 0.0
+    if op == SQRT:
+        return 0.5 / v, 0.0
+    if op == SQUARE:
+        return 2.0 * a, 0.0
+    if op == SIN:
+        return math.cos(a), 0.0
+    if op == COS:
+        return -math.sin(a), 0.0
+    if op == TANH:
+        return 1.0 - v * v, 0.0
+    if op == SIGMOID:
+        return v * (1.0 - v), 0.0
+    if op in (HEAVISIDE, SIGN):
+        return 0.0, 0.0
+    if a != a:  # abs (np.sign), relu (np.heaviside): NaN stays NaN
+        return a, 0.0
+    if op == ABS:
+        return (1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)), 0.0
+    return (1.0 if a > 0.0 else 0.0), 0.0  # RELU
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _term(partial: float, tangent: float) -> float:  # pragma: no cover - compiled
+    """:func:`derivatives.term`: ``partial * tangent``, 0 where either is 0 (strong zeros)."""
+    return partial * tangent if tangent != 0.0 and partial != 0.0 else 0.0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _forward(code: Any, first: int, regs: Any, tangents: Any, active: Any, n: int) -> None:  # pragma: no cover
+    """:func:`_run` with tangents, in one pass (:func:`fit.forward_tangents`): each instruction's values,
+    then, when an operand is ``active`` (a literal reaches it), its tangents ``tangents[out, j, i]`` by
+    the chain rule; an inactive register's tangents stay the zeros they were made."""
+    p = tangents.shape[1]
+    for k in range(code.shape[0]):
+        op, a, b, out = code[k, 0], code[k, 1], code[k, 2], first + k
+        _step(op, a, b, out, regs, n)
+        if not active[out]:
+            continue
+        unary = op > MAX
+        for i in range(n):
+            da, db = _partials(op, regs[a, i], regs[b, i], regs[out, i])
+            for j in range(p):
+                t = _term(da, tangents[a, j, i])
+                if not unary:
+                    t = t + _term(db, tangents[b, j, i])
+                tangents[out, j, i] = t
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -180,21 +267,49 @@ def _cube(v: float) -> float:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _jacobian(code: Any, first: int, result: int, regs: Any, site_reg: Any, site_sign: Any, theta: Any, r: Any,
-              y: Any, scale: bool, jac: Any, work: Any) -> int:  # pragma: no cover - compiled
-    """Forward differences of the residuals at ``theta`` (whose residuals are ``r``) into ``jac``
-    (n, p), as ``levenberg_marquardt``'s ``jacobian``; returns the evaluations spent (p).  ``work``:
-    three buffers of n."""
-    for j in range(theta.shape[0]):
-        size = abs(theta[j])
-        h = _STEP_SCALE * (1.0 if size < 1.0 else size)  # Python's max(|theta_j|, 1.0)
-        moved = theta.copy()
-        moved[j] += h
-        _predict(code, first, regs, site_reg, site_sign, moved)
-        _residuals(regs[result], y, scale, work[0], work[1], work[2])
-        for i in range(r.shape[0]):
-            jac[i, j] = (work[0, i] - r[i]) / h
-    return int(theta.shape[0])
+def _jacobian(code: Any, first: int, result: int, regs: Any, tangents: Any, active: Any, site_reg: Any,
+              site_sign: Any, theta: Any, y: Any, scale: bool, jac: Any, work: Any) -> int:  # pragma: no cover
+    """The Jacobian (n, p) of the residuals at ``theta`` into ``jac`` by forward-mode automatic
+    differentiation, one pass (:func:`_forward`), then through the scaling when ``scale``, as
+    ``fit.scaled_jacobian``; returns the evaluations spent (1).  ``work``: three buffers of n."""
+    n = y.shape[0]
+    p = theta.shape[0]
+    for j in range(p):
+        regs[site_reg[j], :] = site_sign[j] * theta[j]
+    _forward(code, first, regs, tangents, active, n)
+    pred = regs[result]
+    if not scale:
+        for j in range(p):
+            for i in range(n):
+                jac[i, j] = tangents[result, j, i]
+        return 1
+    dev, yc, scratch = work[0], work[1], work[2]
+    pred_mean = _sum(pred, 0, n) / n
+    for i in range(n):
+        dev[i] = pred[i] - pred_mean
+        scratch[i] = dev[i] * dev[i]
+    var = _sum(scratch, 0, n) / n
+    if not math.isfinite(var) or var <= 1e-300:
+        jac[:, :] = 0.0
+        return 1
+    y_mean = _sum(y, 0, n) / n
+    for i in range(n):
+        yc[i] = y[i] - y_mean
+        scratch[i] = dev[i] * yc[i]
+    b = _sum(scratch, 0, n) / n / var
+    tc = np.empty(n)
+    for j in range(p):
+        t_mean = _sum(tangents[result, j], 0, n) / n
+        for i in range(n):
+            tc[i] = tangents[result, j, i] - t_mean
+            scratch[i] = tc[i] * yc[i]
+        cross = _sum(scratch, 0, n) / n
+        for i in range(n):
+            scratch[i] = dev[i] * tc[i]
+        db = (cross - 2.0 * b * (_sum(scratch, 0, n) / n)) / var
+        for i in range(n):
+            jac[i, j] = b * tc[i] + dev[i] * db
+    return 1
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -279,14 +394,23 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
     if not _finite(r_cur) or all_bad:
         return False, best_theta, best_sse, calls, 0.0, 0.0, 0.0
     if max_evaluations > 0 and best_sse > 0:
-        # levenberg_marquardt(residuals, theta0, start, max_evaluations)
+        # levenberg_marquardt(residuals, jacobian, theta0, start, max_evaluations)
         theta = theta0.copy()
         sse = best_sse
         spent = 0
-        if max_evaluations >= p + 1:
+        if max_evaluations >= 2:
+            # tangents: a literal's register has its sign in its own row; registers no literal reaches stay 0
+            tangents = np.zeros((regs.shape[0], p, n))
+            active = np.zeros(regs.shape[0], np.bool_)
+            for j in range(p):
+                tangents[site_reg[j], j, :] = site_sign[j]
+                active[site_reg[j]] = True
+            for k in range(code.shape[0]):
+                active[first + k] = active[code[k, 1]] or active[code[k, 2]]
             jac = np.empty((n, p))
-            calls += _jacobian(code, first, result, regs, site_reg, site_sign, theta, r_cur, y, scale, jac, work)
-            spent += p
+            calls += _jacobian(code, first, result, regs, tangents, active, site_reg, site_sign, theta, y, scale,
+                               jac, work)
+            spent += 1
             if _all_finite(jac):
                 a, g = _normal(jac, r_cur)
                 top = a[0, 0]
@@ -324,11 +448,11 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
                     if math.isfinite(sse_new) and sse_new < sse and rho > 0:
                         theta, sse = trial, sse_new
                         r_cur, r_new = r_new, r_cur
-                        if spent + p + 1 > max_evaluations:
+                        if spent + 2 > max_evaluations:
                             break
-                        calls += _jacobian(code, first, result, regs, site_reg, site_sign, theta, r_cur, y, scale,
-                                           jac, work)
-                        spent += p
+                        calls += _jacobian(code, first, result, regs, tangents, active, site_reg, site_sign, theta,
+                                           y, scale, jac, work)
+                        spent += 1
                         if not _all_finite(jac):
                             break
                         a, g = _normal(jac, r_cur)
