@@ -538,6 +538,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", help=f"comma-separated subset of: {', '.join(PROBLEMS)}")
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated subset (all)")
     args = parser.parse_args(argv)
+    for name in [spec.partition("=")[0] for spec in args.summarise or []] + [args.matched] * bool(args.matched):
+        if not Path(name).is_file():
+            parser.error(f"{name}: no such file (a --out file of an earlier run)")
     if args.summarise:
         summarise(args.summarise)
         return 0
