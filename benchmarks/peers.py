@@ -106,6 +106,7 @@ import numpy as np
 import numpy.typing as npt
 
 F64 = npt.NDArray[np.float64]
+PEERSET = Path(__file__).parent / "sr_peers.toml"  # the peers' function set as an mlevolve grammar
 Target = Callable[[F64], F64]  # columns (n, k) -> values (n,)
 
 
@@ -194,7 +195,7 @@ class Result:
 
 # ------------------------------------------------------------------------------------------ engines
 def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: bool = True,
-                 equal: bool = False) -> Result:
+                 equal: bool = False, grammar: Path | None = None) -> Result:
     import mlevolve.api as api
     from mlevolve.dsl.kinds import slots
     from mlevolve.dsl.parse import parse
@@ -217,7 +218,8 @@ def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: boo
         return int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0))
 
     def run(budget: int) -> dict[str, Any]:  # again with a larger budget: resumes and extends the run
-        return api.evolve(program, ["f"], str(npz), budget=budget, db=db, init="random", seed=seed, quiet=True, fit=fit)
+        return api.evolve(program, ["f"], str(npz), budget=budget, db=db, init="random", seed=seed, quiet=True, fit=fit,
+                          grammar=None if grammar is None else load_grammar(grammar))
 
     if not equal:
         summary = run(evaluations)
@@ -252,6 +254,11 @@ def run_mlevolve_nofit(data: Data, seed: int, evaluations: int, folder: Path) ->
 def run_mlevolve_equal(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
     """mlevolve with constant fitting on, stopped once N formula evaluations (fitting's included) are used."""
     return run_mlevolve(data, seed, evaluations, folder, equal=True)
+
+
+def run_mlevolve_peerset(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
+    """``mlevolve-equal`` searching the peers' function set (:data:`PEERSET`) instead of the base grammar."""
+    return run_mlevolve(data, seed, evaluations, folder, equal=True, grammar=PEERSET)
 
 
 def run_mlevolve_unsimplified(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
@@ -377,10 +384,11 @@ def run_deap(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
 
 ENGINES: dict[str, Callable[[Data, int, int, Path], Result]] = {
     "mlevolve": run_mlevolve, "mlevolve-nofit": run_mlevolve_nofit, "mlevolve-equal": run_mlevolve_equal,
-    "mlevolve-unsimplified": run_mlevolve_unsimplified, "gplearn": run_gplearn, "operon": run_operon,
+    "mlevolve-unsimplified": run_mlevolve_unsimplified, "mlevolve-peerset": run_mlevolve_peerset,
+    "gplearn": run_gplearn, "operon": run_operon,
     "operon-matched": run_operon, "deap": run_deap}
 _MODULES = {"mlevolve": "mlevolve", "mlevolve-nofit": "mlevolve", "mlevolve-equal": "mlevolve",
-            "mlevolve-unsimplified": "mlevolve",
+            "mlevolve-unsimplified": "mlevolve", "mlevolve-peerset": "mlevolve",
             "gplearn": "gplearn", "operon": "pyoperon", "operon-matched": "pyoperon",
             "deap": "deap"}
 
