@@ -614,4 +614,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from mlevolve.script import run
+
+    run(main)

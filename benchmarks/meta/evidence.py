@@ -346,4 +346,6 @@ def plots(history: list[dict[str, Any]], result: dict[str, Any], out: Path) -> N
 
 
 if __name__ == "__main__":
-    main()
+    from mlevolve.script import run
+
+    run(main)

@@ -148,4 +148,6 @@ def markdown(r: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    from mlevolve.script import run
+
+    run(main)

@@ -102,4 +102,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from mlevolve.script import run
+
+    run(main)
