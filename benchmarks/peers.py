@@ -50,6 +50,9 @@ candidate model scored on the training points):
   formula evaluations (candidates answered by the cache or by functional-equivalence probes on a
   few points are not evaluated on the training points, so it uses fewer than N).  Neither count
   includes the FEC probes (a candidate evaluated on a handful of probe points).
+  ``mlevolve-peerset``: ``mlevolve-equal`` searching the peers' function set rather than the base
+  grammar (``benchmarks/sr_peers.toml``: Operon's symbols below, and ``neg``, which writes a
+  negative constant), so that it searches the space the others search.
 * gplearn ``SymbolicRegressor``: population P, ``N / P`` generations, MSE metric, functions
   add, sub, mul, div, sin, cos, log, sqrt, exp (gplearn's protected versions; exp clipped).
 * Operon (pyoperon ``SymbolicRegressor``): population P, ``max_evaluations=N``, symbols add, sub,
