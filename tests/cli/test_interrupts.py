@@ -10,8 +10,14 @@ profile hook), so each window is tried every time rather than by chance.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -128,3 +134,90 @@ def test_a_ctrl_c_inside_numba_boxing_a_fit_stops_the_fit() -> None:
     finally:
         sys.setprofile(None)
     assert landed == ["_numba_unpickle"]
+
+
+# ------------------------------------------------------------------------------------ --dask local:N
+def _dask_run(tmp_path: Path, after: float | None) -> tuple[int, list[str], float]:
+    """``evolve --dask local:2``, Ctrl-C to its whole process group (as a terminal sends it) ``after``
+    seconds, or once candidates are saved: its status, its stderr lines, how long it took to stop."""
+    db = tmp_path / "d.db"
+    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "evolve", QUARTIC, "--init", "random", "--budget",
+                             "1000000", "--population", "20", "--db", str(db), "--quiet", "--dask", "local:2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
+                            start_new_session=True, preexec_fn=_sigint_default)
+    try:
+        deadline = time.monotonic() + 120
+        if after is not None:
+            time.sleep(after)
+        else:
+            while _saved(db) < 30:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)
+        sent = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        return proc.returncode, err.splitlines(), time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _saved(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0])
+    except sqlite3.Error:  # not made yet
+        return 0
+
+
+def _sigint_default() -> None:
+    """In the child before exec: Ctrl-C's default action (a shell without job control starts jobs ignoring it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.parametrize("after", [None, 1.5], ids=["running", "starting"])
+def test_ctrl_c_with_a_local_dask_cluster_is_one_line_and_never_lost(tmp_path: Path, after: float | None) -> None:
+    """The cluster's workers start with SIGINT blocked and ignore it (their preload): no worker prints a
+    KeyboardInterrupt traceback, nor the scheduler a warning about workers lost.  The coordinator keeps
+    its handler: a Ctrl-C while the cluster starts is held until it has started, then stops the run."""
+    pytest.importorskip("distributed")
+    status, err, took = _dask_run(tmp_path, after)
+    assert status == 130 and took < 30, err
+    if after is None:
+        db = tmp_path / "d.db"
+        assert len(err) == 2 and err[0].startswith("mlevolve evolve: interrupted; "), err
+        assert err[0].endswith(f" candidates are saved in {db}")
+        assert err[1].startswith("resume with the same command: mlevolve evolve ")
+    else:  # the archive may not be open yet: the command's one line, or the run's two
+        assert err == ["mlevolve evolve: interrupted"] or (len(err) == 2 and "candidates are saved" in err[0])
+
+
+@pytest.mark.slow
+def test_a_local_dask_cluster_takes_no_dashboard_port_and_warns_nothing() -> None:
+    """A run's LocalCluster has no dashboard; its scheduler's HTTP server takes a free loopback port, so a
+    port 8787 in use (another cluster's dashboard) prints no warning."""
+    pytest.importorskip("distributed")
+    import socket
+    import warnings
+
+    from mlevolve.gp.backends import DaskBackend
+
+    taken = socket.socket()
+    try:
+        with contextlib.suppress(OSError):  # in use already: as good
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            backend = DaskBackend(dict, "local:1")
+            try:
+                port = backend.cluster.scheduler.http_server.port  # type: ignore[union-attr]
+            finally:
+                backend.close()
+    finally:
+        taken.close()
+    assert port != 8787
+    assert [str(w.message) for w in caught if "8787" in str(w.message) or "dashboard" in str(w.message)] == []
