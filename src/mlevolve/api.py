@@ -1024,7 +1024,12 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     cfg = load_config(config)
     base = load_grammar()
     program = _program(cfg.program, base)
-    names = evolvable(program, cfg.evolve, str(cfg.program))
+    try:
+        names = evolvable(program, cfg.evolve, str(cfg.program))
+    except SettingError as err:  # the configuration's `evolve`, not a flag: named and placed as such
+        from mlevolve.meta.config import config_error
+
+        raise config_error(cfg.source, err.rename(lambda _: "evolve").message, None, "evolve", err.hint) from None
     cfg = replace(cfg, evolve=tuple(names))
     runs = Path(os.environ.get("MLEVOLVE_RUNS", "runs"))
     path = Path(db) if db is not None else runs / f"meta-{Path(config).stem}.db"

@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import inspect
+import os
 import re
 import shlex
 import signal
 import sqlite3
 import sys
 import typing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -644,17 +645,56 @@ def _training_flags(p: argparse.ArgumentParser, call: Callable[..., Any], *, arc
     p.add_argument("--grammar", metavar="FILE", help=f"typed grammar (default: the base grammar{must})")
 
 
-_STOPPED: list[int] = []  # the signal (SIGTERM) that stopped this command, if one did
+# ------------------------------------------------------------------------------------- Ctrl-C, SIGTERM
+_STOPS = (signal.SIGINT, signal.SIGTERM)
+_STOPPED: list[int] = []  # the stop signals this command received: the first one stopped it
+_ARMED = [False]  # whether a stop signal raises KeyboardInterrupt now: only while the command itself runs
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
-    """SIGTERM stops a command as Ctrl-C does (an interrupted run is saved and says how to resume)."""
+def _on_stop(signum: int, frame: Any) -> None:
+    """Ctrl-C (SIGINT) or SIGTERM.  The first, while the command runs (:func:`_run_armed`), raises
+    KeyboardInterrupt there: an interrupted run is saved and says how to resume.  Outside it (parsing the
+    arguments, reporting the stop, exiting) a signal is only kept, so a KeyboardInterrupt can never come
+    from a place no handler covers (Python raises it at any bytecode: in an ``except`` or ``finally``
+    block, in ``sys.exit``); one kept before the command runs stops it as it starts.  A second signal
+    quits at once (the run's archive keeps what it committed: the same command resumes it)."""
     _STOPPED.append(signum)
-    raise KeyboardInterrupt
+    if len(_STOPPED) > 1:
+        _quit_now(signum)
+    if _ARMED[0]:
+        raise KeyboardInterrupt
+
+
+def _quit_now(signum: int) -> NoReturn:
+    """Exit at once with status 128 + ``signum``, after one line (written without Python's buffers,
+    which the interrupted code may hold)."""
+    with contextlib.suppress(Exception):  # the interrupted code may be writing to stdout itself
+        sys.stdout.flush()
+    os.write(2, f"mlevolve: {_signal_name(signum)} again: quit at once; a run's archive keeps every candidate it "
+                "committed, and the same command resumes it\n".encode())
+    os._exit(128 + signum)
+
+
+def _signal_name(signum: int) -> str:
+    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+
+
+def _run_armed(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """``run(args)``, the command itself: the only place a stop signal raises KeyboardInterrupt (one
+    kept before it raises at once).  Called inside :func:`_main`'s handlers, which catch it wherever
+    it is raised, also in this function's ``finally``."""
+    _ARMED[0] = True
+    try:
+        if _STOPPED:
+            raise KeyboardInterrupt
+        return run(args)
+    finally:
+        _ARMED[0] = False
 
 
 def _stop_word() -> str:
-    return f"stopped by {signal.Signals(_STOPPED[0]).name}" if _STOPPED else "interrupted"
+    return "interrupted" if not _STOPPED or _STOPPED[0] == signal.SIGINT \
+        else f"stopped by {signal.Signals(_STOPPED[0]).name}"
 
 
 def _stop_status() -> int:
@@ -662,20 +702,23 @@ def _stop_status() -> int:
     return 128 + (_STOPPED[0] if _STOPPED else signal.SIGINT)
 
 
-@contextlib.contextmanager
-def _sigterm_stops() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt while the command runs (in the main thread; the old handler after)."""
-    _STOPPED.clear()
-    with signal_handler(signal.SIGTERM, _on_sigterm):
-        yield
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line: every error one ``FILE:LINE:COL: error:`` line (or ``FILE: error:`` where a file
     has no position), else ``mlevolve COMMAND: error:``, then ``hint:``; exit status 2.  Ctrl-C or SIGTERM
     stops a command with one line (a run: how many candidates are saved and the command that resumes it)
-    and exit status 128 + the signal's number (130, 143)."""
-    with _sigterm_stops():
+    and exit status 128 + the signal's number (130, 143); a second one quits at once (:func:`_on_stop`).
+
+    ``argv`` None: this process's own command (``python -m mlevolve``, the ``mlevolve`` script), whose
+    stop signals stay handled as :func:`_on_stop` says until the process has exited (through
+    ``sys.exit`` and the interpreter's shutdown); else (a call from Python) the previous handlers are
+    put back on return (main thread only; elsewhere nothing changes)."""
+    _STOPPED.clear()
+    if argv is None:
+        with contextlib.suppress(ValueError):  # not the main thread
+            for signum in _STOPS:
+                signal.signal(signum, _on_stop)
+        return _main(argv)
+    with signal_handler(signal.SIGINT, _on_stop), signal_handler(signal.SIGTERM, _on_stop):
         return _main(argv)
 
 
@@ -694,7 +737,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if run is None:
             parser.print_help()
             return EXIT_USAGE
-        return run(args)
+        return _run_armed(run, args)
     except MlevError as err:
         if isinstance(err, SettingError):
             err.rename(flag_of)

@@ -83,11 +83,30 @@ def failure_of(err: BaseException, where: str) -> Failure:
 
 def guarded(step: Callable[[], T], where: str) -> tuple[T | None, Failure | None]:
     """``(step(), None)``, or ``(None, failure)`` when the step raises: the one guard around every
-    step of scoring a candidate, in every process.  ``KeyboardInterrupt`` and ``SystemExit`` pass."""
+    step of scoring a candidate, in every process.  ``KeyboardInterrupt`` and ``SystemExit`` pass, also
+    one that C code turned into another error (:func:`_interrupt_in`)."""
     try:
         return step(), None
     except Exception as err:  # whatever the candidate raises is its failure, not the run's
+        stop = _interrupt_in(err)
+        if stop is not None:  # Ctrl-C, which C code it landed in turned into another error: a stop still
+            raise stop from None
         return None, failure_of(err, where)
+
+
+def _interrupt_in(err: BaseException) -> BaseException | None:
+    """The KeyboardInterrupt or SystemExit that ``err`` was raised from or while handling, if any: a C
+    extension that calls Python code, where a signal handler's KeyboardInterrupt can be raised, may
+    turn it into another error (numba boxing a result: ``SystemError: ... returned a result with an
+    exception set``, the interrupt its ``__context__``)."""
+    seen: set[int] = set()
+    link: BaseException | None = err
+    while link is not None and id(link) not in seen:
+        if isinstance(link, (KeyboardInterrupt, SystemExit)):
+            return link
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return None
 
 
 def finite_or_none(value: Any) -> Any:

@@ -278,8 +278,9 @@ FORMULA_AB = "algorithm f\nformula f(a: Scalar, b: Scalar) -> Scalar = a * b\n"
     ("formula", 3, "", "real.csv: too few rows (3) to split into train/validation/test\nhint: give at least 4 rows"),
     ("mlp", 3, ":problem=regression",
      "real.csv: too few rows (3) to split into train/validation/test\nhint: give at least 4 rows"),
-    ("formula", 50, ":problem=classification", "option problem=classification of task 'real.csv': a formula is "
-     "fitted by regression\nhint: drop the option, or write problem=regression"),
+    ("formula", 50, ":problem=classification", "option problem=classification of task 'real.csv', a data file for "
+     "a formula, must be regression (a formula is fitted by regression)\nhint: drop the option (regression is the "
+     "default), or write problem=regression"),
 ])
 def test_user_data_a_task_cannot_use_is_refused_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                            capsys: Capsys, program: str, rows: int, option: str,
@@ -326,7 +327,7 @@ def test_a_formula_on_data_beyond_1e150_is_refused_naming_the_column(tmp_path: P
     ("cls.csv:target=y:fitness=squashed", "cls.csv: fitness=squashed is a regression error; the target holds classes\n"
      "hint: drop the option (a classifier's fitness is its validation accuracy), or state problem=regression"),
     ("cls.csv:target=y:group=", "option 'group' has no value in task spec 'cls.csv:target=y:group='\n"
-     "hint: write options as NAME:key=value, e.g. data.csv:target=y, or leave the option out"),
+     "hint: write it as NAME:key=value, or leave the option out"),
     ("cls.csv:target=y:group=y", "cls.csv: group=y is the target; the rows are grouped into tasks by a feature column\n"
      "hint: group= names one of: a, b"),
     ("cls.csv:target=y:problem=regression:group=a",
@@ -371,8 +372,8 @@ def test_a_mistake_in_the_task_line_is_reported_at_that_line(tmp_path: Path, mon
     (tmp_path / "f.mlev").write_text(f'algorithm f\ntask "d.csv:target=y:fitnes=relative"\n{body}')
     assert main([command[0], "f.mlev", *command[1:]]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[0] == "f.mlev:2:6: error: unknown option 'fitnes=relative' for task 'd.csv'"
-    assert err[-1] == "hint: options: target, problem"
+    assert err[0] == "f.mlev:2:6: error: unknown option 'fitnes=relative' for task 'd.csv', a data file for a formula"
+    assert err[-1] == "hint: options of a data file for a formula: target, problem"
 
 
 def test_a_run_on_a_data_file_resumes_when_the_file_is_named_by_another_path(tmp_path: Path,

@@ -40,12 +40,12 @@ SMOKE = ROOT / "benchmarks" / "meta" / "smoke.toml"
     ("[inner]", "[inner]\n[inner]", "bad.toml:12:7: error: not valid TOML: Cannot declare ('inner',) twice\n"),
     ("seed = 2", "seed = 2\nseed = 3", "bad.toml:25:9: error: not valid TOML: Cannot overwrite a value\n"),
     ('program = "../../examples/quartic.mlev"', "program = 5",
-     "bad.toml: error: `program` must be a path (a string), got 5\n"
+     "bad.toml:3:1: error: `program` must be a path (a string), got 5\n"
      'hint: program = "../../examples/quartic.mlev" (relative to this file)\n'),
-    ("seed = 2", "seed = -2", "bad.toml: error: [meta] seed must be 0 or more, got -2\n"),
-    ("population = 4", "population = 0", "bad.toml: error: [meta] population must be positive, got 0\n"),
+    ("seed = 2", "seed = -2", "bad.toml:24:1: error: [meta] seed must be 0 or more, got -2\n"),
+    ("population = 4", "population = 0", "bad.toml:18:1: error: [meta] population must be positive, got 0\n"),
     ('validation = ["nguyen2"]', "validation = []",
-     "bad.toml: error: [split] validation needs at least 1 task: the output is the best generator on it\n"
+     "bad.toml:8:1: error: [split] validation needs at least 1 task: the output is the best generator on it\n"
      "hint: move a task from [split] train to validation\n"),
 ])
 def test_bad_meta_configurations_say_where_and_what(tmp_path: Path, capsys: Capsys, old: str, new: str,

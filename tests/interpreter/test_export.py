@@ -161,7 +161,7 @@ def test_exported_script_takes_the_seed(exported: dict[str, Exported]) -> None:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize(("task", "message"), [
-    ("linear:dim=3:dim=4", "repeated option 'dim' in task spec 'linear:dim=3:dim=4'"),
+    ("linear:dim=3:dim=4", "option 'dim' is given twice in task spec 'linear:dim=3:dim=4'"),
     ("linear:n_tasks=10000:n_train=1000000", "Unable to allocate"),  # a task too big for memory: one line too
 ])
 def test_an_exported_learner_script_refuses_a_task_it_cannot_load_in_one_line(

@@ -135,13 +135,14 @@ def test_a_standalone_loader_of_a_data_file_gives_the_registrys_arrays(tmp_path:
     ("linear:n_tasks=abc", "option n_tasks=abc of task 'linear' must be an integer from 1 to 10,000"),
     ("linear:dim=2.5", "option dim=2.5 of task 'linear' must be an integer from 1 to 4,096"),
     ("linear:n_tasks=inf", "option n_tasks=inf of task 'linear' must be an integer from 1 to 10,000"),
-    ("linear:seed=3", "unknown option 'seed' in task spec 'linear:seed=3' (hint: options, once each: n_tasks, dim, "
-                      "fitness)"),
-    ("linear:dim=3:dim=4", "repeated option 'dim' in task spec 'linear:dim=3:dim=4' (hint: options, once each: "
-                           "n_tasks, dim, fitness)"),
-    ("linear:fitness=", "empty option 'fitness' in task spec 'linear:fitness=' (hint: options, once each: n_tasks, "
-                        "dim, fitness)"),
-    ("linear:dim", "empty option 'dim' in task spec 'linear:dim' (hint: options, once each: n_tasks, dim, fitness)"),
+    # The library's words (standalone.common.SPEC_WORDS):
+    ("linear:seed=3", "unknown option 'seed=3' for task 'linear' (hint: options: n_tasks, dim, fitness)"),
+    ("linear:dim=3:dim=4", "option 'dim' is given twice in task spec 'linear:dim=3:dim=4' (hint: give each option "
+                           "once)"),
+    ("linear:fitness=", "option 'fitness' has no value in task spec 'linear:fitness=' (hint: write it as "
+                        "NAME:key=value, or leave the option out)"),
+    ("linear:dim", "option 'dim' has no value in task spec 'linear:dim' (hint: write it as NAME:key=value, or leave "
+                   "the option out)"),
 ])
 def test_a_standalone_loader_refuses_a_bad_spec_with_the_librarys_rules(spec: str, message: str) -> None:
     """What an exported script's loader accepts is what the library accepts: its own task names, the

@@ -21,6 +21,39 @@ def toml_error(err: ValueError) -> tuple[str, Span | None]:
     return f"not valid TOML: {str(err)[:at.start()] if at else err}", span
 
 
+_TOML_HEADER = re.compile(r"\s*\[\[?\s*([^\]]*?)\s*\]\]?\s*(?:#.*)?$")
+
+
+def toml_key_span(text: str, table: str | None, key: str | None = None) -> Span | None:
+    """Where TOML ``text`` writes ``key`` of ``table`` (None: the top level), or the ``[table]`` header
+    itself when ``key`` is None or not found: for errors about valid TOML's values, since ``tomllib``
+    keeps no positions.  A key is found written ``key = ...`` (bare or quoted) at the start of a line
+    under the table's header, or ``table.key = ...`` at the top level; None where the text does not
+    write it so (an inline table, a default value)."""
+    current: str | None = None
+    found: Span | None = None
+    for number, line in enumerate(source_lines(text), 1):
+        header = _TOML_HEADER.match(line)
+        if header is not None:
+            current = header[1].replace('"', "").replace("'", "")
+            if table is None and key == current:  # a top-level key written as a table
+                return Span(number, header.start(1) + 1, number, header.end(1))
+            if key is None and current == table:
+                return Span(number, header.start(1) + 1, number, header.end(1))
+            if current == table and found is None:
+                found = Span(number, header.start(1) + 1, number, header.end(1))
+            continue
+        if key is None:
+            continue
+        prefix = "" if current == table else rf"{re.escape(table)}\s*\.\s*" if current is None and table else None
+        if prefix is None:
+            continue
+        written = re.match(rf"\s*{prefix}([\"']?)({re.escape(key)})\1\s*=", line)
+        if written is not None:
+            return Span(number, written.start(2) + 1, number, written.end(2))
+    return found
+
+
 def normalize_newlines(text: str) -> str:
     """``text`` with universal newlines: CRLF and lone CR become LF, as Python's text mode reads files.
 

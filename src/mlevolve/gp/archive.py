@@ -116,9 +116,16 @@ def _damaged(path: Path, problems: list[str], then: str) -> MlevError:
                      hint=f"the file is corrupt and {then}")
 
 
-def _bad_file(path: Path, err: Exception) -> MlevError:
+# What a reader (best, show, report, export --db) is told to pass instead of a file it cannot read as an
+# archive; a run is told to pass a new --db path (it starts a new archive there).
+_A_RUNS_ARCHIVE = "pass a run's archive (the DB file that `mlevolve evolve --db DB` writes; runs/*.db by default)"
+
+
+def _bad_file(path: Path, err: Exception, reading: bool = False) -> MlevError:
+    """The refusal of a file that is not an mlevolve archive (another kind of file, or not a database)."""
     return MlevError(f"not an mlevolve archive ({err})", file=str(path),
-                     hint="the file is corrupt or another kind of file; pass a new --db path")
+                     hint=f"it is another kind of file, or a corrupt one: {_A_RUNS_ARCHIVE}" if reading
+                     else "the file is corrupt or another kind of file; pass a new --db path")
 
 
 def _read_only(path: Path) -> bool:
@@ -127,8 +134,9 @@ def _read_only(path: Path) -> bool:
     return (path.exists() and not os.access(path, os.W_OK)) or not os.access(folder, os.W_OK)
 
 
-def storage_error(path: Path, err: Exception, action: str = "access") -> MlevError:
-    """The one-line error for a storage failure ``err`` while doing ``action`` to archive ``path``."""
+def storage_error(path: Path, err: Exception, action: str = "access", reading: bool = False) -> MlevError:
+    """The one-line error for a storage failure ``err`` while doing ``action`` to archive ``path``;
+    ``reading``: for a command that only reads it (its hints say so: no new path starts anything)."""
     name = getattr(err, "sqlite_errorname", "") or ""
     code = err.errno if isinstance(err, OSError) else None
     if name.startswith("SQLITE_FULL") or code in (errno.ENOSPC, errno.EDQUOT):
@@ -142,30 +150,32 @@ def storage_error(path: Path, err: Exception, action: str = "access") -> MlevErr
                               "the archive into a writable folder and pass that --db")
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or isinstance(err, ValueError):
         return MlevError(f"archive is damaged: {err}", file=str(path),
-                         hint="the file is corrupt; pass a new --db path to start again")
+                         hint="the file is corrupt and cannot be read reliably; rerun the run with a new --db path"
+                         if reading else "the file is corrupt; pass a new --db path to start again")
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return MlevError(f"archive is busy: {err}", file=str(path), hint="another program holds it; try again")
     if name.startswith("SQLITE_ERROR") and "no such" in str(err):
-        return _bad_file(path, err)
+        return _bad_file(path, err, reading)
     if code == errno.EISDIR:
         return MlevError(f"cannot {action} archive: it is a directory", file=str(path),
-                         hint="pass the path of an archive file (a new path starts a new run)")
+                         hint=_A_RUNS_ARCHIVE if reading else "pass the path of an archive file (a new path starts "
+                         "a new run)")
     detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
     return MlevError(f"cannot {action} archive: {detail}", file=str(path),
                      hint="a storage error: check the disk and the file, then rerun the same command")
 
 
-def _open_error(path: Path, err: Exception, action: str) -> MlevError:
+def _open_error(path: Path, err: Exception, action: str, reading: bool = False) -> MlevError:
     """The error for a file SQLite could not open as a database: not one at all (or no more than
     its header), or a damaged one, or a storage failure."""
     name = getattr(err, "sqlite_errorname", "") or ""
     if name.startswith("SQLITE_NOTADB") or (name.startswith("SQLITE_CORRUPT") and path.stat().st_size <= 512):
-        return _bad_file(path, err)
-    return storage_error(path, err, action)
+        return _bad_file(path, err, reading)
+    return storage_error(path, err, action, reading)
 
 
 @contextmanager
-def guard(path: Path, action: str = "access") -> Iterator[None]:
+def guard(path: Path, action: str = "access", reading: bool = False) -> Iterator[None]:
     """Run a block of archive access, turning storage failures into :func:`storage_error`'s
     :class:`MlevError`.  JSON that does not decode counts as damage (``ValueError``)."""
     try:
@@ -173,7 +183,7 @@ def guard(path: Path, action: str = "access") -> Iterator[None]:
     except MlevError:
         raise
     except (sqlite3.Error, OSError, ValueError) as err:
-        raise storage_error(path, err, action) from None
+        raise storage_error(path, err, action, reading) from None
 
 
 class Archive:
@@ -189,6 +199,7 @@ class Archive:
         self._pending: list[tuple[Any, ...]] = []  # the batch's rows not yet inserted (see _insert_pending)
         self._pending_seqs: set[int] = set()
         self._open = False  # whether the open transaction is this archive's batch (not a caller's own)
+        self._reading = lock is None  # opened by read(): errors hint at a run's archive, not a new path
 
     # -- opening ----------------------------------------------------------------------------------
     @classmethod
@@ -253,7 +264,7 @@ class Archive:
         """
         p = Path(path)
         if p.is_dir():
-            raise storage_error(p, IsADirectoryError(errno.EISDIR, "Is a directory"), "open")
+            raise storage_error(p, IsADirectoryError(errno.EISDIR, "Is a directory"), "open", reading=True)
         if not p.is_file():
             raise MlevError("no such archive", file=str(p), hint="pass the --db path of a run")
         wal = p.with_name(p.name + "-wal")
@@ -262,20 +273,20 @@ class Archive:
             conn = sqlite3.connect(f"file:{p}?mode=ro{'&immutable=1' if immutable else ''}", uri=True,
                                    isolation_level=None)
         except sqlite3.Error as err:
-            raise storage_error(p, err, "open") from None
+            raise storage_error(p, err, "open", reading=True) from None
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         except (sqlite3.Error, OSError) as err:
             conn.close()
-            raise _open_error(p, err, "read") from None
+            raise _open_error(p, err, "read", reading=True) from None
         if not {"meta", "candidates"} <= tables:
             conn.close()
-            raise _bad_file(p, ValueError("no mlevolve tables"))
+            raise _bad_file(p, ValueError("no mlevolve tables"), reading=True)
         try:  # every reader that answers from an archive refuses a damaged one, as a run does
             problems = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
         except (sqlite3.Error, OSError) as err:
             conn.close()
-            raise _open_error(p, err, "read") from None
+            raise _open_error(p, err, "read", reading=True) from None
         if problems != ["ok"]:
             conn.close()
             raise _damaged(p, problems, "cannot be read reliably; rerun the run with a new --db path")
@@ -283,7 +294,7 @@ class Archive:
 
     def guard(self, action: str = "access") -> AbstractContextManager[None]:
         """A context in which storage failures on this archive become one :class:`MlevError`."""
-        return guard(self.path, action)
+        return guard(self.path, action, self._reading)
 
     def close(self) -> None:
         """Commit the pending batch and close (a failed commit leaves the archive as it was at the

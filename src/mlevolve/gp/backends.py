@@ -472,6 +472,37 @@ def _sigint_held() -> Iterator[None]:
         signal.raise_signal(signal.SIGINT)
 
 
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread for the duration of the block: the threads it starts meanwhile begin
+    with it blocked, and so do the processes they start (a signal mask survives fork and exec).  This
+    process still gets Ctrl-C: in a thread that does not block it, or in this one when the block ends
+    (one pending meanwhile is delivered then).  POSIX only; elsewhere nothing changes."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    # Started now if not running: starting it unblocks SIGINT in the thread that does (its own start).
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def dask_setup(worker: Any) -> None:
+    """Dask's preload hook (this module is a ``--dask local:N`` worker's preload): in the worker process
+    as it starts, ignore SIGINT, then unblock it (it began blocked: :class:`DaskBackend`), which drops a
+    Ctrl-C that came meanwhile.  The Ctrl-C a terminal sends to the whole group is the coordinator's to
+    report; the worker printed a KeyboardInterrupt traceback."""
+    with contextlib.suppress(ValueError):  # not the main thread: it stays blocked, as good as ignored
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 class _QuietSpawnProcess(SpawnProcess):
     """A spawned process that starts with SIGINT ignored, a disposition it keeps through exec (Python then
     installs no KeyboardInterrupt handler): the Ctrl-C a terminal sends to the whole group, even while it
@@ -804,9 +835,23 @@ class DaskBackend:
         self.cluster = None
         if address.startswith("local:"):
             n = int(address.split(":", 1)[1] or 0) or os.cpu_count() or 1
-            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                        dashboard_address=None)
-            self.client = Client(self.cluster)
+            # Ctrl-C goes to the whole process group; it is this process's to report.  The workers start
+            # with SIGINT blocked (the cluster's threads, which start them, are started with it blocked),
+            # and their preload (dask_setup) ignores it; this process keeps its own handler, and a Ctrl-C
+            # while the cluster starts is held until it has started, then stops the run (and closes it).
+            # No dashboard: a run has no use for one.  The scheduler's HTTP server (health and metrics
+            # routes) starts anyway, on 8787 unless told: a free loopback port (a taken 8787 printed a warning).
+            try:
+                with _sigint_held():
+                    with _sigint_blocked():
+                        self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                    host="127.0.0.1", dashboard_address=None, preload=[__name__],
+                                                    scheduler_kwargs={"dashboard": False,
+                                                                      "dashboard_address": "127.0.0.1:0"})
+                    self.client = Client(self.cluster)
+            except KeyboardInterrupt:
+                self.close()
+                raise
         else:
             try:
                 self.client = Client(address, timeout=30)
@@ -823,7 +868,9 @@ class DaskBackend:
 
     def _where(self) -> dict[Any, str]:
         """The worker address of every task a worker has taken."""
-        return {key: address for address, keys in self.client.processing().items() for key in keys}
+        with _sigint_held():  # as in results(): not inside distributed's sync()
+            processing = self.client.processing()
+        return {key: address for address, keys in processing.items() for key in keys}
 
     def _clock(self) -> None:
         """Start the timeout clock of futures a worker has taken since the last look (time spent
@@ -858,7 +905,10 @@ class DaskBackend:
         done: list[tuple[int, Any]] = []
         while not done:
             try:
-                finished = dask_wait(list(self.futures), timeout=step, return_when="FIRST_COMPLETED").done
+                # Ctrl-C is held to the end of the wait (half a second at most): one that lands inside
+                # distributed's sync() made it log a NameError traceback from its event loop.
+                with _sigint_held():
+                    finished = dask_wait(list(self.futures), timeout=step, return_when="FIRST_COMPLETED").done
             except TimeoutError:  # distributed's wait raises when nothing finished in time
                 finished = set()
             for future in finished:
@@ -882,9 +932,11 @@ class DaskBackend:
         return done
 
     def close(self, interrupted: bool = False) -> None:
-        for future in self.futures:
+        for future in getattr(self, "futures", {}):
             future.cancel()
-        self.client.close()
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
         if self.cluster is not None:
             self.cluster.close()
 

@@ -49,7 +49,7 @@ import math
 import shlex
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -59,7 +59,7 @@ import numpy.typing as npt
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.standalone import data as _data
-from mlevolve.interpreter.standalone.common import OPTION_RANGES, TaskError
+from mlevolve.interpreter.standalone.common import OPTION_RANGES, SPEC_WORDS, TaskError
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, MISSING_HINT, _detect, _number, cell_fault, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
 from mlevolve.interpreter.standalone.data_density import (
@@ -69,7 +69,14 @@ from mlevolve.interpreter.standalone.data_density import (
     DIGITS_DENSITY_SPLIT,
     density_task,
 )
-from mlevolve.interpreter.standalone.data_formula import FILE_OPTIONS, FORMULA_OPTIONS, FORMULAS, file_points, points
+from mlevolve.interpreter.standalone.data_formula import (
+    FILE_OPTIONS,
+    FORMULA_OPTIONS,
+    FORMULAS,
+    file_points,
+    formula_problem_error,
+    points,
+)
 from mlevolve.interpreter.standalone.data_learner import FAMILIES as _SYNTHETIC
 from mlevolve.interpreter.standalone.data_learner import (
     LEARNER_FILE_OPTIONS,
@@ -383,7 +390,7 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
     rng = np.random.default_rng(seed)
     with _task_errors():
         if name in SUPERVISED:
-            _options(name, given, {})
+            _options(name, given, {}, "a supervised task")
             x, y = read_digits() if name == "digits" else SUPERVISED[name](rng)
             return Supervised.of(supervised(name, np.asarray(x, dtype=np.float64), np.asarray(y), "classification",
                                             rng))
@@ -391,14 +398,15 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
             ints, fitness, fresh = _family_options(name, given)
             return Family.of({**family(name, rng, **ints), "fitness": fitness, "fresh": fresh})
         if name in FORMULAS:
-            return Points.of(points(name, rng, **_int_options(name, _options(name, given, _defaults(name)))))
+            return Points.of(points(name, rng, **_int_options(name, _options(name, given, _defaults(name),
+                                                                             "a formula task"))))
         if name in CONTROL:
-            _options(name, given, {})
+            _options(name, given, {}, "a control task")
             return Control.of(control_task(name))
         if name in DENSITY or name == DIGITS_DENSITY:
-            _options(name, given, {})
+            _options(name, given, {}, "a density task")
             return Density.of(density_task(name, seed))
-        opts = _options(name, given, _USER_DEFAULTS)
+        opts = _options(name, given, _USER_DEFAULTS, "a data file")
         _validate_user_data(name, opts)
         forced = str(opts["problem"])
         x, y, _ = read_table(name, str(opts["target"]), forced)
@@ -407,7 +415,7 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
 
 def _family_options(name: str, given: Mapping[str, OptionValue]) -> tuple[dict[str, int], str, int]:
     """A learner family's checked options: the loader's integers, the fitness, ``fresh``."""
-    opts = dict(_options(name, given, _defaults(name)))
+    opts = dict(_options(name, given, _defaults(name), "a learner family"))
     fitness = str(opts.pop("fitness"))
     if fitness not in LEARNER_FITNESS or (fitness != "mse" and name == "projected_digits"):
         allowed = "mse" if name == "projected_digits" else " or ".join(LEARNER_FITNESS)
@@ -465,23 +473,27 @@ def arrays(task: Task) -> dict[str, Any]:
 
 
 def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
+    """``NAME[:key=value...]`` as the name and its options (checked against the task's own later:
+    :func:`_options`); a repeated option, or one without a value, is refused in the words every
+    exported script's loader shares (:data:`~mlevolve.interpreter.standalone.common.SPEC_WORDS`)."""
     name, *parts = spec.split(":")
     options: dict[str, OptionValue] = {}
     for part in parts:
-        key, eq, value = part.partition("=")
-        if not eq or not key.strip():
-            raise MlevError(
-                f"bad option '{part}' in task spec '{spec}'",
-                hint="write options as NAME:key=value, e.g. data.csv:target=y",
-            )
-        if key.strip() in options:
-            raise MlevError(f"option '{key.strip()}' is given twice in task spec '{spec}'",
-                            hint="give each option once")
-        if not value.strip():
-            raise MlevError(f"option '{key.strip()}' has no value in task spec '{spec}'",
-                            hint="write options as NAME:key=value, e.g. data.csv:target=y, or leave the option out")
-        options[key.strip()] = value.strip()
+        key, _, value = (text.strip() for text in part.partition("="))
+        why = "empty" if not key or not value else "twice" if key in options else ""
+        if why:
+            raise _spec_error(why, spec, key or part.strip())
+        options[key] = value
     return name.strip(), options
+
+
+def _spec_error(why: str, spec: str, key: str, kind: str = "", options: Sequence[str] = ()) -> MlevError:
+    """A bad option of task spec ``spec`` in :data:`SPEC_WORDS`' words; an unknown one names ``kind``
+    (say "a formula task") and its ``options``."""
+    name = spec.split(":")[0].strip()
+    message, hint = (text.format(key, spec, name, f", {kind}" if kind else "", f" of {kind}" if kind else "",
+                                 ", ".join(options) or "none") for text in SPEC_WORDS[why])
+    return MlevError(message, hint=hint)
 
 
 def _looks_like_file(name: str) -> bool:
@@ -489,12 +501,13 @@ def _looks_like_file(name: str) -> bool:
 
 
 def _options(
-    name: str, given: Mapping[str, OptionValue], defaults: Mapping[str, OptionValue]
+    name: str, given: Mapping[str, OptionValue], defaults: Mapping[str, OptionValue], kind: str = ""
 ) -> dict[str, OptionValue]:
+    """``defaults`` updated by ``given``; an option ``kind`` (say "a formula task") does not take is
+    refused, naming the kind and its options (:func:`option_error`)."""
     for key, value in given.items():
         if key not in defaults:
-            takes = "options: " + ", ".join(defaults) if defaults else "it takes no options"
-            raise MlevError(f"unknown option '{key}={value}' for task '{name}'", hint=takes)
+            raise _spec_error("unknown", name, f"{key}={value}", kind, list(defaults))
     return {**defaults, **given}
 
 
@@ -724,7 +737,7 @@ def load_learner_data(spec: str, seed: int = 0) -> Family:
     (see ``data_learner.learner_file``), every cell checked as for a supervised file; ``fitness=``
     as for the regression families.  Raises :class:`MlevError`."""
     name, options = _parse_spec(spec)
-    opts = _options(name, options, LEARNER_FILE_OPTIONS)
+    opts = _options(name, options, LEARNER_FILE_OPTIONS, "a data file for a learner")
     if str(opts["fitness"]) not in LEARNER_FITNESS:
         raise MlevError(f"option fitness={opts['fitness']} of task '{name}' must be {' or '.join(LEARNER_FITNESS)}",
                         hint="squashed: AutoML-Zero's squashed error; relative: the same of RMSE / RMS(y)")
@@ -742,10 +755,10 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
 
     Raises MlevError naming the missing or extra columns."""
     name, options = _parse_spec(spec)
-    opts = _options(name, options, FILE_OPTIONS)
+    opts = _options(name, options, FILE_OPTIONS, "a data file for a formula")
     if opts["problem"] not in ("", "regression"):
-        raise MlevError(f"option problem={opts['problem']} of task '{name}': a formula is fitted by regression",
-                        hint="drop the option, or write problem=regression")
+        message, hint = formula_problem_error(name, str(opts["problem"]))
+        raise MlevError(message, hint=hint)
     file = Path(name)
     if not file.is_file():
         raise MlevError(f"no such file: {name}", hint="a task is a built-in name or an existing .csv/.npz file")

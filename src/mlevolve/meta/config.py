@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mlevolve.dsl.errors import MlevError, toml_error
+from mlevolve.dsl.errors import MlevError, toml_error, toml_key_span
 
 
 @dataclass(frozen=True)
@@ -113,35 +113,73 @@ class MetaConfig:
 _SECTIONS = {"program", "evolve", "split", "inner", "meta", "bounds"}
 
 
-def _section(data: Mapping[str, Any], name: str, cls: type, file: str) -> Any:
-    values = dict(data.get(name, {}))
+@dataclass(frozen=True)
+class _Text:
+    """A configuration file's name and text: where each of its errors points (``FILE:LINE:COL``, the key)."""
+
+    file: str
+    text: str
+
+    def error(self, message: str, table: str | None = None, key: str | None = None,
+              hint: str | None = None) -> MlevError:
+        """An error about ``key`` of ``table`` (None: the top level; no key: the table's header)."""
+        return MlevError(message, toml_key_span(self.text, table, key) if table or key else None, hint, self.file)
+
+
+def config_error(path: str | Path, message: str, table: str | None = None, key: str | None = None,
+                 hint: str | None = None) -> MlevError:
+    """An error found after loading (say ``evolve`` naming no definition of the program), placed at
+    ``key`` of ``table`` in the configuration file ``path`` as :func:`load_config`'s own errors are."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    return _Text(str(path), text).error(message, table, key, hint)
+
+
+def _section(data: Mapping[str, Any], name: str, cls: type, at: _Text) -> Any:
+    values = data.get(name, {})
+    if not isinstance(values, dict):
+        raise at.error(f"[{name}] must be a table of settings, got {values!r}", None, name,
+                       hint=f"write them under a [{name}] header, one `setting = value` a line")
+    values = dict(values)
     known = {f.name for f in fields(cls)}
     for key in values:
         if key not in known:
-            raise MlevError(f"[{name}] has no setting {key!r}", file=file, hint=f"settings: {', '.join(sorted(known))}")
+            raise at.error(f"[{name}] has no setting {key!r}", name, key, hint=f"settings: {', '.join(sorted(known))}")
     defaults = cls()
     for key, value in values.items():
         want = type(getattr(defaults, key))
+        default = getattr(defaults, key)
+        example = f"for example {key} = {_toml(default)} (the default)"
         if want is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
             kind = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false"}
             shown = "true" if value is True else "false" if value is False else repr(value)
-            raise MlevError(f"[{name}] {key} must be {kind.get(want.__name__, want.__name__)}, got {shown}", file=file)
+            raise at.error(f"[{name}] {key} must be {kind.get(want.__name__, want.__name__)}, got {shown}", name, key,
+                           hint=example)
         if want in (int, float) and (value < 0 or (value == 0 and key not in _MAY_BE_ZERO)):
             least = "0 or more" if key in _MAY_BE_ZERO else "positive"
-            raise MlevError(f"[{name}] {key} must be {least}, got {value!r}", file=file)
+            raise at.error(f"[{name}] {key} must be {least}, got {value!r}", name, key, hint=example)
         if key == "base_mix" and value > 1:
-            raise MlevError(f"[{name}] base_mix must be in [0, 1], got {value!r}", file=file,
-                            hint="the weight of the base grammar in every inner run's sampling mixture")
+            raise at.error(f"[{name}] base_mix must be in [0, 1], got {value!r}", name, key,
+                           hint="the weight of the base grammar in every inner run's sampling mixture")
         choices = _choices().get(key)
         if choices is not None and value not in choices:
-            raise MlevError(f"[{name}] {key} must be one of {', '.join(choices)}, got {value!r}", file=file)
+            raise at.error(f"[{name}] {key} must be one of {', '.join(choices)}, got {value!r}", name, key,
+                           hint=example)
         values[key] = value
     return cls(**values)
 
 
-def _check_inner(inner: InnerConfig, file: str) -> None:
+def _toml(value: Any) -> str:
+    """``value`` as TOML writes it (a setting's default, in a hint)."""
+    return ("true" if value else "false") if isinstance(value, bool) else f'"{value}"' if isinstance(value, str) \
+        else repr(value)
+
+
+def _check_inner(inner: InnerConfig, at: _Text) -> None:
     """What the inner runs' engine would refuse, found here (before any archive is made): the
     algorithm's own settings at its defaults (islands need 2 members each, more than the migrants),
     and a target the normalised fitness (at most 1) can reach."""
@@ -151,22 +189,26 @@ def _check_inner(inner: InnerConfig, file: str) -> None:
     try:
         DiversityConfig().check(inner.algorithm, inner.population)
     except SettingError as err:
-        raise MlevError(f"[inner] algorithm = {inner.algorithm!r} with population = {inner.population}: "
-                        f"{err.rename(lambda name: name).message}", file=file,
-                        hint="raise [inner] population (the meta level runs the algorithm's default settings)") \
+        raise at.error(f"[inner] algorithm = {inner.algorithm!r} with population = {inner.population}: "
+                       f"{err.rename(lambda name: name).message}", "inner", "algorithm",
+                       hint="raise [inner] population (the meta level runs the algorithm's default settings)") \
             from None
     if inner.target > 1:
-        raise MlevError(f"[inner] target must be at most 1 (a normalised fitness), got {inner.target!r}", file=file)
+        raise at.error(f"[inner] target must be at most 1 (a normalised fitness), got {inner.target!r}", "inner",
+                       "target", hint="the normalised best fitness a run must reach to count as a success, e.g. 0.99")
 
 
 def load_config(path: str | Path) -> MetaConfig:
-    """Read and validate a meta configuration file (see the module docstring)."""
+    """Read and validate a meta configuration file (see the module docstring).  Every mistake is one
+    :class:`MlevError` at ``FILE:LINE:COL`` of the key it is about (of the ``[table]`` header for a
+    table's own mistake; the file alone where nothing in it is at fault: a missing ``program``)."""
     from mlevolve.interpreter.tasks import task_info
 
     p = Path(path)
     file = str(p)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))  # text mode: CR, LF and CRLF alike
+        text = p.read_text(encoding="utf-8")  # text mode: CR, LF and CRLF alike
+        data = tomllib.loads(text)
     except FileNotFoundError:
         raise MlevError("no such file", file=file, hint="pass a meta configuration, e.g. benchmarks/meta/train.toml") \
             from None
@@ -174,68 +216,88 @@ def load_config(path: str | Path) -> MetaConfig:
         raise MlevError(f"cannot read: {err}", file=file) from None
     except tomllib.TOMLDecodeError as err:
         raise MlevError(*toml_error(err), file=file) from None
+    at = _Text(file, text)
     for key in data:
         if key not in _SECTIONS:
-            raise MlevError(f"unknown entry {key!r}", file=file, hint=f"entries: {', '.join(sorted(_SECTIONS))}")
+            raise at.error(f"unknown entry {key!r}", None, key, hint=f"entries: {', '.join(sorted(_SECTIONS))}")
     if "program" not in data:
-        raise MlevError("`program` (the .mlev file whose slots are evolved) is missing", file=file)
+        raise MlevError("`program` (the .mlev file whose slots are evolved) is missing", file=file,
+                        hint='add program = "PATH.mlev" at the top (relative to this file)')
     if not isinstance(data["program"], str):
-        raise MlevError(f"`program` must be a path (a string), got {data['program']!r}", file=file,
-                        hint='program = "../../examples/quartic.mlev" (relative to this file)')
+        raise at.error(f"`program` must be a path (a string), got {data['program']!r}", None, "program",
+                       hint='program = "../../examples/quartic.mlev" (relative to this file)')
     program = (p.parent / data["program"]).resolve()
+    if not program.is_file():
+        raise at.error(f"`program` names no file: {program}", None, "program",
+                       hint="the .mlev file whose slots are evolved, relative to this configuration")
     evolve = data.get("evolve", ["all"])
     split = data.get("split", {})
     if not isinstance(evolve, list) or not all(isinstance(e, str) for e in evolve):
-        raise MlevError("`evolve` must be a list of definition names", file=file)
+        raise at.error(f"`evolve` must be a list of definition names, got {evolve!r}", None, "evolve",
+                       hint='evolve = ["f"], or ["all"] (the default)')
+    if not isinstance(split, dict):
+        raise at.error(f"[split] must be a table of task lists, got {split!r}", None, "split",
+                       hint="write train = [...], validation = [...], test = [...] under a [split] header")
     parts: dict[str, tuple[str, ...]] = {}
     for part in ("train", "validation", "test"):
         tasks = split.get(part, [])
         if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):
-            raise MlevError(f"[split] {part} must be a list of task names", file=file)
+            raise at.error(f"[split] {part} must be a list of task names, got {tasks!r}", "split", part,
+                           hint=f'{part} = ["nguyen1", "nguyen2"] (`mlevolve tasks` lists them)')
         parts[part] = tuple(tasks)
     for key in split:
         if key not in parts:
-            raise MlevError(f"[split] has no part {key!r}", file=file, hint="parts: train, validation, test")
+            raise at.error(f"[split] has no part {key!r}", "split", key, hint="parts: train, validation, test")
     if not parts["validation"]:
-        raise MlevError("[split] validation needs at least 1 task: the output is the best generator on it",
-                        file=file, hint="move a task from [split] train to validation")
+        raise at.error("[split] validation needs at least 1 task: the output is the best generator on it",
+                       "split", "validation", hint="move a task from [split] train to validation")
     if len(parts["train"]) < 2:
-        raise MlevError("[split] train needs at least 2 tasks (rules must be reused across tasks)", file=file)
+        raise at.error("[split] train needs at least 2 tasks (rules must be reused across tasks)", "split", "train",
+                       hint="name 2 or more tasks in [split] train (`mlevolve tasks` lists them)")
     seen: dict[str, str] = {}
     for part, tasks in parts.items():
         for t in tasks:
             if t in seen:
-                raise MlevError(f"task {t!r} is in both [split] {seen[t]} and {part}", file=file,
-                                hint="meta-test tasks must never be trained on")
+                raise at.error(f"task {t!r} is in both [split] {seen[t]} and {part}", "split", part,
+                               hint="meta-test tasks must never be trained on")
             seen[t] = part
             try:
                 task_info(t)
             except MlevError as err:
-                raise MlevError(f"[split] {part}: {err.message}", file=file, hint=err.hint) from None
-    inner = _section(data, "inner", InnerConfig, file)
-    _check_inner(inner, file)
-    meta = _section(data, "meta", MetaSettings, file)
+                raise at.error(f"[split] {part}: {err.message}", "split", part, hint=err.hint) from None
+    inner = _section(data, "inner", InnerConfig, at)
+    _check_inner(inner, at)
+    meta = _section(data, "meta", MetaSettings, at)
     if meta.tasks > len(parts["train"]):
-        raise MlevError(f"[meta] tasks = {meta.tasks} but [split] train has {len(parts['train'])}", file=file)
+        raise at.error(f"[meta] tasks = {meta.tasks} but [split] train has {len(parts['train'])}", "meta", "tasks",
+                       hint="sample at most as many training tasks per meta-generation as [split] train names")
     if meta.ranking == "pooled" and meta.fitness != "paired":
-        raise MlevError('[meta] ranking = "pooled" needs fitness = "paired"', file=file,
-                        hint="pooled gains are shrunk toward the base grammar's gain of 0, which only paired "
-                             "fitness defines")
+        raise at.error('[meta] ranking = "pooled" needs fitness = "paired"', "meta", "ranking",
+                       hint="pooled gains are shrunk toward the base grammar's gain of 0, which only paired "
+                            "fitness defines")
     if meta.elitism >= meta.population:
-        raise MlevError("[meta] elitism must be smaller than the population", file=file)
+        raise at.error("[meta] elitism must be smaller than the population", "meta", "elitism",
+                       hint=f"elitism below {meta.population}, or a larger [meta] population")
     bounds: dict[str, tuple[float, float]] = {}
-    for t, value in data.get("bounds", {}).items():
+    given = data.get("bounds", {})
+    if not isinstance(given, dict):
+        raise at.error(f"[bounds] must be a table of task = [lo, hi], got {given!r}", None, "bounds",
+                       hint="write TASK = [lo, hi] under a [bounds] header")
+    for t, value in given.items():
         if t not in seen:
-            raise MlevError(f"[bounds] names task {t!r}, which is in no split", file=file)
-        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value)
+            raise at.error(f"[bounds] names task {t!r}, which is in no split", "bounds", t,
+                           hint=f"tasks in the split: {', '.join(seen)}")
+        if not (isinstance(value, list) and len(value) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
                 and value[0] < value[1]):
-            raise MlevError(f"[bounds] {t} must be [lo, hi] with lo < hi", file=file)
+            raise at.error(f"[bounds] {t} must be [lo, hi] with lo < hi, got {value!r}", "bounds", t,
+                           hint="the task's worst and best fitness, for the normalisation")
         bounds[t] = (float(value[0]), float(value[1]))
-    for t in seen:
+    for t, part in seen.items():
         if t not in bounds:
             if task_info(t).kind != "formula":
-                raise MlevError(f"task {t!r} needs [bounds] {t} = [lo, hi]", file=file,
-                                hint="only formula tasks have default bounds ([0, 1], their fitness being R^2)")
+                raise at.error(f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part,
+                               hint="only formula tasks have default bounds ([0, 1], their fitness being R^2)")
             bounds[t] = (0.0, 1.0)  # a formula's fitness is its training R^2 (= 1 - MSE / Var(y))
     return MetaConfig(program, tuple(evolve), parts["train"], parts["validation"], parts["test"], inner, meta,
                       bounds, file)

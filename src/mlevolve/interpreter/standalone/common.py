@@ -10,7 +10,6 @@ import numpy as np
 
 class CandidateFailure(Exception):
     """A program that failed to train or score: ``reason`` says what, ``where`` says when."""
-
     def __init__(self, reason: str, where: str = "") -> None:
         super().__init__(f"{reason} ({where})" if where else reason)
         self.reason, self.where = reason, where
@@ -18,7 +17,6 @@ class CandidateFailure(Exception):
 
 class TaskError(Exception):
     """A task that cannot be loaded (an unknown name or option, a bad data file); ``hint``: how to fix it."""
-
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message + (f" (hint: {hint})" if hint else ""))
         self.message, self.hint = message, hint
@@ -36,7 +34,6 @@ def check_finite(metrics: dict[str, Any], where: str) -> dict[str, Any]:
 @dataclass
 class Budget:
     """Limits on one evaluation; exceeding any is a recorded failure, not an error."""
-
     max_seconds: float = 300.0  # a search's default --timeout too (gp.backends.Resources)
     max_params: int = 2_000_000
     max_abs: float = 1e6  # a learner's predictions beyond this have exploded
@@ -44,11 +41,13 @@ class Budget:
 
 
 SEED_LIMIT = 2**63  # NumPy's and torch's generators take seeds in [0, 2**63)
-
-
 OPTION_RANGES = {"n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (1, 1_000_000), "n_val": (1, 1_000_000),
                  "n_test": (1, 1_000_000), "fresh": (0, 1)}  # every integer task option (the library's too)
 NUMBER = re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))")  # ASCII, no 1_0
+SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1} spec, {2} name, {3}/{4} kind, {5}
+    "twice": ("option '{0}' is given twice in task spec '{1}'", "give each option once"),
+    "empty": ("option '{0}' has no value in task spec '{1}'", "write it as NAME:key=value, or leave the option out"),
+    "unknown": ("unknown option '{0}' for task '{2}'{3}", "options{4}: {5}")}  # {3} ", a formula task", {4} " of ..."
 
 
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None) -> tuple[str, dict[str, Any]]:
@@ -58,9 +57,10 @@ def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None) -> tuple[
         raise TaskError(f"unknown task '{name}'", f"this loader has: {', '.join(sorted(names))}")
     options, given = dict(defaults), dict[str, Any]()
     for key, _, value in (map(str.strip, part.partition("=")) for part in parts):
-        why = "unknown" if key not in defaults else "repeated" if key in given else "" if value else "empty"
+        why = "unknown" if key not in defaults else "twice" if key in given else "" if value else "empty"
         if why:
-            raise TaskError(f"{why} option '{key}' in task spec '{spec}'", f"options, once each: {', '.join(defaults)}")
+            raise TaskError(*(t.format(f"{key}={value}" if why == "unknown" else key, spec, name, "", "", ", ".join(
+                defaults) or "none") for t in SPEC_WORDS[why]))
         given[key] = options[key] = value
         if isinstance(defaults[key], int):
             lo, hi = OPTION_RANGES[key]

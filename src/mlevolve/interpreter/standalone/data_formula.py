@@ -62,6 +62,12 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
     return _points(path, xs[fit_rows], yf[fit_rows], xs[test], yf[test])
 
 
+def formula_problem_error(name: str, value: str) -> tuple[str, str]:
+    """``(message, hint)`` for ``problem=VALUE`` (not regression) on a formula's data file ``name``."""
+    return (f"option problem={value} of task '{name}', a data file for a formula, must be regression (a formula "
+            "is fitted by regression)", "drop the option (regression is the default), or write problem=regression")
+
+
 def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """The points of the built-in formula ``spec`` names, drawn with the generator seeded by ``seed``."""
     name, options = parse_spec(spec, FORMULA_OPTIONS, FORMULAS)
@@ -72,6 +78,5 @@ def formula_file(spec: str, seed: int = 0, inputs: Sequence[str] = ()) -> dict[s
     """The points of the user's data file ``spec`` names, whose columns are the formula's ``inputs``."""
     name, options = parse_spec(spec, FILE_OPTIONS)
     if options["problem"] not in ("", "regression"):
-        raise TaskError(f"option problem={options['problem']} of task '{name}': a formula is fitted by regression",
-                        "drop the option, or write problem=regression")
+        raise TaskError(*formula_problem_error(name, options["problem"]))
     return file_points(name, options["target"], inputs, seed)

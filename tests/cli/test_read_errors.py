@@ -1,0 +1,59 @@
+"""A file that is not a run's archive, given to a command that reads one: what it is, and the path to pass.
+
+The archive's refusals were written for a run (``pass a new --db path``: a new path starts a new
+run), which a read command (best, show, report, export --db) cannot do: its hint names a run's archive.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Capsys, usage_error
+
+ARCHIVE = "pass a run's archive (the DB file that `mlevolve evolve --db DB` writes; runs/*.db by default)"
+READERS = [["best", "{}"], ["show", "{}", "--best"], ["report", "{}", "-o", "{out}"],
+           ["export", "--db", "{}", "--best", "-o", "{out}"]]
+
+
+def _made(tmp_path: Path, kind: str) -> Path:
+    if kind == "data":
+        path = tmp_path / "data.csv"
+        path.write_text("x,y\n1,2\n3,4\n")
+    elif kind == "sqlite":
+        path = tmp_path / "other.db"
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE t (x)")
+        conn.close()
+    else:
+        path = tmp_path / "folder.db"
+        path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("command", READERS, ids=lambda c: c[0] + (" --db" if "--db" in c else ""))
+@pytest.mark.parametrize("kind, error, hint", [
+    ("data", "not an mlevolve archive (file is not a database)", f"it is another kind of file, or a corrupt one: "
+     f"{ARCHIVE}"),
+    ("sqlite", "not an mlevolve archive (no mlevolve tables)", f"it is another kind of file, or a corrupt one: "
+     f"{ARCHIVE}"),
+    ("folder", "cannot open archive: it is a directory", ARCHIVE)])
+def test_a_read_command_given_what_is_not_an_archive_names_one(
+        tmp_path: Path, capsys: Capsys, command: list[str], kind: str, error: str, hint: str) -> None:
+    path = _made(tmp_path, kind)
+    argv = [a.format(path, out=tmp_path / "out.x") for a in command]
+    err = usage_error(capsys, *argv)
+    assert err.splitlines() == [f"{path}: error: {error}", f"hint: {hint}"]
+    assert not (tmp_path / "out.x").exists()
+
+
+def test_a_run_given_what_is_not_an_archive_is_told_to_pass_a_new_path(tmp_path: Path, capsys: Capsys) -> None:
+    from tests.conftest import EXAMPLES
+
+    path = _made(tmp_path, "data")
+    err = usage_error(capsys, "evolve", str(EXAMPLES / "quartic.mlev"), "--db", str(path), "--budget", "3")
+    assert err.splitlines() == [f"{path}: error: not an mlevolve archive (file is not a database)",
+                                "hint: the file is corrupt or another kind of file; pass a new --db path"]
+    assert path.read_text() == "x,y\n1,2\n3,4\n"  # untouched

@@ -1,0 +1,54 @@
+"""A task spec's bad option: the same words from the command and from an exported script, naming the task's kind.
+
+The words are :data:`mlevolve.interpreter.standalone.common.SPEC_WORDS`, which every exported script
+carries (the library's task reader uses them too); an unknown option names the kind of task and lists
+the options it takes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, Capsys, environment, usage_error
+
+QUARTIC = str(EXAMPLES / "quartic.mlev")
+LINEAR = str(EXAMPLES / "linear_regression.mlev")
+
+
+@pytest.mark.parametrize("spec, error, hint", [
+    ("{csv}:target=y:problem=foo", "option problem=foo of task '{csv}', a data file for a formula, must be "
+     "regression (a formula is fitted by regression)",
+     "drop the option (regression is the default), or write problem=regression"),
+    ("{csv}:target=y:foo=1", "unknown option 'foo=1' for task '{csv}', a data file for a formula",
+     "options of a data file for a formula: target, problem"),
+    ("nguyen4:dim=3", "unknown option 'dim=3' for task 'nguyen4', a formula task",
+     "options of a formula task: n_train, n_test"),
+    ("nguyen4:n_train=3:n_train=4", "option 'n_train' is given twice in task spec 'nguyen4:n_train=3:n_train=4'",
+     "give each option once"),
+    ("nguyen4:n_train", "option 'n_train' has no value in task spec 'nguyen4:n_train'",
+     "write it as NAME:key=value, or leave the option out"),
+])
+def test_a_formula_task_spec_with_a_bad_option_names_it_and_the_kinds_options(
+        tmp_path: Path, capsys: Capsys, spec: str, error: str, hint: str) -> None:
+    csv = tmp_path / "d.csv"
+    csv.write_text("x,y\n" + "".join(f"{i},{i * i}\n" for i in range(12)))
+    spec, error = spec.format(csv=csv), error.format(csv=csv)
+    err = usage_error(capsys, "run", QUARTIC, "--task", spec)
+    assert err.splitlines() == [f"mlevolve run: error: {error}", f"hint: {hint}"]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("spec", ["linear:dim=3:dim=4", "linear:dim=", "linear:dim"])
+def test_an_exported_script_words_a_bad_option_as_the_command_does(tmp_path: Path, capsys: Capsys, spec: str) -> None:
+    script = tmp_path / "linear.py"
+    assert subprocess.run([sys.executable, "-m", "mlevolve", "export", LINEAR, "-o", str(script)], env=environment(),
+                          capture_output=True, timeout=120).returncode == 0
+    done = subprocess.run([sys.executable, str(script), "--task", spec], capture_output=True, text=True, timeout=120)
+    command = usage_error(capsys, "run", LINEAR, "--task", spec).splitlines()
+    assert done.returncode == 2
+    assert [line.split("error: ", 1)[-1] for line in done.stderr.splitlines()] == \
+        [line.split("error: ", 1)[-1] for line in command]

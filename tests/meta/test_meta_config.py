@@ -1,0 +1,66 @@
+"""A meta configuration's mistakes in valid TOML: one ``FILE:LINE:COL: error:`` line at the key at fault.
+
+``tomllib`` keeps no positions, so the loader finds the key in the text (``dsl.errors.toml_key_span``);
+these are the messages word for word, positions included, with their hints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlevolve.dsl.errors import toml_key_span
+from mlevolve.dsl.ir import Span
+from tests.conftest import ROOT, Capsys, usage_error
+
+SMOKE = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text().replace("../../examples", str(ROOT / "examples"))
+QUARTIC = ROOT / "examples" / "quartic.mlev"
+
+
+@pytest.mark.parametrize("old, new, error, hint", [
+    ('evolve = ["f"]', 'evolve = ["g"]', f"4:1: error: evolve 'g' is not a definition of {QUARTIC}",
+     "definitions: f, or all"),
+    ('evolve = ["f"]', 'evolve = "f"', "4:1: error: `evolve` must be a list of definition names, got 'f'",
+     'evolve = ["f"], or ["all"] (the default)'),
+    ("elites = 4", "elite = 4", "15:1: error: [inner] has no setting 'elite'",
+     "settings: algorithm, budget, elites, epochs, init, population, target, tournament"),
+    ("budget = 80", 'budget = "80"', "12:1: error: [inner] budget must be an integer, got '80'",
+     "for example budget = 300 (the default)"),
+    ("seeds = 1", "    seeds = 0", "21:5: error: [meta] seeds must be positive, got 0",
+     "for example seeds = 2 (the default)"),
+    ('train = ["nguyen1", "nguyen5"]', 'train = "nguyen1"',
+     "7:1: error: [split] train must be a list of task names, got 'nguyen1'",
+     'train = ["nguyen1", "nguyen2"] (`mlevolve tasks` lists them)'),
+    ('test = ["nguyen4"]', 'tests = ["nguyen4"]', "9:1: error: [split] has no part 'tests'",
+     "parts: train, validation, test"),
+    ("seed = 2", "seed = 2\n\n[bounds]\nnguyen9 = [0, 1]",
+     "27:1: error: [bounds] names task 'nguyen9', which is in no split",
+     "tasks in the split: nguyen1, nguyen5, nguyen2, nguyen4"),
+    ('evolve = ["f"]', 'evolve = ["f"]\nbounds = 3', "5:1: error: [bounds] must be a table of task = [lo, hi], got 3",
+     "write TASK = [lo, hi] under a [bounds] header"),
+    ("[inner]", "[innr]", "11:2: error: unknown entry 'innr'", "entries: bounds, evolve, inner, meta, program, split"),
+    ('program = "', 'program = "nope/', f"3:1: error: `program` names no file: {ROOT / 'nope' / 'examples'}",
+     "the .mlev file whose slots are evolved, relative to this configuration"),
+])
+def test_a_mistake_in_a_meta_configuration_is_placed_at_its_key(
+        tmp_path: Path, capsys: Capsys, old: str, new: str, error: str, hint: str) -> None:
+    assert old in SMOKE
+    config = tmp_path / "c.toml"
+    config.write_text(SMOKE.replace(old, new, 1).replace(f"nope/{ROOT / 'examples'}", str(ROOT / "nope" /
+                                                                                              "examples")))
+    err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"))
+    if "nope" in new:
+        error += "/quartic.mlev"
+    assert err.splitlines() == [f"{config}:{error}", f"hint: {hint}"]
+    assert not (tmp_path / "m.db").exists()  # refused before any archive is made
+
+
+def test_a_key_is_found_under_its_table_header_dotted_or_quoted() -> None:
+    text = 'program = "p"\ninner.budget = 3\n[meta]  # the GP\n  "seeds" = 2\n[split]\ntrain = []\n'
+    assert toml_key_span(text, None, "program") == Span(1, 1, 1, 7)
+    assert toml_key_span(text, "inner", "budget") == Span(2, 7, 2, 12)
+    assert toml_key_span(text, "meta", "seeds") == Span(4, 4, 4, 8)
+    assert toml_key_span(text, "meta", None) == Span(3, 2, 3, 5)  # the header's name
+    assert toml_key_span(text, "meta", "train") == Span(3, 2, 3, 5)  # not in that table: its header
+    assert toml_key_span(text, "bounds", "x") is None
