@@ -131,6 +131,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from mlevolve.script import run
+    import mlevolve.script
 
-    run(main)
+    mlevolve.script.run(main)

@@ -209,6 +209,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    from mlevolve.script import run
+    import mlevolve.script
 
-    run(main)
+    mlevolve.script.run(main)

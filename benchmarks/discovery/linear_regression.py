@@ -277,6 +277,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from mlevolve.script import run
+    import mlevolve.script
 
-    run(main)
+    mlevolve.script.run(main)

@@ -346,6 +346,6 @@ def plots(history: list[dict[str, Any]], result: dict[str, Any], out: Path) -> N
 
 
 if __name__ == "__main__":
-    from mlevolve.script import run
+    import mlevolve.script
 
-    run(main)
+    mlevolve.script.run(main)

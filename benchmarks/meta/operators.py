@@ -148,6 +148,6 @@ def markdown(r: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    from mlevolve.script import run
+    import mlevolve.script
 
-    run(main)
+    mlevolve.script.run(main)
