@@ -29,6 +29,7 @@ from typing import Any
 from mlevolve.api import evolve
 from mlevolve.gp.archive import Archive
 from mlevolve.meta import stats
+from mlevolve.script import read_json
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("nguyen4", "nguyen6", "nguyen7", "nguyen8")
@@ -97,7 +98,7 @@ def main() -> None:
     parser.add_argument("--table", metavar="JSON", help="only print the table of a results file this script wrote")
     args = parser.parse_args()
     if args.table:
-        done = json.loads(Path(args.table).read_text())
+        done = read_json(args.table, "a results file this script wrote")
         print(f"budget {done['budget']}, seeds 0..{done['seeds'] - 1}, {done['seconds']:.0f} s in all\n")
         print(table(done["summary"]))
         return

@@ -97,7 +97,6 @@ import dataclasses
 import json
 import math
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -107,6 +106,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from mlevolve.dsl.errors import MlevError
+from mlevolve.script import read_json_lines
 
 F64 = npt.NDArray[np.float64]
 PEERSET = Path(__file__).parent / "sr_peers.toml"  # the peers' function set as an mlevolve grammar
@@ -484,11 +486,9 @@ def summarise(files: list[str]) -> None:
     runs = []
     for spec in files:
         name, _, tag = spec.partition("=")
-        for line in Path(name).read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                row["engine"] += f"@{tag}" if tag else ""
-                runs.append(row)
+        for row in read_json_lines(name, "a --out file of an earlier run"):
+            row["engine"] += f"@{tag}" if tag else ""
+            runs.append(row)
     engines = sorted({r["engine"] for r in runs}, key=_engine_order)
     print(f"{'engine':15} {'runs':>4} {'problems':>8} {'recovered':>11} {'med R2':>9} {'med size':>8} "
           f"{'med used':>9} {'med wall':>8} {'med cpu':>8}")
@@ -558,14 +558,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.throughput:
         throughput(args.throughput)
         return 0
-    if args.quick:
-        args.evaluations, args.seeds, names = 2000, 1, list(QUICK)
-    else:
-        names = args.problems.split(",") if args.problems else list(PROBLEMS)
-    unknown = [n for n in names if n not in PROBLEMS] + [e for e in args.engines.split(",") if e not in ENGINES]
-    if unknown:
-        print(f"error: unknown problem or engine: {', '.join(unknown)}", file=sys.stderr)
-        return 2
+    names = args.problems.split(",") if args.problems else list(QUICK if args.quick else PROBLEMS)
+    if args.quick:  # --problems, when given, chooses the problems of a quick run too
+        args.evaluations, args.seeds = 2000, 1
+    for option, given, known in (("--problems", names, PROBLEMS), ("--engines", args.engines.split(","), ENGINES)):
+        unknown = [n for n in given if n not in known]
+        if unknown:
+            raise MlevError(f"{option}: unknown {', '.join(map(repr, unknown))}",
+                            hint=f"choose from {', '.join(known)}")
     engines = []
     for engine in args.engines.split(","):
         if available(engine):
@@ -580,8 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     totals: dict[str, list[int]] = {e: [0, 0] for e in engines}
     matched: dict[tuple[str, int], int] = {}  # mlevolve's evaluations used, for operon-matched
     if args.matched is not None:
-        for line in args.matched.read_text().splitlines():
-            run = json.loads(line)
+        for run in read_json_lines(args.matched, "a --out file of an earlier run"):
             if run["engine"] == "mlevolve":
                 matched[(run["problem"], run["seed"])] = run["used"]
     with tempfile.TemporaryDirectory() as tmp:

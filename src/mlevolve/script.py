@@ -3,12 +3,14 @@ in the ``mlevolve`` command, in its one-line error and hint with exit status 2, 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Span
 
 EXIT_USAGE = 2  # as the command line's
 
@@ -31,3 +33,27 @@ def run(main: Callable[[], int | None]) -> NoReturn:
         print(f"{prog}: error: {err.filename}: no such file\nhint: check the path given", file=sys.stderr)
         sys.exit(EXIT_USAGE)
     sys.exit(status or 0)
+
+
+def read_json(path: str | Path, what: str) -> Any:
+    """The JSON document in file ``path`` (``what`` names it in the hint: "a --out file of this script").
+    Raises :class:`MlevError` at ``FILE:LINE:COL`` where the text is not JSON; ``FileNotFoundError``
+    where there is no such file (:func:`run` reports both)."""
+    return _parsed(Path(path).read_text(), 0, str(path), what)
+
+
+def read_json_lines(path: str | Path, what: str) -> list[Any]:
+    """The JSON value on each non-blank line of file ``path`` (JSON Lines, https://jsonlines.org),
+    in order; errors as :func:`read_json`'s, at the line's number."""
+    text = Path(path).read_text()
+    return [_parsed(line, number, str(path), what)
+            for number, line in enumerate(text.split("\n"), 1) if line.strip()]
+
+
+def _parsed(text: str, line: int, file: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:  # its lineno/colno count within ``text``
+        at = line or err.lineno
+        raise MlevError(f"not JSON: {err.msg}", Span(at, err.colno, at, err.colno), file=file,
+                        hint=f"give {what}") from None

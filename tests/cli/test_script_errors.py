@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.script import run
+from mlevolve.script import read_json, read_json_lines, run
 from tests.conftest import ROOT
 
 
@@ -46,3 +47,34 @@ def test_run_exits_with_main_s_status() -> None:
         with pytest.raises(SystemExit) as stopped:
             run(lambda status=status: status)
         assert stopped.value.code == expected
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("script", "args", "first"), [
+    ("benchmarks/peers.py", ["--summarise", "bad.jsonl"], "bad.jsonl:2:1: error: not JSON"),
+    ("benchmarks/peers.py", ["--quick", "--matched", "bad.jsonl", "--engines", "operon-matched"],
+     "bad.jsonl:2:1: error: not JSON"),
+    ("benchmarks/diversity.py", ["--table", "bad.jsonl"], "bad.jsonl:2:1: error: not JSON"),
+    ("benchmarks/peers.py", ["--quick", "--problems", "nguyen1,bogus"], "peers.py: error: --problems: unknown 'bogus'"),
+    ("benchmarks/peers.py", ["--quick", "--engines", "bogus"], "peers.py: error: --engines: unknown 'bogus'"),
+])
+def test_a_script_given_a_bad_file_or_name_says_so_in_one_line(tmp_path: Path, script: str, args: list[str],
+                                                               first: str) -> None:
+    (tmp_path / "bad.jsonl").write_text('{"engine": "deap"}\nnot json\n')
+    done = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
+                          cwd=str(tmp_path), timeout=120)
+    assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
+    assert done.stderr.splitlines()[0] == first or done.stderr.splitlines()[0].startswith(first + ":")
+    assert done.stderr.splitlines()[1].startswith("hint: ")
+
+
+def test_read_json_lines_gives_each_line_or_the_bad_one_s_place(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"a": 1}\n\n[2]\n')
+    assert read_json_lines(good, "x") == [{"a": 1}, [2]]
+    (tmp_path / "bad.json").write_text('{\n  "a": }')
+    with pytest.raises(MlevError) as caught:
+        read_json(tmp_path / "bad.json", "a results file")
+    assert caught.value.file == str(tmp_path / "bad.json") and caught.value.span is not None
+    assert (caught.value.span.line, caught.value.span.column) == (2, 8)
+    assert caught.value.hint == "give a results file"
