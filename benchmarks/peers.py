@@ -108,7 +108,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.script import read_json_lines
+from mlevolve.script import at_least, read_json_lines
 
 F64 = npt.NDArray[np.float64]
 PEERSET = Path(__file__).parent / "sr_peers.toml"  # the peers' function set as an mlevolve grammar
@@ -535,14 +535,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="mlevolve vs gplearn, Operon and DEAP at symbolic regression")
     parser.add_argument("--quick", action="store_true",
                         help=f"{len(QUICK)} problems ({', '.join(QUICK)}), 1 seed, 2,000 evaluations")
-    parser.add_argument("--throughput", type=int, metavar="REPEATS",
+    parser.add_argument("--throughput", type=at_least(1), metavar="REPEATS",
                         help="only the throughput comparison on the quartic (pop 300 x 40), REPEATS interleaved")
     parser.add_argument("--summarise", nargs="+", metavar="FILE[=TAG]",
                         help="only print the totals of the runs in these --out files, and exact McNemar tests "
                              "paired by problem and seed (FILE=TAG: that file's engines named engine@TAG)")
-    parser.add_argument("--evaluations", type=int, default=10_000, help="fitness evaluations per run (10000)")
-    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per problem (10)")
-    parser.add_argument("--first-seed", type=int, default=0, help="first seed (0): seeds F..F+N-1")
+    parser.add_argument("--evaluations", type=at_least(1), default=10_000, help="fitness evaluations per run (10000)")
+    parser.add_argument("--seeds", type=at_least(1), default=10, help="seeds 0..N-1 per problem (10)")
+    parser.add_argument("--first-seed", type=at_least(0), default=0, help="first seed (0): seeds F..F+N-1")
     parser.add_argument("--out", type=Path, help="append one JSON line per run to this file")
     parser.add_argument("--matched", type=Path,
                         help="a --out file of mlevolve runs: operon-matched takes its evaluations used from it")

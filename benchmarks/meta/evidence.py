@@ -58,6 +58,7 @@ from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.meta import provenance, stats, vary
 from mlevolve.meta.config import MetaConfig, load_config
 from mlevolve.meta.evolve import inner_run
+from mlevolve.script import at_least
 
 ROOT = Path(__file__).resolve().parents[2]
 ARMS = ("learned", "base", "bandit", "random", "random_rules", "shuffled", "weights", "variables", "rules",
@@ -214,8 +215,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=str(ROOT / "benchmarks/meta/train.toml"))
     parser.add_argument("--db", default=str(ROOT / "runs/meta-train.db"))
-    parser.add_argument("--seeds", type=int, default=30)
-    parser.add_argument("--snapshot-seeds", type=int, default=8)
+    parser.add_argument("--seeds", type=at_least(1), default=30)
+    parser.add_argument("--snapshot-seeds", type=at_least(1), default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default=str(ROOT / "benchmarks/meta"))
     parser.add_argument("--mode", choices=("full", "trend", "plot"), default="full",

@@ -39,6 +39,7 @@ from mlevolve.grammar.oplang import parse_operator
 from mlevolve.grammar.spec import GrammarSpec, OperatorSpec, load_grammar
 from mlevolve.meta import stats
 from mlevolve.meta.config import load_config
+from mlevolve.script import at_least
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evidence import run_jobs, slot_types
@@ -75,8 +76,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--db", required=True, help="the meta archive of a run of --config")
-    parser.add_argument("--top", type=int, default=8, help="operators screened on meta-test (default 8)")
-    parser.add_argument("--seeds", type=int, default=16)
+    parser.add_argument("--top", type=at_least(1), default=8, help="operators screened on meta-test (default 8)")
+    parser.add_argument("--seeds", type=at_least(1), default=16)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()

@@ -3,6 +3,7 @@ in the ``mlevolve`` command, in its one-line error and hint with exit status 2, 
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Callable
@@ -57,3 +58,27 @@ def _parsed(text: str, line: int, file: str, what: str) -> Any:
         at = line or err.lineno
         raise MlevError(f"not JSON: {err.msg}", Span(at, err.colno, at, err.colno), file=file,
                         hint=f"give {what}") from None
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number ``>= low`` (a count: seeds, repeats, a budget), so that a
+    count a script cannot run with is a usage error (exit status 2), not an empty result's traceback."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    parse.__name__ = f"at_least_{low}"
+    return parse
+
+
+def int_list(text: str) -> list[int]:
+    """An argparse ``type``: comma-separated whole numbers (``"0,1,2"``; empty items skipped)."""
+    try:
+        return [int(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None

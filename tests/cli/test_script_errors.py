@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.script import read_json, read_json_lines, run
+from mlevolve.script import at_least, int_list, read_json, read_json_lines, run
 from tests.conftest import ROOT
 
 
@@ -78,3 +78,33 @@ def test_read_json_lines_gives_each_line_or_the_bad_one_s_place(tmp_path: Path) 
     assert caught.value.file == str(tmp_path / "bad.json") and caught.value.span is not None
     assert (caught.value.span.line, caught.value.span.column) == (2, 8)
     assert caught.value.hint == "give a results file"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("script", "args", "last"), [
+    ("benchmarks/peers.py", ["--seeds", "0", "--problems", "nguyen1", "--engines", "deap"],
+     "peers.py: error: argument --seeds: must be at least 1, got 0"),
+    ("benchmarks/diversity.py", ["--seeds", "0", "--budget", "5", "--output", "out.json"],
+     "diversity.py: error: argument --seeds: must be at least 1, got 0"),
+    ("benchmarks/fitting.py", ["--seeds", "0,x", "--size-seeds", ""],
+     "fitting.py: error: argument --seeds: expected comma-separated whole numbers, got '0,x'"),
+])
+def test_a_script_given_a_count_it_cannot_run_with_is_a_usage_error(tmp_path: Path, script: str, args: list[str],
+                                                                     last: str) -> None:
+    done = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
+                          cwd=str(tmp_path), timeout=120)
+    assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
+    assert done.stderr.splitlines()[-1] == last
+
+
+def test_at_least_and_int_list_parse_or_say_why_not() -> None:
+    import argparse
+
+    assert at_least(1)("3") == 3 and at_least(0)("0") == 0
+    for text, why in (("0", "must be at least 1, got 0"), ("-2", "must be at least 1, got -2"),
+                      ("2.5", "expected a whole number, got '2.5'")):
+        with pytest.raises(argparse.ArgumentTypeError, match=why):
+            at_least(1)(text)
+    assert int_list("0,1, 2,") == [0, 1, 2] and int_list("") == []
+    with pytest.raises(argparse.ArgumentTypeError, match="comma-separated"):
+        int_list("1,a")
