@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from mlevolve import api
+from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.meta import provenance, stats, vary
@@ -203,11 +204,23 @@ def snapshot_jobs(history: list[dict[str, Any]], seeds: list[int], cfg: MetaConf
             for g, entry in enumerate(history) for seed in seeds for task in cfg.test]
 
 
+def meta_record(db: str) -> dict[str, Any]:
+    """The run record of the meta archive ``db`` (``meta_generations``, ``generator``, ...).  Raises
+    :class:`MlevError` where ``db`` is not a meta run's archive (an ``evolve`` run's has no meta-generations)."""
+    archive = Archive.read(db)
+    try:
+        meta = archive.meta()
+    finally:
+        archive.close()
+    if "meta_generations" not in meta:
+        raise MlevError("not the archive of a `mlevolve meta` run (it has no meta-generations)", file=db,
+                        hint="pass --db the archive a `mlevolve meta CONFIG` run wrote")
+    return meta
+
+
 def replot(db: str, out: Path) -> None:
     """Redraw ``out/growth.png`` from the meta archive ``db`` and ``out/results.json`` (no inner runs)."""
-    archive = Archive.read(db)
-    history = archive.meta()["meta_generations"]
-    archive.close()
+    history = meta_record(db)["meta_generations"]
     plots(history, json.loads((out / "results.json").read_text()), out)
 
 
@@ -227,9 +240,7 @@ def main() -> None:
         replot(args.db, Path(args.out))
         return
     cfg = load_config(args.config)
-    archive = Archive.read(args.db)
-    meta = archive.meta()
-    archive.close()
+    meta = meta_record(args.db)
     learned = GrammarSpec.from_dict(tomllib.loads(meta["generator"]), name="learned")
     history = meta["meta_generations"]
     started = time.time()

@@ -34,7 +34,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mlevolve.gp.archive import Archive
 from mlevolve.grammar.oplang import parse_operator
 from mlevolve.grammar.spec import GrammarSpec, OperatorSpec, load_grammar
 from mlevolve.meta import stats
@@ -42,7 +41,7 @@ from mlevolve.meta.config import load_config
 from mlevolve.script import at_least
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evidence import run_jobs, slot_types
+from evidence import meta_record, run_jobs, slot_types
 
 
 def pooled_credit(history: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -82,9 +81,7 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     cfg = load_config(args.config)
-    archive = Archive.read(args.db)
-    history = archive.meta()["meta_generations"]
-    archive.close()
+    history = meta_record(args.db)["meta_generations"]
     started = time.time()
     evolved, defaults = pooled_credit(history)
     chosen = sorted(evolved, key=lambda t: (-evolved[t]["successes"], -evolved[t]["trials"], t))[:args.top]

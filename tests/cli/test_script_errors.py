@@ -108,3 +108,22 @@ def test_at_least_and_int_list_parse_or_say_why_not() -> None:
     assert int_list("0,1, 2,") == [0, 1, 2] and int_list("") == []
     with pytest.raises(argparse.ArgumentTypeError, match="comma-separated"):
         int_list("1,a")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("args", [["--mode", "plot"], ["--mode", "trend"]])
+def test_the_meta_evidence_scripts_given_an_evolve_archive_say_it_is_not_a_meta_run_s(tmp_path: Path,
+                                                                                       args: list[str]) -> None:
+    from mlevolve.cli import main
+
+    db = tmp_path / "evolve.db"
+    assert main(["evolve", str(ROOT / "examples/quartic.mlev"), "--evolve", "f", "--budget", "4", "--db", str(db),
+                 "--quiet"]) == 0
+    for script, more in (("benchmarks/meta/evidence.py", [*args, "--config", str(ROOT / "benchmarks/meta/repro.toml")]),
+                         ("benchmarks/meta/operators.py", ["--config", str(ROOT / "benchmarks/meta/repro.toml")])):
+        done = subprocess.run([sys.executable, str(ROOT / script), "--db", str(db), "--out", str(tmp_path), *more],
+                              capture_output=True, text=True, cwd=str(tmp_path), timeout=120)
+        assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
+        assert done.stderr.splitlines() == [
+            f"{db}: error: not the archive of a `mlevolve meta` run (it has no meta-generations)",
+            "hint: pass --db the archive a `mlevolve meta CONFIG` run wrote"]
