@@ -98,7 +98,8 @@ def main() -> None:
     parser.add_argument("--table", metavar="JSON", help="only print the table of a results file this script wrote")
     args = parser.parse_args()
     if args.table:
-        done = read_json(args.table, "a results file this script wrote")
+        done = read_json(args.table, "a results file this script wrote",
+                         ("budget", "seeds", "seconds", "summary"))
         print(f"budget {done['budget']}, seeds 0..{done['seeds'] - 1}, {done['seconds']:.0f} s in all\n")
         print(table(done["summary"]))
         return

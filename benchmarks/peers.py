@@ -486,7 +486,7 @@ def summarise(files: list[str]) -> None:
     runs = []
     for spec in files:
         name, _, tag = spec.partition("=")
-        for row in read_json_lines(name, "a --out file of an earlier run"):
+        for row in read_json_lines(name, "a --out file of an earlier run", ("engine", "problem", "seed")):
             row["engine"] += f"@{tag}" if tag else ""
             runs.append(row)
     engines = sorted({r["engine"] for r in runs}, key=_engine_order)
@@ -580,7 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     totals: dict[str, list[int]] = {e: [0, 0] for e in engines}
     matched: dict[tuple[str, int], int] = {}  # mlevolve's evaluations used, for operon-matched
     if args.matched is not None:
-        for run in read_json_lines(args.matched, "a --out file of an earlier run"):
+        for run in read_json_lines(args.matched, "a --out file of an earlier run",
+                                  ("engine", "problem", "seed", "used")):
             if run["engine"] == "mlevolve":
                 matched[(run["problem"], run["seed"])] = run["used"]
     with tempfile.TemporaryDirectory() as tmp:

@@ -36,28 +36,35 @@ def run(main: Callable[[], int | None]) -> NoReturn:
     sys.exit(status or 0)
 
 
-def read_json(path: str | Path, what: str) -> Any:
-    """The JSON document in file ``path`` (``what`` names it in the hint: "a --out file of this script").
-    Raises :class:`MlevError` at ``FILE:LINE:COL`` where the text is not JSON; ``FileNotFoundError``
-    where there is no such file (:func:`run` reports both)."""
-    return _parsed(Path(path).read_text(), 0, str(path), what)
+def read_json(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> Any:
+    """The JSON document in file ``path`` (``what`` names it in the hint: "a --out file of this script"),
+    an object holding ``keys`` where any are named.  Raises :class:`MlevError` at ``FILE:LINE:COL``
+    where the text is not JSON or not such an object; ``FileNotFoundError`` where there is no such
+    file (:func:`run` reports both)."""
+    return _parsed(Path(path).read_text(), 0, str(path), what, keys)
 
 
-def read_json_lines(path: str | Path, what: str) -> list[Any]:
+def read_json_lines(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> list[Any]:
     """The JSON value on each non-blank line of file ``path`` (JSON Lines, https://jsonlines.org),
     in order; errors as :func:`read_json`'s, at the line's number."""
     text = Path(path).read_text()
-    return [_parsed(line, number, str(path), what)
+    return [_parsed(line, number, str(path), what, keys)
             for number, line in enumerate(text.split("\n"), 1) if line.strip()]
 
 
-def _parsed(text: str, line: int, file: str, what: str) -> Any:
+def _parsed(text: str, line: int, file: str, what: str, keys: tuple[str, ...]) -> Any:
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as err:  # its lineno/colno count within ``text``
         at = line or err.lineno
         raise MlevError(f"not JSON: {err.msg}", Span(at, err.colno, at, err.colno), file=file,
                         hint=f"give {what}") from None
+    missing = [k for k in keys if not isinstance(value, dict) or k not in value]
+    if missing:
+        at = line or 1
+        raise MlevError(f"not {what}: no {', '.join(map(repr, missing))} field", Span(at, 1, at, 1), file=file,
+                        hint=f"give {what}")
+    return value
 
 
 def at_least(low: int) -> Callable[[str], int]:

@@ -55,12 +55,17 @@ def test_run_exits_with_main_s_status() -> None:
     ("benchmarks/peers.py", ["--quick", "--matched", "bad.jsonl", "--engines", "operon-matched"],
      "bad.jsonl:2:1: error: not JSON"),
     ("benchmarks/diversity.py", ["--table", "bad.jsonl"], "bad.jsonl:2:1: error: not JSON"),
+    ("benchmarks/peers.py", ["--summarise", "other.json"],
+     "other.json:1:1: error: not a --out file of an earlier run: no 'engine', 'problem', 'seed' field"),
+    ("benchmarks/diversity.py", ["--table", "other.json"],
+     "other.json:1:1: error: not a results file this script wrote: no 'budget', 'seeds', 'seconds', 'summary' field"),
     ("benchmarks/peers.py", ["--quick", "--problems", "nguyen1,bogus"], "peers.py: error: --problems: unknown 'bogus'"),
     ("benchmarks/peers.py", ["--quick", "--engines", "bogus"], "peers.py: error: --engines: unknown 'bogus'"),
 ])
 def test_a_script_given_a_bad_file_or_name_says_so_in_one_line(tmp_path: Path, script: str, args: list[str],
                                                                first: str) -> None:
-    (tmp_path / "bad.jsonl").write_text('{"engine": "deap"}\nnot json\n')
+    (tmp_path / "bad.jsonl").write_text('{"engine": "deap", "problem": "nguyen1", "seed": 0, "used": 9}\nnot json\n')
+    (tmp_path / "other.json").write_text('[1, 2]\n')
     done = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
                           cwd=str(tmp_path), timeout=120)
     assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
@@ -78,6 +83,11 @@ def test_read_json_lines_gives_each_line_or_the_bad_one_s_place(tmp_path: Path) 
     assert caught.value.file == str(tmp_path / "bad.json") and caught.value.span is not None
     assert (caught.value.span.line, caught.value.span.column) == (2, 8)
     assert caught.value.hint == "give a results file"
+    (tmp_path / "other.jsonl").write_text('{"engine": "deap", "seed": 0}\n{"seed": 1}\n')
+    with pytest.raises(MlevError) as caught:
+        read_json_lines(tmp_path / "other.jsonl", "an --out file", ("engine", "seed"))
+    assert caught.value.message == "not an --out file: no 'engine' field"
+    assert caught.value.span is not None and caught.value.span.line == 2
 
 
 @pytest.mark.e2e
