@@ -34,6 +34,7 @@ from mlevolve.gp.generate import generate  # noqa: E402
 from mlevolve.interpreter.evaluate import Settings  # noqa: E402
 from mlevolve.interpreter.evaluator import DEFAULT_FIT, ProgramEvaluator  # noqa: E402
 from mlevolve.interpreter.tasks import load_task  # noqa: E402
+from mlevolve.script import at_least  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,8 +88,8 @@ def cost(kind: str, programs: list[Program], repeats: int, jit: bool = True) -> 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=300, help="random programs of each kind (default 300)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed passes (default 3)")
+    parser.add_argument("--n", type=at_least(1), default=300, help="random programs of each kind (default 300)")
+    parser.add_argument("--repeats", type=at_least(1), default=3, help="timed passes (default 3)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"mlevolve from {Path(mlevolve.__file__).parent}; {args.n} random programs of each kind, "

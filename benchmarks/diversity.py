@@ -29,6 +29,7 @@ from typing import Any
 from mlevolve.api import evolve
 from mlevolve.gp.archive import Archive
 from mlevolve.meta import stats
+from mlevolve.script import at_least, read_json
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("nguyen4", "nguyen6", "nguyen7", "nguyen8")
@@ -91,13 +92,14 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=int, default=2000)
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--budget", type=at_least(1), default=2000)
+    parser.add_argument("--seeds", type=at_least(1), default=5)
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "diversity.json"))
     parser.add_argument("--table", metavar="JSON", help="only print the table of a results file this script wrote")
     args = parser.parse_args()
     if args.table:
-        done = json.loads(Path(args.table).read_text())
+        done = read_json(args.table, "a results file this script wrote",
+                         ("budget", "seeds", "seconds", "summary"))
         print(f"budget {done['budget']}, seeds 0..{done['seeds'] - 1}, {done['seconds']:.0f} s in all\n")
         print(table(done["summary"]))
         return

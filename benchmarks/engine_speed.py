@@ -30,6 +30,7 @@ from deap import algorithms, base, creator, gp, tools
 import mlevolve
 from deap_tutorial import register_tutorial_operators
 from mlevolve.api import evolve
+from mlevolve.script import at_least
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,7 +92,7 @@ def mlevolve_run(pop_size: int, generations: int, seed: int,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="population 50, 5 generations, 1 repeat")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=at_least(1), default=3)
     parser.add_argument("--no-fit", action="store_true",
                         help="mlevolve without constant fitting (DEAP's loop fits nothing either)")
     args = parser.parse_args()

@@ -37,6 +37,7 @@ import mlevolve.api as api
 from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.archive import Archive
+from mlevolve.script import at_least, int_list
 
 QUARTIC = Path(__file__).parents[1] / "examples" / "quartic.mlev"
 
@@ -93,12 +94,14 @@ def per_fit(n: int, folder: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size-seeds", default="0,1,2", help="seeds of the nguyen4 size runs (budget 2000)")
+    parser.add_argument("--size-seeds", type=int_list, default="0,1,2",
+                        help="seeds of the nguyen4 size runs (budget 2000)")
     parser.add_argument("--problems", default="nguyen1,nguyen4,nguyen5,nguyen7")
-    parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--budget", type=int, default=1500, help="candidates per recovery run")
-    parser.add_argument("--fit", default="on,off", help="recovery arms: on, off or both (on,off)")
-    parser.add_argument("--per-fit", type=int, default=0, metavar="N",
+    parser.add_argument("--seeds", type=int_list, default="0,1,2")
+    parser.add_argument("--budget", type=at_least(1), default=1500, help="candidates per recovery run")
+    parser.add_argument("--fit", default="on,off", choices=("on", "off", "on,off", "off,on"), metavar="ARMS",
+                        help="recovery arms: on, off or both (on,off)")
+    parser.add_argument("--per-fit", type=at_least(0), default=0, metavar="N",
                         help="only the cost of one fit, on N candidates of an unfitted run (0: not measured)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.per_fit:
             print(per_fit(args.per_fit, folder))
             return 0
-        sizes = [one_run("nguyen4", int(s), 2000, True, folder) for s in args.size_seeds.split(",") if s]
+        sizes = [one_run("nguyen4", s, 2000, True, folder) for s in args.size_seeds]
         for r in sizes:
             print(f"size nguyen4 seed {r['seed']}: as evaluated {r['size']}, simplified {r['simplified']} "
                   f"(ratio {r['simplified'] / r['size']:.2f}), test R^2 {r['test_r2']:.6f}  {r['best']!r}")
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"median size as evaluated {statistics.median(r['size'] for r in sizes)}, simplified "
                   f"{statistics.median(r['simplified'] for r in sizes)}, median ratio "
                   f"{statistics.median(r['simplified'] / r['size'] for r in sizes):.2f}")
-        seeds = [int(s) for s in args.seeds.split(",") if s]
+        seeds = args.seeds
         for fit in [arm == "on" for arm in args.fit.split(",") if arm]:
             runs = [one_run(p, s, args.budget, fit, folder) for p in args.problems.split(",") for s in seeds]
             for p in args.problems.split(","):

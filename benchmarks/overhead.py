@@ -33,6 +33,7 @@ from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.tasks import load_task
 from mlevolve.results import Outcome
+from mlevolve.script import at_least
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = {"formula": ("quartic.mlev", ["f"], "koza_quartic", frozenset({"formula"}), True),
@@ -114,7 +115,7 @@ def measure(kind: str, budget: int, algorithm: str = "regularized", profile: boo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--budget", type=int, default=2000)
+    parser.add_argument("--budget", type=at_least(1), default=2000)
     parser.add_argument("--profile", action="store_true", help="print the hot spots (cProfile) too")
     parser.add_argument("--instant", action="store_true", help="also the engine alone, with instant evaluations")
     args = parser.parse_args()

@@ -97,7 +97,6 @@ import dataclasses
 import json
 import math
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -107,6 +106,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from mlevolve.dsl.errors import MlevError
+from mlevolve.script import at_least, read_json_lines
 
 F64 = npt.NDArray[np.float64]
 PEERSET = Path(__file__).parent / "sr_peers.toml"  # the peers' function set as an mlevolve grammar
@@ -484,11 +486,9 @@ def summarise(files: list[str]) -> None:
     runs = []
     for spec in files:
         name, _, tag = spec.partition("=")
-        for line in Path(name).read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                row["engine"] += f"@{tag}" if tag else ""
-                runs.append(row)
+        for row in read_json_lines(name, "a --out file of an earlier run", ("engine", "problem", "seed")):
+            row["engine"] += f"@{tag}" if tag else ""
+            runs.append(row)
     engines = sorted({r["engine"] for r in runs}, key=_engine_order)
     print(f"{'engine':15} {'runs':>4} {'problems':>8} {'recovered':>11} {'med R2':>9} {'med size':>8} "
           f"{'med used':>9} {'med wall':>8} {'med cpu':>8}")
@@ -535,14 +535,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="mlevolve vs gplearn, Operon and DEAP at symbolic regression")
     parser.add_argument("--quick", action="store_true",
                         help=f"{len(QUICK)} problems ({', '.join(QUICK)}), 1 seed, 2,000 evaluations")
-    parser.add_argument("--throughput", type=int, metavar="REPEATS",
+    parser.add_argument("--throughput", type=at_least(1), metavar="REPEATS",
                         help="only the throughput comparison on the quartic (pop 300 x 40), REPEATS interleaved")
     parser.add_argument("--summarise", nargs="+", metavar="FILE[=TAG]",
                         help="only print the totals of the runs in these --out files, and exact McNemar tests "
                              "paired by problem and seed (FILE=TAG: that file's engines named engine@TAG)")
-    parser.add_argument("--evaluations", type=int, default=10_000, help="fitness evaluations per run (10000)")
-    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per problem (10)")
-    parser.add_argument("--first-seed", type=int, default=0, help="first seed (0): seeds F..F+N-1")
+    parser.add_argument("--evaluations", type=at_least(1), default=10_000, help="fitness evaluations per run (10000)")
+    parser.add_argument("--seeds", type=at_least(1), default=10, help="seeds 0..N-1 per problem (10)")
+    parser.add_argument("--first-seed", type=at_least(0), default=0, help="first seed (0): seeds F..F+N-1")
     parser.add_argument("--out", type=Path, help="append one JSON line per run to this file")
     parser.add_argument("--matched", type=Path,
                         help="a --out file of mlevolve runs: operon-matched takes its evaluations used from it")
@@ -558,14 +558,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.throughput:
         throughput(args.throughput)
         return 0
-    if args.quick:
-        args.evaluations, args.seeds, names = 2000, 1, list(QUICK)
-    else:
-        names = args.problems.split(",") if args.problems else list(PROBLEMS)
-    unknown = [n for n in names if n not in PROBLEMS] + [e for e in args.engines.split(",") if e not in ENGINES]
-    if unknown:
-        print(f"error: unknown problem or engine: {', '.join(unknown)}", file=sys.stderr)
-        return 2
+    names = args.problems.split(",") if args.problems else list(QUICK if args.quick else PROBLEMS)
+    if args.quick:  # --problems, when given, chooses the problems of a quick run too
+        args.evaluations, args.seeds = 2000, 1
+    for option, given, known in (("--problems", names, PROBLEMS), ("--engines", args.engines.split(","), ENGINES)):
+        unknown = [n for n in given if n not in known]
+        if unknown:
+            raise MlevError(f"{option}: unknown {', '.join(map(repr, unknown))}",
+                            hint=f"choose from {', '.join(known)}")
     engines = []
     for engine in args.engines.split(","):
         if available(engine):
@@ -580,8 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     totals: dict[str, list[int]] = {e: [0, 0] for e in engines}
     matched: dict[tuple[str, int], int] = {}  # mlevolve's evaluations used, for operon-matched
     if args.matched is not None:
-        for line in args.matched.read_text().splitlines():
-            run = json.loads(line)
+        for run in read_json_lines(args.matched, "a --out file of an earlier run",
+                                  ("engine", "problem", "seed", "used")):
             if run["engine"] == "mlevolve":
                 matched[(run["problem"], run["seed"])] = run["used"]
     with tempfile.TemporaryDirectory() as tmp:

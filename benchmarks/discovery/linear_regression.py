@@ -51,6 +51,7 @@ import mlevolve
 from mlevolve.api import evolve
 from mlevolve.gp.archive import Archive
 from mlevolve.meta.stats import wilson
+from mlevolve.script import at_least
 
 CONFIG_FILE = HERE / "automl_zero_linear_search.toml"
 CONFIG = tomllib.loads(CONFIG_FILE.read_text())
@@ -183,12 +184,12 @@ def one_run(name: str, alg: str, seed: int, budget: int, db_dir: str) -> dict[st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, budgets 1,200 and 150 (a smoke test)")
-    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5; quick 2)")
-    parser.add_argument("--budget", type=int, default=None,
+    parser.add_argument("--seeds", type=at_least(1), default=None, help="number of seeds (default 5; quick 2)")
+    parser.add_argument("--budget", type=at_least(1), default=None,
                         help="candidates per run of the AutoML-Zero setting (default 10,000; quick 1,200)")
     parser.add_argument("--showcase-budget", type=int, default=None,
                         help="candidates per run of the README showcase (default 3,000; quick 150; 0: skip)")
-    parser.add_argument("--jobs", type=int, default=2, help="runs at a time, one process each (default 2)")
+    parser.add_argument("--jobs", type=at_least(1), default=2, help="runs at a time, one process each (default 2)")
     parser.add_argument("--results", default="linear_regression",
                         help="raw results go to results_RESULTS.json (default results_linear_regression.json)")
     parser.add_argument("--settings", default="az,showcase,showcase-fresh",

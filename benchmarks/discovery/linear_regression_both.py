@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from mlevolve import api
+from mlevolve.script import at_least
 
 PROGRAM = """algorithm linreg_both
 task linear
@@ -50,8 +51,8 @@ def one_run(seed: int, budget: int, folder: Path) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--budget", type=int, default=20_000)
+    parser.add_argument("--seeds", type=at_least(1), default=10)
+    parser.add_argument("--budget", type=at_least(1), default=20_000)
     parser.add_argument("--out", help="also write the JSON lines to this file")
     args = parser.parse_args()
     rows = []

@@ -53,11 +53,13 @@ from pathlib import Path
 from typing import Any
 
 from mlevolve import api
+from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.meta import provenance, stats, vary
 from mlevolve.meta.config import MetaConfig, load_config
 from mlevolve.meta.evolve import inner_run
+from mlevolve.script import at_least
 
 ROOT = Path(__file__).resolve().parents[2]
 ARMS = ("learned", "base", "bandit", "random", "random_rules", "shuffled", "weights", "variables", "rules",
@@ -202,11 +204,23 @@ def snapshot_jobs(history: list[dict[str, Any]], seeds: list[int], cfg: MetaConf
             for g, entry in enumerate(history) for seed in seeds for task in cfg.test]
 
 
+def meta_record(db: str) -> dict[str, Any]:
+    """The run record of the meta archive ``db`` (``meta_generations``, ``generator``, ...).  Raises
+    :class:`MlevError` where ``db`` is not a meta run's archive (an ``evolve`` run's has no meta-generations)."""
+    archive = Archive.read(db)
+    try:
+        meta = archive.meta()
+    finally:
+        archive.close()
+    if "meta_generations" not in meta:
+        raise MlevError("not the archive of a `mlevolve meta` run (it has no meta-generations)", file=db,
+                        hint="pass --db the archive a `mlevolve meta CONFIG` run wrote")
+    return meta
+
+
 def replot(db: str, out: Path) -> None:
     """Redraw ``out/growth.png`` from the meta archive ``db`` and ``out/results.json`` (no inner runs)."""
-    archive = Archive.read(db)
-    history = archive.meta()["meta_generations"]
-    archive.close()
+    history = meta_record(db)["meta_generations"]
     plots(history, json.loads((out / "results.json").read_text()), out)
 
 
@@ -214,8 +228,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=str(ROOT / "benchmarks/meta/train.toml"))
     parser.add_argument("--db", default=str(ROOT / "runs/meta-train.db"))
-    parser.add_argument("--seeds", type=int, default=30)
-    parser.add_argument("--snapshot-seeds", type=int, default=8)
+    parser.add_argument("--seeds", type=at_least(1), default=30)
+    parser.add_argument("--snapshot-seeds", type=at_least(1), default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default=str(ROOT / "benchmarks/meta"))
     parser.add_argument("--mode", choices=("full", "trend", "plot"), default="full",
@@ -226,9 +240,7 @@ def main() -> None:
         replot(args.db, Path(args.out))
         return
     cfg = load_config(args.config)
-    archive = Archive.read(args.db)
-    meta = archive.meta()
-    archive.close()
+    meta = meta_record(args.db)
     learned = GrammarSpec.from_dict(tomllib.loads(meta["generator"]), name="learned")
     history = meta["meta_generations"]
     started = time.time()

@@ -34,14 +34,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mlevolve.gp.archive import Archive
 from mlevolve.grammar.oplang import parse_operator
 from mlevolve.grammar.spec import GrammarSpec, OperatorSpec, load_grammar
 from mlevolve.meta import stats
 from mlevolve.meta.config import load_config
+from mlevolve.script import at_least
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evidence import run_jobs, slot_types
+from evidence import meta_record, run_jobs, slot_types
 
 
 def pooled_credit(history: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -75,15 +75,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--db", required=True, help="the meta archive of a run of --config")
-    parser.add_argument("--top", type=int, default=8, help="operators screened on meta-test (default 8)")
-    parser.add_argument("--seeds", type=int, default=16)
+    parser.add_argument("--top", type=at_least(1), default=8, help="operators screened on meta-test (default 8)")
+    parser.add_argument("--seeds", type=at_least(1), default=16)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     cfg = load_config(args.config)
-    archive = Archive.read(args.db)
-    history = archive.meta()["meta_generations"]
-    archive.close()
+    history = meta_record(args.db)["meta_generations"]
     started = time.time()
     evolved, defaults = pooled_credit(history)
     chosen = sorted(evolved, key=lambda t: (-evolved[t]["successes"], -evolved[t]["trials"], t))[:args.top]

@@ -3,12 +3,15 @@ in the ``mlevolve`` command, in its one-line error and hint with exit status 2, 
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Span
 
 EXIT_USAGE = 2  # as the command line's
 
@@ -31,3 +34,58 @@ def run(main: Callable[[], int | None]) -> NoReturn:
         print(f"{prog}: error: {err.filename}: no such file\nhint: check the path given", file=sys.stderr)
         sys.exit(EXIT_USAGE)
     sys.exit(status or 0)
+
+
+def read_json(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> Any:
+    """The JSON document in file ``path`` (``what`` names it in the hint: "a --out file of this script"),
+    an object holding ``keys`` where any are named.  Raises :class:`MlevError` at ``FILE:LINE:COL``
+    where the text is not JSON or not such an object; ``FileNotFoundError`` where there is no such
+    file (:func:`run` reports both)."""
+    return _parsed(Path(path).read_text(), 0, str(path), what, keys)
+
+
+def read_json_lines(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> list[Any]:
+    """The JSON value on each non-blank line of file ``path`` (JSON Lines, https://jsonlines.org),
+    in order; errors as :func:`read_json`'s, at the line's number."""
+    text = Path(path).read_text()
+    return [_parsed(line, number, str(path), what, keys)
+            for number, line in enumerate(text.split("\n"), 1) if line.strip()]
+
+
+def _parsed(text: str, line: int, file: str, what: str, keys: tuple[str, ...]) -> Any:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:  # its lineno/colno count within ``text``
+        at = line or err.lineno
+        raise MlevError(f"not JSON: {err.msg}", Span(at, err.colno, at, err.colno), file=file,
+                        hint=f"give {what}") from None
+    missing = [k for k in keys if not isinstance(value, dict) or k not in value]
+    if missing:
+        at = line or 1
+        raise MlevError(f"not {what}: no {', '.join(map(repr, missing))} field", Span(at, 1, at, 1), file=file,
+                        hint=f"give {what}")
+    return value
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number ``>= low`` (a count: seeds, repeats, a budget), so that a
+    count a script cannot run with is a usage error (exit status 2), not an empty result's traceback."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    parse.__name__ = f"at_least_{low}"
+    return parse
+
+
+def int_list(text: str) -> list[int]:
+    """An argparse ``type``: comma-separated whole numbers (``"0,1,2"``; empty items skipped)."""
+    try:
+        return [int(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.script import run
+from mlevolve.script import at_least, int_list, read_json, read_json_lines, run
 from tests.conftest import ROOT
 
 
@@ -46,3 +47,93 @@ def test_run_exits_with_main_s_status() -> None:
         with pytest.raises(SystemExit) as stopped:
             run(lambda status=status: status)
         assert stopped.value.code == expected
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("script", "args", "first"), [
+    ("benchmarks/peers.py", ["--summarise", "bad.jsonl"], "bad.jsonl:2:1: error: not JSON"),
+    ("benchmarks/peers.py", ["--quick", "--matched", "bad.jsonl", "--engines", "operon-matched"],
+     "bad.jsonl:2:1: error: not JSON"),
+    ("benchmarks/diversity.py", ["--table", "bad.jsonl"], "bad.jsonl:2:1: error: not JSON"),
+    ("benchmarks/peers.py", ["--summarise", "other.json"],
+     "other.json:1:1: error: not a --out file of an earlier run: no 'engine', 'problem', 'seed' field"),
+    ("benchmarks/diversity.py", ["--table", "other.json"],
+     "other.json:1:1: error: not a results file this script wrote: no 'budget', 'seeds', 'seconds', 'summary' field"),
+    ("benchmarks/peers.py", ["--quick", "--problems", "nguyen1,bogus"], "peers.py: error: --problems: unknown 'bogus'"),
+    ("benchmarks/peers.py", ["--quick", "--engines", "bogus"], "peers.py: error: --engines: unknown 'bogus'"),
+])
+def test_a_script_given_a_bad_file_or_name_says_so_in_one_line(tmp_path: Path, script: str, args: list[str],
+                                                               first: str) -> None:
+    (tmp_path / "bad.jsonl").write_text('{"engine": "deap", "problem": "nguyen1", "seed": 0, "used": 9}\nnot json\n')
+    (tmp_path / "other.json").write_text('[1, 2]\n')
+    done = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
+                          cwd=str(tmp_path), timeout=120)
+    assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
+    assert done.stderr.splitlines()[0] == first or done.stderr.splitlines()[0].startswith(first + ":")
+    assert done.stderr.splitlines()[1].startswith("hint: ")
+
+
+def test_read_json_lines_gives_each_line_or_the_bad_one_s_place(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"a": 1}\n\n[2]\n')
+    assert read_json_lines(good, "x") == [{"a": 1}, [2]]
+    (tmp_path / "bad.json").write_text('{\n  "a": }')
+    with pytest.raises(MlevError) as caught:
+        read_json(tmp_path / "bad.json", "a results file")
+    assert caught.value.file == str(tmp_path / "bad.json") and caught.value.span is not None
+    assert (caught.value.span.line, caught.value.span.column) == (2, 8)
+    assert caught.value.hint == "give a results file"
+    (tmp_path / "other.jsonl").write_text('{"engine": "deap", "seed": 0}\n{"seed": 1}\n')
+    with pytest.raises(MlevError) as caught:
+        read_json_lines(tmp_path / "other.jsonl", "an --out file", ("engine", "seed"))
+    assert caught.value.message == "not an --out file: no 'engine' field"
+    assert caught.value.span is not None and caught.value.span.line == 2
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("script", "args", "last"), [
+    ("benchmarks/peers.py", ["--seeds", "0", "--problems", "nguyen1", "--engines", "deap"],
+     "peers.py: error: argument --seeds: must be at least 1, got 0"),
+    ("benchmarks/diversity.py", ["--seeds", "0", "--budget", "5", "--output", "out.json"],
+     "diversity.py: error: argument --seeds: must be at least 1, got 0"),
+    ("benchmarks/fitting.py", ["--seeds", "0,x", "--size-seeds", ""],
+     "fitting.py: error: argument --seeds: expected comma-separated whole numbers, got '0,x'"),
+])
+def test_a_script_given_a_count_it_cannot_run_with_is_a_usage_error(tmp_path: Path, script: str, args: list[str],
+                                                                     last: str) -> None:
+    done = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
+                          cwd=str(tmp_path), timeout=120)
+    assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
+    assert done.stderr.splitlines()[-1] == last
+
+
+def test_at_least_and_int_list_parse_or_say_why_not() -> None:
+    import argparse
+
+    assert at_least(1)("3") == 3 and at_least(0)("0") == 0
+    for text, why in (("0", "must be at least 1, got 0"), ("-2", "must be at least 1, got -2"),
+                      ("2.5", "expected a whole number, got '2.5'")):
+        with pytest.raises(argparse.ArgumentTypeError, match=why):
+            at_least(1)(text)
+    assert int_list("0,1, 2,") == [0, 1, 2] and int_list("") == []
+    with pytest.raises(argparse.ArgumentTypeError, match="comma-separated"):
+        int_list("1,a")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("args", [["--mode", "plot"], ["--mode", "trend"]])
+def test_the_meta_evidence_scripts_given_an_evolve_archive_say_it_is_not_a_meta_run_s(tmp_path: Path,
+                                                                                       args: list[str]) -> None:
+    from mlevolve.cli import main
+
+    db = tmp_path / "evolve.db"
+    assert main(["evolve", str(ROOT / "examples/quartic.mlev"), "--evolve", "f", "--budget", "4", "--db", str(db),
+                 "--quiet"]) == 0
+    for script, more in (("benchmarks/meta/evidence.py", [*args, "--config", str(ROOT / "benchmarks/meta/repro.toml")]),
+                         ("benchmarks/meta/operators.py", ["--config", str(ROOT / "benchmarks/meta/repro.toml")])):
+        done = subprocess.run([sys.executable, str(ROOT / script), "--db", str(db), "--out", str(tmp_path), *more],
+                              capture_output=True, text=True, cwd=str(tmp_path), timeout=120)
+        assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
+        assert done.stderr.splitlines() == [
+            f"{db}: error: not the archive of a `mlevolve meta` run (it has no meta-generations)",
+            "hint: pass --db the archive a `mlevolve meta CONFIG` run wrote"]
