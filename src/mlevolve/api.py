@@ -19,6 +19,7 @@ import builtins
 import contextlib
 import os
 import random
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -53,6 +54,11 @@ def read_source(path: str | Path) -> str:
                         hint="give the path of a .mlev file in it") from None
     except OSError as err:
         raise MlevError(f"cannot read: {err.strerror}", file=str(p), hint="check the file's permissions") from None
+    if data.startswith(b"SQLite format 3\0"):  # a run's archive, likely, where a program was wanted
+        db = shlex.quote(str(p))
+        raise MlevError("an SQLite database, not a .mlev program", file=str(p),
+                        hint=f"if it is a run's archive, `mlevolve show {db} --best` prints its best program and "
+                             f"`mlevolve export --db {db} --best -o best.py` writes it as a script")
     nul = data.find(b"\0")
     if nul >= 0:
         raise MlevError(f"binary file (a NUL byte at offset {nul})", file=str(p),

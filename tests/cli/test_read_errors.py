@@ -57,3 +57,14 @@ def test_a_run_given_what_is_not_an_archive_is_told_to_pass_a_new_path(tmp_path:
     assert err.splitlines() == [f"{path}: error: not an mlevolve archive (file is not a database)",
                                 "hint: the file is corrupt or another kind of file; pass a new --db path"]
     assert path.read_text() == "x,y\n1,2\n3,4\n"  # untouched
+
+
+@pytest.mark.parametrize("command", [["run", "{}"], ["evolve", "{}", "--budget", "3"], ["check", "{}"]])
+def test_a_program_command_given_an_archive_points_to_show_and_export(
+        tmp_path: Path, capsys: Capsys, command: list[str]) -> None:
+    path = _made(tmp_path, "sqlite")
+    err = usage_error(capsys, *[a.format(path) for a in command])
+    assert err.splitlines() == [
+        f"{path}: error: an SQLite database, not a .mlev program",
+        f"hint: if it is a run's archive, `mlevolve show {path} --best` prints its best program and "
+        f"`mlevolve export --db {path} --best -o best.py` writes it as a script"]
