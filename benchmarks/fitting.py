@@ -37,6 +37,7 @@ import mlevolve.api as api
 from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.archive import Archive
+from mlevolve.interpreter.tasks import FORMULAS
 from mlevolve.script import at_least, int_list
 
 QUARTIC = Path(__file__).parents[1] / "examples" / "quartic.mlev"
@@ -92,11 +93,22 @@ def per_fit(n: int, folder: Path) -> str:
             f"CPU (best of 3), {spent / len(programs):.1f} formula evaluations")
 
 
+def _problems(text: str) -> list[str]:
+    """An argparse ``type``: comma-separated formula point sets, checked before any run starts."""
+    names = [name for name in text.split(",") if name]
+    unknown = [name for name in names if name not in FORMULAS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown point set {', '.join(map(repr, unknown)) or 'none given'}; "
+                                         f"the point sets: {', '.join(sorted(FORMULAS))}")
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-seeds", type=int_list, default="0,1,2",
                         help="seeds of the nguyen4 size runs (budget 2000)")
-    parser.add_argument("--problems", default="nguyen1,nguyen4,nguyen5,nguyen7")
+    parser.add_argument("--problems", type=_problems, default="nguyen1,nguyen4,nguyen5,nguyen7",
+                        help=f"comma-separated point sets, of: {', '.join(sorted(FORMULAS))}")
     parser.add_argument("--seeds", type=int_list, default="0,1,2")
     parser.add_argument("--budget", type=at_least(1), default=1500, help="candidates per recovery run")
     parser.add_argument("--fit", default="on,off", choices=("on", "off", "on,off", "off,on"), metavar="ARMS",
@@ -119,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{statistics.median(r['simplified'] / r['size'] for r in sizes):.2f}")
         seeds = args.seeds
         for fit in [arm == "on" for arm in args.fit.split(",") if arm]:
-            runs = [one_run(p, s, args.budget, fit, folder) for p in args.problems.split(",") for s in seeds]
-            for p in args.problems.split(","):
+            runs = [one_run(p, s, args.budget, fit, folder) for p in args.problems for s in seeds]
+            for p in args.problems:
                 mine = [r for r in runs if r["problem"] == p]
                 print(f"recovery fit={'on' if fit else 'off'} {p}: {sum(r['test_r2'] >= 0.999 for r in mine)}/"
                       f"{len(mine)}  test R^2 {[round(r['test_r2'], 6) for r in mine]}  "

@@ -54,6 +54,7 @@ from mlevolve.interpreter.evaluate import Settings, evaluate_compiled  # noqa: E
 from mlevolve.interpreter.evaluator import ProgramEvaluator  # noqa: E402
 from mlevolve.interpreter.fastpath import clear_memos, interpret  # noqa: E402
 from mlevolve.interpreter.tasks import Family, load_task  # noqa: E402
+from mlevolve.script import positive  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PATH = {False: "NumPy path", True: "compiled (numba)"}
@@ -127,7 +128,7 @@ def random_learners(base: Program, n: int, seed: int, depth: int) -> list[Progra
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke mode: short timings, few random programs")
-    parser.add_argument("--seconds", type=float, default=3.0, help="seconds per measurement (default 3)")
+    parser.add_argument("--seconds", type=positive, default=3.0, help="seconds per measurement (default 3)")
     args = parser.parse_args()
     seconds, n_random = (0.2, 20) if args.quick else (args.seconds, 500)
     torch.set_num_threads(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -72,7 +73,7 @@ def at_least(low: int) -> Callable[[str], int]:
     count a script cannot run with is a usage error (exit status 2), not an empty result's traceback."""
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = int(text) if text.isascii() else int("x")  # ASCII digits only, as the command line's
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < low:
@@ -81,6 +82,17 @@ def at_least(low: int) -> Callable[[str], int]:
 
     parse.__name__ = f"at_least_{low}"
     return parse
+
+
+def positive(text: str) -> float:
+    """An argparse ``type``: a finite number ``> 0`` (a duration in seconds, say), written in ASCII."""
+    try:
+        value = float(text) if text.isascii() else float("x")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
+    return value
 
 
 def int_list(text: str) -> list[int]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.script import at_least, int_list, read_json, read_json_lines, run
+from mlevolve.script import at_least, int_list, positive, read_json, read_json_lines, run
 from tests.conftest import ROOT
 
 
@@ -98,6 +98,11 @@ def test_read_json_lines_gives_each_line_or_the_bad_one_s_place(tmp_path: Path) 
      "diversity.py: error: argument --seeds: must be at least 1, got 0"),
     ("benchmarks/fitting.py", ["--seeds", "0,x", "--size-seeds", ""],
      "fitting.py: error: argument --seeds: expected comma-separated whole numbers, got '0,x'"),
+    ("benchmarks/fitting.py", ["--problems", "nguyen1,bogus"],  # refused before its first run, not after
+     "fitting.py: error: argument --problems: unknown point set 'bogus'; the point sets: koza_quartic, nguyen1, "
+     "nguyen2, nguyen3, nguyen4, nguyen5, nguyen6, nguyen7, nguyen8"),
+    ("benchmarks/learner_throughput.py", ["--seconds", "0"],
+     "learner_throughput.py: error: argument --seconds: must be a finite number above 0, got '0'"),
 ])
 def test_a_script_given_a_count_it_cannot_run_with_is_a_usage_error(tmp_path: Path, script: str, args: list[str],
                                                                      last: str) -> None:
@@ -118,6 +123,17 @@ def test_at_least_and_int_list_parse_or_say_why_not() -> None:
     assert int_list("0,1, 2,") == [0, 1, 2] and int_list("") == []
     with pytest.raises(argparse.ArgumentTypeError, match="comma-separated"):
         int_list("1,a")
+    with pytest.raises(argparse.ArgumentTypeError, match="whole number"):
+        at_least(1)("\u0663")  # an Arabic-Indic 3: ASCII digits only, as the command line reads them
+
+
+def test_positive_takes_a_finite_number_above_zero() -> None:
+    import argparse
+
+    assert positive("0.5") == 0.5 and positive("3") == 3.0
+    for text in ("0", "-1", "nan", "inf", "x", "\u0663"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            positive(text)
 
 
 @pytest.mark.e2e
