@@ -190,7 +190,8 @@ def _seed(seed: int) -> None:
 # What every file of a kind mlevolve writes holds (in its first 1 KiB, or anywhere for a report): an existing
 # file without it is the user's (an archive, a program, a data file) and is never overwritten.
 WRITTEN_BY = {"script": (b"a program found or written with mlevolve", b"of mlevolve program '"),
-              "report": (b"Written by mlevolve from",), "generator": (b"# mlevolve generator",)}
+              "report": (b"Written by mlevolve from",), "generator": (b"# mlevolve generator",),
+              "program": (b"# Exported by mlevolve from",)}
 
 
 def check_output(path: str | Path, setting: str = "output", kind: str | None = None) -> None:
@@ -216,8 +217,8 @@ def check_not_overwriting(path: str | Path, kind: str, setting: str = "output") 
         return
     if out.is_dir():
         raise SettingError("{path} is a directory", hint=f"pass a file path as {{{setting}}}, e.g. {{inside}}",
-                           path=str(path), inside=str(out / ("report.html" if kind == "report" else "out.py"
-                                                             if kind == "script" else "grammar.toml")))
+                           path=str(path), inside=str(out / {"report": "report.html", "script": "out.py",
+                                                             "program": "best.mlev"}.get(kind, "grammar.toml")))
     try:
         text = out.read_bytes() if out.is_file() else b""
     except OSError:
@@ -925,6 +926,23 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
     return export(program, task or _archived_task(meta, db),
                   seed=int(meta.get("seed", EvolveConfig.seed)) if seed is None else seed,
                   epochs=int(meta.get("epochs", Settings.epochs)) if epochs is None else epochs, grammar=spec)
+
+
+def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None
+                   ) -> tuple[str, builtins.list[str]]:
+    """The best program of an archive (or the one whose hash starts with ``key``) as ``.mlev`` text, as
+    shown (simplified: the same values) with the run's task (a data file by absolute path), under a
+    first comment line naming the archive; and the options with which ``mlevolve run`` scores it as
+    the run did (the run's ``--seed`` and ``--epochs`` where they are not the defaults).  What
+    ``mlevolve export --db DB -o FILE.mlev`` writes, for ``mlevolve run`` or a later search to start from."""
+    from mlevolve.dsl.printer import format_program
+
+    meta = _archived(db, key, None, grammar)[1]
+    program = _archived(db, key, _archived_task(meta, db), grammar)[0]
+    defaults = (("seed", EvolveConfig.seed), ("epochs", Settings.epochs))
+    options = [f"--{name} {int(meta[name])}" for name, default in defaults
+               if name in meta and int(meta[name]) != default]
+    return f"# Exported by mlevolve from {db}\n" + format_program(program), options
 
 
 def archived_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None) -> Program:

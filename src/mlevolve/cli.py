@@ -263,6 +263,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    if str(args.output).endswith(".mlev"):  # the program itself, not a script
+        return _export_program(args)
     api.check_output(args.output, kind="script")
     grammar = load_grammar(args.grammar) if args.grammar else None  # None: the base grammar, or the run's
     # --seed and --epochs default to the API's (a file) or to the run's (--db): passed only when given
@@ -296,6 +298,23 @@ def _cmd_export(args: argparse.Namespace) -> int:
     else:
         print(f"wrote {args.output} ({source.count(chr(10))} lines); run it with: python {shlex.quote(args.output)} "
               "--json")
+    return 0
+
+
+def _export_program(args: argparse.Namespace) -> int:
+    """``export --db DB [--best | --hash H] -o FILE.mlev``: the archived program as ``.mlev`` text."""
+    if not args.db or args.file or args.component is not None:
+        raise MlevError("-o FILE.mlev writes a run's program as .mlev text: it takes --db DB (with --best or --hash H)",
+                        hint="mlevolve export --db DB --best -o best.mlev; a .py output writes a training script")
+    unused = [flag_of(k) for k in ("task", "seed", "epochs") if getattr(args, k) is not None]
+    if unused:
+        raise MlevError(f"a .mlev output is the program alone: {', '.join(unused)} "
+                        f"{'does' if len(unused) == 1 else 'do'} not apply", hint="drop it, or write a .py script")
+    api.check_output(args.output, kind="program")
+    text, options = api.export_program(args.db, args.hash, grammar=load_grammar(args.grammar) if args.grammar else None)
+    api.write_atomic(args.output, text)
+    print(f"wrote {args.output} ({text.count(chr(10))} lines); score it as the run did with: "
+          f"{' '.join(['mlevolve run', shlex.quote(args.output), *options])}")
     return 0
 
 
@@ -534,7 +553,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write a program as a standalone Python training script")
     p.add_argument("file", metavar="FILE", nargs="?", help="a .mlev file (or use --db)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.py", help="where to write the script")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.py",
+                   help="where to write the script; OUT.mlev (with --db) writes the run's program itself, "
+                        "for `mlevolve run` or another search to start from")
     p.add_argument("--db", metavar="DB", help="export from a run's archive instead of a file")
     p.add_argument("--component", metavar="NAME", help="write definition NAME (of FILE, or of the --db program) as "
                    "a drop-in module instead (optimizer: torch.optim.Optimizer, learner: scikit-learn estimator, "

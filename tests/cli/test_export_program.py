@@ -1,0 +1,47 @@
+"""``mlevolve export --db DB --best -o FILE.mlev``: a run's program as ``.mlev`` text, which ``mlevolve run``
+scores as the run did (with the options it prints)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mlevolve.api import evolve
+from mlevolve.gp.archive import Archive
+from tests.conftest import EXAMPLES, Capsys, cli, usage_error
+
+
+def _run(tmp_path: Path) -> Path:
+    db = tmp_path / "r.db"
+    evolve(EXAMPLES / "quartic.mlev", ["f"], db=db, budget=60, population=10, init="random", seed=2, quiet=True)
+    return db
+
+
+def test_the_best_exported_as_mlev_scores_as_archived(tmp_path: Path, capsys: Capsys) -> None:
+    db = _run(tmp_path)
+    out = tmp_path / "best.mlev"
+    code, printed, _ = cli(capsys, "export", "--db", str(db), "--best", "-o", str(out))
+    assert code == 0
+    assert printed.strip().endswith(f"score it as the run did with: mlevolve run {out} --seed 2")
+    assert out.read_text().splitlines()[:3] == [f"# Exported by mlevolve from {db}", "algorithm quartic",
+                                                "task koza_quartic"]
+    with Archive.read(db) as archive:
+        best = archive.best(1)[0]
+    code, printed, _ = cli(capsys, "run", str(out), "--seed", "2", "--json")
+    assert code == 0 and json.loads(printed)["fitness"] == best.fitness
+    code, _, _ = cli(capsys, "export", "--db", str(db), "--best", "-o", str(out))  # its own file: replaced
+    assert code == 0
+
+
+def test_a_mlev_output_is_refused_where_it_cannot_be_the_run_s_program(tmp_path: Path, capsys: Capsys) -> None:
+    db = _run(tmp_path)
+    mine = tmp_path / "mine.mlev"
+    mine.write_text("algorithm mine\n")
+    err = usage_error(capsys, "export", "--db", str(db), "--best", "-o", str(mine))
+    assert "exists and is not a program mlevolve wrote: it is not overwritten" in err
+    assert mine.read_text() == "algorithm mine\n"
+    err = usage_error(capsys, "export", str(EXAMPLES / "quartic.mlev"), "-o", str(tmp_path / "q.mlev"))
+    assert "-o FILE.mlev writes a run's program as .mlev text: it takes --db DB" in err
+    err = usage_error(capsys, "export", "--db", str(db), "--best", "--seed", "1", "-o", str(tmp_path / "b.mlev"))
+    assert "a .mlev output is the program alone: --seed does not apply" in err
+    assert not (tmp_path / "q.mlev").exists() and not (tmp_path / "b.mlev").exists()
