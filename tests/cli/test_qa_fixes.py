@@ -424,8 +424,7 @@ def test_a_constant_regression_target_is_refused_not_scored_against_a_variance_o
 
 
 @pytest.mark.parametrize(("command", "victim", "kind"), [
-    (["export", "--db", "{db}", "--best", "-o", "{victim}"], "archive", "script"),
-    (["export", "--db", "{db}", "--best", "-o", "{victim}"], "program", "script"),
+    (["export", "--db", "{db}", "--best", "-o", "{victim}"], "archive", "script"),  # .mlev: test_export_program.py
     (["export", "--db", "{db}", "--best", "-o", "{victim}"], "report", "script"),
     (["report", "{db}", "-o", "{victim}"], "archive", "report"),
     (["report", "{db}", "-o", "{victim}"], "data", "report"),
