@@ -937,8 +937,7 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     ``mlevolve export --db DB -o FILE.mlev`` writes, for ``mlevolve run`` or a later search to start from."""
     from mlevolve.dsl.printer import format_program
 
-    meta = _archived(db, key, None, grammar)[1]
-    program = _archived(db, key, _archived_task(meta, db), grammar)[0]
+    program, meta, _ = _archived(db, key, None, grammar, data_task=True)
     defaults = (("seed", EvolveConfig.seed), ("epochs", Settings.epochs))
     options = [f"--{name} {int(meta[name])}" for name, default in defaults
                if name in meta and int(meta[name]) != default]
@@ -951,8 +950,10 @@ def archived_program(db: str | Path, key: str | None = None, *, grammar: Grammar
     return _archived(db, key, None, grammar)[0]
 
 
-def _archived(db: str | Path, key: str | None, task: str | None,
-              grammar: GrammarSpec | None) -> tuple[Program, dict[str, Any], GrammarSpec]:
+def _archived(db: str | Path, key: str | None, task: str | None, grammar: GrammarSpec | None,
+              data_task: bool = False) -> tuple[Program, dict[str, Any], GrammarSpec]:
+    """The program (as shown, with ``task``, else the run's task: with ``data_task``, a data file by its
+    absolute path, :func:`_archived_task`), the archive's meta and the grammar to check it in."""
     from mlevolve.gp.archive import Archive
     from mlevolve.results import shown_program
 
@@ -970,7 +971,7 @@ def _archived(db: str | Path, key: str | None, task: str | None,
     run_task = meta.get("task") if isinstance(meta.get("task"), str) else None
     # a found program as shown: no hand-written comments (they described the file's program), the run's task
     # line, unless the task's name cannot be written as one (a quote or line break in a file name)
-    named = task or run_task
+    named = task or (_archived_task(meta, db) if data_task else None) or run_task
     writable = named if named is not None and '"' not in named and "\n" not in named and "\r" not in named else None
     text = shown_program(rows[0].program, task=writable, source=where)
     return _check_archived(text, where, meta, db, spec), meta, spec

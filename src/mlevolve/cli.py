@@ -263,18 +263,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    if str(args.output).endswith(".mlev"):  # the program itself, not a script
-        return _export_program(args)
-    api.check_output(args.output, kind="script")
     grammar = load_grammar(args.grammar) if args.grammar else None  # None: the base grammar, or the run's
+    if str(args.output).endswith(".mlev"):  # the program itself, not a script
+        return _export_program(args, grammar)
+    api.check_output(args.output, kind="script")
     # --seed and --epochs default to the API's (a file) or to the run's (--db): passed only when given
     given = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
     if args.component is not None:
-        unused = [flag_of(k) for k in ("task", "seed", "epochs") if getattr(args, k) is not None]
-        if unused:
-            raise MlevError(f"--component writes a module that trains nothing: {', '.join(unused)} "
-                            f"{'does' if len(unused) == 1 else 'do'} not apply",
-                            hint="drop it, or export the training script (without --component)")
+        _no_training_flags(args, "--component writes a module that trains nothing",
+                           "drop it, or export the training script (without --component)")
         if bool(args.db) == bool(args.file):
             raise MlevError("--component exports a definition of a .mlev FILE or of an archive's program (--db)",
                             hint="mlevolve export FILE --component NAME -o module.py, or --db DB [--hash H]")
@@ -301,17 +298,21 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_program(args: argparse.Namespace) -> int:
+def _no_training_flags(args: argparse.Namespace, what: str, hint: str) -> None:
+    """Refuse ``--task``, ``--seed`` and ``--epochs`` for an export that trains nothing (``what`` says why)."""
+    unused = [flag_of(k) for k in ("task", "seed", "epochs") if getattr(args, k) is not None]
+    if unused:
+        raise MlevError(f"{what}: {', '.join(unused)} {'does' if len(unused) == 1 else 'do'} not apply", hint=hint)
+
+
+def _export_program(args: argparse.Namespace, grammar: GrammarSpec | None) -> int:
     """``export --db DB [--best | --hash H] -o FILE.mlev``: the archived program as ``.mlev`` text."""
     if not args.db or args.file or args.component is not None:
         raise MlevError("-o FILE.mlev writes a run's program as .mlev text: it takes --db DB (with --best or --hash H)",
                         hint="mlevolve export --db DB --best -o best.mlev; a .py output writes a training script")
-    unused = [flag_of(k) for k in ("task", "seed", "epochs") if getattr(args, k) is not None]
-    if unused:
-        raise MlevError(f"a .mlev output is the program alone: {', '.join(unused)} "
-                        f"{'does' if len(unused) == 1 else 'do'} not apply", hint="drop it, or write a .py script")
+    _no_training_flags(args, "a .mlev output is the program alone", "drop it, or write a .py script")
     api.check_output(args.output, kind="program")
-    text, options = api.export_program(args.db, args.hash, grammar=load_grammar(args.grammar) if args.grammar else None)
+    text, options = api.export_program(args.db, args.hash, grammar=grammar)
     api.write_atomic(args.output, text)
     print(f"wrote {args.output} ({text.count(chr(10))} lines); score it as the run did with: "
           f"{' '.join(['mlevolve run', shlex.quote(args.output), *options])}")
