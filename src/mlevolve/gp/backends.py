@@ -832,7 +832,10 @@ class DaskBackend:
         self.factory = factory
         self.timeout = timeout
         self.memory = memory
-        self.cluster = None
+        self.cluster: Any = None
+        self.client: Any = None  # set below; None until then (close() may run before: Ctrl-C while starting)
+        # future -> (request, when a worker took it (None: still waiting), is a retry)
+        self.futures: dict[Any, tuple[Request, float | None, bool]] = {}
         if address.startswith("local:"):
             n = int(address.split(":", 1)[1] or 0) or os.cpu_count() or 1
             # Ctrl-C goes to the whole process group; it is this process's to report.  The workers start
@@ -858,8 +861,6 @@ class DaskBackend:
             except OSError as err:
                 raise MlevError(f"cannot reach the Dask scheduler at {address}: {err}") from None
         self.slots = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
-        # future -> (request, when a worker took it (None: still waiting), is a retry)
-        self.futures: dict[Any, tuple[Request, float | None, bool]] = {}
         self.restarted = 0
 
     def submit(self, request: Request, retried: bool = False) -> None:
@@ -932,11 +933,10 @@ class DaskBackend:
         return done
 
     def close(self, interrupted: bool = False) -> None:
-        for future in getattr(self, "futures", {}):
+        for future in self.futures:
             future.cancel()
-        client = getattr(self, "client", None)
-        if client is not None:
-            client.close()
+        if self.client is not None:
+            self.client.close()
         if self.cluster is not None:
             self.cluster.close()
 
