@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +115,25 @@ def archive_count(db: str | Path) -> int:
         return 0
     finally:
         conn.close()
+
+
+def wait_for_candidates(proc: subprocess.Popen[Any], db: str | Path, at_least: int, limit: float = 120.0,
+                        step: float = 0.1) -> bool:
+    """Wait until ``db`` holds ``at_least`` candidates while ``proc`` runs; whether it got there (False: the
+    process ended first, or ``limit`` seconds passed)."""
+    deadline = time.monotonic() + limit
+    while archive_count(db) < at_least:
+        if proc.poll() is not None or time.monotonic() >= deadline:
+            return False
+        time.sleep(step)
+    return True
+
+
+def sigint_default() -> None:
+    """A ``preexec_fn``: in the child before exec, Ctrl-C's default action, so that Python installs its
+    KeyboardInterrupt handler even when the tests run as a background job of a shell without job control
+    (which starts its jobs with SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def archive_meta(db: str | Path) -> dict[str, Any]:

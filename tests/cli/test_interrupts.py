@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from mlevolve.dsl.parse import parse
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter.fit import fit_formula
 from mlevolve.results import guarded
-from tests.conftest import EXAMPLES, environment
+from tests.conftest import EXAMPLES, environment, sigint_default, wait_for_candidates
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
 QUIT = ("mlevolve: Ctrl-C again: quit at once; a run's archive keeps every candidate it committed, and the same "
@@ -148,7 +147,7 @@ def _dask_run(tmp_path: Path, after: float | None) -> tuple[int, list[str], floa
     proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "evolve", QUARTIC, "--init", "random", "--budget",
                              "1000000", "--population", "20", "--db", str(db), "--quiet", "--dask", "local:2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
-                            start_new_session=True, preexec_fn=_sigint_default)
+                            start_new_session=True, preexec_fn=sigint_default)
     try:
         deadline = time.monotonic() + 120
         if after is not None:
@@ -157,9 +156,7 @@ def _dask_run(tmp_path: Path, after: float | None) -> tuple[int, list[str], floa
                 time.sleep(0.02)
             time.sleep(after)
         else:
-            while _saved(db) < 30:
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
+            assert wait_for_candidates(proc, db, 30, limit=deadline - time.monotonic())
         os.killpg(proc.pid, signal.SIGINT)
         sent = time.monotonic()
         _, err = proc.communicate(timeout=60)
@@ -168,19 +165,6 @@ def _dask_run(tmp_path: Path, after: float | None) -> tuple[int, list[str], floa
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-
-
-def _saved(db: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0])
-    except sqlite3.Error:  # not made yet
-        return 0
-
-
-def _sigint_default() -> None:
-    """In the child before exec: Ctrl-C's default action (a shell without job control starts jobs ignoring it)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.e2e

@@ -8,7 +8,7 @@ import pytest
 
 from mlevolve import api
 from mlevolve.dsl.errors import SettingError
-from tests.conftest import ROOT, Capsys, usage_error
+from tests.conftest import ROOT, Capsys, sigint_default, usage_error, wait_for_candidates
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
 CONFIRM_HINT = "hint: each seed trains the best and the starting program again: 5 to 30 give the gain's spread\n"
@@ -107,13 +107,6 @@ def test_an_exported_script_reads_its_numbers_in_ascii_digits_as_the_command_doe
         assert done.stderr == f"quartic.py: error: {error}\nhint: try --help\n"
 
 
-def _sigint_default() -> None:
-    """In the child before exec: Ctrl-C's default action (a shell without job control starts jobs ignoring it)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_ctrl_c_during_a_parallel_meta_run_says_how_to_resume_without_worker_tracebacks(tmp_path: Path) -> None:
@@ -122,26 +115,16 @@ def test_ctrl_c_during_a_parallel_meta_run_says_how_to_resume_without_worker_tra
     130; the same command resumes it."""
     import os
     import signal
-    import sqlite3
     import subprocess
     import sys
-    import time
 
     from tests.conftest import environment
 
     db = tmp_path / "m.db"
     proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "meta", str(SMOKE), "--workers", "2", "--db", str(db),
                              "-o", str(tmp_path / "g.toml"), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=environment(), start_new_session=True, preexec_fn=_sigint_default)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:  # until the workers run inner runs
-        try:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as conn:
-                if conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0] >= 1:
-                    break
-        except sqlite3.Error:
-            pass  # not created yet
-        time.sleep(0.1)
+                            text=True, env=environment(), start_new_session=True, preexec_fn=sigint_default)
+    wait_for_candidates(proc, db, 1)  # until the workers run inner runs
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert (proc.returncode, out) == (130, "")

@@ -16,7 +16,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -40,7 +39,7 @@ from mlevolve.interpreter.evaluator import ProgramEvaluator
 from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.tasks import load_task
 from mlevolve.results import Failure, Outcome, dumps
-from tests.conftest import ROOT, archive_rows
+from tests.conftest import ROOT, archive_rows, sigint_default, wait_for_candidates
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
 MIB = 2**20
@@ -342,28 +341,14 @@ def test_a_candidate_raising_anything_is_the_same_failure_on_every_backend(backe
 
 
 # ------------------------------------------------------------------- item 12: Ctrl-C, Dask timeouts
-def _sigint_default() -> None:
-    """In the child before exec: Ctrl-C's default action, so that Python installs its KeyboardInterrupt handler
-    even when the tests run as a background job of a shell without job control (which ignores SIGINT)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.slow
 def test_ctrl_c_with_workers_prints_one_line_and_the_run_resumes(tmp_path: Path) -> None:
     db = tmp_path / "run.db"
     command = [sys.executable, "-m", "mlevolve.cli", "evolve", str(QUARTIC), "--budget", "100000", "--init",
                "random", "--population", "20", "--workers", "2", "--db", str(db), "--quiet"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                            preexec_fn=_sigint_default)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as conn:
-                if conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0] >= 50:
-                    break
-        except sqlite3.Error:
-            pass  # not created yet
-        time.sleep(0.2)
+                            preexec_fn=sigint_default)
+    wait_for_candidates(proc, db, 50, limit=300, step=0.2)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
@@ -398,7 +383,7 @@ def test_ctrl_c_while_workers_start_stops_the_command_after_the_start(tmp_path: 
     (tmp_path / "slowpre.py").write_text("import time\ntime.sleep(1.0)\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT / "src"), str(ROOT)])}
     proc = subprocess.run([sys.executable, "-c", _HELD], capture_output=True, text=True, timeout=120, env=env,
-                          start_new_session=True, preexec_fn=_sigint_default)
+                          start_new_session=True, preexec_fn=sigint_default)
     assert proc.stdout.splitlines() == ["interrupted after the start True"], proc.stderr
     assert proc.stderr == ""
 
