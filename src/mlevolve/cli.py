@@ -10,9 +10,7 @@ from the owner's table, and its name from :func:`flag_of`; a bad value the API r
 from __future__ import annotations
 
 import argparse
-import contextlib
 import inspect
-import os
 import re
 import shlex
 import signal
@@ -24,7 +22,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from mlevolve import api
+from mlevolve import api, stop
 from mlevolve.dsl.errors import MlevError, MlevErrors, SettingError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import KINDS
@@ -38,6 +36,7 @@ from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.standalone.common import NUMBER
 from mlevolve.results import dumps, shown_program
+from mlevolve.script import stdout_gone
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
@@ -668,37 +667,8 @@ def _training_flags(p: argparse.ArgumentParser, call: Callable[..., Any], *, arc
 
 
 # ------------------------------------------------------------------------------------- Ctrl-C, SIGTERM
-_STOPS = (signal.SIGINT, signal.SIGTERM)
-_STOPPED: list[int] = []  # the stop signals this command received: the first one stopped it
-_ARMED = [False]  # whether a stop signal raises KeyboardInterrupt now: only while the command itself runs
-
-
-def _on_stop(signum: int, frame: Any) -> None:
-    """Ctrl-C (SIGINT) or SIGTERM.  The first, while the command runs (:func:`_run_armed`), raises
-    KeyboardInterrupt there: an interrupted run is saved and says how to resume.  Outside it (parsing the
-    arguments, reporting the stop, exiting) a signal is only kept, so a KeyboardInterrupt can never come
-    from a place no handler covers (Python raises it at any bytecode: in an ``except`` or ``finally``
-    block, in ``sys.exit``); one kept before the command runs stops it as it starts.  A second signal
-    quits at once (the run's archive keeps what it committed: the same command resumes it)."""
-    _STOPPED.append(signum)
-    if len(_STOPPED) > 1:
-        _quit_now(signum)
-    if _ARMED[0]:
-        raise KeyboardInterrupt
-
-
-def _quit_now(signum: int) -> NoReturn:
-    """Exit at once with status 128 + ``signum``, after one line (written without Python's buffers,
-    which the interrupted code may hold)."""
-    with contextlib.suppress(Exception):  # the interrupted code may be writing to stdout itself
-        sys.stdout.flush()
-    os.write(2, f"mlevolve: {_signal_name(signum)} again: quit at once; a run's archive keeps every candidate it "
-                "committed, and the same command resumes it\n".encode())
-    os._exit(128 + signum)
-
-
-def _signal_name(signum: int) -> str:
-    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+# The handler and the signals it kept are mlevolve.stop's (the console script installs it before importing this).
+_STOPPED, _ARMED = stop.STOPPED, stop.ARMED
 
 
 def _run_armed(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -728,19 +698,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command line: every error one ``FILE:LINE:COL: error:`` line (or ``FILE: error:`` where a file
     has no position), else ``mlevolve COMMAND: error:``, then ``hint:``; exit status 2.  Ctrl-C or SIGTERM
     stops a command with one line (a run: how many candidates are saved and the command that resumes it)
-    and exit status 128 + the signal's number (130, 143); a second one quits at once (:func:`_on_stop`).
+    and exit status 128 + the signal's number (130, 143); a second one quits at once
+    (:func:`mlevolve.stop.on_stop`).  Output to a pipe whose reader has left (``| head -1``) ends quietly with
+    status 141 (:func:`mlevolve.script.stdout_gone`).
 
     ``argv`` None: this process's own command (``python -m mlevolve``, the ``mlevolve`` script), whose
-    stop signals stay handled as :func:`_on_stop` says until the process has exited (through
+    stop signals stay handled as :func:`mlevolve.stop.on_stop` says until the process has exited (through
     ``sys.exit`` and the interpreter's shutdown); else (a call from Python) the previous handlers are
     put back on return (main thread only; elsewhere nothing changes)."""
+    if argv is None:  # the handler may be in place since the process began (mlevolve.__main__), with a signal kept
+        stop.install()
+        try:
+            try:
+                return _main(argv)
+            finally:  # here, not in the interpreter's shutdown (also after --help): a reader that left is seen
+                sys.stdout.flush()
+        except BrokenPipeError:  # stdout's (or stderr's) reader left: `mlevolve --help | head -1`
+            return stdout_gone()
     _STOPPED.clear()
-    if argv is None:
-        with contextlib.suppress(ValueError):  # not the main thread
-            for signum in _STOPS:
-                signal.signal(signum, _on_stop)
-        return _main(argv)
-    with signal_handler(signal.SIGINT, _on_stop), signal_handler(signal.SIGTERM, _on_stop):
+    with signal_handler(signal.SIGINT, stop.on_stop), signal_handler(signal.SIGTERM, stop.on_stop):
         return _main(argv)
 
 
@@ -773,8 +749,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: {_stop_word()}", file=sys.stderr)
         return _stop_status()
-    except BrokenPipeError:
-        return 0
+    except BrokenPipeError:  # stdout's reader left (`mlevolve best DB | head -1`): end quietly
+        return stdout_gone()
     except (sqlite3.Error, OSError, MemoryError) as err:  # a storage or resource failure no layer named
         print(f"{prog}: error: {_resource_message(err)}\nhint: check the disk, the files named and free "
               "memory; a run's archive keeps every committed candidate, so the same command resumes it",

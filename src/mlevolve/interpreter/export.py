@@ -71,8 +71,12 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         "    except CandidateFailure as err:",
         '        metrics = {"failure": {"reason": err.reason, "where": err.where}}',
         "    metrics.update(task=args.task, seed=args.seed)",
-        '    print(json.dumps(metrics) if args.json else '
-        '"\\n".join(f"{key:>16}: {value}" for key, value in metrics.items()))',
+        "    try:  # flushed here: a reader of stdout that left (`| head -1`) ends the script quietly (Python's docs)",
+        '        print(json.dumps(metrics) if args.json else '
+        '"\\n".join(f"{key:>16}: {value}" for key, value in metrics.items()), flush=True)',
+        "    except BrokenPipeError:  # stdout at the null device, so that Python's own flush at exit finds it",
+        "        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())",
+        "        raise SystemExit(141) from None  # as a shell reports a program SIGPIPE ended",
         '    raise SystemExit(1 if metrics["failure"] else 0)  # as `mlevolve run`: 1 when the program failed',
     ]
     return "\n".join(lines)
@@ -156,9 +160,9 @@ def _closure(roots: list[str]) -> list[str]:
 
 
 def _imports(nodes: list[ast.ImportFrom | ast.Import], used: set[str]) -> str:
-    """The import lines binding a name in ``used`` (and argparse, json and sys, which ``main`` uses), as
+    """The import lines binding a name in ``used`` (and argparse, json, os and sys, which ``main`` uses), as
     isort writes them: the standard library, then the others; ``import x`` before ``from m import a, b``."""
-    plain: set[str] = {"import argparse", "import json", "import sys"}
+    plain: set[str] = {"import argparse", "import json", "import os", "import sys"}
     names: dict[str, set[str]] = {}
     for node in nodes:
         for alias in node.names:

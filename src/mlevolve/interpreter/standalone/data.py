@@ -17,16 +17,11 @@ from mlevolve.interpreter.standalone.common import NUMBER, TaskError
 MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
 
 
-class _Datasets:
+def datasets() -> Any:
     """``sklearn.datasets``, imported on first use: naming or checking a task stays light (no scikit-learn)."""
+    from sklearn import datasets as module
 
-    def __getattr__(self, name: str) -> Any:
-        from sklearn import datasets as module
-
-        return getattr(module, name)
-
-
-datasets = _Datasets()
+    return module
 
 
 def _sk_seed(rng: np.random.Generator) -> int:

@@ -25,12 +25,12 @@ from mlevolve.interpreter.standalone.data import (
 )
 
 SUPERVISED: dict[str, Callable[[np.random.Generator], tuple[Any, Any]]] = {
-    "digits": lambda rng: datasets.load_digits(return_X_y=True),
-    "iris": lambda rng: datasets.load_iris(return_X_y=True),
-    "wine": lambda rng: datasets.load_wine(return_X_y=True),
-    "breast_cancer": lambda rng: datasets.load_breast_cancer(return_X_y=True),
-    "moons": lambda rng: datasets.make_moons(1000, noise=0.1, random_state=_sk_seed(rng)),
-    "circles": lambda rng: datasets.make_circles(1000, noise=0.05, factor=0.5, random_state=_sk_seed(rng)),
+    "digits": lambda rng: datasets().load_digits(return_X_y=True),
+    "iris": lambda rng: datasets().load_iris(return_X_y=True),
+    "wine": lambda rng: datasets().load_wine(return_X_y=True),
+    "breast_cancer": lambda rng: datasets().load_breast_cancer(return_X_y=True),
+    "moons": lambda rng: datasets().make_moons(1000, noise=0.1, random_state=_sk_seed(rng)),
+    "circles": lambda rng: datasets().make_circles(1000, noise=0.05, factor=0.5, random_state=_sk_seed(rng)),
     "spirals": _spirals,
 }
 USER_OPTIONS = {"target": "", "problem": ""}
