@@ -16,9 +16,11 @@ installs its Ctrl-C handler before the API's imports (NumPy, Lark) run (:mod:`ml
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # as typing's, without importing typing: the console script installs its handler after this
 if TYPE_CHECKING:
+    from typing import Any
+
     from mlevolve.api import check, export, export_component, format, parse, parse_file, read_source, run, sample, tasks
     from mlevolve.dsl.errors import MlevError
     from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Tup
