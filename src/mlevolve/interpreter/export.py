@@ -73,7 +73,7 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         "    metrics.update(task=args.task, seed=args.seed)",
         "    try:  # flushed here: a reader of stdout that left (`| head -1`) ends the script quietly (Python's docs)",
         '        print(json.dumps(metrics) if args.json else '
-        '"\\n".join(f"{key:>16}: {value}" for key, value in metrics.items()), flush=True)',
+        '"\\n".join(f"{k:>16}: {v}" for k, v in metrics.items()), flush=True)',
         "    except BrokenPipeError:  # stdout at the null device, so that Python's own flush at exit finds it",
         "        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())",
         "        raise SystemExit(141) from None  # as a shell reports a program SIGPIPE ended",

@@ -54,7 +54,7 @@ def _digits_density(rng: np.random.Generator) -> dict[str, Any]:
 def density_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """The samples ``spec`` names (no options), drawn with the generator seeded by ``seed``: x_train,
     x_val and x_test, float32 (n, 2) for the 2-D toys, (n, 64) for digits_density."""
-    name, _ = parse_spec(spec, {}, {*DENSITY, DIGITS_DENSITY})
+    name, _ = parse_spec(spec, {}, {*DENSITY, DIGITS_DENSITY}, "a density task")
     rng = np.random.default_rng(seed)
     if name == DIGITS_DENSITY:
         return _digits_density(rng)
