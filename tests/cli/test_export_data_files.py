@@ -151,3 +151,15 @@ def test_a_script_for_a_built_in_task_refuses_a_data_file_in_one_line(folder: Pa
         "builtin.py: error: unknown task 'good.csv': this script loads built-in tasks, not data files",
         "hint: its tasks: koza_quartic, nguyen1, nguyen2, nguyen3, nguyen4, nguyen5, nguyen6, nguyen7, nguyen8; "
         "another: mlevolve export --task TASK"]
+
+
+@pytest.mark.e2e
+def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_folder(
+        folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(folder)
+    script = tmp_path / "elsewhere.py"
+    script.write_text(mlevolve.export(QUARTIC, "good.csv:target=y"))
+    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, cwd=str(tmp_path),
+                          env=environment(), timeout=120)
+    got, want = json.loads(done.stdout), mlevolve.run(QUARTIC, "good.csv:target=y")
+    assert got["task"] == f"{folder / 'good.csv'}:target=y" and got["train_mse"] == want["train_mse"]

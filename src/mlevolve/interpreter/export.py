@@ -20,6 +20,7 @@ import ast
 import importlib
 import inspect
 import sys
+from pathlib import Path
 
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.printer import format_program
@@ -190,9 +191,13 @@ def _docstring(program: Program, task: str) -> str:
 
 def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0, epochs: int = 10,
                   compiled: Compiled | None = None) -> str:
-    """The text of the standalone script for ``program`` (checked) trained on ``task``."""
+    """The text of the standalone script for ``program`` (checked) trained on ``task`` (a data file's by its
+    absolute path, so that the script's default task is found from any folder)."""
     compiled = compiled or compile_program(program, spec)
     regime = compiled.regime
+    if regime.loader_for(task).names is None:  # a data file, by its absolute path: the script runs from any folder
+        name, sep, options = task.partition(":")
+        task = str(Path(name).resolve()) + sep + options
     functions, wiring = compiled.source.rstrip().rsplit("\n", 1)
     dim = regime.dim and "DIM" in {n.id for n in ast.walk(ast.parse(functions)) if isinstance(n, ast.Name)}
     main = main_source(regime, program, wiring, task, seed, epochs, dim)
