@@ -265,7 +265,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     grammar = load_grammar(args.grammar) if args.grammar else None  # None: the base grammar, or the run's
     if str(args.output).endswith(".mlev"):  # the program itself, not a script
         return _export_program(args, grammar)
-    api.check_output(args.output, kind="script")
+    if args.output != "-":  # -: stdout
+        api.check_output(args.output, kind="script")
     # --seed and --epochs default to the API's (a file) or to the run's (--db): passed only when given
     given = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
     if args.component is not None:
@@ -288,6 +289,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     else:
         raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H",
                         hint="mlevolve export FILE -o OUT.py, or mlevolve export --db DB --best -o OUT.py")
+    if args.output == "-":  # the script on stdout, as is (`mlevolve export f.mlev -o - | less`)
+        sys.stdout.write(source)
+        return 0
     api.write_atomic(args.output, source)
     if args.component is not None:
         print(f"wrote {args.output} ({source.count(chr(10))} lines): import it, no mlevolve needed")
@@ -554,8 +558,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write a program as a standalone Python training script")
     p.add_argument("file", metavar="FILE", nargs="?", help="a .mlev file (or use --db)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.py",
-                   help="where to write the script; OUT.mlev (with --db) writes the run's program itself, "
-                        "for `mlevolve run` or another search to start from")
+                   help="where to write the script (-: print it); OUT.mlev (with --db) writes the run's program "
+                        "itself, for `mlevolve run` or another search to start from")
     p.add_argument("--db", metavar="DB", help="export from a run's archive instead of a file")
     p.add_argument("--component", metavar="NAME", help="write definition NAME (of FILE, or of the --db program) as "
                    "a drop-in module instead (optimizer: torch.optim.Optimizer, learner: scikit-learn estimator, "

@@ -39,7 +39,8 @@ def assert_quiet_end(done: subprocess.CompletedProcess[str]) -> None:
 @pytest.mark.parametrize("argv", [["tasks"], ["grammar", "show"], ["sample", "--type", "Tensor", "-n", "50",
                                                                      "--var", "x:Tensor"],
                                   ["check", str(EXAMPLES / "quartic.mlev")],
-                                  ["run", str(EXAMPLES / "quartic.mlev"), "--json"]])
+                                  ["run", str(EXAMPLES / "quartic.mlev"), "--json"],
+                                  ["export", str(EXAMPLES / "quartic.mlev"), "-o", "-"]])
 def test_the_command_ends_quietly_when_its_reader_has_left(argv: list[str]) -> None:
     assert_quiet_end(closed_pipe([sys.executable, "-m", "mlevolve", *argv]))
 
@@ -130,3 +131,13 @@ def test_the_parser_s_error_is_one_line_and_a_hint(capsys: pytest.CaptureFixture
     assert stopped.value.code == 2
     assert capsys.readouterr().err == "x.py: error: argument --n: invalid choice: 3 (choose from 1, 2)\n" \
                                       "hint: run `x.py --help`\n"
+
+
+def test_export_to_dash_prints_the_script_and_writes_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from mlevolve import cli
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["export", str(EXAMPLES / "quartic.mlev"), "-o", "-"]) == 0
+    assert capsys.readouterr().out == api.export(str(EXAMPLES / "quartic.mlev"))
+    assert list(tmp_path.iterdir()) == []
