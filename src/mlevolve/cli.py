@@ -349,6 +349,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
 
 
 def _cmd_meta(args: argparse.Namespace) -> int:
+    _no_stdout(args.output, "the evolved grammar", "runs/meta.grammar.toml")
     try:
         summary = api.meta(args.config, args.db, args.output, quiet=args.quiet, workers=args.workers, dask=args.dask)
     except KeyboardInterrupt:  # as evolve's: what is kept, and the command that resumes
@@ -440,7 +441,16 @@ def _show_formula(args: argparse.Namespace) -> int:
     return 0
 
 
+def _no_stdout(output: str | None, what: str, example: str) -> None:
+    """Refuse ``-o -`` (stdout) for a command that writes ``what``, a file it reads back or keeps (a file
+    named "-" is never what was meant)."""
+    if output == "-":
+        raise MlevError(f"-o - would print {what}; this command writes it to a file",
+                        hint=f"give a file, e.g. -o {example}, or leave -o out for the default")
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
+    _no_stdout(args.output, "the report", "runs/report.html")
     output = args.output or str(Path(args.db).with_suffix(".html"))
     result = api.report(args.db, output, top=args.top, baseline=args.baseline)
     print(f"wrote {result['output']} ({result['candidates']} candidates, {result['state']})")

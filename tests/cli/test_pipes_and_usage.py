@@ -141,3 +141,16 @@ def test_export_to_dash_prints_the_script_and_writes_no_file(tmp_path: Path, mon
     assert cli.main(["export", str(EXAMPLES / "quartic.mlev"), "-o", "-"]) == 0
     assert capsys.readouterr().out == api.export(str(EXAMPLES / "quartic.mlev"))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [["report", "run.db", "-o", "-"], ["meta", "config.toml", "-o", "-"]])
+def test_dash_as_the_output_of_a_command_that_writes_a_file_is_refused(tmp_path: Path, argv: list[str],
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from mlevolve import cli
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"mlevolve {argv[0]}: error: -o - would print the ") and err[1].startswith("hint: ")
+    assert list(tmp_path.iterdir()) == []
