@@ -231,6 +231,8 @@ def _located(file: str, call: Callable[[], _T]) -> _T:
     try:
         return call()
     except MlevError as err:
+        if err.file is None and err.span is not None:  # a place in the program no layer named a file for: file's
+            err.located(file)
         if err.file != file or err.span is None:
             raise
         try:
