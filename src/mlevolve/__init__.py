@@ -16,6 +16,7 @@ installs its Ctrl-C handler before the API's imports (NumPy, Lark) run (:mod:`ml
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 TYPE_CHECKING = False  # as typing's, without importing typing: the console script installs its handler after this
 if TYPE_CHECKING:
@@ -75,10 +76,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """The API name ``name``, imported from its module on first use; AttributeError for any other."""
+    """The API name ``name``, imported from its module on first use, or the subpackage ``name``;
+    AttributeError for any other."""
     home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'mlevolve' has no attribute {name!r}")
+    if home is None:  # a subpackage (`mlevolve.api.evolve`, `mlevolve.gp.backends` after `import mlevolve`)
+        if name.startswith("_") or importlib.util.find_spec(f"{__name__}.{name}") is None:
+            raise AttributeError(f"module 'mlevolve' has no attribute {name!r}")
+        importlib.import_module("mlevolve.api")  # the modules `import mlevolve` loaded before it was lazy
+        return importlib.import_module(f"{__name__}.{name}")
     value = getattr(importlib.import_module(home), name)
     globals()[name] = value
     return value
