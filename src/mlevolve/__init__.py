@@ -76,13 +76,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """The API name ``name``, imported from its module on first use, or the subpackage ``name``;
+    """The API name ``name``, imported from its module on first use, or the submodule ``name``;
     AttributeError for any other."""
     home = _HOMES.get(name)
-    if home is None:  # a subpackage (`mlevolve.api.evolve`, `mlevolve.gp.backends` after `import mlevolve`)
+    if home is None:  # a submodule (`mlevolve.api.evolve` after `import mlevolve`; `from mlevolve import stop`)
         if name.startswith("_") or importlib.util.find_spec(f"{__name__}.{name}") is None:
             raise AttributeError(f"module 'mlevolve' has no attribute {name!r}")
-        importlib.import_module("mlevolve.api")  # the modules `import mlevolve` loaded before it was lazy
         return importlib.import_module(f"{__name__}.{name}")
     value = getattr(importlib.import_module(home), name)
     globals()[name] = value

@@ -29,10 +29,10 @@ def test_importing_mlevolve_and_its_entry_point_imports_nothing_heavy() -> None:
     probe = ("import sys, mlevolve, mlevolve.__main__\n"
              "print(*sorted(m for m in ('numpy', 'lark', 'mlevolve.api', 'mlevolve.cli') if m in sys.modules))\n"
              "print(mlevolve.run.__module__, mlevolve.MlevError.__name__)\n"  # the API, imported on first use
-             "print(mlevolve.gp.backends.__name__, mlevolve.api.evolve.__name__)")  # subpackages, as before
+             "print(mlevolve.api.evolve.__name__, mlevolve.gp.backends.__name__)")  # submodules, as before
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=environment(),
                           timeout=60)
-    assert done.stdout.splitlines() == ["", "mlevolve.api MlevError", "mlevolve.gp.backends evolve"], done.stderr
+    assert done.stdout.splitlines() == ["", "mlevolve.api MlevError", "evolve mlevolve.gp.backends"], done.stderr
 
 
 # Ctrl-C exactly while the command line's modules are imported: as the first of them imports numpy.
