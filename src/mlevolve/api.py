@@ -82,21 +82,14 @@ def parse_file(path: str | Path) -> Program:
 
 
 def check(program: Program | str, grammar: GrammarSpec | None = None, file: str | None = None) -> Program:
-    """Type-check a program (or its text) against a grammar (the base grammar by default), and check
-    that a training regime runs it (:func:`mlevolve.interpreter.regimes.regime_of`: not two formulas,
-    not a formula with a model).
+    """Type-check a program (or its text) against a grammar (the base grammar by default).
 
     Returns the program unchanged; raises :class:`MlevError` listing every faulty definition.
     """
     if isinstance(program, str):
         program = _parse(program, file)
     try:
-        checked = check_program(program, grammar or load_grammar())
-        if checked.definitions:  # what a training regime runs: one formula or learner, supervised parts once each
-            from mlevolve.interpreter.regimes import regime_of
-
-            regime_of(checked)
-        return checked
+        return check_program(program, grammar or load_grammar())
     except MlevError as err:
         raise err.located(file) if file else err from None
 
