@@ -19,7 +19,6 @@ import os
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ[_var] = "1"  # before numpy is imported: one core
 
-import argparse  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
@@ -34,7 +33,7 @@ from mlevolve.gp.generate import generate  # noqa: E402
 from mlevolve.interpreter.evaluate import Settings  # noqa: E402
 from mlevolve.interpreter.evaluator import DEFAULT_FIT, ProgramEvaluator  # noqa: E402
 from mlevolve.interpreter.tasks import load_task  # noqa: E402
-from mlevolve.script import at_least  # noqa: E402
+from mlevolve.script import ArgumentParser, at_least  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,7 +86,7 @@ def cost(kind: str, programs: list[Program], repeats: int, jit: bool = True) -> 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=at_least(1), default=300, help="random programs of each kind (default 300)")
     parser.add_argument("--repeats", type=at_least(1), default=3, help="timed passes (default 3)")
     args = parser.parse_args()

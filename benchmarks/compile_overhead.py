@@ -23,7 +23,6 @@ Both run single-threaded, interleaved in one process, after a warm-up; the media
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import platform
@@ -42,6 +41,7 @@ import mlevolve
 from mlevolve.interpreter.codegen import Compiled, compile_program
 from mlevolve.interpreter.evaluate import Settings, evaluate_compiled
 from mlevolve.interpreter.tasks import Supervised, load_task
+from mlevolve.script import ArgumentParser
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 10
@@ -118,7 +118,7 @@ def compare(compiled: Compiled, task: Supervised, epochs: int, runs: int, warmup
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke mode: 1 epoch, 3 runs each")
     parser.add_argument("--runs", type=int, default=9, help="timed runs of each side (default 9, at least 7)")
     args = parser.parse_args()

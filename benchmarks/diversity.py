@@ -18,7 +18,6 @@ prints the table of a finished run again.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import tempfile
@@ -29,7 +28,7 @@ from typing import Any
 from mlevolve.api import evolve
 from mlevolve.gp.archive import Archive
 from mlevolve.meta import stats
-from mlevolve.script import at_least, read_json
+from mlevolve.script import ArgumentParser, at_least, read_json
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("nguyen4", "nguyen6", "nguyen7", "nguyen8")
@@ -91,7 +90,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=at_least(1), default=2000)
     parser.add_argument("--seeds", type=at_least(1), default=5)
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "diversity.json"))

@@ -13,7 +13,6 @@ Run: python benchmarks/engine_speed.py [--quick] [--repeats N] [--no-fit]
 
 from __future__ import annotations
 
-import argparse
 import functools
 import math
 import operator
@@ -30,7 +29,7 @@ from deap import algorithms, base, creator, gp, tools
 import mlevolve
 from deap_tutorial import register_tutorial_operators
 from mlevolve.api import evolve
-from mlevolve.script import at_least
+from mlevolve.script import ArgumentParser, at_least
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,7 +89,7 @@ def mlevolve_run(pop_size: int, generations: int, seed: int,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="population 50, 5 generations, 1 repeat")
     parser.add_argument("--repeats", type=at_least(1), default=3)
     parser.add_argument("--no-fit", action="store_true",

@@ -38,7 +38,7 @@ from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.archive import Archive
 from mlevolve.interpreter.tasks import FORMULAS
-from mlevolve.script import at_least, int_list
+from mlevolve.script import ArgumentParser, at_least, int_list
 
 QUARTIC = Path(__file__).parents[1] / "examples" / "quartic.mlev"
 
@@ -104,7 +104,7 @@ def _problems(text: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-seeds", type=int_list, default="0,1,2",
                         help="seeds of the nguyen4 size runs (budget 2000)")
     parser.add_argument("--problems", type=_problems, default="nguyen1,nguyen4,nguyen5,nguyen7",

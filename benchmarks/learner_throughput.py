@@ -32,7 +32,6 @@ import os
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ[_var] = "1"  # before numpy is imported: one core
 
-import argparse  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
@@ -54,7 +53,7 @@ from mlevolve.interpreter.evaluate import Settings, evaluate_compiled  # noqa: E
 from mlevolve.interpreter.evaluator import ProgramEvaluator  # noqa: E402
 from mlevolve.interpreter.fastpath import clear_memos, interpret  # noqa: E402
 from mlevolve.interpreter.tasks import Family, load_task  # noqa: E402
-from mlevolve.script import positive  # noqa: E402
+from mlevolve.script import ArgumentParser, positive  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PATH = {False: "NumPy path", True: "compiled (numba)"}
@@ -126,7 +125,7 @@ def random_learners(base: Program, n: int, seed: int, depth: int) -> list[Progra
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke mode: short timings, few random programs")
     parser.add_argument("--seconds", type=positive, default=3.0, help="seconds per measurement (default 3)")
     args = parser.parse_args()

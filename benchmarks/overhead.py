@@ -14,7 +14,6 @@ Run: python benchmarks/overhead.py [--budget N] [--profile] [--instant]
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import itertools
 import pstats
@@ -33,7 +32,7 @@ from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.tasks import load_task
 from mlevolve.results import Outcome
-from mlevolve.script import at_least
+from mlevolve.script import ArgumentParser, at_least
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = {"formula": ("quartic.mlev", ["f"], "koza_quartic", frozenset({"formula"}), True),
@@ -114,7 +113,7 @@ def measure(kind: str, budget: int, algorithm: str = "regularized", profile: boo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budget", type=at_least(1), default=2000)
     parser.add_argument("--profile", action="store_true", help="print the hot spots (cProfile) too")
     parser.add_argument("--instant", action="store_true", help="also the engine alone, with instant evaluations")

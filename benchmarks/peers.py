@@ -92,7 +92,6 @@ Peers: ``pip install -e .[bench]`` (gplearn, pyoperon); a missing peer is report
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
@@ -108,7 +107,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.script import at_least, read_json_lines
+from mlevolve.script import ArgumentParser, at_least, read_json_lines
 
 F64 = npt.NDArray[np.float64]
 PEERSET = Path(__file__).parent / "sr_peers.toml"  # the peers' function set as an mlevolve grammar
@@ -532,7 +531,7 @@ def available(engine: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="mlevolve vs gplearn, Operon and DEAP at symbolic regression")
+    parser = ArgumentParser(description="mlevolve vs gplearn, Operon and DEAP at symbolic regression")
     parser.add_argument("--quick", action="store_true",
                         help=f"{len(QUICK)} problems ({', '.join(QUICK)}), 1 seed, 2,000 evaluations")
     parser.add_argument("--throughput", type=at_least(1), metavar="REPEATS",

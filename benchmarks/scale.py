@@ -14,7 +14,6 @@ Run: python benchmarks/scale.py [--quick]
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import tempfile
@@ -29,6 +28,7 @@ from mlevolve.gp.engine import Engine, EvolveConfig
 from mlevolve.gp.search import regularized_evolution
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.results import Outcome
+from mlevolve.script import ArgumentParser
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,7 +83,7 @@ def run(budget: int, seconds: float, workers: int, batch: int = 1) -> dict[str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small budgets (a smoke test)")
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")

@@ -21,7 +21,6 @@ Run: PYTHONPATH=src python benchmarks/worker_path.py [--repeats N] [--skip-main]
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import resource
@@ -37,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from mlevolve.gp.backends import CHEAP_BATCH  # noqa: E402
-from mlevolve.script import at_least  # noqa: E402
+from mlevolve.script import ArgumentParser, at_least  # noqa: E402
 from scale import run  # noqa: E402
 
 
@@ -150,7 +149,7 @@ def _cpu_run(budget: int, workers: int, batch: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=at_least(1), default=3)
     parser.add_argument("--skip-main", action="store_true", help="leave out the README's main job")
     parser.add_argument("--main-budgets", type=at_least(1), nargs="+", default=[24, 200])

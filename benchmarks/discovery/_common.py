@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -41,7 +40,9 @@ def machine() -> dict[str, Any]:
 def search_settings(description: str) -> tuple[bool, list[int], int, int, int, list[int]]:
     """The command line and settings shared by the activation and optimizer searches:
     (quick, search seeds, budget, population, tournament, training seeds)."""
-    parser = argparse.ArgumentParser(description=description)
+    from mlevolve.script import ArgumentParser
+
+    parser = ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true",
                         help="1 search seed, budget 30, population 10, 2 training seeds (a smoke test, < 60 s)")
     if parser.parse_args().quick:

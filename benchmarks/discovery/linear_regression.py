@@ -32,7 +32,6 @@ Run: python benchmarks/discovery/linear_regression.py [--quick] [--seeds N] [--b
 
 from __future__ import annotations
 
-import argparse
 import math
 import statistics
 import sys
@@ -51,7 +50,7 @@ import mlevolve
 from mlevolve.api import evolve
 from mlevolve.gp.archive import Archive
 from mlevolve.meta.stats import wilson
-from mlevolve.script import at_least
+from mlevolve.script import ArgumentParser, at_least
 
 CONFIG_FILE = HERE / "automl_zero_linear_search.toml"
 CONFIG = tomllib.loads(CONFIG_FILE.read_text())
@@ -182,7 +181,7 @@ def one_run(name: str, alg: str, seed: int, budget: int, db_dir: str) -> dict[st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, budgets 1,200 and 150 (a smoke test)")
     parser.add_argument("--seeds", type=at_least(1), default=None, help="number of seeds (default 5; quick 2)")
     parser.add_argument("--budget", type=at_least(1), default=None,
@@ -204,8 +203,8 @@ def main() -> None:
     chosen = [name.strip() for name in args.settings.split(",") if name.strip()]
     unknown = sorted(set(chosen) - {"az", "showcase", "showcase-fresh"})
     if unknown or not chosen:
-        parser.error(f"--settings: unknown setting(s) {', '.join(unknown) or '(none given)'}; "
-                     "hint: choose from az, showcase, showcase-fresh")
+        parser.error(f"argument --settings: unknown setting(s) {', '.join(unknown) or '(none given)'}",
+                     hint="choose from az, showcase, showcase-fresh")
     if not {"showcase", "showcase-fresh"} & set(chosen):
         showcase_budget = 0
     info = machine()

@@ -13,14 +13,13 @@ Run: python benchmarks/discovery/linear_regression_both.py [--seeds 10] [--budge
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import time
 from pathlib import Path
 
 from mlevolve import api
-from mlevolve.script import at_least
+from mlevolve.script import ArgumentParser, at_least
 
 PROGRAM = """algorithm linreg_both
 task linear
@@ -50,7 +49,7 @@ def one_run(seed: int, budget: int, folder: Path) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=at_least(1), default=10)
     parser.add_argument("--budget", type=at_least(1), default=20_000)
     parser.add_argument("--out", help="also write the JSON lines to this file")

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, fmt_ms, machine, print_machine, table, write_json
 
 import mlevolve
+from mlevolve.script import ArgumentParser
 
 # name: (example, slot, search task, transfer tasks, metric, higher is better)
 STUDIES: dict[str, tuple[str, str, str, tuple[str, ...], str, bool]] = {
@@ -75,7 +76,7 @@ def study(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny budgets, one seed")
     args = parser.parse_args()
     args.budget, args.population, args.search_epochs, args.epochs, args.seeds = \

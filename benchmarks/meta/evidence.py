@@ -37,7 +37,6 @@ runs only the snapshots and the base grammar and writes trend.json, trend.md and
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -59,7 +58,7 @@ from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.meta import provenance, stats, vary
 from mlevolve.meta.config import MetaConfig, load_config
 from mlevolve.meta.evolve import inner_run
-from mlevolve.script import at_least
+from mlevolve.script import ArgumentParser, at_least
 
 ROOT = Path(__file__).resolve().parents[2]
 ARMS = ("learned", "base", "bandit", "random", "random_rules", "shuffled", "weights", "variables", "rules",
@@ -225,7 +224,7 @@ def replot(db: str, out: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=str(ROOT / "benchmarks/meta/train.toml"))
     parser.add_argument("--db", default=str(ROOT / "runs/meta-train.db"))
     parser.add_argument("--seeds", type=at_least(1), default=30)

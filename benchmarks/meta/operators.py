@@ -25,7 +25,6 @@ Run:  python benchmarks/meta/operators.py --config CONFIG --db META_DB [--top 8]
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -38,7 +37,7 @@ from mlevolve.grammar.oplang import parse_operator
 from mlevolve.grammar.spec import GrammarSpec, OperatorSpec, load_grammar
 from mlevolve.meta import stats
 from mlevolve.meta.config import load_config
-from mlevolve.script import at_least
+from mlevolve.script import ArgumentParser, at_least
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evidence import meta_record, run_jobs, slot_types
@@ -72,7 +71,7 @@ def pooled_credit(history: list[dict[str, Any]]) -> tuple[dict[str, dict[str, An
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--db", required=True, help="the meta archive of a run of --config")
     parser.add_argument("--top", type=at_least(1), default=8, help="operators screened on meta-test (default 8)")

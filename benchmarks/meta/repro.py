@@ -14,7 +14,6 @@ Run:  PYTHONPATH=src python benchmarks/meta/repro.py            # compare; exit 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -86,7 +85,9 @@ def write() -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    from mlevolve.script import ArgumentParser
+
+    parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", action="store_true", help="regenerate repro.grammar.toml and repro.trace.json")
     args = parser.parse_args()
     os.chdir(HERE.parents[1])  # the header names the configuration relative to the repository

@@ -8,17 +8,42 @@ The curated API (see ``mlevolve.api`` for the details of each function)::
     load_grammar, GrammarSpec                         # the typed grammar (the search space)
     parse_expr, format_expr, canonical_hash, program_hash
     MlevError                                         # every user-facing error
+
+Each name is imported on first use (PEP 562), so ``import mlevolve`` is instant: the console script
+installs its Ctrl-C handler before the API's imports (NumPy, Lark) run (:mod:`mlevolve.__main__`).
 """
 
-from mlevolve.api import check, export, export_component, format, parse, parse_file, read_source, run, sample, tasks
-from mlevolve.dsl.errors import MlevError
-from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Tup
-from mlevolve.dsl.parse import parse_expr
-from mlevolve.dsl.printer import format_expr
-from mlevolve.dsl.traverse import canonical_hash, program_hash
-from mlevolve.grammar.spec import GrammarSpec, load_grammar
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+TYPE_CHECKING = False  # as typing's, without importing typing: the console script installs its handler after this
+if TYPE_CHECKING:
+    from typing import Any
+
+    from mlevolve.api import check, export, export_component, format, parse, parse_file, read_source, run, sample, tasks
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Tup
+    from mlevolve.dsl.parse import parse_expr
+    from mlevolve.dsl.printer import format_expr
+    from mlevolve.dsl.traverse import canonical_hash, program_hash
+    from mlevolve.grammar.spec import GrammarSpec, load_grammar
 
 __version__ = "0.1.0"
+
+_HOMES = {  # name: the module it is imported from on first use
+    **dict.fromkeys(("check", "export", "export_component", "format", "parse", "parse_file", "read_source", "run",
+                     "sample", "tasks"), "mlevolve.api"),
+    "MlevError": "mlevolve.dsl.errors",
+    **dict.fromkeys(("Call", "Definition", "Expr", "Let", "Num", "Param", "Program", "Ref", "Tup"), "mlevolve.dsl.ir"),
+    "parse_expr": "mlevolve.dsl.parse",
+    "format_expr": "mlevolve.dsl.printer",
+    "canonical_hash": "mlevolve.dsl.traverse",
+    "program_hash": "mlevolve.dsl.traverse",
+    "GrammarSpec": "mlevolve.grammar.spec",
+    "load_grammar": "mlevolve.grammar.spec",
+}
 
 __all__ = [
     "Call",
@@ -48,3 +73,20 @@ __all__ = [
     "sample",
     "tasks",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The API name ``name``, imported from its module on first use, or the submodule ``name``;
+    AttributeError for any other."""
+    home = _HOMES.get(name)
+    if home is None:  # a submodule (`mlevolve.api.evolve` after `import mlevolve`; `from mlevolve import stop`)
+        if name.startswith("_") or importlib.util.find_spec(f"{__name__}.{name}") is None:
+            raise AttributeError(f"module 'mlevolve' has no attribute {name!r}")
+        return importlib.import_module(f"{__name__}.{name}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

@@ -10,9 +10,7 @@ from the owner's table, and its name from :func:`flag_of`; a bad value the API r
 from __future__ import annotations
 
 import argparse
-import contextlib
 import inspect
-import os
 import re
 import shlex
 import signal
@@ -24,7 +22,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from mlevolve import api
+from mlevolve import api, stop
 from mlevolve.dsl.errors import MlevError, MlevErrors, SettingError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import KINDS
@@ -38,6 +36,7 @@ from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.standalone.common import NUMBER
 from mlevolve.results import dumps, shown_program
+from mlevolve.script import stdout_gone
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
@@ -232,6 +231,8 @@ def _located(file: str, call: Callable[[], _T]) -> _T:
     try:
         return call()
     except MlevError as err:
+        if err.file is None and err.span is not None:  # a place in the program no layer named a file for: file's
+            err.located(file)
         if err.file != file or err.span is None:
             raise
         try:
@@ -266,7 +267,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     grammar = load_grammar(args.grammar) if args.grammar else None  # None: the base grammar, or the run's
     if str(args.output).endswith(".mlev"):  # the program itself, not a script
         return _export_program(args, grammar)
-    api.check_output(args.output, kind="script")
+    if args.output != "-":  # -: stdout
+        api.check_output(args.output, kind="script")
     # --seed and --epochs default to the API's (a file) or to the run's (--db): passed only when given
     given = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
     if args.component is not None:
@@ -289,6 +291,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     else:
         raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H",
                         hint="mlevolve export FILE -o OUT.py, or mlevolve export --db DB --best -o OUT.py")
+    if args.output == "-":  # the script on stdout, as is (`mlevolve export f.mlev -o - | less`)
+        sys.stdout.write(source)
+        return 0
     api.write_atomic(args.output, source)
     if args.component is not None:
         print(f"wrote {args.output} ({source.count(chr(10))} lines): import it, no mlevolve needed")
@@ -346,6 +351,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
 
 
 def _cmd_meta(args: argparse.Namespace) -> int:
+    _no_stdout(args.output, "the evolved grammar", "runs/meta.grammar.toml")
     try:
         summary = api.meta(args.config, args.db, args.output, quiet=args.quiet, workers=args.workers, dask=args.dask)
     except KeyboardInterrupt:  # as evolve's: what is kept, and the command that resumes
@@ -437,7 +443,16 @@ def _show_formula(args: argparse.Namespace) -> int:
     return 0
 
 
+def _no_stdout(output: str | None, what: str, example: str) -> None:
+    """Refuse ``-o -`` (stdout) for a command that writes ``what``, a file it reads back or keeps (a file
+    named "-" is never what was meant)."""
+    if output == "-":
+        raise MlevError(f"-o - would print {what}; this command writes it to a file",
+                        hint=f"give a file, e.g. -o {example}, or leave -o out for the default")
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
+    _no_stdout(args.output, "the report", "runs/report.html")
     output = args.output or str(Path(args.db).with_suffix(".html"))
     result = api.report(args.db, output, top=args.top, baseline=args.baseline)
     print(f"wrote {result['output']} ({result['candidates']} candidates, {result['state']})")
@@ -555,8 +570,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write a program as a standalone Python training script")
     p.add_argument("file", metavar="FILE", nargs="?", help="a .mlev file (or use --db)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.py",
-                   help="where to write the script; OUT.mlev (with --db) writes the run's program itself, "
-                        "for `mlevolve run` or another search to start from")
+                   help="where to write the script (-: print it); OUT.mlev (with --db) writes the run's program "
+                        "itself, for `mlevolve run` or another search to start from")
     p.add_argument("--db", metavar="DB", help="export from a run's archive instead of a file")
     p.add_argument("--component", metavar="NAME", help="write definition NAME (of FILE, or of the --db program) as "
                    "a drop-in module instead (optimizer: torch.optim.Optimizer, learner: scikit-learn estimator, "
@@ -668,37 +683,8 @@ def _training_flags(p: argparse.ArgumentParser, call: Callable[..., Any], *, arc
 
 
 # ------------------------------------------------------------------------------------- Ctrl-C, SIGTERM
-_STOPS = (signal.SIGINT, signal.SIGTERM)
-_STOPPED: list[int] = []  # the stop signals this command received: the first one stopped it
-_ARMED = [False]  # whether a stop signal raises KeyboardInterrupt now: only while the command itself runs
-
-
-def _on_stop(signum: int, frame: Any) -> None:
-    """Ctrl-C (SIGINT) or SIGTERM.  The first, while the command runs (:func:`_run_armed`), raises
-    KeyboardInterrupt there: an interrupted run is saved and says how to resume.  Outside it (parsing the
-    arguments, reporting the stop, exiting) a signal is only kept, so a KeyboardInterrupt can never come
-    from a place no handler covers (Python raises it at any bytecode: in an ``except`` or ``finally``
-    block, in ``sys.exit``); one kept before the command runs stops it as it starts.  A second signal
-    quits at once (the run's archive keeps what it committed: the same command resumes it)."""
-    _STOPPED.append(signum)
-    if len(_STOPPED) > 1:
-        _quit_now(signum)
-    if _ARMED[0]:
-        raise KeyboardInterrupt
-
-
-def _quit_now(signum: int) -> NoReturn:
-    """Exit at once with status 128 + ``signum``, after one line (written without Python's buffers,
-    which the interrupted code may hold)."""
-    with contextlib.suppress(Exception):  # the interrupted code may be writing to stdout itself
-        sys.stdout.flush()
-    os.write(2, f"mlevolve: {_signal_name(signum)} again: quit at once; a run's archive keeps every candidate it "
-                "committed, and the same command resumes it\n".encode())
-    os._exit(128 + signum)
-
-
-def _signal_name(signum: int) -> str:
-    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+# The handler and the signals it kept are mlevolve.stop's (the console script installs it before importing this).
+_STOPPED, _ARMED = stop.STOPPED, stop.ARMED
 
 
 def _run_armed(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -728,19 +714,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command line: every error one ``FILE:LINE:COL: error:`` line (or ``FILE: error:`` where a file
     has no position), else ``mlevolve COMMAND: error:``, then ``hint:``; exit status 2.  Ctrl-C or SIGTERM
     stops a command with one line (a run: how many candidates are saved and the command that resumes it)
-    and exit status 128 + the signal's number (130, 143); a second one quits at once (:func:`_on_stop`).
+    and exit status 128 + the signal's number (130, 143); a second one quits at once
+    (:func:`mlevolve.stop.on_stop`).  Output to a pipe whose reader has left (``| head -1``) ends quietly with
+    status 141 (:func:`mlevolve.script.stdout_gone`).
 
     ``argv`` None: this process's own command (``python -m mlevolve``, the ``mlevolve`` script), whose
-    stop signals stay handled as :func:`_on_stop` says until the process has exited (through
+    stop signals stay handled as :func:`mlevolve.stop.on_stop` says until the process has exited (through
     ``sys.exit`` and the interpreter's shutdown); else (a call from Python) the previous handlers are
     put back on return (main thread only; elsewhere nothing changes)."""
+    if argv is None:  # the handler may be in place since the process began (mlevolve.__main__), with a signal kept
+        stop.install()
+        try:
+            try:
+                return _main(argv)
+            finally:  # here, not in the interpreter's shutdown (also after --help): a reader that left is seen
+                sys.stdout.flush()
+        except BrokenPipeError:  # stdout's (or stderr's) reader left: `mlevolve --help | head -1`
+            return stdout_gone()
     _STOPPED.clear()
-    if argv is None:
-        with contextlib.suppress(ValueError):  # not the main thread
-            for signum in _STOPS:
-                signal.signal(signum, _on_stop)
-        return _main(argv)
-    with signal_handler(signal.SIGINT, _on_stop), signal_handler(signal.SIGTERM, _on_stop):
+    with signal_handler(signal.SIGINT, stop.on_stop), signal_handler(signal.SIGTERM, stop.on_stop):
         return _main(argv)
 
 
@@ -773,8 +765,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: {_stop_word()}", file=sys.stderr)
         return _stop_status()
-    except BrokenPipeError:
-        return 0
+    except BrokenPipeError:  # stdout's reader left (`mlevolve best DB | head -1`): end quietly
+        return stdout_gone()
     except (sqlite3.Error, OSError, MemoryError) as err:  # a storage or resource failure no layer named
         print(f"{prog}: error: {_resource_message(err)}\nhint: check the disk, the files named and free "
               "memory; a run's archive keeps every committed candidate, so the same command resumes it",

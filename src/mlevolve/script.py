@@ -4,8 +4,10 @@ in the ``mlevolve`` command, in its one-line error and hint with exit status 2, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,16 +17,36 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Span
 
 EXIT_USAGE = 2  # as the command line's
+EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a program that SIGPIPE ended (`yes | head -1`)
+
+
+def stdout_gone() -> int:
+    """Where stdout's reader has left (``mlevolve best DB | head -1``: a write raised BrokenPipeError):
+    point stdout at the null device, so that the interpreter's last flush at exit has somewhere to write
+    (else it prints "Exception ignored ... BrokenPipeError"), and return the status to exit with,
+    :data:`EXIT_BROKEN_PIPE`.  The recipe of Python's documentation (the signal module, "Note on
+    SIGPIPE"), which exits with 1; 141 is what a shell shows for a C program that the same pipe ended."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # no file descriptor: nothing to point
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def run(main: Callable[[], int | None]) -> NoReturn:
     """Call ``main`` and exit with its status (None: 0).  An :class:`MlevError` (a bad task, program,
     configuration or archive, as the library reports it) prints its ``FILE:LINE:COL: error:`` line (or
     ``SCRIPT: error:`` where it names no file) and its hint; a file the script was pointed at and
-    could not find prints ``SCRIPT: error: PATH: no such file``; both exit with status 2."""
+    could not find prints ``SCRIPT: error: PATH: no such file``; both exit with status 2.  Output to a
+    pipe whose reader has left (``| head -1``) ends the script quietly (:func:`stdout_gone`)."""
     prog = Path(sys.argv[0]).name
     try:
-        status = main()
+        try:
+            status = main()
+        finally:  # here, not in the interpreter's shutdown (also after --help): a reader that left is seen
+            sys.stdout.flush()
+    except BrokenPipeError:
+        sys.exit(stdout_gone())
     except MlevError as err:
         shown = err.render() if err.file or err.span else f"{prog}: error: {err.message}"
         if not (err.file or err.span) and err.hint:
@@ -35,6 +57,16 @@ def run(main: Callable[[], int | None]) -> NoReturn:
         print(f"{prog}: error: {err.filename}: no such file\nhint: check the path given", file=sys.stderr)
         sys.exit(EXIT_USAGE)
     sys.exit(status or 0)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, whose mistakes (an unknown option, a bad value, a missing argument, a script's
+    own ``parser.error``) end as the ``mlevolve`` command's do: ``SCRIPT: error: MESSAGE`` and a hint
+    on the next line, exit status 2, without argparse's usage lines."""
+
+    def error(self, message: str, hint: str = "") -> NoReturn:
+        """Print ``message`` and ``hint`` (default: how to read the help) as one error; exit with status 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nhint: {hint or f'run `{self.prog} --help`'}\n")
 
 
 def read_json(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> Any:

@@ -351,7 +351,7 @@ def test_an_exported_scripts_reader_says_a_bad_cell_as_the_library_does(tmp_path
     with pytest.raises(MlevError) as library:
         load_task(f"{path}:target=y" if name.endswith(".csv") else str(path))
     with pytest.raises(TaskError) as script:
-        read_table(str(path), "y", "")
+        read_table(str(path), "y" if name.endswith(".csv") else "", "")  # as the library is given it
     err = library.value
     assert (f"{err.file}: {err.message}" if err.file else err.message, err.hint) == \
         (script.value.message, script.value.hint)

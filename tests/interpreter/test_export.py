@@ -213,7 +213,7 @@ def test_exported_script_is_standalone_and_readable(file: Path, exported: dict[s
     tree = ast.parse(text)
     imported = {a.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported <= {"argparse", "csv", "dataclasses", "inspect", "json", "math", "numpy", "pathlib", "re",
+    assert imported <= {"argparse", "csv", "dataclasses", "inspect", "json", "math", "numpy", "os", "pathlib", "re",
                         "sklearn", "sys", "time", "torch", "typing", "collections",
                         "gymnasium"}  # gymnasium: only inside make_env
     numpy_only = REGIMES[_regime(file)].backend == "numpy"

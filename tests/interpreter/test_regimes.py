@@ -130,7 +130,9 @@ def test_a_standalone_loader_of_a_data_file_gives_the_registrys_arrays(tmp_path:
 
 
 @pytest.mark.parametrize(("spec", "message"), [
-    ("teacher", "unknown task 'teacher' (hint: this loader has: affine, linear)"),
+    ("teacher", "unknown task 'teacher' (hint: its tasks: affine, linear; another: mlevolve export --task TASK)"),
+    ("d.csv:target=y", "unknown task 'd.csv': this script loads built-in tasks, not data files (hint: its tasks: "
+                       "affine, linear; another: mlevolve export --task TASK)"),
     ("linear:n_tasks=0", "option n_tasks=0 of task 'linear' must be an integer from 1 to 10,000"),
     ("linear:n_tasks=abc", "option n_tasks=abc of task 'linear' must be an integer from 1 to 10,000"),
     ("linear:dim=2.5", "option dim=2.5 of task 'linear' must be an integer from 1 to 4,096"),
@@ -163,7 +165,8 @@ def test_a_standalone_loader_reads_integer_options_as_the_library_does() -> None
 
 
 @pytest.mark.parametrize(("text", "target", "message"), [
-    (None, "y", "no such file: {path} (hint: give a .csv file with a header row, or an .npz file with arrays X and y)"),
+    (None, "y", "no such file: {path} (hint: give a .csv file with a header row, or an .npz file with arrays X and y; "
+                "a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o SCRIPT.py)"),
     ("a,b,y\n1,2,3\n", "zz", "{path}: no column named 'zz' (hint: columns: a, b, y)"),
     ("a,b,y\n1,2,3\n1,2\n", "y", "{path}:3: row has 2 cells, the header has 3 (hint: give every row one cell "
                                  "per column (a comma inside a cell needs quotes))"),

@@ -454,10 +454,16 @@ def signal_handler(signum: int, handler: Any) -> Iterator[None]:
         signal.signal(signum, previous)
 
 
-def _sigint_ignored() -> contextlib.AbstractContextManager[None]:
-    """Ignore SIGINT for the duration of the block: a process started in it inherits that through exec.
-    For quick blocks only: a Ctrl-C meanwhile is lost."""
-    return signal_handler(signal.SIGINT, signal.SIG_IGN)
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Start processes in the block deaf to Ctrl-C: SIGINT is blocked in this thread meanwhile, and a
+    process started in the block inherits that mask through fork and exec (:func:`_sigint_blocked`), so
+    the Ctrl-C a terminal sends to the whole group, even while the child boots, is never the child's
+    (each of ours ignores SIGINT once it runs).  This process's own Ctrl-C is not lost: one that arrives
+    meanwhile is held to the block's end and acts then (:func:`_sigint_held`).  (Ignoring SIGINT here,
+    SIG_IGN, which a child would inherit too, would drop a Ctrl-C that arrives meanwhile.)"""
+    with _sigint_held(), _sigint_blocked():
+        yield
 
 
 @contextlib.contextmanager
@@ -893,7 +899,8 @@ class DaskBackend:
         future.cancel()
         running = [address] if address is not None else []
         if running:
-            with contextlib.suppress(Exception):  # a worker without a nanny cannot be restarted
+            # Ctrl-C is held to the end of the restart, as in results(): not inside distributed's sync()
+            with _sigint_held(), contextlib.suppress(Exception):  # a worker without a nanny cannot be restarted
                 self.client.restart_workers(running, timeout=60, raise_for_error=False)
                 self.restarted += len(running)
 

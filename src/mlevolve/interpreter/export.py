@@ -20,6 +20,7 @@ import ast
 import importlib
 import inspect
 import sys
+from pathlib import Path
 
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.printer import format_program
@@ -71,8 +72,12 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         "    except CandidateFailure as err:",
         '        metrics = {"failure": {"reason": err.reason, "where": err.where}}',
         "    metrics.update(task=args.task, seed=args.seed)",
-        '    print(json.dumps(metrics) if args.json else '
-        '"\\n".join(f"{key:>16}: {value}" for key, value in metrics.items()))',
+        "    try:  # flushed here: a reader of stdout that left (`| head -1`) ends the script quietly (Python's docs)",
+        '        print(json.dumps(metrics) if args.json else '
+        '"\\n".join(f"{k:>16}: {v}" for k, v in metrics.items()), flush=True)',
+        "    except BrokenPipeError:  # stdout at the null device, so that Python's own flush at exit finds it",
+        "        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())",
+        "        raise SystemExit(141) from None  # as a shell reports a program SIGPIPE ended",
         '    raise SystemExit(1 if metrics["failure"] else 0)  # as `mlevolve run`: 1 when the program failed',
     ]
     return "\n".join(lines)
@@ -156,9 +161,9 @@ def _closure(roots: list[str]) -> list[str]:
 
 
 def _imports(nodes: list[ast.ImportFrom | ast.Import], used: set[str]) -> str:
-    """The import lines binding a name in ``used`` (and argparse, json and sys, which ``main`` uses), as
+    """The import lines binding a name in ``used`` (and argparse, json, os and sys, which ``main`` uses), as
     isort writes them: the standard library, then the others; ``import x`` before ``from m import a, b``."""
-    plain: set[str] = {"import argparse", "import json", "import sys"}
+    plain: set[str] = {"import argparse", "import json", "import os", "import sys"}
     names: dict[str, set[str]] = {}
     for node in nodes:
         for alias in node.names:
@@ -186,9 +191,13 @@ def _docstring(program: Program, task: str) -> str:
 
 def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0, epochs: int = 10,
                   compiled: Compiled | None = None) -> str:
-    """The text of the standalone script for ``program`` (checked) trained on ``task``."""
+    """The text of the standalone script for ``program`` (checked) trained on ``task`` (a data file's by its
+    absolute path, so that the script's default task is found from any folder)."""
     compiled = compiled or compile_program(program, spec)
     regime = compiled.regime
+    if regime.loader_for(task).names is None:  # a data file, by its absolute path: the script runs from any folder
+        name, sep, options = task.partition(":")
+        task = str(Path(name).resolve()) + sep + options
     functions, wiring = compiled.source.rstrip().rsplit("\n", 1)
     dim = regime.dim and "DIM" in {n.id for n in ast.walk(ast.parse(functions)) if isinstance(n, ast.Name)}
     main = main_source(regime, program, wiring, task, seed, epochs, dim)

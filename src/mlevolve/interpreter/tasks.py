@@ -767,6 +767,9 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
         _read_csv(file, str(opts["target"]), "regression")
         columns = [h for h in _csv_header(file) if h != opts["target"]]
     elif suffix == ".npz":
+        if opts["target"]:  # as for every other data file (_validate_user_data)
+            raise MlevError(f"option target= applies to CSV files, not {name}",
+                            hint="an .npz file holds arrays X and y")
         x, _ = _read_npz(file, "regression")
         columns = [f"x{j}" for j in range(x.shape[1])]
     else:

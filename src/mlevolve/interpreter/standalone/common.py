@@ -50,17 +50,18 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
     "unknown": ("unknown option '{0}' for task '{2}'{3}", "options{4}: {5}")}  # {3} ", a formula task", {4} " of ..."
 
 
-def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None) -> tuple[str, dict[str, Any]]:
-    """``NAME[:key=value...]`` as a name in ``names`` (if given) and ``defaults`` updated; else :class:`TaskError`."""
+def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
+    """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated; else TaskError naming ``kind``."""
     name, *parts = (part.strip() for part in spec.split(":"))
-    if names is not None and name not in names:
-        raise TaskError(f"unknown task '{name}'", f"this loader has: {', '.join(sorted(names))}")
+    if names is not None and name not in names:  # a script loads the kind of task it was exported for
+        raise TaskError(f"unknown task '{name}'" + ": this script loads built-in tasks, not data files" * name.lower(
+        ).endswith((".csv", ".npz")), f"its tasks: {', '.join(sorted(names))}; another: mlevolve export --task TASK")
     options, given = dict(defaults), dict[str, Any]()
     for key, _, value in (map(str.strip, part.partition("=")) for part in parts):
         why = "unknown" if key not in defaults else "twice" if key in given else "" if value else "empty"
         if why:
-            raise TaskError(*(t.format(f"{key}={value}" if why == "unknown" else key, spec, name, "", "", ", ".join(
-                defaults) or "none") for t in SPEC_WORDS[why]))
+            raise TaskError(*(t.format(f"{key}={value}" if why == "unknown" else key, spec, name, kind and f", {kind}",
+                                       kind and f" of {kind}", ", ".join(defaults) or "none") for t in SPEC_WORDS[why]))
         given[key] = options[key] = value
         if isinstance(defaults[key], int):
             lo, hi = OPTION_RANGES[key]

@@ -1,8 +1,9 @@
 """Data helpers shared by the task loaders: scikit-learn's datasets (imported on first use), the
 60/20/20 split, standardisation, the two-spirals generator and the reader of a user's CSV/NPZ file.
 
-The reader trusts its file: the library validates users' files cell by cell before loading them
-(:mod:`mlevolve.interpreter.tasks`), so here a bad file is only a :class:`TaskError`.
+The library validates users' files cell by cell before loading them (:mod:`mlevolve.interpreter.tasks`);
+the reader checks them by the same rules, in the same words, for an exported script, where a bad file is a
+:class:`TaskError`.
 """
 
 import csv
@@ -17,16 +18,11 @@ from mlevolve.interpreter.standalone.common import NUMBER, TaskError
 MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
 
 
-class _Datasets:
+def datasets() -> Any:
     """``sklearn.datasets``, imported on first use: naming or checking a task stays light (no scikit-learn)."""
+    from sklearn import datasets as module
 
-    def __getattr__(self, name: str) -> Any:
-        from sklearn import datasets as module
-
-        return getattr(module, name)
-
-
-datasets = _Datasets()
+    return module
 
 
 def _sk_seed(rng: np.random.Generator) -> int:
@@ -127,55 +123,101 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
     with a header row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features
     named ``x0, x1, ...``).  Targets are float64 numbers, or text class labels (stripped; with
     ``problem`` "classification", numbers among them are written canonically: ``1`` and ``1.0``
-    are one class)."""
+    are one class).  Every mistake is a :class:`TaskError` in the library's words (tasks.py), at its cell."""
     file, form = Path(path), "a .csv file with a header row, or an .npz file with arrays X and y"
     if not file.is_file():  # the library's message for the same mistake (tasks.py)
-        raise TaskError(f"no such file: {path}", f"give {form}")
+        raise TaskError(f"no such file: {path}", f"give {form}; a script for a built-in task: mlevolve export "
+                        "PROGRAM.mlev --task TASK -o SCRIPT.py")
+    if file.suffix.lower() not in (".csv", ".npz"):
+        raise TaskError(f"unsupported data file: {path}", "use a .csv (with a header row) or an .npz (X and y)")
+    if problem not in ("", "classification", "regression"):
+        raise TaskError(f"option problem={problem} must be 'classification' or 'regression'",
+                        "write :problem=classification or :problem=regression, or leave it out to detect it")
+    if target and file.suffix.lower() == ".npz":
+        raise TaskError(f"option target= applies to CSV files, not {path}", "an .npz file holds arrays X and y")
     try:
         if file.suffix.lower() == ".npz":
             with np.load(file, allow_pickle=False) as archive:
-                x, y = archive["X"], archive["y"]
+                arrays = {key: archive[key] for key in archive.files}
+            if absent := [key for key in ("X", "y") if key not in arrays]:
+                raise TaskError(f"{path}: no array named '{absent[0]}'", f"arrays in the file: {', '.join(arrays)}")
+            x, y = arrays["X"], arrays["y"]
             x = x[:, None] if x.ndim == 1 else x
             y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+            if x.ndim != 2 or y.ndim != 1:
+                raise TaskError(f"{path}: X must be 2-D (rows x features) and y 1-D, got shapes {x.shape} and "
+                                f"{y.shape}", "save it as numpy.savez(file, X=X.reshape(len(y), -1), y=y)")
+            if len(x) != len(y) or not x.size:
+                raise TaskError(*((f"{path}: X has {len(x)} rows but y has {len(y)}", "X and y need one row per "
+                                   "example") if len(x) != len(y) else (f"{path}: empty dataset, X has shape "
+                                  f"{x.shape}", "save at least one row and one feature")))
+            if x.dtype.kind not in "biuf" or y.dtype.kind not in "biufUS":
+                raise TaskError(*((f"{path}: X must be numeric, got dtype {x.dtype}", "convert the features to "
+                                   "numbers (X.astype(float)) before numpy.savez") if x.dtype.kind not in "biuf" else
+                                  (f"{path}: y must hold numbers or strings, got dtype {y.dtype}", "save y as numbers "
+                                   "(y.astype(float)) or as text labels (y.astype(str))")))
             cells = [str(v) for v in (y.astype(np.float64) if y.dtype.kind in "biuf" else y.astype(str)).tolist()]
+            places = [f"{path}: y row {i + 1}" for i in range(len(cells))]
             columns = [f"x{j}" for j in range(x.shape[1])]
             x = x.astype(np.float64)
         else:
+            if not target:
+                raise TaskError(f"{path}: which column is the target?", f"write {path}:target=COLUMN")
             with file.open(newline="", encoding="utf-8-sig") as handle:
                 reader = csv.reader(handle)
                 header = [h.strip() for h in next(reader, [])]
                 rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+            if not header:
+                raise TaskError(f"{path}: empty file, expected a header row of column names",
+                                "write the column names on the first line, then one row per example")
+            if twice := [(header.index(h), j) for j, h in enumerate(header) if header.index(h) != j]:
+                (a, b), name = twice[0], header[twice[0][1]]
+                raise TaskError(f"{path}:1:{b + 1}: column name '{name}' appears twice: columns {a + 1} and {b + 1}",
+                                "give every column its own name")
             if target not in header:
                 raise TaskError(f"{path}: no column named '{target}'", "columns: " + ", ".join(header))
+            if not rows:
+                raise TaskError(f"{path}: empty dataset, the file has a header but no data rows",
+                                "add one row per example below the header")
+            if len(header) < 2:
+                raise TaskError(f"{path}: no feature columns besides the target '{target}'",
+                                "every column but the target is a feature: add at least one")
             t = header.index(target)
             for line, row in rows:  # the library's rules (tasks.py), each mistake at its cell
                 if len(row) != len(header):
                     raise TaskError(f"{path}:{line}: row has {len(row)} cells, the header has {len(header)}",
                                     "give every row one cell per column (a comma inside a cell needs quotes)")
                 for j, cell in enumerate(row):
-                    fault = cell_fault(cell)
-                    if fault and (j != t or not fault[0].endswith("is not a number")):  # text is a class label
-                        column = f"{'target column' if j == t else 'column'} '{header[j]}'"
-                        raise TaskError(f"{path}:{line}:{j + 1}: {column}: {fault[0]}", fault[1])
+                    if j != t and (fault := cell_fault(cell)):
+                        raise TaskError(f"{path}:{line}:{j + 1}: column '{header[j]}': {fault[0]}", fault[1])
             columns = [h for j, h in enumerate(header) if j != t]
             x = np.array([[float(c) for j, c in enumerate(row) if j != t] for _, row in rows], dtype=np.float64)
             cells = [row[t] for _, row in rows]
-    except (OSError, KeyError, ValueError) as err:
-        raise TaskError(f"cannot read {path}: {err}", f"give {form}") from None
+            places = [f"{path}:{line}:{t + 1}: target column '{target}'" for line, _ in rows]
+    except (OSError, KeyError, ValueError, EOFError, csv.Error) as err:
+        raise TaskError(f"cannot read {path}: {err}", "a data file is UTF-8 CSV with a header row, or an .npz written "
+                        "by numpy.savez(path, X=..., y=...)") from None
     if not np.isfinite(x).all():  # an .npz file's arrays (a CSV's cells are checked above), in the library's words
         r, c = np.argwhere(~np.isfinite(x))[0]
         missing = bool(np.isnan(x[r, c]))
         raise TaskError(f"{path}: X row {r + 1}, column {c + 1} is {x[r, c]}, "
                         f"{'a missing value' if missing else 'not a finite number'}",
                         MISSING_HINT if missing else "every number must be finite")
-    for i, cell in enumerate(cells):
-        if (fault := cell_fault(cell)) and not fault[0].endswith("is not a number"):  # text is a class label
-            raise TaskError(f"{path}: y row {i + 1}: {fault[0]}", fault[1])
+    for place, cell in zip(places, cells, strict=True):  # text is a class label, unless the problem is a regression
+        if (fault := cell_fault(cell)) and (problem == "regression" or not fault[0].endswith("is not a number")):
+            raise TaskError(f"{place}: {fault[0]}", "problem=regression needs a number in every target cell"
+                            if problem == "regression" else fault[1])
     numbers = [_number(cell) for cell in cells]
-    if all(v is not None for v in numbers):
+    text = [i for i, v in enumerate(numbers) if v is None]
+    if not text:
         return x, np.array(numbers, dtype=np.float64), columns
     if problem == "classification":
         return x, np.array([c.strip() if v is None else repr(v) for c, v in zip(cells, numbers, strict=True)]), columns
+    if len(text) < len(cells):  # numbers and text: a typo, unless the problem says every cell is a label
+        odd = text[0] if 2 * len(text) <= len(cells) else next(i for i, v in enumerate(numbers) if v is not None)
+        raise TaskError(f"{places[odd]}: '{cells[odd].strip()}' is {'not ' * (odd in text)}a number, unlike most of "
+                        f"the column ({len(cells) - len(text)} numbers, {len(text)} text)",
+                        "fix the cell, or add :problem=classification to read every cell as a class label")
     return x, np.array([c.strip() for c in cells]), columns
 
 

@@ -70,6 +70,6 @@ def control_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """The environment ``spec`` names (no options; ``seed`` is unused: the loop seeds its episodes): its
     ``CONTROL`` row by ``CONTROL_FIELDS`` and ``make_env``, which makes a fresh one (gymnasium's API).
     An epoch of training is ``episodes_per_epoch`` episodes; fitness averages ``eval_episodes``."""
-    name, _ = parse_spec(spec, {}, CONTROL)
+    name, _ = parse_spec(spec, {}, CONTROL, "a control task")
     row: dict[str, Any] = dict(zip(CONTROL_FIELDS, CONTROL[name], strict=True))
     return {"name": name, **row, "make_env": lambda: make_env(row["env_id"], row["max_steps"], row["chain_length"])}

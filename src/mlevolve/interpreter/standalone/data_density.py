@@ -28,8 +28,8 @@ def _gaussians8(rng: np.random.Generator, n: int) -> Any:
 
 
 DENSITY: dict[str, Callable[[np.random.Generator, int], Any]] = {
-    "moons2d": lambda rng, n: datasets.make_moons(n, noise=0.05, random_state=_sk_seed(rng))[0],
-    "circles2d": lambda rng, n: datasets.make_circles(n, noise=0.05, factor=0.5, random_state=_sk_seed(rng))[0],
+    "moons2d": lambda rng, n: datasets().make_moons(n, noise=0.05, random_state=_sk_seed(rng))[0],
+    "circles2d": lambda rng, n: datasets().make_circles(n, noise=0.05, factor=0.5, random_state=_sk_seed(rng))[0],
     "gaussians8": _gaussians8,
     "spirals2d": lambda rng, n: _spirals(rng, n)[0],
 }
@@ -43,7 +43,7 @@ def _digits_density(rng: np.random.Generator) -> dict[str, Any]:
     standardisation is one scalar mean/std over all train pixels, not per pixel: per-pixel scaling
     would blow the near-constant border pixels' dequantisation noise up to unit variance.
     """
-    x, y = datasets.load_digits(return_X_y=True)
+    x, y = datasets().load_digits(return_X_y=True)
     x = np.asarray(x, np.float64) + rng.uniform(0.0, 1.0, x.shape)
     train, val, test = _split(np.asarray(y, np.int64), len(y), rng)
     mean, std = float(x[train].mean()), float(x[train].std())  # one scalar each: pixels keep their relative scale
@@ -54,7 +54,7 @@ def _digits_density(rng: np.random.Generator) -> dict[str, Any]:
 def density_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """The samples ``spec`` names (no options), drawn with the generator seeded by ``seed``: x_train,
     x_val and x_test, float32 (n, 2) for the 2-D toys, (n, 64) for digits_density."""
-    name, _ = parse_spec(spec, {}, {*DENSITY, DIGITS_DENSITY})
+    name, _ = parse_spec(spec, {}, {*DENSITY, DIGITS_DENSITY}, "a density task")
     rng = np.random.default_rng(seed)
     if name == DIGITS_DENSITY:
         return _digits_density(rng)

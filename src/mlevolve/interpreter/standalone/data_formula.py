@@ -47,8 +47,11 @@ def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> di
 def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) -> dict[str, Any]:
     """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``."""
     x, y, columns = read_table(path, target, "regression")
-    if sorted(columns) != sorted(inputs):
-        raise TaskError(f"{path}: the columns {', '.join(columns)} are not the formula's inputs {', '.join(inputs)}")
+    missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
+    if missing or extra:  # the library's words (tasks.load_points)
+        raise TaskError(f"{path}: " + "; ".join([f"no column for parameter(s) {', '.join(missing)}"] * bool(missing) + [
+            f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)),
+            f"the formula's parameters are named after the columns: {', '.join(columns)}")
     yf = np.asarray(y, np.float64)
     for column, values in (*zip(columns, np.asarray(x, np.float64).T, strict=True), (target or "y", yf)):
         if np.abs(values).max() > POINT_MAX_ABS:
@@ -70,13 +73,13 @@ def formula_problem_error(name: str, value: str) -> tuple[str, str]:
 
 def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """The points of the built-in formula ``spec`` names, drawn with the generator seeded by ``seed``."""
-    name, options = parse_spec(spec, FORMULA_OPTIONS, FORMULAS)
+    name, options = parse_spec(spec, FORMULA_OPTIONS, FORMULAS, "a formula task")
     return points(name, np.random.default_rng(seed), **options)
 
 
 def formula_file(spec: str, seed: int = 0, inputs: Sequence[str] = ()) -> dict[str, Any]:
     """The points of the user's data file ``spec`` names, whose columns are the formula's ``inputs``."""
-    name, options = parse_spec(spec, FILE_OPTIONS)
+    name, options = parse_spec(spec, FILE_OPTIONS, kind="a data file for a formula")
     if options["problem"] not in ("", "regression"):
         raise TaskError(*formula_problem_error(name, options["problem"]))
     return file_points(name, options["target"], inputs, seed)

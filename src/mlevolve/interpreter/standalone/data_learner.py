@@ -86,14 +86,14 @@ def _family(name: str, problem: str, x: Any, y: Any, n_train: int) -> dict[str, 
 
 def learner_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """The family ``spec`` names, drawn from ``seed`` (``fitness``: see ``run_learner``; ``fresh``: the evaluator's)."""
-    name, options = parse_spec(spec, FAMILY_OPTIONS, FAMILIES)
+    name, options = parse_spec(spec, FAMILY_OPTIONS, FAMILIES, "a learner family")
     fitness, fresh = options.pop("fitness"), options.pop("fresh")
     return {**_synthetic(name, np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}
 
 
 def digits_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """``projected_digits[:key=value...]``, drawn with the generator seeded by ``seed`` (see ``learner_task``)."""
-    _, options = parse_spec(spec, family_options(PROJECTED_DIGITS), {PROJECTED_DIGITS})
+    _, options = parse_spec(spec, family_options(PROJECTED_DIGITS), {PROJECTED_DIGITS}, "a learner family")
     fitness, fresh = options.pop("fitness"), options.pop("fresh")
     return {**_projected_digits(np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}
 
@@ -108,7 +108,7 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     file is (60/20/20 with the generator seeded by ``seed``), its train rows the online training
     examples and its validation and test rows the validation examples; tasks of unequal size are cut
     to the smallest.  A classification needs exactly two classes (the loop's labels are 0.0/1.0)."""
-    name, options = parse_spec(spec, LEARNER_FILE_OPTIONS)
+    name, options = parse_spec(spec, LEARNER_FILE_OPTIONS, kind="a data file for a learner")
     x, y, columns = read_table(name, options["target"], options["problem"])
     problem = _detect(y, options["problem"], name)
     groups, group = {name: np.arange(len(y))}, options["group"]

@@ -25,12 +25,12 @@ from mlevolve.interpreter.standalone.data import (
 )
 
 SUPERVISED: dict[str, Callable[[np.random.Generator], tuple[Any, Any]]] = {
-    "digits": lambda rng: datasets.load_digits(return_X_y=True),
-    "iris": lambda rng: datasets.load_iris(return_X_y=True),
-    "wine": lambda rng: datasets.load_wine(return_X_y=True),
-    "breast_cancer": lambda rng: datasets.load_breast_cancer(return_X_y=True),
-    "moons": lambda rng: datasets.make_moons(1000, noise=0.1, random_state=_sk_seed(rng)),
-    "circles": lambda rng: datasets.make_circles(1000, noise=0.05, factor=0.5, random_state=_sk_seed(rng)),
+    "digits": lambda rng: datasets().load_digits(return_X_y=True),
+    "iris": lambda rng: datasets().load_iris(return_X_y=True),
+    "wine": lambda rng: datasets().load_wine(return_X_y=True),
+    "breast_cancer": lambda rng: datasets().load_breast_cancer(return_X_y=True),
+    "moons": lambda rng: datasets().make_moons(1000, noise=0.1, random_state=_sk_seed(rng)),
+    "circles": lambda rng: datasets().make_circles(1000, noise=0.05, factor=0.5, random_state=_sk_seed(rng)),
     "spirals": _spirals,
 }
 USER_OPTIONS = {"target": "", "problem": ""}
@@ -64,7 +64,7 @@ def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator
 
 def supervised_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """The built-in dataset ``spec`` names, split with the generator seeded by ``seed``."""
-    name, _ = parse_spec(spec, {}, SUPERVISED)
+    name, _ = parse_spec(spec, {}, SUPERVISED, "a supervised task")
     rng = np.random.default_rng(seed)
     x, y = SUPERVISED[name](rng)
     return supervised(name, np.asarray(x, dtype=np.float64), np.asarray(y), "classification", rng)
@@ -73,7 +73,7 @@ def supervised_task(spec: str, seed: int = 0) -> dict[str, Any]:
 def supervised_file(spec: str, seed: int = 0) -> dict[str, Any]:
     """The user's data file ``spec`` names (``file.csv:target=COLUMN`` or ``file.npz``, optionally
     ``:problem=classification|regression``), split with the generator seeded by ``seed``."""
-    name, options = parse_spec(spec, USER_OPTIONS)
+    name, options = parse_spec(spec, USER_OPTIONS, kind="a data file")
     x, y, _ = read_table(name, options["target"], options["problem"])
     return checked(supervised(name, x, y, _detect(y, options["problem"], name), np.random.default_rng(seed)))
 

@@ -15,7 +15,6 @@ from mlevolve.interpreter.standalone.common import Budget, CandidateFailure
 @dataclass
 class LearnerProgram:
     """A compiled learner: its memory's types, and its methods (setup may be None: zeros)."""
-
     state_types: tuple[str, ...]
     predict: Callable[..., Any]
     learn: Callable[..., Any]
@@ -71,22 +70,16 @@ def learner_predictions(data: dict[str, Any], learner: LearnerProgram, *, seed: 
     budget = budget or Budget()
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
-    x_train, y_train = np.asarray(data["x_train"], np.float64), np.asarray(data["y_train"], np.float64)
-    x_val, y_val = np.asarray(data["x_val"], np.float64), np.asarray(data["y_val"], np.float64)
+    x_train, y_train, x_val, y_val = (np.asarray(data[k], np.float64) for k in ("x_train", "y_train", "x_val", "y_val"))
     n_tasks, _, dim = x_train.shape
     classify = bool(data.get("classification", False))
     shapes = [{"Scalar": (n_tasks,), "Vector": (n_tasks, dim), "Matrix": (n_tasks, dim, dim)}[t]
               for t in learner.state_types]
     with np.errstate(all="ignore"):
-        if learner.setup is not None:
-            init = learner.setup(rng)
-            init = init if len(shapes) > 1 else (init,)
-            state = [np.broadcast_to(np.asarray(s, np.float64), shape).copy()
-                     for s, shape in zip(init, shapes, strict=True)]
-        else:
-            state = [np.zeros(shape) for shape in shapes]
+        init = (0.0,) * len(shapes) if learner.setup is None else learner.setup(rng)  # no setup: zeros
+        init = init if len(shapes) > 1 or learner.setup is None else (init,)
+        state = [np.broadcast_to(np.asarray(v, np.float64), dims).copy() for v, dims in zip(init, shapes, strict=True)]
         # Example i of every task, as contiguous (T, F) and (T,) arrays.
-        n_steps = x_train.shape[1]
         for step, (x, y) in enumerate(zip(np.ascontiguousarray(x_train.transpose(1, 0, 2)),
                                           np.ascontiguousarray(y_train.T), strict=True), 1):
             p = learner.predict(*state, x, rng)
@@ -96,7 +89,7 @@ def learner_predictions(data: dict[str, Any], learner: LearnerProgram, *, seed: 
             if not (error <= budget.max_error).all():  # NaN compares False: caught here too
                 worst = "not finite" if not np.isfinite(error).all() else f"off by {float(error.max()):.3g}"
                 raise CandidateFailure(f"diverged: a prediction is {worst} (more than {budget.max_error:g} "
-                                       "from its target)", f"training step {step} of {n_steps}")
+                                       "from its target)", f"training step {step} of {x_train.shape[1]}")
             new = learner.learn(*state, x, y, p, rng)
             state = list(new) if len(shapes) > 1 else [new]
             if time.perf_counter() - started > budget.max_seconds:

@@ -266,9 +266,8 @@ def train_supervised(data: dict[str, Any], program: SupervisedProgram, *, epochs
                 raise CandidateFailure(f"over the time budget of {budget.max_seconds:g} s", where)
 
     model.eval()
-    metrics: dict[str, Any] = {}
-    metrics.update(_metrics(model, split["x_val"], split["y_val"], n_classes, "val"))
-    metrics.update(_metrics(model, split["x_test"], split["y_test"], n_classes, "test"))
+    metrics: dict[str, Any] = {**_metrics(model, split["x_val"], split["y_val"], n_classes, "val"),
+                               **_metrics(model, split["x_test"], split["y_test"], n_classes, "test")}
     metrics["fitness"] = metrics["val_accuracy"] if n_classes else -metrics["val_mse"]
     metrics.update(params=n_params, steps=step, train_seconds=round(time.perf_counter() - started, 4))
     return metrics

@@ -1,0 +1,165 @@
+"""An exported script takes the data files `mlevolve run` takes, with the same errors: a script exported
+for a data file (formula, learner and supervised programs) reads any CSV/NPZ file as the library does
+(``:target=``, ``:problem=``, columns named after a formula's parameters, the 60/20/20 split) and
+scores it to the same numbers; every mistake in a file is refused with the library's message and hint.
+A script carries the loader of the task it was exported for (issue 13: a lean script), so one exported
+for a built-in task refuses a data file in one line that says how to get a script for it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import mlevolve
+from mlevolve.dsl.errors import MlevError
+from tests.conftest import EXAMPLES, environment
+
+QUARTIC, LEARNER, MLP = (str(EXAMPLES / f"{n}.mlev") for n in ("quartic", "linear_regression", "mlp_digits"))
+
+
+def _files(folder: Path) -> dict[str, str]:
+    """Good and bad data files in ``folder``, by name: the text of each CSV (NPZ files written)."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, 60)
+    y = x**3 + x
+    rows = "".join(f"{a},{b}\n" for a, b in zip(x, y, strict=True))
+    texts = {"good.csv": "x,y\n" + rows, "labels.csv": "x,y\n" + "".join(f"{a},{'ab'[int(a > 0)]}\n" for a in x),
+             "extra.csv": "x,z,y\n" + "".join(f"{a},{2 * a},{b}\n" for a, b in zip(x, y, strict=True)),
+             "nan.csv": "x,y\n1,2\nnan,3\n" + rows, "text.csv": "x,y\n1,2\nabc,3\n" + rows,
+             "ragged.csv": "x,y\n1,2\n3\n", "latin1.csv": "x,y\n1,\xe9\n",
+             "empty.csv": "", "header.csv": "x,y\n", "twice.csv": "x,x,y\n1,2,3\n", "inf.csv": "x,y\n1,inf\n" + rows,
+             "constant.csv": "x,y\n" + "".join(f"{a},5\n" for a in x), "few.csv": "x,y\n1,2\n2,3\n",
+             "data.txt": "x,y\n1,2\n", "mixed.csv": "x,y\n" + rows + "0.5,abc\n", "only.csv": "y\n1\n2\n"}
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="latin-1")  # not UTF-8 where it has an é: unreadable
+    np.savez(folder / "good.npz", X=x[:, None], y=y)
+    np.savez(folder / "no_y.npz", X=x[:, None])
+    np.savez(folder / "nan.npz", X=np.r_[x[:, None], [[np.nan]]], y=np.r_[y, 1.0])
+    np.savez(folder / "shape.npz", X=x[:, None], y=y[:-1])
+    (folder / "bad.npz").write_text("not a zip")
+    return texts
+
+
+BAD = ["good.npz", "extra.csv:target=y", "nan.csv:target=y", "text.csv:target=y", "ragged.csv:target=y",
+       "empty.csv:target=y", "header.csv:target=y", "twice.csv:target=y", "inf.csv:target=y", "constant.csv:target=y",
+       "few.csv:target=y", "data.txt:target=y", "labels.csv:target=y", "mixed.csv:target=y", "only.csv:target=y",
+       "good.csv", "good.csv:target=q", "no_y.npz", "nan.npz", "shape.npz", "bad.npz", "missing.csv:target=y",
+       "good.npz:target=y", "good.csv:target=y:bogus=1", "good.csv:target=y:problem=maybe",
+       "good.csv:target=y:problem=classification", "latin1.csv:target=y"]
+# (program, the script's loader, its keyword arguments); the script exported for good.csv:target=y
+PROGRAMS = {"formula": (QUARTIC, "formula_file", {"inputs": ("x",)}), "learner": (LEARNER, "learner_file", {}),
+            "supervised": (MLP, "supervised_file", {})}
+
+
+def _library(program: str, spec: str) -> tuple[str, str] | None:
+    """The library's error for ``spec`` as (``FILE: message`` or message, hint), None when it loads."""
+    from mlevolve.api import _load_task, _prepare  # the data, loaded as run() loads it (no training)
+
+    try:
+        _, checked, name = _prepare(program, spec, None)
+        _load_task(checked, name, 0, program, spec)
+    except MlevError as err:
+        return (f"{err.file}: {err.message}" if err.file else err.message), err.hint
+    return None
+
+
+def _script(source: str, loader: str, spec: str, kwargs: dict[str, Any]) -> tuple[str, str] | None:
+    """The exported script's loader's error for ``spec`` as (message, hint), None when it loads."""
+    module = types.ModuleType("exported_script")  # imported, not run as __main__: its main() does not run
+    sys.modules[module.__name__] = module  # where dataclasses look a class's module up
+    try:
+        exec(compile(source, "exported.py", "exec"), module.__dict__)
+        module.__dict__[loader](spec, seed=0, **kwargs)
+    except module.TaskError as err:
+        return err.message, err.hint
+    finally:
+        del sys.modules[module.__name__]
+    return None
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data")
+    _files(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", PROGRAMS)
+def test_a_script_exported_for_a_data_file_refuses_each_bad_file_as_the_library_does(
+        folder: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(folder)
+    program, loader, kwargs = PROGRAMS[kind]
+    source = mlevolve.export(program, "good.csv:target=y" if kind != "supervised" else "labels.csv:target=y",
+                             epochs=1)
+    refused = 0
+    for spec in BAD:
+        want, got = _library(program, spec), _script(source, loader, spec, kwargs)
+        if spec.startswith("missing"):  # the library also takes built-in names; the script says where they are
+            assert got is not None and want is not None and got[0] == want[0] == "no such file: missing.csv"
+            assert got[1].endswith("for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o SCRIPT.py")
+        else:
+            assert got == want, (spec, got, want)
+        refused += want is not None
+    assert refused >= len(BAD) - 3  # labels/problem=classification load for a learner or a network
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("kind", "spec"), [("formula", "good.csv:target=y"), ("learner", "good.csv:target=y"),
+                                            ("learner", "labels.csv:target=y"), ("supervised", "labels.csv:target=y")])
+def test_the_exported_script_and_run_give_the_same_numbers_on_the_same_file(folder: Path, kind: str,
+                                                                            spec: str) -> None:
+    program = PROGRAMS[kind][0]
+    script = folder / f"{kind}.py"
+    script.write_text(mlevolve.export(program, str(folder / spec), epochs=1))
+    flags = ["--epochs", "1"] if kind == "supervised" else []
+    done = subprocess.run([sys.executable, str(script), "--json", *flags], capture_output=True, text=True,
+                          env=environment(), timeout=300)
+    got = json.loads(done.stdout)
+    want = mlevolve.run(program, str(folder / spec), epochs=1)
+    assert want["failure"] is None
+    assert {k: v for k, v in got.items() if k != "train_seconds"} == \
+           {k: v for k, v in want.items() if k != "train_seconds"}
+
+
+@pytest.mark.e2e
+def test_an_npz_file_feeds_a_formula_whose_parameters_are_its_columns(folder: Path) -> None:
+    program = folder / "f.mlev"
+    program.write_text("algorithm f\n\nformula f(x0: Scalar) -> Scalar =\n  x0 * x0 * x0 + x0\n")
+    script = folder / "npz.py"
+    script.write_text(mlevolve.export(str(program), str(folder / "good.npz")))
+    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True,
+                          env=environment(), timeout=120)
+    got, want = json.loads(done.stdout), mlevolve.run(str(program), str(folder / "good.npz"))
+    assert want["train_r2"] == got["train_r2"] == 1.0 and got["test_mse"] == want["test_mse"]
+
+
+@pytest.mark.e2e
+def test_a_script_for_a_built_in_task_refuses_a_data_file_in_one_line(folder: Path) -> None:
+    script = folder / "builtin.py"
+    script.write_text(mlevolve.export(QUARTIC))
+    done = subprocess.run([sys.executable, str(script), "--task", "good.csv:target=y"], capture_output=True,
+                          text=True, env=environment(), timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "builtin.py: error: unknown task 'good.csv': this script loads built-in tasks, not data files",
+        "hint: its tasks: koza_quartic, nguyen1, nguyen2, nguyen3, nguyen4, nguyen5, nguyen6, nguyen7, nguyen8; "
+        "another: mlevolve export --task TASK"]
+
+
+@pytest.mark.e2e
+def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_folder(
+        folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(folder)
+    script = tmp_path / "elsewhere.py"
+    script.write_text(mlevolve.export(QUARTIC, "good.csv:target=y"))
+    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, cwd=str(tmp_path),
+                          env=environment(), timeout=120)
+    got, want = json.loads(done.stdout), mlevolve.run(QUARTIC, "good.csv:target=y")
+    assert got["task"] == f"{folder / 'good.csv'}:target=y" and got["train_mse"] == want["train_mse"]

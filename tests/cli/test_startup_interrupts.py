@@ -1,0 +1,104 @@
+"""Ctrl-C or SIGTERM at any moment of an ``mlevolve`` process, its start-up included: the console script
+(``mlevolve.__main__:main``) installs the stop handler before it imports the command line's modules
+(``import mlevolve`` itself imports none of them), so a signal during those imports is kept and stops the
+command as it starts: one line, status 130 (143), never Python's KeyboardInterrupt traceback."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, ROOT, environment, sigint_default
+
+QUARTIC = str(EXAMPLES / "quartic.mlev")
+
+
+def test_the_console_script_is_the_entry_point_that_installs_the_handler_first() -> None:
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"mlevolve": "mlevolve.__main__:main"}
+
+
+@pytest.mark.e2e
+def test_importing_mlevolve_and_its_entry_point_imports_nothing_heavy() -> None:
+    probe = ("import sys, mlevolve, mlevolve.__main__\n"
+             "print(*sorted(m for m in ('numpy', 'lark', 'mlevolve.api', 'mlevolve.cli') if m in sys.modules))\n"
+             "print(mlevolve.run.__module__, mlevolve.MlevError.__name__)\n"  # the API, imported on first use
+             "print(mlevolve.api.evolve.__name__, mlevolve.gp.backends.__name__)")  # submodules, as before
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=environment(),
+                          timeout=60)
+    assert done.stdout.splitlines() == ["", "mlevolve.api MlevError", "evolve mlevolve.gp.backends"], done.stderr
+
+
+# Ctrl-C exactly while the command line's modules are imported: as the first of them imports numpy.
+_DURING_IMPORTS = """
+import importlib.abc, signal, sys
+
+SENT = getattr(signal, sys.argv[1])
+
+class CtrlC(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "numpy" and sys.meta_path[0] is self:
+            sys.meta_path.remove(self)
+            signal.raise_signal(SENT)
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["mlevolve", *sys.argv[2:]]
+from mlevolve.__main__ import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("name", "status", "word"), [("SIGINT", 130, "interrupted"),
+                                                      ("SIGTERM", 143, "stopped by SIGTERM")])
+def test_a_stop_signal_while_the_command_line_is_imported_stops_it_in_one_line(name: str, status: int,
+                                                                                word: str) -> None:
+    done = subprocess.run([sys.executable, "-c", _DURING_IMPORTS, name, "check", QUARTIC], capture_output=True,
+                          text=True, env=environment(), timeout=60, preexec_fn=sigint_default)
+    assert (done.returncode, done.stderr.splitlines(), done.stdout) == (status, [f"mlevolve check: {word}"], "")
+
+
+def _handles_sigterm(pid: int) -> bool:
+    """Whether process ``pid`` has a handler for SIGTERM (Linux: its ``SigCgt`` mask): mlevolve's, which
+    :func:`mlevolve.stop.install` sets with SIGINT's (Python itself handles SIGINT from its start)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
+    return False
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+@pytest.mark.parametrize("after", [0.0, 0.05, 0.15, 0.3, 0.6, 1.0])
+def test_a_ctrl_c_at_any_moment_of_the_process_is_one_line_and_status_130(tmp_path: Path, after: float) -> None:
+    """Sent ``after`` seconds after ``python -m mlevolve evolve ...`` has installed its handler (the first
+    thing it does once Python has started): while mlevolve's modules are imported (about 0.3 s), while the
+    run starts, or while it runs."""
+    db = tmp_path / "r.db"
+    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "evolve", QUARTIC, "--budget", "1000000", "--db",
+                             str(db), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=environment(), preexec_fn=sigint_default)
+    try:
+        deadline = time.monotonic() + 30
+        while not _handles_sigterm(proc.pid):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.002)
+        time.sleep(after)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    lines = err.splitlines()
+    assert proc.returncode == 130 and "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert lines == ["mlevolve evolve: interrupted"] or (
+        len(lines) == 2 and lines[0].startswith("mlevolve evolve: interrupted; ")
+        and lines[1].startswith("resume with the same command: mlevolve evolve ")), err
