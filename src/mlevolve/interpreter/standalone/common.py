@@ -23,8 +23,7 @@ class TaskError(Exception):
 
 
 def check_finite(metrics: dict[str, Any], where: str) -> dict[str, Any]:
-    """``metrics`` unchanged if every number in it is finite; else a :class:`CandidateFailure`
-    naming the first non-finite one (a metric becomes a fitness only when it is a number)."""
+    """``metrics`` unchanged if every number in it is finite; else a CandidateFailure naming the first that is not."""
     for name, value in metrics.items():
         if isinstance(value, float | int | np.floating | np.integer) and not math.isfinite(float(value)):
             raise CandidateFailure(f"the metric {name} is not finite ({float(value)})", where)
@@ -54,8 +53,9 @@ def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str
     """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated; else TaskError naming ``kind``."""
     name, *parts = (part.strip() for part in spec.split(":"))
     if names is not None and name not in names:  # a script loads the kind of task it was exported for
-        raise TaskError(f"unknown task '{name}'" + ": this script loads built-in tasks, not data files" * name.lower(
-        ).endswith((".csv", ".npz")), f"its tasks: {', '.join(sorted(names))}; another: mlevolve export --task TASK")
+        why = ": this script loads built-in tasks, not data files" if name.lower().endswith((".csv", ".npz")) else ""
+        raise TaskError(f"unknown task '{name}'{why}", f"its tasks: {', '.join(sorted(names))}; "
+                        "another: mlevolve export --task TASK")
     options, given = dict(defaults), dict[str, Any]()
     for key, _, value in (map(str.strip, part.partition("=")) for part in parts):
         why = "unknown" if key not in defaults else "twice" if key in given else "" if value else "empty"
