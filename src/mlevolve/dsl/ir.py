@@ -14,8 +14,9 @@ builds these nodes and nothing else.  The IR's grammar, in BNF::
     type       ::= str | TupleType(type*)      # "Scalar", "Vector", ... and tuples of them
 
 Nodes are frozen and slotted.  Each expression node computes, once and from its children's, a
-structural digest, its size (node count) and depth; equality and hashing compare digests, so they are
-O(1) and never recurse, whatever the depth of the tree.  Source spans take no part in equality.
+structural digest, its size (node count) and depth (its canonical digest on first use); equality and
+hashing compare digests, so they are O(1) and never recurse, whatever the depth of the tree.  Source
+spans take no part in equality.
 """
 
 from __future__ import annotations
@@ -49,9 +50,22 @@ _blake2b = hashlib.blake2b
 
 def _digest(tag: bytes, payload: bytes, children: tuple[Expr, ...]) -> bytes:
     """BLAKE2b-128 of the tag, the payload's length (4 bytes, little-endian) and the payload, then the
-    children's digests (one call over the joined bytes: the same digest as feeding them in turn)."""
-    return _blake2b(b"".join((tag, len(payload).to_bytes(4, "little"), payload, *[c.digest for c in children])),
-                    digest_size=16).digest()
+    children's digests (one call over the joined bytes: the same digest as feeding them in turn).
+    The head (tag, length, payload) of an op or a name is kept in a small table: nodes are built by
+    the thousand per second from a few dozen ops and names."""
+    head = _HEADS.get((tag, payload))
+    if head is None:
+        head = tag + len(payload).to_bytes(4, "little") + payload
+        if tag != b"N":  # a literal's value: too many to keep
+            if len(_HEADS) >= 4096:
+                _HEADS.clear()
+            _HEADS[(tag, payload)] = head
+    if len(children) == 2:  # most nodes: no list to join
+        return _blake2b(head + children[0].digest + children[1].digest, digest_size=16).digest()
+    return _blake2b(head + b"".join([c.digest for c in children]), digest_size=16).digest()
+
+
+_HEADS: dict[tuple[bytes, bytes], bytes] = {}
 
 
 # Ops whose two arguments commute, for the canonical digest (the base grammar declares the same).
@@ -81,7 +95,7 @@ class _Node:
 
     __slots__ = ()
     digest: bytes
-    canon: bytes
+    _canon: bytes
     size: int
     depth: int
 
@@ -97,9 +111,18 @@ class _Node:
                 depth = k.depth
         setattr_ = object.__setattr__
         setattr_(self, "digest", _digest(tag, payload, kids))
-        setattr_(self, "canon", canonical_node(self, [k.canon for k in kids]))
         setattr_(self, "size", size)
         setattr_(self, "depth", depth + 1)
+
+    @property
+    def canon(self) -> bytes:
+        """The canonical digest (:func:`canonical_node`, with the default commutative ops), computed
+        on first use and kept: only a cache key reads it, and most nodes built (a rewrite's
+        intermediate nodes, a fitted formula's) never reach one."""
+        try:
+            return self._canon
+        except AttributeError:
+            return _fill_canon(self)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.digest == self.digest
@@ -126,6 +149,24 @@ class _Node:
         return _from_text, (format_expr(self),)  # type: ignore[arg-type]
 
 
+def _fill_canon(root: _Node) -> bytes:
+    """Set ``_canon`` of ``root`` and of every node below it that lacks it, children first (an
+    explicit stack: depth is no limit); returns ``root``'s."""
+    setattr_ = object.__setattr__
+    stack: list[_Node] = [root]
+    while stack:
+        node = stack[-1]
+        kids = node.children()
+        missing = [k for k in kids if getattr(k, "_canon", None) is None]
+        if missing:
+            stack.extend(missing)
+            continue
+        stack.pop()
+        if getattr(node, "_canon", None) is None:  # (a node shared by two parents may come twice)
+            setattr_(node, "_canon", canonical_node(node, [k._canon for k in kids]))
+    return root._canon
+
+
 def _from_text(text: str) -> Expr:
     from mlevolve.dsl.parse import parse_expr
 
@@ -146,7 +187,7 @@ class Num(_Node):
     is_int: bool = False
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
-    canon: bytes = field(init=False, repr=False, compare=False)
+    _canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 
@@ -172,7 +213,7 @@ class Ref(_Node):
     name: str
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
-    canon: bytes = field(init=False, repr=False, compare=False)
+    _canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 
@@ -190,7 +231,7 @@ class Call(_Node):
     args: tuple[Expr, ...] = ()
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
-    canon: bytes = field(init=False, repr=False, compare=False)
+    _canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 
@@ -212,7 +253,7 @@ class Let(_Node):
     body: Expr
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
-    canon: bytes = field(init=False, repr=False, compare=False)
+    _canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 
@@ -232,7 +273,7 @@ class Tup(_Node):
     items: tuple[Expr, ...]
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
-    canon: bytes = field(init=False, repr=False, compare=False)
+    _canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 
