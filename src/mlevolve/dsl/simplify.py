@@ -293,9 +293,13 @@ def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str
     table = _table(rules)
     if isinstance(node, Call):
         if node.op in FOLDABLE:
-            folded = fold_constant(node)
-            if folded is not None and folded != node:
-                return folded, "fold"
+            for a in node.args:  # folding needs literals only (a Num, or neg of one): most nodes fail at once
+                if not (isinstance(a, Num) or (isinstance(a, Call) and a.op == "neg")):
+                    break
+            else:
+                folded = fold_constant(node)
+                if folded is not None and folded != node:
+                    return folded, "fold"
         found = table.get(node.op)
         entries, gate = found if found is not None else table[None]
         if gate is not None:  # no argument any rule of the op asks for: none applies
