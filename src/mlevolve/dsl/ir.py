@@ -95,7 +95,7 @@ class _Node:
 
     __slots__ = ()
     digest: bytes
-    _canon: bytes
+    _canon: bytes  # b"" until first used
     size: int
     depth: int
 
@@ -111,6 +111,7 @@ class _Node:
                 depth = k.depth
         setattr_ = object.__setattr__
         setattr_(self, "digest", _digest(tag, payload, kids))
+        setattr_(self, "_canon", b"")  # made on first use (:attr:`canon`)
         setattr_(self, "size", size)
         setattr_(self, "depth", depth + 1)
 
@@ -119,10 +120,7 @@ class _Node:
         """The canonical digest (:func:`canonical_node`, with the default commutative ops), computed
         on first use and kept: only a cache key reads it, and most nodes built (a rewrite's
         intermediate nodes, a fitted formula's) never reach one."""
-        try:
-            return self._canon
-        except AttributeError:
-            return _fill_canon(self)
+        return self._canon or _fill_canon(self)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.digest == self.digest
@@ -150,20 +148,21 @@ class _Node:
 
 
 def _fill_canon(root: _Node) -> bytes:
-    """Set ``_canon`` of ``root`` and of every node below it that lacks it, children first (an
-    explicit stack: depth is no limit); returns ``root``'s."""
+    """Set ``_canon`` of ``root`` and of every node below it that lacks it, children first, and
+    return ``root``'s.  The nodes that lack it are listed parents first (an explicit stack: depth is
+    no limit; the walk stops at a node that has it, as all below such a node do), then made in
+    reverse, so each node's children are done before it (a node listed twice, under two parents, is
+    made at its later place, after both)."""
     setattr_ = object.__setattr__
     stack: list[_Node] = [root]
+    order: list[_Node] = []
     while stack:
-        node = stack[-1]
-        kids = node.children()
-        missing = [k for k in kids if getattr(k, "_canon", None) is None]
-        if missing:
-            stack.extend(missing)
-            continue
-        stack.pop()
-        if getattr(node, "_canon", None) is None:  # (a node shared by two parents may come twice)
-            setattr_(node, "_canon", canonical_node(node, [k._canon for k in kids]))
+        node = stack.pop()
+        order.append(node)
+        stack.extend([k for k in node.children() if not k._canon])
+    for node in reversed(order):
+        if not node._canon:  # (a node listed twice: made already)
+            setattr_(node, "_canon", canonical_node(node, [k._canon for k in node.children()]))
     return root._canon
 
 
