@@ -281,13 +281,6 @@ def _table(rules: tuple[Rule, ...]) -> dict[str | None, tuple[tuple[_Entry, ...]
     return entry[1]
 
 
-def _rules_for(node: Expr, rules: tuple[Rule, ...]) -> tuple[tuple[_Entry, ...], _Gate]:
-    """The entries of :func:`_table` for ``node``: its op's, else those of a node that is no call."""
-    table = _table(rules)
-    found = table.get(node.op) if isinstance(node, Call) else None
-    return found if found is not None else table[None]
-
-
 def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str] | None:
     """The first rewrite that applies at ``node`` itself (not below it), and its rule's name."""
     table = _table(rules)
