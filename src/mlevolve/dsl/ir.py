@@ -25,7 +25,7 @@ import hashlib
 import math
 import struct
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 from mlevolve.dsl.types import Type
 
@@ -46,6 +46,7 @@ class Span:
 
 
 _blake2b = hashlib.blake2b
+_K = TypeVar("_K", str, float)
 
 
 def _digest(tag: bytes, payload: bytes, children: tuple[Expr, ...]) -> bytes:
@@ -76,11 +77,16 @@ def canonical_node(node: _Node, parts: list[bytes], commutative: frozenset[str] 
     """One node's canonical digest from its children's: the arguments of a commutative op in digest
     order, constants normalised (12 significant digits, ``2`` and ``2.0`` alike, one zero)."""
     if isinstance(node, Call):
-        head = b"C" + node.op.encode() + b"/"
+        head = _CANON_HEADS.get(node.op)
+        if head is None:
+            head = _keep(_CANON_HEADS, node.op, b"C" + node.op.encode() + b"/")
         if len(parts) == 2 and parts[1] < parts[0] and node.op in commutative:
             parts = [parts[1], parts[0]]
     elif isinstance(node, Num):
-        head = b"N" + repr(float(f"{float(node.value):.12g}") + 0.0).encode()
+        value = float(node.value)
+        head = _CANON_NUMBERS.get(value)
+        if head is None:
+            head = _keep(_CANON_NUMBERS, value, b"N" + repr(float(f"{value:.12g}") + 0.0).encode())
     elif isinstance(node, Ref):
         head = b"R" + node.name.encode()
     elif isinstance(node, Let):
@@ -145,6 +151,19 @@ class _Node:
         from mlevolve.dsl.printer import format_expr
 
         return _from_text, (format_expr(self),)  # type: ignore[arg-type]
+
+
+# Heads of canonical digests, by op and by literal value (a few dozen ops; literals repeat: 1.0, 0.5, ...).
+_CANON_HEADS: dict[str, bytes] = {}
+_CANON_NUMBERS: dict[float, bytes] = {}
+
+
+def _keep(table: dict[_K, bytes], key: _K, head: bytes) -> bytes:
+    """``head`` stored under ``key`` in ``table`` (emptied when it holds 4,096), and returned."""
+    if len(table) >= 4096:
+        table.clear()
+    table[key] = head
+    return head
 
 
 def _fill_canon(root: _Node) -> bytes:
