@@ -1,6 +1,7 @@
 """Per-candidate overhead outside evaluation: what the engine spends on a candidate besides scoring it.
 
-Runs the engine in process (as a cheap run does, see ``gp/backends.placed``) with regularized
+Runs the engine in process (as a cheap run does, see ``gp/backends.placed``, and under the cyclic
+collector's settings of every run, ``gp.engine.search_collector``) with regularized
 evolution (steady state: each candidate's variation falls between two finishes) on a formula (the
 quartic, constant fitting on) and a learner (``linear_regression.mlev``, evolving ``linreg.learn``).
 The evaluator is wrapped so that the CPU time (``time.thread_time``) inside its ``fingerprint`` and
@@ -26,7 +27,7 @@ from typing import Any
 from mlevolve import check, parse_file
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import Resources
-from mlevolve.gp.engine import Engine, EvolveConfig
+from mlevolve.gp.engine import Engine, EvolveConfig, search_collector
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter.factory import EvaluatorFactory
@@ -99,11 +100,12 @@ def measure(kind: str, budget: int, algorithm: str = "regularized", profile: boo
     with tempfile.TemporaryDirectory() as tmp, Archive.for_run(Path(tmp) / "run.db", {"run": kind}) as archive:
         engine = Engine(program, evolve, spec, timed, archive, config, progress)
         marks.append((time.thread_time(), 0.0))
-        if profiler is not None:
-            profiler.enable()
-        ALGORITHMS[algorithm](engine)
-        if profiler is not None:
-            profiler.disable()
+        with search_collector():  # the collector's settings of every run (``api.evolve``)
+            if profiler is not None:
+                profiler.enable()
+            ALGORITHMS[algorithm](engine)
+            if profiler is not None:
+                profiler.disable()
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     overhead = [(b[0] - a[0]) - (b[1] - a[1]) for a, b in itertools.pairwise(marks)]

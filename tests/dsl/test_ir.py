@@ -276,3 +276,30 @@ def test_program_replace() -> None:
     assert program.replace(ghost) == program
     # Replacing with an equal definition gives an equal program.
     assert program.replace(act) == program
+
+
+def test_digests_are_the_ones_archives_were_made_with() -> None:
+    """The structural and canonical digests of a fixed expression, pinned: cache keys and archive
+    hashes are made of them, so a faster way of computing them must give the same bytes."""
+    e = parse_expr("let a = min(x, 2.5) in a * neg(3) + sin(a) - x / (1 - x)")
+    assert e.digest.hex() == "cafd28c7441851c10af0727a98c07dd1"
+    assert e.canon.hex() == "defed21344f9a0ff6f98659e9983fd98"
+
+
+def test_canonical_digest_on_first_use_is_the_fold_of_canonical_nodes() -> None:
+    """``canon`` is computed on first use (children first, iteratively) and kept; whichever node is
+    asked first, every node's equals the bottom-up fold of :func:`canonical_node`."""
+    from mlevolve.dsl.ir import canonical_node
+    from mlevolve.dsl.traverse import fold
+
+    text = "let a = min(x, 2.5) in max(a * neg(3), a) + sin(a + a) - x / (1 - x) * (y + x)"
+    for first in range(parse_expr(text).size):
+        e = parse_expr(text)
+        nodes = preorder(e)
+        _ = nodes[first].canon  # a subtree first: the rest filled later, from it
+        for node in nodes:
+            assert node.canon == fold(node, lambda n, parts: canonical_node(n, parts))
+    deep: Expr = Ref("x")
+    for _ in range(5000):  # no recursion on first use, however deep
+        deep = Call("add", (deep, Num(1.0)))
+    assert len(deep.canon) == 16

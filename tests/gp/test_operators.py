@@ -544,3 +544,26 @@ def test_tuple_roots_are_never_replaced_whole() -> None:
 
 def test_int_type_only_where_the_kind_allows_it() -> None:
     assert INT in MODEL.allowed and INT not in FORMULA.allowed
+
+
+@PROPS
+@given(name=st.sampled_from(sorted(CASES)), seed=st.integers(0, 2**32 - 1), wrap_in=st.integers(0, 3))
+def test_view_free_names_are_free_refs_of_each_node(name: str, seed: int, wrap_in: int) -> None:
+    """The view's free names of every node (one bottom-up pass, for crossover, hoist and remove) are
+    :func:`free_refs` of that node (a walk of its subtree), on random bodies put inside ``let``s
+    that bind, shadow and rebind their names."""
+    from mlevolve.gp.operators import _View, free_refs
+
+    case = CASES[name]
+    rng = random.Random(seed)
+    body = _body(case, rng, case.site.env)
+    names = sorted(case.site.env)
+    for k in range(wrap_in):  # let n = <a name or the body> in <the body>: shadowing and reuse
+        bound = rng.choice(names)
+        body = Let(bound, Ref(rng.choice(names)) if k % 2 else body, body)
+    view = _View(preorder(body), [], [], [], [], [], [])
+    for j, node in enumerate(view.nodes):
+        assert view.free(j) == free_refs(node)
+    for example in EXAMPLES["optimizer"]:  # adam and momentum: real lets
+        view = _View(preorder(example), [], [], [], [], [], [])
+        assert [view.free(j) for j in range(len(view.nodes))] == [free_refs(n) for n in view.nodes]

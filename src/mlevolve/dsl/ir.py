@@ -14,8 +14,9 @@ builds these nodes and nothing else.  The IR's grammar, in BNF::
     type       ::= str | TupleType(type*)      # "Scalar", "Vector", ... and tuples of them
 
 Nodes are frozen and slotted.  Each expression node computes, once and from its children's, a
-structural digest, its size (node count) and depth; equality and hashing compare digests, so they are
-O(1) and never recurse, whatever the depth of the tree.  Source spans take no part in equality.
+structural digest, its size (node count) and depth (its canonical digest on first use); equality and
+hashing compare digests, so they are O(1) and never recurse, whatever the depth of the tree.  Source
+spans take no part in equality.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import hashlib
 import math
 import struct
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 from mlevolve.dsl.types import Type
 
@@ -45,13 +46,27 @@ class Span:
 
 
 _blake2b = hashlib.blake2b
+_K = TypeVar("_K", str, float)
 
 
 def _digest(tag: bytes, payload: bytes, children: tuple[Expr, ...]) -> bytes:
     """BLAKE2b-128 of the tag, the payload's length (4 bytes, little-endian) and the payload, then the
-    children's digests (one call over the joined bytes: the same digest as feeding them in turn)."""
-    return _blake2b(b"".join((tag, len(payload).to_bytes(4, "little"), payload, *[c.digest for c in children])),
-                    digest_size=16).digest()
+    children's digests (one call over the joined bytes: the same digest as feeding them in turn).
+    The head (tag, length, payload) of an op or a name is kept in a small table: nodes are built by
+    the thousand per second from a few dozen ops and names."""
+    head = _HEADS.get((tag, payload))
+    if head is None:
+        head = tag + len(payload).to_bytes(4, "little") + payload
+        if tag != b"N":  # a literal's value: too many to keep
+            if len(_HEADS) >= 4096:
+                _HEADS.clear()
+            _HEADS[(tag, payload)] = head
+    if len(children) == 2:  # most nodes: no list to join
+        return _blake2b(head + children[0].digest + children[1].digest, digest_size=16).digest()
+    return _blake2b(head + b"".join([c.digest for c in children]), digest_size=16).digest()
+
+
+_HEADS: dict[tuple[bytes, bytes], bytes] = {}
 
 
 # Ops whose two arguments commute, for the canonical digest (the base grammar declares the same).
@@ -62,11 +77,16 @@ def canonical_node(node: _Node, parts: list[bytes], commutative: frozenset[str] 
     """One node's canonical digest from its children's: the arguments of a commutative op in digest
     order, constants normalised (12 significant digits, ``2`` and ``2.0`` alike, one zero)."""
     if isinstance(node, Call):
-        head = b"C" + node.op.encode() + b"/"
+        head = _CANON_HEADS.get(node.op)
+        if head is None:
+            head = _keep(_CANON_HEADS, node.op, b"C" + node.op.encode() + b"/")
         if len(parts) == 2 and parts[1] < parts[0] and node.op in commutative:
             parts = [parts[1], parts[0]]
     elif isinstance(node, Num):
-        head = b"N" + repr(float(f"{float(node.value):.12g}") + 0.0).encode()
+        value = float(node.value)
+        head = _CANON_NUMBERS.get(value)
+        if head is None:
+            head = _keep(_CANON_NUMBERS, value, b"N" + repr(float(f"{value:.12g}") + 0.0).encode())
     elif isinstance(node, Ref):
         head = b"R" + node.name.encode()
     elif isinstance(node, Let):
@@ -81,7 +101,7 @@ class _Node:
 
     __slots__ = ()
     digest: bytes
-    canon: bytes
+    _canon: bytes  # b"" until first used
     size: int
     depth: int
 
@@ -97,9 +117,16 @@ class _Node:
                 depth = k.depth
         setattr_ = object.__setattr__
         setattr_(self, "digest", _digest(tag, payload, kids))
-        setattr_(self, "canon", canonical_node(self, [k.canon for k in kids]))
+        setattr_(self, "_canon", b"")  # made on first use (:attr:`canon`)
         setattr_(self, "size", size)
         setattr_(self, "depth", depth + 1)
+
+    @property
+    def canon(self) -> bytes:
+        """The canonical digest (:func:`canonical_node`, with the default commutative ops), computed
+        on first use and kept: only a cache key reads it, and most nodes built (a rewrite's
+        intermediate nodes, a fitted formula's) never reach one."""
+        return self._canon or _fill_canon(self)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.digest == self.digest
@@ -126,6 +153,38 @@ class _Node:
         return _from_text, (format_expr(self),)  # type: ignore[arg-type]
 
 
+# Heads of canonical digests, by op and by literal value (a few dozen ops; literals repeat: 1.0, 0.5, ...).
+_CANON_HEADS: dict[str, bytes] = {}
+_CANON_NUMBERS: dict[float, bytes] = {}
+
+
+def _keep(table: dict[_K, bytes], key: _K, head: bytes) -> bytes:
+    """``head`` stored under ``key`` in ``table`` (emptied when it holds 4,096), and returned."""
+    if len(table) >= 4096:
+        table.clear()
+    table[key] = head
+    return head
+
+
+def _fill_canon(root: _Node) -> bytes:
+    """Set ``_canon`` of ``root`` and of every node below it that lacks it, children first, and
+    return ``root``'s.  The nodes that lack it are listed parents first (an explicit stack: depth is
+    no limit; the walk stops at a node that has it, as all below such a node do), then made in
+    reverse, so each node's children are done before it (a node listed twice, under two parents, is
+    made at its later place, after both)."""
+    setattr_ = object.__setattr__
+    stack: list[_Node] = [root]
+    order: list[_Node] = []
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend([k for k in node.children() if not k._canon])
+    for node in reversed(order):
+        if not node._canon:  # (a node listed twice: made already)
+            setattr_(node, "_canon", canonical_node(node, [k._canon for k in node.children()]))
+    return root._canon
+
+
 def _from_text(text: str) -> Expr:
     from mlevolve.dsl.parse import parse_expr
 
@@ -146,7 +205,7 @@ class Num(_Node):
     is_int: bool = False
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
-    canon: bytes = field(init=False, repr=False, compare=False)
+    _canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 
@@ -172,7 +231,7 @@ class Ref(_Node):
     name: str
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
-    canon: bytes = field(init=False, repr=False, compare=False)
+    _canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 
@@ -190,7 +249,7 @@ class Call(_Node):
     args: tuple[Expr, ...] = ()
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
-    canon: bytes = field(init=False, repr=False, compare=False)
+    _canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 
@@ -212,7 +271,7 @@ class Let(_Node):
     body: Expr
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
-    canon: bytes = field(init=False, repr=False, compare=False)
+    _canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 
@@ -232,7 +291,7 @@ class Tup(_Node):
     items: tuple[Expr, ...]
     span: Span | None = field(default=None, compare=False, repr=False)
     digest: bytes = field(init=False, repr=False, compare=False)
-    canon: bytes = field(init=False, repr=False, compare=False)
+    _canon: bytes = field(init=False, repr=False, compare=False)
     size: int = field(init=False, repr=False, compare=False)
     depth: int = field(init=False, repr=False, compare=False)
 

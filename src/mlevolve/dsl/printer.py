@@ -26,7 +26,10 @@ def format_number(node: Num) -> str:
     if node.is_int:
         return str(int(node.value))
     # Shortest round-trip digits, exponent without padding: 1e-07 -> 1e-7, 1e+16 -> 1e16.
-    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m[1].replace("+", "") + m[2], repr(float(node.value)))
+    text = repr(float(node.value))
+    if "e" not in text:  # most literals: nothing for the substitution to change
+        return text
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m[1].replace("+", "") + m[2], text)
 
 
 def _wrap(text: str, level: int, need: int) -> str:
@@ -43,6 +46,16 @@ def format_expr(expr: Expr, memo: NodeMemo[Formatted] | None = None) -> str:
 
 
 def _format_node(node: Expr, parts: list[tuple[str, int]]) -> tuple[str, int]:
+    if isinstance(node, Call):  # most nodes
+        op = node.op
+        if op in INFIX and len(parts) == 2:
+            symbol, level = INFIX[op]
+            (left, llevel), (right, rlevel) = parts
+            return f"{_wrap(left, llevel, level)} {symbol} {_wrap(right, rlevel, level + 1)}", level
+        if op == "neg" and len(parts) == 1:
+            text, level = parts[0]
+            return f"-{_wrap(text, level, UNARY)}", UNARY
+        return f"{op}(" + ", ".join(t for t, _ in parts) + ")", ATOM
     if isinstance(node, Num):
         return format_number(node), ATOM
     if isinstance(node, Ref):
@@ -52,15 +65,7 @@ def _format_node(node: Expr, parts: list[tuple[str, int]]) -> tuple[str, int]:
     if isinstance(node, Let):
         (value, vlevel), (body, _) = parts
         return f"let {node.name} = {_wrap(value, vlevel, SUM)} in {body}", LET
-    assert isinstance(node, Call)
-    if node.op in INFIX and len(parts) == 2:
-        symbol, level = INFIX[node.op]
-        (left, llevel), (right, rlevel) = parts
-        return f"{_wrap(left, llevel, level)} {symbol} {_wrap(right, rlevel, level + 1)}", level
-    if node.op == "neg" and len(parts) == 1:
-        text, level = parts[0]
-        return f"-{_wrap(text, level, UNARY)}", UNARY
-    return f"{node.op}(" + ", ".join(t for t, _ in parts) + ")", ATOM
+    raise TypeError(f"not an expression node: {node!r}")
 
 
 def _params(params: tuple[Param, ...]) -> str:

@@ -259,12 +259,12 @@ def _shallow(args: tuple[Expr, ...], needs: tuple[_Need, ...]) -> bool:
     return True
 
 
-def _rules_for(node: Expr, rules: tuple[Rule, ...]) -> tuple[tuple[_Entry, ...], _Gate]:
-    """The ``rules`` (in their order, each with its shallow test) whose pattern can match ``node``
-    at its root: a call of ``node``'s op, or a root pattern without an op (a capture or a literal),
-    and their gate (see ``_Gate``).  Every rule of :data:`RULES` has a root op, so a literal or a
-    name is tried against none.  A dispatch table made once per rule tuple; it changes nothing that
-    :func:`match` decides, only how many it is asked."""
+def _table(rules: tuple[Rule, ...]) -> dict[str | None, tuple[tuple[_Entry, ...], _Gate]]:
+    """Per root op (None: a node that is no call), the ``rules`` whose pattern can match such a node
+    at its root (a call of that op, or a root pattern without an op: a capture or a literal), in
+    their order, each with its shallow test, and their gate (see ``_Gate``).  Every rule of
+    :data:`RULES` has a root op, so a literal or a name is tried against none.  A dispatch table made
+    once per rule tuple; it changes nothing that :func:`match` decides, only how many it is asked."""
     entry = _BY_OP.get(id(rules))
     if entry is None or entry[0] is not rules:
         table: dict[str | None, tuple[tuple[_Entry, ...], _Gate]] = {}
@@ -278,27 +278,37 @@ def _rules_for(node: Expr, rules: tuple[Rule, ...]) -> tuple[tuple[_Entry, ...],
         if len(_BY_OP) >= 64:  # rule tuples made on the fly: keep the table small
             _BY_OP.clear()
         entry = _BY_OP[id(rules)] = (rules, table)  # ``rules`` kept alive, so its id stays its own
-    table = entry[1]
-    op = node.op if isinstance(node, Call) else None
-    found = table.get(op)
-    return found if found is not None else table[None]
+    return entry[1]
 
 
 def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str] | None:
     """The first rewrite that applies at ``node`` itself (not below it), and its rule's name."""
+    table = _table(rules)
     if isinstance(node, Call):
-        folded = fold_constant(node)
-        if folded is not None and folded != node:
-            return folded, "fold"
-    elif isinstance(node, Let):
-        dead = _dead_let(node)
-        if dead is not None:
-            return dead, "dead-let"
-    entries, gate = _rules_for(node, rules)
-    if gate is not None and isinstance(node, Call):  # no argument any rule of the op asks for: none applies
-        ops, values = gate
-        if not any((isinstance(a, Call) and a.op in ops) or (isinstance(a, Num) and a.value in values)
-                   for a in node.args):
+        if node.op in FOLDABLE:
+            for a in node.args:  # folding needs literals only (a Num, or neg of one): most nodes fail at once
+                if not (isinstance(a, Num) or (isinstance(a, Call) and a.op == "neg")):
+                    break
+            else:
+                folded = fold_constant(node)
+                if folded is not None and folded != node:
+                    return folded, "fold"
+        found = table.get(node.op)
+        entries, gate = found if found is not None else table[None]
+        if gate is not None:  # no argument any rule of the op asks for: none applies
+            ops, values = gate
+            for a in node.args:
+                if (isinstance(a, Call) and a.op in ops) or (isinstance(a, Num) and a.value in values):
+                    break
+            else:
+                return None
+    else:
+        if isinstance(node, Let):
+            dead = _dead_let(node)
+            if dead is not None:
+                return dead, "dead-let"
+        entries = table[None][0]
+        if not entries:  # a literal, a name or a tuple: no rule has a root without an op
             return None
     for rule, needs in entries:
         if needs and isinstance(node, Call):
@@ -325,8 +335,11 @@ def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = Non
 
     def combine(node: Expr, kids: list[Expr]) -> Expr:
         nonlocal settled
-        if any(a is not b for a, b in zip(kids, node.children(), strict=True)):
-            node = with_children(node, tuple(kids))
+        if kids:
+            for a, b in zip(kids, node.children(), strict=True):
+                if a is not b:
+                    node = with_children(node, tuple(kids))
+                    break
         while (step := rewrite_node(node, rules)) is not None:
             new = step[0]
             if settled and not _irreducible_inside(new, node, rules):

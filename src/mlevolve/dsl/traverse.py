@@ -83,30 +83,36 @@ def fold(expr: Expr, combine: Callable[[Expr, list[R]], R], memo: NodeMemo[R] | 
     again, and every result is stored."""
     done: list[R] = []
     stack: list[tuple[Expr, bool]] = [(expr, False)]
+    push, pop, emit = stack.append, stack.pop, done.append
     while stack:
-        node, expanded = stack.pop()
+        node, expanded = pop()
         kids = node.children()
-        if not expanded and memo is not None and (hit := memo.peek(node)) is not None:
-            done.append(hit)
-            continue
-        if kids and not expanded:
-            stack.append((node, True))
-            stack.extend((k, False) for k in reversed(kids))
-            continue
-        parts = done[len(done) - len(kids):] if kids else []
+        if not expanded:
+            if memo is not None and (hit := memo.peek(node)) is not None:
+                emit(hit)
+                continue
+            if kids:
+                push((node, True))
+                for k in reversed(kids):
+                    push((k, False))
+                continue
         if kids:
-            del done[len(done) - len(kids):]
+            n = len(done) - len(kids)
+            parts = done[n:]
+            del done[n:]
+        else:
+            parts = []
         result = combine(node, parts)
         if memo is not None:
             memo.put(node, result)
-        done.append(result)
+        emit(result)
     return done[0]
 
 
 def canonical_digest(expr: Expr, commutative: frozenset[str] = COMMUTATIVE) -> bytes:
     """A content hash equal for programs that differ only in the order of commutative arguments
     or in the spelling of constants (``2`` and ``2.0``).  For the default commutative ops every
-    node already holds it (``expr.canon``, computed at construction)."""
+    node holds it (``expr.canon``, computed on first use and kept)."""
     if commutative == COMMUTATIVE:
         return expr.canon
     return fold(expr, lambda node, parts: canonical_node(node, parts, commutative))

@@ -66,6 +66,8 @@ class _View:
     # ``swap``'s options at this body (a function of the body and the site, as the view is), by
     # selector: made at its first draw and reused by every later one.
     swaps: dict[str | None, list[tuple[int, int, int]]] = field(default_factory=dict, compare=False, repr=False)
+    # Each node's free names (:func:`free_refs`), in preorder: made at the first call of :meth:`free`.
+    frees: list[frozenset[str]] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def of(cls, expr: Expr, site: Site) -> _View:
@@ -105,6 +107,30 @@ class _View:
     def descendants(self, i: int) -> range:
         return range(i + 1, i + self.nodes[i].size)
 
+    def free(self, j: int) -> frozenset[str]:
+        """``free_refs`` of node ``j``: every node's made at the first call, in one bottom-up pass
+        (crossover, hoist and remove ask it of many nodes of one body)."""
+        frees = self.frees
+        if not frees:
+            nodes = self.nodes
+            made: list[frozenset[str]] = [frozenset()] * len(nodes)
+            out: frozenset[str]
+            for k in range(len(nodes) - 1, -1, -1):  # reverse preorder: children before parents
+                node = nodes[k]
+                if isinstance(node, Ref):
+                    made[k] = frozenset((node.name,))
+                elif isinstance(node, Let):
+                    value = k + 1
+                    made[k] = made[value] | (made[value + node.value.size] - {node.name})
+                else:
+                    kid, out = k + 1, frozenset()
+                    for child in node.children():
+                        out |= made[kid]
+                        kid += child.size
+                    made[k] = out
+            frees.extend(made)
+        return frees[j]
+
 
 def free_refs(expr: Expr) -> set[str]:
     """Names a subtree reads that it does not bind itself."""
@@ -129,7 +155,7 @@ def _movable(subtree: Expr, source: _View, j: int, target: _View, i: int, same: 
     the subtree where it is); between two parents a parameter must stay a parameter and a
     ``let``-bound name must again be ``let``-bound, with the same type (``same``: one expression;
     two parents are two even when they are equal)."""
-    for n in free_refs(subtree):
+    for n in source.free(j):
         if n not in target.scopes[i] or target.scopes[i][n] != source.scopes[j].get(n):
             return False
         there, here = source.binders[j].get(n), target.binders[i].get(n)

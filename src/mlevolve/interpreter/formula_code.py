@@ -109,27 +109,29 @@ def _linearise(body: Expr, params: tuple[str, ...]) -> tuple[Any, tuple[int, ...
     if number:  # a constant result is an np.float64 (as ``fastpath.linearise`` makes it)
         constants.append(np.float64(constants[reg - n_inputs]))
         reg = n_inputs + len(constants) - 1
-    first_temp = n_inputs + len(constants)
+    last = n_inputs + len(constants) - 1  # temporary t (``-1 - t`` while walking) is register last + 1 + t
 
-    def numbered(r: int) -> int:
-        return r if r >= 0 else first_temp - 1 - r
-
-    made = _body(Body, n_inputs, constants, [(step, numbered(a), numbered(b), op) for step, a, b, op in code],
-                 numbered(reg))
-    return made, tuple(numbered(r) for r in where)
+    made = _body(Body, n_inputs, constants,
+                 [(step, a if a >= 0 else last - a, b if b >= 0 else last - b, op) for step, a, b, op in code],
+                 reg if reg >= 0 else last - reg)
+    return made, tuple([r if r >= 0 else last - r for r in where])
 
 
 def _body(body_class: Any, n_inputs: int, constants: list[Any], code: list[tuple[Any, int, int, int]],
           result: int) -> Any:
     """The Body of ``code`` (``(step, a, b, opcode)`` over numbered registers) as ``fastpath.linearise`` makes
     it: ``opcodes.encode`` and ``opcodes.ranks`` built directly, every register a Scalar."""
-    kernel = np.array([(op, i, j) for _, i, j, op in code], np.int64).reshape(-1, 3)
+    flat: list[int] = []
+    for _, i, j, op in code:
+        flat += (op, i, j)
+    kernel = np.array(flat, np.int64).reshape(-1, 3)
     ranks = np.full(n_inputs + len(constants) + len(code), opcodes.RANK[_SCALAR], np.int64)
     kernel.flags.writeable = ranks.flags.writeable = False
     consts = np.array(constants, np.float64).reshape(-1)
-    return body_class(n_inputs, tuple(constants), (), tuple(step for step, *_ in code),
-                      tuple((a, b) for _, a, b, _ in code), result, kernel, ranks, consts,
-                      (opcodes.RANK[_SCALAR],), any(op in opcodes.DRAWS for *_, op in code))
+    draws = opcodes.DRAWS
+    return body_class(n_inputs, tuple(constants), (), tuple([step for step, *_ in code]),
+                      tuple([(a, b) for _, a, b, _ in code]), result, kernel, ranks, consts,
+                      (opcodes.RANK[_SCALAR],), any([op in draws for *_, op in code]))
 
 
 _INSTRUCTIONS: dict[tuple[str, tuple[bool, ...]], tuple[Any, int] | None] = {}
