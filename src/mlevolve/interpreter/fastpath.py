@@ -25,7 +25,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cache, cached_property, lru_cache
 from types import ModuleType
 from typing import Any
@@ -49,7 +49,6 @@ __all__ = ["Body", "Interpreted", "clear_memos", "compiled_formula", "compiled_k
 
 
 Instruction = tuple[Callable[..., Any], int, int]
-Reg = tuple[str, int]  # while linearising: ("input" | "const" | "zero" | "temp" | "tuple", number)
 _PLACEHOLDER = re.compile(r"\{(\d+|\*)\}")
 
 
@@ -116,6 +115,14 @@ class Body:
     result_ranks: tuple[int, ...] | None = None
     draws: bool = False
 
+    @classmethod
+    def _make(cls, *values: Any) -> Body:
+        """A Body of the fields' ``values`` in order, set at once (a frozen dataclass's ``__init__`` sets
+        each through ``object.__setattr__``: several microseconds a body when every new body counts)."""
+        made = object.__new__(cls)
+        made.__dict__.update(zip(_BODY_FIELDS, values, strict=True))
+        return made
+
     @property
     def results(self) -> tuple[int, ...]:
         """The result registers, one per item of a tuple result."""
@@ -145,6 +152,9 @@ class Body:
             return tuple([regs[i] for i in result])
 
         return run
+
+
+_BODY_FIELDS = tuple(f.name for f in fields(Body))
 
 
 CallInfo = tuple[Type, str, tuple[str, ...], "int | None", tuple[int, ...]]
@@ -179,8 +189,8 @@ def _call_info(node: Call, kid_types: tuple[Type, ...], literals: Literals, spec
     return result_type, result_name, arg_types, opcodes.opcode(node.op, arg_types, result_name), sizes
 
 
-# While linearising, each value: (register, whether it is a number (a literal), its type).
-Value = tuple[Reg, bool, Type]
+# While linearising, each value: (register (tagged: see ``_TAG``), whether it is a number (a literal), its type).
+Value = tuple[int, bool, Type]
 
 
 class _Types(Mapping[str, Type]):
@@ -217,8 +227,8 @@ class _Skeleton:
             constants[slot] = np.float64(constants[source])
         b = self.body
         consts = None if b.consts is None else np.array(constants, np.float64).reshape(-1)
-        return Body(b.n_inputs, tuple(constants), b.zeros, b.steps, b.operands, b.result, b.kernel, b.ranks, consts,
-                    b.result_ranks, b.draws)
+        return Body._make(b.n_inputs, tuple(constants), b.zeros, b.steps, b.operands, b.result, b.kernel, b.ranks,
+                          consts, b.result_ranks, b.draws)
 
 
 # Shape (and signature) -> template: a body differing from a linearised one only in its literals' values
@@ -254,78 +264,15 @@ def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], 
         raise
 
 
+# While linearising, a register is a tagged number: ``tag * _TAG + k`` with tag 0 an input, 1 a constant,
+# 2 a zero, 3 a temporary, 4 a tuple of results; numbered at the end as inputs, constants, zeros, temporaries.
+_TAG = 1 << 24
+_CONST, _ZERO, _TEMP, _TUPLE = _TAG, 2 * _TAG, 3 * _TAG, 4 * _TAG
+_RANK = opcodes.RANK
+
+
 def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], ...], spec: GrammarSpec,
                types: frozenset[str], zeros: tuple[str, ...], rng: bool) -> Body:
-    env_map = dict(env)
-    n_inputs = len(params) + (1 if rng else 0)
-    # Registers are numbered as they are met, then renumbered: inputs, constants, zeros, temporaries.
-    constants: list[Any] = []
-    steps: list[Step] = []
-    operands: list[tuple[Reg, Reg]] = []
-    ops: list[int | None] = []  # each instruction's opcode (the kernel's encoding)
-    temp_types: list[str] = []
-    scope: dict[str, Value] = {p: (("input", k), False, env_map[p]) for k, p in enumerate(params)}
-    for k, name in enumerate(zeros):
-        scope[name] = (("zero", k), False, env_map[name])
-    tuples: list[tuple[Reg, ...]] = []
-
-    num_slots: list[int] = []  # the constant of each literal, in postorder
-    copies: list[tuple[int, int]] = []  # (constant, the literal's constant it is a copy of): number results
-    sized: list[bool] = []  # whether a call takes a size literal (checked by value: no skeleton memo then)
-
-    def as_result(item: Value) -> Reg:
-        reg, number, _ = item
-        if number:  # a constant result is an np.float64 (as ``codegen._value`` makes it)
-            constants.append(np.float64(constants[reg[1]]))
-            copies.append((len(constants) - 1, reg[1]))
-            return ("const", len(constants) - 1)
-        return reg
-
-    def ill_typed() -> MlevError:  # the checker's own error for this body
-        infer(body, env_map, spec, types)
-        return MlevError("the fast path could not type this body", body.span)
-
-    def tuple_value(kids: Sequence[Value]) -> Value:  # a result (tuples do not nest): items made values as results
-        if any(isinstance(k[2], TupleType) for k in kids):
-            raise ill_typed()
-        tuples.append(tuple(as_result(item) for item in kids))
-        return (("tuple", len(tuples) - 1), False, TupleType(tuple(k[2] for k in kids)))
-
-    calls = _call_memo(spec)
-
-    def call_value(node: Call, kids: Sequence[Value], sc: Mapping[str, Value]) -> Value:
-        if len(kids) == 2:  # the common case, spelled out (this runs once per call node of every new body)
-            a, b = kids
-            key: tuple[str, tuple[Type, ...], Literals] = (node.op, (a[2], b[2]), literals_of(node))
-            numbers: tuple[bool, ...] = (a[1], b[1])
-            first, second = a[0], b[0]
-        else:
-            key = (node.op, tuple([k[2] for k in kids]), literals_of(node))
-            numbers = tuple([k[1] for k in kids])
-            if not kids:  # a function of no argument: it is passed a constant it never reads
-                constants.append(0.0)
-            first = kids[0][0] if kids else ("const", len(constants) - 1)
-            second = first
-        info = calls.get(key)
-        if info is None:
-            info = _call_info(node, key[1], key[2], spec, sc)
-            if not info[4]:  # no size literal to range-check on each use: memoised
-                calls[key] = info
-        for i in info[4]:  # sizes: range-checked on every use, as the checker does
-            check_size(node.args[i])  # type: ignore[arg-type]
-            sized.append(True)
-        steps.append((node.op, info[2], numbers))
-        operands.append((first, second))
-        ops.append(info[3])
-        temp_types.append(info[1])
-        return (("temp", len(steps) - 1), False, info[0])
-
-    def num_value(node: Num) -> Value:
-        t = literal_type(node, types)
-        constants.append(int(node.value) if node.is_int and t == INT else float(node.value))
-        num_slots.append(len(constants) - 1)
-        return (("const", len(constants) - 1), True, t)
-
     # The nodes in reversed postorder (children last to first), whether a let occurs, and the body's
     # shape with its literals' values left out: a literal is whether it is written whole, a name its
     # name, a call its op and arity, a tuple its length.
@@ -336,44 +283,126 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
     while stack:
         node = stack.pop()
         order.append(node)
-        if isinstance(node, Call):
-            shape.append((node.op, len(node.args)))
-            stack.extend(node.args)
-        elif isinstance(node, Ref):
-            shape.append(node.name)
-        elif isinstance(node, Num):
-            shape.append(node.is_int)
-        elif isinstance(node, Tup):
-            shape.append(len(node.items))
-            stack.extend(node.items)
+        cls = type(node)
+        if cls is Call:
+            shape.append((node.op, len(node.args)))  # type: ignore[attr-defined]
+            stack.extend(node.args)  # type: ignore[attr-defined]
+        elif cls is Ref:
+            shape.append(node.name)  # type: ignore[attr-defined]
+        elif cls is Num:
+            shape.append(node.is_int)  # type: ignore[attr-defined]
+        elif cls is Tup:
+            shape.append(len(node.items))  # type: ignore[attr-defined]
+            stack.extend(node.items)  # type: ignore[attr-defined]
         else:
             has_let = True
             break
-    done: Value = (("const", 0), False, SCALAR)
     skeleton_key = None
     if not has_let:  # a body of the same shape seen before, literals aside: its body, with these literals
         skeleton_key = (tuple(shape), params, env, spec, types, zeros, rng)
         known = _SKELETONS.get(skeleton_key)
         if known is not None:
-            return known.with_literals([node for node in reversed(order) if isinstance(node, Num)])
+            return known.with_literals([node for node in reversed(order) if type(node) is Num])  # type: ignore[misc]
+
+    env_map = dict(env)
+    n_inputs = len(params) + (1 if rng else 0)
+    constants: list[Any] = []
+    steps: list[Step] = []
+    operands: list[tuple[int, int]] = []
+    ops: list[int | None] = []  # each instruction's opcode (the kernel's encoding)
+    temp_types: list[str] = []
+    scope: dict[str, Value] = {p: (k, False, env_map[p]) for k, p in enumerate(params)}
+    for k, name in enumerate(zeros):
+        scope[name] = (_ZERO + k, False, env_map[name])
+    tuples: list[tuple[int, ...]] = []
+    num_slots: list[int] = []  # the constant of each literal, in postorder
+    copies: list[tuple[int, int]] = []  # (constant, the literal's constant it is a copy of): number results
+    sized = False  # whether a call takes a size literal (checked by value: no skeleton memo then)
+    int_literals = not types or INT in types  # whether a literal written whole is an Int (check.literal_type)
+    calls = _call_memo(spec)
+
+    def as_result(item: Value) -> int:
+        reg, number, _ = item
+        if number:  # a constant result is an np.float64 (as ``codegen._value`` makes it)
+            constants.append(np.float64(constants[reg - _CONST]))
+            copies.append((len(constants) - 1, reg - _CONST))
+            return _CONST + len(constants) - 1
+        return reg
+
+    def ill_typed() -> MlevError:  # the checker's own error for this body
+        infer(body, env_map, spec, types)
+        return MlevError("the fast path could not type this body", body.span)
+
+    def tuple_value(kids: Sequence[Value]) -> Value:  # a result (tuples do not nest): items made values as results
+        if any(isinstance(k[2], TupleType) for k in kids):
+            raise ill_typed()
+        tuples.append(tuple([as_result(item) for item in kids]))
+        return (_TUPLE + len(tuples) - 1, False, TupleType(tuple(k[2] for k in kids)))
+
+    def call_value(node: Call, kids: Sequence[Value], sc: Mapping[str, Value]) -> Value:
+        nonlocal sized
+        if len(kids) == 2:  # the common case, spelled out (this runs once per call node of every new body)
+            a, b = kids
+            x, y = node.args
+            key: tuple[str, tuple[Type, ...], Literals] = (
+                node.op, (a[2], b[2]), (x.is_int if type(x) is Num else None,  # type: ignore[attr-defined]
+                                        y.is_int if type(y) is Num else None))  # type: ignore[attr-defined]
+            numbers: tuple[bool, ...] = (a[1], b[1])
+            first, second = a[0], b[0]
+        else:
+            key = (node.op, tuple([k[2] for k in kids]), literals_of(node))
+            numbers = tuple([k[1] for k in kids])
+            if not kids:  # a function of no argument: it is passed a constant it never reads
+                constants.append(0.0)
+            first = kids[0][0] if kids else _CONST + len(constants) - 1
+            second = first
+        info = calls.get(key)
+        if info is None:
+            info = _call_info(node, key[1], key[2], spec, sc)
+            if not info[4]:  # no size literal to range-check on each use: memoised
+                calls[key] = info
+        for i in info[4]:  # sizes: range-checked on every use, as the checker does
+            check_size(node.args[i])  # type: ignore[arg-type]
+            sized = True
+        steps.append((node.op, info[2], numbers))
+        operands.append((first, second))
+        ops.append(info[3])
+        temp_types.append(info[1])
+        return (_TEMP + len(steps) - 1, False, info[0])
+
+    def num_value(node: Num) -> Value:
+        if node.is_int and int_literals:
+            constants.append(int(node.value))
+            t = INT
+        else:
+            constants.append(float(node.value))
+            t = SCALAR
+        num_slots.append(len(constants) - 1)
+        return (_CONST + len(constants) - 1, True, t)
+
+    done: Value = (_CONST, False, SCALAR)
     if not has_let:  # one scope: a value stack over the postorder
         values: list[Value] = []
         for node in reversed(order):
-            if isinstance(node, Ref):
-                item = scope.get(node.name)
+            cls = type(node)
+            if cls is Ref:
+                item = scope.get(node.name)  # type: ignore[attr-defined]
                 if item is None:
                     raise ill_typed()
                 values.append(item)
-            elif isinstance(node, Num):
-                values.append(num_value(node))
-            elif isinstance(node, Call):
-                n = len(node.args)
-                kids = values[len(values) - n:]
-                del values[len(values) - n:]
-                values.append(call_value(node, kids, scope))
+            elif cls is Num:
+                values.append(num_value(node))  # type: ignore[arg-type]
+            elif cls is Call:
+                n = len(node.args)  # type: ignore[attr-defined]
+                if n == 2:
+                    second_kid = values.pop()
+                    values.append(call_value(node, (values.pop(), second_kid), scope))  # type: ignore[arg-type]
+                else:
+                    kids = values[len(values) - n:]
+                    del values[len(values) - n:]
+                    values.append(call_value(node, kids, scope))  # type: ignore[arg-type]
             else:
-                assert isinstance(node, Tup)
-                n = len(node.items)
+                n = len(node.items)  # type: ignore[attr-defined]
                 items = values[len(values) - n:]
                 del values[len(values) - n:]
                 values.append(tuple_value(items))
@@ -381,13 +410,13 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
     else:  # lets: frames of (node, scope, values of its children done)
         frames: list[tuple[Expr, dict[str, Value], list[Value]]] = [(body, scope, [])]
         while frames:
-            node, sc, kids = frames[-1]
+            node, sc, kid_values = frames[-1]
             children = node.children()
-            if len(kids) < len(children):
+            if len(kid_values) < len(children):
                 child_scope = sc
-                if isinstance(node, Let) and len(kids) == 1:
-                    child_scope = {**sc, node.name: kids[0]}
-                frames.append((children[len(kids)], child_scope, []))
+                if isinstance(node, Let) and len(kid_values) == 1:
+                    child_scope = {**sc, node.name: kid_values[0]}
+                frames.append((children[len(kid_values)], child_scope, []))
                 continue
             frames.pop()
             if isinstance(node, Num):
@@ -397,41 +426,49 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
                     raise ill_typed()
                 done = sc[node.name]
             elif isinstance(node, Let):
-                if isinstance(node.value, Num) and kids[0][2] == INT:
+                if isinstance(node.value, Num) and kid_values[0][2] == INT:
                     check_size(node.value)  # as the checker: an Int is only ever used as a size
-                done = kids[1]
+                done = kid_values[1]
             elif isinstance(node, Tup):
-                done = tuple_value(kids)
+                done = tuple_value(kid_values)
             else:
                 assert isinstance(node, Call)
-                done = call_value(node, kids, sc)
+                done = call_value(node, kid_values, sc)
             if frames:
                 frames[-1][2].append(done)
-    reg = done[0] if done[0][0] == "tuple" else as_result(done)  # may add a constant: before numbering
-    base = {"input": 0, "const": n_inputs, "zero": n_inputs + len(constants),
-            "temp": n_inputs + len(constants) + len(zeros)}
-
-    def number(reg: Reg) -> int:
-        return base[reg[0]] + reg[1]
-
-    result = tuple(number(r) for r in tuples[reg[1]]) if reg[0] == "tuple" else number(reg)
-    zero_types = tuple(type_str(env_map[n]) for n in zeros)
-    numbered = tuple((number(a), number(b)) for a, b in operands)
+    reg = done[0] if done[0] >= _TUPLE else as_result(done)  # may add a constant: before numbering
+    n_consts = len(constants)
+    bases = (0, n_inputs, n_inputs + n_consts, n_inputs + n_consts + len(zeros))
+    mask = _TAG - 1
+    if reg >= _TUPLE:
+        result: int | tuple[int, ...] = tuple([bases[r >> 24] + (r & mask) for r in tuples[reg - _TUPLE]])
+    else:
+        result = bases[reg >> 24] + (reg & mask)
+    zero_types = tuple([type_str(env_map[n]) for n in zeros])
+    numbered = tuple([(bases[a >> 24] + (a & mask), bases[b >> 24] + (b & mask)) for a, b in operands])
     kernel = ranks = consts = result_ranks = None
-    if all(op is not None for op in ops) and all(isinstance(c, float) for c in constants):
+    floats = all([type(c) is not int for c in constants])  # literals that are Ints (sizes) have no encoding
+    if floats and None not in ops:
         # registers: inputs (then the rng a learner method takes, read by no opcode), constants, zeros, temporaries
-        reg_types = [type_str(env_map[p]) for p in params] + ["Scalar"] * (n_inputs - len(params))
-        reg_types += ["Scalar"] * len(constants) + list(zero_types) + temp_types
-        if all(t in ("Scalar", "Vector", "Matrix") for t in reg_types):
-            kernel = opcodes.encode([op for op in ops if op is not None], numbered)
-            ranks = opcodes.ranks(reg_types)
+        reg_types = [type_str(env_map[p]) for p in params]
+        reg_types += ["Scalar"] * (n_inputs - len(params) + n_consts)
+        reg_types += zero_types
+        reg_types += temp_types
+        rank_list = [_RANK.get(t, -1) for t in reg_types]
+        if -1 not in rank_list:
+            flat: list[int] = []
+            for op, (a, b) in zip(ops, numbered, strict=True):
+                flat += (op, a, b)  # type: ignore[arg-type]
+            kernel = np.array(flat, np.int64).reshape(-1, 3)
+            kernel.flags.writeable = False
+            ranks = np.array(rank_list, np.int64)
+            ranks.flags.writeable = False
             consts = np.array(constants, np.float64).reshape(-1)  # writable, as warm()'s: one specialisation
-            rank = opcodes.RANK
-            result_ranks = tuple(rank[reg_types[r]] for r in (result if isinstance(result, tuple) else (result,)))
-    draws = any(op in opcodes.DRAWS for op in ops)
-    made = Body(n_inputs, tuple(constants), zero_types, tuple(steps), numbered, result, kernel, ranks, consts,
-                result_ranks, draws)
-    if skeleton_key is not None and not sized and all(isinstance(c, float) for c in constants):
+            result_ranks = tuple([rank_list[r] for r in (result if isinstance(result, tuple) else (result,))])
+    draws = not opcodes.DRAWS.isdisjoint(ops)
+    made = Body._make(n_inputs, tuple(constants), zero_types, tuple(steps), numbered, result, kernel, ranks, consts,
+                      result_ranks, draws)
+    if skeleton_key is not None and not sized and floats:
         if len(_SKELETONS) >= 8192:
             _SKELETONS.clear()
         _SKELETONS[skeleton_key] = _Skeleton(made, tuple(num_slots), tuple(copies))
