@@ -79,7 +79,7 @@ def run_op(key: str, arg_types: tuple[str, ...], result: str, args: list[np.ndar
     types = [*arg_types, result] if len(arg_types) == 2 else [arg_types[0], arg_types[0], result]
     ranks = opcodes.ranks(types)
     batch = args[0].shape[0]
-    off, tstride, jstride = kernel._layout(ranks, np.ones(3, np.int64), dim, batch, 1)  # one value per row
+    off, stride = kernel._layout(ranks, dim, batch, 0, 0)
     regs = np.zeros(off[-1])
     for r, value in enumerate(args if len(args) == 2 else [args[0], args[0]]):
         regs[off[r]:off[r + 1]] = value.reshape(-1)
@@ -87,7 +87,7 @@ def run_op(key: str, arg_types: tuple[str, ...], result: str, args: list[np.ndar
     with np.errstate(all="ignore"):
         kinds = np.ones(3, np.int64)  # every operand one value per row (as NumPy's (batch, ...) arrays)
         rng = np.random.default_rng(7)
-        kernel._run(instr, ranks, off, tstride, jstride, kinds, regs, dim, batch, 1, np.zeros(dim * dim), rng)
+        kernel._run(instr, ranks, off, stride, kinds, regs, dim, batch, 1, np.zeros(dim * dim), rng)
     return regs[off[2]:off[3]].reshape((batch,) + (dim,) * ("Scalar", "Vector", "Matrix").index(result))
 
 

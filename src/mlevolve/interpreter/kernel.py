@@ -185,82 +185,59 @@ def _unary(op: int, x: float) -> float:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _layout(ranks: Any, store: Any, dim: int, n_t: int, n_j: int) -> Any:  # pragma: no cover - compiled
-    """Each register's slot in its body's buffer and its strides.  A value is 1, DIM or DIM*DIM numbers
-    (its rank); a register stores by ``store`` (a kind, as :func:`_run` says): 0 one value for the whole
-    batch, 1 one per task (``n_t`` values), 2 one per task and row (``n_t * n_j``, task-major).  The
-    value of task t, row j is at ``off + t * tstride + j * jstride``.  Returns (offsets with the buffer's
-    size last, task strides, row strides)."""
-    nr = ranks.shape[0]
-    off = np.empty(nr + 1, np.int64)
-    tstride = np.empty(nr, np.int64)
-    jstride = np.empty(nr, np.int64)
+def _layout(ranks: Any, dim: int, batch: int, shared_from: int, shared_to: int) -> Any:  # pragma: no cover
+    """Each register's slot in its body's buffer and its batch stride.  A register holds ``batch``
+    values (one per task, or per task and example), each of 1, DIM or DIM*DIM numbers, stored one
+    after another; registers ``shared_from`` to ``shared_to`` (the rng, constants, zeros) hold one
+    value for the whole batch (stride 0).  Returns (offsets with the buffer's size last, strides)."""
+    off = np.empty(ranks.shape[0] + 1, np.int64)
+    stride = np.empty(ranks.shape[0], np.int64)
     total = 0
-    for r in range(nr):
+    for r in range(ranks.shape[0]):
         size = 1 if ranks[r] == 0 else (dim if ranks[r] == 1 else dim * dim)
         off[r] = total
-        if store[r] == 0:
-            tstride[r], jstride[r] = 0, 0
-            total += size
-        elif store[r] == 1:
-            tstride[r], jstride[r] = size, 0
-            total += size * n_t
-        else:
-            tstride[r], jstride[r] = size * n_j, size
-            total += size * n_t * n_j
-    off[nr] = total
-    return off, tstride, jstride
+        stride[r] = 0 if shared_from <= r < shared_to else size
+        total += size if stride[r] == 0 else size * batch
+    off[ranks.shape[0]] = total
+    return off, stride
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _kinds(code: Any, kinds: Any) -> None:  # pragma: no cover - compiled
-    """The temporaries' kinds from the inputs' (set in ``kinds``), as :func:`_run` computes them."""
-    first = kinds.shape[0] - code.shape[0]
-    for k in range(code.shape[0]):
-        kinds[first + k] = max(kinds[code[k, 1]], kinds[code[k, 2]])
+def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, dim: int, batch: int,
+         per_task: int, scratch: Any, rng: Any) -> None:  # pragma: no cover - compiled
+    """Run a body's instructions over a batch; instruction k writes register ``len(ranks) - len(code) + k``
+    (a temporary: ``batch`` values).  A Scalar operand of an elementwise op is broadcast (element stride 0).
 
-
-@numba.njit(cache=True, error_model="numpy")
-def _run(code: Any, ranks: Any, off: Any, tstride: Any, jstride: Any, kinds: Any, regs: Any, dim: int,
-         n_t: int, n_j: int, scratch: Any, rng: Any) -> None:  # pragma: no cover - compiled
-    """Run a body's instructions over ``n_t`` tasks of ``n_j`` rows; instruction k writes register
-    ``len(ranks) - len(code) + k`` (a temporary), the value of task t, row j at ``off + t * tstride +
-    j * jstride`` (:func:`_layout`).  A Scalar operand of an elementwise op is broadcast (element stride 0).
-
-    ``kinds``: how each register's value varies, as NumPy's shapes say it: 0 one value for all (a
-    constant: shape ()), 1 one per task ((T,) in training, (T, 1) in validation), 2 one per task and
-    row ((T, m) in validation).  An instruction computes one value per distinct value of its result's
-    kind (as NumPy computes a (T, 1) value once per task), so a draw takes from ``rng`` one set per
-    distinct value of its arguments, in NumPy's C order (:func:`standalone.learner.draw`); where the
-    layout stores more values than the kind has (training stores every temporary per task), the one
-    computed is copied."""
+    ``kinds``: how each register's value varies over the batch, as NumPy's shapes say it: 0 one value
+    for all (a constant: shape ()), 1 one per task (``per_task`` consecutive rows: (T,) in training,
+    (T, 1) in validation), 2 one per row ((T, m) in validation).  Values are stored for every row
+    anyway; the kind fixes how many numbers a draw takes from ``rng``: one set per distinct value of
+    its arguments, in NumPy's C order (:func:`standalone.learner.draw`)."""
     first = ranks.shape[0] - code.shape[0]
     for k in range(code.shape[0]):
         op, a, b = code[k, 0], code[k, 1], code[k, 2]
         out = first + k
-        o, to, jo = off[out], tstride[out], jstride[out]
-        n = 1 if ranks[out] == 0 else (dim if ranks[out] == 1 else dim * dim)
-        oa, ob, ta, tb, ja, jb = off[a], off[b], tstride[a], tstride[b], jstride[a], jstride[b]
-        kind = max(kinds[a], kinds[b])
-        kinds[out] = kind
-        nt = 1 if kind == 0 else n_t
-        nj = n_j if kind == 2 else 1
-        # the values computed lie one after another (no gap, no broadcast): one flat loop serves them
-        dense = (nj == 1 or jo == n) and (nt == 1 or to == nj * n)
+        o, n = off[out], stride[out]
+        oa, ob, ba, bb = off[a], off[b], stride[a], stride[b]
+        kinds[out] = max(kinds[a], kinds[b])
+        # Rows that hold one value: computed once, at the first, then copied (as NumPy computes a (T, 1) value once).
+        rows = batch if kinds[out] == 0 else (per_task if kinds[out] == 1 else 1)
         if op >= GAUSSIAN_VECTOR:
             if rng is not None:  # None: a program that draws nothing (this code is then not even compiled)
                 gauss = op in (GAUSSIAN_VECTOR, GAUSSIAN_MATRIX)
-                for t in range(nt):
-                    for j in range(nj):
-                        av, bv = regs[oa + t * ta + j * ja], regs[ob + t * tb + j * jb]
-                        po = o + t * to + j * jo
-                        for e in range(n):
-                            regs[po + e] = rng.normal(av, abs(bv)) if gauss else av + (bv - av) * rng.random()
-        elif op <= MAX:
+                for g in range(batch // rows):
+                    r0 = g * rows
+                    av, bv = regs[oa + r0 * ba], regs[ob + r0 * bb]
+                    for e in range(n):
+                        value = rng.normal(av, abs(bv)) if gauss else av + (bv - av) * rng.random()
+                        for r in range(r0, r0 + rows):
+                            regs[o + r * n + e] = value
+            continue
+        if op <= MAX:
             sa = 0 if ranks[a] == 0 else 1
             sb = 0 if ranks[b] == 0 else 1
-            if dense and sa == 1 and sb == 1 and ta == to and tb == to and ja == jo and jb == jo:
-                m = nt * nj * n  # no broadcasting: one flat loop
+            if rows == 1 and sa == 1 and sb == 1 and ba == n and bb == n:  # no broadcasting: one flat loop
+                m = batch * n
                 if op == ADD:
                     for i in range(m):
                         regs[o + i] = regs[oa + i] + regs[ob + i]
@@ -276,142 +253,135 @@ def _run(code: Any, ranks: Any, off: Any, tstride: Any, jstride: Any, kinds: Any
                 else:
                     for i in range(m):
                         regs[o + i] = _binary(op, regs[oa + i], regs[ob + i])
-            elif n == 1:  # Scalars: one number per value, the op chosen once
-                for t in range(nt):
-                    po, pa, pb = o + t * to, oa + t * ta, ob + t * tb
+                continue
+            if n == 1:  # Scalars: one number per row, the op chosen once
+                if op == ADD:
+                    for t in range(0, batch, rows):
+                        regs[o + t] = regs[oa + t * ba] + regs[ob + t * bb]
+                elif op == SUB:
+                    for t in range(0, batch, rows):
+                        regs[o + t] = regs[oa + t * ba] - regs[ob + t * bb]
+                elif op == MUL:
+                    for t in range(0, batch, rows):
+                        regs[o + t] = regs[oa + t * ba] * regs[ob + t * bb]
+                elif op == DIV:
+                    for t in range(0, batch, rows):
+                        regs[o + t] = regs[oa + t * ba] / regs[ob + t * bb]
+                else:
+                    for t in range(0, batch, rows):
+                        regs[o + t] = _binary(op, regs[oa + t * ba], regs[ob + t * bb])
+            else:
+                for t in range(0, batch, rows):
+                    po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
                     if op == ADD:
-                        for j in range(nj):
-                            regs[po + j * jo] = regs[pa + j * ja] + regs[pb + j * jb]
-                    elif op == SUB:
-                        for j in range(nj):
-                            regs[po + j * jo] = regs[pa + j * ja] - regs[pb + j * jb]
-                    elif op == MUL:
-                        for j in range(nj):
-                            regs[po + j * jo] = regs[pa + j * ja] * regs[pb + j * jb]
-                    elif op == DIV:
-                        for j in range(nj):
-                            regs[po + j * jo] = regs[pa + j * ja] / regs[pb + j * jb]
-                    else:
-                        for j in range(nj):
-                            regs[po + j * jo] = _binary(op, regs[pa + j * ja], regs[pb + j * jb])
-            else:
-                for t in range(nt):
-                    for j in range(nj):
-                        po, pa, pb = o + t * to + j * jo, oa + t * ta + j * ja, ob + t * tb + j * jb
-                        if op == ADD:
-                            for i in range(n):
-                                regs[po + i] = regs[pa + i * sa] + regs[pb + i * sb]
-                        elif op == SUB:
-                            for i in range(n):
-                                regs[po + i] = regs[pa + i * sa] - regs[pb + i * sb]
-                        elif op == MUL:
-                            for i in range(n):
-                                regs[po + i] = regs[pa + i * sa] * regs[pb + i * sb]
-                        else:
-                            for i in range(n):
-                                regs[po + i] = _binary(op, regs[pa + i * sa], regs[pb + i * sb])
-        elif op <= SIGN:
-            if dense and ta == to and ja == jo:  # one flat loop
-                for i in range(nt * nj * n):
-                    regs[o + i] = _unary(op, regs[oa + i])
-            else:
-                for t in range(nt):
-                    for j in range(nj):
-                        po, pa = o + t * to + j * jo, oa + t * ta + j * ja
                         for i in range(n):
-                            regs[po + i] = _unary(op, regs[pa + i])
+                            regs[po + i] = regs[pa + i * sa] + regs[pb + i * sb]
+                    elif op == SUB:
+                        for i in range(n):
+                            regs[po + i] = regs[pa + i * sa] - regs[pb + i * sb]
+                    elif op == MUL:
+                        for i in range(n):
+                            regs[po + i] = regs[pa + i * sa] * regs[pb + i * sb]
+                    else:
+                        for i in range(n):
+                            regs[po + i] = _binary(op, regs[pa + i * sa], regs[pb + i * sb])
+        elif op <= SIGN:
+            if rows == 1 and ba == n:  # one flat loop
+                for i in range(batch * n):
+                    regs[o + i] = _unary(op, regs[oa + i])
+                continue
+            for t in range(0, batch, rows):
+                po, pa = o + t * n, oa + t * ba
+                for i in range(n):
+                    regs[po + i] = _unary(op, regs[pa + i])
+        elif op == DOT and dim < 8:  # a sum of fewer than 8 items: NumPy's (-0.0 + each in turn, then 0.0 +)
+            for t in range(0, batch, rows):
+                pa, pb = oa + t * ba, ob + t * bb
+                acc = -0.0
+                for i in range(dim):
+                    acc += regs[pa + i] * regs[pb + i]
+                regs[o + t * n] = 0.0 + acc
+        elif op == MATMUL_MV and dim < 8:  # the same sum per row
+            for t in range(0, batch, rows):
+                po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
+                for e in range(dim):
+                    acc = -0.0
+                    for j in range(dim):
+                        acc += regs[pa + e * dim + j] * regs[pb + j]
+                    regs[po + e] = 0.0 + acc
         else:
             m = 1 if ranks[a] == 0 else (dim if ranks[a] == 1 else dim * dim)  # the first operand's size
-            for t in range(nt):
-                for j in range(nj):
-                    po, pa, pb = o + t * to + j * jo, oa + t * ta + j * ja, ob + t * tb + j * jb
-                    if op == DOT and dim < 8:  # a sum of fewer than 8 items: NumPy's (-0.0 + each in turn, then 0.0 +)
-                        acc = -0.0
-                        for i in range(dim):
-                            acc += regs[pa + i] * regs[pb + i]
-                        regs[po] = 0.0 + acc
-                    elif op == MATMUL_MV and dim < 8:  # the same sum per row
-                        for e in range(dim):
-                            acc = -0.0
+            for t in range(0, batch, rows):
+                po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
+                if op in (DOT, MATMUL_MV, MATMUL_MM, NORM_V, NORM_M, MEAN_V, MEAN_M, STD_V, STD_M):
+                    for e in range(n):  # each output number: the items to sum into scratch, then one sum
+                        count = dim
+                        if op == DOT:
                             for i in range(dim):
-                                acc += regs[pa + e * dim + i] * regs[pb + i]
-                            regs[po + e] = 0.0 + acc
-                    elif op in (DOT, MATMUL_MV, MATMUL_MM, NORM_V, NORM_M, MEAN_V, MEAN_M, STD_V, STD_M):
-                        for e in range(n):  # each output number: the items to sum into scratch, then one sum
-                            count = dim
-                            if op == DOT:
-                                for i in range(dim):
-                                    scratch[i] = regs[pa + i] * regs[pb + i]
-                            elif op == MATMUL_MV:
-                                for i in range(dim):
-                                    scratch[i] = regs[pa + e * dim + i] * regs[pb + i]
-                            elif op == MATMUL_MM:
-                                row, col = e // dim, e % dim
-                                for i in range(dim):
-                                    scratch[i] = regs[pa + row * dim + i] * regs[pb + i * dim + col]
-                            elif op == NORM_V or op == NORM_M:  # noqa: SIM109 (compiled: plain comparisons)
-                                count = m
-                                for i in range(m):
-                                    scratch[i] = regs[pa + i] * regs[pa + i]
-                            else:  # mean, std: the values themselves
-                                count = m
-                                for i in range(m):
-                                    scratch[i] = regs[pa + i]
-                            total = _sum(scratch, 0, count)
-                            if op == NORM_V or op == NORM_M:  # noqa: SIM109
-                                total = math.sqrt(total)
-                            elif op == MEAN_V or op == MEAN_M:  # noqa: SIM109
-                                total = total / m
-                            elif op == STD_V or op == STD_M:  # noqa: SIM109  (np.std: deviations from the mean)
-                                mean = total / m
-                                for i in range(m):
-                                    d = regs[pa + i] - mean
-                                    scratch[i] = d * d
-                                total = math.sqrt(_sum(scratch, 0, m) / m)
-                            regs[po + e] = total
-                    elif op == OUTER:
-                        for i in range(dim):
-                            for q in range(dim):
-                                regs[po + i * dim + q] = regs[pa + i] * regs[pb + q]
-                    elif op == TRANSPOSE:
-                        for i in range(dim):
-                            for q in range(dim):
-                                regs[po + i * dim + q] = regs[pa + q * dim + i]
-                    elif op == FILL:
-                        for i in range(dim):
-                            regs[po + i] = regs[pa] * 1.0
-                    elif op == ROWS:
-                        for i in range(dim):
-                            for q in range(dim):
-                                regs[po + i * dim + q] = regs[pa + q]
-                    else:  # COLS
-                        for i in range(dim):
-                            for q in range(dim):
-                                regs[po + i * dim + q] = regs[pa + i]
-        if (kind == 0 and to != 0) or (kind < 2 and jo != 0):  # stored wider than it varies: copy the one computed
-            for t in range(n_t):
-                src = o if kind == 0 else o + t * to
-                for j in range(n_j):
-                    dst = o + t * to + j * jo
-                    if dst != src:
-                        for i in range(n):
-                            regs[dst + i] = regs[src + i]
+                                scratch[i] = regs[pa + i] * regs[pb + i]
+                        elif op == MATMUL_MV:
+                            for j in range(dim):
+                                scratch[j] = regs[pa + e * dim + j] * regs[pb + j]
+                        elif op == MATMUL_MM:
+                            row, col = e // dim, e % dim
+                            for j in range(dim):
+                                scratch[j] = regs[pa + row * dim + j] * regs[pb + j * dim + col]
+                        elif op == NORM_V or op == NORM_M:  # noqa: SIM109 (compiled: plain comparisons)
+                            count = m
+                            for i in range(m):
+                                scratch[i] = regs[pa + i] * regs[pa + i]
+                        else:  # mean, std: the values themselves
+                            count = m
+                            for i in range(m):
+                                scratch[i] = regs[pa + i]
+                        total = _sum(scratch, 0, count)
+                        if op == NORM_V or op == NORM_M:  # noqa: SIM109
+                            total = math.sqrt(total)
+                        elif op == MEAN_V or op == MEAN_M:  # noqa: SIM109
+                            total = total / m
+                        elif op == STD_V or op == STD_M:  # noqa: SIM109  (np.std: deviations from the mean)
+                            mean = total / m
+                            for i in range(m):
+                                d = regs[pa + i] - mean
+                                scratch[i] = d * d
+                            total = math.sqrt(_sum(scratch, 0, m) / m)
+                        regs[po + e] = total
+                elif op == OUTER:
+                    for i in range(dim):
+                        for j in range(dim):
+                            regs[po + i * dim + j] = regs[pa + i] * regs[pb + j]
+                elif op == TRANSPOSE:
+                    for i in range(dim):
+                        for j in range(dim):
+                            regs[po + i * dim + j] = regs[pa + j * dim + i]
+                elif op == FILL:
+                    for i in range(dim):
+                        regs[po + i] = regs[pa] * 1.0
+                elif op == ROWS:
+                    for i in range(dim):
+                        for j in range(dim):
+                            regs[po + i * dim + j] = regs[pa + j]
+                else:  # COLS
+                    for i in range(dim):
+                        for j in range(dim):
+                            regs[po + i * dim + j] = regs[pa + i]
+        if rows > 1:
+            for g in range(0, batch, rows):
+                for r in range(g + 1, g + rows):
+                    for i in range(n):
+                        regs[o + r * n + i] = regs[o + g * n + i]
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _body(code: Any, ranks: Any, consts: Any, n_inputs: int, dim: int, n_t: int) -> Any:  # pragma: no cover
-    """A body's buffer for training ``n_t`` tasks, its constants written (zeros are zero), with its layout
-    (the rng, constants and zeros one value for all, every other register one per task) and its
-    registers' kinds (all 0: the driver sets its inputs')."""
-    nr = ranks.shape[0]
-    store = np.ones(nr, np.int64)
-    for r in range(n_inputs - 1, nr - code.shape[0]):  # the rng, constants, zeros: before the temporaries
-        store[r] = 0
-    off, tstride, jstride = _layout(ranks, store, dim, n_t, 1)
+def _body(code: Any, ranks: Any, consts: Any, n_inputs: int, dim: int, batch: int) -> Any:  # pragma: no cover
+    """A body's buffer for ``batch`` values, its constants written (zeros are zero), with its layout and
+    its registers' kinds (all 0: the driver sets its inputs')."""
+    n_zeros = ranks.shape[0] - code.shape[0] - n_inputs - consts.shape[0]
+    off, stride = _layout(ranks, dim, batch, n_inputs - 1, n_inputs + consts.shape[0] + n_zeros)
     regs = np.zeros(off[-1])
     for c in range(consts.shape[0]):
         regs[off[n_inputs + c]] = consts[c]
-    return regs, off, tstride, jstride, np.zeros(nr, np.int64)
+    return regs, off, stride, np.zeros(ranks.shape[0], np.int64)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -438,20 +408,20 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
     n_state = state_ranks.shape[0]
     scratch = np.zeros(dim * dim)
     # The memory, as the first registers of predict and learn hold it: item k for every task, in turn.
-    st_off, st_stride, _ = _layout(state_ranks, np.ones(n_state, np.int64), dim, n_tasks, 1)
+    st_off, st_stride = _layout(state_ranks, dim, n_tasks, 0, 0)
     n_mem = st_off[-1]
     state = np.zeros(n_mem)
     if has_setup:  # setup reads no data: one start, broadcast to every task
-        s_regs, s_off, s_stride, s_js, s_kinds = _body(s_code, s_ranks, s_consts, 1, dim, 1)
-        _run(s_code, s_ranks, s_off, s_stride, s_js, s_kinds, s_regs, dim, 1, 1, scratch, rng)
+        s_regs, s_off, s_stride, s_kinds = _body(s_code, s_ranks, s_consts, 1, dim, 1)
+        _run(s_code, s_ranks, s_off, s_stride, s_kinds, s_regs, dim, 1, 1, scratch, rng)
         for k in range(n_state):
             size = st_stride[k]
             src = s_off[s_result[k]]
             for t in range(n_tasks):
                 for q in range(size):
                     state[st_off[k] + t * size + q] = s_regs[src + q]
-    p_regs, p_off, p_stride, p_js, p_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, n_tasks)
-    l_regs, l_off, l_stride, l_js, l_kinds = _body(l_code, l_ranks, l_consts, n_state + 4, dim, n_tasks)
+    p_regs, p_off, p_stride, p_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, n_tasks)
+    l_regs, l_off, l_stride, l_kinds = _body(l_code, l_ranks, l_consts, n_state + 4, dim, n_tasks)
     # The memory's kinds: per task after setup (broadcast) or zeros; a learn may make an item one value.
     state_kinds = np.ones(n_state, np.int64)
     p_kinds[n_state] = 1  # x
@@ -467,7 +437,7 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
                 p_regs[n_mem + t * dim + q] = x_train[t, i, q]
         for k in range(n_state):  # (an element loop: a slice assignment costs more than these steps)
             p_kinds[k] = state_kinds[k]
-        _run(p_code, p_ranks, p_off, p_stride, p_js, p_kinds, p_regs, dim, n_tasks, 1, scratch, rng)
+        _run(p_code, p_ranks, p_off, p_stride, p_kinds, p_regs, dim, n_tasks, 1, scratch, rng)
         worst = 0.0
         nonfinite = False
         diverged = False
@@ -495,7 +465,7 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
         for k in range(n_state):
             l_kinds[k] = state_kinds[k]
         l_kinds[n_state + 2] = p_kinds[p_result]
-        _run(l_code, l_ranks, l_off, l_stride, l_js, l_kinds, l_regs, dim, n_tasks, 1, scratch, rng)
+        _run(l_code, l_ranks, l_off, l_stride, l_kinds, l_regs, dim, n_tasks, 1, scratch, rng)
         for k in range(n_state):
             state_kinds[k] = l_kinds[l_result[k]]
             size = st_stride[k]
@@ -503,33 +473,28 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
             for t in range(n_tasks):
                 for q in range(size):
                     state[st_off[k] + t * size + q] = l_regs[src + t * step + q]
-    # Validation: every example of every task at once, each with its task's final memory.  Each register
-    # stores as its value varies (the memory one per task, x one per example, a constant once), as NumPy's
-    # broadcasting computes them: nothing computed or copied per example that does not vary by example.
-    v_kinds = np.zeros(p_ranks.shape[0], np.int64)  # the rng, constants: one value
-    for k in range(n_state):
-        v_kinds[k] = 1  # the memory: (T, 1, ...)
+    # Validation: every example of every task at once, each with its task's final memory.
+    batch = n_tasks * n_val
+    v_regs, v_off, v_stride, v_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, batch)
+    for k in range(n_state):  # the memory broadcast over each task's examples: (T, 1, ...)
+        v_kinds[k] = 1
     v_kinds[n_state] = 2  # x: (T, m, F)
-    _kinds(p_code, v_kinds)
-    v_off, v_ts, v_js = _layout(p_ranks, v_kinds, dim, n_tasks, n_val)
-    v_regs = np.zeros(v_off[-1])
-    for c in range(p_consts.shape[0]):
-        v_regs[v_off[n_state + 2 + c]] = p_consts[c]
     for k in range(n_state):
-        for q in range(st_stride[k] * n_tasks):
-            v_regs[v_off[k] + q] = state[st_off[k] + q]
-    at = v_off[n_state]
+        size = st_stride[k]
+        for t in range(n_tasks):
+            for j in range(n_val):
+                for q in range(size):
+                    v_regs[v_off[k] + (t * n_val + j) * size + q] = state[st_off[k] + t * size + q]
     for t in range(n_tasks):
         for j in range(n_val):
             for q in range(dim):
-                v_regs[at] = x_val[t, j, q]
-                at += 1
-    _run(p_code, p_ranks, v_off, v_ts, v_js, v_kinds, v_regs, dim, n_tasks, n_val, scratch, rng)
+                v_regs[v_off[n_state] + (t * n_val + j) * dim + q] = x_val[t, j, q]
+    _run(p_code, p_ranks, v_off, v_stride, v_kinds, v_regs, dim, batch, n_val, scratch, rng)
     pred = np.empty((n_tasks, n_val))
-    at, ts, js = v_off[p_result], v_ts[p_result], v_js[p_result]
+    at, step = v_off[p_result], v_stride[p_result]
     for t in range(n_tasks):
         for j in range(n_val):
-            pred[t, j] = v_regs[at + t * ts + j * js]
+            pred[t, j] = v_regs[at + (t * n_val + j) * step]
     return pred, n_train + 1, 0.0, False
 
 
