@@ -52,7 +52,7 @@ def _digest(parts: Sequence[Any]) -> str:
         h.update(str(array.shape).encode())
         # Relative rounding (20 bits of mantissa): small outputs are not all merged into zero.  In place
         # (``np.round`` of a float array to 0 decimals is ``np.rint``), then + 0.0 (no negative zero).
-        mantissa, exponent = np.frexp(array)
+        mantissa, exponent = np.frexp(array.reshape(-1))  # C order, as tobytes() writes them
         mantissa *= 2.0**20
         np.rint(mantissa, out=mantissa)
         mantissa += 0.0
