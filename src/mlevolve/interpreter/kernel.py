@@ -420,32 +420,65 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
             for t in range(n_tasks):
                 for q in range(size):
                     state[st_off[k] + t * size + q] = s_regs[src + q]
-    p_regs, p_off, p_stride, p_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, n_tasks)
-    l_regs, l_off, l_stride, l_kinds = _body(l_code, l_ranks, l_consts, n_state + 4, dim, n_tasks)
+    # One buffer for training: the memory (as ``state`` holds it), x_train and y_train as given (the x of
+    # task t at step i at (t * n + i) * F: a register read with a task stride of n * F), the p learn is
+    # given, then predict's and learn's own registers (rng, constants, temporaries).  Each step moves
+    # only its x and y windows (offsets) and copies learn's results into the memory.
+    p_off, p_stride = _layout(p_ranks, dim, n_tasks, n_state + 1, p_ranks.shape[0] - p_code.shape[0])
+    l_off, l_stride = _layout(l_ranks, dim, n_tasks, n_state + 3, l_ranks.shape[0] - l_code.shape[0])
+    x_at = n_mem
+    y_at = x_at + n_tasks * n_train * dim
+    p_in = y_at + n_tasks * n_train
+    p_base = p_in + n_tasks
+    l_base = p_base + p_off[-1]
+    regs = np.zeros(l_base + l_off[-1])
+    for r in range(p_off.shape[0]):
+        p_off[r] += p_base
+    for r in range(l_off.shape[0]):
+        l_off[r] += l_base
+    for k in range(n_state):  # the memory: read where it is held
+        p_off[k], l_off[k] = st_off[k], st_off[k]
+    p_stride[n_state], l_stride[n_state] = n_train * dim, n_train * dim  # x: one row of x_train per task
+    l_stride[n_state + 1] = n_train  # y
+    l_off[n_state + 2], l_stride[n_state + 2] = p_in, 1  # p
+    xs, ys = x_train.reshape(-1), y_train.reshape(-1)
+    for q in range(xs.shape[0]):
+        regs[x_at + q] = xs[q]
+    for q in range(ys.shape[0]):
+        regs[y_at + q] = ys[q]
+    for q in range(n_mem):
+        regs[q] = state[q]
+    for c in range(p_consts.shape[0]):
+        regs[p_off[n_state + 2 + c]] = p_consts[c]
+    for c in range(l_consts.shape[0]):
+        regs[l_off[n_state + 4 + c]] = l_consts[c]
+    p_kinds = np.zeros(p_ranks.shape[0], np.int64)
+    l_kinds = np.zeros(l_ranks.shape[0], np.int64)
     # The memory's kinds: per task after setup (broadcast) or zeros; a learn may make an item one value.
     state_kinds = np.ones(n_state, np.int64)
     p_kinds[n_state] = 1  # x
     l_kinds[n_state] = 1  # x
     l_kinds[n_state + 1] = 1  # y
     p_at, p_step = p_off[p_result], p_stride[p_result]
-    p = np.zeros(n_tasks)
+    # A learn whose results include memory items out of place (a swap): its results staged before they land.
+    staged = False
+    for k in range(n_state):
+        if l_result[k] < n_state and l_result[k] != k:
+            staged = True
+    new_state = np.zeros(n_mem if staged else 0)
     for i in range(n_train):
-        for q in range(n_mem):  # the memory, then x: the body's first registers
-            p_regs[q] = state[q]
-        for t in range(n_tasks):
-            for q in range(dim):
-                p_regs[n_mem + t * dim + q] = x_train[t, i, q]
+        p_off[n_state], l_off[n_state], l_off[n_state + 1] = x_at + i * dim, x_at + i * dim, y_at + i
         for k in range(n_state):  # (an element loop: a slice assignment costs more than these steps)
             p_kinds[k] = state_kinds[k]
-        _run(p_code, p_ranks, p_off, p_stride, p_kinds, p_regs, dim, n_tasks, 1, scratch, rng)
+        _run(p_code, p_ranks, p_off, p_stride, p_kinds, regs, dim, n_tasks, 1, scratch, rng)
         worst = 0.0
         nonfinite = False
         diverged = False
         for t in range(n_tasks):
-            value = p_regs[p_at + t * p_step]
+            value = regs[p_at + t * p_step]
             if classify:
                 value = 1.0 / (1.0 + math.exp(-value))
-            p[t] = value
+            regs[p_in + t] = value
             error = abs(value - y_train[t, i])
             if not error <= max_error:  # NaN compares False: caught here too
                 diverged = True
@@ -455,24 +488,27 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
                     worst = error
         if diverged:
             return np.zeros((n_tasks, n_val)), i + 1, worst, nonfinite
-        for q in range(n_mem):
-            l_regs[q] = state[q]
-        for t in range(n_tasks):
-            for q in range(dim):
-                l_regs[n_mem + t * dim + q] = x_train[t, i, q]
-            l_regs[l_off[n_state + 1] + t] = y_train[t, i]
-            l_regs[l_off[n_state + 2] + t] = p[t]
         for k in range(n_state):
             l_kinds[k] = state_kinds[k]
         l_kinds[n_state + 2] = p_kinds[p_result]
-        _run(l_code, l_ranks, l_off, l_stride, l_kinds, l_regs, dim, n_tasks, 1, scratch, rng)
+        _run(l_code, l_ranks, l_off, l_stride, l_kinds, regs, dim, n_tasks, 1, scratch, rng)
+        target = new_state if staged else regs
         for k in range(n_state):
             state_kinds[k] = l_kinds[l_result[k]]
             size = st_stride[k]
             src, step = l_off[l_result[k]], l_stride[l_result[k]]
-            for t in range(n_tasks):
-                for q in range(size):
-                    state[st_off[k] + t * size + q] = l_regs[src + t * step + q]
+            if src != st_off[k] or step != size:  # (learn's result is this item unchanged: nothing to copy)
+                for t in range(n_tasks):
+                    for q in range(size):
+                        target[st_off[k] + t * size + q] = regs[src + t * step + q]
+            elif staged:
+                for q in range(size * n_tasks):
+                    target[st_off[k] + q] = regs[src + q]
+        if staged:
+            for q in range(n_mem):
+                regs[q] = new_state[q]
+    for q in range(n_mem):
+        state[q] = regs[q]
     # Validation: every example of every task at once, each with its task's final memory.
     batch = n_tasks * n_val
     v_regs, v_off, v_stride, v_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, batch)
@@ -485,10 +521,9 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
             for j in range(n_val):
                 for q in range(size):
                     v_regs[v_off[k] + (t * n_val + j) * size + q] = state[st_off[k] + t * size + q]
-    for t in range(n_tasks):
-        for j in range(n_val):
-            for q in range(dim):
-                v_regs[v_off[n_state] + (t * n_val + j) * dim + q] = x_val[t, j, q]
+    xv, at = x_val.reshape(-1), v_off[n_state]  # (T, m, F) in C order: the register's layout
+    for q in range(xv.shape[0]):
+        v_regs[at + q] = xv[q]
     _run(p_code, p_ranks, v_off, v_stride, v_kinds, v_regs, dim, batch, n_val, scratch, rng)
     pred = np.empty((n_tasks, n_val))
     at, step = v_off[p_result], v_stride[p_result]
