@@ -420,10 +420,10 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
             for t in range(n_tasks):
                 for q in range(size):
                     state[st_off[k] + t * size + q] = s_regs[src + q]
-    # One buffer for training: the memory (as ``state`` holds it), x_train and y_train as given (the x of
-    # task t at step i at (t * n + i) * F: a register read with a task stride of n * F), the p learn is
-    # given, then predict's and learn's own registers (rng, constants, temporaries).  Each step moves
-    # only its x and y windows (offsets) and copies learn's results into the memory.
+    # One buffer for training: the memory (as ``state`` holds it), x_train and y_train step-major (step i's
+    # x of every task one after another: the registers' own layout), the p learn is given, then predict's
+    # and learn's own registers (rng, constants, temporaries).  Each step moves only its x and y windows
+    # (offsets) and copies learn's results into the memory.
     p_off, p_stride = _layout(p_ranks, dim, n_tasks, n_state + 1, p_ranks.shape[0] - p_code.shape[0])
     l_off, l_stride = _layout(l_ranks, dim, n_tasks, n_state + 3, l_ranks.shape[0] - l_code.shape[0])
     x_at = n_mem
@@ -438,14 +438,14 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
         l_off[r] += l_base
     for k in range(n_state):  # the memory: read where it is held
         p_off[k], l_off[k] = st_off[k], st_off[k]
-    p_stride[n_state], l_stride[n_state] = n_train * dim, n_train * dim  # x: one row of x_train per task
-    l_stride[n_state + 1] = n_train  # y
-    l_off[n_state + 2], l_stride[n_state + 2] = p_in, 1  # p
-    xs, ys = x_train.reshape(-1), y_train.reshape(-1)
-    for q in range(xs.shape[0]):
-        regs[x_at + q] = xs[q]
-    for q in range(ys.shape[0]):
-        regs[y_at + q] = ys[q]
+    l_off[n_state + 2] = p_in  # p (x, y and p: strides as laid out, dim and 1)
+    at = x_at
+    for i in range(n_train):
+        for t in range(n_tasks):
+            for q in range(dim):
+                regs[at] = x_train[t, i, q]
+                at += 1
+            regs[y_at + i * n_tasks + t] = y_train[t, i]
     for q in range(n_mem):
         regs[q] = state[q]
     for c in range(p_consts.shape[0]):
@@ -467,7 +467,8 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
             staged = True
     new_state = np.zeros(n_mem if staged else 0)
     for i in range(n_train):
-        p_off[n_state], l_off[n_state], l_off[n_state + 1] = x_at + i * dim, x_at + i * dim, y_at + i
+        p_off[n_state] = l_off[n_state] = x_at + i * n_tasks * dim
+        l_off[n_state + 1] = y_at + i * n_tasks
         for k in range(n_state):  # (an element loop: a slice assignment costs more than these steps)
             p_kinds[k] = state_kinds[k]
         _run(p_code, p_ranks, p_off, p_stride, p_kinds, regs, dim, n_tasks, 1, scratch, rng)
