@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cache, cached_property, lru_cache
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -158,8 +158,8 @@ class Body:
 _BODY_FIELDS = tuple(f.name for f in fields(Body))
 
 
-CallInfo = tuple[Type, str, tuple[str, ...], "int | None", tuple[int, ...]]
-_CALLS = "_fastpath_calls"  # the attribute of a grammar holding its memo of :func:`_call_info`
+CallInfo = tuple[Type, str, tuple[str, ...], "int | None", tuple[int, ...], int]
+_CALLS = "_fastpath_call_info"  # the attribute of a grammar holding its memo of :func:`_call_info`
 
 
 def _call_memo(spec: GrammarSpec) -> dict[tuple[str, tuple[Type, ...], Literals], CallInfo]:
@@ -173,7 +173,8 @@ def _call_info(node: Call, kid_types: tuple[Type, ...], literals: Literals, spec
                scope: Mapping[str, Value]) -> CallInfo:
     """What a call over arguments of ``kid_types`` compiles to: its result type (by the checker:
     :func:`check.signature`, its error when none fits) and the type's name, the argument types'
-    names, the kernel's opcode (None: none) and the literal arguments that are sizes.  Raises
+    names, the kernel's opcode (None: none), the literal arguments that are sizes and the result's rank
+    in the kernel (-1: none it holds).  Raises
     :class:`MlevError`, as code generation does, for a primitive with no NumPy template."""
     found = signature(node.op, kid_types, literals, spec)
     if found is None:
@@ -187,7 +188,8 @@ def _call_info(node: Call, kid_types: tuple[Type, ...], literals: Literals, spec
     if len(kid_types) > 2:  # no template of the table takes more (checked at import): a grammar's own op
         raise MlevError(f"'{node.op}' takes {len(kid_types)} arguments: the fast path takes at most 2", node.span)
     result_name = type_str(result_type)
-    return result_type, result_name, arg_types, opcodes.opcode(node.op, arg_types, result_name), sizes
+    return (result_type, result_name, arg_types, opcodes.opcode(node.op, arg_types, result_name), sizes,
+            _RANK.get(result_name, -1))
 
 
 # While linearising, each value: (register (tagged: see ``_TAG``), whether it is a number (a literal), its type).
@@ -210,8 +212,7 @@ class _Types(Mapping[str, Type]):
         return len(self._scope)
 
 
-@dataclass(frozen=True)
-class _Skeleton:
+class _Skeleton(NamedTuple):
     """A linearised body as a template for bodies of its shape: which constants hold its literals
     (in postorder) and which are copies of one (a literal as a result)."""
 
@@ -272,6 +273,31 @@ _CONST, _ZERO, _TEMP, _TUPLE = _TAG, 2 * _TAG, 3 * _TAG, 4 * _TAG
 _RANK = opcodes.RANK
 
 
+_SIGNATURES: dict[tuple[Any, ...], tuple[dict[str, Type], dict[str, Value], tuple[list[int], list[int]],
+                                          tuple[str, ...]]] = {}
+
+
+def _signature(params: tuple[str, ...], env: tuple[tuple[str, Type], ...], zeros: tuple[str, ...], rng: bool
+               ) -> tuple[dict[str, Type], dict[str, Value], tuple[list[int], list[int]], tuple[str, ...]]:
+    """What linearising needs of a body's signature, made once per signature: the environment as a dict,
+    the starting scope (the inputs, then the zeros: read only, a ``let`` makes a new scope), the kernel's
+    ranks of the inputs (then the rng's) and of the zeros (-1: a type it does not hold), the zeros' types."""
+    key = (params, env, zeros, rng)
+    made = _SIGNATURES.get(key)
+    if made is None:
+        env_map = dict(env)
+        scope: dict[str, Value] = {p: (k, False, env_map[p]) for k, p in enumerate(params)}
+        for k, name in enumerate(zeros):
+            scope[name] = (_ZERO + k, False, env_map[name])
+        zero_types = tuple(type_str(env_map[n]) for n in zeros)
+        ranks = ([_RANK.get(type_str(env_map[p]), -1) for p in params] + [0] * rng,
+                 [_RANK.get(t, -1) for t in zero_types])
+        if len(_SIGNATURES) >= 1024:
+            _SIGNATURES.clear()
+        made = _SIGNATURES[key] = (env_map, scope, ranks, zero_types)
+    return made
+
+
 def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], ...], spec: GrammarSpec,
                types: frozenset[str], zeros: tuple[str, ...], rng: bool) -> Body:
     # The nodes in reversed postorder (children last to first), whether a let occurs, and the body's
@@ -305,16 +331,13 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
         if known is not None:
             return known.with_literals([node for node in reversed(order) if type(node) is Num])
 
-    env_map = dict(env)
+    env_map, scope, input_ranks, zero_types = _signature(params, env, zeros, rng)
     n_inputs = len(params) + (1 if rng else 0)
     constants: list[Any] = []
     steps: list[Step] = []
     operands: list[tuple[int, int]] = []
     ops: list[int | None] = []  # each instruction's opcode (the kernel's encoding)
-    temp_types: list[str] = []
-    scope: dict[str, Value] = {p: (k, False, env_map[p]) for k, p in enumerate(params)}
-    for k, name in enumerate(zeros):
-        scope[name] = (_ZERO + k, False, env_map[name])
+    temp_ranks: list[int] = []
     tuples: list[tuple[int, ...]] = []
     num_slots: list[int] = []  # the constant of each literal, in postorder
     copies: list[tuple[int, int]] = []  # (constant, the literal's constant it is a copy of): number results
@@ -368,7 +391,7 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
         steps.append((node.op, info[2], numbers))
         operands.append((first, second))
         ops.append(info[3])
-        temp_types.append(info[1])
+        temp_ranks.append(info[5])
         return (_TEMP + len(steps) - 1, False, info[0])
 
     def num_value(node: Num) -> Value:
@@ -445,17 +468,12 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
         result: int | tuple[int, ...] = tuple([bases[r >> 24] + (r & mask) for r in tuples[reg - _TUPLE]])
     else:
         result = bases[reg >> 24] + (reg & mask)
-    zero_types = tuple([type_str(env_map[n]) for n in zeros])
     numbered = tuple([(bases[a >> 24] + (a & mask), bases[b >> 24] + (b & mask)) for a, b in operands])
     kernel = ranks = consts = result_ranks = None
     floats = all([type(c) is not int for c in constants])  # literals that are Ints (sizes) have no encoding
     if floats and None not in ops:
         # registers: inputs (then the rng a learner method takes, read by no opcode), constants, zeros, temporaries
-        reg_types = [type_str(env_map[p]) for p in params]
-        reg_types += ["Scalar"] * (n_inputs - len(params) + n_consts)
-        reg_types += zero_types
-        reg_types += temp_types
-        rank_list = [_RANK.get(t, -1) for t in reg_types]
+        rank_list = [*input_ranks[0], *[0] * n_consts, *input_ranks[1], *temp_ranks]
         if -1 not in rank_list:
             flat: list[int | None] = []  # no None here: every op has an opcode
             for op, (a, b) in zip(ops, numbered, strict=True):
