@@ -564,9 +564,10 @@ def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[tuple[Any, ...]
     """The kernel's arguments for a learner's bodies (:class:`fastpath.Body` by method) and whether
     it draws random numbers, or None when a body has no encoding or its results do not fit the
     memory (then the NumPy path scores it)."""
-    ranks = tuple(_RANK.get(t, -1) for t in state_types)
-    if -1 in ranks:
+    memory = _memory(state_types)
+    if memory is None:
         return None
+    ranks, no_setup, state_ranks = memory
     args: list[Any] = []
     draws = False
     for kind in ("setup", "predict", "learn"):
@@ -574,16 +575,45 @@ def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[tuple[Any, ...]
         if body is None:
             if kind != "setup":
                 return None
-            args += [_EMPTY_CODE, _EMPTY_RANKS, _EMPTY, np.zeros(len(state_types), np.int64)]
+            args += no_setup
             continue
         if body.kernel is None or body.ranks is None or body.consts is None or body.result_ranks is None:
             return None
         if body.result_ranks != (ranks if kind != "predict" else (0,)):
             return None
         draws = draws or body.draws
-        result = body.results[0] if kind == "predict" else np.array(body.results, np.int64)
-        args += [body.kernel, body.ranks, body.consts, result]
-    return (*args, "setup" in methods, np.array(ranks, np.int64)), draws
+        args += (body.kernel, body.ranks, body.consts, body.results[0] if kind == "predict" else _results(body.results))
+    return (*args, "setup" in methods, state_ranks), draws
+
+
+_MEMORY: dict[tuple[str, ...], Any] = {}
+_RESULTS: dict[tuple[int, ...], Any] = {}
+
+
+def _memory(state_types: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[Any, ...], Any] | None:
+    """A memory's ranks, the arguments standing for no setup, and the ranks as an array (made once per
+    memory, shared: the kernel never writes them; writable, as warm()'s, for one specialisation), or None:
+    a type the kernel lacks."""
+    made = _MEMORY.get(state_types)
+    if made is None and state_types not in _MEMORY:
+        ranks = tuple(_RANK.get(t, -1) for t in state_types)
+        if -1 not in ranks:
+            results, state_ranks = np.zeros(len(state_types), np.int64), np.array(ranks, np.int64)
+            made = (ranks, (_EMPTY_CODE, _EMPTY_RANKS, _EMPTY, results), state_ranks)
+        _MEMORY[state_types] = made
+    return made
+
+
+def _results(results: tuple[int, ...]) -> Any:
+    """A learn's result registers as an ``int64`` array, made once per tuple of registers (shared: the
+    kernel never writes it; writable, as warm()'s, for one specialisation)."""
+    array = _RESULTS.get(results)
+    if array is None:
+        array = np.array(results, np.int64)
+        if len(_RESULTS) >= 4096:
+            _RESULTS.clear()
+        _RESULTS[results] = array
+    return array
 
 
 def predictions(data: dict[str, Any], program: tuple[tuple[Any, ...], bool], max_error: float,
