@@ -6,8 +6,10 @@ The NumPy fast path (:mod:`~mlevolve.interpreter.fastpath` driven by
 :func:`standalone.learner.learner_predictions`) makes about 40 NumPy calls per training step, each
 costing ~1 us of overhead on arrays of 10 x 4 numbers.  Here the same linearised bodies, encoded as
 integer instructions (:mod:`~mlevolve.interpreter.opcodes`), run in one ``@numba.njit(cache=True, error_model="numpy")``
-interpreter over preallocated registers (one flat ``float64`` buffer per body, a register's slot
-sized by its rank: 1, DIM or DIM*DIM numbers), task by task, with no allocation per instruction.
+interpreter over preallocated registers (flat ``float64`` buffers, a register's slot sized by its rank:
+1, DIM or DIM*DIM numbers per task; in training one buffer holds the memory, the task's examples laid
+out step by step, predict's and learn's registers, so a step moves windows instead of copying its
+inputs), all tasks at once, with no allocation per instruction.
 
 Numbers.  Each opcode computes its NumPy template's IEEE operations in the same order: scalar
 broadcasting, ``reciprocal`` = ``1.0 / x``, ``sigmoid`` = ``1 / (1 + exp(-x))``, ``heaviside(x, 0)``,
