@@ -206,12 +206,17 @@ class ProgramEvaluator:
         tasks; the best-scoring program comes back as ``Outcome.program`` with ``fit_evaluations``."""
         assert self.tuning is not None
         task = self.scoring_task(key)
-        outcomes: dict[Program, Outcome] = {program: evaluate_compiled(compiled, task, settings)}
+        data = self._data if task is self.task else arrays(task)  # once for every variant (read only)
+
+        def run(c: Compiled | Interpreted) -> Outcome:
+            return evaluate_compiled(c, task, settings, data if isinstance(c, Interpreted) else None)
+
+        outcomes: dict[Program, Outcome] = {program: run(compiled)}
 
         def score(variant: Program) -> float | None:
             compiled_variant, failure = guarded(lambda: self._build(variant), "compile")
             outcome = Outcome({}, failure) if failure is not None or compiled_variant is None \
-                else evaluate_compiled(compiled_variant, task, settings)
+                else run(compiled_variant)
             outcomes[variant] = outcome
             return None if outcome.failure is not None else float(outcome.metrics["fitness"])
 
