@@ -399,3 +399,36 @@ def test_a_body_made_from_a_template_of_its_shape_is_the_body_linearised_anew(ki
             assert _fields(via_template) == _fields(fastpath.linearise(variant, *args))
     assert made >= 20
     fastpath.clear_memos()
+
+
+def _metrics_outcome(fn: Callable[[], dict[str, Any]]) -> tuple[Any, ...]:
+    try:
+        with np.errstate(all="ignore"):
+            metrics = fn()
+    except runtime.CandidateFailure as err:
+        return "error", str(err)
+    metrics.pop("train_seconds", None)
+    return "value", {k: float(v).hex() for k, v in metrics.items()}, list(metrics)
+
+
+@pytest.mark.parametrize("fitness", ["mse", "squashed", "relative", "classification"])
+def test_learner_metrics_are_the_learner_loops_bit_for_bit(fitness: str) -> None:
+    """``fastpath.learner_metrics`` (fewer NumPy calls) gives the metrics of ``run_learner`` given the
+    predictions: the same numbers to the last bit, keys in the same order, the same failures."""
+    from mlevolve.interpreter.fastpath import learner_metrics
+    from mlevolve.interpreter.standalone.learner import LearnerProgram
+
+    rng = np.random.default_rng(5)
+    data = arrays(load_task("linear", seed=0))
+    loop_given_predictions = LearnerProgram((), print, print)  # never run: the predictions are given
+    for k in range(300):
+        shape = data["y_val"].shape
+        pred = data["y_val"] + rng.standard_normal(shape) * 10.0 ** rng.integers(-6, 3)
+        if k % 10 == 1:
+            pred[rng.integers(shape[0]), rng.integers(shape[1])] = rng.choice([np.nan, np.inf, -np.inf, 2e6])
+        case = {**data, "fitness": fitness}
+        if fitness == "classification":
+            case.update(classification=True, y_val=(data["y_val"] > 0).astype(np.float64))
+        want = _metrics_outcome(lambda: runtime.run_learner(case, loop_given_predictions, pred=pred))  # noqa: B023
+        got = _metrics_outcome(lambda: learner_metrics(case, pred))  # noqa: B023
+        assert got == want, (k, got, want)

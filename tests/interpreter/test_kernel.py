@@ -335,3 +335,20 @@ def test_two_specialisations_serve_every_learner() -> None:
     for program in programs:
         outcome(lambda: interpret(mlevolve.check(program), SPEC).learner_predictions(data))  # noqa: B023
     assert len(kernel.learner_kernel.signatures) == 2
+
+
+@pytest.mark.parametrize("learn", ["(v, w)", "(v, w + x)", "(w + x, w)", "(v, v)", "(w, v + 0.5 * (y - p) * x)"])
+def test_a_learn_that_moves_memory_items_gives_the_numpy_paths_numbers(learn: str) -> None:
+    """Results that are memory items out of place (a swap) land as the NumPy loop's new state does:
+    all read before any is written."""
+    program = mlevolve.check("algorithm a\nlearner l(state w: Vector, state v: Vector)\n"
+                             "  setup() -> (Vector, Vector) = (fill(0.25), fill(-1.0))\n"
+                             "  predict(x: Vector) -> Scalar = dot(w, x) - 0.5 * dot(v, x)\n"
+                             f"  learn(x: Vector, y: Scalar, p: Scalar) -> (Vector, Vector) = {learn}\n")
+    interpreted = interpret(program, SPEC)
+    assert interpreted._encoded is not None
+    data = small_data(classify=False)
+    got = outcome(lambda: interpreted.learner_predictions(data, budget=runtime.Budget(max_error=1e300)))
+    want = outcome(lambda: runtime.learner_predictions(data, interpreted.instantiate(4),
+                                                       budget=runtime.Budget(max_error=1e300)))
+    assert got[0] == "value" and agree(want, got), (want, got)

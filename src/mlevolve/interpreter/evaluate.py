@@ -41,28 +41,30 @@ def instantiate(compiled: Compiled | Interpreted, dim: int = 0) -> Any:
     return namespace(compiled, dim)["PROGRAM"]
 
 
-def evaluate_compiled(compiled: Compiled | Interpreted, task: Task, settings: Settings) -> Outcome:
+def evaluate_compiled(compiled: Compiled | Interpreted, task: Task, settings: Settings,
+                      data: dict[str, Any] | None = None) -> Outcome:
     """Train and score; every failure of the candidate is caught (:func:`guarded`) and returned as data.
+    ``data``: ``arrays(task)`` when the caller holds it already (a run's evaluator makes it once).
 
     Every random draw of the training comes from generators seeded by ``settings.seed``
     (:func:`runtime.seeded`), so a candidate scores the same in any process, after anything.  The
     fitness and every other metric must be finite numbers, or the outcome is a failure.
     """
     started = time.perf_counter()
-    data = arrays(task)
+    task_data = arrays(task) if data is None else data
 
     def train() -> dict[str, Any]:
         if isinstance(compiled, Interpreted):
             # The fast path: NumPy only, drawing only from the generators the loops make (no global state
             # to seed), so PyTorch is never imported by a formula or learner run.
-            return check_finite(_train(compiled, data, settings), "validation")
+            return check_finite(_train(compiled, task_data, settings), "validation")
         import torch
 
         from mlevolve.interpreter.runtime import seeded
 
         torch.set_num_threads(settings.threads)
         with seeded(settings.seed):
-            return check_finite(_train(compiled, data, settings), "validation")
+            return check_finite(_train(compiled, task_data, settings), "validation")
 
     metrics, failure = guarded(train, "training")
     if failure is None and metrics is not None and not isinstance(metrics.get("fitness"), int | float):

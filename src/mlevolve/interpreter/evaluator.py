@@ -50,21 +50,26 @@ def _digest(parts: Sequence[Any]) -> str:
     for part in parts:
         array = np.asarray(part, dtype=np.float64)
         h.update(str(array.shape).encode())
-        # Relative rounding (20 bits of mantissa): small outputs are not all merged into zero.
-        mantissa, exponent = np.frexp(array)
-        h.update((np.round(mantissa * 2.0**20) + 0.0).tobytes())
+        # Relative rounding (20 bits of mantissa): small outputs are not all merged into zero.  In place
+        # (``np.round`` of a float array to 0 decimals is ``np.rint``), then + 0.0 (no negative zero).
+        mantissa, exponent = np.frexp(array.reshape(-1))  # C order, as tobytes() writes them
+        mantissa *= 2.0**20
+        np.rint(mantissa, out=mantissa)
+        mantissa += 0.0
+        h.update(mantissa.tobytes())
         h.update(exponent.tobytes())
     return h.hexdigest()
 
 
 def _finite_outputs(value: Any, what: str) -> Any:
     """A formula's or learner's probe outputs (NumPy), rejected when not all finite."""
-    if not np.all(np.isfinite(value)):
+    if not np.isfinite(value).all():
         raise CandidateFailure(f"{what} is not finite on the probe inputs", "probe")
     return value
 
 
 DEFAULT_FIT = FitOptions()
+_PROBES = {"points": "_probe_points", "learning": "_probe_learning", "components": "_probe_components"}
 
 
 class ProgramEvaluator:
@@ -140,9 +145,8 @@ class ProgramEvaluator:
 
     def _probe(self, program: Program, compiled: Compiled | Interpreted) -> list[Any] | None:
         """What the program computes on the probe inputs of its regime (``Regime.probe``)."""
-        probes = {"points": self._probe_points, "learning": self._probe_learning,
-                  "components": self._probe_components}
-        return probes[compiled.regime.probe](program, compiled)
+        probe: Any = getattr(self, _PROBES[compiled.regime.probe])
+        return probe(program, compiled)  # type: ignore[no-any-return]
 
     def _probe_points(self, program: Program, compiled: Compiled | Interpreted) -> list[Any]:
         """A formula's outputs on the training points."""
@@ -192,7 +196,9 @@ class ProgramEvaluator:
             return self._evaluate_fitted(program, compiled, settings)
         if compiled.regime.probe == "learning" and self.tuning is not None:
             return self._evaluate_tuned(program, compiled, key, settings)
-        return evaluate_compiled(compiled, self.scoring_task(key), settings)
+        task = self.scoring_task(key)
+        held = self._data if task is self.task and isinstance(compiled, Interpreted) else None  # read only there
+        return evaluate_compiled(compiled, task, settings, held)
 
     def _evaluate_tuned(self, program: Program, compiled: Compiled | Interpreted, key: str,
                         settings: Settings) -> Outcome:
@@ -200,12 +206,17 @@ class ProgramEvaluator:
         tasks; the best-scoring program comes back as ``Outcome.program`` with ``fit_evaluations``."""
         assert self.tuning is not None
         task = self.scoring_task(key)
-        outcomes: dict[Program, Outcome] = {program: evaluate_compiled(compiled, task, settings)}
+        data = self._data if task is self.task else arrays(task)  # once for every variant (read only)
+
+        def run(c: Compiled | Interpreted) -> Outcome:
+            return evaluate_compiled(c, task, settings, data if isinstance(c, Interpreted) else None)
+
+        outcomes: dict[Program, Outcome] = {program: run(compiled)}
 
         def score(variant: Program) -> float | None:
             compiled_variant, failure = guarded(lambda: self._build(variant), "compile")
             outcome = Outcome({}, failure) if failure is not None or compiled_variant is None \
-                else evaluate_compiled(compiled_variant, task, settings)
+                else run(compiled_variant)
             outcomes[variant] = outcome
             return None if outcome.failure is not None else float(outcome.metrics["fitness"])
 

@@ -21,18 +21,19 @@ the code generator.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cache, cached_property, lru_cache
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from mlevolve.dsl.check import Literals, check_size, infer, literal_type, literals_of, resolve, signature
+from mlevolve.dsl.check import Literals, check_size, infer, literals_of, resolve, signature
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
 from mlevolve.dsl.kinds import slots
@@ -42,14 +43,13 @@ from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import opcodes, primitives
 from mlevolve.interpreter.regimes import Regime, regime_of
 from mlevolve.interpreter.standalone.common import Budget, CandidateFailure
-from mlevolve.interpreter.standalone.learner import LearnerProgram, draw, learner_predictions, run_learner
+from mlevolve.interpreter.standalone.learner import LearnerProgram, draw, learner_predictions
 
 __all__ = ["Body", "Interpreted", "clear_memos", "compiled_formula", "compiled_kernel", "formula_function",
            "interpret", "linearise"]
 
 
 Instruction = tuple[Callable[..., Any], int, int]
-Reg = tuple[str, int]  # while linearising: ("input" | "const" | "zero" | "temp" | "tuple", number)
 _PLACEHOLDER = re.compile(r"\{(\d+|\*)\}")
 
 
@@ -116,6 +116,14 @@ class Body:
     result_ranks: tuple[int, ...] | None = None
     draws: bool = False
 
+    @classmethod
+    def _make(cls, *values: Any) -> Body:
+        """A Body of the fields' ``values`` in order, set at once (a frozen dataclass's ``__init__`` sets
+        each through ``object.__setattr__``: several microseconds a body when every new body counts)."""
+        made = object.__new__(cls)
+        made.__dict__.update(zip(_BODY_FIELDS, values, strict=True))
+        return made
+
     @property
     def results(self) -> tuple[int, ...]:
         """The result registers, one per item of a tuple result."""
@@ -147,8 +155,11 @@ class Body:
         return run
 
 
-CallInfo = tuple[Type, str, tuple[str, ...], "int | None", tuple[int, ...]]
-_CALLS = "_fastpath_calls"  # the attribute of a grammar holding its memo of :func:`_call_info`
+_BODY_FIELDS = tuple(f.name for f in fields(Body))
+
+
+CallInfo = tuple[Type, str, tuple[str, ...], "int | None", tuple[int, ...], int]
+_CALLS = "_fastpath_call_info"  # the attribute of a grammar holding its memo of :func:`_call_info`
 
 
 def _call_memo(spec: GrammarSpec) -> dict[tuple[str, tuple[Type, ...], Literals], CallInfo]:
@@ -162,7 +173,8 @@ def _call_info(node: Call, kid_types: tuple[Type, ...], literals: Literals, spec
                scope: Mapping[str, Value]) -> CallInfo:
     """What a call over arguments of ``kid_types`` compiles to: its result type (by the checker:
     :func:`check.signature`, its error when none fits) and the type's name, the argument types'
-    names, the kernel's opcode (None: none) and the literal arguments that are sizes.  Raises
+    names, the kernel's opcode (None: none), the literal arguments that are sizes and the result's rank
+    in the kernel (-1: none it holds).  Raises
     :class:`MlevError`, as code generation does, for a primitive with no NumPy template."""
     found = signature(node.op, kid_types, literals, spec)
     if found is None:
@@ -176,11 +188,12 @@ def _call_info(node: Call, kid_types: tuple[Type, ...], literals: Literals, spec
     if len(kid_types) > 2:  # no template of the table takes more (checked at import): a grammar's own op
         raise MlevError(f"'{node.op}' takes {len(kid_types)} arguments: the fast path takes at most 2", node.span)
     result_name = type_str(result_type)
-    return result_type, result_name, arg_types, opcodes.opcode(node.op, arg_types, result_name), sizes
+    return (result_type, result_name, arg_types, opcodes.opcode(node.op, arg_types, result_name), sizes,
+            _RANK.get(result_name, -1))
 
 
-# While linearising, each value: (register, whether it is a number (a literal), its type).
-Value = tuple[Reg, bool, Type]
+# While linearising, each value: (register (tagged: see ``_TAG``), whether it is a number (a literal), its type).
+Value = tuple[int, bool, Type]
 
 
 class _Types(Mapping[str, Type]):
@@ -199,8 +212,7 @@ class _Types(Mapping[str, Type]):
         return len(self._scope)
 
 
-@dataclass(frozen=True)
-class _Skeleton:
+class _Skeleton(NamedTuple):
     """A linearised body as a template for bodies of its shape: which constants hold its literals
     (in postorder) and which are copies of one (a literal as a result)."""
 
@@ -217,8 +229,8 @@ class _Skeleton:
             constants[slot] = np.float64(constants[source])
         b = self.body
         consts = None if b.consts is None else np.array(constants, np.float64).reshape(-1)
-        return Body(b.n_inputs, tuple(constants), b.zeros, b.steps, b.operands, b.result, b.kernel, b.ranks, consts,
-                    b.result_ranks, b.draws)
+        return Body._make(b.n_inputs, tuple(constants), b.zeros, b.steps, b.operands, b.result, b.kernel, b.ranks,
+                          consts, b.result_ranks, b.draws)
 
 
 # Shape (and signature) -> template: a body differing from a linearised one only in its literals' values
@@ -254,31 +266,91 @@ def linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], 
         raise
 
 
+# While linearising, a register is a tagged number: ``tag * _TAG + k`` with tag 0 an input, 1 a constant,
+# 2 a zero, 3 a temporary, 4 a tuple of results; numbered at the end as inputs, constants, zeros, temporaries.
+_TAG = 1 << 24
+_CONST, _ZERO, _TEMP, _TUPLE = _TAG, 2 * _TAG, 3 * _TAG, 4 * _TAG
+_RANK = opcodes.RANK
+
+
+_SIGNATURES: dict[tuple[Any, ...], tuple[dict[str, Type], dict[str, Value], tuple[list[int], list[int]],
+                                          tuple[str, ...]]] = {}
+
+
+def _signature(params: tuple[str, ...], env: tuple[tuple[str, Type], ...], zeros: tuple[str, ...], rng: bool
+               ) -> tuple[dict[str, Type], dict[str, Value], tuple[list[int], list[int]], tuple[str, ...]]:
+    """What linearising needs of a body's signature, made once per signature: the environment as a dict,
+    the starting scope (the inputs, then the zeros: read only, a ``let`` makes a new scope), the kernel's
+    ranks of the inputs (then the rng's) and of the zeros (-1: a type it does not hold), the zeros' types."""
+    key = (params, env, zeros, rng)
+    made = _SIGNATURES.get(key)
+    if made is None:
+        env_map = dict(env)
+        scope: dict[str, Value] = {p: (k, False, env_map[p]) for k, p in enumerate(params)}
+        for k, name in enumerate(zeros):
+            scope[name] = (_ZERO + k, False, env_map[name])
+        zero_types = tuple(type_str(env_map[n]) for n in zeros)
+        ranks = ([_RANK.get(type_str(env_map[p]), -1) for p in params] + [0] * rng,
+                 [_RANK.get(t, -1) for t in zero_types])
+        if len(_SIGNATURES) >= 1024:
+            _SIGNATURES.clear()
+        made = _SIGNATURES[key] = (env_map, scope, ranks, zero_types)
+    return made
+
+
 def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type], ...], spec: GrammarSpec,
                types: frozenset[str], zeros: tuple[str, ...], rng: bool) -> Body:
-    env_map = dict(env)
+    # The nodes in reversed postorder (children last to first), whether a let occurs, and the body's
+    # shape with its literals' values left out: a literal is whether it is written whole, a name its
+    # name, a call its op and arity, a tuple its length.
+    order: list[Any] = []  # Expr: read by type() in the loops below (faster than isinstance)
+    shape: list[Any] = []
+    stack: list[Any] = [body]
+    has_let = False
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        cls = type(node)
+        if cls is Call:
+            shape.append((node.op, len(node.args)))
+            stack.extend(node.args)
+        elif cls is Ref:
+            shape.append(node.name)
+        elif cls is Num:
+            shape.append(node.is_int)
+        elif cls is Tup:
+            shape.append(len(node.items))
+            stack.extend(node.items)
+        else:
+            has_let = True
+            break
+    skeleton_key = None
+    if not has_let:  # a body of the same shape seen before, literals aside: its body, with these literals
+        skeleton_key = (tuple(shape), params, env, spec, types, zeros, rng)
+        known = _SKELETONS.get(skeleton_key)
+        if known is not None:
+            return known.with_literals([node for node in reversed(order) if type(node) is Num])
+
+    env_map, scope, input_ranks, zero_types = _signature(params, env, zeros, rng)
     n_inputs = len(params) + (1 if rng else 0)
-    # Registers are numbered as they are met, then renumbered: inputs, constants, zeros, temporaries.
     constants: list[Any] = []
     steps: list[Step] = []
-    operands: list[tuple[Reg, Reg]] = []
+    operands: list[tuple[int, int]] = []
     ops: list[int | None] = []  # each instruction's opcode (the kernel's encoding)
-    temp_types: list[str] = []
-    scope: dict[str, Value] = {p: (("input", k), False, env_map[p]) for k, p in enumerate(params)}
-    for k, name in enumerate(zeros):
-        scope[name] = (("zero", k), False, env_map[name])
-    tuples: list[tuple[Reg, ...]] = []
-
+    temp_ranks: list[int] = []
+    tuples: list[tuple[int, ...]] = []
     num_slots: list[int] = []  # the constant of each literal, in postorder
     copies: list[tuple[int, int]] = []  # (constant, the literal's constant it is a copy of): number results
-    sized: list[bool] = []  # whether a call takes a size literal (checked by value: no skeleton memo then)
+    sized = False  # whether a call takes a size literal (checked by value: no skeleton memo then)
+    int_literals = not types or INT in types  # whether a literal written whole is an Int (check.literal_type)
+    calls = _call_memo(spec)
 
-    def as_result(item: Value) -> Reg:
+    def as_result(item: Value) -> int:
         reg, number, _ = item
         if number:  # a constant result is an np.float64 (as ``codegen._value`` makes it)
-            constants.append(np.float64(constants[reg[1]]))
-            copies.append((len(constants) - 1, reg[1]))
-            return ("const", len(constants) - 1)
+            constants.append(np.float64(constants[reg - _CONST]))
+            copies.append((len(constants) - 1, reg - _CONST))
+            return _CONST + len(constants) - 1
         return reg
 
     def ill_typed() -> MlevError:  # the checker's own error for this body
@@ -288,15 +360,17 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
     def tuple_value(kids: Sequence[Value]) -> Value:  # a result (tuples do not nest): items made values as results
         if any(isinstance(k[2], TupleType) for k in kids):
             raise ill_typed()
-        tuples.append(tuple(as_result(item) for item in kids))
-        return (("tuple", len(tuples) - 1), False, TupleType(tuple(k[2] for k in kids)))
-
-    calls = _call_memo(spec)
+        tuples.append(tuple([as_result(item) for item in kids]))
+        return (_TUPLE + len(tuples) - 1, False, TupleType(tuple(k[2] for k in kids)))
 
     def call_value(node: Call, kids: Sequence[Value], sc: Mapping[str, Value]) -> Value:
+        nonlocal sized
         if len(kids) == 2:  # the common case, spelled out (this runs once per call node of every new body)
             a, b = kids
-            key: tuple[str, tuple[Type, ...], Literals] = (node.op, (a[2], b[2]), literals_of(node))
+            x, y = node.args
+            key: tuple[str, tuple[Type, ...], Literals] = (
+                node.op, (a[2], b[2]), (x.is_int if type(x) is Num else None,
+                                        y.is_int if type(y) is Num else None))
             numbers: tuple[bool, ...] = (a[1], b[1])
             first, second = a[0], b[0]
         else:
@@ -304,7 +378,7 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
             numbers = tuple([k[1] for k in kids])
             if not kids:  # a function of no argument: it is passed a constant it never reads
                 constants.append(0.0)
-            first = kids[0][0] if kids else ("const", len(constants) - 1)
+            first = kids[0][0] if kids else _CONST + len(constants) - 1
             second = first
         info = calls.get(key)
         if info is None:
@@ -313,66 +387,45 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
                 calls[key] = info
         for i in info[4]:  # sizes: range-checked on every use, as the checker does
             check_size(node.args[i])  # type: ignore[arg-type]
-            sized.append(True)
+            sized = True
         steps.append((node.op, info[2], numbers))
         operands.append((first, second))
         ops.append(info[3])
-        temp_types.append(info[1])
-        return (("temp", len(steps) - 1), False, info[0])
+        temp_ranks.append(info[5])
+        return (_TEMP + len(steps) - 1, False, info[0])
 
     def num_value(node: Num) -> Value:
-        t = literal_type(node, types)
-        constants.append(int(node.value) if node.is_int and t == INT else float(node.value))
-        num_slots.append(len(constants) - 1)
-        return (("const", len(constants) - 1), True, t)
-
-    # The nodes in reversed postorder (children last to first), whether a let occurs, and the body's
-    # shape with its literals' values left out: a literal is whether it is written whole, a name its
-    # name, a call its op and arity, a tuple its length.
-    order: list[Expr] = []
-    shape: list[Any] = []
-    stack: list[Expr] = [body]
-    has_let = False
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        if isinstance(node, Call):
-            shape.append((node.op, len(node.args)))
-            stack.extend(node.args)
-        elif isinstance(node, Ref):
-            shape.append(node.name)
-        elif isinstance(node, Num):
-            shape.append(node.is_int)
-        elif isinstance(node, Tup):
-            shape.append(len(node.items))
-            stack.extend(node.items)
+        if node.is_int and int_literals:
+            constants.append(int(node.value))
+            t = INT
         else:
-            has_let = True
-            break
-    done: Value = (("const", 0), False, SCALAR)
-    skeleton_key = None
-    if not has_let:  # a body of the same shape seen before, literals aside: its body, with these literals
-        skeleton_key = (tuple(shape), params, env, spec, types, zeros, rng)
-        known = _SKELETONS.get(skeleton_key)
-        if known is not None:
-            return known.with_literals([node for node in reversed(order) if isinstance(node, Num)])
+            constants.append(float(node.value))
+            t = SCALAR
+        num_slots.append(len(constants) - 1)
+        return (_CONST + len(constants) - 1, True, t)
+
+    done: Value = (_CONST, False, SCALAR)
     if not has_let:  # one scope: a value stack over the postorder
         values: list[Value] = []
         for node in reversed(order):
-            if isinstance(node, Ref):
+            cls = type(node)
+            if cls is Ref:
                 item = scope.get(node.name)
                 if item is None:
                     raise ill_typed()
                 values.append(item)
-            elif isinstance(node, Num):
+            elif cls is Num:
                 values.append(num_value(node))
-            elif isinstance(node, Call):
+            elif cls is Call:
                 n = len(node.args)
-                kids = values[len(values) - n:]
-                del values[len(values) - n:]
-                values.append(call_value(node, kids, scope))
+                if n == 2:
+                    second_kid = values.pop()
+                    values.append(call_value(node, (values.pop(), second_kid), scope))
+                else:
+                    kids = values[len(values) - n:]
+                    del values[len(values) - n:]
+                    values.append(call_value(node, kids, scope))
             else:
-                assert isinstance(node, Tup)
                 n = len(node.items)
                 items = values[len(values) - n:]
                 del values[len(values) - n:]
@@ -381,13 +434,13 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
     else:  # lets: frames of (node, scope, values of its children done)
         frames: list[tuple[Expr, dict[str, Value], list[Value]]] = [(body, scope, [])]
         while frames:
-            node, sc, kids = frames[-1]
+            node, sc, kid_values = frames[-1]
             children = node.children()
-            if len(kids) < len(children):
+            if len(kid_values) < len(children):
                 child_scope = sc
-                if isinstance(node, Let) and len(kids) == 1:
-                    child_scope = {**sc, node.name: kids[0]}
-                frames.append((children[len(kids)], child_scope, []))
+                if isinstance(node, Let) and len(kid_values) == 1:
+                    child_scope = {**sc, node.name: kid_values[0]}
+                frames.append((children[len(kid_values)], child_scope, []))
                 continue
             frames.pop()
             if isinstance(node, Num):
@@ -397,52 +450,79 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
                     raise ill_typed()
                 done = sc[node.name]
             elif isinstance(node, Let):
-                if isinstance(node.value, Num) and kids[0][2] == INT:
+                if isinstance(node.value, Num) and kid_values[0][2] == INT:
                     check_size(node.value)  # as the checker: an Int is only ever used as a size
-                done = kids[1]
+                done = kid_values[1]
             elif isinstance(node, Tup):
-                done = tuple_value(kids)
+                done = tuple_value(kid_values)
             else:
                 assert isinstance(node, Call)
-                done = call_value(node, kids, sc)
+                done = call_value(node, kid_values, sc)
             if frames:
                 frames[-1][2].append(done)
-    reg = done[0] if done[0][0] == "tuple" else as_result(done)  # may add a constant: before numbering
-    base = {"input": 0, "const": n_inputs, "zero": n_inputs + len(constants),
-            "temp": n_inputs + len(constants) + len(zeros)}
-
-    def number(reg: Reg) -> int:
-        return base[reg[0]] + reg[1]
-
-    result = tuple(number(r) for r in tuples[reg[1]]) if reg[0] == "tuple" else number(reg)
-    zero_types = tuple(type_str(env_map[n]) for n in zeros)
-    numbered = tuple((number(a), number(b)) for a, b in operands)
+    reg = done[0] if done[0] >= _TUPLE else as_result(done)  # may add a constant: before numbering
+    n_consts = len(constants)
+    bases = (0, n_inputs, n_inputs + n_consts, n_inputs + n_consts + len(zeros))
+    mask = _TAG - 1
+    if reg >= _TUPLE:
+        result: int | tuple[int, ...] = tuple([bases[r >> 24] + (r & mask) for r in tuples[reg - _TUPLE]])
+    else:
+        result = bases[reg >> 24] + (reg & mask)
+    numbered = tuple([(bases[a >> 24] + (a & mask), bases[b >> 24] + (b & mask)) for a, b in operands])
     kernel = ranks = consts = result_ranks = None
-    if all(op is not None for op in ops) and all(isinstance(c, float) for c in constants):
+    floats = all([type(c) is not int for c in constants])  # literals that are Ints (sizes) have no encoding
+    if floats and None not in ops:
         # registers: inputs (then the rng a learner method takes, read by no opcode), constants, zeros, temporaries
-        reg_types = [type_str(env_map[p]) for p in params] + ["Scalar"] * (n_inputs - len(params))
-        reg_types += ["Scalar"] * len(constants) + list(zero_types) + temp_types
-        if all(t in ("Scalar", "Vector", "Matrix") for t in reg_types):
-            kernel = opcodes.encode([op for op in ops if op is not None], numbered)
-            ranks = opcodes.ranks(reg_types)
+        rank_list = [*input_ranks[0], *[0] * n_consts, *input_ranks[1], *temp_ranks]
+        if -1 not in rank_list:
+            flat: list[int | None] = []  # no None here: every op has an opcode
+            for op, (a, b) in zip(ops, numbered, strict=True):
+                flat += (op, a, b)
+            kernel = np.array(flat, np.int64).reshape(-1, 3)
+            kernel.flags.writeable = False
+            ranks = np.array(rank_list, np.int64)
+            ranks.flags.writeable = False
             consts = np.array(constants, np.float64).reshape(-1)  # writable, as warm()'s: one specialisation
-            rank = opcodes.RANK
-            result_ranks = tuple(rank[reg_types[r]] for r in (result if isinstance(result, tuple) else (result,)))
-    draws = any(op in opcodes.DRAWS for op in ops)
-    made = Body(n_inputs, tuple(constants), zero_types, tuple(steps), numbered, result, kernel, ranks, consts,
-                result_ranks, draws)
-    if skeleton_key is not None and not sized and all(isinstance(c, float) for c in constants):
+            result_ranks = tuple([rank_list[r] for r in (result if isinstance(result, tuple) else (result,))])
+    draws = not opcodes.DRAWS.isdisjoint(ops)
+    made = Body._make(n_inputs, tuple(constants), zero_types, tuple(steps), numbered, result, kernel, ranks, consts,
+                      result_ranks, draws)
+    if skeleton_key is not None and not sized and floats:
         if len(_SKELETONS) >= 8192:
             _SKELETONS.clear()
         _SKELETONS[skeleton_key] = _Skeleton(made, tuple(num_slots), tuple(copies))
     return made
 
 
-def _not_run(*args: Any) -> Any:
-    raise AssertionError("a learner given its predictions is not run")
+_BUDGET = Budget()  # the default limits (read only)
+_UNSET: Any = object()
 
 
-_PREDICTED = LearnerProgram((), _not_run, _not_run)  # what run_learner is given with the predictions made
+def learner_metrics(data: dict[str, Any], pred: Any, budget: Budget = _BUDGET) -> dict[str, Any]:
+    """The metrics :func:`standalone.learner.run_learner` computes from validation predictions ``pred``
+    (T, m) (``train_seconds`` aside), the same numbers by the same reductions with fewer NumPy calls
+    (``np.mean`` is ``np.add.reduce`` then a division by the count; ``x ** 2`` is ``x * x``;
+    ``tests/interpreter/test_fastpath.py`` holds the two equal); raises its ``CandidateFailure`` for
+    predictions that are not finite or exploded."""
+    y_val = np.asarray(data["y_val"], np.float64)
+    worst = np.abs(pred).max()  # NaN propagates: not <= below
+    if not (worst <= budget.max_abs and worst < math.inf):
+        raise CandidateFailure("predictions are not finite or exploded", "validation")
+    if data.get("classification", False):
+        accuracy = float(((pred > 0) == (y_val > 0.5)).mean())
+        return {"val_accuracy": accuracy, "fitness": accuracy}
+    n_tasks, n_val = y_val.shape[0], y_val.shape[-1]
+    diff = pred - y_val
+    per_task = np.add.reduce(np.multiply(diff, diff, out=diff), axis=-1) / n_val
+    mse = float(np.add.reduce(per_task)) / n_tasks
+    metrics: dict[str, Any] = {"val_mse": mse, "fitness": -mse}
+    fitness = data.get("fitness")
+    if fitness in ("squashed", "relative"):
+        error = per_task
+        if fitness == "relative":  # each task's MSE over that of predicting 0
+            error = per_task / np.maximum(np.add.reduce(y_val * y_val, axis=-1) / n_val, 1e-12)
+        metrics["fitness"] = float(np.add.reduce(1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(error)))) / n_tasks
+    return metrics
 _KERNEL: list[ModuleType | None] = []  # the kernel module once imported (or None: numba is not installed)
 
 
@@ -491,17 +571,23 @@ class Interpreted:
         return LearnerProgram(state_types=self.state_types, predict=methods["predict"],
                                       learn=methods["learn"], setup=methods.get("setup"))
 
-    @cached_property
+    @property
     def _encoded(self) -> tuple[tuple[Any, ...], bool] | None:
-        kernel = compiled_kernel()
-        return None if kernel is None or self.methods is None else kernel.encoded(self.methods, self.state_types)
+        """The kernel's arguments for this learner (``kernel.encoded``), made once (kept in the instance's
+        ``__dict__``, as ``cached_property`` would, without its lock: read twice per candidate)."""
+        cached = self.__dict__.get("_encoded", _UNSET)
+        if cached is _UNSET:
+            kernel = compiled_kernel()
+            cached = None if kernel is None or self.methods is None else kernel.encoded(self.methods, self.state_types)
+            self.__dict__["_encoded"] = cached
+        return cached  # type: ignore[no-any-return]
 
     def learner_predictions(self, data: dict[str, Any], *, seed: int = 0, budget: Budget | None = None) -> Any:
         """What :func:`standalone.learner.learner_predictions` returns (and raises) for this learner:
         by the compiled interpreter (:func:`compiled_kernel`) when it is available and implements every
         primitive of the program, else by the NumPy path (its numbers may differ in the last digits:
         see :mod:`~mlevolve.interpreter.kernel`)."""
-        budget = budget or Budget()
+        budget = budget or _BUDGET
         kernel = compiled_kernel()
         program = None if kernel is None else self._encoded  # encoded only when the kernel is there to run it
         if kernel is None or program is None:
@@ -520,9 +606,9 @@ class Interpreted:
     def run_learner(self, data: dict[str, Any], *, seed: int = 0, budget: Budget | None = None) -> dict[str, Any]:
         """What the learner regime's loop (:func:`standalone.learner.run_learner`) returns for this
         learner, its predictions by :meth:`learner_predictions`."""
-        budget, started = budget or Budget(), time.perf_counter()
+        budget, started = budget or _BUDGET, time.perf_counter()
         pred = self.learner_predictions(data, seed=seed, budget=budget)
-        metrics = run_learner(data, _PREDICTED, seed=seed, budget=budget, pred=pred)  # the loop's own metrics
+        metrics = learner_metrics(data, pred, budget)
         metrics["train_seconds"] = round(time.perf_counter() - started, 6)
         return metrics
 

@@ -6,8 +6,10 @@ The NumPy fast path (:mod:`~mlevolve.interpreter.fastpath` driven by
 :func:`standalone.learner.learner_predictions`) makes about 40 NumPy calls per training step, each
 costing ~1 us of overhead on arrays of 10 x 4 numbers.  Here the same linearised bodies, encoded as
 integer instructions (:mod:`~mlevolve.interpreter.opcodes`), run in one ``@numba.njit(cache=True, error_model="numpy")``
-interpreter over preallocated registers (one flat ``float64`` buffer per body, a register's slot
-sized by its rank: 1, DIM or DIM*DIM numbers), task by task, with no allocation per instruction.
+interpreter over preallocated registers (flat ``float64`` buffers, a register's slot sized by its rank:
+1, DIM or DIM*DIM numbers per task; in training one buffer holds the memory, the task's examples laid
+out step by step, predict's and learn's registers, so a step moves windows instead of copying its
+inputs), all tasks at once, with no allocation per instruction.
 
 Numbers.  Each opcode computes its NumPy template's IEEE operations in the same order: scalar
 broadcasting, ``reciprocal`` = ``1.0 / x``, ``sigmoid`` = ``1 / (1 + exp(-x))``, ``heaviside(x, 0)``,
@@ -420,32 +422,66 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
             for t in range(n_tasks):
                 for q in range(size):
                     state[st_off[k] + t * size + q] = s_regs[src + q]
-    p_regs, p_off, p_stride, p_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, n_tasks)
-    l_regs, l_off, l_stride, l_kinds = _body(l_code, l_ranks, l_consts, n_state + 4, dim, n_tasks)
+    # One buffer for training: the memory (as ``state`` holds it), x_train and y_train step-major (step i's
+    # x of every task one after another: the registers' own layout), the p learn is given, then predict's
+    # and learn's own registers (rng, constants, temporaries).  Each step moves only its x and y windows
+    # (offsets) and copies learn's results into the memory.
+    p_off, p_stride = _layout(p_ranks, dim, n_tasks, n_state + 1, p_ranks.shape[0] - p_code.shape[0])
+    l_off, l_stride = _layout(l_ranks, dim, n_tasks, n_state + 3, l_ranks.shape[0] - l_code.shape[0])
+    x_at = n_mem
+    y_at = x_at + n_tasks * n_train * dim
+    p_in = y_at + n_tasks * n_train
+    p_base = p_in + n_tasks
+    l_base = p_base + p_off[-1]
+    regs = np.zeros(l_base + l_off[-1])
+    for r in range(p_off.shape[0]):
+        p_off[r] += p_base
+    for r in range(l_off.shape[0]):
+        l_off[r] += l_base
+    for k in range(n_state):  # the memory: read where it is held
+        p_off[k], l_off[k] = st_off[k], st_off[k]
+    l_off[n_state + 2] = p_in  # p (x, y and p: strides as laid out, dim and 1)
+    at = x_at
+    for i in range(n_train):
+        for t in range(n_tasks):
+            for q in range(dim):
+                regs[at] = x_train[t, i, q]
+                at += 1
+            regs[y_at + i * n_tasks + t] = y_train[t, i]
+    for q in range(n_mem):
+        regs[q] = state[q]
+    for c in range(p_consts.shape[0]):
+        regs[p_off[n_state + 2 + c]] = p_consts[c]
+    for c in range(l_consts.shape[0]):
+        regs[l_off[n_state + 4 + c]] = l_consts[c]
+    p_kinds = np.zeros(p_ranks.shape[0], np.int64)
+    l_kinds = np.zeros(l_ranks.shape[0], np.int64)
     # The memory's kinds: per task after setup (broadcast) or zeros; a learn may make an item one value.
     state_kinds = np.ones(n_state, np.int64)
     p_kinds[n_state] = 1  # x
     l_kinds[n_state] = 1  # x
     l_kinds[n_state + 1] = 1  # y
     p_at, p_step = p_off[p_result], p_stride[p_result]
-    p = np.zeros(n_tasks)
+    # A learn whose results include memory items out of place (a swap): its results staged before they land.
+    staged = False
+    for k in range(n_state):
+        if l_result[k] < n_state and l_result[k] != k:
+            staged = True
+    new_state = np.zeros(n_mem if staged else 0)
     for i in range(n_train):
-        for q in range(n_mem):  # the memory, then x: the body's first registers
-            p_regs[q] = state[q]
-        for t in range(n_tasks):
-            for q in range(dim):
-                p_regs[n_mem + t * dim + q] = x_train[t, i, q]
+        p_off[n_state] = l_off[n_state] = x_at + i * n_tasks * dim
+        l_off[n_state + 1] = y_at + i * n_tasks
         for k in range(n_state):  # (an element loop: a slice assignment costs more than these steps)
             p_kinds[k] = state_kinds[k]
-        _run(p_code, p_ranks, p_off, p_stride, p_kinds, p_regs, dim, n_tasks, 1, scratch, rng)
+        _run(p_code, p_ranks, p_off, p_stride, p_kinds, regs, dim, n_tasks, 1, scratch, rng)
         worst = 0.0
         nonfinite = False
         diverged = False
         for t in range(n_tasks):
-            value = p_regs[p_at + t * p_step]
+            value = regs[p_at + t * p_step]
             if classify:
                 value = 1.0 / (1.0 + math.exp(-value))
-            p[t] = value
+            regs[p_in + t] = value
             error = abs(value - y_train[t, i])
             if not error <= max_error:  # NaN compares False: caught here too
                 diverged = True
@@ -455,24 +491,27 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
                     worst = error
         if diverged:
             return np.zeros((n_tasks, n_val)), i + 1, worst, nonfinite
-        for q in range(n_mem):
-            l_regs[q] = state[q]
-        for t in range(n_tasks):
-            for q in range(dim):
-                l_regs[n_mem + t * dim + q] = x_train[t, i, q]
-            l_regs[l_off[n_state + 1] + t] = y_train[t, i]
-            l_regs[l_off[n_state + 2] + t] = p[t]
         for k in range(n_state):
             l_kinds[k] = state_kinds[k]
         l_kinds[n_state + 2] = p_kinds[p_result]
-        _run(l_code, l_ranks, l_off, l_stride, l_kinds, l_regs, dim, n_tasks, 1, scratch, rng)
+        _run(l_code, l_ranks, l_off, l_stride, l_kinds, regs, dim, n_tasks, 1, scratch, rng)
+        target = new_state if staged else regs
         for k in range(n_state):
             state_kinds[k] = l_kinds[l_result[k]]
             size = st_stride[k]
             src, step = l_off[l_result[k]], l_stride[l_result[k]]
-            for t in range(n_tasks):
-                for q in range(size):
-                    state[st_off[k] + t * size + q] = l_regs[src + t * step + q]
+            if src != st_off[k] or step != size:  # (learn's result is this item unchanged: nothing to copy)
+                for t in range(n_tasks):
+                    for q in range(size):
+                        target[st_off[k] + t * size + q] = regs[src + t * step + q]
+            elif staged:
+                for q in range(size * n_tasks):
+                    target[st_off[k] + q] = regs[src + q]
+        if staged:
+            for q in range(n_mem):
+                regs[q] = new_state[q]
+    for q in range(n_mem):
+        state[q] = regs[q]
     # Validation: every example of every task at once, each with its task's final memory.
     batch = n_tasks * n_val
     v_regs, v_off, v_stride, v_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, batch)
@@ -485,10 +524,9 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
             for j in range(n_val):
                 for q in range(size):
                     v_regs[v_off[k] + (t * n_val + j) * size + q] = state[st_off[k] + t * size + q]
-    for t in range(n_tasks):
-        for j in range(n_val):
-            for q in range(dim):
-                v_regs[v_off[n_state] + (t * n_val + j) * dim + q] = x_val[t, j, q]
+    xv, at = x_val.reshape(-1), v_off[n_state]  # (T, m, F) in C order: the register's layout
+    for q in range(xv.shape[0]):
+        v_regs[at + q] = xv[q]
     _run(p_code, p_ranks, v_off, v_stride, v_kinds, v_regs, dim, batch, n_val, scratch, rng)
     pred = np.empty((n_tasks, n_val))
     at, step = v_off[p_result], v_stride[p_result]
@@ -528,9 +566,10 @@ def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[tuple[Any, ...]
     """The kernel's arguments for a learner's bodies (:class:`fastpath.Body` by method) and whether
     it draws random numbers, or None when a body has no encoding or its results do not fit the
     memory (then the NumPy path scores it)."""
-    ranks = tuple(_RANK.get(t, -1) for t in state_types)
-    if -1 in ranks:
+    memory = _memory(state_types)
+    if memory is None:
         return None
+    ranks, no_setup, state_ranks = memory
     args: list[Any] = []
     draws = False
     for kind in ("setup", "predict", "learn"):
@@ -538,16 +577,45 @@ def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[tuple[Any, ...]
         if body is None:
             if kind != "setup":
                 return None
-            args += [_EMPTY_CODE, _EMPTY_RANKS, _EMPTY, np.zeros(len(state_types), np.int64)]
+            args += no_setup
             continue
         if body.kernel is None or body.ranks is None or body.consts is None or body.result_ranks is None:
             return None
         if body.result_ranks != (ranks if kind != "predict" else (0,)):
             return None
         draws = draws or body.draws
-        result = body.results[0] if kind == "predict" else np.array(body.results, np.int64)
-        args += [body.kernel, body.ranks, body.consts, result]
-    return (*args, "setup" in methods, np.array(ranks, np.int64)), draws
+        args += (body.kernel, body.ranks, body.consts, body.results[0] if kind == "predict" else _results(body.results))
+    return (*args, "setup" in methods, state_ranks), draws
+
+
+_MEMORY: dict[tuple[str, ...], Any] = {}
+_RESULTS: dict[tuple[int, ...], Any] = {}
+
+
+def _memory(state_types: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[Any, ...], Any] | None:
+    """A memory's ranks, the arguments standing for no setup, and the ranks as an array (made once per
+    memory, shared: the kernel never writes them; writable, as warm()'s, for one specialisation), or None:
+    a type the kernel lacks."""
+    made = _MEMORY.get(state_types)
+    if made is None and state_types not in _MEMORY:
+        ranks = tuple(_RANK.get(t, -1) for t in state_types)
+        if -1 not in ranks:
+            results, state_ranks = np.zeros(len(state_types), np.int64), np.array(ranks, np.int64)
+            made = (ranks, (_EMPTY_CODE, _EMPTY_RANKS, _EMPTY, results), state_ranks)
+        _MEMORY[state_types] = made
+    return made
+
+
+def _results(results: tuple[int, ...]) -> Any:
+    """A learn's result registers as an ``int64`` array, made once per tuple of registers (shared: the
+    kernel never writes it; writable, as warm()'s, for one specialisation)."""
+    array = _RESULTS.get(results)
+    if array is None:
+        array = np.array(results, np.int64)
+        if len(_RESULTS) >= 4096:
+            _RESULTS.clear()
+        _RESULTS[results] = array
+    return array
 
 
 def predictions(data: dict[str, Any], program: tuple[tuple[Any, ...], bool], max_error: float,
@@ -558,11 +626,29 @@ def predictions(data: dict[str, Any], program: tuple[tuple[Any, ...], bool], max
     (T, m), the first diverging step or n + 1, the largest error there, whether one was not finite)."""
     args, draws = program
     run: Any = learner_kernel  # numba's Dispatcher: its __call__ is untyped
-    pred, step, worst, nonfinite = run(
-        *args, _as_float(data["x_train"]), _as_float(data["y_train"]), _as_float(data["x_val"]),
-        bool(data.get("classification", False)), float(max_error),
-        np.random.default_rng(seed) if draws else None)
-    return pred, int(step), float(worst), bool(nonfinite)
+    return run(*args, *_task_args(data), float(max_error),  # type: ignore[no-any-return]
+               np.random.default_rng(seed) if draws else None)  # (an int, a float and a bool, as numba boxes them)
+
+
+# The kernel's task arguments by the arrays they were made of (held, so an id is not reused while kept):
+# a run's probe data and task data alternate, so both stay.
+_TASKS: dict[tuple[int, int, int, bool], tuple[Any, tuple[Any, Any, Any, bool]]] = {}
+
+
+def _task_args(data: dict[str, Any]) -> tuple[Any, Any, Any, bool]:
+    """The kernel's task arguments of ``data``: x_train, y_train, x_val as C-ordered float64, and whether
+    it classifies; made once for the same arrays (:func:`_as_float`'s copies, kept)."""
+    arrays = (data["x_train"], data["y_train"], data["x_val"])
+    classify = bool(data.get("classification", False))
+    key = (id(arrays[0]), id(arrays[1]), id(arrays[2]), classify)
+    held = _TASKS.get(key)
+    if held is not None:
+        return held[1]
+    made = (_as_float(arrays[0]), _as_float(arrays[1]), _as_float(arrays[2]), classify)
+    if len(_TASKS) >= 4:  # a fresh task per candidate: no reuse to keep
+        _TASKS.clear()
+    _TASKS[key] = (arrays, made)
+    return made
 
 
 def warm() -> None:
