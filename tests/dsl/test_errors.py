@@ -320,6 +320,15 @@ def test_byte_order_mark_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert capsys.readouterr().out == "bom.mlev: ok (formula f)\n"
 
 
+def test_a_leading_byte_order_mark_is_read_alike_in_a_string_and_a_file() -> None:
+    """parse() of text that starts with U+FEFF gives what the file reader gives (it drops the mark); a
+    mark anywhere else is an unexpected character, as in a file."""
+    text = "algorithm a\nformula f(x: Scalar) -> Scalar =\n  x\n"
+    assert parse("\ufeff" + text) == parse(text)
+    with pytest.raises(MlevError, match="unexpected character"):
+        parse(text.replace("  x", "  \ufeffx"))
+
+
 def test_every_faulty_definition_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)

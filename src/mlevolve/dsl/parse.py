@@ -220,8 +220,9 @@ def parse(source: str, file: str | None = None) -> Program:
     """Parse a whole ``.mlev`` program.  Raises :class:`MlevError` on a syntax error.
 
     Lines may end with LF, CRLF or CR (universal newlines); positions count lines as
-    :func:`mlevolve.dsl.errors.source_lines` does."""
-    source = normalize_newlines(source)
+    :func:`mlevolve.dsl.errors.source_lines` does.  A leading byte-order mark (U+FEFF, which some
+    editors write) is not part of the program, in a string as in a file (:func:`mlevolve.api.read_source`)."""
+    source = normalize_newlines(source.removeprefix("\ufeff"))
     program = _run("start", source, file)
     assert isinstance(program, Program)
     return _attach_comments(program, source)
