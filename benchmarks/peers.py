@@ -458,6 +458,9 @@ def throughput(repeats: int, pop: int = 300, generations: int = 40) -> None:
               f"{ours} / operon = {cpu_rate[ours] / cpu_rate['operon']:.3f} (CPU-second rates)")
 
 
+RUN_FIELDS = ("engine", "problem", "seed", "test_r2", "size", "used", "wall", "cpu")  # what summarise reads
+
+
 def _engine_order(engine: str) -> tuple[int, str]:
     base, _, tag = engine.partition("@")
     return list(ENGINES).index(base), tag
@@ -485,7 +488,8 @@ def summarise(files: list[str]) -> None:
     runs = []
     for spec in files:
         name, _, tag = spec.partition("=")
-        for row in read_json_lines(name, "a --out file of an earlier run", ("engine", "problem", "seed")):
+        for row in read_json_lines(name, "a --out file of an earlier run", RUN_FIELDS,
+                                   {"engine": ENGINES, "problem": PROBLEMS}):
             row["engine"] += f"@{tag}" if tag else ""
             runs.append(row)
     engines = sorted({r["engine"] for r in runs}, key=_engine_order)

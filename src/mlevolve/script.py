@@ -9,7 +9,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -77,12 +77,22 @@ def read_json(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> Any:
     return _parsed(Path(path).read_text(), 0, str(path), what, keys)
 
 
-def read_json_lines(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> list[Any]:
+def read_json_lines(path: str | Path, what: str, keys: tuple[str, ...] = (),
+                    values: Mapping[str, Collection[str]] | None = None) -> list[Any]:
     """The JSON value on each non-blank line of file ``path`` (JSON Lines, https://jsonlines.org),
-    in order; errors as :func:`read_json`'s, at the line's number."""
+    in order, each an object holding ``keys`` where any are named, and a value in ``values[key]`` for each
+    key there; errors as :func:`read_json`'s, at the line's number."""
     text = Path(path).read_text()
-    return [_parsed(line, number, str(path), what, keys)
-            for number, line in enumerate(text.split("\n"), 1) if line.strip()]
+    rows = []
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.strip():
+            row = _parsed(line, number, str(path), what, keys)
+            for key, known in (values or {}).items():
+                if row.get(key) not in known:
+                    raise MlevError(f"not {what}: unknown {key} {row.get(key)!r}", Span(number, 1, number, 1),
+                                    file=str(path), hint=f"{key}s this script knows: {', '.join(sorted(known))}")
+            rows.append(row)
+    return rows
 
 
 def _parsed(text: str, line: int, file: str, what: str, keys: tuple[str, ...]) -> Any:

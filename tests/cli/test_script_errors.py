@@ -3,6 +3,7 @@ error line naming the file, a hint, exit status 2, no traceback."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +57,10 @@ def test_run_exits_with_main_s_status() -> None:
      "bad.jsonl:2:1: error: not JSON"),
     ("benchmarks/diversity.py", ["--table", "bad.jsonl"], "bad.jsonl:2:1: error: not JSON"),
     ("benchmarks/peers.py", ["--summarise", "other.json"],
-     "other.json:1:1: error: not a --out file of an earlier run: no 'engine', 'problem', 'seed' field"),
+     "other.json:1:1: error: not a --out file of an earlier run: no 'engine', 'problem', 'seed', 'test_r2', 'size', "
+     "'used', 'wall', 'cpu' field"),
+    ("benchmarks/peers.py", ["--summarise", "alien.jsonl"],
+     "alien.jsonl:1:1: error: not a --out file of an earlier run: unknown engine 'bogus'"),
     ("benchmarks/diversity.py", ["--table", "other.json"],
      "other.json:1:1: error: not a results file this script wrote: no 'budget', 'seeds', 'seconds', 'summary' field"),
     ("benchmarks/peers.py", ["--quick", "--problems", "nguyen1,bogus"], "peers.py: error: --problems: unknown 'bogus'"),
@@ -64,7 +68,9 @@ def test_run_exits_with_main_s_status() -> None:
 ])
 def test_a_script_given_a_bad_file_or_name_says_so_in_one_line(tmp_path: Path, script: str, args: list[str],
                                                                first: str) -> None:
-    (tmp_path / "bad.jsonl").write_text('{"engine": "deap", "problem": "nguyen1", "seed": 0, "used": 9}\nnot json\n')
+    run = {"engine": "deap", "problem": "nguyen1", "seed": 0, "test_r2": 1.0, "size": 5, "used": 9, "wall": 1, "cpu": 1}
+    (tmp_path / "bad.jsonl").write_text(json.dumps(run) + "\nnot json\n")
+    (tmp_path / "alien.jsonl").write_text(json.dumps({**run, "engine": "bogus"}) + "\n")
     (tmp_path / "other.json").write_text('[1, 2]\n')
     done = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
                           cwd=str(tmp_path), timeout=120)
