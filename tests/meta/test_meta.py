@@ -280,6 +280,26 @@ def test_bad_grammar_files_are_one_line_errors(tmp_path: Path, capsys: pytest.Ca
         load_grammar(path)
 
 
+@pytest.mark.parametrize("text, first", [
+    ('version = 1\n[productions]\n', "bad.toml:2:2: error: unknown section or key 'productions'"),
+    ('extends = "base"\nfoo = 3\n', "bad.toml:2:1: error: unknown section or key 'foo'"),
+    ('version = 1\n', "bad.toml: error: a grammar file extends another or defines its own types; this one does"),
+    ('extends = "base"\n[types]\nfoo = 1\n', "bad.toml:2:2: error: a grammar that extends another takes its types"),
+    ('extends = "base"\n[op.add]\nsig = "Scalar, Scalar -> Scalar"\n',
+     "bad.toml:2:2: error: a grammar that extends another takes its op from it"),
+])
+def test_a_grammar_file_s_layout_is_checked_at_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str], text: str,
+                                                      first: str) -> None:
+    """Keys no grammar file has, and types or productions an extending file would silently ignore,
+    are refused where the file writes them (they read as a KeyError, or not at all, before)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.toml").write_text(text)
+    assert main(["grammar", "show", "bad.toml"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(first) and err[1].startswith("hint: ") and len(err) == 2, err
+
+
 def test_grammar_show_diff_and_lark_read_evolved_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "g.toml"
     path.write_text(evolved(11, steps=25).to_toml(header="test"))

@@ -28,7 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from mlevolve.dsl.errors import MlevError, normalize_newlines, toml_error
+from mlevolve.dsl.errors import MlevError, normalize_newlines, toml_error, toml_key_span
 from mlevolve.dsl.ir import Call, Expr
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
@@ -525,10 +525,39 @@ def _load_file(p: Path) -> GrammarSpec:
         data = tomllib.loads(normalize_newlines(text))  # universal newlines, as for .mlev files
     except tomllib.TOMLDecodeError as err:
         raise GrammarError(*toml_error(err), file=str(p)) from None
+    _check_layout(data, text, str(p))
     try:
         return replace(GrammarSpec.from_dict(data, name=p.stem, base_dir=p.parent), origin=str(p.resolve()))
     except MlevError as err:
         raise err.located(str(p)) from None
+
+
+_SECTIONS = ("version", "extends", "digest", "types", "op", "literals", "variables", "rule", "weights", "operator",
+             "restrict", "bandit")  # a grammar file's top level (grammar/base.toml documents each)
+
+
+def _check_layout(data: Mapping[str, Any], text: str, file: str) -> None:
+    """Refuse, at the key's place in ``text``, a top-level key no grammar file has, a file that neither
+    extends a grammar nor defines its own ``types``, and ``types`` or ``[op.*]`` in one that extends a
+    grammar (it takes them from the grammar it extends: they would be ignored)."""
+    def at(key: str) -> Any:  # ``[key]``, ``[key.first]`` (as ``[op.add]``) or ``key = ...``
+        first = next(iter(data[key]), None) if isinstance(data[key], dict) else None
+        return (toml_key_span(text, key) or (first is not None and toml_key_span(text, f"{key}.{first}"))
+                or toml_key_span(text, None, key))
+
+    for key in data:
+        if key not in _SECTIONS:
+            raise GrammarError(f"unknown section or key {key!r}", at(key), file=file,
+                               hint=f"a grammar file's top level has: {', '.join(_SECTIONS)}")
+    if "extends" not in data and "types" not in data:
+        raise GrammarError("a grammar file extends another or defines its own types; this one does neither",
+                           file=file, hint='start it with extends = "base" to change the base grammar\'s weights '
+                                           "and add rules, or give types = [...] and [op.*] as grammar/base.toml does")
+    for key in ("types", "op"):
+        if "extends" in data and key in data:
+            raise GrammarError(f"a grammar that extends another takes its {key} from it; this one also defines {key}",
+                               at(key), file=file, hint="change productions' weights under [weights] or add "
+                                                        "[[rule]]s, or drop `extends` to define a grammar of your own")
 
 
 @cache
