@@ -116,6 +116,13 @@ def test_golden_summary_of_a_run_far_below_its_start() -> None:
                                         "200 candidates; archive runs/lr-linear.db")
 
 
+def test_the_quiet_line_of_a_run_whose_start_failed() -> None:
+    a = answer({"val_mse": 0.5, "fitness": -0.5}, None)
+    assert summary.one_line({**RESULT, "answer": a}) == (
+        "best val_mse 0.5 (the start has no val_mse to compare); hash 3f9a1c2b4d5e; 200 candidates; "
+        "archive runs/lr-linear.db")
+
+
 def test_golden_summary_of_a_gain_with_its_spread() -> None:
     a = answer({"val_accuracy": 0.9694, "test_accuracy": 0.95, "fitness": 0.9694},
                {"val_accuracy": 0.961, "test_accuracy": 0.9472, "fitness": 0.961},

@@ -108,8 +108,10 @@ def one_line(result: Mapping[str, Any]) -> str:
         return f"no candidate scored{why}; {tail}"
     name = a["metric"]["name"]
     better = a["better"]
-    word = "no start to compare" if better is None else "better than" if better else \
-        "no gain over" if a["gain"] == 0 else "WORSE than"
     b, s = a["best"]["value"], a["start"]["value"]
-    return (f"best {name} {value(b, s)} ({word} the start's {value(s, b)}); "
-            f"hash {result['best_hash'][:12]}; {tail}")
+    if better is None:  # the start failed, or a random start has none
+        against = f"the start has no {name} to compare"
+    else:
+        word = "better than" if better else "no gain over" if a["gain"] == 0 else "WORSE than"
+        against = f"{word} the start's {value(s, b)}"
+    return f"best {name} {value(b, s)} ({against}); hash {result['best_hash'][:12]}; {tail}"
