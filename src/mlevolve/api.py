@@ -428,11 +428,17 @@ def formula_sympy(program: Program | str | Path, *, grammar: GrammarSpec | None 
     from mlevolve.interpreter.components import sympy_of
 
     checked = _program(program, grammar or load_grammar())
-    d = next((d for d in checked.definitions if d.kind == "formula"), None)
-    if d is None:
+    formulas = [d for d in checked.definitions if d.kind == "formula"]
+    if not formulas:
         kinds = ", ".join(f"{x.kind} {x.name}" for x in checked.definitions)
         raise MlevError(f"program '{checked.name}' has no formula", hint=f"it defines {kinds}; "
                         "--sympy and --latex show a formula")
+    d = formulas[0]
+    if len(formulas) > 1:  # as `run` refuses it: which one was meant is not ours to guess
+        err = MlevError(f"program '{checked.name}' has {len(formulas)} formulas "
+                        f"({', '.join(f.name for f in formulas)}); --sympy and --latex show a program's one formula",
+                        formulas[1].span, hint="put each formula in its own file")
+        raise err.located(str(program)) if not isinstance(program, Program) else err
     try:
         return sympy_of(d)
     except MlevError as err:

@@ -168,6 +168,17 @@ def test_show_of_a_program_file_and_confirm_with_sympy_are_one_line_errors(tmp_p
     assert capsys.readouterr().err.startswith("mlevolve show: error: --confirm re-evaluates programs")
 
 
+def test_show_sympy_of_a_file_with_two_formulas_refuses_at_the_second(tmp_path: Path, capsys: Capsys) -> None:
+    """It printed the first and dropped the second; `run` refuses such a file too."""
+    two = tmp_path / "two.mlev"
+    two.write_text("algorithm two\nformula f(x: Scalar) -> Scalar =\n  x * x\nformula g(x: Scalar) -> Scalar =\n  x\n")
+    assert main(["show", str(two), "--sympy"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (f"{two}:4:9: error: program 'two' has 2 formulas (f, g); --sympy and --latex show a program's "
+                      "one formula")
+    assert err[-1] == "hint: put each formula in its own file"
+
+
 # ------------------------------------------------------------------------------ 6: carets and messages
 def _check_error(tmp_path: Path, text: str, capsys: Capsys) -> list[str]:
     file = tmp_path / "p.mlev"
