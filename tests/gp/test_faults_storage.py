@@ -514,4 +514,4 @@ def test_an_exported_script_runs_from_anywhere_and_reports_missing_data_in_one_l
     data = (tmp_path / "run" / "data.csv").resolve()
     assert ran.returncode == 2 and ran.stderr == \
         f"found.py: error: no such file: {data}\nhint: give a .csv file with a header row, or an .npz file with " \
-        "arrays X and y\n"
+        "arrays X and y; a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o SCRIPT.py\n"
