@@ -125,7 +125,8 @@ def differences(fn: Any, theta: np.ndarray, h: float) -> tuple[np.ndarray, np.nd
 
 
 def check_against_differences(linear: Any, theta: np.ndarray, x: np.ndarray, y: np.ndarray, scale: bool) -> int:
-    """The AD Jacobian of the (scaled) residuals against central differences, entry by entry where
+    """Where the formula's every intermediate value is finite at ``theta`` (else 0 entries compared), the
+    AD Jacobian of the (scaled) residuals against central differences, entry by entry where
     central differences at two steps agree and so do the forward and backward ones (so no kink,
     jump or pole lies at the point or within a step, and the function is smooth enough there for
     differences to mean something); returns the entries compared."""
@@ -139,6 +140,11 @@ def check_against_differences(linear: Any, theta: np.ndarray, x: np.ndarray, y: 
             pred = a + b * pred
         return pred - y
 
+    with np.errstate(divide="raise", over="raise", invalid="raise"):
+        try:  # the chain rule's premise: every intermediate value finite (reciprocal(0.0) inside sign(x) / it,
+            run(*columns, *theta)  # a removable singularity, has a derivative AD cannot see through the inf)
+        except FloatingPointError:
+            return 0
     with np.errstate(all="ignore"):
         pred, tangent = forward_tangents(linear, columns, theta, n)
         if not np.isfinite(pred).all() or np.abs(pred).max() > 1e6:
