@@ -919,14 +919,15 @@ class DaskBackend:
                     finished = dask_wait(list(self.futures), timeout=step, return_when="FIRST_COMPLETED").done
             except TimeoutError:  # distributed's wait raises when nothing finished in time
                 finished = set()
-            for future in finished:
-                request, _, retried = self.futures.pop(future)
-                if future.status == "finished":
-                    done.append((request.job, future.result()))
-                elif retried:
-                    done.append((request.job, _failed(request, f"the worker failed twice: {future.exception()}")))
-                else:
-                    self.submit(request, retried=True)
+            with _sigint_held():  # result() and exception() are sync() calls too
+                for future in finished:
+                    request, _, retried = self.futures.pop(future)
+                    if future.status == "finished":
+                        done.append((request.job, future.result()))
+                    elif retried:
+                        done.append((request.job, _failed(request, f"the worker failed twice: {future.exception()}")))
+                    else:
+                        self.submit(request, retried=True)
             self._clock()
             now = time.monotonic()
             for future, (request, started, _) in list(self.futures.items()):
