@@ -147,15 +147,17 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
             if x.ndim != 2 or y.ndim != 1:
                 raise TaskError(f"{path}: X must be 2-D (rows x features) and y 1-D, got shapes {x.shape} and "
                                 f"{y.shape}", "save it as numpy.savez(file, X=X.reshape(len(y), -1), y=y)")
-            if len(x) != len(y) or not x.size:
-                raise TaskError(*((f"{path}: X has {len(x)} rows but y has {len(y)}", "X and y need one row per "
-                                   "example") if len(x) != len(y) else (f"{path}: empty dataset, X has shape "
-                                  f"{x.shape}", "save at least one row and one feature")))
-            if x.dtype.kind not in "biuf" or y.dtype.kind not in "biufUS":
-                raise TaskError(*((f"{path}: X must be numeric, got dtype {x.dtype}", "convert the features to "
-                                   "numbers (X.astype(float)) before numpy.savez") if x.dtype.kind not in "biuf" else
-                                  (f"{path}: y must hold numbers or strings, got dtype {y.dtype}", "save y as numbers "
-                                   "(y.astype(float)) or as text labels (y.astype(str))")))
+            if len(x) != len(y):
+                raise TaskError(f"{path}: X has {len(x)} rows but y has {len(y)}", "X and y need one row per example")
+            if not x.size:
+                raise TaskError(f"{path}: empty dataset, X has shape {x.shape}",
+                                "save at least one row and one feature")
+            if x.dtype.kind not in "biuf":
+                raise TaskError(f"{path}: X must be numeric, got dtype {x.dtype}",
+                                "convert the features to numbers (X.astype(float)) before numpy.savez")
+            if y.dtype.kind not in "biufUS":
+                raise TaskError(f"{path}: y must hold numbers or strings, got dtype {y.dtype}",
+                                "save y as numbers (y.astype(float)) or as text labels (y.astype(str))")
             cells = [str(v) for v in (y.astype(np.float64) if y.dtype.kind in "biuf" else y.astype(str)).tolist()]
             places = [f"{path}: y row {i + 1}" for i in range(len(cells))]
             columns = [f"x{j}" for j in range(x.shape[1])]
@@ -215,8 +217,9 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
         return x, np.array([c.strip() if v is None else repr(v) for c, v in zip(cells, numbers, strict=True)]), columns
     if len(text) < len(cells):  # numbers and text: a typo, unless the problem says every cell is a label
         odd = text[0] if 2 * len(text) <= len(cells) else next(i for i, v in enumerate(numbers) if v is not None)
-        raise TaskError(f"{places[odd]}: '{cells[odd].strip()}' is {'not ' * (odd in text)}a number, unlike most of "
-                        f"the column ({len(cells) - len(text)} numbers, {len(text)} text)",
+        kind = "not a number" if odd in text else "a number"
+        raise TaskError(f"{places[odd]}: '{cells[odd].strip()}' is {kind}, unlike most of the column "
+                        f"({len(cells) - len(text)} numbers, {len(text)} text)",
                         "fix the cell, or add :problem=classification to read every cell as a class label")
     return x, np.array([c.strip() for c in cells]), columns
 
