@@ -36,7 +36,7 @@ from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.standalone.common import NUMBER
 from mlevolve.results import dumps, shown_program
-from mlevolve.script import stdout_gone
+from mlevolve.script import flushed, stdout_gone
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
@@ -231,7 +231,7 @@ def _located(file: str, call: Callable[[], _T]) -> _T:
     try:
         return call()
     except MlevError as err:
-        if err.file is None and err.span is not None:  # a place in the program no layer named a file for: file's
+        if err.span is not None:  # a place in the program no layer named a file for: file's
             err.located(file)
         if err.file != file or err.span is None:
             raise
@@ -724,13 +724,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     put back on return (main thread only; elsewhere nothing changes)."""
     if argv is None:  # the handler may be in place since the process began (mlevolve.__main__), with a signal kept
         stop.install()
-        try:
-            try:
-                return _main(argv)
-            finally:  # here, not in the interpreter's shutdown (also after --help): a reader that left is seen
-                sys.stdout.flush()
-        except BrokenPipeError:  # stdout's (or stderr's) reader left: `mlevolve --help | head -1`
-            return stdout_gone()
+        return flushed(lambda: _main(argv))  # `mlevolve --help | head -1`: quietly
     _STOPPED.clear()
     with signal_handler(signal.SIGINT, stop.on_stop), signal_handler(signal.SIGTERM, stop.on_stop):
         return _main(argv)

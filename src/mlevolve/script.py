@@ -11,12 +11,13 @@ import os
 import sys
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Span
 
 EXIT_USAGE = 2  # as the command line's
+_T = TypeVar("_T")
 EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a program that SIGPIPE ended (`yes | head -1`)
 
 
@@ -33,6 +34,19 @@ def stdout_gone() -> int:
     return EXIT_BROKEN_PIPE
 
 
+def flushed(call: Callable[[], _T]) -> _T | int:
+    """``call()``, then stdout flushed here rather than in the interpreter's shutdown (also after
+    ``--help``), so that a reader of stdout that has left (``| head -1``) is seen: then the status of
+    :func:`stdout_gone` instead of ``call``'s result."""
+    try:
+        try:
+            return call()
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return stdout_gone()
+
+
 def run(main: Callable[[], int | None]) -> NoReturn:
     """Call ``main`` and exit with its status (None: 0).  An :class:`MlevError` (a bad task, program,
     configuration or archive, as the library reports it) prints its ``FILE:LINE:COL: error:`` line (or
@@ -41,12 +55,7 @@ def run(main: Callable[[], int | None]) -> NoReturn:
     pipe whose reader has left (``| head -1``) ends the script quietly (:func:`stdout_gone`)."""
     prog = Path(sys.argv[0]).name
     try:
-        try:
-            status = main()
-        finally:  # here, not in the interpreter's shutdown (also after --help): a reader that left is seen
-            sys.stdout.flush()
-    except BrokenPipeError:
-        sys.exit(stdout_gone())
+        status = flushed(main)
     except MlevError as err:
         shown = err.render() if err.file or err.span else f"{prog}: error: {err.message}"
         if not (err.file or err.span) and err.hint:
