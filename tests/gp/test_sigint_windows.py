@@ -1,4 +1,4 @@
-"""The short windows in which the coordinator starts processes deaf to Ctrl-C (``_sigint_ignored``) and
+"""The short windows in which the coordinator starts processes deaf to Ctrl-C (``_children_deaf_to_sigint``) and
 the Dask backend's restart of a timed-out worker hold a Ctrl-C that arrives in them to their end: it is
 acted on then, neither lost nor raised in the middle of them."""
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mlevolve.gp.backends import DaskBackend, _sigint_ignored, signal_handler
+from mlevolve.gp.backends import DaskBackend, _children_deaf_to_sigint, signal_handler
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="
 def test_a_ctrl_c_inside_the_window_is_delivered_once_after_it() -> None:
     seen: list[str] = []
     with signal_handler(signal.SIGINT, lambda signum, frame: seen.append("ctrl-c")):
-        with _sigint_ignored():
+        with _children_deaf_to_sigint():
             signal.raise_signal(signal.SIGINT)
             seen.append("window ends")
         seen.append("after")
@@ -30,7 +30,7 @@ def test_a_ctrl_c_inside_the_window_is_delivered_once_after_it() -> None:
 def test_a_process_started_in_the_window_cannot_get_ctrl_c_while_it_boots() -> None:
     probe = "import signal; print(int(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])))"
     with signal_handler(signal.SIGINT, lambda signum, frame: None):
-        with _sigint_ignored():
+        with _children_deaf_to_sigint():
             inside = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
         outside = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
         assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # this thread's mask is back

@@ -455,7 +455,7 @@ def signal_handler(signum: int, handler: Any) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
+def _children_deaf_to_sigint() -> Iterator[None]:
     """Start processes in the block deaf to Ctrl-C: SIGINT is blocked in this thread meanwhile, and a
     process started in the block inherits that mask through fork and exec (:func:`_sigint_blocked`), so
     the Ctrl-C a terminal sends to the whole group, even while the child boots, is never the child's
@@ -515,7 +515,7 @@ class _QuietSpawnProcess(SpawnProcess):
     boots, is its parent's to report."""
 
     def start(self) -> None:
-        with _sigint_ignored():
+        with _children_deaf_to_sigint():
             super().start()
 
 
@@ -533,7 +533,7 @@ def _start_server(context: Any) -> None:
     if context.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        with _sigint_ignored():  # a moment: the server imports in the background
+        with _children_deaf_to_sigint():  # a moment: the server imports in the background
             forkserver.ensure_running()
 
 
@@ -674,7 +674,7 @@ class ProcessPool:
         _start_server(self.context)
         # A fork server's worker starts once the server has imported (a second or two for PyTorch), so a
         # Ctrl-C meanwhile is held to its end; a spawned one inherits SIGINT ignored through exec.
-        with _sigint_held() if self.context.get_start_method() == "forkserver" else _sigint_ignored():
+        with _sigint_held() if self.context.get_start_method() == "forkserver" else _children_deaf_to_sigint():
             process.start()
         child.close()
         return _Worker(process, parent, progress)
