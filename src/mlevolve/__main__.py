@@ -7,7 +7,11 @@ KeyboardInterrupt traceback.  (``import mlevolve`` itself imports nothing heavy:
 first use.)
 """
 
+import atexit
+import contextlib
+import os
 import sys
+from typing import NoReturn
 
 from mlevolve import stop
 
@@ -19,20 +23,26 @@ def main() -> int:
 
     status = command_line()
     if stop.STOPPED:
-        _forget_unhandled_interrupt()
+        _exit_stopped(status)
     return status
 
 
-def _forget_unhandled_interrupt() -> None:
-    """Clear CPython's mark of an unhandled KeyboardInterrupt, after the command handled one.
+def _exit_stopped(status: int) -> NoReturn:
+    """End a command that a stop signal ended (and that has handled it: its archive is closed, its line
+    printed) with ``status``, 130 or 143, here rather than through the interpreter's shutdown.
 
-    CPython marks one whenever a KeyboardInterrupt leaves code run from a string (``exec(text)``, which
-    numba, NumPy and the standard library's namedtuple and dataclasses use while they import or
-    compile), even one handled further up; a process so marked ends, after its shutdown, by setting
-    SIGINT to its default and sending it to itself (``Modules/main.c``: ``exit_sigint``): killed by
-    SIGINT (status -2) instead of exiting with ours.  Code run from a string that ends normally clears
-    the mark first (``Python/pythonrun.c``: ``run_eval_code_obj``)."""
-    exec("")  # an empty program, run from a string: what clears the mark
+    That shutdown would end it otherwise, killed by SIGINT (status -2), in two ways: it sets SIGINT back
+    to its default before it is done, so a second Ctrl-C in its last tenths of a second meets no handler
+    (and no "quit at once" line); and CPython, having marked "an unhandled KeyboardInterrupt" when one
+    left code run from a string (``exec(text)``: numba, NumPy, namedtuple and dataclasses use it while
+    they load), even one handled further up, ends such a process by sending itself SIGINT
+    (``Modules/main.c``: ``exit_sigint``).  The exit functions run and the streams are flushed first;
+    a second stop signal meanwhile still quits at once (:func:`mlevolve.stop.on_stop`)."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, ROOT, environment, sigint_default
+from tests.conftest import EXAMPLES, ROOT, environment, sigint_default, wait_for_candidates
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
 
@@ -102,3 +102,28 @@ def test_a_ctrl_c_at_any_moment_of_the_process_is_one_line_and_status_130(tmp_pa
     assert lines == ["mlevolve evolve: interrupted"] or (
         len(lines) == 2 and lines[0].startswith("mlevolve evolve: interrupted; ")
         and lines[1].startswith("resume with the same command: mlevolve evolve ")), err
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("gap", [0.03, 0.1, 0.2])
+def test_a_second_ctrl_c_while_the_first_stop_ends_is_never_a_death_by_sigint(tmp_path: Path, gap: float) -> None:
+    """The second Ctrl-C ``gap`` seconds after the first, while the stopped run ends (it used to meet the
+    default action the interpreter's shutdown puts back, status -2 and no line): status 130, no traceback,
+    and either the first stop's lines alone or with the "quit at once" line."""
+    db = tmp_path / "r.db"
+    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "evolve", QUARTIC, "--budget", "1000000", "--db",
+                             str(db), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=environment(), preexec_fn=sigint_default)
+    try:
+        assert wait_for_candidates(proc, db, 30)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(gap)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and "Traceback" not in err, (proc.returncode, err)
+    assert err.splitlines()[0].startswith(("mlevolve evolve: interrupted", "mlevolve: Ctrl-C again")), err
