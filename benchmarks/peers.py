@@ -489,9 +489,11 @@ def summarise(files: list[str]) -> None:
     for spec in files:
         name, _, tag = spec.partition("=")
         for row in read_json_lines(name, "a --out file of an earlier run", RUN_FIELDS,
-                                   {"engine": ENGINES, "problem": PROBLEMS}):
+                                   {"engine": ENGINES, "problem": PROBLEMS}, RUN_FIELDS[2:]):
             row["engine"] += f"@{tag}" if tag else ""
             runs.append(row)
+    if not runs:
+        raise MlevError(f"no runs in {', '.join(files)}", hint="give a --out file of an earlier run")
     engines = sorted({r["engine"] for r in runs}, key=_engine_order)
     print(f"{'engine':15} {'runs':>4} {'problems':>8} {'recovered':>11} {'med R2':>9} {'med size':>8} "
           f"{'med used':>9} {'med wall':>8} {'med cpu':>8}")

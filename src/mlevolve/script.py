@@ -87,19 +87,25 @@ def read_json(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> Any:
 
 
 def read_json_lines(path: str | Path, what: str, keys: tuple[str, ...] = (),
-                    values: Mapping[str, Collection[str]] | None = None) -> list[Any]:
+                    values: Mapping[str, Collection[str]] | None = None, numbers: tuple[str, ...] = ()) -> list[Any]:
     """The JSON value on each non-blank line of file ``path`` (JSON Lines, https://jsonlines.org),
-    in order, each an object holding ``keys`` where any are named, and a value in ``values[key]`` for each
-    key there; errors as :func:`read_json`'s, at the line's number."""
+    in order, each an object holding ``keys`` where any are named, a value in ``values[key]`` for each
+    key there and a number (not a boolean) for each key of ``numbers``; errors as :func:`read_json`'s, at
+    the line's number."""
     text = Path(path).read_text()
     rows = []
     for number, line in enumerate(text.split("\n"), 1):
         if line.strip():
             row = _parsed(line, number, str(path), what, keys)
+            at = Span(number, 1, number, 1)
             for key, known in (values or {}).items():
                 if row.get(key) not in known:
-                    raise MlevError(f"not {what}: unknown {key} {row.get(key)!r}", Span(number, 1, number, 1),
-                                    file=str(path), hint=f"{key}s this script knows: {', '.join(sorted(known))}")
+                    raise MlevError(f"not {what}: unknown {key} {row.get(key)!r}", at, file=str(path),
+                                    hint=f"{key}s this script knows: {', '.join(sorted(known))}")
+            for key in numbers:
+                if isinstance(row.get(key), bool) or not isinstance(row.get(key), int | float):
+                    raise MlevError(f"not {what}: {key} is {json.dumps(row.get(key))}, not a number", at,
+                                    file=str(path), hint=f"give {what}")
             rows.append(row)
     return rows
 

@@ -61,6 +61,9 @@ def test_run_exits_with_main_s_status() -> None:
      "'used', 'wall', 'cpu' field"),
     ("benchmarks/peers.py", ["--summarise", "alien.jsonl"],
      "alien.jsonl:1:1: error: not a --out file of an earlier run: unknown engine 'bogus'"),
+    ("benchmarks/peers.py", ["--summarise", "typed.jsonl"],
+     "typed.jsonl:1:1: error: not a --out file of an earlier run: test_r2 is \"abc\", not a number"),
+    ("benchmarks/peers.py", ["--summarise", "empty.jsonl"], "peers.py: error: no runs in empty.jsonl"),
     ("benchmarks/diversity.py", ["--table", "other.json"],
      "other.json:1:1: error: not a results file this script wrote: no 'budget', 'seeds', 'seconds', 'summary' field"),
     ("benchmarks/peers.py", ["--quick", "--problems", "nguyen1,bogus"], "peers.py: error: --problems: unknown 'bogus'"),
@@ -71,6 +74,8 @@ def test_a_script_given_a_bad_file_or_name_says_so_in_one_line(tmp_path: Path, s
     run = {"engine": "deap", "problem": "nguyen1", "seed": 0, "test_r2": 1.0, "size": 5, "used": 9, "wall": 1, "cpu": 1}
     (tmp_path / "bad.jsonl").write_text(json.dumps(run) + "\nnot json\n")
     (tmp_path / "alien.jsonl").write_text(json.dumps({**run, "engine": "bogus"}) + "\n")
+    (tmp_path / "typed.jsonl").write_text(json.dumps({**run, "test_r2": "abc"}) + "\n")
+    (tmp_path / "empty.jsonl").write_text("\n")
     (tmp_path / "other.json").write_text('[1, 2]\n')
     done = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
                           cwd=str(tmp_path), timeout=120)
