@@ -53,6 +53,7 @@ class InnerConfig:
     epochs: int = 1
     elites: int = 5  # distinct best bodies per run fed to rule mining
     target: float = 0.99
+    fit: bool = False  # fit before scoring, as `mlevolve evolve --fit` does: formulas' constants, learners' literals
 
 
 @dataclass(frozen=True)

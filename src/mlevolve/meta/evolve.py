@@ -87,16 +87,19 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
     from mlevolve.gp.engine import Engine, EvolveConfig
     from mlevolve.gp.search import ALGORITHMS
     from mlevolve.interpreter.evaluate import Settings
-    from mlevolve.interpreter.evaluator import ProgramEvaluator
+    from mlevolve.interpreter.evaluator import DEFAULT_FIT, ProgramEvaluator
+    from mlevolve.interpreter.fit import LearnerTuning
     from mlevolve.interpreter.tasks import load_task
 
     started = time.perf_counter()
     config = EvolveConfig(algorithm=inner.algorithm, budget=inner.budget, population=inner.population,
-                          tournament=inner.tournament, init=inner.init, seed=seed, bandit=bandit,
-                          fit=False)  # inner runs score formulas as written (their evaluator does not fit)
+                          tournament=inner.tournament, init=inner.init, seed=seed, bandit=bandit, fit=inner.fit)
     kinds = frozenset(d.kind for d in program.definitions if any(n.split(".")[0] == d.name for n in names))
+    learners = {d.name for d in program.definitions if d.kind == "learner"}
+    tuned = tuple(n for n in names if n.split(".")[0] in learners) if inner.fit else ()
     evaluator = ProgramEvaluator(load_task(task, seed), task, load_grammar(), Settings(seed=seed, epochs=inner.epochs),
-                                 kinds)
+                                 kinds, fit=DEFAULT_FIT if inner.fit and "formula" in kinds else None,
+                                 tuning=LearnerTuning(tuned) if tuned else None)
     curve: list[float] = []
 
     def progress(engine: Any, candidate: Any, stored: bool) -> None:
