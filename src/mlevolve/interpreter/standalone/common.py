@@ -16,10 +16,13 @@ class CandidateFailure(Exception):
 
 
 class TaskError(Exception):
-    """A task that cannot be loaded (an unknown name or option, a bad data file); ``hint``: how to fix it."""
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message + (f" (hint: {hint})" if hint else ""))
-        self.message, self.hint = message, hint
+    """A task that cannot be loaded (an unknown name or option, a bad data file); ``hint``: how to fix it;
+    ``where``: its place in a data file (``FILE[:LINE[:COLUMN]]``), which ``message`` starts with (``what``: the
+    rest)."""
+    def __init__(self, message: str, hint: str = "", where: str = "") -> None:
+        self.message = f"{where}: {message}" if where else message
+        self.hint, self.where, self.what = hint, where, message
+        super().__init__(self.message + (f" (hint: {hint})" if hint else ""))
 
 
 def check_finite(metrics: dict[str, Any], where: str) -> dict[str, Any]:
