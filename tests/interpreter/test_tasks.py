@@ -493,7 +493,9 @@ def test_the_library_and_a_script_read_a_file_by_one_set_of_rules(name: str, tmp
         read_table(str(path), target, "regression" if "regression" in options else "")
     with pytest.raises(MlevError) as library:
         load_task(f"{path}{options}")
-    assert library.value.render().splitlines()[0] == f"{script.value.where or '<input>'}: error: {script.value.what}"
+    where, message = script.value.where, script.value.message
+    assert library.value.render().splitlines()[0] == \
+        (f"{where}: error: {message[len(where) + 2:]}" if where else f"<input>: error: {message}")
     assert library.value.hint == (script.value.hint or None)
     if name == "order.csv":
         assert library.value.file == f"{path}:2:2" and "target column 'y'" in library.value.message

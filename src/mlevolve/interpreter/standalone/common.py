@@ -16,12 +16,9 @@ class CandidateFailure(Exception):
 
 
 class TaskError(Exception):
-    """A task that cannot be loaded (an unknown name or option, a bad data file); ``hint``: how to fix it;
-    ``where``: its place in a data file (``FILE[:LINE[:COLUMN]]``), which ``message`` starts with (``what``: the
-    rest)."""
-    def __init__(self, message: str, hint: str = "", where: str = "") -> None:
-        self.message = f"{where}: {message}" if where else message
-        self.hint, self.where, self.what = hint, where, message
+    """A task that cannot be loaded (bad name, option or data file); ``hint``: its fix; ``where``: FILE[:LINE[:COL]]"""
+    def __init__(self, message: str, hint: str = "", where: str = "") -> None:  # ``message`` starts with ``where``
+        self.message, self.hint, self.where = f"{where}: {message}" if where else message, hint, where
         super().__init__(self.message + (f" (hint: {hint})" if hint else ""))
 
 

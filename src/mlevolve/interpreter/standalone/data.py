@@ -125,18 +125,15 @@ UNREADABLE = "a data file is UTF-8 CSV with a header row, or an .npz written by 
 
 
 def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str]]:
-    """Features (float64, file order without the target), targets and feature names of a CSV file
-    with a header row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features
-    named ``x0, x1, ...``).  Targets are float64 numbers, or text class labels (stripped; with
-    ``problem`` "classification", numbers among them are written canonically: ``1`` and ``1.0``
-    are one class).  The one reader of users' files, the library's (tasks.py) and an exported
-    script's: every mistake is a :class:`TaskError` at its place (``where``: the file, its line and
-    column), the first in file order, features and target alike."""
-    file, form = Path(path), "a .csv file with a header row, or an .npz file with arrays X and y"
+    """Features (float64, file order without the target), targets and feature names of a CSV file with a header
+    row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features ``x0, x1, ...``).  Targets
+    are float64 numbers, or text class labels (stripped; with ``problem`` "classification", numbers among them
+    written canonically: ``1`` and ``1.0`` are one class).  The one reader of users' files, the library's
+    (tasks.py) and a script's: each mistake a :class:`TaskError` at its place, the first in file order."""
+    file, suffix = Path(path), Path(path).suffix.lower()
     if not file.is_file():  # (the library says first what a task may be: tasks.py)
-        raise TaskError(f"no such file: {path}", f"give {form}; a script for a built-in task: mlevolve export "
-                        "PROGRAM.mlev --task TASK -o SCRIPT.py")
-    suffix = file.suffix.lower()
+        raise TaskError(f"no such file: {path}", "give a .csv file with a header row, or an .npz file with arrays X "
+                        "and y; a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o SCRIPT.py")
     if suffix not in (".csv", ".npz"):
         raise TaskError(f"unsupported data file: {path}", "use a .csv (with a header row) or an .npz (X and y)")
     if problem not in ("", "classification", "regression"):
@@ -144,18 +141,16 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
                         "write :problem=classification or :problem=regression, or leave it out to detect it")
     if target and suffix == ".npz":
         raise TaskError(f"option target= applies to CSV files, not {path}", "an .npz file holds arrays X and y")
-    x, cells, places, columns = _read_npz(file, problem) if suffix == ".npz" else _read_csv(file, target, problem)
+    x, cells, places, columns = (_read_npz if suffix == ".npz" else _read_csv)(file, target, problem)
     numbers = [_number(cell) for cell in cells]
-    text = [i for i, v in enumerate(numbers) if v is None]
-    if not text:
+    if not (text := [i for i, v in enumerate(numbers) if v is None]):
         return x, np.array(numbers, dtype=np.float64), columns
     if problem == "classification":
         return x, np.array([c.strip() if v is None else repr(v) for c, v in zip(cells, numbers, strict=True)]), columns
     if len(text) < len(cells):  # numbers and text: a typo, unless the problem says every cell is a label
         odd = text[0] if 2 * len(text) <= len(cells) else next(i for i, v in enumerate(numbers) if v is not None)
-        kind = "not a number" if odd in text else "a number"
-        raise TaskError(f"{places[odd][1]}: '{cells[odd].strip()}' is {kind}, unlike most of the column "
-                        f"({len(cells) - len(text)} numbers, {len(text)} text)",
+        raise TaskError(f"{places[odd][1]}: '{cells[odd].strip()}' is {'not a number' if odd in text else 'a number'}"
+                        f", unlike most of the column ({len(cells) - len(text)} numbers, {len(text)} text)",
                         "fix the cell, or add :problem=classification to read every cell as a class label",
                         places[odd][0])
     return x, np.array([c.strip() for c in cells]), columns
@@ -163,21 +158,19 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
 
 def _target_fault(cell: str, problem: str) -> tuple[str, str] | None:
     """Why a target cell is bad (message, hint), or None: text is a class label unless the problem is a regression."""
-    fault = cell_fault(cell)
-    if fault is None or (fault[0].endswith("is not a number") and problem != "regression"):
+    if (fault := cell_fault(cell)) is None or (fault[0].endswith("is not a number") and problem != "regression"):
         return None
     return fault if problem != "regression" else (fault[0], "problem=regression needs a number in every target cell")
 
 
 def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], list[tuple[str, str]], list[str]]:
-    """Features, target cells, each cell's place (file location, name) and feature names of a CSV file."""
+    """Features, target cells, each one's place (location, name) and feature names of a CSV file."""
     if not target:
         raise TaskError(f"{file}: which column is the target?", f"write {shlex.quote(f'{file}:target=COLUMN')}")
     try:
         with file.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
-            header = [h.strip() for h in next(reader, [])]
-            header_line = reader.line_num
+            header, line = [h.strip() for h in next(reader, [])], reader.line_num
             rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise TaskError(f"cannot read {file}: {err}", UNREADABLE) from None
@@ -187,7 +180,7 @@ def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], li
     if twice := [(header.index(h), j) for j, h in enumerate(header) if header.index(h) != j]:
         (a, b), name = twice[0], header[twice[0][1]]
         raise TaskError(f"column name '{name}' appears twice: columns {a + 1} and {b + 1}",
-                        "give every column its own name", f"{file}:{header_line}:{b + 1}")
+                        "give every column its own name", f"{file}:{line}:{b + 1}")
     if target not in header:
         raise TaskError(f"{file}: no column named '{target}'", "columns: " + ", ".join(header))
     if not rows:
@@ -196,8 +189,7 @@ def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], li
     if len(header) < 2:
         raise TaskError(f"{file}: no feature columns besides the target '{target}'",
                         "every column but the target is a feature: add at least one")
-    t = header.index(target)
-    x = np.empty((len(rows), len(header) - 1))
+    t, x = header.index(target), np.empty((len(rows), len(header) - 1))
     for i, (line, row) in enumerate(rows):
         if len(row) != len(header):
             raise TaskError(f"row has {len(row)} cells, the header has {len(header)}",
@@ -212,9 +204,8 @@ def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], li
     return x, [row[t] for _, row in rows], places, [h for j, h in enumerate(header) if j != t]
 
 
-def _read_npz(file: Path, problem: str) -> tuple[Any, list[str], list[tuple[str, str]], list[str]]:
-    """``X`` (rows x features, finite numbers), ``y``'s cells (numbers or text), their places and feature names
-    (``x0, x1, ...``) of an .npz file."""
+def _read_npz(file: Path, _: str, problem: str) -> tuple[Any, list[str], list[tuple[str, str]], list[str]]:
+    """``X`` (rows x features, finite numbers) and the cells of ``y`` (numbers or text), as :func:`_read_csv`."""
     try:
         with np.load(file, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
@@ -226,8 +217,7 @@ def _read_npz(file: Path, problem: str) -> tuple[Any, list[str], list[tuple[str,
         if not isinstance(arrays[key], np.ndarray):
             raise TaskError(f"{file}: member '{key}' is not a NumPy array (not in .npy format)",
                             "write the file with numpy.savez(path, X=..., y=...)")
-    x, y = arrays["X"], arrays["y"]
-    x = x[:, None] if x.ndim == 1 else x
+    x, y = arrays["X"][:, None] if arrays["X"].ndim == 1 else arrays["X"], arrays["y"]
     y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
     if x.ndim != 2 or y.ndim != 1:
         raise TaskError(f"{file}: X must be 2-D (rows x features) and y 1-D, got shapes {x.shape} and {y.shape}",
@@ -239,12 +229,10 @@ def _read_npz(file: Path, problem: str) -> tuple[Any, list[str], list[tuple[str,
     if x.dtype.kind not in "biuf":
         raise TaskError(f"{file}: X must be numeric, got dtype {x.dtype}",
                         "convert the features to numbers (X.astype(float)) before numpy.savez")
-    x = x.astype(np.float64)
-    if len(bad := np.argwhere(~np.isfinite(x))):
-        r, c = bad[0]
-        missing = bool(np.isnan(x[r, c]))
-        what = "a missing value" if missing else "not a finite number"
-        raise TaskError(f"X row {r + 1}, column {c + 1} is {x[r, c]}, {what}",
+    if len(bad := np.argwhere(~np.isfinite(x := x.astype(np.float64)))):
+        (r, c), missing = bad[0], bool(np.isnan(x[tuple(bad[0])]))
+        raise TaskError(f"X row {r + 1}, column {c + 1} is {x[r, c]}, "
+                        f"{'a missing value' if missing else 'not a finite number'}",
                         MISSING_HINT if missing else "every number must be finite", str(file))
     if y.dtype.kind not in "biufUS":
         raise TaskError(f"{file}: y must hold numbers or strings, got dtype {y.dtype}",
@@ -253,8 +241,7 @@ def _read_npz(file: Path, problem: str) -> tuple[Any, list[str], list[tuple[str,
     for i, cell in enumerate(cells):
         if fault := _target_fault(cell, problem):
             raise TaskError(f"y row {i + 1}: {fault[0]}", fault[1], str(file))
-    places = [(str(file), f"y row {i + 1}") for i in range(len(cells))]
-    return x, cells, places, [f"x{j}" for j in range(x.shape[1])]
+    return x, cells, [(str(file), f"y row {i + 1}") for i in range(len(cells))], [f"x{j}" for j in range(x.shape[1])]
 
 
 def _detect(y: Any, forced: str, name: str = "data") -> str:
