@@ -40,7 +40,8 @@ candidate model scored on the training points):
   fifth of the rows as its own split, so it fits on 80% of the training points).  ``--budget``
   counts candidates; the formula evaluations its constant fitting spends come on top, counted as
   Operon counts its own: each residual evaluation (the start, each Levenberg-Marquardt trial step,
-  the final scaling) 1 and each Jacobian 1 (forward-mode automatic differentiation, one pass), at
+  the final scaling) 1 and each Jacobian 1 (forward-mode automatic differentiation, one pass; a
+  column it cannot give, replaced by a finite difference, 1 more, within the same cap), at
   most 22 per candidate with the default 10 iterations (about 15 on these problems; 35-65 with the
   finite-difference Jacobians before, one evaluation per literal).  So this arm spends about 15x N
   formula evaluations.  The arms at an equal number of formula evaluations:

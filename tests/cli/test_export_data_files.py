@@ -163,3 +163,23 @@ def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_
                           env=environment(), timeout=120)
     got, want = json.loads(done.stdout), mlevolve.run(QUARTIC, "good.csv:target=y")
     assert got["task"] == f"{folder / 'good.csv'}:target=y" and got["train_mse"] == want["train_mse"]
+
+
+# Lines of a script exported for a data file, at most.  Above the built-in tasks' caps (250 for a formula or
+# learner script, 450 for a network's: tests/interpreter/test_export.py) by what a data file needs and a built-in
+# task does not: the reader of CSV/NPZ files with every rule the library applies (standalone/data.py's read_table
+# and its helpers, about 130 lines with the missing-value table and cell rules, so that a script refuses each bad
+# file as `mlevolve run` does: the test above), the split, and for a learner or network the standardisation and
+# the classification/regression detection (data_supervised.py, about 60 lines more).  Measured: 367, 518, 616.
+DATA_CAPS = {"formula": 370, "learner": 520, "supervised": 620}
+
+
+@pytest.mark.parametrize("kind", PROGRAMS)
+def test_a_script_exported_for_a_data_file_stays_within_its_line_cap(folder: Path, kind: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(folder)
+    source = mlevolve.export(PROGRAMS[kind][0], "good.csv:target=y" if kind != "supervised" else "labels.csv:target=y",
+                             epochs=1)
+    compile(source, f"{kind}.py", "exec")
+    assert len(source.splitlines()) <= DATA_CAPS[kind], len(source.splitlines())
+    assert source.count("\ndef read_table(") == 1 and "import mlevolve" not in source

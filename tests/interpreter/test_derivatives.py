@@ -146,7 +146,7 @@ def check_against_differences(linear: Any, theta: np.ndarray, x: np.ndarray, y: 
         except FloatingPointError:
             return 0
     with np.errstate(all="ignore"):
-        pred, tangent = forward_tangents(linear, columns, theta, n)
+        pred, tangent, _ = forward_tangents(linear, columns, theta, n)
         if not np.isfinite(pred).all() or np.abs(pred).max() > 1e6:
             return 0
         if scale and not fit._var(pred) > 1e-6:
@@ -205,7 +205,7 @@ def test_a_literal_that_cannot_move_a_value_has_derivative_zero_there(jit: bool,
     made = with_inputs(formula("sqrt(0.5 * x)"))
     assert made is not None
     with np.errstate(all="ignore"):
-        _, tangent = forward_tangents(made[0], [x], made[1], 21)
+        _, tangent, _ = forward_tangents(made[0], [x], made[1], 21)
     assert tangent[0, 0] == 0.0 and np.isfinite(tangent).all()
     fitted = fit_formula(formula("sqrt(0.5 * x) + 0.3 * x"), SPEC, x[:, None], np.sqrt(2.0 * x) + x,
                          FitOptions(scale=False))
@@ -217,16 +217,25 @@ def test_a_literal_that_cannot_move_a_value_has_derivative_zero_there(jit: bool,
 
 
 @pytest.mark.parametrize("jit", [True, False])
-def test_a_non_finite_jacobian_stops_levenberg_marquardt(jit: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``sqrt(x - c)`` at ``x = c``: the value 0 is finite, its slope in ``c`` infinite; LM stops at its
-    first Jacobian (as it did at a non-finite finite-difference column), the literal as it was."""
+def test_a_non_finite_jacobian_column_falls_back_to_a_finite_difference(jit: bool,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sqrt(x - c)`` at ``x = c``: the value 0 is finite, its slope in ``c`` infinite.  The column is
+    replaced by a finite difference (backward: ``c + h`` puts ``x = 1`` outside the domain), so the
+    literal moves to the right value, each difference counted as an evaluation (LM stopped at that
+    Jacobian before, the literal stuck at 1.0)."""
     if not jit:
         monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
     x = np.linspace(1.0, 3.0, 21)[:, None]
     program = formula("sqrt(x - 1.0)")
-    fitted = fit_formula(program, SPEC, x, np.sqrt(x[:, 0] - 0.5), FitOptions(scale=False))
-    assert fitted.evaluations == 2  # the start and the Jacobian; nothing changed, so no final prediction
-    assert fitted.program is program
+    y = np.sqrt(x[:, 0] - 0.5)
+    short = fit_formula(program, SPEC, x, y, FitOptions(scale=False))
+    assert short.evaluations == 2 * 10 + 1  # the start, then the whole LM budget (differences included)
+    fitted = fit_formula(program, SPEC, x, y, FitOptions(scale=False, iterations=30))
+    assert fitted.evaluations <= 2 * 30 + 2
+    body = fitted.program.definitions[0].body
+    assert body is not None
+    assert [fit.constant_value(n) for n in preorder(body) if fit.constant_value(n) is not None] == \
+        pytest.approx([0.5], rel=1e-9)
 
 
 def test_levenberg_marquardt_counts_a_residual_and_a_jacobian_one_each() -> None:

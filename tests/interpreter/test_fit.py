@@ -6,9 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mlevolve.dsl.ir import const
 from mlevolve.dsl.parse import parse
 from mlevolve.dsl.printer import format_program
+from mlevolve.dsl.simplify import constant_value
+from mlevolve.dsl.traverse import preorder
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter.evaluate import Settings, evaluate
 from mlevolve.interpreter.evaluator import DEFAULT_FIT, ProgramEvaluator
@@ -40,6 +45,80 @@ def test_linear_scaling_is_the_least_squares_line() -> None:
     a, b = linear_scaling(pred, 3.0 * pred - 2.0)
     assert np.isclose(a, -2.0) and np.isclose(b, 3.0)
     assert linear_scaling(np.ones(4), np.arange(4.0)) == (1.5, 0.0)  # constant prediction: the mean
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-1e6, 1e6, allow_nan=False), st.integers(1, 2000), st.integers(0, 10**6))
+def test_a_constant_prediction_has_slope_zero_and_the_targets_mean(value: float, n: int, seed: int) -> None:
+    """A constant prediction's computed variance is rounding noise (about ``(EPS * value)^2``): it gets
+    slope 0 and the target's mean, not ``cov / var`` of two rounding errors."""
+    y = np.random.default_rng(seed).normal(3.0, 2.0, n)
+    a, b = linear_scaling(np.full(n, value), y)
+    assert b == 0.0 and a == float(np.mean(y))
+
+
+def test_a_tiny_but_varying_prediction_keeps_its_slope() -> None:
+    """The threshold is relative: values of 1e-150 that vary are a shape, not rounding (the absolute
+    1e-300 floor on the variance took them for a constant)."""
+    x = np.linspace(-1.0, 1.0, 50)
+    a, b = linear_scaling(1e-155 * x, 2.0 * x + 1.0)
+    assert a == pytest.approx(1.0) and b == pytest.approx(2e155)
+
+
+@pytest.mark.parametrize("jit", [True, False])
+@pytest.mark.parametrize("body", ["1.89", "x - x + 1.89", "0.5 + 3.0 * 1.89"])
+def test_a_constant_formula_is_fitted_to_the_mean_with_no_scale(body: str, jit: bool,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """``1.89`` fitted with scaling was ``1.5745566 + 0.5 * 1.89`` (a slope of rounding noise); now the
+    model is the intercept alone, the target's mean, on the compiled and the NumPy path alike."""
+    if not jit:
+        monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+    x = np.linspace(-1.0, 1.0, 30)[:, None]
+    y = 2.5 * x[:, 0] ** 2 + 1.3
+    fitted = fit_formula(parse(formula(body)), SPEC, x, y)
+    assert fitted.program.definitions[0].body == const(float(np.mean(y))), format_program(fitted.program)
+    scored = evaluate(fitted.program, Points("p", x, y, x, y, 1), SPEC)
+    assert scored.metrics["train_r2"] == pytest.approx(0.0, abs=1e-12)
+
+
+POLE = "algorithm a\n\nformula f(x0: Scalar, x1: Scalar, x2: Scalar) -> Scalar =\n  " \
+       "square(x0 * x2) * (sign(x1) / reciprocal(0.0))\n"
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_a_literal_on_a_removable_pole_moves_to_the_right_value(jit: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sign(x1) / reciprocal(c)`` is ``sign(x1) * c``, smooth in ``c``, but its forward-mode tangent
+    at ``c = 0`` passes ``reciprocal(0) = inf`` and comes out 0 (strong zeros), so the literal never
+    moved; its column now falls back to a finite difference."""
+    if not jit:
+        monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2.0, 2.0, (30, 3))
+    y = 1.7 * (x[:, 0] * x[:, 2]) ** 2 * np.sign(x[:, 1])
+    program = parse(POLE)
+    fitted = fit_formula(program, SPEC, x, y, FitOptions(scale=False))
+    body = fitted.program.definitions[0].body
+    assert body is not None
+    assert [constant_value(n) for n in preorder(body) if constant_value(n) is not None] == pytest.approx([1.7])
+    assert fitted.evaluations <= 2 * 10 + 1
+    scaled = fit_formula(program, SPEC, x, y)  # with scaling: any c != 0 is the optimum, b * c = 1.7
+    split = split_scaling(scaled.program.definitions[0].body)  # type: ignore[arg-type]
+    assert split is not None
+    inner = [constant_value(n) for n in preorder(split[0]) if constant_value(n) is not None]
+    assert inner[0] != 0.0 and split[2] * inner[0] == pytest.approx(1.7)
+    result = evaluate(scaled.program, Points("p", x, y, x, y, 3), SPEC)
+    assert result.metrics["train_r2"] > 1 - 1e-12
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_an_exact_zero_column_costs_no_finite_difference(jit: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A literal the scaling absorbs (``f + c``) has a zero column that is right: no difference is
+    taken (LM stops at its zero gradient), so the count is the start, one Jacobian and the end."""
+    if not jit:
+        monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+    x = np.linspace(-1.0, 1.0, 30)[:, None]
+    fitted = fit_formula(parse(formula("sin(x) + 1.89")), SPEC, x, 2.0 * np.sin(x[:, 0]) - 1.0)
+    assert fitted.evaluations == 3
 
 
 def test_x_squared_scores_r2_one_after_scaling_and_the_archived_text_reproduces_it() -> None:

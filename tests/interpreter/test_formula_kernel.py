@@ -155,9 +155,10 @@ def points(arity: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def check_fits(n: int, seed: int, monkeypatch: pytest.MonkeyPatch, options: FitOptions = fit.FitOptions()) -> int:  # noqa: B008 - frozen
-    """Fit each random formula by the kernel and by NumPy (``MLEVOLVE_NO_JIT=1``): the same program
-    and count; returns how many the kernel fitted."""
+def check_fits(n: int, seed: int, monkeypatch: pytest.MonkeyPatch, options: FitOptions = fit.FitOptions(),  # noqa: B008
+               programs: Iterator[Program] | None = None) -> int:
+    """Fit each random formula (or each of ``programs``) by the kernel and by NumPy
+    (``MLEVOLVE_NO_JIT=1``): the same program and count; returns how many the kernel fitted."""
     compiled = 0
     calls: list[int] = []
     real = formula_kernel.fit_numbers
@@ -167,7 +168,7 @@ def check_fits(n: int, seed: int, monkeypatch: pytest.MonkeyPatch, options: FitO
         return real(*args)
 
     monkeypatch.setattr(formula_kernel, "fit_numbers", counted)
-    for k, program in enumerate(random_formulas(n, seed)):
+    for k, program in enumerate(random_formulas(n, seed) if programs is None else programs):
         mlevolve.check(program)
         x, y = points(len(program.definitions[0].params), k)
         before = len(calls)
@@ -198,6 +199,35 @@ def test_random_fits_give_the_reference_fits_numbers(monkeypatch: pytest.MonkeyP
 def test_fits_without_scaling_or_tuning_give_the_reference_fits_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert check_fits(60, seed=26, monkeypatch=monkeypatch, options=FitOptions(scale=False)) >= 30
     assert check_fits(60, seed=27, monkeypatch=monkeypatch, options=FitOptions(tune=False, iterations=3)) >= 30
+
+
+def on_poles(n: int, seed: int) -> Iterator[Program]:
+    """Random formulas with every literal at 0.0, a pole of ``reciprocal``, ``div``, ``log`` and the
+    constant branch of the scaling (``0.0 * x``): where forward-mode columns fall back to finite
+    differences (``fit.needs_difference``)."""
+    for program in random_formulas(n, seed):
+        d = program.definitions[0]
+        assert d.body is not None
+        nodes = preorder(d.body)
+        body = fit._substitute(d.body, literal_sites(d.body, nodes), [Num(0.0)] * len(literal_sites(d.body, nodes)))
+        yield program.replace(d.replace_body(body))
+
+
+@pytest.mark.usefixtures("matched")
+def test_fits_with_finite_difference_columns_give_the_reference_fits_numbers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    used: list[int] = []
+    real = fit.difference_columns
+
+    def counted(*args: Any) -> Any:
+        used.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(fit, "difference_columns", counted)
+    assert check_fits(300, seed=35, monkeypatch=monkeypatch, programs=on_poles(300, 35)) >= 150
+    assert len(used) >= 10  # the NumPy path's Jacobians that took differences (the kernel's are compared)
+    assert check_fits(100, seed=36, monkeypatch=monkeypatch, options=FitOptions(scale=False),
+                      programs=on_poles(100, 36)) >= 50
 
 
 @pytest.mark.slow

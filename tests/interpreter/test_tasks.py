@@ -461,3 +461,41 @@ def test_a_learner_takes_one_task_per_value_of_a_group_column(tmp_path: Path) ->
     assert api.run(program, f"{path}:target=y:group=task")["val_mse"] < api.run(program, f"{path}:target=y")["val_mse"]
     with pytest.raises(MlevError, match=r"group=nope is no column; the rows are grouped into tasks by a "):
         load_task_for(program, f"{path}:target=y:group=nope", seed=1)
+
+
+BAD_FILES = {  # name: (file text or arrays, spec options), each a different rule of the reader
+    "bad.csv": ("a,y\n1,2\n", ""),  # no target= given
+    "dup.csv": ("a,a,y\n1,2,3\n", ":target=y"),
+    "short.csv": ("a,y\n1,2\n3\n", ":target=y"),
+    "order.csv": ("a,y\n1,\n2,3\nNA,4\n", ":target=y"),  # the target cell of line 2 comes first in file order
+    "mixed.csv": ("a,y\n1,2\n2,3\n3,x\n", ":target=y"),
+    "inf.npz": ({"X": np.array([[1.0], [np.inf]]), "y": np.array([1.0, 2.0])}, ""),
+    "noy.npz": ({"X": np.ones((3, 1))}, ""),
+    "nany.npz": ({"X": np.ones((3, 1)), "y": np.array([1.0, np.nan, 2.0])}, ":problem=regression"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_the_library_and_a_script_read_a_file_by_one_set_of_rules(name: str, tmp_path: Path) -> None:
+    """One owner of the data-file rules: the library's error is the standalone reader's (what an
+    exported script embeds), the same words at the same FILE:LINE:COLUMN, with the library's location."""
+    from mlevolve.interpreter.standalone.common import TaskError
+    from mlevolve.interpreter.standalone.data import read_table
+
+    content, options = BAD_FILES[name]
+    path = tmp_path / name
+    if isinstance(content, str):
+        path.write_text(content)
+    else:
+        np.savez(path, **content)
+    with pytest.raises(TaskError) as script:
+        target = options.partition("target=")[2]
+        read_table(str(path), target, "regression" if "regression" in options else "")
+    with pytest.raises(MlevError) as library:
+        load_task(f"{path}{options}")
+    where, message = script.value.where, script.value.message
+    assert library.value.render().splitlines()[0] == \
+        (f"{where}: error: {message[len(where) + 2:]}" if where else f"<input>: error: {message}")
+    assert library.value.hint == (script.value.hint or None)
+    if name == "order.csv":
+        assert library.value.file == f"{path}:2:2" and "target column 'y'" in library.value.message

@@ -27,14 +27,17 @@ Conventions (one per kind of point where a derivative does not exist):
   subgradient 0 at 0 (``sign(0) = 0``, ``heaviside(0, 0) = 0``).
 - **Jumps** (``sign``, ``heaviside``): 0 everywhere, at the jump too (the one-sided derivatives are 0;
   the jump itself has no derivative, and a finite-difference step across it gives an arbitrary one).
-- **Infinite slopes** (``sqrt`` at 0): ``0.5 / sqrt(0)`` is ``inf``, the one-sided derivative; a
-  non-finite Jacobian stops Levenberg-Marquardt, as a non-finite finite-difference column did.
+- **Infinite slopes** (``sqrt`` at 0): ``0.5 / sqrt(0)`` is ``inf``, the one-sided derivative; the
+  fit replaces such a column by a finite difference (``fit.needs_difference``).
 - **Zeros are strong**: a term of the chain rule is 0 when either factor is 0, whatever the other is
   (``0 * inf`` taken as 0).  A literal that does not reach a value (a zero tangent, structurally or
   on that point) contributes nothing through it, and a primitive that is flat where it is evaluated
   (a zero partial) passes nothing on, even from a non-finite tangent.  So ``sqrt(c * x)`` at
   ``x = 0`` has derivative 0 in ``c`` (its value is 0 for every ``c``), as a finite difference says,
-  not ``inf * 0 = NaN``.
+  not ``inf * 0 = NaN``.  The price: through an infinite intermediate a strong zero can cut a
+  derivative that exists (``sign(x) / reciprocal(c)`` is ``sign(x) * c``, but at ``c = 0`` its
+  tangent passes ``reciprocal(0) = inf`` and comes out 0); the forward pass records which literals
+  passed a non-finite value, and the fit takes a finite difference for such a zero column.
 
 :func:`partials` makes each rule a NumPy function once per process; the compiled kernel
 (:func:`formula_kernel._partials`) transcribes the same expressions (the same IEEE operations;

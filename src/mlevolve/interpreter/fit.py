@@ -23,6 +23,14 @@ Jacobian, the final scaling), the numbers of the NumPy loop here operation for o
 through the transcendental primitives (see there); without numba, or with ``MLEVOLVE_NO_JIT=1``,
 this module's NumPy loop runs (the reference).
 
+Where forward mode gets a column wrong or cannot give it, the column falls back to a finite
+difference (:func:`needs_difference`, :func:`difference_columns`): a column not finite (an infinite
+slope, ``sqrt(x - c)`` at ``x = c``), a literal whose tangent the strong zeros cut at an infinite
+intermediate (``sign(x) / reciprocal(c)`` at ``c = 0``: the value is ``sign(x) * c``, smooth, the
+tangent 0), and a literal that would give a constant prediction a shape (``c * x`` at ``c = 0``, the
+scaling's constant branch).  Without it such a literal, a Levenberg-Marquardt step of zero in its
+direction, never moved off the pole it started on.
+
 The result is a program whose text holds the tuned literals and the scaling as an explicit
 ``a + b * (...)``, so the archived program reproduces its score when run or exported as is.  A
 formula that already has that form has its ``a`` and ``b`` refitted in place (never nested).
@@ -31,8 +39,11 @@ Cost is counted as Operon counts it (``residual_evaluations + jacobian_evaluatio
 evaluation of the formula on the training points (the starting point, each LM trial step, the
 final scaling's prediction) counts 1, and so does each Jacobian (one forward pass with tangents:
 it costs about ``1 + p`` value passes of arithmetic for ``p`` literals, counted as one evaluation,
-as a reverse- or forward-mode Jacobian is in Operon and in Kommenda et al.).  Levenberg-Marquardt
-gets ``2 * FitOptions.iterations`` such evaluations: ``iterations`` iterations of one Jacobian and
+as a reverse- or forward-mode Jacobian is in Operon and in Kommenda et al.), and so does each
+finite-difference column that replaces a forward-mode one (one evaluation of the formula at a
+shifted literal, as a trial step; a backward difference, tried where the forward one is not finite,
+one more), within the same budget.  Levenberg-Marquardt gets ``2 * FitOptions.iterations`` such
+evaluations: ``iterations`` iterations of one Jacobian and
 one trial step each (a rejected step costs its trial only).  The total is the candidate's
 ``fit_evaluations`` metric, which the engine sums into its summary: about 2 + 2 * iterations at
 most (22 with the default 10 iterations; it was 35-65 with finite-difference Jacobians, which cost
@@ -209,11 +220,35 @@ def _all_finite(a: F64) -> bool:
     return bool(np.logical_and.reduce(np.isfinite(a), axis=None))
 
 
+EPS = 2.220446049250313e-16  # the float64 machine epsilon, 2**-52
+FD_STEP = 1.4901161193847656e-08  # sqrt(EPS), 2**-26: the relative step of a finite-difference column
+
+
+def constant_prediction(var: float, pred: F64) -> bool:
+    """Whether a prediction ``pred`` (n,) of variance ``var`` is constant up to rounding, so that
+    :func:`linear_scaling` gives it slope 0: ``var`` not finite, or ``sqrt(var) <= n * EPS *
+    max|pred|``.  Why that bound: the computed mean of ``n`` values is within ``n * EPS * max|pred|``
+    of the true one whatever the order of summation (Higham 2002, "Accuracy and stability of
+    numerical algorithms", eq. 4.4, crudely), so a spread no larger than that can be the rounding of
+    the mean alone; a constant formula such as ``1.89`` has a computed variance of about ``(EPS *
+    1.89)^2``, which an absolute floor (``1e-300``, the rule before) took for signal and scaled by
+    ``b = cov / var``, two rounding errors divided (``1.5745566 + 0.5 * 1.89``).  Relative, it also
+    keeps a formula whose values are all tiny (``1e-160`` and varying), which that floor collapsed.
+    A genuine relative spread below ``n * EPS`` (``1e-13`` on 500 points) is below what a formula's
+    float64 arithmetic resolves anyway.  The compiled kernel (``formula_kernel._constant``) does the
+    same operations."""
+    if not math.isfinite(var):
+        return True
+    top = float(np.max(np.abs(pred))) if pred.shape[0] else 0.0
+    return bool(math.sqrt(var) <= pred.shape[0] * EPS * top)
+
+
 def linear_scaling(pred: F64, y: F64) -> tuple[float, float]:
     """Keijzer's closed-form ``(a, b)`` minimising ``sum((a + b * pred - y)^2)``; ``(mean y, 0)``
-    when ``pred`` is constant.  ``pred`` and ``y``: (n,) float64."""
+    when ``pred`` is constant up to rounding (:func:`constant_prediction`).  ``pred`` and ``y``:
+    (n,) float64."""
     var = _var(pred)
-    if not math.isfinite(var) or var <= 1e-300:
+    if constant_prediction(var, pred):
         return _mean(y), 0.0
     pred_mean, y_mean = _mean(pred), _mean(y)
     b = _mean((pred - pred_mean) * (y - y_mean)) / var
@@ -240,15 +275,21 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float] | None:
     return out if all(math.isfinite(v) for v in out) else None
 
 
+Repair = Callable[[F64, F64, F64, int], tuple[F64, int]]
+
+
 def levenberg_marquardt(residuals: Callable[[F64], F64], jacobian: Callable[[F64], F64], theta0: F64, r0: F64,
-                        max_evaluations: int) -> tuple[F64, float]:
+                        max_evaluations: int, repair: Repair | None = None) -> tuple[F64, float]:
     """Minimise ``sum(residuals(theta)^2)`` from ``theta0`` (whose residuals are ``r0``) by
     Levenberg-Marquardt with Nielsen's damping update (Madsen, Nielsen & Tingleff 2004, "Methods for
     non-linear least squares problems", Algorithm 3.16), ``jacobian(theta)`` giving the (n, p)
     Jacobian of the residuals at ``theta``.  At most ``max_evaluations`` calls in all, each residual
     evaluation counting 1 and each Jacobian 1 (as Operon counts them: ``2 * k`` is ``k`` iterations of
     one Jacobian and one trial step); the loop stops, besides, at the first non-finite Jacobian.
-    Returns the best ``(theta, sum of squares)`` found.
+    ``repair(jac, theta, r, allowed)``, when given, runs after each Jacobian and returns it with some
+    columns replaced (finite differences, :func:`difference_columns`) and the residual evaluations
+    that took, at most ``allowed`` (what the budget leaves after one trial step), counted like
+    any other.  Returns the best ``(theta, sum of squares)`` found.
 
     Written here rather than calling ``scipy.optimize.least_squares(method="lm")`` because a fit
     must be bit-reproducible (a resumed run replays the search exactly): SciPy's MINPACK gave a
@@ -269,6 +310,9 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], jacobian: Callable[[F64
         return theta, sse
     jac = jacobian(theta)
     spent += 1
+    if repair is not None:
+        jac, extra = repair(jac, theta, r, max_evaluations - spent - 1)
+        spent += extra
     if not _all_finite(jac):
         return theta, sse
     a, g = normal(jac, r)
@@ -295,6 +339,9 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], jacobian: Callable[[F64
                 break  # no budget for another Jacobian and step
             jac = jacobian(theta)
             spent += 1
+            if repair is not None:
+                jac, extra = repair(jac, theta, r, max_evaluations - spent - 1)
+                spent += extra
             if not _all_finite(jac):
                 break
             a, g = normal(jac, r)
@@ -308,10 +355,12 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], jacobian: Callable[[F64
     return theta, sse
 
 
-def forward_tangents(body: Body, columns: list[F64], theta: F64, n: int) -> tuple[F64, F64]:
+def forward_tangents(body: Body, columns: list[F64], theta: F64, n: int) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
     """The value (n,) of the formula ``body`` on input ``columns`` (each (n,)) with literals ``theta``
-    (p,) as its trailing inputs, and its tangent (p, n): the derivative of the value on each point
-    in each literal, in one forward pass over the body (forward-mode automatic differentiation).
+    (p,) as its trailing inputs, its tangent (p, n): the derivative of the value on each point in
+    each literal, in one forward pass over the body (forward-mode automatic differentiation), and
+    ``lost`` (p,): whether a value that literal reaches was not finite on some point (there the chain
+    rule may have lost the derivative: :func:`needs_difference`).
 
     Each register carries its value, computed by the body's NumPy functions (the fast path's
     numbers), and its tangent; an instruction's tangent is the chain rule over its operands'
@@ -321,15 +370,25 @@ def forward_tangents(body: Body, columns: list[F64], theta: F64, n: int) -> tupl
     (``formula_kernel._forward``) does the same operations in the same order."""
     p = len(theta)
     zero = np.zeros((p, n))
+    none = np.zeros(p, np.bool_)
     regs: list[Any] = [*columns, *theta, *body.constants]
     tangents: list[F64] = [zero] * len(columns) + [np.eye(p)[j][:, None] * np.ones(n) for j in range(p)] + \
         [zero] * len(body.constants)
+    # which literals reach each register, and which of those passed a non-finite value on the way
+    reach: list[npt.NDArray[np.bool_]] = [none] * len(columns) + [np.eye(p, dtype=np.bool_)[j] for j in range(p)] \
+        + [none] * len(body.constants)
+    lost: list[npt.NDArray[np.bool_]] = [none] * len(regs)
     for (fn, i, j), (op, arg_types, _) in zip(body.code, body.steps, strict=True):
         value = fn(regs[i], regs[j], 0, None)
         regs.append(value)
         if tangents[i] is zero and tangents[j] is zero:
             tangents.append(zero)
+            reach.append(none)
+            lost.append(none)
             continue
+        reached = reach[i] | reach[j]
+        reach.append(reached)
+        lost.append(lost[i] | lost[j] | (reached & (not bool(np.isfinite(value).all()))))
         partial = partials(op)(regs[i], regs[j], value)
         tangent = term(partial[0], tangents[i])
         if len(arg_types) == 2:
@@ -337,7 +396,72 @@ def forward_tangents(body: Body, columns: list[F64], theta: F64, n: int) -> tupl
         tangents.append(tangent)
     assert isinstance(body.result, int)
     out = np.broadcast_to(np.asarray(regs[body.result], np.float64), (n,))
-    return out, np.broadcast_to(tangents[body.result], (p, n))
+    return out, np.broadcast_to(tangents[body.result], (p, n)), lost[body.result]
+
+
+def needs_difference(jac: F64, tangent: F64, lost: npt.NDArray[np.bool_], constant: bool) -> list[int]:
+    """The columns of the Jacobian ``jac`` (n, p) that forward-mode differentiation got wrong or could
+    not give, to be replaced by finite differences (:func:`difference_columns`), from the output's
+    tangent (p, n), ``lost`` (:func:`forward_tangents`) and ``constant`` (whether the scaling took
+    its constant branch: the prediction constant up to rounding, :func:`constant_prediction`).
+
+    Column ``j`` when it is not finite on some point (an infinite slope, ``sqrt`` at 0), or when it
+    is zero on every point and either
+
+    - its tangent is zero on every point and a value literal ``j`` reaches was not finite: the
+      strong zeros of :func:`derivatives.term` took ``0 * inf`` as 0, which is right for a value no
+      literal moves but loses the derivative of a removable singularity (``sign(x) /
+      reciprocal(c)`` is ``sign(x) * c``, smooth in ``c``, whose tangent at ``c = 0`` passes
+      ``reciprocal(0) = inf``); or
+    - the scaling took its constant branch while literal ``j`` would change the prediction's
+      shape (its tangent not the same finite number on every point): ``c * x`` at ``c = 0`` is
+      constant, its scaled residuals ``y - mean(y)``, and any ``c != 0`` gives the least-squares
+      line, so the residuals jump and the zero derivative of the constant branch holds no step.
+
+    A zero column that is exact stays: a literal the scaling absorbs (``f + c``), a constant formula
+    (``1.89``), a literal on a flat branch (``relu`` below 0, ``sign``), none of which a finite
+    difference would move and each of which would cost an evaluation per Jacobian."""
+    out = []
+    for j in range(jac.shape[1]):
+        column = jac[:, j]
+        if not _all_finite(column):
+            out.append(j)
+        elif not column.any():
+            t = tangent[j]
+            if (lost[j] and not t.any()) or (constant and not (_all_finite(t) and bool((t == t[0]).all()))):
+                out.append(j)
+    return out
+
+
+def difference_columns(jac: F64, columns: list[int], theta: F64, r: F64, residuals: Callable[[F64], F64],
+                       allowed: int) -> tuple[F64, int]:
+    """``jac`` (n, p) with each of ``columns`` replaced by the forward difference of the residuals
+    ``(residuals(theta + h e_j) - r) / h`` (``r``: the residuals at ``theta``; ``h = FD_STEP *
+    max(1, |theta_j|)``, the step actually taken, ``(theta_j + h) - theta_j``), or the backward one
+    where the residuals at ``theta + h e_j`` are not finite (all ``_BAD``); a column whose residuals
+    are not finite either way stays as it was.  At most ``allowed`` residual evaluations, taken in
+    order of the columns (forward, then backward); returns the Jacobian (a copy when a column
+    changed) and the evaluations spent, each counting one, as a trial step does.  The compiled
+    kernel (``formula_kernel._differences``) does the same operations."""
+    spent, copied = 0, False
+    for j in columns:
+        for sign in (1.0, -1.0):
+            if spent >= allowed:
+                return jac, spent
+            size = abs(float(theta[j]))
+            step = sign * FD_STEP * (size if size > 1.0 else 1.0)
+            trial = np.array(theta, np.float64)
+            trial[j] = theta[j] + step
+            taken = float(trial[j] - theta[j])
+            shifted = residuals(trial)
+            spent += 1
+            if bool(np.all(shifted == _BAD)):
+                continue
+            if not copied:
+                jac, copied = np.array(jac, np.float64, order="C"), True
+            jac[:, j] = (shifted - r) / taken
+            break
+    return jac, spent
 
 
 def scaled_jacobian(pred: F64, tangent: F64, y: F64) -> F64:
@@ -351,10 +475,11 @@ def scaled_jacobian(pred: F64, tangent: F64, y: F64) -> F64:
 
     (the exact derivative of the variable-projection residual, Golub & Pereyra 1973; what the
     finite differences of the scaled residuals approximated).  A constant ``pred`` (the
-    ``(mean y, 0)`` branch of :func:`linear_scaling`, whose residuals do not depend on it): zeros."""
+    ``(mean y, 0)`` branch of :func:`linear_scaling`, whose residuals do not depend on it there):
+    zeros (:func:`needs_difference` says which of them a finite difference replaces)."""
     p, n = tangent.shape
     var = _var(pred)
-    if not math.isfinite(var) or var <= 1e-300:
+    if constant_prediction(var, pred):
         return np.zeros((n, p))
     dev, yc = pred - _mean(pred), y - _mean(y)
     b = _mean(dev * yc) / var
@@ -406,20 +531,27 @@ def _fit_numpy(run: Callable[..., Any], body: Body | None, x: F64, y: F64, theta
         r = pred - y
         return r if _all_finite(r) else np.full(y.shape, _BAD)
 
+    made: list[Any] = []  # the last Jacobian's tangent, lost flags and whether its scaling was constant
+
     def jacobian(theta: F64) -> F64:
         nonlocal calls
         calls += 1
         assert body is not None
-        pred, tangent = forward_tangents(body, columns, theta, n)
+        pred, tangent, lost = forward_tangents(body, columns, theta, n)
+        made[:] = [tangent, lost, scale and constant_prediction(_var(pred), pred)]
         # (C order, as np.stack makes it: J^T J sums the rows in turn, not each column pairwise)
         return scaled_jacobian(pred, tangent, y) if scale else np.ascontiguousarray(tangent.T)
+
+    def repair(jac: F64, theta: F64, r: F64, allowed: int) -> tuple[F64, int]:
+        wrong = needs_difference(jac, *made)
+        return difference_columns(jac, wrong, theta, r, residuals, allowed) if wrong else (jac, 0)
 
     start = residuals(theta0)
     best_theta, best_sse = theta0, _sum(start**2)
     if not _all_finite(start) or np.all(start == _BAD):
         return _Numbers(False, best_theta, best_sse, calls, 0.0, 0.0, 0.0)
     if budget > 0 and best_sse > 0 and body is not None:
-        theta, sse = levenberg_marquardt(residuals, jacobian, theta0, start, budget)
+        theta, sse = levenberg_marquardt(residuals, jacobian, theta0, start, budget, repair)
         if sse < best_sse:  # fitting is an improvement, never a failure: else the start stays
             best_theta, best_sse = theta, sse
     a = b = unscaled = 0.0
@@ -512,19 +644,23 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
         else:  # every literal as it was (the same node): nothing to rebuild
             fitted = inner
         wrapper = None
+        flat = False  # the formula replaced by its intercept
         if options.scale:
             a, b = numbers.a, numbers.b
             scale_tol = 1e-9 * (1.0 + abs(_mean(y)))
             identity = abs(a) <= scale_tol and abs(b - 1.0) <= 1e-9
             # An existing scaling was stripped above: the fresh (a, b) is least squares, so no worse than it.
-            if b != 0.0 and not identity and numbers.sse < numbers.unscaled and np.isfinite(a) and np.isfinite(b):
+            better = numbers.sse < numbers.unscaled and np.isfinite(a) and np.isfinite(b)
+            if b == 0.0 and better:  # constant (up to rounding) on the points: the model is a = mean(y) alone
+                fitted, flat = const(a), True
+            elif b != 0.0 and not identity and better:
                 fitted = scaled(fitted, a, b)
                 assert isinstance(fitted, Call) and isinstance(fitted.args[1], Call)
                 wrapper = (fitted.args[0], fitted.args[1].args[0])  # the literals a and b, as written
         if fitted == d.body:
             return Fitted(program, numbers.calls)
         linearised = None
-        if existing is None:  # the fitted formula's Body from its own, when only literals changed
+        if existing is None and not flat:  # the fitted formula's Body from its own, when only literals changed
             from mlevolve.interpreter.formula_code import refitted, scalar_formula_registers
 
             made = scalar_formula_registers(d)

@@ -15,7 +15,8 @@ and Jacobian, the final linear scaling) without returning to Python.  A Jacobian
 :func:`_forward`: each instruction's values, then its tangents (``(registers, p, n)``, a literal's
 register its own unit row) by the chain rule with :func:`_partials`, the rules of
 :data:`derivatives.DERIVATIVES` transcribed (the same IEEE operations, strong zeros), skipping the
-instructions no literal reaches; then through the scaling as ``fit.scaled_jacobian``.
+instructions no literal reaches; then through the scaling as ``fit.scaled_jacobian``; then the
+columns ``fit.needs_difference`` picks are replaced by finite differences (:func:`_differences`).
 
 What it takes: a body whose every register is a Scalar and whose every instruction is an
 elementwise opcode (``add`` ... ``sign``), which is every formula of the base grammar; anything else
@@ -61,6 +62,8 @@ if TYPE_CHECKING:
     from mlevolve.interpreter.fastpath import Body
 
 _BAD = 1e100  # as fit._BAD: a residual standing for a non-finite output
+_EPS = 2.220446049250313e-16  # as fit.EPS
+_FD_STEP = 1.4901161193847656e-08  # as fit.FD_STEP
 ELEMENTWISE_LAST = SIGN  # opcodes 0..SIGN are elementwise (binary up to MAX, then unary)
 
 
@@ -147,16 +150,21 @@ def _term(partial: float, tangent: float) -> float:  # pragma: no cover - compil
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _forward(code: Any, first: int, regs: Any, tangents: Any, active: Any, n: int) -> None:  # pragma: no cover
+def _forward(code: Any, first: int, regs: Any, tangents: Any, active: Any, reach: Any, lost: Any,
+             n: int) -> None:  # pragma: no cover - compiled
     """:func:`_run` with tangents, in one pass (:func:`fit.forward_tangents`): each instruction's values,
     then, when an operand is ``active`` (a literal reaches it), its tangents ``tangents[out, j, i]`` by
-    the chain rule; an inactive register's tangents stay the zeros they were made."""
+    the chain rule and ``lost[out, j]``: whether a value that literal ``j`` reaches (``reach[out, j]``)
+    was not finite on some point; an inactive register's stay the zeros and False they were made."""
     p = tangents.shape[1]
     for k in range(code.shape[0]):
         op, a, b, out = code[k, 0], code[k, 1], code[k, 2], first + k
         _step(op, a, b, out, regs, n)
         if not active[out]:
             continue
+        bad = not _finite(regs[out])
+        for j in range(p):
+            lost[out, j] = lost[a, j] or lost[b, j] or (reach[out, j] and bad)
         unary = op > MAX
         for i in range(n):
             da, db = _partials(op, regs[a, i], regs[b, i], regs[out, i])
@@ -204,9 +212,22 @@ def _sum_squares(r: Any, scratch: Any) -> float:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _constant(var: float, pred: Any) -> bool:  # pragma: no cover - compiled
+    """:func:`fit.constant_prediction`: ``var`` not finite, or ``sqrt(var) <= n * EPS * max|pred|``."""
+    if not math.isfinite(var):
+        return True
+    top = 0.0
+    for i in range(pred.shape[0]):
+        v = abs(pred[i])
+        if v > top:
+            top = v
+    return bool(math.sqrt(var) <= pred.shape[0] * _EPS * top)
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _scaling(pred: Any, y: Any, dev: Any, scratch: Any) -> Any:  # pragma: no cover - compiled
-    """:func:`fit.linear_scaling`: Keijzer's ``(a, b)``, ``(mean y, 0)`` for a constant ``pred``
-    (``dev``, ``scratch``: buffers as long as ``pred``)."""
+    """:func:`fit.linear_scaling`: Keijzer's ``(a, b)``, ``(mean y, 0)`` for a ``pred`` constant up to
+    rounding (``dev``, ``scratch``: buffers as long as ``pred``)."""
     n = pred.shape[0]
     pred_mean = _sum(pred, 0, n) / n
     for i in range(n):
@@ -214,7 +235,7 @@ def _scaling(pred: Any, y: Any, dev: Any, scratch: Any) -> Any:  # pragma: no co
         scratch[i] = dev[i] * dev[i]
     var = _sum(scratch, 0, n) / n
     y_mean = _sum(y, 0, n) / n
-    if not math.isfinite(var) or var <= 1e-300:
+    if _constant(var, pred):
         return y_mean, 0.0
     for i in range(n):
         scratch[i] = dev[i] * (y[i] - y_mean)
@@ -267,31 +288,33 @@ def _cube(v: float) -> float:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _jacobian(code: Any, first: int, result: int, regs: Any, tangents: Any, active: Any, site_reg: Any,
-              site_sign: Any, theta: Any, y: Any, scale: bool, jac: Any, work: Any) -> int:  # pragma: no cover
+def _jacobian(code: Any, first: int, result: int, regs: Any, tangents: Any, active: Any, reach: Any, lost: Any,
+              site_reg: Any, site_sign: Any, theta: Any, y: Any, scale: bool, jac: Any,
+              work: Any) -> bool:  # pragma: no cover - compiled
     """The Jacobian (n, p) of the residuals at ``theta`` into ``jac`` by forward-mode automatic
     differentiation, one pass (:func:`_forward`), then through the scaling when ``scale``, as
-    ``fit.scaled_jacobian``; returns the evaluations spent (1).  ``work``: three buffers of n."""
+    ``fit.scaled_jacobian`` (one evaluation); returns whether the scaling took its constant branch
+    (False without scaling).  ``work``: three buffers of n."""
     n = y.shape[0]
     p = theta.shape[0]
     for j in range(p):
         regs[site_reg[j], :] = site_sign[j] * theta[j]
-    _forward(code, first, regs, tangents, active, n)
+    _forward(code, first, regs, tangents, active, reach, lost, n)
     pred = regs[result]
     if not scale:
         for j in range(p):
             for i in range(n):
                 jac[i, j] = tangents[result, j, i]
-        return 1
+        return False
     dev, yc, scratch = work[0], work[1], work[2]
     pred_mean = _sum(pred, 0, n) / n
     for i in range(n):
         dev[i] = pred[i] - pred_mean
         scratch[i] = dev[i] * dev[i]
     var = _sum(scratch, 0, n) / n
-    if not math.isfinite(var) or var <= 1e-300:
+    if _constant(var, pred):
         jac[:, :] = 0.0
-        return 1
+        return True
     y_mean = _sum(y, 0, n) / n
     for i in range(n):
         yc[i] = y[i] - y_mean
@@ -309,7 +332,68 @@ def _jacobian(code: Any, first: int, result: int, regs: Any, tangents: Any, acti
         db = (cross - 2.0 * b * (_sum(scratch, 0, n) / n)) / var
         for i in range(n):
             jac[i, j] = b * tc[i] + dev[i] * db
-    return 1
+    return False
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _needs_difference(jac: Any, tangent: Any, lost: Any, constant: bool, j: int) -> bool:  # pragma: no cover
+    """:func:`fit.needs_difference` for column ``j``: ``tangent`` (p, n) and ``lost`` (p,) the output's."""
+    n = jac.shape[0]
+    zero = True
+    for i in range(n):
+        if not math.isfinite(jac[i, j]):
+            return True
+        if jac[i, j] != 0.0:
+            zero = False
+    if not zero:
+        return False
+    if lost[j]:
+        flat = True
+        for i in range(n):
+            if tangent[j, i] != 0.0:
+                flat = False
+        if flat:
+            return True
+    if constant:
+        for i in range(n):
+            if not math.isfinite(tangent[j, i]) or tangent[j, i] != tangent[j, 0]:
+                return True
+    return False
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _differences(code: Any, first: int, result: int, regs: Any, tangent: Any, lost: Any, constant: bool,
+                 site_reg: Any, site_sign: Any, theta: Any, r: Any, y: Any, scale: bool, jac: Any, allowed: int,
+                 shifted: Any, dev: Any, scratch: Any) -> int:  # pragma: no cover - compiled
+    """:func:`fit.difference_columns` of the columns :func:`_needs_difference` picks, in ``jac``; returns
+    the residual evaluations spent (at most ``allowed``).  ``shifted``, ``dev``, ``scratch``: buffers of n."""
+    n, p = jac.shape[0], jac.shape[1]
+    spent = 0
+    trial = np.empty(p)
+    for j in range(p):
+        if not _needs_difference(jac, tangent, lost, constant, j):
+            continue
+        for sign in (1.0, -1.0):
+            if spent >= allowed:
+                return spent
+            size = abs(theta[j])
+            step = sign * _FD_STEP * (size if size > 1.0 else 1.0)
+            trial[:] = theta
+            trial[j] = theta[j] + step
+            taken = trial[j] - theta[j]
+            _predict(code, first, regs, site_reg, site_sign, trial)
+            _residuals(regs[result], y, scale, shifted, dev, scratch)
+            spent += 1
+            bad = True
+            for i in range(n):
+                if shifted[i] != _BAD:
+                    bad = False
+            if bad:
+                continue
+            for i in range(n):
+                jac[i, j] = (shifted[i] - r[i]) / taken
+            break
+    return spent
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -402,15 +486,26 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
             # tangents: a literal's register has its sign in its own row; registers no literal reaches stay 0
             tangents = np.zeros((regs.shape[0], p, n))
             active = np.zeros(regs.shape[0], np.bool_)
+            reach = np.zeros((regs.shape[0], p), np.bool_)  # which literals reach each register
+            lost = np.zeros((regs.shape[0], p), np.bool_)  # ... through a value not finite on some point
             for j in range(p):
                 tangents[site_reg[j], j, :] = site_sign[j]
                 active[site_reg[j]] = True
+                reach[site_reg[j], j] = True
             for k in range(code.shape[0]):
                 active[first + k] = active[code[k, 1]] or active[code[k, 2]]
+                for j in range(p):
+                    reach[first + k, j] = reach[code[k, 1], j] or reach[code[k, 2], j]
             jac = np.empty((n, p))
-            calls += _jacobian(code, first, result, regs, tangents, active, site_reg, site_sign, theta, y, scale,
-                               jac, work)
+            constant = _jacobian(code, first, result, regs, tangents, active, reach, lost, site_reg, site_sign,
+                                 theta, y, scale, jac, work)
+            calls += 1
             spent += 1
+            extra = _differences(code, first, result, regs, tangents[result], lost[result], constant, site_reg,
+                                 site_sign, theta, r_cur, y, scale, jac, max_evaluations - spent - 1, r_new, dev,
+                                 scratch)
+            calls += extra
+            spent += extra
             if _all_finite(jac):
                 a, g = _normal(jac, r_cur)
                 top = a[0, 0]
@@ -450,9 +545,15 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
                         r_cur, r_new = r_new, r_cur
                         if spent + 2 > max_evaluations:
                             break
-                        calls += _jacobian(code, first, result, regs, tangents, active, site_reg, site_sign, theta,
-                                           y, scale, jac, work)
+                        constant = _jacobian(code, first, result, regs, tangents, active, reach, lost, site_reg,
+                                             site_sign, theta, y, scale, jac, work)
+                        calls += 1
                         spent += 1
+                        extra = _differences(code, first, result, regs, tangents[result], lost[result], constant,
+                                             site_reg, site_sign, theta, r_cur, y, scale, jac,
+                                             max_evaluations - spent - 1, r_new, dev, scratch)
+                        calls += extra
+                        spent += extra
                         if not _all_finite(jac):
                             break
                         a, g = _normal(jac, r_cur)

@@ -32,6 +32,7 @@ STANDALONE_NAMES = frozenset({
     "learner_predictions", "learner_task", "make_env", "math", "nn", "np", "parse_spec", "points", "re",
     "read_table", "run_formula", "run_learner", "supervised", "supervised_file", "supervised_task", "time", "torch",
     "train_generative", "train_rl", "train_supervised", "vae_hidden",
+    "UNREADABLE", "shlex", "zipfile", "zlib",  # standalone/data.py's reader (the library's too)
 })
 # Names of an exported script's own: its imports and ``main`` with its locals (see export._main).
 SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "os", "sys", "main", "args", "parser", "data", "metrics",

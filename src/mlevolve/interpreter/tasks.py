@@ -1,6 +1,7 @@
 """The registry of the tasks mlevolve trains and scores programs on: names, descriptions, option
-checking and the validation of users' data files (library only: the loaders, which exported scripts
-carry, are :mod:`mlevolve.interpreter.standalone`'s ``data_*`` modules).
+checking, and users' data files read by the standalone reader in the library's words (the loaders,
+which exported scripts carry, are :mod:`mlevolve.interpreter.standalone`'s ``data_*`` modules; the
+rules of a data file have one owner, ``standalone.data.read_table``).
 
 One kind of task per training regime (:mod:`mlevolve.interpreter.regimes`), named like it:
 
@@ -42,14 +43,10 @@ The same seed always gives identical arrays.  Every bad input raises :class:`Mle
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
 import hashlib
 import math
-import shlex
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -60,7 +57,7 @@ import numpy.typing as npt
 from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.standalone import data as _data
 from mlevolve.interpreter.standalone.common import OPTION_RANGES, SPEC_WORDS, TaskError
-from mlevolve.interpreter.standalone.data import MAX_CLASSES, MISSING_HINT, _detect, _number, cell_fault, read_table
+from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, _number, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
 from mlevolve.interpreter.standalone.data_density import (
     DENSITY,
@@ -237,8 +234,9 @@ def _task_errors() -> Iterator[None]:
     """A loader's :class:`TaskError` as the library's :class:`MlevError` (same message and hint)."""
     try:
         yield
-    except TaskError as err:
-        raise MlevError(err.message, hint=err.hint or None) from None
+    except TaskError as err:  # a place in a data file is the error's location (FILE:LINE:COLUMN: error: ...)
+        what = err.message[len(err.where) + 2:] if err.where else err.message  # (the message after "WHERE: ")
+        raise MlevError(what, hint=err.hint or None, file=err.where or None) from None
 
 
 def _standardise(train: Any, *others: Any, name: str = "data", what: str = "column") -> list[Any]:
@@ -407,9 +405,8 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
             _options(name, given, {}, "a density task")
             return Density.of(density_task(name, seed))
         opts = _options(name, given, _USER_DEFAULTS, "a data file")
-        _validate_user_data(name, opts)
         forced = str(opts["problem"])
-        x, y, _ = read_table(name, str(opts["target"]), forced)
+        x, y, _ = _read_user_data(name, str(opts["target"]), forced)
         return Supervised.of(checked(supervised(name, x, y, _detect(y, forced, name), rng)))
 
 
@@ -547,30 +544,14 @@ def _int_options(name: str, options: Mapping[str, OptionValue]) -> dict[str, int
 # target of class labels only) text.  A missing value (an empty cell, ``nan``, ``NA``, ...) is an
 # error at its ``FILE:ROW:COLUMN`` wherever it is, never a number or a class of its own.
 
-_UNREADABLE = "a data file is UTF-8 CSV with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
-
-
-def _validate_user_data(path: str, options: Mapping[str, OptionValue]) -> None:
-    """Check every cell of a user's data file (the loader trusts what passes): raises :class:`MlevError`
-    at the first bad one."""
-    forced = str(options["problem"])
-    if forced not in ("", "classification", "regression"):
-        raise MlevError(f"option problem={forced} must be 'classification' or 'regression'",
-                        hint="write :problem=classification or :problem=regression, or leave it out to detect it")
-    file = Path(path)
-    if not file.is_file():
+def _read_user_data(path: str, target: str, problem: str) -> tuple[F64, npt.NDArray[Any], list[str]]:
+    """Features, targets and feature names of a user's data file, every cell checked: the standalone
+    reader's (:func:`~mlevolve.interpreter.standalone.data.read_table`, the one owner of the rules, which
+    exported scripts embed), its :class:`TaskError` an :class:`MlevError` at the same place in the same words."""
+    if not Path(path).is_file():  # the library's words for what a task may be (a script's say how to get one)
         raise MlevError(f"no such file: {path}", hint="a task is a built-in name or an existing .csv/.npz file")
-    suffix = file.suffix.lower()
-    if suffix == ".csv":
-        _read_csv(file, str(options["target"]), forced)
-    elif suffix == ".npz":
-        if options["target"]:
-            raise MlevError(
-                f"option target= applies to CSV files, not {path}", hint="an .npz file holds arrays X and y"
-            )
-        _read_npz(file, forced)
-    else:
-        raise MlevError(f"unsupported data file: {path}", hint="use a .csv (with a header row) or an .npz (X and y)")
+    with _task_errors():
+        return read_table(path, target, problem)
 
 
 def data_source(spec: str) -> tuple[str, str] | None:
@@ -590,148 +571,6 @@ def data_source(spec: str) -> tuple[str, str] | None:
     return str(file.resolve()), digest
 
 
-def _target_fault(cell: str, forced: str) -> tuple[str, str] | None:
-    """Why a target cell is bad (message, hint), or None: text is a class label unless stated otherwise."""
-    fault = cell_fault(cell)
-    if fault is None or (fault[0].endswith("is not a number") and forced != "regression"):
-        return None
-    return fault if forced != "regression" else (fault[0], "problem=regression needs a number in every target cell")
-
-
-def _target(cells: list[str], forced: str, where: Callable[[int], tuple[str, str]]) -> npt.NDArray[Any]:
-    """Target cells as float64 numbers, or as text class labels (stripped; numbers in a column stated
-    to be labels are written canonically, so ``1`` and ``1.0`` are one class).
-
-    ``where(i)`` gives the file location and name of cell ``i`` for the :class:`MlevError` raised for
-    a missing value, a non-finite number, or (unless the problem is stated) a column that mixes
-    numbers and text.
-    """
-    numbers: list[float | None] = []
-    for i, cell in enumerate(cells):
-        fault = _target_fault(cell, forced)
-        if fault is not None:
-            file, name = where(i)
-            raise MlevError(f"{name}: {fault[0]}", file=file, hint=fault[1])
-        numbers.append(_number(cell) if cell_fault(cell) is None else None)  # None: text, a class label
-    text = [i for i, v in enumerate(numbers) if v is None]
-    if not text:
-        return np.array(numbers, dtype=np.float64)
-    if forced == "classification":
-        return np.array([cell.strip() if v is None else repr(v) for cell, v in zip(cells, numbers, strict=True)])
-    numeric = [i for i, v in enumerate(numbers) if v is not None]
-    if numeric:
-        odd = text[0] if len(numeric) >= len(text) else numeric[0]
-        file, name = where(odd)
-        kind = "is not a number" if odd in text else "is a number"
-        raise MlevError(f"{name}: '{cells[odd].strip()}' {kind}, unlike most of the column "
-                        f"({len(numeric)} numbers, {len(text)} text)", file=file,
-                        hint="fix the cell, or add :problem=classification to read every cell as a class label")
-    return np.array([cell.strip() for cell in cells])
-
-
-def _read_csv(file: Path, target: str, forced: str) -> tuple[F64, npt.NDArray[Any]]:
-    """Features (float64, file order without the target) and target cells of a CSV with a header."""
-    if not target:
-        raise MlevError(f"{file}: which column is the target?", hint=f"write {shlex.quote(f'{file}:target=COLUMN')}")
-    try:
-        with file.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = [h.strip() for h in next(reader, [])]
-            header_line = reader.line_num
-            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise MlevError(f"cannot read {file}: {err}", hint=_UNREADABLE) from None
-    if not header:
-        raise MlevError(f"{file}: empty file, expected a header row of column names",
-                        hint="write the column names on the first line, then one row per example")
-    seen: dict[str, int] = {}
-    for j, column in enumerate(header):
-        if column in seen:
-            raise MlevError(f"column name '{column}' appears twice: columns {seen[column] + 1} and {j + 1}",
-                            file=f"{file}:{header_line}:{j + 1}", hint="give every column its own name")
-        seen[column] = j
-    if target not in header:
-        raise MlevError(f"{file}: no column named '{target}'", hint="columns: " + ", ".join(header))
-    if not rows:
-        raise MlevError(f"{file}: empty dataset, the file has a header but no data rows",
-                        hint="add one row per example below the header")
-    if len(header) < 2:
-        raise MlevError(f"{file}: no feature columns besides the target '{target}'",
-                        hint="every column but the target is a feature: add at least one")
-    t = header.index(target)
-    x = np.empty((len(rows), len(header) - 1))
-    for i, (line, row) in enumerate(rows):
-        if len(row) != len(header):
-            raise MlevError(f"row has {len(row)} cells, the header has {len(header)}", file=f"{file}:{line}",
-                            hint="give every row one cell per column (a comma inside a cell needs quotes)")
-        for j, cell in enumerate(row):  # the first bad cell in file order, target or feature
-            fault = _target_fault(cell, forced) if j == t else cell_fault(cell)
-            if fault is not None:
-                name = f"target column '{target}'" if j == t else f"column '{header[j]}'"
-                raise MlevError(f"{name}: {fault[0]}", file=f"{file}:{line}:{j + 1}", hint=fault[1])
-            if j != t:
-                x[i, j if j < t else j - 1] = float(cell)
-    y = _target([row[t] for _, row in rows], forced,
-                lambda i: (f"{file}:{rows[i][0]}:{t + 1}", f"target column '{target}'"))
-    return x, y
-
-
-def _read_npz(file: Path, forced: str) -> tuple[F64, npt.NDArray[Any]]:
-    """``X`` (rows x features, finite numbers) and ``y`` (numbers or text labels) of an .npz file."""
-    try:
-        with np.load(file, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-        raise MlevError(f"cannot read {file}: {err}", hint=_UNREADABLE) from None
-    for key in ("X", "y"):
-        if key not in arrays:
-            raise MlevError(
-                f"{file}: no array named '{key}'", hint="arrays in the file: " + (", ".join(arrays) or "none")
-            )
-        if not isinstance(arrays[key], np.ndarray):
-            raise MlevError(f"{file}: member '{key}' is not a NumPy array (not in .npy format)",
-                            hint="write the file with numpy.savez(path, X=..., y=...)")
-    x, y = arrays["X"], arrays["y"]
-    if x.ndim == 1:
-        x = x[:, None]
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if x.ndim != 2 or y.ndim != 1:
-        raise MlevError(f"{file}: X must be 2-D (rows x features) and y 1-D, got shapes {x.shape} and {y.shape}",
-                        hint="save it as numpy.savez(file, X=X.reshape(len(y), -1), y=y)")
-    if len(x) != len(y):
-        raise MlevError(f"{file}: X has {len(x)} rows but y has {len(y)}", hint="X and y need one row per example")
-    if len(y) == 0 or x.shape[1] == 0:
-        raise MlevError(f"{file}: empty dataset, X has shape {x.shape}", hint="save at least one row and one feature")
-    if x.dtype.kind not in "biuf":
-        raise MlevError(f"{file}: X must be numeric, got dtype {x.dtype}",
-                        hint="convert the features to numbers (X.astype(float)) before numpy.savez")
-    x = x.astype(np.float64)
-    bad = np.argwhere(~np.isfinite(x))
-    if len(bad):
-        r, c = bad[0]
-        what = "a missing value" if np.isnan(x[r, c]) else "not a finite number"
-        raise MlevError(f"X row {r + 1}, column {c + 1} is {x[r, c]}, {what}", file=str(file),
-                        hint=MISSING_HINT if what.startswith("a missing") else "every number must be finite")
-    if y.dtype.kind not in "biufUS":
-        raise MlevError(f"{file}: y must hold numbers or strings, got dtype {y.dtype}",
-                        hint="save y as numbers (y.astype(float)) or as text labels (y.astype(str))")
-    cells = [str(v) for v in (y.astype(np.float64) if y.dtype.kind in "biuf" else y.astype(str)).tolist()]
-    return x, _target(cells, forced, lambda i: (str(file), f"y row {i + 1}"))
-
-
-# ---------------------------------------------------------------------------------------------
-# A formula on the user's data
-
-
-def _csv_header(file: Path) -> list[str]:
-    try:
-        with file.open(newline="", encoding="utf-8-sig") as handle:
-            return [h.strip() for h in next(csv.reader(handle), [])]
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise MlevError(f"cannot read {file}: {err}", hint=_UNREADABLE) from None
-
-
 def load_learner_data(spec: str, seed: int = 0) -> Family:
     """A learner's task from the user's data file ``spec``: the file as one task of the family kind
     (see ``data_learner.learner_file``), every cell checked as for a supervised file; ``fitness=``
@@ -741,7 +580,7 @@ def load_learner_data(spec: str, seed: int = 0) -> Family:
     if str(opts["fitness"]) not in LEARNER_FITNESS:
         raise MlevError(f"option fitness={opts['fitness']} of task '{name}' must be {' or '.join(LEARNER_FITNESS)}",
                         hint="squashed: AutoML-Zero's squashed error; relative: the same of RMSE / RMS(y)")
-    _validate_user_data(name, opts)
+    _read_user_data(name, str(opts["target"]), str(opts["problem"]))  # every cell checked, in the library's words
     with _task_errors():
         return Family.of(learner_file(spec, seed))
 
@@ -759,21 +598,7 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
     if opts["problem"] not in ("", "regression"):
         message, hint = formula_problem_error(name, str(opts["problem"]))
         raise MlevError(message, hint=hint)
-    file = Path(name)
-    if not file.is_file():
-        raise MlevError(f"no such file: {name}", hint="a task is a built-in name or an existing .csv/.npz file")
-    suffix = file.suffix.lower()
-    if suffix == ".csv":
-        _read_csv(file, str(opts["target"]), "regression")
-        columns = [h for h in _csv_header(file) if h != opts["target"]]
-    elif suffix == ".npz":
-        if opts["target"]:  # as for every other data file (_validate_user_data)
-            raise MlevError(f"option target= applies to CSV files, not {name}",
-                            hint="an .npz file holds arrays X and y")
-        x, _ = _read_npz(file, "regression")
-        columns = [f"x{j}" for j in range(x.shape[1])]
-    else:
-        raise MlevError(f"unsupported data file: {name}", hint="use a .csv (with a header row) or an .npz (X and y)")
+    _, _, columns = _read_user_data(name, str(opts["target"]), "regression")
     missing = [p for p in inputs if p not in columns]
     extra = [c for c in columns if c not in inputs]
     if missing or extra:

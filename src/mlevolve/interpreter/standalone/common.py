@@ -16,10 +16,10 @@ class CandidateFailure(Exception):
 
 
 class TaskError(Exception):
-    """A task that cannot be loaded (an unknown name or option, a bad data file); ``hint``: how to fix it."""
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message + (f" (hint: {hint})" if hint else ""))
-        self.message, self.hint = message, hint
+    """A task that cannot be loaded (bad name, option or data file); ``hint``: its fix; ``where``: FILE[:LINE[:COL]]"""
+    def __init__(self, message: str, hint: str = "", where: str = "") -> None:  # ``message`` starts with ``where``
+        self.message, self.hint, self.where = f"{where}: {message}" if where else message, hint, where
+        super().__init__(self.message + (f" (hint: {hint})" if hint else ""))
 
 
 def check_finite(metrics: dict[str, Any], where: str) -> dict[str, Any]:

@@ -1,13 +1,16 @@
 """Data helpers shared by the task loaders: scikit-learn's datasets (imported on first use), the
 60/20/20 split, standardisation, the two-spirals generator and the reader of a user's CSV/NPZ file.
 
-The library validates users' files cell by cell before loading them (:mod:`mlevolve.interpreter.tasks`);
-the reader checks them by the same rules, in the same words, for an exported script, where a bad file is a
-:class:`TaskError`.
+The reader (:func:`read_table`) is the one owner of the rules for a user's CSV/NPZ file: the library
+(:mod:`mlevolve.interpreter.tasks`) calls it and turns its :class:`TaskError` into an error at the same
+``FILE:LINE:COLUMN``, and an exported script embeds it, where a bad file is that :class:`TaskError`.
 """
 
 import csv
 import math
+import shlex
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -118,110 +121,127 @@ def cell_fault(cell: str) -> tuple[str, str] | None:
     return None
 
 
+UNREADABLE = "a data file is UTF-8 CSV with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
+
+
 def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str]]:
-    """Features (float64, file order without the target), targets and feature names of a CSV file
-    with a header row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features
-    named ``x0, x1, ...``).  Targets are float64 numbers, or text class labels (stripped; with
-    ``problem`` "classification", numbers among them are written canonically: ``1`` and ``1.0``
-    are one class).  Every mistake is a :class:`TaskError` in the library's words (tasks.py), at its cell."""
-    file, form = Path(path), "a .csv file with a header row, or an .npz file with arrays X and y"
-    if not file.is_file():  # the library's message for the same mistake (tasks.py)
-        raise TaskError(f"no such file: {path}", f"give {form}; a script for a built-in task: mlevolve export "
-                        "PROGRAM.mlev --task TASK -o SCRIPT.py")
-    if file.suffix.lower() not in (".csv", ".npz"):
+    """Features (float64, file order without the target), targets and feature names of a CSV file with a header
+    row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features ``x0, x1, ...``).  Targets
+    are float64 numbers, or text class labels (stripped; with ``problem`` "classification", numbers among them
+    written canonically: ``1`` and ``1.0`` are one class).  The one reader of users' files, the library's
+    (tasks.py) and a script's: each mistake a :class:`TaskError` at its place, the first in file order."""
+    file, suffix = Path(path), Path(path).suffix.lower()
+    if not file.is_file():  # (the library says first what a task may be: tasks.py)
+        raise TaskError(f"no such file: {path}", "give a .csv file with a header row, or an .npz file with arrays X "
+                        "and y; a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o SCRIPT.py")
+    if suffix not in (".csv", ".npz"):
         raise TaskError(f"unsupported data file: {path}", "use a .csv (with a header row) or an .npz (X and y)")
     if problem not in ("", "classification", "regression"):
         raise TaskError(f"option problem={problem} must be 'classification' or 'regression'",
                         "write :problem=classification or :problem=regression, or leave it out to detect it")
-    if target and file.suffix.lower() == ".npz":
+    if target and suffix == ".npz":
         raise TaskError(f"option target= applies to CSV files, not {path}", "an .npz file holds arrays X and y")
-    try:
-        if file.suffix.lower() == ".npz":
-            with np.load(file, allow_pickle=False) as archive:
-                arrays = {key: archive[key] for key in archive.files}
-            if absent := [key for key in ("X", "y") if key not in arrays]:
-                raise TaskError(f"{path}: no array named '{absent[0]}'", f"arrays in the file: {', '.join(arrays)}")
-            x, y = arrays["X"], arrays["y"]
-            x = x[:, None] if x.ndim == 1 else x
-            y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
-            if x.ndim != 2 or y.ndim != 1:
-                raise TaskError(f"{path}: X must be 2-D (rows x features) and y 1-D, got shapes {x.shape} and "
-                                f"{y.shape}", "save it as numpy.savez(file, X=X.reshape(len(y), -1), y=y)")
-            if len(x) != len(y):
-                raise TaskError(f"{path}: X has {len(x)} rows but y has {len(y)}", "X and y need one row per example")
-            if not x.size:
-                raise TaskError(f"{path}: empty dataset, X has shape {x.shape}",
-                                "save at least one row and one feature")
-            if x.dtype.kind not in "biuf":
-                raise TaskError(f"{path}: X must be numeric, got dtype {x.dtype}",
-                                "convert the features to numbers (X.astype(float)) before numpy.savez")
-            if y.dtype.kind not in "biufUS":
-                raise TaskError(f"{path}: y must hold numbers or strings, got dtype {y.dtype}",
-                                "save y as numbers (y.astype(float)) or as text labels (y.astype(str))")
-            cells = [str(v) for v in (y.astype(np.float64) if y.dtype.kind in "biuf" else y.astype(str)).tolist()]
-            places = [f"{path}: y row {i + 1}" for i in range(len(cells))]
-            columns = [f"x{j}" for j in range(x.shape[1])]
-            x = x.astype(np.float64)
-        else:
-            if not target:
-                raise TaskError(f"{path}: which column is the target?", f"write {path}:target=COLUMN")
-            with file.open(newline="", encoding="utf-8-sig") as handle:
-                reader = csv.reader(handle)
-                header = [h.strip() for h in next(reader, [])]
-                rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
-            if not header:
-                raise TaskError(f"{path}: empty file, expected a header row of column names",
-                                "write the column names on the first line, then one row per example")
-            if twice := [(header.index(h), j) for j, h in enumerate(header) if header.index(h) != j]:
-                (a, b), name = twice[0], header[twice[0][1]]
-                raise TaskError(f"{path}:1:{b + 1}: column name '{name}' appears twice: columns {a + 1} and {b + 1}",
-                                "give every column its own name")
-            if target not in header:
-                raise TaskError(f"{path}: no column named '{target}'", "columns: " + ", ".join(header))
-            if not rows:
-                raise TaskError(f"{path}: empty dataset, the file has a header but no data rows",
-                                "add one row per example below the header")
-            if len(header) < 2:
-                raise TaskError(f"{path}: no feature columns besides the target '{target}'",
-                                "every column but the target is a feature: add at least one")
-            t = header.index(target)
-            for line, row in rows:  # the library's rules (tasks.py), each mistake at its cell
-                if len(row) != len(header):
-                    raise TaskError(f"{path}:{line}: row has {len(row)} cells, the header has {len(header)}",
-                                    "give every row one cell per column (a comma inside a cell needs quotes)")
-                for j, cell in enumerate(row):
-                    if j != t and (fault := cell_fault(cell)):
-                        raise TaskError(f"{path}:{line}:{j + 1}: column '{header[j]}': {fault[0]}", fault[1])
-            columns = [h for j, h in enumerate(header) if j != t]
-            x = np.array([[float(c) for j, c in enumerate(row) if j != t] for _, row in rows], dtype=np.float64)
-            cells = [row[t] for _, row in rows]
-            places = [f"{path}:{line}:{t + 1}: target column '{target}'" for line, _ in rows]
-    except (OSError, KeyError, ValueError, EOFError, csv.Error) as err:
-        raise TaskError(f"cannot read {path}: {err}", "a data file is UTF-8 CSV with a header row, or an .npz written "
-                        "by numpy.savez(path, X=..., y=...)") from None
-    if not np.isfinite(x).all():  # an .npz file's arrays (a CSV's cells are checked above), in the library's words
-        r, c = np.argwhere(~np.isfinite(x))[0]
-        missing = bool(np.isnan(x[r, c]))
-        raise TaskError(f"{path}: X row {r + 1}, column {c + 1} is {x[r, c]}, "
-                        f"{'a missing value' if missing else 'not a finite number'}",
-                        MISSING_HINT if missing else "every number must be finite")
-    for place, cell in zip(places, cells, strict=True):  # text is a class label, unless the problem is a regression
-        if (fault := cell_fault(cell)) and (problem == "regression" or not fault[0].endswith("is not a number")):
-            raise TaskError(f"{place}: {fault[0]}", "problem=regression needs a number in every target cell"
-                            if problem == "regression" else fault[1])
+    x, cells, places, columns = (_read_npz if suffix == ".npz" else _read_csv)(file, target, problem)
     numbers = [_number(cell) for cell in cells]
-    text = [i for i, v in enumerate(numbers) if v is None]
-    if not text:
+    if not (text := [i for i, v in enumerate(numbers) if v is None]):
         return x, np.array(numbers, dtype=np.float64), columns
     if problem == "classification":
         return x, np.array([c.strip() if v is None else repr(v) for c, v in zip(cells, numbers, strict=True)]), columns
     if len(text) < len(cells):  # numbers and text: a typo, unless the problem says every cell is a label
         odd = text[0] if 2 * len(text) <= len(cells) else next(i for i, v in enumerate(numbers) if v is not None)
-        kind = "not a number" if odd in text else "a number"
-        raise TaskError(f"{places[odd]}: '{cells[odd].strip()}' is {kind}, unlike most of the column "
-                        f"({len(cells) - len(text)} numbers, {len(text)} text)",
-                        "fix the cell, or add :problem=classification to read every cell as a class label")
+        raise TaskError(f"{places[odd][1]}: '{cells[odd].strip()}' is {'not a number' if odd in text else 'a number'}"
+                        f", unlike most of the column ({len(cells) - len(text)} numbers, {len(text)} text)",
+                        "fix the cell, or add :problem=classification to read every cell as a class label",
+                        places[odd][0])
     return x, np.array([c.strip() for c in cells]), columns
+
+
+def _target_fault(cell: str, problem: str) -> tuple[str, str] | None:
+    """Why a target cell is bad (message, hint), or None: text is a class label unless the problem is a regression."""
+    if (fault := cell_fault(cell)) is None or (fault[0].endswith("is not a number") and problem != "regression"):
+        return None
+    return fault if problem != "regression" else (fault[0], "problem=regression needs a number in every target cell")
+
+
+def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], list[tuple[str, str]], list[str]]:
+    """Features, target cells, each one's place (location, name) and feature names of a CSV file."""
+    if not target:
+        raise TaskError(f"{file}: which column is the target?", f"write {shlex.quote(f'{file}:target=COLUMN')}")
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header, line = [h.strip() for h in next(reader, [])], reader.line_num
+            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise TaskError(f"cannot read {file}: {err}", UNREADABLE) from None
+    if not header:
+        raise TaskError(f"{file}: empty file, expected a header row of column names",
+                        "write the column names on the first line, then one row per example")
+    if twice := [(header.index(h), j) for j, h in enumerate(header) if header.index(h) != j]:
+        (a, b), name = twice[0], header[twice[0][1]]
+        raise TaskError(f"column name '{name}' appears twice: columns {a + 1} and {b + 1}",
+                        "give every column its own name", f"{file}:{line}:{b + 1}")
+    if target not in header:
+        raise TaskError(f"{file}: no column named '{target}'", "columns: " + ", ".join(header))
+    if not rows:
+        raise TaskError(f"{file}: empty dataset, the file has a header but no data rows",
+                        "add one row per example below the header")
+    if len(header) < 2:
+        raise TaskError(f"{file}: no feature columns besides the target '{target}'",
+                        "every column but the target is a feature: add at least one")
+    t, x = header.index(target), np.empty((len(rows), len(header) - 1))
+    for i, (line, row) in enumerate(rows):
+        if len(row) != len(header):
+            raise TaskError(f"row has {len(row)} cells, the header has {len(header)}",
+                            "give every row one cell per column (a comma inside a cell needs quotes)", f"{file}:{line}")
+        for j, cell in enumerate(row):  # the first bad cell in file order, target or feature
+            if fault := _target_fault(cell, problem) if j == t else cell_fault(cell):
+                name = f"target column '{target}'" if j == t else f"column '{header[j]}'"
+                raise TaskError(f"{name}: {fault[0]}", fault[1], f"{file}:{line}:{j + 1}")
+            if j != t:
+                x[i, j if j < t else j - 1] = float(cell)
+    places = [(f"{file}:{line}:{t + 1}", f"target column '{target}'") for line, _ in rows]
+    return x, [row[t] for _, row in rows], places, [h for j, h in enumerate(header) if j != t]
+
+
+def _read_npz(file: Path, _: str, problem: str) -> tuple[Any, list[str], list[tuple[str, str]], list[str]]:
+    """``X`` (rows x features, finite numbers) and the cells of ``y`` (numbers or text), as :func:`_read_csv`."""
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise TaskError(f"cannot read {file}: {err}", UNREADABLE) from None
+    for key in ("X", "y"):
+        if key not in arrays:
+            raise TaskError(f"{file}: no array named '{key}'", "arrays in the file: " + (", ".join(arrays) or "none"))
+        if not isinstance(arrays[key], np.ndarray):
+            raise TaskError(f"{file}: member '{key}' is not a NumPy array (not in .npy format)",
+                            "write the file with numpy.savez(path, X=..., y=...)")
+    x, y = arrays["X"][:, None] if arrays["X"].ndim == 1 else arrays["X"], arrays["y"]
+    y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+    if x.ndim != 2 or y.ndim != 1:
+        raise TaskError(f"{file}: X must be 2-D (rows x features) and y 1-D, got shapes {x.shape} and {y.shape}",
+                        "save it as numpy.savez(file, X=X.reshape(len(y), -1), y=y)")
+    if len(x) != len(y):
+        raise TaskError(f"{file}: X has {len(x)} rows but y has {len(y)}", "X and y need one row per example")
+    if len(y) == 0 or x.shape[1] == 0:
+        raise TaskError(f"{file}: empty dataset, X has shape {x.shape}", "save at least one row and one feature")
+    if x.dtype.kind not in "biuf":
+        raise TaskError(f"{file}: X must be numeric, got dtype {x.dtype}",
+                        "convert the features to numbers (X.astype(float)) before numpy.savez")
+    if len(bad := np.argwhere(~np.isfinite(x := x.astype(np.float64)))):
+        (r, c), missing = bad[0], bool(np.isnan(x[tuple(bad[0])]))
+        raise TaskError(f"X row {r + 1}, column {c + 1} is {x[r, c]}, "
+                        f"{'a missing value' if missing else 'not a finite number'}",
+                        MISSING_HINT if missing else "every number must be finite", str(file))
+    if y.dtype.kind not in "biufUS":
+        raise TaskError(f"{file}: y must hold numbers or strings, got dtype {y.dtype}",
+                        "save y as numbers (y.astype(float)) or as text labels (y.astype(str))")
+    cells = [str(v) for v in (y.astype(np.float64) if y.dtype.kind in "biuf" else y.astype(str)).tolist()]
+    for i, cell in enumerate(cells):
+        if fault := _target_fault(cell, problem):
+            raise TaskError(f"y row {i + 1}: {fault[0]}", fault[1], str(file))
+    return x, cells, [(str(file), f"y row {i + 1}") for i in range(len(cells))], [f"x{j}" for j in range(x.shape[1])]
 
 
 def _detect(y: Any, forced: str, name: str = "data") -> str:
