@@ -36,7 +36,7 @@ from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.standalone.common import NUMBER
 from mlevolve.results import dumps, shown_program
-from mlevolve.script import flushed, stdout_gone
+from mlevolve.script import flushed, stdout_gone, unknown_options
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
@@ -77,6 +77,15 @@ class _Parser(argparse.ArgumentParser):
         self.register("action", None, _StoreOnce)
         self.register("action", "store", _StoreOnce)
         self.register("action", "store_true", _StoreTrueOnce)
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        """argparse's, with an unknown option reported before any other mistake (a missing FILE)."""
+        given = sys.argv[1:] if args is None else list(args)
+        unknown = unknown_options(self, given)
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}")
+        return super().parse_known_args(given, namespace)
 
     def error(self, message: str) -> NoReturn:
         raise _UsageError(message, hint=f"run `{self.prog} --help`", prog=self.prog)
