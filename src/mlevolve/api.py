@@ -1132,6 +1132,11 @@ def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:
 def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
     """What ``other`` changes relative to ``base``, one line each: weights, rules (with
     provenance), operators, the variable and literal weights."""
+    from mlevolve.report.summary import value  # each change printed with the digits that show it
+
+    def change(a: float, b: float) -> str:
+        return f"{value(a, b, 3)} -> {value(b, a, 3)}"
+
     lines: builtins.list[str] = []
     old = {p.id: p for p in base.productions}
     new = {p.id: p for p in other.productions}
@@ -1144,17 +1149,17 @@ def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
                          f"meta-generation {r.generation}, from {', '.join(r.sources) or 'no tasks'}, {r.uses} uses")
         elif p.id in old and old[p.id].weight != p.weight:
             a, b = old[p.id].weight, p.weight
-            lines.append(f"~ {p.id:<34} {a:.3g} -> {b:.3g}  (x{b / a:.2f})" if a else f"~ {p.id} {a:.3g} -> {b:.3g}")
+            lines.append(f"~ {p.id:<34} {change(a, b)}  (x{value(b / a, 1.0, 3)})" if a else f"~ {p.id} {change(a, b)}")
     if base.variable_weight != other.variable_weight:
-        lines.append(f"~ variables {base.variable_weight:.3g} -> {other.variable_weight:.3g}")
+        lines.append(f"~ variables {change(base.variable_weight, other.variable_weight)}")
     for t, lit in other.literals.items():
         if t in base.literals and base.literals[t].weight != lit.weight:
-            lines.append(f"~ literals.{t} {base.literals[t].weight:.3g} -> {lit.weight:.3g}")
+            lines.append(f"~ literals.{t} {change(base.literals[t].weight, lit.weight)}")
     ops = {o.name: o for o in base.operators}
     for o in other.operators:
         if o.name not in ops or ops[o.name].text != o.text:
             lines.append(f"+ operator {o.name} = {o.text}   w={o.weight:.3g}")
     lines += [f"- operator {name}" for name in ops.keys() - {o.name for o in other.operators}]
     if other.operators and other.floor != base.floor:
-        lines.append(f"~ bandit floor {base.floor:.3g} -> {other.floor:.3g}")
+        lines.append(f"~ bandit floor {change(base.floor, other.floor)}")
     return lines

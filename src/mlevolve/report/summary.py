@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-def value(x: float | None, other: float | None = None) -> str:
-    """``x`` to 5 significant digits, or to as many more (up to 17) as it takes to print it differently from
-    ``other``: two different values never read the same ("better than the start's 0.99887" of 0.99887)."""
+def value(x: float | None, other: float | None = None, digits: int = 5) -> str:
+    """``x`` to ``digits`` significant digits, or to as many more (up to 17) as it takes to print it differently
+    from ``other``: two different values never read the same ("better than the start's 0.99887" of 0.99887;
+    ``mlevolve grammar diff``'s "1 -> 1" of a weight that changed in its 8th digit)."""
     if x is None:
         return "—"
-    digits = 5
     while other is not None and other != x and digits < 17 and f"{x:.{digits}g}" == f"{other:.{digits}g}":
         digits += 1
     return f"{x:.{digits}g}"
