@@ -192,7 +192,8 @@ def _show_library(spec: GrammarSpec) -> None:
 def _cmd_grammar_diff(args: argparse.Namespace) -> int:
     base, other = load_grammar(args.base), load_grammar(args.grammar)
     lines = api.grammar_diff(base, other)
-    print(f"# {base.name} ({base.digest}) -> {other.name} ({other.digest}): {len(lines)} change{'' if len(lines) == 1 else 's'}")
+    count = f"{len(lines)} change{'' if len(lines) == 1 else 's'}"
+    print(f"# {base.name} ({base.digest}) -> {other.name} ({other.digest}): {count}")
     for line in lines:
         print(line)
     return 0
