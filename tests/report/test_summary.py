@@ -25,7 +25,17 @@ from mlevolve import api
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.report import data, summary
-from mlevolve.results import Metric, answer, dumps, fitness_metric, scale_free, shown_program, verdict
+from mlevolve.results import (
+    TIE_RTOL,
+    Metric,
+    answer,
+    dumps,
+    fitness_metric,
+    scale_free,
+    shown_program,
+    tied,
+    verdict,
+)
 from tests.conftest import ROOT, Capsys, cli
 from tests.conftest import light_cli as _light
 
@@ -53,13 +63,28 @@ def test_the_metric_behind_the_fitness_is_read_from_the_values(metrics: dict[str
 def test_the_verdict_follows_the_direction(start: float, best: float) -> None:
     lower = Metric("val_mse", False, "validation")
     text = verdict(lower, start, best)
-    if best < start:
-        assert text.startswith("better than the start")
-    elif best == start:
+    if tied(best, start):
         assert text.startswith("no gain")
+    elif best < start:
+        assert text.startswith("better than the start")
     else:
         assert "worse than the start" in text.lower()
-    assert verdict(Metric("val_accuracy"), start, best).startswith("better") == (best > start)
+    assert verdict(Metric("val_accuracy"), start, best).startswith("better") == (best > start and not tied(best, start))
+
+
+@pytest.mark.parametrize("start", [0.5, 1e-6, 123.0, -2.0])
+@pytest.mark.parametrize("rel", [1e-15, -1e-15, 5e-10, -5e-10])
+def test_a_difference_within_float_rounding_is_no_gain(start: float, rel: float) -> None:
+    best = start * (1 + rel)
+    a = answer({"val_accuracy": best, "fitness": best}, {"val_accuracy": start, "fitness": start},
+               confirm=[(start, best), (start, best)])
+    assert a["verdict"].startswith("no gain: the best found scores the same as the starting program")
+    assert f"within float rounding: {TIE_RTOL:g} relative" in a["verdict"] or best == start
+    assert (a["better"], a["tied"], a["confirm"]["better_on"]) == (False, True, 0)
+    assert "no gain over the start's" in summary.one_line({**RESULT, "answer": a})
+    lower = start - abs(start) * 3e-9
+    worse = answer({"val_accuracy": lower, "fitness": lower}, {"val_accuracy": start, "fitness": start})
+    assert (worse["tied"], worse["better"]) == (False, False) and "worse than the start" in worse["verdict"].lower()
 
 
 def test_r_squared_is_taken_when_reported_and_computed_from_the_split_variance_otherwise() -> None:

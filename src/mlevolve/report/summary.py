@@ -112,6 +112,6 @@ def one_line(result: Mapping[str, Any]) -> str:
     if better is None:  # the start failed, or a random start has none
         against = f"the start has no {name} to compare"
     else:
-        word = "better than" if better else "no gain over" if a["gain"] == 0 else "WORSE than"
+        word = "better than" if better else "no gain over" if a.get("tied", a["gain"] == 0) else "WORSE than"
         against = f"{word} the start's {value(s, b)}"
     return f"best {name} {value(b, s)} ({against}); hash {result['best_hash'][:12]}; {tail}"
