@@ -39,6 +39,7 @@ from mlevolve.gp.generate import generate, ramped_half_and_half
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.common import SEED_LIMIT
+from mlevolve.messages import AT_LEAST, SEED_RANGE
 
 
 def read_source(path: str | Path) -> str:
@@ -163,8 +164,8 @@ def _at_least(low: int = 1, **values: int) -> None:
     """Raise :class:`SettingError` naming the first of ``values`` (parameter name to value) below ``low``."""
     for name, value in values.items():
         if value < low:
-            raise SettingError(f"{{{name}}} must be at least {low}, got {{got}}", got=value,
-                               hint=f"pass {{{name}}} {low} or more")
+            text, hint = AT_LEAST.setting(name)
+            raise SettingError(text, hint, low=low, got=value)
 
 
 CONFIRM_LIMIT = 1_000  # the most further seeds ``confirm`` takes: each trains the two programs again
@@ -183,8 +184,7 @@ def _confirms(confirm: int) -> None:
 def _seed(seed: int) -> None:
     """Raise :class:`SettingError` for a seed no generator takes."""
     if not 0 <= seed < SEED_LIMIT:
-        raise SettingError("{seed} must be at least 0 and below 2**63, got {got}", got=seed,
-                           hint="a seed is a whole number from 0 to 2**63 - 1")
+        raise SettingError(*SEED_RANGE.setting("seed"), got=seed)
 
 
 # What every file of a kind mlevolve writes holds (in its first 1 KiB, or anywhere for a report): an existing
@@ -386,8 +386,10 @@ def export(
     seed: int = Settings.seed,
     epochs: int = Settings.epochs,
     grammar: GrammarSpec | None = None,
+    script: str | None = None,
 ) -> str:
-    """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does."""
+    """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does;
+    ``script``: the file it will be written to, which its docstring names (None: "this file")."""
     _at_least(epochs=epochs)
     _seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
@@ -400,7 +402,7 @@ def export(
     _check_loss(checked, data, name, program)
     from mlevolve.interpreter.export import export_source
 
-    return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled)
+    return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled, script=script)
 
 
 def export_component(
@@ -919,19 +921,21 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
 
 def export_from_archive(db: str | Path, key: str | None = None, task: str | None = None, *,
                         seed: int | None = None, epochs: int | None = None,
-                        grammar: GrammarSpec | None = None) -> str:
+                        grammar: GrammarSpec | None = None, script: str | None = None) -> str:
     """Export the best program of an archive (or the one whose hash starts with ``key``).
 
     The task is ``task``, or the run's: a run on a data file is exported with the file's absolute
     path (stored in the archive), after checking that the file still holds the data the run was
     scored on, so the export works from any folder.  ``seed`` and ``epochs`` default to the run's;
-    ``grammar`` (default: the base grammar) must be the run's (see :func:`archived_grammar`).
+    ``grammar`` (default: the base grammar) must be the run's (see :func:`archived_grammar`); ``script``
+    as :func:`export`'s.
     """
     _not_empty(task)
     program, meta, spec = _archived(db, key, task, grammar)
     return export(program, task or _archived_task(meta, db),
                   seed=int(meta.get("seed", EvolveConfig.seed)) if seed is None else seed,
-                  epochs=int(meta.get("epochs", Settings.epochs)) if epochs is None else epochs, grammar=spec)
+                  epochs=int(meta.get("epochs", Settings.epochs)) if epochs is None else epochs, grammar=spec,
+                  script=script)
 
 
 def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None

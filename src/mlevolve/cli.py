@@ -35,6 +35,7 @@ from mlevolve.gp.engine import INITS
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.standalone.common import NUMBER
+from mlevolve.messages import GIVEN_TWICE, HELP
 from mlevolve.results import dumps, shown_program
 from mlevolve.script import flushed, stdout_gone, unknown_options
 
@@ -51,7 +52,7 @@ class _Once(argparse.Action):
         given: set[str] = namespace.__dict__.setdefault("_given", set())
         if self.dest in given:
             shown = "/".join(o for o in self.option_strings if o.startswith("--")) or "/".join(self.option_strings)
-            parser.error(f"argument {shown}: given twice; give it once")
+            parser.error(GIVEN_TWICE.format(flag=shown))
         given.add(self.dest)
         super().__call__(parser, namespace, values, option_string)
 
@@ -88,7 +89,7 @@ class _Parser(argparse.ArgumentParser):
         return super().parse_known_args(given, namespace)
 
     def error(self, message: str) -> NoReturn:
-        raise _UsageError(message, hint=f"run `{self.prog} --help`", prog=self.prog)
+        raise _UsageError(message, hint=HELP.format(prog=self.prog), prog=self.prog)
 
 
 class _UsageError(MlevError):
@@ -281,6 +282,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         api.check_output(args.output, kind="script")
     # --seed and --epochs default to the API's (a file) or to the run's (--db): passed only when given
     given = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
+    script = None if args.output == "-" else str(args.output)  # what the script's docstring says to run
     if args.component is not None:
         _no_training_flags(args, "--component writes a module that trains nothing",
                            "drop it, or export the training script (without --component)")
@@ -295,9 +297,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         if args.file:
             raise MlevError("give either FILE or --db, not both", hint="mlevolve export FILE -o OUT.py, or mlevolve "
                            "export --db DB [--hash H] -o OUT.py")
-        source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, **given)
+        source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, script=script, **given)
     elif args.file:
-        source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, **given))
+        source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, script=script,
+                                                        **given))
     else:
         raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H",
                         hint="mlevolve export FILE -o OUT.py, or mlevolve export --db DB --best -o OUT.py")
@@ -748,7 +751,7 @@ def _main(argv: Sequence[str] | None) -> int:
         prog = " ".join(["mlevolve", *filter(None, (getattr(args, "command", None),
                                                     getattr(args, "grammar_command", None)))])
         if extra:  # argparse reports them at the top; they belong to the command
-            raise _UsageError(f"unrecognized arguments: {' '.join(extra)}", f"run `{prog} --help`", prog)
+            raise _UsageError(f"unrecognized arguments: {' '.join(extra)}", HELP.format(prog=prog), prog)
         vars(args).pop("_given", None)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
@@ -805,7 +808,7 @@ def _own_words(hint: str, parser: argparse.ArgumentParser) -> str:
 
 def _hinted(err: MlevError, prog: str) -> MlevError:
     """``err`` with a hint on each of its errors: the one it has, else how to read ``prog``'s help."""
-    default = f"run `{prog} --help`"
+    default = HELP.format(prog=prog)
     for e in err.errors if isinstance(err, MlevErrors) else [err]:
         if isinstance(e, _Shown) and "\nhint: " not in e.message:
             e.message += f"\nhint: {default}"

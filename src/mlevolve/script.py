@@ -15,6 +15,7 @@ from typing import Any, NoReturn, TypeVar
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Span
+from mlevolve.messages import HELP
 
 EXIT_USAGE = 2  # as the command line's
 _T = TypeVar("_T")
@@ -104,7 +105,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str, hint: str = "") -> NoReturn:
         """Print ``message`` and ``hint`` (default: how to read the help) as one error; exit with status 2."""
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nhint: {hint or f'run `{self.prog} --help`'}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nhint: {hint or HELP.format(prog=self.prog)}\n")
 
 
 def read_json(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> Any:
