@@ -101,6 +101,8 @@ class _UsageError(MlevError):
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from mlevolve.interpreter.regimes import regime_of
+
     spec = load_grammar(args.grammar)
     failed = 0
     for file in args.files:
@@ -109,6 +111,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             source = api.read_source(file)
             program = api.check(api.parse(source, file), spec, file=file)
             api.check_task_line(program, file)
+            if program.definitions:  # what run, evolve and export hold a program to: one formula, one learner...
+                regime_of(program)
         except MlevError as err:
             print(_hinted(err.located(file), "mlevolve check").render(source), file=sys.stderr)
             failed += 1
@@ -532,7 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version="mlevolve 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("check", help="parse and type-check .mlev files")
+    p = sub.add_parser("check", help="parse and type-check .mlev files, each as one program that run, evolve and "
+                       "export take (one formula, one learner, a network's parts...)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
     p.set_defaults(run=_cmd_check)
