@@ -379,3 +379,25 @@ def _count(db: Path) -> int:
             return archive.count()
     except (MlevError, sqlite3.Error):  # the writer has not made its tables yet
         return 0
+
+
+def test_a_resumed_run_says_replayed_and_new_candidates_apart(tmp_path: Path) -> None:
+    """The counts after 'N new' are this run's own; with the replayed ones they add up to the totals
+    (the same totals as a fresh run of the whole budget: resuming is exact)."""
+    import re
+
+    db, quartic = tmp_path / "q.db", str(ROOT / "examples" / "quartic.mlev")
+    first = api.evolve(quartic, budget=30, db=db, quiet=True)
+    second = api.evolve(quartic, budget=60, db=db, quiet=True)
+    fresh = api.evolve(quartic, budget=60, db=tmp_path / "fresh.db", quiet=True)
+    sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed", "fit_evaluations")
+    assert second["replayed_counts"] == {k: v for k, v in first.items() if k in sources and v}
+    assert {k: second.get(k) for k in sources} == {k: fresh.get(k) for k in sources}
+    head = summary.lines(second)[0]
+    assert head.startswith("60 candidates: 30 replayed from the archive, 30 new (evaluated ")
+    said = {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", head.split("new (")[1])}
+    for key in ("evaluated", "cache", "fec", "hurdle", "probe", "failed"):
+        assert said[key] == second.get(key, 0) - first.get(key, 0), (key, head)
+    assert f"fitting {second['fit_evaluations'] - first['fit_evaluations']} evaluations" in head
+    assert summary.lines(first)[0].startswith("30 candidates (0 from the archive): evaluated ")
+    assert first["replayed_counts"] == {}

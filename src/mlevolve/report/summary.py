@@ -70,11 +70,15 @@ def no_score_text(db: str, reasons: Sequence[Mapping[str, Any]], finished: bool)
 def lines(result: Mapping[str, Any]) -> list[str]:
     """The summary ``mlevolve evolve`` prints at the end of a run."""
     sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
-    counts = ", ".join(f"{k} {result.get(k, 0)}" for k in sources)
+    old = result.get("replayed_counts") or {}  # a resumed run: what the archive answered, apart from this run's
+    counts = ", ".join(f"{k} {result.get(k, 0) - old.get(k, 0)}" for k in sources)
     if "fit_evaluations" in result:  # constant fitting's evaluations (formulas) or training runs (learners)
-        counts += f"; fitting {result['fit_evaluations']} evaluations"
-    out = [f"{result['candidates']} candidates ({result['replayed']} from the archive): {counts}",
-           f"archive: {result['db']}  ({result['seconds']} s)"]
+        counts += f"; fitting {result['fit_evaluations'] - old.get('fit_evaluations', 0)} evaluations"
+    head = f"{result['candidates']} candidates ({result['replayed']} from the archive): {counts}"
+    if result["replayed"]:
+        head = (f"{result['candidates']} candidates: {result['replayed']} replayed from the archive, "
+                f"{result['candidates'] - result['replayed']} new ({counts})")
+    out = [head, f"archive: {result['db']}  ({result['seconds']} s)"]
     a = result.get("answer")
     if a is None or result.get("best_hash") is None:
         message, hint = no_score_text(result["db"], result.get("failures") or [], True)
