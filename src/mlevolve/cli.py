@@ -17,6 +17,7 @@ import signal
 import sqlite3
 import sys
 import typing
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -33,7 +34,7 @@ from mlevolve.gp.backends import signal_handler
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS
 from mlevolve.gp.search import ALGORITHMS
-from mlevolve.grammar.spec import GrammarSpec, load_grammar
+from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
 from mlevolve.interpreter.standalone.common import NUMBER
 from mlevolve.messages import GIVEN_TWICE, HELP
 from mlevolve.results import dumps, shown_program
@@ -749,6 +750,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    with warnings.catch_warnings():  # a grammar file's warning (a stale digest) as an error is shown: one line, a hint
+        warnings.simplefilter("default", GrammarWarning)
+        warnings.showwarning = _show_warning
+        return _command(argv)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: typing.TextIO | None = None, line: str | None = None) -> None:
+    """A :class:`GrammarWarning` as ``FILE:LINE:COL: warning: ...`` and its hint on stderr; others as Python
+    shows them."""
+    if isinstance(message, GrammarWarning):
+        print(message.error.render().replace(": error: ", ": warning: ", 1), file=sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=file or sys.stderr)
+
+
+def _command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     prog = "mlevolve"  # the command, once known: what an error without a file is reported under
     try:
