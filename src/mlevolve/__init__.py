@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import importlib
 
-from mlevolve._lazy import submodule, submodules
-
 TYPE_CHECKING = False  # as typing's, without importing typing: the console script installs its handler after this
 if TYPE_CHECKING:
     from typing import Any
@@ -81,6 +79,8 @@ def __getattr__(name: str) -> Any:
     package of mlevolve reaches its own modules so, :mod:`mlevolve._lazy`); AttributeError for any other."""
     home = _HOMES.get(name)
     if home is None:  # a submodule (`mlevolve.api.evolve`, `mlevolve.gp.backends` after `import mlevolve`)
+        from mlevolve._lazy import submodule  # imported when first asked: `import mlevolve` stays one module
+
         return submodule(__name__, name)
     value = getattr(importlib.import_module(home), name)
     globals()[name] = value
@@ -88,7 +88,6 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*_names(), *_HOMES})
+    from mlevolve._lazy import submodules
 
-
-_names = submodules(__name__, globals())[1]  # this package's names and its modules' (mlevolve._lazy)
+    return sorted({*submodules(__name__, globals())[1](), *_HOMES})  # this package's names, its modules' and the API
