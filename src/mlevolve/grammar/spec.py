@@ -397,7 +397,8 @@ class GrammarSpec:
         parent = parent or _base()
         old = {p.id: p.weight for p in parent.productions}
         lines = [f"# {line}".rstrip() for line in header.splitlines()]
-        lines += ["version = 1", f"extends = {_q(extends)}", f"digest = {_q(self.digest)}  # recomputed on load", ""]
+        lines += [f"version = {VERSION}", f"extends = {_q(extends)}",
+                  f"digest = {_q(self.digest)}  # recomputed on load", ""]
         if self.variable_weight != parent.variable_weight:
             lines += ["[variables]", f"weight = {self.variable_weight!r}", ""]
         for t, lit in self.literals.items():
