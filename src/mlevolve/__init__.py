@@ -16,7 +16,6 @@ installs its Ctrl-C handler before the API's imports (NumPy, Lark) run (:mod:`ml
 from __future__ import annotations
 
 import importlib
-import importlib.util
 
 TYPE_CHECKING = False  # as typing's, without importing typing: the console script installs its handler after this
 if TYPE_CHECKING:
@@ -76,17 +75,19 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """The API name ``name``, imported from its module on first use, or the submodule ``name``;
-    AttributeError for any other."""
+    """The API name ``name``, imported from its module on first use, or the submodule ``name`` (each
+    package of mlevolve reaches its own modules so, :mod:`mlevolve._lazy`); AttributeError for any other."""
     home = _HOMES.get(name)
-    if home is None:  # a submodule (`mlevolve.api.evolve` after `import mlevolve`; `from mlevolve import stop`)
-        if name.startswith("_") or importlib.util.find_spec(f"{__name__}.{name}") is None:
-            raise AttributeError(f"module 'mlevolve' has no attribute {name!r}")
-        return importlib.import_module(f"{__name__}.{name}")
+    if home is None:  # a submodule (`mlevolve.api.evolve`, `mlevolve.gp.backends` after `import mlevolve`)
+        from mlevolve._lazy import submodule  # imported when first asked: `import mlevolve` stays one module
+
+        return submodule(__name__, name)
     value = getattr(importlib.import_module(home), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+    from mlevolve._lazy import submodules
+
+    return sorted({*submodules(__name__, globals())[1](), *_HOMES})  # this package's names, its modules' and the API

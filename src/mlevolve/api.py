@@ -39,6 +39,7 @@ from mlevolve.gp.generate import generate, ramped_half_and_half
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.common import SEED_LIMIT
+from mlevolve.messages import AT_LEAST, SEED_RANGE
 
 
 def read_source(path: str | Path) -> str:
@@ -163,8 +164,8 @@ def _at_least(low: int = 1, **values: int) -> None:
     """Raise :class:`SettingError` naming the first of ``values`` (parameter name to value) below ``low``."""
     for name, value in values.items():
         if value < low:
-            raise SettingError(f"{{{name}}} must be at least {low}, got {{got}}", got=value,
-                               hint=f"pass {{{name}}} {low} or more")
+            text, hint = AT_LEAST.setting(name)
+            raise SettingError(text, hint, low=low, got=value)
 
 
 CONFIRM_LIMIT = 1_000  # the most further seeds ``confirm`` takes: each trains the two programs again
@@ -183,8 +184,7 @@ def _confirms(confirm: int) -> None:
 def _seed(seed: int) -> None:
     """Raise :class:`SettingError` for a seed no generator takes."""
     if not 0 <= seed < SEED_LIMIT:
-        raise SettingError("{seed} must be at least 0 and below 2**63, got {got}", got=seed,
-                           hint="a seed is a whole number from 0 to 2**63 - 1")
+        raise SettingError(*SEED_RANGE.setting("seed"), got=seed)
 
 
 # What every file of a kind mlevolve writes holds (in its first 1 KiB, or anywhere for a report): an existing
@@ -386,8 +386,10 @@ def export(
     seed: int = Settings.seed,
     epochs: int = Settings.epochs,
     grammar: GrammarSpec | None = None,
+    script: str | None = None,
 ) -> str:
-    """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does."""
+    """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does;
+    ``script``: the file it will be written to, which its docstring names (None: "this file")."""
     _at_least(epochs=epochs)
     _seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
@@ -400,7 +402,7 @@ def export(
     _check_loss(checked, data, name, program)
     from mlevolve.interpreter.export import export_source
 
-    return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled)
+    return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled, script=script)
 
 
 def export_component(
@@ -919,19 +921,21 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
 
 def export_from_archive(db: str | Path, key: str | None = None, task: str | None = None, *,
                         seed: int | None = None, epochs: int | None = None,
-                        grammar: GrammarSpec | None = None) -> str:
+                        grammar: GrammarSpec | None = None, script: str | None = None) -> str:
     """Export the best program of an archive (or the one whose hash starts with ``key``).
 
     The task is ``task``, or the run's: a run on a data file is exported with the file's absolute
     path (stored in the archive), after checking that the file still holds the data the run was
     scored on, so the export works from any folder.  ``seed`` and ``epochs`` default to the run's;
-    ``grammar`` (default: the base grammar) must be the run's (see :func:`archived_grammar`).
+    ``grammar`` (default: the base grammar) must be the run's (see :func:`archived_grammar`); ``script``
+    as :func:`export`'s.
     """
     _not_empty(task)
     program, meta, spec = _archived(db, key, task, grammar)
     return export(program, task or _archived_task(meta, db),
                   seed=int(meta.get("seed", EvolveConfig.seed)) if seed is None else seed,
-                  epochs=int(meta.get("epochs", Settings.epochs)) if epochs is None else epochs, grammar=spec)
+                  epochs=int(meta.get("epochs", Settings.epochs)) if epochs is None else epochs, grammar=spec,
+                  script=script)
 
 
 def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None
@@ -1132,6 +1136,11 @@ def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:
 def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
     """What ``other`` changes relative to ``base``, one line each: weights, rules (with
     provenance), operators, the variable and literal weights."""
+    from mlevolve.report.summary import value  # each change printed with the digits that show it
+
+    def change(a: float, b: float) -> str:
+        return f"{value(a, b, 3)} -> {value(b, a, 3)}"
+
     lines: builtins.list[str] = []
     old = {p.id: p for p in base.productions}
     new = {p.id: p for p in other.productions}
@@ -1144,17 +1153,17 @@ def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
                          f"meta-generation {r.generation}, from {', '.join(r.sources) or 'no tasks'}, {r.uses} uses")
         elif p.id in old and old[p.id].weight != p.weight:
             a, b = old[p.id].weight, p.weight
-            lines.append(f"~ {p.id:<34} {a:.3g} -> {b:.3g}  (x{b / a:.2f})" if a else f"~ {p.id} {a:.3g} -> {b:.3g}")
+            lines.append(f"~ {p.id:<34} {change(a, b)}  (x{value(b / a, 1.0, 3)})" if a else f"~ {p.id} {change(a, b)}")
     if base.variable_weight != other.variable_weight:
-        lines.append(f"~ variables {base.variable_weight:.3g} -> {other.variable_weight:.3g}")
+        lines.append(f"~ variables {change(base.variable_weight, other.variable_weight)}")
     for t, lit in other.literals.items():
         if t in base.literals and base.literals[t].weight != lit.weight:
-            lines.append(f"~ literals.{t} {base.literals[t].weight:.3g} -> {lit.weight:.3g}")
+            lines.append(f"~ literals.{t} {change(base.literals[t].weight, lit.weight)}")
     ops = {o.name: o for o in base.operators}
     for o in other.operators:
         if o.name not in ops or ops[o.name].text != o.text:
             lines.append(f"+ operator {o.name} = {o.text}   w={o.weight:.3g}")
     lines += [f"- operator {name}" for name in ops.keys() - {o.name for o in other.operators}]
     if other.operators and other.floor != base.floor:
-        lines.append(f"~ bandit floor {base.floor:.3g} -> {other.floor:.3g}")
+        lines.append(f"~ bandit floor {change(base.floor, other.floor)}")
     return lines

@@ -17,6 +17,7 @@ import signal
 import sqlite3
 import sys
 import typing
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -33,10 +34,11 @@ from mlevolve.gp.backends import signal_handler
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS
 from mlevolve.gp.search import ALGORITHMS
-from mlevolve.grammar.spec import GrammarSpec, load_grammar
+from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
 from mlevolve.interpreter.standalone.common import NUMBER
+from mlevolve.messages import GIVEN_TWICE, HELP
 from mlevolve.results import dumps, shown_program
-from mlevolve.script import flushed, stdout_gone
+from mlevolve.script import flushed, stdout_gone, unknown_options
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
@@ -51,7 +53,7 @@ class _Once(argparse.Action):
         given: set[str] = namespace.__dict__.setdefault("_given", set())
         if self.dest in given:
             shown = "/".join(o for o in self.option_strings if o.startswith("--")) or "/".join(self.option_strings)
-            parser.error(f"argument {shown}: given twice; give it once")
+            parser.error(GIVEN_TWICE.format(flag=shown))
         given.add(self.dest)
         super().__call__(parser, namespace, values, option_string)
 
@@ -78,8 +80,17 @@ class _Parser(argparse.ArgumentParser):
         self.register("action", "store", _StoreOnce)
         self.register("action", "store_true", _StoreTrueOnce)
 
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        """argparse's, with an unknown option reported before any other mistake (a missing FILE)."""
+        given = sys.argv[1:] if args is None else list(args)
+        unknown = unknown_options(self, given)
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}")
+        return super().parse_known_args(given, namespace)
+
     def error(self, message: str) -> NoReturn:
-        raise _UsageError(message, hint=f"run `{self.prog} --help`", prog=self.prog)
+        raise _UsageError(message, hint=HELP.format(prog=self.prog), prog=self.prog)
 
 
 class _UsageError(MlevError):
@@ -91,6 +102,8 @@ class _UsageError(MlevError):
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from mlevolve.interpreter.regimes import regime_of
+
     spec = load_grammar(args.grammar)
     failed = 0
     for file in args.files:
@@ -99,6 +112,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             source = api.read_source(file)
             program = api.check(api.parse(source, file), spec, file=file)
             api.check_task_line(program, file)
+            if program.definitions:  # what run, evolve and export hold a program to: one formula, one learner...
+                regime_of(program)
         except MlevError as err:
             print(_hinted(err.located(file), "mlevolve check").render(source), file=sys.stderr)
             failed += 1
@@ -183,7 +198,8 @@ def _show_library(spec: GrammarSpec) -> None:
 def _cmd_grammar_diff(args: argparse.Namespace) -> int:
     base, other = load_grammar(args.base), load_grammar(args.grammar)
     lines = api.grammar_diff(base, other)
-    print(f"# {base.name} ({base.digest}) -> {other.name} ({other.digest}): {len(lines)} changes")
+    count = f"{len(lines)} change{'' if len(lines) == 1 else 's'}"
+    print(f"# {base.name} ({base.digest}) -> {other.name} ({other.digest}): {count}")
     for line in lines:
         print(line)
     return 0
@@ -271,6 +287,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         api.check_output(args.output, kind="script")
     # --seed and --epochs default to the API's (a file) or to the run's (--db): passed only when given
     given = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
+    script = None if args.output == "-" else str(args.output)  # what the script's docstring says to run
     if args.component is not None:
         _no_training_flags(args, "--component writes a module that trains nothing",
                            "drop it, or export the training script (without --component)")
@@ -285,9 +302,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         if args.file:
             raise MlevError("give either FILE or --db, not both", hint="mlevolve export FILE -o OUT.py, or mlevolve "
                            "export --db DB [--hash H] -o OUT.py")
-        source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, **given)
+        source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, script=script, **given)
     elif args.file:
-        source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, **given))
+        source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, script=script,
+                                                        **given))
     else:
         raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H",
                         hint="mlevolve export FILE -o OUT.py, or mlevolve export --db DB --best -o OUT.py")
@@ -519,7 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version="mlevolve 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("check", help="parse and type-check .mlev files")
+    p = sub.add_parser("check", help="parse and type-check .mlev files, each as one program that run, evolve and "
+                       "export take (one formula, one learner, a network's parts...)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
     p.set_defaults(run=_cmd_check)
@@ -731,6 +750,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    with warnings.catch_warnings():  # a grammar file's warning (a stale digest) as an error is shown: one line, a hint
+        warnings.simplefilter("default", GrammarWarning)
+        warnings.showwarning = _show_warning
+        return _command(argv)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: typing.TextIO | None = None, line: str | None = None) -> None:
+    """A :class:`GrammarWarning` as ``FILE:LINE:COL: warning: ...`` and its hint on stderr; others as Python
+    shows them."""
+    if isinstance(message, GrammarWarning):
+        print(message.error.render().replace(": error: ", ": warning: ", 1), file=sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=file or sys.stderr)
+
+
+def _command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     prog = "mlevolve"  # the command, once known: what an error without a file is reported under
     try:
@@ -738,7 +774,7 @@ def _main(argv: Sequence[str] | None) -> int:
         prog = " ".join(["mlevolve", *filter(None, (getattr(args, "command", None),
                                                     getattr(args, "grammar_command", None)))])
         if extra:  # argparse reports them at the top; they belong to the command
-            raise _UsageError(f"unrecognized arguments: {' '.join(extra)}", f"run `{prog} --help`", prog)
+            raise _UsageError(f"unrecognized arguments: {' '.join(extra)}", HELP.format(prog=prog), prog)
         vars(args).pop("_given", None)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
@@ -795,7 +831,7 @@ def _own_words(hint: str, parser: argparse.ArgumentParser) -> str:
 
 def _hinted(err: MlevError, prog: str) -> MlevError:
     """``err`` with a hint on each of its errors: the one it has, else how to read ``prog``'s help."""
-    default = f"run `{prog} --help`"
+    default = HELP.format(prog=prog)
     for e in err.errors if isinstance(err, MlevErrors) else [err]:
         if isinstance(e, _Shown) and "\nhint: " not in e.message:
             e.message += f"\nhint: {default}"

@@ -29,6 +29,21 @@ from mlevolve.dsl.ir import Definition, Program
 T = TypeVar("T")
 
 
+TIE_RTOL = 1e-9
+"""Two results closer than this, relative to the larger magnitude, are a tie, not a gain: float rounding
+(another summation order, BLAS build or thread count) moves a metric in its last bits, 1e-16 relative
+for one rounding and far below 1e-9 for the sums of a training.  The one tolerance of every verdict
+("better than the start", a meta-generation beating the base grammar, the evidence's ranks)."""
+
+
+def tied(a: float, b: float, scale: float = 0.0) -> bool:
+    """Whether ``a`` and ``b`` are the same result up to :data:`TIE_RTOL`: ``|a - b| <= TIE_RTOL * max(|a|,
+    |b|, scale)``.  ``scale``: the magnitude of what ``a`` and ``b`` were computed from where they are
+    differences (a gain in AUC, whose AUCs are at most 1: ``scale=1``), so that a gain of 1e-15 over
+    0 is a tie; 0 for plain values (relative only)."""
+    return abs(a - b) <= TIE_RTOL * max(abs(a), abs(b), scale)
+
+
 @dataclass(frozen=True)
 class Failure:
     """Why a candidate could not be scored: ``reason`` (what) and ``where`` (when, in which phase)."""
@@ -245,10 +260,11 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
         return "no candidate was scored"
     if start is None:
         return "the starting program could not be scored, so there is nothing to compare with"
-    if same_program or best == start:
-        return "no gain: nothing found beat the starting program" if same_program else \
-            "no gain: the best found scores the same as the starting program"
     diff = best - start
+    if same_program or tied(best, start):
+        rounding = f" (a difference of {diff:+.2g}, within float rounding: {TIE_RTOL:g} relative)" if diff else ""
+        return "no gain: nothing found beat the starting program" if same_program else \
+            f"no gain: the best found scores the same as the starting program{rounding}"
     size = f"{metric.name} {diff:+.4g}"
     if examples and metric.stem == "accuracy":
         size += f", {round(diff * examples):+d} of {examples}{' ' + metric.split if metric.split else ''} examples"
@@ -267,7 +283,7 @@ def spread(metric: Metric, pairs: Sequence[tuple[float | None, float | None]]) -
     deviation, and on how many seeds the best was better.  ``pairs``: (start, best) per seed, None for a
     failure (left out of the statistics, counted in ``failed``)."""
     gains = [b - s for s, b in pairs if s is not None and b is not None]
-    better = sum(metric.better(b, s) for s, b in pairs if s is not None and b is not None)
+    better = sum(metric.better(b, s) and not tied(b, s) for s, b in pairs if s is not None and b is not None)
     return {"seeds": len(pairs), "failed": len(pairs) - len(gains),
             "gain_mean": statistics.fmean(gains) if gains else None,
             "gain_sd": statistics.stdev(gains) if len(gains) > 1 else None, "better_on": better}
@@ -304,7 +320,8 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     for R²; ``sizes``: the number of examples per split prefix (an accuracy's gain is also given in
     examples); ``same_program``: the best is the starting program; ``confirm``: (start, best) metric
     values per re-evaluation seed.  Returns the metric (name, split, direction), each side's value,
-    scale-free companion and test value, the gain (best minus start), a one-sentence ``verdict``,
+    scale-free companion and test value, the gain (best minus start), ``better`` and ``tied`` (equal up to
+    :data:`TIE_RTOL`: no gain, however the gain's sign), a one-sentence ``verdict``,
     and the ``confirm`` spread (see :func:`spread`) or None.
     """
     metric = fitness_metric(best or start or {})
@@ -314,7 +331,8 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     return {"metric": {"name": metric.name, "split": metric.split, "higher_is_better": metric.higher_is_better,
                        "description": metric.describe()},
             **sides, "gain": None if b is None or s is None else b - s,
-            "better": None if b is None or s is None else metric.better(b, s),
+            "better": None if b is None or s is None else metric.better(b, s) and not tied(b, s),
+            "tied": None if b is None or s is None else tied(b, s),
             "verdict": verdict(metric, s, b, same_program, (sizes or {}).get(metric.name.partition("_")[0])),
             "confirm": None if not confirm else spread(metric, confirm)}
 

@@ -9,12 +9,13 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Span
+from mlevolve.messages import HELP
 
 EXIT_USAGE = 2  # as the command line's
 _T = TypeVar("_T")
@@ -68,14 +69,43 @@ def run(main: Callable[[], int | None]) -> NoReturn:
     sys.exit(status or 0)
 
 
+def unknown_options(parser: argparse.ArgumentParser, args: Sequence[str]) -> list[str]:
+    """The options among ``args`` that ``parser`` does not take (``--bogus``, ``--bogus=1``), in order, up to
+    a ``--`` or the name of one of its subcommands (whose parser checks the rest).  argparse itself reports
+    them last, after a missing required argument, so that ``script --bogus`` blamed the arguments the
+    user had not got to yet; :class:`ArgumentParser` and the ``mlevolve`` command report them first.  What
+    is an option is argparse's own reading (``_parse_optional``: ``-1`` is a value where no option looks
+    like a negative number, and an argument with a space is a value)."""
+    commands = {name for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+                for name in action.choices}
+    unknown = []
+    for arg in args:
+        if arg == "--" or arg in commands:
+            break
+        found: Any = parser._parse_optional(arg)  # None (a value), or a tuple (3.11), or a list of them (3.12+)
+        first = found[0] if isinstance(found, list) else found
+        if first is not None and first[0] is None:
+            unknown.append(arg)
+    return unknown
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, whose mistakes (an unknown option, a bad value, a missing argument, a script's
     own ``parser.error``) end as the ``mlevolve`` command's do: ``SCRIPT: error: MESSAGE`` and a hint
-    on the next line, exit status 2, without argparse's usage lines."""
+    on the next line, exit status 2, without argparse's usage lines.  An unknown option is reported
+    before any other mistake (:func:`unknown_options`)."""
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        given = sys.argv[1:] if args is None else list(args)
+        unknown = unknown_options(self, given)
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}")
+        return super().parse_known_args(given, namespace)
 
     def error(self, message: str, hint: str = "") -> NoReturn:
         """Print ``message`` and ``hint`` (default: how to read the help) as one error; exit with status 2."""
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nhint: {hint or f'run `{self.prog} --help`'}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nhint: {hint or HELP.format(prog=self.prog)}\n")
 
 
 def read_json(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> Any:

@@ -1,6 +1,7 @@
-"""A program no training regime runs as a whole (two formulas, a learner beside a network's parts) is
-refused by `run`, `export` and `evolve` at its place in its file, never at ``<input>``; `check` accepts
-it, as a file of components for `export --component`."""
+"""A program no training regime runs as a whole (two formulas, a learner beside a network's parts, two
+losses) is refused by `check`, `run`, `export` and `evolve` alike, at the first definition too many
+(the second formula, not the first), never at ``<input>``; `export --component` still takes one
+definition out of such a file."""
 
 from __future__ import annotations
 
@@ -17,11 +18,18 @@ MIXED = "algorithm mixed\ntask digits\n\nactivation a(x: Tensor) -> Tensor =\n  
         "  predict(x: Vector) -> Scalar =\n    dot(w, x)\n  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w\n"
 
 
+LOSSES = "algorithm two_losses\ntask digits\n\nloss a(p: Tensor, y: Tensor) -> Tensor =\n  square(p - y)\n\n" \
+         "loss b(p: Tensor, y: Tensor) -> Tensor =\n  abs(p - y)\n"
+
+
 @pytest.mark.parametrize(("text", "first"), [
-    (TWO, "p.mlev:4:9: error: a formula program holds exactly one definition, the formula"),
-    (MIXED, "p.mlev:4:12: error: a learner program holds exactly one definition, the learner"),
+    (TWO, "p.mlev:7:9: error: a formula program holds exactly one definition, the formula f; it also defines "
+          "formula g"),
+    (MIXED, "p.mlev:4:12: error: a learner program holds exactly one definition, the learner l; it also defines "
+            "activation a"),
+    (LOSSES, "p.mlev:7:6: error: a program has at most one loss; b is a second, after a"),
 ])
-@pytest.mark.parametrize("command", [["run"], ["export", "-o", "out.py"], ["evolve", "--budget", "2"]])
+@pytest.mark.parametrize("command", [["check"], ["run"], ["export", "-o", "out.py"], ["evolve", "--budget", "2"]])
 def test_a_program_no_regime_runs_is_refused_at_its_place_by_every_command(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys, text: str, first: str,
         command: list[str]) -> None:
@@ -33,9 +41,12 @@ def test_a_program_no_regime_runs_is_refused_at_its_place_by_every_command(
     assert not Path("out.py").exists() and not Path("runs").exists()
 
 
-def test_check_accepts_a_file_of_components(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+def test_export_component_takes_one_definition_out_of_a_file_of_several(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
     monkeypatch.chdir(tmp_path)
     Path("p.mlev").write_text(TWO)
-    assert cli.main(["check", "p.mlev"]) == 0
-    assert capsys.readouterr().out == "p.mlev: ok (formula f, formula g)\n"
-    assert cli.main(["export", "p.mlev", "--component", "g", "-o", "g.py"]) == 0
+    assert cli.main(["export", "p.mlev", "--component", "g", "-o", "g.py"]) == 0 and Path("g.py").exists()
+    capsys.readouterr()
+    Path("q.mlev").write_text(TWO.split("\n\nformula g")[0] + "\n")
+    assert cli.main(["check", "q.mlev"]) == 0
+    assert capsys.readouterr().out == "q.mlev: ok (formula f)\n"

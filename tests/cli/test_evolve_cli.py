@@ -189,7 +189,7 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
     assert best.simplified.split("=\n")[1].strip() == shown.split("=\n")[1].strip()
     # resumed: everything from the archive, the same answer
     code, again, err = evolve_quartic(capsys, db)
-    assert code == 0 and again.startswith("120 candidates (120 from the archive)")
+    assert code == 0 and again.startswith("120 candidates: 120 replayed from the archive, 0 new (evaluated 0, cache 0")
     assert again.splitlines()[2:] == lines[2:]
 
 

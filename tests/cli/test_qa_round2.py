@@ -237,7 +237,7 @@ def test_an_exported_script_refuses_what_the_command_refuses(tmp_path: Path, cap
         return done.stderr.splitlines()
 
     assert error("--seed", "1", "--seed=2") == ["lin.py: error: argument --seed: given twice; give it once",
-                                                "hint: try --help"]
+                                                "hint: run `lin.py --help`"]
     assert error("--json", "--json")[0] == "lin.py: error: argument --json: given twice; give it once"
     assert error("--se", "1")[0] == "lin.py: error: unrecognized arguments: --se 1"  # no abbreviations
     assert error("--task", "linear:n_train=\u0661\u0662")[0] == (

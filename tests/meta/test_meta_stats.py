@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlevolve.meta.stats import a12, ert, holm, mann_whitney, normalised_auc, trend, wilson
+from mlevolve.meta.stats import a12, ert, holm, mann_whitney, normalised_auc, snapped, trend, wilson
 from tests.conftest import ROOT
 
 samples = st.lists(st.integers(-5, 5).map(float), min_size=1, max_size=20)
@@ -198,3 +198,25 @@ def test_operator_screen_pools_each_operator_s_credit_over_the_meta_generations(
     assert op["rate"] == pytest.approx(0.25) and op["wilson"] == pytest.approx(wilson(5, 20))
     assert defaults == {"point": {"trials": 50, "successes": 5, "rate": pytest.approx(0.1),
                                   "wilson": pytest.approx(wilson(5, 50))}}
+
+
+def test_values_equal_up_to_float_rounding_are_ties_in_every_rank_statistic() -> None:
+    """A gain of 1e-15 (a last-bit difference in an AUC) is no win, no shift and no trend."""
+    base = [0.81, 0.82, 0.83, 0.84, 0.85, 0.86]
+    noisy = [v + 1e-15 for v in base]
+    assert a12(noisy, base) == 0.5 and a12([0.5 + 1e-15] * 5, [0.5] * 5) == 0.5
+    assert mann_whitney([0.5 + 1e-15] * 5, [0.5] * 5) == 1.0
+    assert trend([[0.0], [1e-15], [2e-15], [3e-15], [4e-15]]) == (0.0, 1.0)
+    assert a12([v + 1e-6 for v in base], base) > 0.5  # a real gain stays one
+    assert trend([[0.0], [1e-6], [2e-6], [3e-6], [4e-6]])[0] == pytest.approx(1.0)
+
+
+@given(st.lists(st.floats(-1, 1), min_size=1, max_size=20))
+def test_snapping_keeps_the_order_and_moves_values_by_float_rounding_only(x: list[float]) -> None:
+    import numpy as np
+
+    arr = np.asarray(x)
+    (out,) = snapped(arr)
+    assert np.all(np.abs(out - arr) <= 1e-9 * max(1.0, float(np.max(np.abs(arr)))))
+    order = np.argsort(arr, kind="stable")
+    assert np.all(np.diff(out[order]) >= 0)

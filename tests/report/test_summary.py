@@ -25,7 +25,17 @@ from mlevolve import api
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.report import data, summary
-from mlevolve.results import Metric, answer, dumps, fitness_metric, scale_free, shown_program, verdict
+from mlevolve.results import (
+    TIE_RTOL,
+    Metric,
+    answer,
+    dumps,
+    fitness_metric,
+    scale_free,
+    shown_program,
+    tied,
+    verdict,
+)
 from tests.conftest import ROOT, Capsys, cli
 from tests.conftest import light_cli as _light
 
@@ -53,13 +63,28 @@ def test_the_metric_behind_the_fitness_is_read_from_the_values(metrics: dict[str
 def test_the_verdict_follows_the_direction(start: float, best: float) -> None:
     lower = Metric("val_mse", False, "validation")
     text = verdict(lower, start, best)
-    if best < start:
-        assert text.startswith("better than the start")
-    elif best == start:
+    if tied(best, start):
         assert text.startswith("no gain")
+    elif best < start:
+        assert text.startswith("better than the start")
     else:
         assert "worse than the start" in text.lower()
-    assert verdict(Metric("val_accuracy"), start, best).startswith("better") == (best > start)
+    assert verdict(Metric("val_accuracy"), start, best).startswith("better") == (best > start and not tied(best, start))
+
+
+@pytest.mark.parametrize("start", [0.5, 1e-6, 123.0, -2.0])
+@pytest.mark.parametrize("rel", [1e-15, -1e-15, 5e-10, -5e-10])
+def test_a_difference_within_float_rounding_is_no_gain(start: float, rel: float) -> None:
+    best = start * (1 + rel)
+    a = answer({"val_accuracy": best, "fitness": best}, {"val_accuracy": start, "fitness": start},
+               confirm=[(start, best), (start, best)])
+    assert a["verdict"].startswith("no gain: the best found scores the same as the starting program")
+    assert f"within float rounding: {TIE_RTOL:g} relative" in a["verdict"] or best == start
+    assert (a["better"], a["tied"], a["confirm"]["better_on"]) == (False, True, 0)
+    assert "no gain over the start's" in summary.one_line({**RESULT, "answer": a})
+    lower = start - abs(start) * 3e-9
+    worse = answer({"val_accuracy": lower, "fitness": lower}, {"val_accuracy": start, "fitness": start})
+    assert (worse["tied"], worse["better"]) == (False, False) and "worse than the start" in worse["verdict"].lower()
 
 
 def test_r_squared_is_taken_when_reported_and_computed_from_the_split_variance_otherwise() -> None:
@@ -354,3 +379,25 @@ def _count(db: Path) -> int:
             return archive.count()
     except (MlevError, sqlite3.Error):  # the writer has not made its tables yet
         return 0
+
+
+def test_a_resumed_run_says_replayed_and_new_candidates_apart(tmp_path: Path) -> None:
+    """The counts after 'N new' are this run's own; with the replayed ones they add up to the totals
+    (the same totals as a fresh run of the whole budget: resuming is exact)."""
+    import re
+
+    db, quartic = tmp_path / "q.db", str(ROOT / "examples" / "quartic.mlev")
+    first = api.evolve(quartic, budget=30, db=db, quiet=True)
+    second = api.evolve(quartic, budget=60, db=db, quiet=True)
+    fresh = api.evolve(quartic, budget=60, db=tmp_path / "fresh.db", quiet=True)
+    sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed", "fit_evaluations")
+    assert second["replayed_counts"] == {k: v for k, v in first.items() if k in sources and v}
+    assert {k: second.get(k) for k in sources} == {k: fresh.get(k) for k in sources}
+    head = summary.lines(second)[0]
+    assert head.startswith("60 candidates: 30 replayed from the archive, 30 new (evaluated ")
+    said = {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", head.split("new (")[1])}
+    for key in ("evaluated", "cache", "fec", "hurdle", "probe", "failed"):
+        assert said[key] == second.get(key, 0) - first.get(key, 0), (key, head)
+    assert f"fitting {second['fit_evaluations'] - first['fit_evaluations']} evaluations" in head
+    assert summary.lines(first)[0].startswith("30 candidates (0 from the archive): evaluated ")
+    assert first["replayed_counts"] == {}

@@ -97,6 +97,7 @@ class RunRecord:
         self.portfolio = portfolio  # credited with each child's success, when the run has one
         self.seq = 0
         self.counts: Counter[str] = Counter()
+        self.replayed_counts: Counter[str] = Counter()  # the part of counts (and fit_evaluations) replayed
         self.operator_trials: Counter[str] = Counter()
         self.operator_successes: Counter[str] = Counter()
         self.hall_of_fame = HallOfFame(10, similar=lambda a, b: a.hash == b.hash)
@@ -162,10 +163,12 @@ class RunRecord:
             self.evaluation_seconds += outcome.seconds
             self.archive.add(self._row(seq, job, outcome, source, fingerprint))
         self.counts[source] += 1
-        if source == "evaluated":
-            self.fit_evaluations += int(outcome.metrics.get("fit_evaluations", 0))
+        fitted = int(outcome.metrics.get("fit_evaluations", 0)) if source == "evaluated" else 0
+        self.fit_evaluations += fitted
         if outcome.failure is not None:
             self.counts["failed"] += 1
+        if stored:
+            self.replayed_counts.update({source: 1, "failed": outcome.failure is not None, "fit_evaluations": fitted})
         if job.parents and job.operator != "copy":  # operator credit: did the child beat its parent?
             better = self.better(outcome, parent)
             self.operator_trials[job.operator] += 1
@@ -215,6 +218,7 @@ class RunRecord:
         return {
             "candidates": self.seq, "replayed": self.replayed, **dict(self.counts),
             **({"fit_evaluations": self.fit_evaluations} if fit else {}),
+            "replayed_counts": {k: v for k, v in self.replayed_counts.items() if v and (fit or k != "fit_evaluations")},
             "best_fitness": None if best is None else best.score, "best_hash": None if best is None else best.hash,
             "seconds": round(time.perf_counter() - self.started, 3),
             "evaluation_seconds": round(self.evaluation_seconds, 3),

@@ -19,29 +19,50 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from mlevolve.dsl.errors import MlevError, normalize_newlines, toml_error, toml_key_span
-from mlevolve.dsl.ir import Call, Expr
+from mlevolve.dsl.ir import Call, Expr, Span
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
 from mlevolve.grammar.oplang import ACTIONS, COMBINATORS, OperatorError, parse_operator
+from mlevolve.grammar.places import Place, locate
 from mlevolve.grammar.rules import Rule, RuleError, expand, make_rule, substitute
+
+_T = TypeVar("_T")
 
 
 class GrammarError(MlevError):
-    """A malformed grammar file or spec; without a hint of its own, it points to the format's documentation."""
+    """A malformed grammar file or spec; without a hint of its own, it points to the format's documentation.
+    ``place``: where in the file (:data:`~mlevolve.grammar.places.Place`), made a line and column when
+    the file is loaded (:func:`load_grammar`)."""
 
-    def __init__(self, message: str, span: Any = None, hint: str | None = None, file: str | None = None) -> None:
+    def __init__(self, message: str, span: Any = None, hint: str | None = None, file: str | None = None,
+                 place: Place | None = None) -> None:
         super().__init__(message, span, hint or "a grammar file is TOML as docs/meta.md describes; "
                          "`mlevolve grammar show` lists the base grammar", file)
+        self.place = place
+
+
+class GrammarWarning(UserWarning):
+    """Something a grammar file says that is not so but does not stop it loading (a stale ``digest``);
+    ``error``: the same as a :class:`GrammarError`, with its file, place and hint (what the command
+    line prints, as ``FILE:LINE:COL: warning: ...``)."""
+
+    def __init__(self, error: GrammarError) -> None:
+        super().__init__(error.render())
+        self.error = error
+
+
+VERSION = 1  # the grammar file format this mlevolve reads and writes (``version = 1``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,34 +256,38 @@ class GrammarSpec:
             for t in (*p.args, p.result):
                 if t not in known:
                     raise GrammarError(f"production {p} names unknown type {t!r}",
-                                       hint=f"known types: {', '.join(self.types)}")
+                                       hint=f"known types: {', '.join(self.types)}", place=_written(p, "sig"))
             if not (p.weight >= 0 and math.isfinite(p.weight)):
                 raise GrammarError(f"production {p} has a bad weight {p.weight!r}",
-                                   hint="weights are finite and >= 0")
+                                   hint="weights are finite and >= 0", place=_written(p, "weight"))
             if (p.op, p.args) in seen:
                 raise GrammarError(f"production {p} is defined twice",
-                                   hint="each op may have one result type per argument types")
+                                   hint="each op may have one result type per argument types", place=_written(p, "sig"))
             seen.add((p.op, p.args))
         if len(known) != len(self.types):
             twice = sorted({t for t in self.types if self.types.count(t) > 1})
-            raise GrammarError(f"type {twice[0]} is listed twice in `types`", hint="list each type once")
+            raise GrammarError(f"type {twice[0]} is listed twice in `types`", hint="list each type once",
+                               place=(None, "types", None))
         for t, lit in self.literals.items():
             if t not in known:
-                raise GrammarError(f"literals for unknown type {t!r}", hint=f"known types: {', '.join(known)}")
+                raise GrammarError(f"literals for unknown type {t!r}", hint=f"known types: {', '.join(known)}",
+                                   place=(f"literals.{t}", None, None))
             if not (lit.weight >= 0 and math.isfinite(lit.weight)):
                 raise GrammarError(f"literals of {t} have a bad weight {lit.weight!r}",
-                                   hint="weights are finite and >= 0")
+                                   hint="weights are finite and >= 0", place=(f"literals.{t}", "weight", None))
         if not (self.variable_weight >= 0 and math.isfinite(self.variable_weight)):
             raise GrammarError(f"variables have a bad weight {self.variable_weight!r}",
-                               hint="weights are finite and >= 0")
+                               hint="weights are finite and >= 0", place=("variables", "weight", None))
         used = {t for p in self.productions for t in (*p.args, p.result)}
         for t in self.types:
             if t in used and math.isinf(self.min_depth[t]):
                 culprits = [str(p) for p in self.by_result[t]][:3] or ["(none)"]
+                first = next(iter(self.by_result[t]), None)
                 raise GrammarError(
                     f"type {t} can never terminate: every production of it needs another {t} or a type "
                     f"that never terminates, e.g. {'; '.join(culprits)}",
-                    hint=f"add a literal or a production of {t} whose arguments all terminate")
+                    hint=f"add a literal or a production of {t} whose arguments all terminate",
+                    place=_written(first, "sig") if first is not None else (None, "types", None))
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -299,49 +324,69 @@ class GrammarSpec:
         ``[op.*]``: it may change weights, add learned rules (``[[rule]]``) and evolved operators
         (``[[operator]]``).  That is the format the meta level writes (see :meth:`to_toml`).
         """
+        at: Place = (None, None, None)  # the part being read: where a malformed value is reported
         try:
             if "extends" in data:
-                parent = _parent(str(data["extends"]), base_dir)
+                at = (None, "extends", None)
+                parent = _parent(data["extends"], base_dir)
                 types, productions = parent.types, list(parent.productions)
-                literals = {t: replace(lit, weight=float(data.get("literals", {}).get(t, {}).get("weight", lit.weight)))
-                            for t, lit in parent.literals.items()}
-                variable_weight = float(data.get("variables", {}).get("weight", parent.variable_weight))
+                literals = {}
+                for t, lit in parent.literals.items():
+                    at = (f"literals.{t}", "weight", None)
+                    literals[t] = replace(lit, weight=float(_table(data, "literals").get(t, {}).get("weight",
+                                                                                                   lit.weight)))
+                at = ("variables", "weight", None)
+                variable_weight = float(_table(data, "variables").get("weight", parent.variable_weight))
             else:
+                at = (None, "types", None)
                 types = tuple(str(t) for t in data["types"])
-                productions = [p for op, entry in data.get("op", {}).items() for p in _monomorphise(op, entry)]
-                literals = {
-                    str(t): LiteralSpec(
+                productions = []
+                for op, entry in _table(data, "op").items():
+                    at = (f"op.{op}", None, None)
+                    productions += _monomorphise(op, entry)
+                literals = {}
+                for t, e in _table(data, "literals").items():
+                    at = (f"literals.{t}", None, None)
+                    literals[str(t)] = LiteralSpec(
                         type=str(t), weight=float(e.get("weight", 1.0)),
                         choices=tuple(float(c) for c in e.get("choices", ())),
                         uniform=(float(e["uniform"][0]), float(e["uniform"][1])) if "uniform" in e else None,
                         doc=str(e.get("doc", "")))
-                    for t, e in data.get("literals", {}).items()
-                }
-                variable_weight = float(data.get("variables", {}).get("weight", 3.0))
-            for entry in data.get("rule", ()):
-                productions.append(_rule(entry, types, productions, literals))
-            overrides = {str(k): float(v) for k, v in data.get("weights", {}).items()}
+                at = ("variables", "weight", None)
+                variable_weight = float(_table(data, "variables").get("weight", 3.0))
+            for i, entry in enumerate(_array(data, "rule")):
+                at = ("rule", None, i)
+                productions.append(_located("rule", i, _rule, entry, types, productions, literals))
             ids = {p.id for p in productions}
-            for key in overrides:
+            overrides = {}
+            for key, value in _table(data, "weights").items():
+                at = ("weights", str(key), None)
                 if key not in ids:
                     raise GrammarError(f"[weights] names unknown production {key!r}",
-                                       hint="ids look like add(Scalar,Scalar)")
+                                       hint="ids look like add(Scalar,Scalar)", place=at)
+                overrides[str(key)] = _weight(value, f"[weights] {key!r}", at)
             productions = [replace(p, weight=overrides.get(p.id, p.weight)) for p in productions]
-            operators = tuple(_operator(entry, types) for entry in data.get("operator", ()))
-            if len({o.name for o in operators}) < len(operators):
-                twice = sorted(o.name for o in operators if [x.name for x in operators].count(o.name) > 1)
-                raise GrammarError(f"operator {twice[0]} is defined twice", hint="give each operator its own name")
+            operators: tuple[OperatorSpec, ...] = ()
+            for i, entry in enumerate(_array(data, "operator")):
+                at = ("operator", None, i)
+                operators += (_located("operator", i, _operator, entry, types),)
+                if operators[-1].name in {o.name for o in operators[:-1]}:
+                    raise GrammarError(f"operator {operators[-1].name} is defined twice",
+                                       hint="give each operator its own name", place=("operator", "name", i))
             focus = {f.name: f for f in (parent.focus if "extends" in data else ())}
-            for n, entry in data.get("restrict", {}).items():
+            for n, entry in _table(data, "restrict").items():
+                at = (f"restrict.{n}", None, None)
                 focus[str(n)] = _focus(str(n), entry, types, productions)
-            floor = float(data.get("bandit", {}).get("floor", 0.25))
+            at = ("bandit", "floor", None)
+            floor = float(_table(data, "bandit").get("floor", 0.25))
             if not 0.0 <= floor <= 1.0:
-                raise GrammarError(f"[bandit] floor must be in [0, 1], got {floor}")
-        except GrammarError:
+                raise GrammarError(f"[bandit] floor must be in [0, 1], got {floor}", place=at)
+        except GrammarError as err:
+            err.place = err.place or at
             raise
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:  # e.g. `op = 3`
-            raise GrammarError(f"malformed grammar: {type(err).__name__}: {err}",
-                               hint="see the layout documented at the top of grammar/base.toml") from None
+            raise GrammarError(_malformed(at, err),
+                               hint="see the layout documented at the top of grammar/base.toml", place=at) from None
         return cls(types, tuple(productions), literals, variable_weight, name, operators=operators, floor=floor,
                    focus=tuple(focus.values()))
 
@@ -352,7 +397,8 @@ class GrammarSpec:
         parent = parent or _base()
         old = {p.id: p.weight for p in parent.productions}
         lines = [f"# {line}".rstrip() for line in header.splitlines()]
-        lines += ["version = 1", f"extends = {_q(extends)}", f"digest = {_q(self.digest)}  # recomputed on load", ""]
+        lines += [f"version = {VERSION}", f"extends = {_q(extends)}",
+                  f"digest = {_q(self.digest)}  # recomputed on load", ""]
         if self.variable_weight != parent.variable_weight:
             lines += ["[variables]", f"weight = {self.variable_weight!r}", ""]
         for t, lit in self.literals.items():
@@ -382,11 +428,91 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _parent(extends: str, base_dir: Path | None) -> GrammarSpec:
-    """The grammar a file extends: ``base``, or a path relative to the file's folder."""
-    if extends != "base" and base_dir is not None and not Path(extends).is_absolute():
-        extends = str(base_dir / extends)
-    return load_grammar(extends)
+def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """Table ``key`` of ``data`` ({} where absent); a GrammarError at the key where it is not a table."""
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise GrammarError(f"`{key}` must be a table ([{key}] or [{key}.NAME]), not {_kind(value)}",
+                           place=(None, key, None))
+    return value
+
+
+def _array(data: Mapping[str, Any], key: str) -> Sequence[Mapping[str, Any]]:
+    """Array of tables ``key`` (``[[key]]``) of ``data`` (() where absent); a GrammarError where it is not one."""
+    value = data.get(key, [])
+    if not isinstance(value, list | tuple) or not all(isinstance(e, Mapping) for e in value):
+        raise GrammarError(f"`{key}` must be an array of tables, each written [[{key}]], not {_kind(value)}",
+                           place=(None, key, None))
+    return value
+
+
+def _kind(value: object) -> str:
+    """``value``'s TOML kind, for an error: "a string", "an integer"..."""
+    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number", list: "an array",
+             dict: "a table"}
+    return next((n for k, n in names.items() if type(value) is k), f"a {type(value).__name__}")
+
+
+def _weight(value: object, what: str, place: Place) -> float:
+    """``value`` as a weight (a finite number >= 0), or a GrammarError at ``place`` naming ``what``."""
+    weight = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+    if not (weight >= 0 and math.isfinite(weight)):
+        raise GrammarError(f"{what} has a bad weight {value!r}", hint="weights are finite numbers >= 0", place=place)
+    return weight
+
+
+def _malformed(place: Place, err: Exception) -> str:
+    """A malformed value's error in words, naming the part of the file ``place`` names: ``malformed grammar:
+    [[rule]] #2 has no 'sig' key``, ``malformed grammar: [op.add] weight: ValueError: ...``."""
+    table, key, which = place
+    head = "the top level" if table is None else (f"[[{table}]] #{which + 1}" if isinstance(which, int)
+                                                  else f"[{table}]")
+    if isinstance(err, KeyError):
+        return f"malformed grammar: {head} has no {err.args[0]!r} key"
+    where = key if table is None and key else f"{head} {key}" if key else head
+    return f"malformed grammar: {where}: {type(err).__name__}: {err}"
+
+
+def _located(table: str, index: int, make: Callable[..., _T], *args: Any) -> _T:
+    """``make(*args)``, with a GrammarError it raises placed at entry ``index`` of array ``table`` (its key,
+    when the error's place names one; else the entry's header)."""
+    try:
+        return make(*args)
+    except GrammarError as err:
+        key = err.place[1] if err.place is not None else None
+        err.place = (table, key, index)
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+        raise GrammarError(_malformed((table, None, index), err),
+                           hint="see the layout documented at the top of grammar/base.toml",
+                           place=(table, None, index)) from None
+
+
+def _written(p: Production, key: str) -> Place:
+    """Where production ``p``'s ``key`` (``sig``, ``weight``) is written: its ``[op.NAME]`` or its rule's entry."""
+    return ("rule", key, p.op) if p.rule is not None else (f"op.{p.op}", key, None)
+
+
+def _parent(extends: object, base_dir: Path | None) -> GrammarSpec:
+    """The grammar a file extends: ``base``, or a path relative to the file's folder.  A GrammarError at
+    the ``extends`` key (in the extending file) where that is not a string, names no file that can be
+    read, or comes back to a file being loaded (a cycle)."""
+    place: Place = (None, "extends", None)
+    if not isinstance(extends, str) or not extends:
+        raise GrammarError(f"`extends` must be \"base\" or a grammar file's path, not {extends!r}", place=place)
+    if extends == "base":
+        return _base()
+    path = Path(extends) if base_dir is None or Path(extends).is_absolute() else base_dir / extends
+    chain = _LOADING.get()
+    if path.resolve() in chain:
+        cycle = [str(c) for c in chain[chain.index(path.resolve()):]] + [str(path.resolve())]
+        raise GrammarError(f"`extends` forms a cycle: {' -> '.join(cycle)}", place=place,
+                           hint="a grammar may extend base or another file, never itself through others")
+    if not path.is_file():
+        why = "is a folder" if path.is_dir() else "does not exist"
+        raise GrammarError(f"`extends` names grammar file {extends!r}, which {why} ({path.resolve()})", place=place,
+                           hint="give \"base\" or the path of a grammar file, relative to this file's folder")
+    return load_grammar(path)
 
 
 def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Production],
@@ -394,20 +520,23 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
     """One ``[[rule]]`` entry as a production, checked against the productions before it."""
     name = str(entry["name"])
     if not re.fullmatch(r"[a-z_]\w*", name) or name in KEYWORDS:
-        raise GrammarError(f"rule name {name!r} is not a lower-case identifier")
+        raise GrammarError(f"rule name {name!r} is not a lower-case identifier", place=("rule", "name", None))
     if any(p.op == name for p in before):
-        raise GrammarError(f"rule {name} has the name of an existing production",
+        raise GrammarError(f"rule {name} has the name of an existing production", place=("rule", "name", None),
                            hint="rule names must be new (and a rule may only use rules listed before it)")
     m = _SIG.match(str(entry["sig"]))
     if m is None:
-        raise GrammarError(f"rule {name}: bad signature {entry['sig']!r}", hint='write "Scalar, Scalar -> Scalar"')
+        raise GrammarError(f"rule {name}: bad signature {entry['sig']!r}", hint='write "Scalar, Scalar -> Scalar"',
+                           place=("rule", "sig", None))
     args = tuple(a.strip() for a in m["args"].split(",")) if m["args"].strip() else ()
     if not args:
-        raise GrammarError(f"rule {name} has no holes", hint="a rule takes at least one argument")
+        raise GrammarError(f"rule {name} has no holes", hint="a rule takes at least one argument",
+                           place=("rule", "sig", None))
     try:
         body = parse_expr(str(entry["body"]))
     except MlevError as err:
-        raise GrammarError(f"rule {name}: its body does not parse: {err.message}") from None
+        raise GrammarError(f"rule {name}: its body does not parse: {err.message}",
+                           place=("rule", "body", None)) from None
     known = _so_far(types, before, literals)
     done = {p.op: p.rule for p in before if p.rule is not None}
     try:
@@ -415,7 +544,8 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
                          sources=tuple(str(t) for t in entry.get("sources", ())),
                          generation=int(entry.get("generation", 0)), uses=int(entry.get("uses", 0)))
     except RuleError as err:
-        raise GrammarError(err.message, hint=err.hint) from None
+        raise GrammarError(err.message, hint=err.hint, place=("rule", "sig" if " names type " in err.message
+                                                               else "body", None)) from None
     return Production(name, args, m["result"], float(entry.get("weight", 1.0)), str(entry.get("doc", "")), rule=rule)
 
 
@@ -427,37 +557,38 @@ def _so_far(types: Sequence[str], productions: Sequence[Production],
 
 def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], productions: Sequence[Production]) -> Focus:
     """A ``[restrict.NAME]`` table: ``types`` (known types), ``scale`` (>= 0) and ``keep`` (production ids)."""
-    where = f"[restrict.{name}]"
+    where, table = f"[restrict.{name}]", f"restrict.{name}"
     chosen = frozenset(str(t) for t in entry["types"])
     unknown = sorted(chosen - set(types))
     if unknown or not chosen:
         raise GrammarError(f"{where} names unknown type {unknown[0]!r}" if unknown else f"{where} lists no types",
-                           hint=f"known types: {', '.join(types)}")
+                           hint=f"known types: {', '.join(types)}", place=(table, "types", None))
     scale = float(entry["scale"])
     if not (scale >= 0 and math.isfinite(scale)):
-        raise GrammarError(f"{where} has a bad scale {scale!r}", hint="a scale is finite and >= 0")
+        raise GrammarError(f"{where} has a bad scale {scale!r}", hint="a scale is finite and >= 0",
+                           place=(table, "scale", None))
     keep = frozenset(str(k) for k in entry.get("keep", ()))
     ids = {p.id for p in productions}
     missing = sorted(keep - ids)
     if missing:
-        raise GrammarError(f"{where} keeps unknown production {missing[0]!r}", hint="ids look like add(Scalar,Scalar)")
+        raise GrammarError(f"{where} keeps unknown production {missing[0]!r}", hint="ids look like add(Scalar,Scalar)",
+                           place=(table, "keep", None))
     return Focus(name, chosen, scale, keep, str(entry.get("doc", "")))
 
 
 def _operator(entry: Mapping[str, Any], types: Sequence[str]) -> OperatorSpec:
     name = str(entry["name"])
     if not re.fullmatch(r"[A-Za-z_][\w.-]*", name):
-        raise GrammarError(f"operator name {name!r} is not an identifier")
+        raise GrammarError(f"operator name {name!r} is not an identifier", place=("operator", "name", None))
     if name in (*ACTIONS, *COMBINATORS, "crossover", "copy", "init", "random"):
         raise GrammarError(f"operator name {name!r} is taken by a built-in operator or step",
-                           hint="the archive records operators by name; choose another, e.g. op0")
-    weight = float(entry.get("weight", 1.0))
-    if not (weight >= 0 and math.isfinite(weight)):
-        raise GrammarError(f"operator {name} has a bad weight {weight!r}", hint="weights are finite and >= 0")
+                           hint="the archive records operators by name; choose another, e.g. op0",
+                           place=("operator", "name", None))
+    weight = _weight(entry.get("weight", 1.0), f"operator {name}", ("operator", "weight", None))
     try:
         return OperatorSpec(name, parse_operator(str(entry["program"]), types, name), weight)
     except OperatorError as err:
-        raise GrammarError(err.message, hint=err.hint) from None
+        raise GrammarError(err.message, hint=err.hint, place=("operator", "program", None)) from None
 
 
 _SIG = re.compile(r"^\s*(?P<args>[^>]*?)\s*->\s*(?P<result>\w+)\s*$")
@@ -466,20 +597,23 @@ _TYPEVAR = re.compile(r"^[A-Z]$")
 
 def _monomorphise(op: str, entry: Mapping[str, Any]) -> list[Production]:
     """Expand ``[op.NAME]``'s signatures over its type variables into typed productions."""
+    table = f"op.{op}"
     if not re.fullmatch(r"[A-Za-z_]\w*", op):
-        raise GrammarError(f"op name {op!r} is not an identifier")
+        raise GrammarError(f"op name {op!r} is not an identifier", place=(table, None, None))
     forall: Mapping[str, Sequence[str]] = entry.get("forall", {})
     out: list[Production] = []
     for sig in entry.get("sig", ()):
-        m = _SIG.match(sig)
+        m = _SIG.match(sig) if isinstance(sig, str) else None
         if m is None:
-            raise GrammarError(f"op {op}: bad signature {sig!r}", hint='write "Scalar, Vector -> Vector"')
+            raise GrammarError(f"op {op}: bad signature {sig!r}", hint='write "Scalar, Vector -> Vector"',
+                               place=(table, "sig", None))
         args = [a.strip() for a in m["args"].split(",")] if m["args"].strip() else []
         names = [m["result"], *args]
         variables = sorted({n for n in names if _TYPEVAR.match(n)})
         for var in variables:
             if var not in forall:
-                raise GrammarError(f"op {op}: type variable {var} in {sig!r} has no `forall` entry")
+                raise GrammarError(f"op {op}: type variable {var} in {sig!r} has no `forall` entry",
+                                   place=(table, "sig", None))
         for combo in itertools.product(*(forall[v] for v in variables)):
             bind = dict(zip(variables, combo, strict=True))
             result = str(m["result"])
@@ -488,7 +622,8 @@ def _monomorphise(op: str, entry: Mapping[str, Any]) -> list[Production]:
                 weight=float(entry.get("weight", 1.0)), doc=str(entry.get("doc", "")),
                 commutative=bool(entry.get("commutative", False))))
     if not out:
-        raise GrammarError(f"op {op} has no signatures", hint='add sig = ["Scalar -> Scalar"]')
+        raise GrammarError(f"op {op} has no signatures", hint='add sig = ["Scalar -> Scalar"]',
+                           place=(table, None, None))
     return out
 
 
@@ -498,8 +633,11 @@ _LOADING: ContextVar[tuple[Path, ...]] = ContextVar("_LOADING", default=())
 
 def load_grammar(path: str | Path | None = None) -> GrammarSpec:
     """Load a grammar file, or the base grammar shipped with mlevolve when ``path`` is None or the
-    name ``base`` (a file called so is ``./base``).  A chain of ``extends`` that comes back to a
-    file it started from is a :class:`GrammarError` naming the cycle."""
+    name ``base`` (a file called so is ``./base``).  Every mistake in the file is a :class:`GrammarError`
+    at its line and column (a chain of ``extends`` that comes back to a file it started from, or that
+    names a missing file, at the ``extends`` key of the file that says so); a ``digest`` line that is
+    not the grammar's (the file, or one it extends, changed since it was written) is a
+    :class:`GrammarWarning`, and the recomputed digest is used."""
     if path is None or (isinstance(path, str) and path == "base"):
         return _base()
     p = Path(path)
@@ -527,9 +665,19 @@ def _load_file(p: Path) -> GrammarSpec:
         raise GrammarError(*toml_error(err), file=str(p)) from None
     _check_layout(data, text, str(p))
     try:
-        return replace(GrammarSpec.from_dict(data, name=p.stem, base_dir=p.parent), origin=str(p.resolve()))
+        spec = replace(GrammarSpec.from_dict(data, name=p.stem, base_dir=p.parent), origin=str(p.resolve()))
     except MlevError as err:
+        if isinstance(err, GrammarError) and err.file is None and err.span is None and err.place is not None:
+            err.span = locate(text, err.place)  # an error of this file (one of a file it extends names that)
         raise err.located(str(p)) from None
+    stated = data.get("digest")
+    if stated is not None and stated != spec.digest:
+        warnings.warn(GrammarWarning(GrammarError(
+            f"digest {stated!r} is stale: this grammar's digest is {spec.digest!r} (the file, or a grammar it "
+            "extends, changed since it was written)", locate(text, (None, "digest", None)), file=str(p),
+            hint=f'the digest is recomputed on load and {spec.digest!r} is used; write digest = "{spec.digest}" '
+                 "or drop the line")), stacklevel=3)
+    return spec
 
 
 _SECTIONS = ("version", "extends", "digest", "types", "op", "literals", "variables", "rule", "weights", "operator",
@@ -537,7 +685,8 @@ _SECTIONS = ("version", "extends", "digest", "types", "op", "literals", "variabl
 
 
 def _check_layout(data: Mapping[str, Any], text: str, file: str) -> None:
-    """Refuse, at the key's place in ``text``, a top-level key no grammar file has, a file that neither
+    """Refuse, at the key's place in ``text``, a top-level key no grammar file has, a ``version`` other than
+    :data:`VERSION` (none: this one), a ``digest`` that is not 16 hexadecimal digits, a file that neither
     extends a grammar nor defines its own ``types``, and ``types`` or ``[op.*]`` in one that extends a
     grammar (it takes them from the grammar it extends: they would be ignored)."""
     def at(key: str) -> Any:  # ``[key]``, ``[key.first]`` (as ``[op.add]``) or ``key = ...``
@@ -549,10 +698,21 @@ def _check_layout(data: Mapping[str, Any], text: str, file: str) -> None:
         if key not in _SECTIONS:
             raise GrammarError(f"unknown section or key {key!r}", at(key), file=file,
                                hint=f"a grammar file's top level has: {', '.join(_SECTIONS)}")
+    version = data.get("version", VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version != VERSION:
+        raise GrammarError(f"unsupported grammar file version {version!r}: this mlevolve reads version {VERSION}",
+                           at("version"), file=file, hint=f"write version = {VERSION} (or leave it out); a file that "
+                                                          "a newer mlevolve wrote needs that mlevolve")
+    digest = data.get("digest")
+    if digest is not None and not (isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{16}", digest)):
+        raise GrammarError(f"`digest` must be 16 hexadecimal digits in a string, not {digest!r}", at("digest"),
+                           file=file, hint="it is recomputed on load: drop the line, or copy the digest that "
+                                           "`mlevolve grammar show FILE` prints")
     if "extends" not in data and "types" not in data:
         raise GrammarError("a grammar file extends another or defines its own types; this one does neither",
-                           file=file, hint='start it with extends = "base" to change the base grammar\'s weights '
-                                           "and add rules, or give types = [...] and [op.*] as grammar/base.toml does")
+                           Span(1, 1, 1, 1), file=file,
+                           hint='start it with extends = "base" to change the base grammar\'s weights and add rules, '
+                                "or give types = [...] and [op.*] as grammar/base.toml does")
     for key in ("types", "op"):
         if "extends" in data and key in data:
             raise GrammarError(f"a grammar that extends another takes its {key} from it; this one also defines {key}",

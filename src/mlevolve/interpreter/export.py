@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import shlex
 import sys
 from pathlib import Path
 
@@ -27,8 +28,17 @@ from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter.codegen import Compiled, compile_program, doc_literal
 from mlevolve.interpreter.regimes import STANDALONE, Regime
+from mlevolve.messages import AT_LEAST, GIVEN_TWICE, HELP, SEED_RANGE, Message
 
 _RULE = "# " + "-" * 30
+_HELP = HELP.format(prog="{parser.prog}")  # a script's default hint, as mlevolve's: run `SCRIPT --help`
+
+
+def _said(message: Message, **values: object) -> str:
+    """A script's ``parser.error`` call for ``message``, in the wording ``mlevolve`` reports the same mistake
+    in: its text as an f-string literal (``values`` may hold ``{args.seed}``), then its hint on the next line."""
+    return (f"        parser.error(f{message.text.format(**values)!r},\n"
+            f"                     {message.hint.format(**values)!r})")
 
 
 def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: int, epochs: int,
@@ -42,8 +52,8 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         "def main() -> None:",
         *(["    global DIM"] if dim else []),
         '    parser = argparse.ArgumentParser(description=__doc__.split("\\n")[0], allow_abbrev=False)',
-        "    parser.error = lambda msg, hint=\"\": parser.exit(2, f\"{parser.prog}: error: {msg}\\nhint: "
-        "{hint or 'try --help'}\\n\")",
+        "    parser.error = lambda msg, hint=\"\": parser.exit(  # as mlevolve's: one line, a hint, status 2",
+        f"        2, f\"{{parser.prog}}: error: {{msg}}\\nhint: {{hint or f{_HELP!r}}}\\n\")",
         '    parser.register("type", int, lambda t: int(t if t.isascii() and "_" not in t else "?"))'
         "  # no ١٢, 1_000, as mlevolve",  # Python's int takes both; argparse names the type "int" as before
         f'    parser.add_argument("--task", default={task!r}, help="task to train on (default: %(default)s)")',
@@ -53,11 +63,11 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         '    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")',
         '    flags = [arg.split("=")[0] for arg in sys.argv[1:] if arg.startswith("--")]',
         "    if twice := [flag for flag in flags if flags.count(flag) > 1]:  # argparse would keep the last silently",
-        '        parser.error(f"argument {twice[0]}: given twice; give it once")',
+        f"        parser.error(f{GIVEN_TWICE.format(flag='{twice[0]}')!r})",
         "    if not 0 <= (args := parser.parse_args()).seed < 2**63:  # what the library takes (api._seed)",
-        '        parser.error(f"argument --seed: must be at least 0 and below 2**63, got {args.seed}")',
+        _said(SEED_RANGE, name="--seed", got="{args.seed}"),
         *(["    if args.epochs < 1:",
-           '        parser.error(f"argument --epochs: must be at least 1, got {args.epochs}")']
+           _said(AT_LEAST, name="--epochs", low=1, got="{args.epochs}")]
           if "epochs" in regime.settings else []),
         *(["    torch.set_num_threads(1)"] if regime.backend == "torch" else []),
         "    try:",
@@ -180,19 +190,22 @@ def _imports(nodes: list[ast.ImportFrom | ast.Import], used: set[str]) -> str:
     return "\n".join(stdlib) + "\n\n" + "\n".join(line for line in lines if line not in stdlib)
 
 
-def _docstring(program: Program, task: str) -> str:
-    """The script's docstring; every user text in it (the task, the program with its comments) is
-    escaped (:func:`mlevolve.interpreter.codegen.doc_literal`), so none can end the string early."""
+def _docstring(program: Program, task: str, script: str | None = None) -> str:
+    """The script's docstring, naming the file ``script`` it is written to (None: not known, as on stdout);
+    every user text in it (the task, the file, the program with its comments) is escaped
+    (:func:`mlevolve.interpreter.codegen.doc_literal`), so none can end the string early."""
+    run = f"Run `python {shlex.quote(script)} --json`" if script else "Run this file with `--json`"
     text = (f"{program.name}: a program found or written with mlevolve, as a standalone training script.\n\n"
-            f"Run `python {program.name}.py --json` to train it on {task!r} and print its metrics.\n"
+            f"{run} to train it on {task!r} and print its metrics.\n"
             f"The program, in the mlevolve language:\n\n{format_program(program)}")
     return f'"""{doc_literal(text)}"""'
 
 
 def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0, epochs: int = 10,
-                  compiled: Compiled | None = None) -> str:
+                  compiled: Compiled | None = None, script: str | None = None) -> str:
     """The text of the standalone script for ``program`` (checked) trained on ``task`` (a data file's by its
-    absolute path, so that the script's default task is found from any folder)."""
+    absolute path, so that the script's default task is found from any folder); its docstring names the
+    file ``script`` it is written to (None: not known)."""
     compiled = compiled or compile_program(program, spec)
     regime = compiled.regime
     if regime.loader_for(task).names is None:  # a data file, by its absolute path: the script runs from any folder
@@ -231,7 +244,7 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
 
     data_text, data_from = section(data & kept)
     loop_text, loop_from = section(kept - data)
-    head = _docstring(program, task) + "\n\n" + _imports([i for m in parsed.values() for i in m[1]], wanted)
+    head = _docstring(program, task, script) + "\n\n" + _imports([i for m in parsed.values() for i in m[1]], wanted)
     parts = [
         *(["DIM = 0  # the number of input features, set by main()"] if dim else []),
         f"{_RULE} the program (generated by mlevolve from the source above)\n" + functions.strip(),

@@ -38,9 +38,14 @@ class EvaluatorFactory:
     tune: tuple[str, ...] = ()  # learners: the evolved methods whose literals are tuned (interpreter.fit)
 
     def __call__(self) -> ProgramEvaluator:
-        from mlevolve.grammar.spec import load_grammar
+        import warnings
 
-        return self.build(_load(self.task, self.seed, self.inputs, self.kinds), load_grammar(self.grammar))
+        from mlevolve.grammar.spec import GrammarWarning, load_grammar
+
+        with warnings.catch_warnings():  # a stale digest: the parent process said so, not each worker again
+            warnings.simplefilter("ignore", GrammarWarning)
+            spec = load_grammar(self.grammar)
+        return self.build(_load(self.task, self.seed, self.inputs, self.kinds), spec)
 
     def build(self, task: Any, spec: GrammarSpec) -> ProgramEvaluator:
         """The evaluator over an already loaded ``task`` and grammar ``spec``."""

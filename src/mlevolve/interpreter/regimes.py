@@ -188,14 +188,19 @@ def regime_of(program: Program) -> Regime:
     single = next((d for d in program.definitions if _BY_KIND[d.kind].single), None)
     if single is not None:
         regime = _BY_KIND[single.kind]
-        if len(kinds) != 1:
-            raise MlevError(f"{with_article(regime.name)} program holds exactly one definition, the {single.kind}",
-                            program.definitions[0].span, "put the other definitions in their own file")
+        if len(kinds) != 1:  # at the first definition past the one it holds
+            extra = next(d for d in program.definitions if d is not single)
+            raise MlevError(f"{with_article(regime.name)} program holds exactly one definition, the {single.kind} "
+                            f"{single.name}; it also defines {extra.kind} {extra.name}", extra.span,
+                            "put the other definitions in their own file, one program each; `mlevolve export "
+                            "FILE --component NAME` takes one definition out of a file of several")
         return regime
     regime = _BY_KIND[kinds[0]]
     for kind in regime.at_most_one:
-        if kinds.count(kind) > 1:
-            raise MlevError(f"a program has at most one {kind}", program.span, "remove or rename the others")
+        if kinds.count(kind) > 1:  # at the second one
+            first, second = [d for d in program.definitions if d.kind == kind][:2]
+            raise MlevError(f"a program has at most one {kind}; {second.name} is a second, after {first.name}",
+                            second.span, "remove or rename the others")
     return regime
 
 

@@ -56,7 +56,7 @@ import numpy.typing as npt
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.standalone import data as _data
-from mlevolve.interpreter.standalone.common import OPTION_RANGES, SPEC_WORDS, TaskError
+from mlevolve.interpreter.standalone.common import OPTION_RANGES, RANGE_WORDS, SPEC_WORDS, TaskError
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, _number, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
 from mlevolve.interpreter.standalone.data_density import (
@@ -526,8 +526,9 @@ def _int_options(name: str, options: Mapping[str, OptionValue]) -> dict[str, int
             if as_float is not None and math.isfinite(as_float) and as_float == round(as_float):
                 number = int(as_float)
         if number is None or not lo <= number <= hi:
-            raise MlevError(f"option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
-                            hint=f"write e.g. {name}:{key}={_defaults(name).get(key, lo)}")
+            text, hint = (w.format(key=key, value=value, name=name, lo=lo, hi=hi,
+                                   default=_defaults(name).get(key, lo)) for w in RANGE_WORDS)
+            raise MlevError(text, hint=hint)
         out[key] = number
     if "n_tasks" in out:
         total = out["n_tasks"] * (out["n_train"] + out["n_val"]) * out["dim"]

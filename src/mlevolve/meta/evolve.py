@@ -61,6 +61,7 @@ from mlevolve.meta import provenance, vary
 from mlevolve.meta.config import InnerConfig, MetaConfig
 from mlevolve.meta.mine import Elite, mine, rewrite
 from mlevolve.meta.stats import normalised_auc, normalised_curve
+from mlevolve.results import tied
 
 META_FORMAT = 3  # the layout of the stored inner-run details; part of a meta archive's identity
 _DETAILS = "CREATE TABLE IF NOT EXISTS inner_runs (hash TEXT PRIMARY KEY, detail TEXT NOT NULL)"
@@ -386,7 +387,7 @@ class MetaRun:
             pool = pool[:4 * m.rules_per_generation]
             top = ranked[0]
             val, val_auc, val_tasks = self.validate(top.spec, generation)
-            if val > best_val:
+            if val > best_val and not tied(val, best_val, scale=1.0):  # a gain, not float rounding (AUCs <= 1)
                 best_spec, best_val, self.chosen = self.effective(top.spec), val, generation
             population = self.offspring(ranked, pool, rng, generation)
             record = self._record(generation, ranked, found, val_auc, population)

@@ -3,7 +3,9 @@
 Small, pure functions over plain sequences: effect size (Vargha–Delaney A12), a rank test
 (Mann–Whitney U) with Holm–Bonferroni correction, Wilson intervals for success rates, expected
 running time (ERT, Auger & Hansen), a Kendall-tau trend test across ordered snapshots (e.g.
-meta-generations) and the normalised area under a best-so-far curve.
+meta-generations) and the normalised area under a best-so-far curve.  Values equal up to float
+rounding (``mlevolve.results.TIE_RTOL``, relative to 1: AUCs and their gains are at most 1) are
+ties in every rank statistic (:func:`snapped`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from mlevolve.results import tied
+
 
 def _sample(x: Sequence[float], name: str) -> np.ndarray:
     arr = np.asarray(x, dtype=float).ravel()
@@ -23,17 +27,35 @@ def _sample(x: Sequence[float], name: str) -> np.ndarray:
     return arr
 
 
+def snapped(*samples: npt.NDArray[np.float64], scale: float = 1.0) -> list[npt.NDArray[np.float64]]:
+    """``samples`` with each run of values tied (:func:`mlevolve.results.tied`, relative to ``scale`` at least:
+    the AUCs and gains here are at most 1) to the run's least value in sorted order replaced by that value,
+    so that float rounding (1e-15) is no rank difference: a win in A12, a shift in a rank test, a trend.
+    Values more than the tolerance apart keep their order."""
+    both = np.concatenate(samples)
+    order = np.argsort(both, kind="stable")
+    out = both.copy()
+    for i in range(1, order.size):
+        prev, here = order[i - 1], order[i]
+        if tied(float(out[prev]), float(both[here]), scale):  # within the tolerance of its run's least value
+            out[here] = out[prev]
+    cuts = np.cumsum([s.size for s in samples])[:-1]
+    return list(np.split(out, cuts))
+
+
 def a12(x: Sequence[float], y: Sequence[float]) -> float:
-    """Vargha–Delaney A12: the probability that a value drawn from ``x`` exceeds one from ``y`` (ties count half)."""
-    a, b = _sample(x, "x"), _sample(y, "y")
+    """Vargha–Delaney A12: the probability that a value drawn from ``x`` exceeds one from ``y`` (ties, values
+    equal up to float rounding (:func:`snapped`), count half)."""
+    a, b = snapped(_sample(x, "x"), _sample(y, "y"))
     gt = np.count_nonzero(a[:, None] > b[None, :])
     eq = np.count_nonzero(a[:, None] == b[None, :])
     return float((gt + 0.5 * eq) / (a.size * b.size))
 
 
 def mann_whitney(x: Sequence[float], y: Sequence[float]) -> float:
-    """Two-sided Mann–Whitney U p-value; 1.0 when every value in both samples is the same."""
-    a, b = _sample(x, "x"), _sample(y, "y")
+    """Two-sided Mann–Whitney U p-value; 1.0 when every value in both samples is the same (up to float
+    rounding: :func:`snapped`)."""
+    a, b = snapped(_sample(x, "x"), _sample(y, "y"))
     both = np.concatenate([a, b])
     if np.all(both == both[0]):
         return 1.0
@@ -85,10 +107,12 @@ def ert(evaluations_to_target: Sequence[float | None], budget: int) -> float:
 def trend(values_by_step: Sequence[Sequence[float]]) -> tuple[float, float]:
     """Kendall's tau between step index and value over all (step, value) pairs, with the one-sided p for tau > 0.
 
-    Returns ``(0.0, 1.0)`` when fewer than two steps hold values or every value is equal.
+    Returns ``(0.0, 1.0)`` when fewer than two steps hold values or every value is equal (up to float
+    rounding: :func:`snapped`).
     """
     steps = [float(i) for i, values in enumerate(values_by_step) for _ in values]
-    values = [float(v) for vs in values_by_step for v in vs]
+    flat = [float(v) for vs in values_by_step for v in vs]
+    values = [float(v) for v in snapped(np.asarray(flat, dtype=float))[0]] if flat else []
     if len(set(steps)) < 2 or len(set(values)) < 2:
         return 0.0, 1.0
     result = stats.kendalltau(steps, values, alternative="greater")

@@ -7,3 +7,7 @@ back end format, so the terminal commands and the report show the same thing the
 ``page`` assembles the self-contained HTML file.  Nothing here is imported until asked for, so
 the CLI stays light.
 """
+
+from mlevolve._lazy import submodules
+
+__getattr__, __dir__ = submodules(__name__, globals())  # `mlevolve.PACKAGE.MODULE` on first use

@@ -71,7 +71,7 @@ def _answer(run: Run) -> str:
     if a is None:
         return _section("The answer", "<p>No candidate has a fitness yet: every one failed so far.</p>")
     name, best, start = a["metric"]["name"], a["best"], a["start"]
-    worse = a["better"] is False and a["gain"] != 0
+    worse = a["better"] is False and not a.get("tied", a["gain"] == 0)
     rows = [("metric", a["metric"]["description"]),
             ("best", f"{summary.side(name, best, start)}   (hash {best['hash'][:12]}, candidate {best['seq']}, "
                      f"size {best['size']})"),

@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-def value(x: float | None, other: float | None = None) -> str:
-    """``x`` to 5 significant digits, or to as many more (up to 17) as it takes to print it differently from
-    ``other``: two different values never read the same ("better than the start's 0.99887" of 0.99887)."""
+def value(x: float | None, other: float | None = None, digits: int = 5) -> str:
+    """``x`` to ``digits`` significant digits, or to as many more (up to 17) as it takes to print it differently
+    from ``other``: two different values never read the same ("better than the start's 0.99887" of 0.99887;
+    ``mlevolve grammar diff``'s "1 -> 1" of a weight that changed in its 8th digit)."""
     if x is None:
         return "—"
-    digits = 5
     while other is not None and other != x and digits < 17 and f"{x:.{digits}g}" == f"{other:.{digits}g}":
         digits += 1
     return f"{x:.{digits}g}"
@@ -70,11 +70,15 @@ def no_score_text(db: str, reasons: Sequence[Mapping[str, Any]], finished: bool)
 def lines(result: Mapping[str, Any]) -> list[str]:
     """The summary ``mlevolve evolve`` prints at the end of a run."""
     sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
-    counts = ", ".join(f"{k} {result.get(k, 0)}" for k in sources)
+    old = result.get("replayed_counts") or {}  # a resumed run: what the archive answered, apart from this run's
+    counts = ", ".join(f"{k} {result.get(k, 0) - old.get(k, 0)}" for k in sources)
     if "fit_evaluations" in result:  # constant fitting's evaluations (formulas) or training runs (learners)
-        counts += f"; fitting {result['fit_evaluations']} evaluations"
-    out = [f"{result['candidates']} candidates ({result['replayed']} from the archive): {counts}",
-           f"archive: {result['db']}  ({result['seconds']} s)"]
+        counts += f"; fitting {result['fit_evaluations'] - old.get('fit_evaluations', 0)} evaluations"
+    head = f"{result['candidates']} candidates ({result['replayed']} from the archive): {counts}"
+    if result["replayed"]:
+        head = (f"{result['candidates']} candidates: {result['replayed']} replayed from the archive, "
+                f"{result['candidates'] - result['replayed']} new ({counts})")
+    out = [head, f"archive: {result['db']}  ({result['seconds']} s)"]
     a = result.get("answer")
     if a is None or result.get("best_hash") is None:
         message, hint = no_score_text(result["db"], result.get("failures") or [], True)
@@ -112,6 +116,6 @@ def one_line(result: Mapping[str, Any]) -> str:
     if better is None:  # the start failed, or a random start has none
         against = f"the start has no {name} to compare"
     else:
-        word = "better than" if better else "no gain over" if a["gain"] == 0 else "WORSE than"
+        word = "better than" if better else "no gain over" if a.get("tied", a["gain"] == 0) else "WORSE than"
         against = f"{word} the start's {value(s, b)}"
     return f"best {name} {value(b, s)} ({against}); hash {result['best_hash'][:12]}; {tail}"

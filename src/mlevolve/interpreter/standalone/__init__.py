@@ -12,3 +12,7 @@ for a task that cannot be loaded); the library wraps the latter into its ``MlevE
 (:mod:`mlevolve.interpreter.tasks`).  The library-only part of the tasks (names, descriptions,
 option checking, the validation of users' CSV/NPZ files) is :mod:`mlevolve.interpreter.tasks`.
 """
+
+from mlevolve._lazy import submodules
+
+__getattr__, __dir__ = submodules(__name__, globals())  # `mlevolve.PACKAGE.MODULE` on first use

@@ -47,6 +47,8 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
     "twice": ("option '{0}' is given twice in task spec '{1}'", "give each option once"),
     "empty": ("option '{0}' has no value in task spec '{1}'", "write it as NAME:key=value, or leave the option out"),
     "unknown": ("unknown option '{0}' for task '{2}'{3}", "options{4}: {5}")}  # {3} ", a formula task", {4} " of ..."
+RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
+               "write e.g. {name}:{key}={default}")  # a numeric option outside OPTION_RANGES, the library's too
 
 
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
@@ -67,6 +69,7 @@ def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str
             lo, hi = OPTION_RANGES[key]
             number = float(value) if NUMBER.fullmatch(value) else math.nan  # 1e3 is 1000; a non-number is refused
             if not lo <= number <= hi or number != round(number):
-                raise TaskError(f"option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}")
+                raise TaskError(*(w.format(key=key, value=value, name=name, lo=lo, hi=hi, default=defaults[key])
+                                  for w in RANGE_WORDS))
             options[key] = int(number)
     return name, options

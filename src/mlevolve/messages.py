@@ -1,0 +1,34 @@
+"""The wording of the command-line mistakes that both the ``mlevolve`` command and the scripts that
+``mlevolve export`` writes report: one owner, so that the same mistake reads the same in both.
+
+Each :class:`Message` is a ``str.format`` template of its error line and of its hint, with the setting
+written ``{name}`` (a flag in the command line and in a script: ``--seed``; a parameter's name in the
+API) and the values by their own names.  The library raises them as a
+:class:`~mlevolve.dsl.errors.SettingError` (:meth:`Message.setting`); ``mlevolve.interpreter.export``
+writes them into a script's ``main`` as text (the script imports no mlevolve).  Standard library only.
+(The task loaders' own words, which a script runs, are ``interpreter/standalone/common.py``'s
+``SPEC_WORDS`` and ``RANGE_WORDS``, shared in the same way.)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Message(NamedTuple):
+    """An error line's template and its hint's."""
+
+    text: str
+    hint: str
+
+    def setting(self, name: str) -> tuple[str, str]:
+        """(text, hint) with the setting written ``{NAME}``, as :class:`~mlevolve.dsl.errors.SettingError`
+        names a setting (``{seed}``: ``--seed`` on the command line, ``seed`` in the API)."""
+        return self.text.replace("{name}", f"{{{name}}}"), self.hint.replace("{name}", f"{{{name}}}")
+
+
+SEED_RANGE = Message("{name} must be at least 0 and below 2**63, got {got}",
+                     "a seed is a whole number from 0 to 2**63 - 1")
+AT_LEAST = Message("{name} must be at least {low}, got {got}", "pass {name} {low} or more")
+GIVEN_TWICE = "argument {flag}: given twice; give it once"  # the hint: HELP
+HELP = "run `{prog} --help`"  # the hint of a mistake argparse finds (an unknown option, a bad value)

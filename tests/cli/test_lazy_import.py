@@ -1,0 +1,51 @@
+"""``import mlevolve`` alone reaches every module as an attribute (``mlevolve.gp.backends``), importing
+nothing heavy until a module is asked for (the lazy API of ``mlevolve/__init__.py`` and ``mlevolve/_lazy.py``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import SRC, environment
+
+MODULES = sorted(f"mlevolve.{p.relative_to(SRC / 'mlevolve').with_suffix('').as_posix().replace('/', '.')}"
+                 for p in (SRC / "mlevolve").rglob("*.py") if not p.name.startswith("_"))
+
+
+def _fresh(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=environment())
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.e2e
+def test_bare_import_is_light_and_reaches_every_module_as_an_attribute() -> None:
+    out = _fresh("import sys, operator, mlevolve\n"
+                 "heavy = [m for m in ('torch', 'numpy', 'lark', 'mlevolve.gp') if m in sys.modules]\n"
+                 f"for name in {MODULES!r}:\n"
+                 "    module = operator.attrgetter(name.partition('.')[2])(mlevolve)\n"
+                 "    assert module is sys.modules[name], name\n"
+                 "print(heavy)")
+    assert out.split() == ["[]"]
+
+
+@pytest.mark.e2e
+def test_an_attribute_reaches_one_module_only() -> None:
+    out = _fresh("import sys, mlevolve\nmlevolve.gp.backends\n"
+                 "print('torch' in sys.modules, 'mlevolve.meta' in sys.modules)")
+    assert out.split() == ["False", "False"]
+
+
+def test_a_missing_name_is_an_attribute_error_and_dir_lists_the_modules() -> None:
+    import mlevolve
+    import mlevolve.gp
+
+    for package in (mlevolve, mlevolve.gp):
+        with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+            package.nope  # noqa: B018
+        with pytest.raises(AttributeError):
+            package._private  # noqa: B018
+    assert {"backends", "engine", "archive"} <= set(dir(mlevolve.gp))
+    assert {"gp", "dsl", "api", "check", "load_grammar"} <= set(dir(mlevolve))

@@ -1,0 +1,47 @@
+"""``mlevolve grammar diff``: a production is listed only where its weight changed, and its line prints
+the two weights differently (a change in the 8th digit read "1 -> 1 (x1.00)" before)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlevolve.api import grammar_diff
+from mlevolve.grammar.spec import load_grammar
+from tests.conftest import Capsys, cli
+
+BASE = load_grammar()
+IDS = [p.id for p in BASE.productions[:12]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(IDS), st.floats(0.0, 10.0), max_size=6))
+def test_each_listed_weight_changed_and_reads_so(weights: dict[str, float]) -> None:
+    other = BASE.with_weights(weights)
+    lines = grammar_diff(BASE, other)
+    changed = {k for k, w in weights.items() if w != next(p.weight for p in BASE.productions if p.id == k)}
+    assert {line.split()[1] for line in lines} == changed
+    for line in lines:
+        before, after = re.search(r"(\S+) -> (\S+)", line).groups()  # type: ignore[union-attr]
+        assert before != after, line
+
+
+def test_an_unchanged_weight_written_again_is_not_a_change(tmp_path: Path, capsys: Capsys) -> None:
+    folder = tmp_path
+    (folder / "g.grammar.toml").write_text('version = 1\nextends = "base"\n[weights]\n"add(Scalar,Scalar)" = 1.0\n'
+                                           '"sub(Scalar,Scalar)" = 1.0000001\n[variables]\nweight = 3.0\n')
+    code, out, _ = cli(capsys, "grammar", "diff", "base", str(folder / "g.grammar.toml"))
+    assert code == 0
+    assert out.splitlines()[1:] == ["~ sub(Scalar,Scalar)                 1 -> 1.0000001  (x1.0000001)"]
+    assert out.splitlines()[0].endswith(": 1 change")
+
+
+@pytest.mark.parametrize(("a", "b", "shown"), [(1.0, 2.0, "1 -> 2  (x2)"), (0.7, 0.35, "0.7 -> 0.35  (x0.5)")])
+def test_round_changes_keep_three_digits(a: float, b: float, shown: str) -> None:
+    key = "add(Scalar,Scalar)"
+    lines = grammar_diff(BASE.with_weights({key: a}), BASE.with_weights({key: b}))
+    assert lines == [f"~ {key:<34} {shown}"]

@@ -1,0 +1,132 @@
+"""Every mistake in a grammar file is one error at its line and column, with a hint, exit status 2:
+a bad value anywhere (an op, a literal, a [[rule]] or [[operator]] entry by its index, a [restrict]
+table, [weights], [bandit]), an unsupported ``version``, a malformed ``digest``, and an ``extends``
+that names a missing file or closes a cycle (at the ``extends`` key of the file that says so).  A
+stale ``digest`` (the file, or one it extends, changed since it was written) is a one-line warning;
+the recomputed digest is used."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from mlevolve.grammar.places import Place, locate
+from mlevolve.grammar.spec import GrammarError, GrammarWarning, load_grammar
+from tests.conftest import Capsys, cli
+
+E = 'version = 1\nextends = "base"\n'
+OWN = 'types = ["Num"]\n[literals.Num]\nchoices = [1.0]\n[op.f]\n'
+RULE = '[[rule]]\nname = "r_a"\nsig = "Scalar -> Scalar"\nbody = "sin(h0)"\n\n'
+
+CASES = [
+    ('version = 2\nextends = "base"\n', "1:1", "unsupported grammar file version 2: this mlevolve reads version 1"),
+    ('version = "1"\nextends = "base"\n', "1:1", "unsupported grammar file version '1'"),
+    ('extends = "base"\ndigest = "xyz"\n', "2:1", "`digest` must be 16 hexadecimal digits in a string, not 'xyz'"),
+    ('extends = 3\n', "1:1", "`extends` must be \"base\" or a grammar file's path, not 3"),
+    (E + RULE + '[[rule]]\nname = "r_b"\nsig = "Scalar -> Scalar"\nbody = "nope(h0)"\n', "11:1",
+     "rule r_b does not type-check: unknown primitive 'nope'"),
+    (E + RULE + '[[rule]]\nname = "r_b"\nbody = "sin(h0)"\n', "8:3", "malformed grammar: [[rule]] #2 has no 'sig' key"),
+    (E + RULE + '[[rule]]\nname = "r_a"\nsig = "Scalar -> Scalar"\nbody = "cos(h0)"\n', "9:1",
+     "rule r_a has the name of an existing production"),
+    (E + RULE.replace('body = "sin(h0)"\n', 'body = "sin(h0)"\nweight = -1.0\n'), "7:1",
+     "production r_a(Scalar) -> Scalar has a bad weight -1.0"),
+    (E + RULE.replace("-> Scalar", "-> Foo"), "5:1", "rule r_a names type 'Foo', which the grammar does not have"),
+    (E + RULE.replace("sin(h0)", "sin(h0"), "6:1", "rule r_a: its body does not parse"),
+    (E + '[[operator]]\nname = "o1"\nprogram = "tweak()"\n[[operator]]\nname = "o1"\nprogram = "tweak()"\n', "7:1",
+     "operator o1 is defined twice"),
+    (E + '[[operator]]\nname = "o1"\nprogram = "tweak()"\nweight = "x"\n', "6:1", "operator o1 has a bad weight 'x'"),
+    (E + '[[operator]]\nname = "o1"\nprogram = "regrow(any)"\n', "5:1", "operator o1: write regrow(SELECTOR, DEPTH)"),
+    (E + '[[operator]]\nname = "crossover"\nprogram = "tweak()"\n', "4:1",
+     "operator name 'crossover' is taken by a built-in"),
+    (E + '[weights]\n"add(Scalar,Scalar)" = 2.0\n"nope(Scalar)" = 2.0\n', "5:2",
+     "[weights] names unknown production 'nope(Scalar)'"),
+    (E + '[weights]\n"add(Scalar,Scalar)" = -2.0\n', "4:2", "[weights] 'add(Scalar,Scalar)' has a bad weight -2.0"),
+    (E + '[restrict.learn]\ntypes = ["Scalar"]\nscale = 0.5\nkeep = ["nope(Scalar)"]\n', "6:1",
+     "[restrict.learn] keeps unknown production 'nope(Scalar)'"),
+    (E + '[restrict.learn]\ntypes = ["Nope"]\nscale = 0.5\n', "4:1", "[restrict.learn] names unknown type 'Nope'"),
+    (E + '[restrict.learn]\ntypes = ["Scalar"]\n', "3:2", "malformed grammar: [restrict.learn] has no 'scale' key"),
+    (E + '[bandit]\nfloor = 2.0\n', "4:1", "[bandit] floor must be in [0, 1], got 2.0"),
+    (E + '[variables]\nweight = -1.0\n', "4:1", "variables have a bad weight -1.0"),
+    (E + '[literals.Scalar]\nweight = "x"\n', "4:1", "malformed grammar: [literals.Scalar] weight: ValueError"),
+    (OWN + 'sig = ["Num -> Nope"]\n', "5:1", "production f(Num) -> Nope names unknown type 'Nope'"),
+    (OWN + 'weight = 1.0\n', "4:2", "op f has no signatures"),
+    (OWN + 'sig = ["T -> T"]\n', "5:1", "op f: type variable T in 'T -> T' has no `forall` entry"),
+    (OWN + 'sig = ["Num -> Num"]\nweight = -3\n', "6:1", "production f(Num) -> Num has a bad weight -3.0"),
+    (OWN + 'sig = ["Num -> Num", "Num -> Num"]\n', "5:1", "production f(Num) -> Num is defined twice"),
+    (OWN.replace('["Num"]', '["Num", "Num"]') + 'sig = ["Num -> Num"]\n', "1:1", "type Num is listed twice"),
+    (OWN.replace('["Num"]', '["Num", "Vec"]') + 'sig = ["Num -> Num"]\n[op.g]\nsig = ["Vec -> Vec"]\n', "7:1",
+     "type Vec can never terminate"),
+    (OWN.replace("literals.Num", "literals.Nim") + 'sig = ["Num -> Num"]\n', "2:2", "literals for unknown type 'Nim'"),
+    (OWN.replace("[op.f]\n", "[op.1f]\n") + 'sig = ["Num -> Num"]\n', "4:2", "op name '1f' is not an identifier"),
+    ('version = 1\n', "1:1", "a grammar file extends another or defines its own types"),
+]
+
+
+@pytest.mark.parametrize(("text", "at", "message"), CASES)
+def test_each_mistake_is_one_error_at_its_place(tmp_path: Path, capsys: Capsys, text: str, at: str,
+                                               message: str) -> None:
+    path = tmp_path / "g.grammar.toml"
+    path.write_text(text)
+    code, out, err = cli(capsys, "grammar", "show", str(path))
+    lines = err.splitlines()
+    assert (code, out) == (2, ""), err
+    assert lines[0].startswith(f"{path}:{at}: error: {message}"), lines[0]
+    assert lines[-1].startswith("hint: ")
+    with pytest.raises(GrammarError) as caught:
+        load_grammar(path)
+    assert caught.value.file == str(path) and caught.value.span is not None
+
+
+def test_a_missing_or_cyclic_extends_is_reported_in_the_file_that_says_so(tmp_path: Path, capsys: Capsys) -> None:
+    child = tmp_path / "child.grammar.toml"
+    child.write_text('version = 1\nextends = "parts/parent.toml"\n')
+    code, _, err = cli(capsys, "grammar", "show", str(child))
+    assert code == 2 and err.splitlines()[0] == (
+        f"{child}:2:1: error: `extends` names grammar file 'parts/parent.toml', which does not exist "
+        f"({(tmp_path / 'parts' / 'parent.toml').resolve()})")
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "parent.toml").write_text('extends = "../child.grammar.toml"\n')
+    code, _, err = cli(capsys, "grammar", "show", str(child))
+    assert code == 2 and err.splitlines()[0].startswith(f"{(tmp_path / 'parts' / 'parent.toml')}:1:1: error: "
+                                                        "`extends` forms a cycle: ")
+    (tmp_path / "parts" / "parent.toml").write_text('extends = "base"\n[weights]\n"nope(Scalar)" = 1.0\n')
+    code, _, err = cli(capsys, "grammar", "show", str(child))  # a mistake in the parent: at its place there
+    assert code == 2 and err.splitlines()[0].startswith(f"{tmp_path / 'parts' / 'parent.toml'}:3:2: error: ")
+
+
+def test_a_stale_digest_is_a_warning_and_the_recomputed_one_is_used(tmp_path: Path, capsys: Capsys) -> None:
+    path = tmp_path / "g.grammar.toml"
+    path.write_text('version = 1\nextends = "base"\ndigest = "0000000000000000"  # recomputed on load\n')
+    with pytest.warns(GrammarWarning, match="digest '0000000000000000' is stale") as caught:
+        spec = load_grammar(path)
+    assert spec.digest == load_grammar().digest
+    error = caught[0].message.error  # type: ignore[union-attr]
+    assert (error.file, error.span.line, error.span.column) == (str(path), 3, 1)
+    code, out, err = cli(capsys, "grammar", "show", str(path))
+    assert code == 0 and out.startswith("# grammar 'g.grammar'")
+    assert err.splitlines() == [
+        f"{path}:3:1: warning: digest '0000000000000000' is stale: this grammar's digest is '{spec.digest}' "
+        "(the file, or a grammar it extends, changed since it was written)",
+        f"hint: the digest is recomputed on load and '{spec.digest}' is used; write digest = \"{spec.digest}\" "
+        "or drop the line"]
+    path.write_text(spec.to_toml())  # what mlevolve writes reads back without a word
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_grammar(path).digest == spec.digest
+
+
+def test_locate_finds_keys_headers_and_entries() -> None:
+    text = 'version = 1\n[[rule]]\nname = "a"\nsig = "x"\n[[rule]]\nname = "b"\n[op."f"]\n  weight = 2\n'
+
+    def at(place: Place) -> tuple[int, int] | None:
+        span = locate(text, place)
+        return None if span is None else (span.line, span.column)
+
+    assert at((None, "version", None)) == (1, 1)
+    assert at(("rule", "sig", 0)) == (4, 1)
+    assert at(("rule", "sig", 1)) == (5, 3)  # the entry has no sig: its header
+    assert at(("rule", None, "b")) == (5, 3)
+    assert at(("op.f", "weight", None)) == (8, 3)
+    assert at(("restrict.x", None, None)) is None
