@@ -714,6 +714,21 @@ def test_meta_search_reproduces_the_committed_trace() -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
+def test_the_committed_update_rule_generator_reproduces(tmp_path: Path) -> None:
+    """An ML kind beside repro.toml's formulas: benchmarks/meta/update_rules.toml (an optimizer's
+    ``step`` evolved on small supervised tasks, about a minute), rerun, writes the committed
+    generator's productions, weights, rules and digest line for line (the comment header, which
+    names the archive and the environment, aside).  Regenerate with the command in its header."""
+    out = tmp_path / "g.toml"
+    api.meta(ROOT / "benchmarks" / "meta" / "update_rules.toml", tmp_path / "m.db", out, quiet=True)
+
+    def body(path: Path) -> list[str]:
+        return [line for line in path.read_text().splitlines() if not line.startswith("#")]
+
+    assert body(out) == body(ROOT / "benchmarks" / "meta" / "update_rules" / "seed0" / "learned.grammar.toml")
+
+
 def test_trace_difference_names_the_first_field_that_changed() -> None:
     import math
 
