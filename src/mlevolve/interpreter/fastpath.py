@@ -502,27 +502,40 @@ def learner_metrics(data: dict[str, Any], pred: Any, budget: Budget = _BUDGET) -
     """The metrics :func:`standalone.learner.run_learner` computes from validation predictions ``pred``
     (T, m) (``train_seconds`` aside), the same numbers by the same reductions with fewer NumPy calls
     (``np.mean`` is ``np.add.reduce`` then a division by the count; ``x ** 2`` is ``x * x``;
-    ``tests/interpreter/test_fastpath.py`` holds the two equal); raises its ``CandidateFailure`` for
-    predictions that are not finite or exploded."""
+    ``tests/interpreter/test_fastpath.py`` holds the two equal); a regression's reductions in one call
+    of the compiled :func:`kernel.regression_errors` when the kernel is available (:func:`compiled_kernel`),
+    the same operations in the same order; raises its ``CandidateFailure`` for predictions that are not
+    finite or exploded."""
+    classify, fitness = data.get("classification", False), data.get("fitness")
+    kernel = None if classify else compiled_kernel()
+    if kernel is not None:  # one compiled call for the regression metrics (the same numbers)
+        worst, mse, root = kernel.validation_errors(pred, data["y_val"], fitness == "relative")
+        if not (worst <= budget.max_abs and worst < math.inf):
+            raise CandidateFailure("predictions are not finite or exploded", "validation")
+        metrics = {"val_mse": mse, "fitness": -mse}
+        if fitness in ("squashed", "relative"):
+            metrics["fitness"] = float(np.add.reduce(1.0 - (2.0 / math.pi) * np.arctan(root))) / len(root)
+        return metrics
     y_val = np.asarray(data["y_val"], np.float64)
     worst = np.abs(pred).max()  # NaN propagates: not <= below
     if not (worst <= budget.max_abs and worst < math.inf):
         raise CandidateFailure("predictions are not finite or exploded", "validation")
-    if data.get("classification", False):
+    if classify:
         accuracy = float(((pred > 0) == (y_val > 0.5)).mean())
         return {"val_accuracy": accuracy, "fitness": accuracy}
     n_tasks, n_val = y_val.shape[0], y_val.shape[-1]
     diff = pred - y_val
     per_task = np.add.reduce(np.multiply(diff, diff, out=diff), axis=-1) / n_val
     mse = float(np.add.reduce(per_task)) / n_tasks
-    metrics: dict[str, Any] = {"val_mse": mse, "fitness": -mse}
-    fitness = data.get("fitness")
+    metrics = {"val_mse": mse, "fitness": -mse}
     if fitness in ("squashed", "relative"):
         error = per_task
         if fitness == "relative":  # each task's MSE over that of predicting 0
             error = per_task / np.maximum(np.add.reduce(y_val * y_val, axis=-1) / n_val, 1e-12)
         metrics["fitness"] = float(np.add.reduce(1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(error)))) / n_tasks
     return metrics
+
+
 _KERNEL: list[ModuleType | None] = []  # the kernel module once imported (or None: numba is not installed)
 
 
