@@ -36,7 +36,7 @@ import numpy as np
 from mlevolve.dsl.check import Literals, check_size, infer, literals_of, resolve, signature
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
-from mlevolve.dsl.kinds import slots
+from mlevolve.dsl.kinds import KINDS, slots
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import INT, SCALAR, VECTOR, TupleType, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
@@ -639,28 +639,46 @@ def interpret(program: Program, spec: GrammarSpec) -> Interpreted:
         scalar = scalar_formula(d)
         if scalar is not None:
             return Interpreted(regime, len(d.params), formula=scalar)
-    by_slot = {s.name: s for s in slots(program)}
     if d.kind == "formula":  # the regime's one definition: a formula, or a learner
-        slot = by_slot[d.name]
+        slot = next(s for s in slots(program) if s.name == d.name)
         body = linearise(slot.body, tuple(p.name for p in d.params), tuple(slot.env.items()), spec, slot.types)
         return Interpreted(regime, len(d.params), formula=body)
-    return Interpreted(regime, state_types=tuple(type_str(p.type) for p in d.params),
-                       methods=_learner_methods(d, spec, by_slot))
+    state_types, plan = _learner_plan(d)
+    return Interpreted(regime, state_types=state_types, methods=_learner_methods(d, plan, spec))
 
 
-def _learner_methods(d: Definition, spec: GrammarSpec, by_slot: Mapping[str, Any]) -> dict[str, Body]:
-    memory = [p.name for p in d.params]
+# A learner's signature (its memory and its methods' parameters) -> its memory's types, and per method its
+# inputs' names and the environment its body is checked in (as ``kinds.slots`` makes it): made once.
+_LEARNER_PLANS: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[tuple[tuple[str, ...],
+                                                                         tuple[tuple[str, Type], ...]], ...]]] = {}
+_LEARNER_TYPES = KINDS["learner"].types
+
+
+def _learner_plan(d: Definition) -> tuple[tuple[str, ...], tuple[tuple[tuple[str, ...],
+                                                                      tuple[tuple[str, Type], ...]], ...]]:
+    key = (d.params, tuple([(m.kind, m.params) for m in d.methods]))
+    plan = _LEARNER_PLANS.get(key)
+    if plan is None:
+        memory = {p.name: p.type for p in d.params}
+        methods = tuple(((*memory, *(p.name for p in m.params)),
+                         tuple({**memory, **{p.name: p.type for p in m.params}}.items())) for m in d.methods)
+        if len(_LEARNER_PLANS) >= 256:
+            _LEARNER_PLANS.clear()
+        plan = _LEARNER_PLANS[key] = (tuple(type_str(t) for t in memory.values()), methods)
+    return plan
+
+
+def _learner_methods(d: Definition, plan: tuple[tuple[tuple[str, ...], tuple[tuple[str, Type], ...]], ...],
+                     spec: GrammarSpec) -> dict[str, Body]:
     out: dict[str, Body] = {}
-    for m in d.methods:
-        slot = by_slot[f"{d.name}.{m.kind}"]
-        env = tuple(slot.env.items())
+    for m, (params, env) in zip(d.methods, plan, strict=True):
+        assert m.body is not None
         if m.kind == "setup":  # setup starts from the memory the runtime starts from without one: zeros
-            read = {n.name for n in walk(slot.body) if isinstance(n, Ref)}
-            zeros = tuple(n for n in memory if n in read)
-            out[m.kind] = linearise(slot.body, (), env, spec, slot.types, zeros, rng=True)
+            read = {n.name for n in walk(m.body) if isinstance(n, Ref)}
+            zeros = tuple(p.name for p in d.params if p.name in read)
+            out[m.kind] = linearise(m.body, (), env, spec, _LEARNER_TYPES, zeros, rng=True)
         else:
-            params = (*memory, *(p.name for p in m.params))
-            out[m.kind] = linearise(slot.body, params, env, spec, slot.types, rng=True)
+            out[m.kind] = linearise(m.body, params, env, spec, _LEARNER_TYPES, rng=True)
     return out
 
 

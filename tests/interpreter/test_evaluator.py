@@ -1,0 +1,53 @@
+"""The evaluator's fast routes hold the results of the plain ones: a candidate's fresh tasks drawn
+directly as the compiled interpreter's arrays (``ProgramEvaluator.scoring_data``) are the arrays of
+the task record ``scoring_task`` loads, value for value, and score a learner the same."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlevolve
+from mlevolve.interpreter.evaluate import Settings, evaluate_compiled
+from mlevolve.interpreter.evaluator import ProgramEvaluator
+from mlevolve.interpreter.tasks import Family, arrays, load_task
+from tests.conftest import ROOT
+
+
+def evaluator(spec: str, seed: int = 3) -> ProgramEvaluator:
+    return ProgramEvaluator(load_task(spec, seed), spec, mlevolve.load_grammar(), Settings(seed=seed, threads=1),
+                            frozenset({"learner"}))
+
+
+@pytest.mark.parametrize("spec", ["linear:fresh=1:fitness=relative", "affine:fresh=1:n_tasks=3:dim=2:n_val=7",
+                                  "teacher:fresh=1:n_train=5"])
+def test_fresh_arrays_are_the_fresh_tasks(spec: str) -> None:
+    ev = evaluator(spec)
+    for key in ("a1b2", "0", "ffff"):
+        want = arrays(ev.scoring_task(key))
+        got = ev.scoring_data(key)
+        assert list(got) == list(want)
+        for name, value in want.items():
+            if isinstance(value, np.ndarray):
+                assert got[name].dtype == np.float64 and got[name].flags.c_contiguous
+                assert np.array_equal(got[name], value.astype(np.float64)), name
+            else:
+                assert got[name] == value, name
+
+
+def test_a_learner_scores_the_same_on_both_routes() -> None:
+    program = mlevolve.check(mlevolve.parse_file(ROOT / "examples" / "linear_regression.mlev"))
+    ev = evaluator("linear:fresh=1:fitness=relative")
+    for key in ("k1", "k2"):
+        compiled = ev.compile(program, key)
+        want = evaluate_compiled(compiled, ev.scoring_task(key), ev.settings)
+        got = ev.evaluate(program, key)
+        assert (got.failure, {k: v for k, v in got.metrics.items() if k != "train_seconds"}) == \
+            (want.failure, {k: v for k, v in want.metrics.items() if k != "train_seconds"})
+        assert got.metrics["fitness"] > 0.99
+
+
+def test_fixed_or_digit_tasks_take_no_fresh_route() -> None:
+    assert evaluator("linear")._fresh_synthetic is None
+    fresh = evaluator("linear:fresh=1")._fresh_synthetic
+    assert isinstance(fresh, Family) and fresh.name == "linear"
