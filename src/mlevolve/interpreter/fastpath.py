@@ -498,16 +498,21 @@ _BUDGET = Budget()  # the default limits (read only)
 _UNSET: Any = object()
 
 
-def learner_metrics(data: dict[str, Any], pred: Any, budget: Budget = _BUDGET) -> dict[str, Any]:
+def learner_metrics(data: dict[str, Any], pred: Any, budget: Budget = _BUDGET, *,
+                    kernel: ModuleType | None = _UNSET) -> dict[str, Any]:
     """The metrics :func:`standalone.learner.run_learner` computes from validation predictions ``pred``
     (T, m) (``train_seconds`` aside), the same numbers by the same reductions with fewer NumPy calls
     (``np.mean`` is ``np.add.reduce`` then a division by the count; ``x ** 2`` is ``x * x``;
     ``tests/interpreter/test_fastpath.py`` holds the two equal); a regression's reductions in one call
     of the compiled :func:`kernel.regression_errors` when the kernel is available (:func:`compiled_kernel`),
-    the same operations in the same order; raises its ``CandidateFailure`` for predictions that are not
+    the same operations in the same order (``kernel``: that module or None, when the caller has asked
+    :func:`compiled_kernel` already); raises its ``CandidateFailure`` for predictions that are not
     finite or exploded."""
     classify, fitness = data.get("classification", False), data.get("fitness")
-    kernel = None if classify else compiled_kernel()
+    if classify:
+        kernel = None
+    elif kernel is _UNSET:
+        kernel = compiled_kernel()
     if kernel is not None:  # one compiled call for the regression metrics (the same numbers)
         worst, mse, root = kernel.validation_errors(pred, data["y_val"], fitness == "relative")
         if not (worst <= budget.max_abs and worst < math.inf):
@@ -600,8 +605,10 @@ class Interpreted:
         by the compiled interpreter (:func:`compiled_kernel`) when it is available and implements every
         primitive of the program, else by the NumPy path (its numbers may differ in the last digits:
         see :mod:`~mlevolve.interpreter.kernel`)."""
-        budget = budget or _BUDGET
-        kernel = compiled_kernel()
+        return self._predictions(data, seed, budget or _BUDGET, compiled_kernel())
+
+    def _predictions(self, data: dict[str, Any], seed: int, budget: Budget, kernel: ModuleType | None) -> Any:
+        """:meth:`learner_predictions`, given :func:`compiled_kernel`'s answer (asked once per candidate)."""
         program = None if kernel is None else self._encoded  # encoded only when the kernel is there to run it
         if kernel is None or program is None:
             return learner_predictions(data, self.instantiate(int(data["x_train"].shape[-1])), seed=seed, budget=budget)
@@ -619,9 +626,9 @@ class Interpreted:
     def run_learner(self, data: dict[str, Any], *, seed: int = 0, budget: Budget | None = None) -> dict[str, Any]:
         """What the learner regime's loop (:func:`standalone.learner.run_learner`) returns for this
         learner, its predictions by :meth:`learner_predictions`."""
-        budget, started = budget or _BUDGET, time.perf_counter()
-        pred = self.learner_predictions(data, seed=seed, budget=budget)
-        metrics = learner_metrics(data, pred, budget)
+        budget, started, kernel = budget or _BUDGET, time.perf_counter(), compiled_kernel()
+        pred = self._predictions(data, seed, budget, kernel)
+        metrics = learner_metrics(data, pred, budget, kernel=kernel)
         metrics["train_seconds"] = round(time.perf_counter() - started, 6)
         return metrics
 
