@@ -51,3 +51,16 @@ def test_fixed_or_digit_tasks_take_no_fresh_route() -> None:
     assert evaluator("linear")._fresh_synthetic is None
     fresh = evaluator("linear:fresh=1")._fresh_synthetic
     assert isinstance(fresh, Family) and fresh.name == "linear"
+
+
+@pytest.mark.parametrize("name", ["linear", "affine", "teacher"])
+def test_synthetic_arrays_are_the_synthetic_draw_bit_for_bit(name: str) -> None:
+    """``synthetic_arrays`` (drawn with ``standard_normal``) holds ``_synthetic``'s numbers (drawn with
+    ``normal``), signs of zeros included, over many generators."""
+    from mlevolve.interpreter.standalone.data_learner import _synthetic, synthetic_arrays
+
+    for seed in range(200):
+        want = _synthetic(name, np.random.default_rng(seed), 3, 4, 20, 7)
+        got = synthetic_arrays(name, np.random.default_rng(seed), 3, 4, 20, 7)
+        for key in ("x_train", "y_train", "x_val", "y_val"):
+            assert got[key].tobytes() == want[key].astype(np.float64).tobytes(), (seed, key)
