@@ -35,7 +35,10 @@ def test_fresh_arrays_are_the_fresh_tasks(spec: str) -> None:
                 assert got[name] == value, name
 
 
-def test_a_learner_scores_the_same_on_both_routes() -> None:
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_learner_scores_the_same_on_both_routes(jit: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the compiled kernel and on the NumPy path (``MLEVOLVE_NO_JIT=1``) alike."""
+    monkeypatch.setenv("MLEVOLVE_NO_JIT", "0" if jit else "1")
     program = mlevolve.check(mlevolve.parse_file(ROOT / "examples" / "linear_regression.mlev"))
     ev = evaluator("linear:fresh=1:fitness=relative")
     for key in ("k1", "k2"):
