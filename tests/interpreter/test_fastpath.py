@@ -411,22 +411,34 @@ def _metrics_outcome(fn: Callable[[], dict[str, Any]]) -> tuple[Any, ...]:
     return "value", {k: float(v).hex() for k, v in metrics.items()}, list(metrics)
 
 
+@pytest.mark.parametrize("jit", [False, True])
 @pytest.mark.parametrize("fitness", ["mse", "squashed", "relative", "classification"])
-def test_learner_metrics_are_the_learner_loops_bit_for_bit(fitness: str) -> None:
-    """``fastpath.learner_metrics`` (fewer NumPy calls) gives the metrics of ``run_learner`` given the
+def test_learner_metrics_are_the_learner_loops_bit_for_bit(fitness: str, jit: bool,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``fastpath.learner_metrics`` (fewer NumPy calls; with ``jit`` a regression's reductions in one
+    compiled call, ``kernel.regression_errors``) gives the metrics of ``run_learner`` given the
     predictions: the same numbers to the last bit, keys in the same order, the same failures."""
-    from mlevolve.interpreter.fastpath import learner_metrics
+    from mlevolve.interpreter.fastpath import compiled_kernel, learner_metrics
+
+    monkeypatch.setenv("MLEVOLVE_NO_JIT", "0" if jit else "1")
+    if jit and compiled_kernel() is None:
+        pytest.skip("numba is not installed")
     from mlevolve.interpreter.standalone.learner import LearnerProgram
 
     rng = np.random.default_rng(5)
-    data = arrays(load_task("linear", seed=0))
+    # AutoML-Zero's size, and 300 validation examples (pairwise sums of more than 128 items)
+    families = [arrays(load_task("linear", seed=0)), arrays(load_task("linear:n_tasks=3:n_val=300", seed=1))]
     loop_given_predictions = LearnerProgram((), print, print)  # never run: the predictions are given
     for k in range(300):
+        data = families[k % 2]
         shape = data["y_val"].shape
         pred = data["y_val"] + rng.standard_normal(shape) * 10.0 ** rng.integers(-6, 3)
         if k % 10 == 1:
             pred[rng.integers(shape[0]), rng.integers(shape[1])] = rng.choice([np.nan, np.inf, -np.inf, 2e6])
         case = {**data, "fitness": fitness}
+        if k % 6 == 4:  # a task whose targets are all zero (relative: the 1e-12 floor)
+            case["y_val"] = data["y_val"].copy()
+            case["y_val"][0] = 0.0
         if fitness == "classification":
             case.update(classification=True, y_val=(data["y_val"] > 0).astype(np.float64))
         want = _metrics_outcome(lambda: runtime.run_learner(case, loop_given_predictions, pred=pred))  # noqa: B023

@@ -39,6 +39,7 @@ from mlevolve.interpreter.fastpath import Interpreted, compiled_formula, interpr
 from mlevolve.interpreter.fit import FitOptions, LearnerTuning, fit_formula, formula_points, tune_learner
 from mlevolve.interpreter.regimes import regime_of_task
 from mlevolve.interpreter.standalone.common import CandidateFailure
+from mlevolve.interpreter.standalone.data_learner import FAMILIES, synthetic_arrays
 from mlevolve.interpreter.standalone.learner import learner_predictions
 from mlevolve.interpreter.tasks import Family, Task, arrays, load_task
 from mlevolve.results import Failure, Outcome, guarded
@@ -196,6 +197,8 @@ class ProgramEvaluator:
             return self._evaluate_fitted(program, compiled, settings)
         if compiled.regime.probe == "learning" and self.tuning is not None:
             return self._evaluate_tuned(program, compiled, key, settings)
+        if isinstance(compiled, Interpreted) and self._fresh_synthetic is not None:  # fresh tasks' arrays, drawn
+            return evaluate_compiled(compiled, self.task, settings, self.scoring_data(key))
         task = self.scoring_task(key)
         held = self._data if task is self.task and isinstance(compiled, Interpreted) else None  # read only there
         return evaluate_compiled(compiled, task, settings, held)
@@ -256,6 +259,27 @@ class ProgramEvaluator:
         if isinstance(self.task, Family) and self.task.fresh:
             return load_task(self.task_name, fresh_seed(self.settings.seed, key))
         return self.task
+
+    @cached_property
+    def _fresh_synthetic(self) -> Family | None:
+        """For fresh tasks of a synthetic family (``linear``, ...), one draw of the candidates' family
+        (its shapes and options, as :meth:`scoring_task` loads it), else None."""
+        if not (isinstance(self.task, Family) and self.task.fresh):
+            return None
+        drawn = load_task(self.task_name, 0)
+        return drawn if isinstance(drawn, Family) and drawn.name in FAMILIES else None
+
+    def scoring_data(self, key: str) -> dict[str, Any]:
+        """``arrays(self.scoring_task(key))`` for fresh tasks of a synthetic family: the same draw and
+        values, its arrays ``float64`` and C-ordered as the compiled interpreter takes them
+        (:func:`data_learner.synthetic_arrays`), with no task record made and converted per candidate."""
+        family = self._fresh_synthetic
+        assert family is not None
+        n_tasks, n_train, dim = family.x_train.shape
+        rng = np.random.default_rng(fresh_seed(self.settings.seed, key))
+        drawn = synthetic_arrays(family.name, rng, n_tasks, dim, n_train, family.x_val.shape[1])
+        return {"name": family.name, "problem": family.problem, **drawn, "fitness": family.fitness,
+                "fresh": family.fresh, "classification": family.problem == "classification"}
 
 
 def fresh_seed(seed: int, key: str) -> int:

@@ -36,7 +36,7 @@ import numpy as np
 from mlevolve.dsl.check import Literals, check_size, infer, literals_of, resolve, signature
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
-from mlevolve.dsl.kinds import slots
+from mlevolve.dsl.kinds import KINDS, slots
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import INT, SCALAR, VECTOR, TupleType, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
@@ -498,31 +498,49 @@ _BUDGET = Budget()  # the default limits (read only)
 _UNSET: Any = object()
 
 
-def learner_metrics(data: dict[str, Any], pred: Any, budget: Budget = _BUDGET) -> dict[str, Any]:
+def learner_metrics(data: dict[str, Any], pred: Any, budget: Budget = _BUDGET, *,
+                    kernel: ModuleType | None = _UNSET) -> dict[str, Any]:
     """The metrics :func:`standalone.learner.run_learner` computes from validation predictions ``pred``
     (T, m) (``train_seconds`` aside), the same numbers by the same reductions with fewer NumPy calls
     (``np.mean`` is ``np.add.reduce`` then a division by the count; ``x ** 2`` is ``x * x``;
-    ``tests/interpreter/test_fastpath.py`` holds the two equal); raises its ``CandidateFailure`` for
-    predictions that are not finite or exploded."""
+    ``tests/interpreter/test_fastpath.py`` holds the two equal); a regression's reductions in one call
+    of the compiled :func:`kernel.regression_errors` when the kernel is available (:func:`compiled_kernel`),
+    the same operations in the same order (``kernel``: that module or None, when the caller has asked
+    :func:`compiled_kernel` already); raises its ``CandidateFailure`` for predictions that are not
+    finite or exploded."""
+    classify, fitness = data.get("classification", False), data.get("fitness")
+    if classify:
+        kernel = None
+    elif kernel is _UNSET:
+        kernel = compiled_kernel()
+    if kernel is not None:  # one compiled call for the regression metrics (the same numbers)
+        worst, mse, root = kernel.validation_errors(pred, data["y_val"], fitness == "relative")
+        if not (worst <= budget.max_abs and worst < math.inf):
+            raise CandidateFailure("predictions are not finite or exploded", "validation")
+        metrics = {"val_mse": mse, "fitness": -mse}
+        if fitness in ("squashed", "relative"):
+            metrics["fitness"] = float(np.add.reduce(1.0 - (2.0 / math.pi) * np.arctan(root))) / len(root)
+        return metrics
     y_val = np.asarray(data["y_val"], np.float64)
     worst = np.abs(pred).max()  # NaN propagates: not <= below
     if not (worst <= budget.max_abs and worst < math.inf):
         raise CandidateFailure("predictions are not finite or exploded", "validation")
-    if data.get("classification", False):
+    if classify:
         accuracy = float(((pred > 0) == (y_val > 0.5)).mean())
         return {"val_accuracy": accuracy, "fitness": accuracy}
     n_tasks, n_val = y_val.shape[0], y_val.shape[-1]
     diff = pred - y_val
     per_task = np.add.reduce(np.multiply(diff, diff, out=diff), axis=-1) / n_val
     mse = float(np.add.reduce(per_task)) / n_tasks
-    metrics: dict[str, Any] = {"val_mse": mse, "fitness": -mse}
-    fitness = data.get("fitness")
+    metrics = {"val_mse": mse, "fitness": -mse}
     if fitness in ("squashed", "relative"):
         error = per_task
         if fitness == "relative":  # each task's MSE over that of predicting 0
             error = per_task / np.maximum(np.add.reduce(y_val * y_val, axis=-1) / n_val, 1e-12)
         metrics["fitness"] = float(np.add.reduce(1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(error)))) / n_tasks
     return metrics
+
+
 _KERNEL: list[ModuleType | None] = []  # the kernel module once imported (or None: numba is not installed)
 
 
@@ -587,8 +605,10 @@ class Interpreted:
         by the compiled interpreter (:func:`compiled_kernel`) when it is available and implements every
         primitive of the program, else by the NumPy path (its numbers may differ in the last digits:
         see :mod:`~mlevolve.interpreter.kernel`)."""
-        budget = budget or _BUDGET
-        kernel = compiled_kernel()
+        return self._predictions(data, seed, budget or _BUDGET, compiled_kernel())
+
+    def _predictions(self, data: dict[str, Any], seed: int, budget: Budget, kernel: ModuleType | None) -> Any:
+        """:meth:`learner_predictions`, given :func:`compiled_kernel`'s answer (asked once per candidate)."""
         program = None if kernel is None else self._encoded  # encoded only when the kernel is there to run it
         if kernel is None or program is None:
             return learner_predictions(data, self.instantiate(int(data["x_train"].shape[-1])), seed=seed, budget=budget)
@@ -606,9 +626,9 @@ class Interpreted:
     def run_learner(self, data: dict[str, Any], *, seed: int = 0, budget: Budget | None = None) -> dict[str, Any]:
         """What the learner regime's loop (:func:`standalone.learner.run_learner`) returns for this
         learner, its predictions by :meth:`learner_predictions`."""
-        budget, started = budget or _BUDGET, time.perf_counter()
-        pred = self.learner_predictions(data, seed=seed, budget=budget)
-        metrics = learner_metrics(data, pred, budget)
+        budget, started, kernel = budget or _BUDGET, time.perf_counter(), compiled_kernel()
+        pred = self._predictions(data, seed, budget, kernel)
+        metrics = learner_metrics(data, pred, budget, kernel=kernel)
         metrics["train_seconds"] = round(time.perf_counter() - started, 6)
         return metrics
 
@@ -626,28 +646,46 @@ def interpret(program: Program, spec: GrammarSpec) -> Interpreted:
         scalar = scalar_formula(d)
         if scalar is not None:
             return Interpreted(regime, len(d.params), formula=scalar)
-    by_slot = {s.name: s for s in slots(program)}
     if d.kind == "formula":  # the regime's one definition: a formula, or a learner
-        slot = by_slot[d.name]
+        slot = next(s for s in slots(program) if s.name == d.name)
         body = linearise(slot.body, tuple(p.name for p in d.params), tuple(slot.env.items()), spec, slot.types)
         return Interpreted(regime, len(d.params), formula=body)
-    return Interpreted(regime, state_types=tuple(type_str(p.type) for p in d.params),
-                       methods=_learner_methods(d, spec, by_slot))
+    state_types, plan = _learner_plan(d)
+    return Interpreted(regime, state_types=state_types, methods=_learner_methods(d, plan, spec))
 
 
-def _learner_methods(d: Definition, spec: GrammarSpec, by_slot: Mapping[str, Any]) -> dict[str, Body]:
-    memory = [p.name for p in d.params]
+# A learner's signature (its memory and its methods' parameters) -> its memory's types, and per method its
+# inputs' names and the environment its body is checked in (as ``kinds.slots`` makes it): made once.
+_LEARNER_PLANS: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[tuple[tuple[str, ...],
+                                                                         tuple[tuple[str, Type], ...]], ...]]] = {}
+_LEARNER_TYPES = KINDS["learner"].types
+
+
+def _learner_plan(d: Definition) -> tuple[tuple[str, ...], tuple[tuple[tuple[str, ...],
+                                                                      tuple[tuple[str, Type], ...]], ...]]:
+    key = (d.params, tuple([(m.kind, m.params) for m in d.methods]))
+    plan = _LEARNER_PLANS.get(key)
+    if plan is None:
+        memory = {p.name: p.type for p in d.params}
+        methods = tuple(((*memory, *(p.name for p in m.params)),
+                         tuple({**memory, **{p.name: p.type for p in m.params}}.items())) for m in d.methods)
+        if len(_LEARNER_PLANS) >= 256:
+            _LEARNER_PLANS.clear()
+        plan = _LEARNER_PLANS[key] = (tuple(type_str(t) for t in memory.values()), methods)
+    return plan
+
+
+def _learner_methods(d: Definition, plan: tuple[tuple[tuple[str, ...], tuple[tuple[str, Type], ...]], ...],
+                     spec: GrammarSpec) -> dict[str, Body]:
     out: dict[str, Body] = {}
-    for m in d.methods:
-        slot = by_slot[f"{d.name}.{m.kind}"]
-        env = tuple(slot.env.items())
+    for m, (params, env) in zip(d.methods, plan, strict=True):
+        assert m.body is not None
         if m.kind == "setup":  # setup starts from the memory the runtime starts from without one: zeros
-            read = {n.name for n in walk(slot.body) if isinstance(n, Ref)}
-            zeros = tuple(n for n in memory if n in read)
-            out[m.kind] = linearise(slot.body, (), env, spec, slot.types, zeros, rng=True)
+            read = {n.name for n in walk(m.body) if isinstance(n, Ref)}
+            zeros = tuple(p.name for p in d.params if p.name in read)
+            out[m.kind] = linearise(m.body, (), env, spec, _LEARNER_TYPES, zeros, rng=True)
         else:
-            params = (*memory, *(p.name for p in m.params))
-            out[m.kind] = linearise(slot.body, params, env, spec, slot.types, rng=True)
+            out[m.kind] = linearise(m.body, params, env, spec, _LEARNER_TYPES, rng=True)
     return out
 
 

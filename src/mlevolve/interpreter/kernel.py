@@ -512,28 +512,75 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
                 regs[q] = new_state[q]
     for q in range(n_mem):
         state[q] = regs[q]
-    # Validation: every example of every task at once, each with its task's final memory.
-    batch = n_tasks * n_val
-    v_regs, v_off, v_stride, v_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, batch)
-    for k in range(n_state):  # the memory broadcast over each task's examples: (T, 1, ...)
-        v_kinds[k] = 1
-    v_kinds[n_state] = 2  # x: (T, m, F)
-    for k in range(n_state):
-        size = st_stride[k]
-        for t in range(n_tasks):
-            for j in range(n_val):
-                for q in range(size):
-                    v_regs[v_off[k] + (t * n_val + j) * size + q] = state[st_off[k] + t * size + q]
-    xv, at = x_val.reshape(-1), v_off[n_state]  # (T, m, F) in C order: the register's layout
-    for q in range(xv.shape[0]):
-        v_regs[at + q] = xv[q]
-    _run(p_code, p_ranks, v_off, v_stride, v_kinds, v_regs, dim, batch, n_val, scratch, rng)
+    # Validation: each task's examples at once, with its final memory (a program that draws: every task's
+    # at once, its draws in NumPy's order over the whole (T, m) batch).  Task by task, the registers take
+    # m values, not T * m: they stay in the cache (T * m values each, ~100 KB a register at AutoML-Zero's
+    # size, cost more in memory traffic and page faults than the arithmetic); each number is computed
+    # by the same operations either way.
+    chunk = n_val if rng is None else n_tasks * n_val
+    per_chunk = chunk // n_val  # tasks in a chunk
+    v_regs, v_off, v_stride, v_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, chunk)
     pred = np.empty((n_tasks, n_val))
-    at, step = v_off[p_result], v_stride[p_result]
+    xv = x_val.reshape(-1)  # (T, m, F) in C order: the register's layout
+    for t0 in range(0, n_tasks, per_chunk):
+        for k in range(n_state):  # the memory broadcast over each task's examples: (T, 1, ...)
+            v_kinds[k] = 1
+        v_kinds[n_state] = 2  # x: (T, m, F)
+        for k in range(n_state):
+            size = st_stride[k]
+            for t in range(t0, t0 + per_chunk):
+                for j in range(n_val):
+                    for q in range(size):
+                        v_regs[v_off[k] + ((t - t0) * n_val + j) * size + q] = state[st_off[k] + t * size + q]
+        at, first = v_off[n_state], t0 * n_val * dim
+        for q in range(chunk * dim):
+            v_regs[at + q] = xv[first + q]
+        _run(p_code, p_ranks, v_off, v_stride, v_kinds, v_regs, dim, chunk, n_val, scratch, rng)
+        at, step = v_off[p_result], v_stride[p_result]
+        for t in range(t0, t0 + per_chunk):
+            for j in range(n_val):
+                pred[t, j] = v_regs[at + ((t - t0) * n_val + j) * step]
+    return pred, n_train + 1, 0.0, False
+
+
+@numba.njit(cache=True, error_model="numpy")
+def regression_errors(pred: Any, y_val: Any, relative: bool) -> Any:  # pragma: no cover - compiled
+    """What :func:`fastpath.learner_metrics` computes of a regression learner's validation predictions
+    ``pred`` (T, m) and targets ``y_val`` (T, m), both C-ordered ``float64``, in one call and by the same
+    IEEE operations in the same order as its NumPy calls: (``np.abs(pred).max()`` (NaN when one is NaN),
+    the validation MSE ``np.add.reduce(per_task) / T``, and ``sqrt`` of each task's error (T,): its MSE,
+    or with ``relative`` that over ``np.maximum(np.add.reduce(y * y) / m, 1e-12)``), each task's MSE being
+    ``np.add.reduce((pred - y) ** 2, axis=-1) / m`` (the pairwise sums of :func:`_sum`).  The arctangent of
+    the squashed fitness is left to NumPy (its SIMD ``arctan`` and the C library's differ in the last bits)."""
+    n_tasks, n_val = pred.shape
+    worst = 0.0
     for t in range(n_tasks):
         for j in range(n_val):
-            pred[t, j] = v_regs[at + (t * n_val + j) * step]
-    return pred, n_train + 1, 0.0, False
+            a = abs(pred[t, j])
+            if a > worst or a != a:  # a NaN stays (no later value compares above it)
+                worst = a
+    items = np.empty(n_val)
+    per_task = np.empty(n_tasks)
+    root = np.empty(n_tasks)
+    for t in range(n_tasks):
+        for j in range(n_val):
+            d = pred[t, j] - y_val[t, j]
+            items[j] = d * d
+        per_task[t] = _sum(items, 0, n_val) / n_val
+        error = per_task[t]
+        if relative:
+            for j in range(n_val):
+                items[j] = y_val[t, j] * y_val[t, j]
+            error = error / _binary(MAX, _sum(items, 0, n_val) / n_val, 1e-12)
+        root[t] = math.sqrt(error)
+    return worst, _sum(per_task, 0, n_tasks) / n_tasks, root
+
+
+def validation_errors(pred: Any, y_val: Any, relative: bool) -> tuple[float, float, Any]:
+    """:func:`regression_errors` of ``pred`` and ``y_val`` as the loop's arrays hold them (any float
+    dtype: the task's targets converted once, :func:`_as_float`)."""
+    run: Any = regression_errors  # numba's Dispatcher: its __call__ is untyped
+    return run(np.ascontiguousarray(pred, dtype=np.float64), _as_float(y_val), relative)  # type: ignore[no-any-return]
 
 
 _F64: dict[int, tuple[Any, Any]] = {}  # id(array) -> (the array, its float64 C-ordered copy): the task's, reused
@@ -665,6 +712,8 @@ def warm() -> None:
     run: Any = learner_kernel
     for rng in (None, np.random.default_rng(0)):
         run(*program, data["x_train"], data["y_train"], data["x_val"], False, 100.0, rng)
+    for relative in (False, True):
+        validation_errors(np.zeros((1, 2)), np.ones((1, 2)), relative)
     from mlevolve.interpreter import formula_kernel  # formulas' kernels too (imports this module: here, not above)
 
     formula_kernel.warm()

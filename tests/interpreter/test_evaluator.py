@@ -1,0 +1,69 @@
+"""The evaluator's fast routes hold the results of the plain ones: a candidate's fresh tasks drawn
+directly as the compiled interpreter's arrays (``ProgramEvaluator.scoring_data``) are the arrays of
+the task record ``scoring_task`` loads, value for value, and score a learner the same."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlevolve
+from mlevolve.interpreter.evaluate import Settings, evaluate_compiled
+from mlevolve.interpreter.evaluator import ProgramEvaluator
+from mlevolve.interpreter.tasks import Family, arrays, load_task
+from tests.conftest import ROOT
+
+
+def evaluator(spec: str, seed: int = 3) -> ProgramEvaluator:
+    return ProgramEvaluator(load_task(spec, seed), spec, mlevolve.load_grammar(), Settings(seed=seed, threads=1),
+                            frozenset({"learner"}))
+
+
+@pytest.mark.parametrize("spec", ["linear:fresh=1:fitness=relative", "affine:fresh=1:n_tasks=3:dim=2:n_val=7",
+                                  "teacher:fresh=1:n_train=5"])
+def test_fresh_arrays_are_the_fresh_tasks(spec: str) -> None:
+    ev = evaluator(spec)
+    for key in ("a1b2", "0", "ffff"):
+        want = arrays(ev.scoring_task(key))
+        got = ev.scoring_data(key)
+        assert list(got) == list(want)
+        for name, value in want.items():
+            if isinstance(value, np.ndarray):
+                assert got[name].dtype == np.float64 and got[name].flags.c_contiguous
+                assert np.array_equal(got[name], value.astype(np.float64)), name
+            else:
+                assert got[name] == value, name
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_learner_scores_the_same_on_both_routes(jit: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the compiled kernel and on the NumPy path (``MLEVOLVE_NO_JIT=1``) alike."""
+    monkeypatch.setenv("MLEVOLVE_NO_JIT", "0" if jit else "1")
+    program = mlevolve.check(mlevolve.parse_file(ROOT / "examples" / "linear_regression.mlev"))
+    ev = evaluator("linear:fresh=1:fitness=relative")
+    for key in ("k1", "k2"):
+        compiled = ev.compile(program, key)
+        want = evaluate_compiled(compiled, ev.scoring_task(key), ev.settings)
+        got = ev.evaluate(program, key)
+        assert (got.failure, {k: v for k, v in got.metrics.items() if k != "train_seconds"}) == \
+            (want.failure, {k: v for k, v in want.metrics.items() if k != "train_seconds"})
+        assert got.metrics["fitness"] > 0.99
+
+
+def test_fixed_or_digit_tasks_take_no_fresh_route() -> None:
+    assert evaluator("linear")._fresh_synthetic is None
+    fresh = evaluator("linear:fresh=1")._fresh_synthetic
+    assert isinstance(fresh, Family) and fresh.name == "linear"
+
+
+@pytest.mark.parametrize("name", ["linear", "affine", "teacher"])
+def test_synthetic_arrays_are_the_synthetic_draw_bit_for_bit(name: str) -> None:
+    """``synthetic_arrays`` (drawn with ``standard_normal``) holds ``_synthetic``'s numbers (drawn with
+    ``normal``), signs of zeros included, over many generators."""
+    from mlevolve.interpreter.standalone.data_learner import _synthetic, synthetic_arrays
+
+    for seed in range(200):
+        want = _synthetic(name, np.random.default_rng(seed), 3, 4, 20, 7)
+        got = synthetic_arrays(name, np.random.default_rng(seed), 3, 4, 20, 7)
+        for key in ("x_train", "y_train", "x_val", "y_val"):
+            assert got[key].tobytes() == want[key].astype(np.float64).tobytes(), (seed, key)
