@@ -221,7 +221,7 @@ def test_a_grammar_whose_extends_forms_a_cycle_is_one_error(tmp_path: Path,
     with pytest.raises(MlevError) as info:
         load_grammar(tmp_path / "a.toml")
     a, b = tmp_path / "a.toml", tmp_path / "b.toml"
-    assert info.value.render().splitlines()[0] == f"{b}: error: `extends` forms a cycle: {a} -> {b} -> {a}"
+    assert info.value.render().splitlines()[0] == f"{b}:2:1: error: `extends` forms a cycle: {a} -> {b} -> {a}"
     assert cli.main(["check", str(QUARTIC), "--grammar", str(tmp_path / "a.toml")]) == 2
     assert "forms a cycle" in one_error(capsys.readouterr())
 

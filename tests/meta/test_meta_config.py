@@ -24,7 +24,7 @@ QUARTIC = ROOT / "examples" / "quartic.mlev"
     ('evolve = ["f"]', 'evolve = "f"', "4:1: error: `evolve` must be a list of definition names, got 'f'",
      'evolve = ["f"], or ["all"] (the default)'),
     ("elites = 4", "elite = 4", "15:1: error: [inner] has no setting 'elite'",
-     "settings: algorithm, budget, elites, epochs, init, population, target, tournament"),
+     "settings: algorithm, budget, elites, epochs, fit, init, population, target, tournament"),
     ("budget = 80", 'budget = "80"', "12:1: error: [inner] budget must be an integer, got '80'",
      "for example budget = 300 (the default)"),
     ("seeds = 1", "    seeds = 0", "21:5: error: [meta] seeds must be positive, got 0",

@@ -29,7 +29,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.archive import Archive, Row
-from mlevolve.gp.memo import program_text, unseen_simplified_text
+from mlevolve.gp.memo import Memo, program_text, unseen_simplified_text
 from mlevolve.gp.portfolio import Portfolio
 from mlevolve.gp.scheduler import Job
 from mlevolve.results import Failure, Outcome
@@ -115,7 +115,7 @@ class RunRecord:
         self.evaluation_seconds = 0.0  # time spent scoring (cache lookups, probes, training)
         self.started = time.perf_counter()
         self.resumed: list[Candidate] = []
-        self._simplified: dict[str, str] = {}  # a scored program's text -> its simplified text
+        self._simplified: Memo[str, str] = Memo()  # a scored program's text -> its simplified text (recent ones)
         self._replay: Iterator[Row] = iter(archive.rows())
         self._pending: Row | None = next(self._replay, None)
 
@@ -158,7 +158,7 @@ class RunRecord:
         seq = self.seq
         self.seq += 1
         if simplified is not None and outcome.program is not None:
-            self._simplified.setdefault(outcome.program, simplified)
+            self._simplified.put(outcome.program, simplified)
         if not stored:
             self.evaluation_seconds += outcome.seconds
             self.archive.add(self._row(seq, job, outcome, source, fingerprint))
@@ -198,8 +198,7 @@ class RunRecord:
             simple = text if job.simplified is job.program else program_text(job.simplified)
         else:  # the program as scored, as its text came (canonical: made by format_program)
             text = outcome.program
-            simple = self._simplified.get(text) or self._simplified.setdefault(
-                text, unseen_simplified_text(outcome.parsed or parse(text)))
+            simple = self._simplified.get(text, lambda: unseen_simplified_text(outcome.parsed or parse(text)))
         return Row(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
                    failure.reason if failure else None, failure.where if failure else None, source,
                    fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds,

@@ -30,7 +30,8 @@ STANDALONE_NAMES = frozenset({
     "dropout", "family", "family_options", "file_points", "formula_file", "formula_problem_error", "formula_task",
     "inspect", "learner_file",
     "learner_predictions", "learner_task", "make_env", "math", "nn", "np", "parse_spec", "points", "re",
-    "read_table", "run_formula", "run_learner", "supervised", "supervised_file", "supervised_task", "time", "torch",
+    "read_table", "run_formula", "run_learner", "supervised", "supervised_file", "supervised_task", "synthetic_arrays",
+    "time", "torch",
     "train_generative", "train_rl", "train_supervised", "vae_hidden",
     "UNREADABLE", "shlex", "zipfile", "zlib",  # standalone/data.py's reader (the library's too)
 })
