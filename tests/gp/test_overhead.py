@@ -128,6 +128,27 @@ def test_digests_are_the_incremental_blake2b() -> None:
         assert node.digest == h.digest()
 
 
+def test_call_digest_from_its_tabled_head_is_the_incremental_one() -> None:
+    """``Call`` keeps its digest's head per op: the digest is the incremental BLAKE2b at every arity
+    and on every build of an op (cold and warm table), and a bad op is refused however many good
+    ones were built."""
+    leaf = Num(0.5)
+    for round_ in range(2):
+        for arity in range(4):
+            for op in ("f", "add", f"g{arity}"):
+                node = Call(op, (leaf,) * arity)
+                h = hashlib.blake2b(b"C", digest_size=16)
+                h.update(struct.pack("<I", len(op.encode())))
+                h.update(op.encode())
+                for child in node.children():
+                    h.update(child.digest)
+                assert node.digest == h.digest(), (round_, op, arity)
+                assert (node.size, node.depth) == (1 + arity, 2 if arity else 1)
+        for bad in ("1x", "a-b", "é"):
+            with pytest.raises(ValueError, match="not an identifier"):
+                Call(bad, (leaf,))
+
+
 def test_memo_tables_keep_what_a_dict_keeps_while_recent() -> None:
     rng = random.Random(0)
     memo: Memo[int, int] = Memo(64)

@@ -155,6 +155,7 @@ class _Node:
 
 # Heads of canonical digests, by op and by literal value (a few dozen ops; literals repeat: 1.0, 0.5, ...).
 _CANON_HEADS: dict[str, bytes] = {}
+_CALL_HEADS: dict[str, bytes] = {}  # a call's digest head by op (``Call.__post_init__``)
 _CANON_NUMBERS: dict[float, bytes] = {}
 
 
@@ -254,9 +255,29 @@ class Call(_Node):
     depth: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not _name_ok(self.op):
-            raise ValueError(f"not an identifier: {self.op!r}")
-        self._finish(b"C", self.op.encode())
+        # Most nodes built are calls, of a few dozen ops: the head of the digest (which ``_digest``
+        # would make from b"C" and the op) is kept by op, found only for a name that was checked.
+        op = self.op
+        head = _CALL_HEADS.get(op)
+        if head is None:
+            if not _name_ok(op):
+                raise ValueError(f"not an identifier: {op!r}")
+            payload = op.encode()
+            head = _keep(_CALL_HEADS, op, b"C" + len(payload).to_bytes(4, "little") + payload)
+        args = self.args
+        size, depth = 1, 0
+        for k in args:
+            size += k.size
+            if k.depth > depth:
+                depth = k.depth
+        setattr_ = object.__setattr__
+        if len(args) == 2:  # the same bytes as _digest(b"C", op, args)
+            setattr_(self, "digest", _blake2b(head + args[0].digest + args[1].digest, digest_size=16).digest())
+        else:
+            setattr_(self, "digest", _blake2b(head + b"".join([c.digest for c in args]), digest_size=16).digest())
+        setattr_(self, "_canon", b"")
+        setattr_(self, "size", size)
+        setattr_(self, "depth", depth + 1)
 
     def children(self) -> tuple[Expr, ...]:
         return self.args
