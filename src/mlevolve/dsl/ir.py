@@ -156,6 +156,7 @@ class _Node:
 # Heads of canonical digests, by op and by literal value (a few dozen ops; literals repeat: 1.0, 0.5, ...).
 _CANON_HEADS: dict[str, bytes] = {}
 _CALL_HEADS: dict[str, bytes] = {}  # a call's digest head by op (``Call.__post_init__``)
+_REF_DIGESTS: dict[str, bytes] = {}  # a name's digest by name (``Ref.__post_init__``)
 _CANON_NUMBERS: dict[float, bytes] = {}
 
 
@@ -184,6 +185,16 @@ def _fill_canon(root: _Node) -> bytes:
         if not node._canon:  # (a node listed twice: made already)
             setattr_(node, "_canon", canonical_node(node, [k._canon for k in node.children()]))
     return root._canon
+
+
+def _leaf(node: _Node, digest: bytes) -> None:
+    """Set a leaf's facts (``_Node._finish`` with no children): its digest, no canonical digest yet,
+    size 1 and depth 1."""
+    setattr_ = object.__setattr__
+    setattr_(node, "digest", digest)
+    setattr_(node, "_canon", b"")
+    setattr_(node, "size", 1)
+    setattr_(node, "depth", 1)
 
 
 def _from_text(text: str) -> Expr:
@@ -222,7 +233,8 @@ class Num(_Node):
         if self.is_int and self.value != int(self.value):
             raise ValueError(f"an integer literal must be whole, got {self.value!r}")
         exact = str(int(self.value)).encode() if self.is_int else b""  # ints beyond 2**53 are not doubles
-        self._finish(b"N", struct.pack("<d?", float(self.value), self.is_int) + exact)
+        payload = struct.pack("<d?", float(self.value), self.is_int) + exact
+        _leaf(self, _blake2b(b"N" + len(payload).to_bytes(4, "little") + payload, digest_size=16).digest())
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -237,9 +249,13 @@ class Ref(_Node):
     depth: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not _name_ok(self.name):
-            raise ValueError(f"not an identifier: {self.name!r}")
-        self._finish(b"R", self.name.encode())
+        # A name's digest depends on the name alone: kept per name (checked once), as ``_digest`` makes it.
+        digest = _REF_DIGESTS.get(self.name)
+        if digest is None:
+            if not _name_ok(self.name):
+                raise ValueError(f"not an identifier: {self.name!r}")
+            digest = _keep(_REF_DIGESTS, self.name, _digest(b"R", self.name.encode(), ()))
+        _leaf(self, digest)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
