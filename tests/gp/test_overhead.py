@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mlevolve.api import _program
-from mlevolve.dsl.ir import Call, Expr, Num, Program, with_children
+from mlevolve.dsl.ir import Call, Expr, Num, Program, Ref, with_children
 from mlevolve.dsl.kinds import slot_body, slots
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.simplify import RULES, match, rewrite_node, simplify_program
@@ -126,6 +126,55 @@ def test_digests_are_the_incremental_blake2b() -> None:
         for child in node.children():
             h.update(child.digest)
         assert node.digest == h.digest()
+
+
+def test_call_digest_from_its_tabled_head_is_the_incremental_one() -> None:
+    """``Call`` keeps its digest's head per op: the digest is the incremental BLAKE2b at every arity
+    and on every build of an op (cold and warm table), and a bad op is refused however many good
+    ones were built."""
+    leaf = Num(0.5)
+    for round_ in range(2):
+        for arity in range(4):
+            for op in ("f", "add", f"g{arity}"):
+                node = Call(op, (leaf,) * arity)
+                h = hashlib.blake2b(b"C", digest_size=16)
+                h.update(struct.pack("<I", len(op.encode())))
+                h.update(op.encode())
+                for child in node.children():
+                    h.update(child.digest)
+                assert node.digest == h.digest(), (round_, op, arity)
+                assert (node.size, node.depth) == (1 + arity, 2 if arity else 1)
+        for bad in ("1x", "a-b", "é"):
+            with pytest.raises(ValueError, match="not an identifier"):
+                Call(bad, (leaf,))
+
+
+def _incremental(tag: bytes, payload: bytes) -> bytes:
+    h = hashlib.blake2b(tag, digest_size=16)
+    h.update(struct.pack("<I", len(payload)))
+    h.update(payload)
+    return h.digest()
+
+
+def test_leaf_digests_are_the_incremental_blake2b() -> None:
+    """A literal's and a name's digest, made without ``_digest`` (a name's kept per name), are the
+    incremental BLAKE2b of their tag and payload, at size 1 and depth 1; a bad name is refused
+    however often good ones were built."""
+    rng = random.Random(3)
+    values = [(0.0, False), (-0.0, False), (1.0, True), (2**60, True), (3, False), (1e-300, False)]
+    values += [(rng.uniform(0, 1e6), False) for _ in range(50)]
+    for value, is_int in values:
+        node = Num(value, is_int=is_int)
+        exact = str(int(value)).encode() if is_int else b""
+        assert node.digest == _incremental(b"N", struct.pack("<d?", float(abs(value)), is_int) + exact)
+        assert (node.size, node.depth, node.canon != b"") == (1, 1, True)
+    for _ in range(2):  # the second round: every name found in the table
+        for name in ("x", "w", "theta0", "state_1"):
+            ref = Ref(name)
+            assert ref.digest == _incremental(b"R", name.encode()) and (ref.size, ref.depth) == (1, 1)
+        for bad in ("1x", "a b", "é", ""):
+            with pytest.raises(ValueError, match="not an identifier"):
+                Ref(bad)
 
 
 def test_memo_tables_keep_what_a_dict_keeps_while_recent() -> None:

@@ -155,6 +155,8 @@ class _Node:
 
 # Heads of canonical digests, by op and by literal value (a few dozen ops; literals repeat: 1.0, 0.5, ...).
 _CANON_HEADS: dict[str, bytes] = {}
+_CALL_HEADS: dict[str, bytes] = {}  # a call's digest head by op (``Call.__post_init__``)
+_REF_DIGESTS: dict[str, bytes] = {}  # a name's digest by name (``Ref.__post_init__``)
 _CANON_NUMBERS: dict[float, bytes] = {}
 
 
@@ -183,6 +185,16 @@ def _fill_canon(root: _Node) -> bytes:
         if not node._canon:  # (a node listed twice: made already)
             setattr_(node, "_canon", canonical_node(node, [k._canon for k in node.children()]))
     return root._canon
+
+
+def _leaf(node: _Node, digest: bytes) -> None:
+    """Set a leaf's facts (``_Node._finish`` with no children): its digest, no canonical digest yet,
+    size 1 and depth 1."""
+    setattr_ = object.__setattr__
+    setattr_(node, "digest", digest)
+    setattr_(node, "_canon", b"")
+    setattr_(node, "size", 1)
+    setattr_(node, "depth", 1)
 
 
 def _from_text(text: str) -> Expr:
@@ -221,7 +233,8 @@ class Num(_Node):
         if self.is_int and self.value != int(self.value):
             raise ValueError(f"an integer literal must be whole, got {self.value!r}")
         exact = str(int(self.value)).encode() if self.is_int else b""  # ints beyond 2**53 are not doubles
-        self._finish(b"N", struct.pack("<d?", float(self.value), self.is_int) + exact)
+        payload = struct.pack("<d?", float(self.value), self.is_int) + exact
+        _leaf(self, _blake2b(b"N" + len(payload).to_bytes(4, "little") + payload, digest_size=16).digest())
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -236,9 +249,13 @@ class Ref(_Node):
     depth: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not _name_ok(self.name):
-            raise ValueError(f"not an identifier: {self.name!r}")
-        self._finish(b"R", self.name.encode())
+        # A name's digest depends on the name alone: kept per name (checked once), as ``_digest`` makes it.
+        digest = _REF_DIGESTS.get(self.name)
+        if digest is None:
+            if not _name_ok(self.name):
+                raise ValueError(f"not an identifier: {self.name!r}")
+            digest = _keep(_REF_DIGESTS, self.name, _digest(b"R", self.name.encode(), ()))
+        _leaf(self, digest)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -254,9 +271,29 @@ class Call(_Node):
     depth: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not _name_ok(self.op):
-            raise ValueError(f"not an identifier: {self.op!r}")
-        self._finish(b"C", self.op.encode())
+        # Most nodes built are calls, of a few dozen ops: the head of the digest (which ``_digest``
+        # would make from b"C" and the op) is kept by op, found only for a name that was checked.
+        op = self.op
+        head = _CALL_HEADS.get(op)
+        if head is None:
+            if not _name_ok(op):
+                raise ValueError(f"not an identifier: {op!r}")
+            payload = op.encode()
+            head = _keep(_CALL_HEADS, op, b"C" + len(payload).to_bytes(4, "little") + payload)
+        args = self.args
+        size, depth = 1, 0
+        for k in args:
+            size += k.size
+            if k.depth > depth:
+                depth = k.depth
+        setattr_ = object.__setattr__
+        if len(args) == 2:  # the same bytes as _digest(b"C", op, args)
+            setattr_(self, "digest", _blake2b(head + args[0].digest + args[1].digest, digest_size=16).digest())
+        else:
+            setattr_(self, "digest", _blake2b(head + b"".join([c.digest for c in args]), digest_size=16).digest())
+        setattr_(self, "_canon", b"")
+        setattr_(self, "size", size)
+        setattr_(self, "depth", depth + 1)
 
     def children(self) -> tuple[Expr, ...]:
         return self.args

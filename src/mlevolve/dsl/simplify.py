@@ -348,8 +348,13 @@ def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = Non
         # No rule applies at the result's root; if a pass leaves each of its children as it is (the
         # memo says so), a pass leaves the result as it is too: record that, so the next pass
         # (simplify_expr's check for a fixpoint) finds it at once instead of walking it again.
-        if memo is not None and all(memo.peek(k) == k for k in node.children()):
-            memo.put(node, node)
+        if memo is not None:
+            for k in node.children():
+                known = memo.peek(k)
+                if known is None or (known is not k and known != k):
+                    break
+            else:
+                memo.put(node, node)
         return node
 
     return fold(expr, combine, memo), settled

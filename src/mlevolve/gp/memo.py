@@ -79,6 +79,19 @@ class NodeMemo(Memo[Expr, V]):
     def slot(key: Expr) -> Hashable:
         return key.digest
 
+    # :meth:`Memo.peek` and :meth:`Memo.put` with :meth:`slot` inlined (a fold asks them at every node).
+    def peek(self, key: Expr) -> V | None:
+        slot = key.digest
+        value = self._young.get(slot)
+        if value is None:
+            value = self._old.get(slot)
+            if value is not None:
+                self._store(slot, value)
+        return value
+
+    def put(self, key: Expr, value: V) -> None:
+        self._store(key.digest, value)
+
 
 class Identity(Generic[V]):
     """``get(obj, make)``: the value stored for this very object, else ``make()`` stored; at most
