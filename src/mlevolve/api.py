@@ -16,6 +16,7 @@ naming the parameter (the CLI renames it to the flag).
 from __future__ import annotations
 
 import builtins
+import collections
 import contextlib
 import os
 import random
@@ -77,20 +78,49 @@ def parse(text: str, file: str | None = None) -> Program:
     return _parse(text, file)
 
 
+# The files the latest programs parse_file returned were read from (by id; a Program keeps no file and
+# takes no weak reference), so that an error check or run finds later in one names its file, not
+# ``<input>``.  Bounded: an older program's errors are located by check(..., file=PATH).
+_FILES: collections.OrderedDict[int, tuple[Program, str]] = collections.OrderedDict()
+_FILES_KEPT = 64
+
+
 def parse_file(path: str | Path) -> Program:
     """Read and parse a ``.mlev`` file."""
-    return _parse(read_source(path), str(path))
+    program = _parse(read_source(path), str(path))
+    _FILES[id(program)] = (program, str(path))
+    while len(_FILES) > _FILES_KEPT:
+        _FILES.popitem(last=False)
+    return program
 
 
-def check(program: Program | str, grammar: GrammarSpec | None = None, file: str | None = None) -> Program:
+def file_of(program: Program) -> str | None:
+    """The file :func:`parse_file` read ``program`` from (one of the latest 64 it returned), else None."""
+    entry = _FILES.get(id(program))
+    return entry[1] if entry is not None and entry[0] is program else None
+
+
+def check(program: Program | str, grammar: GrammarSpec | None = None, file: str | None = None, *,
+          whole: bool = True) -> Program:
     """Type-check a program (or its text) against a grammar (the base grammar by default).
 
-    Returns the program unchanged; raises :class:`MlevError` listing every faulty definition.
+    With ``whole`` (the default) the program must also be one program that ``run``, ``evolve`` and
+    ``export`` take: one formula, one learner, one objective, or a network's parts with at most one
+    loss, model... (:func:`mlevolve.interpreter.regimes.regime_of`; a file without definitions passes);
+    ``whole=False`` checks a file of several definitions one takes a component from.
+    Returns the program unchanged; raises :class:`MlevError` listing every faulty definition, located
+    in ``file`` (by default the file :func:`parse_file` read it from).
     """
     if isinstance(program, str):
         program = _parse(program, file)
+    file = file or file_of(program)
     try:
-        return check_program(program, grammar or load_grammar())
+        checked = check_program(program, grammar or load_grammar())
+        if whole and checked.definitions:
+            from mlevolve.interpreter.regimes import regime_of
+
+            regime_of(checked)
+        return checked
     except MlevError as err:
         raise err.located(file) if file else err from None
 
@@ -134,14 +164,14 @@ def sample(
     return [generate(spec, type_, rng, env=env, max_depth=depth, method=method) for _ in range(n)]
 
 
-def _program(program: Program | str | Path, grammar: GrammarSpec) -> Program:
+def _program(program: Program | str | Path, grammar: GrammarSpec, *, whole: bool = True) -> Program:
     """A checked program from a Program or a path to a ``.mlev`` file; calls of the grammar's
     learned rules are inlined, so what runs (and what archives store) is a base program."""
     from mlevolve.grammar.rules import expand_program
 
     if isinstance(program, Program):
-        return expand_program(check(program, grammar), grammar.rules)
-    return expand_program(check(parse_file(program), grammar, file=str(program)), grammar.rules)
+        return expand_program(check(program, grammar, whole=whole), grammar.rules)
+    return expand_program(check(parse_file(program), grammar, file=str(program), whole=whole), grammar.rules)
 
 
 def check_task_line(program: Program, file: str | None = None) -> None:
@@ -421,7 +451,7 @@ def export_component(
     from mlevolve.interpreter.components import export_component as _component
 
     spec = grammar or load_grammar()
-    return _component(_program(program, spec), name, spec)
+    return _component(_program(program, spec, whole=False), name, spec)
 
 
 def formula_sympy(program: Program | str | Path, *, grammar: GrammarSpec | None = None) -> Any:
@@ -435,12 +465,7 @@ def formula_sympy(program: Program | str | Path, *, grammar: GrammarSpec | None 
         kinds = ", ".join(f"{x.kind} {x.name}" for x in checked.definitions)
         raise MlevError(f"program '{checked.name}' has no formula", hint=f"it defines {kinds}; "
                         "--sympy and --latex show a formula")
-    d = formulas[0]
-    if len(formulas) > 1:  # as `run` refuses it: which one was meant is not ours to guess
-        err = MlevError(f"program '{checked.name}' has {len(formulas)} formulas "
-                        f"({', '.join(f.name for f in formulas)}); --sympy and --latex show a program's one formula",
-                        formulas[1].span, hint="put each formula in its own file")
-        raise err.located(str(program)) if not isinstance(program, Program) else err
+    d = formulas[0]  # the one: _program held the file to one program (two formulas are refused there)
     try:
         return sympy_of(d)
     except MlevError as err:

@@ -102,8 +102,6 @@ class _UsageError(MlevError):
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from mlevolve.interpreter.regimes import regime_of
-
     spec = load_grammar(args.grammar)
     failed = 0
     for file in args.files:
@@ -112,8 +110,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
             source = api.read_source(file)
             program = api.check(api.parse(source, file), spec, file=file)
             api.check_task_line(program, file)
-            if program.definitions:  # what run, evolve and export hold a program to: one formula, one learner...
-                regime_of(program)
         except MlevError as err:
             print(_hinted(err.located(file), "mlevolve check").render(source), file=sys.stderr)
             failed += 1

@@ -174,9 +174,9 @@ def test_show_sympy_of_a_file_with_two_formulas_refuses_at_the_second(tmp_path: 
     two.write_text("algorithm two\nformula f(x: Scalar) -> Scalar =\n  x * x\nformula g(x: Scalar) -> Scalar =\n  x\n")
     assert main(["show", str(two), "--sympy"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == (f"{two}:4:9: error: program 'two' has 2 formulas (f, g); --sympy and --latex show a program's "
-                      "one formula")
-    assert err[-1] == "hint: put each formula in its own file"
+    assert err[0] == (f"{two}:4:9: error: a formula program holds exactly one definition, the formula f; it also "
+                      "defines formula g")  # the one-program rule, as check and run say it
+    assert err[-1].startswith("hint: put the other definitions in their own file, one program each")
 
 
 # ------------------------------------------------------------------------------ 6: carets and messages

@@ -1,0 +1,69 @@
+"""Fixes of the fourth QA round: the one-program rule wherever a program file enters, mistyped
+subcommands, ties within rounding noise, and smaller wording."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import mlevolve
+from mlevolve import api
+from mlevolve.dsl.errors import MlevError
+from tests.conftest import ROOT, Capsys, usage_error
+
+SMOKE = ROOT / "benchmarks" / "meta" / "smoke.toml"
+TWO = ("algorithm two\ntask koza_quartic\n\nformula f(x: Scalar) -> Scalar =\n  x * x\n\n"
+       "formula g(x: Scalar) -> Scalar =\n  x + x\n")
+MIXED = ("algorithm fl\ntask koza_quartic\n\nformula f(x: Scalar) -> Scalar =\n  x * x\n\n"
+         "learner linreg(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
+         "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w + 0.1 * (y - p) * x\n")
+TWO_ERROR = ("two.mlev:7:9: error: a formula program holds exactly one definition, the formula f; it also defines "
+             "formula g")
+MIXED_ERROR = ("fl.mlev:7:9: error: a formula program holds exactly one definition, the formula f; it also defines "
+               "learner linreg")
+
+
+# ------------------------------------------------------------------------------ 1: one program per file
+def test_the_api_check_applies_the_one_program_rule_and_names_the_file(tmp_path: Path) -> None:
+    """check passed what run refused, and run's error said ``<input>`` for a program parse_file read."""
+    two = tmp_path / "two.mlev"
+    two.write_text(TWO)
+    program = mlevolve.parse_file(two)
+    for call in (lambda: mlevolve.check(program), lambda: mlevolve.run(program)):
+        with pytest.raises(MlevError) as caught:
+            call()
+        assert caught.value.render().splitlines()[0] == f"{tmp_path}/{TWO_ERROR}"
+    assert api.file_of(mlevolve.parse(TWO)) is None  # parsed from text: no file to name
+    with pytest.raises(MlevError) as caught:
+        mlevolve.check(TWO)
+    assert caught.value.render().startswith("<input>:7:9: error: a formula program holds exactly one definition")
+    assert [d.name for d in mlevolve.check(program, whole=False).definitions] == ["f", "g"]  # a file of components
+
+
+@pytest.mark.parametrize(("text", "error"), [(TWO, TWO_ERROR), (MIXED, MIXED_ERROR)])
+def test_show_latex_refuses_a_file_of_two_programs(tmp_path: Path, capsys: Capsys, text: str, error: str) -> None:
+    file = tmp_path / error.split(":")[0]
+    file.write_text(text)
+    for flag in ("--latex", "--sympy"):
+        err = usage_error(capsys, "show", str(file), flag)
+        assert err.splitlines()[0] == f"{tmp_path}/{error}"
+
+
+@pytest.mark.parametrize(("text", "error"), [(TWO, TWO_ERROR), (MIXED, MIXED_ERROR)])
+def test_meta_refuses_a_program_file_of_two_programs(tmp_path: Path, capsys: Capsys, text: str, error: str) -> None:
+    file = tmp_path / error.split(":")[0]
+    file.write_text(text)
+    config = SMOKE.read_text().replace('"../../examples/quartic.mlev"', f'"{file.name}"')
+    assert file.name in config
+    (tmp_path / "m.toml").write_text(config)
+    db = tmp_path / "m.db"
+    err = usage_error(capsys, "meta", str(tmp_path / "m.toml"), "--db", str(db))
+    assert err.splitlines()[0] == f"{tmp_path}/{error}"
+    assert not db.exists()
+
+
+def test_a_component_is_still_taken_out_of_a_file_of_several(tmp_path: Path) -> None:
+    two = tmp_path / "two.mlev"
+    two.write_text(TWO)
+    assert api.export_component(two, "g") is not None
