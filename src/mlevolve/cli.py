@@ -90,7 +90,17 @@ class _Parser(argparse.ArgumentParser):
         return super().parse_known_args(given, namespace)
 
     def error(self, message: str) -> NoReturn:
-        raise _UsageError(message, hint=HELP.format(prog=self.prog), prog=self.prog)
+        hint = HELP.format(prog=self.prog)
+        typo = re.search(r"invalid choice: '([^']*)'", message)
+        commands = [name for action in self._actions if isinstance(action, argparse._SubParsersAction)
+                    for name in action.choices]
+        if typo and commands and not message.startswith("argument -"):  # a mistyped subcommand: the closest one
+            import difflib
+
+            close = difflib.get_close_matches(typo[1], commands, n=1)
+            message = f"invalid choice '{typo[1]}': the commands are {', '.join(commands)}"
+            hint = f"did you mean '{close[0]}'? {hint}" if close else hint
+        raise _UsageError(message, hint=hint, prog=self.prog)
 
 
 class _UsageError(MlevError):

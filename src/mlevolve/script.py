@@ -71,21 +71,27 @@ def run(main: Callable[[], int | None]) -> NoReturn:
 
 def unknown_options(parser: argparse.ArgumentParser, args: Sequence[str]) -> list[str]:
     """The options among ``args`` that ``parser`` does not take (``--bogus``, ``--bogus=1``), in order, up to
-    a ``--`` or the name of one of its subcommands (whose parser checks the rest).  argparse itself reports
+    a ``--`` or the name of one of its subcommands (whose parser checks the rest), or up to the first value
+    where a parser with subcommands expects one (a mistyped subcommand is reported as such, not the
+    options meant for it).  argparse itself reports
     them last, after a missing required argument, so that ``script --bogus`` blamed the arguments the
     user had not got to yet; :class:`ArgumentParser` and the ``mlevolve`` command report them first.  What
     is an option is argparse's own reading (``_parse_optional``: ``-1`` is a value where no option looks
     like a negative number, and an argument with a space is a value)."""
-    commands = {name for action in parser._actions if isinstance(action, argparse._SubParsersAction)
-                for name in action.choices}
+    subparsers = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    commands = {name for action in subparsers for name in action.choices}
     unknown = []
+    value_next = False  # the previous argument is an option that takes a value
     for arg in args:
         if arg == "--" or arg in commands:
             break
         found: Any = parser._parse_optional(arg)  # None (a value), or a tuple (3.11), or a list of them (3.12+)
         first = found[0] if isinstance(found, list) else found
+        if first is None and subparsers and not value_next:
+            break  # where the subcommand goes, and no subcommand: argparse says "invalid choice" (a typo first)
         if first is not None and first[0] is None:
             unknown.append(arg)
+        value_next = first is not None and first[0] is not None and first[0].nargs != 0 and first[2] is None
     return unknown
 
 

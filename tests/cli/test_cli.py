@@ -307,8 +307,8 @@ VAR_HINT = "hint: write NAME:TYPE, e.g. x:Tensor; types: Scalar, Vector, Matrix,
          "mlevolve sample: error: depth 1 is too shallow for Matrix\nhint: the least depth of a Matrix here is 2\n"),
         (["sample", "--type", "Tensor", "--depth", "1", "--method", "full"],
          "mlevolve sample: error: depth 1 is too shallow for Tensor\nhint: the least depth of a Tensor here is 2\n"),
-        (["frobnicate"], re.compile(r"mlevolve: error: argument COMMAND: invalid choice: 'frobnicate' \(choose "
-                                    r"from 'check', 'fmt', 'grammar', 'sample'.*\)\nhint: run `mlevolve --help`\n")),
+        (["frobnicate"], re.compile(r"mlevolve: error: invalid choice 'frobnicate': the commands are check, fmt, "
+                                    r"grammar, sample.*\nhint: run `mlevolve --help`\n")),
         (["sample", "--type", "Tensor", "--method", "bogus"],
          "mlevolve sample: error: argument --method: invalid choice: 'bogus' (choose from 'grow', 'full', 'ramped')\n"
          "hint: run `mlevolve sample --help`\n"),

@@ -67,3 +67,20 @@ def test_a_component_is_still_taken_out_of_a_file_of_several(tmp_path: Path) -> 
     two = tmp_path / "two.mlev"
     two.write_text(TWO)
     assert api.export_component(two, "g") is not None
+
+
+# ------------------------------------------------------------------------------ 4: a mistyped subcommand
+@pytest.mark.parametrize(("argv", "error", "hint"), [
+    (["evolv", "x.mlev", "--budget", "5"], "mlevolve: error: invalid choice 'evolv': the commands are check, fmt, "
+     "grammar, sample, tasks, run, export, evolve, meta, best, show, report", "hint: did you mean 'evolve'? run "
+     "`mlevolve --help`"),
+    (["grammar", "shwo", "--type", "Scalar"], "mlevolve grammar: error: invalid choice 'shwo': the commands are show, "
+     "diff, lark", "hint: did you mean 'show'? run `mlevolve grammar --help`"),
+    (["xyzzy", "--budget", "5"], "mlevolve: error: invalid choice 'xyzzy': the commands are check, fmt, grammar, "
+     "sample, tasks, run, export, evolve, meta, best, show, report", "hint: run `mlevolve --help`"),
+    (["--bogus", "evolve"], "mlevolve: error: unrecognized arguments: --bogus", "hint: run `mlevolve --help`"),
+])
+def test_a_mistyped_subcommand_is_named_before_the_options_meant_for_it(
+        capsys: Capsys, argv: list[str], error: str, hint: str) -> None:
+    """It said ``unrecognized arguments: --budget``: the options were checked against the wrong parser."""
+    assert usage_error(capsys, *argv).splitlines() == [error, hint]
