@@ -26,6 +26,20 @@ def submodule(package: str, name: str) -> ModuleType:
     return importlib.import_module(f"{package}.{name}")
 
 
+def _plumbing(package: str, name: str, value: object) -> bool:
+    """Whether global ``name`` of ``package`` is how its module is written, not what it offers: the
+    ``TYPE_CHECKING`` flag, a ``from __future__`` feature (``annotations``), a module it imported that
+    is not its own (``importlib``), this module's helpers, a private name (``_HOMES``)."""
+    if name.startswith("__"):
+        return False  # the module's own (__version__, __getattr__...)
+    if name == "TYPE_CHECKING" or type(value).__name__ == "_Feature" or getattr(value, "__module__", "") == __name__:
+        return True  # (this module's helpers too, which a package imports to define its __getattr__)
+    if name.startswith("_"):
+        return True  # private
+    own = getattr(value, "__name__", "")
+    return type(value).__name__ == "module" and not (isinstance(own, str) and own.startswith(f"{package}."))
+
+
 def submodules(package: str, names: dict[str, object]) -> tuple[Callable[[str], ModuleType], Callable[[], list[str]]]:
     """The ``__getattr__`` and ``__dir__`` of package ``package`` (its module ``globals()``: ``names``):
     a submodule on first use (:func:`submodule`); the package's names and its submodules' names."""
@@ -37,6 +51,7 @@ def submodules(package: str, names: dict[str, object]) -> tuple[Callable[[str], 
 
         path: Any = names["__path__"]  # a list of folders
         found = (m.name for m in pkgutil.iter_modules(path))
-        return sorted({*names, *(n for n in found if not n.startswith("_"))})
+        return sorted({*(n for n, value in names.items() if not _plumbing(package, n, value)),
+                       *(n for n in found if not n.startswith("_"))})
 
     return getattr_, dir_

@@ -1047,6 +1047,13 @@ def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:
     from mlevolve.interpreter.tasks import data_source
 
     spec, path, digest = meta.get("task"), meta.get("data_path"), meta.get("data_sha256")
+    if meta.get("kind") == "meta" and isinstance(spec, str):  # "meta:TASK,TASK": the training split, no task
+        tasks = spec.split(":", 1)[-1]
+        raise MlevError(f"a meta archive (of `mlevolve meta`): its programs were scored on the tasks {tasks}, "
+                        "not on one task", file=str(db),
+                        hint=f"`mlevolve export --db {db} --best --task {tasks.split(',')[0]} -o best.py` exports its "
+                             "best for one task; the meta run's answer is its grammar file (`mlevolve evolve FILE "
+                             "--grammar GRAMMAR.toml`)")
     if not isinstance(spec, str) or not isinstance(path, str) or not digest:
         return spec if isinstance(spec, str) else None
     options = spec.split(":", 1)[1:]

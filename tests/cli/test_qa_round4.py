@@ -84,3 +84,50 @@ def test_a_mistyped_subcommand_is_named_before_the_options_meant_for_it(
         capsys: Capsys, argv: list[str], error: str, hint: str) -> None:
     """It said ``unrecognized arguments: --budget``: the options were checked against the wrong parser."""
     assert usage_error(capsys, *argv).splitlines() == [error, hint]
+
+
+# ------------------------------------------------------------------------------ 5: smaller wording
+def test_the_lazy_namespace_shows_the_api_and_modules_not_its_plumbing() -> None:
+    import mlevolve.gp
+
+    for package in (mlevolve, mlevolve.gp):
+        names = set(dir(package))
+        assert not names & {"TYPE_CHECKING", "importlib", "annotations", "submodules", "_HOMES", "_lazy"}
+        assert {"__getattr__", "__dir__", "__doc__"} <= names
+    assert {"check", "run", "GrammarSpec", "api", "gp", "__version__"} <= set(dir(mlevolve))
+    assert {"backends", "engine", "archive"} <= set(dir(mlevolve.gp))
+
+
+RL_TWO = ("algorithm r\ntask cartpole\n\npg_loss a(logp: Tensor, ret: Tensor, adv: Tensor, value: Tensor, "
+          "entropy: Tensor) -> Tensor =\n  -(logp * adv)\n\npg_loss b(logp: Tensor, ret: Tensor, adv: Tensor, "
+          "value: Tensor, entropy: Tensor) -> Tensor =\n  -(logp * ret)\n")
+NET_TWO = ("algorithm n\ntask mnist\n\nloss l1(pred: Tensor, target: Tensor) -> Tensor =\n  square(pred - target)"
+           "\n\nloss l2(pred: Tensor, target: Tensor) -> Tensor =\n  abs(pred - target)\n")
+
+
+@pytest.mark.parametrize(("text", "lines"), [
+    (RL_TWO, ["p.mlev:7:9: error: an RL program holds exactly one definition, the pg_loss a; it also defines "
+              "pg_loss b"]),
+    (NET_TWO, ["p.mlev:7:6: error: a program has at most one loss; l2 is a second, after l1",
+               "hint: keep one loss and remove the others (each can be a program of its own, in a file of its own)"]),
+])
+def test_one_program_rule_wording(tmp_path: Path, capsys: Capsys, text: str, lines: list[str]) -> None:
+    """"a rl program" read wrong, and renaming a second loss (the old hint) does not make it legal."""
+    (tmp_path / "p.mlev").write_text(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        err = usage_error(capsys, "check", "p.mlev").splitlines()
+    assert err[0] == lines[0]
+    if len(lines) > 1:
+        assert err[-1] == lines[1]
+
+
+def test_a_meta_archive_is_named_as_such_where_a_task_is_needed() -> None:
+    """It said "option 'nguyen1,nguyen5' has no value in task spec 'meta:nguyen1,nguyen5'"."""
+    with pytest.raises(MlevError) as caught:
+        api._archived_task({"kind": "meta", "task": "meta:nguyen1,nguyen5"}, "m.db")
+    assert caught.value.render().splitlines() == [
+        "m.db: error: a meta archive (of `mlevolve meta`): its programs were scored on the tasks nguyen1,nguyen5, "
+        "not on one task",
+        "hint: `mlevolve export --db m.db --best --task nguyen1 -o best.py` exports its best for one task; the meta "
+        "run's answer is its grammar file (`mlevolve evolve FILE --grammar GRAMMAR.toml`)"]

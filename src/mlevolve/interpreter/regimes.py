@@ -190,7 +190,8 @@ def regime_of(program: Program) -> Regime:
         regime = _BY_KIND[single.kind]
         if len(kinds) != 1:  # at the first definition past the one it holds
             extra = next(d for d in program.definitions if d is not single)
-            raise MlevError(f"{with_article(regime.name)} program holds exactly one definition, the {single.kind} "
+            label = "an RL" if regime.name == "rl" else with_article(regime.name)  # reinforcement learning
+            raise MlevError(f"{label} program holds exactly one definition, the {single.kind} "
                             f"{single.name}; it also defines {extra.kind} {extra.name}", extra.span,
                             "put the other definitions in their own file, one program each; `mlevolve export "
                             "FILE --component NAME` takes one definition out of a file of several")
@@ -200,7 +201,8 @@ def regime_of(program: Program) -> Regime:
         if kinds.count(kind) > 1:  # at the second one
             first, second = [d for d in program.definitions if d.kind == kind][:2]
             raise MlevError(f"a program has at most one {kind}; {second.name} is a second, after {first.name}",
-                            second.span, "remove or rename the others")
+                            second.span, f"keep one {kind} and remove the others (each can be a program of its "
+                                         "own, in a file of its own)")
     return regime
 
 
