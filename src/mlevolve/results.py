@@ -36,6 +36,15 @@ for one rounding and far below 1e-9 for the sums of a training.  The one toleran
 ("better than the start", a meta-generation beating the base grammar, the evidence's ranks)."""
 
 
+ERROR_FLOOR = 1e-12
+"""The least magnitude an unbounded metric (an error, a loss, a return) is compared at: below it two
+values tie up to ``TIE_RTOL * ERROR_FLOOR`` (1e-21) absolute, so that an MSE of 1e-300 is no gain over
+0 (both are exact fits, up to rounding; on targets of order 1 rounding leaves an MSE near 1e-32).  An MSE whose split's target variance is
+known is compared at that variance instead, the scale on which its R² ties (:meth:`Metric.tie_scale`)."""
+
+_BOUNDED = ("r2", "accuracy", "auc")  # at most 1, with differences of order 1: compared at scale 1
+
+
 def tied(a: float, b: float, scale: float = 0.0) -> bool:
     """Whether ``a`` and ``b`` are the same result up to :data:`TIE_RTOL`: ``|a - b| <= TIE_RTOL * max(|a|,
     |b|, scale)``.  ``scale``: the magnitude of what ``a`` and ``b`` were computed from where they are
@@ -196,6 +205,20 @@ class Metric:
         """Whether value ``a`` is strictly better than ``b``."""
         return a > b if self.higher_is_better else a < b
 
+    def tie_scale(self, variances: Mapping[str, float] | None = None) -> float:
+        """The magnitude below which two values of this metric are compared absolutely (``scale`` of
+        :func:`tied`): 1 for an R², accuracy or AUC (values at most 1, so 0.0 and 2e-16 tie); for an
+        MSE, the variance of its split's targets where ``variances`` (keyed by split prefix) has it
+        (an MSE of ``TIE_RTOL * variance`` is an R² of ``TIE_RTOL``); else :data:`ERROR_FLOOR`."""
+        if self.stem in _BOUNDED:
+            return 1.0
+        variance = (variances or {}).get(self.name.partition("_")[0]) if self.stem == "mse" else None
+        return variance if variance is not None and variance > 0 and math.isfinite(variance) else ERROR_FLOOR
+
+    def tied(self, a: float, b: float, variances: Mapping[str, float] | None = None) -> bool:
+        """Whether values ``a`` and ``b`` of this metric are the same result (:func:`tied` at :meth:`tie_scale`)."""
+        return tied(a, b, self.tie_scale(variances))
+
     def describe(self) -> str:
         where = f" on the {self.split} split" if self.split else ""
         return f"{self.name}{where} ({self.direction})"
@@ -253,15 +276,17 @@ def scale_free(metric: Metric, metrics: Mapping[str, Any], variances: Mapping[st
 
 
 def verdict(metric: Metric, start: float | None, best: float | None, same_program: bool = False,
-            examples: int | None = None) -> str:
+            examples: int | None = None, variances: Mapping[str, float] | None = None) -> str:
     """One plain sentence comparing the best program found with the starting one; for an accuracy on
-    ``examples`` examples, the gain also as a count of examples (a gain of 3 of 359 is easily noise)."""
+    ``examples`` examples, the gain also as a count of examples (a gain of 3 of 359 is easily noise).
+    Values tied up to :data:`TIE_RTOL` at the metric's scale (:meth:`Metric.tie_scale`, from the
+    targets' ``variances`` for an MSE) are no gain."""
     if best is None:
         return "no candidate was scored"
     if start is None:
         return "the starting program could not be scored, so there is nothing to compare with"
     diff = best - start
-    if same_program or tied(best, start):
+    if same_program or metric.tied(best, start, variances):
         rounding = f" (a difference of {diff:+.2g}, within float rounding: {TIE_RTOL:g} relative)" if diff else ""
         return "no gain: nothing found beat the starting program" if same_program else \
             f"no gain: the best found scores the same as the starting program{rounding}"
@@ -278,15 +303,18 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
             f"slightly worse than the start ({size})")
 
 
-def spread(metric: Metric, pairs: Sequence[tuple[float | None, float | None]]) -> dict[str, Any]:
+def spread(metric: Metric, pairs: Sequence[tuple[float | None, float | None]],
+           variances: Mapping[str, float] | None = None) -> dict[str, Any]:
     """The gain (best minus start, in the metric's units) over re-evaluation seeds: mean, sample standard
-    deviation, and on how many seeds the best was better.  ``pairs``: (start, best) per seed, None for a
-    failure (left out of the statistics, counted in ``failed``)."""
-    gains = [b - s for s, b in pairs if s is not None and b is not None]
-    better = sum(metric.better(b, s) and not tied(b, s) for s, b in pairs if s is not None and b is not None)
+    deviation, on how many seeds the best was better and on how many the two tied (:meth:`Metric.tied`).
+    ``pairs``: (start, best) per seed, None for a failure (left out of the statistics, counted in ``failed``)."""
+    both = [(s, b) for s, b in pairs if s is not None and b is not None]
+    gains = [b - s for s, b in both]
+    ties = sum(metric.tied(b, s, variances) for s, b in both)
+    better = sum(metric.better(b, s) and not metric.tied(b, s, variances) for s, b in both)
     return {"seeds": len(pairs), "failed": len(pairs) - len(gains),
             "gain_mean": statistics.fmean(gains) if gains else None,
-            "gain_sd": statistics.stdev(gains) if len(gains) > 1 else None, "better_on": better}
+            "gain_sd": statistics.stdev(gains) if len(gains) > 1 else None, "better_on": better, "tied_on": ties}
 
 
 def _number(metrics: Mapping[str, Any] | None, key: str) -> float | None:
@@ -321,7 +349,7 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     examples); ``same_program``: the best is the starting program; ``confirm``: (start, best) metric
     values per re-evaluation seed.  Returns the metric (name, split, direction), each side's value,
     scale-free companion and test value, the gain (best minus start), ``better`` and ``tied`` (equal up to
-    :data:`TIE_RTOL`: no gain, however the gain's sign), a one-sentence ``verdict``,
+    :data:`TIE_RTOL` at the metric's scale, :meth:`Metric.tie_scale`: no gain, however the gain's sign), a one-sentence ``verdict``,
     and the ``confirm`` spread (see :func:`spread`) or None.
     """
     metric = fitness_metric(best or start or {})
@@ -331,10 +359,10 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     return {"metric": {"name": metric.name, "split": metric.split, "higher_is_better": metric.higher_is_better,
                        "description": metric.describe()},
             **sides, "gain": None if b is None or s is None else b - s,
-            "better": None if b is None or s is None else metric.better(b, s) and not tied(b, s),
-            "tied": None if b is None or s is None else tied(b, s),
-            "verdict": verdict(metric, s, b, same_program, (sizes or {}).get(metric.name.partition("_")[0])),
-            "confirm": None if not confirm else spread(metric, confirm)}
+            "better": None if b is None or s is None else metric.better(b, s) and not metric.tied(b, s, v),
+            "tied": None if b is None or s is None else metric.tied(b, s, v),
+            "verdict": verdict(metric, s, b, same_program, (sizes or {}).get(metric.name.partition("_")[0]), v),
+            "confirm": None if not confirm else spread(metric, confirm, v)}
 
 
 # -- the one way programs are shown to people ----------------------------------------------------------------

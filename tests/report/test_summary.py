@@ -69,7 +69,8 @@ def test_the_verdict_follows_the_direction(start: float, best: float) -> None:
         assert text.startswith("better than the start")
     else:
         assert "worse than the start" in text.lower()
-    assert verdict(Metric("val_accuracy"), start, best).startswith("better") == (best > start and not tied(best, start))
+    accuracy = Metric("val_accuracy")
+    assert verdict(accuracy, start, best).startswith("better") == (best > start and not accuracy.tied(best, start))
 
 
 @pytest.mark.parametrize("start", [0.5, 1e-6, 123.0, -2.0])
@@ -82,7 +83,7 @@ def test_a_difference_within_float_rounding_is_no_gain(start: float, rel: float)
     assert f"within float rounding: {TIE_RTOL:g} relative" in a["verdict"] or best == start
     assert (a["better"], a["tied"], a["confirm"]["better_on"]) == (False, True, 0)
     assert "no gain over the start's" in summary.one_line({**RESULT, "answer": a})
-    lower = start - abs(start) * 3e-9
+    lower = start - max(abs(start), 1.0) * 3e-9  # an accuracy ties at scale 1 (Metric.tie_scale)
     worse = answer({"val_accuracy": lower, "fitness": lower}, {"val_accuracy": start, "fitness": start})
     assert (worse["tied"], worse["better"]) == (False, False) and "worse than the start" in worse["verdict"].lower()
 
@@ -401,3 +402,32 @@ def test_a_resumed_run_says_replayed_and_new_candidates_apart(tmp_path: Path) ->
     assert f"fitting {second['fit_evaluations'] - first['fit_evaluations']} evaluations" in head
     assert summary.lines(first)[0].startswith("30 candidates (0 from the archive): evaluated ")
     assert first["replayed_counts"] == {}
+
+
+@pytest.mark.parametrize(("metric", "start", "best", "variances", "is_tie"), [
+    (Metric("train_r2", True, "training"), 0.0, 2e-16, None, True),  # relative alone called this a gain
+    (Metric("val_accuracy", True, "validation"), 1e-300, 0.0, None, True),
+    (Metric("val_accuracy", True, "validation"), 0.5, 0.5 + 1e-8, None, False),
+    (Metric("val_mse", False, "validation"), 1e-300, 0.0, None, True),
+    (Metric("val_mse", False, "validation"), 1e-25, 0.0, None, True),  # below TIE_RTOL * ERROR_FLOOR
+    (Metric("val_mse", False, "validation"), 1e-6, 0.0, None, False),
+    (Metric("val_mse", False, "validation"), 1e-10, 0.0, {"val": 1.0}, True),  # an R² of 1 - 1e-10: a tie
+    (Metric("val_mse", False, "validation"), 1e-10, 0.0, {"val": 1e-6}, False),  # targets of scale 1e-3: a gain
+    (Metric("val_mse", False, "validation"), 100.0, 100.0 * (1 - 1e-12), None, True),  # relative still
+    (Metric("val_return", True, "validation"), 0.0, 1e-25, None, True),
+])
+def test_ties_have_an_absolute_floor_on_the_metrics_scale(
+        metric: Metric, start: float, best: float, variances: dict[str, float] | None, is_tie: bool) -> None:
+    """R², accuracy and AUC compare at scale 1; an error relative to the larger value, down to the target
+    variance (an MSE) or ERROR_FLOOR; a tie is "no gain" in the verdict, the answer and the confirm counts."""
+    assert metric.tied(best, start, variances) is is_tie
+    assert verdict(metric, start, best, variances=variances).startswith("no gain") is is_tie
+    key = metric.name
+    a = answer({key: best, "fitness": best if metric.higher_is_better else -best},
+               {key: start, "fitness": start if metric.higher_is_better else -start},
+               variances=variances, confirm=[(start, best)] * 3)
+    assert a["tied"] is is_tie and a["verdict"].startswith("no gain") is is_tie
+    assert a["confirm"]["tied_on"] == (3 if is_tie else 0)
+    text = summary.spread_text(a)
+    assert text is not None
+    assert text.endswith("the best was tied on 3 of 3") if is_tie else "tied on" not in text

@@ -49,9 +49,11 @@ def spread_text(a: Mapping[str, Any]) -> str | None:
     sd = f" ± {c['gain_sd']:.3g} (mean ± sd)" if c["gain_sd"] is not None else ""
     failed = f"; {c['failed']} failed" if c["failed"] else ""
     direction = "higher" if a["metric"]["higher_is_better"] else "lower"
+    ties = c.get("tied_on") or 0  # (absent in a summary stored before ties were counted)
+    counts = [f"better on {c['better_on']} of {n}"] if c["better_on"] or not ties else []
+    counts += [f"tied on {ties} of {n}"] if ties else []
     return (f"over {c['seeds']} more seeds (new split and training seed each): {name} of the best minus the "
-            f"start's {c['gain_mean']:+.4g}{sd} ({direction} is better); the best was better on "
-            f"{c['better_on']} of {n}{failed}")
+            f"start's {c['gain_mean']:+.4g}{sd} ({direction} is better); the best was {', '.join(counts)}{failed}")
 
 
 def no_score_text(db: str, reasons: Sequence[Mapping[str, Any]], finished: bool) -> tuple[str, str]:
