@@ -39,8 +39,8 @@ for one rounding and far below 1e-9 for the sums of a training.  The one toleran
 ERROR_FLOOR = 1e-12
 """The least magnitude an unbounded metric (an error, a loss, a return) is compared at: below it two
 values tie up to ``TIE_RTOL * ERROR_FLOOR`` (1e-21) absolute, so that an MSE of 1e-300 is no gain over
-0 (both are exact fits, up to rounding; on targets of order 1 rounding leaves an MSE near 1e-32).  An MSE whose split's target variance is
-known is compared at that variance instead, the scale on which its R² ties (:meth:`Metric.tie_scale`)."""
+0 (both are exact fits, up to rounding; on targets of order 1 rounding leaves an MSE near 1e-32).
+An MSE whose split's target variance is known is compared at that variance instead, the scale on which its R² ties (:meth:`Metric.tie_scale`)."""
 
 _BOUNDED = ("r2", "accuracy", "auc")  # at most 1, with differences of order 1: compared at scale 1
 
@@ -349,8 +349,8 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     examples); ``same_program``: the best is the starting program; ``confirm``: (start, best) metric
     values per re-evaluation seed.  Returns the metric (name, split, direction), each side's value,
     scale-free companion and test value, the gain (best minus start), ``better`` and ``tied`` (equal up to
-    :data:`TIE_RTOL` at the metric's scale, :meth:`Metric.tie_scale`: no gain, however the gain's sign), a one-sentence ``verdict``,
-    and the ``confirm`` spread (see :func:`spread`) or None.
+    :data:`TIE_RTOL` at the metric's scale, :meth:`Metric.tie_scale`: no gain, however the gain's sign),
+    a one-sentence ``verdict``, and the ``confirm`` spread (see :func:`spread`) or None.
     """
     metric = fitness_metric(best or start or {})
     v = variances or {}
