@@ -40,7 +40,8 @@ ERROR_FLOOR = 1e-12
 """The least magnitude an unbounded metric (an error, a loss, a return) is compared at: below it two
 values tie up to ``TIE_RTOL * ERROR_FLOOR`` (1e-21) absolute, so that an MSE of 1e-300 is no gain over
 0 (both are exact fits, up to rounding; on targets of order 1 rounding leaves an MSE near 1e-32).
-An MSE whose split's target variance is known is compared at that variance instead, the scale on which its R² ties (:meth:`Metric.tie_scale`)."""
+An MSE whose split's target variance is known is compared at that variance instead, the scale on
+which its R² ties (:meth:`Metric.tie_scale`)."""
 
 _BOUNDED = ("r2", "accuracy", "auc")  # at most 1, with differences of order 1: compared at scale 1
 
