@@ -989,15 +989,13 @@ def _archived(db: str | Path, key: str | None, task: str | None, grammar: Gramma
               data_task: bool = False) -> tuple[Program, dict[str, Any], GrammarSpec]:
     """The program (as shown, with ``task``, else the run's task: with ``data_task``, a data file by its
     absolute path, :func:`_archived_task`), the archive's meta and the grammar to check it in."""
-    from mlevolve.gp.archive import Archive
+    from mlevolve.report import data
     from mlevolve.results import shown_program
 
-    archive = Archive.read(db)
-    try:
-        meta = archive.meta()
-        rows = [archive.get(key)] if key else archive.best(1)
-    finally:
-        archive.close()
+    run = data.load(db, top=1, key=key)
+    meta = dict(run.meta)
+    # the best as `best` and `show` show it: of programs tied within float rounding, the smallest
+    rows = [run.found] if key else [g.representative for g in data.behaviours(run)[:1]]
     if not rows or rows[0] is None:
         raise MlevError(f"no program {'with hash ' + key if key else 'with a fitness'} in the archive", file=str(db),
                         hint="`mlevolve best DB` lists them")

@@ -54,6 +54,24 @@ def tied(a: float, b: float, scale: float = 0.0) -> bool:
     return abs(a - b) <= TIE_RTOL * max(abs(a), abs(b), scale)
 
 
+def shown_order(items: Sequence[T], fitness: Callable[[T], float], size: Callable[[T], int],
+                scale: Callable[[T], float]) -> list[T]:
+    """``items`` (ranked best first) in the order they are shown to people: a run of items each tied
+    (:func:`tied`, at ``scale`` of the run's first item: :meth:`Metric.tie_scale`) with the first of the
+    run is one rank, listed smallest first (ties to the earlier).  Display only: what a search selects
+    and keeps (its hall of fame, its own best) is ranked by fitness alone."""
+    out: list[T] = []
+    i = 0
+    while i < len(items):
+        anchor = items[i]
+        j = i + 1
+        while j < len(items) and tied(fitness(items[j]), fitness(anchor), scale(anchor)):
+            j += 1
+        out += sorted(items[i:j], key=size)  # stable: equal sizes keep their rank
+        i = j
+    return out
+
+
 @dataclass(frozen=True)
 class Failure:
     """Why a candidate could not be scored: ``reason`` (what) and ``where`` (when, in which phase)."""

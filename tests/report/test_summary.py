@@ -431,3 +431,36 @@ def test_ties_have_an_absolute_floor_on_the_metrics_scale(
     text = summary.spread_text(a)
     assert text is not None
     assert text.endswith("the best was tied on 3 of 3") if is_tie else "tied on" not in text
+
+
+def test_shown_order_lists_the_smaller_of_tied_results_first() -> None:
+    """A run of items tied with its first is one rank, smallest first; untied ranks keep their order."""
+    from mlevolve.results import shown_order
+
+    items = [("a", 1.0, 11), ("b", 1.0 - 1e-13, 5), ("c", 1.0 - 2e-13, 5), ("d", 0.9, 1), ("e", 0.9, 3)]
+    order = shown_order(items, lambda x: x[1], lambda x: x[2], lambda x: 1.0)
+    assert [x[0] for x in order] == ["b", "c", "a", "d", "e"]
+    assert [x[0] for x in shown_order(items[:1], lambda x: x[1], lambda x: x[2], lambda x: 1.0)] == ["a"]
+
+
+def test_the_smaller_of_two_tied_programs_is_shown_first(capsys: Capsys, tmp_path: Path) -> None:
+    """best, show --best, the report's answer and export --best showed a size-11 program before a size-5 one
+    tied with it within float rounding; the archive's own ranking (the search's) is by fitness alone."""
+    from dataclasses import replace
+
+    from mlevolve.report import data
+
+    db = tmp_path / "t.db"
+    big = replace(_row(0, "x * x * (x / x) * x * x", -0.25, "A"), size=11)
+    small = replace(_row(1, "x * x", -0.25 * (1 + 1e-12), "B"), size=5)
+    with Archive.for_run(db, {"program_hash": "p", "program_name": "quartic", "task": "nguyen4",
+                              "evolve": ["f"]}) as archive:
+        for row in (big, small, _row(2, "x + x", -0.9, "C")):
+            archive.add(row)
+        assert [r.hash for r in archive.best(2)] == [big.hash, small.hash]  # the search's order: unchanged
+    assert [c["hash"] for c in api.best(db, 3)] == [small.hash, big.hash, "02" * 16]
+    assert api.show(db)[0]["hash"] == small.hash
+    answer = data.answer(data.load(db))
+    assert answer is not None and answer["best"]["hash"] == small.hash
+    text, _ = api.export_program(db)
+    assert text.rstrip().endswith("x * x")

@@ -24,7 +24,7 @@ import networkx as nx
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive, Row
-from mlevolve.results import NOT_MEASURES, shown_program
+from mlevolve.results import NOT_MEASURES, fitness_metric, shown_order, shown_program
 
 SOURCES = ("evaluated", "cache", "fec", "hurdle", "probe")
 
@@ -188,7 +188,9 @@ def _behaviours(run: Run) -> list[Group]:
     training and held-out splits alike (to 8 significant digits), or have equal metrics and the same shown
     text (:func:`mlevolve.results.shown_program`).  Groups are the connected components of
     those relations (union-find); each group's representative is its fittest, earliest program.
-    Ranked by the representative's fitness, ties to the earliest.
+    Ranked by the representative's fitness, ties to the earliest; programs (and groups) whose fitnesses
+    tie within float rounding are shown smallest first (:func:`mlevolve.results.shown_order`), as every
+    command that shows a run's best does (``best``, ``show``, ``report``, ``export --db --best``).
     """
     firsts = [r for r in run.first.values() if r.fitness is not None]
     parent = {r.hash: r.hash for r in firsts}
@@ -224,8 +226,13 @@ def _behaviours(run: Run) -> list[Group]:
     def rank(r: Row) -> tuple[float, int]:
         return -(r.fitness or 0.0), r.seq
 
-    return sorted((Group(tuple(sorted(rows, key=rank))) for rows in groups.values()),
-                  key=lambda g: rank(g.representative))
+    def shown(rows: list[Row]) -> list[Row]:  # tied within float rounding: the smaller program first
+        return shown_order(sorted(rows, key=rank), lambda r: r.fitness or 0.0, lambda r: r.size,
+                           lambda r: fitness_metric(r.metrics).tie_scale())
+
+    ranked = [Group(tuple(shown(rows))) for rows in groups.values()]
+    by_representative = {id(g.representative): g for g in ranked}
+    return [by_representative[id(r)] for r in shown([g.representative for g in ranked])]
 
 
 def group_of(run: Run, row: Row) -> Group:
