@@ -61,6 +61,27 @@ CASES = [
     (OWN.replace("literals.Num", "literals.Nim") + 'sig = ["Num -> Num"]\n', "2:2", "literals for unknown type 'Nim'"),
     (OWN.replace("[op.f]\n", "[op.1f]\n") + 'sig = ["Num -> Num"]\n', "4:2", "op name '1f' is not an identifier"),
     ('version = 1\n', "1:1", "a grammar file extends another or defines its own types"),
+    # keys and tables that loaded and did nothing (QA round 4)
+    (E + '[literals.Scalar]\nchoices = [7.0]\n', "4:1", "[literals.Scalar] choices is set by the grammar this one "
+     "extends; a grammar that extends another changes only a literal's weight"),
+    (E + '[literals.Scalar]\nuniform = [1.0, 2.0]\n', "4:1", "[literals.Scalar] uniform is set by the grammar"),
+    (E + '[literals.Banana]\nweight = 1.0\n', "3:2", "[literals.Banana]: the grammar this one extends has no "
+     "literals of type 'Banana' (no such type)"),
+    (E + '[literals.Tensor]\nweight = 1.0\n', "3:2", "[literals.Tensor]: the grammar this one extends has no "
+     "literals of type 'Tensor'"),
+    (E + '[literals.Scalar]\nwieght = 1.0\n', "4:1", "[literals.Scalar] has no key 'wieght'"),
+    (E + '[variables]\nwieght = 1.0\n', "4:1", "[variables] has no key 'wieght'"),
+    (E + '[bandit]\nflor = 0.5\n', "4:1", "[bandit] has no key 'flor'"),
+    (E + RULE.replace('body = "sin(h0)"\n', 'body = "sin(h0)"\nwieght = 2.0\n'), "7:1",
+     "[[rule]] #1 has no key 'wieght'"),
+    (E + '[[operator]]\nname = "o1"\nprogram = "tweak()"\nwieght = 2.0\n', "6:1",
+     "[[operator]] #1 has no key 'wieght'"),
+    (OWN + 'sig = ["Num -> Num"]\nwieght = 2.0\n', "6:1", "[op.f] has no key 'wieght'"),
+    (E + '[restrict.learn]\ntypes = ["Scalar"]\nscale = 0.5\nkep = []\n', "6:1", "[restrict.learn] has no key 'kep'"),
+    # tables of the wrong shape, at their header
+    (E + '[[weights]]\n"add(Scalar,Scalar)" = 2.0\n', "3:3", "`weights` must be a table"),
+    (E + '[rule]\nname = "r"\n', "3:2", "`rule` must be an array of tables, each written [[rule]], not a table"),
+    ('version = true\nextends = "base"\n', "1:1", "unsupported grammar file version true: this mlevolve reads"),
 ]
 
 
@@ -130,3 +151,25 @@ def test_locate_finds_keys_headers_and_entries() -> None:
     assert at(("rule", None, "b")) == (5, 3)
     assert at(("op.f", "weight", None)) == (8, 3)
     assert at(("restrict.x", None, None)) is None
+
+
+def test_file_encodings_case_and_missing_files(tmp_path: Path, capsys: Capsys) -> None:
+    """A byte-order mark is skipped (as a .mlev file's is), a file that is not UTF-8 says so, a digest in
+    upper case is the same digest, and a missing file says it is missing (not a TOML hint)."""
+    base = load_grammar()
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + f'version = 1\nextends = "base"\ndigest = "{base.digest.upper()}"\n'.encode())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the upper-case digest is not stale
+        assert load_grammar(bom).digest == base.digest
+    for name, data, error, hint in [
+        ("latin1.toml", b'version = 1\nextends = "base"\n# caf\xe9\n', "not UTF-8 text (bad byte at offset 34)",
+         "hint: a grammar file is TOML, which is UTF-8 text: save it as UTF-8"),
+        ("missing.toml", None, "no such grammar file", 'hint: check the path; the name "base" (no file) is the base '
+         "grammar"),
+    ]:
+        path = tmp_path / name
+        if data is not None:
+            path.write_bytes(data)
+        code, out, err = cli(capsys, "grammar", "show", str(path))
+        assert (code, out, err.splitlines()) == (2, "", [f"{path}: error: {error}", hint])

@@ -69,4 +69,8 @@ def locate(text: str, place: Place) -> Span | None:
     if not tables:
         return None
     section = tables[0]
-    return (section.key(key) if key is not None else None) or section.header
+    found = (section.key(key) if key is not None else None) or section.header
+    if found is None and table is None and key is not None:  # a top-level key written as a table: [key], [[key]]
+        found = next((s.header for s in _sections(text) if s.name == key or (s.name or "").startswith(f"{key}.")),
+                     None)
+    return found

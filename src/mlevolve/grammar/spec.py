@@ -13,6 +13,7 @@ scales the weights of the productions the focus does not keep.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import itertools
 import json
@@ -326,10 +327,17 @@ class GrammarSpec:
         """
         at: Place = (None, None, None)  # the part being read: where a malformed value is reported
         try:
+            _check_keys(data)
             if "extends" in data:
                 at = (None, "extends", None)
                 parent = _parent(data["extends"], base_dir)
                 types, productions = parent.types, list(parent.productions)
+                for t in _table(data, "literals"):  # what the loop below reads: the parent's literals' types
+                    if t not in parent.literals:
+                        raise GrammarError(
+                            f"[literals.{t}]: the grammar this one extends has no literals of type {t!r}"
+                            + ("" if t in parent.types else " (no such type)"), place=(f"literals.{t}", None, None),
+                            hint=f"its literal types: {', '.join(parent.literals)}")
                 literals = {}
                 for t, lit in parent.literals.items():
                     at = (f"literals.{t}", "weight", None)
@@ -421,6 +429,61 @@ class GrammarSpec:
         for o in self.operators:
             lines += ["[[operator]]", f"name = {_q(o.name)}", f"program = {_q(o.text)}", f"weight = {o.weight!r}", ""]
         return "\n".join(lines)
+
+
+# The keys each table of a grammar file may have (grammar/base.toml documents each); in a file that
+# extends another, a [literals.T] table may set only its weight (what it draws comes from the parent).
+_KEYS: Mapping[str, frozenset[str]] = {
+    "op": frozenset({"sig", "forall", "weight", "doc", "commutative"}),
+    "literals": frozenset({"weight", "choices", "uniform", "doc"}),
+    "variables": frozenset({"weight", "doc"}),
+    "bandit": frozenset({"floor", "doc"}),
+    "rule": frozenset({"name", "sig", "body", "weight", "doc", "sources", "generation", "uses"}),
+    "operator": frozenset({"name", "program", "weight"}),
+    "restrict": frozenset({"types", "scale", "keep", "doc"}),
+}
+
+
+def _check_keys(data: Mapping[str, Any]) -> None:
+    """Refuse, at its place, a key no table of its kind has (a misspelling: ``wieght``), and a key that the
+    ``[literals.T]`` of a file that extends another may not set (all but ``weight``: the parent's literals
+    are drawn as they are; :meth:`GrammarSpec.to_toml` writes only the weight)."""
+    extends = "extends" in data
+
+    def known(table: str, entry: object, place: Place, allowed: frozenset[str]) -> None:
+        if not isinstance(entry, Mapping):
+            return  # a value of the wrong shape: reported where it is read
+        for key in entry:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                raise GrammarError(f"{table} has no key {key!r}", place=(place[0], str(key), place[2]),
+                                   hint=(f"did you mean '{close[0]}'? " if close else "")
+                                   + f"its keys are {', '.join(sorted(allowed))}")
+
+    for section in ("variables", "bandit"):
+        known(f"[{section}]", data.get(section), (section, None, None), _KEYS[section])
+    for section in ("rule", "operator"):
+        entries = data.get(section)
+        if isinstance(entries, list):
+            for i, entry in enumerate(entries):
+                known(f"[[{section}]] #{i + 1}", entry, (section, None, i), _KEYS[section])
+    for section in ("op", "literals", "restrict"):
+        tables = data.get(section)
+        if not isinstance(tables, Mapping):
+            continue
+        for name, entry in tables.items():
+            where = f"{section}.{name}"
+            known(f"[{where}]", entry, (where, None, None), _KEYS[section])
+    literals = data.get("literals")
+    if extends and isinstance(literals, Mapping):
+        for t, entry in literals.items():
+            for key in entry if isinstance(entry, Mapping) else ():
+                if key != "weight":
+                    raise GrammarError(f"[literals.{t}] {key} is set by the grammar this one extends; a grammar "
+                                       "that extends another changes only a literal's weight",
+                                       place=(f"literals.{t}", str(key), None),
+                                       hint="keep weight = ... here, or drop `extends` to define the literals "
+                                            "of a grammar of your own")
 
 
 def _q(text: str) -> str:
@@ -655,10 +718,21 @@ def load_grammar(path: str | Path | None = None) -> GrammarSpec:
 
 def _load_file(p: Path) -> GrammarSpec:
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise GrammarError(f"cannot read grammar: {err.strerror if isinstance(err, OSError) else err}",
-                           file=str(p)) from None
+        data_bytes = p.read_bytes()
+    except FileNotFoundError:
+        raise GrammarError("no such grammar file", file=str(p),
+                           hint='check the path; the name "base" (no file) is the base grammar') from None
+    except IsADirectoryError:
+        raise GrammarError("is a folder, not a grammar file", file=str(p),
+                           hint="give the path of a .toml grammar file") from None
+    except OSError as err:
+        raise GrammarError(f"cannot read grammar: {err.strerror}", file=str(p),
+                           hint="check the file's permissions") from None
+    try:
+        text = data_bytes.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark some editors write
+    except UnicodeDecodeError as err:
+        raise GrammarError(f"not UTF-8 text (bad byte at offset {err.start})", file=str(p),
+                           hint="a grammar file is TOML, which is UTF-8 text: save it as UTF-8") from None
     try:
         data = tomllib.loads(normalize_newlines(text))  # universal newlines, as for .mlev files
     except tomllib.TOMLDecodeError as err:
@@ -671,6 +745,7 @@ def _load_file(p: Path) -> GrammarSpec:
             err.span = locate(text, err.place)  # an error of this file (one of a file it extends names that)
         raise err.located(str(p)) from None
     stated = data.get("digest")
+    stated = stated.lower() if isinstance(stated, str) else stated  # hexadecimal digits in either case
     if stated is not None and stated != spec.digest:
         warnings.warn(GrammarWarning(GrammarError(
             f"digest {stated!r} is stale: this grammar's digest is {spec.digest!r} (the file, or a grammar it "
@@ -686,7 +761,7 @@ _SECTIONS = ("version", "extends", "digest", "types", "op", "literals", "variabl
 
 def _check_layout(data: Mapping[str, Any], text: str, file: str) -> None:
     """Refuse, at the key's place in ``text``, a top-level key no grammar file has, a ``version`` other than
-    :data:`VERSION` (none: this one), a ``digest`` that is not 16 hexadecimal digits, a file that neither
+    :data:`VERSION` (none: this one), a ``digest`` that is not 16 hexadecimal digits (either case), a file that neither
     extends a grammar nor defines its own ``types``, and ``types`` or ``[op.*]`` in one that extends a
     grammar (it takes them from the grammar it extends: they would be ignored)."""
     def at(key: str) -> Any:  # ``[key]``, ``[key.first]`` (as ``[op.add]``) or ``key = ...``
@@ -700,11 +775,12 @@ def _check_layout(data: Mapping[str, Any], text: str, file: str) -> None:
                                hint=f"a grammar file's top level has: {', '.join(_SECTIONS)}")
     version = data.get("version", VERSION)
     if isinstance(version, bool) or not isinstance(version, int) or version != VERSION:
-        raise GrammarError(f"unsupported grammar file version {version!r}: this mlevolve reads version {VERSION}",
+        written = json.dumps(version) if isinstance(version, bool) else repr(version)  # TOML's true, not True
+        raise GrammarError(f"unsupported grammar file version {written}: this mlevolve reads version {VERSION}",
                            at("version"), file=file, hint=f"write version = {VERSION} (or leave it out); a file that "
                                                           "a newer mlevolve wrote needs that mlevolve")
     digest = data.get("digest")
-    if digest is not None and not (isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{16}", digest)):
+    if digest is not None and not (isinstance(digest, str) and re.fullmatch(r"[0-9a-fA-F]{16}", digest)):
         raise GrammarError(f"`digest` must be 16 hexadecimal digits in a string, not {digest!r}", at("digest"),
                            file=file, hint="it is recomputed on load: drop the line, or copy the digest that "
                                            "`mlevolve grammar show FILE` prints")
