@@ -68,9 +68,11 @@ def test_objectives_compute_with_scalars_and_tensors_only() -> None:
 
 
 def test_an_objective_program_holds_one_definition() -> None:
-    two = program(FLOW.format(name="a", body="-logdet") + VAE.format(name="b", body="square(x - recon)"))
+    source = "algorithm t\n" + FLOW.format(name="a", body="-logdet") + VAE.format(name="b", body="square(x - recon)")
     with pytest.raises(MlevError, match="exactly one definition"):
-        regime_of(two)
+        mlevolve.check(source)  # the one-program rule, where a program enters
+    with pytest.raises(MlevError, match="exactly one definition"):
+        regime_of(mlevolve.check(source, whole=False))
 
 
 def test_an_objective_needs_a_task_of_its_kind() -> None:
