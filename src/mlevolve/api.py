@@ -16,7 +16,6 @@ naming the parameter (the CLI renames it to the flag).
 from __future__ import annotations
 
 import builtins
-import collections
 import contextlib
 import os
 import random
@@ -78,26 +77,10 @@ def parse(text: str, file: str | None = None) -> Program:
     return _parse(text, file)
 
 
-# The files the latest programs parse_file returned were read from (by id; a Program keeps no file and
-# takes no weak reference), so that an error check or run finds later in one names its file, not
-# ``<input>``.  Bounded: an older program's errors are located by check(..., file=PATH).
-_FILES: collections.OrderedDict[int, tuple[Program, str]] = collections.OrderedDict()
-_FILES_KEPT = 64
-
-
 def parse_file(path: str | Path) -> Program:
-    """Read and parse a ``.mlev`` file."""
-    program = _parse(read_source(path), str(path))
-    _FILES[id(program)] = (program, str(path))
-    while len(_FILES) > _FILES_KEPT:
-        _FILES.popitem(last=False)
-    return program
-
-
-def file_of(program: Program) -> str | None:
-    """The file :func:`parse_file` read ``program`` from (one of the latest 64 it returned), else None."""
-    entry = _FILES.get(id(program))
-    return entry[1] if entry is not None and entry[0] is program else None
+    """Read and parse a ``.mlev`` file (the program keeps the file's name, :attr:`Program.file`, for
+    the errors a later check or run finds in it)."""
+    return _parse(read_source(path), str(path))
 
 
 def check(program: Program | str, grammar: GrammarSpec | None = None, file: str | None = None, *,
@@ -109,11 +92,11 @@ def check(program: Program | str, grammar: GrammarSpec | None = None, file: str 
     loss, model... (:func:`mlevolve.interpreter.regimes.regime_of`; a file without definitions passes);
     ``whole=False`` checks a file of several definitions one takes a component from.
     Returns the program unchanged; raises :class:`MlevError` listing every faulty definition, located
-    in ``file`` (by default the file :func:`parse_file` read it from).
+    in ``file`` (by default the file it was parsed from, :attr:`Program.file`).
     """
     if isinstance(program, str):
         program = _parse(program, file)
-    file = file or file_of(program)
+    file = file or program.file
     try:
         checked = check_program(program, grammar or load_grammar())
         if whole and checked.definitions:

@@ -34,7 +34,7 @@ def test_the_api_check_applies_the_one_program_rule_and_names_the_file(tmp_path:
         with pytest.raises(MlevError) as caught:
             call()
         assert caught.value.render().splitlines()[0] == f"{tmp_path}/{TWO_ERROR}"
-    assert api.file_of(mlevolve.parse(TWO)) is None  # parsed from text: no file to name
+    assert mlevolve.parse(TWO).file is None and program.file == str(two)  # parsed from text: no file to name
     with pytest.raises(MlevError) as caught:
         mlevolve.check(TWO)
     assert caught.value.render().startswith("<input>:7:9: error: a formula program holds exactly one definition")

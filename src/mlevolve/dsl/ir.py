@@ -418,6 +418,7 @@ class Program:
     comments: tuple[str, ...] = field(default=(), compare=False, repr=False)  # before the definitions
     footer: tuple[str, ...] = field(default=(), compare=False, repr=False)  # after them
     task_span: Span | None = field(default=None, compare=False, repr=False)  # where the task line names it
+    file: str | None = field(default=None, compare=False, repr=False)  # the file it was parsed from, for errors
 
     def get(self, name: str) -> Definition | None:
         return next((d for d in self.definitions if d.name == name), None)
@@ -429,4 +430,5 @@ class Program:
 
     def with_definitions(self, definitions: tuple[Definition, ...]) -> Program:
         """This program with ``definitions`` (everything else kept: ``dataclasses.replace``, built directly)."""
-        return Program(self.name, definitions, self.task, self.span, self.comments, self.footer, self.task_span)
+        return Program(self.name, definitions, self.task, self.span, self.comments, self.footer, self.task_span,
+                       self.file)

@@ -225,7 +225,7 @@ def parse(source: str, file: str | None = None) -> Program:
     source = normalize_newlines(source.removeprefix("\ufeff"))
     program = _run("start", source, file)
     assert isinstance(program, Program)
-    return _attach_comments(program, source)
+    return replace(_attach_comments(program, source), file=file)
 
 
 def _comments(source: str) -> list[tuple[int, bool, str]]:
