@@ -238,8 +238,20 @@ def test_best_lists_ranked_programs_with_their_evolved_definitions(capsys: Capsy
     groups: dict[str, list[Row]] = {}
     for r in firsts.values():
         groups.setdefault(find(r.hash), []).append(r)
-    ranked = sorted((sorted(g, key=lambda r: (-r.fitness, r.seq)) for g in groups.values()),  # type: ignore[operator]
-                    key=lambda g: (-g[0].fitness, g[0].seq))[:3]  # type: ignore[operator]
+    def shown(rows: list[Row]) -> list[Row]:
+        """Fittest first, earliest first among equals; a run of rows tied within float rounding with
+        its first (1e-9 relative, at least on R²'s scale of 1) listed smallest first (results.shown_order)."""
+        ranked = sorted(rows, key=lambda r: (-r.fitness, r.seq))  # type: ignore[operator]
+        out: list[Row] = []
+        while ranked:
+            top = ranked[0].fitness
+            run = [r for r in ranked if abs(r.fitness - top) <= 1e-9 * max(1.0, abs(r.fitness), abs(top))]  # type: ignore[operator, arg-type]
+            out += sorted(run, key=lambda r: r.size)
+            ranked = [r for r in ranked if r not in run]
+        return out
+
+    members = [shown(g) for g in groups.values()]
+    ranked = [next(m for m in members if m[0] is r) for r in shown([m[0] for m in members])][:3]
     header, *blocks = out.rstrip("\n").split("\n\n")
     with Archive.read(finished) as archive:
         begun = archive.meta()["start"]  # the run began from random programs: the file's, evaluated apart
