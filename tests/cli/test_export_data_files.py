@@ -44,6 +44,8 @@ def _files(folder: Path) -> dict[str, str]:
     np.savez(folder / "nan.npz", X=np.r_[x[:, None], [[np.nan]]], y=np.r_[y, 1.0])
     np.savez(folder / "shape.npz", X=x[:, None], y=y[:-1])
     (folder / "bad.npz").write_text("not a zip")
+    np.save(folder / "single.npy", x)
+    (folder / "single.npy").rename(folder / "single.npz")  # numpy.save's file renamed: no archive
     return texts
 
 
@@ -52,7 +54,7 @@ BAD = ["good.npz", "extra.csv:target=y", "nan.csv:target=y", "text.csv:target=y"
        "few.csv:target=y", "data.txt:target=y", "labels.csv:target=y", "mixed.csv:target=y", "only.csv:target=y",
        "good.csv", "good.csv:target=q", "no_y.npz", "nan.npz", "shape.npz", "bad.npz", "missing.csv:target=y",
        "good.npz:target=y", "good.csv:target=y:bogus=1", "good.csv:target=y:problem=maybe",
-       "good.csv:target=y:problem=classification", "latin1.csv:target=y"]
+       "good.csv:target=y:problem=classification", "latin1.csv:target=y", "single.npz"]
 # (program, the script's loader, its keyword arguments); the script exported for good.csv:target=y
 PROGRAMS = {"formula": (QUARTIC, "formula_file", {"inputs": ("x",)}), "learner": (LEARNER, "learner_file", {}),
             "supervised": (MLP, "supervised_file", {})}

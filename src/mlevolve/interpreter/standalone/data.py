@@ -121,7 +121,8 @@ def cell_fault(cell: str) -> tuple[str, str] | None:
     return None
 
 
-UNREADABLE = "a data file is UTF-8 CSV with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
+SAVEZ = "numpy.savez(path, X=..., y=...)"  # how an .npz data file is written
+UNREADABLE = f"a data file is UTF-8 CSV with a header row, or an .npz written by {SAVEZ}"
 
 
 def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str]]:
@@ -206,17 +207,24 @@ def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], li
 
 def _read_npz(file: Path, _: str, problem: str) -> tuple[Any, list[str], list[tuple[str, str]], list[str]]:
     """``X`` (rows x features, finite numbers) and the cells of ``y`` (numbers or text), as :func:`_read_csv`."""
-    try:
-        with np.load(file, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-        raise TaskError(f"cannot read {file}: {err}", UNREADABLE) from None
+    try:  # np.load gives an array for a .npy file and unpickles others: only a ZIP archive (an .npz) is read
+        with file.open("rb") as handle:
+            if (head := handle.read(4)) not in (b"PK\x03\x04", b"PK\x05\x06"):
+                what = "one array (numpy.save)" if head == b"\x93NUM" else "empty" if not head else "not a ZIP file"
+                raise TaskError(f"{file}: not an NPZ archive: it is {what}", f"write it with {SAVEZ}")
+            handle.seek(0)
+            with np.load(handle, allow_pickle=False) as archive:
+                arrays = {key: archive[key] for key in ("X", "y") if key in archive.files}
+                names = archive.files
+    except (OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error) as err:
+        why = "an array holds Python objects (dtype object), which are never unpickled" if "pickle" in str(err) else err
+        raise TaskError(f"cannot read {file}: {why}", UNREADABLE) from None
     for key in ("X", "y"):
         if key not in arrays:
-            raise TaskError(f"{file}: no array named '{key}'", "arrays in the file: " + (", ".join(arrays) or "none"))
+            raise TaskError(f"{file}: no array named '{key}'", "arrays in the file: " + (", ".join(names) or "none"))
         if not isinstance(arrays[key], np.ndarray):
             raise TaskError(f"{file}: member '{key}' is not a NumPy array (not in .npy format)",
-                            "write the file with numpy.savez(path, X=..., y=...)")
+                            f"write the file with {SAVEZ}")
     x, y = arrays["X"][:, None] if arrays["X"].ndim == 1 else arrays["X"], arrays["y"]
     y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
     if x.ndim != 2 or y.ndim != 1:
