@@ -54,7 +54,8 @@ BAD = ["good.npz", "extra.csv:target=y", "nan.csv:target=y", "text.csv:target=y"
        "few.csv:target=y", "data.txt:target=y", "labels.csv:target=y", "mixed.csv:target=y", "only.csv:target=y",
        "good.csv", "good.csv:target=q", "no_y.npz", "nan.npz", "shape.npz", "bad.npz", "missing.csv:target=y",
        "good.npz:target=y", "good.csv:target=y:bogus=1", "good.csv:target=y:problem=maybe",
-       "good.csv:target=y:problem=classification", "latin1.csv:target=y", "single.npz"]
+       "good.csv:target=y:problem=classification", "latin1.csv:target=y", "single.npz",
+       "good.csv:target=y:fitness=bogus", "good.csv:target=y:problem=classification:fitness=relative"]
 # (program, the script's loader, its keyword arguments); the script exported for good.csv:target=y
 PROGRAMS = {"formula": (QUARTIC, "formula_file", {"inputs": ("x",)}), "learner": (LEARNER, "learner_file", {}),
             "supervised": (MLP, "supervised_file", {})}

@@ -290,8 +290,7 @@ FORMULA_AB = "algorithm f\nformula f(a: Scalar, b: Scalar) -> Scalar = a * b\n"
     ("mlp", 3, ":problem=regression",
      "real.csv: too few rows (3) to split into train/validation/test\nhint: give at least 4 rows"),
     ("formula", 50, ":problem=classification", "option problem=classification of task 'real.csv', a data file for "
-     "a formula, must be regression (a formula is fitted by regression)\nhint: drop the option (regression is the "
-     "default), or write problem=regression"),
+     "a formula, must be regression\nhint: write e.g. real.csv:problem=regression"),
 ])
 def test_user_data_a_task_cannot_use_is_refused_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                            capsys: Capsys, program: str, rows: int, option: str,

@@ -19,6 +19,7 @@ import numpy as np
 from mlevolve.interpreter.standalone.common import NUMBER, TaskError
 
 MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
+PROBLEMS = ("", "classification", "regression")  # a data file's option problem= ("": detected from the target)
 
 
 def datasets() -> Any:
@@ -137,9 +138,6 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
                         "and y; a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o SCRIPT.py")
     if suffix not in (".csv", ".npz"):
         raise TaskError(f"unsupported data file: {path}", "use a .csv (with a header row) or an .npz (X and y)")
-    if problem not in ("", "classification", "regression"):
-        raise TaskError(f"option problem={problem} must be 'classification' or 'regression'",
-                        "write :problem=classification or :problem=regression, or leave it out to detect it")
     if target and suffix == ".npz":
         raise TaskError(f"option target= applies to CSV files, not {path}", "an .npz file holds arrays X and y")
     x, cells, places, columns = (_read_npz if suffix == ".npz" else _read_csv)(file, target, problem)

@@ -26,7 +26,7 @@ FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
     "nguyen8": (lambda x: np.sqrt(x), 0.0, 4.0),
 }
 FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
-FILE_OPTIONS = {"target": "", "problem": ""}
+FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("", "regression")}  # a formula: by regression
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
 
 
@@ -65,12 +65,6 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
     return _points(path, xs[fit_rows], yf[fit_rows], xs[test], yf[test])
 
 
-def formula_problem_error(name: str, value: str) -> tuple[str, str]:
-    """``(message, hint)`` for ``problem=VALUE`` (not regression) on a formula's data file ``name``."""
-    return (f"option problem={value} of task '{name}', a data file for a formula, must be regression (a formula "
-            "is fitted by regression)", "drop the option (regression is the default), or write problem=regression")
-
-
 def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """The points of the built-in formula ``spec`` names, drawn with the generator seeded by ``seed``."""
     name, options = parse_spec(spec, FORMULA_OPTIONS, FORMULAS, "a formula task")
@@ -80,6 +74,4 @@ def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
 def formula_file(spec: str, seed: int = 0, inputs: Sequence[str] = ()) -> dict[str, Any]:
     """The points of the user's data file ``spec`` names, whose columns are the formula's ``inputs``."""
     name, options = parse_spec(spec, FILE_OPTIONS, kind="a data file for a formula")
-    if options["problem"] not in ("", "regression"):
-        raise TaskError(*formula_problem_error(name, options["problem"]))
     return file_points(name, options["target"], inputs, seed)

@@ -13,6 +13,7 @@ import numpy as np
 
 from mlevolve.interpreter.standalone.common import TaskError, parse_spec
 from mlevolve.interpreter.standalone.data import (
+    PROBLEMS,
     _check_standardised,
     _detect,
     _sk_seed,
@@ -33,7 +34,7 @@ SUPERVISED: dict[str, Callable[[np.random.Generator], tuple[Any, Any]]] = {
     "circles": lambda rng: datasets().make_circles(1000, noise=0.05, factor=0.5, random_state=_sk_seed(rng)),
     "spirals": _spirals,
 }
-USER_OPTIONS = {"target": "", "problem": ""}
+USER_OPTIONS: dict[str, Any] = {"target": "", "problem": PROBLEMS}
 
 
 def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator) -> dict[str, Any]:
