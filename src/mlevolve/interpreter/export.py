@@ -37,8 +37,9 @@ _HELP = HELP.format(prog="{parser.prog}")  # a script's default hint, as mlevolv
 def _said(message: Message, **values: object) -> str:
     """A script's ``parser.error`` call for ``message``, in the wording ``mlevolve`` reports the same mistake
     in: its text as an f-string literal (``values`` may hold ``{args.seed}``), then its hint on the next line."""
-    return (f"        parser.error(f{message.text.format(**values)!r},\n"
-            f"                     {message.hint.format(**values)!r})")
+    text, hint = f"f{message.text.format(**values)!r}", repr(message.hint.format(**values))
+    one = f"        parser.error({text}, {hint})"  # on one line if it fits in 120 columns, else on two
+    return one if len(one) <= 120 else f"        parser.error({text},\n                     {hint})"
 
 
 def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: int, epochs: int,

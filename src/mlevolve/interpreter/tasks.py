@@ -75,8 +75,8 @@ from mlevolve.interpreter.standalone.data_formula import (
 )
 from mlevolve.interpreter.standalone.data_learner import FAMILIES as _SYNTHETIC
 from mlevolve.interpreter.standalone.data_learner import (
+    FAMILY_OPTIONS,
     LEARNER_FILE_OPTIONS,
-    LEARNER_FITNESS,
     MAX_FAMILY_VALUES,
     PROJECTED_DIGITS,
     TEACHER_HIDDEN,
@@ -100,6 +100,7 @@ F64 = npt.NDArray[np.float64]
 OptionValue = int | str
 Defaults = Mapping[str, OptionValue | tuple[str, ...]]  # a tuple: the option takes one of its values, the first default
 FAMILIES = (*_SYNTHETIC, PROJECTED_DIGITS)  # every learner family
+LEARNER_FITNESS: tuple[str, ...] = FAMILY_OPTIONS["fitness"]  # a learner's option fitness= (run_learner)
 
 
 class _Record:

@@ -53,8 +53,7 @@ CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", RANG
 
 
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
-    """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (a tuple: one of its values, the
-    first if not given); else TaskError naming ``kind``."""
+    """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (tuple: a choice); else TaskError"""
     name, *parts = (part.strip() for part in spec.split(":"))
     if names is not None and name not in names:  # a script loads the kind of task it was exported for
         why = ": this script loads built-in tasks, not data files" if name.lower().endswith((".csv", ".npz")) else ""

@@ -60,8 +60,7 @@ def _split(y: Any, n: int, rng: np.random.Generator, name: str = "data") -> tupl
     for group in groups:
         group = rng.permutation(group)
         a = round(0.6 * len(group))
-        b = a + round(0.2 * len(group))
-        for part, chunk in zip(parts, (group[:a], group[a:b], group[b:]), strict=True):
+        for part, chunk in zip(parts, np.split(group, [a, a + round(0.2 * len(group))]), strict=True):
             part.append(chunk)
     train, val, test = (rng.permutation(np.concatenate(p)).astype(np.int64) for p in parts)
     if min(len(train), len(val), len(test)) == 0:
@@ -78,9 +77,7 @@ def _standardise(train: Any, *others: Any) -> list[Any]:
     scale = np.max(np.abs(train), axis=0) if len(train) else np.ones(train.shape[1:])
     scale = np.where(scale > 0, scale, 1.0)
     with np.errstate(over="ignore", invalid="ignore"):
-        scaled = train / scale
-        mean = scaled.mean(axis=0)
-        std = scaled.std(axis=0)
+        mean, std = (train / scale).mean(axis=0), (train / scale).std(axis=0)
         std = np.where(std < 1e-12, 1.0, std)
         return [((a / scale - mean) / std).astype(np.float32) for a in (train, *others)]
 

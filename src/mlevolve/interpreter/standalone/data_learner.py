@@ -29,9 +29,8 @@ FAMILIES: dict[str, Callable[..., Any]] = {  # name: the target function of a ta
     "linear": lambda rng, x: np.einsum("tnf,tf->tn", x, rng.normal(size=(x.shape[0], x.shape[2]))),
     "affine": lambda rng, x: FAMILIES["linear"](rng, x) + rng.normal(size=(x.shape[0], 1)), "teacher": _teacher}
 PROJECTED_DIGITS = "projected_digits"  # a family of its own loader: binary tasks from sklearn's digits
-LEARNER_FITNESS = ("mse", "squashed", "relative")  # the option fitness= (see run_learner); mse the default
 FAMILY_OPTIONS: dict[str, Any] = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100, "fresh": 0,
-                                  "fitness": LEARNER_FITNESS}
+                                  "fitness": ("mse", "squashed", "relative")}  # fitness: see run_learner
 MAX_FAMILY_VALUES = 50_000_000  # n_tasks x (n_train + n_val) x dim at most, checked before anything is allocated
 
 
@@ -117,7 +116,8 @@ def digits_task(spec: str, seed: int = 0) -> dict[str, Any]:
     return {**_projected_digits(np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}
 
 
-LEARNER_FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": PROBLEMS, "fitness": LEARNER_FITNESS, "group": ""}
+LEARNER_FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": PROBLEMS, "fitness": FAMILY_OPTIONS["fitness"],
+                                        "group": ""}
 
 
 def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
