@@ -494,7 +494,8 @@ def _spec_error(why: str, spec: str, key: str, kind: str = "", options: Sequence
 
 
 def _looks_like_file(name: str) -> bool:
-    return Path(name).suffix.lower() in (".csv", ".npz") or "/" in name or Path(name).exists()
+    """Whether a task name is a file's: a built-in task's name has no suffix (``data.txt`` is a missing file)."""
+    return bool(Path(name).suffix) or "/" in name or Path(name).exists()
 
 
 def _options(
@@ -544,9 +545,7 @@ def _read_user_data(path: str, target: str, problem: str) -> tuple[F64, npt.NDAr
     """Features, targets and feature names of a user's data file, every cell checked: the standalone
     reader's (:func:`~mlevolve.interpreter.standalone.data.read_table`, the one owner of the rules, which
     exported scripts embed), its :class:`TaskError` an :class:`MlevError` at the same place in the same words."""
-    if not Path(path).is_file():  # the library's words for what a task may be (a script's say how to get one)
-        raise MlevError(f"no such file: {path}", hint="a task is a built-in name or an existing .csv/.npz file")
-    with _task_errors():
+    with _task_errors():  # a missing file or a folder too, in the reader's words
         return read_table(path, target, problem)
 
 
@@ -558,12 +557,12 @@ def data_source(spec: str) -> tuple[str, str] | None:
         return None
     file = Path(name)
     if not file.is_file():
-        raise MlevError(f"no such file: {name}", hint="a task is a built-in name or an existing .csv/.npz file")
+        raise MlevError(f"{name} is a folder, not a file" if file.is_dir() else f"no such file: {name}",
+                        hint=_data.UNREADABLE)
     try:
         digest = hashlib.sha256(file.read_bytes()).hexdigest()
     except OSError as err:
-        raise MlevError(f"cannot read {name}: {err.strerror}", hint="a task is a built-in name or a .csv/.npz file") \
-            from None
+        raise MlevError(f"cannot read {name}: {err.strerror}", hint=_data.UNREADABLE) from None
     return str(file.resolve()), digest
 
 

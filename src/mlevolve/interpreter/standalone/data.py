@@ -120,7 +120,7 @@ def cell_fault(cell: str) -> tuple[str, str] | None:
 
 
 SAVEZ = "numpy.savez(path, X=..., y=...)"  # how an .npz data file is written
-UNREADABLE = f"a data file is UTF-8 CSV with a header row, or an .npz written by {SAVEZ}"
+UNREADABLE = f"a data file is a UTF-8 .csv with a header row, or an .npz written by {SAVEZ}"
 
 
 def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str]]:
@@ -130,9 +130,9 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
     written canonically: ``1`` and ``1.0`` are one class).  The one reader of users' files, the library's
     (tasks.py) and a script's: each mistake a :class:`TaskError` at its place, the first in file order."""
     file, suffix = Path(path), Path(path).suffix.lower()
-    if not file.is_file():  # (the library says first what a task may be: tasks.py)
-        raise TaskError(f"no such file: {path}", "give a .csv file with a header row, or an .npz file with arrays X "
-                        "and y; a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o SCRIPT.py")
+    if not file.is_file():  # the library's words too (where a name without a suffix is a built-in task's)
+        raise TaskError(f"{path} is a folder, not a file" if file.is_dir() else f"no such file: {path}", UNREADABLE
+                        if suffix else "a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o S.py")
     if suffix not in (".csv", ".npz"):
         raise TaskError(f"unsupported data file: {path}", "use a .csv (with a header row) or an .npz (X and y)")
     if target and suffix == ".npz":
@@ -165,20 +165,25 @@ def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], li
         raise TaskError(f"{file}: which column is the target?", f"write {shlex.quote(f'{file}:target=COLUMN')}")
     try:
         with file.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header, line = [h.strip() for h in next(reader, [])], reader.line_num
-            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+            reader, rows, start = csv.reader(handle), [], 0  # blank lines are skipped, above the header too
+            for row in reader:  # (the line a row starts on, the line it ends on, its cells)
+                rows += [(start + 1, reader.line_num, row)] if any(cell.strip() for cell in row) else []
+                start = reader.line_num
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise TaskError(f"cannot read {file}: {err}", UNREADABLE) from None
-    if not header:
+    if not rows:
         raise TaskError(f"{file}: empty file, expected a header row of column names",
                         "write the column names on the first line, then one row per example")
-    if twice := [(header.index(h), j) for j, h in enumerate(header) if header.index(h) != j]:
-        (a, b), name = twice[0], header[twice[0][1]]
-        raise TaskError(f"column name '{name}' appears twice: columns {a + 1} and {b + 1}",
-                        "give every column its own name", f"{file}:{line}:{b + 1}")
+    line, header, rows = rows[0][0], [h.strip() for h in rows[0][2]], rows[1:]
+    for j, h in enumerate(header):  # the first name in the header that is empty or given before
+        if not h or header.index(h) != j:
+            raise TaskError(f"column name '{h}' appears twice: columns {header.index(h) + 1} and {j + 1}" if h else
+                            f"column {j + 1} has no name", "give every column its own name (a comma at the end of the "
+                            "header makes an unnamed column)", f"{file}:{line}:{j + 1}")
     if target not in header:
-        raise TaskError(f"{file}: no column named '{target}'", "columns: " + ", ".join(header))
+        sep = next((f"by '{s}'" if s == ";" else "by tabs" for s in ";\t" if len(header) == 1 and s in header[0]), "")
+        raise TaskError(f"{file}: no column named '{target}'" + f"; its cells seem separated {sep}" * bool(sep),
+                        "save the file with commas between cells" if sep else "columns: " + ", ".join(header))
     if not rows:
         raise TaskError(f"{file}: empty dataset, the file has a header but no data rows",
                         "add one row per example below the header")
@@ -186,7 +191,10 @@ def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], li
         raise TaskError(f"{file}: no feature columns besides the target '{target}'",
                         "every column but the target is a feature: add at least one")
     t, x = header.index(target), np.empty((len(rows), len(header) - 1))
-    for i, (line, row) in enumerate(rows):
+    for i, (line, end, row) in enumerate(rows):
+        if i == len(rows) - 1 and end > line and (j := next((j for j, c in enumerate(row) if "\n" in c), -1)) >= 0:
+            raise TaskError(f"a quote opened here is not closed before the end of the file (line {end})",
+                            "close it (a quote inside a quoted cell is written twice)", f"{file}:{line}:{j + 1}")
         if len(row) != len(header):
             raise TaskError(f"row has {len(row)} cells, the header has {len(header)}",
                             "give every row one cell per column (a comma inside a cell needs quotes)", f"{file}:{line}")
@@ -196,8 +204,8 @@ def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], li
                 raise TaskError(f"{name}: {fault[0]}", fault[1], f"{file}:{line}:{j + 1}")
             if j != t:
                 x[i, j if j < t else j - 1] = float(cell)
-    places = [(f"{file}:{line}:{t + 1}", f"target column '{target}'") for line, _ in rows]
-    return x, [row[t] for _, row in rows], places, [h for j, h in enumerate(header) if j != t]
+    places = [(f"{file}:{line}:{t + 1}", f"target column '{target}'") for line, _, _ in rows]
+    return x, [row[t] for _, _, row in rows], places, [h for j, h in enumerate(header) if j != t]
 
 
 def _read_npz(file: Path, _: str, problem: str) -> tuple[Any, list[str], list[tuple[str, str]], list[str]]:
@@ -207,8 +215,7 @@ def _read_npz(file: Path, _: str, problem: str) -> tuple[Any, list[str], list[tu
             if (head := handle.read(4)) not in (b"PK\x03\x04", b"PK\x05\x06"):
                 what = "one array (numpy.save)" if head == b"\x93NUM" else "empty" if not head else "not a ZIP file"
                 raise TaskError(f"{file}: not an NPZ archive: it is {what}", f"write it with {SAVEZ}")
-            handle.seek(0)
-            with np.load(handle, allow_pickle=False) as archive:
+            with np.load(file, allow_pickle=False) as archive:
                 arrays = {key: archive[key] for key in ("X", "y") if key in archive.files}
                 names = archive.files
     except (OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error) as err:
