@@ -209,3 +209,27 @@ def test_an_exported_scripts_reader_names_the_mistake_in_a_data_file(tmp_path: P
     with pytest.raises(TaskError) as caught:
         read_table(str(path), target, "")
     assert str(caught.value) == message.format(path=path)
+
+
+def test_the_standalone_copy_of_the_languages_keywords_is_the_parsers() -> None:
+    """A formula script names a data file's column that no parameter can take (a keyword): its own copy of the list."""
+    from mlevolve.dsl.parse import KEYWORDS
+    from mlevolve.interpreter.standalone.data_formula import DSL_KEYWORDS
+
+    assert DSL_KEYWORDS == KEYWORDS
+
+
+@pytest.mark.parametrize(("header", "hint"), [
+    ("my a,b,y", "rename column(s) 'my a' in the file: a parameter's name is letters, digits and _, not a keyword"),
+    ("let,b,y", "rename column(s) 'let' in the file: a parameter's name is letters, digits and _, not a keyword"),
+    ("c,b,y", "the formula's parameters are named after the columns: c, b"),
+])
+def test_a_formula_files_column_a_parameter_cannot_name_gets_one_hint(tmp_path: Path, header: str, hint: str) -> None:
+    from mlevolve.interpreter.standalone.common import TaskError
+    from mlevolve.interpreter.standalone.data_formula import file_points
+
+    path = tmp_path / "d.csv"
+    path.write_text(header + "\n" + "".join(f"{i},{i % 3},{i * i}\n" for i in range(12)))
+    with pytest.raises(TaskError) as caught:
+        file_points(str(path), "y", ("a", "b"))
+    assert caught.value.hint == hint

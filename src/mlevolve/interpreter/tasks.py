@@ -586,20 +586,7 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
 
     Raises MlevError naming the missing or extra columns."""
     name, options = _parse_spec(spec)
-    opts = _options(name, options, FILE_OPTIONS, "a data file for a formula")
-    _, _, columns = _read_user_data(name, str(opts["target"]), "regression")
-    missing = [p for p in inputs if p not in columns]
-    extra = [c for c in columns if c not in inputs]
-    if missing or extra:
-        parts = ([f"no column for parameter(s) {', '.join(missing)}"] if missing else []) + \
-                ([f"column(s) {', '.join(extra)} not used by the formula"] if extra else [])
-        from mlevolve.dsl.parse import KEYWORDS
-
-        unnamable = [c for c in extra if not (c.isidentifier() and c.isascii()) or c in KEYWORDS]
-        hint = (f"rename column(s) {', '.join(repr(c) for c in unnamable)} in the file: a parameter's name is letters, "
-                "digits and _, not a keyword" if unnamable else
-                f"the formula's parameters are named after the columns: {', '.join(columns)}")
-        raise MlevError(f"{name}: {'; '.join(parts)}", hint=hint)
+    opts = _options(name, options, FILE_OPTIONS, "a data file for a formula")  # the rest: file_points's
     with _task_errors():
         return Points.of(file_points(name, str(opts["target"]), inputs, seed))
 

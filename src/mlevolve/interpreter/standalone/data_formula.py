@@ -27,6 +27,7 @@ FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
 }
 FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
 FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("", "regression")}  # a formula: by regression
+DSL_KEYWORDS = ("algorithm", "task", "let", "in", "state", "setup", "predict", "learn")  # no parameter's name
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
 
 
@@ -48,9 +49,11 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
     """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``."""
     x, y, columns = read_table(path, target, "regression")
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
-    if missing or extra:  # the library's words (tasks.load_points)
+    if missing or extra:  # the library's too (tasks.load_points)
+        odd = [repr(c) for c in extra if not (c.isidentifier() and c.isascii()) or c in DSL_KEYWORDS]
         raise TaskError(f"{path}: " + "; ".join([f"no column for parameter(s) {', '.join(missing)}"] * bool(missing) + [
-            f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)),
+            f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)), f"rename column(s) "
+            f"{', '.join(odd)} in the file: a parameter's name is letters, digits and _, not a keyword" if odd else
             f"the formula's parameters are named after the columns: {', '.join(columns)}")
     yf = np.asarray(y, np.float64)
     for column, values in (*zip(columns, np.asarray(x, np.float64).T, strict=True), (target or "y", yf)):
