@@ -98,7 +98,7 @@ Problem = Literal["classification", "regression", "control", "density"]
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 OptionValue = int | str
-Defaults = Mapping[str, OptionValue | tuple[str, ...]]  # a tuple: the option takes one of its values, the first default
+Defaults = Mapping[str, Any]  # a tuple: the option takes one of its values, the first default
 FAMILIES = (*_SYNTHETIC, PROJECTED_DIGITS)  # every learner family
 LEARNER_FITNESS: tuple[str, ...] = FAMILY_OPTIONS["fitness"]  # a learner's option fitness= (run_learner)
 

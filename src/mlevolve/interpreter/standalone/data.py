@@ -119,8 +119,7 @@ def cell_fault(cell: str) -> tuple[str, str] | None:
     return None
 
 
-SAVEZ = "numpy.savez(path, X=..., y=...)"  # how an .npz data file is written
-UNREADABLE = f"a data file is a UTF-8 .csv with a header row, or an .npz written by {SAVEZ}"
+UNREADABLE = "a data file is a UTF-8 .csv with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
 
 
 def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str]]:
@@ -214,10 +213,9 @@ def _read_npz(file: Path, _: str, problem: str) -> tuple[Any, list[str], list[tu
         with file.open("rb") as handle:
             if (head := handle.read(4)) not in (b"PK\x03\x04", b"PK\x05\x06"):
                 what = "one array (numpy.save)" if head == b"\x93NUM" else "empty" if not head else "not a ZIP file"
-                raise TaskError(f"{file}: not an NPZ archive: it is {what}", f"write it with {SAVEZ}")
+                raise TaskError(f"{file}: not an NPZ archive: it is {what}", UNREADABLE)
             with np.load(file, allow_pickle=False) as archive:
-                arrays = {key: archive[key] for key in ("X", "y") if key in archive.files}
-                names = archive.files
+                arrays, names = {key: archive[key] for key in ("X", "y") if key in archive.files}, archive.files
     except (OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error) as err:
         why = "an array holds Python objects (dtype object), which are never unpickled" if "pickle" in str(err) else err
         raise TaskError(f"cannot read {file}: {why}", UNREADABLE) from None
@@ -225,8 +223,7 @@ def _read_npz(file: Path, _: str, problem: str) -> tuple[Any, list[str], list[tu
         if key not in arrays:
             raise TaskError(f"{file}: no array named '{key}'", "arrays in the file: " + (", ".join(names) or "none"))
         if not isinstance(arrays[key], np.ndarray):
-            raise TaskError(f"{file}: member '{key}' is not a NumPy array (not in .npy format)",
-                            f"write the file with {SAVEZ}")
+            raise TaskError(f"{file}: member '{key}' is not a NumPy array (not in .npy format)", UNREADABLE)
     x, y = arrays["X"][:, None] if arrays["X"].ndim == 1 else arrays["X"], arrays["y"]
     y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
     if x.ndim != 2 or y.ndim != 1:

@@ -116,8 +116,7 @@ def digits_task(spec: str, seed: int = 0) -> dict[str, Any]:
     return {**_projected_digits(np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}
 
 
-LEARNER_FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": PROBLEMS, "fitness": FAMILY_OPTIONS["fitness"],
-                                        "group": ""}
+LEARNER_FILE_OPTIONS = {"target": "", "problem": PROBLEMS, "fitness": ("mse", "squashed", "relative"), "group": ""}
 
 
 def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
