@@ -196,8 +196,9 @@ def _docstring(program: Program, task: str, script: str | None = None) -> str:
     every user text in it (the task, the file, the program with its comments) is escaped
     (:func:`mlevolve.interpreter.codegen.doc_literal`), so none can end the string early."""
     run = f"Run `python {shlex.quote(script)} --json`" if script else "Run this file with `--json`"
+    line = f"{run} to train it on {task!r} and print its metrics."  # the command on a line of its own if too long
     text = (f"{program.name}: a program found or written with mlevolve, as a standalone training script.\n\n"
-            f"{run} to train it on {task!r} and print its metrics.\n"
+            + (line if len(line) <= 110 else line.replace("` to train", "`\nto train", 1)) + "\n"
             f"The program, in the mlevolve language:\n\n{format_program(program)}")
     return f'"""{doc_literal(text)}"""'
 
