@@ -211,6 +211,18 @@ def test_an_exported_scripts_reader_names_the_mistake_in_a_data_file(tmp_path: P
     assert str(caught.value) == message.format(path=path)
 
 
+def test_a_formulas_npz_value_beyond_1e150_is_named_by_row_and_column(tmp_path: Path) -> None:
+    from mlevolve.interpreter.standalone.common import TaskError
+    from mlevolve.interpreter.standalone.data_formula import file_points
+
+    x = np.ones((12, 2))
+    x[3, 1] = -1e200
+    np.savez(tmp_path / "d.npz", X=x, y=np.arange(12.0))
+    with pytest.raises(TaskError) as caught:
+        file_points(str(tmp_path / "d.npz"), "", ("x0", "x1"))
+    assert caught.value.message == f"{tmp_path / 'd.npz'}: X row 4, column 2 is -1e+200, beyond 1e+150 in magnitude"
+
+
 def test_the_standalone_copy_of_the_languages_keywords_is_the_parsers() -> None:
     """A formula script names a data file's column that no parameter can take (a keyword): its own copy of the list."""
     from mlevolve.dsl.parse import KEYWORDS

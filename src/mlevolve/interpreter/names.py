@@ -34,7 +34,7 @@ STANDALONE_NAMES = frozenset({
     "time", "torch",
     "train_generative", "train_rl", "train_supervised", "vae_hidden",
     "UNREADABLE", "shlex", "zipfile", "zlib",  # standalone/data.py's reader (the library's too)
-    "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
+    "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
 })
 # Names of an exported script's own: its imports and ``main`` with its locals (see export._main).
 SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "os", "sys", "main", "args", "parser", "data", "metrics",

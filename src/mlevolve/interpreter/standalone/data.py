@@ -106,8 +106,8 @@ def _number(cell: str) -> float | None:
     return float(cell) if NUMBER.fullmatch(cell.strip()) else None
 
 
-def cell_fault(cell: str) -> tuple[str, str] | None:
-    """Why a cell is not a finite number (message, hint), or None if it is one: the library's words and the scripts'."""
+def cell_fault(cell: str, most: float = math.inf) -> tuple[str, str] | None:
+    """Why a cell is not a finite number up to ``most`` in magnitude (message, hint), or None (the scripts' too)."""
     text = cell.strip()
     if text.casefold() in MISSING:
         return (f"'{text}' is a missing value" if text else "the cell is empty (a missing value)"), MISSING_HINT
@@ -116,18 +116,20 @@ def cell_fault(cell: str) -> tuple[str, str] | None:
         return f"'{text}' is not a number", "every cell must hold a number, except a target of class labels"
     if not math.isfinite(value):
         return f"'{text}' is not a finite number", "every number must be finite"
-    return None
+    return None if abs(value) <= most else (f"'{text}' is beyond {most:.0e} in magnitude", BEYOND)
 
 
+BEYOND = "a formula is fitted in the data's own units (its error would overflow): divide the column by a power of 10"
 UNREADABLE = "a data file is a UTF-8 .csv with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
 
 
-def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str]]:
+def read_table(path: str, target: str, problem: str, most: float = math.inf) -> tuple[Any, Any, list[str]]:
     """Features (float64, file order without the target), targets and feature names of a CSV file with a header
     row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features ``x0, x1, ...``).  Targets
     are float64 numbers, or text class labels (stripped; with ``problem`` "classification", numbers among them
-    written canonically: ``1`` and ``1.0`` are one class).  The one reader of users' files, the library's
-    (tasks.py) and a script's: each mistake a :class:`TaskError` at its place, the first in file order."""
+    written canonically: ``1`` and ``1.0`` are one class); every number at most ``most`` in magnitude.  The one
+    reader of users' files, the library's (tasks.py) and a script's: each mistake a :class:`TaskError` at its
+    place, the first in file order."""
     file, suffix = Path(path), Path(path).suffix.lower()
     if not file.is_file():  # the library's words too (where a name without a suffix is a built-in task's)
         raise TaskError(f"{path} is a folder, not a file" if file.is_dir() else f"no such file: {path}", UNREADABLE
@@ -136,7 +138,7 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
         raise TaskError(f"unsupported data file: {path}", "use a .csv (with a header row) or an .npz (X and y)")
     if target and suffix == ".npz":
         raise TaskError(f"option target= applies to CSV files, not {path}", "an .npz file holds arrays X and y")
-    x, cells, places, columns = (_read_npz if suffix == ".npz" else _read_csv)(file, target, problem)
+    x, cells, places, columns = (_read_npz if suffix == ".npz" else _read_csv)(file, target, problem, most)
     numbers = [_number(cell) for cell in cells]
     if not (text := [i for i, v in enumerate(numbers) if v is None]):
         return x, np.array(numbers, dtype=np.float64), columns
@@ -151,14 +153,15 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
     return x, np.array([c.strip() for c in cells]), columns
 
 
-def _target_fault(cell: str, problem: str) -> tuple[str, str] | None:
+def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | None:
     """Why a target cell is bad (message, hint), or None: text is a class label unless the problem is a regression."""
-    if (fault := cell_fault(cell)) is None or (fault[0].endswith("is not a number") and problem != "regression"):
+    if (fault := cell_fault(cell, most)) is None or (fault[0].endswith("is not a number") and problem != "regression"):
         return None
-    return fault if problem != "regression" else (fault[0], "problem=regression needs a number in every target cell")
+    return fault if problem != "regression" or fault[1] == BEYOND else (fault[0], "problem=regression needs a number "
+                                                                        "in every target cell")
 
 
-def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], list[tuple[str, str]], list[str]]:
+def _read_csv(file: Path, target: str, problem: str, most: float) -> tuple[Any, list[str], list[Any], list[str]]:
     """Features, target cells, each one's place (location, name) and feature names of a CSV file."""
     if not target:
         raise TaskError(f"{file}: which column is the target?", f"write {shlex.quote(f'{file}:target=COLUMN')}")
@@ -198,7 +201,7 @@ def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], li
             raise TaskError(f"row has {len(row)} cells, the header has {len(header)}",
                             "give every row one cell per column (a comma inside a cell needs quotes)", f"{file}:{line}")
         for j, cell in enumerate(row):  # the first bad cell in file order, target or feature
-            if fault := _target_fault(cell, problem) if j == t else cell_fault(cell):
+            if fault := _target_fault(cell, problem, most) if j == t else cell_fault(cell, most):
                 name = f"target column '{target}'" if j == t else f"column '{header[j]}'"
                 raise TaskError(f"{name}: {fault[0]}", fault[1], f"{file}:{line}:{j + 1}")
             if j != t:
@@ -207,7 +210,7 @@ def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], li
     return x, [row[t] for _, _, row in rows], places, [h for j, h in enumerate(header) if j != t]
 
 
-def _read_npz(file: Path, _: str, problem: str) -> tuple[Any, list[str], list[tuple[str, str]], list[str]]:
+def _read_npz(file: Path, _: str, problem: str, most: float) -> tuple[Any, list[str], list[Any], list[str]]:
     """``X`` (rows x features, finite numbers) and the cells of ``y`` (numbers or text), as :func:`_read_csv`."""
     try:  # np.load gives an array for a .npy file and unpickles others: only a ZIP archive (an .npz) is read
         with file.open("rb") as handle:
@@ -236,17 +239,17 @@ def _read_npz(file: Path, _: str, problem: str) -> tuple[Any, list[str], list[tu
     if x.dtype.kind not in "biuf":
         raise TaskError(f"{file}: X must be numeric, got dtype {x.dtype}",
                         "convert the features to numbers (X.astype(float)) before numpy.savez")
-    if len(bad := np.argwhere(~np.isfinite(x := x.astype(np.float64)))):
-        (r, c), missing = bad[0], bool(np.isnan(x[tuple(bad[0])]))
-        raise TaskError(f"X row {r + 1}, column {c + 1} is {x[r, c]}, "
-                        f"{'a missing value' if missing else 'not a finite number'}",
-                        MISSING_HINT if missing else "every number must be finite", str(file))
+    if len(bad := np.argwhere(~(np.isfinite(x := x.astype(np.float64)) & (np.abs(x) <= most)))):
+        (r, c), missing, big = bad[0], bool(np.isnan(x[tuple(bad[0])])), bool(np.isfinite(x[tuple(bad[0])]))
+        raise TaskError(f"X row {r + 1}, column {c + 1} is {x[r, c]:g}, " + ("a missing value" if missing else
+                        f"beyond {most:.0e} in magnitude" if big else "not a finite number"),
+                        MISSING_HINT if missing else BEYOND if big else "every number must be finite", str(file))
     if y.dtype.kind not in "biufUS":
         raise TaskError(f"{file}: y must hold numbers or strings, got dtype {y.dtype}",
                         "save y as numbers (y.astype(float)) or as text labels (y.astype(str))")
     cells = [str(v) for v in (y.astype(np.float64) if y.dtype.kind in "biuf" else y.astype(str)).tolist()]
     for i, cell in enumerate(cells):
-        if fault := _target_fault(cell, problem):
+        if fault := _target_fault(cell, problem, most):
             raise TaskError(f"y row {i + 1}: {fault[0]}", fault[1], str(file))
     return x, cells, [(str(file), f"y row {i + 1}") for i in range(len(cells))], [f"x{j}" for j in range(x.shape[1])]
 

@@ -47,7 +47,7 @@ def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> di
 
 def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) -> dict[str, Any]:
     """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``."""
-    x, y, columns = read_table(path, target, "regression")
+    x, y, columns = read_table(path, target, "regression", POINT_MAX_ABS)
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
     if missing or extra:  # the library's too (tasks.load_points)
         odd = [repr(c) for c in extra if not (c.isidentifier() and c.isascii()) or c in DSL_KEYWORDS]
@@ -56,11 +56,6 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
             f"{', '.join(odd)} in the file: a parameter's name is letters, digits and _, not a keyword" if odd else
             f"the formula's parameters are named after the columns: {', '.join(columns)}")
     yf = np.asarray(y, np.float64)
-    for column, values in (*zip(columns, np.asarray(x, np.float64).T, strict=True), (target or "y", yf)):
-        if np.abs(values).max() > POINT_MAX_ABS:
-            raise TaskError(f"{path}: column {column} holds {np.abs(values).max():.3g}: a formula is fitted in the "
-                            f"data's own units, and beyond {POINT_MAX_ABS:.0e} its squared error overflows",
-                            "rescale the column (divide it by a power of ten)")
     train, val, test = _split(None, len(yf), np.random.default_rng(seed), path)
     fit_rows = np.concatenate([train, val])
     check_varies(path, yf[fit_rows], "every fitting row")
