@@ -513,5 +513,5 @@ def test_an_exported_script_runs_from_anywhere_and_reports_missing_data_in_one_l
                          timeout=300)
     data = (tmp_path / "run" / "data.csv").resolve()
     assert ran.returncode == 2 and ran.stderr == \
-        f"found.py: error: no such file: {data}\nhint: give a .csv file with a header row, or an .npz file with " \
-        "arrays X and y; a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o SCRIPT.py\n"
+        f"found.py: error: no such file: {data}\nhint: a data file is a UTF-8 .csv with a header row, or an .npz " \
+        "written by numpy.savez(path, X=..., y=...)\n"

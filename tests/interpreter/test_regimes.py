@@ -165,8 +165,20 @@ def test_a_standalone_loader_reads_integer_options_as_the_library_does() -> None
 
 
 @pytest.mark.parametrize(("text", "target", "message"), [
-    (None, "y", "no such file: {path} (hint: give a .csv file with a header row, or an .npz file with arrays X and y; "
-                "a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o SCRIPT.py)"),
+    (None, "y", "no such file: {path} (hint: a data file is a UTF-8 .csv with a header row, or an .npz written by "
+                "numpy.savez(path, X=..., y=...))"),
+    ("\n \n,\na,b,y\n1,2,3\n1,2\n", "y", "{path}:6: row has 2 cells, the header has 3 (hint: give every row one "
+                                       "cell per column (a comma inside a cell needs quotes))"),  # blank lines skipped
+    ("a,,y\n1,2,3\n", "y", "{path}:1:2: column 2 has no name (hint: give every column its own name (a comma at the "
+                           "end of the header makes an unnamed column))"),
+    ("a,y,\n1,2,\n", "y", "{path}:1:3: column 3 has no name (hint: give every column its own name (a comma at the "
+                          "end of the header makes an unnamed column))"),
+    ("a;b;y\n1;2;3\n", "y", "{path}: no column named 'y'; its cells seem separated by ';' (hint: save the file with "
+                            "commas between cells)"),
+    ("a\tb\ty\n1\t2\t3\n", "y", "{path}: no column named 'y'; its cells seem separated by tabs (hint: save the file "
+                                "with commas between cells)"),
+    ("a,y\n1,2\n\"3,4\n5,6\n7,8\n", "y", "{path}:3:1: a quote opened here is not closed before the end of the file "
+                                        "(line 5) (hint: close it (a quote inside a quoted cell is written twice))"),
     ("a,b,y\n1,2,3\n", "zz", "{path}: no column named 'zz' (hint: columns: a, b, y)"),
     ("a,b,y\n1,2,3\n1,2\n", "y", "{path}:3: row has 2 cells, the header has 3 (hint: give every row one cell "
                                  "per column (a comma inside a cell needs quotes))"),
@@ -197,3 +209,39 @@ def test_an_exported_scripts_reader_names_the_mistake_in_a_data_file(tmp_path: P
     with pytest.raises(TaskError) as caught:
         read_table(str(path), target, "")
     assert str(caught.value) == message.format(path=path)
+
+
+def test_a_formulas_npz_value_beyond_1e150_is_named_by_row_and_column(tmp_path: Path) -> None:
+    from mlevolve.interpreter.standalone.common import TaskError
+    from mlevolve.interpreter.standalone.data_formula import file_points
+
+    x = np.ones((12, 2))
+    x[3, 1] = -1e200
+    np.savez(tmp_path / "d.npz", X=x, y=np.arange(12.0))
+    with pytest.raises(TaskError) as caught:
+        file_points(str(tmp_path / "d.npz"), "", ("x0", "x1"))
+    assert caught.value.message == f"{tmp_path / 'd.npz'}: X row 4, column 2 is -1e+200, beyond 1e+150 in magnitude"
+
+
+def test_the_standalone_copy_of_the_languages_keywords_is_the_parsers() -> None:
+    """A formula script names a data file's column that no parameter can take (a keyword): its own copy of the list."""
+    from mlevolve.dsl.parse import KEYWORDS
+    from mlevolve.interpreter.standalone.data_formula import DSL_KEYWORDS
+
+    assert DSL_KEYWORDS == KEYWORDS
+
+
+@pytest.mark.parametrize(("header", "hint"), [
+    ("my a,b,y", "rename column(s) 'my a' in the file: a parameter's name is letters, digits and _, not a keyword"),
+    ("let,b,y", "rename column(s) 'let' in the file: a parameter's name is letters, digits and _, not a keyword"),
+    ("c,b,y", "the formula's parameters are named after the columns: c, b"),
+])
+def test_a_formula_files_column_a_parameter_cannot_name_gets_one_hint(tmp_path: Path, header: str, hint: str) -> None:
+    from mlevolve.interpreter.standalone.common import TaskError
+    from mlevolve.interpreter.standalone.data_formula import file_points
+
+    path = tmp_path / "d.csv"
+    path.write_text(header + "\n" + "".join(f"{i},{i % 3},{i * i}\n" for i in range(12)))
+    with pytest.raises(TaskError) as caught:
+        file_points(str(path), "y", ("a", "b"))
+    assert caught.value.hint == hint

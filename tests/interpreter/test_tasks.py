@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -369,7 +370,17 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
     np.savez(tmp / "infx.npz", X=np.array([[1.0, 2.0], [3.0, np.inf]]), y=np.zeros(2))
     np.savez(tmp / "stry.npz", X=np.zeros((5, 1)), y=np.array(list("abcde")))
     (tmp / "junk.npz").write_text("not a zip")
+    np.save(tmp / "single.npy", np.zeros(3))
+    (tmp / "single.npy").rename(tmp / "single.npz")  # a .npy file renamed: np.load returns an array, no archive
+    (tmp / "blank.npz").write_bytes(b"")
+    np.savez(tmp / "objects.npz", X=np.array([[1], [2]], dtype=object), y=np.zeros(2))
+    with zipfile.ZipFile(tmp / "raw.npz", "w") as archive:
+        archive.writestr("X.npy", b"not npy data")
     cases += [
+        (str(tmp / "single.npz"), "not an NPZ archive: it is one array (numpy.save)", "numpy.savez(path, X="),
+        (str(tmp / "blank.npz"), "not an NPZ archive: it is empty", "numpy.savez"),
+        (str(tmp / "objects.npz"), "an array holds Python objects (dtype object)", None),
+        (str(tmp / "raw.npz"), "member 'X' is not a NumPy array", "numpy.savez"),
         (str(tmp / "noy.npz"), "no array named 'y'", "arrays in the file: X"),
         (str(tmp / "ragged.npz"), "X has 5 rows but y has 4", None),
         (str(tmp / "empty.npz"), "empty dataset", None),
@@ -377,7 +388,7 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
         (str(tmp / "infx.npz"), "X row 2, column 2 is inf, not a finite number", None),
         (str(tmp / "stry.npz") + ":problem=regression", "y row 1: 'a' is not a number", "regression needs a number"),
         (str(tmp / "noy.npz") + ":target=y", "target= applies to CSV files", None),
-        (str(tmp / "junk.npz"), "cannot read", None),
+        (str(tmp / "junk.npz"), "not an NPZ archive: it is not a ZIP file", "numpy.savez"),
     ]
     return cases
 

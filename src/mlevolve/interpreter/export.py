@@ -37,8 +37,9 @@ _HELP = HELP.format(prog="{parser.prog}")  # a script's default hint, as mlevolv
 def _said(message: Message, **values: object) -> str:
     """A script's ``parser.error`` call for ``message``, in the wording ``mlevolve`` reports the same mistake
     in: its text as an f-string literal (``values`` may hold ``{args.seed}``), then its hint on the next line."""
-    return (f"        parser.error(f{message.text.format(**values)!r},\n"
-            f"                     {message.hint.format(**values)!r})")
+    text, hint = f"f{message.text.format(**values)!r}", repr(message.hint.format(**values))
+    one = f"        parser.error({text}, {hint})"  # on one line if it fits in 120 columns, else on two
+    return one if len(one) <= 120 else f"        parser.error({text},\n                     {hint})"
 
 
 def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: int, epochs: int,
@@ -195,8 +196,9 @@ def _docstring(program: Program, task: str, script: str | None = None) -> str:
     every user text in it (the task, the file, the program with its comments) is escaped
     (:func:`mlevolve.interpreter.codegen.doc_literal`), so none can end the string early."""
     run = f"Run `python {shlex.quote(script)} --json`" if script else "Run this file with `--json`"
+    line = f"{run} to train it on {task!r} and print its metrics."  # the command on a line of its own if too long
     text = (f"{program.name}: a program found or written with mlevolve, as a standalone training script.\n\n"
-            f"{run} to train it on {task!r} and print its metrics.\n"
+            + (line if len(line) <= 110 else line.replace("` to train", "`\nto train", 1)) + "\n"
             f"The program, in the mlevolve language:\n\n{format_program(program)}")
     return f'"""{doc_literal(text)}"""'
 

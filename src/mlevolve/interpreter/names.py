@@ -27,13 +27,14 @@ STANDALONE_NAMES = frozenset({
     "SupervisedProgram", "TEACHER_HIDDEN", "TaskError", "USER_OPTIONS", "VAE", "VAE_DECODER_STD",
     "VAE_HIDDEN_PER_DIM", "adam", "cell_fault", "check_finite", "check_size", "check_varies", "checked",
     "control_task", "csv", "dataclass", "datasets", "default_model", "density_task", "digits_task", "draw",
-    "dropout", "family", "family_options", "file_points", "formula_file", "formula_problem_error", "formula_task",
+    "dropout", "family", "family_options", "file_points", "formula_file", "formula_task",
     "inspect", "learner_file",
     "learner_predictions", "learner_task", "make_env", "math", "nn", "np", "parse_spec", "points", "re",
     "read_table", "run_formula", "run_learner", "supervised", "supervised_file", "supervised_task", "synthetic_arrays",
     "time", "torch",
     "train_generative", "train_rl", "train_supervised", "vae_hidden",
     "UNREADABLE", "shlex", "zipfile", "zlib",  # standalone/data.py's reader (the library's too)
+    "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
 })
 # Names of an exported script's own: its imports and ``main`` with its locals (see export._main).
 SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "os", "sys", "main", "args", "parser", "data", "metrics",

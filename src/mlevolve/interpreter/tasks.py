@@ -56,7 +56,7 @@ import numpy.typing as npt
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.standalone import data as _data
-from mlevolve.interpreter.standalone.common import OPTION_RANGES, RANGE_WORDS, SPEC_WORDS, TaskError
+from mlevolve.interpreter.standalone.common import CHOICE_WORDS, OPTION_RANGES, RANGE_WORDS, SPEC_WORDS, TaskError
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, _number, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
 from mlevolve.interpreter.standalone.data_density import (
@@ -71,21 +71,24 @@ from mlevolve.interpreter.standalone.data_formula import (
     FORMULA_OPTIONS,
     FORMULAS,
     file_points,
-    formula_problem_error,
     points,
 )
 from mlevolve.interpreter.standalone.data_learner import FAMILIES as _SYNTHETIC
 from mlevolve.interpreter.standalone.data_learner import (
+    FAMILY_OPTIONS,
     LEARNER_FILE_OPTIONS,
+    MAX_FAMILY_VALUES,
     PROJECTED_DIGITS,
     TEACHER_HIDDEN,
+    check_family_size,
     family,
     family_options,
     learner_file,
 )
-from mlevolve.interpreter.standalone.data_supervised import SUPERVISED, checked, supervised
+from mlevolve.interpreter.standalone.data_supervised import SUPERVISED, USER_OPTIONS, checked, supervised
 
-__all__ = ["CHAIN_TRAP_REWARD", "DIGITS_DENSITY", "MAX_CLASSES", "OPTION_RANGES", "ChainMDP", "Control", "Density",
+__all__ = ["CHAIN_TRAP_REWARD", "DIGITS_DENSITY", "LEARNER_FITNESS", "MAX_CLASSES", "MAX_FAMILY_VALUES",
+           "OPTION_RANGES", "ChainMDP", "Control", "Density",
            "Family", "Points", "Supervised", "Task", "TaskInfo", "arrays", "check_task_fits", "check_task_name",
            "data_source", "is_data_file", "list_tasks", "load_learner_data", "load_points", "load_task", "make_env",
            "task_info"]
@@ -95,7 +98,9 @@ Problem = Literal["classification", "regression", "control", "density"]
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 OptionValue = int | str
+Defaults = Mapping[str, Any]  # a tuple: the option takes one of its values, the first default
 FAMILIES = (*_SYNTHETIC, PROJECTED_DIGITS)  # every learner family
+LEARNER_FITNESS: tuple[str, ...] = FAMILY_OPTIONS["fitness"]  # a learner's option fitness= (run_learner)
 
 
 class _Record:
@@ -292,8 +297,6 @@ _DIGITS_DENSITY_DESC = (
     "held-out NLL in nats per standardised image (summed over the 64 dimensions; divide by 64 for "
     "nats per dimension; flow: exact; VAE: importance-weighted, 128 samples)"
 )
-LEARNER_FITNESS = ("mse", "squashed", "relative")
-_USER_DEFAULTS: dict[str, OptionValue] = dict(FILE_OPTIONS)
 
 
 def _defaults(name: str) -> dict[str, OptionValue]:
@@ -404,7 +407,7 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
         if name in DENSITY or name == DIGITS_DENSITY:
             _options(name, given, {}, "a density task")
             return Density.of(density_task(name, seed))
-        opts = _options(name, given, _USER_DEFAULTS, "a data file")
+        opts = _options(name, given, USER_OPTIONS, "a data file")
         forced = str(opts["problem"])
         x, y, _ = _read_user_data(name, str(opts["target"]), forced)
         return Supervised.of(checked(supervised(name, x, y, _detect(y, forced, name), rng)))
@@ -414,12 +417,9 @@ def _family_options(name: str, given: Mapping[str, OptionValue]) -> tuple[dict[s
     """A learner family's checked options: the loader's integers, the fitness, ``fresh``."""
     opts = dict(_options(name, given, _defaults(name), "a learner family"))
     fitness = str(opts.pop("fitness"))
-    if fitness not in LEARNER_FITNESS or (fitness != "mse" and name == "projected_digits"):
-        allowed = "mse" if name == "projected_digits" else " or ".join(LEARNER_FITNESS)
-        raise MlevError(f"option fitness={fitness} of task '{name}' must be {allowed}",
-                        hint="squashed: AutoML-Zero's squashed error; relative: the same of RMSE / RMS(y); "
-                             "both for regression families")
     ints = _int_options(name, opts)
+    with _task_errors():
+        check_family_size(name, ints)
     fresh = ints.pop("fresh")
     return ints, fitness, fresh
 
@@ -494,23 +494,24 @@ def _spec_error(why: str, spec: str, key: str, kind: str = "", options: Sequence
 
 
 def _looks_like_file(name: str) -> bool:
-    return Path(name).suffix.lower() in (".csv", ".npz") or "/" in name or Path(name).exists()
+    """Whether a task name is a file's: a built-in task's name has no suffix (``data.txt`` is a missing file)."""
+    return bool(Path(name).suffix) or "/" in name or Path(name).exists()
 
 
 def _options(
-    name: str, given: Mapping[str, OptionValue], defaults: Mapping[str, OptionValue], kind: str = ""
+    name: str, given: Mapping[str, OptionValue], defaults: Defaults, kind: str = ""
 ) -> dict[str, OptionValue]:
     """``defaults`` updated by ``given``; an option ``kind`` (say "a formula task") does not take is
-    refused, naming the kind and its options (:func:`option_error`)."""
+    refused, naming the kind and its options (:func:`option_error`); a default that is a tuple is its
+    first value, and a given value must be one of them (the words of ``standalone.common.parse_spec``)."""
     for key, value in given.items():
         if key not in defaults:
             raise _spec_error("unknown", name, f"{key}={value}", kind, list(defaults))
-    return {**defaults, **given}
-
-
-# The allowed range of every numeric task option, and the most values a learner family may hold
-# (n_tasks x (n_train + n_val) x dim): what a task can allocate is bounded before it allocates.
-MAX_FAMILY_VALUES = 50_000_000
+        if isinstance(choices := defaults[key], tuple) and value not in choices:
+            text, hint = (w.format(key=key, value=value, name=name, kind=kind and f", {kind},", default=choices[0]
+                                   or choices[1], of=" or ".join(filter(None, choices))) for w in CHOICE_WORDS)
+            raise MlevError(text, hint=hint)
+    return {k: v[0] if isinstance(v, tuple) else v for k, v in {**defaults, **given}.items()}
 
 
 def _int_options(name: str, options: Mapping[str, OptionValue]) -> dict[str, int]:
@@ -530,11 +531,6 @@ def _int_options(name: str, options: Mapping[str, OptionValue]) -> dict[str, int
                                    default=_defaults(name).get(key, lo)) for w in RANGE_WORDS)
             raise MlevError(text, hint=hint)
         out[key] = number
-    if "n_tasks" in out:
-        total = out["n_tasks"] * (out["n_train"] + out["n_val"]) * out["dim"]
-        if total > MAX_FAMILY_VALUES:
-            raise MlevError(f"task '{name}' would hold n_tasks x (n_train + n_val) x dim = {total:,} values, more "
-                            f"than the {MAX_FAMILY_VALUES:,} allowed", hint="lower n_tasks, n_train, n_val or dim")
     return out
 
 
@@ -549,9 +545,7 @@ def _read_user_data(path: str, target: str, problem: str) -> tuple[F64, npt.NDAr
     """Features, targets and feature names of a user's data file, every cell checked: the standalone
     reader's (:func:`~mlevolve.interpreter.standalone.data.read_table`, the one owner of the rules, which
     exported scripts embed), its :class:`TaskError` an :class:`MlevError` at the same place in the same words."""
-    if not Path(path).is_file():  # the library's words for what a task may be (a script's say how to get one)
-        raise MlevError(f"no such file: {path}", hint="a task is a built-in name or an existing .csv/.npz file")
-    with _task_errors():
+    with _task_errors():  # a missing file or a folder too, in the reader's words
         return read_table(path, target, problem)
 
 
@@ -563,12 +557,12 @@ def data_source(spec: str) -> tuple[str, str] | None:
         return None
     file = Path(name)
     if not file.is_file():
-        raise MlevError(f"no such file: {name}", hint="a task is a built-in name or an existing .csv/.npz file")
+        raise MlevError(f"{name} is a folder, not a file" if file.is_dir() else f"no such file: {name}",
+                        hint=_data.UNREADABLE)
     try:
         digest = hashlib.sha256(file.read_bytes()).hexdigest()
     except OSError as err:
-        raise MlevError(f"cannot read {name}: {err.strerror}", hint="a task is a built-in name or a .csv/.npz file") \
-            from None
+        raise MlevError(f"cannot read {name}: {err.strerror}", hint=_data.UNREADABLE) from None
     return str(file.resolve()), digest
 
 
@@ -578,9 +572,6 @@ def load_learner_data(spec: str, seed: int = 0) -> Family:
     as for the regression families.  Raises :class:`MlevError`."""
     name, options = _parse_spec(spec)
     opts = _options(name, options, LEARNER_FILE_OPTIONS, "a data file for a learner")
-    if str(opts["fitness"]) not in LEARNER_FITNESS:
-        raise MlevError(f"option fitness={opts['fitness']} of task '{name}' must be {' or '.join(LEARNER_FITNESS)}",
-                        hint="squashed: AutoML-Zero's squashed error; relative: the same of RMSE / RMS(y)")
     _read_user_data(name, str(opts["target"]), str(opts["problem"]))  # every cell checked, in the library's words
     with _task_errors():
         return Family.of(learner_file(spec, seed))
@@ -595,23 +586,7 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
 
     Raises MlevError naming the missing or extra columns."""
     name, options = _parse_spec(spec)
-    opts = _options(name, options, FILE_OPTIONS, "a data file for a formula")
-    if opts["problem"] not in ("", "regression"):
-        message, hint = formula_problem_error(name, str(opts["problem"]))
-        raise MlevError(message, hint=hint)
-    _, _, columns = _read_user_data(name, str(opts["target"]), "regression")
-    missing = [p for p in inputs if p not in columns]
-    extra = [c for c in columns if c not in inputs]
-    if missing or extra:
-        parts = ([f"no column for parameter(s) {', '.join(missing)}"] if missing else []) + \
-                ([f"column(s) {', '.join(extra)} not used by the formula"] if extra else [])
-        from mlevolve.dsl.parse import KEYWORDS
-
-        unnamable = [c for c in extra if not (c.isidentifier() and c.isascii()) or c in KEYWORDS]
-        hint = (f"rename column(s) {', '.join(repr(c) for c in unnamable)} in the file: a parameter's name is letters, "
-                "digits and _, not a keyword" if unnamable else
-                f"the formula's parameters are named after the columns: {', '.join(columns)}")
-        raise MlevError(f"{name}: {'; '.join(parts)}", hint=hint)
+    opts = _options(name, options, FILE_OPTIONS, "a data file for a formula")  # the rest: file_points's
     with _task_errors():
         return Points.of(file_points(name, str(opts["target"]), inputs, seed))
 

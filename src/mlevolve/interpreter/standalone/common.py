@@ -49,25 +49,28 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
     "unknown": ("unknown option '{0}' for task '{2}'{3}", "options{4}: {5}")}  # {3} ", a formula task", {4} " of ..."
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
                "write e.g. {name}:{key}={default}")  # a numeric option outside OPTION_RANGES, the library's too
+CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", RANGE_WORDS[1])  # the library's too
 
 
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
-    """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated; else TaskError naming ``kind``."""
+    """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (tuple: a choice); else TaskError"""
     name, *parts = (part.strip() for part in spec.split(":"))
     if names is not None and name not in names:  # a script loads the kind of task it was exported for
         why = ": this script loads built-in tasks, not data files" if name.lower().endswith((".csv", ".npz")) else ""
         raise TaskError(f"unknown task '{name}'{why}", f"its tasks: {', '.join(sorted(names))}; "
                         "another: mlevolve export --task TASK")
-    options, given = dict(defaults), dict[str, Any]()
+    options, given = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}, dict[str, Any]()
     for key, _, value in (map(str.strip, part.partition("=")) for part in parts):
         why = "unknown" if key not in defaults else "twice" if key in given else "" if value else "empty"
         if why:
             raise TaskError(*(t.format(f"{key}={value}" if why == "unknown" else key, spec, name, kind and f", {kind}",
                                        kind and f" of {kind}", ", ".join(defaults) or "none") for t in SPEC_WORDS[why]))
         given[key] = options[key] = value
-        if isinstance(defaults[key], int):
-            lo, hi = OPTION_RANGES[key]
-            number = float(value) if NUMBER.fullmatch(value) else math.nan  # 1e3 is 1000; a non-number is refused
+        if isinstance(choices := defaults[key], tuple) and value not in choices:  # e.g. problem=, fitness=
+            raise TaskError(*(w.format(key=key, value=value, name=name, kind=kind and f", {kind},", default=choices[0]
+                                       or choices[1], of=" or ".join(filter(None, choices))) for w in CHOICE_WORDS))
+        if isinstance(defaults[key], int):  # 1e3 is 1000; a non-number is refused
+            (lo, hi), number = OPTION_RANGES[key], float(value) if NUMBER.fullmatch(value) else math.nan
             if not lo <= number <= hi or number != round(number):
                 raise TaskError(*(w.format(key=key, value=value, name=name, lo=lo, hi=hi, default=defaults[key])
                                   for w in RANGE_WORDS))

@@ -19,6 +19,7 @@ import numpy as np
 from mlevolve.interpreter.standalone.common import NUMBER, TaskError
 
 MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
+PROBLEMS = ("", "classification", "regression")  # a data file's option problem= ("": detected from the target)
 
 
 def datasets() -> Any:
@@ -59,8 +60,7 @@ def _split(y: Any, n: int, rng: np.random.Generator, name: str = "data") -> tupl
     for group in groups:
         group = rng.permutation(group)
         a = round(0.6 * len(group))
-        b = a + round(0.2 * len(group))
-        for part, chunk in zip(parts, (group[:a], group[a:b], group[b:]), strict=True):
+        for part, chunk in zip(parts, np.split(group, [a, a + round(0.2 * len(group))]), strict=True):
             part.append(chunk)
     train, val, test = (rng.permutation(np.concatenate(p)).astype(np.int64) for p in parts)
     if min(len(train), len(val), len(test)) == 0:
@@ -77,9 +77,7 @@ def _standardise(train: Any, *others: Any) -> list[Any]:
     scale = np.max(np.abs(train), axis=0) if len(train) else np.ones(train.shape[1:])
     scale = np.where(scale > 0, scale, 1.0)
     with np.errstate(over="ignore", invalid="ignore"):
-        scaled = train / scale
-        mean = scaled.mean(axis=0)
-        std = scaled.std(axis=0)
+        mean, std = (train / scale).mean(axis=0), (train / scale).std(axis=0)
         std = np.where(std < 1e-12, 1.0, std)
         return [((a / scale - mean) / std).astype(np.float32) for a in (train, *others)]
 
@@ -108,8 +106,8 @@ def _number(cell: str) -> float | None:
     return float(cell) if NUMBER.fullmatch(cell.strip()) else None
 
 
-def cell_fault(cell: str) -> tuple[str, str] | None:
-    """Why a cell is not a finite number (message, hint), or None if it is one: the library's words and the scripts'."""
+def cell_fault(cell: str, most: float = math.inf) -> tuple[str, str] | None:
+    """Why a cell is not a finite number up to ``most`` in magnitude (message, hint), or None (the scripts' too)."""
     text = cell.strip()
     if text.casefold() in MISSING:
         return (f"'{text}' is a missing value" if text else "the cell is empty (a missing value)"), MISSING_HINT
@@ -118,30 +116,29 @@ def cell_fault(cell: str) -> tuple[str, str] | None:
         return f"'{text}' is not a number", "every cell must hold a number, except a target of class labels"
     if not math.isfinite(value):
         return f"'{text}' is not a finite number", "every number must be finite"
-    return None
+    return None if abs(value) <= most else (f"'{text}' is beyond {most:.0e} in magnitude", BEYOND)
 
 
-UNREADABLE = "a data file is UTF-8 CSV with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
+BEYOND = "a formula is fitted in the data's own units (its error would overflow): divide the column by a power of 10"
+UNREADABLE = "a data file is a UTF-8 .csv with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
 
 
-def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str]]:
+def read_table(path: str, target: str, problem: str, most: float = math.inf) -> tuple[Any, Any, list[str]]:
     """Features (float64, file order without the target), targets and feature names of a CSV file with a header
     row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features ``x0, x1, ...``).  Targets
     are float64 numbers, or text class labels (stripped; with ``problem`` "classification", numbers among them
-    written canonically: ``1`` and ``1.0`` are one class).  The one reader of users' files, the library's
-    (tasks.py) and a script's: each mistake a :class:`TaskError` at its place, the first in file order."""
+    written canonically: ``1`` and ``1.0`` are one class); every number at most ``most`` in magnitude.  The one
+    reader of users' files, the library's (tasks.py) and a script's: each mistake a :class:`TaskError` at its
+    place, the first in file order."""
     file, suffix = Path(path), Path(path).suffix.lower()
-    if not file.is_file():  # (the library says first what a task may be: tasks.py)
-        raise TaskError(f"no such file: {path}", "give a .csv file with a header row, or an .npz file with arrays X "
-                        "and y; a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o SCRIPT.py")
+    if not file.is_file():  # the library's words too (where a name without a suffix is a built-in task's)
+        raise TaskError(f"{path} is a folder, not a file" if file.is_dir() else f"no such file: {path}", UNREADABLE
+                        if suffix else "a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o S.py")
     if suffix not in (".csv", ".npz"):
         raise TaskError(f"unsupported data file: {path}", "use a .csv (with a header row) or an .npz (X and y)")
-    if problem not in ("", "classification", "regression"):
-        raise TaskError(f"option problem={problem} must be 'classification' or 'regression'",
-                        "write :problem=classification or :problem=regression, or leave it out to detect it")
     if target and suffix == ".npz":
         raise TaskError(f"option target= applies to CSV files, not {path}", "an .npz file holds arrays X and y")
-    x, cells, places, columns = (_read_npz if suffix == ".npz" else _read_csv)(file, target, problem)
+    x, cells, places, columns = (_read_npz if suffix == ".npz" else _read_csv)(file, target, problem, most)
     numbers = [_number(cell) for cell in cells]
     if not (text := [i for i, v in enumerate(numbers) if v is None]):
         return x, np.array(numbers, dtype=np.float64), columns
@@ -156,33 +153,39 @@ def read_table(path: str, target: str, problem: str) -> tuple[Any, Any, list[str
     return x, np.array([c.strip() for c in cells]), columns
 
 
-def _target_fault(cell: str, problem: str) -> tuple[str, str] | None:
+def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | None:
     """Why a target cell is bad (message, hint), or None: text is a class label unless the problem is a regression."""
-    if (fault := cell_fault(cell)) is None or (fault[0].endswith("is not a number") and problem != "regression"):
+    if (fault := cell_fault(cell, most)) is None or (fault[0].endswith("is not a number") and problem != "regression"):
         return None
-    return fault if problem != "regression" else (fault[0], "problem=regression needs a number in every target cell")
+    return fault if problem != "regression" or fault[1] == BEYOND else (fault[0], "problem=regression needs a number "
+                                                                        "in every target cell")
 
 
-def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], list[tuple[str, str]], list[str]]:
+def _read_csv(file: Path, target: str, problem: str, most: float) -> tuple[Any, list[str], list[Any], list[str]]:
     """Features, target cells, each one's place (location, name) and feature names of a CSV file."""
     if not target:
         raise TaskError(f"{file}: which column is the target?", f"write {shlex.quote(f'{file}:target=COLUMN')}")
     try:
         with file.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header, line = [h.strip() for h in next(reader, [])], reader.line_num
-            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+            reader, rows, start = csv.reader(handle), [], 0  # blank lines are skipped, above the header too
+            for row in reader:  # (the line a row starts on, the line it ends on, its cells)
+                rows += [(start + 1, reader.line_num, row)] if any(cell.strip() for cell in row) else []
+                start = reader.line_num
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise TaskError(f"cannot read {file}: {err}", UNREADABLE) from None
-    if not header:
+    if not rows:
         raise TaskError(f"{file}: empty file, expected a header row of column names",
                         "write the column names on the first line, then one row per example")
-    if twice := [(header.index(h), j) for j, h in enumerate(header) if header.index(h) != j]:
-        (a, b), name = twice[0], header[twice[0][1]]
-        raise TaskError(f"column name '{name}' appears twice: columns {a + 1} and {b + 1}",
-                        "give every column its own name", f"{file}:{line}:{b + 1}")
+    line, header, rows = rows[0][0], [h.strip() for h in rows[0][2]], rows[1:]
+    for j, h in enumerate(header):  # the first name in the header that is empty or given before
+        if not h or header.index(h) != j:
+            raise TaskError(f"column name '{h}' appears twice: columns {header.index(h) + 1} and {j + 1}" if h else
+                            f"column {j + 1} has no name", "give every column its own name (a comma at the end of the "
+                            "header makes an unnamed column)", f"{file}:{line}:{j + 1}")
     if target not in header:
-        raise TaskError(f"{file}: no column named '{target}'", "columns: " + ", ".join(header))
+        sep = next((f"by '{s}'" if s == ";" else "by tabs" for s in ";\t" if len(header) == 1 and s in header[0]), "")
+        raise TaskError(f"{file}: no column named '{target}'" + f"; its cells seem separated {sep}" * bool(sep),
+                        "save the file with commas between cells" if sep else "columns: " + ", ".join(header))
     if not rows:
         raise TaskError(f"{file}: empty dataset, the file has a header but no data rows",
                         "add one row per example below the header")
@@ -190,33 +193,40 @@ def _read_csv(file: Path, target: str, problem: str) -> tuple[Any, list[str], li
         raise TaskError(f"{file}: no feature columns besides the target '{target}'",
                         "every column but the target is a feature: add at least one")
     t, x = header.index(target), np.empty((len(rows), len(header) - 1))
-    for i, (line, row) in enumerate(rows):
+    for i, (line, end, row) in enumerate(rows):
+        if i == len(rows) - 1 and end > line and (j := next((j for j, c in enumerate(row) if "\n" in c), -1)) >= 0:
+            raise TaskError(f"a quote opened here is not closed before the end of the file (line {end})",
+                            "close it (a quote inside a quoted cell is written twice)", f"{file}:{line}:{j + 1}")
         if len(row) != len(header):
             raise TaskError(f"row has {len(row)} cells, the header has {len(header)}",
                             "give every row one cell per column (a comma inside a cell needs quotes)", f"{file}:{line}")
         for j, cell in enumerate(row):  # the first bad cell in file order, target or feature
-            if fault := _target_fault(cell, problem) if j == t else cell_fault(cell):
+            if fault := _target_fault(cell, problem, most) if j == t else cell_fault(cell, most):
                 name = f"target column '{target}'" if j == t else f"column '{header[j]}'"
                 raise TaskError(f"{name}: {fault[0]}", fault[1], f"{file}:{line}:{j + 1}")
             if j != t:
                 x[i, j if j < t else j - 1] = float(cell)
-    places = [(f"{file}:{line}:{t + 1}", f"target column '{target}'") for line, _ in rows]
-    return x, [row[t] for _, row in rows], places, [h for j, h in enumerate(header) if j != t]
+    places = [(f"{file}:{line}:{t + 1}", f"target column '{target}'") for line, _, _ in rows]
+    return x, [row[t] for _, _, row in rows], places, [h for j, h in enumerate(header) if j != t]
 
 
-def _read_npz(file: Path, _: str, problem: str) -> tuple[Any, list[str], list[tuple[str, str]], list[str]]:
+def _read_npz(file: Path, _: str, problem: str, most: float) -> tuple[Any, list[str], list[Any], list[str]]:
     """``X`` (rows x features, finite numbers) and the cells of ``y`` (numbers or text), as :func:`_read_csv`."""
-    try:
-        with np.load(file, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-        raise TaskError(f"cannot read {file}: {err}", UNREADABLE) from None
+    try:  # np.load gives an array for a .npy file and unpickles others: only a ZIP archive (an .npz) is read
+        with file.open("rb") as handle:
+            if (head := handle.read(4)) not in (b"PK\x03\x04", b"PK\x05\x06"):
+                what = "one array (numpy.save)" if head == b"\x93NUM" else "empty" if not head else "not a ZIP file"
+                raise TaskError(f"{file}: not an NPZ archive: it is {what}", UNREADABLE)
+            with np.load(file, allow_pickle=False) as archive:
+                arrays, names = {key: archive[key] for key in ("X", "y") if key in archive.files}, archive.files
+    except (OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error) as err:
+        why = "an array holds Python objects (dtype object), which are never unpickled" if "pickle" in str(err) else err
+        raise TaskError(f"cannot read {file}: {why}", UNREADABLE) from None
     for key in ("X", "y"):
         if key not in arrays:
-            raise TaskError(f"{file}: no array named '{key}'", "arrays in the file: " + (", ".join(arrays) or "none"))
+            raise TaskError(f"{file}: no array named '{key}'", "arrays in the file: " + (", ".join(names) or "none"))
         if not isinstance(arrays[key], np.ndarray):
-            raise TaskError(f"{file}: member '{key}' is not a NumPy array (not in .npy format)",
-                            "write the file with numpy.savez(path, X=..., y=...)")
+            raise TaskError(f"{file}: member '{key}' is not a NumPy array (not in .npy format)", UNREADABLE)
     x, y = arrays["X"][:, None] if arrays["X"].ndim == 1 else arrays["X"], arrays["y"]
     y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
     if x.ndim != 2 or y.ndim != 1:
@@ -229,17 +239,17 @@ def _read_npz(file: Path, _: str, problem: str) -> tuple[Any, list[str], list[tu
     if x.dtype.kind not in "biuf":
         raise TaskError(f"{file}: X must be numeric, got dtype {x.dtype}",
                         "convert the features to numbers (X.astype(float)) before numpy.savez")
-    if len(bad := np.argwhere(~np.isfinite(x := x.astype(np.float64)))):
-        (r, c), missing = bad[0], bool(np.isnan(x[tuple(bad[0])]))
-        raise TaskError(f"X row {r + 1}, column {c + 1} is {x[r, c]}, "
-                        f"{'a missing value' if missing else 'not a finite number'}",
-                        MISSING_HINT if missing else "every number must be finite", str(file))
+    if len(bad := np.argwhere(~(np.isfinite(x := x.astype(np.float64)) & (np.abs(x) <= most)))):
+        (r, c), missing, big = bad[0], bool(np.isnan(x[tuple(bad[0])])), bool(np.isfinite(x[tuple(bad[0])]))
+        raise TaskError(f"X row {r + 1}, column {c + 1} is {x[r, c]:g}, " + ("a missing value" if missing else
+                        f"beyond {most:.0e} in magnitude" if big else "not a finite number"),
+                        MISSING_HINT if missing else BEYOND if big else "every number must be finite", str(file))
     if y.dtype.kind not in "biufUS":
         raise TaskError(f"{file}: y must hold numbers or strings, got dtype {y.dtype}",
                         "save y as numbers (y.astype(float)) or as text labels (y.astype(str))")
     cells = [str(v) for v in (y.astype(np.float64) if y.dtype.kind in "biuf" else y.astype(str)).tolist()]
     for i, cell in enumerate(cells):
-        if fault := _target_fault(cell, problem):
+        if fault := _target_fault(cell, problem, most):
             raise TaskError(f"y row {i + 1}: {fault[0]}", fault[1], str(file))
     return x, cells, [(str(file), f"y row {i + 1}") for i in range(len(cells))], [f"x{j}" for j in range(x.shape[1])]
 

@@ -26,7 +26,8 @@ FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
     "nguyen8": (lambda x: np.sqrt(x), 0.0, 4.0),
 }
 FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
-FILE_OPTIONS = {"target": "", "problem": ""}
+FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("", "regression")}  # a formula: by regression
+DSL_KEYWORDS = ("algorithm", "task", "let", "in", "state", "setup", "predict", "learn")  # no parameter's name
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
 
 
@@ -46,29 +47,20 @@ def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> di
 
 def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) -> dict[str, Any]:
     """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``."""
-    x, y, columns = read_table(path, target, "regression")
+    x, y, columns = read_table(path, target, "regression", POINT_MAX_ABS)
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
-    if missing or extra:  # the library's words (tasks.load_points)
+    if missing or extra:  # the library's too (tasks.load_points)
+        odd = [repr(c) for c in extra if not (c.isidentifier() and c.isascii()) or c in DSL_KEYWORDS]
         raise TaskError(f"{path}: " + "; ".join([f"no column for parameter(s) {', '.join(missing)}"] * bool(missing) + [
-            f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)),
+            f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)), f"rename column(s) "
+            f"{', '.join(odd)} in the file: a parameter's name is letters, digits and _, not a keyword" if odd else
             f"the formula's parameters are named after the columns: {', '.join(columns)}")
     yf = np.asarray(y, np.float64)
-    for column, values in (*zip(columns, np.asarray(x, np.float64).T, strict=True), (target or "y", yf)):
-        if np.abs(values).max() > POINT_MAX_ABS:
-            raise TaskError(f"{path}: column {column} holds {np.abs(values).max():.3g}: a formula is fitted in the "
-                            f"data's own units, and beyond {POINT_MAX_ABS:.0e} its squared error overflows",
-                            "rescale the column (divide it by a power of ten)")
     train, val, test = _split(None, len(yf), np.random.default_rng(seed), path)
     fit_rows = np.concatenate([train, val])
     check_varies(path, yf[fit_rows], "every fitting row")
     xs = np.asarray(x, np.float64)[:, [columns.index(p) for p in inputs]]
     return _points(path, xs[fit_rows], yf[fit_rows], xs[test], yf[test])
-
-
-def formula_problem_error(name: str, value: str) -> tuple[str, str]:
-    """``(message, hint)`` for ``problem=VALUE`` (not regression) on a formula's data file ``name``."""
-    return (f"option problem={value} of task '{name}', a data file for a formula, must be regression (a formula "
-            "is fitted by regression)", "drop the option (regression is the default), or write problem=regression")
 
 
 def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
@@ -80,6 +72,4 @@ def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
 def formula_file(spec: str, seed: int = 0, inputs: Sequence[str] = ()) -> dict[str, Any]:
     """The points of the user's data file ``spec`` names, whose columns are the formula's ``inputs``."""
     name, options = parse_spec(spec, FILE_OPTIONS, kind="a data file for a formula")
-    if options["problem"] not in ("", "regression"):
-        raise TaskError(*formula_problem_error(name, options["problem"]))
     return file_points(name, options["target"], inputs, seed)

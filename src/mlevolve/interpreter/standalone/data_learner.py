@@ -12,19 +12,8 @@ from typing import Any
 import numpy as np
 
 from mlevolve.interpreter.standalone.common import TaskError, parse_spec
-from mlevolve.interpreter.standalone.data import _detect, _standardise, read_table
+from mlevolve.interpreter.standalone.data import PROBLEMS, _detect, _standardise, read_table
 from mlevolve.interpreter.standalone.data_supervised import checked, supervised
-
-TEACHER_HIDDEN = 8
-
-
-def _linear(rng: np.random.Generator, x: Any) -> Any:
-    w = rng.normal(size=(x.shape[0], x.shape[2]))
-    return np.einsum("tnf,tf->tn", x, w)
-
-
-def _affine(rng: np.random.Generator, x: Any) -> Any:
-    return _linear(rng, x) + rng.normal(size=(x.shape[0], 1))
 
 
 def _teacher(rng: np.random.Generator, x: Any) -> Any:
@@ -35,15 +24,19 @@ def _teacher(rng: np.random.Generator, x: Any) -> Any:
     return np.einsum("tnh,th->tn", np.tanh(x @ w1 + b1), w2)
 
 
-# name: the target function of a task's inputs x ~ N(0, 1)
-FAMILIES: dict[str, Callable[..., Any]] = {"linear": _linear, "affine": _affine, "teacher": _teacher}
+TEACHER_HIDDEN = 8
+FAMILIES: dict[str, Callable[..., Any]] = {  # name: the target function of a task's inputs x ~ N(0, 1)
+    "linear": lambda rng, x: np.einsum("tnf,tf->tn", x, rng.normal(size=(x.shape[0], x.shape[2]))),
+    "affine": lambda rng, x: FAMILIES["linear"](rng, x) + rng.normal(size=(x.shape[0], 1)), "teacher": _teacher}
 PROJECTED_DIGITS = "projected_digits"  # a family of its own loader: binary tasks from sklearn's digits
-FAMILY_OPTIONS: dict[str, Any] = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100, "fresh": 0, "fitness": "mse"}
+FAMILY_OPTIONS: dict[str, Any] = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100, "fresh": 0,
+                                  "fitness": ("mse", "squashed", "relative")}  # fitness: see run_learner
+MAX_FAMILY_VALUES = 50_000_000  # n_tasks x (n_train + n_val) x dim at most, checked before anything is allocated
 
 
 def family_options(name: str) -> dict[str, Any]:
     """The default options of family ``name`` (``projected_digits`` has 16 features)."""
-    return {**FAMILY_OPTIONS, "dim": 16} if name == PROJECTED_DIGITS else dict(FAMILY_OPTIONS)
+    return {**FAMILY_OPTIONS, "dim": 16, "fitness": ("mse",)} if name == PROJECTED_DIGITS else dict(FAMILY_OPTIONS)
 
 
 def family(name: str, rng: np.random.Generator, n_tasks: int, dim: int, n_train: int, n_val: int) -> dict[str, Any]:
@@ -100,9 +93,17 @@ def _family(name: str, problem: str, x: Any, y: Any, n_train: int) -> dict[str, 
             "x_val": x[:, n_train:], "y_val": y[:, n_train:], "classification": problem == "classification"}
 
 
+def check_family_size(name: str, o: dict[str, Any]) -> None:
+    """TaskError if family ``name`` with options ``o`` would hold more than :data:`MAX_FAMILY_VALUES` values."""
+    if (total := o["n_tasks"] * (o["n_train"] + o["n_val"]) * o["dim"]) > MAX_FAMILY_VALUES:
+        raise TaskError(f"task '{name}' would hold n_tasks x (n_train + n_val) x dim = {total:,} values, more than "
+                        f"the {MAX_FAMILY_VALUES:,} allowed", "lower n_tasks, n_train, n_val or dim")
+
+
 def learner_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """The family ``spec`` names, drawn from ``seed`` (``fitness``: see ``run_learner``; ``fresh``: the evaluator's)."""
     name, options = parse_spec(spec, FAMILY_OPTIONS, FAMILIES, "a learner family")
+    check_family_size(name, options)
     fitness, fresh = options.pop("fitness"), options.pop("fresh")
     return {**_synthetic(name, np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}
 
@@ -110,11 +111,12 @@ def learner_task(spec: str, seed: int = 0) -> dict[str, Any]:
 def digits_task(spec: str, seed: int = 0) -> dict[str, Any]:
     """``projected_digits[:key=value...]``, drawn with the generator seeded by ``seed`` (see ``learner_task``)."""
     _, options = parse_spec(spec, family_options(PROJECTED_DIGITS), {PROJECTED_DIGITS}, "a learner family")
+    check_family_size(PROJECTED_DIGITS, options)
     fitness, fresh = options.pop("fitness"), options.pop("fresh")
     return {**_projected_digits(np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}
 
 
-LEARNER_FILE_OPTIONS = {"target": "", "problem": "", "fitness": "mse", "group": ""}
+LEARNER_FILE_OPTIONS = {"target": "", "problem": PROBLEMS, "fitness": ("mse", "squashed", "relative"), "group": ""}
 
 
 def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import numpy as np
 
 from mlevolve.interpreter.standalone.common import TaskError, parse_spec
 from mlevolve.interpreter.standalone.data import (
+    PROBLEMS,
     _check_standardised,
     _detect,
     _sk_seed,
@@ -33,7 +34,7 @@ SUPERVISED: dict[str, Callable[[np.random.Generator], tuple[Any, Any]]] = {
     "circles": lambda rng: datasets().make_circles(1000, noise=0.05, factor=0.5, random_state=_sk_seed(rng)),
     "spirals": _spirals,
 }
-USER_OPTIONS = {"target": "", "problem": ""}
+USER_OPTIONS: dict[str, Any] = {"target": "", "problem": PROBLEMS}
 
 
 def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator) -> dict[str, Any]:
@@ -41,14 +42,13 @@ def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator
     (features float32; targets int64 class ids, or float32 for regression), ``n_classes`` (0 for
     regression), ``problem`` and ``name``.  Raises :class:`TaskError` for one class, a constant target or too few rows;
     a user's data is :func:`checked` after."""
-    n = len(y)
     labels = None
     if problem == "classification":
         classes, ids = np.unique(y, return_inverse=True)
         labels = ids.astype(np.int64).reshape(-1)
         if len(classes) < 2:
             raise TaskError(f"{name}: the target has only one class ({classes[0]})", "a classifier needs two or more")
-    train, val, test = _split(labels, n, rng, name)
+    train, val, test = _split(labels, len(y), rng, name)
     x_tr, x_va, x_te = _standardise(x[train], x[val], x[test])
     if labels is not None:
         ys: list[Any] = [labels[train], labels[val], labels[test]]

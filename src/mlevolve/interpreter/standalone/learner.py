@@ -38,8 +38,8 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
                 budget: Budget | None = None, pred: Any = None) -> dict[str, Any]:
     """Train online on all tasks at once, then validate (AutoML-Zero's protocol), or take ``pred``, the predictions.
     ``data``: x_train (T, n, F), y_train (T, n), x_val, y_val, ``classification`` (labels 0/1, through a sigmoid).
-    Fitness: validation accuracy, or -MSE; ``data["fitness"]`` "squashed": mean over tasks of 1 - (2/pi) arctan(RMSE_t)
-    (AutoML-Zero's FlipAndSquash, Real et al. 2020), "relative": the same of RMSE_t / RMS(y_t) (0 scores 0.5)."""
+    Fitness: val accuracy, or -MSE; ``data["fitness"]`` "squashed": mean over tasks of 1 - (2/pi) arctan(RMSE_t)
+    (AutoML-Zero's FlipAndSquash, Real et al. 2020); "relative": the same of RMSE_t / RMS(y_t) (0 scores 0.5)."""
     budget = budget or Budget()
     started = time.perf_counter()
     pred = learner_predictions(data, learner, seed=seed, budget=budget) if pred is None else pred
