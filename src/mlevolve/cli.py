@@ -38,7 +38,7 @@ from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
 from mlevolve.interpreter.standalone.common import NUMBER
 from mlevolve.messages import GIVEN_TWICE, HELP
 from mlevolve.results import dumps, shown_program
-from mlevolve.script import flushed, stdout_gone, unknown_options
+from mlevolve.script import ArgumentParser, flushed, stdout_gone
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
@@ -70,9 +70,11 @@ class _StoreTrueOnce(_Once, argparse._StoreTrueAction):
     """A switch (``--best``, ``--json``...), given once."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (``mlevolve COMMAND: error: ...``, then ``hint: run `mlevolve COMMAND
-    --help```), exit 2, and each setting and switch given once."""
+class _Parser(ArgumentParser):
+    """The scripts' parser (an unknown option reported before any other mistake) whose errors are raised
+    as :class:`_UsageError` (``mlevolve COMMAND: error: ...``, then ``hint: run `mlevolve COMMAND
+    --help```, exit 2), a mistyped subcommand named with the closest one, and each setting and switch
+    given once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,17 +82,8 @@ class _Parser(argparse.ArgumentParser):
         self.register("action", "store", _StoreOnce)
         self.register("action", "store_true", _StoreTrueOnce)
 
-    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
-                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
-        """argparse's, with an unknown option reported before any other mistake (a missing FILE)."""
-        given = sys.argv[1:] if args is None else list(args)
-        unknown = unknown_options(self, given)
-        if unknown:
-            self.error(f"unrecognized arguments: {' '.join(unknown)}")
-        return super().parse_known_args(given, namespace)
-
-    def error(self, message: str) -> NoReturn:
-        hint = HELP.format(prog=self.prog)
+    def error(self, message: str, hint: str = "") -> NoReturn:
+        hint = hint or HELP.format(prog=self.prog)
         typo = re.search(r"invalid choice: '([^']*)'", message)
         commands = [name for action in self._actions if isinstance(action, argparse._SubParsersAction)
                     for name in action.choices]
