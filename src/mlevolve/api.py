@@ -569,7 +569,7 @@ def evolve(
     names = evolvable(checked, evolve, file)
     task_name = _task_name(checked, task, None if isinstance(program, Program) else str(program))
     _prestart_workers(checked, workers, dask)
-    from mlevolve.interpreter.factory import EvaluatorFactory, formula_inputs
+    from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, formula_inputs, tuned_methods
     from mlevolve.interpreter.tasks import data_source
 
     source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
@@ -583,10 +583,9 @@ def evolve(
 
     if algorithm not in ALGORITHMS:
         raise SettingError("unknown {algorithm} {got!r}", hint=f"algorithms: {', '.join(ALGORITHMS)}", got=algorithm)
-    kinds = frozenset(d.kind for d in checked.definitions if any(n.split(".")[0] == d.name for n in names))
+    kinds = evolving_kinds(checked, names)
     fitting = (EvolveConfig.fit if fit is None else fit) if kinds & {"formula", "learner"} else None
-    learners = {d.name for d in checked.definitions if d.kind == "learner"}
-    tune = tuple(n for n in names if n.split(".")[0] in learners) if fitting else ()
+    tune = tuned_methods(checked, names) if fitting else ()
     from mlevolve.interpreter.codegen import compile_program
     from mlevolve.interpreter.tasks import check_task_fits
 

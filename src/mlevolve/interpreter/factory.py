@@ -8,6 +8,7 @@ workers' start-up overlaps the coordinator's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,17 @@ class EvaluatorFactory:
         settings = Settings(seed=self.seed, epochs=self.epochs, budget=Budget(max_seconds=self.timeout))
         return ProgramEvaluator(task, self.task, spec, settings, self.kinds, fit=DEFAULT_FIT if self.fit else None,
                                 tuning=LearnerTuning(self.tune) if self.tune else None)
+
+
+def evolving_kinds(program: Program, names: Sequence[str]) -> frozenset[str]:
+    """The kinds of the definitions ``names`` evolve (``linreg.learn`` evolves a method of ``linreg``)."""
+    return frozenset(d.kind for d in program.definitions if any(n.split(".")[0] == d.name for n in names))
+
+
+def tuned_methods(program: Program, names: Sequence[str]) -> tuple[str, ...]:
+    """The ``names`` that evolve a learner or its methods: what literal tuning tunes (``tune``)."""
+    learners = {d.name for d in program.definitions if d.kind == "learner"}
+    return tuple(n for n in names if n.split(".")[0] in learners)
 
 
 def formula_inputs(program: Program, task_name: str) -> tuple[str, ...]:

@@ -85,22 +85,18 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
               inner: InnerConfig, bounds: tuple[float, float], bandit: bool = False) -> InnerResult:
     """One short evolution run of ``names`` with generator ``spec``, scored in process (``bandit``:
     with the operator bandit even if ``spec`` has no evolved operators)."""
+    from mlevolve.gp.backends import Resources
     from mlevolve.gp.engine import Engine, EvolveConfig
     from mlevolve.gp.search import ALGORITHMS
-    from mlevolve.interpreter.evaluate import Settings
-    from mlevolve.interpreter.evaluator import DEFAULT_FIT, ProgramEvaluator
-    from mlevolve.interpreter.fit import LearnerTuning
+    from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, tuned_methods
     from mlevolve.interpreter.tasks import load_task
 
     started = time.perf_counter()
     config = EvolveConfig(algorithm=inner.algorithm, budget=inner.budget, population=inner.population,
                           tournament=inner.tournament, init=inner.init, seed=seed, bandit=bandit, fit=inner.fit)
-    kinds = frozenset(d.kind for d in program.definitions if any(n.split(".")[0] == d.name for n in names))
-    learners = {d.name for d in program.definitions if d.kind == "learner"}
-    tuned = tuple(n for n in names if n.split(".")[0] in learners) if inner.fit else ()
-    evaluator = ProgramEvaluator(load_task(task, seed), task, load_grammar(), Settings(seed=seed, epochs=inner.epochs),
-                                 kinds, fit=DEFAULT_FIT if inner.fit and "formula" in kinds else None,
-                                 tuning=LearnerTuning(tuned) if tuned else None)
+    factory = EvaluatorFactory(task, seed, inner.epochs, evolving_kinds(program, names), timeout=Resources.timeout,
+                               fit=inner.fit, tune=tuned_methods(program, names) if inner.fit else ())
+    evaluator = factory.build(load_task(task, seed), load_grammar())
     curve: list[float] = []
 
     def progress(engine: Any, candidate: Any, stored: bool) -> None:
