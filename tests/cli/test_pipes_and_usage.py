@@ -64,6 +64,23 @@ def test_an_exported_script_ends_quietly_when_its_reader_has_left(tmp_path: Path
     assert help_done.returncode in (0, EXIT_BROKEN_PIPE) and help_done.stderr == ""
 
 
+@pytest.mark.e2e
+def test_an_exported_script_ends_a_ctrl_c_in_one_line_with_status_130(tmp_path: Path) -> None:
+    """Ctrl-C while an exported script trains: one line naming the script, status 130, no traceback."""
+    import signal
+    import time
+
+    script = tmp_path / "found.py"
+    script.write_text(api.export(str(EXAMPLES / "linear_regression.mlev")))
+    # 200,000 training steps in Python: many seconds, so the signal lands in the training loop
+    proc = subprocess.Popen([sys.executable, str(script), "--task", "linear:n_train=200000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out, err) == (130, "", f"{script}: interrupted\n")
+
+
 def test_run_ends_a_script_quietly_when_its_reader_has_left(monkeypatch: pytest.MonkeyPatch) -> None:
     def main() -> int:
         raise BrokenPipeError(32, "Broken pipe")

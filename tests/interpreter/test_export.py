@@ -2,9 +2,9 @@
 output equals `mlevolve run --json` (all keys but the `train_seconds` timing), that carries the DSL
 source in its docstring, does not import mlevolve, compiles, lints clean and has no unused function;
 a formula or learner script imports no torch (it runs with torch unimportable) and is at most
-260 lines, a neural one at most 455 (measured 258 and 454: the merged candidate was at 255 and 456 before a
-learner script checked fitness= and the family size as mlevolve run does); user names that collide with the
-script's own names are renamed, not shadowing anything."""
+265 lines, a neural one at most 460 (measured 261 and 457: 255 and 456 before a learner script checked
+fitness= and the family size as mlevolve run does, 258 and 454 before Ctrl-C ended a script in one line);
+user names that collide with the script's own names are renamed, not shadowing anything."""
 
 from __future__ import annotations
 
@@ -222,7 +222,7 @@ def test_exported_script_is_standalone_and_readable(file: Path, exported: dict[s
     numpy_only = REGIMES[_regime(file)].backend == "numpy"
     assert ("torch" in imported) != numpy_only
     lines = len(text.splitlines())
-    assert lines <= (260 if numpy_only else 455), lines
+    assert lines <= (265 if numpy_only else 460), lines
     py_compile.compile(str(script), cfile=str(script.with_suffix(".pyc")), doraise=True)
 
 

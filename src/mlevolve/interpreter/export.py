@@ -253,7 +253,9 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
         f"{_RULE} the data (mlevolve/interpreter/standalone: {data_from})\n" + data_text,
         f"{_RULE} the training loop (mlevolve/interpreter/standalone: {loop_from})\n" + loop_text,
         f"{_RULE} main\n" + main,
-        'if __name__ == "__main__":\n    main()',
+        'if __name__ == "__main__":\n    try:\n        main()\n'
+        '    except KeyboardInterrupt:  # Ctrl-C: one line and status 130, as mlevolve ends\n'
+        '        raise SystemExit(print(f"{sys.argv[0]}: interrupted", file=sys.stderr) or 130) from None',
     ]
     gap = "\n" * (2 if dim else 3)  # after the imports, as isort puts them: two blank lines before a definition
     return head + gap + "\n\n\n".join(parts) + "\n"
