@@ -17,7 +17,7 @@ import pytest
 
 from mlevolve import api
 from mlevolve.script import EXIT_BROKEN_PIPE, ArgumentParser, run
-from tests.conftest import EXAMPLES, ROOT, environment
+from tests.conftest import EXAMPLES, ROOT, environment, sigint_default
 
 
 def closed_pipe(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -74,7 +74,8 @@ def test_an_exported_script_ends_a_ctrl_c_in_one_line_with_status_130(tmp_path: 
     script.write_text(api.export(str(EXAMPLES / "linear_regression.mlev")))
     # 200,000 training steps in Python: many seconds, so the signal lands in the training loop
     proc = subprocess.Popen([sys.executable, str(script), "--task", "linear:n_train=200000"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
+                            preexec_fn=sigint_default)  # CI runs the tests as a job that ignores SIGINT
     time.sleep(2.0)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
