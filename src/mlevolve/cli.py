@@ -38,7 +38,7 @@ from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
 from mlevolve.interpreter.standalone.common import NUMBER
 from mlevolve.messages import GIVEN_TWICE, HELP
 from mlevolve.results import dumps, shown_program
-from mlevolve.script import ArgumentParser, flushed, stdout_gone
+from mlevolve.script import ArgumentParser, closest_option, flushed, stdout_gone
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
@@ -773,7 +773,8 @@ def _command(argv: Sequence[str] | None) -> int:
         prog = " ".join(["mlevolve", *filter(None, (getattr(args, "command", None),
                                                     getattr(args, "grammar_command", None)))])
         if extra:  # argparse reports them at the top; they belong to the command
-            raise _UsageError(f"unrecognized arguments: {' '.join(extra)}", HELP.format(prog=prog), prog)
+            raise _UsageError(f"unrecognized arguments: {' '.join(extra)}",
+                              closest_option(_command_parser(parser, prog), extra) or HELP.format(prog=prog), prog)
         vars(args).pop("_given", None)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)

@@ -95,6 +95,21 @@ def unknown_options(parser: argparse.ArgumentParser, args: Sequence[str]) -> lis
     return unknown
 
 
+def closest_option(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> str:
+    """The hint for ``unknown`` options of ``parser``: the option closest to the first of them that has
+    one (``--bset``: "did you mean '--best'?", by :func:`difflib.get_close_matches`'s ratio of the names
+    without their dashes, at least 0.6),
+    then how to read the help; only the latter where none is close."""
+    import difflib
+
+    options = {o[2:]: o for o in parser._option_string_actions if o.startswith("--") and o != "--help"}
+    for arg in unknown:  # compared without the dashes, which every option shares
+        close = difflib.get_close_matches(arg.split("=", 1)[0].lstrip("-"), options, n=1)
+        if close:
+            return f"did you mean '{options[close[0]]}'? {HELP.format(prog=parser.prog)}"
+    return ""
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, whose mistakes (an unknown option, a bad value, a missing argument, a script's
     own ``parser.error``) end as the ``mlevolve`` command's do: ``SCRIPT: error: MESSAGE`` and a hint
@@ -106,7 +121,7 @@ class ArgumentParser(argparse.ArgumentParser):
         given = sys.argv[1:] if args is None else list(args)
         unknown = unknown_options(self, given)
         if unknown:
-            self.error(f"unrecognized arguments: {' '.join(unknown)}")
+            self.error(f"unrecognized arguments: {' '.join(unknown)}", closest_option(self, unknown))
         return super().parse_known_args(given, namespace)
 
     def error(self, message: str, hint: str = "") -> NoReturn:

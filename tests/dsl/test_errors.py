@@ -47,21 +47,24 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "eof_after_algorithm.mlev:1:10: error: unexpected end of file\n"
         "    algorithm\n"
         "             ^\n"
-        "hint: expected one of: a name\n",
+        "hint: expected one of: a name; a program starts with `algorithm NAME`, then `task NAME` (optional), "
+        "then its definitions\n",
     ),
     "missing_algorithm": (
         "activation f(x: Tensor) -> Tensor =\n  x\n",
         "missing_algorithm.mlev:1:1: error: unexpected 'activation'\n"
         "    activation f(x: Tensor) -> Tensor =\n"
         "    ^^^^^^^^^^\n"
-        "hint: expected one of: 'algorithm'\n",
+        "hint: expected one of: 'algorithm'"
+        "; a program starts with `algorithm NAME`, then `task NAME` (optional), then its definitions\n",
     ),
     "keyword_let": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  let in = x in x\n",
         "keyword_let.mlev:3:7: error: unexpected keyword 'in'\n"
         "      let in = x in x\n"
         "          ^^\n"
-        "hint: expected one of: a name ('in' is a keyword and cannot be used as a name)\n",
+        "hint: expected one of: a name ('in' is a keyword and cannot be used as a name)"
+        "; a binding is `let NAME = EXPR in EXPR`\n",
     ),
     "keyword_param": (
         HEAD + "activation f(state: Tensor) -> Tensor =\n  x\n",
@@ -82,7 +85,8 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "number_name.mlev:2:9: error: unexpected '3'\n"
         "    formula 3f(x: Scalar) -> Scalar =\n"
         "            ^\n"
-        "hint: expected one of: a name\n",
+        "hint: expected one of: a name; a definition is `KIND NAME(NAME: Type, ...) -> Type = EXPR`; a learner's is "
+        "`learner NAME(state NAME: Type) predict(NAME: Type) -> Type = EXPR learn(...) -> Type = EXPR`\n",
     ),
     "out_of_range": (
         HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 1e999\n",

@@ -161,6 +161,34 @@ def _describe(parser: Lark, names: set[str]) -> str:
     return ", ".join(sorted(words))
 
 
+_FORMS = {  # the form expected at a header or keyword position, for the hint of a syntax error there
+    "algorithm": "a program starts with `algorithm NAME`, then `task NAME` (optional), then its definitions",
+    "task": 'the task line is `task NAME` or `task "data.csv:target=y"`',
+    "let": "a binding is `let NAME = EXPR in EXPR`",
+    "definition": "a definition is `KIND NAME(NAME: Type, ...) -> Type = EXPR`; a learner's is "
+                  "`learner NAME(state NAME: Type) predict(NAME: Type) -> Type = EXPR learn(...) -> Type = EXPR`",
+}
+
+
+def _form(names: set[str], before: str) -> str | None:
+    """The :data:`_FORMS` entry for a syntax error whose parser expected the terminals ``names``, after the
+    text ``before``; None at an expression's operand or operator (no header or keyword expected there)."""
+    from mlevolve.dsl.kinds import KINDS  # here, not above: kinds imports this module
+
+    last = re.search(r"([A-Za-z_]\w*)\s*$", before)
+    word = last[1] if last else ""
+    if "ALGORITHM" in names or (word == "algorithm" and names == {"NAME"}):
+        return _FORMS["algorithm"]
+    if word == "task" and "STRING" in names:
+        return _FORMS["task"]
+    if "IN" in names or word == "let" or ("EQUAL" in names and re.search(r"\blet\s+[A-Za-z_]\w*\s*$", before)):
+        return _FORMS["let"]
+    if (names & {"LPAR", "COLON", "EQUAL", "METHOD", "__ANON_0"} and not names & {"NUMBER", "MINUS"}) \
+            or "$END" in names or (word in KINDS and names == {"NAME"}):
+        return _FORMS["definition"]
+    return None
+
+
 _HEADER_LINE = re.compile(r"\s*([A-Za-z_]\w*)\s+(\S+)\s*$")
 
 
@@ -194,15 +222,17 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
         char = source[pos] if 0 <= pos < len(source) else "?"
         return MlevError(f"unexpected character {char!r}", Span(line, column, line, column),
                          "names are letters, digits and '_'; numbers are like 3, 0.5 or 1e-3")
-    expected = _describe(parser, set(getattr(err, "accepts", None) or getattr(err, "expected", None) or ()))
+    names = set(getattr(err, "accepts", None) or getattr(err, "expected", None) or ())
+    expected = _describe(parser, names)
     if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
         line_no = source.count("\n") + 1
         last = source.rstrip("\n").split("\n")[-1] if source.strip() else ""
         if not source.strip():
             return MlevError("empty file", Span(1, 1, 1, 1), "a program starts with `algorithm NAME`")
         col = len(last) + 1
+        form = _form(names, source)
         return MlevError("unexpected end of file", Span(min(line_no, source.rstrip("\n").count("\n") + 1),
-                         col, 0, 0), f"expected one of: {expected}")
+                         col, 0, 0), f"expected one of: {expected}" + (f"; {form}" if form else ""))
     assert isinstance(err, UnexpectedToken)
     tok = err.token
     what = f"keyword {str(tok)!r}" if str(tok) in KEYWORDS else repr(str(tok))
@@ -213,6 +243,9 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
         keyword = str(tok) if str(tok) in KEYWORDS else before[1] if before and before[1] in KEYWORDS else None
         if keyword is not None:
             hint += f" ('{keyword}' is a keyword and cannot be used as a name)"
+    form = _form(names, source[: tok.start_pos or 0])
+    if hint and form:
+        hint += f"; {form}"
     return MlevError(f"unexpected {what}", _span(tok), hint)
 
 
