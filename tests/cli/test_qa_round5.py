@@ -59,3 +59,40 @@ def test_an_expression_operand_gets_no_form(capsys: Capsys, tmp_path: Path) -> N
     (tmp_path / "p.mlev").write_text("algorithm a\nformula f(x: Scalar) -> Scalar = x +\n")
     _, _, err = cli(capsys, "check", str(tmp_path / "p.mlev"))
     assert err.splitlines()[-1] == "hint: expected one of: '(', '-', a name, a number"
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    ('program = "a.mlev"\nevolve = ["f"]\nprogram = "b.mlev"\n', "3:1: error: key 'program' is given twice "
+                                                                 "(first at line 1)"),
+    ('program = "a.mlev"\n[inner]\nbudget = 5\n  budget = 6\n', "4:3: error: key 'budget' is given twice "
+                                                               "(first at line 3)"),
+    ('program = "a.mlev"\n[inner]\nbudget = 5\n[inner]\n', "4:2: error: table [inner] is given twice "
+                                                          "(first at line 2)")])
+def test_a_key_given_twice_in_a_meta_configuration_is_named(capsys: Capsys, tmp_path: Path, text: str,
+                                                             first: str) -> None:
+    (tmp_path / "meta.toml").write_text(text)
+    code, _, err = cli(capsys, "meta", str(tmp_path / "meta.toml"))
+    assert code == 2
+    assert err.splitlines() == [f"{tmp_path / 'meta.toml'}:{first}",
+                                "hint: TOML takes each key and table once: keep one of them"]
+
+
+def test_a_key_given_twice_in_a_grammar_file_is_named(capsys: Capsys, tmp_path: Path) -> None:
+    (tmp_path / "g.toml").write_text('extends = "base"\n[weights]\nadd = 1\nadd = 2\n')
+    code, _, err = cli(capsys, "grammar", "show", str(tmp_path / "g.toml"))
+    assert code == 2
+    assert err.splitlines()[0] == f"{tmp_path / 'g.toml'}:4:1: error: key 'add' is given twice (first at line 3)"
+
+
+def test_a_meta_configuration_may_start_with_a_byte_order_mark(tmp_path: Path) -> None:
+    from mlevolve.meta.config import load_config
+    from tests.conftest import ROOT
+
+    text = (ROOT / "benchmarks" / "meta" / "repro.toml").read_text()
+    text = text.replace('"../../examples/quartic.mlev"', repr(str(ROOT / "examples" / "quartic.mlev")))
+    (tmp_path / "plain.toml").write_text(text, encoding="utf-8")
+    (tmp_path / "bom.toml").write_text("\ufeff" + text.replace("\n", "\r\n"), encoding="utf-8")
+    from dataclasses import replace
+
+    bom, plain = load_config(tmp_path / "bom.toml"), load_config(tmp_path / "plain.toml")
+    assert replace(bom, source=plain.source) == plain

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from mlevolve.dsl.ir import Span
 
@@ -19,6 +20,55 @@ def toml_error(err: ValueError) -> tuple[str, Span | None]:
     at = re.search(r" \(at line (\d+), column (\d+)\)$", str(err))
     span = Span(int(at[1]), int(at[2]), int(at[1]), int(at[2])) if at else None
     return f"not valid TOML: {str(err)[:at.start()] if at else err}", span
+
+
+_TOML_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""  # a bare or quoted key
+_TOML_KEY = re.compile(rf"\s*(\[\[?)?\s*({_TOML_PART}(?:\s*\.\s*{_TOML_PART})*)")  # [[?]] KEY(.KEY)*
+
+
+def toml_loads(text: str, file: str, error: Callable[..., MlevError] | None = None) -> tuple[dict[str, Any], str]:
+    """The one reader of the project's TOML files (grammar files, meta configurations): ``text`` without
+    a leading byte-order mark (U+FEFF, which some editors write) and with universal newlines, parsed by
+    ``tomllib``; returns ``(data, text as parsed)``, the text for :func:`toml_key_span`.  Raises ``error``
+    (default :class:`MlevError`) at ``FILE:LINE:COL`` where it is not TOML: a key or table given twice
+    named, at its second place, with its first line where the text writes it so (:func:`toml_duplicate`)."""
+    import tomllib
+
+    text = normalize_newlines(text.removeprefix("\ufeff"))
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as err:
+        twice = toml_duplicate(text, err)
+        message, span = (twice[0], twice[1]) if twice else toml_error(err)
+        raise (error or MlevError)(message, span, twice[2] if twice else None, file=file) from None
+
+
+def toml_duplicate(text: str, err: ValueError) -> tuple[str, Span, str] | None:
+    """``tomllib``'s "Cannot overwrite a value" or "Cannot declare ... twice" (a key or a ``[table]``
+    given twice) as ``(message naming the key, its second place, hint)``; None for other errors.
+    ``tomllib`` places the error after the second value: the key is the one the line starts with."""
+    message, span = toml_error(err)
+    hint = "TOML takes each key and table once: keep one of them"
+    inline = re.search(r"Duplicate inline table key '(.*)'", message)
+    if span is not None and inline is not None:
+        return f"key {inline[1]!r} is given twice in an inline table", span, hint
+    if span is None or not re.search(r"Cannot overwrite a value|Cannot declare .* twice", message):
+        return None
+    lines = source_lines(text)
+    key = _TOML_KEY.match(lines[span.line - 1]) if span.line <= len(lines) else None
+    if key is None:
+        return None
+    name = re.sub(r"\s*\.\s*", ".", key[2]).replace('"', "").replace("'", "")
+    what = f"table [{name}]" if key[1] else f"key {name!r}"
+    table = None
+    for number in range(span.line - 1, 0, -1):  # the table the second key is in
+        header = _TOML_HEADER.match(lines[number - 1])
+        if header is not None:
+            table = header[1].replace('"', "").replace("'", "")
+            break
+    first = toml_key_span("\n".join(lines[:span.line - 1]), None if key[1] else table, name)
+    where = f" (first at line {first.line})" if first is not None else ""
+    return f"{what} is given twice{where}", Span(span.line, key.start(2) + 1, span.line, key.end(2)), hint
 
 
 _TOML_HEADER = re.compile(r"\s*\[\[?\s*([^\]]*?)\s*\]\]?\s*(?:#.*)?$")

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from mlevolve.dsl.errors import MlevError, normalize_newlines, toml_error, toml_key_span
+from mlevolve.dsl.errors import MlevError, toml_key_span, toml_loads
 from mlevolve.dsl.ir import Call, Expr, Span
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
@@ -729,14 +729,11 @@ def _load_file(p: Path) -> GrammarSpec:
         raise GrammarError(f"cannot read grammar: {err.strerror}", file=str(p),
                            hint="check the file's permissions") from None
     try:
-        text = data_bytes.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark some editors write
+        text = data_bytes.decode("utf-8")
     except UnicodeDecodeError as err:
         raise GrammarError(f"not UTF-8 text (bad byte at offset {err.start})", file=str(p),
                            hint="a grammar file is TOML, which is UTF-8 text: save it as UTF-8") from None
-    try:
-        data = tomllib.loads(normalize_newlines(text))  # universal newlines, as for .mlev files
-    except tomllib.TOMLDecodeError as err:
-        raise GrammarError(*toml_error(err), file=str(p)) from None
+    data, text = toml_loads(text, str(p), GrammarError)  # universal newlines, as for .mlev files
     _check_layout(data, text, str(p))
     try:
         spec = replace(GrammarSpec.from_dict(data, name=p.stem, base_dir=p.parent), origin=str(p.resolve()))

@@ -32,13 +32,12 @@ Every mistake (unknown key, task or slot, a task in two splits, a bad number) is
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mlevolve.dsl.errors import MlevError, toml_error, toml_key_span
+from mlevolve.dsl.errors import MlevError, toml_key_span, toml_loads
 
 
 @dataclass(frozen=True)
@@ -208,15 +207,12 @@ def load_config(path: str | Path) -> MetaConfig:
     p = Path(path)
     file = str(p)
     try:
-        text = p.read_text(encoding="utf-8")  # text mode: CR, LF and CRLF alike
-        data = tomllib.loads(text)
+        data, text = toml_loads(p.read_text(encoding="utf-8"), file)  # BOM, newlines and mistakes as a grammar's
     except FileNotFoundError:
         raise MlevError("no such file", file=file, hint="pass a meta configuration, e.g. benchmarks/meta/train.toml") \
             from None
     except (OSError, UnicodeDecodeError) as err:
         raise MlevError(f"cannot read: {err}", file=file) from None
-    except tomllib.TOMLDecodeError as err:
-        raise MlevError(*toml_error(err), file=file) from None
     at = _Text(file, text)
     for key in data:
         if key not in _SECTIONS:
