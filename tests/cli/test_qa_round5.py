@@ -96,3 +96,21 @@ def test_a_meta_configuration_may_start_with_a_byte_order_mark(tmp_path: Path) -
 
     bom, plain = load_config(tmp_path / "bom.toml"), load_config(tmp_path / "plain.toml")
     assert replace(bom, source=plain.source) == plain
+
+
+@pytest.mark.parametrize(("argv", "hint"), [
+    (["run", "examples/quartic.mlev", "--task", "digits"],
+     "hint: formula tasks: koza_quartic, nguyen1, nguyen2, nguyen3, nguyen4, nguyen5, nguyen6, nguyen7, nguyen8, "
+     "or a data file: data.csv:target=y or data.npz"),
+    (["run", "examples/mlp_digits.mlev", "--task", "nguyen1"],
+     "hint: supervised tasks: digits, iris, wine, breast_cancer, moons, circles, spirals, "
+     "or a data file: data.csv:target=y or data.npz"),
+    (["run", "examples/dqn_chain.mlev", "--task", "digits"], "hint: rl tasks: cartpole, acrobot, mountaincar, chain")])
+def test_a_task_a_program_cannot_run_on_lists_what_it_can(capsys: Capsys, argv: list[str], hint: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    code, _, err = cli(capsys, *argv)
+    assert code == 2 and err.splitlines()[1] == hint
+
