@@ -114,3 +114,19 @@ def test_a_task_a_program_cannot_run_on_lists_what_it_can(capsys: Capsys, argv: 
     code, _, err = cli(capsys, *argv)
     assert code == 2 and err.splitlines()[1] == hint
 
+
+
+def test_a_mistake_in_an_extended_grammar_names_the_chain(capsys: Capsys, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("base2.toml").write_text('extends = "base"\n[weights]\nnosuch = 2\n')
+    Path("mine.toml").write_text('extends = "base2.toml"\n')
+    Path("top.toml").write_text('extends = "mine.toml"\n')
+    code, _, err = cli(capsys, "grammar", "show", "mine.toml")
+    assert code == 2
+    assert err.splitlines()[0] == ("base2.toml:3:1: error: [weights] names unknown production 'nosuch' "
+                                   "(in base2.toml, extended by mine.toml)")
+    _, _, err = cli(capsys, "grammar", "show", "top.toml")
+    assert err.splitlines()[0].endswith("(in base2.toml, extended by mine.toml, extended by top.toml)")
+    _, _, err = cli(capsys, "grammar", "show", "base2.toml")
+    assert err.splitlines()[0] == "base2.toml:3:1: error: [weights] names unknown production 'nosuch'"

@@ -700,7 +700,8 @@ def load_grammar(path: str | Path | None = None) -> GrammarSpec:
     at its line and column (a chain of ``extends`` that comes back to a file it started from, or that
     names a missing file, at the ``extends`` key of the file that says so); a ``digest`` line that is
     not the grammar's (the file, or one it extends, changed since it was written) is a
-    :class:`GrammarWarning`, and the recomputed digest is used."""
+    :class:`GrammarWarning`, and the recomputed digest is used.  A mistake in a file that another
+    extends names the chain: "... (in base2.toml, extended by mine.toml)"."""
     if path is None or (isinstance(path, str) and path == "base"):
         return _base()
     p = Path(path)
@@ -712,6 +713,12 @@ def load_grammar(path: str | Path | None = None) -> GrammarSpec:
     token = _LOADING.set((*chain, p.resolve()))
     try:
         return _load_file(p)
+    except MlevError as err:
+        if err.file is not None and err.file != str(p):  # a mistake in a grammar this one extends: the chain
+            err.message = (err.message[:-1] if getattr(err, "extended", False) else f"{err.message} (in {err.file}"
+                           ) + f", extended by {p})"
+            err.extended = True  # type: ignore[attr-defined]
+        raise
     finally:
         _LOADING.reset(token)
 
