@@ -1147,7 +1147,8 @@ def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:
 
 def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
     """What ``other`` changes relative to ``base``, one line each: weights, rules (with
-    provenance), operators, the variable and literal weights."""
+    provenance), operators, the variable and literal weights, and the ``[restrict.NAME]`` tables
+    (types, scale, each kept production added or dropped)."""
     from mlevolve.report.summary import value  # each change printed with the digits that show it
 
     def change(a: float, b: float) -> str:
@@ -1178,4 +1179,18 @@ def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
     lines += [f"- operator {name}" for name in ops.keys() - {o.name for o in other.operators}]
     if other.operators and other.floor != base.floor:
         lines.append(f"~ bandit floor {change(base.floor, other.floor)}")
+    focus = {f.name: f for f in base.focus}
+    for f in other.focus:  # [restrict.NAME]: a new table, or its types, scale or kept productions changed
+        was = focus.get(f.name)
+        if was is None:
+            lines.append(f"+ restrict.{f.name} types {', '.join(sorted(f.types))}; scale {f.scale:g}; "
+                         f"keep {', '.join(sorted(f.keep)) or 'none'}")
+            continue
+        if was.types != f.types:
+            lines.append(f"~ restrict.{f.name} types {', '.join(sorted(was.types))} -> {', '.join(sorted(f.types))}")
+        if was.scale != f.scale:
+            lines.append(f"~ restrict.{f.name} scale {change(was.scale, f.scale)}")
+        lines += [f"+ restrict.{f.name} keep {k}" for k in sorted(f.keep - was.keep)]
+        lines += [f"- restrict.{f.name} keep {k}" for k in sorted(was.keep - f.keep)]
+    lines += [f"- restrict.{name}" for name in sorted(focus.keys() - {f.name for f in other.focus})]
     return lines

@@ -556,7 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--type", metavar="T", help="only productions of type T")
     g.set_defaults(run=_cmd_grammar_show)
     g = gsub.add_parser("diff", help="what a grammar changes relative to another: weights, learned rules "
-                        "(with provenance), operators")
+                        "(with provenance), operators, [restrict.*] tables")
     g.add_argument("base", metavar="BASE", help="the grammar compared against (`base` for the base grammar)")
     g.add_argument("grammar", metavar="GRAMMAR", help="the grammar file, e.g. one `mlevolve meta` wrote")
     g.set_defaults(run=_cmd_grammar_diff)

@@ -130,3 +130,20 @@ def test_a_mistake_in_an_extended_grammar_names_the_chain(capsys: Capsys, tmp_pa
     assert err.splitlines()[0].endswith("(in base2.toml, extended by mine.toml, extended by top.toml)")
     _, _, err = cli(capsys, "grammar", "show", "base2.toml")
     assert err.splitlines()[0] == "base2.toml:3:1: error: [weights] names unknown production 'nosuch'"
+
+
+def test_grammar_diff_lists_restrict_changes(capsys: Capsys, tmp_path: Path) -> None:
+    (tmp_path / "r.toml").write_text(
+        'extends = "base"\n[restrict.learner]\ntypes = ["Scalar", "Vector"]\nscale = 0.2\n'
+        'keep = ["add(Scalar,Scalar)", "sub(Scalar,Scalar)", "mul(Scalar,Scalar)", "add(Vector,Vector)",'
+        ' "sub(Vector,Vector)", "mul(Scalar,Vector)", "exp(Scalar)"]\n'
+        '[restrict.formula]\ntypes = ["Scalar"]\nscale = 0.5\nkeep = []\n')
+    code, out, _ = cli(capsys, "grammar", "diff", "base", str(tmp_path / "r.toml"))
+    assert code == 0
+    assert out.splitlines()[1:] == ["~ restrict.learner types Matrix, Scalar, Vector -> Scalar, Vector",
+                                    "~ restrict.learner scale 0.1 -> 0.2",
+                                    "+ restrict.learner keep exp(Scalar)",
+                                    "- restrict.learner keep dot(Vector,Vector)",
+                                    "+ restrict.formula types Scalar; scale 0.5; keep none"]
+    _, out, _ = cli(capsys, "grammar", "diff", str(tmp_path / "r.toml"), "base")
+    assert out.splitlines()[-2:] == ["- restrict.learner keep exp(Scalar)", "- restrict.formula"]
