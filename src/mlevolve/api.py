@@ -650,7 +650,7 @@ def evolve(
                 from mlevolve.report.data import failure_reasons
 
                 reasons = failure_reasons(list(archive.rows())) if best is None else []
-                start = _start(archive, checked, evaluator, init)
+                start = _start(archive, checked, evaluator, init, fitted=bool(fitting))
                 variances, sizes = _target_variances(task_data), _split_sizes(task_data)
                 archive.set_meta("target_variance", variances)
                 archive.set_meta("split_size", sizes)
@@ -704,12 +704,14 @@ def next_commands(db: str | Path) -> builtins.list[str]:
             f"mlevolve export --db {q(str(db))} --best -o {q(str(stem) + '.py')}"]
 
 
-def _start(archive: Any, program: Program, evaluator: Any, init: str = "file") -> dict[str, Any]:
+def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", fitted: bool = False) -> dict[str, Any]:
     """The starting program's full evaluation, with ``how`` saying truly where it comes from: its
     candidate row when the run scored it (``--init file``: candidate 0; a failure there is the start's
     failure), else evaluated apart once with the run's evaluator (``--init random``, or a row the
     hurdle stopped early), kept in the archive's meta.  ``program``: the start as it was scored (a
-    formula's or learner's fitted constants written in), what ``--confirm`` re-evaluates beside the best."""
+    formula's or learner's fitted constants written in), what ``--confirm`` re-evaluates beside the best.
+    ``fitted``: the run fits its candidates' constants (``--fit``), the start's too; where that changed
+    one, ``how`` says so, since ``mlevolve run`` scores the file's program as written."""
     from mlevolve.gp.engine import Engine
 
     key = Engine.key(program)  # the archive's key: the simplified program's hash
@@ -734,6 +736,11 @@ def _start(archive: Any, program: Program, evaluator: Any, init: str = "file") -
                  "metrics": dict(outcome.metrics) if outcome.failure is None else None,
                  "failure": None if outcome.failure is None else str(outcome.failure),
                  "program": outcome.program or format_program(program)}
+    if fitted and start["failure"] is None and start["program"] != format_program(program):
+        with contextlib.suppress(MlevError):  # the scored text is the run's own; a text it cannot read: no label
+            if Engine.key(parse(start["program"])) != key:  # fitting changed a constant: not the file's score
+                start["how"] += "; its constants fitted as every candidate's are, where `mlevolve run` scores " \
+                                "it as written"
     archive.set_meta("start", start)
     return start
 

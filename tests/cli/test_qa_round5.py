@@ -147,3 +147,17 @@ def test_grammar_diff_lists_restrict_changes(capsys: Capsys, tmp_path: Path) -> 
                                     "+ restrict.formula types Scalar; scale 0.5; keep none"]
     _, out, _ = cli(capsys, "grammar", "diff", str(tmp_path / "r.toml"), "base")
     assert out.splitlines()[-2:] == ["- restrict.learner keep exp(Scalar)", "- restrict.formula"]
+
+
+def test_a_fitted_start_is_labelled_and_run_scores_it_as_written(capsys: Capsys, tmp_path: Path) -> None:
+    from mlevolve import api
+
+    (tmp_path / "lin.mlev").write_text("algorithm lin\ntask koza_quartic\nformula f(x: Scalar) -> Scalar = x\n")
+    fitted = api.evolve(tmp_path / "lin.mlev", ["f"], budget=2, db=tmp_path / "a.db", quiet=True)["answer"]["start"]
+    plain = api.evolve(tmp_path / "lin.mlev", ["f"], budget=2, db=tmp_path / "b.db", quiet=True,
+                       fit=False)["answer"]["start"]
+    written = api.run(tmp_path / "lin.mlev")["train_r2"]
+    assert fitted["how"] == ("candidate 0, the file's program; its constants fitted as every candidate's are, "
+                             "where `mlevolve run` scores it as written")
+    assert fitted["value"] > written + 0.1  # the fitted line explains more of the quartic than y = x
+    assert plain["how"] == "candidate 0, the file's program" and plain["value"] == pytest.approx(written)
