@@ -641,6 +641,7 @@ def evolve(
                 finally:
                     progress.close()
                 summary = engine.summary()
+                archived = archive.count()  # more than the budget: a run resumed with a smaller one
                 previous = archive.meta().get("summary") or {}
                 if summary["candidates"] >= previous.get("candidates", 0):
                     archive.set_meta("summary", summary)
@@ -675,7 +676,7 @@ def evolve(
     result["start"]["how"] = start["how"]
     if best is not None:
         result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names))
-    return {**summary, "db": str(path), "best_program": best.program if best else None,
+    return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
             "task": task_name, "evolve": names, "init": init, "answer": result, "next": next_commands(path),
             "failures": reasons}

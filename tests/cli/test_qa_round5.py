@@ -4,9 +4,11 @@ in the hint, the expected form at a header or keyword position of a .mlev file."
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from mlevolve.gp.search import ALGORITHMS
 from mlevolve.script import ArgumentParser
 from tests.conftest import Capsys, cli
 
@@ -161,3 +163,32 @@ def test_a_fitted_start_is_labelled_and_run_scores_it_as_written(capsys: Capsys,
                              "where `mlevolve run` scores it as written")
     assert fitted["value"] > written + 0.1  # the fitted line explains more of the quartic than y = x
     assert plain["how"] == "candidate 0, the file's program" and plain["value"] == pytest.approx(written)
+
+
+
+@pytest.mark.parametrize(("algorithm", "workers"), [*((a, 2) for a in ALGORITHMS), ("regularized", 1)])
+def test_a_budget_below_what_the_archive_holds_evaluates_nothing_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, algorithm: str, workers: int) -> None:
+    from mlevolve import api
+    from mlevolve.gp import progress
+    from mlevolve.report import summary
+
+    (tmp_path / "lin.mlev").write_text("algorithm lin\ntask koza_quartic\nformula f(x: Scalar) -> Scalar = x\n")
+    common: dict[str, Any] = {"db": tmp_path / "a.db", "algorithm": algorithm, "population": 12, "workers": workers,
+                              "quiet": True}
+    api.evolve(tmp_path / "lin.mlev", ["f"], budget=12, **common)
+    shown: list[int] = []
+    original = progress.Progress.__call__
+
+    def counted(self: progress.Progress, engine: Any, candidate: Any, stored: bool = False) -> None:
+        shown.append(engine.seq)
+        original(self, engine, candidate, stored)
+
+    monkeypatch.setattr(progress.Progress, "__call__", counted)
+    result = api.evolve(tmp_path / "lin.mlev", ["f"], budget=5, **common)
+    assert shown and max(shown) <= 5  # the counter never reads more than its total
+    assert (result["candidates"], result["archived"], result["replayed"]) == (5, 12, 5)
+    assert summary.lines(result)[1] == ("budget: the archive already holds 12 candidates, more than --budget 5: "
+                                        "nothing new was evaluated, and this summary considers its first 5 "
+                                        "(a larger --budget goes on)")
+    assert "; 5 candidates (the budget; the archive holds 12); archive" in summary.one_line(result)

@@ -142,7 +142,8 @@ class Engine:
         self._done: list[Candidate] = []
         self._replay = replay
         if not replay:
-            self.run.reload(lambda job, outcome, source, fp: self._finish(job, outcome, source, fp, stored=True))
+            self.run.reload(lambda job, outcome, source, fp: self._finish(job, outcome, source, fp, stored=True),
+                            limit=config.budget)  # as a replay: the first budget candidates, never more
             self._done = []
             self.rng = random.Random(f"{config.seed}:{self.run.seq}")
 

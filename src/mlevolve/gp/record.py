@@ -134,9 +134,10 @@ class RunRecord:
         self.replayed += 1
         return row
 
-    def reload(self, finish: Callable[[Job, Outcome, str, str | None], Candidate]) -> None:
-        """Take every archived candidate as done, in order (``finish`` enters each), into ``resumed``."""
-        rows = [self._pending, *self._replay] if self._pending is not None else []
+    def reload(self, finish: Callable[[Job, Outcome, str, str | None], Candidate], limit: int | None = None) -> None:
+        """Take every archived candidate (the first ``limit``: a run's budget) as done, in order (``finish``
+        enters each), into ``resumed``."""
+        rows = [self._pending, *self._replay][:limit] if self._pending is not None else []
         self._pending = None
         for row in rows:
             assert row is not None

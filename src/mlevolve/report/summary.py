@@ -80,7 +80,7 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     if result["replayed"]:
         head = (f"{result['candidates']} candidates: {result['replayed']} replayed from the archive, "
                 f"{result['candidates'] - result['replayed']} new ({counts})")
-    out = [head, f"archive: {result['db']}  ({result['seconds']} s)"]
+    out = [head, *filter(None, [beyond_budget(result)]), f"archive: {result['db']}  ({result['seconds']} s)"]
     a = result.get("answer")
     if a is None or result.get("best_hash") is None:
         message, hint = no_score_text(result["db"], result.get("failures") or [], True)
@@ -104,10 +104,21 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def beyond_budget(result: Mapping[str, Any]) -> str | None:
+    """The line saying that the run's archive holds more candidates than its budget (a run resumed with a
+    smaller ``--budget``), so that nothing new was evaluated; None where it does not."""
+    archived, budget = result.get("archived", 0), result["candidates"]
+    if archived <= budget:
+        return None
+    return (f"budget: the archive already holds {archived:,} candidates, more than --budget {budget:,}: nothing new "
+            f"was evaluated, and this summary considers its first {budget:,} (a larger --budget goes on)")
+
+
 def one_line(result: Mapping[str, Any]) -> str:
     """The ``--quiet`` summary: the best's metric against the start's, the candidates, the archive."""
     a = result.get("answer")
-    tail = f"{result['candidates']} candidates; archive {shlex.quote(result['db'])}"
+    held = f" (the budget; the archive holds {result['archived']:,})" if beyond_budget(result) else ""
+    tail = f"{result['candidates']} candidates{held}; archive {shlex.quote(result['db'])}"
     if a is None or result.get("best_hash") is None:
         reasons = result.get("failures") or []
         why = f" (most common failure: {reasons[0]['reason']})" if reasons else ""
