@@ -223,12 +223,18 @@ def test_a_formulas_npz_value_beyond_1e150_is_named_by_row_and_column(tmp_path: 
     assert caught.value.message == f"{tmp_path / 'd.npz'}: X row 4, column 2 is -1e+200, beyond 1e+150 in magnitude"
 
 
-def test_the_standalone_copy_of_the_languages_keywords_is_the_parsers() -> None:
-    """A formula script names a data file's column that no parameter can take (a keyword): its own copy of the list."""
-    from mlevolve.dsl.parse import KEYWORDS
+@pytest.mark.parametrize("word", ["algorithm", "task", "let", "in", "state", "setup", "predict", "learn"])
+def test_the_keywords_a_formula_script_names_are_the_parsers(word: str) -> None:
+    """A formula script names a data file's column that no parameter can take (a keyword): the list the
+    parser reserves (one owner, standalone/common.py's DSL_KEYWORDS), each refused as a parameter's name."""
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.dsl.parse import KEYWORDS, parse
     from mlevolve.interpreter.standalone.data_formula import DSL_KEYWORDS
 
-    assert DSL_KEYWORDS == KEYWORDS
+    assert word in DSL_KEYWORDS and DSL_KEYWORDS is KEYWORDS
+    with pytest.raises(MlevError, match="unexpected"):
+        parse(f"algorithm a\nformula f({word}: Scalar) -> Scalar = 1\n")
+    parse(f"algorithm a\nformula f({word}1: Scalar) -> Scalar = 1\n")
 
 
 @pytest.mark.parametrize(("header", "hint"), [

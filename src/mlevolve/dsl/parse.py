@@ -20,8 +20,11 @@ from mlevolve.dsl.errors import MlevError, normalize_newlines, source_lines
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Span, Tup
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import TupleType, Type
+from mlevolve.interpreter.standalone.common import DSL_KEYWORDS
 
-KEYWORDS = ("algorithm", "task", "let", "in", "state", "setup", "predict", "learn")
+# The language's keywords, reserved (no name may be one): owned by the code exported scripts carry, which
+# names a data file's column that no formula parameter can take (standalone/data_formula.py).
+KEYWORDS = DSL_KEYWORDS
 
 # Terminals in user words, for "expected one of ..." messages.
 _TERMINAL_WORDS = {
@@ -145,6 +148,7 @@ class _Build(Transformer[Token, Any]):
 @cache
 def _parser() -> Lark:
     syntax = resources.files("mlevolve.dsl").joinpath("mlev.lark").read_text()
+    syntax = syntax.replace("@KEYWORDS@", "|".join(KEYWORDS))  # reserved: no NAME is a keyword
     return Lark(syntax, parser="lalr", start=["start", "expr"], transformer=_Build(), maybe_placeholders=True)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import TaskError, parse_spec
+from mlevolve.interpreter.standalone.common import DSL_KEYWORDS, TaskError, parse_spec
 from mlevolve.interpreter.standalone.data import _split, check_varies, read_table
 
 # name: (target function, low, high of the input's range)
@@ -27,7 +27,6 @@ FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
 }
 FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
 FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("", "regression")}  # a formula: by regression
-DSL_KEYWORDS = ("algorithm", "task", "let", "in", "state", "setup", "predict", "learn")  # no parameter's name
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
 
 
