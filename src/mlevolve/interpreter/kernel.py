@@ -238,7 +238,7 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
         if op <= MAX:
             sa = 0 if ranks[a] == 0 else 1
             sb = 0 if ranks[b] == 0 else 1
-            if rows == 1 and sa == 1 and sb == 1 and ba == n and bb == n:  # no broadcasting: one flat loop
+            if rows == 1 and ba == n and bb == n and (n == 1 or (sa == 1 and sb == 1)):  # no broadcast: flat
                 m = batch * n
                 if op == ADD:
                     for i in range(m):
