@@ -699,10 +699,18 @@ def predictions(data: dict[str, Any], program: tuple[tuple[Any, ...], bool], max
 def carry_size(program: tuple[tuple[Any, ...], bool], data: dict[str, Any]) -> int:
     """The numbers :func:`learner_kernel`'s ``carry`` holds for ``program`` on ``data``'s tasks: each
     memory item's values for every task (1, F or F*F numbers a task), then one kind per item."""
-    state_ranks = program[0][13]
+    state_ranks = program[0][13]  # one array per memory's types (_memory): few, and each held below
     n_tasks, _, dim = data["x_train"].shape
-    sizes = (1, int(dim), int(dim) * int(dim))
-    return int(n_tasks) * sum(sizes[int(r)] for r in state_ranks) + len(state_ranks)
+    key = (id(state_ranks), n_tasks, dim)
+    held = _CARRY.get(key)
+    if held is None or held[0] is not state_ranks:
+        sizes = (1, int(dim), int(dim) * int(dim))
+        held = _CARRY[key] = (state_ranks, int(n_tasks) * sum(sizes[int(r)] for r in state_ranks) + len(state_ranks))
+    return held[1]
+
+
+# carry_size by (the memory's ranks array, tasks, features), the array held (its id not reused while kept)
+_CARRY: dict[tuple[int, int, int], tuple[Any, int]] = {}
 
 
 # The kernel's task arguments by the arrays they were made of (held, so an id is not reused while kept):
