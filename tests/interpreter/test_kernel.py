@@ -352,3 +352,61 @@ def test_a_learn_that_moves_memory_items_gives_the_numpy_paths_numbers(learn: st
     want = outcome(lambda: runtime.learner_predictions(data, interpreted.instantiate(4),
                                                        budget=runtime.Budget(max_error=1e300)))
     assert got[0] == "value" and agree(want, got), (want, got)
+
+
+def test_training_resumed_from_a_prefix_run_is_the_full_run_bit_for_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run on the first 10 training examples of the tasks, marked ``fastpath.PREFIX_OF`` (the FEC
+    probe's data), hands its memory to the next run of the same learner on the full tasks, which
+    then starts at step 11: the same predictions, failure and step as a run from the start, for
+    learners with setup, swapping learns and divergence, regression and classification; learners
+    that draw are run from the start (their generator has moved on)."""
+    resumed = 0
+    real = kernel.predictions
+
+    def counted(*args: Any) -> Any:
+        nonlocal resumed
+        resumed += len(args) > 4 and args[4] > 0
+        return real(*args)
+
+    monkeypatch.setattr(kernel, "predictions", counted)
+    programs = [*LEARNERS, *random_learners(80, seed=11)]
+    data = arrays(load_task("linear", seed=0))
+    for classify in (False, True):
+        full = {**data, "x_train": data["x_train"][:4, :30], "y_train": data["y_train"][:4, :30],
+                "x_val": data["x_val"][:4, :5], "y_val": data["y_val"][:4, :5]}
+        if classify:
+            full.update(classification=True, y_train=(full["y_train"] > 0).astype(np.float64),
+                        y_val=(full["y_val"] > 0).astype(np.float64))
+        prefix = {**full, "x_train": np.ascontiguousarray(full["x_train"][:, :10]),
+                  "y_train": np.ascontiguousarray(full["y_train"][:, :10]), fastpath.PREFIX_OF: full}
+        for program in programs:
+            want = outcome(lambda: interpret(program, SPEC).learner_predictions(full, seed=3))  # noqa: B023
+            interpreted = interpret(program, SPEC)
+            before = resumed
+            first = outcome(lambda: interpreted.learner_predictions(prefix, seed=3))  # noqa: B023
+            got = outcome(lambda: interpreted.learner_predictions(full, seed=3))  # noqa: B023
+            assert got[0] == want[0] and (same_bits(got[1], want[1]) if got[0] == "value" else got == want), program
+            encoded = interpreted._encoded
+            carried = first[0] == "value" and encoded is not None and not encoded[1]
+            assert resumed - before == carried
+    assert resumed >= 40  # most of these learners were resumed, so the equality above was tested
+
+
+def test_a_resumed_training_needs_the_same_tasks_seed_and_threshold() -> None:
+    """The memory handed on is used only for the full tasks' own arrays (by identity), the same
+    seed, divergence threshold and problem; any other run starts from step 1."""
+    program = LEARNERS[0]
+    full = {**arrays(load_task("linear", seed=0))}
+    prefix = {**full, "x_train": np.ascontiguousarray(full["x_train"][:, :10]),
+              "y_train": np.ascontiguousarray(full["y_train"][:, :10]), fastpath.PREFIX_OF: full}
+    other = {**full, "x_train": full["x_train"].copy()}
+    want = interpret(program, SPEC).learner_predictions(full)
+    interpreted = interpret(program, SPEC)
+    interpreted.learner_predictions(prefix)
+    carried = interpreted.__dict__["_carried"]
+    assert carried[0] is full["x_train"] and carried[3] == 10
+    carried[4][:] = 0.0  # a tampered memory shows wherever it is used
+    assert same_bits(interpreted.learner_predictions(other), want)
+    assert same_bits(interpreted.learner_predictions(full, seed=1), want)  # draws nothing: the seed changes nothing
+    assert same_bits(interpreted.learner_predictions(full, budget=runtime.Budget(max_error=50.0)), want)
+    assert not same_bits(interpreted.learner_predictions(full), want)  # the same arrays: the (tampered) memory

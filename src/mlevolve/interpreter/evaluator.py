@@ -35,7 +35,7 @@ from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter.codegen import Compiled, compile_program
 from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, instantiate, namespace
 from mlevolve.interpreter.factory import EvaluatorFactory
-from mlevolve.interpreter.fastpath import Interpreted, compiled_formula, interpret
+from mlevolve.interpreter.fastpath import PREFIX_OF, Interpreted, compiled_formula, interpret
 from mlevolve.interpreter.fit import FitOptions, LearnerTuning, fit_formula, formula_points, tune_learner
 from mlevolve.interpreter.regimes import regime_of_task
 from mlevolve.interpreter.standalone.common import CandidateFailure
@@ -169,11 +169,13 @@ class ProgramEvaluator:
     @cached_property
     def _probe_data(self) -> dict[str, Any]:
         """The learner probe's data: the first 10 training and validation examples of each task, made
-        once (C-ordered ``float64``, as the compiled interpreter takes them, with the same values)."""
+        once (C-ordered ``float64``, as the compiled interpreter takes them, with the same values),
+        marked as the first training examples of the run's tasks (``fastpath.PREFIX_OF``): a compiled
+        learner's training on them then starts from the probe's memory (the same numbers)."""
         data = self._data
         small = {key: np.ascontiguousarray(data[key][:, :10], dtype=np.float64)
                  for key in ("x_train", "y_train", "x_val", "y_val")}
-        return {**data, **small}
+        return {**data, **small, PREFIX_OF: data}
 
     def _probe_components(self, program: Program, compiled: Compiled | Interpreted) -> list[Any] | None:
         """Each component on fixed probe tensors (:mod:`~mlevolve.interpreter.probes`); None (no cheap

@@ -541,6 +541,11 @@ def learner_metrics(data: dict[str, Any], pred: Any, budget: Budget = _BUDGET, *
     return metrics
 
 
+# A learner data dict's key: the data dict whose tasks' first training examples these are (the FEC probe's
+# data, :class:`evaluator.ProgramEvaluator`), so that a compiled learner that draws nothing hands its memory
+# after the probe's steps to its training on those full tasks (the same steps, not run twice; the same
+# numbers).  Its arrays are matched by identity: they must not change.
+PREFIX_OF = "train_prefix_of"
 _KERNEL: list[ModuleType | None] = []  # the kernel module once imported (or None: numba is not installed)
 
 
@@ -613,7 +618,18 @@ class Interpreted:
         if kernel is None or program is None:
             return learner_predictions(data, self.instantiate(int(data["x_train"].shape[-1])), seed=seed, budget=budget)
         started = time.perf_counter()
-        pred, step, worst, nonfinite = kernel.predictions(data, program, budget.max_error, seed)
+        start, carry, full = 0, None, data.get(PREFIX_OF)
+        if not program[1]:  # draws nothing: the memory after a prefix's steps is all the state there is
+            held = self.__dict__.get("_carried")
+            if full is not None:  # these tasks' first steps, of the ``full`` tasks to be trained next
+                carry = np.empty(kernel.carry_size(program, data))
+            elif held is not None and held[0] is data["x_train"] and held[1] is data["y_train"] \
+                    and held[2] == (bool(data.get("classification", False)), seed, budget.max_error):
+                start, carry = held[3], held[4]
+        if carry is None:
+            pred, step, worst, nonfinite = kernel.predictions(data, program, budget.max_error, seed)
+        else:
+            pred, step, worst, nonfinite = kernel.predictions(data, program, budget.max_error, seed, start, carry)
         n_steps = int(data["x_train"].shape[1])
         if time.perf_counter() - started > budget.max_seconds:  # checked once: the kernel cannot be interrupted
             raise CandidateFailure(f"over the time budget of {budget.max_seconds:g} s", "training")
@@ -621,6 +637,10 @@ class Interpreted:
             what = "not finite" if nonfinite else f"off by {worst:.3g}"
             raise CandidateFailure(f"diverged: a prediction is {what} (more than {budget.max_error:g} "
                                    "from its target)", f"training step {step} of {n_steps}")
+        if full is not None and carry is not None:  # kept for the full training (``PREFIX_OF``)
+            self.__dict__["_carried"] = (full["x_train"], full["y_train"],
+                                         (bool(data.get("classification", False)), seed, budget.max_error),
+                                         n_steps, carry)
         return pred
 
     def run_learner(self, data: dict[str, Any], *, seed: int = 0, budget: Budget | None = None) -> dict[str, Any]:

@@ -238,7 +238,7 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
         if op <= MAX:
             sa = 0 if ranks[a] == 0 else 1
             sb = 0 if ranks[b] == 0 else 1
-            if rows == 1 and sa == 1 and sb == 1 and ba == n and bb == n:  # no broadcasting: one flat loop
+            if rows == 1 and ba == n and bb == n and (n == 1 or (sa == 1 and sb == 1)):  # no broadcast: flat
                 m = batch * n
                 if op == ADD:
                     for i in range(m):
@@ -391,7 +391,7 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
                    p_code: Any, p_ranks: Any, p_consts: Any, p_result: int,
                    l_code: Any, l_ranks: Any, l_consts: Any, l_result: Any,
                    has_setup: bool, state_ranks: Any, x_train: Any, y_train: Any, x_val: Any,
-                   classify: bool, max_error: float, rng: Any) -> Any:  # pragma: no cover - compiled
+                   classify: bool, max_error: float, rng: Any, start: int, carry: Any) -> Any:  # pragma: no cover
     """Train every task online and predict its validation examples, as
     :func:`standalone.learner.learner_predictions` does: each step runs over all tasks at once.
 
@@ -401,6 +401,12 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
     per memory item).  ``x_train`` (T, n, F), ``y_train`` (T, n), ``x_val`` (T, m, F), C-contiguous
     float64; ``rng``: the ``numpy.random.Generator`` the draws take from (setup's, then each step's
     predict and learn, then validation's, as the NumPy loop draws); None for a program drawing nothing.
+    ``start`` and ``carry`` (``float64``, empty for neither): with ``start`` 0 and a ``carry`` of the
+    memory's size plus one number per memory item, the memory and its items' kinds after the last
+    training step are written there (before validation); with ``start`` > 0, training begins at step
+    ``start`` from the memory and kinds ``carry`` holds (setup is not run): what a run of the same
+    program on the first ``start`` examples of the same tasks wrote (the same numbers, as the steps
+    before ``start`` read nothing else; a program that draws has no carry: its generator moved on).
     Returns (validation predictions (T, m), the first diverging step (1-based; n + 1 when none), the
     largest error at that step, whether one was not finite); the predictions are valid only when no
     step diverged.
@@ -413,7 +419,10 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
     st_off, st_stride = _layout(state_ranks, dim, n_tasks, 0, 0)
     n_mem = st_off[-1]
     state = np.zeros(n_mem)
-    if has_setup:  # setup reads no data: one start, broadcast to every task
+    if start > 0:  # carried over: the memory and its kinds after step ``start`` of the same tasks
+        for q in range(n_mem):
+            state[q] = carry[q]
+    elif has_setup:  # setup reads no data: one start, broadcast to every task
         s_regs, s_off, s_stride, s_kinds = _body(s_code, s_ranks, s_consts, 1, dim, 1)
         _run(s_code, s_ranks, s_off, s_stride, s_kinds, s_regs, dim, 1, 1, scratch, rng)
         for k in range(n_state):
@@ -458,6 +467,9 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
     l_kinds = np.zeros(l_ranks.shape[0], np.int64)
     # The memory's kinds: per task after setup (broadcast) or zeros; a learn may make an item one value.
     state_kinds = np.ones(n_state, np.int64)
+    if start > 0:
+        for k in range(n_state):
+            state_kinds[k] = int(carry[n_mem + k])
     p_kinds[n_state] = 1  # x
     l_kinds[n_state] = 1  # x
     l_kinds[n_state + 1] = 1  # y
@@ -468,7 +480,7 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
         if l_result[k] < n_state and l_result[k] != k:
             staged = True
     new_state = np.zeros(n_mem if staged else 0)
-    for i in range(n_train):
+    for i in range(start, n_train):
         p_off[n_state] = l_off[n_state] = x_at + i * n_tasks * dim
         l_off[n_state + 1] = y_at + i * n_tasks
         for k in range(n_state):  # (an element loop: a slice assignment costs more than these steps)
@@ -512,6 +524,11 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
                 regs[q] = new_state[q]
     for q in range(n_mem):
         state[q] = regs[q]
+    if start == 0 and carry.shape[0] == n_mem + n_state:  # the memory and kinds handed on (see ``carry``)
+        for q in range(n_mem):
+            carry[q] = state[q]
+        for k in range(n_state):
+            carry[n_mem + k] = state_kinds[k]
     # Validation: each task's examples at once, with its final memory (a program that draws: every task's
     # at once, its draws in NumPy's order over the whole (T, m) batch).  Task by task, the registers take
     # m values, not T * m: they stay in the cache (T * m values each, ~100 KB a register at AutoML-Zero's
@@ -666,15 +683,34 @@ def _results(results: tuple[int, ...]) -> Any:
 
 
 def predictions(data: dict[str, Any], program: tuple[tuple[Any, ...], bool], max_error: float,
-                seed: int = 0) -> tuple[Any, int, float, bool]:
+                seed: int = 0, start: int = 0, carry: Any = _EMPTY) -> tuple[Any, int, float, bool]:
     """The kernel on ``data`` (the learner loop's dict of arrays) for ``program`` (:func:`encoded`),
     its draws from ``numpy.random.default_rng(seed)`` as the NumPy loop's (a program that draws nothing
     is given None: numba then compiles, loads and unboxes no generator): (validation predictions
-    (T, m), the first diverging step or n + 1, the largest error there, whether one was not finite)."""
+    (T, m), the first diverging step or n + 1, the largest error there, whether one was not finite).
+    ``start`` and ``carry`` (a ``float64`` array of :func:`carry_size`): the memory handed on from a run
+    on the first ``start`` training examples, or (``start`` 0) to write it to; see :func:`learner_kernel`."""
     args, draws = program
     run: Any = learner_kernel  # numba's Dispatcher: its __call__ is untyped
     return run(*args, *_task_args(data), float(max_error),  # type: ignore[no-any-return]
-               np.random.default_rng(seed) if draws else None)  # (an int, a float and a bool, as numba boxes them)
+               np.random.default_rng(seed) if draws else None, start, carry)  # (numba boxes the scalars)
+
+
+def carry_size(program: tuple[tuple[Any, ...], bool], data: dict[str, Any]) -> int:
+    """The numbers :func:`learner_kernel`'s ``carry`` holds for ``program`` on ``data``'s tasks: each
+    memory item's values for every task (1, F or F*F numbers a task), then one kind per item."""
+    state_ranks = program[0][13]  # one array per memory's types (_memory): few, and each held below
+    n_tasks, _, dim = data["x_train"].shape
+    key = (id(state_ranks), n_tasks, dim)
+    held = _CARRY.get(key)
+    if held is None or held[0] is not state_ranks:
+        sizes = (1, int(dim), int(dim) * int(dim))
+        held = _CARRY[key] = (state_ranks, int(n_tasks) * sum(sizes[int(r)] for r in state_ranks) + len(state_ranks))
+    return held[1]
+
+
+# carry_size by (the memory's ranks array, tasks, features), the array held (its id not reused while kept)
+_CARRY: dict[tuple[int, int, int], tuple[Any, int]] = {}
 
 
 # The kernel's task arguments by the arrays they were made of (held, so an id is not reused while kept):
@@ -711,7 +747,7 @@ def warm() -> None:
     data = {"x_train": np.ones((1, 2, 2)), "y_train": np.zeros((1, 2)), "x_val": np.ones((1, 2, 2))}
     run: Any = learner_kernel
     for rng in (None, np.random.default_rng(0)):
-        run(*program, data["x_train"], data["y_train"], data["x_val"], False, 100.0, rng)
+        run(*program, data["x_train"], data["y_train"], data["x_val"], False, 100.0, rng, 0, _EMPTY)
     for relative in (False, True):
         validation_errors(np.zeros((1, 2)), np.ones((1, 2)), relative)
     from mlevolve.interpreter import formula_kernel  # formulas' kernels too (imports this module: here, not above)
