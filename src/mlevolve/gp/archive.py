@@ -29,11 +29,12 @@ import contextlib
 import errno
 import fcntl
 import json
+import json.encoder
 import math
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,25 @@ CREATE TABLE IF NOT EXISTS candidates (
 CREATE INDEX IF NOT EXISTS candidates_hash ON candidates (hash);
 CREATE INDEX IF NOT EXISTS candidates_fitness ON candidates (fitness);
 """
+
+
+def _make_dumps() -> Callable[[Any], str]:
+    """``json.dumps`` with its default settings, made once: ``json.dumps`` builds its C encoder anew
+    at every call (half its cost on a row's small metrics dict and parents list).  The same text for
+    every value ``json.dumps`` accepts (no circular check: a row's metrics and parents are numbers and
+    strings); ``json.dumps`` itself where the C encoder is missing."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return json.dumps
+    encoder = make(None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None,
+                   ": ", ", ", False, False, True)
+
+    def dumps(value: Any) -> str:
+        return "".join(encoder(value, 0))
+    return dumps
+
+
+_dumps = _make_dumps()
 
 
 @dataclass(frozen=True)
@@ -365,8 +385,8 @@ class Archive:
         A candidate number stored already is an :class:`MlevError` (found here, or, for one of an
         earlier batch, when the batch is inserted: the batch's other rows are kept)."""
         fitness = row.fitness if row.fitness is not None and math.isfinite(row.fitness) else None
-        values = (row.seq, row.hash, row.program, fitness, json.dumps(row.metrics), row.failure, row.failure_where,
-                  row.source, row.fingerprint, row.operator, json.dumps(list(row.parents)), row.generation,
+        values = (row.seq, row.hash, row.program, fitness, _dumps(row.metrics), row.failure, row.failure_where,
+                  row.source, row.fingerprint, row.operator, _dumps(row.parents), row.generation,
                   row.size, row.seconds, row.created, row.simplified)
         if row.seq in self._pending_seqs:
             raise MlevError(f"candidate #{row.seq} is already in the archive", file=str(self.path))
