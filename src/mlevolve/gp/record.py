@@ -168,7 +168,7 @@ class RunRecord:
             self._simplified.put(outcome.program, simplified)
         if not stored:
             self.evaluation_seconds += outcome.seconds
-            self.archive.add(self._row(seq, job, outcome, source, fingerprint))
+            self._store(seq, job, outcome, source, fingerprint)
         self.counts[source] += 1
         fitted = int(outcome.metrics.get("fit_evaluations", 0)) if source == "evaluated" else 0
         self.fit_evaluations += fitted
@@ -200,9 +200,10 @@ class RunRecord:
         return outcome.failure is None and math.isfinite(outcome.fitness) and (
             parent is None or parent.failure is not None or outcome.fitness > parent.fitness)
 
-    def _row(self, seq: int, job: Job, outcome: Outcome, source: str, fingerprint: str | None) -> Row:
-        """The archive row: the program as scored, with a formula's fitted constants written back
-        (``Outcome.program``), so it reproduces its score; the search varies the program as proposed."""
+    def _store(self, seq: int, job: Job, outcome: Outcome, source: str, fingerprint: str | None) -> None:
+        """Write the archive row (:meth:`Archive.store`, the fields of a :class:`Row`): the program as
+        scored, with a formula's fitted constants written back (``Outcome.program``), so it
+        reproduces its score; the search varies the program as proposed."""
         failure = outcome.failure
         if outcome.program is None or outcome.program == job.text:
             text = job.text if job.text is not None else program_text(job.program)
@@ -210,10 +211,10 @@ class RunRecord:
         else:  # the program as scored, as its text came (canonical: made by format_program)
             text = outcome.program
             simple = self._simplified.get(text, lambda: unseen_simplified_text(outcome.parsed or parse(text)))
-        return Row(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
-                   failure.reason if failure else None, failure.where if failure else None, source,
-                   fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds,
-                   simplified=simple)
+        self.archive.store(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
+                           failure.reason if failure else None, failure.where if failure else None, source,
+                           fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds,
+                           time.time(), simple)
 
     # -- statistics -------------------------------------------------------------------------------
     def record(self, generation: int, population: Sequence[Candidate]) -> None:
