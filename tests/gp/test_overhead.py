@@ -10,18 +10,25 @@ tables to a plain dict, and generation's tabled options to a cold table.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import struct
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlevolve.api import _program
-from mlevolve.dsl.ir import Call, Expr, Num, Program, Ref, with_children
+from mlevolve.dsl import printer, traverse
+from mlevolve.dsl.ir import Call, Expr, Num, Param, Program, Ref, with_children
 from mlevolve.dsl.kinds import slot_body, slots
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.simplify import RULES, match, rewrite_node, simplify_program
 from mlevolve.dsl.traverse import parents, preorder, program_hash, replace_at, walk
+from mlevolve.dsl.types import TupleType, type_str
+from mlevolve.gp import archive as archive_module
 from mlevolve.gp import generate as gen
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.engine import Engine, EvolveConfig
@@ -35,7 +42,10 @@ from mlevolve.gp.memo import (
     unseen_simplified_text,
 )
 from mlevolve.gp.operators import MUTATION_WEIGHTS, MUTATIONS, choose_mutation
+from mlevolve.gp.record import FAILED, FitnessLex, FitnessSize, HallOfFame, RunRecord
+from mlevolve.gp.scheduler import Job
 from mlevolve.grammar.spec import load_grammar
+from mlevolve.results import Failure, Outcome
 from tests.conftest import ROOT
 
 EXAMPLES = [(ROOT / "examples" / "quartic.mlev", "f"), (ROOT / "examples" / "linear_regression.mlev", "linreg.learn"),
@@ -222,3 +232,62 @@ def test_choose_mutation_draws_what_weights_would_draw() -> None:
     for seed in range(50):
         r1, r2 = random.Random(seed), random.Random(seed)
         assert [choose_mutation(r1) for _ in range(20)] == [r2.choices(names, weights=weights)[0] for _ in range(20)]
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_archive_json_is_json_dumps(value: object) -> None:
+    """The archive's encoder made once writes what ``json.dumps`` writes (NaN, infinities, escapes)."""
+    assert archive_module._dumps(value) == json.dumps(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(allow_nan=False), st.integers(1, 500), st.booleans(), st.booleans())
+def test_fitness_set_directly_is_deaps(score: float, size: int, nsga2: bool, failed: bool) -> None:
+    """The run record's fitness is DEAP's ``Fitness((score, size))``: the same weighted values, and
+    it compares, orders and reads back as DEAP's does."""
+    outcome = Outcome({} if failed else {"fitness": score}, Failure("x", "probe") if failed else None)
+    made = RunRecord.fitness(SimpleNamespace(nsga2=nsga2), outcome, size)  # type: ignore[arg-type]
+    kind = FitnessSize if nsga2 else FitnessLex
+    plain = kind((FAILED if failed else score, float(size)))
+    assert type(made) is kind and made.wvalues == plain.wvalues and made.values == plain.values
+    assert made.valid and not made > plain and not made < plain and made == plain
+
+
+def test_hall_of_fame_shortcut_keeps_deaps_hall(tmp_path: Path) -> None:
+    """Candidates that cannot enter the hall of fame skip DEAP's ``update``: the hall (and the best)
+    is what ``update`` on every candidate makes."""
+    rng = random.Random(3)
+    record = RunRecord(Archive.for_run(tmp_path / "a.db", {"run": "t"}))
+    plain = HallOfFame(10, similar=lambda a, b: a.hash == b.hash)
+    program = _program(ROOT / "examples" / "quartic.mlev", load_grammar())
+    for _ in range(400):
+        score = rng.choice([0.5, 0.25, rng.random()])
+        job = Job(program, f"k{rng.randrange(60)}", "init", (), 0, rng.randrange(1, 9), program, 0.0)
+        made = record.add(job, Outcome({"fitness": score}), "evaluated", None, False, None)
+        plain.update([made])
+        assert [c.seq for c in record.hall_of_fame] == [c.seq for c in plain]
+    record.archive.close()
+
+
+def test_signatures_kept_per_parameter_tuple_are_the_plain_ones() -> None:
+    """``definition_key``'s signature and the printer's parameter list, kept per tuple by identity,
+    equal the plain join for fresh tuples (whose ids the dropped ones' may reuse) past the table's
+    size, and for equal tuples of other parameters."""
+    rng = random.Random(5)
+    types = ["Scalar", "Vector", "Matrix", TupleType(("Scalar", "Vector"))]
+    for _ in range(5000):
+        params = tuple(Param(rng.choice("xyzw"), rng.choice(types), rng.random() < 0.3)
+                       for _ in range(rng.randrange(4)))
+        for _ in range(2):  # made, then found
+            assert traverse._signature(params) == ",".join(
+                f"{'state ' if p.state else ''}{p.name}:{type_str(p.type)}" for p in params)
+            assert printer._params(params) == ", ".join(
+                f"{'state ' if p.state else ''}{p.name}: {type_str(p.type)}" for p in params)
+    assert len(traverse._SIGNATURES) <= 4096 and len(printer._PARAMS) <= 4096

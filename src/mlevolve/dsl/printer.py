@@ -68,8 +68,20 @@ def _format_node(node: Expr, parts: list[tuple[str, int]]) -> tuple[str, int]:
     raise TypeError(f"not an expression node: {node!r}")
 
 
+_PARAMS: dict[int, tuple[tuple[Param, ...], str]] = {}
+
+
 def _params(params: tuple[Param, ...]) -> str:
-    return ", ".join(f"{'state ' if p.state else ''}{p.name}: {type_str(p.type)}" for p in params)
+    """A parameter list's text, kept per tuple by identity (as ``traverse._signature``): the engine
+    prints a child's definitions, which keep their parent's tuple, once or twice a candidate."""
+    entry = _PARAMS.get(id(params))
+    if entry is not None and entry[0] is params:
+        return entry[1]
+    text = ", ".join(f"{'state ' if p.state else ''}{p.name}: {type_str(p.type)}" for p in params)
+    if len(_PARAMS) >= 4096:
+        _PARAMS.clear()
+    _PARAMS[id(params)] = (params, text)
+    return text
 
 
 def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_expr) -> list[str]:

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from typing import Protocol, TypeVar
 
-from mlevolve.dsl.ir import COMMUTATIVE, Definition, Expr, Program, canonical_node, with_children
+from mlevolve.dsl.ir import COMMUTATIVE, Definition, Expr, Param, Program, canonical_node, with_children
 from mlevolve.dsl.types import type_str
 
 R = TypeVar("R")
@@ -122,11 +122,28 @@ def canonical_hash(expr: Expr, commutative: frozenset[str] = COMMUTATIVE) -> str
     return canonical_digest(expr, commutative).hex()
 
 
+_SIGNATURES: dict[int, tuple[tuple[Param, ...], str]] = {}
+
+
+def _signature(params: tuple[Param, ...]) -> str:
+    """:func:`definition_key`'s signature part, kept per parameter tuple by identity (a child's
+    definitions, simplified or varied, keep their parent's tuple; tuple and parameters are
+    immutable, and an entry holds its tuple, so its ``id`` is not reused while kept); at most 4,096."""
+    entry = _SIGNATURES.get(id(params))
+    if entry is not None and entry[0] is params:
+        return entry[1]
+    sig = ",".join(f"{'state ' if p.state else ''}{p.name}:{type_str(p.type)}" for p in params)
+    if len(_SIGNATURES) >= 4096:
+        _SIGNATURES.clear()
+    _SIGNATURES[id(params)] = (params, sig)
+    return sig
+
+
 def definition_key(d: Definition, commutative: frozenset[str] = COMMUTATIVE,
                    method: Callable[[Definition], str] | None = None) -> str:
     """One definition's part of :func:`program_hash`: its signature and canonical body hash, its
     methods' keys (``method``: a method's key, by default this function)."""
-    sig = ",".join(f"{'state ' if p.state else ''}{p.name}:{type_str(p.type)}" for p in d.params)
+    sig = _signature(d.params)
     body = canonical_hash(d.body, commutative) if d.body is not None else ""
     methods = ";".join(method(m) if method is not None else definition_key(m, commutative) for m in d.methods)
     return f"{d.kind} {d.name}({sig})->{type_str(d.result) if d.result else ''}={body}[{methods}]"

@@ -14,18 +14,21 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 
 from deap import tools
 
 from mlevolve.gp.diversity import island_model, map_elites
 from mlevolve.gp.engine import Candidate, Engine
 
+_SCORE = attrgetter("score")  # a candidate's fitness, read in C (a tournament reads ``size`` of them)
+
 
 def tournament(rng: random.Random, population: Sequence[Candidate], size: int) -> Candidate:
     """The fittest of ``size`` distinct candidates drawn at random (ties: the first drawn).
     ``population`` is sampled where it is (a list or the steady-state deque: ``random.sample`` only
     indexes it), not copied."""
-    return max(rng.sample(population, min(size, len(population))), key=lambda c: c.score)
+    return max(rng.sample(population, min(size, len(population))), key=_SCORE)
 
 
 def regularized_evolution(engine: Engine) -> None:
