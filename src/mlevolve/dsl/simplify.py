@@ -510,6 +510,16 @@ def _distribute(b: Bindings, sign: float) -> Expr | None:
     return None if shift is None else _add(shift, _mul(const(m), other))
 
 
+def _distribute_from(b: Bindings) -> Expr | None:
+    """``c + m * (k - x)`` as ``(c + m * k) - m * x``."""
+    lits, k, other = _literal(b, "c", "m"), _literal(b, "k"), b["x"]
+    if lits is None or k is None or constant_value(other) is not None:
+        return None
+    c, m = lits
+    shift = _folded(c + m * k[0], c, m, k[0])
+    return None if shift is None else Call("sub", (shift, _mul(const(m), other)))
+
+
 REASSOCIATION: tuple[Rule, ...] = (
     Rule("mul-mul-lit", P("mul", V("c"), P("mul", V("k"), V("x")), commute=True),
          lambda b: _two("mul", b, lambda c, k: c * k, _mul), "c * (k * x) = (c * k) * x (associativity of *)"),
@@ -527,6 +537,14 @@ REASSOCIATION: tuple[Rule, ...] = (
     Rule("ldiv-mul-lit", P("div", V("c"), P("mul", V("k"), V("x"))),
          lambda b: _two("mul", b, lambda c, k: c / k, lambda n, x: Call("div", (n, x))),
          "c / (k * x) = (c / k) / x (k != 0)"),
+    Rule("div-ldiv-lit", P("div", P("div", V("k"), V("x")), V("c")),
+         lambda b: _two("div", b, lambda c, k: k / c, lambda n, x: Call("div", (n, x))),
+         "(k / x) / c = (k / c) / x (c != 0)"),
+    Rule("ldiv-div-lit", P("div", V("c"), P("div", V("x"), V("k"))),
+         lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (n, x)), ("k", "x")),
+         "c / (x / k) = (c * k) / x"),
+    Rule("ldiv-ldiv-lit", P("div", V("c"), P("div", V("k"), V("x"))),
+         lambda b: _two("div", b, lambda c, k: c / k, _mul), "c / (k / x) = (c / k) * x (k != 0)"),
     Rule("mul-neg-lit", P("mul", V("c"), P("neg", V("x")), commute=True),
          lambda b: None if (c := _literal(b, "c")) is None or constant_value(b["x"]) is not None
          else _mul(const(-c[0]), b["x"]), "c * (-x) = (-c) * x"),
@@ -542,17 +560,65 @@ REASSOCIATION: tuple[Rule, ...] = (
     Rule("lsub-add-lit", P("sub", V("c"), P("add", V("k"), V("x"))),
          lambda b: _two("add", b, lambda c, k: c - k, lambda n, x: Call("sub", (n, x))),
          "c - (k + x) = (c - k) - x"),
+    Rule("lsub-sub-lit", P("sub", V("c"), P("sub", V("x"), V("k"))),
+         lambda b: _two("sub", b, lambda c, k: c + k, lambda n, x: Call("sub", (n, x)), ("k", "x")),
+         "c - (x - k) = (c + k) - x"),
+    Rule("lsub-lsub-lit", P("sub", V("c"), P("sub", V("k"), V("x"))),
+         lambda b: _two("sub", b, lambda c, k: c - k, _add), "c - (k - x) = (c - k) + x"),
+    Rule("sub-sub-lit", P("sub", P("sub", V("x"), V("k")), V("c")),
+         lambda b: _two("sub", b, lambda c, k: -(k + c), _add, ("k", "x")), "(x - k) - c = (-(k + c)) + x"),
+    Rule("sub-lsub-lit", P("sub", P("sub", V("k"), V("x")), V("c")),
+         lambda b: _two("sub", b, lambda c, k: k - c, lambda n, x: Call("sub", (n, x))),
+         "(k - x) - c = (k - c) - x"),
     Rule("scale-add-lit", P("add", V("c"), P("mul", V("m"), P("add", V("k"), V("x")), commute=True), commute=True),
          lambda b: _distribute(b, 1.0), "c + m * (k + x) = (c + m * k) + m * x (distributivity)"),
     Rule("scale-sub-lit", P("add", V("c"), P("mul", V("m"), P("sub", V("x"), V("k")), commute=True), commute=True),
          lambda b: _distribute(b, -1.0), "c + m * (x - k) = (c - m * k) + m * x (distributivity)"),
+    Rule("scale-lsub-lit", P("add", V("c"), P("mul", V("m"), P("sub", V("k"), V("x")), commute=True), commute=True),
+         lambda b: _distribute_from(b), "c + m * (k - x) = (c + m * k) - m * x (distributivity)"),
 )
 FITTED_RULES: tuple[Rule, ...] = RULES + REASSOCIATION
 
 
-def fold_fitted(expr: Expr) -> Expr:
-    """``expr`` simplified by :data:`RULES` and the :data:`REASSOCIATION` rules: its chains of
-    literals folded into one.  Equal to ``expr`` in real arithmetic, not bit for bit: only for a
-    formula whose constants were fitted and whose score is measured again on the result
+_FAMILY = {"add": "+", "sub": "+", "mul": "*", "div": "*"}  # the ops REASSOCIATION chains, by family
+
+
+def _with_literal(node: Expr, family: str) -> bool:
+    """Whether ``node`` is a call of ``family``'s ops with a literal argument."""
+    return isinstance(node, Call) and _FAMILY.get(node.op) == family and any(
+        constant_value(a) is not None for a in node.args)
+
+
+def literal_chain(expr: Expr) -> bool:
+    """Whether some node of ``expr`` may fold by :data:`REASSOCIATION` or constant folding: a call of
+    ``+ -`` (or ``* /``) with a literal argument and, as another, a call of the same family with a
+    literal argument (``* /``: or a ``neg``); ``c + m * (k + x)``; or a call whose arguments are all
+    literals.  A necessary condition only (one walk, no rewriting: most fitted formulas, ``a + b * f``
+    among them, have no such node and skip the simplifier)."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Call):
+            stack.extend(node.children())
+            continue
+        literal = [constant_value(a) is not None for a in node.args]
+        if all(literal) and constant_value(node) is None:
+            return True
+        family = _FAMILY.get(node.op)
+        if family is not None and any(literal):
+            for a in (a for a, lit in zip(node.args, literal, strict=True) if not lit):
+                if _with_literal(a, family) or (family == "*" and isinstance(a, Call) and a.op == "neg"):
+                    return True
+                if family == "+" and _with_literal(a, "*") and any(_with_literal(b, "+") for b in a.children()):
+                    return True
+        stack.extend(a for a, lit in zip(node.args, literal, strict=True) if not lit)
+    return False
+
+
+def fold_fitted(expr: Expr, rules: tuple[Rule, ...] = REASSOCIATION) -> Expr:
+    """``expr`` with its chains of literals folded into one by ``rules`` (the :data:`REASSOCIATION`
+    rules; with them, constant folding) to a fixpoint; ``expr`` itself when :func:`literal_chain` finds
+    nothing to fold.  Equal to ``expr`` in real arithmetic, not bit for bit: only for a formula whose
+    constants were fitted and whose score is measured again on the result
     (``interpreter.fit.fit_formula``), never for a cache key."""
-    return simplify_expr(expr, FITTED_RULES)
+    return simplify_expr(expr, rules) if literal_chain(expr) else expr

@@ -80,7 +80,7 @@ import numpy.typing as npt
 
 from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, const, with_children
 from mlevolve.dsl.kinds import replace_slot, slot_body
-from mlevolve.dsl.simplify import REASSOCIATION, constant_value, simplify_expr
+from mlevolve.dsl.simplify import constant_value, fold_fitted
 from mlevolve.dsl.traverse import preorder, replace_at
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter.derivatives import partials, term
@@ -633,7 +633,7 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
     unchanged when it is finite at none (every start tried counting one evaluation).
 
     The fitted formula's chains of literals are folded into one (``a + b * (c * x)`` as
-    ``a + (b * c) * x``, by :data:`~mlevolve.dsl.simplify.REASSOCIATION`): equal in real arithmetic, not
+    ``a + (b * c) * x``, by :func:`~mlevolve.dsl.simplify.fold_fitted`): equal in real arithmetic, not
     bit for bit, so the program returned is the one to score (the evaluator scores it).
 
     Runs on the compiled kernel (:mod:`~mlevolve.interpreter.formula_kernel`, the same numbers but
@@ -714,7 +714,7 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
                 fitted = scaled(fitted, a, b)
                 assert isinstance(fitted, Call) and isinstance(fitted.args[1], Call)
                 wrapper = (fitted.args[0], fitted.args[1].args[0])  # the literals a and b, as written
-        folded = simplify_expr(fitted, REASSOCIATION) if sites or wrapper is not None else fitted
+        folded = fold_fitted(fitted) if sites or wrapper is not None else fitted
         if folded != fitted:  # its literals moved: the Body is made from the program (fold_fitted's rules)
             fitted, flat = folded, True
         if fitted == d.body:
