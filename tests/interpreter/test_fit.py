@@ -15,6 +15,7 @@ from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.simplify import constant_value
 from mlevolve.dsl.traverse import preorder
 from mlevolve.grammar.spec import load_grammar
+from mlevolve.interpreter import fit
 from mlevolve.interpreter.evaluate import Settings, evaluate
 from mlevolve.interpreter.evaluator import DEFAULT_FIT, ProgramEvaluator
 from mlevolve.interpreter.fit import FitOptions, fit_formula, linear_scaling, split_scaling
@@ -99,13 +100,14 @@ def test_a_literal_on_a_removable_pole_moves_to_the_right_value(jit: bool, monke
     fitted = fit_formula(program, SPEC, x, y, FitOptions(scale=False))
     body = fitted.program.definitions[0].body
     assert body is not None
-    assert [constant_value(n) for n in preorder(body) if constant_value(n) is not None] == pytest.approx([1.7])
+    # tuned to c = 1.7, then folded (``reciprocal(1.7)`` is a literal): ``sign(x1) / 0.588...``
+    assert [constant_value(n) for n in preorder(body) if constant_value(n) is not None] == pytest.approx([1 / 1.7])
     assert fitted.evaluations <= 2 * 10 + 1
     scaled = fit_formula(program, SPEC, x, y)  # with scaling: any c != 0 is the optimum, b * c = 1.7
     split = split_scaling(scaled.program.definitions[0].body)  # type: ignore[arg-type]
     assert split is not None
     inner = [constant_value(n) for n in preorder(split[0]) if constant_value(n) is not None]
-    assert inner[0] != 0.0 and split[2] * inner[0] == pytest.approx(1.7)
+    assert inner[0] != 0.0 and split[2] / inner[0] == pytest.approx(1.7)  # b / reciprocal(c), folded
     result = evaluate(scaled.program, Points("p", x, y, x, y, 3), SPEC)
     assert result.metrics["train_r2"] > 1 - 1e-12
 
@@ -302,3 +304,58 @@ def evaluate_text(program: object, x: np.ndarray) -> np.ndarray:
 
     fn = instantiate(compile_program(parse(format_program(program)), SPEC))  # type: ignore[arg-type]
     return np.broadcast_to(np.asarray(fn(*x.T), np.float64), x.shape[:1])
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_a_literal_started_on_a_pole_is_folded_into_the_scaling(jit: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``0.0 * x``: the literal moves off 0 only a finite-difference step (about 1.5e-8) and the
+    scaling absorbs the rest (``0.5 + 1.3e8 * (1.49e-8 * x)`` before); the fit folds the two literals
+    into one, and the evaluator scores the folded program (its score is the text's)."""
+    if not jit:
+        monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+    task = points(lambda x: 0.5 + 2.0 * x, 1.0, 3.0)
+    program = parse(formula("0.0 * x"))
+    fitted = fit_formula(program, SPEC, task.x_train, task.y_train)
+    body = fitted.program.definitions[0].body
+    assert body is not None and body.size == 5  # a + b * x
+    split = split_scaling(body)
+    assert split is not None and np.isclose(split[1], 0.5) and np.isclose(split[2], 2.0)
+    outcome = evaluator(task).evaluate(program, "k")
+    assert outcome.failure is None and outcome.program is not None
+    again = evaluate(parse(outcome.program), task, SPEC)  # the text as archived reproduces its score
+    assert again.metrics["fitness"] == outcome.metrics["fitness"]
+
+
+@pytest.mark.parametrize("jit", [True, False])
+@pytest.mark.parametrize("body", ["x / 0.0", "exp(1000.0) * x", "log(0.0) * x", "x * reciprocal(0.0) + 1.0"])
+def test_a_formula_not_finite_at_its_literals_is_fitted_from_a_restart(body: str, jit: bool,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pole at a literal is restarted (``fit.restarts``), not failed at the probe; the failed
+    start counts one evaluation, and the fit from the restart the rest."""
+    if not jit:
+        monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+    task = points(lambda x: 0.5 + 2.0 * x, 1.0, 3.0)
+    program = parse(formula(body))
+    fitted = fit_formula(program, SPEC, task.x_train, task.y_train)
+    assert fitted.program != program
+    result = evaluate(fitted.program, task, SPEC)
+    assert result.failure is None and result.metrics["train_r2"] == pytest.approx(1.0, abs=1e-9)
+    assert fitted.evaluations >= 2
+    outcome = evaluator(task).evaluate(program, "k")
+    assert evaluator(task).fingerprint(program, "k")[1] is None  # not failed at the probe
+    assert outcome.failure is None and outcome.metrics["fit_evaluations"] == fitted.evaluations
+    assert evaluator(task, None).fingerprint(program, "k")[1] is not None  # unfitted: the probe fails it
+
+
+def test_each_restart_costs_one_evaluation_and_a_hopeless_pole_fails_as_data() -> None:
+    """``sqrt(-2.0 - x * x)`` is NaN at -2, -1 and 1 alike on x in [1, 3]: three starts, three
+    evaluations, and the candidate fails when scored (a failure, not an exception)."""
+    task = points(lambda x: 0.5 + 2.0 * x, 1.0, 3.0)
+    program = parse(formula("sqrt(-2.0 - x * x)"))
+    fitted = fit_formula(program, SPEC, task.x_train, task.y_train)
+    assert fitted.program == program and fitted.evaluations == 3
+    assert [list(s) for s in fit.restarts(np.array([-2.0]))] == [[-1.0], [1.0]]
+    assert [list(s) for s in fit.restarts(np.array([0.0, 1000.0]))] == [[1.0, 1000.0], [1.0, 1.0]]
+    assert fit_formula(program, SPEC, task.x_train, task.y_train, FitOptions(tune=False)).evaluations == 1
+    outcome = evaluator(task).evaluate(program, "k")
+    assert outcome.failure is not None

@@ -436,3 +436,189 @@ def simplify_program(program: Program, simplify: Callable[[Expr], Expr] = simpli
     if all(a is b for a, b in zip(definitions, program.definitions, strict=True)):
         return program
     return program.with_definitions(definitions)
+
+
+# ------------------------------------------------------------------ reassociation (fitted programs only)
+# Laws of the real numbers that IEEE arithmetic keeps only up to rounding: ``c1 * (c2 * x)`` and
+# ``(c1 * c2) * x`` round differently, so these rules are NOT in :data:`RULES` (whose results must
+# compute the same bits: the cache key, FEC and bloat control read them).  They serve one purpose:
+# after a formula's constants are fitted (``interpreter.fit``), a literal left inside the linear
+# scaling's product (``a + b * (c * x)``) or any chain of literals is folded into one, and the folded
+# program is then scored again, so the score is that of the program shown.  Each rule captures
+# literals ``c``/``k`` (a ``Num`` or ``neg`` of one) and declines (None) when a capture is not a literal
+# or the folded constant is not finite, or is zero where the constants it folds were not: a fold
+# never makes a pole or an overflow that was not there.  ``x`` is any subtree.
+
+
+def _literal(b: Bindings, *names: str) -> list[float] | None:
+    """The values of the captures ``names`` if all are literals, else None."""
+    out = []
+    for name in names:
+        v = constant_value(b[name])
+        if v is None:
+            return None
+        out.append(v)
+    return out
+
+
+def _folded(value: float, *parts: float) -> Expr | None:
+    """``value`` as a literal when it is finite, and nonzero unless some of ``parts`` was zero."""
+    if not math.isfinite(value) or (value == 0.0 and all(p != 0.0 for p in parts)):
+        return None
+    return const(value)
+
+
+def _two(op: str, b: Bindings, fold: Callable[[float, float], float], build: Callable[[Expr, Expr], Expr],
+         inner: tuple[str, str] = ("k", "x")) -> Expr | None:
+    """``build(fold(c, k), x)``, where the inner operation's literal may be either of its two
+    captures ``inner`` when ``op`` commutes (the pattern matched them in one order only)."""
+    c = _literal(b, "c")
+    if c is None:
+        return None
+    first, second = inner
+    k = _literal(b, first)
+    other = b[second]
+    if k is None and op in ("add", "mul"):
+        k, other = _literal(b, second), b[first]
+    if k is None or constant_value(other) is not None:  # (literals alone are constant folding's)
+        return None
+    new = _folded(fold(c[0], k[0]), c[0], k[0])
+    return None if new is None else build(new, other)
+
+
+def _mul(a: Expr, b: Expr) -> Expr:
+    return Call("mul", (a, b))
+
+
+def _add(a: Expr, b: Expr) -> Expr:
+    return Call("add", (a, b))
+
+
+def _distribute(b: Bindings, sign: float) -> Expr | None:
+    """``c + m * (x + sign * k)`` as ``(c + sign * m * k) + m * x`` (see the rules below)."""
+    lits = _literal(b, "c", "m")
+    k = _literal(b, "k")
+    other = b["x"]
+    if lits is None:
+        return None
+    if k is None and sign > 0:  # an inner add commutes: its literal may be either argument
+        k, other = _literal(b, "x"), b["k"]
+    if k is None or constant_value(other) is not None:
+        return None
+    c, m = lits
+    shift = _folded(c + sign * (m * k[0]), c, m, k[0])
+    return None if shift is None else _add(shift, _mul(const(m), other))
+
+
+def _distribute_from(b: Bindings) -> Expr | None:
+    """``c + m * (k - x)`` as ``(c + m * k) - m * x``."""
+    lits, k, other = _literal(b, "c", "m"), _literal(b, "k"), b["x"]
+    if lits is None or k is None or constant_value(other) is not None:
+        return None
+    c, m = lits
+    shift = _folded(c + m * k[0], c, m, k[0])
+    return None if shift is None else Call("sub", (shift, _mul(const(m), other)))
+
+
+REASSOCIATION: tuple[Rule, ...] = (
+    Rule("mul-mul-lit", P("mul", V("c"), P("mul", V("k"), V("x")), commute=True),
+         lambda b: _two("mul", b, lambda c, k: c * k, _mul), "c * (k * x) = (c * k) * x (associativity of *)"),
+    Rule("mul-div-lit", P("mul", V("c"), P("div", V("x"), V("k")), commute=True),
+         lambda b: _two("div", b, lambda c, k: c / k, _mul, ("k", "x")),
+         "c * (x / k) = (c / k) * x (k != 0)"),
+    Rule("mul-ldiv-lit", P("mul", V("c"), P("div", V("k"), V("x")), commute=True),
+         lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (n, x))),
+         "c * (k / x) = (c * k) / x"),
+    Rule("div-mul-lit", P("div", P("mul", V("k"), V("x")), V("c")),
+         lambda b: _two("mul", b, lambda c, k: k / c, _mul), "(k * x) / c = (k / c) * x (c != 0)"),
+    Rule("div-div-lit", P("div", P("div", V("x"), V("k")), V("c")),
+         lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (x, n)), ("k", "x")),
+         "(x / k) / c = x / (k * c)"),
+    Rule("ldiv-mul-lit", P("div", V("c"), P("mul", V("k"), V("x"))),
+         lambda b: _two("mul", b, lambda c, k: c / k, lambda n, x: Call("div", (n, x))),
+         "c / (k * x) = (c / k) / x (k != 0)"),
+    Rule("div-ldiv-lit", P("div", P("div", V("k"), V("x")), V("c")),
+         lambda b: _two("div", b, lambda c, k: k / c, lambda n, x: Call("div", (n, x))),
+         "(k / x) / c = (k / c) / x (c != 0)"),
+    Rule("ldiv-div-lit", P("div", V("c"), P("div", V("x"), V("k"))),
+         lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (n, x)), ("k", "x")),
+         "c / (x / k) = (c * k) / x"),
+    Rule("ldiv-ldiv-lit", P("div", V("c"), P("div", V("k"), V("x"))),
+         lambda b: _two("div", b, lambda c, k: c / k, _mul), "c / (k / x) = (c / k) * x (k != 0)"),
+    Rule("mul-neg-lit", P("mul", V("c"), P("neg", V("x")), commute=True),
+         lambda b: None if (c := _literal(b, "c")) is None or constant_value(b["x"]) is not None
+         else _mul(const(-c[0]), b["x"]), "c * (-x) = (-c) * x"),
+    Rule("add-add-lit", P("add", V("c"), P("add", V("k"), V("x")), commute=True),
+         lambda b: _two("add", b, lambda c, k: c + k, _add), "c + (k + x) = (c + k) + x (associativity of +)"),
+    Rule("add-sub-lit", P("add", V("c"), P("sub", V("x"), V("k")), commute=True),
+         lambda b: _two("sub", b, lambda c, k: c - k, _add, ("k", "x")), "c + (x - k) = (c - k) + x"),
+    Rule("add-lsub-lit", P("add", V("c"), P("sub", V("k"), V("x")), commute=True),
+         lambda b: _two("sub", b, lambda c, k: c + k, lambda n, x: Call("sub", (n, x))),
+         "c + (k - x) = (c + k) - x"),
+    Rule("sub-add-lit", P("sub", P("add", V("k"), V("x")), V("c")),
+         lambda b: _two("add", b, lambda c, k: k - c, _add), "(k + x) - c = (k - c) + x"),
+    Rule("lsub-add-lit", P("sub", V("c"), P("add", V("k"), V("x"))),
+         lambda b: _two("add", b, lambda c, k: c - k, lambda n, x: Call("sub", (n, x))),
+         "c - (k + x) = (c - k) - x"),
+    Rule("lsub-sub-lit", P("sub", V("c"), P("sub", V("x"), V("k"))),
+         lambda b: _two("sub", b, lambda c, k: c + k, lambda n, x: Call("sub", (n, x)), ("k", "x")),
+         "c - (x - k) = (c + k) - x"),
+    Rule("lsub-lsub-lit", P("sub", V("c"), P("sub", V("k"), V("x"))),
+         lambda b: _two("sub", b, lambda c, k: c - k, _add), "c - (k - x) = (c - k) + x"),
+    Rule("sub-sub-lit", P("sub", P("sub", V("x"), V("k")), V("c")),
+         lambda b: _two("sub", b, lambda c, k: -(k + c), _add, ("k", "x")), "(x - k) - c = (-(k + c)) + x"),
+    Rule("sub-lsub-lit", P("sub", P("sub", V("k"), V("x")), V("c")),
+         lambda b: _two("sub", b, lambda c, k: k - c, lambda n, x: Call("sub", (n, x))),
+         "(k - x) - c = (k - c) - x"),
+    Rule("scale-add-lit", P("add", V("c"), P("mul", V("m"), P("add", V("k"), V("x")), commute=True), commute=True),
+         lambda b: _distribute(b, 1.0), "c + m * (k + x) = (c + m * k) + m * x (distributivity)"),
+    Rule("scale-sub-lit", P("add", V("c"), P("mul", V("m"), P("sub", V("x"), V("k")), commute=True), commute=True),
+         lambda b: _distribute(b, -1.0), "c + m * (x - k) = (c - m * k) + m * x (distributivity)"),
+    Rule("scale-lsub-lit", P("add", V("c"), P("mul", V("m"), P("sub", V("k"), V("x")), commute=True), commute=True),
+         lambda b: _distribute_from(b), "c + m * (k - x) = (c + m * k) - m * x (distributivity)"),
+)
+FITTED_RULES: tuple[Rule, ...] = RULES + REASSOCIATION
+
+
+_FAMILY = {"add": "+", "sub": "+", "mul": "*", "div": "*"}  # the ops REASSOCIATION chains, by family
+
+
+def _with_literal(node: Expr, family: str) -> bool:
+    """Whether ``node`` is a call of ``family``'s ops with a literal argument."""
+    return isinstance(node, Call) and _FAMILY.get(node.op) == family and any(
+        constant_value(a) is not None for a in node.args)
+
+
+def literal_chain(expr: Expr) -> bool:
+    """Whether some node of ``expr`` may fold by :data:`REASSOCIATION` or constant folding: a call of
+    ``+ -`` (or ``* /``) with a literal argument and, as another, a call of the same family with a
+    literal argument (``* /``: or a ``neg``); ``c + m * (k + x)``; or a call whose arguments are all
+    literals.  A necessary condition only (one walk, no rewriting: most fitted formulas, ``a + b * f``
+    among them, have no such node and skip the simplifier)."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Call):
+            stack.extend(node.children())
+            continue
+        literal = [constant_value(a) is not None for a in node.args]
+        if all(literal) and constant_value(node) is None:
+            return True
+        family = _FAMILY.get(node.op)
+        if family is not None and any(literal):
+            for a in (a for a, lit in zip(node.args, literal, strict=True) if not lit):
+                if _with_literal(a, family) or (family == "*" and isinstance(a, Call) and a.op == "neg"):
+                    return True
+                if family == "+" and _with_literal(a, "*") and any(_with_literal(b, "+") for b in a.children()):
+                    return True
+        stack.extend(a for a, lit in zip(node.args, literal, strict=True) if not lit)
+    return False
+
+
+def fold_fitted(expr: Expr, rules: tuple[Rule, ...] = REASSOCIATION) -> Expr:
+    """``expr`` with its chains of literals folded into one by ``rules`` (the :data:`REASSOCIATION`
+    rules; with them, constant folding) to a fixpoint; ``expr`` itself when :func:`literal_chain` finds
+    nothing to fold.  Equal to ``expr`` in real arithmetic, not bit for bit: only for a formula whose
+    constants were fitted and whose score is measured again on the result
+    (``interpreter.fit.fit_formula``), never for a cache key."""
+    return simplify_expr(expr, rules) if literal_chain(expr) else expr

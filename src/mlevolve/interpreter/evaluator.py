@@ -36,7 +36,7 @@ from mlevolve.interpreter.codegen import Compiled, compile_program
 from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, instantiate, namespace
 from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.fastpath import PREFIX_OF, Interpreted, compiled_formula, interpret
-from mlevolve.interpreter.fit import FitOptions, LearnerTuning, fit_formula, formula_points, tune_learner
+from mlevolve.interpreter.fit import FitOptions, LearnerTuning, fit_formula, formula_points, has_literals, tune_learner
 from mlevolve.interpreter.regimes import regime_of_task
 from mlevolve.interpreter.standalone.common import CandidateFailure
 from mlevolve.interpreter.standalone.data_learner import FAMILIES, synthetic_arrays
@@ -149,11 +149,15 @@ class ProgramEvaluator:
         probe: Any = getattr(self, _PROBES[compiled.regime.probe])
         return probe(program, compiled)  # type: ignore[no-any-return]
 
-    def _probe_points(self, program: Program, compiled: Compiled | Interpreted) -> list[Any]:
-        """A formula's outputs on the training points."""
+    def _probe_points(self, program: Program, compiled: Compiled | Interpreted) -> list[Any] | None:
+        """A formula's outputs on the training points; None (no fingerprint) when they are not finite
+        but its literals are to be fitted: the fit restarts them (``fit.restarts``, counted there)."""
         x = np.asarray(self._data["x_train"], np.float64)
         formula = compiled_formula(compiled) or instantiate(compiled)  # compiled when it can be (numba)
-        return [_finite_outputs(np.broadcast_to(formula(*x.T), x.shape[:1]), "the formula")]
+        out = np.broadcast_to(formula(*x.T), x.shape[:1])
+        if self.fit is not None and self.fit.tune and not np.isfinite(out).all() and has_literals(program):
+            return None
+        return [_finite_outputs(out, "the formula")]
 
     def _probe_learning(self, program: Program, compiled: Compiled | Interpreted) -> list[Any]:
         """A learner's predictions on 10 validation examples after 10 training examples of each task:

@@ -80,7 +80,7 @@ import numpy.typing as npt
 
 from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, const, with_children
 from mlevolve.dsl.kinds import replace_slot, slot_body
-from mlevolve.dsl.simplify import constant_value
+from mlevolve.dsl.simplify import constant_value, fold_fitted
 from mlevolve.dsl.traverse import preorder, replace_at
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter.derivatives import partials, term
@@ -598,15 +598,72 @@ def _fit_compiled(kernel: ModuleType, d: Definition, offset: int, nodes: list[Ex
     return _Numbers(bool(ok), theta, float(sse), int(calls), float(a), float(b), float(unscaled))
 
 
+def has_literals(program: Program) -> bool:
+    """Whether ``program``'s formula holds a numeric literal (one :func:`fit_formula` can tune)."""
+    body = _formula(program).body
+    return body is not None and any(constant_value(n) is not None for n in preorder(body))
+
+
+def restarts(theta: F64) -> list[F64]:
+    """The starting literals tried, in this order, when a formula is not finite on its training
+    points at its own literals ``theta`` (p,): each literal at 0 moved to 1 (the pole of ``x / c``,
+    ``log(c)``, ``reciprocal(c)``); then, besides, each literal clipped to [-1, 1] (``exp(1000.0)``,
+    ``c ** 400``: an overflow); then their magnitudes (``log(-2.0)``, ``sqrt(-c)``: outside the
+    domain).  A start equal to one before it (or to ``theta``) is left out.
+
+    Why these: SymbolicRegression.jl (PySR) restarts its constant optimiser from perturbed constants,
+    ``c * (1 + 0.5 * randn)``; a relative perturbation cannot leave a pole at 0 nor bring ``exp(1000)``
+    into range, and a random one would need a generator per candidate.  These starts are fixed, so a
+    fit stays deterministic.  Each costs one formula evaluation (:func:`fit_formula` counts it)."""
+    zero_moved = np.where(theta == 0.0, 1.0, theta)
+    unit = np.where(theta == 0.0, 1.0, np.clip(theta, -1.0, 1.0))
+    out: list[F64] = []
+    for start in (zero_moved, unit, np.abs(unit)):
+        if not any(np.array_equal(start, seen) for seen in (theta, *out)):
+            out.append(start)
+    return out
+
+
 def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions = FitOptions()) -> Fitted:
     """Tune the literals of ``program``'s formula and scale its output on points ``x`` (n, vars),
     ``y`` (n,); returns the fitted program (the input itself when nothing improved) and the
     number of formula evaluations spent (each residual evaluation and each Jacobian counting one).
-    Never raises for a bad candidate: a formula that is not finite on the points comes back unchanged.
+    Never raises for a bad candidate: a formula that is not finite on the points at its literals is
+    fitted from the first of :func:`restarts` at which it is (its literals replaced), and comes back
+    unchanged when it is finite at none (every start tried counting one evaluation).
+
+    The fitted formula's chains of literals are folded into one (``a + b * (c * x)`` as
+    ``a + (b * c) * x``, by :func:`~mlevolve.dsl.simplify.fold_fitted`): equal in real arithmetic, not
+    bit for bit, so the program returned is the one to score (the evaluator scores it).
 
     Runs on the compiled kernel (:mod:`~mlevolve.interpreter.formula_kernel`, the same numbers but
     through ``exp``, ``log``, ``sin``, ``cos``, ``tanh``: see there) when it is available and encodes
     the formula, else on NumPy (the reference, ``MLEVOLVE_NO_JIT=1``)."""
+    fitted, ok = _fit_once(program, spec, x, y, options)
+    if ok or not options.tune:
+        return fitted
+    d = _formula(program)
+    assert d.body is not None
+    existing = _split(d.body) if options.scale else None
+    inner = existing[0] if existing is not None else d.body
+    nodes = preorder(inner)
+    sites = literal_sites(inner, nodes)
+    spent = fitted.evaluations
+    if not sites:
+        return fitted
+    theta = np.array([constant_value(nodes[i]) for i in sites], np.float64)
+    for start in restarts(theta):
+        moved = _substitute(inner, sites, [const(float(v)) for v in start])
+        body = moved if existing is None else scaled(moved, existing[1], existing[2])
+        again, ok = _fit_once(program.replace(d.replace_body(body)), spec, x, y, options)
+        spent += again.evaluations
+        if ok:
+            return Fitted(again.program, spent, again.body)
+    return Fitted(program, spent)
+
+
+def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions) -> tuple[Fitted, bool]:
+    """:func:`fit_formula` from the program's own literals, and whether the formula was finite there."""
     d = _formula(program)
     assert d.body is not None
     existing = _split(d.body) if options.scale else None
@@ -637,7 +694,7 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
             # (a formula computes with Scalars, so it always has its linear form; without one, no derivatives)
             numbers = _fit_numpy(fn, linear, x, y, theta0, options.scale, budget if linear is not None else 0)
         if not numbers.ok:
-            return Fitted(program, numbers.calls)
+            return Fitted(program, numbers.calls), False
         literals = [const(float(v)) for v in numbers.theta]
         if any(new != nodes[i] for i, new in zip(sites, literals, strict=True)):
             fitted = _substitute(inner, sites, literals)
@@ -657,8 +714,11 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
                 fitted = scaled(fitted, a, b)
                 assert isinstance(fitted, Call) and isinstance(fitted.args[1], Call)
                 wrapper = (fitted.args[0], fitted.args[1].args[0])  # the literals a and b, as written
+        folded = fold_fitted(fitted) if sites or wrapper is not None else fitted
+        if folded != fitted:  # its literals moved: the Body is made from the program (fold_fitted's rules)
+            fitted, flat = folded, True
         if fitted == d.body:
-            return Fitted(program, numbers.calls)
+            return Fitted(program, numbers.calls), True
         linearised = None
         if existing is None and not flat:  # the fitted formula's Body from its own, when only literals changed
             from mlevolve.interpreter.formula_code import refitted, scalar_formula_registers
@@ -666,7 +726,7 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
             made = scalar_formula_registers(d)
             if made is not None:
                 linearised = refitted(made, dict(zip(sites, literals, strict=True)), wrapper)
-        return Fitted(program.replace(d.replace_body(fitted)), numbers.calls, linearised)
+        return Fitted(program.replace(d.replace_body(fitted)), numbers.calls, linearised), True
 
 
 def formula_points(data: dict[str, Any]) -> tuple[F64, F64]:

@@ -1,0 +1,148 @@
+"""The reassociation rules for fitted programs (``simplify.REASSOCIATION``): each folds its literals
+into one, keeps the value up to rounding (the real-number law in its comment), declines where the
+folded constant would not be finite, and is kept out of the exact simplifier."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlevolve.dsl.ir import Call, Expr, Num, Ref, const
+from mlevolve.dsl.parse import parse_expr
+from mlevolve.dsl.printer import format_expr
+from mlevolve.dsl.simplify import REASSOCIATION, RULES, Pat, Rule, constant_value, rewrite_node, simplify_expr
+
+EPS = float(np.finfo(np.float64).eps)
+PROPS = settings(max_examples=60, derandomize=True, deadline=None, database=None)
+# literals and inputs well inside the float64 range, away from underflow; zero excluded (a divisor)
+number = st.floats(1e-3, 1e3).flatmap(lambda v: st.sampled_from([v, -v]))
+NAMES = ("c", "k", "m")
+
+
+def build(pat: Pat, values: dict[str, float], swap: bool) -> Expr:
+    """The pattern with its literal captures as literals, ``x`` as the input ``x`` (both argument orders
+    of a commuting pattern: ``swap``)."""
+    if pat.op is None:
+        assert pat.name is not None
+        return const(values[pat.name]) if pat.name in NAMES else Ref("x")
+    args = [build(a, values, swap) for a in pat.args]
+    if pat.commute and swap:
+        args.reverse()
+    return Call(pat.op, tuple(args))
+
+
+def exact(e: Expr, x: float) -> Fraction:
+    """The expression's value in exact rational arithmetic (the real-number law's side)."""
+    value = constant_value(e)
+    if value is not None:
+        return Fraction(value)
+    if isinstance(e, Ref):
+        return Fraction(x)
+    assert isinstance(e, Call)
+    a = [exact(arg, x) for arg in e.args]
+    ops = {"add": lambda: a[0] + a[1], "sub": lambda: a[0] - a[1], "mul": lambda: a[0] * a[1],
+           "div": lambda: a[0] / a[1], "neg": lambda: -a[0]}
+    return ops[e.op]()
+
+
+def magnitude(e: Expr, x: float) -> float:
+    """The expression evaluated on the magnitudes of its literals and input, with ``-`` as ``+``: the
+    scale of the rounding errors of a few float64 operations (Higham 2002, ch. 3)."""
+    value = constant_value(e)
+    if value is not None:
+        return abs(value)
+    if isinstance(e, Ref):
+        return abs(x)
+    assert isinstance(e, Call)
+    a = [magnitude(arg, x) for arg in e.args]
+    return {"add": lambda: a[0] + a[1], "sub": lambda: a[0] + a[1], "mul": lambda: a[0] * a[1],
+            "div": lambda: a[0] / a[1], "neg": lambda: a[0]}[e.op]()
+
+
+def floating(e: Expr, x: float) -> float:
+    """The expression in float64, operation by operation, as the NumPy backend computes it."""
+    value = constant_value(e)
+    if value is not None:
+        return value
+    if isinstance(e, Ref):
+        return x
+    assert isinstance(e, Call)
+    a = [np.float64(floating(arg, x)) for arg in e.args]
+    ops = {"add": lambda: a[0] + a[1], "sub": lambda: a[0] - a[1], "mul": lambda: a[0] * a[1],
+           "div": lambda: a[0] / a[1], "neg": lambda: -a[0]}
+    return float(ops[e.op]())
+
+
+@pytest.mark.parametrize("rule", REASSOCIATION, ids=lambda r: r.name)
+@PROPS
+@given(c=number, k=number, m=number, x=number, swap=st.booleans())
+def test_each_rule_folds_its_literals_and_keeps_the_value_up_to_rounding(rule: Rule, c: float, k: float, m: float,
+                                                                         x: float, swap: bool) -> None:
+    node = build(rule.pattern, {"c": c, "k": k, "m": m}, swap)
+    step = rewrite_node(node, REASSOCIATION)
+    literals = sum(1 for n in _nodes(node) if isinstance(n, Num))
+    if step is None:  # declined only where it would not shrink (a negative literal made of positive ones)
+        new = rule.rewrite(_captures(rule, node))
+        assert new is None or new.size >= node.size
+        return
+    new, _ = step
+    assert new.size < node.size
+    folded = sum(1 for n in _nodes(new) if isinstance(n, Num))
+    assert folded < literals or rule.name == "mul-neg-lit"  # two literals (or more) made one; a neg dropped
+    truth = exact(node, x)
+    bound = 8 * EPS * magnitude(node, x)
+    assert abs(Fraction(floating(new, x)) - truth) <= Fraction(bound)
+    assert abs(Fraction(floating(node, x)) - truth) <= Fraction(bound)
+
+
+def _nodes(e: Expr) -> list[Expr]:
+    out, stack = [], [e]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(n.children())
+    return out
+
+
+def _captures(rule: Rule, node: Expr) -> dict[str, Expr]:
+    from mlevolve.dsl.simplify import match
+
+    bound = match(rule.pattern, node)
+    assert bound is not None
+    return bound
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("0.5 + 134351945.728 * (1.4886274918928728e-8 * x)", "0.5 + 1.9999999999999998 * x"),
+    ("2.0 * (x * 3.0)", "6.0 * x"),
+    ("x * 2.0 / 4.0", "0.5 * x"),
+    ("1.0 + (x + 2.0)", "3.0 + x"),
+    ("1.0 + 2.0 * (x + 3.0)", "7.0 + 2.0 * x"),
+    ("1.0 + (2.0 + x) * 3.0", "7.0 + 3.0 * x"),
+    ("3.0 / (2.0 * x)", "1.5 / x"),
+    ("x / 2.0 / 4.0", "x / 8.0"),
+    ("1.0 + 2.0 * (3.0 * (4.0 * x))", "1.0 + 24.0 * x"),
+    ("0.5 + 2.0 * (x * x + 1.0)", "2.5 + 2.0 * (x * x)"),
+    ("x * (2.0 * y)", "x * (2.0 * y)"),  # no chain of literals: nothing to fold
+])
+def test_chains_of_literals_fold_into_one(text: str, expected: str) -> None:
+    env = {"x": "Scalar", "y": "Scalar"}
+    assert format_expr(simplify_expr(parse_expr(text, env), REASSOCIATION)) == expected
+
+
+def test_a_fold_that_would_overflow_or_underflow_is_declined() -> None:
+    env = {"x": "Scalar"}
+    for text in ("1e300 * (1e300 * x)", "1e-300 * (1e-300 * x)", "1.7e308 + (1.7e308 + x)"):
+        e = parse_expr(text, env)
+        assert simplify_expr(e, REASSOCIATION) == e
+
+
+def test_the_exact_simplifier_never_reassociates() -> None:
+    """Reassociation changes the last bits: the cache key's simplifier (``RULES``) keeps chains."""
+    assert not {r.name for r in REASSOCIATION} & {r.name for r in RULES}
+    e = parse_expr("2.0 * (3.0 * x)", {"x": "Scalar"})
+    assert simplify_expr(e) == e
