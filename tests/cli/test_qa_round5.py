@@ -192,3 +192,25 @@ def test_a_budget_below_what_the_archive_holds_evaluates_nothing_and_says_so(
                                         "nothing new was evaluated, and this summary considers its first 5 "
                                         "(a larger --budget goes on)")
     assert "; 5 candidates (the budget; the archive holds 12); archive" in summary.one_line(result)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("flags", "lines"), [
+    (["--seed", "1", "--seed", "2", "--bogus"], ["q.py: error: unrecognized arguments: --bogus",
+                                                 "hint: run `q.py --help`"]),
+    (["--seed", "-1", "--sed", "1", "--jsn"], ["q.py: error: unrecognized arguments: --sed --jsn",
+                                               "hint: run `q.py --help`"]),
+    (["--tsak=nguyen1"], ["q.py: error: unrecognized arguments: --tsak", "hint: run `q.py --help`"]),
+    (["--seed", "1", "--seed=2"], ["q.py: error: argument --seed: given twice; give it once",
+                                   "hint: run `q.py --help`"])])
+def test_an_exported_script_reports_unknown_options_first(
+        capsys: Capsys, tmp_path: Path, flags: list[str], lines: list[str]) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, environment
+
+    assert cli(capsys, "export", str(ROOT / "examples" / "quartic.mlev"), "-o", str(tmp_path / "q.py"))[0] == 0
+    done = subprocess.run([sys.executable, str(tmp_path / "q.py"), *flags], capture_output=True, text=True,
+                          timeout=120, env=environment())
+    assert (done.returncode, done.stdout, done.stderr.splitlines()) == (2, "", lines)

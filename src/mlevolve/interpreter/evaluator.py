@@ -5,8 +5,9 @@ Functional-equivalence checking (FEC, AutoML-Zero; Co-Reyes et al. 2021): progra
 the same outputs on fixed probe inputs are taken to score the same, so only the first is trained.
 The probes are cheap: elementwise components run on a fixed probe tensor (a loss also on its
 gradient, an optimizer for five steps); a learner trains on ten examples and predicts ten (of the
-run's own tasks, also under ``fresh=1``, and stops at the first diverging prediction); a
-formula is evaluated on the training points; an RL or generative objective on fixed probe
+run's own tasks, also under ``fresh=1``, and stops at the first diverging prediction; when it is
+then trained on those tasks, the compiled interpreter starts from the probe's memory after its ten
+steps, the same numbers); a formula is evaluated on the training points; an RL or generative objective on fixed probe
 tensors, with its gradients.  An evolving model has no cheap probe (no FEC).  Probing also rejects
 at once a component that is non-finite on the probes, an activation whose output is constant, or
 an objective with no gradient.

@@ -62,7 +62,9 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         *([f'    parser.add_argument("--epochs", type=int, default={epochs}, '
            'help="training epochs (default: %(default)s)")'] if "epochs" in regime.settings else []),
         '    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")',
-        '    flags = [arg.split("=")[0] for arg in sys.argv[1:] if arg.startswith("--")]',
+        '    flags = [arg.split("=")[0] for arg in sys.argv[1:] if arg.startswith("--") and arg != "--"]',
+        "    if odd := [flag for flag in flags if flag not in parser._option_string_actions]:  # unknown ones first",
+        "        parser.error(f\"unrecognized arguments: {' '.join(odd)}\")  # as mlevolve reports them",
         "    if twice := [flag for flag in flags if flags.count(flag) > 1]:  # argparse would keep the last silently",
         f"        parser.error(f{GIVEN_TWICE.format(flag='{twice[0]}')!r})",
         "    if not 0 <= (args := parser.parse_args()).seed < 2**63:  # what the library takes (api._seed)",

@@ -202,11 +202,9 @@ def _check_count(n_params: int, budget: Budget) -> None:
 
 def train_supervised(data: dict[str, Any], program: SupervisedProgram, *, epochs: int = 10, batch_size: int = 64,
                      seed: int = 0, budget: Budget | None = None) -> dict[str, Any]:
-    """Train a network on ``data`` (arrays x_/y_ train, val, test; n_classes, 0 for regression).
-
-    Deterministic for a seed on CPU.  Returns validation and test metrics, the fitness (validation
-    accuracy, or minus validation MSE), the parameter count, steps and seconds.
-    """
+    """Train a network on ``data`` (arrays x_/y_ train, val, test; n_classes, 0 for regression), deterministic
+    for a seed on CPU.  Returns validation and test metrics, the fitness (validation accuracy, or minus validation
+    MSE), the parameter count, steps and seconds."""
     budget = budget or Budget()
     n_classes = int(data["n_classes"])
     split = {k: torch.as_tensor(data[k]) for k in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")}
@@ -252,8 +250,7 @@ def train_supervised(data: dict[str, Any], program: SupervisedProgram, *, epochs
             if not loss.requires_grad:
                 raise CandidateFailure("the loss does not depend on the prediction", where)
             loss.backward()  # type: ignore[no-untyped-call]
-            grad = torch.cat([p.grad.reshape(-1) if p.grad is not None else torch.zeros(p.numel())
-                              for p in params])
+            grad = torch.cat([p.grad.reshape(-1) if p.grad is not None else torch.zeros(p.numel()) for p in params])
             step += 1
             with torch.no_grad():
                 extra = {"lr": program.learning_rate((step - 1) / total), "t": torch.tensor(float(step))}
