@@ -121,6 +121,7 @@ def test_the_start_says_truly_where_it_comes_from_when_it_fails(tmp_path: Path, 
      "program cannot run on task 'digits'"),
     (["export", "examples/quartic.mlev", "--task", "digits", "-o", "q.py"],
      "a formula program cannot run on task 'digits'"),
+    (["run", "examples/reinforce_cartpole.mlev", "--task", "digits"], "an RL program cannot run on task 'digits'"),
 ])
 def test_a_program_that_does_not_fit_its_task_is_reported_before_torch(argv: list[str], message: str,
                                                                        tmp_path: Path) -> None:

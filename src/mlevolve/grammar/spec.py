@@ -556,6 +556,10 @@ def _written(p: Production, key: str) -> Place:
     return ("rule", key, p.op) if p.rule is not None else (f"op.{p.op}", key, None)
 
 
+class ExtendsCycle(GrammarError):
+    """A chain of ``extends`` that comes back to a file it started from (its message names the chain)."""
+
+
 def _parent(extends: object, base_dir: Path | None) -> GrammarSpec:
     """The grammar a file extends: ``base``, or a path relative to the file's folder.  A GrammarError at
     the ``extends`` key (in the extending file) where that is not a string, names no file that can be
@@ -569,7 +573,7 @@ def _parent(extends: object, base_dir: Path | None) -> GrammarSpec:
     chain = _LOADING.get()
     if path.resolve() in chain:
         cycle = [str(c) for c in chain[chain.index(path.resolve()):]] + [str(path.resolve())]
-        raise GrammarError(f"`extends` forms a cycle: {' -> '.join(cycle)}", place=place,
+        raise ExtendsCycle(f"`extends` forms a cycle: {' -> '.join(cycle)}", place=place,
                            hint="a grammar may extend base or another file, never itself through others")
     if not path.is_file():
         why = "is a folder" if path.is_dir() else "does not exist"
@@ -706,15 +710,11 @@ def load_grammar(path: str | Path | None = None) -> GrammarSpec:
         return _base()
     p = Path(path)
     chain = _LOADING.get()
-    if p.resolve() in chain:
-        cycle = [str(c) for c in chain[chain.index(p.resolve()):]] + [str(p.resolve())]
-        raise GrammarError(f"`extends` forms a cycle: {' -> '.join(cycle)}", file=str(chain[-1]),
-                           hint="a grammar may extend base or another file, never itself through others")
     token = _LOADING.set((*chain, p.resolve()))
     try:
         return _load_file(p)
     except MlevError as err:
-        if err.file is not None and err.file != str(p):  # a mistake in a grammar this one extends: the chain
+        if err.file is not None and err.file != str(p) and not isinstance(err, ExtendsCycle):  # the chain
             err.message = (err.message[:-1] if getattr(err, "extended", False) else f"{err.message} (in {err.file}"
                            ) + f", extended by {p})"
             err.extended = True  # type: ignore[attr-defined]

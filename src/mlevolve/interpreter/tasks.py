@@ -454,7 +454,8 @@ def check_task_fits(compiled: Any, task: Task, task_name: str) -> None:
     if not isinstance(task, regime.task):
         names = ", ".join(t.name for t in list_tasks() if t.kind == regime.name)
         files = any(loader.names is None for loader in regime.loaders)  # the regime loads users' data files
-        raise MlevError(f"a {regime.name} program cannot run on task '{task_name}'", hint=f"{regime.name} tasks: "
+        kind = {"rl": "an RL"}.get(regime.name, f"a {regime.name}")  # as the one-program rule writes it
+        raise MlevError(f"{kind} program cannot run on task '{task_name}'", hint=f"{regime.name} tasks: "
                         f"{names}{', or a data file: data.csv:target=y or data.npz' if files else ''}")
     if isinstance(task, Points) and task.n_vars != compiled.n_inputs:
         raise MlevError(f"the formula takes {compiled.n_inputs} input(s) but task '{task_name}' has {task.n_vars}",
