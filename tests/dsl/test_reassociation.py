@@ -17,6 +17,7 @@ from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse_expr
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.simplify import (
+    FITTED_RULES,
     REASSOCIATION,
     RULES,
     Pat,
@@ -172,10 +173,30 @@ def test_literal_chain_is_a_necessary_condition_for_a_fold(seed: int, depth: int
     the folded formula type-checks and is never larger."""
     body = simplify_expr(generate(SCALAR_SPEC, "Scalar", random.Random(seed), env=ENV, max_depth=depth,
                                   method="grow"))
-    folded = simplify_expr(body, REASSOCIATION)
+    folded = simplify_expr(body, FITTED_RULES)
     if not literal_chain(body):
         assert folded == body
     assert folded.size <= body.size
     params = (Param("x", "Scalar"), Param("y", "Scalar"))
     check_program(Program("t", (Definition("formula", "f", params, "Scalar", folded),)), SPEC)
     assert fold_fitted(body) == folded
+
+
+TREES = ["c * x * (k * x)", "x * (c * (x * k))", "c * (x * (k * x))", "x * c * k", "(x * c) * (x * (k * x))"]
+
+
+@pytest.mark.parametrize("op", ["*", "+"])
+@pytest.mark.parametrize("tree", TREES)
+@PROPS
+@given(c=number, k=number, x=number)
+def test_literals_anywhere_in_a_product_or_sum_are_collected(op: str, tree: str, c: float, k: float,
+                                                             x: float) -> None:
+    """``mul-collect-lit`` / ``add-collect-lit``: the tree's literals multiplied (added) into one in
+    front, its other operands in order; the value within rounding of the exact one."""
+    text = tree.replace("*", op).replace("c", repr(c)).replace("k", repr(k))
+    node = parse_expr(text, {"x": "Scalar"})
+    new = simplify_expr(node, REASSOCIATION)
+    assert sum(1 for n in _nodes(new) if isinstance(n, Num)) == 1 and new.size < node.size
+    truth = exact(node, x)
+    bound = 8 * EPS * magnitude(node, x)
+    assert abs(Fraction(floating(new, x)) - truth) <= Fraction(bound)
