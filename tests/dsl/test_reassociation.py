@@ -4,6 +4,7 @@ folded constant would not be finite, and is kept out of the exact simplifier."""
 
 from __future__ import annotations
 
+import random
 from fractions import Fraction
 
 import numpy as np
@@ -11,11 +12,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlevolve.dsl.ir import Call, Expr, Num, Ref, const
+from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, const
+from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse_expr
 from mlevolve.dsl.printer import format_expr
-from mlevolve.dsl.simplify import REASSOCIATION, RULES, Pat, Rule, constant_value, rewrite_node, simplify_expr
+from mlevolve.dsl.simplify import (
+    FITTED_RULES,
+    REASSOCIATION,
+    RULES,
+    Pat,
+    Rule,
+    constant_value,
+    fold_fitted,
+    literal_chain,
+    rewrite_node,
+    simplify_expr,
+)
+from mlevolve.gp.generate import generate
+from mlevolve.grammar.spec import load_grammar
 
+SPEC = load_grammar()
+SCALAR_SPEC = SPEC.restrict(frozenset({"Scalar"}))  # what a formula may compute with
+ENV = {"x": "Scalar", "y": "Scalar"}
 EPS = float(np.finfo(np.float64).eps)
 PROPS = settings(max_examples=60, derandomize=True, deadline=None, database=None)
 # literals and inputs well inside the float64 range, away from underflow; zero excluded (a divisor)
@@ -146,3 +164,39 @@ def test_the_exact_simplifier_never_reassociates() -> None:
     assert not {r.name for r in REASSOCIATION} & {r.name for r in RULES}
     e = parse_expr("2.0 * (3.0 * x)", {"x": "Scalar"})
     assert simplify_expr(e) == e
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, database=None)
+@given(seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 6))
+def test_literal_chain_is_a_necessary_condition_for_a_fold(seed: int, depth: int) -> None:
+    """Where ``literal_chain`` finds nothing, the rules change nothing (so skipping them is exact);
+    the folded formula type-checks and is never larger."""
+    body = simplify_expr(generate(SCALAR_SPEC, "Scalar", random.Random(seed), env=ENV, max_depth=depth,
+                                  method="grow"))
+    folded = simplify_expr(body, FITTED_RULES)
+    if not literal_chain(body):
+        assert folded == body
+    assert folded.size <= body.size
+    params = (Param("x", "Scalar"), Param("y", "Scalar"))
+    check_program(Program("t", (Definition("formula", "f", params, "Scalar", folded),)), SPEC)
+    assert fold_fitted(body) == folded
+
+
+TREES = ["c * x * (k * x)", "x * (c * (x * k))", "c * (x * (k * x))", "x * c * k", "(x * c) * (x * (k * x))"]
+
+
+@pytest.mark.parametrize("op", ["*", "+"])
+@pytest.mark.parametrize("tree", TREES)
+@PROPS
+@given(c=number, k=number, x=number)
+def test_literals_anywhere_in_a_product_or_sum_are_collected(op: str, tree: str, c: float, k: float,
+                                                             x: float) -> None:
+    """``mul-collect-lit`` / ``add-collect-lit``: the tree's literals multiplied (added) into one in
+    front, its other operands in order; the value within rounding of the exact one."""
+    text = tree.replace("*", op).replace("c", repr(c)).replace("k", repr(k))
+    node = parse_expr(text, {"x": "Scalar"})
+    new = simplify_expr(node, REASSOCIATION)
+    assert sum(1 for n in _nodes(new) if isinstance(n, Num)) == 1 and new.size < node.size
+    truth = exact(node, x)
+    bound = 8 * EPS * magnitude(node, x)
+    assert abs(Fraction(floating(new, x)) - truth) <= Fraction(bound)

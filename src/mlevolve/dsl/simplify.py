@@ -462,8 +462,9 @@ def _literal(b: Bindings, *names: str) -> list[float] | None:
 
 
 def _folded(value: float, *parts: float) -> Expr | None:
-    """``value`` as a literal when it is finite, and nonzero unless some of ``parts`` was zero."""
-    if not math.isfinite(value) or (value == 0.0 and all(p != 0.0 for p in parts)):
+    """``value`` as a literal when it is finite, and, given the factors ``parts`` of a product,
+    nonzero unless one of them was zero (an underflow; a sum may cancel to 0)."""
+    if not math.isfinite(value) or (value == 0.0 and parts and all(p != 0.0 for p in parts)):
         return None
     return const(value)
 
@@ -482,7 +483,7 @@ def _two(op: str, b: Bindings, fold: Callable[[float, float], float], build: Cal
         k, other = _literal(b, second), b[first]
     if k is None or constant_value(other) is not None:  # (literals alone are constant folding's)
         return None
-    new = _folded(fold(c[0], k[0]), c[0], k[0])
+    new = _folded(fold(c[0], k[0]), *((c[0], k[0]) if op in ("mul", "div") else ()))
     return None if new is None else build(new, other)
 
 
@@ -518,6 +519,42 @@ def _distribute_from(b: Bindings) -> Expr | None:
     c, m = lits
     shift = _folded(c + m * k[0], c, m, k[0])
     return None if shift is None else Call("sub", (shift, _mul(const(m), other)))
+
+
+def _terms(node: Expr, op: str) -> list[Expr]:
+    """The operands of the tree of ``op`` calls at ``node`` (``op`` associative: ``add`` or ``mul``),
+    left to right; ``[node]`` when it is no ``op`` call.  Iterative."""
+    out: list[Expr] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Call) and n.op == op and len(n.args) == 2:
+            stack.extend(reversed(n.args))
+        else:
+            out.append(n)
+    return out
+
+
+def _collect(b: Bindings, op: str) -> Expr | None:
+    """``a op b``, a tree of ``op`` (``mul`` or ``add``) with two literals or more among its operands,
+    as ``(the literals folded) op (its other operands, in order)``; None where it has fewer than two,
+    or only literals, or the folded constant is not finite."""
+    terms = [*_terms(b["a"], op), *_terms(b["b"], op)]
+    values = [constant_value(t) for t in terms]
+    rest = [t for t, v in zip(terms, values, strict=True) if v is None]
+    lits = [v for v in values if v is not None]
+    if len(lits) < 2 or not rest:
+        return None
+    total = lits[0]
+    for v in lits[1:]:
+        total = total * v if op == "mul" else total + v
+    folded = _folded(total, *(lits if op == "mul" else ()))
+    if folded is None:
+        return None
+    tree = rest[0]
+    for t in rest[1:]:
+        tree = Call(op, (tree, t))
+    return Call(op, (folded, tree))
 
 
 REASSOCIATION: tuple[Rule, ...] = (
@@ -570,6 +607,12 @@ REASSOCIATION: tuple[Rule, ...] = (
     Rule("sub-lsub-lit", P("sub", P("sub", V("k"), V("x")), V("c")),
          lambda b: _two("sub", b, lambda c, k: k - c, lambda n, x: Call("sub", (n, x))),
          "(k - x) - c = (k - c) - x"),
+    Rule("mul-collect-lit", P("mul", V("a"), V("b")), lambda b: _collect(b, "mul"),
+         "a product's literal factors, anywhere in its tree of *, multiplied into one in front: "
+         "x * c * (k * y) = (c * k) * (x * y) (* associative and commutative)"),
+    Rule("add-collect-lit", P("add", V("a"), V("b")), lambda b: _collect(b, "add"),
+         "a sum's literal terms, anywhere in its tree of +, added into one in front: "
+         "x + c + (k + y) = (c + k) + (x + y) (+ associative and commutative)"),
     Rule("scale-add-lit", P("add", V("c"), P("mul", V("m"), P("add", V("k"), V("x")), commute=True), commute=True),
          lambda b: _distribute(b, 1.0), "c + m * (k + x) = (c + m * k) + m * x (distributivity)"),
     Rule("scale-sub-lit", P("add", V("c"), P("mul", V("m"), P("sub", V("x"), V("k")), commute=True), commute=True),
@@ -611,14 +654,21 @@ def literal_chain(expr: Expr) -> bool:
                     return True
                 if family == "+" and _with_literal(a, "*") and any(_with_literal(b, "+") for b in a.children()):
                     return True
+
+        if node.op in ("add", "mul"):  # its whole tree of the op: two literals anywhere in it fold
+            terms = _terms(node, node.op)
+            if sum(constant_value(t) is not None for t in terms) >= 2:
+                return True
+            stack.extend(t for t in terms if constant_value(t) is None)
+            continue
         stack.extend(a for a, lit in zip(node.args, literal, strict=True) if not lit)
     return False
 
 
-def fold_fitted(expr: Expr, rules: tuple[Rule, ...] = REASSOCIATION) -> Expr:
-    """``expr`` with its chains of literals folded into one by ``rules`` (the :data:`REASSOCIATION`
-    rules; with them, constant folding) to a fixpoint; ``expr`` itself when :func:`literal_chain` finds
-    nothing to fold.  Equal to ``expr`` in real arithmetic, not bit for bit: only for a formula whose
-    constants were fitted and whose score is measured again on the result
+def fold_fitted(expr: Expr, rules: tuple[Rule, ...] = FITTED_RULES) -> Expr:
+    """``expr`` with its chains of literals folded into one by ``rules`` (:data:`RULES` and the
+    :data:`REASSOCIATION` rules; with them, constant folding) to a fixpoint; ``expr`` itself when
+    :func:`literal_chain` finds nothing to fold.  Equal to ``expr`` in real arithmetic, not bit for
+    bit: only for a formula whose constants were fitted and whose score is measured again on the result
     (``interpreter.fit.fit_formula``), never for a cache key."""
     return simplify_expr(expr, rules) if literal_chain(expr) else expr

@@ -33,7 +33,10 @@ direction, never moved off the pole it started on.
 
 The result is a program whose text holds the tuned literals and the scaling as an explicit
 ``a + b * (...)``, so the archived program reproduces its score when run or exported as is.  A
-formula that already has that form has its ``a`` and ``b`` refitted in place (never nested).
+formula that already has that form has its ``a`` and ``b`` refitted in place (never nested).  Its
+chains of literals are then folded into one (``a + b * (c * x)`` as ``a + (b * c) * x``:
+:func:`~mlevolve.dsl.simplify.fold_fitted`, exact in real arithmetic only), so the evaluator scores
+the folded program, the one shown.
 
 Cost is counted as Operon counts it (``residual_evaluations + jacobian_evaluations``): every
 evaluation of the formula on the training points (the starting point, each LM trial step, the
@@ -45,7 +48,8 @@ shifted literal, as a trial step; a backward difference, tried where the forward
 one more), within the same budget.  Levenberg-Marquardt gets ``2 * FitOptions.iterations`` such
 evaluations: ``iterations`` iterations of one Jacobian and
 one trial step each (a rejected step costs its trial only).  The total is the candidate's
-``fit_evaluations`` metric, which the engine sums into its summary: about 2 + 2 * iterations at
+``fit_evaluations`` metric, which the engine sums into its summary (with, for a formula not finite at
+its own literals, one evaluation per restart tried, :func:`restarts`): about 2 + 2 * iterations at
 most (22 with the default 10 iterations; it was 35-65 with finite-difference Jacobians, which cost
 one evaluation per literal).  A run's ``--budget`` counts candidates, each scored once after its
 fit, so a fitted run evaluates formulas ``candidates + fit_evaluations`` times in all
