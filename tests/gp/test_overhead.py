@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlevolve.api import _program
-from mlevolve.dsl import printer, traverse
+from mlevolve.dsl import traverse
 from mlevolve.dsl.ir import Call, Expr, Num, Param, Program, Ref, with_children
 from mlevolve.dsl.kinds import slot_body, slots
 from mlevolve.dsl.printer import format_program
@@ -276,7 +276,7 @@ def test_hall_of_fame_shortcut_keeps_deaps_hall(tmp_path: Path) -> None:
     record.archive.close()
 
 
-def test_signatures_kept_per_parameter_tuple_are_the_plain_ones() -> None:
+def test_parameter_texts_kept_per_tuple_are_the_plain_ones() -> None:
     """``definition_key``'s signature and the printer's parameter list, kept per tuple by identity,
     equal the plain join for fresh tuples (whose ids the dropped ones' may reuse) past the table's
     size, and for equal tuples of other parameters."""
@@ -286,8 +286,7 @@ def test_signatures_kept_per_parameter_tuple_are_the_plain_ones() -> None:
         params = tuple(Param(rng.choice("xyzw"), rng.choice(types), rng.random() < 0.3)
                        for _ in range(rng.randrange(4)))
         for _ in range(2):  # made, then found
-            assert traverse._signature(params) == ",".join(
-                f"{'state ' if p.state else ''}{p.name}:{type_str(p.type)}" for p in params)
-            assert printer._params(params) == ", ".join(
-                f"{'state ' if p.state else ''}{p.name}: {type_str(p.type)}" for p in params)
-    assert len(traverse._SIGNATURES) <= 4096 and len(printer._PARAMS) <= 4096
+            assert traverse.param_texts(params) == (
+                ",".join(f"{'state ' if p.state else ''}{p.name}:{type_str(p.type)}" for p in params),
+                ", ".join(f"{'state ' if p.state else ''}{p.name}: {type_str(p.type)}" for p in params))
+    assert len(traverse._PARAM_TEXTS) <= 4096

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Tup
+from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
 from mlevolve.dsl.parse import KEYWORDS
-from mlevolve.dsl.traverse import NodeMemo, fold
+from mlevolve.dsl.traverse import NodeMemo, fold, param_texts
 from mlevolve.dsl.types import type_str
 
 # Precedence levels, loosest first.  Binary operators: (symbol, level); the parser's rules agree.
@@ -68,22 +68,6 @@ def _format_node(node: Expr, parts: list[tuple[str, int]]) -> tuple[str, int]:
     raise TypeError(f"not an expression node: {node!r}")
 
 
-_PARAMS: dict[int, tuple[tuple[Param, ...], str]] = {}
-
-
-def _params(params: tuple[Param, ...]) -> str:
-    """A parameter list's text, kept per tuple by identity (as ``traverse._signature``): the engine
-    prints a child's definitions, which keep their parent's tuple, once or twice a candidate."""
-    entry = _PARAMS.get(id(params))
-    if entry is not None and entry[0] is params:
-        return entry[1]
-    text = ", ".join(f"{'state ' if p.state else ''}{p.name}: {type_str(p.type)}" for p in params)
-    if len(_PARAMS) >= 4096:
-        _PARAMS.clear()
-    _PARAMS[id(params)] = (params, text)
-    return text
-
-
 def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_expr) -> list[str]:
     """A body, its leading ``let`` chain one binding per line, with its comments in place; ``fmt``
     prints one expression (:func:`format_expr`, or a memoised one)."""
@@ -105,7 +89,7 @@ def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_
 def method_lines(m: Definition, fmt: Callable[[Expr], str] = format_expr) -> list[str]:
     """One learner method's lines: its signature, comments and body (indented within its learner)."""
     assert m.body is not None and m.result is not None
-    return [f"{INDENT}{m.kind}({_params(m.params)}) -> {type_str(m.result)} =", *m.comments,
+    return [f"{INDENT}{m.kind}({param_texts(m.params)[1]}) -> {type_str(m.result)} =", *m.comments,
             *_body_lines(m, INDENT * 2, fmt)]
 
 
@@ -114,7 +98,7 @@ def format_definition(d: Definition, fmt: Callable[[Expr], str] = format_expr,
     """One definition's text; ``fmt`` prints one expression and ``method`` a learner method's lines
     (:func:`method_lines`, or memoised ones: ``gp.memo.program_text``)."""
     lines = list(d.comments)
-    head = f"{d.kind} {d.name}({_params(d.params)})"
+    head = f"{d.kind} {d.name}({param_texts(d.params)[1]})"
     if d.methods:
         lines.append(head)
         for m in d.methods:

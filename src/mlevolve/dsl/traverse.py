@@ -122,28 +122,31 @@ def canonical_hash(expr: Expr, commutative: frozenset[str] = COMMUTATIVE) -> str
     return canonical_digest(expr, commutative).hex()
 
 
-_SIGNATURES: dict[int, tuple[tuple[Param, ...], str]] = {}
+_PARAM_TEXTS: dict[int, tuple[tuple[Param, ...], str, str]] = {}
 
 
-def _signature(params: tuple[Param, ...]) -> str:
-    """:func:`definition_key`'s signature part, kept per parameter tuple by identity (a child's
-    definitions, simplified or varied, keep their parent's tuple; tuple and parameters are
-    immutable, and an entry holds its tuple, so its ``id`` is not reused while kept); at most 4,096."""
-    entry = _SIGNATURES.get(id(params))
+def param_texts(params: tuple[Param, ...]) -> tuple[str, str]:
+    """A parameter list as :func:`definition_key`'s signature (``a:Scalar,state w:Vector``) and as
+    printed (``a: Scalar, state w: Vector``), kept per parameter tuple by identity: the engine keys and
+    prints a child's definitions, simplified or varied, which keep their parent's tuple, once or twice a
+    candidate.  Tuple and parameters are immutable and an entry holds its tuple, so its ``id`` is not
+    reused while kept; at most 4,096 entries."""
+    entry = _PARAM_TEXTS.get(id(params))
     if entry is not None and entry[0] is params:
-        return entry[1]
-    sig = ",".join(f"{'state ' if p.state else ''}{p.name}:{type_str(p.type)}" for p in params)
-    if len(_SIGNATURES) >= 4096:
-        _SIGNATURES.clear()
-    _SIGNATURES[id(params)] = (params, sig)
-    return sig
+        return entry[1], entry[2]
+    parts = [(f"{'state ' if p.state else ''}{p.name}", type_str(p.type)) for p in params]
+    key, shown = ",".join(f"{n}:{t}" for n, t in parts), ", ".join(f"{n}: {t}" for n, t in parts)
+    if len(_PARAM_TEXTS) >= 4096:
+        _PARAM_TEXTS.clear()
+    _PARAM_TEXTS[id(params)] = (params, key, shown)
+    return key, shown
 
 
 def definition_key(d: Definition, commutative: frozenset[str] = COMMUTATIVE,
                    method: Callable[[Definition], str] | None = None) -> str:
     """One definition's part of :func:`program_hash`: its signature and canonical body hash, its
     methods' keys (``method``: a method's key, by default this function)."""
-    sig = _signature(d.params)
+    sig = param_texts(d.params)[0]
     body = canonical_hash(d.body, commutative) if d.body is not None else ""
     methods = ";".join(method(m) if method is not None else definition_key(m, commutative) for m in d.methods)
     return f"{d.kind} {d.name}({sig})->{type_str(d.result) if d.result else ''}={body}[{methods}]"
