@@ -290,3 +290,23 @@ def test_parameter_texts_kept_per_tuple_are_the_plain_ones() -> None:
                 ",".join(f"{'state ' if p.state else ''}{p.name}:{type_str(p.type)}" for p in params),
                 ", ".join(f"{'state ' if p.state else ''}{p.name}: {type_str(p.type)}" for p in params))
     assert len(traverse._PARAM_TEXTS) <= 4096
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.sampled_from([1, 5, 21, 22, 85, 86, 87, 100, 1000, 1024, 1025]), k=st.integers(1, 40),
+       scores=st.lists(st.sampled_from([0.0, 1.0, 0.5, -1.5, float("nan"), float("-inf")]), min_size=1, max_size=8),
+       seed=st.integers(0, 2**32))
+def test_the_tournament_draws_and_wins_as_max_of_random_sample(n: int, k: int, scores: list[float], seed: int) -> None:
+    """The written-out set path of ``random.sample`` asks the generator for the same bits and picks the same
+    winner (the first of equal scores, NaN and -inf among them) as ``max(rng.sample(...), key=score)``."""
+    from collections import deque
+    from operator import attrgetter
+
+    from mlevolve.gp.search import tournament
+
+    population = deque(SimpleNamespace(score=scores[i % len(scores)], i=i) for i in range(n))
+    plain, written = random.Random(seed), random.Random(seed)
+    for _ in range(3):  # the generator's state after each draw matters as much as the winner
+        expected = max(plain.sample(population, min(k, n)), key=attrgetter("score"))
+        assert tournament(written, population, k) is expected  # type: ignore[arg-type]
+        assert written.getstate() == plain.getstate()

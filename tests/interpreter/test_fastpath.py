@@ -444,3 +444,28 @@ def test_learner_metrics_are_the_learner_loops_bit_for_bit(fitness: str, jit: bo
         want = _metrics_outcome(lambda: runtime.run_learner(case, loop_given_predictions, pred=pred))  # noqa: B023
         got = _metrics_outcome(lambda: learner_metrics(case, pred))  # noqa: B023
         assert got == want, (k, got, want)
+
+
+def test_a_learner_methods_held_body_is_the_one_linearised_anew() -> None:
+    """A method's body held by its identity (a child's untouched methods) is what linearising it anew
+    gives; a learner rebuilt around the same method objects finds them, and ``clear_memos`` forgets them."""
+    import dataclasses
+
+    from mlevolve.interpreter.fastpath import _METHOD_BODIES, clear_memos
+
+    def fields(body: Any) -> list[Any]:
+        values = [getattr(body, f.name) for f in dataclasses.fields(body)]
+        return [v.tolist() if isinstance(v, np.ndarray) else v for v in values]
+
+    for program in random_learners(40, 7):
+        d = program.definitions[0]
+        first = interpret(program, LEARNER_SPEC).methods
+        assert first is not None and all(id(m) in _METHOD_BODIES for m in d.methods)
+        rebuilt = program.with_definitions((d.with_methods(d.methods),))
+        again = interpret(rebuilt, LEARNER_SPEC).methods
+        assert again is not None and all(again[k] is first[k] for k in first)
+        clear_memos()
+        assert not _METHOD_BODIES
+        fresh = interpret(program, LEARNER_SPEC).methods
+        assert fresh is not None
+        assert {k: fields(b) for k, b in fresh.items()} == {k: fields(b) for k, b in first.items()}

@@ -62,22 +62,29 @@ def generate(
     Raises :class:`MlevError` only when no expression of that type fits in ``max_depth`` at all.
     """
     env = env or {}
-    need = min_depth(spec, type_, env)
+    scope = tuple((name, t) for name, t in env.items() if isinstance(t, str))
+    preludes = _PRELUDES.get(spec)
+    if preludes is None:
+        preludes = _PRELUDES[spec] = {}
+    prelude = preludes.get((type_, scope))
+    if prelude is None:  # what the draw needs of the type and the variables in scope: made once for them
+        depth_of = spec.depths(frozenset(t for _, t in scope))
+        variables: dict[str, list[str]] = {}
+        for name, t in scope:
+            variables.setdefault(t, []).append(name)
+        if len(preludes) >= 4096:
+            preludes.clear()
+        prelude = preludes[(type_, scope)] = (min_depth(spec, type_, env), depth_of, variables)
+    need, depth_of, variables = prelude
     if math.isinf(need):
         raise MlevError(f"the grammar cannot build {a_type(type_)}",
                         hint=f"types it builds: {', '.join(spec.types)}")
     if max_depth < need:
         raise MlevError(f"depth {max_depth} is too shallow for {type_str(type_)}",
                         hint=f"the least depth of {a_type(type_)} here is {int(need)}")
-    depth_of = spec.depths(frozenset(t for t in env.values() if isinstance(t, str)))
-    variables: dict[str, list[str]] = {}
-    for name, t in env.items():
-        if isinstance(t, str):
-            variables.setdefault(t, []).append(name)
     tables = _TABLES.get(spec)
     if tables is None:
         tables = _TABLES[spec] = {}
-    scope = tuple((name, t) for name, t in env.items() if isinstance(t, str))
 
     # Top-down decisions in preorder, then one bottom-up pass to build the nodes.
     decisions: list[Production | Expr] = []
@@ -100,6 +107,13 @@ def generate(
         else:
             built.append(choice)
     return built[0]
+
+
+# Per grammar: by (the type drawn, the variables in scope), that type's least depth, the grammar's least
+# depths with those variables, and the variables by type (read only): ``generate`` is called per mutation.
+_PRELUDES: weakref.WeakKeyDictionary[GrammarSpec, dict[tuple[Type, tuple[tuple[str, str], ...]],
+                                                      tuple[float, Mapping[str, float], dict[str, list[str]]]]] = \
+    weakref.WeakKeyDictionary()
 
 
 # Per grammar: the weighted options of a node, by (type, depth left, method, the variables in scope).

@@ -243,6 +243,7 @@ def clear_memos() -> None:
     benchmark does to count linearising."""
     linearise.cache_clear()
     _SKELETONS.clear()
+    _METHOD_BODIES.clear()
 
 
 @lru_cache(maxsize=8192)
@@ -698,15 +699,31 @@ def _learner_plan(d: Definition) -> tuple[tuple[str, ...], tuple[tuple[tuple[str
 def _learner_methods(d: Definition, plan: tuple[tuple[tuple[str, ...], tuple[tuple[str, Type], ...]], ...],
                      spec: GrammarSpec) -> dict[str, Body]:
     out: dict[str, Body] = {}
-    for m, (params, env) in zip(d.methods, plan, strict=True):
+    for m, entry in zip(d.methods, plan, strict=True):
+        held = _METHOD_BODIES.get(id(m))
+        if held is not None and held[0] is m and held[1] is entry and held[2] is spec:
+            out[m.kind] = held[3]
+            continue
+        params, env = entry
         assert m.body is not None
         if m.kind == "setup":  # setup starts from the memory the runtime starts from without one: zeros
             read = {n.name for n in walk(m.body) if isinstance(n, Ref)}
             zeros = tuple(p.name for p in d.params if p.name in read)
-            out[m.kind] = linearise(m.body, (), env, spec, _LEARNER_TYPES, zeros, rng=True)
+            body = linearise(m.body, (), env, spec, _LEARNER_TYPES, zeros, rng=True)
         else:
-            out[m.kind] = linearise(m.body, params, env, spec, _LEARNER_TYPES, rng=True)
+            body = linearise(m.body, params, env, spec, _LEARNER_TYPES, rng=True)
+        if len(_METHOD_BODIES) >= 4096:
+            _METHOD_BODIES.clear()
+        _METHOD_BODIES[id(m)] = (m, entry, spec, body)
+        out[m.kind] = body
     return out
+
+
+# A learner method's linearised body by the method's identity (a child's methods that variation did not
+# touch are its parent's objects), with the plan entry (its signature, and so the learner's memory: the
+# plan holds one entry per signature) and the grammar it was made for; each held, so no ``id`` is reused
+# while kept.  :func:`linearise`'s memo finds the same body, after hashing the body and its signature.
+_METHOD_BODIES: dict[int, tuple[Definition, Any, GrammarSpec, Body]] = {}
 
 
 def compiled_formula(compiled: Any) -> Callable[..., Any] | None:
