@@ -136,13 +136,13 @@ def test_a_mistake_in_an_extended_grammar_names_the_chain(capsys: Capsys, tmp_pa
 
 def test_grammar_diff_lists_restrict_changes(capsys: Capsys, tmp_path: Path) -> None:
     (tmp_path / "r.toml").write_text(
-        'extends = "base"\n[restrict.learner]\ntypes = ["Scalar", "Vector"]\nscale = 0.2\n'
+        'extends = "base"\n[restrict.learner]\ntypes = ["Scalar", "Tensor"]\nscale = 0.2\n'
         'keep = ["add(Scalar,Scalar)", "sub(Scalar,Scalar)", "mul(Scalar,Scalar)", "add(Vector,Vector)",'
         ' "sub(Vector,Vector)", "mul(Scalar,Vector)", "exp(Scalar)"]\n'
         '[restrict.formula]\ntypes = ["Scalar"]\nscale = 0.5\nkeep = []\n')
     code, out, _ = cli(capsys, "grammar", "diff", "base", str(tmp_path / "r.toml"))
     assert code == 0
-    assert out.splitlines()[1:] == ["~ restrict.learner types Matrix, Scalar, Vector -> Scalar, Vector",
+    assert out.splitlines()[1:] == ["~ restrict.learner types Matrix, Scalar, Vector -> Scalar, Tensor",
                                     "~ restrict.learner scale 0.1 -> 0.2",
                                     "+ restrict.learner keep exp(Scalar)",
                                     "- restrict.learner keep dot(Vector,Vector)",

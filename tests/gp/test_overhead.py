@@ -84,7 +84,7 @@ def _rewrite_plain(node: Expr) -> tuple[Expr, str] | None:
         if bound is None:
             continue
         new = rule.rewrite(bound)
-        if new is not None and new.size < node.size:
+        if new is not None and (new.size < node.size or (rule.keeps_size and new.size == node.size)):
             return new, rule.name
     return None
 

@@ -290,7 +290,7 @@ def test_best_groups_programs_of_the_same_behaviour(capsys: Capsys, tmp_path: Pa
                    "#3  fitness -0.9  hash 030303030303  (candidate 3, point, generation 1)\n"
                    "    val_mse 0.9, test_mse 1\n"
                    "    formula f(x: Scalar) -> Scalar =\n"
-                   "      x + x\n\n")
+                   "      2.0 * x\n\n")  # x + x, shown simplified
     [shown] = api.show(db, "0101")
     assert shown["same"] == ["00" * 16, "02" * 16]  # the other programs of its behaviour
     assert shown["program"] == ("algorithm quartic\ntask nguyen4\n\nformula f(x: Scalar) -> Scalar =\n"

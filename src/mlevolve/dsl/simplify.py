@@ -1,7 +1,8 @@
 """The simplifier: rewrite rules over the IR, applied to a fixpoint.
 
 ``simplify_expr(e)`` and ``simplify_program(p)`` return an equivalent expression or program that is
-never larger (every rule strictly shrinks the node it rewrites) and that the checker accepts
+never larger (every rule strictly shrinks the node it rewrites, but ``x + x -> 2.0 * x``, which keeps
+its size and removes an ``add``) and that the checker accepts
 wherever it accepted the input (every rule keeps the result type: see the laws below).  They serve
 the engine's canonical cache key, bloat control (the size limit and parsimony read the simplified
 size), the archive (which keeps both forms) and everything shown to a user.
@@ -105,10 +106,24 @@ class Rule:
     pattern: Pat
     rewrite: Callable[[Bindings], Expr | None]
     law: str
+    # True for a rewrite that keeps the node's size but removes an ``add`` call (``x + x -> 2.0 * x``):
+    # every other rewrite shrinks, so (size, add calls) falls at each step and the fixpoint still exists.
+    keeps_size: bool = False
 
 
 def _call(op: str, *args: Expr) -> Expr:
     return Call(op, args)
+
+
+def _positive(b: Bindings, then: str) -> Expr | None:
+    """Capture ``then`` where capture ``c`` is a literal that is a normal positive float32 too (the torch
+    backend computes ``x - c`` in float32: a larger ``c`` would be inf there, and ``inf - inf`` NaN; a
+    smaller one 0 or flushed to 0, and ``min(-0.0, -0.0 + 0.0)`` a tie of signed zeros); else None."""
+    c = constant_value(b["c"])
+    return b[then] if c is not None and _FLOAT32_TINY <= c <= _FLOAT32_MAX else None
+
+
+_FLOAT32_TINY, _FLOAT32_MAX = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
 
 
 # Each law holds for every IEEE double, inf and NaN included (signed zeros excepted, see above).
@@ -140,6 +155,33 @@ RULES: tuple[Rule, ...] = (
          "(-x) / (-y) = x / y by sign symmetry"),
     Rule("min-same", P("min", V("x"), V("x")), lambda b: b["x"], "min(x, x) = x (NaN propagates either way)"),
     Rule("max-same", P("max", V("x"), V("x")), lambda b: b["x"], "max(x, x) = x (NaN propagates either way)"),
+    # min and max break a tie of signed zeros as the backend does: min(-0.0, 0.0) is 0.0 in numpy, -0.0
+    # in a torch scalar and 0.0 in a torch vector.  These forms give the same bits under any tie rule
+    # (min(a, b) is the lesser, or what the rule picks from the same a, b); min(a, min(b, a)) -> min(a, b)
+    # (either order) does not (at a = 0.0, b = -0.0 in numpy), so it is no rule.
+    Rule("min-absorb", P("min", V("a"), P("min", V("a"), V("b"))), lambda b: _call("min", b["a"], b["b"]),
+         "min(a, min(a, b)) = min(a, b): m = min(a, b) is a or b; min(a, m) is a where m is a, else m; NaN propagates"),
+    Rule("min-absorb-right", P("min", P("min", V("b"), V("a")), V("a")), lambda b: _call("min", b["b"], b["a"]),
+         "min(min(b, a), a) = min(b, a), the mirror image"),
+    Rule("max-absorb", P("max", V("a"), P("max", V("a"), V("b"))), lambda b: _call("max", b["a"], b["b"]),
+         "max(a, max(a, b)) = max(a, b), as for min"),
+    Rule("max-absorb-right", P("max", P("max", V("b"), V("a")), V("a")), lambda b: _call("max", b["b"], b["a"]),
+         "max(max(b, a), a) = max(b, a), as for min"),
+    # x - c < x for a literal c > 0 and every finite x, or equal (x - c rounds to x: the same bits); x = inf
+    # or NaN gives x - c = x; x = c gives +0.0 from both sides, no tie of signed zeros.  x + c likewise.
+    Rule("min-sub-lit", P("min", V("x"), Pat(op="sub", args=(V("x"), V("c")), name="d"), commute=True),
+         lambda b: _positive(b, "d"), "min(x, x - c) = x - c (c > 0 a literal)"),
+    Rule("max-sub-lit", P("max", V("x"), P("sub", V("x"), V("c")), commute=True),
+         lambda b: _positive(b, "x"), "max(x, x - c) = x (c > 0 a literal)"),
+    Rule("min-add-lit", P("min", V("x"), P("add", V("x"), V("c"), commute=True), commute=True),
+         lambda b: _positive(b, "x"), "min(x, x + c) = x (c > 0 a literal)"),
+    Rule("max-add-lit", P("max", V("x"), Pat(op="add", args=(V("x"), V("c")), name="d", commute=True),
+                          commute=True),
+         lambda b: _positive(b, "d"), "max(x, x + c) = x + c (c > 0 a literal)"),
+    Rule("add-same", P("add", V("x"), V("x")), lambda b: _call("mul", const(2.0), b["x"]),
+         "x + x = 2.0 * x exactly: both are x doubled and rounded once (overflow to the same inf; "
+         "-0.0 + -0.0 = 2.0 * -0.0 = -0.0; NaN stays NaN); every type with add(T, T) has mul(Scalar, T)",
+         keeps_size=True),
     Rule("abs-abs", P("abs", P("abs", V("x"))), lambda b: _call("abs", b["x"]), "|(|x|)| = |x|"),
     Rule("abs-neg", P("abs", P("neg", V("x"))), lambda b: _call("abs", b["x"]), "|-x| = |x|"),
     Rule("square-neg", P("square", P("neg", V("x"))), lambda b: _call("square", b["x"]), "(-x)^2 = x^2 exactly"),
@@ -320,7 +362,8 @@ def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str
         if bound is None:
             continue
         new = rule.rewrite(bound)
-        if new is not None and new.size < node.size:  # every rewrite shrinks: the fixpoint exists
+        if new is not None and (new.size < node.size or (rule.keeps_size and new.size == node.size)):
+            # every rewrite shrinks, or keeps the size and removes an add (Rule.keeps_size): the fixpoint exists
             return new, rule.name
     return None
 
@@ -635,7 +678,7 @@ def _with_literal(node: Expr, family: str) -> bool:
 def literal_chain(expr: Expr) -> bool:
     """Whether some node of ``expr`` may fold by :data:`REASSOCIATION` or constant folding: a call of
     ``+ -`` (or ``* /``) with a literal argument and, as another, a call of the same family with a
-    literal argument (``* /``: or a ``neg``); ``c + m * (k + x)``; or a call whose arguments are all
+    literal argument (``* /``: or a ``neg``, or ``x + x``); ``c + m * (k + x)``; or a call whose arguments are all
     literals.  A necessary condition only (one walk, no rewriting: most fitted formulas, ``a + b * f``
     among them, have no such node and skip the simplifier)."""
     stack = [expr]
@@ -650,8 +693,9 @@ def literal_chain(expr: Expr) -> bool:
         family = _FAMILY.get(node.op)
         if family is not None and any(literal):
             for a in (a for a, lit in zip(node.args, literal, strict=True) if not lit):
-                if _with_literal(a, family) or (family == "*" and isinstance(a, Call) and a.op == "neg"):
-                    return True
+                if _with_literal(a, family) or (family == "*" and isinstance(a, Call) and (
+                        a.op == "neg" or (a.op == "add" and len(a.args) == 2 and a.args[0] == a.args[1]))):
+                    return True  # (x + x is 2.0 * x: add-same)
                 if family == "+" and _with_literal(a, "*") and any(_with_literal(b, "+") for b in a.children()):
                     return True
 

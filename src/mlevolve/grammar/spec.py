@@ -381,10 +381,16 @@ class GrammarSpec:
                 if operators[-1].name in {o.name for o in operators[:-1]}:
                     raise GrammarError(f"operator {operators[-1].name} is defined twice",
                                        hint="give each operator its own name", place=("operator", "name", i))
-            focus = {f.name: f for f in (parent.focus if "extends" in data else ())}
+            inherited = {f.name: f for f in (parent.focus if "extends" in data else ())}
+            focus = dict(inherited)
             for n, entry in _table(data, "restrict").items():
                 at = (f"restrict.{n}", None, None)
+                was = inherited.get(str(n))
+                if was is not None and isinstance(entry, Mapping):  # an override: the keys it leaves out inherited
+                    entry = {"types": sorted(was.types), "scale": was.scale, "keep": sorted(was.keep),
+                             "doc": was.doc, **entry}
                 focus[str(n)] = _focus(str(n), entry, types, productions)
+            _one_focus_per_types(focus, frozenset(str(n) for n in _table(data, "restrict")), inherited)
             at = ("bandit", "floor", None)
             floor = float(_table(data, "bandit").get("floor", 0.25))
             if not 0.0 <= floor <= 1.0:
@@ -393,8 +399,7 @@ class GrammarSpec:
             err.place = err.place or at
             raise
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:  # e.g. `op = 3`
-            raise GrammarError(_malformed(at, err),
-                               hint="see the layout documented at the top of grammar/base.toml", place=at) from None
+            raise GrammarError(_malformed(at, err), hint=_LAYOUT, place=at) from None
         return cls(types, tuple(productions), literals, variable_weight, name, operators=operators, floor=floor,
                    focus=tuple(focus.values()))
 
@@ -524,6 +529,11 @@ def _weight(value: object, what: str, place: Place) -> float:
     return weight
 
 
+# The hint of a malformed value: where the layout is documented (not a path inside the installed package).
+_LAYOUT = ("a grammar file's tables and keys are in docs/meta.md (and the comments of the base grammar, "
+           "grammar/base.toml in mlevolve's source); `mlevolve grammar show` lists the base grammar")
+
+
 def _malformed(place: Place, err: Exception) -> str:
     """A malformed value's error in words, naming the part of the file ``place`` names: ``malformed grammar:
     [[rule]] #2 has no 'sig' key``, ``malformed grammar: [op.add] weight: ValueError: ...``."""
@@ -546,9 +556,7 @@ def _located(table: str, index: int, make: Callable[..., _T], *args: Any) -> _T:
         err.place = (table, key, index)
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
-        raise GrammarError(_malformed((table, None, index), err),
-                           hint="see the layout documented at the top of grammar/base.toml",
-                           place=(table, None, index)) from None
+        raise GrammarError(_malformed((table, None, index), err), hint=_LAYOUT, place=(table, None, index)) from None
 
 
 def _written(p: Production, key: str) -> Place:
@@ -623,16 +631,24 @@ def _so_far(types: Sequence[str], productions: Sequence[Production],
 
 
 def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], productions: Sequence[Production]) -> Focus:
-    """A ``[restrict.NAME]`` table: ``types`` (known types), ``scale`` (>= 0) and ``keep`` (production ids)."""
+    """A ``[restrict.NAME]`` table: ``types`` (known types, exactly one kind of body's), ``scale`` (finite,
+    > 0) and ``keep`` (production ids); a GrammarError at the key at fault."""
     where, table = f"[restrict.{name}]", f"restrict.{name}"
+    if isinstance(entry, Mapping) and "types" not in entry:
+        raise GrammarError(f"{where} has no 'types' key: a new table names the types of the bodies it weights",
+                           place=(table, None, None),
+                           hint='write types = ["Scalar", "Vector", "Matrix"] (a learner\'s) and scale = ...; a '
+                                "table of the grammar this one extends, under its own name, inherits the keys left out")
     chosen = frozenset(str(t) for t in entry["types"])
     unknown = sorted(chosen - set(types))
     if unknown or not chosen:
         raise GrammarError(f"{where} names unknown type {unknown[0]!r}" if unknown else f"{where} lists no types",
                            hint=f"known types: {', '.join(types)}", place=(table, "types", None))
     scale = float(entry["scale"])
-    if not (scale >= 0 and math.isfinite(scale)):
-        raise GrammarError(f"{where} has a bad scale {scale!r}", hint="a scale is finite and >= 0",
+    if not (scale > 0 and math.isfinite(scale)):
+        raise GrammarError(f"{where} has a bad scale {scale!r}: a scale is a finite number > 0",
+                           hint="0 would make every production it does not keep unreachable in these bodies; to "
+                                "drop one production everywhere, set its weight to 0 under [weights]",
                            place=(table, "scale", None))
     keep = frozenset(str(k) for k in entry.get("keep", ()))
     ids = {p.id for p in productions}
@@ -640,7 +656,39 @@ def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], production
     if missing:
         raise GrammarError(f"{where} keeps unknown production {missing[0]!r}", hint="ids look like add(Scalar,Scalar)",
                            place=(table, "keep", None))
+    kinds = _kind_types()
+    if chosen not in kinds.values():
+        sets: dict[str, list[str]] = {}
+        for kind, ts in kinds.items():
+            sets.setdefault(", ".join(sorted(ts)), []).append(kind)
+        raise GrammarError(f"{where} types [{', '.join(sorted(chosen))}] are no kind of body's types: it would "
+                           "weight nothing", place=(table, "types", None),
+                           hint="a focus applies where a body computes with exactly its types; the kinds' type "
+                                "sets are " + "; ".join(f"[{ts}] ({', '.join(ks)})" for ts, ks in sorted(sets.items())))
     return Focus(name, chosen, scale, keep, str(entry.get("doc", "")))
+
+
+def _kind_types() -> Mapping[str, frozenset[str]]:
+    """Each kind of body's types (``dsl/kinds.py``), by kind: the type sets a focus may name."""
+    from mlevolve.dsl.kinds import KINDS  # dsl.kinds checks programs; imported here, where a focus is read
+
+    return {name: k.types for name, k in KINDS.items()}
+
+
+def _one_focus_per_types(focus: Mapping[str, Focus], here: frozenset[str], inherited: Mapping[str, Focus]) -> None:
+    """Refuse two ``[restrict.*]`` tables with the same ``types`` (``here``: the names this file writes):
+    one kind of body takes one focus, and a second would be ignored.  To change an inherited table, a
+    file writes it under its own name (it inherits the keys left out)."""
+    seen: dict[frozenset[str], str] = {}
+    for f in focus.values():
+        other = seen.setdefault(f.types, f.name)
+        if other != f.name:
+            mine, first = (f.name, other) if f.name in here else (other, f.name)
+            whose = " (inherited from the grammar this one extends)" if first in inherited and first not in here else ""
+            raise GrammarError(f"[restrict.{mine}] has the types of [restrict.{first}]{whose}: one kind of body "
+                               "takes one focus", place=(f"restrict.{mine}", "types", None),
+                               hint=f"to change that table write [restrict.{first}] (keys it leaves out are "
+                                    "inherited), or give this one other types")
 
 
 def _operator(entry: Mapping[str, Any], types: Sequence[str]) -> OperatorSpec:
