@@ -42,7 +42,7 @@ def test_a_script_parser_names_the_closest_option(capsys: Capsys) -> None:
 
 @pytest.mark.parametrize(("text", "form"), [
     ("task quartic\nformula f(x: Scalar) -> Scalar = x\n", "a program starts with `algorithm NAME`"),
-    ("algorithm a\ntask\n", 'the task line is `task NAME` or `task "data.csv:target=y"`'),
+    ("algorithm a\ntask 3\n", 'the task line is `task NAME` or `task "data.csv:target=y"`'),
     ("algorithm a\nformula f(x: Scalar) -> Scalar = let y x\n", "a binding is `let NAME = EXPR in EXPR`"),
     ("algorithm a\nformula f(x: Scalar) -> Scalar = let y = x y\n", "a binding is `let NAME = EXPR in EXPR`"),
     ("algorithm a\nformula f(x Scalar) -> Scalar = x\n", "a definition is `KIND NAME(NAME: Type, ...) -> Type"),

@@ -1,0 +1,63 @@
+"""The QA pass of stop 27, each finding a test of the right behaviour: header lines checked as lines,
+keyword notes about the unexpected token only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Capsys, cli
+
+_DEF = "formula f(x: Scalar) -> Scalar =\n  x * x\n"
+_TASK_FORM = '`task NAME` or `task "data.csv:target=y"`'
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("algorithm q\ntask\n" + _DEF,
+     ["p.mlev:2:5: error: the task line is `task NAME`: its name is missing", "    task", "        ^",
+      f"hint: a header is one line: {_TASK_FORM}, with the name on the same line"]),
+    ("algorithm q\ntask koza_quartic extra\n" + _DEF,
+     ["p.mlev:2:19: error: the task line is `task NAME`: one name; found 'extra'", "    task koza_quartic extra",
+      "                      ^^^^^",
+      f"hint: a header is one line: {_TASK_FORM}; what follows starts on the next line"]),
+    ("algorithm q\ntask koza quartic # the quartic\n" + _DEF,
+     ["p.mlev:2:11: error: the task line is `task NAME`: one name; found 'quartic'",
+      "    task koza quartic # the quartic", "              ^^^^^^^",
+      f"hint: a header is one line: {_TASK_FORM}; what follows starts on the next line"]),
+    ("# head\n\nalgorithm q r\ntask koza_quartic\n" + _DEF,
+     ["p.mlev:3:13: error: the algorithm line is `algorithm NAME`: one name; found 'r'", "    algorithm q r",
+      "                ^", "hint: a header is one line: `algorithm NAME`; what follows starts on the next line"]),
+    ("algorithm\nq\n" + _DEF,
+     ["p.mlev:1:10: error: the algorithm line is `algorithm NAME`: its name is missing", "    algorithm",
+      "             ^", "hint: a header is one line: `algorithm NAME`, with the name on the same line"]),
+])
+def test_a_header_line_is_checked_as_a_line(capsys: Capsys, tmp_path: Path, text: str,
+                                             expected: list[str]) -> None:
+    (tmp_path / "p.mlev").write_text(text)
+    code, out, err = cli(capsys, "check", str(tmp_path / "p.mlev"))
+    assert code == 2 and out == ""
+    assert err.replace(str(tmp_path) + "/", "").splitlines() == expected
+
+
+@pytest.mark.parametrize("task", ['"a#b.csv:target=y"  # quoted, with a # inside', "koza_quartic # comment"])
+def test_a_well_formed_header_line_passes(capsys: Capsys, tmp_path: Path, task: str) -> None:
+    (tmp_path / "p.mlev").write_text(f"# head\nalgorithm q  # c\n\ntask {task}\n" + _DEF)
+    code, out, _ = cli(capsys, "check", str(tmp_path / "p.mlev"))
+    assert code == 0 and out.endswith("ok (formula f)\n")
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("algorithm q\ntask 3\n" + _DEF,
+     f"hint: expected one of: a name, a quoted string; the task line is {_TASK_FORM}"),
+    ("algorithm q\nformula f(x: Scalar) -> Scalar =\n  let = x in x\n",
+     "hint: expected one of: a name; a binding is `let NAME = EXPR in EXPR`"),
+    ("algorithm q\nformula f(x: Scalar) -> Scalar =\n  let in = x in x\n",
+     "hint: expected one of: a name ('in' is a keyword and cannot be used as a name); "
+     "a binding is `let NAME = EXPR in EXPR`"),
+])
+def test_the_keyword_note_is_about_the_unexpected_token(capsys: Capsys, tmp_path: Path, text: str,
+                                                        hint: str) -> None:
+    (tmp_path / "p.mlev").write_text(text)
+    code, _, err = cli(capsys, "check", str(tmp_path / "p.mlev"))
+    assert code == 2 and err.splitlines()[-1] == hint
