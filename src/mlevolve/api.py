@@ -158,10 +158,12 @@ def _program(program: Program | str | Path, grammar: GrammarSpec, *, whole: bool
 
 
 def check_task_line(program: Program, file: str | None = None) -> None:
-    """Raise :class:`MlevError` at the program's ``task`` line (in ``file``) when it names no task."""
+    """Raise :class:`MlevError` at the program's ``task`` line (in ``file``) when it names no task, or
+    a task of another kind than the (checked) program's regime runs on; no data is read."""
     import difflib
 
-    from mlevolve.interpreter.tasks import check_task_name, list_tasks
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.tasks import check_task_kind, check_task_name, list_tasks
 
     if program.task:
         try:
@@ -170,6 +172,14 @@ def check_task_line(program: Program, file: str | None = None) -> None:
             close = difflib.get_close_matches(program.task.split(":")[0], [t.name for t in list_tasks()], n=1)
             if close and err.hint:
                 err.hint = f"did you mean '{close[0]}'? {err.hint}"
+            raise err.located(file) if file else err from None
+        try:
+            regime = regime_of(program)
+        except (MlevError, KeyError):  # no definitions, or a mix: reported by the one-program rule, not here
+            return
+        try:
+            check_task_kind(regime, program.task, program.task_span)
+        except MlevError as err:
             raise err.located(file) if file else err from None
 
 

@@ -61,3 +61,39 @@ def test_the_keyword_note_is_about_the_unexpected_token(capsys: Capsys, tmp_path
     (tmp_path / "p.mlev").write_text(text)
     code, _, err = cli(capsys, "check", str(tmp_path / "p.mlev"))
     assert code == 2 and err.splitlines()[-1] == hint
+
+
+_DIGITS_FORMULA = "algorithm q\ntask digits\nformula f(x: Scalar) -> Scalar = x\n"
+_FORMULA_TASKS = ("hint: formula tasks: koza_quartic, nguyen1, nguyen2, nguyen3, nguyen4, nguyen5, nguyen6, nguyen7, "
+                  "nguyen8, or a data file: data.csv:target=y or data.npz")
+
+
+@pytest.mark.parametrize("command", [["check"], ["run"], ["evolve"], ["export", "-o", "out.py"]])
+def test_a_task_line_of_the_wrong_kind_is_an_error_at_the_line(capsys: Capsys, tmp_path: Path,
+                                                               command: list[str]) -> None:
+    (tmp_path / "p.mlev").write_text(_DIGITS_FORMULA)
+    code, out, err = cli(capsys, *command, str(tmp_path / "p.mlev"))
+    assert code == 2 and out == ""
+    assert err.replace(str(tmp_path) + "/", "").splitlines() == [
+        "p.mlev:2:6: error: a formula program cannot run on task 'digits'", "    task digits", "         ^^^^^^",
+        _FORMULA_TASKS]
+
+
+def test_a_task_option_of_the_wrong_kind_names_no_line(capsys: Capsys, tmp_path: Path) -> None:
+    (tmp_path / "p.mlev").write_text("algorithm q\nformula f(x: Scalar) -> Scalar = x\n")
+    code, _, err = cli(capsys, "run", str(tmp_path / "p.mlev"), "--task", "digits")
+    assert code == 2
+    assert err.splitlines() == ["mlevolve run: error: a formula program cannot run on task 'digits'", _FORMULA_TASKS]
+
+
+def test_the_kind_check_reads_no_data_and_writes_rl_as_rl() -> None:
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.interpreter.regimes import REGIMES
+    from mlevolve.interpreter.tasks import check_task_kind
+
+    check_task_kind(REGIMES["formula"], "nguyen1")
+    check_task_kind(REGIMES["formula"], "missing.csv:target=y")  # a formula may run on a data file: not read here
+    with pytest.raises(MlevError) as wrong:
+        check_task_kind(REGIMES["rl"], "missing.csv:target=y")
+    assert wrong.value.message == "an RL program cannot run on task 'missing.csv:target=y'"
+    assert wrong.value.hint == "RL tasks: cartpole, acrobot, mountaincar, chain"

@@ -107,7 +107,7 @@ def test_a_meta_configuration_may_start_with_a_byte_order_mark(tmp_path: Path) -
     (["run", "examples/mlp_digits.mlev", "--task", "nguyen1"],
      "hint: supervised tasks: digits, iris, wine, breast_cancer, moons, circles, spirals, "
      "or a data file: data.csv:target=y or data.npz"),
-    (["run", "examples/dqn_chain.mlev", "--task", "digits"], "hint: rl tasks: cartpole, acrobot, mountaincar, chain")])
+    (["run", "examples/dqn_chain.mlev", "--task", "digits"], "hint: RL tasks: cartpole, acrobot, mountaincar, chain")])
 def test_a_task_a_program_cannot_run_on_lists_what_it_can(capsys: Capsys, argv: list[str], hint: str,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.conftest import ROOT
