@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
-from mlevolve.dsl.errors import MlevError, SettingError, normalize_newlines
+from mlevolve.dsl.errors import MlevError, SettingError, decode_utf8, normalize_newlines
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse as _parse
@@ -64,11 +64,7 @@ def read_source(path: str | Path) -> str:
     if nul >= 0:
         raise MlevError(f"binary file (a NUL byte at offset {nul})", file=str(p),
                         hint="a .mlev program is UTF-8 text")
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark some editors write
-    except UnicodeDecodeError as err:
-        raise MlevError(f"not UTF-8 text (bad byte at offset {err.start})", file=str(p),
-                        hint="a .mlev program is UTF-8 text") from None
+    text = decode_utf8(data, str(p), "a .mlev program").removeprefix("\ufeff")  # a BOM some editors write
     return normalize_newlines(text)
 
 

@@ -97,3 +97,19 @@ def test_the_kind_check_reads_no_data_and_writes_rl_as_rl() -> None:
         check_task_kind(REGIMES["rl"], "missing.csv:target=y")
     assert wrong.value.message == "an RL program cannot run on task 'missing.csv:target=y'"
     assert wrong.value.hint == "RL tasks: cartpole, acrobot, mountaincar, chain"
+
+
+@pytest.mark.parametrize(("name", "command", "data", "expected"), [
+    ("m.toml", "meta", b'program = "a.mlev"\n# caf\xe9 \xe9\n',
+     ["m.toml:2:6: error: not UTF-8 text (bad byte at offset 24)",
+      "hint: a meta configuration (TOML) is UTF-8 text: save it as UTF-8"]),
+    ("p.mlev", "check", "algorithm q\n# café\n".encode() + b"  # \xff\n",
+     ["p.mlev:3:5: error: not UTF-8 text (bad byte at offset 24)",
+      "hint: a .mlev program is UTF-8 text: save it as UTF-8"]),
+])
+def test_a_file_not_in_utf8_is_an_error_at_the_bad_byte(capsys: Capsys, tmp_path: Path, name: str, command: str,
+                                                        data: bytes, expected: list[str]) -> None:
+    (tmp_path / name).write_bytes(data)
+    code, out, err = cli(capsys, command, str(tmp_path / name))
+    assert code == 2 and out == ""
+    assert err.replace(str(tmp_path) + "/", "").splitlines() == expected

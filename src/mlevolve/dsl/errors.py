@@ -26,6 +26,22 @@ _TOML_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""  # a bare or quoted key
 _TOML_KEY = re.compile(rf"\s*(\[\[?)?\s*({_TOML_PART}(?:\s*\.\s*{_TOML_PART})*)")  # [[?]] KEY(.KEY)*
 
 
+def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevError] | None = None) -> str:
+    """``data`` as UTF-8 text, the one bytes-to-text step of the project's text files (``.mlev`` programs,
+    grammar files, meta configurations).  Raises ``error`` (default :class:`MlevError`) at the bad byte's
+    ``FILE:LINE:COL`` (the column counts characters, as the parser's do) where it is not UTF-8; ``what``
+    names the file's kind in the hint ("a meta configuration")."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        start = data.rfind(b"\n", 0, err.start) + 1
+        line = data.count(b"\n", 0, err.start) + 1
+        column = len(data[start:err.start].decode("utf-8", errors="replace")) + 1
+        raise (error or MlevError)(f"not UTF-8 text (bad byte at offset {err.start})",
+                                   Span(line, column, line, column),
+                                   f"{what} is UTF-8 text: save it as UTF-8", file=file) from None
+
+
 def toml_loads(text: str, file: str, error: Callable[..., MlevError] | None = None) -> tuple[dict[str, Any], str]:
     """The one reader of the project's TOML files (grammar files, meta configurations): ``text`` without
     a leading byte-order mark (U+FEFF, which some editors write) and with universal newlines, parsed by

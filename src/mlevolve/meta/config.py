@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mlevolve.dsl.errors import MlevError, toml_key_span, toml_loads
+from mlevolve.dsl.errors import MlevError, decode_utf8, toml_key_span, toml_loads
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,8 @@ def load_config(path: str | Path) -> MetaConfig:
     p = Path(path)
     file = str(p)
     try:
-        data, text = toml_loads(p.read_text(encoding="utf-8"), file)  # BOM, newlines and mistakes as a grammar's
+        raw = p.read_bytes()
+        data, text = toml_loads(decode_utf8(raw, file, "a meta configuration (TOML)"), file)  # as a grammar's
     except FileNotFoundError:
         raise MlevError("no such file", file=file, hint="pass a meta configuration, e.g. benchmarks/meta/train.toml") \
             from None
