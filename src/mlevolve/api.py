@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
-from mlevolve.dsl.errors import MlevError, SettingError, decode_utf8, normalize_newlines
+from mlevolve.dsl.errors import MlevError, SettingError, decode_utf8, did_you_mean, normalize_newlines
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse as _parse
@@ -156,18 +156,13 @@ def _program(program: Program | str | Path, grammar: GrammarSpec, *, whole: bool
 def check_task_line(program: Program, file: str | None = None) -> None:
     """Raise :class:`MlevError` at the program's ``task`` line (in ``file``) when it names no task, or
     a task of another kind than the (checked) program's regime runs on; no data is read."""
-    import difflib
-
     from mlevolve.interpreter.regimes import regime_of
-    from mlevolve.interpreter.tasks import check_task_kind, check_task_name, list_tasks
+    from mlevolve.interpreter.tasks import check_task_kind, check_task_name
 
     if program.task:
         try:
-            check_task_name(program.task, program.task_span)
+            check_task_name(program.task, program.task_span)  # the closest task's name in the hint
         except MlevError as err:
-            close = difflib.get_close_matches(program.task.split(":")[0], [t.name for t in list_tasks()], n=1)
-            if close and err.hint:
-                err.hint = f"did you mean '{close[0]}'? {err.hint}"
             raise err.located(file) if file else err from None
         try:
             regime = regime_of(program)
@@ -560,7 +555,8 @@ def evolve(
     _confirms(confirm)
     _seed(seed)
     if init not in INITS:
-        raise SettingError("unknown {init} {got!r}", hint="file (start from the file's definitions) or random",
+        raise SettingError("unknown {init} {got!r}",
+                           hint=did_you_mean(init, INITS) + "file (start from the file's definitions) or random",
                            got=init)
     resources = Resources(workers=workers, dask=dask, timeout=timeout, memory_limit=memory_limit)
     resources.check()
@@ -588,7 +584,9 @@ def evolve(
     from mlevolve.gp.search import ALGORITHMS
 
     if algorithm not in ALGORITHMS:
-        raise SettingError("unknown {algorithm} {got!r}", hint=f"algorithms: {', '.join(ALGORITHMS)}", got=algorithm)
+        raise SettingError("unknown {algorithm} {got!r}",
+                           hint=did_you_mean(algorithm, ALGORITHMS) + f"algorithms: {', '.join(ALGORITHMS)}",
+                           got=algorithm)
     kinds = evolving_kinds(checked, names)
     fitting = (EvolveConfig.fit if fit is None else fit) if kinds & {"formula", "learner"} else None
     tune = tuned_methods(checked, names) if fitting else ()

@@ -113,3 +113,40 @@ def test_a_file_not_in_utf8_is_an_error_at_the_bad_byte(capsys: Capsys, tmp_path
     code, out, err = cli(capsys, command, str(tmp_path / name))
     assert code == 2 and out == ""
     assert err.replace(str(tmp_path) + "/", "").splitlines() == expected
+
+
+@pytest.mark.parametrize(("argv", "hint"), [
+    (["--init", "rnadom"], "hint: did you mean 'random'? run `mlevolve evolve --help`"),
+    (["--algorithm", "regularised"], "hint: did you mean 'regularized'? run `mlevolve evolve --help`"),
+    (["--algorithm", "zzz"], "hint: run `mlevolve evolve --help`"),
+])
+def test_a_mistyped_choice_names_the_closest_one(capsys: Capsys, argv: list[str], hint: str) -> None:
+    code, _, err = cli(capsys, "evolve", "p.mlev", *argv)
+    assert code == 2 and err.splitlines()[1] == hint
+
+
+def test_a_mistyped_task_option_names_the_closest_task(capsys: Capsys, tmp_path: Path) -> None:
+    (tmp_path / "p.mlev").write_text("algorithm q\nformula f(x: Scalar) -> Scalar = x\n")
+    code, _, err = cli(capsys, "run", str(tmp_path / "p.mlev"), "--task", "koza_quartc")
+    assert code == 2 and err.splitlines()[1].startswith("hint: did you mean 'koza_quartic'? known tasks: digits,")
+
+
+@pytest.mark.parametrize(("old", "new", "first", "hint"), [
+    ("[split]", "[splits]", "c.toml:13:2: error: unknown entry 'splits'",
+     "hint: did you mean 'split'? entries: bounds, evolve, inner, meta, program, split"),
+    ("tournament = 3", "tournamnet = 3", "c.toml:21:1: error: [inner] has no setting 'tournamnet'",
+     "hint: did you mean 'tournament'? settings: "),
+    ("test = [", "tset = [", "c.toml:16:1: error: [split] has no part 'tset'",
+     "hint: did you mean 'test'? parts: train, validation, test"),
+])
+def test_a_mistyped_configuration_key_names_the_closest_one(capsys: Capsys, tmp_path: Path, old: str, new: str,
+                                                            first: str, hint: str) -> None:
+    from tests.conftest import ROOT
+
+    text = (ROOT / "benchmarks/meta/activations.toml").read_text()
+    assert old in text
+    (tmp_path / "c.toml").write_text(text.replace(old, new))
+    (tmp_path / "activation.mlev").write_text((ROOT / "benchmarks/meta/activation.mlev").read_text())
+    code, _, err = cli(capsys, "meta", str(tmp_path / "c.toml"))
+    lines = err.replace(str(tmp_path) + "/", "").splitlines()
+    assert code == 2 and lines[0] == first and lines[-1].startswith(hint)

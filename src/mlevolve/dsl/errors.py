@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from mlevolve.dsl.ir import Span
@@ -24,6 +24,16 @@ def toml_error(err: ValueError) -> tuple[str, Span | None]:
 
 _TOML_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""  # a bare or quoted key
 _TOML_KEY = re.compile(rf"\s*(\[\[?)?\s*({_TOML_PART}(?:\s*\.\s*{_TOML_PART})*)")  # [[?]] KEY(.KEY)*
+
+
+def did_you_mean(word: str, names: Iterable[str]) -> str:
+    """``"did you mean 'NAME'? "`` for the name of ``names`` closest to ``word`` (by
+    :func:`difflib.get_close_matches`'s ratio, at least 0.6), or ``""`` where none is close: the one
+    helper of every hint after a name looked up in a fixed set (a choice, a task, a configuration key)."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(names), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevError] | None = None) -> str:

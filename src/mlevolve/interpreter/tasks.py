@@ -54,7 +54,7 @@ from typing import Any, Literal, Self
 import numpy as np
 import numpy.typing as npt
 
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, did_you_mean
 from mlevolve.interpreter.standalone import data as _data
 from mlevolve.interpreter.standalone.common import CHOICE_WORDS, OPTION_RANGES, RANGE_WORDS, SPEC_WORDS, TaskError
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, _number, read_table
@@ -355,7 +355,8 @@ def check_task_name(spec: str, span: Any = None) -> None:
     what a program's ``task`` line is checked against, with no data loaded."""
     name, _ = _parse_spec(spec)
     if name not in _INFOS and not _looks_like_file(name):
-        raise MlevError(f"unknown task '{name}'", span, "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
+        raise MlevError(f"unknown task '{name}'", span,
+                        did_you_mean(name, _INFOS) + "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
 
 
 
