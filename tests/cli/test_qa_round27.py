@@ -150,3 +150,32 @@ def test_a_mistyped_configuration_key_names_the_closest_one(capsys: Capsys, tmp_
     code, _, err = cli(capsys, "meta", str(tmp_path / "c.toml"))
     lines = err.replace(str(tmp_path) + "/", "").splitlines()
     assert code == 2 and lines[0] == first and lines[-1].startswith(hint)
+
+
+def test_one_candidate_is_written_in_the_singular() -> None:
+    from mlevolve.report import summary
+    from tests.report.test_summary import RESULT
+
+    one = {**RESULT, "candidates": 1, "archived": 1}
+    assert "; 1 candidate; archive " in summary.one_line(one)
+    assert summary.lines({**one, "replayed": 0})[0].startswith("1 candidate (0 from the archive): ")
+    assert "; 200 candidates; archive " in summary.one_line(RESULT)
+
+
+@pytest.mark.parametrize("hall", [[], [float("nan")]])
+def test_the_progress_line_shows_no_best_before_a_candidate_scores(hall: list[float]) -> None:
+    import io
+    from types import SimpleNamespace
+
+    from mlevolve.gp.progress import Progress
+
+    stream = io.StringIO()
+    engine = SimpleNamespace(hall_of_fame=[SimpleNamespace(score=s) for s in hall], seq=1,
+                             counts={"cache": 0, "fec": 0, "hurdle": 0, "failed": 1})
+    Progress(1, stream=stream)(engine, None, stored=True)
+    assert stream.getvalue().startswith("[     1/1] best -  cache 0  fec 0  hurdle 0  failed 1  (")
+    engine.hall_of_fame = [SimpleNamespace(score=0.25)]
+    stream.truncate(0)
+    stream.seek(0)
+    Progress(1, stream=stream)(engine, None, stored=True)
+    assert stream.getvalue().startswith("[     1/1] best 0.25  cache 0")
