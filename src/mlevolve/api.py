@@ -682,7 +682,8 @@ def evolve(
         result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names))
     return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
-            "task": task_name, "evolve": names, "init": init, "answer": result, "next": next_commands(path),
+            "task": task_name, "evolve": names, "init": init, "answer": result,
+            "next": next_commands(path, best.hash if best is not None and archived > summary["candidates"] else None),
             "failures": reasons}
 
 
@@ -698,15 +699,18 @@ def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
             prestart(worker_modules(cheap))
 
 
-def next_commands(db: str | Path) -> builtins.list[str]:
-    """The commands to run after a run: inspect the best, write the report, export the best."""
+def next_commands(db: str | Path, best_hash: str | None = None) -> builtins.list[str]:
+    """The commands to run after a run: inspect the best, write the report, export the best.  ``best_hash``:
+    the summary's best where it is not the archive's (a run given a smaller budget than its archive holds
+    considers the first candidates only), named by its hash's first 12 digits; None: ``--best``."""
     import shlex
 
     stem = Path(db).with_suffix("")
     q = shlex.quote
-    return [f"mlevolve show {q(str(db))} --best --confirm 5",
+    show, export = ("--best", "--best") if best_hash is None else (best_hash[:12], f"--hash {best_hash[:12]}")
+    return [f"mlevolve show {q(str(db))} {show} --confirm 5",
             f"mlevolve report {q(str(db))} -o {q(str(stem) + '.html')}",
-            f"mlevolve export --db {q(str(db))} --best -o {q(str(stem) + '.py')}"]
+            f"mlevolve export --db {q(str(db))} {export} -o {q(str(stem) + '.py')}"]
 
 
 def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", fitted: bool = False) -> dict[str, Any]:

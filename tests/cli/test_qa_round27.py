@@ -179,3 +179,20 @@ def test_the_progress_line_shows_no_best_before_a_candidate_scores(hall: list[fl
     stream.seek(0)
     Progress(1, stream=stream)(engine, None, stored=True)
     assert stream.getvalue().startswith("[     1/1] best 0.25  cache 0")
+
+
+def test_the_next_commands_name_the_summarys_best_when_the_budget_is_below_the_archive(
+        capsys: Capsys, tmp_path: Path) -> None:
+    import re
+
+    (tmp_path / "p.mlev").write_text("algorithm q\ntask nguyen1\nformula f(x: Scalar) -> Scalar =\n  x * x\n")
+    db = str(tmp_path / "r.db")
+    code, out, _ = cli(capsys, "evolve", str(tmp_path / "p.mlev"), "--budget", "12", "--db", db)
+    assert code == 0 and f"mlevolve show {db} --best --confirm 5" in out  # the archive's best is the run's
+    code, out, _ = cli(capsys, "evolve", str(tmp_path / "p.mlev"), "--budget", "2", "--db", db)
+    best = re.search(r"^best: .*\(hash ([0-9a-f]{12}), candidate \d+\)$", out, re.MULTILINE)
+    assert code == 0 and best is not None
+    assert f"    mlevolve show {db} {best[1]} --confirm 5" in out.splitlines()
+    assert f"    mlevolve export --db {db} --hash {best[1]} -o {tmp_path / 'r.py'}" in out.splitlines()
+    code, shown, _ = cli(capsys, "show", db, best[1])
+    assert code == 0 and best[1] in shown
