@@ -748,10 +748,34 @@ def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", f
     if fitted and start["failure"] is None and start["program"] != format_program(program):
         with contextlib.suppress(MlevError):  # the scored text is the run's own; a text it cannot read: no label
             if Engine.key(parse(start["program"])) != key:  # fitting changed a constant: not the file's score
-                start["how"] += "; its constants fitted as every candidate's are, where `mlevolve run` scores " \
-                                "it as written"
+                start["how"] += f"; {_fitted_note(program, evaluator, key)}"
     archive.set_meta("start", start)
     return start
+
+
+def _fitted_note(program: Program, evaluator: Any, key: str) -> str:
+    """What the run's fitting did to the start (scored once more as written, the fit off, for the
+    comparison with ``mlevolve run``): a formula's output linearly scaled (``a + b * f``, Keijzer 2003)
+    and, where it has literals, its literals tuned; a learner's literals tuned."""
+    import copy
+
+    from mlevolve.interpreter.fit import literal_sites
+
+    formula = next((d for d in program.definitions if d.kind == "formula" and d.body is not None), None)
+    fit = getattr(evaluator, "fit", None)
+    done = []
+    if formula is not None and formula.body is not None:
+        if fit is not None and fit.tune and literal_sites(formula.body):
+            done.append("its literals fitted")
+        if fit is None or fit.scale:
+            done.append("its output linearly scaled (a + b * f)")
+    what = " and ".join(done) or "its literals tuned"
+    written = copy.copy(evaluator)
+    written.fit, written.tuning = None, None  # as `mlevolve run` scores it
+    failure = written.evaluate(program, key).failure
+    if failure is not None:
+        return f"as written it fails: {failure}; with {what}, as every candidate's are, it scores as shown"
+    return f"scored with {what}, as every candidate's are, where `mlevolve run` scores it as written"
 
 
 def _target_variances(task: Any) -> dict[str, float]:

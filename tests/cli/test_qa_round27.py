@@ -196,3 +196,20 @@ def test_the_next_commands_name_the_summarys_best_when_the_budget_is_below_the_a
     assert f"    mlevolve export --db {db} --hash {best[1]} -o {tmp_path / 'r.py'}" in out.splitlines()
     code, shown, _ = cli(capsys, "show", db, best[1])
     assert code == 0 and best[1] in shown
+
+
+@pytest.mark.parametrize(("body", "note"), [
+    ("log(0.0) * x", "as written it fails: the formula is not finite on some points (train); with its literals "
+                     "fitted and its output linearly scaled (a + b * f), as every candidate's are, it scores as shown"),
+    ("x / 0.0", "as written it fails: the formula is not finite on some points (train); with its literals "
+                "fitted and its output linearly scaled (a + b * f), as every candidate's are, it scores as shown"),
+    ("sin(x)", "scored with its output linearly scaled (a + b * f), as every candidate's are, where `mlevolve run` "
+               "scores it as written"),
+])
+def test_the_start_line_says_truly_what_fitting_did(tmp_path: Path, body: str, note: str) -> None:
+    from mlevolve import api
+
+    (tmp_path / "p.mlev").write_text(f"algorithm q\ntask nguyen1\nformula f(x: Scalar) -> Scalar =\n  {body}\n")
+    start = api.evolve(tmp_path / "p.mlev", ["f"], budget=2, db=tmp_path / "a.db", quiet=True)["answer"]["start"]
+    assert start["how"] == f"candidate 0, the file's program; {note}"
+    assert start["value"] is not None

@@ -159,8 +159,8 @@ def test_a_fitted_start_is_labelled_and_run_scores_it_as_written(capsys: Capsys,
     plain = api.evolve(tmp_path / "lin.mlev", ["f"], budget=2, db=tmp_path / "b.db", quiet=True,
                        fit=False)["answer"]["start"]
     written = api.run(tmp_path / "lin.mlev")["train_r2"]
-    assert fitted["how"] == ("candidate 0, the file's program; its constants fitted as every candidate's are, "
-                             "where `mlevolve run` scores it as written")
+    assert fitted["how"] == ("candidate 0, the file's program; scored with its output linearly scaled (a + b * f), "
+                             "as every candidate's are, where `mlevolve run` scores it as written")
     assert fitted["value"] > written + 0.1  # the fitted line explains more of the quartic than y = x
     assert plain["how"] == "candidate 0, the file's program" and plain["value"] == pytest.approx(written)
 
