@@ -480,7 +480,8 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
         matches = [a for a in available if a == name or a.startswith(name + ".")]
         if not matches:
             raise SettingError("{evolve} {got!r} is not a definition of {file}", got=name, file=file,
-                               hint=f"definitions: {', '.join(available) or 'none'}, or all")
+                               hint=did_you_mean(name, available) + f"definitions: {', '.join(available) or 'none'}, "
+                                                                    "or all")
         out += [m for m in matches if m not in out]
     return out
 

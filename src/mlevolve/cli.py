@@ -151,7 +151,8 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
 def _cmd_grammar_show(args: argparse.Namespace) -> int:
     spec = load_grammar(args.grammar)
     if args.type is not None and args.type not in spec.types:
-        raise MlevError(f"unknown type {args.type!r}", hint=f"types: {', '.join(spec.types)}")
+        raise MlevError(f"unknown type {args.type!r}", hint=did_you_mean(args.type, spec.types) +
+                        f"types: {', '.join(spec.types)}")
     types = [args.type] if args.type else list(spec.types)
     learned = f", {len(spec.rules)} learned rules, {len(spec.operators)} evolved operators (version {spec.digest})" \
         if spec.rules or spec.operators else ""
@@ -220,7 +221,8 @@ def _parse_var(text: str) -> tuple[str, Type]:
 def _cmd_sample(args: argparse.Namespace) -> int:
     spec = load_grammar(args.grammar)
     if args.type not in spec.types:
-        raise MlevError(f"unknown type {args.type!r}", hint=f"types: {', '.join(spec.types)}")
+        raise MlevError(f"unknown type {args.type!r}", hint=did_you_mean(args.type, spec.types) +
+                        f"types: {', '.join(spec.types)}")
     env = dict(_parse_var(v) for v in args.var)
     for expr in api.sample(args.type, args.n, seed=args.seed, depth=args.depth, method=args.method,
                            env=env, grammar=spec):

@@ -213,3 +213,11 @@ def test_the_start_line_says_truly_what_fitting_did(tmp_path: Path, body: str, n
     start = api.evolve(tmp_path / "p.mlev", ["f"], budget=2, db=tmp_path / "a.db", quiet=True)["answer"]["start"]
     assert start["how"] == f"candidate 0, the file's program; {note}"
     assert start["value"] is not None
+
+
+def test_a_mistyped_type_or_slot_names_the_closest_one(capsys: Capsys, tmp_path: Path) -> None:
+    code, _, err = cli(capsys, "grammar", "show", "--type", "Scalr")
+    assert code == 2 and err.splitlines()[1].startswith("hint: did you mean 'Scalar'? types: Scalar, ")
+    (tmp_path / "p.mlev").write_text("algorithm q\ntask nguyen1\nformula quartic(x: Scalar) -> Scalar = x\n")
+    code, _, err = cli(capsys, "evolve", str(tmp_path / "p.mlev"), "--evolve", "quartc")
+    assert code == 2 and err.splitlines()[-1] == "hint: did you mean 'quartic'? definitions: quartic, or all"
