@@ -221,3 +221,16 @@ def test_a_mistyped_type_or_slot_names_the_closest_one(capsys: Capsys, tmp_path:
     (tmp_path / "p.mlev").write_text("algorithm q\ntask nguyen1\nformula quartic(x: Scalar) -> Scalar = x\n")
     code, _, err = cli(capsys, "evolve", str(tmp_path / "p.mlev"), "--evolve", "quartc")
     assert code == 2 and err.splitlines()[-1] == "hint: did you mean 'quartic'? definitions: quartic, or all"
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    ('algorithm q task "my task" extra\n' + _DEF, "p.mlev:1:28: error: the task line is `task NAME`: one name; "
+                                                  "found 'extra'"),
+    ("algorithm q task\n" + _DEF, "p.mlev:1:17: error: the task line is `task NAME`: its name is missing"),
+    ("algorithm q " + _DEF, "p.mlev:1:13: error: the algorithm line is `algorithm NAME`: one name; found 'formula'"),
+])
+def test_both_headers_on_the_algorithm_line_are_checked_alike(capsys: Capsys, tmp_path: Path, text: str,
+                                                              first: str) -> None:
+    (tmp_path / "p.mlev").write_text(text)
+    code, _, err = cli(capsys, "check", str(tmp_path / "p.mlev"))
+    assert code == 2 and err.replace(str(tmp_path) + "/", "").splitlines()[0] == first

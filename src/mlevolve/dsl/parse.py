@@ -224,13 +224,13 @@ _HEADER_WORD = re.compile(r'"[^"\n]*"|#|[^\s#"]+|"')  # a quoted string, a comme
 
 def _header_error(source: str) -> MlevError | None:
     """The header lines checked as lines: ``algorithm NAME``, then (optional) ``task NAME`` or
-    ``task "FILE:target=COL"``, each one name on its own line.  A missing name or an extra word is the
-    error at its place, not where the parser would first notice (the next line's keyword taken as the
-    name, or the extra word taken as the next definition's kind).  None where the headers are fine, or
-    where what is wrong is no line's shape (a keyword or number as the name: the parser reports it)."""
-    lines = source_lines(source)
-    header = 0
-    for number, text in enumerate(lines, 1):
+    ``task "FILE:target=COL"``, each one name on its line (the task header may also end the algorithm's
+    line: ``algorithm NAME task NAME``).  A missing name or an extra word is the error at its place, not
+    where the parser would first notice (the next line's keyword taken as the name, or the extra word
+    taken as the next definition's kind).  None where the headers are fine, or where what is wrong is
+    no line's shape (a keyword or number as the name: the parser reports it)."""
+    expected = "algorithm"
+    for number, text in enumerate(source_lines(source), 1):
         words: list[re.Match[str]] = []
         for word in _HEADER_WORD.finditer(text):
             if word[0] == "#":
@@ -238,23 +238,31 @@ def _header_error(source: str) -> MlevError | None:
             words.append(word)
         if not words:
             continue
-        keyword = words[0][0]
-        if keyword != ("algorithm", "task")[header]:
+        if words[0][0] != expected:
             return None
-        form = "`algorithm NAME`" if keyword == "algorithm" else '`task NAME` or `task "data.csv:target=y"`'
-        if len(words) == 1:
-            column = words[0].end() + 1
-            return MlevError(f"the {keyword} line is `{keyword} NAME`: its name is missing",
-                             Span(number, column, number, column),
-                             f"a header is one line: {form}, with the name on the same line")
-        if len(words) > 2:
-            extra = words[2]
-            return MlevError(f"the {keyword} line is `{keyword} NAME`: one name; found {extra[0]!r}",
-                             Span(number, extra.start() + 1, number, extra.end()),
-                             f"a header is one line: {form}; what follows starts on the next line")
-        if header == 1:
-            return None
-        header = 1
+        if expected == "algorithm" and len(words) > 2 and words[2][0] == "task":  # both headers on one line
+            return _header_shape(number, words[:2]) or _header_shape(number, words[2:])
+        found = _header_shape(number, words)
+        if found is not None or expected == "task":
+            return found
+        expected = "task"
+    return None
+
+
+def _header_shape(number: int, words: list[re.Match[str]]) -> MlevError | None:
+    """The error of header ``words`` (its keyword first) on line ``number`` that is not one name, or None."""
+    keyword = words[0][0]
+    form = "`algorithm NAME`" if keyword == "algorithm" else '`task NAME` or `task "data.csv:target=y"`'
+    if len(words) == 1:
+        column = words[0].end() + 1
+        return MlevError(f"the {keyword} line is `{keyword} NAME`: its name is missing",
+                         Span(number, column, number, column),
+                         f"a header is one line: {form}, with the name on the same line")
+    if len(words) > 2:
+        extra = words[2]
+        return MlevError(f"the {keyword} line is `{keyword} NAME`: one name; found {extra[0]!r}",
+                         Span(number, extra.start() + 1, number, extra.end()),
+                         f"a header is one line: {form}; what follows starts on the next line")
     return None
 
 
