@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
-from mlevolve.dsl.errors import MlevError, SettingError, normalize_newlines
+from mlevolve.dsl.errors import MlevError, SettingError, decode_utf8, did_you_mean, normalize_newlines
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse as _parse
@@ -64,11 +64,7 @@ def read_source(path: str | Path) -> str:
     if nul >= 0:
         raise MlevError(f"binary file (a NUL byte at offset {nul})", file=str(p),
                         hint="a .mlev program is UTF-8 text")
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark some editors write
-    except UnicodeDecodeError as err:
-        raise MlevError(f"not UTF-8 text (bad byte at offset {err.start})", file=str(p),
-                        hint="a .mlev program is UTF-8 text") from None
+    text = decode_utf8(data, str(p), "a .mlev program").removeprefix("\ufeff")  # a BOM some editors write
     return normalize_newlines(text)
 
 
@@ -158,18 +154,23 @@ def _program(program: Program | str | Path, grammar: GrammarSpec, *, whole: bool
 
 
 def check_task_line(program: Program, file: str | None = None) -> None:
-    """Raise :class:`MlevError` at the program's ``task`` line (in ``file``) when it names no task."""
-    import difflib
-
-    from mlevolve.interpreter.tasks import check_task_name, list_tasks
+    """Raise :class:`MlevError` at the program's ``task`` line (in ``file``) when it names no task, or
+    a task of another kind than the (checked) program's regime runs on; no data is read."""
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.tasks import check_task_kind, check_task_name
 
     if program.task:
         try:
-            check_task_name(program.task, program.task_span)
+            check_task_name(program.task, program.task_span)  # the closest task's name in the hint
         except MlevError as err:
-            close = difflib.get_close_matches(program.task.split(":")[0], [t.name for t in list_tasks()], n=1)
-            if close and err.hint:
-                err.hint = f"did you mean '{close[0]}'? {err.hint}"
+            raise err.located(file) if file else err from None
+        try:
+            regime = regime_of(program)
+        except (MlevError, KeyError):  # no definitions, or a mix: reported by the one-program rule, not here
+            return
+        try:
+            check_task_kind(regime, program.task, program.task_span)
+        except MlevError as err:
             raise err.located(file) if file else err from None
 
 
@@ -479,7 +480,8 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
         matches = [a for a in available if a == name or a.startswith(name + ".")]
         if not matches:
             raise SettingError("{evolve} {got!r} is not a definition of {file}", got=name, file=file,
-                               hint=f"definitions: {', '.join(available) or 'none'}, or all")
+                               hint=did_you_mean(name, available) + f"definitions: {', '.join(available) or 'none'}, "
+                                                                    "or all")
         out += [m for m in matches if m not in out]
     return out
 
@@ -554,7 +556,8 @@ def evolve(
     _confirms(confirm)
     _seed(seed)
     if init not in INITS:
-        raise SettingError("unknown {init} {got!r}", hint="file (start from the file's definitions) or random",
+        raise SettingError("unknown {init} {got!r}",
+                           hint=did_you_mean(init, INITS) + "file (start from the file's definitions) or random",
                            got=init)
     resources = Resources(workers=workers, dask=dask, timeout=timeout, memory_limit=memory_limit)
     resources.check()
@@ -582,7 +585,9 @@ def evolve(
     from mlevolve.gp.search import ALGORITHMS
 
     if algorithm not in ALGORITHMS:
-        raise SettingError("unknown {algorithm} {got!r}", hint=f"algorithms: {', '.join(ALGORITHMS)}", got=algorithm)
+        raise SettingError("unknown {algorithm} {got!r}",
+                           hint=did_you_mean(algorithm, ALGORITHMS) + f"algorithms: {', '.join(ALGORITHMS)}",
+                           got=algorithm)
     kinds = evolving_kinds(checked, names)
     fitting = (EvolveConfig.fit if fit is None else fit) if kinds & {"formula", "learner"} else None
     tune = tuned_methods(checked, names) if fitting else ()
@@ -678,7 +683,8 @@ def evolve(
         result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names))
     return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
-            "task": task_name, "evolve": names, "init": init, "answer": result, "next": next_commands(path),
+            "task": task_name, "evolve": names, "init": init, "answer": result,
+            "next": next_commands(path, best.hash if best is not None and archived > summary["candidates"] else None),
             "failures": reasons}
 
 
@@ -694,15 +700,18 @@ def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
             prestart(worker_modules(cheap))
 
 
-def next_commands(db: str | Path) -> builtins.list[str]:
-    """The commands to run after a run: inspect the best, write the report, export the best."""
+def next_commands(db: str | Path, best_hash: str | None = None) -> builtins.list[str]:
+    """The commands to run after a run: inspect the best, write the report, export the best.  ``best_hash``:
+    the summary's best where it is not the archive's (a run given a smaller budget than its archive holds
+    considers the first candidates only), named by its hash's first 12 digits; None: ``--best``."""
     import shlex
 
     stem = Path(db).with_suffix("")
     q = shlex.quote
-    return [f"mlevolve show {q(str(db))} --best --confirm 5",
+    show, export = ("--best", "--best") if best_hash is None else (best_hash[:12], f"--hash {best_hash[:12]}")
+    return [f"mlevolve show {q(str(db))} {show} --confirm 5",
             f"mlevolve report {q(str(db))} -o {q(str(stem) + '.html')}",
-            f"mlevolve export --db {q(str(db))} --best -o {q(str(stem) + '.py')}"]
+            f"mlevolve export --db {q(str(db))} {export} -o {q(str(stem) + '.py')}"]
 
 
 def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", fitted: bool = False) -> dict[str, Any]:
@@ -740,10 +749,34 @@ def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", f
     if fitted and start["failure"] is None and start["program"] != format_program(program):
         with contextlib.suppress(MlevError):  # the scored text is the run's own; a text it cannot read: no label
             if Engine.key(parse(start["program"])) != key:  # fitting changed a constant: not the file's score
-                start["how"] += "; its constants fitted as every candidate's are, where `mlevolve run` scores " \
-                                "it as written"
+                start["how"] += f"; {_fitted_note(program, evaluator, key)}"
     archive.set_meta("start", start)
     return start
+
+
+def _fitted_note(program: Program, evaluator: Any, key: str) -> str:
+    """What the run's fitting did to the start (scored once more as written, the fit off, for the
+    comparison with ``mlevolve run``): a formula's output linearly scaled (``a + b * f``, Keijzer 2003)
+    and, where it has literals, its literals tuned; a learner's literals tuned."""
+    import copy
+
+    from mlevolve.interpreter.fit import literal_sites
+
+    formula = next((d for d in program.definitions if d.kind == "formula" and d.body is not None), None)
+    fit = getattr(evaluator, "fit", None)
+    done = []
+    if formula is not None and formula.body is not None:
+        if fit is not None and fit.tune and literal_sites(formula.body):
+            done.append("its literals fitted")
+        if fit is None or fit.scale:
+            done.append("its output linearly scaled (a + b * f)")
+    what = " and ".join(done) or "its literals tuned"
+    written = copy.copy(evaluator)
+    written.fit, written.tuning = None, None  # as `mlevolve run` scores it
+    failure = written.evaluate(program, key).failure
+    if failure is not None:
+        return f"as written it fails: {failure}; with {what}, as every candidate's are, it scores as shown"
+    return f"scored with {what}, as every candidate's are, where `mlevolve run` scores it as written"
 
 
 def _target_variances(task: Any) -> dict[str, float]:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from mlevolve import api, stop
-from mlevolve.dsl.errors import MlevError, MlevErrors, SettingError
+from mlevolve.dsl.errors import MlevError, MlevErrors, SettingError, did_you_mean
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
@@ -38,7 +38,7 @@ from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
 from mlevolve.interpreter.standalone.common import NUMBER
 from mlevolve.messages import GIVEN_TWICE, HELP
 from mlevolve.results import dumps, shown_program
-from mlevolve.script import ArgumentParser, closest_option, flushed, stdout_gone
+from mlevolve.script import ArgumentParser, closest_choice, closest_option, flushed, stdout_gone
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
@@ -83,16 +83,13 @@ class _Parser(ArgumentParser):
         self.register("action", "store_true", _StoreTrueOnce)
 
     def error(self, message: str, hint: str = "") -> NoReturn:
-        hint = hint or HELP.format(prog=self.prog)
+        hint = hint or closest_choice(message) + HELP.format(prog=self.prog)  # an option's value: its closest
         typo = re.search(r"invalid choice: '([^']*)'", message)
         commands = [name for action in self._actions if isinstance(action, argparse._SubParsersAction)
                     for name in action.choices]
         if typo and commands and not message.startswith("argument -"):  # a mistyped subcommand: the closest one
-            import difflib
-
-            close = difflib.get_close_matches(typo[1], commands, n=1)
             message = f"invalid choice '{typo[1]}': the commands are {', '.join(commands)}"
-            hint = f"did you mean '{close[0]}'? {hint}" if close else hint
+            hint = did_you_mean(typo[1], commands) + HELP.format(prog=self.prog)
         raise _UsageError(message, hint=hint, prog=self.prog)
 
 
@@ -154,7 +151,8 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
 def _cmd_grammar_show(args: argparse.Namespace) -> int:
     spec = load_grammar(args.grammar)
     if args.type is not None and args.type not in spec.types:
-        raise MlevError(f"unknown type {args.type!r}", hint=f"types: {', '.join(spec.types)}")
+        raise MlevError(f"unknown type {args.type!r}", hint=did_you_mean(args.type, spec.types) +
+                        f"types: {', '.join(spec.types)}")
     types = [args.type] if args.type else list(spec.types)
     learned = f", {len(spec.rules)} learned rules, {len(spec.operators)} evolved operators (version {spec.digest})" \
         if spec.rules or spec.operators else ""
@@ -223,7 +221,8 @@ def _parse_var(text: str) -> tuple[str, Type]:
 def _cmd_sample(args: argparse.Namespace) -> int:
     spec = load_grammar(args.grammar)
     if args.type not in spec.types:
-        raise MlevError(f"unknown type {args.type!r}", hint=f"types: {', '.join(spec.types)}")
+        raise MlevError(f"unknown type {args.type!r}", hint=did_you_mean(args.type, spec.types) +
+                        f"types: {', '.join(spec.types)}")
     env = dict(_parse_var(v) for v in args.var)
     for expr in api.sample(args.type, args.n, seed=args.seed, depth=args.depth, method=args.method,
                            env=env, grammar=spec):

@@ -8,12 +8,13 @@ import contextlib
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, did_you_mean
 from mlevolve.dsl.ir import Span
 from mlevolve.messages import HELP
 
@@ -110,6 +111,13 @@ def closest_option(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> s
     return ""
 
 
+def closest_choice(message: str) -> str:
+    """For argparse's "argument --X: invalid choice: 'V' (choose from 'A', 'B')", the hint's start naming
+    the choice closest to V (:func:`~mlevolve.dsl.errors.did_you_mean`); ``""`` for any other message."""
+    typo = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    return did_you_mean(typo[1], re.findall(r"'([^']*)'", typo[2])) if typo else ""
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, whose mistakes (an unknown option, a bad value, a missing argument, a script's
     own ``parser.error``) end as the ``mlevolve`` command's do: ``SCRIPT: error: MESSAGE`` and a hint
@@ -126,7 +134,8 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str, hint: str = "") -> NoReturn:
         """Print ``message`` and ``hint`` (default: how to read the help) as one error; exit with status 2."""
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nhint: {hint or HELP.format(prog=self.prog)}\n")
+        hint = hint or closest_choice(message) + HELP.format(prog=self.prog)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nhint: {hint}\n")
 
 
 def read_json(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> Any:

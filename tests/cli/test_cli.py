@@ -290,7 +290,8 @@ VAR_HINT = "hint: write NAME:TYPE, e.g. x:Tensor; types: Scalar, Vector, Matrix,
 @pytest.mark.parametrize(
     ("argv", "stderr"),
     [
-        (["sample", "--type", "Tensr"], "mlevolve sample: error: unknown type 'Tensr'\n" + TYPES_HINT),
+        (["sample", "--type", "Tensr"], "mlevolve sample: error: unknown type 'Tensr'\n"
+         + TYPES_HINT.replace("hint: ", "hint: did you mean 'Tensor'? ")),
         (["grammar", "show", "--type", "Nope"], "mlevolve grammar show: error: unknown type 'Nope'\n" + TYPES_HINT),
         (["sample", "--type", "Tensor", "--var", "x"], "mlevolve sample: error: bad --var 'x'\n" + VAR_HINT),
         (["sample", "--type", "Tensor", "--var", "x:Tensr"],

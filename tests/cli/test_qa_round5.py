@@ -42,7 +42,7 @@ def test_a_script_parser_names_the_closest_option(capsys: Capsys) -> None:
 
 @pytest.mark.parametrize(("text", "form"), [
     ("task quartic\nformula f(x: Scalar) -> Scalar = x\n", "a program starts with `algorithm NAME`"),
-    ("algorithm a\ntask\n", 'the task line is `task NAME` or `task "data.csv:target=y"`'),
+    ("algorithm a\ntask 3\n", 'the task line is `task NAME` or `task "data.csv:target=y"`'),
     ("algorithm a\nformula f(x: Scalar) -> Scalar = let y x\n", "a binding is `let NAME = EXPR in EXPR`"),
     ("algorithm a\nformula f(x: Scalar) -> Scalar = let y = x y\n", "a binding is `let NAME = EXPR in EXPR`"),
     ("algorithm a\nformula f(x Scalar) -> Scalar = x\n", "a definition is `KIND NAME(NAME: Type, ...) -> Type"),
@@ -107,7 +107,7 @@ def test_a_meta_configuration_may_start_with_a_byte_order_mark(tmp_path: Path) -
     (["run", "examples/mlp_digits.mlev", "--task", "nguyen1"],
      "hint: supervised tasks: digits, iris, wine, breast_cancer, moons, circles, spirals, "
      "or a data file: data.csv:target=y or data.npz"),
-    (["run", "examples/dqn_chain.mlev", "--task", "digits"], "hint: rl tasks: cartpole, acrobot, mountaincar, chain")])
+    (["run", "examples/dqn_chain.mlev", "--task", "digits"], "hint: RL tasks: cartpole, acrobot, mountaincar, chain")])
 def test_a_task_a_program_cannot_run_on_lists_what_it_can(capsys: Capsys, argv: list[str], hint: str,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.conftest import ROOT
@@ -159,8 +159,8 @@ def test_a_fitted_start_is_labelled_and_run_scores_it_as_written(capsys: Capsys,
     plain = api.evolve(tmp_path / "lin.mlev", ["f"], budget=2, db=tmp_path / "b.db", quiet=True,
                        fit=False)["answer"]["start"]
     written = api.run(tmp_path / "lin.mlev")["train_r2"]
-    assert fitted["how"] == ("candidate 0, the file's program; its constants fitted as every candidate's are, "
-                             "where `mlevolve run` scores it as written")
+    assert fitted["how"] == ("candidate 0, the file's program; scored with its output linearly scaled (a + b * f), "
+                             "as every candidate's are, where `mlevolve run` scores it as written")
     assert fitted["value"] > written + 0.1  # the fitted line explains more of the quartic than y = x
     assert plain["how"] == "candidate 0, the file's program" and plain["value"] == pytest.approx(written)
 

@@ -44,11 +44,10 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
     ),
     "eof_after_algorithm": (
         "algorithm\n",
-        "eof_after_algorithm.mlev:1:10: error: unexpected end of file\n"
+        "eof_after_algorithm.mlev:1:10: error: the algorithm line is `algorithm NAME`: its name is missing\n"
         "    algorithm\n"
         "             ^\n"
-        "hint: expected one of: a name; a program starts with `algorithm NAME`, then `task NAME` (optional), "
-        "then its definitions\n",
+        "hint: a header is one line: `algorithm NAME`, with the name on the same line\n",
     ),
     "missing_algorithm": (
         "activation f(x: Tensor) -> Tensor =\n  x\n",
@@ -270,8 +269,8 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
     ),
     "not_utf8": (
         b"algorithm a\n# caf\xe9\n",
-        "not_utf8.mlev: error: not UTF-8 text (bad byte at offset 17)\n"
-        "hint: a .mlev program is UTF-8 text\n",
+        "not_utf8.mlev:2:6: error: not UTF-8 text (bad byte at offset 17)\n"
+        "hint: a .mlev program is UTF-8 text: save it as UTF-8\n",
     ),
 }
 

@@ -240,7 +240,8 @@ def test_confirm_reevaluates_start_and_best_with_more_seeds(capsys: Capsys, tmp_
     # the start is the file's program, candidate 0 (init file), as it was scored: its constants fitted (on
     # nguyen5 the quartic as written scores train R^2 about -85; fitted, about 0.14), the same metrics as
     # `run` of that program with each further seed
-    fitted = "; its constants fitted as every candidate's are, where `mlevolve run` scores it as written"
+    fitted = ("; scored with its output linearly scaled (a + b * f), as every candidate's are, where `mlevolve run` "
+              "scores it as written")  # the quartic has no literals: only the scaling changed it
     assert a["start"]["how"] == "candidate 0, the file's program" + (fitted if task == "nguyen5" else "")
     with Archive.read(db) as archive:
         start = archive.meta()["start"]

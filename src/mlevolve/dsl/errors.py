@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from mlevolve.dsl.ir import Span
@@ -24,6 +24,32 @@ def toml_error(err: ValueError) -> tuple[str, Span | None]:
 
 _TOML_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""  # a bare or quoted key
 _TOML_KEY = re.compile(rf"\s*(\[\[?)?\s*({_TOML_PART}(?:\s*\.\s*{_TOML_PART})*)")  # [[?]] KEY(.KEY)*
+
+
+def did_you_mean(word: str, names: Iterable[str]) -> str:
+    """``"did you mean 'NAME'? "`` for the name of ``names`` closest to ``word`` (by
+    :func:`difflib.get_close_matches`'s ratio, at least 0.6), or ``""`` where none is close: the one
+    helper of every hint after a name looked up in a fixed set (a choice, a task, a configuration key)."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(names), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevError] | None = None) -> str:
+    """``data`` as UTF-8 text, the one bytes-to-text step of the project's text files (``.mlev`` programs,
+    grammar files, meta configurations).  Raises ``error`` (default :class:`MlevError`) at the bad byte's
+    ``FILE:LINE:COL`` (the column counts characters, as the parser's do) where it is not UTF-8; ``what``
+    names the file's kind in the hint ("a meta configuration")."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        start = data.rfind(b"\n", 0, err.start) + 1
+        line = data.count(b"\n", 0, err.start) + 1
+        column = len(data[start:err.start].decode("utf-8", errors="replace")) + 1
+        raise (error or MlevError)(f"not UTF-8 text (bad byte at offset {err.start})",
+                                   Span(line, column, line, column),
+                                   f"{what} is UTF-8 text: save it as UTF-8", file=file) from None
 
 
 def toml_loads(text: str, file: str, error: Callable[..., MlevError] | None = None) -> tuple[dict[str, Any], str]:

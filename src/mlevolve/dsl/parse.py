@@ -219,6 +219,53 @@ def _bad_header(source: str, err: UnexpectedInput) -> MlevError | None:
     return None
 
 
+_HEADER_WORD = re.compile(r'"[^"\n]*"|#|[^\s#"]+|"')  # a quoted string, a comment's start, or a word
+
+
+def _header_error(source: str) -> MlevError | None:
+    """The header lines checked as lines: ``algorithm NAME``, then (optional) ``task NAME`` or
+    ``task "FILE:target=COL"``, each one name on its line (the task header may also end the algorithm's
+    line: ``algorithm NAME task NAME``).  A missing name or an extra word is the error at its place, not
+    where the parser would first notice (the next line's keyword taken as the name, or the extra word
+    taken as the next definition's kind).  None where the headers are fine, or where what is wrong is
+    no line's shape (a keyword or number as the name: the parser reports it)."""
+    expected = "algorithm"
+    for number, text in enumerate(source_lines(source), 1):
+        words: list[re.Match[str]] = []
+        for word in _HEADER_WORD.finditer(text):
+            if word[0] == "#":
+                break
+            words.append(word)
+        if not words:
+            continue
+        if words[0][0] != expected:
+            return None
+        if expected == "algorithm" and len(words) > 2 and words[2][0] == "task":  # both headers on one line
+            return _header_shape(number, words[:2]) or _header_shape(number, words[2:])
+        found = _header_shape(number, words)
+        if found is not None or expected == "task":
+            return found
+        expected = "task"
+    return None
+
+
+def _header_shape(number: int, words: list[re.Match[str]]) -> MlevError | None:
+    """The error of header ``words`` (its keyword first) on line ``number`` that is not one name, or None."""
+    keyword = words[0][0]
+    form = "`algorithm NAME`" if keyword == "algorithm" else '`task NAME` or `task "data.csv:target=y"`'
+    if len(words) == 1:
+        column = words[0].end() + 1
+        return MlevError(f"the {keyword} line is `{keyword} NAME`: its name is missing",
+                         Span(number, column, number, column),
+                         f"a header is one line: {form}, with the name on the same line")
+    if len(words) > 2:
+        extra = words[2]
+        return MlevError(f"the {keyword} line is `{keyword} NAME`: one name; found {extra[0]!r}",
+                         Span(number, extra.start() + 1, number, extra.end()),
+                         f"a header is one line: {form}; what follows starts on the next line")
+    return None
+
+
 def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
     line, column = err.line or 1, err.column or 1
     if isinstance(err, UnexpectedCharacters):
@@ -242,9 +289,11 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
     what = f"keyword {str(tok)!r}" if str(tok) in KEYWORDS else repr(str(tok))
     hint = f"expected one of: {expected}" if expected else None
     if hint and "a name" in expected:
-        # The keyword is this token (`let in = ...`) or the word before it, taken as a marker (`f(state: T)`).
+        # The keyword is this token (`let in = ...`) or the word `state` before it, taken as the marker of
+        # a state parameter (`f(state: T)`); never another keyword before it (`let = x`, `task 3`), which is
+        # in its place: the unexpected token is what is wrong there.
         before = re.search(r"([A-Za-z_]\w*)\s*$", source[: tok.start_pos or 0])
-        keyword = str(tok) if str(tok) in KEYWORDS else before[1] if before and before[1] in KEYWORDS else None
+        keyword = str(tok) if str(tok) in KEYWORDS else "state" if before and before[1] == "state" else None
         if keyword is not None:
             hint += f" ('{keyword}' is a keyword and cannot be used as a name)"
     form = _form(names, source[: tok.start_pos or 0])
@@ -260,6 +309,9 @@ def parse(source: str, file: str | None = None) -> Program:
     :func:`mlevolve.dsl.errors.source_lines` does.  A leading byte-order mark (U+FEFF, which some
     editors write) is not part of the program, in a string as in a file (:func:`mlevolve.api.read_source`)."""
     source = normalize_newlines(source.removeprefix("\ufeff"))
+    header = _header_error(source)
+    if header is not None:
+        raise header.located(file or "<input>")
     program = _run("start", source, file)
     assert isinstance(program, Program)
     return replace(_attach_comments(program, source), file=file)

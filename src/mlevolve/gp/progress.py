@@ -6,6 +6,7 @@ appends one JSON object per candidate whatever else is shown.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
@@ -37,9 +38,9 @@ class Progress:
 
     def _status(self, engine: Any) -> dict[str, Any]:
         best = engine.hall_of_fame[0].score if len(engine.hall_of_fame) else float("nan")
-        c = engine.counts
-        return {"best": f"{best:.4g}", "cache": c["cache"], "fec": c["fec"], "hurdle": c["hurdle"],
-                "failed": c["failed"]}
+        c = engine.counts  # no scored candidate yet (all failed so far): best "-", the failures counted beside
+        return {"best": f"{best:.4g}" if math.isfinite(best) else "-", "cache": c["cache"], "fec": c["fec"],
+                "hurdle": c["hurdle"], "failed": c["failed"]}
 
     def __call__(self, engine: Any, candidate: Any, stored: bool = False) -> None:
         """Show one candidate; ``stored`` ones (replayed from the archive) are not logged again."""

@@ -54,7 +54,7 @@ from typing import Any, Literal, Self
 import numpy as np
 import numpy.typing as npt
 
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, did_you_mean
 from mlevolve.interpreter.standalone import data as _data
 from mlevolve.interpreter.standalone.common import CHOICE_WORDS, OPTION_RANGES, RANGE_WORDS, SPEC_WORDS, TaskError
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, _number, read_table
@@ -89,7 +89,8 @@ from mlevolve.interpreter.standalone.data_supervised import SUPERVISED, USER_OPT
 
 __all__ = ["CHAIN_TRAP_REWARD", "DIGITS_DENSITY", "LEARNER_FITNESS", "MAX_CLASSES", "MAX_FAMILY_VALUES",
            "OPTION_RANGES", "ChainMDP", "Control", "Density",
-           "Family", "Points", "Supervised", "Task", "TaskInfo", "arrays", "check_task_fits", "check_task_name",
+           "Family", "Points", "Supervised", "Task", "TaskInfo", "arrays", "check_task_fits", "check_task_kind",
+           "check_task_name",
            "data_source", "is_data_file", "list_tasks", "load_learner_data", "load_points", "load_task", "make_env",
            "task_info"]
 
@@ -354,7 +355,8 @@ def check_task_name(spec: str, span: Any = None) -> None:
     what a program's ``task`` line is checked against, with no data loaded."""
     name, _ = _parse_spec(spec)
     if name not in _INFOS and not _looks_like_file(name):
-        raise MlevError(f"unknown task '{name}'", span, "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
+        raise MlevError(f"unknown task '{name}'", span,
+                        did_you_mean(name, _INFOS) + "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
 
 
 
@@ -452,14 +454,33 @@ def check_task_fits(compiled: Any, task: Task, task_name: str) -> None:
     """
     regime = compiled.regime
     if not isinstance(task, regime.task):
-        names = ", ".join(t.name for t in list_tasks() if t.kind == regime.name)
-        files = any(loader.names is None for loader in regime.loaders)  # the regime loads users' data files
-        kind = {"rl": "an RL"}.get(regime.name, f"a {regime.name}")  # as the one-program rule writes it
-        raise MlevError(f"{kind} program cannot run on task '{task_name}'", hint=f"{regime.name} tasks: "
-                        f"{names}{', or a data file: data.csv:target=y or data.npz' if files else ''}")
+        raise _misfit(regime, task_name)
     if isinstance(task, Points) and task.n_vars != compiled.n_inputs:
         raise MlevError(f"the formula takes {compiled.n_inputs} input(s) but task '{task_name}' has {task.n_vars}",
                         hint="give the formula one Scalar parameter per input variable")
+
+
+def _misfit(regime: Any, task_name: str, span: Any = None) -> MlevError:
+    """The error of a program of ``regime`` given task ``task_name`` of another kind, with the tasks it takes."""
+    names = ", ".join(t.name for t in list_tasks() if t.kind == regime.name)
+    files = any(loader.names is None for loader in regime.loaders)  # the regime loads users' data files
+    kind = {"rl": "an RL"}.get(regime.name, f"a {regime.name}")  # as the one-program rule writes it
+    label = {"rl": "RL"}.get(regime.name, regime.name)
+    return MlevError(f"{kind} program cannot run on task '{task_name}'", span, hint=f"{label} tasks: "
+                     f"{names}{', or a data file: data.csv:target=y or data.npz' if files else ''}")
+
+
+def check_task_kind(regime: Any, spec: str, span: Any = None) -> None:
+    """Raise :class:`MlevError` (at ``span``) when ``spec`` names a task that a program of ``regime``
+    (:class:`~mlevolve.interpreter.regimes.Regime`) cannot run on: a built-in task of another kind, or a
+    data file where the regime loads none.  Reads no data (what ``mlevolve check`` runs); the loaded
+    task is checked again, fully, by :func:`check_task_fits`."""
+    name, _ = _parse_spec(spec)
+    info = _INFOS.get(name)
+    if info is not None and info.kind != regime.name:
+        raise _misfit(regime, spec, span)
+    if info is None and _looks_like_file(name) and not any(loader.names is None for loader in regime.loaders):
+        raise _misfit(regime, spec, span)
 
 
 def arrays(task: Task) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mlevolve.dsl.errors import MlevError, toml_key_span, toml_loads
+from mlevolve.dsl.errors import MlevError, decode_utf8, did_you_mean, toml_key_span, toml_loads
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,8 @@ def _section(data: Mapping[str, Any], name: str, cls: type, at: _Text) -> Any:
     known = {f.name for f in fields(cls)}
     for key in values:
         if key not in known:
-            raise at.error(f"[{name}] has no setting {key!r}", name, key, hint=f"settings: {', '.join(sorted(known))}")
+            raise at.error(f"[{name}] has no setting {key!r}", name, key,
+                           hint=did_you_mean(key, known) + f"settings: {', '.join(sorted(known))}")
     defaults = cls()
     for key, value in values.items():
         want = type(getattr(defaults, key))
@@ -168,7 +169,7 @@ def _section(data: Mapping[str, Any], name: str, cls: type, at: _Text) -> Any:
         choices = _choices().get(key)
         if choices is not None and value not in choices:
             raise at.error(f"[{name}] {key} must be one of {', '.join(choices)}, got {value!r}", name, key,
-                           hint=example)
+                           hint=did_you_mean(str(value), choices) + example)
         values[key] = value
     return cls(**values)
 
@@ -207,7 +208,8 @@ def load_config(path: str | Path) -> MetaConfig:
     p = Path(path)
     file = str(p)
     try:
-        data, text = toml_loads(p.read_text(encoding="utf-8"), file)  # BOM, newlines and mistakes as a grammar's
+        raw = p.read_bytes()
+        data, text = toml_loads(decode_utf8(raw, file, "a meta configuration (TOML)"), file)  # as a grammar's
     except FileNotFoundError:
         raise MlevError("no such file", file=file, hint="pass a meta configuration, e.g. benchmarks/meta/train.toml") \
             from None
@@ -216,7 +218,8 @@ def load_config(path: str | Path) -> MetaConfig:
     at = _Text(file, text)
     for key in data:
         if key not in _SECTIONS:
-            raise at.error(f"unknown entry {key!r}", None, key, hint=f"entries: {', '.join(sorted(_SECTIONS))}")
+            raise at.error(f"unknown entry {key!r}", None, key,
+                           hint=did_you_mean(key, _SECTIONS) + f"entries: {', '.join(sorted(_SECTIONS))}")
     if "program" not in data:
         raise MlevError("`program` (the .mlev file whose slots are evolved) is missing", file=file,
                         hint='add program = "PATH.mlev" at the top (relative to this file)')
@@ -244,7 +247,8 @@ def load_config(path: str | Path) -> MetaConfig:
         parts[part] = tuple(tasks)
     for key in split:
         if key not in parts:
-            raise at.error(f"[split] has no part {key!r}", "split", key, hint="parts: train, validation, test")
+            raise at.error(f"[split] has no part {key!r}", "split", key,
+                           hint=did_you_mean(key, parts) + "parts: train, validation, test")
     if not parts["validation"]:
         raise at.error("[split] validation needs at least 1 task: the output is the best generator on it",
                        "split", "validation", hint="move a task from [split] train to validation")

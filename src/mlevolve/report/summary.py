@@ -76,7 +76,8 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     counts = ", ".join(f"{k} {result.get(k, 0) - old.get(k, 0)}" for k in sources)
     if "fit_evaluations" in result:  # constant fitting's evaluations (formulas) or training runs (learners)
         counts += f"; fitting {result['fit_evaluations'] - old.get('fit_evaluations', 0)} evaluations"
-    head = f"{result['candidates']} candidates ({result['replayed']} from the archive): {counts}"
+    n = result["candidates"]
+    head = f"{n} candidate{'' if n == 1 else 's'} ({result['replayed']} from the archive): {counts}"
     if result["replayed"]:
         head = (f"{result['candidates']} candidates: {result['replayed']} replayed from the archive, "
                 f"{result['candidates'] - result['replayed']} new ({counts})")
@@ -118,7 +119,8 @@ def one_line(result: Mapping[str, Any]) -> str:
     """The ``--quiet`` summary: the best's metric against the start's, the candidates, the archive."""
     a = result.get("answer")
     held = f" (the budget; the archive holds {result['archived']:,})" if beyond_budget(result) else ""
-    tail = f"{result['candidates']} candidates{held}; archive {shlex.quote(result['db'])}"
+    n = result["candidates"]
+    tail = f"{n} candidate{'' if n == 1 else 's'}{held}; archive {shlex.quote(result['db'])}"
     if a is None or result.get("best_hash") is None:
         reasons = result.get("failures") or []
         why = f" (most common failure: {reasons[0]['reason']})" if reasons else ""
