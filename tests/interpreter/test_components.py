@@ -599,6 +599,9 @@ print(reinforce.reinforce_objective(t, t, t, t, t).dim(), dqn.dqn_objective(t, t
     (["export", "adam.mlev", "--component", "nope", "-o", "out.py"],
      "mlevolve export: error: no definition 'nope' in program 'adam'\n"
      "hint: components: net (model), adam (optimizer)\n"),
+    (["export", "adam.mlev", "--component", "adma", "-o", "out.py"],
+     "mlevolve export: error: no definition 'adma' in program 'adam'\n"
+     "hint: did you mean 'adam'? components: net (model), adam (optimizer)\n"),
     (["export", "adam.mlev", "--component", "constant", "-o", "out.py"],
      "mlevolve export: error: schedule 'constant' has no component form: a schedule is exported with the optimizer, "
      "as lr_lambda for LambdaLR\nhint: components: net (model), adam (optimizer)\n"),

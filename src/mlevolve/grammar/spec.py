@@ -30,7 +30,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from mlevolve.dsl.errors import MlevError, toml_key_span, toml_loads
+from mlevolve.dsl.errors import MlevError, decode_utf8, toml_key_span, toml_loads
 from mlevolve.dsl.ir import Call, Expr, Span
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
@@ -783,11 +783,7 @@ def _load_file(p: Path) -> GrammarSpec:
     except OSError as err:
         raise GrammarError(f"cannot read grammar: {err.strerror}", file=str(p),
                            hint="check the file's permissions") from None
-    try:
-        text = data_bytes.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise GrammarError(f"not UTF-8 text (bad byte at offset {err.start})", file=str(p),
-                           hint="a grammar file is TOML, which is UTF-8 text: save it as UTF-8") from None
+    text = decode_utf8(data_bytes, str(p), "a grammar file (TOML)", GrammarError)
     data, text = toml_loads(text, str(p), GrammarError)  # universal newlines, as for .mlev files
     _check_layout(data, text, str(p))
     try:

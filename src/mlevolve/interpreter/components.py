@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, did_you_mean
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.printer import format_definition, format_number
@@ -500,7 +500,8 @@ def export_component(program: Program, name: str, spec: GrammarSpec) -> str:
     """
     d = program.get(name)
     if d is None:
-        raise MlevError(f"no definition '{name}' in program '{program.name}'", hint=_available(program))
+        raise MlevError(f"no definition '{name}' in program '{program.name}'",
+                        hint=did_you_mean(name, (x.name for x in program.definitions)) + _available(program))
     form = FORMS.get(d.kind)
     if form is None:
         why = _NO_FORM.get(d.kind, f"a {d.kind} has no component form")
