@@ -168,8 +168,8 @@ def test_file_encodings_case_and_missing_files(tmp_path: Path, capsys: Capsys) -
     for name, data, error, hint in [
         ("latin1.toml", b'version = 1\nextends = "base"\n# caf\xe9\n', ":3:6: error: not UTF-8 text (bad byte at "
          "offset 34)", "hint: a grammar file (TOML) is UTF-8 text: save it as UTF-8"),
-        ("missing.toml", None, ": error: no such grammar file", 'hint: check the path; the name "base" (no file) is the '
-         "base grammar"),
+        ("missing.toml", None, ": error: no such grammar file",
+         'hint: check the path; the name "base" (no file) is the base grammar'),
     ]:
         path = tmp_path / name
         if data is not None:
