@@ -72,11 +72,12 @@ def test_an_exported_script_ends_a_ctrl_c_in_one_line_with_status_130(tmp_path: 
 
     script = tmp_path / "found.py"
     script.write_text(api.export(str(EXAMPLES / "linear_regression.mlev")))
-    # 200,000 training steps in Python: many seconds, so the signal lands in the training loop
-    proc = subprocess.Popen([sys.executable, str(script), "--task", "linear:n_train=200000"],
+    # 1,000,000 training steps of one task in Python: about 6 s on a quiet machine (200,000 steps of ten took
+    # 2.1 s, so a signal at 2 s could come after the end), and the script is in its loop 0.2-0.3 s after its start
+    proc = subprocess.Popen([sys.executable, str(script), "--task", "linear:n_tasks=1:dim=1:n_train=1000000"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
                             preexec_fn=sigint_default)  # CI runs the tests as a job that ignores SIGINT
-    time.sleep(2.0)
+    time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert (proc.returncode, out, err) == (130, "", f"{script}: interrupted\n")
