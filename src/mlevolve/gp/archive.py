@@ -51,7 +51,7 @@ BATCH_SECONDS = 0.25  # the longest an added row waits for its commit
 SCORING_VERSION = 6  # 3: formula literals tuned with automatic-differentiation Jacobians (fit.py); 4: finite-difference
 # columns where those fail, and a constant formula scaled to the target mean (fit.py); 5: fitted chains of literals
 # folded (simplify.REASSOCIATION) and the folded program scored, non-finite starts restarted (fit.restarts); 6: the
-# simplifier's x + x -> 2.0 * x (a literal a fit tunes) and min(x, x - c) -> x - c (simplify.RULES, stop 27)
+# simplifier's x + x -> 2.0 * x (a literal a fit tunes) and min(x, x - c) -> x - c (simplify.RULES, stop 26)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS candidates (

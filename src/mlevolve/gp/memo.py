@@ -92,17 +92,6 @@ class NodeMemo(Memo[Expr, V]):
     def put(self, key: Expr, value: V) -> None:
         self._store(key.digest, value)
 
-    def get(self, key: Expr, make: Callable[[], V]) -> V:
-        # :meth:`Memo.get` with :meth:`peek` inlined (asked about ten times a candidate).
-        slot = key.digest
-        value = self._young.get(slot)
-        if value is None:
-            value = self._old.get(slot)
-            if value is None:
-                value = make()
-            self._store(slot, value)
-        return value
-
 
 class Identity(Generic[V]):
     """``get(obj, make)``: the value stored for this very object, else ``make()`` stored; at most

@@ -11,7 +11,6 @@ break one-seed reproducibility.
 
 from __future__ import annotations
 
-import math
 import random
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -26,38 +25,10 @@ _SCORE = attrgetter("score")  # a candidate's fitness, read in C (a tournament r
 
 
 def tournament(rng: random.Random, population: Sequence[Candidate], size: int) -> Candidate:
-    """The fittest of ``size`` distinct candidates drawn at random (ties: the first drawn), as
-    ``max(rng.sample(population, k), key=score)``: the same draws and the same winner.
-    ``population`` is sampled where it is (a list or the steady-state deque: only indexed), not
-    copied.  Where ``random.sample`` takes its set path (a population larger than its ``setsize``,
-    a plain ``random.Random``), its loop is written out here: ``_randbelow(n)`` is
-    ``getrandbits(n.bit_length())`` drawn until below ``n``, and a drawn index is drawn again while
-    taken, so one loop that draws until an index is below ``n`` and new asks the generator for the
-    same bits (CPython 3.11's ``Random.sample``); ``max`` keeps the first of equal scores, as ``>``
-    does below (a NaN score included)."""
-    n = len(population)
-    k = min(size, n)
-    if n <= _sample_setsize(k) or type(rng) is not random.Random:
-        return max(rng.sample(population, k), key=_SCORE)
-    bits, draw = n.bit_length(), rng.getrandbits
-    taken: set[int] = set()
-    best: Candidate | None = None
-    best_score = 0.0
-    for _ in range(k):
-        j = draw(bits)
-        while j >= n or j in taken:
-            j = draw(bits)
-        taken.add(j)
-        candidate = population[j]
-        if best is None or candidate.score > best_score:
-            best, best_score = candidate, candidate.score
-    assert best is not None
-    return best
-
-
-def _sample_setsize(k: int) -> int:
-    """``random.sample``'s threshold between its pool and set paths for ``k`` draws (CPython 3.11)."""
-    return 21 + (4 ** math.ceil(math.log(k * 3, 4)) if k > 5 else 0)
+    """The fittest of ``size`` distinct candidates drawn at random (ties: the first drawn).
+    ``population`` is sampled where it is (a list or the steady-state deque: ``random.sample`` only
+    indexes it), not copied."""
+    return max(rng.sample(population, min(size, len(population))), key=_SCORE)
 
 
 def regularized_evolution(engine: Engine) -> None:
