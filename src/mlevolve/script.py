@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from mlevolve.dsl.errors import MlevError, did_you_mean
+from mlevolve.dsl.errors import MlevError, closest, did_you_mean
 from mlevolve.dsl.ir import Span
 from mlevolve.messages import HELP
 
@@ -98,16 +98,13 @@ def unknown_options(parser: argparse.ArgumentParser, args: Sequence[str]) -> lis
 
 def closest_option(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> str:
     """The hint for ``unknown`` options of ``parser``: the option closest to the first of them that has
-    one (``--bset``: "did you mean '--best'?", by :func:`difflib.get_close_matches`'s ratio of the names
-    without their dashes, at least 0.6),
-    then how to read the help; only the latter where none is close."""
-    import difflib
-
+    one (``--bset``: "did you mean '--best'?", by :func:`~mlevolve.dsl.errors.closest` of the names
+    without their dashes), then how to read the help; only the latter where none is close."""
     options = {o[2:]: o for o in parser._option_string_actions if o.startswith("--") and o != "--help"}
     for arg in unknown:  # compared without the dashes, which every option shares
-        close = difflib.get_close_matches(arg.split("=", 1)[0].lstrip("-"), options, n=1)
-        if close:
-            return f"did you mean '{options[close[0]]}'? {HELP.format(prog=parser.prog)}"
+        name = closest(arg.split("=", 1)[0].lstrip("-"), options)
+        if name is not None:
+            return f"did you mean '{options[name]}'? {HELP.format(prog=parser.prog)}"
     return ""
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from mlevolve.dsl.check import Primitives, check_expr
-from mlevolve.dsl.errors import MlevError, MlevErrors
+from mlevolve.dsl.errors import MlevError, MlevErrors, did_you_mean
 from mlevolve.dsl.ir import Definition, Expr, Program, Span
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.types import BASE_TYPES, INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, TupleType, Type, type_str
@@ -145,9 +145,8 @@ def _check_signature(d: Definition) -> None:
     for p in (*d.params, *(q for m in d.methods for q in m.params)):
         for t in (p.type.items if isinstance(p.type, TupleType) else (p.type,)):
             if t not in BASE_TYPES:
-                close = difflib.get_close_matches(type_str(t), BASE_TYPES, n=1)
                 raise MlevError(f"unknown type '{type_str(t)}' of parameter '{p.name}'", p.type_span or p.span,
-                                (f"did you mean '{close[0]}'? " if close else "") + f"types: {', '.join(BASE_TYPES)}")
+                                did_you_mean(type_str(t), BASE_TYPES) + f"types: {', '.join(BASE_TYPES)}")
         if p.state and d.kind != "learner":
             raise _fail(d, "only a learner has `state` parameters", "remove `state`", p.span)
     if spec.validate is not None:

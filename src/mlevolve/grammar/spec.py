@@ -13,7 +13,6 @@ scales the weights of the productions the focus does not keep.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import itertools
 import json
@@ -30,7 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from mlevolve.dsl.errors import MlevError, decode_utf8, toml_key_span, toml_loads
+from mlevolve.dsl.errors import MlevError, decode_utf8, did_you_mean, toml_key_span, toml_loads
 from mlevolve.dsl.ir import Call, Expr, Span
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
@@ -460,9 +459,8 @@ def _check_keys(data: Mapping[str, Any]) -> None:
             return  # a value of the wrong shape: reported where it is read
         for key in entry:
             if key not in allowed:
-                close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
                 raise GrammarError(f"{table} has no key {key!r}", place=(place[0], str(key), place[2]),
-                                   hint=(f"did you mean '{close[0]}'? " if close else "")
+                                   hint=did_you_mean(str(key), sorted(allowed))
                                    + f"its keys are {', '.join(sorted(allowed))}")
 
     for section in ("variables", "bandit"):

@@ -704,6 +704,8 @@ def carry_size(program: tuple[tuple[Any, ...], bool], data: dict[str, Any]) -> i
     key = (id(state_ranks), n_tasks, dim)
     held = _CARRY.get(key)
     if held is None or held[0] is not state_ranks:
+        if len(_CARRY) >= 4096:
+            _CARRY.clear()
         sizes = (1, int(dim), int(dim) * int(dim))
         held = _CARRY[key] = (state_ranks, int(n_tasks) * sum(sizes[int(r)] for r in state_ranks) + len(state_ranks))
     return held[1]

@@ -213,7 +213,7 @@ def load_config(path: str | Path) -> MetaConfig:
     except FileNotFoundError:
         raise MlevError("no such file", file=file, hint="pass a meta configuration, e.g. benchmarks/meta/train.toml") \
             from None
-    except (OSError, UnicodeDecodeError) as err:
+    except OSError as err:
         raise MlevError(f"cannot read: {err}", file=file) from None
     at = _Text(file, text)
     for key in data:
