@@ -16,7 +16,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from mlevolve.dsl.errors import MlevError, normalize_newlines, source_lines
+from mlevolve.dsl.errors import MlevError, closest, normalize_newlines, source_lines
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Span, Tup
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import TupleType, Type
@@ -193,32 +193,6 @@ def _form(names: set[str], before: str) -> str | None:
     return None
 
 
-_HEADER_LINE = re.compile(r"\s*([A-Za-z_]\w*)\s+(\S+)\s*$")
-
-
-def _bad_header(source: str, err: UnexpectedInput) -> MlevError | None:
-    """A misspelt ``task`` header (``tsk digits``) read as the start of a definition: the error at
-    the misspelt word, not where the parser first noticed (the next definition), else None."""
-    import difflib
-
-    lines = source_lines(source)
-    first = next((i for i, text in enumerate(lines) if text.split("#")[0].split()[:1] == ["algorithm"]), None)
-    if first is None:
-        return None
-    for number in range(first + 1, min(len(lines), (err.line or 1) - 1) + 1):
-        text = lines[number].split("#")[0] if number < len(lines) else ""
-        if not text.strip():
-            continue
-        found = _HEADER_LINE.match(text)
-        if found is None or found.group(1) == "task" or not difflib.get_close_matches(found.group(1), ["task"]):
-            return None
-        word = found.group(1)
-        column = found.start(1) + 1
-        return MlevError(f"unknown header '{word}'", Span(number + 1, column, number + 1, column + len(word) - 1),
-                         f"did you mean 'task'? the header line is `task {found.group(2)}`")
-    return None
-
-
 _HEADER_WORD = re.compile(r'"[^"\n]*"|#|[^\s#"]+|"')  # a quoted string, a comment's start, or a word
 
 
@@ -239,7 +213,7 @@ def _header_error(source: str) -> MlevError | None:
         if not words:
             continue
         if words[0][0] != expected:
-            return None
+            return _misspelt_task(number, words) if expected == "task" else None
         if expected == "algorithm" and len(words) > 2 and words[2][0] == "task":  # both headers on one line
             return _header_shape(number, words[:2]) or _header_shape(number, words[2:])
         found = _header_shape(number, words)
@@ -247,6 +221,17 @@ def _header_error(source: str) -> MlevError | None:
             return found
         expected = "task"
     return None
+
+
+def _misspelt_task(number: int, words: list[re.Match[str]]) -> MlevError | None:
+    """A misspelt ``task`` header (``tsk digits``: two words, the first close to ``task``) on line
+    ``number``: the error at the misspelt word (the parser would read it as a definition's kind and
+    report the next line), else None."""
+    word = words[0]
+    if len(words) != 2 or closest(word[0], ["task"]) is None:
+        return None
+    return MlevError(f"unknown header '{word[0]}'", Span(number, word.start() + 1, number, word.end()),
+                     f"did you mean 'task'? the header line is `task {words[1][0]}`")
 
 
 def _header_shape(number: int, words: list[re.Match[str]]) -> MlevError | None:
@@ -400,7 +385,7 @@ def _run(start: str, source: str, file: str | None) -> Any:
     try:
         return parser.parse(source, start=start)
     except UnexpectedInput as err:
-        raise (_bad_header(source, err) or _syntax_error(err, parser, source)).located(file or "<input>") from None
+        raise _syntax_error(err, parser, source).located(file or "<input>") from None
     except MlevError as err:  # raised by a reduction callback, with its span
         raise err.located(file or "<input>") from None
     except (ValueError, VisitError) as err:  # an IR invariant broken by the text
