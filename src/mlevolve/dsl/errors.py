@@ -76,6 +76,67 @@ def toml_loads(text: str, file: str, error: Callable[..., MlevError] | None = No
         raise (error or MlevError)(message, span, twice[2] if twice else None, file=file) from None
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)  # TOML's true is no number
+
+
+# Each kind of value a TOML file of ours holds: (its name in an error, its test, its value as read).
+TOML_KINDS: dict[str, tuple[str, Callable[[Any], bool], Callable[[Any], Any]]] = {
+    "number": ("a number", _is_number, float),
+    "integer": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool), int),
+    "string": ("a string", lambda v: isinstance(v, str), str),
+    "boolean": ("true or false", lambda v: isinstance(v, bool), bool),
+    "strings": ("a list of strings", lambda v: isinstance(v, list) and all(isinstance(e, str) for e in v), tuple),
+    "numbers": ("a list of numbers", lambda v: isinstance(v, list) and all(map(_is_number, v)),
+                lambda v: tuple(map(float, v))),
+    "table": ("a table", lambda v: isinstance(v, dict), dict),
+}
+
+
+def toml_text(value: object, width: int = 60) -> str:
+    """``value`` as TOML writes it (``"0.5"``, ``true``, ``[1, 2]``), cut to about ``width`` characters: what
+    an error says a file holds."""
+    import json
+
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, list):
+        text = "[" + ", ".join(toml_text(v, width) for v in value) + "]"
+    elif isinstance(value, dict):
+        text = "{" + ", ".join(f"{k} = {toml_text(v, width)}" for k, v in value.items()) + "}"
+    else:
+        text = str(value)  # a number (inf, nan as TOML writes them), a date
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def toml_value(value: object, kind: str, name: str, key: str, error: Callable[[str, str], MlevError],
+               example: str | None = None, noun: str | None = None) -> Any:
+    """``value``, a TOML file's ``key`` (``name`` in an error: ``[restrict.learner] scale``), as read if it
+    is of ``kind`` (a key of :data:`TOML_KINDS`: a number as a float, a list as a tuple), else ``error(message,
+    hint)`` raised: "NAME must be a number, got \"0.5\"", the hint naming the type and an ``example`` value
+    (a string that would be one without its quotes: that).  A boolean is no number, a string no number nor
+    boolean.  ``noun`` names the kind in words of the key's own ("a list of task names").  The one check of
+    every value that the project's TOML readers (grammar files, meta configurations) take."""
+    what, test, read = TOML_KINDS[kind]
+    if test(value):
+        return read(value)
+    unquoted, written = None, str(value).strip()
+    if isinstance(value, str) and kind != "string" and "\n" not in value:
+        import tomllib
+
+        try:
+            unquoted = tomllib.loads(f"v = {value}")["v"]
+        except (tomllib.TOMLDecodeError, KeyError):
+            unquoted = None
+    if unquoted is not None and test(unquoted):
+        hint = f"{key} takes {what}, written without quotes: {key} = {written}"
+    else:
+        hint = f"{key} takes {what}" + (f", e.g. {key} = {example}" if example else "")
+    raise error(f"{name} must be {noun or what}, got {toml_text(value)}", hint)
+
+
 def toml_duplicate(text: str, err: ValueError) -> tuple[str, Span, str] | None:
     """``tomllib``'s "Cannot overwrite a value" or "Cannot declare ... twice" (a key or a ``[table]``
     given twice) as ``(message naming the key, its second place, hint)``; None for other errors.

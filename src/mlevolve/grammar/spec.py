@@ -29,7 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from mlevolve.dsl.errors import MlevError, decode_utf8, did_you_mean, toml_key_span, toml_loads
+from mlevolve.dsl.errors import MlevError, decode_utf8, did_you_mean, toml_key_span, toml_loads, toml_value
 from mlevolve.dsl.ir import Call, Expr, Span
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
@@ -43,13 +43,25 @@ _T = TypeVar("_T")
 class GrammarError(MlevError):
     """A malformed grammar file or spec; without a hint of its own, it points to the format's documentation.
     ``place``: where in the file (:data:`~mlevolve.grammar.places.Place`), made a line and column when
-    the file is loaded (:func:`load_grammar`)."""
+    the file is loaded (:func:`load_grammar`).  ``extended_by``: the files that extend the one at fault,
+    innermost first (:meth:`extended`), named after the message: "... (in base2.toml, extended by mine.toml)"."""
 
     def __init__(self, message: str, span: Any = None, hint: str | None = None, file: str | None = None,
                  place: Place | None = None) -> None:
         super().__init__(message, span, hint or "a grammar file is TOML as docs/meta.md describes; "
                          "`mlevolve grammar show` lists the base grammar", file)
         self.place = place
+        self.extended_by: tuple[str, ...] = ()
+        self._own = message  # the message without the chain
+
+    def extended(self, by: str) -> GrammarError:
+        """This error, of a file that the grammar file ``by`` extends (directly or through others)."""
+        if not self.extended_by:
+            self._own = self.message
+        self.extended_by += (by,)
+        self.message = f"{self._own} (in {self.file}, {', '.join(f'extended by {f}' for f in self.extended_by)})"
+        self.args = (self.message,)
+        return self
 
 
 class GrammarWarning(UserWarning):
@@ -340,13 +352,14 @@ class GrammarSpec:
                 literals = {}
                 for t, lit in parent.literals.items():
                     at = (f"literals.{t}", "weight", None)
-                    literals[t] = replace(lit, weight=float(_table(data, "literals").get(t, {}).get("weight",
-                                                                                                   lit.weight)))
+                    literals[t] = replace(lit, weight=_get(_table(data, "literals").get(t, {}), "weight", "number",
+                                                           f"[literals.{t}]", at, lit.weight))
                 at = ("variables", "weight", None)
-                variable_weight = float(_table(data, "variables").get("weight", parent.variable_weight))
+                variable_weight = _get(_table(data, "variables"), "weight", "number", "[variables]", at,
+                                       parent.variable_weight)
             else:
                 at = (None, "types", None)
-                types = tuple(str(t) for t in data["types"])
+                types = _get(data, "types", "strings", "", at)
                 productions = []
                 for op, entry in _table(data, "op").items():
                     at = (f"op.{op}", None, None)
@@ -354,16 +367,13 @@ class GrammarSpec:
                 literals = {}
                 for t, e in _table(data, "literals").items():
                     at = (f"literals.{t}", None, None)
-                    literals[str(t)] = LiteralSpec(
-                        type=str(t), weight=float(e.get("weight", 1.0)),
-                        choices=tuple(float(c) for c in e.get("choices", ())),
-                        uniform=(float(e["uniform"][0]), float(e["uniform"][1])) if "uniform" in e else None,
-                        doc=str(e.get("doc", "")))
+                    literals[str(t)] = _literal(str(t), e)
                 at = ("variables", "weight", None)
-                variable_weight = float(_table(data, "variables").get("weight", 3.0))
+                variable_weight = _get(_table(data, "variables"), "weight", "number", "[variables]", at, 3.0)
             for i, entry in enumerate(_array(data, "rule")):
                 at = ("rule", None, i)
-                productions.append(_located("rule", i, _rule, entry, types, productions, literals))
+                productions.append(_located("rule", i, _rule, entry, types, productions, literals,
+                                            f"[[rule]] #{i + 1}"))
             ids = {p.id for p in productions}
             overrides = {}
             for key, value in _table(data, "weights").items():
@@ -371,12 +381,12 @@ class GrammarSpec:
                 if key not in ids:
                     raise GrammarError(f"[weights] names unknown production {key!r}",
                                        hint="ids look like add(Scalar,Scalar)", place=at)
-                overrides[str(key)] = _weight(value, f"[weights] {key!r}", at)
+                overrides[str(key)] = _weight(value, f"[weights] {key!r}", at, f"[weights] {_q(key)}", _q(key))
             productions = [replace(p, weight=overrides.get(p.id, p.weight)) for p in productions]
             operators: tuple[OperatorSpec, ...] = ()
             for i, entry in enumerate(_array(data, "operator")):
                 at = ("operator", None, i)
-                operators += (_located("operator", i, _operator, entry, types),)
+                operators += (_located("operator", i, _operator, entry, types, f"[[operator]] #{i + 1}"),)
                 if operators[-1].name in {o.name for o in operators[:-1]}:
                     raise GrammarError(f"operator {operators[-1].name} is defined twice",
                                        hint="give each operator its own name", place=("operator", "name", i))
@@ -391,7 +401,7 @@ class GrammarSpec:
                 focus[str(n)] = _focus(str(n), entry, types, productions)
             _one_focus_per_types(focus, frozenset(str(n) for n in _table(data, "restrict")), inherited)
             at = ("bandit", "floor", None)
-            floor = float(_table(data, "bandit").get("floor", 0.25))
+            floor = _get(_table(data, "bandit"), "floor", "number", "[bandit]", at, 0.25)
             if not 0.0 <= floor <= 1.0:
                 raise GrammarError(f"[bandit] floor must be in [0, 1], got {floor}", place=at)
         except GrammarError as err:
@@ -519,9 +529,55 @@ def _kind(value: object) -> str:
     return next((n for k, n in names.items() if type(value) is k), f"a {type(value).__name__}")
 
 
-def _weight(value: object, what: str, place: Place) -> float:
-    """``value`` as a weight (a finite number >= 0), or a GrammarError at ``place`` naming ``what``."""
-    weight = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+_REQUIRED = object()  # a key without a default: its absence is a KeyError ("malformed grammar: ... has no 'x' key")
+# An example value of a key, for the hint of a value of the wrong type ("scale takes a number, e.g. scale = 0.1").
+_EXAMPLES = {"weight": "1.0", "scale": "0.1", "floor": "0.25", "doc": '"what it is for"', "commutative": "true",
+             "types": '["Scalar", "Vector", "Matrix"]', "keep": '["add(Scalar,Scalar)"]', "choices": "[0.5, 1.0, 2.0]",
+             "uniform": "[-1.0, 1.0]", "name": '"r_a"', "body": '"h0 + sin(h0)"', "sources": '["nguyen1"]',
+             "generation": "0", "uses": "0", "program": '"seq(point(any), tweak())"',
+             "forall": '{ T = ["Scalar", "Vector"] }'}
+
+
+def _error_at(place: Place) -> Callable[[str, str], GrammarError]:
+    """A GrammarError of (message, hint) at ``place``: what :func:`~mlevolve.dsl.errors.toml_value` raises."""
+    return lambda message, hint: GrammarError(message, hint=hint, place=place)
+
+
+def _get(entry: Mapping[str, Any], key: str, kind: str, where: str, place: Place, default: Any = _REQUIRED,
+         example: str | None = None) -> Any:
+    """Key ``key`` of table ``entry`` (``where`` in an error: ``[op.add]``; ``""``: the top level) as read if it is
+    of ``kind`` (:func:`~mlevolve.dsl.errors.toml_value`: a bool is no number, a string no number), else a
+    GrammarError at ``place`` naming the table, the key and the type; ``default`` where it is absent (none: a
+    KeyError, "has no 'KEY' key")."""
+    if key not in entry:
+        if default is _REQUIRED:
+            raise KeyError(key)
+        return default
+    return toml_value(entry[key], kind, f"{where} {key}" if where else f"`{key}`", key, _error_at(place),
+                      example or _EXAMPLES.get(key))
+
+
+def _literal(t: str, entry: Mapping[str, Any]) -> LiteralSpec:
+    """A ``[literals.T]`` table of a grammar of its own: ``weight``, ``choices`` or ``uniform = [low, high]``,
+    ``doc``."""
+    where = f"[literals.{t}]"
+
+    def get(key: str, kind: str, default: Any) -> Any:
+        return _get(entry, key, kind, where, (f"literals.{t}", key, None), default)
+
+    uniform = get("uniform", "numbers", None)
+    if uniform is not None and not (len(uniform) == 2 and uniform[0] <= uniform[1]):
+        raise GrammarError(f"{where} uniform must be [low, high] with low <= high, got {list(uniform)}",
+                           hint="uniform = [-1.0, 1.0] draws a literal uniformly between the two",
+                           place=(f"literals.{t}", "uniform", None))
+    return LiteralSpec(type=t, weight=get("weight", "number", 1.0), choices=get("choices", "numbers", ()),
+                       uniform=uniform, doc=get("doc", "string", ""))
+
+
+def _weight(value: object, what: str, place: Place, name: str, key: str = "weight") -> float:
+    """``value`` as a weight (a finite number >= 0), or a GrammarError at ``place``: of type, naming the value
+    ``name`` and its ``key`` (:func:`~mlevolve.dsl.errors.toml_value`); of range, naming ``what``."""
+    weight: float = toml_value(value, "number", name, key, _error_at(place), "1.0")
     if not (weight >= 0 and math.isfinite(weight)):
         raise GrammarError(f"{what} has a bad weight {value!r}", hint="weights are finite numbers >= 0", place=place)
     return weight
@@ -583,30 +639,40 @@ def _parent(extends: object, base_dir: Path | None) -> GrammarSpec:
                            hint="a grammar may extend base or another file, never itself through others")
     if not path.is_file():
         why = "is a folder" if path.is_dir() else "does not exist"
+        folder = path.parent if path.parent.is_dir() else None  # a name close to "base" or to a file beside it
+        near = ["base", *(str(Path(extends).parent / f.name)
+                          for f in itertools.islice(folder.glob("*.toml") if folder else (), 1000))]
         raise GrammarError(f"`extends` names grammar file {extends!r}, which {why} ({path.resolve()})", place=place,
-                           hint="give \"base\" or the path of a grammar file, relative to this file's folder")
+                           hint=did_you_mean(extends, near) + "give \"base\" or the path of a grammar file, "
+                                                               "relative to this file's folder")
     return load_grammar(path)
 
 
 def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Production],
-          literals: Mapping[str, LiteralSpec]) -> Production:
-    """One ``[[rule]]`` entry as a production, checked against the productions before it."""
-    name = str(entry["name"])
+          literals: Mapping[str, LiteralSpec], where: str = "[[rule]]") -> Production:
+    """One ``[[rule]]`` entry (``where`` in an error: ``[[rule]] #2``) as a production, checked against the
+    productions before it."""
+    def get(key: str, kind: str, default: Any = _REQUIRED, example: str | None = None) -> Any:
+        return _get(entry, key, kind, where, ("rule", key, None), default, example)
+
+    name = get("name", "string")
     if not re.fullmatch(r"[a-z_]\w*", name) or name in KEYWORDS:
         raise GrammarError(f"rule name {name!r} is not a lower-case identifier", place=("rule", "name", None))
     if any(p.op == name for p in before):
         raise GrammarError(f"rule {name} has the name of an existing production", place=("rule", "name", None),
                            hint="rule names must be new (and a rule may only use rules listed before it)")
-    m = _SIG.match(str(entry["sig"]))
+    sig = get("sig", "string", example='"Scalar, Scalar -> Scalar"')
+    m = _SIG.match(sig)
     if m is None:
-        raise GrammarError(f"rule {name}: bad signature {entry['sig']!r}", hint='write "Scalar, Scalar -> Scalar"',
+        raise GrammarError(f"rule {name}: bad signature {sig!r}", hint='write "Scalar, Scalar -> Scalar"',
                            place=("rule", "sig", None))
     args = tuple(a.strip() for a in m["args"].split(",")) if m["args"].strip() else ()
     if not args:
         raise GrammarError(f"rule {name} has no holes", hint="a rule takes at least one argument",
                            place=("rule", "sig", None))
+    text = get("body", "string")
     try:
-        body = parse_expr(str(entry["body"]))
+        body = parse_expr(text)
     except MlevError as err:
         raise GrammarError(f"rule {name}: its body does not parse: {err.message}",
                            place=("rule", "body", None)) from None
@@ -614,12 +680,12 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
     done = {p.op: p.rule for p in before if p.rule is not None}
     try:
         rule = make_rule(name, args, m["result"], body, known, done, types,
-                         sources=tuple(str(t) for t in entry.get("sources", ())),
-                         generation=int(entry.get("generation", 0)), uses=int(entry.get("uses", 0)))
+                         sources=get("sources", "strings", ()), generation=get("generation", "integer", 0),
+                         uses=get("uses", "integer", 0))
     except RuleError as err:
         raise GrammarError(err.message, hint=err.hint, place=("rule", "sig" if " names type " in err.message
                                                                else "body", None)) from None
-    return Production(name, args, m["result"], float(entry.get("weight", 1.0)), str(entry.get("doc", "")), rule=rule)
+    return Production(name, args, m["result"], get("weight", "number", 1.0), get("doc", "string", ""), rule=rule)
 
 
 def _so_far(types: Sequence[str], productions: Sequence[Production],
@@ -637,18 +703,18 @@ def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], production
                            place=(table, None, None),
                            hint='write types = ["Scalar", "Vector", "Matrix"] (a learner\'s) and scale = ...; a '
                                 "table of the grammar this one extends, under its own name, inherits the keys left out")
-    chosen = frozenset(str(t) for t in entry["types"])
+    chosen = frozenset(_get(entry, "types", "strings", where, (table, "types", None)))
     unknown = sorted(chosen - set(types))
     if unknown or not chosen:
         raise GrammarError(f"{where} names unknown type {unknown[0]!r}" if unknown else f"{where} lists no types",
                            hint=f"known types: {', '.join(types)}", place=(table, "types", None))
-    scale = float(entry["scale"])
+    scale = _get(entry, "scale", "number", where, (table, "scale", None))
     if not (scale > 0 and math.isfinite(scale)):
         raise GrammarError(f"{where} has a bad scale {scale!r}: a scale is a finite number > 0",
                            hint="0 would make every production it does not keep unreachable in these bodies; to "
                                 "drop one production everywhere, set its weight to 0 under [weights]",
                            place=(table, "scale", None))
-    keep = frozenset(str(k) for k in entry.get("keep", ()))
+    keep = frozenset(_get(entry, "keep", "strings", where, (table, "keep", None), ()))
     ids = {p.id for p in productions}
     missing = sorted(keep - ids)
     if missing:
@@ -663,7 +729,7 @@ def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], production
                            "weight nothing", place=(table, "types", None),
                            hint="a focus applies where a body computes with exactly its types; the kinds' type "
                                 "sets are " + "; ".join(f"[{ts}] ({', '.join(ks)})" for ts, ks in sorted(sets.items())))
-    return Focus(name, chosen, scale, keep, str(entry.get("doc", "")))
+    return Focus(name, chosen, scale, keep, _get(entry, "doc", "string", where, (table, "doc", None), ""))
 
 
 def _kind_types() -> Mapping[str, frozenset[str]]:
@@ -689,17 +755,18 @@ def _one_focus_per_types(focus: Mapping[str, Focus], here: frozenset[str], inher
                                     "inherited), or give this one other types")
 
 
-def _operator(entry: Mapping[str, Any], types: Sequence[str]) -> OperatorSpec:
-    name = str(entry["name"])
+def _operator(entry: Mapping[str, Any], types: Sequence[str], where: str = "[[operator]]") -> OperatorSpec:
+    name = _get(entry, "name", "string", where, ("operator", "name", None))
     if not re.fullmatch(r"[A-Za-z_][\w.-]*", name):
         raise GrammarError(f"operator name {name!r} is not an identifier", place=("operator", "name", None))
     if name in (*ACTIONS, *COMBINATORS, "crossover", "copy", "init", "random"):
         raise GrammarError(f"operator name {name!r} is taken by a built-in operator or step",
                            hint="the archive records operators by name; choose another, e.g. op0",
                            place=("operator", "name", None))
-    weight = _weight(entry.get("weight", 1.0), f"operator {name}", ("operator", "weight", None))
+    weight = _weight(entry.get("weight", 1.0), f"operator {name}", ("operator", "weight", None), f"{where} weight")
     try:
-        return OperatorSpec(name, parse_operator(str(entry["program"]), types, name), weight)
+        program = _get(entry, "program", "string", where, ("operator", "program", None))
+        return OperatorSpec(name, parse_operator(program, types, name), weight)
     except OperatorError as err:
         raise GrammarError(err.message, hint=err.hint, place=("operator", "program", None)) from None
 
@@ -713,10 +780,17 @@ def _monomorphise(op: str, entry: Mapping[str, Any]) -> list[Production]:
     table = f"op.{op}"
     if not re.fullmatch(r"[A-Za-z_]\w*", op):
         raise GrammarError(f"op name {op!r} is not an identifier", place=(table, None, None))
-    forall: Mapping[str, Sequence[str]] = entry.get("forall", {})
+    where = f"[{table}]"
+    forall = _get(entry, "forall", "table", where, (table, "forall", None), {})
+    for var, bound in forall.items():
+        toml_value(bound, "strings", f"{where} forall.{var}", var, _error_at((table, "forall", None)),
+                   '["Scalar", "Vector"]')
+    weight = _get(entry, "weight", "number", where, (table, "weight", None), 1.0)
+    doc = _get(entry, "doc", "string", where, (table, "doc", None), "")
+    commutative = _get(entry, "commutative", "boolean", where, (table, "commutative", None), False)
     out: list[Production] = []
-    for sig in entry.get("sig", ()):
-        m = _SIG.match(sig) if isinstance(sig, str) else None
+    for sig in _get(entry, "sig", "strings", where, (table, "sig", None), (), example='["Scalar, Vector -> Vector"]'):
+        m = _SIG.match(sig)
         if m is None:
             raise GrammarError(f"op {op}: bad signature {sig!r}", hint='write "Scalar, Vector -> Vector"',
                                place=(table, "sig", None))
@@ -732,8 +806,7 @@ def _monomorphise(op: str, entry: Mapping[str, Any]) -> list[Production]:
             result = str(m["result"])
             out.append(Production(
                 op=op, args=tuple(bind.get(a, a) for a in args), result=bind.get(result, result),
-                weight=float(entry.get("weight", 1.0)), doc=str(entry.get("doc", "")),
-                commutative=bool(entry.get("commutative", False))))
+                weight=weight, doc=doc, commutative=commutative))
     if not out:
         raise GrammarError(f"op {op} has no signatures", hint='add sig = ["Scalar -> Scalar"]',
                            place=(table, None, None))
@@ -759,11 +832,9 @@ def load_grammar(path: str | Path | None = None) -> GrammarSpec:
     token = _LOADING.set((*chain, p.resolve()))
     try:
         return _load_file(p)
-    except MlevError as err:
+    except GrammarError as err:
         if err.file is not None and err.file != str(p) and not isinstance(err, ExtendsCycle):  # the chain
-            err.message = (err.message[:-1] if getattr(err, "extended", False) else f"{err.message} (in {err.file}"
-                           ) + f", extended by {p})"
-            err.extended = True  # type: ignore[attr-defined]
+            raise err.extended(str(p)) from None
         raise
     finally:
         _LOADING.reset(token)
@@ -818,7 +889,8 @@ def _check_layout(data: Mapping[str, Any], text: str, file: str) -> None:
     for key in data:
         if key not in _SECTIONS:
             raise GrammarError(f"unknown section or key {key!r}", at(key), file=file,
-                               hint=f"a grammar file's top level has: {', '.join(_SECTIONS)}")
+                               hint=did_you_mean(key, _SECTIONS) + f"a grammar file's top level has: "
+                                                                   f"{', '.join(_SECTIONS)}")
     version = data.get("version", VERSION)
     if isinstance(version, bool) or not isinstance(version, int) or version != VERSION:
         written = json.dumps(version) if isinstance(version, bool) else repr(version)  # TOML's true, not True

@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mlevolve.dsl.errors import MlevError, decode_utf8, did_you_mean, toml_key_span, toml_loads
+from mlevolve.dsl.errors import MlevError, decode_utf8, did_you_mean, toml_key_span, toml_loads, toml_text, toml_value
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,13 @@ class _Text:
         """An error about ``key`` of ``table`` (None: the top level; no key: the table's header)."""
         return MlevError(message, toml_key_span(self.text, table, key) if table or key else None, hint, self.file)
 
+    def value(self, value: object, kind: str, table: str | None, key: str, example: str | None = None,
+              noun: str | None = None, hint: str | None = None) -> Any:
+        """``value``, ``key`` of ``table``, as read if it is of ``kind`` (:func:`~mlevolve.dsl.errors.toml_value`),
+        else the error at the key naming the type (``hint``: the error's own, instead of the type's)."""
+        name = f"[{table}] {key}" if table else f"[{key}]" if kind == "table" else f"`{key}`"
+        return toml_value(value, kind, name, key, lambda m, h: self.error(m, table, key, hint or h), example, noun)
+
 
 def config_error(path: str | Path, message: str, table: str | None = None, key: str | None = None,
                  hint: str | None = None) -> MlevError:
@@ -138,11 +145,8 @@ def config_error(path: str | Path, message: str, table: str | None = None, key: 
 
 
 def _section(data: Mapping[str, Any], name: str, cls: type, at: _Text) -> Any:
-    values = data.get(name, {})
-    if not isinstance(values, dict):
-        raise at.error(f"[{name}] must be a table of settings, got {values!r}", None, name,
-                       hint=f"write them under a [{name}] header, one `setting = value` a line")
-    values = dict(values)
+    values = dict(at.value(data.get(name, {}), "table", None, name, noun="a table of settings",
+                           hint=f"write them under a [{name}] header, one `setting = value` a line"))
     known = {f.name for f in fields(cls)}
     for key in values:
         if key not in known:
@@ -150,17 +154,11 @@ def _section(data: Mapping[str, Any], name: str, cls: type, at: _Text) -> Any:
                            hint=did_you_mean(key, known) + f"settings: {', '.join(sorted(known))}")
     defaults = cls()
     for key, value in values.items():
-        want = type(getattr(defaults, key))
         default = getattr(defaults, key)
         example = f"for example {key} = {_toml(default)} (the default)"
-        if want is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, want) or (want is int and isinstance(value, bool)):
-            kind = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false"}
-            shown = "true" if value is True else "false" if value is False else repr(value)
-            raise at.error(f"[{name}] {key} must be {kind.get(want.__name__, want.__name__)}, got {shown}", name, key,
-                           hint=example)
-        if want in (int, float) and (value < 0 or (value == 0 and key not in _MAY_BE_ZERO)):
+        kind = {int: "integer", float: "number", str: "string", bool: "boolean"}[type(default)]
+        value = at.value(value, kind, name, key, f"{_toml(default)} (the default)")
+        if kind in ("integer", "number") and (value < 0 or (value == 0 and key not in _MAY_BE_ZERO)):
             least = "0 or more" if key in _MAY_BE_ZERO else "positive"
             raise at.error(f"[{name}] {key} must be {least}, got {value!r}", name, key, hint=example)
         if key == "base_mix" and value > 1:
@@ -223,28 +221,19 @@ def load_config(path: str | Path) -> MetaConfig:
     if "program" not in data:
         raise MlevError("`program` (the .mlev file whose slots are evolved) is missing", file=file,
                         hint='add program = "PATH.mlev" at the top (relative to this file)')
-    if not isinstance(data["program"], str):
-        raise at.error(f"`program` must be a path (a string), got {data['program']!r}", None, "program",
-                       hint='program = "../../examples/quartic.mlev" (relative to this file)')
-    program = (p.parent / data["program"]).resolve()
+    program = (p.parent / at.value(data["program"], "string", None, "program", noun="a path (a string)",
+                                   hint='program = "../../examples/quartic.mlev" (relative to this file)')).resolve()
     if not program.is_file():
         raise at.error(f"`program` names no file: {program}", None, "program",
                        hint="the .mlev file whose slots are evolved, relative to this configuration")
-    evolve = data.get("evolve", ["all"])
-    split = data.get("split", {})
-    if not isinstance(evolve, list) or not all(isinstance(e, str) for e in evolve):
-        raise at.error(f"`evolve` must be a list of definition names, got {evolve!r}", None, "evolve",
-                       hint='evolve = ["f"], or ["all"] (the default)')
-    if not isinstance(split, dict):
-        raise at.error(f"[split] must be a table of task lists, got {split!r}", None, "split",
-                       hint="write train = [...], validation = [...], test = [...] under a [split] header")
+    evolve = at.value(data.get("evolve", ["all"]), "strings", None, "evolve", noun="a list of definition names",
+                      hint='evolve = ["f"], or ["all"] (the default)')
+    split = at.value(data.get("split", {}), "table", None, "split", noun="a table of task lists",
+                     hint="write train = [...], validation = [...], test = [...] under a [split] header")
     parts: dict[str, tuple[str, ...]] = {}
     for part in ("train", "validation", "test"):
-        tasks = split.get(part, [])
-        if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):
-            raise at.error(f"[split] {part} must be a list of task names, got {tasks!r}", "split", part,
-                           hint=f'{part} = ["nguyen1", "nguyen2"] (`mlevolve tasks` lists them)')
-        parts[part] = tuple(tasks)
+        parts[part] = at.value(split.get(part, []), "strings", "split", part, noun="a list of task names",
+                               hint=f'{part} = ["nguyen1", "nguyen2"] (`mlevolve tasks` lists them)')
     for key in split:
         if key not in parts:
             raise at.error(f"[split] has no part {key!r}", "split", key,
@@ -280,20 +269,17 @@ def load_config(path: str | Path) -> MetaConfig:
         raise at.error("[meta] elitism must be smaller than the population", "meta", "elitism",
                        hint=f"elitism below {meta.population}, or a larger [meta] population")
     bounds: dict[str, tuple[float, float]] = {}
-    given = data.get("bounds", {})
-    if not isinstance(given, dict):
-        raise at.error(f"[bounds] must be a table of task = [lo, hi], got {given!r}", None, "bounds",
-                       hint="write TASK = [lo, hi] under a [bounds] header")
+    given = at.value(data.get("bounds", {}), "table", None, "bounds", noun="a table of task = [lo, hi]",
+                     hint="write TASK = [lo, hi] under a [bounds] header")
     for t, value in given.items():
         if t not in seen:
             raise at.error(f"[bounds] names task {t!r}, which is in no split", "bounds", t,
                            hint=f"tasks in the split: {', '.join(seen)}")
-        if not (isinstance(value, list) and len(value) == 2
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-                and value[0] < value[1]):
-            raise at.error(f"[bounds] {t} must be [lo, hi] with lo < hi, got {value!r}", "bounds", t,
+        pair = at.value(value, "numbers", "bounds", t, "[0.0, 1.0]")
+        if not (len(pair) == 2 and pair[0] < pair[1]):
+            raise at.error(f"[bounds] {t} must be [lo, hi] with lo < hi, got {toml_text(value)}", "bounds", t,
                            hint="the task's worst and best fitness, for the normalisation")
-        bounds[t] = (float(value[0]), float(value[1]))
+        bounds[t] = (pair[0], pair[1])
     for t, part in seen.items():
         if t not in bounds:
             if task_info(t).kind != "formula":
