@@ -154,24 +154,27 @@ def _program(program: Program | str | Path, grammar: GrammarSpec, *, whole: bool
 
 
 def check_task_line(program: Program, file: str | None = None) -> None:
-    """Raise :class:`MlevError` at the program's ``task`` line (in ``file``) when it names no task, or
-    a task of another kind than the (checked) program's regime runs on; no data is read."""
+    """Raise :class:`MlevError` at the program's ``task`` line (in ``file``) when it names no task, a task
+    of another kind than the (checked) program's regime runs on, or options that task does not take as
+    that regime reads it (:func:`~mlevolve.interpreter.tasks.task_options`, the loaders' own check); no
+    data is read.  ``mlevolve check`` runs it, and ``run``, ``evolve`` and ``export`` on a task line."""
     from mlevolve.interpreter.regimes import regime_of
-    from mlevolve.interpreter.tasks import check_task_kind, check_task_name
+    from mlevolve.interpreter.tasks import check_task_kind, check_task_name, task_options
 
-    if program.task:
-        try:
-            check_task_name(program.task, program.task_span)  # the closest task's name in the hint
-        except MlevError as err:
-            raise err.located(file) if file else err from None
+    if not program.task:
+        return
+    try:
+        check_task_name(program.task, program.task_span)  # the closest task's name in the hint
         try:
             regime = regime_of(program)
         except (MlevError, KeyError):  # no definitions, or a mix: reported by the one-program rule, not here
             return
-        try:
-            check_task_kind(regime, program.task, program.task_span)
-        except MlevError as err:
-            raise err.located(file) if file else err from None
+        check_task_kind(regime, program.task, program.task_span)
+        task_options(program.task, regime.name)
+    except MlevError as err:
+        if err.span is None and err.file is None:  # an option's mistake: at the task line
+            err.span = program.task_span
+        raise err.located(file) if file else err from None
 
 
 def _at_least(low: int = 1, **values: int) -> None:

@@ -126,3 +126,113 @@ def test_a_value_of_another_kind_is_refused(value: object, kind: str) -> None:
     with pytest.raises(MlevError) as caught:
         toml_value(value, kind, "x", "x", lambda message, hint: MlevError(message, hint=hint))
     assert caught.value.message.startswith("x must be ") and caught.value.hint.startswith("x takes ")
+
+
+_FORMULA = "formula f(x: Scalar) -> Scalar =\n  x * x\n"
+_NETWORK = "model net() -> Layer =\n  seq(dense(8), dense(8))\n"
+_LEARNER = ("learner lr(state w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+            "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w + 0.01 * (y - p) * x\n")
+
+
+@pytest.mark.parametrize(("task", "body", "error", "hint"), [
+    ('"data.csv:targt=y"', _FORMULA, "unknown option 'targt=y' for task 'data.csv', a data file for a formula",
+     "did you mean 'target'? options of a data file for a formula: target, problem"),
+    ('"data.csv:target=y:fitness=mse"', _FORMULA,
+     "unknown option 'fitness=mse' for task 'data.csv', a data file for a formula",
+     "options of a data file for a formula: target, problem"),
+    ('"data.csv:target=y:group=x"', _NETWORK, "unknown option 'group=x' for task 'data.csv', a data file",
+     "options of a data file: target, problem"),
+    ('"data.csv:target=y:fitness=msee"', _LEARNER,
+     "option fitness=msee of task 'data.csv', a data file for a learner, must be mse or squashed or relative",
+     "did you mean 'mse'? write e.g. data.csv:fitness=mse"),
+    ('"data.csv:target=y:problem=regresion"', _NETWORK,
+     "option problem=regresion of task 'data.csv', a data file, must be classification or regression",
+     "did you mean 'regression'? write e.g. data.csv:problem=classification"),
+    ('"koza_quartic:n_train=0"', _FORMULA, "option n_train=0 of task 'koza_quartic' must be an integer from 1 to "
+     "1,000,000", "write e.g. koza_quartic:n_train=20"),
+    ('"linear:dimm=3"', _LEARNER, "unknown option 'dimm=3' for task 'linear', a learner family",
+     "did you mean 'dim'? options of a learner family: n_tasks, dim, n_train, n_val, fresh, fitness"),
+    ('"data.csv:target"', _FORMULA, "option 'target' has no value in task spec 'data.csv:target'",
+     "write it as NAME:key=value, or leave the option out"),
+])
+def test_check_refuses_a_task_line_exactly_as_run_does(tmp_path: Path, capsys: Capsys,
+                                                       monkeypatch: pytest.MonkeyPatch, task: str, body: str,
+                                                       error: str, hint: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("x,y\n" + "".join(f"{i},{i % 3}\n" for i in range(20)))
+    (tmp_path / "p.mlev").write_text(f"algorithm q\ntask {task}\n{body}")
+    checked = cli(capsys, "check", "p.mlev")
+    assert checked[:2] == (2, "") and checked[2].splitlines() == [
+        f"p.mlev:2:6: error: {error}", f"    task {task}", "         " + "^" * len(task), f"hint: {hint}"]
+    assert cli(capsys, "run", "p.mlev") == checked  # one check, the same words
+
+
+def test_a_task_line_that_check_passes_loads(tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("g,x,y\n" + "".join(f"{i % 2},{i},{i * i + 0.5}\n" for i in range(20)))
+    for task, body in [('"data.csv:target=y:fitness=relative:group=g"', _LEARNER),
+                       ('"data.csv:target=y:problem=regression"', _FORMULA.replace("x:", "g: Scalar, x:")),
+                       ('"linear:dim=3"', _LEARNER)]:
+        (tmp_path / "p.mlev").write_text(f"algorithm q\ntask {task}\n{body}")
+        assert cli(capsys, "check", "p.mlev")[0] == 0
+        code, _, err = cli(capsys, "run", "p.mlev")
+        assert "error" not in err and code in (0, 1), err  # 1: the program ran and failed, the task loaded
+
+
+@pytest.mark.parametrize(("argv", "error", "hint"), [
+    (["--task", "data.csv:targt=y"], "unknown option 'targt=y' for task 'data.csv', a data file for a formula",
+     "did you mean 'target'? options of a data file for a formula: target, problem"),
+    (["--task", "koza_quartic:n_trian=5"], "unknown option 'n_trian=5' for task 'koza_quartic', a formula task",
+     "did you mean 'n_train'? options of a formula task: n_train, n_test"),
+    (["--tsk", "nguyen1"], "unrecognized arguments: --tsk", "did you mean '--task'? run `mlevolve run --help`"),
+])
+def test_a_misspelt_task_option_names_the_closest(tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch,
+                                                  argv: list[str], error: str, hint: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("x,y\n" + "".join(f"{i},{i * i + 1}\n" for i in range(20)))
+    (tmp_path / "p.mlev").write_text(f"algorithm q\ntask nguyen1\n{_FORMULA}")
+    assert cli(capsys, "run", "p.mlev", *argv) == (2, "", f"mlevolve run: error: {error}\nhint: {hint}\n")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("argv", "error", "hint"), [
+    (["--tsk", "linear"], "unrecognized arguments: --tsk", "did you mean '--task'? run `l.py --help`"),
+    (["--bogus"], "unrecognized arguments: --bogus", "run `l.py --help`"),
+    (["--task", "linear:n_tsks=3"], "unknown option 'n_tsks=3' for task 'linear', a learner family",
+     "did you mean 'n_tasks'? options of a learner family: n_tasks, dim, n_train, n_val, fresh, fitness"),
+    (["--task", "linear:fitness=msee"], "option fitness=msee of task 'linear', a learner family, must be mse or "
+     "squashed or relative", "did you mean 'mse'? write e.g. linear:fitness=mse"),
+    (["--task", "lnear"], "unknown task 'lnear'",
+     "did you mean 'linear'? its tasks: affine, linear, teacher; another: mlevolve export --task TASK"),
+])
+def test_an_exported_script_names_the_closest_option_as_mlevolve_does(tmp_path: Path, capsys: Capsys,
+                                                                       argv: list[str], error: str, hint: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import environment
+
+    (tmp_path / "l.mlev").write_text(f"algorithm q\ntask linear\n{_LEARNER}")
+    assert cli(capsys, "export", str(tmp_path / "l.mlev"), "-o", str(tmp_path / "l.py"))[0] == 0
+    done = subprocess.run([sys.executable, "l.py", *argv], capture_output=True, text=True, cwd=tmp_path,
+                          env=environment(), timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"l.py: error: {error}\nhint: {hint}\n")
+
+
+@pytest.mark.parametrize(("text", "error", "hint"), [
+    ('extends = "bse"\n', "1:1: error: `extends` names grammar file 'bse', which does not exist",
+     'did you mean \'base\'? give "base" or the path of a grammar file, relative to this file\'s folder'),
+    ('extend = "base"\n', "1:1: error: unknown section or key 'extend'",
+     "did you mean 'extends'? a grammar file's top level has: version, extends, digest, types, op, literals, "
+     "variables, rule, weights, operator, restrict, bandit"),
+    ('extends = "mien.toml"\n', "1:1: error: `extends` names grammar file 'mien.toml', which does not exist",
+     'did you mean \'mine.toml\'? give "base" or the path of a grammar file, relative to this file\'s folder'),
+])
+def test_a_misspelt_grammar_key_or_parent_names_the_closest(tmp_path: Path, capsys: Capsys, text: str, error: str,
+                                                            hint: str) -> None:
+    (tmp_path / "mine.toml").write_text(E)
+    (tmp_path / "g.toml").write_text(text)
+    code, out, err = cli(capsys, "grammar", "show", str(tmp_path / "g.toml"))
+    assert (code, out) == (2, "")
+    lines = [line for line in err.splitlines() if not line.startswith("    ")]
+    assert lines[0].startswith(f"{tmp_path / 'g.toml'}:{error}") and lines[1] == f"hint: {hint}"

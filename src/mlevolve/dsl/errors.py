@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mlevolve.dsl.ir import Span
+from mlevolve.interpreter.standalone.spelling import closest as closest  # the one closest-name primitive, which
+from mlevolve.interpreter.standalone.spelling import did_you_mean as did_you_mean  # an exported script carries too
 
 
 def toml_error(err: ValueError) -> tuple[str, Span | None]:
@@ -24,23 +26,6 @@ def toml_error(err: ValueError) -> tuple[str, Span | None]:
 
 _TOML_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""  # a bare or quoted key
 _TOML_KEY = re.compile(rf"\s*(\[\[?)?\s*({_TOML_PART}(?:\s*\.\s*{_TOML_PART})*)")  # [[?]] KEY(.KEY)*
-
-
-def closest(word: str, names: Iterable[str]) -> str | None:
-    """The name of ``names`` closest to ``word`` by :func:`difflib.get_close_matches`'s ratio (at least
-    0.6), or None where none is close."""
-    import difflib
-
-    close = difflib.get_close_matches(word, list(names), n=1)
-    return close[0] if close else None
-
-
-def did_you_mean(word: str, names: Iterable[str]) -> str:
-    """``"did you mean 'NAME'? "`` for the name of ``names`` :func:`closest` to ``word``, or ``""`` where
-    none is close: the one helper of every hint after a name looked up in a fixed set (a choice, a task,
-    a configuration key)."""
-    name = closest(word, names)
-    return f"did you mean {name!r}? " if name is not None else ""
 
 
 def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevError] | None = None) -> str:

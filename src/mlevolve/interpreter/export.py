@@ -30,7 +30,7 @@ from mlevolve.interpreter.codegen import Compiled, compile_program, doc_literal
 from mlevolve.interpreter.regimes import STANDALONE, Regime
 from mlevolve.messages import AT_LEAST, GIVEN_TWICE, HELP, SEED_RANGE, Message
 
-_RULE = "# " + "-" * 30
+_RULE = "# " + "-" * 12  # a section's rule, short enough for the longest list of modules in 120 columns
 _HELP = HELP.format(prog="{parser.prog}")  # a script's default hint, as mlevolve's: run `SCRIPT --help`
 
 
@@ -53,8 +53,8 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         "def main() -> None:",
         *(["    global DIM"] if dim else []),
         '    parser = argparse.ArgumentParser(description=__doc__.split("\\n")[0], allow_abbrev=False)',
-        "    parser.error = lambda msg, hint=\"\": parser.exit(  # as mlevolve's: one line, a hint, status 2",
-        f"        2, f\"{{parser.prog}}: error: {{msg}}\\nhint: {{hint or f{_HELP!r}}}\\n\")",
+        "    parser.error = lambda msg, hint=\"\", close=\"\": parser.exit(  # as mlevolve's: a line, a hint, status 2",
+        f"        2, f\"{{parser.prog}}: error: {{msg}}\\nhint: {{hint or close + f{_HELP!r}}}\\n\")",
         '    parser.register("type", int, lambda t: int(t if t.isascii() and "_" not in t else "?"))'
         "  # no ١٢, 1_000, as mlevolve",  # Python's int takes both; argparse names the type "int" as before
         f'    parser.add_argument("--task", default={task!r}, help="task to train on (default: %(default)s)")',
@@ -63,8 +63,9 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
            'help="training epochs (default: %(default)s)")'] if "epochs" in regime.settings else []),
         '    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")',
         '    flags = [arg.split("=")[0] for arg in sys.argv[1:] if arg.startswith("--") and arg != "--"]',
-        "    if odd := [flag for flag in flags if flag not in parser._option_string_actions]:  # unknown ones first",
-        "        parser.error(f\"unrecognized arguments: {' '.join(odd)}\")  # as mlevolve reports them",
+        "    if odd := [flag for flag in flags if flag not in (known := parser._option_string_actions)]:"
+        "  # unknown first",
+        "        parser.error(f\"unrecognized arguments: {' '.join(odd)}\", close=did_you_mean(odd[0], known))",
         "    if twice := [flag for flag in flags if flags.count(flag) > 1]:  # argparse would keep the last silently",
         f"        parser.error(f{GIVEN_TWICE.format(flag='{twice[0]}')!r})",
         "    if not 0 <= (args := parser.parse_args()).seed < 2**63:  # what the library takes (api._seed)",

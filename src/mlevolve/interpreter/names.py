@@ -35,11 +35,12 @@ STANDALONE_NAMES = frozenset({
     "train_generative", "train_rl", "train_supervised", "vae_hidden",
     "UNREADABLE", "shlex", "zipfile", "zlib",  # standalone/data.py's reader (the library's too)
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
+    "Iterable", "closest", "did_you_mean", "difflib",  # standalone/spelling.py
 })
 # Names of an exported script's own: its imports and ``main`` with its locals (see export._main).
 SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "os", "sys", "main", "args", "parser", "data", "metrics",
                           "err", "k", "v", "DIM", "PROGRAM", "rng", "arg", "flag", "flags", "twice", "msg", "hint",
-                          "odd"})
+                          "odd", "close", "known"})
 RESERVED = STANDALONE_NAMES | SCRIPT_NAMES | frozenset(dir(builtins))
 # A generated function's parameters and locals live in its own frame: only the names its body reads
 # (modules, helpers, ``DIM``, ``rng``, builtins) are reserved there, not ``main``'s locals and imports.

@@ -92,7 +92,7 @@ __all__ = ["CHAIN_TRAP_REWARD", "DIGITS_DENSITY", "LEARNER_FITNESS", "MAX_CLASSE
            "Family", "Points", "Supervised", "Task", "TaskInfo", "arrays", "check_task_fits", "check_task_kind",
            "check_task_name",
            "data_source", "is_data_file", "list_tasks", "load_learner_data", "load_points", "load_task", "make_env",
-           "task_info"]
+           "task_info", "task_options"]
 
 TaskKind = Literal["supervised", "learner", "formula", "rl", "generative"]  # the regimes' names
 Problem = Literal["classification", "regression", "control", "density"]
@@ -387,32 +387,55 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
             with _task_errors():
                 data = family(name, np.random.default_rng(seed), **ints)
             return Family.of({**data, "fitness": fitness, "fresh": fresh})
-    name, spec_options = _parse_spec(spec)
-    check_task_name(spec)
-    given = {**spec_options, **options}
+    name, opts = task_options(spec, None, **options)
     rng = np.random.default_rng(seed)
     with _task_errors():
         if name in SUPERVISED:
-            _options(name, given, {}, "a supervised task")
             x, y = read_digits() if name == "digits" else SUPERVISED[name](rng)
             return Supervised.of(supervised(name, np.asarray(x, dtype=np.float64), np.asarray(y), "classification",
                                             rng))
         if name in FAMILIES:
-            ints, fitness, fresh = _family_options(name, given)
-            return Family.of({**family(name, rng, **ints), "fitness": fitness, "fresh": fresh})
+            ints = {k: int(v) for k, v in opts.items() if k not in ("fitness", "fresh")}
+            return Family.of({**family(name, rng, **ints), "fitness": opts["fitness"], "fresh": opts["fresh"]})
         if name in FORMULAS:
-            return Points.of(points(name, rng, **_int_options(name, _options(name, given, _defaults(name),
-                                                                             "a formula task"))))
+            return Points.of(points(name, rng, **{k: int(v) for k, v in opts.items()}))
         if name in CONTROL:
-            _options(name, given, {}, "a control task")
             return Control.of(control_task(name))
         if name in DENSITY or name == DIGITS_DENSITY:
-            _options(name, given, {}, "a density task")
             return Density.of(density_task(name, seed))
-        opts = _options(name, given, USER_OPTIONS, "a data file")
         forced = str(opts["problem"])
         x, y, _ = _read_user_data(name, str(opts["target"]), forced)
         return Supervised.of(checked(supervised(name, x, y, _detect(y, forced, name), rng)))
+
+
+# A data file's options by the kind of program reading it (a formula's columns are its parameters; a learner
+# reads the file as one task, or one per group); any other program's: USER_OPTIONS.
+_FILE_TABLES: Mapping[str, tuple[Defaults, str]] = {"formula": (FILE_OPTIONS, "a data file for a formula"),
+                                                    "learner": (LEARNER_FILE_OPTIONS, "a data file for a learner")}
+
+
+def task_options(spec: str, kind: str | None = None, **overrides: OptionValue) -> tuple[str, dict[str, OptionValue]]:
+    """The name of task ``spec`` and its options (``overrides`` over the spec's), checked as a program of regime
+    ``kind`` ("formula", "learner": a data file has options of their own for these; None: any other) takes them,
+    no data read: a built-in task's name or a file's, each option one its task takes, given once, with a value it
+    takes (an integer in its range, one of its choices; integers as ``int``).  The one check of a task spec: the
+    loaders run it before they load, and ``mlevolve check`` on a program's task line
+    (:func:`mlevolve.api.check_task_line`), so a task line that check passes loads.  Raises :class:`MlevError`."""
+    name, given = _parse_spec(spec)
+    check_task_name(spec)
+    given = {**given, **overrides}
+    with _task_errors():
+        if name in FAMILIES:
+            ints, fitness, fresh = _family_options(name, given)
+            return name, {**ints, "fitness": fitness, "fresh": fresh}
+        if name in FORMULAS:
+            return name, dict(_int_options(name, _options(name, given, _defaults(name), "a formula task")))
+        for names, what in ((SUPERVISED, "a supervised task"), (CONTROL, "a control task"),
+                            ((*DENSITY, DIGITS_DENSITY), "a density task")):
+            if name in names:
+                return name, _options(name, given, {}, what)
+        table, what = _FILE_TABLES.get(kind or "", (USER_OPTIONS, "a data file"))
+        return name, _options(name, given, table, what)
 
 
 def _family_options(name: str, given: Mapping[str, OptionValue]) -> tuple[dict[str, int], str, int]:
@@ -512,7 +535,8 @@ def _spec_error(why: str, spec: str, key: str, kind: str = "", options: Sequence
     (say "a formula task") and its ``options``."""
     name = spec.split(":")[0].strip()
     message, hint = (text.format(key, spec, name, f", {kind}" if kind else "", f" of {kind}" if kind else "",
-                                 ", ".join(options) or "none") for text in SPEC_WORDS[why])
+                                 ", ".join(options) or "none", did_you_mean(key.partition("=")[0], options))
+                     for text in SPEC_WORDS[why])
     return MlevError(message, hint=hint)
 
 
@@ -532,7 +556,8 @@ def _options(
             raise _spec_error("unknown", name, f"{key}={value}", kind, list(defaults))
         if isinstance(choices := defaults[key], tuple) and value not in choices:
             text, hint = (w.format(key=key, value=value, name=name, kind=kind and f", {kind},", default=choices[0]
-                                   or choices[1], of=" or ".join(filter(None, choices))) for w in CHOICE_WORDS)
+                                   or choices[1], of=" or ".join(filter(None, choices)),
+                                   mean=did_you_mean(str(value), filter(None, choices))) for w in CHOICE_WORDS)
             raise MlevError(text, hint=hint)
     return {k: v[0] if isinstance(v, tuple) else v for k, v in {**defaults, **given}.items()}
 
@@ -593,8 +618,7 @@ def load_learner_data(spec: str, seed: int = 0) -> Family:
     """A learner's task from the user's data file ``spec``: the file as one task of the family kind
     (see ``data_learner.learner_file``), every cell checked as for a supervised file; ``fitness=``
     as for the regression families.  Raises :class:`MlevError`."""
-    name, options = _parse_spec(spec)
-    opts = _options(name, options, LEARNER_FILE_OPTIONS, "a data file for a learner")
+    name, opts = task_options(spec, "learner")
     _read_user_data(name, str(opts["target"]), str(opts["problem"]))  # every cell checked, in the library's words
     with _task_errors():
         return Family.of(learner_file(spec, seed))
@@ -608,8 +632,7 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
     and inputs are kept in their own units (a formula is fitted in them).
 
     Raises MlevError naming the missing or extra columns."""
-    name, options = _parse_spec(spec)
-    opts = _options(name, options, FILE_OPTIONS, "a data file for a formula")  # the rest: file_points's
+    name, opts = task_options(spec, "formula")  # the rest: file_points's
     with _task_errors():
         return Points.of(file_points(name, str(opts["target"]), inputs, seed))
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from mlevolve.interpreter.standalone.spelling import did_you_mean
+
 
 class CandidateFailure(Exception):
     """A program that failed to train or score: ``reason`` says what, ``where`` says when."""
@@ -45,12 +47,12 @@ OPTION_RANGES = {"n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (1, 1_000
 DSL_KEYWORDS = ("algorithm", "task", "let", "in", "state", "setup", "predict", "learn")  # .mlev's: the parser's too
 NUMBER = re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))")  # ASCII, no 1_0
 SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1} spec, {2} name, {3}/{4} kind, {5}
-    "twice": ("option '{0}' is given twice in task spec '{1}'", "give each option once"),
+    "twice": ("option '{0}' is given twice in task spec '{1}'", "give each option once"),  # options, {6} did you mean
     "empty": ("option '{0}' has no value in task spec '{1}'", "write it as NAME:key=value, or leave the option out"),
-    "unknown": ("unknown option '{0}' for task '{2}'{3}", "options{4}: {5}")}  # {3} ", a formula task", {4} " of ..."
+    "unknown": ("unknown option '{0}' for task '{2}'{3}", "{6}options{4}: {5}")}  # {3} ", a formula task", {4} " of"
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
                "write e.g. {name}:{key}={default}")  # a numeric option outside OPTION_RANGES, the library's too
-CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", RANGE_WORDS[1])  # the library's too
+CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}" + RANGE_WORDS[1])  # library's too
 
 
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
@@ -58,18 +60,20 @@ def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str
     name, *parts = (part.strip() for part in spec.split(":"))
     if names is not None and name not in names:  # a script loads the kind of task it was exported for
         why = ": this script loads built-in tasks, not data files" if name.lower().endswith((".csv", ".npz")) else ""
-        raise TaskError(f"unknown task '{name}'{why}", f"its tasks: {', '.join(sorted(names))}; "
-                        "another: mlevolve export --task TASK")
+        hint = f"{did_you_mean(name, names)}its tasks: {', '.join(sorted(names))}; another: mlevolve export --task TASK"
+        raise TaskError(f"unknown task '{name}'{why}", hint)
     options, given = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}, dict[str, Any]()
     for key, _, value in (map(str.strip, part.partition("=")) for part in parts):
         why = "unknown" if key not in defaults else "twice" if key in given else "" if value else "empty"
         if why:
             raise TaskError(*(t.format(f"{key}={value}" if why == "unknown" else key, spec, name, kind and f", {kind}",
-                                       kind and f" of {kind}", ", ".join(defaults) or "none") for t in SPEC_WORDS[why]))
+                                       kind and f" of {kind}", ", ".join(defaults) or "none",
+                                       did_you_mean(key, defaults)) for t in SPEC_WORDS[why]))
         given[key] = options[key] = value
         if isinstance(choices := defaults[key], tuple) and value not in choices:  # e.g. problem=, fitness=
             raise TaskError(*(w.format(key=key, value=value, name=name, kind=kind and f", {kind},", default=choices[0]
-                                       or choices[1], of=" or ".join(filter(None, choices))) for w in CHOICE_WORDS))
+                                       or choices[1], of=" or ".join(filter(None, choices)),
+                                       mean=did_you_mean(value, filter(None, choices))) for w in CHOICE_WORDS))
         if isinstance(defaults[key], int):  # 1e3 is 1000; a non-number is refused
             (lo, hi), number = OPTION_RANGES[key], float(value) if NUMBER.fullmatch(value) else math.nan
             if not lo <= number <= hi or number != round(number):

@@ -54,8 +54,7 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
             f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)), f"rename column(s) "
             f"{', '.join(odd)} in the file: a parameter's name is letters, digits and _, not a keyword" if odd else
             f"the formula's parameters are named after the columns: {', '.join(columns)}")
-    yf = np.asarray(y, np.float64)
-    train, val, test = _split(None, len(yf), np.random.default_rng(seed), path)
+    yf, (train, val, test) = np.asarray(y, np.float64), _split(None, len(y), np.random.default_rng(seed), path)
     fit_rows = np.concatenate([train, val])
     check_varies(path, yf[fit_rows], "every fitting row")
     xs = np.asarray(x, np.float64)[:, [columns.index(p) for p in inputs]]

@@ -15,9 +15,8 @@ def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, 
     ``train_r2``) and on fresh held-out points from the same range (``test_mse``, ``test_r2``).  The
     fitness is the training R^2 = 1 - MSE / var(y), scale-free so problems compare (a constant
     target, var 0, is scored 1 - MSE)."""
-    metrics: dict[str, Any] = {}
-    started = time.perf_counter()
-    for split, prefix, r2 in (("train", "train_", "train_r2"), ("test", "test_", "test_r2")):
+    metrics, started = dict[str, Any](), time.perf_counter()
+    for split in ("train", "test"):
         x, y = np.asarray(data[f"x_{split}"], np.float64), np.asarray(data[f"y_{split}"], np.float64)
         with np.errstate(all="ignore"):
             pred = np.broadcast_to(formula(*x.T), y.shape)
@@ -25,8 +24,5 @@ def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, 
         if not math.isfinite(mse):
             raise CandidateFailure("the formula is not finite on some points", split)
         var = float(np.var(y))
-        metrics[f"{prefix}mse"] = mse
-        metrics[r2] = 1.0 - mse / (var if var > 0 else 1.0)
-    metrics["fitness"] = metrics["train_r2"]
-    metrics["train_seconds"] = round(time.perf_counter() - started, 6)
-    return metrics
+        metrics.update({f"{split}_mse": mse, f"{split}_r2": 1.0 - mse / (var if var > 0 else 1.0)})
+    return {**metrics, "fitness": metrics["train_r2"], "train_seconds": round(time.perf_counter() - started, 6)}

@@ -40,8 +40,7 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
     ``data``: x_train (T, n, F), y_train (T, n), x_val, y_val, ``classification`` (labels 0/1, through a sigmoid).
     Fitness: val accuracy, or -MSE; ``data["fitness"]`` "squashed": mean over tasks of 1 - (2/pi) arctan(RMSE_t)
     (AutoML-Zero's FlipAndSquash, Real et al. 2020); "relative": the same of RMSE_t / RMS(y_t) (0 scores 0.5)."""
-    budget = budget or Budget()
-    started = time.perf_counter()
+    budget, started = budget or Budget(), time.perf_counter()
     pred = learner_predictions(data, learner, seed=seed, budget=budget) if pred is None else pred
     y_val = np.asarray(data["y_val"], np.float64)
     if not np.isfinite(pred).all() or np.abs(pred).max() > budget.max_abs:
@@ -54,21 +53,17 @@ def run_learner(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
         per_task = np.mean((pred - y_val) ** 2, axis=-1)
         mse = float(np.mean(per_task))
         metrics.update(val_mse=mse, fitness=-mse)
-        if data.get("fitness") in ("squashed", "relative"):
-            error = per_task
-            if data["fitness"] == "relative":  # each task's MSE over that of predicting 0
-                error = per_task / np.maximum(np.mean(y_val**2, axis=-1), 1e-12)
-            metrics["fitness"] = float(np.mean(1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(error))))
-    metrics["train_seconds"] = round(time.perf_counter() - started, 6)
-    return metrics
+        if data.get("fitness") in ("squashed", "relative"):  # relative: each task's MSE over that of predicting 0
+            scale = np.maximum(np.mean(y_val**2, axis=-1), 1e-12) if data["fitness"] == "relative" else 1.0
+            metrics["fitness"] = float(np.mean(1.0 - (2.0 / math.pi) * np.arctan(np.sqrt(per_task / scale))))
+    return {**metrics, "train_seconds": round(time.perf_counter() - started, 6)}
 
 
 def learner_predictions(data: dict[str, Any], learner: LearnerProgram, *, seed: int = 0,
                         budget: Budget | None = None) -> Any:
     """Validation predictions (T, n_val), pre-sigmoid, after online training; a :class:`CandidateFailure` at the
     first example predicted over ``budget.max_error`` off (or not finite), or past ``budget.max_seconds``."""
-    budget = budget or Budget()
-    started = time.perf_counter()
+    budget, started = budget or Budget(), time.perf_counter()
     rng = np.random.default_rng(seed)
     x_train, y_train, x_val, y_val = (np.asarray(data[k], np.float64) for k in ("x_train", "y_train", "x_val", "y_val"))
     n_tasks, _, dim = x_train.shape
@@ -79,12 +74,10 @@ def learner_predictions(data: dict[str, Any], learner: LearnerProgram, *, seed: 
         init = (0.0,) * len(shapes) if learner.setup is None else learner.setup(rng)  # no setup: zeros
         init = init if len(shapes) > 1 or learner.setup is None else (init,)
         state = [np.broadcast_to(np.asarray(v, np.float64), dims).copy() for v, dims in zip(init, shapes, strict=True)]
-        # Example i of every task, as contiguous (T, F) and (T,) arrays.
-        for step, (x, y) in enumerate(zip(np.ascontiguousarray(x_train.transpose(1, 0, 2)),
+        for step, (x, y) in enumerate(zip(np.ascontiguousarray(x_train.transpose(1, 0, 2)),  # example i of each task
                                           np.ascontiguousarray(y_train.T), strict=True), 1):
             p = learner.predict(*state, x, rng)
-            if classify:
-                p = 1.0 / (1.0 + np.exp(-p))
+            p = 1.0 / (1.0 + np.exp(-p)) if classify else p
             error = np.abs(np.asarray(p, np.float64) - y)
             if not (error <= budget.max_error).all():  # NaN compares False: caught here too
                 worst = "not finite" if not np.isfinite(error).all() else f"off by {float(error.max()):.3g}"

@@ -106,10 +106,7 @@ def _objective(out: torch.Tensor, y: torch.Tensor, loss: Callable[..., torch.Ten
             return F.cross_entropy(out, y)
         p = torch.softmax(out, dim=1)
         return loss(p, F.one_hot(y, n_classes).to(p.dtype)).sum() / out.shape[0]
-    pred = out[:, 0]
-    if loss is None:
-        return F.mse_loss(pred, y)
-    return loss(pred[:, None], y[:, None]).sum() / out.shape[0]
+    return F.mse_loss(out[:, 0], y) if loss is None else loss(out[:, 0, None], y[:, None]).sum() / out.shape[0]
 
 
 def _metrics(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_classes: int, split: str) -> dict[str, float]:
@@ -229,10 +226,8 @@ def train_supervised(data: dict[str, Any], program: SupervisedProgram, *, epochs
     inputs, n_state = _optimizer_signature(program.optimizer)
     state = [torch.zeros_like(flat) for _ in range(n_state)]
 
-    n = x_train.shape[0]
-    steps_per_epoch = math.ceil(n / batch_size)
-    total = epochs * steps_per_epoch
-    step = 0
+    n, step = x_train.shape[0], 0
+    total = epochs * math.ceil(n / batch_size)  # steps
     for epoch in range(epochs):
         model.train()
         order = torch.from_numpy(order_rng.permutation(n))
