@@ -87,7 +87,8 @@ def test_fmt_check_on_examples(capsys: Capsys) -> None:
 
 MESSY = """\
 # header comment
-algorithm   messy   task "my task"
+algorithm   messy
+   task "my task"
 # leading for act
 activation act(x:Tensor)->Tensor=relu( x )   # end of line
 learner l(state w: Vector, state b: Scalar)

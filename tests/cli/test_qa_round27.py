@@ -223,10 +223,11 @@ def test_a_mistyped_type_or_slot_names_the_closest_one(capsys: Capsys, tmp_path:
     assert code == 2 and err.splitlines()[-1] == "hint: did you mean 'quartic'? definitions: quartic, or all"
 
 
-@pytest.mark.parametrize(("text", "first"), [
-    ('algorithm q task "my task" extra\n' + _DEF, "p.mlev:1:28: error: the task line is `task NAME`: one name; "
-                                                  "found 'extra'"),
-    ("algorithm q task\n" + _DEF, "p.mlev:1:17: error: the task line is `task NAME`: its name is missing"),
+@pytest.mark.parametrize(("text", "first"), [  # round 28: each header is a line of its own, as docs/language.md says
+    ('algorithm q task "my task" extra\n' + _DEF, "p.mlev:1:13: error: the task header is a line of its own, not "
+                                                  "part of the algorithm line"),
+    ("algorithm q task\n" + _DEF, "p.mlev:1:13: error: the task header is a line of its own, not part of the "
+                                   "algorithm line"),
     ("algorithm q " + _DEF, "p.mlev:1:13: error: the algorithm line is `algorithm NAME`: one name; found 'formula'"),
 ])
 def test_both_headers_on_the_algorithm_line_are_checked_alike(capsys: Capsys, tmp_path: Path, text: str,

@@ -236,3 +236,44 @@ def test_a_misspelt_grammar_key_or_parent_names_the_closest(tmp_path: Path, caps
     assert (code, out) == (2, "")
     lines = [line for line in err.splitlines() if not line.startswith("    ")]
     assert lines[0].startswith(f"{tmp_path / 'g.toml'}:{error}") and lines[1] == f"hint: {hint}"
+
+
+_QUOTED = 'hint: write task "{}"'
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("algorithm q\ntask x.csv:target=y\n" + _FORMULA,
+     ["p.mlev:2:6: error: a data file's name is written in quotes on the task line", "    task x.csv:target=y",
+      "         ^^^^^^^^^^^^^^", _QUOTED.format("x.csv:target=y")]),
+    ("algorithm q\ntask ../data/x.npz\n" + _FORMULA,
+     ["p.mlev:2:6: error: a data file's name is written in quotes on the task line", "    task ../data/x.npz",
+      "         ^^^^^^^^^^^^^", _QUOTED.format("../data/x.npz")]),
+    ("algorithm q\ntask koza_quartic:n_train=5\n" + _FORMULA,
+     ["p.mlev:2:6: error: a task with options is written in quotes on the task line",
+      "    task koza_quartic:n_train=5", "         ^^^^^^^^^^^^^^^^^^^^^^", _QUOTED.format("koza_quartic:n_train=5")]),
+    ("algorithm q\ntask koza_quartic\ntask nguyen1\n" + _FORMULA,
+     ["p.mlev:3:1: error: the task is given twice (first at line 2)", "    task nguyen1", "    ^^^^",
+      "hint: a program has one task line, right after `algorithm NAME`: keep one"]),
+    ("algorithm q\ntask koza_quartic\n" + _FORMULA + "\n  task nguyen1  # again\n",
+     ["p.mlev:6:3: error: the task is given twice (first at line 2)", "      task nguyen1  # again", "      ^^^^",
+      "hint: a program has one task line, right after `algorithm NAME`: keep one"]),
+    ("algorithm q\n" + _FORMULA + "task nguyen1\n",
+     ["p.mlev:4:1: error: the task line comes right after `algorithm NAME`, before the definitions",
+      "    task nguyen1", "    ^^^^", "hint: move it up to the line after the algorithm line"]),
+    ("algorithm q task koza_quartic\n" + _FORMULA,
+     ["p.mlev:1:13: error: the task header is a line of its own, not part of the algorithm line",
+      "    algorithm q task koza_quartic", "                ^^^^",
+      "hint: a header is one line: `algorithm q`, then `task NAME` on the next line"]),
+])
+def test_a_task_line_mistake_is_named_at_its_place(capsys: Capsys, tmp_path: Path, text: str,
+                                                   expected: list[str]) -> None:
+    (tmp_path / "p.mlev").write_text(text)
+    code, out, err = cli(capsys, "check", str(tmp_path / "p.mlev"))
+    assert (code, out) == (2, "")
+    assert err.replace(str(tmp_path) + "/", "").splitlines() == expected
+
+
+def test_a_comment_or_a_quoted_task_is_no_second_task_line(capsys: Capsys, tmp_path: Path) -> None:
+    (tmp_path / "p.mlev").write_text('algorithm q\ntask "koza_quartic:n_train=30"\n# task nguyen1\n' + _FORMULA
+                                     + "# task again\n")
+    assert cli(capsys, "check", str(tmp_path / "p.mlev"))[0] == 0

@@ -11,9 +11,11 @@ import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlevolve.grammar.places import Place, locate
-from mlevolve.grammar.spec import GrammarError, GrammarWarning, load_grammar
+from mlevolve.grammar.spec import Focus, GrammarError, GrammarSpec, GrammarWarning, load_grammar
 from tests.conftest import Capsys, cli
 
 E = 'version = 1\nextends = "base"\n'
@@ -177,3 +179,50 @@ def test_file_encodings_case_and_missing_files(tmp_path: Path, capsys: Capsys) -
             path.write_bytes(data)
         code, out, err = cli(capsys, "grammar", "show", str(path))
         assert (code, out, err.splitlines()[0], err.splitlines()[-1]) == (2, "", f"{path}{error}", hint)
+
+
+def _kind_type_sets() -> list[frozenset[str]]:
+    from mlevolve.dsl.kinds import KINDS
+
+    return sorted({k.types for k in KINDS.values()}, key=sorted)
+
+
+@st.composite
+def _with_restrictions(draw: st.DrawFn) -> GrammarSpec:
+    """The base grammar with its [restrict.learner] table changed or kept, and new tables for other kinds' types."""
+    from dataclasses import replace
+
+    base = load_grammar()
+    ids = sorted(p.id for p in base.productions)
+    scales = st.floats(0.001, 100.0, allow_nan=False, allow_infinity=False)
+    keeps = st.frozensets(st.sampled_from(ids), max_size=6)
+    docs = st.sampled_from(["", "a focus", 'quoted "doc" \\ with escapes'])
+    focus = {f.name: f for f in base.focus}
+    if draw(st.booleans()):
+        learner = focus["learner"]
+        focus["learner"] = replace(learner, scale=draw(scales), keep=draw(keeps), doc=draw(docs))
+    taken = {f.types for f in focus.values()}
+    free = [t for t in _kind_type_sets() if t not in taken]
+    for i, types in enumerate(draw(st.lists(st.sampled_from(free), unique=True, max_size=3)) if free else []):
+        focus[f"f{i}"] = Focus(f"f{i}", types, draw(scales), draw(keeps), draw(docs))
+    return replace(base, focus=tuple(focus.values()))
+
+
+@settings(max_examples=40, deadline=None)
+@given(_with_restrictions())
+def test_a_grammar_with_restrictions_round_trips_through_its_file(spec: GrammarSpec) -> None:
+    import tomllib
+
+    again = GrammarSpec.from_dict(tomllib.loads(spec.to_toml()))
+    assert again.digest == spec.digest
+    assert {f.name: (f.types, f.scale, f.keep, f.doc) for f in again.focus} == \
+        {f.name: (f.types, f.scale, f.keep, f.doc) for f in spec.focus}
+
+
+def test_a_grammar_without_a_table_of_its_parent_cannot_be_written() -> None:
+    from dataclasses import replace
+
+    with pytest.raises(GrammarError) as caught:
+        replace(load_grammar(), focus=()).to_toml()
+    assert caught.value.message == ("[restrict.learner] of the parent grammar is not in this one: a file that "
+                                    "extends it cannot leave it out")

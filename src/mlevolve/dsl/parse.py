@@ -198,13 +198,16 @@ _HEADER_WORD = re.compile(r'"[^"\n]*"|#|[^\s#"]+|"')  # a quoted string, a comme
 
 def _header_error(source: str) -> MlevError | None:
     """The header lines checked as lines: ``algorithm NAME``, then (optional) ``task NAME`` or
-    ``task "FILE:target=COL"``, each one name on its line (the task header may also end the algorithm's
-    line: ``algorithm NAME task NAME``).  A missing name or an extra word is the error at its place, not
-    where the parser would first notice (the next line's keyword taken as the name, or the extra word
-    taken as the next definition's kind).  None where the headers are fine, or where what is wrong is
-    no line's shape (a keyword or number as the name: the parser reports it)."""
-    expected = "algorithm"
+    ``task "FILE:target=COL"``, each one name on a line of its own.  A missing name or an extra word (the
+    task header on the algorithm's line too) is the error at its place, not where the parser would first
+    notice (the next line's keyword taken as the name, or the extra word taken as the next definition's
+    kind); so are an unquoted data file or task with options (``task x.csv:target=y``) and a task line
+    after the definitions began (a second one, or one out of place).  None where the headers are fine,
+    or where what is wrong is no line's shape (a keyword or number as the name: the parser reports it)."""
+    expected, task_line = "algorithm", None
     for number, text in enumerate(source_lines(source), 1):
+        if expected == "body" and not text.lstrip().startswith("task"):
+            continue  # a definition's line (the cheap test first: this runs on every line of a file)
         words: list[re.Match[str]] = []
         for word in _HEADER_WORD.finditer(text):
             if word[0] == "#":
@@ -212,15 +215,49 @@ def _header_error(source: str) -> MlevError | None:
             words.append(word)
         if not words:
             continue
-        if words[0][0] != expected:
-            return _misspelt_task(number, words) if expected == "task" else None
-        if expected == "algorithm" and len(words) > 2 and words[2][0] == "task":  # both headers on one line
-            return _header_shape(number, words[:2]) or _header_shape(number, words[2:])
-        found = _header_shape(number, words)
-        if found is not None or expected == "task":
-            return found
-        expected = "task"
+        if expected == "body":
+            if words[0][0] == "task":
+                return _late_task(number, words[0], task_line)
+        elif words[0][0] != expected:
+            if expected == "algorithm":
+                return None
+            found = _misspelt_task(number, words)
+            if found is not None:
+                return found
+            expected = "body"
+        elif expected == "algorithm" and len(words) > 2 and words[2][0] == "task":  # both headers on one line
+            return MlevError("the task header is a line of its own, not part of the algorithm line",
+                             Span(number, words[2].start() + 1, number, words[2].end()),
+                             f"a header is one line: `algorithm {words[1][0]}`, then `task NAME` on the next line")
+        else:
+            found = _header_shape(number, words) or (_unquoted_task(number, words[1]) if expected == "task" else None)
+            if found is not None:
+                return found
+            task_line = number if expected == "task" else None
+            expected = "body" if expected == "task" else "task"
     return None
+
+
+def _late_task(number: int, word: re.Match[str], first: int | None) -> MlevError:
+    """The error of a ``task`` line (its keyword ``word``, on line ``number``) after the headers: a second one
+    (``first``: the line of the first), or one below the definitions."""
+    span = Span(number, word.start() + 1, number, word.end())
+    if first is not None:
+        return MlevError(f"the task is given twice (first at line {first})", span,
+                         "a program has one task line, right after `algorithm NAME`: keep one")
+    return MlevError("the task line comes right after `algorithm NAME`, before the definitions", span,
+                     "move it up to the line after the algorithm line")
+
+
+def _unquoted_task(number: int, word: re.Match[str]) -> MlevError | None:
+    """The error of a task line's name ``word`` (on line ``number``) that is a data file's name or a task with
+    options written without quotes (``x.csv:target=y``: the parser would stop at its ``.``), or None."""
+    name = word[0]
+    if name.startswith('"') or re.fullmatch(r"[A-Za-z_]\w*", name) or not re.search(r"[.:/=\\]", name):
+        return None
+    what = "a data file's name" if re.search(r"[./\\]", name.split(":")[0]) else "a task with options"
+    return MlevError(f"{what} is written in quotes on the task line", Span(number, word.start() + 1, number,
+                                                                           word.end()), f'write task "{name}"')
 
 
 def _misspelt_task(number: int, words: list[re.Match[str]]) -> MlevError | None:

@@ -414,8 +414,9 @@ class GrammarSpec:
 
     def to_toml(self, parent: GrammarSpec | None = None, extends: str = "base", header: str = "") -> str:
         """This grammar as a file that ``extends`` ``parent`` (default: the base grammar): the weights
-        that differ, its learned rules with provenance, and its operators.  Loading it gives back a
-        grammar with the same :attr:`digest`."""
+        that differ, its learned rules with provenance, its operators, and its ``[restrict.*]`` tables that
+        are not the parent's.  Loading it gives back a grammar with the same :attr:`digest`; a GrammarError
+        where it lacks a table of the parent's (a file that extends a grammar inherits them all)."""
         parent = parent or _base()
         old = {p.id: p.weight for p in parent.productions}
         lines = [f"# {line}".rstrip() for line in header.splitlines()]
@@ -442,6 +443,17 @@ class GrammarSpec:
                           f"generation = {r.generation}", f"uses = {r.uses}", ""]
         for o in self.operators:
             lines += ["[[operator]]", f"name = {_q(o.name)}", f"program = {_q(o.text)}", f"weight = {o.weight!r}", ""]
+        inherited = {f.name: f for f in parent.focus}
+        lost = sorted(set(inherited) - {f.name for f in self.focus})
+        if lost:  # a file that extends another inherits every [restrict.*] table of it
+            raise GrammarError(f"[restrict.{lost[0]}] of the parent grammar is not in this one: a file that "
+                               "extends it cannot leave it out",
+                               hint="keep the table (a scale of 1 keeps the weights as they are)")
+        for f in self.focus:
+            if inherited.get(f.name) != f:
+                lines += [f"[restrict.{f.name}]", f"types = [{', '.join(_q(t) for t in sorted(f.types))}]",
+                          f"scale = {f.scale!r}", f"keep = [{', '.join(_q(k) for k in sorted(f.keep))}]",
+                          *([f"doc = {_q(f.doc)}"] if f.doc or f.name in inherited else []), ""]  # "": not inherited
         return "\n".join(lines)
 
 
