@@ -66,8 +66,9 @@ def locate(text: str, place: Place) -> Span | None:
         tables = tables[which:which + 1]
     elif isinstance(which, str):
         tables = [s for s in tables if s.value("name") == which]
-    if not tables:
-        return None
+    if not tables:  # a table written inline (``op = { f = ... }``): its top-level key
+        top = _sections(text)[0]
+        return top.key(table.split(".")[0]) if table is not None and which is None else None
     section = tables[0]
     found = (section.key(key) if key is not None else None) or section.header
     if found is None and table is None and key is not None:  # a top-level key written as a table: [key], [[key]]

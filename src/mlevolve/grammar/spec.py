@@ -352,7 +352,8 @@ class GrammarSpec:
                 literals = {}
                 for t, lit in parent.literals.items():
                     at = (f"literals.{t}", "weight", None)
-                    literals[t] = replace(lit, weight=_get(_table(data, "literals").get(t, {}), "weight", "number",
+                    literals[t] = replace(lit, weight=_get(_entry("literals", t, _table(data, "literals").get(t, {})),
+                                                           "weight", "number",
                                                            f"[literals.{t}]", at, lit.weight))
                 at = ("variables", "weight", None)
                 variable_weight = _get(_table(data, "variables"), "weight", "number", "[variables]", at,
@@ -363,11 +364,11 @@ class GrammarSpec:
                 productions = []
                 for op, entry in _table(data, "op").items():
                     at = (f"op.{op}", None, None)
-                    productions += _monomorphise(op, entry)
+                    productions += _monomorphise(op, _entry("op", op, entry))
                 literals = {}
                 for t, e in _table(data, "literals").items():
                     at = (f"literals.{t}", None, None)
-                    literals[str(t)] = _literal(str(t), e)
+                    literals[str(t)] = _literal(str(t), _entry("literals", t, e))
                 at = ("variables", "weight", None)
                 variable_weight = _get(_table(data, "variables"), "weight", "number", "[variables]", at, 3.0)
             for i, entry in enumerate(_array(data, "rule")):
@@ -394,8 +395,8 @@ class GrammarSpec:
             focus = dict(inherited)
             for n, entry in _table(data, "restrict").items():
                 at = (f"restrict.{n}", None, None)
-                was = inherited.get(str(n))
-                if was is not None and isinstance(entry, Mapping):  # an override: the keys it leaves out inherited
+                was, entry = inherited.get(str(n)), _entry("restrict", n, entry)
+                if was is not None:  # an override: the keys it leaves out inherited
                     entry = {"types": sorted(was.types), "scale": was.scale, "keep": sorted(was.keep),
                              "doc": was.doc, **entry}
                 focus[str(n)] = _focus(str(n), entry, types, productions)
@@ -567,6 +568,17 @@ def _get(entry: Mapping[str, Any], key: str, kind: str, where: str, place: Place
         return default
     return toml_value(entry[key], kind, f"{where} {key}" if where else f"`{key}`", key, _error_at(place),
                       example or _EXAMPLES.get(key))
+
+
+_ENTRIES = {"op": '{ sig = ["Scalar -> Scalar"] }', "literals": "{ weight = 1.0 }", "restrict": "{ scale = 0.1 }"}
+
+
+def _entry(section: str, name: str, entry: object) -> Mapping[str, Any]:
+    """Table ``[section.name]`` (``[op.add]``), or a GrammarError at it where it is not a table (``op.add = 3``)."""
+    where = f"{section}.{name}"
+    table: Mapping[str, Any] = toml_value(entry, "table", f"[{where}]", where, _error_at((section, name, None)),
+                                          _ENTRIES[section])
+    return table
 
 
 def _literal(t: str, entry: Mapping[str, Any]) -> LiteralSpec:
