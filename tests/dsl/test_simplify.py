@@ -223,6 +223,7 @@ def test_learner_bodies_are_simplified_and_check() -> None:
     ("0.5 * (2.0 * x)", "0.5 * (2.0 * x)"),  # not x: 2.0 * x overflows where x does not
     ("2.53 * (3.0 * x)", "2.53 * (3.0 * x)"),  # 3 is no power of two: two roundings
     ("2.53 * (x / 2.0)", "2.53 * (x / 2.0)"),  # x / 2 loses bits where it is subnormal
+    ("1.5 * (x / 0.0)", "1.5 * (x / 0.0)"),  # no power of two (and no ZeroDivisionError: a run crashed on it)
 ])
 def test_examples(text: str, expected: str) -> None:
     assert format_expr(simplify_expr(parse_expr(text))) == expected

@@ -199,7 +199,7 @@ RULES: tuple[Rule, ...] = (
          "(literals, c * 2^m finite): 2^m * x is exact unless it overflows, and then so does c * 2^m * x; "
          "both sides round the same real number once"),
     Rule("mul-div-pow2", P("mul", V("c"), P("div", V("x"), V("k")), commute=True),
-         lambda b: _power_of_two(b, lambda k: 1.0 / k), "c * (x / 2^-m) = (c * 2^m) * x exactly for m >= 0 and "
+         lambda b: _power_of_two(b, lambda k: _ratio(1.0, k)), "c * (x / 2^-m) = (c * 2^m) * x exactly for m >= 0 and "
          "|c| >= 1: x / 2^-m is x * 2^m rounded once, the same number (mul-pow2)"),
     Rule("mul-neg-neg", P("mul", P("neg", V("x")), P("neg", V("y"))), lambda b: _call("mul", b["x"], b["y"]),
          "(-x) * (-y) = x * y by sign symmetry"),
@@ -586,6 +586,13 @@ def _mul(a: Expr, b: Expr) -> Expr:
     return Call("mul", (a, b))
 
 
+def _ratio(a: float, b: float) -> float:
+    """``a / b`` as IEEE (and the backends) divide: by zero, an infinity or NaN, which a fold declines
+    (Python's ``/`` raises ZeroDivisionError: ``(k * x) / 0.0`` took a meta run down)."""
+    with np.errstate(all="ignore"):
+        return float(np.float64(a) / np.float64(b))
+
+
 def _add(a: Expr, b: Expr) -> Expr:
     return Call("add", (a, b))
 
@@ -658,27 +665,27 @@ REASSOCIATION: tuple[Rule, ...] = (
     Rule("mul-mul-lit", P("mul", V("c"), P("mul", V("k"), V("x")), commute=True),
          lambda b: _two("mul", b, lambda c, k: c * k, _mul), "c * (k * x) = (c * k) * x (associativity of *)"),
     Rule("mul-div-lit", P("mul", V("c"), P("div", V("x"), V("k")), commute=True),
-         lambda b: _two("div", b, lambda c, k: c / k, _mul, ("k", "x")),
+         lambda b: _two("div", b, lambda c, k: _ratio(c, k), _mul, ("k", "x")),
          "c * (x / k) = (c / k) * x (k != 0)"),
     Rule("mul-ldiv-lit", P("mul", V("c"), P("div", V("k"), V("x")), commute=True),
          lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (n, x))),
          "c * (k / x) = (c * k) / x"),
     Rule("div-mul-lit", P("div", P("mul", V("k"), V("x")), V("c")),
-         lambda b: _two("mul", b, lambda c, k: k / c, _mul), "(k * x) / c = (k / c) * x (c != 0)"),
+         lambda b: _two("mul", b, lambda c, k: _ratio(k, c), _mul), "(k * x) / c = (k / c) * x (c != 0)"),
     Rule("div-div-lit", P("div", P("div", V("x"), V("k")), V("c")),
          lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (x, n)), ("k", "x")),
          "(x / k) / c = x / (k * c)"),
     Rule("ldiv-mul-lit", P("div", V("c"), P("mul", V("k"), V("x"))),
-         lambda b: _two("mul", b, lambda c, k: c / k, lambda n, x: Call("div", (n, x))),
+         lambda b: _two("mul", b, lambda c, k: _ratio(c, k), lambda n, x: Call("div", (n, x))),
          "c / (k * x) = (c / k) / x (k != 0)"),
     Rule("div-ldiv-lit", P("div", P("div", V("k"), V("x")), V("c")),
-         lambda b: _two("div", b, lambda c, k: k / c, lambda n, x: Call("div", (n, x))),
+         lambda b: _two("div", b, lambda c, k: _ratio(k, c), lambda n, x: Call("div", (n, x))),
          "(k / x) / c = (k / c) / x (c != 0)"),
     Rule("ldiv-div-lit", P("div", V("c"), P("div", V("x"), V("k"))),
          lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (n, x)), ("k", "x")),
          "c / (x / k) = (c * k) / x"),
     Rule("ldiv-ldiv-lit", P("div", V("c"), P("div", V("k"), V("x"))),
-         lambda b: _two("div", b, lambda c, k: c / k, _mul), "c / (k / x) = (c / k) * x (k != 0)"),
+         lambda b: _two("div", b, lambda c, k: _ratio(c, k), _mul), "c / (k / x) = (c / k) * x (k != 0)"),
     Rule("mul-neg-lit", P("mul", V("c"), P("neg", V("x")), commute=True),
          lambda b: None if (c := _literal(b, "c")) is None or constant_value(b["x"]) is not None
          else _mul(const(-c[0]), b["x"]), "c * (-x) = (-c) * x"),

@@ -234,11 +234,14 @@ class Engine:
 
     def _folded(self, body: Expr) -> Expr:
         """A made body (random or a variation's child) with its chains of literals folded into one
-        (:func:`~mlevolve.dsl.simplify.fold_fitted`: ``0.695 - x - 1.09`` is ``-0.395 - x``) in a run that
-        does not fit constants; the folded program is the candidate, scored and shown as it is.  (Where
-        constants are fitted the fit folds them after fitting, and scores the result.)  Folding is exact
-        in real arithmetic only, so it is part of making a candidate, never of the cache key's simplifier."""
-        return body if self.config.fit else fold_fitted(body)
+        (:func:`~mlevolve.dsl.simplify.fold_fitted`: ``0.695 - x - 1.09`` is ``-0.395 - x``) in a run
+        that evolves no formula or learner (``config.fit`` None: an activation, loss, optimizer...); the
+        folded program is the candidate, scored and shown as it is.  Folding is exact in real arithmetic
+        only, so it is part of making a candidate, never of the cache key's simplifier.  A formula's or
+        learner's constants are folded by the fit, after fitting (which scores the result); with
+        ``--no-fit`` (the meta level's inner runs) they are left as made: folding them there took the
+        meta smoke run's elites below anything to mine (seeds 0-4: no rule, against 3 on main)."""
+        return fold_fitted(body) if self.config.fit is None else body
 
     def vary(self, parent: Program, other: Program | None = None) -> tuple[Program, str]:
         """A child of ``parent`` (crossed with ``other`` if given) and the operator that made it."""
