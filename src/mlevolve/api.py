@@ -852,8 +852,9 @@ def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping
 
 def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS) -> builtins.list[dict[str, Any]]:
     """The ``n`` best distinct behaviours of an archive, best first: programs with the same behaviour
-    (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by its fittest, earliest
-    program, with ``same`` listing the others' hashes.
+    (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by one program (of those
+    tied with its fittest within float rounding, the smallest: :func:`mlevolve.results.shown_order`, the
+    rule of every best shown), with ``same`` listing the others' hashes.
 
     Each is a dict: ``rank``, ``fitness``, ``metrics``, ``hash``, ``seq``, ``operator``,
     ``generation``, ``program`` (the whole program as shown: no comments, the run's task line),

@@ -193,7 +193,8 @@ def _behaviours(run: Run) -> list[Group]:
     inputs; a row scored by FEC carries the fingerprint it matched), have equal metrics on the
     training and held-out splits alike (to 8 significant digits), or have equal metrics and the same shown
     text (:func:`mlevolve.results.shown_program`).  Groups are the connected components of
-    those relations (union-find); each group's representative is its fittest, earliest program.
+    those relations (union-find); each group's representative is its first by :func:`mlevolve.results.shown_order`
+    (of its programs tied with its fittest, the smallest).
     Ranked by the representative's fitness, ties to the earliest; programs (and groups) whose fitnesses
     tie within float rounding are shown smallest first (:func:`mlevolve.results.shown_order`), as every
     command that shows a run's best does (``best``, ``show``, ``report``, ``export --db --best``).
