@@ -40,6 +40,7 @@ from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.common import SEED_LIMIT
 from mlevolve.messages import AT_LEAST, SEED_RANGE
+from mlevolve.results import SHOWN_DIGITS
 
 
 def read_source(path: str | Path) -> str:
@@ -524,6 +525,7 @@ def evolve(
     memory_limit: float | None = Resources.memory_limit,
     confirm: int = 0,
     diversity: DiversityConfig | None = None,
+    digits: int = SHOWN_DIGITS,
 ) -> dict[str, Any]:
     """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates (each
     proposed program counts once, however it is answered: cache, FEC, probe, hurdle or a full
@@ -545,7 +547,8 @@ def evolve(
     log-scale grid, :func:`mlevolve.interpreter.fit.tune_learner`); the archive keeps the fitted
     program and its ``fit_evaluations``; it has no effect on other programs.  ``confirm`` > 0 re-evaluates the
     best and the starting program with that many further seeds (new data split and training seed
-    each) to give the gain's spread.
+    each) to give the gain's spread.  ``digits``: the significant digits of the literals in the
+    ``answer``'s program, shown to people (0: every digit); ``best_program`` keeps them all.
 
     The program, the ``--evolve`` names and the task are checked (and the task's data read) before
     PyTorch is imported, so a mistake is reported at once.  Returns a summary: counts of candidates
@@ -555,6 +558,7 @@ def evolve(
     commands to run next.  Ctrl-C raises :class:`RunInterrupted`.
     """
     _at_least(budget=budget, epochs=epochs, tournament=tournament)
+    _at_least(0, digits=digits)
     _at_least(2, population=population)
     _confirms(confirm)
     _seed(seed)
@@ -683,7 +687,8 @@ def evolve(
                     same_program=best is not None and best.hash == start["hash"], confirm=pairs)
     result["start"]["how"] = start["how"]
     if best is not None:
-        result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names))
+        result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names,
+                                                                                digits=digits))
     return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
             "task": task_name, "evolve": names, "init": init, "answer": result,
@@ -848,20 +853,24 @@ def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping
     return pairs
 
 
-def best(db: str | Path, n: int = 5) -> builtins.list[dict[str, Any]]:
+def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS) -> builtins.list[dict[str, Any]]:
     """The ``n`` best distinct behaviours of an archive, best first: programs with the same behaviour
-    (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by its fittest, earliest
-    program, with ``same`` listing the others' hashes.
+    (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by one program (of those
+    tied with its fittest within float rounding, the smallest: :func:`mlevolve.results.shown_order`, the
+    rule of every best shown), with ``same`` listing the others' hashes.
 
     Each is a dict: ``rank``, ``fitness``, ``metrics``, ``hash``, ``seq``, ``operator``,
     ``generation``, ``program`` (the whole program as shown: no comments, the run's task line),
     ``evolved`` (the shown text of just the definitions the run evolved), ``stored`` (the archive's
     text), ``same`` and ``answer`` (against the run's starting program, as :func:`show` gives it).
+    ``digits``: the significant digits of the literals in ``program`` and ``evolved`` (0: every digit;
+    ``stored`` keeps them all).
     """
     from mlevolve.report import data
 
     _at_least(n=n)
-    run = data.load(db, top=1)
+    _at_least(0, digits=digits)
+    run = data.load(db, top=1, digits=digits)
     out = [{"rank": rank, **data.describe(run, g.representative, g)}
            for rank, g in enumerate(data.behaviours(run)[:n], 1)]
     for c in out:
@@ -880,7 +889,8 @@ def no_score(db: str | Path) -> tuple[str, str]:
 
 
 def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
-         timeout: float = Resources.timeout, grammar: GrammarSpec | None = None) -> builtins.list[dict[str, Any]]:
+         timeout: float = Resources.timeout, grammar: GrammarSpec | None = None,
+         digits: int = SHOWN_DIGITS) -> builtins.list[dict[str, Any]]:
     """The program whose hash starts with ``key`` (default: the ``n`` best behaviours), each with its ancestry.
 
     Each is a dict like :func:`best`'s (``rank`` only for the best) plus ``source``, ``failure``,
@@ -889,12 +899,14 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
     ``answer`` compares each with the run's starting program (see :func:`mlevolve.results.answer`;
     None for a failure or an archive without a start); ``confirm`` > 0 re-evaluates both with that
     many further seeds for the gain's spread, checked in ``grammar`` (the run's: see :func:`archived_grammar`).
+    ``digits`` as :func:`best`'s.
     """
     from mlevolve.report import data
 
     _at_least(n=n)
+    _at_least(0, digits=digits)
     _confirms(confirm)
-    run = data.load(db, top=n, key=key)
+    run = data.load(db, top=n, key=key, digits=digits)
     if run.found is not None:
         out = [{**data.describe(run, run.found, data.group_of(run, run.found)),
                 "ancestry": data.ancestry(run, run.found)}]
@@ -943,19 +955,22 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
     return out
 
 
-def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | Path | None = None) -> dict[str, Any]:
+def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | Path | None = None,
+           digits: int = SHOWN_DIGITS) -> dict[str, Any]:
     """Write the HTML run report of archive ``db`` to ``output``; see docs/report.md.
 
     ``baseline``: another archive of the same task (say, a random-search run) whose best-so-far
-    curve is drawn with this run's.  Returns ``output``, the candidates read and the run's state.
+    curve is drawn with this run's.  ``digits`` as :func:`best`'s.  Returns ``output``, the candidates
+    read and the run's state.
     """
     from mlevolve.report import data, page
 
     _at_least(top=top)
+    _at_least(0, digits=digits)
     if Path(output).resolve() == Path(db).resolve():
         raise MlevError("the report would overwrite the archive", file=str(db), hint="pass -o OUT.html")
     check_not_overwriting(output, "report")
-    run = data.load(db, top=top)
+    run = data.load(db, top=top, digits=digits)
     other = data.load(baseline) if baseline is not None else None
     if other is not None and other.meta.get("task") != run.meta.get("task"):
         raise MlevError(f"baseline is a run on task {other.meta.get('task')!r}, not {run.meta.get('task')!r}",

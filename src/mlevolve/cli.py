@@ -350,7 +350,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             init=args.init, population=args.population, tournament=args.tournament, epochs=args.epochs,
             hurdle=args.hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
             json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
-            memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit,
+            memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit, digits=args.digits,
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except api.RunInterrupted as stop:
         print(f"mlevolve evolve: {_stop_word()}; {stop.saved} candidates are saved in {shlex.quote(stop.db)}\n"
@@ -387,7 +387,7 @@ def _cmd_meta(args: argparse.Namespace) -> int:
 def _cmd_best(args: argparse.Namespace) -> int:
     from mlevolve.report import render, summary
 
-    rows = api.best(args.db, args.n)
+    rows = api.best(args.db, args.n, digits=args.digits)
     if not rows:
         message, hint = api.no_score(args.db)
         print(f"{args.db}: {message}\nhint: {hint}")
@@ -426,7 +426,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
                         hint="mlevolve show DB --best -n N, or mlevolve show DB HASH")
     color = render.use_color(sys.stdout)
     grammar = load_grammar(args.grammar) if args.grammar else None
-    for c in api.show(args.db, args.hash, args.n, confirm=args.confirm, grammar=grammar):
+    for c in api.show(args.db, args.hash, args.n, confirm=args.confirm, grammar=grammar, digits=args.digits):
         lines = render.candidate(c, c.get("rank"), c["program"])
         if c.get("answer"):
             lines += [[("label", "against the start:")], *render.indented([("text", line)] for line in (
@@ -447,7 +447,7 @@ def _show_formula(args: argparse.Namespace) -> int:
     if args.db.endswith(".mlev"):
         programs = [args.db]  # a path: errors name the file
     else:
-        shown = api.show(args.db, args.hash, args.n)
+        shown = api.show(args.db, args.hash, args.n, digits=args.digits)
         programs = [api.parse(c["program"], f"{args.db}#{c['hash'][:12]}") for c in shown]
     for program in programs:
         expr = api.formula_sympy(program)
@@ -470,7 +470,7 @@ def _no_stdout(output: str | None, what: str, example: str) -> None:
 def _cmd_report(args: argparse.Namespace) -> int:
     _no_stdout(args.output, "the report", "runs/report.html")
     output = args.output or str(Path(args.db).with_suffix(".html"))
-    result = api.report(args.db, output, top=args.top, baseline=args.baseline)
+    result = api.report(args.db, output, top=args.top, baseline=args.baseline, digits=args.digits)
     print(f"wrote {result['output']} ({result['candidates']} candidates, {result['state']})")
     return 0
 
@@ -489,6 +489,12 @@ def _shown(value: object) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     return format(value, "g") if isinstance(value, float) else str(value)
+
+
+def _digits(p: argparse.ArgumentParser, call: Callable[..., Any]) -> None:
+    """``--digits N``: the significant digits of the literals shown (``mlevolve.results.SHOWN_DIGITS``)."""
+    _option(p, call, "digits", "significant digits of the constants shown; 0: every digit, as the archive "
+            "and export keep them", metavar="N")
 
 
 def _option(p: argparse.ArgumentParser, call: Callable[..., Any], name: str, help: str, *,
@@ -627,6 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="no progress output; the summary as one strict JSON object")
     _option(p, api.evolve, "confirm", "re-evaluate the best and the starting program with N more seeds, for the "
             "gain's spread", metavar="N")
+    _digits(p, api.evolve)
     p.add_argument("--json-log", metavar="FILE", help="append one JSON line per candidate to FILE (a new or empty "
                    "file, or this run's own log: any other file is refused)")
     _option(p, api.evolve, "workers", "score candidates in N worker processes (0: one per core; 1: one worker, "
@@ -660,6 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("best", help="list the best programs of a run's archive")
     p.add_argument("db", metavar="DB")
     _option(p, api.best, "n", "how many")
+    _digits(p, api.best)
     p.set_defaults(run=_cmd_best)
 
     p = sub.add_parser("show", help="print a program of a run's archive with its metrics and ancestry")
@@ -674,6 +682,7 @@ def build_parser() -> argparse.ArgumentParser:
             "the gain and its spread", metavar="N")
     p.add_argument("--grammar", metavar="FILE",
                    help="with --confirm: the run's grammar file (default: the base grammar)")
+    _digits(p, api.show)
     p.set_defaults(run=_cmd_show)
 
     p = sub.add_parser("report", help="write a run's report: one self-contained HTML file with plots and lineage")
@@ -682,6 +691,7 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, api.report, "top", "how many of the best programs to show")
     p.add_argument("--baseline", metavar="DB", help="another run's archive of the same task (e.g. random "
                    "search) to draw with this one")
+    _digits(p, api.report)
     p.set_defaults(run=_cmd_report)
     return parser
 

@@ -22,7 +22,7 @@ import math
 import statistics
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from mlevolve.dsl.ir import Definition, Program
 
@@ -70,6 +70,48 @@ def shown_order(items: Sequence[T], fitness: Callable[[T], float], size: Callabl
         out += sorted(items[i:j], key=size)  # stable: equal sizes keep their rank
         i = j
     return out
+
+
+def shown_scale(metrics: Mapping[str, Any]) -> float:
+    """The ``scale`` of :func:`shown_order` for a program scored with ``metrics``: its fitness metric's
+    :meth:`Metric.tie_scale` (without the targets' variances, which a search and an archive row lack)."""
+    return fitness_metric(metrics).tie_scale()
+
+
+class ShownBest(Generic[T]):
+    """The first item of :func:`shown_order`, kept as items arrive one at a time (in the order of their
+    rank's tie-breaker: a run's candidates by sequence number), so that a search names the program that
+    ``best``, ``show --best``, the report and ``export --best`` name: among the items tied with the
+    fittest (the earliest of the highest fitness, the anchor), the smallest, ties to the fitter, then to
+    the earlier.  ``ident``: the key of an item that may arrive again (a program's hash: a cache hit),
+    entered once.  O(items tied with the anchor) memory: a new anchor drops those no longer tied."""
+
+    def __init__(self, fitness: Callable[[T], float], size: Callable[[T], int], scale: Callable[[T], float],
+                 ident: Callable[[T], Any]) -> None:
+        self.fitness, self.size, self.scale, self.ident = fitness, size, scale, ident
+        self.anchor: T | None = None
+        self.best: T | None = None
+        self._near: dict[Any, T] = {}  # the items tied with the anchor, by ident, in arrival order
+        self._scale = 0.0
+
+    def _key(self, item: T) -> tuple[int, float]:
+        return self.size(item), -self.fitness(item)
+
+    def add(self, item: T) -> None:
+        """Enter ``item`` (a finite fitness)."""
+        f = self.fitness(item)
+        anchor = self.anchor
+        if anchor is None or f > self.fitness(anchor):
+            self.anchor, self._scale = item, self.scale(item)
+            near = {k: v for k, v in self._near.items() if tied(self.fitness(v), f, self._scale)}
+            near.setdefault(self.ident(item), item)
+            self._near = near
+            self.best = min(near.values(), key=self._key)  # the first of the least: the earliest
+        elif tied(f, self.fitness(anchor), self._scale) and self.ident(item) not in self._near:
+            self._near[self.ident(item)] = item
+            assert self.best is not None
+            if self._key(item) < self._key(self.best):
+                self.best = item
 
 
 @dataclass(frozen=True)
@@ -385,6 +427,34 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
 
 
 # -- the one way programs are shown to people ----------------------------------------------------------------
+SHOWN_DIGITS = 4
+"""The significant digits of a literal in a program shown to people (``best``, ``show``, the report and
+``evolve``'s summary; as PySR's ``print_precision``): a fitted constant's 17 digits read as ``-0.3837``.
+The one setting: the commands' ``--digits N`` overrides it, ``--digits 0`` shows every digit.  What is
+kept and run is never rounded: the archive, ``--json``'s ``best_program``, and ``export`` (whose script
+and ``.mlev`` reproduce the run bit for bit)."""
+
+
+def rounded(program: Program, digits: int | None) -> Program:
+    """``program`` with each float literal rounded to ``digits`` significant digits, for display only (a
+    rounded program computes other values); ``program`` itself for ``digits`` None or 0, or where no
+    literal changes.  Integer literals (sizes) are kept.  Iterative (:func:`mlevolve.dsl.traverse.fold`)."""
+    from mlevolve.dsl.ir import Num, with_children
+    from mlevolve.dsl.simplify import simplify_program
+    from mlevolve.dsl.traverse import fold
+
+    if not digits:
+        return program
+
+    def node(n: Any, kids: list[Any]) -> Any:
+        if isinstance(n, Num) and not n.is_int:
+            value = float(f"{float(n.value):.{digits}g}")
+            return n if value == n.value else Num(value)
+        return with_children(n, tuple(kids)) if any(a is not b for a, b in zip(kids, n.children(), strict=True)) else n
+
+    return simplify_program(program, lambda e: fold(e, node))  # (each body mapped: the rounding, not a simplifier)
+
+
 def simplified(program: Program) -> Program:
     """The program as shown to people: :func:`mlevolve.dsl.simplify.simplify_program` of it (same values
     on every input, never larger), the one place where what is shown departs from what was stored."""
@@ -401,19 +471,21 @@ def _uncommented(program: Program) -> Program:
 
 
 def shown_program(text: str, *, only: Collection[str] | None = None, task: str | None = None,
-                  source: str = "<archive>") -> str:
+                  source: str = "<archive>", digits: int | None = None) -> str:
     """How a found program's text is shown to people (``best``, ``show``, the report, the summary).
 
     Hand-written comments are dropped (they described the file's program, not this one), the ``task``
     line is the run's ``task`` (or none, never the file's stale one), and the program is
     :func:`simplified`.  With ``only`` (definition names; ``learner.method`` counts as its learner),
     just those definitions are shown, without the ``algorithm`` and ``task`` lines; when it names none
-    of them, the whole program.  ``source`` names the text in a parse error.
+    of them, the whole program.  ``source`` names the text in a parse error.  ``digits``: literals
+    :func:`rounded` to that many significant digits (people's commands pass :data:`SHOWN_DIGITS`); None
+    (the default, for ``export`` and ``--json``): every digit, the program as it runs.
     """
     from mlevolve.dsl.parse import parse
     from mlevolve.dsl.printer import format_definition, format_program
 
-    program = simplified(_uncommented(parse(text, source)))
+    program = rounded(simplified(_uncommented(parse(text, source))), digits)
     owners = {name.split(".")[0] for name in only or ()}
     chosen = [d for d in program.definitions if d.name in owners]
     if chosen:

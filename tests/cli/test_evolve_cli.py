@@ -18,7 +18,11 @@ from typing import Any
 import pytest
 
 from mlevolve.cli import main
+from mlevolve.dsl.kinds import slot_body
+from mlevolve.dsl.parse import parse
+from mlevolve.dsl.printer import format_expr
 from mlevolve.gp.archive import Archive, Row
+from mlevolve.results import SHOWN_DIGITS, rounded
 from tests.conftest import ROOT, Capsys, archive_meta, cli, usage_error
 
 QUARTIC = str(ROOT / "examples" / "quartic.mlev")
@@ -155,12 +159,18 @@ def test_best_and_export_mistakes(capsys: Capsys, tmp_path: Path, finished: Path
 
 
 # --------------------------------------------------------------------------------------------- runs
+def shown_best(db: Path) -> Row:
+    """The run's best as every command names it (``Archive.best``: of the programs tied with the fittest
+    within float rounding, the smallest)."""
+    with Archive.read(db) as archive:
+        return archive.best(1)[0]
+
 
 
 def test_quiet_prints_one_line(capsys: Capsys, tmp_path: Path) -> None:
     code, out, err = evolve_quartic(capsys, tmp_path / "q.db", "--quiet")
     assert (code, err) == (0, "")
-    best = max((r for r in archive_rows(tmp_path / "q.db") if r.fitness is not None), key=lambda r: (r.fitness, -r.seq))
+    best = shown_best(tmp_path / "q.db")
     assert re.fullmatch(rf"best train_r2 {best.fitness:.5g} \((better than|no gain over|WORSE than) the start's "
                         rf"\S+\); hash {best.hash[:12]}; 120 candidates; archive {re.escape(str(tmp_path / 'q.db'))}\n",
                         out)
@@ -179,14 +189,15 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
     assert re.fullmatch(r"120 candidates \(0 from the archive\): evaluated \d+, cache \d+, fec \d+, hurdle 0, "
                         r"probe \d+, failed \d+; fitting \d+ evaluations", lines[0])  # fitted: the default
     assert lines[1].startswith(f"archive: {db}  (")
-    best = max((r for r in archive_rows(db) if r.fitness is not None), key=lambda r: (r.fitness, -r.seq))
+    best = shown_best(db)
     assert lines[3] == "metric:  train_r2 on the training split (higher is better); fitness = train_r2"
     assert lines[5].startswith(f"best:    train_r2 {best.fitness:.5g}  test_r2 ")  # R² once: the metric is one
     assert lines[5].endswith(f"(hash {best.hash[:12]}, candidate {best.seq})")
     shown = out.split("best program:\n")[1].split("\n\n")[0]
     assert shown.splitlines()[0] == "    formula f(x: Scalar) -> Scalar ="
-    assert best.simplified is not None  # shown simplified: what the archive keeps beside what was evaluated
-    assert best.simplified.split("=\n")[1].strip() == shown.split("=\n")[1].strip()
+    assert best.simplified is not None  # shown simplified (what the archive keeps beside what was evaluated),
+    # its constants to SHOWN_DIGITS significant digits
+    assert format_expr(slot_body(rounded(parse(best.simplified), SHOWN_DIGITS), "f")) == shown.split("=\n")[1].strip()
     # resumed: everything from the archive, the same answer
     code, again, err = evolve_quartic(capsys, db)
     assert code == 0 and again.startswith("120 candidates: 120 replayed from the archive, 0 new (evaluated 0, cache 0")
@@ -273,9 +284,9 @@ def test_best_lists_ranked_programs_with_their_evolved_definitions(capsys: Capsy
             assert same.startswith(f"    + {len(group) - 1} more {word} with the same behaviour: ")
             assert same.split(": ")[1].split(", ")[:4] == [m.hash[:12] for m in group[1:5]]
         assert lines[2] == "    formula f(x: Scalar) -> Scalar ="
-        assert r.simplified is not None  # shown simplified
-        body = r.simplified.split("formula f(x: Scalar) -> Scalar =\n")[1].rstrip("\n").splitlines()
-        assert lines[3:] == ["    " + b for b in body]
+        assert r.simplified is not None  # shown simplified, its constants to SHOWN_DIGITS significant digits
+        body = format_expr(slot_body(rounded(parse(r.simplified), SHOWN_DIGITS), "f"))
+        assert lines[3:] == ["      " + body]
         assert "algorithm quartic" not in block  # only the evolved definition
     # -n larger than the archive's distinct successes
     code, out, _ = cli(capsys, "best", str(finished), "-n", "100000")

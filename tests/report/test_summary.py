@@ -445,9 +445,32 @@ def test_shown_order_lists_the_smaller_of_tied_results_first() -> None:
     assert [x[0] for x in shown_order(items[:1], lambda x: x[1], lambda x: x[2], lambda x: 1.0)] == ["a"]
 
 
+@given(st.lists(st.tuples(st.sampled_from([1.0, 1.0 - 1e-13, 1.0 - 5e-10, 1.0 - 2e-9, 0.5, 0.0, -3.0]),
+                          st.integers(1, 6), st.integers(0, 5)), min_size=1, max_size=25))
+def test_the_runs_best_is_the_first_of_shown_order(items: list[tuple[float, int, int]]) -> None:
+    """What a search reports as its best as candidates arrive (``ShownBest``, by sequence number) is the
+    first of ``shown_order`` over the distinct programs ranked by (fitness, earliest), as ``best`` lists
+    them: among those tied with the fittest, the smallest (then the fitter, then the earliest).  A
+    program (the third field) that arrives again counts once, at its first arrival."""
+    from mlevolve.results import ShownBest, shown_order
+
+    program = {}
+    for i, (f, size, ident) in enumerate(items):  # a program has one fitness and size: its first arrival's
+        program.setdefault(ident, (f, size, ident, i))
+    arrivals = [(*program[ident][:3], i) for i, (_, _, ident) in enumerate(items)]
+    tracker: Any = ShownBest(lambda x: x[0], lambda x: x[1], lambda x: 1.0, lambda x: x[2])
+    for item in arrivals:
+        tracker.add(item)
+    firsts = sorted(program.values(), key=lambda x: (-x[0], x[3]))
+    expected = shown_order(firsts, lambda x: x[0], lambda x: x[1], lambda x: 1.0)[0]
+    assert tracker.best[2] == expected[2]
+    assert tracker.anchor[2] == firsts[0][2]  # the search's own: the fittest, earliest
+
+
 def test_the_smaller_of_two_tied_programs_is_shown_first(capsys: Capsys, tmp_path: Path) -> None:
     """best, show --best, the report's answer and export --best showed a size-11 program before a size-5 one
-    tied with it within float rounding; the archive's own ranking (the search's) is by fitness alone."""
+    tied with it within float rounding.  The archive's ranking follows the same rule (it ranked by fitness
+    alone, so a run's summary named the size-11 program where ``best`` named the size-5 one)."""
     from dataclasses import replace
 
     from mlevolve.report import data
@@ -459,10 +482,44 @@ def test_the_smaller_of_two_tied_programs_is_shown_first(capsys: Capsys, tmp_pat
                               "evolve": ["f"]}) as archive:
         for row in (big, small, _row(2, "x + x", -0.9, "C")):
             archive.add(row)
-        assert [r.hash for r in archive.best(2)] == [big.hash, small.hash]  # the search's order: unchanged
+        assert [r.hash for r in archive.best(2)] == [small.hash, big.hash]  # the one order of everything shown
+        assert [r.hash for r in archive.best(1)] == [small.hash]  # (it reads past n to the end of a tie)
     assert [c["hash"] for c in api.best(db, 3)] == [small.hash, big.hash, "02" * 16]
     assert api.show(db)[0]["hash"] == small.hash
     answer = data.answer(data.load(db))
     assert answer is not None and answer["best"]["hash"] == small.hash
     text, _ = api.export_program(db)
     assert text.rstrip().endswith("x * x")
+
+
+def test_constants_are_shown_to_a_few_digits_and_kept_whole(capsys: Capsys, tmp_path: Path) -> None:
+    """``best``, ``show`` and the report show a fitted constant to ``SHOWN_DIGITS`` significant digits
+    (``--digits N``: N; ``--digits 0``: every digit); the archive, ``--json``'s program and ``export``
+    keep every digit, so the exported program is the one that ran, bit for bit."""
+    from mlevolve.results import SHOWN_DIGITS, rounded, shown_program
+
+    assert SHOWN_DIGITS == 4
+    body = "0.39500000000000013 + -1.9912345678901233 * (x * x) + 1e-7 * x"
+    db = tmp_path / "d.db"
+    with Archive.for_run(db, {"program_hash": "p", "program_name": "quartic", "task": "nguyen4",
+                              "evolve": ["f"]}) as archive:
+        archive.add(_row(0, body, -0.5, "A"))
+    short = "0.395 - 1.991 * (x * x) + 1e-7 * x"
+    assert shown_program(PROGRAM.format(body), only=["f"], digits=4).strip().endswith(short)
+    code, out, _ = cli(capsys, "best", str(db), "-n", "1")
+    assert code == 0 and short in out and "0.39500000000000013" not in out
+    code, out, _ = cli(capsys, "show", str(db), "--best", "--digits", "6")
+    assert code == 0 and "0.395 - 1.99123 * (x * x)" in out
+    code, out, _ = cli(capsys, "show", str(db), "--best", "--digits", "0")
+    assert code == 0 and "0.39500000000000013 - 1.9912345678901233 * (x * x)" in out
+    assert api.best(db, 1)[0]["stored"] == PROGRAM.format(body)  # the archive's text: every digit
+    assert short in data.answer(data.load(db, digits=SHOWN_DIGITS))["best"]["program"]  # the report's
+    code, out, err = cli(capsys, "best", str(db), "--digits", "-1")
+    assert code == 2 and "digits must be at least 0, got -1" in err
+    mlev = tmp_path / "found.mlev"
+    code, _, _ = cli(capsys, "export", "--db", str(db), "--best", "-o", str(mlev))
+    assert code == 0 and "0.39500000000000013 - 1.9912345678901233 * (x * x)" in mlev.read_text()
+    # rounding is for display: integers (sizes) stay, and no digits (None, 0) is the program itself
+    program = api.parse("algorithm a\n\nmodel m() -> Layer =\n  seq(dense(64), dropout(0.123456))\n")
+    assert "dense(64), dropout(0.1235)" in api.format(rounded(program, 4))
+    assert rounded(program, 0) is program and rounded(program, None) is program

@@ -356,8 +356,8 @@ def with_children(node: Expr, kids: tuple[Expr, ...]) -> Expr:
 
 
 def const(value: float) -> Expr:
-    """A Scalar constant of any sign: negative values become ``neg`` of a literal."""
-    if value < 0:
+    """A Scalar constant of any sign: negative values, ``-0.0`` among them, become ``neg`` of a literal."""
+    if value < 0 or (value == 0 and math.copysign(1.0, value) < 0):
         return Call("neg", (Num(-value),))
     return Num(value)
 

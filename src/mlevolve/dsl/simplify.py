@@ -12,9 +12,11 @@ The rules are data, in the style of tinygrad's ``symbolic.py``: ``RULES`` is a t
 :class:`Pat`; a rewrite takes the captured subtrees and returns the replacement, or None to decline.
 
 Semantics and policy.  Values follow IEEE 754 double arithmetic as numpy computes it (the formula
-and learner backend).  A rule must preserve every value, including ``inf`` and ``NaN``, for every
-input; the one thing it may change is the sign of a zero result (``x + 0`` gives ``+0.0`` where
-``x`` is ``-0.0``), which the evaluation compares equal.  Hence:
+and learner backend), and float32 as torch computes it.  A rule of :data:`RULES` must preserve every
+value bit for bit, ``inf``, ``NaN`` and the sign of a zero included, for every input (a NaN's payload
+aside): a zero's sign is a value (``1 / -0.0`` is ``-inf``), so ``x + 0.0 -> x`` is no rule (at
+``x = -0.0`` it gives ``+0.0``) while ``x + -0.0 -> x`` is; laws that hold up to a zero's sign are kept
+apart (:data:`SIGNED_ZERO`) for fitted formulas, which are scored again after folding.  Hence:
 
 - ``x - x -> 0`` and ``x / x -> 1`` are *not* rules: they are false for ``x = inf`` or ``NaN``
   (and ``0/0``).  They happen only by constant folding, where ``x`` is a known finite constant.
@@ -63,8 +65,9 @@ def V(name: str) -> Pat:
 
 
 def C(value: float) -> Pat:
-    """A literal of this value (``-1`` matches ``neg(1)``)."""
-    return Pat(op="neg", args=(Pat(value=-value),)) if value < 0 else Pat(value=value)
+    """A literal of this value (``-1`` matches ``neg(1)``, ``-0.0`` only ``neg(0)``: a ``Num`` is never -0.0)."""
+    negative = value < 0 or (value == 0 and math.copysign(1.0, value) < 0)
+    return Pat(op="neg", args=(Pat(value=-value),)) if negative else Pat(value=value)
 
 
 def P(op: str, *args: Pat, commute: bool = False) -> Pat:
@@ -106,8 +109,10 @@ class Rule:
     pattern: Pat
     rewrite: Callable[[Bindings], Expr | None]
     law: str
-    # True for a rewrite that keeps the node's size but removes an ``add`` call (``x + x -> 2.0 * x``):
-    # every other rewrite shrinks, so (size, add calls) falls at each step and the fixpoint still exists.
+    # True for a rewrite that keeps the node's size but removes an ``add`` call (``x + x -> 2.0 * x``), or
+    # (fitted formulas only) makes a lone literal of a tree of ``*`` or ``+`` the root's first argument
+    # (``x * c * y -> c * (x * y)``), where every rule puts the literals it makes and none moves one
+    # away: every other rewrite shrinks, so (size, add calls, literals not so placed) falls at each step.
     keeps_size: bool = False
 
 
@@ -126,14 +131,55 @@ def _positive(b: Bindings, then: str) -> Expr | None:
 _FLOAT32_TINY, _FLOAT32_MAX = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
 
 
+def _power_of_two(b: Bindings, factor: Callable[[float], float]) -> Expr | None:
+    """``(c * f) * x`` for literals ``c`` and ``k`` (captures), ``f = factor(k)``, where that is exact
+    for every ``x``: ``f`` a power of two of at least 1 (so ``f * x`` rounds nothing unless it
+    overflows), ``|c| >= 1`` (so where ``f * x`` overflows, ``c * f * x`` does too), and ``c * f`` finite
+    and found to be exact in float32 as well (the torch backend's); else None.  ``x`` a literal: folding's."""
+    c, k, x = constant_value(b["c"]), constant_value(b["k"]), b["x"]
+    if k is None and factor(2.0) == 2.0:  # an inner product commutes: its literal may be either argument
+        k, x = constant_value(b["x"]), b["k"]
+    if c is None or k is None or constant_value(x) is not None:
+        return None
+    f = factor(k)
+    mantissa, _ = math.frexp(f)
+    if not (f >= 1.0 and mantissa == 0.5 and math.isfinite(f) and abs(c) >= 1.0):
+        return None
+    scaled = c * f
+    if not math.isfinite(scaled) or not (abs(c) <= _FLOAT32_MAX and abs(scaled) <= _FLOAT32_MAX):
+        return None  # (float32: c * f must not overflow there either)
+    return _call("mul", const(scaled), x)
+
+
+def _negated_factor_rules() -> tuple[Rule, ...]:
+    """``x + (-y) * z -> x - y * z`` and its kin: an add or sub (``outer``) of a product or quotient
+    (``inner``) with a negated argument, that sign moved to ``outer``.  Six rules, one per form."""
+    out = []
+    for outer, flip, sign, flipped in (("add", "sub", "+", "-"), ("sub", "add", "-", "+")):
+        for inner, symbol, right in (("mul", "*", False), ("div", "/", False), ("div", "/", True)):
+            negated = P(inner, V("y"), P("neg", V("z"))) if right else \
+                P(inner, P("neg", V("y")), V("z"), commute=inner == "mul")
+            form = f"y {symbol} (-z)" if right else f"(-y) {symbol} z"
+            out.append(Rule(f"{outer}-neg-{inner}{'-right' if right else ''}",
+                            P(outer, V("x"), negated, commute=outer == "add"), _moved_sign(flip, inner),
+                            f"x {sign} {form} = x {flipped} y {symbol} z exactly: {form} = -(y {symbol} z) by "
+                            "sign symmetry (a zero's sign is the exclusive or of its factors'), and x + (-w) = x - w"))
+    return tuple(out)
+
+
+def _moved_sign(flip: str, inner: str) -> Callable[[Bindings], Expr]:
+    return lambda b: _call(flip, b["x"], _call(inner, b["y"], b["z"]))
+
+
 # Each law holds for every IEEE double, inf and NaN included (signed zeros excepted, see above).
 # ``commute=True`` marks the ops the grammar declares commutative, matched in both argument orders.
 RULES: tuple[Rule, ...] = (
-    Rule("add-zero", P("add", V("x"), C(0.0), commute=True), lambda b: b["x"],
-         "x + 0 = x (x = -0.0 gives +0.0)"),
-    Rule("sub-zero", P("sub", V("x"), C(0.0)), lambda b: b["x"], "x - 0 = x exactly"),
-    Rule("zero-sub", P("sub", C(0.0), V("x")), lambda b: _call("neg", b["x"]),
-         "0 - x = -x (x = 0 gives +0.0, not -0.0)"),
+    Rule("add-zero", P("add", V("x"), C(-0.0), commute=True), lambda b: b["x"],
+         "x + (-0.0) = x exactly: -0.0 is the identity of + (0.0 + -0.0 = 0.0, -0.0 + -0.0 = -0.0); "
+         "x + 0.0 is not x at x = -0.0 (it is +0.0, and 1 / it inf, not -inf): see SIGNED_ZERO"),
+    Rule("sub-zero", P("sub", V("x"), C(0.0)), lambda b: b["x"], "x - 0.0 = x + (-0.0) = x exactly"),
+    Rule("zero-sub", P("sub", C(-0.0), V("x")), lambda b: _call("neg", b["x"]),
+         "-0.0 - x = (-0.0) + (-x) = -x exactly"),
     Rule("mul-one", P("mul", V("x"), C(1.0), commute=True), lambda b: b["x"], "x * 1 = x exactly"),
     Rule("mul-minus-one", P("mul", V("x"), C(-1.0), commute=True), lambda b: _call("neg", b["x"]),
          "x * -1 = -x exactly (negation flips the sign bit; NaN stays NaN)"),
@@ -144,11 +190,17 @@ RULES: tuple[Rule, ...] = (
          "x + (-y) = x - y: IEEE defines subtraction as addition of the negation"),
     Rule("sub-neg", P("sub", V("x"), P("neg", V("y"))), lambda b: _call("add", b["x"], b["y"]),
          "x - (-y) = x + y, the same law"),
-    Rule("neg-add-neg", P("add", P("neg", V("x")), P("neg", V("y"))),
-         lambda b: _call("neg", _call("add", b["x"], b["y"])),
-         "(-x) + (-y) = -(x + y): round-to-nearest is symmetric in sign"),
-    Rule("neg-sub", P("neg", P("sub", V("x"), V("y"))), lambda b: _call("sub", b["y"], b["x"]),
-         "-(x - y) = y - x by sign symmetry (x = y gives +0.0)"),
+    # A negated factor of a product or quotient added or subtracted: (-y) * z = -(y * z) exactly (the
+    # rounding is symmetric in sign; a zero's sign is the exclusive or of its factors' either way), and
+    # x + (-w) = x - w by the definition of IEEE subtraction: ``3.0 + -1.99 * f`` reads ``3.0 - 1.99 * f``.
+    *_negated_factor_rules(),
+    Rule("mul-pow2", P("mul", V("c"), P("mul", V("k"), V("x"), commute=True), commute=True),
+         lambda b: _power_of_two(b, lambda k: k), "c * (2^m * x) = (c * 2^m) * x exactly for m >= 0 and |c| >= 1 "
+         "(literals, c * 2^m finite): 2^m * x is exact unless it overflows, and then so does c * 2^m * x; "
+         "both sides round the same real number once"),
+    Rule("mul-div-pow2", P("mul", V("c"), P("div", V("x"), V("k")), commute=True),
+         lambda b: _power_of_two(b, lambda k: _ratio(1.0, k)), "c * (x / 2^-m) = (c * 2^m) * x exactly for m >= 0 and "
+         "|c| >= 1: x / 2^-m is x * 2^m rounded once, the same number (mul-pow2)"),
     Rule("mul-neg-neg", P("mul", P("neg", V("x")), P("neg", V("y"))), lambda b: _call("mul", b["x"], b["y"]),
          "(-x) * (-y) = x * y by sign symmetry"),
     Rule("div-neg-neg", P("div", P("neg", V("x")), P("neg", V("y"))), lambda b: _call("div", b["x"], b["y"]),
@@ -534,6 +586,13 @@ def _mul(a: Expr, b: Expr) -> Expr:
     return Call("mul", (a, b))
 
 
+def _ratio(a: float, b: float) -> float:
+    """``a / b`` as IEEE (and the backends) divide: by zero, an infinity or NaN, which a fold declines
+    (Python's ``/`` raises ZeroDivisionError: ``(k * x) / 0.0`` took a meta run down)."""
+    with np.errstate(all="ignore"):
+        return float(np.float64(a) / np.float64(b))
+
+
 def _add(a: Expr, b: Expr) -> Expr:
     return Call("add", (a, b))
 
@@ -579,14 +638,16 @@ def _terms(node: Expr, op: str) -> list[Expr]:
 
 
 def _collect(b: Bindings, op: str) -> Expr | None:
-    """``a op b``, a tree of ``op`` (``mul`` or ``add``) with two literals or more among its operands,
-    as ``(the literals folded) op (its other operands, in order)``; None where it has fewer than two,
-    or only literals, or the folded constant is not finite."""
+    """``a op b``, a tree of ``op`` (``mul`` or ``add``) with two literals or more among its operands, or
+    one that is not ``a`` (``x * -0.977 * (x * y)``), as ``(the literals folded) op (its other operands,
+    in order)``; None where it has none, or one that is ``a``, or only literals, or the folded constant
+    is not finite.  (The literal becomes the root's own argument, where ``c + m * (k + x)`` and
+    ``c * (k * x)`` find it.)"""
     terms = [*_terms(b["a"], op), *_terms(b["b"], op)]
     values = [constant_value(t) for t in terms]
     rest = [t for t, v in zip(terms, values, strict=True) if v is None]
     lits = [v for v in values if v is not None]
-    if len(lits) < 2 or not rest:
+    if not lits or (len(lits) == 1 and constant_value(b["a"]) is not None) or not rest:
         return None
     total = lits[0]
     for v in lits[1:]:
@@ -604,27 +665,27 @@ REASSOCIATION: tuple[Rule, ...] = (
     Rule("mul-mul-lit", P("mul", V("c"), P("mul", V("k"), V("x")), commute=True),
          lambda b: _two("mul", b, lambda c, k: c * k, _mul), "c * (k * x) = (c * k) * x (associativity of *)"),
     Rule("mul-div-lit", P("mul", V("c"), P("div", V("x"), V("k")), commute=True),
-         lambda b: _two("div", b, lambda c, k: c / k, _mul, ("k", "x")),
+         lambda b: _two("div", b, lambda c, k: _ratio(c, k), _mul, ("k", "x")),
          "c * (x / k) = (c / k) * x (k != 0)"),
     Rule("mul-ldiv-lit", P("mul", V("c"), P("div", V("k"), V("x")), commute=True),
          lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (n, x))),
          "c * (k / x) = (c * k) / x"),
     Rule("div-mul-lit", P("div", P("mul", V("k"), V("x")), V("c")),
-         lambda b: _two("mul", b, lambda c, k: k / c, _mul), "(k * x) / c = (k / c) * x (c != 0)"),
+         lambda b: _two("mul", b, lambda c, k: _ratio(k, c), _mul), "(k * x) / c = (k / c) * x (c != 0)"),
     Rule("div-div-lit", P("div", P("div", V("x"), V("k")), V("c")),
          lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (x, n)), ("k", "x")),
          "(x / k) / c = x / (k * c)"),
     Rule("ldiv-mul-lit", P("div", V("c"), P("mul", V("k"), V("x"))),
-         lambda b: _two("mul", b, lambda c, k: c / k, lambda n, x: Call("div", (n, x))),
+         lambda b: _two("mul", b, lambda c, k: _ratio(c, k), lambda n, x: Call("div", (n, x))),
          "c / (k * x) = (c / k) / x (k != 0)"),
     Rule("div-ldiv-lit", P("div", P("div", V("k"), V("x")), V("c")),
-         lambda b: _two("div", b, lambda c, k: k / c, lambda n, x: Call("div", (n, x))),
+         lambda b: _two("div", b, lambda c, k: _ratio(k, c), lambda n, x: Call("div", (n, x))),
          "(k / x) / c = (k / c) / x (c != 0)"),
     Rule("ldiv-div-lit", P("div", V("c"), P("div", V("x"), V("k"))),
          lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (n, x)), ("k", "x")),
          "c / (x / k) = (c * k) / x"),
     Rule("ldiv-ldiv-lit", P("div", V("c"), P("div", V("k"), V("x"))),
-         lambda b: _two("div", b, lambda c, k: c / k, _mul), "c / (k / x) = (c / k) * x (k != 0)"),
+         lambda b: _two("div", b, lambda c, k: _ratio(c, k), _mul), "c / (k / x) = (c / k) * x (k != 0)"),
     Rule("mul-neg-lit", P("mul", V("c"), P("neg", V("x")), commute=True),
          lambda b: None if (c := _literal(b, "c")) is None or constant_value(b["x"]) is not None
          else _mul(const(-c[0]), b["x"]), "c * (-x) = (-c) * x"),
@@ -652,10 +713,12 @@ REASSOCIATION: tuple[Rule, ...] = (
          "(k - x) - c = (k - c) - x"),
     Rule("mul-collect-lit", P("mul", V("a"), V("b")), lambda b: _collect(b, "mul"),
          "a product's literal factors, anywhere in its tree of *, multiplied into one in front: "
-         "x * c * (k * y) = (c * k) * (x * y) (* associative and commutative)"),
+         "x * c * (k * y) = (c * k) * (x * y), x * c * y = c * (x * y) (* associative and commutative)",
+         keeps_size=True),
     Rule("add-collect-lit", P("add", V("a"), V("b")), lambda b: _collect(b, "add"),
          "a sum's literal terms, anywhere in its tree of +, added into one in front: "
-         "x + c + (k + y) = (c + k) + (x + y) (+ associative and commutative)"),
+         "x + c + (k + y) = (c + k) + (x + y), x + c + y = c + (x + y) (+ associative and commutative)",
+         keeps_size=True),
     Rule("scale-add-lit", P("add", V("c"), P("mul", V("m"), P("add", V("k"), V("x")), commute=True), commute=True),
          lambda b: _distribute(b, 1.0), "c + m * (k + x) = (c + m * k) + m * x (distributivity)"),
     Rule("scale-sub-lit", P("add", V("c"), P("mul", V("m"), P("sub", V("x"), V("k")), commute=True), commute=True),
@@ -663,7 +726,20 @@ REASSOCIATION: tuple[Rule, ...] = (
     Rule("scale-lsub-lit", P("add", V("c"), P("mul", V("m"), P("sub", V("k"), V("x")), commute=True), commute=True),
          lambda b: _distribute_from(b), "c + m * (k - x) = (c + m * k) - m * x (distributivity)"),
 )
-FITTED_RULES: tuple[Rule, ...] = RULES + REASSOCIATION
+# Laws that hold up to the sign of a zero result: (1 / x) tells the two zeros apart (inf and -inf), so
+# they are not in RULES; a fitted formula, scored again after folding, may use them (FITTED_RULES).
+SIGNED_ZERO: tuple[Rule, ...] = (
+    Rule("add-pos-zero", P("add", V("x"), C(0.0), commute=True), lambda b: b["x"],
+         "x + 0.0 = x, but at x = -0.0 (+0.0)"),
+    Rule("pos-zero-sub", P("sub", C(0.0), V("x")), lambda b: _call("neg", b["x"]),
+         "0.0 - x = -x, but at x = 0.0 (+0.0, not -0.0)"),
+    Rule("neg-add-neg", P("add", P("neg", V("x")), P("neg", V("y"))),
+         lambda b: _call("neg", _call("add", b["x"], b["y"])),
+         "(-x) + (-y) = -(x + y) (round-to-nearest is symmetric in sign), but at x = -y (+0.0, not -0.0)"),
+    Rule("neg-sub", P("neg", P("sub", V("x"), V("y"))), lambda b: _call("sub", b["y"], b["x"]),
+         "-(x - y) = y - x, but at x = y (+0.0, not -0.0)"),
+)
+FITTED_RULES: tuple[Rule, ...] = RULES + SIGNED_ZERO + REASSOCIATION
 
 
 _FAMILY = {"add": "+", "sub": "+", "mul": "*", "div": "*"}  # the ops REASSOCIATION chains, by family
@@ -699,9 +775,10 @@ def literal_chain(expr: Expr) -> bool:
                 if family == "+" and _with_literal(a, "*") and any(_with_literal(b, "+") for b in a.children()):
                     return True
 
-        if node.op in ("add", "mul"):  # its whole tree of the op: two literals anywhere in it fold
-            terms = _terms(node, node.op)
-            if sum(constant_value(t) is not None for t in terms) >= 2:
+        if node.op in ("add", "mul"):  # its whole tree of the op: two literals anywhere in it fold, one moves
+            terms = _terms(node, node.op)  # to the front
+            found = [constant_value(t) is not None for t in terms]
+            if sum(found) >= 2 or (any(found) and constant_value(node.args[0]) is None):
                 return True
             stack.extend(t for t in terms if constant_value(t) is None)
             continue

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mlevolve.dsl.errors import MlevError
+from mlevolve.results import shown_order, shown_scale, tied
 
 SCHEMA_VERSION = 1
 BATCH_ROWS = 256  # candidate rows per commit at most (64 before: 23 µs CPU a row stored, 16 at 256)
@@ -48,10 +49,13 @@ BATCH_SECONDS = 0.25  # the longest an added row waits for its commit
 # The version of what a candidate's score means (task data, training, metrics, fitness).  It is part
 # of every run's identity, so an archive scored under other rules is refused rather than resumed
 # with old scores mixed into new ones.  Bump it with any change that alters the score of a program.
-SCORING_VERSION = 6  # 3: formula literals tuned with automatic-differentiation Jacobians (fit.py); 4: finite-difference
+SCORING_VERSION = 7  # 3: formula literals tuned with automatic-differentiation Jacobians (fit.py); 4: finite-difference
 # columns where those fail, and a constant formula scaled to the target mean (fit.py); 5: fitted chains of literals
 # folded (simplify.REASSOCIATION) and the folded program scored, non-finite starts restarted (fit.restarts); 6: the
-# simplifier's x + x -> 2.0 * x (a literal a fit tunes) and min(x, x - c) -> x - c (simplify.RULES, stop 26)
+# simplifier's x + x -> 2.0 * x (a literal a fit tunes) and min(x, x - c) -> x - c (simplify.RULES, stop 26); 7: the
+# simplifier keeps a zero's sign (x + 0.0 no longer x), moves a negated factor's sign (a + -c * f -> a - c * f) and
+# folds powers of two (c * (2.0 * x)); fitted formulas gather a lone literal of a product; an unfitted run's new
+# candidates have their chains of literals folded (Engine._folded) (show28)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS candidates (
@@ -495,12 +499,24 @@ class Archive:
             return int(self.conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0])
 
     def best(self, n: int = 5) -> list[Row]:
-        """The ``n`` fittest distinct programs (by hash), best first; ties go to the earliest."""
+        """The ``n`` best distinct programs (by hash, each its first occurrence), best first, in the
+        order every command shows them (:func:`mlevolve.results.shown_order`): ranked by fitness, ties to
+        the earliest, and among programs whose fitnesses tie within float rounding, the smallest first."""
         query = (f"SELECT {self._select()} FROM candidates WHERE fitness IS NOT NULL "
-                 "AND seq IN (SELECT MIN(seq) FROM candidates GROUP BY hash) ORDER BY fitness DESC, seq LIMIT ?")
+                 "AND seq IN (SELECT MIN(seq) FROM candidates GROUP BY hash) ORDER BY fitness DESC, seq")
         self._insert_pending()  # this connection reads the open batch too
+        rows: list[Row] = []
         with self.guard("read"):
-            return [_row(v) for v in self.conn.execute(query, (n,))]
+            anchor, scale = math.nan, 0.0
+            for values in self.conn.execute(query):  # up to n, and the rest of the n-th's run of ties
+                row = _row(values)
+                assert row.fitness is not None
+                if not rows or not tied(row.fitness, anchor, scale):
+                    if len(rows) >= n:
+                        break
+                    anchor, scale = row.fitness, shown_scale(row.metrics)
+                rows.append(row)
+        return shown_order(rows, lambda r: r.fitness or 0.0, lambda r: r.size, lambda r: shown_scale(r.metrics))[:n]
 
     def get(self, key: str) -> Row | None:
         """A candidate by hash (or a unique prefix of one), its first occurrence; None if no hash

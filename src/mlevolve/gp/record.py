@@ -32,7 +32,7 @@ from mlevolve.gp.archive import Archive, Row
 from mlevolve.gp.memo import Memo, program_text, unseen_simplified_text
 from mlevolve.gp.portfolio import Portfolio
 from mlevolve.gp.scheduler import Job
-from mlevolve.results import Failure, Outcome
+from mlevolve.results import Failure, Outcome, ShownBest, shown_scale
 
 FAILED = -1e30  # DEAP's fitness for a failure: finite, so crowding distances stay numbers
 
@@ -101,9 +101,12 @@ class RunRecord:
         self.operator_trials: Counter[str] = Counter()
         self.operator_successes: Counter[str] = Counter()
         self.hall_of_fame = HallOfFame(10, similar=lambda a, b: a.hash == b.hash)
-        # The run's best: the earliest candidate of the highest finite fitness, as Archive.best ranks
-        # them (the hall of fame puts the latest of equal fitnesses first, NSGA-II's also by size).
-        self.best: Candidate | None = None
+        # The run's best as every command shows it (results.ShownBest, the rule of Archive.best and
+        # `mlevolve best`): among the candidates whose fitness ties with the highest, the smallest.  The
+        # search itself selects by fitness alone (the hall of fame puts the latest of equal fitnesses
+        # first, NSGA-II's also by size); ``fittest`` is its earliest candidate of the highest fitness.
+        self._shown: ShownBest[Candidate] = ShownBest(lambda c: c.score, lambda c: c.size,
+                                                      lambda c: shown_scale(c.outcome.metrics), lambda c: c.hash)
         self.logbook = tools.Logbook()
         self.statistics = tools.Statistics(key=lambda c: c.score if c.outcome.failure is None else np.nan)
         for name, fn in (("best", np.nanmax), ("median", np.nanmedian)):
@@ -191,9 +194,19 @@ class RunRecord:
         if outcome.failure is None:
             if len(hof) < hof.maxsize or not candidate.fitness.wvalues <= hof[-1].fitness.wvalues:
                 hof.update([candidate])
-            if math.isfinite(candidate.score) and (self.best is None or candidate.score > self.best.score):
-                self.best = candidate
+            if math.isfinite(candidate.score):
+                self._shown.add(candidate)
         return candidate
+
+    @property
+    def best(self) -> Candidate | None:
+        """The best candidate as people are shown it: of those tied with the fittest, the smallest."""
+        return self._shown.best
+
+    @property
+    def fittest(self) -> Candidate | None:
+        """The earliest candidate of the highest finite fitness: the search's own measure of progress."""
+        return self._shown.anchor
 
     @staticmethod
     def better(outcome: Outcome, parent: Outcome | None) -> bool:

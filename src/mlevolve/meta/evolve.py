@@ -100,7 +100,7 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
     curve: list[float] = []
 
     def progress(engine: Any, candidate: Any, stored: bool) -> None:
-        curve.append(engine.best.score if engine.best is not None else -math.inf)
+        curve.append(engine.fittest.score if engine.fittest is not None else -math.inf)  # the search's measure
 
     identity = {"program_hash": program_hash(program), "task": task, "evolve": list(names)}
     with tempfile.TemporaryDirectory(prefix="mlevolve-inner-") as tmp, \
@@ -118,9 +118,9 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
             if body not in bodies and len(bodies) < inner.elites:
                 bodies.append(body)
         elites += bodies
-    best = engine.best
+    best, fittest = engine.best, engine.fittest
     return InnerResult(
-        auc=normalised_auc(curve, *bounds), best=best.score if best is not None else -math.inf,
+        auc=normalised_auc(curve, *bounds), best=fittest.score if fittest is not None else -math.inf,
         evals_to_target=reached, elites=tuple((slot, format_expr(body)) for slot, body in elites),
         operators=engine.summary().get("operators", {}),
         rule_usage=rule_usage(spec, elites, {s.name: s.env for s in slots(program)}),

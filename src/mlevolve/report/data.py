@@ -24,7 +24,7 @@ import networkx as nx
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive, Row
-from mlevolve.results import NOT_MEASURES, fitness_metric, shown_order, shown_program
+from mlevolve.results import NOT_MEASURES, shown_order, shown_program, shown_scale
 
 SOURCES = ("evaluated", "cache", "fec", "hurdle", "probe")
 
@@ -38,6 +38,7 @@ class Run:
     rows: tuple[Row, ...]
     top: tuple[Row, ...] = field(default=())
     found: Row | None = None
+    digits: int | None = None  # significant digits of the literals shown (results.SHOWN_DIGITS); None: all
 
     @cached_property
     def first(self) -> dict[str, Row]:
@@ -57,10 +58,12 @@ class Run:
         return {name.split(".")[0] for name in self.meta.get("evolve") or []}
 
 
-def load(db: str | Path, top: int = 5, rows: bool = True, key: str | None = None) -> Run:
+def load(db: str | Path, top: int = 5, rows: bool = True, key: str | None = None, digits: int | None = None) -> Run:
     """Read archive ``db`` (read-only; it may be being written); ``rows=False`` skips all but the ``top``.
 
     With ``key``, the program whose hash starts with it is ``found`` (see :meth:`Archive.get`).
+    ``digits``: the significant digits of the literals in the programs shown (:func:`evolved`,
+    :func:`whole`; :data:`mlevolve.results.SHOWN_DIGITS` for people), None for every digit.
     """
     archive = Archive.read(db)
     try:
@@ -69,7 +72,8 @@ def load(db: str | Path, top: int = 5, rows: bool = True, key: str | None = None
         if key is not None and found is None:
             raise MlevError(f"no program with hash {key!r} in the archive", file=str(db),
                             hint="`mlevolve best DB` lists hashes; a unique prefix is enough")
-        run = Run(str(db), archive.meta(), tuple(archive.rows()) if rows else (), tuple(archive.best(top)), found)
+        run = Run(str(db), archive.meta(), tuple(archive.rows()) if rows else (), tuple(archive.best(top)), found,
+                  digits)
         archive.conn.execute("COMMIT")
     except (sqlite3.DatabaseError, ValueError) as err:
         raise MlevError(f"cannot read archive ({err})", file=str(db),
@@ -80,16 +84,18 @@ def load(db: str | Path, top: int = 5, rows: bool = True, key: str | None = None
 
 
 # -- one candidate --------------------------------------------------------------------------------------
-def evolved(run: Run, row: Row) -> str:
-    """The shown text of just the definitions the run evolved (the whole program if it names none)."""
-    return shown_program(row.program, only=run.evolved_names, source=f"{run.path}#{row.hash[:12]}").rstrip("\n")
+def evolved(run: Run, row: Row, exact: bool = False) -> str:
+    """The shown text of just the definitions the run evolved (the whole program if it names none), its
+    literals to ``run.digits`` (every digit with ``exact``)."""
+    return shown_program(row.program, only=run.evolved_names, source=f"{run.path}#{row.hash[:12]}",
+                         digits=None if exact else run.digits).rstrip("\n")
 
 
 def whole(run: Run, row: Row) -> str:
-    """The shown text of the whole program, its ``task`` line the run's task."""
+    """The shown text of the whole program, its ``task`` line the run's task, its literals to ``run.digits``."""
     task = run.meta.get("task")
     return shown_program(row.program, task=task if isinstance(task, str) else None,
-                         source=f"{run.path}#{row.hash[:12]}")
+                         source=f"{run.path}#{row.hash[:12]}", digits=run.digits)
 
 
 def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
@@ -187,7 +193,8 @@ def _behaviours(run: Run) -> list[Group]:
     inputs; a row scored by FEC carries the fingerprint it matched), have equal metrics on the
     training and held-out splits alike (to 8 significant digits), or have equal metrics and the same shown
     text (:func:`mlevolve.results.shown_program`).  Groups are the connected components of
-    those relations (union-find); each group's representative is its fittest, earliest program.
+    those relations (union-find); each group's representative is its first by :func:`mlevolve.results.shown_order`
+    (of its programs tied with its fittest, the smallest).
     Ranked by the representative's fitness, ties to the earliest; programs (and groups) whose fitnesses
     tie within float rounding are shown smallest first (:func:`mlevolve.results.shown_order`), as every
     command that shows a run's best does (``best``, ``show``, ``report``, ``export --db --best``).
@@ -218,7 +225,7 @@ def _behaviours(run: Run) -> list[Group]:
     for key, rows in by_metrics.items():
         if len(rows) > 1:  # only programs that tie on every metric are compared by text
             for row in rows:
-                by_text.setdefault((key, "" if _telling(row) else evolved(run, row)), []).append(row.hash)
+                by_text.setdefault((key, "" if _telling(row) else evolved(run, row, exact=True)), []).append(row.hash)
     join(by_text)
     groups: dict[str, list[Row]] = {}
     for row in firsts:
@@ -228,7 +235,7 @@ def _behaviours(run: Run) -> list[Group]:
 
     def shown(rows: list[Row]) -> list[Row]:  # tied within float rounding: the smaller program first
         return shown_order(sorted(rows, key=rank), lambda r: r.fitness or 0.0, lambda r: r.size,
-                           lambda r: fitness_metric(r.metrics).tie_scale())
+                           lambda r: shown_scale(r.metrics))
 
     ranked = [Group(tuple(shown(rows))) for rows in groups.values()]
     by_representative = {id(g.representative): g for g in ranked}

@@ -140,7 +140,7 @@ def _identity(run: Run) -> str:
     rows = [(k, None if v is None else str(v)) for k, v in rows]  # text, left-aligned
     program = m.get("program")
     start = [] if not isinstance(program, str) else [
-        "<h3>Starting program</h3>", _code(render.code(shown_program(program, task=m.get("task"))))]
+        "<h3>Starting program</h3>", _code(render.code(shown_program(program, task=m.get("task"), digits=run.digits)))]
     return _section("Run", _table(rows), *start)
 
 
