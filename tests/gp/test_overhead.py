@@ -108,6 +108,7 @@ def test_shortcuts_equal_the_plain_code(tmp_path: Path, example: Path, slot: str
         simple = simplified_program(program)
         assert simple == simplify_program(program)
         assert program_text(simple) == format_program(simple) == unseen_simplified_text(program)
+        assert unseen_simplified_text(program, format_program(program)) == format_program(simple)
         assert program_key(simple) == program_hash(simple) and program_key(program) == program_hash(program)
         for s in slots(program):
             assert slot_body(program, s.name) is s.body
@@ -122,6 +123,46 @@ def test_shortcuts_equal_the_plain_code(tmp_path: Path, example: Path, slot: str
         slot_body(program, "no_such_slot")
     with pytest.raises(IndexError):
         replace_at(body, body.size, Num(1.0))
+
+
+def test_a_scored_program_is_told_apart_as_its_text_is(tmp_path: Path) -> None:
+    """``RunRecord._scored_as`` (an outcome's program against the one a job scored, without printing
+    the scored one where the two are unequal programs) answers what comparing their texts answers, for
+    the program itself, an equal copy and other programs; a job not scored here never matches."""
+    chain = _chain(tmp_path, ROOT / "examples" / "quartic.mlev", "f", n=60)
+    record = RunRecord(Archive.for_run(tmp_path / "s.db", {"run": "t"}))
+    rng = random.Random(4)
+    for scored in chain:
+        copy = Program(scored.name, tuple(scored.definitions), scored.task)
+        for other in (scored, copy, simplified_program(scored), rng.choice(chain)):
+            text = format_program(other)
+            for parsed in (other, None):
+                job = Job(scored, "k", "init", (), 0, 1, scored, 0.0, scored)
+                assert record._scored_as(job, text, parsed) == (text == format_program(scored))
+            unscored = Job(scored, "k", "init", (), 0, 1, scored, 0.0)
+            assert not record._scored_as(unscored, text, other)
+    record.archive.close()
+
+
+_FINITE = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.sampled_from(["add", "sub", "mul", "div", "min", "max"]),
+       st.one_of(_FINITE, st.sampled_from([0.0, -0.0, 5e-324, 1.7976931348623157e308])),
+       st.one_of(_FINITE, st.sampled_from([0.0, -0.0, 5e-324, 1.7976931348623157e308, 1e-308])))
+def test_folding_with_python_floats_is_numpys_float64(op: str, a: float, b: float) -> None:
+    """``numpy_value``'s Python arithmetic (add, sub, mul; div by a nonzero divisor) gives NumPy's
+    float64 result bit for bit (overflow, underflow and signed zeros included), as its NumPy path does."""
+    import numpy as np
+
+    from mlevolve.dsl.simplify import _BINARY, numpy_value
+
+    with np.errstate(all="ignore"):
+        expected = _BINARY[op](a, b)
+    got = numpy_value(op, [a, b])
+    assert got is not None
+    assert struct.pack("<d", got) == struct.pack("<d", expected) or (got != got and expected != expected)  # NaN: 0 / 0
 
 
 def test_digests_are_the_incremental_blake2b() -> None:
