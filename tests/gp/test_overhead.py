@@ -125,6 +125,19 @@ def test_shortcuts_equal_the_plain_code(tmp_path: Path, example: Path, slot: str
         replace_at(body, body.size, Num(1.0))
 
 
+def test_the_rule_gate_lets_equal_arguments_through() -> None:
+    """The dispatch gate asks the rules whose root captures one name twice (``add-same``, ``min-same``,
+    ``max-same``) only of a node whose two arguments are equal: where they are, the rule still applies,
+    as trying every rule in order finds (and where they differ, none applies that the plain way finds)."""
+    from mlevolve.dsl.parse import parse_expr
+
+    for text in ("x + x", "min(y, y)", "max(x * 2.0, x * 2.0)", "sin(x) + sin(x)", "x + y", "min(x, y)",
+                 "max(x, x + 1.5)", "x + -y", "0.0 + x", "(x + x) * 1.0"):
+        node = parse_expr(text)
+        assert rewrite_node(node) == _rewrite_plain(node), text
+    assert rewrite_node(parse_expr("x + x")) is not None and rewrite_node(parse_expr("x + y")) is None
+
+
 def test_a_scored_program_is_told_apart_as_its_text_is(tmp_path: Path) -> None:
     """``RunRecord._scored_as`` (an outcome's program against the one a job scored, without printing
     the scored one where the two are unequal programs) answers what comparing their texts answers, for
