@@ -125,6 +125,41 @@ def test_shortcuts_equal_the_plain_code(tmp_path: Path, example: Path, slot: str
         replace_at(body, body.size, Num(1.0))
 
 
+@pytest.mark.parametrize(("example", "slot"), [*EXAMPLES, (ROOT / "examples" / "adam.mlev", "adam")],
+                         ids=lambda v: getattr(v, "stem", v))
+def test_a_childs_view_derived_from_its_parents_is_the_view_made_anew(tmp_path: Path, example: Path, slot: str) -> None:
+    """``_View._derive`` (a child's types, scopes, parents, levels and binders from its parent's view,
+    only the new subtree and its ancestors typed) gives what ``_View._make`` gives, node for node (the
+    very objects), for children of every operator, over chains of mutants and crossovers."""
+    from mlevolve.gp.operators import _View
+
+    spec = load_grammar()
+    program = _program(example, spec)
+    archive = Archive.for_run(tmp_path / "v.db", {"run": "views"})
+    engine = Engine(program, [slot], spec, None, archive, EvolveConfig(seed=7))  # type: ignore[arg-type]
+    site = engine.sites[slot]
+    rng = random.Random(2)
+    pool = [program, program, *(engine.random_program() for _ in range(8))]  # the file's: with lets, if any
+    derived = made_anew = 0
+    for _ in range(400):
+        child, _ = engine.vary(rng.choice(pool), rng.choice(pool) if rng.random() < 0.3 else None)
+        pool[rng.randrange(len(pool))] = child
+        body = slot_body(child, slot)
+        view = _View._derive(body, site)
+        made = _View._make(body, site)
+        if view is None:
+            made_anew += 1
+            continue
+        derived += 1
+        assert len(view.nodes) == len(made.nodes) and all(a is b for a, b in zip(view.nodes, made.nodes, strict=True))
+        assert (view.types, view.up, view.levels, view.binders, view.typed_nodes, view.lets) == (
+            made.types, made.up, made.levels, made.binders, made.typed_nodes, made.lets)
+        assert [dict(e) for e in view.scopes] == [dict(e) for e in made.scopes]
+    archive.close()
+    # adam's own body has lets: its children (most of the pool, soon) are made anew
+    assert (derived > 10 and made_anew > 100) if slot == "adam" else derived > 150
+
+
 def test_the_rule_gate_lets_equal_arguments_through() -> None:
     """The dispatch gate asks the rules whose root captures one name twice (``add-same``, ``min-same``,
     ``max-same``) only of a node whose two arguments are equal: where they are, the rule still applies,
