@@ -561,9 +561,9 @@ def test_view_free_names_are_free_refs_of_each_node(name: str, seed: int, wrap_i
     for k in range(wrap_in):  # let n = <a name or the body> in <the body>: shadowing and reuse
         bound = rng.choice(names)
         body = Let(bound, Ref(rng.choice(names)) if k % 2 else body, body)
-    view = _View(preorder(body), [], [], [], [], [], [])
+    view = _View(preorder(body), [], [], [], [], [], [], False)
     for j, node in enumerate(view.nodes):
         assert view.free(j) == free_refs(node)
     for example in EXAMPLES["optimizer"]:  # adam and momentum: real lets
-        view = _View(preorder(example), [], [], [], [], [], [])
+        view = _View(preorder(example), [], [], [], [], [], [], False)
         assert [view.free(j) for j in range(len(view.nodes))] == [free_refs(n) for n in view.nodes]

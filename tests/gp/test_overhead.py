@@ -108,6 +108,7 @@ def test_shortcuts_equal_the_plain_code(tmp_path: Path, example: Path, slot: str
         simple = simplified_program(program)
         assert simple == simplify_program(program)
         assert program_text(simple) == format_program(simple) == unseen_simplified_text(program)
+        assert unseen_simplified_text(program, format_program(program)) == format_program(simple)
         assert program_key(simple) == program_hash(simple) and program_key(program) == program_hash(program)
         for s in slots(program):
             assert slot_body(program, s.name) is s.body
@@ -122,6 +123,94 @@ def test_shortcuts_equal_the_plain_code(tmp_path: Path, example: Path, slot: str
         slot_body(program, "no_such_slot")
     with pytest.raises(IndexError):
         replace_at(body, body.size, Num(1.0))
+
+
+@pytest.mark.parametrize(("example", "slot"), [*EXAMPLES, (ROOT / "examples" / "adam.mlev", "adam")],
+                         ids=lambda v: getattr(v, "stem", v))
+def test_a_childs_view_derived_from_its_parents_is_the_view_made_anew(tmp_path: Path, example: Path, slot: str) -> None:
+    """``_View._derive`` (a child's types, scopes, parents, levels and binders from its parent's view,
+    only the new subtree and its ancestors typed) gives what ``_View._make`` gives, node for node (the
+    very objects), for children of every operator, over chains of mutants and crossovers."""
+    from mlevolve.gp.operators import _View
+
+    spec = load_grammar()
+    program = _program(example, spec)
+    archive = Archive.for_run(tmp_path / "v.db", {"run": "views"})
+    engine = Engine(program, [slot], spec, None, archive, EvolveConfig(seed=7))  # type: ignore[arg-type]
+    site = engine.sites[slot]
+    rng = random.Random(2)
+    pool = [program, program, *(engine.random_program() for _ in range(8))]  # the file's: with lets, if any
+    derived = made_anew = 0
+    for _ in range(400):
+        child, _ = engine.vary(rng.choice(pool), rng.choice(pool) if rng.random() < 0.3 else None)
+        pool[rng.randrange(len(pool))] = child
+        body = slot_body(child, slot)
+        view = _View._derive(body, site)
+        made = _View._make(body, site)
+        if view is None:
+            made_anew += 1
+            continue
+        derived += 1
+        assert len(view.nodes) == len(made.nodes) and all(a is b for a, b in zip(view.nodes, made.nodes, strict=True))
+        assert (view.types, view.up, view.levels, view.binders, view.typed_nodes, view.lets) == (
+            made.types, made.up, made.levels, made.binders, made.typed_nodes, made.lets)
+        assert [dict(e) for e in view.scopes] == [dict(e) for e in made.scopes]
+    archive.close()
+    # adam's own body has lets: its children (most of the pool, soon) are made anew
+    assert (derived > 10 and made_anew > 100) if slot == "adam" else derived > 150
+
+
+def test_the_rule_gate_lets_equal_arguments_through() -> None:
+    """The dispatch gate asks the rules whose root captures one name twice (``add-same``, ``min-same``,
+    ``max-same``) only of a node whose two arguments are equal: where they are, the rule still applies,
+    as trying every rule in order finds (and where they differ, none applies that the plain way finds)."""
+    from mlevolve.dsl.parse import parse_expr
+
+    for text in ("x + x", "min(y, y)", "max(x * 2.0, x * 2.0)", "sin(x) + sin(x)", "x + y", "min(x, y)",
+                 "max(x, x + 1.5)", "x + -y", "0.0 + x", "(x + x) * 1.0"):
+        node = parse_expr(text)
+        assert rewrite_node(node) == _rewrite_plain(node), text
+    assert rewrite_node(parse_expr("x + x")) is not None and rewrite_node(parse_expr("x + y")) is None
+
+
+def test_a_scored_program_is_told_apart_as_its_text_is(tmp_path: Path) -> None:
+    """``RunRecord._scored_as`` (an outcome's program against the one a job scored, without printing
+    the scored one where the two are unequal programs) answers what comparing their texts answers, for
+    the program itself, an equal copy and other programs; a job not scored here never matches."""
+    chain = _chain(tmp_path, ROOT / "examples" / "quartic.mlev", "f", n=60)
+    record = RunRecord(Archive.for_run(tmp_path / "s.db", {"run": "t"}))
+    rng = random.Random(4)
+    for scored in chain:
+        copy = Program(scored.name, tuple(scored.definitions), scored.task)
+        for other in (scored, copy, simplified_program(scored), rng.choice(chain)):
+            text = format_program(other)
+            for parsed in (other, None):
+                job = Job(scored, "k", "init", (), 0, 1, scored, 0.0, scored)
+                assert record._scored_as(job, text, parsed) == (text == format_program(scored))
+            unscored = Job(scored, "k", "init", (), 0, 1, scored, 0.0)
+            assert not record._scored_as(unscored, text, other)
+    record.archive.close()
+
+
+_FINITE = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.sampled_from(["add", "sub", "mul", "div", "min", "max"]),
+       st.one_of(_FINITE, st.sampled_from([0.0, -0.0, 5e-324, 1.7976931348623157e308])),
+       st.one_of(_FINITE, st.sampled_from([0.0, -0.0, 5e-324, 1.7976931348623157e308, 1e-308])))
+def test_folding_with_python_floats_is_numpys_float64(op: str, a: float, b: float) -> None:
+    """``numpy_value``'s Python arithmetic (add, sub, mul; div by a nonzero divisor) gives NumPy's
+    float64 result bit for bit (overflow, underflow and signed zeros included), as its NumPy path does."""
+    import numpy as np
+
+    from mlevolve.dsl.simplify import _BINARY, numpy_value
+
+    with np.errstate(all="ignore"):
+        expected = _BINARY[op](a, b)
+    got = numpy_value(op, [a, b])
+    assert got is not None
+    assert struct.pack("<d", got) == struct.pack("<d", expected) or (got != got and expected != expected)  # NaN: 0 / 0
 
 
 def test_digests_are_the_incremental_blake2b() -> None:

@@ -35,6 +35,7 @@ Only patterns (a few nodes deep) are matched recursively.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -291,9 +292,25 @@ def fold_constant(node: Expr) -> Expr | None:
     return const(result)
 
 
+# Python's own float arithmetic for the ops it computes as NumPy's float64 does, bit for bit (both are
+# one IEEE 754 double operation, rounded to nearest; an overflow is inf in both): folding asks them most,
+# and this skips NumPy's scalars and its ``errstate`` (about 3 of a fold's 5 µs).  Division only by a
+# nonzero divisor (Python raises where NumPy gives inf or NaN).  A test holds them to ``_BINARY``.
+_PYTHON_BINARY: dict[str, Callable[[float, float], float]] = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul}
+
+
 def numpy_value(op: str, values: list[float]) -> float | None:
     """``op`` of the numbers ``values`` as the NumPy backend computes it (float64, IEEE: ``1/0`` is
     inf, ``log(0)`` -inf), or None when ``op`` is not elementwise or takes another number of arguments."""
+    if len(values) == 2:
+        a, b = values
+        if type(a) is float and type(b) is float:  # (an int beyond 2**53 is no double: NumPy's path)
+            exact = _PYTHON_BINARY.get(op)
+            if exact is not None:
+                return exact(a, b)
+            if op == "div" and b != 0.0:
+                return a / b
     with np.errstate(all="ignore"):
         if len(values) == 1 and op in _UNARY:
             return _UNARY[op](values[0])
@@ -331,15 +348,23 @@ def _dead_let(node: Expr) -> Expr | None:
 # cannot match, so :func:`match` is not asked.
 _Need = tuple[int, str | None, int, float | None]
 _Entry = tuple[Rule, tuple[_Need, ...]]
-# Per op, a gate: the ops and literal values some argument must have for any of the op's rules to
-# match (None: a rule of the op needs nothing of its arguments, so every node is tried).
-_Gate = tuple[frozenset[str | None], frozenset[float]] | None
+# Per op, a gate: the ops and literal values some argument must have, or the pairs of argument positions
+# that must hold equal subtrees (a rule such as ``add-same``, whose root captures one name twice and asks
+# nothing else), for any of the op's rules to match (None: a rule of the op needs nothing of its
+# arguments, so every node is tried).
+_Gate = tuple[frozenset[str | None], frozenset[float], tuple[tuple[int, int], ...]] | None
 _BY_OP: dict[int, tuple[tuple[Rule, ...], dict[str | None, tuple[tuple[_Entry, ...], _Gate]]]] = {}
 
 
 def _needs(pat: Pat) -> tuple[_Need, ...]:
     return tuple((i, a.op, len(a.args), a.value) for i, a in enumerate(pat.args)
                  if a.op is not None or a.value is not None)
+
+
+def _same(pat: Pat) -> tuple[tuple[int, int], ...]:
+    """The pairs of the root pattern's argument positions that capture one name (equal subtrees)."""
+    names = [(i, a.name) for i, a in enumerate(pat.args) if a.op is None and a.value is None and a.name]
+    return tuple((i, j) for k, (i, n) in enumerate(names) for j, m in names[k + 1:] if n == m)
 
 
 def _shallow(args: tuple[Expr, ...], needs: tuple[_Need, ...]) -> bool:
@@ -365,9 +390,10 @@ def _table(rules: tuple[Rule, ...]) -> dict[str | None, tuple[tuple[_Entry, ...]
         for op in {r.pattern.op for r in rules} | {None}:
             entries = tuple((r, _needs(r.pattern)) for r in rules if r.pattern.op in (op, None))
             gate: _Gate = None
-            if entries and all(needs for _, needs in entries):
+            if entries and all(needs or _same(r.pattern) for r, needs in entries):
                 gate = (frozenset(o for _, needs in entries for _, o, _, v in needs if v is None),
-                        frozenset(v for _, needs in entries for _, _, _, v in needs if v is not None))
+                        frozenset(v for _, needs in entries for _, _, _, v in needs if v is not None),
+                        tuple({pair for r, needs in entries if not needs for pair in _same(r.pattern)}))
             table[op] = (entries, gate)
         if len(_BY_OP) >= 64:  # rule tuples made on the fly: keep the table small
             _BY_OP.clear()
@@ -377,7 +403,11 @@ def _table(rules: tuple[Rule, ...]) -> dict[str | None, tuple[tuple[_Entry, ...]
 
 def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str] | None:
     """The first rewrite that applies at ``node`` itself (not below it), and its rule's name."""
-    table = _table(rules)
+    return _rewrite(node, _table(rules))
+
+
+def _rewrite(node: Expr, table: dict[str | None, tuple[tuple[_Entry, ...], _Gate]]) -> tuple[Expr, str] | None:
+    """:func:`rewrite_node` with the rules' dispatch table (:func:`_table`), which a pass reads once."""
     if isinstance(node, Call):
         if node.op in FOLDABLE:
             for a in node.args:  # folding needs literals only (a Num, or neg of one): most nodes fail at once
@@ -390,12 +420,17 @@ def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str
         found = table.get(node.op)
         entries, gate = found if found is not None else table[None]
         if gate is not None:  # no argument any rule of the op asks for: none applies
-            ops, values = gate
-            for a in node.args:
+            ops, values, same = gate
+            args = node.args
+            for a in args:
                 if (isinstance(a, Call) and a.op in ops) or (isinstance(a, Num) and a.value in values):
                     break
             else:
-                return None
+                for i, j in same:
+                    if i < len(args) and j < len(args) and args[i] == args[j]:
+                        break
+                else:
+                    return None
     else:
         if isinstance(node, Let):
             dead = _dead_let(node)
@@ -427,6 +462,7 @@ def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = Non
     fixpoint (no rule applies at any of its nodes), so that another pass would leave it as it is;
     False where that is not known (then the caller makes the pass that tells)."""
     settled = memo is None  # with a memo, its entries' nodes are not all seen here: the next pass checks
+    table = _table(rules)
 
     def combine(node: Expr, kids: list[Expr]) -> Expr:
         nonlocal settled
@@ -435,7 +471,7 @@ def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = Non
                 if a is not b:
                     node = with_children(node, tuple(kids))
                     break
-        while (step := rewrite_node(node, rules)) is not None:
+        while (step := _rewrite(node, table)) is not None:
             new = step[0]
             if settled and not _irreducible_inside(new, node, rules):
                 settled = False

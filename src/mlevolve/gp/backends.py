@@ -282,7 +282,9 @@ def _with_simplified(scored: Scored) -> Scored:
     if outcome is None or outcome.program is None:
         return scored
     text = outcome.program
-    program, failure = (outcome.parsed, None) if outcome.parsed is not None else guarded(lambda: parse(text), "worker")
+    if outcome.parsed is not None:  # the IR of ``text`` (``Outcome.parsed``), which printed it
+        return scored._replace(simplified=unseen_simplified_text(outcome.parsed, text))
+    program, failure = guarded(lambda: parse(text), "worker")
     if failure is not None or program is None:  # the coordinator parses it again, and fails it there
         return scored
     return scored._replace(simplified=unseen_simplified_text(program))

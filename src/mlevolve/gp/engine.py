@@ -36,7 +36,7 @@ from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import Backend, InProcess, Policy, Scored
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.generate import ramped_half_and_half
-from mlevolve.gp.memo import program_key, program_text, simplified_program
+from mlevolve.gp.memo import program_key, simplified_program
 from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site, choose_mutation
 from mlevolve.gp.portfolio import Portfolio
 from mlevolve.gp.record import FAILED, Candidate, FitnessLex, FitnessSize, RunRecord, stored_outcome
@@ -312,8 +312,8 @@ class Engine:
         # simplification would fold away, and what the archive keeps, the program with its constants
         # fitted, is already simple (the search varies the program as proposed either way).
         scored = simple if self.config.fit else program
-        job.text = program_text(scored)
-        self.scheduler.submit(job, self.scorer.request(self.scheduler.next_id(), key, job.text, scored))
+        job.scored = scored  # its text is made by the run record, where the archive keeps it
+        self.scheduler.submit(job, self.scorer.request(self.scheduler.next_id(), key, scored))
 
     def _collect(self) -> None:
         for job, result in self.scheduler.finished():

@@ -182,9 +182,14 @@ def program_text(program: Program) -> str:
     return format_program(program, expr_text, _definition_text)
 
 
-def unseen_simplified_text(program: Program) -> str:
+def unseen_simplified_text(program: Program, text: str | None = None) -> str:
     """``program_text(simplified_program(program))``, the same text, for a program whose nodes are
     new and will not be seen again: a formula with fitted constants (every node above a literal is
     new).  Simplified and printed without the tables, which its nodes would only fill, pushing out
-    the reused ones (measured: with them, the search's own simplification cost twice as much)."""
-    return format_program(simplify_program(program))
+    the reused ones (measured: with them, the search's own simplification cost twice as much).
+    ``text``: ``format_program(program)``, where the caller has it: the answer when simplification
+    leaves ``program`` as it is (``simplify_program`` then returns it), so it is not printed again."""
+    simple = simplify_program(program)
+    if simple is program and text is not None:
+        return text
+    return format_program(simple)

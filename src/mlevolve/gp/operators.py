@@ -15,10 +15,11 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from mlevolve.dsl.check import Env, infer_scoped
-from mlevolve.dsl.ir import COMMUTATIVE, Call, Expr, Let, Num, Ref, const
+from mlevolve.dsl.check import Env, infer_scoped, resolve
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import COMMUTATIVE, Call, Expr, Let, Num, Ref, Tup, const
 from mlevolve.dsl.traverse import parents, preorder, replace_at
-from mlevolve.dsl.types import Type
+from mlevolve.dsl.types import TupleType, Type
 from mlevolve.gp.generate import generate, min_depth
 from mlevolve.gp.memo import Memo, simplified
 from mlevolve.grammar.rules import match_at
@@ -38,6 +39,11 @@ class Site:
     # Each analysed body's _View (types, scopes, parents), memoised by its digest: parents are varied
     # again and again, and a child shares most of its nodes with them.
     views: Memo[Expr, _View] = field(default_factory=lambda: Memo(4096), compare=False, repr=False)
+    # Each child the operators made here: the view of its parent's body, the preorder index replaced
+    # and what replaced it, from which the child's own view is derived when it is first asked
+    # (:meth:`_View.of`; most children are never varied, and a derivation is only recorded).
+    derived: Memo[Expr, tuple[_View, int, Expr]] = field(default_factory=lambda: Memo(4096), compare=False,
+                                                         repr=False)
     # The productions (each with the argument position that takes the node) that ``wrap`` and
     # ``insert`` may put around a node, by operator, the node's type and the types of the variables
     # in scope there (what the grammar offers depends on nothing else): made at the first draw.
@@ -63,6 +69,7 @@ class _View:
     levels: list[int]
     binders: list[Mapping[str, int]]  # per node: let-bound name -> preorder index of its `let`
     typed_nodes: list[int]  # :meth:`typed`, for the site it was made at
+    lets: bool  # whether the expression holds a `let` (then a child's view is made anew, not derived)
     # ``swap``'s options at this body (a function of the body and the site, as the view is), by
     # selector: made at its first draw and reused by every later one.
     swaps: dict[str | None, list[tuple[int, int, int]]] = field(default_factory=dict, compare=False, repr=False)
@@ -71,8 +78,81 @@ class _View:
 
     @classmethod
     def of(cls, expr: Expr, site: Site) -> _View:
-        """The analysis of ``expr`` at ``site``, made once per distinct body (``site.views``)."""
-        return site.views.get(expr, lambda: cls._make(expr, site))
+        """The analysis of ``expr`` at ``site``, made once per distinct body (``site.views``): derived
+        from its parent's where an operator made it (:meth:`_derive`), else made (:meth:`_make`)."""
+        return site.views.get(expr, lambda: cls._derive(expr, site) or cls._make(expr, site))
+
+    @classmethod
+    def _derive(cls, expr: Expr, site: Site) -> _View | None:
+        """The view of ``expr``, a child the operators made by replacing node ``i`` of a parent body by
+        ``new`` (``site.derived``), from the parent's view: only ``new`` is typed, the ancestors of
+        ``i`` are typed again from their children's types (the rest keeps its types: a child's node
+        has its parent's type, and nothing else changed), and the rest of the lists is the parent's,
+        indices shifted past ``new``.  The same view as :meth:`_make` (tested); None where it is not
+        derived this way: no derivation recorded, ``expr`` not the very object made, a ``let`` in the
+        parent or in ``new`` (scopes would change), a type that changed, or an error (which
+        :meth:`_make` then reports as the checker does)."""
+        found = site.derived.peek(expr)
+        if found is None:
+            return None
+        parent, i, new = found
+        up = parent.up
+        path: list[tuple[int, int]] = []  # (ancestor, position of the next node toward i), root first
+        j = i
+        while up[j][0] >= 0:
+            path.append(up[j])
+            j = up[j][0]
+        path.reverse()
+        node = expr
+        for _, position in path:
+            node = node.children()[position]
+        if parent.lets or node is not new:
+            return None
+        added = preorder(new)
+        if any(type(n) is Let for n in added):
+            return None
+        try:
+            new_types, new_scopes = infer_scoped(new, parent.scopes[i], site.spec, frozenset(site.spec.types))
+        except MlevError:
+            return None
+        if new_types[0] != parent.types[i]:
+            return None
+        old, grown = parent.nodes[i].size, new.size
+        end, shift = i + old, new.size - old
+        nodes = parent.nodes[:i] + added + parent.nodes[end:]
+        types = parent.types[:i] + new_types + parent.types[end:]
+        node = expr
+        for a, position in path:  # the ancestors are new objects
+            nodes[a] = node
+            node = node.children()[position]
+        for a, _ in reversed(path):  # and typed again, children first: each must keep its type
+            ancestor = nodes[a]
+            kids, k = [], a + 1
+            for child in ancestor.children():
+                kids.append(types[k])
+                k += child.size
+            if isinstance(ancestor, Tup):  # (the checker refuses a nested tuple: made anew, it says so)
+                if any(isinstance(t, TupleType) for t in kids) or TupleType(tuple(kids)) != types[a]:
+                    return None
+                continue
+            if not isinstance(ancestor, Call):  # a let: excluded above
+                return None
+            try:
+                if resolve(ancestor, kids, site.spec, parent.scopes[a]) != types[a]:
+                    return None
+            except MlevError:
+                return None
+        inner = parents(new)
+        below = parent.levels[i] - 1
+        levels = [below + 1] * grown
+        for k in range(1, grown):
+            levels[k] = levels[inner[k][0]] + 1
+        return cls(nodes, types, parent.scopes[:i] + new_scopes + parent.scopes[end:],
+                   up[:i] + [up[i]] + [(p + i, position) for p, position in inner[1:]]
+                   + [(p + shift if p > i else p, position) for p, position in up[end:]],
+                   parent.levels[:i] + levels + parent.levels[end:],
+                   parent.binders[:i] + [parent.binders[i]] * grown + parent.binders[end:],
+                   [k for k, t in enumerate(types) if isinstance(t, str) and t in site.spec.types], False)
 
     @classmethod
     def _make(cls, expr: Expr, site: Site) -> _View:
@@ -89,7 +169,7 @@ class _View:
                 if isinstance(outer, Let) and position == 1 else binders[parent]
         known = site.spec.types
         typed = [i for i, t in enumerate(types) if isinstance(t, str) and t in known]
-        return cls(nodes, types, scopes, up, levels, binders, typed)
+        return cls(nodes, types, scopes, up, levels, binders, typed, any(type(n) is Let for n in nodes))
 
     def typed(self, site: Site) -> list[int]:
         """Indices of nodes whose type the grammar can build (not tuples, not foreign types), at the
@@ -164,8 +244,15 @@ def _movable(subtree: Expr, source: _View, j: int, target: _View, i: int, same: 
     return True
 
 
-def _finish(child: Expr, site: Site, original: Expr) -> Expr | None:
-    return child if site.fits(child) and child != original else None
+def _finish(view: _View, i: int, new: Expr, site: Site) -> Expr | None:
+    """The body of ``view`` with node ``i`` replaced by ``new``, or None where it breaks the site's
+    limits or is the body itself; its derivation is recorded, for its view (:meth:`_View._derive`)."""
+    original = view.nodes[0]
+    child = replace_at(original, i, new)
+    if not site.fits(child) or child == original:
+        return None
+    site.derived.put(child, (view, i, new))
+    return child
 
 
 def _select(view: _View, candidates: list[int], sel: str | None) -> list[int]:
@@ -203,7 +290,7 @@ def subtree_regrow(expr: Expr, site: Site, rng: random.Random, sel: str | None =
     if not isinstance(t, str) or t not in site.spec.types or room < min_depth(site.spec, t, view.scopes[i]):
         return None
     new = generate(site.spec, t, rng, env=view.scopes[i], max_depth=room, method="grow")
-    return _finish(replace_at(expr, i, new), site, expr)
+    return _finish(view, i, new, site)
 
 
 def point_mutation(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
@@ -221,12 +308,11 @@ def point_mutation(expr: Expr, site: Site, rng: random.Random, sel: str | None =
         if not others:
             return None
         pick = rng.choices(others, weights=[max(p.weight, 1e-9) for p in others])[0]
-        return _finish(replace_at(expr, i, Call(pick.op, node.args)), site, expr)
+        return _finish(view, i, Call(pick.op, node.args), site)
     if isinstance(node, (Num, Ref)) or (isinstance(node, Call) and not node.args):
         if not isinstance(t, str) or min_depth(site.spec, t, view.scopes[i]) > 1:
             return None
-        return _finish(replace_at(expr, i, generate(site.spec, t, rng, env=view.scopes[i], max_depth=1)),
-                       site, expr)
+        return _finish(view, i, generate(site.spec, t, rng, env=view.scopes[i], max_depth=1), site)
     return None
 
 
@@ -241,7 +327,7 @@ def hoist(expr: Expr, site: Site, rng: random.Random, sel: str | None = None, di
     options = [j for j in inside if view.types[j] == view.types[i] and _movable(view.nodes[j], view, j, view, i, True)]
     if not options:
         return None
-    return _finish(replace_at(expr, i, view.nodes[rng.choice(options)]), site, expr)
+    return _finish(view, i, view.nodes[rng.choice(options)], site)
 
 
 def shrink(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
@@ -255,7 +341,7 @@ def shrink(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -
     if math.isinf(depth):
         return None
     new = generate(site.spec, t, rng, env=view.scopes[i], max_depth=int(depth))
-    return _finish(replace_at(expr, i, new), site, expr)
+    return _finish(view, i, new, site)
 
 
 def wrap(expr: Expr, site: Site, rng: random.Random, sel: str | None = None, rules: bool = False) -> Expr | None:
@@ -285,7 +371,7 @@ def wrap(expr: Expr, site: Site, rng: random.Random, sel: str | None = None, rul
         if math.isinf(need):
             return None
         args.append(generate(site.spec, a, rng, env=scope, max_depth=int(need) + 1))
-    return _finish(replace_at(expr, i, site.spec.build(p, args)), site, expr)
+    return _finish(view, i, site.spec.build(p, args), site)
 
 
 def refold(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
@@ -303,7 +389,7 @@ def refold(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -
     if any(math.isinf(n) for n in needs):
         return None
     args = [generate(site.spec, a, rng, env=scope, max_depth=int(n) + 1) for a, n in zip(p.args, needs, strict=True)]
-    return _finish(replace_at(expr, i, site.spec.build(p, args)), site, expr)
+    return _finish(view, i, site.spec.build(p, args), site)
 
 
 def swap_arguments(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
@@ -326,7 +412,7 @@ def swap_arguments(expr: Expr, site: Site, rng: random.Random, sel: str | None =
     assert isinstance(node, Call)
     swapped = list(node.args)
     swapped[a], swapped[b] = swapped[b], swapped[a]
-    return _finish(replace_at(expr, i, Call(node.op, tuple(swapped))), site, expr)
+    return _finish(view, i, Call(node.op, tuple(swapped)), site)
 
 
 def perturb_constant(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
@@ -341,16 +427,16 @@ def perturb_constant(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
     assert isinstance(node, Num)
     factor = rng.uniform(0.5, 2.0)
     if node.is_int:
-        return _finish(replace_at(expr, i, Num(max(1, round(node.value * factor)), is_int=True)), site, expr)
+        return _finish(view, i, Num(max(1, round(node.value * factor)), is_int=True), site)
     value = float(f"{node.value * factor:.4g}")
     parent = view.up[i][0]
     negated = parent >= 0 and isinstance(view.nodes[parent], Call) and view.nodes[parent].op == "neg"  # type: ignore[union-attr]
     if rng.random() < 0.1:  # flip the sign: unwrap a neg, or wrap in one where the grammar has it
         if negated:
-            return _finish(replace_at(expr, parent, Num(value)), site, expr)
+            return _finish(view, parent, Num(value), site)
         if any(p.args == (view.types[i],) for p in site.spec.overloads("neg")):
-            return _finish(replace_at(expr, i, const(-value if value else 0.0)), site, expr)
-    return _finish(replace_at(expr, i, Num(value)), site, expr)
+            return _finish(view, i, const(-value if value else 0.0), site)
+    return _finish(view, i, Num(value), site)
 
 
 def insert_operation(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
@@ -375,7 +461,7 @@ def insert_operation(expr: Expr, site: Site, rng: random.Random, sel: str | None
     p, k = rng.choices(options, weights=[max(p.weight, 1e-9) for p, _ in options])[0]
     args = [view.nodes[i] if n == k else generate(site.spec, a, rng, env=scope, max_depth=1)
             for n, a in enumerate(p.args)]
-    return _finish(replace_at(expr, i, site.spec.build(p, args)), site, expr)
+    return _finish(view, i, site.spec.build(p, args), site)
 
 
 def remove_operation(expr: Expr, site: Site, rng: random.Random, sel: str | None = None) -> Expr | None:
@@ -391,10 +477,10 @@ def remove_operation(expr: Expr, site: Site, rng: random.Random, sel: str | None
     args = [j for j in view.descendants(i) if view.up[j][0] == i and view.types[j] == t
             and _movable(view.nodes[j], view, j, view, i, True)]
     if args:
-        return _finish(replace_at(expr, i, view.nodes[rng.choice(args)]), site, expr)
+        return _finish(view, i, view.nodes[rng.choice(args)], site)
     if not isinstance(t, str) or min_depth(site.spec, t, view.scopes[i]) > 1:
         return None
-    return _finish(replace_at(expr, i, generate(site.spec, t, rng, env=view.scopes[i], max_depth=1)), site, expr)
+    return _finish(view, i, generate(site.spec, t, rng, env=view.scopes[i], max_depth=1), site)
 
 
 # ---------------------------------------------------------------------------------------- crossover
@@ -410,7 +496,7 @@ def subtree_crossover(a: Expr, b: Expr, site: Site, rng: random.Random, sel: str
                and _movable(vb.nodes[j], vb, j, va, i, False)]
     if not options:
         return None
-    return _finish(replace_at(a, i, vb.nodes[rng.choice(options)]), site, a)
+    return _finish(va, i, vb.nodes[rng.choice(options)], site)
 
 
 Mutation = Callable[[Expr, Site, random.Random], Expr | None]

@@ -219,16 +219,37 @@ class RunRecord:
         scored, with a formula's fitted constants written back (``Outcome.program``), so it
         reproduces its score; the search varies the program as proposed."""
         failure = outcome.failure
-        if outcome.program is None or outcome.program == job.text:
-            text = job.text if job.text is not None else program_text(job.program)
+        if outcome.program is None or self._scored_as(job, outcome.program, outcome.parsed):
+            text = self._text(job)
             simple = text if job.simplified is job.program else program_text(job.simplified)
         else:  # the program as scored, as its text came (canonical: made by format_program)
             text = outcome.program
-            simple = self._simplified.get(text, lambda: unseen_simplified_text(outcome.parsed or parse(text)))
+            parsed = outcome.parsed
+            simple = self._simplified.get(text, lambda: unseen_simplified_text(parsed, text) if parsed is not None
+                                          else unseen_simplified_text(parse(text)))
         self.archive.store(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
                            failure.reason if failure else None, failure.where if failure else None, source,
                            fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds,
                            time.time(), simple)
+
+    @staticmethod
+    def _text(job: Job) -> str:
+        """The canonical text of the program ``job`` scored (of its program, where it scored none),
+        made once."""
+        if job.text is None:
+            job.text = program_text(job.scored if job.scored is not None else job.program)
+        return job.text
+
+    def _scored_as(self, job: Job, text: str, parsed: Program | None) -> bool:
+        """Whether an outcome's program (``text``; ``parsed``, its IR where the evaluator gave it) is the
+        program ``job`` scored, as text (a candidate not scored here, a cache hit, never is).  Unequal
+        programs print unequal texts (the printer's round trip: ``parse(format_program(p)) == p``), so
+        a fitted formula, whose constants changed, is told apart without printing what was scored."""
+        if job.scored is None:
+            return False
+        if parsed is not None and parsed is not job.scored and parsed != job.scored:
+            return False
+        return text == self._text(job)
 
     # -- statistics -------------------------------------------------------------------------------
     def record(self, generation: int, population: Sequence[Candidate]) -> None:

@@ -35,7 +35,13 @@ class Job:
     size: int  # the evolved slots' simplified size
     simplified: Program
     created: float  # time.perf_counter() when the candidate was made
-    text: str | None = None  # the canonical text, once made (sent to a worker, then archived)
+    # The program sent to be scored (the simplified one where constants are fitted); None: not scored
+    # here (a cache hit, a replayed or reloaded row).
+    scored: Program | None = None
+    # The canonical text of ``scored`` (else of ``program``), made when the archive needs it
+    # (``record.RunRecord``): a backend takes the program itself (a worker gets it as tokens), and a
+    # formula whose constants were fitted is archived with its fitted text instead.
+    text: str | None = None
 
 
 class Scheduler:

@@ -52,9 +52,11 @@ class Scorer:
         """Step 1: the outcome of an equal program scored before, or None."""
         return self.cache.get(key)
 
-    def request(self, job: int, key: str, text: str, program: Program) -> Request:
-        """Steps 2-5 for a candidate, as one ``score`` request with this moment's tables."""
-        return Request(job, "score", text, key, self.fingerprints, len(self.fingerprints), 0,
+    def request(self, job: int, key: str, program: Program) -> Request:
+        """Steps 2-5 for a candidate, as one ``score`` request with this moment's tables.  The program
+        goes as itself (``Request.parsed``; to a worker as tokens), without its text (""), which no
+        backend reads then and the archive makes only where it keeps it."""
+        return Request(job, "score", "", key, self.fingerprints, len(self.fingerprints), 0,
                        tuple(self.quick_history[-WINDOW:]), self.policy, program)
 
     def resolve(self, scored: Scored) -> Scored:
