@@ -95,7 +95,7 @@ def measure(kind: str, budget: int, algorithm: str = "regularized", profile: boo
         marks.append((time.thread_time(), timed.spent))
 
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=50, init="random", seed=1,
-                          fit=fit if fit else None)
+                          fit=EvolveConfig.fitting(fit, kinds))
     profiler = cProfile.Profile() if profile else None
     with tempfile.TemporaryDirectory() as tmp, Archive.for_run(Path(tmp) / "run.db", {"run": kind}) as archive:
         engine = Engine(program, evolve, spec, timed, archive, config, progress)

@@ -596,7 +596,7 @@ def evolve(
                            hint=did_you_mean(algorithm, ALGORITHMS) + f"algorithms: {', '.join(ALGORITHMS)}",
                            got=algorithm)
     kinds = evolving_kinds(checked, names)
-    fitting = (EvolveConfig.fit if fit is None else fit) if kinds & {"formula", "learner"} else None
+    fitting = EvolveConfig.fitting(fit, kinds)
     tune = tuned_methods(checked, names) if fitting else ()
     from mlevolve.interpreter.codegen import compile_program
     from mlevolve.interpreter.tasks import check_task_fits

@@ -22,7 +22,7 @@ import gc
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -69,8 +69,15 @@ class EvolveConfig:
     bandit: bool = False  # choose mutations with the portfolio's bandit (always, if the grammar has operators)
     diversity: DiversityConfig = field(default_factory=DiversityConfig)  # islands' and MAP-Elites' settings
     # Formulas and learners: fit constants (interpreter.fit) before scoring, or not (False); None where
-    # no formula or learner is evolved, so there is nothing to fit (the api decides).
+    # no formula or learner is evolved, so there is nothing to fit (:func:`fitting`).
     fit: bool | None = True
+
+    @staticmethod
+    def fitting(fit: bool | None, kinds: Collection[str]) -> bool | None:
+        """The ``fit`` of a run evolving programs of ``kinds`` (``evolving_kinds``): ``fit`` (None: the
+        default, on) where a formula or learner is evolved, else None (nothing to fit; such a run folds
+        the chains of literals of the candidates it makes instead: :meth:`Engine._folded`)."""
+        return (EvolveConfig.fit if fit is None else fit) if {"formula", "learner"} & set(kinds) else None
 
     def identity(self) -> dict[str, Any]:
         values = asdict(self)

@@ -92,9 +92,11 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
     from mlevolve.interpreter.tasks import load_task
 
     started = time.perf_counter()
+    kinds = evolving_kinds(program, names)
     config = EvolveConfig(algorithm=inner.algorithm, budget=inner.budget, population=inner.population,
-                          tournament=inner.tournament, init=inner.init, seed=seed, bandit=bandit, fit=inner.fit)
-    factory = EvaluatorFactory(task, seed, inner.epochs, evolving_kinds(program, names), timeout=Resources.timeout,
+                          tournament=inner.tournament, init=inner.init, seed=seed, bandit=bandit,
+                          fit=EvolveConfig.fitting(inner.fit, kinds))
+    factory = EvaluatorFactory(task, seed, inner.epochs, kinds, timeout=Resources.timeout,
                                fit=inner.fit, tune=tuned_methods(program, names) if inner.fit else ())
     evaluator = factory.build(load_task(task, seed), load_grammar())
     curve: list[float] = []
