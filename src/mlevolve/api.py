@@ -161,8 +161,12 @@ def check_task_line(program: Program, file: str | None = None) -> None:
     from mlevolve.interpreter.regimes import regime_of
     from mlevolve.interpreter.tasks import check_task_kind, check_task_name, task_options
 
-    if not program.task:
+    if program.task is None:
         return
+    if not program.task.strip():  # task "": the line is there, naming nothing (not a program without a task)
+        raise MlevError("the task line names no task", program.task_span, file=file,
+                        hint='write `task NAME` (`mlevolve tasks` lists them) or `task "data.csv:target=y"`, or '
+                             'drop the line')
     try:
         check_task_name(program.task, program.task_span)  # the closest task's name in the hint
         try:
@@ -360,6 +364,38 @@ def _check_loss(checked: Program, data: Any, name: str, program: Program | str |
     check_loss_fits(checked, data, name, None if isinstance(program, Program) else str(program), evolved)
 
 
+def _ready(checked: Program, spec: GrammarSpec, name: str, seed: int, program: Program | str | Path,
+           task: str | None, evolved: frozenset[str] = frozenset()) -> tuple[Any, Any]:
+    """The task's data and the compiled program, after every check ``run`` makes before PyTorch: the task
+    loaded (its data file read and validated, :func:`_load_task`), the program fitted to it (its regime's kind
+    of task; a formula's inputs, at the formula), and its loss to the kind of targets (:func:`_check_loss`; not
+    the ``evolved`` ones).  ``run``, ``export``, ``evolve`` and :func:`check_task_data` (``mlevolve check``)
+    share it, so a program ``check`` passes does not fail these on its task line.  Raises :class:`MlevError`."""
+    data = _load_task(checked, name, seed, program, task)
+    from mlevolve.interpreter.codegen import compile_program
+    from mlevolve.interpreter.tasks import check_task_fits
+
+    compiled = compile_program(checked, spec)
+    formula = next((d.span for d in checked.definitions if d.kind == "formula"), None)
+    try:
+        check_task_fits(compiled, data, name, formula)  # torch-free: a misfit is reported at once
+    except MlevError as err:
+        raise (err.located(str(program)) if err.span is not None and not isinstance(program, Program) else err) \
+            from None
+    _check_loss(checked, data, name, program, evolved)
+    return data, compiled
+
+
+def check_task_data(program: Program, file: str | None = None, grammar: GrammarSpec | None = None) -> None:
+    """Raise :class:`MlevError` where ``run`` would before training ``program`` (checked) on its ``task``
+    line: the line itself (:func:`check_task_line`), its data read and validated (seed 0's split), the
+    program fitted to the task (see :func:`_ready`).  Nothing is trained and PyTorch is not imported; a
+    built-in task is loaded as ``run`` loads it.  ``mlevolve check`` runs it on every file with a task line."""
+    check_task_line(program, file)
+    if program.task is not None:
+        _ready(program, grammar or load_grammar(), program.task, Settings.seed, file or program, None)
+
+
 def _prepare(program: Program | str | Path, task: str | None,
              grammar: GrammarSpec | None) -> tuple[GrammarSpec, Program, str]:
     """The grammar (default: the base), the checked program, and the task it runs on."""
@@ -384,12 +420,7 @@ def run(
     _at_least(epochs=epochs)
     _seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
-    data = _load_task(checked, name, seed, program, task)  # the user's mistakes first: PyTorch only after these
-    from mlevolve.interpreter.codegen import compile_program
-    from mlevolve.interpreter.tasks import check_task_fits
-
-    check_task_fits(compile_program(checked, spec), data, name)  # torch-free: a misfit is reported at once
-    _check_loss(checked, data, name, program)
+    data, _ = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: PyTorch only after these
     from mlevolve.interpreter.evaluate import Settings, evaluate
 
     outcome = evaluate(checked, data, spec, Settings(seed=seed, epochs=epochs), name)
@@ -410,13 +441,7 @@ def export(
     _at_least(epochs=epochs)
     _seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
-    data = _load_task(checked, name, seed, program, task)  # the user's mistakes first: no PyTorch before these
-    from mlevolve.interpreter.codegen import compile_program
-    from mlevolve.interpreter.tasks import check_task_fits
-
-    compiled = compile_program(checked, spec)
-    check_task_fits(compiled, data, name)  # torch-free: a misfit is reported at once
-    _check_loss(checked, data, name, program)
+    _, compiled = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: no PyTorch before
     from mlevolve.interpreter.export import export_source
 
     return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled, script=script)
@@ -579,7 +604,8 @@ def evolve(
     from mlevolve.interpreter.tasks import data_source
 
     source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
-    task_data = _load_task(checked, task_name, seed, program, task)
+    task_data, _ = _ready(checked, spec, task_name, seed, program, task,  # the user's mistakes: no PyTorch before
+                          frozenset(n.split(".")[0] for n in names))
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
     from mlevolve.gp.backends import make_backend, placed, worker_modules
@@ -594,11 +620,6 @@ def evolve(
     kinds = evolving_kinds(checked, names)
     fitting = (EvolveConfig.fit if fit is None else fit) if kinds & {"formula", "learner"} else None
     tune = tuned_methods(checked, names) if fitting else ()
-    from mlevolve.interpreter.codegen import compile_program
-    from mlevolve.interpreter.tasks import check_task_fits
-
-    check_task_fits(compile_program(checked, spec), task_data, task_name)  # torch-free: reported at once
-    _check_loss(checked, task_data, task_name, program, frozenset(n.split(".")[0] for n in names))
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
                           init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity, fit=fitting)
     identity = {"program_hash": program_hash(checked), "program_name": checked.name,
