@@ -213,8 +213,13 @@ def _parse_var(text: str) -> tuple[str, Type]:
     name, sep, type_ = text.partition(":")
     if name in KEYWORDS:
         raise MlevError(f"bad --var {text!r}: '{name}' is a keyword", hint="choose another name")
-    if not sep or not name.isidentifier() or type_ not in BASE_TYPES:
-        raise MlevError(f"bad --var {text!r}", hint=f"write NAME:TYPE, e.g. x:Tensor; types: {', '.join(BASE_TYPES)}")
+    types = f"types: {', '.join(BASE_TYPES)}"
+    if not sep or not name.isidentifier():
+        raise MlevError(f"bad --var {text!r}: " + (f"{name!r} is not a name" if sep else "no :TYPE"),
+                        hint=f"write NAME:TYPE, e.g. x:Tensor (a name is letters, digits and _, not starting with a "
+                             f"digit); {types}")
+    if type_ not in BASE_TYPES:
+        raise MlevError(f"bad --var {text!r}: unknown type {type_!r}", hint=did_you_mean(type_, BASE_TYPES) + types)
     return name, type_
 
 
