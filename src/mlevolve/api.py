@@ -1142,7 +1142,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
         from mlevolve.meta.config import config_error
 
         raise config_error(cfg.source, err.rename(lambda _: "evolve").message, None, "evolve", err.hint) from None
-    cfg = replace(cfg, evolve=tuple(names))
+    cfg = _meta_tasks(replace(cfg, evolve=tuple(names)), program, base)
     runs = Path(os.environ.get("MLEVOLVE_RUNS", "runs"))
     path = Path(db) if db is not None else runs / f"meta-{Path(config).stem}.db"
     out = Path(output) if output is not None else path.with_suffix(".grammar.toml")
@@ -1200,6 +1200,30 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
                            hint="create its directory first, or pass another {output}") from None
     write_atomic(out, best.to_toml(header=header))
     return {**summary, "db": str(path), "output": str(out)}
+
+
+def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
+    """Meta configuration ``cfg`` with every task of its split checked as ``run`` checks a task line (its
+    options and data read for ``program``'s kind, the program fitted to it: :func:`_ready`), each mistake at
+    its ``[split]`` part, and the bounds of every task: a formula's default to [0, 1] (its fitness is R²);
+    any other's are ``[bounds]``'s."""
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.meta.config import config_error
+
+    bounds, formula = dict(cfg.bounds), regime_of(program).name == "formula"
+    for part in ("train", "validation", "test"):
+        for t in getattr(cfg, part):
+            try:
+                _ready(program, spec, t, cfg.meta.seed, program, t)
+            except MlevError as err:
+                where = f"{err.file}: " if err.file and err.span is None else ""  # a data file's cell
+                raise config_error(cfg.source, f"[split] {part}: {where}{err.message}", "split", part,
+                                   err.hint) from None
+            if t not in bounds and not formula:
+                raise config_error(cfg.source, f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part,
+                                   hint="only formula tasks have default bounds ([0, 1], their fitness being R^2)")
+            bounds.setdefault(t, (0.0, 1.0))
+    return replace(cfg, bounds=bounds)
 
 
 def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:

@@ -88,15 +88,14 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
     from mlevolve.gp.backends import Resources
     from mlevolve.gp.engine import Engine, EvolveConfig
     from mlevolve.gp.search import ALGORITHMS
-    from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, tuned_methods
-    from mlevolve.interpreter.tasks import load_task
+    from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, load_task_for, tuned_methods
 
     started = time.perf_counter()
     config = EvolveConfig(algorithm=inner.algorithm, budget=inner.budget, population=inner.population,
                           tournament=inner.tournament, init=inner.init, seed=seed, bandit=bandit, fit=inner.fit)
     factory = EvaluatorFactory(task, seed, inner.epochs, evolving_kinds(program, names), timeout=Resources.timeout,
                                fit=inner.fit, tune=tuned_methods(program, names) if inner.fit else ())
-    evaluator = factory.build(load_task(task, seed), load_grammar())
+    evaluator = factory.build(load_task_for(program, task, seed), load_grammar())  # a formula's data file: its columns
     curve: list[float] = []
 
     def progress(engine: Any, candidate: Any, stored: bool) -> None:
