@@ -390,9 +390,14 @@ def check_task_data(program: Program, file: str | None = None, grammar: GrammarS
     """Raise :class:`MlevError` where ``run`` would before training ``program`` (checked) on its ``task``
     line: the line itself (:func:`check_task_line`), its data read and validated (seed 0's split), the
     program fitted to the task (see :func:`_ready`).  Nothing is trained and PyTorch is not imported; a
-    built-in task is loaded as ``run`` loads it.  ``mlevolve check`` runs it on every file with a task line."""
+    built-in task is loaded as ``run`` loads it, but for an RL environment or a density data set, which take
+    no options and fit every program of their kind: loading one (scikit-learn's import, about 2 s) would check
+    nothing :func:`check_task_line` has not.  ``mlevolve check`` runs it on every file with a task line."""
+    from mlevolve.interpreter.tasks import is_data_file, task_info
+
     check_task_line(program, file)
-    if program.task is not None:
+    if program.task is not None and (is_data_file(program.task) or
+                                     task_info(program.task).kind not in ("rl", "generative")):
         _ready(program, grammar or load_grammar(), program.task, Settings.seed, file or program, None)
 
 

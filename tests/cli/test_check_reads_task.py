@@ -6,11 +6,13 @@ same error, at the same place, from both commands.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, Capsys, cli, usage_error
+from tests.conftest import EXAMPLES, Capsys, cli, environment, usage_error
 
 ROWS = "a,b,y\n" + "".join(f"{i},{(i * 7) % 5},{i + (i * 7) % 5}\n" for i in range(1, 13))
 NOT_FILE_HINT = "a data file is a UTF-8 .csv with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
@@ -74,3 +76,17 @@ def test_a_task_line_naming_no_task_or_a_folder_is_an_error_at_the_line(tmp_path
     for command in ("check", "run"):
         lines = usage_error(capsys, command, file).splitlines()
         assert [lines[0], lines[-1]] == [f"{file}:2:6: error: {error.format(d=d)}", f"hint: {hint}"], command
+
+
+@pytest.mark.e2e
+def test_check_imports_no_torch_and_loads_no_rl_or_density_task(tmp_path: Path) -> None:
+    """Reading a data file imports no PyTorch; an RL environment or a density set (no options, fits every program
+    of its kind) is not loaded, so checking one imports no scikit-learn (about 2 s)."""
+    file = _program(tmp_path, f"{tmp_path}/ok.csv:target=y")
+    code = ("import sys; from mlevolve.cli import main; assert main(['check', *sys.argv[1:]]) == 0; "
+            "print(sorted(m for m in ('torch', 'sklearn', 'gymnasium') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, file, str(EXAMPLES / "flow_moons.mlev"),
+                           str(EXAMPLES / "reinforce_cartpole.mlev")], env=environment(), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
