@@ -329,6 +329,8 @@ def _not_empty(task: str | None) -> None:
 
 
 def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
+    """The task (checked) ``program`` runs on: ``task``, else its task line's (:func:`check_task_line`); one of
+    another kind than the program's is refused before any data is read (an RL program's ``--task data.csv``)."""
     _not_empty(task)
     if not task:
         check_task_line(program, file)
@@ -336,7 +338,16 @@ def _task_name(program: Program, task: str | None, file: str | None = None) -> s
     if not name:
         raise SettingError("no task to run on", hint="pass {task} NAME or add a `task NAME` line to the program; "
                            "`mlevolve tasks` lists them")
+    _kind_fits(program, name)
     return name
+
+
+def _kind_fits(program: Program, task: str) -> None:
+    """Raise :class:`MlevError` when ``task`` is of another kind than (checked) ``program``'s regime runs on."""
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.tasks import check_task_kind
+
+    check_task_kind(regime_of(program), task)
 
 
 def _load_task(checked: Program, name: str, seed: int, program: Program | str | Path, task: str | None) -> Any:
@@ -1219,6 +1230,7 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     for part in ("train", "validation", "test"):
         for t in getattr(cfg, part):
             try:
+                _kind_fits(program, t)  # before its data is read
                 _ready(program, spec, t, cfg.meta.seed, program, t)
             except MlevError as err:
                 where = f"{err.file}: " if err.file and err.span is None else ""  # a data file's cell
