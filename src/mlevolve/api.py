@@ -162,8 +162,12 @@ def check_task_line(program: Program, file: str | None = None) -> None:
     from mlevolve.interpreter.regimes import regime_of
     from mlevolve.interpreter.tasks import check_task_kind, check_task_name, task_options
 
-    if not program.task:
+    if program.task is None:
         return
+    if not program.task.strip():  # task "": the line is there, naming nothing (not a program without a task)
+        raise MlevError("the task line names no task", program.task_span, file=file,
+                        hint='write `task NAME` (`mlevolve tasks` lists them) or `task "data.csv:target=y"`, or '
+                             'drop the line')
     try:
         check_task_name(program.task, program.task_span)  # the closest task's name in the hint
         try:
@@ -326,6 +330,8 @@ def _not_empty(task: str | None) -> None:
 
 
 def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
+    """The task (checked) ``program`` runs on: ``task``, else its task line's (:func:`check_task_line`); one of
+    another kind than the program's is refused before any data is read (an RL program's ``--task data.csv``)."""
     _not_empty(task)
     if not task:
         check_task_line(program, file)
@@ -333,7 +339,16 @@ def _task_name(program: Program, task: str | None, file: str | None = None) -> s
     if not name:
         raise SettingError("no task to run on", hint="pass {task} NAME or add a `task NAME` line to the program; "
                            "`mlevolve tasks` lists them")
+    _kind_fits(program, name)
     return name
+
+
+def _kind_fits(program: Program, task: str) -> None:
+    """Raise :class:`MlevError` when ``task`` is of another kind than (checked) ``program``'s regime runs on."""
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.tasks import check_task_kind
+
+    check_task_kind(regime_of(program), task)
 
 
 def _load_task(checked: Program, name: str, seed: int, program: Program | str | Path, task: str | None) -> Any:
@@ -361,6 +376,43 @@ def _check_loss(checked: Program, data: Any, name: str, program: Program | str |
     check_loss_fits(checked, data, name, None if isinstance(program, Program) else str(program), evolved)
 
 
+def _ready(checked: Program, spec: GrammarSpec, name: str, seed: int, program: Program | str | Path,
+           task: str | None, evolved: frozenset[str] = frozenset()) -> tuple[Any, Any]:
+    """The task's data and the compiled program, after every check ``run`` makes before PyTorch: the task
+    loaded (its data file read and validated, :func:`_load_task`), the program fitted to it (its regime's kind
+    of task; a formula's inputs, at the formula), and its loss to the kind of targets (:func:`_check_loss`; not
+    the ``evolved`` ones).  ``run``, ``export``, ``evolve`` and :func:`check_task_data` (``mlevolve check``)
+    share it, so a program ``check`` passes does not fail these on its task line.  Raises :class:`MlevError`."""
+    data = _load_task(checked, name, seed, program, task)
+    from mlevolve.interpreter.codegen import compile_program
+    from mlevolve.interpreter.tasks import check_task_fits
+
+    compiled = compile_program(checked, spec)
+    formula = next((d.span for d in checked.definitions if d.kind == "formula"), None)
+    try:
+        check_task_fits(compiled, data, name, formula)  # torch-free: a misfit is reported at once
+    except MlevError as err:
+        raise (err.located(str(program)) if err.span is not None and not isinstance(program, Program) else err) \
+            from None
+    _check_loss(checked, data, name, program, evolved)
+    return data, compiled
+
+
+def check_task_data(program: Program, file: str | None = None, grammar: GrammarSpec | None = None) -> None:
+    """Raise :class:`MlevError` where ``run`` would before training ``program`` (checked) on its ``task``
+    line: the line itself (:func:`check_task_line`), its data read and validated (seed 0's split), the
+    program fitted to the task (see :func:`_ready`).  Nothing is trained and PyTorch is not imported; a
+    built-in task is loaded as ``run`` loads it, but for an RL environment or a density data set, which take
+    no options and fit every program of their kind: loading one (scikit-learn's import, about 2 s) would check
+    nothing :func:`check_task_line` has not.  ``mlevolve check`` runs it on every file with a task line."""
+    from mlevolve.interpreter.tasks import is_data_file, task_info
+
+    check_task_line(program, file)
+    if program.task is not None and (is_data_file(program.task) or
+                                     task_info(program.task).kind not in ("rl", "generative")):
+        _ready(program, grammar or load_grammar(), program.task, Settings.seed, file or program, None)
+
+
 def _prepare(program: Program | str | Path, task: str | None,
              grammar: GrammarSpec | None) -> tuple[GrammarSpec, Program, str]:
     """The grammar (default: the base), the checked program, and the task it runs on."""
@@ -385,12 +437,7 @@ def run(
     _at_least(epochs=epochs)
     _seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
-    data = _load_task(checked, name, seed, program, task)  # the user's mistakes first: PyTorch only after these
-    from mlevolve.interpreter.codegen import compile_program
-    from mlevolve.interpreter.tasks import check_task_fits
-
-    check_task_fits(compile_program(checked, spec), data, name)  # torch-free: a misfit is reported at once
-    _check_loss(checked, data, name, program)
+    data, _ = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: PyTorch only after these
     from mlevolve.interpreter.evaluate import Settings, evaluate
 
     outcome = evaluate(checked, data, spec, Settings(seed=seed, epochs=epochs), name)
@@ -411,13 +458,7 @@ def export(
     _at_least(epochs=epochs)
     _seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
-    data = _load_task(checked, name, seed, program, task)  # the user's mistakes first: no PyTorch before these
-    from mlevolve.interpreter.codegen import compile_program
-    from mlevolve.interpreter.tasks import check_task_fits
-
-    compiled = compile_program(checked, spec)
-    check_task_fits(compiled, data, name)  # torch-free: a misfit is reported at once
-    _check_loss(checked, data, name, program)
+    _, compiled = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: no PyTorch before
     from mlevolve.interpreter.export import export_source
 
     return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled, script=script)
@@ -583,7 +624,8 @@ def evolve(
     from mlevolve.interpreter.tasks import data_source
 
     source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
-    task_data = _load_task(checked, task_name, seed, program, task)
+    task_data, _ = _ready(checked, spec, task_name, seed, program, task,  # the user's mistakes: no PyTorch before
+                          frozenset(n.split(".")[0] for n in names))
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
     from mlevolve.gp.backends import make_backend, placed, worker_modules
@@ -598,11 +640,6 @@ def evolve(
     kinds = evolving_kinds(checked, names)
     fitting = EvolveConfig.fitting(fit, kinds)
     tune = tuned_methods(checked, names) if fitting else ()
-    from mlevolve.interpreter.codegen import compile_program
-    from mlevolve.interpreter.tasks import check_task_fits
-
-    check_task_fits(compile_program(checked, spec), task_data, task_name)  # torch-free: reported at once
-    _check_loss(checked, task_data, task_name, program, frozenset(n.split(".")[0] for n in names))
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
                           init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity, fit=fitting)
     identity = {"program_hash": program_hash(checked), "program_name": checked.name,
@@ -1136,7 +1173,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
         from mlevolve.meta.config import config_error
 
         raise config_error(cfg.source, err.rename(lambda _: "evolve").message, None, "evolve", err.hint) from None
-    cfg = replace(cfg, evolve=tuple(names))
+    cfg = _meta_tasks(replace(cfg, evolve=tuple(names)), program, base)
     runs = Path(os.environ.get("MLEVOLVE_RUNS", "runs"))
     path = Path(db) if db is not None else runs / f"meta-{Path(config).stem}.db"
     out = Path(output) if output is not None else path.with_suffix(".grammar.toml")
@@ -1194,6 +1231,31 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
                            hint="create its directory first, or pass another {output}") from None
     write_atomic(out, best.to_toml(header=header))
     return {**summary, "db": str(path), "output": str(out)}
+
+
+def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
+    """Meta configuration ``cfg`` with every task of its split checked as ``run`` checks a task line (its
+    options and data read for ``program``'s kind, the program fitted to it: :func:`_ready`), each mistake at
+    its ``[split]`` part, and the bounds of every task: a formula's default to [0, 1] (its fitness is R²);
+    any other's are ``[bounds]``'s."""
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.meta.config import config_error
+
+    bounds, formula = dict(cfg.bounds), regime_of(program).name == "formula"
+    for part in ("train", "validation", "test"):
+        for t in getattr(cfg, part):
+            try:
+                _kind_fits(program, t)  # before its data is read
+                _ready(program, spec, t, cfg.meta.seed, program, t)
+            except MlevError as err:
+                where = f"{err.file}: " if err.file and err.span is None else ""  # a data file's cell
+                raise config_error(cfg.source, f"[split] {part}: {where}{err.message}", "split", part,
+                                   err.hint) from None
+            if t not in bounds and not formula:
+                raise config_error(cfg.source, f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part,
+                                   hint="only formula tasks have default bounds ([0, 1], their fitness being R^2)")
+            bounds.setdefault(t, (0.0, 1.0))
+    return replace(cfg, bounds=bounds)
 
 
 def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:

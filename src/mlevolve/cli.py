@@ -109,7 +109,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         try:
             source = api.read_source(file)
             program = api.check(api.parse(source, file), spec, file=file)
-            api.check_task_line(program, file)
+            api.check_task_data(program, file, spec)
         except MlevError as err:
             print(_hinted(err.located(file), "mlevolve check").render(source), file=sys.stderr)
             failed += 1
@@ -213,8 +213,13 @@ def _parse_var(text: str) -> tuple[str, Type]:
     name, sep, type_ = text.partition(":")
     if name in KEYWORDS:
         raise MlevError(f"bad --var {text!r}: '{name}' is a keyword", hint="choose another name")
-    if not sep or not name.isidentifier() or type_ not in BASE_TYPES:
-        raise MlevError(f"bad --var {text!r}", hint=f"write NAME:TYPE, e.g. x:Tensor; types: {', '.join(BASE_TYPES)}")
+    types = f"types: {', '.join(BASE_TYPES)}"
+    if not sep or not name.isidentifier():
+        raise MlevError(f"bad --var {text!r}: " + (f"{name!r} is not a name" if sep else "no :TYPE"),
+                        hint=f"write NAME:TYPE, e.g. x:Tensor (a name is letters, digits and _, not starting with a "
+                             f"digit); {types}")
+    if type_ not in BASE_TYPES:
+        raise MlevError(f"bad --var {text!r}: unknown type {type_!r}", hint=did_you_mean(type_, BASE_TYPES) + types)
     return name, type_
 
 
@@ -542,7 +547,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("check", help="parse and type-check .mlev files, each as one program that run, evolve and "
-                       "export take (one formula, one learner, a network's parts...)")
+                       "export take (one formula, one learner, a network's parts...), and its task line as run "
+                       "does (the task loaded, a data file read, the program fitted to it)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
     p.set_defaults(run=_cmd_check)

@@ -285,7 +285,8 @@ def test_sample_is_reproducible_across_processes(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------ bad flags
 
 TYPES_HINT = "hint: types: Scalar, Vector, Matrix, Tensor, Int, Layer\n"
-VAR_HINT = "hint: write NAME:TYPE, e.g. x:Tensor; types: Scalar, Vector, Matrix, Tensor, Int, Layer\n"
+VAR_HINT = ("hint: write NAME:TYPE, e.g. x:Tensor (a name is letters, digits and _, not starting with a digit); "
+            "types: Scalar, Vector, Matrix, Tensor, Int, Layer\n")
 
 
 @pytest.mark.parametrize(
@@ -294,11 +295,12 @@ VAR_HINT = "hint: write NAME:TYPE, e.g. x:Tensor; types: Scalar, Vector, Matrix,
         (["sample", "--type", "Tensr"], "mlevolve sample: error: unknown type 'Tensr'\n"
          + TYPES_HINT.replace("hint: ", "hint: did you mean 'Tensor'? ")),
         (["grammar", "show", "--type", "Nope"], "mlevolve grammar show: error: unknown type 'Nope'\n" + TYPES_HINT),
-        (["sample", "--type", "Tensor", "--var", "x"], "mlevolve sample: error: bad --var 'x'\n" + VAR_HINT),
+        (["sample", "--type", "Tensor", "--var", "x"], "mlevolve sample: error: bad --var 'x': no :TYPE\n" + VAR_HINT),
         (["sample", "--type", "Tensor", "--var", "x:Tensr"],
-         "mlevolve sample: error: bad --var 'x:Tensr'\n" + VAR_HINT),
+         "mlevolve sample: error: bad --var 'x:Tensr': unknown type 'Tensr'\n"
+         + TYPES_HINT.replace("hint: ", "hint: did you mean 'Tensor'? ")),
         (["sample", "--type", "Tensor", "--var", "1x:Tensor"],
-         "mlevolve sample: error: bad --var '1x:Tensor'\n" + VAR_HINT),
+         "mlevolve sample: error: bad --var '1x:Tensor': '1x' is not a name\n" + VAR_HINT),
         (["sample", "--type", "Tensor", "--var", "in:Tensor"],
          "mlevolve sample: error: bad --var 'in:Tensor': 'in' is a keyword\nhint: choose another name\n"),
         (["sample", "--type", "Tensor", "-n", "0"],

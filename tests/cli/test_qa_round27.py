@@ -41,7 +41,10 @@ def test_a_header_line_is_checked_as_a_line(capsys: Capsys, tmp_path: Path, text
 
 
 @pytest.mark.parametrize("task", ['"a#b.csv:target=y"  # quoted, with a # inside', "koza_quartic # comment"])
-def test_a_well_formed_header_line_passes(capsys: Capsys, tmp_path: Path, task: str) -> None:
+def test_a_well_formed_header_line_passes(capsys: Capsys, tmp_path: Path, task: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # check reads a task line's data file, from the current folder as run does
+    (tmp_path / "a#b.csv").write_text("x,y\n" + "".join(f"{i},{i * i}\n" for i in range(12)))
     (tmp_path / "p.mlev").write_text(f"# head\nalgorithm q  # c\n\ntask {task}\n" + _DEF)
     code, out, _ = cli(capsys, "check", str(tmp_path / "p.mlev"))
     assert code == 0 and out.endswith("ok (formula f)\n")

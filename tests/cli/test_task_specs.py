@@ -30,6 +30,8 @@ LINEAR = str(EXAMPLES / "linear_regression.mlev")
      "give each option once"),
     ("nguyen4:n_train", "option 'n_train' has no value in task spec 'nguyen4:n_train'",
      "write it as NAME:key=value, or leave the option out"),
+    (" :n_train=3", "task spec ' :n_train=3' names no task before its options",
+     "write NAME:key=value, e.g. data.csv:target=y"),
 ])
 def test_a_formula_task_spec_with_a_bad_option_names_it_and_the_kinds_options(
         tmp_path: Path, capsys: Capsys, spec: str, error: str, hint: str) -> None:
@@ -41,7 +43,7 @@ def test_a_formula_task_spec_with_a_bad_option_names_it_and_the_kinds_options(
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("spec", ["linear:dim=3:dim=4", "linear:dim=", "linear:dim", "linear:fitness=bogus",
+@pytest.mark.parametrize("spec", ["linear:dim=3:dim=4", "linear:dim=", "linear:dim", "linear:fitness=bogus", ":dim=3",
                                   "linear:n_tasks=10000:n_train=1e6:dim=4096"])  # the last: refused before allocating
 def test_an_exported_script_words_a_bad_option_as_the_command_does(tmp_path: Path, capsys: Capsys, spec: str) -> None:
     script = tmp_path / "linear.py"
@@ -52,3 +54,19 @@ def test_an_exported_script_words_a_bad_option_as_the_command_does(tmp_path: Pat
     assert done.returncode == 2 and len(command) == 2
     assert [line.split("error: ", 1)[-1] for line in done.stderr.splitlines()] == \
         [line.split("error: ", 1)[-1] for line in command]
+
+
+@pytest.mark.parametrize("name, error, hint", [
+    ("{d}", "{d} is a folder, not a file",
+     "a built-in task's name has no suffix (`mlevolve tasks` lists them); a data file's is .csv or .npz"),
+    ("{d}/data", "no such file: {d}/data",
+     "a built-in task's name has no suffix (`mlevolve tasks` lists them); a data file's is .csv or .npz"),
+    ("{d}/data.csv", "no such file: {d}/data.csv",
+     "a data file is a UTF-8 .csv with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"),
+])
+def test_a_task_that_is_a_folder_or_no_file_is_named_so_in_the_librarys_words(
+        tmp_path: Path, capsys: Capsys, name: str, error: str, hint: str) -> None:
+    d = str(tmp_path)  # (an exported script's reader says to export another script for a built-in task)
+    for command in ("run", "export"):
+        err = usage_error(capsys, command, QUARTIC, "--task", name.format(d=d), *(["-o", "-"] * (command == "export")))
+        assert err.splitlines() == [f"mlevolve {command}: error: {error.format(d=d)}", f"hint: {hint}"]

@@ -259,7 +259,8 @@ def test_weights_override_of_unknown_id_fails() -> None:
     with pytest.raises(GrammarError) as info:
         GrammarSpec.from_dict(data)
     assert info.value.message == "[weights] names unknown production 'add(Scalar, Scalar)'"
-    assert info.value.hint == "ids look like add(Scalar,Scalar)"
+    assert info.value.hint == ("did you mean 'add(Scalar,Scalar)'? ids look like add(Scalar,Scalar); `mlevolve grammar "
+                               "show` lists them")
 
 
 def test_weights_override_cannot_be_negative() -> None:

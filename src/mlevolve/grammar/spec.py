@@ -20,7 +20,7 @@ import math
 import re
 import tomllib
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
@@ -381,7 +381,7 @@ class GrammarSpec:
                 at = ("weights", str(key), None)
                 if key not in ids:
                     raise GrammarError(f"[weights] names unknown production {key!r}",
-                                       hint="ids look like add(Scalar,Scalar)", place=at)
+                                       hint=_production_hint(str(key), ids), place=at)
                 overrides[str(key)] = _weight(value, f"[weights] {key!r}", at, f"[weights] {_q(key)}", _q(key))
             productions = [replace(p, weight=overrides.get(p.id, p.weight)) for p in productions]
             operators: tuple[OperatorSpec, ...] = ()
@@ -598,6 +598,17 @@ def _literal(t: str, entry: Mapping[str, Any]) -> LiteralSpec:
                        uniform=uniform, doc=get("doc", "string", ""))
 
 
+
+def _production_hint(key: str, ids: Iterable[str]) -> str:
+    """The hint for ``key``, which is no production id of ``ids``: a bare name's typed ids (``add``:
+    ``add(Scalar,Scalar), ...``), else the closest id, spaces dropped (``add(Scalar, Scalar)``), and the form."""
+    typed = sorted(i for i in ids if i.partition("(")[0] == key)
+    if typed:
+        return f"an id names the argument types too: {', '.join(typed[:6])}{', ...' if len(typed) > 6 else ''}"
+    return did_you_mean(key.replace(" ", ""), sorted(ids)) + "ids look like add(Scalar,Scalar); `mlevolve grammar " \
+        "show` lists them"
+
+
 def _weight(value: object, what: str, place: Place, name: str, key: str = "weight") -> float:
     """``value`` as a weight (a finite number >= 0), or a GrammarError at ``place``: of type, naming the value
     ``name`` and its ``key`` (:func:`~mlevolve.dsl.errors.toml_value`); of range, naming ``what``."""
@@ -742,7 +753,7 @@ def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], production
     ids = {p.id for p in productions}
     missing = sorted(keep - ids)
     if missing:
-        raise GrammarError(f"{where} keeps unknown production {missing[0]!r}", hint="ids look like add(Scalar,Scalar)",
+        raise GrammarError(f"{where} keeps unknown production {missing[0]!r}", hint=_production_hint(missing[0], ids),
                            place=(table, "keep", None))
     kinds = _kind_types()
     if chosen not in kinds.values():

@@ -435,7 +435,20 @@ def task_options(spec: str, kind: str | None = None, **overrides: OptionValue) -
             if name in names:
                 return name, _options(name, given, {}, what)
         table, what = _FILE_TABLES.get(kind or "", (USER_OPTIONS, "a data file"))
-        return name, _options(name, given, table, what)
+        options = _options(name, given, table, what)
+    _data_file(name)
+    return name, options
+
+
+def _data_file(name: str) -> Path:
+    """The path of data file ``name`` (not a built-in task's), or :class:`MlevError` in the library's words when
+    it is a folder or missing (a script's reader words it for a script: another script for a built-in task)."""
+    file = Path(name)
+    if not file.is_file():
+        raise MlevError(f"{name} is a folder, not a file" if file.is_dir() else f"no such file: {name}",
+                        hint=_data.UNREADABLE if file.suffix else "a built-in task's name has no suffix (`mlevolve "
+                        "tasks` lists them); a data file's is .csv or .npz")
+    return file
 
 
 def _family_options(name: str, given: Mapping[str, OptionValue]) -> tuple[dict[str, int], str, int]:
@@ -469,9 +482,10 @@ def _size(n: int, data: Supervised) -> str:
     return f"{n:,} x {data.n_features}, {kind}"
 
 
-def check_task_fits(compiled: Any, task: Task, task_name: str) -> None:
+def check_task_fits(compiled: Any, task: Task, task_name: str, formula: Any = None) -> None:
     """A program of one regime (``compiled.regime``, see :mod:`mlevolve.interpreter.regimes`) needs a
-    task of the regime's type, and a formula one input per variable: raises :class:`MlevError`.
+    task of the regime's type, and a formula one input per variable: raises :class:`MlevError` (a
+    formula's at ``formula``, its definition's span, when given).
 
     Here, beside the task registry, so the check needs no PyTorch and a misfit is reported at once.
     """
@@ -480,7 +494,7 @@ def check_task_fits(compiled: Any, task: Task, task_name: str) -> None:
         raise _misfit(regime, task_name)
     if isinstance(task, Points) and task.n_vars != compiled.n_inputs:
         raise MlevError(f"the formula takes {compiled.n_inputs} input(s) but task '{task_name}' has {task.n_vars}",
-                        hint="give the formula one Scalar parameter per input variable")
+                        formula, hint="give the formula one Scalar parameter per input variable")
 
 
 def _misfit(regime: Any, task_name: str, span: Any = None) -> MlevError:
@@ -520,6 +534,8 @@ def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
     :func:`_options`); a repeated option, or one without a value, is refused in the words every
     exported script's loader shares (:data:`~mlevolve.interpreter.standalone.common.SPEC_WORDS`)."""
     name, *parts = spec.split(":")
+    if not name.strip():  # ":target=y" (the current folder is no data file)
+        raise _spec_error("nameless", spec, "")
     options: dict[str, OptionValue] = {}
     for part in parts:
         key, _, value = (text.strip() for text in part.partition("="))
@@ -603,10 +619,7 @@ def data_source(spec: str) -> tuple[str, str] | None:
     name, _ = _parse_spec(spec)
     if name in _INFOS or not _looks_like_file(name):
         return None
-    file = Path(name)
-    if not file.is_file():
-        raise MlevError(f"{name} is a folder, not a file" if file.is_dir() else f"no such file: {name}",
-                        hint=_data.UNREADABLE)
+    file = _data_file(name)
     try:
         digest = hashlib.sha256(file.read_bytes()).hexdigest()
     except OSError as err:

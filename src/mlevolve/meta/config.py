@@ -200,8 +200,10 @@ def _check_inner(inner: InnerConfig, at: _Text) -> None:
 def load_config(path: str | Path) -> MetaConfig:
     """Read and validate a meta configuration file (see the module docstring).  Every mistake is one
     :class:`MlevError` at ``FILE:LINE:COL`` of the key it is about (of the ``[table]`` header for a
-    table's own mistake; the file alone where nothing in it is at fault: a missing ``program``)."""
-    from mlevolve.interpreter.tasks import task_info
+    table's own mistake; the file alone where nothing in it is at fault: a missing ``program``).  A task's
+    name is checked here; its options and data, and the bounds of a task that is not a built-in formula's,
+    by :func:`mlevolve.api.meta`, which knows the program that runs on it."""
+    from mlevolve.interpreter.tasks import check_task_name, is_data_file, task_info
 
     p = Path(path)
     file = str(p)
@@ -252,7 +254,7 @@ def load_config(path: str | Path) -> MetaConfig:
                                hint="meta-test tasks must never be trained on")
             seen[t] = part
             try:
-                task_info(t)
+                check_task_name(t)
             except MlevError as err:
                 raise at.error(f"[split] {part}: {err.message}", "split", part, hint=err.hint) from None
     inner = _section(data, "inner", InnerConfig, at)
@@ -280,11 +282,8 @@ def load_config(path: str | Path) -> MetaConfig:
             raise at.error(f"[bounds] {t} must be [lo, hi] with lo < hi, got {toml_text(value)}", "bounds", t,
                            hint="the task's worst and best fitness, for the normalisation")
         bounds[t] = (pair[0], pair[1])
-    for t, part in seen.items():
-        if t not in bounds:
-            if task_info(t).kind != "formula":
-                raise at.error(f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part,
-                               hint="only formula tasks have default bounds ([0, 1], their fitness being R^2)")
+    for t in seen:
+        if t not in bounds and not is_data_file(t) and task_info(t).kind == "formula":
             bounds[t] = (0.0, 1.0)  # a formula's fitness is its training R^2 (= 1 - MSE / Var(y))
     return MetaConfig(program, tuple(evolve), parts["train"], parts["validation"], parts["test"], inner, meta,
                       bounds, file)

@@ -88,8 +88,7 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
     from mlevolve.gp.backends import Resources
     from mlevolve.gp.engine import Engine, EvolveConfig
     from mlevolve.gp.search import ALGORITHMS
-    from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, tuned_methods
-    from mlevolve.interpreter.tasks import load_task
+    from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, load_task_for, tuned_methods
 
     started = time.perf_counter()
     kinds = evolving_kinds(program, names)
@@ -98,7 +97,7 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
                           fit=EvolveConfig.fitting(inner.fit, kinds))
     factory = EvaluatorFactory(task, seed, inner.epochs, kinds, timeout=Resources.timeout,
                                fit=inner.fit, tune=tuned_methods(program, names) if inner.fit else ())
-    evaluator = factory.build(load_task(task, seed), load_grammar())
+    evaluator = factory.build(load_task_for(program, task, seed), load_grammar())  # a formula's data file: its columns
     curve: list[float] = []
 
     def progress(engine: Any, candidate: Any, stored: bool) -> None:

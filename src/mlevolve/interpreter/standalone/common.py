@@ -49,7 +49,8 @@ NUMBER = re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:inf
 SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1} spec, {2} name, {3}/{4} kind, {5}
     "twice": ("option '{0}' is given twice in task spec '{1}'", "give each option once"),  # options, {6} did you mean
     "empty": ("option '{0}' has no value in task spec '{1}'", "write it as NAME:key=value, or leave the option out"),
-    "unknown": ("unknown option '{0}' for task '{2}'{3}", "{6}options{4}: {5}")}  # {3} ", a formula task", {4} " of"
+    "unknown": ("unknown option '{0}' for task '{2}'{3}", "{6}options{4}: {5}"),  # {3} ", a formula task", {4} " of"
+    "nameless": ("task spec '{1}' names no task before its options", "write NAME:key=value, e.g. data.csv:target=y")}
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
                "write e.g. {name}:{key}={default}")  # a numeric option outside OPTION_RANGES, the library's too
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}" + RANGE_WORDS[1])  # library's too
@@ -58,6 +59,8 @@ CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{me
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
     """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (tuple: a choice); else TaskError"""
     name, *parts = (part.strip() for part in spec.split(":"))
+    if not name:  # ":target=y" (the current folder is no data file)
+        raise TaskError(*(t.format("", spec) for t in SPEC_WORDS["nameless"]))
     if names is not None and name not in names:  # a script loads the kind of task it was exported for
         why = ": this script loads built-in tasks, not data files" if name.lower().endswith((".csv", ".npz")) else ""
         hint = f"{did_you_mean(name, names)}its tasks: {', '.join(sorted(names))}; another: mlevolve export --task TASK"

@@ -1,0 +1,92 @@
+"""`mlevolve check` on a program's task line does what `run` does before training: it reads the data file,
+fits the program to the task and its loss to the targets (one function, ``api._ready``, for check, run,
+export and evolve), so a file check passes does not fail `run` on its task line, and each mistake is the
+same error, at the same place, from both commands.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, Capsys, cli, environment, usage_error
+
+ROWS = "a,b,y\n" + "".join(f"{i},{(i * 7) % 5},{i + (i * 7) % 5}\n" for i in range(1, 13))
+NOT_FILE_HINT = "a data file is a UTF-8 .csv with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
+
+
+def _program(tmp_path: Path, task: str, header: str = "formula f(a: Scalar, b: Scalar) -> Scalar =",
+             body: str = "a + b") -> str:
+    (tmp_path / "ok.csv").write_text(ROWS)
+    path = tmp_path / "p.mlev"
+    path.write_text(f'algorithm p\ntask "{task}"\n\n{header}\n  {body}\n')
+    return str(path)
+
+
+@pytest.mark.parametrize("task, header, error, caret, hint", [
+    ("{d}/ok.csv:target=y", "formula f(a: Scalar, c: Scalar) -> Scalar =",
+     "{d}/ok.csv: no column for parameter(s) c; column(s) b not used by the formula", "2:6",
+     "the formula's parameters are named after the columns: a, b"),
+    ("{d}/ok.csv:target=z", None, "{d}/ok.csv: no column named 'z'", "2:6", "columns: a, b, y"),
+    ("{d}/missing.csv:target=y", None, "no such file: {d}/missing.csv", "2:6", NOT_FILE_HINT),
+    ("koza_quartic", None, "the formula takes 2 input(s) but task 'koza_quartic' has 1", "4:9",
+     "give the formula one Scalar parameter per input variable"),
+])
+def test_check_reports_what_run_reports_on_the_task_line(tmp_path: Path, capsys: Capsys, task: str,
+                                                         header: str | None, error: str, caret: str,
+                                                         hint: str) -> None:
+    d = str(tmp_path)
+    file = _program(tmp_path, task.format(d=d), *([header, "a + c"] if header else []))
+    expected = [f"{file}:{caret}: error: {error.format(d=d)}", f"hint: {hint}"]
+    for command in ("check", "run"):
+        lines = usage_error(capsys, command, file).splitlines()
+        assert [lines[0], lines[-1]] == expected, command
+
+
+def test_check_refuses_a_loss_that_cannot_train_on_the_task_line_data(tmp_path: Path, capsys: Capsys) -> None:
+    (tmp_path / "r.csv").write_text("a,y\n" + "".join(f"{i},{i * 0.37 - 1.5}\n" for i in range(24)))
+    source = (EXAMPLES / "mlp_digits.mlev").read_text().replace("task digits", f'task "{tmp_path}/r.csv:target=y"')
+    file = tmp_path / "m.mlev"
+    file.write_text(source)
+    check, run = (usage_error(capsys, c, str(file)).splitlines() for c in ("check", "run"))
+    assert check == run and check[0].startswith(f"{file}:") and "loss 'xent' is not finite" in check[0]
+
+
+def test_check_passes_a_task_line_whose_data_run_takes(tmp_path: Path, capsys: Capsys) -> None:
+    file = _program(tmp_path, f"{tmp_path}/ok.csv:target=y")
+    assert cli(capsys, "check", file) == (0, f"{file}: ok (formula f)\n", "")
+    assert cli(capsys, "run", file, "--json")[0] == 0
+
+
+@pytest.mark.parametrize("task, error, hint", [
+    ("", "the task line names no task",
+     'write `task NAME` (`mlevolve tasks` lists them) or `task "data.csv:target=y"`, or drop the line'),
+    (":target=y", "task spec ':target=y' names no task before its options",
+     "write NAME:key=value, e.g. data.csv:target=y"),
+    ("{d}", "{d} is a folder, not a file",
+     "a built-in task's name has no suffix (`mlevolve tasks` lists them); a data file's is .csv or .npz"),
+])
+def test_a_task_line_naming_no_task_or_a_folder_is_an_error_at_the_line(tmp_path: Path, capsys: Capsys, task: str,
+                                                                        error: str, hint: str) -> None:
+    d = str(tmp_path)
+    file = _program(tmp_path, task.format(d=d))
+    for command in ("check", "run"):
+        lines = usage_error(capsys, command, file).splitlines()
+        assert [lines[0], lines[-1]] == [f"{file}:2:6: error: {error.format(d=d)}", f"hint: {hint}"], command
+
+
+@pytest.mark.e2e
+def test_check_imports_no_torch_and_loads_no_rl_or_density_task(tmp_path: Path) -> None:
+    """Reading a data file imports no PyTorch; an RL environment or a density set (no options, fits every program
+    of its kind) is not loaded, so checking one imports no scikit-learn (about 2 s)."""
+    file = _program(tmp_path, f"{tmp_path}/ok.csv:target=y")
+    code = ("import sys; from mlevolve.cli import main; assert main(['check', *sys.argv[1:]]) == 0; "
+            "print(sorted(m for m in ('torch', 'sklearn', 'gymnasium') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, file, str(EXAMPLES / "flow_moons.mlev"),
+                           str(EXAMPLES / "reinforce_cartpole.mlev")], env=environment(), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"

@@ -1,0 +1,62 @@
+"""A meta configuration's tasks are checked as `run` checks a task line, for the program that runs on them
+(``api._meta_tasks``): options, data files read by the program's kind, the program fitted to each task,
+each mistake at its ``[split]`` part before any inner run; a formula on a data file has [0, 1] bounds and its
+inner runs read the file's columns (they read it as a supervised data set before)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlevolve import api
+from mlevolve.gp.engine import EvolveConfig
+from mlevolve.grammar.spec import load_grammar
+from mlevolve.meta.config import InnerConfig, load_config
+from mlevolve.meta.evolve import inner_run
+from tests.conftest import ROOT, Capsys, usage_error
+
+QUARTIC = ROOT / "examples" / "quartic.mlev"
+XY = "x,y\n" + "".join(f"{i / 4},{(i / 4) ** 2 + 0.5}\n" for i in range(-10, 10))
+
+
+def _config(tmp_path: Path, train: str) -> Path:
+    (tmp_path / "xy.csv").write_text(XY)
+    (tmp_path / "ab.csv").write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i + i % 3}\n" for i in range(12)))
+    path = tmp_path / "m.toml"
+    path.write_text(f'program = "{QUARTIC}"\nevolve = ["f"]\n\n[split]\ntrain = {train}\nvalidation = ["nguyen2"]\n'
+                    'test = ["nguyen4"]\n\n[inner]\nbudget = 8\npopulation = 4\ntournament = 2\nelites = 2\n\n'
+                    '[meta]\npopulation = 2\ngenerations = 1\ntasks = 2\nseeds = 1\nelitism = 1\n'
+                    'validation_seeds = 1\n')
+    return path
+
+
+@pytest.mark.parametrize("train, error, hint", [
+    ('["nguyen1", "nguyen5:n_trian=3"]', "unknown option 'n_trian=3' for task 'nguyen5', a formula task",
+     "did you mean 'n_train'? options of a formula task: n_train, n_test"),
+    ('["nguyen1", "digits"]', "a formula program cannot run on task 'digits'",
+     "formula tasks: koza_quartic, nguyen1, nguyen2, nguyen3, nguyen4, nguyen5, nguyen6, nguyen7, nguyen8, or a "
+     "data file: data.csv:target=y or data.npz"),
+    ('["nguyen1", "{d}/ab.csv:target=y"]', "{d}/ab.csv: no column for parameter(s) x; column(s) a, b not used by "
+     "the formula", "the formula's parameters are named after the columns: a, b"),
+    ('["nguyen1", ":n_train=3"]', "task spec ':n_train=3' names no task before its options",
+     "write NAME:key=value, e.g. data.csv:target=y"),
+])
+def test_a_split_task_the_program_cannot_run_on_is_an_error_at_its_part(tmp_path: Path, capsys: Capsys, train: str,
+                                                                        error: str, hint: str) -> None:
+    d = str(tmp_path)
+    config = _config(tmp_path, train.replace("{d}", d))
+    err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
+    assert err.splitlines() == [f"{config}:5:1: error: [split] train: {error.format(d=d)}", f"hint: {hint}"]
+    assert not (tmp_path / "m.db").exists()
+
+
+def test_a_formula_on_a_data_file_has_unit_bounds_and_its_inner_run_reads_the_columns(tmp_path: Path) -> None:
+    data = f"{tmp_path}/xy.csv:target=y"
+    config = _config(tmp_path, f'["nguyen1", "{data}"]')
+    program = api.check(api.parse_file(QUARTIC))
+    cfg = api._meta_tasks(load_config(config), program, load_grammar())
+    assert cfg.bounds[data] == (0.0, 1.0) and cfg.bounds["nguyen1"] == (0.0, 1.0)
+    inner = InnerConfig(budget=8, population=4, tournament=2, init=EvolveConfig.init)  # the file's program first
+    result = inner_run(program, ["f"], load_grammar(), data, 0, inner, cfg.bounds[data])
+    assert result.best >= api.run(program, data)["fitness"]  # scored on the file's column x, as run scores it
