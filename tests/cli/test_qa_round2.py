@@ -240,7 +240,7 @@ def test_an_exported_script_refuses_what_the_command_refuses(tmp_path: Path, cap
                                                 "hint: run `lin.py --help`"]
     assert error("--json", "--json")[0] == "lin.py: error: argument --json: given twice; give it once"
     assert error("--se", "1") == ["lin.py: error: unrecognized arguments: --se",  # no abbreviations
-                                  "hint: run `lin.py --help`"]
+                                  "hint: did you mean '--seed'? run `lin.py --help`"]
     assert error("--task", "linear:n_train=\u0661\u0662")[0] == (
         "lin.py: error: option n_train=\u0661\u0662 of task 'linear' must be an integer from 1 to 1,000,000")
     assert error("--task", "linear:n_train=1_000")[0].startswith("lin.py: error: option n_train=1_000 ")

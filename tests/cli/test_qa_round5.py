@@ -199,8 +199,9 @@ def test_a_budget_below_what_the_archive_holds_evaluates_nothing_and_says_so(
     (["--seed", "1", "--seed", "2", "--bogus"], ["q.py: error: unrecognized arguments: --bogus",
                                                  "hint: run `q.py --help`"]),
     (["--seed", "-1", "--sed", "1", "--jsn"], ["q.py: error: unrecognized arguments: --sed --jsn",
-                                               "hint: run `q.py --help`"]),
-    (["--tsak=nguyen1"], ["q.py: error: unrecognized arguments: --tsak", "hint: run `q.py --help`"]),
+                                               "hint: did you mean '--seed'? run `q.py --help`"]),
+    (["--tsak=nguyen1"], ["q.py: error: unrecognized arguments: --tsak",
+                          "hint: did you mean '--task'? run `q.py --help`"]),
     (["--seed", "1", "--seed=2"], ["q.py: error: argument --seed: given twice; give it once",
                                    "hint: run `q.py --help`"])])
 def test_an_exported_script_reports_unknown_options_first(

@@ -2,9 +2,10 @@
 output equals `mlevolve run --json` (all keys but the `train_seconds` timing), that carries the DSL
 source in its docstring, does not import mlevolve, compiles, lints clean and has no unused function;
 a formula or learner script imports no torch (it runs with torch unimportable) and is at most
-265 lines, a neural one at most 460 (measured 261 and 457: 255 and 456 before a learner script checked
+268 lines, a neural one at most 463 (measured 261 and 457: 255 and 456 before a learner script checked
 fitness= and the family size as mlevolve run does, 258 and 454 before Ctrl-C ended a script in one line; 264
-and 459 with did-you-mean hints for task options and flags, 9 lines, after compacting the loops by 6);
+and 459 with did-you-mean hints for task options and flags, 9 lines, after compacting the loops by 6; 3
+more for a task spec that names no task, `:target=y`, which the scripts read as the current folder);
 user names that collide with the script's own names are renamed, not shadowing anything."""
 
 from __future__ import annotations
@@ -223,7 +224,7 @@ def test_exported_script_is_standalone_and_readable(file: Path, exported: dict[s
     numpy_only = REGIMES[_regime(file)].backend == "numpy"
     assert ("torch" in imported) != numpy_only
     lines = len(text.splitlines())
-    assert lines <= (265 if numpy_only else 460), lines
+    assert lines <= (268 if numpy_only else 463), lines
     py_compile.compile(str(script), cfile=str(script.with_suffix(".pyc")), doraise=True)
 
 
