@@ -333,14 +333,14 @@ def _task_name(program: Program, task: str | None, file: str | None = None) -> s
     """The task (checked) ``program`` runs on: ``task``, else its task line's (:func:`check_task_line`); one of
     another kind than the program's is refused before any data is read (an RL program's ``--task data.csv``)."""
     _not_empty(task)
-    if not task:
-        check_task_line(program, file)
-    name = task or program.task
-    if not name:
+    if task:
+        _kind_fits(program, task)
+        return task
+    check_task_line(program, file)  # its kind too
+    if not program.task:
         raise SettingError("no task to run on", hint="pass {task} NAME or add a `task NAME` line to the program; "
                            "`mlevolve tasks` lists them")
-    _kind_fits(program, name)
-    return name
+    return program.task
 
 
 def _kind_fits(program: Program, task: str) -> None:

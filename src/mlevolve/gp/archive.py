@@ -54,8 +54,8 @@ SCORING_VERSION = 7  # 3: formula literals tuned with automatic-differentiation 
 # folded (simplify.REASSOCIATION) and the folded program scored, non-finite starts restarted (fit.restarts); 6: the
 # simplifier's x + x -> 2.0 * x (a literal a fit tunes) and min(x, x - c) -> x - c (simplify.RULES, stop 26); 7: the
 # simplifier keeps a zero's sign (x + 0.0 no longer x), moves a negated factor's sign (a + -c * f -> a - c * f) and
-# folds powers of two (c * (2.0 * x)); fitted formulas gather a lone literal of a product; an unfitted run's new
-# candidates have their chains of literals folded (Engine._folded) (show28)
+# folds powers of two (c * (2.0 * x)); a fitted formula's fold gathers a lone literal of a product; an unfitted
+# run's new candidates have their chains of literals folded (Engine._folded) (show28)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS candidates (

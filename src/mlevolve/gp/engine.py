@@ -247,7 +247,7 @@ class Engine:
         only, so it is part of making a candidate, never of the cache key's simplifier.  A formula's or
         learner's constants are folded by the fit, after fitting (which scores the result); with
         ``--no-fit`` (the meta level's inner runs) they are left as made: folding them there took the
-        meta smoke run's elites below anything to mine (seeds 0-4: no rule, against 3 on main)."""
+        meta smoke run's elites below anything to mine (seeds 0-4: no rule, against 3 unfolded)."""
         return fold_fitted(body) if self.config.fit is None else body
 
     def vary(self, parent: Program, other: Program | None = None) -> tuple[Program, str]:

@@ -598,7 +598,6 @@ def _literal(t: str, entry: Mapping[str, Any]) -> LiteralSpec:
                        uniform=uniform, doc=get("doc", "string", ""))
 
 
-
 def _production_hint(key: str, ids: Iterable[str]) -> str:
     """The hint for ``key``, which is no production id of ``ids``: a bare name's typed ids (``add``:
     ``add(Scalar,Scalar), ...``), else the closest id, spaces dropped (``add(Scalar, Scalar)``), and the form."""
