@@ -423,3 +423,21 @@ def test_render_without_source_or_span() -> None:
     err = MlevError("boom", hint="do this")
     assert err.render() == "<input>: error: boom\nhint: do this"
     assert MlevError("boom", file="x.mlev").render() == "x.mlev: error: boom"
+
+
+@pytest.mark.parametrize("number", ["\u0662", "\uff12", "\U0001d7d0", "2\u0662", "0.\u0665"])
+def test_a_number_in_other_digits_than_ascii_is_an_error(number: str, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Python's ``\\d`` takes every script's digits (Arabic-Indic, fullwidth, mathematical), which the
+    lexer read as ASCII ones (``x * ٢`` ran as ``x * 2``); a number is ASCII digits, as in data files and
+    flags: the error at the first other digit, in programs and in expressions (a grammar rule's body)."""
+    from mlevolve.dsl.parse import parse_expr
+
+    (tmp_path / "n.mlev").write_text(f"algorithm a\nformula f(x: Scalar) -> Scalar =\n  x * {number}\n")
+    assert main(["check", str(tmp_path / "n.mlev")]) == 2
+    first = next(c for c in number if not c.isascii())
+    column = 7 + number.index(first)
+    assert capsys.readouterr().err.splitlines()[0] == \
+        f"{tmp_path / 'n.mlev'}:3:{column}: error: unexpected character {first!r}"
+    with pytest.raises(MlevError, match="in the ASCII digits 0-9"):
+        parse_expr(f"h0 + {number}")

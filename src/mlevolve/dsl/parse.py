@@ -294,7 +294,8 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
         pos = err.pos_in_stream or 0
         char = source[pos] if 0 <= pos < len(source) else "?"
         return MlevError(f"unexpected character {char!r}", Span(line, column, line, column),
-                         "names are letters, digits and '_'; numbers are like 3, 0.5 or 1e-3")
+                         "names are letters, digits and '_'; numbers are like 3, 0.5 or 1e-3"
+                         + (", in the ASCII digits 0-9" if char.isdigit() else ""))
     names = set(getattr(err, "accepts", None) or getattr(err, "expected", None) or ())
     expected = _describe(parser, names)
     if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
