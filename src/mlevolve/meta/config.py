@@ -21,8 +21,10 @@
     base_mix = 0.2                            # λ: the base grammar's share of every sampling choice
     selection = "mean+worst"                  # or "mean", "worst": the choice on the validation tasks
     protect = 2                               # meta-generations a new operator's carrier survives
-    ranking = "generation"                    # or "pooled": rank on every pair an individual ran on
-    shrinkage = 4                             # pooled: pairs of prior evidence at the base grammar's gain
+    ranking = "generation"                    # or "pooled": rank on every pair an individual ran on;
+                                              # or "race": a challenger meets the champion on equal pairs
+    shrinkage = 4                             # pooled, race: pairs of prior evidence at the base grammar's gain
+    race_pairs = 16                           # race: the most pairs a challenger and the champion share
     [bounds]                                  # fitness lo/hi per task for the normalisation
     nguyen1 = [0.0, 1.0]                      # formula tasks default to [0, 1] (fitness: R^2)
 
@@ -76,6 +78,7 @@ class MetaSettings:
     protect: int = 2  # meta-generations an individual carrying a newly added operator is kept (0: off)
     ranking: str = "generation"  # "generation": this meta-generation's pairs; "pooled": every pair it was run on
     shrinkage: int = 4  # pooled ranking: pairs of prior evidence at a gain of 0 (the base grammar's)
+    race_pairs: int = 16  # race ranking: the most (task, seed) pairs a challenger and the champion are compared on
 
 
 def _choices() -> dict[str, tuple[str, ...]]:
@@ -84,7 +87,7 @@ def _choices() -> dict[str, tuple[str, ...]]:
     from mlevolve.gp.search import ALGORITHMS
 
     return {"fitness": ("paired", "auc"), "selection": ("mean", "worst", "mean+worst"),
-            "ranking": ("generation", "pooled"),
+            "ranking": ("generation", "pooled", "race"),
             "algorithm": tuple(ALGORITHMS), "init": INITS}
 _MAY_BE_ZERO = ("seed", "elitism", "base_mix", "protect", "shrinkage")
 
@@ -263,10 +266,13 @@ def load_config(path: str | Path) -> MetaConfig:
     if meta.tasks > len(parts["train"]):
         raise at.error(f"[meta] tasks = {meta.tasks} but [split] train has {len(parts['train'])}", "meta", "tasks",
                        hint="sample at most as many training tasks per meta-generation as [split] train names")
-    if meta.ranking == "pooled" and meta.fitness != "paired":
-        raise at.error('[meta] ranking = "pooled" needs fitness = "paired"', "meta", "ranking",
+    if meta.ranking in ("pooled", "race") and meta.fitness != "paired":
+        raise at.error(f'[meta] ranking = "{meta.ranking}" needs fitness = "paired"', "meta", "ranking",
                        hint="pooled gains are shrunk toward the base grammar's gain of 0, which only paired "
                             "fitness defines")
+    if meta.ranking == "race" and meta.elitism < 1:
+        raise at.error('[meta] ranking = "race" needs elitism = 1 or more', "meta", "elitism",
+                       hint="the champion of the race is kept as an elite, to meet the next challenger")
     if meta.elitism >= meta.population:
         raise at.error("[meta] elitism must be smaller than the population", "meta", "elitism",
                        hint=f"elitism below {meta.population}, or a larger [meta] population")

@@ -14,7 +14,8 @@ probability; the written generator is that mixture.  Per meta-generation:
    on a lucky draw twice);
 2. successive halving: every individual runs on the first pairs, the better half on the next, and
    so on; the ranking is by rung reached, then meta-fitness (``[meta] ranking = "pooled"``: by the
-   paired gains of every meta-generation the generator ran in, shrunk toward 0, :meth:`MetaRun.pool_evidence`);
+   paired gains of every meta-generation the generator ran in, shrunk toward 0, :meth:`MetaRun.pool_evidence`;
+   ``"race"``: the draw's best meets the champion on the same pairs, :meth:`MetaRun.race`);
 3. mine rules from the elites of all inner runs (``mine.py``), reused across at least two training
    tasks, into the pool that *rule addition* draws from;
 4. score the generation's best on the validation tasks (fixed seeds; paired with the base grammar
@@ -202,6 +203,9 @@ class MetaRun:
         self.born: dict[str, int] = {}  # evolved operator program -> the meta-generation it first appeared in
         self.chosen: int | None = None  # the meta-generation whose best is the output (None: the base grammar)
         self.evidence: dict[str, list[float]] = {}  # generator digest -> its paired gains, every meta-generation
+        self.paired: dict[str, dict[tuple[str, int], float]] = {}  # race: digest -> its paired gain per (task, seed)
+        self.champion: GrammarSpec | None = None  # race: the generator each meta-generation's challenger must beat
+        self.last_race: dict[str, Any] = {}  # race: what the latest meta-generation's race compared
         self.base_validation_auc = math.nan  # the base grammar's mean AUC on the validation tasks
         self.fresh = 0
         self.replayed = 0
@@ -296,6 +300,62 @@ class MetaRun:
         gains = self.evidence.get(spec.digest, [])
         return sum(gains) / (len(gains) + self.config.meta.shrinkage) if gains else -math.inf
 
+    def race(self, ranked: list[Scored], pairs: Sequence[tuple[str, int]], generation: int) -> list[Scored]:
+        """``[meta] ranking = "race"``: the champion (the first draw's best, then each race's winner) meets
+        the best of this draw that is not the champion (the challenger, by :meth:`Scored.rank_key`) on
+        the same pairs: this draw's and the champion's latest earlier ones, ``race_pairs`` in all (at
+        least this draw's); each runs on those it lacks (common random numbers: the base grammar's AUC
+        on every pair is stored).  The challenger displaces the champion when its mean paired gain over
+        the shared pairs is higher and not :func:`tied`; a generator that keeps winning therefore gains
+        no edge from its pile of pairs (as under ``"pooled"``, where a challenger of one draw is shrunk
+        by ``shrinkage`` against the champion's many), and a better one needs only to be better on
+        equal evidence: a race, as in F-race (Birattari et al., GECCO 2002) with two entrants and a
+        budget instead of a test.  The champion comes first; the others follow by their paired gains
+        over every pair they ran on, shrunk toward 0 by ``shrinkage`` pairs (:meth:`raced`).  The raced
+        :class:`Scored` are completed to every pair of this draw; :attr:`last_race` says what was
+        compared (``pairs``, mean ``difference`` challenger minus champion, ``displaced``)."""
+        m = self.config.meta
+        for s in ranked:
+            known = self.paired.setdefault(s.spec.digest, {})
+            for pair, gain in zip(pairs, s.gains, strict=False):  # results follow the pairs' order (halving)
+                known.setdefault(pair, gain)
+        champion = self.champion
+        challenger = next((s for s in ranked if champion is None or s.spec.digest != champion.digest), None)
+        self.last_race = {}
+        if champion is None or challenger is None:  # the first draw (its best), or nobody but the champion
+            winner = champion or ranked[0].spec
+        else:
+            earlier = [p for p in reversed(self.paired[champion.digest]) if p not in pairs]
+            shared = [*pairs, *earlier][:max(m.race_pairs, len(pairs))]
+            for spec in (champion, challenger.spec):
+                self.complete(spec, shared, generation)
+            ours, theirs = self.paired[challenger.spec.digest], self.paired[champion.digest]
+            difference = sum(ours[p] - theirs[p] for p in shared) / len(shared)
+            displaced = difference > 0 and not tied(difference, 0.0, scale=1.0)
+            winner = challenger.spec if displaced else champion
+            self.last_race = {"challenger": self.effective(challenger.spec).digest, "pairs": len(shared),
+                              "difference": difference, "displaced": displaced}
+            for s in ranked:
+                if s.spec.digest in (champion.digest, challenger.spec.digest):
+                    s.results = self.evaluate([(self.effective(s.spec), t, seed) for t, seed in pairs], generation)
+        self.champion = winner
+        return sorted(ranked, key=lambda s: (s.spec.digest == winner.digest, self.raced(s.spec)), reverse=True)
+
+    def complete(self, spec: GrammarSpec, pairs: Sequence[tuple[str, int]], generation: int) -> None:
+        """Run ``spec`` (and the base grammar, replayed when stored) on those of ``pairs`` it has no paired
+        gain on yet, and record the gains for :meth:`race`."""
+        known = self.paired.setdefault(spec.digest, {})
+        missing = [p for p in pairs if p not in known]
+        runs = self.evaluate([(self.effective(spec), t, seed) for t, seed in missing], generation)
+        for pair, run, base in zip(missing, runs, self.baseline(missing, generation), strict=True):
+            known[pair] = run.auc - base
+
+    def raced(self, spec: GrammarSpec) -> float:
+        """``spec``'s paired gains over every pair it ran on (raced pairs included), summed over (pairs +
+        ``shrinkage``); -inf if it never ran."""
+        gains = self.paired.get(spec.digest, {})
+        return sum(gains.values()) / (len(gains) + self.config.meta.shrinkage) if gains else -math.inf
+
     def validate(self, spec: GrammarSpec, generation: int) -> tuple[float, float, dict[str, float]]:
         """``spec`` on the validation tasks (fixed seeds): (selection score, mean AUC, per-task score),
         a task's score being its mean AUC, minus the base grammar's on the same seeds when paired;
@@ -374,6 +434,8 @@ class MetaRun:
             ranked = self.score(population, pairs, generation)
             if m.ranking == "pooled":
                 ranked = self.pool_evidence(ranked)
+            elif m.ranking == "race":
+                ranked = self.race(ranked, pairs, generation)
             texts = dict.fromkeys((t, slot, text) for s in ranked for r, (t, _) in zip(s.results, pairs, strict=False)
                                   for slot, text in r.elites)
             corpus = [Elite(t, parse_expr(text), self.envs[slot]) for t, slot, text in texts]
@@ -392,6 +454,9 @@ class MetaRun:
                           base_auc=sum(top.baseline) / len(top.baseline) if top.baseline else None)
             if m.ranking == "pooled":
                 record.update(pooled_fitness=self.pooled(top.spec), pooled_pairs=len(self.evidence[top.spec.digest]))
+            elif m.ranking == "race":
+                record.update(pooled_fitness=self.raced(top.spec), pooled_pairs=len(self.paired[top.spec.digest]),
+                              race=self.last_race)
             history.append(record)
             kind = "AUC gain over base" if m.fitness == "paired" else "AUC"
             self.log(f"meta-generation {generation}: best {kind} {top.fitness:+.4f} on {', '.join(tasks)}; "
