@@ -10,6 +10,7 @@ import math
 import random
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -334,7 +335,12 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
               "[inner] algorithm = 'islands' with population = 10: migrants 2 must be smaller than an island"),
              (good.replace("budget = 80", "budget = true"), "[inner] budget must be an integer, got true"),
              (good.replace("[inner]", "[inner]\ntarget = 2.0"), "[inner] target must be at most 1"),
-             (good.replace("[meta]", "[meta]\nranking = \"best\""), "ranking must be one of generation, pooled"),
+             (good.replace("[meta]", "[meta]\nranking = \"best\""), "ranking must be one of generation, pooled, race"),
+             (good.replace("[meta]", "[meta]\nranking = \"race\"\nfitness = \"auc\""),
+              '[meta] ranking = "race" needs fitness = "paired"'),
+             (good.replace("[meta]", "[meta]\nranking = \"race\"").replace("elitism = 1", "elitism = 0"),
+              '[meta] ranking = "race" needs elitism = 1 or more'),
+             (good.replace("[meta]", "[meta]\nrace_pairs = 0"), "[meta] race_pairs must be positive, got 0"),
              (good.replace("[meta]", "[meta]\nranking = \"pooled\"\nfitness = \"auc\""),
               '[meta] ranking = "pooled" needs fitness = "paired"'),
              (good.replace("[meta]", "[meta]\nshrinkage = -1"), "[meta] shrinkage must be 0 or more, got -1")]
@@ -658,6 +664,71 @@ def test_pooled_ranking_judges_a_generator_on_every_draw_it_ran_on_shrunk_toward
     assert run.pool_evidence(ranked)[0].spec is steady  # type: ignore[attr-defined]  # lucky's next draw
     assert run.pooled(base) == -math.inf  # type: ignore[attr-defined]  # never run: ranked last
     run.archive.close()  # type: ignore[attr-defined]
+
+
+def test_race_ranking_lets_a_challenger_displace_the_champion_only_on_equal_pairs(tmp_path: Path) -> None:
+    from mlevolve.meta.evolve import Scored
+
+    run: Any = _meta_run(tmp_path, ranking="race", shrinkage=4, race_pairs=6)
+    pooled: Any = _meta_run(tmp_path / "pooled", ranking="pooled", shrinkage=4)
+    base = load_grammar()
+    champ, better, lucky, twin = (vary.perturb_weights(base, random.Random(k), SCALAR) for k in (1, 2, 3, 4))
+    auc = {champ: lambda seed: 0.6, better: lambda seed: 0.7, twin: lambda seed: 0.7,  # the base grammar: 0.5
+           lucky: lambda seed: 0.9 if seed == 10 else 0.5}  # one lucky pair, no gain elsewhere
+    by_digest = {run.effective(g).digest: (g, f) for g, f in auc.items()}
+    ran: list[tuple[GrammarSpec, int]] = []
+
+    def evaluate(jobs: list[tuple[GrammarSpec, str, int]], generation: int) -> list[object]:
+        ran.extend((by_digest[spec.digest][0], seed) for spec, _, seed in jobs if spec.digest in by_digest)
+        return [_result(by_digest[spec.digest][1](seed) if spec.digest in by_digest else 0.5) for spec, _, seed in jobs]
+
+    run.evaluate = evaluate
+
+    def draw(seeds: tuple[int, int], *gens: GrammarSpec, halved: int = 2) -> tuple[list[Scored], list[tuple[str, int]]]:
+        pairs = [("nguyen1", s) for s in seeds]  # the last entrant ran on the first `halved` pairs only
+        return [Scored(g, [_result(auc[g](s)) for _, s in pairs[:2 if k < len(gens) - 1 else halved]], [0.5, 0.5])
+                for k, g in enumerate(gens)], pairs
+
+    for generation, seeds in enumerate(((0, 1), (2, 3), (4, 5))):  # the champion alone, gain 0.1 on 6 pairs
+        ranked, pairs = draw(seeds, champ)
+        assert run.race(ranked, pairs, generation)[0].spec is champ and run.last_race == {}
+        pooled.pool_evidence(draw(seeds, champ)[0])
+    ranked, pairs = draw((10, 11), lucky, champ, halved=1)  # lucky beats it on this draw: 0.2 against 0.1
+    order = run.race(ranked, pairs, 3)
+    pooled.pool_evidence(draw((10, 11), lucky, champ)[0])
+    assert [(g, s) for g, s in ran if g is lucky] == [(lucky, s) for s in (5, 4, 3, 2)]  # the champion's latest
+    assert [(g, s) for g, s in ran if g is champ] == [(champ, 11)]  # the pair of this draw halving spared it
+    assert run.last_race["pairs"] == 6 and not run.last_race["displaced"]
+    assert run.last_race["difference"] == pytest.approx((0.4 + 0.0 * 5) / 6 - 0.1)
+    assert [s.spec for s in order] == [champ, lucky] and len(order[0].results) == 2  # completed to the draw
+    assert run.paired[lucky.digest] == pytest.approx({("nguyen1", s): g for s, g in
+                                                      ((10, 0.4), (11, 0.0), (5, 0.0), (4, 0.0), (3, 0.0), (2, 0.0))})
+    ranked, pairs = draw((20, 21), better, champ)  # better by 0.1 on every pair: displaces on equal pairs
+    assert run.race(ranked, pairs, 4)[0].spec is better
+    assert run.last_race["pairs"] == 6 and run.last_race["displaced"]
+    assert run.last_race["difference"] == pytest.approx(0.1)
+    assert pooled.pool_evidence(draw((20, 21), better, champ)[0])[0].spec is champ  # 0.4 / 6 < 1.2 / 16: sticky
+    ranked, pairs = draw((30, 31), twin, better)  # equal gains everywhere: a tie keeps the champion
+    assert run.race(ranked, pairs, 5)[0].spec is better
+    assert run.last_race["difference"] == pytest.approx(0.0) and not run.last_race["displaced"]
+    assert run.raced(better) == pytest.approx(0.2 * 8 / 12) and run.raced(base) == -math.inf  # sum / (n + k)
+    run.archive.close()
+    pooled.archive.close()
+
+
+def test_a_race_meta_run_records_each_race(tmp_path: Path) -> None:
+    config = tmp_path / "race.toml"
+    smoke = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text().replace("../../examples", str(ROOT / "examples"))
+    config.write_text(smoke.replace("[meta]", "[meta]\nranking = \"race\"\nrace_pairs = 3"))
+    api.meta(config, tmp_path / "m.db", tmp_path / "g.toml", quiet=True)
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        history = json.loads(dict(conn.execute("SELECT key, value FROM meta"))["meta_generations"])
+    assert history[0]["race"] == {} and len(history) == 3  # the first draw's best is the first champion
+    for before, after in itertools.pairwise(history):
+        race = after["race"]
+        assert race["pairs"] == 3 and race["challenger"] != before["digest"]  # 2 pairs a draw + 1 earlier
+        assert (after["digest"] == race["challenger"]) == race["displaced"]
+        assert (after["digest"] == before["digest"]) == (not race["displaced"])
 
 
 def test_a_pooled_meta_run_records_each_best_s_pooled_evidence(tmp_path: Path) -> None:

@@ -315,29 +315,29 @@ class MetaRun:
         :class:`Scored` are completed to every pair of this draw; :attr:`last_race` says what was
         compared (``pairs``, mean ``difference`` challenger minus champion, ``displaced``)."""
         m = self.config.meta
+        champion = self.champion
+        challenger = next((s for s in ranked if champion is None or s.spec.digest != champion.digest), None)
+        raced = {champion.digest, challenger.spec.digest} if champion is not None and challenger is not None else set()
         for s in ranked:
+            if s.spec.digest in raced and len(s.results) < len(pairs):  # halving stopped it: the rest of the draw
+                s.results += self.evaluate([(self.effective(s.spec), t, seed) for t, seed in pairs[len(s.results):]],
+                                           generation)
             known = self.paired.setdefault(s.spec.digest, {})
             for pair, gain in zip(pairs, s.gains, strict=False):  # results follow the pairs' order (halving)
                 known.setdefault(pair, gain)
-        champion = self.champion
-        challenger = next((s for s in ranked if champion is None or s.spec.digest != champion.digest), None)
         self.last_race = {}
         if champion is None or challenger is None:  # the first draw (its best), or nobody but the champion
             winner = champion or ranked[0].spec
         else:
             earlier = [p for p in reversed(self.paired[champion.digest]) if p not in pairs]
             shared = [*pairs, *earlier][:max(m.race_pairs, len(pairs))]
-            for spec in (champion, challenger.spec):
-                self.complete(spec, shared, generation)
+            self.complete(challenger.spec, shared, generation)
             ours, theirs = self.paired[challenger.spec.digest], self.paired[champion.digest]
             difference = sum(ours[p] - theirs[p] for p in shared) / len(shared)
             displaced = difference > 0 and not tied(difference, 0.0, scale=1.0)
             winner = challenger.spec if displaced else champion
             self.last_race = {"challenger": self.effective(challenger.spec).digest, "pairs": len(shared),
                               "difference": difference, "displaced": displaced}
-            for s in ranked:
-                if s.spec.digest in (champion.digest, challenger.spec.digest):
-                    s.results = self.evaluate([(self.effective(s.spec), t, seed) for t, seed in pairs], generation)
         self.champion = winner
         return sorted(ranked, key=lambda s: (s.spec.digest == winner.digest, self.raced(s.spec)), reverse=True)
 
