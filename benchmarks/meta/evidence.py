@@ -112,11 +112,31 @@ def _job(args: tuple[str, str, str, int, str, dict[str, Any]]) -> dict[str, Any]
             "seconds": r.seconds, **{k: v for k, v in extra.items() if k == "snapshot"}}
 
 
+def _same_run(job: tuple[str, str, str, int, str, dict[str, Any]]) -> tuple[Any, ...]:
+    """What an inner run is a deterministic function of: the generator's digest (not its arm's name or
+    its file's header), task, seed, configuration and the run's settings."""
+    _, toml_text, task, seed, config_path, extra = job
+    return (GrammarSpec.from_dict(tomllib.loads(toml_text), name="job").digest, task, seed, config_path,
+            extra.get("algorithm", "regularized"), extra.get("bandit", False))
+
+
 def run_jobs(jobs: list[tuple[str, str, str, int, str, dict[str, Any]]], workers: int) -> list[dict[str, Any]]:
+    """The rows of ``jobs``, in order.  Jobs that are the same run (:func:`_same_run`) run once: a
+    generator that stays a meta run's best is the snapshot of several meta-generations, and the chosen
+    one is also the ``learned`` arm, so each row of a repeat is the first one's, under its own arm."""
+    keys = [_same_run(j) for j in jobs]
+    unique: dict[tuple[Any, ...], tuple[str, str, str, int, str, dict[str, Any]]] = {}
+    for key, job in zip(keys, jobs, strict=True):
+        unique.setdefault(key, job)
     if workers <= 1:
-        return [_job(j) for j in jobs]
-    with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(_job, jobs, chunksize=4))
+        rows = [_job(j) for j in unique.values()]
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            rows = list(pool.map(_job, unique.values(), chunksize=4))
+    ran = dict(zip(unique, rows, strict=True))
+    return [{**{k: v for k, v in ran[key].items() if k not in ("arm", "snapshot")}, "arm": arm,
+             **{k: v for k, v in extra.items() if k == "snapshot"}}
+            for key, (arm, _, _, _, _, extra) in zip(keys, jobs, strict=True)]
 
 
 def summarise(rows: list[dict[str, Any]], cfg: MetaConfig) -> dict[str, Any]:
