@@ -716,13 +716,20 @@ def test_race_ranking_lets_a_challenger_displace_the_champion_only_on_equal_pair
     pooled.archive.close()
 
 
-def test_a_race_meta_run_records_each_race(tmp_path: Path) -> None:
-    config = tmp_path / "race.toml"
+def _smoke_history(tmp_path: Path, settings: str) -> list[dict[str, Any]]:
+    """The meta-generations of a run of smoke.toml with ``settings`` added to its [meta] table."""
+    config = tmp_path / "smoke.toml"
     smoke = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text().replace("../../examples", str(ROOT / "examples"))
-    config.write_text(smoke.replace("[meta]", "[meta]\nranking = \"race\"\nrace_pairs = 3"))
+    config.write_text(smoke.replace("[meta]", "[meta]\n" + settings))
     api.meta(config, tmp_path / "m.db", tmp_path / "g.toml", quiet=True)
     with sqlite3.connect(tmp_path / "m.db") as conn:
-        history = json.loads(dict(conn.execute("SELECT key, value FROM meta"))["meta_generations"])
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+    history: list[dict[str, Any]] = json.loads(meta["meta_generations"])
+    return history
+
+
+def test_a_race_meta_run_records_each_race(tmp_path: Path) -> None:
+    history = _smoke_history(tmp_path, 'ranking = "race"\nrace_pairs = 3')
     assert history[0]["race"] == {} and len(history) == 3  # the first draw's best is the first champion
     for before, after in itertools.pairwise(history):
         race = after["race"]
@@ -732,12 +739,7 @@ def test_a_race_meta_run_records_each_race(tmp_path: Path) -> None:
 
 
 def test_a_pooled_meta_run_records_each_best_s_pooled_evidence(tmp_path: Path) -> None:
-    config = tmp_path / "pooled.toml"
-    smoke = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text().replace("../../examples", str(ROOT / "examples"))
-    config.write_text(smoke.replace("[meta]", "[meta]\nranking = \"pooled\""))
-    api.meta(config, tmp_path / "m.db", tmp_path / "g.toml", quiet=True)
-    with sqlite3.connect(tmp_path / "m.db") as conn:
-        history = json.loads(dict(conn.execute("SELECT key, value FROM meta"))["meta_generations"])
+    history = _smoke_history(tmp_path, 'ranking = "pooled"')
     pairs = [h["pooled_pairs"] for h in history]
     assert all(1 <= n <= 2 * (g + 1) for g, n in enumerate(pairs))  # up to 2 pairs a generation, pooled
     first = history[0]  # its first draw: the mean gain over 2 pairs, shrunk by 4 pairs of prior at 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -155,17 +156,26 @@ def test_normalised_auc_examples() -> None:
 # --- the evidence script's snapshot trend (benchmarks/meta/evidence.py --mode trend) ----------------
 
 
-def test_snapshot_trend_pairs_each_snapshot_with_the_base_grammar_on_the_same_task_and_seed() -> None:
+def _script(name: str) -> Any:
+    """``benchmarks/meta/NAME.py`` loaded as a module (operators.py imports its sibling evidence.py)."""
     import importlib.util
+    import sys
 
+    folder = str(ROOT / "benchmarks" / "meta")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "meta" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_snapshot_trend_pairs_each_snapshot_with_the_base_grammar_on_the_same_task_and_seed() -> None:
     from mlevolve.meta.config import load_config
 
-    root = ROOT
-    spec = importlib.util.spec_from_file_location("evidence", root / "benchmarks" / "meta" / "evidence.py")
-    assert spec is not None and spec.loader is not None
-    evidence = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(evidence)
-    cfg = load_config(root / "benchmarks" / "meta" / "smoke.toml")  # one meta-test task: nguyen4
+    evidence = _script("evidence")
+    cfg = load_config(ROOT / "benchmarks" / "meta" / "smoke.toml")  # one meta-test task: nguyen4
     base = [{"task": "nguyen4", "seed": s, "auc": a} for s, a in ((1, 0.2), (2, 0.8))]
     snaps = [{"task": "nguyen4", "seed": s, "auc": a + 0.1 * g, "snapshot": g}
              for g in range(3) for s, a in ((1, 0.2), (2, 0.8))]
@@ -177,15 +187,41 @@ def test_snapshot_trend_pairs_each_snapshot_with_the_base_grammar_on_the_same_ta
         {"machine": "m", "snapshot_seeds": 2, "budget": 80, "seconds": 0.0, "test": ["nguyen4"], "snapshots": trend_})
 
 
-def test_operator_screen_pools_each_operator_s_credit_over_the_meta_generations() -> None:
-    import importlib.util
-    import sys
+def test_evidence_runs_each_distinct_inner_run_once_and_returns_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
 
-    sys.path.insert(0, str(ROOT / "benchmarks" / "meta"))  # operators.py imports its sibling evidence.py
-    spec = importlib.util.spec_from_file_location("operators", ROOT / "benchmarks" / "meta" / "operators.py")
-    assert spec is not None and spec.loader is not None
-    operators = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(operators)
+    from mlevolve.grammar.spec import load_grammar
+    from mlevolve.meta import vary
+
+    evidence = _script("evidence")
+    base = load_grammar()
+    learned = vary.perturb_weights(base, random.Random(0), frozenset({"Scalar"}))
+    ran: list[tuple[str, str, int]] = []
+
+    def job(args: tuple[str, str, str, int, str, dict[str, Any]]) -> dict[str, Any]:
+        ran.append((args[0], args[2], args[3]))
+        return {"arm": args[0], "task": args[2], "seed": args[3], "auc": float(len(ran)), "snapshot": -1}
+
+    monkeypatch.setattr(evidence, "_job", job)
+    plain = {"bandit": False, "algorithm": "regularized"}
+    jobs = [("base", base.to_toml(), "t", 1, "c.toml", {}),
+            ("snapshot", learned.to_toml(header="best of meta-generation 0"), "t", 1, "c.toml", {"snapshot": 0}),
+            ("snapshot", learned.to_toml(header="best of meta-generation 1"), "t", 1, "c.toml", {"snapshot": 1}),
+            ("learned", learned.to_toml(), "t", 1, "c.toml", plain),  # the same generator as both snapshots
+            ("bandit", base.to_toml(), "t", 1, "c.toml", {**plain, "bandit": True}),  # other settings: runs
+            ("random", base.to_toml(), "t", 1, "c.toml", {**plain, "algorithm": "random"}),
+            ("base", base.to_toml(), "u", 1, "c.toml", plain), ("base", base.to_toml(), "t", 2, "c.toml", plain)]
+    rows = evidence.run_jobs(jobs, 1)
+    assert ran == [("base", "t", 1), ("snapshot", "t", 1), ("bandit", "t", 1), ("random", "t", 1), ("base", "u", 1),
+                   ("base", "t", 2)]
+    assert [(r["arm"], r["task"], r["seed"], r["auc"], r.get("snapshot")) for r in rows] == [
+        ("base", "t", 1, 1.0, None), ("snapshot", "t", 1, 2.0, 0), ("snapshot", "t", 1, 2.0, 1),
+        ("learned", "t", 1, 2.0, None), ("bandit", "t", 1, 3.0, None), ("random", "t", 1, 4.0, None),
+        ("base", "u", 1, 5.0, None), ("base", "t", 2, 6.0, None)]
+
+
+def test_operator_screen_pools_each_operator_s_credit_over_the_meta_generations() -> None:
+    operators = _script("operators")
     history = [{"generation": 0, "operator_credit": {
                     "tweak()": {"evolved": True, "trials": 10, "successes": 4, "kept": True, "names": ["op0"]},
                     "point": {"evolved": False, "trials": 30, "successes": 3}}},
