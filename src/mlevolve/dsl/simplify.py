@@ -137,7 +137,10 @@ def _power_of_two(b: Bindings, factor: Callable[[float], float]) -> Expr | None:
     for every ``x``: ``f`` a power of two of at least 1 (so ``f * x`` rounds nothing unless it
     overflows), ``|c| >= 1`` (so where ``f * x`` overflows, ``c * f * x`` does too), and ``c * f`` finite
     and found to be exact in float32 as well (the torch backend's); else None.  ``x`` a literal: folding's."""
-    c, k, x = constant_value(b["c"]), constant_value(b["k"]), b["x"]
+    c = constant_value(b["c"])
+    if c is None:  # (most products: asked before ``factor``, which may divide under NumPy's errstate)
+        return None
+    k, x = constant_value(b["k"]), b["x"]
     if k is None and factor(2.0) == 2.0:  # an inner product commutes: its literal may be either argument
         k, x = constant_value(b["x"]), b["k"]
     if c is None or k is None or constant_value(x) is not None:
@@ -577,7 +580,9 @@ def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = Non
         nonlocal settled
         if kids:
             for a, b in zip(kids, node.children(), strict=True):
-                if a is not b:
+                # (a memo's result for an unchanged child is an equal node, not always this one: equal
+                # children make an equal node, so it is kept rather than built again)
+                if a is not b and a != b:
                     node = with_children(node, tuple(kids))
                     break
         while (step := _rewrite(node, dispatch)) is not None:
