@@ -22,10 +22,19 @@ from hypothesis import strategies as st
 
 from mlevolve.api import _program
 from mlevolve.dsl import traverse
-from mlevolve.dsl.ir import Call, Expr, Num, Param, Program, Ref, with_children
+from mlevolve.dsl.ir import Call, Expr, Num, Param, Program, Ref, const, with_children
 from mlevolve.dsl.kinds import slot_body, slots
 from mlevolve.dsl.printer import format_program
-from mlevolve.dsl.simplify import RULES, match, rewrite_node, simplify_program
+from mlevolve.dsl.simplify import (
+    FITTED_RULES,
+    REASSOCIATION,
+    RULES,
+    SIGNED_ZERO,
+    Rule,
+    match,
+    rewrite_node,
+    simplify_program,
+)
 from mlevolve.dsl.traverse import parents, preorder, program_hash, replace_at, walk
 from mlevolve.dsl.types import TupleType, type_str
 from mlevolve.gp import archive as archive_module
@@ -69,8 +78,8 @@ def _chain(tmp_path: Path, example: Path, slot: str, n: int = 150) -> list[Progr
     return out
 
 
-def _rewrite_plain(node: Expr) -> tuple[Expr, str] | None:
-    """``rewrite_node`` as it was: constant folding, dead lets, then every rule in order."""
+def _rewrite_plain(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str] | None:
+    """``rewrite_node`` as it was: constant folding, dead lets, then every rule of ``rules`` in order."""
     from mlevolve.dsl.simplify import _dead_let, fold_constant
 
     folded = fold_constant(node)
@@ -79,7 +88,7 @@ def _rewrite_plain(node: Expr) -> tuple[Expr, str] | None:
     dead = _dead_let(node)
     if dead is not None:
         return dead, "dead-let"
-    for rule in RULES:
+    for rule in rules:
         bound = match(rule.pattern, node)
         if bound is None:
             continue
@@ -171,6 +180,38 @@ def test_the_rule_gate_lets_equal_arguments_through() -> None:
         node = parse_expr(text)
         assert rewrite_node(node) == _rewrite_plain(node), text
     assert rewrite_node(parse_expr("x + x")) is not None and rewrite_node(parse_expr("x + y")) is None
+
+
+# Literals the rules ask about (zeros of both signs, ones, powers of two, tiny and huge) and others.
+_LITERALS = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, 4.0, -0.25, 3.0, -1.5, 1e-45, 3.5e38, 1e300, -7.25]
+
+
+@pytest.mark.parametrize("rules", [RULES, FITTED_RULES, REASSOCIATION, SIGNED_ZERO],
+                         ids=["exact", "fitted", "reassociation", "signed-zero"])
+def test_the_two_level_gate_asks_what_trying_every_rule_finds(tmp_path: Path, rules: tuple[Rule, ...]) -> None:
+    """The simplifier's dispatch (``_Dispatch``: a call's shape, then its arguments' arguments' heads)
+    leaves out only rules that cannot match: at every node of chains of formula and learner mutants, with
+    their literals redrawn from values the rules ask about (and their negations, ``neg`` of a literal:
+    as a fitted formula's are), ``rewrite_node`` finds the rewrite that trying every rule in order finds,
+    for the exact rules, a fitted formula's and each part of those."""
+    rng = random.Random(11)
+    seen = fired = 0
+    for example, slot in EXAMPLES[:2]:
+        for program in _chain(tmp_path, example, slot, n=80):
+            body = slot_body(program, slot)
+            sites = [i for i, n in enumerate(walk(body)) if isinstance(n, Num)]
+            for _ in range(3):
+                varied = body
+                for i in reversed(sites):  # (a later site first: the earlier ones keep their indices)
+                    if rng.random() < 0.7:
+                        varied = replace_at(varied, i, const(rng.choice(_LITERALS)) if rng.random() < 0.5
+                                            else Num(abs(rng.choice(_LITERALS))))
+                for node in walk(varied):
+                    got = rewrite_node(node, rules)
+                    assert got == _rewrite_plain(node, rules), node
+                    seen += 1
+                    fired += got is not None
+    assert seen > 3000 and fired > 50
 
 
 def test_a_scored_program_is_told_apart_as_its_text_is(tmp_path: Path) -> None:

@@ -137,7 +137,10 @@ def _power_of_two(b: Bindings, factor: Callable[[float], float]) -> Expr | None:
     for every ``x``: ``f`` a power of two of at least 1 (so ``f * x`` rounds nothing unless it
     overflows), ``|c| >= 1`` (so where ``f * x`` overflows, ``c * f * x`` does too), and ``c * f`` finite
     and found to be exact in float32 as well (the torch backend's); else None.  ``x`` a literal: folding's."""
-    c, k, x = constant_value(b["c"]), constant_value(b["k"]), b["x"]
+    c = constant_value(b["c"])
+    if c is None:  # (most products: asked before ``factor``, which may divide under NumPy's errstate)
+        return None
+    k, x = constant_value(b["k"]), b["x"]
     if k is None and factor(2.0) == 2.0:  # an inner product commutes: its literal may be either argument
         k, x = constant_value(b["x"]), b["k"]
     if c is None or k is None or constant_value(x) is not None:
@@ -347,13 +350,122 @@ def _dead_let(node: Expr) -> Expr | None:
 # op, arity, value); a node whose arguments fail it (in either order, for a commuting pattern)
 # cannot match, so :func:`match` is not asked.
 _Need = tuple[int, str | None, int, float | None]
-_Entry = tuple[Rule, tuple[_Need, ...]]
-# Per op, a gate: the ops and literal values some argument must have, or the pairs of argument positions
-# that must hold equal subtrees (a rule such as ``add-same``, whose root captures one name twice and asks
-# nothing else), for any of the op's rules to match (None: a rule of the op needs nothing of its
-# arguments, so every node is tried).
-_Gate = tuple[frozenset[str | None], frozenset[float], tuple[tuple[int, int], ...]] | None
-_BY_OP: dict[int, tuple[tuple[Rule, ...], dict[str | None, tuple[tuple[_Entry, ...], _Gate]]]] = {}
+# A rule, its shallow test, and the pairs of its root's argument positions that capture one name (equal
+# subtrees: ``add-same``), tested before :func:`match` where the rule asks nothing else of its arguments.
+_Entry = tuple[Rule, tuple[_Need, ...], tuple[tuple[int, int], ...]]
+_Shape = tuple[object, ...]  # a call's op and its arguments' heads (:func:`_head`)
+
+
+class _NumberHead:
+    """The head of a literal whose value no rule asks for (one object: ``NUMBER``)."""
+
+    def __repr__(self) -> str:
+        return "NUMBER"
+
+
+NUMBER = _NumberHead()
+
+
+class _Dispatch:
+    """The rules of one rule tuple, by where they can match: a two-level gate in front of :func:`match`.
+
+    ``by_op`` maps a root op (None: a node that is no call) to the rules whose pattern can match there
+    (a call of that op, or a root pattern without an op), in their order.  ``shapes`` maps a call's
+    shape, its op and its arguments' heads (:func:`_head`: a call's op, a literal's value where some
+    rule asks for it, else :data:`NUMBER`, the class of any other node), to whether constant folding
+    may apply, the rules that can match a call of that shape, and whether one of them looks two levels
+    down (a ``neg`` under a product: ``add-neg-mul``); ``deep`` maps such a shape and its arguments'
+    arguments' heads to the rules that can match.  Each entry is made when its shape is first seen,
+    so a node that no rule can match costs one or two look-ups.  Only rules that cannot match are left
+    out (a node that matches a pattern has the pattern's ops and values at the pattern's places, and
+    equal heads where it captures one name twice), in their order: what :func:`match` decides, and
+    which rule applies first, are as without the gate."""
+
+    __slots__ = ("by_op", "deep", "rules", "shapes", "values")
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.rules = rules  # kept alive, so its id (the key of ``_BY_RULES``) stays its own
+        self.by_op: dict[str | None, tuple[_Entry, ...]] = {
+            op: tuple((r, _needs(r.pattern), () if _needs(r.pattern) else _same(r.pattern))
+                      for r in rules if r.pattern.op in (op, None))
+            for op in {r.pattern.op for r in rules} | {None}}
+        # the literal values the patterns ask for, one and two levels below their roots
+        self.values = frozenset(v for r in rules for a in r.pattern.args for v in (a.value, *(g.value for g in a.args))
+                                if v is not None)
+        self.shapes: dict[_Shape, tuple[bool, tuple[_Entry, ...], bool]] = {}
+        self.deep: dict[tuple[object, ...], tuple[_Entry, ...]] = {}
+
+    def shape(self, key: _Shape) -> tuple[bool, tuple[_Entry, ...], bool]:
+        """Whether a call of shape ``key`` may fold (an elementwise op of literals and negations alone,
+        not itself a negative literal: :func:`fold_constant` decides), its candidate rules, and whether
+        one of them looks two levels down (:meth:`narrow` then tells)."""
+        op, heads = key[0], key[1:]
+        fold = op in FOLDABLE and all(h is NUMBER or h == "neg" or isinstance(h, float) for h in heads) and not (
+            op == "neg" and len(heads) == 1 and heads[0] != "neg")  # neg of a literal: a literal already
+        entries = self.by_op.get(op)  # type: ignore[call-overload]
+        if entries is None:
+            entries = self.by_op[None]
+        kept = tuple(e for e in entries if _fits(e[0].pattern, heads, None))
+        found = (fold, kept, any(_two_levels(e[0].pattern) for e in kept))
+        if len(self.shapes) >= 4096:
+            self.shapes.clear()
+        self.shapes[key] = found
+        return found
+
+    def narrow(self, key: tuple[object, ...], heads: tuple[object, ...], below: tuple[tuple[object, ...], ...],
+               entries: tuple[_Entry, ...]) -> tuple[_Entry, ...]:
+        """``entries`` (a shape's candidates) less those that cannot match a call whose arguments'
+        heads are ``heads`` and whose arguments' arguments' heads are ``below`` (one tuple per argument;
+        empty for an argument that is no call); kept under ``key``."""
+        kept = tuple(e for e in entries if _fits(e[0].pattern, heads, below))
+        if len(self.deep) >= 4096:
+            self.deep.clear()
+        self.deep[key] = kept
+        return kept
+
+
+def _two_levels(pat: Pat) -> bool:
+    """Whether ``pat`` asks for an op or a value two levels below its root."""
+    return any(g.op is not None or g.value is not None for a in pat.args for g in a.args)
+
+
+def _fits(pat: Pat, heads: tuple[object, ...], below: tuple[tuple[object, ...], ...] | None) -> bool:
+    """Whether a call of ``pat``'s op whose arguments' heads are ``heads`` (and their arguments' heads
+    ``below``, where given) can match ``pat``: the ops and values it asks for at those places, in an
+    order :func:`match` tries, and equal heads where it captures one name twice at the first level.
+    :func:`match` on such a node is true only if this is."""
+    if len(heads) != len(pat.args):
+        return False
+    orders = [range(len(heads)), range(len(heads) - 1, -1, -1)] if pat.commute and len(heads) == 2 else \
+        [range(len(heads))]
+    names = [(i, a.name) for i, a in enumerate(pat.args) if a.op is None and a.value is None and a.name]
+    for order in orders:
+        ok = True
+        for p, i in zip(pat.args, order, strict=True):
+            h = heads[i]
+            if p.value is not None:
+                ok = h == p.value
+            elif p.op is not None:
+                ok = h == p.op and (below is None or _fits_below(p, below[i]))
+            if not ok:
+                break
+        if ok and all(heads[order[k]] == heads[order[m]] for a, (k, n) in enumerate(names) for m, o in names[a + 1:]
+                      if n == o):
+            return True
+    return False
+
+
+def _fits_below(pat: Pat, heads: tuple[object, ...]) -> bool:
+    """Whether a call whose arguments' heads are ``heads`` has the ops and values ``pat`` (a pattern one
+    level below a rule's root) asks of its arguments, in an order :func:`match` tries."""
+    if len(heads) != len(pat.args):
+        return False
+    orders = [heads, heads[::-1]] if pat.commute and len(heads) == 2 else [heads]
+    return any(all(h == (g.value if g.value is not None else g.op) for g, h in zip(pat.args, order, strict=True)
+                   if g.op is not None or g.value is not None) for order in orders)
+
+
+_BY_RULES: dict[int, _Dispatch] = {}
 
 
 def _needs(pat: Pat) -> tuple[_Need, ...]:
@@ -378,27 +490,15 @@ def _shallow(args: tuple[Expr, ...], needs: tuple[_Need, ...]) -> bool:
     return True
 
 
-def _table(rules: tuple[Rule, ...]) -> dict[str | None, tuple[tuple[_Entry, ...], _Gate]]:
-    """Per root op (None: a node that is no call), the ``rules`` whose pattern can match such a node
-    at its root (a call of that op, or a root pattern without an op: a capture or a literal), in
-    their order, each with its shallow test, and their gate (see ``_Gate``).  Every rule of
-    :data:`RULES` has a root op, so a literal or a name is tried against none.  A dispatch table made
-    once per rule tuple; it changes nothing that :func:`match` decides, only how many it is asked."""
-    entry = _BY_OP.get(id(rules))
-    if entry is None or entry[0] is not rules:
-        table: dict[str | None, tuple[tuple[_Entry, ...], _Gate]] = {}
-        for op in {r.pattern.op for r in rules} | {None}:
-            entries = tuple((r, _needs(r.pattern)) for r in rules if r.pattern.op in (op, None))
-            gate: _Gate = None
-            if entries and all(needs or _same(r.pattern) for r, needs in entries):
-                gate = (frozenset(o for _, needs in entries for _, o, _, v in needs if v is None),
-                        frozenset(v for _, needs in entries for _, _, _, v in needs if v is not None),
-                        tuple({pair for r, needs in entries if not needs for pair in _same(r.pattern)}))
-            table[op] = (entries, gate)
-        if len(_BY_OP) >= 64:  # rule tuples made on the fly: keep the table small
-            _BY_OP.clear()
-        entry = _BY_OP[id(rules)] = (rules, table)  # ``rules`` kept alive, so its id stays its own
-    return entry[1]
+def _table(rules: tuple[Rule, ...]) -> _Dispatch:
+    """The dispatch of ``rules`` (:class:`_Dispatch`), made once per rule tuple.  It changes nothing
+    that :func:`match` decides, only how many it is asked."""
+    dispatch = _BY_RULES.get(id(rules))
+    if dispatch is None or dispatch.rules is not rules:
+        if len(_BY_RULES) >= 64:  # rule tuples made on the fly: keep the table small
+            _BY_RULES.clear()
+        dispatch = _BY_RULES[id(rules)] = _Dispatch(rules)
+    return dispatch
 
 
 def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str] | None:
@@ -406,45 +506,57 @@ def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str
     return _rewrite(node, _table(rules))
 
 
-def _rewrite(node: Expr, table: dict[str | None, tuple[tuple[_Entry, ...], _Gate]]) -> tuple[Expr, str] | None:
-    """:func:`rewrite_node` with the rules' dispatch table (:func:`_table`), which a pass reads once."""
-    if isinstance(node, Call):
-        if node.op in FOLDABLE:
-            for a in node.args:  # folding needs literals only (a Num, or neg of one): most nodes fail at once
-                if not (isinstance(a, Num) or (isinstance(a, Call) and a.op == "neg")):
-                    break
-            else:
-                folded = fold_constant(node)
-                if folded is not None and folded != node:
-                    return folded, "fold"
-        found = table.get(node.op)
-        entries, gate = found if found is not None else table[None]
-        if gate is not None:  # no argument any rule of the op asks for: none applies
-            ops, values, same = gate
-            args = node.args
-            for a in args:
-                if (isinstance(a, Call) and a.op in ops) or (isinstance(a, Num) and a.value in values):
-                    break
-            else:
-                for i, j in same:
-                    if i < len(args) and j < len(args) and args[i] == args[j]:
-                        break
-                else:
-                    return None
+def _head(a: Expr, values: frozenset[float]) -> object:
+    """An argument's head in a call's shape (:class:`_Dispatch`)."""
+    if isinstance(a, Call):
+        return a.op
+    if isinstance(a, Num):
+        return float(a.value) if a.value in values else NUMBER
+    return type(a)
+
+
+def _rewrite(node: Expr, dispatch: _Dispatch) -> tuple[Expr, str] | None:
+    """:func:`rewrite_node` with the rules' dispatch (:func:`_table`), which a pass reads once."""
+    if type(node) is Call:
+        args = node.args
+        values = dispatch.values
+        if len(args) == 2:
+            a, b = args
+            key: _Shape = (node.op, a.op if type(a) is Call else _head(a, values),
+                           b.op if type(b) is Call else _head(b, values))
+        else:
+            key = (node.op, *[_head(a, values) for a in args])
+        found = dispatch.shapes.get(key)
+        fold, entries, deep = found if found is not None else dispatch.shape(key)
+        if fold:
+            folded = fold_constant(node)
+            if folded is not None and folded != node:
+                return folded, "fold"
+        if not entries:
+            return None
+        if deep:  # a rule looks two levels down: the arguments' arguments' heads tell
+            below = tuple(tuple([_head(g, values) for g in a.args]) if type(a) is Call else () for a in args)
+            narrowed = dispatch.deep.get((key, below))
+            entries = narrowed if narrowed is not None else dispatch.narrow((key, below), key[1:], below, entries)
+            if not entries:
+                return None
     else:
         if isinstance(node, Let):
             dead = _dead_let(node)
             if dead is not None:
                 return dead, "dead-let"
-        entries = table[None][0]
+        entries = dispatch.by_op[None]
         if not entries:  # a literal, a name or a tuple: no rule has a root without an op
             return None
-    for rule, needs in entries:
-        if needs and isinstance(node, Call):
+    for rule, needs, same in entries:
+        if isinstance(node, Call):
             args = node.args
-            if len(args) != len(rule.pattern.args) or not (
-                    _shallow(args, needs) or (rule.pattern.commute and len(args) == 2 and _shallow(args[::-1], needs))):
+            commuted = rule.pattern.commute and len(args) == 2
+            if needs and (len(args) != len(rule.pattern.args)
+                          or not (_shallow(args, needs) or (commuted and _shallow(args[::-1], needs)))):
                 continue
+            if same and not all(i < len(args) and j < len(args) and args[i] == args[j] for i, j in same):
+                continue  # (a rule that asks only for equal arguments: add-same)
         bound = match(rule.pattern, node)
         if bound is None:
             continue
@@ -462,16 +574,18 @@ def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = Non
     fixpoint (no rule applies at any of its nodes), so that another pass would leave it as it is;
     False where that is not known (then the caller makes the pass that tells)."""
     settled = memo is None  # with a memo, its entries' nodes are not all seen here: the next pass checks
-    table = _table(rules)
+    dispatch = _table(rules)
 
     def combine(node: Expr, kids: list[Expr]) -> Expr:
         nonlocal settled
         if kids:
             for a, b in zip(kids, node.children(), strict=True):
-                if a is not b:
+                # (a memo's result for an unchanged child is an equal node, not always this one: equal
+                # children make an equal node, so it is kept rather than built again)
+                if a is not b and a != b:
                     node = with_children(node, tuple(kids))
                     break
-        while (step := _rewrite(node, table)) is not None:
+        while (step := _rewrite(node, dispatch)) is not None:
             new = step[0]
             if settled and not _irreducible_inside(new, node, rules):
                 settled = False
