@@ -166,7 +166,7 @@ def _section(data: Mapping[str, Any], name: str, cls: type, at: _Text) -> Any:
                            hint="the weight of the base grammar in every inner run's sampling mixture")
         choices = _choices().get(key)
         if choices is not None and value not in choices:
-            raise at.error(f"[{name}] {key} must be one of {', '.join(choices)}, got {value!r}", name, key,
+            raise at.error(f"[{name}] {key} must be one of {', '.join(choices)}, got {toml_text(value)}", name, key,
                            hint=did_you_mean(str(value), choices) + example)
         values[key] = value
     return cls(**values)
@@ -188,7 +188,7 @@ def _check_inner(inner: InnerConfig, at: _Text) -> None:
     try:
         DiversityConfig().check(inner.algorithm, inner.population)
     except SettingError as err:
-        raise at.error(f"[inner] algorithm = {inner.algorithm!r} with population = {inner.population}: "
+        raise at.error(f"[inner] algorithm = {toml_text(inner.algorithm)} with population = {inner.population}: "
                        f"{err.rename(lambda name: name).message}", "inner", "algorithm",
                        hint="raise [inner] population (the meta level runs the algorithm's default settings)") \
             from None
