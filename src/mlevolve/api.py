@@ -330,17 +330,25 @@ def _not_empty(task: str | None) -> None:
 
 
 def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
-    """The task (checked) ``program`` runs on: ``task``, else its task line's (:func:`check_task_line`); one of
-    another kind than the program's is refused before any data is read (an RL program's ``--task data.csv``)."""
+    """The task (checked) ``program`` runs on: ``task``, else its task line's (:func:`check_task_line`), by its one
+    name (:func:`~mlevolve.interpreter.tasks.canonical_spec`: what is stored, shown and exported); one of another
+    kind than the program's is refused before any data is read (an RL program's ``--task data.csv``)."""
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.tasks import canonical_spec
+
     _not_empty(task)
     if task:
         _kind_fits(program, task)
-        return task
+        return canonical_spec(task, regime_of(program).name)  # _kind_fits found the regime
     check_task_line(program, file)  # its kind too
     if not program.task:
         raise SettingError("no task to run on", hint="pass {task} NAME or add a `task NAME` line to the program; "
                            "`mlevolve tasks` lists them")
-    return program.task
+    try:
+        kind: str | None = regime_of(program).name
+    except (MlevError, KeyError):  # no definitions, or a mix: the one-program rule's to report
+        kind = None
+    return canonical_spec(program.task, kind)
 
 
 def _kind_fits(program: Program, task: str) -> None:

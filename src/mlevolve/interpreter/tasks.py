@@ -45,7 +45,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -56,8 +55,8 @@ import numpy.typing as npt
 
 from mlevolve.dsl.errors import MlevError, did_you_mean
 from mlevolve.interpreter.standalone import data as _data
-from mlevolve.interpreter.standalone.common import CHOICE_WORDS, OPTION_RANGES, RANGE_WORDS, SPEC_WORDS, TaskError
-from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, _number, read_table
+from mlevolve.interpreter.standalone.common import CHOICE_WORDS, OPTION_RANGES, SPEC_WORDS, TaskError, int_option
+from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
 from mlevolve.interpreter.standalone.data_density import (
     DENSITY,
@@ -440,6 +439,17 @@ def task_options(spec: str, kind: str | None = None, **overrides: OptionValue) -
     return name, options
 
 
+def canonical_spec(spec: str, kind: str | None = None) -> str:
+    """Task ``spec`` by its one name: the task's name and the options ``spec`` gives, in the order of the task's
+    own options, each value as read (:func:`task_options` with ``kind``, which checks it): ``nguyen1 : n_train =
+    2e1`` is ``nguyen1:n_train=20``, so one task is stored, shown and exported under one name whatever the
+    spelling.  An option given at its default value is kept (it is what the user asked for).  Raises
+    :class:`MlevError` as :func:`task_options` does."""
+    name, given = _parse_spec(spec)
+    _, options = task_options(spec, kind)
+    return ":".join([name, *(f"{key}={value}" for key, value in options.items() if key in given)])
+
+
 def _data_file(name: str) -> Path:
     """The path of data file ``name`` (not a built-in task's), or :class:`MlevError` in the library's words when
     it is a folder or missing (a script's reader words it for a script: another script for a built-in task)."""
@@ -539,7 +549,7 @@ def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
     options: dict[str, OptionValue] = {}
     for part in parts:
         key, _, value = (text.strip() for text in part.partition("="))
-        why = "empty" if not key or not value else "twice" if key in options else ""
+        why = "empty" if not key or not value else "twice" if key in options else "="[:"=" in value]
         if why:
             raise _spec_error(why, spec, key or part.strip())
         options[key] = value
@@ -579,23 +589,12 @@ def _options(
 
 
 def _int_options(name: str, options: Mapping[str, OptionValue]) -> dict[str, int]:
-    """The options as integers, each inside its :data:`OPTION_RANGES` range (``1e3`` is 1000)."""
-    out: dict[str, int] = {}
-    for key, value in options.items():
-        lo, hi = OPTION_RANGES[key]
-        number: int | None = None
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        elif isinstance(value, str):  # ASCII decimal only: int() would take '١٢' and '1_000'
-            as_float = _number(value)
-            if as_float is not None and math.isfinite(as_float) and as_float == round(as_float):
-                number = int(as_float)
-        if number is None or not lo <= number <= hi:
-            text, hint = (w.format(key=key, value=value, name=name, lo=lo, hi=hi,
-                                   default=_defaults(name).get(key, lo)) for w in RANGE_WORDS)
-            raise MlevError(text, hint=hint)
-        out[key] = number
-    return out
+    """The options as integers, each inside its :data:`OPTION_RANGES` range: the scripts' rule
+    (:func:`~mlevolve.interpreter.standalone.common.int_option`: ASCII digits, ``1e3`` is 1000; no sign,
+    decimal point or ``1_000``)."""
+    with _task_errors():
+        return {key: int_option(key, value, name, int(_defaults(name).get(key, OPTION_RANGES[key][0])))
+                for key, value in options.items()}
 
 
 # ---------------------------------------------------------------------------------------------
