@@ -124,6 +124,9 @@ def format(program: Program | str, file: str | None = None) -> str:
     return text
 
 
+SAMPLE_DEPTH_LIMIT = 24  # the deepest ``sample`` draws: depth 30 took 12 s and 2.4 MB of text for one full tree
+
+
 def sample(
     type_: Type,
     n: int = 5,
@@ -135,8 +138,13 @@ def sample(
     grammar: GrammarSpec | None = None,
 ) -> builtins.list[Expr]:
     """``n`` random well-typed expressions of ``type_`` with the names of ``env`` in scope, at most
-    ``depth`` deep, drawn by Koza's ``grow``, ``full`` or ``ramped`` half-and-half from ``seed``."""
+    ``depth`` deep (1 to :data:`SAMPLE_DEPTH_LIMIT`), drawn by Koza's ``grow``, ``full`` or ``ramped``
+    half-and-half from ``seed`` (0 to 2**63 - 1).  Raises :class:`SettingError` for a value out of range."""
     _at_least(n=n, depth=depth)
+    _seed(seed)  # random.Random(-1) is random.Random(1): a negative seed is refused, as run's and evolve's are
+    if depth > SAMPLE_DEPTH_LIMIT:
+        raise SettingError("{depth} must be at most {limit}, got {got}", got=depth, limit=SAMPLE_DEPTH_LIMIT,
+                           hint="a full tree doubles with each level: depth 20 prints about 40,000 characters")
     spec = grammar or load_grammar()
     rng = random.Random(seed)
     if method == "ramped":
@@ -528,13 +536,21 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
                            hint=f"name one or more of: {listed}, or all (the default)")
     if list(names) == ["all"]:
         return available
+    if "all" in names:
+        raise SettingError("{evolve} all names every definition: it takes no other names",
+                           hint="write all alone, or list the definitions to evolve")
     out: builtins.list[str] = []
-    for name in names:
+    for number, name in enumerate(names):
         matches = [a for a in available if a == name or a.startswith(name + ".")]
         if not matches:
             raise SettingError("{evolve} {got!r} is not a definition of {file}", got=name, file=file,
                                hint=did_you_mean(name, available) + f"definitions: {', '.join(available) or 'none'}, "
                                                                     "or all")
+        if set(matches) <= set(out):  # given twice, or a method of a learner named before (or the reverse)
+            twice = next(n for n in names[:number] if n == name or name.startswith(n + ".") or n.startswith(name + "."))
+            raise SettingError("{evolve} names {got!r} twice" if twice == name else
+                               "{evolve} names {got!r} and {other!r}, one within the other", got=name, other=twice,
+                               hint="name each definition once: a learner stands for all its methods")
         out += [m for m in matches if m not in out]
     return out
 

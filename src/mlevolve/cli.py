@@ -228,7 +228,13 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     if args.type not in spec.types:
         raise MlevError(f"unknown type {args.type!r}", hint=did_you_mean(args.type, spec.types) +
                         f"types: {', '.join(spec.types)}")
-    env = dict(_parse_var(v) for v in args.var)
+    env: dict[str, Type] = {}
+    for text in args.var:
+        name, type_ = _parse_var(text)
+        if name in env:  # a dict would keep the last one silently
+            raise MlevError(f"bad --var {text!r}: {name!r} is given twice ({name}:{env[name]}, then {text})",
+                            hint="give each variable once, e.g. --var x:Tensor --var y:Scalar")
+        env[name] = type_
     for expr in api.sample(args.type, args.n, seed=args.seed, depth=args.depth, method=args.method,
                            env=env, grammar=spec):
         print(format_expr(expr))
@@ -307,6 +313,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
                            "export --db DB [--hash H] -o OUT.py")
         source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, script=script, **given)
     elif args.file:
+        _no_archive_flags(args)
         source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, script=script,
                                                         **given))
     else:
@@ -322,6 +329,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print(f"wrote {args.output} ({source.count(chr(10))} lines); run it with: python {shlex.quote(args.output)} "
               "--json")
     return 0
+
+
+def _no_archive_flags(args: argparse.Namespace) -> None:
+    """Refuse ``--best`` and ``--hash`` without ``--db``: they choose a program of a run's archive, and a FILE
+    is one program (they were ignored)."""
+    flag = "--best" if args.best else "--hash" if args.hash is not None else None
+    if flag is not None:
+        raise MlevError(f"{flag} chooses a program of a run's archive: it goes with --db, not with FILE",
+                        hint="mlevolve export FILE -o OUT.py, or mlevolve export --db DB " +
+                             ("--best" if args.best else f"--hash {shlex.quote(args.hash)}") + " -o OUT.py")
 
 
 def _no_training_flags(args: argparse.Namespace, what: str, hint: str) -> None:
@@ -349,6 +366,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     from mlevolve.report import summary
 
     names = [n.strip() for n in args.evolve.split(",") if n.strip()]
+    _no_ignored_flags(args)
     try:
         result = _located(args.file, lambda: api.evolve(
             args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm, seed=args.seed,
@@ -369,6 +387,25 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     else:
         print("\n".join(summary.lines(result)))
     return 0
+
+
+# Settings an algorithm does not read (beyond DiversityConfig's, whose metadata names their algorithm): a flag
+# of one given with another algorithm would be ignored silently.
+_UNREAD = {"random": ("population", "tournament")}
+
+
+def _no_ignored_flags(args: argparse.Namespace) -> None:
+    """Refuse a flag given for ``evolve`` that the chosen ``--algorithm`` would ignore: an island or MAP-Elites
+    setting with another algorithm, random search's population or tournament."""
+    owner = {f.name: f.metadata["algorithm"] for f in fields(DiversityConfig)}
+    for name in sorted(args.given, key=list(vars(args)).index):
+        if owner.get(name, args.algorithm) != args.algorithm:
+            raise MlevError(f"{flag_of(name)} is a setting of --algorithm {owner[name]}; this run's is "
+                            f"{args.algorithm}: it would be ignored",
+                            hint=f"add --algorithm {owner[name]}, or drop {flag_of(name)}")
+        if name in _UNREAD.get(args.algorithm, ()):
+            raise MlevError(f"--algorithm {args.algorithm} draws every candidate afresh: {flag_of(name)} would be "
+                            "ignored", hint=f"drop {flag_of(name)}, or choose an evolutionary --algorithm")
 
 
 def _cmd_meta(args: argparse.Namespace) -> int:
@@ -635,8 +672,10 @@ def build_parser() -> argparse.ArgumentParser:
             "Levenberg-Marquardt on the literals), and tune an evolved learner method's literals (a log-scale "
             "grid); --no-fit scores formulas and learners as written")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
-    p.add_argument("--quiet", action="store_true", help="no progress output; a one-line summary at the end")
-    p.add_argument("--json", action="store_true", help="no progress output; the summary as one strict JSON object")
+    output = p.add_mutually_exclusive_group()  # both: --json's output, --quiet ignored
+    output.add_argument("--quiet", action="store_true", help="no progress output; a one-line summary at the end")
+    output.add_argument("--json", action="store_true", help="no progress output; the summary as one strict JSON "
+                        "object")
     _option(p, api.evolve, "confirm", "re-evaluate the best and the starting program with N more seeds, for the "
             "gain's spread", metavar="N")
     _digits(p, api.evolve)
@@ -790,7 +829,7 @@ def _command(argv: Sequence[str] | None) -> int:
         if extra:  # argparse reports them at the top; they belong to the command
             raise _UsageError(f"unrecognized arguments: {' '.join(extra)}",
                               closest_option(_command_parser(parser, prog), extra) or HELP.format(prog=prog), prog)
-        vars(args).pop("_given", None)
+        args.given = vars(args).pop("_given", set())  # the settings given on the command line (argparse's dests)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
         if run is None:
