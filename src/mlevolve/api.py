@@ -20,6 +20,7 @@ import contextlib
 import os
 import random
 import shlex
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -705,6 +706,8 @@ def evolve(
                     archive.set_meta("data_path", source[0])  # where the data is now: `export --db` works anywhere
                 if parallel:
                     archive.set_meta("parallel", True)
+                if not quiet and (held := archive.count()):
+                    print(resuming_line(path, held, budget), file=sys.stderr, flush=True)  # with the progress
                 progress = Progress(budget, quiet=quiet, json_log=json_log)
                 try:
                     engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend,
@@ -755,6 +758,14 @@ def evolve(
             "task": task_name, "evolve": names, "init": init, "answer": result,
             "next": next_commands(path, best.hash if best is not None and archived > summary["candidates"] else None),
             "failures": reasons}
+
+
+def resuming_line(path: str | Path, held: int, budget: int) -> str:
+    """The line a resumed run starts with: its archive, the candidates it holds, and what the budget leaves."""
+    done = f"{held:,} candidate{'' if held == 1 else 's'}"
+    if held >= budget:
+        return f"resuming {path}: it holds {done}; the budget of {budget:,} is reached, so nothing new is evaluated"
+    return f"resuming {path}: {done} archived, {budget - held:,} more to reach the budget of {budget:,}"
 
 
 def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:

@@ -376,8 +376,15 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit, digits=args.digits,
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except api.RunInterrupted as stop:
-        print(f"mlevolve evolve: {_stop_word()}; {stop.saved} candidates are saved in {shlex.quote(stop.db)}\n"
-              f"resume with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
+        saved = f"{stop.saved} candidate{'' if stop.saved == 1 else 's'} {'is' if stop.saved == 1 else 'are'} saved"
+        print(f"mlevolve evolve: {_stop_word()}; {saved} in {shlex.quote(stop.db)}\n"
+              f"resume with the same command: {shlex.join(['mlevolve', *args.argv])}" if stop.saved else
+              f"mlevolve evolve: {_stop_word()} before any candidate was saved: nothing to resume\n"
+              f"start it again with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
+        return _stop_status()
+    except KeyboardInterrupt:  # before the archive was opened: the task's data, the workers' start
+        print(f"mlevolve evolve: {_stop_word()} before the run began: nothing new was saved\n"
+              f"start it again with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
         return _stop_status()
     if args.json:  # programs as shown everywhere else: no hand-written comments, the run's task line
         shown = shown_program(result["best_program"], task=result["task"]) if result["best_program"] else None
