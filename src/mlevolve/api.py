@@ -634,8 +634,9 @@ def evolve(
                            got=init)
     resources = Resources(workers=workers, dask=dask, timeout=timeout, memory_limit=memory_limit)
     resources.check()
-    if json_log is not None:
-        check_output(json_log, "json_log")
+    for given, setting in ((db, "db"), (json_log, "json_log")):  # a typo's folder is refused, not made
+        if given is not None:
+            check_output(given, setting)
     diversity = diversity or DiversityConfig()
     diversity.check(algorithm, population)
     # The user's part first, with nothing heavy imported: the file, the names, the task and its data.
@@ -1041,18 +1042,13 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     _at_least(0, digits=digits)
     if Path(output).resolve() == Path(db).resolve():
         raise MlevError("the report would overwrite the archive", file=str(db), hint="pass -o OUT.html")
-    check_not_overwriting(output, "report")
+    check_output(output, "output", "report")  # in a folder that exists: a typo's folder is refused, not made
     run = data.load(db, top=top, digits=digits)
     other = data.load(baseline) if baseline is not None else None
     if other is not None and other.meta.get("task") != run.meta.get("task"):
         raise MlevError(f"baseline is a run on task {other.meta.get('task')!r}, not {run.meta.get('task')!r}",
                         file=str(baseline), hint="pass an archive of the same task")
     text = page.build(run, other, top=top)
-    try:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)  # e.g. runs/, the home of outputs
-    except OSError as err:
-        raise SettingError("cannot write {path}: {why}", path=str(output), why=err.strerror or str(err),
-                           hint="create its directory first, or pass another {output}") from None
     write_atomic(output, text)
     return {"output": str(output), "candidates": len(run.rows), "state": data.state(run) if run.rows else "empty"}
 
@@ -1212,6 +1208,9 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     runs = Path(os.environ.get("MLEVOLVE_RUNS", "runs"))
     path = Path(db) if db is not None else runs / f"meta-{Path(config).stem}.db"
     out = Path(output) if output is not None else path.with_suffix(".grammar.toml")
+    for given, setting in ((db, "db"), (output, "output")):  # a typo's folder is refused, not made (runs/ is)
+        if given is not None:
+            check_output(given, setting)
     check_not_overwriting(out, "generator")
     identity = {"program_hash": program_hash(program), "program_name": program.name, "program": format(program),
                 "task": "meta:" + ",".join(cfg.train), "grammar": f"base:{base.digest}", "kind": "meta",
