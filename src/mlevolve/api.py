@@ -142,7 +142,7 @@ def sample(
     ``depth`` deep (1 to :data:`SAMPLE_DEPTH_LIMIT`), drawn by Koza's ``grow``, ``full`` or ``ramped``
     half-and-half from ``seed`` (0 to 2**63 - 1).  Raises :class:`SettingError` for a value out of range."""
     _at_least(n=n, depth=depth)
-    _seed(seed)  # random.Random(-1) is random.Random(1): a negative seed is refused, as run's and evolve's are
+    check_seed(seed)  # random.Random(-1) is random.Random(1): a negative seed is refused, as run's and evolve's are
     if depth > SAMPLE_DEPTH_LIMIT:
         raise SettingError("{depth} must be at most {limit}, got {got}", got=depth, limit=SAMPLE_DEPTH_LIMIT,
                            hint="a full tree doubles with each level: depth 20 prints about 40,000 characters")
@@ -212,8 +212,8 @@ def _confirms(confirm: int) -> None:
                                 "gain's spread")
 
 
-def _seed(seed: int) -> None:
-    """Raise :class:`SettingError` for a seed no generator takes."""
+def check_seed(seed: int) -> None:
+    """Raise :class:`SettingError` (naming ``seed``) for a seed no generator takes: below 0 or from 2**63."""
     if not 0 <= seed < SEED_LIMIT:
         raise SettingError(*SEED_RANGE.setting("seed"), got=seed)
 
@@ -415,19 +415,22 @@ def _ready(checked: Program, spec: GrammarSpec, name: str, seed: int, program: P
     return data, compiled
 
 
-def check_task_data(program: Program, file: str | None = None, grammar: GrammarSpec | None = None) -> None:
+def check_task_data(program: Program, file: str | None = None, grammar: GrammarSpec | None = None, *,
+                    seed: int = Settings.seed) -> None:
     """Raise :class:`MlevError` where ``run`` would before training ``program`` (checked) on its ``task``
-    line: the line itself (:func:`check_task_line`), its data read and validated (seed 0's split), the
+    line: the line itself (:func:`check_task_line`), its data read and validated as ``run`` with ``seed`` reads
+    it (that seed's split: a target constant on one seed's training rows is refused for that seed), the
     program fitted to the task (see :func:`_ready`).  Nothing is trained and PyTorch is not imported; a
     built-in task is loaded as ``run`` loads it, but for an RL environment or a density data set, which take
     no options and fit every program of their kind: loading one (scikit-learn's import, about 2 s) would check
     nothing :func:`check_task_line` has not.  ``mlevolve check`` runs it on every file with a task line."""
     from mlevolve.interpreter.tasks import is_data_file, task_info
 
+    check_seed(seed)
     check_task_line(program, file)
     if program.task is not None and (is_data_file(program.task) or
                                      task_info(program.task).kind not in ("rl", "generative")):
-        _ready(program, grammar or load_grammar(), program.task, Settings.seed, file or program, None)
+        _ready(program, grammar or load_grammar(), program.task, seed, file or program, None)
 
 
 def _prepare(program: Program | str | Path, task: str | None,
@@ -452,7 +455,7 @@ def run(
     programs) and ``failure`` (None, or the reason the program could not be trained).
     """
     _at_least(epochs=epochs)
-    _seed(seed)
+    check_seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
     data, _ = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: PyTorch only after these
     from mlevolve.interpreter.evaluate import Settings, evaluate
@@ -473,7 +476,7 @@ def export(
     """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does;
     ``script``: the file it will be written to, which its docstring names (None: "this file")."""
     _at_least(epochs=epochs)
-    _seed(seed)
+    check_seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
     _, compiled = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: no PyTorch before
     from mlevolve.interpreter.export import export_source
@@ -627,7 +630,7 @@ def evolve(
     _at_least(0, digits=digits)
     _at_least(2, population=population)
     _confirms(confirm)
-    _seed(seed)
+    check_seed(seed)
     if init not in INITS:
         raise SettingError("unknown {init} {got!r}",
                            hint=did_you_mean(init, INITS) + "file (start from the file's definitions) or random",

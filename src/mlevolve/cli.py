@@ -102,6 +102,7 @@ class _UsageError(MlevError):
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    api.check_seed(args.seed)  # the command's mistake, once, not each file's
     spec = load_grammar(args.grammar)
     failed = 0
     for file in args.files:
@@ -109,7 +110,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         try:
             source = api.read_source(file)
             program = api.check(api.parse(source, file), spec, file=file)
-            api.check_task_data(program, file, spec)
+            api.check_task_data(program, file, spec, seed=args.seed)
         except MlevError as err:
             print(_hinted(err.located(file), "mlevolve check").render(source), file=sys.stderr)
             failed += 1
@@ -595,6 +596,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "does (the task loaded, a data file read, the program fitted to it)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
+    _option(p, api.check_task_data, "seed", "the seed whose data split a task line's data is checked on, as "
+            "`run --seed` splits it")
     p.set_defaults(run=_cmd_check)
 
     p = sub.add_parser("fmt", help="print .mlev files in canonical layout (comments kept)")
