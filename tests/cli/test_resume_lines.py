@@ -30,7 +30,7 @@ def test_a_resumed_run_starts_with_what_it_resumes(tmp_path: Path, capsys: Capsy
     assert code == 0 and err == ""  # --quiet: the one-line summary only
 
 
-def test_one_candidate_is_written_in_the_singular() -> None:
+def test_a_resume_of_one_candidate_is_written_in_the_singular() -> None:
     assert api.resuming_line("r.db", 1, 5) == "resuming r.db: 1 candidate archived, 4 more to reach the budget of 5"
 
 
