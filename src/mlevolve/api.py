@@ -1276,9 +1276,13 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     its ``[split]`` part, and the bounds of every task: a formula's default to [0, 1] (its fitness is R²);
     any other's are ``[bounds]``'s."""
     from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.tasks import canonical_spec
     from mlevolve.meta.config import config_error
 
-    bounds, formula = dict(cfg.bounds), regime_of(program).name == "formula"
+    kind = regime_of(program).name
+    bounds, formula = dict(cfg.bounds), kind == "formula"
+    seen: dict[str, tuple[str, str]] = {}  # a task's one name: its part and its spelling there
+    named: dict[str, tuple[str, ...]] = {}
     for part in ("train", "validation", "test"):
         for t in getattr(cfg, part):
             try:
@@ -1291,8 +1295,15 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
             if t not in bounds and not formula:
                 raise config_error(cfg.source, f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part,
                                    hint="only formula tasks have default bounds ([0, 1], their fitness being R^2)")
-            bounds.setdefault(t, (0.0, 1.0))
-    return replace(cfg, bounds=bounds)
+            name = canonical_spec(t, kind)  # a held-out task spelt another way is still the training task
+            if name in seen:
+                raise config_error(cfg.source, f"[split] {part}: task {t!r} is task {seen[name][1]!r} of [split] "
+                                   f"{seen[name][0]}, written another way", "split", part,
+                                   hint=f"a task is in one split, once; both are {name}")
+            seen[name] = (part, t)
+            bounds[name] = bounds.get(t, (0.0, 1.0))
+            named[part] = (*named.get(part, ()), name)
+    return replace(cfg, bounds=bounds, **named)
 
 
 def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:

@@ -64,7 +64,7 @@ def test_check_passes_a_task_line_whose_data_run_takes(tmp_path: Path, capsys: C
 @pytest.mark.parametrize("task, error, hint", [
     ("", "the task line names no task",
      'write `task NAME` (`mlevolve tasks` lists them) or `task "data.csv:target=y"`, or drop the line'),
-    (":target=y", "task spec ':target=y' names no task before its options",
+    (":target=y", "task spec ':target=y' leaves the task's name out",
      "write NAME:key=value, e.g. data.csv:target=y"),
     ("{d}", "{d} is a folder, not a file",
      "a built-in task's name has no suffix (`mlevolve tasks` lists them); a data file's is .csv or .npz"),

@@ -30,7 +30,7 @@ LINEAR = str(EXAMPLES / "linear_regression.mlev")
      "give each option once"),
     ("nguyen4:n_train", "option 'n_train' has no value in task spec 'nguyen4:n_train'",
      "write it as NAME:key=value, or leave the option out"),
-    (" :n_train=3", "task spec ' :n_train=3' names no task before its options",
+    (" :n_train=3", "task spec ' :n_train=3' leaves the task's name out",
      "write NAME:key=value, e.g. data.csv:target=y"),
     ("{csv}:target=y,problem=regression", "option 'target' runs into another in task spec "
      "'{csv}:target=y,problem=regression'", "separate options with ':', as in NAME:a=1:b=2"),
@@ -79,9 +79,11 @@ def test_a_run_names_its_task_by_its_one_name(capsys: Capsys) -> None:
     default archive paths and reports); and 20.0 or +20 were taken as an integer option (a new user's pass)."""
     from tests.conftest import cli
 
-    code, out, err = cli(capsys, "run", QUARTIC, "--task", "nguyen1 : n_test = 1e2 : n_train = 020")
+    code, out, err = cli(capsys, "run", QUARTIC, "--task", "nguyen1 : n_test = 1e3 : n_train = 030")
     assert code == 0, err
-    assert "            task: nguyen1:n_train=20:n_test=100" in out.splitlines()
+    assert "            task: nguyen1:n_train=30:n_test=1000" in out.splitlines()
+    code, out, err = cli(capsys, "run", QUARTIC, "--task", "nguyen1:n_train=20")  # the default: the task itself
+    assert code == 0 and "            task: nguyen1" in out.splitlines(), err
     for value in ("20.0", "+20", "1_000"):
         code, out, err = cli(capsys, "run", QUARTIC, "--task", f"nguyen1:n_train={value}")
         assert (code, err.splitlines()) == (2, [

@@ -71,7 +71,8 @@ SPECS: list[tuple[str, str | None]] = [
         "koza_quartic:n_test=1000001",
         f"{CSV}:target=y", f"{CSV} : target = y ", f"{CSV}:problem=regression:target=y", f"{CSV}:target=y:n_train=5",
         f"{CSV}:problem=classification", f"{CSV}:target=y,problem=regression", "nguyen1:n_train=20,n_test=5",
-        "nguyen1:n_train=20 n_test=5", "nguyen1:n_train=20;n_test=5",
+        "nguyen1:n_train=20 n_test=5", "nguyen1:n_train=20;n_test=5", "nguyen1:", "nguyen1::n_train=5", "nguyen1:=5",
+        "nguyen1: =5", ":n_train=5", f"{CSV}:target=y:",
     )
 ] + [
     (spec, "learner") for spec in (
@@ -100,14 +101,15 @@ def test_the_library_and_a_script_read_a_spec_alike_and_name_its_task_once(csv: 
     if library[0] == "ok":
         name = canonical_spec(spec, kind)
         assert canonical_spec(name, kind) == name and " " not in name.replace(csv, "")
+        assert canonical_spec(name.split(":")[0], kind) == name.split(":")[0]  # the bare task: its defaults
         assert outcome(lambda: script_reads(name, kind)) == script  # the one name reads as the same task
 
 
 @pytest.mark.parametrize(("spec", "name"), [
-    ("nguyen1 : n_train = 2e1 ", "nguyen1:n_train=20"), ("nguyen1:n_train=020", "nguyen1:n_train=20"),
-    ("nguyen1:n_test=50:n_train=20", "nguyen1:n_train=20:n_test=50"),  # the task's own order of options
-    ("nguyen1:n_train=20", "nguyen1:n_train=20"),  # an option at its default is kept: what was asked for
-    ("linear:fresh=1:dim=2", "linear:dim=2:fresh=1"), ("nguyen1", "nguyen1"),
+    ("nguyen1 : n_train = 3e1 ", "nguyen1:n_train=30"), ("nguyen1:n_train=030", "nguyen1:n_train=30"),
+    ("nguyen1:n_test=50:n_train=30", "nguyen1:n_train=30:n_test=50"),  # the task's own order of options
+    ("nguyen1:n_train=20", "nguyen1"), ("nguyen1:n_train=2e1:n_test=1e2", "nguyen1"),  # at their defaults
+    ("linear:fresh=1:dim=2", "linear:dim=2:fresh=1"), ("linear:fresh=0:fitness=mse", "linear"), ("nguyen1", "nguyen1"),
 ])
 def test_a_task_has_one_name_whatever_the_spelling(spec: str, name: str) -> None:
     assert canonical_spec(spec, "formula" if spec.startswith("nguyen") else "learner") == name

@@ -440,14 +440,16 @@ def task_options(spec: str, kind: str | None = None, **overrides: OptionValue) -
 
 
 def canonical_spec(spec: str, kind: str | None = None) -> str:
-    """Task ``spec`` by its one name: the task's name and the options ``spec`` gives, in the order of the task's
-    own options, each value as read (:func:`task_options` with ``kind``, which checks it): ``nguyen1 : n_train =
-    2e1`` is ``nguyen1:n_train=20``, so one task is stored, shown and exported under one name whatever the
-    spelling.  An option given at its default value is kept (it is what the user asked for).  Raises
-    :class:`MlevError` as :func:`task_options` does."""
+    """Task ``spec`` by its one name: the task's name and the options ``spec`` gives other than at their
+    defaults, in the order of the task's own options, each value as read (:func:`task_options` with ``kind``,
+    which checks it): ``nguyen1 : n_train = 3e1`` is ``nguyen1:n_train=30``, and ``nguyen1:n_train=20`` (the
+    default) is ``nguyen1``, so one task is stored, shown, exported and kept out of another split under one name
+    whatever the spelling.  Raises :class:`MlevError` as :func:`task_options` does."""
     name, given = _parse_spec(spec)
     _, options = task_options(spec, kind)
-    return ":".join([name, *(f"{key}={value}" for key, value in options.items() if key in given)])
+    _, defaults = task_options(name, kind)
+    return ":".join([name, *(f"{key}={value}" for key, value in options.items()
+                             if key in given and value != defaults[key])])
 
 
 def _data_file(name: str) -> Path:
@@ -544,8 +546,8 @@ def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
     :func:`_options`); a repeated option, or one without a value, is refused in the words every
     exported script's loader shares (:data:`~mlevolve.interpreter.standalone.common.SPEC_WORDS`)."""
     name, *parts = spec.split(":")
-    if not name.strip():  # ":target=y" (the current folder is no data file)
-        raise _spec_error("nameless", spec, "")
+    if not name.strip() or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:"
+        raise _spec_error("nameless", spec, "an option's" if name.strip() else "the task's")
     options: dict[str, OptionValue] = {}
     for part in parts:
         key, _, value = (text.strip() for text in part.partition("="))

@@ -50,7 +50,7 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
     "twice": ("option '{0}' is given twice in task spec '{1}'", "give each option once"),  # options, {6} did you mean
     "empty": ("option '{0}' has no value in task spec '{1}'", "write it as NAME:key=value, or leave the option out"),
     "unknown": ("unknown option '{0}' for task '{2}'{3}", "{6}options{4}: {5}"),  # {3} ", a formula task", {4} " of"
-    "nameless": ("task spec '{1}' names no task before its options", "write NAME:key=value, e.g. data.csv:target=y"),
+    "nameless": ("task spec '{1}' leaves {0} name out", "write NAME:key=value, e.g. data.csv:target=y"),
     "=": ("option '{0}' runs into another in task spec '{1}'", "separate options with ':', as in NAME:a=1:b=2")}
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
                "write e.g. {name}:{key}={default}")  # a numeric option outside OPTION_RANGES, the library's too
@@ -60,8 +60,8 @@ CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{me
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
     """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (tuple: a choice); else TaskError"""
     name, *parts = (part.strip() for part in spec.split(":"))
-    if not name:  # ":target=y" (the current folder is no data file)
-        raise TaskError(*(t.format("", spec) for t in SPEC_WORDS["nameless"]))
+    if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
+        raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))
     if names is not None and name not in names:  # a script loads the kind of task it was exported for
         why = ": this script loads built-in tasks, not data files" if name.lower().endswith((".csv", ".npz")) else ""
         hint = f"{did_you_mean(name, names)}its tasks: {', '.join(sorted(names))}; another: mlevolve export --task TASK"
