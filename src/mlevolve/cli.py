@@ -211,7 +211,7 @@ def _cmd_grammar_lark(args: argparse.Namespace) -> int:
 
 
 def _parse_var(text: str) -> tuple[str, Type]:
-    name, sep, type_ = text.partition(":")
+    name, sep, type_ = (part.strip() for part in text.partition(":"))  # spaces around ':' as a task spec's
     if name in KEYWORDS:
         raise MlevError(f"bad --var {text!r}: '{name}' is a keyword", hint="choose another name")
     types = f"types: {', '.join(BASE_TYPES)}"

@@ -26,6 +26,9 @@ LEARNER = str(EXAMPLES / "linear_regression.mlev")
     (["sample", "--type", "Tensor", "--var", "x:Tensor", "--var", "x:Scalar"],
      ["mlevolve sample: error: bad --var 'x:Scalar': 'x' is given twice (x:Tensor, then x:Scalar)",
       "hint: give each variable once, e.g. --var x:Tensor --var y:Scalar"]),
+    (["sample", "--type", "Tensor", "--var", "x: Tensor", "--var", " x :Scalar"],  # spaces around ':' ignored
+     ["mlevolve sample: error: bad --var ' x :Scalar': 'x' is given twice (x:Tensor, then  x :Scalar)",
+      "hint: give each variable once, e.g. --var x:Tensor --var y:Scalar"]),
     (["sample", "--type", "Scalar", "--seed", "-1"],
      ["mlevolve sample: error: --seed must be at least 0 and below 2**63, got -1",
       "hint: a seed is a whole number from 0 to 2**63 - 1"]),

@@ -320,6 +320,8 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
     good = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text().replace("../../examples", str(ROOT / "examples"))
     cases = [(good.replace('"nguyen5"', '"nguyen99"'), "unknown task 'nguyen99'"),
              (good.replace('test = ["nguyen4"]', 'test = ["nguyen1"]'), "in both [split] train and test"),
+             (good.replace('test = ["nguyen4"]', 'test = ["nguyen4", "nguyen4"]'),
+              "task 'nguyen4' is given twice in [split] test"),  # said "in both [split] test and test"
              (good.replace("budget = 80", "budget = -4"), "budget must be positive"),
              (good.replace("[inner]", "[inner]\nspeed = 3"), "no setting 'speed'"),
              (good + "\n[bounds]\nnguyen1 = [1.0, 0.0]\n", "lo < hi"),

@@ -249,6 +249,9 @@ def load_config(path: str | Path) -> MetaConfig:
     seen: dict[str, str] = {}
     for part, tasks in parts.items():
         for t in tasks:
+            if t in seen and seen[t] == part:
+                raise at.error(f"task {t!r} is given twice in [split] {part}", "split", part,
+                               hint="name each task once: a task given twice would count twice")
             if t in seen:
                 raise at.error(f"task {t!r} is in both [split] {seen[t]} and {part}", "split", part,
                                hint="meta-test tasks must never be trained on")
