@@ -89,3 +89,13 @@ def test_a_run_names_its_task_by_its_one_name(capsys: Capsys) -> None:
         assert (code, err.splitlines()) == (2, [
             f"mlevolve run: error: option n_train={value} of task 'nguyen1' must be an integer from 1 to 1,000,000",
             "hint: write e.g. nguyen1:n_train=20"])
+
+
+@pytest.mark.parametrize(("task", "bare"), [('"nguyen4"', "nguyen4"), ("'nguyen4'", "nguyen4"),
+                                            ('"nguyen4:n_train=30"', "nguyen4:n_train=30")])
+def test_a_task_given_in_quotes_of_its_own_is_named_so(capsys: Capsys, task: str, bare: str) -> None:
+    """A task copied from a task line with its quotes (``--task '"nguyen4"'``) was an unknown task whose hint
+    offered the same name (a new user's pass)."""
+    assert usage_error(capsys, "run", QUARTIC, "--task", task).splitlines() == [
+        f"mlevolve run: error: task {task} is in quotes of its own, taken as part of its name",
+        f"hint: drop them: {bare} (a task line quotes a data file; a flag's value is not quoted again)"]

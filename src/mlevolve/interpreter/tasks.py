@@ -354,6 +354,11 @@ def check_task_name(spec: str, span: Any = None) -> None:
     what a program's ``task`` line is checked against, with no data loaded."""
     name, _ = _parse_spec(spec)
     if name not in _INFOS and not _looks_like_file(name):
+        quoted = spec.strip()
+        bare = quoted[1:-1].strip() if len(quoted) > 1 and quoted[0] == quoted[-1] and quoted[0] in "\"'" else ""
+        if bare and (bare.split(":")[0].strip() in _INFOS or _looks_like_file(bare.split(":")[0].strip())):
+            raise MlevError(f"task {quoted} is in quotes of its own, taken as part of its name", span,  # copied
+                            f"drop them: {bare} (a task line quotes a data file; a flag's value is not quoted again)")
         raise MlevError(f"unknown task '{name}'", span,
                         did_you_mean(name, _INFOS) + "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
 
