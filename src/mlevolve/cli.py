@@ -495,6 +495,12 @@ def _show_formula(args: argparse.Namespace) -> int:
 
     programs: list[Program | str]
     if args.db.endswith(".mlev"):
+        chosen = [flag_of(k) for k in ("best", "n", "digits") if k in args.given] + ["HASH"] * (args.hash is not None)
+        if chosen:  # they choose (and print) programs of a run's archive: ignored for a file
+            raise MlevError(f"{', '.join(chosen)} {'goes' if len(chosen) == 1 else 'go'} with a run's archive; "
+                            f"{args.db} is one program, printed as written",
+                            hint=f"mlevolve show {shlex.quote(args.db)} --sympy, or mlevolve show DB --best -n N "
+                                 "--sympy")
         programs = [args.db]  # a path: errors name the file
     else:
         shown = api.show(args.db, args.hash, args.n, digits=args.digits)

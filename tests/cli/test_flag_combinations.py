@@ -44,6 +44,12 @@ LEARNER = str(EXAMPLES / "linear_regression.mlev")
     (["export", QUARTIC, "-o", "{tmp}/q.py", "--hash", "ab12"],
      ["mlevolve export: error: --hash chooses a program of a run's archive: it goes with --db, not with FILE",
       "hint: mlevolve export FILE -o OUT.py, or mlevolve export --db DB --hash ab12 -o OUT.py"]),
+    (["show", QUARTIC, "--sympy", "-n", "3"],  # printed the file's one formula, -n ignored
+     [f"mlevolve show: error: -n goes with a run's archive; {QUARTIC} is one program, printed as written",
+      f"hint: mlevolve show {QUARTIC} --sympy, or mlevolve show DB --best -n N --sympy"]),
+    (["show", QUARTIC, "--latex", "--best", "--digits", "2"],
+     [f"mlevolve show: error: --best, --digits go with a run's archive; {QUARTIC} is one program, printed as written",
+      f"hint: mlevolve show {QUARTIC} --sympy, or mlevolve show DB --best -n N --sympy"]),
     (["evolve", QUARTIC, "--islands", "4", "--db", "{tmp}/r.db"],
      ["mlevolve evolve: error: --islands is a setting of --algorithm islands; this run's is regularized: it would "
       "be ignored", "hint: add --algorithm islands, or drop --islands"]),
