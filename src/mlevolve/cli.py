@@ -632,7 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--type", required=True, metavar="T", help="result type, e.g. Tensor")
     _option(p, api.sample, "n", "how many")
     _option(p, api.sample, "seed", "random seed")
-    _option(p, api.sample, "depth", "maximum depth")
+    _option(p, api.sample, "depth", f"maximum depth, at most {api.SAMPLE_DEPTH_LIMIT}")
     _option(p, api.sample, "method", "Koza's grow, full, or ramped half-and-half",
             choices=typing.get_args(typing.get_type_hints(api.sample)["method"]))
     p.add_argument("--var", action="append", default=[], metavar="NAME:TYPE",
