@@ -164,8 +164,8 @@ def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_
     assert got["task"] == f"{folder / 'good.csv'}:target=y" and got["train_mse"] == want["train_mse"]
 
 
-# Lines of a script exported for a data file, at most.  Above the built-in tasks' caps (268 for a formula or
-# learner script, 463 for a network's: tests/interpreter/test_export.py) by what a data file needs and a built-in
+# Lines of a script exported for a data file, at most.  Above the built-in tasks' caps (269 for a formula or
+# learner script, 464 for a network's: tests/interpreter/test_export.py) by what a data file needs and a built-in
 # task does not: the reader of CSV/NPZ files with every rule the library applies (standalone/data.py's read_table
 # and its helpers, about 130 lines with the missing-value table and cell rules, so that a script refuses each bad
 # file as `mlevolve run` does: the test above), the split, and for a learner or network the standardisation and
