@@ -143,3 +143,21 @@ def archive_meta(db: str | Path) -> dict[str, Any]:
         return {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM meta")}
     finally:
         conn.close()
+
+
+# ------------------------------------------------------------------------------------- data files for tests
+FORMULA_AB = "algorithm f\nformula f(a: Scalar, b: Scalar) -> Scalar = a * b\n"  # a formula of columns a and b
+
+
+def csv_rows(path: Path, rows: list[tuple[float, float, float]]) -> Path:
+    """``path`` written as a CSV file of columns ``a, b, y`` holding ``rows`` (each number as ``repr`` writes it)."""
+    path.write_text("a,b,y\n" + "".join(f"{a!r},{b!r},{y!r}\n" for a, b, y in rows))
+    return path
+
+
+def regression_csv(path: Path, n: int = 60) -> Path:
+    """``path`` written as a regression CSV of ``n`` rows: ``y = 1.5 a - b`` of normal ``a, b`` (seed 0)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return csv_rows(path, [(float(a), float(b), float(1.5 * a - b)) for a, b in rng.normal(size=(n, 2))])

@@ -20,6 +20,7 @@ import contextlib
 import os
 import random
 import shlex
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -124,6 +125,9 @@ def format(program: Program | str, file: str | None = None) -> str:
     return text
 
 
+SAMPLE_DEPTH_LIMIT = 24  # the deepest ``sample`` draws: depth 30 took 12 s and 2.4 MB of text for one full tree
+
+
 def sample(
     type_: Type,
     n: int = 5,
@@ -135,8 +139,13 @@ def sample(
     grammar: GrammarSpec | None = None,
 ) -> builtins.list[Expr]:
     """``n`` random well-typed expressions of ``type_`` with the names of ``env`` in scope, at most
-    ``depth`` deep, drawn by Koza's ``grow``, ``full`` or ``ramped`` half-and-half from ``seed``."""
+    ``depth`` deep (1 to :data:`SAMPLE_DEPTH_LIMIT`), drawn by Koza's ``grow``, ``full`` or ``ramped``
+    half-and-half from ``seed`` (0 to 2**63 - 1).  Raises :class:`SettingError` for a value out of range."""
     _at_least(n=n, depth=depth)
+    check_seed(seed)  # random.Random(-1) is random.Random(1): a negative seed is refused, as run's and evolve's are
+    if depth > SAMPLE_DEPTH_LIMIT:
+        raise SettingError("{depth} must be at most {limit}, got {got}", got=depth, limit=SAMPLE_DEPTH_LIMIT,
+                           hint="a full tree doubles with each level: depth 20 prints about 40,000 characters")
     spec = grammar or load_grammar()
     rng = random.Random(seed)
     if method == "ramped":
@@ -203,8 +212,8 @@ def _confirms(confirm: int) -> None:
                                 "gain's spread")
 
 
-def _seed(seed: int) -> None:
-    """Raise :class:`SettingError` for a seed no generator takes."""
+def check_seed(seed: int) -> None:
+    """Raise :class:`SettingError` (naming ``seed``) for a seed no generator takes: below 0 or from 2**63."""
     if not 0 <= seed < SEED_LIMIT:
         raise SettingError(*SEED_RANGE.setting("seed"), got=seed)
 
@@ -330,17 +339,25 @@ def _not_empty(task: str | None) -> None:
 
 
 def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
-    """The task (checked) ``program`` runs on: ``task``, else its task line's (:func:`check_task_line`); one of
-    another kind than the program's is refused before any data is read (an RL program's ``--task data.csv``)."""
+    """The task (checked) ``program`` runs on: ``task``, else its task line's (:func:`check_task_line`), by its one
+    name (:func:`~mlevolve.interpreter.tasks.canonical_spec`: what is stored, shown and exported); one of another
+    kind than the program's is refused before any data is read (an RL program's ``--task data.csv``)."""
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.tasks import canonical_spec
+
     _not_empty(task)
     if task:
         _kind_fits(program, task)
-        return task
+        return canonical_spec(task, regime_of(program).name)  # _kind_fits found the regime
     check_task_line(program, file)  # its kind too
     if not program.task:
         raise SettingError("no task to run on", hint="pass {task} NAME or add a `task NAME` line to the program; "
                            "`mlevolve tasks` lists them")
-    return program.task
+    try:
+        kind: str | None = regime_of(program).name
+    except (MlevError, KeyError):  # no definitions, or a mix: the one-program rule's to report
+        kind = None
+    return canonical_spec(program.task, kind)
 
 
 def _kind_fits(program: Program, task: str) -> None:
@@ -398,19 +415,22 @@ def _ready(checked: Program, spec: GrammarSpec, name: str, seed: int, program: P
     return data, compiled
 
 
-def check_task_data(program: Program, file: str | None = None, grammar: GrammarSpec | None = None) -> None:
+def check_task_data(program: Program, file: str | None = None, grammar: GrammarSpec | None = None, *,
+                    seed: int = Settings.seed) -> None:
     """Raise :class:`MlevError` where ``run`` would before training ``program`` (checked) on its ``task``
-    line: the line itself (:func:`check_task_line`), its data read and validated (seed 0's split), the
+    line: the line itself (:func:`check_task_line`), its data read and validated as ``run`` with ``seed`` reads
+    it (that seed's split: a target constant on one seed's training rows is refused for that seed), the
     program fitted to the task (see :func:`_ready`).  Nothing is trained and PyTorch is not imported; a
     built-in task is loaded as ``run`` loads it, but for an RL environment or a density data set, which take
     no options and fit every program of their kind: loading one (scikit-learn's import, about 2 s) would check
     nothing :func:`check_task_line` has not.  ``mlevolve check`` runs it on every file with a task line."""
     from mlevolve.interpreter.tasks import is_data_file, task_info
 
+    check_seed(seed)
     check_task_line(program, file)
     if program.task is not None and (is_data_file(program.task) or
                                      task_info(program.task).kind not in ("rl", "generative")):
-        _ready(program, grammar or load_grammar(), program.task, Settings.seed, file or program, None)
+        _ready(program, grammar or load_grammar(), program.task, seed, file or program, None)
 
 
 def _prepare(program: Program | str | Path, task: str | None,
@@ -435,7 +455,7 @@ def run(
     programs) and ``failure`` (None, or the reason the program could not be trained).
     """
     _at_least(epochs=epochs)
-    _seed(seed)
+    check_seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
     data, _ = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: PyTorch only after these
     from mlevolve.interpreter.evaluate import Settings, evaluate
@@ -456,7 +476,7 @@ def export(
     """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does;
     ``script``: the file it will be written to, which its docstring names (None: "this file")."""
     _at_least(epochs=epochs)
-    _seed(seed)
+    check_seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
     _, compiled = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: no PyTorch before
     from mlevolve.interpreter.export import export_source
@@ -520,13 +540,21 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
                            hint=f"name one or more of: {listed}, or all (the default)")
     if list(names) == ["all"]:
         return available
+    if "all" in names:
+        raise SettingError("{evolve} all names every definition: it takes no other names",
+                           hint="write all alone, or list the definitions to evolve")
     out: builtins.list[str] = []
-    for name in names:
+    for number, name in enumerate(names):
         matches = [a for a in available if a == name or a.startswith(name + ".")]
         if not matches:
             raise SettingError("{evolve} {got!r} is not a definition of {file}", got=name, file=file,
                                hint=did_you_mean(name, available) + f"definitions: {', '.join(available) or 'none'}, "
                                                                     "or all")
+        if set(matches) <= set(out):  # given twice, or a method of a learner named before (or the reverse)
+            twice = next(n for n in names[:number] if n == name or name.startswith(n + ".") or n.startswith(name + "."))
+            raise SettingError("{evolve} names {got!r} twice" if twice == name else
+                               "{evolve} names {got!r} and {other!r}, one within the other", got=name, other=twice,
+                               hint="name each definition once: a learner stands for all its methods")
         out += [m for m in matches if m not in out]
     return out
 
@@ -602,15 +630,16 @@ def evolve(
     _at_least(0, digits=digits)
     _at_least(2, population=population)
     _confirms(confirm)
-    _seed(seed)
+    check_seed(seed)
     if init not in INITS:
         raise SettingError("unknown {init} {got!r}",
                            hint=did_you_mean(init, INITS) + "file (start from the file's definitions) or random",
                            got=init)
     resources = Resources(workers=workers, dask=dask, timeout=timeout, memory_limit=memory_limit)
     resources.check()
-    if json_log is not None:
-        check_output(json_log, "json_log")
+    for given, setting in ((db, "db"), (json_log, "json_log")):  # a typo's folder is refused, not made
+        if given is not None:
+            check_output(given, setting)
     diversity = diversity or DiversityConfig()
     diversity.check(algorithm, population)
     # The user's part first, with nothing heavy imported: the file, the names, the task and its data.
@@ -681,6 +710,8 @@ def evolve(
                     archive.set_meta("data_path", source[0])  # where the data is now: `export --db` works anywhere
                 if parallel:
                     archive.set_meta("parallel", True)
+                if not quiet and (held := archive.count()):
+                    print(resuming_line(path, held, budget), file=sys.stderr, flush=True)  # with the progress
                 progress = Progress(budget, quiet=quiet, json_log=json_log)
                 try:
                     engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend,
@@ -731,6 +762,14 @@ def evolve(
             "task": task_name, "evolve": names, "init": init, "answer": result,
             "next": next_commands(path, best.hash if best is not None and archived > summary["candidates"] else None),
             "failures": reasons}
+
+
+def resuming_line(path: str | Path, held: int, budget: int) -> str:
+    """The line a resumed run starts with: its archive, the candidates it holds, and what the budget leaves."""
+    done = f"{held:,} candidate{'' if held == 1 else 's'}"
+    if held >= budget:
+        return f"resuming {path}: it holds {done}; the budget of {budget:,} is reached, so nothing new is evaluated"
+    return f"resuming {path}: {done} archived, {budget - held:,} more to reach the budget of {budget:,}"
 
 
 def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
@@ -1006,18 +1045,13 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     _at_least(0, digits=digits)
     if Path(output).resolve() == Path(db).resolve():
         raise MlevError("the report would overwrite the archive", file=str(db), hint="pass -o OUT.html")
-    check_not_overwriting(output, "report")
+    check_output(output, "output", "report")  # in a folder that exists: a typo's folder is refused, not made
     run = data.load(db, top=top, digits=digits)
     other = data.load(baseline) if baseline is not None else None
     if other is not None and other.meta.get("task") != run.meta.get("task"):
         raise MlevError(f"baseline is a run on task {other.meta.get('task')!r}, not {run.meta.get('task')!r}",
                         file=str(baseline), hint="pass an archive of the same task")
     text = page.build(run, other, top=top)
-    try:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)  # e.g. runs/, the home of outputs
-    except OSError as err:
-        raise SettingError("cannot write {path}: {why}", path=str(output), why=err.strerror or str(err),
-                           hint="create its directory first, or pass another {output}") from None
     write_atomic(output, text)
     return {"output": str(output), "candidates": len(run.rows), "state": data.state(run) if run.rows else "empty"}
 
@@ -1177,6 +1211,9 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     runs = Path(os.environ.get("MLEVOLVE_RUNS", "runs"))
     path = Path(db) if db is not None else runs / f"meta-{Path(config).stem}.db"
     out = Path(output) if output is not None else path.with_suffix(".grammar.toml")
+    for given, setting in ((db, "db"), (output, "output")):  # a typo's folder is refused, not made (runs/ is)
+        if given is not None:
+            check_output(given, setting)
     check_not_overwriting(out, "generator")
     identity = {"program_hash": program_hash(program), "program_name": program.name, "program": format(program),
                 "task": "meta:" + ",".join(cfg.train), "grammar": f"base:{base.digest}", "kind": "meta",
@@ -1239,9 +1276,13 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     its ``[split]`` part, and the bounds of every task: a formula's default to [0, 1] (its fitness is R²);
     any other's are ``[bounds]``'s."""
     from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.tasks import canonical_spec
     from mlevolve.meta.config import config_error
 
-    bounds, formula = dict(cfg.bounds), regime_of(program).name == "formula"
+    kind = regime_of(program).name
+    bounds, formula = dict(cfg.bounds), kind == "formula"
+    seen: dict[str, tuple[str, str]] = {}  # a task's one name: its part and its spelling there
+    named: dict[str, tuple[str, ...]] = {}
     for part in ("train", "validation", "test"):
         for t in getattr(cfg, part):
             try:
@@ -1254,8 +1295,15 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
             if t not in bounds and not formula:
                 raise config_error(cfg.source, f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part,
                                    hint="only formula tasks have default bounds ([0, 1], their fitness being R^2)")
-            bounds.setdefault(t, (0.0, 1.0))
-    return replace(cfg, bounds=bounds)
+            name = canonical_spec(t, kind)  # a held-out task spelt another way is still the training task
+            if name in seen:
+                raise config_error(cfg.source, f"[split] {part}: task {t!r} is task {seen[name][1]!r} of [split] "
+                                   f"{seen[name][0]}, written another way", "split", part,
+                                   hint=f"a task is in one split, once; both are {name}")
+            seen[name] = (part, t)
+            bounds[name] = bounds.get(t, (0.0, 1.0))
+            named[part] = (*named.get(part, ()), name)
+    return replace(cfg, bounds=bounds, **named)
 
 
 def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:

@@ -102,6 +102,7 @@ class _UsageError(MlevError):
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    api.check_seed(args.seed)  # the command's mistake, once, not each file's
     spec = load_grammar(args.grammar)
     failed = 0
     for file in args.files:
@@ -109,7 +110,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         try:
             source = api.read_source(file)
             program = api.check(api.parse(source, file), spec, file=file)
-            api.check_task_data(program, file, spec)
+            api.check_task_data(program, file, spec, seed=args.seed)
         except MlevError as err:
             print(_hinted(err.located(file), "mlevolve check").render(source), file=sys.stderr)
             failed += 1
@@ -210,7 +211,7 @@ def _cmd_grammar_lark(args: argparse.Namespace) -> int:
 
 
 def _parse_var(text: str) -> tuple[str, Type]:
-    name, sep, type_ = text.partition(":")
+    name, sep, type_ = (part.strip() for part in text.partition(":"))  # spaces around ':' as a task spec's
     if name in KEYWORDS:
         raise MlevError(f"bad --var {text!r}: '{name}' is a keyword", hint="choose another name")
     types = f"types: {', '.join(BASE_TYPES)}"
@@ -228,7 +229,13 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     if args.type not in spec.types:
         raise MlevError(f"unknown type {args.type!r}", hint=did_you_mean(args.type, spec.types) +
                         f"types: {', '.join(spec.types)}")
-    env = dict(_parse_var(v) for v in args.var)
+    env: dict[str, Type] = {}
+    for text in args.var:
+        name, type_ = _parse_var(text)
+        if name in env:  # a dict would keep the last one silently
+            raise MlevError(f"bad --var {text!r}: {name!r} is given twice ({name}:{env[name]}, then {text})",
+                            hint="give each variable once, e.g. --var x:Tensor --var y:Scalar")
+        env[name] = type_
     for expr in api.sample(args.type, args.n, seed=args.seed, depth=args.depth, method=args.method,
                            env=env, grammar=spec):
         print(format_expr(expr))
@@ -307,6 +314,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
                            "export --db DB [--hash H] -o OUT.py")
         source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, script=script, **given)
     elif args.file:
+        _no_archive_flags(args)
         source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, script=script,
                                                         **given))
     else:
@@ -322,6 +330,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print(f"wrote {args.output} ({source.count(chr(10))} lines); run it with: python {shlex.quote(args.output)} "
               "--json")
     return 0
+
+
+def _no_archive_flags(args: argparse.Namespace) -> None:
+    """Refuse ``--best`` and ``--hash`` without ``--db``: they choose a program of a run's archive, and a FILE
+    is one program (they were ignored)."""
+    flag = "--best" if args.best else "--hash" if args.hash is not None else None
+    if flag is not None:
+        raise MlevError(f"{flag} chooses a program of a run's archive: it goes with --db, not with FILE",
+                        hint="mlevolve export FILE -o OUT.py, or mlevolve export --db DB " +
+                             ("--best" if args.best else f"--hash {shlex.quote(args.hash)}") + " -o OUT.py")
 
 
 def _no_training_flags(args: argparse.Namespace, what: str, hint: str) -> None:
@@ -349,6 +367,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     from mlevolve.report import summary
 
     names = [n.strip() for n in args.evolve.split(",") if n.strip()]
+    _no_ignored_flags(args)
     try:
         result = _located(args.file, lambda: api.evolve(
             args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm, seed=args.seed,
@@ -358,8 +377,15 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit, digits=args.digits,
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except api.RunInterrupted as stop:
-        print(f"mlevolve evolve: {_stop_word()}; {stop.saved} candidates are saved in {shlex.quote(stop.db)}\n"
-              f"resume with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
+        saved = f"{stop.saved} candidate{'' if stop.saved == 1 else 's'} {'is' if stop.saved == 1 else 'are'} saved"
+        print(f"mlevolve evolve: {_stop_word()}; {saved} in {shlex.quote(stop.db)}\n"
+              f"resume with the same command: {shlex.join(['mlevolve', *args.argv])}" if stop.saved else
+              f"mlevolve evolve: {_stop_word()} before any candidate was saved: nothing to resume\n"
+              f"start it again with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
+        return _stop_status()
+    except KeyboardInterrupt:  # before the archive was opened: the task's data, the workers' start
+        print(f"mlevolve evolve: {_stop_word()} before the run began: nothing new was saved\n"
+              f"start it again with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
         return _stop_status()
     if args.json:  # programs as shown everywhere else: no hand-written comments, the run's task line
         shown = shown_program(result["best_program"], task=result["task"]) if result["best_program"] else None
@@ -369,6 +395,25 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     else:
         print("\n".join(summary.lines(result)))
     return 0
+
+
+# Settings an algorithm does not read (beyond DiversityConfig's, whose metadata names their algorithm): a flag
+# of one given with another algorithm would be ignored silently.
+_UNREAD = {"random": ("population", "tournament")}
+
+
+def _no_ignored_flags(args: argparse.Namespace) -> None:
+    """Refuse a flag given for ``evolve`` that the chosen ``--algorithm`` would ignore: an island or MAP-Elites
+    setting with another algorithm, random search's population or tournament."""
+    owner = {f.name: f.metadata["algorithm"] for f in fields(DiversityConfig)}
+    for name in sorted(args.given, key=list(vars(args)).index):
+        if owner.get(name, args.algorithm) != args.algorithm:
+            raise MlevError(f"{flag_of(name)} is a setting of --algorithm {owner[name]}; this run's is "
+                            f"{args.algorithm}: it would be ignored",
+                            hint=f"add --algorithm {owner[name]}, or drop {flag_of(name)}")
+        if name in _UNREAD.get(args.algorithm, ()):
+            raise MlevError(f"--algorithm {args.algorithm} draws every candidate afresh: {flag_of(name)} would be "
+                            "ignored", hint=f"drop {flag_of(name)}, or choose an evolutionary --algorithm")
 
 
 def _cmd_meta(args: argparse.Namespace) -> int:
@@ -450,6 +495,12 @@ def _show_formula(args: argparse.Namespace) -> int:
 
     programs: list[Program | str]
     if args.db.endswith(".mlev"):
+        chosen = [flag_of(k) for k in ("best", "n", "digits") if k in args.given] + ["HASH"] * (args.hash is not None)
+        if chosen:  # they choose (and print) programs of a run's archive: ignored for a file
+            raise MlevError(f"{', '.join(chosen)} {'goes' if len(chosen) == 1 else 'go'} with a run's archive; "
+                            f"{args.db} is one program, printed as written",
+                            hint=f"mlevolve show {shlex.quote(args.db)} --sympy, or mlevolve show DB --best -n N "
+                                 "--sympy")
         programs = [args.db]  # a path: errors name the file
     else:
         shown = api.show(args.db, args.hash, args.n, digits=args.digits)
@@ -551,6 +602,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "does (the task loaded, a data file read, the program fitted to it)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
+    _option(p, api.check_task_data, "seed", "the seed whose data split a task line's data is checked on, as "
+            "`run --seed` splits it")
     p.set_defaults(run=_cmd_check)
 
     p = sub.add_parser("fmt", help="print .mlev files in canonical layout (comments kept)")
@@ -579,7 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--type", required=True, metavar="T", help="result type, e.g. Tensor")
     _option(p, api.sample, "n", "how many")
     _option(p, api.sample, "seed", "random seed")
-    _option(p, api.sample, "depth", "maximum depth")
+    _option(p, api.sample, "depth", f"maximum depth, at most {api.SAMPLE_DEPTH_LIMIT}")
     _option(p, api.sample, "method", "Koza's grow, full, or ramped half-and-half",
             choices=typing.get_args(typing.get_type_hints(api.sample)["method"]))
     p.add_argument("--var", action="append", default=[], metavar="NAME:TYPE",
@@ -635,8 +688,10 @@ def build_parser() -> argparse.ArgumentParser:
             "Levenberg-Marquardt on the literals), and tune an evolved learner method's literals (a log-scale "
             "grid); --no-fit scores formulas and learners as written")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
-    p.add_argument("--quiet", action="store_true", help="no progress output; a one-line summary at the end")
-    p.add_argument("--json", action="store_true", help="no progress output; the summary as one strict JSON object")
+    output = p.add_mutually_exclusive_group()  # both: --json's output, --quiet ignored
+    output.add_argument("--quiet", action="store_true", help="no progress output; a one-line summary at the end")
+    output.add_argument("--json", action="store_true", help="no progress output; the summary as one strict JSON "
+                        "object")
     _option(p, api.evolve, "confirm", "re-evaluate the best and the starting program with N more seeds, for the "
             "gain's spread", metavar="N")
     _digits(p, api.evolve)
@@ -790,7 +845,7 @@ def _command(argv: Sequence[str] | None) -> int:
         if extra:  # argparse reports them at the top; they belong to the command
             raise _UsageError(f"unrecognized arguments: {' '.join(extra)}",
                               closest_option(_command_parser(parser, prog), extra) or HELP.format(prog=prog), prog)
-        vars(args).pop("_given", None)
+        args.given = vars(args).pop("_given", set())  # the settings given on the command line (argparse's dests)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
         if run is None:

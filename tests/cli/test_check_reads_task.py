@@ -64,7 +64,7 @@ def test_check_passes_a_task_line_whose_data_run_takes(tmp_path: Path, capsys: C
 @pytest.mark.parametrize("task, error, hint", [
     ("", "the task line names no task",
      'write `task NAME` (`mlevolve tasks` lists them) or `task "data.csv:target=y"`, or drop the line'),
-    (":target=y", "task spec ':target=y' names no task before its options",
+    (":target=y", "task spec ':target=y' leaves the task's name out",
      "write NAME:key=value, e.g. data.csv:target=y"),
     ("{d}", "{d} is a folder, not a file",
      "a built-in task's name has no suffix (`mlevolve tasks` lists them); a data file's is .csv or .npz"),
@@ -90,3 +90,22 @@ def test_check_imports_no_torch_and_loads_no_rl_or_density_task(tmp_path: Path) 
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_check_reads_a_data_file_with_the_seed_run_would(tmp_path: Path, capsys: Capsys,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check`` read a task line's data with seed 0's split only, so a target constant on another seed's fitting
+    rows passed ``check`` and failed ``run --seed N`` (a new user's pass): ``check --seed N`` splits as it does.
+    For each seed, ``check`` refuses exactly where ``run`` does, in the same words."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "odd.csv").write_text("x,y\n" + "".join(f"{i},{1.0 if i == 7 else 0.0}\n" for i in range(12)))
+    program = tmp_path / "odd.mlev"
+    program.write_text('algorithm q\ntask "odd.csv:target=y"\nformula f(x: Scalar) -> Scalar = x\n')
+    refused = []
+    for seed in map(str, range(10)):
+        code, _, checked = cli(capsys, "check", str(program), "--seed", seed)
+        ran, _, err = cli(capsys, "run", str(program), "--seed", seed)
+        assert (code == 2) == (ran == 2) and (code == 0 or checked == err), (seed, checked, err)
+        refused += [seed] * (code == 2)
+    assert refused and len(refused) < 10  # the split decides: some seeds' fitting rows hold one target value
+    assert "the target is 0 on every fitting row" in cli(capsys, "check", str(program), "--seed", refused[0])[2]

@@ -142,6 +142,8 @@ def test_choices_come_from_the_owners_tables() -> None:
     (lambda: api.meta("nothing.toml", workers=-1), "workers must be >= 0 (0: one per core), got -1"),
     (lambda: api.evolve(QUARTIC, json_log="missing/log.jsonl"),
      "cannot write missing/log.jsonl: no directory 'missing'"),
+    (lambda: api.evolve(QUARTIC, db="rnus/r.db"), "cannot write rnus/r.db: no directory 'rnus'"),  # a typo's folder
+    (lambda: api.sample("Scalar", seed=-1), "seed must be at least 0 and below 2**63, got -1"),
     (lambda: api.evolve(QUARTIC, ["nope"]), f"evolve 'nope' is not a definition of {QUARTIC}"),
     (lambda: api.run(api.parse("algorithm x\nformula f(x: Scalar) -> Scalar = x\n")), "no task to run on"),
 ])
@@ -168,6 +170,14 @@ def test_the_api_names_its_parameters(call: Any, message: str, tmp_path: Path,
     (["sample", "--type", "Tensor", "-n", "0"], "-n must be at least 1, got 0"),
     (["meta", "nothing.toml", "--workers", "-1"], "--workers must be >= 0 (0: one per core), got -1"),
     (["evolve", QUARTIC, "--json-log", "missing/log.jsonl"], "cannot write missing/log.jsonl: no directory 'missing'"),
+    # every output path the user gives is in a folder that exists, as export's always was (a typo made a folder)
+    (["evolve", QUARTIC, "--db", "rnus/r.db"], "cannot write rnus/r.db: no directory 'rnus'"),
+    (["report", str(ROOT / "nothing.db"), "-o", "rnus/r.html"], "cannot write rnus/r.html: no directory 'rnus'"),
+    (["meta", str(ROOT / "benchmarks" / "meta" / "smoke.toml"), "--db", "rnus/m.db"],
+     "cannot write rnus/m.db: no directory 'rnus'"),
+    (["meta", str(ROOT / "benchmarks" / "meta" / "smoke.toml"), "-o", "rnus/g.toml"],
+     "cannot write rnus/g.toml: no directory 'rnus'"),
+    (["export", QUARTIC, "-o", "rnus/q.py"], "cannot write rnus/q.py: no directory 'rnus'"),
 ])
 def test_the_cli_names_the_flag(capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str],
                                 message: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,8 +30,10 @@ LINEAR = str(EXAMPLES / "linear_regression.mlev")
      "give each option once"),
     ("nguyen4:n_train", "option 'n_train' has no value in task spec 'nguyen4:n_train'",
      "write it as NAME:key=value, or leave the option out"),
-    (" :n_train=3", "task spec ' :n_train=3' names no task before its options",
+    (" :n_train=3", "task spec ' :n_train=3' leaves the task's name out",
      "write NAME:key=value, e.g. data.csv:target=y"),
+    ("{csv}:target=y,problem=regression", "option 'target' runs into another in task spec "
+     "'{csv}:target=y,problem=regression'", "separate options with ':', as in NAME:a=1:b=2"),
 ])
 def test_a_formula_task_spec_with_a_bad_option_names_it_and_the_kinds_options(
         tmp_path: Path, capsys: Capsys, spec: str, error: str, hint: str) -> None:
@@ -70,3 +72,30 @@ def test_a_task_that_is_a_folder_or_no_file_is_named_so_in_the_librarys_words(
     for command in ("run", "export"):
         err = usage_error(capsys, command, QUARTIC, "--task", name.format(d=d), *(["-o", "-"] * (command == "export")))
         assert err.splitlines() == [f"mlevolve {command}: error: {error.format(d=d)}", f"hint: {hint}"]
+
+
+def test_a_run_names_its_task_by_its_one_name(capsys: Capsys) -> None:
+    """The raw spelling of a task spec was kept as the task's name (so one task had several names in archives,
+    default archive paths and reports); and 20.0 or +20 were taken as an integer option (a new user's pass)."""
+    from tests.conftest import cli
+
+    code, out, err = cli(capsys, "run", QUARTIC, "--task", "nguyen1 : n_test = 1e3 : n_train = 030")
+    assert code == 0, err
+    assert "            task: nguyen1:n_train=30:n_test=1000" in out.splitlines()
+    code, out, err = cli(capsys, "run", QUARTIC, "--task", "nguyen1:n_train=20")  # the default: the task itself
+    assert code == 0 and "            task: nguyen1" in out.splitlines(), err
+    for value in ("20.0", "+20", "1_000"):
+        code, out, err = cli(capsys, "run", QUARTIC, "--task", f"nguyen1:n_train={value}")
+        assert (code, err.splitlines()) == (2, [
+            f"mlevolve run: error: option n_train={value} of task 'nguyen1' must be an integer from 1 to 1,000,000",
+            "hint: write e.g. nguyen1:n_train=20"])
+
+
+@pytest.mark.parametrize(("task", "bare"), [('"nguyen4"', "nguyen4"), ("'nguyen4'", "nguyen4"),
+                                            ('"nguyen4:n_train=30"', "nguyen4:n_train=30")])
+def test_a_task_given_in_quotes_of_its_own_is_named_so(capsys: Capsys, task: str, bare: str) -> None:
+    """A task copied from a task line with its quotes (``--task '"nguyen4"'``) was an unknown task whose hint
+    offered the same name (a new user's pass)."""
+    assert usage_error(capsys, "run", QUARTIC, "--task", task).splitlines() == [
+        f"mlevolve run: error: task {task} is in quotes of its own, taken as part of its name",
+        f"hint: drop them: {bare} (a task line quotes a data file; a flag's value is not quoted again)"]

@@ -24,8 +24,9 @@ RULE = '[[rule]]\nname = "r_a"\nsig = "Scalar -> Scalar"\nbody = "sin(h0)"\n\n'
 
 CASES = [
     ('version = 2\nextends = "base"\n', "1:1", "unsupported grammar file version 2: this mlevolve reads version 1"),
-    ('version = "1"\nextends = "base"\n', "1:1", "unsupported grammar file version '1'"),
-    ('extends = "base"\ndigest = "xyz"\n', "2:1", "`digest` must be 16 hexadecimal digits in a string, not 'xyz'"),
+    ('version = "1"\nextends = "base"\n', "1:1", '`version` must be an integer, got "1"'),  # as every key's type
+    ('version = 1.0\nextends = "base"\n', "1:1", "`version` must be an integer, got 1.0"),
+    ('extends = "base"\ndigest = "xyz"\n', "2:1", "`digest` must be 16 hexadecimal digits in a string, not \"xyz\""),
     ('extends = 3\n', "1:1", "`extends` must be \"base\" or a grammar file's path, not 3"),
     (E + RULE + '[[rule]]\nname = "r_b"\nsig = "Scalar -> Scalar"\nbody = "nope(h0)"\n', "11:1",
      "rule r_b does not type-check: unknown primitive 'nope'"),
@@ -87,7 +88,7 @@ CASES = [
     # tables of the wrong shape, at their header
     (E + '[[weights]]\n"add(Scalar,Scalar)" = 2.0\n', "3:3", "`weights` must be a table"),
     (E + '[rule]\nname = "r"\n', "3:2", "`rule` must be an array of tables, each written [[rule]], not a table"),
-    ('version = true\nextends = "base"\n', "1:1", "unsupported grammar file version true: this mlevolve reads"),
+    ('version = true\nextends = "base"\n', "1:1", "`version` must be an integer, got true"),
 ]
 
 
@@ -104,6 +105,24 @@ def test_each_mistake_is_one_error_at_its_place(tmp_path: Path, capsys: Capsys, 
     with pytest.raises(GrammarError) as caught:
         load_grammar(path)
     assert caught.value.file == str(path) and caught.value.span is not None
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ('version = "1"\nextends = "base"\n', "hint: version takes an integer, written without quotes: version = 1"),
+    ('version = 1.0\nextends = "base"\n', "hint: version takes an integer, e.g. version = 1"),
+    ('version = 2\nextends = "base"\n', "hint: write version = 1 (or leave it out); a file that a newer mlevolve "
+                                         "wrote needs that mlevolve"),
+    (E + '[restrict.learner]\nscale = 0\n', "hint: 0 would make every production it does not keep unreachable"),
+    (E + '[restrict.learner]\nscale = -1\n', "hint: a scale multiplies the weights of the productions it does not "
+                                              "keep: below 1 narrows"),
+])
+def test_a_hint_fits_the_value_written(tmp_path: Path, capsys: Capsys, text: str, hint: str) -> None:
+    """The version's type is reported as every key's (not as an unsupported version that is the one read), and
+    a negative scale's hint is not about 0 (found by a new user's pass)."""
+    path = tmp_path / "g.grammar.toml"
+    path.write_text(text)
+    code, _, err = cli(capsys, "grammar", "show", str(path))
+    assert code == 2 and err.splitlines()[-1].startswith(hint), err
 
 
 def test_a_missing_or_cyclic_extends_is_reported_in_the_file_that_says_so(tmp_path: Path, capsys: Capsys) -> None:

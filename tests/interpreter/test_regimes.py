@@ -158,10 +158,12 @@ def test_a_standalone_loader_refuses_a_bad_spec_with_the_librarys_rules(spec: st
 
 
 def test_a_standalone_loader_reads_integer_options_as_the_library_does() -> None:
-    from mlevolve.interpreter.standalone.common import parse_spec
+    from mlevolve.interpreter.standalone.common import TaskError, parse_spec
 
-    assert parse_spec("linear:n_tasks=1e3: dim = 4.0", {"n_tasks": 10, "dim": 4}, {"linear"}) == \
+    assert parse_spec("linear:n_tasks=1e3: dim = 04", {"n_tasks": 10, "dim": 4}, {"linear"}) == \
         ("linear", {"n_tasks": 1000, "dim": 4})
+    with pytest.raises(TaskError, match=r"option dim=4\.0 of task 'linear' must be an integer"):  # digits only
+        parse_spec("linear:dim=4.0", {"n_tasks": 10, "dim": 4}, {"linear"})
 
 
 @pytest.mark.parametrize(("text", "target", "message"), [

@@ -39,8 +39,14 @@ def _config(tmp_path: Path, train: str) -> Path:
      "data file: data.csv:target=y or data.npz"),
     ('["nguyen1", "{d}/ab.csv:target=y"]', "{d}/ab.csv: no column for parameter(s) x; column(s) a, b not used by "
      "the formula", "the formula's parameters are named after the columns: a, b"),
-    ('["nguyen1", ":n_train=3"]', "task spec ':n_train=3' names no task before its options",
+    ('["nguyen1", ":n_train=3"]', "task spec ':n_train=3' leaves the task's name out",
      "write NAME:key=value, e.g. data.csv:target=y"),
+    # one task under two spellings: the split's second, or a held-out task that is a training task (a new user's pass)
+    ('["nguyen1", "nguyen1:n_train=020"]', "task 'nguyen1:n_train=020' is task 'nguyen1' of [split] train, "
+     "written another way", "a task is in one split, once; both are nguyen1"),
+    ('["nguyen1", "nguyen5:n_test=1e2:n_train=7", "nguyen5 : n_train = 7"]', "task 'nguyen5 : n_train = 7' is "
+     "task 'nguyen5:n_test=1e2:n_train=7' of [split] train, written another way",
+     "a task is in one split, once; both are nguyen5:n_train=7"),
 ])
 def test_a_split_task_the_program_cannot_run_on_is_an_error_at_its_part(tmp_path: Path, capsys: Capsys, train: str,
                                                                         error: str, hint: str) -> None:

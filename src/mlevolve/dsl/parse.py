@@ -280,6 +280,15 @@ def _header_shape(number: int, words: list[re.Match[str]]) -> MlevError | None:
         return MlevError(f"the {keyword} line is `{keyword} NAME`: its name is missing",
                          Span(number, column, number, column),
                          f"a header is one line: {form}, with the name on the same line")
+    quote = next((w for w in words[1:] if w[0] == '"'), None)  # a lone quote: the other is missing
+    if keyword == "task" and quote is not None:
+        name = " ".join(w[0] for w in words[1:] if w is not quote)
+        where = Span(number, quote.start() + 1, number, quote.end())
+        if quote is words[1]:
+            return MlevError(f"the task name's quote at column {quote.start() + 1} is not closed", where,
+                             f'close it on the same line: task "{name or "data.csv:target=y"}"')
+        return MlevError(f"the quote at column {quote.start() + 1} closes no opened quote", where,
+                         f'write task "{name}", or task {name} for a built-in task')
     if len(words) > 2:
         extra = words[2]
         return MlevError(f"the {keyword} line is `{keyword} NAME`: one name; found {extra[0]!r}",

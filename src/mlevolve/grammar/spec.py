@@ -29,7 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from mlevolve.dsl.errors import MlevError, decode_utf8, did_you_mean, toml_key_span, toml_loads, toml_value
+from mlevolve.dsl.errors import MlevError, decode_utf8, did_you_mean, toml_key_span, toml_loads, toml_text, toml_value
 from mlevolve.dsl.ir import Call, Expr, Span
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
@@ -745,8 +745,10 @@ def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], production
     scale = _get(entry, "scale", "number", where, (table, "scale", None))
     if not (scale > 0 and math.isfinite(scale)):
         raise GrammarError(f"{where} has a bad scale {scale!r}: a scale is a finite number > 0",
-                           hint="0 would make every production it does not keep unreachable in these bodies; to "
-                                "drop one production everywhere, set its weight to 0 under [weights]",
+                           hint=("0 would make every production it does not keep unreachable in these bodies; to "
+                                 "drop one production everywhere, set its weight to 0 under [weights]") if scale == 0
+                           else "a scale multiplies the weights of the productions it does not keep: below 1 narrows "
+                                "the search to the kept ones, above 1 widens it, e.g. scale = 0.1",
                            place=(table, "scale", None))
     keep = frozenset(_get(entry, "keep", "strings", where, (table, "keep", None), ()))
     ids = {p.id for p in productions}
@@ -925,15 +927,15 @@ def _check_layout(data: Mapping[str, Any], text: str, file: str) -> None:
             raise GrammarError(f"unknown section or key {key!r}", at(key), file=file,
                                hint=did_you_mean(key, _SECTIONS) + f"a grammar file's top level has: "
                                                                    f"{', '.join(_SECTIONS)}")
-    version = data.get("version", VERSION)
-    if isinstance(version, bool) or not isinstance(version, int) or version != VERSION:
-        written = json.dumps(version) if isinstance(version, bool) else repr(version)  # TOML's true, not True
-        raise GrammarError(f"unsupported grammar file version {written}: this mlevolve reads version {VERSION}",
+    version = toml_value(data.get("version", VERSION), "integer", "`version`", "version",
+                         lambda message, hint: GrammarError(message, at("version"), file=file, hint=hint), str(VERSION))
+    if version != VERSION:
+        raise GrammarError(f"unsupported grammar file version {version}: this mlevolve reads version {VERSION}",
                            at("version"), file=file, hint=f"write version = {VERSION} (or leave it out); a file that "
                                                           "a newer mlevolve wrote needs that mlevolve")
     digest = data.get("digest")
     if digest is not None and not (isinstance(digest, str) and re.fullmatch(r"[0-9a-fA-F]{16}", digest)):
-        raise GrammarError(f"`digest` must be 16 hexadecimal digits in a string, not {digest!r}", at("digest"),
+        raise GrammarError(f"`digest` must be 16 hexadecimal digits in a string, not {toml_text(digest)}", at("digest"),
                            file=file, hint="it is recomputed on load: drop the line, or copy the digest that "
                                            "`mlevolve grammar show FILE` prints")
     if "extends" not in data and "types" not in data:

@@ -68,7 +68,7 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         "        parser.error(f\"unrecognized arguments: {' '.join(odd)}\", close=did_you_mean(odd[0], known))",
         "    if twice := [flag for flag in flags if flags.count(flag) > 1]:  # argparse would keep the last silently",
         f"        parser.error(f{GIVEN_TWICE.format(flag='{twice[0]}')!r})",
-        "    if not 0 <= (args := parser.parse_args()).seed < 2**63:  # what the library takes (api._seed)",
+        "    if not 0 <= (args := parser.parse_args()).seed < 2**63:  # what the library takes (api.check_seed)",
         _said(SEED_RANGE, name="--seed", got="{args.seed}"),
         *(["    if args.epochs < 1:",
            _said(AT_LEAST, name="--epochs", low=1, got="{args.epochs}")]

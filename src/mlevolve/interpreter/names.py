@@ -28,7 +28,7 @@ STANDALONE_NAMES = frozenset({
     "VAE_HIDDEN_PER_DIM", "adam", "cell_fault", "check_finite", "check_size", "check_varies", "checked",
     "control_task", "csv", "dataclass", "datasets", "default_model", "density_task", "digits_task", "draw",
     "dropout", "family", "family_options", "file_points", "formula_file", "formula_task",
-    "inspect", "learner_file",
+    "inspect", "int_option", "learner_file",
     "learner_predictions", "learner_task", "make_env", "math", "nn", "np", "parse_spec", "points", "re",
     "read_table", "run_formula", "run_learner", "supervised", "supervised_file", "supervised_task", "synthetic_arrays",
     "time", "torch",

@@ -45,7 +45,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -56,8 +55,8 @@ import numpy.typing as npt
 
 from mlevolve.dsl.errors import MlevError, did_you_mean
 from mlevolve.interpreter.standalone import data as _data
-from mlevolve.interpreter.standalone.common import CHOICE_WORDS, OPTION_RANGES, RANGE_WORDS, SPEC_WORDS, TaskError
-from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, _number, read_table
+from mlevolve.interpreter.standalone.common import CHOICE_WORDS, OPTION_RANGES, SPEC_WORDS, TaskError, int_option
+from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
 from mlevolve.interpreter.standalone.data_density import (
     DENSITY,
@@ -355,6 +354,11 @@ def check_task_name(spec: str, span: Any = None) -> None:
     what a program's ``task`` line is checked against, with no data loaded."""
     name, _ = _parse_spec(spec)
     if name not in _INFOS and not _looks_like_file(name):
+        quoted = spec.strip()
+        bare = quoted[1:-1].strip() if len(quoted) > 1 and quoted[0] == quoted[-1] and quoted[0] in "\"'" else ""
+        if bare and (bare.split(":")[0].strip() in _INFOS or _looks_like_file(bare.split(":")[0].strip())):
+            raise MlevError(f"task {quoted} is in quotes of its own, taken as part of its name", span,  # copied
+                            f"drop them: {bare} (a task line quotes a data file; a flag's value is not quoted again)")
         raise MlevError(f"unknown task '{name}'", span,
                         did_you_mean(name, _INFOS) + "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
 
@@ -438,6 +442,19 @@ def task_options(spec: str, kind: str | None = None, **overrides: OptionValue) -
         options = _options(name, given, table, what)
     _data_file(name)
     return name, options
+
+
+def canonical_spec(spec: str, kind: str | None = None) -> str:
+    """Task ``spec`` by its one name: the task's name and the options ``spec`` gives other than at their
+    defaults, in the order of the task's own options, each value as read (:func:`task_options` with ``kind``,
+    which checks it): ``nguyen1 : n_train = 3e1`` is ``nguyen1:n_train=30``, and ``nguyen1:n_train=20`` (the
+    default) is ``nguyen1``, so one task is stored, shown, exported and kept out of another split under one name
+    whatever the spelling.  Raises :class:`MlevError` as :func:`task_options` does."""
+    name, given = _parse_spec(spec)
+    _, options = task_options(spec, kind)
+    _, defaults = task_options(name, kind)
+    return ":".join([name, *(f"{key}={value}" for key, value in options.items()
+                             if key in given and value != defaults[key])])
 
 
 def _data_file(name: str) -> Path:
@@ -534,12 +551,12 @@ def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
     :func:`_options`); a repeated option, or one without a value, is refused in the words every
     exported script's loader shares (:data:`~mlevolve.interpreter.standalone.common.SPEC_WORDS`)."""
     name, *parts = spec.split(":")
-    if not name.strip():  # ":target=y" (the current folder is no data file)
-        raise _spec_error("nameless", spec, "")
+    if not name.strip() or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:"
+        raise _spec_error("nameless", spec, "an option's" if name.strip() else "the task's")
     options: dict[str, OptionValue] = {}
     for part in parts:
         key, _, value = (text.strip() for text in part.partition("="))
-        why = "empty" if not key or not value else "twice" if key in options else ""
+        why = "empty" if not key or not value else "twice" if key in options else "="[:"=" in value]
         if why:
             raise _spec_error(why, spec, key or part.strip())
         options[key] = value
@@ -579,23 +596,12 @@ def _options(
 
 
 def _int_options(name: str, options: Mapping[str, OptionValue]) -> dict[str, int]:
-    """The options as integers, each inside its :data:`OPTION_RANGES` range (``1e3`` is 1000)."""
-    out: dict[str, int] = {}
-    for key, value in options.items():
-        lo, hi = OPTION_RANGES[key]
-        number: int | None = None
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        elif isinstance(value, str):  # ASCII decimal only: int() would take '١٢' and '1_000'
-            as_float = _number(value)
-            if as_float is not None and math.isfinite(as_float) and as_float == round(as_float):
-                number = int(as_float)
-        if number is None or not lo <= number <= hi:
-            text, hint = (w.format(key=key, value=value, name=name, lo=lo, hi=hi,
-                                   default=_defaults(name).get(key, lo)) for w in RANGE_WORDS)
-            raise MlevError(text, hint=hint)
-        out[key] = number
-    return out
+    """The options as integers, each inside its :data:`OPTION_RANGES` range: the scripts' rule
+    (:func:`~mlevolve.interpreter.standalone.common.int_option`: ASCII digits, ``1e3`` is 1000; no sign,
+    decimal point or ``1_000``)."""
+    with _task_errors():
+        return {key: int_option(key, value, name, int(_defaults(name).get(key, OPTION_RANGES[key][0])))
+                for key, value in options.items()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ def _section(data: Mapping[str, Any], name: str, cls: type, at: _Text) -> Any:
                            hint="the weight of the base grammar in every inner run's sampling mixture")
         choices = _choices().get(key)
         if choices is not None and value not in choices:
-            raise at.error(f"[{name}] {key} must be one of {', '.join(choices)}, got {value!r}", name, key,
+            raise at.error(f"[{name}] {key} must be one of {', '.join(choices)}, got {toml_text(value)}", name, key,
                            hint=did_you_mean(str(value), choices) + example)
         values[key] = value
     return cls(**values)
@@ -191,7 +191,7 @@ def _check_inner(inner: InnerConfig, at: _Text) -> None:
     try:
         DiversityConfig().check(inner.algorithm, inner.population)
     except SettingError as err:
-        raise at.error(f"[inner] algorithm = {inner.algorithm!r} with population = {inner.population}: "
+        raise at.error(f"[inner] algorithm = {toml_text(inner.algorithm)} with population = {inner.population}: "
                        f"{err.rename(lambda name: name).message}", "inner", "algorithm",
                        hint="raise [inner] population (the meta level runs the algorithm's default settings)") \
             from None
@@ -252,6 +252,9 @@ def load_config(path: str | Path) -> MetaConfig:
     seen: dict[str, str] = {}
     for part, tasks in parts.items():
         for t in tasks:
+            if t in seen and seen[t] == part:
+                raise at.error(f"task {t!r} is given twice in [split] {part}", "split", part,
+                               hint="name each task once: a task given twice would count twice")
             if t in seen:
                 raise at.error(f"task {t!r} is in both [split] {seen[t]} and {part}", "split", part,
                                hint="meta-test tasks must never be trained on")

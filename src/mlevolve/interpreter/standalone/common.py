@@ -50,7 +50,8 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
     "twice": ("option '{0}' is given twice in task spec '{1}'", "give each option once"),  # options, {6} did you mean
     "empty": ("option '{0}' has no value in task spec '{1}'", "write it as NAME:key=value, or leave the option out"),
     "unknown": ("unknown option '{0}' for task '{2}'{3}", "{6}options{4}: {5}"),  # {3} ", a formula task", {4} " of"
-    "nameless": ("task spec '{1}' names no task before its options", "write NAME:key=value, e.g. data.csv:target=y")}
+    "nameless": ("task spec '{1}' leaves {0} name out", "write NAME:key=value, e.g. data.csv:target=y"),
+    "=": ("option '{0}' runs into another in task spec '{1}'", "separate options with ':', as in NAME:a=1:b=2")}
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
                "write e.g. {name}:{key}={default}")  # a numeric option outside OPTION_RANGES, the library's too
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}" + RANGE_WORDS[1])  # library's too
@@ -59,28 +60,29 @@ CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{me
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
     """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (tuple: a choice); else TaskError"""
     name, *parts = (part.strip() for part in spec.split(":"))
-    if not name:  # ":target=y" (the current folder is no data file)
-        raise TaskError(*(t.format("", spec) for t in SPEC_WORDS["nameless"]))
+    if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
+        raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))
     if names is not None and name not in names:  # a script loads the kind of task it was exported for
         why = ": this script loads built-in tasks, not data files" if name.lower().endswith((".csv", ".npz")) else ""
         hint = f"{did_you_mean(name, names)}its tasks: {', '.join(sorted(names))}; another: mlevolve export --task TASK"
         raise TaskError(f"unknown task '{name}'{why}", hint)
     options, given = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}, dict[str, Any]()
     for key, _, value in (map(str.strip, part.partition("=")) for part in parts):
-        why = "unknown" if key not in defaults else "twice" if key in given else "" if value else "empty"
+        why = "unknown" if key not in options else "twice" if key in given else "="[:"=" in value] if value else "empty"
         if why:
             raise TaskError(*(t.format(f"{key}={value}" if why == "unknown" else key, spec, name, kind and f", {kind}",
                                        kind and f" of {kind}", ", ".join(defaults) or "none",
                                        did_you_mean(key, defaults)) for t in SPEC_WORDS[why]))
-        given[key] = options[key] = value
+        given[key] = options[key] = int_option(key, value, name, defaults[key]) if key in OPTION_RANGES else value
         if isinstance(choices := defaults[key], tuple) and value not in choices:  # e.g. problem=, fitness=
             raise TaskError(*(w.format(key=key, value=value, name=name, kind=kind and f", {kind},", default=choices[0]
                                        or choices[1], of=" or ".join(filter(None, choices)),
                                        mean=did_you_mean(value, filter(None, choices))) for w in CHOICE_WORDS))
-        if isinstance(defaults[key], int):  # 1e3 is 1000; a non-number is refused
-            (lo, hi), number = OPTION_RANGES[key], float(value) if NUMBER.fullmatch(value) else math.nan
-            if not lo <= number <= hi or number != round(number):
-                raise TaskError(*(w.format(key=key, value=value, name=name, lo=lo, hi=hi, default=defaults[key])
-                                  for w in RANGE_WORDS))
-            options[key] = int(number)
     return name, options
+
+
+def int_option(key: str, value: Any, name: str, default: int) -> int:  # ASCII digits or 1e3 (or an int) in range
+    lo, hi = OPTION_RANGES[key]
+    if not lo <= (number := float(value) if re.fullmatch(r"[0-9]+([eE]\+?[0-9]+)?", str(value)) else math.nan) <= hi:
+        raise TaskError(*map(str.format_map, RANGE_WORDS, [locals()] * 2))  # its {key}, {value}, {lo}... as said
+    return int(number)

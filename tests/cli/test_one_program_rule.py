@@ -1,5 +1,7 @@
-"""Fixes of the fourth QA round: the one-program rule wherever a program file enters, mistyped
-subcommands, ties within rounding noise, and smaller wording."""
+"""One file, one program: the rule holds wherever a program file enters (the API's check, show --latex, meta),
+with its wording; a component is still taken out of a file of several.
+
+Moved from the QA rounds' files (tests/cli/test_qa_round*.py), named for the behaviour they test."""
 
 from __future__ import annotations
 
@@ -12,16 +14,27 @@ from mlevolve import api
 from mlevolve.dsl.errors import MlevError
 from tests.conftest import ROOT, Capsys, usage_error
 
-SMOKE = ROOT / "benchmarks" / "meta" / "smoke.toml"
 TWO = ("algorithm two\ntask koza_quartic\n\nformula f(x: Scalar) -> Scalar =\n  x * x\n\n"
        "formula g(x: Scalar) -> Scalar =\n  x + x\n")
+
+TWO_ERROR = ("two.mlev:7:9: error: a formula program holds exactly one definition, the formula f; it also defines "
+             "formula g")
+
 MIXED = ("algorithm fl\ntask koza_quartic\n\nformula f(x: Scalar) -> Scalar =\n  x * x\n\n"
          "learner linreg(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
          "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w + 0.1 * (y - p) * x\n")
-TWO_ERROR = ("two.mlev:7:9: error: a formula program holds exactly one definition, the formula f; it also defines "
-             "formula g")
+
 MIXED_ERROR = ("fl.mlev:7:9: error: a formula program holds exactly one definition, the formula f; it also defines "
                "learner linreg")
+
+SMOKE = ROOT / "benchmarks" / "meta" / "smoke.toml"
+
+RL_TWO = ("algorithm r\ntask cartpole\n\npg_loss a(logp: Tensor, ret: Tensor, adv: Tensor, value: Tensor, "
+          "entropy: Tensor) -> Tensor =\n  -(logp * adv)\n\npg_loss b(logp: Tensor, ret: Tensor, adv: Tensor, "
+          "value: Tensor, entropy: Tensor) -> Tensor =\n  -(logp * ret)\n")
+
+NET_TWO = ("algorithm n\ntask mnist\n\nloss l1(pred: Tensor, target: Tensor) -> Tensor =\n  square(pred - target)"
+           "\n\nloss l2(pred: Tensor, target: Tensor) -> Tensor =\n  abs(pred - target)\n")
 
 
 # ------------------------------------------------------------------------------ 1: one program per file
@@ -69,42 +82,6 @@ def test_a_component_is_still_taken_out_of_a_file_of_several(tmp_path: Path) -> 
     assert api.export_component(two, "g") is not None
 
 
-# ------------------------------------------------------------------------------ 4: a mistyped subcommand
-@pytest.mark.parametrize(("argv", "error", "hint"), [
-    (["evolv", "x.mlev", "--budget", "5"], "mlevolve: error: invalid choice 'evolv': the commands are check, fmt, "
-     "grammar, sample, tasks, run, export, evolve, meta, best, show, report", "hint: did you mean 'evolve'? run "
-     "`mlevolve --help`"),
-    (["grammar", "shwo", "--type", "Scalar"], "mlevolve grammar: error: invalid choice 'shwo': the commands are show, "
-     "diff, lark", "hint: did you mean 'show'? run `mlevolve grammar --help`"),
-    (["xyzzy", "--budget", "5"], "mlevolve: error: invalid choice 'xyzzy': the commands are check, fmt, grammar, "
-     "sample, tasks, run, export, evolve, meta, best, show, report", "hint: run `mlevolve --help`"),
-    (["--bogus", "evolve"], "mlevolve: error: unrecognized arguments: --bogus", "hint: run `mlevolve --help`"),
-])
-def test_a_mistyped_subcommand_is_named_before_the_options_meant_for_it(
-        capsys: Capsys, argv: list[str], error: str, hint: str) -> None:
-    """It said ``unrecognized arguments: --budget``: the options were checked against the wrong parser."""
-    assert usage_error(capsys, *argv).splitlines() == [error, hint]
-
-
-# ------------------------------------------------------------------------------ 5: smaller wording
-def test_the_lazy_namespace_shows_the_api_and_modules_not_its_plumbing() -> None:
-    import mlevolve.gp
-
-    for package in (mlevolve, mlevolve.gp):
-        names = set(dir(package))
-        assert not names & {"TYPE_CHECKING", "importlib", "annotations", "submodules", "_HOMES", "_lazy"}
-        assert {"__getattr__", "__dir__", "__doc__"} <= names
-    assert {"check", "run", "GrammarSpec", "api", "gp", "__version__"} <= set(dir(mlevolve))
-    assert {"backends", "engine", "archive"} <= set(dir(mlevolve.gp))
-
-
-RL_TWO = ("algorithm r\ntask cartpole\n\npg_loss a(logp: Tensor, ret: Tensor, adv: Tensor, value: Tensor, "
-          "entropy: Tensor) -> Tensor =\n  -(logp * adv)\n\npg_loss b(logp: Tensor, ret: Tensor, adv: Tensor, "
-          "value: Tensor, entropy: Tensor) -> Tensor =\n  -(logp * ret)\n")
-NET_TWO = ("algorithm n\ntask mnist\n\nloss l1(pred: Tensor, target: Tensor) -> Tensor =\n  square(pred - target)"
-           "\n\nloss l2(pred: Tensor, target: Tensor) -> Tensor =\n  abs(pred - target)\n")
-
-
 @pytest.mark.parametrize(("text", "lines"), [
     (RL_TWO, ["p.mlev:7:9: error: an RL program holds exactly one definition, the pg_loss a; it also defines "
               "pg_loss b"]),
@@ -120,14 +97,3 @@ def test_one_program_rule_wording(tmp_path: Path, capsys: Capsys, text: str, lin
     assert err[0] == lines[0]
     if len(lines) > 1:
         assert err[-1] == lines[1]
-
-
-def test_a_meta_archive_is_named_as_such_where_a_task_is_needed() -> None:
-    """It said "option 'nguyen1,nguyen5' has no value in task spec 'meta:nguyen1,nguyen5'"."""
-    with pytest.raises(MlevError) as caught:
-        api._archived_task({"kind": "meta", "task": "meta:nguyen1,nguyen5"}, "m.db")
-    assert caught.value.render().splitlines() == [
-        "m.db: error: a meta archive (of `mlevolve meta`): its programs were scored on the tasks nguyen1,nguyen5, "
-        "not on one task",
-        "hint: `mlevolve export --db m.db --best --task nguyen1 -o best.py` exports its best for one task; the meta "
-        "run's answer is its grammar file (`mlevolve evolve FILE --grammar GRAMMAR.toml`)"]

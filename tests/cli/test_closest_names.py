@@ -1,0 +1,168 @@
+"""A mistyped name is answered with the closest one (did you mean ...?): a subcommand, an option, a choice,
+a task, a task option (from the command and from an exported script alike), a configuration or grammar key, a
+type or a slot; a name close to none keeps the plain hint.
+
+Moved from the QA rounds' files (tests/cli/test_qa_round*.py), named for the behaviour they test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlevolve.script import ArgumentParser
+from tests.conftest import ROOT, Capsys, cli, usage_error
+
+_FORMULA = "formula f(x: Scalar) -> Scalar =\n  x * x\n"
+
+_LEARNER = ("learner lr(state w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+            "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w + 0.01 * (y - p) * x\n")
+
+E = 'version = 1\nextends = "base"\n'
+
+
+@pytest.mark.parametrize(("argv", "hint"), [
+    (["--init", "rnadom"], "hint: did you mean 'random'? run `mlevolve evolve --help`"),
+    (["--algorithm", "regularised"], "hint: did you mean 'regularized'? run `mlevolve evolve --help`"),
+    (["--algorithm", "zzz"], "hint: run `mlevolve evolve --help`"),
+])
+def test_a_mistyped_choice_names_the_closest_one(capsys: Capsys, argv: list[str], hint: str) -> None:
+    code, _, err = cli(capsys, "evolve", "p.mlev", *argv)
+    assert code == 2 and err.splitlines()[1] == hint
+
+
+def test_a_mistyped_task_option_names_the_closest_task(capsys: Capsys, tmp_path: Path) -> None:
+    (tmp_path / "p.mlev").write_text("algorithm q\nformula f(x: Scalar) -> Scalar = x\n")
+    code, _, err = cli(capsys, "run", str(tmp_path / "p.mlev"), "--task", "koza_quartc")
+    assert code == 2 and err.splitlines()[1].startswith("hint: did you mean 'koza_quartic'? known tasks: digits,")
+
+
+@pytest.mark.parametrize(("old", "new", "first", "hint"), [
+    ("[split]", "[splits]", "c.toml:13:2: error: unknown entry 'splits'",
+     "hint: did you mean 'split'? entries: bounds, evolve, inner, meta, program, split"),
+    ("tournament = 3", "tournamnet = 3", "c.toml:21:1: error: [inner] has no setting 'tournamnet'",
+     "hint: did you mean 'tournament'? settings: "),
+    ("test = [", "tset = [", "c.toml:16:1: error: [split] has no part 'tset'",
+     "hint: did you mean 'test'? parts: train, validation, test"),
+])
+def test_a_mistyped_configuration_key_names_the_closest_one(capsys: Capsys, tmp_path: Path, old: str, new: str,
+                                                            first: str, hint: str) -> None:
+
+    text = (ROOT / "benchmarks/meta/activations.toml").read_text()
+    assert old in text
+    (tmp_path / "c.toml").write_text(text.replace(old, new))
+    (tmp_path / "activation.mlev").write_text((ROOT / "benchmarks/meta/activation.mlev").read_text())
+    code, _, err = cli(capsys, "meta", str(tmp_path / "c.toml"))
+    lines = err.replace(str(tmp_path) + "/", "").splitlines()
+    assert code == 2 and lines[0] == first and lines[-1].startswith(hint)
+
+
+def test_a_mistyped_type_or_slot_names_the_closest_one(capsys: Capsys, tmp_path: Path) -> None:
+    code, _, err = cli(capsys, "grammar", "show", "--type", "Scalr")
+    assert code == 2 and err.splitlines()[1].startswith("hint: did you mean 'Scalar'? types: Scalar, ")
+    (tmp_path / "p.mlev").write_text("algorithm q\ntask nguyen1\nformula quartic(x: Scalar) -> Scalar = x\n")
+    code, _, err = cli(capsys, "evolve", str(tmp_path / "p.mlev"), "--evolve", "quartc")
+    assert code == 2 and err.splitlines()[-1] == "hint: did you mean 'quartic'? definitions: quartic, or all"
+
+
+@pytest.mark.parametrize(("argv", "error", "hint"), [
+    (["--task", "data.csv:targt=y"], "unknown option 'targt=y' for task 'data.csv', a data file for a formula",
+     "did you mean 'target'? options of a data file for a formula: target, problem"),
+    (["--task", "koza_quartic:n_trian=5"], "unknown option 'n_trian=5' for task 'koza_quartic', a formula task",
+     "did you mean 'n_train'? options of a formula task: n_train, n_test"),
+    (["--tsk", "nguyen1"], "unrecognized arguments: --tsk", "did you mean '--task'? run `mlevolve run --help`"),
+])
+def test_a_misspelt_task_option_names_the_closest(tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch,
+                                                  argv: list[str], error: str, hint: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("x,y\n" + "".join(f"{i},{i * i + 1}\n" for i in range(20)))
+    (tmp_path / "p.mlev").write_text(f"algorithm q\ntask nguyen1\n{_FORMULA}")
+    assert cli(capsys, "run", "p.mlev", *argv) == (2, "", f"mlevolve run: error: {error}\nhint: {hint}\n")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("argv", "error", "hint"), [
+    (["--tsk", "linear"], "unrecognized arguments: --tsk", "did you mean '--task'? run `l.py --help`"),
+    (["--bogus"], "unrecognized arguments: --bogus", "run `l.py --help`"),
+    (["--task", "linear:n_tsks=3"], "unknown option 'n_tsks=3' for task 'linear', a learner family",
+     "did you mean 'n_tasks'? options of a learner family: n_tasks, dim, n_train, n_val, fresh, fitness"),
+    (["--task", "linear:fitness=msee"], "option fitness=msee of task 'linear', a learner family, must be mse or "
+     "squashed or relative", "did you mean 'mse'? write e.g. linear:fitness=mse"),
+    (["--task", "lnear"], "unknown task 'lnear'",
+     "did you mean 'linear'? its tasks: affine, linear, teacher; another: mlevolve export --task TASK"),
+])
+def test_an_exported_script_names_the_closest_option_as_mlevolve_does(tmp_path: Path, capsys: Capsys,
+                                                                       argv: list[str], error: str, hint: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import environment
+
+    (tmp_path / "l.mlev").write_text(f"algorithm q\ntask linear\n{_LEARNER}")
+    assert cli(capsys, "export", str(tmp_path / "l.mlev"), "-o", str(tmp_path / "l.py"))[0] == 0
+    done = subprocess.run([sys.executable, "l.py", *argv], capture_output=True, text=True, cwd=tmp_path,
+                          env=environment(), timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"l.py: error: {error}\nhint: {hint}\n")
+
+
+@pytest.mark.parametrize(("text", "error", "hint"), [
+    ('extends = "bse"\n', "1:1: error: `extends` names grammar file 'bse', which does not exist",
+     'did you mean \'base\'? give "base" or the path of a grammar file, relative to this file\'s folder'),
+    ('extend = "base"\n', "1:1: error: unknown section or key 'extend'",
+     "did you mean 'extends'? a grammar file's top level has: version, extends, digest, types, op, literals, "
+     "variables, rule, weights, operator, restrict, bandit"),
+    ('extends = "mien.toml"\n', "1:1: error: `extends` names grammar file 'mien.toml', which does not exist",
+     'did you mean \'mine.toml\'? give "base" or the path of a grammar file, relative to this file\'s folder'),
+])
+def test_a_misspelt_grammar_key_or_parent_names_the_closest(tmp_path: Path, capsys: Capsys, text: str, error: str,
+                                                            hint: str) -> None:
+    (tmp_path / "mine.toml").write_text(E)
+    (tmp_path / "g.toml").write_text(text)
+    code, out, err = cli(capsys, "grammar", "show", str(tmp_path / "g.toml"))
+    assert (code, out) == (2, "")
+    lines = [line for line in err.splitlines() if not line.startswith("    ")]
+    assert lines[0].startswith(f"{tmp_path / 'g.toml'}:{error}") and lines[1] == f"hint: {hint}"
+
+
+@pytest.mark.parametrize(("argv", "prog", "meant"), [
+    (["show", "x.db", "--bset"], "mlevolve show", "--best"),
+    (["evolve", "f.mlev", "--bugdet", "3"], "mlevolve evolve", "--budget"),
+    (["--verison"], "mlevolve", "--version"),
+    (["meta", "c.toml", "--quite"], "mlevolve meta", "--quiet"),
+    (["export", "f.mlev", "--compnent=x"], "mlevolve export", "--component")])
+def test_a_mistyped_option_names_the_closest_one(capsys: Capsys, argv: list[str], prog: str, meant: str) -> None:
+    code, out, err = cli(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.splitlines()[1] == f"hint: did you mean '{meant}'? run `{prog} --help`"
+
+
+def test_an_option_close_to_none_keeps_the_plain_hint(capsys: Capsys) -> None:
+    code, _, err = cli(capsys, "show", "x.db", "--zzzzzz")
+    assert code == 2 and err.splitlines()[1] == "hint: run `mlevolve show --help`"
+
+
+def test_a_script_parser_names_the_closest_option(capsys: Capsys) -> None:
+    parser = ArgumentParser(prog="bench.py")
+    parser.add_argument("--repeats", type=int)
+    with pytest.raises(SystemExit) as stopped:
+        parser.parse_args(["--repaets", "3"])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines() == ["bench.py: error: unrecognized arguments: --repaets",
+                                                    "hint: did you mean '--repeats'? run `bench.py --help`"]
+
+
+# ------------------------------------------------------------------------------ 4: a mistyped subcommand
+@pytest.mark.parametrize(("argv", "error", "hint"), [
+    (["evolv", "x.mlev", "--budget", "5"], "mlevolve: error: invalid choice 'evolv': the commands are check, fmt, "
+     "grammar, sample, tasks, run, export, evolve, meta, best, show, report", "hint: did you mean 'evolve'? run "
+     "`mlevolve --help`"),
+    (["grammar", "shwo", "--type", "Scalar"], "mlevolve grammar: error: invalid choice 'shwo': the commands are show, "
+     "diff, lark", "hint: did you mean 'show'? run `mlevolve grammar --help`"),
+    (["xyzzy", "--budget", "5"], "mlevolve: error: invalid choice 'xyzzy': the commands are check, fmt, grammar, "
+     "sample, tasks, run, export, evolve, meta, best, show, report", "hint: run `mlevolve --help`"),
+    (["--bogus", "evolve"], "mlevolve: error: unrecognized arguments: --bogus", "hint: run `mlevolve --help`"),
+])
+def test_a_mistyped_subcommand_is_named_before_the_options_meant_for_it(
+        capsys: Capsys, argv: list[str], error: str, hint: str) -> None:
+    """It said ``unrecognized arguments: --budget``: the options were checked against the wrong parser."""
+    assert usage_error(capsys, *argv).splitlines() == [error, hint]

@@ -1,0 +1,78 @@
+"""Every error has one shape: one prefix (the command, or FILE:LINE:COL), a hint naming only options its command
+takes, and a file not in UTF-8 reported at the bad byte.
+
+Moved from the QA rounds' files (tests/cli/test_qa_round*.py), named for the behaviour they test."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from mlevolve.cli import build_parser, main
+from tests.conftest import ROOT, Capsys, cli
+
+QUARTIC = ROOT / "examples" / "quartic.mlev"
+
+# ------------------------------------------------------------------ 3, 9: every error has a hint; true hints
+def _subcommands() -> dict[str, object]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return dict(action.choices)  # type: ignore[arg-type]
+
+
+def test_every_hint_names_only_options_its_command_takes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: Capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.db").write_text("not an archive")
+    (tmp_path / "q.mlev").write_text(QUARTIC.read_text())
+    parsers = _subcommands()
+    for argv in (["best", "x.db"], ["show", "x.db"], ["report", "x.db"], ["export", "--db", "x.db", "-o", "o.py"],
+                 ["evolve", "q.mlev", "--db", "x.db"], ["report", "none.db", "--baseline", "x.db"],
+                 ["best", "none.db"], ["show", "none.db"], ["show", "q.mlev"], ["report", "none.db"],
+                 ["export", "-o", "o.py"], ["show", "x.db", "ab", "--best"], ["show", "x.db", "ab", "-n", "2"]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        hint = next(line for line in err.splitlines() if line.startswith("hint: "))
+        own = parsers[argv[0]]._option_string_actions  # type: ignore[attr-defined]
+        assert all(w in own for w in re.findall(r"(?<![\w-])--?[a-z][a-z-]*", hint.split("mlevolve ")[0])), (argv, hint)
+        for command in (c for c in hint.split("mlevolve ")[1:] if c.split()[0] in parsers):
+            name, *words = shlex.split(command.split("`")[0].split(";")[0].split(",")[0].rstrip(")"))
+            options = parsers[name]._option_string_actions  # type: ignore[attr-defined]
+            assert all(w in options for w in words if w.startswith("-")), (argv, hint)
+
+
+@pytest.mark.parametrize("argv", [["evolve", str(QUARTIC), "--bogus"], ["run"], ["run", str(QUARTIC), "--seed"],
+                                  ["sample", "--type", "Tensor", "--method", "x"], ["show", "x.db", "--best", "--best"],
+                                  ["check", "--grammar", "g.toml", str(QUARTIC)],
+                                  ["run", str(QUARTIC), "--task", "d.csv:target=y"],
+                                  ["run", str(QUARTIC), "--task", "d.npz"]])
+def test_every_error_has_one_prefix_and_a_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys,
+                                               argv: list[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "g.toml").write_text("[grammar\nname = 1\n")
+    (tmp_path / "d.csv").write_bytes(b"a,y\n\xff,1\n")
+    (tmp_path / "d.npz").write_bytes(b"not a zip")
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith((f"mlevolve {argv[0]}: error: ", "g.toml:1:9: error: ", "d.csv: error: ",
+                                "mlevolve run: error: cannot read d.")), lines
+    assert lines[-1].startswith("hint: ") and len(lines) == 2, lines
+
+
+@pytest.mark.parametrize(("name", "command", "data", "expected"), [
+    ("m.toml", "meta", b'program = "a.mlev"\n# caf\xe9 \xe9\n',
+     ["m.toml:2:6: error: not UTF-8 text (bad byte at offset 24)",
+      "hint: a meta configuration (TOML) is UTF-8 text: save it as UTF-8"]),
+    ("p.mlev", "check", "algorithm q\n# café\n".encode() + b"  # \xff\n",
+     ["p.mlev:3:5: error: not UTF-8 text (bad byte at offset 24)",
+      "hint: a .mlev program is UTF-8 text: save it as UTF-8"]),
+])
+def test_a_file_not_in_utf8_is_an_error_at_the_bad_byte(capsys: Capsys, tmp_path: Path, name: str, command: str,
+                                                        data: bytes, expected: list[str]) -> None:
+    (tmp_path / name).write_bytes(data)
+    code, out, err = cli(capsys, command, str(tmp_path / name))
+    assert code == 2 and out == ""
+    assert err.replace(str(tmp_path) + "/", "").splitlines() == expected

@@ -1,0 +1,41 @@
+"""Ctrl-C during a parallel meta run: one message with the command that resumes it, no worker tracebacks.
+
+Moved from the QA rounds' files (tests/cli/test_qa_round*.py), named for the behaviour they test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlevolve import api
+from tests.conftest import ROOT, sigint_default, wait_for_candidates
+
+SMOKE = ROOT / "benchmarks" / "meta" / "smoke.toml"
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_ctrl_c_during_a_parallel_meta_run_says_how_to_resume_without_worker_tracebacks(tmp_path: Path) -> None:
+    """Ctrl-C goes to the whole process group: the meta run's pool workers ignore it (they printed a
+    KeyboardInterrupt traceback each), and the command says it was interrupted and how to resume, with status
+    130; the same command resumes it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import environment
+
+    db = tmp_path / "m.db"
+    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "meta", str(SMOKE), "--workers", "2", "--db", str(db),
+                             "-o", str(tmp_path / "g.toml"), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=environment(), start_new_session=True, preexec_fn=sigint_default)
+    wait_for_candidates(proc, db, 1)  # until the workers run inner runs
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert (proc.returncode, out) == (130, "")
+    assert err == ("mlevolve meta: interrupted; its archive keeps every finished inner run\nresume with the same "
+                   f"command: mlevolve meta {SMOKE} --workers 2 --db {db} -o {tmp_path / 'g.toml'} --quiet\n")
+    resumed = api.meta(SMOKE, db, tmp_path / "g.toml", quiet=True)  # the same run, resumed: it goes on
+    assert resumed["inner_runs_replayed"] > 0 and resumed["generations"] == 3

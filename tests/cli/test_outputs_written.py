@@ -1,0 +1,78 @@
+"""Outputs are written whole or not at all, and only where they belong: a failed write leaves the old file and
+no temporary one, a JSON log is appended to only by its own run, an output that is a directory is named so.
+
+Moved from the QA rounds' files (tests/cli/test_qa_round*.py), named for the behaviour they test."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from mlevolve.cli import main
+from tests.conftest import ROOT, Capsys
+
+QUARTIC = ROOT / "examples" / "quartic.mlev"
+
+
+# ------------------------------------------------------------------ 6: outputs whole or not at all; SIGTERM
+def test_a_failed_write_leaves_the_old_output_and_no_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: Capsys) -> None:
+    db = tmp_path / "q.db"
+    assert main(["evolve", str(QUARTIC), "--budget", "5", "--db", str(db), "--quiet"]) == 0
+    out = tmp_path / "q.html"
+    assert main(["report", str(db), "-o", str(out)]) == 0
+    before = out.read_bytes()
+    capsys.readouterr()
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    for argv in (["report", str(db), "-o", str(out)], ["export", "--db", str(db), "-o", str(tmp_path / "s.py")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"mlevolve {argv[0]}: error: cannot write ") and "No space left on device" in err
+    assert out.read_bytes() == before and not (tmp_path / "s.py").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q.db", "q.html"]  # no temporary file left
+
+
+# ------------------------------------------------------------------ 8, 10: logs and outputs that are not ours
+def test_json_log_appends_only_to_its_own_runs_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: Capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    run = ["evolve", str(QUARTIC), "--quiet", "--json-log", "log.jsonl"]
+    assert main([*run, "--budget", "4", "--db", "a.db"]) == 0
+    assert main([*run, "--budget", "6", "--db", "a.db"]) == 0  # the same run, resumed: its log goes on
+    assert [json.loads(line)["seq"] for line in (tmp_path / "log.jsonl").read_text().splitlines()] == list(range(6))
+    capsys.readouterr()
+    before = (tmp_path / "log.jsonl").read_bytes()
+    assert main([*run, "--budget", "4", "--db", "b.db"]) == 2
+    assert capsys.readouterr().err == ("mlevolve evolve: error: log.jsonl is the JSON log of another run (its "
+                                       "candidates are not in b.db): it is not appended to\nhint: pass another "
+                                       "--json-log, or move the file away first\n")
+    (tmp_path / "notes.txt").write_text("my notes\n")
+    assert main([*run[:-1], "notes.txt", "--budget", "4", "--db", "b.db"]) == 2
+    assert capsys.readouterr().err.startswith("mlevolve evolve: error: notes.txt exists and is not an mlevolve JSON "
+                                              "log: it is not appended to\n")
+    assert (tmp_path / "log.jsonl").read_bytes() == before and (tmp_path / "notes.txt").read_text() == "my notes\n"
+    assert not (tmp_path / "b.db").exists()
+
+
+@pytest.mark.parametrize(("argv", "flag", "example"), [
+    (["export", "--db", "a.db", "-o", "runs"], "-o", "runs/out.py"),
+    (["report", "a.db", "-o", "runs"], "-o", "runs/report.html"),
+    (["evolve", str(QUARTIC), "--db", "b.db", "--json-log", "runs"], "--json-log", "runs/log.jsonl"),
+])
+def test_an_output_that_is_a_directory_is_named_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys,
+                                                    argv: list[str], flag: str, example: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["evolve", str(QUARTIC), "--budget", "3", "--db", "a.db", "--quiet"]) == 0
+    (tmp_path / "runs").mkdir()
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (f"mlevolve {argv[0]}: error: runs is a directory\n"
+                                       f"hint: pass a file path as {flag}, e.g. {example}\n")

@@ -1,0 +1,173 @@
+"""An exported script refuses what the command refuses, in the same words: bad cells, short rows, numbers in
+ASCII digits only, unknown options reported first.
+
+Moved from the QA rounds' files (tests/cli/test_qa_round*.py), named for the behaviour they test."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlevolve import api
+from mlevolve.cli import main
+from mlevolve.dsl.errors import MlevError
+from mlevolve.interpreter.tasks import load_task
+from tests.conftest import (
+    FORMULA_AB,
+    ROOT,
+    Capsys,
+    cli,
+    environment,
+    regression_csv,
+    usage_error,
+)
+
+QUARTIC = ROOT / "examples" / "quartic.mlev"
+
+# ------------------------------------------------------- 11: an exported script's reader, the library's words
+def _npz(path: Path, bad: str) -> None:
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    y = x[:, 0].copy()
+    if bad == "x":
+        x[4, 1] = np.inf
+    else:
+        y[3] = np.nan
+    np.savez(path, X=x, y=y)
+
+
+# ------------------------------------------------------------------ 4, 5, 11: exported scripts' flags and readers
+@pytest.mark.e2e
+def test_an_exported_script_refuses_what_the_command_refuses(tmp_path: Path, capsys: Capsys) -> None:
+    script = tmp_path / "lin.py"
+    assert main(["export", str(ROOT / "examples" / "linear_regression.mlev"), "-o", str(script)]) == 0
+    (tmp_path / "f.mlev").write_text(FORMULA_AB)
+    regression_csv(tmp_path / "good.csv")
+    assert main(["export", str(tmp_path / "f.mlev"), "--task", f"{tmp_path / 'good.csv'}:target=y", "-o",
+                 str(tmp_path / "f.py")]) == 0
+    capsys.readouterr()
+    (tmp_path / "d.csv").write_text("a,b,y\n1,2,3\n4,,6\n")
+
+    def error(*flags: str, script: Path = script) -> list[str]:
+        done = subprocess.run([sys.executable, str(script), *flags], capture_output=True, text=True, timeout=120,
+                              cwd=tmp_path, env=environment())
+        assert done.returncode == 2 and done.stdout == "", done
+        return done.stderr.splitlines()
+
+    assert error("--seed", "1", "--seed=2") == ["lin.py: error: argument --seed: given twice; give it once",
+                                                "hint: run `lin.py --help`"]
+    assert error("--json", "--json")[0] == "lin.py: error: argument --json: given twice; give it once"
+    assert error("--se", "1") == ["lin.py: error: unrecognized arguments: --se",  # no abbreviations
+                                  "hint: did you mean '--seed'? run `lin.py --help`"]
+    assert error("--task", "linear:n_train=\u0661\u0662")[0] == (
+        "lin.py: error: option n_train=\u0661\u0662 of task 'linear' must be an integer from 1 to 1,000,000")
+    assert error("--task", "linear:n_train=1_000")[0].startswith("lin.py: error: option n_train=1_000 ")
+    assert error("--task", "d.csv:target=y", script=tmp_path / "f.py") == [
+        "f.py: error: d.csv:3:2: column 'b': the cell is empty (a missing value)",
+        "hint: mlevolve does not impute: fill the cell in or drop its row"]
+
+
+@pytest.mark.parametrize(("cell", "message"), [("1_000", "'1_000' is not a number"),
+                                               ("\u0661\u0662", "'\u0661\u0662' is not a number")])
+def test_only_ascii_decimal_numbers_are_read_from_data_and_options(tmp_path: Path, capsys: Capsys, cell: str,
+                                                                   message: str) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i * 0.5}\n" for i in range(10)) + f"1,{cell},2\n",
+                    encoding="utf-8")
+    assert main(["run", str(QUARTIC), "--task", f"{path}:target=y"]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == f"{path}:12:2: error: column 'b': {message}"
+    assert main(["run", str(QUARTIC), "--task", f"koza_quartic:n_train={cell}"]) == 2
+    assert capsys.readouterr().err.startswith(f"mlevolve run: error: option n_train={cell} of task 'koza_quartic'")
+    assert main(["run", str(QUARTIC), "--seed", cell]) == 2
+    assert capsys.readouterr().err.startswith(f"mlevolve run: error: argument --seed: invalid int value: '{cell}'")
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("d.csv", "a,b,y\n1,2,3\n4,,6\n"), ("d.csv", "a,b,y\n1,2,3\n4,NA,6\n"), ("d.csv", "a,b,y\n1,2,3\n4,5,-inf\n"),
+    ("d.csv", "a,b,y\n1,2,3\n4,5\n"), ("d.csv", "a,b,y\n1,2,3\n4,1_0,6\n"), ("d.csv", "a,b,y\n1,2,3\n4,5,nan\n"),
+    ("x.npz", "x"), ("y.npz", "y"),
+])
+def test_an_exported_scripts_reader_says_a_bad_cell_as_the_library_does(tmp_path: Path, name: str, text: str) -> None:
+    from mlevolve.interpreter.standalone.common import TaskError
+    from mlevolve.interpreter.standalone.data import read_table
+
+    path = tmp_path / name
+    if name.endswith(".npz"):
+        _npz(path, text)
+    else:
+        path.write_text(text)
+    with pytest.raises(MlevError) as library:
+        load_task(f"{path}:target=y" if name.endswith(".csv") else str(path))
+    with pytest.raises(TaskError) as script:
+        read_table(str(path), "y" if name.endswith(".csv") else "", "")  # as the library is given it
+    err = library.value
+    assert (f"{err.file}: {err.message}" if err.file else err.message, err.hint) == \
+        (script.value.message, script.value.hint)
+
+
+def test_a_short_row_is_named_by_its_line_as_every_other_data_mistake(tmp_path: Path, capsys: Capsys) -> None:
+    """``FILE:LINE: error: ...``, as a bad cell's ``FILE:LINE:COL``, in the command and the exported script alike."""
+    from mlevolve.interpreter.standalone.common import TaskError
+    from mlevolve.interpreter.standalone.data import read_table
+
+    (tmp_path / "short.csv").write_text("a,b,y\n1,2,3\n4,5,6\n7,8\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        err = usage_error(capsys, "run", str(QUARTIC), "--task", "short.csv:target=y")
+        with pytest.raises(TaskError) as caught:
+            read_table("short.csv", "y", "")
+    assert err == ("short.csv:4: error: row has 2 cells, the header has 3\n"
+                   "hint: give every row one cell per column (a comma inside a cell needs quotes)\n")
+    assert caught.value.message == "short.csv:4: row has 2 cells, the header has 3"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("flags", "error"), [
+    (["--seed", "\u0661\u0662"], "argument --seed: invalid int value: '\u0661\u0662'"),
+    (["--seed", "1_000"], "argument --seed: invalid int value: '1_000'"),
+    (["--seed", "-1"], "--seed must be at least 0 and below 2**63, got -1"),
+    (["--seed", "3", "--seed", "3"], "argument --seed: given twice; give it once"),
+    (["--seed", "+3"], None),
+])
+def test_an_exported_script_reads_its_numbers_in_ascii_digits_as_the_command_does(
+        tmp_path: Path, flags: list[str], error: str | None) -> None:
+    """Python's ``int`` takes other scripts' digits and ``1_000``; the command refuses them, and so does the script."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "quartic.py"
+    script.write_text(api.export(QUARTIC))
+    done = subprocess.run([sys.executable, str(script), *flags, "--json"], capture_output=True, text=True, timeout=120)
+    if error is None:
+        assert done.returncode == 0 and json.loads(done.stdout)["seed"] == 3, done.stderr
+    else:
+        assert (done.returncode, done.stdout) == (2, "")
+        hint = "a seed is a whole number from 0 to 2**63 - 1" if "2**63" in error else "run `quartic.py --help`"
+        assert done.stderr == f"quartic.py: error: {error}\nhint: {hint}\n"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("flags", "lines"), [
+    (["--seed", "1", "--seed", "2", "--bogus"], ["q.py: error: unrecognized arguments: --bogus",
+                                                 "hint: run `q.py --help`"]),
+    (["--seed", "-1", "--sed", "1", "--jsn"], ["q.py: error: unrecognized arguments: --sed --jsn",
+                                               "hint: did you mean '--seed'? run `q.py --help`"]),
+    (["--tsak=nguyen1"], ["q.py: error: unrecognized arguments: --tsak",
+                          "hint: did you mean '--task'? run `q.py --help`"]),
+    (["--seed", "1", "--seed=2"], ["q.py: error: argument --seed: given twice; give it once",
+                                   "hint: run `q.py --help`"])])
+def test_an_exported_script_reports_unknown_options_first(
+        capsys: Capsys, tmp_path: Path, flags: list[str], lines: list[str]) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, environment
+
+    assert cli(capsys, "export", str(ROOT / "examples" / "quartic.mlev"), "-o", str(tmp_path / "q.py"))[0] == 0
+    done = subprocess.run([sys.executable, str(tmp_path / "q.py"), *flags], capture_output=True, text=True,
+                          timeout=120, env=environment())
+    assert (done.returncode, done.stdout, done.stderr.splitlines()) == (2, "", lines)

@@ -1,0 +1,129 @@
+"""One rule for a task spec, the library's and every exported script's: an oracle over a table of specs.
+
+The library reads a spec with :func:`~mlevolve.interpreter.tasks.task_options`; an exported script with its own
+copy of the rules, :func:`~mlevolve.interpreter.standalone.common.parse_spec` (with the options table of the
+kind of task it was exported for).  For every spec here both accept it with the same options, or both refuse it
+in the same words; and the task's one name (:func:`~mlevolve.interpreter.tasks.canonical_spec`, what is stored,
+shown and exported) reads back as the same task, and is its own name.  An integer option is ASCII digits with
+an optional ``e`` exponent (``1e3`` is 1000): no sign, decimal point, ``_`` or another script's digits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlevolve.dsl.errors import MlevError
+from mlevolve.interpreter.standalone.common import TaskError, parse_spec
+from mlevolve.interpreter.standalone.data_formula import FILE_OPTIONS, FORMULA_OPTIONS, FORMULAS
+from mlevolve.interpreter.standalone.data_learner import (
+    FAMILIES,
+    LEARNER_FILE_OPTIONS,
+    PROJECTED_DIGITS,
+    check_family_size,
+    family_options,
+)
+from mlevolve.interpreter.standalone.data_supervised import USER_OPTIONS
+from mlevolve.interpreter.tasks import canonical_spec, task_options
+
+CSV = "{csv}"  # replaced by a real file's path
+
+
+def script_reads(spec: str, kind: str | None) -> tuple[str, dict[str, Any]]:
+    """``spec`` as the script exported for it reads it (the loaders' calls of ``parse_spec``)."""
+    name = spec.split(":")[0].strip()
+    if name in FORMULAS:
+        return parse_spec(spec, FORMULA_OPTIONS, FORMULAS, "a formula task")
+    if name in FAMILIES or name == PROJECTED_DIGITS:
+        read = parse_spec(spec, family_options(name), {name}, "a learner family")
+        check_family_size(*read)
+        return read
+    table, what = {"formula": (FILE_OPTIONS, "a data file for a formula"),
+                   "learner": (LEARNER_FILE_OPTIONS, "a data file for a learner")}.get(kind or "",
+                                                                                       (USER_OPTIONS, "a data file"))
+    return parse_spec(spec, table, kind=what)
+
+
+def outcome(read: Any) -> tuple[str, Any]:
+    """("ok", (name, options)) or ("error", (message, hint)) of ``read()``."""
+    try:
+        name, options = read()
+    except MlevError as err:
+        return "error", (err.message, err.hint or "")
+    except TaskError as err:
+        return "error", (err.message, err.hint)
+    return "ok", (name, dict(options))
+
+
+SPECS: list[tuple[str, str | None]] = [
+    (spec, "formula") for spec in (
+        "nguyen1", "nguyen1:n_train=20", "nguyen1:n_train=1e3", "nguyen1:n_train=1E2", "nguyen1:n_train=2e+1",
+        "nguyen1 : n_train = 30 ", "nguyen1:n_train=020", "nguyen1:n_test=50:n_train=7",
+        "nguyen1:n_train=20.0", "nguyen1:n_train=+20", "nguyen1:n_train=-20", "nguyen1:n_train=0",
+        "nguyen1:n_train=1_000", "nguyen1:n_train=١٢", "nguyen1:n_train=２０", "nguyen1:n_train=2.5e1",
+        "nguyen1:n_train=1e-0", "nguyen1:n_train=1e7", "nguyen1:n_train=1e400", "nguyen1:n_train=inf",
+        "nguyen1:n_train=nan", "nguyen1:n_train=0x10", "nguyen1:n_train=20 20", "nguyen1:n_train=",
+        "nguyen1:n_train=3:n_train=3", "nguyen1:dim=3", "koza_quartic:n_test=1000000",
+        "koza_quartic:n_test=1000001",
+        f"{CSV}:target=y", f"{CSV} : target = y ", f"{CSV}:problem=regression:target=y", f"{CSV}:target=y:n_train=5",
+        f"{CSV}:problem=classification", f"{CSV}:target=y,problem=regression", "nguyen1:n_train=20,n_test=5",
+        "nguyen1:n_train=20 n_test=5", "nguyen1:n_train=20;n_test=5", "nguyen1:", "nguyen1::n_train=5", "nguyen1:=5",
+        "nguyen1: =5", ":n_train=5", f"{CSV}:target=y:",
+    )
+] + [
+    (spec, "learner") for spec in (
+        "linear", "linear:n_tasks=3:dim=2", "linear:dim=2:n_tasks=3", "linear:fresh=1", "linear:fresh=2",
+        "linear:fresh=+1", "linear:n_train=50.0", "linear:fitness=squashed:n_val=1e1", "linear:n_tasks=10000",
+        "linear:n_tasks=10001", "linear:n_tasks=10000:n_train=1e6", "projected_digits:dim=8",
+        "projected_digits:fitness=squashed", f"{CSV}:target=y:fitness=relative", f"{CSV}:target=y:group=x",
+        f"{CSV}:target=y:n_tasks=2",
+    )
+] + [(f"{CSV}:target=y", None), (f"{CSV}:target=y:problem=regression", None), (f"{CSV}:fitness=mse", None)]
+
+
+@pytest.fixture
+def csv(tmp_path: Path) -> str:
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{i * i}\n" for i in range(12)))
+    return str(path)
+
+
+@pytest.mark.parametrize(("spec", "kind"), SPECS)
+def test_the_library_and_a_script_read_a_spec_alike_and_name_its_task_once(csv: str, spec: str,
+                                                                          kind: str | None) -> None:
+    spec = spec.replace(CSV, csv)
+    library, script = outcome(lambda: task_options(spec, kind)), outcome(lambda: script_reads(spec, kind))
+    assert library == script
+    if library[0] == "ok":
+        name = canonical_spec(spec, kind)
+        assert canonical_spec(name, kind) == name and " " not in name.replace(csv, "")
+        assert canonical_spec(name.split(":")[0], kind) == name.split(":")[0]  # the bare task: its defaults
+        assert outcome(lambda: script_reads(name, kind)) == script  # the one name reads as the same task
+
+
+@pytest.mark.parametrize(("spec", "name"), [
+    ("nguyen1 : n_train = 3e1 ", "nguyen1:n_train=30"), ("nguyen1:n_train=030", "nguyen1:n_train=30"),
+    ("nguyen1:n_test=50:n_train=30", "nguyen1:n_train=30:n_test=50"),  # the task's own order of options
+    ("nguyen1:n_train=20", "nguyen1"), ("nguyen1:n_train=2e1:n_test=1e2", "nguyen1"),  # at their defaults
+    ("linear:fresh=1:dim=2", "linear:dim=2:fresh=1"), ("linear:fresh=0:fitness=mse", "linear"), ("nguyen1", "nguyen1"),
+])
+def test_a_task_has_one_name_whatever_the_spelling(spec: str, name: str) -> None:
+    assert canonical_spec(spec, "formula" if spec.startswith("nguyen") else "learner") == name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from("0123456789+-.eE _x١２"), min_size=1, max_size=8))
+def test_any_integer_text_is_read_alike_by_the_library_and_a_script(value: str) -> None:
+    spec = f"nguyen1:n_train={value}"
+    library, script = outcome(lambda: task_options(spec, "formula")), outcome(lambda: script_reads(spec, "formula"))
+    assert library == script
+    text = value.strip()
+    if library[0] == "ok":  # only digits, with an optional exponent
+        assert text.replace("e", "").replace("E", "").replace("+", "").isdigit() and text.isascii()
+        assert library[1][1]["n_train"] == int(float(text))
+    else:
+        assert "must be an integer from 1 to 1,000,000" in library[1][0] or "has no value" in library[1][0]
