@@ -120,6 +120,10 @@ class Rule:
     # (None) otherwise.  The dispatch reads them as a necessary condition (:func:`_fits`); a test holds
     # each rule's ``rewrite`` to declining where one is not a literal.
     literals: tuple[str, ...] = ()
+    # A necessary condition on the root's arguments' heads (:func:`_head`, one per argument) for
+    # ``rewrite`` to give anything, or None; the dispatch reads it too (:meth:`_Dispatch.shape`), and
+    # the same test holds ``rewrite`` to declining where it is false.
+    admits: Callable[[tuple[object, ...]], bool] | None = None
 
 
 _C = ("c",)  # (Rule.literals of the rules that fold a literal ``c``, the root's own argument, into another)
@@ -413,7 +417,8 @@ class _Dispatch:
         entries = self.by_op.get(op)  # type: ignore[call-overload]
         if entries is None:
             entries = self.by_op[None]
-        kept = tuple(e for e in entries if _fits(e[0].pattern, heads, None, e[0].literals))
+        kept = tuple(e for e in entries if _fits(e[0].pattern, heads, None, e[0].literals)
+                     and (e[0].admits is None or e[0].admits(heads)))
         found = (fold, kept, any(_two_levels(e[0].pattern) for e in kept))
         if len(self.shapes) >= 4096:
             self.shapes.clear()
@@ -459,13 +464,18 @@ def _fits(pat: Pat, heads: tuple[object, ...], below: tuple[tuple[object, ...], 
             elif p.op is not None:
                 ok = h == p.op and (below is None or _fits_below(p, below[i]))
             elif p.name in literals:
-                ok = h is NUMBER or h == "neg" or isinstance(h, float)
+                ok = _literal_head(h)
             if not ok:
                 break
         if ok and all(heads[order[k]] == heads[order[m]] for a, (k, n) in enumerate(names) for m, o in names[a + 1:]
                       if n == o):
             return True
     return False
+
+
+def _literal_head(h: object) -> bool:
+    """Whether a node of head ``h`` (:func:`_head`) may be a literal: a number, or ``neg`` of one."""
+    return h is NUMBER or h == "neg" or isinstance(h, float)
 
 
 def _fits_below(pat: Pat, heads: tuple[object, ...]) -> bool:
@@ -800,15 +810,18 @@ def _terms(node: Expr, op: str) -> list[Expr]:
     return out
 
 
+def _collects(op: str) -> Callable[[tuple[object, ...]], bool]:
+    """:attr:`Rule.admits` of ``op``'s collect rule: an argument that is an ``op`` call, or a second that
+    may be a literal (two operands, the second no literal: none, or one that is ``a``; most calls)."""
+    return lambda heads: heads[0] == op or heads[1] == op or _literal_head(heads[1])
+
+
 def _collect(b: Bindings, op: str) -> Expr | None:
     """``a op b``, a tree of ``op`` (``mul`` or ``add``) with two literals or more among its operands, or
     one that is not ``a`` (``x * -0.977 * (x * y)``), as ``(the literals folded) op (its other operands,
     in order)``; None where it has none, or one that is ``a``, or only literals, or the folded constant
     is not finite.  (The literal becomes the root's own argument, where ``c + m * (k + x)`` and
     ``c * (k * x)`` find it.)"""
-    a, b_ = b["a"], b["b"]
-    if not (type(b_) is Call and b_.op == op) and not (type(a) is Call and a.op == op) and constant_value(b_) is None:
-        return None  # two operands, the second no literal: none, or one that is ``a`` (most calls: asked first)
     terms = [*_terms(b["a"], op), *_terms(b["b"], op)]
     values = [constant_value(t) for t in terms]
     rest = [t for t, v in zip(terms, values, strict=True) if v is None]
@@ -883,11 +896,11 @@ REASSOCIATION: tuple[Rule, ...] = (
     Rule("mul-collect-lit", P("mul", V("a"), V("b")), lambda b: _collect(b, "mul"),
          "a product's literal factors, anywhere in its tree of *, multiplied into one in front: "
          "x * c * (k * y) = (c * k) * (x * y), x * c * y = c * (x * y) (* associative and commutative)",
-         keeps_size=True),
+         keeps_size=True, admits=_collects("mul")),
     Rule("add-collect-lit", P("add", V("a"), V("b")), lambda b: _collect(b, "add"),
          "a sum's literal terms, anywhere in its tree of +, added into one in front: "
          "x + c + (k + y) = (c + k) + (x + y), x + c + y = c + (x + y) (+ associative and commutative)",
-         keeps_size=True),
+         keeps_size=True, admits=_collects("add")),
     Rule("scale-add-lit", P("add", V("c"), P("mul", V("m"), P("add", V("k"), V("x")), commute=True), commute=True),
          lambda b: _distribute(b, 1.0), "c + m * (k + x) = (c + m * k) + m * x (distributivity)", literals=_C),
     Rule("scale-sub-lit", P("add", V("c"), P("mul", V("m"), P("sub", V("x"), V("k")), commute=True), commute=True),
