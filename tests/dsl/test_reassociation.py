@@ -22,9 +22,13 @@ from mlevolve.dsl.simplify import (
     RULES,
     Pat,
     Rule,
+    _head,
+    _table,
     constant_value,
+    fold_constant,
     fold_fitted,
     literal_chain,
+    match,
     rewrite_node,
     simplify_expr,
 )
@@ -215,3 +219,60 @@ def test_literals_anywhere_in_a_product_or_sum_are_collected(op: str, tree: str,
     truth = exact(node, x)
     bound = 8 * EPS * magnitude(node, x)
     assert abs(Fraction(floating(new, x)) - truth) <= Fraction(bound)
+
+
+def _instances(pat: Pat, fill: dict[str, Expr]) -> Expr:
+    """The node ``pat`` describes, its captures taken from ``fill`` (one node per name)."""
+    if pat.value is not None:
+        return Num(pat.value)
+    if pat.op is None:
+        assert pat.name is not None
+        return fill[pat.name]
+    return Call(pat.op, tuple(_instances(a, fill) for a in pat.args))
+
+
+_NOT_LITERALS = [Ref("x"), parse_expr("-y"), parse_expr("x * 2.0"), parse_expr("x + 3.0"), parse_expr("x / 4.0"),
+                 parse_expr("-(x * 2.0)"), parse_expr("2.0 - x")]
+_SOME_LITERALS = [Num(2.0), const(-3.0), Num(0.5), const(-1.0), Num(4), Num(1.0), Num(0.0)]
+
+
+@pytest.mark.parametrize("rule", [r for r in FITTED_RULES if r.literals or r.admits], ids=lambda r: r.name)
+def test_a_rule_declines_where_a_capture_it_names_a_literal_is_not_one(rule: Rule) -> None:
+    """``Rule.literals`` and ``Rule.admits`` are what the dispatch's gate reads as necessary conditions
+    (``simplify._fits``, ``_Dispatch.shape``): for every filling of the rule's pattern in which one of
+    those captures is no literal (a name, ``neg`` of a name, a product or sum with a literal, in either
+    order of a commuting pattern), or whose arguments' heads ``admits`` refuses, the rule gives nothing;
+    and where the rule applies, the gate lets it through (``rewrite_node`` with this rule alone finds
+    its rewrite): it fails if the gate forgets that ``neg`` of a number is a literal."""
+    values = _table(FITTED_RULES).values
+    assert all(any(a.op is None and a.value is None and a.name == n for a in rule.pattern.args) for n in rule.literals)
+    names = sorted(_names(rule.pattern))
+    rng = random.Random(rule.name)
+    pool = _NOT_LITERALS + _SOME_LITERALS
+    applied = 0
+    for trial in range(400):
+        fill = {n: rng.choice(pool) for n in names}
+        if trial % 4 == 0:  # the named captures all literals (a collect rule's second operand), the rest anything
+            fill.update({n: rng.choice(_SOME_LITERALS) for n in (("b",) if rule.admits else ())})
+            fill.update({n: rng.choice(_SOME_LITERALS) for n in rule.literals})
+        node = _instances(rule.pattern, fill)
+        for candidate in (node, Call(node.op, node.args[::-1])) if isinstance(node, Call) and rule.pattern.commute \
+                else (node,):
+            bound = match(rule.pattern, candidate)
+            if bound is None:
+                continue
+            new = rule.rewrite(bound)
+            refused = rule.admits is not None and not rule.admits(tuple(_head(a, values) for a in candidate.args))
+            if refused or any(constant_value(bound[n]) is None for n in rule.literals):
+                assert new is None, (rule.name, format_expr(candidate))
+            elif new is not None and new.size < candidate.size and fold_constant(candidate) is None:
+                assert rewrite_node(candidate, (rule,)) == (new, rule.name), (rule.name, format_expr(candidate))
+                applied += 1
+    assert applied > 0, rule.name
+
+
+def _names(pat: Pat) -> set[str]:
+    out = {pat.name} if pat.name is not None and pat.op is None and pat.value is None else set()
+    for a in pat.args:
+        out |= _names(a)
+    return out

@@ -115,6 +115,18 @@ class Rule:
     # (``x * c * y -> c * (x * y)``), where every rule puts the literals it makes and none moves one
     # away: every other rewrite shrinks, so (size, add calls, literals not so placed) falls at each step.
     keeps_size: bool = False
+    # Captures of the root's own arguments (bare names in ``pattern.args``) that must each be a literal
+    # (a ``Num`` or ``neg`` of one: :func:`constant_value`) for ``rewrite`` to give anything: it declines
+    # (None) otherwise.  The dispatch reads them as a necessary condition (:func:`_fits`); a test holds
+    # each rule's ``rewrite`` to declining where one is not a literal.
+    literals: tuple[str, ...] = ()
+    # A necessary condition on the root's arguments' heads (:func:`_head`, one per argument) for
+    # ``rewrite`` to give anything, or None; the dispatch reads it too (:meth:`_Dispatch.shape`), and
+    # the same test holds ``rewrite`` to declining where it is false.
+    admits: Callable[[tuple[object, ...]], bool] | None = None
+
+
+_C = ("c",)  # (Rule.literals of the rules that fold a literal ``c``, the root's own argument, into another)
 
 
 def _call(op: str, *args: Expr) -> Expr:
@@ -201,10 +213,10 @@ RULES: tuple[Rule, ...] = (
     Rule("mul-pow2", P("mul", V("c"), P("mul", V("k"), V("x"), commute=True), commute=True),
          lambda b: _power_of_two(b, lambda k: k), "c * (2^m * x) = (c * 2^m) * x exactly for m >= 0 and |c| >= 1 "
          "(literals, c * 2^m finite): 2^m * x is exact unless it overflows, and then so does c * 2^m * x; "
-         "both sides round the same real number once"),
+         "both sides round the same real number once", literals=_C),
     Rule("mul-div-pow2", P("mul", V("c"), P("div", V("x"), V("k")), commute=True),
          lambda b: _power_of_two(b, lambda k: _ratio(1.0, k)), "c * (x / 2^-m) = (c * 2^m) * x exactly for m >= 0 and "
-         "|c| >= 1: x / 2^-m is x * 2^m rounded once, the same number (mul-pow2)"),
+         "|c| >= 1: x / 2^-m is x * 2^m rounded once, the same number (mul-pow2)", literals=_C),
     Rule("mul-neg-neg", P("mul", P("neg", V("x")), P("neg", V("y"))), lambda b: _call("mul", b["x"], b["y"]),
          "(-x) * (-y) = x * y by sign symmetry"),
     Rule("div-neg-neg", P("div", P("neg", V("x")), P("neg", V("y"))), lambda b: _call("div", b["x"], b["y"]),
@@ -405,7 +417,8 @@ class _Dispatch:
         entries = self.by_op.get(op)  # type: ignore[call-overload]
         if entries is None:
             entries = self.by_op[None]
-        kept = tuple(e for e in entries if _fits(e[0].pattern, heads, None))
+        kept = tuple(e for e in entries if _fits(e[0].pattern, heads, None, e[0].literals)
+                     and (e[0].admits is None or e[0].admits(heads)))
         found = (fold, kept, any(_two_levels(e[0].pattern) for e in kept))
         if len(self.shapes) >= 4096:
             self.shapes.clear()
@@ -417,7 +430,7 @@ class _Dispatch:
         """``entries`` (a shape's candidates) less those that cannot match a call whose arguments'
         heads are ``heads`` and whose arguments' arguments' heads are ``below`` (one tuple per argument;
         empty for an argument that is no call); kept under ``key``."""
-        kept = tuple(e for e in entries if _fits(e[0].pattern, heads, below))
+        kept = tuple(e for e in entries if _fits(e[0].pattern, heads, below, e[0].literals))
         if len(self.deep) >= 4096:
             self.deep.clear()
         self.deep[key] = kept
@@ -429,11 +442,14 @@ def _two_levels(pat: Pat) -> bool:
     return any(g.op is not None or g.value is not None for a in pat.args for g in a.args)
 
 
-def _fits(pat: Pat, heads: tuple[object, ...], below: tuple[tuple[object, ...], ...] | None) -> bool:
+def _fits(pat: Pat, heads: tuple[object, ...], below: tuple[tuple[object, ...], ...] | None,
+          literals: tuple[str, ...] = ()) -> bool:
     """Whether a call of ``pat``'s op whose arguments' heads are ``heads`` (and their arguments' heads
     ``below``, where given) can match ``pat``: the ops and values it asks for at those places, in an
-    order :func:`match` tries, and equal heads where it captures one name twice at the first level.
-    :func:`match` on such a node is true only if this is."""
+    order :func:`match` tries, and equal heads where it captures one name twice at the first level;
+    and a literal's head (a number, or ``neg``) where it captures a name of ``literals`` (a rule's
+    :attr:`Rule.literals`, without which its rewrite declines).  :func:`match` on such a node, and the
+    rule's rewrite after it, give something only if this is true."""
     if len(heads) != len(pat.args):
         return False
     orders = [range(len(heads)), range(len(heads) - 1, -1, -1)] if pat.commute and len(heads) == 2 else \
@@ -447,12 +463,19 @@ def _fits(pat: Pat, heads: tuple[object, ...], below: tuple[tuple[object, ...], 
                 ok = h == p.value
             elif p.op is not None:
                 ok = h == p.op and (below is None or _fits_below(p, below[i]))
+            elif p.name in literals:
+                ok = _literal_head(h)
             if not ok:
                 break
         if ok and all(heads[order[k]] == heads[order[m]] for a, (k, n) in enumerate(names) for m, o in names[a + 1:]
                       if n == o):
             return True
     return False
+
+
+def _literal_head(h: object) -> bool:
+    """Whether a node of head ``h`` (:func:`_head`) may be a literal: a number, or ``neg`` of one."""
+    return h is NUMBER or h == "neg" or isinstance(h, float)
 
 
 def _fits_below(pat: Pat, heads: tuple[object, ...]) -> bool:
@@ -787,6 +810,12 @@ def _terms(node: Expr, op: str) -> list[Expr]:
     return out
 
 
+def _collects(op: str) -> Callable[[tuple[object, ...]], bool]:
+    """:attr:`Rule.admits` of ``op``'s collect rule: an argument that is an ``op`` call, or a second that
+    may be a literal (two operands, the second no literal: none, or one that is ``a``; most calls)."""
+    return lambda heads: heads[0] == op or heads[1] == op or _literal_head(heads[1])
+
+
 def _collect(b: Bindings, op: str) -> Expr | None:
     """``a op b``, a tree of ``op`` (``mul`` or ``add``) with two literals or more among its operands, or
     one that is not ``a`` (``x * -0.977 * (x * y)``), as ``(the literals folded) op (its other operands,
@@ -813,68 +842,71 @@ def _collect(b: Bindings, op: str) -> Expr | None:
 
 REASSOCIATION: tuple[Rule, ...] = (
     Rule("mul-mul-lit", P("mul", V("c"), P("mul", V("k"), V("x")), commute=True),
-         lambda b: _two("mul", b, lambda c, k: c * k, _mul), "c * (k * x) = (c * k) * x (associativity of *)"),
+         lambda b: _two("mul", b, lambda c, k: c * k, _mul),
+         "c * (k * x) = (c * k) * x (associativity of *)", literals=_C),
     Rule("mul-div-lit", P("mul", V("c"), P("div", V("x"), V("k")), commute=True),
          lambda b: _two("div", b, lambda c, k: _ratio(c, k), _mul, ("k", "x")),
-         "c * (x / k) = (c / k) * x (k != 0)"),
+         "c * (x / k) = (c / k) * x (k != 0)", literals=_C),
     Rule("mul-ldiv-lit", P("mul", V("c"), P("div", V("k"), V("x")), commute=True),
          lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (n, x))),
-         "c * (k / x) = (c * k) / x"),
+         "c * (k / x) = (c * k) / x", literals=_C),
     Rule("div-mul-lit", P("div", P("mul", V("k"), V("x")), V("c")),
-         lambda b: _two("mul", b, lambda c, k: _ratio(k, c), _mul), "(k * x) / c = (k / c) * x (c != 0)"),
+         lambda b: _two("mul", b, lambda c, k: _ratio(k, c), _mul), "(k * x) / c = (k / c) * x (c != 0)", literals=_C),
     Rule("div-div-lit", P("div", P("div", V("x"), V("k")), V("c")),
          lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (x, n)), ("k", "x")),
-         "(x / k) / c = x / (k * c)"),
+         "(x / k) / c = x / (k * c)", literals=_C),
     Rule("ldiv-mul-lit", P("div", V("c"), P("mul", V("k"), V("x"))),
          lambda b: _two("mul", b, lambda c, k: _ratio(c, k), lambda n, x: Call("div", (n, x))),
-         "c / (k * x) = (c / k) / x (k != 0)"),
+         "c / (k * x) = (c / k) / x (k != 0)", literals=_C),
     Rule("div-ldiv-lit", P("div", P("div", V("k"), V("x")), V("c")),
          lambda b: _two("div", b, lambda c, k: _ratio(k, c), lambda n, x: Call("div", (n, x))),
-         "(k / x) / c = (k / c) / x (c != 0)"),
+         "(k / x) / c = (k / c) / x (c != 0)", literals=_C),
     Rule("ldiv-div-lit", P("div", V("c"), P("div", V("x"), V("k"))),
          lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (n, x)), ("k", "x")),
-         "c / (x / k) = (c * k) / x"),
+         "c / (x / k) = (c * k) / x", literals=_C),
     Rule("ldiv-ldiv-lit", P("div", V("c"), P("div", V("k"), V("x"))),
-         lambda b: _two("div", b, lambda c, k: _ratio(c, k), _mul), "c / (k / x) = (c / k) * x (k != 0)"),
+         lambda b: _two("div", b, lambda c, k: _ratio(c, k), _mul), "c / (k / x) = (c / k) * x (k != 0)", literals=_C),
     Rule("mul-neg-lit", P("mul", V("c"), P("neg", V("x")), commute=True),
          lambda b: None if (c := _literal(b, "c")) is None or constant_value(b["x"]) is not None
-         else _mul(const(-c[0]), b["x"]), "c * (-x) = (-c) * x"),
+         else _mul(const(-c[0]), b["x"]), "c * (-x) = (-c) * x", literals=_C),
     Rule("add-add-lit", P("add", V("c"), P("add", V("k"), V("x")), commute=True),
-         lambda b: _two("add", b, lambda c, k: c + k, _add), "c + (k + x) = (c + k) + x (associativity of +)"),
+         lambda b: _two("add", b, lambda c, k: c + k, _add),
+         "c + (k + x) = (c + k) + x (associativity of +)", literals=_C),
     Rule("add-sub-lit", P("add", V("c"), P("sub", V("x"), V("k")), commute=True),
-         lambda b: _two("sub", b, lambda c, k: c - k, _add, ("k", "x")), "c + (x - k) = (c - k) + x"),
+         lambda b: _two("sub", b, lambda c, k: c - k, _add, ("k", "x")), "c + (x - k) = (c - k) + x", literals=_C),
     Rule("add-lsub-lit", P("add", V("c"), P("sub", V("k"), V("x")), commute=True),
          lambda b: _two("sub", b, lambda c, k: c + k, lambda n, x: Call("sub", (n, x))),
-         "c + (k - x) = (c + k) - x"),
+         "c + (k - x) = (c + k) - x", literals=_C),
     Rule("sub-add-lit", P("sub", P("add", V("k"), V("x")), V("c")),
-         lambda b: _two("add", b, lambda c, k: k - c, _add), "(k + x) - c = (k - c) + x"),
+         lambda b: _two("add", b, lambda c, k: k - c, _add), "(k + x) - c = (k - c) + x", literals=_C),
     Rule("lsub-add-lit", P("sub", V("c"), P("add", V("k"), V("x"))),
          lambda b: _two("add", b, lambda c, k: c - k, lambda n, x: Call("sub", (n, x))),
-         "c - (k + x) = (c - k) - x"),
+         "c - (k + x) = (c - k) - x", literals=_C),
     Rule("lsub-sub-lit", P("sub", V("c"), P("sub", V("x"), V("k"))),
          lambda b: _two("sub", b, lambda c, k: c + k, lambda n, x: Call("sub", (n, x)), ("k", "x")),
-         "c - (x - k) = (c + k) - x"),
+         "c - (x - k) = (c + k) - x", literals=_C),
     Rule("lsub-lsub-lit", P("sub", V("c"), P("sub", V("k"), V("x"))),
-         lambda b: _two("sub", b, lambda c, k: c - k, _add), "c - (k - x) = (c - k) + x"),
+         lambda b: _two("sub", b, lambda c, k: c - k, _add), "c - (k - x) = (c - k) + x", literals=_C),
     Rule("sub-sub-lit", P("sub", P("sub", V("x"), V("k")), V("c")),
-         lambda b: _two("sub", b, lambda c, k: -(k + c), _add, ("k", "x")), "(x - k) - c = (-(k + c)) + x"),
+         lambda b: _two("sub", b, lambda c, k: -(k + c), _add, ("k", "x")),
+         "(x - k) - c = (-(k + c)) + x", literals=_C),
     Rule("sub-lsub-lit", P("sub", P("sub", V("k"), V("x")), V("c")),
          lambda b: _two("sub", b, lambda c, k: k - c, lambda n, x: Call("sub", (n, x))),
-         "(k - x) - c = (k - c) - x"),
+         "(k - x) - c = (k - c) - x", literals=_C),
     Rule("mul-collect-lit", P("mul", V("a"), V("b")), lambda b: _collect(b, "mul"),
          "a product's literal factors, anywhere in its tree of *, multiplied into one in front: "
          "x * c * (k * y) = (c * k) * (x * y), x * c * y = c * (x * y) (* associative and commutative)",
-         keeps_size=True),
+         keeps_size=True, admits=_collects("mul")),
     Rule("add-collect-lit", P("add", V("a"), V("b")), lambda b: _collect(b, "add"),
          "a sum's literal terms, anywhere in its tree of +, added into one in front: "
          "x + c + (k + y) = (c + k) + (x + y), x + c + y = c + (x + y) (+ associative and commutative)",
-         keeps_size=True),
+         keeps_size=True, admits=_collects("add")),
     Rule("scale-add-lit", P("add", V("c"), P("mul", V("m"), P("add", V("k"), V("x")), commute=True), commute=True),
-         lambda b: _distribute(b, 1.0), "c + m * (k + x) = (c + m * k) + m * x (distributivity)"),
+         lambda b: _distribute(b, 1.0), "c + m * (k + x) = (c + m * k) + m * x (distributivity)", literals=_C),
     Rule("scale-sub-lit", P("add", V("c"), P("mul", V("m"), P("sub", V("x"), V("k")), commute=True), commute=True),
-         lambda b: _distribute(b, -1.0), "c + m * (x - k) = (c - m * k) + m * x (distributivity)"),
+         lambda b: _distribute(b, -1.0), "c + m * (x - k) = (c - m * k) + m * x (distributivity)", literals=_C),
     Rule("scale-lsub-lit", P("add", V("c"), P("mul", V("m"), P("sub", V("k"), V("x")), commute=True), commute=True),
-         lambda b: _distribute_from(b), "c + m * (k - x) = (c + m * k) - m * x (distributivity)"),
+         lambda b: _distribute_from(b), "c + m * (k - x) = (c + m * k) - m * x (distributivity)", literals=_C),
 )
 # Laws that hold up to the sign of a zero result: (1 / x) tells the two zeros apart (inf and -inf), so
 # they are not in RULES; a fitted formula, scored again after folding, may use them (FITTED_RULES).
