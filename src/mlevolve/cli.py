@@ -355,13 +355,13 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             init=args.init, population=args.population, tournament=args.tournament, epochs=args.epochs,
             hurdle=args.hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
             json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
-            memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit, digits=args.digits,
+            memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit, digits=_json_digits(args),
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except api.RunInterrupted as stop:
         print(f"mlevolve evolve: {_stop_word()}; {stop.saved} candidates are saved in {shlex.quote(stop.db)}\n"
               f"resume with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
         return _stop_status()
-    if args.json:  # programs as shown everywhere else: no hand-written comments, the run's task line
+    if args.json:  # programs as shown everywhere else (no hand-written comments, the run's task line), every digit
         shown = shown_program(result["best_program"], task=result["task"]) if result["best_program"] else None
         print(dumps({**result, "best_program": shown}))
     elif args.quiet:
@@ -369,6 +369,13 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     else:
         print("\n".join(summary.lines(result)))
     return 0
+
+
+def _json_digits(args: argparse.Namespace) -> int:
+    """The digits of the literals in a command's programs: ``--digits`` (default ``SHOWN_DIGITS``) for text
+    a person reads; with ``--json``, for a program that reads back, every digit (0) unless ``--digits`` is
+    given (docs/report.md: a JSON program's literals are the archive's)."""
+    return 0 if getattr(args, "json", False) and "digits" not in getattr(args, "given", ()) else int(args.digits)
 
 
 def _cmd_meta(args: argparse.Namespace) -> int:
@@ -790,7 +797,7 @@ def _command(argv: Sequence[str] | None) -> int:
         if extra:  # argparse reports them at the top; they belong to the command
             raise _UsageError(f"unrecognized arguments: {' '.join(extra)}",
                               closest_option(_command_parser(parser, prog), extra) or HELP.format(prog=prog), prog)
-        vars(args).pop("_given", None)
+        args.given = frozenset(vars(args).pop("_given", ()))  # the settings given on the command line
         args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
         if run is None:
