@@ -59,7 +59,8 @@ fit, so a fitted run evaluates formulas ``candidates + fit_evaluations`` times i
 **Learners** (:func:`tune_learner`) have no closed form and no cheap residuals: a learner's score is
 a whole online training run.  Each literal of its evolved methods is tuned in turn by a few-point
 grid on a log scale (the literal times each of :attr:`LearnerTuning.factors`, sign kept), keeping
-the best-scoring value, when the methods hold at most :attr:`LearnerTuning.max_literals` literals
+the best-scoring value (and again, while a pass improved: :attr:`LearnerTuning.sweeps`), when the
+methods hold at most :attr:`LearnerTuning.max_literals` literals
 (a small body: a promising structure, and a bounded cost).  Why: a learning rule works only for a
 narrow band of its step size (SGD's ``w + c * (y - p) * x`` for ``c`` in about [0.05, 0.3] on the
 ``linear`` family, Real et al. 2020's rediscovery), so untuned, every partial step toward it (``w +
