@@ -617,7 +617,8 @@ def evolve(
     program and its ``fit_evaluations``; it has no effect on other programs.  ``confirm`` > 0 re-evaluates the
     best and the starting program with that many further seeds (new data split and training seed
     each) to give the gain's spread.  ``digits``: the significant digits of the literals in the
-    ``answer``'s program, shown to people (0: every digit); ``best_program`` keeps them all.
+    ``answer``'s program, shown to people (0: every digit, as ``evolve --json`` prints it unless
+    ``--digits`` is given); ``best_program`` keeps them all (docs/report.md).
 
     The program, the ``--evolve`` names and the task are checked (and the task's data read) before
     PyTorch is imported, so a mistake is reported at once.  Returns a summary: counts of candidates

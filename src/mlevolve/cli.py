@@ -374,7 +374,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             init=args.init, population=args.population, tournament=args.tournament, epochs=args.epochs,
             hurdle=args.hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
             json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
-            memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit, digits=args.digits,
+            memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit, digits=_json_digits(args),
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except api.RunInterrupted as stop:
         saved = f"{stop.saved} candidate{'' if stop.saved == 1 else 's'} {'is' if stop.saved == 1 else 'are'} saved"
@@ -387,7 +387,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
         print(f"mlevolve evolve: {_stop_word()} before the run began: nothing new was saved\n"
               f"start it again with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
         return _stop_status()
-    if args.json:  # programs as shown everywhere else: no hand-written comments, the run's task line
+    if args.json:  # programs as shown everywhere else (no hand-written comments, the run's task line), every digit
         shown = shown_program(result["best_program"], task=result["task"]) if result["best_program"] else None
         print(dumps({**result, "best_program": shown}))
     elif args.quiet:
@@ -414,6 +414,13 @@ def _no_ignored_flags(args: argparse.Namespace) -> None:
         if name in _UNREAD.get(args.algorithm, ()):
             raise MlevError(f"--algorithm {args.algorithm} draws every candidate afresh: {flag_of(name)} would be "
                             "ignored", hint=f"drop {flag_of(name)}, or choose an evolutionary --algorithm")
+
+
+def _json_digits(args: argparse.Namespace) -> int:
+    """The digits of the literals in a command's programs: ``--digits`` (default ``SHOWN_DIGITS``) for text
+    a person reads; with ``--json``, for a program that reads back, every digit (0) unless ``--digits`` is
+    given (docs/report.md: a JSON program's literals are the archive's)."""
+    return 0 if getattr(args, "json", False) and "digits" not in getattr(args, "given", ()) else int(args.digits)
 
 
 def _cmd_meta(args: argparse.Namespace) -> int:
@@ -845,7 +852,7 @@ def _command(argv: Sequence[str] | None) -> int:
         if extra:  # argparse reports them at the top; they belong to the command
             raise _UsageError(f"unrecognized arguments: {' '.join(extra)}",
                               closest_option(_command_parser(parser, prog), extra) or HELP.format(prog=prog), prog)
-        args.given = vars(args).pop("_given", set())  # the settings given on the command line (argparse's dests)
+        args.given = frozenset(vars(args).pop("_given", ()))  # the settings given on the command line (argparse's dests)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
         if run is None:

@@ -371,3 +371,38 @@ def test_no_hurdle_and_algorithm_are_recorded(capsys: Capsys, tmp_path: Path) ->
     meta = archive_meta(db)
     assert (meta["hurdle"], meta["algorithm"], meta["seed"], meta["evolve"]) == (False, "nsga2", 4, ["f"])
     assert meta["summary"]["candidates"] == 40
+
+
+def test_json_programs_keep_every_digit_unless_digits_is_given(capsys: Capsys, tmp_path: Path) -> None:
+    """``evolve --json`` is read by programs: ``best_program`` (the whole program, ready to run) and
+    ``answer.best.program`` (the evolved part) keep every digit of their literals, the archive's; the
+    summary a person reads rounds them to ``SHOWN_DIGITS``; ``--digits N`` given with ``--json`` rounds
+    ``answer.best.program`` (never ``best_program``)."""
+    from mlevolve.dsl.simplify import constant_value
+    from mlevolve.dsl.traverse import preorder
+    from mlevolve.results import shown_program
+
+    db = tmp_path / "q.db"
+    code, text, _ = evolve_quartic(capsys, db, "--json", budget=60)
+    assert code == 0
+    result = json.loads(text)
+    with Archive.read(db) as archive:
+        best = archive.get(result["best_hash"])
+    assert best is not None and best.simplified is not None
+
+    def literals(text: str) -> list[float]:  # of a whole program, or of the evolved definitions alone
+        from mlevolve.dsl.parse import parse_expr
+
+        body = slot_body(parse(text), "f") if text.startswith("algorithm") else parse_expr(text.split("=\n", 1)[1])
+        return [v for n in preorder(body) if (v := constant_value(n)) is not None]
+
+    whole = literals(best.simplified)
+    assert any(len(repr(v)) > 8 for v in whole)  # fitted constants: more digits than SHOWN_DIGITS show
+    assert literals(result["best_program"]) == whole == literals(result["answer"]["best"]["program"])
+    assert result["answer"]["best"]["program"] == shown_program(best.program, only=["f"])
+    code, people, _ = evolve_quartic(capsys, db, budget=60)  # the same run, resumed: the summary rounds
+    assert code == 0 and shown_program(best.program, only=["f"], digits=SHOWN_DIGITS).splitlines()[-1] in people
+    code, text, _ = evolve_quartic(capsys, db, "--json", "--digits", "3", budget=60)
+    result = json.loads(text)
+    assert literals(result["best_program"]) == whole
+    assert literals(result["answer"]["best"]["program"]) == [float(f"{v:.3g}") for v in whole]

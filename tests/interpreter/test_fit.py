@@ -114,13 +114,16 @@ def test_a_literal_on_a_removable_pole_moves_to_the_right_value(jit: bool, monke
 
 @pytest.mark.parametrize("jit", [True, False])
 def test_an_exact_zero_column_costs_no_finite_difference(jit: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A literal the scaling absorbs (``f + c``) has a zero column that is right: no difference is
-    taken (LM stops at its zero gradient), so the count is the start, one Jacobian and the end."""
+    """A literal the scaling absorbs (``abs(f + c)`` where ``f + c > 0``) has a zero column that is
+    right: no difference is taken (LM stops at its zero gradient), so the count is the start, one
+    Jacobian and the end.  At the top (``f + c``) the literal is the scaling's own (``split_scaling``):
+    nothing is tuned, the count is the start and the end."""
     if not jit:
         monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
     x = np.linspace(-1.0, 1.0, 30)[:, None]
-    fitted = fit_formula(parse(formula("sin(x) + 1.89")), SPEC, x, 2.0 * np.sin(x[:, 0]) - 1.0)
+    fitted = fit_formula(parse(formula("abs(sin(x) + 1.89)")), SPEC, x, 2.0 * np.sin(x[:, 0]) - 1.0)
     assert fitted.evaluations == 3
+    assert fit_formula(parse(formula("sin(x) + 1.89")), SPEC, x, 2.0 * np.sin(x[:, 0]) - 1.0).evaluations == 2
 
 
 def test_x_squared_scores_r2_one_after_scaling_and_the_archived_text_reproduces_it() -> None:
@@ -359,3 +362,90 @@ def test_each_restart_costs_one_evaluation_and_a_hopeless_pole_fails_as_data() -
     assert fit_formula(program, SPEC, task.x_train, task.y_train, FitOptions(tune=False)).evaluations == 1
     outcome = evaluator(task).evaluate(program, "k")
     assert outcome.failure is not None
+
+
+# -- split_scaling: every spelling of a + b * f the simplifier leaves ------------------------------------
+SCALAR_SPEC = SPEC.restrict(frozenset({"Scalar"}))
+XS = np.linspace(-2.0, 2.0, 41)
+
+
+def _values(body: object) -> np.ndarray:
+    """``body`` (a formula of ``x``) on :data:`XS`, by the code generator's own function."""
+    from mlevolve.dsl.ir import Definition, Param, Program
+    from mlevolve.dsl.kinds import check_program
+    from mlevolve.interpreter.codegen import compile_program
+    from mlevolve.interpreter.evaluate import instantiate
+
+    program = check_program(Program("t", (Definition("formula", "f", (Param("x", "Scalar"),), "Scalar",
+                                                      body),)), SPEC)  # type: ignore[arg-type]
+    with np.errstate(all="ignore"):
+        return np.broadcast_to(np.asarray(instantiate(compile_program(program, SPEC))(XS), np.float64), XS.shape)
+
+
+def _random_body(seed: int, depth: int) -> object:
+    import random
+
+    from mlevolve.gp.generate import generate
+
+    return generate(SCALAR_SPEC, "Scalar", random.Random(seed), env={"x": "Scalar"}, max_depth=depth, method="grow")
+
+
+LITERAL = st.floats(-50.0, 50.0, allow_nan=False).filter(lambda v: abs(v) > 1e-3 and v != 1.0)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, database=None)
+@given(seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 5), a=LITERAL, b=LITERAL)
+def test_a_fitted_scaling_is_split_in_every_spelling_the_simplifier_leaves(seed: int, depth: int, a: float,
+                                                                             b: float) -> None:
+    """A fit writes ``a + b * f``; the simplifier (and the fit's folding of chains of literals) may leave
+    it as ``b * f - a``, ``a - b * f``, ``f * b + a``, ``a - f / c``...  Whatever it leaves, the split is
+    found, and ``a' + b' * f'`` computes the body's values (up to rounding: a fold may round)."""
+    from mlevolve.dsl.printer import format_expr
+    from mlevolve.dsl.simplify import simplify_expr
+
+    f = simplify_expr(_random_body(seed, depth))  # type: ignore[arg-type]
+    if constant_value(f) is not None:
+        return  # a constant f: the body folds to a literal, there is nothing to split
+    body = fit.fold_fitted(simplify_expr(fit.scaled(f, a, b)))
+    split = split_scaling(body)
+    assert split is not None, format_expr(body)  # every spelling is recognised
+    inner, a2, b2 = split
+    want, got = _values(body), a2 + b2 * _values(inner)
+    ok = np.isfinite(want) & (np.abs(want) < 1e12)
+    assert np.array_equal(np.isfinite(want), np.isfinite(got)) or not ok.all()
+    assert np.allclose(got[ok], want[ok], rtol=1e-9, atol=1e-9 * (1.0 + abs(a) + abs(b)))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 6))
+def test_any_split_reproduces_the_formulas_values(seed: int, depth: int) -> None:
+    """Of any formula (random, unsimplified: literals anywhere), a split found computes its values."""
+    body = _random_body(seed, depth)
+    split = split_scaling(body)  # type: ignore[arg-type]
+    if split is None:
+        return
+    inner, a, b = split
+    assert inner is not body and inner.size < body.size  # type: ignore[attr-defined]
+    want, got = _values(body), a + b * _values(inner)
+    ok = np.isfinite(want) & np.isfinite(got) & (np.abs(want) < 1e12)
+    assert np.allclose(got[ok], want[ok], rtol=1e-9, atol=1e-9 * (1.0 + abs(a) + abs(b)))
+
+
+@pytest.mark.parametrize(("text", "a", "b", "f"), [
+    ("2.0 + 3.0 * sin(x)", 2.0, 3.0, "sin(x)"),
+    ("3.0 * sin(x) - 2.0", -2.0, 3.0, "sin(x)"),
+    ("2.0 - 3.0 * sin(x)", 2.0, -3.0, "sin(x)"),
+    ("sin(x) * 3.0 + 2.0", 2.0, 3.0, "sin(x)"),
+    ("-(3.0 * sin(x)) + 2.0", 2.0, -3.0, "sin(x)"),
+    ("2.0 - sin(x) / 4.0", 2.0, -0.25, "sin(x)"),
+    ("-sin(x)", 0.0, -1.0, "sin(x)"),
+    ("1.0 + 2.0 * (3.0 + 4.0 * sin(x))", 7.0, 8.0, "sin(x)"),
+    ("2.0 + 0.0 * sin(x)", 2.0, 1.0, "0.0 * sin(x)"),  # a zero coefficient is no scaling
+])
+def test_the_split_of_each_spelling(text: str, a: float, b: float, f: str) -> None:
+    from mlevolve.dsl.parse import parse_expr
+    from mlevolve.dsl.printer import format_expr
+
+    split = split_scaling(parse_expr(text))
+    assert split is not None and format_expr(split[0]) == f and (split[1], split[2]) == (a, b)
+    assert split_scaling(parse_expr("sin(x)")) is None and split_scaling(parse_expr("x * sin(x)")) is None

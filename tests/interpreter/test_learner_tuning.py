@@ -70,8 +70,8 @@ def test_each_training_run_of_the_tuning_is_counted(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(module, "evaluate_compiled", counting)
     outcome = evaluator().evaluate(learner("w + 5.0 * (y - p) * x"), "k")
-    # one training run as written, then one per grid point: fit_evaluations counts the grid's
-    assert outcome.metrics["fit_evaluations"] == len(LearnerTuning(()).factors) == len(runs) - 1
+    # one training run as written, then one per grid point of each sweep: fit_evaluations counts them
+    assert outcome.metrics["fit_evaluations"] == len(runs) - 1 > len(LearnerTuning(()).factors)
 
 
 def test_tuning_is_deterministic_and_sign_keeping() -> None:
@@ -106,10 +106,33 @@ def test_a_variant_that_scores_no_better_leaves_the_program_itself() -> None:
         return -abs(v - 0.0316)
 
     best, _, _ = tune_learner(program, score_of, LearnerTuning(("l.learn",)), -1.0)
-    assert values == [0.001, 0.00316, 0.01, 0.0316, 0.316, 1.0]  # the grid, rounded to 4 digits
+    assert values[:6] == [0.001, 0.00316, 0.01, 0.0316, 0.316, 1.0]  # the grid, rounded to 4 digits
+    # it improved, so a second sweep: the grid around 0.0316, less what was scored; no better, so no third
+    assert values[6:] == [0.000316]  # (0.0316 * 0.0316 = 0.0009986 is the grid's 0.001, within 1%)
     assert [v for _, _, v in learner_literals(best, ("l.learn",))] == [0.0316]
     assert learner_literals(mlevolve.parse(format_program(best)), ("l.learn",)) == \
         learner_literals(best, ("l.learn",))  # the text reads back as the tuned program
+
+
+def test_tuning_sweeps_again_while_a_sweep_improves() -> None:
+    """One pass tunes the first literal with the second at its old value; the second pass tunes it
+    again with the second's new value (coordinate search), and stops when a pass finds nothing."""
+    program = learner("w + 1.0 * (y - p) * x * 1.0")
+    calls: list[tuple[float, ...]] = []
+
+    def score_of(p: mlevolve.Program) -> float:
+        v1, v2 = (v for _, _, v in learner_literals(p, ("l.learn",)))
+        calls.append((v1, v2))
+        return -abs(v1 - v2) - 2.0 * abs(v2 - 0.01)  # best: v2 = 0.01, then v1 = v2
+
+    def tuned(sweeps: int) -> list[float]:
+        best, _, _ = tune_learner(program, score_of, LearnerTuning(("l.learn",), sweeps=sweeps), -1.98)
+        return [v for _, _, v in learner_literals(best, ("l.learn",))]
+
+    assert tuned(1) == [1.0, 0.01]  # one pass: the first literal was tuned against v2 = 1
+    calls.clear()
+    assert tuned(3) == [0.01, 0.01]
+    assert len(calls) == len(set(calls))  # no variant is scored twice
 
 
 def test_a_learner_search_tunes_by_default_reports_the_cost_and_no_fit_turns_it_off(tmp_path: Path) -> None:
