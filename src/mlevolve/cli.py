@@ -852,7 +852,7 @@ def _command(argv: Sequence[str] | None) -> int:
         if extra:  # argparse reports them at the top; they belong to the command
             raise _UsageError(f"unrecognized arguments: {' '.join(extra)}",
                               closest_option(_command_parser(parser, prog), extra) or HELP.format(prog=prog), prog)
-        args.given = frozenset(vars(args).pop("_given", ()))  # the settings given on the command line (argparse's dests)
+        args.given = frozenset(vars(args).pop("_given", ()))  # the settings given (argparse dests)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
         if run is None:
