@@ -560,8 +560,8 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
 
 
 class RunInterrupted(KeyboardInterrupt):
-    """A run stopped by Ctrl-C (SIGINT): ``saved`` candidates are in the archive ``db``; the same
-    command resumes it."""
+    """A run stopped by Ctrl-C (SIGINT): ``saved`` candidates (a meta run's: finished inner runs) are in the
+    archive ``db``; the same command resumes it."""
 
     def __init__(self, db: str, saved: int) -> None:
         super().__init__(f"interrupted: {saved} candidates saved in {db}")
@@ -1237,6 +1237,8 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
             runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
                              (lambda line: print(line, file=sys.stderr, flush=True)), pool=pool)
             best, history = runner.run()
+        except KeyboardInterrupt:  # what is kept, for the command's message: every finished inner run is a row
+            raise RunInterrupted(str(path), archive.count()) from None
         finally:
             if cluster is not None:
                 cluster.close()

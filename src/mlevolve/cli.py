@@ -376,17 +376,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
             memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit, digits=_json_digits(args),
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
-    except api.RunInterrupted as stop:
-        saved = f"{stop.saved} candidate{'' if stop.saved == 1 else 's'} {'is' if stop.saved == 1 else 'are'} saved"
-        print(f"mlevolve evolve: {_stop_word()}; {saved} in {shlex.quote(stop.db)}\n"
-              f"resume with the same command: {shlex.join(['mlevolve', *args.argv])}" if stop.saved else
-              f"mlevolve evolve: {_stop_word()} before any candidate was saved: nothing to resume\n"
-              f"start it again with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
-        return _stop_status()
-    except KeyboardInterrupt:  # before the archive was opened: the task's data, the workers' start
-        print(f"mlevolve evolve: {_stop_word()} before the run began: nothing new was saved\n"
-              f"start it again with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
-        return _stop_status()
+    except KeyboardInterrupt as stop:
+        return _interrupted(args, stop, "candidate")
     if args.json:  # programs as shown everywhere else (no hand-written comments, the run's task line), every digit
         shown = shown_program(result["best_program"], task=result["task"]) if result["best_program"] else None
         print(dumps({**result, "best_program": shown}))
@@ -427,10 +418,8 @@ def _cmd_meta(args: argparse.Namespace) -> int:
     _no_stdout(args.output, "the evolved grammar", "runs/meta.grammar.toml")
     try:
         summary = api.meta(args.config, args.db, args.output, quiet=args.quiet, workers=args.workers, dask=args.dask)
-    except KeyboardInterrupt:  # as evolve's: what is kept, and the command that resumes
-        print(f"mlevolve meta: {_stop_word()}; its archive keeps every finished inner run\n"
-              f"resume with the same command: {shlex.join(['mlevolve', *args.argv])}", file=sys.stderr)
-        return _stop_status()
+    except KeyboardInterrupt as stop:
+        return _interrupted(args, stop, "finished inner run")
     auc = summary["best_validation_auc"]
     print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  ({summary['rules']} learned rules, "
           f"{summary['operators']} operators; "
@@ -793,6 +782,22 @@ def _run_armed(run: Callable[[argparse.Namespace], int], args: argparse.Namespac
         return run(args)
     finally:
         _ARMED[0] = False
+
+
+def _interrupted(args: argparse.Namespace, stop: KeyboardInterrupt, what: str) -> int:
+    """Report a run (``evolve``, ``meta``) stopped by Ctrl-C: how many of ``what`` its archive saved and the
+    command that resumes it, or that nothing was saved (``stop`` raised before the archive was opened: the
+    task's data, the workers' start) and the command that starts it again; the stop's exit status."""
+    prog, command = f"mlevolve {args.command}", shlex.join(["mlevolve", *args.argv])
+    saved = stop.saved if isinstance(stop, api.RunInterrupted) else 0
+    if isinstance(stop, api.RunInterrupted) and saved:
+        print(f"{prog}: {_stop_word()}; {saved} {what}{'' if saved == 1 else 's'} {'is' if saved == 1 else 'are'} "
+              f"saved in {shlex.quote(stop.db)}\nresume with the same command: {command}", file=sys.stderr)
+    else:
+        when = f"before any {what} was saved: nothing to resume" if isinstance(stop, api.RunInterrupted) else \
+            "before the run began: nothing new was saved"
+        print(f"{prog}: {_stop_word()} {when}\nstart it again with the same command: {command}", file=sys.stderr)
+    return _stop_status()
 
 
 def _stop_word() -> str:

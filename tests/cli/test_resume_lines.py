@@ -7,6 +7,7 @@ about the archive; a Ctrl-C while the run was starting (its task loading, its wo
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,24 @@ def test_a_stop_before_the_archive_is_open_says_there_is_nothing_to_resume(
     assert err.splitlines() == ["mlevolve evolve: interrupted before the run began: nothing new was saved",
                                 f"start it again with the same command: mlevolve evolve {QUARTIC} --budget 4 --db {db}"]
     assert not db.exists()
+
+
+@pytest.mark.parametrize(("stop", "first"), [
+    (KeyboardInterrupt(), "mlevolve meta: interrupted before the run began: nothing new was saved"),
+    (api.RunInterrupted("m.db", 0), "mlevolve meta: interrupted before any finished inner run was saved: nothing to "
+                                    "resume"),
+    (api.RunInterrupted("m.db", 1), "mlevolve meta: interrupted; 1 finished inner run is saved in m.db"),
+    (api.RunInterrupted("m.db", 7), "mlevolve meta: interrupted; 7 finished inner runs are saved in m.db"),
+])
+def test_a_stopped_meta_run_says_what_it_saved_as_evolve_does(
+        stop: KeyboardInterrupt, first: str, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a new user's pass: ``meta`` stopped while its configuration's data was read said "its archive
+    keeps every finished inner run", with no archive yet."""
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise stop
+
+    monkeypatch.setattr(api, "meta", functools.wraps(api.meta)(stopped))  # the parser reads its signature
+    code, out, err = cli(capsys, "meta", "c.toml", "--db", "m.db")
+    again = "resume with" if "saved in" in first else "start it again with"
+    assert (code, out) == (130, "")
+    assert err.splitlines() == [first, f"{again} the same command: mlevolve meta c.toml --db m.db"]

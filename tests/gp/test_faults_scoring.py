@@ -474,3 +474,17 @@ def test_a_non_finite_test_output_never_fails_the_candidate() -> None:
         runtime._metrics(model, x, y, 0, "val")
     assert failed.value.where == "val"
     assert runtime._metrics(model, torch.zeros(2, 1), y, 0, "test") == {"test_mse": 0.0}
+
+
+@pytest.mark.parametrize(("flags", "message", "hint"), [
+    (["--workers", "-1"], "--workers must be >= 0 (0: one per core), got -1",
+     "1 (the default) scores in one worker, in order; N in N worker processes"),
+    (["--memory-limit", "nan"], "--memory-limit must be a positive number of GiB, got nan",
+     "e.g. 2 or 0.5; left out, half the machine's memory is shared among the workers"),
+    (["--dask", "nowhere"], "--dask must be local:N or tcp://HOST:PORT, got 'nowhere'",
+     "local:2 starts two workers on this machine; tcp://HOST:8786 joins a scheduler"),
+])
+def test_a_resource_setting_out_of_range_says_what_it_takes(flags: list[str], message: str, hint: str, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["evolve", str(QUARTIC), *flags, "--db", str(tmp_path / "x.db"), "--quiet"])
+    assert code == 2 and capsys.readouterr().err == f"mlevolve evolve: error: {message}\nhint: {hint}\n"

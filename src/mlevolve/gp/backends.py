@@ -36,6 +36,7 @@ Only the coordinator (the engine) writes the archive; backends return results, n
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import multiprocessing as mp
 import os
@@ -97,7 +98,8 @@ class Resources:
     def check(self) -> None:
         """Raise :class:`~mlevolve.dsl.errors.SettingError` (naming the setting) for a value out of range."""
         if self.workers < 0:
-            raise SettingError("{workers} must be >= 0 (0: one per core), got {got}", got=self.workers)
+            raise SettingError("{workers} must be >= 0 (0: one per core), got {got}", got=self.workers,
+                               hint="1 (the default) scores in one worker, in order; N in N worker processes")
         local = int(self.dask[6:] or 0) if self.dask and re.fullmatch(r"local:\d*", self.dask) else self.workers
         cpus = os.cpu_count() or 1
         if local > WORKERS_PER_CPU * cpus:
@@ -110,13 +112,15 @@ class Resources:
                                "{got:g}", hint=f"a candidate's time limit; the default is {Budget.max_seconds:g} s",
                                got=self.timeout)
         if self.memory_limit is not None and not 0 < self.memory_limit < 2**20:
-            raise SettingError("{memory_limit} must be a positive number of GiB, got {got:g}", got=self.memory_limit)
+            raise SettingError("{memory_limit} must be a positive number of GiB, got {got:g}", got=self.memory_limit,
+                               hint="e.g. 2 or 0.5; left out, half the machine's memory is shared among the workers")
         if self.dask is not None:
             if self.workers != 1:
                 raise SettingError("{dask} and {workers} exclude each other",
                                    hint="the Dask cluster sets the parallelism")
             if not (re.fullmatch(r"local:\d*", self.dask) or "://" in self.dask):
-                raise SettingError("{dask} must be local:N or tcp://HOST:PORT, got {got!r}", got=self.dask)
+                raise SettingError("{dask} must be local:N or tcp://HOST:PORT, got {got!r}", got=self.dask,
+                                   hint="local:2 starts two workers on this machine; tcp://HOST:8786 joins a scheduler")
 
     def memory(self, slots: int) -> int:
         """The memory limit per candidate in bytes, with ``slots`` candidates running at once."""
@@ -852,11 +856,14 @@ class DaskBackend:
             # while the cluster starts is held until it has started, then stops the run (and closes it).
             # No dashboard: a run has no use for one.  The scheduler's HTTP server (health and metrics
             # routes) starts anyway, on 8787 unless told: a free loopback port (a taken 8787 printed a warning).
+            # Its logs below ERROR stay silent: on a loaded machine "event loop was unresponsive" warnings broke
+            # the run's output (one line on Ctrl-C); what fails a candidate is reported as its failure.
             try:
                 with _sigint_held():
                     with _sigint_blocked():
                         self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                                     host="127.0.0.1", dashboard_address=None, preload=[__name__],
+                                                    silence_logs=logging.ERROR,
                                                     scheduler_kwargs={"dashboard": False,
                                                                       "dashboard_address": "127.0.0.1:0"})
                     self.client = Client(self.cluster)
