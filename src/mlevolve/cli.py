@@ -390,7 +390,10 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
 
 # Settings an algorithm does not read (beyond DiversityConfig's, whose metadata names their algorithm): a flag
 # of one given with another algorithm would be ignored silently.
-_UNREAD = {"random": ("population", "tournament")}
+_UNREAD = {"random": ("draws every candidate afresh", ("population", "tournament")),
+           "mu_plus_lambda": ("draws parents uniformly", ("tournament",)),
+           "nsga2": ("draws parents uniformly", ("tournament",)),
+           "map-elites": ("draws parents from its grid's cells", ("tournament",))}
 
 
 def _no_ignored_flags(args: argparse.Namespace) -> None:
@@ -402,9 +405,11 @@ def _no_ignored_flags(args: argparse.Namespace) -> None:
             raise MlevError(f"{flag_of(name)} is a setting of --algorithm {owner[name]}; this run's is "
                             f"{args.algorithm}: it would be ignored",
                             hint=f"add --algorithm {owner[name]}, or drop {flag_of(name)}")
-        if name in _UNREAD.get(args.algorithm, ()):
-            raise MlevError(f"--algorithm {args.algorithm} draws every candidate afresh: {flag_of(name)} would be "
-                            "ignored", hint=f"drop {flag_of(name)}, or choose an evolutionary --algorithm")
+        why, unread = _UNREAD.get(args.algorithm, ("", ()))
+        if name in unread:
+            raise MlevError(f"--algorithm {args.algorithm} {why}: {flag_of(name)} would be ignored",
+                            hint=f"drop {flag_of(name)}, or choose an --algorithm that reads it: " +
+                            ", ".join(a for a in ALGORITHMS if name not in _UNREAD.get(a, ("", ()))[1]))
 
 
 def _json_digits(args: argparse.Namespace) -> int:

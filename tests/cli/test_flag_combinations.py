@@ -3,8 +3,9 @@ meaningless, and a seed no generator takes are each one usage error naming the f
 
 Found by a new user's pass: ``sample --var x:Tensor --var x:Scalar`` kept the last; ``sample --seed -1`` drew
 ``--seed 1``'s expressions (``random.Random`` takes a seed's absolute value); ``export FILE --best`` ignored
-``--best``; ``evolve --islands 4`` with the default algorithm, ``--tournament`` with random search, ``--quiet``
-with ``--json`` and ``--evolve f,f`` were each taken and ignored.
+``--best``; ``evolve --islands 4`` with the default algorithm, ``--tournament`` with an algorithm that draws no
+tournament (random search, (mu + lambda), NSGA-II, MAP-Elites), ``--quiet`` with ``--json`` and ``--evolve f,f`` were
+each taken and ignored.
 """
 
 from __future__ import annotations
@@ -58,10 +59,17 @@ LEARNER = str(EXAMPLES / "linear_regression.mlev")
       "be ignored", "hint: add --algorithm map-elites, or drop --size-bins"]),
     (["evolve", QUARTIC, "--algorithm", "random", "--tournament", "3", "--db", "{tmp}/r.db"],
      ["mlevolve evolve: error: --algorithm random draws every candidate afresh: --tournament would be ignored",
-      "hint: drop --tournament, or choose an evolutionary --algorithm"]),
+      "hint: drop --tournament, or choose an --algorithm that reads it: regularized, islands"]),
+    (["evolve", QUARTIC, "--algorithm", "nsga2", "--tournament", "3", "--db", "{tmp}/r.db"],
+     ["mlevolve evolve: error: --algorithm nsga2 draws parents uniformly: --tournament would be ignored",
+      "hint: drop --tournament, or choose an --algorithm that reads it: regularized, islands"]),
+    (["evolve", QUARTIC, "--algorithm", "map-elites", "--tournament", "3", "--db", "{tmp}/r.db"],
+     ["mlevolve evolve: error: --algorithm map-elites draws parents from its grid's cells: --tournament would be "
+      "ignored", "hint: drop --tournament, or choose an --algorithm that reads it: regularized, islands"]),
     (["evolve", QUARTIC, "--population", "8", "--algorithm", "random", "--db", "{tmp}/r.db"],
      ["mlevolve evolve: error: --algorithm random draws every candidate afresh: --population would be ignored",
-      "hint: drop --population, or choose an evolutionary --algorithm"]),
+      "hint: drop --population, or choose an --algorithm that reads it: regularized, mu_plus_lambda, nsga2, islands, "
+      "map-elites"]),
     (["evolve", QUARTIC, "--quiet", "--json", "--db", "{tmp}/r.db"],
      ["mlevolve evolve: error: argument --json: not allowed with argument --quiet",
       "hint: run `mlevolve evolve --help`"]),
