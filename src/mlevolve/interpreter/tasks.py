@@ -556,7 +556,7 @@ def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
     options: dict[str, OptionValue] = {}
     for part in parts:
         key, _, value = (text.strip() for text in part.partition("="))
-        why = "empty" if not key or not value else "twice" if key in options else "="[:"=" in value]
+        why = "empty" if not key or not value else "twice" if key in options else "=" if "=" in value else ""
         if why:
             raise _spec_error(why, spec, key or part.strip())
         options[key] = value
