@@ -228,10 +228,16 @@ WRITTEN_BY = {"script": (b"a program found or written with mlevolve", b"of mlevo
 def check_output(path: str | Path, setting: str = "output", kind: str | None = None) -> None:
     """Raise :class:`SettingError` (naming ``setting``) when ``path`` is to be written in a directory
     that does not exist (an output path is not a place to create directories by accident), or, with
-    ``kind``, when :func:`check_not_overwriting` refuses it."""
+    ``kind``, when :func:`check_not_overwriting` refuses it; a path ending in a separator names a directory,
+    never a file (``Path`` would drop the slash: ``-o out.py/`` wrote ``out.py``)."""
+    import shlex
+
+    if str(path).endswith(("/", os.sep)) and not Path(path).is_dir():  # a directory's own error follows
+        raise SettingError("{path} names a directory (it ends in a slash), not a file",
+                           hint=f"drop the slash: {{{setting}}} {{bare}}", path=str(path),
+                           bare=shlex.quote(str(path).rstrip("/" + os.sep) or "/"))
     parent = Path(path).parent
     if not parent.is_dir():
-        import shlex
 
         raise SettingError("cannot write {path}: no directory {parent!r}",
                            hint=f"create it first (mkdir -p {{quoted}}) or pass another {{{setting}}}",
@@ -1283,7 +1289,8 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     from mlevolve.meta.config import config_error
 
     kind = regime_of(program).name
-    bounds, formula = dict(cfg.bounds), kind == "formula"
+    given, formula = dict(cfg.bounds), kind == "formula"
+    bounds: dict[str, tuple[float, float]] = {}  # by one name only: a run resumes whatever the spelling
     seen: dict[str, tuple[str, str]] = {}  # a task's one name: its part and its spelling there
     named: dict[str, tuple[str, ...]] = {}
     for part in ("train", "validation", "test"):
@@ -1295,7 +1302,7 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
                 where = f"{err.file}: " if err.file and err.span is None else ""  # a data file's cell
                 raise config_error(cfg.source, f"[split] {part}: {where}{err.message}", "split", part,
                                    err.hint) from None
-            if t not in bounds and not formula:
+            if t not in given and not formula:
                 raise config_error(cfg.source, f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part,
                                    hint="only formula tasks have default bounds ([0, 1], their fitness being R^2)")
             name = canonical_spec(t, kind)  # a held-out task spelt another way is still the training task
@@ -1304,7 +1311,7 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
                                    f"{seen[name][0]}, written another way", "split", part,
                                    hint=f"a task is in one split, once; both are {name}")
             seen[name] = (part, t)
-            bounds[name] = bounds.get(t, (0.0, 1.0))
+            bounds[name] = given.get(t, (0.0, 1.0))
             named[part] = (*named.get(part, ()), name)
     return replace(cfg, bounds=bounds, **named)
 

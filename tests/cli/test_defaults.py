@@ -178,6 +178,11 @@ def test_the_api_names_its_parameters(call: Any, message: str, tmp_path: Path,
     (["meta", str(ROOT / "benchmarks" / "meta" / "smoke.toml"), "-o", "rnus/g.toml"],
      "cannot write rnus/g.toml: no directory 'rnus'"),
     (["export", QUARTIC, "-o", "rnus/q.py"], "cannot write rnus/q.py: no directory 'rnus'"),
+    # a trailing slash names a directory: Path dropped it, so -o q.py/ wrote q.py and printed `python q.py/`
+    (["export", QUARTIC, "-o", "q.py/"], "q.py/ names a directory (it ends in a slash), not a file"),
+    (["evolve", QUARTIC, "--db", "r.db/"], "r.db/ names a directory (it ends in a slash), not a file"),
+    (["report", str(ROOT / "nothing.db"), "-o", "r.html/"],
+     "r.html/ names a directory (it ends in a slash), not a file"),
 ])
 def test_the_cli_names_the_flag(capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str],
                                 message: str, monkeypatch: pytest.MonkeyPatch) -> None:

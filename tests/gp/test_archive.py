@@ -390,7 +390,11 @@ def test_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("MLEVOLVE_RUNS", raising=False)
     assert default_path("quartic", "koza_quartic") == Path("runs") / "quartic-koza_quartic.db"
     monkeypatch.setenv("MLEVOLVE_RUNS", str(tmp_path))
-    assert default_path("lr", "data/my file.csv:target=y") == tmp_path / "lr-my_file.db"
+    assert default_path("lr", "data/my file.csv:target=y") == tmp_path / "lr-my_file-target_y.db"
+    # a task's options are part of its archive's name: runs on one task with other options keep apart (found by a
+    # new user: --task nguyen1:n_train=1000 went to nguyen1's archive, and was refused as another run's)
+    assert default_path("q", "nguyen1:n_train=1000") != default_path("q", "nguyen1") == tmp_path / "q-nguyen1.db"
+    assert default_path("lr", "d.csv:target=a") != default_path("lr", "d.csv:target=b")
 
 
 def test_a_batch_is_read_before_its_commit_and_a_stored_number_is_refused_at_insert(archive: Archive) -> None:

@@ -347,7 +347,14 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
              (good.replace("[meta]", "[meta]\nrace_pairs = 0"), "[meta] race_pairs must be positive, got 0"),
              (good.replace("[meta]", "[meta]\nranking = \"pooled\"\nfitness = \"auc\""),
               '[meta] ranking = "pooled" needs fitness = "paired"'),
-             (good.replace("[meta]", "[meta]\nshrinkage = -1"), "[meta] shrinkage must be 0 or more, got -1")]
+             (good.replace("[meta]", "[meta]\nshrinkage = -1"), "[meta] shrinkage must be 0 or more, got -1"),
+             # a setting of another ranking would be ignored (a new user's pass: race_pairs ran silently)
+             (good.replace("[meta]", "[meta]\nrace_pairs = 8"), '[meta] race_pairs is a setting of ranking = "race"; '
+              'this ranking is "generation": it would be ignored\nhint: add ranking = "race", or drop race_pairs'),
+             (good.replace("[meta]", "[meta]\nranking = \"pooled\"\nrace_pairs = 8"), 'this ranking is "pooled"'),
+             (good.replace("[meta]", "[meta]\nshrinkage = 2"), '[meta] shrinkage is a setting of ranking = "pooled" '
+              'or "race"; this ranking is "generation": it would be ignored\nhint: add ranking = "race", or drop '
+              'shrinkage')]
     for text, message in cases:
         path = tmp_path / "bad.toml"
         path.write_text(text)

@@ -66,3 +66,30 @@ def test_a_formula_on_a_data_file_has_unit_bounds_and_its_inner_run_reads_the_co
     inner = InnerConfig(budget=8, population=4, tournament=2, init=EvolveConfig.init)  # the file's program first
     result = inner_run(program, ["f"], load_grammar(), data, 0, inner, cfg.bounds[data])
     assert result.best >= api.run(program, data)["fitness"]  # scored on the file's column x, as run scores it
+
+
+def test_a_task_spelt_two_ways_is_one_task_to_its_bounds_and_to_resume(tmp_path: Path) -> None:
+    """Found by a new user's pass: ``[bounds]`` took only the split's spelling of a task, and a meta run would not
+    resume with the task spelt another way (the settings kept both spellings' bounds)."""
+    base = load_grammar()
+    configs = []
+    for i, spelling in enumerate(("nguyen1:n_train=1e3", "nguyen1 : n_train = 1000")):
+        (tmp_path / str(i)).mkdir()
+        path = _config(tmp_path / str(i), f'["{spelling}", "nguyen3"]')
+        path.write_text(path.read_text() + '\n[bounds]\n"nguyen1:n_train=1000" = [0.0, 0.5]\n')  # a third spelling
+        cfg = load_config(path)
+        configs.append(api._meta_tasks(cfg, api._program(cfg.program, base), base))
+    first, second = configs
+    assert first.train == second.train == ("nguyen1:n_train=1000", "nguyen3")
+    assert first.bounds == second.bounds == {"nguyen1:n_train=1000": (0.0, 0.5), "nguyen3": (0.0, 1.0),
+                                             "nguyen2": (0.0, 1.0), "nguyen4": (0.0, 1.0)}
+    assert first.identity() == second.identity()  # what an archive's settings are checked against on resume
+
+
+def test_bounds_given_twice_for_one_task_are_an_error(tmp_path: Path, capsys: Capsys) -> None:
+    config = _config(tmp_path, '["nguyen1:n_train=30", "nguyen3"]')
+    config.write_text(config.read_text() + '\n[bounds]\n"nguyen1:n_train=30" = [0.0, 0.5]\n'
+                                           '"nguyen1:n_train=3e1" = [0.0, 0.6]\n')
+    err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
+    assert err.splitlines() == [f"{config}:25:2: error: [bounds] names task 'nguyen1:n_train=30' twice",
+                                "hint: give each task's bounds once"]

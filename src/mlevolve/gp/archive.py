@@ -609,6 +609,10 @@ def _identity_diff(key: str, stored: Mapping[str, Any], identity: Mapping[str, A
 
 
 def default_path(program: str, task: str) -> Path:
-    """``runs/<program>-<task>.db``, the task reduced to a file-name-safe stem."""
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(task.split(":")[0]).stem)
+    """``runs/<program>-<task>.db``: ``task`` (its one name, options included: ``nguyen1:n_train=1000`` is
+    ``nguyen1-n_train_1000``, so runs on one task with other options keep apart) reduced to a file-name-safe
+    stem; a data file's folder is left out."""
+    name, *options = task.split(":")
+    stem = "-".join(["".join(c if c.isalnum() or c in "-_" else "_" for c in part)
+                     for part in (Path(name).stem, *options)])
     return Path(os.environ.get("MLEVOLVE_RUNS", "runs")) / f"{program}-{stem}.db"

@@ -269,6 +269,11 @@ def load_config(path: str | Path) -> MetaConfig:
     if meta.tasks > len(parts["train"]):
         raise at.error(f"[meta] tasks = {meta.tasks} but [split] train has {len(parts['train'])}", "meta", "tasks",
                        hint="sample at most as many training tasks per meta-generation as [split] train names")
+    for key, rankings in (("shrinkage", ("pooled", "race")), ("race_pairs", ("race",))):  # else never read
+        if key in data.get("meta", {}) and meta.ranking not in rankings:
+            said = " or ".join(f'"{r}"' for r in rankings)
+            raise at.error(f'[meta] {key} is a setting of ranking = {said}; this ranking is "{meta.ranking}": it '
+                           "would be ignored", "meta", key, hint=f'add ranking = "{rankings[-1]}", or drop {key}')
     if meta.ranking in ("pooled", "race") and meta.fitness != "paired":
         raise at.error(f'[meta] ranking = "{meta.ranking}" needs fitness = "paired"', "meta", "ranking",
                        hint="pooled gains are shrunk toward the base grammar's gain of 0, which only paired "
@@ -282,17 +287,31 @@ def load_config(path: str | Path) -> MetaConfig:
     bounds: dict[str, tuple[float, float]] = {}
     given = at.value(data.get("bounds", {}), "table", None, "bounds", noun="a table of task = [lo, hi]",
                      hint="write TASK = [lo, hi] under a [bounds] header")
+    spelt = {one: t for t in seen if (one := _one_name(t))}  # a task's one name: its spelling in the split
     for t, value in given.items():
-        if t not in seen:
+        task = t if t in seen else spelt.get(_one_name(t) or "")  # the split's task, however spelt
+        if task is None:
             raise at.error(f"[bounds] names task {t!r}, which is in no split", "bounds", t,
                            hint=f"tasks in the split: {', '.join(seen)}")
+        if task in bounds:
+            raise at.error(f"[bounds] names task {task!r} twice", "bounds", t, hint="give each task's bounds once")
         pair = at.value(value, "numbers", "bounds", t, "[0.0, 1.0]")
         if not (len(pair) == 2 and pair[0] < pair[1]):
             raise at.error(f"[bounds] {t} must be [lo, hi] with lo < hi, got {toml_text(value)}", "bounds", t,
                            hint="the task's worst and best fitness, for the normalisation")
-        bounds[t] = (pair[0], pair[1])
+        bounds[task] = (pair[0], pair[1])
     for t in seen:
         if t not in bounds and not is_data_file(t) and task_info(t).kind == "formula":
             bounds[t] = (0.0, 1.0)  # a formula's fitness is its training R^2 (= 1 - MSE / Var(y))
     return MetaConfig(program, tuple(evolve), parts["train"], parts["validation"], parts["test"], inner, meta,
                       bounds, file)
+
+
+def _one_name(task: str) -> str | None:
+    """``task``'s one name (:func:`~mlevolve.interpreter.tasks.canonical_spec`), or None where it names no task."""
+    from mlevolve.interpreter.tasks import canonical_spec
+
+    try:
+        return canonical_spec(task)
+    except MlevError:
+        return None
