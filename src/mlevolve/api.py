@@ -1228,6 +1228,9 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
                 "data_sha256": _data_digests([*cfg.train, *cfg.validation]), **cfg.identity()}
     n = workers or os.cpu_count() or 1
     with Archive.for_run(path, identity) as archive:
+        if not quiet and (held := archive.count()):  # as evolve's: what is resumed
+            print(f"resuming {path}: {held:,} finished inner run{'' if held == 1 else 's'} archived, replayed "
+                  "rather than run again", file=sys.stderr, flush=True)
         cluster: Any = None
         pool: Any = None
         if dask is not None:  # the engine's cluster/client setup; its executor maps in order

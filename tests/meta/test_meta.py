@@ -33,7 +33,7 @@ from mlevolve.grammar.spec import GrammarError, GrammarSpec, load_grammar
 from mlevolve.interpreter.codegen import compile_program
 from mlevolve.meta import vary
 from mlevolve.meta.mine import Elite, mine, rewrite
-from tests.conftest import ROOT
+from tests.conftest import ROOT, archive_rows
 
 SCALAR = frozenset({"Scalar"})
 QUARTIC = api.check(api.parse_file(ROOT / "examples" / "quartic.mlev"))
@@ -844,3 +844,18 @@ def json_roundtrip(value: object) -> object:
     import json
 
     return json.loads(json.dumps(value))
+
+
+@pytest.mark.slow
+def test_a_resumed_meta_run_starts_with_what_it_resumes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As a resumed ``evolve`` does (found by a new user's pass: a resumed ``meta`` said nothing until its end)."""
+    config = tmp_path / "smoke.toml"
+    config.write_text((ROOT / "benchmarks" / "meta" / "smoke.toml").read_text()
+                      .replace("../../examples", str(ROOT / "examples")))
+    argv = ["meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml")]
+    assert main(argv) == 0 and "resuming" not in capsys.readouterr().err
+    (tmp_path / "g.toml").unlink()
+    held = len(archive_rows(tmp_path / "m.db", ("seq",)))
+    assert main(argv) == 0
+    assert capsys.readouterr().err.splitlines()[0] == (f"resuming {tmp_path / 'm.db'}: {held:,} finished inner runs "
+                                                       "archived, replayed rather than run again")
