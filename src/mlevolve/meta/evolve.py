@@ -297,7 +297,10 @@ class MetaRun:
         """The mean of ``spec``'s pooled paired gains shrunk toward the base grammar's 0 by
         ``[meta] shrinkage`` pairs of prior evidence (sum / (n + k)): a generator seen on few draws
         must show more to outrank one seen on many."""
-        gains = self.evidence.get(spec.digest, [])
+        return self.shrunk(self.evidence.get(spec.digest, []))
+
+    def shrunk(self, gains: Sequence[float]) -> float:
+        """The sum of ``gains`` over (their number + ``[meta] shrinkage``); -inf for none (never ran)."""
         return sum(gains) / (len(gains) + self.config.meta.shrinkage) if gains else -math.inf
 
     def race(self, ranked: list[Scored], pairs: Sequence[tuple[str, int]], generation: int) -> list[Scored]:
@@ -352,9 +355,8 @@ class MetaRun:
 
     def raced(self, spec: GrammarSpec) -> float:
         """``spec``'s paired gains over every pair it ran on (raced pairs included), summed over (pairs +
-        ``shrinkage``); -inf if it never ran."""
-        gains = self.paired.get(spec.digest, {})
-        return sum(gains.values()) / (len(gains) + self.config.meta.shrinkage) if gains else -math.inf
+        ``shrinkage``: :meth:`shrunk`)."""
+        return self.shrunk(list(self.paired.get(spec.digest, {}).values()))
 
     def validate(self, spec: GrammarSpec, generation: int) -> tuple[float, float, dict[str, float]]:
         """``spec`` on the validation tasks (fixed seeds): (selection score, mean AUC, per-task score),
