@@ -794,14 +794,16 @@ def _interrupted(args: argparse.Namespace, stop: KeyboardInterrupt, what: str) -
     command that resumes it, or that nothing was saved (``stop`` raised before the archive was opened: the
     task's data, the workers' start) and the command that starts it again; the stop's exit status."""
     prog, command = f"mlevolve {args.command}", shlex.join(["mlevolve", *args.argv])
-    saved = stop.saved if isinstance(stop, api.RunInterrupted) else 0
-    if isinstance(stop, api.RunInterrupted) and saved:
-        print(f"{prog}: {_stop_word()}; {saved} {what}{'' if saved == 1 else 's'} {'is' if saved == 1 else 'are'} "
-              f"saved in {shlex.quote(stop.db)}\nresume with the same command: {command}", file=sys.stderr)
+    if not isinstance(stop, api.RunInterrupted):
+        said = f"{prog}: {_stop_word()} before the run began: nothing new was saved"
+    elif not stop.saved:
+        said = f"{prog}: {_stop_word()} before any {what} was saved: nothing to resume"
     else:
-        when = f"before any {what} was saved: nothing to resume" if isinstance(stop, api.RunInterrupted) else \
-            "before the run began: nothing new was saved"
-        print(f"{prog}: {_stop_word()} {when}\nstart it again with the same command: {command}", file=sys.stderr)
+        n = stop.saved
+        print(f"{prog}: {_stop_word()}; {n} {what}{'' if n == 1 else 's'} {'is' if n == 1 else 'are'} saved in "
+              f"{shlex.quote(stop.db)}\nresume with the same command: {command}", file=sys.stderr)
+        return _stop_status()
+    print(f"{said}\nstart it again with the same command: {command}", file=sys.stderr)
     return _stop_status()
 
 
