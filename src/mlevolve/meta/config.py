@@ -77,7 +77,7 @@ class MetaSettings:
     selection: str = "mean+worst"  # validation choice: "mean", "worst" (task) or "mean+worst" (their average)
     protect: int = 2  # meta-generations an individual carrying a newly added operator is kept (0: off)
     ranking: str = "generation"  # "generation": this meta-generation's pairs; "pooled": every pair it was run on
-    shrinkage: int = 4  # pooled ranking: pairs of prior evidence at a gain of 0 (the base grammar's)
+    shrinkage: int = 4  # pooled and race rankings: pairs of prior evidence at a gain of 0 (the base grammar's)
     race_pairs: int = 16  # race ranking: the most (task, seed) pairs a challenger and the champion are compared on
 
 
