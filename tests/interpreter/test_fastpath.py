@@ -469,3 +469,59 @@ def test_a_learner_methods_held_body_is_the_one_linearised_anew() -> None:
         fresh = interpret(program, LEARNER_SPEC).methods
         assert fresh is not None
         assert {k: fields(b) for k, b in fresh.items()} == {k: fields(b) for k, b in first.items()}
+
+
+def test_an_instructions_memoised_function_is_the_one_its_template_makes() -> None:
+    """``_step_function`` is memoised per step: every step of random formulas and learners gets the very
+    function made from its template anew (``_function`` keeps one per expression, so the same object);
+    the oracle tests above then hold its numbers to the generated code's."""
+    from mlevolve.interpreter import fastpath
+
+    steps = set()
+    for program in [*random_formulas(60, seed=11), *random_learners(30, seed=12)]:
+        compiled = interpret(mlevolve.check(program), SPEC)
+        bodies = [compiled.formula] if compiled.formula is not None else list((compiled.methods or {}).values())
+        steps.update(step for body in bodies if body is not None for step in body.steps)
+    assert len(steps) > 40
+    for step in steps:
+        assert fastpath._step_function(*step) is fastpath._step_function.__wrapped__(*step), step
+
+
+def _reference_run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, Any]:
+    """``run_formula`` as it was written before its reductions were spelled out: NumPy's mean and var."""
+    metrics: dict[str, Any] = {}
+    for split in ("train", "test"):
+        x, y = np.asarray(data[f"x_{split}"], np.float64), np.asarray(data[f"y_{split}"], np.float64)
+        with np.errstate(all="ignore"):
+            pred = np.broadcast_to(formula(*x.T), y.shape)
+            mse = float(np.mean((pred - y) ** 2))
+        if not np.isfinite(mse):
+            return {"failure": split}
+        var = float(np.var(y))
+        metrics.update({f"{split}_mse": mse, f"{split}_r2": 1.0 - mse / (var if var > 0 else 1.0)})
+    return {**metrics, "fitness": metrics["train_r2"]}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.sampled_from(["array", "constant", "huge"]))
+def test_formula_scoring_is_numpys_mean_and_var_bit_for_bit(seed: int, n: int, form: str) -> None:
+    """The formula loop's spelled-out reductions (``standalone.formula.run_formula``) give the metrics
+    ``np.mean`` and ``np.var`` gave, bit for bit, on random points of any scale, for a formula of the
+    points, a constant one (broadcast) and one that overflows (the same failure)."""
+    from mlevolve.interpreter.standalone.formula import CandidateFailure, run_formula
+
+    rng = np.random.default_rng(seed)
+    scale = 10.0 ** rng.uniform(-8, 8)
+    data = {f"{v}_{split}": rng.normal(size=(m, 1) if v == "x" else m) * scale
+            for split, m in (("train", n), ("test", n + 7)) for v in ("x", "y")}
+    weight = rng.normal()
+    formula = {"array": lambda x: weight * x * x + np.sin(x), "constant": lambda x: np.float64(weight),
+               "huge": lambda x: np.exp(x * 1e3)}[form]
+    want = _reference_run_formula(data, formula)
+    try:
+        got = run_formula(data, formula)
+    except CandidateFailure as failure:
+        assert want == {"failure": failure.where}
+        return
+    got.pop("train_seconds")
+    assert {k: np.float64(v).tobytes() for k, v in got.items()} == {k: np.float64(v).tobytes() for k, v in want.items()}

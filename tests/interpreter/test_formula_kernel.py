@@ -52,7 +52,7 @@ def matched(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def function(expression: str) -> Any:
         return eval(f"lambda a0, a1, DIM, rng: {expression}", names)
 
-    linearise.cache_clear()
+    fastpath.clear_memos()  # (linearise's memo, and each instruction's function: made from the patched tables)
     formula_code._linearise.cache_clear()
     derivatives.partials.cache_clear()
     monkeypatch.setattr(primitives, "NUMPY", {**primitives.NUMPY, **MATCHED})
@@ -61,7 +61,7 @@ def matched(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(derivatives, "_NAMES", names)
     yield
     monkeypatch.undo()
-    linearise.cache_clear()
+    fastpath.clear_memos()
     formula_code._linearise.cache_clear()
     derivatives.partials.cache_clear()
 

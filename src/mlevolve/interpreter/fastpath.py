@@ -77,9 +77,13 @@ _check_table()
 Step = tuple[str, tuple[str, ...], tuple[bool, ...]]  # an instruction's op, argument types, which are numbers
 
 
+@cache
 def _step_function(op: str, arg_types: tuple[str, ...], numbers: tuple[bool, ...]) -> Callable[..., Any]:
     """The NumPy function of one instruction: :func:`_function` (made once per process per expression)
-    of its template with the broadcast and constant rules of code generation applied."""
+    of its template with the broadcast and constant rules of code generation applied.  Memoised per
+    step (the op, its argument types, which are numbers: a few hundred in any grammar; the tables are
+    fixed, and a test that patches them calls :func:`clear_memos`), so a new Body's :attr:`Body.code`
+    is look-ups, not one template formatted per instruction (most of a fitted formula's scoring, measured)."""
     expression = primitives.numpy_expression(op, arg_types, [f"a{k}" for k in range(len(arg_types))], list(numbers))
     assert expression is not None, (op, arg_types)  # linearise admits only ops with a template
     return _function(expression)
@@ -239,9 +243,11 @@ _SKELETONS: dict[tuple[Any, ...], _Skeleton] = {}
 
 
 def clear_memos() -> None:
-    """Forget every linearised body (:func:`linearise`'s memo and the templates by shape): what a
-    benchmark does to count linearising."""
+    """Forget every linearised body (:func:`linearise`'s memo and the templates by shape) and each
+    instruction's function (:func:`_step_function`): what a benchmark does to count linearising, and
+    a test that patches the NumPy templates does before and after."""
     linearise.cache_clear()
+    _step_function.cache_clear()
     _SKELETONS.clear()
     _METHOD_BODIES.clear()
 

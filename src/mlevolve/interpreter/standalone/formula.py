@@ -18,11 +18,17 @@ def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, 
     metrics, started = dict[str, Any](), time.perf_counter()
     for split in ("train", "test"):
         x, y = np.asarray(data[f"x_{split}"], np.float64), np.asarray(data[f"y_{split}"], np.float64)
+        n = y.size
         with np.errstate(all="ignore"):
-            pred = np.broadcast_to(formula(*x.T), y.shape)
-            mse = float(np.mean((pred - y) ** 2))
+            pred = formula(*x.T)
+            if np.shape(pred) != y.shape:  # a constant formula: one value for every point
+                pred = np.broadcast_to(pred, y.shape)
+            error = pred - y
+            # np.mean and np.var written out: the same sums, in the same order, so the same numbers,
+            # without their bookkeeping (most of a small task's scoring: a search scores every candidate)
+            mse = float(np.add.reduce(error * error, axis=None) / n)
         if not math.isfinite(mse):
             raise CandidateFailure("the formula is not finite on some points", split)
-        var = float(np.var(y))
+        var = float(np.add.reduce(np.square(y - np.add.reduce(y, axis=None) / n), axis=None) / n)
         metrics.update({f"{split}_mse": mse, f"{split}_r2": 1.0 - mse / (var if var > 0 else 1.0)})
     return {**metrics, "fitness": metrics["train_r2"], "train_seconds": round(time.perf_counter() - started, 6)}
