@@ -16,19 +16,13 @@ def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, 
     fitness is the training R^2 = 1 - MSE / var(y), scale-free so problems compare (a constant
     target, var 0, is scored 1 - MSE)."""
     metrics, started = dict[str, Any](), time.perf_counter()
-    for split in ("train", "test"):
+    for split in ("train", "test"):  # np.mean and np.var spelled out below: the same sums, without their bookkeeping
         x, y = np.asarray(data[f"x_{split}"], np.float64), np.asarray(data[f"y_{split}"], np.float64)
-        n = y.size
         with np.errstate(all="ignore"):
-            pred = formula(*x.T)
-            if np.shape(pred) != y.shape:  # a constant formula: one value for every point
-                pred = np.broadcast_to(pred, y.shape)
-            error = pred - y
-            # np.mean and np.var written out: the same sums, in the same order, so the same numbers,
-            # without their bookkeeping (most of a small task's scoring: a search scores every candidate)
-            mse = float(np.add.reduce(error * error, axis=None) / n)
+            error = np.broadcast_to(formula(*x.T), y.shape) - y
+            mse = float(np.add.reduce(error * error, axis=None) / y.size)
         if not math.isfinite(mse):
             raise CandidateFailure("the formula is not finite on some points", split)
-        var = float(np.add.reduce(np.square(y - np.add.reduce(y, axis=None) / n), axis=None) / n)
+        var = float(np.add.reduce(np.square(y - np.add.reduce(y, axis=None) / y.size), axis=None) / y.size)
         metrics.update({f"{split}_mse": mse, f"{split}_r2": 1.0 - mse / (var if var > 0 else 1.0)})
     return {**metrics, "fitness": metrics["train_r2"], "train_seconds": round(time.perf_counter() - started, 6)}
