@@ -35,7 +35,7 @@ from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
-from mlevolve.interpreter.standalone.common import NUMBER
+from mlevolve.interpreter.standalone.common import NUMBER, read_int
 from mlevolve.messages import GIVEN_TWICE, HELP
 from mlevolve.results import dumps, shown_program
 from mlevolve.script import ArgumentParser, closest_choice, closest_option, flushed, stdout_gone
@@ -576,14 +576,18 @@ def _option(p: argparse.ArgumentParser, call: Callable[..., Any], name: str, hel
 class _Ascii:
     """An argparse ``type`` reading ``kind`` (int or float) from ASCII decimal text only: Python's ``int`` and
     ``float`` also take other scripts' digits (``١٢``) and ``1_000``, which the command refuses as argparse
-    refuses any bad value ("invalid int value: '1_000'")."""
+    refuses any bad value ("invalid int value: '1_000'").  An integer is read by the one rule of every integer
+    a user types (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20`` or ``1e3``, no sign or space),
+    a task option's and an exported script's flag's too."""
 
     def __init__(self, kind: type) -> None:
         self.kind = kind
         self.__name__ = kind.__name__  # what argparse names in its message
 
     def __call__(self, text: str) -> Any:
-        if not NUMBER.fullmatch(text.strip()) or (self.kind is int and not text.strip().lstrip("+-").isdigit()):
+        if self.kind is int:
+            return read_int(text)
+        if not NUMBER.fullmatch(text.strip()):
             raise ValueError(text)
         return self.kind(text)
 

@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TypeVar
 
 from mlevolve.dsl.errors import MlevError, closest, did_you_mean
 from mlevolve.dsl.ir import Span
-from mlevolve.messages import HELP
+from mlevolve.messages import HELP, INTEGER_RULE
 
 EXIT_USAGE = 2  # as the command line's
 _T = TypeVar("_T")
@@ -110,8 +110,11 @@ def closest_option(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> s
 
 def closest_choice(message: str) -> str:
     """For argparse's "argument --X: invalid choice: 'V' (choose from 'A', 'B')", the hint's start naming
-    the choice closest to V (:func:`~mlevolve.dsl.errors.did_you_mean`); ``""`` for any other message."""
+    the choice closest to V (:func:`~mlevolve.dsl.errors.did_you_mean`); for "invalid int value", the rule of an
+    integer (:data:`~mlevolve.messages.INTEGER_RULE`); ``""`` for any other message."""
     typo = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if "invalid int value" in message:
+        return INTEGER_RULE + "; "
     return did_you_mean(typo[1], re.findall(r"'([^']*)'", typo[2])) if typo else ""
 
 
