@@ -16,6 +16,7 @@ from typing import Any, NoReturn, TypeVar
 
 from mlevolve.dsl.errors import MlevError, closest, did_you_mean
 from mlevolve.dsl.ir import Span
+from mlevolve.interpreter.standalone.common import read_int
 from mlevolve.messages import HELP, INTEGER_RULE
 
 EXIT_USAGE = 2  # as the command line's
@@ -190,9 +191,9 @@ def at_least(low: int) -> Callable[[str], int]:
     count a script cannot run with is a usage error (exit status 2), not an empty result's traceback."""
     def parse(text: str) -> int:
         try:
-            value = int(text) if text.isascii() else int("x")  # ASCII digits only, as the command line's
+            value = read_int(text)  # the one rule of an integer: the command line's, a task option's
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r} ({INTEGER_RULE})") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
         return value
@@ -215,6 +216,7 @@ def positive(text: str) -> float:
 def int_list(text: str) -> list[int]:
     """An argparse ``type``: comma-separated whole numbers (``"0,1,2"``; empty items skipped)."""
     try:
-        return [int(item) for item in text.split(",") if item.strip()]
+        return [read_int(item.strip()) for item in text.split(",") if item.strip()]  # spaces around a comma aside
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r} ({INTEGER_RULE})"
+                                         ) from None

@@ -17,6 +17,7 @@ import pytest
 import mlevolve
 from mlevolve import api
 from mlevolve.dsl.errors import SettingError
+from mlevolve.messages import INTEGER_RULE
 from tests.conftest import EXAMPLES, Capsys, usage_error
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
@@ -31,8 +32,8 @@ LEARNER = str(EXAMPLES / "linear_regression.mlev")
      ["mlevolve sample: error: bad --var ' x :Scalar': 'x' is given twice (x:Tensor, then  x :Scalar)",
       "hint: give each variable once, e.g. --var x:Tensor --var y:Scalar"]),
     (["sample", "--type", "Scalar", "--seed", "-1"],
-     ["mlevolve sample: error: --seed must be at least 0 and below 2**63, got -1",
-      "hint: a seed is a whole number from 0 to 2**63 - 1"]),
+     ["mlevolve sample: error: argument --seed: invalid int value: '-1'",
+      f"hint: {INTEGER_RULE}; run `mlevolve sample --help`"]),
     (["sample", "--type", "Scalar", "--seed", str(2**63)],
      [f"mlevolve sample: error: --seed must be at least 0 and below 2**63, got {2**63}",
       "hint: a seed is a whole number from 0 to 2**63 - 1"]),
