@@ -41,7 +41,8 @@ QUARTIC = str(ROOT / "examples" / "quartic.mlev")
 
 # ------------------------------------------------------------------------------------------ archives
 def evolve(db: Path, budget: int, algorithm: str = "regularized") -> Path:
-    api.evolve(QUARTIC, ["f"], budget=budget, db=db, init="random", population=20, algorithm=algorithm, quiet=True)
+    population = {} if algorithm == "random" else {"population": 20}  # random search reads none: refused (api)
+    api.evolve(QUARTIC, ["f"], budget=budget, db=db, init="random", algorithm=algorithm, quiet=True, **population)
     return db
 
 

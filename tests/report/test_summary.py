@@ -133,7 +133,7 @@ best program:
 next:
     mlevolve show runs/lr-linear.db --best --confirm 5
     mlevolve report runs/lr-linear.db -o runs/lr-linear.html
-    mlevolve export --db runs/lr-linear.db --best -o runs/lr-linear.py"""
+    mlevolve export runs/lr-linear.db --best -o runs/lr-linear.py"""
 
 
 def test_golden_summary_of_a_run_far_below_its_start() -> None:
