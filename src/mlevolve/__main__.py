@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import os
 import sys
+import threading
 from typing import NoReturn
 
 from mlevolve import stop
@@ -37,6 +38,7 @@ def _exit(status: int) -> NoReturn:
     ``exit_sigint``).  A stop signal the command handled (its archive closed, its line printed) has made
     ``status`` 128 + its number; one that came after the command had done its work (the summary printed)
     is said here, with that status; a second one meanwhile still quits at once (:func:`mlevolve.stop.on_stop`)."""
+    getattr(threading, "_shutdown", lambda: None)()  # as the interpreter's exit begins: its threads joined
     atexit._run_exitfuncs()
     if stop.STOPPED and status != 128 + stop.STOPPED[0]:  # after the command: what it did stands
         with contextlib.suppress(Exception):

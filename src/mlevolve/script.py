@@ -123,7 +123,12 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, whose mistakes (an unknown option, a bad value, a missing argument, a script's
     own ``parser.error``) end as the ``mlevolve`` command's do: ``SCRIPT: error: MESSAGE`` and a hint
     on the next line, exit status 2, without argparse's usage lines.  An unknown option is reported
-    before any other mistake (:func:`unknown_options`)."""
+    before any other mistake (:func:`unknown_options`).  A ``type=int`` value is read by the one rule of an
+    integer (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20`` or ``1e3``; no sign or space)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("type", int, read_int)  # argparse still names the type "int" in its message
 
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
