@@ -7,9 +7,9 @@ fitness= and the family size as mlevolve run does, 258 and 454 before Ctrl-C end
 and 459 with did-you-mean hints for task options and flags, 9 lines, after compacting the loops by 6; 3
 more for a task spec that names no task, `:target=y`, which the scripts read as the current folder: 268 and
 463 on this test's examples; 1 more for options run together, `target=y,problem=regression`, named as such,
-the integer reader shared with the library costing none; 46 more, 314 and 509 on this test's examples, for the one rule of an integer
-(read_int, the flags' too, and its hint), the task's one name printed (spec_name), hints that mend the spec typed
-and the closest option value, letter case aside: qa32);
+the integer reader shared with the library costing none; 46 more, 314 and 509 on this test's examples, for the
+one rule of an integer (read_int, the flags' too, and its hint), the task's one name printed (spec_name), hints
+that mend the spec typed and the closest option value, letter case aside: qa32);
 user names that collide with the script's own names are renamed, not shadowing anything."""
 
 from __future__ import annotations
