@@ -22,7 +22,7 @@ import random
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,7 +61,7 @@ def read_source(path: str | Path) -> str:
         db = shlex.quote(str(p))
         raise MlevError("an SQLite database, not a .mlev program", file=str(p),
                         hint=f"if it is a run's archive, `mlevolve show {db} --best` prints its best program and "
-                             f"`mlevolve export --db {db} --best -o best.py` writes it as a script")
+                             f"`mlevolve export {db} --best -o best.py` writes it as a script")
     nul = data.find(b"\0")
     if nul >= 0:
         raise MlevError(f"binary file (a NUL byte at offset {nul})", file=str(p),
@@ -575,6 +575,34 @@ class RunInterrupted(KeyboardInterrupt):
         self.saved = saved
 
 
+# Settings an algorithm does not read (beyond DiversityConfig's, whose metadata names their algorithm): one given
+# with another algorithm would be ignored silently.
+_UNREAD = {"random": ("draws every candidate afresh", ("population", "tournament")),
+           "mu_plus_lambda": ("draws parents uniformly", ("tournament",)),
+           "nsga2": ("draws parents uniformly", ("tournament",)),
+           "map-elites": ("draws parents from its grid's cells", ("tournament",))}
+
+
+def check_settings_read(algorithm: str, given: Sequence[str]) -> None:
+    """Refuse a setting named in ``given`` (:func:`evolve`'s parameters, :class:`DiversityConfig`'s fields) that
+    ``algorithm`` would ignore: an island or MAP-Elites setting with another algorithm, random search's population
+    or tournament.  The one rule: :func:`evolve` passes the settings off their defaults, ``mlevolve evolve`` the
+    flags typed (so ``--tournament 3`` with nsga2 is refused although 3 is the default).  Raises :class:`SettingError`.
+    """
+    from mlevolve.gp.search import ALGORITHMS
+
+    owner = {f.name: f.metadata["algorithm"] for f in fields(DiversityConfig)}
+    for name in given if algorithm in ALGORITHMS else ():  # an unknown algorithm: refused as such (evolve)
+        if owner.get(name, algorithm) != algorithm:
+            raise SettingError(f"{{{name}}} is a setting of {{algorithm}} {owner[name]}; this run's is {algorithm}: "
+                               "it would be ignored", hint=f"add {{algorithm}} {owner[name]}, or drop {{{name}}}")
+        why, unread = _UNREAD.get(algorithm, ("", ()))
+        if name in unread:
+            readers = ", ".join(a for a in ALGORITHMS if name not in _UNREAD.get(a, ("", ()))[1])
+            raise SettingError(f"{{algorithm}} {algorithm} {why}: {{{name}}} would be ignored",
+                               hint=f"drop {{{name}}}, or choose an {{algorithm}} that reads it: {readers}")
+
+
 def evolve(
     program: Program | str | Path,
     evolve: Sequence[str] = ("all",),
@@ -636,6 +664,10 @@ def evolve(
     _at_least(budget=budget, epochs=epochs, tournament=tournament)
     _at_least(0, digits=digits)
     _at_least(2, population=population)
+    check_settings_read(algorithm, [name for name, value, default in (
+        ("population", population, EvolveConfig.population), ("tournament", tournament, EvolveConfig.tournament),
+        *((f.name, getattr(diversity, f.name), f.default) for f in fields(DiversityConfig) if diversity is not None),
+    ) if value != default])
     _confirms(confirm)
     check_seed(seed)
     if init not in INITS:
@@ -714,7 +746,7 @@ def evolve(
                 # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
                 replay = not parallel and not archive.meta().get("parallel")
                 if source is not None and archive.meta().get("data_path") != source[0]:
-                    archive.set_meta("data_path", source[0])  # where the data is now: `export --db` works anywhere
+                    archive.set_meta("data_path", source[0])  # where the data is now: `export DB` works anywhere
                 if parallel:
                     archive.set_meta("parallel", True)
                 if not quiet and (held := archive.count()):
@@ -802,7 +834,7 @@ def next_commands(db: str | Path, best_hash: str | None = None) -> builtins.list
     show, export = ("--best", "--best") if best_hash is None else (best_hash[:12], f"--hash {best_hash[:12]}")
     return [f"mlevolve show {q(str(db))} {show} --confirm 5",
             f"mlevolve report {q(str(db))} -o {q(str(stem) + '.html')}",
-            f"mlevolve export --db {q(str(db))} {export} -o {q(str(stem) + '.py')}"]
+            f"mlevolve export {q(str(db))} {export} -o {q(str(stem) + '.py')}"]
 
 
 def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", fitted: bool = False) -> dict[str, Any]:
@@ -1050,8 +1082,13 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
 
     _at_least(top=top)
     _at_least(0, digits=digits)
-    if Path(output).resolve() == Path(db).resolve():
-        raise MlevError("the report would overwrite the archive", file=str(db), hint="pass -o OUT.html")
+    for archive in (db, baseline) if baseline is not None else (db,):  # by resolved path: ./a.db is a.db
+        if Path(output).resolve() == Path(archive).resolve():
+            raise MlevError("the report would overwrite the archive", file=str(archive), hint="pass -o OUT.html")
+    if baseline is not None and Path(baseline).resolve() == Path(db).resolve():
+        raise MlevError("the baseline is this run's own archive: its curve would be drawn against itself",
+                        file=str(baseline), hint="pass another run's archive of the same task, e.g. a random search's "
+                        "(mlevolve evolve ... --algorithm random --db base.db)")
     check_output(output, "output", "report")  # in a folder that exists: a typo's folder is refused, not made
     run = data.load(db, top=top, digits=digits)
     other = data.load(baseline) if baseline is not None else None
@@ -1088,7 +1125,7 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     shown (simplified: the same values) with the run's task (a data file by absolute path), under a
     first comment line naming the archive; and the options with which ``mlevolve run`` scores it as
     the run did (the run's ``--seed`` and ``--epochs`` where they are not the defaults).  What
-    ``mlevolve export --db DB -o FILE.mlev`` writes, for ``mlevolve run`` or a later search to start from."""
+    ``mlevolve export DB -o FILE.mlev`` writes, for ``mlevolve run`` or a later search to start from."""
     from mlevolve.dsl.printer import format_program
 
     program, meta, _ = _archived(db, key, None, grammar, data_task=True)
@@ -1159,7 +1196,7 @@ def _check_archived(text: str, where: str, meta: Mapping[str, Any], db: str | Pa
 
 def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:
     """The task spec of an archived run, its data file given by absolute path and checked by digest:
-    the one way every command that re-evaluates from an archive (``export --db``, ``show --confirm``)
+    the one way every command that re-evaluates from an archive (``export DB``, ``show --confirm``)
     finds the run's data.  Raises :class:`MlevError` (naming ``db``) when the file is missing or changed."""
     from mlevolve.interpreter.tasks import data_source
 
@@ -1168,7 +1205,7 @@ def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:
         tasks = spec.split(":", 1)[-1]
         raise MlevError(f"a meta archive (of `mlevolve meta`): its programs were scored on the tasks {tasks}, "
                         "not on one task", file=str(db),
-                        hint=f"`mlevolve export --db {db} --best --task {tasks.split(',')[0]} -o best.py` exports its "
+                        hint=f"`mlevolve export {db} --best --task {tasks.split(',')[0]} -o best.py` exports its "
                              "best for one task; the meta run's answer is its grammar file (`mlevolve evolve FILE "
                              "--grammar GRAMMAR.toml`)")
     if not isinstance(spec, str) or not isinstance(path, str) or not digest:

@@ -35,7 +35,7 @@ from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
-from mlevolve.interpreter.standalone.common import NUMBER
+from mlevolve.interpreter.standalone.common import NUMBER, read_int
 from mlevolve.messages import GIVEN_TWICE, HELP
 from mlevolve.results import dumps, shown_program
 from mlevolve.script import ArgumentParser, closest_choice, closest_option, flushed, stdout_gone
@@ -289,7 +289,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if result["failure"] else 0
 
 
+def _archive_given(args: argparse.Namespace) -> None:
+    """``export DB``: a run's archive (a ``.db`` file, or any SQLite file) given as the positional argument is read
+    as ``best DB`` and ``show DB`` read theirs; ``--db DB`` still reads it (given both ways, it is refused)."""
+    path = Path(args.file) if args.file is not None else None
+    if path is None or not (path.suffix.lower() == ".db" or (path.is_file() and _starts_sqlite(path))):
+        return
+    if args.db is not None:
+        raise MlevError("give the archive once: as DB or as --db DB, not both",
+                        hint=f"mlevolve export {shlex.quote(args.file)} --best -o OUT.py")
+    args.db, args.file = args.file, None
+
+
+def _starts_sqlite(path: Path) -> bool:
+    """Whether the file at ``path`` begins as an SQLite database does (False where it cannot be read)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(16) == b"SQLite format 3\0"
+    except OSError:
+        return False
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
+    _archive_given(args)
     grammar = load_grammar(args.grammar) if args.grammar else None  # None: the base grammar, or the run's
     if str(args.output).endswith(".mlev"):  # the program itself, not a script
         return _export_program(args, grammar)
@@ -302,8 +324,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         _no_training_flags(args, "--component writes a module that trains nothing",
                            "drop it, or export the training script (without --component)")
         if bool(args.db) == bool(args.file):
-            raise MlevError("--component exports a definition of a .mlev FILE or of an archive's program (--db)",
-                            hint="mlevolve export FILE --component NAME -o module.py, or --db DB [--hash H]")
+            raise MlevError("--component exports a definition of a .mlev FILE or of an archive's program (DB)",
+                            hint="mlevolve export FILE --component NAME -o module.py, or DB [--hash H]")
         program: Program | str = args.file
         if args.db:  # the best program, or the one --hash names
             program = api.archived_program(args.db, args.hash, grammar=grammar)
@@ -311,15 +333,15 @@ def _cmd_export(args: argparse.Namespace) -> int:
     elif args.db:
         if args.file:
             raise MlevError("give either FILE or --db, not both", hint="mlevolve export FILE -o OUT.py, or mlevolve "
-                           "export --db DB [--hash H] -o OUT.py")
+                           "export DB [--hash H] -o OUT.py")
         source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, script=script, **given)
     elif args.file:
         _no_archive_flags(args)
         source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, script=script,
                                                         **given))
     else:
-        raise MlevError("nothing to export: give FILE, or --db DB with --best or --hash H",
-                        hint="mlevolve export FILE -o OUT.py, or mlevolve export --db DB --best -o OUT.py")
+        raise MlevError("nothing to export: give FILE (a .mlev program) or DB (a run's archive)",
+                        hint="mlevolve export FILE -o OUT.py, or mlevolve export DB --best -o OUT.py")
     if args.output == "-":  # the script on stdout, as is (`mlevolve export f.mlev -o - | less`)
         sys.stdout.write(source)
         return 0
@@ -337,8 +359,8 @@ def _no_archive_flags(args: argparse.Namespace) -> None:
     is one program (they were ignored)."""
     flag = "--best" if args.best else "--hash" if args.hash is not None else None
     if flag is not None:
-        raise MlevError(f"{flag} chooses a program of a run's archive: it goes with --db, not with FILE",
-                        hint="mlevolve export FILE -o OUT.py, or mlevolve export --db DB " +
+        raise MlevError(f"{flag} chooses a program of a run's archive: it goes with DB, not with FILE",
+                        hint="mlevolve export FILE -o OUT.py, or mlevolve export DB " +
                              ("--best" if args.best else f"--hash {shlex.quote(args.hash)}") + " -o OUT.py")
 
 
@@ -350,10 +372,10 @@ def _no_training_flags(args: argparse.Namespace, what: str, hint: str) -> None:
 
 
 def _export_program(args: argparse.Namespace, grammar: GrammarSpec | None) -> int:
-    """``export --db DB [--best | --hash H] -o FILE.mlev``: the archived program as ``.mlev`` text."""
+    """``export DB [--best | --hash H] -o FILE.mlev``: the archived program as ``.mlev`` text."""
     if not args.db or args.file or args.component is not None:
-        raise MlevError("-o FILE.mlev writes a run's program as .mlev text: it takes --db DB (with --best or --hash H)",
-                        hint="mlevolve export --db DB --best -o best.mlev; a .py output writes a training script")
+        raise MlevError("-o FILE.mlev writes a run's program as .mlev text: it takes DB (with --best or --hash H)",
+                        hint="mlevolve export DB --best -o best.mlev; a .py output writes a training script")
     _no_training_flags(args, "a .mlev output is the program alone", "drop it, or write a .py script")
     api.check_output(args.output, kind="program")
     text, options = api.export_program(args.db, args.hash, grammar=grammar)
@@ -388,28 +410,10 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     return 0
 
 
-# Settings an algorithm does not read (beyond DiversityConfig's, whose metadata names their algorithm): a flag
-# of one given with another algorithm would be ignored silently.
-_UNREAD = {"random": ("draws every candidate afresh", ("population", "tournament")),
-           "mu_plus_lambda": ("draws parents uniformly", ("tournament",)),
-           "nsga2": ("draws parents uniformly", ("tournament",)),
-           "map-elites": ("draws parents from its grid's cells", ("tournament",))}
-
-
 def _no_ignored_flags(args: argparse.Namespace) -> None:
-    """Refuse a flag given for ``evolve`` that the chosen ``--algorithm`` would ignore: an island or MAP-Elites
-    setting with another algorithm, random search's population or tournament."""
-    owner = {f.name: f.metadata["algorithm"] for f in fields(DiversityConfig)}
-    for name in sorted(args.given, key=list(vars(args)).index):
-        if owner.get(name, args.algorithm) != args.algorithm:
-            raise MlevError(f"{flag_of(name)} is a setting of --algorithm {owner[name]}; this run's is "
-                            f"{args.algorithm}: it would be ignored",
-                            hint=f"add --algorithm {owner[name]}, or drop {flag_of(name)}")
-        why, unread = _UNREAD.get(args.algorithm, ("", ()))
-        if name in unread:
-            raise MlevError(f"--algorithm {args.algorithm} {why}: {flag_of(name)} would be ignored",
-                            hint=f"drop {flag_of(name)}, or choose an --algorithm that reads it: " +
-                            ", ".join(a for a in ALGORITHMS if name not in _UNREAD.get(a, ("", ()))[1]))
+    """Refuse a flag given for ``evolve`` that the chosen ``--algorithm`` would ignore
+    (:func:`mlevolve.api.check_settings_read`, the API's rule, on the flags typed)."""
+    api.check_settings_read(args.algorithm, sorted(args.given, key=list(vars(args)).index))
 
 
 def _json_digits(args: argparse.Namespace) -> int:
@@ -576,14 +580,18 @@ def _option(p: argparse.ArgumentParser, call: Callable[..., Any], name: str, hel
 class _Ascii:
     """An argparse ``type`` reading ``kind`` (int or float) from ASCII decimal text only: Python's ``int`` and
     ``float`` also take other scripts' digits (``١٢``) and ``1_000``, which the command refuses as argparse
-    refuses any bad value ("invalid int value: '1_000'")."""
+    refuses any bad value ("invalid int value: '1_000'").  An integer is read by the one rule of every integer
+    a user types (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20`` or ``1e3``, no sign or space),
+    a task option's and an exported script's flag's too."""
 
     def __init__(self, kind: type) -> None:
         self.kind = kind
         self.__name__ = kind.__name__  # what argparse names in its message
 
     def __call__(self, text: str) -> Any:
-        if not NUMBER.fullmatch(text.strip()) or (self.kind is int and not text.strip().lstrip("+-").isdigit()):
+        if self.kind is int:
+            return read_int(text)
+        if not NUMBER.fullmatch(text.strip()):
             raise ValueError(text)
         return self.kind(text)
 
@@ -651,17 +659,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_run)
 
     p = sub.add_parser("export", help="write a program as a standalone Python training script")
-    p.add_argument("file", metavar="FILE", nargs="?", help="a .mlev file (or use --db)")
+    p.add_argument("file", metavar="FILE|DB", nargs="?", help="a .mlev file, or a run's archive (a .db file, as "
+                   "`best DB` takes it) to export its best program (--best) or another (--hash H)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.py",
-                   help="where to write the script (-: print it); OUT.mlev (with --db) writes the run's program "
+                   help="where to write the script (-: print it); OUT.mlev (with DB) writes the run's program "
                         "itself, for `mlevolve run` or another search to start from")
-    p.add_argument("--db", metavar="DB", help="export from a run's archive instead of a file")
-    p.add_argument("--component", metavar="NAME", help="write definition NAME (of FILE, or of the --db program) as "
+    p.add_argument("--db", metavar="DB", help=argparse.SUPPRESS)  # the archive as a flag: what DB was before
+    p.add_argument("--component", metavar="NAME", help="write definition NAME (of FILE, or of the DB's program) as "
                    "a drop-in module instead (optimizer: torch.optim.Optimizer, learner: scikit-learn estimator, "
                    "formula: NumPy + SymPy...)")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--best", action="store_true", help="with --db: the best program (the default)")
-    which.add_argument("--hash", metavar="H", help="with --db: the program whose hash starts with H")
+    which.add_argument("--best", action="store_true", help="with DB: the best program (the default)")
+    which.add_argument("--hash", metavar="H", help="with DB: the program whose hash starts with H")
     _training_flags(p, api.export, archived=True)
     p.set_defaults(run=_cmd_export)
 
@@ -760,14 +769,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _training_flags(p: argparse.ArgumentParser, call: Callable[..., Any], *, archived: bool = False) -> None:
     """--task, --seed, --epochs and --grammar of ``call``; ``archived``: the command also reads a run's
-    archive (--db), whose seed and epochs are the defaults there (--seed/--epochs are then None unless given)."""
+    archive (DB), whose seed and epochs are the defaults there (--seed/--epochs are then None unless given)."""
     p.add_argument("--task", metavar="T", help="task name or data file (default: the program's `task` line)")
-    run = "; with --db, the run's" if archived else ""
+    run = "; with DB, the run's" if archived else ""
     for name, text in (("seed", "random seed"), ("epochs", "training epochs for neural programs")):
         default = inspect.signature(call).parameters[name].default
         p.add_argument(flag_of(name), dest=name, type=_ascii(int), metavar=name.upper(),
                        default=None if archived else default, help=f"{text} (default {default}{run})")
-    must = "; with --db, it must be the run's" if archived else ""
+    must = "; with DB, it must be the run's" if archived else ""
     p.add_argument("--grammar", metavar="FILE", help=f"typed grammar (default: the base grammar{must})")
 
 

@@ -31,4 +31,5 @@ SEED_RANGE = Message("{name} must be at least 0 and below 2**63, got {got}",
                      "a seed is a whole number from 0 to 2**63 - 1")
 AT_LEAST = Message("{name} must be at least {low}, got {got}", "pass {name} {low} or more")
 GIVEN_TWICE = "argument {flag}: given twice; give it once"  # the hint: HELP
+INTEGER_RULE = "an integer is ASCII digits, as 20 or 1e3: no sign, space, decimal point or _"  # read_int's
 HELP = "run `{prog} --help`"  # the hint of a mistake argparse finds (an unknown option, a bad value)

@@ -16,7 +16,8 @@ from typing import Any, NoReturn, TypeVar
 
 from mlevolve.dsl.errors import MlevError, closest, did_you_mean
 from mlevolve.dsl.ir import Span
-from mlevolve.messages import HELP
+from mlevolve.interpreter.standalone.common import read_int
+from mlevolve.messages import HELP, INTEGER_RULE
 
 EXIT_USAGE = 2  # as the command line's
 _T = TypeVar("_T")
@@ -110,8 +111,11 @@ def closest_option(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> s
 
 def closest_choice(message: str) -> str:
     """For argparse's "argument --X: invalid choice: 'V' (choose from 'A', 'B')", the hint's start naming
-    the choice closest to V (:func:`~mlevolve.dsl.errors.did_you_mean`); ``""`` for any other message."""
+    the choice closest to V (:func:`~mlevolve.dsl.errors.did_you_mean`); for "invalid int value", the rule of an
+    integer (:data:`~mlevolve.messages.INTEGER_RULE`); ``""`` for any other message."""
     typo = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if "invalid int value" in message:
+        return INTEGER_RULE + "; "
     return did_you_mean(typo[1], re.findall(r"'([^']*)'", typo[2])) if typo else ""
 
 
@@ -119,7 +123,12 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, whose mistakes (an unknown option, a bad value, a missing argument, a script's
     own ``parser.error``) end as the ``mlevolve`` command's do: ``SCRIPT: error: MESSAGE`` and a hint
     on the next line, exit status 2, without argparse's usage lines.  An unknown option is reported
-    before any other mistake (:func:`unknown_options`)."""
+    before any other mistake (:func:`unknown_options`).  A ``type=int`` value is read by the one rule of an
+    integer (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20`` or ``1e3``; no sign or space)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("type", int, read_int)  # argparse still names the type "int" in its message
 
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
@@ -187,9 +196,9 @@ def at_least(low: int) -> Callable[[str], int]:
     count a script cannot run with is a usage error (exit status 2), not an empty result's traceback."""
     def parse(text: str) -> int:
         try:
-            value = int(text) if text.isascii() else int("x")  # ASCII digits only, as the command line's
+            value = read_int(text)  # the one rule of an integer: the command line's, a task option's
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r} ({INTEGER_RULE})") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
         return value
@@ -212,6 +221,7 @@ def positive(text: str) -> float:
 def int_list(text: str) -> list[int]:
     """An argparse ``type``: comma-separated whole numbers (``"0,1,2"``; empty items skipped)."""
     try:
-        return [int(item) for item in text.split(",") if item.strip()]
+        return [read_int(item.strip()) for item in text.split(",") if item.strip()]  # spaces around a comma aside
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r} ({INTEGER_RULE})"
+                                         ) from None

@@ -67,7 +67,7 @@ def test_evolve_an_unknown_definition(capsys: Capsys, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--budget", "0"], "--budget must be at least 1, got 0"),
-    (["--budget", "-3"], "--budget must be at least 1, got -3"),
+    (["--budget", "-3"], "argument --budget: invalid int value: '-3'"),  # no sign: the one rule of an integer
     (["--population", "1"], "--population must be at least 2, got 1"),
     (["--tournament", "0"], "--tournament must be at least 1"),
     (["--epochs", "0"], "--epochs"),

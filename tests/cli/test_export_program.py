@@ -1,10 +1,12 @@
-"""``mlevolve export --db DB --best -o FILE.mlev``: a run's program as ``.mlev`` text, which ``mlevolve run``
+"""``mlevolve export DB --best -o FILE.mlev``: a run's program as ``.mlev`` text, which ``mlevolve run``
 scores as the run did (with the options it prints)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import pytest
 
 from mlevolve.api import evolve
 from mlevolve.gp.archive import Archive
@@ -41,7 +43,31 @@ def test_a_mlev_output_is_refused_where_it_cannot_be_the_run_s_program(tmp_path:
     assert "exists and is not a program mlevolve wrote: it is not overwritten" in err
     assert mine.read_text() == "algorithm mine\n"
     err = usage_error(capsys, "export", str(EXAMPLES / "quartic.mlev"), "-o", str(tmp_path / "q.mlev"))
-    assert "-o FILE.mlev writes a run's program as .mlev text: it takes --db DB" in err
+    assert "-o FILE.mlev writes a run's program as .mlev text: it takes DB" in err
     err = usage_error(capsys, "export", "--db", str(db), "--best", "--seed", "1", "-o", str(tmp_path / "b.mlev"))
     assert "a .mlev output is the program alone: --seed does not apply" in err
     assert not (tmp_path / "q.mlev").exists() and not (tmp_path / "b.mlev").exists()
+
+
+def test_export_takes_the_archive_as_best_and_show_do(tmp_path: Path, capsys: Capsys) -> None:
+    """``export DB`` (positional, as ``best DB`` and ``show DB``), the same as ``--db DB``; an SQLite file of
+    another suffix is an archive too; the archive given both ways is refused."""
+    db = _run(tmp_path)
+    copy = tmp_path / "run.sqlite"
+    copy.write_bytes(db.read_bytes())
+    scripts = []
+    for argv in ([str(db)], ["--db", str(db)], [str(copy), "--best"]):
+        out = tmp_path / f"s{len(scripts)}.py"
+        code, printed, _ = cli(capsys, "export", *argv, "-o", str(out))
+        assert code == 0 and printed.startswith(f"wrote {out}")
+        scripts.append(out.read_text().replace(str(copy), str(db)).split("\n", 3)[3])  # past the file's name
+    assert scripts[0] == scripts[1] == scripts[2]
+    err = usage_error(capsys, "export", str(db), "--db", str(db), "-o", str(tmp_path / "x.py"))
+    assert err.splitlines() == ["mlevolve export: error: give the archive once: as DB or as --db DB, not both",
+                                f"hint: mlevolve export {db} --best -o OUT.py"]
+    err = usage_error(capsys, "export", str(tmp_path / "none.db"), "-o", str(tmp_path / "x.py"))
+    assert err.splitlines()[0] == f"{tmp_path / 'none.db'}: error: no such archive"
+    with pytest.raises(SystemExit):
+        cli(capsys, "export", "--help")
+    printed = capsys.readouterr().out
+    assert "FILE|DB" in printed and "--db" not in printed  # one way in the help

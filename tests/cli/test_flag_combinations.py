@@ -17,6 +17,7 @@ import pytest
 import mlevolve
 from mlevolve import api
 from mlevolve.dsl.errors import SettingError
+from mlevolve.messages import INTEGER_RULE
 from tests.conftest import EXAMPLES, Capsys, usage_error
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
@@ -31,8 +32,8 @@ LEARNER = str(EXAMPLES / "linear_regression.mlev")
      ["mlevolve sample: error: bad --var ' x :Scalar': 'x' is given twice (x:Tensor, then  x :Scalar)",
       "hint: give each variable once, e.g. --var x:Tensor --var y:Scalar"]),
     (["sample", "--type", "Scalar", "--seed", "-1"],
-     ["mlevolve sample: error: --seed must be at least 0 and below 2**63, got -1",
-      "hint: a seed is a whole number from 0 to 2**63 - 1"]),
+     ["mlevolve sample: error: argument --seed: invalid int value: '-1'",
+      f"hint: {INTEGER_RULE}; run `mlevolve sample --help`"]),
     (["sample", "--type", "Scalar", "--seed", str(2**63)],
      [f"mlevolve sample: error: --seed must be at least 0 and below 2**63, got {2**63}",
       "hint: a seed is a whole number from 0 to 2**63 - 1"]),
@@ -40,11 +41,11 @@ LEARNER = str(EXAMPLES / "linear_regression.mlev")
      ["mlevolve sample: error: --depth must be at most 24, got 25",
       "hint: a full tree doubles with each level: depth 20 prints about 40,000 characters"]),
     (["export", QUARTIC, "-o", "{tmp}/q.py", "--best"],
-     ["mlevolve export: error: --best chooses a program of a run's archive: it goes with --db, not with FILE",
-      "hint: mlevolve export FILE -o OUT.py, or mlevolve export --db DB --best -o OUT.py"]),
+     ["mlevolve export: error: --best chooses a program of a run's archive: it goes with DB, not with FILE",
+      "hint: mlevolve export FILE -o OUT.py, or mlevolve export DB --best -o OUT.py"]),
     (["export", QUARTIC, "-o", "{tmp}/q.py", "--hash", "ab12"],
-     ["mlevolve export: error: --hash chooses a program of a run's archive: it goes with --db, not with FILE",
-      "hint: mlevolve export FILE -o OUT.py, or mlevolve export --db DB --hash ab12 -o OUT.py"]),
+     ["mlevolve export: error: --hash chooses a program of a run's archive: it goes with DB, not with FILE",
+      "hint: mlevolve export FILE -o OUT.py, or mlevolve export DB --hash ab12 -o OUT.py"]),
     (["show", QUARTIC, "--sympy", "-n", "3"],  # printed the file's one formula, -n ignored
      [f"mlevolve show: error: -n goes with a run's archive; {QUARTIC} is one program, printed as written",
       f"hint: mlevolve show {QUARTIC} --sympy, or mlevolve show DB --best -n N --sympy"]),

@@ -1,7 +1,7 @@
 """A file that is not a run's archive, given to a command that reads one: what it is, and the path to pass.
 
 The archive's refusals were written for a run (``pass a new --db path``: a new path starts a new
-run), which a read command (best, show, report, export --db) cannot do: its hint names a run's archive.
+run), which a read command (best, show, report, export DB) cannot do: its hint names a run's archive.
 """
 
 from __future__ import annotations
@@ -67,4 +67,4 @@ def test_a_program_command_given_an_archive_points_to_show_and_export(
     assert err.splitlines() == [
         f"{path}: error: an SQLite database, not a .mlev program",
         f"hint: if it is a run's archive, `mlevolve show {path} --best` prints its best program and "
-        f"`mlevolve export --db {path} --best -o best.py` writes it as a script"]
+        f"`mlevolve export {path} --best -o best.py` writes it as a script"]

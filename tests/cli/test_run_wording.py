@@ -74,7 +74,7 @@ def test_the_next_commands_name_the_summarys_best_when_the_budget_is_below_the_a
     best = re.search(r"^best: .*\(hash ([0-9a-f]{12}), candidate \d+\)$", out, re.MULTILINE)
     assert code == 0 and best is not None
     assert f"    mlevolve show {db} {best[1]} --confirm 5" in out.splitlines()
-    assert f"    mlevolve export --db {db} --hash {best[1]} -o {tmp_path / 'r.py'}" in out.splitlines()
+    assert f"    mlevolve export {db} --hash {best[1]} -o {tmp_path / 'r.py'}" in out.splitlines()
     code, shown, _ = cli(capsys, "show", db, best[1])
     assert code == 0 and best[1] in shown
 
@@ -115,8 +115,8 @@ def test_a_budget_below_what_the_archive_holds_evaluates_nothing_and_says_so(
     from mlevolve.report import summary
 
     (tmp_path / "lin.mlev").write_text("algorithm lin\ntask koza_quartic\nformula f(x: Scalar) -> Scalar = x\n")
-    common: dict[str, Any] = {"db": tmp_path / "a.db", "algorithm": algorithm, "population": 12, "workers": workers,
-                              "quiet": True}
+    common: dict[str, Any] = {"db": tmp_path / "a.db", "algorithm": algorithm, "workers": workers, "quiet": True,
+                              **({} if algorithm == "random" else {"population": 12})}  # random reads none
     api.evolve(tmp_path / "lin.mlev", ["f"], budget=12, **common)
     shown: list[int] = []
     original = progress.Progress.__call__

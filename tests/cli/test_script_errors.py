@@ -127,7 +127,7 @@ def test_at_least_and_int_list_parse_or_say_why_not() -> None:
     import argparse
 
     assert at_least(1)("3") == 3 and at_least(0)("0") == 0
-    for text, why in (("0", "must be at least 1, got 0"), ("-2", "must be at least 1, got -2"),
+    for text, why in (("0", "must be at least 1, got 0"), ("-2", "expected a whole number, got '-2'"),
                       ("2.5", "expected a whole number, got '2.5'")):
         with pytest.raises(argparse.ArgumentTypeError, match=why):
             at_least(1)(text)

@@ -17,6 +17,7 @@ from mlevolve import api
 from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.tasks import load_task
+from mlevolve.messages import INTEGER_RULE
 from tests.conftest import (
     FORMULA_AB,
     ROOT,
@@ -129,9 +130,12 @@ def test_a_short_row_is_named_by_its_line_as_every_other_data_mistake(tmp_path: 
 @pytest.mark.parametrize(("flags", "error"), [
     (["--seed", "\u0661\u0662"], "argument --seed: invalid int value: '\u0661\u0662'"),
     (["--seed", "1_000"], "argument --seed: invalid int value: '1_000'"),
-    (["--seed", "-1"], "--seed must be at least 0 and below 2**63, got -1"),
+    (["--seed", "-1"], "argument --seed: invalid int value: '-1'"),  # no sign: the one rule of an integer
+    (["--seed", "+3"], "argument --seed: invalid int value: '+3'"),
+    (["--seed", " 3"], "argument --seed: invalid int value: ' 3'"),
+    (["--seed", "9223372036854775808"], "--seed must be at least 0 and below 2**63, got 9223372036854775808"),
     (["--seed", "3", "--seed", "3"], "argument --seed: given twice; give it once"),
-    (["--seed", "+3"], None),
+    (["--seed", "3e0"], None),
 ])
 def test_an_exported_script_reads_its_numbers_in_ascii_digits_as_the_command_does(
         tmp_path: Path, flags: list[str], error: str | None) -> None:
@@ -147,6 +151,7 @@ def test_an_exported_script_reads_its_numbers_in_ascii_digits_as_the_command_doe
     else:
         assert (done.returncode, done.stdout) == (2, "")
         hint = "a seed is a whole number from 0 to 2**63 - 1" if "2**63" in error else "run `quartic.py --help`"
+        hint = f"{INTEGER_RULE}; {hint}" if "invalid int" in error else hint  # mlevolve's words
         assert done.stderr == f"quartic.py: error: {error}\nhint: {hint}\n"
 
 

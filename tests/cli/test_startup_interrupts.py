@@ -131,3 +131,24 @@ def test_a_second_ctrl_c_while_the_first_stop_ends_is_never_a_death_by_sigint(tm
             proc.wait()
     assert proc.returncode == 130 and "Traceback" not in err, (proc.returncode, err)
     assert err.splitlines()[0].startswith(("mlevolve evolve: interrupted", "mlevolve: Ctrl-C again")), err
+
+
+_AS_IT_EXITS = """
+import atexit, signal, sys
+
+atexit.register(signal.raise_signal, getattr(signal, sys.argv[1]))  # a stop signal once the command is done
+sys.argv = ["mlevolve", *sys.argv[2:]]
+from mlevolve.__main__ import main
+main()
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("name", "status", "word"), [("SIGINT", 130, "Ctrl-C"), ("SIGTERM", 143, "SIGTERM")])
+def test_a_stop_signal_after_the_command_is_done_is_said_in_one_line(name: str, status: int, word: str) -> None:
+    """The process ends through :func:`mlevolve.__main__._exit`, its handler in place to the end: the
+    interpreter's shutdown (about 0.9 s after a meta run) ended it killed by SIGINT, with no line."""
+    done = subprocess.run([sys.executable, "-c", _AS_IT_EXITS, name, "check", QUARTIC], capture_output=True,
+                          text=True, env=environment(), timeout=60, preexec_fn=sigint_default)
+    assert (done.returncode, done.stdout.split(":")[0], done.stderr.splitlines()) == (
+        status, QUARTIC, [f"mlevolve: {word} as the command exited, after it had finished: what it wrote is saved"])

@@ -70,10 +70,10 @@ def test_the_kind_check_reads_no_data_and_writes_rl_as_rl() -> None:
      "options of a data file: target, problem"),
     ('"data.csv:target=y:fitness=msee"', _LEARNER,
      "option fitness=msee of task 'data.csv', a data file for a learner, must be mse or squashed or relative",
-     "did you mean 'mse'? write e.g. data.csv:fitness=mse"),
+     "did you mean 'mse'? write e.g. data.csv:target=y:fitness=mse"),
     ('"data.csv:target=y:problem=regresion"', _NETWORK,
      "option problem=regresion of task 'data.csv', a data file, must be classification or regression",
-     "did you mean 'regression'? write e.g. data.csv:problem=classification"),
+     "did you mean 'regression'? write e.g. data.csv:target=y:problem=regression"),
     ('"koza_quartic:n_train=0"', _FORMULA, "option n_train=0 of task 'koza_quartic' must be an integer from 1 to "
      "1,000,000", "write e.g. koza_quartic:n_train=20"),
     ('"linear:dimm=3"', _LEARNER, "unknown option 'dimm=3' for task 'linear', a learner family",
@@ -147,5 +147,5 @@ def test_a_meta_archive_is_named_as_such_where_a_task_is_needed() -> None:
     assert caught.value.render().splitlines() == [
         "m.db: error: a meta archive (of `mlevolve meta`): its programs were scored on the tasks nguyen1,nguyen5, "
         "not on one task",
-        "hint: `mlevolve export --db m.db --best --task nguyen1 -o best.py` exports its best for one task; the meta "
+        "hint: `mlevolve export m.db --best --task nguyen1 -o best.py` exports its best for one task; the meta "
         "run's answer is its grammar file (`mlevolve evolve FILE --grammar GRAMMAR.toml`)"]

@@ -21,7 +21,7 @@ LINEAR = str(EXAMPLES / "linear_regression.mlev")
 
 @pytest.mark.parametrize("spec, error, hint", [
     ("{csv}:target=y:problem=foo", "option problem=foo of task '{csv}', a data file for a formula, must be "
-     "regression", "write e.g. {csv}:problem=regression"),
+     "regression", "write e.g. {csv}:target=y:problem=regression"),
     ("{csv}:target=y:foo=1", "unknown option 'foo=1' for task '{csv}', a data file for a formula",
      "options of a data file for a formula: target, problem"),
     ("nguyen4:dim=3", "unknown option 'dim=3' for task 'nguyen4', a formula task",

@@ -40,7 +40,9 @@ def test_values_are_not_options() -> None:
     assert unknown_options(parser, ["--seed", "-1", "--db", "a b", "f"]) == []
     assert unknown_options(parser, ["f", "--", "--bogus"]) == []
     assert unknown_options(parser, ["--x", "--seed=2", "-y"]) == ["--x", "-y"]
-    assert parser.parse_args(["--seed", "-1", "--db", "d", "f"]) == argparse.Namespace(db="d", seed=-1, file="f")
+    assert parser.parse_args(["--seed", "1e1", "--db", "d", "f"]) == argparse.Namespace(db="d", seed=10, file="f")
+    with pytest.raises(SystemExit):  # -1 is a value, refused as one: no sign (the one rule of an integer)
+        parser.parse_args(["--seed", "-1", "--db", "d", "f"])
 
 
 def test_a_missing_argument_is_still_reported_when_every_option_is_known(capsys: Capsys) -> None:

@@ -22,7 +22,7 @@ import pytest
 
 from mlevolve import api
 from mlevolve.cli import main
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import Request, run_request
 from mlevolve.gp.diversity import DiversityConfig, IslandModel, MapElites
@@ -36,7 +36,9 @@ ALGORITHMS = ("islands", "map-elites")
 
 
 def run_quartic(db: Path, **kw: Any) -> dict[str, Any]:
-    args: dict[str, Any] = {"budget": 300, "population": 20, "init": "random", "quiet": True, **kw}
+    args: dict[str, Any] = {"budget": 300, "init": "random", "quiet": True, **kw}
+    if args.get("algorithm") != "random":  # random search reads no population: refused (api.check_settings_read)
+        args.setdefault("population", 20)
     return api.evolve(QUARTIC, ["f"], db=db, **args)
 
 
@@ -119,7 +121,8 @@ def test_the_settings_are_the_run_identity_of_their_algorithm_only(tmp_path: Pat
         run_quartic(db, budget=30, algorithm="islands", diversity=DiversityConfig(migrants=3))
     with pytest.raises(MlevError, match="other settings"):
         run_quartic(db, budget=30, algorithm="map-elites")
-    run_quartic(db, budget=30, algorithm="islands", diversity=DiversityConfig(size_bins=3))  # not an island setting
+    with pytest.raises(SettingError, match="size_bins is a setting of algorithm map-elites; this run's is islands"):
+        run_quartic(db, budget=30, algorithm="islands", diversity=DiversityConfig(size_bins=3))  # it would be ignored
 
 
 # ------------------------------------------------------------------------------------------ resume

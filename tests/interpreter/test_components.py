@@ -612,8 +612,8 @@ print(reinforce.reinforce_objective(t, t, t, t, t).dim(), dqn.dqn_objective(t, t
      "mlevolve export: error: cannot write missing/script.py: no directory 'missing'\n"
      "hint: create it first (mkdir -p missing) or pass another -o\n"),
     (["export", "adam.mlev", "--db", "run.db", "--component", "adam", "-o", "out.py"],
-     "mlevolve export: error: --component exports a definition of a .mlev FILE or of an archive's program (--db)\n"
-     "hint: mlevolve export FILE --component NAME -o module.py, or --db DB [--hash H]\n"),
+     "mlevolve export: error: --component exports a definition of a .mlev FILE or of an archive's program (DB)\n"
+     "hint: mlevolve export FILE --component NAME -o module.py, or DB [--hash H]\n"),
     (["show", "adam.mlev", "--sympy"],
      "mlevolve show: error: program 'adam' has no formula\n"
      "hint: it defines model net, optimizer adam, schedule constant; --sympy and --latex show a formula\n"),

@@ -2,12 +2,14 @@
 output equals `mlevolve run --json` (all keys but the `train_seconds` timing), that carries the DSL
 source in its docstring, does not import mlevolve, compiles, lints clean and has no unused function;
 a formula or learner script imports no torch (it runs with torch unimportable) and is at most
-269 lines, a neural one at most 464 (measured 261 and 457: 255 and 456 before a learner script checked
+314 lines, a neural one at most 509 (measured 261 and 457: 255 and 456 before a learner script checked
 fitness= and the family size as mlevolve run does, 258 and 454 before Ctrl-C ended a script in one line; 264
 and 459 with did-you-mean hints for task options and flags, 9 lines, after compacting the loops by 6; 3
 more for a task spec that names no task, `:target=y`, which the scripts read as the current folder: 268 and
 463 on this test's examples; 1 more for options run together, `target=y,problem=regression`, named as such,
-the integer reader shared with the library costing none);
+the integer reader shared with the library costing none; 46 more, 314 and 509 on this test's examples, for the
+one rule of an integer (read_int, the flags' too, and its hint), the task's one name printed (spec_name), hints
+that mend the spec typed and the closest option value, letter case aside: qa32);
 user names that collide with the script's own names are renamed, not shadowing anything."""
 
 from __future__ import annotations
@@ -181,7 +183,7 @@ def test_an_exported_learner_script_refuses_a_task_it_cannot_load_in_one_line(
 
 @pytest.mark.e2e
 @pytest.mark.parametrize(("name", "flag", "value", "rule"), [
-    ("quartic", "--seed", "-1", "must be at least 0 and below 2**63, got -1"),
+    ("quartic", "--seed", str(2**63 + 1), f"must be at least 0 and below 2**63, got {2**63 + 1}"),  # -1: no sign
     ("linear_regression", "--seed", str(2**63), f"must be at least 0 and below 2**63, got {2**63}"),
     ("mlp_digits", "--epochs", "0", "must be at least 1, got 0"),
 ])
@@ -226,7 +228,7 @@ def test_exported_script_is_standalone_and_readable(file: Path, exported: dict[s
     numpy_only = REGIMES[_regime(file)].backend == "numpy"
     assert ("torch" in imported) != numpy_only
     lines = len(text.splitlines())
-    assert lines <= (269 if numpy_only else 464), lines
+    assert lines <= (314 if numpy_only else 509), lines
     py_compile.compile(str(script), cfile=str(script.with_suffix(".pyc")), doraise=True)
 
 

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.interpreter.standalone.common import TaskError, parse_spec
+from mlevolve.interpreter.standalone.common import TaskError, parse_spec, spec_name
 from mlevolve.interpreter.standalone.data_formula import FILE_OPTIONS, FORMULA_OPTIONS, FORMULAS
 from mlevolve.interpreter.standalone.data_learner import (
     FAMILIES,
@@ -33,19 +33,30 @@ from mlevolve.interpreter.tasks import canonical_spec, task_options
 CSV = "{csv}"  # replaced by a real file's path
 
 
-def script_reads(spec: str, kind: str | None) -> tuple[str, dict[str, Any]]:
-    """``spec`` as the script exported for it reads it (the loaders' calls of ``parse_spec``)."""
+def script_table(spec: str, kind: str | None) -> tuple[dict[str, Any], Any, str]:
+    """The options table, task names and words of the loader a script exported for ``spec`` calls."""
     name = spec.split(":")[0].strip()
     if name in FORMULAS:
-        return parse_spec(spec, FORMULA_OPTIONS, FORMULAS, "a formula task")
+        return FORMULA_OPTIONS, FORMULAS, "a formula task"
     if name in FAMILIES or name == PROJECTED_DIGITS:
-        read = parse_spec(spec, family_options(name), {name}, "a learner family")
-        check_family_size(*read)
-        return read
+        return family_options(name), {name}, "a learner family"
     table, what = {"formula": (FILE_OPTIONS, "a data file for a formula"),
                    "learner": (LEARNER_FILE_OPTIONS, "a data file for a learner")}.get(kind or "",
                                                                                        (USER_OPTIONS, "a data file"))
-    return parse_spec(spec, table, kind=what)
+    return table, None, what
+
+
+def script_reads(spec: str, kind: str | None) -> tuple[str, dict[str, Any]]:
+    """``spec`` as the script exported for it reads it (the loaders' calls of ``parse_spec``)."""
+    read = parse_spec(spec, *script_table(spec, kind))
+    if read[0] in FAMILIES or read[0] == PROJECTED_DIGITS:
+        check_family_size(*read)
+    return read
+
+
+def script_prints(spec: str, kind: str | None) -> str:
+    """The task a script exported for ``spec`` prints (its ``main``: ``spec_name`` with its loader's table)."""
+    return spec_name(spec, script_table(spec, kind)[0])
 
 
 def outcome(read: Any) -> tuple[str, Any]:
@@ -72,7 +83,9 @@ SPECS: list[tuple[str, str | None]] = [
         f"{CSV}:target=y", f"{CSV} : target = y ", f"{CSV}:problem=regression:target=y", f"{CSV}:target=y:n_train=5",
         f"{CSV}:problem=classification", f"{CSV}:target=y,problem=regression", "nguyen1:n_train=20,n_test=5",
         "nguyen1:n_train=20 n_test=5", "nguyen1:n_train=20;n_test=5", "nguyen1:", "nguyen1::n_train=5", "nguyen1:=5",
-        "nguyen1: =5", ":n_train=5", f"{CSV}:target=y:",
+        "nguyen1: =5", ":n_train=5", f"{CSV}:target=y:", "nguyen1:n_train=1e+3", "nguyen1:n_train= 1e3 ",
+        f'"{CSV}":target=y', f'"{CSV}:target=y"', "'nguyen1'", f"{CSV}:target=y:problem=classification",
+        f"{CSV}:target=y:problem=regresion", "nguyen1:n_train=0:n_test=5", "nguyen1:n_train=9" + "9" * 120,
     )
 ] + [
     (spec, "learner") for spec in (
@@ -80,7 +93,8 @@ SPECS: list[tuple[str, str | None]] = [
         "linear:fresh=+1", "linear:n_train=50.0", "linear:fitness=squashed:n_val=1e1", "linear:n_tasks=10000",
         "linear:n_tasks=10001", "linear:n_tasks=10000:n_train=1e6", "projected_digits:dim=8",
         "projected_digits:fitness=squashed", f"{CSV}:target=y:fitness=relative", f"{CSV}:target=y:group=x",
-        f"{CSV}:target=y:n_tasks=2",
+        f"{CSV}:target=y:n_tasks=2", f"{CSV}:target=y:fitness=mse", f"{CSV}:target=y:fitness=MSE",
+        f"{CSV}:target=y:problem=regression:fitness=mse", "linear:fitness=Squashed", "linear:fresh=0:fitness=mse",
     )
 ] + [(f"{CSV}:target=y", None), (f"{CSV}:target=y:problem=regression", None), (f"{CSV}:fitness=mse", None)]
 
@@ -103,6 +117,7 @@ def test_the_library_and_a_script_read_a_spec_alike_and_name_its_task_once(csv: 
         assert canonical_spec(name, kind) == name and " " not in name.replace(csv, "")
         assert canonical_spec(name.split(":")[0], kind) == name.split(":")[0]  # the bare task: its defaults
         assert outcome(lambda: script_reads(name, kind)) == script  # the one name reads as the same task
+        assert script_prints(spec, kind) == name  # and is the name the script prints
 
 
 @pytest.mark.parametrize(("spec", "name"), [
@@ -110,9 +125,17 @@ def test_the_library_and_a_script_read_a_spec_alike_and_name_its_task_once(csv: 
     ("nguyen1:n_test=50:n_train=30", "nguyen1:n_train=30:n_test=50"),  # the task's own order of options
     ("nguyen1:n_train=20", "nguyen1"), ("nguyen1:n_train=2e1:n_test=1e2", "nguyen1"),  # at their defaults
     ("linear:fresh=1:dim=2", "linear:dim=2:fresh=1"), ("linear:fresh=0:fitness=mse", "linear"), ("nguyen1", "nguyen1"),
+    ("projected_digits:dim=16", "projected_digits"),
+    ("{csv}:target=y:problem=regression", "{csv}:target=y"),  # a formula's file: regression, its one problem
+    ("{csv} : problem=regression : target=y", "{csv}:target=y"),
+    ("learner {csv}:target=y:fitness=mse", "{csv}:target=y"), ("learner {csv}:target=y:fitness=relative",
+                                                               "{csv}:target=y:fitness=relative"),
 ])
-def test_a_task_has_one_name_whatever_the_spelling(spec: str, name: str) -> None:
-    assert canonical_spec(spec, "formula" if spec.startswith("nguyen") else "learner") == name
+def test_a_task_has_one_name_whatever_the_spelling(csv: str, spec: str, name: str) -> None:
+    kind = "learner" if spec.startswith(("linear", "projected", "learner ")) else "formula"
+    spec, name = spec.removeprefix("learner ").format(csv=csv), name.format(csv=csv)
+    assert canonical_spec(spec, kind) == name
+    assert script_prints(spec, kind) == name  # what an exported script prints as its task
 
 
 @settings(max_examples=300, deadline=None)

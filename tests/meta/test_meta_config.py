@@ -69,3 +69,27 @@ def test_a_key_is_found_under_its_table_header_dotted_or_quoted() -> None:
     assert toml_key_span(text, "meta", None) == Span(3, 2, 3, 5)  # the header's name
     assert toml_key_span(text, "meta", "train") == Span(3, 2, 3, 5)  # not in that table: its header
     assert toml_key_span(text, "bounds", "x") is None
+
+
+def _settings() -> list[tuple[str, str, int, str]]:
+    from mlevolve.meta import config
+
+    return [(*key.split("."), most, why) for key, (most, why) in config._MOST.items()]
+
+
+@pytest.mark.parametrize(("table", "key", "most", "why"), _settings())
+def test_an_integer_setting_past_its_bound_is_refused_before_it_runs(
+        tmp_path: Path, capsys: Capsys, table: str, key: str, most: int, why: str) -> None:
+    """A huge value would run for ever or exhaust memory: refused at its key, with why and the default."""
+    from mlevolve.meta.config import InnerConfig, MetaSettings
+
+    default = getattr(InnerConfig() if table == "inner" else MetaSettings(), key)
+    lines = [line for line in SMOKE.splitlines() if not line.startswith(f"{key} = ")]  # smoke.toml's own, if any
+    lines.insert(lines.index(f"[{table}]") + 1, f"{key} = {most + 1}")
+    config = tmp_path / "c.toml"
+    config.write_text("\n".join(lines) + "\n")
+    err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"))
+    line = config.read_text().splitlines().index(f"{key} = {most + 1}") + 1
+    assert err.splitlines() == [f"{config}:{line}:1: error: [{table}] {key} must be at most {most:,}, got {most + 1}",
+                                f"hint: {why}; for example {key} = {default} (the default)"]
+    assert not (tmp_path / "m.db").exists()

@@ -41,7 +41,8 @@ QUARTIC = str(ROOT / "examples" / "quartic.mlev")
 
 # ------------------------------------------------------------------------------------------ archives
 def evolve(db: Path, budget: int, algorithm: str = "regularized") -> Path:
-    api.evolve(QUARTIC, ["f"], budget=budget, db=db, init="random", population=20, algorithm=algorithm, quiet=True)
+    population = {} if algorithm == "random" else {"population": 20}  # random search reads none: refused (api)
+    api.evolve(QUARTIC, ["f"], budget=budget, db=db, init="random", algorithm=algorithm, quiet=True, **population)
     return db
 
 
@@ -334,6 +335,14 @@ def test_report_mistakes(runs: dict[str, Path], tmp_path: Path, capsys: Capsys) 
     assert "baseline is a run on task 'digits', not 'koza_quartic'" in usage_error(
         "report", str(runs["run"]), "-o", out, "--baseline", str(other))
     assert "would overwrite the archive" in usage_error("report", str(runs["run"]), "-o", str(runs["run"]))
+    assert usage_error("report", str(runs["run"]), "-o", str(other), "--baseline", str(other)) == (
+        f"{other}: error: the report would overwrite the archive")  # the baseline's too
+    itself = Path(os.path.relpath(runs["run"])).parent / ".." / runs["run"].parent.name / runs["run"].name
+    code, _, err = cli(capsys, "report", str(runs["run"]), "-o", out, "--baseline", str(itself))  # by resolved path
+    assert code == 2 and err.splitlines() == [
+        f"{itself}: error: the baseline is this run's own archive: its curve would be drawn against itself",
+        "hint: pass another run's archive of the same task, e.g. a random search's (mlevolve evolve ... "
+        "--algorithm random --db base.db)"]
     (tmp_path / "a_file").write_text("")
     assert "cannot write" in usage_error("report", str(runs["run"]), "-o", str(tmp_path / "a_file" / "r.html"))
     assert not (tmp_path / "a_file" / "r.html").exists()

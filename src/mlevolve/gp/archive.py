@@ -145,7 +145,7 @@ def _damaged(path: Path, problems: list[str], then: str) -> MlevError:
                      hint=f"the file is corrupt and {then}")
 
 
-# What a reader (best, show, report, export --db) is told to pass instead of a file it cannot read as an
+# What a reader (best, show, report, export DB) is told to pass instead of a file it cannot read as an
 # archive; a run is told to pass a new --db path (it starts a new archive there).
 _A_RUNS_ARCHIVE = "pass a run's archive (the DB file that `mlevolve evolve --db DB` writes; runs/*.db by default)"
 

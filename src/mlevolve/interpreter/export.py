@@ -28,7 +28,7 @@ from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter.codegen import Compiled, compile_program, doc_literal
 from mlevolve.interpreter.regimes import STANDALONE, Regime
-from mlevolve.messages import AT_LEAST, GIVEN_TWICE, HELP, SEED_RANGE, Message
+from mlevolve.messages import AT_LEAST, GIVEN_TWICE, HELP, INTEGER_RULE, SEED_RANGE, Message
 
 _RULE = "# " + "-" * 12  # a section's rule, short enough for the longest list of modules in 120 columns
 _HELP = HELP.format(prog="{parser.prog}")  # a script's default hint, as mlevolve's: run `SCRIPT --help`
@@ -53,10 +53,10 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         "def main() -> None:",
         *(["    global DIM"] if dim else []),
         '    parser = argparse.ArgumentParser(description=__doc__.split("\\n")[0], allow_abbrev=False)',
+        f"    rule, usage = {INTEGER_RULE + '; '!r}, \\\n        f{_HELP!r}  # a bad integer's hint; every one's",
         "    parser.error = lambda msg, hint=\"\", close=\"\": parser.exit(  # as mlevolve's: a line, a hint, status 2",
-        f"        2, f\"{{parser.prog}}: error: {{msg}}\\nhint: {{hint or close + f{_HELP!r}}}\\n\")",
-        '    parser.register("type", int, lambda t: int(t if t.isascii() and "_" not in t else "?"))'
-        "  # no ١٢, 1_000, as mlevolve",  # Python's int takes both; argparse names the type "int" as before
+        "        2, f\"{parser.prog}: error: {msg}\\nhint: {hint or close + rule * ('int value' in msg) + usage}\\n\")",
+        '    parser.register("type", int, read_int)  # as mlevolve: 20 or 1e3, not +20, 1_000 or ١٢',
         f'    parser.add_argument("--task", default={task!r}, help="task to train on (default: %(default)s)")',
         f'    parser.add_argument("--seed", type=int, default={seed}, help="random seed (default: %(default)s)")',
         *([f'    parser.add_argument("--epochs", type=int, default={epochs}, '
@@ -85,7 +85,7 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         + "".join(f", {k}=args.{k}" for k in regime.settings if k in ("epochs", "seed")) + '), "failure": None}',
         "    except CandidateFailure as err:",
         '        metrics = {"failure": {"reason": err.reason, "where": err.where}}',
-        "    metrics.update(task=args.task, seed=args.seed)",
+        f"    metrics.update(task=spec_name(args.task, {loader.table}), seed=args.seed)  # its one name, as mlevolve's",
         "    try:  # flushed here: a reader of stdout that left (`| head -1`) ends the script quietly (Python's docs)",
         '        print(json.dumps(metrics) if args.json else '
         '"\\n".join(f"{k:>16}: {v}" for k, v in metrics.items()), flush=True)',

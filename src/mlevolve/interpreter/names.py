@@ -36,11 +36,12 @@ STANDALONE_NAMES = frozenset({
     "UNREADABLE", "shlex", "zipfile", "zlib",  # standalone/data.py's reader (the library's too)
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
     "Iterable", "closest", "did_you_mean", "difflib",  # standalone/spelling.py
+    "INTEGER", "read_int", "mended", "choice_error", "spec_name",  # standalone/common.py's spec and integer rules
 })
 # Names of an exported script's own: its imports and ``main`` with its locals (see export._main).
 SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "os", "sys", "main", "args", "parser", "data", "metrics",
                           "err", "k", "v", "DIM", "PROGRAM", "rng", "arg", "flag", "flags", "twice", "msg", "hint",
-                          "odd", "close", "known"})
+                          "odd", "close", "known", "rule", "usage"})
 RESERVED = STANDALONE_NAMES | SCRIPT_NAMES | frozenset(dir(builtins))
 # A generated function's parameters and locals live in its own frame: only the names its body reads
 # (modules, helpers, ``DIM``, ``rng``, builtins) are reserved there, not ``main``'s locals and imports.

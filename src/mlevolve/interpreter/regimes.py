@@ -43,6 +43,7 @@ class Loader:
     module: str
     function: str
     names: frozenset[str] | None = None
+    table: str = "{}"  # the options its tasks take, as the script names them: what its spec_name reads
 
 
 @dataclass(frozen=True)
@@ -156,16 +157,17 @@ REGIMES: Mapping[str, Regime] = {r.name: r for r in (
     Regime("supervised", ("activation", "loss", "model", "optimizer", "augment", "schedule"), "torch", Supervised,
            "supervised", "train_supervised",
            (Loader("data_supervised", "supervised_task", frozenset(SUPERVISED)),
-            Loader("data_supervised", "supervised_file")),
+            Loader("data_supervised", "supervised_file", table="USER_OPTIONS")),
            ("epochs", "batch_size", "seed", "budget"), _supervised_wiring, "components", hurdle=True, single=False,
            at_most_one=("loss", "model", "optimizer", "augment", "schedule"), check="check_size"),
     Regime("learner", ("learner",), "numpy", Family, "learner", "run_learner",
-           (Loader("data_learner", "learner_task", frozenset(FAMILIES)),
-            Loader("data_learner", "digits_task", frozenset({PROJECTED_DIGITS})),
-            Loader("data_learner", "learner_file")),
+           (Loader("data_learner", "learner_task", frozenset(FAMILIES), "FAMILY_OPTIONS"),
+            Loader("data_learner", "digits_task", frozenset({PROJECTED_DIGITS}), "family_options(PROJECTED_DIGITS)"),
+            Loader("data_learner", "learner_file", table="LEARNER_FILE_OPTIONS")),
            ("seed", "budget"), _learner_wiring, "learning", hurdle=False, dim=True),
     Regime("formula", ("formula",), "numpy", Points, "formula", "run_formula",
-           (Loader("data_formula", "formula_task", frozenset(FORMULAS)), Loader("data_formula", "formula_file")),
+           (Loader("data_formula", "formula_task", frozenset(FORMULAS), "FORMULA_OPTIONS"),
+            Loader("data_formula", "formula_file", table="FILE_OPTIONS")),
            (), lambda program: f"PROGRAM = {py_name(program.definitions[0].name)}", "points", hurdle=False, fits=True,
            load_args=_formula_inputs),
     Regime("rl", ("pg_loss", "td_loss"), "torch", Control, "rl", "train_rl",

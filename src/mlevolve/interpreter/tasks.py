@@ -55,7 +55,14 @@ import numpy.typing as npt
 
 from mlevolve.dsl.errors import MlevError, did_you_mean
 from mlevolve.interpreter.standalone import data as _data
-from mlevolve.interpreter.standalone.common import CHOICE_WORDS, OPTION_RANGES, SPEC_WORDS, TaskError, int_option
+from mlevolve.interpreter.standalone.common import (
+    OPTION_RANGES,
+    SPEC_WORDS,
+    TaskError,
+    choice_error,
+    int_option,
+    spec_name,
+)
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
 from mlevolve.interpreter.standalone.data_density import (
@@ -353,12 +360,10 @@ def check_task_name(spec: str, span: Any = None) -> None:
     """Raise :class:`MlevError` (at ``span``) unless ``spec`` names a built-in task or a data file:
     what a program's ``task`` line is checked against, with no data loaded."""
     name, _ = _parse_spec(spec)
+    if (quote := spec.strip()[:1]) in ("'", '"') and not Path(name).exists():  # the scripts' words (parse_spec)
+        message, hint = (t.format(spec.strip().replace(quote, "", 2), spec.strip()) for t in SPEC_WORDS["quoted"])
+        raise MlevError(message, span, hint)
     if name not in _INFOS and not _looks_like_file(name):
-        quoted = spec.strip()
-        bare = quoted[1:-1].strip() if len(quoted) > 1 and quoted[0] == quoted[-1] and quoted[0] in "\"'" else ""
-        if bare and (bare.split(":")[0].strip() in _INFOS or _looks_like_file(bare.split(":")[0].strip())):
-            raise MlevError(f"task {quoted} is in quotes of its own, taken as part of its name", span,  # copied
-                            f"drop them: {bare} (a task line quotes a data file; a flag's value is not quoted again)")
         raise MlevError(f"unknown task '{name}'", span,
                         did_you_mean(name, _INFOS) + "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
 
@@ -432,29 +437,40 @@ def task_options(spec: str, kind: str | None = None, **overrides: OptionValue) -
         if name in FAMILIES:
             ints, fitness, fresh = _family_options(name, given)
             return name, {**ints, "fitness": fitness, "fresh": fresh}
-        if name in FORMULAS:
-            return name, dict(_int_options(name, _options(name, given, _defaults(name), "a formula task")))
-        for names, what in ((SUPERVISED, "a supervised task"), (CONTROL, "a control task"),
-                            ((*DENSITY, DIGITS_DENSITY), "a density task")):
-            if name in names:
-                return name, _options(name, given, {}, what)
-        table, what = _FILE_TABLES.get(kind or "", (USER_OPTIONS, "a data file"))
+        table, what = _table(name, kind)
         options = _options(name, given, table, what)
-    _data_file(name)
+        if name in FORMULAS:
+            return name, dict(_int_options(name, options, given))
+    if name not in _INFOS:
+        _data_file(name)
     return name, options
+
+
+def _table(name: str, kind: str | None) -> tuple[Defaults, str]:
+    """The options task ``name`` takes (a data file's: as a program of regime ``kind`` reads it; see
+    :func:`task_options`), and what it is, in words ("a formula task")."""
+    if name in FAMILIES:
+        return _defaults(name), "a learner family"
+    if name in FORMULAS:
+        return _defaults(name), "a formula task"
+    for names, what in ((SUPERVISED, "a supervised task"), (CONTROL, "a control task"),
+                        ((*DENSITY, DIGITS_DENSITY), "a density task")):
+        if name in names:
+            return {}, what
+    return _FILE_TABLES.get(kind or "", (USER_OPTIONS, "a data file"))
 
 
 def canonical_spec(spec: str, kind: str | None = None) -> str:
     """Task ``spec`` by its one name: the task's name and the options ``spec`` gives other than at their
-    defaults, in the order of the task's own options, each value as read (:func:`task_options` with ``kind``,
-    which checks it): ``nguyen1 : n_train = 3e1`` is ``nguyen1:n_train=30``, and ``nguyen1:n_train=20`` (the
-    default) is ``nguyen1``, so one task is stored, shown, exported and kept out of another split under one name
-    whatever the spelling.  Raises :class:`MlevError` as :func:`task_options` does."""
-    name, given = _parse_spec(spec)
-    _, options = task_options(spec, kind)
-    _, defaults = task_options(name, kind)
-    return ":".join([name, *(f"{key}={value}" for key, value in options.items()
-                             if key in given and value != defaults[key])])
+    defaults, in the order of the task's own options, each value as read (checked by :func:`task_options` with
+    ``kind``; named by :func:`~mlevolve.interpreter.standalone.common.spec_name`, an exported script's namer):
+    ``nguyen1 : n_train = 3e1`` is ``nguyen1:n_train=30``, and ``nguyen1:n_train=20`` (the default) is
+    ``nguyen1``, as ``data.csv:target=y:problem=regression`` for a formula is ``data.csv:target=y``, so one task
+    is stored, shown, exported and kept out of another split under one name whatever the spelling.  Raises
+    :class:`MlevError` as :func:`task_options` does."""
+    name, _ = task_options(spec, kind)
+    with _task_errors():
+        return spec_name(spec, dict(_table(name, kind)[0]))
 
 
 def _data_file(name: str) -> Path:
@@ -472,7 +488,7 @@ def _family_options(name: str, given: Mapping[str, OptionValue]) -> tuple[dict[s
     """A learner family's checked options: the loader's integers, the fitness, ``fresh``."""
     opts = dict(_options(name, given, _defaults(name), "a learner family"))
     fitness = str(opts.pop("fitness"))
-    ints = _int_options(name, opts)
+    ints = _int_options(name, opts, given)
     with _task_errors():
         check_family_size(name, ints)
     fresh = ints.pop("fresh")
@@ -588,19 +604,17 @@ def _options(
         if key not in defaults:
             raise _spec_error("unknown", name, f"{key}={value}", kind, list(defaults))
         if isinstance(choices := defaults[key], tuple) and value not in choices:
-            text, hint = (w.format(key=key, value=value, name=name, kind=kind and f", {kind},", default=choices[0]
-                                   or choices[1], of=" or ".join(filter(None, choices)),
-                                   mean=did_you_mean(str(value), filter(None, choices))) for w in CHOICE_WORDS)
+            text, hint = choice_error(key, dict(given), name, choices, kind)
             raise MlevError(text, hint=hint)
     return {k: v[0] if isinstance(v, tuple) else v for k, v in {**defaults, **given}.items()}
 
 
-def _int_options(name: str, options: Mapping[str, OptionValue]) -> dict[str, int]:
-    """The options as integers, each inside its :data:`OPTION_RANGES` range: the scripts' rule
+def _int_options(name: str, options: Mapping[str, OptionValue], given: Mapping[str, OptionValue]) -> dict[str, int]:
+    """The options as integers, each inside its :data:`OPTION_RANGES` range, by the scripts' rule
     (:func:`~mlevolve.interpreter.standalone.common.int_option`: ASCII digits, ``1e3`` is 1000; no sign,
-    decimal point or ``1_000``)."""
+    decimal point or ``1_000``); a hint mends the spec of the options ``given``."""
     with _task_errors():
-        return {key: int_option(key, value, name, int(_defaults(name).get(key, OPTION_RANGES[key][0])))
+        return {key: int_option(key, {**given, key: value}, name, int(_defaults(name).get(key, OPTION_RANGES[key][0])))
                 for key, value in options.items()}
 
 

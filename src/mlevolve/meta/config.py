@@ -90,6 +90,27 @@ def _choices() -> dict[str, tuple[str, ...]]:
             "ranking": ("generation", "pooled", "race"),
             "algorithm": tuple(ALGORITHMS), "init": INITS}
 _MAY_BE_ZERO = ("seed", "elitism", "base_mix", "protect", "shrinkage")
+# The most an integer setting takes, and why: past it a meta run would not end in any useful time, or would
+# exhaust memory, before saying so (as `mlevolve sample --depth` is capped).  [meta] seed takes any 64-bit value.
+_MOST: Mapping[str, tuple[int, str]] = {
+    "inner.budget": (1_000_000, "each meta-individual runs one inner run of this many candidates per task and seed"),
+    "inner.population": (100_000, "every inner run holds this many programs"),
+    "inner.tournament": (100_000, "a tournament draws from the population"),
+    "inner.epochs": (10_000, "a neural candidate trains this many epochs"),
+    "inner.elites": (10_000, "rule mining compares the elites of every run"),
+    "meta.population": (10_000, "each meta-individual runs tasks x seeds inner runs per meta-generation"),
+    "meta.generations": (100_000, "each meta-generation runs the whole meta-population"),
+    "meta.tasks": (10_000, "each task is an inner run per meta-individual and seed"),
+    "meta.seeds": (10_000, "each seed is an inner run per meta-individual and task"),
+    "meta.elitism": (10_000, "elites are kept from the meta-population"),
+    "meta.tournament": (10_000, "a tournament draws from the meta-population"),
+    "meta.rules_per_generation": (10_000, "each mined rule is scored on every elite"),
+    "meta.min_tasks": (10_000, "a rule must compress elites of this many tasks"),
+    "meta.validation_seeds": (10_000, "each seed is an inner run per validation task and generator"),
+    "meta.protect": (100_000, "meta-generations an operator's carrier is kept"),
+    "meta.shrinkage": (1_000_000, "pairs of prior evidence"),
+    "meta.race_pairs": (1_000_000, "each pair is an inner run of the challenger and of the champion"),
+}
 
 
 @dataclass(frozen=True)
@@ -164,6 +185,10 @@ def _section(data: Mapping[str, Any], name: str, cls: type, at: _Text) -> Any:
         if kind in ("integer", "number") and (value < 0 or (value == 0 and key not in _MAY_BE_ZERO)):
             least = "0 or more" if key in _MAY_BE_ZERO else "positive"
             raise at.error(f"[{name}] {key} must be {least}, got {value!r}", name, key, hint=example)
+        most, why = _MOST.get(f"{name}.{key}", (None, ""))
+        if most is not None and value > most:
+            raise at.error(f"[{name}] {key} must be at most {most:,}, got {value!r}", name, key,
+                           hint=f"{why}; {example}")
         if key == "base_mix" and value > 1:
             raise at.error(f"[{name}] base_mix must be in [0, 1], got {value!r}", name, key,
                            hint="the weight of the base grammar in every inner run's sampling mixture")

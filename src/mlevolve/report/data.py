@@ -197,7 +197,7 @@ def _behaviours(run: Run) -> list[Group]:
     (of its programs tied with its fittest, the smallest).
     Ranked by the representative's fitness, ties to the earliest; programs (and groups) whose fitnesses
     tie within float rounding are shown smallest first (:func:`mlevolve.results.shown_order`), as every
-    command that shows a run's best does (``best``, ``show``, ``report``, ``export --db --best``).
+    command that shows a run's best does (``best``, ``show``, ``report``, ``export DB --best``).
     """
     firsts = [r for r in run.first.values() if r.fitness is not None]
     parent = {r.hash: r.hash for r in firsts}

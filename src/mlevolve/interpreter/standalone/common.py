@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.spelling import did_you_mean
+from mlevolve.interpreter.standalone.spelling import closest, did_you_mean
 
 
 class CandidateFailure(Exception):
@@ -51,14 +51,31 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
     "empty": ("option '{0}' has no value in task spec '{1}'", "write it as NAME:key=value, or leave the option out"),
     "unknown": ("unknown option '{0}' for task '{2}'{3}", "{6}options{4}: {5}"),  # {3} ", a formula task", {4} " of"
     "nameless": ("task spec '{1}' leaves {0} name out", "write NAME:key=value, e.g. data.csv:target=y"),
-    "=": ("option '{0}' runs into another in task spec '{1}'", "separate options with ':', as in NAME:a=1:b=2")}
+    "=": ("option '{0}' runs into another in task spec '{1}'", "separate options with ':', as in NAME:a=1:b=2"),
+    "quoted": ("task {1} is in quotes of its own, taken as part of its name",  # {0}: the spec without them
+               "drop them: {0} (a task line quotes a data file; a flag's value is not quoted again)")}
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
-               "write e.g. {name}:{key}={default}")  # a numeric option outside OPTION_RANGES, the library's too
+               "write e.g. {fix}")  # a numeric option outside OPTION_RANGES, the library's too; {fix}: the spec mended
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}" + RANGE_WORDS[1])  # library's too
+INTEGER = re.compile(r"([0-9]+)(?:[eE]([0-9]+))?")  # every integer a user types (flags, task options): 20, 1e3
+
+
+def read_int(text: str) -> int:
+    """``text`` as an integer by :data:`INTEGER`'s rule (``1e3`` is 1000), else ValueError; ``e`` past 99 reads as 99"""
+    if len(text) > 99 or not (match := INTEGER.fullmatch(text)):  # 99 digits: past every range, read at once
+        raise ValueError(f"invalid integer: {text!r}")
+    return int(match[1]) * 10 ** min(int(match[2] or 0), 99)  # type: ignore[no-any-return]
+
+
+def mended(name: str, given: dict[str, Any], key: str, value: Any) -> str:
+    """Task spec ``name`` with the options ``given`` but ``key`` set to ``value``: the spec a hint says to write"""
+    return ":".join([name, *(f"{k}={value if k == key else v}" for k, v in {**given, key: value}.items())])
 
 
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
     """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (tuple: a choice); else TaskError"""
+    if (quote := spec.strip()[:1]) in ("'", '"'):  # `--task '"data.csv":target=y'`: the shell's quotes, typed again
+        raise TaskError(*(t.format(spec.strip().replace(quote, "", 2), spec.strip()) for t in SPEC_WORDS["quoted"]))
     name, *parts = (part.strip() for part in spec.split(":"))
     if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
         raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))
@@ -67,22 +84,42 @@ def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str
         hint = f"{did_you_mean(name, names)}its tasks: {', '.join(sorted(names))}; another: mlevolve export --task TASK"
         raise TaskError(f"unknown task '{name}'{why}", hint)
     options, given = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}, dict[str, Any]()
+    typed = {k.strip(): v.strip() for k, _, v in (part.partition("=") for part in parts)}  # what a hint mends
     for key, _, value in (map(str.strip, part.partition("=")) for part in parts):
         why = "unknown" if key not in options else "twice" if key in given else "="[:"=" in value] if value else "empty"
         if why:
             raise TaskError(*(t.format(f"{key}={value}" if why == "unknown" else key, spec, name, kind and f", {kind}",
                                        kind and f" of {kind}", ", ".join(defaults) or "none",
                                        did_you_mean(key, defaults)) for t in SPEC_WORDS[why]))
-        given[key] = options[key] = int_option(key, value, name, defaults[key]) if key in OPTION_RANGES else value
-        if isinstance(choices := defaults[key], tuple) and value not in choices:  # e.g. problem=, fitness=
-            raise TaskError(*(w.format(key=key, value=value, name=name, kind=kind and f", {kind},", default=choices[0]
-                                       or choices[1], of=" or ".join(filter(None, choices)),
-                                       mean=did_you_mean(value, filter(None, choices))) for w in CHOICE_WORDS))
+        given[key] = options[key] = int_option(key, typed, name, defaults[key]) if key in OPTION_RANGES else value
+        if isinstance(defaults[key], tuple) and value not in defaults[key]:  # e.g. problem=, fitness=
+            raise TaskError(*choice_error(key, typed, name, defaults[key], kind))
     return name, options
 
 
-def int_option(key: str, value: Any, name: str, default: int) -> int:  # ASCII digits or 1e3 (or an int) in range
+def spec_name(spec: str, defaults: dict[str, Any]) -> str:  # nguyen1 : n_train = 3e1 is nguyen1:n_train=30
+    """Task ``spec``'s one name (the library's too): its name, then the options off their ``defaults``, as read"""
+    (name, options), bare = parse_spec(spec, defaults), parse_spec(spec.split(":")[0], defaults)[1]
+    return ":".join([name, *(f"{key}={value}" for key, value in options.items() if value != bare[key])])
+
+
+def choice_error(key: str, given: dict[str, Any], name: str, choices: tuple[str, ...], kind: str) -> tuple[str, ...]:
+    """(message, hint) of ``key`` of ``given`` not in ``choices`` (the library's too); the hint mends the spec"""
+    value, ok = given[key], [c for c in choices if c]
+    fix = closest(str(value), ok) or choices[0] or choices[1]
+    return tuple(w.format(key=key, value=value, name=name, kind=kind and f", {kind},", of=" or ".join(ok),
+                          mean=did_you_mean(str(value), ok), fix=mended(name, given, key, fix))
+                 for w in CHOICE_WORDS)
+
+
+def int_option(key: str, given: dict[str, Any], name: str, default: int) -> int:
+    """Option ``key`` of ``given`` (text, or an int) as an integer (:func:`read_int`) in its range; else TaskError"""
     lo, hi = OPTION_RANGES[key]
-    if not lo <= (number := float(value) if re.fullmatch(r"[0-9]+([eE]\+?[0-9]+)?", str(value)) else math.nan) <= hi:
+    try:
+        number = read_int(str(value := given[key]))
+    except ValueError:  # not by the rule
+        number = lo - 1
+    if not lo <= number <= hi:
+        fix = mended(name, given, key, default)
         raise TaskError(*map(str.format_map, RANGE_WORDS, [locals()] * 2))  # its {key}, {value}, {lo}... as said
-    return int(number)
+    return number

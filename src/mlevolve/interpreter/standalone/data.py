@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from mlevolve.interpreter.standalone.common import NUMBER, TaskError
+from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
 PROBLEMS = ("", "classification", "regression")  # a data file's option problem= ("": detected from the target)
@@ -185,7 +186,8 @@ def _read_csv(file: Path, target: str, problem: str, most: float) -> tuple[Any, 
     if target not in header:
         sep = next((f"by '{s}'" if s == ";" else "by tabs" for s in ";\t" if len(header) == 1 and s in header[0]), "")
         raise TaskError(f"{file}: no column named '{target}'" + f"; its cells seem separated {sep}" * bool(sep),
-                        "save the file with commas between cells" if sep else "columns: " + ", ".join(header))
+                        "save the file with commas between cells" if sep else did_you_mean(target, header) + "columns: "
+                        + ", ".join(header))
     if not rows:
         raise TaskError(f"{file}: empty dataset, the file has a header but no data rows",
                         "add one row per example below the header")

@@ -12,6 +12,7 @@ import numpy as np
 
 from mlevolve.interpreter.standalone.common import DSL_KEYWORDS, TaskError, parse_spec
 from mlevolve.interpreter.standalone.data import _split, check_varies, read_table
+from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 # name: (target function, low, high of the input's range)
 FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
@@ -26,7 +27,7 @@ FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
     "nguyen8": (lambda x: np.sqrt(x), 0.0, 4.0),
 }
 FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
-FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("", "regression")}  # a formula: by regression
+FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",)}  # a formula: by regression, the default
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
 
 
@@ -53,7 +54,8 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
         raise TaskError(f"{path}: " + "; ".join([f"no column for parameter(s) {', '.join(missing)}"] * bool(missing) + [
             f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)), f"rename column(s) "
             f"{', '.join(odd)} in the file: a parameter's name is letters, digits and _, not a keyword" if odd else
-            f"the formula's parameters are named after the columns: {', '.join(columns)}")
+            f"{did_you_mean(missing[0], extra) if missing else ''}the formula's parameters are named after the "
+            f"columns: {', '.join(columns)}")
     yf, (train, val, test) = np.asarray(y, np.float64), _split(None, len(y), np.random.default_rng(seed), path)
     fit_rows = np.concatenate([train, val])
     check_varies(path, yf[fit_rows], "every fitting row")

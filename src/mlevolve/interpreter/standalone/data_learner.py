@@ -14,6 +14,7 @@ import numpy as np
 from mlevolve.interpreter.standalone.common import TaskError, parse_spec
 from mlevolve.interpreter.standalone.data import PROBLEMS, _detect, _standardise, read_table
 from mlevolve.interpreter.standalone.data_supervised import checked, supervised
+from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 
 def _teacher(rng: np.random.Generator, x: Any) -> Any:
@@ -134,7 +135,7 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
         if group not in columns:
             what = "is the target" if group == options["target"] else "is no column"
             raise TaskError(f"{name}: group={group} {what}; the rows are grouped into tasks by a feature column",
-                            f"group= names one of: {', '.join(columns)}")
+                            f"{did_you_mean(group, columns)}group= names one of: {', '.join(columns)}")
         j = columns.index(group)
         ids, x = x[:, j], np.delete(x, j, axis=1)
         if not x.shape[1]:

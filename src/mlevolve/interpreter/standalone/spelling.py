@@ -7,10 +7,11 @@ from collections.abc import Iterable
 
 
 def closest(word: str, names: Iterable[str]) -> str | None:
-    """The name of ``names`` closest to ``word`` by :func:`difflib.get_close_matches` (ratio 0.6 or more), or None."""
-    return next(iter(difflib.get_close_matches(word, list(names), n=1)), None)
+    """The name of ``names`` closest to ``word`` by :func:`difflib.get_close_matches`, case aside; or None"""
+    folded = {name.casefold(): name for name in reversed(list(names))}  # MSE is mse; of names alike, the first
+    return next((folded[n] for n in difflib.get_close_matches(word.casefold(), list(folded), n=1)), None)
 
 
-def did_you_mean(word: str, names: Iterable[str]) -> str:  # a script carries this one alone: its own difflib call
+def did_you_mean(word: str, names: Iterable[str]) -> str:  # a script carries it: the flags', the task options'
     """``"did you mean 'NAME'? "`` for the name of ``names`` :func:`closest` to ``word``, or ``""`` where none is."""
-    return "".join(f"did you mean {name!r}? " for name in difflib.get_close_matches(word, list(names), n=1))
+    return "".join(f"did you mean {name!r}? " for name in filter(None, [closest(word, names)]))

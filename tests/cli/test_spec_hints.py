@@ -1,0 +1,45 @@
+"""A task spec's mistakes as a new user makes them, word for word: a hint that says what to write gives the whole
+spec typed with the one option mended, an option's value or a column is named with the closest one (letter case
+aside), and a spec in quotes of its own is named as such, a data file's as a built-in task's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, Capsys, usage_error
+
+QUARTIC = str(EXAMPLES / "quartic.mlev")
+LINEAR = str(EXAMPLES / "linear_regression.mlev")
+
+
+@pytest.mark.parametrize(("program", "spec", "error", "hint"), [
+    (QUARTIC, '"{csv}":target=y', 'task "{csv}":target=y is in quotes of its own, taken as part of its name',
+     "drop them: {csv}:target=y (a task line quotes a data file; a flag's value is not quoted again)"),
+    (QUARTIC, '"{csv}:target=y"', 'task "{csv}:target=y" is in quotes of its own, taken as part of its name',
+     "drop them: {csv}:target=y (a task line quotes a data file; a flag's value is not quoted again)"),
+    (QUARTIC, "{csv}:target=Y", "{csv}: no column named 'Y'", "did you mean 'y'? columns: x, y"),
+    (QUARTIC, "{csv}:target=y:problem=classification",
+     "option problem=classification of task '{csv}', a data file for a formula, must be regression",
+     "write e.g. {csv}:target=y:problem=regression"),
+    (LINEAR, "{csv}:target=y:problem=regresion",
+     "option problem=regresion of task '{csv}', a data file for a learner, must be classification or regression",
+     "did you mean 'regression'? write e.g. {csv}:target=y:problem=regression"),
+    (LINEAR, "{csv}:target=y:fitness=MSE",
+     "option fitness=MSE of task '{csv}', a data file for a learner, must be mse or squashed or relative",
+     "did you mean 'mse'? write e.g. {csv}:target=y:fitness=mse"),
+    (LINEAR, "{csv}:target=y:group=X", "{csv}: group=X is no column; the rows are grouped into tasks by a feature "
+     "column", "did you mean 'x'? group= names one of: x"),
+    (LINEAR, "linear:n_tasks=0:dim=2", "option n_tasks=0 of task 'linear' must be an integer from 1 to 10,000",
+     "write e.g. linear:n_tasks=10:dim=2"),
+    (QUARTIC, "nguyen1:n_train=+20:n_test=5", "option n_train=+20 of task 'nguyen1' must be an integer from 1 to "
+     "1,000,000", "write e.g. nguyen1:n_train=20:n_test=5"),
+])
+def test_a_task_spec_mistake_is_named_with_a_hint_that_works(tmp_path: Path, capsys: Capsys, program: str, spec: str,
+                                                             error: str, hint: str) -> None:
+    csv = tmp_path / "d.csv"
+    csv.write_text("x,y\n" + "".join(f"{i},{i * i + 0.5}\n" for i in range(12)))
+    spec, error, hint = (text.format(csv=csv) for text in (spec, error, hint))
+    err = usage_error(capsys, "run", program, "--task", spec)
+    assert err.splitlines() == [f"mlevolve run: error: {error}", f"hint: {hint}"]
