@@ -159,3 +159,39 @@ def test_a_resumed_tuned_learner_run_equals_an_uninterrupted_one(tmp_path: Path)
     assert archive_rows(tmp_path / "part.db") == archive_rows(tmp_path / "whole.db")
     for key in ("fit_evaluations", "best_fitness", "best_hash", "evaluated", "cache", "fec"):
         assert resumed.get(key) == whole.get(key), key
+
+
+def test_a_tuned_learner_run_carries_the_tuned_program_and_tunes_it_again_from_there(tmp_path: Path) -> None:
+    """Lamarckian learner tuning (``Engine._carried``): a learner candidate carries the program its
+    outcome scored, literals tuned, into the search; so that program (a neutral child of the tuned
+    parent behaves as it does) has a fingerprint of its own and is scored and tuned again from the
+    tuned literals, where the proposed program's neutral children were FEC hits answered with the
+    parent's first outcome.  A cache or FEC hit carries the tuned program too; a formula run carries the
+    program as proposed (Baldwinian)."""
+    from mlevolve.gp.archive import Archive
+    from mlevolve.gp.engine import Engine, EvolveConfig
+
+    program = learner("w + 0.001 * (y - p) * x")
+    with Archive.for_run(tmp_path / "l.db", {"test": "lamarck"}) as archive:
+        engine = Engine(program, ["l.learn"], SPEC, evaluator(), archive, EvolveConfig(init="file", budget=10))
+        first = engine.submit(program, "init", (), 0)
+        assert first.source == "evaluated" and first.outcome.parsed is not None
+        assert first.program == first.outcome.parsed != program  # the tuned program, carried
+        (_, _, step), = learner_literals(first.program, ("l.learn",))
+        assert step != 0.001
+        again = engine.submit(learner("w + 0.001 * ((y - p) * x)"), "mutate", (first.hash,), 1)
+        assert again.source == "fec" and again.program == first.program  # as the proposed one: the tuned
+        same = engine.submit(program, "copy", (first.hash,), 1)
+        assert same.source == "cache" and same.program == first.program
+        child = engine.submit(first.program, "mutate", (first.hash,), 1)
+        assert child.source == "evaluated"  # not an FEC hit of the proposed program's fingerprint
+        assert child.fingerprint != first.fingerprint
+        assert child.outcome.metrics["fit_evaluations"] > 0 and child.score >= first.score
+    formula = mlevolve.check(mlevolve.parse_file(EXAMPLES / "quartic.mlev"))
+    from mlevolve.interpreter.fit import FitOptions
+
+    fitted = ProgramEvaluator(load_task("koza_quartic", 0), "koza_quartic", SPEC, Settings(seed=0),
+                              frozenset({"formula"}), fit=FitOptions())
+    with Archive.for_run(tmp_path / "f.db", {"test": "baldwin"}) as archive:
+        engine = Engine(formula, ["f"], SPEC, fitted, archive, EvolveConfig(init="file", budget=10))
+        assert engine.submit(formula, "init", (), 0).program is formula  # as proposed

@@ -30,6 +30,7 @@ from deap import tools
 
 from mlevolve.dsl.ir import Expr, Program, Tup
 from mlevolve.dsl.kinds import replace_slot, slot_body, slots
+from mlevolve.dsl.parse import parse
 from mlevolve.dsl.simplify import fold_fitted
 from mlevolve.dsl.types import TupleType
 from mlevolve.gp.archive import Archive
@@ -140,6 +141,11 @@ class Engine:
         self.sites = {name: Site(spec.restrict(by_name[name].types), by_name[name].env, by_name[name].result,
                                  config.max_depth, config.max_size) for name in evolve}
         self.evolve = list(evolve)
+        # Learners whose literals are tuned carry the tuned program into the search (Lamarckian; see
+        # :meth:`_carried`); formulas carry the program as proposed (Baldwinian, docs/evolve.md).
+        methods = {f"{d.name}.{m.kind}" for d in program.definitions if d.kind == "learner" for m in d.methods}
+        self._lamarckian = bool(config.fit) and set(self.evolve) <= methods
+        self._tuned_programs: dict[str, Program] = {}  # an outcome's program text -> its IR (replays, workers)
         self.portfolio = Portfolio(spec.operators, spec.floor) if config.bandit or spec.operators else None
         self.backend: Backend = backend if backend is not None else InProcess(lambda: evaluator)
         self.scheduler = Scheduler(self.backend)
@@ -329,6 +335,29 @@ class Engine:
             self._finish(job, scored.outcome, scored.source, scored.fingerprint, stored=False,
                          simplified=scored.simplified)
 
+    def _carried(self, outcome: Outcome) -> Program | None:
+        """The program a learner candidate carries into the search: the program its outcome scored,
+        literals tuned (``Outcome.program``), in a run that tunes learner literals; None (the program
+        as proposed) otherwise.  So a child starts from its parent's tuned literals, and a child that
+        behaves like its parent on the FEC probe (a neutral child: same fingerprint as the parent as
+        tuned, not as the parent was proposed) is scored and tuned again from there: a rule whose bias
+        was tuned while its step was still small has its bias tuned again once the step is right,
+        where a population carrying proposed programs answered every neutral child with the parent's
+        old outcome, untuned (the README showcase's seed 4 stalled 9,500 candidates so, fit31).  A
+        cache or FEC hit carries the program its outcome scored, which earned that score.  The
+        re-tuning decays by itself: once a tuning moves nothing, the tuned program's fingerprint is
+        known and its neutral children are FEC hits."""
+        if not self._lamarckian or outcome.failure is not None or outcome.program is None:
+            return None
+        if outcome.parsed is not None:
+            return outcome.parsed
+        program = self._tuned_programs.get(outcome.program)
+        if program is None:
+            if len(self._tuned_programs) >= 4096:  # bounded: a replay's outcomes come in order, once each
+                self._tuned_programs.clear()
+            program = self._tuned_programs[outcome.program] = parse(outcome.program)
+        return program
+
     def collect(self) -> list[Candidate]:
         """The candidates finished since the last call; waits for one if none is and some are in flight."""
         if not self._done:
@@ -350,7 +379,7 @@ class Engine:
             outcome = Outcome(outcome.metrics, outcome.failure, time.perf_counter() - job.created, outcome.program,
                               outcome.parsed)
         parent = self.scorer.cached(job.parents[0]) if job.parents else None
-        candidate = self.run.add(job, outcome, source, fingerprint, stored, parent, simplified)
+        candidate = self.run.add(job, outcome, source, fingerprint, stored, parent, simplified, self._carried(outcome))
         self.scorer.remember(job.key, outcome, source, fingerprint)
         if self.progress is not None:
             self.progress(self, candidate, stored)

@@ -162,10 +162,11 @@ class RunRecord:
         return fitness
 
     def add(self, job: Job, outcome: Outcome, source: str, fingerprint: str | None, stored: bool,
-            parent: Outcome | None, simplified: str | None = None) -> Candidate:
+            parent: Outcome | None, simplified: str | None = None, carried: Program | None = None) -> Candidate:
         """Number and record a finished candidate (written to the archive unless ``stored``: it came
         from there); ``parent``: the outcome of its first parent, for operator credit;
-        ``simplified``: the simplified text of the program its outcome carries, if made already."""
+        ``simplified``: the simplified text of the program its outcome carries, if made already;
+        ``carried``: the program the candidate carries into the search (None: the program as proposed)."""
         seq = self.seq
         self.seq += 1
         if simplified is not None and outcome.program is not None:
@@ -186,7 +187,8 @@ class RunRecord:
             self.operator_successes[job.operator] += better
             if self.portfolio is not None:
                 self.portfolio.credit(job.operator, better)
-        candidate = Candidate(job.program, job.key, outcome, seq, job.size, job.generation, source,
+        candidate = Candidate(job.program if carried is None else carried, job.key, outcome, seq, job.size,
+                              job.generation, source,
                               self.fitness(outcome, job.size), fingerprint)
         hof = self.hall_of_fame
         # DEAP's update enters a candidate only if the hall has room or it beats the hall's worst
