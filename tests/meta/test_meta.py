@@ -352,6 +352,14 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
              (good.replace("[meta]", "[meta]\nrace_pairs = 8"), '[meta] race_pairs is a setting of ranking = "race"; '
               'this ranking is "generation": it would be ignored\nhint: add ranking = "race", or drop race_pairs'),
              (good.replace("[meta]", "[meta]\nranking = \"pooled\"\nrace_pairs = 8"), 'this ranking is "pooled"'),
+             (good.replace("[meta]", "[meta]\nrace_margin = 1"), '[meta] race_margin is a setting of ranking = '
+              '"race"; this ranking is "generation": it would be ignored\nhint: add ranking = "race", or drop '
+              'race_margin'),
+             (good.replace("[meta]", "[meta]\nranking = \"pooled\"\nrace_margin = 1"), 'this ranking is "pooled"'),
+             (good.replace("[meta]", "[meta]\nranking = \"race\"\nrace_margin = -0.5"),
+              "[meta] race_margin must be 0 or more, got -0.5"),
+             (good.replace("[meta]", "[meta]\nranking = \"race\"\nrace_margin = \"1\""),
+              '[meta] race_margin must be a number, got "1"'),
              (good.replace("[meta]", "[meta]\nshrinkage = 2"), '[meta] shrinkage is a setting of ranking = "pooled" '
               'or "race"; this ranking is "generation": it would be ignored\nhint: add ranking = "race", or drop '
               'shrinkage')]
@@ -727,6 +735,55 @@ def test_race_ranking_lets_a_challenger_displace_the_champion_only_on_equal_pair
     pooled.archive.close()
 
 
+def test_the_race_margin_asks_a_challenger_for_a_lead_of_margin_standard_errors() -> None:
+    from statistics import stdev
+
+    from mlevolve.meta.evolve import displaces, paired_se
+
+    assert paired_se([]) is None and paired_se([0.3]) is None  # one pair: no spread to estimate
+    assert paired_se([0.1, 0.1, 0.1]) == 0.0  # every pair differs alike
+    assert paired_se([0.1, 0.3, -0.2, 0.4]) == pytest.approx(stdev([0.1, 0.3, -0.2, 0.4]) / 2)
+    for margin in (0.0, 1.0, 2.5):  # a tie or a loss never displaces, whatever the margin and the spread
+        for se in (None, 0.0, 0.05):
+            assert not displaces(0.0, se, margin) and not displaces(-0.1, se, margin)
+            assert not displaces(1e-17, se, margin)  # tied with 0 at an AUC's scale
+    assert displaces(0.009, 0.05, 0.0) and displaces(0.2, None, 0.0)  # margin 0: higher and not tied (the old rule)
+    assert not displaces(0.009, 0.05, 1.0)  # stop 28's lucky challenger: +0.009 over 16 pairs, SE about 0.05
+    assert not displaces(0.2, None, 1.0)  # one pair shows no spread, so no lead in standard errors
+    assert displaces(1e-6, 0.0, 3.0)  # zero spread: any lead that is not a tie is certain
+    assert displaces(0.1, 0.05, 2.0) and not displaces(0.1, 0.05, 2.01)  # at least margin * se
+    differences = [0.3, -0.1, 0.2, 0.0, 0.25, -0.05]  # mean 0.1, SE about 0.0695: 1.44 standard errors
+    se = paired_se(differences)
+    assert se is not None and displaces(0.1, se, 1.4) and not displaces(0.1, se, 1.5)
+
+
+def test_a_race_with_a_margin_keeps_the_champion_against_a_lead_within_the_noise(tmp_path: Path) -> None:
+    from mlevolve.meta.evolve import Scored
+
+    base = load_grammar()
+    champ, steady, noisy = (vary.perturb_weights(base, random.Random(k), SCALAR) for k in (1, 2, 3))
+    auc = {champ: lambda seed: 0.6, steady: lambda seed: 0.65,  # the base grammar: 0.5 everywhere
+           noisy: lambda seed: 0.9 if seed % 2 else 0.35}  # +0.025 on average, sd 0.27 per pair
+    for margin, displaced in ((0.0, (True, True)), (1.0, (False, True))):
+        run: Any = _meta_run(tmp_path / str(margin), ranking="race", shrinkage=4, race_pairs=4, race_margin=margin)
+        by_digest = {run.effective(g).digest: f for g, f in auc.items()}
+        run.evaluate = lambda jobs, generation, by=by_digest: [_result(by.get(spec.digest, lambda s: 0.5)(seed))
+                                                               for spec, _, seed in jobs]
+        pairs = [("nguyen1", s) for s in (0, 1)]
+        run.race([Scored(champ, [_result(0.6)] * 2, [0.5, 0.5])], pairs, 0)  # the first champion
+        for generation, challenger in enumerate((noisy, steady), start=1):
+            pairs = [("nguyen1", s) for s in (2 * generation, 2 * generation + 1)]
+            before = run.champion
+            ranked = [Scored(g, [_result(auc[g](s)) for _, s in pairs], [0.5, 0.5]) for g in (challenger, before)]
+            run.race(ranked, pairs, generation)
+            race = run.last_race
+            assert race["pairs"] == 4 and race["displaced"] == displaced[generation - 1], (margin, race)
+            assert (run.champion is challenger) == race["displaced"]
+            alike = challenger is steady and before is champ  # +0.05 on every pair; else +0.3 and -0.25 in turn
+            assert race["se"] == pytest.approx(0.0 if alike else 0.275 * 2 / math.sqrt(3) / 2)  # sd / sqrt(4)
+        run.archive.close()
+
+
 def _smoke_history(tmp_path: Path, settings: str) -> list[dict[str, Any]]:
     """The meta-generations of a run of smoke.toml with ``settings`` added to its [meta] table."""
     config = tmp_path / "smoke.toml"
@@ -747,6 +804,16 @@ def test_a_race_meta_run_records_each_race(tmp_path: Path) -> None:
         assert race["pairs"] == 3 and race["challenger"] != before["digest"]  # 2 pairs a draw + 1 earlier
         assert (after["digest"] == race["challenger"]) == race["displaced"]
         assert (after["digest"] == before["digest"]) == (not race["displaced"])
+
+
+def test_a_race_meta_run_with_a_margin_displaces_only_by_margin_standard_errors(tmp_path: Path) -> None:
+    history = _smoke_history(tmp_path, 'ranking = "race"\nrace_pairs = 3\nrace_margin = 1.5')
+    assert history[0]["race"] == {} and len(history) == 3
+    for before, after in itertools.pairwise(history):
+        race = after["race"]
+        assert race["challenger"] != before["digest"]
+        lead = race["se"] is not None and race["difference"] >= 1.5 * race["se"] and race["difference"] > 0
+        assert race["displaced"] == lead and (after["digest"] == race["challenger"]) == lead
 
 
 def test_a_pooled_meta_run_records_each_best_s_pooled_evidence(tmp_path: Path) -> None:

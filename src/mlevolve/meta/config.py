@@ -25,6 +25,7 @@
                                               # or "race": a challenger meets the champion on equal pairs
     shrinkage = 4                             # pooled, race: pairs of prior evidence at the base grammar's gain
     race_pairs = 16                           # race: the most pairs a challenger and the champion share
+    race_margin = 0                           # race: standard errors of the paired difference to displace by
     [bounds]                                  # fitness lo/hi per task for the normalisation
     nguyen1 = [0.0, 1.0]                      # formula tasks default to [0, 1] (fitness: R^2)
 
@@ -79,6 +80,7 @@ class MetaSettings:
     ranking: str = "generation"  # "generation": this meta-generation's pairs; "pooled": every pair it was run on
     shrinkage: int = 4  # pooled and race rankings: pairs of prior evidence at a gain of 0 (the base grammar's)
     race_pairs: int = 16  # race ranking: the most (task, seed) pairs a challenger and the champion are compared on
+    race_margin: float = 0.0  # race ranking: standard errors of the paired difference a challenger must win by
 
 
 def _choices() -> dict[str, tuple[str, ...]]:
@@ -89,7 +91,7 @@ def _choices() -> dict[str, tuple[str, ...]]:
     return {"fitness": ("paired", "auc"), "selection": ("mean", "worst", "mean+worst"),
             "ranking": ("generation", "pooled", "race"),
             "algorithm": tuple(ALGORITHMS), "init": INITS}
-_MAY_BE_ZERO = ("seed", "elitism", "base_mix", "protect", "shrinkage")
+_MAY_BE_ZERO = ("seed", "elitism", "base_mix", "protect", "shrinkage", "race_margin")
 # The most an integer setting takes, and why: past it a meta run would not end in any useful time, or would
 # exhaust memory, before saying so (as `mlevolve sample --depth` is capped).  [meta] seed takes any 64-bit value.
 _MOST: Mapping[str, tuple[int, str]] = {
@@ -294,7 +296,8 @@ def load_config(path: str | Path) -> MetaConfig:
     if meta.tasks > len(parts["train"]):
         raise at.error(f"[meta] tasks = {meta.tasks} but [split] train has {len(parts['train'])}", "meta", "tasks",
                        hint="sample at most as many training tasks per meta-generation as [split] train names")
-    for key, rankings in (("shrinkage", ("pooled", "race")), ("race_pairs", ("race",))):  # else never read
+    for key, rankings in (("shrinkage", ("pooled", "race")), ("race_pairs", ("race",)),
+                          ("race_margin", ("race",))):  # else never read
         if key in data.get("meta", {}) and meta.ranking not in rankings:
             said = " or ".join(f'"{r}"' for r in rankings)
             raise at.error(f'[meta] {key} is a setting of ranking = {said}; this ranking is "{meta.ranking}": it '

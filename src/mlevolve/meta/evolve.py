@@ -42,6 +42,7 @@ import hashlib
 import json
 import math
 import random
+import statistics
 import tempfile
 import time
 from collections import Counter
@@ -182,6 +183,29 @@ class Scored:
         return len(self.results), self.fitness
 
 
+def paired_se(differences: Sequence[float]) -> float | None:
+    """The standard error of the mean of paired ``differences`` (sample standard deviation over the
+    square root of their number; :func:`statistics.stdev` sums exactly, so equal differences give 0);
+    None for fewer than two, where no spread can be estimated."""
+    return statistics.stdev(differences) / math.sqrt(len(differences)) if len(differences) > 1 else None
+
+
+def displaces(difference: float, se: float | None, margin: float) -> bool:
+    """Whether a challenger whose mean paired gain over the shared pairs exceeds the champion's by
+    ``difference`` (its standard error ``se``, from :func:`paired_se`) displaces the champion under
+    ``[meta] race_margin`` = ``margin`` (in standard errors): the difference must be positive, not
+    :func:`tied` with 0 (at the scale of an AUC, 1), and at least ``margin * se``.  A margin of 0 is
+    the plain rule (higher and not tied); with a margin above 0, one pair (``se`` None: no spread to
+    measure) never displaces, and pairs that all differ alike (``se`` 0) displace when the difference
+    is positive.  The margin is a one-sided z-bound: 1 displaces on a difference a champion no better
+    than the challenger would show by chance about 16% of the time, 2 about 2%."""
+    if difference <= 0 or tied(difference, 0.0, scale=1.0):
+        return False
+    if margin == 0:
+        return True
+    return se is not None and difference >= margin * se
+
+
 class MetaRun:
     """A meta run over an open meta archive: see the module docstring."""
 
@@ -309,14 +333,16 @@ class MetaRun:
         the same pairs: this draw's and the champion's latest earlier ones, ``race_pairs`` in all (at
         least this draw's); each runs on those it lacks (common random numbers: the base grammar's AUC
         on every pair is stored).  The challenger displaces the champion when its mean paired gain over
-        the shared pairs is higher and not :func:`tied`; a generator that keeps winning therefore gains
+        the shared pairs is higher, not :func:`tied`, and at least ``race_margin`` standard errors of the
+        paired difference above the champion's (:func:`displaces`); a generator that keeps winning therefore gains
         no edge from its pile of pairs (as under ``"pooled"``, where a challenger of one draw is shrunk
         by ``shrinkage`` against the champion's many), and a better one needs only to be better on
         equal evidence: a race, as in F-race (Birattari et al., GECCO 2002) with two entrants and a
         budget instead of a test.  The champion comes first; the others follow by their paired gains
         over every pair they ran on, shrunk toward 0 by ``shrinkage`` pairs (:meth:`raced`).  The raced
         :class:`Scored` are completed to every pair of this draw; :attr:`last_race` says what was
-        compared (``pairs``, mean ``difference`` challenger minus champion, ``displaced``)."""
+        compared (``pairs``, mean ``difference`` challenger minus champion, its standard error ``se``,
+        ``displaced``)."""
         m = self.config.meta
         champion = self.champion
         challenger = next((s for s in ranked if champion is None or s.spec.digest != champion.digest), None)
@@ -336,11 +362,12 @@ class MetaRun:
             shared = [*pairs, *earlier][:max(m.race_pairs, len(pairs))]
             self.complete(challenger.spec, shared, generation)
             ours, theirs = self.paired[challenger.spec.digest], self.paired[champion.digest]
-            difference = sum(ours[p] - theirs[p] for p in shared) / len(shared)
-            displaced = difference > 0 and not tied(difference, 0.0, scale=1.0)
+            differences = [ours[p] - theirs[p] for p in shared]
+            difference, se = sum(differences) / len(shared), paired_se(differences)
+            displaced = displaces(difference, se, m.race_margin)
             winner = challenger.spec if displaced else champion
             self.last_race = {"challenger": self.effective(challenger.spec).digest, "pairs": len(shared),
-                              "difference": difference, "displaced": displaced}
+                              "difference": difference, "se": se, "displaced": displaced}
         self.champion = winner
         return sorted(ranked, key=lambda s: (s.spec.digest == winner.digest, self.raced(s.spec)), reverse=True)
 
