@@ -18,6 +18,7 @@ when it starts (``memo.py`` keeps the simplified bodies).
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import random
 import time
@@ -145,7 +146,7 @@ class Engine:
         # :meth:`_carried`); formulas carry the program as proposed (Baldwinian, docs/evolve.md).
         methods = {f"{d.name}.{m.kind}" for d in program.definitions if d.kind == "learner" for m in d.methods}
         self._lamarckian = bool(config.fit) and set(self.evolve) <= methods
-        self._tuned_programs: dict[str, Program] = {}  # an outcome's program text -> its IR (replays, workers)
+        self._parse_tuned = functools.lru_cache(maxsize=4096)(parse)  # an outcome's program text (replays, workers)
         self.portfolio = Portfolio(spec.operators, spec.floor) if config.bandit or spec.operators else None
         self.backend: Backend = backend if backend is not None else InProcess(lambda: evaluator)
         self.scheduler = Scheduler(self.backend)
@@ -351,12 +352,7 @@ class Engine:
             return None
         if outcome.parsed is not None:
             return outcome.parsed
-        program = self._tuned_programs.get(outcome.program)
-        if program is None:
-            if len(self._tuned_programs) >= 4096:  # bounded: a replay's outcomes come in order, once each
-                self._tuned_programs.clear()
-            program = self._tuned_programs[outcome.program] = parse(outcome.program)
-        return program
+        return self._parse_tuned(outcome.program)
 
     def collect(self) -> list[Candidate]:
         """The candidates finished since the last call; waits for one if none is and some are in flight."""
