@@ -171,9 +171,9 @@ def one_run(name: str, alg: str, seed: int, budget: int, db_dir: str) -> dict[st
     db = Path(db_dir) / f"linreg-{name}-{alg}-{seed}-{budget}.db"
     db.unlink(missing_ok=True)
     t0, c0 = time.perf_counter(), time.process_time()
+    selection = {} if alg == "random" else {"population": cfg["population"], "tournament": cfg["tournament"]}
     summary = evolve(program_path, cfg["evolve"], cfg["task"], budget=budget, db=db, algorithm=alg, seed=seed,
-                     init=cfg["init"], population=cfg["population"], tournament=cfg["tournament"],
-                     grammar=grammar, quiet=True)
+                     init=cfg["init"], grammar=grammar, quiet=True, **selection)  # random search reads neither
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"setting": name, "algorithm": alg, "seed": seed, "budget": budget, "wall_s": round(wall, 2),
             "cpu_s": round(cpu, 2), "counts": {k: summary.get(k, 0) for k in COUNTS},
