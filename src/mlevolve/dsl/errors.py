@@ -6,6 +6,7 @@ then ``hint: ...``.  The CLI prints this and exits with status 2; it never shows
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from collections.abc import Callable, Sequence
@@ -62,7 +63,16 @@ def toml_loads(text: str, file: str, error: Callable[..., MlevError] | None = No
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)  # TOML's true is no number
+    """A finite int or float: TOML's true is no number, and its nan and inf are no setting's value (a weight,
+    a margin, a bound of nan compares false with everything and is silently ignored or fails far from here)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _non_finite(value: object) -> bool:
+    """``value`` (or an element of it) is TOML's nan or inf: a number that :func:`_is_number` refuses."""
+    if isinstance(value, list):
+        return any(map(_non_finite, value))
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 # Each kind of value a TOML file of ours holds: (its name in an error, its test, its value as read).
@@ -115,6 +125,9 @@ def toml_value(value: object, kind: str, name: str, key: str, error: Callable[[s
             unquoted = tomllib.loads(f"v = {value}")["v"]
         except (tomllib.TOMLDecodeError, KeyError):
             unquoted = None
+    if kind in ("number", "numbers") and _non_finite(value):
+        raise error(f"{name} must be {noun or what}, finite, got {toml_text(value)}",
+                    f"{key} takes {what}: nan and inf are none" + (f", e.g. {key} = {example}" if example else ""))
     if unquoted is not None and test(unquoted):
         hint = f"{key} takes {what}, written without quotes: {key} = {written}"
     else:
