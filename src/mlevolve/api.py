@@ -26,7 +26,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from mlevolve.dsl.errors import MlevError, SettingError, decode_utf8, did_you_mean, normalize_newlines
+from mlevolve.dsl.errors import MlevError, SettingError, check_types, decode_utf8, did_you_mean, normalize_newlines
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse as _parse
@@ -192,7 +192,9 @@ def check_task_line(program: Program, file: str | None = None) -> None:
 
 
 def _at_least(low: int = 1, **values: int) -> None:
-    """Raise :class:`SettingError` naming the first of ``values`` (parameter name to value) below ``low``."""
+    """Raise :class:`SettingError` naming the first of ``values`` (parameter name to value) that is no int
+    (:func:`~mlevolve.dsl.errors.check_types`) or is below ``low``."""
+    check_types(values)
     for name, value in values.items():
         if value < low:
             text, hint = AT_LEAST.setting(name)
@@ -213,7 +215,8 @@ def _confirms(confirm: int) -> None:
 
 
 def check_seed(seed: int) -> None:
-    """Raise :class:`SettingError` (naming ``seed``) for a seed no generator takes: below 0 or from 2**63."""
+    """Raise :class:`SettingError` (naming ``seed``) for a seed no generator takes: no int, below 0 or from 2**63."""
+    check_types({"seed": seed})
     if not 0 <= seed < SEED_LIMIT:
         raise SettingError(*SEED_RANGE.setting("seed"), got=seed)
 

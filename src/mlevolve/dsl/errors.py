@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mlevolve.dsl.ir import Span
@@ -279,6 +279,21 @@ class SettingError(MlevError):
         self.hint = self.hint_template.format_map(names) if self.hint_template is not None else None
         self.args = (self.message,)
         return self
+
+
+def check_types(integers: Mapping[str, object] | None = None, numbers: Mapping[str, object] | None = None) -> None:
+    """Raise :class:`SettingError` naming the first of ``integers`` (a setting's name to its value) that is
+    no ``int`` (a bool is none: ``seed=True`` was seed 1), or of ``numbers`` (None allowed: left out) that is
+    no ``int`` or ``float``: ``seed="1e3"`` raised a bare TypeError, ``seed=1.5`` NumPy's.  The type check of
+    every API setting, called where their ranges are checked (``api._at_least``, ``api.check_seed``)."""
+    from mlevolve.messages import NOT_A_NUMBER, NOT_AN_INTEGER
+
+    for name, value in (integers or {}).items():
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise SettingError(*NOT_AN_INTEGER.setting(name), got=repr(value), example=3)
+    for name, value in (numbers or {}).items():
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise SettingError(*NOT_A_NUMBER.setting(name), got=repr(value), example=2.5)
 
 
 class MlevErrors(MlevError):
