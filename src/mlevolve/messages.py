@@ -36,4 +36,6 @@ NOT_A_NUMBER = Message("{name} must be an int or float, got {got}",
 AT_LEAST = Message("{name} must be at least {low}, got {got}", "pass {name} {low} or more")
 GIVEN_TWICE = "argument {flag}: given twice; give it once"  # the hint: HELP
 INTEGER_RULE = "an integer is ASCII digits, as 20 or 1e3: no sign, space, decimal point or _"  # read_int's
+# read_decimal's: every float flag of mlevolve and of the scripts
+DECIMAL_RULE = "a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, space or _"
 HELP = "run `{prog} --help`"  # the hint of a mistake argparse finds (an unknown option, a bad value)

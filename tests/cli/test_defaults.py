@@ -185,8 +185,11 @@ def test_the_api_names_its_parameters(call: Any, message: str, tmp_path: Path,
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["evolve", QUARTIC, "--budget", "0"], "--budget must be at least 1, got 0"),
-    (["evolve", QUARTIC, "--memory-limit", "-1"],
-     "--memory-limit must be a positive number of GiB, at most 1,048,576, got -1"),
+    (["evolve", QUARTIC, "--memory-limit", "-1"], "argument --memory-limit: invalid float value: '-1'"),  # no sign
+    (["evolve", QUARTIC, "--memory-limit", "0"], "--memory-limit must be a positive number of GiB, at most 1,048,576, "
+                                                 "got 0"),
+    (["evolve", QUARTIC, "--memory-limit", "2e6"], "--memory-limit must be a positive number of GiB, at most "
+                                                   "1,048,576, got 2e+06"),
     (["evolve", QUARTIC, "--workers", "2", "--dask", "local:2"], "--dask and --workers exclude each other"),
     (["evolve", QUARTIC, "--algorithm", "islands", "--population", "6", "--islands", "4"],
      "--population 6 is too small for --islands 4: each island needs at least 2 members"),

@@ -58,6 +58,7 @@ RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {l
                "write e.g. {fix}")  # a numeric option outside OPTION_RANGES, the library's too; {fix}: the spec mended
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}" + RANGE_WORDS[1])  # library's too
 INTEGER = re.compile(r"([0-9]+)(?:[eE]([0-9]+))?")  # every integer a user types (flags, task options): 20, 1e3
+DECIMAL = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # every decimal number a user types: 0.5, 1e-3
 
 
 def read_int(text: str) -> int:
@@ -65,6 +66,14 @@ def read_int(text: str) -> int:
     if len(text) > 99 or not (match := INTEGER.fullmatch(text)):  # 99 digits: past every range, read at once
         raise ValueError(f"invalid integer: {text!r}")
     return int(match[1]) * 10 ** min(int(match[2] or 0), 99)  # type: ignore[no-any-return]
+
+
+def read_decimal(text: str) -> float:
+    """``text`` as a float by :data:`DECIMAL`'s rule (no sign, space, ``_``, inf or nan: ``float`` takes them), else
+    ValueError"""
+    if len(text) > 99 or not DECIMAL.fullmatch(text):
+        raise ValueError(f"invalid number: {text!r}")
+    return float(text)
 
 
 def mended(name: str, given: dict[str, Any], key: str, value: Any) -> str:
