@@ -33,6 +33,8 @@ NOT_AN_INTEGER = Message("{name} must be an int, got {got}",  # the API's: a fla
                          "pass a whole number as a Python int (not a bool, float or string), e.g. {name}={example}")
 NOT_A_NUMBER = Message("{name} must be an int or float, got {got}",
                        "pass a number (not a bool or string), e.g. {name}={example}")
+BELOW_2_63 = Message("{name} must be below 2**63, got {got}",
+                     "SQLite, where every run is archived, stores integers below 2**63")
 AT_LEAST = Message("{name} must be at least {low}, got {got}", "pass {name} {low} or more")
 GIVEN_TWICE = "argument {flag}: given twice; give it once"  # the hint: HELP
 INTEGER_RULE = "an integer is ASCII digits, as 20 or 1e3: no sign, space, decimal point or _"  # read_int's

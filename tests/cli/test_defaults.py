@@ -199,6 +199,13 @@ def test_the_api_names_its_parameters(call: Any, message: str, tmp_path: Path,
     (["run", QUARTIC, "--seed", str(2**64)], f"--seed must be at least 0 and below 2**63, got {2**64}"),
     (["export", QUARTIC, "-o", "x.py", "--epochs", "0"], "--epochs must be at least 1, got 0"),
     (["sample", "--type", "Tensor", "-n", "0"], "-n must be at least 1, got 0"),
+    (["sample", "--type", "Tensor", "-n", "1e12"], f"-n must be at most 100,000, got {10**12}"),  # a list of 1e12
+    (["evolve", QUARTIC, "--digits", "1e9"], f"--digits must be at most 17, got {10**9}"),  # a float64's digits
+    (["best", "x.db", "--digits", "18"], "--digits must be at most 17, got 18"),
+    (["evolve", QUARTIC, "--population", "1e6"], f"--population must be at most 100,000, got {10**6}"),
+    (["evolve", QUARTIC, "--budget", "1e19"], f"--budget must be below 2**63, got {10**19}"),  # SQLite's integer
+    (["best", "x.db", "-n", "1e19"], f"-n must be below 2**63, got {10**19}"),
+    (["sample", "--type", "Tensor", "--seed", "1e19"], f"--seed must be at least 0 and below 2**63, got {10**19}"),
     (["meta", "nothing.toml", "--workers", "-1"], "argument --workers: invalid int value: '-1'"),
     (["evolve", QUARTIC, "--json-log", "missing/log.jsonl"], "cannot write missing/log.jsonl: no directory 'missing'"),
     # every output path the user gives is in a folder that exists, as export's always was (a typo made a folder)
