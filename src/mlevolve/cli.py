@@ -35,10 +35,10 @@ from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
-from mlevolve.interpreter.standalone.common import read_decimal, read_int
+from mlevolve.interpreter.standalone.common import read_int
 from mlevolve.messages import GIVEN_TWICE, HELP
 from mlevolve.results import dumps, shown_program
-from mlevolve.script import ArgumentParser, closest_choice, closest_option, flushed, stdout_gone
+from mlevolve.script import ArgumentParser, closest_choice, closest_option, flushed, read_decimal, stdout_gone
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
@@ -583,7 +583,7 @@ class _Ascii:
     refuses any bad value ("invalid int value: '1_000'").  An integer is read by the one rule of every integer
     a user types (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20`` or ``1e3``, no sign or space),
     a task option's and an exported script's flag's too; a float by the one rule of a user's decimal number
-    (:func:`~mlevolve.interpreter.standalone.common.read_decimal`: ``0.5`` or ``1e-3``, no sign or space)."""
+    (:func:`~mlevolve.script.read_decimal`: ``0.5`` or ``1e-3``, no sign or space)."""
 
     def __init__(self, kind: type) -> None:
         self.kind = kind

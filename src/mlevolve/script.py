@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TypeVar
 
 from mlevolve.dsl.errors import MlevError, closest, did_you_mean
 from mlevolve.dsl.ir import Span
-from mlevolve.interpreter.standalone.common import read_decimal, read_int
+from mlevolve.interpreter.standalone.common import read_int
 from mlevolve.messages import DECIMAL_RULE, HELP, INTEGER_RULE
 
 EXIT_USAGE = 2  # as the command line's
@@ -208,6 +208,17 @@ def at_least(low: int) -> Callable[[str], int]:
 
     parse.__name__ = f"at_least_{low}"
     return parse
+
+
+DECIMAL = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # every decimal number a user types: 0.5, 1e-3
+
+
+def read_decimal(text: str) -> float:
+    """``text`` as a float by :data:`DECIMAL`'s rule (:data:`~mlevolve.messages.DECIMAL_RULE`: no sign, space,
+    ``_``, inf or nan, which ``float`` takes), else ValueError: every float flag of mlevolve and of these scripts."""
+    if len(text) > 99 or not DECIMAL.fullmatch(text):
+        raise ValueError(f"invalid number: {text!r}")
+    return float(text)
 
 
 def positive(text: str) -> float:

@@ -2,6 +2,7 @@
 
 import math
 import re
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +59,6 @@ RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {l
                "write e.g. {fix}")  # a numeric option outside OPTION_RANGES, the library's too; {fix}: the spec mended
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}" + RANGE_WORDS[1])  # library's too
 INTEGER = re.compile(r"([0-9]+)(?:[eE]([0-9]+))?")  # every integer a user types (flags, task options): 20, 1e3
-DECIMAL = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # every decimal number a user types: 0.5, 1e-3
 
 
 def read_int(text: str) -> int:
@@ -68,23 +68,16 @@ def read_int(text: str) -> int:
     return int(match[1]) * 10 ** min(int(match[2] or 0), 99)  # type: ignore[no-any-return]
 
 
-def read_decimal(text: str) -> float:
-    """``text`` as a float by :data:`DECIMAL`'s rule (no sign, space, ``_``, inf or nan: ``float`` takes them), else
-    ValueError"""
-    if len(text) > 99 or not DECIMAL.fullmatch(text):
-        raise ValueError(f"invalid number: {text!r}")
-    return float(text)
-
-
 def mended(name: str, given: dict[str, Any], key: str, value: Any) -> str:
-    """Task spec ``name`` with the options ``given`` but ``key`` set to ``value``: the spec a hint says to write"""
-    return ":".join([name, *(f"{k}={value if k == key else v}" for k, v in {**given, key: value}.items())])
+    """Task spec ``name`` with options ``given`` but ``key`` set to ``value``, shell-quoted: what a hint writes"""
+    return shlex.quote(":".join([name, *(f"{k}={value if k == key else v}" for k, v in {**given, key: value}.items())]))
 
 
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
     """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (tuple: a choice); else TaskError"""
-    if (quote := spec.strip()[:1]) in ("'", '"'):  # `--task '"data.csv":target=y'`: the shell's quotes, typed again
-        raise TaskError(*(t.format(spec.strip().replace(quote, "", 2), spec.strip()) for t in SPEC_WORDS["quoted"]))
+    if (q := spec.strip()[:1]) in ("'", '"'):  # `--task '"data.csv":target=y'`: the shell's quotes, typed again
+        raise TaskError(*(t.format(shlex.quote((s := spec.strip()).replace(q, "", 2)), s)  # pasted into a shell
+                          for t in SPEC_WORDS["quoted"]))
     name, *parts = (part.strip() for part in spec.split(":"))
     if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
         raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))
