@@ -592,7 +592,7 @@ class RunInterrupted(KeyboardInterrupt):
     archive ``db``; the same command resumes it."""
 
     def __init__(self, db: str, saved: int) -> None:
-        super().__init__(f"interrupted: {saved} candidates saved in {db}")
+        super().__init__(f"interrupted: {saved:,} candidates saved in {db}")
         self.db = db
         self.saved = saved
 

@@ -318,7 +318,7 @@ def _defaults(name: str) -> dict[str, OptionValue]:
 def _family_size(name: str) -> str:
     d = _defaults(name)
     kind = "binary" if name == "projected_digits" else "regression"
-    return f"{d['n_tasks']} tasks x ({d['n_train']} train + {d['n_val']} val) x {d['dim']} features, {kind}"
+    return f"{d['n_tasks']:,} tasks x ({d['n_train']:,} train + {d['n_val']:,} val) x {d['dim']:,} features, {kind}"
 
 
 _INFOS: dict[str, TaskInfo] = {
@@ -513,7 +513,7 @@ def _family_plan(spec: str) -> tuple[str, dict[str, int], str, int] | None:
 
 
 def _size(n: int, data: Supervised) -> str:
-    kind = f"{data.n_classes} classes" if data.problem == "classification" else "regression"
+    kind = f"{data.n_classes:,} classes" if data.problem == "classification" else "regression"
     return f"{n:,} x {data.n_features}, {kind}"
 
 
