@@ -26,7 +26,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from mlevolve.dsl.errors import MlevError, SettingError, decode_utf8, did_you_mean, normalize_newlines
+from mlevolve.dsl.errors import MlevError, SettingError, check_types, decode_utf8, did_you_mean, normalize_newlines
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse as _parse
@@ -40,7 +40,7 @@ from mlevolve.gp.generate import generate, ramped_half_and_half
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.common import SEED_LIMIT
-from mlevolve.messages import AT_LEAST, SEED_RANGE
+from mlevolve.messages import AT_LEAST, BELOW_2_63, SEED_RANGE
 from mlevolve.results import SHOWN_DIGITS
 
 
@@ -126,6 +126,7 @@ def format(program: Program | str, file: str | None = None) -> str:
 
 
 SAMPLE_DEPTH_LIMIT = 24  # the deepest ``sample`` draws: depth 30 took 12 s and 2.4 MB of text for one full tree
+SAMPLE_LIMIT = 100_000  # the most expressions ``sample`` draws at once: they are held in a list (1e12 exhausted memory)
 
 
 def sample(
@@ -139,10 +140,14 @@ def sample(
     grammar: GrammarSpec | None = None,
 ) -> builtins.list[Expr]:
     """``n`` random well-typed expressions of ``type_`` with the names of ``env`` in scope, at most
-    ``depth`` deep (1 to :data:`SAMPLE_DEPTH_LIMIT`), drawn by Koza's ``grow``, ``full`` or ``ramped``
-    half-and-half from ``seed`` (0 to 2**63 - 1).  Raises :class:`SettingError` for a value out of range."""
+    ``depth`` deep (1 to :data:`SAMPLE_DEPTH_LIMIT`), ``n`` at most :data:`SAMPLE_LIMIT`, drawn by Koza's
+    ``grow``, ``full`` or ``ramped`` half-and-half from ``seed`` (0 to 2**63 - 1).  Raises :class:`SettingError`
+    for a value out of range."""
     _at_least(n=n, depth=depth)
     check_seed(seed)  # random.Random(-1) is random.Random(1): a negative seed is refused, as run's and evolve's are
+    if n > SAMPLE_LIMIT:
+        raise SettingError("{n} must be at most {limit}, got {got}", got=n, limit=f"{SAMPLE_LIMIT:,}",
+                           hint="the expressions are held in memory; draw more with further {seed}s")
     if depth > SAMPLE_DEPTH_LIMIT:
         raise SettingError("{depth} must be at most {limit}, got {got}", got=depth, limit=SAMPLE_DEPTH_LIMIT,
                            hint="a full tree doubles with each level: depth 20 prints about 40,000 characters")
@@ -192,11 +197,27 @@ def check_task_line(program: Program, file: str | None = None) -> None:
 
 
 def _at_least(low: int = 1, **values: int) -> None:
-    """Raise :class:`SettingError` naming the first of ``values`` (parameter name to value) below ``low``."""
+    """Raise :class:`SettingError` naming the first of ``values`` (parameter name to value) that is no int
+    (:func:`~mlevolve.dsl.errors.check_types`) or is below ``low``."""
+    check_types(values)
     for name, value in values.items():
         if value < low:
             text, hint = AT_LEAST.setting(name)
             raise SettingError(text, hint, low=low, got=value)
+        if value >= SEED_LIMIT:  # every integer setting is one SQLite stores (a LIMIT, an archive's meta)
+            raise SettingError(*BELOW_2_63.setting(name), got=value)
+
+
+POPULATION_LIMIT = 100_000  # the most programs ``evolve`` holds: a meta configuration's [inner] population's bound
+MAX_DIGITS = 17  # the most significant digits a float64 has: --digits past it shows nothing more (1e10 overflowed)
+
+
+def _check_digits(digits: int) -> None:
+    """Raise :class:`SettingError` for a ``digits`` (significant digits shown) below 0 or above :data:`MAX_DIGITS`."""
+    _at_least(0, digits=digits)
+    if digits > MAX_DIGITS:
+        raise SettingError("{digits} must be at most {most}, got {got}", got=digits, most=MAX_DIGITS,
+                           hint="a float64 has at most 17 significant digits; {digits} 0 shows every one")
 
 
 CONFIRM_LIMIT = 1_000  # the most further seeds ``confirm`` takes: each trains the two programs again
@@ -213,7 +234,8 @@ def _confirms(confirm: int) -> None:
 
 
 def check_seed(seed: int) -> None:
-    """Raise :class:`SettingError` (naming ``seed``) for a seed no generator takes: below 0 or from 2**63."""
+    """Raise :class:`SettingError` (naming ``seed``) for a seed no generator takes: no int, below 0 or from 2**63."""
+    check_types({"seed": seed})
     if not 0 <= seed < SEED_LIMIT:
         raise SettingError(*SEED_RANGE.setting("seed"), got=seed)
 
@@ -570,7 +592,7 @@ class RunInterrupted(KeyboardInterrupt):
     archive ``db``; the same command resumes it."""
 
     def __init__(self, db: str, saved: int) -> None:
-        super().__init__(f"interrupted: {saved} candidates saved in {db}")
+        super().__init__(f"interrupted: {saved:,} candidates saved in {db}")
         self.db = db
         self.saved = saved
 
@@ -662,8 +684,12 @@ def evolve(
     commands to run next.  Ctrl-C raises :class:`RunInterrupted`.
     """
     _at_least(budget=budget, epochs=epochs, tournament=tournament)
-    _at_least(0, digits=digits)
+    _check_digits(digits)
     _at_least(2, population=population)
+    if population > POPULATION_LIMIT:
+        raise SettingError("{population} must be at most {limit}, got {got}", got=population,
+                           limit=f"{POPULATION_LIMIT:,}", hint="every generation holds this many programs in memory "
+                           "(as [inner] population of a meta run is capped)")
     check_settings_read(algorithm, [name for name, value, default in (
         ("population", population, EvolveConfig.population), ("tournament", tournament, EvolveConfig.tournament),
         *((f.name, getattr(diversity, f.name), f.default) for f in fields(DiversityConfig) if diversity is not None),
@@ -984,7 +1010,7 @@ def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS) -> builtins.lis
     from mlevolve.report import data
 
     _at_least(n=n)
-    _at_least(0, digits=digits)
+    _check_digits(digits)
     run = data.load(db, top=1, digits=digits)
     out = [{"rank": rank, **data.describe(run, g.representative, g)}
            for rank, g in enumerate(data.behaviours(run)[:n], 1)]
@@ -1019,7 +1045,7 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
     from mlevolve.report import data
 
     _at_least(n=n)
-    _at_least(0, digits=digits)
+    _check_digits(digits)
     _confirms(confirm)
     run = data.load(db, top=n, key=key, digits=digits)
     if run.found is not None:
@@ -1081,7 +1107,7 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     from mlevolve.report import data, page
 
     _at_least(top=top)
-    _at_least(0, digits=digits)
+    _check_digits(digits)
     for archive in (db, baseline) if baseline is not None else (db,):  # by resolved path: ./a.db is a.db
         if Path(output).resolve() == Path(archive).resolve():
             raise MlevError("the report would overwrite the archive", file=str(archive), hint="pass -o OUT.html")

@@ -35,10 +35,10 @@ from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
-from mlevolve.interpreter.standalone.common import NUMBER, read_int
+from mlevolve.interpreter.standalone.common import read_int
 from mlevolve.messages import GIVEN_TWICE, HELP
 from mlevolve.results import dumps, shown_program
-from mlevolve.script import ArgumentParser, closest_choice, closest_option, flushed, stdout_gone
+from mlevolve.script import ArgumentParser, closest_choice, closest_option, flushed, read_decimal, stdout_gone
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
@@ -155,9 +155,9 @@ def _cmd_grammar_show(args: argparse.Namespace) -> int:
         raise MlevError(f"unknown type {args.type!r}", hint=did_you_mean(args.type, spec.types) +
                         f"types: {', '.join(spec.types)}")
     types = [args.type] if args.type else list(spec.types)
-    learned = f", {len(spec.rules)} learned rules, {len(spec.operators)} evolved operators (version {spec.digest})" \
-        if spec.rules or spec.operators else ""
-    print(f"# grammar '{spec.name}': {len(spec.productions)} productions, {len(spec.types)} types{learned}")
+    learned = (f", {len(spec.rules):,} learned rules, {len(spec.operators):,} evolved operators (version "
+               f"{spec.digest})") if spec.rules or spec.operators else ""
+    print(f"# grammar '{spec.name}': {len(spec.productions):,} productions, {len(spec.types):,} types{learned}")
     for t in types:
         depth = spec.min_depth[t]
         print(f"\n{t}  (min depth {depth if depth != float('inf') else 'never'})")
@@ -347,9 +347,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         return 0
     api.write_atomic(args.output, source)
     if args.component is not None:
-        print(f"wrote {args.output} ({source.count(chr(10))} lines): import it, no mlevolve needed")
+        print(f"wrote {args.output} ({source.count(chr(10)):,} lines): import it, no mlevolve needed")
     else:
-        print(f"wrote {args.output} ({source.count(chr(10))} lines); run it with: python {shlex.quote(args.output)} "
+        print(f"wrote {args.output} ({source.count(chr(10)):,} lines); run it with: python {shlex.quote(args.output)} "
               "--json")
     return 0
 
@@ -380,7 +380,7 @@ def _export_program(args: argparse.Namespace, grammar: GrammarSpec | None) -> in
     api.check_output(args.output, kind="program")
     text, options = api.export_program(args.db, args.hash, grammar=grammar)
     api.write_atomic(args.output, text)
-    print(f"wrote {args.output} ({text.count(chr(10))} lines); score it as the run did with: "
+    print(f"wrote {args.output} ({text.count(chr(10)):,} lines); score it as the run did with: "
           f"{' '.join(['mlevolve run', shlex.quote(args.output), *options])}")
     return 0
 
@@ -430,12 +430,13 @@ def _cmd_meta(args: argparse.Namespace) -> int:
     except KeyboardInterrupt as stop:
         return _interrupted(args, stop, "finished inner run")
     auc = summary["best_validation_auc"]
-    print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  ({summary['rules']} learned rules, "
-          f"{summary['operators']} operators; "
+    print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  ({summary['rules']:,} learned rules, "
+          f"{summary['operators']:,} operators; "
           + ("the base grammar: no meta-generation's best beat it on validation" if summary["chosen_generation"] is None
              else f"meta-generation {summary['chosen_generation']}, validation AUC "
                   f"{'n/a' if auc is None else format(auc, '.4f')}") + ")\n"
-          f"inner runs: {summary['inner_runs_fresh']} run, {summary['inner_runs_replayed']} replayed from the archive")
+          f"inner runs: {summary['inner_runs_fresh']:,} run, {summary['inner_runs_replayed']:,} replayed from the "
+          "archive")
     return 0
 
 
@@ -532,7 +533,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     _no_stdout(args.output, "the report", "runs/report.html")
     output = args.output or str(Path(args.db).with_suffix(".html"))
     result = api.report(args.db, output, top=args.top, baseline=args.baseline, digits=args.digits)
-    print(f"wrote {result['output']} ({result['candidates']} candidates, {result['state']})")
+    print(f"wrote {result['output']} ({result['candidates']:,} candidates, {result['state']})")
     return 0
 
 
@@ -582,18 +583,15 @@ class _Ascii:
     ``float`` also take other scripts' digits (``١٢``) and ``1_000``, which the command refuses as argparse
     refuses any bad value ("invalid int value: '1_000'").  An integer is read by the one rule of every integer
     a user types (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20`` or ``1e3``, no sign or space),
-    a task option's and an exported script's flag's too."""
+    a task option's and an exported script's flag's too; a float by the one rule of a user's decimal number
+    (:func:`~mlevolve.script.read_decimal`: ``0.5`` or ``1e-3``, no sign or space)."""
 
     def __init__(self, kind: type) -> None:
         self.kind = kind
         self.__name__ = kind.__name__  # what argparse names in its message
 
     def __call__(self, text: str) -> Any:
-        if self.kind is int:
-            return read_int(text)
-        if not NUMBER.fullmatch(text.strip()):
-            raise ValueError(text)
-        return self.kind(text)
+        return read_int(text) if self.kind is int else read_decimal(text)
 
 
 def _ascii(kind: type) -> Any:
@@ -809,7 +807,7 @@ def _interrupted(args: argparse.Namespace, stop: KeyboardInterrupt, what: str) -
         said = f"{prog}: {_stop_word()} before any {what} was saved: nothing to resume"
     else:
         n = stop.saved
-        print(f"{prog}: {_stop_word()}; {n} {what}{'' if n == 1 else 's'} {'is' if n == 1 else 'are'} saved in "
+        print(f"{prog}: {_stop_word()}; {n:,} {what}{'' if n == 1 else 's'} {'is' if n == 1 else 'are'} saved in "
               f"{shlex.quote(stop.db)}\nresume with the same command: {command}", file=sys.stderr)
         return _stop_status()
     print(f"{said}\nstart it again with the same command: {command}", file=sys.stderr)

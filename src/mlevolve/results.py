@@ -353,7 +353,7 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
             f"no gain: the best found scores the same as the starting program{rounding}"
     size = f"{metric.name} {diff:+.4g}"
     if examples and metric.stem == "accuracy":
-        size += f", {round(diff * examples):+d} of {examples}{' ' + metric.split if metric.split else ''} examples"
+        size += f", {round(diff * examples):+d} of {examples:,}{' ' + metric.split if metric.split else ''} examples"
     if metric.better(best, start):
         return f"better than the start ({size})"
     factor = ""

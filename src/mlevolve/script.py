@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TypeVar
 from mlevolve.dsl.errors import MlevError, closest, did_you_mean
 from mlevolve.dsl.ir import Span
 from mlevolve.interpreter.standalone.common import read_int
-from mlevolve.messages import HELP, INTEGER_RULE
+from mlevolve.messages import DECIMAL_RULE, HELP, INTEGER_RULE
 
 EXIT_USAGE = 2  # as the command line's
 _T = TypeVar("_T")
@@ -112,10 +112,13 @@ def closest_option(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> s
 def closest_choice(message: str) -> str:
     """For argparse's "argument --X: invalid choice: 'V' (choose from 'A', 'B')", the hint's start naming
     the choice closest to V (:func:`~mlevolve.dsl.errors.did_you_mean`); for "invalid int value", the rule of an
-    integer (:data:`~mlevolve.messages.INTEGER_RULE`); ``""`` for any other message."""
+    integer (:data:`~mlevolve.messages.INTEGER_RULE`), for "invalid float value" a number's
+    (:data:`~mlevolve.messages.DECIMAL_RULE`); ``""`` for any other message."""
     typo = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
     if "invalid int value" in message:
         return INTEGER_RULE + "; "
+    if "invalid float value" in message:
+        return DECIMAL_RULE + "; "
     return did_you_mean(typo[1], re.findall(r"'([^']*)'", typo[2])) if typo else ""
 
 
@@ -207,12 +210,24 @@ def at_least(low: int) -> Callable[[str], int]:
     return parse
 
 
+DECIMAL = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # every decimal number a user types: 0.5, 1e-3
+
+
+def read_decimal(text: str) -> float:
+    """``text`` as a float by :data:`DECIMAL`'s rule (:data:`~mlevolve.messages.DECIMAL_RULE`: no sign, space,
+    ``_``, inf or nan, which ``float`` takes), else ValueError: every float flag of mlevolve and of these scripts."""
+    if len(text) > 99 or not DECIMAL.fullmatch(text):
+        raise ValueError(f"invalid number: {text!r}")
+    return float(text)
+
+
 def positive(text: str) -> float:
-    """An argparse ``type``: a finite number ``> 0`` (a duration in seconds, say), written in ASCII."""
+    """An argparse ``type``: a finite number ``> 0`` (a duration in seconds, say) by the one rule of a
+    user's decimal number (:func:`~mlevolve.interpreter.standalone.common.read_decimal`)."""
     try:
-        value = float(text) if text.isascii() else float("x")
+        value = read_decimal(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r} ({DECIMAL_RULE})") from None
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
     return value

@@ -119,6 +119,30 @@ def test_choices_come_from_the_owners_tables() -> None:
     assert tuple(action("sample", "--method").choices or ()) == ("grow", "full", "ramped")
 
 
+def _wrong_types() -> list[tuple[str, dict[str, Any], str]]:
+    """(function, keyword arguments, the message): every integer setting of the API takes an int, no bool."""
+    cases = [(f, {name: value}, f"{name} must be an int, got {value!r}")
+             for f, names in (("evolve", ("seed", "budget", "population", "tournament", "epochs", "digits", "workers",
+                                          "confirm")), ("run", ("seed", "epochs")), ("export", ("seed", "epochs")),
+                              ("sample", ("seed", "n", "depth")))
+             for name in names for value in ("1e3", 1.5, True)]
+    return [*cases, *(("evolve", {name: "5"}, f"{name} must be an int or float, got '5'")
+                      for name in ("timeout", "memory_limit"))]
+
+
+@pytest.mark.parametrize(("function", "kwargs", "message"), _wrong_types())
+def test_an_api_setting_of_the_wrong_type_is_a_setting_error(
+        function: str, kwargs: dict[str, Any], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``seed="1e3"`` raised a bare TypeError, ``seed=1.5`` NumPy's, ``seed=True`` ran seed 1."""
+    monkeypatch.chdir(tmp_path)
+    first = "Tensor" if function == "sample" else QUARTIC
+    with pytest.raises(SettingError) as caught:
+        getattr(api, function)(first, **kwargs)
+    assert caught.value.message == message
+    name = next(iter(kwargs))
+    assert caught.value.hint is not None and f"e.g. {name}=" in caught.value.hint
+
+
 @pytest.mark.parametrize(("call", "message"), [
     (lambda: api.evolve(QUARTIC, budget=0), "budget must be at least 1, got 0"),
     (lambda: api.evolve(QUARTIC, population=1), "population must be at least 2, got 1"),
@@ -127,7 +151,10 @@ def test_choices_come_from_the_owners_tables() -> None:
                                                "got 0"),
     (lambda: api.evolve(QUARTIC, timeout=math.inf), "timeout must be a positive number of seconds, at most 1,000,000, "
                                                     "got inf"),
-    (lambda: api.evolve(QUARTIC, memory_limit=-1.0), "memory_limit must be a positive number of GiB, got -1"),
+    (lambda: api.evolve(QUARTIC, memory_limit=-1.0),
+     "memory_limit must be a positive number of GiB, at most 1,048,576, got -1"),
+    (lambda: api.evolve(QUARTIC, memory_limit=2.0**20 + 1), "memory_limit must be a positive number of GiB, at most "
+                                                            "1,048,576, got 1.04858e+06"),
     (lambda: api.evolve(QUARTIC, workers=2, dask="local:2"), "dask and workers exclude each other"),
     (lambda: api.evolve(QUARTIC, init="zeros"), "unknown init 'zeros'"),
     (lambda: api.evolve(QUARTIC, algorithm="islands", diversity=DiversityConfig(islands=1)),
@@ -158,7 +185,11 @@ def test_the_api_names_its_parameters(call: Any, message: str, tmp_path: Path,
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["evolve", QUARTIC, "--budget", "0"], "--budget must be at least 1, got 0"),
-    (["evolve", QUARTIC, "--memory-limit", "-1"], "--memory-limit must be a positive number of GiB, got -1"),
+    (["evolve", QUARTIC, "--memory-limit", "-1"], "argument --memory-limit: invalid float value: '-1'"),  # no sign
+    (["evolve", QUARTIC, "--memory-limit", "0"], "--memory-limit must be a positive number of GiB, at most 1,048,576, "
+                                                 "got 0"),
+    (["evolve", QUARTIC, "--memory-limit", "2e6"], "--memory-limit must be a positive number of GiB, at most "
+                                                   "1,048,576, got 2e+06"),
     (["evolve", QUARTIC, "--workers", "2", "--dask", "local:2"], "--dask and --workers exclude each other"),
     (["evolve", QUARTIC, "--algorithm", "islands", "--population", "6", "--islands", "4"],
      "--population 6 is too small for --islands 4: each island needs at least 2 members"),
@@ -168,6 +199,13 @@ def test_the_api_names_its_parameters(call: Any, message: str, tmp_path: Path,
     (["run", QUARTIC, "--seed", str(2**64)], f"--seed must be at least 0 and below 2**63, got {2**64}"),
     (["export", QUARTIC, "-o", "x.py", "--epochs", "0"], "--epochs must be at least 1, got 0"),
     (["sample", "--type", "Tensor", "-n", "0"], "-n must be at least 1, got 0"),
+    (["sample", "--type", "Tensor", "-n", "1e12"], f"-n must be at most 100,000, got {10**12}"),  # a list of 1e12
+    (["evolve", QUARTIC, "--digits", "1e9"], f"--digits must be at most 17, got {10**9}"),  # a float64's digits
+    (["best", "x.db", "--digits", "18"], "--digits must be at most 17, got 18"),
+    (["evolve", QUARTIC, "--population", "1e6"], f"--population must be at most 100,000, got {10**6}"),
+    (["evolve", QUARTIC, "--budget", "1e19"], f"--budget must be below 2**63, got {10**19}"),  # SQLite's integer
+    (["best", "x.db", "-n", "1e19"], f"-n must be below 2**63, got {10**19}"),
+    (["sample", "--type", "Tensor", "--seed", "1e19"], f"--seed must be at least 0 and below 2**63, got {10**19}"),
     (["meta", "nothing.toml", "--workers", "-1"], "argument --workers: invalid int value: '-1'"),
     (["evolve", QUARTIC, "--json-log", "missing/log.jsonl"], "cannot write missing/log.jsonl: no directory 'missing'"),
     # every output path the user gives is in a folder that exists, as export's always was (a typo made a folder)

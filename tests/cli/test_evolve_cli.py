@@ -187,7 +187,8 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
     assert all(re.match(r"\[ +\d+/120\] best \S+  cache \d+  fec \d+  hurdle \d+  failed \d+  \(", p) for p in progress)
     lines = out.splitlines()
     assert re.fullmatch(r"120 candidates \(0 from the archive\): evaluated \d+, cache \d+, fec \d+, hurdle 0, "
-                        r"probe \d+, failed \d+; fitting \d+ evaluations", lines[0])  # fitted: the default
+                        r"probe \d+, failed \d+; fitting \d{1,3}(,\d{3})* evaluations",  # 1,476
+                        lines[0])  # fitted: the default
     assert lines[1].startswith(f"archive: {db}  (")
     best = shown_best(db)
     assert lines[3] == "metric:  train_r2 on the training split (higher is better); fitness = train_r2"

@@ -500,3 +500,20 @@ def test_a_worker_count_beyond_four_per_cpu_is_refused_before_anything_starts(
         f"mlevolve evolve: error: {setting} asks for {got} local worker processes on a machine with 2 CPUs\n"
         "hint: at most 4 per CPU (8); more run on a Dask cluster (--dask tcp://HOST:PORT)")
     assert not (tmp_path / "w.db").exists()
+
+
+def test_every_count_a_message_prints_has_thousands_separators() -> None:
+    """"interrupted; 2486 candidates are saved" read beside "resuming ...: 2,486 candidates archived": an
+    f-string of a message that prints a count before its noun formats it with ``:,`` (source scan)."""
+    import re
+
+    from tests.conftest import ROOT
+
+    nouns = ("candidate|row|program|task|seed|evaluation|column|cell|pair|line|class|example|production|type|"
+             "operator|learned rule|character|replayed|distinct|train|val|features|run")
+    bare = re.compile(r"\{(?:n|saved|len\([^{}]*\)|[a-z_]+\[[^{}]*\]|[a-z_.]*count\([^{}]*\)|examples|"
+                      r"data\.n_classes)\}'?\s(?:" + nouns + ")")
+    found = [f"{path.relative_to(ROOT)}:{number}" for path in sorted((ROOT / "src" / "mlevolve").rglob("*.py"))
+             for number, line in enumerate(path.read_text().splitlines(), 1)
+             if 'f"' in line and bare.search(line) and not line.lstrip().startswith("#")]
+    assert found == []

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mlevolve.dsl.errors import MlevError
+from mlevolve.messages import DECIMAL_RULE
 from mlevolve.script import at_least, int_list, positive, read_json, read_json_lines, run
 from tests.conftest import ROOT
 
@@ -142,10 +143,38 @@ def test_at_least_and_int_list_parse_or_say_why_not() -> None:
 def test_positive_takes_a_finite_number_above_zero() -> None:
     import argparse
 
-    assert positive("0.5") == 0.5 and positive("3") == 3.0
-    for text in ("0", "-1", "nan", "inf", "x", "\u0663"):
-        with pytest.raises(argparse.ArgumentTypeError):
+    assert positive("0.5") == 0.5 and positive("3") == 3.0 and positive("1e-3") == 0.001 and positive("5.") == 5.0
+    for text in ("0", "0e5"):
+        with pytest.raises(argparse.ArgumentTypeError, match="above 0"):
             positive(text)
+    for text in ("-1", "+5", " 5", "5 ", "nan", "inf", "x", "1_0", "\u0663", "0x1p3"):  # float() takes most of them
+        with pytest.raises(argparse.ArgumentTypeError) as caught:
+            positive(text)
+        assert str(caught.value) == f"expected a number, got {text!r} ({DECIMAL_RULE})"
+
+
+def _float_flags() -> list[tuple[str, str]]:
+    """(command, flag) of every float flag of mlevolve: each reads a user's decimal number by one rule."""
+    import argparse
+
+    from mlevolve.cli import _Ascii, build_parser
+
+    subs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return [(command, action.option_strings[-1]) for command, parser in subs.choices.items()
+            for action in parser._actions if isinstance(action.type, _Ascii) and action.type.kind is float]
+
+
+@pytest.mark.parametrize("text", ["+5", " 5", "-1", "nan", "inf", "1_0", "\u0663"])
+def test_every_float_flag_takes_one_rule_of_a_decimal_number(capsys: pytest.CaptureFixture[str], text: str) -> None:
+    from mlevolve import cli
+
+    flags = _float_flags()
+    assert ("evolve", "--timeout") in flags and ("evolve", "--memory-limit") in flags
+    for command, flag in flags:
+        code = cli.main([command, "x", f"{flag}={text}"])
+        err = capsys.readouterr().err
+        assert code == 2 and err == (f"mlevolve {command}: error: argument {flag}: invalid float value: {text!r}\n"
+                                     f"hint: {DECIMAL_RULE}; run `mlevolve {command} --help`\n"), (command, flag)
 
 
 @pytest.mark.e2e

@@ -43,3 +43,29 @@ def test_a_task_spec_mistake_is_named_with_a_hint_that_works(tmp_path: Path, cap
     spec, error, hint = (text.format(csv=csv) for text in (spec, error, hint))
     err = usage_error(capsys, "run", program, "--task", spec)
     assert err.splitlines() == [f"mlevolve run: error: {error}", f"hint: {hint}"]
+
+
+@pytest.mark.parametrize(("program", "spec", "error", "hint"), [
+    (QUARTIC, '"{csv}":target=y', 'task "{csv}":target=y is in quotes of its own, taken as part of its name',
+     "drop them: '{csv}:target=y' (a task line quotes a data file; a flag's value is not quoted again)"),
+    (QUARTIC, "{csv}:target=y:problem=classification",
+     "option problem=classification of task '{csv}', a data file for a formula, must be regression",
+     "write e.g. '{csv}:target=y:problem=regression'"),
+    (LINEAR, "{csv}:target=y:problem=regresion",
+     "option problem=regresion of task '{csv}', a data file for a learner, must be classification or regression",
+     "did you mean 'regression'? write e.g. '{csv}:target=y:problem=regression'"),
+    (LINEAR, "{csv}", "{csv}: which column is the target?", "write '{csv}:target=COLUMN'"),
+])
+def test_a_hint_that_rebuilds_a_spec_quotes_a_path_with_a_space_for_the_shell(
+        tmp_path: Path, capsys: Capsys, program: str, spec: str, error: str, hint: str) -> None:
+    """Every hint that says what to write is pasted into a shell: the whole spec is quoted (shlex.quote)."""
+    import shlex
+
+    csv = tmp_path / "my data" / "d.csv"
+    csv.parent.mkdir()
+    csv.write_text("x,y\n" + "".join(f"{i},{i * i + 0.5}\n" for i in range(12)))
+    spec, error, hint = (text.format(csv=csv) for text in (spec, error, hint))
+    err = usage_error(capsys, "run", program, "--task", spec)
+    assert err.splitlines() == [f"mlevolve run: error: {error}", f"hint: {hint}"]
+    written = hint.split("'")[1]
+    assert shlex.split(f"'{written}'") == [written]  # pasted, it is one argument

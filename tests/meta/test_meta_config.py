@@ -93,3 +93,45 @@ def test_an_integer_setting_past_its_bound_is_refused_before_it_runs(
     assert err.splitlines() == [f"{config}:{line}:1: error: [{table}] {key} must be at most {most:,}, got {most + 1}",
                                 f"hint: {why}; for example {key} = {default} (the default)"]
     assert not (tmp_path / "m.db").exists()
+
+
+def _floats() -> list[tuple[str, str]]:
+    from dataclasses import fields
+
+    from mlevolve.meta.config import InnerConfig, MetaSettings
+
+    return [(table, f.name) for table, cls in (("inner", InnerConfig), ("meta", MetaSettings))
+            for f in fields(cls) if f.type == "float"]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize(("table", "key"), _floats())
+def test_every_float_setting_refuses_nan_and_inf_at_its_key(
+        tmp_path: Path, capsys: Capsys, table: str, key: str, value: str) -> None:
+    """nan compares false with everything (race_margin = nan never displaced; base_mix = nan failed far
+    from the file as a production's bad weight): every float setting is refused by the one TOML reader."""
+    from mlevolve.meta.config import InnerConfig, MetaSettings
+
+    assert {k for _, k in _floats()} >= {"target", "base_mix", "race_margin"}
+    default = getattr(InnerConfig() if table == "inner" else MetaSettings(), key)
+    lines = [line for line in SMOKE.splitlines() if not line.startswith(f"{key} = ")]
+    lines.insert(lines.index(f"[{table}]") + 1, f"{key} = {value}")
+    config = tmp_path / "c.toml"
+    config.write_text("\n".join(lines) + "\n")
+    err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"))
+    line = config.read_text().splitlines().index(f"{key} = {value}") + 1
+    assert err.splitlines() == [f"{config}:{line}:1: error: [{table}] {key} must be a number, finite, got {value}",
+                                f"hint: {key} takes a number: nan and inf are none, e.g. {key} = {default!r} "
+                                "(the default)"]
+    assert not (tmp_path / "m.db").exists()
+
+
+@pytest.mark.parametrize("seed", [2**63, 99999999999999999999])
+def test_the_meta_seed_takes_the_seed_rule_of_every_other_seed(tmp_path: Path, capsys: Capsys, seed: int) -> None:
+    assert "seed = 2" in SMOKE
+    config = tmp_path / "c.toml"
+    config.write_text(SMOKE.replace("seed = 2", f"seed = {seed}", 1))
+    err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"))
+    line = config.read_text().splitlines().index(f"seed = {seed}") + 1
+    assert err.splitlines() == [f"{config}:{line}:1: error: [meta] seed must be at least 0 and below 2**63, got {seed}",
+                                "hint: a seed is a whole number from 0 to 2**63 - 1"]

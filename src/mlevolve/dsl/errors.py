@@ -6,9 +6,10 @@ then ``hint: ...``.  The CLI prints this and exits with status 2; it never shows
 
 from __future__ import annotations
 
+import math
 import re
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mlevolve.dsl.ir import Span
@@ -62,7 +63,16 @@ def toml_loads(text: str, file: str, error: Callable[..., MlevError] | None = No
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)  # TOML's true is no number
+    """A finite int or float: TOML's true is no number, and its nan and inf are no setting's value (a weight,
+    a margin, a bound of nan compares false with everything and is silently ignored or fails far from here)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _non_finite(value: object) -> bool:
+    """``value`` (or an element of it) is TOML's nan or inf: a number that :func:`_is_number` refuses."""
+    if isinstance(value, list):
+        return any(map(_non_finite, value))
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 # Each kind of value a TOML file of ours holds: (its name in an error, its test, its value as read).
@@ -115,6 +125,9 @@ def toml_value(value: object, kind: str, name: str, key: str, error: Callable[[s
             unquoted = tomllib.loads(f"v = {value}")["v"]
         except (tomllib.TOMLDecodeError, KeyError):
             unquoted = None
+    if kind in ("number", "numbers") and _non_finite(value):
+        raise error(f"{name} must be {noun or what}, finite, got {toml_text(value)}",
+                    f"{key} takes {what}: nan and inf are none" + (f", e.g. {key} = {example}" if example else ""))
     if unquoted is not None and test(unquoted):
         hint = f"{key} takes {what}, written without quotes: {key} = {written}"
     else:
@@ -266,6 +279,21 @@ class SettingError(MlevError):
         self.hint = self.hint_template.format_map(names) if self.hint_template is not None else None
         self.args = (self.message,)
         return self
+
+
+def check_types(integers: Mapping[str, object] | None = None, numbers: Mapping[str, object] | None = None) -> None:
+    """Raise :class:`SettingError` naming the first of ``integers`` (a setting's name to its value) that is
+    no ``int`` (a bool is none: ``seed=True`` was seed 1), or of ``numbers`` (None allowed: left out) that is
+    no ``int`` or ``float``: ``seed="1e3"`` raised a bare TypeError, ``seed=1.5`` NumPy's.  The type check of
+    every API setting, called where their ranges are checked (``api._at_least``, ``api.check_seed``)."""
+    from mlevolve.messages import NOT_A_NUMBER, NOT_AN_INTEGER
+
+    for name, value in (integers or {}).items():
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise SettingError(*NOT_AN_INTEGER.setting(name), got=repr(value), example=3)
+    for name, value in (numbers or {}).items():
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise SettingError(*NOT_A_NUMBER.setting(name), got=repr(value), example=2.5)
 
 
 class MlevErrors(MlevError):

@@ -42,7 +42,7 @@ def _span(tok: Token) -> Span:
 
 
 def _abbrev(text: str, width: int = 24) -> str:
-    return text if len(text) <= width else f"{text[:10]}...{text[-10:]} ({len(text)} characters)"
+    return text if len(text) <= width else f"{text[:10]}...{text[-10:]} ({len(text):,} characters)"
 
 
 def _def_span(kind: Token, name: Token) -> Span:

@@ -52,7 +52,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from mlevolve.dsl.errors import MlevError, SettingError
+from mlevolve.dsl.errors import MlevError, SettingError, check_types
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.memo import unseen_simplified_text
@@ -78,6 +78,7 @@ def default_memory_limit(slots: int = 1) -> int:
 # The most local worker processes per CPU (--workers, --dask local:N): a typo's 1000 would fork 1000.
 WORKERS_PER_CPU = 4
 MAX_TIMEOUT = 1_000_000  # seconds a candidate may take at most (--timeout)
+MAX_MEMORY = 2**20  # GiB a candidate may take at most (--memory-limit): past it RLIMIT_AS's bytes overflow
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,9 @@ class Resources:
     memory_limit: float | None = None
 
     def check(self) -> None:
-        """Raise :class:`~mlevolve.dsl.errors.SettingError` (naming the setting) for a value out of range."""
+        """Raise :class:`~mlevolve.dsl.errors.SettingError` (naming the setting) for a value of the wrong type
+        or out of range."""
+        check_types({"workers": self.workers}, {"timeout": self.timeout, "memory_limit": self.memory_limit})
         if self.workers < 0:
             raise SettingError("{workers} must be >= 0 (0: one per core), got {got}", got=self.workers,
                                hint="1 (the default) scores in one worker, in order; N in N worker processes")
@@ -111,8 +114,9 @@ class Resources:
             raise SettingError(f"{{timeout}} must be a positive number of seconds, at most {MAX_TIMEOUT:,}, got "
                                "{got:g}", hint=f"a candidate's time limit; the default is {Budget.max_seconds:g} s",
                                got=self.timeout)
-        if self.memory_limit is not None and not 0 < self.memory_limit < 2**20:
-            raise SettingError("{memory_limit} must be a positive number of GiB, got {got:g}", got=self.memory_limit,
+        if self.memory_limit is not None and not 0 < self.memory_limit <= MAX_MEMORY:
+            raise SettingError(f"{{memory_limit}} must be a positive number of GiB, at most {MAX_MEMORY:,}, got "
+                               "{got:g}", got=self.memory_limit,
                                hint="e.g. 2 or 0.5; left out, half the machine's memory is shared among the workers")
         if self.dask is not None:
             if self.workers != 1:

@@ -45,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -317,7 +318,7 @@ def _defaults(name: str) -> dict[str, OptionValue]:
 def _family_size(name: str) -> str:
     d = _defaults(name)
     kind = "binary" if name == "projected_digits" else "regression"
-    return f"{d['n_tasks']} tasks x ({d['n_train']} train + {d['n_val']} val) x {d['dim']} features, {kind}"
+    return f"{d['n_tasks']:,} tasks x ({d['n_train']:,} train + {d['n_val']:,} val) x {d['dim']:,} features, {kind}"
 
 
 _INFOS: dict[str, TaskInfo] = {
@@ -361,7 +362,8 @@ def check_task_name(spec: str, span: Any = None) -> None:
     what a program's ``task`` line is checked against, with no data loaded."""
     name, _ = _parse_spec(spec)
     if (quote := spec.strip()[:1]) in ("'", '"') and not Path(name).exists():  # the scripts' words (parse_spec)
-        message, hint = (t.format(spec.strip().replace(quote, "", 2), spec.strip()) for t in SPEC_WORDS["quoted"])
+        message, hint = (t.format(shlex.quote(spec.strip().replace(quote, "", 2)), spec.strip())
+                         for t in SPEC_WORDS["quoted"])
         raise MlevError(message, span, hint)
     if name not in _INFOS and not _looks_like_file(name):
         raise MlevError(f"unknown task '{name}'", span,
@@ -511,7 +513,7 @@ def _family_plan(spec: str) -> tuple[str, dict[str, int], str, int] | None:
 
 
 def _size(n: int, data: Supervised) -> str:
-    kind = f"{data.n_classes} classes" if data.problem == "classification" else "regression"
+    kind = f"{data.n_classes:,} classes" if data.problem == "classification" else "regression"
     return f"{n:,} x {data.n_features}, {kind}"
 
 

@@ -93,7 +93,7 @@ def _choices() -> dict[str, tuple[str, ...]]:
             "algorithm": tuple(ALGORITHMS), "init": INITS}
 _MAY_BE_ZERO = ("seed", "elitism", "base_mix", "protect", "shrinkage", "race_margin")
 # The most an integer setting takes, and why: past it a meta run would not end in any useful time, or would
-# exhaust memory, before saying so (as `mlevolve sample --depth` is capped).  [meta] seed takes any 64-bit value.
+# exhaust memory, before saying so (as `mlevolve sample --depth` is capped).  [meta] seed takes check_seed's range.
 _MOST: Mapping[str, tuple[int, str]] = {
     "inner.budget": (1_000_000, "each meta-individual runs one inner run of this many candidates per task and seed"),
     "inner.population": (100_000, "every inner run holds this many programs"),
@@ -187,6 +187,14 @@ def _section(data: Mapping[str, Any], name: str, cls: type, at: _Text) -> Any:
         if kind in ("integer", "number") and (value < 0 or (value == 0 and key not in _MAY_BE_ZERO)):
             least = "0 or more" if key in _MAY_BE_ZERO else "positive"
             raise at.error(f"[{name}] {key} must be {least}, got {value!r}", name, key, hint=example)
+        if key == "seed":  # the one seed rule of --seed, the API and scripts
+            from mlevolve.api import check_seed
+            from mlevolve.dsl.errors import SettingError
+
+            try:
+                check_seed(value)
+            except SettingError as err:
+                raise at.error(err.rename(lambda _: f"[{name}] seed").message, name, key, hint=err.hint) from None
         most, why = _MOST.get(f"{name}.{key}", (None, ""))
         if most is not None and value > most:
             raise at.error(f"[{name}] {key} must be at most {most:,}, got {value!r}", name, key,

@@ -73,13 +73,13 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     """The summary ``mlevolve evolve`` prints at the end of a run."""
     sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
     old = result.get("replayed_counts") or {}  # a resumed run: what the archive answered, apart from this run's
-    counts = ", ".join(f"{k} {result.get(k, 0) - old.get(k, 0)}" for k in sources)
+    counts = ", ".join(f"{k} {result.get(k, 0) - old.get(k, 0):,}" for k in sources)
     if "fit_evaluations" in result:  # constant fitting's evaluations (formulas) or training runs (learners)
-        counts += f"; fitting {result['fit_evaluations'] - old.get('fit_evaluations', 0)} evaluations"
+        counts += f"; fitting {result['fit_evaluations'] - old.get('fit_evaluations', 0):,} evaluations"
     n = result["candidates"]
-    head = f"{n} candidate{'' if n == 1 else 's'} ({result['replayed']} from the archive): {counts}"
+    head = f"{n:,} candidate{'' if n == 1 else 's'} ({result['replayed']:,} from the archive): {counts}"
     if result["replayed"]:
-        head = (f"{n} candidate{'' if n == 1 else 's'}: {result['replayed']} replayed from the archive, "
+        head = (f"{n:,} candidate{'' if n == 1 else 's'}: {result['replayed']:,} replayed from the archive, "
                 f"{result['candidates'] - result['replayed']} new ({counts})")
     out = [head, *filter(None, [beyond_budget(result)]), f"archive: {result['db']}  ({result['seconds']} s)"]
     a = result.get("answer")
@@ -120,7 +120,7 @@ def one_line(result: Mapping[str, Any]) -> str:
     a = result.get("answer")
     held = f" (the budget; the archive holds {result['archived']:,})" if beyond_budget(result) else ""
     n = result["candidates"]
-    tail = f"{n} candidate{'' if n == 1 else 's'}{held}; archive {shlex.quote(result['db'])}"
+    tail = f"{n:,} candidate{'' if n == 1 else 's'}{held}; archive {shlex.quote(result['db'])}"
     if a is None or result.get("best_hash") is None:
         reasons = result.get("failures") or []
         why = f" (most common failure: {reasons[0]['reason']})" if reasons else ""

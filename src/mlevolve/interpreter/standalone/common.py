@@ -2,6 +2,7 @@
 
 import math
 import re
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,14 +69,15 @@ def read_int(text: str) -> int:
 
 
 def mended(name: str, given: dict[str, Any], key: str, value: Any) -> str:
-    """Task spec ``name`` with the options ``given`` but ``key`` set to ``value``: the spec a hint says to write"""
-    return ":".join([name, *(f"{k}={value if k == key else v}" for k, v in {**given, key: value}.items())])
+    """Task spec ``name`` with options ``given`` but ``key`` set to ``value``, shell-quoted: what a hint writes"""
+    return shlex.quote(":".join([name, *(f"{k}={value if k == key else v}" for k, v in {**given, key: value}.items())]))
 
 
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
     """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (tuple: a choice); else TaskError"""
-    if (quote := spec.strip()[:1]) in ("'", '"'):  # `--task '"data.csv":target=y'`: the shell's quotes, typed again
-        raise TaskError(*(t.format(spec.strip().replace(quote, "", 2), spec.strip()) for t in SPEC_WORDS["quoted"]))
+    if (q := spec.strip()[:1]) in ("'", '"'):  # `--task '"data.csv":target=y'`: the shell's quotes, typed again
+        raise TaskError(*(t.format(shlex.quote((s := spec.strip()).replace(q, "", 2)), s)  # pasted into a shell
+                          for t in SPEC_WORDS["quoted"]))
     name, *parts = (part.strip() for part in spec.split(":"))
     if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
         raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))

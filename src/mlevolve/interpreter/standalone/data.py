@@ -65,7 +65,7 @@ def _split(y: Any, n: int, rng: np.random.Generator, name: str = "data") -> tupl
             part.append(chunk)
     train, val, test = (rng.permutation(np.concatenate(p)).astype(np.int64) for p in parts)
     if min(len(train), len(val), len(test)) == 0:
-        per = f" in {len(groups)} classes" if y is not None else ""
+        per = f" in {len(groups):,} classes" if y is not None else ""
         raise TaskError(f"{name}: too few rows ({n}{per}) to split into train/validation/test",
                         "give at least 4 rows" + (" per class" if y is not None else ""))
     return train, val, test
@@ -200,7 +200,7 @@ def _read_csv(file: Path, target: str, problem: str, most: float) -> tuple[Any, 
             raise TaskError(f"a quote opened here is not closed before the end of the file (line {end})",
                             "close it (a quote inside a quoted cell is written twice)", f"{file}:{line}:{j + 1}")
         if len(row) != len(header):
-            raise TaskError(f"row has {len(row)} cells, the header has {len(header)}",
+            raise TaskError(f"row has {len(row):,} cells, the header has {len(header):,}",
                             "give every row one cell per column (a comma inside a cell needs quotes)", f"{file}:{line}")
         for j, cell in enumerate(row):  # the first bad cell in file order, target or feature
             if fault := _target_fault(cell, problem, most) if j == t else cell_fault(cell, most):
@@ -235,7 +235,7 @@ def _read_npz(file: Path, _: str, problem: str, most: float) -> tuple[Any, list[
         raise TaskError(f"{file}: X must be 2-D (rows x features) and y 1-D, got shapes {x.shape} and {y.shape}",
                         "save it as numpy.savez(file, X=X.reshape(len(y), -1), y=y)")
     if len(x) != len(y):
-        raise TaskError(f"{file}: X has {len(x)} rows but y has {len(y)}", "X and y need one row per example")
+        raise TaskError(f"{file}: X has {len(x):,} rows but y has {len(y):,}", "X and y need one row per example")
     if len(y) == 0 or x.shape[1] == 0:
         raise TaskError(f"{file}: empty dataset, X has shape {x.shape}", "save at least one row and one feature")
     if x.dtype.kind not in "biuf":
@@ -265,7 +265,7 @@ def _detect(y: Any, forced: str, name: str = "data") -> str:
     if (forced == "classification" and y.dtype.kind in "biuf" and not np.all(y == np.round(y))
             and len(np.unique(y)) > MAX_CLASSES):
         raise TaskError(f"{name}: problem=classification, but the target holds numbers that are not whole "
-                        f"({len(np.unique(y))} distinct in {len(y)} rows), not class labels",
+                        f"({len(np.unique(y)):,} distinct in {len(y):,} rows), not class labels",
                         "use problem=regression, or give class labels")
     if forced == "classification" or y.dtype.kind not in "biuf":
         return "classification"
