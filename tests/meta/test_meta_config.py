@@ -77,19 +77,25 @@ def _settings() -> list[tuple[str, str, int, str]]:
     return [(*key.split("."), most, why) for key, (most, why) in config._MOST.items()]
 
 
+def _smoke_with(tmp_path: Path, table: str, key: str, value: str) -> tuple[Path, int, object]:
+    """smoke.toml with ``[table] key = value`` (its own line for the key dropped), written to ``tmp_path``:
+    the file, the line of the key, and the setting's default."""
+    from mlevolve.meta.config import InnerConfig, MetaSettings
+
+    lines = [line for line in SMOKE.splitlines() if not line.startswith(f"{key} = ")]  # smoke.toml's own, if any
+    lines.insert(lines.index(f"[{table}]") + 1, f"{key} = {value}")
+    config = tmp_path / "c.toml"
+    config.write_text("\n".join(lines) + "\n")
+    line = lines.index(f"{key} = {value}") + 1
+    return config, line, getattr(InnerConfig() if table == "inner" else MetaSettings(), key)
+
+
 @pytest.mark.parametrize(("table", "key", "most", "why"), _settings())
 def test_an_integer_setting_past_its_bound_is_refused_before_it_runs(
         tmp_path: Path, capsys: Capsys, table: str, key: str, most: int, why: str) -> None:
     """A huge value would run for ever or exhaust memory: refused at its key, with why and the default."""
-    from mlevolve.meta.config import InnerConfig, MetaSettings
-
-    default = getattr(InnerConfig() if table == "inner" else MetaSettings(), key)
-    lines = [line for line in SMOKE.splitlines() if not line.startswith(f"{key} = ")]  # smoke.toml's own, if any
-    lines.insert(lines.index(f"[{table}]") + 1, f"{key} = {most + 1}")
-    config = tmp_path / "c.toml"
-    config.write_text("\n".join(lines) + "\n")
+    config, line, default = _smoke_with(tmp_path, table, key, str(most + 1))
     err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"))
-    line = config.read_text().splitlines().index(f"{key} = {most + 1}") + 1
     assert err.splitlines() == [f"{config}:{line}:1: error: [{table}] {key} must be at most {most:,}, got {most + 1}",
                                 f"hint: {why}; for example {key} = {default} (the default)"]
     assert not (tmp_path / "m.db").exists()
@@ -110,16 +116,9 @@ def test_every_float_setting_refuses_nan_and_inf_at_its_key(
         tmp_path: Path, capsys: Capsys, table: str, key: str, value: str) -> None:
     """nan compares false with everything (race_margin = nan never displaced; base_mix = nan failed far
     from the file as a production's bad weight): every float setting is refused by the one TOML reader."""
-    from mlevolve.meta.config import InnerConfig, MetaSettings
-
     assert {k for _, k in _floats()} >= {"target", "base_mix", "race_margin"}
-    default = getattr(InnerConfig() if table == "inner" else MetaSettings(), key)
-    lines = [line for line in SMOKE.splitlines() if not line.startswith(f"{key} = ")]
-    lines.insert(lines.index(f"[{table}]") + 1, f"{key} = {value}")
-    config = tmp_path / "c.toml"
-    config.write_text("\n".join(lines) + "\n")
+    config, line, default = _smoke_with(tmp_path, table, key, value)
     err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"))
-    line = config.read_text().splitlines().index(f"{key} = {value}") + 1
     assert err.splitlines() == [f"{config}:{line}:1: error: [{table}] {key} must be a number, finite, got {value}",
                                 f"hint: {key} takes a number: nan and inf are none, e.g. {key} = {default!r} "
                                 "(the default)"]
