@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
-from mlevolve.dsl.ir import Definition, Program
+from mlevolve.dsl.ir import Definition, Expr, Program
 
 T = TypeVar("T")
 
@@ -135,6 +135,9 @@ class Outcome:
     program: str | None = None  # the program as scored, when scoring rewrote it (a formula's fitted constants)
     # ``program`` as IR, where the scorer has it (so that no one parses the text back); never compared
     parsed: Program | None = field(default=None, compare=False, repr=False)
+    # a body of ``parsed`` known to be a fixpoint of the simplifier (a fitted formula's folded one:
+    # ``interpreter.fit.Fitted.simple``), which its simplified text need not walk again; never compared
+    simple: Expr | None = field(default=None, compare=False, repr=False)
 
     @property
     def fitness(self) -> float:

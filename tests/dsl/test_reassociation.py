@@ -27,6 +27,7 @@ from mlevolve.dsl.simplify import (
     constant_value,
     fold_constant,
     fold_fitted,
+    folded_fitted,
     literal_chain,
     match,
     rewrite_node,
@@ -195,6 +196,26 @@ def test_literal_chain_is_a_necessary_condition_for_a_fold(seed: int, depth: int
     assert folded.size <= body.size
     params = (Param("x", "Scalar"), Param("y", "Scalar"))
     check_program(Program("t", (Definition("formula", "f", params, "Scalar", folded),)), SPEC)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, database=None)
+@given(seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 6), a=st.floats(-9, 9), b=st.floats(-9, 9))
+def test_a_fold_that_ran_leaves_what_the_exact_simplifier_leaves_as_it_is(seed: int, depth: int, a: float,
+                                                                         b: float) -> None:
+    """``folded_fitted`` says its result is a fixpoint only where the fold ran; then the exact simplifier
+    (``RULES``, a subset of the fitted rules) returns that very node, so the archive's simplified text of a
+    folded formula is its text (``gp.memo.unseen_simplified_text`` skips the walk).  The bodies are not
+    simplified first (as a fitted formula is not), so a claim made where the fold was skipped fails here."""
+    raw = generate(SCALAR_SPEC, "Scalar", random.Random(seed), env=ENV, max_depth=depth, method="grow")
+    body = Call("add", (const(a), Call("mul", (const(b), raw))))  # a fit's scaling, over an unsimplified f
+    folded, settled = folded_fitted(body)
+    assert folded == fold_fitted(body)
+    assert settled == literal_chain(body)
+    if settled:
+        assert simplify_expr(folded) is folded
+        assert simplify_expr(folded, FITTED_RULES) is folded
+    else:
+        assert folded is body
 
 
 def _nonzero_literals(e: Expr) -> list[float]:

@@ -401,12 +401,12 @@ def test_a_fitted_scaling_is_split_in_every_spelling_the_simplifier_leaves(seed:
     it as ``b * f - a``, ``a - b * f``, ``f * b + a``, ``a - f / c``...  Whatever it leaves, the split is
     found, and ``a' + b' * f'`` computes the body's values (up to rounding: a fold may round)."""
     from mlevolve.dsl.printer import format_expr
-    from mlevolve.dsl.simplify import simplify_expr
+    from mlevolve.dsl.simplify import fold_fitted, simplify_expr
 
     f = simplify_expr(_random_body(seed, depth))  # type: ignore[arg-type]
     if constant_value(f) is not None:
         return  # a constant f: the body folds to a literal, there is nothing to split
-    body = fit.fold_fitted(simplify_expr(fit.scaled(f, a, b)))
+    body = fold_fitted(simplify_expr(fit.scaled(f, a, b)))
     split = split_scaling(body)
     assert split is not None, format_expr(body)  # every spelling is recognised
     inner, a2, b2 = split

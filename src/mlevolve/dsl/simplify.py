@@ -976,4 +976,15 @@ def fold_fitted(expr: Expr, rules: tuple[Rule, ...] = FITTED_RULES) -> Expr:
     :func:`literal_chain` finds nothing to fold.  Equal to ``expr`` in real arithmetic, not bit for
     bit: only for a formula whose constants were fitted and whose score is measured again on the result
     (``interpreter.fit.fit_formula``), never for a cache key."""
-    return simplify_expr(expr, rules) if literal_chain(expr) else expr
+    return folded_fitted(expr, rules)[0]
+
+
+def folded_fitted(expr: Expr, rules: tuple[Rule, ...] = FITTED_RULES) -> tuple[Expr, bool]:
+    """:func:`fold_fitted` of ``expr`` and whether the result is known to be a fixpoint of ``rules``: True
+    where the fold ran (:func:`simplify_expr` returns one), False where :func:`literal_chain` let it skip.
+    With the default ``rules``, which hold :data:`RULES`, such a result is also :func:`simplify_expr`'s
+    own: ``simplify_expr(result) is result`` (no rule of the subset applies at any node), so its simplified
+    text is its text (``gp.memo.unseen_simplified_text``)."""
+    if not literal_chain(expr):
+        return expr, False
+    return simplify_expr(expr, rules), True

@@ -291,7 +291,7 @@ def _with_simplified(scored: Scored) -> Scored:
         return scored
     text = outcome.program
     if outcome.parsed is not None:  # the IR of ``text`` (``Outcome.parsed``), which printed it
-        return scored._replace(simplified=unseen_simplified_text(outcome.parsed, text))
+        return scored._replace(simplified=unseen_simplified_text(outcome.parsed, text, outcome.simple))
     program, failure = guarded(lambda: parse(text), "worker")
     if failure is not None or program is None:  # the coordinator parses it again, and fails it there
         return scored

@@ -182,14 +182,17 @@ def program_text(program: Program) -> str:
     return format_program(program, expr_text, _definition_text)
 
 
-def unseen_simplified_text(program: Program, text: str | None = None) -> str:
+def unseen_simplified_text(program: Program, text: str | None = None, simple: Expr | None = None) -> str:
     """``program_text(simplified_program(program))``, the same text, for a program whose nodes are
     new and will not be seen again: a formula with fitted constants (every node above a literal is
     new).  Simplified and printed without the tables, which its nodes would only fill, pushing out
     the reused ones (measured: with them, the search's own simplification cost twice as much).
     ``text``: ``format_program(program)``, where the caller has it: the answer when simplification
-    leaves ``program`` as it is (``simplify_program`` then returns it), so it is not printed again."""
-    simple = simplify_program(program)
-    if simple is program and text is not None:
+    leaves ``program`` as it is (``simplify_program`` then returns it), so it is not printed again.
+    ``simple``: a body of ``program`` known to be a fixpoint of the simplifier (``Outcome.simple``: a
+    fitted formula's folded body), kept as it is instead of being walked again (the same result)."""
+    made = simplify_program(program) if simple is None else \
+        simplify_program(program, lambda e: e if e is simple else simplify_expr(e))
+    if made is program and text is not None:
         return text
-    return format_program(simple)
+    return format_program(made)

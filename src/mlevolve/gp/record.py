@@ -227,7 +227,8 @@ class RunRecord:
         else:  # the program as scored, as its text came (canonical: made by format_program)
             text = outcome.program
             parsed = outcome.parsed
-            simple = self._simplified.get(text, lambda: unseen_simplified_text(parsed, text) if parsed is not None
+            simple = self._simplified.get(text, lambda: unseen_simplified_text(parsed, text, outcome.simple)
+                                          if parsed is not None
                                           else unseen_simplified_text(parse(text)))
         self.archive.store(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
                            failure.reason if failure else None, failure.where if failure else None, source,

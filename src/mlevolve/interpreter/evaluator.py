@@ -256,7 +256,7 @@ class ProgramEvaluator:
             return outcome
         # Always the program as scored (changed or not), so a cache hit and a replayed run agree on it.
         return Outcome({**outcome.metrics, "fit_evaluations": fitted.evaluations}, None, outcome.seconds,
-                       format_program(fitted.program), fitted.program)
+                       format_program(fitted.program), fitted.program, fitted.simple)
 
     def scoring_task(self, key: str) -> Task:
         """The task a candidate is scored on: the run's task, or for a learner family with ``fresh=1``

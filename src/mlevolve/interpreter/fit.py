@@ -86,7 +86,7 @@ import numpy.typing as npt
 
 from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, const, with_children
 from mlevolve.dsl.kinds import replace_slot, slot_body
-from mlevolve.dsl.simplify import constant_value, fold_fitted
+from mlevolve.dsl.simplify import constant_value, folded_fitted
 from mlevolve.dsl.traverse import preorder, replace_at
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter.derivatives import partials, term
@@ -111,11 +111,14 @@ class FitOptions:
 class Fitted:
     """The fitted program and the formula evaluations spent fitting it (a Jacobian counting one); ``body``: its
     linearised formula (:class:`fastpath.Body`) when the fit could make it without walking the
-    program again (``formula_code.refitted``), else None."""
+    program again (``formula_code.refitted``), else None; ``simple``: the fitted formula's body where it
+    is known to be a fixpoint of the simplifier (folded by ``fold_fitted``'s rules, which hold
+    :data:`~mlevolve.dsl.simplify.RULES`: ``simplify_expr(simple) is simple``), else None."""
 
     program: Program
     evaluations: int
     body: Body | None = field(default=None, compare=False)
+    simple: Expr | None = field(default=None, compare=False)
 
 
 def _formula(program: Program) -> Definition:
@@ -693,7 +696,7 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
         again, ok = _fit_once(program.replace(d.replace_body(body)), spec, x, y, options)
         spent += again.evaluations
         if ok:
-            return Fitted(again.program, spent, again.body)
+            return Fitted(again.program, spent, again.body, again.simple)
     return Fitted(program, spent)
 
 
@@ -749,7 +752,7 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
                 fitted = scaled(fitted, a, b)
                 assert isinstance(fitted, Call) and isinstance(fitted.args[1], Call)
                 wrapper = (fitted.args[0], fitted.args[1].args[0])  # the literals a and b, as written
-        folded = fold_fitted(fitted) if sites or wrapper is not None else fitted
+        folded, settled = folded_fitted(fitted) if sites or wrapper is not None else (fitted, False)
         if folded != fitted:  # its literals moved: the Body is made from the program (fold_fitted's rules)
             fitted, flat = folded, True
         if fitted == d.body:
@@ -761,7 +764,8 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
             made = scalar_formula_registers(d)
             if made is not None:
                 linearised = refitted(made, dict(zip(sites, literals, strict=True)), wrapper)
-        return Fitted(program.replace(d.replace_body(fitted)), numbers.calls, linearised), True
+        simple = fitted if settled else None  # (a fold that ran left a fixpoint)
+        return Fitted(program.replace(d.replace_body(fitted)), numbers.calls, linearised, simple), True
 
 
 def formula_points(data: dict[str, Any]) -> tuple[F64, F64]:
