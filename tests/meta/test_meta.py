@@ -372,6 +372,31 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
         assert not (tmp_path / "m.db").exists()  # refused before any archive is made
 
 
+def test_the_environment_names_the_host_s_cpu_and_its_vector_level() -> None:
+    from mlevolve.meta import provenance
+
+    epyc = "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse4_2 avx fma avx2 bmi2\n\nprocessor\t: 1\n"
+    xeon = "model name : Intel Xeon\nflags : sse4_2 avx avx2 fma avx512f avx512bw avx512vl avx512_vnni\n"
+    assert provenance.cpu(epyc) == {"model": "AMD EPYC", "flags": ["sse4_2", "avx", "avx2", "fma"]}
+    assert provenance.cpu(xeon)["flags"] == ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl",
+                                             "avx512_vnni"]
+    assert provenance.cpu("model name : toy\n")["flags"] is None  # no flags line: unknown, not none
+    env = provenance.environment()
+    assert set(env["cpu"]) == {"model", "flags"}
+    packages = {"numpy": "2.4.6", "torch": "2.13.0+cpu"}
+    for record, level in (({"cpu": provenance.cpu(epyc)}, "AVX2"), ({"cpu": provenance.cpu(xeon)}, "AVX-512"),
+                          ({"cpu": {"model": "old", "flags": []}}, "baseline"),
+                          ({"torch_cpu_capability": "AVX512", "numpy_simd": ["X86_V3", "X86_V4"]}, "AVX-512"),
+                          ({"torch_cpu_capability": "AVX2", "numpy_simd": ["X86_V3"]}, "AVX2"),  # before stop 30
+                          ({"torch_cpu_capability": "DEFAULT", "numpy_simd": []}, "baseline"), ({}, "?")):
+        assert provenance.vector_level(record) == level, record
+    line = provenance.host_line({"cpu": provenance.cpu(epyc), "packages": packages, "torch_cpu_capability": "AVX2"})
+    assert line == "AMD EPYC, AVX2 (no AVX-512); numpy 2.4.6, torch 2.13.0+cpu (kernels AVX2)"
+    assert provenance.host_line({"packages": packages, "torch_cpu_capability": "AVX512"}) == \
+        "AVX-512; numpy 2.4.6, torch 2.13.0+cpu (kernels AVX512)"
+    assert f"({env['cpu']['model']}: " in provenance.environment_line(env)
+
+
 # ----------------------------------------------------------------------------------- the meta run
 def test_smoke_meta_run_writes_a_generator_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mlevolve.meta import provenance
