@@ -26,13 +26,19 @@ The trend: every meta-generation's snapshot (the best generator of that generati
 archive's ``meta_generations`` entries record it) runs on every meta-test task with the first
 ``--snapshot-seeds`` seeds, and so does the base grammar; a snapshot's value on a task is its mean
 paired AUC gain over the base grammar on the same seeds.  Kendall's tau (one-sided, tau > 0) is taken
-over the per-generation means and over the per-task values.
+over the *distinct* snapshots (consecutive meta-generations whose snapshot is the same generator, by
+digest, count once: a champion held for ten meta-generations is one observation, not ten ties), over
+their means and over their per-task values; the same over every meta-generation is kept beside it for
+comparison (``every_generation``).  Every output records its host (CPU model and vector flags, NumPy
+and PyTorch versions: ``environment``, ``host``).
 
 Run:  python benchmarks/meta/evidence.py [--config benchmarks/meta/train.toml] [--db runs/meta-train.db]
-      [--seeds 30] [--snapshot-seeds 8] [--workers 2] [--out benchmarks/meta] [--mode full|trend|plot]
+      [--seeds 30] [--snapshot-seeds 8] [--workers 2] [--out benchmarks/meta] [--mode full|trend|plot|retrend]
 ``--mode full`` (default) writes results.json, results.md and growth.png to --out; ``--mode trend``
 runs only the snapshots and the base grammar and writes trend.json, trend.md and trend.png;
-``--mode plot`` redraws growth.png from the archive and an existing results.json.
+``--mode plot`` redraws growth.png from the archive and an existing results.json; ``--mode retrend``
+recomputes the trend tests of --out's trend.json and results.json from the gains they hold (no inner
+run, no archive) and rewrites them and their .md (and trend.png).
 """
 
 from __future__ import annotations
@@ -163,35 +169,81 @@ def summarise(rows: list[dict[str, Any]], cfg: MetaConfig) -> dict[str, Any]:
 
 
 def snapshot_trend(snap_rows: list[dict[str, Any]], base_rows: list[dict[str, Any]], cfg: MetaConfig,
-                   generations: int) -> dict[str, Any]:
+                   digests: list[str]) -> dict[str, Any]:
     """Each snapshot's mean paired AUC gain over the base grammar per meta-test task (same task and
-    seed), its mean AUC, and Kendall trend tests over the generations (rows of :func:`_job`)."""
+    seed), its mean AUC, and Kendall trend tests over the generations (rows of :func:`_job`;
+    ``digests``: each meta-generation's snapshot, which says which ones repeat: :func:`trend_tests`)."""
     base = {(r["task"], r["seed"]): r["auc"] for r in base_rows}
     gain = [[statistics.fmean([r["auc"] - base[r["task"], r["seed"]] for r in snap_rows
                                if r["snapshot"] == g and r["task"] == t]) for t in cfg.test]
-            for g in range(generations)]
+            for g in range(len(digests))]
     auc = [[statistics.fmean([r["auc"] for r in snap_rows if r["snapshot"] == g and r["task"] == t])
-            for t in cfg.test] for g in range(generations)]
-    tau, p_trend = stats.trend([[statistics.fmean(v)] for v in gain]) if gain else (0.0, 1.0)
-    tau_tasks, p_tasks = stats.trend(gain) if gain else (0.0, 1.0)
+            for t in cfg.test] for g in range(len(digests))]
     return {"mean_auc_by_generation": [statistics.fmean(v) for v in auc], "per_task": auc,
             "mean_gain_by_generation": [statistics.fmean(v) for v in gain], "gain_per_task": gain,
-            "kendall_tau_means": tau, "p_means": p_trend, "kendall_tau_per_task_values": tau_tasks,
-            "p_per_task_values": p_tasks}
+            "snapshot_digests": digests, **trend_tests(gain, digests)}
+
+
+def trend_tests(gain: list[list[float]], keys: list[Any]) -> dict[str, Any]:
+    """The trend tests over snapshots' per-task gains ``gain`` (one list per meta-generation): Kendall's
+    tau, one-sided, over the *distinct* snapshots (consecutive meta-generations with equal ``keys``, the
+    same generator, counted once: :func:`mlevolve.meta.stats.distinct_trend`), of their mean gains
+    (``kendall_tau_means``, ``p_means``: the test stated) and of their per-task gains; the first
+    meta-generation of each run of repeats (``distinct_generations``); and the same two taus over every
+    meta-generation, repeats counted as ties (``every_generation``, the rule before stop 30)."""
+    means = [[statistics.fmean(v)] for v in gain]
+    tau, p = stats.distinct_trend(means, keys) if gain else (0.0, 1.0)
+    tau_tasks, p_tasks = stats.distinct_trend(gain, keys) if gain else (0.0, 1.0)
+    every = stats.trend(means) if gain else (0.0, 1.0)
+    every_tasks = stats.trend(gain) if gain else (0.0, 1.0)
+    return {"distinct_generations": stats.run_starts(keys), "kendall_tau_means": tau, "p_means": p,
+            "kendall_tau_per_task_values": tau_tasks, "p_per_task_values": p_tasks,
+            "every_generation": {"kendall_tau_means": every[0], "p_means": every[1],
+                                 "kendall_tau_per_task_values": every_tasks[0], "p_per_task_values": every_tasks[1]}}
+
+
+def snapshot_keys(snapshots: dict[str, Any], history: list[dict[str, Any]] | None = None) -> list[Any]:
+    """Which generator each meta-generation's snapshot was, for :func:`trend_tests`: the digests
+    ``snapshots`` records (from stop 30 on), else those of ``history`` (a meta run's ``meta_generations``,
+    as ``history.json`` beside some committed results keeps them), else the per-task gains themselves:
+    one generator gives the same gains bit for bit (its inner runs are run once and shared, :func:`run_jobs`),
+    and two generators giving the same gains to the last bit on every task are counted as one."""
+    if snapshots.get("snapshot_digests"):
+        return list(snapshots["snapshot_digests"])
+    if history and len(history) == len(snapshots["gain_per_task"]) and all("digest" in h for h in history):
+        return [h["digest"] for h in history]
+    return [tuple(v) for v in snapshots["gain_per_task"]]
+
+
+def trend_line(s: dict[str, Any]) -> str:
+    """The trend tests of ``s`` (:func:`trend_tests`) in a sentence."""
+    starts, every = s["distinct_generations"], s["every_generation"]
+    return (f"Kendall tau over the {len(starts)} distinct snapshots' mean gains (meta-generations "
+            f"{', '.join(map(str, starts))}; a snapshot repeated by the next meta-generations counted once) "
+            f"{s['kendall_tau_means']:.2f} (one-sided p {s['p_means']:.3g}); over their per-task gains "
+            f"{s['kendall_tau_per_task_values']:.2f} (p {s['p_per_task_values']:.3g}).  Counting every "
+            f"meta-generation, repeats as ties: {every['kendall_tau_means']:.2f} (p {every['p_means']:.3g}); "
+            f"per task {every['kendall_tau_per_task_values']:.2f} (p {every['p_per_task_values']:.3g}).")
+
+
+def host(r: dict[str, Any]) -> str:
+    """Where the result ``r`` ran, for its .md: its ``host`` or one made from its ``environment``."""
+    if "environment" not in r:
+        return f"Host: {r.get('machine', 'not recorded')}."
+    return f"Host: {r.get('host') or provenance.host_line(r['environment'])} ({r['machine']})."
 
 
 def trend_markdown(r: dict[str, Any]) -> str:
     s = r["snapshots"]
     lines = [f"Each meta-generation's best on meta-test ({r['machine']}; {r['snapshot_seeds']} shared seeds per task; "
              f"inner budget {r['budget']}; {r['seconds']} s): AUC gain over the base grammar on the same seeds.", "",
+             host(r), "",
              "| meta-generation | " + " | ".join(r["test"]) + " | mean gain | mean AUC |",
              "|---|" + "---|" * (len(r["test"]) + 2)]
     for g, (per, mean, auc) in enumerate(zip(s["gain_per_task"], s["mean_gain_by_generation"],
                                              s["mean_auc_by_generation"], strict=True)):
         lines.append(f"| {g} | " + " | ".join(f"{v:+.3f}" for v in per) + f" | {mean:+.3f} | {auc:.3f} |")
-    lines += ["", f"Kendall tau over the generations' mean gains {s['kendall_tau_means']:.2f} (one-sided p "
-              f"{s['p_means']:.3g}); over per-task gains {s['kendall_tau_per_task_values']:.2f} "
-              f"(p {s['p_per_task_values']:.3g})."]
+    lines += ["", trend_line(s)]
     return "\n".join(lines) + "\n"
 
 
@@ -209,7 +261,8 @@ def trend_plot(result: dict[str, Any], out: Path) -> None:
     ax.plot(gens, s["mean_gain_by_generation"], "d-", lw=2, color="black", label="mean")
     ax.axhline(0.0, color="grey", lw=0.8)
     ax.set_xticks(gens)
-    ax.set(title=f"snapshots on meta-test: Kendall tau {s['kendall_tau_means']:.2f} (p {s['p_means']:.2g})",
+    ax.set(title=f"snapshots on meta-test: Kendall tau {s['kendall_tau_means']:.2f} (p {s['p_means']:.2g}) over "
+                 f"{len(s['distinct_generations'])} distinct",
            xlabel="meta-generation", ylabel="AUC gain over base (paired)")
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -237,6 +290,34 @@ def meta_record(db: str) -> dict[str, Any]:
     return meta
 
 
+def retrend(out: Path) -> list[str]:
+    """Recompute the trend tests (:func:`trend_tests`) of ``out``'s trend.json and results.json from the
+    per-task gains they hold, which snapshots repeat taken from :func:`snapshot_keys` (``out``'s
+    history.json, where there is one), and rewrite each with its .md (and trend.png); the inner runs
+    and every other number are kept.  Returns one line per file: the tau before and after."""
+    lines = []
+    history = json.loads((out / "history.json").read_text()) if (out / "history.json").exists() else None
+    for name, render in (("trend", trend_markdown), ("results", markdown)):
+        path = out / f"{name}.json"
+        if not path.exists():
+            continue
+        result = json.loads(path.read_text())
+        s = result["snapshots"]
+        before = s.get("every_generation", s)
+        tests = trend_tests(s["gain_per_task"], snapshot_keys(s, history))
+        lines.append(f"{path}: tau {before['kendall_tau_means']:.2f} (p {before['p_means']:.3g}) over every "
+                     f"meta-generation -> {tests['kendall_tau_means']:.2f} (p {tests['p_means']:.3g}) over "
+                     f"{len(tests['distinct_generations'])} distinct snapshots")
+        s.update(tests)
+        if "environment" in result:
+            result["host"] = provenance.host_line(result["environment"])
+        path.write_text(json.dumps(result, indent=1, default=float))
+        (out / f"{name}.md").write_text(render(result))
+        if name == "trend":
+            trend_plot(result, out)
+    return lines
+
+
 def replot(db: str, out: Path) -> None:
     """Redraw ``out/growth.png`` from the meta archive ``db`` and ``out/results.json`` (no inner runs)."""
     history = meta_record(db)["meta_generations"]
@@ -251,12 +332,17 @@ def main() -> None:
     parser.add_argument("--snapshot-seeds", type=at_least(1), default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default=str(ROOT / "benchmarks/meta"))
-    parser.add_argument("--mode", choices=("full", "trend", "plot"), default="full",
+    parser.add_argument("--mode", choices=("full", "trend", "plot", "retrend"), default="full",
                         help="full: every arm and the trend; trend: only the snapshots' trend (trend.*); "
-                             "plot: redraw growth.png from the archive and results.json")
+                             "plot: redraw growth.png from the archive and results.json; retrend: recompute "
+                             "the trend tests of --out's trend.json and results.json (no runs)")
     args = parser.parse_args()
     if args.mode == "plot":
         replot(args.db, Path(args.out))
+        return
+    if args.mode == "retrend":
+        for line in retrend(Path(args.out)):
+            print(line)
         return
     cfg = load_config(args.config)
     meta = meta_record(args.db)
@@ -267,6 +353,8 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    env = provenance.environment()
+    digests = [h["digest"] for h in history]
     if args.mode == "trend":
         snap_seeds = seeds[:args.snapshot_seeds]
         base_toml = load_grammar().to_toml()
@@ -276,8 +364,8 @@ def main() -> None:
         print(f"{len(jobs)} inner runs on {args.workers} workers ...", file=sys.stderr)
         rows = run_jobs(jobs, args.workers)
         trend = snapshot_trend([r for r in rows if r["arm"] == "snapshot"], [r for r in rows if r["arm"] == "base"],
-                               cfg, len(history))
-        result = {"machine": machine, "environment": provenance.environment(),
+                               cfg, digests)
+        result = {"machine": machine, "environment": env, "host": provenance.host_line(env),
                   "seconds": round(time.time() - started, 1), "config": Path(args.config).name,
                   "snapshot_seeds": len(snap_seeds), "budget": cfg.inner.budget, "test": list(cfg.test),
                   "fitness": [h.get("fitness", "auc") for h in history], "snapshots": trend}
@@ -300,8 +388,8 @@ def main() -> None:
     summary = summarise(arm_rows, cfg)
     chosen = set(seeds[:args.snapshot_seeds])
     trend = snapshot_trend(snap_rows, [r for r in arm_rows if r["arm"] == "base" and r["seed"] in chosen], cfg,
-                           len(history))
-    result = {"machine": machine, "environment": provenance.environment(),
+                           digests)
+    result = {"machine": machine, "environment": env, "host": provenance.host_line(env),
               "seconds": round(time.time() - started, 1), "config": Path(args.config).name, "seeds": args.seeds,
               "budget": cfg.inner.budget, "target": cfg.inner.target, "test": list(cfg.test),
               "learned_digest": learned.digest, "learned_rules": len(learned.rules),
@@ -323,6 +411,7 @@ def _fmt(x: float) -> str:
 def markdown(r: dict[str, Any]) -> str:
     lines = [f"Meta-test evidence ({r['machine']}; {r['seeds']} shared seeds per task and arm; inner budget "
              f"{r['budget']}; target: normalised fitness >= {r['target']}; {r['seconds']} s).", "",
+             host(r), "",
              f"Environment: {provenance.environment_line(r['environment'])}." if "environment" in r else "", "",
              "| task | arm | mean AUC ± sd | success (Wilson 95%) | ERT |", "|---|---|---|---|---|"]
     for task, per in r["per_task"].items():
@@ -338,9 +427,7 @@ def markdown(r: dict[str, Any]) -> str:
     s = r["snapshots"]
     lines += ["", f"Trend of each meta-generation's best on meta-test: mean AUC gain over base (paired) by generation "
               f"{' '.join(f'{v:+.3f}' for v in s['mean_gain_by_generation'])} (mean AUC "
-              f"{' '.join(f'{v:.3f}' for v in s['mean_auc_by_generation'])}); Kendall tau {s['kendall_tau_means']:.2f}"
-              f" (one-sided p {s['p_means']:.3g}); over per-task values tau {s['kendall_tau_per_task_values']:.2f} "
-              f"(p {s['p_per_task_values']:.3g})."]
+              f"{' '.join(f'{v:.3f}' for v in s['mean_auc_by_generation'])}).  " + trend_line(s)]
     return "\n".join(lines) + "\n"
 
 

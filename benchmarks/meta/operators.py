@@ -26,6 +26,8 @@ Run:  python benchmarks/meta/operators.py --config CONFIG --db META_DB [--top 8]
 from __future__ import annotations
 
 import json
+import os
+import platform
 import statistics
 import sys
 import time
@@ -35,12 +37,12 @@ from typing import Any
 
 from mlevolve.grammar.oplang import parse_operator
 from mlevolve.grammar.spec import GrammarSpec, OperatorSpec, load_grammar
-from mlevolve.meta import stats
+from mlevolve.meta import provenance, stats
 from mlevolve.meta.config import load_config
 from mlevolve.script import ArgumentParser, at_least
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evidence import meta_record, run_jobs, slot_types
+from evidence import host, meta_record, run_jobs, slot_types
 
 
 def pooled_credit(history: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -107,7 +109,10 @@ def main() -> None:
                "a12_vs_base": stats.a12(auc[arm, task], auc["base", task])}
               for (arm, task), p in zip(tests, p_bandit, strict=True)]
     beats = [s for s in screen if s["a12_vs_bandit"] >= 0.7 and s["p_holm_vs_bandit"] < 0.05]
-    result = {"config": Path(args.config).name, "seeds": args.seeds, "budget": cfg.inner.budget,
+    env = provenance.environment()
+    result = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+              "environment": env, "host": provenance.host_line(env),
+              "config": Path(args.config).name, "seeds": args.seeds, "budget": cfg.inner.budget,
               "seconds": round(time.time() - started, 1), "evolved": evolved, "defaults": defaults,
               "screened": chosen, "screen": screen, "beats_defaults": beats}
     out = Path(args.out)
@@ -120,7 +125,7 @@ def main() -> None:
 def markdown(r: dict[str, Any]) -> str:
     d = r["defaults"]
     lines = [f"Evolved operators of the meta run of {r['config']}: credit pooled over its meta-generations "
-             "(children made, children better than their parent).", "",
+             "(children made, children better than their parent).", "", host(r), "",
              "Default mutations, the bar inside a run: " +
              ", ".join(f"{k} {v['rate']:.3f}" for k, v in sorted(d.items(), key=lambda kv: -kv[1]["rate"])) + ".",
              "", "| operator | trials | successes | rate (Wilson 95%) | offered in | kept after |",

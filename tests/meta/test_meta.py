@@ -372,6 +372,31 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
         assert not (tmp_path / "m.db").exists()  # refused before any archive is made
 
 
+def test_the_environment_names_the_host_s_cpu_and_its_vector_level() -> None:
+    from mlevolve.meta import provenance
+
+    epyc = "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse4_2 avx fma avx2 bmi2\n\nprocessor\t: 1\n"
+    xeon = "model name : Intel Xeon\nflags : sse4_2 avx avx2 fma avx512f avx512bw avx512vl avx512_vnni\n"
+    assert provenance.cpu(epyc) == {"model": "AMD EPYC", "flags": ["sse4_2", "avx", "avx2", "fma"]}
+    assert provenance.cpu(xeon)["flags"] == ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl",
+                                             "avx512_vnni"]
+    assert provenance.cpu("model name : toy\n")["flags"] is None  # no flags line: unknown, not none
+    env = provenance.environment()
+    assert set(env["cpu"]) == {"model", "flags"}
+    packages = {"numpy": "2.4.6", "torch": "2.13.0+cpu"}
+    for record, level in (({"cpu": provenance.cpu(epyc)}, "AVX2"), ({"cpu": provenance.cpu(xeon)}, "AVX-512"),
+                          ({"cpu": {"model": "old", "flags": []}}, "baseline"),
+                          ({"torch_cpu_capability": "AVX512", "numpy_simd": ["X86_V3", "X86_V4"]}, "AVX-512"),
+                          ({"torch_cpu_capability": "AVX2", "numpy_simd": ["X86_V3"]}, "AVX2"),  # before stop 30
+                          ({"torch_cpu_capability": "DEFAULT", "numpy_simd": []}, "baseline"), ({}, "?")):
+        assert provenance.vector_level(record) == level, record
+    line = provenance.host_line({"cpu": provenance.cpu(epyc), "packages": packages, "torch_cpu_capability": "AVX2"})
+    assert line == "AMD EPYC, AVX2 (no AVX-512); numpy 2.4.6, torch 2.13.0+cpu (kernels AVX2)"
+    assert provenance.host_line({"packages": packages, "torch_cpu_capability": "AVX512"}) == \
+        "AVX-512; numpy 2.4.6, torch 2.13.0+cpu (kernels AVX512)"
+    assert f"({env['cpu']['model']}: " in provenance.environment_line(env)
+
+
 # ----------------------------------------------------------------------------------- the meta run
 def test_smoke_meta_run_writes_a_generator_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mlevolve.meta import provenance
@@ -808,12 +833,67 @@ def test_a_race_meta_run_records_each_race(tmp_path: Path) -> None:
 
 def test_a_race_meta_run_with_a_margin_displaces_only_by_margin_standard_errors(tmp_path: Path) -> None:
     history = _smoke_history(tmp_path, 'ranking = "race"\nrace_pairs = 3\nrace_margin = 1.5')
-    assert history[0]["race"] == {} and len(history) == 3
-    for before, after in itertools.pairwise(history):
+    base = load_grammar().digest
+    assert len(history) == 3 and history[0]["race"]["pairs"] == 2  # the first race: against the base grammar
+    for before, after in itertools.pairwise([{"digest": base}, *history]):
         race = after["race"]
         assert race["challenger"] != before["digest"]
         lead = race["se"] is not None and race["difference"] >= 1.5 * race["se"] and race["difference"] > 0
         assert race["displaced"] == lead and (after["digest"] == race["challenger"]) == lead
+
+
+def test_with_a_margin_the_first_champion_must_beat_the_base_grammar_by_the_same_bound(tmp_path: Path) -> None:
+    from mlevolve.meta.evolve import Scored, paired_se
+
+    base = load_grammar()
+    first = vary.perturb_weights(base, random.Random(1), SCALAR)
+
+    def crown(margin: float, gains: list[float], name: str, base_ranked: bool = True) -> Any:
+        """A race run's first draw: ``first`` with ``gains`` over the base grammar (AUC 0.5) on one pair each."""
+        run: Any = _meta_run(tmp_path / name, ranking="race", shrinkage=4, race_pairs=16, race_margin=margin)
+        by_seed = dict(enumerate(gains))
+        at = {run.effective(first).digest: lambda seed: 0.5 + by_seed[seed]}
+        run.evaluate = lambda jobs, generation: [_result(at.get(spec.digest, lambda s: 0.5)(seed))
+                                                 for spec, _, seed in jobs]
+        pairs = [("nguyen1", k) for k in range(len(gains))]
+        ranked = [Scored(first, [_result(0.5 + g) for g in gains], [0.5] * len(gains))]
+        if base_ranked:  # the base grammar is in the first population; halving may have stopped it early
+            ranked.append(Scored(run.base, [_result(0.5)], [0.5] * len(gains)))
+        run.order = run.race(ranked, pairs, 0)
+        return run
+
+    for gains, why in (([-0.1, -0.05], "a loss"), ([0.0, 0.0], "a tie"), ([0.2], "one pair: no spread"),
+                       ([0.3, -0.1, 0.25, -0.2], "a lead of 0.50 standard errors")):
+        run = crown(1.0, gains, why)
+        assert run.champion is run.base, why  # the base grammar stays champion: first, its snapshot, validated
+        assert run.order[0].spec.digest == base.digest and run.order[1].spec is first, why
+        race = run.last_race
+        assert race["challenger"] == run.effective(first).digest and not race["displaced"], why
+        assert race["pairs"] == len(gains) and race["difference"] == pytest.approx(sum(gains) / len(gains)), why
+        assert race["se"] == (pytest.approx(paired_se(gains)) if len(gains) > 1 else None), why
+        assert run.paired[base.digest] == dict.fromkeys(zip(["nguyen1"] * len(gains), range(len(gains)), strict=True),
+                                                         0.0)
+        run.archive.close()
+        old = crown(0.0, gains, why + " margin 0")  # margin 0: the first draw's best, whatever its gain (unchanged)
+        assert old.champion is first and old.order[0].spec is first and old.last_race == {}, why
+        old.archive.close()
+    run = crown(3.0, [0.05, 0.05], "zero spread")  # all alike: any gain that is not a tie is certain
+    assert run.champion is first and run.last_race["se"] == 0.0 and run.last_race["displaced"]
+    run.archive.close()
+    gains = [0.375, -0.125]  # the boundary: mean 0.125, SE 0.25, so a margin of 0.5 standard errors
+    se = paired_se(gains)
+    assert se is not None
+    for margin, crowned in ((0.125 / se * (1 - 1e-9), True), (0.125 / se * (1 + 1e-9), False)):
+        run = crown(margin, gains, f"boundary {crowned}", base_ranked=False)  # the base grammar need not be ranked
+        assert (run.champion is first) == crowned == run.last_race["displaced"], margin
+        run.archive.close()
+    run = crown(1.0, [0.2], "one pair, then the next draw", base_ranked=False)
+    assert run.champion is run.base
+    pairs = [("nguyen1", 1)]  # the next draw: one more pair, shared with the base grammar's earlier one
+    run.race([Scored(first, [_result(0.5 + 0.3)], [0.5])], pairs, 1)
+    assert run.last_race["pairs"] == 2 and run.last_race["difference"] == pytest.approx(0.25)
+    assert run.last_race["se"] == pytest.approx(0.05) and run.champion is first  # 0.25 >= 1 * 0.05
+    run.archive.close()
 
 
 def test_a_pooled_meta_run_records_each_best_s_pooled_evidence(tmp_path: Path) -> None:

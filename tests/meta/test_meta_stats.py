@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlevolve.meta.stats import a12, ert, holm, mann_whitney, normalised_auc, snapped, trend, wilson
+from mlevolve.meta.stats import (
+    a12,
+    distinct_trend,
+    ert,
+    holm,
+    mann_whitney,
+    normalised_auc,
+    run_starts,
+    snapped,
+    trend,
+    wilson,
+)
 from tests.conftest import ROOT
 
 samples = st.lists(st.integers(-5, 5).map(float), min_size=1, max_size=20)
@@ -141,6 +153,33 @@ def test_trend_decrease_is_not_significant() -> None:
     assert p > 0.5
 
 
+def test_run_starts_marks_the_first_of_each_run_of_equal_keys() -> None:
+    assert run_starts([]) == [] and run_starts(["a"]) == [0]
+    assert run_starts(list("aabbba")) == [0, 2, 5]  # a key that comes back starts a new run
+    assert run_starts(list("abc")) == [0, 1, 2]
+
+
+def test_the_distinct_trend_counts_a_repeated_snapshot_once() -> None:
+    """Hand-made series with known answers (SciPy's exact null without ties: p = 1/n! for a perfect order)."""
+    rising = [[1.0], [1.0], [2.0], [2.0], [3.0], [3.0], [4.0], [4.0]]  # each snapshot held two meta-generations
+    assert distinct_trend(rising, list("aabbccdd")) == pytest.approx((1.0, 1 / 24))  # 4 points in order
+    tau, p = trend(rising)  # every meta-generation: the repeats are ties that inflate the evidence 40-fold
+    assert tau == pytest.approx(0.926, abs=1e-3) and p == pytest.approx(0.00109, rel=1e-2)
+    sticky = [[0.035]] * 11 + [[0.031]] * 4  # formulas_margin_seed1: one champion 11 times, its successor 4
+    assert trend(sticky) == pytest.approx((-0.647, 0.998), abs=1e-3)  # a "steep fall" from two generators
+    assert distinct_trend(sticky, ["a"] * 11 + ["b"] * 4) == pytest.approx((-1.0, 1.0))  # one step down
+    late = [[0.1]] * 7 + [[0.2]]  # the other way: a late change reads as a rise at p 0.06 over every step
+    assert trend(late)[1] == pytest.approx(0.0633, abs=1e-3)
+    assert distinct_trend(late, ["a"] * 7 + ["b"]) == pytest.approx((1.0, 0.5))  # two points: p 1/2
+    assert distinct_trend([[1.0], [1.0], [2.0]], list("abc"))[0] == pytest.approx(2 / math.sqrt(6))  # tau-b
+    assert distinct_trend([[1.0], [2.0], [1.0]], list("aba")) == trend([[1.0], [2.0], [1.0]])  # a return is a step
+    assert distinct_trend([[1.0, 2.0], [1.0, 2.0], [3.0, 4.0]], list("aab")) == trend([[1.0, 2.0], [3.0, 4.0]])
+    assert distinct_trend([[0.3]] * 5, ["a"] * 5) == (0.0, 1.0)  # one snapshot: no trend to test
+    assert distinct_trend([], []) == (0.0, 1.0)
+    with pytest.raises(ValueError, match="one key per step, got 2 keys for 3 steps"):
+        distinct_trend([[1.0], [2.0], [3.0]], ["a", "b"])
+
+
 # --- normalised_auc --------------------------------------------------------
 
 
@@ -179,12 +218,45 @@ def test_snapshot_trend_pairs_each_snapshot_with_the_base_grammar_on_the_same_ta
     base = [{"task": "nguyen4", "seed": s, "auc": a} for s, a in ((1, 0.2), (2, 0.8))]
     snaps = [{"task": "nguyen4", "seed": s, "auc": a + 0.1 * g, "snapshot": g}
              for g in range(3) for s, a in ((1, 0.2), (2, 0.8))]
-    trend_ = evidence.snapshot_trend(snaps, base, cfg, 3)
+    trend_ = evidence.snapshot_trend(snaps, base, cfg, ["d0", "d1", "d2"])
     assert trend_["mean_gain_by_generation"] == pytest.approx([0.0, 0.1, 0.2])  # seed difficulty cancels
     assert trend_["mean_auc_by_generation"] == pytest.approx([0.5, 0.6, 0.7])
-    assert trend_["kendall_tau_means"] == pytest.approx(1.0) and trend_["p_means"] < 0.2
-    assert "| 2 | +0.200 | +0.200 | 0.700 |" in evidence.trend_markdown(
-        {"machine": "m", "snapshot_seeds": 2, "budget": 80, "seconds": 0.0, "test": ["nguyen4"], "snapshots": trend_})
+    assert trend_["kendall_tau_means"] == pytest.approx(1.0) and trend_["p_means"] == pytest.approx(1 / 6)
+    assert trend_["distinct_generations"] == [0, 1, 2] and trend_["snapshot_digests"] == ["d0", "d1", "d2"]
+    text = evidence.trend_markdown({"machine": "m", "snapshot_seeds": 2, "budget": 80, "seconds": 0.0,
+                                    "test": ["nguyen4"], "snapshots": trend_})
+    assert "| 2 | +0.200 | +0.200 | 0.700 |" in text and "Host: m." in text
+    assert "Kendall tau over the 3 distinct snapshots' mean gains (meta-generations 0, 1, 2;" in text
+    held = evidence.snapshot_trend(snaps, base, cfg, ["d0", "d0", "d2"])  # no inner run is the same here, but the
+    assert held["distinct_generations"] == [0, 2] and held["p_means"] == pytest.approx(0.5)  # digests say so
+    assert held["every_generation"]["kendall_tau_means"] == pytest.approx(1.0)
+
+
+def test_retrend_recomputes_committed_trends_over_distinct_snapshots_from_their_files(tmp_path: Path) -> None:
+    import json
+
+    from mlevolve.meta import provenance
+
+    evidence = _script("evidence")
+    gains = [[0.035, 0.01]] * 3 + [[0.031, 0.0]] * 2  # five meta-generations, two generators
+    old = {"kendall_tau_means": -0.7, "p_means": 0.99, "kendall_tau_per_task_values": 0.1, "p_per_task_values": 0.3}
+    snapshots = {"gain_per_task": gains, "mean_gain_by_generation": [sum(g) / 2 for g in gains],
+                 "mean_auc_by_generation": [0.8] * 5, "per_task": gains, **old}
+    env = provenance.environment()
+    committed = {"machine": "m", "environment": env, "snapshot_seeds": 16, "budget": 300, "seconds": 1.0,
+                 "test": ["nguyen4", "nguyen6"], "snapshots": snapshots}
+    (tmp_path / "trend.json").write_text(json.dumps(committed))
+    lines = evidence.retrend(tmp_path)  # no digests, no history.json: bit-equal gains are one generator
+    again = json.loads((tmp_path / "trend.json").read_text())
+    s = again["snapshots"]
+    assert s["distinct_generations"] == [0, 3] and s["kendall_tau_means"] == pytest.approx(-1.0)
+    assert s["every_generation"]["kendall_tau_means"] == pytest.approx(trend([[sum(g) / 2] for g in gains])[0])
+    assert s["gain_per_task"] == gains and again["host"] == provenance.host_line(env)
+    assert "over 2 distinct snapshots" in lines[0] and (tmp_path / "trend.png").exists()
+    assert "Host: " + provenance.host_line(env) in (tmp_path / "trend.md").read_text()
+    (tmp_path / "history.json").write_text(json.dumps([{"digest": d} for d in "aabbc"]))  # digests decide
+    evidence.retrend(tmp_path)
+    assert json.loads((tmp_path / "trend.json").read_text())["snapshots"]["distinct_generations"] == [0, 2, 4]
 
 
 def test_evidence_runs_each_distinct_inner_run_once_and_returns_every_row(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,6 +26,7 @@
     shrinkage = 4                             # pooled, race: pairs of prior evidence at the base grammar's gain
     race_pairs = 16                           # race: the most pairs a challenger and the champion share
     race_margin = 0                           # race: standard errors of the paired difference to displace by
+                                              # (above 0: the first champion must beat the base grammar so)
     [bounds]                                  # fitness lo/hi per task for the normalisation
     nguyen1 = [0.0, 1.0]                      # formula tasks default to [0, 1] (fitness: R^2)
 

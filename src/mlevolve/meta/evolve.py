@@ -342,8 +342,17 @@ class MetaRun:
         over every pair they ran on, shrunk toward 0 by ``shrinkage`` pairs (:meth:`raced`).  The raced
         :class:`Scored` are completed to every pair of this draw; :attr:`last_race` says what was
         compared (``pairs``, mean ``difference`` challenger minus champion, its standard error ``se``,
-        ``displaced``)."""
+        ``displaced``).
+
+        The first champion: with ``race_margin`` 0, the first draw's best, whatever its gain (the rule
+        of the committed race runs); with a margin above 0, the base grammar, whose paired gain is 0 on
+        every pair, so the first draw's best must win the same race against it (its own mean paired
+        gain at least ``race_margin`` standard errors above 0, :func:`displaces`) to be crowned, and
+        until a challenger does the base grammar stays champion (ranked first: the generation's best,
+        its snapshot and the one validated)."""
         m = self.config.meta
+        if self.champion is None and m.race_margin > 0:  # the first champion must beat the base grammar by the bound
+            self.champion = self.base
         champion = self.champion
         challenger = next((s for s in ranked if champion is None or s.spec.digest != champion.digest), None)
         raced = {champion.digest, challenger.spec.digest} if champion is not None and challenger is not None else set()
@@ -358,8 +367,9 @@ class MetaRun:
         if champion is None or challenger is None:  # the first draw (its best), or nobody but the champion
             winner = champion or ranked[0].spec
         else:
-            earlier = [p for p in reversed(self.paired[champion.digest]) if p not in pairs]
+            earlier = [p for p in reversed(self.paired.get(champion.digest, {})) if p not in pairs]
             shared = [*pairs, *earlier][:max(m.race_pairs, len(pairs))]
+            self.complete(champion, shared, generation)  # no-op but for the base grammar outside the population
             self.complete(challenger.spec, shared, generation)
             ours, theirs = self.paired[challenger.spec.digest], self.paired[champion.digest]
             differences = [ours[p] - theirs[p] for p in shared]
@@ -376,6 +386,8 @@ class MetaRun:
         gain on yet, and record the gains for :meth:`race`."""
         known = self.paired.setdefault(spec.digest, {})
         missing = [p for p in pairs if p not in known]
+        if not missing:
+            return
         runs = self.evaluate([(self.effective(spec), t, seed) for t, seed in missing], generation)
         for pair, run, base in zip(missing, runs, self.baseline(missing, generation), strict=True):
             known[pair] = run.auc - base

@@ -24,13 +24,66 @@ from typing import Any
 #: The distributions whose versions can change a meta run's numbers (or its parsing and selection).
 PACKAGES = ("numpy", "numba", "torch", "scipy", "sympy", "deap", "lark", "networkx", "scikit-learn")
 
+#: The CPU flags (as Linux's /proc/cpuinfo spells them) that choose between NumPy's and PyTorch's kernels
+#: (baseline, AVX2 or AVX-512 paths), so a table can say which a result ran on.
+VECTOR_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni",
+                "avx512_bf16", "avx512_fp16", "amx_tile")
+
+
+def cpu(cpuinfo: str | None = None) -> dict[str, Any]:
+    """The CPU's ``model`` name and which of :data:`VECTOR_FLAGS` it has (``flags``, in that order), read
+    from ``cpuinfo`` (the text of /proc/cpuinfo; read here when None).  Where that file is missing
+    (not Linux), ``model`` is :func:`platform.processor` and ``flags`` None: unknown, not absent."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+                cpuinfo = f.read()
+        except OSError:
+            return {"model": platform.processor() or None, "flags": None}
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():  # the first processor's entry is enough: the cores of one host agree
+        key, sep, value = line.partition(":")
+        if sep and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    have = set(fields.get("flags", "").split())
+    return {"model": fields.get("model name") or platform.processor() or None,
+            "flags": [f for f in VECTOR_FLAGS if f in have] if "flags" in fields else None}
+
+
+def vector_level(env: Mapping[str, Any]) -> str:
+    """``"AVX-512"``, ``"AVX2"``, ``"AVX"`` or ``"baseline"``: the widest vector extension the host of
+    ``env`` (an :func:`environment`) has, from its CPU flags, or, for records made before those were
+    kept, from PyTorch's CPU capability and NumPy's SIMD targets (``"?"`` where neither says)."""
+    flags = (env.get("cpu") or {}).get("flags")
+    if flags is not None:
+        return next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"))
+                     if flag in flags), "baseline")
+    capability, simd = str(env.get("torch_cpu_capability") or ""), env.get("numpy_simd") or []
+    if capability.startswith("AVX512") or "X86_V4" in simd:
+        return "AVX-512"
+    if capability == "AVX2" or "X86_V3" in simd:
+        return "AVX2"
+    return "?" if not capability else "baseline"
+
+
+def host_line(env: Mapping[str, Any]) -> str:
+    """The host of ``env`` in a few words for a table: CPU model (where recorded), vector level
+    (:func:`vector_level`), NumPy and PyTorch versions and PyTorch's kernels, e.g. ``AMD EPYC, AVX2 (no
+    AVX-512); numpy 2.4.6, torch 2.13.0+cpu (kernels AVX2)``."""
+    level = vector_level(env)
+    model = (env.get("cpu") or {}).get("model")
+    packages = env.get("packages", {})
+    return (f"{model + ', ' if model else ''}{level}{' (no AVX-512)' if level in ('AVX2', 'AVX') else ''}; "
+            f"numpy {packages.get('numpy')}, torch {packages.get('torch')} "
+            f"(kernels {env.get('torch_cpu_capability')})")
+
 
 def environment() -> dict[str, Any]:
     """The versions of Python and :data:`PACKAGES` and the CPU dispatch of PyTorch and NumPy.
 
     ``torch_cpu_capability`` is what PyTorch's kernels dispatch to (``ATEN_CPU_CAPABILITY`` forces
     it); ``numpy_simd`` the dispatch targets NumPy found on this CPU beyond its baseline.  A missing
-    package is recorded as ``None``.
+    package is recorded as ``None``; ``cpu`` is :func:`cpu` (model and vector flags).
     """
     versions: dict[str, str | None] = {}
     for name in PACKAGES:
@@ -45,7 +98,7 @@ def environment() -> dict[str, Any]:
         simd: list[str] | None = [f for f in umath.__cpu_dispatch__ if umath.__cpu_features__.get(f)]
     except (ImportError, AttributeError):  # another NumPy layout: record that it is unknown
         simd = None
-    return {"python": platform.python_version(), "machine": platform.machine(), "packages": versions,
+    return {"python": platform.python_version(), "machine": platform.machine(), "cpu": cpu(), "packages": versions,
             "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(), "numpy_simd": simd}
 
 
@@ -53,7 +106,10 @@ def environment_line(env: Mapping[str, Any]) -> str:
     """``environment`` in one line, for a generator file's header."""
     packages = " ".join(f"{k} {v}" for k, v in env["packages"].items() if v is not None)
     simd = ",".join(env["numpy_simd"]) if env.get("numpy_simd") is not None else "?"
-    return (f"Python {env['python']} on {env['machine']}; {packages}; torch CPU {env['torch_cpu_capability']}, "
+    host = env.get("cpu") or {}
+    flags = " ".join(host["flags"]) if host.get("flags") is not None else "?"
+    where = f" ({host.get('model') or '?'}: {flags})" if host else ""
+    return (f"Python {env['python']} on {env['machine']}{where}; {packages}; torch CPU {env['torch_cpu_capability']}, "
             f"numpy SIMD {simd}")
 
 

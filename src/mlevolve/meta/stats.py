@@ -3,15 +3,16 @@
 Small, pure functions over plain sequences: effect size (Vargha–Delaney A12), a rank test
 (Mann–Whitney U) with Holm–Bonferroni correction, Wilson intervals for success rates, expected
 running time (ERT, Auger & Hansen), a Kendall-tau trend test across ordered snapshots (e.g.
-meta-generations) and the normalised area under a best-so-far curve.  Values equal up to float
-rounding (``mlevolve.results.TIE_RTOL``, relative to 1: AUCs and their gains are at most 1) are
-ties in every rank statistic (:func:`snapped`).
+meta-generations; over distinct ones, a repeated snapshot counted once: :func:`distinct_trend`) and
+the normalised area under a best-so-far curve.  Values equal up to float rounding
+(``mlevolve.results.TIE_RTOL``, relative to 1: AUCs and their gains are at most 1) are ties in every
+rank statistic (:func:`snapped`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -104,8 +105,28 @@ def ert(evaluations_to_target: Sequence[float | None], budget: int) -> float:
     return (float(sum(successes)) + failures * budget) / len(successes)
 
 
+def run_starts(keys: Sequence[Hashable]) -> list[int]:
+    """The index of the first step of each run of consecutive equal ``keys``: ``[a, a, b, b, b, a]`` gives
+    ``[0, 2, 5]`` (a key that comes back after another starts a new run)."""
+    return [i for i, key in enumerate(keys) if i == 0 or key != keys[i - 1]]
+
+
+def distinct_trend(values_by_step: Sequence[Sequence[float]], keys: Sequence[Hashable]) -> tuple[float, float]:
+    """:func:`trend` over *distinct* steps: consecutive steps with the same key (the same generator, a
+    meta-generation's snapshot that the next ones repeat) count once, at the first of their run
+    (:func:`run_starts`), so a step held for many meta-generations is one observation, not a block of
+    ties that pushes tau toward ±1.  Steps with different keys are distinct even when their values are
+    equal (they are ties in the test).  Raises :class:`ValueError` when ``keys`` and ``values_by_step``
+    differ in length."""
+    if len(keys) != len(values_by_step):
+        raise ValueError(f"need one key per step, got {len(keys)} keys for {len(values_by_step)} steps")
+    return trend([values_by_step[i] for i in run_starts(keys)])
+
+
 def trend(values_by_step: Sequence[Sequence[float]]) -> tuple[float, float]:
-    """Kendall's tau between step index and value over all (step, value) pairs, with the one-sided p for tau > 0.
+    """Kendall's tau between step index and value over all (step, value) pairs, with the one-sided p for tau > 0
+    (SciPy's: exact for small samples without ties, else the normal approximation of tau-b).  Every step
+    counts, repeats included: :func:`distinct_trend` is the test for snapshots that repeat.
 
     Returns ``(0.0, 1.0)`` when fewer than two steps hold values or every value is equal (up to float
     rounding: :func:`snapped`).
