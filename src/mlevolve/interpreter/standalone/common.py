@@ -61,9 +61,9 @@ CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{me
 INTEGER = re.compile(r"([0-9]+)(?:[eE]([0-9]+))?")  # every integer a user types (flags, task options): 20, 1e3
 
 
-def read_int(text: str) -> int:
+def read_int(text: str) -> int:  # surrounding space aside, as of every value typed: a spec's parts, a flag's
     """``text`` as an integer by :data:`INTEGER`'s rule (``1e3`` is 1000), else ValueError; ``e`` past 99 reads as 99"""
-    if len(text) > 99 or not (match := INTEGER.fullmatch(text)):  # 99 digits: past every range, read at once
+    if len(text := text.strip()) > 99 or not (match := INTEGER.fullmatch(text)):  # 99 digits: past every range
         raise ValueError(f"invalid integer: {text!r}")
     return int(match[1]) * 10 ** min(int(match[2] or 0), 99)  # type: ignore[no-any-return]
 
