@@ -41,6 +41,7 @@ from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.common import SEED_LIMIT
 from mlevolve.messages import AT_LEAST, BELOW_2_63, SEED_RANGE
+from mlevolve.meta.config import most
 from mlevolve.results import SHOWN_DIGITS
 
 
@@ -208,7 +209,7 @@ def _at_least(low: int = 1, **values: int) -> None:
             raise SettingError(*BELOW_2_63.setting(name), got=value)
 
 
-POPULATION_LIMIT = 100_000  # the most programs ``evolve`` holds: a meta configuration's [inner] population's bound
+POPULATION_LIMIT = most("inner.population")  # the most programs ``evolve`` holds: [inner] population's bound too
 MAX_DIGITS = 17  # the most significant digits a float64 has: --digits past it shows nothing more (1e10 overflowed)
 
 

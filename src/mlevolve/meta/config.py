@@ -115,6 +115,12 @@ _MOST: Mapping[str, tuple[int, str]] = {
 }
 
 
+def most(key: str) -> int:
+    """The bound of setting ``key`` (``"inner.population"``), its one owner: what a meta configuration takes
+    and what the API (:data:`mlevolve.api.POPULATION_LIMIT`) takes for the same setting of a run of its own."""
+    return _MOST[key][0]
+
+
 @dataclass(frozen=True)
 class MetaConfig:
     """The whole configuration; ``source`` is the file it came from."""
