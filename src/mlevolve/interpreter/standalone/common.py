@@ -75,9 +75,8 @@ def mended(name: str, given: dict[str, Any], key: str, value: Any) -> str:
 
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
     """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (tuple: a choice); else TaskError"""
-    if (q := spec.strip()[:1]) in ("'", '"'):  # `--task '"data.csv":target=y'`: the shell's quotes, typed again
-        raise TaskError(*(t.format(shlex.quote((s := spec.strip()).replace(q, "", 2)), s)  # pasted into a shell
-                          for t in SPEC_WORDS["quoted"]))
+    if (q := (s := spec.strip())[:1]) in ("'", '"'):  # '"data.csv":target=y': the shell's quotes, typed again
+        raise TaskError(*(t.format(shlex.quote(s.replace(q, "", 2)), s) for t in SPEC_WORDS["quoted"]))  # the library's
     name, *parts = (part.strip() for part in spec.split(":"))
     if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
         raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))
