@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -517,3 +518,22 @@ def test_every_count_a_message_prints_has_thousands_separators() -> None:
              for number, line in enumerate(path.read_text().splitlines(), 1)
              if 'f"' in line and bare.search(line) and not line.lstrip().startswith("#")]
     assert found == []
+
+
+@pytest.mark.parametrize(("bad", "n_classes", "message"), [
+    ("x_test", 0, "d.csv: feature column 2: a value is too far"), ("y_val", 0, "d.csv: target column 1: a value"),
+    ("x_val", 3, "d.csv: feature column 2: a value is too far"), ("y_val", 3, None)])  # class ids: no target check
+def test_a_split_is_checked_for_values_beyond_float32_in_its_features_and_a_regressions_target(
+        bad: str, n_classes: int, message: str | None) -> None:
+    from mlevolve.interpreter.standalone.common import TaskError
+    from mlevolve.interpreter.standalone.data_supervised import checked
+
+    data: dict[str, Any] = {f"{p}_{s}": np.zeros((4, 2) if p == "x" else 4, np.float32)
+                            for p in "xy" for s in ("train", "val", "test")}
+    data.update(name="d.csv", n_classes=n_classes)
+    data[bad][(1, 1) if bad[0] == "x" else 1] = np.inf
+    if message is None:
+        assert checked(data) is data
+    else:
+        with pytest.raises(TaskError, match=message):
+            checked(data)
