@@ -127,6 +127,7 @@ def format(program: Program | str, file: str | None = None) -> str:
 
 
 SAMPLE_DEPTH_LIMIT = 24  # the deepest ``sample`` draws: depth 30 took 12 s and 2.4 MB of text for one full tree
+SAMPLE_METHODS = ("grow", "full", "ramped")  # Koza's: ``sample``'s ``method`` (its annotation's values)
 SAMPLE_LIMIT = 100_000  # the most expressions ``sample`` draws at once: they are held in a list (1e12 exhausted memory)
 
 
@@ -146,6 +147,9 @@ def sample(
     for a value out of range."""
     _at_least(n=n, depth=depth)
     check_seed(seed)  # random.Random(-1) is random.Random(1): a negative seed is refused, as run's and evolve's are
+    if method not in SAMPLE_METHODS:  # "bogus" was drawn as grow
+        raise SettingError("unknown {method} {got!r}", got=method,
+                           hint=did_you_mean(str(method), SAMPLE_METHODS) + "methods: " + ", ".join(SAMPLE_METHODS))
     if n > SAMPLE_LIMIT:
         raise SettingError("{n} must be at most {limit}, got {got}", got=n, limit=f"{SAMPLE_LIMIT:,}",
                            hint="the expressions are held in memory; draw more with further {seed}s")

@@ -643,7 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, api.sample, "seed", "random seed")
     _option(p, api.sample, "depth", f"maximum depth, at most {api.SAMPLE_DEPTH_LIMIT}")
     _option(p, api.sample, "method", "Koza's grow, full, or ramped half-and-half",
-            choices=typing.get_args(typing.get_type_hints(api.sample)["method"]))
+            choices=api.SAMPLE_METHODS)
     p.add_argument("--var", action="append", default=[], metavar="NAME:TYPE",
                    help="a variable in scope, e.g. --var x:Tensor (repeatable)")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
