@@ -1186,9 +1186,9 @@ def _archived(db: str | Path, key: str | None, task: str | None, grammar: Gramma
     meta = dict(run.meta)
     # the best as `best` and `show` show it: of programs tied within float rounding, the smallest
     rows = [run.found] if key else [g.representative for g in data.behaviours(run)[:1]]
-    if not rows or rows[0] is None:
-        raise MlevError(f"no program {'with hash ' + key if key else 'with a fitness'} in the archive", file=str(db),
-                        hint="`mlevolve best DB` lists them")
+    if not rows or rows[0] is None:  # (a hash not found is data.load's error) none scored: as `show --best` says
+        message, hint = no_score(db)
+        raise MlevError(message, file=str(db), hint=hint)
     spec = archived_grammar(meta, db, grammar)
     where = f"{db}#{rows[0].hash[:12]}"
     run_task = meta.get("task") if isinstance(meta.get("task"), str) else None
