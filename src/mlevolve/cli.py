@@ -665,9 +665,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to write the script (-: print it); OUT.mlev (with DB) writes the run's program "
                         "itself, for `mlevolve run` or another search to start from")
     p.add_argument("--db", metavar="DB", help=argparse.SUPPRESS)  # the archive as a flag: what DB was before
-    p.add_argument("--component", metavar="NAME", help="write definition NAME (of FILE, or of the DB's program) as "
-                   "a drop-in module instead (optimizer: torch.optim.Optimizer, learner: scikit-learn estimator, "
-                   "formula: NumPy + SymPy...)")
+    p.add_argument("--component", type=_ascii(str), metavar="NAME", help="write definition NAME (of FILE, or of the "
+                   "DB's program) as a drop-in module instead (optimizer: torch.optim.Optimizer, learner: scikit-learn "
+                   "estimator, formula: NumPy + SymPy...)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--best", action="store_true", help="with DB: the best program (the default)")
     which.add_argument("--hash", type=_ascii(str), metavar="H", help="with DB: the program whose hash starts with H")

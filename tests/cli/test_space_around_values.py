@@ -49,7 +49,7 @@ def _typed_flags() -> list[tuple[str, str, str, list[str]]]:
 def test_every_typed_flag_reads_a_value_with_space_around_it_as_the_value(space: str) -> None:
     flags = _typed_flags()
     assert {("evolve", "--seed"), ("evolve", "--timeout"), ("evolve", "--algorithm"), ("sample", "--type"),
-            ("export", "--hash"), ("evolve", "--dask")} <= {(c, f) for c, f, *_ in flags}
+            ("export", "--hash"), ("export", "--component"), ("evolve", "--dask")} <= {(c, f) for c, f, *_ in flags}
     parser = build_parser()
     for command, flag, value, required in flags:
         given = [command, QUARTIC, *required]  # the flags a command requires besides
