@@ -41,6 +41,7 @@ from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.common import SEED_LIMIT
 from mlevolve.messages import AT_LEAST, BELOW_2_63, SEED_RANGE
+from mlevolve.meta.config import most
 from mlevolve.results import SHOWN_DIGITS
 
 
@@ -126,6 +127,7 @@ def format(program: Program | str, file: str | None = None) -> str:
 
 
 SAMPLE_DEPTH_LIMIT = 24  # the deepest ``sample`` draws: depth 30 took 12 s and 2.4 MB of text for one full tree
+SAMPLE_METHODS = ("grow", "full", "ramped")  # Koza's: ``sample``'s ``method`` (its annotation's values)
 SAMPLE_LIMIT = 100_000  # the most expressions ``sample`` draws at once: they are held in a list (1e12 exhausted memory)
 
 
@@ -145,6 +147,9 @@ def sample(
     for a value out of range."""
     _at_least(n=n, depth=depth)
     check_seed(seed)  # random.Random(-1) is random.Random(1): a negative seed is refused, as run's and evolve's are
+    if method not in SAMPLE_METHODS:  # "bogus" was drawn as grow
+        raise SettingError("unknown {method} {got!r}", got=method,
+                           hint=did_you_mean(str(method), SAMPLE_METHODS) + "methods: " + ", ".join(SAMPLE_METHODS))
     if n > SAMPLE_LIMIT:
         raise SettingError("{n} must be at most {limit}, got {got}", got=n, limit=f"{SAMPLE_LIMIT:,}",
                            hint="the expressions are held in memory; draw more with further {seed}s")
@@ -208,7 +213,7 @@ def _at_least(low: int = 1, **values: int) -> None:
             raise SettingError(*BELOW_2_63.setting(name), got=value)
 
 
-POPULATION_LIMIT = 100_000  # the most programs ``evolve`` holds: a meta configuration's [inner] population's bound
+POPULATION_LIMIT = most("inner.population")  # the most programs ``evolve`` holds: [inner] population's bound too
 MAX_DIGITS = 17  # the most significant digits a float64 has: --digits past it shows nothing more (1e10 overflowed)
 
 
@@ -1111,13 +1116,16 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     for archive in (db, baseline) if baseline is not None else (db,):  # by resolved path: ./a.db is a.db
         if Path(output).resolve() == Path(archive).resolve():
             raise MlevError("the report would overwrite the archive", file=str(archive), hint="pass -o OUT.html")
+    itself = MlevError("the baseline is this run's own archive: its curve would be drawn against itself",
+                       file=str(baseline), hint="pass another run's archive of the same task, e.g. a random search's "
+                       "(mlevolve evolve ... --algorithm random --db base.db)")
     if baseline is not None and Path(baseline).resolve() == Path(db).resolve():
-        raise MlevError("the baseline is this run's own archive: its curve would be drawn against itself",
-                        file=str(baseline), hint="pass another run's archive of the same task, e.g. a random search's "
-                        "(mlevolve evolve ... --algorithm random --db base.db)")
+        raise itself
     check_output(output, "output", "report")  # in a folder that exists: a typo's folder is refused, not made
     run = data.load(db, top=top, digits=digits)
     other = data.load(baseline) if baseline is not None else None
+    if other is not None and run.is_run(other):  # a copy of the run's archive is the run, whatever its path
+        raise itself
     if other is not None and other.meta.get("task") != run.meta.get("task"):
         raise MlevError(f"baseline is a run on task {other.meta.get('task')!r}, not {run.meta.get('task')!r}",
                         file=str(baseline), hint="pass an archive of the same task")
@@ -1178,9 +1186,9 @@ def _archived(db: str | Path, key: str | None, task: str | None, grammar: Gramma
     meta = dict(run.meta)
     # the best as `best` and `show` show it: of programs tied within float rounding, the smallest
     rows = [run.found] if key else [g.representative for g in data.behaviours(run)[:1]]
-    if not rows or rows[0] is None:
-        raise MlevError(f"no program {'with hash ' + key if key else 'with a fitness'} in the archive", file=str(db),
-                        hint="`mlevolve best DB` lists them")
+    if not rows or rows[0] is None:  # (a hash not found is data.load's error) none scored: as `show --best` says
+        message, hint = no_score(db)
+        raise MlevError(message, file=str(db), hint=hint)
     spec = archived_grammar(meta, db, grammar)
     where = f"{db}#{rows[0].hash[:12]}"
     run_task = meta.get("task") if isinstance(meta.get("task"), str) else None

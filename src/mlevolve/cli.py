@@ -582,21 +582,23 @@ class _Ascii:
     """An argparse ``type`` reading ``kind`` (int or float) from ASCII decimal text only: Python's ``int`` and
     ``float`` also take other scripts' digits (``١٢``) and ``1_000``, which the command refuses as argparse
     refuses any bad value ("invalid int value: '1_000'").  An integer is read by the one rule of every integer
-    a user types (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20`` or ``1e3``, no sign or space),
+    a user types (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20`` or ``1e3``, no sign or inner space),
     a task option's and an exported script's flag's too; a float by the one rule of a user's decimal number
-    (:func:`~mlevolve.script.read_decimal`: ``0.5`` or ``1e-3``, no sign or space)."""
+    (:func:`~mlevolve.script.read_decimal`: ``0.5`` or ``1e-3``, no sign or inner space); a ``str`` (a name, a
+    choice) without the space around it, as every value a user types."""
 
     def __init__(self, kind: type) -> None:
         self.kind = kind
         self.__name__ = kind.__name__  # what argparse names in its message
 
     def __call__(self, text: str) -> Any:
-        return read_int(text) if self.kind is int else read_decimal(text)
+        return read_int(text) if self.kind is int else read_decimal(text) if self.kind is float else text.strip()
 
 
 def _ascii(kind: type) -> Any:
-    """The argparse ``type`` of a flag whose values are of ``kind``: :class:`_Ascii` for numbers."""
-    return _Ascii(kind) if kind in (int, float) else kind
+    """The argparse ``type`` of a flag whose values are of ``kind``: :class:`_Ascii` for numbers, and for a name or
+    a choice (``str``: ``' islands'`` is ``islands``, space around a value typed being none of it: docs/evolve.md)."""
+    return _Ascii(kind) if kind in (int, float, str) else kind
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -624,7 +626,7 @@ def build_parser() -> argparse.ArgumentParser:
     gsub = p.add_subparsers(dest="grammar_command", metavar="ACTION", parser_class=_Parser, required=True)
     g = gsub.add_parser("show", help="list productions by type with weights and docs")
     g.add_argument("grammar", nargs="?", metavar="GRAMMAR", help="grammar file (default: base)")
-    g.add_argument("--type", metavar="T", help="only productions of type T")
+    g.add_argument("--type", type=_ascii(str), metavar="T", help="only productions of type T")
     g.set_defaults(run=_cmd_grammar_show)
     g = gsub.add_parser("diff", help="what a grammar changes relative to another: weights, learned rules "
                         "(with provenance), operators, [restrict.*] tables")
@@ -636,12 +638,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(run=_cmd_grammar_lark)
 
     p = sub.add_parser("sample", help="print random well-typed expressions drawn from the grammar")
-    p.add_argument("--type", required=True, metavar="T", help="result type, e.g. Tensor")
+    p.add_argument("--type", type=_ascii(str), required=True, metavar="T", help="result type, e.g. Tensor")
     _option(p, api.sample, "n", "how many")
     _option(p, api.sample, "seed", "random seed")
     _option(p, api.sample, "depth", f"maximum depth, at most {api.SAMPLE_DEPTH_LIMIT}")
     _option(p, api.sample, "method", "Koza's grow, full, or ramped half-and-half",
-            choices=typing.get_args(typing.get_type_hints(api.sample)["method"]))
+            choices=api.SAMPLE_METHODS)
     p.add_argument("--var", action="append", default=[], metavar="NAME:TYPE",
                    help="a variable in scope, e.g. --var x:Tensor (repeatable)")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
@@ -663,12 +665,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to write the script (-: print it); OUT.mlev (with DB) writes the run's program "
                         "itself, for `mlevolve run` or another search to start from")
     p.add_argument("--db", metavar="DB", help=argparse.SUPPRESS)  # the archive as a flag: what DB was before
-    p.add_argument("--component", metavar="NAME", help="write definition NAME (of FILE, or of the DB's program) as "
-                   "a drop-in module instead (optimizer: torch.optim.Optimizer, learner: scikit-learn estimator, "
-                   "formula: NumPy + SymPy...)")
+    p.add_argument("--component", type=_ascii(str), metavar="NAME", help="write definition NAME (of FILE, or of the "
+                   "DB's program) as a drop-in module instead (optimizer: torch.optim.Optimizer, learner: scikit-learn "
+                   "estimator, formula: NumPy + SymPy...)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--best", action="store_true", help="with DB: the best program (the default)")
-    which.add_argument("--hash", metavar="H", help="with DB: the program whose hash starts with H")
+    which.add_argument("--hash", type=_ascii(str), metavar="H", help="with DB: the program whose hash starts with H")
     _training_flags(p, api.export, archived=True)
     p.set_defaults(run=_cmd_export)
 
@@ -741,7 +743,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="print a program of a run's archive with its metrics and ancestry")
     p.add_argument("db", metavar="DB", help="a run's archive (or, with --sympy/--latex, a .mlev file)")
-    p.add_argument("hash", metavar="HASH", nargs="?", help="the program whose hash starts with HASH")
+    p.add_argument("hash", type=_ascii(str), metavar="HASH", nargs="?", help="the program whose hash starts with HASH")
     p.add_argument("--best", action="store_true", help="the best program (the default)")
     _option(p, api.show, "n", "with --best: how many of the best")
     form = p.add_mutually_exclusive_group()

@@ -34,10 +34,11 @@ NOT_AN_INTEGER = Message("{name} must be an int, got {got}",  # the API's: a fla
 NOT_A_NUMBER = Message("{name} must be an int or float, got {got}",
                        "pass a number (not a bool or string), e.g. {name}={example}")
 BELOW_2_63 = Message("{name} must be below 2**63, got {got}",
-                     "SQLite, where every run is archived, stores integers below 2**63")
+                     "SQLite stores integers below 2**63")  # where runs are archived; one line in a script
 AT_LEAST = Message("{name} must be at least {low}, got {got}", "pass {name} {low} or more")
 GIVEN_TWICE = "argument {flag}: given twice; give it once"  # the hint: HELP
-INTEGER_RULE = "an integer is ASCII digits, as 20 or 1e3: no sign, space, decimal point or _"  # read_int's
-# read_decimal's: every float flag of mlevolve and of the scripts
-DECIMAL_RULE = "a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, space or _"
+INTEGER_RULE = "an integer is ASCII digits, as 20 or 1e3: no sign, inner space, decimal point or _"  # read_int's
+# read_decimal's: every float flag of mlevolve and of the scripts (space around a value typed is none of it)
+DECIMAL_RULE = ("a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, inner space "
+                "or _")
 HELP = "run `{prog} --help`"  # the hint of a mistake argparse finds (an unknown option, a bad value)

@@ -127,7 +127,7 @@ class ArgumentParser(argparse.ArgumentParser):
     own ``parser.error``) end as the ``mlevolve`` command's do: ``SCRIPT: error: MESSAGE`` and a hint
     on the next line, exit status 2, without argparse's usage lines.  An unknown option is reported
     before any other mistake (:func:`unknown_options`).  A ``type=int`` value is read by the one rule of an
-    integer (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20`` or ``1e3``; no sign or space)."""
+    integer (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20`` or ``1e3``; no sign or inner space)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -214,9 +214,9 @@ DECIMAL = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # every d
 
 
 def read_decimal(text: str) -> float:
-    """``text`` as a float by :data:`DECIMAL`'s rule (:data:`~mlevolve.messages.DECIMAL_RULE`: no sign, space,
+    """``text`` as a float by :data:`DECIMAL`'s rule (:data:`~mlevolve.messages.DECIMAL_RULE`: no sign, inner space,
     ``_``, inf or nan, which ``float`` takes), else ValueError: every float flag of mlevolve and of these scripts."""
-    if len(text) > 99 or not DECIMAL.fullmatch(text):
+    if len(text := text.strip()) > 99 or not DECIMAL.fullmatch(text):  # surrounding space aside, as read_int's
         raise ValueError(f"invalid number: {text!r}")
     return float(text)
 

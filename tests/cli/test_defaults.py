@@ -171,6 +171,8 @@ def test_an_api_setting_of_the_wrong_type_is_a_setting_error(
      "cannot write missing/log.jsonl: no directory 'missing'"),
     (lambda: api.evolve(QUARTIC, db="rnus/r.db"), "cannot write rnus/r.db: no directory 'rnus'"),  # a typo's folder
     (lambda: api.sample("Scalar", seed=-1), "seed must be at least 0 and below 2**63, got -1"),
+    (lambda: api.sample("Scalar", method="grw"), "unknown method 'grw'"),  # was drawn as grow, as any other text
+    (lambda: api.sample("Scalar", method=3), "unknown method 3"),  # type: ignore[arg-type]
     (lambda: api.evolve(QUARTIC, ["nope"]), f"evolve 'nope' is not a definition of {QUARTIC}"),
     (lambda: api.run(api.parse("algorithm x\nformula f(x: Scalar) -> Scalar = x\n")), "no task to run on"),
 ])
@@ -271,3 +273,10 @@ def test_the_engine_reads_the_hurdle_and_bloat_limits_from_their_owners() -> Non
     assert (EVOLVE.hurdle, EVOLVE.hurdle_quantile, EVOLVE.hurdle_warmup) == (policy.hurdle, policy.quantile,
                                                                              policy.warmup)
     assert (EVOLVE.max_depth, EVOLVE.max_size) == (Site.max_depth, Site.max_size)
+
+
+def test_samples_methods_are_its_annotations_and_the_flags_choices() -> None:
+    import typing
+
+    assert typing.get_args(typing.get_type_hints(api.sample)["method"]) == api.SAMPLE_METHODS
+    assert tuple(action("sample", "--method").choices) == api.SAMPLE_METHODS

@@ -178,7 +178,9 @@ def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_
 # options run together (`target=y,problem=regression`) named as such (1 line); 437, 593, 690 (qa32, 46 lines) with
 # the one rule of an integer (read_int, the flags' too), the one name printed (spec_name), hints that mend the spec
 # typed (mended, choice_error, shared with the library), the closest option value or column, letter case aside, and
-# a bad integer flag's hint (the rule, 2 lines); 438, 594, 691 (qa33, 1 line) with the quoted-spec hint shell-quoted.
+# a bad integer flag's hint (the rule, 2 lines); 438, 594, 691 (qa33, 1 line) with the quoted-spec hint shell-quoted;
+# 437, 591, 690 (qa34) with the quoted-spec check a line shorter, the network's --epochs refused from 2**63 as the
+# library refuses it (2 lines) and data_supervised.supervised and checked a line shorter each.
 DATA_CAPS = {"formula": 438, "learner": 594, "supervised": 691}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -517,3 +518,58 @@ def test_every_count_a_message_prints_has_thousands_separators() -> None:
              for number, line in enumerate(path.read_text().splitlines(), 1)
              if 'f"' in line and bare.search(line) and not line.lstrip().startswith("#")]
     assert found == []
+
+
+# A template's count without separators that this scan finds in a package another helper owns this round: fix it
+# there ("({n:,} // {k:,} = {size:,} members)") and drop it from here.
+KNOWN_BARE = ["src/mlevolve/gp/diversity.py:88: {size} member"]
+
+
+def test_every_count_a_str_format_or_percent_template_prints_has_thousands_separators() -> None:
+    """The scan above reads f-strings a line at a time; a message whose template is filled later (``SettingError
+    ("... {size} members", size=n)``, ``Message``, ``%d``) escaped it.  Every string constant of the package (not
+    a docstring; adjacent literals joined, as Python joins them) is read whole: a ``{field}`` (not quoted, as a
+    name is) or ``%d`` before a noun of a count must carry ``:,``."""
+    import ast
+    import re
+
+    from tests.conftest import ROOT
+
+    nouns = ("candidate|row|program|task|seed|evaluation|column|cell|pair|line|class|example|production|type|"
+             "operator|learned rule|character|replayed|distinct|train|val|features|run|member|island|generation|"
+             "individual|elite|rule|step|epoch|point|worker|digit|file")
+    template = re.compile(r"(?<!['\"{])\{[a-z_0-9]*(?:![rsa])?(:[^{}]*)?\}\s(?:" + nouns + ")")
+    percent = re.compile(r"%[0-9]*[di]\s(?:" + nouns + ")")
+    assert template.search("than an island ({n} // {k} = {size} members)") and not template.search("'{0}' runs")
+    assert template.search("{n:,} rows") and percent.search("%d rows")  # the scan finds what it is meant to find
+    found = []
+    for path in sorted((ROOT / "src" / "mlevolve").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        skip = {id(node.body[0].value) for node in ast.walk(tree)  # docstrings, and the literal parts of f-strings
+                if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef) and node.body
+                and isinstance(node.body[0], ast.Expr)}
+        skip |= {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
+        found += [f"{path.relative_to(ROOT)}:{node.lineno}: {match[0]}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
+                  for match in [*template.finditer(node.value), *percent.finditer(node.value)]
+                  if "," not in (match.group(1) or "" if match.re is template else "")]
+    assert found == KNOWN_BARE
+
+
+@pytest.mark.parametrize(("bad", "n_classes", "message"), [
+    ("x_test", 0, "d.csv: feature column 2: a value is too far"), ("y_val", 0, "d.csv: target column 1: a value"),
+    ("x_val", 3, "d.csv: feature column 2: a value is too far"), ("y_val", 3, None)])  # class ids: no target check
+def test_a_split_is_checked_for_values_beyond_float32_in_its_features_and_a_regressions_target(
+        bad: str, n_classes: int, message: str | None) -> None:
+    from mlevolve.interpreter.standalone.common import TaskError
+    from mlevolve.interpreter.standalone.data_supervised import checked
+
+    data: dict[str, Any] = {f"{p}_{s}": np.zeros((4, 2) if p == "x" else 4, np.float32)
+                            for p in "xy" for s in ("train", "val", "test")}
+    data.update(name="d.csv", n_classes=n_classes)
+    data[bad][(1, 1) if bad[0] == "x" else 1] = np.inf
+    if message is None:
+        assert checked(data) is data
+    else:
+        with pytest.raises(TaskError, match=message):
+            checked(data)

@@ -18,7 +18,7 @@ from mlevolve.cli import main
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.report import summary
-from tests.conftest import Capsys, cli
+from tests.conftest import Capsys, cli, usage_error
 
 
 # ----------------------------------------------------------- 1: a run whose every candidate failed says so
@@ -174,3 +174,23 @@ def test_failure_reasons_that_differ_only_in_numbers_are_one_reason() -> None:
     assert [(r["reason"], r["count"], r["total"], r["hash"][:2]) for r in failure_reasons(rows)] == [
         ("diverged: a prediction is off by 2.79e+10 (step 3 of 100)", 2, 3, "01"),
         ("the loss is not finite", 1, 3, "00")]
+
+
+def test_the_counts_of_a_run_whose_every_candidate_failed_have_separators(tmp_path: Path) -> None:
+    """The failure counts were printed bare ("every candidate failed (2486)") beside "2,486 candidates"."""
+    db = str(tmp_path / "r.db")
+    result = {"candidates": 2486, "replayed": 0, "failed": 2486, "db": db, "seconds": 1.0, "answer": None,
+              "best_hash": None, "failures": [{"reason": "the loss is not finite", "count": 1500, "total": 2486,
+                                               "hash": "ab" * 16}]}
+    assert summary.lines(result)[2] == ("no candidate with a fitness: every candidate failed (2,486); the most common "
+                                        "reason (1,500 of 2,486): the loss is not finite")
+
+
+def test_an_archive_with_no_scored_candidate_is_said_alike_by_show_and_export(tmp_path: Path, capsys: Capsys) -> None:
+    """`export DB` said "no program with a fitness in the archive" with the hint "`mlevolve best DB` lists them"
+    (it lists none); it says what `show DB --best` says."""
+    db = tmp_path / "empty.db"
+    Archive.for_run(db, {"program_hash": "p", "task": "koza_quartic", "evolve": ["f"]}).close()
+    lines = [f"{db}: error: no candidate with a fitness yet", "hint: wait for the run to score one"]
+    assert usage_error(capsys, "show", str(db), "--best").splitlines() == lines
+    assert usage_error(capsys, "export", str(db), "-o", str(tmp_path / "e.py")).splitlines() == lines

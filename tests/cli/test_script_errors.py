@@ -110,7 +110,7 @@ def test_read_json_lines_gives_each_line_or_the_bad_one_s_place(tmp_path: Path) 
      "diversity.py: error: argument --seeds: must be at least 1, got 0"),
     ("benchmarks/fitting.py", ["--seeds", "0,x", "--size-seeds", ""],
      "fitting.py: error: argument --seeds: expected comma-separated whole numbers, got '0,x' (an integer is ASCII "
-     "digits, as 20 or 1e3: no sign, space, decimal point or _)"),
+     "digits, as 20 or 1e3: no sign, inner space, decimal point or _)"),
     ("benchmarks/fitting.py", ["--problems", "nguyen1,bogus"],  # refused before its first run, not after
      "fitting.py: error: argument --problems: unknown point set 'bogus'; the point sets: koza_quartic, nguyen1, "
      "nguyen2, nguyen3, nguyen4, nguyen5, nguyen6, nguyen7, nguyen8"),
@@ -144,10 +144,11 @@ def test_positive_takes_a_finite_number_above_zero() -> None:
     import argparse
 
     assert positive("0.5") == 0.5 and positive("3") == 3.0 and positive("1e-3") == 0.001 and positive("5.") == 5.0
+    assert positive(" 5") == positive("5 ") == positive("\t5\n") == 5.0  # space around a value is none of it
     for text in ("0", "0e5"):
         with pytest.raises(argparse.ArgumentTypeError, match="above 0"):
             positive(text)
-    for text in ("-1", "+5", " 5", "5 ", "nan", "inf", "x", "1_0", "\u0663", "0x1p3"):  # float() takes most of them
+    for text in ("-1", "+5", "5 0", " 5 .0", "nan", "inf", "x", "1_0", "\u0663", "0x1p3"):  # float() takes most
         with pytest.raises(argparse.ArgumentTypeError) as caught:
             positive(text)
         assert str(caught.value) == f"expected a number, got {text!r} ({DECIMAL_RULE})"
@@ -164,7 +165,7 @@ def _float_flags() -> list[tuple[str, str]]:
             for action in parser._actions if isinstance(action.type, _Ascii) and action.type.kind is float]
 
 
-@pytest.mark.parametrize("text", ["+5", " 5", "-1", "nan", "inf", "1_0", "\u0663"])
+@pytest.mark.parametrize("text", ["+5", "5 0", "-1", "nan", "inf", "1_0", "\u0663"])
 def test_every_float_flag_takes_one_rule_of_a_decimal_number(capsys: pytest.CaptureFixture[str], text: str) -> None:
     from mlevolve import cli
 

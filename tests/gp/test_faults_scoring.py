@@ -478,9 +478,10 @@ def test_a_non_finite_test_output_never_fails_the_candidate() -> None:
 
 @pytest.mark.parametrize(("flags", "message", "hint"), [
     (["--workers", "-1"], "argument --workers: invalid int value: '-1'",  # no sign: the one rule of an integer
-     "an integer is ASCII digits, as 20 or 1e3: no sign, space, decimal point or _; run `mlevolve evolve --help`"),
+     "an integer is ASCII digits, as 20 or 1e3: no sign, inner space, decimal point or _; "
+     "run `mlevolve evolve --help`"),
     (["--memory-limit", "nan"], "argument --memory-limit: invalid float value: 'nan'",  # a number's rule: no nan
-     "a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, space or _; "
+     "a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, inner space or _; "
      "run `mlevolve evolve --help`"),
     (["--memory-limit", "2e6"], "--memory-limit must be a positive number of GiB, at most 1,048,576, got 2e+06",
      "e.g. 2 or 0.5; left out, half the machine's memory is shared among the workers"),

@@ -56,6 +56,12 @@ CASES = [
      "[restrict.mine] has the types of [restrict.learner]"),
     (E + '[bandit]\nfloor = 2.0\n', "4:1", "[bandit] floor must be in [0, 1], got 2.0"),
     (E + '[variables]\nweight = -1.0\n', "4:1", "variables have a bad weight -1.0"),
+    # a number past a float's range is shown as the file writes it, not as the inf it is read as
+    (E + '[weights]\n"add(Scalar,Scalar)" = 1e400\n', "4:2",
+     '[weights] "add(Scalar,Scalar)" must be a number, finite, got 1e400'),
+    (E + '[bandit]\nfloor = -1_0e400\n', "4:1", "[bandit] floor must be a number, finite, got -1_0e400"),
+    (OWN.replace("choices = [1.0]", "uniform = [0.0, 2E+308]") + 'sig = ["Num -> Num"]\n', "3:1",
+     "[literals.Num] uniform must be a list of numbers, finite, got [0.0, 2E+308]"),
     (E + '[literals.Scalar]\nweight = "x"\n', "4:1", '[literals.Scalar] weight must be a number, got "x"'),
     (OWN + 'sig = ["Num -> Nope"]\n', "5:1", "production f(Num) -> Nope names unknown type 'Nope'"),
     (OWN + 'weight = 1.0\n', "4:2", "op f has no signatures"),

@@ -150,3 +150,16 @@ def test_any_integer_text_is_read_alike_by_the_library_and_a_script(value: str) 
         assert library[1][1]["n_train"] == int(float(text))
     else:
         assert "must be an integer from 1 to 1,000,000" in library[1][0] or "has no value" in library[1][0]
+
+
+@pytest.mark.parametrize("spec", ['"data.csv":target=y', "'data.csv:target=y'", ' "nguyen1"', "'it''s.csv'",
+                                  "\"a b.csv\":target=y"])
+def test_a_spec_in_quotes_of_its_own_is_refused_in_one_set_of_words_by_the_library_and_a_script(spec: str) -> None:
+    from mlevolve.interpreter.tasks import check_task_name
+
+    with pytest.raises(MlevError) as library:
+        check_task_name(spec)
+    with pytest.raises(TaskError) as script:
+        parse_spec(spec, FILE_OPTIONS)
+    assert [library.value.message, library.value.hint] == [script.value.message, script.value.hint]
+    assert library.value.message == f"task {spec.strip()} is in quotes of its own, taken as part of its name"

@@ -110,12 +110,13 @@ def _floats() -> list[tuple[str, str]]:
             for f in fields(cls) if f.type == "float"]
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400", "-2.5e309", "1_0e400"])
 @pytest.mark.parametrize(("table", "key"), _floats())
 def test_every_float_setting_refuses_nan_and_inf_at_its_key(
         tmp_path: Path, capsys: Capsys, table: str, key: str, value: str) -> None:
     """nan compares false with everything (race_margin = nan never displaced; base_mix = nan failed far
-    from the file as a production's bad weight): every float setting is refused by the one TOML reader."""
+    from the file as a production's bad weight): every float setting is refused by the one TOML reader.
+    A number past a float's range (read as inf) is shown as written, not as the inf it was read as."""
     assert {k for _, k in _floats()} >= {"target", "base_mix", "race_margin"}
     config, line, default = _smoke_with(tmp_path, table, key, value)
     err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"))
@@ -134,3 +135,15 @@ def test_the_meta_seed_takes_the_seed_rule_of_every_other_seed(tmp_path: Path, c
     line = config.read_text().splitlines().index(f"seed = {seed}") + 1
     assert err.splitlines() == [f"{config}:{line}:1: error: [meta] seed must be at least 0 and below 2**63, got {seed}",
                                 "hint: a seed is a whole number from 0 to 2**63 - 1"]
+
+
+def test_a_runs_population_and_an_inner_runs_have_one_bound_owned_by_the_meta_configuration(capsys: Capsys) -> None:
+    """``api.POPULATION_LIMIT`` repeated ``_MOST["inner.population"]``: it is read from it now, so the two move
+    together; ``evolve --population`` past it is refused in the API's words with the bound as owned."""
+    from mlevolve import api
+    from mlevolve.meta import config
+
+    assert api.POPULATION_LIMIT == config.most("inner.population") == config._MOST["inner.population"][0]
+    most = config.most("inner.population")
+    err = usage_error(capsys, "evolve", str(ROOT / "examples" / "quartic.mlev"), "--population", str(most + 1))
+    assert err.splitlines()[0] == f"mlevolve evolve: error: --population must be at most {most:,}, got {most + 1}"

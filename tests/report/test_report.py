@@ -343,6 +343,16 @@ def test_report_mistakes(runs: dict[str, Path], tmp_path: Path, capsys: Capsys) 
         f"{itself}: error: the baseline is this run's own archive: its curve would be drawn against itself",
         "hint: pass another run's archive of the same task, e.g. a random search's (mlevolve evolve ... "
         "--algorithm random --db base.db)"]
+    copy, linked = tmp_path / "copy.db", tmp_path / "linked.db"  # the same run, by its identity, not its path
+    copy.write_bytes(runs["run"].read_bytes())
+    os.link(runs["run"], linked)
+    for same in (copy, linked):
+        assert usage_error("report", str(runs["run"]), "-o", out, "--baseline", str(same)) == (
+            f"{same}: error: the baseline is this run's own archive: its curve would be drawn against itself")
+    twin = tmp_path / "twin.db"  # another run of the same program and task (another moment) is a baseline
+    Archive.for_run(twin, {"program_hash": data.load(runs["run"]).meta["program_hash"], "task": "koza_quartic",
+                           "evolve": ["f"]}).close()
+    assert not data.load(runs["run"]).is_run(data.load(twin))
     (tmp_path / "a_file").write_text("")
     assert "cannot write" in usage_error("report", str(runs["run"]), "-o", str(tmp_path / "a_file" / "r.html"))
     assert not (tmp_path / "a_file" / "r.html").exists()

@@ -55,11 +55,27 @@ def toml_loads(text: str, file: str, error: Callable[..., MlevError] | None = No
 
     text = normalize_newlines(text.removeprefix("\ufeff"))
     try:
-        return tomllib.loads(text), text
+        return tomllib.loads(text, parse_float=_float_as_written), text
     except tomllib.TOMLDecodeError as err:
         twice = toml_duplicate(text, err)
         message, span = (twice[0], twice[1]) if twice else toml_error(err)
         raise (error or MlevError)(message, span, twice[2] if twice else None, file=file) from None
+
+
+class _Overflowed(float):
+    """A TOML float out of a float's range (``1e400`` read as inf) that keeps its text as written: what an
+    error shows (:func:`toml_text`), not the ``inf`` it was read as."""
+
+    written: str
+
+
+def _float_as_written(text: str) -> float:
+    """``tomllib``'s ``parse_float``: ``text`` as a float; one past a float's range keeps its text (_Overflowed)."""
+    value = float(text)
+    if math.isinf(value) and "inf" not in text:
+        value = _Overflowed(value)
+        value.written = text
+    return value
 
 
 def _is_number(value: object) -> bool:
@@ -101,8 +117,8 @@ def toml_text(value: object, width: int = 60) -> str:
         text = "[" + ", ".join(toml_text(v, width) for v in value) + "]"
     elif isinstance(value, dict):
         text = "{" + ", ".join(f"{k} = {toml_text(v, width)}" for k, v in value.items()) + "}"
-    else:
-        text = str(value)  # a number (inf, nan as TOML writes them), a date
+    else:  # a number (inf, nan as TOML writes them; 1e400 as written, not the inf it was read as), a date
+        text = value.written if isinstance(value, _Overflowed) else str(value)
     return text if len(text) <= width else text[:width - 3] + "..."
 
 

@@ -28,7 +28,7 @@ from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter.codegen import Compiled, compile_program, doc_literal
 from mlevolve.interpreter.regimes import STANDALONE, Regime
-from mlevolve.messages import AT_LEAST, GIVEN_TWICE, HELP, INTEGER_RULE, SEED_RANGE, Message
+from mlevolve.messages import AT_LEAST, BELOW_2_63, GIVEN_TWICE, HELP, INTEGER_RULE, SEED_RANGE, Message
 
 _RULE = "# " + "-" * 12  # a section's rule, short enough for the longest list of modules in 120 columns
 _HELP = HELP.format(prog="{parser.prog}")  # a script's default hint, as mlevolve's: run `SCRIPT --help`
@@ -71,7 +71,9 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         "    if not 0 <= (args := parser.parse_args()).seed < 2**63:  # what the library takes (api.check_seed)",
         _said(SEED_RANGE, name="--seed", got="{args.seed}"),
         *(["    if args.epochs < 1:",
-           _said(AT_LEAST, name="--epochs", low=1, got="{args.epochs}")]
+           _said(AT_LEAST, name="--epochs", low=1, got="{args.epochs}"),
+           "    if args.epochs >= 2**63:  # what the library takes (api._at_least): not a loop that never ends",
+           _said(BELOW_2_63, name="--epochs", got="{args.epochs}")]
           if "epochs" in regime.settings else []),
         *(["    torch.set_num_threads(1)"] if regime.backend == "torch" else []),
         "    try:",

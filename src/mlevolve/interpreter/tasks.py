@@ -45,7 +45,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -62,6 +61,7 @@ from mlevolve.interpreter.standalone.common import (
     TaskError,
     choice_error,
     int_option,
+    parse_spec,
     spec_name,
 )
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
@@ -361,10 +361,11 @@ def check_task_name(spec: str, span: Any = None) -> None:
     """Raise :class:`MlevError` (at ``span``) unless ``spec`` names a built-in task or a data file:
     what a program's ``task`` line is checked against, with no data loaded."""
     name, _ = _parse_spec(spec)
-    if (quote := spec.strip()[:1]) in ("'", '"') and not Path(name).exists():  # the scripts' words (parse_spec)
-        message, hint = (t.format(shlex.quote(spec.strip().replace(quote, "", 2)), spec.strip())
-                         for t in SPEC_WORDS["quoted"])
-        raise MlevError(message, span, hint)
+    if spec.strip()[:1] in ("'", '"') and not Path(name).exists():  # in quotes of its own: what parse_spec refuses
+        try:  # first, in the words and with the mended spec of every script (one source of both)
+            parse_spec(spec, {})
+        except TaskError as err:
+            raise MlevError(err.message, span, err.hint) from None
     if name not in _INFOS and not _looks_like_file(name):
         raise MlevError(f"unknown task '{name}'", span,
                         did_you_mean(name, _INFOS) + "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")

@@ -116,6 +116,12 @@ _MOST: Mapping[str, tuple[int, str]] = {
 }
 
 
+def most(key: str) -> int:
+    """The bound of setting ``key`` (``"inner.population"``), its one owner: what a meta configuration takes
+    and what the API (:data:`mlevolve.api.POPULATION_LIMIT`) takes for the same setting of a run of its own."""
+    return _MOST[key][0]
+
+
 @dataclass(frozen=True)
 class MetaConfig:
     """The whole configuration; ``source`` is the file it came from."""
@@ -185,6 +191,7 @@ def _section(data: Mapping[str, Any], name: str, cls: type, at: _Text) -> Any:
         example = f"for example {key} = {_toml(default)} (the default)"
         kind = {int: "integer", float: "number", str: "string", bool: "boolean"}[type(default)]
         value = at.value(value, kind, name, key, f"{_toml(default)} (the default)")
+        value = value.strip() if kind == "string" else value  # " islands" is islands, as --algorithm ' islands' is
         if kind in ("integer", "number") and (value < 0 or (value == 0 and key not in _MAY_BE_ZERO)):
             least = "0 or more" if key in _MAY_BE_ZERO else "positive"
             raise at.error(f"[{name}] {key} must be {least}, got {value!r}", name, key, hint=example)
@@ -267,8 +274,9 @@ def load_config(path: str | Path) -> MetaConfig:
     if not program.is_file():
         raise at.error(f"`program` names no file: {program}", None, "program",
                        hint="the .mlev file whose slots are evolved, relative to this configuration")
-    evolve = at.value(data.get("evolve", ["all"]), "strings", None, "evolve", noun="a list of definition names",
-                      hint='evolve = ["f"], or ["all"] (the default)')
+    evolve = tuple(name.strip() for name in at.value(  # space around a name typed is none of it, as --evolve's
+        data.get("evolve", ["all"]), "strings", None, "evolve", noun="a list of definition names",
+        hint='evolve = ["f"], or ["all"] (the default)'))
     split = at.value(data.get("split", {}), "table", None, "split", noun="a table of task lists",
                      hint="write train = [...], validation = [...], test = [...] under a [split] header")
     parts: dict[str, tuple[str, ...]] = {}

@@ -40,6 +40,13 @@ class Run:
     found: Row | None = None
     digits: int | None = None  # significant digits of the literals shown (results.SHOWN_DIGITS); None: all
 
+    def is_run(self, other: Run) -> bool:
+        """Whether ``other`` was read from an archive of this very run, wherever it lies (a copy, a hard link):
+        both were created at the same moment (``meta["created"]``, to the microsecond) for the same program and
+        task; an archive of no ``created`` (made by no mlevolve) is only its own path's run."""
+        return self.meta.get("created") is not None and all(
+            self.meta.get(key) == other.meta.get(key) for key in ("created", "program_hash", "task"))
+
     @cached_property
     def first(self) -> dict[str, Row]:
         """Each program's first row, by hash."""

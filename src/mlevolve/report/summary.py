@@ -45,14 +45,14 @@ def spread_text(a: Mapping[str, Any]) -> str | None:
         return None
     name, n = a["metric"]["name"], c["seeds"] - c["failed"]
     if c["gain_mean"] is None:
-        return f"over {c['seeds']} more seeds: no comparison (every re-evaluation failed)"
+        return f"over {c['seeds']:,} more seeds: no comparison (every re-evaluation failed)"
     sd = f" ± {c['gain_sd']:.3g} (mean ± sd)" if c["gain_sd"] is not None else ""
-    failed = f"; {c['failed']} failed" if c["failed"] else ""
+    failed = f"; {c['failed']:,} failed" if c["failed"] else ""
     direction = "higher" if a["metric"]["higher_is_better"] else "lower"
     ties = c.get("tied_on") or 0  # (absent in a summary stored before ties were counted)
-    counts = [f"better on {c['better_on']} of {n}"] if c["better_on"] or not ties else []
-    counts += [f"tied on {ties} of {n}"] if ties else []
-    return (f"over {c['seeds']} more seeds (new split and training seed each): {name} of the best minus the "
+    counts = [f"better on {c['better_on']:,} of {n:,}"] if c["better_on"] or not ties else []
+    counts += [f"tied on {ties:,} of {n:,}"] if ties else []
+    return (f"over {c['seeds']:,} more seeds (new split and training seed each): {name} of the best minus the "
             f"start's {c['gain_mean']:+.4g}{sd} ({direction} is better); the best was {', '.join(counts)}{failed}")
 
 
@@ -64,8 +64,8 @@ def no_score_text(db: str, reasons: Sequence[Mapping[str, Any]], finished: bool)
                 "wait for the run to score one" if not finished else "a larger --budget resumes the run")
     top = reasons[0]
     word = "every candidate failed" if finished else "every one so far failed"
-    return (f"no candidate with a fitness{'' if finished else ' yet'}: {word} ({top['total']}); the most common "
-            f"reason ({top['count']} of {top['total']}): {top['reason']}",
+    return (f"no candidate with a fitness{'' if finished else ' yet'}: {word} ({top['total']:,}); the most common "
+            f"reason ({top['count']:,} of {top['total']:,}): {top['reason']}",
             f"see one with `mlevolve show {shlex.quote(db)} {top['hash'][:12]}`")
 
 

@@ -61,9 +61,9 @@ CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{me
 INTEGER = re.compile(r"([0-9]+)(?:[eE]([0-9]+))?")  # every integer a user types (flags, task options): 20, 1e3
 
 
-def read_int(text: str) -> int:
+def read_int(text: str) -> int:  # surrounding space aside, as of every value typed: a spec's parts, a flag's
     """``text`` as an integer by :data:`INTEGER`'s rule (``1e3`` is 1000), else ValueError; ``e`` past 99 reads as 99"""
-    if len(text) > 99 or not (match := INTEGER.fullmatch(text)):  # 99 digits: past every range, read at once
+    if len(text := text.strip()) > 99 or not (match := INTEGER.fullmatch(text)):  # 99 digits: past every range
         raise ValueError(f"invalid integer: {text!r}")
     return int(match[1]) * 10 ** min(int(match[2] or 0), 99)  # type: ignore[no-any-return]
 
@@ -75,9 +75,8 @@ def mended(name: str, given: dict[str, Any], key: str, value: Any) -> str:
 
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
     """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (tuple: a choice); else TaskError"""
-    if (q := spec.strip()[:1]) in ("'", '"'):  # `--task '"data.csv":target=y'`: the shell's quotes, typed again
-        raise TaskError(*(t.format(shlex.quote((s := spec.strip()).replace(q, "", 2)), s)  # pasted into a shell
-                          for t in SPEC_WORDS["quoted"]))
+    if (q := (s := spec.strip())[:1]) in ("'", '"'):  # '"data.csv":target=y': the shell's quotes, typed again
+        raise TaskError(*(t.format(shlex.quote(s.replace(q, "", 2)), s) for t in SPEC_WORDS["quoted"]))  # the library's
     name, *parts = (part.strip() for part in spec.split(":"))
     if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
         raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))

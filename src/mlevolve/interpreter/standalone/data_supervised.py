@@ -51,8 +51,7 @@ def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator
     train, val, test = _split(labels, len(y), rng, name)
     x_tr, x_va, x_te = _standardise(x[train], x[val], x[test])
     if labels is not None:
-        ys: list[Any] = [labels[train], labels[val], labels[test]]
-        n_classes = int(labels.max()) + 1
+        ys, n_classes = [labels[train], labels[val], labels[test]], int(labels.max()) + 1
     else:
         yf = y.astype(np.float64)[:, None]
         check_varies(name, yf[:, 0])
@@ -81,7 +80,6 @@ def supervised_file(spec: str, seed: int = 0) -> dict[str, Any]:
 def checked(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` (from :func:`supervised`) unchanged, or :class:`TaskError` for a feature or target
     column with a value beyond float32 once standardised (see ``_check_standardised``)."""
-    _check_standardised([data["x_train"], data["x_val"], data["x_test"]], data["name"], "feature column")
-    if not data["n_classes"]:
-        _check_standardised([data["y_train"], data["y_val"], data["y_test"]], data["name"], "target column")
+    for part, what in (("x", "feature column"), ("y", "target column"))[:2 - bool(data["n_classes"])]:  # ids: no y
+        _check_standardised([data[f"{part}_{split}"] for split in ("train", "val", "test")], data["name"], what)
     return data
