@@ -85,7 +85,8 @@ class DiversityConfig:
                                    "least 2 members", hint="pass {population} {enough} or more, or fewer {islands}",
                                    got=population, k=self.islands, enough=2 * self.islands)
             if self.migrants >= size:
-                raise SettingError("{migrants} {got} must be smaller than an island ({n:,} // {k:,} = {size:,} members)",
+                raise SettingError("{migrants} {got} must be smaller than an island "
+                                   "({n:,} // {k:,} = {size:,} members)",
                                    got=self.migrants, n=population, k=self.islands, size=size)
 
 
