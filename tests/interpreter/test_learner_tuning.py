@@ -107,8 +107,9 @@ def test_a_variant_that_scores_no_better_leaves_the_program_itself() -> None:
 
     best, _, _ = tune_learner(program, score_of, LearnerTuning(("l.learn",)), -1.0)
     assert values[:6] == [0.001, 0.00316, 0.01, 0.0316, 0.316, 1.0]  # the grid, rounded to 4 digits
+    assert values[6] == 0.0158  # the stability check: 0.0316 shrank from 0.1, so it is checked at half
     # it improved, so a second sweep: the grid around 0.0316, less what was scored; no better, so no third
-    assert values[6:] == [0.000316]  # (0.0316 * 0.0316 = 0.0009986 is the grid's 0.001, within 1%)
+    assert values[7:] == [0.000316]  # (0.0316 * 0.0316 = 0.0009986 is the grid's 0.001, within 1%)
     assert [v for _, _, v in learner_literals(best, ("l.learn",))] == [0.0316]
     assert learner_literals(mlevolve.parse(format_program(best)), ("l.learn",)) == \
         learner_literals(best, ("l.learn",))  # the text reads back as the tuned program
@@ -133,6 +134,45 @@ def test_tuning_sweeps_again_while_a_sweep_improves() -> None:
     calls.clear()
     assert tuned(3) == [0.01, 0.01]
     assert len(calls) == len(set(calls))  # no variant is scored twice
+
+
+def test_tuning_stops_a_margin_inside_the_edge_of_stability() -> None:
+    """The score of a step keeps improving up to the edge where the learner diverges (here 0.5); the
+    grid's best, 0.316, is within a factor 2 of it (0.632 fails), so tuning keeps 0.1, whose double
+    does not fail.  With ``margin=1`` (off) it stands on the edge.  The check moves the literal on
+    in the direction tuning moved it, and costs one training run per value checked."""
+    edge = 0.5
+    checked: list[float] = []
+
+    def score_of(p: mlevolve.Program) -> float | None:
+        (_, _, v), = learner_literals(p, ("l.learn",))
+        checked.append(v)
+        return None if v > edge else -abs(v - edge)  # better and better up to the edge, then diverges
+
+    program = learner("w + 0.001 * (y - p) * x")
+
+    def tuned(margin: float) -> tuple[float, int]:
+        checked.clear()
+        best, _, spent = tune_learner(program, score_of, LearnerTuning(("l.learn",), margin=margin), -1.0)
+        assert spent == len(checked)  # every training run counted, the checks' too
+        (_, _, v), = learner_literals(best, ("l.learn",))
+        return v, spent
+
+    assert tuned(1.0)[0] == 0.316
+    step, spent = tuned(2.0)
+    assert step == 0.1 and 0.632 in checked and 0.2 in checked  # 0.316 refused; 0.1 checked at 0.2
+    assert spent > tuned(1.0)[1]
+    # a literal that shrank is checked shrunk further (a divisor: the step is its reciprocal)
+    shrink: list[float] = []
+
+    def divisor(p: mlevolve.Program) -> float | None:
+        (_, _, v), = learner_literals(p, ("l.learn",))
+        shrink.append(v)
+        return None if v < 1.0 / edge else -abs(v - 1.0 / edge)
+
+    best, _, _ = tune_learner(learner("w + (y - p) * x / 1000.0"), divisor, LearnerTuning(("l.learn",)), -1e9)
+    (_, _, v), = learner_literals(best, ("l.learn",))
+    assert v == 10.0 and 1.58 in shrink  # 3.162 (edge 2) refused: 1.581 diverges
 
 
 def test_a_learner_search_tunes_by_default_reports_the_cost_and_no_fit_turns_it_off(tmp_path: Path) -> None:
