@@ -251,3 +251,18 @@ def test_a_grammar_without_a_table_of_its_parent_cannot_be_written() -> None:
         replace(load_grammar(), focus=()).to_toml()
     assert caught.value.message == ("[restrict.learner] of the parent grammar is not in this one: a file that "
                                     "extends it cannot leave it out")
+
+
+@pytest.mark.parametrize("weights", ['"add(Scalar,Scalar)" = 1e308\n"mul(Scalar,Scalar)" = 1e308\n',
+                                     '"mul(Scalar,Scalar)" = 1.7e308\n'])  # drawn once per argument: 3.4e308
+def test_weights_each_finite_whose_total_is_not_are_one_error_not_a_traceback(
+        weights: str, tmp_path: Path, capsys: Capsys) -> None:
+    """Each weight below a float's limit, their total past it: a search's draw (``random.choices``) raised
+    "Total of weights must be finite" mid-run; now the file is refused when read, as sample and evolve read it."""
+    path = tmp_path / "g.toml"
+    path.write_text(E + "[weights]\n" + weights)
+    for command in (["sample", "--grammar", str(path), "--type", "Scalar"],
+                    ["evolve", "examples/quartic.mlev", "--grammar", str(path), "--budget", "20",
+                     "--db", str(tmp_path / "r.db")]):
+        code, _, err = cli(capsys, *command)
+        assert code == 2 and "the weights add up to more than a float holds" in err and "divide them all" in err, err

@@ -290,6 +290,14 @@ class GrammarSpec:
         if not (self.variable_weight >= 0 and math.isfinite(self.variable_weight)):
             raise GrammarError(f"variables have a bad weight {self.variable_weight!r}",
                                hint="weights are finite and >= 0", place=("variables", "weight", None))
+        # each weight finite, and their total too, a production counted once per argument (as the insert and
+        # wrap mutations draw it): else a draw fails past a float's range (`random.choices`' total is inf)
+        if not math.isfinite(sum(p.weight * max(1, len(p.args)) for p in self.productions) + self.variable_weight
+                             + sum(lit.weight for lit in self.literals.values())):
+            heaviest = max(self.productions, key=lambda p: p.weight)
+            raise GrammarError(f"the weights add up to more than a float holds (production {heaviest} has weight "
+                               f"{heaviest.weight!r})", hint="weights are relative: divide them all by the same "
+                               "number", place=_written(heaviest, "weight"))
         used = {t for p in self.productions for t in (*p.args, p.result)}
         for t in self.types:
             if t in used and math.isinf(self.min_depth[t]):
