@@ -34,7 +34,7 @@ NOT_AN_INTEGER = Message("{name} must be an int, got {got}",  # the API's: a fla
 NOT_A_NUMBER = Message("{name} must be an int or float, got {got}",
                        "pass a number (not a bool or string), e.g. {name}={example}")
 BELOW_2_63 = Message("{name} must be below 2**63, got {got}",
-                     "SQLite stores integers below 2**63")  # where runs are archived; one line in a script
+                     "pass a 64-bit integer: below 2**63")  # SQLite's, where runs are archived
 AT_LEAST = Message("{name} must be at least {low}, got {got}", "pass {name} {low} or more")
 GIVEN_TWICE = "argument {flag}: given twice; give it once"  # the hint: HELP
 INTEGER_RULE = "an integer is ASCII digits, as 20 or 1e3: no sign, inner space, decimal point or _"  # read_int's
