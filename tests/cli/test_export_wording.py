@@ -27,6 +27,20 @@ def test_the_docstring_names_the_file_written(tmp_path: Path, capsys: Capsys) ->
     assert code == 0 and "Run this file with `--json` to train it on 'koza_quartic'" in shown
 
 
+@pytest.mark.parametrize("task", ["nguyen4:n_train=30", " nguyen4 : n_train = 3e1 "])
+def test_the_docstring_s_program_names_the_task_the_script_trains_on(tmp_path: Path, capsys: Capsys,
+                                                                      task: str) -> None:
+    """Not the file's own task line (quartic.mlev's ``koza_quartic``), nor the spelling typed: its one name, as
+    the docstring's first line says, for a file and for an archive's best alike."""
+    db = tmp_path / "r.db"
+    assert cli(capsys, "evolve", QUARTIC, "--budget", "20", "--db", str(db), "--quiet")[0] == 0
+    for source in ([QUARTIC], [str(db), "--best"]):
+        code, shown, _ = cli(capsys, "export", *source, "--task", task, "-o", "-")
+        assert code == 0 and "train it on 'nguyen4:n_train=30'" in shown
+        doc = shown.split('"""')[1]
+        assert [line for line in doc.splitlines() if line.startswith("task ")] == ['task \\"nguyen4:n_train=30\\"']
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize(("program", "flags"), [
     (QUARTIC, ["--seed", "-1"]), (QUARTIC, ["--seed", str(2**63)]), (MLP, ["--epochs", "0"]),

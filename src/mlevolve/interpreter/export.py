@@ -17,6 +17,7 @@ same seed (identical on CPU), because it runs the same code on the same data.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import inspect
 import shlex
@@ -199,7 +200,10 @@ def _imports(nodes: list[ast.ImportFrom | ast.Import], used: set[str]) -> str:
 def _docstring(program: Program, task: str, script: str | None = None) -> str:
     """The script's docstring, naming the file ``script`` it is written to (None: not known, as on stdout);
     every user text in it (the task, the file, the program with its comments) is escaped
-    (:func:`mlevolve.interpreter.codegen.doc_literal`), so none can end the string early."""
+    (:func:`mlevolve.interpreter.codegen.doc_literal`), so none can end the string early.  The program's
+    ``task`` line names the task the script trains on (not the file's own, nor a spelling of it), or is
+    left out where that name cannot be written as one (a quote or line break in a file name)."""
+    program = dataclasses.replace(program, task=None if '"' in task or "\n" in task or "\r" in task else task)
     run = f"Run `python {shlex.quote(script)} --json`" if script else "Run this file with `--json`"
     line = f"{run} to train it on {task!r} and print its metrics."  # the command on a line of its own if too long
     text = (f"{program.name}: a program found or written with mlevolve, as a standalone training script.\n\n"
