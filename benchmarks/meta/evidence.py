@@ -64,7 +64,7 @@ from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.meta import provenance, stats, vary
 from mlevolve.meta.config import MetaConfig, load_config
 from mlevolve.meta.evolve import inner_run
-from mlevolve.script import ArgumentParser, at_least
+from mlevolve.script import ArgumentParser, at_least, read_json
 
 ROOT = Path(__file__).resolve().parents[2]
 ARMS = ("learned", "base", "bandit", "random", "random_rules", "shuffled", "weights", "variables", "rules",
@@ -294,15 +294,22 @@ def retrend(out: Path) -> list[str]:
     """Recompute the trend tests (:func:`trend_tests`) of ``out``'s trend.json and results.json from the
     per-task gains they hold, which snapshots repeat taken from :func:`snapshot_keys` (``out``'s
     history.json, where there is one), and rewrite each with its .md (and trend.png); the inner runs
-    and every other number are kept.  Returns one line per file: the tau before and after."""
+    and every other number are kept.  Returns one line per file: the tau before and after.  Raises
+    :class:`MlevError` where ``out`` is no folder, holds neither file, or a file is not one this script wrote."""
+    what = "a trend.json or results.json this script wrote"
+    if not out.is_dir():
+        raise MlevError("no such folder", file=str(out), hint="pass --out a folder this script wrote "
+                        "(it holds trend.json or results.json)")
+    history = read_json(out / "history.json", "a meta run's history") if (out / "history.json").exists() else None
     lines = []
-    history = json.loads((out / "history.json").read_text()) if (out / "history.json").exists() else None
     for name, render in (("trend", trend_markdown), ("results", markdown)):
         path = out / f"{name}.json"
         if not path.exists():
             continue
-        result = json.loads(path.read_text())
+        result = read_json(path, what, ("snapshots",))
         s = result["snapshots"]
+        if not isinstance(s, dict) or "gain_per_task" not in s:
+            raise MlevError(f"not {what}: its snapshots hold no gain_per_task", file=str(path), hint=f"give {what}")
         before = s.get("every_generation", s)
         tests = trend_tests(s["gain_per_task"], snapshot_keys(s, history))
         lines.append(f"{path}: tau {before['kendall_tau_means']:.2f} (p {before['p_means']:.3g}) over every "
@@ -315,6 +322,9 @@ def retrend(out: Path) -> list[str]:
         (out / f"{name}.md").write_text(render(result))
         if name == "trend":
             trend_plot(result, out)
+    if not lines:
+        raise MlevError("holds neither trend.json nor results.json", file=str(out),
+                        hint="pass --out a folder this script wrote with --mode full or trend")
     return lines
 
 

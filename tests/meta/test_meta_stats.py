@@ -259,6 +259,24 @@ def test_retrend_recomputes_committed_trends_over_distinct_snapshots_from_their_
     assert json.loads((tmp_path / "trend.json").read_text())["snapshots"]["distinct_generations"] == [0, 2, 4]
 
 
+
+def test_retrend_of_a_folder_it_did_not_write_is_one_error(tmp_path: Path) -> None:
+    """No folder, a folder with neither file, a file without the trend's gains: one MlevError naming it (the
+    script's ``run`` prints it, exit 2), not silence or a KeyError."""
+    from mlevolve.dsl.errors import MlevError
+
+    evidence = _script("evidence")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MlevError, match="no such folder"):
+        evidence.retrend(tmp_path / "nope")
+    with pytest.raises(MlevError, match=r"holds neither trend\.json nor results\.json"):
+        evidence.retrend(tmp_path / "empty")
+    for body, said in (('{"x": 1}', "no 'snapshots' field"), ('{"snapshots": 1}', "hold no gain_per_task")):
+        (tmp_path / "trend.json").write_text(body)
+        with pytest.raises(MlevError, match=said):
+            evidence.retrend(tmp_path)
+
+
 def test_evidence_runs_each_distinct_inner_run_once_and_returns_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
     import random
 
