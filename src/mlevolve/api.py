@@ -1116,16 +1116,13 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     for archive in (db, baseline) if baseline is not None else (db,):  # by resolved path: ./a.db is a.db
         if Path(output).resolve() == Path(archive).resolve():
             raise MlevError("the report would overwrite the archive", file=str(archive), hint="pass -o OUT.html")
-    itself = MlevError("the baseline is this run's own archive: its curve would be drawn against itself",
-                       file=str(baseline), hint="pass another run's archive of the same task, e.g. a random search's "
-                       "(mlevolve evolve ... --algorithm random --db base.db)")
-    if baseline is not None and Path(baseline).resolve() == Path(db).resolve():
-        raise itself
     check_output(output, "output", "report")  # in a folder that exists: a typo's folder is refused, not made
     run = data.load(db, top=top, digits=digits)
     other = data.load(baseline) if baseline is not None else None
-    if other is not None and run.is_run(other):  # a copy of the run's archive is the run, whatever its path
-        raise itself
+    if other is not None and run.is_run(other):  # its own archive by any path, a copy or a hard link: the run
+        raise MlevError("the baseline is this run's own archive: its curve would be drawn against itself",
+                        file=str(baseline), hint="pass another run's archive of the same task, e.g. a random "
+                        "search's (mlevolve evolve ... --algorithm random --db base.db)")
     if other is not None and other.meta.get("task") != run.meta.get("task"):
         raise MlevError(f"baseline is a run on task {other.meta.get('task')!r}, not {run.meta.get('task')!r}",
                         file=str(baseline), hint="pass an archive of the same task")
