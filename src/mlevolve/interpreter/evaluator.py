@@ -155,7 +155,9 @@ class ProgramEvaluator:
         but its literals are to be fitted: the fit restarts them (``fit.restarts``, counted there)."""
         x = np.asarray(self._data["x_train"], np.float64)
         formula = compiled_formula(compiled) or instantiate(compiled)  # compiled when it can be (numba)
-        out = np.broadcast_to(formula(*x.T), x.shape[:1])
+        out = formula(*x.T)
+        if getattr(out, "shape", None) != x.shape[:1]:  # a constant (a formula of the points has their shape)
+            out = np.broadcast_to(out, x.shape[:1])
         if self.fit is not None and self.fit.tune and not np.isfinite(out).all() and has_literals(program):
             return None
         return [_finite_outputs(out, "the formula")]

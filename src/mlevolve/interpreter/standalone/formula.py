@@ -16,13 +16,13 @@ def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, 
     fitness is the training R^2 = 1 - MSE / var(y), scale-free so problems compare (a constant
     target, var 0, is scored 1 - MSE)."""
     metrics, started = dict[str, Any](), time.perf_counter()
-    for split in ("train", "test"):  # np.mean and np.var spelled out below: the same sums, without their bookkeeping
-        x, y = np.asarray(data[f"x_{split}"], np.float64), np.asarray(data[f"y_{split}"], np.float64)
-        with np.errstate(all="ignore"):
-            error = np.broadcast_to(formula(*x.T), y.shape) - y
+    with np.errstate(all="ignore"):  # np.mean and np.var spelled out below: the same sums, without their bookkeeping
+        for split in ("train", "test"):  # (a formula of the points has their shape: broadcast only a constant)
+            x, y = np.asarray(data[f"x_{split}"], np.float64), np.asarray(data[f"y_{split}"], np.float64)
+            error = (f if getattr(f := formula(*x.T), "shape", None) == y.shape else np.broadcast_to(f, y.shape)) - y
             mse = float(np.add.reduce(error * error, axis=None) / y.size)
-        if not math.isfinite(mse):
-            raise CandidateFailure("the formula is not finite on some points", split)
-        var = float(np.add.reduce(np.square(y - np.add.reduce(y, axis=None) / y.size), axis=None) / y.size)
-        metrics.update({f"{split}_mse": mse, f"{split}_r2": 1.0 - mse / (var if var > 0 else 1.0)})
+            if not math.isfinite(mse):
+                raise CandidateFailure("the formula is not finite on some points", split)
+            var = float(np.add.reduce(np.square(y - np.add.reduce(y, axis=None) / y.size), axis=None) / y.size)
+            metrics.update({f"{split}_mse": mse, f"{split}_r2": 1.0 - mse / (var if var > 0 else 1.0)})
     return {**metrics, "fitness": metrics["train_r2"], "train_seconds": round(time.perf_counter() - started, 6)}
