@@ -21,7 +21,9 @@ order, best of ``--repeats``, under the cyclic collector's settings of a run (``
 
 Printed: µs per evaluated scoring (per recorded program for the engine's steps) for each step, best of
 the repeats (each step's own best), and the ratio of the fitted scoring to the no-fit baseline: that
-ratio is what to compare between two trees (base and branch run alternately), as load moves both.
+ratio is what to compare between two trees (base and branch run alternately), as load moves both, for a
+change to the fit, fold or record; a change to what both paths share (the probe, ``run_formula``) moves
+the baseline too: compare the steps themselves then, over several alternating rounds.
 The recording can be saved (``--save FILE``) and replayed by another tree (``--load FILE``): the same
 programs, so two trees are compared on identical inputs.
 Run: python benchmarks/replay_scoring.py [--budget 1500] [--seed 1] [--repeats 5] [--save F | --load F]
