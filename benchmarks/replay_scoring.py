@@ -45,6 +45,7 @@ import mlevolve.interpreter.evaluator as evaluator_module
 import mlevolve.interpreter.fit as fit_module
 from mlevolve import check, parse, parse_file
 from mlevolve.api import evolve
+from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.printer import format_program
 from mlevolve.gp import backends, memo
 from mlevolve.gp.backends import Resources
@@ -163,6 +164,18 @@ def replay_starts(programs: list[Any]) -> dict[str, float]:
     return spent
 
 
+def load(path: Path) -> dict[str, Any]:
+    """A recording written by ``--save``; a file that is not one is a one-line error."""
+    try:
+        recorded = json.loads(path.read_text())
+        if not (isinstance(recorded["scorings"], list) and isinstance(recorded["started"], list)
+                and isinstance(recorded["seed"], int) and isinstance(recorded["budget"], int)):
+            raise TypeError("a field of the wrong type")
+    except (ValueError, KeyError, TypeError) as err:
+        raise MlevError(f"{path}: not a recording of this script ({err})", hint="make one with --save FILE") from None
+    return recorded  # type: ignore[no-any-return]
+
+
 def main() -> None:
     parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budget", type=at_least(1), default=1500, help="the recorded run's budget")
@@ -171,7 +184,7 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="write the recording to this JSON file")
     parser.add_argument("--load", type=Path, help="replay this recording (from --save) instead of running")
     args = parser.parse_args()
-    recorded = json.loads(args.load.read_text()) if args.load else record(args.budget, args.seed)
+    recorded = load(args.load) if args.load else record(args.budget, args.seed)
     if args.save:
         args.save.write_text(json.dumps(recorded))
     scorings = [(parse(text), key) for text, key in recorded["scorings"]]
