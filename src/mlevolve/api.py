@@ -10,7 +10,8 @@ default here is read from the setting's one owner (:class:`~mlevolve.gp.engine.E
 :class:`~mlevolve.interpreter.settings.Settings`, :class:`~mlevolve.gp.backends.Resources`), or is
 this module's own where a setting has no other home (``n``, ``top``, ``confirm``); the CLI reads its
 flags' defaults from these signatures.  A bad value raises :class:`~mlevolve.dsl.errors.SettingError`
-naming the parameter (the CLI renames it to the flag).
+naming the parameter (the CLI renames it to the flag); so does an argument of another type than the
+parameter's annotation, in every function marked :func:`~mlevolve.arguments.typed` (the public ones).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from mlevolve.arguments import typed
 from mlevolve.dsl.errors import MlevError, SettingError, check_types, decode_utf8, did_you_mean, normalize_newlines
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import check_program
@@ -45,6 +47,7 @@ from mlevolve.meta.config import most
 from mlevolve.results import SHOWN_DIGITS
 
 
+@typed
 def read_source(path: str | Path) -> str:
     """The text of a ``.mlev`` file with universal newlines (CRLF and CR read as LF, as Python's text
     mode does); a missing, unreadable or binary file is an :class:`MlevError`."""
@@ -71,17 +74,20 @@ def read_source(path: str | Path) -> str:
     return normalize_newlines(text)
 
 
+@typed
 def parse(text: str, file: str | None = None) -> Program:
     """Parse ``.mlev`` text into the IR (syntax only; see :func:`check`)."""
     return _parse(text, file)
 
 
+@typed
 def parse_file(path: str | Path) -> Program:
     """Read and parse a ``.mlev`` file (the program keeps the file's name, :attr:`Program.file`, for
     the errors a later check or run finds in it)."""
     return _parse(read_source(path), str(path))
 
 
+@typed
 def check(program: Program | str, grammar: GrammarSpec | None = None, file: str | None = None, *,
           whole: bool = True) -> Program:
     """Type-check a program (or its text) against a grammar (the base grammar by default).
@@ -107,6 +113,7 @@ def check(program: Program | str, grammar: GrammarSpec | None = None, file: str 
         raise err.located(file) if file else err from None
 
 
+@typed
 def format(program: Program | str, file: str | None = None) -> str:
     """The canonical text of a program: ``parse(format(p)) == p``.
 
@@ -131,6 +138,7 @@ SAMPLE_METHODS = ("grow", "full", "ramped")  # Koza's: ``sample``'s ``method`` (
 SAMPLE_LIMIT = 100_000  # the most expressions ``sample`` draws at once: they are held in a list (1e12 exhausted memory)
 
 
+@typed
 def sample(
     type_: Type,
     n: int = 5,
@@ -474,6 +482,7 @@ def _prepare(program: Program | str | Path, task: str | None,
     return spec, checked, _task_name(checked, task, None if isinstance(program, Program) else str(program))
 
 
+@typed
 def run(
     program: Program | str | Path,
     task: str | None = None,
@@ -497,6 +506,7 @@ def run(
     return {**outcome.as_dict(), "task": name, "seed": seed}
 
 
+@typed
 def export(
     program: Program | str | Path,
     task: str | None = None,
@@ -517,6 +527,7 @@ def export(
     return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled, script=script)
 
 
+@typed
 def export_component(
     program: Program | str | Path,
     name: str,
@@ -536,6 +547,7 @@ def export_component(
     return _component(_program(program, spec, whole=False), name, spec)
 
 
+@typed
 def formula_sympy(program: Program | str | Path, *, grammar: GrammarSpec | None = None) -> Any:
     """The SymPy expression of a program's formula (real symbols, literals as exact rationals);
     ``sympy.latex`` of it is its LaTeX.  Raises :class:`MlevError` when the program has no formula."""
@@ -554,6 +566,7 @@ def formula_sympy(program: Program | str | Path, *, grammar: GrammarSpec | None 
         raise err.located(str(program)) if not isinstance(program, Program) else err from None
 
 
+@typed
 def tasks() -> builtins.list[Any]:
     """Every built-in task with its kind, problem and size (see ``mlevolve.interpreter.tasks``)."""
     from mlevolve.interpreter.tasks import list_tasks
@@ -630,6 +643,7 @@ def check_settings_read(algorithm: str, given: Sequence[str]) -> None:
                                hint=f"drop {{{name}}}, or choose an {{algorithm}} that reads it: {readers}")
 
 
+@typed
 def evolve(
     program: Program | str | Path,
     evolve: Sequence[str] = ("all",),
@@ -956,6 +970,7 @@ def _split_sizes(task: Any) -> dict[str, int]:
     return {k: v for k, v in sizes.items() if v}
 
 
+@typed
 def reevaluate(programs: Sequence[Program], task: str, seeds: Sequence[int], epochs: int,
                grammar: GrammarSpec | None = None, timeout: float = Resources.timeout,
                ) -> builtins.list[builtins.list[Any]]:
@@ -999,6 +1014,7 @@ def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping
     return pairs
 
 
+@typed
 def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS) -> builtins.list[dict[str, Any]]:
     """The ``n`` best distinct behaviours of an archive, best first: programs with the same behaviour
     (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by one program (of those
@@ -1034,6 +1050,7 @@ def no_score(db: str | Path) -> tuple[str, str]:
     return no_score_text(str(db), data.failure_reasons(run.rows), data.state(run) == "finished")
 
 
+@typed
 def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
          timeout: float = Resources.timeout, grammar: GrammarSpec | None = None,
          digits: int = SHOWN_DIGITS) -> builtins.list[dict[str, Any]]:
@@ -1101,6 +1118,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
     return out
 
 
+@typed
 def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | Path | None = None,
            digits: int = SHOWN_DIGITS) -> dict[str, Any]:
     """Write the HTML run report of archive ``db`` to ``output``; see docs/report.md.
@@ -1131,6 +1149,7 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     return {"output": str(output), "candidates": len(run.rows), "state": data.state(run) if run.rows else "empty"}
 
 
+@typed
 def export_from_archive(db: str | Path, key: str | None = None, task: str | None = None, *,
                         seed: int | None = None, epochs: int | None = None,
                         grammar: GrammarSpec | None = None, script: str | None = None) -> str:
@@ -1150,6 +1169,7 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
                   script=script)
 
 
+@typed
 def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None
                    ) -> tuple[str, builtins.list[str]]:
     """The best program of an archive (or the one whose hash starts with ``key``) as ``.mlev`` text, as
@@ -1166,6 +1186,7 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     return f"# Exported by mlevolve from {db}\n" + format_program(program), options
 
 
+@typed
 def archived_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None) -> Program:
     """The best program of an archive (or the one whose hash starts with ``key``) as shown, checked in
     the run's grammar (``grammar``, see :func:`archived_grammar`).  Raises :class:`MlevError` naming ``db``."""
@@ -1254,6 +1275,7 @@ def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:
     return absolute
 
 
+@typed
 def meta(config: str | Path, db: str | Path | None = None, output: str | Path | None = None, *,
          quiet: bool = False, workers: int = Resources.workers, dask: str | None = Resources.dask) -> dict[str, Any]:
     """Evolve a generator (grammar weights, learned rules, operators) as the meta configuration
@@ -1395,6 +1417,7 @@ def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:
     return digests or None
 
 
+@typed
 def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
     """What ``other`` changes relative to ``base``, one line each: weights, rules (with
     provenance), operators, the variable and literal weights, and the ``[restrict.NAME]`` tables
