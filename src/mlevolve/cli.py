@@ -884,7 +884,7 @@ def _command(argv: Sequence[str] | None) -> int:
         if isinstance(err, SettingError):
             err.rename(flag_of)
         prog = err.prog if isinstance(err, _UsageError) else prog
-        _hinted(err, prog)
+        _hinted(err, prog, _command_parser(parser, prog))
         if err.hint and not isinstance(err, _Shown):
             err.hint = _own_words(err.hint, _command_parser(parser, prog))
         print(err.render() if err.file or err.span else f"{prog}: error: {err.message}\nhint: {err.hint}",
@@ -927,15 +927,30 @@ def _own_words(hint: str, parser: argparse.ArgumentParser) -> str:
     return re.sub(r"(?<![\w-])--[a-z][a-z-]*", own, head) + sep + rest
 
 
-def _hinted(err: MlevError, prog: str) -> MlevError:
-    """``err`` with a hint on each of its errors: the one it has, else how to read ``prog``'s help."""
+def _hinted(err: MlevError, prog: str, parser: argparse.ArgumentParser | None = None) -> MlevError:
+    """``err`` with a hint on each of its errors: the one it has; else, where it names a flag of ``parser``
+    (a :class:`SettingError`'s setting, argparse's "argument --X: invalid choice"), that flag's help
+    (:func:`_flag_help`); else how to read ``prog``'s help."""
     default = HELP.format(prog=prog)
     for e in err.errors if isinstance(err, MlevErrors) else [err]:
         if isinstance(e, _Shown) and "\nhint: " not in e.message:
             e.message += f"\nhint: {default}"
-        elif not e.hint and not isinstance(e, _Shown):
-            e.hint = default
+        elif (not e.hint or e.hint == default) and not isinstance(e, _Shown):
+            flag = flag_of(e.settings[0]) if isinstance(e, SettingError) and e.settings else \
+                (re.match(r"argument (--[\w-]+): invalid choice", e.message) or [None, None])[1]
+            e.hint = _flag_help(parser, flag, default) if parser is not None and flag else default
     return err
+
+
+def _flag_help(parser: argparse.ArgumentParser, flag: str, default: str) -> str:
+    """The hint of a mistake in ``flag``'s value: the flag as ``--help`` shows it (``--migrants N: islands:
+    each island's fittest members copied ... (default 2)``) and ``default`` (how to read the help); ``default``
+    alone for a flag ``parser`` does not take or does not describe."""
+    action = parser._option_string_actions.get(flag)
+    if action is None or not action.help or action.help == argparse.SUPPRESS:
+        return default
+    shown = f" {action.metavar}" if isinstance(action.metavar, str) else ""  # choices: the message lists them
+    return f"{flag}{shown}: {action.help}; {default}"
 
 
 def _resource_message(err: BaseException) -> str:
