@@ -34,7 +34,7 @@ from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse as _parse
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash
-from mlevolve.dsl.types import Type
+from mlevolve.dsl.types import Type, with_article
 from mlevolve.gp.backends import Resources
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS, EvolveConfig
@@ -207,6 +207,14 @@ def check_task_line(program: Program, file: str | None = None) -> None:
         if err.span is None and err.file is None:  # an option's mistake: at the task line
             err.span = program.task_span
         raise err.located(file) if file else err from None
+
+
+_DEFAULTS = {"epochs": Settings.epochs, "hurdle": EvolveConfig.hurdle, "fit": EvolveConfig.fit}
+
+
+def _off_defaults(**values: object) -> builtins.list[str]:
+    """The names of ``values`` (settings of :data:`_READ_BY`) given off their defaults (``fit`` None: the default)."""
+    return [name for name, value in values.items() if value is not None and value != _DEFAULTS[name]]
 
 
 def _at_least(low: int = 1, **values: int) -> None:
@@ -499,6 +507,7 @@ def run(
     _at_least(epochs=epochs)
     check_seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
+    check_settings_apply(checked, _off_defaults(epochs=epochs))
     data, _ = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: PyTorch only after these
     from mlevolve.interpreter.evaluate import Settings, evaluate
 
@@ -518,9 +527,16 @@ def export(
 ) -> str:
     """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does;
     ``script``: the file it will be written to, which its docstring names (None: "this file")."""
+    return _export(program, task, seed, epochs, grammar, script, _off_defaults(epochs=epochs))
+
+
+def _export(program: Program | str | Path, task: str | None, seed: int, epochs: int, grammar: GrammarSpec | None,
+            script: str | None, given: Sequence[str]) -> str:
+    """:func:`export`, refusing the settings ``given`` that the program's regime does not read."""
     _at_least(epochs=epochs)
     check_seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
+    check_settings_apply(checked, given)
     _, compiled = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: no PyTorch before
     from mlevolve.interpreter.export import export_source
 
@@ -621,6 +637,40 @@ _UNREAD = {"random": ("draws every candidate afresh", ("population", "tournament
            "mu_plus_lambda": ("draws parents uniformly", ("tournament",)),
            "nsga2": ("draws parents uniformly", ("tournament",)),
            "map-elites": ("draws parents from its grid's cells", ("tournament",))}
+
+
+# Settings only some regimes read, by the regime's own row (interpreter.regimes): (does regime r read it, why a
+# program of another regime does not).  Given for another, one would be ignored silently, yet ``epochs`` and
+# ``hurdle`` are part of a run's identity (a run with them is another archive of the same search).
+_READ_BY: dict[str, tuple[Any, str]] = {
+    "epochs": (lambda r: "epochs" in r.settings, "is not trained for epochs"),
+    "hurdle": (lambda r: r.hurdle, "is scored in full, without a hurdle"),
+    "fit": (lambda r: EvolveConfig.fitting(True, r.kinds) is not None, "has no constants to fit"),
+}
+
+
+@typed
+def check_settings_apply(program: Program | str | Path, given: Sequence[str], *,
+                         grammar: GrammarSpec | None = None) -> None:
+    """Refuse a setting named in ``given`` (``epochs``, ``hurdle``, ``fit``) that ``program``'s regime does not
+    read (:data:`_READ_BY`): ``epochs`` for a formula or learner, ``hurdle`` for them, ``fit`` for a network.  The
+    one rule: :func:`run`, :func:`export` and :func:`evolve` pass the settings off their defaults, the commands the
+    flags typed.  A program that is no one program is left to the one-program rule.  Raises :class:`SettingError`."""
+    from mlevolve.interpreter.regimes import REGIMES, regime_of
+
+    if not given:
+        return
+    try:
+        regime = regime_of(program if isinstance(program, Program) else _program(program, grammar or load_grammar()))
+    except (MlevError, KeyError):  # no definitions, or a mix: the one-program rule's to report
+        return
+    for name in given:
+        reads, why = _READ_BY[name]
+        if not reads(regime):
+            *others, last = [r.name for r in REGIMES.values() if reads(r)]
+            readers = f"{', '.join(others)} and {last}" if others else last
+            raise SettingError(f"{{{name}}} does not apply to {with_article(regime.name)} program: it {why}",
+                               hint=f"drop {{{name}}}; it applies to {readers} programs")
 
 
 def check_settings_read(algorithm: str, given: Sequence[str]) -> None:
@@ -730,6 +780,7 @@ def evolve(
     spec = grammar or load_grammar()
     file = str(program) if not isinstance(program, Program) else "the program"
     checked = _program(program, spec)
+    check_settings_apply(checked, _off_defaults(epochs=epochs, hurdle=hurdle, fit=fit))
     names = evolvable(checked, evolve, file)
     task_name = _task_name(checked, task, None if isinstance(program, Program) else str(program))
     _prestart_workers(checked, workers, dask)
@@ -1163,10 +1214,10 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
     """
     _not_empty(task)
     program, meta, spec = _archived(db, key, task, grammar)
-    return export(program, task or _archived_task(meta, db),
-                  seed=int(meta.get("seed", EvolveConfig.seed)) if seed is None else seed,
-                  epochs=int(meta.get("epochs", Settings.epochs)) if epochs is None else epochs, grammar=spec,
-                  script=script)
+    return _export(program, task or _archived_task(meta, db),
+                   int(meta.get("seed", EvolveConfig.seed)) if seed is None else seed,
+                   int(meta.get("epochs", Settings.epochs)) if epochs is None else epochs, spec, script,
+                   ["epochs"] if epochs is not None else [])  # the run's own epochs: a formula run's are unread
 
 
 @typed

@@ -275,7 +275,16 @@ class _Shown(MlevError):
         return self.message
 
 
+def _unread_flags(args: argparse.Namespace, file: str | None, grammar: GrammarSpec | None) -> None:
+    """Refuse ``--epochs``, ``--hurdle`` or ``--fit`` typed for a program (``file``) whose regime does not read it
+    (:func:`mlevolve.api.check_settings_apply`, the API's rule, on the flags typed)."""
+    typed = [name for name in ("epochs", "hurdle", "fit") if name in args.given]
+    if file is not None and typed:
+        _located(file, lambda: api.check_settings_apply(file, typed, grammar=grammar))
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    _unread_flags(args, args.file, load_grammar(args.grammar))
     result = _located(args.file, lambda: api.run(args.file, args.task, seed=args.seed, epochs=args.epochs,
                                                  grammar=load_grammar(args.grammar)))
     if args.json:
@@ -337,6 +346,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, script=script, **given)
     elif args.file:
         _no_archive_flags(args)
+        _unread_flags(args, args.file, grammar)
         source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, script=script,
                                                         **given))
     else:
@@ -390,6 +400,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
 
     names = [n.strip() for n in args.evolve.split(",") if n.strip()]
     _no_ignored_flags(args)
+    _unread_flags(args, args.file, load_grammar(args.grammar))
     try:
         result = _located(args.file, lambda: api.evolve(
             args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm, seed=args.seed,
