@@ -521,6 +521,31 @@ def test_every_count_a_message_prints_has_thousands_separators() -> None:
     assert found == []
 
 
+def _done_of_total() -> list[str]:
+    """Where an f-string prints a count out of another, ``[250/5000]`` or ``12/3400`` (the scan above reads a count
+    before its noun: these have none): a field on either side of the slash without ``,`` in its format spec."""
+    import re
+
+    from tests.conftest import ROOT
+
+    pair = re.compile(r"\{([^{}]*)\}/\{([^{}]*)\}")
+    return [f"{path.relative_to(ROOT)}:{number}" for path in sorted((ROOT / "src" / "mlevolve").rglob("*.py"))
+            for number, line in enumerate(path.read_text().splitlines(), 1)
+            if 'f"' in line and not line.lstrip().startswith("#")
+            for match in pair.finditer(line) if any("," not in field.partition(":")[2] for field in match.groups())]
+
+
+def test_every_count_out_of_another_has_thousands_separators() -> None:
+    """The report's operator bars (``improved/children``) had none; the progress line is the test below."""
+    assert [f for f in _done_of_total() if not f.startswith("src/mlevolve/gp/")] == []
+
+
+@pytest.mark.xfail(strict=True, reason="gp/progress.py's [  250/5000] progress line: gp/ is another helper's; "
+                                       "reported by qa35 (f'[{engine.seq:>6,}/{self.total:,}]' fixes it)")
+def test_the_progress_line_has_thousands_separators() -> None:
+    assert _done_of_total() == []
+
+
 def test_every_count_a_str_format_or_percent_template_prints_has_thousands_separators() -> None:
     """The scan above reads f-strings a line at a time; a message whose template is filled later (``SettingError
     ("... {size} members", size=n)``, ``Message``, ``%d``) escaped it.  Every string constant of the package (not
