@@ -209,12 +209,13 @@ def check_task_line(program: Program, file: str | None = None) -> None:
         raise err.located(file) if file else err from None
 
 
-_DEFAULTS = {"epochs": Settings.epochs, "hurdle": EvolveConfig.hurdle, "fit": EvolveConfig.fit}
+# The defaults of the settings of :data:`_READ_BY`: one given at its default changes nothing, so the API takes it.
+SETTING_DEFAULTS = {"epochs": Settings.epochs, "hurdle": EvolveConfig.hurdle, "fit": EvolveConfig.fit}
 
 
 def _off_defaults(**values: object) -> builtins.list[str]:
     """The names of ``values`` (settings of :data:`_READ_BY`) given off their defaults (``fit`` None: the default)."""
-    return [name for name, value in values.items() if value is not None and value != _DEFAULTS[name]]
+    return [name for name, value in values.items() if value is not None and value != SETTING_DEFAULTS[name]]
 
 
 def _at_least(low: int = 1, **values: int) -> None:

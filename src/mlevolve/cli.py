@@ -277,8 +277,10 @@ class _Shown(MlevError):
 
 def _unread_flags(args: argparse.Namespace, file: str | None, grammar: GrammarSpec | None) -> None:
     """Refuse ``--epochs``, ``--hurdle`` or ``--fit`` typed for a program (``file``) whose regime does not read it
-    (:func:`mlevolve.api.check_settings_apply`, the API's rule, on the flags typed)."""
-    typed = [name for name in ("epochs", "hurdle", "fit") if name in args.given]
+    (:func:`mlevolve.api.check_settings_apply`, the API's rule, on the flags typed): here those typed at their
+    defaults; the API refuses the others itself, after their ranges (``--epochs 0`` is out of range first)."""
+    typed = [name for name, default in api.SETTING_DEFAULTS.items()
+             if name in args.given and getattr(args, name) in (default, None)]
     if file is not None and typed:
         _located(file, lambda: api.check_settings_apply(file, typed, grammar=grammar))
 
