@@ -265,7 +265,7 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
         f"{_RULE} main\n" + main,
         'if __name__ == "__main__":\n'
         '    stop = [signal.SIGINT]  # Ctrl-C, or SIGTERM (as `kill` sends): as mlevolve, one line, 128 + its number\n'
-        '    signal.signal(signal.SIGTERM, lambda n, frame: stop.insert(0, n) or signal.default_int_handler(n, frame))\n'
+        '    signal.signal(signal.SIGTERM, lambda n, f: stop.insert(0, n) or signal.default_int_handler(n, f))\n'
         '    try:\n        main()\n'
         '    except KeyboardInterrupt:\n'
         '        word = "interrupted" if stop[0] == signal.SIGINT else "stopped by SIGTERM"\n'
