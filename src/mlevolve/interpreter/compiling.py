@@ -1,10 +1,11 @@
 """One line on stderr when numba starts compiling one of mlevolve's kernels, once per process.
 
 The kernels (:mod:`~mlevolve.interpreter.kernel`, :mod:`~mlevolve.interpreter.formula_kernel`) are compiled
-on their first call in a fresh checkout, which takes seconds (about 15 s for all of them on an idle machine; 300 s
-with the machine's two cores shared five ways), and loaded from numba's on-disk cache afterwards.  Importing this module registers a numba event listener: numba fires
-``numba:compile`` only where it compiles, after its cache missed (``Dispatcher.compile``), so a cache load
-says nothing.  Importing it again registers nothing more (a module runs once).
+on their first call in a fresh checkout, which takes seconds (about 15 s for all of them on an idle machine;
+300 s with two cores shared five ways), and loaded from numba's on-disk cache afterwards.  Importing this module
+registers a numba event listener: numba fires ``numba:compile`` only where it compiles, after its cache missed
+(``Dispatcher.compile``), so a cache load says nothing.  Importing it again registers nothing more (a module
+runs once).
 """
 
 from __future__ import annotations
