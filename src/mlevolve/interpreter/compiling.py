@@ -15,6 +15,7 @@ from typing import Any
 
 from numba.core import event
 
+MODULES = ("mlevolve.",)  # whose functions' compiles are announced: the kernels' (another library's say nothing)
 NOTE = ("mlevolve: compiling the numba kernels for this checkout: seconds to minutes, once (later runs load them "
         "from numba's cache)")
 
@@ -27,7 +28,7 @@ class _FirstCompile(event.Listener):
     def on_start(self, ev: Any) -> None:
         dispatcher = (ev.data or {}).get("dispatcher")
         module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
-        if not _FirstCompile.said and module.startswith("mlevolve."):
+        if not _FirstCompile.said and module.startswith(MODULES):
             _FirstCompile.said = True
             print(NOTE, file=sys.stderr, flush=True)
 
