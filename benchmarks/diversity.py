@@ -91,9 +91,11 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=at_least(1), default=2000)
-    parser.add_argument("--seeds", type=at_least(1), default=5)
-    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "diversity.json"))
+    parser.add_argument("--budget", type=at_least(1), default=2000, help="candidates per run (default 2,000)")
+    parser.add_argument("--seeds", type=at_least(1), default=5,
+                        help="runs per task and algorithm, seeds 0 to N - 1 (default 5)")
+    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "diversity.json"),
+                        help="the results file written (default benchmarks/diversity.json)")
     parser.add_argument("--table", metavar="JSON", help="only print the table of a results file this script wrote")
     args = parser.parse_args()
     if args.table:

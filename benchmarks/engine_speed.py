@@ -91,7 +91,7 @@ def mlevolve_run(pop_size: int, generations: int, seed: int,
 def main() -> None:
     parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="population 50, 5 generations, 1 repeat")
-    parser.add_argument("--repeats", type=at_least(1), default=3)
+    parser.add_argument("--repeats", type=at_least(1), default=3, help="timed runs of each engine (default 3)")
     parser.add_argument("--no-fit", action="store_true",
                         help="mlevolve without constant fitting (DEAP's loop fits nothing either)")
     args = parser.parse_args()

@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seeds of the nguyen4 size runs (budget 2000)")
     parser.add_argument("--problems", type=_problems, default="nguyen1,nguyen4,nguyen5,nguyen7",
                         help=f"comma-separated point sets, of: {', '.join(sorted(FORMULAS))}")
-    parser.add_argument("--seeds", type=int_list, default="0,1,2")
+    parser.add_argument("--seeds", type=int_list, default="0,1,2",
+                        help="comma-separated seeds of the recovery runs, one run per problem and seed (default 0,1,2)")
     parser.add_argument("--budget", type=at_least(1), default=1500, help="candidates per recovery run")
     parser.add_argument("--fit", default="on,off", choices=("on", "off", "on,off", "off,on"), metavar="ARMS",
                         help="recovery arms: on, off or both (on,off)")

@@ -116,7 +116,7 @@ def measure(kind: str, budget: int, algorithm: str = "regularized", profile: boo
 
 def main() -> None:
     parser = ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--budget", type=at_least(1), default=2000)
+    parser.add_argument("--budget", type=at_least(1), default=2000, help="candidates per measured run (default 2,000)")
     parser.add_argument("--profile", action="store_true", help="print the hot spots (cProfile) too")
     parser.add_argument("--instant", action="store_true", help="also the engine alone, with instant evaluations")
     args = parser.parse_args()

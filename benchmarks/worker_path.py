@@ -150,9 +150,11 @@ def _cpu_run(budget: int, workers: int, batch: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=at_least(1), default=3)
+    parser.add_argument("--repeats", type=at_least(1), default=3,
+                        help="measurements of each kind, interleaved (default 3)")
     parser.add_argument("--skip-main", action="store_true", help="leave out the README's main job")
-    parser.add_argument("--main-budgets", type=at_least(1), nargs="+", default=[24, 200])
+    parser.add_argument("--main-budgets", type=at_least(1), nargs="+", default=[24, 200], metavar="N",
+                        help="budgets of the README's main job, each run with 1 and 2 workers (default 24 200)")
     parser.add_argument("--skip-quartic", action="store_true", help="leave out the pool and quartic runs")
     args = parser.parse_args()
     _adopt_orphans()

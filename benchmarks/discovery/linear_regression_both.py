@@ -50,8 +50,8 @@ def one_run(seed: int, budget: int, folder: Path) -> dict[str, object]:
 
 def main() -> None:
     parser = ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=at_least(1), default=10)
-    parser.add_argument("--budget", type=at_least(1), default=20_000)
+    parser.add_argument("--seeds", type=at_least(1), default=10, help="runs, seeds 0 to N - 1 (default 10)")
+    parser.add_argument("--budget", type=at_least(1), default=20_000, help="candidates per run (default 20,000)")
     parser.add_argument("--out", help="also write the JSON lines to this file")
     args = parser.parse_args()
     rows = []

@@ -336,12 +336,22 @@ def replot(db: str, out: Path) -> None:
 
 def main() -> None:
     parser = ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default=str(ROOT / "benchmarks/meta/train.toml"))
-    parser.add_argument("--db", default=str(ROOT / "runs/meta-train.db"))
-    parser.add_argument("--seeds", type=at_least(1), default=30)
-    parser.add_argument("--snapshot-seeds", type=at_least(1), default=8)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--out", default=str(ROOT / "benchmarks/meta"))
+    parser.add_argument("--config", default=str(ROOT / "benchmarks/meta/train.toml"),
+                        help="the meta configuration: its meta-test tasks and inner settings "
+                             "(default benchmarks/meta/train.toml)")
+    parser.add_argument("--db", default=str(ROOT / "runs/meta-train.db"),
+                        help="the meta archive a run of --config wrote: the learned generator and its "
+                             "snapshots (default runs/meta-train.db)")
+    parser.add_argument("--seeds", type=at_least(1), default=30,
+                        help="inner runs per arm and task, seeds 10000 on, shared by every arm (default 30)")
+    parser.add_argument("--snapshot-seeds", type=at_least(1), default=8,
+                        help="the first N of those seeds each meta-generation's snapshot runs on, for the "
+                             "trend (default 8)")
+    parser.add_argument("--workers", type=at_least(1), default=2,
+                        help="inner runs at once, in processes; the results do not depend on it (default 2)")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks/meta"),
+                        help="the folder results.json, trend.json and the plots are written to "
+                             "(default benchmarks/meta)")
     parser.add_argument("--mode", choices=("full", "trend", "plot", "retrend"), default="full",
                         help="full: every arm and the trend; trend: only the snapshots' trend (trend.*); "
                              "plot: redraw growth.png from the archive and results.json; retrend: recompute "

@@ -74,12 +74,14 @@ def pooled_credit(history: list[dict[str, Any]]) -> tuple[dict[str, dict[str, An
 
 def main() -> None:
     parser = ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config", required=True)
+    parser.add_argument("--config", required=True, help="the meta configuration the run of --db used")
     parser.add_argument("--db", required=True, help="the meta archive of a run of --config")
     parser.add_argument("--top", type=at_least(1), default=8, help="operators screened on meta-test (default 8)")
-    parser.add_argument("--seeds", type=at_least(1), default=16)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--seeds", type=at_least(1), default=16,
+                        help="inner runs per operator and task, seeds 10000 on as evidence.py's (default 16)")
+    parser.add_argument("--workers", type=at_least(1), default=1,
+                        help="inner runs at once, in processes; the results do not depend on it (default 1)")
+    parser.add_argument("--out", required=True, help="the folder the screen's JSON is written to")
     args = parser.parse_args()
     cfg = load_config(args.config)
     history = meta_record(args.db)["meta_generations"]

@@ -10,7 +10,8 @@ default here is read from the setting's one owner (:class:`~mlevolve.gp.engine.E
 :class:`~mlevolve.interpreter.settings.Settings`, :class:`~mlevolve.gp.backends.Resources`), or is
 this module's own where a setting has no other home (``n``, ``top``, ``confirm``); the CLI reads its
 flags' defaults from these signatures.  A bad value raises :class:`~mlevolve.dsl.errors.SettingError`
-naming the parameter (the CLI renames it to the flag).
+naming the parameter (the CLI renames it to the flag); so does an argument of another type than the
+parameter's annotation, in every function marked :func:`~mlevolve.arguments.typed` (the public ones).
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from mlevolve.arguments import typed
 from mlevolve.dsl.errors import MlevError, SettingError, check_types, decode_utf8, did_you_mean, normalize_newlines
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse as _parse
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash
-from mlevolve.dsl.types import Type
+from mlevolve.dsl.types import Type, with_article
 from mlevolve.gp.backends import Resources
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS, EvolveConfig
@@ -45,6 +47,7 @@ from mlevolve.meta.config import most
 from mlevolve.results import SHOWN_DIGITS
 
 
+@typed
 def read_source(path: str | Path) -> str:
     """The text of a ``.mlev`` file with universal newlines (CRLF and CR read as LF, as Python's text
     mode does); a missing, unreadable or binary file is an :class:`MlevError`."""
@@ -71,17 +74,20 @@ def read_source(path: str | Path) -> str:
     return normalize_newlines(text)
 
 
+@typed
 def parse(text: str, file: str | None = None) -> Program:
     """Parse ``.mlev`` text into the IR (syntax only; see :func:`check`)."""
     return _parse(text, file)
 
 
+@typed
 def parse_file(path: str | Path) -> Program:
     """Read and parse a ``.mlev`` file (the program keeps the file's name, :attr:`Program.file`, for
     the errors a later check or run finds in it)."""
     return _parse(read_source(path), str(path))
 
 
+@typed
 def check(program: Program | str, grammar: GrammarSpec | None = None, file: str | None = None, *,
           whole: bool = True) -> Program:
     """Type-check a program (or its text) against a grammar (the base grammar by default).
@@ -107,6 +113,7 @@ def check(program: Program | str, grammar: GrammarSpec | None = None, file: str 
         raise err.located(file) if file else err from None
 
 
+@typed
 def format(program: Program | str, file: str | None = None) -> str:
     """The canonical text of a program: ``parse(format(p)) == p``.
 
@@ -131,6 +138,7 @@ SAMPLE_METHODS = ("grow", "full", "ramped")  # Koza's: ``sample``'s ``method`` (
 SAMPLE_LIMIT = 100_000  # the most expressions ``sample`` draws at once: they are held in a list (1e12 exhausted memory)
 
 
+@typed
 def sample(
     type_: Type,
     n: int = 5,
@@ -199,6 +207,15 @@ def check_task_line(program: Program, file: str | None = None) -> None:
         if err.span is None and err.file is None:  # an option's mistake: at the task line
             err.span = program.task_span
         raise err.located(file) if file else err from None
+
+
+# The defaults of the settings of :data:`_READ_BY`: one given at its default changes nothing, so the API takes it.
+SETTING_DEFAULTS = {"epochs": Settings.epochs, "hurdle": EvolveConfig.hurdle, "fit": EvolveConfig.fit}
+
+
+def _off_defaults(**values: object) -> builtins.list[str]:
+    """The names of ``values`` (settings of :data:`_READ_BY`) given off their defaults (``fit`` None: the default)."""
+    return [name for name, value in values.items() if value is not None and value != SETTING_DEFAULTS[name]]
 
 
 def _at_least(low: int = 1, **values: int) -> None:
@@ -474,6 +491,7 @@ def _prepare(program: Program | str | Path, task: str | None,
     return spec, checked, _task_name(checked, task, None if isinstance(program, Program) else str(program))
 
 
+@typed
 def run(
     program: Program | str | Path,
     task: str | None = None,
@@ -490,6 +508,7 @@ def run(
     _at_least(epochs=epochs)
     check_seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
+    check_settings_apply(checked, _off_defaults(epochs=epochs))
     data, _ = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: PyTorch only after these
     from mlevolve.interpreter.evaluate import Settings, evaluate
 
@@ -497,6 +516,7 @@ def run(
     return {**outcome.as_dict(), "task": name, "seed": seed}
 
 
+@typed
 def export(
     program: Program | str | Path,
     task: str | None = None,
@@ -508,15 +528,23 @@ def export(
 ) -> str:
     """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does;
     ``script``: the file it will be written to, which its docstring names (None: "this file")."""
+    return _export(program, task, seed, epochs, grammar, script, _off_defaults(epochs=epochs))
+
+
+def _export(program: Program | str | Path, task: str | None, seed: int, epochs: int, grammar: GrammarSpec | None,
+            script: str | None, given: Sequence[str]) -> str:
+    """:func:`export`, refusing the settings ``given`` that the program's regime does not read."""
     _at_least(epochs=epochs)
     check_seed(seed)
     spec, checked, name = _prepare(program, task, grammar)
+    check_settings_apply(checked, given)
     _, compiled = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: no PyTorch before
     from mlevolve.interpreter.export import export_source
 
     return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled, script=script)
 
 
+@typed
 def export_component(
     program: Program | str | Path,
     name: str,
@@ -536,6 +564,7 @@ def export_component(
     return _component(_program(program, spec, whole=False), name, spec)
 
 
+@typed
 def formula_sympy(program: Program | str | Path, *, grammar: GrammarSpec | None = None) -> Any:
     """The SymPy expression of a program's formula (real symbols, literals as exact rationals);
     ``sympy.latex`` of it is its LaTeX.  Raises :class:`MlevError` when the program has no formula."""
@@ -554,6 +583,7 @@ def formula_sympy(program: Program | str | Path, *, grammar: GrammarSpec | None 
         raise err.located(str(program)) if not isinstance(program, Program) else err from None
 
 
+@typed
 def tasks() -> builtins.list[Any]:
     """Every built-in task with its kind, problem and size (see ``mlevolve.interpreter.tasks``)."""
     from mlevolve.interpreter.tasks import list_tasks
@@ -610,6 +640,40 @@ _UNREAD = {"random": ("draws every candidate afresh", ("population", "tournament
            "map-elites": ("draws parents from its grid's cells", ("tournament",))}
 
 
+# Settings only some regimes read, by the regime's own row (interpreter.regimes): (does regime r read it, why a
+# program of another regime does not).  Given for another, one would be ignored silently, yet ``epochs`` and
+# ``hurdle`` are part of a run's identity (a run with them is another archive of the same search).
+_READ_BY: dict[str, tuple[Any, str]] = {
+    "epochs": (lambda r: "epochs" in r.settings, "is not trained for epochs"),
+    "hurdle": (lambda r: r.hurdle, "is scored in full, without a hurdle"),
+    "fit": (lambda r: EvolveConfig.fitting(True, r.kinds) is not None, "has no constants to fit"),
+}
+
+
+@typed
+def check_settings_apply(program: Program | str | Path, given: Sequence[str], *,
+                         grammar: GrammarSpec | None = None) -> None:
+    """Refuse a setting named in ``given`` (``epochs``, ``hurdle``, ``fit``) that ``program``'s regime does not
+    read (:data:`_READ_BY`): ``epochs`` for a formula or learner, ``hurdle`` for them, ``fit`` for a network.  The
+    one rule: :func:`run`, :func:`export` and :func:`evolve` pass the settings off their defaults, the commands the
+    flags typed.  A program that is no one program is left to the one-program rule.  Raises :class:`SettingError`."""
+    from mlevolve.interpreter.regimes import REGIMES, regime_of
+
+    if not given:
+        return
+    try:
+        regime = regime_of(program if isinstance(program, Program) else _program(program, grammar or load_grammar()))
+    except (MlevError, KeyError):  # no definitions, or a mix: the one-program rule's to report
+        return
+    for name in given:
+        reads, why = _READ_BY[name]
+        if not reads(regime):
+            *others, last = [r.name for r in REGIMES.values() if reads(r)]
+            readers = f"{', '.join(others)} and {last}" if others else last
+            raise SettingError(f"{{{name}}} does not apply to {with_article(regime.name)} program: it {why}",
+                               hint=f"drop {{{name}}}; it applies to {readers} programs")
+
+
 def check_settings_read(algorithm: str, given: Sequence[str]) -> None:
     """Refuse a setting named in ``given`` (:func:`evolve`'s parameters, :class:`DiversityConfig`'s fields) that
     ``algorithm`` would ignore: an island or MAP-Elites setting with another algorithm, random search's population
@@ -630,6 +694,7 @@ def check_settings_read(algorithm: str, given: Sequence[str]) -> None:
                                hint=f"drop {{{name}}}, or choose an {{algorithm}} that reads it: {readers}")
 
 
+@typed
 def evolve(
     program: Program | str | Path,
     evolve: Sequence[str] = ("all",),
@@ -716,6 +781,7 @@ def evolve(
     spec = grammar or load_grammar()
     file = str(program) if not isinstance(program, Program) else "the program"
     checked = _program(program, spec)
+    check_settings_apply(checked, _off_defaults(epochs=epochs, hurdle=hurdle, fit=fit))
     names = evolvable(checked, evolve, file)
     task_name = _task_name(checked, task, None if isinstance(program, Program) else str(program))
     _prestart_workers(checked, workers, dask)
@@ -956,6 +1022,7 @@ def _split_sizes(task: Any) -> dict[str, int]:
     return {k: v for k, v in sizes.items() if v}
 
 
+@typed
 def reevaluate(programs: Sequence[Program], task: str, seeds: Sequence[int], epochs: int,
                grammar: GrammarSpec | None = None, timeout: float = Resources.timeout,
                ) -> builtins.list[builtins.list[Any]]:
@@ -999,6 +1066,7 @@ def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping
     return pairs
 
 
+@typed
 def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS) -> builtins.list[dict[str, Any]]:
     """The ``n`` best distinct behaviours of an archive, best first: programs with the same behaviour
     (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by one program (of those
@@ -1034,6 +1102,7 @@ def no_score(db: str | Path) -> tuple[str, str]:
     return no_score_text(str(db), data.failure_reasons(run.rows), data.state(run) == "finished")
 
 
+@typed
 def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
          timeout: float = Resources.timeout, grammar: GrammarSpec | None = None,
          digits: int = SHOWN_DIGITS) -> builtins.list[dict[str, Any]]:
@@ -1101,6 +1170,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
     return out
 
 
+@typed
 def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | Path | None = None,
            digits: int = SHOWN_DIGITS) -> dict[str, Any]:
     """Write the HTML run report of archive ``db`` to ``output``; see docs/report.md.
@@ -1131,6 +1201,7 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     return {"output": str(output), "candidates": len(run.rows), "state": data.state(run) if run.rows else "empty"}
 
 
+@typed
 def export_from_archive(db: str | Path, key: str | None = None, task: str | None = None, *,
                         seed: int | None = None, epochs: int | None = None,
                         grammar: GrammarSpec | None = None, script: str | None = None) -> str:
@@ -1144,12 +1215,13 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
     """
     _not_empty(task)
     program, meta, spec = _archived(db, key, task, grammar)
-    return export(program, task or _archived_task(meta, db),
-                  seed=int(meta.get("seed", EvolveConfig.seed)) if seed is None else seed,
-                  epochs=int(meta.get("epochs", Settings.epochs)) if epochs is None else epochs, grammar=spec,
-                  script=script)
+    return _export(program, task or _archived_task(meta, db),
+                   int(meta.get("seed", EvolveConfig.seed)) if seed is None else seed,
+                   int(meta.get("epochs", Settings.epochs)) if epochs is None else epochs, spec, script,
+                   ["epochs"] if epochs is not None else [])  # the run's own epochs: a formula run's are unread
 
 
+@typed
 def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None
                    ) -> tuple[str, builtins.list[str]]:
     """The best program of an archive (or the one whose hash starts with ``key``) as ``.mlev`` text, as
@@ -1166,6 +1238,7 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     return f"# Exported by mlevolve from {db}\n" + format_program(program), options
 
 
+@typed
 def archived_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None) -> Program:
     """The best program of an archive (or the one whose hash starts with ``key``) as shown, checked in
     the run's grammar (``grammar``, see :func:`archived_grammar`).  Raises :class:`MlevError` naming ``db``."""
@@ -1254,6 +1327,7 @@ def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:
     return absolute
 
 
+@typed
 def meta(config: str | Path, db: str | Path | None = None, output: str | Path | None = None, *,
          quiet: bool = False, workers: int = Resources.workers, dask: str | None = Resources.dask) -> dict[str, Any]:
     """Evolve a generator (grammar weights, learned rules, operators) as the meta configuration
@@ -1395,6 +1469,7 @@ def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:
     return digests or None
 
 
+@typed
 def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
     """What ``other`` changes relative to ``base``, one line each: weights, rules (with
     provenance), operators, the variable and literal weights, and the ``[restrict.NAME]`` tables

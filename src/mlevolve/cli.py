@@ -275,7 +275,18 @@ class _Shown(MlevError):
         return self.message
 
 
+def _unread_flags(args: argparse.Namespace, file: str | None, grammar: GrammarSpec | None) -> None:
+    """Refuse ``--epochs``, ``--hurdle`` or ``--fit`` typed for a program (``file``) whose regime does not read it
+    (:func:`mlevolve.api.check_settings_apply`, the API's rule, on the flags typed): here those typed at their
+    defaults; the API refuses the others itself, after their ranges (``--epochs 0`` is out of range first)."""
+    typed = [name for name, default in api.SETTING_DEFAULTS.items()
+             if name in args.given and getattr(args, name) in (default, None)]
+    if file is not None and typed:
+        _located(file, lambda: api.check_settings_apply(file, typed, grammar=grammar))
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    _unread_flags(args, args.file, load_grammar(args.grammar))
     result = _located(args.file, lambda: api.run(args.file, args.task, seed=args.seed, epochs=args.epochs,
                                                  grammar=load_grammar(args.grammar)))
     if args.json:
@@ -337,6 +348,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, script=script, **given)
     elif args.file:
         _no_archive_flags(args)
+        _unread_flags(args, args.file, grammar)
         source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, script=script,
                                                         **given))
     else:
@@ -390,6 +402,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
 
     names = [n.strip() for n in args.evolve.split(",") if n.strip()]
     _no_ignored_flags(args)
+    _unread_flags(args, args.file, load_grammar(args.grammar))
     try:
         result = _located(args.file, lambda: api.evolve(
             args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm, seed=args.seed,
@@ -884,7 +897,7 @@ def _command(argv: Sequence[str] | None) -> int:
         if isinstance(err, SettingError):
             err.rename(flag_of)
         prog = err.prog if isinstance(err, _UsageError) else prog
-        _hinted(err, prog)
+        _hinted(err, prog, _command_parser(parser, prog))
         if err.hint and not isinstance(err, _Shown):
             err.hint = _own_words(err.hint, _command_parser(parser, prog))
         print(err.render() if err.file or err.span else f"{prog}: error: {err.message}\nhint: {err.hint}",
@@ -927,15 +940,30 @@ def _own_words(hint: str, parser: argparse.ArgumentParser) -> str:
     return re.sub(r"(?<![\w-])--[a-z][a-z-]*", own, head) + sep + rest
 
 
-def _hinted(err: MlevError, prog: str) -> MlevError:
-    """``err`` with a hint on each of its errors: the one it has, else how to read ``prog``'s help."""
+def _hinted(err: MlevError, prog: str, parser: argparse.ArgumentParser | None = None) -> MlevError:
+    """``err`` with a hint on each of its errors: the one it has; else, where it names a flag of ``parser``
+    (a :class:`SettingError`'s setting, argparse's "argument --X: invalid choice"), that flag's help
+    (:func:`_flag_help`); else how to read ``prog``'s help."""
     default = HELP.format(prog=prog)
     for e in err.errors if isinstance(err, MlevErrors) else [err]:
         if isinstance(e, _Shown) and "\nhint: " not in e.message:
             e.message += f"\nhint: {default}"
-        elif not e.hint and not isinstance(e, _Shown):
-            e.hint = default
+        elif (not e.hint or e.hint == default) and not isinstance(e, _Shown):
+            flag = flag_of(e.settings[0]) if isinstance(e, SettingError) and e.settings else \
+                (re.match(r"argument (--[\w-]+): invalid choice", e.message) or [None, None])[1]
+            e.hint = _flag_help(parser, flag, default) if parser is not None and flag else default
     return err
+
+
+def _flag_help(parser: argparse.ArgumentParser, flag: str, default: str) -> str:
+    """The hint of a mistake in ``flag``'s value: the flag as ``--help`` shows it (``--migrants N: islands:
+    each island's fittest members copied ... (default 2)``) and ``default`` (how to read the help); ``default``
+    alone for a flag ``parser`` does not take or does not describe."""
+    action = parser._option_string_actions.get(flag)
+    if action is None or not action.help or action.help == argparse.SUPPRESS:
+        return default
+    shown = f" {action.metavar}" if isinstance(action.metavar, str) else ""  # choices: the message lists them
+    return f"{flag}{shown}: {action.help}; {default}"
 
 
 def _resource_message(err: BaseException) -> str:

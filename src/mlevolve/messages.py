@@ -33,6 +33,8 @@ NOT_AN_INTEGER = Message("{name} must be an int, got {got}",  # the API's: a fla
                          "pass a whole number as a Python int (not a bool, float or string), e.g. {name}={example}")
 NOT_A_NUMBER = Message("{name} must be an int or float, got {got}",
                        "pass a number (not a bool or string), e.g. {name}={example}")
+NOT_OF_TYPE = Message("{name} must be {expected}, got {got}",  # any other annotation's (mlevolve.arguments)
+                      "pass {expected}, e.g. {name}={example}")
 BELOW_2_63 = Message("{name} must be below 2**63, got {got}",
                      "pass a 64-bit integer: below 2**63")  # SQLite's, where runs are archived
 AT_LEAST = Message("{name} must be at least {low}, got {got}", "pass {name} {low} or more")

@@ -315,7 +315,7 @@ VAR_HINT = ("hint: write NAME:TYPE, e.g. x:Tensor (a name is letters, digits and
                                     r"grammar, sample.*\nhint: run `mlevolve --help`\n")),
         (["sample", "--type", "Tensor", "--method", "bogus"],
          "mlevolve sample: error: argument --method: invalid choice: 'bogus' (choose from 'grow', 'full', 'ramped')\n"
-         "hint: run `mlevolve sample --help`\n"),
+         "hint: --method: Koza's grow, full, or ramped half-and-half (default ramped); run `mlevolve sample --help`\n"),
         (["sample", "--type", "Tensor", "-n", "many"],
          "mlevolve sample: error: argument -n: invalid int value: 'many'\nhint: an integer is ASCII digits, as 20 or "
          "1e3: no sign, inner space, decimal point or _; run `mlevolve sample --help`\n"),

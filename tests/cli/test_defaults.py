@@ -172,7 +172,7 @@ def test_an_api_setting_of_the_wrong_type_is_a_setting_error(
     (lambda: api.evolve(QUARTIC, db="rnus/r.db"), "cannot write rnus/r.db: no directory 'rnus'"),  # a typo's folder
     (lambda: api.sample("Scalar", seed=-1), "seed must be at least 0 and below 2**63, got -1"),
     (lambda: api.sample("Scalar", method="grw"), "unknown method 'grw'"),  # was drawn as grow, as any other text
-    (lambda: api.sample("Scalar", method=3), "unknown method 3"),  # type: ignore[arg-type]
+    (lambda: api.sample("Scalar", method=3), "method must be one of 'grow', 'full', 'ramped', got 3"),  # type: ignore[arg-type]
     (lambda: api.evolve(QUARTIC, ["nope"]), f"evolve 'nope' is not a definition of {QUARTIC}"),
     (lambda: api.run(api.parse("algorithm x\nformula f(x: Scalar) -> Scalar = x\n")), "no task to run on"),
 ])

@@ -364,13 +364,13 @@ def test_export_the_best_learner_of_a_run(capsys: Capsys, tmp_path: Path) -> Non
         {k: v for k, v in best.metrics.items() if k not in searched}
 
 
-def test_no_hurdle_and_algorithm_are_recorded(capsys: Capsys, tmp_path: Path) -> None:
+def test_the_algorithm_and_seed_are_recorded(capsys: Capsys, tmp_path: Path) -> None:
+    """(--no-hurdle was recorded here too; a formula's is refused now, as it reads none: test_unread_settings.)"""
     db = tmp_path / "nh.db"
-    code, _, _ = evolve_quartic(capsys, db, "--quiet", "--no-hurdle", "--algorithm", "nsga2", "--seed", "4",
-                                budget=40)
+    code, _, _ = evolve_quartic(capsys, db, "--quiet", "--algorithm", "nsga2", "--seed", "4", budget=40)
     assert code == 0
     meta = archive_meta(db)
-    assert (meta["hurdle"], meta["algorithm"], meta["seed"], meta["evolve"]) == (False, "nsga2", 4, ["f"])
+    assert (meta["hurdle"], meta["algorithm"], meta["seed"], meta["evolve"]) == (True, "nsga2", 4, ["f"])
     assert meta["summary"]["candidates"] == 40
 
 

@@ -303,7 +303,8 @@ def test_user_data_a_task_cannot_use_is_refused_in_one_line(tmp_path: Path, monk
     _csv(tmp_path / "real.csv", [(float(a), float(b), float(1.5 * a + 0.1 * b)) for a, b in rng.normal(size=(rows, 2))])
     file = ROOT / "examples" / "mlp_digits.mlev" if program == "mlp" else tmp_path / "f.mlev"
     (tmp_path / "f.mlev").write_text(FORMULA_AB)
-    assert main(["run", str(file), "--task", "real.csv:target=y" + option, "--epochs", "1"]) == 2
+    epochs = ["--epochs", "1"] if program == "mlp" else []  # a formula's --epochs is refused: it trains for none
+    assert main(["run", str(file), "--task", "real.csv:target=y" + option, *epochs]) == 2
     assert capsys.readouterr().err.strip() == f"mlevolve run: error: {message}"
 
 
@@ -518,6 +519,31 @@ def test_every_count_a_message_prints_has_thousands_separators() -> None:
              for number, line in enumerate(path.read_text().splitlines(), 1)
              if 'f"' in line and bare.search(line) and not line.lstrip().startswith("#")]
     assert found == []
+
+
+def _done_of_total() -> list[str]:
+    """Where an f-string prints a count out of another, ``[250/5000]`` or ``12/3400`` (the scan above reads a count
+    before its noun: these have none): a field on either side of the slash without ``,`` in its format spec."""
+    import re
+
+    from tests.conftest import ROOT
+
+    pair = re.compile(r"\{([^{}]*)\}/\{([^{}]*)\}")
+    return [f"{path.relative_to(ROOT)}:{number}" for path in sorted((ROOT / "src" / "mlevolve").rglob("*.py"))
+            for number, line in enumerate(path.read_text().splitlines(), 1)
+            if 'f"' in line and not line.lstrip().startswith("#")
+            for match in pair.finditer(line) if any("," not in field.partition(":")[2] for field in match.groups())]
+
+
+def test_every_count_out_of_another_has_thousands_separators() -> None:
+    """The report's operator bars (``improved/children``) had none; the progress line is the test below."""
+    assert [f for f in _done_of_total() if not f.startswith("src/mlevolve/gp/")] == []
+
+
+@pytest.mark.xfail(strict=True, reason="gp/progress.py's [  250/5000] progress line: gp/ is another helper's; "
+                                       "reported by qa35 (f'[{engine.seq:>6,}/{self.total:,}]' fixes it)")
+def test_the_progress_line_has_thousands_separators() -> None:
+    assert _done_of_total() == []
 
 
 def test_every_count_a_str_format_or_percent_template_prints_has_thousands_separators() -> None:

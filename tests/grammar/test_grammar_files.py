@@ -60,6 +60,18 @@ CASES = [
     (E + '[weights]\n"add(Scalar,Scalar)" = 1e400\n', "4:2",
      '[weights] "add(Scalar,Scalar)" must be a number, finite, got 1e400'),
     (E + '[bandit]\nfloor = -1_0e400\n', "4:1", "[bandit] floor must be a number, finite, got -1_0e400"),
+    # a nonzero number below a float's smallest is refused as written, not read as 0 silently (0 drops a production)
+    (E + '[weights]\n"add(Scalar,Scalar)" = 5e-400\n', "4:2", '[weights] "add(Scalar,Scalar)" must be a number a '
+     "float holds, got 5e-400: 5e-400 is below the smallest float, 5e-324, and would read as 0"),
+    (E + '[variables]\nweight = 1.5E-999\n', "4:1", "[variables] weight must be a number a float holds, got "
+     "1.5E-999: 1.5E-999 is below the smallest float, 5e-324, and would read as 0"),
+    (OWN.replace("choices = [1.0]", "uniform = [1e-400, 2.0]") + 'sig = ["Num -> Num"]\n', "3:1",
+     "[literals.Num] uniform must be a list of numbers a float holds, got [1e-400, 2.0]: 1e-400 is below"),
+    # a total past a float's range: at the weight written that is the heaviest, [weights] before [op.NAME]
+    (E + '[weights]\n"add(Scalar,Scalar)" = 1e308\n"mul(Scalar,Scalar)" = 1e308\n', "4:2",
+     "the weights add up to more than a float holds (production add(Scalar, Scalar) -> Scalar has weight 1e+308)"),
+    (OWN + 'sig = ["Num -> Num", "Num, Num -> Num"]\nweight = 1.7e308\n', "6:1",
+     "the weights add up to more than a float holds (production f(Num) -> Num has weight 1.7e+308)"),
     (OWN.replace("choices = [1.0]", "uniform = [0.0, 2E+308]") + 'sig = ["Num -> Num"]\n', "3:1",
      "[literals.Num] uniform must be a list of numbers, finite, got [0.0, 2E+308]"),
     (E + '[literals.Scalar]\nweight = "x"\n', "4:1", '[literals.Scalar] weight must be a number, got "x"'),
@@ -113,11 +125,21 @@ def test_each_mistake_is_one_error_at_its_place(tmp_path: Path, capsys: Capsys, 
     assert caught.value.file == str(path) and caught.value.span is not None
 
 
+@pytest.mark.parametrize(("written", "read"), [("0.0e-400", 0.0), ("0e0", 0.0), ("-0.0", -0.0), ("1e-320", 1e-320),
+                                              ("4.9e-324", 5e-324)])
+def test_a_zero_written_or_a_subnormal_is_read_as_written(tmp_path: Path, written: str, read: float) -> None:
+    path = tmp_path / "g.toml"
+    path.write_text(E + f'[weights]\n"add(Scalar,Scalar)" = {written}\n')
+    assert next(p.weight for p in load_grammar(path).productions if p.id == "add(Scalar,Scalar)") == read
+
+
 @pytest.mark.parametrize(("text", "hint"), [
     ('version = "1"\nextends = "base"\n', "hint: version takes an integer, written without quotes: version = 1"),
     ('version = 1.0\nextends = "base"\n', "hint: version takes an integer, e.g. version = 1"),
     ('version = 2\nextends = "base"\n', "hint: write version = 1 (or leave it out); a file that a newer mlevolve "
                                          "wrote needs that mlevolve"),
+    (E + '[weights]\n"add(Scalar,Scalar)" = 5e-400\n', 'hint: write "add(Scalar,Scalar)" = 0 if 0 is meant, else a '
+     "number from 5e-324 up"),
     (E + '[restrict.learner]\nscale = 0\n', "hint: 0 would make every production it does not keep unreachable"),
     (E + '[restrict.learner]\nscale = -1\n', "hint: a scale multiplies the weights of the productions it does not "
                                               "keep: below 1 narrows"),

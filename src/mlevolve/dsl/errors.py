@@ -69,11 +69,21 @@ class _Overflowed(float):
     written: str
 
 
+class _Underflowed(float):
+    """A TOML float too close to 0 for a float (``5e-400`` read as 0.0) that keeps its text as written: a
+    setting written nonzero is not read as 0 silently (a weight of 0 drops its production)."""
+
+    written: str
+
+
 def _float_as_written(text: str) -> float:
-    """``tomllib``'s ``parse_float``: ``text`` as a float; one past a float's range keeps its text (_Overflowed)."""
+    """``tomllib``'s ``parse_float``: ``text`` as a float; one past a float's range (_Overflowed) or below its
+    smallest nonzero value, 5e-324, though written with a nonzero digit (_Underflowed), keeps its text."""
     value = float(text)
-    if math.isinf(value) and "inf" not in text:
-        value = _Overflowed(value)
+    kind = _Overflowed if math.isinf(value) and "inf" not in text else \
+        _Underflowed if value == 0 and any(c in "123456789" for c in text.lower().partition("e")[0]) else None
+    if kind is not None:
+        value = kind(value)
         value.written = text
     return value
 
@@ -81,7 +91,15 @@ def _float_as_written(text: str) -> float:
 def _is_number(value: object) -> bool:
     """A finite int or float: TOML's true is no number, and its nan and inf are no setting's value (a weight,
     a margin, a bound of nan compares false with everything and is silently ignored or fails far from here)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            and not isinstance(value, _Underflowed))
+
+
+def _underflowed(value: object) -> str | None:
+    """The text of ``value`` (or of its first element) where it is a nonzero number a float reads as 0."""
+    if isinstance(value, list):
+        return next(filter(None, map(_underflowed, value)), None)
+    return value.written if isinstance(value, _Underflowed) else None
 
 
 def _non_finite(value: object) -> bool:
@@ -118,7 +136,7 @@ def toml_text(value: object, width: int = 60) -> str:
     elif isinstance(value, dict):
         text = "{" + ", ".join(f"{k} = {toml_text(v, width)}" for k, v in value.items()) + "}"
     else:  # a number (inf, nan as TOML writes them; 1e400 as written, not the inf it was read as), a date
-        text = value.written if isinstance(value, _Overflowed) else str(value)
+        text = value.written if isinstance(value, _Overflowed | _Underflowed) else str(value)
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
@@ -144,6 +162,10 @@ def toml_value(value: object, kind: str, name: str, key: str, error: Callable[[s
     if kind in ("number", "numbers") and _non_finite(value):
         raise error(f"{name} must be {noun or what}, finite, got {toml_text(value)}",
                     f"{key} takes {what}: nan and inf are none" + (f", e.g. {key} = {example}" if example else ""))
+    if kind in ("number", "numbers") and (tiny := _underflowed(value)) is not None:
+        raise error(f"{name} must be {noun or what} a float holds, got {toml_text(value)}: {tiny} is below the "
+                    "smallest float, 5e-324, and would read as 0",
+                    f"write {key} = 0 if 0 is meant, else a number from 5e-324 up")
     if unquoted is not None and test(unquoted):
         hint = f"{key} takes {what}, written without quotes: {key} = {written}"
     else:

@@ -51,6 +51,7 @@ class GrammarError(MlevError):
         super().__init__(message, span, hint or "a grammar file is TOML as docs/meta.md describes; "
                          "`mlevolve grammar show` lists the base grammar", file)
         self.place = place
+        self.production: Production | None = None  # a weight's error: whose (its place is the file's to find)
         self.extended_by: tuple[str, ...] = ()
         self._own = message  # the message without the chain
 
@@ -270,8 +271,8 @@ class GrammarSpec:
                     raise GrammarError(f"production {p} names unknown type {t!r}",
                                        hint=f"known types: {', '.join(self.types)}", place=_written(p, "sig"))
             if not (p.weight >= 0 and math.isfinite(p.weight)):
-                raise GrammarError(f"production {p} has a bad weight {p.weight!r}",
-                                   hint="weights are finite and >= 0", place=_written(p, "weight"))
+                raise _weight_error(GrammarError(f"production {p} has a bad weight {p.weight!r}",
+                                                 hint="weights are finite and >= 0", place=_written(p, "weight")), p)
             if (p.op, p.args) in seen:
                 raise GrammarError(f"production {p} is defined twice",
                                    hint="each op may have one result type per argument types", place=_written(p, "sig"))
@@ -295,9 +296,10 @@ class GrammarSpec:
         if not math.isfinite(sum(p.weight * max(1, len(p.args)) for p in self.productions) + self.variable_weight
                              + sum(lit.weight for lit in self.literals.values())):
             heaviest = max(self.productions, key=lambda p: p.weight)
-            raise GrammarError(f"the weights add up to more than a float holds (production {heaviest} has weight "
-                               f"{heaviest.weight!r})", hint="weights are relative: divide them all by the same "
-                               "number", place=_written(heaviest, "weight"))
+            raise _weight_error(GrammarError(
+                f"the weights add up to more than a float holds (production {heaviest} has weight "
+                f"{heaviest.weight!r})", hint="weights are relative: divide them all by the same number",
+                place=_written(heaviest, "weight")), heaviest)
         used = {t for p in self.productions for t in (*p.args, p.result)}
         for t in self.types:
             if t in used and math.isinf(self.min_depth[t]):
@@ -418,8 +420,13 @@ class GrammarSpec:
             raise
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:  # e.g. `op = 3`
             raise GrammarError(_malformed(at, err), hint=_LAYOUT, place=at) from None
-        return cls(types, tuple(productions), literals, variable_weight, name, operators=operators, floor=floor,
-                   focus=tuple(focus.values()))
+        try:
+            return cls(types, tuple(productions), literals, variable_weight, name, operators=operators, floor=floor,
+                       focus=tuple(focus.values()))
+        except GrammarError as err:  # a production's weight, where this file writes it: [weights] before [op.NAME]
+            if err.production is not None and err.production.id in overrides:
+                err.place = ("weights", err.production.id, None)
+            raise
 
     def to_toml(self, parent: GrammarSpec | None = None, extends: str = "base", header: str = "") -> str:
         """This grammar as a file that ``extends`` ``parent`` (default: the base grammar): the weights
@@ -653,6 +660,14 @@ def _located(table: str, index: int, make: Callable[..., _T], *args: Any) -> _T:
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
         raise GrammarError(_malformed((table, None, index), err), hint=_LAYOUT, place=(table, None, index)) from None
+
+
+def _weight_error(err: GrammarError, p: Production) -> GrammarError:
+    """``err``, of production ``p``'s weight: :meth:`GrammarSpec.from_dict` places it at the ``[weights]`` entry
+    where the file overrides ``p``'s weight, else at ``p``'s ``[op.NAME]`` or rule (its ``weight``, else its
+    header)."""
+    err.production = p
+    return err
 
 
 def _written(p: Production, key: str) -> Place:

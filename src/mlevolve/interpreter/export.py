@@ -178,9 +178,10 @@ def _closure(roots: list[str]) -> list[str]:
 
 
 def _imports(nodes: list[ast.ImportFrom | ast.Import], used: set[str]) -> str:
-    """The import lines binding a name in ``used`` (and argparse, json, os and sys, which ``main`` uses), as
+    """The import lines binding a name in ``used`` (and argparse, json, os, signal and sys, which ``main`` and the
+    stop handler use), as
     isort writes them: the standard library, then the others; ``import x`` before ``from m import a, b``."""
-    plain: set[str] = {"import argparse", "import json", "import os", "import sys"}
+    plain: set[str] = {"import argparse", "import json", "import os", "import signal", "import sys"}
     names: dict[str, set[str]] = {}
     for node in nodes:
         for alias in node.names:
@@ -262,9 +263,13 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
         f"{_RULE} the data (mlevolve/interpreter/standalone: {data_from})\n" + data_text,
         f"{_RULE} the training loop (mlevolve/interpreter/standalone: {loop_from})\n" + loop_text,
         f"{_RULE} main\n" + main,
-        'if __name__ == "__main__":\n    try:\n        main()\n'
-        '    except KeyboardInterrupt:  # Ctrl-C: one line and status 130, as mlevolve ends\n'
-        '        raise SystemExit(print(f"{sys.argv[0]}: interrupted", file=sys.stderr) or 130) from None',
+        'if __name__ == "__main__":\n'
+        '    stop = [signal.SIGINT]  # Ctrl-C, or SIGTERM (as `kill` sends): as mlevolve, one line, 128 + its number\n'
+        '    signal.signal(signal.SIGTERM, lambda n, f: stop.insert(0, n) or signal.default_int_handler(n, f))\n'
+        '    try:\n        main()\n'
+        '    except KeyboardInterrupt:\n'
+        '        word = "interrupted" if stop[0] == signal.SIGINT else "stopped by SIGTERM"\n'
+        '        raise SystemExit(print(f"{sys.argv[0]}: {word}", file=sys.stderr) or 128 + stop[0]) from None',
     ]
     gap = "\n" * (2 if dim else 3)  # after the imports, as isort puts them: two blank lines before a definition
     return head + gap + "\n\n\n".join(parts) + "\n"

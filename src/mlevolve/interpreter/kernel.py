@@ -43,6 +43,8 @@ from typing import Any
 import numba
 import numpy as np
 
+import mlevolve.interpreter.compiling  # noqa: F401  (one stderr line when a kernel compiles, not when its cache loads)
+
 # Opcodes: the numbering of :data:`opcodes.OPCODES` (the test holds the two to each other).
 ADD, SUB, MUL, DIV, MIN, MAX = 0, 1, 2, 3, 4, 5
 NEG, ABS, RECIPROCAL, EXP, LOG, SQRT, SQUARE, SIN, COS, TANH, SIGMOID, RELU, HEAVISIDE, SIGN = range(6, 20)

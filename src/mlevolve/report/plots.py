@@ -91,7 +91,7 @@ def operators(stats: Sequence[OperatorStat]) -> str:
     fig, ax = _figure(3.2)
     names = [s.operator for s in stats]
     bars = ax.bar(names, [100 * s.rate for s in stats], color="#4c72b0")
-    ax.bar_label(bars, labels=[f"{s.improved}/{s.children}" for s in stats], fontsize=8)
+    ax.bar_label(bars, labels=[f"{s.improved:,}/{s.children:,}" for s in stats], fontsize=8)
     ax.set_ylabel("children that improved (%)")
     ax.set_ylim(0, max([100 * s.rate for s in stats] + [1]) * 1.2)
     return png(fig)

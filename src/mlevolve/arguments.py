@@ -1,0 +1,159 @@
+"""The type check of every public API parameter, read from its annotation: one rule, not per-parameter code.
+
+:func:`typed` wraps a function of :mod:`mlevolve.api`; each call's arguments are checked against the
+function's type hints (``typing.get_type_hints``, resolved once, on the first call) before its body runs, so
+``hurdle="no"`` (a truthy string), ``task=4`` or ``evolve=[1]`` end in one :class:`SettingError` naming the
+parameter, what it takes and a hint, not in an ``AttributeError`` deep inside or a setting silently taken.
+The annotations are the table: ``bool`` takes a bool only, ``int`` an int (not a bool), ``float`` an int or
+float, ``str`` a str, ``Path`` any ``os.PathLike``, ``Sequence[str]`` a list or tuple of str (not a str, whose
+characters would be the items), ``Mapping``/``Callable``/a class by ``isinstance``, ``Literal`` by the type of
+its values (the function's own check names the closest value), a union by any member; ``Any`` takes all.
+The values of the :data:`NAMES` parameters (a choice's name) lose surrounding whitespace, as the command line's
+values do.  Ranges stay with each function (``api._at_least``): this checks types only.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import types
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, ParamSpec, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from mlevolve.dsl.errors import SettingError
+from mlevolve.messages import NOT_A_NUMBER, NOT_AN_INTEGER, NOT_OF_TYPE
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Parameters whose str value names one of a few choices (an algorithm, a start, a sampling method): " random " is
+# "random", as the command line reads its values (a task spec or a path is taken as written, by both).
+NAMES = frozenset({"algorithm", "init", "method"})
+# A value to show in the hint of a parameter whose default is None or none (else the default is shown).
+EXAMPLES = {"program": "'examples/quartic.mlev'", "path": "'examples/quartic.mlev'", "task": "'koza_quartic'",
+            "db": "'runs/quartic.db'", "baseline": "'runs/random.db'", "output": "'report.html'",
+            "config": "'meta.toml'", "key": "'3fa2c1'", "grammar": "load_grammar('my.grammar.toml')",
+            "text": "'algorithm a ...'", "file": "'a.mlev'", "script": "'train.py'", "name": "'quartic'",
+            "json_log": "'run.jsonl'", "dask": "'local:4'", "type_": "'Tensor'", "env": "{'x': 'Tensor'}"}
+_SEQUENCES = (Sequence, list, tuple)
+_MAPPINGS = (Mapping, dict)
+
+
+def accepts(hint: Any, value: object) -> bool:
+    """Whether ``value`` is of type ``hint`` (a resolved annotation), by the rules of the module docstring."""
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any or hint is object:
+        return True
+    if origin in (Union, types.UnionType):
+        return any(accepts(h, value) for h in args)
+    if origin is Literal:
+        return any(type(value) is type(v) for v in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(hint, type) and issubclass(hint, os.PathLike):  # Path: any path object
+        return isinstance(value, os.PathLike)
+    if origin in _SEQUENCES:  # a str is a Sequence[str] to Python, but its characters are no names
+        if not isinstance(value, list | tuple):
+            return False
+        if origin is tuple and args and args[-1] is not Ellipsis:  # tuple[A, B]: one of each, in order
+            return len(args) == len(value) and all(accepts(h, v) for h, v in zip(args, value, strict=True))
+        return all(accepts(args[0] if args else Any, v) for v in value)
+    if origin in _MAPPINGS:
+        key, val = args if len(args) == 2 else (Any, Any)
+        return isinstance(value, Mapping) and all(accepts(key, k) and accepts(val, v) for k, v in value.items())
+    if origin is Callable or hint is Callable:
+        return callable(value)
+    if origin is not None:
+        return isinstance(value, origin)
+    return isinstance(hint, type) and isinstance(value, hint)
+
+
+def describe(hint: Any) -> str:
+    """What ``hint`` takes, in words: ``a str or None``, ``a list of str``, ``True or False``."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, types.UnionType):
+        parts = list(dict.fromkeys(part for h in args for part in describe(h).split(" or ")))
+        return ", ".join(parts[:-1]) + " or " + parts[-1] if len(parts) > 1 else parts[0]
+    if origin is Literal:
+        return "one of " + ", ".join(repr(v) for v in args)
+    if hint is type(None):
+        return "None"
+    if hint is bool:
+        return "True or False"
+    if hint is float:
+        return "an int or float"
+    if origin in _SEQUENCES:
+        return f"a list of {describe(args[0]).removeprefix('a ').removeprefix('an ')}" if args else "a list"
+    if origin in _MAPPINGS:
+        return "a dict"  # its items' types: in the hint's example
+    if origin is Callable or hint is Callable:
+        return "a function"
+    name = getattr(hint, "__name__", str(hint))
+    return ("an " if name[:1].lower() in "aeiou" else "a ") + name
+
+
+def _example(name: str, hint: Any, default: object) -> str:
+    """A value of ``hint`` to show in a hint: the parameter's default where it has one that is not None, else
+    :data:`EXAMPLES`' or one of its type."""
+    if default is not inspect.Parameter.empty and default is not None:
+        return repr(list(default) if isinstance(default, tuple) else default)
+    if name in EXAMPLES:
+        return EXAMPLES[name]
+    options = [h for h in get_args(hint) if h is not type(None)] or [hint]
+    first = options[0]
+    if get_origin(first) is Literal:
+        return repr(get_args(first)[0])
+    examples = {bool: "True", str: "'name'", int: "3", float: "2.5"}
+    if first in examples:
+        return examples[first]
+    if isinstance(first, type) and issubclass(first, os.PathLike):
+        return "'file'"
+    return "..."
+
+
+def type_error(name: str, hint: Any, value: object, default: object = inspect.Parameter.empty) -> SettingError:
+    """The :class:`SettingError` of parameter ``name`` given ``value``, which is not of type ``hint`` (an int or
+    a float, None allowed or not, in the words of :func:`~mlevolve.dsl.errors.check_types`)."""
+    plain = [h for h in get_args(hint) if h is not type(None)] if get_origin(hint) in (Union, types.UnionType) else []
+    hint = plain[0] if len(plain) == 1 and plain[0] in (int, float) else hint
+    if hint is int:
+        return SettingError(*NOT_AN_INTEGER.setting(name), got=repr(value), example=3)
+    if hint is float:
+        return SettingError(*NOT_A_NUMBER.setting(name), got=repr(value), example=2.5)
+    return SettingError(*NOT_OF_TYPE.setting(name), got=repr(value)[:60], expected=describe(hint),
+                        example=_example(name, hint, default))
+
+
+def typed(func: Callable[P, R]) -> Callable[P, R]:
+    """``func`` with every argument checked against its annotation (:func:`accepts`) and the :data:`NAMES`
+    stripped; a mismatch raises :func:`type_error`'s :class:`SettingError` before ``func`` runs.  The
+    signature is ``func``'s (``inspect.signature`` follows ``__wrapped__``: the CLI reads defaults there)."""
+    signature = inspect.signature(func)
+    hints: dict[str, Any] = {}
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not hints:  # resolved on the first call: the module's names (its forward references) exist by then
+            hints.update(get_type_hints(func), _resolved=True)
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError:  # a missing or unknown argument: Python's own TypeError, as for any function
+            return func(*args, **kwargs)
+        for name, value in bound.arguments.items():
+            hint = hints.get(name, Any)
+            if signature.parameters[name].kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                continue
+            if not accepts(hint, value):
+                raise type_error(name, hint, value, signature.parameters[name].default)
+            if name in NAMES and isinstance(value, str):
+                bound.arguments[name] = value.strip()
+        return func(*bound.args, **bound.kwargs)
+
+    return wrapper

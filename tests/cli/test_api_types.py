@@ -1,0 +1,120 @@
+"""Every public API parameter is type-checked from its annotation (mlevolve.arguments), before the body runs."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mlevolve import api
+from mlevolve.arguments import accepts
+from mlevolve.dsl.errors import SettingError
+from mlevolve.dsl.printer import format_expr
+
+ROOT = Path(__file__).resolve().parents[2]
+QUARTIC = str(ROOT / "examples" / "quartic.mlev")
+TYPED = [f for f in vars(api).values() if inspect.isfunction(f) and hasattr(f, "__wrapped__")]
+
+
+def test_every_documented_api_function_is_typed() -> None:
+    text = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
+    named = set(re.findall(r"mlevolve\.(?:api\.)?([a-z_]+)\(", text)) | set(api.__dict__.get("__all__", ()))
+    import mlevolve
+
+    named |= {n for n in mlevolve.__all__ if inspect.isfunction(getattr(mlevolve, n, None))
+              and getattr(mlevolve, n).__module__ == "mlevolve.api"}
+    functions = {n for n in named if inspect.isfunction(getattr(api, n, None))}
+    assert functions and {n for n in functions if not hasattr(getattr(api, n), "__wrapped__")} == set()
+
+
+@pytest.mark.parametrize("function", TYPED, ids=lambda f: f.__name__)
+def test_each_default_has_its_parameters_type(function: Any) -> None:
+    hints = typing.get_type_hints(function)
+    for name, p in inspect.signature(function).parameters.items():
+        if p.default is not inspect.Parameter.empty:
+            assert accepts(hints[name], p.default), (function.__name__, name)
+
+
+@pytest.mark.parametrize("function", [f for f in TYPED if inspect.signature(f).parameters], ids=lambda f: f.__name__)
+def test_an_object_for_every_argument_names_the_first_parameter(function: Any) -> None:
+    params = inspect.signature(function).parameters
+    required = {n: object() for n, p in params.items() if p.default is inspect.Parameter.empty}
+    first = next(iter(params))
+    with pytest.raises(SettingError) as caught:
+        function(**(required or {first: object()}))
+    assert caught.value.message.startswith(f"{first} must be "), caught.value.message
+    assert caught.value.hint and caught.value.hint.startswith("pass ")
+
+
+@pytest.mark.parametrize(("call", "message", "hint"), [
+    (lambda: api.evolve(QUARTIC, hurdle="no"), "hurdle must be True or False, got 'no'",
+     "pass True or False, e.g. hurdle=True"),  # a truthy string was stored as hurdle on
+    (lambda: api.evolve(QUARTIC, hurdle=0), "hurdle must be True or False, got 0",
+     "pass True or False, e.g. hurdle=True"),
+    (lambda: api.evolve(QUARTIC, task=4), "task must be a str or None, got 4",  # was an AttributeError
+     "pass a str or None, e.g. task='koza_quartic'"),
+    (lambda: api.evolve(QUARTIC, [1]), "evolve must be a list of str, got [1]",  # was a TypeError
+     "pass a list of str, e.g. evolve=['all']"),
+    (lambda: api.evolve(QUARTIC, "f"), "evolve must be a list of str, got 'f'",  # its characters were the names
+     "pass a list of str, e.g. evolve=['all']"),
+    (lambda: api.evolve(QUARTIC, fit="yes"), "fit must be True, False or None, got 'yes'",
+     "pass True, False or None, e.g. fit=True"),
+    (lambda: api.evolve(QUARTIC, db=3), "db must be a str, a Path or None, got 3",
+     "pass a str, a Path or None, e.g. db='runs/quartic.db'"),
+    (lambda: api.evolve(QUARTIC, diversity={"islands": 2}), "diversity must be a DiversityConfig or None, got "
+     "{'islands': 2}", "pass a DiversityConfig or None, e.g. diversity=..."),
+    (lambda: api.run(3), "program must be a Program, a str or a Path, got 3",  # was a TypeError
+     "pass a Program, a str or a Path, e.g. program='examples/quartic.mlev'"),
+    (lambda: api.run(QUARTIC, timeout=1), None, None),  # an unknown keyword: Python's TypeError, as any function's
+    (lambda: api.sample("Tensor", env=["x"]), "env must be a dict or None, got ['x']",
+     "pass a dict or None, e.g. env={'x': 'Tensor'}"),
+    (lambda: api.sample("Tensor", method=3), "method must be one of 'grow', 'full', 'ramped', got 3", None),
+    (lambda: api.evolve(QUARTIC, memory_limit="2"), "memory_limit must be an int or float, got '2'",
+     "pass a number (not a bool or string), e.g. memory_limit=2.5"),
+    (lambda: api.report("a.db", "a.html", top=True), "top must be an int, got True", None),
+    (lambda: api.check("algorithm a\n", whole="no"), "whole must be True or False, got 'no'", None),
+])
+def test_a_wrong_type_is_one_setting_error(call: Any, message: str | None, hint: str | None) -> None:
+    if message is None:
+        with pytest.raises(TypeError, match="unexpected keyword argument 'timeout'"):
+            call()
+        return
+    with pytest.raises(SettingError) as caught:
+        call()
+    assert caught.value.message == message
+    if hint is not None:
+        assert caught.value.hint == hint
+
+
+def test_names_lose_the_space_around_them() -> None:
+    def drawn(method: str) -> list[str]:
+        return [format_expr(e) for e in api.sample("Tensor", n=4, seed=3, method=method, env={"x": "Tensor"})]
+
+    assert drawn(" grow\t") == drawn("grow") != drawn("full")
+
+
+def test_the_names_stripped_are_the_flags_with_choices() -> None:
+    from mlevolve.arguments import NAMES
+    from mlevolve.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    chosen = {a.dest for p in commands.values() for a in p._actions
+              if a.choices and a.option_strings and a.type is not None}
+    assert chosen == NAMES
+
+
+@given(st.one_of(st.text(max_size=5), st.integers(), st.floats(allow_nan=False), st.booleans(), st.none(),
+                 st.lists(st.integers(), max_size=3)))
+def test_accepts_is_isinstance_for_the_plain_types(value: object) -> None:
+    assert accepts(bool, value) == isinstance(value, bool)
+    assert accepts(int, value) == (isinstance(value, int) and not isinstance(value, bool))
+    assert accepts(float, value) == (isinstance(value, int | float) and not isinstance(value, bool))
+    assert accepts(str | None, value) == (isinstance(value, str) or value is None)
+    assert accepts(typing.Sequence[str], value) == (isinstance(value, list) and not value)
