@@ -61,7 +61,7 @@ class Progress:
             self.bar.update(1)
         elif engine.seq % self.every == 0 or engine.seq == self.total:
             status = "  ".join(f"{k} {v}" for k, v in self._status(engine).items())
-            print(f"[{engine.seq:>6}/{self.total}] {status}  ({time.perf_counter() - self.started:.1f} s)",
+            print(f"[{engine.seq:>6,}/{self.total:,}] {status}  ({time.perf_counter() - self.started:.1f} s)",
                   file=self.stream, flush=True)
 
     def close(self) -> None:
