@@ -355,8 +355,8 @@ class MetaRun:
         (:meth:`hold`).  A champion other than the base grammar whose mean paired gain over *every* pair
         it has run on is no longer ``race_margin`` standard errors above 0 is deposed before the race:
         the base grammar is champion again, and the best of the draw that is neither it nor the deposed
-        champion races it as a first challenger does; if the base grammar is not in this draw it is run
-        on the draw's pairs and ranked with it (first while champion, so kept as an elite).
+        champion races it as a first challenger does; if the base grammar keeps the crown and is not in
+        this draw, it is run on the draw's pairs and ranked first with it (so kept as an elite).
         :attr:`last_race` then also holds ``hold``: the check (``champion``, its inner runs' digest,
         ``pairs``, ``gain``, ``se``, ``deposed``), or None when the base grammar was champion."""
         m = self.config.meta
