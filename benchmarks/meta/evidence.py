@@ -179,18 +179,24 @@ def snapshot_trend(snap_rows: list[dict[str, Any]], base_rows: list[dict[str, An
             for g in range(len(digests))]
     auc = [[statistics.fmean([r["auc"] for r in snap_rows if r["snapshot"] == g and r["task"] == t])
             for t in cfg.test] for g in range(len(digests))]
+    seeds = sorted({seed for _, seed in base})
+    per_seed = [[statistics.fmean([r["auc"] - base[r["task"], s] for r in snap_rows
+                                   if r["snapshot"] == g and r["seed"] == s]) for s in seeds]
+                for g in range(len(digests))]
     return {"mean_auc_by_generation": [statistics.fmean(v) for v in auc], "per_task": auc,
             "mean_gain_by_generation": [statistics.fmean(v) for v in gain], "gain_per_task": gain,
-            "snapshot_digests": digests, **trend_tests(gain, digests)}
+            "gain_per_seed": per_seed, "snapshot_digests": digests, **trend_tests(gain, digests, per_seed)}
 
 
-def trend_tests(gain: list[list[float]], keys: list[Any]) -> dict[str, Any]:
+def trend_tests(gain: list[list[float]], keys: list[Any], per_seed: list[list[float]] | None = None) -> dict[str, Any]:
     """The trend tests over snapshots' per-task gains ``gain`` (one list per meta-generation): Kendall's
     tau, one-sided, over the *distinct* snapshots (consecutive meta-generations with equal ``keys``, the
     same generator, counted once: :func:`mlevolve.meta.stats.distinct_trend`), of their mean gains
     (``kendall_tau_means``, ``p_means``: the test stated) and of their per-task gains; the first
     meta-generation of each run of repeats (``distinct_generations``); and the same two taus over every
-    meta-generation, repeats counted as ties (``every_generation``, the rule before stop 30)."""
+    meta-generation, repeats counted as ties (``every_generation``, the rule before stop 30).  With each
+    meta-generation's mean gain per seed (``per_seed``, seeds in one order), also the second statistic,
+    not the test stated: :func:`last_vs_first`."""
     means = [[statistics.fmean(v)] for v in gain]
     tau, p = stats.distinct_trend(means, keys) if gain else (0.0, 1.0)
     tau_tasks, p_tasks = stats.distinct_trend(gain, keys) if gain else (0.0, 1.0)
@@ -199,7 +205,21 @@ def trend_tests(gain: list[list[float]], keys: list[Any]) -> dict[str, Any]:
     return {"distinct_generations": stats.run_starts(keys), "kendall_tau_means": tau, "p_means": p,
             "kendall_tau_per_task_values": tau_tasks, "p_per_task_values": p_tasks,
             "every_generation": {"kendall_tau_means": every[0], "p_means": every[1],
-                                 "kendall_tau_per_task_values": every_tasks[0], "p_per_task_values": every_tasks[1]}}
+                                 "kendall_tau_per_task_values": every_tasks[0], "p_per_task_values": every_tasks[1]},
+            **({"last_vs_first": last_vs_first(per_seed, keys)} if per_seed else {})}
+
+
+def last_vs_first(per_seed: list[list[float]], keys: list[Any]) -> dict[str, Any]:
+    """The last distinct snapshot against the first (:func:`mlevolve.meta.stats.run_starts` of ``keys``),
+    paired over seeds: ``per_seed`` holds each meta-generation's mean gain over the meta-test tasks per
+    seed; the result has the two meta-generations (``first``, ``last``), the ``seeds``, the mean
+    difference last - first (``difference``) and the one-sided Wilcoxon signed-rank p that it is above 0
+    (``p``; 1.0 with one distinct snapshot)."""
+    starts = stats.run_starts(keys)
+    first, last = per_seed[starts[0]], per_seed[starts[-1]]
+    differences = [b - a for a, b in zip(first, last, strict=True)]
+    return {"first": starts[0], "last": starts[-1], "seeds": len(differences),
+            "difference": statistics.fmean(differences), "p": stats.signed_rank_greater(differences)}
 
 
 def snapshot_keys(snapshots: dict[str, Any], history: list[dict[str, Any]] | None = None) -> list[Any]:
@@ -223,7 +243,10 @@ def trend_line(s: dict[str, Any]) -> str:
             f"{s['kendall_tau_means']:.2f} (one-sided p {s['p_means']:.3g}); over their per-task gains "
             f"{s['kendall_tau_per_task_values']:.2f} (p {s['p_per_task_values']:.3g}).  Counting every "
             f"meta-generation, repeats as ties: {every['kendall_tau_means']:.2f} (p {every['p_means']:.3g}); "
-            f"per task {every['kendall_tau_per_task_values']:.2f} (p {every['p_per_task_values']:.3g}).")
+            f"per task {every['kendall_tau_per_task_values']:.2f} (p {every['p_per_task_values']:.3g})."
+            + (f"  Second statistic (not the test): the last distinct snapshot (meta-generation {lf['last']}) "
+               f"against the first ({lf['first']}), paired over {lf['seeds']} seeds, {lf['difference']:+.4f} "
+               f"(one-sided Wilcoxon signed-rank p {lf['p']:.3g})." if (lf := s.get("last_vs_first")) else ""))
 
 
 def host(r: dict[str, Any]) -> str:
@@ -261,9 +284,9 @@ def trend_plot(result: dict[str, Any], out: Path) -> None:
     ax.plot(gens, s["mean_gain_by_generation"], "d-", lw=2, color="black", label="mean")
     ax.axhline(0.0, color="grey", lw=0.8)
     ax.set_xticks(gens)
-    ax.set(title=f"snapshots on meta-test: Kendall tau {s['kendall_tau_means']:.2f} (p {s['p_means']:.2g}) over "
-                 f"{len(s['distinct_generations'])} distinct",
-           xlabel="meta-generation", ylabel="AUC gain over base (paired)")
+    ax.set_title(f"snapshots on meta-test: Kendall tau {s['kendall_tau_means']:.2f} (p {s['p_means']:.2g}) over "
+                 f"{len(s['distinct_generations'])} distinct", fontsize=9)  # 10 pt ran past a 6-inch figure
+    ax.set(xlabel="meta-generation", ylabel="AUC gain over base (paired)")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "trend.png", dpi=90)
@@ -311,7 +334,7 @@ def retrend(out: Path) -> list[str]:
         if not isinstance(s, dict) or "gain_per_task" not in s:
             raise MlevError(f"not {what}: its snapshots hold no gain_per_task", file=str(path), hint=f"give {what}")
         before = s.get("every_generation", s)
-        tests = trend_tests(s["gain_per_task"], snapshot_keys(s, history))
+        tests = trend_tests(s["gain_per_task"], snapshot_keys(s, history), s.get("gain_per_seed"))
         lines.append(f"{path}: tau {before['kendall_tau_means']:.2f} (p {before['p_means']:.3g}) over every "
                      f"meta-generation -> {tests['kendall_tau_means']:.2f} (p {tests['p_means']:.3g}) over "
                      f"{len(tests['distinct_generations'])} distinct snapshots")

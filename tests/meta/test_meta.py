@@ -360,6 +360,16 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
               "[meta] race_margin must be 0 or more, got -0.5"),
              (good.replace("[meta]", "[meta]\nranking = \"race\"\nrace_margin = \"1\""),
               '[meta] race_margin must be a number, got "1"'),
+             (good.replace("[meta]", "[meta]\nrace_hold = true"), '[meta] race_hold is a setting of ranking = '
+              '"race"; this ranking is "generation": it would be ignored\nhint: add ranking = "race", or drop '
+              'race_hold'),
+             (good.replace("[meta]", "[meta]\nranking = \"race\"\nrace_hold = true"),
+              "[meta] race_hold needs race_margin above 0\nhint: a champion is held to race_margin standard errors "
+              "above the base grammar's 0: add race_margin = 1, or drop race_hold"),
+             (good.replace("[meta]", "[meta]\nranking = \"race\"\nrace_margin = 0\nrace_hold = true"),
+              "[meta] race_hold needs race_margin above 0"),
+             (good.replace("[meta]", "[meta]\nranking = \"race\"\nrace_margin = 1\nrace_hold = 1"),
+              "[meta] race_hold must be"),
              (good.replace("[meta]", "[meta]\nshrinkage = 2"), '[meta] shrinkage is a setting of ranking = "pooled" '
               'or "race"; this ranking is "generation": it would be ignored\nhint: add ranking = "race", or drop '
               'shrinkage')]
@@ -894,6 +904,88 @@ def test_with_a_margin_the_first_champion_must_beat_the_base_grammar_by_the_same
     assert run.last_race["pairs"] == 2 and run.last_race["difference"] == pytest.approx(0.25)
     assert run.last_race["se"] == pytest.approx(0.05) and run.champion is first  # 0.25 >= 1 * 0.05
     run.archive.close()
+
+
+def test_race_hold_deposes_a_champion_whose_gain_over_all_its_pairs_falls_within_the_margin(tmp_path: Path) -> None:
+    from mlevolve.meta.evolve import Scored, paired_se
+
+    base = load_grammar()
+    champ, steady, noisy = (vary.perturb_weights(base, random.Random(k), SCALAR) for k in (1, 2, 3))
+    auc = {champ: lambda seed: 0.7 if seed < 2 else 0.3,  # +0.2 on its first draw, -0.2 after: 0 over 4 pairs
+           steady: lambda seed: 0.55,  # +0.05 on every pair
+           noisy: lambda seed: 0.9 if seed % 2 else 0.2}  # +0.4 and -0.3 in turn: +0.05 on average, SE 0.175
+    for hold, challenger in ((False, steady), (True, steady), (True, noisy)):
+        run: Any = _meta_run(tmp_path / f"{hold}{id(challenger)}", ranking="race", shrinkage=4, race_pairs=4,
+                             race_margin=1.0, race_hold=hold)
+        by_digest = {run.effective(g).digest: f for g, f in auc.items()}
+        run.evaluate = lambda jobs, generation, by=by_digest: [_result(by.get(spec.digest, lambda s: 0.5)(seed))
+                                                               for spec, _, seed in jobs]
+
+        def draw(seeds: tuple[int, int], *gens: GrammarSpec) -> tuple[list[Scored], list[tuple[str, int]]]:
+            pairs = [("nguyen1", s) for s in seeds]
+            return [Scored(g, [_result(auc[g](s)) for _, s in pairs], [0.5, 0.5]) for g in gens], pairs
+
+        run.race(*draw((0, 1), champ), 0)  # +0.2 on both pairs, SE 0: crowned over the base grammar
+        assert run.champion is champ and run.last_race["displaced"]
+        assert run.last_race.get("hold", "absent") == (None if hold else "absent")  # the base grammar: no check
+        ranked, pairs = draw((2, 3), champ, challenger)  # the deposed champion first in the draw: it does not race
+        order = run.race(ranked, pairs, 1)
+        race = run.last_race
+        if not hold:  # the old rule: the challenger meets the champion over 4 shared pairs and loses on the margin
+            assert run.champion is champ and not race["displaced"] and "hold" not in race
+            assert race["difference"] == pytest.approx(0.05)  # -0.15 twice, +0.25 twice: SE 0.115
+            continue
+        assert race["hold"] == {"champion": run.effective(champ).digest, "pairs": 4, "gain": pytest.approx(0.0),
+                                "se": pytest.approx(paired_se([0.2, 0.2, -0.2, -0.2])), "deposed": True}
+        assert race["challenger"] == run.effective(challenger).digest  # it races the base grammar instead
+        assert race["pairs"] == 4 and race["difference"] == pytest.approx(0.05)  # the draw and the base's earlier
+        if challenger is steady:  # +0.05 on every pair: SE 0, crowned
+            assert race["se"] == 0.0 and race["displaced"] and run.champion is steady and order[0].spec is steady
+        else:  # +0.05 at 0.2 SE: the base grammar stays champion, first in the ranking
+            assert race["se"] == pytest.approx(0.35 * 2 / math.sqrt(3) / 2) and not race["displaced"]
+            assert run.champion is run.base and order[0].spec.digest == base.digest
+            run.race(*draw((4, 5), noisy), 2)
+            assert run.last_race["hold"] is None  # the base grammar is champion: nothing to hold
+        run.archive.close()
+
+
+def test_race_hold_keeps_a_champion_whose_gain_over_all_its_pairs_holds_the_bound(tmp_path: Path) -> None:
+    from mlevolve.meta.evolve import paired_se
+
+    base = load_grammar()
+    champ = vary.perturb_weights(base, random.Random(1), SCALAR)
+    gains = [0.375, -0.125]  # mean 0.125, SE 0.25: held at a margin of 0.5 standard errors, not above
+    se = paired_se(gains)
+    assert se is not None
+    for margin, deposed in ((0.125 / se * (1 - 1e-9), False), (0.125 / se * (1 + 1e-9), True)):
+        run: Any = _meta_run(tmp_path / str(deposed), ranking="race", race_margin=margin, race_hold=True)
+        run.evaluate = lambda jobs, generation: pytest.fail("every pair is known: nothing to run")
+        pairs = [("nguyen1", 0), ("nguyen1", 1)]
+        run.paired[champ.digest] = dict(zip(pairs, gains, strict=True))
+        check = run.hold(champ, [], pairs, 3)
+        assert check == {"champion": run.effective(champ).digest, "pairs": 2, "gain": pytest.approx(0.125),
+                         "se": pytest.approx(0.25), "deposed": deposed}, margin
+        run.archive.close()
+    run = _meta_run(tmp_path / "one", ranking="race", race_margin=1.0, race_hold=True)
+    run.paired[champ.digest] = {("nguyen1", 0): 0.3}  # type: ignore[attr-defined]
+    assert run.hold(champ, [], [("nguyen1", 0)], 1)["deposed"]  # type: ignore[attr-defined]  # one pair: no bound
+    run.archive.close()  # type: ignore[attr-defined]
+
+
+def test_a_race_meta_run_with_hold_records_each_check(tmp_path: Path) -> None:
+    history = _smoke_history(tmp_path, 'ranking = "race"\nrace_pairs = 3\nrace_margin = 0.5\nrace_hold = true')
+    base = load_grammar().digest
+    assert len(history) == 3 and history[0]["race"]["hold"] is None  # the base grammar is the first champion
+    for before, after in itertools.pairwise(history):
+        hold, race = after["race"]["hold"], after["race"]
+        assert (hold is None) == (before["digest"] == base)
+        if hold is not None:
+            assert hold["champion"] == before["digest"] and hold["pairs"] >= 2
+            assert hold["deposed"] == (not (hold["se"] is not None and hold["gain"] > 0
+                                            and hold["gain"] >= 0.5 * hold["se"]))
+            assert race["challenger"] != before["digest"]
+            if hold["deposed"]:  # the race was against the base grammar, which keeps the crown unless it loses
+                assert after["digest"] == (race["challenger"] if race["displaced"] else base)
 
 
 def test_a_pooled_meta_run_records_each_best_s_pooled_evidence(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlevolve.meta.stats import (
@@ -18,6 +18,7 @@ from mlevolve.meta.stats import (
     mann_whitney,
     normalised_auc,
     run_starts,
+    signed_rank_greater,
     snapped,
     trend,
     wilson,
@@ -230,6 +231,48 @@ def test_snapshot_trend_pairs_each_snapshot_with_the_base_grammar_on_the_same_ta
     held = evidence.snapshot_trend(snaps, base, cfg, ["d0", "d0", "d2"])  # no inner run is the same here, but the
     assert held["distinct_generations"] == [0, 2] and held["p_means"] == pytest.approx(0.5)  # digests say so
     assert held["every_generation"]["kendall_tau_means"] == pytest.approx(1.0)
+
+
+def test_signed_rank_greater_known_values() -> None:
+    assert signed_rank_greater([0.1, 0.2, 0.3, 0.4, 0.5]) == pytest.approx(1 / 32)  # every sign up: 1 of 2^5
+    assert signed_rank_greater([-0.1, -0.2, -0.3, -0.4, -0.5]) == pytest.approx(1.0)
+    # ranks 1..4 of |d|, the negative one ranked 1: W+ = 9, and P(W+ >= 9) = 2 / 16 (W+ = 9, 10)
+    assert signed_rank_greater([-0.1, 0.2, 0.3, 0.4]) == pytest.approx(2 / 16)
+    assert signed_rank_greater([0.0, 0.1, 0.2, 1e-17]) == pytest.approx(1 / 4)  # zeros, up to rounding, dropped
+    assert signed_rank_greater([0.0, -1e-18]) == 1.0  # nothing left: no evidence either way
+    noisy = [0.1 * s + 0.02 - 0.1 * s for s in range(1, 6)] + [0.6 - 0.02 - 0.6]  # |d| 0.02 up to rounding
+    assert len({abs(d) for d in noisy}) > 1 and signed_rank_greater(noisy) == signed_rank_greater([0.02] * 5 + [-0.02])
+    with pytest.raises(ValueError, match="differences must not be empty"):
+        signed_rank_greater([])
+
+
+@settings(deadline=None)  # SciPy's exact distribution: a few ms a call, longer on a loaded machine
+@given(st.lists(st.floats(-1.0, 1.0), min_size=1, max_size=12))
+def test_signed_rank_greater_is_a_probability_that_falls_when_every_difference_rises(d: list[float]) -> None:
+    p = signed_rank_greater(d)
+    assert 0.0 <= p <= 1.0
+    assert signed_rank_greater([x + 2.0 for x in d]) <= p + 1e-12  # all positive: the least p for its size
+
+
+def test_the_last_distinct_snapshot_is_paired_with_the_first_over_seeds() -> None:
+    from mlevolve.meta.config import load_config
+
+    evidence = _script("evidence")
+    cfg = load_config(ROOT / "benchmarks" / "meta" / "smoke.toml")  # one meta-test task: nguyen4
+    seeds = range(1, 7)
+    base = [{"task": "nguyen4", "seed": s, "auc": 0.1 * s} for s in seeds]
+    lift = {0: 0.0, 1: 0.05, 2: 0.05, 3: 0.02}  # meta-generations 1-2 one generator; the last rises on 5 seeds
+    snaps = [{"task": "nguyen4", "seed": s, "auc": 0.1 * s + lift[g] * (1 if s < 6 else -1), "snapshot": g}
+             for g in range(4) for s in seeds]
+    result = evidence.snapshot_trend(snaps, base, cfg, ["a", "b", "b", "c"])
+    assert result["gain_per_seed"][3] == pytest.approx([0.02] * 5 + [-0.02])
+    lf = result["last_vs_first"]
+    assert (lf["first"], lf["last"], lf["seeds"]) == (0, 3, 6) and lf["difference"] == pytest.approx(0.08 / 6)
+    assert lf["p"] == pytest.approx(signed_rank_greater([0.02] * 5 + [-0.02]))
+    assert "paired over 6 seeds, +0.0133 (one-sided Wilcoxon signed-rank p" in evidence.trend_line(result)
+    one = evidence.snapshot_trend(snaps[:12], base, cfg, ["a", "a"])
+    assert one["last_vs_first"] == {"first": 0, "last": 0, "seeds": 6, "difference": 0.0, "p": 1.0}
+    assert "last_vs_first" not in evidence.trend_tests([[0.1]], ["a"])  # files without per-seed gains: none
 
 
 def test_retrend_recomputes_committed_trends_over_distinct_snapshots_from_their_files(tmp_path: Path) -> None:

@@ -27,6 +27,8 @@
     race_pairs = 16                           # race: the most pairs a challenger and the champion share
     race_margin = 0                           # race: standard errors of the paired difference to displace by
                                               # (above 0: the first champion must beat the base grammar so)
+    race_hold = false                         # race, margin above 0: a champion whose gain over all its pairs
+                                              # is within race_margin SE of 0 is deposed for the base grammar
     [bounds]                                  # fitness lo/hi per task for the normalisation
     nguyen1 = [0.0, 1.0]                      # formula tasks default to [0, 1] (fitness: R^2)
 
@@ -82,6 +84,7 @@ class MetaSettings:
     shrinkage: int = 4  # pooled and race rankings: pairs of prior evidence at a gain of 0 (the base grammar's)
     race_pairs: int = 16  # race ranking: the most (task, seed) pairs a challenger and the champion are compared on
     race_margin: float = 0.0  # race ranking: standard errors of the paired difference a challenger must win by
+    race_hold: bool = False  # race ranking: the champion must hold race_margin over all its pairs at every race
 
 
 def _choices() -> dict[str, tuple[str, ...]]:
@@ -314,11 +317,15 @@ def load_config(path: str | Path) -> MetaConfig:
         raise at.error(f"[meta] tasks = {meta.tasks} but [split] train has {len(parts['train'])}", "meta", "tasks",
                        hint="sample at most as many training tasks per meta-generation as [split] train names")
     for key, rankings in (("shrinkage", ("pooled", "race")), ("race_pairs", ("race",)),
-                          ("race_margin", ("race",))):  # else never read
+                          ("race_margin", ("race",)), ("race_hold", ("race",))):  # else never read
         if key in data.get("meta", {}) and meta.ranking not in rankings:
             said = " or ".join(f'"{r}"' for r in rankings)
             raise at.error(f'[meta] {key} is a setting of ranking = {said}; this ranking is "{meta.ranking}": it '
                            "would be ignored", "meta", key, hint=f'add ranking = "{rankings[-1]}", or drop {key}')
+    if meta.race_hold and not meta.race_margin > 0:
+        raise at.error("[meta] race_hold needs race_margin above 0", "meta", "race_hold",
+                       hint="a champion is held to race_margin standard errors above the base grammar's 0: "
+                            "add race_margin = 1, or drop race_hold")
     if meta.ranking in ("pooled", "race") and meta.fitness != "paired":
         raise at.error(f'[meta] ranking = "{meta.ranking}" needs fitness = "paired"', "meta", "ranking",
                        hint="pooled gains are shrunk toward the base grammar's gain of 0, which only paired "

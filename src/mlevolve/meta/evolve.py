@@ -349,20 +349,29 @@ class MetaRun:
         every pair, so the first draw's best must win the same race against it (its own mean paired
         gain at least ``race_margin`` standard errors above 0, :func:`displaces`) to be crowned, and
         until a challenger does the base grammar stays champion (ranked first: the generation's best,
-        its snapshot and the one validated)."""
+        its snapshot and the one validated).
+
+        ``race_hold`` (with a margin above 0): the bound is held at every race, not only when crowned
+        (:meth:`hold`).  A champion other than the base grammar whose mean paired gain over *every* pair
+        it has run on is no longer ``race_margin`` standard errors above 0 is deposed before the race:
+        the base grammar is champion again, and the best of the draw that is neither it nor the deposed
+        champion races it as a first challenger does; if the base grammar keeps the crown and is not in
+        this draw, it is run on the draw's pairs and ranked first with it (so kept as an elite).
+        :attr:`last_race` then also holds ``hold``: the check (``champion``, its inner runs' digest,
+        ``pairs``, ``gain``, ``se``, ``deposed``), or None when the base grammar was champion."""
         m = self.config.meta
         if self.champion is None and m.race_margin > 0:  # the first champion must beat the base grammar by the bound
             self.champion = self.base
-        champion = self.champion
-        challenger = next((s for s in ranked if champion is None or s.spec.digest != champion.digest), None)
+        champion, hold, out = self.champion, None, None
+        if m.race_hold and champion is not None and champion.digest != self.base.digest:
+            hold = self.hold(champion, ranked, pairs, generation)
+            if hold["deposed"]:  # the base grammar retakes the crown; the deposed champion does not challenge it
+                out, champion = champion.digest, self.base
+        challenger = next((s for s in ranked if champion is None
+                           or s.spec.digest not in (champion.digest, out)), None)
         raced = {champion.digest, challenger.spec.digest} if champion is not None and challenger is not None else set()
         for s in ranked:
-            if s.spec.digest in raced and len(s.results) < len(pairs):  # halving stopped it: the rest of the draw
-                s.results += self.evaluate([(self.effective(s.spec), t, seed) for t, seed in pairs[len(s.results):]],
-                                           generation)
-            known = self.paired.setdefault(s.spec.digest, {})
-            for pair, gain in zip(pairs, s.gains, strict=False):  # results follow the pairs' order (halving)
-                known.setdefault(pair, gain)
+            self.note(s, pairs, generation, complete=s.spec.digest in raced)
         self.last_race = {}
         if champion is None or challenger is None:  # the first draw (its best), or nobody but the champion
             winner = champion or ranked[0].spec
@@ -378,8 +387,39 @@ class MetaRun:
             winner = challenger.spec if displaced else champion
             self.last_race = {"challenger": self.effective(challenger.spec).digest, "pairs": len(shared),
                               "difference": difference, "se": se, "displaced": displaced}
+        if m.race_hold:
+            self.last_race["hold"] = hold
+        if all(s.spec.digest != winner.digest for s in ranked):  # a deposed champion's heir outside the population
+            ranked = [*ranked, Scored(winner, self.evaluate([(self.effective(winner), t, seed) for t, seed in pairs],
+                                                            generation), self.baseline(pairs, generation))]
         self.champion = winner
         return sorted(ranked, key=lambda s: (s.spec.digest == winner.digest, self.raced(s.spec)), reverse=True)
+
+    def note(self, scored: Scored, pairs: Sequence[tuple[str, int]], generation: int, complete: bool) -> None:
+        """Record ``scored``'s paired gains on this draw's ``pairs`` for :meth:`race`, first running it on
+        the rest of them when ``complete`` and halving stopped it early."""
+        if complete and len(scored.results) < len(pairs):  # halving stopped it: the rest of the draw
+            scored.results += self.evaluate([(self.effective(scored.spec), t, seed)
+                                             for t, seed in pairs[len(scored.results):]], generation)
+        known = self.paired.setdefault(scored.spec.digest, {})
+        for pair, gain in zip(pairs, scored.gains, strict=False):  # results follow the pairs' order (halving)
+            known.setdefault(pair, gain)
+
+    def hold(self, champion: GrammarSpec, ranked: Sequence[Scored], pairs: Sequence[tuple[str, int]],
+             generation: int) -> dict[str, Any]:
+        """``[meta] race_hold``: run ``champion`` on those of this draw's ``pairs`` it lacks, then check that
+        its mean paired gain over every pair it has run on is still at least ``race_margin`` standard errors
+        above the base grammar's 0 (:func:`displaces`, the bound that crowned it).  The check: the
+        champion's inner runs' digest, the ``pairs``, mean ``gain``, its ``se`` and ``deposed`` (the bound
+        failed)."""
+        mine = next((s for s in ranked if s.spec.digest == champion.digest), None)
+        if mine is not None:
+            self.note(mine, pairs, generation, complete=True)
+        self.complete(champion, pairs, generation)  # no-op but for a champion outside the population
+        gains = list(self.paired[champion.digest].values())
+        gain, se = sum(gains) / len(gains), paired_se(gains)
+        return {"champion": self.effective(champion).digest, "pairs": len(gains), "gain": gain, "se": se,
+                "deposed": not displaces(gain, se, self.config.meta.race_margin)}
 
     def complete(self, spec: GrammarSpec, pairs: Sequence[tuple[str, int]], generation: int) -> None:
         """Run ``spec`` (and the base grammar, replayed when stored) on those of ``pairs`` it has no paired

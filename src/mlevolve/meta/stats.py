@@ -3,8 +3,9 @@
 Small, pure functions over plain sequences: effect size (Vargha–Delaney A12), a rank test
 (Mann–Whitney U) with Holm–Bonferroni correction, Wilson intervals for success rates, expected
 running time (ERT, Auger & Hansen), a Kendall-tau trend test across ordered snapshots (e.g.
-meta-generations; over distinct ones, a repeated snapshot counted once: :func:`distinct_trend`) and
-the normalised area under a best-so-far curve.  Values equal up to float rounding
+meta-generations; over distinct ones, a repeated snapshot counted once: :func:`distinct_trend`), a
+one-sided Wilcoxon signed-rank test of paired differences (:func:`signed_rank_greater`) and the
+normalised area under a best-so-far curve.  Values equal up to float rounding
 (``mlevolve.results.TIE_RTOL``, relative to 1: AUCs and their gains are at most 1) are ties in every
 rank statistic (:func:`snapped`).
 """
@@ -121,6 +122,20 @@ def distinct_trend(values_by_step: Sequence[Sequence[float]], keys: Sequence[Has
     if len(keys) != len(values_by_step):
         raise ValueError(f"need one key per step, got {len(keys)} keys for {len(values_by_step)} steps")
     return trend([values_by_step[i] for i in run_starts(keys)])
+
+
+def signed_rank_greater(differences: Sequence[float]) -> float:
+    """The one-sided Wilcoxon signed-rank p-value that paired ``differences`` (e.g. one generator's gain minus
+    another's, per seed) are centred above 0 (SciPy's: exact for small samples without ties, else the normal
+    approximation).  Differences equal to 0 up to float rounding (:func:`~mlevolve.results.tied`) carry no
+    sign and are dropped (Wilcoxon's rule), and the rest are ranked by magnitude with float-rounding ties
+    (:func:`snapped` on the absolute values: +0.02 and -0.02 computed as differences of unequal AUCs tie);
+    1.0 when none is left.  Raises :class:`ValueError` for no differences."""
+    signed = np.asarray([d for d in _sample(differences, "differences") if not tied(float(d), 0.0, scale=1.0)])
+    if signed.size == 0:
+        return 1.0
+    ranked = np.sign(signed) * snapped(np.abs(signed))[0]
+    return float(stats.wilcoxon(ranked, alternative="greater", method="auto").pvalue)
 
 
 def trend(values_by_step: Sequence[Sequence[float]]) -> tuple[float, float]:
