@@ -1,4 +1,5 @@
-"""The race's displacement rule at its boundary (found by qa35; meta/ is another helper's, so the fix is theirs).
+"""The race's displacement rule at its boundary (found by qa35; left as a known failure: a t-quantile rule would
+change the committed, pre-registered margin runs, so it waits for a config option and their reruns).
 
 Two shared pairs whose challenger-minus-champion gains are ``d`` and ``0``: their mean is ``d / 2`` and their
 standard error (:func:`paired_se`) ``stdev([d, 0]) / sqrt(2) = d / 2``, the same number; so with
@@ -17,7 +18,7 @@ from mlevolve.meta.evolve import displaces, paired_se
 
 
 @pytest.mark.xfail(strict=True, reason="meta.evolve.displaces takes difference >= margin * se: at t = 1 with two "
-                                       "pairs it always displaces (reported by qa35 to meta's owner)")
+                                       "pairs it always displaces (a z-bound, not a t-quantile)")
 @given(st.floats(min_value=1e-3, max_value=1.0))
 def test_one_gain_and_one_null_pair_do_not_pass_a_one_se_margin(d: float) -> None:
     assert not displaces(d / 2, paired_se([d, 0.0]), 1.0)

@@ -197,8 +197,10 @@ def displaces(difference: float, se: float | None, margin: float) -> bool:
     :func:`tied` with 0 (at the scale of an AUC, 1), and at least ``margin * se``.  A margin of 0 is
     the plain rule (higher and not tied); with a margin above 0, one pair (``se`` None: no spread to
     measure) never displaces, and pairs that all differ alike (``se`` 0) displace when the difference
-    is positive.  The margin is a one-sided z-bound: 1 displaces on a difference a champion no better
-    than the challenger would show by chance about 16% of the time, 2 about 2%."""
+    is positive.  The margin is a one-sided z-bound: over many pairs, 1 displaces on a difference a
+    champion no better than the challenger would show by chance about 16% of the time, 2 about 2%; over
+    n pairs the chance is Student's t with n - 1 degrees of freedom, heavier (2 pairs at 1 SE: 25%;
+    ``tests/meta/test_race_boundary.py`` holds the t-quantile rule as a known failure)."""
     if difference <= 0 or tied(difference, 0.0, scale=1.0):
         return False
     if margin == 0:
