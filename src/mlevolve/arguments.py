@@ -8,6 +8,7 @@ The annotations are the table: ``bool`` takes a bool only, ``int`` an int (not a
 float, ``str`` a str, ``Path`` any ``os.PathLike``, ``Sequence[str]`` a list or tuple of str (not a str, whose
 characters would be the items), ``Mapping``/``Callable``/a class by ``isinstance``, ``Literal`` by the type of
 its values (the function's own check names the closest value), a union by any member; ``Any`` takes all.
+A NumPy scalar (``np.int64(3)``, ``np.float32``, ``np.bool_``) is taken as its Python value first.
 The values of the :data:`NAMES` parameters (a choice's name) lose surrounding whitespace, as the command line's
 values do.  Ranges stay with each function (``api._at_least``): this checks types only.
 """
@@ -20,6 +21,8 @@ import os
 import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, ParamSpec, TypeVar, Union, get_args, get_origin, get_type_hints
+
+import numpy as np
 
 from mlevolve.dsl.errors import SettingError
 from mlevolve.messages import NOT_A_NUMBER, NOT_AN_INTEGER, NOT_OF_TYPE
@@ -150,6 +153,8 @@ def typed(func: Callable[P, R]) -> Callable[P, R]:
             hint = hints.get(name, Any)
             if signature.parameters[name].kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
                 continue
+            if isinstance(value, np.generic):  # a NumPy scalar (from an array, a grid search): its Python value
+                value = bound.arguments[name] = value.item()
             if not accepts(hint, value):
                 raise type_error(name, hint, value, signature.parameters[name].default)
             if name in NAMES and isinstance(value, str):

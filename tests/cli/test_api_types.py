@@ -118,3 +118,21 @@ def test_accepts_is_isinstance_for_the_plain_types(value: object) -> None:
     assert accepts(float, value) == (isinstance(value, int | float) and not isinstance(value, bool))
     assert accepts(str | None, value) == (isinstance(value, str) or value is None)
     assert accepts(typing.Sequence[str], value) == (isinstance(value, list) and not value)
+
+
+def test_numpy_scalars_are_taken_as_their_python_values(tmp_path: Path) -> None:
+    """A budget or seed read from an array (``np.int64``), a flag from ``np.bool_``: accepted as Python's own,
+    so what is stored (the archive's settings, as JSON) is a plain int or bool; a NumPy float where an int is
+    wanted is still refused."""
+    import sqlite3
+
+    import numpy as np
+
+    db = tmp_path / "np.db"
+    run = api.evolve(QUARTIC, ["f"], "koza_quartic", budget=np.int64(12), seed=np.int32(3), db=str(db),
+                     quiet=True, fit=np.bool_(False))
+    assert run["candidates"] == 12
+    meta = dict(sqlite3.connect(db).execute("SELECT key, value FROM meta WHERE key IN ('seed', 'fit')"))
+    assert meta == {"seed": "3", "fit": "false"}
+    with pytest.raises(SettingError, match=r"budget must be an int, got 12\.5"):
+        api.evolve(QUARTIC, ["f"], "koza_quartic", budget=np.float64(12.5), db=str(tmp_path / "x.db"), quiet=True)
