@@ -88,9 +88,10 @@ def parse_file(path: str | Path) -> Program:
 
 
 @typed
-def check(program: Program | str, grammar: GrammarSpec | None = None, file: str | None = None, *,
+def check(program: Program | str | Path, grammar: GrammarSpec | None = None, file: str | None = None, *,
           whole: bool = True) -> Program:
-    """Type-check a program (or its text) against a grammar (the base grammar by default).
+    """Type-check a program (its text, or a :class:`~pathlib.Path` to its ``.mlev`` file) against a grammar
+    (the base grammar by default).
 
     With ``whole`` (the default) the program must also be one program that ``run``, ``evolve`` and
     ``export`` take: one formula, one learner, one objective, or a network's parts with at most one
@@ -99,7 +100,9 @@ def check(program: Program | str, grammar: GrammarSpec | None = None, file: str 
     Returns the program unchanged; raises :class:`MlevError` listing every faulty definition, located
     in ``file`` (by default the file it was parsed from, :attr:`Program.file`).
     """
-    if isinstance(program, str):
+    if isinstance(program, Path):
+        program = parse_file(program)
+    elif isinstance(program, str):
         program = _parse(program, file)
     file = file or program.file
     try:
@@ -114,13 +117,14 @@ def check(program: Program | str, grammar: GrammarSpec | None = None, file: str 
 
 
 @typed
-def format(program: Program | str, file: str | None = None) -> str:
-    """The canonical text of a program: ``parse(format(p)) == p``.
+def format(program: Program | str | Path, file: str | None = None) -> str:
+    """The canonical text of a program (its text, or a :class:`~pathlib.Path` to its file): ``parse(format(p)) == p``.
 
     The text is parsed back and compared with ``program`` before it is returned: if the two differ
     (a printer fault), this raises :class:`MlevError` instead of returning text that means something else,
     so ``mlevolve fmt --write`` can never replace a file with a different program."""
-    original = _parse(program, file) if isinstance(program, str) else program
+    original = parse_file(program) if isinstance(program, Path) else _parse(program, file) if isinstance(program, str) \
+        else program
     text = format_program(original)
     try:
         again = _parse(text, file)

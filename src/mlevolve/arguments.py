@@ -34,7 +34,7 @@ R = TypeVar("R")
 # "random", as the command line reads its values (a task spec or a path is taken as written, by both).
 NAMES = frozenset({"algorithm", "init", "method"})
 # A value to show in the hint of a parameter whose default is None or none (else the default is shown).
-EXAMPLES = {"program": "'examples/quartic.mlev'", "path": "'examples/quartic.mlev'", "task": "'koza_quartic'",
+EXAMPLES = {"program": "Path('examples/quartic.mlev')", "path": "'examples/quartic.mlev'", "task": "'koza_quartic'",
             "db": "'runs/quartic.db'", "baseline": "'runs/random.db'", "output": "'report.html'",
             "config": "'meta.toml'", "key": "'3fa2c1'", "grammar": "load_grammar('my.grammar.toml')",
             "text": "'algorithm a ...'", "file": "'a.mlev'", "script": "'train.py'", "name": "'quartic'",
@@ -148,6 +148,8 @@ def typed(func: Callable[P, R]) -> Callable[P, R]:
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError:  # a missing or unknown argument: Python's own TypeError, as for any function
+            bound = None
+        if bound is None:  # called outside the handler: the TypeError alone, not chained to bind's
             return func(*args, **kwargs)
         for name, value in bound.arguments.items():
             hint = hints.get(name, Any)

@@ -70,7 +70,9 @@ def test_an_object_for_every_argument_names_the_first_parameter(function: Any) -
     (lambda: api.evolve(QUARTIC, diversity={"islands": 2}), "diversity must be a DiversityConfig or None, got "
      "{'islands': 2}", "pass a DiversityConfig or None, e.g. diversity=..."),
     (lambda: api.run(3), "program must be a Program, a str or a Path, got 3",  # was a TypeError
-     "pass a Program, a str or a Path, e.g. program='examples/quartic.mlev'"),
+     "pass a Program, a str or a Path, e.g. program=Path('examples/quartic.mlev')"),
+    (lambda: api.check(None), "program must be a Program, a str or a Path, got None",  # a str is its text: the
+     "pass a Program, a str or a Path, e.g. program=Path('examples/quartic.mlev')"),   # hint's path is a Path
     (lambda: api.run(QUARTIC, timeout=1), None, None),  # an unknown keyword: Python's TypeError, as any function's
     (lambda: api.sample("Tensor", env=["x"]), "env must be a dict or None, got ['x']",
      "pass a dict or None, e.g. env={'x': 'Tensor'}"),
@@ -136,3 +138,16 @@ def test_numpy_scalars_are_taken_as_their_python_values(tmp_path: Path) -> None:
     assert meta == {"seed": "3", "fit": "false"}
     with pytest.raises(SettingError, match=r"budget must be an int, got 12\.5"):
         api.evolve(QUARTIC, ["f"], "koza_quartic", budget=np.float64(12.5), db=str(tmp_path / "x.db"), quiet=True)
+
+
+def test_check_and_format_read_a_path_as_its_file() -> None:
+    """``check``'s hint shows a Path (a str is the program's text there): doing what it says works."""
+    assert api.check(Path(QUARTIC)) == api.check(Path(QUARTIC).read_text())
+    assert api.format(Path(QUARTIC)) == api.format(Path(QUARTIC).read_text())
+
+
+def test_a_call_mistake_is_pythons_type_error_alone() -> None:
+    """An unknown keyword is Python's TypeError, not chained to the signature check's own."""
+    with pytest.raises(TypeError) as caught:
+        api.run(QUARTIC, timeout=1)  # type: ignore[call-arg]
+    assert caught.value.__context__ is None
