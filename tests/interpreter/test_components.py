@@ -357,6 +357,10 @@ def test_learner_estimator_fits_linear_data(tmp_path: Path) -> None:
             "x_val": x_test[None], "y_val": (x_test @ w)[None]}
     program = _mlevolve_functions(EXAMPLES / "linear_regression.mlev", dim=4)["PROGRAM"]
     np.testing.assert_allclose(est.predict(x_test), runtime.learner_predictions(data, program)[0], rtol=1e-12)
+    # epochs as a grid search passes it (np.int64) is an integer; a bool is not
+    np.testing.assert_array_equal(mod.Linreg(epochs=np.int64(1)).fit(x_train, x_train @ w).state_[0], est.state_[0])
+    with pytest.raises(ValueError, match="epochs must be a positive integer, got True"):
+        mod.Linreg(epochs=True).fit(x_train, x_train @ w)
 
 
 LEARNER_WITH_SETUP = """algorithm l2

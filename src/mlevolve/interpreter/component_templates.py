@@ -151,8 +151,8 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any) -> $cls:
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if not isinstance(self.epochs, numbers.Integral) or isinstance(self.epochs, bool) or self.epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")  # np.int64 is one
         rng = np.random.default_rng(self.random_state)
         setup, predict, learn = $methods(X.shape[1])
         shapes = [_SHAPES[t](1, X.shape[1]) for t in $types]

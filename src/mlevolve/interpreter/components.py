@@ -460,6 +460,7 @@ _IMPORTS = (  # (pattern in the body, import line, section): section 0 the stand
     (r"\bCallable\b", "from collections.abc import Callable", 0),
     (r"\bAny\b", "from typing import Any", 0),
     (r"\bmath\.", "import math", 0),
+    (r"\bnumbers\.", "import numbers", 0),
     (r"\bnp\.", "import numpy as np", 1),
     (r"\btorch\.", "import torch", 1),
     (r"\bF\.", "import torch.nn.functional as F", 1),
@@ -483,9 +484,9 @@ def _imports(body: str) -> str:
 
 
 # Names a component module imports or copies from the runtime, and the builtins: none is redefined.
-_MODULE_NAMES = frozenset({"annotations", "torch", "nn", "F", "np", "math", "sympy", "Any", "Callable", "BaseEstimator",
-                           "RegressorMixin", "check_is_fitted", "validate_data", "Lambda", "Residual", "LayerNorm",
-                           "dropout", "draw", "DIM"}) | frozenset(dir(builtins))
+_MODULE_NAMES = frozenset({"annotations", "torch", "nn", "F", "np", "math", "numbers", "sympy", "Any", "Callable",
+                           "BaseEstimator", "RegressorMixin", "check_is_fitted", "validate_data", "Lambda", "Residual",
+                           "LayerNorm", "dropout", "draw", "DIM"}) | frozenset(dir(builtins))
 
 
 def _escape(text: str) -> str:
