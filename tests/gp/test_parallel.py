@@ -411,3 +411,23 @@ def test_a_batched_run_keeps_no_more_in_flight_than_its_population(tmp_path: Pat
             engine = Engine(program, ["f"], load_grammar(), KeyEvaluator(), archive,  # type: ignore[arg-type]
                             EvolveConfig(population=population), None, InProcess(KeyFactory(), batch=4))
             assert engine.scheduler.slots == slots
+
+
+@pytest.mark.e2e
+def test_a_script_without_the_main_guard_is_told_to_add_it(tmp_path: Path) -> None:
+    """Each worker imports the script that started it again (spawn and fork-server start methods): a script
+    whose evolve call is not under ``if __name__ == "__main__":`` makes its workers fail to start, and the
+    error's hint names the guard first (it said only "check that the task loads in this process")."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "noguard.py"
+    script.write_text("import mlevolve\n"
+                      f"mlevolve.api.evolve({str(ROOT / 'examples' / 'mlp_digits.mlev')!r}, ['act'], budget=2, "
+                      f"db={str(tmp_path / 'ng.db')!r}, quiet=True)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, env=env,
+                          timeout=300)
+    assert done.returncode != 0
+    assert ("hint: a script that calls mlevolve must do so under 'if __name__ == \"__main__\":' (each worker imports "
+            "it again)") in done.stderr

@@ -640,6 +640,12 @@ def prestart(preload: Sequence[str]) -> None:
     _start_server(_context(preload))
 
 
+# A worker imports the script that started it again (Python's spawn and fork-server rule), so a script whose call
+# is not under the main guard starts workers while its workers start: the likeliest cause, and said first.
+_START_HINT = ("a script that calls mlevolve must do so under 'if __name__ == \"__main__\":' (each worker imports it "
+               "again); else check that the task loads in this process")
+
+
 CHEAP_BATCH = 16  # cheap candidates per worker request (ProcessPool.batch, set by placed)
 
 
@@ -699,8 +705,7 @@ class ProcessPool:
             message = ("failed", f"it exited with status {worker.process.exitcode}")
         if message[0] != "ready":
             worker.process.kill()
-            raise MlevError(f"a worker process failed to start: {message[1]}",
-                            hint="check that the task loads in this process")
+            raise MlevError(f"a worker process failed to start: {message[1]}", hint=_START_HINT)
         worker.ready = True
 
     def _replace(self, worker: _Worker) -> None:
