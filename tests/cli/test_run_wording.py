@@ -63,6 +63,20 @@ def test_the_progress_line_shows_no_best_before_a_candidate_scores(hall: list[fl
     assert stream.getvalue().startswith("[     1/1] best 0.25  cache 0")
 
 
+def test_the_progress_lines_counts_have_thousands_separators() -> None:
+    """As the summary's do (``fec 2,060``): the line showed ``[ 4,750/5,000] ... fec 1871  failed 143``."""
+    import io
+    from types import SimpleNamespace
+
+    from mlevolve.gp.progress import Progress
+
+    stream = io.StringIO()
+    engine = SimpleNamespace(hall_of_fame=[SimpleNamespace(score=0.5)], seq=5000,
+                             counts={"cache": 12345, "fec": 1871, "hurdle": 0, "failed": 143})
+    Progress(5000, stream=stream)(engine, None, stored=True)
+    assert stream.getvalue().startswith("[ 5,000/5,000] best 0.5  cache 12,345  fec 1,871  hurdle 0  failed 143  (")
+
+
 def test_the_next_commands_name_the_summarys_best_when_the_budget_is_below_the_archive(
         capsys: Capsys, tmp_path: Path) -> None:
 
