@@ -318,7 +318,7 @@ VAR_HINT = ("hint: write NAME:TYPE, e.g. x:Tensor (a name is letters, digits and
          "hint: --method: Koza's grow, full, or ramped half-and-half (default ramped); run `mlevolve sample --help`\n"),
         (["sample", "--type", "Tensor", "-n", "many"],
          "mlevolve sample: error: argument -n: invalid int value: 'many'\nhint: an integer is ASCII digits, as 20 or "
-         "1e3: no sign, inner space, decimal point or _; run `mlevolve sample --help`\n"),
+         "1e3: no sign, inner space, comma, decimal point or _; run `mlevolve sample --help`\n"),
         (["sample"], "mlevolve sample: error: the following arguments are required: --type\n"
                      "hint: run `mlevolve sample --help`\n"),
         (["grammar"], "mlevolve grammar: error: the following arguments are required: ACTION\n"

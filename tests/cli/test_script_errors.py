@@ -110,7 +110,7 @@ def test_read_json_lines_gives_each_line_or_the_bad_one_s_place(tmp_path: Path) 
      "diversity.py: error: argument --seeds: must be at least 1, got 0"),
     ("benchmarks/fitting.py", ["--seeds", "0,x", "--size-seeds", ""],
      "fitting.py: error: argument --seeds: expected comma-separated whole numbers, got '0,x' (an integer is ASCII "
-     "digits, as 20 or 1e3: no sign, inner space, decimal point or _)"),
+     "digits, as 20 or 1e3: no sign, inner space, comma, decimal point or _)"),
     ("benchmarks/fitting.py", ["--problems", "nguyen1,bogus"],  # refused before its first run, not after
      "fitting.py: error: argument --problems: unknown point set 'bogus'; the point sets: koza_quartic, nguyen1, "
      "nguyen2, nguyen3, nguyen4, nguyen5, nguyen6, nguyen7, nguyen8"),
