@@ -178,13 +178,21 @@ def load(path: Path) -> dict[str, Any]:
 
 def main() -> None:
     parser = ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--budget", type=at_least(1), default=1500, help="the recorded run's budget")
-    parser.add_argument("--seed", type=int, default=1, help="the recorded run's seed")
-    parser.add_argument("--repeats", type=at_least(1), default=5, help="replays; each step's best is shown")
+    parser.add_argument("--budget", type=at_least(1), help="the recorded run's budget (default 1500; a short "
+                        "check: --budget 40 --repeats 1, seconds)")
+    parser.add_argument("--seed", type=int, help="the recorded run's seed (default 1)")
+    parser.add_argument("--repeats", type=at_least(1), default=5, help="replays; each step's best is shown "
+                        "(default 5)")
     parser.add_argument("--save", type=Path, help="write the recording to this JSON file")
-    parser.add_argument("--load", type=Path, help="replay this recording (from --save) instead of running")
+    parser.add_argument("--load", type=Path, help="replay this recording (from --save) instead of running; "
+                        "its budget and seed are the recording's")
     args = parser.parse_args()
-    recorded = load(args.load) if args.load else record(args.budget, args.seed)
+    if args.load and (args.budget is not None or args.seed is not None):
+        parser.error("--budget and --seed make a recording; --load replays one with its own",
+                     hint="drop --budget and --seed, or --load")
+    if args.save and not args.save.parent.is_dir():
+        parser.error(f"--save {args.save}: no folder {args.save.parent}", hint="make the folder, or save elsewhere")
+    recorded = load(args.load) if args.load else record(args.budget or 1500, 1 if args.seed is None else args.seed)
     if args.save:
         args.save.write_text(json.dumps(recorded))
     scorings = [(parse(text), key) for text, key in recorded["scorings"]]

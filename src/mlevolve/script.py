@@ -54,7 +54,8 @@ def run(main: Callable[[], int | None]) -> NoReturn:
     """Call ``main`` and exit with its status (None: 0).  An :class:`MlevError` (a bad task, program,
     configuration or archive, as the library reports it) prints its ``FILE:LINE:COL: error:`` line (or
     ``SCRIPT: error:`` where it names no file) and its hint; a file the script was pointed at and
-    could not find prints ``SCRIPT: error: PATH: no such file``; both exit with status 2.  Output to a
+    could not find (or read) prints ``SCRIPT: error: PATH: no such file`` (``a folder, not a file``, the
+    system's reason); both exit with status 2.  Output to a
     pipe whose reader has left (``| head -1``) ends the script quietly (:func:`stdout_gone`)."""
     prog = Path(sys.argv[0]).name
     try:
@@ -65,8 +66,12 @@ def run(main: Callable[[], int | None]) -> NoReturn:
             shown += f"\nhint: {err.hint}"
         print(shown, file=sys.stderr)
         sys.exit(EXIT_USAGE)
-    except FileNotFoundError as err:
-        print(f"{prog}: error: {err.filename}: no such file\nhint: check the path given", file=sys.stderr)
+    except OSError as err:  # a file named by the user: missing, a folder, not readable
+        if err.filename is None:
+            raise
+        why = "no such file" if isinstance(err, FileNotFoundError) else \
+            "a folder, not a file" if isinstance(err, IsADirectoryError) else (err.strerror or type(err).__name__)
+        print(f"{prog}: error: {err.filename}: {why}\nhint: check the path given", file=sys.stderr)
         sys.exit(EXIT_USAGE)
     sys.exit(status or 0)
 

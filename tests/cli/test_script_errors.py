@@ -22,9 +22,15 @@ from tests.conftest import ROOT
     ("benchmarks/peers.py", ["--summarise", "nope.jsonl"], "peers.py: error: nope.jsonl: no such file"),
     ("benchmarks/meta/evidence.py", ["--config", "nope.toml", "--db", "nope.db", "--out", "x"],
      "nope.toml: error: no such file"),
+    ("benchmarks/replay_scoring.py", ["--load", "nope.json"], "replay_scoring.py: error: nope.json: no such file"),
+    ("benchmarks/replay_scoring.py", ["--load", "nope"], "replay_scoring.py: error: nope: a folder, not a file"),
+    ("benchmarks/replay_scoring.py", ["--save", "nope/r.json"], "replay_scoring.py: error: --save nope/r.json: no "
+     "folder nope"),
 ])
-def test_a_script_given_a_missing_file_says_so_in_one_line(tmp_path: object, script: str, args: list[str],
+def test_a_script_given_a_missing_file_says_so_in_one_line(tmp_path: Path, script: str, args: list[str],
                                                             first: str) -> None:
+    if args[-1] == "nope":  # a folder where a file is wanted
+        (tmp_path / "nope").mkdir()
     done = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
                           cwd=str(tmp_path), timeout=120)
     assert done.returncode == 2
