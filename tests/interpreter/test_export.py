@@ -302,7 +302,9 @@ def test_reserved_holds_every_name_an_exported_script_binds_or_calls(exported: d
     for job in exported.values():
         tree = ast.parse(job.script.read_text())
         needed |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
-        needed |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        module_level = [*tree.body, *(m for n in tree.body if isinstance(n, ast.If) for m in n.body)]  # __main__'s
+        needed |= {t.id for n in module_level if isinstance(n, ast.Assign) for t in n.targets
+                   if isinstance(t, ast.Name)}
         needed |= {(a.asname or a.name).split(".")[0] for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)
                    for a in n.names}
     from mlevolve.interpreter.codegen import compile_program

@@ -41,7 +41,8 @@ STANDALONE_NAMES = frozenset({
 # Names of an exported script's own: its imports and ``main`` with its locals (see export._main).
 SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "os", "sys", "main", "args", "parser", "data", "metrics",
                           "err", "k", "v", "DIM", "PROGRAM", "rng", "arg", "flag", "flags", "twice", "msg", "hint",
-                          "odd", "close", "known", "rule", "usage"})
+                          "odd", "close", "known", "rule", "usage",
+                          "signal", "stop", "word"})  # the stop handler's (``if __name__ == "__main__":``)
 RESERVED = STANDALONE_NAMES | SCRIPT_NAMES | frozenset(dir(builtins))
 # A generated function's parameters and locals live in its own frame: only the names its body reads
 # (modules, helpers, ``DIM``, ``rng``, builtins) are reserved there, not ``main``'s locals and imports.
