@@ -87,6 +87,13 @@ def parse_file(path: str | Path) -> Program:
     return _parse(read_source(path), str(path))
 
 
+def _as_program(program: Program | str | Path, file: str | None) -> Program:
+    """``program`` parsed: a :class:`~pathlib.Path` is its ``.mlev`` file, a str its text (located in ``file``)."""
+    if isinstance(program, Path):
+        return parse_file(program)
+    return _parse(program, file) if isinstance(program, str) else program
+
+
 @typed
 def check(program: Program | str | Path, grammar: GrammarSpec | None = None, file: str | None = None, *,
           whole: bool = True) -> Program:
@@ -100,10 +107,7 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
     Returns the program unchanged; raises :class:`MlevError` listing every faulty definition, located
     in ``file`` (by default the file it was parsed from, :attr:`Program.file`).
     """
-    if isinstance(program, Path):
-        program = parse_file(program)
-    elif isinstance(program, str):
-        program = _parse(program, file)
+    program = _as_program(program, file)
     file = file or program.file
     try:
         checked = check_program(program, grammar or load_grammar())
@@ -123,8 +127,7 @@ def format(program: Program | str | Path, file: str | None = None) -> str:
     The text is parsed back and compared with ``program`` before it is returned: if the two differ
     (a printer fault), this raises :class:`MlevError` instead of returning text that means something else,
     so ``mlevolve fmt --write`` can never replace a file with a different program."""
-    original = parse_file(program) if isinstance(program, Path) else _parse(program, file) if isinstance(program, str) \
-        else program
+    original = _as_program(program, file)
     text = format_program(original)
     try:
         again = _parse(text, file)

@@ -275,18 +275,19 @@ class _Shown(MlevError):
         return self.message
 
 
-def _unread_flags(args: argparse.Namespace, file: str | None, grammar: GrammarSpec | None) -> None:
+def _unread_flags(args: argparse.Namespace, file: str | None) -> None:
     """Refuse ``--epochs``, ``--hurdle`` or ``--fit`` typed for a program (``file``) whose regime does not read it
     (:func:`mlevolve.api.check_settings_apply`, the API's rule, on the flags typed): here those typed at their
-    defaults; the API refuses the others itself, after their ranges (``--epochs 0`` is out of range first)."""
+    defaults; the API refuses the others itself, after their ranges (``--epochs 0`` is out of range first).
+    The grammar (``--grammar``) is read only where such a flag was typed."""
     typed = [name for name, default in api.SETTING_DEFAULTS.items()
              if name in args.given and getattr(args, name) in (default, None)]
     if file is not None and typed:
-        _located(file, lambda: api.check_settings_apply(file, typed, grammar=grammar))
+        _located(file, lambda: api.check_settings_apply(file, typed, grammar=load_grammar(args.grammar)))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    _unread_flags(args, args.file, load_grammar(args.grammar))
+    _unread_flags(args, args.file)
     result = _located(args.file, lambda: api.run(args.file, args.task, seed=args.seed, epochs=args.epochs,
                                                  grammar=load_grammar(args.grammar)))
     if args.json:
@@ -348,7 +349,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, script=script, **given)
     elif args.file:
         _no_archive_flags(args)
-        _unread_flags(args, args.file, grammar)
+        _unread_flags(args, args.file)
         source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, script=script,
                                                         **given))
     else:
@@ -402,7 +403,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
 
     names = [n.strip() for n in args.evolve.split(",") if n.strip()]
     _no_ignored_flags(args)
-    _unread_flags(args, args.file, load_grammar(args.grammar))
+    _unread_flags(args, args.file)
     try:
         result = _located(args.file, lambda: api.evolve(
             args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm, seed=args.seed,

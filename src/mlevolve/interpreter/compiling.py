@@ -33,7 +33,7 @@ class _FirstCompile(event.Listener):
             print(NOTE, file=sys.stderr, flush=True)
 
     def on_end(self, ev: Any) -> None:
-        pass
+        """Nothing: the note is said when a compile starts (numba's ``Listener`` requires both methods)."""
 
 
 event.register("numba:compile", _FirstCompile())  # type: ignore[no-untyped-call]
