@@ -428,13 +428,14 @@ def _kind_fits(program: Program, task: str) -> None:
 def _load_task(checked: Program, name: str, seed: int, program: Program | str | Path, task: str | None) -> Any:
     """The task ``checked`` runs on, as it needs it (:func:`~mlevolve.interpreter.factory.load_task_for`).
     A mistake in a task the program's ``task`` line names (an unknown option, a bad data file) is
-    reported at that line, in the program's file."""
+    reported at that line, in the program's file; one located already (a bad cell at its ``FILE:LINE:COL``
+    in the data file) keeps its own place, as :func:`check_task_line` keeps it."""
     from mlevolve.interpreter.factory import load_task_for
 
     try:
         return load_task_for(checked, name, seed)
     except MlevError as err:
-        if task or err.span is not None or checked.task_span is None:
+        if task or err.span is not None or err.file is not None or checked.task_span is None:
             raise
         err.span = checked.task_span
         raise (err.located(str(program)) if not isinstance(program, Program) else err) from None

@@ -46,6 +46,17 @@ def test_check_reports_what_run_reports_on_the_task_line(tmp_path: Path, capsys:
         assert [lines[0], lines[-1]] == expected, command
 
 
+def test_a_bad_cell_of_the_task_lines_data_file_is_named_at_its_own_place(tmp_path: Path, capsys: Capsys) -> None:
+    """The cell's ``FILE:LINE:COL`` in the data file, as with ``--task``: the task line's place was appended
+    to it (``bad.csv:4:1:2:6: error: ...``)."""
+    (tmp_path / "bad.csv").write_text(ROWS.replace("3,1,4\n", "3,abc,4\n"))
+    file = _program(tmp_path, f"{tmp_path}/bad.csv:target=y")
+    expected = [f"{tmp_path}/bad.csv:4:2: error: column 'b': 'abc' is not a number",
+                "hint: every cell must hold a number, except a target of class labels"]
+    for command in ("check", "run"):
+        assert usage_error(capsys, command, file).splitlines() == expected, command
+
+
 def test_check_refuses_a_loss_that_cannot_train_on_the_task_line_data(tmp_path: Path, capsys: Capsys) -> None:
     (tmp_path / "r.csv").write_text("a,y\n" + "".join(f"{i},{i * 0.37 - 1.5}\n" for i in range(24)))
     source = (EXAMPLES / "mlp_digits.mlev").read_text().replace("task digits", f'task "{tmp_path}/r.csv:target=y"')
