@@ -605,6 +605,7 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
     from mlevolve.dsl.kinds import slots
 
     available = [s.name for s in slots(program)]
+    names = [name.strip() for name in names]  # " f " is f, as `--evolve " f , g"` reads it
     if not names:
         listed = ", ".join(available) or "none"
         raise SettingError("{evolve} names nothing to evolve",

@@ -560,6 +560,13 @@ def flag_of(name: str) -> str:
     return _FLAGS.get(name, "--" + name.replace("_", "-"))
 
 
+def _as_typed(args: argparse.Namespace | None) -> Callable[[str], str]:
+    """:func:`flag_of` as the command line spelled it: a ``--NAME/--no-NAME`` switch typed off is
+    ``--no-NAME`` (``--no-hurdle does not apply to a learner program``)."""
+    typed_off = {name for name in getattr(args, "given", ()) if getattr(args, name, None) is False}
+    return lambda name: "--no-" + flag_of(name)[2:] if name in typed_off else flag_of(name)
+
+
 def _shown(value: object) -> str:
     """A default as ``--help`` writes it."""
     if isinstance(value, bool):
@@ -880,6 +887,7 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 def _command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     prog = "mlevolve"  # the command, once known: what an error without a file is reported under
+    args: argparse.Namespace | None = None
     try:
         args, extra = parser.parse_known_args(argv)
         prog = " ".join(["mlevolve", *filter(None, (getattr(args, "command", None),
@@ -896,7 +904,7 @@ def _command(argv: Sequence[str] | None) -> int:
         return _run_armed(run, args)
     except MlevError as err:
         if isinstance(err, SettingError):
-            err.rename(flag_of)
+            err.rename(_as_typed(args))
         prog = err.prog if isinstance(err, _UsageError) else prog
         _hinted(err, prog, _command_parser(parser, prog))
         if err.hint and not isinstance(err, _Shown):

@@ -407,3 +407,15 @@ def test_json_programs_keep_every_digit_unless_digits_is_given(capsys: Capsys, t
     result = json.loads(text)
     assert literals(result["best_program"]) == whole
     assert literals(result["answer"]["best"]["program"]) == [float(f"{v:.3g}") for v in whole]
+
+
+def test_a_missing_archive_names_its_closest_neighbour_and_where_runs_write_one(tmp_path: Path,
+                                                                               capsys: Capsys) -> None:
+    (tmp_path / "quartic.db").write_bytes(b"")
+    for command in ("best", "report", "export"):
+        err = usage_error(capsys, command, str(tmp_path / "quartc.db"), *(["-o", "-"] * (command == "export")))
+        hint = err.splitlines()[-1]
+        assert hint.startswith("hint: did you mean 'quartic.db'? a run's archive is the ")
+        assert hint.endswith(" of `mlevolve evolve` (default runs/<program>-<task>.db)")
+    assert usage_error(capsys, "best", str(tmp_path / "zzz.db")).splitlines()[-1] == \
+        "hint: a run's archive is the DB file of `mlevolve evolve` (default runs/<program>-<task>.db)"

@@ -106,3 +106,10 @@ def test_the_settings_of_the_chosen_algorithm_are_taken(tmp_path: Path, capsys: 
     assert mlevolve.sample("Scalar", 2, seed=5) == mlevolve.sample("Scalar", 2, seed=5)
     with pytest.raises(SettingError):
         mlevolve.sample("Scalar", 2, seed=-5)
+
+
+def test_the_apis_evolve_names_lose_the_space_around_them() -> None:
+    """``evolve=[' f ']`` is ``['f']``, as ``--evolve " f "`` is (the CLI strips each name it splits)."""
+    program = mlevolve.check(mlevolve.parse_file(LEARNER))
+    learner = next(d.name for d in program.definitions)
+    assert api.evolvable(program, [f" {learner}\t"]) == api.evolvable(program, [learner])

@@ -99,3 +99,14 @@ def test_a_task_given_in_quotes_of_its_own_is_named_so(capsys: Capsys, task: str
     assert usage_error(capsys, "run", QUARTIC, "--task", task).splitlines() == [
         f"mlevolve run: error: task {task} is in quotes of its own, taken as part of its name",
         f"hint: drop them: {bare} (a task line quotes a data file; a flag's value is not quoted again)"]
+
+
+def test_a_missing_relative_data_file_is_said_to_be_read_from_the_current_folder(
+        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative path is read from where mlevolve runs, not from the program's folder: the hint names that folder
+    (an absolute path keeps the format's hint, above)."""
+    monkeypatch.chdir(tmp_path)
+    err = usage_error(capsys, "run", QUARTIC, "--task", "data/cubic.csv:target=y")
+    assert err.splitlines() == ["mlevolve run: error: no such file: data/cubic.csv",
+                                f"hint: a relative path is read from the current folder ({tmp_path}): cd to where "
+                                "it starts, or give its full path"]

@@ -27,10 +27,15 @@ NETWORKS = "supervised, rl and generative programs"
      "trained for epochs", f"drop --epochs; it applies to {NETWORKS}"),
     (["evolve", QUARTIC, "--epochs", "2", "--budget", "2"], "--epochs does not apply to a formula program: it is "
      "not trained for epochs", f"drop --epochs; it applies to {NETWORKS}"),
-    (["evolve", QUARTIC, "--no-hurdle", "--budget", "2"], "--hurdle does not apply to a formula program: it is "
+    (["evolve", QUARTIC, "--hurdle", "--budget", "2"], "--hurdle does not apply to a formula program: it is "
      "scored in full, without a hurdle", f"drop --hurdle; it applies to {NETWORKS}"),
-    (["evolve", MLP, "--no-fit", "--budget", "2"], "--fit does not apply to a supervised program: it has no "
-     "constants to fit", "drop --fit; it applies to learner and formula programs"),
+    # a switch typed off is named as typed
+    (["evolve", QUARTIC, "--no-hurdle", "--budget", "2"], "--no-hurdle does not apply to a formula program: it is "
+     "scored in full, without a hurdle", f"drop --no-hurdle; it applies to {NETWORKS}"),
+    (["evolve", MLP, "--no-fit", "--budget", "2"], "--no-fit does not apply to a supervised program: it has no "
+     "constants to fit", "drop --no-fit; it applies to learner and formula programs"),
+    (["evolve", MLP, "--fit", "--budget", "2"], "--fit does not apply to a supervised program: it has no constants "
+     "to fit", "drop --fit; it applies to learner and formula programs"),
 ])
 def test_a_flag_the_programs_regime_does_not_read_is_refused(capsys: Capsys, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch, argv: list[str],

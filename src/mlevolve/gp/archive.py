@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, did_you_mean
 from mlevolve.results import shown_order, shown_scale, tied
 
 SCHEMA_VERSION = 1
@@ -299,7 +299,7 @@ class Archive:
         if p.is_dir():
             raise storage_error(p, IsADirectoryError(errno.EISDIR, "Is a directory"), "open", reading=True)
         if not p.is_file():
-            raise MlevError("no such archive", file=str(p), hint="pass the --db path of a run")
+            raise MlevError("no such archive", file=str(p), hint=_archive_hint(p))
         wal = p.with_name(p.name + "-wal")
         immutable = _read_only(p) and not wal.exists()
         try:
@@ -620,3 +620,13 @@ def default_path(program: str, task: str) -> Path:
     stem = "-".join(["".join(c if c.isalnum() or c in "-_" else "_" for c in part)
                      for part in (Path(name).stem, *options)])
     return Path(os.environ.get("MLEVOLVE_RUNS", "runs")) / f"{program}-{stem}.db"
+
+
+def _archive_hint(path: Path) -> str:
+    """The hint for a missing archive ``path``: the closest ``.db`` beside it, and where a run writes one."""
+    try:
+        near = [f.name for f in path.parent.glob("*.db")]
+    except OSError:  # a folder that cannot be listed names nothing
+        near = []
+    return f"{did_you_mean(path.name, near)}a run's archive is the --db file of `mlevolve evolve` " \
+        "(default runs/<program>-<task>.db)"

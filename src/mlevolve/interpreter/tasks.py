@@ -481,9 +481,9 @@ def _data_file(name: str) -> Path:
     it is a folder or missing (a script's reader words it for a script: another script for a built-in task)."""
     file = Path(name)
     if not file.is_file():
-        raise MlevError(f"{name} is a folder, not a file" if file.is_dir() else f"no such file: {name}",
-                        hint=_data.UNREADABLE if file.suffix else "a built-in task's name has no suffix (`mlevolve "
-                        "tasks` lists them); a data file's is .csv or .npz")
+        message, hint = _data.not_a_file(name, "a built-in task's name has no suffix (`mlevolve tasks` lists them); "
+                                         "a data file's is .csv or .npz")
+        raise MlevError(message, hint=hint)
     return file
 
 

@@ -124,6 +124,14 @@ BEYOND = "a formula is fitted in the data's own units (its error would overflow)
 UNREADABLE = "a data file is a UTF-8 .csv with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
 
 
+def not_a_file(path: str, builtin: str) -> tuple[str, str]:
+    """The words for data file ``path`` that is no file, the library's and a script's (``builtin``: a name's)."""
+    file, here = Path(path), f"a relative path is read from the current folder ({Path.cwd()}): cd to where it starts"
+    hint = builtin if not file.suffix else UNREADABLE if file.is_dir() or file.is_absolute() else here + ", or give " \
+        "its full path"
+    return f"{path} is a folder, not a file" if file.is_dir() else f"no such file: {path}", hint
+
+
 def read_table(path: str, target: str, problem: str, most: float = math.inf) -> tuple[Any, Any, list[str]]:
     """Features (float64, file order without the target), targets and feature names of a CSV file with a header
     row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features ``x0, x1, ...``).  Targets
@@ -132,9 +140,9 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf) -> 
     reader of users' files, the library's (tasks.py) and a script's: each mistake a :class:`TaskError` at its
     place, the first in file order."""
     file, suffix = Path(path), Path(path).suffix.lower()
-    if not file.is_file():  # the library's words too (where a name without a suffix is a built-in task's)
-        raise TaskError(f"{path} is a folder, not a file" if file.is_dir() else f"no such file: {path}", UNREADABLE
-                        if suffix else "a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o S.py")
+    if not file.is_file():
+        raise TaskError(*not_a_file(path, "a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK "
+                                          "-o S.py"))
     if suffix not in (".csv", ".npz"):
         raise TaskError(f"unsupported data file: {path}", "use a .csv (with a header row) or an .npz (X and y)")
     if target and suffix == ".npz":
