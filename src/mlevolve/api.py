@@ -902,6 +902,10 @@ def evolve(
     if best is not None:
         result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names,
                                                                                 digits=digits))
+    if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show
+        summary.pop("hurdle", None)
+    else:
+        summary.setdefault("hurdle", 0)
     return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
             "task": task_name, "evolve": names, "init": init, "answer": result,

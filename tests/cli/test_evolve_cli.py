@@ -184,9 +184,10 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
     progress = err.splitlines()
     assert len(progress) == 20  # every budget/20 candidates, on a stream that is not a terminal
     assert progress[-1].startswith("[   120/120] best ")
-    assert all(re.match(r"\[ +\d+/120\] best \S+  cache \d+  fec \d+  hurdle \d+  failed \d+  \(", p) for p in progress)
+    # a formula has no hurdle: no count of it (always 0) on the progress lines or in the summary
+    assert all(re.match(r"\[ +\d+/120\] best \S+  cache \d+  fec \d+  failed \d+  \(", p) for p in progress)
     lines = out.splitlines()
-    assert re.fullmatch(r"120 candidates \(0 from the archive\): evaluated \d+, cache \d+, fec \d+, hurdle 0, "
+    assert re.fullmatch(r"120 candidates \(0 from the archive\): evaluated \d+, cache \d+, fec \d+, "
                         r"probe \d+, failed \d+; fitting \d{1,3}(,\d{3})* evaluations",  # 1,476
                         lines[0])  # fitted: the default
     assert lines[1].startswith(f"archive: {db}  (")
@@ -419,3 +420,13 @@ def test_a_missing_archive_names_its_closest_neighbour_and_where_runs_write_one(
         assert hint.endswith(" of `mlevolve evolve` (default runs/<program>-<task>.db)")
     assert usage_error(capsys, "best", str(tmp_path / "zzz.db")).splitlines()[-1] == \
         "hint: a run's archive is the DB file of `mlevolve evolve` (default runs/<program>-<task>.db)"
+
+
+def test_the_hurdles_count_is_reported_where_a_hurdle_can_answer(tmp_path: Path) -> None:
+    """A learner's (or formula's) candidates are never stopped by a hurdle: its result has no hurdle count, where
+    a network's, trained for epochs, has one (0 here: the hurdle waits for its warm-up)."""
+    from mlevolve import api
+
+    learner = api.evolve(str(ROOT / "examples" / "linear_regression.mlev"), budget=6, db=tmp_path / "l.db", quiet=True)
+    network = api.evolve(str(ROOT / "examples" / "mlp_digits.mlev"), budget=2, db=tmp_path / "n.db", quiet=True)
+    assert "hurdle" not in learner and network["hurdle"] == 0

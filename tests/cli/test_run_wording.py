@@ -75,6 +75,11 @@ def test_the_progress_lines_counts_have_thousands_separators() -> None:
                              counts={"cache": 12345, "fec": 1871, "hurdle": 0, "failed": 143})
     Progress(5000, stream=stream)(engine, None, stored=True)
     assert stream.getvalue().startswith("[ 5,000/5,000] best 0.5  cache 12,345  fec 1,871  hurdle 0  failed 143  (")
+    engine.hurdled = False  # a run no hurdle can answer a candidate of (a formula's, a learner's): no count of it
+    stream.truncate(0)
+    stream.seek(0)
+    Progress(5000, stream=stream)(engine, None, stored=True)
+    assert stream.getvalue().startswith("[ 5,000/5,000] best 0.5  cache 12,345  fec 1,871  failed 143  (")
 
 
 def test_the_next_commands_name_the_summarys_best_when_the_budget_is_below_the_archive(

@@ -99,7 +99,7 @@ def test_r_squared_is_taken_when_reported_and_computed_from_the_split_variance_o
 
 # ------------------------------------------------------------------------------------------ golden text
 RESULT: dict[str, Any] = {
-    "candidates": 200, "replayed": 0, "evaluated": 120, "cache": 30, "fec": 40, "hurdle": 0, "probe": 10,
+    "candidates": 200, "replayed": 0, "evaluated": 120, "cache": 30, "fec": 40, "probe": 10,
     "failed": 12, "seconds": 3.5, "best_hash": "3f9a1c2b4d5e6f708192a3b4c5d6e7f8", "db": "runs/lr-linear.db",
     "next": api.next_commands("runs/lr-linear.db"),
     "answer": {**answer({"val_mse": 1.14, "fitness": -1.14}, {"val_mse": 3.8e-6, "fitness": -3.8e-6},
@@ -113,7 +113,7 @@ RESULT["answer"]["best"].update(hash=RESULT["best_hash"], seq=187,
                                         "    w + w\n")
 
 GOLDEN = """\
-200 candidates (0 from the archive): evaluated 120, cache 30, fec 40, hurdle 0, probe 10, failed 12
+200 candidates (0 from the archive): evaluated 120, cache 30, fec 40, probe 10, failed 12
 archive: runs/lr-linear.db  (3.5 s)
 
 metric:  val_mse on the validation split (lower is better); fitness = -val_mse
@@ -137,7 +137,9 @@ next:
 
 
 def test_golden_summary_of_a_run_far_below_its_start() -> None:
-    assert "\n".join(summary.lines(RESULT)) == GOLDEN
+    assert "\n".join(summary.lines(RESULT)) == GOLDEN  # a learner's: no hurdle, no count of it
+    assert summary.lines({**RESULT, "hurdle": 0})[0] == \
+        "200 candidates (0 from the archive): evaluated 120, cache 30, fec 40, hurdle 0, probe 10, failed 12"
     assert summary.one_line(RESULT) == ("best val_mse 1.14 (WORSE than the start's 3.8e-06); hash 3f9a1c2b4d5e; "
                                         "200 candidates; archive runs/lr-linear.db")
 
@@ -399,7 +401,8 @@ def test_a_resumed_run_says_replayed_and_new_candidates_apart(tmp_path: Path) ->
     head = summary.lines(second)[0]
     assert head.startswith("60 candidates: 30 replayed from the archive, 30 new (evaluated ")
     said = {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", head.split("new (")[1])}
-    for key in ("evaluated", "cache", "fec", "hurdle", "probe", "failed"):
+    assert "hurdle" not in said and "hurdle" not in second  # a formula's run has no hurdle
+    for key in ("evaluated", "cache", "fec", "probe", "failed"):
         assert said[key] == second.get(key, 0) - first.get(key, 0), (key, head)
     assert f"fitting {second['fit_evaluations'] - first['fit_evaluations']} evaluations" in head
     assert summary.lines(first)[0].startswith("30 candidates (0 from the archive): evaluated ")

@@ -153,6 +153,8 @@ class Engine:
         if getattr(self.backend, "batch", 1) > 1:  # batches: never more in flight than the population holds
             self.scheduler.slots = max(1, min(self.scheduler.slots, config.population))
         self.scorer = Scorer(Policy(config.hurdle, config.hurdle_quantile, config.hurdle_warmup))
+        # Whether a hurdle can answer a candidate (a learner's or formula's cannot): its count is shown only then.
+        self.hurdled = config.hurdle and getattr(evaluator, "supports_hurdle", True)
         self.run = RunRecord(archive, nsga2=config.algorithm == "nsga2", portfolio=self.portfolio)
         self._done: list[Candidate] = []
         self._replay = replay

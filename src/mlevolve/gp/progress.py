@@ -39,8 +39,9 @@ class Progress:
     def _status(self, engine: Any) -> dict[str, Any]:
         best = engine.hall_of_fame[0].score if len(engine.hall_of_fame) else float("nan")
         c = engine.counts  # no scored candidate yet (all failed so far): best "-", the failures counted beside
+        hurdle = {"hurdle": f"{c['hurdle']:,}"} if getattr(engine, "hurdled", True) else {}
         return {"best": f"{best:.4g}" if math.isfinite(best) else "-", "cache": f"{c['cache']:,}",
-                "fec": f"{c['fec']:,}", "hurdle": f"{c['hurdle']:,}", "failed": f"{c['failed']:,}"}
+                "fec": f"{c['fec']:,}", **hurdle, "failed": f"{c['failed']:,}"}
 
     def __call__(self, engine: Any, candidate: Any, stored: bool = False) -> None:
         """Show one candidate; ``stored`` ones (replayed from the archive) are not logged again."""

@@ -73,7 +73,7 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     """The summary ``mlevolve evolve`` prints at the end of a run."""
     sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
     old = result.get("replayed_counts") or {}  # a resumed run: what the archive answered, apart from this run's
-    counts = ", ".join(f"{k} {result.get(k, 0) - old.get(k, 0):,}" for k in sources)
+    counts = ", ".join(f"{k} {result.get(k, 0) - old.get(k, 0):,}" for k in sources if k != "hurdle" or k in result)
     if "fit_evaluations" in result:  # constant fitting's evaluations (formulas) or training runs (learners)
         counts += f"; fitting {result['fit_evaluations'] - old.get('fit_evaluations', 0):,} evaluations"
     n = result["candidates"]
