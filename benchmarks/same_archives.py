@@ -40,7 +40,8 @@ def differences(before: Iterable[Row], after: Iterable[Row]) -> tuple[int, dict[
     """Rows compared and, per differing column, (first seq, value before, value after, rows that differ)."""
     found: dict[str, tuple[int, Any, Any, int]] = {}
     n = 0
-    for n, (a, b) in enumerate(zip(before, after, strict=False), start=1):
+    for a, b in zip(before, after, strict=False):
+        n += 1
         ca, cb = columns(a), columns(b)
         for key in ca:
             if ca[key] != cb[key] and not (ca[key] != ca[key] and cb[key] != cb[key]):  # NaN equals NaN here
