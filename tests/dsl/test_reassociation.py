@@ -253,18 +253,22 @@ def _instances(pat: Pat, fill: dict[str, Expr]) -> Expr:
 
 
 _NOT_LITERALS = [Ref("x"), parse_expr("-y"), parse_expr("x * 2.0"), parse_expr("x + 3.0"), parse_expr("x / 4.0"),
-                 parse_expr("-(x * 2.0)"), parse_expr("2.0 - x")]
+                 parse_expr("-(x * 2.0)"), parse_expr("2.0 - x"), parse_expr("x * y"), parse_expr("x + y"),
+                 parse_expr("x * y * 5.0"), parse_expr("x - y")]
 _SOME_LITERALS = [Num(2.0), const(-3.0), Num(0.5), const(-1.0), Num(4), Num(1.0), Num(0.0)]
 
 
-@pytest.mark.parametrize("rule", [r for r in FITTED_RULES if r.literals or r.admits], ids=lambda r: r.name)
+@pytest.mark.parametrize("rule", [r for r in FITTED_RULES if r.literals or r.admits or r.admits_below],
+                         ids=lambda r: r.name)
 def test_a_rule_declines_where_a_capture_it_names_a_literal_is_not_one(rule: Rule) -> None:
-    """``Rule.literals`` and ``Rule.admits`` are what the dispatch's gate reads as necessary conditions
-    (``simplify._fits``, ``_Dispatch.shape``): for every filling of the rule's pattern in which one of
-    those captures is no literal (a name, ``neg`` of a name, a product or sum with a literal, in either
-    order of a commuting pattern), or whose arguments' heads ``admits`` refuses, the rule gives nothing;
+    """``Rule.literals``, ``Rule.admits`` and ``Rule.admits_below`` are what the dispatch's gate reads as
+    necessary conditions (``simplify._fits``, ``_Dispatch.shape``, ``_Dispatch.narrow``): for every filling
+    of the rule's pattern in which one of those captures is no literal (a name, ``neg`` of a name, a product
+    or sum with or without a literal, in either order of a commuting pattern), or whose arguments' heads
+    ``admits`` refuses, or whose heads two levels down ``admits_below`` refuses, the rule gives nothing;
     and where the rule applies, the gate lets it through (``rewrite_node`` with this rule alone finds
-    its rewrite): it fails if the gate forgets that ``neg`` of a number is a literal."""
+    its rewrite): it fails if the gate forgets that ``neg`` of a number is a literal, or if a collect
+    rule's gate counts one literal too few (checked)."""
     values = _table(FITTED_RULES).values
     assert all(any(a.op is None and a.value is None and a.name == n for a in rule.pattern.args) for n in rule.literals)
     names = sorted(_names(rule.pattern))
@@ -283,7 +287,11 @@ def test_a_rule_declines_where_a_capture_it_names_a_literal_is_not_one(rule: Rul
             if bound is None:
                 continue
             new = rule.rewrite(bound)
-            refused = rule.admits is not None and not rule.admits(tuple(_head(a, values) for a in candidate.args))
+            heads = tuple(_head(a, values) for a in candidate.args)
+            below = tuple(tuple(_head(g, values) for g in a.args) if isinstance(a, Call) else ()
+                          for a in candidate.args)
+            refused = (rule.admits is not None and not rule.admits(heads)) or \
+                (rule.admits_below is not None and not rule.admits_below(heads, below))
             if refused or any(constant_value(bound[n]) is None for n in rule.literals):
                 assert new is None, (rule.name, format_expr(candidate))
             elif new is not None and new.size < candidate.size and fold_constant(candidate) is None:

@@ -124,6 +124,13 @@ class Rule:
     # ``rewrite`` to give anything, or None; the dispatch reads it too (:meth:`_Dispatch.shape`), and
     # the same test holds ``rewrite`` to declining where it is false.
     admits: Callable[[tuple[object, ...]], bool] | None = None
+    # A necessary condition on the root's arguments' heads and, per argument, its own arguments' heads
+    # (``below``: one tuple per argument, empty for an argument that is no call) for ``rewrite`` to give
+    # anything, or None.  The dispatch reads it where it looks two levels down (:meth:`_Dispatch.narrow`,
+    # one look-up per shape seen): a fold's declined attempts (``c * (x * y)`` asked of ``mul-pow2``,
+    # ``mul-mul-lit`` and ``mul-collect-lit``, none of which can fold a literal there) were a third of
+    # its rules' cost.  The test that holds ``literals`` and ``admits`` holds it too.
+    admits_below: Callable[[tuple[object, ...], tuple[tuple[object, ...], ...]], bool] | None = None
 
 
 _C = ("c",)  # (Rule.literals of the rules that fold a literal ``c``, the root's own argument, into another)
@@ -165,6 +172,14 @@ def _power_of_two(b: Bindings, factor: Callable[[float], float]) -> Expr | None:
     if not math.isfinite(scaled) or not (abs(c) <= _FLOAT32_MAX and abs(scaled) <= _FLOAT32_MAX):
         return None  # (float32: c * f must not overflow there either)
     return _call("mul", const(scaled), x)
+
+
+def _inner_literal(op: str) -> Callable[[tuple[object, ...], tuple[tuple[object, ...], ...]], bool]:
+    """:attr:`Rule.admits_below` of a rule that folds a literal found in a root argument that is an ``op``
+    call (``c * (k * x)``: ``k``, or ``x`` where ``op`` commutes; ``c + m * (k + x)``: ``m``): some such
+    argument has a literal's head (:func:`_literal_head`) among its own arguments'."""
+    return lambda heads, below: any(h == op and any(_literal_head(g) for g in b)
+                                    for h, b in zip(heads, below, strict=True))
 
 
 def _negated_factor_rules() -> tuple[Rule, ...]:
@@ -213,10 +228,11 @@ RULES: tuple[Rule, ...] = (
     Rule("mul-pow2", P("mul", V("c"), P("mul", V("k"), V("x"), commute=True), commute=True),
          lambda b: _power_of_two(b, lambda k: k), "c * (2^m * x) = (c * 2^m) * x exactly for m >= 0 and |c| >= 1 "
          "(literals, c * 2^m finite): 2^m * x is exact unless it overflows, and then so does c * 2^m * x; "
-         "both sides round the same real number once", literals=_C),
+         "both sides round the same real number once", literals=_C, admits_below=_inner_literal("mul")),
     Rule("mul-div-pow2", P("mul", V("c"), P("div", V("x"), V("k")), commute=True),
          lambda b: _power_of_two(b, lambda k: _ratio(1.0, k)), "c * (x / 2^-m) = (c * 2^m) * x exactly for m >= 0 and "
-         "|c| >= 1: x / 2^-m is x * 2^m rounded once, the same number (mul-pow2)", literals=_C),
+         "|c| >= 1: x / 2^-m is x * 2^m rounded once, the same number (mul-pow2)", literals=_C,
+         admits_below=_inner_literal("div")),
     Rule("mul-neg-neg", P("mul", P("neg", V("x")), P("neg", V("y"))), lambda b: _call("mul", b["x"], b["y"]),
          "(-x) * (-y) = x * y by sign symmetry"),
     Rule("div-neg-neg", P("div", P("neg", V("x")), P("neg", V("y"))), lambda b: _call("div", b["x"], b["y"]),
@@ -386,12 +402,13 @@ class _Dispatch:
     shape, its op and its arguments' heads (:func:`_head`: a call's op, a literal's value where some
     rule asks for it, else :data:`NUMBER`, the class of any other node), to whether constant folding
     may apply, the rules that can match a call of that shape, and whether one of them looks two levels
-    down (a ``neg`` under a product: ``add-neg-mul``); ``deep`` maps such a shape and its arguments'
-    arguments' heads to the rules that can match.  Each entry is made when its shape is first seen,
-    so a node that no rule can match costs one or two look-ups.  Only rules that cannot match are left
-    out (a node that matches a pattern has the pattern's ops and values at the pattern's places, and
-    equal heads where it captures one name twice), in their order: what :func:`match` decides, and
-    which rule applies first, are as without the gate."""
+    down (a ``neg`` under a product: ``add-neg-mul``; or a gate on the heads there:
+    :attr:`Rule.admits_below`); ``deep`` maps such a shape and its arguments' arguments' heads to the
+    rules that can match.  Each entry is made when its shape is first seen, so a node that no rule can
+    match costs one or two look-ups.  Only rules that cannot match, or whose rewrite declines there
+    (:attr:`Rule.literals`, :attr:`Rule.admits`, :attr:`Rule.admits_below`), are left out (a node that
+    matches a pattern has the pattern's ops and values at the pattern's places, and equal heads where it
+    captures one name twice), in their order: which rule applies first is as without the gate."""
 
     __slots__ = ("by_op", "deep", "rules", "shapes", "values")
 
@@ -419,7 +436,7 @@ class _Dispatch:
             entries = self.by_op[None]
         kept = tuple(e for e in entries if _fits(e[0].pattern, heads, None, e[0].literals)
                      and (e[0].admits is None or e[0].admits(heads)))
-        found = (fold, kept, any(_two_levels(e[0].pattern) for e in kept))
+        found = (fold, kept, any(_two_levels(e[0].pattern) or e[0].admits_below is not None for e in kept))
         if len(self.shapes) >= 4096:
             self.shapes.clear()
         self.shapes[key] = found
@@ -430,7 +447,8 @@ class _Dispatch:
         """``entries`` (a shape's candidates) less those that cannot match a call whose arguments'
         heads are ``heads`` and whose arguments' arguments' heads are ``below`` (one tuple per argument;
         empty for an argument that is no call); kept under ``key``."""
-        kept = tuple(e for e in entries if _fits(e[0].pattern, heads, below, e[0].literals))
+        kept = tuple(e for e in entries if _fits(e[0].pattern, heads, below, e[0].literals)
+                     and (e[0].admits_below is None or e[0].admits_below(heads, below)))
         if len(self.deep) >= 4096:
             self.deep.clear()
         self.deep[key] = kept
@@ -558,7 +576,8 @@ def _rewrite(node: Expr, dispatch: _Dispatch) -> tuple[Expr, str] | None:
         if not entries:
             return None
         if deep:  # a rule looks two levels down: the arguments' arguments' heads tell
-            below = tuple(tuple([_head(g, values) for g in a.args]) if type(a) is Call else () for a in args)
+            below = tuple([tuple([g.op if type(g) is Call else _head(g, values) for g in a.args])
+                           if type(a) is Call else () for a in args])
             narrowed = dispatch.deep.get((key, below))
             entries = narrowed if narrowed is not None else dispatch.narrow((key, below), key[1:], below, entries)
             if not entries:
@@ -816,6 +835,27 @@ def _collects(op: str) -> Callable[[tuple[object, ...]], bool]:
     return lambda heads: heads[0] == op or heads[1] == op or _literal_head(heads[1])
 
 
+def _collects_below(op: str) -> Callable[[tuple[object, ...], tuple[tuple[object, ...], ...]], bool]:
+    """:attr:`Rule.admits_below` of ``op``'s collect rule: False where the operands of its tree are all
+    seen two levels down (an argument that is no ``op`` call is one operand; one that is, whose own
+    arguments are no ``op`` calls, holds those two) and at most one of them may be a literal (its head:
+    :func:`_literal_head`), a number that is the first argument where there is one (``c * (x * y)``,
+    ``(x * y) * z``: :func:`_collect` declines, with nothing to fold or move); else True."""
+
+    def admits(heads: tuple[object, ...], below: tuple[tuple[object, ...], ...]) -> bool:
+        possible = 0
+        for head, inner in zip(heads, below, strict=True):
+            if head == op:
+                if op in inner:
+                    return True  # operands deeper down: not seen here
+                possible += sum(1 for h in inner if _literal_head(h))
+            elif _literal_head(head):
+                possible += 1
+        return possible >= 2 or (possible == 1 and not (heads[0] is NUMBER or isinstance(heads[0], float)))
+
+    return admits
+
+
 def _collect(b: Bindings, op: str) -> Expr | None:
     """``a op b``, a tree of ``op`` (``mul`` or ``add``) with two literals or more among its operands, or
     one that is not ``a`` (``x * -0.977 * (x * y)``), as ``(the literals folded) op (its other operands,
@@ -843,70 +883,91 @@ def _collect(b: Bindings, op: str) -> Expr | None:
 REASSOCIATION: tuple[Rule, ...] = (
     Rule("mul-mul-lit", P("mul", V("c"), P("mul", V("k"), V("x")), commute=True),
          lambda b: _two("mul", b, lambda c, k: c * k, _mul),
-         "c * (k * x) = (c * k) * x (associativity of *)", literals=_C),
+         "c * (k * x) = (c * k) * x (associativity of *)", literals=_C,
+         admits_below=_inner_literal("mul")),
     Rule("mul-div-lit", P("mul", V("c"), P("div", V("x"), V("k")), commute=True),
          lambda b: _two("div", b, lambda c, k: _ratio(c, k), _mul, ("k", "x")),
-         "c * (x / k) = (c / k) * x (k != 0)", literals=_C),
+         "c * (x / k) = (c / k) * x (k != 0)", literals=_C,
+         admits_below=_inner_literal("div")),
     Rule("mul-ldiv-lit", P("mul", V("c"), P("div", V("k"), V("x")), commute=True),
          lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (n, x))),
-         "c * (k / x) = (c * k) / x", literals=_C),
+         "c * (k / x) = (c * k) / x", literals=_C,
+         admits_below=_inner_literal("div")),
     Rule("div-mul-lit", P("div", P("mul", V("k"), V("x")), V("c")),
-         lambda b: _two("mul", b, lambda c, k: _ratio(k, c), _mul), "(k * x) / c = (k / c) * x (c != 0)", literals=_C),
+         lambda b: _two("mul", b, lambda c, k: _ratio(k, c), _mul), "(k * x) / c = (k / c) * x (c != 0)", literals=_C,
+         admits_below=_inner_literal("mul")),
     Rule("div-div-lit", P("div", P("div", V("x"), V("k")), V("c")),
          lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (x, n)), ("k", "x")),
-         "(x / k) / c = x / (k * c)", literals=_C),
+         "(x / k) / c = x / (k * c)", literals=_C,
+         admits_below=_inner_literal("div")),
     Rule("ldiv-mul-lit", P("div", V("c"), P("mul", V("k"), V("x"))),
          lambda b: _two("mul", b, lambda c, k: _ratio(c, k), lambda n, x: Call("div", (n, x))),
-         "c / (k * x) = (c / k) / x (k != 0)", literals=_C),
+         "c / (k * x) = (c / k) / x (k != 0)", literals=_C,
+         admits_below=_inner_literal("mul")),
     Rule("div-ldiv-lit", P("div", P("div", V("k"), V("x")), V("c")),
          lambda b: _two("div", b, lambda c, k: _ratio(k, c), lambda n, x: Call("div", (n, x))),
-         "(k / x) / c = (k / c) / x (c != 0)", literals=_C),
+         "(k / x) / c = (k / c) / x (c != 0)", literals=_C,
+         admits_below=_inner_literal("div")),
     Rule("ldiv-div-lit", P("div", V("c"), P("div", V("x"), V("k"))),
          lambda b: _two("div", b, lambda c, k: c * k, lambda n, x: Call("div", (n, x)), ("k", "x")),
-         "c / (x / k) = (c * k) / x", literals=_C),
+         "c / (x / k) = (c * k) / x", literals=_C,
+         admits_below=_inner_literal("div")),
     Rule("ldiv-ldiv-lit", P("div", V("c"), P("div", V("k"), V("x"))),
-         lambda b: _two("div", b, lambda c, k: _ratio(c, k), _mul), "c / (k / x) = (c / k) * x (k != 0)", literals=_C),
+         lambda b: _two("div", b, lambda c, k: _ratio(c, k), _mul), "c / (k / x) = (c / k) * x (k != 0)", literals=_C,
+         admits_below=_inner_literal("div")),
     Rule("mul-neg-lit", P("mul", V("c"), P("neg", V("x")), commute=True),
          lambda b: None if (c := _literal(b, "c")) is None or constant_value(b["x"]) is not None
          else _mul(const(-c[0]), b["x"]), "c * (-x) = (-c) * x", literals=_C),
     Rule("add-add-lit", P("add", V("c"), P("add", V("k"), V("x")), commute=True),
          lambda b: _two("add", b, lambda c, k: c + k, _add),
-         "c + (k + x) = (c + k) + x (associativity of +)", literals=_C),
+         "c + (k + x) = (c + k) + x (associativity of +)", literals=_C,
+         admits_below=_inner_literal("add")),
     Rule("add-sub-lit", P("add", V("c"), P("sub", V("x"), V("k")), commute=True),
-         lambda b: _two("sub", b, lambda c, k: c - k, _add, ("k", "x")), "c + (x - k) = (c - k) + x", literals=_C),
+         lambda b: _two("sub", b, lambda c, k: c - k, _add, ("k", "x")), "c + (x - k) = (c - k) + x", literals=_C,
+         admits_below=_inner_literal("sub")),
     Rule("add-lsub-lit", P("add", V("c"), P("sub", V("k"), V("x")), commute=True),
          lambda b: _two("sub", b, lambda c, k: c + k, lambda n, x: Call("sub", (n, x))),
-         "c + (k - x) = (c + k) - x", literals=_C),
+         "c + (k - x) = (c + k) - x", literals=_C,
+         admits_below=_inner_literal("sub")),
     Rule("sub-add-lit", P("sub", P("add", V("k"), V("x")), V("c")),
-         lambda b: _two("add", b, lambda c, k: k - c, _add), "(k + x) - c = (k - c) + x", literals=_C),
+         lambda b: _two("add", b, lambda c, k: k - c, _add), "(k + x) - c = (k - c) + x", literals=_C,
+         admits_below=_inner_literal("add")),
     Rule("lsub-add-lit", P("sub", V("c"), P("add", V("k"), V("x"))),
          lambda b: _two("add", b, lambda c, k: c - k, lambda n, x: Call("sub", (n, x))),
-         "c - (k + x) = (c - k) - x", literals=_C),
+         "c - (k + x) = (c - k) - x", literals=_C,
+         admits_below=_inner_literal("add")),
     Rule("lsub-sub-lit", P("sub", V("c"), P("sub", V("x"), V("k"))),
          lambda b: _two("sub", b, lambda c, k: c + k, lambda n, x: Call("sub", (n, x)), ("k", "x")),
-         "c - (x - k) = (c + k) - x", literals=_C),
+         "c - (x - k) = (c + k) - x", literals=_C,
+         admits_below=_inner_literal("sub")),
     Rule("lsub-lsub-lit", P("sub", V("c"), P("sub", V("k"), V("x"))),
-         lambda b: _two("sub", b, lambda c, k: c - k, _add), "c - (k - x) = (c - k) + x", literals=_C),
+         lambda b: _two("sub", b, lambda c, k: c - k, _add), "c - (k - x) = (c - k) + x", literals=_C,
+         admits_below=_inner_literal("sub")),
     Rule("sub-sub-lit", P("sub", P("sub", V("x"), V("k")), V("c")),
          lambda b: _two("sub", b, lambda c, k: -(k + c), _add, ("k", "x")),
-         "(x - k) - c = (-(k + c)) + x", literals=_C),
+         "(x - k) - c = (-(k + c)) + x", literals=_C,
+         admits_below=_inner_literal("sub")),
     Rule("sub-lsub-lit", P("sub", P("sub", V("k"), V("x")), V("c")),
          lambda b: _two("sub", b, lambda c, k: k - c, lambda n, x: Call("sub", (n, x))),
-         "(k - x) - c = (k - c) - x", literals=_C),
+         "(k - x) - c = (k - c) - x", literals=_C,
+         admits_below=_inner_literal("sub")),
     Rule("mul-collect-lit", P("mul", V("a"), V("b")), lambda b: _collect(b, "mul"),
          "a product's literal factors, anywhere in its tree of *, multiplied into one in front: "
          "x * c * (k * y) = (c * k) * (x * y), x * c * y = c * (x * y) (* associative and commutative)",
-         keeps_size=True, admits=_collects("mul")),
+         keeps_size=True, admits=_collects("mul"), admits_below=_collects_below("mul")),
     Rule("add-collect-lit", P("add", V("a"), V("b")), lambda b: _collect(b, "add"),
          "a sum's literal terms, anywhere in its tree of +, added into one in front: "
          "x + c + (k + y) = (c + k) + (x + y), x + c + y = c + (x + y) (+ associative and commutative)",
-         keeps_size=True, admits=_collects("add")),
+         keeps_size=True, admits=_collects("add"), admits_below=_collects_below("add")),
     Rule("scale-add-lit", P("add", V("c"), P("mul", V("m"), P("add", V("k"), V("x")), commute=True), commute=True),
-         lambda b: _distribute(b, 1.0), "c + m * (k + x) = (c + m * k) + m * x (distributivity)", literals=_C),
+         lambda b: _distribute(b, 1.0), "c + m * (k + x) = (c + m * k) + m * x (distributivity)", literals=_C,
+         admits_below=_inner_literal("mul")),
     Rule("scale-sub-lit", P("add", V("c"), P("mul", V("m"), P("sub", V("x"), V("k")), commute=True), commute=True),
-         lambda b: _distribute(b, -1.0), "c + m * (x - k) = (c - m * k) + m * x (distributivity)", literals=_C),
+         lambda b: _distribute(b, -1.0), "c + m * (x - k) = (c - m * k) + m * x (distributivity)", literals=_C,
+         admits_below=_inner_literal("mul")),
     Rule("scale-lsub-lit", P("add", V("c"), P("mul", V("m"), P("sub", V("k"), V("x")), commute=True), commute=True),
-         lambda b: _distribute_from(b), "c + m * (k - x) = (c + m * k) - m * x (distributivity)", literals=_C),
+         lambda b: _distribute_from(b), "c + m * (k - x) = (c + m * k) - m * x (distributivity)", literals=_C,
+         admits_below=_inner_literal("mul")),
 )
 # Laws that hold up to the sign of a zero result: (1 / x) tells the two zeros apart (inf and -inf), so
 # they are not in RULES; a fitted formula, scored again after folding, may use them (FITTED_RULES).
