@@ -51,6 +51,7 @@ printed per regime.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import tempfile
 import time
@@ -60,10 +61,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import mlevolve.api as api
 from ablations import simplifier_off
-from mlevolve.dsl.ir import Program
-from mlevolve.dsl.kinds import slots
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Call, Expr, Program, const, with_children
+from mlevolve.dsl.kinds import replace_slot, slot_body, slots
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.archive import Archive
 from mlevolve.grammar.spec import load_grammar
@@ -153,6 +157,76 @@ def sizes(text: str, evolve: Sequence[str]) -> dict[str, int]:
     return {"evaluated": evolved_size(program, evolve), "shown": evolved_size(simplified(program), evolve)}
 
 
+# ------------------------------------------------------------------------------- removable by hand
+_TOLERANCE = 1e-6  # a pruned best may score this much worse, relative, and still count as the same program
+_CHEAP = ("formula", "learner", "automl_zero", "predict_learn")  # regimes whose one evaluation takes ms
+
+
+def _with(node: Expr, path: tuple[int, ...], new: Expr) -> Expr:
+    """``node`` with the subtree at ``path`` (child indices from it) replaced by ``new``."""
+    if not path:
+        return new
+    kids = list(node.children())
+    kids[path[0]] = _with(kids[path[0]], path[1:], new)
+    return with_children(node, tuple(kids))
+
+
+def _edits(body: Expr) -> list[tuple[tuple[int, ...], Expr]]:
+    """Each smaller body to try, largest removal first: a node replaced by one of its children, or (a call)
+    by the literal 0.0 or 1.0 (kept only where it type-checks)."""
+    out: list[tuple[int, tuple[int, ...], Expr]] = []
+    stack: list[tuple[tuple[int, ...], Expr]] = [((), body)]
+    while stack:
+        path, node = stack.pop()
+        kids = node.children()
+        for i, kid in enumerate(kids):
+            out.append((node.size - kid.size, path, kid))
+            stack.append(((*path, i), kid))
+        if isinstance(node, Call):
+            out.extend((node.size - 1, path, const(v)) for v in (0.0, 1.0))
+    out.sort(key=lambda e: -e[0])
+    return [(path, new) for _, path, new in out]
+
+
+def pruned(text: str, regime: Regime, seed: int) -> int:
+    """The size of the shown best after removing, greedily, every node whose removal (a node replaced by a
+    child, or a call by 0.0 or 1.0) keeps its score on the run's task (``mlevolve run``, the run's seed)
+    within ``_TOLERANCE`` relative, or better: how much of it a person could remove by hand, values
+    aside (the shown form keeps every value).  An upper bound on what any exact rule could remove."""
+    grammar = load_grammar(regime.grammar) if regime.grammar is not None else None
+
+    def score(program: Program) -> float | None:
+        try:
+            checked = api.check(program, grammar)
+        except MlevError:
+            return None
+        with np.errstate(all="ignore"):
+            m = api.run(checked, regime.task, seed=seed, grammar=grammar)
+        f = m.get("fitness")
+        return None if m.get("failure") or f is None or not math.isfinite(f) else float(f)
+
+    program = simplified(parse(text))
+    base = score(program)
+    if base is None:
+        return evolved_size(program, regime.evolve)
+    floor = base - _TOLERANCE * max(1.0, abs(base))
+    names = [s.name for s in slots(program) if any(s.name == n or s.name.startswith(n + ".") for n in regime.evolve)]
+    changed = True
+    while changed:
+        changed = False
+        for name in names:
+            body = slot_body(program, name)
+            for path, new in _edits(body):
+                candidate = replace_slot(program, name, _with(body, path, new))
+                got = score(candidate)
+                if got is not None and got >= floor:
+                    program, changed = simplified(candidate), True
+                    break
+            if changed:
+                break
+    return evolved_size(program, regime.evolve)
+
+
 def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -178,32 +252,45 @@ def summarise(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "b_ratio_of_medians": _median(w_shown) / _median(o_eval) if pairs else float("nan"),
         "fitness_with": _median([w["fitness"] for w, _ in pairs]),
         "fitness_without": _median([o["fitness"] for _, o in pairs]),
+        "pruned": _median([w["pruned"] for w, _ in pairs if "pruned" in w]),
         "cpu": round(sum(r["cpu"] for r in rows), 1), "wall": round(sum(r.get("wall", 0.0) for r in rows), 1),
     }
 
 
+def _pruned_text(s: dict[str, Any]) -> str:
+    p = s["pruned"]
+    return "—" if p != p else f"{p:g} ({p / s['with_shown']:.2f})"
+
+
 def table(summaries: list[dict[str, Any]]) -> str:
     head = ("| regime | pairs | with: evaluated / shown | (a) shown / evaluated | without: evaluated / shown "
-            "| (b) with shown / without | best fitness with / without | CPU s / wall s |")
-    lines = [head, "| --- " * 8 + "|"]
+            "| (b) with shown / without | with: pruned by hand (÷ shown) | best fitness with / without "
+            "| CPU s / wall s |")
+    lines = [head, "| --- " * 9 + "|"]
     for s in summaries:
         lines.append(
             f"| {s['regime']} | {s['pairs']} | {s['with_evaluated']:g} / {s['with_shown']:g} "
             f"| **{s['a_median_ratio']:.2f}** ({s['a_ratio_of_medians']:.2f}) "
             f"| {s['without_evaluated']:g} / {s['without_shown']:g} "
             f"| **{s['b_median_ratio']:.2f}** ({s['b_ratio_of_medians']:.2f}) "
+            f"| {_pruned_text(s)} "
             f"| {s['fitness_with']:.4g} / {s['fitness_without']:.4g} | {s['cpu']} / {s['wall']} |")
     return "\n".join(lines)
 
 
-def summarise_file(path: Path) -> list[dict[str, Any]]:
-    """The tables of the runs recorded in ``path`` (JSON lines of ``--out``), their bests shown again."""
+def summarise_file(paths: Sequence[Path], prune: bool = False) -> list[dict[str, Any]]:
+    """The tables of the runs recorded in ``paths`` (JSON lines of ``--out``), their bests shown again;
+    with ``prune``, each *with* best of a cheap regime pruned by hand (:func:`pruned`) too."""
     by_regime: dict[str, list[dict[str, Any]]] = {}
-    for line in read_json_lines(path, "a size_ratio.py --out file", ("regime", "arm", "seed"),
-                                {"regime": REGIMES, "arm": ("with", "without")}):
-        if line.get("evaluated") is not None:
-            line = {**line, **sizes(line["program"], REGIMES[line["regime"]].evolve)}
-        by_regime.setdefault(line["regime"], []).append(line)
+    for path in paths:
+        for line in read_json_lines(path, "a size_ratio.py --out file", ("regime", "arm", "seed"),
+                                    {"regime": REGIMES, "arm": ("with", "without")}):
+            regime = REGIMES[line["regime"]]
+            if line.get("evaluated") is not None:
+                line = {**line, **sizes(line["program"], regime.evolve)}
+                if prune and line["arm"] == "with" and line["regime"] in _CHEAP:
+                    line["pruned"] = pruned(line["program"], regime, line["seed"])
+            by_regime.setdefault(line["regime"], []).append(line)
     summaries = [summarise(name, rows) for name, rows in by_regime.items()]
     print(table(summaries))
     return summaries
@@ -218,12 +305,17 @@ def main(argv: Sequence[str] | None = None, run: Callable[..., dict[str, Any]] =
                         help=f"comma-separated, of {', '.join(REGIMES)} (default: all)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every budget by this (1.0)")
     parser.add_argument("--out", type=Path, help="append one JSON line per run to this file")
-    parser.add_argument("--summarise", type=Path, metavar="FILE",
-                        help="no runs: the tables of the runs in FILE (written by --out), each best shown again "
+    parser.add_argument("--summarise", type=Path, nargs="+", metavar="FILE",
+                        help="no runs: the tables of the runs in FILE... (written by --out), each best shown again "
                              "by this checkout's simplifier")
+    parser.add_argument("--prune", action="store_true",
+                        help="with --summarise: also each 'with' best of the formula and learner regimes pruned by "
+                             "hand (nodes whose removal keeps its score within 1e-6): the pruned column")
     args = parser.parse_args(argv)
     if args.summarise is not None:
-        return summarise_file(args.summarise)
+        return summarise_file(args.summarise, args.prune)
+    if args.prune:
+        parser.error("--prune reads the runs of --summarise FILE")
     names = [n.strip() for n in args.regimes.split(",") if n.strip()]
     unknown = [n for n in names if n not in REGIMES]
     if unknown:
