@@ -269,15 +269,12 @@ def run_mlevolve_peerset(data: Data, seed: int, evaluations: int, folder: Path) 
 def run_mlevolve_unsimplified(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
     """``mlevolve-equal`` with the simplifier taken out of the search (an ablation, issue 15's bloat measure):
     the cache key, the size bloat control and parsimony read and the archive's shown form are the program as
-    evaluated.  Its ``raw_size`` is what a user would be shown without the simplifier."""
-    import mlevolve.gp.memo as memo
+    evaluated.  Its ``raw_size`` is what a user would be shown without the simplifier.  The switch:
+    ``ablations.simplifier_off`` (the size limit in the operators too, since this branch)."""
+    from ablations import simplifier_off
 
-    simplified = memo.simplified
-    memo.simplified = lambda expr: expr  # what simplified_program applies to each body (in this process)
-    try:
+    with simplifier_off():
         return run_mlevolve(data, seed, evaluations, folder, equal=True)
-    finally:
-        memo.simplified = simplified
 
 
 def _population(evaluations: int) -> int:

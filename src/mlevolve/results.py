@@ -459,11 +459,12 @@ def rounded(program: Program, digits: int | None) -> Program:
 
 
 def simplified(program: Program) -> Program:
-    """The program as shown to people: :func:`mlevolve.dsl.simplify.simplify_program` of it (same values
-    on every input, never larger), the one place where what is shown departs from what was stored."""
-    from mlevolve.dsl.simplify import simplify_program
+    """The program as shown to people: :func:`mlevolve.dsl.simplify.simplify_shown` of it (the cache key's
+    rules, the exact laws kept for the shown form, and a learner's dead memory updates removed: the same
+    values on every input, never larger), the one place where what is shown departs from what was stored."""
+    from mlevolve.dsl.simplify import simplify_shown
 
-    return simplify_program(program)
+    return simplify_shown(program)
 
 
 def _uncommented(program: Program) -> Program:

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, const, with_children
+from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup, const, with_children
 from mlevolve.dsl.traverse import NodeMemo, fold
 
 Bindings = Mapping[str, Expr]
@@ -1049,3 +1049,112 @@ def folded_fitted(expr: Expr, rules: tuple[Rule, ...] = FITTED_RULES) -> tuple[E
     if not literal_chain(expr):
         return expr, False
     return simplify_expr(expr, rules), True
+
+
+# ------------------------------------------------------------------------------- the shown form only
+# Exact laws (every bit kept, as RULES's) that the cache key's simplifier does not use: adding them to
+# RULES would change which candidates a run finds equal and the sizes bloat control reads, so every
+# fixed-seed run; a person reads them in what ``best``, ``show``, the report and ``export`` print
+# (:func:`simplify_shown`), where ``-(-0.275 * (w + y * x))`` reads ``0.275 * (w + y * x)``.
+SHOWN_ONLY: tuple[Rule, ...] = (
+    Rule("neg-mul-neg", P("neg", P("mul", P("neg", V("y")), V("z"), commute=True)),
+         lambda b: _call("mul", b["y"], b["z"]),
+         "-((-y) * z) = y * z exactly: (-y) * z = -(y * z) by sign symmetry (a product's sign is the exclusive "
+         "or of its factors', its magnitude rounded alike), and -(-v) = v; NaN stays NaN"),
+    Rule("neg-div-neg", P("neg", P("div", P("neg", V("y")), V("z"))), lambda b: _call("div", b["y"], b["z"]),
+         "-((-y) / z) = y / z exactly, by the same sign symmetry of division"),
+    Rule("neg-div-neg-right", P("neg", P("div", V("y"), P("neg", V("z")))), lambda b: _call("div", b["y"], b["z"]),
+         "-(y / (-z)) = y / z exactly, the same law"),
+    Rule("abs-square", P("abs", P("square", V("x"))), lambda b: _call("square", b["x"]),
+         "|x^2| = x^2: a square is +0.0, positive, +inf or NaN (never -0.0: (-0.0)^2 = +0.0), and abs keeps those"),
+    Rule("abs-exp", P("abs", P("exp", V("x"))), lambda b: _call("exp", b["x"]),
+         "|exp(x)| = exp(x): exp is +0.0 (exp(-inf), an underflow), positive, +inf or NaN"),
+)
+SHOWN_RULES: tuple[Rule, ...] = RULES + SHOWN_ONLY
+
+
+def _reads(expr: Expr) -> set[str]:
+    """The names ``expr`` reads (every ``Ref``, a name a ``let`` inside shadows included: conservative)."""
+    out: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Ref):
+            out.add(node.name)
+        stack.extend(node.children())
+    return out
+
+
+def _draws(expr: Expr) -> bool:
+    """Whether ``expr`` draws random numbers (a :data:`STOCHASTIC` op anywhere in it)."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Call) and node.op in STOCHASTIC:
+            return True
+        stack.extend(node.children())
+    return False
+
+
+def dead_updates(learner: Definition) -> Definition:
+    """``learner`` with the update of each memory item that no prediction can observe replaced by the item
+    itself (``learn`` returns it unchanged): AutoML-Zero's pruning of dead instructions before it shows a
+    program, for a learner's memory.
+
+    An item is *live* when ``predict`` reads it, or when the update of a live item reads it (through the
+    ``let`` values of ``learn``, all counted live where there are any: conservative); the rest are dead.
+    Only predictions leave a learner (they are its metrics; training and validation read nothing else, and
+    a learner is stopped on its predictions alone), so a dead item's update changes no value the learner
+    gives: the same predictions bit for bit, the same failures.  Kept: an update that draws random numbers
+    (removing the draw would shift every later draw), ``setup``, and a ``learn`` whose result is not a
+    tuple of one update per item after its ``let`` chain.  ``learner`` itself when nothing is dead.
+    """
+    state = [p.name for p in learner.params]
+    predict, learn = learner.method("predict"), learner.method("learn")
+    if predict is None or learn is None or predict.body is None or learn.body is None or not state:
+        return learner
+    lets: list[Let] = []
+    end = learn.body
+    while isinstance(end, Let):
+        lets.append(end)
+        end = end.body
+    if len(state) == 1:
+        items: tuple[Expr, ...] = (end,)
+    elif isinstance(end, Tup) and len(end.items) == len(state):
+        items = end.items
+    else:
+        return learner
+    via_lets = set().union(*(_reads(let.value) for let in lets)) if lets else set()
+    live = _reads(predict.body) & set(state)
+    todo = list(live)
+    while todo:  # the items the updates of live items read, to a fixpoint
+        k = todo.pop()
+        for name in (_reads(items[state.index(k)]) | via_lets) & set(state):
+            if name not in live:
+                live.add(name)
+                todo.append(name)
+    new = tuple(Ref(k) if k not in live and not _draws(item) else item for k, item in zip(state, items, strict=True))
+    if all(a is b or a == b for a, b in zip(new, items, strict=True)):
+        return learner
+    body: Expr = new[0] if len(state) == 1 else Tup(new)
+    for let in reversed(lets):
+        body = Let(let.name, let.value, body)
+    methods = tuple(m.replace_body(body) if m is learn else m for m in learner.methods)
+    return learner.with_methods(methods)
+
+
+def simplify_shown(program: Program) -> Program:
+    """``program`` as it is shown to people (``mlevolve.results.simplified``): :func:`simplify_program` by
+    :data:`SHOWN_RULES` (:data:`RULES` and the exact laws of :data:`SHOWN_ONLY`), each learner's dead
+    memory updates removed (:func:`dead_updates`, then simplified again: the ``let`` values only they read
+    go too).  The same values on every input as ``program``; never larger; ``program`` itself when
+    nothing changes."""
+
+    def shown(e: Expr) -> Expr:
+        return simplify_expr(e, SHOWN_RULES)
+
+    out = simplify_program(program, shown)
+    pruned = tuple(dead_updates(d) if d.kind == "learner" else d for d in out.definitions)
+    if all(a is b for a, b in zip(pruned, out.definitions, strict=True)):
+        return out
+    return simplify_program(out.with_definitions(pruned), shown)
