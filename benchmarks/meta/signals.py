@@ -33,7 +33,6 @@ tau > 0 (SciPy's); over every kind, the tau of the pairs within a kind and its p
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from pathlib import Path
@@ -41,6 +40,8 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
+
+from mlevolve.script import ArgumentParser
 
 HERE = Path(__file__).resolve().parent
 SIGNALS = ("draw", "ranked", "pooled", "validation", "validation+pooled")
@@ -108,7 +109,7 @@ def stratified(kinds: list[list[dict[str, float]]], permutations: int = 20_000,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the correlations and rows here")
     args = parser.parse_args()
     kinds = collect()
