@@ -765,7 +765,7 @@ def test_a_validated_meta_run_records_each_elite_s_scores(tmp_path: Path) -> Non
         history = json.loads(dict(conn.execute("SELECT key, value FROM meta"))["meta_generations"])
     for h in history:
         elites = h["validated"]
-        assert len(elites) == 2 and len({e["digest"] for e in elites}) == 2
+        assert len(elites) == 2  # two elites (a population may hold one generator twice: then both are it)
         assert [e["score"] for e in elites] == sorted((e["score"] for e in elites), reverse=True)
         assert all(e["score"] == pytest.approx((e["pooled"] + e["validation"]) / 2) for e in elites)
         first = elites[0]  # the generation's best is the first elite, validated as recorded
