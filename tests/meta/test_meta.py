@@ -339,7 +339,8 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
               '[inner] algorithm = "islands" with population = 10: migrants 2 must be smaller than an island'),
              (good.replace("budget = 80", "budget = true"), "[inner] budget must be an integer, got true"),
              (good.replace("[inner]", "[inner]\ntarget = 2.0"), "[inner] target must be at most 1"),
-             (good.replace("[meta]", "[meta]\nranking = \"best\""), "ranking must be one of generation, pooled, race"),
+             (good.replace("[meta]", "[meta]\nranking = \"best\""),
+              "ranking must be one of generation, pooled, race, validated"),
              (good.replace("[meta]", "[meta]\nranking = \"race\"\nfitness = \"auc\""),
               '[meta] ranking = "race" needs fitness = "paired"'),
              (good.replace("[meta]", "[meta]\nranking = \"race\"").replace("elitism = 1", "elitism = 0"),
@@ -371,8 +372,12 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
              (good.replace("[meta]", "[meta]\nranking = \"race\"\nrace_margin = 1\nrace_hold = 1"),
               "[meta] race_hold must be"),
              (good.replace("[meta]", "[meta]\nshrinkage = 2"), '[meta] shrinkage is a setting of ranking = "pooled" '
-              'or "race"; this ranking is "generation": it would be ignored\nhint: add ranking = "race", or drop '
-              'shrinkage')]
+              'or "validated" or "race"; this ranking is "generation": it would be ignored\nhint: add ranking = '
+              '"race", or drop shrinkage'),
+             (good.replace("[meta]", "[meta]\nranking = \"validated\"\nfitness = \"auc\""),
+              '[meta] ranking = "validated" needs fitness = "paired"'),
+             (good.replace("[meta]", "[meta]\nranking = \"validated\"\nrace_margin = 1"),
+              'this ranking is "validated"')]
     for text, message in cases:
         path = tmp_path / "bad.toml"
         path.write_text(text)
@@ -718,6 +723,54 @@ def test_pooled_ranking_judges_a_generator_on_every_draw_it_ran_on_shrunk_toward
     assert run.pool_evidence(ranked)[0].spec is steady  # type: ignore[attr-defined]  # lucky's next draw
     assert run.pooled(base) == -math.inf  # type: ignore[attr-defined]  # never run: ranked last
     run.archive.close()  # type: ignore[attr-defined]
+
+
+def test_validated_ranking_orders_the_elites_by_the_mean_of_pooled_and_validation_gain(tmp_path: Path) -> None:
+    from mlevolve.meta.evolve import Scored
+
+    run = _meta_run(tmp_path, ranking="validated", shrinkage=4, elitism=2, selection="mean", validation_seeds=1)
+    base = load_grammar()
+    a, b, c, d = (vary.perturb_weights(base, random.Random(k), SCALAR) for k in (1, 2, 3, 4))
+    # pooled gains (sum over 4 pairs + 4 of prior at 0): a 0.25, b 0.125, c 0.0625, d 0.25
+    run.evidence = {a.digest: [0.5] * 4, b.digest: [0.25] * 4, c.digest: [0.125] * 4,  # type: ignore[attr-defined]
+                    d.digest: [0.5] * 4}
+    # validation AUC on both tasks (the base grammar's: 0.5): gains a 0, b 0.25, c 0.5 (not an elite), d 0
+    auc = {run.effective(a).digest: 0.5, run.effective(b).digest: 0.75,  # type: ignore[attr-defined]
+           run.effective(c).digest: 1.0, run.effective(d).digest: 0.5, run.base.digest: 0.5}  # type: ignore[attr-defined]
+
+    def evaluate(jobs: list[tuple[GrammarSpec, str, int]], generation: int) -> list[object]:
+        return [_result(auc[spec.digest]) for spec, _, _ in jobs]
+
+    run.evaluate = evaluate  # type: ignore[attr-defined]
+    ranked = [Scored(a, []), Scored(b, []), Scored(c, [])]  # the pooled order
+    order = run.validated(ranked, 0)  # type: ignore[attr-defined]
+    assert [s.spec for s in order] == [b, a, c]  # b: (0.125 + 0.25) / 2 = 0.1875 > a: (0.25 + 0) / 2 = 0.125
+    assert run.last_validated == [  # type: ignore[attr-defined]
+        {"digest": run.effective(b).digest, "pooled": 0.125, "validation": 0.25, "score": 0.1875},  # type: ignore[attr-defined]
+        {"digest": run.effective(a).digest, "pooled": 0.25, "validation": 0.0, "score": 0.125}]  # type: ignore[attr-defined]
+    # c's validation gain of 0.5 would make it first (0.28), but it is not an elite: the pooled order keeps it third
+    auc[run.effective(b).digest] = 0.625  # type: ignore[attr-defined]  # b: (0.125 + 0.125) / 2 = 0.125, a tie
+    assert [s.spec for s in run.validated(ranked, 1)] == [a, b, c]  # type: ignore[attr-defined]  # pooled breaks it
+    tied = [Scored(d, []), Scored(a, [])]  # equal on both: the pooled order stands
+    assert [s.spec for s in run.validated(tied, 2)] == [d, a]  # type: ignore[attr-defined]
+    run.archive.close()  # type: ignore[attr-defined]
+
+
+def test_a_validated_meta_run_records_each_elite_s_scores(tmp_path: Path) -> None:
+    config = tmp_path / "smoke.toml"
+    smoke = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text().replace("../../examples", str(ROOT / "examples"))
+    config.write_text(smoke.replace("elitism = 1", 'elitism = 2\nranking = "validated"'))
+    api.meta(config, tmp_path / "m.db", tmp_path / "g.toml", quiet=True)
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        history = json.loads(dict(conn.execute("SELECT key, value FROM meta"))["meta_generations"])
+    for h in history:
+        elites = h["validated"]
+        assert len(elites) == 2  # two elites (a population may hold one generator twice: then both are it)
+        assert [e["score"] for e in elites] == sorted((e["score"] for e in elites), reverse=True)
+        assert all(e["score"] == pytest.approx((e["pooled"] + e["validation"]) / 2) for e in elites)
+        first = elites[0]  # the generation's best is the first elite, validated as recorded
+        assert (h["digest"], h["pooled_fitness"], h["validation_score"]) == (
+            first["digest"], first["pooled"], first["validation"])
 
 
 def test_race_ranking_lets_a_challenger_displace_the_champion_only_on_equal_pairs(tmp_path: Path) -> None:

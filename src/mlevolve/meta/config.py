@@ -23,7 +23,9 @@
     protect = 2                               # meta-generations a new operator's carrier survives
     ranking = "generation"                    # or "pooled": rank on every pair an individual ran on;
                                               # or "race": a challenger meets the champion on equal pairs
-    shrinkage = 4                             # pooled, race: pairs of prior evidence at the base grammar's gain
+                                              # or "validated": pooled, then the elites ordered by the
+                                              # mean of pooled gain and validation score
+    shrinkage = 4                             # pooled, validated, race: pairs of prior evidence at gain 0
     race_pairs = 16                           # race: the most pairs a challenger and the champion share
     race_margin = 0                           # race: standard errors of the paired difference to displace by
                                               # (above 0: the first champion must beat the base grammar so)
@@ -80,8 +82,9 @@ class MetaSettings:
     base_mix: float = 0.2  # λ: every inner run samples from (1 - λ)·generator + λ·base, per result type
     selection: str = "mean+worst"  # validation choice: "mean", "worst" (task) or "mean+worst" (their average)
     protect: int = 2  # meta-generations an individual carrying a newly added operator is kept (0: off)
-    ranking: str = "generation"  # "generation": this meta-generation's pairs; "pooled": every pair it was run on
-    shrinkage: int = 4  # pooled and race rankings: pairs of prior evidence at a gain of 0 (the base grammar's)
+    ranking: str = "generation"  # "generation": this meta-generation's pairs; "pooled": every pair it was run on;
+    # "validated": pooled, then the elites by the mean of pooled gain and validation score
+    shrinkage: int = 4  # pooled, validated and race rankings: pairs of prior evidence at a gain of 0 (base grammar's)
     race_pairs: int = 16  # race ranking: the most (task, seed) pairs a challenger and the champion are compared on
     race_margin: float = 0.0  # race ranking: standard errors of the paired difference a challenger must win by
     race_hold: bool = False  # race ranking: the champion must hold race_margin over all its pairs at every race
@@ -93,7 +96,7 @@ def _choices() -> dict[str, tuple[str, ...]]:
     from mlevolve.gp.search import ALGORITHMS
 
     return {"fitness": ("paired", "auc"), "selection": ("mean", "worst", "mean+worst"),
-            "ranking": ("generation", "pooled", "race"),
+            "ranking": ("generation", "pooled", "race", "validated"),
             "algorithm": tuple(ALGORITHMS), "init": INITS}
 _MAY_BE_ZERO = ("seed", "elitism", "base_mix", "protect", "shrinkage", "race_margin")
 # The most an integer setting takes, and why: past it a meta run would not end in any useful time, or would
@@ -316,7 +319,7 @@ def load_config(path: str | Path) -> MetaConfig:
     if meta.tasks > len(parts["train"]):
         raise at.error(f"[meta] tasks = {meta.tasks} but [split] train has {len(parts['train'])}", "meta", "tasks",
                        hint="sample at most as many training tasks per meta-generation as [split] train names")
-    for key, rankings in (("shrinkage", ("pooled", "race")), ("race_pairs", ("race",)),
+    for key, rankings in (("shrinkage", ("pooled", "validated", "race")), ("race_pairs", ("race",)),
                           ("race_margin", ("race",)), ("race_hold", ("race",))):  # else never read
         if key in data.get("meta", {}) and meta.ranking not in rankings:
             said = " or ".join(f'"{r}"' for r in rankings)
@@ -326,7 +329,7 @@ def load_config(path: str | Path) -> MetaConfig:
         raise at.error("[meta] race_hold needs race_margin above 0", "meta", "race_hold",
                        hint="a champion is held to race_margin standard errors above the base grammar's 0: "
                             "add race_margin = 1, or drop race_hold")
-    if meta.ranking in ("pooled", "race") and meta.fitness != "paired":
+    if meta.ranking in ("pooled", "race", "validated") and meta.fitness != "paired":
         raise at.error(f'[meta] ranking = "{meta.ranking}" needs fitness = "paired"', "meta", "ranking",
                        hint="pooled gains are shrunk toward the base grammar's gain of 0, which only paired "
                             "fitness defines")
