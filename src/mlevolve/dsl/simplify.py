@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup, const, with_children
-from mlevolve.dsl.traverse import NodeMemo, fold
+from mlevolve.dsl.traverse import NodeMemo, fold, walk
 
 Bindings = Mapping[str, Expr]
 
@@ -357,21 +357,20 @@ STOCHASTIC = frozenset({"noise", "dropout", "gaussian_vector", "uniform_vector",
 
 def _dead_let(node: Expr) -> Expr | None:
     """``let n = v in body`` with no ``n`` in ``body`` (and nothing random in ``v``) is ``body``."""
-    if not isinstance(node, Let):
+    if not isinstance(node, Let) or any(type(n) is Ref and n.name == node.name for n in walk(node.body)) \
+            or _draws(node.value):
         return None
-    stack: list[Expr] = [node.body]
-    while stack:  # any Ref named n counts as a use (conservative where an inner let shadows n)
-        sub = stack.pop()
-        if isinstance(sub, Ref) and sub.name == node.name:
-            return None
-        stack.extend(sub.children())
-    stack = [node.value]
-    while stack:
-        sub = stack.pop()
-        if isinstance(sub, Call) and sub.op in STOCHASTIC:
-            return None
-        stack.extend(sub.children())
     return node.body
+
+
+def _reads(expr: Expr) -> set[str]:
+    """The names ``expr`` reads: every ``Ref`` (a name an inner ``let`` shadows included: conservative)."""
+    return {n.name for n in walk(expr) if type(n) is Ref}
+
+
+def _draws(expr: Expr) -> bool:
+    """Whether ``expr`` draws random numbers (a :data:`STOCHASTIC` op anywhere in it)."""
+    return any(type(n) is Call and n.op in STOCHASTIC for n in walk(expr))
 
 
 # A rule's shallow test: per argument of the root pattern that is a call or a literal, (position,
@@ -1071,29 +1070,6 @@ SHOWN_ONLY: tuple[Rule, ...] = (
          "|exp(x)| = exp(x): exp is +0.0 (exp(-inf), an underflow), positive, +inf or NaN"),
 )
 SHOWN_RULES: tuple[Rule, ...] = RULES + SHOWN_ONLY
-
-
-def _reads(expr: Expr) -> set[str]:
-    """The names ``expr`` reads (every ``Ref``, a name a ``let`` inside shadows included: conservative)."""
-    out: set[str] = set()
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Ref):
-            out.add(node.name)
-        stack.extend(node.children())
-    return out
-
-
-def _draws(expr: Expr) -> bool:
-    """Whether ``expr`` draws random numbers (a :data:`STOCHASTIC` op anywhere in it)."""
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Call) and node.op in STOCHASTIC:
-            return True
-        stack.extend(node.children())
-    return False
 
 
 def dead_updates(learner: Definition) -> Definition:
