@@ -60,7 +60,7 @@ def apart(x: Any, y: Any, width: int = 60) -> str:
 
 
 def main() -> int:
-    parser = ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("before", help="one run's archive (.db)")
     parser.add_argument("after", help="the other's")
     parser.add_argument("--meta", action="store_true", help="compare the meta tables too (timings left out)")
@@ -70,7 +70,7 @@ def main() -> int:
         n, found = differences(a.rows(), b.rows())
         meta = (untimed(a.meta()), untimed(b.meta())) if args.meta else ({}, {})
     for key, (seq, x, y, count) in found.items():
-        print(f"{key}: {count:,} rows differ, first at seq {seq}: {apart(x, y)}")
+        print(f"{key}: {count:,} row{'s' * (count != 1)} differ{'s' * (count == 1)}, first at seq {seq}: {apart(x, y)}")
     for key in sorted(set(meta[0]) | set(meta[1])):
         if meta[0].get(key) != meta[1].get(key):
             print(f"meta {key}: {apart(meta[0].get(key), meta[1].get(key))}")

@@ -53,6 +53,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+import sys
 import tempfile
 import time
 import tomllib
@@ -297,7 +298,7 @@ def summarise_file(paths: Sequence[Path], prune: bool = False) -> list[dict[str,
 
 
 def main(argv: Sequence[str] | None = None, run: Callable[..., dict[str, Any]] = one_run) -> list[dict[str, Any]]:
-    parser = ArgumentParser(description=__doc__.split("\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--quick", action="store_true", help="2 seeds, budgets / 10 (at least 12): a smoke test")
     parser.add_argument("--seeds", type=at_least(1), default=10, help="seeds 0..N-1 per regime (10)")
     parser.add_argument("--first-seed", type=at_least(0), default=0, help="first seed (0)")
@@ -313,6 +314,11 @@ def main(argv: Sequence[str] | None = None, run: Callable[..., dict[str, Any]] =
                              "hand (nodes whose removal keeps its score within 1e-6): the pruned column")
     args = parser.parse_args(argv)
     if args.summarise is not None:
+        typed = [a.split("=")[0] for a in (sys.argv[1:] if argv is None else argv)]
+        runs = [f for f in ("--quick", "--seeds", "--first-seed", "--regimes", "--scale", "--out") if f in typed]
+        if runs:
+            parser.error(f"{runs[0]} makes runs; --summarise only reads recorded ones",
+                         hint=f"drop {runs[0]}, or --summarise")
         return summarise_file(args.summarise, args.prune)
     if args.prune:
         parser.error("--prune reads the runs of --summarise FILE")
@@ -320,8 +326,12 @@ def main(argv: Sequence[str] | None = None, run: Callable[..., dict[str, Any]] =
     unknown = [n for n in names if n not in REGIMES]
     if unknown:
         parser.error(f"unknown regime {unknown[0]!r}; the regimes: {', '.join(REGIMES)}")
+    if len(set(names)) < len(names):
+        parser.error(f"--regimes names {next(n for n in names if names.count(n) > 1)!r} twice")
     if not args.scale > 0:
         parser.error(f"--scale must be positive, not {args.scale}")
+    if args.out is not None and not args.out.parent.is_dir():
+        parser.error(f"--out {args.out}: no folder {args.out.parent}", hint="make the folder, or write elsewhere")
     seeds = range(args.first_seed, args.first_seed + (2 if args.quick else args.seeds))
     summaries = []
     for name in names:
@@ -344,4 +354,6 @@ def main(argv: Sequence[str] | None = None, run: Callable[..., dict[str, Any]] =
 
 
 if __name__ == "__main__":
-    main()
+    import mlevolve.script
+
+    mlevolve.script.run(lambda: main() and None)  # the summaries are for callers; the status is 0

@@ -655,7 +655,7 @@ _UNREAD = {"random": ("draws every candidate afresh", ("population", "tournament
 _READ_BY: dict[str, tuple[Any, str]] = {
     "epochs": (lambda r: "epochs" in r.settings, "is not trained for epochs"),
     "hurdle": (lambda r: r.hurdle, "is scored in full, without a hurdle"),
-    "fit": (lambda r: EvolveConfig.fitting(True, r.kinds) is not None, "has no constants to fit"),
+    "fit": (lambda r: EvolveConfig.fitting(True, r.kinds) is not None, "trains its constants, it does not fit them"),
 }
 
 

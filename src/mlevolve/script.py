@@ -157,7 +157,15 @@ def read_json(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> Any:
     an object holding ``keys`` where any are named.  Raises :class:`MlevError` at ``FILE:LINE:COL``
     where the text is not JSON or not such an object; ``FileNotFoundError`` where there is no such
     file (:func:`run` reports both)."""
-    return _parsed(Path(path).read_text(), 0, str(path), what, keys)
+    return _parsed(_text(path, what), 0, str(path), what, keys)
+
+
+def _text(path: str | Path, what: str) -> str:
+    """File ``path``'s text, or :class:`MlevError` where it is not UTF-8 (an archive given for a JSON file)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise MlevError(f"not {what}: not UTF-8 text", file=str(path), hint=f"give {what}") from None
 
 
 def read_json_lines(path: str | Path, what: str, keys: tuple[str, ...] = (),
@@ -166,7 +174,7 @@ def read_json_lines(path: str | Path, what: str, keys: tuple[str, ...] = (),
     in order, each an object holding ``keys`` where any are named, a value in ``values[key]`` for each
     key there and a number (not a boolean) for each key of ``numbers``; errors as :func:`read_json`'s, at
     the line's number."""
-    text = Path(path).read_text()
+    text = _text(path, what)
     rows = []
     for number, line in enumerate(text.split("\n"), 1):
         if line.strip():

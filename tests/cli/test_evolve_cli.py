@@ -417,11 +417,13 @@ def test_a_missing_archive_names_its_closest_neighbour_and_where_runs_write_one(
     (tmp_path / "quartic.db").write_bytes(b"")
     for command in ("best", "report", "export"):
         err = usage_error(capsys, command, str(tmp_path / "quartc.db"), *(["-o", "-"] * (command == "export")))
-        hint = err.splitlines()[-1]
-        assert hint.startswith("hint: did you mean 'quartic.db'? a run's archive is the ")
-        assert hint.endswith(" of `mlevolve evolve` (default runs/<program>-<task>.db)")
+        assert err.splitlines()[-1] == "hint: did you mean 'quartic.db'? a run's archive is the file `mlevolve " \
+            "evolve` writes (default runs/<program>-<task>.db)"
     assert usage_error(capsys, "best", str(tmp_path / "zzz.db")).splitlines()[-1] == \
-        "hint: a run's archive is the DB file of `mlevolve evolve` (default runs/<program>-<task>.db)"
+        "hint: a run's archive is the file `mlevolve evolve` writes (default runs/<program>-<task>.db)"
+    (tmp_path / "q1.db").write_bytes(b"")  # compared by name, the suffix aside: q is closest to q1, not to quartic
+    assert "did you mean 'q1.db'?" in usage_error(capsys, "best", str(tmp_path / "q.db"))
+    assert usage_error(capsys, "best", "/dev/null").splitlines()[0] == "/dev/null: error: not an archive: not a file"
 
 
 def test_the_hurdles_count_is_reported_where_a_hurdle_can_answer(tmp_path: Path) -> None:

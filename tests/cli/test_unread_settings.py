@@ -32,10 +32,10 @@ NETWORKS = "supervised, rl and generative programs"
     # a switch typed off is named as typed
     (["evolve", QUARTIC, "--no-hurdle", "--budget", "2"], "--no-hurdle does not apply to a formula program: it is "
      "scored in full, without a hurdle", f"drop --no-hurdle; it applies to {NETWORKS}"),
-    (["evolve", MLP, "--no-fit", "--budget", "2"], "--no-fit does not apply to a supervised program: it has no "
-     "constants to fit", "drop --no-fit; it applies to learner and formula programs"),
-    (["evolve", MLP, "--fit", "--budget", "2"], "--fit does not apply to a supervised program: it has no constants "
-     "to fit", "drop --fit; it applies to learner and formula programs"),
+    (["evolve", MLP, "--no-fit", "--budget", "2"], "--no-fit does not apply to a supervised program: it trains "
+     "its constants, it does not fit them", "drop --no-fit; it applies to learner and formula programs"),
+    (["evolve", MLP, "--fit", "--budget", "2"], "--fit does not apply to a supervised program: it trains its "
+     "constants, it does not fit them", "drop --fit; it applies to learner and formula programs"),
 ])
 def test_a_flag_the_programs_regime_does_not_read_is_refused(capsys: Capsys, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch, argv: list[str],
@@ -52,7 +52,8 @@ def test_a_flag_the_programs_regime_does_not_read_is_refused(capsys: Capsys, tmp
     (lambda: api.export(LINEAR, epochs=3), "epochs does not apply to a learner program: it is not trained for epochs"),
     (lambda: api.evolve(QUARTIC, hurdle=False), "hurdle does not apply to a formula program: it is scored in full, "
      "without a hurdle"),
-    (lambda: api.evolve(MLP, fit=False), "fit does not apply to a supervised program: it has no constants to fit"),
+    (lambda: api.evolve(MLP, fit=False), "fit does not apply to a supervised program: it trains its constants, it "
+     "does not fit them"),
 ])
 def test_the_api_refuses_the_same_settings_off_their_defaults(call: Any, message: str) -> None:
     with pytest.raises(SettingError) as caught:

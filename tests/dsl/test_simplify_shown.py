@@ -130,6 +130,10 @@ def learn_text(program: Any) -> str:
     ("b", "let s = dot(m, x) in (w + s * x, b + 1.0, m + x)", "(w, b + 1.0, m + x)"),
     ("b", "let s = dot(w, x) in (w + s * x, b, m + x)", "let s = dot(w, x) in (w + s * x, b, m)"),
     ("b", "let s = dot(x, x) in (w + s * x, b, m + x)", "(w, b, m)"),
+    # an item whose name a let binds keeps its update: the item's name there reads the let (m would be a Scalar,
+    # not the memory item; newuser36's shadow3), and a same-typed let would return the let, not the item
+    ("b", "let m = y - p in (w + m * x, b, m * x)", "let m = y - p in (w, b, m * x)"),
+    ("b", "let w = m + x in (w, b + 1.0, m)", "let w = m + x in (w, b + 1.0, m)"),
 ])
 def test_dead_updates_examples(predict: str, learn: str, expected: str) -> None:
     got = simplify_shown(learner(predict, learn))

@@ -458,7 +458,20 @@ def test_lineage_and_operator_stats(runs: dict[str, Path]) -> None:
     assert sum(s.children for s in stats) == sum(1 for r in run.rows if r.parents)
     assert all(0 <= s.improved <= s.children for s in stats)
     counts = data.counts(run)
-    assert counts["candidates"] == 150 and sum(counts[s] for s in data.SOURCES) == 150
+    assert counts["candidates"] == 150 and sum(counts.get(s, 0) for s in data.SOURCES) == 150
+    assert "hurdle" not in counts  # a formula's run: no hurdle could answer a candidate
+
+
+def test_the_hurdle_is_counted_where_the_programs_regime_reads_it() -> None:
+    """The report's counts and settings name the hurdle as the summary does: for a network's run, not a
+    formula's or a learner's (whose archives still record the setting's default, on)."""
+    def run(example: str, hurdle: bool = True) -> data.Run:
+        return data.Run("x.db", {"program": (ROOT / "examples" / example).read_text(), "hurdle": hurdle}, ())
+
+    assert [data.hurdled(run(e)) for e in ("quartic.mlev", "linear_regression.mlev", "mlp_digits.mlev")] == \
+        [False, False, True]
+    assert not data.hurdled(run("mlp_digits.mlev", hurdle=False))
+    assert "hurdle" in data.counts(run("mlp_digits.mlev")) and "hurdle" not in data.counts(run("quartic.mlev"))
 
 
 def test_size_distribution_over_the_run(runs: dict[str, Path]) -> None:

@@ -1083,7 +1083,8 @@ def dead_updates(learner: Definition) -> Definition:
     a learner is stopped on its predictions alone), so a dead item's update changes no value the learner
     gives: the same predictions bit for bit, the same failures.  Kept: an update that draws random numbers
     (removing the draw would shift every later draw), ``setup``, and a ``learn`` whose result is not a
-    tuple of one update per item after its ``let`` chain.  ``learner`` itself when nothing is dead.
+    tuple of one update per item after its ``let`` chain, and the update of an item whose name a ``let`` in
+    ``learn`` binds (there the item's name reads the ``let``).  ``learner`` itself when nothing is dead.
     """
     state = [p.name for p in learner.params]
     predict, learn = learner.method("predict"), learner.method("learn")
@@ -1109,7 +1110,9 @@ def dead_updates(learner: Definition) -> Definition:
             if name not in live:
                 live.add(name)
                 todo.append(name)
-    new = tuple(Ref(k) if k not in live and not _draws(item) else item for k, item in zip(state, items, strict=True))
+    bound = {n.name for n in walk(learn.body) if type(n) is Let}  # an item a let shadows: its Ref would read the let
+    new = tuple(Ref(k) if k not in live | bound and not _draws(item) else item
+                for k, item in zip(state, items, strict=True))
     if all(a is b or a == b for a, b in zip(new, items, strict=True)):
         return learner
     body: Expr = new[0] if len(state) == 1 else Tup(new)

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from mlevolve.dsl.errors import MlevError, did_you_mean
+from mlevolve.dsl.errors import MlevError, closest
 from mlevolve.results import shown_order, shown_scale, tied
 
 SCHEMA_VERSION = 1
@@ -299,7 +299,8 @@ class Archive:
         if p.is_dir():
             raise storage_error(p, IsADirectoryError(errno.EISDIR, "Is a directory"), "open", reading=True)
         if not p.is_file():
-            raise MlevError("no such archive", file=str(p), hint=_archive_hint(p))
+            raise MlevError("no such archive" if not p.exists() else "not an archive: not a file", file=str(p),
+                            hint=_archive_hint(p))
         wal = p.with_name(p.name + "-wal")
         immutable = _read_only(p) and not wal.exists()
         try:
@@ -623,10 +624,12 @@ def default_path(program: str, task: str) -> Path:
 
 
 def _archive_hint(path: Path) -> str:
-    """The hint for a missing archive ``path``: the closest ``.db`` beside it, and where a run writes one."""
+    """The hint for a missing archive ``path``: the closest ``.db`` beside it (by name, the suffix aside), and where
+    a run writes one."""
     try:
-        near = [f.name for f in path.parent.glob("*.db")]
+        near = {f.stem: f.name for f in path.parent.glob("*.db") if f != path}
     except OSError:  # a folder that cannot be listed names nothing
-        near = []
-    return f"{did_you_mean(path.name, near)}a run's archive is the --db file of `mlevolve evolve` " \
-        "(default runs/<program>-<task>.db)"
+        near = {}
+    close = closest(path.stem, near)
+    return (f"did you mean {near[close]!r}? " if close else "") + \
+        "a run's archive is the file `mlevolve evolve` writes (default runs/<program>-<task>.db)"

@@ -312,13 +312,38 @@ def _node_attributes(row: Row | None) -> dict[str, Any]:
 
 
 # -- the whole run --------------------------------------------------------------------------------------
+def hurdled(run: Run) -> bool:
+    """Whether a hurdle could answer the run's candidates: one did, or the setting is on and the program's
+    regime reads it (:func:`mlevolve.api.check_settings_apply`: a formula's or a learner's never does)."""
+    from mlevolve import api
+    from mlevolve.dsl.errors import SettingError
+    from mlevolve.dsl.parse import parse
+
+    if any(row.source == "hurdle" for row in run.rows):
+        return True
+    program = run.meta.get("program")
+    if not run.meta.get("hurdle", True):
+        return False
+    if not isinstance(program, str):  # no program to tell by (an archive made before meta held it): the setting
+        return True
+    try:
+        api.check_settings_apply(parse(program), ["hurdle"])
+    except SettingError:
+        return False
+    except MlevError:  # a program this checkout cannot read: as the setting says
+        pass
+    return True
+
+
 def counts(run: Run) -> dict[str, Any]:
-    """Candidates by how they were scored, failures, distinct programs, best and time."""
+    """Candidates by how they were scored (no hurdle count where no hurdle could answer one: :func:`hurdled`),
+    failures, distinct programs, best and time."""
     by_source = Counter(row.source for row in run.rows)
     scored = [row for row in run.rows if row.fitness is not None]
     best = max(scored, key=lambda r: (r.fitness, -r.seq), default=None)
+    sources = [s for s in SOURCES if s != "hurdle" or hurdled(run)]
     return {"candidates": len(run.rows), "distinct programs": len(run.first),
-            **{s: by_source.get(s, 0) for s in (*SOURCES, *sorted(set(by_source) - set(SOURCES)))},
+            **{s: by_source.get(s, 0) for s in (*sources, *sorted(set(by_source) - set(SOURCES)))},
             "failed": len(run.rows) - len(scored), "best fitness": best.fitness if best else None,
             "best hash": best.hash[:12] if best else None,
             "seconds in candidates": round(sum(row.seconds for row in run.rows), 3)}

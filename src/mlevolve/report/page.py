@@ -129,7 +129,7 @@ def _identity(run: Run) -> str:
     settings = ", ".join(f"{k} {m[k]}" for k in ("population", "tournament", "mutation_prob", "offspring",
                                                    "max_depth", "max_size", "hurdle", "islands",
                                                    "migration_interval", "migrants", "size_bins",
-                                                   "behaviour_bins") if k in m)
+                                                   "behaviour_bins") if k in m and (k != "hurdle" or data.hurdled(run)))
     created = m.get("created")
     rows = [("archive", run.path), ("program", m.get("program_name")), ("task", m.get("task")),
             ("evolving", ", ".join(m.get("evolve") or []) or None), ("algorithm", m.get("algorithm")),
