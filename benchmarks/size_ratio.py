@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import json
 import math
+import runpy
 import statistics
 import sys
 import tempfile
@@ -79,15 +80,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 _AZ = tomllib.loads((HERE / "discovery" / "automl_zero_linear_search.toml").read_text())["search"]
-_BOTH = """algorithm linreg_both
-task linear
+# the predict + learn setting's start: linear_regression_both.py's program (run for its names, not its main)
+_BOTH: str = runpy.run_path(str(HERE / "discovery" / "linear_regression_both.py"))["PROGRAM"]
 
-learner linreg(state w: Vector)
-  predict(x: Vector) -> Scalar =
-    0.0
-  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =
-    w
-"""
 _NEURAL = {"population": 20, "tournament": 5, "epochs": 5, "hurdle": False}
 
 

@@ -110,6 +110,12 @@ positive = st.floats(min_value=1.2e-38, max_value=3.4e38, allow_nan=False, allow
 _POWER = {"mul-pow2": 2.0, "mul-div-pow2": 0.5}
 
 
+def rewritten(rule: Rule, before: Expr) -> Expr | None:
+    """``rule``'s rewrite of ``before`` where its pattern matches there, else None."""
+    found = match(rule.pattern, before)
+    return rule.rewrite(found) if found is not None else None
+
+
 def bound(rule: Rule, x: Expr, y: Expr, c: float, swap_ab: bool = False) -> dict[str, Expr]:
     if rule.name in _POWER:  # (a literal x is constant folding's)
         c, x = min(c if c >= 1.0 else 1.0 + c, 1e30), (Ref("x") if constant_value(x) is not None else x)
@@ -129,8 +135,7 @@ def shrinks(rule: Rule, before: Expr, after: Expr) -> bool:
 def test_each_rule_preserves_values_on_special_inputs(rule: Rule, x: Expr, y: Expr, c: float, swap: bool) -> None:
     captures = bound(rule, x, y, c)
     before = instantiate_pattern(rule.pattern, captures, swap)
-    found = match(rule.pattern, before)
-    after = rule.rewrite(found) if found is not None else None
+    after = rewritten(rule, before)
     assert after is not None and shrinks(rule, before, after)
     assert same_values(before, after), (rule.law, format_expr(before), format_expr(after))
 

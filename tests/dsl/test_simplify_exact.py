@@ -21,8 +21,19 @@ from hypothesis import strategies as st
 from mlevolve.dsl.ir import Call, Expr, Num, Ref, const
 from mlevolve.dsl.parse import parse_expr
 from mlevolve.dsl.printer import format_expr
-from mlevolve.dsl.simplify import FITTED_RULES, RULES, SIGNED_ZERO, Rule, fold_fitted, match, simplify_expr
-from tests.dsl.test_simplify import PROPS, X, Y, bound, instantiate_pattern, positive, same_bits, small, values
+from mlevolve.dsl.simplify import FITTED_RULES, RULES, SIGNED_ZERO, Rule, fold_fitted, simplify_expr
+from tests.dsl.test_simplify import (
+    PROPS,
+    X,
+    Y,
+    bound,
+    instantiate_pattern,
+    positive,
+    rewritten,
+    same_bits,
+    small,
+    values,
+)
 
 NEW = ("min-absorb", "min-absorb-right", "max-absorb", "max-absorb-right", "min-sub-lit", "max-sub-lit",
        "min-add-lit", "max-add-lit", "add-same", "add-zero", "sub-zero", "zero-sub", "add-neg-mul", "add-neg-div",
@@ -52,8 +63,7 @@ def test_each_new_rule_keeps_every_bit_on_numpy(name: str, x: Expr, y: Expr, c: 
                                                  swap_ab: bool) -> None:
     rule = BY_NAME[name]
     before = instantiate_pattern(rule.pattern, bound(rule, x, y, c, swap_ab), swap)
-    found = match(rule.pattern, before)
-    after = rule.rewrite(found) if found is not None else None
+    after = rewritten(rule, before)
     assert after is not None
     assert same_bits(values(before), values(after)), (rule.law, format_expr(before), format_expr(after))
 
@@ -64,8 +74,7 @@ def test_each_new_rule_keeps_every_bit_on_numpy(name: str, x: Expr, y: Expr, c: 
 def test_each_new_rule_keeps_every_bit_on_torch_float32(name: str, c: float, swap: bool, swap_ab: bool) -> None:
     rule = BY_NAME[name]
     before = instantiate_pattern(rule.pattern, bound(rule, Ref("x"), Ref("y"), c, swap_ab), swap)
-    found = match(rule.pattern, before)
-    after = rule.rewrite(found) if found is not None else None
+    after = rewritten(rule, before)
     assert after is not None
     x, y = (torch.tensor(v, dtype=torch.float32) for v in (X, Y))  # every pair of special values, in float32
     assert same_bits(torch_values(before, x, y).double(), torch_values(after, x, y).double()), rule.law
@@ -122,8 +131,7 @@ def test_the_laws_up_to_a_zeros_sign_are_not_exact_rules(rule: Rule) -> None:
     """Each law of SIGNED_ZERO flips the sign of a zero result somewhere (so that 1 / it is inf for -inf):
     it is no rule of RULES (whose results keep every bit), only of FITTED_RULES (scored again)."""
     before = instantiate_pattern(rule.pattern, bound(rule, Ref("x"), Ref("y"), 3.0), False)
-    found = match(rule.pattern, before)
-    after = rule.rewrite(found) if found is not None else None
+    after = rewritten(rule, before)
     assert after is not None and rule not in RULES and rule in FITTED_RULES
     a, b = values(before), values(after)
     assert np.array_equal(a, b, equal_nan=True) and not same_bits(a, b)  # equal but for a zero's sign

@@ -26,7 +26,6 @@ from mlevolve.dsl.simplify import (
     SHOWN_RULES,
     Rule,
     dead_updates,
-    match,
     simplify_expr,
     simplify_shown,
 )
@@ -39,6 +38,7 @@ from tests.dsl.test_simplify import (
     Y,
     bound,
     instantiate_pattern,
+    rewritten,
     same_bits,
     same_values,
     shrinks,
@@ -61,8 +61,7 @@ def torch_values(e: Expr, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 @given(x=small, y=small, c=st.floats(1.0, 10.0), swap=st.booleans())
 def test_each_shown_rule_keeps_every_bit_on_numpy(rule: Rule, x: Expr, y: Expr, c: float, swap: bool) -> None:
     before = instantiate_pattern(rule.pattern, bound(rule, x, y, c), swap)
-    found = match(rule.pattern, before)
-    after = rule.rewrite(found) if found is not None else None
+    after = rewritten(rule, before)
     assert after is not None and shrinks(rule, before, after)
     assert same_values(before, after), (rule.law, format_expr(before), format_expr(after))
 
@@ -71,8 +70,7 @@ def test_each_shown_rule_keeps_every_bit_on_numpy(rule: Rule, x: Expr, y: Expr, 
 @pytest.mark.parametrize("swap", [False, True])
 def test_each_shown_rule_keeps_every_bit_on_torch_float32(rule: Rule, swap: bool) -> None:
     before = instantiate_pattern(rule.pattern, bound(rule, Ref("x"), Ref("y"), 2.0), swap)
-    found = match(rule.pattern, before)
-    after = rule.rewrite(found) if found is not None else None
+    after = rewritten(rule, before)
     assert after is not None
     x, y = (torch.tensor(v, dtype=torch.float32) for v in (X, Y))  # every pair of special values, in float32
     assert same_bits(torch_values(before, x, y).double(), torch_values(after, x, y).double()), rule.law

@@ -331,7 +331,7 @@ def hurdled(run: Run) -> bool:
     except SettingError:
         return False
     except MlevError:  # a program this checkout cannot read: as the setting says
-        pass
+        return True
     return True
 
 
