@@ -36,51 +36,26 @@ from mlevolve.gp.engine import INITS
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
 from mlevolve.interpreter.standalone.common import read_int
-from mlevolve.messages import GIVEN_TWICE, HELP
+from mlevolve.messages import HELP
 from mlevolve.results import dumps, shown_program
-from mlevolve.script import ArgumentParser, closest_choice, closest_option, flushed, read_decimal, stdout_gone
+from mlevolve.script import (
+    ArgumentParser,
+    BooleanOnce,
+    closest_choice,
+    closest_option,
+    flushed,
+    read_decimal,
+    stdout_gone,
+)
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
 
 
-class _Once(argparse.Action):
-    """A setting given twice is refused (argparse would keep the last one silently): mixed into the store
-    action and ``--NAME/--no-NAME``.  The settings seen are kept in the namespace under ``_given``."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
-        given: set[str] = namespace.__dict__.setdefault("_given", set())
-        if self.dest in given:
-            shown = "/".join(o for o in self.option_strings if o.startswith("--")) or "/".join(self.option_strings)
-            parser.error(GIVEN_TWICE.format(flag=shown))
-        given.add(self.dest)
-        super().__call__(parser, namespace, values, option_string)
-
-
-class _StoreOnce(_Once, argparse._StoreAction):
-    """``store`` (every value option's action), given once."""
-
-
-class _BooleanOnce(_Once, argparse.BooleanOptionalAction):
-    """``--NAME/--no-NAME``, either form given once."""
-
-
-class _StoreTrueOnce(_Once, argparse._StoreTrueAction):
-    """A switch (``--best``, ``--json``...), given once."""
-
-
 class _Parser(ArgumentParser):
-    """The scripts' parser (an unknown option reported before any other mistake) whose errors are raised
-    as :class:`_UsageError` (``mlevolve COMMAND: error: ...``, then ``hint: run `mlevolve COMMAND
-    --help```, exit 2), a mistyped subcommand named with the closest one, and each setting and switch
-    given once."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.register("action", None, _StoreOnce)
-        self.register("action", "store", _StoreOnce)
-        self.register("action", "store_true", _StoreTrueOnce)
+    """The scripts' parser (an unknown option reported before any other mistake, each setting and switch
+    given once) whose errors are raised as :class:`_UsageError` (``mlevolve COMMAND: error: ...``, then
+    ``hint: run `mlevolve COMMAND --help```, exit 2), a mistyped subcommand named with the closest one."""
 
     def error(self, message: str, hint: str = "") -> NoReturn:
         hint = hint or closest_choice(message) + HELP.format(prog=self.prog)  # an option's value: its closest
@@ -589,7 +564,7 @@ def _option(p: argparse.ArgumentParser, call: Callable[..., Any], name: str, hel
     shown = default_text if default is None else _shown(default)
     text = f"{help} (default {shown})" if shown is not None else help
     if isinstance(default, bool):
-        p.add_argument(flag_of(name), dest=name, action=_BooleanOnce, default=default, help=text)
+        p.add_argument(flag_of(name), dest=name, action=BooleanOnce, default=default, help=text)
         return
     if default is None:  # the type the annotation allows besides None: ``float | None`` is float
         kind = next(t for t in typing.get_args(typing.get_type_hints(call)[name]) if t is not type(None))

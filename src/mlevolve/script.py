@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TypeVar
 from mlevolve.dsl.errors import MlevError, closest, did_you_mean
 from mlevolve.dsl.ir import Span
 from mlevolve.interpreter.standalone.common import read_int
-from mlevolve.messages import DECIMAL_RULE, HELP, INTEGER_RULE
+from mlevolve.messages import DECIMAL_RULE, GIVEN_TWICE, HELP, INTEGER_RULE
 
 EXIT_USAGE = 2  # as the command line's
 _T = TypeVar("_T")
@@ -127,16 +127,47 @@ def closest_choice(message: str) -> str:
     return did_you_mean(typo[1], re.findall(r"'([^']*)'", typo[2])) if typo else ""
 
 
+class _Once(argparse.Action):
+    """A setting given twice is refused (argparse would keep the last one silently): mixed into the store
+    action and ``--NAME/--no-NAME``.  The settings seen are kept in the namespace under ``_given``."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        given: set[str] = namespace.__dict__.setdefault("_given", set())
+        if self.dest in given:
+            shown = "/".join(o for o in self.option_strings if o.startswith("--")) or "/".join(self.option_strings)
+            parser.error(GIVEN_TWICE.format(flag=shown))
+        given.add(self.dest)
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _StoreOnce(_Once, argparse._StoreAction):
+    """``store`` (every value option's action), given once."""
+
+
+class BooleanOnce(_Once, argparse.BooleanOptionalAction):
+    """``--NAME/--no-NAME``, either form given once (pass it as ``action=``)."""
+
+
+class _StoreTrueOnce(_Once, argparse._StoreTrueAction):
+    """A switch (``--best``, ``--json``...), given once."""
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, whose mistakes (an unknown option, a bad value, a missing argument, a script's
     own ``parser.error``) end as the ``mlevolve`` command's do: ``SCRIPT: error: MESSAGE`` and a hint
     on the next line, exit status 2, without argparse's usage lines.  An unknown option is reported
-    before any other mistake (:func:`unknown_options`).  A ``type=int`` value is read by the one rule of an
-    integer (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20`` or ``1e3``; no sign or inner space)."""
+    before any other mistake (:func:`unknown_options`); a setting or switch given twice is refused, as
+    the ``mlevolve`` command refuses it (argparse keeps the last one silently).  A ``type=int`` value is
+    read by the one rule of an integer (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20``
+    or ``1e3``; no sign or inner space)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.register("type", int, read_int)  # argparse still names the type "int" in its message
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store", _StoreOnce)
+        self.register("action", "store_true", _StoreTrueOnce)
 
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
@@ -145,6 +176,14 @@ class ArgumentParser(argparse.ArgumentParser):
         if unknown:
             self.error(f"unrecognized arguments: {' '.join(unknown)}", closest_option(self, unknown))
         return super().parse_known_args(given, namespace)
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        """argparse's, without the once-only actions' record of what was given (``vars(args)`` holds only
+        settings; the ``mlevolve`` command reads that record through ``parse_known_args``)."""
+        parsed = super().parse_args(args, namespace)
+        vars(parsed).pop("_given", None)
+        return parsed
 
     def error(self, message: str, hint: str = "") -> NoReturn:
         """Print ``message`` and ``hint`` (default: how to read the help) as one error; exit with status 2."""

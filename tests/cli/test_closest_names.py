@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mlevolve.script import ArgumentParser
+from mlevolve.script import ArgumentParser, BooleanOnce
 from tests.conftest import ROOT, Capsys, cli, usage_error
 
 _FORMULA = "formula f(x: Scalar) -> Scalar =\n  x * x\n"
@@ -151,6 +151,26 @@ def test_a_script_parser_names_the_closest_option(capsys: Capsys) -> None:
     assert stopped.value.code == 2
     assert capsys.readouterr().err.splitlines() == ["bench.py: error: unrecognized arguments: --repaets",
                                                     "hint: did you mean '--repeats'? run `bench.py --help`"]
+
+
+@pytest.mark.parametrize(("argv", "flag"), [
+    (["--repeats", "3", "--repeats", "4"], "--repeats"),
+    (["--quiet", "--quiet"], "--quiet"),
+    (["--fit", "--no-fit"], "--fit/--no-fit"),
+])
+def test_a_script_parser_refuses_a_setting_given_twice_as_mlevolve_does(capsys: Capsys, argv: list[str],
+                                                                        flag: str) -> None:
+    """A benchmark script kept the last of two values silently where ``mlevolve`` refuses the second."""
+    parser = ArgumentParser(prog="bench.py")
+    parser.add_argument("--repeats", type=int)
+    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--fit", action=BooleanOnce, default=True)
+    with pytest.raises(SystemExit) as stopped:
+        parser.parse_args(argv)
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [f"bench.py: error: argument {flag}: given twice; give it once",
+                                                    "hint: run `bench.py --help`"]
+    assert vars(parser.parse_args(["--repeats", "3", "--no-fit"])) == {"repeats": 3, "quiet": False, "fit": False}
 
 
 # ------------------------------------------------------------------------------ 4: a mistyped subcommand
