@@ -67,7 +67,7 @@ import numpy as np
 
 import mlevolve.api as api
 from ablations import simplifier_off
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, did_you_mean
 from mlevolve.dsl.ir import Call, Expr, Program, const, with_children
 from mlevolve.dsl.kinds import replace_slot, slot_body, slots
 from mlevolve.dsl.parse import parse
@@ -259,9 +259,9 @@ def _pruned_text(s: dict[str, Any]) -> str:
 
 
 def table(summaries: list[dict[str, Any]]) -> str:
-    head = ("| regime | pairs | with: evaluated / shown | (a) shown / evaluated | without: evaluated / shown "
-            "| (b) with shown / without | with: pruned by hand (÷ shown) | best fitness with / without "
-            "| CPU s / wall s |")
+    head = ("| regime | pairs | with: evaluated / shown | (a) shown / evaluated: median ratio (ratio of medians) "
+            "| without: evaluated / shown | (b) with shown / without: median ratio (ratio of medians) "
+            "| with: pruned by hand (÷ shown) | best fitness with / without | CPU s / wall s |")
     lines = [head, "| --- " * 9 + "|"]
     for s in summaries:
         lines.append(
@@ -274,13 +274,26 @@ def table(summaries: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+_OUT_FILE = "a size_ratio.py --out file"
+
+
 def summarise_file(paths: Sequence[Path], prune: bool = False) -> list[dict[str, Any]]:
     """The tables of the runs recorded in ``paths`` (JSON lines of ``--out``), their bests shown again;
     with ``prune``, each *with* best of a cheap regime pruned by hand (:func:`pruned`) too."""
     by_regime: dict[str, list[dict[str, Any]]] = {}
+    seen: dict[tuple[str, int, str], str] = {}  # each run once: (regime, seed, arm) -> where it was read
     for path in paths:
-        for line in read_json_lines(path, "a size_ratio.py --out file", ("regime", "arm", "seed"),
-                                    {"regime": REGIMES, "arm": ("with", "without")}):
+        lines = read_json_lines(path, _OUT_FILE, ("regime", "arm", "seed"),
+                                {"regime": REGIMES, "arm": ("with", "without")}, numbers=("seed",))
+        if not lines:
+            raise MlevError(f"not {_OUT_FILE}: no runs recorded", file=str(path), hint=f"give {_OUT_FILE}")
+        for number, line in enumerate(lines, 1):
+            run = (line["regime"], line["seed"], line["arm"])
+            if run in seen:  # a second --out of the same seeds appended, or a file given twice
+                raise MlevError(f"the {run[2]!r} run of {run[0]} seed {run[1]} is recorded twice ({seen[run]} and "
+                                f"{path}, run {number})", file=str(path),
+                                hint="keep one record of each run (--out appends): a rerun belongs in another file")
+            seen[run] = f"{path}, run {number}"
             regime = REGIMES[line["regime"]]
             if line.get("evaluated") is not None:
                 line = {**line, **sizes(line["program"], regime.evolve)}
@@ -320,7 +333,8 @@ def main(argv: Sequence[str] | None = None, run: Callable[..., dict[str, Any]] =
     names = [n.strip() for n in args.regimes.split(",") if n.strip()]
     unknown = [n for n in names if n not in REGIMES]
     if unknown:
-        parser.error(f"unknown regime {unknown[0]!r}; the regimes: {', '.join(REGIMES)}")
+        parser.error(f"unknown regime {unknown[0]!r}; the regimes: {', '.join(REGIMES)}",
+                     hint=did_you_mean(unknown[0], REGIMES) + f"run `{parser.prog} --help`")
     if len(set(names)) < len(names):
         parser.error(f"--regimes names {next(n for n in names if names.count(n) > 1)!r} twice")
     if not args.scale > 0:

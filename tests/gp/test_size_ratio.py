@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.parse import parse
 from mlevolve.dsl.traverse import program_hash
 from tests.conftest import ROOT
@@ -79,3 +80,33 @@ def test_summarise_shows_each_stored_best_again(tmp_path: Path, capsys: pytest.C
     # learn as stored: neg(neg(add(w, mul(x, 1.0)))), 7 nodes; shown: w (predict reads no memory)
     assert (s["with_evaluated"], s["with_shown"], s["b_median_ratio"]) == (7, 1, pytest.approx(1 / 7))
     assert "| learner | 1 | 7 / 1 |" in capsys.readouterr().out
+
+
+def test_summarise_refuses_a_run_recorded_twice_and_a_file_with_none(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run appended twice (``--out`` appends) was kept once in the medians but its CPU added twice; an empty
+    file printed an empty table and exited 0."""
+    size_ratio = _script("size_ratio")
+    runs = tmp_path / "runs.jsonl"
+    line = {"regime": "learner", "budget": 10, **_row("with", 3, 0, 0), "program": PROGRAM.replace("l(", "linreg(")}
+    runs.write_text(json.dumps(line) + "\n")
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text(2 * (json.dumps(line) + "\n"))
+    for files, second in (([runs, runs], f"{runs}, run 1"), ([twice], f"{twice}, run 2")):
+        with pytest.raises(MlevError) as err:
+            size_ratio.main(["--summarise", *map(str, files)])
+        assert err.value.message == (f"the 'with' run of learner seed 3 is recorded twice ({files[0]}, run 1 "
+                                     f"and {second})")
+    (tmp_path / "empty.jsonl").write_text("\n")
+    with pytest.raises(MlevError) as err:
+        size_ratio.main(["--summarise", str(tmp_path / "empty.jsonl")])
+    assert (err.value.message, err.value.hint) == ("not a size_ratio.py --out file: no runs recorded",
+                                                   "give a size_ratio.py --out file")
+    assert capsys.readouterr().out == ""
+
+
+def test_a_mistyped_regime_is_named_with_the_closest(capsys: pytest.CaptureFixture[str]) -> None:
+    size_ratio = _script("size_ratio")
+    with pytest.raises(SystemExit):
+        size_ratio.main(["--regimes", "formla"])
+    assert capsys.readouterr().err.splitlines()[1].startswith("hint: did you mean 'formula'? run `")
