@@ -1168,7 +1168,8 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
         return None
     pairs = None
     if n and isinstance(start_text, str) and isinstance(task, str):
-        task = _archived_task(meta, run.path) or task  # the run's data by absolute path, checked by digest
+        # the run's data by absolute path, checked by digest
+        task = _archived_task(meta, run.path, "show it without --confirm (the archive's scores need no data)") or task
         seed, epochs = int(meta.get("seed", EvolveConfig.seed)), int(meta.get("epochs", Settings.epochs))
         spec = grammar or load_grammar()
         start = _check_archived(start_text, f"{run.path}#start", meta, run.path, spec)
@@ -1311,10 +1312,12 @@ def _check_archived(text: str, where: str, meta: Mapping[str, Any], db: str | Pa
         raise
 
 
-def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:
+def _archived_task(meta: Mapping[str, Any], db: str | Path,
+                   instead: str = "pass --task with the data to export for") -> str | None:
     """The task spec of an archived run, its data file given by absolute path and checked by digest:
     the one way every command that re-evaluates from an archive (``export DB``, ``show --confirm``)
-    finds the run's data.  Raises :class:`MlevError` (naming ``db``) when the file is missing or changed."""
+    finds the run's data.  Raises :class:`MlevError` (naming ``db``) when the file is missing or changed,
+    hinting to restore it or do ``instead`` (what the calling command offers in its place)."""
     from mlevolve.interpreter.tasks import data_source
 
     spec, path, digest = meta.get("task"), meta.get("data_path"), meta.get("data_sha256")
@@ -1331,12 +1334,12 @@ def _archived_task(meta: Mapping[str, Any], db: str | Path) -> str | None:
     absolute = ":".join([path, *options])
     if not Path(path).is_file():
         raise MlevError(f"the run's data file {path} is missing", file=str(db),
-                        hint="put the file back, or pass --task with the data to export for")
+                        hint=f"put the file back, or {instead}")
     source = data_source(absolute)
     if source is None or source[1] != digest:
         raise MlevError(f"the run's data file {path} changed since the run (SHA-256 {digest[:12]} then, "
                         f"{source[1][:12] if source else 'none'} now)", file=str(db),
-                        hint="restore the file, or pass --task with the data to export for")
+                        hint=f"restore the file, or {instead}")
     return absolute
 
 

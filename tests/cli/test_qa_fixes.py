@@ -79,12 +79,15 @@ def test_show_confirm_uses_the_archived_data_path_and_its_digest(csv_db: Path, c
     assert "over 1 more seed" in capsys.readouterr().out
     _data(csv_db, shift=2.0)
     assert main(["show", "../run/run.db", "--best", "--confirm", "1"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"../run/run.db: error: the run's data file {csv_db.resolve()} changed since the run")
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"../run/run.db: error: the run's data file {csv_db.resolve()} changed since the run")
+    # show takes no --task (export's hint said to pass one)
+    assert err[1] == "hint: restore the file, or show it without --confirm (the archive's scores need no data)"
     csv_db.unlink()
     assert main(["show", "../run/run.db", "--best", "--confirm", "1"]) == 2
-    assert capsys.readouterr().err.startswith(f"../run/run.db: error: the run's data file {csv_db.resolve()} "
-                                              "is missing")
+    assert capsys.readouterr().err.splitlines() == [
+        f"../run/run.db: error: the run's data file {csv_db.resolve()} is missing",
+        "hint: put the file back, or show it without --confirm (the archive's scores need no data)"]
 
 
 def test_export_db_shows_no_stale_comments_and_the_runs_task(csv_db: Path, capsys: Capsys) -> None:
