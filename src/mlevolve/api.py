@@ -213,7 +213,21 @@ def check_task_line(program: Program, file: str | None = None) -> None:
     except MlevError as err:
         if err.span is None and err.file is None:  # an option's mistake: at the task line
             err.span = program.task_span
+            err.hint = _beside(program.task, file) or err.hint
         raise err.located(file) if file else err from None
+
+
+def _beside(task: str, file: str | None) -> str:
+    """The hint for data file ``task`` names by a relative path that the current folder lacks and program
+    ``file``'s folder holds (a path is read from the current folder, not the program's), else ``""``."""
+    from mlevolve.interpreter.tasks import data_file_of
+
+    name = data_file_of(task)
+    if file is None or name is None or Path(name).is_absolute() or Path(name).exists():
+        return ""
+    there = Path(file).parent / name
+    return (f"a relative path is read from the current folder ({Path.cwd()}), not the program's: {there} is "
+            f"there; cd {Path(file).parent}, or give its full path") if there.is_file() else ""
 
 
 # The defaults of the settings of :data:`_READ_BY`: one given at its default changes nothing, so the API takes it.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, Capsys, environment, usage_error
+from tests.conftest import EXAMPLES, FORMULA_AB, Capsys, cli, environment, regression_csv, usage_error
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
 LINEAR = str(EXAMPLES / "linear_regression.mlev")
@@ -110,3 +110,21 @@ def test_a_missing_relative_data_file_is_said_to_be_read_from_the_current_folder
     assert err.splitlines() == ["mlevolve run: error: no such file: data/cubic.csv",
                                 f"hint: a relative path is read from the current folder ({tmp_path}): cd to where "
                                 "it starts, or give its full path"]
+
+
+@pytest.mark.parametrize("command", ["check", "run", "evolve", "export"])
+def test_a_task_line_s_data_file_found_beside_the_program_is_named(
+        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    """A task line's relative path is read from the current folder; where the program's folder holds the file,
+    the hint names it there (a new user ran `mlevolve run proj/f.mlev` from proj's parent)."""
+    (tmp_path / "proj" / "data").mkdir(parents=True)
+    regression_csv(tmp_path / "proj" / "data" / "x.csv")
+    (tmp_path / "proj" / "f.mlev").write_text(FORMULA_AB.replace("\n", '\ntask "data/x.csv:target=y"\n', 1))
+    monkeypatch.chdir(tmp_path)
+    extra = ["-o", "f.py"] if command == "export" else ["--budget", "2"] if command == "evolve" else []
+    err = usage_error(capsys, command, "proj/f.mlev", *extra).splitlines()
+    assert err[0].endswith("error: no such file: data/x.csv") and err[0].startswith("proj/f.mlev:")
+    assert err[-1] == (f"hint: a relative path is read from the current folder ({tmp_path}), not the program's: "
+                       "proj/data/x.csv is there; cd proj, or give its full path")
+    monkeypatch.chdir(tmp_path / "proj")  # from the program's folder: it runs
+    assert cli(capsys, "check", "f.mlev")[0] == 0

@@ -673,7 +673,13 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
         return Points.of(file_points(name, str(opts["target"]), inputs, seed))
 
 
+def data_file_of(spec: str) -> str | None:
+    """The user's data file the task ``spec`` names, as written (``data.csv`` of ``data.csv:target=y``), or None
+    for a built-in task."""
+    name = _parse_spec(spec)[0]
+    return name if name not in _INFOS and _looks_like_file(name) else None
+
+
 def is_data_file(spec: str) -> bool:
     """Whether the task ``spec`` names a user's data file rather than a built-in task."""
-    name = _parse_spec(spec)[0]
-    return name not in _INFOS and _looks_like_file(name)
+    return data_file_of(spec) is not None
