@@ -54,13 +54,16 @@ def read_source(path: str | Path) -> str:
     p = Path(path)
     try:
         data = p.read_bytes()
-    except FileNotFoundError:
-        raise MlevError("no such file", file=str(p), hint="check the path") from None
-    except IsADirectoryError:
-        raise MlevError("is a directory, not a .mlev file", file=str(p),
-                        hint="give the path of a .mlev file in it") from None
     except OSError as err:
-        raise MlevError(f"cannot read: {err.strerror}", file=str(p), hint="check the file's permissions") from None
+        if "\n" in str(path):  # not found, or a name too long: a program's text given where its path is read
+            raise MlevError("this is a program's text; a str or Path here is the path of a .mlev file",
+                            hint="parse the text first: mlevolve.parse(TEXT) gives a Program, which every function "
+                                 "takes") from None
+        why, hint = (("no such file", "check the path") if isinstance(err, FileNotFoundError) else
+                     ("is a directory, not a .mlev file", "give the path of a .mlev file in it")
+                     if isinstance(err, IsADirectoryError) else
+                     (f"cannot read: {err.strerror}", "check the file's permissions"))
+        raise MlevError(why, file=str(p), hint=hint) from None
     if data.startswith(b"SQLite format 3\0"):  # a run's archive, likely, where a program was wanted
         db = shlex.quote(str(p))
         raise MlevError("an SQLite database, not a .mlev program", file=str(p),

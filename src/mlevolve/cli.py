@@ -246,7 +246,7 @@ def _located(file: str, call: Callable[[], _T]) -> _T:
 class _Shown(MlevError):
     """An error already rendered in full (source line, caret, hint): printed as it is."""
 
-    def render(self, source: str | None = None) -> str:
+    def render(self, source: str | None = None, label: str = "error") -> str:
         return self.message
 
 
@@ -854,7 +854,7 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
     """A :class:`GrammarWarning` as ``FILE:LINE:COL: warning: ...`` and its hint on stderr; others as Python
     shows them."""
     if isinstance(message, GrammarWarning):
-        print(message.error.render().replace(": error: ", ": warning: ", 1), file=sys.stderr)
+        print(message.error.render(label="warning"), file=sys.stderr)
     else:
         print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=file or sys.stderr)
 

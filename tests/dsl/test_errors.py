@@ -421,7 +421,7 @@ def test_parse_without_a_file_name_says_input() -> None:
 
 def test_render_without_source_or_span() -> None:
     err = MlevError("boom", hint="do this")
-    assert err.render() == "<input>: error: boom\nhint: do this"
+    assert err.render() == "error: boom\nhint: do this"  # no place: none named
     assert MlevError("boom", file="x.mlev").render() == "x.mlev: error: boom"
 
 
@@ -441,3 +441,17 @@ def test_a_number_in_other_digits_than_ascii_is_an_error(number: str, tmp_path: 
         f"{tmp_path / 'n.mlev'}:3:{column}: error: unexpected character {first!r}"
     with pytest.raises(MlevError, match="in the ASCII digits 0-9"):
         parse_expr(f"h0 + {number}")
+
+
+def test_an_error_of_a_program_given_as_text_where_a_path_is_read_says_so(tmp_path: Path) -> None:
+    """``api.run(TEXT, ...)`` said ``<input>: error: no such file``, the whole text as the file's name."""
+    from mlevolve import api
+
+    with pytest.raises(MlevError) as info:
+        api.run("algorithm f\nformula f(x: Scalar) -> Scalar = x\n", "nguyen1")
+    assert info.value.render() == ("error: this is a program's text; a str or Path here is the path of a .mlev file\n"
+                                   "hint: parse the text first: mlevolve.parse(TEXT) gives a Program, which every "
+                                   "function takes")
+    with pytest.raises(MlevError) as info:
+        api.run(str(tmp_path / "nope.mlev"), "nguyen1")
+    assert info.value.render() == f"{tmp_path / 'nope.mlev'}: error: no such file\nhint: check the path"

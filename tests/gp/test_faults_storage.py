@@ -179,7 +179,7 @@ def test_an_npz_member_that_is_not_an_array_is_one_error(tmp_path: Path) -> None
         z.writestr("X.npy", "not an array")
         z.writestr("y.npy", "not one either")
     assert first_line(str(tmp_path / "odd.npz")) == \
-        f"<input>: error: {tmp_path}/odd.npz: member 'X' is not a NumPy array (not in .npy format)"
+        f"error: {tmp_path}/odd.npz: member 'X' is not a NumPy array (not in .npy format)"
 
 
 def test_a_duplicated_column_name_is_refused_with_both_positions(tmp_path: Path) -> None:
@@ -195,7 +195,7 @@ def test_a_duplicated_column_name_is_refused_with_both_positions(tmp_path: Path)
 ])
 def test_task_options_too_large_to_allocate_are_one_line_errors(spec: str, line: str,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    assert first_line(spec) == f"<input>: error: {line}"
+    assert first_line(spec) == f"error: {line}"
     program = QUARTIC if spec.startswith("koza") else ROOT / "examples" / "linear_regression.mlev"  # the task's kind
     assert cli.main(["run", str(program), "--task", spec]) == 2
     assert one_error(capsys.readouterr()) == f"mlevolve run: error: {line}"

@@ -506,7 +506,7 @@ def test_the_library_and_a_script_read_a_file_by_one_set_of_rules(name: str, tmp
         load_task(f"{path}{options}")
     where, message = script.value.where, script.value.message
     assert library.value.render().splitlines()[0] == \
-        (f"{where}: error: {message[len(where) + 2:]}" if where else f"<input>: error: {message}")
+        (f"{where}: error: {message[len(where) + 2:]}" if where else f"error: {message}")
     assert library.value.hint == (script.value.hint or None)
     if name == "order.csv":
         assert library.value.file == f"{path}:2:2" and "target column 'y'" in library.value.message

@@ -274,11 +274,14 @@ class MlevError(Exception):
             self.file = file
         return self
 
-    def render(self, source: str | None = None) -> str:
-        where = self.file or "<input>"
+    def render(self, source: str | None = None, label: str = "error") -> str:
+        """``FILE:LINE:COL: error: MESSAGE`` (``label`` in place of ``error``: a warning's), the line of ``source``
+        it points at with a caret, and the hint; ``<input>`` for a place in text given as a string, and no place
+        where the error names none."""
+        where = self.file or ("<input>" if self.span is not None else "")
         if self.span is not None:
             where += f":{self.span.line}:{self.span.column}"
-        lines = [f"{where}: error: {self.message}"]
+        lines = [f"{where}: {label}: {self.message}" if where else f"{label}: {self.message}"]
         src_lines = source_lines(source) if source is not None else []
         if self.span is not None and 0 < self.span.line <= len(src_lines) and src_lines[self.span.line - 1].strip():
             lines.append("    " + display_line(src_lines[self.span.line - 1]))
@@ -346,5 +349,5 @@ class MlevErrors(MlevError):
             e.located(file)
         return super().located(file)
 
-    def render(self, source: str | None = None) -> str:
-        return "\n".join(e.render(source) for e in self.errors)
+    def render(self, source: str | None = None, label: str = "error") -> str:
+        return "\n".join(e.render(source, label) for e in self.errors)
