@@ -565,8 +565,13 @@ def _export(program: Program | str | Path, task: str | None, seed: int, epochs: 
     check_settings_apply(checked, given)
     _, compiled = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: no PyTorch before
     from mlevolve.interpreter.export import export_source
+    from mlevolve.interpreter.regimes import regime_of
 
-    return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled, script=script)
+    # --epochs to a script of a regime without epochs: refused in mlevolve's words, not as an unknown flag
+    unread = _unread("epochs", regime_of(checked))
+    refused = {} if unread is None else {"--epochs": unread.rename(lambda n: f"--{n}")}
+    return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled, script=script,
+                         refused={flag: (err.message, err.hint or "") for flag, err in refused.items()})
 
 
 @typed
@@ -683,7 +688,7 @@ def check_settings_apply(program: Program | str | Path, given: Sequence[str], *,
     read (:data:`_READ_BY`): ``epochs`` for a formula or learner, ``hurdle`` for them, ``fit`` for a network.  The
     one rule: :func:`run`, :func:`export` and :func:`evolve` pass the settings off their defaults, the commands the
     flags typed.  A program that is no one program is left to the one-program rule.  Raises :class:`SettingError`."""
-    from mlevolve.interpreter.regimes import REGIMES, regime_of
+    from mlevolve.interpreter.regimes import regime_of
 
     if not given:
         return
@@ -692,12 +697,22 @@ def check_settings_apply(program: Program | str | Path, given: Sequence[str], *,
     except (MlevError, KeyError):  # no definitions, or a mix: the one-program rule's to report
         return
     for name in given:
-        reads, why = _READ_BY[name]
-        if not reads(regime):
-            *others, last = [r.name for r in REGIMES.values() if reads(r)]
-            readers = f"{', '.join(others)} and {last}" if others else last
-            raise SettingError(f"{{{name}}} does not apply to {with_article(regime.name)} program: it {why}",
-                               hint=f"drop {{{name}}}; it applies to {readers} programs")
+        if (refused := _unread(name, regime)) is not None:
+            raise refused
+
+
+def _unread(name: str, regime: Any) -> SettingError | None:
+    """The :class:`SettingError` for setting ``name`` given for a program of ``regime``, which does not read it;
+    None where it does (:data:`_READ_BY`)."""
+    from mlevolve.interpreter.regimes import REGIMES
+
+    reads, why = _READ_BY[name]
+    if reads(regime):
+        return None
+    *others, last = [r.name for r in REGIMES.values() if reads(r)]
+    readers = f"{', '.join(others)} and {last}" if others else last
+    return SettingError(f"{{{name}}} does not apply to {with_article(regime.name)} program: it {why}",
+                        hint=f"drop {{{name}}}; it applies to {readers} programs")
 
 
 def check_settings_read(algorithm: str, given: Sequence[str]) -> None:

@@ -22,6 +22,7 @@ import importlib
 import inspect
 import shlex
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from mlevolve.dsl.ir import Program
@@ -44,10 +45,12 @@ def _said(message: Message, **values: object) -> str:
 
 
 def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: int, epochs: int,
-                dim: bool = False) -> str:
+                dim: bool = False, refused: Mapping[str, tuple[str, str]] | None = None) -> str:
     """The script's ``main``: parse the flags the regime's loop takes, load the task (with the regime's
     loader of ``task``), wire the program (``wiring``, its ``PROGRAM = ...`` line), train, and print the
-    metrics (``--json``: as JSON).  ``dim``: the program reads ``DIM``, which main sets to the feature count."""
+    metrics (``--json``: as JSON).  ``dim``: the program reads ``DIM``, which main sets to the feature count.
+    ``refused``: flags of ``mlevolve`` that this regime does not read, each refused in mlevolve's (message,
+    hint) rather than as an unknown flag."""
     loader = regime.loader_for(task)
     load = f"{loader.function}(args.task, seed=args.seed{'' if loader.names else regime.load_args(program)})"
     lines = [
@@ -66,6 +69,8 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         '    flags = [arg.split("=")[0] for arg in sys.argv[1:] if arg.startswith("--") and arg != "--"]',
         "    if odd := [flag for flag in flags if flag not in (known := parser._option_string_actions)]:"
         "  # unknown first",
+        *(f"        if {flag!r} in odd:  # as mlevolve refuses it\n            parser.error({message!r},\n"
+          f"                         {hint!r})" for flag, (message, hint) in (refused or {}).items()),
         "        parser.error(f\"unrecognized arguments: {' '.join(odd)}\", close=did_you_mean(odd[0], known))",
         "    if twice := [flag for flag in flags if flags.count(flag) > 1]:  # argparse would keep the last silently",
         f"        parser.error(f{GIVEN_TWICE.format(flag='{twice[0]}')!r})",
@@ -214,10 +219,11 @@ def _docstring(program: Program, task: str, script: str | None = None) -> str:
 
 
 def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0, epochs: int = 10,
-                  compiled: Compiled | None = None, script: str | None = None) -> str:
+                  compiled: Compiled | None = None, script: str | None = None,
+                  refused: Mapping[str, tuple[str, str]] | None = None) -> str:
     """The text of the standalone script for ``program`` (checked) trained on ``task`` (a data file's by its
     absolute path, so that the script's default task is found from any folder); its docstring names the
-    file ``script`` it is written to (None: not known)."""
+    file ``script`` it is written to (None: not known); ``refused`` as :func:`main_source`'s."""
     compiled = compiled or compile_program(program, spec)
     regime = compiled.regime
     if regime.loader_for(task).names is None:  # a data file, by its absolute path: the script runs from any folder
@@ -225,7 +231,7 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
         task = str(Path(name).resolve()) + sep + options
     functions, wiring = compiled.source.rstrip().rsplit("\n", 1)
     dim = regime.dim and "DIM" in {n.id for n in ast.walk(ast.parse(functions)) if isinstance(n, ast.Name)}
-    main = main_source(regime, program, wiring, task, seed, epochs, dim)
+    main = main_source(regime, program, wiring, task, seed, epochs, dim, refused)
     loader = regime.loader_for(task)
     modules = _closure([loader.module, regime.module])
     parsed = {m: _module(m) for m in modules}
