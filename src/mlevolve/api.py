@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mlevolve.arguments import typed
-from mlevolve.dsl.errors import MlevError, SettingError, check_types, decode_utf8, did_you_mean, normalize_newlines
+from mlevolve.dsl.errors import (
+    MlevError,
+    SettingError,
+    check_types,
+    decode_utf8,
+    did_you_mean,
+    normalize_newlines,
+    read_bytes,
+)
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse as _parse
@@ -52,18 +60,8 @@ def read_source(path: str | Path) -> str:
     """The text of a ``.mlev`` file with universal newlines (CRLF and CR read as LF, as Python's text
     mode does); a missing, unreadable or binary file is an :class:`MlevError`."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as err:
-        if "\n" in str(path):  # not found, or a name too long: a program's text given where its path is read
-            raise MlevError("this is a program's text; a str or Path here is the path of a .mlev file",
-                            hint="parse the text first: mlevolve.parse(TEXT) gives a Program, which every function "
-                                 "takes") from None
-        why, hint = (("no such file", "check the path") if isinstance(err, FileNotFoundError) else
-                     ("is a directory, not a .mlev file", "give the path of a .mlev file in it")
-                     if isinstance(err, IsADirectoryError) else
-                     (f"cannot read: {err.strerror}", "check the file's permissions"))
-        raise MlevError(why, file=str(p), hint=hint) from None
+    data = read_bytes(p, "a .mlev program", "no such file", "check the path",
+                      "parse the text first: mlevolve.parse(TEXT) gives a Program, which every function takes")
     if data.startswith(b"SQLite format 3\0"):  # a run's archive, likely, where a program was wanted
         db = shlex.quote(str(p))
         raise MlevError("an SQLite database, not a .mlev program", file=str(p),

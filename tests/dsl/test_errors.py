@@ -311,8 +311,8 @@ def test_directory_instead_of_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(tmp_path)
     (tmp_path / "d.mlev").mkdir()
     assert main(["check", "d.mlev"]) == 2
-    assert capsys.readouterr().err == ("d.mlev: error: is a directory, not a .mlev file\n"
-                                         "hint: give the path of a .mlev file in it\n")
+    assert capsys.readouterr().err == ("d.mlev: error: is a folder, not a .mlev program\n"
+                                         "hint: give the path of a .mlev program in it\n")
 
 
 def test_byte_order_mark_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -443,15 +443,26 @@ def test_a_number_in_other_digits_than_ascii_is_an_error(number: str, tmp_path: 
         parse_expr(f"h0 + {number}")
 
 
-def test_an_error_of_a_program_given_as_text_where_a_path_is_read_says_so(tmp_path: Path) -> None:
-    """``api.run(TEXT, ...)`` said ``<input>: error: no such file``, the whole text as the file's name."""
+def test_text_given_where_a_file_s_path_is_read_is_said_so(tmp_path: Path) -> None:
+    """``api.run(TEXT, ...)`` said ``<input>: error: no such file``, the whole text as the file's name; a grammar's
+    and a meta configuration's TOML text likewise (the one reader, :func:`mlevolve.dsl.errors.read_bytes`)."""
     from mlevolve import api
+    from mlevolve.grammar.spec import load_grammar
 
-    with pytest.raises(MlevError) as info:
-        api.run("algorithm f\nformula f(x: Scalar) -> Scalar = x\n", "nguyen1")
-    assert info.value.render() == ("error: this is a program's text; a str or Path here is the path of a .mlev file\n"
-                                   "hint: parse the text first: mlevolve.parse(TEXT) gives a Program, which every "
-                                   "function takes")
+    cases = [(lambda: api.run("algorithm f\nformula f(x: Scalar) -> Scalar = x\n", "nguyen1"), "a .mlev program",
+              "parse the text first: mlevolve.parse(TEXT) gives a Program, which every function takes"),
+             (lambda: load_grammar("[weights]\nadd = 2\n"), "a grammar file",
+              "write it to a .toml file and give its path"),
+             (lambda: api.meta("[meta]\nbudget = 1\n"), "a meta configuration",
+              "write it to a .toml file and give its path")]
+    for call, what, hint in cases:
+        with pytest.raises(MlevError) as info:
+            call()
+        assert info.value.render() == f"error: this is text, not the path of {what}\nhint: {hint}"
     with pytest.raises(MlevError) as info:
         api.run(str(tmp_path / "nope.mlev"), "nguyen1")
     assert info.value.render() == f"{tmp_path / 'nope.mlev'}: error: no such file\nhint: check the path"
+    with pytest.raises(MlevError) as info:
+        api.meta(tmp_path)  # a folder: it said "cannot read: [Errno 21] Is a directory: ..."
+    assert info.value.render() == (f"{tmp_path}: error: is a folder, not a meta configuration\n"
+                                   "hint: give the path of a meta configuration in it")

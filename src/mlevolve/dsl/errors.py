@@ -10,6 +10,7 @@ import math
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from mlevolve.dsl.ir import Span
@@ -27,6 +28,26 @@ def toml_error(err: ValueError) -> tuple[str, Span | None]:
 
 _TOML_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""  # a bare or quoted key
 _TOML_KEY = re.compile(rf"\s*(\[\[?)?\s*({_TOML_PART}(?:\s*\.\s*{_TOML_PART})*)")  # [[?]] KEY(.KEY)*
+
+
+def read_bytes(path: Path, what: str, missing: str, hint: str, text_hint: str,
+               error: Callable[..., MlevError] | None = None) -> bytes:
+    """The bytes of file ``path``, ``what`` it should be ("a .mlev program"): the one reader of the project's
+    text files (``.mlev`` programs, grammar files, meta configurations).  Raises ``error`` (default
+    :class:`MlevError`) naming the file where it cannot be read: ``missing`` (and ``hint``) where there is
+    none, a folder, no permission; and, naming none, where ``path`` holds a line break: the file's text
+    given where its path is read (``text_hint``: how to pass text)."""
+    make = error or MlevError
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        if "\n" in str(path):  # not found, or a name too long: no path has a line break in practice
+            raise make(f"this is text, not the path of {what}", hint=text_hint) from None
+        message, hint = ((missing, hint) if isinstance(err, FileNotFoundError) else
+                         (f"is a folder, not {what}", f"give the path of {what} in it")
+                         if isinstance(err, IsADirectoryError) else
+                         (f"cannot read: {err.strerror}", "check the file's permissions"))
+        raise make(message, hint=hint, file=str(path)) from None
 
 
 def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevError] | None = None) -> str:

@@ -29,7 +29,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from mlevolve.dsl.errors import MlevError, decode_utf8, did_you_mean, toml_key_span, toml_loads, toml_text, toml_value
+from mlevolve.dsl.errors import (
+    MlevError,
+    decode_utf8,
+    did_you_mean,
+    read_bytes,
+    toml_key_span,
+    toml_loads,
+    toml_text,
+    toml_value,
+)
 from mlevolve.dsl.ir import Call, Expr, Span
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
@@ -900,17 +909,9 @@ def load_grammar(path: str | Path | None = None) -> GrammarSpec:
 
 
 def _load_file(p: Path) -> GrammarSpec:
-    try:
-        data_bytes = p.read_bytes()
-    except FileNotFoundError:
-        raise GrammarError("no such grammar file", file=str(p),
-                           hint='check the path; the name "base" (no file) is the base grammar') from None
-    except IsADirectoryError:
-        raise GrammarError("is a folder, not a grammar file", file=str(p),
-                           hint="give the path of a .toml grammar file") from None
-    except OSError as err:
-        raise GrammarError(f"cannot read grammar: {err.strerror}", file=str(p),
-                           hint="check the file's permissions") from None
+    data_bytes = read_bytes(p, "a grammar file", "no such grammar file",
+                            'check the path; the name "base" (no file) is the base grammar',
+                            "write it to a .toml file and give its path", GrammarError)
     text = decode_utf8(data_bytes, str(p), "a grammar file (TOML)", GrammarError)
     data, text = toml_loads(text, str(p), GrammarError)  # universal newlines, as for .mlev files
     _check_layout(data, text, str(p))

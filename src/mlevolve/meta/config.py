@@ -45,7 +45,16 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mlevolve.dsl.errors import MlevError, decode_utf8, did_you_mean, toml_key_span, toml_loads, toml_text, toml_value
+from mlevolve.dsl.errors import (
+    MlevError,
+    decode_utf8,
+    did_you_mean,
+    read_bytes,
+    toml_key_span,
+    toml_loads,
+    toml_text,
+    toml_value,
+)
 
 
 @dataclass(frozen=True)
@@ -259,14 +268,10 @@ def load_config(path: str | Path) -> MetaConfig:
 
     p = Path(path)
     file = str(p)
-    try:
-        raw = p.read_bytes()
-        data, text = toml_loads(decode_utf8(raw, file, "a meta configuration (TOML)"), file)  # as a grammar's
-    except FileNotFoundError:
-        raise MlevError("no such file", file=file, hint="pass a meta configuration, e.g. benchmarks/meta/train.toml") \
-            from None
-    except OSError as err:
-        raise MlevError(f"cannot read: {err}", file=file) from None
+    raw = read_bytes(p, "a meta configuration", "no such file",
+                     "pass a meta configuration, e.g. benchmarks/meta/train.toml",
+                     "write it to a .toml file and give its path")
+    data, text = toml_loads(decode_utf8(raw, file, "a meta configuration (TOML)"), file)  # as a grammar's
     at = _Text(file, text)
     for key in data:
         if key not in _SECTIONS:
