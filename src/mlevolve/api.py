@@ -299,13 +299,13 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
     import shlex
 
     if str(path).endswith(("/", os.sep)) and not Path(path).is_dir():  # a directory's own error follows
-        raise SettingError("{path} names a directory (it ends in a slash), not a file",
+        raise SettingError("{path} names a folder (it ends in a slash), not a file",
                            hint=f"drop the slash: {{{setting}}} {{bare}}", path=str(path),
                            bare=shlex.quote(str(path).rstrip("/" + os.sep) or "/"))
     parent = Path(path).parent
     if not parent.is_dir():
 
-        raise SettingError("cannot write {path}: no directory {parent!r}",
+        raise SettingError("cannot write {path}: no folder {parent!r}",
                            hint=f"create it first (mkdir -p {{quoted}}) or pass another {{{setting}}}",
                            path=str(path), parent=str(parent), quoted=shlex.quote(str(parent)))
     if kind is not None:
@@ -319,7 +319,7 @@ def check_not_overwriting(path: str | Path, kind: str, setting: str = "output") 
     if not (out.exists() or out.is_symlink()):
         return
     if out.is_dir():
-        raise SettingError("{path} is a directory", hint=f"pass a file path as {{{setting}}}, e.g. {{inside}}",
+        raise SettingError("{path} is a folder", hint=f"pass a file path as {{{setting}}}, e.g. {{inside}}",
                            path=str(path), inside=str(out / {"report": "report.html", "script": "out.py",
                                                              "program": "best.mlev"}.get(kind, "grammar.toml")))
     try:
@@ -379,7 +379,7 @@ def check_json_log(path: str | Path, db: Path) -> None:
 
     out = Path(path)
     if out.is_dir():
-        raise SettingError("{path} is a directory", hint="pass a file path as {json_log}, e.g. {inside}",
+        raise SettingError("{path} is a folder", hint="pass a file path as {json_log}, e.g. {inside}",
                            path=str(path), inside=str(out / "log.jsonl"))
     try:
         lines = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
@@ -1465,7 +1465,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise SettingError("cannot write {path}: {why}", path=str(out), why=err.strerror or str(err),
-                           hint="create its directory first, or pass another {output}") from None
+                           hint="create its folder first, or pass another {output}") from None
     write_atomic(out, best.to_toml(header=header))
     return {**summary, "db": str(path), "output": str(out)}
 

@@ -168,8 +168,8 @@ def test_an_api_setting_of_the_wrong_type_is_a_setting_error(
     (lambda: api.sample("Tensor", n=0), "n must be at least 1, got 0"),
     (lambda: api.meta("nothing.toml", workers=-1), "workers must be >= 0 (0: one per core), got -1"),
     (lambda: api.evolve(QUARTIC, json_log="missing/log.jsonl"),
-     "cannot write missing/log.jsonl: no directory 'missing'"),
-    (lambda: api.evolve(QUARTIC, db="rnus/r.db"), "cannot write rnus/r.db: no directory 'rnus'"),  # a typo's folder
+     "cannot write missing/log.jsonl: no folder 'missing'"),
+    (lambda: api.evolve(QUARTIC, db="rnus/r.db"), "cannot write rnus/r.db: no folder 'rnus'"),  # a typo's folder
     (lambda: api.sample("Scalar", seed=-1), "seed must be at least 0 and below 2**63, got -1"),
     (lambda: api.sample("Scalar", method="grw"), "unknown method 'grw'"),  # was drawn as grow, as any other text
     (lambda: api.sample("Scalar", method=3), "method must be one of 'grow', 'full', 'ramped', got 3"),  # type: ignore[arg-type]
@@ -209,20 +209,20 @@ def test_the_api_names_its_parameters(call: Any, message: str, tmp_path: Path,
     (["best", "x.db", "-n", "1e19"], f"-n must be below 2**63, got {10**19}"),
     (["sample", "--type", "Tensor", "--seed", "1e19"], f"--seed must be at least 0 and below 2**63, got {10**19}"),
     (["meta", "nothing.toml", "--workers", "-1"], "argument --workers: invalid int value: '-1'"),
-    (["evolve", QUARTIC, "--json-log", "missing/log.jsonl"], "cannot write missing/log.jsonl: no directory 'missing'"),
+    (["evolve", QUARTIC, "--json-log", "missing/log.jsonl"], "cannot write missing/log.jsonl: no folder 'missing'"),
     # every output path the user gives is in a folder that exists, as export's always was (a typo made a folder)
-    (["evolve", QUARTIC, "--db", "rnus/r.db"], "cannot write rnus/r.db: no directory 'rnus'"),
-    (["report", str(ROOT / "nothing.db"), "-o", "rnus/r.html"], "cannot write rnus/r.html: no directory 'rnus'"),
+    (["evolve", QUARTIC, "--db", "rnus/r.db"], "cannot write rnus/r.db: no folder 'rnus'"),
+    (["report", str(ROOT / "nothing.db"), "-o", "rnus/r.html"], "cannot write rnus/r.html: no folder 'rnus'"),
     (["meta", str(ROOT / "benchmarks" / "meta" / "smoke.toml"), "--db", "rnus/m.db"],
-     "cannot write rnus/m.db: no directory 'rnus'"),
+     "cannot write rnus/m.db: no folder 'rnus'"),
     (["meta", str(ROOT / "benchmarks" / "meta" / "smoke.toml"), "-o", "rnus/g.toml"],
-     "cannot write rnus/g.toml: no directory 'rnus'"),
-    (["export", QUARTIC, "-o", "rnus/q.py"], "cannot write rnus/q.py: no directory 'rnus'"),
+     "cannot write rnus/g.toml: no folder 'rnus'"),
+    (["export", QUARTIC, "-o", "rnus/q.py"], "cannot write rnus/q.py: no folder 'rnus'"),
     # a trailing slash names a directory: Path dropped it, so -o q.py/ wrote q.py and printed `python q.py/`
-    (["export", QUARTIC, "-o", "q.py/"], "q.py/ names a directory (it ends in a slash), not a file"),
-    (["evolve", QUARTIC, "--db", "r.db/"], "r.db/ names a directory (it ends in a slash), not a file"),
+    (["export", QUARTIC, "-o", "q.py/"], "q.py/ names a folder (it ends in a slash), not a file"),
+    (["evolve", QUARTIC, "--db", "r.db/"], "r.db/ names a folder (it ends in a slash), not a file"),
     (["report", str(ROOT / "nothing.db"), "-o", "r.html/"],
-     "r.html/ names a directory (it ends in a slash), not a file"),
+     "r.html/ names a folder (it ends in a slash), not a file"),
 ])
 def test_the_cli_names_the_flag(capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str],
                                 message: str, monkeypatch: pytest.MonkeyPatch) -> None:

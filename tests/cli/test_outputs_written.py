@@ -74,5 +74,5 @@ def test_an_output_that_is_a_directory_is_named_so(tmp_path: Path, monkeypatch: 
     (tmp_path / "runs").mkdir()
     capsys.readouterr()
     assert main(argv) == 2
-    assert capsys.readouterr().err == (f"mlevolve {argv[0]}: error: runs is a directory\n"
+    assert capsys.readouterr().err == (f"mlevolve {argv[0]}: error: runs is a folder\n"
                                        f"hint: pass a file path as {flag}, e.g. {example}\n")

@@ -39,7 +39,7 @@ def _made(tmp_path: Path, kind: str) -> Path:
      f"{ARCHIVE}"),
     ("sqlite", "not an mlevolve archive (no mlevolve tables)", f"it is another kind of file, or a corrupt one: "
      f"{ARCHIVE}"),
-    ("folder", "cannot open archive: it is a directory", ARCHIVE)])
+    ("folder", "cannot open archive: it is a folder", ARCHIVE)])
 def test_a_read_command_given_what_is_not_an_archive_names_one(
         tmp_path: Path, capsys: Capsys, command: list[str], kind: str, error: str, hint: str) -> None:
     path = _made(tmp_path, kind)

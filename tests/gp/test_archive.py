@@ -201,7 +201,7 @@ def test_an_empty_file_is_a_new_archive(tmp_path: Path) -> None:
 def test_reading_a_missing_archive(tmp_path: Path) -> None:
     with pytest.raises(MlevError, match="no such archive"):
         Archive.read(tmp_path / "nope.db")
-    with pytest.raises(MlevError, match="cannot open archive: it is a directory"):
+    with pytest.raises(MlevError, match="cannot open archive: it is a folder"):
         Archive.read(tmp_path)
 
 

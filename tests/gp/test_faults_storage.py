@@ -292,7 +292,7 @@ EXPECTED = {
                       "archive was scored by another version of mlevolve (scoring version None"),
     "bad-json": ("archive is damaged: Expecting property name enclosed in double quotes", None),
     "empty": ("not an mlevolve archive (no mlevolve tables)", None),
-    "directory": ("cannot open archive: it is a directory", None),
+    "directory": ("cannot open archive: it is a folder", None),
 }
 KINDS = list(EXPECTED)
 

@@ -610,10 +610,10 @@ print(reinforce.reinforce_objective(t, t, t, t, t).dim(), dqn.dqn_objective(t, t
      "mlevolve export: error: schedule 'constant' has no component form: a schedule is exported with the optimizer, "
      "as lr_lambda for LambdaLR\nhint: components: net (model), adam (optimizer)\n"),
     (["export", "adam.mlev", "--component", "adam", "-o", "missing/adam.py"],
-     "mlevolve export: error: cannot write missing/adam.py: no directory 'missing'\n"
+     "mlevolve export: error: cannot write missing/adam.py: no folder 'missing'\n"
      "hint: create it first (mkdir -p missing) or pass another -o\n"),
     (["export", "adam.mlev", "-o", "missing/script.py"],
-     "mlevolve export: error: cannot write missing/script.py: no directory 'missing'\n"
+     "mlevolve export: error: cannot write missing/script.py: no folder 'missing'\n"
      "hint: create it first (mkdir -p missing) or pass another -o\n"),
     (["export", "adam.mlev", "--db", "run.db", "--component", "adam", "-o", "out.py"],
      "mlevolve export: error: --component exports a definition of a .mlev FILE or of an archive's program (DB)\n"

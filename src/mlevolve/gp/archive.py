@@ -190,7 +190,7 @@ def storage_error(path: Path, err: Exception, action: str = "access", reading: b
     if name.startswith("SQLITE_ERROR") and "no such" in str(err):
         return _bad_file(path, err, reading)
     if code == errno.EISDIR:
-        return MlevError(f"cannot {action} archive: it is a directory", file=str(path),
+        return MlevError(f"cannot {action} archive: it is a folder", file=str(path),
                          hint=_A_RUNS_ARCHIVE if reading else "pass the path of an archive file (a new path starts "
                          "a new run)")
     detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
