@@ -223,7 +223,10 @@ def _beside(task: str, file: str | None) -> str:
     ``file``'s folder holds (a path is read from the current folder, not the program's), else ``""``."""
     from mlevolve.interpreter.tasks import data_file_of
 
-    name = data_file_of(task)
+    try:
+        name = data_file_of(task)
+    except MlevError:  # a spec with no name: its own error stands
+        return ""
     if file is None or name is None or Path(name).is_absolute() or Path(name).exists():
         return ""
     there = Path(file).parent / name
