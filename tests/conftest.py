@@ -28,7 +28,7 @@ from mlevolve.interpreter import compiling
 
 # numba's one-line note of a first kernel compile is for a person at a terminal: in a fresh checkout it came first on
 # the stderr of whichever in-process test compiled first (a golden error's first line); tests in process say nothing.
-compiling._FirstCompile.said = True
+compiling._Compiles.said = True
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

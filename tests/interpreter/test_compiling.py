@@ -5,9 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+
+import mlevolve
+from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter.compiling import NOTE
+from mlevolve.interpreter.standalone.common import CandidateFailure
 
 ROOT = Path(__file__).resolve().parents[2]
 KERNELS = """
@@ -32,6 +38,7 @@ def other(x):
 
 
 print(numba.njit(other)(1), numba.njit(cache=True)(kernels.twice)(1), numba.njit(cache=True)(kernels.thrice)(1))
+print(compiling.compile_seconds() > 0)
 """
 
 
@@ -42,6 +49,44 @@ def test_a_compile_says_so_once_and_a_cache_load_says_nothing(tmp_path: Path) ->
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT / "src")}
     runs = [subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
             for _ in range(2)]
-    assert [(r.returncode, r.stdout) for r in runs] == [(0, "4 2 3\n")] * 2
+    # compile seconds counted in the run that compiled (the user's function's too), none where all came from the cache
+    assert [(r.returncode, r.stdout) for r in runs] == [(0, "4 2 3\nTrue\n"), (0, "4 2 3\nTrue\n")]
     assert runs[0].stderr == NOTE + "\n"  # two compiles of mlevolve's, one line; the user's function: none
     assert runs[1].stderr == ""  # both loaded from the cache
+
+
+def test_numba_s_compiling_is_not_a_candidate_s_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh checkout's first compile (30 minutes at nice 19 on a loaded machine) failed a run's first learners
+    "over the time budget", changing its trajectory with the machine's load: the budget counts the candidate's
+    time less numba's compiling (``compiling.compile_seconds``)."""
+    import numpy as np
+
+    from mlevolve.interpreter import fastpath, kernel, runtime
+    from mlevolve.interpreter.fastpath import interpret
+    from mlevolve.interpreter.tasks import arrays, load_task
+    from tests.conftest import ROOT
+
+    program = mlevolve.check(mlevolve.parse_file(ROOT / "examples" / "linear_regression.mlev"))
+    data = arrays(load_task("linear", seed=0))
+    learner = interpret(program, load_grammar())  # the fast path's learner: the compiled kernel trains it
+    learner.learner_predictions(data, seed=0)  # the kernel loaded (or compiled) before any clock below
+    compiled, predictions, calls = [0.0], kernel.predictions, [0]
+
+    def slow(*args: object) -> object:  # a compile of 0.5 s inside the kernel's call, or plain slowness
+        time.sleep(0.5)
+        calls[0] += 1
+        compiled[0] += 0.5 if compiling else 0.0
+        return predictions(*args)
+
+    monkeypatch.setattr(kernel, "predictions", slow)
+    monkeypatch.setattr(kernel, "compile_seconds", lambda: compiled[0])
+    budget = runtime.Budget(max_seconds=0.2)
+    for compiling in (True, False):
+        try:
+            assert fastpath.compiled_kernel() is kernel
+            pred = learner.learner_predictions(data, seed=0, budget=budget)  # the compiled path's
+            outcome = "trained" if np.all(np.isfinite(pred)) else "not finite"
+        except CandidateFailure as err:
+            outcome = err.reason
+        assert outcome == ("trained" if compiling else "over the time budget of 0.2 s"), compiling
+    assert calls[0] == 2  # each time through the kernel

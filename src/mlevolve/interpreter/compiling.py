@@ -1,4 +1,5 @@
-"""One line on stderr when numba starts compiling one of mlevolve's kernels, once per process.
+"""One line on stderr when numba starts compiling one of mlevolve's kernels, once per process, and the
+seconds spent compiling them (:func:`compile_seconds`), which a candidate's time budget does not count.
 
 The kernels (:mod:`~mlevolve.interpreter.kernel`, :mod:`~mlevolve.interpreter.formula_kernel`) are compiled
 on their first call in a fresh checkout, which takes seconds (about 15 s for all of them on an idle machine;
@@ -11,6 +12,7 @@ runs once).
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 from numba.core import event
@@ -20,20 +22,36 @@ NOTE = ("mlevolve: compiling the numba kernels for this checkout: seconds to min
         "from numba's cache)")
 
 
-class _FirstCompile(event.Listener):
-    """Writes :data:`NOTE` when the first of mlevolve's functions starts compiling in this process."""
+class _Compiles(event.Listener):
+    """Writes :data:`NOTE` when the first of mlevolve's functions starts compiling in this process, and adds
+    up the wall seconds of the outermost compiles (a kernel's callees compile inside it: counted once)."""
 
     said = False
+    depth = 0
+    started = 0.0
+    seconds = 0.0
 
     def on_start(self, ev: Any) -> None:
+        if _Compiles.depth == 0:
+            _Compiles.started = time.perf_counter()
+        _Compiles.depth += 1
         dispatcher = (ev.data or {}).get("dispatcher")
         module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
-        if not _FirstCompile.said and module.startswith(MODULES):
-            _FirstCompile.said = True
+        if not _Compiles.said and module.startswith(MODULES):
+            _Compiles.said = True
             print(NOTE, file=sys.stderr, flush=True)
 
     def on_end(self, ev: Any) -> None:
-        """Nothing: the note is said when a compile starts (numba's ``Listener`` requires both methods)."""
+        _Compiles.depth -= 1
+        if _Compiles.depth == 0:
+            _Compiles.seconds += time.perf_counter() - _Compiles.started
 
 
-event.register("numba:compile", _FirstCompile())  # type: ignore[no-untyped-call]
+def compile_seconds() -> float:
+    """Wall seconds numba has spent compiling in this process (0 where every kernel came from its cache):
+    what a timed call subtracts, so that a fresh checkout's first compile (minutes on a loaded machine) is not
+    taken for a candidate's own time."""
+    return _Compiles.seconds
+
+
+event.register("numba:compile", _Compiles())  # type: ignore[no-untyped-call]
