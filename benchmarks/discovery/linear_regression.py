@@ -10,7 +10,9 @@ Two settings, each read from or named in this folder:
 * ``showcase``: the README's ``mlevolve evolve examples/linear_regression.mlev --evolve linreg.learn
   --init random`` (base grammar, ``predict = dot(w, x)`` given, the file's fixed ``linear`` tasks,
   minus MSE, population 100); and ``showcase-fresh``, the same with ``--task
-  linear:fresh=1:fitness=relative``.  Evolution only.
+  linear:fresh=1:fitness=relative``; and ``showcase-restart`` (not in the default list), ``showcase``
+  with ``--restart-every 2000``: the population re-seeded from random programs every 2,000 finished
+  candidates (five epochs in 10,000).  Evolution only.
 
 Per run: the best program by search fitness; success: it reaches validation MSE <= 1e-3 when re-run
 with ``mlevolve.api.run`` on 100 UNSEEN tasks (``linear:n_tasks=100``, seed 10_000 + seed);
@@ -27,7 +29,8 @@ The showcase's defaults include learner literal tuning and the base grammar's le
 (``fit_evaluations``).
 
 Run: python benchmarks/discovery/linear_regression.py [--quick] [--seeds N] [--first-seed S] [--budget N]
-     [--showcase-budget N] [--jobs N] [--settings az,showcase,showcase-fresh] [--results NAME] [--keep-db DIR]
+     [--showcase-budget N] [--jobs N] [--settings az,showcase,showcase-fresh,showcase-restart] [--results NAME]
+     [--keep-db DIR]
 """
 
 from __future__ import annotations
@@ -67,6 +70,12 @@ LEARNS_MSE = 1.0
 COUNTS = ("evaluated", "cache", "fec", "probe", "failed", "fit_evaluations")
 
 
+# The showcase's settings: (task, restart_every); ``showcase-restart`` is run only when named.
+SHOWCASES = {"showcase": ("linear", 0), "showcase-fresh": ("linear:fresh=1:fitness=relative", 0),
+             "showcase-restart": ("linear", 2000)}
+SETTINGS = ("az", *SHOWCASES)
+
+
 def settings(name: str) -> dict[str, Any]:
     """What ``evolve`` gets for setting ``name`` (see the module docstring), grammar as a file path."""
     if name == "az":
@@ -74,9 +83,9 @@ def settings(name: str) -> dict[str, Any]:
         return {"program": search["program"].strip() + "\n", "evolve": list(search["evolve"]),
                 "task": search["task"], "grammar": str(HERE / search["grammar"]), "init": search["init"],
                 "population": int(search["population"]), "tournament": int(search["tournament"])}
-    task = "linear" if name == "showcase" else "linear:fresh=1:fitness=relative"
+    task, restart_every = SHOWCASES[name]
     return {"program": SHOWCASE.read_text(), "evolve": ["linreg.learn"], "task": task, "grammar": None,
-            "init": "random", "population": 100, "tournament": 10}
+            "init": "random", "population": 100, "tournament": 10, "restart_every": restart_every}
 
 
 def unseen_mse(program_text: str, seed: int, grammar: mlevolve.GrammarSpec | None,
@@ -172,12 +181,14 @@ def one_run(name: str, alg: str, seed: int, budget: int, db_dir: str) -> dict[st
     db = Path(db_dir) / f"linreg-{name}-{alg}-{seed}-{budget}.db"
     db.unlink(missing_ok=True)
     t0, c0 = time.perf_counter(), time.process_time()
-    selection = {} if alg == "random" else {"population": cfg["population"], "tournament": cfg["tournament"]}
+    selection = {} if alg == "random" else {"population": cfg["population"], "tournament": cfg["tournament"],
+                                            "restart_every": cfg.get("restart_every", 0)}
     summary = evolve(program_path, cfg["evolve"], cfg["task"], budget=budget, db=db, algorithm=alg, seed=seed,
                      init=cfg["init"], grammar=grammar, quiet=True, **selection)  # random search reads neither
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"setting": name, "algorithm": alg, "seed": seed, "budget": budget, "wall_s": round(wall, 2),
             "cpu_s": round(cpu, 2), "counts": {k: summary.get(k, 0) for k in COUNTS},
+            **({"restarts": summary["restarts"]} if "restarts" in summary else {}),
             **analyse(db, seed, budget, grammar)}
 
 
@@ -195,7 +206,8 @@ def main() -> None:
     parser.add_argument("--results", default="linear_regression",
                         help="raw results go to results_RESULTS.json (default results_linear_regression.json)")
     parser.add_argument("--settings", default="az,showcase,showcase-fresh",
-                        help="comma-separated settings to run, of az, showcase, showcase-fresh (default all)")
+                        help="comma-separated settings to run, of az, showcase, showcase-fresh, showcase-restart "
+                        "(default az,showcase,showcase-fresh)")
     parser.add_argument("--keep-db", default=None, metavar="DIR",
                         help="keep each run's archive in DIR (created; default: a temporary folder, removed)")
     args = parser.parse_args()
@@ -206,11 +218,11 @@ def main() -> None:
     showcase_budget = args.showcase_budget if args.showcase_budget is not None else (150 if args.quick else 3_000)
     seeds = list(range(args.first_seed, args.first_seed + n_seeds))
     chosen = [name.strip() for name in args.settings.split(",") if name.strip()]
-    unknown = sorted(set(chosen) - {"az", "showcase", "showcase-fresh"})
+    unknown = sorted(set(chosen) - set(SETTINGS))
     if unknown or not chosen:
         parser.error(f"argument --settings: unknown setting(s) {', '.join(unknown) or '(none given)'}",
-                     hint="choose from az, showcase, showcase-fresh")
-    if not {"showcase", "showcase-fresh"} & set(chosen):
+                     hint=f"choose from {', '.join(SETTINGS)}")
+    if not set(SHOWCASES) & set(chosen):
         showcase_budget = 0
     info = machine()
     print_machine(info)
@@ -221,7 +233,8 @@ def main() -> None:
     if showcase_budget:
         print(f"showcase: {SHOWCASE.relative_to(ROOT)} --evolve linreg.learn --init random, base grammar, "
               f"population 100, budget {showcase_budget}; tasks 'linear' (showcase) and "
-              "'linear:fresh=1:fitness=relative' (showcase-fresh)")
+              "'linear:fresh=1:fitness=relative' (showcase-fresh); showcase-restart: 'linear', --restart-every "
+              f"{SHOWCASES['showcase-restart'][1]}")
     print(f"seeds {seeds}; success: val MSE <= {THRESHOLD:g} on {UNSEEN_TASK} with seed {UNSEEN_SEED} + seed")
     reference = mlevolve.run(SHOWCASE, UNSEEN_TASK, seed=UNSEEN_SEED)
     print(f"reference: the hand-written learner (w + 0.1 * (y - p) * x) reaches val MSE "
@@ -229,7 +242,7 @@ def main() -> None:
 
     jobs = [("az", alg, seed, budget) for seed in seeds for alg in ("regularized", "random")] if "az" in chosen else []
     if showcase_budget:
-        jobs += [(name, "regularized", seed, showcase_budget) for name in ("showcase", "showcase-fresh")
+        jobs += [(name, "regularized", seed, showcase_budget) for name in SHOWCASES
                  if name in chosen for seed in seeds]
     started = time.perf_counter()
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}

@@ -716,6 +716,16 @@ def _unread(name: str, regime: Any) -> SettingError | None:
                         hint=f"drop {{{name}}}; it applies to {readers} programs")
 
 
+def _restarts(every: int, population: int) -> None:
+    """Refuse a ``restart_every`` that is no int, negative, or between 0 and ``population`` (an epoch
+    begins by scoring a whole new population, so a shorter one would never leave its seeding)."""
+    _at_least(0, restart_every=every)
+    if 0 < every < population:
+        raise SettingError("{restart_every} must be 0 (never) or at least the {population}, {low}, got {got}",
+                           hint="an epoch begins by scoring a whole new population: pass {restart_every} 0 or "
+                           "{low} or more", low=population, got=every)
+
+
 def check_settings_read(algorithm: str, given: Sequence[str]) -> None:
     """Refuse a setting named in ``given`` (:func:`evolve`'s parameters, :class:`DiversityConfig`'s fields) that
     ``algorithm`` would ignore: an island or MAP-Elites setting with another algorithm, random search's population
@@ -724,7 +734,8 @@ def check_settings_read(algorithm: str, given: Sequence[str]) -> None:
     """
     from mlevolve.gp.search import ALGORITHMS
 
-    owner = {f.name: f.metadata["algorithm"] for f in fields(DiversityConfig)}
+    owner = {f.name: f.metadata["algorithm"] for f in (*fields(DiversityConfig), *fields(EvolveConfig))
+             if "algorithm" in f.metadata}
     for name in given if algorithm in ALGORITHMS else ():  # an unknown algorithm: refused as such (evolve)
         if owner.get(name, algorithm) != algorithm:
             raise SettingError(f"{{{name}}} is a setting of {{algorithm}} {owner[name]}; this run's is {algorithm}: "
@@ -749,6 +760,7 @@ def evolve(
     init: str = EvolveConfig.init,
     population: int = EvolveConfig.population,
     tournament: int = EvolveConfig.tournament,
+    restart_every: int = EvolveConfig.restart_every,
     epochs: int = Settings.epochs,
     hurdle: bool = EvolveConfig.hurdle,
     grammar: GrammarSpec | None = None,
@@ -777,7 +789,10 @@ def evolve(
     object rather than a file, candidates run in this process (the memory limit holds, the time
     budget is checked between training steps).
     ``bandit`` picks mutations with the adaptive operator bandit (always on when the grammar has
-    evolved operators).  ``diversity``: the settings of ``algorithm`` ``islands`` or ``map-elites``
+    evolved operators).  ``restart_every`` N > 0 (regularized evolution only; 0 or at least
+    ``population``): after every N finished candidates the population is dropped and seeded again
+    from the initial programs (``init``), budget, archive, cache and FEC tables continuing; the
+    summary counts the ``restarts``.  ``diversity``: the settings of ``algorithm`` ``islands`` or ``map-elites``
     (default: :class:`~mlevolve.gp.diversity.DiversityConfig`'s).  ``fit`` (None: the config's
     default, on) fits an evolved formula's constants before scoring it (linear scaling and
     Levenberg-Marquardt on its literals) and tunes the literals of evolved learner methods (a
@@ -802,8 +817,10 @@ def evolve(
         raise SettingError("{population} must be at most {limit}, got {got}", got=population,
                            limit=f"{POPULATION_LIMIT:,}", hint="every generation holds this many programs in memory "
                            "(as [inner] population of a meta run is capped)")
+    _restarts(restart_every, population)
     check_settings_read(algorithm, [name for name, value, default in (
         ("population", population, EvolveConfig.population), ("tournament", tournament, EvolveConfig.tournament),
+        ("restart_every", restart_every, EvolveConfig.restart_every),
         *((f.name, getattr(diversity, f.name), f.default) for f in fields(DiversityConfig) if diversity is not None),
     ) if value != default])
     _confirms(confirm)
@@ -848,7 +865,8 @@ def evolve(
     fitting = EvolveConfig.fitting(fit, kinds)
     tune = tuned_methods(checked, names) if fitting else ()
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
-                          init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity, fit=fitting)
+                          init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity, fit=fitting,
+                          restart_every=restart_every)
     identity = {"program_hash": program_hash(checked), "program_name": checked.name,
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,

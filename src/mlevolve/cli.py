@@ -382,7 +382,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     try:
         result = _located(args.file, lambda: api.evolve(
             args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm, seed=args.seed,
-            init=args.init, population=args.population, tournament=args.tournament, epochs=args.epochs,
+            init=args.init, population=args.population, tournament=args.tournament,
+            restart_every=args.restart_every, epochs=args.epochs,
             hurdle=args.hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
             json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
             memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit, digits=_json_digits(args),
@@ -686,6 +687,9 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, api.evolve, "init", "start from the file's definitions or from random programs", choices=INITS)
     _option(p, api.evolve, "population", "population size")
     _option(p, api.evolve, "tournament", "tournament size: distinct members drawn (at most the whole population)")
+    _option(p, api.evolve, "restart_every", "regularized evolution: every N finished candidates, drop the "
+            "population and seed it again from the initial programs (--init), budget, archive and cache "
+            "continuing; 0 never, else at least the population", metavar="N")
     _option(p, api.evolve, "seed", "random seed")
     _option(p, api.evolve, "epochs", "training epochs per candidate, neural programs")
     _option(p, api.evolve, "hurdle", "reject a supervised candidate early when its short training is poor; "

@@ -36,6 +36,23 @@ def test_the_linear_regression_rediscovery_quick_mode_runs_every_setting_and_sea
         assert run["success"] == (float(run["best_unseen_mse"]) <= 1e-3)  # re-tested on unseen tasks ("inf": JSON)
 
 
+def test_the_showcase_restart_setting_runs_the_showcase_with_restarts() -> None:
+    """``showcase-restart`` (named only): the showcase with ``restart_every`` 2,000, its runs' restarts reported."""
+    script = ROOT / "benchmarks" / "discovery" / "linear_regression.py"
+    done = subprocess.run([sys.executable, str(script), "--quick", "--seeds", "1", "--settings", "showcase-restart",
+                           "--results", "ci_check_restart"], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "showcase-restart: 'linear', --restart-every 2000" in done.stdout
+    written = ROOT / "benchmarks" / "discovery" / "results_ci_check_restart.quick.json"
+    try:
+        result = json.loads(written.read_text())
+    finally:
+        written.unlink(missing_ok=True)
+    (run,) = result["runs"]["showcase-restart"]["regularized"]
+    assert run["restarts"] == 0 and run["budget"] == 150  # a run with restarts on reports them; 150 < 2,000
+
+
 def test_the_symbolic_regression_peers_quick_mode_compares_the_installed_engines() -> None:
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "peers.py"), "--quick",
                            "--engines", "mlevolve-equal,mlevolve-nofit,deap,gplearn,operon"], cwd=ROOT, env=ENV,

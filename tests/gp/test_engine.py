@@ -190,13 +190,15 @@ def _kill_when(proc: subprocess.Popen[bytes], db: Path, at_least: int, limit: fl
 
 
 @pytest.mark.e2e
-def test_kill_and_resume_ends_identical_to_an_uninterrupted_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("extra", [(), ("--restart-every", "250")], ids=["plain", "restarts"])
+def test_kill_and_resume_ends_identical_to_an_uninterrupted_run(tmp_path: Path, extra: tuple[str, ...]) -> None:
+    """Killed after 300 candidates: with restarts every 250, inside the second epoch."""
     env = {**os.environ, "PYTHONHASHSEED": "random"}
     killed_db, whole_db = tmp_path / "killed.db", tmp_path / "whole.db"
     budget = 3000
-    whole = subprocess.Popen(_evolve_command(whole_db, budget), env=env, stdout=subprocess.PIPE,
+    whole = subprocess.Popen(_evolve_command(whole_db, budget, *extra), env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
-    victim = subprocess.Popen(_evolve_command(killed_db, budget), env=env, stdout=subprocess.DEVNULL,
+    victim = subprocess.Popen(_evolve_command(killed_db, budget, *extra), env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
         stored = _kill_when(victim, killed_db, 300)
@@ -208,7 +210,8 @@ def test_kill_and_resume_ends_identical_to_an_uninterrupted_run(tmp_path: Path) 
     partial = rows(killed_db)
     assert [r[0] for r in partial] == list(range(stored))  # each candidate committed whole, in order
 
-    resumed = subprocess.run(_evolve_command(killed_db, budget), env=env, capture_output=True, timeout=300)
+    resumed = subprocess.run(_evolve_command(killed_db, budget, *extra), env=env, capture_output=True,
+                             timeout=300)
     assert resumed.returncode == 0, resumed.stderr.decode()
     assert resumed.stdout.startswith(b"best ") and resumed.stdout.count(b"\n") == 1 and resumed.stderr == b""  # --quiet
     _, err = whole.communicate(timeout=300)
@@ -221,8 +224,9 @@ def test_kill_and_resume_ends_identical_to_an_uninterrupted_run(tmp_path: Path) 
     summary = meta(killed_db)["summary"]
     assert summary["replayed"] == stored and summary["candidates"] == budget
     reference_summary = meta(whole_db)["summary"]
-    for key in ("best_fitness", "best_hash", *SOURCES):
+    for key in ("best_fitness", "best_hash", "restarts", *SOURCES):
         assert summary.get(key) == reference_summary.get(key), key
+    assert summary.get("restarts") == (11 if extra else None)  # epochs of 250 in 3,000, less the first
 
 
 @pytest.mark.slow

@@ -73,6 +73,10 @@ class EvolveConfig:
     # Formulas and learners: fit constants (interpreter.fit) before scoring, or not (False); None where
     # no formula or learner is evolved, so there is nothing to fit (:func:`fitting`).
     fit: bool | None = True
+    # Regularized evolution only: every this many finished candidates the population is dropped and re-seeded
+    # from the initial programs (``init``), budget, archive, cache and FEC tables continuing; 0: never.  Why
+    # (benchmarks/RESULTS.md, "Restarts"): the showcase's failing seeds are a run's luck, not the seed's.
+    restart_every: int = field(default=0, metadata={"algorithm": "regularized"})
 
     @staticmethod
     def fitting(fit: bool | None, kinds: Collection[str]) -> bool | None:
@@ -90,6 +94,8 @@ class EvolveConfig:
         values.update(self.diversity.identity(self.algorithm))
         if self.fit is None:  # no formula evolved: such archives made before fitting existed keep their identity
             del values["fit"]
+        if not self.restart_every:  # archives made before restarts existed keep their identity
+            del values["restart_every"]
         return values
 
 
@@ -157,6 +163,7 @@ class Engine:
         self.hurdled = config.hurdle and getattr(evaluator, "supports_hurdle", True)
         self.run = RunRecord(archive, nsga2=config.algorithm == "nsga2", portfolio=self.portfolio)
         self._done: list[Candidate] = []
+        self.restarts = 0  # times the algorithm re-seeded its population (``restart_every``)
         self._replay = replay
         if not replay:
             self.run.reload(lambda job, outcome, source, fp: self._finish(job, outcome, source, fp, stored=True),
@@ -217,8 +224,12 @@ class Engine:
         self.run.record(generation, population)
 
     def summary(self) -> dict[str, Any]:
-        """Counts, best fitness and time: what a person wants to see at the end of a run."""
-        return self.run.summary(self.config.fit)
+        """Counts, best fitness and time: what a person wants to see at the end of a run (and ``restarts``,
+        in a run that restarts)."""
+        summary = self.run.summary(self.config.fit)
+        if self.config.restart_every:
+            summary["restarts"] = self.restarts
+        return summary
 
     # -- canonical facts --------------------------------------------------------------------------
     def size(self, program: Program) -> int:

@@ -35,11 +35,23 @@ def regularized_evolution(engine: Engine) -> None:
     """Regularized (aging) evolution (Real et al. 2019; AutoML-Zero 2020), asynchronous steady
     state: a tournament picks a parent, its child joins the population when it finishes and the
     oldest member leaves.  With probability ``mutation_prob`` the child is a mutant, else a
-    crossover of two tournament winners."""
+    crossover of two tournament winners.
+
+    With ``restart_every`` N > 0, after every N finished candidates the population is dropped and
+    seeded again from the initial programs (the next draws of ``init``), as N-candidate independent
+    runs in one: budget, archive, best, cache and FEC tables continue (a re-seeded program already
+    scored is a cache answer).  A child of the old population still in flight joins the new one.
+    The epoch is a function of the finished count alone, so a replayed run restarts where it did; a
+    reloaded one (:meth:`~mlevolve.gp.record.RunRecord.reload`) resumes inside its last epoch."""
     cfg = engine.config
-    population = deque(engine.resumed[-cfg.population:])
+    every = cfg.restart_every
+    done = len(engine.resumed)
+    into = done % every if every else done  # candidates finished in the current epoch
+    engine.restarts = max(0, -(-done // every) - 1) if every else 0  # epochs begun, less the first
+    restart = every > 0 and done > 0 and into == 0  # a new epoch is due: counted when its first program starts
+    population = deque(engine.resumed[len(engine.resumed) - min(into, cfg.population):])
     initial = engine.initial_programs(cfg.population)
-    for _ in range(len(engine.resumed)):  # those already made
+    for _ in range(into):  # those already made
         next(initial, None)
     seeding = len(population) < cfg.population
     since_record = 0
@@ -48,6 +60,8 @@ def regularized_evolution(engine: Engine) -> None:
             if seeding:
                 made = next(initial, None)
                 if made is not None:
+                    engine.restarts += restart
+                    restart = False
                     engine.start(*made, 0)
                     continue
                 seeding = False
@@ -74,6 +88,11 @@ def regularized_evolution(engine: Engine) -> None:
             if since_record == cfg.population:
                 engine.record(child.generation, list(population))
                 since_record = 0
+            into += 1
+            if into == every:  # a new epoch: a fresh population from the initial programs
+                population.clear()
+                initial = engine.initial_programs(cfg.population)
+                seeding, restart, into = True, True, 0
 
 
 def _evaluate_all(engine: Engine, made: Sequence[tuple[object, ...]]) -> list[Candidate]:

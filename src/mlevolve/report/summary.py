@@ -76,6 +76,8 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     counts = ", ".join(f"{k} {result.get(k, 0) - old.get(k, 0):,}" for k in sources if k != "hurdle" or k in result)
     if "fit_evaluations" in result:  # constant fitting's evaluations (formulas) or training runs (learners)
         counts += f"; fitting {result['fit_evaluations'] - old.get('fit_evaluations', 0):,} evaluations"
+    if "restarts" in result:  # a run re-seeding its population (--restart-every): epochs begun after the first
+        counts += f"; {result['restarts']:,} restart{'' if result['restarts'] == 1 else 's'}"
     n = result["candidates"]
     head = f"{n:,} candidate{'' if n == 1 else 's'} ({result['replayed']:,} from the archive): {counts}"
     if result["replayed"]:
