@@ -22,11 +22,12 @@ import math
 import statistics
 import sys
 import time
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from mlevolve.grammar.spec import GrammarSpec, load_grammar
+import mlevolve.script
+from mlevolve.dsl.errors import MlevError
+from mlevolve.grammar.spec import load_grammar
 from mlevolve.meta.config import load_config
 from mlevolve.script import ArgumentParser, at_least
 
@@ -56,14 +57,17 @@ def main() -> None:
     parser.add_argument("--config", required=True, help="the meta configuration whose validation tasks to use")
     parser.add_argument("--generators", nargs="+", required=True, help="generator files (as `meta -o` writes)")
     parser.add_argument("--seeds", type=at_least(2), default=16, help="seeds 0..N-1 per validation task")
-    parser.add_argument("--workers", type=at_least(1), default=2)
+    parser.add_argument("--workers", type=at_least(1), default=2, help="processes running inner runs")
     parser.add_argument("--out", required=True, help="the JSON file to write")
     args = parser.parse_args()
     cfg = load_config(args.config)
+    out = Path(args.out)
+    if not out.parent.is_dir():  # before the runs, not after them
+        raise MlevError(f"--out {out}: no folder {out.parent}", hint="create it, or name a file in an existing folder")
     arms = {"base": load_grammar().to_toml()}
-    for path in args.generators:
-        spec = GrammarSpec.from_dict(tomllib.loads(Path(path).read_text()), name="g")
-        arms[spec.digest[:8]] = Path(path).read_text()
+    for path in args.generators:  # a missing or malformed file: one error line at its place
+        spec = load_grammar(path)
+        arms[spec.digest[:8]] = spec.to_toml()
     jobs = [(arm, text, task, seed, args.config, {}) for arm, text in arms.items()
             for task in cfg.validation for seed in range(args.seeds)]
     start, cpu = time.time(), time.process_time()
@@ -88,8 +92,8 @@ def main() -> None:
                           for n, v in s["se"].items())
               + f"; seeds to resolve its mean at 2 SE: {need}")
     print(f"{len(rows)} inner runs, {result['wall_s']:.0f} s wall, {time.process_time() - cpu:.0f} CPU s here")
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    out.write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    mlevolve.script.run(main)
