@@ -389,8 +389,7 @@ def main() -> None:
         return
     cfg = load_config(args.config)
     meta = meta_record(args.db)
-    learned = GrammarSpec.from_dict(tomllib.loads(meta["generator"]), name="learned")
-    history = meta["meta_generations"]
+    history = meta["meta_generations"]  # trend reads only these: a run stopped by the clock has no generator yet
     started = time.time()
     seeds = [10_000 + k for k in range(args.seeds)]  # disjoint from the meta run's seeds in spirit: fixed, shared
     out = Path(args.out)
@@ -418,6 +417,7 @@ def main() -> None:
         trend_plot(result, out)
         print(trend_markdown(result))
         return
+    learned = GrammarSpec.from_dict(tomllib.loads(meta["generator"]), name="learned")
     jobs = []
     for seed in seeds:
         for arm, (spec, bandit, algorithm) in controls(learned, seed, slot_types(cfg)).items():

@@ -22,6 +22,8 @@ from tests.conftest import ROOT
     ("benchmarks/peers.py", ["--summarise", "nope.jsonl"], "peers.py: error: nope.jsonl: no such file"),
     ("benchmarks/meta/evidence.py", ["--config", "nope.toml", "--db", "nope.db", "--out", "x"],
      "nope.toml: error: no such file"),
+    ("benchmarks/meta/noise.py", ["--config", "nope.toml", "--generators", "g.toml", "--out", "x.json"],
+     "nope.toml: error: no such file"),
     ("benchmarks/replay_scoring.py", ["--load", "nope.json"], "replay_scoring.py: error: nope.json: no such file"),
     ("benchmarks/replay_scoring.py", ["--load", "nope"], "replay_scoring.py: error: nope: a folder, not a file"),
     ("benchmarks/replay_scoring.py", ["--save", "nope/r.json"], "replay_scoring.py: error: --save nope/r.json: no "

@@ -30,7 +30,8 @@ probability; the written generator is that mixture.  Per meta-generation:
 6. the next population: the best ``elitism`` individuals, the best individual carrying an operator
    added less than ``[meta] protect`` meta-generations ago that no elite carries (so a new operator
    is judged on more than one draw), and children by tournament, crossover and one of weight
-   perturbation, rule addition, rule deletion or operator mutation.
+   perturbation, rule addition, rule deletion or operator mutation; no generator twice (by its
+   :attr:`~mlevolve.grammar.spec.GrammarSpec.digest`: weights, rules, operators), :func:`distinct`.
 
 Resume: every inner run is stored in the meta archive (an ordinary archive whose candidates are the
 inner runs' best programs, plus a table of their details) as soon as it finishes.  The meta loop is
@@ -208,6 +209,40 @@ def displaces(difference: float, se: float | None, margin: float) -> bool:
     if margin == 0:
         return True
     return se is not None and difference >= margin * se
+
+
+REDRAWS = 100  # draws in a row that all repeat a generator before :func:`distinct` keeps a repeat
+
+
+def unique(specs: Sequence[GrammarSpec]) -> list[GrammarSpec]:
+    """``specs`` in order, each generator (by :attr:`GrammarSpec.digest`) at its first place only."""
+    first: dict[str, GrammarSpec] = {}
+    for spec in specs:
+        first.setdefault(spec.digest, spec)
+    return list(first.values())
+
+
+def distinct(first: Sequence[GrammarSpec], size: int, make: Callable[[], GrammarSpec]) -> list[GrammarSpec]:
+    """A population of ``size`` generators without repeats by :attr:`GrammarSpec.digest` (weights,
+    rules, operators: the content an inner run depends on, not the name): ``first`` (the elites, in
+    order) with later copies dropped, then ``make()``'s children, a child whose digest is already
+    there dropped and another drawn.  A repeat would run on the same pairs with the same results,
+    spend a slot of the population and could make both elites one generator.  Where no repeat is
+    drawn this is ``[*first, make(), ...]`` with the same calls of ``make`` (so the same random
+    draws); after :data:`REDRAWS` repeats in a row the repeat is kept, so a population that cannot
+    be filled with distinct generators still fills."""
+    out = unique(first)
+    seen = {spec.digest for spec in out}
+    repeats = 0
+    while len(out) < size:
+        child = make()
+        if child.digest in seen and repeats < REDRAWS:
+            repeats += 1
+            continue
+        out.append(child)
+        seen.add(child.digest)
+        repeats = 0
+    return out
 
 
 class MetaRun:
@@ -502,25 +537,25 @@ class MetaRun:
             entrants = rng.sample(range(len(ranked)), min(m.tournament, len(ranked)))
             return ranked[min(entrants)].spec  # ranked best first
 
-        children = [s.spec for s in ranked[:m.elitism]]
-        kept = self.protected(ranked, generation) if m.protect else None
-        if kept is not None:
-            children.append(kept)
-        while len(children) < m.population:
-            child = pick()
+        def child() -> GrammarSpec:
+            parent = pick()
             if rng.random() < 0.3:
-                child = vary.crossover(child, pick(), rng, self.types)
+                parent = vary.crossover(parent, pick(), rng, self.types)
             roll = rng.random()
             changed: GrammarSpec | None
             if roll < 0.35:
-                changed = vary.add_rule(child, pool, rng, self.types)
+                changed = vary.add_rule(parent, pool, rng, self.types)
             elif roll < 0.45:
-                changed = vary.delete_rule(child, rng)
+                changed = vary.delete_rule(parent, rng)
             elif roll < 0.7:
-                changed = vary.mutate_operators(child, rng, self.types)
+                changed = vary.mutate_operators(parent, rng, self.types)
             else:
                 changed = None
-            children.append(changed if changed is not None else vary.perturb_weights(child, rng, self.types))
+            return changed if changed is not None else vary.perturb_weights(parent, rng, self.types)
+
+        elites = unique([s.spec for s in ranked])[:m.elitism]
+        kept = self.protected(ranked, generation) if m.protect else None
+        children = distinct([*elites, *([kept] if kept is not None else [])], m.population, child)
         return [replace(c, name="generator", origin=None) for c in children]
 
     def run(self) -> tuple[GrammarSpec, list[dict[str, Any]]]:
@@ -528,7 +563,7 @@ class MetaRun:
         m, cfg = self.config.meta, self.config
         rng = random.Random(m.seed)
         base = self.base
-        population = [base] + [vary.perturb_weights(base, rng, self.types) for _ in range(m.population - 1)]
+        population = distinct([base], m.population, lambda: vary.perturb_weights(base, rng, self.types))
         pool: list[Production] = []
         history: list[dict[str, Any]] = []
         # paired: the base grammar scores 0 on validation by definition, so it stays the output unless a

@@ -1,0 +1,99 @@
+"""How noisy is a generator's meta-validation gain, and how many seeds resolve two snapshots? (issue 16 item 2).
+
+The meta level scores a generator on validation by its paired gain: the mean, over ``validation_seeds``
+seeds (0, 1, ...) of each validation task, of its inner run's normalised AUC minus the base grammar's on
+the same task and seed (``MetaRun.validate``).  This script runs the base grammar and a few committed
+generators (``--generators``, generator files) on the validation tasks of ``--config`` with seeds
+0..``--seeds``-1, and writes for each generator and each pair of generators the per-seed paired gains,
+their standard deviation ``sd``, and the standard error of the mean at 2, 4, 8 and 16 seeds: ``sd /
+sqrt(n)`` and, beside it, the spread of the mean over the disjoint seed blocks of that size (an estimate
+that does not assume independent seeds).  The smallest number of seeds at which a difference ``d``
+between two snapshots is resolved at 2 SE is ``(2 sd / d)^2``.
+
+    PYTHONPATH=src python benchmarks/meta/noise.py --config benchmarks/meta/update_rules.toml \\
+        --generators A.toml B.toml ... --seeds 16 --workers 2 --out benchmarks/meta/noise.json
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import mlevolve.script
+from mlevolve.dsl.errors import MlevError
+from mlevolve.grammar.spec import load_grammar
+from mlevolve.meta.config import load_config
+from mlevolve.script import ArgumentParser, at_least
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from evidence import run_jobs
+
+SIZES = (2, 4, 8, 16)
+
+
+def spread(per_seed: list[float]) -> dict[str, Any]:
+    """The mean, sd and standard error at each size in :data:`SIZES` (up to the seeds run) of per-seed
+    paired gains: ``se`` is sd / sqrt(n); ``blocks`` is the sd of the means of the disjoint blocks of n
+    consecutive seeds (None for fewer than two blocks)."""
+    sd = statistics.stdev(per_seed)
+    out: dict[str, Any] = {"mean": statistics.fmean(per_seed), "sd": sd, "per_seed": per_seed, "se": {}}
+    for n in SIZES:
+        if n > len(per_seed):
+            break
+        means = [statistics.fmean(per_seed[k:k + n]) for k in range(0, len(per_seed) - n + 1, n)]
+        out["se"][n] = {"sd/sqrt(n)": sd / math.sqrt(n),
+                        "blocks": statistics.stdev(means) if len(means) > 1 else None, "block_means": means}
+    return out
+
+
+def main() -> None:
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", required=True, help="the meta configuration whose validation tasks to use")
+    parser.add_argument("--generators", nargs="+", required=True, help="generator files (as `meta -o` writes)")
+    parser.add_argument("--seeds", type=at_least(2), default=16, help="seeds 0..N-1 per validation task")
+    parser.add_argument("--workers", type=at_least(1), default=2, help="processes running inner runs")
+    parser.add_argument("--out", required=True, help="the JSON file to write")
+    args = parser.parse_args()
+    cfg = load_config(args.config)
+    out = Path(args.out)
+    if not out.parent.is_dir():  # before the runs, not after them
+        raise MlevError(f"--out {out}: no folder {out.parent}", hint="create it, or name a file in an existing folder")
+    arms = {"base": load_grammar().to_toml()}
+    for path in args.generators:  # a missing or malformed file: one error line at its place
+        spec = load_grammar(path)
+        arms[spec.digest[:8]] = spec.to_toml()
+    jobs = [(arm, text, task, seed, args.config, {}) for arm, text in arms.items()
+            for task in cfg.validation for seed in range(args.seeds)]
+    start, cpu = time.time(), time.process_time()
+    rows = run_jobs(jobs, args.workers)
+    auc = {(r["arm"], r["task"], r["seed"]): r["auc"] for r in rows}
+    # a seed's paired gain: the mean over the validation tasks of (generator - base) on that seed
+    gains = {arm: [statistics.fmean(auc[arm, t, s] - auc["base", t, s] for t in cfg.validation)
+                   for s in range(args.seeds)] for arm in arms if arm != "base"}
+    result: dict[str, Any] = {
+        "config": args.config, "validation": list(cfg.validation), "seeds": args.seeds,
+        "generators": dict(zip(list(arms)[1:], args.generators, strict=True)),
+        "base_auc": [statistics.fmean(auc["base", t, s] for t in cfg.validation) for s in range(args.seeds)],
+        "gain": {arm: spread(g) for arm, g in gains.items()},
+        "difference": {f"{a}-{b}": spread([x - y for x, y in zip(gains[a], gains[b], strict=True)])
+                       for a, b in itertools.combinations(gains, 2)},
+        "wall_s": time.time() - start, "inner_runs": len(rows)}
+    for name, s in [*result["gain"].items(), *result["difference"].items()]:
+        d = abs(s["mean"])
+        need = math.ceil((2 * s["sd"] / d) ** 2) if d > 0 else None
+        print(f"{name}: mean {s['mean']:+.4f}, sd {s['sd']:.4f}; SE at n = "
+              + ", ".join(f"{n}: {v['sd/sqrt(n)']:.4f}" + (f" (blocks {v['blocks']:.4f})" if v["blocks"] else "")
+                          for n, v in s["se"].items())
+              + f"; seeds to resolve its mean at 2 SE: {need}")
+    print(f"{len(rows)} inner runs, {result['wall_s']:.0f} s wall, {time.process_time() - cpu:.0f} CPU s here")
+    out.write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    mlevolve.script.run(main)
