@@ -8,15 +8,21 @@ program by search fitness reaches validation MSE <= 1e-3 on 100 unseen tasks
 (``linear:n_tasks=100``, seed 10,000 + seed).
 
 Run: python benchmarks/discovery/linear_regression_both.py [--seeds 10] [--budget 20000] [--out FILE]
-(one JSON line per seed, then the count).
+[--keep-db DIR] (one JSON line per seed, then the count; ``--keep-db`` keeps each run's archive,
+``sSEED.db``, in DIR).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import tempfile
+import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import KEEP_DB_HELP, archive_folder
 
 from mlevolve import api
 from mlevolve.script import ArgumentParser, at_least
@@ -37,9 +43,10 @@ def one_run(seed: int, budget: int, folder: Path) -> dict[str, object]:
     """One search and its best program's unseen-task MSE (None when it fails there)."""
     source = folder / f"linreg_both_{seed}.mlev"
     source.write_text(PROGRAM)
+    db = folder / f"s{seed}.db"
+    db.unlink(missing_ok=True)  # a kept folder's archive of an earlier run is replaced, not extended
     started = time.process_time()
-    result = api.evolve(source, ["linreg"], budget=budget, seed=seed, init="random", db=folder / f"s{seed}.db",
-                        quiet=True)
+    result = api.evolve(source, ["linreg"], budget=budget, seed=seed, init="random", db=db, quiet=True)
     unseen = api.run(api.parse(result["best_program"]), "linear:n_tasks=100", seed=10_000 + seed)
     mse = unseen.get("val_mse") if unseen["failure"] is None else None
     return {"seed": seed, "budget": budget, "cpu_s": round(time.process_time() - started, 1),
@@ -53,11 +60,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=at_least(1), default=10, help="runs, seeds 0 to N - 1 (default 10)")
     parser.add_argument("--budget", type=at_least(1), default=20_000, help="candidates per run (default 20,000)")
     parser.add_argument("--out", help="also write the JSON lines to this file")
+    parser.add_argument("--keep-db", default=None, metavar="DIR", help=KEEP_DB_HELP)
     args = parser.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory() as folder:
+    with contextlib.ExitStack() as stack:
+        folder = archive_folder(stack, args.keep_db)
         for seed in range(args.seeds):
-            rows.append(one_run(seed, args.budget, Path(folder)))
+            rows.append(one_run(seed, args.budget, folder))
             print(json.dumps(rows[-1]), flush=True)
     if args.out:
         Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -9,9 +9,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from mlevolve.gp.archive import Archive
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -34,6 +36,21 @@ def test_the_linear_regression_rediscovery_quick_mode_runs_every_setting_and_sea
     assert set(runs) == {"az", "showcase", "showcase-fresh"} and set(runs["az"]) == {"regularized", "random"}
     for run in (r for by_alg in runs.values() for rs in by_alg.values() for r in rs):
         assert run["success"] == (float(run["best_unseen_mse"]) <= 1e-3)  # re-tested on unseen tasks ("inf": JSON)
+
+
+def test_linear_regression_both_keeps_its_archives_on_request_and_replaces_them_on_a_rerun(tmp_path: Path) -> None:
+    script = ROOT / "benchmarks" / "discovery" / "linear_regression_both.py"
+    kept = tmp_path / "kept" / "dbs"  # created, parents too
+    command = [sys.executable, str(script), "--seeds", "1", "--budget", "12", "--keep-db", str(kept),
+               "--out", str(tmp_path / "rows.jsonl")]
+    for budget in ("12", "9"):  # the rerun, with a smaller budget, replaces the archive (it does not resume it)
+        command[5] = budget
+        done = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        with Archive.read(kept / "s0.db") as archive:
+            assert archive.count() == int(budget)
+    row = json.loads((tmp_path / "rows.jsonl").read_text())
+    assert row["seed"] == 0 and row["budget"] == 9
 
 
 def test_the_symbolic_regression_peers_quick_mode_compares_the_installed_engines() -> None:
