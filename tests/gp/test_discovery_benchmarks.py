@@ -53,6 +53,25 @@ def test_linear_regression_both_keeps_its_archives_on_request_and_replaces_them_
     assert row["seed"] == 0 and row["budget"] == 9
 
 
+def test_linear_regression_both_runs_the_chosen_seeds_with_the_chosen_tasks_and_population(tmp_path: Path) -> None:
+    script = ROOT / "benchmarks" / "discovery" / "linear_regression_both.py"
+    done = subprocess.run([sys.executable, str(script), "--seed-list", "3,1", "--budget", "6", "--population", "4",
+                           "--task", "linear:fresh=1:fitness=relative", "--keep-db", str(tmp_path),
+                           "--out", str(tmp_path / "rows.jsonl")], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert [r["seed"] for r in rows] == [3, 1]  # in the order given, not 0 to N - 1
+    assert {(r["task"], r["population"]) for r in rows} == {("linear:fresh=1:fitness=relative", 4)}
+    assert sorted(p.name for p in tmp_path.glob("s*.db")) == ["s1.db", "s3.db"]
+    with Archive.read(tmp_path / "s3.db") as archive:  # what the search ran with, not only what the row says
+        meta = archive.meta()
+    assert (meta["task"], meta["population"], meta["seed"]) == ("linear:fresh=1:fitness=relative", 4, 3)
+    empty = subprocess.run([sys.executable, str(script), "--seed-list", ","], cwd=ROOT, env=ENV, capture_output=True,
+                           text=True, timeout=600)
+    assert empty.returncode == 2 and "--seed-list names no seed" in empty.stderr and "Traceback" not in empty.stderr
+
+
 def test_the_symbolic_regression_peers_quick_mode_compares_the_installed_engines() -> None:
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "peers.py"), "--quick",
                            "--engines", "mlevolve-equal,mlevolve-nofit,deap,gplearn,operon"], cwd=ROOT, env=ENV,
