@@ -7,9 +7,10 @@ For each archive ``DIR/sSEED.db`` (one JSON line per seed):
 - every best-so-far program tested on 100 unseen tasks (``linear:n_tasks=100``, seed 10,000 + seed, as the
   benchmark's success test): the first candidate whose best passes (unseen MSE <= 1e-3), and the best at
   ``--at`` candidates (default 20,000: the recorded runs' budget) and at the end, each with its shown form,
-  search MSE, unseen MSE or unseen failure and its kind: ``solved``, ``memoriser`` (search MSE <= 1e-3, unseen
-  above), ``diverges on unseen`` (fits the run's tasks, fails on unseen ones) or ``plateau`` (search MSE above
-  1e-3);
+  search MSE, unseen MSE or unseen failure and its kind: ``solved``, ``diverges on unseen`` (fails there),
+  ``memoriser`` (beats the starting program, ``predict = 0.0``, on the run's tasks and does no better than it on
+  the unseen ones) or ``plateau`` (better than the start on unseen tasks too, not good enough); the starting
+  program's MSEs come with them (``start``);
 - the last ``--window`` candidates (default 1,000; the population of aging evolution is the last 100): the
   share that failed, the median search MSE of the rest, the share whose ``predict`` reads ``w`` and whose
   ``learn`` reads ``y`` and ``p`` (in the simplified program), and the ``--top`` (default 5) best distinct
@@ -22,6 +23,7 @@ Run: python benchmarks/discovery/diagnose_both.py DIR [--seed-list 0,4,5] [--at 
 from __future__ import annotations
 
 import json
+import math
 import re
 import statistics
 import sys
@@ -30,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from linear_regression_both import THRESHOLD
+from linear_regression_both import PROGRAM, THRESHOLD
 
 from mlevolve import api
 from mlevolve.gp.archive import Archive, Row
@@ -59,13 +61,21 @@ def reads(row: Row) -> dict[str, set[str]]:
     return names
 
 
-def judged(row: Row, seed: int) -> dict[str, Any]:
-    """``row``'s search MSE, unseen MSE (or failure), kind and shown form."""
+def start(task: str, seed: int) -> dict[str, float]:
+    """The starting program's (``predict = 0.0``: the mean square of the targets) MSE on the run's tasks and on
+    the unseen ones."""
+    program = api.parse(PROGRAM)
+    return {"search_mse": float(api.run(program, task, seed=seed)["val_mse"]), "unseen_mse": unseen(PROGRAM, seed)[0]
+            or math.nan}
+
+
+def judged(row: Row, seed: int, base: dict[str, float]) -> dict[str, Any]:
+    """``row``'s search MSE (on the run's tasks, whatever its fitness), unseen MSE (or failure), kind (against the
+    starting program's MSEs ``base``) and shown form."""
     mse, failure = unseen(row.program, seed)
-    search = -float(row.fitness) if row.fitness is not None else None
-    kind = ("solved" if mse is not None and mse <= THRESHOLD
-            else "plateau" if search is None or search > THRESHOLD
-            else "diverges on unseen" if mse is None else "memoriser")
+    search = row.metrics.get("val_mse")
+    kind = ("solved" if mse is not None and mse <= THRESHOLD else "diverges on unseen" if mse is None
+            else "memoriser" if mse >= base["unseen_mse"] else "plateau")
     return {"seq": row.seq, "search_mse": search, "unseen_mse": mse, "unseen_failure": failure, "kind": kind,
             "shown": shown_program(row.program, only=["linreg"], digits=SHOWN_DIGITS)}
 
@@ -73,6 +83,7 @@ def judged(row: Row, seed: int) -> dict[str, Any]:
 def diagnose(db: Path, seed: int, at: int, window: int, top: int) -> dict[str, Any]:
     with Archive.read(db) as archive:
         rows = list(archive.rows())
+        base = start(str(archive.meta()["task"]), seed)
     improvements: list[Row] = []
     for row in rows:
         if row.fitness is not None and (not improvements or row.fitness > (improvements[-1].fitness or 0.0)):
@@ -89,16 +100,16 @@ def diagnose(db: Path, seed: int, at: int, window: int, top: int) -> dict[str, A
         if r.hash not in seen:
             seen.add(r.hash)
             distinct.append(r)
-    tops = [judged(r, seed) for r in distinct[:top]]
+    tops = [judged(r, seed, base) for r in distinct[:top]]
     return {
-        "seed": seed, "candidates": len(rows), "improvements": len(improvements),
+        "seed": seed, "candidates": len(rows), "start": base, "improvements": len(improvements),
         "last_improvement": improvements[-1].seq if improvements else None,
         "since_last_improvement": len(rows) - improvements[-1].seq if improvements else len(rows),
         "first_solved": first_solved,
-        f"best_at_{at}": judged(best_at[-1], seed) if best_at else None,
-        "best": judged(improvements[-1], seed) if improvements else None,
+        f"best_at_{at}": judged(best_at[-1], seed, base) if best_at else None,
+        "best": judged(improvements[-1], seed, base) if improvements else None,
         "window": len(last), "window_failed": round(1 - len(scored) / len(last), 3),
-        "window_median_search_mse": statistics.median(-(r.fitness or 0.0) for r in scored) if scored else None,
+        "window_median_search_mse": statistics.median(r.metrics["val_mse"] for r in scored) if scored else None,
         "window_predict_reads_w": round(sum("w" in m["predict"] for m in methods) / len(last), 3),
         "window_learn_reads_y_and_p": round(sum({"y", "p"} <= m["learn"] for m in methods) / len(last), 3),
         "window_top": [{k: t[k] for k in ("seq", "search_mse", "unseen_mse", "kind")} for t in tops],
