@@ -79,3 +79,28 @@ def test_the_symbolic_regression_peers_quick_mode_compares_the_installed_engines
     assert done.returncode == 0, done.stderr[-2000:]
     for engine in ("mlevolve-equal", "mlevolve-nofit", "deap"):  # always installed; gplearn and Operon: the bench extra
         assert f"total {engine}: " in done.stdout and f"\n{engine:14} nguyen1 " in done.stdout
+
+
+def test_diagnose_both_reads_kept_archives_and_judges_each_best_by_its_unseen_mse(tmp_path: Path) -> None:
+    folder = ROOT / "benchmarks" / "discovery"
+    done = subprocess.run([sys.executable, str(folder / "linear_regression_both.py"), "--seed-list", "2", "--budget",
+                           "15", "--keep-db", str(tmp_path)], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = tmp_path / "diagnosis.jsonl"
+    done = subprocess.run([sys.executable, str(folder / "diagnose_both.py"), str(tmp_path), "--at", "10", "--window",
+                           "8", "--top", "2", "--out", str(out)], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (row["seed"], row["candidates"], row["window"]) == (2, 15, 8)
+    assert row["since_last_improvement"] == 15 - row["last_improvement"] and len(row["window_top"]) <= 2
+    for best in (row["best"], row["best_at_10"]):
+        unseen, start = best["unseen_mse"], row["start"]["unseen_mse"]
+        kind = ("diverges on unseen" if unseen is None else "solved" if unseen <= 1e-3
+                else "memoriser" if unseen >= start else "plateau")
+        assert best["kind"] == kind and best["shown"].startswith("learner linreg")
+    assert row["best_at_10"]["seq"] <= 10 <= row["best"]["seq"] or row["best_at_10"] == row["best"]
+    empty = subprocess.run([sys.executable, str(folder / "diagnose_both.py"), str(tmp_path / "none")], cwd=ROOT,
+                           env=ENV, capture_output=True, text=True, timeout=600)
+    assert empty.returncode == 2 and "no archive sSEED.db" in empty.stderr and "Traceback" not in empty.stderr
