@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +17,19 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+
+
+KEEP_DB_HELP = "keep each run's archive in DIR (created; default: a temporary folder, removed)"
+
+
+def archive_folder(stack: contextlib.ExitStack[Any], keep_db: str | None) -> Path:
+    """Where a benchmark's runs write their archives: ``keep_db`` (created, kept) or a temporary folder
+    that ``stack`` removes on exit (the ``--keep-db DIR`` option; ``KEEP_DB_HELP`` is its help)."""
+    if keep_db:
+        folder = Path(keep_db).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return Path(stack.enter_context(tempfile.TemporaryDirectory()))
 
 
 def machine() -> dict[str, Any]:

@@ -39,7 +39,6 @@ import contextlib
 import math
 import statistics
 import sys
-import tempfile
 import time
 import tomllib
 from concurrent.futures import ProcessPoolExecutor
@@ -48,7 +47,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import HERE, ROOT, machine, print_machine, table, write_json
+from _common import HERE, KEEP_DB_HELP, ROOT, archive_folder, machine, print_machine, table, write_json
 
 import mlevolve
 from mlevolve.api import evolve
@@ -208,8 +207,7 @@ def main() -> None:
     parser.add_argument("--settings", default="az,showcase,showcase-fresh",
                         help="comma-separated settings to run, of az, showcase, showcase-fresh, showcase-restart "
                         "(default az,showcase,showcase-fresh)")
-    parser.add_argument("--keep-db", default=None, metavar="DIR",
-                        help="keep each run's archive in DIR (created; default: a temporary folder, removed)")
+    parser.add_argument("--keep-db", default=None, metavar="DIR", help=KEEP_DB_HELP)
     args = parser.parse_args()
     # The defaults are the run recorded in README.md (about 22 minutes on 2 shared cores); the issue's
     # budgets (10 seeds x 10^5 to 10^6) take hours: pass --seeds and --budget.
@@ -247,11 +245,7 @@ def main() -> None:
     started = time.perf_counter()
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
     with contextlib.ExitStack() as stack:
-        if args.keep_db:
-            tmp = str(Path(args.keep_db).resolve())
-            Path(tmp).mkdir(parents=True, exist_ok=True)
-        else:
-            tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        tmp = str(archive_folder(stack, args.keep_db))
         pool = stack.enter_context(ProcessPoolExecutor(max_workers=max(1, args.jobs)))
         futures = [pool.submit(one_run, *job, tmp) for job in jobs]
         for future in futures:

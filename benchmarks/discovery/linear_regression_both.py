@@ -7,19 +7,27 @@ written, both evolved from random programs (``--init random``) in the base gramm
 program by search fitness reaches validation MSE <= 1e-3 on 100 unseen tasks
 (``linear:n_tasks=100``, seed 10,000 + seed).
 
-Run: python benchmarks/discovery/linear_regression_both.py [--seeds 10] [--budget 20000] [--out FILE]
-(one JSON line per seed, then the count).
+Run: python benchmarks/discovery/linear_regression_both.py [--seeds 10 | --seed-list 0,4,5] [--budget 20000]
+[--out FILE] [--keep-db DIR] [--task TASK] [--population N] (one JSON line per seed, then the count;
+``--keep-db`` keeps each run's archive, ``sSEED.db``, in DIR; ``--task`` and ``--population`` change the
+search's tasks, e.g. ``linear:fresh=1:fitness=relative``, and population, never the unseen test).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import tempfile
+import sys
 import time
 from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import KEEP_DB_HELP, archive_folder
 
 from mlevolve import api
-from mlevolve.script import ArgumentParser, at_least
+from mlevolve.script import ArgumentParser, at_least, int_list
 
 PROGRAM = """algorithm linreg_both
 task linear
@@ -33,16 +41,22 @@ learner linreg(state w: Vector)
 THRESHOLD = 1e-3
 
 
-def one_run(seed: int, budget: int, folder: Path) -> dict[str, object]:
-    """One search and its best program's unseen-task MSE (None when it fails there)."""
+def one_run(seed: int, budget: int, folder: Path, task: str | None = None,
+            population: int | None = None) -> dict[str, object]:
+    """One search and its best program's unseen-task MSE (None when it fails there).  ``task`` and
+    ``population``: the search's (default the program's ``linear`` and the product's 100)."""
     source = folder / f"linreg_both_{seed}.mlev"
     source.write_text(PROGRAM)
+    db = folder / f"s{seed}.db"
+    db.unlink(missing_ok=True)  # a kept folder's archive of an earlier run is replaced, not extended
     started = time.process_time()
-    result = api.evolve(source, ["linreg"], budget=budget, seed=seed, init="random", db=folder / f"s{seed}.db",
-                        quiet=True)
+    chosen: dict[str, Any] = {"population": population} if population is not None else {}
+    result = api.evolve(source, ["linreg"], task, budget=budget, seed=seed, init="random", db=db, quiet=True,
+                        **chosen)
     unseen = api.run(api.parse(result["best_program"]), "linear:n_tasks=100", seed=10_000 + seed)
     mse = unseen.get("val_mse") if unseen["failure"] is None else None
-    return {"seed": seed, "budget": budget, "cpu_s": round(time.process_time() - started, 1),
+    return {"seed": seed, "budget": budget, "task": task or "linear", "population": population or 100,
+            "cpu_s": round(time.process_time() - started, 1),
             "best_fitness": result["best_metrics"]["fitness"], "unseen_mse": mse,
             "success": mse is not None and mse <= THRESHOLD,
             "unseen_failure": unseen["failure"], "program": result["best_program"]}
@@ -51,13 +65,23 @@ def one_run(seed: int, budget: int, folder: Path) -> dict[str, object]:
 def main() -> None:
     parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=at_least(1), default=10, help="runs, seeds 0 to N - 1 (default 10)")
+    parser.add_argument("--seed-list", type=int_list, metavar="S,S,...",
+                        help="run these seeds instead (comma-separated, e.g. the failing seeds of an earlier run)")
     parser.add_argument("--budget", type=at_least(1), default=20_000, help="candidates per run (default 20,000)")
     parser.add_argument("--out", help="also write the JSON lines to this file")
+    parser.add_argument("--keep-db", default=None, metavar="DIR", help=KEEP_DB_HELP)
+    parser.add_argument("--task", help="the search's tasks (default the program's 'linear', its 10 fixed tasks; "
+                        "e.g. 'linear:fresh=1:fitness=relative'); the unseen test is always 'linear:n_tasks=100'")
+    parser.add_argument("--population", type=at_least(2), help="the search's population (default 100)")
     args = parser.parse_args()
+    seeds = range(args.seeds) if args.seed_list is None else args.seed_list
+    if not seeds:
+        parser.error("--seed-list names no seed", hint="give comma-separated seeds, e.g. --seed-list 0,4,5")
     rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        for seed in range(args.seeds):
-            rows.append(one_run(seed, args.budget, Path(folder)))
+    with contextlib.ExitStack() as stack:
+        folder = archive_folder(stack, args.keep_db)
+        for seed in seeds:
+            rows.append(one_run(seed, args.budget, folder, args.task, args.population))
             print(json.dumps(rows[-1]), flush=True)
     if args.out:
         Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -9,9 +9,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from mlevolve.gp.archive import Archive
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -53,6 +55,40 @@ def test_the_showcase_restart_setting_runs_the_showcase_with_restarts() -> None:
     assert run["restarts"] == 0 and run["budget"] == 150  # a run with restarts on reports them; 150 < 2,000
 
 
+def test_linear_regression_both_keeps_its_archives_on_request_and_replaces_them_on_a_rerun(tmp_path: Path) -> None:
+    script = ROOT / "benchmarks" / "discovery" / "linear_regression_both.py"
+    kept = tmp_path / "kept" / "dbs"  # created, parents too
+    command = [sys.executable, str(script), "--seeds", "1", "--budget", "12", "--keep-db", str(kept),
+               "--out", str(tmp_path / "rows.jsonl")]
+    for budget in ("12", "9"):  # the rerun, with a smaller budget, replaces the archive (it does not resume it)
+        command[5] = budget
+        done = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        with Archive.read(kept / "s0.db") as archive:
+            assert archive.count() == int(budget)
+    row = json.loads((tmp_path / "rows.jsonl").read_text())
+    assert row["seed"] == 0 and row["budget"] == 9
+
+
+def test_linear_regression_both_runs_the_chosen_seeds_with_the_chosen_tasks_and_population(tmp_path: Path) -> None:
+    script = ROOT / "benchmarks" / "discovery" / "linear_regression_both.py"
+    done = subprocess.run([sys.executable, str(script), "--seed-list", "3,1", "--budget", "6", "--population", "4",
+                           "--task", "linear:fresh=1:fitness=relative", "--keep-db", str(tmp_path),
+                           "--out", str(tmp_path / "rows.jsonl")], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert [r["seed"] for r in rows] == [3, 1]  # in the order given, not 0 to N - 1
+    assert {(r["task"], r["population"]) for r in rows} == {("linear:fresh=1:fitness=relative", 4)}
+    assert sorted(p.name for p in tmp_path.glob("s*.db")) == ["s1.db", "s3.db"]
+    with Archive.read(tmp_path / "s3.db") as archive:  # what the search ran with, not only what the row says
+        meta = archive.meta()
+    assert (meta["task"], meta["population"], meta["seed"]) == ("linear:fresh=1:fitness=relative", 4, 3)
+    empty = subprocess.run([sys.executable, str(script), "--seed-list", ","], cwd=ROOT, env=ENV, capture_output=True,
+                           text=True, timeout=600)
+    assert empty.returncode == 2 and "--seed-list names no seed" in empty.stderr and "Traceback" not in empty.stderr
+
+
 def test_the_symbolic_regression_peers_quick_mode_compares_the_installed_engines() -> None:
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "peers.py"), "--quick",
                            "--engines", "mlevolve-equal,mlevolve-nofit,deap,gplearn,operon"], cwd=ROOT, env=ENV,
@@ -60,3 +96,28 @@ def test_the_symbolic_regression_peers_quick_mode_compares_the_installed_engines
     assert done.returncode == 0, done.stderr[-2000:]
     for engine in ("mlevolve-equal", "mlevolve-nofit", "deap"):  # always installed; gplearn and Operon: the bench extra
         assert f"total {engine}: " in done.stdout and f"\n{engine:14} nguyen1 " in done.stdout
+
+
+def test_diagnose_both_reads_kept_archives_and_judges_each_best_by_its_unseen_mse(tmp_path: Path) -> None:
+    folder = ROOT / "benchmarks" / "discovery"
+    done = subprocess.run([sys.executable, str(folder / "linear_regression_both.py"), "--seed-list", "2", "--budget",
+                           "15", "--keep-db", str(tmp_path)], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = tmp_path / "diagnosis.jsonl"
+    done = subprocess.run([sys.executable, str(folder / "diagnose_both.py"), str(tmp_path), "--at", "10", "--window",
+                           "8", "--top", "2", "--out", str(out)], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (row["seed"], row["candidates"], row["window"]) == (2, 15, 8)
+    assert row["since_last_improvement"] == 15 - row["last_improvement"] and len(row["window_top"]) <= 2
+    for best in (row["best"], row["best_at_10"]):
+        unseen, start = best["unseen_mse"], row["start"]["unseen_mse"]
+        kind = ("diverges on unseen" if unseen is None else "solved" if unseen <= 1e-3
+                else "memoriser" if unseen >= start else "plateau")
+        assert best["kind"] == kind and best["shown"].startswith("learner linreg")
+    assert row["best_at_10"]["seq"] <= 10 <= row["best"]["seq"] or row["best_at_10"] == row["best"]
+    empty = subprocess.run([sys.executable, str(folder / "diagnose_both.py"), str(tmp_path / "none")], cwd=ROOT,
+                           env=ENV, capture_output=True, text=True, timeout=600)
+    assert empty.returncode == 2 and "no archive sSEED.db" in empty.stderr and "Traceback" not in empty.stderr
