@@ -559,6 +559,11 @@ def _same_data_file_task(stored: Mapping[str, Any], identity: Mapping[str, Any])
     return str(specs[0]).partition(":")[2] == str(specs[1]).partition(":")[2]
 
 
+# Settings a run's identity leaves out at these values (EvolveConfig.identity), so that archives made before the
+# setting existed keep their identity: an archive or a run without one has it at this value.
+LEFT_OUT_AT: dict[str, Any] = {"bandit": False, "restart_every": 0}
+
+
 def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[str, str] | None:
     """Why an archive whose meta is ``stored`` is not the run ``identity`` (message, hint), or None.
 
@@ -581,9 +586,12 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
                 f"(SHA-256 {str(stored.get('data_sha256'))[:12]} then, {str(identity.get('data_sha256'))[:12]} now)",
                 "restore the data file to resume, or " + new_db)
     same_file = _same_data_file_task(stored, identity)
-    differ = [k for k, v in identity.items() if stored.get(k) != v and not (k == "task" and same_file)]
+    identity = {**LEFT_OUT_AT, **identity}
+    differ = [k for k, v in identity.items()
+              if stored.get(k, LEFT_OUT_AT.get(k)) != v and not (k == "task" and same_file)]
     if differ:
-        detail = "; ".join(f"{k}: archive has {stored.get(k)!r}, now {identity[k]!r}" for k in differ[:3])
+        detail = "; ".join(f"{k}: archive has {stored.get(k, LEFT_OUT_AT.get(k))!r}, now {identity[k]!r}"
+                           for k in differ[:3])
         return (f"archive was made with other settings ({detail})",
                 "rerun with the archive's settings to resume, or pass another --db")
     return None

@@ -34,7 +34,7 @@ from mlevolve.dsl.kinds import replace_slot, slot_body, slots
 from mlevolve.dsl.parse import parse
 from mlevolve.dsl.simplify import fold_fitted
 from mlevolve.dsl.types import TupleType
-from mlevolve.gp.archive import Archive
+from mlevolve.gp.archive import LEFT_OUT_AT, Archive
 from mlevolve.gp.backends import Backend, InProcess, Policy, Scored
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.generate import ramped_half_and_half
@@ -88,14 +88,13 @@ class EvolveConfig:
     def identity(self) -> dict[str, Any]:
         values = asdict(self)
         del values["budget"]
-        if not self.bandit:  # archives made before the bandit existed keep their identity
-            del values["bandit"]
+        for name, off in LEFT_OUT_AT.items():  # off (bandit, restarts): archives made before them keep their identity
+            if values[name] == off:
+                del values[name]
         del values["diversity"]  # only the algorithm's own settings: other archives keep their identity
         values.update(self.diversity.identity(self.algorithm))
         if self.fit is None:  # no formula evolved: such archives made before fitting existed keep their identity
             del values["fit"]
-        if not self.restart_every:  # archives made before restarts existed keep their identity
-            del values["restart_every"]
         return values
 
 
