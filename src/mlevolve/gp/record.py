@@ -80,6 +80,17 @@ class Candidate:
         self.score = self.outcome.fitness
 
 
+def _of_scored(statistic: Callable[[Any], Any]) -> Callable[[Sequence[float]], float]:
+    """``statistic`` of the fitnesses that are numbers (a failure's NaN left out), NaN where none is: as
+    ``np.nanmax`` / ``np.nanmedian``, without their warning for a generation whose every member failed
+    (a restarted population's first ones: NumPy's RuntimeWarning on the user's terminal)."""
+    def of_scored(values: Sequence[float]) -> float:
+        scored = np.asarray(values, np.float64)
+        scored = scored[~np.isnan(scored)]
+        return float(statistic(scored)) if scored.size else math.nan
+    return of_scored
+
+
 def stored_outcome(row: Row) -> Outcome:
     """An archived candidate's outcome, as it was when scored."""
     failure = Failure(row.failure, row.failure_where or "") if row.failure else None
@@ -109,8 +120,8 @@ class RunRecord:
                                                       lambda c: shown_scale(c.outcome.metrics), lambda c: c.hash)
         self.logbook = tools.Logbook()
         self.statistics = tools.Statistics(key=lambda c: c.score if c.outcome.failure is None else np.nan)
-        for name, fn in (("best", np.nanmax), ("median", np.nanmedian)):
-            self.statistics.register(name, fn)
+        for name, fn in (("best", np.max), ("median", np.median)):
+            self.statistics.register(name, _of_scored(fn))
         self.replayed = 0
         # Formula evaluations spent fitting constants (interpreter.fit), reported in the summary beside the
         # candidates: a candidate with fitted constants cost 1 + its fit_evaluations evaluations of the formula.
