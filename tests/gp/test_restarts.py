@@ -90,11 +90,11 @@ def test_a_restarted_run_differs_from_one_without_and_resuming_with_another_inte
         run_quartic(restarted, budget=80, restart_every=60)
     # a setting left out of the identity when off (restarts, the bandit) is compared as off, both ways: it said
     # "does not match this run at candidate #40" (another version of mlevolve), and "archive has None"
-    for db, given, detail in ((restarted, {}, "restart_every: archive has 40, now 0"),
+    for db, options, detail in ((restarted, {}, "restart_every: archive has 40, now 0"),
                                  (plain, {"restart_every": 40}, "restart_every: archive has 0, now 40"),
                                  (plain, {"bandit": True}, "bandit: archive has False, now True")):
         with pytest.raises(MlevError) as refused:
-            run_quartic(db, budget=80, **given)
+            run_quartic(db, budget=80, **options)
         assert refused.value.message == f"archive was made with other settings ({detail})"
     again = run_quartic(restarted, budget=120, restart_every=40)  # extended: replayed, then a third epoch
     assert again["restarts"] == 2 and again["replayed"] == 80
