@@ -306,8 +306,10 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
                            hint=f"drop the slash: {{{setting}}} {{bare}}", path=str(path),
                            bare=shlex.quote(str(path).rstrip("/" + os.sep) or "/"))
     parent = Path(path).parent
+    if parent.exists() and not parent.is_dir():  # `-o run.db/x.py`: no mkdir can make that folder
+        raise SettingError("cannot write {path}: {parent} is a file, not a folder",
+                           hint=f"pass another {{{setting}}}", path=str(path), parent=str(parent))
     if not parent.is_dir():
-
         raise SettingError("cannot write {path}: no folder {parent!r}",
                            hint=f"create it first (mkdir -p {{quoted}}) or pass another {{{setting}}}",
                            path=str(path), parent=str(parent), quoted=shlex.quote(str(parent)))

@@ -218,6 +218,7 @@ def test_the_api_names_its_parameters(call: Any, message: str, tmp_path: Path,
     (["meta", str(ROOT / "benchmarks" / "meta" / "smoke.toml"), "-o", "rnus/g.toml"],
      "cannot write rnus/g.toml: no folder 'rnus'"),
     (["export", QUARTIC, "-o", "rnus/q.py"], "cannot write rnus/q.py: no folder 'rnus'"),
+    (["export", QUARTIC, "-o", f"{QUARTIC}/q.py"], f"cannot write {QUARTIC}/q.py: {QUARTIC} is a file, not a folder"),
     # a trailing slash names a directory: Path dropped it, so -o q.py/ wrote q.py and printed `python q.py/`
     (["export", QUARTIC, "-o", "q.py/"], "q.py/ names a folder (it ends in a slash), not a file"),
     (["evolve", QUARTIC, "--db", "r.db/"], "r.db/ names a folder (it ends in a slash), not a file"),
