@@ -400,6 +400,8 @@ def test_a_resumed_run_says_replayed_and_new_candidates_apart(tmp_path: Path) ->
     assert {k: second.get(k) for k in sources} == {k: fresh.get(k) for k in sources}
     head = summary.lines(second)[0]
     assert head.startswith("60 candidates: 30 replayed from the archive, 30 new (evaluated ")
+    assert summary.lines({**second, "candidates": 6000, "replayed": 1264})[0].startswith(
+        "6,000 candidates: 1,264 replayed from the archive, 4,736 new (")  # every count with its separators
     said = {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", head.split("new (")[1])}
     assert "hurdle" not in said and "hurdle" not in second  # a formula's run has no hurdle
     for key in ("evaluated", "cache", "fec", "probe", "failed"):

@@ -82,7 +82,7 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     head = f"{n:,} candidate{'' if n == 1 else 's'} ({result['replayed']:,} from the archive): {counts}"
     if result["replayed"]:
         head = (f"{n:,} candidate{'' if n == 1 else 's'}: {result['replayed']:,} replayed from the archive, "
-                f"{result['candidates'] - result['replayed']} new ({counts})")
+                f"{result['candidates'] - result['replayed']:,} new ({counts})")
     out = [head, *filter(None, [beyond_budget(result)]), f"archive: {result['db']}  ({result['seconds']} s)"]
     a = result.get("answer")
     if a is None or result.get("best_hash") is None:
