@@ -282,6 +282,9 @@ def summarise_file(paths: Sequence[Path], prune: bool = False) -> list[dict[str,
     with ``prune``, each *with* best of a cheap regime pruned by hand (:func:`pruned`) too."""
     by_regime: dict[str, list[dict[str, Any]]] = {}
     seen: dict[tuple[str, int, str], str] = {}  # each run once: (regime, seed, arm) -> where it was read
+    if len(set(paths)) < len(paths):
+        twice = next(p for p in paths if paths.count(p) > 1)
+        raise MlevError(f"{twice} is given twice", hint="give each recorded file once")
     for path in paths:
         lines = read_json_lines(path, _OUT_FILE, ("regime", "arm", "seed"),
                                 {"regime": REGIMES, "arm": ("with", "without")}, numbers=("seed",))
@@ -331,6 +334,8 @@ def main(argv: Sequence[str] | None = None, run: Callable[..., dict[str, Any]] =
     if args.prune:
         parser.error("--prune reads the runs of --summarise FILE")
     names = [n.strip() for n in args.regimes.split(",") if n.strip()]
+    if not names:
+        parser.error("--regimes names no regime", hint=f"name some of: {', '.join(REGIMES)}")
     unknown = [n for n in names if n not in REGIMES]
     if unknown:
         parser.error(f"unknown regime {unknown[0]!r}; the regimes: {', '.join(REGIMES)}",
