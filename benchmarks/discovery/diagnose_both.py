@@ -127,11 +127,20 @@ def main() -> None:
     parser.add_argument("--out", help="also write the JSON lines to this file")
     args = parser.parse_args()
     folder = Path(args.folder)
-    seeds = args.seed_list if args.seed_list is not None else sorted(
-        int(p.stem[1:]) for p in folder.glob("s*.db") if p.stem[1:].isdigit())
-    if not seeds:
+    if not folder.is_dir():
+        parser.error(f"{folder}: {'a file' if folder.exists() else 'no such folder'}, not the folder of the archives",
+                     hint="give the folder linear_regression_both.py --keep-db wrote")
+    if args.out and not Path(args.out).parent.is_dir():  # before the diagnosis, not after it
+        parser.error(f"--out {args.out}: no folder {Path(args.out).parent}", hint="make the folder, or write elsewhere")
+    kept = sorted(int(p.stem[1:]) for p in folder.glob("s*.db") if p.stem[1:].isdigit())
+    seeds = args.seed_list if args.seed_list is not None else kept
+    if not kept:
         parser.error(f"{folder}: no archive sSEED.db", hint="give the folder linear_regression_both.py --keep-db "
                      "wrote")
+    if len(set(seeds)) < len(seeds) or set(seeds) - set(kept):
+        odd = next(s for s in seeds if seeds.count(s) > 1 or s not in kept)
+        parser.error(f"--seed-list: seed {odd} {'is named twice' if odd in kept else f'has no archive s{odd}.db'}",
+                     hint=f"the seeds with archives in {folder}: {', '.join(map(str, kept))}")
     lines = []
     for seed in seeds:
         lines.append(json.dumps(diagnose(folder / f"s{seed}.db", seed, args.at, args.window, args.top)))
