@@ -511,3 +511,16 @@ def test_size_distribution_over_the_run(runs: dict[str, Path]) -> None:
     shown = data.size_distribution(run)  # the report's: 20 windows of 7 or 8 candidates
     assert len(shown) == 20 and "simplified size: 25% / median / 75%" in html
     assert all(f"<td>{w.first}–{w.last}</td>" in html for w in shown) and shown[-1].first == 142
+
+
+def test_the_report_shows_every_setting_of_the_run_s_identity(runs: dict[str, Path]) -> None:
+    """``restart_every`` (and the bandit), part of a run's identity when on, were missing from the report's settings."""
+    import dataclasses
+
+    from mlevolve.report import page
+
+    run = data.load(runs["run"])
+    meta = {**run.meta, "restart_every": 2000, "bandit": True}
+    html = page.build(dataclasses.replace(run, meta=meta))
+    assert "restart_every 2000" in html and "bandit True" in html
+    assert "restart_every" not in page.build(run)  # off: not in the identity, not shown

@@ -127,8 +127,8 @@ def _notes(run: Run) -> list[str]:
 def _identity(run: Run) -> str:
     m = run.meta
     settings = ", ".join(f"{k} {m[k]}" for k in ("population", "tournament", "mutation_prob", "offspring",
-                                                   "max_depth", "max_size", "hurdle", "islands",
-                                                   "migration_interval", "migrants", "size_bins",
+                                                   "max_depth", "max_size", "hurdle", "restart_every", "bandit",
+                                                   "islands", "migration_interval", "migrants", "size_bins",
                                                    "behaviour_bins") if k in m and (k != "hurdle" or data.hurdled(run)))
     created = m.get("created")
     rows = [("archive", run.path), ("program", m.get("program_name")), ("task", m.get("task")),
