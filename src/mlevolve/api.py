@@ -61,7 +61,8 @@ def read_source(path: str | Path) -> str:
     mode does); a missing, unreadable or binary file is an :class:`MlevError`."""
     p = Path(path)
     data = read_bytes(p, "a .mlev program", "no such file", "check the path",
-                      "parse the text first: mlevolve.parse(TEXT) gives a Program, which every function takes")
+                      "parse the text first: mlevolve.parse(TEXT) gives a Program, which every function takes",
+                      opening="algorithm ")
     if data.startswith(b"SQLite format 3\0"):  # a run's archive, likely, where a program was wanted
         db = shlex.quote(str(p))
         raise MlevError("an SQLite database, not a .mlev program", file=str(p),

@@ -455,6 +455,8 @@ def test_text_given_where_a_file_s_path_is_read_is_said_so(tmp_path: Path) -> No
               "write it to a .toml file and give its path"),
              (lambda: api.meta("[meta]\nbudget = 1\n"), "a meta configuration",
               "write it to a .toml file and give its path")]
+    cases.append((lambda: api.run("algorithm f formula f(x: Scalar) -> Scalar = x", "nguyen1"), "a .mlev program",
+                  cases[0][2]))  # on one line: it starts as a program does
     for call, what, hint in cases:
         with pytest.raises(MlevError) as info:
             call()

@@ -31,17 +31,18 @@ _TOML_KEY = re.compile(rf"\s*(\[\[?)?\s*({_TOML_PART}(?:\s*\.\s*{_TOML_PART})*)"
 
 
 def read_bytes(path: Path, what: str, missing: str, hint: str, text_hint: str,
-               error: Callable[..., MlevError] | None = None) -> bytes:
+               error: Callable[..., MlevError] | None = None, opening: str | None = None) -> bytes:
     """The bytes of file ``path``, ``what`` it should be ("a .mlev program"): the one reader of the project's
     text files (``.mlev`` programs, grammar files, meta configurations).  Raises ``error`` (default
     :class:`MlevError`) naming the file where it cannot be read: ``missing`` (and ``hint``) where there is
-    none, a folder, no permission; and, naming none, where ``path`` holds a line break: the file's text
-    given where its path is read (``text_hint``: how to pass text)."""
+    none, a folder, no permission; and, naming none, where a path that cannot be read holds a line break or
+    starts with ``opening`` (how such a text starts: ``algorithm `` for a program): the file's text given
+    where its path is read (``text_hint``: how to pass text)."""
     make = error or MlevError
     try:
         return path.read_bytes()
     except OSError as err:
-        if "\n" in str(path):  # not found, or a name too long: no path has a line break in practice
+        if "\n" in str(path) or (opening is not None and str(path).lstrip().startswith(opening)):  # no path does
             raise make(f"this is text, not the path of {what}", hint=text_hint) from None
         message, hint = ((missing, hint) if isinstance(err, FileNotFoundError) else
                          (f"is a folder, not {what}", f"give the path of {what} in it")
