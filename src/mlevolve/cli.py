@@ -347,6 +347,7 @@ def _no_archive_flags(args: argparse.Namespace) -> None:
     is one program (they were ignored)."""
     flag = "--best" if args.best else "--hash" if args.hash is not None else None
     if flag is not None:
+        api.read_source(args.file)  # a FILE that is missing or a folder: that mistake first
         raise MlevError(f"{flag} chooses a program of a run's archive: it goes with DB, not with FILE",
                         hint="mlevolve export FILE -o OUT.py, or mlevolve export DB " +
                              ("--best" if args.best else f"--hash {shlex.quote(args.hash)}") + " -o OUT.py")

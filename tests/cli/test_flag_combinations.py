@@ -43,6 +43,8 @@ LEARNER = str(EXAMPLES / "linear_regression.mlev")
     (["export", QUARTIC, "-o", "{tmp}/q.py", "--best"],
      ["mlevolve export: error: --best chooses a program of a run's archive: it goes with DB, not with FILE",
       "hint: mlevolve export FILE -o OUT.py, or mlevolve export DB --best -o OUT.py"]),
+    (["export", str(EXAMPLES), "-o", "{tmp}/q.py", "--best"],  # a folder: said so, not "--best goes with DB"
+     [f"{EXAMPLES}: error: is a folder, not a .mlev program", "hint: give the path of a .mlev program in it"]),
     (["export", QUARTIC, "-o", "{tmp}/q.py", "--hash", "ab12"],
      ["mlevolve export: error: --hash chooses a program of a run's archive: it goes with DB, not with FILE",
       "hint: mlevolve export FILE -o OUT.py, or mlevolve export DB --hash ab12 -o OUT.py"]),
