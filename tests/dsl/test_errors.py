@@ -461,6 +461,10 @@ def test_text_given_where_a_file_s_path_is_read_is_said_so(tmp_path: Path) -> No
         with pytest.raises(MlevError) as info:
             call()
         assert info.value.render() == f"error: this is text, not the path of {what}\nhint: {hint}"
+    for read in (api.best, api.show):  # an archive's path given text: the text was the file's name
+        with pytest.raises(MlevError) as info:
+            read("algorithm f\nformula f(x: Scalar) -> Scalar = x\n")
+        assert info.value.render().splitlines()[0] == "error: this is text, not the path of a run's archive"
     with pytest.raises(MlevError) as info:
         api.run(str(tmp_path / "nope.mlev"), "nguyen1")
     assert info.value.render() == f"{tmp_path / 'nope.mlev'}: error: no such file\nhint: check the path"

@@ -298,6 +298,8 @@ class Archive:
         p = Path(path)
         if p.is_dir():
             raise storage_error(p, IsADirectoryError(errno.EISDIR, "Is a directory"), "open", reading=True)
+        if "\n" in str(path) and not p.exists():  # text given where an archive's path is read: no place to name
+            raise MlevError("this is text, not the path of a run's archive", hint=_archive_hint(p))
         if not p.is_file():
             raise MlevError("no such archive" if not p.exists() else "not an archive: not a file", file=str(p),
                             hint=_archive_hint(p))
