@@ -573,9 +573,9 @@ def _export(program: Program | str | Path, task: str | None, seed: int, epochs: 
 
     # --epochs to a script of a regime without epochs: refused in mlevolve's words, not as an unknown flag
     unread = _unread("epochs", regime_of(checked))
-    refused = {} if unread is None else {"--epochs": unread.rename(lambda n: f"--{n}")}
+    said = None if unread is None else unread.rename(lambda n: f"--{n}")
     return export_source(checked, spec, name, seed=seed, epochs=epochs, compiled=compiled, script=script,
-                         refused={flag: (err.message, err.hint or "") for flag, err in refused.items()})
+                         refused={} if said is None else {"--epochs": (said.message, said.hint or "")})
 
 
 @typed
