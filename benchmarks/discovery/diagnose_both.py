@@ -106,7 +106,7 @@ def diagnose(db: Path, seed: int, at: int, window: int, top: int) -> dict[str, A
         "last_improvement": improvements[-1].seq if improvements else None,
         "since_last_improvement": len(rows) - improvements[-1].seq if improvements else len(rows),
         "first_solved": first_solved,
-        f"best_at_{at}": judged(best_at[-1], seed, base) if best_at else None,
+        f"best_at_{at}": judged(best_at[-1], seed, base) if best_at and len(rows) >= at else None,  # None: not reached
         "best": judged(improvements[-1], seed, base) if improvements else None,
         "window": len(last), "window_failed": round(1 - len(scored) / len(last), 3),
         "window_median_search_mse": statistics.median(r.metrics["val_mse"] for r in scored) if scored else None,
@@ -128,7 +128,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(args.folder)
     if not folder.is_dir():
-        parser.error(f"{folder}: {'a file' if folder.exists() else 'no such folder'}, not the folder of the archives",
+        parser.error(f"{folder}: {'a file, not a folder' if folder.exists() else 'no such folder'}",
                      hint="give the folder linear_regression_both.py --keep-db wrote")
     if args.out and not Path(args.out).parent.is_dir():  # before the diagnosis, not after it
         parser.error(f"--out {args.out}: no folder {Path(args.out).parent}", hint="make the folder, or write elsewhere")

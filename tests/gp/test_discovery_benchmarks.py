@@ -118,10 +118,13 @@ def test_diagnose_both_reads_kept_archives_and_judges_each_best_by_its_unseen_ms
                 else "memoriser" if unseen >= start else "plateau")
         assert best["kind"] == kind and best["shown"].startswith("learner linreg")
     assert row["best_at_10"]["seq"] <= 10 <= row["best"]["seq"] or row["best_at_10"] == row["best"]
+    done = subprocess.run([sys.executable, str(folder / "diagnose_both.py"), str(tmp_path), "--at", "16"], cwd=ROOT,
+                          env=ENV, capture_output=True, text=True, timeout=600)
+    assert json.loads(done.stdout)["best_at_16"] is None  # not reached by a run of 15 (it was the run's best)
     (tmp_path / "none").mkdir()
     for args, said in (([tmp_path / "none"], "none: no archive sSEED.db"),
-                       ([tmp_path / "absent"], "absent: no such folder, not the folder of the archives"),
-                       ([out], "diagnosis.jsonl: a file, not the folder of the archives"),
+                       ([tmp_path / "absent"], "absent: no such folder"),
+                       ([out], "diagnosis.jsonl: a file, not a folder"),
                        ([tmp_path, "--seed-list", "2,2"], "--seed-list: seed 2 is named twice"),
                        ([tmp_path, "--seed-list", "3"], "--seed-list: seed 3 has no archive s3.db"),
                        ([tmp_path, "--out", tmp_path / "no" / "o.jsonl"], f"no folder {tmp_path / 'no'}")):  # first

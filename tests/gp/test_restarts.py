@@ -19,6 +19,7 @@ from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.gp.archive import Row
 from mlevolve.gp.engine import EvolveConfig
 from mlevolve.gp.search import regularized_evolution
+from mlevolve.report.summary import lines as summary_lines
 from tests.conftest import Capsys, usage_error
 from tests.gp.test_diversity import QUARTIC, quartic_engine, run_quartic
 
@@ -98,6 +99,11 @@ def test_a_restarted_run_differs_from_one_without_and_resuming_with_another_inte
         assert refused.value.message == f"archive was made with other settings ({detail})"
     again = run_quartic(restarted, budget=120, restart_every=40)  # extended: replayed, then a third epoch
     assert again["restarts"] == 2 and again["replayed"] == 80
+    # the summary's count is the run's, so it stands outside the bracket of what is new (it sat inside it)
+    head = summary_lines(again)[0]
+    assert head.startswith("120 candidates: 80 replayed from the archive, 40 new (") and head.endswith(
+        "; 2 restarts in all"), head
+    assert summary_lines(b)[0].endswith("; 1 restart") and "restart" not in summary_lines(a)[0]
 
 
 def test_a_parallel_run_resumes_inside_its_epoch(tmp_path: Path) -> None:

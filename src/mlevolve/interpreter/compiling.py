@@ -18,8 +18,8 @@ from typing import Any
 from numba.core import event
 
 MODULES = ("mlevolve.",)  # whose functions' compiles are announced: the kernels' (another library's say nothing)
-NOTE = ("mlevolve: compiling the numba kernels for this checkout: seconds to minutes, once (later runs load them "
-        "from numba's cache)")
+NOTE = ("mlevolve: compiling numba kernels on their first use in this checkout: seconds to minutes (later runs "
+        "load them from numba's cache)")
 
 
 class _Compiles(event.Listener):

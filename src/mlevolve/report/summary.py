@@ -76,13 +76,14 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     counts = ", ".join(f"{k} {result.get(k, 0) - old.get(k, 0):,}" for k in sources if k != "hurdle" or k in result)
     if "fit_evaluations" in result:  # constant fitting's evaluations (formulas) or training runs (learners)
         counts += f"; fitting {result['fit_evaluations'] - old.get('fit_evaluations', 0):,} evaluations"
-    if "restarts" in result:  # a run re-seeding its population (--restart-every): epochs begun after the first
-        counts += f"; {result['restarts']:,} restart{'' if result['restarts'] == 1 else 's'}"
     n = result["candidates"]
     head = f"{n:,} candidate{'' if n == 1 else 's'} ({result['replayed']:,} from the archive): {counts}"
     if result["replayed"]:
         head = (f"{n:,} candidate{'' if n == 1 else 's'}: {result['replayed']:,} replayed from the archive, "
                 f"{result['candidates'] - result['replayed']:,} new ({counts})")
+    if "restarts" in result:  # a run re-seeding its population (--restart-every): epochs begun after the first,
+        r = result["restarts"]  # the whole run's (a resumed run's too: outside the bracket of what is new)
+        head += f"; {r:,} restart{'' if r == 1 else 's'}{' in all' if result['replayed'] else ''}"
     out = [head, *filter(None, [beyond_budget(result)]), f"archive: {result['db']}  ({result['seconds']} s)"]
     a = result.get("answer")
     if a is None or result.get("best_hash") is None:
