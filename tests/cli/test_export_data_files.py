@@ -188,8 +188,10 @@ def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_
 # library refuses it (2 lines) and data_supervised.supervised and checked a line shorter each; 441, 595, 694 (qa35,
 # 4 lines) with SIGTERM ending a script in one line, as Ctrl-C does; 449, 603, 702 (stop 32, 8 lines) with a missing
 # relative data file's hint naming the folder it is read from (not_a_file, the library's words too); 452, 606 (qa38,
-# 3 lines) with --epochs refused in mlevolve's words by a script whose regime trains no epochs.
-DATA_CAPS = {"formula": 452, "learner": 606, "supervised": 702}
+# 3 lines) with --epochs refused in mlevolve's words by a script whose regime trains no epochs; 467, 621, 717 (qa39,
+# 15 lines) with a spec's form checked before its options' names, and its options key by key, by the two functions
+# the library calls too (split_spec, spec_options), so both refuse a bad spec in the same words.
+DATA_CAPS = {"formula": 467, "learner": 621, "supervised": 717}
 
 
 @pytest.mark.parametrize("kind", PROGRAMS)

@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mlevolve.dsl.errors import MlevError
+from mlevolve.interpreter.standalone.common import TaskError
+from mlevolve.interpreter.standalone.data_formula import formula_task
+from mlevolve.interpreter.tasks import task_options
 from tests.conftest import EXAMPLES, FORMULA_AB, Capsys, cli, environment, regression_csv, usage_error
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
@@ -44,8 +50,31 @@ def test_a_formula_task_spec_with_a_bad_option_names_it_and_the_kinds_options(
     assert err.splitlines() == [f"mlevolve run: error: {error}", f"hint: {hint}"]
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["n_train", "n_test", "dim", "", " n_train "]),
+                          st.sampled_from(["=3", "=", "", "=1=2", "=x", "=3e1"])), max_size=3))
+def test_the_library_and_a_script_refuse_a_spec_alike_whatever_is_wrong_with_it_first(
+        parts: list[tuple[str, str]]) -> None:
+    """Property: the library (``tasks.task_options``) and an exported formula script's loader
+    (``standalone.data_formula.formula_task``) take the same specs and refuse the rest in the same words.  The
+    script checked an option's name before the spec's form, so ``nguyen4:foo=`` was 'unknown option' there and
+    'has no value' in the library (and a repeated unknown option unknown, not twice)."""
+    spec = ":".join(["nguyen4", *(key + value for key, value in parts)])
+    try:
+        library: tuple[str, str] | None = (str(task_options(spec, "formula")), "")
+    except MlevError as err:
+        library = (err.message, err.hint or "")
+    try:
+        script: tuple[str, str] | None = (str(formula_task(spec)["x_train"].shape), "")
+    except TaskError as err:
+        script = (err.message, err.hint)
+    assert (library[1], script[1]) == ("", "") or library == script, spec
+
+
 @pytest.mark.e2e
-@pytest.mark.parametrize("spec", ["linear:dim=3:dim=4", "linear:dim=", "linear:dim", "linear:fitness=bogus", ":dim=3",
+@pytest.mark.parametrize("spec", ["linear:foo=", "linear:foo=1:foo=2", "linear:foo=1=2", "linear:dim=x:foo=1",
+                                  "linear:n_val=x:dim=x", "linear:dim=3:dim=4", "linear:dim=", "linear:dim",
+                                  "linear:fitness=bogus", ":dim=3",
                                   "linear:n_tasks=10000:n_train=1e6:dim=4096"])  # the last: refused before allocating
 def test_an_exported_script_words_a_bad_option_as_the_command_does(tmp_path: Path, capsys: Capsys, spec: str) -> None:
     script = tmp_path / "linear.py"

@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 from mlevolve.meta.evolve import displaces, paired_se
 
 
+# Fixed values, not hypothesis: a strict xfail under hypothesis ended every passing run with hypothesis's
+# "git apply .hypothesis/patches/..." advice for the failure it expected; each value here must fail alike.
 @pytest.mark.xfail(strict=True, reason="meta.evolve.displaces takes difference >= margin * se: at t = 1 with two "
                                        "pairs it always displaces (a z-bound, not a t-quantile)")
-@given(st.floats(min_value=1e-3, max_value=1.0))
+@pytest.mark.parametrize("d", [1e-3, 0.1, 0.37, 1.0])
 def test_one_gain_and_one_null_pair_do_not_pass_a_one_se_margin(d: float) -> None:
     assert not displaces(d / 2, paired_se([d, 0.0]), 1.0)
 

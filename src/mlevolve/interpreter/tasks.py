@@ -45,7 +45,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -57,12 +57,11 @@ from mlevolve.dsl.errors import MlevError, did_you_mean
 from mlevolve.interpreter.standalone import data as _data
 from mlevolve.interpreter.standalone.common import (
     OPTION_RANGES,
-    SPEC_WORDS,
     TaskError,
-    choice_error,
-    int_option,
     parse_spec,
     spec_name,
+    spec_options,
+    split_spec,
 )
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
@@ -442,8 +441,6 @@ def task_options(spec: str, kind: str | None = None, **overrides: OptionValue) -
             return name, {**ints, "fitness": fitness, "fresh": fresh}
         table, what = _table(name, kind)
         options = _options(name, given, table, what)
-        if name in FORMULAS:
-            return name, dict(_int_options(name, options, given))
     if name not in _INFOS:
         _data_file(name)
     return name, options
@@ -489,9 +486,8 @@ def _data_file(name: str) -> Path:
 
 def _family_options(name: str, given: Mapping[str, OptionValue]) -> tuple[dict[str, int], str, int]:
     """A learner family's checked options: the loader's integers, the fitness, ``fresh``."""
-    opts = dict(_options(name, given, _defaults(name), "a learner family"))
-    fitness = str(opts.pop("fitness"))
-    ints = _int_options(name, opts, given)
+    ints = _options(name, given, _defaults(name), "a learner family")
+    fitness = str(ints.pop("fitness"))
     with _task_errors():
         check_family_size(name, ints)
     fresh = ints.pop("fresh")
@@ -567,29 +563,11 @@ def arrays(task: Task) -> dict[str, Any]:
 
 def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
     """``NAME[:key=value...]`` as the name and its options (checked against the task's own later:
-    :func:`_options`); a repeated option, or one without a value, is refused in the words every
-    exported script's loader shares (:data:`~mlevolve.interpreter.standalone.common.SPEC_WORDS`)."""
-    name, *parts = spec.split(":")
-    if not name.strip() or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:"
-        raise _spec_error("nameless", spec, "an option's" if name.strip() else "the task's")
-    options: dict[str, OptionValue] = {}
-    for part in parts:
-        key, _, value = (text.strip() for text in part.partition("="))
-        why = "empty" if not key or not value else "twice" if key in options else "=" if "=" in value else ""
-        if why:
-            raise _spec_error(why, spec, key or part.strip())
-        options[key] = value
-    return name.strip(), options
-
-
-def _spec_error(why: str, spec: str, key: str, kind: str = "", options: Sequence[str] = ()) -> MlevError:
-    """A bad option of task spec ``spec`` in :data:`SPEC_WORDS`' words; an unknown one names ``kind``
-    (say "a formula task") and its ``options``."""
-    name = spec.split(":")[0].strip()
-    message, hint = (text.format(key, spec, name, f", {kind}" if kind else "", f" of {kind}" if kind else "",
-                                 ", ".join(options) or "none", did_you_mean(key.partition("=")[0], options))
-                     for text in SPEC_WORDS[why])
-    return MlevError(message, hint=hint)
+    :func:`_options`); refused as every exported script's loader refuses it, in the same words and order
+    (:func:`~mlevolve.interpreter.standalone.common.split_spec`): the spec's form before its options' names."""
+    with _task_errors():
+        name, typed = split_spec(spec)
+    return name, dict(typed)
 
 
 def _looks_like_file(name: str) -> bool:
@@ -597,28 +575,14 @@ def _looks_like_file(name: str) -> bool:
     return bool(Path(name).suffix) or "/" in name or Path(name).exists()
 
 
-def _options(
-    name: str, given: Mapping[str, OptionValue], defaults: Defaults, kind: str = ""
-) -> dict[str, OptionValue]:
-    """``defaults`` updated by ``given``; an option ``kind`` (say "a formula task") does not take is
-    refused, naming the kind and its options (:func:`option_error`); a default that is a tuple is its
-    first value, and a given value must be one of them (the words of ``standalone.common.parse_spec``)."""
-    for key, value in given.items():
-        if key not in defaults:
-            raise _spec_error("unknown", name, f"{key}={value}", kind, list(defaults))
-        if isinstance(choices := defaults[key], tuple) and value not in choices:
-            text, hint = choice_error(key, dict(given), name, choices, kind)
-            raise MlevError(text, hint=hint)
-    return {k: v[0] if isinstance(v, tuple) else v for k, v in {**defaults, **given}.items()}
-
-
-def _int_options(name: str, options: Mapping[str, OptionValue], given: Mapping[str, OptionValue]) -> dict[str, int]:
-    """The options as integers, each inside its :data:`OPTION_RANGES` range, by the scripts' rule
-    (:func:`~mlevolve.interpreter.standalone.common.int_option`: ASCII digits, ``1e3`` is 1000; no sign,
-    decimal point or ``1_000``); a hint mends the spec of the options ``given``."""
+def _options(name: str, given: Mapping[str, OptionValue], defaults: Defaults, kind: str = "") -> dict[str, Any]:
+    """``defaults`` updated by ``given``, checked key by key as every exported script checks them
+    (:func:`~mlevolve.interpreter.standalone.common.spec_options`): an option ``kind`` (say "a formula task") does
+    not take is refused, naming the kind and its options; a default that is a tuple is its first value, and a given
+    value one of them; an integer option is an ``int`` in its :data:`OPTION_RANGES` range, by the scripts' rule
+    (:func:`~mlevolve.interpreter.standalone.common.int_option`: ASCII digits, ``1e3`` is 1000)."""
     with _task_errors():
-        return {key: int_option(key, {**given, key: value}, name, int(_defaults(name).get(key, OPTION_RANGES[key][0])))
-                for key, value in options.items()}
+        return spec_options(name, dict(given), dict(defaults), kind)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -73,29 +73,44 @@ def mended(name: str, given: dict[str, Any], key: str, value: Any) -> str:
     return shlex.quote(":".join([name, *(f"{k}={value if k == key else v}" for k, v in {**given, key: value}.items())]))
 
 
+def split_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """``NAME[:key=value...]`` as its name and options as typed, each once with one value (the library's too)"""
+    name, *parts = (part.strip() for part in spec.split(":"))
+    if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
+        raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))
+    typed = dict[str, str]()
+    for key, _, value in (map(str.strip, part.partition("=")) for part in parts):
+        if why := "twice" if key in typed else "="[:"=" in value] if value else "empty":
+            raise TaskError(*(t.format(key, spec) for t in SPEC_WORDS[why]))
+        typed[key] = value
+    return name, typed
+
+
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
     """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (tuple: a choice); else TaskError"""
     if (q := (s := spec.strip())[:1]) in ("'", '"'):  # '"data.csv":target=y': the shell's quotes, typed again
         raise TaskError(*(t.format(shlex.quote(s.replace(q, "", 2)), s) for t in SPEC_WORDS["quoted"]))  # the library's
-    name, *parts = (part.strip() for part in spec.split(":"))
-    if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
-        raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))
+    name, typed = split_spec(spec)  # its form first, then its words: as the library checks them
     if names is not None and name not in names:  # a script loads the kind of task it was exported for
         why = ": this script loads built-in tasks, not data files" if name.lower().endswith((".csv", ".npz")) else ""
         hint = f"{did_you_mean(name, names)}its tasks: {', '.join(sorted(names))}; another: mlevolve export --task TASK"
         raise TaskError(f"unknown task '{name}'{why}", hint)
-    options, given = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}, dict[str, Any]()
-    typed = {k.strip(): v.strip() for k, _, v in (part.partition("=") for part in parts)}  # what a hint mends
-    for key, _, value in (map(str.strip, part.partition("=")) for part in parts):
-        why = "unknown" if key not in options else "twice" if key in given else "="[:"=" in value] if value else "empty"
-        if why:
-            raise TaskError(*(t.format(f"{key}={value}" if why == "unknown" else key, spec, name, kind and f", {kind}",
-                                       kind and f" of {kind}", ", ".join(defaults) or "none",
-                                       did_you_mean(key, defaults)) for t in SPEC_WORDS[why]))
-        given[key] = options[key] = int_option(key, typed, name, defaults[key]) if key in OPTION_RANGES else value
+    return name, spec_options(name, typed, defaults, kind)
+
+
+def spec_options(name: str, typed: dict[str, Any], defaults: dict[str, Any], kind: str = "") -> dict[str, Any]:
+    """``defaults`` (a tuple: its choices, the first the default) updated by options ``typed`` of task ``name``, key by
+    key: each one it takes, one of its choices, an integer in its range (:func:`int_option`); else TaskError"""
+    options = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}
+    for key, value in typed.items():
+        if key not in options:
+            raise TaskError(*(t.format(f"{key}={value}", name, name, kind and f", {kind}", kind and f" of {kind}",
+                                       ", ".join(defaults) or "none", did_you_mean(key, defaults))
+                              for t in SPEC_WORDS["unknown"]))
         if isinstance(defaults[key], tuple) and value not in defaults[key]:  # e.g. problem=, fitness=
             raise TaskError(*choice_error(key, typed, name, defaults[key], kind))
-    return name, options
+        options[key] = int_option(key, typed, name, defaults[key]) if key in OPTION_RANGES else value
+    return options
 
 
 def spec_name(spec: str, defaults: dict[str, Any]) -> str:  # nguyen1 : n_train = 3e1 is nguyen1:n_train=30
