@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TypeVar
 from mlevolve.dsl.errors import MlevError, closest, did_you_mean
 from mlevolve.dsl.ir import Span
 from mlevolve.interpreter.standalone.common import read_int
-from mlevolve.messages import DECIMAL_RULE, GIVEN_TWICE, HELP, INTEGER_RULE
+from mlevolve.messages import AT_LEAST, DECIMAL_RULE, GIVEN_TWICE, HELP, INTEGER_RULE
 
 EXIT_USAGE = 2  # as the command line's
 _T = TypeVar("_T")
@@ -120,7 +120,7 @@ def closest_choice(message: str) -> str:
     integer (:data:`~mlevolve.messages.INTEGER_RULE`), for "invalid float value" a number's
     (:data:`~mlevolve.messages.DECIMAL_RULE`); ``""`` for any other message."""
     typo = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
-    if "invalid int value" in message:
+    if " int value: " in message:  # "invalid int value", "invalid comma-separated int value"
         return INTEGER_RULE + "; "
     if "invalid float value" in message:
         return DECIMAL_RULE + "; "
@@ -186,7 +186,10 @@ class ArgumentParser(argparse.ArgumentParser):
         return parsed
 
     def error(self, message: str, hint: str = "") -> NoReturn:
-        """Print ``message`` and ``hint`` (default: how to read the help) as one error; exit with status 2."""
+        """Print ``message`` and ``hint`` (default: how to read the help) as one error; exit with status 2.  A
+        count below its floor (:func:`at_least`) reads as the ``mlevolve`` command's (:data:`AT_LEAST`)."""
+        if low := re.fullmatch(r"argument (?:\S+/)?(\S+): must be at least (\d+), got (\d+)", message):
+            message, hint = (text.format(name=low[1], low=low[2], got=low[3]) for text in AT_LEAST)
         hint = hint or closest_choice(message) + HELP.format(prog=self.prog)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nhint: {hint}\n")
 
@@ -250,15 +253,12 @@ def at_least(low: int) -> Callable[[str], int]:
     """An argparse ``type``: a whole number ``>= low`` (a count: seeds, repeats, a budget), so that a
     count a script cannot run with is a usage error (exit status 2), not an empty result's traceback."""
     def parse(text: str) -> int:
-        try:
-            value = read_int(text)  # the one rule of an integer: the command line's, a task option's
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r} ({INTEGER_RULE})") from None
+        value = read_int(text)  # the one rule of an integer: "invalid int value", its hint the rule (closest_choice)
         if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")  # in AT_LEAST's words (error)
         return value
 
-    parse.__name__ = f"at_least_{low}"
+    parse.__name__ = "int"  # what argparse names in "invalid int value: 'x'", as for the command's integer flags
     return parse
 
 
@@ -276,19 +276,19 @@ def read_decimal(text: str) -> float:
 def positive(text: str) -> float:
     """An argparse ``type``: a finite number ``> 0`` (a duration in seconds, say) by the one rule of a
     user's decimal number (:func:`~mlevolve.interpreter.standalone.common.read_decimal`)."""
-    try:
-        value = read_decimal(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r} ({DECIMAL_RULE})") from None
+    value = read_decimal(text)  # "invalid float value: 'x'", its hint the rule of a number (closest_choice)
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
     return value
 
 
+positive.__name__ = "float"  # what argparse names in "invalid float value: 'x'", as for the command's float flags
+
+
 def int_list(text: str) -> list[int]:
-    """An argparse ``type``: comma-separated whole numbers (``"0,1,2"``; empty items skipped)."""
-    try:
-        return [read_int(item.strip()) for item in text.split(",") if item.strip()]  # spaces around a comma aside
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r} ({INTEGER_RULE})"
-                                         ) from None
+    """An argparse ``type``: comma-separated whole numbers (``"0,1,2"``; empty items skipped); ValueError: argparse's
+    "invalid comma-separated int value", whose hint is the rule of an integer (:func:`closest_choice`)."""
+    return [read_int(item.strip()) for item in text.split(",") if item.strip()]  # spaces around a comma aside
+
+
+int_list.__name__ = "comma-separated int"
