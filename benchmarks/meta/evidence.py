@@ -171,7 +171,8 @@ def summarise(rows: list[dict[str, Any]], cfg: MetaConfig) -> dict[str, Any]:
 def snapshot_trend(snap_rows: list[dict[str, Any]], base_rows: list[dict[str, Any]], cfg: MetaConfig,
                    digests: list[str]) -> dict[str, Any]:
     """Each snapshot's mean paired AUC gain over the base grammar per meta-test task (same task and
-    seed), its mean AUC, and Kendall trend tests over the generations (rows of :func:`_job`;
+    seed), per seed (mean over the tasks) and per task and seed (``gain_per_task_seed``, from stop 34: which
+    tasks resolve snapshots), its mean AUC, and Kendall trend tests over the generations (rows of :func:`_job`;
     ``digests``: each meta-generation's snapshot, which says which ones repeat: :func:`trend_tests`)."""
     base = {(r["task"], r["seed"]): r["auc"] for r in base_rows}
     gain = [[statistics.fmean([r["auc"] - base[r["task"], r["seed"]] for r in snap_rows
@@ -183,9 +184,13 @@ def snapshot_trend(snap_rows: list[dict[str, Any]], base_rows: list[dict[str, An
     per_seed = [[statistics.fmean([r["auc"] - base[r["task"], s] for r in snap_rows
                                    if r["snapshot"] == g and r["seed"] == s]) for s in seeds]
                 for g in range(len(digests))]
+    per_task_seed = [[[statistics.fmean([r["auc"] - base[t, s] for r in snap_rows
+                                         if r["snapshot"] == g and r["task"] == t and r["seed"] == s]) for s in seeds]
+                      for t in cfg.test] for g in range(len(digests))]
     return {"mean_auc_by_generation": [statistics.fmean(v) for v in auc], "per_task": auc,
             "mean_gain_by_generation": [statistics.fmean(v) for v in gain], "gain_per_task": gain,
-            "gain_per_seed": per_seed, "snapshot_digests": digests, **trend_tests(gain, digests, per_seed)}
+            "gain_per_seed": per_seed, "gain_per_task_seed": per_task_seed, "snapshot_digests": digests,
+            **trend_tests(gain, digests, per_seed)}
 
 
 def trend_tests(gain: list[list[float]], keys: list[Any], per_seed: list[list[float]] | None = None) -> dict[str, Any]:
@@ -196,17 +201,24 @@ def trend_tests(gain: list[list[float]], keys: list[Any], per_seed: list[list[fl
     meta-generation of each run of repeats (``distinct_generations``); and the same two taus over every
     meta-generation, repeats counted as ties (``every_generation``, the rule before stop 30).  With each
     meta-generation's mean gain per seed (``per_seed``, seeds in one order), also the second statistic,
-    not the test stated: :func:`last_vs_first`."""
+    not the test stated: :func:`last_vs_first`.  Beside them (``from_start``, from stop 34): the same two
+    taus with the base grammar, the starting generator (gain 0), as the first point
+    (:func:`mlevolve.meta.stats.from_start_trend`), and with per-seed gains the last distinct snapshot
+    against the base grammar (``last_vs_base``: its mean gain and the one-sided Wilcoxon p that it is above 0)."""
     means = [[statistics.fmean(v)] for v in gain]
     tau, p = stats.distinct_trend(means, keys) if gain else (0.0, 1.0)
     tau_tasks, p_tasks = stats.distinct_trend(gain, keys) if gain else (0.0, 1.0)
+    start, start_tasks = stats.from_start_trend(means, keys), stats.from_start_trend(gain, keys)
     every = stats.trend(means) if gain else (0.0, 1.0)
     every_tasks = stats.trend(gain) if gain else (0.0, 1.0)
     return {"distinct_generations": stats.run_starts(keys), "kendall_tau_means": tau, "p_means": p,
             "kendall_tau_per_task_values": tau_tasks, "p_per_task_values": p_tasks,
             "every_generation": {"kendall_tau_means": every[0], "p_means": every[1],
                                  "kendall_tau_per_task_values": every_tasks[0], "p_per_task_values": every_tasks[1]},
-            **({"last_vs_first": last_vs_first(per_seed, keys)} if per_seed else {})}
+            "from_start": {"kendall_tau_means": start[0], "p_means": start[1],
+                           "kendall_tau_per_task_values": start_tasks[0], "p_per_task_values": start_tasks[1]},
+            **({"last_vs_first": last_vs_first(per_seed, keys), "last_vs_base": last_vs_base(per_seed, keys)}
+               if per_seed else {})}
 
 
 def last_vs_first(per_seed: list[list[float]], keys: list[Any]) -> dict[str, Any]:
@@ -220,6 +232,16 @@ def last_vs_first(per_seed: list[list[float]], keys: list[Any]) -> dict[str, Any
     differences = [b - a for a, b in zip(first, last, strict=True)]
     return {"first": starts[0], "last": starts[-1], "seeds": len(differences),
             "difference": statistics.fmean(differences), "p": stats.signed_rank_greater(differences)}
+
+
+def last_vs_base(per_seed: list[list[float]], keys: list[Any]) -> dict[str, Any]:
+    """The last distinct snapshot against the base grammar, paired over seeds: ``per_seed`` as for
+    :func:`last_vs_first` (gains over the base grammar, so the differences are the gains themselves); the
+    meta-generation (``last``), the ``seeds``, the mean gain (``difference``) and the one-sided Wilcoxon
+    signed-rank p that it is above 0 (``p``)."""
+    last = stats.run_starts(keys)[-1]
+    return {"last": last, "seeds": len(per_seed[last]), "difference": statistics.fmean(per_seed[last]),
+            "p": stats.signed_rank_greater(per_seed[last])}
 
 
 def snapshot_keys(snapshots: dict[str, Any], history: list[dict[str, Any]] | None = None) -> list[Any]:
@@ -246,7 +268,13 @@ def trend_line(s: dict[str, Any]) -> str:
             f"per task {every['kendall_tau_per_task_values']:.2f} (p {every['p_per_task_values']:.3g})."
             + (f"  Second statistic (not the test): the last distinct snapshot (meta-generation {lf['last']}) "
                f"against the first ({lf['first']}), paired over {lf['seeds']} seeds, {lf['difference']:+.4f} "
-               f"(one-sided Wilcoxon signed-rank p {lf['p']:.3g})." if (lf := s.get("last_vs_first")) else ""))
+               f"(one-sided Wilcoxon signed-rank p {lf['p']:.3g})." if (lf := s.get("last_vs_first")) else "")
+            + (f"  With the base grammar (the starting generator, gain 0) as the first point: tau "
+               f"{fs['kendall_tau_means']:.2f} (p {fs['p_means']:.3g}); per task "
+               f"{fs['kendall_tau_per_task_values']:.2f} (p {fs['p_per_task_values']:.3g})."
+               if (fs := s.get("from_start")) else "")
+            + (f"  The last distinct snapshot against the base grammar, paired over {lb['seeds']} seeds, "
+               f"{lb['difference']:+.4f} (p {lb['p']:.3g})." if (lb := s.get("last_vs_base")) else ""))
 
 
 def host(r: dict[str, Any]) -> str:
@@ -284,8 +312,13 @@ def trend_plot(result: dict[str, Any], out: Path) -> None:
     ax.plot(gens, s["mean_gain_by_generation"], "d-", lw=2, color="black", label="mean")
     ax.axhline(0.0, color="grey", lw=0.8)
     ax.set_xticks(gens)
-    ax.set_title(f"snapshots on meta-test: Kendall tau {s['kendall_tau_means']:.2f} (p {s['p_means']:.2g}) over "
-                 f"{len(s['distinct_generations'])} distinct", fontsize=9)  # 10 pt ran past a 6-inch figure
+    title = (f"snapshots on meta-test: Kendall tau {s['kendall_tau_means']:.2f} (p {s['p_means']:.2g}) over "
+             f"{len(s['distinct_generations'])} distinct")
+    if fs := s.get("from_start"):  # the starting generator, the base grammar (gain 0), left of meta-generation 0
+        ax.plot([-1, 0], [0.0, s["mean_gain_by_generation"][0]], "s--", lw=1, color="black")
+        ax.set_xticks([-1, *gens], ["base", *map(str, gens)])
+        title += f"; from base {fs['kendall_tau_means']:.2f} (p {fs['p_means']:.2g})"
+    ax.set_title(title, fontsize=8)  # 10 pt ran past a 6-inch figure
     ax.set(xlabel="meta-generation", ylabel="AUC gain over base (paired)")
     ax.legend(fontsize=7)
     fig.tight_layout()

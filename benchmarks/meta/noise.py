@@ -8,7 +8,9 @@ generators (``--generators``, generator files) on the validation tasks of ``--co
 their standard deviation ``sd``, and the standard error of the mean at 2, 4, 8 and 16 seeds: ``sd /
 sqrt(n)`` and, beside it, the spread of the mean over the disjoint seed blocks of that size (an estimate
 that does not assume independent seeds).  The smallest number of seeds at which a difference ``d``
-between two snapshots is resolved at 2 SE is ``(2 sd / d)^2``.
+between two snapshots is resolved at 2 SE is ``(2 sd / d)^2``.  ``--split test`` runs the meta-test tasks
+instead (which of them tell generators apart; stop 34), and with more than one task the same numbers are
+written per task too (``per_task``).
 
     PYTHONPATH=src python benchmarks/meta/noise.py --config benchmarks/meta/update_rules.toml \\
         --generators A.toml B.toml ... --seeds 16 --workers 2 --out benchmarks/meta/noise.json
@@ -58,9 +60,12 @@ def main() -> None:
     parser.add_argument("--generators", nargs="+", required=True, help="generator files (as `meta -o` writes)")
     parser.add_argument("--seeds", type=at_least(2), default=16, help="seeds 0..N-1 per validation task")
     parser.add_argument("--workers", type=at_least(1), default=2, help="processes running inner runs")
+    parser.add_argument("--split", choices=("validation", "test"), default="validation",
+                        help="whose tasks to run: the meta-validation tasks (default) or the meta-test tasks")
     parser.add_argument("--out", required=True, help="the JSON file to write")
     args = parser.parse_args()
     cfg = load_config(args.config)
+    tasks = list(cfg.validation if args.split == "validation" else cfg.test)
     out = Path(args.out)
     if not out.parent.is_dir():  # before the runs, not after them
         raise MlevError(f"--out {out}: no folder {out.parent}", hint="create it, or name a file in an existing folder")
@@ -69,22 +74,33 @@ def main() -> None:
         spec = load_grammar(path)
         arms[spec.digest[:8]] = spec.to_toml()
     jobs = [(arm, text, task, seed, args.config, {}) for arm, text in arms.items()
-            for task in cfg.validation for seed in range(args.seeds)]
+            for task in tasks for seed in range(args.seeds)]
     start, cpu = time.time(), time.process_time()
     rows = run_jobs(jobs, args.workers)
     auc = {(r["arm"], r["task"], r["seed"]): r["auc"] for r in rows}
-    # a seed's paired gain: the mean over the validation tasks of (generator - base) on that seed
-    gains = {arm: [statistics.fmean(auc[arm, t, s] - auc["base", t, s] for t in cfg.validation)
-                   for s in range(args.seeds)] for arm in arms if arm != "base"}
+    # a seed's paired gain on a task: (generator - base) on that task and seed; over the tasks, their mean
+    per_task = {t: {arm: [auc[arm, t, s] - auc["base", t, s] for s in range(args.seeds)] for arm in arms
+                    if arm != "base"} for t in tasks}
+    gains = {arm: [statistics.fmean(per_task[t][arm][s] for t in tasks) for s in range(args.seeds)]
+             for arm in arms if arm != "base"}
     result: dict[str, Any] = {
-        "config": args.config, "validation": list(cfg.validation), "seeds": args.seeds,
+        "config": args.config, "split": args.split, args.split: tasks, "seeds": args.seeds,
         "generators": dict(zip(list(arms)[1:], args.generators, strict=True)),
-        "base_auc": [statistics.fmean(auc["base", t, s] for t in cfg.validation) for s in range(args.seeds)],
+        "base_auc": [statistics.fmean(auc["base", t, s] for t in tasks) for s in range(args.seeds)],
         "gain": {arm: spread(g) for arm, g in gains.items()},
         "difference": {f"{a}-{b}": spread([x - y for x, y in zip(gains[a], gains[b], strict=True)])
                        for a, b in itertools.combinations(gains, 2)},
+        "per_task": {t: {"base_auc": [auc["base", t, s] for s in range(args.seeds)],
+                         "gain": {arm: spread(g) for arm, g in per_task[t].items()},
+                         "difference": {f"{a}-{b}": spread([x - y for x, y in zip(per_task[t][a], per_task[t][b],
+                                                                                   strict=True)])
+                                        for a, b in itertools.combinations(per_task[t], 2)}}
+                     for t in tasks} if len(tasks) > 1 else {},
         "wall_s": time.time() - start, "inner_runs": len(rows)}
-    for name, s in [*result["gain"].items(), *result["difference"].items()]:
+    named = [*result["gain"].items(), *result["difference"].items()]
+    named += [(f"{t}: {name}", s) for t, v in result["per_task"].items()
+              for name, s in [*v["gain"].items(), *v["difference"].items()]]
+    for name, s in named:
         d = abs(s["mean"])
         need = math.ceil((2 * s["sd"] / d) ** 2) if d > 0 else None
         print(f"{name}: mean {s['mean']:+.4f}, sd {s['sd']:.4f}; SE at n = "

@@ -14,6 +14,7 @@ from mlevolve.meta.stats import (
     a12,
     distinct_trend,
     ert,
+    from_start_trend,
     holm,
     mann_whitney,
     normalised_auc,
@@ -181,6 +182,25 @@ def test_the_distinct_trend_counts_a_repeated_snapshot_once() -> None:
         distinct_trend([[1.0], [2.0], [3.0]], ["a", "b"])
 
 
+def test_the_trend_from_the_start_puts_the_base_grammar_first() -> None:
+    """Gains over the base grammar give it gain 0: it is the first point, once, before the distinct steps."""
+    flat = [[0.1], [0.1], [0.3], [0.2]]  # 3 distinct snapshots, one pair out of order: tau 1/3, p 3/6
+    assert distinct_trend(flat, list("aabc")) == pytest.approx((1 / 3, 0.5))
+    assert from_start_trend(flat, list("aabc")) == pytest.approx(trend([[0.0], [0.1], [0.3], [0.2]]))
+    assert from_start_trend(flat, list("aabc")) == pytest.approx((4 / 6, 4 / 24))  # 5 of 6 pairs: p (1+3)/4!
+    rising = [[0.1], [0.2], [0.3]]  # 3 snapshots in order: 4 points with the start, p 1/24 (1/6 without)
+    assert from_start_trend(rising, list("abc")) == pytest.approx((1.0, 1 / 24))
+    assert distinct_trend(rising, list("abc")) == pytest.approx((1.0, 1 / 6))
+    raced = [[0.0, 0.0], [0.1, 0.2], [0.2, 0.3]]  # the base grammar is meta-generation 0's snapshot: not twice
+    assert from_start_trend(raced, list("zab")) == trend(raced)
+    below = [[-0.1], [-0.05], [0.0]]  # snapshots below the start: the base point is above them
+    assert from_start_trend(below, list("abc"))[0] == pytest.approx(trend([[0.0], [-0.1], [-0.05], [0.0]])[0])
+    assert from_start_trend([[0.2, 0.1]], ["a"]) == trend([[0.0, 0.0], [0.2, 0.1]])  # per-task values: a zero each
+    assert from_start_trend([], []) == (0.0, 1.0)
+    with pytest.raises(ValueError, match="one key per step, got 1 keys for 2 steps"):
+        from_start_trend([[1.0], [2.0]], ["a"])
+
+
 # --- normalised_auc --------------------------------------------------------
 
 
@@ -266,6 +286,7 @@ def test_the_last_distinct_snapshot_is_paired_with_the_first_over_seeds() -> Non
              for g in range(4) for s in seeds]
     result = evidence.snapshot_trend(snaps, base, cfg, ["a", "b", "b", "c"])
     assert result["gain_per_seed"][3] == pytest.approx([0.02] * 5 + [-0.02])
+    assert result["gain_per_task_seed"][3] == [pytest.approx([0.02] * 5 + [-0.02])]  # one task: the same, per task
     lf = result["last_vs_first"]
     assert (lf["first"], lf["last"], lf["seeds"]) == (0, 3, 6) and lf["difference"] == pytest.approx(0.08 / 6)
     assert lf["p"] == pytest.approx(signed_rank_greater([0.02] * 5 + [-0.02]))
@@ -273,6 +294,13 @@ def test_the_last_distinct_snapshot_is_paired_with_the_first_over_seeds() -> Non
     one = evidence.snapshot_trend(snaps[:12], base, cfg, ["a", "a"])
     assert one["last_vs_first"] == {"first": 0, "last": 0, "seeds": 6, "difference": 0.0, "p": 1.0}
     assert "last_vs_first" not in evidence.trend_tests([[0.1]], ["a"])  # files without per-seed gains: none
+    lb = result["last_vs_base"]  # the last distinct snapshot's own gains, paired with the base grammar's 0
+    assert (lb["last"], lb["seeds"]) == (3, 6) and lb["difference"] == pytest.approx(0.08 / 6)
+    assert lb["p"] == pytest.approx(signed_rank_greater([0.02] * 5 + [-0.02]))
+    assert result["from_start"]["kendall_tau_means"] == pytest.approx(from_start_trend(
+        [[m] for m in result["mean_gain_by_generation"]], ["a", "b", "b", "c"])[0])
+    said = "With the base grammar (the starting generator, gain 0) as the first point: tau"
+    assert said in evidence.trend_line(result)
 
 
 def test_retrend_recomputes_committed_trends_over_distinct_snapshots_from_their_files(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 Small, pure functions over plain sequences: effect size (Vargha–Delaney A12), a rank test
 (Mann–Whitney U) with Holm–Bonferroni correction, Wilson intervals for success rates, expected
 running time (ERT, Auger & Hansen), a Kendall-tau trend test across ordered snapshots (e.g.
-meta-generations; over distinct ones, a repeated snapshot counted once: :func:`distinct_trend`), a
+meta-generations; over distinct ones, a repeated snapshot counted once: :func:`distinct_trend`; with
+the starting generator first: :func:`from_start_trend`), a
 one-sided Wilcoxon signed-rank test of paired differences (:func:`signed_rank_greater`) and the
 normalised area under a best-so-far curve.  Values equal up to float rounding
 (``mlevolve.results.TIE_RTOL``, relative to 1: AUCs and their gains are at most 1) are ties in every
@@ -122,6 +123,23 @@ def distinct_trend(values_by_step: Sequence[Sequence[float]], keys: Sequence[Has
     if len(keys) != len(values_by_step):
         raise ValueError(f"need one key per step, got {len(keys)} keys for {len(values_by_step)} steps")
     return trend([values_by_step[i] for i in run_starts(keys)])
+
+
+def from_start_trend(values_by_step: Sequence[Sequence[float]], keys: Sequence[Hashable]) -> tuple[float, float]:
+    """:func:`distinct_trend` with the starting generator as the first point: values that are gains over the
+    base grammar paired on the same task and seed give the base grammar a gain of exactly 0 on each, so a
+    step of zeros (one per value of the first step) is put before the distinct steps, and the test asks
+    whether the run improves from where it started (the first step, base grammar to meta-generation 0's
+    snapshot, included).  Where the first step's values are all exactly 0 it is already that point (a race
+    whose base grammar is meta-generation 0's snapshot) and nothing is put before it.  ``(0.0, 1.0)`` for no
+    steps; raises :class:`ValueError` when ``keys`` and ``values_by_step`` differ in length."""
+    if len(keys) != len(values_by_step):
+        raise ValueError(f"need one key per step, got {len(keys)} keys for {len(values_by_step)} steps")
+    steps = [values_by_step[i] for i in run_starts(keys)]
+    if not steps:
+        return 0.0, 1.0
+    start = [] if all(float(v) == 0.0 for v in steps[0]) else [[0.0] * len(steps[0])]
+    return trend(start + steps)
 
 
 def signed_rank_greater(differences: Sequence[float]) -> float:
