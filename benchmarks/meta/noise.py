@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -75,7 +76,7 @@ def main() -> None:
         arms[spec.digest[:8]] = spec.to_toml()
     jobs = [(arm, text, task, seed, args.config, {}) for arm, text in arms.items()
             for task in tasks for seed in range(args.seeds)]
-    start, cpu = time.time(), time.process_time()
+    start, cpu = time.time(), sum(os.times()[:4])  # this process's and its ended workers' (the pool is joined)
     rows = run_jobs(jobs, args.workers)
     auc = {(r["arm"], r["task"], r["seed"]): r["auc"] for r in rows}
     # a seed's paired gain on a task: (generator - base) on that task and seed; over the tasks, their mean
@@ -107,7 +108,8 @@ def main() -> None:
               + ", ".join(f"{n}: {v['sd/sqrt(n)']:.4f}" + (f" (blocks {v['blocks']:.4f})" if v["blocks"] else "")
                           for n, v in s["se"].items())
               + f"; seeds to resolve its mean at 2 SE: {need}")
-    print(f"{len(rows)} inner runs, {result['wall_s']:.0f} s wall, {time.process_time() - cpu:.0f} CPU s here")
+    print(f"{len(rows)} inner runs, {result['wall_s']:.0f} s wall, {sum(os.times()[:4]) - cpu:.0f} CPU s "
+          "(this process and its workers)")
     out.write_text(json.dumps(result, indent=1) + "\n")
 
 
