@@ -967,7 +967,7 @@ def evolve(
     from mlevolve.results import answer, shown_program
 
     shown = pruned_row(pruned) if pruned is not None else None
-    found, best = best, shown or best  # the run's best candidate; what is shown for it (pruned, where it was)
+    best = shown or best  # what is shown for the run's best: pruned, where it was
     result = answer(best.metrics if best else None, start["metrics"], variances=variances, sizes=sizes,
                     same_program=best is not None and best.hash == start["hash"], confirm=pairs)
     result["start"]["how"] = start["how"]
@@ -983,7 +983,7 @@ def evolve(
     return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
             "task": task_name, "evolve": names, "init": init, "answer": result,
-            "next": next_commands(path, found.hash if found is not None and archived > summary["candidates"] else None),
+            "next": next_commands(path, best.hash if best is not None and archived > summary["candidates"] else None),
             "failures": reasons}
 
 
@@ -1029,7 +1029,8 @@ def _pruned(archive: Any, best: Any, evaluator: Any, program: Program, names: Se
             return None
 
     start = parse(best.program)
-    found = pruning.prune(start, names, score, typed, best.fitness, fitness_metric(best.metrics).tie_scale(),
+    metric = fitness_metric(best.metrics)
+    found = pruning.prune(start, names, score, typed, pruning.floor(best.fitness, metric.bounded, metric.tie_scale()),
                           refit=fitted and kinds == {"formula"})
     before = isinstance(stored, Mapping) and isinstance(stored.get("spent"), int)
     record: dict[str, Any] = {

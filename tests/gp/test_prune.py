@@ -23,6 +23,7 @@ from mlevolve.gp import prune as pruning
 from mlevolve.gp.archive import Archive
 from mlevolve.report import summary as summary_text
 from mlevolve.report.data import pruned_line
+from mlevolve.results import fitness_metric
 from tests.conftest import ROOT, Capsys, cli
 from tests.conftest import archive_rows as rows
 
@@ -58,8 +59,10 @@ def test_digits_and_snaps_and_floor() -> None:
     assert pruning._snaps(0.9999997) == [0.0, 1.0]  # 1 significant digit is 1.0 again
     assert pruning._snaps(2.271) == [0.0, 1.0, 2.0, 2.3, 2.27]
     assert pruning._snaps(1.0) == [0.0]
-    assert pruning.floor(-2.0, 1e-12) == -2.0 - 2e-6
-    assert pruning.floor(0.0, 1.0) == -1e-6  # an R² of 0 is compared at its metric's scale
+    assert pruning.floor(-2.0, False, 1e-12) == pytest.approx(-2.0 - 2e-6, rel=1e-15)  # an MSE of 2: 1e-6 of it
+    assert pruning.floor(0.0, False, 1e-12) == pytest.approx(-1e-21, rel=1e-12)  # an MSE of 0: a tie at the floor
+    assert pruning.floor(0.9, True, 1.0) == pytest.approx(0.9 - 1e-7, rel=1e-15)  # R² 0.9: 1e-6 of its error
+    assert pruning.floor(1.0, True, 1.0) == pytest.approx(1.0 - 1e-9, rel=1e-15)  # an exact fit: exact up to a tie
 
 
 def test_edits_remove_the_largest_first_then_snap_literals() -> None:
@@ -109,13 +112,14 @@ def test_prune_keeps_an_edit_only_when_the_score_allows_it() -> None:
         except MlevError:
             return None
 
-    exact = pruning.prune(program, ["f"], scorer(xs), check, -float(np.mean((value(program) - xs) ** 2)), 1e-12,
-                          refit=False)
+    exact = pruning.prune(program, ["f"], scorer(xs), check,
+                          pruning.floor(-float(np.mean((value(program) - xs) ** 2)), False, 1e-12), refit=False)
     assert exact.program is not None and exact.scoring is not None
     assert api.format(exact.program).endswith("=\n  x\n")
     assert exact.scoring.fitness == 0.0 and exact.edits >= 1 and exact.scorings <= pruning.MAX_SCORINGS
     needed = parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  0.9999997 * x + 0.5 * sin(x)\n")
-    none = pruning.prune(needed, ["f"], scorer(value(needed)), check, 0.0, 1e-12, refit=False, cap=40)
+    none = pruning.prune(needed, ["f"], scorer(value(needed)), check, pruning.floor(0.0, False, 1e-12),
+                         refit=False, cap=40)
     assert none.program is None and none.scoring is None and 0 < none.scorings <= 40
 
 
@@ -175,7 +179,8 @@ def test_a_kept_prune_scores_as_a_fresh_run_of_its_shown_text(tmp_path_factory: 
     assert record is not None and record["scorings"] <= pruning.MAX_SCORINGS + 1
     if record["program"] is None:
         return
-    assert record["fitness"] >= pruning.floor(_best_fitness(db, record["from"]), 1e-12) - 1e-300
+    metric = fitness_metric(record["metrics"])
+    assert record["fitness"] >= pruning.floor(_best_fitness(db, record["from"]), metric.bounded, metric.tie_scale())
     text, _ = api.export_program(db)
     fresh = api.run(parse(text), seed=seed)
     assert fresh["failure"] is None
@@ -258,6 +263,11 @@ def test_the_cli_prints_the_pruned_line_and_refuses_no_prune_for_a_network(tmp_p
     status, out, err = cli(capsys, "evolve", str(program), "--task", task, "--budget", "300", "--db", str(db))
     assert status == 0, err
     assert sum(line.startswith("pruned:  pruned from #") for line in out.splitlines()) == 1
+    status, quiet, err = cli(capsys, "evolve", str(program), "--task", task, "--budget", "300", "--db", str(db),
+                             "--quiet")
+    record = _meta(db)["pruned"]
+    assert quiet.startswith("best train_r2 1 (better than the start's ") and \
+        f"; hash {record['hash'][:12]} (pruned from {record['from'][:12]}); 300 candidates; " in quiet
     status, out, err = cli(capsys, "best", str(db), "-n", "1")
     assert status == 0 and sum("pruned from #" in line for line in out.splitlines()) == 1
     status, out, err = cli(capsys, "evolve", str(ROOT / "examples" / "mlp_digits.mlev"), "--evolve", "act",

@@ -16,7 +16,7 @@ The edits of a program (its evolved slots' bodies; :func:`edits`), the largest r
 Each edit is checked by the type checker (an ill-typed one costs nothing), simplified, and scored as written;
 where the run fits constants (a formula: Levenberg-Marquardt and linear scaling) and a removal fails as
 written, it is scored once more refitted, and the fitted program is the candidate.  An edit is kept when its
-fitness is at least the best's less :data:`PRUNE_RTOL` of the best's magnitude (:func:`floor`) and it makes
+fitness is at least the best's less :data:`PRUNE_RTOL` of the best's error (:func:`floor`) and it makes
 the program strictly simpler (:func:`complexity`: fewer nodes, else fewer significant digits in its
 literals), so the greedy loop (first acceptable edit, then the edits of the new program) reaches a fixpoint;
 at most ``cap`` scorings (:data:`MAX_SCORINGS`).  The result is scored as written once more: its metrics
@@ -35,15 +35,18 @@ from mlevolve.dsl.ir import Call, Expr, Num, Program, Ref, Tup, const, with_chil
 from mlevolve.dsl.kinds import replace_slot, slot_body, slots
 from mlevolve.dsl.simplify import simplify_shown
 from mlevolve.gp.memo import program_key
+from mlevolve.results import TIE_RTOL
 
 PRUNE_RTOL = 1e-6
-"""How much worse, relative to the best's fitness magnitude (at least its metric's tie scale), a pruned
-program may score and still replace the best: "no measurable loss".  Why 1e-6: a held-out error measured on
-n points has a sampling error of order ``sqrt(2 / n)`` of itself (0.1 at 200 points), and 1e-6 is under that
-for any split of fewer than 10^12 points, so no data set can tell the two apart; yet 1e-6 is far above float
-rounding (:data:`mlevolve.results.TIE_RTOL`, 1e-9), which would keep terms like ``tanh(-4.3e-6 * w)`` that
-change the fit in its seventh digit (measured: ``benchmarks/size_ratio.py --prune``, the same tolerance).
-One setting, here; a pruned program that scores better than the best is always kept."""
+"""How much worse a pruned program may score and still replace the best, relative to the best's error (its
+distance from a perfect score: ``|fitness|`` for an error, ``1 - fitness`` for an R², accuracy or AUC), and at
+least a tie (:data:`mlevolve.results.TIE_RTOL` at the metric's tie scale): "no measurable loss" (:func:`floor`).
+Why 1e-6: an error measured on n points has a sampling error of order ``sqrt(2 / n)`` of itself (0.1 at 200
+points), and 1e-6 of it is under that for any split of fewer than 10^12 points, so no data can tell the two
+apart; yet it is far above float rounding, which would keep terms like ``tanh(-4.3e-6 * w)`` that move the
+error in its seventh digit (``benchmarks/size_ratio.py --prune`` measured with the same tolerance).  Relative
+to the error, not to the fitness: an exact fit (R² 1, MSE 1e-31) stays exact up to a tie.  One setting, here;
+a pruned program that scores better than the best is always kept."""
 
 MAX_SCORINGS = 300
 """The most scorings one prune makes (each edit tried costs one, a refit one more): a formula or learner
@@ -77,9 +80,12 @@ class Pruned:
     edits: int
 
 
-def floor(best: float, scale: float, rtol: float = PRUNE_RTOL) -> float:
-    """The least fitness a pruned program may have: ``best - rtol * max(|best|, scale)``."""
-    return best - rtol * max(abs(best), scale)
+def floor(best: float, bounded: bool, scale: float, rtol: float = PRUNE_RTOL) -> float:
+    """The least fitness a pruned program of a best of fitness ``best`` may have (:data:`PRUNE_RTOL`):
+    ``best - max(rtol * error, TIE_RTOL * scale)``, the error ``1 - best`` for a ``bounded`` metric (an R²,
+    accuracy or AUC: :attr:`mlevolve.results.Metric.bounded`), else ``|best|``; ``scale`` the metric's tie scale."""
+    error = 1.0 - best if bounded else abs(best)
+    return best - max(rtol * error, TIE_RTOL * scale)
 
 
 def digits(value: float) -> int:
@@ -168,12 +174,11 @@ def edits(body: Expr, scope: Sequence[str]) -> Iterator[Expr]:
         yield _replaced(body, path, new)
 
 
-def prune(program: Program, names: Sequence[str], score: Score, check: Check, best: float, scale: float, *,
-          refit: bool, cap: int = MAX_SCORINGS, rtol: float = PRUNE_RTOL) -> Pruned:
-    """Greedily prune ``program`` (a run's best as stored) against fitness ``best`` (the best's; ``scale`` its
-    metric's tie scale): see the module docstring.  ``score(p, refit)`` is the run's scoring of ``p`` (``refit``:
+def prune(program: Program, names: Sequence[str], score: Score, check: Check, least: float, *, refit: bool,
+          cap: int = MAX_SCORINGS) -> Pruned:
+    """Greedily prune ``program`` (a run's best as stored), keeping edits that score at least ``least`` (the best's
+    :func:`floor`): see the module docstring.  ``score(p, refit)`` is the run's scoring of ``p`` (``refit``:
     with its constant fitting, where the run fits: ``refit`` True); ``check`` the run's type check."""
-    least = floor(best, scale, rtol)
     current = simplify_shown(program)
     scope = {s.name: sorted(s.env) for s in slots(current)}
     level = complexity(current, names)

@@ -172,7 +172,8 @@ def pruned_row(record: Any) -> Row | None:
         return None
     return Row(int(record["from_seq"]), str(record["hash"]), record["program"], float(record["fitness"]),
                dict(record["metrics"]), None, None, "pruned", None, "prune", (str(record["from"]),),
-               int(record.get("from_generation", 0)), int(record["size"]), 0.0, 0.0)
+               int(record.get("from_generation", 0)), int(record["size"]), 0.0, 0.0,
+               record["program"])  # simplified already: the prune's programs are
 
 
 def pruned_line(record: Mapping[str, Any]) -> str:
@@ -296,7 +297,8 @@ def group_of(run: Run, row: Row) -> Group:
 
 def best_parent(run: Run, row: Row) -> Row | None:
     """The fittest of a row's parents that the archive holds (a failed parent ranks last)."""
-    parents = [run.first[h] for h in row.parents if h in run.first and run.first[h].seq < row.seq]
+    parents = [run.first[h] for h in row.parents if h in run.first
+               and (run.first[h].seq < row.seq or row.source == "pruned")]  # a pruned best: its candidate's seq
     return max(parents, key=lambda p: (p.fitness is not None, p.fitness or 0.0), default=None)
 
 

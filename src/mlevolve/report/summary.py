@@ -138,4 +138,6 @@ def one_line(result: Mapping[str, Any]) -> str:
     else:
         word = "better than" if better else "no gain over" if a.get("tied", a["gain"] == 0) else "WORSE than"
         against = f"{word} the start's {value(s, b)}"
-    return f"best {name} {value(b, s)} ({against}); hash {result['best_hash'][:12]}; {tail}"
+    shown = a["best"].get("hash") or result["best_hash"]  # the pruned best's, where the run's best was pruned
+    pruned = f" (pruned from {result['best_hash'][:12]})" if a["best"].get("pruned") else ""
+    return f"best {name} {value(b, s)} ({against}); hash {shown[:12]}{pruned}; {tail}"
