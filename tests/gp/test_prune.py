@@ -254,7 +254,7 @@ def test_the_summary_says_the_best_is_pruned_in_one_line() -> None:
     lines = summary_text.lines(result)
     assert [line for line in lines if line.startswith("pruned:")] == [
         "pruned:  pruned from #1234 (hash 0123456789ab): 17 -> 7 nodes, val_mse 2.1e-15 -> 0.0; its 42 evaluations "
-        "counted; `mlevolve show DB 0123456789ab` shows it unpruned"]
+        "counted; `mlevolve show run.db 0123456789ab` shows it unpruned"]
 
 
 def test_the_cli_prints_the_pruned_line_and_refuses_no_prune_for_a_network(tmp_path: Path, capsys: Capsys) -> None:

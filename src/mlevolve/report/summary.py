@@ -97,7 +97,8 @@ def lines(result: Mapping[str, Any]) -> list[str]:
             f"start:   {side(name, a['start'], best)}   ({a['start'].get('how', 'the starting program')})",
             f"best:    {side(name, best, a['start'])}   (hash {best['hash'][:12]}, candidate {best['seq']})",
             *([f"pruned:  {best['pruned']}; its {result.get('prune_evaluations', 0):,} evaluations counted; "
-               f"`mlevolve show DB {best['pruned'].split('(hash ')[1][:12]}` shows it unpruned"]
+               f"`mlevolve show {shlex.quote(result['db'])} {best['pruned'].split('(hash ')[1][:12]}` shows it "
+               "unpruned"]
               if best.get("pruned") else []),
             f"verdict: {a['verdict']}"]
     spread = spread_text(a)
