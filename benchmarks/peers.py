@@ -77,7 +77,9 @@ of the simplified formula, gplearn's ``length_``, Operon's ``Length``, DEAP's ``
 and CPU seconds per run (the machine may be shared; CPU time is the fairer number); median
 formula evaluations used per run, local search included (gplearn P * generations; DEAP the
 evaluations made; Operon residual plus Jacobian evaluations; mlevolve evaluated candidates plus
-``fit_evaluations``, which counts residuals and Jacobians alike).
+``fit_evaluations``, which counts residuals and Jacobians alike, plus ``prune_evaluations``: the end-of-run
+prune of the best, ``mlevolve.gp.prune``, run once at the end of an equal-budget run, on top of N; each
+mlevolve row also gives the same run's best unpruned, ``unpruned_r2`` and ``unpruned_size``).
 
 Usage: ``python benchmarks/peers.py --quick`` (4 problems, 1 seed, 2,000 evaluations) or
 ``python benchmarks/peers.py --evaluations 10000 --seeds 10`` (the issue's setting; hours).  Runs can be

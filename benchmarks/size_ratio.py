@@ -4,7 +4,8 @@ the same run's best unsimplified.
 For each regime and seed, two runs of ``mlevolve evolve`` through the Python API, same arguments and seed:
 
 * **with** the simplifier (the product as it ships): the cache key, the size limit and parsimony read the
-  simplified program;
+  simplified program, and (formula and learner regimes) the best pruned at the end (``mlevolve.gp.prune``):
+  its shown best is the pruned one, the unpruned kept as ``unpruned``;
 * **without** it (``ablations.simplifier_off``: the simplifier taken out of the search, as ``peers.py
   --engines mlevolve-unsimplified`` takes it out for formulas; what stays is the module's docstring).
 
