@@ -1222,7 +1222,9 @@ def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS) -> builtins.lis
     Each is a dict: ``rank``, ``fitness``, ``metrics``, ``hash``, ``seq``, ``operator``,
     ``generation``, ``program`` (the whole program as shown: no comments, the run's task line),
     ``evolved`` (the shown text of just the definitions the run evolved), ``stored`` (the archive's
-    text), ``same`` and ``answer`` (against the run's starting program, as :func:`show` gives it).
+    text), ``same``, ``pruned`` (the line saying the entry is the run's best pruned, :mod:`mlevolve.gp.prune`,
+    shown in its candidate's place; None otherwise) and ``answer`` (against the run's starting program, as
+    :func:`show` gives it).
     ``digits``: the significant digits of the literals in ``program`` and ``evolved`` (0: every digit;
     ``stored`` keeps them all).
     """
