@@ -77,7 +77,9 @@ of the simplified formula, gplearn's ``length_``, Operon's ``Length``, DEAP's ``
 and CPU seconds per run (the machine may be shared; CPU time is the fairer number); median
 formula evaluations used per run, local search included (gplearn P * generations; DEAP the
 evaluations made; Operon residual plus Jacobian evaluations; mlevolve evaluated candidates plus
-``fit_evaluations``, which counts residuals and Jacobians alike).
+``fit_evaluations``, which counts residuals and Jacobians alike, plus ``prune_evaluations``: the end-of-run
+prune of the best, ``mlevolve.gp.prune``, run once at the end of an equal-budget run, on top of N; each
+mlevolve row also gives the same run's best unpruned, ``unpruned_r2`` and ``unpruned_size``).
 
 Usage: ``python benchmarks/peers.py --quick`` (4 problems, 1 seed, 2,000 evaluations) or
 ``python benchmarks/peers.py --evaluations 10000 --seeds 10`` (the issue's setting; hours).  Runs can be
@@ -196,6 +198,8 @@ class Result:
     raw_size: int | None = None  # mlevolve: IR nodes of the best as evaluated (before simplification)
     model: str = ""  # the best model's text (mlevolve: simplified)
     candidates: int | None = None  # mlevolve: candidates handled (its --budget), evaluated or answered by cache/FEC
+    unpruned_r2: float | None = None  # mlevolve: the test R² of the run's best before its prune (gp.prune)
+    unpruned_size: int | None = None  # mlevolve: its simplified size
 
 
 # ------------------------------------------------------------------------------------------ engines
@@ -219,15 +223,16 @@ def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: boo
     db = folder / f"run-{seed}.db"
     db.unlink(missing_ok=True)
 
-    def used(summary: dict[str, Any]) -> int:
-        return int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0))
+    def used(summary: dict[str, Any]) -> int:  # the prune's scorings (and their fits) count too
+        return int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0)
+                   + summary.get("prune_evaluations", 0))
 
-    def run(budget: int) -> dict[str, Any]:  # again with a larger budget: resumes and extends the run
+    def run(budget: int, prune: bool = False) -> dict[str, Any]:  # again with a larger budget: resumes, extends
         return api.evolve(program, ["f"], str(npz), budget=budget, db=db, init="random", seed=seed, quiet=True, fit=fit,
-                          grammar=None if grammar is None else load_grammar(grammar))
+                          grammar=None if grammar is None else load_grammar(grammar), prune=prune)
 
     if not equal:
-        summary = run(evaluations)
+        summary = run(evaluations, prune=True)
     else:  # candidates in chunks, each sized by the formula evaluations per candidate so far, until N are used
         # (the rate of the last chunk, the run at most doubled each time: later candidates are larger and
         # cost more to fit; the last chunk may overshoot N by a few candidates' fitting)
@@ -237,18 +242,25 @@ def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: boo
             before = (used(summary), summary["candidates"])
             step = min(summary["candidates"], int(0.8 * (evaluations - used(summary)) / rate))  # at most doubling
             summary = run(summary["candidates"] + max(5, step))
+        summary = run(summary["candidates"], prune=True)  # the whole run's best pruned once: its cost counted
     with Archive.read(db) as archive:
         best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
     if best is None:
         return Result(-math.inf, 0, used(summary))
-    fitted = parse(best.program)
-    fn = instantiate(compile_program(fitted, load_grammar()))
-    with np.errstate(all="ignore"):
-        pred = np.asarray(fn(*data.x_test.T), np.float64)
-    size = sum(s.body.size for s in slots(simplify_program(fitted)) if s.body is not None)
-    raw = sum(s.body.size for s in slots(fitted) if s.body is not None)
-    return Result(r2(data.y_test, pred), size, used(summary), raw, best.simplified or best.program,
-                  int(summary["candidates"]))
+
+    def scored(text: str) -> tuple[float, int, int]:  # test R², simplified and evaluated size
+        fitted = parse(text)
+        fn = instantiate(compile_program(fitted, load_grammar()))
+        with np.errstate(all="ignore"):
+            pred = np.asarray(fn(*data.x_test.T), np.float64)
+        return (r2(data.y_test, pred), sum(s.body.size for s in slots(simplify_program(fitted)) if s.body is not None),
+                sum(s.body.size for s in slots(fitted) if s.body is not None))
+
+    shown = summary["best_program"]  # the best as shown: pruned where the prune kept an edit
+    test, size, raw = scored(shown)
+    before, before_size, _ = scored(best.program)
+    return Result(test, size, used(summary), raw, shown if shown != best.program else best.simplified or shown,
+                  int(summary["candidates"]), before, before_size)
 
 
 def run_mlevolve_nofit(data: Data, seed: int, evaluations: int, folder: Path) -> Result:
@@ -417,7 +429,8 @@ def throughput(repeats: int, pop: int = 300, generations: int = 40) -> None:
     def mlevolve_run(seed: int, fit: bool) -> tuple[int, int]:
         with tempfile.TemporaryDirectory() as tmp:
             out = evolve(quartic, ["f"], budget=pop * (generations + 1), db=Path(tmp) / "run.db",
-                         algorithm="mu_plus_lambda", population=pop, init="random", seed=seed, quiet=True, fit=fit)
+                         algorithm="mu_plus_lambda", population=pop, init="random", seed=seed, quiet=True, fit=fit,
+                         prune=False)  # candidates per second: the end-of-run prune is no candidate
         return int(out["candidates"]), int(out.get("evaluated", 0))
 
     def gplearn_run(seed: int) -> tuple[int, int]:

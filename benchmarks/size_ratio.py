@@ -4,7 +4,8 @@ the same run's best unsimplified.
 For each regime and seed, two runs of ``mlevolve evolve`` through the Python API, same arguments and seed:
 
 * **with** the simplifier (the product as it ships): the cache key, the size limit and parsimony read the
-  simplified program;
+  simplified program, and (formula and learner regimes) the best pruned at the end (``mlevolve.gp.prune``):
+  its shown best is the pruned one, the unpruned kept as ``unpruned``;
 * **without** it (``ablations.simplifier_off``: the simplifier taken out of the search, as ``peers.py
   --engines mlevolve-unsimplified`` takes it out for formulas; what stays is the module's docstring).
 
@@ -129,9 +130,9 @@ def one_run(regime: Regime, seed: int, budget: int, folder: Path, arm: str) -> d
     grammar = load_grammar(regime.grammar) if regime.grammar is not None else None
     started, clock = time.process_time(), time.perf_counter()
 
-    def search() -> dict[str, Any]:
+    def search() -> dict[str, Any]:  # the product's best as shown: pruned (gp.prune) in the cheap regimes
         return api.evolve(source, list(regime.evolve), regime.task, budget=budget, db=db, seed=seed, quiet=True,
-                          grammar=grammar, **regime.options)
+                          grammar=grammar, prune=arm == "with" and name_of(regime) in _CHEAP, **regime.options)
 
     if arm == "without":
         with simplifier_off():
@@ -143,8 +144,16 @@ def one_run(regime: Regime, seed: int, budget: int, folder: Path, arm: str) -> d
         best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
     if best is None:
         return {"arm": arm, "seed": seed, "cpu": round(cpu, 2), "wall": round(wall, 2), "evaluated": None}
-    return {"arm": arm, "seed": seed, "cpu": round(cpu, 2), "wall": round(wall, 2), "fitness": best.fitness,
-            **sizes(best.program, regime.evolve), "program": best.program}
+    shown = summary["best_program"]  # pruned where the prune kept an edit (its fitness then the pruned one's)
+    return {"arm": arm, "seed": seed, "cpu": round(cpu, 2), "wall": round(wall, 2),
+            "fitness": summary["best_metrics"]["fitness"], **sizes(shown, regime.evolve), "program": shown,
+            "unpruned": best.program, "unpruned_fitness": best.fitness,
+            "prune_evaluations": summary.get("prune_evaluations", 0)}
+
+
+def name_of(regime: Regime) -> str:
+    """The name of ``regime`` in :data:`REGIMES`."""
+    return next(name for name, r in REGIMES.items() if r is regime)
 
 
 def sizes(text: str, evolve: Sequence[str]) -> dict[str, int]:
@@ -317,6 +326,9 @@ def main(argv: Sequence[str] | None = None, run: Callable[..., dict[str, Any]] =
                         help=f"comma-separated, of {', '.join(REGIMES)} (default: all)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every budget by this (1.0)")
     parser.add_argument("--out", type=Path, help="append one JSON line per run to this file")
+    parser.add_argument("--arms", default="with,without",
+                        help="comma-separated, of with, without (default both): e.g. only the 'with' runs again, the "
+                             "'without' ones read from an earlier --out file by --summarise")
     parser.add_argument("--summarise", type=Path, nargs="+", metavar="FILE",
                         help="no runs: the tables of the runs in FILE... (written by --out), each best shown again "
                              "by this checkout's simplifier")
@@ -326,7 +338,8 @@ def main(argv: Sequence[str] | None = None, run: Callable[..., dict[str, Any]] =
     args = parser.parse_args(argv)
     if args.summarise is not None:
         typed = [a.split("=")[0] for a in (sys.argv[1:] if argv is None else argv)]
-        runs = [f for f in ("--quick", "--seeds", "--first-seed", "--regimes", "--scale", "--out") if f in typed]
+        runs = [f for f in ("--quick", "--seeds", "--first-seed", "--regimes", "--scale", "--out", "--arms")
+                if f in typed]
         if runs:
             parser.error(f"{runs[0]} makes runs; --summarise only reads recorded ones",
                          hint=f"drop {runs[0]}, or --summarise")
@@ -354,7 +367,7 @@ def main(argv: Sequence[str] | None = None, run: Callable[..., dict[str, Any]] =
         rows = []
         with tempfile.TemporaryDirectory() as tmp:
             for seed in seeds:
-                for arm in ("with", "without"):
+                for arm in [a for a in ("with", "without") if a in args.arms.split(",")]:
                     row = {"regime": name, "budget": budget, **run(regime, seed, budget, Path(tmp), arm)}
                     rows.append(row)
                     if args.out is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import math
 import os
 import random
 import shlex
@@ -236,7 +237,8 @@ def _beside(task: str, file: str | None) -> str:
 
 
 # The defaults of the settings of :data:`_READ_BY`: one given at its default changes nothing, so the API takes it.
-SETTING_DEFAULTS = {"epochs": Settings.epochs, "hurdle": EvolveConfig.hurdle, "fit": EvolveConfig.fit}
+SETTING_DEFAULTS = {"epochs": Settings.epochs, "hurdle": EvolveConfig.hurdle, "fit": EvolveConfig.fit,
+                    "prune": EvolveConfig.prune}
 
 
 def _off_defaults(**values: object) -> builtins.list[str]:
@@ -682,6 +684,8 @@ _READ_BY: dict[str, tuple[Any, str]] = {
     "epochs": (lambda r: "epochs" in r.settings, "is not trained for epochs"),
     "hurdle": (lambda r: r.hurdle, "is scored in full, without a hurdle"),
     "fit": (lambda r: EvolveConfig.fitting(True, r.kinds) is not None, "trains its constants, it does not fit them"),
+    "prune": (lambda r: EvolveConfig.fitting(True, r.kinds) is not None,
+              "is scored by training a network, too dear to rescore its best edit by edit"),
 }
 
 
@@ -778,6 +782,7 @@ def evolve(
     confirm: int = 0,
     diversity: DiversityConfig | None = None,
     digits: int = SHOWN_DIGITS,
+    prune: bool = EvolveConfig.prune,
 ) -> dict[str, Any]:
     """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates (each
     proposed program counts once, however it is answered: cache, FEC, probe, hurdle or a full
@@ -804,7 +809,13 @@ def evolve(
     best and the starting program with that many further seeds (new data split and training seed
     each) to give the gain's spread.  ``digits``: the significant digits of the literals in the
     ``answer``'s program, shown to people (0: every digit, as ``evolve --json`` prints it unless
-    ``--digits`` is given); ``best_program`` keeps them all (docs/report.md).
+    ``--digits`` is given); ``best_program`` keeps them all (docs/report.md).  ``prune`` (formulas and learners;
+    default on): once the run ends, its best is pruned by value-changing edits (a literal snapped, a term or
+    memory update dropped) that the run's own scoring cannot tell from it (:mod:`mlevolve.gp.prune`); the pruned
+    program, its metrics, the candidate it came from and the scorings it cost are kept in the archive's meta
+    (``pruned``) and shown in the best's place, here (``best_program``, ``answer``, ``pruned``) and by ``best``,
+    ``show``, ``report`` and ``export``; its scorings are counted as ``prune_evaluations``.  ``show DB HASH``
+    with the candidate's hash shows it unpruned; ``prune=False`` drops a kept prune.
 
     The program, the ``--evolve`` names and the task are checked (and the task's data read) before
     PyTorch is imported, so a mistake is reported at once.  Returns a summary: counts of candidates
@@ -843,7 +854,7 @@ def evolve(
     spec = grammar or load_grammar()
     file = str(program) if not isinstance(program, Program) else "the program"
     checked = _program(program, spec)
-    check_settings_apply(checked, _off_defaults(epochs=epochs, hurdle=hurdle, fit=fit))
+    check_settings_apply(checked, _off_defaults(epochs=epochs, hurdle=hurdle, fit=fit, prune=prune))
     names = evolvable(checked, evolve, file)
     task_name = _task_name(checked, task, None if isinstance(program, Program) else str(program))
     _prestart_workers(checked, workers, dask)
@@ -869,7 +880,7 @@ def evolve(
     tune = tuned_methods(checked, names) if fitting else ()
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
                           init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity, fit=fitting,
-                          restart_every=restart_every)
+                          restart_every=restart_every, prune=prune)
     identity = {"program_hash": program_hash(checked), "program_name": checked.name,
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
@@ -921,12 +932,16 @@ def evolve(
                     progress.close()
                 summary = engine.summary()
                 archived = archive.count()  # more than the budget: a run resumed with a smaller one
-                previous = archive.meta().get("summary") or {}
-                if summary["candidates"] >= previous.get("candidates", 0):
-                    archive.set_meta("summary", summary)
                 # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
                 # archive holds considers only its first ``budget`` candidates.
                 best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
+                pruned = _pruned(archive, best, evaluator, checked, names, spec, prune and cheap, bool(fitting),
+                                 set(kinds))
+                if pruned is not None:
+                    summary["prune_evaluations"] = pruned["spent"]
+                previous = archive.meta().get("summary") or {}
+                if summary["candidates"] >= previous.get("candidates", 0):
+                    archive.set_meta("summary", summary)
                 from mlevolve.report.data import failure_reasons
 
                 reasons = failure_reasons(list(archive.rows())) if best is None else []
@@ -948,14 +963,19 @@ def evolve(
     finally:
         if backend is not None:
             backend.close(interrupted)
+    from mlevolve.report.data import pruned_line, pruned_row
     from mlevolve.results import answer, shown_program
 
+    shown = pruned_row(pruned) if pruned is not None else None
+    best = shown or best  # what is shown for the run's best: pruned, where it was
     result = answer(best.metrics if best else None, start["metrics"], variances=variances, sizes=sizes,
                     same_program=best is not None and best.hash == start["hash"], confirm=pairs)
     result["start"]["how"] = start["how"]
     if best is not None:
         result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names,
                                                                                 digits=digits))
+    if shown is not None and pruned is not None:
+        result["best"]["pruned"] = pruned_line(pruned)
     if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show
         summary.pop("hurdle", None)
     else:
@@ -965,6 +985,65 @@ def evolve(
             "task": task_name, "evolve": names, "init": init, "answer": result,
             "next": next_commands(path, best.hash if best is not None and archived > summary["candidates"] else None),
             "failures": reasons}
+
+
+def _pruned(archive: Any, best: Any, evaluator: Any, program: Program, names: Sequence[str], spec: GrammarSpec,
+            prune: bool, fitted: bool, kinds: set[str]) -> dict[str, Any] | None:
+    """The rescored prune of the run's ``best`` row (:mod:`mlevolve.gp.prune`), kept in the archive's meta
+    ``pruned``: made once per best (a resumed run whose best is unchanged reads it back; a run killed while
+    pruning has none, so the same command makes it again, alike); dropped with ``prune`` False.  A dict of
+    ``from`` (the best's hash), ``from_seq``, ``from_metrics``, ``from_size``, ``program`` (the pruned text,
+    None where no edit was kept), ``hash``, ``fitness``, ``metrics``, ``size``, ``edits``, ``scorings``,
+    ``evaluations`` (this prune's cost) and ``spent`` (every prune's of this archive); None without a prune."""
+    import copy
+
+    from mlevolve.dsl.simplify import simplify_shown
+    from mlevolve.gp import prune as pruning
+    from mlevolve.gp.engine import Engine
+    from mlevolve.results import fitness_metric
+
+    archive.flush()  # the run's candidates committed first: a kill while pruning loses only the prune
+    stored = archive.meta().get("pruned")
+    if not prune or best is None or best.fitness is None or not {"formula", "learner"} >= kinds:
+        if stored is not None and not prune:
+            archive.set_meta("pruned", None)
+        return None
+    settings = {"rtol": pruning.PRUNE_RTOL, "cap": pruning.MAX_SCORINGS}
+    if isinstance(stored, Mapping) and stored.get("from") == best.hash and stored.get("settings") == settings:
+        return dict(stored)
+    written = copy.copy(evaluator)
+    written.fit, written.tuning = None, None  # as `mlevolve run` scores it
+
+    def score(candidate: Program, refit: bool) -> pruning.Scoring | None:
+        outcome = (evaluator if refit else written).evaluate(candidate, Engine.key(candidate))
+        if outcome.failure is not None or not math.isfinite(outcome.fitness):
+            return None
+        scored = outcome.parsed or (parse(outcome.program) if outcome.program else candidate)
+        return pruning.Scoring(outcome.fitness, dict(outcome.metrics), scored,
+                               1 + int(outcome.metrics.get("fit_evaluations", 0)))
+
+    def typed(candidate: Program) -> Program | None:
+        try:
+            return check(candidate, spec)
+        except MlevError:
+            return None
+
+    start = parse(best.program)
+    metric = fitness_metric(best.metrics)
+    found = pruning.prune(start, names, score, typed, pruning.floor(best.fitness, metric.bounded, metric.tie_scale()),
+                          refit=fitted and kinds == {"formula"})
+    before = isinstance(stored, Mapping) and isinstance(stored.get("spent"), int)
+    record: dict[str, Any] = {
+        "from": best.hash, "from_seq": best.seq, "from_generation": best.generation,
+        "from_metrics": dict(best.metrics), "from_size": pruning.complexity(simplify_shown(start), names)[0],
+        "program": None, "settings": settings, "edits": found.edits, "scorings": found.scorings,
+        "evaluations": found.cost, "spent": found.cost + (stored["spent"] if before else 0)}
+    if found.program is not None and found.scoring is not None:
+        record.update(program=format_program(found.program), hash=Engine.key(found.program),
+                      fitness=found.scoring.fitness, metrics=dict(found.scoring.metrics),
+                      size=pruning.complexity(found.program, names)[0])
+    archive.set_meta("pruned", record)
+    return record
 
 
 def resuming_line(path: str | Path, held: int, budget: int) -> str:
@@ -1143,7 +1222,9 @@ def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS) -> builtins.lis
     Each is a dict: ``rank``, ``fitness``, ``metrics``, ``hash``, ``seq``, ``operator``,
     ``generation``, ``program`` (the whole program as shown: no comments, the run's task line),
     ``evolved`` (the shown text of just the definitions the run evolved), ``stored`` (the archive's
-    text), ``same`` and ``answer`` (against the run's starting program, as :func:`show` gives it).
+    text), ``same``, ``pruned`` (the line saying the entry is the run's best pruned, :mod:`mlevolve.gp.prune`,
+    shown in its candidate's place; None otherwise) and ``answer`` (against the run's starting program, as
+    :func:`show` gives it).
     ``digits``: the significant digits of the literals in ``program`` and ``evolved`` (0: every digit;
     ``stored`` keeps them all).
     """

@@ -388,6 +388,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             hurdle=args.hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
             json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
             memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit, digits=_json_digits(args),
+            prune=args.prune,
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except KeyboardInterrupt as stop:
         return _interrupted(args, stop, "candidate")
@@ -698,6 +699,10 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, api.evolve, "fit", "fit an evolved formula's constants before scoring it (linear scaling and "
             "Levenberg-Marquardt on the literals), and tune an evolved learner method's literals (a log-scale "
             "grid); --no-fit scores formulas and learners as written")
+    _option(p, api.evolve, "prune", "formulas and learners: at the end, prune the best by value-changing edits "
+            "(a literal snapped, a term dropped) that the run's own scoring cannot tell from it, and show the "
+            "pruned program in its place (`show DB HASH` of its candidate shows that unpruned); --no-prune shows "
+            "the best as found")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
     output = p.add_mutually_exclusive_group()  # both: --json's output, --quiet ignored
     output.add_argument("--quiet", action="store_true", help="no progress output; a one-line summary at the end")

@@ -258,6 +258,11 @@ class Metric:
         return rest if head in SPLITS and rest else self.name
 
     @property
+    def bounded(self) -> bool:
+        """Whether the metric is at most 1, perfect at 1 (an R², accuracy or AUC); else an error, perfect at 0."""
+        return self.stem in _BOUNDED
+
+    @property
     def direction(self) -> str:
         return "higher is better" if self.higher_is_better else "lower is better"
 

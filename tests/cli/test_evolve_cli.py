@@ -38,10 +38,10 @@ def evolve_quartic(capsys: Capsys, db: Path, *extra: str, budget: int = 120) -> 
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A finished quartic run."""
+    """A finished quartic run, its best as found (the tests here read its candidates; the pruned: test_prune.py)."""
     db = tmp_path_factory.mktemp("finished") / "quartic.db"
     assert main(["evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300", "--population", "30",
-                 "--db", str(db), "--quiet"]) == 0
+                 "--db", str(db), "--quiet", "--no-prune"]) == 0
     return db
 
 
@@ -161,14 +161,15 @@ def test_best_and_export_mistakes(capsys: Capsys, tmp_path: Path, finished: Path
 # --------------------------------------------------------------------------------------------- runs
 def shown_best(db: Path) -> Row:
     """The run's best as every command names it (``Archive.best``: of the programs tied with the fittest
-    within float rounding, the smallest)."""
-    with Archive.read(db) as archive:
-        return archive.best(1)[0]
+    within float rounding, the smallest), or its pruned form where the run pruned it (``mlevolve.gp.prune``)."""
+    from mlevolve.report import data
+
+    return data.behaviours(data.load(db, top=1))[0].representative
 
 
 
 def test_quiet_prints_one_line(capsys: Capsys, tmp_path: Path) -> None:
-    code, out, err = evolve_quartic(capsys, tmp_path / "q.db", "--quiet")
+    code, out, err = evolve_quartic(capsys, tmp_path / "q.db", "--quiet", "--no-prune")  # pruned: test_prune.py
     assert (code, err) == (0, "")
     best = shown_best(tmp_path / "q.db")
     assert re.fullmatch(rf"best train_r2 {best.fitness:.5g} \((better than|no gain over|WORSE than) the start's "
@@ -387,7 +388,7 @@ def test_json_programs_keep_every_digit_unless_digits_is_given(capsys: Capsys, t
     from mlevolve.results import shown_program
 
     db = tmp_path / "q.db"
-    code, text, _ = evolve_quartic(capsys, db, "--json", budget=60)
+    code, text, _ = evolve_quartic(capsys, db, "--json", "--no-prune", budget=60)
     assert code == 0
     result = json.loads(text)
     with Archive.read(db) as archive:
@@ -404,9 +405,9 @@ def test_json_programs_keep_every_digit_unless_digits_is_given(capsys: Capsys, t
     assert any(len(repr(v)) > 8 for v in whole)  # fitted constants: more digits than SHOWN_DIGITS show
     assert literals(result["best_program"]) == whole == literals(result["answer"]["best"]["program"])
     assert result["answer"]["best"]["program"] == shown_program(best.program, only=["f"])
-    code, people, _ = evolve_quartic(capsys, db, budget=60)  # the same run, resumed: the summary rounds
+    code, people, _ = evolve_quartic(capsys, db, "--no-prune", budget=60)  # the same run, resumed: the summary rounds
     assert code == 0 and shown_program(best.program, only=["f"], digits=SHOWN_DIGITS).splitlines()[-1] in people
-    code, text, _ = evolve_quartic(capsys, db, "--json", "--digits", "3", budget=60)
+    code, text, _ = evolve_quartic(capsys, db, "--json", "--digits", "3", "--no-prune", budget=60)
     result = json.loads(text)
     assert literals(result["best_program"]) == whole
     assert literals(result["answer"]["best"]["program"]) == [float(f"{v:.3g}") for v in whole]

@@ -224,8 +224,15 @@ def test_kill_and_resume_ends_identical_to_an_uninterrupted_run(tmp_path: Path, 
     summary = meta(killed_db)["summary"]
     assert summary["replayed"] == stored and summary["candidates"] == budget
     reference_summary = meta(whole_db)["summary"]
-    for key in ("best_fitness", "best_hash", "restarts", *SOURCES):
+    for key in ("best_fitness", "best_hash", "restarts", "prune_evaluations", *SOURCES):
         assert summary.get(key) == reference_summary.get(key), key
+
+    def untimed(record: dict[str, Any]) -> dict[str, Any]:
+        return {k: {m: v for m, v in x.items() if not m.endswith("seconds")} if isinstance(x, dict) else x
+                for k, x in record.items()}
+
+    pruned = meta(killed_db)["pruned"]  # the best pruned once, after the resume, as the whole run pruned it
+    assert pruned["from"] == summary["best_hash"] and untimed(pruned) == untimed(meta(whole_db)["pruned"])
     assert summary.get("restarts") == (11 if extra else None)  # epochs of 250 in 3,000, less the first
 
 
@@ -277,8 +284,12 @@ def test_every_algorithm_runs_to_its_budget(tmp_path: Path, algorithm: str) -> N
     best_rows = [r for r in stored if r[1] == result["best_hash"]]
     assert best_rows and best_rows[0][3] == result["best_fitness"]
     assert tied(result["best_fitness"], max(fitnesses), shown_scale(json.loads(best_rows[0][4])))
-    assert result["best_program"] == best_rows[0][2]
-    assert {k: v for k, v in result["best_metrics"].items() if k != "train_seconds"} == json.loads(best_rows[0][4])
+    pruned = meta(db).get("pruned") or {}  # the best as shown: pruned (gp.prune) where an edit was kept
+    shown, scores = (pruned["program"], pruned["metrics"]) if pruned.get("program") else \
+        (best_rows[0][2], json.loads(best_rows[0][4]))
+    assert result["best_program"] == shown and pruned.get("from", result["best_hash"]) == result["best_hash"]
+    untimed = {k: v for k, v in scores.items() if k != "train_seconds"}
+    assert {k: v for k, v in result["best_metrics"].items() if k != "train_seconds"} == untimed
     operators = {r[9] for r in stored}
     if algorithm == "random":
         assert operators == {"random"} and {r[11] for r in stored} == {0}
@@ -362,7 +373,7 @@ def test_the_best_matches_the_archive(tmp_path: Path, algorithm: str, seed: int)
     (Before, the run's summary named the fittest, earliest program, and ``best``/``show --best`` the
     smallest of the tie: two hashes for one run.  Seeds 2 and 3 are such runs: their fittest is larger.)"""
     db = tmp_path / "best.db"
-    result = run_quartic(db, budget=300, population=30, seed=seed, algorithm=algorithm)
+    result = run_quartic(db, budget=300, population=30, seed=seed, algorithm=algorithm, prune=False)  # candidates
     archive = Archive.read(db)
     try:
         (top,) = archive.best(1)
@@ -394,7 +405,7 @@ def test_every_command_names_the_same_best(capsys: Capsys, tmp_path: Path) -> No
 
     db = tmp_path / "tie.db"
     argv = ("evolve", str(QUARTIC), "--evolve", "f", "--init", "random", "--budget", "300", "--population", "30",
-            "--seed", "3", "--db", str(db))
+            "--seed", "3", "--db", str(db), "--no-prune")  # the candidates' rule (the pruned best's: test_prune.py)
     code, out, _ = cli(capsys, *argv)
     assert code == 0
     with Archive.read(db) as archive:

@@ -202,7 +202,7 @@ def test_the_readme_showcase_says_plainly_that_the_start_is_better(capsys: Capsy
                        "--population", "8", "--db", str(db))
     assert code == 0
     sgd = api.run(LINEAR)["val_mse"]  # the file's own program, scored apart with the run's seed
-    lines = out.splitlines()
+    lines = [line for line in out.splitlines() if not line.startswith("pruned:  pruned from #")]  # (gp.prune's)
     assert lines[3] == "metric:  val_mse on the validation split (lower is better); fitness = -val_mse"
     assert lines[4].startswith(f"start:   val_mse {sgd:.5g}  R² ")
     assert lines[4].endswith("(the file's program, evaluated apart: the run started from random programs)")
@@ -215,8 +215,10 @@ def test_the_readme_showcase_says_plainly_that_the_start_is_better(capsys: Capsy
     # the same answer, quietly, as JSON, and in the report's data
     code, quiet, _ = cli(capsys, "evolve", LINEAR, "--evolve", "linreg.learn", "--init", "random", "--budget", "40",
                          "--population", "8", "--db", str(db), "--quiet")
+    pruned = api.best(db, n=1)[0]  # the best as shown: pruned (gp.prune), its candidate named
+    assert pruned["pruned"] is not None and pruned["metrics"]["val_mse"] == best.metrics["val_mse"]
     assert quiet == (f"best val_mse {best.metrics['val_mse']:.5g} (WORSE than the start's {sgd:.5g}); "
-                     f"hash {best.hash[:12]}; 40 candidates; archive {db}\n")
+                     f"hash {pruned['hash'][:12]} (pruned from {best.hash[:12]}); 40 candidates; archive {db}\n")
     code, text, _ = cli(capsys, "evolve", LINEAR, "--evolve", "linreg.learn", "--init", "random", "--budget", "40",
                         "--population", "8", "--db", str(db), "--json")
     result = json.loads(text, parse_constant=lambda c: pytest.fail(c))

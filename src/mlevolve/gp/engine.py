@@ -77,6 +77,10 @@ class EvolveConfig:
     # from the initial programs (``init``), budget, archive, cache and FEC tables continuing; 0: never.  Why
     # (benchmarks/RESULTS.md, "Restarts"): the showcase's failing seeds are a run's luck, not the seed's.
     restart_every: int = field(default=0, metadata={"algorithm": "regularized"})
+    # Formulas and learners: once the run ends, prune its best by value-changing edits rescored by the run's own
+    # scoring (:mod:`mlevolve.gp.prune`), kept in the archive's meta ``pruned`` and shown in its place.  Not part
+    # of the run's identity (like ``budget``): it does not change the search, only what is shown after it.
+    prune: bool = True
 
     @staticmethod
     def fitting(fit: bool | None, kinds: Collection[str]) -> bool | None:
@@ -87,7 +91,7 @@ class EvolveConfig:
 
     def identity(self) -> dict[str, Any]:
         values = asdict(self)
-        del values["budget"]
+        del values["budget"], values["prune"]
         for name, off in LEFT_OUT_AT.items():  # off (bandit, restarts): archives made before them keep their identity
             if values[name] == off:
                 del values[name]

@@ -76,6 +76,9 @@ def load(db: str | Path, top: int = 5, rows: bool = True, key: str | None = None
     try:
         archive.conn.execute("BEGIN")  # one snapshot: rows a writer commits meanwhile are not half-seen
         found = archive.get(key) if key is not None else None
+        if key is not None and found is None:  # the pruned best, by its hash
+            pruned = pruned_row(archive.meta().get("pruned"))
+            found = pruned if pruned is not None and key and pruned.hash.startswith(key) else None
         if key is not None and found is None:
             raise MlevError(f"no program with hash {key!r} in the archive", file=str(db),
                             hint="`mlevolve best DB` lists hashes; a unique prefix is enough")
@@ -110,9 +113,12 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
 
     ``program`` and ``evolved`` are the shown forms (see :func:`mlevolve.results.shown_program`),
     ``stored`` the text the archive holds; with a ``group``, ``same`` lists the hashes of the other
-    programs with the same behaviour (see :func:`behaviours`).
+    programs with the same behaviour (see :func:`behaviours`); ``pruned`` the line saying a pruned best is one
+    (:func:`pruned_line`), None for any other row.
     """
-    return {"fitness": row.fitness, "metrics": dict(row.metrics), "hash": row.hash, "seq": row.seq,
+    record = run.meta.get("pruned")
+    line = pruned_line(record) if row.source == "pruned" and isinstance(record, Mapping) else None
+    return {"pruned": line, "fitness": row.fitness, "metrics": dict(row.metrics), "hash": row.hash, "seq": row.seq,
             "operator": row.operator, "generation": row.generation, "program": whole(run, row),
             "stored": row.program, "evolved": evolved(run, row), "source": row.source, "failure": row.failure,
             "failure_where": row.failure_where, "parents": list(row.parents), "size": row.size,
@@ -154,6 +160,37 @@ def answer(run: Run) -> dict[str, Any] | None:
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     out["best"].update(hash=best.hash, seq=best.seq, program=evolved(run, best), size=best.size)
     return out
+
+
+# -- the pruned best ------------------------------------------------------------------------------------
+def pruned_row(record: Any) -> Row | None:
+    """The run's pruned best (the archive's meta ``pruned``, made by ``evolve``: :mod:`mlevolve.gp.prune`) as a
+    row shown in its candidate's place: ``source`` ``pruned``, ``operator`` ``prune``, its candidate its one
+    parent and its ``seq``; None where the meta holds none (an archive made before the prune, ``--no-prune``, a
+    prune that kept no edit)."""
+    if not isinstance(record, Mapping) or not isinstance(record.get("program"), str):
+        return None
+    return Row(int(record["from_seq"]), str(record["hash"]), record["program"], float(record["fitness"]),
+               dict(record["metrics"]), None, None, "pruned", None, "prune", (str(record["from"]),),
+               int(record.get("from_generation", 0)), int(record["size"]), 0.0, 0.0,
+               record["program"])  # simplified already: the prune's programs are
+
+
+def pruned_line(record: Mapping[str, Any]) -> str:
+    """The one line that says a shown best is pruned: ``pruned from #1234 (hash 0123456789ab): 17 -> 7 nodes,
+    val_mse 2.1e-15 -> 0``; ``mlevolve show DB 0123456789ab`` shows the candidate itself."""
+    from mlevolve.results import fitness_metric
+
+    name = fitness_metric(record["metrics"]).name
+    if name.endswith("r2") and f"{name[:-2]}mse" in record["metrics"]:  # the error shows what R² 1.0 hides
+        name = f"{name[:-2]}mse"
+    old, new = record["from_metrics"].get(name), record["metrics"].get(name)
+
+    def text(v: Any) -> str:  # every digit: the point is how little the two differ
+        return repr(v) if isinstance(v, float) else str(v)
+
+    return (f"pruned from #{record['from_seq']} (hash {str(record['from'])[:12]}): {record['from_size']} -> "
+            f"{record['size']} nodes, {name} {text(old)} -> {text(new)}")
 
 
 # -- distinct behaviours --------------------------------------------------------------------------------
@@ -246,7 +283,11 @@ def _behaviours(run: Run) -> list[Group]:
 
     ranked = [Group(tuple(shown(rows))) for rows in groups.values()]
     by_representative = {id(g.representative): g for g in ranked}
-    return [by_representative[id(r)] for r in shown([g.representative for g in ranked])]
+    out = [by_representative[id(r)] for r in shown([g.representative for g in ranked])]
+    pruned = pruned_row(run.meta.get("pruned"))
+    if out and pruned is not None and out[0].representative.hash == pruned.parents[0]:
+        out[0] = Group((pruned, *out[0].members))  # the run's best, pruned: shown in its place
+    return out
 
 
 def group_of(run: Run, row: Row) -> Group:
@@ -256,7 +297,8 @@ def group_of(run: Run, row: Row) -> Group:
 
 def best_parent(run: Run, row: Row) -> Row | None:
     """The fittest of a row's parents that the archive holds (a failed parent ranks last)."""
-    parents = [run.first[h] for h in row.parents if h in run.first and run.first[h].seq < row.seq]
+    parents = [run.first[h] for h in row.parents if h in run.first
+               and (run.first[h].seq < row.seq or row.source == "pruned")]  # a pruned best: its candidate's seq
     return max(parents, key=lambda p: (p.fitness is not None, p.fitness or 0.0), default=None)
 
 

@@ -178,7 +178,7 @@ def _top(run: Run, top: int) -> str:
     for rank, group in enumerate(groups, 1):
         row = group.representative
         c = data.describe(run, row, group)
-        same = "".join(f"<br>{render.html(line)}" for line in render.same_line(c))
+        same = "".join(f"<br>{render.html(line)}" for line in (*render.pruned_line(c), *render.same_line(c)))
         cards.append(f'<div class="card"><p>{render.html(render.headline(c, rank))}<br>'
                      f'<span class="t-dim">{escape(render.metrics_text(c["metrics"]))}</span>{same}</p>'
                      f"{_code(render.code(c['evolved']))}{_diff(run, row)}</div>")

@@ -103,8 +103,13 @@ def indented(lines: Iterable[Line], prefix: str = "    ") -> list[Line]:
 def candidate(c: Mapping[str, Any], rank: int | None = None, text: str | None = None) -> list[Line]:
     """The block ``best`` prints for a candidate: headline, metrics, then the program (default: its evolved part)."""
     body = c["evolved"] if text is None else text
-    return [headline(c, rank), [("indent", "    "), ("dim", metrics_text(c["metrics"]))], *same_line(c),
-            *indented(code(body))]
+    return [headline(c, rank), [("indent", "    "), ("dim", metrics_text(c["metrics"]))], *pruned_line(c),
+            *same_line(c), *indented(code(body))]
+
+
+def pruned_line(c: Mapping[str, Any]) -> list[Line]:
+    """``pruned from #1234 (hash H): 17 -> 7 nodes, val_mse 2.1e-15 -> 0`` for a pruned best (no line otherwise)."""
+    return [[("indent", "    "), ("dim", c["pruned"])]] if c.get("pruned") else []
 
 
 def same_line(c: Mapping[str, Any], shown: int = 4) -> list[Line]:

@@ -1,0 +1,228 @@
+"""A rescored prune of a run's best: value-changing edits kept where the run's own scoring says they cost nothing.
+
+The simplifier (:mod:`mlevolve.dsl.simplify`) applies only exact laws, so it cannot remove what changes a
+value, however little: a term scaled by a tuned literal near 0 (``1.795e-18 * y``), a fitted ``0.9999997``
+that is ``1`` on the data, a ``+ 0.5 ... - 0.5`` that cancels only after a refit.  This module tries the
+edits a person would make and keeps each one that the run's scoring, on the run's data and seed, cannot tell
+from the best.  Once, at the end of a run, on its best (``mlevolve.api.evolve``).
+
+The edits of a program (its evolved slots' bodies; :func:`edits`), the largest removal first:
+
+* a node replaced by one of its children, or a call by the literal ``0.0`` or ``1.0`` (a term dropped);
+* an element of a tuple (a learner's memory update) replaced by a name in scope (the update dropped: the
+  memory keeps its value);
+* a float literal snapped to a simpler value: ``0``, ``1``, the nearest integer, 1-3 significant digits.
+
+Each edit is checked by the type checker (an ill-typed one costs nothing), simplified, and scored as written;
+where the run fits constants (a formula: Levenberg-Marquardt and linear scaling) and a removal fails as
+written, it is scored once more refitted, and the fitted program is the candidate.  An edit is kept when its
+fitness is at least the best's less :data:`PRUNE_RTOL` of the best's error (:func:`floor`) and it makes
+the program strictly simpler (:func:`complexity`: fewer nodes, else fewer significant digits in its
+literals), so the greedy loop (first acceptable edit, then the edits of the new program) reaches a fixpoint;
+at most ``cap`` scorings (:data:`MAX_SCORINGS`).  The result is scored as written once more: its metrics
+are those of its text, so ``mlevolve run`` and ``export`` of what is shown give them.  Deterministic: the
+edits come in a fixed order and the scoring is the run's, seeded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mlevolve.dsl.ir import Call, Expr, Num, Program, Ref, Tup, const, with_children
+from mlevolve.dsl.kinds import replace_slot, slot_body, slots
+from mlevolve.dsl.simplify import simplify_shown
+from mlevolve.gp.memo import program_key
+from mlevolve.results import TIE_RTOL
+
+PRUNE_RTOL = 1e-6
+"""How much worse a pruned program may score and still replace the best, relative to the best's error (its
+distance from a perfect score: ``|fitness|`` for an error, ``1 - fitness`` for an R², accuracy or AUC), and at
+least a tie (:data:`mlevolve.results.TIE_RTOL` at the metric's tie scale): "no measurable loss" (:func:`floor`).
+Why 1e-6: an error measured on n points has a sampling error of order ``sqrt(2 / n)`` of itself (0.1 at 200
+points), and 1e-6 of it is under that for any split of fewer than 10^12 points, so no data can tell the two
+apart; yet it is far above float rounding, which would keep terms like ``tanh(-4.3e-6 * w)`` that move the
+error in its seventh digit (``benchmarks/size_ratio.py --prune`` measured with the same tolerance).  Relative
+to the error, not to the fitness: an exact fit (R² 1, MSE 1e-31) stays exact up to a tie.  One setting, here;
+a pruned program that scores better than the best is always kept."""
+
+MAX_SCORINGS = 300
+"""The most scorings one prune makes (each edit tried costs one, a refit one more): a formula or learner
+scoring costs milliseconds, so a prune costs well under a second on the cheap regimes."""
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """One scoring of a program by the run's scorer: its ``fitness`` (finite), ``metrics``, the ``program``
+    as scored (a refit writes its fitted constants in) and its ``cost`` in evaluations (1, plus a fit's)."""
+
+    fitness: float
+    metrics: Mapping[str, Any]
+    program: Program
+    cost: int
+
+
+Score = Callable[[Program, bool], "Scoring | None"]  # (program, refit) -> its scoring; None for a failure
+Check = Callable[[Program], "Program | None"]  # the program type-checked, None where it is ill-typed
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What a prune found: ``program`` (simplified) and its ``scoring`` as written (None where no edit was
+    kept: the best stays as shown), the ``scorings`` made and their ``cost`` in evaluations."""
+
+    program: Program | None
+    scoring: Scoring | None
+    scorings: int
+    cost: int
+    edits: int
+
+
+def floor(best: float, bounded: bool, scale: float, rtol: float = PRUNE_RTOL) -> float:
+    """The least fitness a pruned program of a best of fitness ``best`` may have (:data:`PRUNE_RTOL`):
+    ``best - max(rtol * error, TIE_RTOL * scale)``, the error ``1 - best`` for a ``bounded`` metric (an R²,
+    accuracy or AUC: :attr:`mlevolve.results.Metric.bounded`), else ``|best|``; ``scale`` the metric's tie scale."""
+    error = 1.0 - best if bounded else abs(best)
+    return best - max(rtol * error, TIE_RTOL * scale)
+
+
+def digits(value: float) -> int:
+    """The significant digits ``value`` needs (``0.5``: 1, ``0.9999997``: 7, ``0.0``: 1)."""
+    for d in range(1, 18):
+        if float(f"{value:.{d}g}") == value:
+            return d
+    return 17
+
+
+def _literal_digits(body: Expr) -> int:
+    total, stack = 0, [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Num) and not node.is_int:
+            total += digits(float(node.value))
+        stack.extend(node.children())
+    return total
+
+
+def evolved_slots(program: Program, names: Sequence[str]) -> list[str]:
+    """The slots of ``program`` that ``names`` (a run's ``--evolve``: ``f``, ``linreg.learn``, ``linreg``) evolve."""
+    return [s.name for s in slots(program) if any(s.name == n or s.name.startswith(n + ".") for n in names)]
+
+
+def complexity(program: Program, names: Sequence[str]) -> tuple[int, int]:
+    """(IR nodes, significant digits of the float literals) of the evolved slots' bodies: what a prune lowers."""
+    bodies = [slot_body(program, n) for n in evolved_slots(program, names)]
+    return sum(b.size for b in bodies), sum(_literal_digits(b) for b in bodies)
+
+
+def _replaced(node: Expr, path: tuple[int, ...], new: Expr) -> Expr:
+    """``node`` with the subtree at ``path`` (child indices) replaced by ``new``."""
+    chain = [node]
+    for i in path:
+        chain.append(chain[-1].children()[i])
+    out = new
+    for parent, i in zip(reversed(chain[:-1]), reversed(path), strict=True):
+        kids = list(parent.children())
+        kids[i] = out
+        out = with_children(parent, tuple(kids))
+    return out
+
+
+def _snaps(value: float) -> list[float]:
+    """Simpler values for a literal ``value`` (> 0): 0, 1, the nearest integer, 1-3 significant digits."""
+    out: list[float] = []
+    for v in (0.0, 1.0, float(round(value)) if value < 1e6 else value,
+              *(float(f"{value:.{d}g}") for d in (1, 2, 3))):
+        if v != value and v not in out and (v == 0.0 or digits(v) < digits(value)):
+            out.append(v)
+    return out
+
+
+def edits(body: Expr, scope: Sequence[str]) -> Iterator[Expr]:
+    """The edited bodies of ``body`` to try, in a fixed order: removals, the largest first (a node by one of
+    its children; a call by 0.0 or 1.0; a tuple's element by a name of ``scope``), then literal snaps in
+    preorder.  Some are ill-typed: the caller checks them."""
+    removals: list[tuple[int, int, tuple[int, ...], Expr]] = []
+    snaps: list[tuple[tuple[int, ...], Expr]] = []
+    stack: list[tuple[tuple[int, ...], Expr]] = [((), body)]
+    order = 0
+    while stack:
+        path, node = stack.pop()
+        kids = node.children()
+        for kid in kids:
+            removals.append((node.size - kid.size, order, path, kid))
+            order += 1
+        if isinstance(node, Call):
+            for v in (0.0, 1.0):
+                removals.append((node.size - 1, order, path, const(v)))
+                order += 1
+        if isinstance(node, Tup):
+            for i, kid in enumerate(kids):
+                for name in scope:
+                    if kid != Ref(name):
+                        removals.append((kid.size - 1, order, (*path, i), Ref(name)))
+                        order += 1
+        if isinstance(node, Num) and not node.is_int:
+            snaps.extend((path, Num(v)) for v in _snaps(float(node.value)))
+        stack.extend(((*path, i), kid) for i, kid in reversed(list(enumerate(kids))))
+    removals.sort(key=lambda e: (-e[0], e[1]))
+    for _, _, path, new in removals:
+        yield _replaced(body, path, new)
+    for path, new in snaps:
+        yield _replaced(body, path, new)
+
+
+def prune(program: Program, names: Sequence[str], score: Score, check: Check, least: float, *, refit: bool,
+          cap: int = MAX_SCORINGS) -> Pruned:
+    """Greedily prune ``program`` (a run's best as stored), keeping edits that score at least ``least`` (the best's
+    :func:`floor`): see the module docstring.  ``score(p, refit)`` is the run's scoring of ``p`` (``refit``:
+    with its constant fitting, where the run fits: ``refit`` True); ``check`` the run's type check."""
+    current = simplify_shown(program)
+    scope = {s.name: sorted(s.env) for s in slots(current)}
+    level = complexity(current, names)
+    tried: set[str] = {program_key(current)}
+    scorings = cost = kept = 0
+    changed = True
+    while changed and scorings < cap:
+        changed = False
+        for name in evolved_slots(current, names):
+            body = slot_body(current, name)
+            for new in edits(body, scope.get(name, [])):
+                if scorings >= cap:
+                    break
+                candidate = check(replace_slot(current, name, new))
+                if candidate is None:
+                    continue
+                simple = simplify_shown(candidate)
+                key = program_key(simple)
+                if key in tried or complexity(simple, names) >= level:
+                    continue
+                tried.add(key)
+                found = None
+                for again in (False, True) if refit and new.size < body.size else (False,):
+                    got = score(simple, again)
+                    scorings += 1
+                    cost += got.cost if got is not None else 1
+                    if got is not None and got.fitness >= least:
+                        found = simplify_shown(got.program)
+                        break
+                    if scorings >= cap:
+                        break
+                if found is None or complexity(found, names) >= level:
+                    continue
+                current, level, changed = found, complexity(found, names), True
+                tried.add(program_key(found))
+                kept += 1
+                break
+            if changed:
+                break
+    if not kept:
+        return Pruned(None, None, scorings, cost, 0)
+    final = score(current, False)
+    scorings += 1
+    cost += final.cost if final is not None else 1
+    if final is None or not final.fitness >= least or not math.isfinite(final.fitness):
+        return Pruned(None, None, scorings, cost, 0)
+    return Pruned(current, final, scorings, cost, kept)

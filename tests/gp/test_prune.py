@@ -1,0 +1,285 @@
+"""The rescored prune of a run's best (mlevolve.gp.prune, issue 15): what it finds, that what it keeps scores as
+shown, that it is made once and survives a kill, and how it is shown."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mlevolve.api as api
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Call, Num, Ref
+from mlevolve.dsl.kinds import slots
+from mlevolve.dsl.parse import parse
+from mlevolve.gp import prune as pruning
+from mlevolve.gp.archive import Archive
+from mlevolve.report import summary as summary_text
+from mlevolve.report.data import pruned_line
+from mlevolve.results import fitness_metric
+from tests.conftest import ROOT, Capsys, cli
+from tests.conftest import archive_rows as rows
+
+CUBIC = "algorithm cubic\n\nformula f(x: Scalar) -> Scalar =\n  x\n"
+TIMED = ("seconds", "created")
+
+
+def _cubic(tmp_path: Path, n: int = 80) -> tuple[Path, str]:
+    """A new user's data: ``y = x^3 + x^2 + x`` on ``n`` points of U[-2, 2] (seed 0), and its formula file."""
+    rng = np.random.default_rng(0)
+    xs = rng.uniform(-2.0, 2.0, n)
+    data = tmp_path / "cubic.csv"
+    data.write_text("x,y\n" + "".join(f"{float(x)!r},{float(x ** 3 + x ** 2 + x)!r}\n" for x in xs))
+    program = tmp_path / "cubic.mlev"
+    program.write_text(CUBIC)
+    return program, f"{data}:target=y"
+
+
+def _untimed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _untimed(v) for k, v in value.items() if not k.endswith(TIMED)}
+    return value
+
+
+def _meta(db: Path) -> dict[str, Any]:
+    with Archive.read(db) as archive:
+        return archive.meta()
+
+
+# ------------------------------------------------------------------------------------------ the parts
+def test_digits_and_snaps_and_floor() -> None:
+    assert [pruning.digits(v) for v in (0.0, 0.5, 1.0, 0.9999997, 5.132e-9, 3.14159)] == [1, 1, 1, 7, 4, 6]
+    assert pruning._snaps(0.9999997) == [0.0, 1.0]  # 1 significant digit is 1.0 again
+    assert pruning._snaps(2.271) == [0.0, 1.0, 2.0, 2.3, 2.27]
+    assert pruning._snaps(1.0) == [0.0]
+    assert pruning.floor(-2.0, False, 1e-12) == pytest.approx(-2.0 - 2e-6, rel=1e-15)  # an MSE of 2: 1e-6 of it
+    assert pruning.floor(0.0, False, 1e-12) == pytest.approx(-1e-21, rel=1e-12)  # an MSE of 0: a tie at the floor
+    assert pruning.floor(0.9, True, 1.0) == pytest.approx(0.9 - 1e-7, rel=1e-15)  # R² 0.9: 1e-6 of its error
+    assert pruning.floor(1.0, True, 1.0) == pytest.approx(1.0 - 1e-9, rel=1e-15)  # an exact fit: exact up to a tie
+
+
+def test_edits_remove_the_largest_first_then_snap_literals() -> None:
+    body = parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  0.9999997 * x + 1.5e-9 * sin(x)\n") \
+        .definitions[0].body
+    assert body is not None
+    out = list(pruning.edits(body, ["x"]))
+    assert out[:2] == [Num(0.0), Num(1.0)]  # the whole body by a literal: the largest removal
+    assert set(out[2:4]) == {Call("mul", (Num(0.9999997), Ref("x"))),
+                             Call("mul", (Num(1.5e-9), Call("sin", (Ref("x"),))))}
+    snapped = [e for e in out if e.size == body.size]
+    assert Call("add", (Call("mul", (Num(1.0), Ref("x"))), Call("mul", (Num(1.5e-9), Call("sin", (Ref("x"),)))))) \
+        in snapped
+    assert all(e.size <= body.size for e in out)
+
+
+def test_a_tuple_element_is_replaced_by_each_name_in_scope() -> None:
+    program = parse((ROOT / "examples" / "linear_regression.mlev").read_text())
+    learn = next(s for s in slots(program) if s.name == "linreg.learn")
+    names = sorted(learn.env)
+    out = list(pruning.edits(learn.body, names))
+    assert any(isinstance(e, Ref) for e in out)  # the whole update dropped: the memory keeps its value
+
+
+def test_prune_keeps_an_edit_only_when_the_score_allows_it() -> None:
+    """A scorer that rewards ``x`` exactly: the noise term and the near-1 factor go; against a scorer that
+    needs them, nothing is kept."""
+    program = parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  0.9999997 * x + 1.5e-9 * sin(x)\n")
+    xs = np.linspace(-2.0, 2.0, 41)
+
+    def value(p: Any) -> np.ndarray:
+        fn = api.formula_sympy(p)
+        import sympy
+
+        return np.asarray(sympy.lambdify([sympy.Symbol("x")], fn, "numpy")(xs), np.float64) \
+            * np.ones_like(xs)
+
+    def scorer(target: np.ndarray) -> pruning.Score:
+        def score(p: Any, refit: bool) -> pruning.Scoring:
+            mse = float(np.mean((value(p) - target) ** 2))
+            return pruning.Scoring(-mse, {"val_mse": mse, "fitness": -mse}, p, 1)
+        return score
+
+    def check(p: Any) -> Any:
+        try:
+            return api.check(p)
+        except MlevError:
+            return None
+
+    exact = pruning.prune(program, ["f"], scorer(xs), check,
+                          pruning.floor(-float(np.mean((value(program) - xs) ** 2)), False, 1e-12), refit=False)
+    assert exact.program is not None and exact.scoring is not None
+    assert api.format(exact.program).endswith("=\n  x\n")
+    assert exact.scoring.fitness == 0.0 and exact.edits >= 1 and exact.scorings <= pruning.MAX_SCORINGS
+    needed = parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  0.9999997 * x + 0.5 * sin(x)\n")
+    none = pruning.prune(needed, ["f"], scorer(value(needed)), check, pruning.floor(0.0, False, 1e-12),
+                         refit=False, cap=40)
+    assert none.program is None and none.scoring is None and 0 < none.scorings <= 40
+
+
+# ----------------------------------------------------------------------------------- the new user's run
+def test_a_new_users_cubic_is_shown_pruned_small_and_equal_in_value(tmp_path: Path) -> None:
+    """`evolve` of y = x^3 + x^2 + x on one's own CSV, budget 300: the best was shown as
+    ``1.0 * (0.5 + x - 5.132e-9 / x + x * ((1.0 + x) * x)) - 0.5``; now at most 9 nodes, the same values."""
+    program, task = _cubic(tmp_path)
+    db = tmp_path / "run.db"
+    out = api.evolve(program, ["f"], task, budget=300, db=db, quiet=True, seed=0)
+    record = _meta(db)["pruned"]
+    assert record["program"] is not None and record["from"] == out["best_hash"]
+    shown = parse(out["best_program"])
+    assert pruning.complexity(shown, ["f"])[0] <= 9 < record["from_size"]
+    xs = np.linspace(-2.0, 2.0, 101)
+    import sympy
+
+    f = api.formula_sympy(shown)
+    got = np.asarray(sympy.lambdify([sympy.Symbol("x")], f, "numpy")(xs), np.float64) * np.ones_like(xs)
+    assert np.allclose(got, xs ** 3 + xs ** 2 + xs, rtol=1e-12, atol=1e-12)
+    line = f"pruned from #{record['from_seq']} (hash {out['best_hash'][:12]}): "
+    assert out["answer"]["best"]["pruned"].startswith(line)
+    assert out["prune_evaluations"] == record["spent"] > 0
+    # best, show, export: the pruned program; show of the candidate's hash: the candidate, unpruned
+    [first] = api.best(db, n=1)
+    assert first["pruned"] is not None and first["stored"] == record["program"] and first["hash"] == record["hash"]
+    assert api.show(db, out["best_hash"][:12])[0]["stored"] != record["program"]
+    assert api.show(db, record["hash"][:12])[0]["stored"] == record["program"]
+    text, _ = api.export_program(db)
+    assert text.endswith(api.format(shown).split("\n\n", 1)[1])
+    # resumed, the same best: the prune is read back, not made again
+    again = api.evolve(program, ["f"], task, budget=300, db=db, quiet=True, seed=0)
+    assert _meta(db)["pruned"] == record and again["best_program"] == out["best_program"]
+    # --no-prune drops it: everything shows the candidate
+    plain = api.evolve(program, ["f"], task, budget=300, db=db, quiet=True, seed=0, prune=False)
+    assert _meta(db)["pruned"] is None and plain["best_program"] != out["best_program"]
+    assert api.best(db, n=1)[0]["pruned"] is None and "prune_evaluations" not in plain
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 50), budget=st.integers(60, 250),
+       regime=st.sampled_from(["cubic", "quartic", "learner"]))
+def test_a_kept_prune_scores_as_a_fresh_run_of_its_shown_text(tmp_path_factory: pytest.TempPathFactory, seed: int,
+                                                              budget: int, regime: str) -> None:
+    """Export == run for what is shown: the metrics kept with the pruned best are those `mlevolve run` gives the
+    shown (exported) text, with the run's seed."""
+    folder = tmp_path_factory.mktemp("prune")
+    if regime == "cubic":
+        program, task, names = *_cubic(folder), ["f"]
+    elif regime == "quartic":
+        program, task, names = ROOT / "examples" / "quartic.mlev", "nguyen4", ["f"]
+    else:
+        program, task, names = ROOT / "examples" / "linear_regression.mlev", "linear", ["linreg.learn"]
+    db = folder / "run.db"
+    api.evolve(program, names, task, budget=budget, db=db, quiet=True, seed=seed, init="random")
+    record = _meta(db)["pruned"]
+    assert record is not None and record["scorings"] <= pruning.MAX_SCORINGS + 1
+    if record["program"] is None:
+        return
+    metric = fitness_metric(record["metrics"])
+    assert record["fitness"] >= pruning.floor(_best_fitness(db, record["from"]), metric.bounded, metric.tie_scale())
+    text, _ = api.export_program(db)
+    fresh = api.run(parse(text), seed=seed)
+    assert fresh["failure"] is None
+    assert _untimed({k: v for k, v in fresh.items() if k not in ("task", "seed", "failure")}) == \
+        _untimed(record["metrics"])
+
+
+def _best_fitness(db: Path, key: str) -> float:
+    with Archive.read(db) as archive:
+        row = archive.get(key)
+    assert row is not None and row.fitness is not None
+    return row.fitness
+
+
+# ------------------------------------------------------------------------------------- kill and resume
+_KILLER = """
+import os, sys
+import mlevolve.api as api
+from mlevolve.gp import prune as pruning
+made = 0
+real = pruning.prune
+def prune(program, names, score, *args, **kwargs):
+    def dying(p, refit):
+        global made
+        made += 1
+        if made > 5:
+            os._exit(9)  # as kill -9: no cleanup, no commit
+        return score(p, refit)
+    return real(program, names, dying, *args, **kwargs)
+pruning.prune = prune
+api.evolve(sys.argv[1], ["f"], sys.argv[2], budget=300, db=sys.argv[3], quiet=True, seed=0)
+"""
+
+
+def test_a_run_killed_while_pruning_resumes_to_the_same_archive(tmp_path: Path) -> None:
+    program, task = _cubic(tmp_path)
+    killed, whole = tmp_path / "killed.db", tmp_path / "whole.db"
+    died = subprocess.run([sys.executable, "-c", _KILLER, str(program), task, str(killed)], capture_output=True,
+                          timeout=300)
+    assert died.returncode == 9, died.stderr.decode()
+    assert len(rows(killed)) == 300 and "pruned" not in _meta(killed)  # every candidate, no prune
+    api.evolve(program, ["f"], task, budget=300, db=killed, quiet=True, seed=0)
+    api.evolve(program, ["f"], task, budget=300, db=whole, quiet=True, seed=0)
+    assert rows(killed, ("seq", "hash", "program", "fitness", "metrics", "source")) == \
+        rows(whole, ("seq", "hash", "program", "fitness", "metrics", "source"))
+    keep = ("pruned", "start", "target_variance", "split_size")
+    assert {k: _untimed(_meta(killed).get(k)) for k in keep} == {k: _untimed(_meta(whole).get(k)) for k in keep}
+    assert _meta(killed)["pruned"]["program"] is not None
+
+
+# ------------------------------------------------------------------------------------------- shown so
+RECORD = {"from": "0123456789abcdef", "from_seq": 1234, "from_size": 17, "size": 7, "hash": "fedcba9876543210",
+          "from_metrics": {"val_mse": 2.1e-15, "fitness": -2.1e-15}, "metrics": {"val_mse": 0.0, "fitness": -0.0},
+          "program": "algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  x\n"}
+
+
+def test_the_pruned_line_is_golden() -> None:
+    assert pruned_line(RECORD) == "pruned from #1234 (hash 0123456789ab): 17 -> 7 nodes, val_mse 2.1e-15 -> 0.0"
+    r2 = {**RECORD, "from_metrics": {"train_r2": 0.999, "train_mse": 1e-3, "fitness": 0.999},
+          "metrics": {"train_r2": 1.0, "train_mse": 0.0, "fitness": 1.0}}
+    assert pruned_line(r2).endswith("17 -> 7 nodes, train_mse 0.001 -> 0.0")  # R² 1.0 -> 1.0 would hide it
+
+
+def test_the_summary_says_the_best_is_pruned_in_one_line() -> None:
+    best = {"value": 0.0, "hash": "fedcba9876543210", "seq": 1234, "program": "formula f(x: Scalar) -> Scalar =\n  x\n",
+            "pruned": pruned_line(RECORD)}
+    result = {"candidates": 300, "replayed": 0, "evaluated": 250, "db": "run.db", "seconds": 1.0,
+              "best_hash": "0123456789abcdef", "prune_evaluations": 42, "next": [],
+              "answer": {"metric": {"name": "val_mse", "higher_is_better": False, "description": "validation MSE"},
+                         "start": {"value": 1.0, "how": "candidate 0"}, "best": best, "verdict": "better"}}
+    lines = summary_text.lines(result)
+    assert [line for line in lines if line.startswith("pruned:")] == [
+        "pruned:  pruned from #1234 (hash 0123456789ab): 17 -> 7 nodes, val_mse 2.1e-15 -> 0.0; its 42 evaluations "
+        "counted; `mlevolve show run.db 0123456789ab` shows it unpruned"]
+
+
+def test_the_cli_prints_the_pruned_line_and_refuses_no_prune_for_a_network(tmp_path: Path, capsys: Capsys) -> None:
+    program, task = _cubic(tmp_path)
+    db = tmp_path / "run.db"
+    status, out, err = cli(capsys, "evolve", str(program), "--task", task, "--budget", "300", "--db", str(db))
+    assert status == 0, err
+    assert sum(line.startswith("pruned:  pruned from #") for line in out.splitlines()) == 1
+    status, quiet, err = cli(capsys, "evolve", str(program), "--task", task, "--budget", "300", "--db", str(db),
+                             "--quiet")
+    record = _meta(db)["pruned"]
+    assert quiet.startswith("best train_r2 1 (better than the start's ") and \
+        f"; hash {record['hash'][:12]} (pruned from {record['from'][:12]}); 300 candidates; " in quiet
+    status, out, err = cli(capsys, "best", str(db), "-n", "1")
+    assert status == 0 and sum("pruned from #" in line for line in out.splitlines()) == 1
+    status, out, err = cli(capsys, "evolve", str(ROOT / "examples" / "mlp_digits.mlev"), "--evolve", "act",
+                           "--no-prune", "--budget", "2", "--db", str(tmp_path / "n.db"))
+    assert status == 2 and "--no-prune does not apply to a supervised program" in err and "Traceback" not in err
+
+
+def test_an_archive_without_a_prune_shows_its_best(tmp_path: Path) -> None:
+    """Old archives (no ``pruned`` meta) are read as before: no line, the candidate shown."""
+    program, task = _cubic(tmp_path)
+    db = tmp_path / "run.db"
+    api.evolve(program, ["f"], task, budget=80, db=db, quiet=True, seed=1, prune=False)
+    assert "pruned" not in _meta(db)
+    [first] = api.best(db, n=1)
+    assert first["pruned"] is None and first["source"] != "pruned" and math.isfinite(first["fitness"])
