@@ -265,15 +265,21 @@ class ProgramEvaluator:
         tasks drawn anew from the family, seeded by the run's seed and the candidate's key
         (:func:`fresh_seed`): deterministic, hence resumable and cacheable, yet no program can gain
         by fitting the particular tasks of the run (a memoriser's luck does not pass to its children)."""
-        if isinstance(self.task, Family) and self.task.fresh:
+        if self.fresh_tasks:
             return load_task(self.task_name, fresh_seed(self.settings.seed, key))
         return self.task
+
+    @property
+    def fresh_tasks(self) -> bool:
+        """Whether each candidate is scored on tasks of its own (:meth:`scoring_task`, ``fresh=1``): two programs'
+        scores then differ by their draws as well as by the programs, so neither tells the other apart."""
+        return isinstance(self.task, Family) and bool(self.task.fresh)
 
     @cached_property
     def _fresh_synthetic(self) -> Family | None:
         """For fresh tasks of a synthetic family (``linear``, ...), one draw of the candidates' family
         (its shapes and options, as :meth:`scoring_task` loads it), else None."""
-        if not (isinstance(self.task, Family) and self.task.fresh):
+        if not self.fresh_tasks:
             return None
         drawn = load_task(self.task_name, 0)
         return drawn if isinstance(drawn, Family) and drawn.name in FAMILIES else None

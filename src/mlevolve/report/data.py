@@ -186,8 +186,8 @@ def pruned_line(record: Mapping[str, Any]) -> str:
         name = f"{name[:-2]}mse"
     old, new = record["from_metrics"].get(name), record["metrics"].get(name)
 
-    def text(v: Any) -> str:  # every digit: the point is how little the two differ
-        return repr(v) if isinstance(v, float) else str(v)
+    def text(v: Any) -> str:  # 6 digits: the prune's tolerance (PRUNE_RTOL, 1e-6 of the error) is below them
+        return f"{v:.6g}" if isinstance(v, float) else str(v)
 
     return (f"pruned from #{record['from_seq']} (hash {str(record['from'])[:12]}): {record['from_size']} -> "
             f"{record['size']} nodes, {name} {text(old)} -> {text(new)}")
