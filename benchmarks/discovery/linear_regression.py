@@ -48,7 +48,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import HERE, KEEP_DB_HELP, ROOT, archive_folder, machine, print_machine, table, write_json
+from _common import HERE, KEEP_DB_HELP, ROOT, archive_folder, machine, named_twice, print_machine, table, write_json
 
 import mlevolve
 from mlevolve.api import evolve
@@ -222,6 +222,8 @@ def main() -> None:
         parser.error("--seed-list names the seeds itself", hint="drop --seeds and --first-seed, or --seed-list")
     if args.seed_list is not None and not args.seed_list:
         parser.error("--seed-list names no seed", hint="give comma-separated seeds, e.g. --seed-list 1,4,9")
+    if args.seed_list and (twice := named_twice(args.seed_list)) is not None:
+        parser.error(f"--seed-list: seed {twice} is named twice", hint="name each seed once")
     seeds = args.seed_list or list(range(args.first_seed, args.first_seed + n_seeds))
     chosen = [name.strip() for name in args.settings.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SETTINGS))

@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import KEEP_DB_HELP, archive_folder
+from _common import KEEP_DB_HELP, archive_folder, named_twice
 
 from mlevolve import api
 from mlevolve.script import ArgumentParser, at_least, int_list
@@ -84,6 +84,8 @@ def main() -> None:
     seeds = range(args.seeds) if args.seed_list is None else args.seed_list
     if not seeds:
         parser.error("--seed-list names no seed", hint="give comma-separated seeds, e.g. --seed-list 0,4,5")
+    if (twice := named_twice(seeds)) is not None:
+        parser.error(f"--seed-list: seed {twice} is named twice", hint="name each seed once")
     rows = []
     with contextlib.ExitStack() as stack:
         folder = archive_folder(stack, args.keep_db)

@@ -65,7 +65,8 @@ def test_the_named_restart_settings_run_the_showcase_with_restarts_on_the_chosen
             assert (meta["task"], meta["restart_every"], meta["seed"]) == (task, 2000, run["seed"])
     for args, said in ((["--seed-list", "1", "--seeds", "2"], "--seed-list names the seeds itself"),
                        (["--seed-list", "1", "--first-seed", "2"], "--seed-list names the seeds itself"),
-                       (["--seed-list", ","], "--seed-list names no seed")):
+                       (["--seed-list", ","], "--seed-list names no seed"),
+                       (["--seed-list", "3,1,3"], "--seed-list: seed 3 is named twice")):
         refused = subprocess.run([sys.executable, str(script), "--quick", *args], cwd=ROOT, env=ENV,
                                  capture_output=True, text=True, timeout=600)
         assert refused.returncode == 2 and said in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
@@ -104,6 +105,9 @@ def test_linear_regression_both_runs_the_chosen_seeds_with_the_chosen_tasks_and_
     empty = subprocess.run([sys.executable, str(script), "--seed-list", ","], cwd=ROOT, env=ENV, capture_output=True,
                            text=True, timeout=600)
     assert empty.returncode == 2 and "--seed-list names no seed" in empty.stderr and "Traceback" not in empty.stderr
+    twice = subprocess.run([sys.executable, str(script), "--seed-list", "1,2,1"], cwd=ROOT, env=ENV,
+                           capture_output=True, text=True, timeout=600)
+    assert twice.returncode == 2 and "--seed-list: seed 1 is named twice" in twice.stderr, twice.stderr
 
 
 def test_the_symbolic_regression_peers_quick_mode_compares_the_installed_engines() -> None:
