@@ -22,6 +22,12 @@ ROOT = HERE.parent.parent
 KEEP_DB_HELP = "keep each run's archive in DIR (created; default: a temporary folder, removed)"
 
 
+def named_twice(seeds: Sequence[int]) -> int | None:
+    """The first seed of ``seeds`` (a ``--seed-list``) named more than once, or None: two runs of one seed
+    would write one archive."""
+    return next((s for s in seeds if seeds.count(s) > 1), None)
+
+
 def archive_folder(stack: contextlib.ExitStack[Any], keep_db: str | None) -> Path:
     """Where a benchmark's runs write their archives: ``keep_db`` (created, kept) or a temporary folder
     that ``stack`` removes on exit (the ``--keep-db DIR`` option; ``KEEP_DB_HELP`` is its help)."""

@@ -12,7 +12,8 @@ Two settings, each read from or named in this folder:
   minus MSE, population 100); and ``showcase-fresh``, the same with ``--task
   linear:fresh=1:fitness=relative``; and ``showcase-restart`` (not in the default list), ``showcase``
   with ``--restart-every 2000``: the population re-seeded from random programs every 2,000 finished
-  candidates (five epochs in 10,000).  Evolution only.
+  candidates (five epochs in 10,000); and ``showcase-restart-fresh`` (not in the default list either),
+  both levers at once: fresh tasks per candidate and restarts every 2,000.  Evolution only.
 
 Per run: the best program by search fitness; success: it reaches validation MSE <= 1e-3 when re-run
 with ``mlevolve.api.run`` on 100 UNSEEN tasks (``linear:n_tasks=100``, seed 10_000 + seed);
@@ -28,9 +29,9 @@ The showcase's defaults include learner literal tuning and the base grammar's le
 (docs/evolve.md); each run reports its CPU seconds and the training runs its tuning spent
 (``fit_evaluations``).
 
-Run: python benchmarks/discovery/linear_regression.py [--quick] [--seeds N] [--first-seed S] [--budget N]
-     [--showcase-budget N] [--jobs N] [--settings az,showcase,showcase-fresh,showcase-restart] [--results NAME]
-     [--keep-db DIR]
+Run: python benchmarks/discovery/linear_regression.py [--quick] [--seeds N] [--first-seed S | --seed-list S,S,...]
+     [--budget N] [--showcase-budget N] [--jobs N]
+     [--settings az,showcase,showcase-fresh,showcase-restart,showcase-restart-fresh] [--results NAME] [--keep-db DIR]
 """
 
 from __future__ import annotations
@@ -47,13 +48,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import HERE, KEEP_DB_HELP, ROOT, archive_folder, machine, print_machine, table, write_json
+from _common import HERE, KEEP_DB_HELP, ROOT, archive_folder, machine, named_twice, print_machine, table, write_json
 
 import mlevolve
 from mlevolve.api import evolve
 from mlevolve.gp.archive import Archive
 from mlevolve.meta.stats import wilson
-from mlevolve.script import ArgumentParser, at_least
+from mlevolve.script import ArgumentParser, at_least, int_list
 
 CONFIG_FILE = HERE / "automl_zero_linear_search.toml"
 CONFIG = tomllib.loads(CONFIG_FILE.read_text())
@@ -69,10 +70,12 @@ LEARNS_MSE = 1.0
 COUNTS = ("evaluated", "cache", "fec", "probe", "failed", "fit_evaluations")
 
 
-# The showcase's settings: (task, restart_every); ``showcase-restart`` is run only when named.
-SHOWCASES = {"showcase": ("linear", 0), "showcase-fresh": ("linear:fresh=1:fitness=relative", 0),
-             "showcase-restart": ("linear", 2000)}
+# The showcase's settings: (task, restart_every); the last two are run only when named.
+FRESH = "linear:fresh=1:fitness=relative"
+SHOWCASES = {"showcase": ("linear", 0), "showcase-fresh": (FRESH, 0), "showcase-restart": ("linear", 2000),
+             "showcase-restart-fresh": (FRESH, 2000)}
 SETTINGS = ("az", *SHOWCASES)
+DEFAULT_SETTINGS = "az,showcase,showcase-fresh"
 
 
 def settings(name: str) -> dict[str, Any]:
@@ -197,6 +200,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=at_least(1), default=None, help="number of seeds (default 5; quick 2)")
     parser.add_argument("--first-seed", type=at_least(0), default=0,
                         help="seeds run are FIRST_SEED .. FIRST_SEED + SEEDS - 1 (default 0)")
+    parser.add_argument("--seed-list", type=int_list, metavar="S,S,...",
+                        help="run these seeds, in this order, instead (e.g. an earlier run's failing seeds first)")
     parser.add_argument("--budget", type=at_least(1), default=None,
                         help="candidates per run of the AutoML-Zero setting (default 10,000; quick 1,200)")
     parser.add_argument("--showcase-budget", type=int, default=None,
@@ -204,9 +209,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=at_least(1), default=2, help="runs at a time, one process each (default 2)")
     parser.add_argument("--results", default="linear_regression",
                         help="raw results go to results_RESULTS.json (default results_linear_regression.json)")
-    parser.add_argument("--settings", default="az,showcase,showcase-fresh",
-                        help="comma-separated settings to run, of az, showcase, showcase-fresh, showcase-restart "
-                        "(default az,showcase,showcase-fresh)")
+    parser.add_argument("--settings", default=DEFAULT_SETTINGS,
+                        help=f"comma-separated settings to run, of {', '.join(SETTINGS)} (default {DEFAULT_SETTINGS})")
     parser.add_argument("--keep-db", default=None, metavar="DIR", help=KEEP_DB_HELP)
     args = parser.parse_args()
     # The defaults are the run recorded in README.md (about 22 minutes on 2 shared cores); the issue's
@@ -214,7 +218,13 @@ def main() -> None:
     n_seeds = args.seeds or (2 if args.quick else 5)
     budget = args.budget or (1200 if args.quick else 10_000)
     showcase_budget = args.showcase_budget if args.showcase_budget is not None else (150 if args.quick else 3_000)
-    seeds = list(range(args.first_seed, args.first_seed + n_seeds))
+    if args.seed_list is not None and (args.seeds is not None or args.first_seed):
+        parser.error("--seed-list names the seeds itself", hint="drop --seeds and --first-seed, or --seed-list")
+    if args.seed_list is not None and not args.seed_list:
+        parser.error("--seed-list names no seed", hint="give comma-separated seeds, e.g. --seed-list 1,4,9")
+    if args.seed_list and (twice := named_twice(args.seed_list)) is not None:
+        parser.error(f"--seed-list: seed {twice} is named twice", hint="name each seed once")
+    seeds = args.seed_list or list(range(args.first_seed, args.first_seed + n_seeds))
     chosen = [name.strip() for name in args.settings.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SETTINGS))
     if unknown or not chosen:
@@ -231,8 +241,9 @@ def main() -> None:
     if showcase_budget:
         print(f"showcase: {SHOWCASE.relative_to(ROOT)} --evolve linreg.learn --init random, base grammar, "
               f"population 100, budget {showcase_budget}; tasks 'linear' (showcase) and "
-              "'linear:fresh=1:fitness=relative' (showcase-fresh); showcase-restart: 'linear', --restart-every "
-              f"{SHOWCASES['showcase-restart'][1]}")
+              f"'{FRESH}' (showcase-fresh); " + "; ".join(
+                  f"{name}: '{SHOWCASES[name][0]}', --restart-every {SHOWCASES[name][1]}"
+                  for name in ("showcase-restart", "showcase-restart-fresh")))
     print(f"seeds {seeds}; success: val MSE <= {THRESHOLD:g} on {UNSEEN_TASK} with seed {UNSEEN_SEED} + seed")
     reference = mlevolve.run(SHOWCASE, UNSEEN_TASK, seed=UNSEEN_SEED)
     print(f"reference: the hand-written learner (w + 0.1 * (y - p) * x) reaches val MSE "
@@ -270,7 +281,7 @@ def main() -> None:
                      "evals to success", "wall s"], rows))
         summaries[name] = {alg: summarise(runs) for alg, runs in by_alg.items()}
 
-    print(f"\n== summary: {n_seeds} seeds; success = unseen MSE <= {THRESHOLD:g}")
+    print(f"\n== summary: {len(seeds)} seeds; success = unseen MSE <= {THRESHOLD:g}")
     rows = []
     for name, s in summaries.items():
         for alg, a in s.items():

@@ -8,9 +8,10 @@ program by search fitness reaches validation MSE <= 1e-3 on 100 unseen tasks
 (``linear:n_tasks=100``, seed 10,000 + seed).
 
 Run: python benchmarks/discovery/linear_regression_both.py [--seeds 10 | --seed-list 0,4,5] [--budget 20000]
-[--out FILE] [--keep-db DIR] [--task TASK] [--population N] (one JSON line per seed, then the count;
-``--keep-db`` keeps each run's archive, ``sSEED.db``, in DIR; ``--task`` and ``--population`` change the
-search's tasks, e.g. ``linear:fresh=1:fitness=relative``, and population, never the unseen test).
+[--out FILE] [--keep-db DIR] [--task TASK] [--population N] [--restart-every N] (one JSON line per seed, then
+the count; ``--keep-db`` keeps each run's archive, ``sSEED.db``, in DIR; ``--task`` and ``--population`` change
+the search's tasks, e.g. ``linear:fresh=1:fitness=relative``, and population, never the unseen test;
+``--restart-every`` re-seeds the population from random programs every N candidates, as ``mlevolve evolve``'s).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import KEEP_DB_HELP, archive_folder
+from _common import KEEP_DB_HELP, archive_folder, named_twice
 
 from mlevolve import api
 from mlevolve.script import ArgumentParser, at_least, int_list
@@ -42,24 +43,28 @@ THRESHOLD = 1e-3
 
 
 def one_run(seed: int, budget: int, folder: Path, task: str | None = None,
-            population: int | None = None) -> dict[str, object]:
-    """One search and its best program's unseen-task MSE (None when it fails there).  ``task`` and
-    ``population``: the search's (default the program's ``linear`` and the product's 100)."""
+            population: int | None = None, restart_every: int = 0) -> dict[str, object]:
+    """One search and its best program's unseen-task MSE (None when it fails there).  ``task``,
+    ``population`` and ``restart_every``: the search's (default the program's ``linear``, the product's 100,
+    and no restarts)."""
     source = folder / f"linreg_both_{seed}.mlev"
     source.write_text(PROGRAM)
     db = folder / f"s{seed}.db"
     db.unlink(missing_ok=True)  # a kept folder's archive of an earlier run is replaced, not extended
     started = time.process_time()
     chosen: dict[str, Any] = {"population": population} if population is not None else {}
+    if restart_every:
+        chosen["restart_every"] = restart_every
     result = api.evolve(source, ["linreg"], task, budget=budget, seed=seed, init="random", db=db, quiet=True,
                         **chosen)
     unseen = api.run(api.parse(result["best_program"]), "linear:n_tasks=100", seed=10_000 + seed)
     mse = unseen.get("val_mse") if unseen["failure"] is None else None
     return {"seed": seed, "budget": budget, "task": task or "linear", "population": population or 100,
-            "cpu_s": round(time.process_time() - started, 1),
+            "restart_every": restart_every, "cpu_s": round(time.process_time() - started, 1),
             "best_fitness": result["best_metrics"]["fitness"], "unseen_mse": mse,
             "success": mse is not None and mse <= THRESHOLD,
-            "unseen_failure": unseen["failure"], "program": result["best_program"]}
+            "unseen_failure": unseen["failure"], "program": result["best_program"],
+            **({"restarts": result["restarts"]} if "restarts" in result else {})}
 
 
 def main() -> None:
@@ -73,15 +78,19 @@ def main() -> None:
     parser.add_argument("--task", help="the search's tasks (default the program's 'linear', its 10 fixed tasks; "
                         "e.g. 'linear:fresh=1:fitness=relative'); the unseen test is always 'linear:n_tasks=100'")
     parser.add_argument("--population", type=at_least(2), help="the search's population (default 100)")
+    parser.add_argument("--restart-every", type=at_least(0), default=0, metavar="N",
+                        help="re-seed the population from random programs every N candidates (default 0: never)")
     args = parser.parse_args()
     seeds = range(args.seeds) if args.seed_list is None else args.seed_list
     if not seeds:
         parser.error("--seed-list names no seed", hint="give comma-separated seeds, e.g. --seed-list 0,4,5")
+    if (twice := named_twice(seeds)) is not None:
+        parser.error(f"--seed-list: seed {twice} is named twice", hint="name each seed once")
     rows = []
     with contextlib.ExitStack() as stack:
         folder = archive_folder(stack, args.keep_db)
         for seed in seeds:
-            rows.append(one_run(seed, args.budget, folder, args.task, args.population))
+            rows.append(one_run(seed, args.budget, folder, args.task, args.population, args.restart_every))
             print(json.dumps(rows[-1]), flush=True)
     if args.out:
         Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in rows))

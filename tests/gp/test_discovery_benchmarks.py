@@ -38,21 +38,38 @@ def test_the_linear_regression_rediscovery_quick_mode_runs_every_setting_and_sea
         assert run["success"] == (float(run["best_unseen_mse"]) <= 1e-3)  # re-tested on unseen tasks ("inf": JSON)
 
 
-def test_the_showcase_restart_setting_runs_the_showcase_with_restarts() -> None:
-    """``showcase-restart`` (named only): the showcase with ``restart_every`` 2,000, its runs' restarts reported."""
+def test_the_named_restart_settings_run_the_showcase_with_restarts_on_the_chosen_seeds(tmp_path: Path) -> None:
+    """``showcase-restart`` and ``showcase-restart-fresh`` (named only): the showcase with ``restart_every``
+    2,000, on the file's fixed tasks and on fresh tasks per candidate; ``--seed-list`` runs its seeds in order."""
     script = ROOT / "benchmarks" / "discovery" / "linear_regression.py"
-    done = subprocess.run([sys.executable, str(script), "--quick", "--seeds", "1", "--settings", "showcase-restart",
+    done = subprocess.run([sys.executable, str(script), "--quick", "--seed-list", "3,1", "--jobs", "2", "--settings",
+                           "showcase-restart,showcase-restart-fresh", "--keep-db", str(tmp_path),
                            "--results", "ci_check_restart"], cwd=ROOT, env=ENV, capture_output=True, text=True,
                           timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "showcase-restart: 'linear', --restart-every 2000" in done.stdout
+    assert "showcase-restart-fresh: 'linear:fresh=1:fitness=relative', --restart-every 2000" in done.stdout
     written = ROOT / "benchmarks" / "discovery" / "results_ci_check_restart.quick.json"
     try:
         result = json.loads(written.read_text())
     finally:
         written.unlink(missing_ok=True)
-    (run,) = result["runs"]["showcase-restart"]["regularized"]
-    assert run["restarts"] == 0 and run["budget"] == 150  # a run with restarts on reports them; 150 < 2,000
+    assert result["seeds"] == [3, 1] and set(result["runs"]) == {"showcase-restart", "showcase-restart-fresh"}
+    for name, task in (("showcase-restart", "linear"), ("showcase-restart-fresh", "linear:fresh=1:fitness=relative")):
+        runs = result["runs"][name]["regularized"]
+        assert [r["seed"] for r in runs] == [3, 1]  # in the order given, not 0 to N - 1
+        for run in runs:
+            assert run["restarts"] == 0 and run["budget"] == 150  # a run with restarts on reports them; 150 < 2,000
+            with Archive.read(tmp_path / f"linreg-{name}-regularized-{run['seed']}-150.db") as archive:
+                meta = archive.meta()  # what the search ran with, not only what the row says
+            assert (meta["task"], meta["restart_every"], meta["seed"]) == (task, 2000, run["seed"])
+    for args, said in ((["--seed-list", "1", "--seeds", "2"], "--seed-list names the seeds itself"),
+                       (["--seed-list", "1", "--first-seed", "2"], "--seed-list names the seeds itself"),
+                       (["--seed-list", ","], "--seed-list names no seed"),
+                       (["--seed-list", "3,1,3"], "--seed-list: seed 3 is named twice")):
+        refused = subprocess.run([sys.executable, str(script), "--quick", *args], cwd=ROOT, env=ENV,
+                                 capture_output=True, text=True, timeout=600)
+        assert refused.returncode == 2 and said in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
 
 
 def test_linear_regression_both_keeps_its_archives_on_request_and_replaces_them_on_a_rerun(tmp_path: Path) -> None:
@@ -84,9 +101,13 @@ def test_linear_regression_both_runs_the_chosen_seeds_with_the_chosen_tasks_and_
     with Archive.read(tmp_path / "s3.db") as archive:  # what the search ran with, not only what the row says
         meta = archive.meta()
     assert (meta["task"], meta["population"], meta["seed"]) == ("linear:fresh=1:fitness=relative", 4, 3)
+    assert "restart_every" not in meta and {r["restart_every"] for r in rows} == {0}  # off unless asked
     empty = subprocess.run([sys.executable, str(script), "--seed-list", ","], cwd=ROOT, env=ENV, capture_output=True,
                            text=True, timeout=600)
     assert empty.returncode == 2 and "--seed-list names no seed" in empty.stderr and "Traceback" not in empty.stderr
+    twice = subprocess.run([sys.executable, str(script), "--seed-list", "1,2,1"], cwd=ROOT, env=ENV,
+                           capture_output=True, text=True, timeout=600)
+    assert twice.returncode == 2 and "--seed-list: seed 1 is named twice" in twice.stderr, twice.stderr
 
 
 def test_the_symbolic_regression_peers_quick_mode_compares_the_installed_engines() -> None:
@@ -96,6 +117,18 @@ def test_the_symbolic_regression_peers_quick_mode_compares_the_installed_engines
     assert done.returncode == 0, done.stderr[-2000:]
     for engine in ("mlevolve-equal", "mlevolve-nofit", "deap"):  # always installed; gplearn and Operon: the bench extra
         assert f"total {engine}: " in done.stdout and f"\n{engine:14} nguyen1 " in done.stdout
+
+
+def test_linear_regression_both_restarts_its_population_on_request(tmp_path: Path) -> None:
+    script = ROOT / "benchmarks" / "discovery" / "linear_regression_both.py"
+    done = subprocess.run([sys.executable, str(script), "--seed-list", "2", "--budget", "30", "--population", "10",
+                           "--restart-every", "10", "--keep-db", str(tmp_path), "--out", str(tmp_path / "rows.jsonl")],
+                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (row,) = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert (row["restart_every"], row["restarts"]) == (10, 2)  # at 10 and 20 of 30 candidates
+    with Archive.read(tmp_path / "s2.db") as archive:
+        assert archive.meta()["restart_every"] == 10
 
 
 def test_diagnose_both_reads_kept_archives_and_judges_each_best_by_its_unseen_mse(tmp_path: Path) -> None:
