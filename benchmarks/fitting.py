@@ -53,7 +53,7 @@ def one_run(problem: str, seed: int, budget: int, fit: bool, folder: Path) -> di
     summary = api.evolve(QUARTIC, ["f"], problem, budget=budget, db=db, init="random", seed=seed, quiet=True,
                          fit=fit)
     with Archive.read(db) as archive:
-        best = archive.get(summary["best_hash"])
+        best = archive.get(api.found_hash(summary) or "")
     assert best is not None and best.simplified is not None
     return {"problem": problem, "seed": seed, "fit": fit, "test_r2": best.metrics["test_r2"],
             "size": body_size(best.program), "simplified": body_size(best.simplified),

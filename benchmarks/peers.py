@@ -244,7 +244,7 @@ def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: boo
             summary = run(summary["candidates"] + max(5, step))
         summary = run(summary["candidates"], prune=True)  # the whole run's best pruned once: its cost counted
     with Archive.read(db) as archive:
-        best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
+        best = archive.get(found) if (found := api.found_hash(summary)) else None  # the search's, unpruned
     if best is None:
         return Result(-math.inf, 0, used(summary))
 

@@ -141,7 +141,7 @@ def one_run(regime: Regime, seed: int, budget: int, folder: Path, arm: str) -> d
         summary = search()
     cpu, wall = time.process_time() - started, time.perf_counter() - clock
     with Archive.read(db) as archive:
-        best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
+        best = archive.get(found) if (found := api.found_hash(summary)) else None  # the search's, unpruned
     if best is None:
         return {"arm": arm, "seed": seed, "cpu": round(cpu, 2), "wall": round(wall, 2), "evaluated": None}
     shown = summary["best_program"]  # pruned where the prune kept an edit (its fitness then the pruned one's)

@@ -813,7 +813,8 @@ def evolve(
     default on): once the run ends, its best is pruned by value-changing edits (a literal snapped, a term or
     memory update dropped) that the run's own scoring cannot tell from it (:mod:`mlevolve.gp.prune`); the pruned
     program, its metrics, the candidate it came from and the scorings it cost are kept in the archive's meta
-    (``pruned``) and shown in the best's place, here (``best_program``, ``answer``, ``pruned``) and by ``best``,
+    (``pruned``) and shown in the best's place, here (every ``best_*`` field and ``answer``; the search's best as
+    ``pruned_from``: its hash, seq, fitness and metrics; :func:`found_hash`) and by ``best``,
     ``show``, ``report`` and ``export``; its scorings are counted as ``prune_evaluations``.  ``show DB HASH``
     with the candidate's hash shows it unpruned; ``prune=False`` drops a kept prune.
 
@@ -980,11 +981,21 @@ def evolve(
         summary.pop("hurdle", None)
     else:
         summary.setdefault("hurdle", 0)
+    if shown is not None and pruned is not None:  # every best_* field is the shown best's; the search's, apart
+        summary.update(best_hash=shown.hash, best_fitness=shown.fitness, pruned_from={
+            "hash": pruned["from"], "seq": pruned["from_seq"], "fitness": summary["best_fitness"],
+            "metrics": dict(pruned["from_metrics"])})
     return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
             "task": task_name, "evolve": names, "init": init, "answer": result,
             "next": next_commands(path, best.hash if best is not None and archived > summary["candidates"] else None),
             "failures": reasons}
+
+
+def found_hash(result: Mapping[str, Any]) -> str | None:
+    """The hash of the archive's row of the best the search found, from :func:`evolve`'s ``result``: its
+    ``best_hash``, or where the best shown is pruned (:mod:`mlevolve.gp.prune`) its ``pruned_from`` hash."""
+    return (result.get("pruned_from") or {}).get("hash") or result.get("best_hash")
 
 
 def _pruned(archive: Any, best: Any, evaluator: Any, program: Program, names: Sequence[str], spec: GrammarSpec,

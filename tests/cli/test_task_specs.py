@@ -32,6 +32,8 @@ LINEAR = str(EXAMPLES / "linear_regression.mlev")
      "options of a data file for a formula: target, problem"),
     ("nguyen4:dim=3", "unknown option 'dim=3' for task 'nguyen4', a formula task",
      "options of a formula task: n_train, n_test"),
+    ("nguyen4:n_train=x:dim=3", "unknown option 'dim=3' for task 'nguyen4', a formula task",  # names first: the
+     "options of a formula task: n_train, n_test"),  # range's hint mended n_train and kept dim=3 (newuser40)
     ("nguyen4:n_train=3:n_train=4", "option 'n_train' is given twice in task spec 'nguyen4:n_train=3:n_train=4'",
      "give each option once"),
     ("nguyen4:n_train", "option 'n_train' has no value in task spec 'nguyen4:n_train'",

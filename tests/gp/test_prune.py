@@ -131,7 +131,11 @@ def test_a_new_users_cubic_is_shown_pruned_small_and_equal_in_value(tmp_path: Pa
     db = tmp_path / "run.db"
     out = api.evolve(program, ["f"], task, budget=300, db=db, quiet=True, seed=0)
     record = _meta(db)["pruned"]
-    assert record["program"] is not None and record["from"] == out["best_hash"]
+    assert record["program"] is not None and record["from"] == out["pruned_from"]["hash"] == api.found_hash(out)
+    # every best_* field is the shown (pruned) best's: one program throughout --json (newuser40)
+    assert (out["best_hash"], out["best_fitness"], out["best_metrics"]) == (record["hash"], record["fitness"],
+                                                                             record["metrics"])
+    assert out["answer"]["best"]["hash"] == out["best_hash"] and out["pruned_from"]["seq"] == record["from_seq"]
     shown = parse(out["best_program"])
     assert pruning.complexity(shown, ["f"])[0] <= 9 < record["from_size"]
     xs = np.linspace(-2.0, 2.0, 101)
@@ -140,13 +144,13 @@ def test_a_new_users_cubic_is_shown_pruned_small_and_equal_in_value(tmp_path: Pa
     f = api.formula_sympy(shown)
     got = np.asarray(sympy.lambdify([sympy.Symbol("x")], f, "numpy")(xs), np.float64) * np.ones_like(xs)
     assert np.allclose(got, xs ** 3 + xs ** 2 + xs, rtol=1e-12, atol=1e-12)
-    line = f"pruned from #{record['from_seq']} (hash {out['best_hash'][:12]}): "
+    line = f"pruned from #{record['from_seq']} (hash {record['from'][:12]}): "
     assert out["answer"]["best"]["pruned"].startswith(line)
     assert out["prune_evaluations"] == record["spent"] > 0
     # best, show, export: the pruned program; show of the candidate's hash: the candidate, unpruned
     [first] = api.best(db, n=1)
     assert first["pruned"] is not None and first["stored"] == record["program"] and first["hash"] == record["hash"]
-    assert api.show(db, out["best_hash"][:12])[0]["stored"] != record["program"]
+    assert api.show(db, record["from"][:12])[0]["stored"] != record["program"]
     assert api.show(db, record["hash"][:12])[0]["stored"] == record["program"]
     text, _ = api.export_program(db)
     assert text.endswith(api.format(shown).split("\n\n", 1)[1])
@@ -257,13 +261,16 @@ def test_the_summary_says_the_best_is_pruned_in_one_line() -> None:
     best = {"value": 0.0, "hash": "fedcba9876543210", "seq": 1234, "program": "formula f(x: Scalar) -> Scalar =\n  x\n",
             "pruned": pruned_line(RECORD)}
     result = {"candidates": 300, "replayed": 0, "evaluated": 250, "db": "run.db", "seconds": 1.0,
-              "best_hash": "0123456789abcdef", "prune_evaluations": 42, "next": [],
+              "best_hash": "fedcba9876543210", "prune_evaluations": 42, "next": [],
+              "pruned_from": {"hash": "0123456789abcdef", "seq": 1234},
               "answer": {"metric": {"name": "val_mse", "higher_is_better": False, "description": "validation MSE"},
                          "start": {"value": 1.0, "how": "candidate 0"}, "best": best, "verdict": "better"}}
     lines = summary_text.lines(result)
     assert [line for line in lines if line.startswith("pruned:")] == [
         "pruned:  pruned from #1234 (hash 0123456789ab): 17 -> 7 nodes, val_mse 2.1e-15 -> 0; its 42 evaluations "
         "counted; `mlevolve show run.db 0123456789ab` shows it unpruned"]
+    quiet = {**result, "archived": 300, "answer": {**result["answer"], "better": True, "gain": 1.0}}
+    assert "; hash fedcba987654 (pruned from 0123456789ab); " in summary_text.one_line(quiet)  # --quiet's line
 
 
 def test_the_cli_prints_the_pruned_line_and_refuses_no_prune_for_a_network(tmp_path: Path, capsys: Capsys) -> None:

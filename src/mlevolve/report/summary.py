@@ -98,9 +98,8 @@ def lines(result: Mapping[str, Any]) -> list[str]:
             f"start:   {side(name, a['start'], best)}   ({a['start'].get('how', 'the starting program')})",
             f"best:    {side(name, best, a['start'])}   (hash {best['hash'][:12]}, candidate {best['seq']})",
             *([f"pruned:  {best['pruned']}; its {result.get('prune_evaluations', 0):,} evaluations counted; "
-               f"`mlevolve show {shlex.quote(result['db'])} {best['pruned'].split('(hash ')[1][:12]}` shows it "
-               "unpruned"]
-              if best.get("pruned") else []),
+               f"`mlevolve show {shlex.quote(result['db'])} {result['pruned_from']['hash'][:12]}` shows it unpruned"]
+              if best.get("pruned") and result.get("pruned_from") else []),
             f"verdict: {a['verdict']}"]
     spread = spread_text(a)
     if spread is not None:
@@ -140,6 +139,6 @@ def one_line(result: Mapping[str, Any]) -> str:
     else:
         word = "better than" if better else "no gain over" if a.get("tied", a["gain"] == 0) else "WORSE than"
         against = f"{word} the start's {value(s, b)}"
-    shown = a["best"].get("hash") or result["best_hash"]  # the pruned best's, where the run's best was pruned
-    pruned = f" (pruned from {result['best_hash'][:12]})" if a["best"].get("pruned") else ""
-    return f"best {name} {value(b, s)} ({against}); hash {shown[:12]}{pruned}; {tail}"
+    found = result.get("pruned_from")  # the search's best, where the one shown is it pruned
+    pruned = f" (pruned from {found['hash'][:12]})" if found else ""
+    return f"best {name} {value(b, s)} ({against}); hash {result['best_hash'][:12]}{pruned}; {tail}"

@@ -99,14 +99,15 @@ def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str
 
 
 def spec_options(name: str, typed: dict[str, Any], defaults: dict[str, Any], kind: str = "") -> dict[str, Any]:
-    """``defaults`` (a tuple: its choices, the first the default) updated by options ``typed`` of task ``name``, key by
-    key: each one it takes, one of its choices, an integer in its range (:func:`int_option`); else TaskError"""
+    """``defaults`` (a tuple: its choices, the first the default) updated by options ``typed`` of task ``name``: each
+    one it takes (all names first: a hint mends a value only in a spec whose names hold), then key by key one of its
+    choices, an integer in its range (:func:`int_option`); else TaskError"""
     options = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}
+    for key, value in ((k, v) for k, v in typed.items() if k not in options):
+        raise TaskError(*(t.format(f"{key}={value}", name, name, kind and f", {kind}", kind and f" of {kind}",
+                                   ", ".join(defaults) or "none", did_you_mean(key, defaults))
+                          for t in SPEC_WORDS["unknown"]))
     for key, value in typed.items():
-        if key not in options:
-            raise TaskError(*(t.format(f"{key}={value}", name, name, kind and f", {kind}", kind and f" of {kind}",
-                                       ", ".join(defaults) or "none", did_you_mean(key, defaults))
-                              for t in SPEC_WORDS["unknown"]))
         if isinstance(defaults[key], tuple) and value not in defaults[key]:  # e.g. problem=, fitness=
             raise TaskError(*choice_error(key, typed, name, defaults[key], kind))
         options[key] = int_option(key, typed, name, defaults[key]) if key in OPTION_RANGES else value
