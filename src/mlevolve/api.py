@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import hashlib
 import math
 import os
 import random
@@ -936,10 +937,13 @@ def evolve(
                 # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
                 # archive holds considers only its first ``budget`` candidates.
                 best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
+                variances, sizes = _target_variances(task_data), _split_sizes(task_data)
                 pruned = _pruned(archive, best, evaluator, checked, names, spec, prune and cheap, bool(fitting),
-                                 set(kinds))
+                                 set(kinds), variances)
                 if pruned is not None:
                     summary["prune_evaluations"] = pruned["spent"]
+                elif prune and cheap and evaluator.fresh_tasks and best is not None:  # said, not silently skipped
+                    summary["prune_skipped"] = "tasks drawn per candidate: an edit's score would be another draw's"
                 previous = archive.meta().get("summary") or {}
                 if summary["candidates"] >= previous.get("candidates", 0):
                     archive.set_meta("summary", summary)
@@ -947,7 +951,6 @@ def evolve(
 
                 reasons = failure_reasons(list(archive.rows())) if best is None else []
                 start = _start(archive, checked, evaluator, init, fitted=bool(fitting))
-                variances, sizes = _target_variances(task_data), _split_sizes(task_data)
                 archive.set_meta("target_variance", variances)
                 archive.set_meta("split_size", sizes)
                 pairs = None
@@ -999,13 +1002,15 @@ def found_hash(result: Mapping[str, Any]) -> str | None:
 
 
 def _pruned(archive: Any, best: Any, evaluator: Any, program: Program, names: Sequence[str], spec: GrammarSpec,
-            prune: bool, fitted: bool, kinds: set[str]) -> dict[str, Any] | None:
+            prune: bool, fitted: bool, kinds: set[str], variances: Mapping[str, float]) -> dict[str, Any] | None:
     """The rescored prune of the run's ``best`` row (:mod:`mlevolve.gp.prune`), kept in the archive's meta
     ``pruned``: made once per best (a resumed run whose best is unchanged reads it back; a run killed while
     pruning has none, so the same command makes it again, alike); dropped with ``prune`` False.  A dict of
     ``from`` (the best's hash), ``from_seq``, ``from_metrics``, ``from_size``, ``program`` (the pruned text,
     None where no edit was kept), ``hash``, ``fitness``, ``metrics``, ``size``, ``edits``, ``scorings``,
-    ``evaluations`` (this prune's cost) and ``spent`` (every prune's of this archive); None without a prune."""
+    ``evaluations`` (this prune's cost) and ``spent`` (every prune's of this archive); None without a prune.
+    ``variances``: the run's target variances, an MSE's tie scale, as the verdict's (so what it calls the same
+    result the prune may keep)."""
     import copy
 
     from mlevolve.dsl.simplify import simplify_shown
@@ -1044,8 +1049,8 @@ def _pruned(archive: Any, best: Any, evaluator: Any, program: Program, names: Se
 
     start = parse(best.program)
     metric = fitness_metric(best.metrics)
-    found = pruning.prune(start, names, score, typed, pruning.floor(best.fitness, metric.bounded, metric.tie_scale()),
-                          refit=fitted and kinds == {"formula"})
+    least = pruning.floor(best.fitness, metric.bounded, metric.tie_scale(variances))
+    found = pruning.prune(start, names, score, typed, least, refit=fitted and kinds == {"formula"})
     before = isinstance(stored, Mapping) and isinstance(stored.get("spent"), int)
     record: dict[str, Any] = {
         "from": best.hash, "from_seq": best.seq, "from_generation": best.generation,
@@ -1053,7 +1058,10 @@ def _pruned(archive: Any, best: Any, evaluator: Any, program: Program, names: Se
         "program": None, "settings": settings, "edits": found.edits, "scorings": found.scorings,
         "evaluations": found.cost, "spent": found.cost + (stored["spent"] if before else 0)}
     if found.program is not None and found.scoring is not None:
-        record.update(program=format_program(found.program), hash=Engine.key(found.program),
+        text, key = format_program(found.program), Engine.key(found.program)
+        if key == best.hash:  # the same program by the cache's rules (they drop `x - x`, the shown form keeps it):
+            key = hashlib.blake2b(f"pruned\x00{text}".encode(), digest_size=16).hexdigest()  # named apart from it
+        record.update(program=text, hash=key,
                       fitness=found.scoring.fitness, metrics=dict(found.scoring.metrics),
                       size=pruning.complexity(found.program, names)[0])
     archive.set_meta("pruned", record)

@@ -148,8 +148,9 @@ def test_a_new_users_cubic_is_shown_pruned_small_and_equal_in_value(tmp_path: Pa
     assert out["answer"]["best"]["pruned"].startswith(line)
     assert out["prune_evaluations"] == record["spent"] > 0
     # best, show, export: the pruned program; show of the candidate's hash: the candidate, unpruned
-    [first] = api.best(db, n=1)
+    first, second = api.best(db, n=2)  # the pruned best, then its candidate as found: two behaviours, not one
     assert first["pruned"] is not None and first["stored"] == record["program"] and first["hash"] == record["hash"]
+    assert second["hash"] == record["from"] and record["from"] not in first["same"]
     assert api.show(db, record["from"][:12])[0]["stored"] != record["program"]
     assert api.show(db, record["hash"][:12])[0]["stored"] == record["program"]
     text, _ = api.export_program(db)
@@ -199,6 +200,41 @@ def test_a_learner_scored_on_tasks_of_its_own_is_not_pruned(tmp_path: Path) -> N
     out = api.evolve(ROOT / "examples" / "linear_regression.mlev", ["linreg.learn"], "linear:fresh=1", budget=60,
                      db=db, quiet=True, seed=0, init="random")
     assert "pruned" not in _meta(db) and "prune_evaluations" not in out and "pruned" not in out["answer"]["best"]
+    assert "pruned:  not pruned: tasks drawn per candidate: an edit's score would be another draw's" in \
+        summary_text.lines(out)  # said, not skipped in silence (newuser40)
+
+
+def test_a_pruned_best_equal_to_its_candidate_by_the_cache_key_is_named_apart(tmp_path: Path) -> None:
+    """The cache key drops ``(x - x) * ...`` (its rules), the shown form keeps it: a prune that removed only that
+    was named by its candidate's hash, so `show HASH` and `show --best` showed two programs under one (newuser40)."""
+    _, task = _cubic(tmp_path)
+    db = tmp_path / "run.db"
+    out = api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], task, budget=300, db=db, quiet=True, seed=1)
+    record = _meta(db)["pruned"]
+    assert record["program"] is not None and record["hash"] != record["from"]
+    assert api.show(db, record["hash"][:12])[0]["stored"] == record["program"] == out["best_program"]
+    assert api.show(db, record["from"][:12])[0]["stored"] != record["program"]
+
+
+def test_the_prune_ties_as_the_verdict_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The least fitness a prune may keep is the best's floor at the tie scale the verdict uses, the split's
+    target variance for an MSE: it tied at 1e-21 absolute, so a learner step the verdict called "the same as the
+    starting program" (val_mse 1.40e-15 vs 1.41e-15) could not be snapped to it (newuser40)."""
+    seen: list[float] = []
+    real = pruning.prune
+
+    def spy(program: Any, names: Any, score: Any, check: Any, least: float, **kwargs: Any) -> Any:
+        seen.append(least)
+        return real(program, names, score, check, least, **kwargs)
+
+    monkeypatch.setattr(pruning, "prune", spy)
+    db = tmp_path / "run.db"
+    out = api.evolve(ROOT / "examples" / "linear_regression.mlev", ["linreg.learn"], "linear", budget=40, db=db,
+                     quiet=True, seed=1)
+    metric = fitness_metric(out["best_metrics"] if "pruned_from" not in out else out["pruned_from"]["metrics"])
+    variances = _meta(db)["target_variance"]
+    assert metric.tie_scale(variances) != metric.tie_scale() and seen == [pruning.floor(
+        _best_fitness(db, api.found_hash(out) or ""), metric.bounded, metric.tie_scale(variances))]
 
 
 def _best_fitness(db: Path, key: str) -> float:

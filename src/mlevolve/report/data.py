@@ -286,7 +286,8 @@ def _behaviours(run: Run) -> list[Group]:
     out = [by_representative[id(r)] for r in shown([g.representative for g in ranked])]
     pruned = pruned_row(run.meta.get("pruned"))
     if out and pruned is not None and out[0].representative.hash == pruned.parents[0]:
-        out[0] = Group((pruned, *out[0].members))  # the run's best, pruned: shown in its place
+        out.insert(0, Group((pruned,)))  # the run's best, pruned: first; not of its candidate's behaviour (its scores
+        # differ, within the prune's tolerance), which follows it as found
     return out
 
 
