@@ -190,8 +190,9 @@ def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_
 # relative data file's hint naming the folder it is read from (not_a_file, the library's words too); 452, 606 (qa38,
 # 3 lines) with --epochs refused in mlevolve's words by a script whose regime trains no epochs; 467, 621, 717 (qa39,
 # 15 lines) with a spec's form checked before its options' names, and its options key by key, by the two functions
-# the library calls too (split_spec, spec_options), so both refuse a bad spec in the same words.
-DATA_CAPS = {"formula": 467, "learner": 621, "supervised": 717}
+# the library calls too (split_spec, spec_options), so both refuse a bad spec in the same words; 471, 625, 721
+# (newuser40, 4 lines) with the text printed as `mlevolve run` prints it and a spec's option names checked first.
+DATA_CAPS = {"formula": 471, "learner": 625, "supervised": 721}
 
 
 @pytest.mark.parametrize("kind", PROGRAMS)

@@ -38,7 +38,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.codegen import RESERVED, py_name
 from mlevolve.interpreter.regimes import REGIMES, regime_of
 from tests.conftest import EXAMPLE_FILES as EXAMPLES
-from tests.conftest import ROOT
+from tests.conftest import ROOT, environment
 
 # Every name an exported script defines at top level is a user name that must be renamed.
 COLLIDING = """algorithm collide
@@ -212,9 +212,10 @@ def test_user_names_that_collide_with_the_scripts_names_still_work(name: str,
     assert text.count("\ndef supervised_task(") + text.count("\ndef learner_task(") == 1
 
 
-SCRIPT_CAPS = (338, 530)  # formula/learner, network: +4 (qa35) for SIGTERM ending a script as Ctrl-C does; +3
+SCRIPT_CAPS = (341, 534)  # formula/learner, network: +4 (qa35) for SIGTERM ending a script as Ctrl-C does; +3
 # (qa38) for --epochs refused, as mlevolve refuses it, by a script whose regime trains no epochs; +15 (qa39) for a
-# spec refused in the library's order and words by the library's own two functions (split_spec, spec_options)
+# spec refused in the library's order and words by the library's own two functions (split_spec, spec_options); +3
+# (newuser40) for the text printed as `mlevolve run` prints it (6 digits, "failed: ..."), +1 for the names first
 
 
 def test_the_readme_gives_the_scripts_line_caps() -> None:
@@ -363,6 +364,16 @@ def test_an_exported_script_exits_1_when_its_program_fails_as_run_does(tmp_path:
     done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert without_time(json.loads(done.stdout)) == without_time(want)
+    # its text as `mlevolve run` prints it: 6 digits, no "failure: None", a failure as "failed: REASON (WHERE)"
+    # (every digit and a failure dict before, newuser40); the clock's line aside
+    for program, out in ((file, script), (ROOT / "examples" / "quartic.mlev", _export(ROOT / "examples" /
+                                                                                        "quartic.mlev",
+                                                                                        tmp_path / "q.py"))):
+        done = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, timeout=120)
+        command = subprocess.run([sys.executable, "-m", "mlevolve", "run", str(program)], capture_output=True,
+                                 text=True, timeout=120, env=environment())
+        assert [line for line in done.stdout.splitlines() if "seconds" not in line] == \
+            [line for line in command.stdout.splitlines() if "seconds" not in line] != []
 
 
 @pytest.mark.parametrize(("signum", "status", "line"), [(signal.SIGTERM, 143, "stopped by SIGTERM"),

@@ -95,8 +95,11 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         '        metrics = {"failure": {"reason": err.reason, "where": err.where}}',
         f"    metrics.update(task=spec_name(args.task, {loader.table}), seed=args.seed)  # its one name, as mlevolve's",
         "    try:  # flushed here: a reader of stdout that left (`| head -1`) ends the script quietly (Python's docs)",
-        '        print(json.dumps(metrics) if args.json else '
-        '"\\n".join(f"{k:>16}: {v}" for k, v in metrics.items()), flush=True)',
+        '        print(json.dumps(metrics) if args.json else "\\n".join(  # as `mlevolve run` prints them',
+        '            [f"{k:>16}: {v:.6g}" if isinstance(v, float) else f"{k:>16}: {v}"',
+        '             for k, v in metrics.items() if k != "failure"]',
+        '            + [f"{\'failed\':>16}: {f[\'reason\']} ({f[\'where\']})" for f in [metrics["failure"]] if f]),'
+        ' flush=True)',
         "    except BrokenPipeError:  # stdout at the null device, so that Python's own flush at exit finds it",
         "        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())",
         "        raise SystemExit(141) from None  # as a shell reports a program SIGPIPE ended",
