@@ -98,8 +98,8 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         '        print(json.dumps(metrics) if args.json else "\\n".join(  # as `mlevolve run` prints them',
         '            [f"{k:>16}: {v:.6g}" if isinstance(v, float) else f"{k:>16}: {v}"',
         '             for k, v in metrics.items() if k != "failure"]',
-        '            + [f"{\'failed\':>16}: {f[\'reason\']} ({f[\'where\']})" for f in [metrics["failure"]] if f]),'
-        ' flush=True)',
+        '            + [f"{\'failed\':>16}: {err[\'reason\']} ({err[\'where\']})"',
+        '               for err in [metrics["failure"]] if err]), flush=True)',
         "    except BrokenPipeError:  # stdout at the null device, so that Python's own flush at exit finds it",
         "        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())",
         "        raise SystemExit(141) from None  # as a shell reports a program SIGPIPE ended",
