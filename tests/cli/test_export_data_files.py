@@ -191,7 +191,8 @@ def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_
 # 3 lines) with --epochs refused in mlevolve's words by a script whose regime trains no epochs; 467, 621, 717 (qa39,
 # 15 lines) with a spec's form checked before its options' names, and its options key by key, by the two functions
 # the library calls too (split_spec, spec_options), so both refuse a bad spec in the same words; 471, 625, 721
-# (newuser40, 4 lines; 472, 626, 722: 5) with the text printed as `mlevolve run` prints it and a spec's option names checked first.
+# (newuser40, 4 lines; 472, 626, 722: 5) with the text printed as `mlevolve run` prints it and a spec's option
+# names checked first.
 DATA_CAPS = {"formula": 472, "learner": 626, "supervised": 722}
 
 
