@@ -938,11 +938,15 @@ def evolve(
                 # archive holds considers only its first ``budget`` candidates.
                 best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
                 variances, sizes = _target_variances(task_data), _split_sizes(task_data)
-                pruned = _pruned(archive, best, evaluator, checked, names, spec, prune and cheap, bool(fitting),
-                                 set(kinds), variances)
+                # Not with tasks drawn per candidate (fresh=1): an edit would be scored on other tasks than the best,
+                # so its score could not tell the edit from the draw (the AutoML-Zero setting's seed 9 "gained"
+                # 0.637 -> 0.833 so); said, not skipped in silence.
+                drawn = prune and cheap and evaluator.fresh_tasks
+                pruned = _pruned(archive, best, evaluator, checked, names, spec, prune and cheap and not drawn,
+                                 bool(fitting), set(kinds), variances)
                 if pruned is not None:
                     summary["prune_evaluations"] = pruned["spent"]
-                elif prune and cheap and evaluator.fresh_tasks and best is not None:  # said, not silently skipped
+                elif drawn and best is not None:
                     summary["prune_skipped"] = "tasks drawn per candidate: an edit's score would be another draw's"
                 previous = archive.meta().get("summary") or {}
                 if summary["candidates"] >= previous.get("candidates", 0):
@@ -1020,10 +1024,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, program: Program, names: Se
 
     archive.flush()  # the run's candidates committed first: a kill while pruning loses only the prune
     stored = archive.meta().get("pruned")
-    # Not with tasks drawn per candidate (fresh=1): an edit would be scored on other tasks than the best, so its
-    # score could not tell the edit from the draw (the AutoML-Zero setting's seed 9 "gained" 0.637 -> 0.833 so).
-    if not prune or best is None or best.fitness is None or not {"formula", "learner"} >= kinds or \
-            evaluator.fresh_tasks:
+    if not prune or best is None or best.fitness is None or not {"formula", "learner"} >= kinds:
         if stored is not None and not prune:
             archive.set_meta("pruned", None)
         return None
