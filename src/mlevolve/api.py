@@ -938,13 +938,10 @@ def evolve(
                 variances, sizes = _target_variances(task_data), _split_sizes(task_data)
                 from mlevolve.gp.prune_best import prune_best
 
-                pruning = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=cheap,
-                                     fitted=bool(fitting), kinds=set(kinds), variances=variances)
-                pruned = pruning.record
+                pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=cheap,
+                                    fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget)
                 if pruned is not None:
                     summary["prune_evaluations"] = pruned["spent"]
-                elif pruning.skipped is not None:
-                    summary["prune_skipped"] = pruning.skipped
                 previous = archive.meta().get("summary") or {}
                 if summary["candidates"] >= previous.get("candidates", 0):
                     archive.set_meta("summary", summary)
@@ -979,7 +976,7 @@ def evolve(
     if best is not None:
         result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names,
                                                                                 digits=digits))
-    if shown is not None and pruned is not None:
+    if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
         result["best"]["pruned"] = pruned_line(pruned)
     if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show
         summary.pop("hurdle", None)
@@ -987,7 +984,8 @@ def evolve(
         summary.setdefault("hurdle", 0)
     if shown is not None and pruned is not None:  # every best_* field is the shown best's; the search's, apart
         summary.update(best_hash=shown.hash, best_fitness=shown.fitness, pruned_from={
-            "hash": pruned["from"], "seq": pruned["from_seq"], "fitness": summary["best_fitness"],
+            "hash": pruned["from"], "seq": pruned["from_seq"],
+            "fitness": pruned.get("from_fitness", summary["best_fitness"]),
             "metrics": dict(pruned["from_metrics"])})
     return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
