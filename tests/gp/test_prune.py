@@ -378,6 +378,12 @@ def test_the_summary_says_the_best_is_pruned_in_one_line() -> None:
         "counted; `mlevolve show run.db 0123456789ab` shows it unpruned"]
     quiet = {**result, "archived": 300, "answer": {**result["answer"], "better": True, "gain": 1.0}}
     assert "; hash fedcba987654 (pruned from 0123456789ab); " in summary_text.one_line(quiet)  # --quiet's line
+    # a prune that kept nothing says so where a kept one would (it printed nothing: newuser40)
+    kept_none = {**result, "pruned_from": None,
+                 "answer": {**result["answer"], "best": {**best, "pruned": pruned_line({**RECORD, "program": None,
+                                                                                      "evaluations": 27})}}}
+    assert [line for line in summary_text.lines(kept_none) if line.startswith("pruned:")] == [
+        "pruned:  no edit kept (27 evaluations)"]
 
 
 def test_the_cli_prints_the_pruned_line_and_refuses_no_prune_for_a_network(tmp_path: Path, capsys: Capsys) -> None:
@@ -396,6 +402,11 @@ def test_the_cli_prints_the_pruned_line_and_refuses_no_prune_for_a_network(tmp_p
     status, out, err = cli(capsys, "evolve", str(ROOT / "examples" / "mlp_digits.mlev"), "--evolve", "act",
                            "--no-prune", "--budget", "2", "--db", str(tmp_path / "n.db"))
     assert status == 2 and "--no-prune does not apply to a supervised program" in err and "Traceback" not in err
+    for example in ("reinforce_cartpole", "vae_moons"):  # every network regime, RL and generative too: refused
+        status, out, err = cli(capsys, "evolve", str(ROOT / "examples" / f"{example}.mlev"), "--prune", "--budget",
+                               "2", "--db", str(tmp_path / f"{example}.db"))
+        assert status == 2 and len(err.strip().splitlines()) == 2 and "--prune does not apply to a" in err
+        assert err.strip().splitlines()[1] == "hint: drop --prune; it applies to learner and formula programs"
 
 
 def test_an_archive_without_a_prune_shows_its_best(tmp_path: Path) -> None:
