@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import hashlib
-import math
 import os
 import random
 import shlex
@@ -812,12 +810,14 @@ def evolve(
     ``answer``'s program, shown to people (0: every digit, as ``evolve --json`` prints it unless
     ``--digits`` is given); ``best_program`` keeps them all (docs/report.md).  ``prune`` (formulas and learners;
     default on): once the run ends, its best is pruned by value-changing edits (a literal snapped, a term or
-    memory update dropped) that the run's own scoring cannot tell from it (:mod:`mlevolve.gp.prune`); the pruned
-    program, its metrics, the candidate it came from and the scorings it cost are kept in the archive's meta
-    (``pruned``) and shown in the best's place, here (every ``best_*`` field and ``answer``; the search's best as
-    ``pruned_from``: its hash, seq, fitness and metrics; :func:`found_hash`) and by ``best``,
-    ``show``, ``report`` and ``export``; its scorings are counted as ``prune_evaluations``.  ``show DB HASH``
-    with the candidate's hash shows it unpruned; ``prune=False`` drops a kept prune.
+    memory update dropped) that the run's own scoring cannot tell from it (:mod:`mlevolve.gp.prune_best`: on tasks
+    drawn per candidate, both scored on one common draw; at most the larger of 5% of ``budget`` and 500
+    evaluations); the pruned program, its metrics, the candidate it came from and the scorings it cost are kept in
+    the archive's meta (``pruned``) and shown in the best's place, here (every ``best_*`` field and ``answer``,
+    whose ``best.pruned`` says what the prune did, kept or not; the search's best as ``pruned_from``: its hash,
+    seq, fitness and metrics; :func:`found_hash`) and by ``best``, ``show``, ``report`` and ``export``; its
+    scorings are counted as ``prune_evaluations``.  ``show DB HASH`` with the candidate's hash shows it unpruned;
+    ``prune=False`` drops a kept prune.
 
     The program, the ``--evolve`` names and the task are checked (and the task's data read) before
     PyTorch is imported, so a mistake is reported at once.  Returns a summary: counts of candidates
@@ -938,16 +938,12 @@ def evolve(
                 # archive holds considers only its first ``budget`` candidates.
                 best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
                 variances, sizes = _target_variances(task_data), _split_sizes(task_data)
-                # Not with tasks drawn per candidate (fresh=1): an edit would be scored on other tasks than the best,
-                # so its score could not tell the edit from the draw (the AutoML-Zero setting's seed 9 "gained"
-                # 0.637 -> 0.833 so); said, not skipped in silence.
-                drawn = prune and cheap and evaluator.fresh_tasks
-                pruned = _pruned(archive, best, evaluator, checked, names, spec, prune and cheap and not drawn,
-                                 bool(fitting), set(kinds), variances)
+                from mlevolve.gp.prune_best import prune_best
+
+                pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=cheap,
+                                    fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget)
                 if pruned is not None:
                     summary["prune_evaluations"] = pruned["spent"]
-                elif drawn and best is not None:
-                    summary["prune_skipped"] = "tasks drawn per candidate: an edit's score would be another draw's"
                 previous = archive.meta().get("summary") or {}
                 if summary["candidates"] >= previous.get("candidates", 0):
                     archive.set_meta("summary", summary)
@@ -982,7 +978,7 @@ def evolve(
     if best is not None:
         result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names,
                                                                                 digits=digits))
-    if shown is not None and pruned is not None:
+    if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
         result["best"]["pruned"] = pruned_line(pruned)
     if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show
         summary.pop("hurdle", None)
@@ -990,7 +986,8 @@ def evolve(
         summary.setdefault("hurdle", 0)
     if shown is not None and pruned is not None:  # every best_* field is the shown best's; the search's, apart
         summary.update(best_hash=shown.hash, best_fitness=shown.fitness, pruned_from={
-            "hash": pruned["from"], "seq": pruned["from_seq"], "fitness": summary["best_fitness"],
+            "hash": pruned["from"], "seq": pruned["from_seq"],
+            "fitness": pruned.get("from_fitness", summary["best_fitness"]),
             "metrics": dict(pruned["from_metrics"])})
     return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
@@ -1003,70 +1000,6 @@ def found_hash(result: Mapping[str, Any]) -> str | None:
     """The hash of the archive's row of the best the search found, from :func:`evolve`'s ``result``: its
     ``best_hash``, or where the best shown is pruned (:mod:`mlevolve.gp.prune`) its ``pruned_from`` hash."""
     return (result.get("pruned_from") or {}).get("hash") or result.get("best_hash")
-
-
-def _pruned(archive: Any, best: Any, evaluator: Any, program: Program, names: Sequence[str], spec: GrammarSpec,
-            prune: bool, fitted: bool, kinds: set[str], variances: Mapping[str, float]) -> dict[str, Any] | None:
-    """The rescored prune of the run's ``best`` row (:mod:`mlevolve.gp.prune`), kept in the archive's meta
-    ``pruned``: made once per best (a resumed run whose best is unchanged reads it back; a run killed while
-    pruning has none, so the same command makes it again, alike); dropped with ``prune`` False.  A dict of
-    ``from`` (the best's hash), ``from_seq``, ``from_metrics``, ``from_size``, ``program`` (the pruned text,
-    None where no edit was kept), ``hash``, ``fitness``, ``metrics``, ``size``, ``edits``, ``scorings``,
-    ``evaluations`` (this prune's cost) and ``spent`` (every prune's of this archive); None without a prune.
-    ``variances``: the run's target variances, an MSE's tie scale, as the verdict's (so what it calls the same
-    result the prune may keep)."""
-    import copy
-
-    from mlevolve.dsl.simplify import simplify_shown
-    from mlevolve.gp import prune as pruning
-    from mlevolve.gp.engine import Engine
-    from mlevolve.results import fitness_metric
-
-    archive.flush()  # the run's candidates committed first: a kill while pruning loses only the prune
-    stored = archive.meta().get("pruned")
-    if not prune or best is None or best.fitness is None or not {"formula", "learner"} >= kinds:
-        if stored is not None and not prune:
-            archive.set_meta("pruned", None)
-        return None
-    settings = {"rtol": pruning.PRUNE_RTOL, "cap": pruning.MAX_SCORINGS}
-    if isinstance(stored, Mapping) and stored.get("from") == best.hash and stored.get("settings") == settings:
-        return dict(stored)
-    written = copy.copy(evaluator)
-    written.fit, written.tuning = None, None  # as `mlevolve run` scores it
-
-    def score(candidate: Program, refit: bool) -> pruning.Scoring | None:
-        outcome = (evaluator if refit else written).evaluate(candidate, Engine.key(candidate))
-        if outcome.failure is not None or not math.isfinite(outcome.fitness):
-            return None
-        scored = outcome.parsed or (parse(outcome.program) if outcome.program else candidate)
-        return pruning.Scoring(outcome.fitness, dict(outcome.metrics), scored,
-                               1 + int(outcome.metrics.get("fit_evaluations", 0)))
-
-    def typed(candidate: Program) -> Program | None:
-        try:
-            return check(candidate, spec)
-        except MlevError:
-            return None
-
-    start = parse(best.program)
-    metric = fitness_metric(best.metrics)
-    least = pruning.floor(best.fitness, metric.bounded, metric.tie_scale(variances))
-    found = pruning.prune(start, names, score, typed, least, refit=fitted and kinds == {"formula"})
-    before = isinstance(stored, Mapping) and isinstance(stored.get("spent"), int)
-    record: dict[str, Any] = {
-        "from": best.hash, "from_seq": best.seq, "from_generation": best.generation,
-        "from_metrics": dict(best.metrics), "from_size": pruning.complexity(simplify_shown(start), names)[0],
-        "program": None, "settings": settings, "edits": found.edits, "scorings": found.scorings,
-        "evaluations": found.cost, "spent": found.cost + (stored["spent"] if before else 0)}
-    if found.program is not None and found.scoring is not None:
-        text, key = format_program(found.program), Engine.key(found.program)
-        if key == best.hash:  # the same program by the cache's rules (they drop `x - x`, the shown form keeps it):
-            key = hashlib.blake2b(f"pruned\x00{text}".encode(), digest_size=16).hexdigest()  # named apart from it
-        record.update(program=text, hash=key,
-                      fitness=found.scoring.fitness, metrics=dict(found.scoring.metrics),
-                      size=pruning.complexity(found.program, names)[0])
-    archive.set_meta("pruned", record)
-    return record
 
 
 def resuming_line(path: str | Path, held: int, budget: int) -> str:

@@ -700,8 +700,10 @@ def build_parser() -> argparse.ArgumentParser:
             "Levenberg-Marquardt on the literals), and tune an evolved learner method's literals (a log-scale "
             "grid); --no-fit scores formulas and learners as written")
     _option(p, api.evolve, "prune", "formulas and learners: at the end, prune the best by value-changing edits "
-            "(a literal snapped, a term dropped) that the run's own scoring cannot tell from it, and show the "
-            "pruned program in its place (`show DB HASH` of its candidate shows that unpruned); --no-prune shows "
+            "(a literal snapped, a term dropped) that the run's own scoring cannot tell from it (on tasks drawn "
+            "per candidate: on one common draw; costing at most the larger of 5%% of the budget and 500 "
+            "evaluations), and show the pruned program in its place (`show DB HASH` of its candidate shows that "
+            "unpruned); --no-prune shows "
             "the best as found")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
     output = p.add_mutually_exclusive_group()  # both: --json's output, --quiet ignored

@@ -144,6 +144,35 @@ def test_an_npz_file_feeds_a_formula_whose_parameters_are_its_columns(folder: Pa
     assert want["train_r2"] == got["train_r2"] == 1.0 and got["test_mse"] == want["test_mse"]
 
 
+@pytest.mark.parametrize("kind", PROGRAMS)
+@pytest.mark.parametrize("spec", ["nguyen1", "nguyen1:n_train=5", "nguyen1 : n_train = 5", "linear:fresh=1",
+                                  "digits:foo=1", "moons:target=y"])
+def test_a_script_for_a_data_file_refuses_a_built_in_task_with_options_as_without(
+        folder: Path, kind: str, spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given a built-in task's name with options, a script exported for a data file said "unknown option
+    'n_train=5' for task 'nguyen1', a data file for a formula"; without them "no such file" and how to get a
+    script for a built-in task (newuser40): the same words either way, for every kind of script."""
+    monkeypatch.chdir(folder)
+    program, loader, kwargs = PROGRAMS[kind]
+    source = mlevolve.export(program, "good.csv:target=y" if kind != "supervised" else "labels.csv:target=y",
+                             **_epochs(kind))
+    name = spec.split(":")[0].strip()
+    assert _script(source, loader, spec, kwargs) == (
+        f"no such file: {name}", "a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o S.py")
+
+
+@pytest.mark.e2e
+def test_a_script_for_a_data_file_given_a_built_in_task_with_options_says_no_such_file(folder: Path) -> None:
+    script = folder / "for_data.py"
+    script.write_text(mlevolve.export(QUARTIC, str(folder / "good.csv:target=y")))
+    done = subprocess.run([sys.executable, str(script), "--task", "nguyen1:n_train=5"], capture_output=True,
+                          text=True, env=environment(), timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "for_data.py: error: no such file: nguyen1",
+        "hint: a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o S.py"]
+
+
 @pytest.mark.e2e
 def test_a_script_for_a_built_in_task_refuses_a_data_file_in_one_line(folder: Path) -> None:
     script = folder / "builtin.py"
@@ -192,8 +221,9 @@ def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_
 # 15 lines) with a spec's form checked before its options' names, and its options key by key, by the two functions
 # the library calls too (split_spec, spec_options), so both refuse a bad spec in the same words; 471, 625, 721
 # (newuser40, 4 lines; 472, 626, 722: 5) with the text printed as `mlevolve run` prints it and a spec's option
-# names checked first.
-DATA_CAPS = {"formula": 472, "learner": 626, "supervised": 722}
+# names checked first; 481, 635, 731 (polish40, 9 lines) with a built-in task's name and options given where a data
+# file is expected (`nguyen1:n_train=5`) refused as its bare name is, not by its options (data.file_spec).
+DATA_CAPS = {"formula": 481, "learner": 635, "supervised": 731}
 
 
 @pytest.mark.parametrize("kind", PROGRAMS)

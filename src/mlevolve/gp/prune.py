@@ -18,10 +18,12 @@ where the run fits constants (a formula: Levenberg-Marquardt and linear scaling)
 written, it is scored once more refitted, and the fitted program is the candidate.  An edit is kept when its
 fitness is at least the best's less :data:`PRUNE_RTOL` of the best's error (:func:`floor`) and it makes
 the program strictly simpler (:func:`complexity`: fewer nodes, else fewer significant digits in its
-literals), so the greedy loop (first acceptable edit, then the edits of the new program) reaches a fixpoint;
-at most ``cap`` scorings (:data:`MAX_SCORINGS`).  The result is scored as written once more: its metrics
-are those of its text, so ``mlevolve run`` and ``export`` of what is shown give them.  Deterministic: the
-edits come in a fixed order and the scoring is the run's, seeded.
+literals), so the greedy loop (first acceptable edit, then the edits of the new program) reaches a fixpoint,
+or stops once its scorings have cost ``cap`` evaluations (:func:`cap`: 5% of the run's budget, at least 500).
+The result is scored as written once more: its metrics are those of its text, so ``mlevolve run`` and ``export``
+of what is shown give them (but on tasks drawn per candidate, where the best and every edit are scored on one
+common draw: :mod:`mlevolve.gp.prune_best`).  Deterministic: the edits come in a fixed order and the scoring is
+the run's, seeded.
 """
 
 from __future__ import annotations
@@ -48,9 +50,20 @@ error in its seventh digit (``benchmarks/size_ratio.py --prune`` measured with t
 to the error, not to the fitness: an exact fit (R² 1, MSE 1e-31) stays exact up to a tie.  One setting, here;
 a pruned program that scores better than the best is always kept."""
 
-MAX_SCORINGS = 300
-"""The most scorings one prune makes (each edit tried costs one, a refit one more): a formula or learner
-scoring costs milliseconds, so a prune costs well under a second on the cheap regimes."""
+CAP_SHARE = 0.05
+"""The most a prune may cost, as a share of the run's budget (:func:`cap`): a formula's prune refits each removal
+that fails as written (~20 evaluations a refit), and uncapped cost 10-20% on top of its run."""
+
+CAP_LEAST = 500
+"""The least cap of a prune, in evaluations, whatever the budget (:func:`cap`): a learner's prune without refits
+takes 10-200 scorings, one evaluation each (10 each on a common draw of 10x the run's tasks)."""
+
+
+def cap(budget: int) -> int:
+    """The most evaluations a prune of a run of ``budget`` candidates may spend on its edits: the larger of
+    :data:`CAP_SHARE` of the budget and :data:`CAP_LEAST` (a budget of 10,000: 500; 100,000: 5,000).  The scoring
+    under way when it is reached is finished, and the result's own scoring comes on top."""
+    return max(CAP_LEAST, math.ceil(CAP_SHARE * budget))
 
 
 @dataclass(frozen=True)
@@ -175,22 +188,23 @@ def edits(body: Expr, scope: Sequence[str]) -> Iterator[Expr]:
 
 
 def prune(program: Program, names: Sequence[str], score: Score, check: Check, least: float, *, refit: bool,
-          cap: int = MAX_SCORINGS) -> Pruned:
+          cap: int = CAP_LEAST) -> Pruned:
     """Greedily prune ``program`` (a run's best as stored), keeping edits that score at least ``least`` (the best's
     :func:`floor`): see the module docstring.  ``score(p, refit)`` is the run's scoring of ``p`` (``refit``:
-    with its constant fitting, where the run fits: ``refit`` True); ``check`` the run's type check."""
+    with its constant fitting, where the run fits: ``refit`` True); ``check`` the run's type check; ``cap`` the
+    evaluations its edits' scorings may cost (:func:`cap`)."""
     current = simplify_shown(program)
     scope = {s.name: sorted(s.env) for s in slots(current)}
     level = complexity(current, names)
     tried: set[str] = {program_key(current)}
     scorings = cost = kept = 0
     changed = True
-    while changed and scorings < cap:
+    while changed and cost < cap:
         changed = False
         for name in evolved_slots(current, names):
             body = slot_body(current, name)
             for new in edits(body, scope.get(name, [])):
-                if scorings >= cap:
+                if cost >= cap:
                     break
                 candidate = check(replace_slot(current, name, new))
                 if candidate is None:
@@ -208,7 +222,7 @@ def prune(program: Program, names: Sequence[str], score: Score, check: Check, le
                     if got is not None and got.fitness >= least:
                         found = simplify_shown(got.program)
                         break
-                    if scorings >= cap:
+                    if cost >= cap:
                         break
                 if found is None or complexity(found, names) >= level:
                     continue

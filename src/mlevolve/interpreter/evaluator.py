@@ -275,6 +275,17 @@ class ProgramEvaluator:
         scores then differ by their draws as well as by the programs, so neither tells the other apart."""
         return isinstance(self.task, Family) and bool(self.task.fresh)
 
+    def common_draw(self, factor: int, key: str) -> ProgramEvaluator:
+        """For tasks drawn per candidate (:attr:`fresh_tasks`): an evaluator scoring every program as written
+        (no fit, no tuning) on ONE draw of ``factor`` times the run's tasks from the family, seeded by the run's
+        seed and ``key`` (:func:`fresh_seed`), so that two programs are compared on the same tasks (the prune of
+        a run's best, :mod:`mlevolve.gp.prune_best`)."""
+        assert isinstance(self.task, Family) and self.fresh_tasks
+        n_tasks = int(self.task.x_train.shape[0]) * factor
+        task = load_task(self.task_name, fresh_seed(self.settings.seed, key), n_tasks=n_tasks, fresh=0)
+        return ProgramEvaluator(task, self.task_name, self.spec, self.settings, self.evolving_kinds,
+                                self.hurdle_epochs)
+
     @cached_property
     def _fresh_synthetic(self) -> Family | None:
         """For fresh tasks of a synthetic family (``linear``, ...), one draw of the candidates' family

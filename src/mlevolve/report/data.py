@@ -177,20 +177,39 @@ def pruned_row(record: Any) -> Row | None:
 
 
 def pruned_line(record: Mapping[str, Any]) -> str:
-    """The one line that says a shown best is pruned: ``pruned from #1234 (hash 0123456789ab): 17 -> 7 nodes,
-    val_mse 2.1e-15 -> 0``; ``mlevolve show DB 0123456789ab`` shows the candidate itself."""
+    """The one line that says what the prune of a run's best did (the archive's meta ``pruned``): the shown best
+    is pruned, ``pruned from #1234 (hash 0123456789ab): 17 -> 7 nodes, val_mse 2.1e-15 -> 0``
+    (``mlevolve show DB 0123456789ab`` shows the candidate itself; ``5 nodes, fewer digits`` where only literals
+    were rounded; ``... on 100 common tasks`` where tasks are drawn per candidate, both scored on one draw); or
+    ``no edit kept (N evaluations)``; or ``not pruned: the best fails on the 100 common tasks (REASON)``.  The
+    error is shown at the fewest digits (6 at least) that tell its two values apart, :func:`apart`."""
     from mlevolve.results import fitness_metric
 
+    spent = f"{record.get('evaluations', 0):,} evaluation{'' if record.get('evaluations', 0) == 1 else 's'}"
+    common = f" on {record['tasks']:,} common tasks" if record.get("tasks") else ""
+    if record.get("failure"):
+        return f"not pruned: the best fails on the{common.removeprefix(' on')} ({record['failure']}; {spent})"
+    if record.get("program") is None:
+        return f"no edit kept ({spent}{common})"
     name = fitness_metric(record["metrics"]).name
     if name.endswith("r2") and f"{name[:-2]}mse" in record["metrics"]:  # the error shows what R² 1.0 hides
         name = f"{name[:-2]}mse"
-    old, new = record["from_metrics"].get(name), record["metrics"].get(name)
+    old, new = apart(record["from_metrics"].get(name), record["metrics"].get(name))
+    size = f"{record['from_size']} -> {record['size']} nodes" if record["size"] != record["from_size"] else \
+        f"{record['size']} nodes, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
+    return (f"pruned from #{record['from_seq']} (hash {str(record['from'])[:12]}): {size}, {name} {old} -> "
+            f"{new}{common}")
 
-    def text(v: Any) -> str:  # 6 digits: the prune's tolerance (PRUNE_RTOL, 1e-6 of the error) is below them
-        return f"{v:.6g}" if isinstance(v, float) else str(v)
 
-    return (f"pruned from #{record['from_seq']} (hash {str(record['from'])[:12]}): {record['from_size']} -> "
-            f"{record['size']} nodes, {name} {text(old)} -> {text(new)}")
+def apart(old: Any, new: Any, least: int = 6) -> tuple[str, str]:
+    """Two values of a metric as text, floats at the fewest significant digits, ``least`` at least, that tell them
+    apart (``1.00000012`` and ``1.00000013``: 9), or at ``least`` digits when they are equal."""
+    if not (isinstance(old, float) and isinstance(new, float)):
+        return str(old), str(new)
+    for d in range(least, 18):
+        if f"{old:.{d}g}" != f"{new:.{d}g}":
+            return f"{old:.{d}g}", f"{new:.{d}g}"
+    return f"{old:.{least}g}", f"{new:.{least}g}"
 
 
 # -- distinct behaviours --------------------------------------------------------------------------------

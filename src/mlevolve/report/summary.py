@@ -100,7 +100,7 @@ def lines(result: Mapping[str, Any]) -> list[str]:
             *([f"pruned:  {best['pruned']}; its {result.get('prune_evaluations', 0):,} evaluations counted; "
                f"`mlevolve show {shlex.quote(result['db'])} {result['pruned_from']['hash'][:12]}` shows it unpruned"]
               if best.get("pruned") and result.get("pruned_from") else []),
-            *([f"pruned:  not pruned: {result['prune_skipped']}"] if result.get("prune_skipped") else []),
+            *([f"pruned:  {best['pruned']}"] if best.get("pruned") and not result.get("pruned_from") else []),
             f"verdict: {a['verdict']}"]
     spread = spread_text(a)
     if spread is not None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import NUMBER, TaskError
+from mlevolve.interpreter.standalone.common import NUMBER, TaskError, parse_spec, split_spec
 from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
@@ -124,6 +124,16 @@ BEYOND = "a formula is fitted in the data's own units (its error would overflow)
 UNREADABLE = "a data file is a UTF-8 .csv with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
 
 
+BUILT_IN = "a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o S.py"
+
+
+def file_spec(spec: str, defaults: dict[str, Any], kind: str) -> tuple[str, Any]:
+    """parse_spec of a data file's spec; a name no file has (`nguyen1:n_train=5`) refused first, as read_table does"""
+    if spec.strip()[:1] not in "'\"" and not Path(name := split_spec(spec)[0]).suffix and not Path(name).exists():
+        raise TaskError(*not_a_file(name, BUILT_IN))  # its options are a built-in task's, not a data file's
+    return parse_spec(spec, defaults, kind=kind)
+
+
 def not_a_file(path: str, builtin: str) -> tuple[str, str]:
     """The words for data file ``path`` that is no file, the library's and a script's (``builtin``: a name's)."""
     file, here = Path(path), f"a relative path is read from the current folder ({Path.cwd()}): cd to where it starts"
@@ -141,8 +151,7 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf) -> 
     place, the first in file order."""
     file, suffix = Path(path), Path(path).suffix.lower()
     if not file.is_file():
-        raise TaskError(*not_a_file(path, "a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK "
-                                          "-o S.py"))
+        raise TaskError(*not_a_file(path, BUILT_IN))
     if suffix not in (".csv", ".npz"):
         raise TaskError(f"unsupported data file: {path}", "use a .csv (with a header row) or an .npz (X and y)")
     if target and suffix == ".npz":

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from mlevolve.interpreter.standalone.common import DSL_KEYWORDS, TaskError, parse_spec
-from mlevolve.interpreter.standalone.data import _split, check_varies, read_table
+from mlevolve.interpreter.standalone.data import _split, check_varies, file_spec, read_table
 from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 # name: (target function, low, high of the input's range)
@@ -71,5 +71,5 @@ def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
 
 def formula_file(spec: str, seed: int = 0, inputs: Sequence[str] = ()) -> dict[str, Any]:
     """The points of the user's data file ``spec`` names, whose columns are the formula's ``inputs``."""
-    name, options = parse_spec(spec, FILE_OPTIONS, kind="a data file for a formula")
+    name, options = file_spec(spec, FILE_OPTIONS, "a data file for a formula")
     return file_points(name, options["target"], inputs, seed)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from mlevolve.interpreter.standalone.common import TaskError, parse_spec
-from mlevolve.interpreter.standalone.data import PROBLEMS, _detect, _standardise, read_table
+from mlevolve.interpreter.standalone.data import PROBLEMS, _detect, _standardise, file_spec, read_table
 from mlevolve.interpreter.standalone.data_supervised import checked, supervised
 from mlevolve.interpreter.standalone.spelling import did_you_mean
 
@@ -127,7 +127,7 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     file is (60/20/20 with the generator seeded by ``seed``), its train rows the online training
     examples and its validation and test rows the validation examples; tasks of unequal size are cut
     to the smallest.  A classification needs exactly two classes (the loop's labels are 0.0/1.0)."""
-    name, options = parse_spec(spec, LEARNER_FILE_OPTIONS, kind="a data file for a learner")
+    name, options = file_spec(spec, LEARNER_FILE_OPTIONS, "a data file for a learner")
     x, y, columns = read_table(name, options["target"], options["problem"])
     problem = _detect(y, options["problem"], name)
     groups, group = {name: np.arange(len(y))}, options["group"]

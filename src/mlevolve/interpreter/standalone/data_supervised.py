@@ -22,6 +22,7 @@ from mlevolve.interpreter.standalone.data import (
     _standardise,
     check_varies,
     datasets,
+    file_spec,
     read_table,
 )
 
@@ -72,7 +73,7 @@ def supervised_task(spec: str, seed: int = 0) -> dict[str, Any]:
 def supervised_file(spec: str, seed: int = 0) -> dict[str, Any]:
     """The user's data file ``spec`` names (``file.csv:target=COLUMN`` or ``file.npz``, optionally
     ``:problem=classification|regression``), split with the generator seeded by ``seed``."""
-    name, options = parse_spec(spec, USER_OPTIONS, kind="a data file")
+    name, options = file_spec(spec, USER_OPTIONS, "a data file")
     x, y, _ = read_table(name, options["target"], options["problem"])
     return checked(supervised(name, x, y, _detect(y, options["problem"], name), np.random.default_rng(seed)))
 

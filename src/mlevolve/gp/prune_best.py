@@ -1,0 +1,127 @@
+"""The end-of-run prune of a run's best: the run's own scoring wired to :func:`mlevolve.gp.prune.prune`, the result
+kept in the archive's meta ``pruned``.
+
+``mlevolve.api.evolve`` calls :func:`prune_best` once, after the search, with the run's archive, best row and
+evaluator.  The algorithm (which edits, which are kept) is :mod:`mlevolve.gp.prune`'s; this module decides
+whether a run is pruned, scores edits as ``mlevolve run`` scores the program (as written; a formula's removal
+once more refitted), ties them as the verdict does (``metric.tie_scale(variances)``), and makes, reads back or
+drops the stored record.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.ir import Program
+from mlevolve.dsl.kinds import check_program
+from mlevolve.dsl.parse import parse
+from mlevolve.dsl.printer import format_program
+from mlevolve.dsl.simplify import simplify_shown
+from mlevolve.gp import prune as pruning
+from mlevolve.grammar.spec import GrammarSpec
+
+COMMON_DRAW = 10
+"""On tasks drawn per candidate (``fresh=1``), the best and every edit are scored on one common draw of this many
+times the run's tasks (seeded by the run's seed and the best's hash): each candidate's own draw would score an edit
+on other tasks than the best, taking the draw's luck for the edit's (the AutoML-Zero setting's seed 9 "gained"
+0.637 -> 0.833 so); 10x, as the held-out check of would-be bests measured (benchmarks/RESULTS.md), so that a tie
+is judged on more tasks than the search saw.  A scoring there costs this many evaluations."""
+
+
+def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec: GrammarSpec, *, prune: bool,
+               cheap: bool, fitted: bool, kinds: set[str], variances: Mapping[str, float],
+               budget: int) -> dict[str, Any] | None:
+    """The rescored prune of the run's ``best`` row (:mod:`mlevolve.gp.prune`; None without one), kept in the
+    archive's meta ``pruned``: made once per best and settings (a resumed run whose best and cap are unchanged
+    reads it back; a run killed while pruning has none, so the same command makes it again, alike); dropped with
+    ``prune`` False.
+    Made for a formula or learner run (``kinds``) scored by the fast path (``cheap``), with a best; its edits
+    cost at most :func:`mlevolve.gp.prune.cap` of the run's ``budget``.  The record is a dict of ``from`` (the
+    best's hash), ``from_seq``, ``from_fitness``, ``from_metrics``, ``from_size``, ``program`` (the pruned text,
+    None where no edit was kept), ``hash``, ``fitness``, ``metrics``, ``size``, ``edits``, ``scorings``,
+    ``evaluations`` (this prune's cost), ``spent`` (every prune's of this archive), ``settings``, and on tasks
+    drawn per candidate ``tasks``: the common draw's count of tasks, on which ``from_fitness``,
+    ``from_metrics`` and ``metrics`` are then measured (:data:`COMMON_DRAW`), and ``failure`` where the best
+    itself fails there (nothing kept).  ``evaluator``: the run's (``fitted``: it fits formulas' constants);
+    ``variances``: the run's target variances, an MSE's tie scale, as the verdict's (so what it calls the same
+    result the prune may keep)."""
+    return _pruned(archive, best, evaluator, names, spec, prune and cheap, fitted, kinds, variances, budget)
+
+
+def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec: GrammarSpec, prune: bool,
+            fitted: bool, kinds: set[str], variances: Mapping[str, float], budget: int) -> dict[str, Any] | None:
+    from mlevolve.gp.engine import Engine
+    from mlevolve.results import fitness_metric
+
+    archive.flush()  # the run's candidates committed first: a kill while pruning loses only the prune
+    stored = archive.meta().get("pruned")
+    if not prune or best is None or best.fitness is None or not {"formula", "learner"} >= kinds:
+        if stored is not None and not prune:
+            archive.set_meta("pruned", None)
+        return None
+    common = bool(evaluator.fresh_tasks)
+    settings: dict[str, Any] = {"rtol": pruning.PRUNE_RTOL, "cap": pruning.cap(budget),
+                                **({"draw": COMMON_DRAW} if common else {})}
+    if isinstance(stored, Mapping) and stored.get("from") == best.hash and stored.get("settings") == settings:
+        return dict(stored)
+    if common:  # one draw for the best and every edit, scored as written (a learner's literals are not tuned)
+        written = evaluator.common_draw(COMMON_DRAW, f"prune\x00{best.hash}")
+        factor = COMMON_DRAW
+    else:
+        written = copy.copy(evaluator)
+        written.fit, written.tuning = None, None  # as `mlevolve run` scores it
+        factor = 1
+    failures: list[str] = []
+
+    def score(candidate: Program, refit: bool) -> pruning.Scoring | None:
+        outcome = (evaluator if refit else written).evaluate(candidate, Engine.key(candidate))
+        if outcome.failure is not None or not math.isfinite(outcome.fitness):
+            failures.append(outcome.failure.reason if outcome.failure is not None else "a non-finite fitness")
+            return None
+        scored = outcome.parsed or (parse(outcome.program) if outcome.program else candidate)
+        return pruning.Scoring(outcome.fitness, dict(outcome.metrics), scored,
+                               factor * (1 + int(outcome.metrics.get("fit_evaluations", 0))))
+
+    def typed(candidate: Program) -> Program | None:
+        try:
+            return check_program(candidate, spec)
+        except MlevError:
+            return None
+
+    start = parse(best.program)
+    before = isinstance(stored, Mapping) and isinstance(stored.get("spent"), int)
+    record: dict[str, Any] = {
+        "from": best.hash, "from_seq": best.seq, "from_generation": best.generation, "from_fitness": best.fitness,
+        "from_metrics": dict(best.metrics), "from_size": pruning.complexity(simplify_shown(start), names)[0],
+        "program": None, "settings": settings, "edits": 0, "scorings": 0, "evaluations": 0}
+    fitness, metrics = best.fitness, best.metrics
+    if common:  # the best on the common draw first: its score there is what an edit must tie
+        own = score(start, False)
+        record.update(tasks=int(written.task.x_train.shape[0]), scorings=1, evaluations=factor)
+        if own is None:
+            record.update(failure=failures[-1], spent=factor + (stored["spent"] if before else 0))
+            archive.set_meta("pruned", record)
+            return record
+        fitness, metrics = own.fitness, own.metrics
+        record.update(from_fitness=fitness, from_metrics=dict(metrics))
+    metric = fitness_metric(metrics)
+    least = pruning.floor(fitness, metric.bounded, metric.tie_scale(variances))
+    found = pruning.prune(start, names, score, typed, least, refit=fitted and kinds == {"formula"},
+                          cap=settings["cap"])
+    scorings, cost = record["scorings"] + found.scorings, record["evaluations"] + found.cost
+    record.update(edits=found.edits, scorings=scorings, evaluations=cost,
+                  spent=cost + (stored["spent"] if before else 0))
+    if found.program is not None and found.scoring is not None:
+        text, key = format_program(found.program), Engine.key(found.program)
+        if key == best.hash:  # the same program by the cache's rules (they drop `x - x`, the shown form keeps it):
+            key = hashlib.blake2b(f"pruned\x00{text}".encode(), digest_size=16).hexdigest()  # named apart from it
+        record.update(program=text, hash=key,
+                      fitness=found.scoring.fitness, metrics=dict(found.scoring.metrics),
+                      size=pruning.complexity(found.program, names)[0])
+    archive.set_meta("pruned", record)
+    return record
