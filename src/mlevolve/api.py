@@ -716,9 +716,9 @@ def _unread(name: str, regime: Any) -> SettingError | None:
     reads, why = _READ_BY[name]
     if reads(regime):
         return None
-    *others, last = [r.name for r in REGIMES.values() if reads(r)]
+    *others, last = [r.label for r in REGIMES.values() if reads(r)]
     readers = f"{', '.join(others)} and {last}" if others else last
-    return SettingError(f"{{{name}}} does not apply to {with_article(regime.name)} program: it {why}",
+    return SettingError(f"{{{name}}} does not apply to {with_article(regime.label)} program: it {why}",
                         hint=f"drop {{{name}}}; it applies to {readers} programs")
 
 

@@ -15,7 +15,7 @@ from tests.conftest import Capsys, cli
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 QUARTIC, LINEAR, MLP = (str(EXAMPLES / f"{n}.mlev") for n in ("quartic", "linear_regression", "mlp_digits"))
-NETWORKS = "supervised, rl and generative programs"
+NETWORKS = "supervised, RL and generative programs"
 
 
 @pytest.mark.parametrize(("argv", "error", "hint"), [

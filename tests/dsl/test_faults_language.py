@@ -192,6 +192,9 @@ def test_messages_use_the_right_article() -> None:
 
     assert a_type("Int") == "an Int" and a_type("Scalar") == "a Scalar"
     assert with_article("activation") == "an activation"
+    # An abbreviation is read letter by letter: "an RL", "an MLP", "a GPU"; a word by its spelling.
+    assert [with_article(w) for w in ("RL", "MLP", "GPU", "Int", "learner")] == \
+        ["an RL", "an MLP", "a GPU", "an Int", "a learner"]
 
 
 # --------------------------------------------------------------------------- 7: literal sizes

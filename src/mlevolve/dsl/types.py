@@ -37,9 +37,10 @@ def a_type(t: Type) -> str:
 
 
 def with_article(word: str) -> str:
-    """``word`` after "a" or "an" by its first letter (vowel sound by spelling; enough for type and kind
-    names): "an Int", "an activation", "a learner"."""
-    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+    """``word`` after "a" or "an" by its first sound: a word by its first letter's spelling ("an Int", "an
+    activation", "a learner"), an abbreviation in capitals by its first letter's name ("an RL", "an MLP", "a GPU")."""
+    vowels = "AEFHILMNORSX" if len(word) > 1 and word.isupper() else "aeiouAEIOU"
+    return f"{'an' if word[:1] in vowels else 'a'} {word}"
 
 
 # The largest Int literal (a layer width) a program may write; an Int below 1 is no size either.

@@ -85,6 +85,11 @@ class Regime:
     load_args: Callable[[Program], str] = lambda program: ""
 
     @property
+    def label(self) -> str:
+        """The regime's name as messages write it: "RL" (reinforcement learning), else the name itself."""
+        return "RL" if self.name == "rl" else self.name
+
+    @property
     def cheap(self) -> bool:
         """Whether a search scores this regime's programs on the fast path (:mod:`~mlevolve.interpreter.fastpath`):
         the NumPy regimes, whose programs run no generated code and whose memory is bounded by the data."""
@@ -192,8 +197,7 @@ def regime_of(program: Program) -> Regime:
         regime = _BY_KIND[single.kind]
         if len(kinds) != 1:  # at the first definition past the one it holds
             extra = next(d for d in program.definitions if d is not single)
-            label = "an RL" if regime.name == "rl" else with_article(regime.name)  # reinforcement learning
-            raise MlevError(f"{label} program holds exactly one definition, the {single.kind} "
+            raise MlevError(f"{with_article(regime.label)} program holds exactly one definition, the {single.kind} "
                             f"{single.name}; it also defines {extra.kind} {extra.name}", extra.span,
                             "put the other definitions in their own file, one program each; `mlevolve export "
                             "FILE --component NAME` takes one definition out of a file of several")

@@ -54,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mlevolve.dsl.errors import MlevError, did_you_mean
+from mlevolve.dsl.types import with_article
 from mlevolve.interpreter.standalone import data as _data
 from mlevolve.interpreter.standalone.common import (
     OPTION_RANGES,
@@ -533,9 +534,8 @@ def _misfit(regime: Any, task_name: str, span: Any = None) -> MlevError:
     """The error of a program of ``regime`` given task ``task_name`` of another kind, with the tasks it takes."""
     names = ", ".join(t.name for t in list_tasks() if t.kind == regime.name)
     files = any(loader.names is None for loader in regime.loaders)  # the regime loads users' data files
-    kind = {"rl": "an RL"}.get(regime.name, f"a {regime.name}")  # as the one-program rule writes it
-    label = {"rl": "RL"}.get(regime.name, regime.name)
-    return MlevError(f"{kind} program cannot run on task '{task_name}'", span, hint=f"{label} tasks: "
+    return MlevError(f"{with_article(regime.label)} program cannot run on task '{task_name}'", span,
+                     hint=f"{regime.label} tasks: "
                      f"{names}{', or a data file: data.csv:target=y or data.npz' if files else ''}")
 
 
