@@ -811,7 +811,7 @@ def evolve(
     ``--digits`` is given); ``best_program`` keeps them all (docs/report.md).  ``prune`` (formulas and learners;
     default on): once the run ends, its best is pruned by value-changing edits (a literal snapped, a term or
     memory update dropped) that the run's own scoring cannot tell from it (:mod:`mlevolve.gp.prune_best`: on tasks
-    drawn per candidate, both scored on one common draw; at most the larger of 5% of ``budget`` and 500
+    drawn per candidate, both scored on one common draw; at most the larger of 5% of ``budget`` and 1,000
     evaluations); the pruned program, its metrics, the candidate it came from and the scorings it cost are kept in
     the archive's meta (``pruned``) and shown in the best's place, here (every ``best_*`` field and ``answer``,
     whose ``best.pruned`` says what the prune did, kept or not; the search's best as ``pruned_from``: its hash,

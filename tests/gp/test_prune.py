@@ -144,8 +144,8 @@ def test_a_prune_stops_once_its_scorings_cost_the_cap(each: int, cap: int) -> No
     assert found.program is None and found.cost < cap + each and found.cost == each * found.scorings
 
 
-def test_the_cap_is_five_percent_of_the_budget_or_500() -> None:
-    assert [pruning.cap(b) for b in (1, 2_000, 10_000, 10_001, 100_000)] == [500, 500, 500, 501, 5_000]
+def test_the_cap_is_five_percent_of_the_budget_or_1000() -> None:
+    assert [pruning.cap(b) for b in (1, 2_000, 20_000, 20_001, 100_000)] == [1_000, 1_000, 1_000, 1_001, 5_000]
 
 
 # ----------------------------------------------------------------------------------- the new user's run

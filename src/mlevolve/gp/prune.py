@@ -19,7 +19,7 @@ written, it is scored once more refitted, and the fitted program is the candidat
 fitness is at least the best's less :data:`PRUNE_RTOL` of the best's error (:func:`floor`) and it makes
 the program strictly simpler (:func:`complexity`: fewer nodes, else fewer significant digits in its
 literals), so the greedy loop (first acceptable edit, then the edits of the new program) reaches a fixpoint,
-or stops once its scorings have cost ``cap`` evaluations (:func:`cap`: 5% of the run's budget, at least 500).
+or stops once its scorings have cost ``cap`` evaluations (:func:`cap`: 5% of the run's budget, at least 1,000).
 The result is scored as written once more: its metrics are those of its text, so ``mlevolve run`` and ``export``
 of what is shown give them (but on tasks drawn per candidate, where the best and every edit are scored on one
 common draw: :mod:`mlevolve.gp.prune_best`).  Deterministic: the edits come in a fixed order and the scoring is
@@ -54,14 +54,16 @@ CAP_SHARE = 0.05
 """The most a prune may cost, as a share of the run's budget (:func:`cap`): a formula's prune refits each removal
 that fails as written (~20 evaluations a refit), and uncapped cost 10-20% on top of its run."""
 
-CAP_LEAST = 500
+CAP_LEAST = 1000
 """The least cap of a prune, in evaluations, whatever the budget (:func:`cap`): a learner's prune without refits
-takes 10-200 scorings, one evaluation each (10 each on a common draw of 10x the run's tasks)."""
+takes 10-200 scorings, one evaluation each (10 each on a common draw of 10x the run's tasks); 1,000 keeps
+10 of the 12 formula prunes an uncapped prune made on the peers' set, 500 kept 7 (benchmarks/RESULTS.md, "The prune
+capped")."""
 
 
 def cap(budget: int) -> int:
     """The most evaluations a prune of a run of ``budget`` candidates may spend on its edits: the larger of
-    :data:`CAP_SHARE` of the budget and :data:`CAP_LEAST` (a budget of 10,000: 500; 100,000: 5,000).  The scoring
+    :data:`CAP_SHARE` of the budget and :data:`CAP_LEAST` (a budget of 10,000: 1,000; 100,000: 5,000).  The scoring
     under way when it is reached is finished, and the result's own scoring comes on top."""
     return max(CAP_LEAST, math.ceil(CAP_SHARE * budget))
 
