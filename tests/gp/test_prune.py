@@ -309,24 +309,31 @@ def prune(program, names, score, *args, **kwargs):
     def dying(p, refit):
         global made
         made += 1
-        if made > 5:
+        if made > int(sys.argv[5]):
             os._exit(9)  # as kill -9: no cleanup, no commit
         return score(p, refit)
     return real(program, names, dying, *args, **kwargs)
 pruning.prune = prune
-api.evolve(sys.argv[1], ["f"], sys.argv[2], budget=300, db=sys.argv[3], quiet=True, seed=0)
+api.evolve(sys.argv[1], [sys.argv[4]], sys.argv[2], budget=300, db=sys.argv[3], quiet=True, seed=0, init=sys.argv[6])
 """
 
 
-def test_a_run_killed_while_pruning_resumes_to_the_same_archive(tmp_path: Path) -> None:
-    program, task = _cubic(tmp_path)
+@pytest.mark.parametrize("kind", ["formula", "learner on tasks drawn per candidate"])
+def test_a_run_killed_while_pruning_resumes_to_the_same_archive(tmp_path: Path, kind: str) -> None:
+    """kill -9 while the prune scores its edits, then the same command: the archive and its prune as an
+    uninterrupted run's; a formula's prune, and a learner's on one common draw of fresh tasks."""
+    if kind == "formula":
+        (program, task), name, after, init = _cubic(tmp_path), "f", 5, "file"
+    else:
+        program, task = ROOT / "examples" / "linear_regression.mlev", "linear:fresh=1:fitness=relative"
+        name, after, init = "linreg.learn", 2, "random"
     killed, whole = tmp_path / "killed.db", tmp_path / "whole.db"
-    died = subprocess.run([sys.executable, "-c", _KILLER, str(program), task, str(killed)], capture_output=True,
-                          timeout=300)
+    died = subprocess.run([sys.executable, "-c", _KILLER, str(program), task, str(killed), name, str(after), init],
+                          capture_output=True, timeout=300)
     assert died.returncode == 9, died.stderr.decode()
     assert len(rows(killed)) == 300 and "pruned" not in _meta(killed)  # every candidate, no prune
-    api.evolve(program, ["f"], task, budget=300, db=killed, quiet=True, seed=0)
-    api.evolve(program, ["f"], task, budget=300, db=whole, quiet=True, seed=0)
+    api.evolve(program, [name], task, budget=300, db=killed, quiet=True, seed=0, init=init)
+    api.evolve(program, [name], task, budget=300, db=whole, quiet=True, seed=0, init=init)
     assert rows(killed, ("seq", "hash", "program", "fitness", "metrics", "source")) == \
         rows(whole, ("seq", "hash", "program", "fitness", "metrics", "source"))
     keep = ("pruned", "start", "target_variance", "split_size")
