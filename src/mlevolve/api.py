@@ -902,8 +902,9 @@ def evolve(
     path = Path(db) if db is not None else default_path(checked.name, task_name)
     # The run this command made before a learner search's defaults (the task as given, no restarts) is refused, at
     # the --db given or at the path it had, with the settings that resume it (never a silently different run).
+    own = config.identity()
     before = _Before(given_task, config.restart_every if restart_every is None else 0,
-                     {**{k: v for k, v in identity.items() if k not in config.identity()}, "task": given_task,
+                     {**{k: v for k, v in identity.items() if k not in own}, "task": given_task,
                       **replace(config, restart_every=0).identity()})
     if db is None and not path.exists() and before.defaulted(identity):
         before.refuse_at(default_path(checked.name, given_task), identity, path)
