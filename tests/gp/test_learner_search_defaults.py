@@ -112,6 +112,12 @@ def test_a_formula_search_keeps_its_task_and_never_restarts(tmp_path: Path) -> N
     assert "restart_every" not in archive_meta(tmp_path / "q.db")
 
 
+def test_a_network_search_keeps_its_task_and_never_restarts(tmp_path: Path) -> None:
+    result = api.evolve(EXAMPLES / "mlp_digits.mlev", ["act"], budget=2, db=tmp_path / "n.db", quiet=True)
+    assert result["task"] == "digits" and "restart_every" not in result and "restarts" not in result
+    assert "restart_every" not in archive_meta(tmp_path / "n.db")
+
+
 def test_the_command_uses_and_shows_the_defaults(tmp_path: Path, capsys: Capsys) -> None:
     import json
 

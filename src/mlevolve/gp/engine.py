@@ -102,8 +102,9 @@ class EvolveConfig:
         """The ``restart_every`` of a run of ``algorithm`` evolving programs of ``kinds`` (``evolving_kinds``):
         ``every`` where given (0: never), else the default for this run: a learner search by regularized
         evolution restarts every :data:`RESTART_POPULATIONS` populations of finished candidates (2,000 at
-        population 100), any other run never.  Why a multiple of the population (benchmarks/RESULTS.md, "Restarts
-        by default"): a flat 2,000 is two generations of the AutoML-Zero setting's 1,000 and cost it 6 of 10 seeds."""
+        population 100), any other run never.  Why a multiple of the population (benchmarks/RESULTS.md, "Fresh tasks
+        and restarts together"): a flat 2,000 is two generations of the AutoML-Zero setting's 1,000 and cost it 6 of
+        10 seeds."""
         if every is not None:
             return every
         return RESTART_POPULATIONS * population if algorithm == "regularized" and "learner" in kinds else 0
