@@ -8,12 +8,15 @@ Two settings, each read from or named in this folder:
   candidate scored on 10 fresh tasks of the ``linear`` family (dim 4, 100 + 100 examples) with the
   squashed relative error (``fitness=relative``).  Regularized evolution against random search.
 * ``showcase``: the README's ``mlevolve evolve examples/linear_regression.mlev --evolve linreg.learn
-  --init random`` (base grammar, ``predict = dot(w, x)`` given, the file's fixed ``linear`` tasks,
-  minus MSE, population 100); and ``showcase-fresh``, the same with ``--task
-  linear:fresh=1:fitness=relative``; and ``showcase-restart`` (not in the default list), ``showcase``
-  with ``--restart-every 2000``: the population re-seeded from random programs every 2,000 finished
-  candidates (five epochs in 10,000); and ``showcase-restart-fresh`` (not in the default list either),
-  both levers at once: fresh tasks per candidate and restarts every 2,000.  Evolution only.
+  --init random`` as it runs (base grammar, ``predict = dot(w, x)`` given, population 100, and a
+  learner search's defaults: the file's ``linear`` searched as ``linear:fresh=1:fitness=relative``,
+  tasks drawn afresh per candidate, and the population re-seeded from random programs every 2,000
+  finished candidates, 20 x the population); ``showcase-fixed``, the same on the file's fixed
+  ``linear`` tasks by minus their MSE without restarts (``--task linear:fresh=0 --restart-every 0``,
+  the showcase before these defaults); and, not in the default list: ``showcase-fresh``
+  (``--task linear:fresh=1:fitness=relative --restart-every 0``), ``showcase-restart`` (the fixed
+  tasks, ``--restart-every 2000``) and ``showcase-restart-fresh`` (both levers spelled out: the
+  default's options, as fit39 ran them).  Evolution only.
 
 Per run: the best program by search fitness; success: it reaches validation MSE <= 1e-3 when re-run
 with ``mlevolve.api.run`` on 100 UNSEEN tasks (``linear:n_tasks=100``, seed 10_000 + seed);
@@ -31,7 +34,8 @@ The showcase's defaults include learner literal tuning and the base grammar's le
 
 Run: python benchmarks/discovery/linear_regression.py [--quick] [--seeds N] [--first-seed S | --seed-list S,S,...]
      [--budget N] [--showcase-budget N] [--jobs N]
-     [--settings az,showcase,showcase-fresh,showcase-restart,showcase-restart-fresh] [--results NAME] [--keep-db DIR]
+     [--settings az,showcase,showcase-fixed,showcase-fresh,showcase-restart,showcase-restart-fresh] [--results NAME]
+     [--keep-db DIR]
 """
 
 from __future__ import annotations
@@ -70,12 +74,14 @@ LEARNS_MSE = 1.0
 COUNTS = ("evaluated", "cache", "fec", "probe", "failed", "fit_evaluations")
 
 
-# The showcase's settings: (task, restart_every); the last two are run only when named.
-FRESH = "linear:fresh=1:fitness=relative"
-SHOWCASES = {"showcase": ("linear", 0), "showcase-fresh": (FRESH, 0), "showcase-restart": ("linear", 2000),
-             "showcase-restart-fresh": (FRESH, 2000)}
+# The showcase's settings: (task, restart_every), None the command's default (the file's task line, a learner
+# search's restarts); the last three are run only when named.
+FRESH, FIXED = "linear:fresh=1:fitness=relative", "linear:fresh=0"
+SHOWCASES: dict[str, tuple[str | None, int | None]] = {
+    "showcase": (None, None), "showcase-fixed": (FIXED, 0), "showcase-fresh": (FRESH, 0),
+    "showcase-restart": (FIXED, 2000), "showcase-restart-fresh": (FRESH, 2000)}
 SETTINGS = ("az", *SHOWCASES)
-DEFAULT_SETTINGS = "az,showcase,showcase-fresh"
+DEFAULT_SETTINGS = "az,showcase,showcase-fixed"
 
 
 def settings(name: str) -> dict[str, Any]:
@@ -88,6 +94,11 @@ def settings(name: str) -> dict[str, Any]:
     task, restart_every = SHOWCASES[name]
     return {"program": SHOWCASE.read_text(), "evolve": ["linreg.learn"], "task": task, "grammar": None,
             "init": "random", "population": 100, "tournament": 10, "restart_every": restart_every}
+
+
+def shown(value: object, default: str) -> str:
+    """A setting's value as printed: ``default`` (in words) where it is the command's default, None."""
+    return default if value is None else repr(value)
 
 
 def unseen_mse(program_text: str, seed: int, grammar: mlevolve.GrammarSpec | None,
@@ -184,12 +195,13 @@ def one_run(name: str, alg: str, seed: int, budget: int, db_dir: str) -> dict[st
     db.unlink(missing_ok=True)
     t0, c0 = time.perf_counter(), time.process_time()
     selection = {} if alg == "random" else {"population": cfg["population"], "tournament": cfg["tournament"],
-                                            "restart_every": cfg.get("restart_every", 0)}
+                                            "restart_every": cfg.get("restart_every")}  # None: the default
     summary = evolve(program_path, cfg["evolve"], cfg["task"], budget=budget, db=db, algorithm=alg, seed=seed,
                      init=cfg["init"], grammar=grammar, quiet=True, **selection)  # random search reads neither
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"setting": name, "algorithm": alg, "seed": seed, "budget": budget, "wall_s": round(wall, 2),
-            "cpu_s": round(cpu, 2), "counts": {k: summary.get(k, 0) for k in COUNTS},
+            "cpu_s": round(cpu, 2), "counts": {k: summary.get(k, 0) for k in COUNTS}, "task": summary["task"],
+            "restart_every": summary.get("restart_every", 0),
             **({"restarts": summary["restarts"]} if "restarts" in summary else {}),
             **analyse(db, seed, budget, grammar)}
 
@@ -236,14 +248,13 @@ def main() -> None:
     print_machine(info)
     az = settings("az")
     print(f"az: {CONFIG_FILE.name}: task {az['task']}, grammar {Path(az['grammar']).name}, population "
-          f"{az['population']}, tournament {az['tournament']}, init {az['init']}, budget {budget}; "
-          "regularized evolution vs random search")
+          f"{az['population']}, tournament {az['tournament']}, init {az['init']}, budget {budget}, restarts the "
+          "default's (20 x the population); regularized evolution vs random search")
     if showcase_budget:
         print(f"showcase: {SHOWCASE.relative_to(ROOT)} --evolve linreg.learn --init random, base grammar, "
-              f"population 100, budget {showcase_budget}; tasks 'linear' (showcase) and "
-              f"'{FRESH}' (showcase-fresh); " + "; ".join(
-                  f"{name}: '{SHOWCASES[name][0]}', --restart-every {SHOWCASES[name][1]}"
-                  for name in ("showcase-restart", "showcase-restart-fresh")))
+              f"population 100, budget {showcase_budget}; " + "; ".join(
+                  f"{name}: --task {shown(task, 'the default')}, --restart-every {shown(every, 'the default')}"
+                  for name, (task, every) in SHOWCASES.items() if name in chosen))
     print(f"seeds {seeds}; success: val MSE <= {THRESHOLD:g} on {UNSEEN_TASK} with seed {UNSEEN_SEED} + seed")
     reference = mlevolve.run(SHOWCASE, UNSEEN_TASK, seed=UNSEEN_SEED)
     print(f"reference: the hand-written learner (w + 0.1 * (y - p) * x) reaches val MSE "

@@ -23,7 +23,7 @@ import random
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -417,17 +417,20 @@ def _not_empty(task: str | None) -> None:
                            "for the default one")
 
 
-def _task_name(program: Program, task: str | None, file: str | None = None) -> str:
+def _task_name(program: Program, task: str | None, file: str | None = None, *, search: bool = False) -> str:
     """The task (checked) ``program`` runs on: ``task``, else its task line's (:func:`check_task_line`), by its one
     name (:func:`~mlevolve.interpreter.tasks.canonical_spec`: what is stored, shown and exported); one of another
-    kind than the program's is refused before any data is read (an RL program's ``--task data.csv``)."""
+    kind than the program's is refused before any data is read (an RL program's ``--task data.csv``).  ``search``:
+    for a learner search, whose synthetic family's task takes the search's defaults
+    (:func:`~mlevolve.interpreter.tasks.search_spec`)."""
     from mlevolve.interpreter.regimes import regime_of
-    from mlevolve.interpreter.tasks import canonical_spec
+    from mlevolve.interpreter.tasks import canonical_spec, search_spec
 
+    named = search_spec if search else canonical_spec
     _not_empty(task)
     if task:
         _kind_fits(program, task)
-        return canonical_spec(task, regime_of(program).name)  # _kind_fits found the regime
+        return named(task, regime_of(program).name)  # _kind_fits found the regime
     check_task_line(program, file)  # its kind too
     if not program.task:
         raise SettingError("no task to run on", hint="pass {task} NAME or add a `task NAME` line to the program; "
@@ -436,7 +439,7 @@ def _task_name(program: Program, task: str | None, file: str | None = None) -> s
         kind: str | None = regime_of(program).name
     except (MlevError, KeyError):  # no definitions, or a mix: the one-program rule's to report
         kind = None
-    return canonical_spec(program.task, kind)
+    return named(program.task, kind)
 
 
 def _kind_fits(program: Program, task: str) -> None:
@@ -766,7 +769,7 @@ def evolve(
     init: str = EvolveConfig.init,
     population: int = EvolveConfig.population,
     tournament: int = EvolveConfig.tournament,
-    restart_every: int = EvolveConfig.restart_every,
+    restart_every: int | None = None,
     epochs: int = Settings.epochs,
     hurdle: bool = EvolveConfig.hurdle,
     grammar: GrammarSpec | None = None,
@@ -799,9 +802,13 @@ def evolve(
     evolved operators).  ``restart_every`` N > 0 (regularized evolution only; 0 or at least
     ``population``): after every N finished candidates the population is dropped and seeded again
     from the initial programs (``init``), budget, archive, cache and FEC tables continuing; the
-    summary counts the ``restarts``.  ``diversity``: the settings of ``algorithm`` ``islands`` or ``map-elites``
-    (default: :class:`~mlevolve.gp.diversity.DiversityConfig`'s).  ``fit`` (None: the config's
-    default, on) fits an evolved formula's constants before scoring it (linear scaling and
+    summary counts the ``restarts`` and gives the ``restart_every`` used.  None, the default: 20 x ``population``
+    for a learner search by regularized evolution, else 0, never (:meth:`EvolveConfig.restarts`).  A learner
+    search on a synthetic family (``linear``, ``affine``, ``teacher``) whose task spec gives neither ``fresh=`` nor
+    ``fitness=`` runs on ``fresh=1:fitness=relative`` (:func:`~mlevolve.interpreter.tasks.search_spec`): the task
+    stored and shown says so; ``linear:fresh=0`` asks for the fixed tasks.  ``diversity``: the settings of
+    ``algorithm`` ``islands`` or ``map-elites`` (default: :class:`~mlevolve.gp.diversity.DiversityConfig`'s).
+    ``fit`` (None: the config's default, on) fits an evolved formula's constants before scoring it (linear scaling and
     Levenberg-Marquardt on its literals) and tunes the literals of evolved learner methods (a
     log-scale grid, :func:`mlevolve.interpreter.fit.tune_learner`); the archive keeps the fitted
     program and its ``fit_evaluations``; it has no effect on other programs.  ``confirm`` > 0 re-evaluates the
@@ -833,10 +840,11 @@ def evolve(
         raise SettingError("{population} must be at most {limit}, got {got}", got=population,
                            limit=f"{POPULATION_LIMIT:,}", hint="every generation holds this many programs in memory "
                            "(as [inner] population of a meta run is capped)")
-    _restarts(restart_every, population)
+    if restart_every is not None:  # None: the run's default (EvolveConfig.restarts), at least the population
+        _restarts(restart_every, population)
     check_settings_read(algorithm, [name for name, value, default in (
         ("population", population, EvolveConfig.population), ("tournament", tournament, EvolveConfig.tournament),
-        ("restart_every", restart_every, EvolveConfig.restart_every),
+        ("restart_every", restart_every or 0, 0),
         *((f.name, getattr(diversity, f.name), f.default) for f in fields(DiversityConfig) if diversity is not None),
     ) if value != default])
     _confirms(confirm)
@@ -858,9 +866,13 @@ def evolve(
     checked = _program(program, spec)
     check_settings_apply(checked, _off_defaults(epochs=epochs, hurdle=hurdle, fit=fit, prune=prune))
     names = evolvable(checked, evolve, file)
-    task_name = _task_name(checked, task, None if isinstance(program, Program) else str(program))
-    _prestart_workers(checked, workers, dask)
     from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, formula_inputs, tuned_methods
+
+    kinds = evolving_kinds(checked, names)
+    given_task = _task_name(checked, task, None if isinstance(program, Program) else str(program))
+    task_name = _task_name(checked, task, None if isinstance(program, Program) else str(program),
+                           search="learner" in kinds)
+    _prestart_workers(checked, workers, dask)
     from mlevolve.interpreter.tasks import data_source
 
     source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
@@ -877,19 +889,32 @@ def evolve(
         raise SettingError("unknown {algorithm} {got!r}",
                            hint=did_you_mean(algorithm, ALGORITHMS) + f"algorithms: {', '.join(ALGORITHMS)}",
                            got=algorithm)
-    kinds = evolving_kinds(checked, names)
     fitting = EvolveConfig.fitting(fit, kinds)
     tune = tuned_methods(checked, names) if fitting else ()
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
                           init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity, fit=fitting,
-                          restart_every=restart_every, prune=prune)
+                          restart_every=EvolveConfig.restarts(restart_every, algorithm, population, kinds),
+                          prune=prune)
     identity = {"program_hash": program_hash(checked), "program_name": checked.name,
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
                 "data_sha256": source[1] if source else None, **config.identity()}
     path = Path(db) if db is not None else default_path(checked.name, task_name)
+    # The run this command made before a learner search's defaults (the task as given, no restarts) is refused, at
+    # the --db given or at the path it had, with the settings that resume it (never a silently different run).
+    own = config.identity()
+    before = _Before(given_task, config.restart_every if restart_every is None else 0,
+                     {**{k: v for k, v in identity.items() if k not in own}, "task": given_task,
+                      **replace(config, restart_every=0).identity()})
+    if db is None and not path.exists() and before.defaulted(identity):
+        before.refuse_at(default_path(checked.name, given_task), identity, path)
     if path.exists():  # a damaged, locked or foreign --db is refused before workers start and torch loads
-        Archive.for_run(path, identity).close()
+        try:
+            Archive.for_run(path, identity).close()
+        except MlevError:
+            if before.defaulted(identity):
+                before.refuse_at(path, identity)
+            raise
     if json_log is not None:
         check_json_log(json_log, path)
     parallel = bool(dask) or workers != 1
@@ -994,6 +1019,46 @@ def evolve(
             "task": task_name, "evolve": names, "init": init, "answer": result,
             "next": next_commands(path, best.hash if best is not None and archived > summary["candidates"] else None),
             "failures": reasons}
+
+
+@dataclass(frozen=True)
+class _Before:
+    """A learner search's run as this command made it before the search's defaults (:func:`evolve`): on the task
+    ``task`` as given (a synthetic family's fixed tasks), without the ``restarts`` it now takes by default (0:
+    none taken), its archive's ``identity``."""
+
+    task: str
+    restarts: int
+    identity: Mapping[str, Any]
+
+    def defaulted(self, now: Mapping[str, Any]) -> bool:
+        """Whether the run ``now`` took a default the run before them lacks."""
+        return now["task"] != self.task or bool(self.restarts)
+
+    def refuse_at(self, path: Path, now: Mapping[str, Any], new: Path | None = None) -> None:
+        """Raise :class:`SettingError` at ``path`` where the archive there is this run as made before the defaults
+        (the run ``now`` took them; ``new``: its own default path, where ``path`` is that of the run before); else
+        return (a damaged or foreign archive is left to :meth:`~mlevolve.gp.archive.Archive.for_run`)."""
+        from mlevolve.gp.archive import refusal
+
+        if not path.is_file():
+            return
+        try:
+            if refusal(path, self.identity) is not None:
+                return
+        except MlevError:  # not readable as an archive: for_run says why, where it is opened
+            return
+        fresh = now["task"] != self.task
+        said = [*(["the task {then} is now searched as {now}"] if fresh else []),
+                *(["the population now restarts every {every:,} candidates"] if self.restarts else [])]
+        flags = [*(["{task} {fixed}"] if fresh else []), *(["{restart_every} 0"] if self.restarts else [])]
+        start = "pass another {db} to start a new run" if new is None else "start a new run with {db} {new}"
+        err = SettingError("archive holds this run as it was made before a learner search's defaults: "
+                           + "; ".join(said), hint=f"resume it as it was made with {' '.join(flags)}, or {start}",
+                           then=repr(self.task), now=repr(now["task"]), every=self.restarts,
+                           fixed=shlex.quote(f"{self.task}:fresh=0"), new=shlex.quote(str(new)))
+        err.file = str(path)
+        raise err
 
 
 def found_hash(result: Mapping[str, Any]) -> str | None:

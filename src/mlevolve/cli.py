@@ -32,7 +32,7 @@ from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.types import BASE_TYPES, Type
 from mlevolve.gp.backends import signal_handler
 from mlevolve.gp.diversity import DiversityConfig
-from mlevolve.gp.engine import INITS
+from mlevolve.gp.engine import INITS, RESTART_POPULATIONS
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
 from mlevolve.interpreter.standalone.common import read_int
@@ -677,7 +677,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--evolve", default="all", metavar="NAMES",
                    help="comma-separated definitions to evolve (learner.method, a learner, or all; default all)")
-    p.add_argument("--task", metavar="T", help="task name or data file (default: the program's `task` line)")
+    p.add_argument("--task", metavar="T", help="task name or data file (default: the program's `task` line); a "
+                   "learner search on linear, affine or teacher giving neither fresh= nor fitness= runs on "
+                   "T:fresh=1:fitness=relative (tasks drawn afresh per candidate; T:fresh=0 for the fixed tasks)")
     _option(p, api.evolve, "budget", "candidates to consider: each proposed program counts once, whether "
             "the cache, FEC, a probe, the hurdle or a full evaluation answers it; a formula's constant-fitting "
             "evaluations are not counted (reported as fit_evaluations)")
@@ -691,7 +693,8 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, api.evolve, "tournament", "tournament size: distinct members drawn (at most the whole population)")
     _option(p, api.evolve, "restart_every", "regularized evolution: every N finished candidates, drop the "
             "population and seed it again from the initial programs (--init), budget, archive and cache "
-            "continuing; 0 never, else at least the population", metavar="N")
+            "continuing; 0 never, else at least the population", metavar="N",
+            default_text=f"{RESTART_POPULATIONS} x the population for a learner, else 0")
     _option(p, api.evolve, "seed", "random seed")
     _option(p, api.evolve, "epochs", "training epochs per candidate, neural programs")
     _option(p, api.evolve, "hurdle", "reject a supervised candidate early when its short training is poor; "

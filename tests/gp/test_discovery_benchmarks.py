@@ -33,22 +33,28 @@ def test_the_linear_regression_rediscovery_quick_mode_runs_every_setting_and_sea
         written.unlink(missing_ok=True)
     assert result["quick"] is True and result["seeds"] == [0, 1]
     runs = result["runs"]
-    assert set(runs) == {"az", "showcase", "showcase-fresh"} and set(runs["az"]) == {"regularized", "random"}
+    assert set(runs) == {"az", "showcase", "showcase-fixed"} and set(runs["az"]) == {"regularized", "random"}
     for run in (r for by_alg in runs.values() for rs in by_alg.values() for r in rs):
         assert run["success"] == (float(run["best_unseen_mse"]) <= 1e-3)  # re-tested on unseen tasks ("inf": JSON)
+    # showcase: the README's command as it runs (a learner search's defaults); showcase-fixed: as it ran before them;
+    # az: its configuration's task, and the default restarts of its population of 1,000
+    ran = {(name, r["task"], r["restart_every"]) for name, by_alg in runs.items() for r in by_alg["regularized"]}
+    assert ran == {("showcase", "linear:fresh=1:fitness=relative", 2000), ("showcase-fixed", "linear", 0),
+                   ("az", "linear:fresh=1:fitness=relative", 20_000)}
 
 
 def test_the_named_restart_settings_run_the_showcase_with_restarts_on_the_chosen_seeds(tmp_path: Path) -> None:
     """``showcase-restart`` and ``showcase-restart-fresh`` (named only): the showcase with ``restart_every``
-    2,000, on the file's fixed tasks and on fresh tasks per candidate; ``--seed-list`` runs its seeds in order."""
+    2,000, on the file's fixed tasks and on fresh tasks per candidate (the default's options spelled out);
+    ``--seed-list`` runs its seeds in order."""
     script = ROOT / "benchmarks" / "discovery" / "linear_regression.py"
     done = subprocess.run([sys.executable, str(script), "--quick", "--seed-list", "3,1", "--jobs", "2", "--settings",
                            "showcase-restart,showcase-restart-fresh", "--keep-db", str(tmp_path),
                            "--results", "ci_check_restart"], cwd=ROOT, env=ENV, capture_output=True, text=True,
                           timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "showcase-restart: 'linear', --restart-every 2000" in done.stdout
-    assert "showcase-restart-fresh: 'linear:fresh=1:fitness=relative', --restart-every 2000" in done.stdout
+    assert "showcase-restart: --task 'linear:fresh=0', --restart-every 2000" in done.stdout
+    assert "showcase-restart-fresh: --task 'linear:fresh=1:fitness=relative', --restart-every 2000" in done.stdout
     written = ROOT / "benchmarks" / "discovery" / "results_ci_check_restart.quick.json"
     try:
         result = json.loads(written.read_text())
@@ -101,7 +107,8 @@ def test_linear_regression_both_runs_the_chosen_seeds_with_the_chosen_tasks_and_
     with Archive.read(tmp_path / "s3.db") as archive:  # what the search ran with, not only what the row says
         meta = archive.meta()
     assert (meta["task"], meta["population"], meta["seed"]) == ("linear:fresh=1:fitness=relative", 4, 3)
-    assert "restart_every" not in meta and {r["restart_every"] for r in rows} == {0}  # off unless asked
+    # restarts by default, as mlevolve evolve's: every 20 x the population
+    assert meta["restart_every"] == 80 and {(r["restart_every"], r["restarts"]) for r in rows} == {(80, 0)}
     empty = subprocess.run([sys.executable, str(script), "--seed-list", ","], cwd=ROOT, env=ENV, capture_output=True,
                            text=True, timeout=600)
     assert empty.returncode == 2 and "--seed-list names no seed" in empty.stderr and "Traceback" not in empty.stderr

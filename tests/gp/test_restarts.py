@@ -102,8 +102,9 @@ def test_a_restarted_run_differs_from_one_without_and_resuming_with_another_inte
     # the summary's count is the run's, so it stands outside the bracket of what is new (it sat inside it)
     head = summary_lines(again)[0]
     assert head.startswith("120 candidates: 80 replayed from the archive, 40 new (") and head.endswith(
-        "; 2 restarts in all"), head
-    assert summary_lines(b)[0].endswith("; 1 restart") and "restart" not in summary_lines(a)[0]
+        "; 2 restarts in all (every 40)"), head
+    assert summary_lines(b)[0].endswith("; 1 restart (every 40)") and "restart" not in summary_lines(a)[0]
+    assert (again["restart_every"], b["restart_every"]) == (40, 40) and "restart_every" not in a  # the value used
 
 
 def test_a_parallel_run_resumes_inside_its_epoch(tmp_path: Path) -> None:

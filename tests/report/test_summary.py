@@ -195,11 +195,14 @@ def test_json_is_strict() -> None:
 
 # ------------------------------------------------------------------------------------------ real runs
 def test_the_readme_showcase_says_plainly_that_the_start_is_better(capsys: Capsys, tmp_path: Path) -> None:
-    """`evolve linear_regression.mlev --evolve linreg.learn --init random`: the file's SGD beats what a
-    short random-start run finds, and every output says so."""
+    """`evolve linear_regression.mlev --evolve linreg.learn --init random` on the file's fixed tasks, scored by their
+    MSE (``--task linear:fresh=0``; the command's default draws fresh tasks scored by the relative error:
+    tests/gp/test_learner_search_defaults.py): the file's SGD beats what a short random-start run finds, and every
+    output says so."""
     db = tmp_path / "lr.db"
+    fixed = ("--task", "linear:fresh=0")
     code, out, _ = cli(capsys, "evolve", LINEAR, "--evolve", "linreg.learn", "--init", "random", "--budget", "40",
-                       "--population", "8", "--db", str(db))
+                       "--population", "8", "--db", str(db), *fixed)
     assert code == 0
     sgd = api.run(LINEAR)["val_mse"]  # the file's own program, scored apart with the run's seed
     lines = [line for line in out.splitlines() if not line.startswith("pruned:  pruned from #")]  # (gp.prune's)
@@ -214,13 +217,13 @@ def test_the_readme_showcase_says_plainly_that_the_start_is_better(capsys: Capsy
     assert "# written by hand" not in out and "AutoML-Zero's first rediscovery" not in out
     # the same answer, quietly, as JSON, and in the report's data
     code, quiet, _ = cli(capsys, "evolve", LINEAR, "--evolve", "linreg.learn", "--init", "random", "--budget", "40",
-                         "--population", "8", "--db", str(db), "--quiet")
+                         "--population", "8", "--db", str(db), "--quiet", *fixed)
     pruned = api.best(db, n=1)[0]  # the best as shown: pruned (gp.prune), its candidate named
     assert pruned["pruned"] is not None and pruned["metrics"]["val_mse"] == best.metrics["val_mse"]
     assert quiet == (f"best val_mse {best.metrics['val_mse']:.5g} (WORSE than the start's {sgd:.5g}); "
                      f"hash {pruned['hash'][:12]} (pruned from {best.hash[:12]}); 40 candidates; archive {db}\n")
     code, text, _ = cli(capsys, "evolve", LINEAR, "--evolve", "linreg.learn", "--init", "random", "--budget", "40",
-                        "--population", "8", "--db", str(db), "--json")
+                        "--population", "8", "--db", str(db), "--json", *fixed)
     result = json.loads(text, parse_constant=lambda c: pytest.fail(c))
     assert result["answer"]["start"]["value"] == sgd and result["answer"]["better"] is False
     assert "#" not in result["best_program"] and "task linear\n" in result["best_program"]

@@ -566,6 +566,13 @@ def _same_data_file_task(stored: Mapping[str, Any], identity: Mapping[str, Any])
 LEFT_OUT_AT: dict[str, Any] = {"bandit": False, "restart_every": 0}
 
 
+def refusal(path: str | Path, identity: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Why the archive at ``path`` (read, not locked or written) is not the run ``identity`` (message, hint), or
+    None where :meth:`Archive.for_run` would open it as that run's."""
+    with Archive.read(path) as archive:
+        return _refusal(archive.meta(), identity)
+
+
 def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[str, str] | None:
     """Why an archive whose meta is ``stored`` is not the run ``identity`` (message, hint), or None.
 

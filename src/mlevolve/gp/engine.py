@@ -48,7 +48,13 @@ from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.results import Failure, Outcome
 
 INITS = ("file", "random")  # EvolveConfig.init: start from the file's definitions, or from random programs
-__all__ = ["FAILED", "INITS", "Candidate", "Engine", "Evaluator", "EvolveConfig", "FitnessLex", "FitnessSize"]
+__all__ = ["FAILED", "INITS", "RESTART_POPULATIONS", "Candidate", "Engine", "Evaluator", "EvolveConfig", "FitnessLex",
+           "FitnessSize"]
+
+
+# A learner search's default restarts (regularized evolution, :meth:`EvolveConfig.restarts`): every this many
+# populations of finished candidates, 2,000 at the default population of 100.
+RESTART_POPULATIONS = 20
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,9 @@ class EvolveConfig:
     fit: bool | None = True
     # Regularized evolution only: every this many finished candidates the population is dropped and re-seeded
     # from the initial programs (``init``), budget, archive, cache and FEC tables continuing; 0: never.  Why
-    # (benchmarks/RESULTS.md, "Restarts"): the showcase's failing seeds are a run's luck, not the seed's.
+    # (benchmarks/RESULTS.md, "Restarts"): the showcase's failing seeds are a run's luck, not the seed's.  The
+    # value the run uses: ``mlevolve evolve`` resolves its default per run (:meth:`restarts`); 0 for a config
+    # built without it (a meta level's inner runs keep their configured settings).
     restart_every: int = field(default=0, metadata={"algorithm": "regularized"})
     # Formulas and learners: once the run ends, prune its best by value-changing edits rescored by the run's own
     # scoring (:mod:`mlevolve.gp.prune`), kept in the archive's meta ``pruned`` and shown in its place.  Not part
@@ -88,6 +96,18 @@ class EvolveConfig:
         default, on) where a formula or learner is evolved, else None (nothing to fit; such a run folds
         the chains of literals of the candidates it makes instead: :meth:`Engine._folded`)."""
         return (EvolveConfig.fit if fit is None else fit) if {"formula", "learner"} & set(kinds) else None
+
+    @staticmethod
+    def restarts(every: int | None, algorithm: str, population: int, kinds: Collection[str]) -> int:
+        """The ``restart_every`` of a run of ``algorithm`` evolving programs of ``kinds`` (``evolving_kinds``):
+        ``every`` where given (0: never), else the default for this run: a learner search by regularized
+        evolution restarts every :data:`RESTART_POPULATIONS` populations of finished candidates (2,000 at
+        population 100), any other run never.  Why a multiple of the population (benchmarks/RESULTS.md, "Fresh tasks
+        and restarts together"): a flat 2,000 is two generations of the AutoML-Zero setting's 1,000 and cost it 6 of
+        10 seeds."""
+        if every is not None:
+            return every
+        return RESTART_POPULATIONS * population if algorithm == "regularized" and "learner" in kinds else 0
 
     def identity(self) -> dict[str, Any]:
         values = asdict(self)
@@ -227,11 +247,11 @@ class Engine:
         self.run.record(generation, population)
 
     def summary(self) -> dict[str, Any]:
-        """Counts, best fitness and time: what a person wants to see at the end of a run (and ``restarts``,
-        in a run that restarts)."""
+        """Counts, best fitness and time: what a person wants to see at the end of a run (and in a run that
+        restarts, ``restarts`` and the ``restart_every`` it used)."""
         summary = self.run.summary(self.config.fit)
         if self.config.restart_every:
-            summary["restarts"] = self.restarts
+            summary.update(restarts=self.restarts, restart_every=self.config.restart_every)
         return summary
 
     # -- canonical facts --------------------------------------------------------------------------

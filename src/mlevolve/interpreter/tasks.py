@@ -99,7 +99,7 @@ __all__ = ["CHAIN_TRAP_REWARD", "DIGITS_DENSITY", "LEARNER_FITNESS", "MAX_CLASSE
            "Family", "Points", "Supervised", "Task", "TaskInfo", "arrays", "check_task_fits", "check_task_kind",
            "check_task_name",
            "data_source", "is_data_file", "list_tasks", "load_learner_data", "load_points", "load_task", "make_env",
-           "task_info", "task_options"]
+           "search_spec", "task_info", "task_options"]
 
 TaskKind = Literal["supervised", "learner", "formula", "rl", "generative"]  # the regimes' names
 Problem = Literal["classification", "regression", "control", "density"]
@@ -472,6 +472,26 @@ def canonical_spec(spec: str, kind: str | None = None) -> str:
     name, _ = task_options(spec, kind)
     with _task_errors():
         return spec_name(spec, dict(_table(name, kind)[0]))
+
+
+# A learner search's task (``mlevolve evolve``, :func:`mlevolve.api.evolve`; not ``run``, not a meta level's inner
+# runs): a synthetic family's spec that gives neither ``fresh=`` nor ``fitness=`` is searched with these, each
+# candidate on tasks drawn afresh and scored by the squashed error relative to predicting 0, so that no program
+# can gain by memorising a run's fixed tasks (benchmarks/RESULTS.md, "Fresh tasks and restarts together").  Either
+# option given keeps what is given: ``linear:fresh=0`` searches the fixed tasks by their MSE, as before.
+SEARCH_OPTIONS: Mapping[str, OptionValue] = {"fresh": 1, "fitness": "relative"}
+
+
+def search_spec(spec: str, kind: str | None = "learner") -> str:
+    """The one name (:func:`canonical_spec`) of the task a learner search of ``spec`` runs on: ``spec``'s, with
+    :data:`SEARCH_OPTIONS` added where it names a synthetic family (``linear``, ``affine``, ``teacher``) and gives
+    neither of them (``linear`` is ``linear:fresh=1:fitness=relative``; ``linear:fitness=mse`` stays ``linear``).
+    Another family (``projected_digits``, whose one fitness is the MSE) or a user's data file is left as given.
+    Raises :class:`MlevError` as :func:`canonical_spec` does."""
+    name = canonical_spec(spec, kind)
+    if _parse_spec(spec)[0] not in _SYNTHETIC or SEARCH_OPTIONS.keys() & _parse_spec(spec)[1].keys():
+        return name
+    return canonical_spec(name + "".join(f":{key}={value}" for key, value in SEARCH_OPTIONS.items()), kind)
 
 
 def _data_file(name: str) -> Path:

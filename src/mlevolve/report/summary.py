@@ -84,6 +84,8 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     if "restarts" in result:  # a run re-seeding its population (--restart-every): epochs begun after the first,
         r = result["restarts"]  # the whole run's (a resumed run's too: outside the bracket of what is new)
         head += f"; {r:,} restart{'' if r == 1 else 's'}{' in all' if result['replayed'] else ''}"
+        if "restart_every" in result:  # the value used (a learner search's default: 20 x the population)
+            head += f" (every {result['restart_every']:,})"
     out = [head, *filter(None, [beyond_budget(result)]), f"archive: {result['db']}  ({result['seconds']} s)"]
     a = result.get("answer")
     if a is None or result.get("best_hash") is None:
