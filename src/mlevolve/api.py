@@ -998,6 +998,7 @@ def evolve(
     shown = pruned_row(pruned) if pruned is not None else None
     best = shown or best  # what is shown for the run's best: pruned, where it was
     result = answer(best.metrics if best else None, start["metrics"], variances=variances, sizes=sizes,
+                    task=task_name,
                     same_program=best is not None and best.hash == start["hash"], confirm=pairs)
     result["start"]["how"] = start["how"]
     if best is not None:
@@ -1335,7 +1336,8 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
                        fitness_metric(c["metrics"]).name)
     out = answer(c["metrics"], begin.get("metrics") if begin else None,
                  variances=meta.get("target_variance") or {}, sizes=meta.get("split_size") or {},
-                 same_program=begin is not None and begin.get("hash") == c["hash"], confirm=pairs)
+                 same_program=begin is not None and begin.get("hash") == c["hash"], confirm=pairs,
+                 task=meta.get("task"))
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     return out
 

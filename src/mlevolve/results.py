@@ -288,9 +288,11 @@ class Metric:
         """Whether values ``a`` and ``b`` of this metric are the same result (:func:`tied` at :meth:`tie_scale`)."""
         return tied(a, b, self.tie_scale(variances))
 
-    def describe(self) -> str:
+    def describe(self, reads: str | None = None) -> str:
+        """The metric for people: its name, split and direction; ``reads``: what it measures, where its name
+        does not say (:func:`fitness_reads`)."""
         where = f" on the {self.split} split" if self.split else ""
-        return f"{self.name}{where} ({self.direction})"
+        return f"{self.name}{where}{f': {reads}' if reads else ''} ({self.direction})"
 
 
 def fitness_metric(metrics: Mapping[str, Any]) -> Metric:
@@ -406,17 +408,35 @@ def _side(metric: Metric, metrics: Mapping[str, Any] | None, variances: Mapping[
     return out
 
 
+FITNESS_READS = {  # a learner task's ``fitness=`` (interpreter.tasks; run_learner), where no metric names the score
+    "relative": "1 - (2/pi) arctan(RMSE / RMS of the targets) of each validation task, averaged over the tasks; "
+                "1 is perfect, predicting 0 scores 0.5",
+    "squashed": "1 - (2/pi) arctan(RMSE) of each validation task, averaged over the tasks (AutoML-Zero's squashed "
+                "error); 1 is perfect",
+}
+
+
+def fitness_reads(task: object) -> str | None:
+    """What a run's unnamed ``fitness`` measures on task spec ``task`` (its ``fitness=`` option, as
+    :data:`FITNESS_READS` says it); None for any other task (the fitness is then a named metric's)."""
+    parts = task.split(":")[1:] if isinstance(task, str) else []
+    options = dict((key.strip(), value.strip()) for key, _, value in (part.partition("=") for part in parts))
+    return FITNESS_READS.get(options.get("fitness", ""))
+
+
 def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
            variances: Mapping[str, float] | None = None, sizes: Mapping[str, int] | None = None,
            same_program: bool = False,
-           confirm: Sequence[tuple[float | None, float | None]] | None = None) -> dict[str, Any]:
+           confirm: Sequence[tuple[float | None, float | None]] | None = None,
+           task: object = None) -> dict[str, Any]:
     """What a run found, in the terms of its metric: the answer a summary or report leads with.
 
     ``best`` and ``start``: the metrics dicts of the best program and of the starting program (None:
     not scored); ``variances``: the variance of the targets per split prefix (``val``, ``test``...),
     for R²; ``sizes``: the number of examples per split prefix (an accuracy's gain is also given in
     examples); ``same_program``: the best is the starting program; ``confirm``: (start, best) metric
-    values per re-evaluation seed.  Returns the metric (name, split, direction), each side's value,
+    values per re-evaluation seed; ``task``: the run's task spec, which says what an unnamed ``fitness`` measures
+    (:func:`fitness_reads`).  Returns the metric (name, split, direction, description), each side's value,
     scale-free companion and test value, the gain (best minus start), ``better`` and ``tied`` (equal up to
     :data:`TIE_RTOL` at the metric's scale, :meth:`Metric.tie_scale`: no gain, however the gain's sign),
     a one-sentence ``verdict``, and the ``confirm`` spread (see :func:`spread`) or None.
@@ -426,7 +446,7 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     sides = {"best": _side(metric, best, v), "start": _side(metric, start, v)}
     b, s = sides["best"]["value"], sides["start"]["value"]
     return {"metric": {"name": metric.name, "split": metric.split, "higher_is_better": metric.higher_is_better,
-                       "description": metric.describe()},
+                       "description": metric.describe(fitness_reads(task) if metric.name == "fitness" else None)},
             **sides, "gain": None if b is None or s is None else b - s,
             "better": None if b is None or s is None else metric.better(b, s) and not metric.tied(b, s, v),
             "tied": None if b is None or s is None else metric.tied(b, s, v),

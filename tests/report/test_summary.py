@@ -193,6 +193,28 @@ def test_json_is_strict() -> None:
         "non_finite": {"a": "nan", "b[0]": "inf", "c.d": "-inf"}}
 
 
+def test_an_unnamed_fitness_says_what_it_measures() -> None:
+    """A learner search's default fitness (``fitness=relative``) has no metric of its own: the summary said
+    ``metric:  fitness (higher is better); fitness = fitness``; it says what the score is, from the task's option."""
+    from mlevolve.results import FITNESS_READS, answer, fitness_reads
+
+    assert fitness_reads("linear:fresh=1:fitness=relative") == FITNESS_READS["relative"]
+    assert fitness_reads("affine:dim=3: fitness = squashed") == FITNESS_READS["squashed"]
+    assert [fitness_reads(t) for t in ("linear", "linear:fitness=mse", "data.csv:target=y", None)] == [None] * 4
+    described = answer({"fitness": 0.99}, {"fitness": 0.9}, task="linear:fresh=1:fitness=relative")["metric"]
+    assert described["description"] == ("fitness: 1 - (2/pi) arctan(RMSE / RMS of the targets) of each validation "
+                                         "task, averaged over the tasks; 1 is perfect, predicting 0 scores 0.5 "
+                                         "(higher is better)")
+    named = answer({"val_mse": 1.0, "fitness": -1.0}, None, task="linear:fitness=relative")["metric"]
+    assert named["description"] == "val_mse on the validation split (lower is better)"  # a named metric: its name
+    result = {"generations": 1, "candidates": 1, "evaluated": 1, "cache": 0, "fec": 0, "probe": 0, "failed": 0,
+              "replayed": 0, "db": "r.db", "seconds": 1.0, "best_hash": "ab" * 8, "next": [],
+              "answer": {**answer({"fitness": 0.99}, {"fitness": 0.9}, task="linear:fitness=squashed"),
+                         "best": {"value": 0.99, "hash": "ab" * 8, "seq": 1, "program": "p"}}}
+    metric = next(line for line in summary.lines(result) if line.startswith("metric:"))
+    assert metric == f"metric:  fitness: {FITNESS_READS['squashed']} (higher is better)"  # no "fitness = fitness"
+
+
 # ------------------------------------------------------------------------------------------ real runs
 def test_the_readme_showcase_says_plainly_that_the_start_is_better(capsys: Capsys, tmp_path: Path) -> None:
     """`evolve linear_regression.mlev --evolve linreg.learn --init random` on the file's fixed tasks, scored by their

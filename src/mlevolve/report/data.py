@@ -156,7 +156,8 @@ def answer(run: Run) -> dict[str, Any] | None:
         confirm.get("hash") == best.hash else None
     out = build(best.metrics, begin.get("metrics") if begin else None,
                 variances=run.meta.get("target_variance") or {}, sizes=run.meta.get("split_size") or {},
-                same_program=begin is not None and begin.get("hash") == best.hash, confirm=pairs)
+                same_program=begin is not None and begin.get("hash") == best.hash, confirm=pairs,
+                task=run.meta.get("task"))
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     out["best"].update(hash=best.hash, seq=best.seq, program=evolved(run, best), size=best.size)
     return out

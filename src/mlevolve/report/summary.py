@@ -96,7 +96,7 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     fitness = name if metric["higher_is_better"] else f"-{name}"
     best = a["best"]
     out += ["",
-            f"metric:  {metric['description']}; fitness = {fitness}",
+            f"metric:  {metric['description']}" + (f"; fitness = {fitness}" if name != "fitness" else ""),
             f"start:   {side(name, a['start'], best)}   ({a['start'].get('how', 'the starting program')})",
             f"best:    {side(name, best, a['start'])}   (hash {best['hash'][:12]}, candidate {best['seq']})",
             *([f"pruned:  {best['pruned']}; its {result.get('prune_evaluations', 0):,} evaluations counted; "
