@@ -965,8 +965,10 @@ def evolve(
                 variances, sizes = _target_variances(task_data), _split_sizes(task_data)
                 from mlevolve.gp.prune_best import prune_best
 
+                start = _start(archive, checked, evaluator, init, fitted=bool(fitting))
                 pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=cheap,
-                                    fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget)
+                                    fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget,
+                                    start=start)
                 if pruned is not None:
                     summary["prune_evaluations"] = pruned["spent"]
                 previous = archive.meta().get("summary") or {}
@@ -975,14 +977,14 @@ def evolve(
                 from mlevolve.report.data import failure_reasons
 
                 reasons = failure_reasons(list(archive.rows())) if best is None else []
-                start = _start(archive, checked, evaluator, init, fitted=bool(fitting))
                 archive.set_meta("target_variance", variances)
                 archive.set_meta("split_size", sizes)
                 pairs = None
                 if confirm and best is not None:
                     scored = check(parse(start["program"], f"{path}#start"), spec)
-                    pairs = _confirm(archive, scored, best.program, best.metrics, task_name, seed, confirm,
-                                     epochs, spec, timeout)
+                    found = (pruned or {}).get("program") or best.program  # the best shown: pruned, where it is
+                    pairs = _confirm(archive, scored, found, best.metrics, task_name, seed, confirm, epochs, spec,
+                                     timeout)
             except KeyboardInterrupt:
                 interrupted = True
                 raise RunInterrupted(str(path), archive.count()) from None
@@ -992,15 +994,21 @@ def evolve(
     finally:
         if backend is not None:
             backend.close(interrupted)
+    from mlevolve.gp.prune_best import on_common_draw
     from mlevolve.report.data import pruned_line, pruned_row
     from mlevolve.results import answer, shown_program
 
     shown = pruned_row(pruned) if pruned is not None else None
+    if shown is None and best is not None and pruned is not None and pruned.get("tasks") and not pruned.get("failure"):
+        # no edit kept on a common draw: the best as that draw scores it, as the start beside it is
+        best = replace(best, fitness=pruned["from_fitness"], metrics=dict(pruned["from_metrics"]))
+        summary["best_fitness"] = best.fitness
     best = shown or best  # what is shown for the run's best: pruned, where it was
-    result = answer(best.metrics if best else None, start["metrics"], variances=variances, sizes=sizes,
+    begin = on_common_draw(start, pruned) or start  # on the best's draw, where the prune scored it on one
+    result = answer(best.metrics if best else None, begin["metrics"], variances=variances, sizes=sizes,
                     task=task_name,
                     same_program=best is not None and best.hash == start["hash"], confirm=pairs)
-    result["start"]["how"] = start["how"]
+    result["start"]["how"] = begin["how"]
     if best is not None:
         result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names,
                                                                                 digits=digits))

@@ -21,6 +21,7 @@ from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.parse import parse
 from mlevolve.gp import prune as pruning
 from mlevolve.gp.archive import Archive
+from mlevolve.report import data
 from mlevolve.report import summary as summary_text
 from mlevolve.report.data import pruned_line
 from mlevolve.results import fitness_metric
@@ -426,3 +427,44 @@ def test_an_archive_without_a_prune_shows_its_best(tmp_path: Path) -> None:
     assert "pruned" not in _meta(db)
     [first] = api.best(db, n=1)
     assert first["pruned"] is None and first["source"] != "pruned" and math.isfinite(first["fitness"])
+
+
+# ------------------------------------------------------------------------------ the common draw (fresh tasks)
+LEARNER = ROOT / "examples" / "linear_regression.mlev"
+
+
+@pytest.mark.parametrize(("task", "tasks"), [("linear:n_tasks=1001", 10_000), ("linear:n_tasks=100:dim=300", 833)])
+def test_a_common_draw_holds_what_a_family_may(tmp_path: Path, task: str, tasks: int) -> None:
+    """A new user's finding: the prune's draw of 10x the run's tasks went past the family's limits (n_tasks at most
+    10,000; 50,000,000 values) that the run itself kept, so the run failed at its end, and every resume alike."""
+    db = tmp_path / "r.db"
+    result = api.evolve(LEARNER, ["linreg.learn"], task, budget=20, population=2, init="random", db=db, quiet=True)
+    record = _meta(db)["pruned"]
+    assert record["tasks"] == tasks and result["prune_evaluations"] == record["spent"] > 0
+
+
+def test_the_verdict_compares_the_start_and_the_best_on_one_draw(tmp_path: Path) -> None:
+    """A new user's finding: with tasks drawn per candidate, the best was shown as the prune's common draw scored it
+    and the start on its own draw, so a run of one candidate, the start itself, was "better than the start"."""
+    db = tmp_path / "t.db"
+    result = api.evolve(LEARNER, ["linreg.learn"], "teacher", budget=1, db=db, quiet=True)
+    record, answer = _meta(db)["pruned"], result["answer"]
+    assert record["start_hash"] == _meta(db)["start"]["hash"] and record["from_seq"] == 0
+    assert answer["start"]["value"] == record["start_metrics"]["fitness"] == record["from_fitness"]
+    assert answer["start"]["how"].endswith("scored on the prune's 100 common tasks, as the best")
+    shown = record["fitness"] if record["program"] is not None else record["from_fitness"]
+    assert answer["best"]["value"] == shown and answer["better"] == (shown > record["from_fitness"])
+    report = data.answer(data.load(db))  # the report's answer: the same two values
+    assert report is not None and report["start"]["value"] == answer["start"]["value"]
+
+
+def test_a_best_no_edit_of_which_is_kept_is_shown_as_the_common_draw_scores_it(tmp_path: Path) -> None:
+    """A new user's finding: a prune that kept no edit left the best's own draw's score in the summary and --json,
+    beside a start (and pruned bests elsewhere) scored on the common draw."""
+    db = tmp_path / "n.db"
+    result = api.evolve(LEARNER, ["linreg.learn"], "linear", budget=300, seed=1, population=5000, init="random",
+                        db=db, quiet=True)
+    record = _meta(db)["pruned"]
+    assert record["program"] is None and record["tasks"] == 100  # the case: nothing kept, on a common draw
+    assert result["best_fitness"] == result["answer"]["best"]["value"] == record["from_fitness"]
+    assert result["best_hash"] == record["from"]

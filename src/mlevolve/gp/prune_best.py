@@ -30,12 +30,14 @@ COMMON_DRAW = 10
 times the run's tasks (seeded by the run's seed and the best's hash): each candidate's own draw would score an edit
 on other tasks than the best, taking the draw's luck for the edit's (the AutoML-Zero setting's seed 9 "gained"
 0.637 -> 0.833 so); 10x, as the held-out check of would-be bests measured (benchmarks/RESULTS.md), so that a tie
-is judged on more tasks than the search saw.  A scoring there costs this many evaluations."""
+is judged on more tasks than the search saw (fewer where a family may not hold so many:
+:meth:`~mlevolve.interpreter.evaluator.ProgramEvaluator.common_tasks`).  A scoring there costs as many evaluations
+as it holds the run's tasks over (rounded up)."""
 
 
 def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec: GrammarSpec, *, prune: bool,
                cheap: bool, fitted: bool, kinds: set[str], variances: Mapping[str, float],
-               budget: int) -> dict[str, Any] | None:
+               budget: int, start: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """The rescored prune of the run's ``best`` row (:mod:`mlevolve.gp.prune`; None without one), kept in the
     archive's meta ``pruned``: made once per best and settings (a resumed run whose best and cap are unchanged
     reads it back; a run killed while pruning has none, so the same command makes it again, alike); dropped with
@@ -46,15 +48,30 @@ def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], sp
     None where no edit was kept), ``hash``, ``fitness``, ``metrics``, ``size``, ``edits``, ``scorings``,
     ``evaluations`` (this prune's cost), ``spent`` (every prune's of this archive), ``settings``, and on tasks
     drawn per candidate ``tasks``: the common draw's count of tasks, on which ``from_fitness``,
-    ``from_metrics`` and ``metrics`` are then measured (:data:`COMMON_DRAW`), and ``failure`` where the best
-    itself fails there (nothing kept).  ``evaluator``: the run's (``fitted``: it fits formulas' constants);
+    ``from_metrics`` and ``metrics`` are then measured (:data:`COMMON_DRAW`), ``failure`` where the best
+    itself fails there (nothing kept), and ``start_hash``, ``start_metrics`` (None where it fails there): the
+    run's starting program (``start``, :func:`mlevolve.api._start`'s) scored on the same draw, so that the verdict
+    compares the two on the same tasks (:func:`on_common_draw`).  ``evaluator``: the run's (``fitted``: it fits
+    formulas' constants);
     ``variances``: the run's target variances, an MSE's tie scale, as the verdict's (so what it calls the same
     result the prune may keep)."""
-    return _pruned(archive, best, evaluator, names, spec, prune and cheap, fitted, kinds, variances, budget)
+    return _pruned(archive, best, evaluator, names, spec, prune and cheap, fitted, kinds, variances, budget, start)
+
+
+def on_common_draw(start: Mapping[str, Any] | None, record: Any) -> dict[str, Any] | None:
+    """The run's ``start`` (:func:`mlevolve.api._start`'s) as the verdict compares it with a best pruned on a common
+    draw (``record``, the archive's meta ``pruned``): its metrics on that draw, ``how`` saying so; else as it is."""
+    if start is None or not isinstance(record, Mapping) or record.get("start_hash") != start.get("hash") \
+            or "start_metrics" not in record:
+        return None if start is None else dict(start)
+    metrics = record["start_metrics"]
+    return {**start, "metrics": metrics, "failure": None if metrics is not None else "it fails on the common draw",
+            "how": f"{start['how']}; scored on the prune's {record['tasks']:,} common tasks, as the best"}
 
 
 def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec: GrammarSpec, prune: bool,
-            fitted: bool, kinds: set[str], variances: Mapping[str, float], budget: int) -> dict[str, Any] | None:
+            fitted: bool, kinds: set[str], variances: Mapping[str, float], budget: int,
+            begin: Mapping[str, Any] | None) -> dict[str, Any] | None:
     from mlevolve.gp.engine import Engine
     from mlevolve.results import fitness_metric
 
@@ -71,7 +88,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
         return dict(stored)
     if common:  # one draw for the best and every edit, scored as written (a learner's literals are not tuned)
         written = evaluator.common_draw(COMMON_DRAW, f"prune\x00{best.hash}")
-        factor = COMMON_DRAW
+        factor = -(-int(written.task.x_train.shape[0]) // int(evaluator.task.x_train.shape[0]))  # fewer where capped
     else:
         written = copy.copy(evaluator)
         written.fit, written.tuning = None, None  # as `mlevolve run` scores it
@@ -109,6 +126,10 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
             return record
         fitness, metrics = own.fitness, own.metrics
         record.update(from_fitness=fitness, from_metrics=dict(metrics))
+        if begin is not None and isinstance(begin.get("program"), str):  # the start on the same tasks, for the verdict
+            scored = score(parse(begin["program"]), False)
+            record.update(start_hash=begin["hash"], start_metrics=dict(scored.metrics) if scored else None,
+                          scorings=2, evaluations=2 * factor)
     metric = fitness_metric(metrics)
     least = pruning.floor(fitness, metric.bounded, metric.tie_scale(variances))
     found = pruning.prune(start, names, score, typed, least, refit=fitted and kinds == {"formula"},
@@ -118,8 +139,9 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
                   spent=cost + (stored["spent"] if before else 0))
     if found.program is not None and found.scoring is not None:
         text, key = format_program(found.program), Engine.key(found.program)
-        if key == best.hash:  # the same program by the cache's rules (they drop `x - x`, the shown form keeps it):
-            key = hashlib.blake2b(f"pruned\x00{text}".encode(), digest_size=16).hexdigest()  # named apart from it
+        if archive.get(key) is not None:  # a candidate's already (its own: the cache's rules drop `x - x`, the shown
+            # form keeps it; another's: `sin(w) + p * x` is `w` where w stays 0): named apart, so a hash is one program
+            key = hashlib.blake2b(f"pruned\x00{text}".encode(), digest_size=16).hexdigest()
         record.update(program=text, hash=key,
                       fitness=found.scoring.fitness, metrics=dict(found.scoring.metrics),
                       size=pruning.complexity(found.program, names)[0])

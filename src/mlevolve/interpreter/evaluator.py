@@ -281,10 +281,21 @@ class ProgramEvaluator:
         seed and ``key`` (:func:`fresh_seed`), so that two programs are compared on the same tasks (the prune of
         a run's best, :mod:`mlevolve.gp.prune_best`)."""
         assert isinstance(self.task, Family) and self.fresh_tasks
-        n_tasks = int(self.task.x_train.shape[0]) * factor
-        task = load_task(self.task_name, fresh_seed(self.settings.seed, key), n_tasks=n_tasks, fresh=0)
+        task = load_task(self.task_name, fresh_seed(self.settings.seed, key), n_tasks=self.common_tasks(factor),
+                         fresh=0)
         return ProgramEvaluator(task, self.task_name, self.spec, self.settings, self.evolving_kinds,
                                 self.hurdle_epochs)
+
+    def common_tasks(self, factor: int) -> int:
+        """The tasks of :meth:`common_draw`: ``factor`` times the run's, within what a family may hold (the
+        ``n_tasks`` option's range and :data:`data_learner.MAX_FAMILY_VALUES`), and never fewer than the run's."""
+        from mlevolve.interpreter.standalone.common import OPTION_RANGES
+        from mlevolve.interpreter.standalone.data_learner import MAX_FAMILY_VALUES
+
+        assert isinstance(self.task, Family)
+        tasks, train, dim = (int(n) for n in self.task.x_train.shape)
+        values = (train + int(self.task.x_val.shape[1])) * dim  # a task's
+        return max(tasks, min(tasks * factor, OPTION_RANGES["n_tasks"][1], MAX_FAMILY_VALUES // values))
 
     @cached_property
     def _fresh_synthetic(self) -> Family | None:

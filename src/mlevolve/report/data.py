@@ -130,8 +130,10 @@ def start(run: Run) -> dict[str, Any] | None:
     the file's program when the run began from it; None if neither is known.  A dict of ``hash``,
     ``how``, ``metrics`` (None for a failure), ``failure`` and (when known) ``program``, the start as scored."""
     stored = run.meta.get("start")
-    if isinstance(stored, Mapping):
-        return dict(stored)
+    if isinstance(stored, Mapping):  # as the verdict compares it with a best pruned on a common draw (fresh tasks)
+        from mlevolve.gp.prune_best import on_common_draw
+
+        return on_common_draw(stored, run.meta.get("pruned"))
     row = next((r for r in run.rows if r.operator == "init" and not r.parents), None)
     if row is None or row.source in ("hurdle", "probe"):
         return None
