@@ -315,8 +315,31 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
         raise SettingError("cannot write {path}: no folder {parent!r}",
                            hint=f"create it first (mkdir -p {{quoted}}) or pass another {{{setting}}}",
                            path=str(path), parent=str(parent), quoted=shlex.quote(str(parent)))
+    if kind == "script" and (taken := shadowed(path)) is not None:  # `-o csv.py`: its own `import csv` reads itself
+        raise SettingError("{path} would take the name of the module {module!r}: a script imports modules from its "
+                           "own folder first, so it and every script beside it would import this file instead",
+                           hint=f"name it otherwise, e.g. {{{setting}}} {{other}}", path=str(path), module=taken,
+                           other=shlex.quote(str(script_name(path))))
     if kind is not None:
         check_not_overwriting(path, kind, setting)
+
+
+SCRIPT_IMPORTS = frozenset({"numpy", "torch", "scipy", "sklearn", "gymnasium", "numba", "mlevolve"})
+"""The packages an exported script or the Python beside it may import, besides the standard library's modules."""
+
+
+def shadowed(path: str | Path) -> str | None:
+    """The module a script written to ``path`` would shadow for itself and the scripts beside it (``csv.py``:
+    ``csv``, standard library or :data:`SCRIPT_IMPORTS`), else None."""
+    stem = Path(path).stem
+    return stem if Path(path).suffix == ".py" and (stem in sys.stdlib_module_names or stem in SCRIPT_IMPORTS) \
+        else None
+
+
+def script_name(path: str | Path) -> Path:
+    """``path``, renamed ``NAME_found.py`` where its name would shadow a module (:func:`shadowed`)."""
+    out = Path(path)
+    return out.with_name(f"{out.stem}_found.py") if shadowed(out) else out
 
 
 def check_not_overwriting(path: str | Path, kind: str, setting: str = "output") -> None:
@@ -1107,7 +1130,7 @@ def next_commands(db: str | Path, best_hash: str | None = None) -> builtins.list
     show, export = ("--best", "--best") if best_hash is None else (best_hash[:12], f"--hash {best_hash[:12]}")
     return [f"mlevolve show {q(str(db))} {show} --confirm 5",
             f"mlevolve report {q(str(db))} -o {q(str(stem) + '.html')}",
-            f"mlevolve export {q(str(db))} {export} -o {q(str(stem) + '.py')}"]
+            f"mlevolve export {q(str(db))} {export} -o {q(str(script_name(str(stem) + '.py')))}"]
 
 
 def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", fitted: bool = False) -> dict[str, Any]:

@@ -591,3 +591,18 @@ def test_a_split_is_checked_for_values_beyond_float32_in_its_features_and_a_regr
     else:
         with pytest.raises(TaskError, match=message):
             checked(data)
+
+
+@pytest.mark.parametrize("name", ["csv", "json", "numpy", "math"])
+def test_a_script_named_as_a_module_it_would_shadow_is_refused(tmp_path: Path, capsys: Capsys, name: str) -> None:
+    """A new user's finding: `export ... -o csv.py` (the `next:` line's suggestion for an archive csv.db) wrote a
+    script whose `import csv` imported itself, a traceback for it and every script beside it."""
+    out = tmp_path / f"{name}.py"
+    code = main(["export", str(ROOT / "examples" / "quartic.mlev"), "-o", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and not out.exists() and len(err) == 2 and "Traceback" not in "\n".join(err)
+    assert f"would take the name of the module '{name}'" in err[0]
+    assert err[1] == f"hint: name it otherwise, e.g. -o {tmp_path / f'{name}_found.py'}"
+    assert api.next_commands(tmp_path / f"{name}.db")[2].endswith(f"-o {tmp_path / f'{name}_found.py'}")
+    assert api.next_commands(tmp_path / "run.db")[2].endswith(f"-o {tmp_path / 'run.py'}")  # others as they were
+    assert main(["export", str(ROOT / "examples" / "quartic.mlev"), "-o", str(tmp_path / "quartic.py")]) == 0
