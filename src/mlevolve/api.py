@@ -1441,6 +1441,16 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     return f"# Exported by mlevolve from {db}\n" + format_program(program), options
 
 
+def drawn_per_candidate(text: str) -> bool:
+    """Whether the ``.mlev`` ``text`` (:func:`export_program`'s) names a task drawn afresh per program
+    (``fresh=1``), whose scores no later run can repeat."""
+    import re
+
+    task = re.search(r'^task\s+"?([^"\s]+)"?\s*$', text, re.MULTILINE)
+    options = task.group(1).split(":")[1:] if task else []
+    return any(o.replace(" ", "") == "fresh=1" for o in options)
+
+
 @typed
 def archived_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None) -> Program:
     """The best program of an archive (or the one whose hash starts with ``key``) as shown, checked in

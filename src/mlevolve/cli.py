@@ -369,8 +369,12 @@ def _export_program(args: argparse.Namespace, grammar: GrammarSpec | None) -> in
     api.check_output(args.output, kind="program")
     text, options = api.export_program(args.db, args.hash, grammar=grammar)
     api.write_atomic(args.output, text)
-    print(f"wrote {args.output} ({text.count(chr(10)):,} lines); score it as the run did with: "
-          f"{' '.join(['mlevolve run', shlex.quote(args.output), *options])}")
+    command = " ".join(["mlevolve run", shlex.quote(args.output), *options])
+    if api.drawn_per_candidate(text):  # no draw of its own to score it on again: `run` draws one
+        print(f"wrote {args.output} ({text.count(chr(10)):,} lines); score it with: {command} (on a draw of "
+              "tasks of its own: the run drew each candidate's)")
+    else:
+        print(f"wrote {args.output} ({text.count(chr(10)):,} lines); score it as the run did with: {command}")
     return 0
 
 

@@ -468,3 +468,16 @@ def test_a_best_no_edit_of_which_is_kept_is_shown_as_the_common_draw_scores_it(t
     assert record["program"] is None and record["tasks"] == 100  # the case: nothing kept, on a common draw
     assert result["best_fitness"] == result["answer"]["best"]["value"] == record["from_fitness"]
     assert result["best_hash"] == record["from"]
+
+
+def test_a_program_exported_from_a_run_on_tasks_drawn_per_candidate_says_run_draws_its_own(
+        tmp_path: Path, capsys: Capsys) -> None:
+    """A new user's finding: `export DB -o F.mlev` said "score it as the run did with: mlevolve run F.mlev", which on
+    tasks drawn per candidate scores it on another draw (other numbers); a fixed-task run's line is as it was."""
+    for task, said in (("teacher", "score it with: "), ("teacher:fresh=0", "score it as the run did with: ")):
+        db, out = tmp_path / f"{task}.db", tmp_path / f"{task}.mlev"
+        api.evolve(LEARNER, ["linreg.learn"], task, budget=1, db=db, quiet=True)
+        status, text, _ = cli(capsys, "export", str(db), "--best", "-o", str(out))
+        assert status == 0 and f"lines); {said}mlevolve run {out}" in text
+        assert text.rstrip().endswith("(on a draw of tasks of its own: the run drew each candidate's)") == \
+            (task == "teacher")
