@@ -1085,8 +1085,9 @@ class _Before:
                 *(["the population now restarts every {every:,} candidates"] if self.restarts else [])]
         flags = [*(["{task} {fixed}"] if fresh else []), *(["{restart_every} 0"] if self.restarts else [])]
         start = "pass another {db} to start a new run" if new is None else "start a new run with {db} {new}"
-        err = SettingError("archive holds this run as it was made before a learner search's defaults: "
-                           + "; ".join(said), hint=f"resume it as it was made with {' '.join(flags)}, or {start}",
+        err = SettingError(f"archive holds this run as made before a learner search's defaults (or with "
+                           f"{' '.join(flags)}): " + "; ".join(said),
+                           hint=f"resume it as it was made with {' '.join(flags)}, or {start}",
                            then=repr(self.task), now=repr(now["task"]), every=self.restarts,
                            fixed=shlex.quote(f"{self.task}:fresh=0"), new=shlex.quote(str(new)))
         err.file = str(path)

@@ -178,8 +178,9 @@ def test_an_archive_made_before_the_defaults_is_refused_with_the_flags_that_resu
     new = "runs/linear_regression-linear-fresh_1-fitness_relative.db"
     err = usage_error(capsys, *command)  # the same command: its default path is another, where the old run is not
     assert err == (
-        f"{old}: error: archive holds this run as it was made before a learner search's defaults: the task 'linear' "
-        "is now searched as 'linear:fresh=1:fitness=relative'; the population now restarts every 2,000 candidates\n"
+        f"{old}: error: archive holds this run as made before a learner search's defaults (or with --task "
+        "linear:fresh=0 --restart-every 0): the task 'linear' is now searched as 'linear:fresh=1:fitness=relative'; "
+        "the population now restarts every 2,000 candidates\n"
         "hint: resume it as it was made with --task linear:fresh=0 --restart-every 0, or start a new run with "
         f"--db {new}\n")
     assert not Path(new).exists()
@@ -187,8 +188,9 @@ def test_an_archive_made_before_the_defaults_is_refused_with_the_flags_that_resu
     assert err.endswith("hint: resume it as it was made with --task linear:fresh=0 --restart-every 0, or pass another "
                         "--db to start a new run\n")
     err = usage_error(capsys, *command, "--task", "linear:fresh=0")  # one default taken: only it is named
-    assert err == (f"{old}: error: archive holds this run as it was made before a learner search's defaults: the "
-                   "population now restarts every 2,000 candidates\nhint: resume it as it was made with "
+    assert err == (f"{old}: error: archive holds this run as made before a learner search's defaults (or with "
+                   "--restart-every 0): the population now restarts every 2,000 candidates\nhint: resume it as it "
+                   "was made with "
                    "--restart-every 0, or pass another --db to start a new run\n")
     code, out, _ = cli(capsys, *command, "--task", "linear:fresh=0", "--restart-every", "0")  # as the hint says
     with Archive.read(old) as archive:
