@@ -83,11 +83,13 @@ class Candidate:
 def _of_scored(statistic: Callable[[Any], Any]) -> Callable[[Sequence[float]], float]:
     """``statistic`` of the fitnesses that are numbers (a failure's NaN left out), NaN where none is: as
     ``np.nanmax`` / ``np.nanmedian``, without their warning for a generation whose every member failed
-    (a restarted population's first ones: NumPy's RuntimeWarning on the user's terminal)."""
+    (a restarted population's first ones: NumPy's RuntimeWarning on the user's terminal), nor the overflow
+    warning of a median of two fitnesses whose sum passes the largest float (inf, as NumPy's value is)."""
     def of_scored(values: Sequence[float]) -> float:
         scored = np.asarray(values, np.float64)
         scored = scored[~np.isnan(scored)]
-        return float(statistic(scored)) if scored.size else math.nan
+        with np.errstate(over="ignore"):
+            return float(statistic(scored)) if scored.size else math.nan
     return of_scored
 
 
