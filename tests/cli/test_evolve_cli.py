@@ -355,9 +355,11 @@ def test_export_the_best_program_of_a_run(capsys: Capsys, tmp_path: Path, finish
 
 @pytest.mark.e2e
 def test_export_the_best_learner_of_a_run(capsys: Capsys, tmp_path: Path) -> None:
+    """The exported script scores the best as the run did: on the run's fixed tasks (``fresh=0``; on tasks drawn per
+    candidate no later run has the candidate's draw: tests/gp/test_prune.py, the export's line says so)."""
     db = tmp_path / "lr.db"
     assert cli(capsys, "evolve", LINEAR, "--evolve", "linreg.learn", "--budget", "40", "--population", "8",
-               "--db", str(db), "--quiet")[:3:2] == (0, "")
+               "--task", "linear:fresh=0", "--db", str(db), "--quiet")[:3:2] == (0, "")
     out = tmp_path / "lr.py"
     assert cli(capsys, "export", "--db", str(db), "-o", str(out))[0] == 0
     with Archive.read(db) as archive:
