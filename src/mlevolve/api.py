@@ -1445,11 +1445,9 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
 def drawn_per_candidate(text: str) -> bool:
     """Whether the ``.mlev`` ``text`` (:func:`export_program`'s) names a task drawn afresh per program
     (``fresh=1``), whose scores no later run can repeat."""
-    import re
+    from mlevolve.results import spec_options_typed
 
-    task = re.search(r'^task\s+"?([^"\s]+)"?\s*$', text, re.MULTILINE)
-    options = task.group(1).split(":")[1:] if task else []
-    return any(o.replace(" ", "") == "fresh=1" for o in options)
+    return spec_options_typed(parse(text).task).get("fresh") == "1"
 
 
 @typed

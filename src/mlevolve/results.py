@@ -419,9 +419,18 @@ FITNESS_READS = {  # a learner task's ``fitness=`` (interpreter.tasks; run_learn
 def fitness_reads(task: object) -> str | None:
     """What a run's unnamed ``fitness`` measures on task spec ``task`` (its ``fitness=`` option, as
     :data:`FITNESS_READS` says it); None for any other task (the fitness is then a named metric's)."""
-    parts = task.split(":")[1:] if isinstance(task, str) else []
-    options = dict((key.strip(), value.strip()) for key, _, value in (part.partition("=") for part in parts))
-    return FITNESS_READS.get(options.get("fitness", ""))
+    return FITNESS_READS.get(spec_options_typed(task).get("fitness", ""))
+
+
+def spec_options_typed(task: object) -> dict[str, str]:
+    """The options typed in task spec ``task`` (``NAME[:key=value...]``, by the spec's one reader,
+    :func:`~mlevolve.interpreter.standalone.common.split_spec`); none for no spec or a malformed one."""
+    from mlevolve.interpreter.standalone.common import TaskError, split_spec
+
+    try:
+        return split_spec(task)[1] if isinstance(task, str) else {}
+    except TaskError:
+        return {}
 
 
 def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
