@@ -986,12 +986,13 @@ def evolve(
                 # archive holds considers only its first ``budget`` candidates.
                 best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
                 variances, sizes = _target_variances(task_data), _split_sizes(task_data)
-                from mlevolve.gp.prune_best import prune_best
+                from mlevolve.gp.prune_best import on_common_draw, prune_best
 
                 start = _start(archive, checked, evaluator, init, fitted=bool(fitting))
                 pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=cheap,
                                     fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget,
                                     start=start)
+                begin = on_common_draw(start, pruned) or start  # on the best's draw, where the prune scored it on one
                 if pruned is not None:
                     summary["prune_evaluations"] = pruned["spent"]
                 previous = archive.meta().get("summary") or {}
@@ -1004,7 +1005,7 @@ def evolve(
                 archive.set_meta("split_size", sizes)
                 pairs = None
                 if confirm and best is not None:
-                    scored = check(parse(start["program"], f"{path}#start"), spec)
+                    scored = check(parse(begin["program"], f"{path}#start"), spec)
                     found = (pruned or {}).get("program") or best.program  # the best shown: pruned, where it is
                     pairs = _confirm(archive, scored, found, best.metrics, task_name, seed, confirm, epochs, spec,
                                      timeout)
@@ -1017,7 +1018,7 @@ def evolve(
     finally:
         if backend is not None:
             backend.close(interrupted)
-    from mlevolve.gp.prune_best import on_common_draw
+    from mlevolve.gp.prune_best import is_start
     from mlevolve.report.data import pruned_line, pruned_row
     from mlevolve.results import answer, shown_program
 
@@ -1027,10 +1028,9 @@ def evolve(
         best = replace(best, fitness=pruned["from_fitness"], metrics=dict(pruned["from_metrics"]))
         summary["best_fitness"] = best.fitness
     best = shown or best  # what is shown for the run's best: pruned, where it was
-    begin = on_common_draw(start, pruned) or start  # on the best's draw, where the prune scored it on one
     result = answer(best.metrics if best else None, begin["metrics"], variances=variances, sizes=sizes,
                     task=task_name,
-                    same_program=best is not None and best.hash == start["hash"], confirm=pairs)
+                    same_program=best is not None and is_start(begin, best.hash, best.program), confirm=pairs)
     result["start"]["how"] = begin["how"]
     if best is not None:
         result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names,
@@ -1139,7 +1139,9 @@ def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", f
     candidate row when the run scored it (``--init file``: candidate 0; a failure there is the start's
     failure), else evaluated apart once with the run's evaluator (``--init random``, or a row the
     hurdle stopped early), kept in the archive's meta.  ``program``: the start as it was scored (a
-    formula's or learner's fitted constants written in), what ``--confirm`` re-evaluates beside the best.
+    formula's or learner's fitted constants written in), what ``--confirm`` re-evaluates beside the best;
+    ``written``: the file's program as written (what a prune on a common draw scores, ``how_written`` then its
+    ``how`` without the fitting's note).
     ``fitted``: the run fits its candidates' constants (``--fit``), the start's too; where that changed
     one, ``how`` says so, since ``mlevolve run`` scores the file's program as written."""
     from mlevolve.gp.engine import Engine
@@ -1166,9 +1168,11 @@ def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", f
                  "metrics": dict(outcome.metrics) if outcome.failure is None else None,
                  "failure": None if outcome.failure is None else str(outcome.failure),
                  "program": outcome.program or format_program(program)}
-    if fitted and start["failure"] is None and start["program"] != format_program(program):
+    start["written"] = format_program(program)  # what the prune scores on a common draw, as it does the best
+    if fitted and start["failure"] is None and start["program"] != start["written"]:
         with contextlib.suppress(MlevError):  # the scored text is the run's own; a text it cannot read: no label
             if Engine.key(parse(start["program"])) != key:  # fitting changed a constant: not the file's score
+                start["how_written"] = start["how"]
                 start["how"] += f"; {_fitted_note(program, evaluator, key)}"
     archive.set_meta("start", start)
     return start
@@ -1345,6 +1349,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
     """The answer for one archived program against the run's starting program (see
     :func:`mlevolve.results.answer`), with ``n`` > 0 re-evaluation seeds for the gain's spread; None
     for a failed program, or when the archive knows no start and none is re-evaluated."""
+    from mlevolve.gp.prune_best import is_start
     from mlevolve.report import data
     from mlevolve.results import answer, fitness_metric
 
@@ -1368,7 +1373,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
                        fitness_metric(c["metrics"]).name)
     out = answer(c["metrics"], begin.get("metrics") if begin else None,
                  variances=meta.get("target_variance") or {}, sizes=meta.get("split_size") or {},
-                 same_program=begin is not None and begin.get("hash") == c["hash"], confirm=pairs,
+                 same_program=is_start(begin, c["hash"], c.get("stored")), confirm=pairs,
                  task=meta.get("task"))
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     return out

@@ -10,6 +10,7 @@ drops the stored record.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import math
@@ -48,10 +49,12 @@ def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], sp
     None where no edit was kept), ``hash``, ``fitness``, ``metrics``, ``size``, ``edits``, ``scorings``,
     ``evaluations`` (this prune's cost), ``spent`` (every prune's of this archive), ``settings``, and on tasks
     drawn per candidate ``tasks``: the common draw's count of tasks, on which ``from_fitness``,
-    ``from_metrics`` and ``metrics`` are then measured (:data:`COMMON_DRAW`), ``failure`` where the best
-    itself fails there (nothing kept), and ``start_hash``, ``start_metrics`` (None where it fails there): the
-    run's starting program (``start``, :func:`mlevolve.api._start`'s) scored on the same draw, so that the verdict
-    compares the two on the same tasks (:func:`on_common_draw`).  ``evaluator``: the run's (``fitted``: it fits
+    ``from_metrics`` and ``metrics`` are then measured (:data:`COMMON_DRAW`; ``from_own_metrics`` the best's
+    on its own draw, as the run scored it), ``failure`` where the best itself fails there (nothing kept), and
+    ``start_hash``, ``start_metrics`` (None where it fails there): the run's starting program (``start``,
+    :func:`mlevolve.api._start`'s) scored as the file writes it on the same draw (``start_as`` ``written``; an
+    archive's start kept before it knew its written text: as the run scored it), so that the verdict compares the
+    two on the same tasks and alike (:func:`on_common_draw`).  ``evaluator``: the run's (``fitted``: it fits
     formulas' constants);
     ``variances``: the run's target variances, an MSE's tie scale, as the verdict's (so what it calls the same
     result the prune may keep)."""
@@ -60,13 +63,35 @@ def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], sp
 
 def on_common_draw(start: Mapping[str, Any] | None, record: Any) -> dict[str, Any] | None:
     """The run's ``start`` (:func:`mlevolve.api._start`'s) as the verdict compares it with a best pruned on a common
-    draw (``record``, the archive's meta ``pruned``): its metrics on that draw, ``how`` saying so; else as it is."""
+    draw (``record``, the archive's meta ``pruned``): its metrics on that draw, ``how`` saying so; else as it is.
+    The prune scores the start as the file writes it (``start_as`` ``written``, as it scores the best and every
+    edit: a learner's literals are not tuned there), so ``program`` is then that text and ``how`` drops what the
+    run's own scoring of it did."""
     if start is None or not isinstance(record, Mapping) or record.get("start_hash") != start.get("hash") \
             or "start_metrics" not in record:
         return None if start is None else dict(start)
     metrics = record["start_metrics"]
+    written = record.get("start_as") == "written"
+    how = f"{start.get('how_written', start['how'])}; scored as written" if written else f"{start['how']}; scored"
     return {**start, "metrics": metrics, "failure": None if metrics is not None else "it fails on the common draw",
-            "how": f"{start['how']}; scored on the prune's {record['tasks']:,} common tasks, as the best"}
+            **({"program": start["written"]} if written else {}),
+            "how": f"{how} on the prune's {record['tasks']:,} common tasks, as the best"}
+
+
+def is_start(start: Mapping[str, Any] | None, key: str, program: str | None) -> bool:
+    """Whether the program ``program`` (archived under ``key``) is the run's ``start`` as the verdict scores it
+    (:func:`on_common_draw`'s): the same program, by the key of each text (a pruned best is named apart where its key
+    is a candidate's, :func:`prune_best`, and a start scored as written is not its candidate's tuned text); where a
+    text is missing or unreadable, the same key."""
+    from mlevolve.gp.engine import Engine
+
+    if start is None:
+        return False
+    scored = start.get("program")
+    if isinstance(program, str) and isinstance(scored, str):
+        with contextlib.suppress(MlevError):  # an archived text this version cannot read: its key decides
+            return bool(program == scored or Engine.key(parse(program)) == Engine.key(parse(scored)))
+    return bool(key == start.get("hash"))
 
 
 def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec: GrammarSpec, prune: bool,
@@ -125,11 +150,12 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
             archive.set_meta("pruned", record)
             return record
         fitness, metrics = own.fitness, own.metrics
-        record.update(from_fitness=fitness, from_metrics=dict(metrics))
-        if begin is not None and isinstance(begin.get("program"), str):  # the start on the same tasks, for the verdict
-            scored = score(parse(begin["program"]), False)
+        record.update(from_fitness=fitness, from_metrics=dict(metrics), from_own_metrics=dict(best.metrics))
+        text = begin.get("written", begin.get("program")) if begin is not None else None
+        if begin is not None and isinstance(text, str):  # the start on the same tasks, as written, for the verdict
+            scored = score(parse(text), False)
             record.update(start_hash=begin["hash"], start_metrics=dict(scored.metrics) if scored else None,
-                          scorings=2, evaluations=2 * factor)
+                          scorings=2, evaluations=2 * factor, **({"start_as": "written"} if "written" in begin else {}))
     metric = fitness_metric(metrics)
     least = pruning.floor(fitness, metric.bounded, metric.tie_scale(variances))
     found = pruning.prune(start, names, score, typed, least, refit=fitted and kinds == {"formula"},

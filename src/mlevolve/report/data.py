@@ -146,6 +146,7 @@ def answer(run: Run) -> dict[str, Any] | None:
     """The run's answer (see :func:`mlevolve.results.answer`) from the archive: its best against its
     start, with the re-evaluation ``evolve --confirm`` kept, when it is of this best.  None without a
     scored candidate."""
+    from mlevolve.gp.prune_best import is_start
     from mlevolve.results import answer as build
 
     groups = behaviours(run)
@@ -158,7 +159,7 @@ def answer(run: Run) -> dict[str, Any] | None:
         confirm.get("hash") == best.hash else None
     out = build(best.metrics, begin.get("metrics") if begin else None,
                 variances=run.meta.get("target_variance") or {}, sizes=run.meta.get("split_size") or {},
-                same_program=begin is not None and begin.get("hash") == best.hash, confirm=pairs,
+                same_program=is_start(begin, best.hash, best.program), confirm=pairs,
                 task=run.meta.get("task"))
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     out["best"].update(hash=best.hash, seq=best.seq, program=evolved(run, best), size=best.size)
@@ -181,9 +182,10 @@ def pruned_row(record: Any) -> Row | None:
 
 def pruned_line(record: Mapping[str, Any]) -> str:
     """The one line that says what the prune of a run's best did (the archive's meta ``pruned``): the shown best
-    is pruned, ``pruned from #1234 (hash 0123456789ab): 17 -> 7 nodes, val_mse 2.1e-15 -> 0``
+    is pruned, ``pruned from candidate 1234 (hash 0123456789ab): 17 -> 7 nodes, val_mse 2.1e-15 -> 0``
     (``mlevolve show DB 0123456789ab`` shows the candidate itself; ``5 nodes, fewer digits`` where only literals
-    were rounded; ``... on 100 common tasks`` where tasks are drawn per candidate, both scored on one draw); or
+    were rounded; ``... on 100 common tasks`` where tasks are drawn per candidate, both scored on one draw, the
+    candidate's score on its own draw, as ``best`` lists it, then beside its hash); or
     ``no edit kept (N evaluations)``; or ``not pruned: the best fails on the 100 common tasks (REASON)``.  The
     error is shown at the fewest digits (6 at least) that tell its two values apart, :func:`apart`."""
     from mlevolve.results import fitness_metric
@@ -200,8 +202,10 @@ def pruned_line(record: Mapping[str, Any]) -> str:
     old, new = apart(record["from_metrics"].get(name), record["metrics"].get(name))
     size = f"{record['from_size']} -> {record['size']} nodes" if record["size"] != record["from_size"] else \
         f"{record['size']} nodes, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
-    return (f"pruned from #{record['from_seq']} (hash {str(record['from'])[:12]}): {size}, {name} {old} -> "
-            f"{new}{common}")
+    own = record.get("from_own_metrics", {}).get(name) if record.get("tasks") else None
+    own = f"; {name} {apart(own, own)[0]} on its own draw" if own is not None else ""  # what `best` lists it at
+    return (f"pruned from candidate {record['from_seq']} (hash {str(record['from'])[:12]}{own}): {size}, {name} {old}"
+            f" -> {new}{common}")
 
 
 def apart(old: Any, new: Any, least: int = 6) -> tuple[str, str]:

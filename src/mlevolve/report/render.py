@@ -108,7 +108,7 @@ def candidate(c: Mapping[str, Any], rank: int | None = None, text: str | None = 
 
 
 def pruned_line(c: Mapping[str, Any]) -> list[Line]:
-    """``pruned from #1234 (hash H): 17 -> 7 nodes, val_mse 2.1e-15 -> 0`` for a pruned best (no line otherwise)."""
+    """``pruned from candidate 1234 (hash H): 17 -> 7 nodes, val_mse 2.1e-15 -> 0`` for a pruned best (else none)."""
     return [[("indent", "    "), ("dim", c["pruned"])]] if c.get("pruned") else []
 
 
