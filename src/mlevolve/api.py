@@ -1032,6 +1032,7 @@ def evolve(
                     task=task_name,
                     same_program=best is not None and is_start(begin, best.hash, best.program), confirm=pairs)
     result["start"]["how"] = begin["how"]
+    result["metric"]["description"] += _classes_note(task_name, task_data)
     if best is not None:
         result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names,
                                                                                 digits=digits))
@@ -1201,6 +1202,19 @@ def _fitted_note(program: Program, evaluator: Any, key: str) -> str:
     if failure is not None:
         return f"as written it fails: {failure}; with {what}, as every candidate's are, it scores as shown"
     return f"scored with {what}, as every candidate's are, where `mlevolve run` scores it as written"
+
+
+def _classes_note(task: str, data: Any) -> str:
+    """For a user's data file read as classes without ``problem=`` typed (whole numbers, at most
+    :data:`~mlevolve.interpreter.standalone.data.MAX_CLASSES` of them, are class labels): how many, and the option
+    that reads them as numbers (a new user's integer target of few rows was classified unawares); else ""."""
+    from mlevolve.interpreter.tasks import is_data_file
+    from mlevolve.results import spec_options_typed
+
+    if getattr(data, "problem", "") != "classification" or not is_data_file(task) \
+            or "problem" in spec_options_typed(task):
+        return ""
+    return f"; the target read as {data.n_classes} classes (`:problem=regression` reads whole numbers as numbers)"
 
 
 def _target_variances(task: Any) -> dict[str, float]:

@@ -158,6 +158,11 @@ def test_a_refused_resume_says_which_identity_field_differs(tmp_path: Path, caps
     capsys.readouterr()
     assert main(["evolve", str(program), "--task", "nguyen5", "--budget", "2", "--db", db, "--quiet"]) == 2
     assert capsys.readouterr().err.splitlines()[0].endswith("the task differs: archive has 'nguyen4', now 'nguyen5'")
+    data = tmp_path / "a_data_file_with_a_long_name.csv"  # a task spec is shown whole (it was cut at 40 characters)
+    data.write_text("x,y\n" + "".join(f"{i / 10},{(i / 10) ** 4}\n" for i in range(30)))
+    long = f"{data}:target=y"
+    assert main(["evolve", str(program), "--task", long, "--budget", "2", "--db", db, "--quiet"]) == 2
+    assert capsys.readouterr().err.splitlines()[0].endswith(f"the task differs: archive has 'nguyen4', now {long!r}")
     program.write_text(program.read_text().replace("x * x * x * x", "x * x * x * x * 2.0"))
     assert main(["evolve", str(program), "--task", "nguyen4", "--budget", "2", "--db", db, "--quiet"]) == 2
     line = capsys.readouterr().err.splitlines()[0]
@@ -606,3 +611,21 @@ def test_a_script_named_as_a_module_it_would_shadow_is_refused(tmp_path: Path, c
     assert api.next_commands(tmp_path / f"{name}.db")[2].endswith(f"-o {tmp_path / f'{name}_found.py'}")
     assert api.next_commands(tmp_path / "run.db")[2].endswith(f"-o {tmp_path / 'run.py'}")  # others as they were
     assert main(["export", str(ROOT / "examples" / "quartic.mlev"), "-o", str(tmp_path / "quartic.py")]) == 0
+
+
+def test_a_data_files_whole_numbers_read_as_classes_say_so_and_how_to_read_them_as_numbers(tmp_path: Path) -> None:
+    """A new user's finding: an integer target of few rows was taken as class labels without a word; the summary's
+    metric line now says so and names `:problem=regression`, and says nothing where `problem=` was typed."""
+    data = tmp_path / "ints.csv"
+    data.write_text("a,b,y\n" + "".join(f"{i % 4},{i // 4 % 4},{(i % 4) ** 2 + i // 4 % 4}\n" for i in range(40)))
+    mlp = ROOT / "examples" / "mlp_digits.mlev"
+    found = api.evolve(mlp, ["act"], f"{data}:target=y", budget=1, db=tmp_path / "a.db", quiet=True)
+    n = len({(i % 4) ** 2 + i // 4 % 4 for i in range(40)})
+    assert found["answer"]["metric"]["description"].endswith(
+        f"; the target read as {n} classes (`:problem=regression` reads whole numbers as numbers)")
+    typed = api.evolve(mlp, ["act"], f"{data}:target=y:problem=classification", budget=1, db=tmp_path / "b.db",
+                       quiet=True)
+    assert "classes" not in typed["answer"]["metric"]["description"]
+    quartic = ROOT / "examples" / "quartic.mlev"  # a regression's line is as it was
+    assert "classes" not in api.evolve(quartic, ["f"], "nguyen4", budget=2, db=tmp_path / "c.db",
+                                       quiet=True)["answer"]["metric"]["description"]

@@ -627,7 +627,8 @@ def _identity_diff(key: str, stored: Mapping[str, Any], identity: Mapping[str, A
         return (f"the program differs: archive has hash {str(stored.get('program_hash'))[:12]}, "
                 f"now {str(identity.get('program_hash'))[:12]}")
     name = {"task": "the task", "evolve": "the evolved definitions"}[key]
-    return f"{name} differs: archive has {_short(stored.get(key))}, now {_short(identity.get(key))}"
+    width = 200 if key == "task" else 40  # a task spec whole: its options are what differs (newuser35b)
+    return f"{name} differs: archive has {_short(stored.get(key), width)}, now {_short(identity.get(key), width)}"
 
 
 def default_path(program: str, task: str) -> Path:
