@@ -1214,7 +1214,7 @@ def _classes_note(task: str, data: Any) -> str:
     if getattr(data, "problem", "") != "classification" or not is_data_file(task) \
             or "problem" in spec_options_typed(task):
         return ""
-    return f"; the target read as {data.n_classes} classes (`:problem=regression` reads whole numbers as numbers)"
+    return f"; the target read as {data.n_classes:,} classes (`:problem=regression` reads whole numbers as numbers)"
 
 
 def _target_variances(task: Any) -> dict[str, float]:
