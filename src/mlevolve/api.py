@@ -846,7 +846,9 @@ def evolve(
     the archive's meta (``pruned``) and shown in the best's place, here (every ``best_*`` field and ``answer``,
     whose ``best.pruned`` says what the prune did, kept or not; the search's best as ``pruned_from``: its hash,
     seq, fitness and metrics; :func:`found_hash`) and by ``best``, ``show``, ``report`` and ``export``; its
-    scorings are counted as ``prune_evaluations``.  ``show DB HASH`` with the candidate's hash shows it unpruned;
+    scorings are counted as ``prune_evaluations`` (every prune of the archive; this one's ``prune_cost``; a run
+    given a smaller budget than its archive holds prunes its view's best without keeping it).  ``show DB HASH``
+    with the candidate's hash shows it unpruned;
     ``prune=False`` drops a kept prune.
 
     The program, the ``--evolve`` names and the task are checked (and the task's data read) before
@@ -991,10 +993,10 @@ def evolve(
                 start = _start(archive, checked, evaluator, init, fitted=bool(fitting))
                 pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=cheap,
                                     fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget,
-                                    start=start)
+                                    start=start, keep=archive.count() <= budget)
                 begin = on_common_draw(start, pruned) or start  # on the best's draw, where the prune scored it on one
                 if pruned is not None:
-                    summary["prune_evaluations"] = pruned["spent"]
+                    summary.update(prune_evaluations=pruned["spent"], prune_cost=pruned["evaluations"])
                 previous = archive.meta().get("summary") or {}
                 if summary["candidates"] >= previous.get("candidates", 0):
                     archive.set_meta("summary", summary)
@@ -1028,14 +1030,18 @@ def evolve(
         best = replace(best, fitness=pruned["from_fitness"], metrics=dict(pruned["from_metrics"]))
         summary["best_fitness"] = best.fitness
     best = shown or best  # what is shown for the run's best: pruned, where it was
+    same = best is not None and is_start(begin, best.hash, best.program)
     result = answer(best.metrics if best else None, begin["metrics"], variances=variances, sizes=sizes,
-                    task=task_name,
-                    same_program=best is not None and is_start(begin, best.hash, best.program), confirm=pairs)
+                    task=task_name, same_program=same, confirm=pairs,
+                    apart=bool(evaluator.fresh_tasks) and "start_metrics" not in (pruned or {}))
     result["start"]["how"] = begin["how"]
     result["metric"]["description"] += _classes_note(task_name, task_data)
     if best is not None:
         result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names,
                                                                                 digits=digits))
+        origin = best.parents[0] if shown is not None else best.hash
+        if origin == start["hash"] and not same:  # the start's own candidate, its literals as the run tuned them
+            result["best"]["note"] = "the file's program as the run tuned its literals"
     if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
         result["best"]["pruned"] = pruned_line(pruned)
     if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show
@@ -1368,7 +1374,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
     from mlevolve.results import answer, fitness_metric
 
     meta = run.meta
-    begin = data.start(run)
+    begin, metrics, apart = data.alike(run, c["hash"], c["metrics"])
     # the start as it was scored (its fitted constants), else (an older archive) the file's program
     start_text = begin.get("program") if begin and isinstance(begin.get("program"), str) else meta.get("program")
     task = meta.get("task")
@@ -1385,10 +1391,12 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
         seeds = list(range(seed + 1, seed + n + 1))
         pairs = _pairs(reevaluate([start, found], task, seeds, epochs, grammar, timeout=timeout),
                        fitness_metric(c["metrics"]).name)
-    out = answer(c["metrics"], begin.get("metrics") if begin else None,
+    groups = data.behaviours(run)
+    out = answer(metrics, begin.get("metrics") if begin else None,
                  variances=meta.get("target_variance") or {}, sizes=meta.get("split_size") or {},
                  same_program=is_start(begin, c["hash"], c.get("stored")), confirm=pairs,
-                 task=meta.get("task"))
+                 task=meta.get("task"), of_best=bool(groups) and groups[0].representative.hash == c["hash"],
+                 apart=apart)
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     return out
 
@@ -1464,9 +1472,9 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
 def drawn_per_candidate(text: str) -> bool:
     """Whether the ``.mlev`` ``text`` (:func:`export_program`'s) names a task drawn afresh per program
     (``fresh=1``), whose scores no later run can repeat."""
-    from mlevolve.results import spec_options_typed
+    from mlevolve.results import drawn_per_candidate as drawn
 
-    return spec_options_typed(parse(text).task).get("fresh") == "1"
+    return drawn(parse(text).task)
 
 
 @typed

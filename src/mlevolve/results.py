@@ -46,6 +46,16 @@ which its R² ties (:meth:`Metric.tie_scale`)."""
 _BOUNDED = ("r2", "accuracy", "auc")  # at most 1, with differences of order 1: compared at scale 1
 
 
+def shown_number(x: float, digits: int) -> str:
+    """``x`` to ``digits`` significant digits, or to as many more (up to 17) as it takes not to read as a round
+    number it is not: 0.999998 is not shown as ``1`` (a perfect score), nor 99.99999 as ``100``."""
+    text = f"{x:.{digits}g}"
+    while digits < 17 and "e" not in text and math.isfinite(x) and float(text) != x and float(text).is_integer():
+        digits += 1
+        text = f"{x:.{digits}g}"
+    return text
+
+
 def tied(a: float, b: float, scale: float = 0.0) -> bool:
     """Whether ``a`` and ``b`` are the same result up to :data:`TIE_RTOL`: ``|a - b| <= TIE_RTOL * max(|a|,
     |b|, scale)``.  ``scale``: the magnitude of what ``a`` and ``b`` were computed from where they are
@@ -347,11 +357,17 @@ def scale_free(metric: Metric, metrics: Mapping[str, Any], variances: Mapping[st
 
 
 def verdict(metric: Metric, start: float | None, best: float | None, same_program: bool = False,
-            examples: int | None = None, variances: Mapping[str, float] | None = None) -> str:
+            examples: int | None = None, variances: Mapping[str, float] | None = None, *,
+            perfect: bool = False, of_best: bool = True) -> str:
     """One plain sentence comparing the best program found with the starting one; for an accuracy on
     ``examples`` examples, the gain also as a count of examples (a gain of 3 of 359 is easily noise).
     Values tied up to :data:`TIE_RTOL` at the metric's scale (:meth:`Metric.tie_scale`, from the
-    targets' ``variances`` for an MSE) are no gain."""
+    targets' ``variances`` for an MSE) are no gain.  A worse program's loss is also a factor where the metric
+    has a scale to take one on: an error's (an MSE 3 times the start's), and a score that is perfect at 1
+    (an accuracy, R², AUC, or ``perfect``: a fitness that reads so, :func:`fitness_reads`) by its distance from
+    1 (accuracy 0.952 against 0.976 is 2 times the start's ``1 - accuracy``, not 2.4% "slightly" worse);
+    then, or where it is off by more than 5%, it is WORSE.  ``of_best``: the program is the run's best, so a
+    worse one means the start beats everything the run found (else that is not said)."""
     if best is None:
         return "no candidate was scored"
     if start is None:
@@ -369,9 +385,11 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     factor = ""
     if not metric.higher_is_better and start > 0 and best > 0:
         factor = f", {best / start:.3g} times the start's {metric.name}"
-    return (f"WORSE than the start ({size}{factor}): the starting program beats everything this run found"
-            if abs(diff) > 0.05 * max(abs(start), abs(best)) or factor else
-            f"slightly worse than the start ({size})")
+    elif (metric.bounded or perfect) and best < start < 1.0:
+        factor = f", {(1.0 - best) / (1.0 - start):.3g} times the start's 1 - {metric.name}"
+    beaten = ": the starting program beats everything this run found" if of_best else ""
+    return (f"WORSE than the start ({size}{factor}){beaten}" if abs(diff) > 0.05 * max(abs(start), abs(best))
+            or factor else f"slightly worse than the start ({size})")
 
 
 def spread(metric: Metric, pairs: Sequence[tuple[float | None, float | None]],
@@ -416,6 +434,16 @@ FITNESS_READS = {  # a learner task's ``fitness=`` (interpreter.tasks; run_learn
 }
 
 
+APART = "; each scored on tasks drawn for it (`--confirm N` scores both on the same tasks)"
+"""What a verdict adds where the start and the program were each scored on a draw of tasks of its own."""
+
+
+def drawn_per_candidate(task: object) -> bool:
+    """Whether task spec ``task`` (a run's one name: :func:`~mlevolve.interpreter.tasks.canonical_spec`) draws its
+    tasks afresh per candidate (``fresh=1``), so that two candidates' scores are of different tasks."""
+    return spec_options_typed(task).get("fresh") == "1"
+
+
 def fitness_reads(task: object) -> str | None:
     """What a run's unnamed ``fitness`` measures on task spec ``task`` (its ``fitness=`` option, as
     :data:`FITNESS_READS` says it); None for any other task (the fitness is then a named metric's)."""
@@ -437,7 +465,7 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
            variances: Mapping[str, float] | None = None, sizes: Mapping[str, int] | None = None,
            same_program: bool = False,
            confirm: Sequence[tuple[float | None, float | None]] | None = None,
-           task: object = None) -> dict[str, Any]:
+           task: object = None, of_best: bool = True, apart: bool = False) -> dict[str, Any]:
     """What a run found, in the terms of its metric: the answer a summary or report leads with.
 
     ``best`` and ``start``: the metrics dicts of the best program and of the starting program (None:
@@ -445,21 +473,26 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     for R²; ``sizes``: the number of examples per split prefix (an accuracy's gain is also given in
     examples); ``same_program``: the best is the starting program; ``confirm``: (start, best) metric
     values per re-evaluation seed; ``task``: the run's task spec, which says what an unnamed ``fitness`` measures
-    (:func:`fitness_reads`).  Returns the metric (name, split, direction, description), each side's value,
+    (:func:`fitness_reads`); ``of_best``: ``best`` is the run's best (:func:`verdict`'s); ``apart``: the two were
+    scored on different tasks (drawn per candidate), which the verdict then says.  Returns the metric
+    (name, split, direction, description), each side's value,
     scale-free companion and test value, the gain (best minus start), ``better`` and ``tied`` (equal up to
     :data:`TIE_RTOL` at the metric's scale, :meth:`Metric.tie_scale`: no gain, however the gain's sign),
     a one-sentence ``verdict``, and the ``confirm`` spread (see :func:`spread`) or None.
     """
     metric = fitness_metric(best or start or {})
+    reads = fitness_reads(task) if metric.name == "fitness" else None
     v = variances or {}
     sides = {"best": _side(metric, best, v), "start": _side(metric, start, v)}
     b, s = sides["best"]["value"], sides["start"]["value"]
     return {"metric": {"name": metric.name, "split": metric.split, "higher_is_better": metric.higher_is_better,
-                       "description": metric.describe(fitness_reads(task) if metric.name == "fitness" else None)},
+                       "description": metric.describe(reads)},
             **sides, "gain": None if b is None or s is None else b - s,
             "better": None if b is None or s is None else metric.better(b, s) and not metric.tied(b, s, v),
             "tied": None if b is None or s is None else metric.tied(b, s, v),
-            "verdict": verdict(metric, s, b, same_program, (sizes or {}).get(metric.name.partition("_")[0]), v),
+            "verdict": verdict(metric, s, b, same_program, (sizes or {}).get(metric.name.partition("_")[0]), v,
+                               perfect=reads is not None, of_best=of_best)
+            + (APART if apart and not same_program and b is not None and s is not None else ""),
             "confirm": None if not confirm else spread(metric, confirm, v)}
 
 

@@ -379,7 +379,10 @@ def test_the_pruned_line_says_what_changed_in_digits_that_tell_it() -> None:
     assert pruned_line({**RECORD, "tasks": 100}).endswith("val_mse 2.1e-15 -> 0 on 100 common tasks")
     assert pruned_line({**RECORD, "program": None, "evaluations": 27}) == "no edit kept (27 evaluations)"
     assert pruned_line({**RECORD, "program": None, "evaluations": 1, "tasks": 100}) == \
-        "no edit kept (1 evaluation on 100 common tasks)"
+        "no edit kept (1 evaluation on 100 common tasks, where it scores val_mse 2.1e-15)"
+    own = {**RECORD, "tasks": 100, "from_own_metrics": {"val_mse": 3.25e-15, "fitness": -3.25e-15}}
+    assert pruned_line(own) == ("pruned from candidate 1234 (hash 0123456789ab; val_mse 3.25e-15 on its own draw): "
+                                "17 -> 7 nodes, val_mse 2.1e-15 -> 0 on 100 common tasks")
     assert pruned_line({**RECORD, "program": None, "evaluations": 10, "tasks": 100, "failure": "it diverged"}) == \
         "not pruned: the best fails on the 100 common tasks (it diverged; 10 evaluations)"
 

@@ -32,6 +32,7 @@ import json
 import json.encoder
 import math
 import os
+import shlex
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -155,7 +156,12 @@ _A_RUNS_ARCHIVE = "pass a run's archive (the DB file that `mlevolve evolve --db 
 
 
 def _bad_file(path: Path, err: Exception, reading: bool = False) -> MlevError:
-    """The refusal of a file that is not an mlevolve archive (another kind of file, or not a database)."""
+    """The refusal of a file that is not an mlevolve archive (another kind of file, or not a database); a
+    ``.mlev`` program passed where an archive is read is named as one (every reader alike)."""
+    if reading and path.suffix == ".mlev":
+        q = shlex.quote(str(path))
+        return MlevError("not an mlevolve archive: this is a program file", file=str(path),
+                         hint=f"mlevolve check {q} or mlevolve run {q}; {_A_RUNS_ARCHIVE}")
     return MlevError(f"not an mlevolve archive ({err})", file=str(path),
                      hint=f"it is another kind of file, or a corrupt one: {_A_RUNS_ARCHIVE}" if reading
                      else "the file is corrupt or another kind of file; pass a new --db path")

@@ -38,7 +38,7 @@ as it holds the run's tasks over (rounded up)."""
 
 def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec: GrammarSpec, *, prune: bool,
                cheap: bool, fitted: bool, kinds: set[str], variances: Mapping[str, float],
-               budget: int, start: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+               budget: int, start: Mapping[str, Any] | None = None, keep: bool = True) -> dict[str, Any] | None:
     """The rescored prune of the run's ``best`` row (:mod:`mlevolve.gp.prune`; None without one), kept in the
     archive's meta ``pruned``: made once per best and settings (a resumed run whose best and cap are unchanged
     reads it back; a run killed while pruning has none, so the same command makes it again, alike); dropped with
@@ -57,8 +57,11 @@ def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], sp
     two on the same tasks and alike (:func:`on_common_draw`).  ``evaluator``: the run's (``fitted``: it fits
     formulas' constants);
     ``variances``: the run's target variances, an MSE's tie scale, as the verdict's (so what it calls the same
-    result the prune may keep)."""
-    return _pruned(archive, best, evaluator, names, spec, prune and cheap, fitted, kinds, variances, budget, start)
+    result the prune may keep).  ``keep`` False: the run is a view of the archive's first ``budget`` candidates
+    (a command given a smaller budget than its archive holds), whose best is pruned for its summary and not kept:
+    the archive's ``pruned`` stays its whole run's, which ``best``, ``show``, the report and ``export`` show."""
+    return _pruned(archive, best, evaluator, names, spec, prune and cheap, fitted, kinds, variances, budget, start,
+                   keep)
 
 
 def on_common_draw(start: Mapping[str, Any] | None, record: Any) -> dict[str, Any] | None:
@@ -96,14 +99,20 @@ def is_start(start: Mapping[str, Any] | None, key: str, program: str | None) -> 
 
 def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec: GrammarSpec, prune: bool,
             fitted: bool, kinds: set[str], variances: Mapping[str, float], budget: int,
-            begin: Mapping[str, Any] | None) -> dict[str, Any] | None:
+            begin: Mapping[str, Any] | None, keep: bool) -> dict[str, Any] | None:
     from mlevolve.gp.engine import Engine
     from mlevolve.results import fitness_metric
 
     archive.flush()  # the run's candidates committed first: a kill while pruning loses only the prune
     stored = archive.meta().get("pruned")
+
+    def kept(record: dict[str, Any]) -> dict[str, Any]:  # the archive's, where this is its whole run
+        if keep:
+            archive.set_meta("pruned", record)
+        return record
+
     if not prune or best is None or best.fitness is None or not {"formula", "learner"} >= kinds:
-        if stored is not None and not prune:
+        if stored is not None and not prune and keep:
             archive.set_meta("pruned", None)
         return None
     common = bool(evaluator.fresh_tasks)
@@ -136,7 +145,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
             return None
 
     start = parse(best.program)
-    before = isinstance(stored, Mapping) and isinstance(stored.get("spent"), int)
+    before = keep and isinstance(stored, Mapping) and isinstance(stored.get("spent"), int)
     record: dict[str, Any] = {
         "from": best.hash, "from_seq": best.seq, "from_generation": best.generation, "from_fitness": best.fitness,
         "from_metrics": dict(best.metrics), "from_size": pruning.complexity(simplify_shown(start), names)[0],
@@ -147,8 +156,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
         record.update(tasks=int(written.task.x_train.shape[0]), scorings=1, evaluations=factor)
         if own is None:
             record.update(failure=failures[-1], spent=factor + (stored["spent"] if before else 0))
-            archive.set_meta("pruned", record)
-            return record
+            return kept(record)
         fitness, metrics = own.fitness, own.metrics
         record.update(from_fitness=fitness, from_metrics=dict(metrics), from_own_metrics=dict(best.metrics))
         text = begin.get("written", begin.get("program")) if begin is not None else None
@@ -171,5 +179,4 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
         record.update(program=text, hash=key,
                       fitness=found.scoring.fitness, metrics=dict(found.scoring.metrics),
                       size=pruning.complexity(found.program, names)[0])
-    archive.set_meta("pruned", record)
-    return record
+    return kept(record)

@@ -276,7 +276,7 @@ _FAMILY_TEXT = {
     "affine": "y = w·x + b, w, b ~ N(0, 1) per task, x ~ N(0, 1)",
     "teacher": f"y = tanh(x W1 + b1)·w2, a random 2-layer tanh teacher per task, {TEACHER_HIDDEN} hidden; "
                "W1 ~ N(0, 1/F), b1, w2 ~ N(0, 1), x ~ N(0, 1)",
-    "projected_digits": "binary digits: a random pair of classes per task, pixels projected by a random N(0, 1) "
+    "projected_digits": "digits: a random pair of classes per task, pixels projected by a random N(0, 1) "
                         "matrix, standardised",
 }
 _FORMULA_TEXT = {

@@ -114,10 +114,12 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
     ``program`` and ``evolved`` are the shown forms (see :func:`mlevolve.results.shown_program`),
     ``stored`` the text the archive holds; with a ``group``, ``same`` lists the hashes of the other
     programs with the same behaviour (see :func:`behaviours`); ``pruned`` the line saying a pruned best is one
-    (:func:`pruned_line`), None for any other row.
+    (:func:`pruned_line`), or that the prune kept no edit of this best (there: its common draw's score, the one
+    its verdict reads), None for any other row.
     """
     record = run.meta.get("pruned")
-    line = pruned_line(record) if row.source == "pruned" and isinstance(record, Mapping) else None
+    line = pruned_line(record) if isinstance(record, Mapping) and (row.source == "pruned" or (
+        record.get("program") is None and record.get("from") == row.hash)) else None
     return {"pruned": line, "fitness": row.fitness, "metrics": dict(row.metrics), "hash": row.hash, "seq": row.seq,
             "operator": row.operator, "generation": row.generation, "program": whole(run, row),
             "stored": row.program, "evolved": evolved(run, row), "source": row.source, "failure": row.failure,
@@ -142,6 +144,26 @@ def start(run: Run) -> dict[str, Any] | None:
             "program": row.program}
 
 
+def alike(run: Run, key: str, metrics: Mapping[str, Any]) -> tuple[dict[str, Any] | None, Mapping[str, Any], bool]:
+    """The start (:func:`start`) and the metrics of the program archived under ``key`` (its ``metrics``) as a
+    verdict compares them, and whether they were scored on different tasks.  Where tasks are drawn per candidate,
+    the prune scored the run's best, its pruned form and the start on one common draw
+    (:mod:`mlevolve.gp.prune_best`): the pruned best, and the best itself (where no edit was kept, its
+    common-draw metrics), are compared with the start there; any other candidate (and every one where nothing
+    was scored on a common draw: ``--no-prune``) with the start as the run scored it, each on tasks of its own, as
+    the search compared them (then True: the verdict says so)."""
+    from mlevolve.results import drawn_per_candidate
+
+    record: Mapping[str, Any] = run.meta.get("pruned") or {}
+    stored = run.meta.get("start")
+    common = bool(record.get("tasks")) and not record.get("failure")
+    if common and key in (record.get("hash"), record.get("from")):
+        return start(run), metrics if key == record.get("hash") else record["from_metrics"], False
+    if not common or not isinstance(stored, Mapping):
+        return start(run), metrics, drawn_per_candidate(run.meta.get("task"))
+    return {**stored, "how": f"{stored['how']}; as the run scored it, on tasks drawn for it"}, metrics, True
+
+
 def answer(run: Run) -> dict[str, Any] | None:
     """The run's answer (see :func:`mlevolve.results.answer`) from the archive: its best against its
     start, with the re-evaluation ``evolve --confirm`` kept, when it is of this best.  None without a
@@ -153,14 +175,14 @@ def answer(run: Run) -> dict[str, Any] | None:
     if not groups:
         return None
     best = groups[0].representative
-    begin = start(run)
+    begin, metrics, apart = alike(run, best.hash, best.metrics)
     confirm = run.meta.get("confirm")
     pairs = [tuple(p) for p in confirm["pairs"]] if isinstance(confirm, Mapping) and \
         confirm.get("hash") == best.hash else None
-    out = build(best.metrics, begin.get("metrics") if begin else None,
+    out = build(metrics, begin.get("metrics") if begin else None,
                 variances=run.meta.get("target_variance") or {}, sizes=run.meta.get("split_size") or {},
                 same_program=is_start(begin, best.hash, best.program), confirm=pairs,
-                task=run.meta.get("task"))
+                task=run.meta.get("task"), apart=apart)
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     out["best"].update(hash=best.hash, seq=best.seq, program=evolved(run, best), size=best.size)
     return out
@@ -186,7 +208,8 @@ def pruned_line(record: Mapping[str, Any]) -> str:
     (``mlevolve show DB 0123456789ab`` shows the candidate itself; ``5 nodes, fewer digits`` where only literals
     were rounded; ``... on 100 common tasks`` where tasks are drawn per candidate, both scored on one draw, the
     candidate's score on its own draw, as ``best`` lists it, then beside its hash); or
-    ``no edit kept (N evaluations)``; or ``not pruned: the best fails on the 100 common tasks (REASON)``.  The
+    ``no edit kept (N evaluations)`` (``... on 100 common tasks, where it scores fitness 0.99998``: what its
+    verdict reads); or ``not pruned: the best fails on the 100 common tasks (REASON)``.  The
     error is shown at the fewest digits (6 at least) that tell its two values apart, :func:`apart`."""
     from mlevolve.results import fitness_metric
 
@@ -195,7 +218,11 @@ def pruned_line(record: Mapping[str, Any]) -> str:
     if record.get("failure"):
         return f"not pruned: the best fails on the{common.removeprefix(' on')} ({record['failure']}; {spent})"
     if record.get("program") is None:
-        return f"no edit kept ({spent}{common})"
+        if not common:
+            return f"no edit kept ({spent})"
+        name = fitness_metric(record["from_metrics"]).name  # what the start is compared with: the common draw's
+        score = record["from_metrics"].get(name)
+        return f"no edit kept ({spent}{common}, where it scores {name} {apart(score, score)[0]})"
     name = fitness_metric(record["metrics"]).name
     if name.endswith("r2") and f"{name[:-2]}mse" in record["metrics"]:  # the error shows what R² 1.0 hides
         name = f"{name[:-2]}mse"

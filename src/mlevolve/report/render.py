@@ -17,6 +17,7 @@ from typing import IO, Any
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.types import BASE_TYPES
+from mlevolve.results import shown_number
 
 Token = tuple[str, str]
 Line = list[Token]
@@ -67,12 +68,12 @@ def code(text: str) -> list[Line]:
 
 
 def number(value: float | None, digits: int = 6) -> str:
-    return "—" if value is None else f"{value:.{digits}g}"
+    return "—" if value is None else shown_number(value, digits)
 
 
 def metrics_text(metrics: Mapping[str, Any]) -> str:
     """A candidate's metrics on one line, without the fitness and time."""
-    return ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()
+    return ", ".join(f"{k} {shown_number(v, 4)}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()
                      if k not in ("fitness", "train_seconds"))
 
 

@@ -16,12 +16,15 @@ from typing import Any
 def value(x: float | None, other: float | None = None, digits: int = 5) -> str:
     """``x`` to ``digits`` significant digits, or to as many more (up to 17) as it takes to print it differently
     from ``other``: two different values never read the same ("better than the start's 0.99887" of 0.99887;
-    ``mlevolve grammar diff``'s "1 -> 1" of a weight that changed in its 8th digit)."""
+    ``mlevolve grammar diff``'s "1 -> 1" of a weight that changed in its 8th digit), nor as a round number it is
+    not (:func:`mlevolve.results.shown_number`)."""
+    from mlevolve.results import shown_number
+
     if x is None:
         return "—"
     while other is not None and other != x and digits < 17 and f"{x:.{digits}g}" == f"{other:.{digits}g}":
         digits += 1
-    return f"{x:.{digits}g}"
+    return shown_number(x, digits)
 
 
 def side(name: str, s: Mapping[str, Any], other: Mapping[str, Any] | None = None) -> str:
@@ -98,8 +101,9 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     out += ["",
             f"metric:  {metric['description']}" + (f"; fitness = {fitness}" if name != "fitness" else ""),
             f"start:   {side(name, a['start'], best)}   ({a['start'].get('how', 'the starting program')})",
-            f"best:    {side(name, best, a['start'])}   (hash {best['hash'][:12]}, candidate {best['seq']})",
-            *([f"pruned:  {best['pruned']}; its {result.get('prune_evaluations', 0):,} evaluations counted; "
+            f"best:    {side(name, best, a['start'])}   (hash {best['hash'][:12]}, candidate {best['seq']}"
+            f"{': ' + best['note'] if best.get('note') else ''})",
+            *([f"pruned:  {best['pruned']}; its {_prune_cost(result)} evaluations counted; "
                f"`mlevolve show {shlex.quote(result['db'])} {result['pruned_from']['hash'][:12]}` shows it unpruned"]
               if best.get("pruned") and result.get("pruned_from") else []),
             *([f"pruned:  {best['pruned']}"] if best.get("pruned") and not result.get("pruned_from") else []),
@@ -145,3 +149,10 @@ def one_line(result: Mapping[str, Any]) -> str:
     found = result.get("pruned_from")  # the search's best, where the one shown is it pruned
     pruned = f" (pruned from {found['hash'][:12]})" if found else ""
     return f"best {name} {value(b, s)} ({against}); hash {result['best_hash'][:12]}{pruned}; {tail}"
+
+
+def _prune_cost(result: Mapping[str, Any]) -> str:
+    """This prune's evaluations, and every prune's of the archive where they are more (a best pruned again)."""
+    spent = int(result.get("prune_evaluations", 0))
+    cost = int(result.get("prune_cost", spent))
+    return f"{cost:,}" + (f" ({spent:,} by every prune of this archive)" if spent != cost else "")

@@ -1,0 +1,123 @@
+"""Verdicts that compare like with like (a new user's findings, stop 36): on tasks drawn per candidate the summary,
+`best`, `show` and the report compare a program with the start on the same tasks, or say they could not; a worse
+score is weighed by its distance from perfect; a view of an archive's first candidates leaves its prune alone."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import mlevolve.api as api
+from mlevolve.dsl.errors import MlevError
+from mlevolve.gp.archive import Archive
+from mlevolve.report import data
+from mlevolve.results import APART, Metric, answer, shown_number, verdict
+from tests.conftest import ROOT
+
+LEARNER = ROOT / "examples" / "linear_regression.mlev"
+
+
+def _meta(db: Path) -> dict[str, Any]:
+    with Archive.read(db) as archive:
+        return archive.meta()
+
+
+# ------------------------------------------------------------------------------------------ the words
+def test_a_worse_score_is_weighed_by_its_distance_from_perfect() -> None:
+    accuracy = Metric("val_accuracy", True, "validation")
+    said = verdict(accuracy, 0.976, 0.952, examples=1000)
+    assert said == ("WORSE than the start (val_accuracy -0.024, -24 of 1,000 validation examples, 2 times the start's "
+                    "1 - val_accuracy): the starting program beats everything this run found")
+    fitness = answer({"fitness": 0.95009}, {"fitness": 0.99986}, task="linear:fresh=1:fitness=relative")
+    assert fitness["verdict"].startswith("WORSE than the start (fitness -0.04977, 356 times the start's 1 - fitness)")
+    plain = answer({"fitness": 0.95009}, {"fitness": 0.99986}, task="linear")  # a fitness that reads no bound
+    assert plain["verdict"] == "slightly worse than the start (fitness -0.04977)"
+
+
+def test_only_the_runs_best_is_said_to_lose_to_the_start_for_the_whole_run() -> None:
+    one = answer({"val_mse": 2.0, "fitness": -2.0}, {"val_mse": 1.0, "fitness": -1.0}, of_best=False)
+    assert one["verdict"] == "WORSE than the start (val_mse +1, 2 times the start's val_mse)"
+    assert answer({"val_mse": 2.0, "fitness": -2.0}, {"val_mse": 1.0, "fitness": -1.0})["verdict"].endswith(
+        ": the starting program beats everything this run found")
+    apart = answer({"val_mse": 2.0, "fitness": -2.0}, {"val_mse": 1.0, "fitness": -1.0}, apart=True)
+    assert apart["verdict"].endswith(APART)
+
+
+@given(x=st.floats(-1e6, 1e6, allow_nan=False), digits=st.integers(1, 8))
+def test_a_number_is_never_shown_as_a_round_number_it_is_not(x: float, digits: int) -> None:
+    text = shown_number(x, digits)
+    assert math.isclose(float(text), x, rel_tol=10.0 ** (1 - digits), abs_tol=0.0) or "e" in text
+    if "e" not in text and float(text).is_integer():
+        assert float(text) == x or len(text.replace("-", "").replace(".", "")) >= 17
+    assert shown_number(0.999998, 5) == "0.999998" and shown_number(1.0, 5) == "1"
+
+
+# ------------------------------------------------------------------------------------------ the commands
+@pytest.fixture(scope="module")
+def no_edit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A learner search on tasks drawn per candidate whose prune kept no edit of its best (the finding's case)."""
+    db = tmp_path_factory.mktemp("alike") / "t.db"
+    result = api.evolve(LEARNER, ["linreg.learn"], "teacher", budget=40, seed=4, db=db, quiet=True)
+    record = _meta(db)["pruned"]
+    assert record["program"] is None and record["tasks"] == 100 and not record.get("failure")
+    return db, result
+
+
+def test_best_show_and_the_report_give_the_summarys_verdict(no_edit: tuple[Path, dict[str, Any]]) -> None:
+    db, result = no_edit
+    [listed] = api.best(db, n=1)
+    [shown] = api.show(db)
+    report = data.answer(data.load(db))
+    assert report is not None
+    for got in (listed["answer"], shown["answer"], report):
+        assert (got["verdict"], got["gain"]) == (result["answer"]["verdict"], result["answer"]["gain"])
+    assert listed["pruned"].endswith(f"where it scores fitness {_meta(db)['pruned']['from_fitness']:.6g})")
+
+
+def test_another_candidate_is_compared_with_the_start_as_the_run_scored_both(
+        no_edit: tuple[Path, dict[str, Any]]) -> None:
+    db, _ = no_edit
+    meta = _meta(db)
+    other = next(c for c in api.best(db, n=10) if c["hash"] != meta["pruned"]["from"] and c["fitness"] is not None)
+    [shown] = api.show(db, other["hash"][:12])
+    assert shown["answer"]["start"]["value"] == meta["start"]["metrics"]["fitness"]  # its own draw's, not the common
+    assert shown["answer"]["start"]["how"].endswith("as the run scored it, on tasks drawn for it")
+    assert shown["answer"]["verdict"].endswith(APART) and "beats everything" not in shown["answer"]["verdict"]
+
+
+def test_without_a_prune_the_verdict_says_the_draws_differ(tmp_path: Path) -> None:
+    result = api.evolve(LEARNER, ["linreg.learn"], "linear", budget=2, db=tmp_path / "n.db", quiet=True, prune=False)
+    assert result["answer"]["verdict"].endswith(APART)
+    fixed = api.evolve(LEARNER, ["linreg.learn"], "linear:fresh=0", budget=2, db=tmp_path / "f.db", quiet=True,
+                       prune=False)
+    assert APART not in fixed["answer"]["verdict"]  # the same tasks for every candidate
+
+
+def test_the_files_program_as_the_run_tuned_it_is_named_so(tmp_path: Path) -> None:
+    result = api.evolve(LEARNER, ["linreg.learn"], "affine", budget=1, db=tmp_path / "a.db", quiet=True)
+    best = result["answer"]["best"]
+    assert best["seq"] == 0 and best["note"] == "the file's program as the run tuned its literals"
+    assert not result["answer"]["verdict"].startswith("no gain")
+
+
+def test_a_view_of_an_archives_first_candidates_leaves_its_prune_alone(tmp_path: Path) -> None:
+    db = tmp_path / "v.db"
+    whole = api.evolve(LEARNER, ["linreg.learn"], "linear", budget=400, seed=6, init="random", db=db, quiet=True)
+    kept = _meta(db)["pruned"]
+    view = api.evolve(LEARNER, ["linreg.learn"], "linear", budget=30, seed=6, init="random", db=db, quiet=True)
+    assert view["best_hash"] != whole["best_hash"] and view["prune_cost"] > 0  # the view's best, pruned apart
+    assert _meta(db)["pruned"] == kept  # the archive's stays its whole run's
+    [first] = api.best(db, n=1)
+    assert first["hash"] == whole["best_hash"]
+    assert view["prune_cost"] == view["prune_evaluations"]  # a view's prune is its own, not added to the archive's
+
+
+def test_a_program_file_passed_as_an_archive_is_named_so(tmp_path: Path) -> None:
+    for read in (lambda: api.best(LEARNER), lambda: api.report(LEARNER, tmp_path / "r.html")):
+        with pytest.raises(MlevError, match="this is a program file"):
+            read()
