@@ -629,3 +629,14 @@ def test_a_data_files_whole_numbers_read_as_classes_say_so_and_how_to_read_them_
     quartic = ROOT / "examples" / "quartic.mlev"  # a regression's line is as it was
     assert "classes" not in api.evolve(quartic, ["f"], "nguyen4", budget=2, db=tmp_path / "c.db",
                                        quiet=True)["answer"]["metric"]["description"]
+
+
+def test_a_refused_resume_says_which_of_the_archives_task_options_the_new_task_lacks(tmp_path: Path) -> None:
+    """A new user's finding: `--task linear:fresh=0` against a learner search's archive was refused as "now
+    'linear'", which a learner search reads as its default, the archive's own; the options it lacks are named."""
+    learner, db = ROOT / "examples" / "linear_regression.mlev", tmp_path / "l.db"
+    api.evolve(learner, ["linreg.learn"], "linear", budget=1, db=db, quiet=True)
+    with pytest.raises(MlevError) as refused:
+        api.evolve(learner, ["linreg.learn"], "linear:fresh=0", budget=1, db=db, quiet=True)
+    assert str(refused.value).splitlines()[0].endswith(
+        "archive has 'linear:fresh=1:fitness=relative', now 'linear' (without its fresh=1:fitness=relative)")

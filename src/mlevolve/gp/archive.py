@@ -634,7 +634,9 @@ def _identity_diff(key: str, stored: Mapping[str, Any], identity: Mapping[str, A
                 f"now {str(identity.get('program_hash'))[:12]}")
     name = {"task": "the task", "evolve": "the evolved definitions"}[key]
     width = 200 if key == "task" else 40  # a task spec whole: its options are what differs (newuser35b)
-    return f"{name} differs: archive has {_short(stored.get(key), width)}, now {_short(identity.get(key), width)}"
+    was, now = str(stored.get(key)), str(identity.get(key))
+    lacks = f" (without its {was.removeprefix(now + ':')})" if key == "task" and was.startswith(now + ":") else ""
+    return f"{name} differs: archive has {_short(was, width)}, now {_short(now, width)}{lacks}"
 
 
 def default_path(program: str, task: str) -> Path:
