@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlevolve.api as api
@@ -121,3 +121,27 @@ def test_a_program_file_passed_as_an_archive_is_named_so(tmp_path: Path) -> None
     for read in (lambda: api.best(LEARNER), lambda: api.report(LEARNER, tmp_path / "r.html")):
         with pytest.raises(MlevError, match="this is a program file"):
             read()
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 1000), budget=st.integers(1, 60),
+       task=st.sampled_from(["linear", "affine", "teacher", "linear:fresh=0", "projected_digits:fresh=1"]),
+       init=st.sampled_from(["file", "random"]), prune=st.booleans())
+def test_every_command_gives_the_summarys_verdict_of_the_best(tmp_path_factory: pytest.TempPathFactory, seed: int,
+                                                              budget: int, task: str, init: str, prune: bool) -> None:
+    """Whatever the run (tasks drawn per candidate or fixed, pruned or not, from the file or random programs): the
+    summary, `best`, `show --best` and the report give the run's best one verdict, one gain and one start value."""
+    db = tmp_path_factory.mktemp("every") / "e.db"
+    result = api.evolve(LEARNER, ["linreg.learn"], task, budget=budget, seed=seed, init=init, db=db, quiet=True,
+                        prune=prune)
+    if result["best_hash"] is None:  # every candidate failed (a random program): no best, no verdict anywhere
+        assert api.best(db, n=1) == [] and data.answer(data.load(db)) is None
+        return
+    [listed] = api.best(db, n=1)
+    [shown] = api.show(db)
+    report = data.answer(data.load(db))
+    assert report is not None
+    want = result["answer"]
+    for got in (listed["answer"], shown["answer"], report):
+        assert (got["verdict"], got["gain"], got["start"]["value"]) == (want["verdict"], want["gain"],
+                                                                       want["start"]["value"])
