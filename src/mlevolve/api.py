@@ -1398,6 +1398,8 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
                  task=meta.get("task"), of_best=bool(groups) and groups[0].representative.hash == c["hash"],
                  apart=apart)
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
+    if c.get("source") == "hurdle":  # its training stopped early: not the start's full training
+        out["verdict"] += "; this program's training was stopped early by the hurdle (the start's was not)"
     return out
 
 

@@ -505,12 +505,12 @@ def _show_formula(args: argparse.Namespace) -> int:
                                  "--sympy")
         programs = [args.db]  # a path: errors name the file
     else:
-        shown = api.show(args.db, args.hash, args.n, digits=args.digits)
+        shown = api.show(args.db, args.hash, args.n, digits=0)  # every digit: SymPy folds them, the display rounds
         programs = [api.parse(c["program"], f"{args.db}#{c['hash'][:12]}") for c in shown]
     for program in programs:
         expr = api.formula_sympy(program)
         try:
-            text, latex = sympy_display(expr)
+            text, latex = sympy_display(expr, None if isinstance(program, str) else args.digits)
             print(latex if args.latex else text)
         except RecursionError:
             raise MlevError("the formula is too deep for SymPy's printers", hint="simplify it first") from None

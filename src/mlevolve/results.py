@@ -492,7 +492,7 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
             "tied": None if b is None or s is None else metric.tied(b, s, v),
             "verdict": verdict(metric, s, b, same_program, (sizes or {}).get(metric.name.partition("_")[0]), v,
                                perfect=reads is not None, of_best=of_best)
-            + (APART if apart and not same_program and b is not None and s is not None else ""),
+            + (APART if apart and not confirm and not same_program and b is not None and s is not None else ""),
             "confirm": None if not confirm else spread(metric, confirm, v)}
 
 

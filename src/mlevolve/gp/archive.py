@@ -605,11 +605,18 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
     differ = [k for k, v in identity.items()
               if stored.get(k, LEFT_OUT_AT.get(k)) != v and not (k == "task" and same_file)]
     if differ:
-        detail = "; ".join(f"{k}: archive has {stored.get(k, LEFT_OUT_AT.get(k))!r}, now {identity[k]!r}"
-                           for k in differ[:3])
+        detail = "; ".join(_setting_diff(k, stored.get(k, LEFT_OUT_AT.get(k)), identity[k]) for k in differ[:3])
         return (f"archive was made with other settings ({detail})",
                 "rerun with the archive's settings to resume, or pass another --db")
     return None
+
+
+def _setting_diff(key: str, was: Any, now: Any) -> str:
+    """``seed: archive has 1, now 2``; of two tables (a meta run's settings), the entries that differ, by name."""
+    if isinstance(was, Mapping) and isinstance(now, Mapping):
+        inner = [k for k in {**was, **now} if was.get(k) != now.get(k)]
+        return "; ".join(f"{key}.{k}: archive has {was.get(k)!r}, now {now.get(k)!r}" for k in inner[:3])
+    return f"{key}: archive has {was!r}, now {now!r}"
 
 
 def _short(value: Any, width: int = 40) -> str:

@@ -311,8 +311,10 @@ def load_config(path: str | Path) -> MetaConfig:
                 raise at.error(f"task {t!r} is given twice in [split] {part}", "split", part,
                                hint="name each task once: a task given twice would count twice")
             if t in seen:
+                why = ("meta-test tasks must never be trained on or validated on" if "test" in (seen[t], part) else
+                       "the validation tasks choose among generators trained on the others: they must be unseen")
                 raise at.error(f"task {t!r} is in both [split] {seen[t]} and {part}", "split", part,
-                               hint="meta-test tasks must never be trained on")
+                               hint=f"{why}; keep it in one part")
             seen[t] = part
             try:
                 check_task_name(t)

@@ -383,19 +383,23 @@ def lineage(run: Run, row: Row, limit: int = 60) -> tuple[nx.DiGraph, int]:
     """
     order, edges = [row.hash], []
     seen = {row.hash}
+
+    def at(h: str) -> Row | None:  # ``row`` itself need not be a candidate's first row: a pruned best is none
+        return row if h == row.hash else run.first.get(h)
+
     for h in order:  # grows while iterating: a breadth-first walk over every ancestor
-        node = run.first.get(h)
+        node = at(h)
         for p in node.parents if node is not None else ():
             parent = run.first.get(p)
-            if node is None or (parent is not None and parent.seq >= node.seq):
-                continue  # only earlier rows: the graph stays acyclic
+            if node is None or (parent is not None and parent.seq >= node.seq and node.source != "pruned"):
+                continue  # only earlier rows (a pruned best's one parent has its seq): the graph stays acyclic
             edges.append((p, h))
             if p not in seen:
                 seen.add(p)
                 order.append(p)
     kept = set(order[:limit])
     graph: nx.DiGraph = nx.DiGraph()
-    graph.add_nodes_from((h, _node_attributes(run.first.get(h))) for h in order[:limit])
+    graph.add_nodes_from((h, _node_attributes(at(h))) for h in order[:limit])
     graph.add_edges_from((a, b) for a, b in edges if a in kept and b in kept)
     return graph, len(order) - len(kept)
 
@@ -436,7 +440,8 @@ def counts(run: Run) -> dict[str, Any]:
     failures, distinct programs, best and time."""
     by_source = Counter(row.source for row in run.rows)
     scored = [row for row in run.rows if row.fitness is not None]
-    best = max(scored, key=lambda r: (r.fitness, -r.seq), default=None)
+    groups = behaviours(run)
+    best = groups[0].representative if groups else None  # the one best every command shows (pruned, where it is)
     sources = [s for s in SOURCES if s != "hurdle" or hurdled(run)]
     return {"candidates": len(run.rows), "distinct programs": len(run.first),
             **{s: by_source.get(s, 0) for s in (*sources, *sorted(set(by_source) - set(SOURCES)))},

@@ -51,11 +51,11 @@ def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: i
     the best program against the start, the curve, the top ``top`` behaviours, then the rest."""
     title = f"{run.meta.get('program_name', '?')} on {run.meta.get('task', '?')}"
     body = [f"<h1>mlevolve run report: {escape(title)}</h1>", *_notes(run)]
-    if run.rows:
-        body += [_answer(run), _fitness(run, baseline), _top(run, top), _shape(run), _sources(run), _operators(run),
-                 _lineage(run, lineage_limit)]
-    body += [_identity(run), _counts(run)]
     entries = data.meta_generations(run)
+    if run.rows:
+        body += [_answer(run) if entries is None else _meta_answer(), _fitness(run, baseline), _top(run, top),
+                 _shape(run), _sources(run), _operators(run), _lineage(run, lineage_limit)]
+    body += [_identity(run), _counts(run)]
     if entries is not None:
         body.append(_meta_generations(entries))
     generated = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -83,6 +83,14 @@ def _answer(run: Run) -> str:
                        *(f"<tr><th>{escape(k)}</th><td{' class=worse' if k == 'gain' and worse else ''}>"
                          f"{escape(v)}</td></tr>" for k, v in rows), "</table>"])
     return _section("The answer", table, "<h3>Best program</h3>", _code(render.code(best["program"])))
+
+
+def _meta_answer() -> str:
+    """A meta run's headline: its answer is the generator it learned, not one program against a start."""
+    return _section("The answer", "<p>A meta run's answer is the generator it learned: the grammar file `mlevolve "
+                    "meta` wrote (<code>-o</code>), whose evidence on held-out tasks `benchmarks/meta/evidence.py` "
+                    "measures (docs/meta.md). Its meta-generations are at the end of this page; the programs below "
+                    "are its inner runs' candidates, each scored on its own inner run's task.</p>")
 
 
 def _table(rows: Iterable[Sequence[Any]], head: Sequence[str] | None = None) -> str:

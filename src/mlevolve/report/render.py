@@ -104,7 +104,8 @@ def indented(lines: Iterable[Line], prefix: str = "    ") -> list[Line]:
 def candidate(c: Mapping[str, Any], rank: int | None = None, text: str | None = None) -> list[Line]:
     """The block ``best`` prints for a candidate: headline, metrics, then the program (default: its evolved part)."""
     body = c["evolved"] if text is None else text
-    return [headline(c, rank), [("indent", "    "), ("dim", metrics_text(c["metrics"]))], *pruned_line(c),
+    measured = metrics_text(c["metrics"])  # none for a failed candidate: no line of blanks
+    return [headline(c, rank), *([[("indent", "    "), ("dim", measured)]] if measured else []), *pruned_line(c),
             *same_line(c), *indented(code(body))]
 
 

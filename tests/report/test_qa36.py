@@ -1,0 +1,110 @@
+"""A second new user's findings (stop 36), each a kind: the report's lineage and counts of a pruned best, a meta
+archive's answer, SymPy's display folding before rounding, meta configuration messages, verdicts of hurdled
+candidates, failed candidates' blank metrics line."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import mlevolve.api as api
+from mlevolve.cli import main
+from mlevolve.dsl.errors import MlevError
+from mlevolve.gp.archive import Archive
+from mlevolve.report import data, page
+from mlevolve.report.render import candidate, plain
+from tests.conftest import ROOT, Capsys
+
+QUARTIC = ROOT / "examples" / "quartic.mlev"
+
+
+@pytest.fixture(scope="module")
+def pruned_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("qa36") / "q.db"
+    api.evolve(QUARTIC, ["f"], "nguyen4", budget=300, seed=1, init="random", db=db, quiet=True)
+    with Archive.read(db) as archive:
+        assert archive.meta()["pruned"]["program"] is not None  # the case: a pruned best
+    return db
+
+
+def test_the_reports_lineage_and_counts_are_of_the_best_every_command_shows(pruned_run: Path) -> None:
+    run = data.load(pruned_run)
+    best = data.behaviours(run)[0].representative
+    assert best.source == "pruned"
+    graph, _ = data.lineage(run, best)
+    [shown] = api.show(pruned_run)
+    assert shown["ancestry"] and {a["hash"] for a in shown["ancestry"]} <= set(graph)  # `show --best`'s chain in it
+    assert not graph.nodes[best.hash]["missing"]
+    counts = data.counts(run)
+    assert (counts["best hash"], counts["best fitness"]) == (best.hash[:12], best.fitness)
+    html = page.build(run)
+    assert "(0 drawn)" not in html and "not in the archive" not in html
+
+
+def test_a_meta_archives_report_answers_with_the_generator(tmp_path: Path) -> None:
+    config = tmp_path / "smoke.toml"
+    shutil.copy(ROOT / "benchmarks" / "meta" / "smoke.toml", config)
+    text = config.read_text()
+    config.write_text(re.sub(r'program = "(\.\./)+', f'program = "{ROOT}/', text))
+    db = tmp_path / "m.db"
+    api.meta(config, db, tmp_path / "g.toml", quiet=True)
+    html = page.build(data.load(db))
+    assert "A meta run&#x27;s answer is the generator it learned" in html or "A meta run's answer is" in html
+    assert "no candidate was scored" not in html and "--confirm 5" not in html
+
+
+def test_sympy_folds_every_digit_before_the_display_rounds(pruned_run: Path, capsys: Capsys) -> None:
+    assert main(["show", str(pruned_run), "--sympy"]) == 0
+    rounded = capsys.readouterr().out
+    assert main(["show", str(pruned_run), "--sympy", "--digits", "0"]) == 0
+    full = capsys.readouterr().out
+    for shown in re.findall(r"\d+\.\d+", rounded):  # every constant shown is a rounding of one SymPy folded
+        digits = len(shown.replace(".", "").lstrip("0"))
+        assert any(f"{float(c):.{digits}g}" == f"{float(shown):.{digits}g}" for c in re.findall(r"\d+\.\d+", full))
+
+
+def test_a_meta_split_overlap_gets_the_hint_of_its_parts(tmp_path: Path) -> None:
+    config = tmp_path / "m.toml"
+    text = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text()
+    text = re.sub(r'program = "(\.\./)+', f'program = "{ROOT}/', text)
+    train = re.search(r'train = \["([^"]+)"', text)
+    assert train is not None
+    config.write_text(re.sub(r"validation = \[[^\]]*\]", f'validation = ["{train.group(1)}"]', text))
+    with pytest.raises(MlevError) as refused:
+        api.meta(config, tmp_path / "m.db", tmp_path / "g.toml", quiet=True)
+    assert "is in both [split] train and validation" in str(refused.value)
+    assert "validation tasks choose among generators" in str(refused.value) and "meta-test" not in str(refused.value)
+
+
+def test_a_hurdled_candidates_verdict_says_its_training_stopped_early(tmp_path: Path) -> None:
+    db = tmp_path / "mlp.db"
+    api.evolve(ROOT / "examples" / "mlp_digits.mlev", ["act"], "digits", budget=40, population=8, db=db, quiet=True)
+    hurdled = [r for r in data.load(db).rows if r.source == "hurdle" and r.fitness is not None]
+    assert hurdled  # the case
+    [shown] = api.show(db, hurdled[0].hash[:12])
+    assert shown["answer"]["verdict"].endswith("stopped early by the hurdle (the start's was not)")
+
+
+def test_a_failed_candidate_has_no_line_of_blanks(tmp_path: Path) -> None:
+    c = {"fitness": None, "failure": "the loss is not finite", "seq": 3, "operator": "wrap", "generation": 0,
+         "hash": "0123456789abcdef", "metrics": {}, "evolved": "x", "pruned": None, "same": []}
+    assert all(plain(line).strip() for line in candidate(c))
+
+
+def test_a_refusal_names_the_entries_of_a_settings_table_that_differ() -> None:
+    from mlevolve.gp.archive import _setting_diff
+
+    was, now = {"seed": 2, "population": 10, "generations": 3}, {"seed": 3, "population": 10, "generations": 3}
+    assert _setting_diff("meta_settings", was, now) == "meta_settings.seed: archive has 2, now 3"
+    assert _setting_diff("seed", 2, 3) == "seed: archive has 2, now 3"
+
+
+def test_a_verdict_does_not_advise_confirm_once_confirm_ran() -> None:
+    from mlevolve.results import APART, answer
+
+    ran = answer({"fitness": 0.9}, {"fitness": 0.8}, apart=True, confirm=[(0.8, 0.9), (0.81, 0.88)])
+    assert not ran["verdict"].endswith(APART)
+    assert answer({"fitness": 0.9}, {"fitness": 0.8}, apart=True)["verdict"].endswith(APART)
