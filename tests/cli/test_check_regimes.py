@@ -22,7 +22,13 @@ LOSSES = "algorithm two_losses\ntask digits\n\nloss a(p: Tensor, y: Tensor) -> T
          "loss b(p: Tensor, y: Tensor) -> Tensor =\n  abs(p - y)\n"
 
 
+ACTIVATIONS = "algorithm two_acts\ntask digits\n\nactivation a(x: Tensor) -> Tensor =\n  relu(x)\n\n" \
+              "activation b(x: Tensor) -> Tensor =\n  0.0 * x\n"  # no model: the default model would take one
+
+
 @pytest.mark.parametrize(("text", "first"), [
+    (ACTIVATIONS, "p.mlev:7:12: error: a program without a model has at most one activation, the default model's; "
+                  "b is a second, after a"),
     (TWO, "p.mlev:7:9: error: a formula program holds exactly one definition, the formula f; it also defines "
           "formula g"),
     (MIXED, "p.mlev:4:12: error: a learner program holds exactly one definition, the learner l; it also defines "

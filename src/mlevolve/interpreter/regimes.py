@@ -209,6 +209,11 @@ def regime_of(program: Program) -> Regime:
             raise MlevError(f"a program has at most one {kind}; {second.name} is a second, after {first.name}",
                             second.span, f"keep one {kind} and remove the others (each can be a program of its "
                                          "own, in a file of its own)")
+    if regime.name == "supervised" and "model" not in kinds and kinds.count("activation") > 1:
+        first, second = [d for d in program.definitions if d.kind == "activation"][:2]  # the default model takes one
+        raise MlevError(f"a program without a model has at most one activation, the default model's; {second.name} "
+                        f"is a second, after {first.name}", second.span,
+                        "keep one activation, or write a model that uses them")
     return regime
 
 
