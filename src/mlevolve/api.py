@@ -161,7 +161,7 @@ def sample(
     """``n`` random well-typed expressions of ``type_`` with the names of ``env`` in scope, at most
     ``depth`` deep (1 to :data:`SAMPLE_DEPTH_LIMIT`), ``n`` at most :data:`SAMPLE_LIMIT`, drawn by Koza's
     ``grow``, ``full`` or ``ramped`` half-and-half from ``seed`` (0 to 2**63 - 1).  Raises :class:`SettingError`
-    for a value out of range."""
+    for a value out of range, :class:`MlevError` for a type of ``env`` the grammar does not know."""
     _at_least(n=n, depth=depth)
     check_seed(seed)  # random.Random(-1) is random.Random(1): a negative seed is refused, as run's and evolve's are
     if method not in SAMPLE_METHODS:  # "bogus" was drawn as grow
@@ -174,6 +174,10 @@ def sample(
         raise SettingError("{depth} must be at most {limit}, got {got}", got=depth, limit=SAMPLE_DEPTH_LIMIT,
                            hint="a full tree doubles with each level: depth 20 prints about 40,000 characters")
     spec = grammar or load_grammar()
+    for name, given in (env or {}).items():  # as `mlevolve sample --var` refuses it (an unknown type was drawn from)
+        if given not in spec.types:
+            raise MlevError(f"env[{name!r}]: unknown type {given!r}",
+                            hint=did_you_mean(str(given), spec.types) + f"types: {', '.join(spec.types)}")
     rng = random.Random(seed)
     if method == "ramped":
         return [ramped_half_and_half(spec, type_, rng, env=env, max_depth=depth) for _ in range(n)]

@@ -108,3 +108,10 @@ def test_a_verdict_does_not_advise_confirm_once_confirm_ran() -> None:
     ran = answer({"fitness": 0.9}, {"fitness": 0.8}, apart=True, confirm=[(0.8, 0.9), (0.81, 0.88)])
     assert not ran["verdict"].endswith(APART)
     assert answer({"fitness": 0.9}, {"fitness": 0.8}, apart=True)["verdict"].endswith(APART)
+
+
+def test_the_apis_sample_refuses_an_env_type_the_grammar_does_not_know() -> None:
+    """As `mlevolve sample --var x:Foo` is refused: the API drew expressions with an unknown type in scope."""
+    with pytest.raises(MlevError, match=r"env\['x'\]: unknown type 'Foo'"):
+        api.sample("Scalar", env={"x": "Foo"})  # type: ignore[dict-item]
+    assert len(api.sample("Scalar", env={"x": "Vector"})) == 5
