@@ -93,6 +93,9 @@ def _as_program(program: Program | str | Path, file: str | None) -> Program:
     """``program`` parsed: a :class:`~pathlib.Path` is its ``.mlev`` file, a str its text (located in ``file``)."""
     if isinstance(program, Path):
         return parse_file(program)
+    if isinstance(program, str) and "\n" not in program.strip() and program.strip().endswith(".mlev"):
+        raise MlevError(f"{program.strip()!r} is the path of a .mlev file, where this takes a program's text",
+                        hint=f"pass Path({program.strip()!r}), or mlevolve.parse_file({program.strip()!r})")
     return _parse(program, file) if isinstance(program, str) else program
 
 

@@ -115,3 +115,11 @@ def test_the_apis_sample_refuses_an_env_type_the_grammar_does_not_know() -> None
     with pytest.raises(MlevError, match=r"env\['x'\]: unknown type 'Foo'"):
         api.sample("Scalar", env={"x": "Foo"})  # type: ignore[dict-item]
     assert len(api.sample("Scalar", env={"x": "Vector"})) == 5
+
+
+def test_a_path_given_as_text_to_check_or_format_is_named_a_path() -> None:
+    """check and format take a str as program text (run and evolve as a path): a path there was parsed as text
+    ("unexpected 'examples'"); now it is named, with the two ways to pass it."""
+    for call in (api.check, api.format):
+        with pytest.raises(MlevError, match=r"is the path of a \.mlev file.*\n.*Path\('examples/quartic\.mlev'\)"):
+            call("examples/quartic.mlev")
