@@ -75,11 +75,11 @@ def test_two_definitions_keep_their_own_meaning_whatever_their_names(a: str, b: 
     if a == b:
         return
     source = (f"algorithm t\nactivation {a}(x: Tensor) -> Tensor = relu(x)\n"
-              f"activation {b}(x: Tensor) -> Tensor = 0.0 * x\n")
+              f"loss {b}(p: Tensor, y: Tensor) -> Tensor = 0.0 * p\n")  # one network program: an activation, a loss
     names = namespace(compile_program(mlevolve.check(source), SPEC))
     x = torch.tensor([-1.0, 2.0])
     assert names[py_name(a)](x).tolist() == [0.0, 2.0]
-    assert names[py_name(b)](x).tolist() == [0.0, 0.0]
+    assert names[py_name(b)](x, x).tolist() == [0.0, 0.0]
 
 
 def test_names_that_python_would_normalise_together_are_refused() -> None:
