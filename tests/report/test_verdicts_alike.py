@@ -115,6 +115,8 @@ def test_a_view_of_an_archives_first_candidates_leaves_its_prune_alone(tmp_path:
     [first] = api.best(db, n=1)
     assert first["hash"] == whole["best_hash"]
     assert view["prune_cost"] == view["prune_evaluations"]  # a view's prune is its own, not added to the archive's
+    named = view["next"][0].split()[3]  # `mlevolve show DB HASH ...`: a hash the archive holds (the view's candidate)
+    assert api.show(db, named)[0]["hash"].startswith(named)
 
 
 def test_a_program_file_passed_as_an_archive_is_named_so(tmp_path: Path) -> None:
