@@ -20,6 +20,7 @@ import builtins
 import contextlib
 import os
 import random
+import re
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
@@ -1015,9 +1016,11 @@ def evolve(
                 pairs = None
                 if confirm and best is not None:
                     scored = check(parse(begin["program"], f"{path}#start"), spec)
-                    found = (pruned or {}).get("program") or best.program  # the best shown: pruned, where it is
+                    shown_best = pruned if pruned is not None and pruned.get("program") is not None else None
+                    found, key = (shown_best["program"], shown_best["hash"]) if shown_best is not None else \
+                        (best.program, best.hash)  # the best shown: pruned, where it is
                     pairs = _confirm(archive, scored, found, best.metrics, task_name, seed, confirm, epochs, spec,
-                                     timeout)
+                                     timeout, key)
             except KeyboardInterrupt:
                 interrupted = True
                 raise RunInterrupted(str(path), archive.count()) from None
@@ -1047,8 +1050,8 @@ def evolve(
         result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names,
                                                                                 digits=digits))
         origin = best.parents[0] if shown is not None else best.hash
-        if origin == start["hash"] and not same:  # the start's own candidate, its literals as the run tuned them
-            result["best"]["note"] = "the file's program as the run tuned its literals"
+        if origin == start["hash"] and not same and _numbers_apart(best.program, start["written"]):
+            result["best"]["note"] = "the file's program as the run tuned its literals"  # the start's own candidate
     if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
         result["best"]["pruned"] = pruned_line(pruned)
     if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show
@@ -1218,6 +1221,12 @@ def _fitted_note(program: Program, evaluator: Any, key: str) -> str:
     return f"scored with {what}, as every candidate's are, where `mlevolve run` scores it as written"
 
 
+def _numbers_apart(a: str, b: str) -> bool:
+    """Whether two programs' texts differ in their numbers alone (a learner's tuned literals; not a pruned term)."""
+    number = re.compile(r"(?<![\w.])\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")  # a literal; never a digit of a name (x0)
+    return number.sub("#", a) == number.sub("#", b)
+
+
 def _classes_note(task: str, data: Any) -> str:
     """For a user's data file read as classes without ``problem=`` typed (whole numbers, at most
     :data:`~mlevolve.interpreter.standalone.data.MAX_CLASSES` of them, are class labels): how many, and the option
@@ -1280,9 +1289,10 @@ def _pairs(outcomes: Sequence[Sequence[Any]], name: str) -> builtins.list[tuple[
 
 
 def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping[str, Any], task: str, seed: int,
-             n: int, epochs: int, spec: GrammarSpec, timeout: float) -> builtins.list[Any]:
-    """(start, best) metric values over seeds ``seed+1 .. seed+n``; kept in the archive's meta, so a
-    resumed run with the same best does not train them again."""
+             n: int, epochs: int, spec: GrammarSpec, timeout: float, key: str) -> builtins.list[Any]:
+    """(start, best) metric values over seeds ``seed+1 .. seed+n``; kept in the archive's meta (with ``key``, the
+    shown best's archive hash, by which the report finds them), so a resumed run with the same best does not
+    train them again."""
     from mlevolve.results import fitness_metric
 
     seeds = list(range(seed + 1, seed + n + 1))
@@ -1294,7 +1304,7 @@ def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping
     metric = fitness_metric(best_metrics)
     pairs = _pairs(reevaluate([start, best], task, seeds, epochs, spec, timeout), metric.name)
     archive.set_meta("confirm", {"hash": program_hash(best), "start": program_hash(start), "seeds": seeds,
-                                 "metric": metric.name, "pairs": [list(p) for p in pairs]})
+                                 "metric": metric.name, "pairs": [list(p) for p in pairs], "key": key})
     return pairs
 
 

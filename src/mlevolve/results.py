@@ -362,12 +362,13 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     """One plain sentence comparing the best program found with the starting one; for an accuracy on
     ``examples`` examples, the gain also as a count of examples (a gain of 3 of 359 is easily noise).
     Values tied up to :data:`TIE_RTOL` at the metric's scale (:meth:`Metric.tie_scale`, from the
-    targets' ``variances`` for an MSE) are no gain.  A worse program's loss is also a factor where the metric
-    has a scale to take one on: an error's (an MSE 3 times the start's), and a score that is perfect at 1
-    (an accuracy, R², AUC, or ``perfect``: a fitness that reads so, :func:`fitness_reads`) by its distance from
-    1 (accuracy 0.952 against 0.976 is 2 times the start's ``1 - accuracy``, not 2.4% "slightly" worse);
-    then, or where it is off by more than 5%, it is WORSE.  ``of_best``: the program is the run's best, so a
-    worse one means the start beats everything the run found (else that is not said)."""
+    targets' ``variances`` for an MSE) are no gain.  A worse program's loss is weighed where the metric has a
+    scale to take a factor on: an error by its factor (an MSE 3 times the start's), a score that is perfect at 1
+    (an accuracy, R², AUC, or ``perfect``: a fitness that reads so, :func:`fitness_reads`) by its distance from 1
+    (accuracy 0.952 against 0.976 is 2 times the start's ``1 - accuracy``), anything else by its difference
+    relative to the larger value; WORSE beyond 5% (and wherever the start was perfect), else slightly worse.
+    ``of_best``: the program is the run's best, so that a worse one means the start beats everything the run
+    found and a tie that nothing found beat it (else the sentence is of this program alone)."""
     if best is None:
         return "no candidate was scored"
     if start is None:
@@ -375,21 +376,25 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     diff = best - start
     if same_program or metric.tied(best, start, variances):
         rounding = f" (a difference of {diff:+.2g}, within float rounding: {TIE_RTOL:g} relative)" if diff else ""
-        return "no gain: nothing found beat the starting program" if same_program else \
-            f"no gain: the best found scores the same as the starting program{rounding}"
+        if same_program:
+            return f"no gain: {'nothing found beat' if of_best else 'it is'} the starting program"
+        return f"no gain: {'the best found' if of_best else 'it'} scores the same as the starting program{rounding}"
     size = f"{metric.name} {diff:+.4g}"
     if examples and metric.stem == "accuracy":
         size += f", {round(diff * examples):+d} of {examples:,}{' ' + metric.split if metric.split else ''} examples"
     if metric.better(best, start):
         return f"better than the start ({size})"
-    factor = ""
-    if not metric.higher_is_better and start > 0 and best > 0:
-        factor = f", {best / start:.3g} times the start's {metric.name}"
-    elif (metric.bounded or perfect) and best < start < 1.0:
-        factor = f", {(1.0 - best) / (1.0 - start):.3g} times the start's 1 - {metric.name}"
+    at_one = metric.bounded or perfect  # a score perfect at 1: its error is 1 - it
+    error = (start, best) if not metric.higher_is_better else (1.0 - start, 1.0 - best) if at_one else None
+    factor, times = "", 1.0 + abs(diff) / max(abs(start), abs(best))
+    if error is not None and error[0] > 0 and error[1] > 0:
+        times = error[1] / error[0]
+        factor = f", {times:.3g} times the start's {'1 - ' if metric.higher_is_better else ''}{metric.name}"
+    elif error is not None and error[0] == 0:  # the start was perfect
+        times, factor = math.inf, f", where the start's {metric.name} was perfect"
     beaten = ": the starting program beats everything this run found" if of_best else ""
-    return (f"WORSE than the start ({size}{factor}){beaten}" if abs(diff) > 0.05 * max(abs(start), abs(best))
-            or factor else f"slightly worse than the start ({size})")
+    return f"WORSE than the start ({size}{factor}){beaten}" if times > 1.05 else \
+        f"slightly worse than the start ({size}{factor})"
 
 
 def spread(metric: Metric, pairs: Sequence[tuple[float | None, float | None]],
@@ -436,6 +441,8 @@ FITNESS_READS = {  # a learner task's ``fitness=`` (interpreter.tasks; run_learn
 
 APART = "; each scored on tasks drawn for it (`--confirm N` scores both on the same tasks)"
 """What a verdict adds where the start and the program were each scored on a draw of tasks of its own."""
+APART_CONFIRMED = "; each scored on tasks drawn for it (the spread scores both on the same tasks)"
+"""The same, where ``--confirm`` re-evaluated both (the spread says what the same tasks give)."""
 
 
 def drawn_per_candidate(task: object) -> bool:
@@ -492,7 +499,8 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
             "tied": None if b is None or s is None else metric.tied(b, s, v),
             "verdict": verdict(metric, s, b, same_program, (sizes or {}).get(metric.name.partition("_")[0]), v,
                                perfect=reads is not None, of_best=of_best)
-            + (APART if apart and not confirm and not same_program and b is not None and s is not None else ""),
+            + ((APART_CONFIRMED if confirm else APART) if apart and not same_program and b is not None
+               and s is not None else ""),
             "confirm": None if not confirm else spread(metric, confirm, v)}
 
 

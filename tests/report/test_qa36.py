@@ -103,10 +103,10 @@ def test_a_refusal_names_the_entries_of_a_settings_table_that_differ() -> None:
 
 
 def test_a_verdict_does_not_advise_confirm_once_confirm_ran() -> None:
-    from mlevolve.results import APART, answer
+    from mlevolve.results import APART, APART_CONFIRMED, answer
 
     ran = answer({"fitness": 0.9}, {"fitness": 0.8}, apart=True, confirm=[(0.8, 0.9), (0.81, 0.88)])
-    assert not ran["verdict"].endswith(APART)
+    assert ran["verdict"].endswith(APART_CONFIRMED)  # still said: the verdict's two scores are of two draws
     assert answer({"fitness": 0.9}, {"fitness": 0.8}, apart=True)["verdict"].endswith(APART)
 
 
@@ -123,3 +123,34 @@ def test_a_path_given_as_text_to_check_or_format_is_named_a_path() -> None:
     for call in (api.check, api.format):
         with pytest.raises(MlevError, match=r"is the path of a \.mlev file.*\n.*Path\('examples/quartic\.mlev'\)"):
             call("examples/quartic.mlev")
+
+
+def test_the_report_shows_the_spread_evolve_confirm_measured(tmp_path: Path) -> None:
+    """The stored re-evaluation was keyed by the program's hash, the report looked it up by the archive's: it said
+    "one seed only" after every `evolve --confirm`."""
+    db = tmp_path / "c.db"
+    result = api.evolve(QUARTIC, ["f"], "nguyen4", budget=40, seed=1, init="random", db=db, quiet=True, confirm=2)
+    report = data.answer(data.load(db))
+    assert report is not None and report["confirm"] is not None
+    assert report["confirm"] == result["answer"]["confirm"]
+
+
+def test_a_verdict_of_one_program_and_a_worse_scores_weight() -> None:
+    from mlevolve.results import Metric, verdict
+
+    mse, r2 = Metric("val_mse", False, "validation"), Metric("val_r2", True, "validation")
+    assert verdict(mse, 1.0, 1.0, same_program=True, of_best=False) == "no gain: it is the starting program"
+    assert verdict(mse, 1.0, 1.0, of_best=False) == "no gain: it scores the same as the starting program"
+    assert verdict(mse, 1.0, 1.01) == "slightly worse than the start (val_mse +0.01, 1.01 times the start's val_mse)"
+    assert verdict(r2, 1.0, 0.9997).startswith("WORSE than the start (val_r2 -0.0003, where the start's val_r2 was "
+                                               "perfect)")
+
+
+def test_the_quiet_line_says_the_verdicts_word() -> None:
+    from mlevolve.report.summary import one_line
+
+    result = {"candidates": 5, "archived": 5, "db": "r.db", "best_hash": "0" * 32,
+              "answer": {"metric": {"name": "val_mse"}, "better": False, "tied": False, "gain": 0.01,
+                         "best": {"value": 1.01}, "start": {"value": 1.0},
+                         "verdict": "slightly worse than the start (val_mse +0.01, 1.01 times the start's val_mse)"}}
+    assert one_line(result).startswith("best val_mse 1.01 (slightly worse than the start's 1)")

@@ -178,7 +178,7 @@ def answer(run: Run) -> dict[str, Any] | None:
     begin, metrics, apart = alike(run, best.hash, best.metrics)
     confirm = run.meta.get("confirm")
     pairs = [tuple(p) for p in confirm["pairs"]] if isinstance(confirm, Mapping) and \
-        confirm.get("hash") == best.hash else None
+        confirm.get("key", confirm.get("hash")) == best.hash else None  # (older archives kept no key)
     out = build(metrics, begin.get("metrics") if begin else None,
                 variances=run.meta.get("target_variance") or {}, sizes=run.meta.get("split_size") or {},
                 same_program=is_start(begin, best.hash, best.program), confirm=pairs,

@@ -12,14 +12,14 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mlevolve.results import shown_number
+
 
 def value(x: float | None, other: float | None = None, digits: int = 5) -> str:
     """``x`` to ``digits`` significant digits, or to as many more (up to 17) as it takes to print it differently
     from ``other``: two different values never read the same ("better than the start's 0.99887" of 0.99887;
     ``mlevolve grammar diff``'s "1 -> 1" of a weight that changed in its 8th digit), nor as a round number it is
     not (:func:`mlevolve.results.shown_number`)."""
-    from mlevolve.results import shown_number
-
     if x is None:
         return "—"
     while other is not None and other != x and digits < 17 and f"{x:.{digits}g}" == f"{other:.{digits}g}":
@@ -32,12 +32,12 @@ def side(name: str, s: Mapping[str, Any], other: Mapping[str, Any] | None = None
     is compared with, whose metric value it is printed distinctly from (see :func:`value`)."""
     out = f"{name} {value(s.get('value'), (other or {}).get('value'))}"
     if s.get("scale_free"):
-        out += f"  R² {s['scale_free']['value']:.4g}"
+        out += f"  R² {shown_number(s['scale_free']['value'], 4)}"
     test = s.get("test")
     if test:
         out += f"  {test['name']} {value(test['value'], ((other or {}).get('test') or {}).get('value'))}"
         if test.get("scale_free"):
-            out += f" (R² {test['scale_free']['value']:.4g})"
+            out += f" (R² {shown_number(test['scale_free']['value'], 4)})"
     return out
 
 
@@ -144,8 +144,10 @@ def one_line(result: Mapping[str, Any]) -> str:
     if better is None:  # the start failed, or a random start has none
         against = f"the start has no {name} to compare"
     else:
-        word = "better than" if better else "no gain over" if a.get("tied", a["gain"] == 0) else "WORSE than"
-        against = f"{word} the start's {value(s, b)}"
+        word = "better than" if better else "no gain over" if a.get("tied", a["gain"] == 0) else \
+            "slightly worse than" if a["verdict"].startswith("slightly") else "WORSE than"  # the verdict's word
+        drawn = ", each on tasks drawn for it" if "each scored on tasks drawn for it" in a["verdict"] else ""
+        against = f"{word} the start's {value(s, b)}{drawn}"
     found = result.get("pruned_from")  # the search's best, where the one shown is it pruned
     pruned = f" (pruned from {found['hash'][:12]})" if found else ""
     return f"best {name} {value(b, s)} ({against}); hash {result['best_hash'][:12]}{pruned}; {tail}"
