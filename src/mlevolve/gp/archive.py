@@ -641,9 +641,11 @@ def _identity_diff(key: str, stored: Mapping[str, Any], identity: Mapping[str, A
                 f"now {str(identity.get('program_hash'))[:12]}")
     name = {"task": "the task", "evolve": "the evolved definitions"}[key]
     width = 200 if key == "task" else 40  # a task spec whole: its options are what differs (newuser35b)
-    was, now = str(stored.get(key)), str(identity.get(key))
-    lacks = f" (without its {was.removeprefix(now + ':')})" if key == "task" and was.startswith(now + ":") else ""
-    return f"{name} differs: archive has {_short(was, width)}, now {_short(now, width)}{lacks}"
+    was, given = stored.get(key), identity.get(key)
+    lacks = f" (without its {was.removeprefix(given + ':')})" if key == "task" and isinstance(was, str) \
+        and isinstance(given, str) and was.startswith(given + ":") else ""
+    verb = "differ" if key == "evolve" else "differs"
+    return f"{name} {verb}: archive has {_short(was, width)}, now {_short(given, width)}{lacks}"
 
 
 def default_path(program: str, task: str) -> Path:
