@@ -91,7 +91,9 @@ def test_every_missing_marker_is_an_error_in_features_and_targets_alike(tmp_path
             f"{tmp_path}/t.csv:6:3: error: target column 'y': {what}"
 
 
-CELLS = st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
+# finite cells within 2^100: a value near float32's limit among small ones is refused for its own reason (too far
+# from the train values to standardise; tests/cli/test_qa_fixes.py), which is not this property's
+CELLS = st.one_of(st.floats(-2.0 ** 100, 2.0 ** 100, width=32).map(repr),
                   st.integers(-5, 5).map(str), st.sampled_from(["", " nan", "NA ", "null", "?", "inf", "-inf",
                                                                  "abc", "1,5", "1e400"]))
 
