@@ -1001,7 +1001,7 @@ def evolve(
                 start = _start(archive, checked, evaluator, init, fitted=bool(fitting))
                 pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=cheap,
                                     fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget,
-                                    start=start, keep=archive.count() <= budget)
+                                    start=start, keep=archived <= budget)
                 begin = on_common_draw(start, pruned) or start  # on the best's draw, where the prune scored it on one
                 if pruned is not None:
                     summary.update(prune_evaluations=pruned["spent"], prune_cost=pruned["evaluations"])
@@ -1030,7 +1030,7 @@ def evolve(
     finally:
         if backend is not None:
             backend.close(interrupted)
-    from mlevolve.gp.prune_best import is_start
+    from mlevolve.gp.prune_best import common_start, is_start
     from mlevolve.report.data import pruned_line, pruned_row
     from mlevolve.results import answer, shown_program
 
@@ -1043,7 +1043,7 @@ def evolve(
     same = best is not None and is_start(begin, best.hash, best.program)
     result = answer(best.metrics if best else None, begin["metrics"], variances=variances, sizes=sizes,
                     task=task_name, same_program=same, confirm=pairs,
-                    apart=bool(evaluator.fresh_tasks) and "start_metrics" not in (pruned or {}))
+                    apart=bool(evaluator.fresh_tasks) and not common_start(pruned))
     result["start"]["how"] = begin["how"]
     result["metric"]["description"] += _classes_note(task_name, task_data)
     if best is not None:

@@ -70,8 +70,7 @@ def on_common_draw(start: Mapping[str, Any] | None, record: Any) -> dict[str, An
     The prune scores the start as the file writes it (``start_as`` ``written``, as it scores the best and every
     edit: a learner's literals are not tuned there), so ``program`` is then that text and ``how`` drops what the
     run's own scoring of it did."""
-    if start is None or not isinstance(record, Mapping) or record.get("start_hash") != start.get("hash") \
-            or "start_metrics" not in record:
+    if start is None or not common_start(record) or record.get("start_hash") != start.get("hash"):
         return None if start is None else dict(start)
     metrics = record["start_metrics"]
     written = record.get("start_as") == "written"
@@ -79,6 +78,12 @@ def on_common_draw(start: Mapping[str, Any] | None, record: Any) -> dict[str, An
     return {**start, "metrics": metrics, "failure": None if metrics is not None else "it fails on the common draw",
             **({"program": start["written"]} if written else {}),
             "how": f"{how} on the prune's {record['tasks']:,} common tasks, as the best"}
+
+
+def common_start(record: Any) -> bool:
+    """Whether the prune (the archive's meta ``pruned``, ``record``) scored the run's start on its common draw beside
+    the best (``start_metrics``): a verdict then compares the two there; else each was scored as the run scored it."""
+    return isinstance(record, Mapping) and "start_metrics" in record
 
 
 def is_start(start: Mapping[str, Any] | None, key: str, program: str | None) -> bool:

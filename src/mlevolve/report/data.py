@@ -152,11 +152,12 @@ def alike(run: Run, key: str, metrics: Mapping[str, Any]) -> tuple[dict[str, Any
     common-draw metrics), are compared with the start there; any other candidate (and every one where nothing
     was scored on a common draw: ``--no-prune``) with the start as the run scored it, each on tasks of its own, as
     the search compared them (then True: the verdict says so)."""
+    from mlevolve.gp.prune_best import common_start
     from mlevolve.results import drawn_per_candidate
 
     record: Mapping[str, Any] = run.meta.get("pruned") or {}
     stored = run.meta.get("start")
-    common = bool(record.get("tasks")) and not record.get("failure")
+    common = common_start(record)
     if common and key in (record.get("hash"), record.get("from")):
         return start(run), metrics if key == record.get("hash") else record["from_metrics"], False
     if not common or not isinstance(stored, Mapping):

@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mlevolve.results import shown_number
+from mlevolve.results import APART, APART_CONFIRMED, shown_number
 
 
 def value(x: float | None, other: float | None = None, digits: int = 5) -> str:
@@ -146,7 +146,7 @@ def one_line(result: Mapping[str, Any]) -> str:
     else:
         word = "better than" if better else "no gain over" if a.get("tied", a["gain"] == 0) else \
             "slightly worse than" if a["verdict"].startswith("slightly") else "WORSE than"  # the verdict's word
-        drawn = ", each on tasks drawn for it" if "each scored on tasks drawn for it" in a["verdict"] else ""
+        drawn = ", each on tasks drawn for it" if a["verdict"].endswith((APART, APART_CONFIRMED)) else ""
         against = f"{word} the start's {value(s, b)}{drawn}"
     found = result.get("pruned_from")  # the search's best, where the one shown is it pruned
     pruned = f" (pruned from {found['hash'][:12]})" if found else ""
