@@ -431,8 +431,8 @@ def _cmd_meta(args: argparse.Namespace) -> int:
           + ("the base grammar: no meta-generation's best beat it on validation" if summary["chosen_generation"] is None
              else f"meta-generation {summary['chosen_generation']}, validation AUC "
                   f"{'n/a' if auc is None else format(auc, '.4f')}") + ")\n"
-          f"inner runs: {summary['inner_runs_fresh']:,} run, {summary['inner_runs_replayed']:,} replayed from the "
-          "archive")
+          f"inner runs: {summary['inner_runs_fresh']:,} run, {summary['inner_runs_replayed']:,} reused (the same "
+          "generator, task and seed run before: in this run, or in the archive's earlier one)")
     return 0
 
 

@@ -4,6 +4,7 @@ in the ``mlevolve`` command, in its one-line error and hint with exit status 2, 
 from __future__ import annotations
 
 import argparse
+import copy
 import contextlib
 import json
 import math
@@ -175,7 +176,27 @@ class ArgumentParser(argparse.ArgumentParser):
         unknown = unknown_options(self, given)
         if unknown:
             self.error(f"unrecognized arguments: {' '.join(unknown)}", closest_option(self, unknown))
-        return super().parse_known_args(given, namespace)
+        if self._intermixing:
+            return super().parse_known_args(given, namespace)
+        fresh = copy.deepcopy(namespace)
+        parsed, extra = super().parse_known_args(given, namespace)
+        if not any(not e.startswith("-") for e in extra) or not self._intermixable():
+            return parsed, extra
+        self._intermixing = True  # argparse's intermixed parse calls this method for each of its two passes
+        try:
+            return self.parse_known_intermixed_args(given, fresh)
+        finally:
+            self._intermixing = False
+
+    _intermixing = False
+
+    def _intermixable(self) -> bool:
+        """Whether a positional left over may be one that follows options (``show DB --best HASH``, ``show DB
+        -n 2 HASH``): argparse's plain parse fills an optional positional at its first chance and then leaves a
+        later one over as unrecognised; its intermixed parse reads them, but cannot serve a parser with
+        subcommands."""
+        return not any(isinstance(a, argparse._SubParsersAction) or a.nargs == argparse.REMAINDER
+                       for a in self._get_positional_actions())
 
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:

@@ -76,3 +76,19 @@ def test_a_script_given_an_unknown_option_says_so_first(script: str) -> None:
     name = script.rsplit("/", 1)[1]
     assert (done.returncode, done.stderr.splitlines()) == (
         2, [f"{name}: error: unrecognized arguments: --bogus", f"hint: run `{name} --help`"])
+
+
+@pytest.mark.parametrize("argv", [["a.db", "--best", "ab"], ["--best", "a.db", "ab"], ["a.db", "-n", "2", "ab"],
+                                  ["a.db", "ab", "-n", "2", "--best"]])
+def test_positionals_may_follow_options(argv: list[str]) -> None:
+    """An optional positional after an option is read as that positional (argparse's plain parse filled it
+    at its first chance, then refused the later one as unrecognised); each setting still given once."""
+    parser = ArgumentParser(prog="tool.py")
+    parser.add_argument("db")
+    parser.add_argument("hash", nargs="?")
+    parser.add_argument("--best", action="store_true")
+    parser.add_argument("-n", type=int, default=1)
+    args = parser.parse_args(argv)
+    assert (args.db, args.hash) == ("a.db", "ab") and vars(args).keys() == {"db", "hash", "best", "n"}
+    with pytest.raises(SystemExit):
+        parser.parse_args([*argv, "-n", "3"] if "-n" in argv else [*argv, "--best", "--best"])

@@ -102,6 +102,16 @@ def test_bad_fitness_options_are_user_errors(spec: str) -> None:
         load_task(spec)
 
 
+def test_a_classification_familys_one_fitness_is_named_accuracy() -> None:
+    """``projected_digits`` is scored by validation accuracy, and its one ``fitness=`` says so (it was named
+    ``mse``, the regression families' default, for the same accuracy)."""
+    plain = mlevolve.run(learner("w + 0.1 * (y - p) * x"), "projected_digits", seed=0)
+    named = mlevolve.run(learner("w + 0.1 * (y - p) * x"), "projected_digits:fitness=accuracy", seed=0)
+    assert named["fitness"] == plain["fitness"] == plain["val_accuracy"]
+    with pytest.raises(MlevError, match="must be accuracy"):
+        load_task("projected_digits:fitness=mse")
+
+
 def _evaluator(task: str, seed: int) -> ProgramEvaluator:
     return ProgramEvaluator(load_task(task, seed), task, SPEC, Settings(seed=seed), frozenset({"learner"}))
 

@@ -33,6 +33,7 @@ from mlevolve import cli
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import compile_program
+from mlevolve.interpreter.components import shown_expr
 from mlevolve.interpreter.evaluate import namespace
 from tests.conftest import EXAMPLES, ROOT
 
@@ -471,7 +472,29 @@ def test_show_sympy_and_export_component_read_an_archive(tmp_path: Path, capsys:
     assert sympy.simplify(printed - found) == 0
     # the archive's best program as a component, too
     assert cli.main(["export", "--db", str(db), "--component", "f", "-o", str(tmp_path / "found.py")]) == 0
-    assert sympy.simplify(_load(tmp_path / "found.py").sympy_expr() - found) == 0
+    capsys.readouterr()
+    exported = _load(tmp_path / "found.py").sympy_expr()
+    assert sympy.simplify(exported - shown_expr(found)) == 0  # as `show --sympy --digits 0` shows it
+    assert cli.main(["show", str(db), "--best", "--sympy", "--digits", "0"]) == 0
+    assert capsys.readouterr().out.strip() == str(exported)
+
+
+def test_an_exported_fitted_formula_reads_as_shown_and_computes_as_its_function(tmp_path: Path) -> None:
+    """A fitted constant in ``sympy_expr()`` is the float64 the NumPy function uses (not a 16-digit rational),
+    so the expression prints as ``show --sympy`` prints it and evaluates to the function's values."""
+    import sympy
+
+    file = tmp_path / "fitted.mlev"
+    file.write_text("algorithm fitted\nformula f(x: Scalar) -> Scalar =\n"
+                    "  10.56647308179683 * sigmoid(x / 2.800457608135427) - 5.282529060038246 + x / 4.0\n")
+    assert cli.main(["export", str(file), "--component", "f", "-o", str(tmp_path / "fitted.py")]) == 0
+    mod = _load(tmp_path / "fitted.py")
+    expr = mod.sympy_expr()
+    assert not any(isinstance(a, sympy.Rational) and not a.is_Integer for a in expr.atoms(sympy.Number))
+    assert "10.56647308179683" in str(expr) and "0.25*x" in str(expr)
+    points = np.linspace(-3, 3, 13)
+    np.testing.assert_allclose(sympy.lambdify(sympy.Symbol("x", real=True), expr, "numpy")(points), mod.f(points),
+                               rtol=1e-15, atol=1e-15)
 
 
 def test_every_kind_has_a_component_form_or_a_reason() -> None:

@@ -401,8 +401,12 @@ def test_show_by_hash_and_mistakes(runs: dict[str, Path], tmp_path: Path, capsys
     assert "no program with hash 'zz'" in usage_error("show", db, "zz")
     shared = next(h[0] for h in run.first if sum(k[0] == h[0] for k in run.first) > 1)
     assert "is ambiguous" in usage_error("show", db, shared)
-    assert "give either HASH or --best" in usage_error("show", db, "ab", "--best")
+    for hash_then_flag in (["ab", "--best"], ["--best", "ab"]):  # a HASH after an option is still the HASH
+        assert "give either HASH or --best" in usage_error("show", db, *hash_then_flag)
     assert "-n goes with --best" in usage_error("show", db, "ab", "-n", "2")
+    assert "-n goes with --best" in usage_error("show", db, "-n", "2", "ab")
+    code, out, _ = cli(capsys, "show", db, "--digits", "3", failed.hash[:10])
+    assert code == 0 and out.startswith(f"failed: {failed.failure}  hash {failed.hash[:12]}")
     assert "no such archive" in usage_error("show", str(tmp_path / "none.db"))
     assert "no candidate with a fitness" in usage_error("show", str(half_written(tmp_path / "h.db")))
 

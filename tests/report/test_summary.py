@@ -160,16 +160,16 @@ def test_golden_summary_of_a_gain_with_its_spread() -> None:
     counted = answer({"val_accuracy": 0.9694, "fitness": 0.9694}, {"val_accuracy": 0.961, "fitness": 0.961},
                      sizes={"val": 359})
     assert counted["verdict"] == "better than the start (val_accuracy +0.0084, +3 of 359 validation examples)"
-    assert summary.spread_text(a) == ("over 3 more seeds (new split and training seed each): val_accuracy of the "
-                                      "best minus the start's +0.008333 ± 0.0126 (mean ± sd) (higher is better); "
-                                      "the best was better on 2 of 3")
+    assert summary.spread_text(a) == ("over 3 more seeds (each a new draw of the task's data; training, if any, "
+                                      "reseeded): val_accuracy of the best minus the start's +0.008333 ± 0.0126 "
+                                      "(mean ± sd) (higher is better); the best was better on 2 of 3")
 
 
 def test_the_spread_of_a_lower_is_better_metric_says_its_direction() -> None:
     a = answer({"val_mse": 0.5, "fitness": -0.5}, {"val_mse": 0.7, "fitness": -0.7}, confirm=[(0.7, 0.5), (0.6, 0.65)])
-    assert summary.spread_text(a) == ("over 2 more seeds (new split and training seed each): val_mse of the best "
-                                      "minus the start's -0.075 ± 0.177 (mean ± sd) (lower is better); the best was "
-                                      "better on 1 of 2")
+    assert summary.spread_text(a) == ("over 2 more seeds (each a new draw of the task's data; training, if any, "
+                                      "reseeded): val_mse of the best minus the start's -0.075 ± 0.177 (mean ± sd) "
+                                      "(lower is better); the best was better on 1 of 2")
 
 
 @pytest.mark.parametrize(("best", "start"), [(0.998871, 0.998869), (1.0, 1.0 - 2 ** -52), (3e-6, 3.0000004e-6)])
@@ -284,7 +284,8 @@ def test_confirm_reevaluates_start_and_best_with_more_seeds(capsys: Capsys, tmp_
     one_seed = a["best"]["value"] - a["start"]["value"]
     assert abs(a["confirm"]["gain_mean"] - one_seed) < 0.5  # the spread tells of the same gain
     code, out, _ = cli(capsys, "show", str(db), "--best", "--confirm", "2")
-    assert code == 0 and "over 2 more seeds (new split and training seed each): train_r2 of the best minus" in out
+    assert code == 0 and ("over 2 more seeds (each a new draw of the task's data; training, if any, reseeded): "
+                          "train_r2 of the best minus") in out
 
 
 # ------------------------------------------------------------------------------------------ grouping

@@ -195,7 +195,9 @@ $latex_name = $latex
 
 
 def $sympy_name() -> Any:
-    """The formula as a SymPy expression (needs sympy; real symbols, exact rational constants)."""
+    """The formula as a SymPy expression (needs sympy; real symbols), its constants as `mlevolve show --sympy
+    --digits 0` prints them: a fitted constant as the float64 value the function uses, whole numbers and small
+    fractions exact (``sympy.nsimplify(expr, rational=True)`` makes every constant an exact rational)."""
     import sympy
 
     return sympy.sympify($srepr_name)

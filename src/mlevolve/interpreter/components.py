@@ -307,13 +307,13 @@ _MAX_NESTING = 190
 
 
 def _symbolic(d: Definition) -> tuple[str, str, str]:
-    """A formula's SymPy expression as srepr, LaTeX and plain text; :class:`MlevError`
-    when it is too deep for SymPy (whose expressions and printers recurse) or for ``sympify``."""
+    """A formula's SymPy expression as shown (:func:`shown_expr`, every digit) as srepr, LaTeX and plain text;
+    :class:`MlevError` when it is too deep for SymPy (whose expressions and printers recurse) or for ``sympify``."""
     import sympy
 
     expr = sympy_of(d)
     try:
-        srepr, (text, latex) = sympy.srepr(expr), sympy_display(expr)
+        srepr, (text, latex) = sympy.srepr(shown_expr(expr)), sympy_display(expr)
     except RecursionError:
         raise MlevError(f"formula '{d.name}' is too deep for SymPy's printers", d.span,
                         "simplify it, or use the NumPy function") from None
@@ -374,21 +374,29 @@ def sympy_of(d: Definition) -> sympy.Expr:
 
 
 def sympy_display(expr: Any, digits: int | None = None) -> tuple[str, str]:
-    """``expr`` as a reader expects to see it, as text and as LaTeX: a rational of denominator over
-    100 (a fitted constant, 28719351/100000000) or beyond 10^15 is shown as the shortest decimal that
-    reads back as the same float (0.28719351, 1.0e+300), or at ``digits`` significant digits, and then every
-    other fraction too, so that one expression never mixes the two (0.28719351*x + 0.5*x**2, not ... + x**2/2);
-    an expression whose constants are all whole numbers and small fractions (x/3, 3*x/10) stays exact.  Only the
-    display rounds, after SymPy has folded the exact constants (a constant folded from rounded ones would be off
-    in its shown digits): ``expr`` itself keeps exact rationals for algebra."""
+    """``expr`` as a reader expects to see it (:func:`shown_expr`), as text and as LaTeX: fixed-point from 1e-4
+    to 1e15, else ``1.0e+300``."""
+    import sympy
+
+    shown = shown_expr(expr, digits)
+    fixed = {"full_prec": False, "min": -4, "max": 15}
+    return sympy.sstr(shown, **fixed), sympy.latex(shown, **fixed)
+
+
+def shown_expr(expr: Any, digits: int | None = None) -> Any:
+    """``expr`` with its constants as a reader expects them: a rational of denominator over 100 (a fitted
+    constant, 28719351/100000000) or beyond 10^15 becomes the shortest decimal that reads back as the same float
+    (0.28719351, 1.0e+300), or that at ``digits`` significant digits, and then every other fraction too, so that
+    one expression never mixes the two (0.28719351*x + 0.5*x**2, not ... + x**2/2); an expression whose constants
+    are all whole numbers and small fractions (x/3, 3*x/10) stays exact.  Only the display rounds, after SymPy has
+    folded the exact constants (a constant folded from rounded ones would be off in its shown digits): ``expr``
+    itself keeps exact rationals for algebra."""
     import sympy
 
     rationals = expr.atoms(sympy.Rational)
     decimal = any(r.q > 100 or abs(r) > 10**15 for r in rationals)  # a huge whole number too: 1e300 as 1.0e+300
-    shown = expr.xreplace({r: sympy.Float(repr(float(r)) if not digits else f"{float(r):.{digits}g}")
-                           for r in rationals if r.q > 100 or abs(r) > 10**15 or (decimal and r.q > 1)})
-    fixed = {"full_prec": False, "min": -4, "max": 15}  # fixed-point from 1e-4 to 1e15, else 1.0e+300
-    return sympy.sstr(shown, **fixed), sympy.latex(shown, **fixed)
+    return expr.xreplace({r: sympy.Float(repr(float(r)) if not digits else f"{float(r):.{digits}g}")
+                          for r in rationals if r.q > 100 or abs(r) > 10**15 or (decimal and r.q > 1)})
 
 
 def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:

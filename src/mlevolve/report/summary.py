@@ -55,8 +55,9 @@ def spread_text(a: Mapping[str, Any]) -> str | None:
     ties = c.get("tied_on") or 0  # (absent in a summary stored before ties were counted)
     counts = [f"better on {c['better_on']:,} of {n:,}"] if c["better_on"] or not ties else []
     counts += [f"tied on {ties:,} of {n:,}"] if ties else []
-    return (f"over {c['seeds']:,} more seeds (new split and training seed each): {name} of the best minus the "
-            f"start's {c['gain_mean']:+.4g}{sd} ({direction} is better); the best was {', '.join(counts)}{failed}")
+    return (f"over {c['seeds']:,} more seeds (each a new draw of the task's data; training, if any, reseeded): "
+            f"{name} of the best minus the start's {c['gain_mean']:+.4g}{sd} ({direction} is better); the best was "
+            f"{', '.join(counts)}{failed}")
 
 
 def no_score_text(db: str, reasons: Sequence[Mapping[str, Any]], finished: bool) -> tuple[str, str]:

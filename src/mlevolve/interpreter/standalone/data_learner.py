@@ -36,8 +36,11 @@ MAX_FAMILY_VALUES = 50_000_000  # n_tasks x (n_train + n_val) x dim at most, che
 
 
 def family_options(name: str) -> dict[str, Any]:
-    """The default options of family ``name`` (``projected_digits`` has 16 features)."""
-    return {**FAMILY_OPTIONS, "dim": 16, "fitness": ("mse",)} if name == PROJECTED_DIGITS else dict(FAMILY_OPTIONS)
+    """The default options of family ``name`` (``projected_digits`` has 16 features, and its tasks being
+    classifications, one fitness: the validation accuracy, named so)."""
+    if name == PROJECTED_DIGITS:
+        return {**FAMILY_OPTIONS, "dim": 16, "fitness": ("accuracy",)}
+    return dict(FAMILY_OPTIONS)
 
 
 def family(name: str, rng: np.random.Generator, n_tasks: int, dim: int, n_train: int, n_val: int) -> dict[str, Any]:
