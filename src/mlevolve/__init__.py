@@ -5,6 +5,7 @@ The curated API (see ``mlevolve.api`` for the details of each function)::
     parse, parse_file, check, format, sample          # the language
     run, export, tasks                                # training, standalone scripts, the task registry
     export_component                                  # one definition as a drop-in torch/sklearn module
+    SymbolicRegressor                                 # the formula search as a scikit-learn regressor
     load_grammar, GrammarSpec                         # the typed grammar (the search space)
     parse_expr, format_expr, canonical_hash, program_hash
     MlevError                                         # every user-facing error
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from mlevolve.dsl.parse import parse_expr
     from mlevolve.dsl.printer import format_expr
     from mlevolve.dsl.traverse import canonical_hash, program_hash
+    from mlevolve.estimator import SymbolicRegressor
     from mlevolve.grammar.spec import GrammarSpec, load_grammar
 
 __version__ = "0.1.0"
@@ -42,6 +44,7 @@ _HOMES = {  # name: the module it is imported from on first use
     "program_hash": "mlevolve.dsl.traverse",
     "GrammarSpec": "mlevolve.grammar.spec",
     "load_grammar": "mlevolve.grammar.spec",
+    "SymbolicRegressor": "mlevolve.estimator",
 }
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "Param",
     "Program",
     "Ref",
+    "SymbolicRegressor",
     "Tup",
     "canonical_hash",
     "check",

@@ -1,0 +1,148 @@
+"""The formula search as a scikit-learn estimator: ``SymbolicRegressor().fit(X, y).predict(X)``, used as
+gplearn's ``SymbolicRegressor`` and PySR's ``PySRRegressor`` are (scikit-learn's estimator API:
+https://scikit-learn.org/stable/developers/develop.html).
+
+``fit`` runs :func:`mlevolve.api.evolve` on a formula of ``X``'s columns (parameters ``x0``, ``x1``, ...), on an
+``.npz`` of ``X`` and ``y`` read by the rules of every data file (:mod:`mlevolve.interpreter.standalone.data`):
+60/20/20 split seeded by ``random_state``, the train and validation rows the points the search fits (fitness:
+their R²), the test rows held out (``metrics_["test_r2"]``).  ``predict`` evaluates the best formula found,
+constants fitted and written in, by the path that scored it (:func:`~mlevolve.interpreter.fastpath.formula_function`),
+so ``predict`` on the fitted points gives the run's own numbers.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from mlevolve.dsl.errors import MlevError
+
+
+class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
+    """Symbolic regression by mlevolve's formula search, as a scikit-learn regressor.
+
+    ``budget``: candidate formulas proposed (constant fitting's evaluations come on top, as ``mlevolve evolve``
+    counts them); ``population``, ``algorithm``: the search's (None: ``mlevolve evolve``'s defaults);
+    ``grammar``: a grammar file (the search space, e.g. ``benchmarks/sr_peers.toml`` or one ``mlevolve meta``
+    wrote; None: the base grammar); ``random_state``: the seed of the split and the search (an int: the same
+    data and seed give the same formula); ``fit_constants``: linear scaling and Levenberg-Marquardt on each
+    candidate's literals (Keijzer 2003; Operon's and PySR's practice); ``prune``: the best pruned by edits the
+    run's scoring cannot tell from it; ``db``: the run's SQLite archive, kept for ``mlevolve show``, ``report``
+    and ``export`` (its data beside it as ``DB.npz``; a second ``fit`` with the same data and a larger
+    ``budget`` resumes it); None: a temporary one; ``verbose``: print the run's progress and summary.
+
+    After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
+    ``mlevolve show --sympy`` prints it), ``metrics_`` (``train_r2``, ``test_r2``, ``train_mse``, ``test_mse``...),
+    ``summary_`` (the run's counts: ``candidates``, ``evaluated``, ``fit_evaluations``...), ``n_features_in_``.
+    ``fit`` raises ValueError for data that cannot be searched (too few rows, a constant target, values beyond
+    1e150: the data files' rules, in their words) or settings out of range.
+    """
+
+    def __init__(self, budget: int = 10_000, population: int | None = None, algorithm: str | None = None,
+                 grammar: str | Path | None = None, random_state: int = 0, fit_constants: bool = True,
+                 prune: bool = True, db: str | Path | None = None, verbose: bool = False) -> None:
+        self.budget = budget
+        self.population = population
+        self.algorithm = algorithm
+        self.grammar = grammar
+        self.random_state = random_state
+        self.fit_constants = fit_constants
+        self.prune = prune
+        self.db = db
+        self.verbose = verbose
+
+    def fit(self, X: Any, y: Any) -> SymbolicRegressor:
+        """Search a formula of ``X`` (n, F) for ``y`` (n,); returns self."""
+        from mlevolve.api import evolve, formula_sympy, parse
+        from mlevolve.gp.engine import EvolveConfig
+        from mlevolve.grammar.spec import load_grammar
+        from mlevolve.interpreter.components import sympy_display
+
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        spec = load_grammar(self.grammar)
+        if not isinstance(self.random_state, int | np.integer):
+            raise ValueError(f"random_state must be an int (the run's seed), got {self.random_state!r}")
+        names = [f"x{i}" for i in range(X.shape[1])]
+        program = parse("algorithm symbolic_regression\nformula f(" + ", ".join(f"{n}: Scalar" for n in names)
+                        + f") -> Scalar =\n  {names[0]}\n", "<SymbolicRegressor>")
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(self.db) if self.db is not None else Path(tmp) / "run.db"
+            data = _data_file(db, X, y)
+            try:
+                result = evolve(program, ["f"], str(data), budget=self.budget, db=db, init="random",
+                                seed=int(self.random_state), quiet=not self.verbose, fit=self.fit_constants,
+                                prune=self.prune, grammar=spec,
+                                population=EvolveConfig.population if self.population is None else self.population,
+                                algorithm=EvolveConfig.algorithm if self.algorithm is None else self.algorithm)
+            except MlevError as err:  # scikit-learn's callers catch ValueError; the data file is X and y
+                message = err.message.removeprefix(f"{data}: ").replace(str(data), "the data")
+                raise ValueError(f"n_samples = {X.shape[0]}, n_features = {X.shape[1]}: {message}"
+                                 + (f" ({err.hint})" if err.hint else "")) from err
+        if result["best_program"] is None:
+            raise ValueError("every candidate formula failed on this data")
+        self.program_: str = result["best_program"]
+        self.metrics_: dict[str, Any] = result["best_metrics"]
+        left_out = ("best_program", "db", "task")  # the program is program_; the others name temporary files
+        self.summary_: dict[str, Any] = {k: v for k, v in result.items()
+                                         if isinstance(v, int | float | str) and k not in left_out}
+        self.expression_: str = sympy_display(formula_sympy(parse(self.program_), grammar=spec))[0]
+        return self
+
+    def predict(self, X: Any) -> Any:
+        """The best formula's values on ``X`` (n, F): an (n,) float64 array (NaN or inf where the formula is
+        undefined there, as NumPy computes it)."""
+        check_is_fitted(self, "program_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            out = np.asarray(_function(self.program_, _grammar_key(self.grammar))(*X.T), dtype=np.float64)
+        return np.broadcast_to(out, (X.shape[0],)).copy()
+
+    def sympy(self) -> Any:
+        """The best formula as a SymPy expression of real symbols ``x0``, ``x1``, ... (exact rationals: the
+        literals as written)."""
+        from mlevolve.api import formula_sympy, parse
+        from mlevolve.grammar.spec import load_grammar
+
+        check_is_fitted(self, "program_")
+        return formula_sympy(parse(self.program_), grammar=load_grammar(self.grammar))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False  # the same data and random_state give the same formula
+        return tags
+
+
+def _data_file(db: Path, X: Any, y: Any) -> Path:
+    """``X`` and ``y`` written as ``DB.npz`` beside the archive ``db`` (as ``numpy.savez`` writes it, the data file
+    every command reads); ValueError where the archive exists and its data file holds other data (a resume must
+    search the same points)."""
+    path = db.with_name(db.name + ".npz")
+    if db.exists() and path.exists():
+        with np.load(path) as old:
+            if not (np.array_equal(old["X"], X) and np.array_equal(old["y"], y)):
+                raise ValueError(f"{db} holds a run on other data ({path}); give another db, or delete both")
+    elif db.exists():
+        raise ValueError(f"{db} exists without its data file {path}; give another db")
+    np.savez(path, X=X, y=y)
+    return path
+
+
+def _grammar_key(grammar: str | Path | None) -> str | None:
+    return None if grammar is None else str(grammar)
+
+
+@functools.lru_cache(maxsize=16)
+def _function(program: str, grammar: str | None) -> Any:
+    """The formula of program text ``program`` as a NumPy function of its columns, by the fast path that scored it."""
+    from mlevolve.api import check, parse
+    from mlevolve.grammar.spec import load_grammar
+    from mlevolve.interpreter.fastpath import formula_function
+
+    spec = load_grammar(grammar)
+    return formula_function(check(parse(program), spec), spec)

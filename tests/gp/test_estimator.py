@@ -1,0 +1,103 @@
+"""The formula search as a scikit-learn estimator (``mlevolve.estimator.SymbolicRegressor``): it finds a formula,
+predicts as the exported formula computes, is deterministic, resumes its archive, refuses what cannot be searched
+with ValueError, and passes scikit-learn's own estimator checks."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+import sympy
+from sklearn.base import clone
+
+import mlevolve
+from mlevolve.estimator import SymbolicRegressor
+from mlevolve.interpreter.components import sympy_display
+
+
+def _data(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(1.0, 5.0, (n, 2))
+    return x, x[:, 0] ** 2 / x[:, 1] + 0.5
+
+
+@pytest.fixture(scope="module")
+def fitted() -> SymbolicRegressor:
+    x, y = _data()
+    return SymbolicRegressor(budget=1500).fit(x, y)
+
+
+def test_it_finds_the_formula_and_reports_the_runs_metrics(fitted: SymbolicRegressor) -> None:
+    x, y = _data(100, seed=1)  # points the search never saw
+    assert fitted.score(x, y) > 0.999
+    assert fitted.metrics_["test_r2"] > 0.999 and fitted.n_features_in_ == 2
+    assert fitted.summary_["candidates"] == 1500 and fitted.summary_["fit_evaluations"] > 0
+    assert "task" not in fitted.summary_  # a temporary file's name is no part of the result
+    assert fitted.program_.startswith("algorithm symbolic_regression") and "formula f(x0: Scalar, x1: Scalar)" in \
+        fitted.program_
+    x0, x1 = sympy.symbols("x0 x1", real=True)
+    assert sympy.simplify(fitted.sympy() - (x0**2 / x1 + sympy.Rational(1, 2))) == 0  # found exactly, at this seed
+    assert fitted.expression_ == sympy_display(fitted.sympy())[0]  # as `mlevolve show --sympy` prints it
+
+
+def test_predict_is_the_exported_formula(fitted: SymbolicRegressor, tmp_path: Path) -> None:
+    """Oracle: the fast path ``predict`` uses against the NumPy function ``export --component`` writes."""
+    path = tmp_path / "found.py"
+    path.write_text(mlevolve.export_component(mlevolve.parse(fitted.program_), "f"), encoding="utf-8")
+    module = ModuleType("found")
+    exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
+    x, _ = _data(50, seed=2)
+    np.testing.assert_allclose(fitted.predict(x), np.broadcast_to(module.f(*x.T), (50,)), rtol=1e-12, atol=1e-12)
+
+
+def test_same_data_and_seed_same_formula_and_it_pickles(fitted: SymbolicRegressor) -> None:
+    x, y = _data()
+    again = clone(fitted).fit(x, y)
+    assert again.program_ == fitted.program_
+    copy = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(copy.predict(x), fitted.predict(x))
+
+
+def test_a_kept_archive_resumes_and_refuses_other_data(tmp_path: Path) -> None:
+    x, y = _data(60)
+    db = tmp_path / "sr.db"
+    first = SymbolicRegressor(budget=200, population=20, db=db).fit(x, y)
+    assert db.exists() and (tmp_path / "sr.db.npz").exists()
+    more = SymbolicRegressor(budget=300, population=20, db=db).fit(x, y)
+    assert more.summary_["replayed"] == 200 and more.summary_["candidates"] == 300
+    assert first.metrics_["fitness"] <= more.metrics_["fitness"]
+    with pytest.raises(ValueError, match="holds a run on other data"):
+        SymbolicRegressor(budget=300, population=20, db=db).fit(x + 1.0, y)
+
+
+@pytest.mark.parametrize(("x", "y", "message"), [
+    (np.ones((3, 1)), np.arange(3.0), r"n_samples = 3, n_features = 1: too few rows \(3\) to split"),
+    (np.arange(20.0).reshape(10, 2), np.ones(10), "the target is 1 on every fitting row"),
+    (np.c_[np.arange(10.0), np.full(10, 1e200)], np.arange(10.0), "beyond 1e\\+150 in magnitude"),
+])
+def test_data_that_cannot_be_searched_is_a_value_error_in_the_data_files_words(x: np.ndarray, y: np.ndarray,
+                                                                               message: str) -> None:
+    with pytest.raises(ValueError, match=message) as caught:
+        SymbolicRegressor(budget=20).fit(x, y)
+    assert ".npz" not in str(caught.value)  # the temporary file is not the user's: their X and y are
+
+
+def test_random_state_is_the_runs_seed() -> None:
+    with pytest.raises(ValueError, match="random_state must be an int"):
+        SymbolicRegressor(budget=20, random_state=np.random.RandomState(0)).fit(*_data(20))
+
+
+@pytest.mark.slow
+def test_scikit_learns_estimator_checks() -> None:
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(SymbolicRegressor(budget=60, population=20), on_fail=None)
+    failed = {r["check_name"]: str(r["exception"]) for r in results if r["status"] == "failed"}
+    assert not failed
+    assert len([r for r in results if r["status"] == "passed"]) >= 45
