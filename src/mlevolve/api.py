@@ -173,7 +173,7 @@ def sample(
                            hint=did_you_mean(str(method), SAMPLE_METHODS) + "methods: " + ", ".join(SAMPLE_METHODS))
     if n > SAMPLE_LIMIT:
         raise SettingError("{n} must be at most {limit}, got {got}", got=n, limit=f"{SAMPLE_LIMIT:,}",
-                           hint="the expressions are held in memory; draw more with further {seed}s")
+                           hint="they are held in memory; draw more in further calls, each with its own {seed}")
     if depth > SAMPLE_DEPTH_LIMIT:
         raise SettingError("{depth} must be at most {limit}, got {got}", got=depth, limit=SAMPLE_DEPTH_LIMIT,
                            hint="a full tree doubles with each level: depth 20 prints about 40,000 characters")

@@ -299,6 +299,14 @@ def _starts_sqlite(path: Path) -> bool:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     _archive_given(args)
+    if args.hash_given is not None:  # export DB HASH, as show DB HASH
+        if args.db is None:
+            raise MlevError("HASH names a program of a run's archive: give DB first", hint="mlevolve export DB HASH "
+                            "-o OUT.py (a .mlev FILE is exported whole)")
+        if args.hash is not None or args.best:
+            raise MlevError("give the program once: HASH, --hash H or --best",
+                            hint=f"mlevolve export {shlex.quote(args.db)} {args.hash_given} -o OUT.py")
+        args.hash = args.hash_given
     grammar = load_grammar(args.grammar) if args.grammar else None  # None: the base grammar, or the run's
     if str(args.output).endswith(".mlev"):  # the program itself, not a script
         return _export_program(args, grammar)
@@ -470,6 +478,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
         raise MlevError("show reads a run's archive; this is a program file", file=args.db,
                         hint=f"mlevolve check {shlex.quote(args.db)} or mlevolve run {shlex.quote(args.db)}; "
                              f"mlevolve show {shlex.quote(args.db)} --sympy prints its formula")
+    if args.hash is not None and not Path(args.db).exists() and Path(args.hash).is_file():  # show HASH DB
+        raise MlevError("no such archive; the archive comes first, then the hash", file=args.db,
+                        hint=f"mlevolve show {shlex.quote(args.hash)} {shlex.quote(args.db)}")
     if args.best and args.hash is not None:
         raise MlevError("give either HASH or --best, not both",
                         hint="mlevolve show DB HASH, or mlevolve show DB --best")
@@ -664,6 +675,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write a program as a standalone Python training script")
     p.add_argument("file", metavar="FILE|DB", nargs="?", help="a .mlev file, or a run's archive (a .db file, as "
                    "`best DB` takes it) to export its best program (--best) or another (--hash H)")
+    p.add_argument("hash_given", type=_ascii(str), metavar="HASH", nargs="?",
+                   help="with DB: the program whose hash starts with HASH (as show DB HASH; or --hash H)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.py",
                    help="where to write the script (-: print it); OUT.mlev (with DB) writes the run's program "
                         "itself, for `mlevolve run` or another search to start from")

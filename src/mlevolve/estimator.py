@@ -2,8 +2,9 @@
 gplearn's ``SymbolicRegressor`` and PySR's ``PySRRegressor`` are (scikit-learn's estimator API:
 https://scikit-learn.org/stable/developers/develop.html).
 
-``fit`` runs :func:`mlevolve.api.evolve` on a formula of ``X``'s columns (parameters ``x0``, ``x1``, ...), on an
-``.npz`` of ``X`` and ``y`` read by the rules of every data file (:mod:`mlevolve.interpreter.standalone.data`):
+``fit`` runs :func:`mlevolve.api.evolve` on a formula of ``X``'s columns (parameters named after a DataFrame's
+columns, else ``x0``, ``x1``, ...), on a CSV of ``X`` and ``y`` read by the rules of every data file
+(:mod:`mlevolve.interpreter.standalone.data`):
 60/20/20 split seeded by ``random_state``, the train and validation rows the points the search fits (fitness:
 their R²), the test rows held out (``metrics_["test_r2"]``).  ``predict`` evaluates the best formula found,
 constants fitted and written in, by the path that scored it (:func:`~mlevolve.interpreter.fastpath.formula_function`),
@@ -13,6 +14,7 @@ so ``predict`` on the fitted points gives the run's own numbers.
 from __future__ import annotations
 
 import functools
+import io
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     data and seed give the same formula); ``fit_constants``: linear scaling and Levenberg-Marquardt on each
     candidate's literals (Keijzer 2003; Operon's and PySR's practice); ``prune``: the best pruned by edits the
     run's scoring cannot tell from it; ``db``: the run's SQLite archive, kept for ``mlevolve show``, ``report``
-    and ``export`` (its data beside it as ``DB.npz``; a second ``fit`` with the same data and a larger
+    and ``export`` (its data beside it as ``DB.csv``; a second ``fit`` with the same data and a larger
     ``budget`` resumes it); None: a temporary one; ``verbose``: print the run's progress and summary.
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
@@ -68,14 +70,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         spec = load_grammar(self.grammar)
         if not isinstance(self.random_state, int | np.integer):
             raise ValueError(f"random_state must be an int (the run's seed), got {self.random_state!r}")
-        names = [f"x{i}" for i in range(X.shape[1])]
-        program = parse("algorithm symbolic_regression\nformula f(" + ", ".join(f"{n}: Scalar" for n in names)
-                        + f") -> Scalar =\n  {names[0]}\n", "<SymbolicRegressor>")
+        program, names = _program(getattr(self, "feature_names_in_", None), X.shape[1])
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(self.db) if self.db is not None else Path(tmp) / "run.db"
-            data = _data_file(db, X, y)
+            data, target = _data_file(db, X, y, names)
             try:
-                result = evolve(program, ["f"], str(data), budget=self.budget, db=db, init="random",
+                result = evolve(program, ["f"], f"{data}:target={target}", budget=self.budget, db=db, init="random",
                                 seed=int(self.random_state), quiet=not self.verbose, fit=self.fit_constants,
                                 prune=self.prune, grammar=spec,
                                 population=EvolveConfig.population if self.population is None else self.population,
@@ -104,7 +104,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         return np.broadcast_to(out, (X.shape[0],)).copy()
 
     def sympy(self) -> Any:
-        """The best formula as a SymPy expression of real symbols ``x0``, ``x1``, ... (exact rationals: the
+        """The best formula as a SymPy expression of real symbols named as its parameters (exact rationals: the
         literals as written)."""
         from mlevolve.api import formula_sympy, parse
         from mlevolve.grammar.spec import load_grammar
@@ -118,19 +118,42 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         return tags
 
 
-def _data_file(db: Path, X: Any, y: Any) -> Path:
-    """``X`` and ``y`` written as ``DB.npz`` beside the archive ``db`` (as ``numpy.savez`` writes it, the data file
-    every command reads); ValueError where the archive exists and its data file holds other data (a resume must
-    search the same points)."""
-    path = db.with_name(db.name + ".npz")
-    if db.exists() and path.exists():
-        with np.load(path) as old:
-            if not (np.array_equal(old["X"], X) and np.array_equal(old["y"], y)):
-                raise ValueError(f"{db} holds a run on other data ({path}); give another db, or delete both")
-    elif db.exists():
-        raise ValueError(f"{db} exists without its data file {path}; give another db")
-    np.savez(path, X=X, y=y)
-    return path
+def _program(features: Any, n: int) -> tuple[Any, list[str]]:
+    """The starting program (its formula the first column) and its parameters' names: a DataFrame's column names
+    where the language takes them all as parameters (identifiers, no keyword), else ``x0``, ``x1``, ..."""
+    from mlevolve.api import check, parse
+
+    def made(names: list[str]) -> Any:
+        return check(parse("algorithm symbolic_regression\nformula f(" + ", ".join(f"{n}: Scalar" for n in names)
+                           + f") -> Scalar =\n  {names[0]}\n", "<SymbolicRegressor>"))
+
+    if features is not None:
+        names = [str(f) for f in features]
+        try:
+            return made(names), names
+        except MlevError:
+            pass
+    names = [f"x{i}" for i in range(n)]
+    return made(names), names
+
+
+def _data_file(db: Path, X: Any, y: Any, names: list[str]) -> tuple[Path, str]:
+    """``X`` and ``y`` written as ``DB.csv`` beside the archive ``db`` (columns ``names`` and the target, every
+    float64 to its 17 digits: the file reads back exactly), and the target column's name; ValueError where the
+    archive exists and its data file holds other data (a resume searches the same points; ``evolve`` would refuse
+    the changed file, after it was overwritten)."""
+    target = "y"
+    while target in names:
+        target += "_"
+    text = io.StringIO()
+    np.savetxt(text, np.column_stack([X, y]), fmt="%.17g", delimiter=",", header=",".join([*names, target]),
+               comments="")
+    path = db.with_name(db.name + ".csv")
+    if db.exists() and not (path.is_file() and path.read_text(encoding="utf-8") == text.getvalue()):
+        raise ValueError(f"{db} holds a run on other data than {path} would: give another db, or delete both"
+                         if path.exists() else f"{db} exists without its data file {path}; give another db")
+    path.write_text(text.getvalue(), encoding="utf-8")
+    return path, target
 
 
 def _grammar_key(grammar: str | Path | None) -> str | None:

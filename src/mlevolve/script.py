@@ -4,8 +4,8 @@ in the ``mlevolve`` command, in its one-line error and hint with exit status 2, 
 from __future__ import annotations
 
 import argparse
-import copy
 import contextlib
+import copy
 import json
 import math
 import os

@@ -71,3 +71,22 @@ def test_export_takes_the_archive_as_best_and_show_do(tmp_path: Path, capsys: Ca
         cli(capsys, "export", "--help")
     printed = capsys.readouterr().out
     assert "FILE|DB" in printed and "--db" not in printed  # one way in the help
+
+
+def test_export_takes_a_hash_after_the_archive_as_show_does(tmp_path: Path, capsys: Capsys) -> None:
+    """``export DB HASH`` (as ``show DB HASH``) is ``export DB --hash HASH``: it was "unrecognized arguments"
+    (a new user's pass); the program named twice, or a HASH after a .mlev FILE, is refused."""
+    db = _run(tmp_path)
+    with Archive.read(db) as archive:
+        other = archive.best(3)[-1].hash[:10]
+    scripts = []
+    for argv in ([str(db), other], [str(db), "--hash", other], [str(db), "-o", str(tmp_path / "s2.py"), other]):
+        out = tmp_path / f"s{len(scripts)}.py"
+        code, _, err = cli(capsys, "export", *argv, *(["-o", str(out)] if "-o" not in argv else []))
+        assert code == 0, err
+        scripts.append(out.read_text().split("\n", 3)[3])
+    assert scripts[0] == scripts[1] == scripts[2]
+    err = usage_error(capsys, "export", str(db), other, "--best", "-o", str(tmp_path / "x.py"))
+    assert err.splitlines()[0] == "mlevolve export: error: give the program once: HASH, --hash H or --best"
+    err = usage_error(capsys, "export", str(EXAMPLES / "quartic.mlev"), other, "-o", str(tmp_path / "x.py"))
+    assert err.splitlines()[0] == "mlevolve export: error: HASH names a program of a run's archive: give DB first"

@@ -34,7 +34,7 @@ def test_a_flag_refuses_an_integer_off_the_rule_with_the_rule_as_its_hint(capsys
 def test_a_flag_reads_an_integer_as_a_task_option_does(text: str, value: int) -> None:
     args = build_parser().parse_args(["evolve", QUARTIC, "--budget", text])
     assert args.budget == value
-    assert int_option("n_test", {"n_test": text}, "nguyen1", 100) == value
+    assert int_option("n_tasks", {"n_tasks": text}, "linear", 10) == value
 
 
 @given(st.text(st.sampled_from("0123456789+-.eE _x١２"), max_size=8))

@@ -74,7 +74,7 @@ def test_the_kind_check_reads_no_data_and_writes_rl_as_rl() -> None:
     ('"data.csv:target=y:problem=regresion"', _NETWORK,
      "option problem=regresion of task 'data.csv', a data file, must be classification or regression",
      "did you mean 'regression'? write e.g. data.csv:target=y:problem=regression"),
-    ('"koza_quartic:n_train=0"', _FORMULA, "option n_train=0 of task 'koza_quartic' must be an integer from 1 to "
+    ('"koza_quartic:n_train=0"', _FORMULA, "option n_train=0 of task 'koza_quartic' must be an integer from 2 to "
      "1,000,000", "write e.g. koza_quartic:n_train=20"),
     ('"linear:dimm=3"', _LEARNER, "unknown option 'dimm=3' for task 'linear', a learner family",
      "did you mean 'dim'? options of a learner family: n_tasks, dim, n_train, n_val, fresh, fitness"),

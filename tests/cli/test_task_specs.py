@@ -118,8 +118,23 @@ def test_a_run_names_its_task_by_its_one_name(capsys: Capsys) -> None:
     for value in ("20.0", "+20", "1_000"):
         code, out, err = cli(capsys, "run", QUARTIC, "--task", f"nguyen1:n_train={value}")
         assert (code, err.splitlines()) == (2, [
-            f"mlevolve run: error: option n_train={value} of task 'nguyen1' must be an integer from 1 to 1,000,000",
+            f"mlevolve run: error: option n_train={value} of task 'nguyen1' must be an integer from 2 to 1,000,000",
             "hint: write e.g. nguyen1:n_train=20"])
+
+
+@pytest.mark.parametrize("spec", ["nguyen4:n_train=1", "nguyen4:n_test=1", "linear:n_train=1"])
+def test_one_point_is_no_split(capsys: pytest.CaptureFixture[str], spec: str) -> None:
+    """A formula's R² over one point has no variance to divide by (it read 1 - MSE: train_r2 0.999996 from one
+    point, a new user's pass), and one online example a task teaches a learner nothing: from 2, as the message says."""
+    from tests.conftest import cli
+
+    key = spec.split(":")[1].split("=")[0]
+    program = QUARTIC if spec.startswith("nguyen") else str(QUARTIC).replace("quartic", "linear_regression")
+    code, _, err = cli(capsys, "run", program, "--task", spec)
+    assert code == 2 and err.splitlines()[0].endswith(f"option {key}=1 of task '{spec.split(':')[0]}' must be an "
+                                                      "integer from 2 to 1,000,000")
+    code, _, err = cli(capsys, "run", program, "--task", spec.replace("=1", "=2"))
+    assert code == 0, err
 
 
 @pytest.mark.parametrize(("task", "bare"), [('"nguyen4"', "nguyen4"), ("'nguyen4'", "nguyen4"),

@@ -66,7 +66,7 @@ def test_a_kept_archive_resumes_and_refuses_other_data(tmp_path: Path) -> None:
     x, y = _data(60)
     db = tmp_path / "sr.db"
     first = SymbolicRegressor(budget=200, population=20, db=db).fit(x, y)
-    assert db.exists() and (tmp_path / "sr.db.npz").exists()
+    assert db.exists() and (tmp_path / "sr.db.csv").exists()
     more = SymbolicRegressor(budget=300, population=20, db=db).fit(x, y)
     assert more.summary_["replayed"] == 200 and more.summary_["candidates"] == 300
     assert first.metrics_["fitness"] <= more.metrics_["fitness"]
@@ -83,7 +83,7 @@ def test_data_that_cannot_be_searched_is_a_value_error_in_the_data_files_words(x
                                                                                message: str) -> None:
     with pytest.raises(ValueError, match=message) as caught:
         SymbolicRegressor(budget=20).fit(x, y)
-    assert ".npz" not in str(caught.value)  # the temporary file is not the user's: their X and y are
+    assert ".csv" not in str(caught.value)  # the temporary file is not the user's: their X and y are
 
 
 def test_random_state_is_the_runs_seed() -> None:
@@ -101,3 +101,28 @@ def test_scikit_learns_estimator_checks() -> None:
     failed = {r["check_name"]: str(r["exception"]) for r in results if r["status"] == "failed"}
     assert not failed
     assert len([r for r in results if r["status"] == "passed"]) >= 45
+
+
+@pytest.mark.parametrize(("features", "names"), [
+    (np.array(["mass", "v"], dtype=object), ["mass", "v"]),  # a DataFrame's columns (feature_names_in_)
+    (np.array(["let", "v"], dtype=object), ["x0", "x1"]),  # a keyword is no parameter: every name falls back
+    (np.array(["a b", "v"], dtype=object), ["x0", "x1"]),
+    (None, ["x0", "x1"]),
+])
+def test_parameters_are_named_after_the_columns_where_the_language_takes_them(features: object,
+                                                                               names: list[str]) -> None:
+    from mlevolve.estimator import _program
+
+    program, got = _program(features, 2)
+    assert got == names and [p.name for p in program.definitions[0].params] == names
+
+
+def test_the_data_file_reads_back_exactly_and_names_the_target_apart(tmp_path: Path) -> None:
+    from mlevolve.estimator import _data_file
+    from mlevolve.interpreter.tasks import load_points
+
+    x, y = _data(30)
+    path, target = _data_file(tmp_path / "r.db", x / 3.0, y / 7.0, ["y", "y_"])
+    assert target == "y__"
+    points = load_points(f"{path}:target={target}", ("y", "y_"))
+    assert set(np.concatenate([points.y_train, points.y_test]).tolist()) == set((y / 7.0).tolist())

@@ -192,8 +192,8 @@ def test_a_duplicated_column_name_is_refused_with_both_positions(tmp_path: Path)
 
 # ------------------------------------------------------------------------------------ task options
 @pytest.mark.parametrize(("spec", "line"), [
-    ("koza_quartic:n_train=1e20", "option n_train=1e20 of task 'koza_quartic' must be an integer from 1 to 1,000,000"),
-    ("linear:n_train=1e8", "option n_train=1e8 of task 'linear' must be an integer from 1 to 1,000,000"),
+    ("koza_quartic:n_train=1e20", "option n_train=1e20 of task 'koza_quartic' must be an integer from 2 to 1,000,000"),
+    ("linear:n_train=1e8", "option n_train=1e8 of task 'linear' must be an integer from 2 to 1,000,000"),
 ])
 def test_task_options_too_large_to_allocate_are_one_line_errors(spec: str, line: str,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:

@@ -232,6 +232,26 @@ def test_missing_and_extra_columns_are_named(tmp_path: Path) -> None:
         load_points(f"{path}:target=y", ("a", "c"))
 
 
+def test_a_held_out_r2_needs_two_rows_that_vary(tmp_path: Path) -> None:
+    """test_r2 over one held-out row, or rows of one target, has no variance to divide by (it read 1 - MSE):
+    such a file is refused as a fitting split of one value is, at the file, with how many rows it takes."""
+    import pytest
+
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.interpreter.tasks import load_points
+
+    rows = np.random.default_rng(0).uniform(1, 5, (9, 2))
+    for n, error in ((8, r"the target is [-0-9.e]+ on every held-out row \(1 of 8: the 20% test_r2 is measured on\)"),
+                     (9, None)):
+        path = tmp_path / f"n{n}.csv"
+        path.write_text("a,b,y\n" + "".join(f"{a},{b},{a * a / b}\n" for a, b in rows[:n]))
+        if error is None:
+            assert load_points(f"{path}:target=y", ("a", "b")).x_test.shape == (2, 2)
+        else:
+            with pytest.raises(MlevError, match=error):
+                load_points(f"{path}:target=y", ("a", "b"))
+
+
 
 
 def test_a_resumed_fitted_run_equals_an_uninterrupted_one_and_its_texts_reproduce_their_scores(

@@ -408,6 +408,9 @@ def test_show_by_hash_and_mistakes(runs: dict[str, Path], tmp_path: Path, capsys
     code, out, _ = cli(capsys, "show", db, "--digits", "3", failed.hash[:10])
     assert code == 0 and out.startswith(f"failed: {failed.failure}  hash {failed.hash[:12]}")
     assert "no such archive" in usage_error("show", str(tmp_path / "none.db"))
+    code, _, err = cli(capsys, "show", failed.hash[:12], db)  # the two swapped: said so, the command mended
+    assert code == 2 and err.splitlines() == [f"{failed.hash[:12]}: error: no such archive; the archive comes first, "
+                                              "then the hash", f"hint: mlevolve show {db} {failed.hash[:12]}"]
     assert "no candidate with a fitness" in usage_error("show", str(half_written(tmp_path / "h.db")))
 
 

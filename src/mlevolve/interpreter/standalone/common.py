@@ -43,8 +43,8 @@ class Budget:
 
 
 SEED_LIMIT = 2**63  # NumPy's and torch's generators take seeds in [0, 2**63)
-OPTION_RANGES = {"n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (1, 1_000_000), "n_val": (1, 1_000_000),
-                 "n_test": (1, 1_000_000), "fresh": (0, 1)}  # every integer task option (the library's too)
+OPTION_RANGES = {"n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (2, 1_000_000), "n_val": (1, 1_000_000),
+                 "n_test": (2, 1_000_000), "fresh": (0, 1)}  # every integer task option (the library's too)
 DSL_KEYWORDS = ("algorithm", "task", "let", "in", "state", "setup", "predict", "learn")  # .mlev's: the parser's too
 NUMBER = re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))")  # ASCII, no 1_0
 SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1} spec, {2} name, {3}/{4} kind, {5}
