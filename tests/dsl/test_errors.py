@@ -42,6 +42,26 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "            ^\n"
         "hint: expected one of: ')', ','\n",
     ),
+    # a word after a complete body was read as the next definition's kind, and the error came where that header
+    # broke: at the end of the file (`0x10` is `0`, then `x10`), or at the `(` of `sin(x)` (a new user's pass)
+    "stray_word_after_body": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 0x10\n",
+        "stray_word_after_body.mlev:3:8: error: unexpected 'x10' after an expression\n"
+        "      x * 0x10\n"
+        "           ^^^\n"
+        "hint: join terms with an operator (+ - * /) and call a primitive as NAME(ARGS); a new definition starts with "
+        "its kind (activation, loss, augment, schedule, formula, model, optimizer, learner, pg_loss, td_loss, "
+        "vae_loss, flow_loss)\n",
+    ),
+    "stray_call_after_body": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 2 sin(x)\n\nformla g(x: Scalar) -> Scalar = x\n",
+        "stray_call_after_body.mlev:3:9: error: unexpected 'sin' after an expression\n"
+        "      x * 2 sin(x)\n"
+        "            ^^^\n"
+        "hint: join terms with an operator (+ - * /) and call a primitive as NAME(ARGS); a new definition starts with "
+        "its kind (activation, loss, augment, schedule, formula, model, optimizer, learner, pg_loss, td_loss, "
+        "vae_loss, flow_loss)\n",
+    ),
     "eof_after_algorithm": (
         "algorithm\n",
         "eof_after_algorithm.mlev:1:10: error: the algorithm line is `algorithm NAME`: its name is missing\n"

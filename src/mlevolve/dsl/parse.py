@@ -16,7 +16,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from mlevolve.dsl.errors import MlevError, closest, normalize_newlines, source_lines
+from mlevolve.dsl.errors import MlevError, closest, did_you_mean, normalize_newlines, source_lines
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Span, Tup
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import TupleType, Type
@@ -306,6 +306,11 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
                          "names are letters, digits and '_'; numbers are like 3, 0.5 or 1e-3"
                          + (", in the ASCII digits 0-9" if char.isdigit() else ""))
     names = set(getattr(err, "accepts", None) or getattr(err, "expected", None) or ())
+    token = getattr(err, "token", None)
+    start = None if isinstance(err, UnexpectedEOF) or token is None or token.type == "$END" else token.start_pos
+    stray = _stray(parser, source, len(source) if start is None else start, names)
+    if stray is not None:
+        return stray
     expected = _describe(parser, names)
     if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
         line_no = source.count("\n") + 1
@@ -332,6 +337,27 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
     if hint and form:
         hint += f"; {form}"
     return MlevError(f"unexpected {what}", _span(tok), hint)
+
+
+def _stray(parser: Lark, source: str, end: int, names: set[str]) -> MlevError | None:
+    """A word after a complete body that the parser read as the next definition's kind (``x * 0x10`` is ``x * 0``,
+    then ``x10`` as a kind awaiting its name; ``x * 2 sin(x)``), so that the header it began broke further on
+    (at the end of the file, at ``(``): the error at that word, which is no kind.  None for any other mistake."""
+    from mlevolve.dsl.kinds import KINDS  # (kinds reads this module's keywords)
+
+    back = {frozenset({"NAME"}): 1, frozenset({"LPAR"}): 2}.get(frozenset(names), 0)  # a kind read, or a kind and name
+    try:
+        tokens = list(parser.lex(source[:end])) if back else []
+    except UnexpectedInput:
+        return None
+    if len(tokens) <= back or not any(t.type == "EQUAL" for t in tokens[:-back]):  # no body yet: a header's mistake
+        return None
+    kind, before = tokens[-back], tokens[-back - 1]
+    if kind.type != "NAME" or str(kind) in KINDS or before.type not in ("NAME", "NUMBER", "CLOSE"):
+        return None
+    return MlevError(f"unexpected {str(kind)!r} after an expression", _span(kind),
+                     f"{did_you_mean(str(kind), KINDS)}join terms with an operator (+ - * /) and call a primitive as "
+                     f"NAME(ARGS); a new definition starts with its kind ({', '.join(KINDS)})")
 
 
 def parse(source: str, file: str | None = None) -> Program:
