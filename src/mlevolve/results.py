@@ -161,6 +161,8 @@ class Outcome:
 
 
 _OUT_OF_MEMORY = ("can't allocate memory", "cannot allocate memory", "out of memory")
+OUT_OF_MEMORY = "out of memory (over the memory limit)"
+"""The reason of a candidate that ran past the memory limit (:func:`failure_of`)."""
 
 
 def failure_of(err: BaseException, where: str) -> Failure:
@@ -175,7 +177,7 @@ def failure_of(err: BaseException, where: str) -> Failure:
         return Failure(reason, getattr(err, "where", "") or where)
     text = str(err).splitlines()[0] if str(err) else ""
     if isinstance(err, MemoryError) or any(m in text.lower() for m in _OUT_OF_MEMORY):
-        return Failure("out of memory (over the memory limit)", where)
+        return Failure(OUT_OF_MEMORY, where)
     return Failure(f"{type(err).__name__}: {text}", where)
 
 

@@ -235,6 +235,43 @@ class CrashFactory(SlowFactory):
 CRASH = "algorithm a\nformula f(x: Scalar) -> Scalar =\n  cos(x)\n"
 
 
+class BrokenByMemoryEvaluator(SlowEvaluator):
+    """Runs out of memory on a program containing ``exp``, and is broken after it, as a process whose allocation
+    failed inside an import is: every later candidate it scores fails (a new user's pass: `AttributeError: module
+    'sympy' has no attribute 'printing'` for every candidate after the first that ran out of memory)."""
+
+    broken = False  # per process: a worker forked afresh starts whole
+
+    def evaluate(self, program: object, key: str, quick: bool = False) -> Outcome:
+        from mlevolve.dsl.printer import format_program
+
+        if BrokenByMemoryEvaluator.broken:
+            raise AttributeError("module 'sympy' has no attribute 'printing'")
+        if "exp(" in format_program(program):  # type: ignore[arg-type]
+            BrokenByMemoryEvaluator.broken = True
+            raise MemoryError
+        return super().evaluate(program, key, quick)
+
+
+class BrokenByMemoryFactory(SlowFactory):
+    def __call__(self) -> BrokenByMemoryEvaluator:
+        return BrokenByMemoryEvaluator(self.delay)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_worker_that_ran_out_of_memory_is_replaced_so_no_later_candidate_depends_on_it(batch: int) -> None:
+    """The candidate that ran out of memory fails so; the others of its batch, and every later one, are scored by a
+    worker forked afresh: a score never depends on what ran before it in a process."""
+    pool = ProcessPool(BrokenByMemoryFactory(0.0), workers=1, timeout=30, batch=batch)
+    big = "algorithm a\nformula f(x: Scalar) -> Scalar =\n  exp(x)\n"
+    results = _batch_with_a_bad_second(pool, big, limit=120)
+    assert sorted(results) == [0, 1, 2, 3] and pool.replaced == 1
+    failed = results.pop(1)
+    assert isinstance(failed, Outcome) and failed.failure is not None
+    assert failed.failure.reason == "out of memory (over the memory limit)"
+    assert all(isinstance(r, Outcome) and r.failure is None for r in results.values()), results
+
+
 def test_a_batch_goes_to_one_worker_in_one_message_and_comes_back_in_order() -> None:
     pool = ProcessPool(SlowFactory(0.0), workers=1, timeout=30, batch=4)
     try:

@@ -28,7 +28,9 @@ single steps (``"fingerprint" | "evaluate" | "quick"``) remain requests of their
 Every backend answers a request the same way (:func:`run_request`): whatever the candidate raises,
 in parsing, a probe or training, is its failure (:func:`mlevolve.results.guarded`), never the
 worker's death or a retry; and every request runs under the memory limit (:func:`memory_limit`),
-where an allocation past it fails the candidate as "out of memory".
+where an allocation past it fails the candidate as "out of memory", after which the worker process that ran it
+is replaced (:func:`out_of_memory`: the allocation may have failed inside an import, leaving the process broken
+for every later candidate); in process, the run goes on in this process.
 
 Only the coordinator (the engine) writes the archive; backends return results, nothing else.
 """
@@ -58,7 +60,7 @@ from mlevolve.dsl.parse import parse
 from mlevolve.gp.memo import unseen_simplified_text
 from mlevolve.gp.wire import Decoder, WireProgram, encode
 from mlevolve.interpreter.standalone.common import Budget
-from mlevolve.results import Failure, Outcome, guarded
+from mlevolve.results import OUT_OF_MEMORY, Failure, Outcome, guarded
 
 Factory = Callable[[], Any]  # builds an evaluator (fingerprint/evaluate) inside a worker
 
@@ -547,6 +549,18 @@ def _start_server(context: Any) -> None:
             forkserver.ensure_running()
 
 
+_RETIRED = ("retired", None)  # a worker's last answer, after a request that ran out of memory: the rest it holds go on
+
+
+def out_of_memory(result: Any) -> bool:
+    """Whether a request's answer (:func:`run_request`'s) is a failure for running past the memory limit, which may
+    leave the process that ran it broken: an allocation that failed inside an import leaves the module half
+    initialised (``AttributeError: module 'sympy' has no attribute 'printing'`` for every later candidate)."""
+    outcome = result.outcome if isinstance(result, Scored) else result[1] if isinstance(result, tuple) else result
+    failure = outcome.failure if isinstance(outcome, Outcome) else outcome
+    return isinstance(failure, Failure) and failure.reason == OUT_OF_MEMORY
+
+
 def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, progress: Any = None) -> None:
     """A worker process: build the evaluator once, then answer batches of requests until told to stop.
 
@@ -578,16 +592,22 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
             return
         if batch is None:
             return
-        answers = []
+        answers: list[Any] = []
         for request in batch:
             if progress is not None:
                 progress[1] = time.monotonic()
                 progress[0] = serial
             serial += 1
-            answers.append((request.job, shipped(run_request(evaluator, request, limit, programs, known, decoder))))
+            result = run_request(evaluator, request, limit, programs, known, decoder)
+            answers.append((request.job, shipped(result)))
+            if out_of_memory(result):  # this process may be left broken (a module half imported): a fresh one goes on
+                answers.append(_RETIRED)
+                break
         try:
             conn.send(answers)
         except (BrokenPipeError, OSError):
+            return
+        if answers[-1] == _RETIRED:
             return
 
 
@@ -802,6 +822,12 @@ class ProcessPool:
         except (EOFError, OSError):  # the worker died mid-batch: on the request it was running
             self._died(worker)
             return
+        if answers and answers[-1] == _RETIRED:  # it ran out of memory and exits: what it did not answer goes on
+            answers.pop()
+            self.done.extend(answers)
+            self.queue[:0] = worker.batch[len(answers):]  # in order, each as it was (a retry or not)
+            self._replace(worker)
+            return
         del worker.batch[:len(answers)]
         worker.sizes.pop(0)
         worker.answered += len(answers)
@@ -915,12 +941,15 @@ class DaskBackend:
         running task computing until it returns)."""
         address = self._where().get(future.key)
         future.cancel()
-        running = [address] if address is not None else []
-        if running:
+        self._restart([address] if address is not None else [])
+
+    def _restart(self, addresses: list[str]) -> None:
+        """Restart the workers at ``addresses`` (through their nannies)."""
+        if addresses:
             # Ctrl-C is held to the end of the restart, as in results(): not inside distributed's sync()
             with _sigint_held(), contextlib.suppress(Exception):  # a worker without a nanny cannot be restarted
-                self.client.restart_workers(running, timeout=60, raise_for_error=False)
-                self.restarted += len(running)
+                self.client.restart_workers(addresses, timeout=60, raise_for_error=False)
+                self.restarted += len(addresses)
 
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]:
         from distributed import wait as dask_wait
@@ -942,6 +971,8 @@ class DaskBackend:
                     request, _, retried = self.futures.pop(future)
                     if future.status == "finished":
                         done.append((request.job, future.result()))
+                        if out_of_memory(done[-1][1]):  # its worker may be left broken: restarted, as past a timeout
+                            self._restart(list(self.client.who_has([future]).get(future.key, ())))
                     elif retried:
                         done.append((request.job, _failed(request, f"the worker failed twice: {future.exception()}")))
                     else:
