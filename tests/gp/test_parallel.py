@@ -469,3 +469,19 @@ def test_a_script_without_the_main_guard_is_told_to_add_it(tmp_path: Path) -> No
     assert done.returncode != 0
     assert ("hint: a script that calls mlevolve must do so under 'if __name__ == \"__main__\":' (each worker imports "
             "it again)") in done.stderr
+
+
+def test_c_code_failing_without_an_exception_under_the_memory_limit_is_out_of_memory() -> None:
+    """C code that returns an error without setting one raises ``SystemError: error return without exception set``:
+    under the memory limit, an allocation it did not check (the first large candidate of a fresh worker failed so,
+    where the next failed with MemoryError); without a limit, it is what it says."""
+    from mlevolve.gp.backends import call, out_of_memory
+
+    class Unchecked(SlowEvaluator):
+        def evaluate(self, program: object, key: str, quick: bool = False) -> Outcome:
+            raise SystemError("error return without exception set")
+
+    limited = call(Unchecked(0.0), "evaluate", None, "k", limit=2**40)  # type: ignore[arg-type]
+    assert limited.failure.reason == "out of memory (over the memory limit)" and out_of_memory(limited)
+    free = call(Unchecked(0.0), "evaluate", None, "k")  # type: ignore[arg-type]
+    assert free.failure.reason == "SystemError: error return without exception set" and not out_of_memory(free)

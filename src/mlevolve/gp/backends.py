@@ -314,7 +314,14 @@ def call(evaluator: Any, method: str, program: Program, key: str, limit: int | N
             return evaluator.evaluate(program, key, quick=method == "quick")
 
     result, failure = guarded(step, "probe" if method == "fingerprint" else "training")
+    if failure is not None and limit is not None and failure.reason == _NO_EXCEPTION:  # C code's failed allocation
+        failure = Failure(OUT_OF_MEMORY, failure.where)
     return result if failure is None else _as_result(method, failure)
+
+
+# What C code that returns an error without setting one raises; under the memory limit, an allocation it did not check
+# (the first large candidate of a fresh worker, where the next ran out of memory as MemoryError): out of memory.
+_NO_EXCEPTION = "SystemError: error return without exception set"
 
 
 def run_request(evaluator: Any, request: Request, limit: int | None = None,
@@ -648,10 +655,13 @@ def _context(preload: Sequence[str]) -> Any:
 
 def worker_modules(cheap: bool) -> tuple[str, ...]:
     """What a run's workers import, for the fork server to import once: the evaluator, and for a
-    run whose candidates run generated code PyTorch too.  Not scikit-learn (about a second): the
-    digits are read without it, and a worker whose task needs it imports it while it loads the task."""
+    run whose candidates run generated code PyTorch too, with SymPy, which PyTorch imports on a model's
+    first probe (``elementwise_dtypes`` of its decompositions, on the meta device): imported there, under
+    a candidate's memory limit, it failed part way and left the worker broken for every later candidate.
+    Not scikit-learn (about a second): the digits are read without it, and a worker whose task needs it
+    imports it while it loads the task."""
     light = ("mlevolve.interpreter.evaluator",)
-    return light if cheap else ("torch", "mlevolve.interpreter.runtime", *light)
+    return light if cheap else ("torch", "sympy", "mlevolve.interpreter.runtime", *light)
 
 
 def prestart(preload: Sequence[str]) -> None:
