@@ -821,7 +821,8 @@ def evolve(
     proposed program counts once, however it is answered: cache, FEC, probe, hurdle or a full
     evaluation; a formula's constant-fitting evaluations come on top, as ``fit_evaluations``).
 
-    The run lives in the SQLite archive ``db`` (default ``runs/<program>-<task>.db``); calling again
+    The run lives in the SQLite archive ``db`` (default ``runs/<program>-<task>.db``, a grammar's name after the
+    task where ``grammar`` is not the base grammar: :func:`~mlevolve.gp.archive.default_path`); calling again
     with the same arguments resumes it (or extends it, with a larger budget).  Candidates are
     scored in ``workers`` worker processes (default 1; 0: one per core), or with ``dask``
     (``local:N`` or ``tcp://HOST:PORT``) on a Dask cluster; each candidate gets at most ``timeout``
@@ -932,7 +933,7 @@ def evolve(
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
                 "data_sha256": source[1] if source else None, **config.identity()}
-    path = Path(db) if db is not None else default_path(checked.name, task_name)
+    path = Path(db) if db is not None else default_path(checked.name, task_name, spec.name)
     # The run this command made before a learner search's defaults (the task as given, no restarts) is refused, at
     # the --db given or at the path it had, with the settings that resume it (never a silently different run).
     own = config.identity()
@@ -940,7 +941,7 @@ def evolve(
                      {**{k: v for k, v in identity.items() if k not in own}, "task": given_task,
                       **replace(config, restart_every=0).identity()})
     if db is None and not path.exists() and before.defaulted(identity):
-        before.refuse_at(default_path(checked.name, given_task), identity, path)
+        before.refuse_at(default_path(checked.name, given_task, spec.name), identity, path)
     if path.exists():  # a damaged, locked or foreign --db is refused before workers start and torch loads
         try:
             Archive.for_run(path, identity).close()

@@ -700,7 +700,8 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, api.evolve, "budget", "candidates to consider: each proposed program counts once, whether "
             "the cache, FEC, a probe, the hurdle or a full evaluation answers it; a formula's constant-fitting "
             "evaluations are not counted (reported as fit_evaluations)")
-    p.add_argument("--db", metavar="PATH", help="SQLite archive (default runs/<program>-<task>.db); "
+    p.add_argument("--db", metavar="PATH", help="SQLite archive (default runs/<program>-<task>.db, -<grammar> "
+                   "added for a --grammar file); "
                    "the same command resumes the run")
     _option(p, api.evolve, "algorithm", "regularized (aging) evolution, (mu+lambda), NSGA-II on (fitness, size), "
             "random search, islands of regularized evolution with ring migration, or MAP-Elites over "

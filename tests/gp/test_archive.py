@@ -395,6 +395,9 @@ def test_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # new user: --task nguyen1:n_train=1000 went to nguyen1's archive, and was refused as another run's)
     assert default_path("q", "nguyen1:n_train=1000") != default_path("q", "nguyen1") == tmp_path / "q-nguyen1.db"
     assert default_path("lr", "d.csv:target=a") != default_path("lr", "d.csv:target=b")
+    # a run in an evolved grammar keeps apart from the base grammar's (it was refused there: other settings)
+    assert default_path("q", "nguyen4", "meta-train.grammar") == tmp_path / "q-nguyen4-meta-train_grammar.db"
+    assert default_path("q", "nguyen4", "base") == default_path("q", "nguyen4") == tmp_path / "q-nguyen4.db"
 
 
 def test_a_batch_is_read_before_its_commit_and_a_stored_number_is_refused_at_insert(archive: Archive) -> None:

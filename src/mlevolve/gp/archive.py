@@ -648,13 +648,14 @@ def _identity_diff(key: str, stored: Mapping[str, Any], identity: Mapping[str, A
     return f"{name} {verb}: archive has {_short(was, width)}, now {_short(given, width)}{lacks}"
 
 
-def default_path(program: str, task: str) -> Path:
+def default_path(program: str, task: str, grammar: str = "base") -> Path:
     """``runs/<program>-<task>.db``: ``task`` (its one name, options included: ``nguyen1:n_train=1000`` is
     ``nguyen1-n_train_1000``, so runs on one task with other options keep apart) reduced to a file-name-safe
-    stem; a data file's folder is left out."""
+    stem; a data file's folder is left out; a grammar other than the base grammar (its name: a grammar file's
+    stem) follows, so a run in an evolved grammar keeps apart from one in the base grammar as well."""
     name, *options = task.split(":")
     stem = "-".join(["".join(c if c.isalnum() or c in "-_" else "_" for c in part)
-                     for part in (Path(name).stem, *options)])
+                     for part in (Path(name).stem, *options, *([grammar] if grammar != "base" else []))])
     return Path(os.environ.get("MLEVOLVE_RUNS", "runs")) / f"{program}-{stem}.db"
 
 
