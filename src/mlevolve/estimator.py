@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, SettingError
 
 
 class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
@@ -33,17 +34,19 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     counts them); ``population``, ``algorithm``: the search's (None: ``mlevolve evolve``'s defaults);
     ``grammar``: a grammar file (the search space, e.g. ``benchmarks/sr_peers.toml`` or one ``mlevolve meta``
     wrote; None: the base grammar); ``random_state``: the seed of the split and the search (an int: the same
-    data and seed give the same formula); ``fit_constants``: linear scaling and Levenberg-Marquardt on each
-    candidate's literals (Keijzer 2003; Operon's and PySR's practice); ``prune``: the best pruned by edits the
-    run's scoring cannot tell from it; ``db``: the run's SQLite archive, kept for ``mlevolve show``, ``report``
-    and ``export`` (its data beside it as ``DB.csv``; a second ``fit`` with the same data and a larger
-    ``budget`` resumes it); None: a temporary one; ``verbose``: print the run's progress and summary.
+    data and seed give the same formula; None or a ``numpy.random.RandomState``: one seed drawn from it);
+    ``fit_constants``: linear scaling and Levenberg-Marquardt on each candidate's literals (Keijzer 2003;
+    Operon's and PySR's practice); ``prune``: the best pruned by edits the run's scoring cannot tell from it;
+    ``db``: the run's SQLite archive, kept for ``mlevolve show``, ``report`` and ``export`` (its data beside it
+    as ``DB.csv``; a second ``fit`` with the same data and a larger ``budget`` resumes it); None: a temporary
+    one; ``verbose``: print the run's progress and summary.
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
     ``mlevolve show --sympy`` prints it), ``metrics_`` (``train_r2``, ``test_r2``, ``train_mse``, ``test_mse``...),
     ``summary_`` (the run's counts: ``candidates``, ``evaluated``, ``fit_evaluations``...), ``n_features_in_``.
     ``fit`` raises ValueError for data that cannot be searched (too few rows, a constant target, values beyond
-    1e150: the data files' rules, in their words) or settings out of range.
+    1e150: the data files' rules, in their words, after ``n_samples = N, n_features = F``) or a setting's
+    mistake (a budget below 1, an unknown algorithm, no such grammar file, a db in no folder).
     """
 
     def __init__(self, budget: int = 10_000, population: int | None = None, algorithm: str | None = None,
@@ -61,29 +64,35 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: Any, y: Any) -> SymbolicRegressor:
         """Search a formula of ``X`` (n, F) for ``y`` (n,); returns self."""
-        from mlevolve.api import evolve, formula_sympy, parse
+        from mlevolve.api import check_output, evolve, formula_sympy, parse
         from mlevolve.gp.engine import EvolveConfig
         from mlevolve.grammar.spec import load_grammar
         from mlevolve.interpreter.components import sympy_display
 
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        spec = load_grammar(self.grammar)
-        if not isinstance(self.random_state, int | np.integer):
-            raise ValueError(f"random_state must be an int (the run's seed), got {self.random_state!r}")
+        seed = self.random_state if isinstance(self.random_state, int | np.integer) else \
+            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)  # None, a RandomState: one draw
+        try:
+            spec = load_grammar(self.grammar)
+            if self.db is not None:
+                check_output(self.db, "db")
+        except MlevError as err:
+            raise ValueError(_said(err)) from err
         program, names = _program(getattr(self, "feature_names_in_", None), X.shape[1])
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(self.db) if self.db is not None else Path(tmp) / "run.db"
             data, target = _data_file(db, X, y, names)
             try:
                 result = evolve(program, ["f"], f"{data}:target={target}", budget=self.budget, db=db, init="random",
-                                seed=int(self.random_state), quiet=not self.verbose, fit=self.fit_constants,
+                                seed=int(seed), quiet=not self.verbose, fit=self.fit_constants,
                                 prune=self.prune, grammar=spec,
                                 population=EvolveConfig.population if self.population is None else self.population,
                                 algorithm=EvolveConfig.algorithm if self.algorithm is None else self.algorithm)
-            except MlevError as err:  # scikit-learn's callers catch ValueError; the data file is X and y
-                message = err.message.removeprefix(f"{data}: ").replace(str(data), "the data")
-                raise ValueError(f"n_samples = {X.shape[0]}, n_features = {X.shape[1]}: {message}"
-                                 + (f" ({err.hint})" if err.hint else "")) from err
+            except SettingError as err:  # a setting's mistake, in its words
+                raise ValueError(_said(err)) from err
+            except MlevError as err:  # the data's (the data file is X and y); scikit-learn's callers catch ValueError
+                message = _said(err).removeprefix(f"{data}: ").replace(str(data), "the data")
+                raise ValueError(f"n_samples = {X.shape[0]}, n_features = {X.shape[1]}: {message}") from err
         if result["best_program"] is None:
             raise ValueError("every candidate formula failed on this data")
         self.program_: str = result["best_program"]
@@ -116,6 +125,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False  # the same data and random_state give the same formula
         return tags
+
+
+def _said(err: MlevError) -> str:
+    """``err``'s place (a file it names), message and hint, as one line."""
+    return (f"{err.file}: " if err.file else "") + err.message + (f" ({err.hint})" if err.hint else "")
 
 
 def _program(features: Any, n: int) -> tuple[Any, list[str]]:

@@ -86,9 +86,23 @@ def test_data_that_cannot_be_searched_is_a_value_error_in_the_data_files_words(x
     assert ".csv" not in str(caught.value)  # the temporary file is not the user's: their X and y are
 
 
-def test_random_state_is_the_runs_seed() -> None:
-    with pytest.raises(ValueError, match="random_state must be an int"):
-        SymbolicRegressor(budget=20, random_state=np.random.RandomState(0)).fit(*_data(20))
+def test_random_state_is_the_runs_seed_or_draws_one(fitted: SymbolicRegressor) -> None:
+    """An int is the run's seed; None or a RandomState draws one from it, as scikit-learn's estimators take them."""
+    x, y = _data()
+    drawn = [SymbolicRegressor(budget=1500, random_state=np.random.RandomState(7)).fit(x, y) for _ in range(2)]
+    assert drawn[0].program_ == drawn[1].program_  # the same RandomState's seed draws the same run
+    assert SymbolicRegressor(budget=30, random_state=None).fit(*_data(20)).summary_["candidates"] == 30
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"budget": 0}, "^budget must be at least 1, got 0"),
+    ({"algorithm": "bogus"}, "^unknown algorithm 'bogus' \\(algorithms: regularized, "),
+    ({"grammar": "no/such.toml"}, "^no/such.toml: no such grammar file"),
+    ({"db": "no/such/folder/x.db"}, "^cannot write no/such/folder/x.db: no folder 'no/such/folder'"),
+])
+def test_a_settings_mistake_is_a_value_error_in_its_words(settings: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SymbolicRegressor(**{"budget": 20, **settings}).fit(*_data(20))  # type: ignore[arg-type]
 
 
 @pytest.mark.slow
