@@ -1068,7 +1068,8 @@ def evolve(
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
             "task": task_name, "evolve": names, "init": init, "answer": result,
             "next": next_commands(path, None if best is None or archived <= summary["candidates"] else
-                                  best.parents[0] if shown is not None else best.hash),  # a view's prune is not kept
+                                  best.parents[0] if shown is not None else best.hash,  # a view's prune is not kept
+                                  failed=reasons[0]["hash"] if best is None and reasons else None),
             "failures": reasons}
 
 
@@ -1139,17 +1140,21 @@ def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
             prestart(worker_modules(cheap))
 
 
-def next_commands(db: str | Path, best_hash: str | None = None) -> builtins.list[str]:
+def next_commands(db: str | Path, best_hash: str | None = None, failed: str | None = None) -> builtins.list[str]:
     """The commands to run after a run: inspect the best, write the report, export the best.  ``best_hash``:
     the summary's best where it is not the archive's (a run given a smaller budget than its archive holds
-    considers the first candidates only), named by its hash's first 12 digits; None: ``--best``."""
+    considers the first candidates only), named by its hash's first 12 digits; None: ``--best``.  ``failed``:
+    where every candidate failed, the hash of one that failed for the most common reason: shown, and the report
+    (there is no best to confirm or export)."""
     import shlex
 
     stem = Path(db).with_suffix("")
     q = shlex.quote
+    report = f"mlevolve report {q(str(db))} -o {q(str(stem) + '.html')}"
+    if failed is not None:
+        return [f"mlevolve show {q(str(db))} {failed[:12]}", report]
     show, export = ("--best", "--best") if best_hash is None else (best_hash[:12], f"--hash {best_hash[:12]}")
-    return [f"mlevolve show {q(str(db))} {show} --confirm 5",
-            f"mlevolve report {q(str(db))} -o {q(str(stem) + '.html')}",
+    return [f"mlevolve show {q(str(db))} {show} --confirm 5", report,
             f"mlevolve export {q(str(db))} {export} -o {q(str(script_name(str(stem) + '.py')))}"]
 
 

@@ -308,7 +308,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
                             hint=f"mlevolve export {shlex.quote(args.db)} {args.hash_given} -o OUT.py")
         args.hash = args.hash_given
     grammar = load_grammar(args.grammar) if args.grammar else None  # None: the base grammar, or the run's
-    if str(args.output).endswith(".mlev"):  # the program itself, not a script
+    if str(args.output).lower().endswith(".mlev"):  # the program itself, not a script
         return _export_program(args, grammar)
     if args.output != "-":  # -: stdout
         api.check_output(args.output, kind="script")
@@ -474,7 +474,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
                         hint="mlevolve show DB --best --confirm N, or mlevolve show DB --best --sympy")
     if args.sympy or args.latex:
         return _show_formula(args)
-    if args.db.endswith(".mlev"):
+    if args.db.lower().endswith(".mlev"):
         raise MlevError("show reads a run's archive; this is a program file", file=args.db,
                         hint=f"mlevolve check {shlex.quote(args.db)} or mlevolve run {shlex.quote(args.db)}; "
                              f"mlevolve show {shlex.quote(args.db)} --sympy prints its formula")
@@ -507,7 +507,7 @@ def _show_formula(args: argparse.Namespace) -> int:
     from mlevolve.interpreter.components import sympy_display
 
     programs: list[Program | str]
-    if args.db.endswith(".mlev"):
+    if args.db.lower().endswith(".mlev"):
         chosen = [flag_of(k) for k in ("best", "n", "digits") if k in args.given] + ["HASH"] * (args.hash is not None)
         if chosen:  # they choose (and print) programs of a run's archive: ignored for a file
             raise MlevError(f"{', '.join(chosen)} {'goes' if len(chosen) == 1 else 'go'} with a run's archive; "

@@ -43,7 +43,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
     ``mlevolve show --sympy`` prints it), ``metrics_`` (``train_r2``, ``test_r2``, ``train_mse``, ``test_mse``...),
-    ``summary_`` (the run's counts: ``candidates``, ``evaluated``, ``fit_evaluations``...), ``n_features_in_``.
+    ``summary_`` (the run's counts: ``candidates``, ``evaluated``, ``fit_evaluations``...), ``n_features_in_``,
+    ``grammar_path_`` (the grammar file predict reads, by its absolute path; None: the base grammar).
     ``fit`` raises ValueError for data that cannot be searched (too few rows, a constant target, values beyond
     1e150: the data files' rules, in their words, after ``n_samples = N, n_features = F``) or a setting's
     mistake (a budget below 1, an unknown algorithm, no such grammar file, a db in no folder).
@@ -70,6 +71,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         from mlevolve.interpreter.components import sympy_display
 
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        try:  # text targets (y_numeric converts object arrays only); numbers written as text are numbers
+            y = np.asarray(y, dtype=np.float64)
+        except ValueError as err:
+            raise ValueError(f"y must hold numbers: {err}") from None
         seed = self.random_state if isinstance(self.random_state, int | np.integer) else \
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max)  # None, a RandomState: one draw
         try:
@@ -101,6 +106,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.summary_: dict[str, Any] = {k: v for k, v in result.items()
                                          if isinstance(v, int | float | str) and k not in left_out}
         self.expression_: str = sympy_display(formula_sympy(parse(self.program_), grammar=spec))[0]
+        # the grammar file by its absolute path: a model unpickled elsewhere (another working folder) predicts too
+        self.grammar_path_: str | None = None if self.grammar is None else str(Path(self.grammar).resolve())
         return self
 
     def predict(self, X: Any) -> Any:
@@ -108,18 +115,24 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         undefined there, as NumPy computes it)."""
         check_is_fitted(self, "program_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
+        try:
+            function = _function(self.program_, self.grammar_path_)
+        except MlevError as err:  # the grammar file it was fitted in is gone or changed
+            raise ValueError(_said(err)) from err
         with np.errstate(all="ignore"):
-            out = np.asarray(_function(self.program_, _grammar_key(self.grammar))(*X.T), dtype=np.float64)
+            out = np.asarray(function(*X.T), dtype=np.float64)
         return np.broadcast_to(out, (X.shape[0],)).copy()
 
     def sympy(self) -> Any:
         """The best formula as a SymPy expression of real symbols named as its parameters (exact rationals: the
-        literals as written)."""
+        literals as written).  SymPy's algebra, not float64's: off the data's range an expression may be defined
+        where ``predict`` is NaN (``sigmoid(log(z))`` is ``1/(1 + 1/z)`` for every z, the log of a negative z NaN
+        in NumPy)."""
         from mlevolve.api import formula_sympy, parse
         from mlevolve.grammar.spec import load_grammar
 
         check_is_fitted(self, "program_")
-        return formula_sympy(parse(self.program_), grammar=load_grammar(self.grammar))
+        return formula_sympy(parse(self.program_), grammar=load_grammar(self.grammar_path_))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -168,10 +181,6 @@ def _data_file(db: Path, X: Any, y: Any, names: list[str]) -> tuple[Path, str]:
                          if path.exists() else f"{db} exists without its data file {path}; give another db")
     path.write_text(text.getvalue(), encoding="utf-8")
     return path, target
-
-
-def _grammar_key(grammar: str | Path | None) -> str | None:
-    return None if grammar is None else str(grammar)
 
 
 @functools.lru_cache(maxsize=16)

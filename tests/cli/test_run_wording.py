@@ -6,6 +6,7 @@ Moved from the QA rounds' files (tests/cli/test_qa_round*.py), named for the beh
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -98,6 +99,19 @@ def test_the_next_commands_name_the_summarys_best_when_the_budget_is_below_the_a
     assert f"    mlevolve export {db} --hash {named} -o {tmp_path / 'r.py'}" in out.splitlines()
     code, shown, _ = cli(capsys, "show", db, named)
     assert code == 0 and named in shown
+
+
+def test_where_every_candidate_failed_the_next_commands_are_ones_that_work(capsys: Capsys, tmp_path: Path) -> None:
+    """No best to confirm or export (both said "no candidate with a fitness", exit 2): a failed candidate to show,
+    and the report (a new user's pass, `--json`)."""
+    (tmp_path / "p.mlev").write_text("algorithm q\ntask nguyen1\nformula f(x: Scalar) -> Scalar =\n"
+                                     "  sqrt(0.0 - x * x - 1.0)\n")
+    db = str(tmp_path / "r.db")
+    code, out, _ = cli(capsys, "evolve", str(tmp_path / "p.mlev"), "--budget", "1", "--db", db, "--json")
+    commands = json.loads(out)["next"]
+    assert code == 0 and len(commands) == 2 and commands[1].startswith(f"mlevolve report {db} -o ")
+    for command in commands:
+        assert cli(capsys, *command.split()[1:])[0] == 0, command
 
 
 @pytest.mark.parametrize(("body", "note"), [

@@ -140,3 +140,29 @@ def test_the_data_file_reads_back_exactly_and_names_the_target_apart(tmp_path: P
     assert target == "y__"
     points = load_points(f"{path}:target={target}", ("y", "y_"))
     assert set(np.concatenate([points.y_train, points.y_test]).tolist()) == set((y / 7.0).tolist())
+
+
+def test_a_model_fitted_in_a_grammar_file_predicts_from_another_folder(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """predict read the grammar file by the relative path it was given: unpickled in another working folder it
+    failed 'no such grammar file' (a user's pass); it keeps the file's absolute path."""
+    from tests.conftest import ROOT
+
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "peers.toml").write_text((ROOT / "benchmarks" / "sr_peers.toml").read_text())
+    monkeypatch.chdir(work)
+    x, y = _data(40)
+    model = SymbolicRegressor(budget=100, population=20, grammar="peers.toml").fit(x, y)
+    monkeypatch.chdir(tmp_path)
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict(x), model.predict(x))
+    assert again.grammar_path_ == str(work / "peers.toml") and again.sympy() == model.sympy()
+
+
+def test_targets_written_as_text_are_numbers_and_other_text_is_a_value_error() -> None:
+    x, y = _data(40)
+    model = SymbolicRegressor(budget=30).fit(x, y.astype(str))
+    assert model.summary_["candidates"] == 30
+    with pytest.raises(ValueError, match="y must hold numbers"):
+        SymbolicRegressor(budget=30).fit(x, np.array(["a"] * 40))

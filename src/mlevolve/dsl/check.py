@@ -160,15 +160,19 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
         msg = f"'{call.op}' expects {_sig_str(same_arity[0].args)}, found {found}"
     else:
         msg = f"no form of '{call.op}' takes {found}"
-    hint = "it takes " + "; ".join(_sig_str(s.args) for s in same_arity)
+    hint = "it takes " + " or ".join(_sig_str(s.args) for s in same_arity)
     by_op: Mapping[str, Sequence[Signature]] = getattr(prims, "by_op", {})
     others = sorted(op for op, sigs in by_op.items()
                     if op != call.op and any(tuple(s.args) == tuple(kids) for s in sigs))
     if any(isinstance(a, Num) and not a.is_int and INT in s.args for a in args for s in same_arity):
         hint += " (an Int is written without a decimal point, e.g. 64)"
     elif others:
-        hint += f"; primitives that take {found}: {', '.join(others[:6])}"
+        more = f" and {len(others) - _LISTED:,} more (mlevolve grammar show)" if len(others) > _LISTED else ""
+        hint += f"; primitives that take {found}: {', '.join(others[:_LISTED])}{more}"
     raise MlevError(msg, call.span, hint)
+
+
+_LISTED = 8  # the primitives a type error's hint names, of those that take the types found (the rest counted)
 
 
 def check_size(node: Num) -> None:

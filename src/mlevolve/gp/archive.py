@@ -158,7 +158,7 @@ _A_RUNS_ARCHIVE = "pass a run's archive (the DB file that `mlevolve evolve --db 
 def _bad_file(path: Path, err: Exception, reading: bool = False) -> MlevError:
     """The refusal of a file that is not an mlevolve archive (another kind of file, or not a database); a
     ``.mlev`` program passed where an archive is read is named as one (every reader alike)."""
-    if reading and path.suffix == ".mlev":
+    if reading and path.suffix.lower() == ".mlev":
         q = shlex.quote(str(path))
         return MlevError("not an mlevolve archive: this is a program file", file=str(path),
                          hint=f"mlevolve check {q} or mlevolve run {q}; {_A_RUNS_ARCHIVE}")

@@ -78,7 +78,7 @@ def load(db: str | Path, top: int = 5, rows: bool = True, key: str | None = None
         found = archive.get(key) if key is not None else None
         if key is not None and found is None:  # the pruned best, by its hash
             pruned = pruned_row(archive.meta().get("pruned"))
-            found = pruned if pruned is not None and key and pruned.hash.startswith(key) else None
+            found = pruned if pruned is not None and key and pruned.hash.startswith(key.strip().lower()) else None
         if key is not None and found is None:
             raise MlevError(f"no program with hash {key!r} in the archive", file=str(db),
                             hint="`mlevolve best DB` lists hashes; a unique prefix is enough")

@@ -175,8 +175,8 @@ def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | Non
     """Why a target cell is bad (message, hint), or None: text is a class label unless the problem is a regression."""
     if (fault := cell_fault(cell, most)) is None or (fault[0].endswith("is not a number") and problem != "regression"):
         return None
-    return fault if problem != "regression" or fault[1] == BEYOND else (fault[0], "problem=regression needs a number "
-                                                                        "in every target cell")
+    return fault if problem != "regression" or not fault[0].endswith("is not a number") else (
+        fault[0], "a regression (a formula's, or problem=regression) needs a number in every target cell")
 
 
 def _read_csv(file: Path, target: str, problem: str, most: float) -> tuple[Any, list[str], list[Any], list[str]]:
