@@ -53,7 +53,7 @@ from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.common import SEED_LIMIT
 from mlevolve.messages import AT_LEAST, BELOW_2_63, SEED_RANGE
 from mlevolve.meta.config import most
-from mlevolve.results import SHOWN_DIGITS
+from mlevolve.results import SHOWN_DIGITS, fitness_metric
 
 
 @typed
@@ -1299,7 +1299,6 @@ def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping
     """(start, best) metric values over seeds ``seed+1 .. seed+n``; kept in the archive's meta (with ``key``, the
     shown best's archive hash, by which the report finds them), so a resumed run with the same best does not
     train them again."""
-    from mlevolve.results import fitness_metric
 
     seeds = list(range(seed + 1, seed + n + 1))
     best = check(parse(best_text, f"{archive.path}#best"), spec)
@@ -1395,7 +1394,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
     for a failed program, or when the archive knows no start and none is re-evaluated."""
     from mlevolve.gp.prune_best import is_start
     from mlevolve.report import data
-    from mlevolve.results import answer, fitness_metric
+    from mlevolve.results import answer
 
     meta = run.meta
     begin, metrics, apart = data.alike(run, c["hash"], c["metrics"])
@@ -1453,6 +1452,11 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     if other is not None and other.meta.get("task") != run.meta.get("task"):
         raise MlevError(f"baseline is a run on task {other.meta.get('task')!r}, not {run.meta.get('task')!r}",
                         file=str(baseline), hint="pass an archive of the same task")
+    ours, theirs = (fitness_metric(r.top[0].metrics).name if r.top else None for r in (run, other or run))
+    if ours is not None and theirs is not None and ours != theirs:  # a formula's and a learner's run on one file
+        raise MlevError(f"baseline's fitness is {theirs}, this run's {ours}: their curves would share one axis",
+                        file=str(baseline), hint="pass an archive of a run scored as this one (the same kind of "
+                        "program on the same task)")
     text = page.build(run, other, top=top)
     write_atomic(output, text)
     return {"output": str(output), "candidates": len(run.rows), "state": data.state(run) if run.rows else "empty"}

@@ -496,6 +496,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
                 f"start: {summary.side(c['answer']['metric']['name'], c['answer']['start'], c['answer']['best'])}",
                 f"this:  {summary.side(c['answer']['metric']['name'], c['answer']['best'], c['answer']['start'])}",
                 c["answer"]["verdict"], *filter(None, [summary.spread_text(c["answer"])])))]
+        elif args.confirm and c.get("failure"):  # --confirm re-evaluates a scored program against the start
+            lines.append([("dim", f"--confirm: not re-evaluated: this candidate failed ({c['failure']})")])
         lines.append([("label", "ancestry:")] if c["ancestry"] else [("dim", "ancestry: none (a root)")])
         lines += render.indented(render.ancestor_line(a) for a in c["ancestry"])
         print("\n".join(render.ansi(line, color) for line in lines) + "\n")

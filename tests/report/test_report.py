@@ -335,6 +335,19 @@ def test_report_mistakes(runs: dict[str, Path], tmp_path: Path, capsys: Capsys) 
     assert "baseline is a run on task 'digits', not 'koza_quartic'" in usage_error(
         "report", str(runs["run"]), "-o", out, "--baseline", str(other))
     assert "would overwrite the archive" in usage_error("report", str(runs["run"]), "-o", str(runs["run"]))
+    # the same task, another fitness (a learner's and a formula's run on one data file): refused, not drawn together
+    (tmp_path / "d.csv").write_text("x,y\n" + "".join(f"{i},{i * i % 7 + i / 3}\n" for i in range(30)))
+    dbs = {}
+    for kind, program in (("formula", "formula f(x: Scalar) -> Scalar =\n  x\n"),
+                          ("learner", "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
+                                      "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w\n")):
+        (tmp_path / f"{kind}.mlev").write_text(f"algorithm {kind}\n{program}")
+        dbs[kind] = tmp_path / f"{kind}.db"
+        api.evolve(tmp_path / f"{kind}.mlev", budget=8, population=4, tournament=2, db=dbs[kind], quiet=True,
+                   task=f"{tmp_path / 'd.csv'}:target=y")
+    assert usage_error("report", str(dbs["learner"]), "-o", out, "--baseline", str(dbs["formula"])) == (
+        f"{dbs['formula']}: error: baseline's fitness is train_r2, this run's val_mse: their curves would share one "
+        "axis")
     assert usage_error("report", str(runs["run"]), "-o", str(other), "--baseline", str(other)) == (
         f"{other}: error: the report would overwrite the archive")  # the baseline's too
     itself = Path(os.path.relpath(runs["run"])).parent / ".." / runs["run"].parent.name / runs["run"].name
@@ -389,6 +402,8 @@ def test_show_by_hash_and_mistakes(runs: dict[str, Path], tmp_path: Path, capsys
     failed = next(r for r in run.rows if r.fitness is None)
     code, out, _ = cli(capsys, "show", str(runs["run"]), failed.hash[:10])
     assert code == 0 and out.startswith(f"failed: {failed.failure}  hash {failed.hash[:12]}")
+    code, out, _ = cli(capsys, "show", str(runs["run"]), failed.hash[:10], "--confirm", "2")  # said, not ignored
+    assert code == 0 and f"--confirm: not re-evaluated: this candidate failed ({failed.failure})" in out.splitlines()
     code, out, _ = cli(capsys, "show", str(runs["run"]), "--best", "-n", "3")
     assert code == 0 and [line[:3] for line in out.splitlines() if line.startswith("#")] == ["#1 ", "#2 ", "#3 "]
 
