@@ -1492,7 +1492,7 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     ``mlevolve export DB -o FILE.mlev`` writes, for ``mlevolve run`` or a later search to start from."""
     from mlevolve.dsl.printer import format_program
 
-    program, meta, _ = _archived(db, key, None, grammar, data_task=True)
+    program, meta, _ = _archived(db, key, None, grammar, data_task=True, verify=False)  # text: no data read
     defaults = (("seed", EvolveConfig.seed), ("epochs", Settings.epochs))
     options = [f"--{name} {int(meta[name])}" for name, default in defaults
                if name in meta and int(meta[name]) != default]
@@ -1515,9 +1515,10 @@ def archived_program(db: str | Path, key: str | None = None, *, grammar: Grammar
 
 
 def _archived(db: str | Path, key: str | None, task: str | None, grammar: GrammarSpec | None,
-              data_task: bool = False) -> tuple[Program, dict[str, Any], GrammarSpec]:
+              data_task: bool = False, verify: bool = True) -> tuple[Program, dict[str, Any], GrammarSpec]:
     """The program (as shown, with ``task``, else the run's task: with ``data_task``, a data file by its
-    absolute path, :func:`_archived_task`), the archive's meta and the grammar to check it in."""
+    absolute path, :func:`_archived_task`, checked unless not ``verify``), the archive's meta and the grammar to
+    check it in."""
     from mlevolve.report import data
     from mlevolve.results import shown_program
 
@@ -1533,7 +1534,7 @@ def _archived(db: str | Path, key: str | None, task: str | None, grammar: Gramma
     run_task = meta.get("task") if isinstance(meta.get("task"), str) else None
     # a found program as shown: no hand-written comments (they described the file's program), the run's task
     # line, unless the task's name cannot be written as one (a quote or line break in a file name)
-    named = task or (_archived_task(meta, db) if data_task else None) or run_task
+    named = task or (_archived_task(meta, db, verify=verify) if data_task else None) or run_task
     writable = named if named is not None and '"' not in named and "\n" not in named and "\r" not in named else None
     text = shown_program(rows[0].program, task=writable, source=where)
     return _check_archived(text, where, meta, db, spec), meta, spec
@@ -1568,11 +1569,12 @@ def _check_archived(text: str, where: str, meta: Mapping[str, Any], db: str | Pa
 
 
 def _archived_task(meta: Mapping[str, Any], db: str | Path,
-                   instead: str = "pass --task with the data to export for") -> str | None:
+                   instead: str = "pass --task with the data to export for", verify: bool = True) -> str | None:
     """The task spec of an archived run, its data file given by absolute path and checked by digest:
     the one way every command that re-evaluates from an archive (``export DB``, ``show --confirm``)
     finds the run's data.  Raises :class:`MlevError` (naming ``db``) when the file is missing or changed,
-    hinting to restore it or do ``instead`` (what the calling command offers in its place)."""
+    hinting to restore it or do ``instead`` (what the calling command offers in its place); not with
+    ``verify`` False (a program's text names the file, and reads no data)."""
     from mlevolve.interpreter.tasks import data_source
 
     spec, path, digest = meta.get("task"), meta.get("data_path"), meta.get("data_sha256")
@@ -1587,6 +1589,8 @@ def _archived_task(meta: Mapping[str, Any], db: str | Path,
         return spec if isinstance(spec, str) else None
     options = spec.split(":", 1)[1:]
     absolute = ":".join([path, *options])
+    if not verify:
+        return absolute
     if not Path(path).is_file():
         raise MlevError(f"the run's data file {path} is missing", file=str(db),
                         hint=f"put the file back, or {instead}")

@@ -38,8 +38,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ``fit_constants``: linear scaling and Levenberg-Marquardt on each candidate's literals (Keijzer 2003;
     Operon's and PySR's practice); ``prune``: the best pruned by edits the run's scoring cannot tell from it;
     ``db``: the run's SQLite archive, kept for ``mlevolve show``, ``report`` and ``export`` (its data beside it
-    as ``DB.csv``; a second ``fit`` with the same data and a larger ``budget`` resumes it); None: a temporary
-    one; ``verbose``: print the run's progress and summary.
+    as ``DB.csv``; a second ``fit`` with the same data and a larger ``budget`` resumes it, other data is refused:
+    leave it None in a cross-validation); None: a temporary one; ``verbose``: print the run's progress and summary.
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
     ``mlevolve show --sympy`` prints it), ``metrics_`` (``train_r2``, ``test_r2``, ``train_mse``, ``test_mse``...),

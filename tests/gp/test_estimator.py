@@ -78,6 +78,8 @@ def test_a_kept_archive_resumes_and_refuses_other_data(tmp_path: Path) -> None:
     (np.ones((3, 1)), np.arange(3.0), r"n_samples = 3, n_features = 1: too few rows \(3\) to split"),
     (np.arange(20.0).reshape(10, 2), np.ones(10), "the target is 1 on every fitting row"),
     (np.c_[np.arange(10.0), np.full(10, 1e200)], np.arange(10.0), "beyond 1e\\+150 in magnitude"),
+    # the formula 0 scored R² 1 on targets near 1e-200: their squared errors underflow (a user's pass)
+    (np.arange(40.0).reshape(20, 2), np.arange(20.0) * 1e-200, "the target varies too little for float64 to square"),
 ])
 def test_data_that_cannot_be_searched_is_a_value_error_in_the_data_files_words(x: np.ndarray, y: np.ndarray,
                                                                                message: str) -> None:

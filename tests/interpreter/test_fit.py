@@ -469,3 +469,23 @@ def test_the_split_of_each_spelling(text: str, a: float, b: float, f: str) -> No
     split = split_scaling(parse_expr(text))
     assert split is not None and format_expr(split[0]) == f and (split[1], split[2]) == (a, b)
     assert split_scaling(parse_expr("sin(x)")) is None and split_scaling(parse_expr("x * sin(x)")) is None
+
+
+def test_a_target_too_small_to_square_is_refused_at_the_file(tmp_path: Path) -> None:
+    """Targets near 1e-200: every squared error, and the targets' variance, underflow to 0, so the formula 0 scored
+    R² 1 (a user's pass); 1e-140 still squares, and loads."""
+    import pytest
+
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.interpreter.tasks import load_points
+
+    rows = np.random.default_rng(1).uniform(1, 5, (30, 2))
+    for scale, refused in ((1e-200, True), (1e-140, False)):
+        path = tmp_path / f"s{scale:g}.csv"
+        path.write_text("a,b,y\n" + "".join(f"{a},{b},{float(a * a / b * scale)!r}\n" for a, b in rows))
+        if refused:
+            with pytest.raises(MlevError, match="the target varies too little for float64 to square") as caught:
+                load_points(f"{path}:target=y", ("a", "b"))
+            assert caught.value.hint == "errors are computed in the target's own units: multiply it by a power of 10"
+        else:
+            assert load_points(f"{path}:target=y", ("a", "b")).y_train.max() < 1e-138

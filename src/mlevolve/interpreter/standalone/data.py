@@ -45,8 +45,11 @@ def _spirals(rng: np.random.Generator, n: int = 1000, turns: float = 2.0, noise:
 
 def check_varies(name: str, y: Any, rows: str = "every row") -> None:
     """A :class:`TaskError` unless the regression target ``y`` (float64) varies: its standard deviation is at least
-    1e-12 of its largest magnitude (below, it is one number to float64 precision, as 5 ± 1e-15 is)."""
+    1e-12 of its largest magnitude (below, it is one number to float64 precision, as 5 ± 1e-15 is), its variance > 0."""
     spread = float(np.std(y / np.max(np.abs(y)))) if np.any(y) else 0.0
+    if spread >= 1e-12 and not np.var(y) > 0:  # near 1e-200: any formula's squared error (and an R²) underflows
+        raise TaskError(f"{name}: the target varies too little for float64 to square ({np.ptp(y):.2g} on {rows})",
+                        "errors are computed in the target's own units: multiply it by a power of 10")
     if spread < 1e-12:
         near = f", to within {float(np.ptp(y)):.2g} (a spread below 1e-12 of its magnitude)" if spread else ""
         raise TaskError(f"{name}: the target is {float(y[0]):g} on {rows}{near}",
