@@ -90,3 +90,19 @@ def test_export_takes_a_hash_after_the_archive_as_show_does(tmp_path: Path, caps
     assert err.splitlines()[0] == "mlevolve export: error: give the program once: HASH, --hash H or --best"
     err = usage_error(capsys, "export", str(EXAMPLES / "quartic.mlev"), other, "-o", str(tmp_path / "x.py"))
     assert err.splitlines()[0] == "mlevolve export: error: HASH names a program of a run's archive: give DB first"
+
+
+def test_a_program_exported_as_mlev_needs_no_data(tmp_path: Path, capsys: Capsys) -> None:
+    """``export DB -o FILE.mlev`` writes text that names the data file: it read the file, and refused when it had
+    moved (a new user's pass); a script (.py) still needs it, as it scores on it."""
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n" + "".join(f"{i},{i * i / 3 + 1}\n" for i in range(20)))
+    program = tmp_path / "f.mlev"
+    program.write_text("algorithm f\nformula f(x: Scalar) -> Scalar =\n  x\n")
+    db = tmp_path / "r.db"
+    evolve(program, ["f"], f"{data}:target=y", db=db, budget=8, population=4, tournament=2, quiet=True)
+    data.rename(tmp_path / "moved.csv")
+    code, _, err = cli(capsys, "export", str(db), "-o", str(tmp_path / "best.mlev"))
+    assert code == 0, err
+    assert f'task "{data}:target=y"' in (tmp_path / "best.mlev").read_text()
+    assert "is missing" in usage_error(capsys, "export", str(db), "-o", str(tmp_path / "best.py"))
