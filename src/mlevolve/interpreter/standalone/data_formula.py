@@ -59,6 +59,9 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
     yf, (train, val, test) = np.asarray(y, np.float64), _split(None, len(y), np.random.default_rng(seed), path)
     fit_rows = np.concatenate([train, val])
     check_varies(path, yf[fit_rows], "every fitting row")
+    if not np.var(yf[fit_rows]) > 0:  # a formula's own units: near 1e-200 any squared error (and the R²) underflows
+        raise TaskError(f"{path}: the target varies too little for float64 to square ({np.ptp(yf):.2g})",
+                        "errors are computed in the target's own units: multiply it by a power of 10")
     check_varies(path, yf[test], f"every held-out row ({len(test)} of {len(y)}: the 20% test_r2 is measured on)")
     xs = np.asarray(x, np.float64)[:, [columns.index(p) for p in inputs]]
     return _points(path, xs[fit_rows], yf[fit_rows], xs[test], yf[test])
