@@ -1299,7 +1299,6 @@ def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping
     """(start, best) metric values over seeds ``seed+1 .. seed+n``; kept in the archive's meta (with ``key``, the
     shown best's archive hash, by which the report finds them), so a resumed run with the same best does not
     train them again."""
-
     seeds = list(range(seed + 1, seed + n + 1))
     best = check(parse(best_text, f"{archive.path}#best"), spec)
     stored = archive.meta().get("confirm")

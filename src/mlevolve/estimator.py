@@ -4,11 +4,10 @@ https://scikit-learn.org/stable/developers/develop.html).
 
 ``fit`` runs :func:`mlevolve.api.evolve` on a formula of ``X``'s columns (parameters named after a DataFrame's
 columns, else ``x0``, ``x1``, ...), on a CSV of ``X`` and ``y`` read by the rules of every data file
-(:mod:`mlevolve.interpreter.standalone.data`):
-60/20/20 split seeded by ``random_state``, the train and validation rows the points the search fits (fitness:
-their R²), the test rows held out (``metrics_["test_r2"]``).  ``predict`` evaluates the best formula found,
-constants fitted and written in, by the path that scored it (:func:`~mlevolve.interpreter.fastpath.formula_function`),
-so ``predict`` on the fitted points gives the run's own numbers.
+(:mod:`mlevolve.interpreter.standalone.data`): a 60/20/20 split seeded by ``random_state``, the train and
+validation rows the points the search fits (fitness: their R²), the test rows held out (``metrics_["test_r2"]``).
+``predict`` evaluates the best formula found, constants fitted and written in, by the path that scored it
+(:func:`~mlevolve.interpreter.fastpath.formula_function`), so on the fitted points it gives the run's own numbers.
 """
 
 from __future__ import annotations
