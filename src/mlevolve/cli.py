@@ -542,7 +542,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     _no_stdout(args.output, "the report", "runs/report.html")
     output = args.output or str(Path(args.db).with_suffix(".html"))
     result = api.report(args.db, output, top=args.top, baseline=args.baseline, digits=args.digits)
-    print(f"wrote {result['output']} ({result['candidates']:,} candidates, {result['state']})")
+    n = result['candidates']
+    print(f"wrote {result['output']} ({n:,} candidate{'' if n == 1 else 's'}, {result['state']})")
     return 0
 
 

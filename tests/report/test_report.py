@@ -267,6 +267,13 @@ def test_report_of_a_meta_run_shows_grammar_growth(runs: dict[str, Path], browse
 NOTES = {True: "This archive holds no candidates yet", False: "This archive is empty"}
 
 
+def test_the_report_line_counts_one_candidate_in_the_singular(tmp_path: Path, capsys: Capsys) -> None:
+    db = tmp_path / "one.db"
+    api.evolve(QUARTIC, ["f"], budget=1, db=db, quiet=True)
+    code, stdout, _ = cli(capsys, "report", str(db), "-o", str(tmp_path / "one.html"))
+    assert code == 0 and stdout == f"wrote {tmp_path / 'one.html'} (1 candidate, finished)\n"
+
+
 @pytest.mark.parametrize("meta", [True, False], ids=["half-written", "empty"])
 def test_report_of_an_archive_without_candidates(tmp_path: Path, meta: bool, capsys: Capsys) -> None:
     db = half_written(tmp_path / "a.db", meta)
