@@ -1451,7 +1451,7 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     if other is not None and other.meta.get("task") != run.meta.get("task"):
         raise MlevError(f"baseline is a run on task {other.meta.get('task')!r}, not {run.meta.get('task')!r}",
                         file=str(baseline), hint="pass an archive of the same task")
-    ours, theirs = (fitness_metric(r.top[0].metrics).name if r.top else None for r in (run, other or run))
+    ours, theirs = (fitness_metric(r.top[0].metrics).name if r is not None and r.top else None for r in (run, other))
     if ours is not None and theirs is not None and ours != theirs:  # a formula's and a learner's run on one file
         raise MlevError(f"baseline's fitness is {theirs}, this run's {ours}: their curves would share one axis",
                         file=str(baseline), hint="pass an archive of a run scored as this one (the same kind of "

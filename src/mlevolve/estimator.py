@@ -12,6 +12,7 @@ validation rows the points the search fits (fitness: their R²), the test rows h
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import tempfile
@@ -154,11 +155,9 @@ def _program(features: Any, n: int) -> tuple[Any, list[str]]:
                            + f") -> Scalar =\n  {names[0]}\n", "<SymbolicRegressor>"))
 
     if features is not None:
-        names = [str(f) for f in features]
-        try:
+        with contextlib.suppress(MlevError):  # a column name the language does not take: every name falls back
+            names = [str(f) for f in features]
             return made(names), names
-        except MlevError:
-            pass
     names = [f"x{i}" for i in range(n)]
     return made(names), names
 

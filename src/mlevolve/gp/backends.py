@@ -147,7 +147,8 @@ def memory_limit(limit: int | None) -> Iterator[None]:
     """Run a block with at most ``limit`` more bytes of address space than the process has now
     (``RLIMIT_AS``; Linux).  An allocation past it fails where it is made (``MemoryError``, or
     torch's allocator error), which :func:`guarded` records as "out of memory"; the previous limit
-    is restored after.  Where the limit cannot be set, the block runs unlimited."""
+    is restored after; ``SystemError: error return without exception set`` inside it is a ``MemoryError`` too.
+    Where the limit cannot be set, the block runs unlimited."""
     if limit is None:
         yield
         return
@@ -169,8 +170,15 @@ def memory_limit(limit: int | None) -> Iterator[None]:
         return
     try:
         yield
+    except SystemError as err:  # C code returning an error without setting one: here, an allocation it did not check
+        if str(err) != _NO_EXCEPTION:  # (the first large candidate of a fresh worker; the next raised MemoryError)
+            raise
+        raise MemoryError(f"{err} (under the memory limit)") from err
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+_NO_EXCEPTION = "error return without exception set"  # what CPython says of C code that failed and set no error
 
 
 @dataclass(frozen=True)
@@ -314,14 +322,7 @@ def call(evaluator: Any, method: str, program: Program, key: str, limit: int | N
             return evaluator.evaluate(program, key, quick=method == "quick")
 
     result, failure = guarded(step, "probe" if method == "fingerprint" else "training")
-    if failure is not None and limit is not None and failure.reason == _NO_EXCEPTION:  # C code's failed allocation
-        failure = Failure(OUT_OF_MEMORY, failure.where)
     return result if failure is None else _as_result(method, failure)
-
-
-# What C code that returns an error without setting one raises; under the memory limit, an allocation it did not check
-# (the first large candidate of a fresh worker, where the next ran out of memory as MemoryError): out of memory.
-_NO_EXCEPTION = "SystemError: error return without exception set"
 
 
 def run_request(evaluator: Any, request: Request, limit: int | None = None,
