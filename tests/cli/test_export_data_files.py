@@ -224,8 +224,10 @@ def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_
 # names checked first; 481, 635, 731 (polish40, 9 lines) with a built-in task's name and options given where a data
 # file is expected (`nguyen1:n_train=5`) refused as its bare name is, not by its options (data.file_spec); 482 for a
 # formula (stop 37, 1 line) with the held-out rows' target checked to vary (test_r2 over one row read 1 - MSE); 485
-# (stop 37, 3 lines) with a formula's target too small to square refused (near 1e-200 every formula scored R² 1).
-DATA_CAPS = {"formula": 485, "learner": 635, "supervised": 731}
+# (stop 37, 3 lines) with a formula's target too small to square refused (near 1e-200 every formula scored R² 1);
+# 494, 644, 740 (stop 38, 9 lines) with a spec whose options follow its name by ',' or ' ' mended in the hint
+# (`nguyen1,n_train=5`, `data.csv,target=y`: "unknown task" and "no such file" before; common.task_hint).
+DATA_CAPS = {"formula": 494, "learner": 644, "supervised": 740}
 
 
 @pytest.mark.parametrize("kind", PROGRAMS)

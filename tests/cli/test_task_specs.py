@@ -105,6 +105,24 @@ def test_a_task_that_is_a_folder_or_no_file_is_named_so_in_the_librarys_words(
         assert err.splitlines() == [f"mlevolve {command}: error: {error.format(d=d)}", f"hint: {hint}"]
 
 
+@pytest.mark.parametrize("spec, mended", [("nguyen1,n_train=5", "nguyen1:n_train=5"),
+                                           ("nguyen1 n_train=5", "nguyen1:n_train=5"),
+                                           ("nguyen1, n_train=5; n_test=4", "nguyen1:n_train=5:n_test=4"),
+                                           ("{d}/data.csv,target=y", "{d}/data.csv:target=y")])
+def test_options_run_into_a_task_s_name_by_another_separator_are_shown_after_a_colon(
+        tmp_path: Path, capsys: Capsys, spec: str, mended: str) -> None:
+    """``--task nguyen1,n_train=5`` was an unknown task (a data file's, no such file) with no word of ':'; the
+    hint now mends the spec, in the library's words and an exported script's (common.task_hint, both call it)."""
+    d = str(tmp_path)
+    spec, mended = spec.format(d=d), mended.format(d=d)
+    err = usage_error(capsys, "run", QUARTIC, "--task", spec).splitlines()
+    assert err[1].startswith(f"hint: options follow the name after ':', as in {mended}"), err
+    if "csv" not in spec:  # a script for a built-in task reads no data file
+        with pytest.raises(TaskError) as caught:
+            formula_task(spec)
+        assert caught.value.hint.startswith(f"options follow the name after ':', as in {mended}; ")
+
+
 def test_a_run_names_its_task_by_its_one_name(capsys: Capsys) -> None:
     """The raw spelling of a task spec was kept as the task's name (so one task had several names in archives,
     default archive paths and reports); and 20.0 or +20 were taken as an integer option (a new user's pass)."""

@@ -53,7 +53,7 @@ from typing import Any, Literal, Self
 import numpy as np
 import numpy.typing as npt
 
-from mlevolve.dsl.errors import MlevError, did_you_mean
+from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.types import with_article
 from mlevolve.interpreter.standalone import data as _data
 from mlevolve.interpreter.standalone.common import (
@@ -63,6 +63,7 @@ from mlevolve.interpreter.standalone.common import (
     spec_name,
     spec_options,
     split_spec,
+    task_hint,
 )
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
@@ -368,7 +369,7 @@ def check_task_name(spec: str, span: Any = None) -> None:
             raise MlevError(err.message, span, err.hint) from None
     if name not in _INFOS and not _looks_like_file(name):
         raise MlevError(f"unknown task '{name}'", span,
-                        did_you_mean(name, _INFOS) + "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
+                        task_hint(name, _INFOS) + "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
 
 
 

@@ -86,6 +86,14 @@ def split_spec(spec: str) -> tuple[str, dict[str, str]]:
     return name, typed
 
 
+def task_hint(name: str, names: Any) -> str:
+    """An unknown task's hint's start: its spec mended where options follow a name by not ':' (``nguyen1,n_train=5``)"""
+    head, *options = re.split(r"[,;\s]+", name)
+    ok = options and "=" in options[0] and (head in names or head.lower().endswith((".csv", ".npz")))
+    return f"options follow the name after ':', as in {shlex.quote(':'.join([head, *options]))}; " if ok else \
+        did_you_mean(name, names)
+
+
 def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
     """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (tuple: a choice); else TaskError"""
     if (q := (s := spec.strip())[:1]) in ("'", '"'):  # '"data.csv":target=y': the shell's quotes, typed again
@@ -93,7 +101,7 @@ def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str
     name, typed = split_spec(spec)  # its form first, then its words: as the library checks them
     if names is not None and name not in names:  # a script loads the kind of task it was exported for
         why = ": this script loads built-in tasks, not data files" if name.lower().endswith((".csv", ".npz")) else ""
-        hint = f"{did_you_mean(name, names)}its tasks: {', '.join(sorted(names))}; another: mlevolve export --task TASK"
+        hint = f"{task_hint(name, names)}its tasks: {', '.join(sorted(names))}; another: mlevolve export --task TASK"
         raise TaskError(f"unknown task '{name}'{why}", hint)
     return name, spec_options(name, typed, defaults, kind)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import NUMBER, TaskError, parse_spec, split_spec
+from mlevolve.interpreter.standalone.common import NUMBER, TaskError, parse_spec, split_spec, task_hint
 from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
@@ -139,7 +139,8 @@ def not_a_file(path: str, builtin: str) -> tuple[str, str]:
     file, here = Path(path), f"a relative path is read from the current folder ({Path.cwd()}): cd to where it starts"
     hint = builtin if not file.suffix else UNREADABLE if file.is_dir() or file.is_absolute() else here + ", or give " \
         "its full path"
-    return f"{path} is a folder, not a file" if file.is_dir() else f"no such file: {path}", hint
+    mended = task_hint(path, ()).rstrip("; ")  # "data.csv,target=y"
+    return f"{path} is a folder, not a file" if file.is_dir() else f"no such file: {path}", mended or hint
 
 
 def read_table(path: str, target: str, problem: str, most: float = math.inf) -> tuple[Any, Any, list[str]]:
