@@ -38,6 +38,7 @@ Only the coordinator (the engine) writes the archive; backends return results, n
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import math
 import multiprocessing as mp
@@ -411,6 +412,9 @@ class InProcess:
     def __init__(self, factory: Factory, memory: int | None = None, batch: int = 1) -> None:
         self.evaluator = factory()
         self.memory = memory
+        if memory is not None:  # what a first probe imports lazily, imported now, outside the limit, as a worker's
+            for module in worker_modules(getattr(self.evaluator, "cheap", False)):  # fork server does: half
+                importlib.import_module(module)  # imported under it, a module broke this process for good
         self.batch = max(1, batch)
         self.slots = 1 if self.batch == 1 else 2 * self.batch
         self._queue: list[Request] = []
