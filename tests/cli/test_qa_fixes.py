@@ -169,6 +169,23 @@ def test_a_refused_resume_says_which_identity_field_differs(tmp_path: Path, caps
     assert "the program text differs: archive has '..." in line and "* 2.0" in line.split(", now ")[1]
 
 
+def test_a_comment_added_to_the_program_file_does_not_block_its_resume(tmp_path: Path, capsys: Capsys) -> None:
+    """A note added to the .mlev file changes no candidate; it refused the resume with the whole program twice in
+    one line.  A change of code is still refused, named by its first changed line of code, comments aside."""
+    program = tmp_path / "quartic.mlev"
+    text = (ROOT / "examples" / "quartic.mlev").read_text()
+    program.write_text(text)
+    db = str(tmp_path / "q.db")
+    assert main(["evolve", str(program), "--task", "nguyen4", "--budget", "4", "--db", db, "--quiet"]) == 0
+    program.write_text("# my note\n" + text.replace("formula f", "# on f\nformula f"))
+    assert main(["evolve", str(program), "--task", "nguyen4", "--budget", "8", "--db", db, "--quiet"]) == 0
+    program.write_text("# another note\n" + text.replace("x * x * x * x +", "x * x * x * x * 2.0 +"))
+    assert main(["evolve", str(program), "--task", "nguyen4", "--budget", "8", "--db", db, "--quiet"]) == 2
+    line = capsys.readouterr().err.splitlines()[0]
+    assert line.endswith("the program text differs: archive has '...* x * x + x * x * x + x * x + x', "
+                         "now '...* x * x * 2.0 + x * x * x + x * x...'"), line
+
+
 def test_show_of_a_program_file_and_confirm_with_sympy_are_one_line_errors(tmp_path: Path, capsys: Capsys) -> None:
     quartic = str(ROOT / "examples" / "quartic.mlev")
     assert main(["show", quartic]) == 2

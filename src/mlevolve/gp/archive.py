@@ -602,13 +602,21 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
                 "restore the data file to resume, or " + new_db)
     same_file = _same_data_file_task(stored, identity)
     identity = {**LEFT_OUT_AT, **identity}
-    differ = [k for k, v in identity.items()
-              if stored.get(k, LEFT_OUT_AT.get(k)) != v and not (k == "task" and same_file)]
+    differ = [k for k, v in identity.items() if _setting(k, stored.get(k, LEFT_OUT_AT.get(k))) != _setting(k, v)
+              and not (k == "task" and same_file)]
     if differ:
         detail = "; ".join(_setting_diff(k, stored.get(k, LEFT_OUT_AT.get(k)), identity[k]) for k in differ[:3])
         return (f"archive was made with other settings ({detail})",
                 "rerun with the archive's settings to resume, or pass another --db")
     return None
+
+
+def _setting(key: str, value: Any) -> Any:
+    """A setting as a run's identity compares it: the program's canonical text without its comment lines (a
+    note added to the .mlev file changes no candidate: the same command resumes the run), the rest as it is."""
+    if key == "program" and isinstance(value, str):
+        return [line for line in value.splitlines() if not line.lstrip().startswith("#")]
+    return value
 
 
 def _setting_diff(key: str, was: Any, now: Any) -> str:
@@ -627,7 +635,7 @@ def _short(value: Any, width: int = 40) -> str:
 def _identity_diff(key: str, stored: Mapping[str, Any], identity: Mapping[str, Any]) -> str:
     """Which identity field differs, old against new, shortened: for the program, its first changed line."""
     if key == "program_hash":
-        old, new = str(stored.get("program") or "").splitlines(), str(identity.get("program") or "").splitlines()
+        old, new = (_setting("program", str(d.get("program") or "")) for d in (stored, identity))
         if old or new:
             at = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
             then = old[at].strip() if at < len(old) else "(end of program)"
