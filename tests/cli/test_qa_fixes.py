@@ -183,7 +183,7 @@ def test_a_comment_added_to_the_program_file_does_not_block_its_resume(tmp_path:
     assert main(["evolve", str(program), "--task", "nguyen4", "--budget", "8", "--db", db, "--quiet"]) == 2
     line = capsys.readouterr().err.splitlines()[0]
     assert line.endswith("the program text differs: archive has '...* x * x + x * x * x + x * x + x', "
-                         "now '...* x * x * 2.0 + x * x * x + x * x...'"), line
+                         "now '...* x * x * 2.0 + x * x * x + x * x..."), line
 
 
 def test_show_of_a_program_file_and_confirm_with_sympy_are_one_line_errors(tmp_path: Path, capsys: Capsys) -> None:
