@@ -160,7 +160,10 @@ class Outcome:
         return out
 
 
-_OUT_OF_MEMORY = ("can't allocate memory", "cannot allocate memory", "out of memory")
+# An allocator's words, and the dynamic loader's for a library it could not map (an ImportError or OSError: a lazy
+# import under the limit, as a large model's first probe imports torch._dynamo).
+_OUT_OF_MEMORY = ("can't allocate memory", "cannot allocate memory", "out of memory",
+                  "failed to map segment from shared object")
 OUT_OF_MEMORY = "out of memory (over the memory limit)"
 """The reason of a candidate that ran past the memory limit (:func:`failure_of`)."""
 

@@ -485,3 +485,20 @@ def test_c_code_failing_without_an_exception_under_the_memory_limit_is_out_of_me
     assert limited.failure.reason == "out of memory (over the memory limit)" and out_of_memory(limited)
     free = call(Unchecked(0.0), "evaluate", None, "k")  # type: ignore[arg-type]
     assert free.failure.reason == "SystemError: error return without exception set" and not out_of_memory(free)
+
+
+@pytest.mark.parametrize("error", [ImportError, OSError])
+def test_a_library_the_loader_could_not_map_is_out_of_memory_and_retires_the_worker(error: type[Exception]) -> None:
+    """A large model's first probe imports torch._dynamo lazily; under a tight memory limit the dynamic loader
+    could not map a library it needs (``ImportError: .../_lsprof...so: failed to map segment from shared object``,
+    ``OSError: libgomp.so.1: ...``), which was recorded as the ImportError, and the worker, left with modules half
+    imported, failed later candidates with AttributeError and OSError (a new user's pass).  It is out of memory:
+    said so, and the worker replaced."""
+    from mlevolve.gp.backends import call, out_of_memory
+
+    class Unmapped(SlowEvaluator):
+        def evaluate(self, program: object, key: str, quick: bool = False) -> Outcome:
+            raise error("/usr/lib/libx.so: failed to map segment from shared object")
+
+    outcome = call(Unmapped(0.0), "evaluate", None, "k", limit=2**40)  # type: ignore[arg-type]
+    assert outcome.failure.reason == "out of memory (over the memory limit)" and out_of_memory(outcome)

@@ -412,9 +412,10 @@ class InProcess:
     def __init__(self, factory: Factory, memory: int | None = None, batch: int = 1) -> None:
         self.evaluator = factory()
         self.memory = memory
-        if memory is not None:  # what a first probe imports lazily, imported now, outside the limit, as a worker's
-            for module in worker_modules(getattr(self.evaluator, "cheap", False)):  # fork server does: half
-                importlib.import_module(module)  # imported under it, a module broke this process for good
+        if memory is not None:  # what a first probe imports lazily, imported now, outside the limit: half imported
+            cheap = getattr(self.evaluator, "cheap", False)  # under it, a module broke this process for good (a worker
+            for module in (*worker_modules(cheap), *(() if cheap else ("torch._dynamo",))):  # is replaced; this one
+                importlib.import_module(module)  # cannot be: also what a large model's probe imports, about 1 s)
         self.batch = max(1, batch)
         self.slots = 1 if self.batch == 1 else 2 * self.batch
         self._queue: list[Request] = []
