@@ -108,7 +108,7 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
 
     With ``whole`` (the default) the program must also be one program that ``run``, ``evolve`` and
     ``export`` take: one formula, one learner, one objective, or a network's parts with at most one
-    loss, model... (:func:`mlevolve.interpreter.regimes.regime_of`; a file without definitions passes);
+    loss, model... (:func:`mlevolve.interpreter.regimes.regime_of`; a file without definitions is none);
     ``whole=False`` checks a file of several definitions one takes a component from.
     Returns the program unchanged; raises :class:`MlevError` listing every faulty definition, located
     in ``file`` (by default the file it was parsed from, :attr:`Program.file`).
@@ -117,7 +117,7 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
     file = file or program.file
     try:
         checked = check_program(program, grammar or load_grammar())
-        if whole and checked.definitions:
+        if whole:
             from mlevolve.interpreter.regimes import regime_of
 
             regime_of(checked)

@@ -91,7 +91,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             failed += 1
             continue
         kinds = ", ".join(f"{d.kind} {d.name}" for d in program.definitions)
-        print(f"{file}: ok ({kinds or 'no definitions'})")
+        print(f"{file}: ok ({kinds})")
     return EXIT_USAGE if failed else 0
 
 

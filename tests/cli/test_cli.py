@@ -49,9 +49,14 @@ def test_check_examples(capsys: Capsys) -> None:
 
 
 def test_check_an_empty_algorithm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    """A file without definitions is no program ``run``, ``evolve`` or ``export`` takes: ``check`` passed it ("ok
+    (no definitions)") where they refused it, so a CI gate built on ``check`` let it through (a new user's pass)."""
     monkeypatch.chdir(tmp_path)
     Path("none.mlev").write_text("algorithm nothing\n")
-    assert run(capsys, "check", "none.mlev") == (0, "none.mlev: ok (no definitions)\n", "")
+    error = ["none.mlev:1:11: error: the program has no definitions", "    algorithm nothing", "              ^^^^^^^",
+             "hint: add an activation, model, learner..."]
+    assert run(capsys, "check", "none.mlev") == (2, "", "\n".join(error) + "\n")
+    assert run(capsys, "run", "none.mlev") == (2, "", "\n".join(error) + "\n")
 
 
 def test_check_with_a_custom_grammar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
