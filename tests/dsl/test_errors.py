@@ -114,6 +114,13 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "          ^^^^^\n"
         "hint: a literal must be a finite double, at most about 1.8e308\n",
     ),
+    "underflow": (  # read as 0.0 without a word, and `fmt --write` wrote 0.0 (a new user's pass)
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 1e-400\n",
+        "underflow.mlev:3:7: error: number 1e-400 is below the smallest float, 5e-324, and would read as 0\n"
+        "      x * 1e-400\n"
+        "          ^^^^^^\n"
+        "hint: write 0 if 0 is meant, else a number from 5e-324 up\n",
+    ),
     # ---------------------------------------------------------------------------------- types
     "arg_types": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  dot(x, x)\n",
