@@ -23,6 +23,7 @@ import random
 import re
 import shlex
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -308,7 +309,8 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
     """Raise :class:`SettingError` (naming ``setting``) when ``path`` is to be written in a directory
     that does not exist (an output path is not a place to create directories by accident), or, with
     ``kind``, when :func:`check_not_overwriting` refuses it; a path ending in a separator names a directory,
-    never a file (``Path`` would drop the slash: ``-o out.py/`` wrote ``out.py``)."""
+    never a file (``Path`` would drop the slash: ``-o out.py/`` wrote ``out.py``); a folder no file can be made in
+    (a file is made there and removed, the one sure test) is refused too."""
     import shlex
 
     if str(path).endswith(("/", os.sep)) and not Path(path).is_dir():  # a directory's own error follows
@@ -323,6 +325,11 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
         raise SettingError("cannot write {path}: no folder {parent!r}",
                            hint=f"create it first (mkdir -p {{quoted}}) or pass another {{{setting}}}",
                            path=str(path), parent=str(parent), quoted=shlex.quote(str(parent)))
+    try:  # a folder this process cannot write in (its mode, read-only or immutable, /proc): said now, not after the run
+        tempfile.NamedTemporaryFile(dir=parent, prefix=".mlevolve-").close()
+    except OSError as err:
+        raise SettingError("cannot write {path}: {why}", hint=f"pass another {{{setting}}}, in a folder you can write",
+                           path=str(path), why=err.strerror or type(err).__name__) from None
     if kind == "script" and (taken := shadowed(path)) is not None:  # `-o csv.py`: its own `import csv` reads itself
         raise SettingError("{path} would take the name of the module {module!r}: a script imports modules from its "
                            "own folder first, so it and every script beside it would import this file instead",
@@ -391,8 +398,12 @@ def write_atomic(path: str | Path, text: str) -> None:
         os.replace(tmp, out)
         tmp = None
     except OSError as err:
-        raise MlevError(f"cannot write {path}: {err.strerror or err}", hint="free some disk space or check the "
-                        "folder's permissions; the old file, if there was one, is unchanged") from None
+        import errno
+
+        fix = "free some disk space" if err.errno in (errno.ENOSPC, errno.EDQUOT) else \
+            "check the file's and its folder's permissions (read-only, immutable?)"
+        raise MlevError(f"cannot write {path}: {err.strerror or err}",
+                        hint=f"{fix}; the old file, if there was one, is unchanged") from None
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):

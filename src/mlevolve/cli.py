@@ -115,7 +115,7 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
                 try:
                     api.write_atomic(file, text)
                 except MlevError as err:
-                    print(_hinted(err, "mlevolve fmt").render(), file=sys.stderr)
+                    print(f"mlevolve fmt: error: {err.message}\nhint: {err.hint}", file=sys.stderr)
                     status = EXIT_USAGE
                     continue
                 print(f"{file}: reformatted")

@@ -76,3 +76,41 @@ def test_an_output_that_is_a_directory_is_named_so(tmp_path: Path, monkeypatch: 
     assert main(argv) == 2
     assert capsys.readouterr().err == (f"mlevolve {argv[0]}: error: runs is a folder\n"
                                        f"hint: pass a file path as {flag}, e.g. {example}\n")
+
+
+@pytest.mark.parametrize("argv, setting", [
+    (["evolve", str(QUARTIC), "--budget", "5", "--json-log", "/proc/mlevolve-x.jsonl", "--db", "{tmp}/q.db"],
+     "--json-log"),
+    (["meta", str(ROOT / "benchmarks" / "meta" / "train.toml"), "--db", "{tmp}/m.db", "-o", "/proc/x.grammar.toml"],
+     "-o"),
+    (["export", str(QUARTIC), "-o", "/proc/mlevolve-x.py"], "-o"),
+])
+def test_an_output_in_a_folder_no_file_can_be_made_in_is_refused_before_the_work(
+        tmp_path: Path, capsys: Capsys, argv: list[str], setting: str) -> None:
+    """``meta -o /proc/x.toml`` ran its whole search (110 s for train.toml) before saying it cannot write there, and
+    ``evolve --json-log /proc/x`` made the archive first (a new user's pass): an existing folder is not enough, a
+    file must be makeable in it (api.check_output makes one and removes it).  Nothing is made, the work not begun."""
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"mlevolve {argv[0]}: error: cannot write /proc/") and len(err) == 2
+    assert err[1] == f"hint: pass another {setting}, in a folder you can write"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fmt_write_that_cannot_replace_its_file_says_so_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: Capsys) -> None:
+    """An immutable file: the error lacked the command's name and its hint said to free disk space."""
+    program = tmp_path / "q.mlev"
+    program.write_text("algorithm q\nformula f(x: Scalar) -> Scalar =\n    x\n")
+
+    def refused(src: object, dst: object) -> None:
+        raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(os, "replace", refused)
+    assert main(["fmt", "--write", str(program)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"mlevolve fmt: error: cannot write {program}: Operation not permitted",
+        "hint: check the file's and its folder's permissions (read-only, immutable?); the old file, if there was one, "
+        "is unchanged"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q.mlev"]

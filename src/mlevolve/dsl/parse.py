@@ -66,7 +66,7 @@ class _Build(Transformer[Token, Any]):
         is_int = text.isdigit()
         if not is_int and float(text) == 0 and any(c in "123456789" for c in text.lower().partition("e")[0]):
             raise MlevError(f"number {_abbrev(text)} is below the smallest float, 5e-324, and would read as 0",
-                            _span(tok), "write 0 if 0 is meant, else a number from 5e-324 up")  # the TOML readers' words
+                            _span(tok), "write 0 if 0 is meant, else a number from 5e-324 up")  # as TOML files
         try:
             return Num(int(text) if is_int else float(text), is_int, _span(tok))
         except ValueError:
