@@ -767,7 +767,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(run=_cmd_meta)
 
-    p = sub.add_parser("best", help="list the best programs of a run's archive")
+    p = sub.add_parser("best", help="list the best programs of a run's archive", description=(
+        "List the best programs of a run's archive, one per behaviour: the best as the run shows it first (pruned, "
+        "where the run pruned it: scored on the prune's common tasks, so its fitness may read below the next's, "
+        "each scored on its own draw), then the rest by fitness."))
     p.add_argument("db", metavar="DB")
     _option(p, api.best, "n", "how many")
     _digits(p, api.best)
