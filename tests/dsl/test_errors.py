@@ -33,7 +33,7 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "unexpected_char.mlev:3:5: error: unexpected character '$'\n"
         "      x $ x\n"
         "        ^\n"
-        "hint: names are letters, digits and '_'; numbers are like 3, 0.5 or 1e-3\n",
+        "hint: names are ASCII letters, digits and '_'; numbers are like 3, 0.5 or 1e-3\n",
     ),
     "unexpected_eof": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x\n",

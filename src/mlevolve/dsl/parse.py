@@ -306,7 +306,7 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
         pos = err.pos_in_stream or 0
         char = source[pos] if 0 <= pos < len(source) else "?"
         return MlevError(f"unexpected character {char!r}", Span(line, column, line, column),
-                         "names are letters, digits and '_'; numbers are like 3, 0.5 or 1e-3"
+                         "names are ASCII letters, digits and '_'; numbers are like 3, 0.5 or 1e-3"
                          + (", in the ASCII digits 0-9" if char.isdigit() else ""))
     names = set(getattr(err, "accepts", None) or getattr(err, "expected", None) or ())
     token = getattr(err, "token", None)
