@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import io
+import math
 import site
 import subprocess
 import sys
@@ -251,6 +252,28 @@ def test_schedule_becomes_a_lambda_lr_factor(tmp_path: Path) -> None:
         model(torch.ones(1, 3)).sum().backward()
         opt.step()
         sched.step()
+
+
+def test_a_schedule_alone_is_a_function_and_a_lambda_lr_factor(tmp_path: Path) -> None:
+    """A file with a schedule and no update rule (examples/cosine_digits.mlev) could not export it ("a schedule is
+    exported with the optimizer"); its module gives mlevolve's rate at every step of a LambdaLR run (oracle: the
+    runtime's ``learning_rate``, which the training loop reads at progress (step - 1) / total)."""
+    program = mlevolve.parse((EXAMPLES / "cosine_digits.mlev").read_text())
+    mod = _load(_export(tmp_path, program, "cosine"))
+    trained = runtime.SupervisedProgram(model=runtime.default_model, schedule=_mlevolve_functions(program)["cosine"])
+    total = 25
+    model = nn.Linear(3, 1)
+    opt = torch.optim.Adam(model.parameters(), lr=mod.LR)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, mod.lr_lambda(total))
+    for step in range(1, total + 1):
+        assert opt.param_groups[0]["lr"] == pytest.approx(float(trained.learning_rate((step - 1) / total)), rel=1e-6)
+        model(torch.ones(1, 3)).sum().backward()
+        opt.step()
+        sched.step()
+    torch.testing.assert_close(mod.cosine(torch.tensor(0.5)), torch.tensor(0.05 * 0.5 * (1 + math.cos(1.570795))))
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
+                           str(ROOT / "pyproject.toml"), str(tmp_path / "cosine.py")], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
 
 
 # ------------------------------------------------------------------------ activation, loss, model, augment
@@ -497,11 +520,11 @@ def test_an_exported_fitted_formula_reads_as_shown_and_computes_as_its_function(
                                rtol=1e-15, atol=1e-15)
 
 
-def test_every_kind_has_a_component_form_or_a_reason() -> None:
+def test_every_kind_has_a_component_form() -> None:
     from mlevolve.dsl.kinds import KINDS
-    from mlevolve.interpreter.components import _NO_FORM, FORMS
+    from mlevolve.interpreter.components import FORMS
 
-    assert set(FORMS) | set(_NO_FORM) == set(KINDS) and not set(FORMS) & set(_NO_FORM)
+    assert set(FORMS) == set(KINDS)
 
 
 def test_sympy_form_computes_what_the_numpy_code_computes() -> None:
@@ -625,13 +648,10 @@ print(reinforce.reinforce_objective(t, t, t, t, t).dim(), dqn.dqn_objective(t, t
 @pytest.mark.parametrize(("argv", "err"), [
     (["export", "adam.mlev", "--component", "nope", "-o", "out.py"],
      "mlevolve export: error: no definition 'nope' in program 'adam'\n"
-     "hint: components: net (model), adam (optimizer)\n"),
+     "hint: components: net (model), adam (optimizer), constant (schedule)\n"),
     (["export", "adam.mlev", "--component", "adma", "-o", "out.py"],
      "mlevolve export: error: no definition 'adma' in program 'adam'\n"
-     "hint: did you mean 'adam'? components: net (model), adam (optimizer)\n"),
-    (["export", "adam.mlev", "--component", "constant", "-o", "out.py"],
-     "mlevolve export: error: schedule 'constant' has no component form: a schedule is exported with the optimizer, "
-     "as lr_lambda for LambdaLR\nhint: components: net (model), adam (optimizer)\n"),
+     "hint: did you mean 'adam'? components: net (model), adam (optimizer), constant (schedule)\n"),
     (["export", "adam.mlev", "--component", "adam", "-o", "missing/adam.py"],
      "mlevolve export: error: cannot write missing/adam.py: no folder 'missing'\n"
      "hint: create it first (mkdir -p missing) or pass another -o\n"),

@@ -161,6 +161,23 @@ def _no_adam(*args: Any) -> Any:
     raise AssertionError("never called")
 
 
+def _schedule(m: _Module) -> None:
+    """A schedule alone (a file without an update rule, which mlevolve then trains with Adam at its rate): the
+    function, its rate at the start (``LR``) and the LambdaLR factor; with an update rule it is that one's part."""
+    sched = m.function(m.d, f"schedule {m.d.name}: the learning rate at progress t in [0, 1]")
+    lr_name, lam = m.name("LR"), m.name("lr_lambda")
+    m.body.append(f"{lr_name} = float({sched}(torch.tensor(0.0)))  # the schedule's rate at the start of training")
+    m.body.append(templates.LR_LAMBDA.substitute(name=lam, lr_name=lr_name, schedule=sched))
+    m.public += [sched, lr_name, lam]
+    rule = next((x.name for x in m.program.definitions if x.kind == "optimizer"), None)
+    how = f"its update rule is {rule!r} (export it: it carries this schedule)" if rule else "as mlevolve trains it"
+    m.usage = (f"    opt = torch.optim.Adam(model.parameters(), lr={lr_name})  # {how}\n"
+               f"    sched = torch.optim.lr_scheduler.LambdaLR(opt, {lam}(total_steps))\n"
+               "    loss.backward(); opt.step(); sched.step(); opt.zero_grad()")
+    m.shapes = ("t is training progress in [0, 1] (step / total steps, 0 on the first step), a 0-d float tensor; "
+                "the result is the learning rate there (parameter units per gradient unit).")
+
+
 # ----------------------------------------------------------------------------- elementwise torch kinds
 def _activation(m: _Module) -> None:
     fn = m.function(m.d, f"activation {m.d.name}: elementwise, any shape")
@@ -441,6 +458,7 @@ def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
 # ------------------------------------------------------------------------------------------------ table
 FORMS: dict[str, Form] = {
     "optimizer": Form("a torch.optim.Optimizer subclass (with the schedule as a LambdaLR factor)", _optimizer),
+    "schedule": Form("a function and its factor for torch.optim.lr_scheduler.LambdaLR", _schedule),
     "activation": Form("a function and an nn.Module", _activation),
     "loss": Form("a function and an nn.Module with reduction", _loss),
     "model": Form("an nn.Module factory build(n_features, n_classes)", _model),
@@ -450,7 +468,6 @@ FORMS: dict[str, Form] = {
     **{kind: Form("an elementwise function and the scalar objective over tensors", _objective)
        for kind in _OBJECTIVES},
 }
-_NO_FORM = {"schedule": "a schedule is exported with the optimizer, as lr_lambda for LambdaLR"}
 
 
 def components(program: Program) -> list[tuple[str, str]]:
@@ -506,16 +523,13 @@ def export_component(program: Program, name: str, spec: GrammarSpec) -> str:
     """The text of a standalone module for definition ``name`` of the checked ``program``.
 
     The module imports no mlevolve.  Raises :class:`MlevError` when ``name`` is not a definition of
-    the program or its kind has no component form (the hint lists the components there are).
+    the program (the hint lists the components there are).
     """
     d = program.get(name)
     if d is None:
         raise MlevError(f"no definition '{name}' in program '{program.name}'",
                         hint=did_you_mean(name, (x.name for x in program.definitions)) + _available(program))
-    form = FORMS.get(d.kind)
-    if form is None:
-        why = _NO_FORM.get(d.kind, f"a {d.kind} has no component form")
-        raise MlevError(f"{d.kind} '{name}' has no component form: {why}", hint=_available(program))
+    form = FORMS[d.kind]  # every kind has one (a test holds the table to the kinds)
     m = _Module(program, d, spec)
     form.write(m)
     body = "\n\n\n".join(part.strip() for part in m.body)
