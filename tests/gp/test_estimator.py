@@ -75,7 +75,7 @@ def test_a_kept_archive_resumes_and_refuses_other_data(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("x", "y", "message"), [
-    (np.ones((3, 1)), np.arange(3.0), r"n_samples = 3, n_features = 1: too few rows \(3\) to split"),
+    (np.ones((3, 1)), np.arange(3.0), r"n_samples = 3, n_features = 1: too few rows \(3\) for a formula"),
     (np.arange(20.0).reshape(10, 2), np.ones(10), "the target is 1 on every fitting row"),
     (np.c_[np.arange(10.0), np.full(10, 1e200)], np.arange(10.0), "beyond 1e\\+150 in magnitude"),
     # the formula 0 scored R² 1 on targets near 1e-200: their squared errors underflow (a user's pass)

@@ -241,10 +241,14 @@ def test_a_held_out_r2_needs_two_rows_that_vary(tmp_path: Path) -> None:
     from mlevolve.interpreter.tasks import load_points
 
     rows = np.random.default_rng(0).uniform(1, 5, (9, 2))
-    for n, error in ((8, r"the target is [-0-9.e]+ on every held-out row \(1 of 8: the 20% test_r2 is measured on\)"),
-                     (9, None)):
+    few = r"too few rows \({}\) for a formula: the 20% held out for test_r2 would be {}"  # said so from 3 rows (the
+    for n, error in ((3, few.format(3, 0)), (4, few.format(4, 1)), (8, few.format(8, 1)),  # split's 'at least 4'
+                     (7, r"the target is [-0-9.e]+ on every held-out row \(2 of 7: the 20% test_r2 is measured on\)"),
+                     (9, None)):  # led to 'the target does not vary' at 4: a new user's pass)
         path = tmp_path / f"n{n}.csv"
-        path.write_text("a,b,y\n" + "".join(f"{a},{b},{a * a / b}\n" for a, b in rows[:n]))
+        data = rows[:n].copy()
+        data[1] = data[0] if n == 7 else data[1]  # rows 0 and 1 are the two held out of 7 (and of 9)
+        path.write_text("a,b,y\n" + "".join(f"{a},{b},{a * a / b}\n" for a, b in data))
         if error is None:
             assert load_points(f"{path}:target=y", ("a", "b")).x_test.shape == (2, 2)
         else:
