@@ -192,3 +192,45 @@ def test_a_task_line_s_data_file_found_beside_the_program_is_named(
                        "proj/data/x.csv is there; cd proj, or give its full path")
     monkeypatch.chdir(tmp_path / "proj")  # from the program's folder: it runs
     assert cli(capsys, "check", "f.mlev")[0] == 0
+
+
+@pytest.mark.e2e
+def test_a_data_file_whose_path_holds_a_colon_is_read_by_the_library_a_script_and_the_estimator(
+        tmp_path: Path, capsys: Capsys) -> None:
+    """A timestamped folder (``runs/12:00/d.csv``): ``--task 'runs/12:00/d.csv:target=y'`` was refused as an
+    option 'd.csv' without a value, and ``SymbolicRegressor(db='12:00/r.db')`` failed with a task spec the user
+    never wrote (a new user's pass).  The name runs to its last piece ending .csv or .npz before any option."""
+    import numpy as np
+
+    import mlevolve
+
+    folder = tmp_path / "12:00"
+    folder.mkdir()
+    data = folder / "d.csv"
+    data.write_text("x,y\n" + "".join(f"{i / 10},{(i / 10) ** 2 + 1}\n" for i in range(30)))
+    spec = f"{data}:target=y"
+    code, out, err = cli(capsys, "run", QUARTIC, "--task", spec)
+    assert code == 0 and f"            task: {spec}" in out.splitlines(), err
+    script = tmp_path / "q.py"
+    assert cli(capsys, "export", QUARTIC, "--task", spec, "-o", str(script))[0] == 0
+    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    x = np.linspace(-2, 2, 40)[:, None]
+    model = mlevolve.SymbolicRegressor(budget=20, db=str(folder / "r.db"), random_state=0).fit(x, x[:, 0] ** 2 + 1)
+    assert model.metrics_["test_r2"] > 0.99
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text("ab1:/._ ", min_size=1, max_size=6), min_size=1, max_size=3), st.sampled_from([".csv", ".npz"]),
+       st.lists(st.tuples(st.sampled_from(["target", "problem", "group"]), st.text("xy.:", max_size=3)
+                          .filter(lambda v: ":" not in v)), max_size=3))
+def test_spec_head_gives_back_a_data_file_s_name_and_its_options_whatever_colons_its_path_holds(
+        pieces: list[str], suffix: str, options: list[tuple[str, str]]) -> None:
+    """Property: the name of ``PATH:key=value...`` is PATH, colons and all, when PATH ends .csv or .npz."""
+    from mlevolve.interpreter.standalone.common import spec_head
+
+    name = "/".join(pieces) + suffix
+    if "=" in name:
+        return
+    texts = [f"{k}={v}" for k, v in options]
+    assert spec_head(":".join([name, *texts])) == (name, texts)
