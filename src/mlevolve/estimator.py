@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -95,9 +96,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                                 algorithm=EvolveConfig.algorithm if self.algorithm is None else self.algorithm)
             except SettingError as err:  # a setting's mistake, in its words
                 raise ValueError(_said(err)) from err
-            except MlevError as err:  # the data's (the data file is X and y); scikit-learn's callers catch ValueError
-                message = _said(err).removeprefix(f"{data}: ").replace(str(data), "the data")
-                raise ValueError(f"n_samples = {X.shape[0]}, n_features = {X.shape[1]}: {message}") from err
+            except MlevError as err:  # scikit-learn's callers catch ValueError
+                raise ValueError(_in_arrays(_said(err), data, X.shape)) from err
         if result["best_program"] is None:
             raise ValueError("every candidate formula failed on this data")
         self.program_: str = result["best_program"]
@@ -138,6 +138,19 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False  # the same data and random_state give the same formula
         return tags
+
+
+def _in_arrays(text: str, data: Path, shape: tuple[int, int]) -> str:
+    """An error of a run on the data file ``data`` (X and y, written by :func:`_data_file`) in the estimator's words:
+    a place in the file (``DATA:ROW:COL``, its header the first row) is ``X[i, j]`` or ``y[i]``, the file itself
+    "the data", after ``n_samples = N, n_features = F`` where the error is the data's; a flag is its parameter."""
+    def place(found: re.Match[str]) -> str:
+        i, j = int(found[1]) - 2, int(found[2]) - 1 if found[2] else None
+        return f"row {i} of X and y" if j is None else f"X[{i}, {j}]" if j < shape[1] else f"y[{i}]"
+
+    said = re.sub(re.escape(str(data)) + r":(\d+)(?::(\d+))?", place, text)
+    said = said.removeprefix(f"{data}: ").replace(str(data), "the data").replace("--db", "db")
+    return f"n_samples = {shape[0]}, n_features = {shape[1]}: {said}" if str(data) in text else said
 
 
 def _said(err: MlevError) -> str:

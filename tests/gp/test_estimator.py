@@ -77,7 +77,11 @@ def test_a_kept_archive_resumes_and_refuses_other_data(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("x", "y", "message"), [
     (np.ones((3, 1)), np.arange(3.0), r"n_samples = 3, n_features = 1: too few rows \(3\) for a formula"),
     (np.arange(20.0).reshape(10, 2), np.ones(10), "the target is 1 on every fitting row"),
-    (np.c_[np.arange(10.0), np.full(10, 1e200)], np.arange(10.0), "beyond 1e\\+150 in magnitude"),
+    # a cell is named in the arrays, not as the line of a CSV file the user never saw ("the data:2:1", a user's pass)
+    (np.c_[np.arange(10.0), np.full(10, 1e200)], np.arange(10.0), r"^n_samples = 10, n_features = 2: X\[0, 1\]: "
+     r"column 'x1': '[0-9.e+]+' is beyond 1e\+150 in magnitude"),
+    (np.c_[np.arange(10.0), np.arange(10.0)], np.r_[np.arange(9.0), 1e300], r"^n_samples = 10, n_features = 2: "
+     r"y\[9\]: target column 'y': '1\.0000000000000001e\+300' is beyond 1e\+150"),
     # the formula 0 scored R² 1 on targets near 1e-200: their squared errors underflow (a user's pass)
     (np.arange(40.0).reshape(20, 2), np.arange(20.0) * 1e-200, "the target varies too little for float64 to square"),
 ])
@@ -168,3 +172,15 @@ def test_targets_written_as_text_are_numbers_and_other_text_is_a_value_error() -
     assert model.summary_["candidates"] == 30
     with pytest.raises(ValueError, match="y must hold numbers"):
         SymbolicRegressor(budget=30).fit(x, np.array(["a"] * 40))
+
+
+def test_a_resume_refused_names_the_parameter_and_no_data(tmp_path: Path) -> None:
+    """The refusal said 'pass another --db' (a flag a Python user never passes) after 'n_samples = N, n_features =
+    F', as if the data were at fault (a new user's pass)."""
+    x = np.linspace(0, 1, 20)[:, None]
+    SymbolicRegressor(budget=10, db=str(tmp_path / "r.db")).fit(x, x[:, 0])
+    with pytest.raises(ValueError) as caught:
+        SymbolicRegressor(budget=10, db=str(tmp_path / "r.db"), random_state=5).fit(x, x[:, 0])
+    said = str(caught.value)
+    assert said.startswith(f"{tmp_path / 'r.db'}: archive was made with other settings (seed: archive has 0, now 5)")
+    assert "pass another db)" in said and "--db" not in said and "n_samples" not in said
