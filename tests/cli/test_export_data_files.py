@@ -228,9 +228,9 @@ def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_
 # 494, 644, 740 (stop 38, 9 lines) with a spec whose options follow its name by ',' or ' ' mended in the hint
 # (`nguyen1,n_train=5`, `data.csv,target=y`: "unknown task" and "no such file" before; common.task_hint); 497 for a
 # formula (stop 38, 3 lines) with too few rows to hold two out for test_r2 said so (from 3 rows, not at 4 as a
-# held-out target that does not vary); 506, 653, 749 (stop 38, 9 lines) with a data file's path holding ':' read as
-# the library reads it (common.spec_head: runs/12:00/d.csv:target=y was an option 'd.csv' without a value).
-DATA_CAPS = {"formula": 506, "learner": 653, "supervised": 749}
+# held-out target that does not vary); 500, 647, 743 (stop 38, 3 lines) with a data file's path holding ':' read as
+# the library reads it (common.split_spec: runs/12:00/d.csv:target=y was an option 'd.csv' without a value).
+DATA_CAPS = {"formula": 500, "learner": 647, "supervised": 743}
 
 
 @pytest.mark.parametrize("kind", PROGRAMS)

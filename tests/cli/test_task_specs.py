@@ -224,13 +224,13 @@ def test_a_data_file_whose_path_holds_a_colon_is_read_by_the_library_a_script_an
 @given(st.lists(st.text("ab1:/._ ", min_size=1, max_size=6), min_size=1, max_size=3), st.sampled_from([".csv", ".npz"]),
        st.lists(st.tuples(st.sampled_from(["target", "problem", "group"]), st.text("xy.:", max_size=3)
                           .filter(lambda v: ":" not in v)), max_size=3))
-def test_spec_head_gives_back_a_data_file_s_name_and_its_options_whatever_colons_its_path_holds(
+def test_split_spec_gives_back_a_data_file_s_name_and_its_options_whatever_colons_its_path_holds(
         pieces: list[str], suffix: str, options: list[tuple[str, str]]) -> None:
     """Property: the name of ``PATH:key=value...`` is PATH, colons and all, when PATH ends .csv or .npz."""
-    from mlevolve.interpreter.standalone.common import spec_head
+    from mlevolve.interpreter.standalone.common import split_spec
 
-    name = "/".join(pieces) + suffix
-    if "=" in name:
+    name = "/".join(pieces).strip() + suffix
+    if "=" in name or len({k for k, _ in options}) < len(options) or any(not v for _, v in options):
         return
     texts = [f"{k}={v}" for k, v in options]
-    assert spec_head(":".join([name, *texts])) == (name, texts)
+    assert split_spec(":".join([name, *texts])) == (name, dict(options))

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mlevolve.dsl.errors import MlevError, closest
-from mlevolve.interpreter.standalone.common import spec_head
+from mlevolve.interpreter.standalone.common import split_spec
 from mlevolve.results import shown_order, shown_scale, tied
 
 SCHEMA_VERSION = 1
@@ -565,7 +565,7 @@ def _same_data_file_task(stored: Mapping[str, Any], identity: Mapping[str, Any])
     specs = stored.get("task"), identity.get("task")
     if not (stored.get("data_sha256") and identity.get("data_sha256")) or not all(isinstance(t, str) for t in specs):
         return False
-    return spec_head(str(specs[0]))[1] == spec_head(str(specs[1]))[1]
+    return split_spec(str(specs[0]))[1] == split_spec(str(specs[1]))[1]
 
 
 # Settings a run's identity leaves out at these values (EvolveConfig.identity), so that archives made before the
@@ -662,7 +662,8 @@ def default_path(program: str, task: str, grammar: str = "base") -> Path:
     ``nguyen1-n_train_1000``, so runs on one task with other options keep apart) reduced to a file-name-safe
     stem; a data file's folder is left out; a grammar other than the base grammar (its name: a grammar file's
     stem) follows, so a run in an evolved grammar keeps apart from one in the base grammar as well."""
-    name, options = spec_head(task)
+    name, typed = split_spec(task)
+    options = [f"{k}={v}" for k, v in typed.items()]
     stem = "-".join(["".join(c if c.isalnum() or c in "-_" else "_" for c in part)
                      for part in (Path(name).stem, *options, *([grammar] if grammar != "base" else []))])
     return Path(os.environ.get("MLEVOLVE_RUNS", "runs")) / f"{program}-{stem}.db"

@@ -30,7 +30,7 @@ from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter.codegen import Compiled, compile_program, doc_literal
 from mlevolve.interpreter.regimes import STANDALONE, Regime
-from mlevolve.interpreter.standalone.common import spec_head
+from mlevolve.interpreter.standalone.common import split_spec
 from mlevolve.messages import AT_LEAST, BELOW_2_63, GIVEN_TWICE, HELP, INTEGER_RULE, SEED_RANGE, Message
 
 _RULE = "# " + "-" * 12  # a section's rule, short enough for the longest list of modules in 120 columns
@@ -231,8 +231,8 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
     compiled = compiled or compile_program(program, spec)
     regime = compiled.regime
     if regime.loader_for(task).names is None:  # a data file, by its absolute path: the script runs from any folder
-        name, options = spec_head(task)
-        task = ":".join([str(Path(name.strip()).resolve()), *options])
+        name, typed = split_spec(task)
+        task = ":".join([str(Path(name).resolve()), *(f"{k}={v}" for k, v in typed.items())])
     functions, wiring = compiled.source.rstrip().rsplit("\n", 1)
     dim = regime.dim and "DIM" in {n.id for n in ast.walk(ast.parse(functions)) if isinstance(n, ast.Name)}
     main = main_source(regime, program, wiring, task, seed, epochs, dim, refused)

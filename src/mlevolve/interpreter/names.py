@@ -38,7 +38,7 @@ STANDALONE_NAMES = frozenset({
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
     "Iterable", "closest", "did_you_mean", "difflib",  # standalone/spelling.py
     "INTEGER", "read_int", "mended", "choice_error", "spec_name",  # standalone/common.py's spec and integer rules
-    "split_spec", "spec_options", "task_hint", "spec_head",
+    "split_spec", "spec_options", "task_hint",
 })
 # Names of an exported script's own: its imports and ``main`` with its locals (see export._main).
 SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "os", "sys", "main", "args", "parser", "data", "metrics",

@@ -23,7 +23,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.types import type_str, with_article
 from mlevolve.interpreter.names import py_name
-from mlevolve.interpreter.standalone.common import spec_head
+from mlevolve.interpreter.standalone.common import split_spec
 from mlevolve.interpreter.standalone.data_control import CONTROL
 from mlevolve.interpreter.standalone.data_density import DENSITY, DIGITS_DENSITY
 from mlevolve.interpreter.standalone.data_formula import FORMULAS
@@ -98,7 +98,7 @@ class Regime:
 
     def loader_for(self, spec: str) -> Loader:
         """The loader of the task ``spec`` names: the one listing its name, else the data files' one."""
-        name = spec_head(spec)[0].strip()
+        name = split_spec(spec)[0]
         found = next((x for x in self.loaders if x.names is not None and name in x.names), None)
         found = found or next((x for x in self.loaders if x.names is None), None)
         if found is None:

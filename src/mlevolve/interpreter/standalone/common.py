@@ -73,18 +73,12 @@ def mended(name: str, given: dict[str, Any], key: str, value: Any) -> str:
     return shlex.quote(":".join([name, *(f"{k}={value if k == key else v}" for k, v in {**given, key: value}.items())]))
 
 
-def spec_head(spec: str) -> tuple[str, list[str]]:
-    """A task spec's name and its options' texts: a data file's path holds ':' up to its last piece ending .csv/.npz"""
-    raw = spec.split(":")  # (a folder named 12:00 in runs/12:00/d.csv:target=y), before any option's '='
-    k = max((i for i in range(2, len(raw) + 1) if "=" not in ":".join(raw[1:i])
-             and ":".join(raw[:i]).strip().lower().endswith((".csv", ".npz"))), default=1)
-    return ":".join(raw[:k]), raw[k:]
-
-
 def split_spec(spec: str) -> tuple[str, dict[str, str]]:
     """``NAME[:key=value...]`` as its name and options as typed, each once with one value (the library's too)"""
-    head, rest = spec_head(spec)
-    name, *parts = (part.strip() for part in [head, *rest])
+    raw = spec.split(":")  # a data file's path may hold ':' (runs/12:00/d.csv): up to its last piece ending .csv/.npz
+    k = max((i for i in range(2, len(raw) + 1) if "=" not in ":".join(raw[1:i])  # before any option
+             and ":".join(raw[:i]).strip().lower().endswith((".csv", ".npz"))), default=1)
+    name, *parts = (part.strip() for part in [":".join(raw[:k]), *raw[k:]])
     if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
         raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))
     typed = dict[str, str]()
