@@ -1666,9 +1666,10 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
             cluster = DaskBackend(lambda: None, dask)
             pool = cluster.client.get_executor(pure=False)
         elif n > 1:
-            from mlevolve.gp.backends import QuietSpawnContext  # Ctrl-C is this process's to report
+            from mlevolve.gp.backends import QuietSpawnContext, orphan_guard  # Ctrl-C is this process's to report
 
-            pool = ProcessPoolExecutor(n, mp_context=QuietSpawnContext())
+            pool = ProcessPoolExecutor(n, mp_context=QuietSpawnContext(), initializer=orphan_guard,
+                                       initargs=(os.getpid(),))
         try:
             runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
                              (lambda line: print(line, file=sys.stderr, flush=True)), pool=pool)

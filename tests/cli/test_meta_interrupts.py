@@ -42,3 +42,48 @@ def test_ctrl_c_during_a_parallel_meta_run_says_how_to_resume_without_worker_tra
         f"command: mlevolve meta {SMOKE} --workers 2 --db {db} -o {tmp_path / 'g.toml'} --quiet\n")
     resumed = api.meta(SMOKE, db, tmp_path / "g.toml", quiet=True)  # the same run, resumed: it goes on
     assert resumed["inner_runs_replayed"] > 0 and resumed["generations"] == 3
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_parallel_meta_run_killed_outright_leaves_no_worker_running(tmp_path: Path) -> None:
+    """kill -9 of ``meta --workers 2`` left its two spawned workers running, re-parented to init (a new user's
+    pass); they die with it now (``backends.orphan_guard``, PR_SET_PDEATHSIG), as an evolve run's workers do."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import environment
+
+    db = tmp_path / "m.db"
+    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "meta", str(SMOKE), "--workers", "2", "--db", str(db),
+                             "-o", str(tmp_path / "g.toml"), "--quiet"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=environment(), start_new_session=True)
+    wait_for_candidates(proc, db, 1)  # the workers run inner runs
+
+    def workers() -> set[int]:  # the processes of the run's session but the coordinator (and the tracker)
+        found = set()
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat[3]) == proc.pid and int(pid) != proc.pid and b"resource_tracker" not in cmd:
+                found.add(int(pid))
+        return found
+
+    before = workers()
+    assert before, "no worker of the session was found"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while (alive := {p for p in before if Path(f"/proc/{p}").exists()
+                     and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"}) \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in alive:  # not to leave them to the next test
+        os.kill(pid, signal.SIGKILL)
+    assert not alive

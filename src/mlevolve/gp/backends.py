@@ -544,6 +544,15 @@ class _QuietSpawnProcess(SpawnProcess):
             super().start()
 
 
+def orphan_guard(parent: int) -> None:
+    """An executor's worker initializer (``initializer=orphan_guard, initargs=(os.getpid(),)``): the worker dies with
+    ``parent``, its coordinator, even one killed by SIGKILL (Linux), as the pool's workers do; a parent gone before
+    it asked (re-parented already) ends it at once.  A killed ``meta --workers 2`` left its workers running."""
+    _die_with_parent()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 class QuietSpawnContext(SpawnContext):
     """``spawn``, with processes that ignore Ctrl-C: for an executor (``concurrent.futures``) whose
     workers start on demand, at any point of a run."""
