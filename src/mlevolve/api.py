@@ -1622,14 +1622,11 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     (0: one per core) runs the inner runs in that many processes, ``dask`` (``local:N`` or
     ``tcp://HOST:PORT``) as tasks on a Dask cluster; the result is the same (results are stored in
     the order they were asked for).  Raises MlevError on a bad setting or an unreachable scheduler."""
-    import math
     import sys
-    from concurrent.futures import ProcessPoolExecutor
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive
     from mlevolve.meta.config import load_config
-    from mlevolve.meta.evolve import META_FORMAT, MetaRun
-    from mlevolve.meta.provenance import environment, environment_line
+    from mlevolve.meta.evolve import META_FORMAT
 
     Resources(workers=workers, dask=dask).check()
     cfg = load_config(config)
@@ -1658,41 +1655,67 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
         if not quiet and (held := archive.count()):  # as evolve's: what is resumed
             print(f"resuming {path}: {held:,} finished inner run{'' if held == 1 else 's'} archived, replayed "
                   "rather than run again", file=sys.stderr, flush=True)
-        cluster: Any = None
-        pool: Any = None
-        if dask is not None:  # the engine's cluster/client setup; its executor maps in order
-            from mlevolve.gp.backends import DaskBackend
-
-            cluster = DaskBackend(lambda: None, dask)
-            pool = cluster.client.get_executor(pure=False)
-        elif n > 1:
-            from mlevolve.gp.backends import QuietSpawnContext, orphan_guard  # Ctrl-C is this process's to report
-
-            pool = ProcessPoolExecutor(n, mp_context=QuietSpawnContext(), initializer=orphan_guard,
-                                       initargs=(os.getpid(),))
-        try:
-            runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
-                             (lambda line: print(line, file=sys.stderr, flush=True)), pool=pool)
-            best, history = runner.run()
-        except KeyboardInterrupt:  # what is kept, for the command's message: every finished inner run is a row
+        try:  # a stop from here on (the runs, the pool's shutdown, the summary) says what the archive saved
+            best, history, runner, chosen, summary = _meta_runs(cfg, program, archive, quiet, dask, n)
+        except KeyboardInterrupt:  # every finished inner run is a row
             raise RunInterrupted(str(path), archive.count()) from None
-        finally:
-            if cluster is not None:
-                cluster.close()
-            elif pool is not None:
-                pool.shutdown(cancel_futures=True)
-        last = history[-1] if history else {}
-        chosen = history[runner.chosen] if runner.chosen is not None else {
-            "validation_auc": runner.base_validation_auc, "validation_score": 0.0 if cfg.meta.fitness == "paired"
-            else runner.base_validation_auc}
-        summary = {"generations": len(history), "candidates": archive.count(), "inner_runs_fresh": runner.fresh,
-                   "inner_runs_replayed": runner.replayed, "chosen_generation": runner.chosen,
-                   "best_validation_auc": chosen.get("validation_auc"),
-                   "best_validation_score": chosen.get("validation_score"),
-                   "rules": len(best.rules), "operators": len(best.operators), "digest": best.digest,
-                   "last_best_auc": last.get("best_fitness")}
-        archive.set_meta("summary", summary)
-        archive.set_meta("generator", best.to_toml())
+    try:  # every inner run is saved: a stop now (writing the generator) says so, as one during the runs does
+        return _write_generator(out, config, path, cfg, runner, history, chosen, best, summary)
+    except KeyboardInterrupt:
+        raise RunInterrupted(str(path), int(summary["candidates"])) from None
+
+
+def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str | None, n: int) -> tuple[Any, ...]:
+    """A meta run's inner runs, on ``dask``, a pool of ``n`` processes or this one, archived in ``archive``: its
+    best generator, history, runner, chosen meta-generation's row and summary (also the archive's)."""
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    from mlevolve.meta.evolve import MetaRun
+
+    cluster: Any = None
+    pool: Any = None
+    if dask is not None:  # the engine's cluster/client setup; its executor maps in order
+        from mlevolve.gp.backends import DaskBackend
+
+        cluster = DaskBackend(lambda: None, dask)
+        pool = cluster.client.get_executor(pure=False)
+    elif n > 1:
+        from mlevolve.gp.backends import QuietSpawnContext, orphan_guard  # Ctrl-C is this process's to report
+
+        pool = ProcessPoolExecutor(n, mp_context=QuietSpawnContext(), initializer=orphan_guard,
+                                   initargs=(os.getpid(),))
+    try:
+        runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
+                         (lambda line: print(line, file=sys.stderr, flush=True)), pool=pool)
+        best, history = runner.run()
+    finally:
+        if cluster is not None:
+            cluster.close()
+        elif pool is not None:
+            pool.shutdown(cancel_futures=True)
+    last = history[-1] if history else {}
+    chosen = history[runner.chosen] if runner.chosen is not None else {
+        "validation_auc": runner.base_validation_auc, "validation_score": 0.0 if cfg.meta.fitness == "paired"
+        else runner.base_validation_auc}
+    summary = {"generations": len(history), "candidates": archive.count(), "inner_runs_fresh": runner.fresh,
+               "inner_runs_replayed": runner.replayed, "chosen_generation": runner.chosen,
+               "best_validation_auc": chosen.get("validation_auc"),
+               "best_validation_score": chosen.get("validation_score"),
+               "rules": len(best.rules), "operators": len(best.operators), "digest": best.digest,
+               "last_best_auc": last.get("best_fitness")}
+    archive.set_meta("summary", summary)
+    archive.set_meta("generator", best.to_toml())
+    return best, history, runner, chosen, summary
+
+
+def _write_generator(out: Path, config: str | Path, path: Path, cfg: Any, runner: Any, history: list[dict[str, Any]],
+                     chosen: dict[str, Any], best: Any, summary: dict[str, Any]) -> dict[str, Any]:
+    """Write a meta run's chosen generator to ``out`` with its header; the run's summary for :func:`meta`."""
+    import math
+
+    from mlevolve.meta.provenance import environment, environment_line
+
     header = (f"mlevolve generator evolved by `mlevolve meta {config}`\n"
               f"archive: {path}; {len(history)} meta-generations; chosen: "
               f"{'the base grammar' if runner.chosen is None else f'meta-generation {runner.chosen}'}, "

@@ -87,3 +87,38 @@ def test_a_parallel_meta_run_killed_outright_leaves_no_worker_running(tmp_path: 
     for pid in alive:  # not to leave them to the next test
         os.kill(pid, signal.SIGKILL)
     assert not alive
+
+
+@pytest.mark.parametrize("where", ["_write_generator", "summary"])
+def test_a_stop_after_the_last_inner_run_says_every_run_is_saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str],
+                                                                 where: str) -> None:
+    """Ctrl-C while the pool shut down or the generator was written, every inner run archived, said 'interrupted
+    before the run began: nothing new was saved' (a new user's pass); it says how many are saved, and the same
+    command writes the generator."""
+    from mlevolve import cli
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    if where == "_write_generator":
+        monkeypatch.setattr(api, "_write_generator", stop)
+    else:  # after the runs, as the summary is archived (a pool's shutdown comes just before it)
+        from mlevolve.gp.archive import Archive
+
+        set_meta = Archive.set_meta
+
+        def then_stop(self: Archive, key: str, value: object) -> None:
+            if key == "summary" and "generations" in value:  # type: ignore[operator]
+                raise KeyboardInterrupt
+            set_meta(self, key, value)
+
+        monkeypatch.setattr(Archive, "set_meta", then_stop)
+    db, out = tmp_path / "m.db", tmp_path / "g.toml"
+    argv = ["meta", str(SMOKE), "--db", str(db), "-o", str(out), "--quiet"]
+    assert cli.main(argv) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("mlevolve meta: interrupted; 26 finished inner runs are saved in "), err
+    assert not out.exists()
+    monkeypatch.undo()
+    assert cli.main(argv) == 0 and out.exists()
