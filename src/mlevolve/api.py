@@ -420,7 +420,8 @@ def check_json_log(path: str | Path, db: Path) -> None:
     """Raise :class:`SettingError` (naming ``json_log``) unless ``path`` may be appended to by the run of archive
     ``db``: no file or an empty one, or an mlevolve JSON log (every line an object of
     :data:`~mlevolve.gp.progress.LOG_FIELDS`) whose candidates are this archive's (a resumed run's log; lines
-    past the archive's last candidate are ones a crash lost before they were stored)."""
+    past the archive's last candidate are ones a crash lost before they were stored: they are taken out, as the
+    resumed run scores and logs them again, so the log keeps one line a candidate)."""
     import json
 
     from mlevolve.gp.archive import Archive
@@ -431,8 +432,8 @@ def check_json_log(path: str | Path, db: Path) -> None:
         raise SettingError("{path} is a folder", hint="pass a file path as {json_log}, e.g. {inside}",
                            path=str(path), inside=str(out / "log.jsonl"))
     try:
-        lines = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
-        logged = [json.loads(line) for line in lines if line.strip()]
+        lines = [line for line in out.read_text(encoding="utf-8").splitlines() if line.strip()] if out.exists() else []
+        logged = [json.loads(line) for line in lines]
     except (OSError, UnicodeDecodeError, ValueError):
         logged = [None]
     if not logged:
@@ -449,6 +450,8 @@ def check_json_log(path: str | Path, db: Path) -> None:
         raise SettingError("{path} is the JSON log of another run (its candidates are not in {db}): it is not "
                            "appended to", hint="pass another {json_log}, or move the file away first",
                            path=str(path), db=str(db))
+    if any(e["seq"] > last for e in logged):  # logged, then lost uncommitted by a kill: the resumed run logs them
+        write_atomic(out, "".join(line + "\n" for line, e in zip(lines, logged, strict=True) if e["seq"] <= last))
 
 
 def _not_empty(task: str | None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,24 @@ def test_json_log_appends_only_to_its_own_runs_log(tmp_path: Path, monkeypatch: 
                                               "log: it is not appended to\n")
     assert (tmp_path / "log.jsonl").read_bytes() == before and (tmp_path / "notes.txt").read_text() == "my notes\n"
     assert not (tmp_path / "b.db").exists()
+
+
+def test_a_log_s_lines_of_candidates_a_kill_lost_are_logged_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: Capsys) -> None:
+    """kill -9 loses the uncommitted rows, not their log lines: the resumed run scored and logged them again, so
+    the log held 222 lines twice for 6,000 candidates (a new user's pass).  Such lines are taken out as the run
+    resumes: one line a candidate, in order."""
+    monkeypatch.chdir(tmp_path)
+    run = ["evolve", str(QUARTIC), "--quiet", "--json-log", "log.jsonl", "--db", "a.db"]
+    assert main([*run, "--budget", "6"]) == 0
+    whole = (tmp_path / "log.jsonl").read_text()
+    assert main([*run, "--budget", "10"]) == 0
+    log = (tmp_path / "log.jsonl").read_text()
+    (tmp_path / "log.jsonl").write_text(whole)
+    with sqlite3.connect(tmp_path / "a.db") as db:  # as a kill leaves it: rows 4 and 5 lost, their lines kept
+        db.execute("delete from candidates where seq >= 4")
+    assert main([*run, "--budget", "10"]) == 0
+    assert (tmp_path / "log.jsonl").read_text().splitlines() == log.splitlines()
 
 
 @pytest.mark.parametrize(("argv", "flag", "example"), [
