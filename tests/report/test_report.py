@@ -274,6 +274,20 @@ def test_the_report_line_counts_one_candidate_in_the_singular(tmp_path: Path, ca
     assert code == 0 and stdout == f"wrote {tmp_path / 'one.html'} (1 candidate, finished)\n"
 
 
+def test_the_report_of_a_run_whose_every_candidate_failed_says_why(tmp_path: Path, capsys: Capsys) -> None:
+    """The report said only 'every one failed so far' where `best` and the run's summary give the most common
+    reason and a command to see one (a new user's pass: a --timeout too short for any candidate)."""
+    db = tmp_path / "fail.db"
+    program = tmp_path / "bad.mlev"  # the log of a negative number: the start and its 2 mutants (seed 0) fail
+    program.write_text("algorithm bad\ntask nguyen4\n\nformula f(x: Scalar) -> Scalar =\n  log(0.0 - 1.0 - x * x)\n")
+    api.evolve(program, ["f"], budget=3, db=db, quiet=True, fit=False, prune=False)
+    message, hint = api.no_score(db)
+    assert "most common reason" in message
+    api.report(db, tmp_path / "fail.html")
+    text = (tmp_path / "fail.html").read_text()
+    assert f"<p>{message[:1].upper() + message[1:]}</p>" in text.replace("&#x27;", "'") and hint in text
+
+
 @pytest.mark.parametrize("meta", [True, False], ids=["half-written", "empty"])
 def test_report_of_an_archive_without_candidates(tmp_path: Path, meta: bool, capsys: Capsys) -> None:
     db = half_written(tmp_path / "a.db", meta)

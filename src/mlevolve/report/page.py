@@ -68,8 +68,10 @@ def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: i
 def _answer(run: Run) -> str:
     """The headline: the best program, its metric, the start's, the gain (and its spread), the test metric."""
     a = data.answer(run)
-    if a is None:
-        return _section("The answer", "<p>No candidate has a fitness yet: every one failed so far.</p>")
+    if a is None:  # what `best` and the run's summary say: whether the run finished, and why its candidates failed
+        message, hint = summary.no_score_text(run.path, data.failure_reasons(run.rows), data.state(run) == "finished")
+        return _section("The answer", f"<p>{escape(message[:1].upper() + message[1:])}</p><p class=\"t-dim\">"
+                                      f"{escape(hint)}</p>")
     name, best, start = a["metric"]["name"], a["best"], a["start"]
     worse = a["better"] is False and not a.get("tied", a["gain"] == 0)
     rows = [("metric", a["metric"]["description"]),
