@@ -194,7 +194,8 @@ def test_the_api_names_its_parameters(call: Any, message: str, tmp_path: Path,
                                                    "1,048,576, got 2e+06"),
     (["evolve", QUARTIC, "--workers", "2", "--dask", "local:2"], "--dask and --workers exclude each other"),
     (["evolve", QUARTIC, "--algorithm", "islands", "--population", "6", "--islands", "4"],
-     "--population 6 is too small for --islands 4: each island needs at least 2 members"),
+     "--population 6 is too small for --islands 4 with --migrants 2: each island needs at least 3 members (6 // 4 "
+     "= 1)"),
     (["run", QUARTIC, "--epochs", "0"], "--epochs must be at least 1, got 0"),
     (["run", QUARTIC, "--seed", "-5"], "argument --seed: invalid int value: '-5'"),  # no sign: an integer's rule
     (["evolve", QUARTIC, "--seed", "-1"], "argument --seed: invalid int value: '-1'"),

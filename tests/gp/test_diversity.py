@@ -364,8 +364,8 @@ def test_cli_evolve_then_best_show_and_report(tmp_path: Path, algorithm: str,
 @pytest.mark.parametrize(("argv", "message"), [
     (["--algorithm", "islands", "--islands", "1"], "--islands must be at least 2, got 1"),
     (["--algorithm", "islands", "--population", "6", "--islands", "4"], "--population 6 is too small for --islands 4"),
-    (["--algorithm", "islands", "--population", "8", "--islands", "4", "--migrants", "2"],
-     "--migrants 2 must be smaller than an island"),
+    (["--algorithm", "islands", "--population", "8", "--islands", "4", "--migrants", "2"],  # its hint said 8
+     "--population 8 is too small for --islands 4 with --migrants 2: each island needs at least 3 members"),
     (["--algorithm", "map-elites", "--behaviour-bins", "0"], "--behaviour-bins must be at least 1, got 0"),
     (["--algorithm", "map_elites"], "invalid choice: 'map_elites'"),
 ])

@@ -336,7 +336,8 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
               "[inner] algorithm must be one of regularized, mu_plus_lambda, nsga2, random, islands, map-elites"),
              (good.replace("[inner]", "[inner]\ninit = \"nope\""), "[inner] init must be one of file, random"),
              (good.replace("[inner]", "[inner]\nalgorithm = \"islands\""),
-              '[inner] algorithm = "islands" with population = 10: migrants 2 must be smaller than an island'),
+              '[inner] algorithm = "islands" with population = 10: population 10 is too small for islands 4 with '
+              'migrants 2'),
              (good.replace("budget = 80", "budget = true"), "[inner] budget must be an integer, got true"),
              (good.replace("[inner]", "[inner]\ntarget = 2.0"), "[inner] target must be at most 1"),
              (good.replace("[meta]", "[meta]\nranking = \"best\""),

@@ -78,16 +78,14 @@ class DiversityConfig:
             if f.metadata["algorithm"] == algorithm and value < f.metadata["min"]:
                 raise SettingError(f"{{{f.name}}} must be at least {{low}}, got {{got}}", low=f.metadata["min"],
                                    got=value)
-        if algorithm == ISLANDS:
-            size = population // self.islands
-            if size < 2:
-                raise SettingError("{population} {got} is too small for {islands} {k}: each island needs at "
-                                   "least 2 members", hint="pass {population} {enough} or more, or fewer {islands}",
-                                   got=population, k=self.islands, enough=2 * self.islands)
-            if self.migrants >= size:
-                raise SettingError("{migrants} {got} must be smaller than an island "
-                                   "({n:,} // {k:,} = {size:,} members)",
-                                   got=self.migrants, n=population, k=self.islands, size=size)
+        if algorithm == ISLANDS:  # an island holds at least 2 members, and more than the migrants it sends
+            size, least = population // self.islands, max(2, self.migrants + 1)
+            if size < least:
+                raise SettingError("{population} {got} is too small for {islands} {k} with {migrants} {m}: each "
+                                   "island needs at least {least} members ({n:,} // {k:,} = {size:,})",
+                                   hint="pass {population} {enough} or more, or fewer {islands} or {migrants}",
+                                   got=population, k=self.islands, m=self.migrants, least=least, n=population,
+                                   size=size, enough=least * self.islands)
 
 
 def _fit(c: Candidate) -> float:
