@@ -35,6 +35,10 @@ CASES = [
      "rule r_a has the name of an existing production"),
     (E + RULE.replace('body = "sin(h0)"\n', 'body = "sin(h0)"\nweight = -1.0\n'), "7:1",
      "production r_a(Scalar) -> Scalar has a bad weight -1.0"),
+    # the first of two rules: checking the second's body found it, and placed it at the second's weight (a user's pass)
+    (E + RULE.replace('body = "sin(h0)"\n', 'body = "sin(h0)"\nweight = -1.0\n') + RULE.replace("r_a", "r_b")
+     .replace('body = "sin(h0)"\n', 'body = "sin(h0)"\nweight = 0.5\n'), "7:1",
+     "production r_a(Scalar) -> Scalar has a bad weight -1.0"),
     (E + RULE.replace("-> Scalar", "-> Foo"), "5:1", "rule r_a names type 'Foo', which the grammar does not have"),
     (E + RULE.replace("sin(h0)", "sin(h0"), "6:1", "rule r_a: its body does not parse"),
     (E + '[[operator]]\nname = "o1"\nprogram = "tweak()"\n[[operator]]\nname = "o1"\nprogram = "tweak()"\n', "7:1",

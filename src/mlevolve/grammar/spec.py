@@ -660,12 +660,12 @@ def _malformed(place: Place, err: Exception) -> str:
 
 def _located(table: str, index: int, make: Callable[..., _T], *args: Any) -> _T:
     """``make(*args)``, with a GrammarError it raises placed at entry ``index`` of array ``table`` (its key,
-    when the error's place names one; else the entry's header)."""
+    when the error's place names one; else the entry's header), unless it names an entry of ``table`` itself."""
     try:
         return make(*args)
-    except GrammarError as err:
-        key = err.place[1] if err.place is not None else None
-        err.place = (table, key, index)
+    except GrammarError as err:  # one that names its entry already (another rule's weight, checked with this one's
+        if err.place is None or err.place[0] != table or err.place[2] is None:  # body) keeps its place
+            err.place = (table, err.place[1] if err.place is not None else None, index)
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
         raise GrammarError(_malformed((table, None, index), err), hint=_LAYOUT, place=(table, None, index)) from None
