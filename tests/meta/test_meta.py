@@ -339,6 +339,12 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
               '[inner] algorithm = "islands" with population = 10: population 10 is too small for islands 4 with '
               'migrants 2'),
              (good.replace("budget = 80", "budget = true"), "[inner] budget must be an integer, got true"),
+             # what evolve refuses, the meta level's inner runs refused too (a new user's pass: each ran, exit 0)
+             (good.replace("population = 10", "population = 1"), "[inner] population must be at least 2, got 1"),
+             (good.replace("[inner]", "[inner]\nalgorithm = \"random\""),
+              '[inner] population would be ignored: algorithm = "random" draws every candidate afresh'),
+             (good.replace("[meta]", "[meta]\nmin_tasks = 9"),
+              "[meta] min_tasks = 9 but a meta-generation samples tasks = 2: no rule could ever be mined"),
              (good.replace("[inner]", "[inner]\ntarget = 2.0"), "[inner] target must be at most 1"),
              (good.replace("[meta]", "[meta]\nranking = \"best\""),
               "ranking must be one of generation, pooled, race, validated"),

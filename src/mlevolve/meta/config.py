@@ -239,12 +239,22 @@ def _toml(value: Any) -> str:
         else repr(value)
 
 
-def _check_inner(inner: InnerConfig, at: _Text) -> None:
-    """What the inner runs' engine would refuse, found here (before any archive is made): the
-    algorithm's own settings at its defaults (islands need 2 members each, more than the migrants),
-    and a target the normalised fitness (at most 1) can reach."""
+def _check_inner(inner: InnerConfig, at: _Text, given: set[str]) -> None:
+    """What the inner runs' engine would refuse, found here (before any archive is made), as ``evolve`` refuses
+    it: a population below 2, a setting the algorithm does not read (``given``: the keys the file writes), the
+    algorithm's own settings at its defaults (islands need 2 members each, more than the migrants), and a target
+    the normalised fitness (at most 1) can reach."""
+    from mlevolve.api import _UNREAD
     from mlevolve.dsl.errors import SettingError
     from mlevolve.gp.diversity import DiversityConfig
+
+    if inner.population < 2:
+        raise at.error(f"[inner] population must be at least 2, got {inner.population}", "inner", "population",
+                       hint="a search varies and selects among 2 programs or more, as evolve --population")
+    why, unread = _UNREAD.get(inner.algorithm, ("", ()))
+    if ignored := [key for key in unread if key in given]:
+        raise at.error(f"[inner] {ignored[0]} would be ignored: algorithm = {toml_text(inner.algorithm)} {why}",
+                       "inner", ignored[0], hint=f"drop {ignored[0]}, as evolve refuses --{ignored[0]} with it")
 
     try:
         DiversityConfig().check(inner.algorithm, inner.population)
@@ -321,11 +331,14 @@ def load_config(path: str | Path) -> MetaConfig:
             except MlevError as err:
                 raise at.error(f"[split] {part}: {err.message}", "split", part, hint=err.hint) from None
     inner = _section(data, "inner", InnerConfig, at)
-    _check_inner(inner, at)
+    _check_inner(inner, at, set(data.get("inner", {})))
     meta = _section(data, "meta", MetaSettings, at)
     if meta.tasks > len(parts["train"]):
         raise at.error(f"[meta] tasks = {meta.tasks} but [split] train has {len(parts['train'])}", "meta", "tasks",
                        hint="sample at most as many training tasks per meta-generation as [split] train names")
+    if meta.min_tasks > meta.tasks:  # a rule compresses elites of min_tasks tasks of those a meta-generation samples
+        raise at.error(f"[meta] min_tasks = {meta.min_tasks} but a meta-generation samples tasks = {meta.tasks}: no "
+                       "rule could ever be mined", "meta", "min_tasks", hint=f"min_tasks at most {meta.tasks}")
     for key, rankings in (("shrinkage", ("pooled", "validated", "race")), ("race_pairs", ("race",)),
                           ("race_margin", ("race",)), ("race_hold", ("race",))):  # else never read
         if key in data.get("meta", {}) and meta.ranking not in rankings:
