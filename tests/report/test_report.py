@@ -274,6 +274,16 @@ def test_the_report_line_counts_one_candidate_in_the_singular(tmp_path: Path, ca
     assert code == 0 and stdout == f"wrote {tmp_path / 'one.html'} (1 candidate, finished)\n"
 
 
+def test_the_run_table_shows_epochs_only_for_a_program_trained_for_epochs(tmp_path: Path) -> None:
+    """A formula's or learner's report said 'epochs 10', a setting such a run refuses (a new user's pass)."""
+    db = tmp_path / "q.db"
+    api.evolve(QUARTIC, ["f"], budget=2, db=db, quiet=True)
+    api.report(db, tmp_path / "q.html")
+    assert "<td>epochs</td>" not in (tmp_path / "q.html").read_text()
+    run = data.load(db)
+    assert not data.reads(run, "epochs") and not data.reads(run, "hurdle")
+
+
 def test_the_report_of_a_run_whose_every_candidate_failed_says_why(tmp_path: Path, capsys: Capsys) -> None:
     """The report said only 'every one failed so far' where `best` and the run's summary give the most common
     reason and a command to see one (a new user's pass: a --timeout too short for any candidate)."""

@@ -415,20 +415,24 @@ def _node_attributes(row: Row | None) -> dict[str, Any]:
 # -- the whole run --------------------------------------------------------------------------------------
 def hurdled(run: Run) -> bool:
     """Whether a hurdle could answer the run's candidates: one did, or the setting is on and the program's
-    regime reads it (:func:`mlevolve.api.check_settings_apply`: a formula's or a learner's never does)."""
+    regime reads it (a formula's or a learner's never does)."""
+    if any(row.source == "hurdle" for row in run.rows):
+        return True
+    return bool(run.meta.get("hurdle", True)) and reads(run, "hurdle")
+
+
+def reads(run: Run, setting: str) -> bool:
+    """Whether the run's program reads ``setting`` (``epochs``, ``hurdle``: :func:`mlevolve.api.check_settings_apply`,
+    a formula or learner reads neither); True where the archive holds no program this checkout can read."""
     from mlevolve import api
     from mlevolve.dsl.errors import SettingError
     from mlevolve.dsl.parse import parse
 
-    if any(row.source == "hurdle" for row in run.rows):
-        return True
     program = run.meta.get("program")
-    if not run.meta.get("hurdle", True):
-        return False
     if not isinstance(program, str):  # no program to tell by (an archive made before meta held it): the setting
         return True
     try:
-        api.check_settings_apply(parse(program), ["hurdle"])
+        api.check_settings_apply(parse(program), [setting])
     except SettingError:
         return False
     except MlevError:  # a program this checkout cannot read: as the setting says

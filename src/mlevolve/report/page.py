@@ -144,7 +144,7 @@ def _identity(run: Run) -> str:
     rows = [("archive", run.path), ("program", m.get("program_name")), ("task", m.get("task")),
             ("evolving", ", ".join(m.get("evolve") or []) or None), ("algorithm", m.get("algorithm")),
             ("settings", settings or None), ("init", m.get("init")), ("seed", m.get("seed")),
-            ("epochs", m.get("epochs")), ("grammar", m.get("grammar")),
+            *([("epochs", m.get("epochs"))] if data.reads(run, "epochs") else []), ("grammar", m.get("grammar")),
             ("started", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)) if created else None),
             ("state", data.state(run) if m else None)]
     rows = [(k, None if v is None else str(v)) for k, v in rows]  # text, left-aligned
