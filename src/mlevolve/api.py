@@ -1641,6 +1641,13 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
         from mlevolve.meta.config import config_error
 
         raise config_error(cfg.source, err.rename(lambda _: "evolve").message, None, "evolve", err.hint) from None
+    try:  # [inner] epochs and fit as evolve holds its flags: a setting the program's regime does not read is refused
+        check_settings_apply(program, [k for k in ("epochs", "fit") if k in cfg.written], grammar=base)
+    except SettingError as err:
+        from mlevolve.meta.config import config_error
+
+        err.rename(lambda name: name)
+        raise config_error(cfg.source, f"[inner] {err.message}", "inner", err.settings[0], err.hint) from None
     cfg = _meta_tasks(replace(cfg, evolve=tuple(names)), program, base)
     runs = Path(os.environ.get("MLEVOLVE_RUNS", "runs"))
     path = Path(db) if db is not None else runs / f"meta-{Path(config).stem}.db"

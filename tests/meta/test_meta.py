@@ -345,6 +345,8 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
               '[inner] population would be ignored: algorithm = "random" draws every candidate afresh'),
              (good.replace("[meta]", "[meta]\nmin_tasks = 9"),
               "[meta] min_tasks = 9 but a meta-generation samples tasks = 2: no rule could ever be mined"),
+             (good.replace("[inner]", "[inner]\nepochs = 5"),
+              "[inner] epochs does not apply to a formula program: it is not trained for epochs"),
              (good.replace("[inner]", "[inner]\ntarget = 2.0"), "[inner] target must be at most 1"),
              (good.replace("[meta]", "[meta]\nranking = \"best\""),
               "ranking must be one of generation, pooled, race, validated"),

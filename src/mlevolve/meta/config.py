@@ -150,6 +150,7 @@ class MetaConfig:
     meta: MetaSettings = field(default_factory=MetaSettings)
     bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     source: str = ""
+    written: frozenset[str] = field(default=frozenset(), compare=False)  # the [inner] keys the file writes
 
     def identity(self) -> dict[str, Any]:
         """What makes a meta run resumable from its archive (the budgets included)."""
@@ -379,7 +380,7 @@ def load_config(path: str | Path) -> MetaConfig:
         if t not in bounds and not is_data_file(t) and task_info(t).kind == "formula":
             bounds[t] = (0.0, 1.0)  # a formula's fitness is its training R^2 (= 1 - MSE / Var(y))
     return MetaConfig(program, tuple(evolve), parts["train"], parts["validation"], parts["test"], inner, meta,
-                      bounds, file)
+                      bounds, file, frozenset(data.get("inner", {})))
 
 
 def _one_name(task: str) -> str | None:
