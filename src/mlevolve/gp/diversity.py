@@ -82,7 +82,7 @@ class DiversityConfig:
             size, least = population // self.islands, max(2, self.migrants + 1)
             if size < least:
                 raise SettingError("{population} {got} is too small for {islands} {k} with {migrants} {m}: each "
-                                   "island needs at least {least} members ({n:,} // {k:,} = {size:,})",
+                                   "island needs at least {least:,} members ({n:,} // {k:,} = {size:,})",
                                    hint="pass {population} {enough} or more, or fewer {islands} or {migrants}",
                                    got=population, k=self.islands, m=self.migrants, least=least, n=population,
                                    size=size, enough=least * self.islands)
