@@ -350,7 +350,7 @@ class KeyFactory:
         return KeyEvaluator()
 
 
-def _engine_rows(backend: object, algorithm: str) -> list[tuple[object, ...]]:
+def _engine_rows(backend: object, algorithm: str, replay: bool = False) -> list[tuple[object, ...]]:
     from mlevolve import check, parse_file
     from mlevolve.gp.archive import Archive
     from mlevolve.gp.engine import Engine, EvolveConfig
@@ -363,7 +363,7 @@ def _engine_rows(backend: object, algorithm: str) -> list[tuple[object, ...]]:
 
     with tempfile.TemporaryDirectory() as tmp, Archive.for_run(Path(tmp) / "r.db", {"run": "t"}) as archive:
         engine = Engine(program, ["f"], load_grammar(), KeyEvaluator(), archive, config, None,
-                        backend, replay=False)  # type: ignore[arg-type]
+                        backend, replay=replay)  # type: ignore[arg-type]
         try:
             ALGORITHMS[algorithm](engine)
         finally:
@@ -382,6 +382,41 @@ def test_a_batched_worker_writes_the_archive_of_the_same_batches_scored_in_proce
         assert pooled == here
         assert {"evaluated", "cache", "fec"} <= {r[4] for r in here}
         assert here != _engine_rows(InProcess(KeyFactory()), algorithm) or algorithm == "mu_plus_lambda"
+
+
+class Recording(KeyEvaluator):
+    """A :class:`KeyEvaluator` that keeps the key of every candidate it is asked to score."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def fingerprint(self, program: object, key: str) -> tuple[str, None]:
+        self.keys.append(key)
+        return super().fingerprint(program, key)
+
+
+def test_a_candidate_equal_to_one_in_flight_is_answered_with_it_not_scored_again() -> None:
+    """With several candidates in flight (batches, a pool of workers), a child whose program equals
+    one still being scored (the same cache key) waits for that one's answer, as a cache hit would once
+    it is known: no key is sent to be scored twice, and the run still spends its whole budget."""
+    evaluator = Recording()
+    rows = _engine_rows(InProcess(lambda: evaluator, batch=4), "regularized")
+    assert len(rows) == 150 and [r[0] for r in rows] == list(range(150))
+    assert len(evaluator.keys) == len(set(evaluator.keys)) == sum(r[4] != "cache" for r in rows)
+    first = {}
+    for r in rows:
+        first.setdefault(r[1], r)
+    followed = [r for r in rows if r[4] == "cache" and first[r[1]][4] != "cache"]
+    assert followed and all(r[3] == first[r[1]][3] for r in followed)  # the answer of the first with its key
+
+
+def test_a_new_run_draws_as_in_process_whatever_its_backend() -> None:
+    """A new run scored by workers (which reloads its archive rather than replaying it) starts from the
+    seed's own draws, as the same run in process does: the same first population, so ``--workers 2``
+    scores what ``--workers 1`` scores, in parallel (it drew from another stream, and at the README's
+    budget of 24 scored half as many programs again)."""
+    assert _engine_rows(InProcess(KeyFactory()), "regularized", replay=False) == \
+        _engine_rows(InProcess(KeyFactory()), "regularized", replay=True)
 
 
 def test_a_parallel_cheap_run_gets_batches() -> None:

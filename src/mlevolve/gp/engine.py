@@ -192,7 +192,8 @@ class Engine:
             self.run.reload(lambda job, outcome, source, fp: self._finish(job, outcome, source, fp, stored=True),
                             limit=config.budget)  # as a replay: the first budget candidates, never more
             self._done = []
-            self.rng = random.Random(f"{config.seed}:{self.run.seq}")
+            if self.run.seq:  # a resumed run's draws go on from where it stopped; a new one draws as in process
+                self.rng = random.Random(f"{config.seed}:{self.run.seq}")
 
     # -- the run record's state, as the algorithms and callers read it ------------------------------
     @property
@@ -358,6 +359,8 @@ class Engine:
         if cached is not None:
             self._finish(job, cached, "cache", None, stored=False)
             return
+        if self.scheduler.follow(job):  # an equal program is in flight: its answer is this one's, as a cache hit
+            return
         # A run that fits constants scores the simplified program: the fit then tunes no literal that
         # simplification would fold away, and what the archive keeps, the program with its constants
         # fitted, is already simple (the search varies the program as proposed either way).
@@ -371,6 +374,8 @@ class Engine:
             assert scored.outcome is not None
             self._finish(job, scored.outcome, scored.source, scored.fingerprint, stored=False,
                          simplified=scored.simplified)
+            for twin in self.scheduler.followers(job.key):  # answered as a cache hit is: the key's first outcome
+                self._finish(twin, self.scorer.cache[twin.key], "cache", None, stored=False)
 
     def _carried(self, outcome: Outcome) -> Program | None:
         """The program a learner candidate carries into the search: the program its outcome scored,

@@ -11,6 +11,11 @@ it are held and then handed back with it in job order.  So a run's first candida
 program unless it starts from random programs, is candidate 0 with every backend, as it is in
 process.  A held answer frees its slot (:attr:`Scheduler.busy`) but still counts as in flight
 (against the budget), so the other workers stay busy while the first job runs.
+
+A candidate equal to one in flight (the same cache key) is not sent again: it follows that job
+(:meth:`Scheduler.follow`) and is answered with it, as a cache hit is once a job has finished.  Only
+a run with more than one slot has jobs in flight as the next starts (a pool of workers, or batches):
+in process a candidate finishes before the next one starts.
 """
 
 from __future__ import annotations
@@ -55,11 +60,14 @@ class Scheduler:
         self._next = 0
         self._first: int | None = None  # the first job submitted, until it is handed back
         self._held: list[tuple[int, Any]] = []  # answers that came before the first job's
+        self._keys: dict[str, int] = {}  # the cache key of each job in flight: its number
+        self._following: dict[str, list[Job]] = {}  # by key: candidates waiting for the job in flight with it
+        self._followers = 0
 
     @property
     def in_flight(self) -> int:
-        """Jobs submitted and not yet handed back (held answers included)."""
-        return len(self._jobs)
+        """Candidates started and not yet handed back: jobs (held answers included) and their followers."""
+        return len(self._jobs) + self._followers
 
     @property
     def busy(self) -> int:
@@ -71,7 +79,24 @@ class Scheduler:
         if request.job == 1:  # the run's first (next_id counts from 1)
             self._first = request.job
         self._jobs[request.job] = job
+        self._keys.setdefault(job.key, request.job)
         self.backend.submit(request)
+
+    def follow(self, job: Job) -> bool:
+        """Whether ``job`` waits for a job in flight with its key (then :meth:`followers` hands it back
+        after that one); it takes no slot."""
+        if job.key not in self._keys:
+            return False
+        self._following.setdefault(job.key, []).append(job)
+        self._followers += 1
+        return True
+
+    def followers(self, key: str) -> list[Job]:
+        """The candidates that followed the job with ``key``, in the order they started (once, as
+        that job is handed back)."""
+        waiting = self._following.pop(key, [])
+        self._followers -= len(waiting)
+        return waiting
 
     def next_id(self) -> int:
         """The number of the next job."""
@@ -91,6 +116,9 @@ class Scheduler:
                     continue
                 results, self._held, self._first = sorted(self._held, key=lambda r: r[0]), [], None
             for job_id, result in results:
-                yield self._jobs.pop(job_id), result
+                job = self._jobs.pop(job_id)
+                if self._keys.get(job.key) == job_id:
+                    del self._keys[job.key]
+                yield job, result
             if results:
                 return
