@@ -3,7 +3,9 @@
 Standard library only, so that the console script installs it (:func:`install`) before it imports
 the command line's modules: a stop signal at any moment of the process ends as one during the
 command does (:mod:`mlevolve.cli`: one line, status 128 + the signal's number), never in Python's
-KeyboardInterrupt traceback.
+KeyboardInterrupt traceback.  A stop whose KeyboardInterrupt Python could not raise (it came while
+Python ran code called from C: a ctypes callback, as numba's object cache while it loads a kernel)
+is kept, not printed (:func:`unraisable`), and raised before the run's next candidate (:func:`check`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, NoReturn
 STOPS = (signal.SIGINT, signal.SIGTERM)
 STOPPED: list[int] = []  # the stop signals this command received: the first one stopped it
 ARMED = [False]  # whether a stop signal raises KeyboardInterrupt now: only while the command itself runs
+LOST: list[int] = []  # stop signals whose KeyboardInterrupt Python dropped (:func:`unraisable`), until :func:`check`
 
 
 def on_stop(signum: int, frame: Any) -> None:
@@ -34,12 +37,33 @@ def on_stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
 
+def unraisable(info: Any) -> None:
+    """``sys.unraisablehook``: an exception Python cannot raise, as in code called from C (a ctypes callback, a
+    ``__del__``, a weakref or garbage-collector callback), which it drops after this.  A stop's KeyboardInterrupt
+    is kept in :data:`LOST` for :func:`check`, silently; anything else is printed as Python prints it."""
+    if info.exc_type is KeyboardInterrupt and STOPPED:
+        LOST.append(STOPPED[-1])
+    else:
+        sys.__unraisablehook__(info)
+
+
+def check() -> None:
+    """Raise KeyboardInterrupt for a stop whose own was dropped (:func:`unraisable`) while the command runs:
+    the engine calls it before each candidate, so such a Ctrl-C stops the run as any other does (without it
+    the run went on to its budget)."""
+    if LOST and ARMED[0]:
+        LOST.clear()
+        raise KeyboardInterrupt
+
+
 def install() -> None:
     """Handle SIGINT and SIGTERM with :func:`on_stop` from now to the process's end (main thread only;
-    elsewhere nothing changes).  Idempotent: the signals kept so far stay kept."""
+    elsewhere nothing changes), and the exceptions Python drops with :func:`unraisable`.  Idempotent: the
+    signals kept so far stay kept."""
     with contextlib.suppress(ValueError):  # not the main thread
         for signum in STOPS:
             signal.signal(signum, on_stop)
+        sys.unraisablehook = unraisable
 
 
 def quit_now(signum: int) -> NoReturn:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from mlevolve import stop
 from tests.conftest import EXAMPLES, ROOT, environment, sigint_default, wait_for_candidates
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
@@ -106,6 +107,78 @@ def test_a_ctrl_c_at_any_moment_of_the_process_is_one_line_and_status_130(tmp_pa
                                          "mlevolve evolve: interrupted before any candidate was saved: nothing to "
                                          "resume")
         and lines[1].startswith("start it again with the same command: mlevolve evolve ")), err
+
+
+# Ctrl-C while Python runs code called from C, where a KeyboardInterrupt cannot propagate: a ctypes callback (as
+# numba's object cache is while it loads a kernel, which a Ctrl-C 0.6 s into a quartic run once met in CI).
+_IN_A_CALLBACK = """
+import ctypes, os, signal, sys
+from mlevolve.gp import engine
+
+start, started = engine.Engine.start, [0]
+
+@ctypes.CFUNCTYPE(None)
+def from_c():
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(100_000):  # the handler runs in here, and its KeyboardInterrupt is dropped at the return to C
+        pass
+
+def start_20th_in_a_callback(self, *args):
+    started[0] += 1
+    if started[0] == 20:
+        from_c()
+    return start(self, *args)
+
+engine.Engine.start = start_20th_in_a_callback
+sys.argv = ["mlevolve", *sys.argv[1:]]
+from mlevolve.__main__ import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.e2e
+def test_a_ctrl_c_that_python_drops_in_a_callback_from_c_still_stops_the_run(tmp_path: Path) -> None:
+    """Before, the run went on to its budget (here a million) after 'Exception ignored on calling ctypes callback
+    function ... KeyboardInterrupt'; now it stops before its next candidate, in the words of every Ctrl-C."""
+    db = tmp_path / "r.db"
+    proc = subprocess.Popen([sys.executable, "-c", _IN_A_CALLBACK, "evolve", QUARTIC, "--budget", "1000000",
+                             "--db", str(db), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=environment(), preexec_fn=sigint_default)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    lines = err.splitlines()
+    assert proc.returncode == 130 and "Exception ignored" not in err and "KeyboardInterrupt" not in err, err
+    assert len(lines) == 2 and lines[0].startswith("mlevolve evolve: interrupted; 19 candidates are saved in "), err
+
+
+def test_a_dropped_stop_is_raised_once_by_check_and_other_dropped_exceptions_are_printed(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for name, value in (("STOPPED", [signal.SIGINT]), ("ARMED", [True]), ("LOST", [])):
+        monkeypatch.setattr(stop, name, value)
+    monkeypatch.setattr(sys, "unraisablehook", stop.unraisable)
+
+    class Dropping:
+        def __init__(self, error: type[BaseException]) -> None:
+            self.error = error
+
+        def __del__(self) -> None:
+            raise self.error
+
+    Dropping(ValueError)  # dropped by Python at once, as from every __del__
+    assert stop.LOST == [] and "Exception ignored" in capsys.readouterr().err
+    Dropping(KeyboardInterrupt)
+    assert stop.LOST == [signal.SIGINT] and capsys.readouterr().err == ""
+    with pytest.raises(KeyboardInterrupt):
+        stop.check()
+    stop.check()  # once: nothing is left
+    stop.ARMED[0] = False
+    Dropping(KeyboardInterrupt)
+    stop.check()  # not while the command is not running (a signal then is only kept)
+    assert stop.LOST == [signal.SIGINT]
 
 
 @pytest.mark.e2e

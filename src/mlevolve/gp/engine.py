@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from deap import tools
 
+from mlevolve import stop
 from mlevolve.dsl.ir import Expr, Program, Tup
 from mlevolve.dsl.kinds import replace_slot, slot_body, slots
 from mlevolve.dsl.parse import parse
@@ -347,6 +348,7 @@ class Engine:
 
     def start(self, program: Program, operator: str, parents: Sequence[str], generation: int) -> None:
         """Begin scoring a candidate; it comes back from :meth:`collect` (at once if it needs no work)."""
+        stop.check()  # a Ctrl-C whose KeyboardInterrupt Python dropped (in a callback from C) stops the run here
         simple = simplified_program(program)
         key = program_key(simple)
         job = Job(program, key, operator, tuple(parents), generation, self._size(simple), simple,
