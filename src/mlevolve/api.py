@@ -91,6 +91,12 @@ def parse_file(path: str | Path) -> Program:
     return _parse(read_source(path), str(path))
 
 
+def _file_of(program: Program | str | Path) -> str | None:
+    """Where ``program`` was read from, for errors: its path, a parsed program's :attr:`Program.file`, or None
+    (a program made in code)."""
+    return program.file if isinstance(program, Program) else str(program)
+
+
 def _as_program(program: Program | str | Path, file: str | None) -> Program:
     """``program`` parsed: a :class:`~pathlib.Path` is its ``.mlev`` file, a str its text (located in ``file``)."""
     if isinstance(program, Path):
@@ -508,7 +514,7 @@ def _load_task(checked: Program, name: str, seed: int, program: Program | str | 
         if task or err.span is not None or err.file is not None or checked.task_span is None:
             raise
         err.span = checked.task_span
-        raise (err.located(str(program)) if not isinstance(program, Program) else err) from None
+        raise (err.located(file) if (file := _file_of(program)) else err) from None
 
 
 def _check_loss(checked: Program, data: Any, name: str, program: Program | str | Path,
@@ -518,7 +524,7 @@ def _check_loss(checked: Program, data: Any, name: str, program: Program | str |
     the run evolves (``evolved``) is not checked: its mutants may fit."""
     from mlevolve.interpreter.loss_fit import check_loss_fits
 
-    check_loss_fits(checked, data, name, None if isinstance(program, Program) else str(program), evolved)
+    check_loss_fits(checked, data, name, _file_of(program), evolved)
 
 
 def _ready(checked: Program, spec: GrammarSpec, name: str, seed: int, program: Program | str | Path,
@@ -537,8 +543,7 @@ def _ready(checked: Program, spec: GrammarSpec, name: str, seed: int, program: P
     try:
         check_task_fits(compiled, data, name, formula)  # torch-free: a misfit is reported at once
     except MlevError as err:
-        raise (err.located(str(program)) if err.span is not None and not isinstance(program, Program) else err) \
-            from None
+        raise (err.located(file) if err.span is not None and (file := _file_of(program)) else err) from None
     _check_loss(checked, data, name, program, evolved)
     return data, compiled
 
@@ -566,7 +571,7 @@ def _prepare(program: Program | str | Path, task: str | None,
     """The grammar (default: the base), the checked program, and the task it runs on."""
     spec = grammar or load_grammar()
     checked = _program(program, spec)
-    return spec, checked, _task_name(checked, task, None if isinstance(program, Program) else str(program))
+    return spec, checked, _task_name(checked, task, _file_of(program))
 
 
 @typed
@@ -663,7 +668,7 @@ def formula_sympy(program: Program | str | Path, *, grammar: GrammarSpec | None 
     try:
         return sympy_of(d)
     except MlevError as err:
-        raise err.located(str(program)) if not isinstance(program, Program) else err from None
+        raise err.located(file) if (file := _file_of(program)) else err from None
 
 
 @typed
@@ -910,15 +915,15 @@ def evolve(
     diversity.check(algorithm, population)
     # The user's part first, with nothing heavy imported: the file, the names, the task and its data.
     spec = grammar or load_grammar()
-    file = str(program) if not isinstance(program, Program) else "the program"
+    file = _file_of(program) or "the program"
     checked = _program(program, spec)
     check_settings_apply(checked, _off_defaults(epochs=epochs, hurdle=hurdle, fit=fit, prune=prune))
     names = evolvable(checked, evolve, file)
     from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, formula_inputs, tuned_methods
 
     kinds = evolving_kinds(checked, names)
-    given_task = _task_name(checked, task, None if isinstance(program, Program) else str(program))
-    task_name = _task_name(checked, task, None if isinstance(program, Program) else str(program),
+    given_task = _task_name(checked, task, _file_of(program))
+    task_name = _task_name(checked, task, _file_of(program),
                            search="learner" in kinds)
     _prestart_workers(checked, workers, dask)
     from mlevolve.interpreter.tasks import data_source

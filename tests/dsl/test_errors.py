@@ -470,6 +470,23 @@ def test_a_number_in_other_digits_than_ascii_is_an_error(number: str, tmp_path: 
         parse_expr(f"h0 + {number}")
 
 
+def test_a_program_read_from_a_file_is_named_by_it_in_the_errors_run_export_and_evolve_raise(tmp_path: Path) -> None:
+    """A program from ``parse_file`` keeps its file's name (:attr:`Program.file`): the errors ``run``, ``export``
+    and ``evolve`` raise at its lines (the task it does not fit, a loss that cannot train on it) named ``<input>``
+    where the same mistake given the path named the file, as ``check`` already did."""
+    from mlevolve import api, check, parse_file
+
+    two = tmp_path / "two.mlev"
+    two.write_text("algorithm two\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  a * b\n")
+    for call in (lambda p: api.run(p, "nguyen1"), lambda p: api.export(p, "nguyen1"),
+                 lambda p: api.evolve(p, task="nguyen1", budget=2, db=tmp_path / "r.db")):
+        for program in (two, parse_file(two), check(parse_file(two))):
+            with pytest.raises(MlevError) as info:
+                call(program)
+            assert info.value.render().splitlines()[0] == (
+                f"{two}:3:9: error: the formula takes 2 input(s) but task 'nguyen1' has 1"), program
+
+
 def test_text_given_where_a_file_s_path_is_read_is_said_so(tmp_path: Path) -> None:
     """``api.run(TEXT, ...)`` said ``<input>: error: no such file``, the whole text as the file's name; a grammar's
     and a meta configuration's TOML text likewise (the one reader, :func:`mlevolve.dsl.errors.read_bytes`)."""
