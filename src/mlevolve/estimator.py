@@ -3,7 +3,8 @@ gplearn's ``SymbolicRegressor`` and PySR's ``PySRRegressor`` are (scikit-learn's
 https://scikit-learn.org/stable/developers/develop.html).
 
 ``fit`` runs :func:`mlevolve.api.evolve` on a formula of ``X``'s columns (parameters named after a DataFrame's
-columns, else ``x0``, ``x1``, ...), on a CSV of ``X`` and ``y`` read by the rules of every data file
+columns where the language takes them, else ``x0``, ``x1``, ... by position), on a CSV of ``X`` and ``y`` read by
+the rules of every data file
 (:mod:`mlevolve.interpreter.standalone.data`): a 60/20/20 split seeded by ``random_state``, the train and
 validation rows the points the search fits (fitness: their R²), the test rows held out (``metrics_["test_r2"]``).
 ``predict`` evaluates the best formula found, constants fitted and written in, by the path that scored it
@@ -160,18 +161,31 @@ def _said(err: MlevError) -> str:
 
 def _program(features: Any, n: int) -> tuple[Any, list[str]]:
     """The starting program (its formula the first column) and its parameters' names: a DataFrame's column names
-    where the language takes them all as parameters (identifiers, no keyword), else ``x0``, ``x1``, ..."""
+    where the language takes them as parameters (an identifier, no keyword, once), each other one ``x`` and its
+    position (``x1``; ``x1_`` where a column is named ``x1``); without names ``x0``, ``x1``, ..."""
     from mlevolve.api import check, parse
 
     def made(names: list[str]) -> Any:
         return check(parse("algorithm symbolic_regression\nformula f(" + ", ".join(f"{n}: Scalar" for n in names)
                            + f") -> Scalar =\n  {names[0]}\n", "<SymbolicRegressor>"))
 
-    if features is not None:
-        with contextlib.suppress(MlevError):  # a column name the language does not take: every name falls back
-            names = [str(f) for f in features]
-            return made(names), names
-    names = [f"x{i}" for i in range(n)]
+    def takes(name: str) -> bool:
+        try:
+            made([name])
+        except MlevError:
+            return False
+        return True
+
+    given = [str(f) for f in features] if features is not None else [f"x{i}" for i in range(n)]
+    with contextlib.suppress(MlevError):  # every name taken as it is: the usual case, one check
+        return made(given), given
+    kept = [name if takes(name) and given.index(name) == i else None for i, name in enumerate(given)]
+    names: list[str] = []
+    for i, name in enumerate(kept):
+        fallback = f"x{i}"
+        while name is None and (fallback in kept or fallback in names):
+            fallback += "_"
+        names.append(name or fallback)
     return made(names), names
 
 

@@ -125,8 +125,11 @@ def test_scikit_learns_estimator_checks() -> None:
 
 @pytest.mark.parametrize(("features", "names"), [
     (np.array(["mass", "v"], dtype=object), ["mass", "v"]),  # a DataFrame's columns (feature_names_in_)
-    (np.array(["let", "v"], dtype=object), ["x0", "x1"]),  # a keyword is no parameter: every name falls back
-    (np.array(["a b", "v"], dtype=object), ["x0", "x1"]),
+    (np.array(["let", "v"], dtype=object), ["x0", "v"]),  # a keyword is no parameter: it alone falls back
+    (np.array(["a b", "v"], dtype=object), ["x0", "v"]),
+    (np.array(["a b", "x0"], dtype=object), ["x0_", "x0"]),  # not the name of another column: it was, in x1
+    (np.array(["v", "v"], dtype=object), ["v", "x1"]),  # a name given twice names its first column
+    (np.array(["in", "let"], dtype=object), ["x0", "x1"]),
     (None, ["x0", "x1"]),
 ])
 def test_parameters_are_named_after_the_columns_where_the_language_takes_them(features: object,
@@ -135,6 +138,17 @@ def test_parameters_are_named_after_the_columns_where_the_language_takes_them(fe
 
     program, got = _program(features, 2)
     assert got == names and [p.name for p in program.definitions[0].params] == names
+
+
+def test_a_column_named_as_another_s_fallback_keeps_its_name_in_the_formula_found() -> None:
+    """Columns 'a b' and 'x0' were named x0 and x1 (every name fell back): the formula found for y = 3 * df.x0 + 1
+    read '3*x1 + 1' (a user's pass); only 'a b' is renamed now, and not to x0."""
+    pandas = pytest.importorskip("pandas")
+    x, _ = _data(40)
+    frame = pandas.DataFrame(x[:, :2], columns=["a b", "x0"])
+    model = SymbolicRegressor(budget=200, population=20, random_state=0).fit(frame, 3.0 * frame["x0"] + 1.0)
+    assert "formula f(x0_: Scalar, x0: Scalar)" in model.program_
+    assert model.metrics_["test_r2"] > 0.999999 and "x0_" not in model.expression_, model.expression_
 
 
 def test_the_data_file_reads_back_exactly_and_names_the_target_apart(tmp_path: Path) -> None:
