@@ -117,6 +117,19 @@ def test_evolve_into_another_programs_archive(capsys: Capsys, tmp_path: Path, fi
     assert db.read_bytes() == before
 
 
+def test_a_random_search_resumes_whatever_init_it_was_made_with(capsys: Capsys, tmp_path: Path) -> None:
+    """Random search reads no --init, yet it was part of the archive's identity: the same search made with
+    ``--init random`` was refused without it ("init: archive has 'random', now 'file'"; a fresh-user pass)."""
+    db, again = tmp_path / "r.db", tmp_path / "again.db"
+    base = ["evolve", QUARTIC, "--task", "nguyen4", "--algorithm", "random", "--quiet"]
+    assert cli(capsys, *base, "--init", "random", "--budget", "8", "--db", str(db))[0] == 0
+    assert cli(capsys, *base, "--budget", "12", "--db", str(db))[0] == 0
+    assert cli(capsys, *base, "--init", "random", "--budget", "16", "--db", str(db))[0] == 0
+    assert cli(capsys, *base, "--budget", "16", "--db", str(again))[0] == 0
+    with Archive.read(db) as resumed, Archive.read(again) as whole:
+        assert [r.hash for r in resumed.rows()] == [r.hash for r in whole.rows()]
+
+
 @pytest.mark.parametrize("content", [b"\x00\x01garbage" * 300, b"just some text\n" * 50])
 def test_evolve_into_a_corrupt_archive(capsys: Capsys, tmp_path: Path, content: bytes) -> None:
     db = tmp_path / "corrupt.db"

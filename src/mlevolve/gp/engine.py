@@ -120,6 +120,8 @@ class EvolveConfig:
         values.update(self.diversity.identity(self.algorithm))
         if self.fit is None:  # no formula evolved: such archives made before fitting existed keep their identity
             del values["fit"]
+        if self.algorithm == "random":  # it reads no init: an archive made with either resumes with the default
+            del values["init"]
         return values
 
 
