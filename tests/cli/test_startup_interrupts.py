@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,22 @@ def _handles_sigterm(pid: int) -> bool:
     return False
 
 
+def _a_long_run(db: Path, during: Callable[[subprocess.Popen[str]], None], *python: str) -> tuple[int, str]:
+    """``mlevolve evolve QUARTIC`` to a budget of a million into archive ``db`` (started by ``python``'s arguments,
+    by default ``-m mlevolve``), ``during(proc)`` while it runs: its exit status and stderr (killed after 60 s)."""
+    proc = subprocess.Popen([sys.executable, *(python or ("-m", "mlevolve")), "evolve", QUARTIC, "--budget", "1000000",
+                             "--db", str(db), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=environment(), preexec_fn=sigint_default)
+    try:
+        during(proc)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, err
+
+
 @pytest.mark.e2e
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 @pytest.mark.parametrize("after", [0.0, 0.05, 0.15, 0.3, 0.6, 1.0])
@@ -82,24 +99,17 @@ def test_a_ctrl_c_at_any_moment_of_the_process_is_one_line_and_status_130(tmp_pa
     """Sent ``after`` seconds after ``python -m mlevolve evolve ...`` has installed its handler (the first
     thing it does once Python has started): while mlevolve's modules are imported (about 0.3 s), while the
     run starts, or while it runs."""
-    db = tmp_path / "r.db"
-    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "evolve", QUARTIC, "--budget", "1000000", "--db",
-                             str(db), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=environment(), preexec_fn=sigint_default)
-    try:
+    def ctrl_c(proc: subprocess.Popen[str]) -> None:
         deadline = time.monotonic() + 30
         while not _handles_sigterm(proc.pid):
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.002)
         time.sleep(after)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+
+    status, err = _a_long_run(tmp_path / "r.db", ctrl_c)
     lines = err.splitlines()
-    assert proc.returncode == 130 and "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert status == 130 and "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert lines == ["mlevolve evolve: interrupted"] or (  # before the command began: one line
         len(lines) == 2 and lines[0].startswith("mlevolve evolve: interrupted; ")
         and lines[1].startswith("resume with the same command: mlevolve evolve ")) or (  # before anything was saved
@@ -112,16 +122,14 @@ def test_a_ctrl_c_at_any_moment_of_the_process_is_one_line_and_status_130(tmp_pa
 # Ctrl-C while Python runs code called from C, where a KeyboardInterrupt cannot propagate: a ctypes callback (as
 # numba's object cache is while it loads a kernel, which a Ctrl-C 0.6 s into a quartic run once met in CI).
 _IN_A_CALLBACK = """
-import ctypes, os, signal, sys
+import ctypes, signal, sys
 from mlevolve.gp import engine
 
 start, started = engine.Engine.start, [0]
 
 @ctypes.CFUNCTYPE(None)
-def from_c():
-    os.kill(os.getpid(), signal.SIGINT)
-    for _ in range(100_000):  # the handler runs in here, and its KeyboardInterrupt is dropped at the return to C
-        pass
+def from_c():  # the handler runs in here, and its KeyboardInterrupt is dropped at the return to C
+    signal.raise_signal(signal.SIGINT)
 
 def start_20th_in_a_callback(self, *args):
     started[0] += 1
@@ -140,18 +148,9 @@ sys.exit(main())
 def test_a_ctrl_c_that_python_drops_in_a_callback_from_c_still_stops_the_run(tmp_path: Path) -> None:
     """Before, the run went on to its budget (here a million) after 'Exception ignored on calling ctypes callback
     function ... KeyboardInterrupt'; now it stops before its next candidate, in the words of every Ctrl-C."""
-    db = tmp_path / "r.db"
-    proc = subprocess.Popen([sys.executable, "-c", _IN_A_CALLBACK, "evolve", QUARTIC, "--budget", "1000000",
-                             "--db", str(db), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=environment(), preexec_fn=sigint_default)
-    try:
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    status, err = _a_long_run(tmp_path / "r.db", lambda proc: None, "-c", _IN_A_CALLBACK)
     lines = err.splitlines()
-    assert proc.returncode == 130 and "Exception ignored" not in err and "KeyboardInterrupt" not in err, err
+    assert status == 130 and "Exception ignored" not in err and "KeyboardInterrupt" not in err, err
     assert len(lines) == 2 and lines[0].startswith("mlevolve evolve: interrupted; 19 candidates are saved in "), err
 
 
@@ -188,21 +187,16 @@ def test_a_second_ctrl_c_while_the_first_stop_ends_is_never_a_death_by_sigint(tm
     default action the interpreter's shutdown puts back, status -2 and no line): status 130, no traceback,
     and either the first stop's lines alone or with the "quit at once" line."""
     db = tmp_path / "r.db"
-    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "evolve", QUARTIC, "--budget", "1000000", "--db",
-                             str(db), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=environment(), preexec_fn=sigint_default)
-    try:
+
+    def twice(proc: subprocess.Popen[str]) -> None:
         assert wait_for_candidates(proc, db, 30)
         proc.send_signal(signal.SIGINT)
         time.sleep(gap)
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130 and "Traceback" not in err, (proc.returncode, err)
+
+    status, err = _a_long_run(db, twice)
+    assert status == 130 and "Traceback" not in err, (status, err)
     assert err.splitlines()[0].startswith(("mlevolve evolve: interrupted", "mlevolve: Ctrl-C again")), err
 
 
