@@ -915,16 +915,16 @@ def evolve(
     diversity.check(algorithm, population)
     # The user's part first, with nothing heavy imported: the file, the names, the task and its data.
     spec = grammar or load_grammar()
-    file = _file_of(program) or "the program"
+    read_from = _file_of(program)
+    file = read_from or "the program"
     checked = _program(program, spec)
     check_settings_apply(checked, _off_defaults(epochs=epochs, hurdle=hurdle, fit=fit, prune=prune))
     names = evolvable(checked, evolve, file)
     from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, formula_inputs, tuned_methods
 
     kinds = evolving_kinds(checked, names)
-    given_task = _task_name(checked, task, _file_of(program))
-    task_name = _task_name(checked, task, _file_of(program),
-                           search="learner" in kinds)
+    given_task = _task_name(checked, task, read_from)
+    task_name = _task_name(checked, task, read_from, search="learner" in kinds)
     _prestart_workers(checked, workers, dask)
     from mlevolve.interpreter.tasks import data_source
 
