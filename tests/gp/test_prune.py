@@ -189,6 +189,27 @@ def test_a_new_users_cubic_is_shown_pruned_small_and_equal_in_value(tmp_path: Pa
     plain = api.evolve(program, ["f"], task, budget=300, db=db, quiet=True, seed=0, prune=False)
     assert _meta(db)["pruned"] is None and plain["best_program"] != out["best_program"]
     assert api.best(db, n=1)[0]["pruned"] is None and "prune_evaluations" not in plain
+    shown_before = api.show(db, record["hash"][:12])[0]  # the hash printed before still names the pruned program
+    assert shown_before["stored"] == record["program"] and shown_before["pruned"].endswith(
+        "(at 300 candidates; no longer the run's shown best)")
+
+
+def test_a_pruned_best_stays_findable_after_the_run_goes_on(tmp_path: Path) -> None:
+    """`evolve --budget 300` printed a pruned best's hash; the same command at `--budget 600` pruned another best
+    and `show`/`export` of the first hash said "no program with hash" (the prune lived only in the archive's meta)."""
+    db = tmp_path / "run.db"
+    first = api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], "nguyen5", budget=300, db=db, quiet=True)
+    record = _meta(db)["pruned"]
+    later = api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], "nguyen5", budget=600, db=db, quiet=True)
+    assert first["best_hash"] == record["hash"] != later["best_hash"] == _meta(db)["pruned"]["hash"]
+    assert _meta(db)["pruned_earlier"] == [record] and record["budget"] == 300
+    shown = api.show(db, first["best_hash"][:12])[0]
+    assert shown["stored"] == record["program"] and shown["parents"] == [record["from"]]
+    assert shown["pruned"] == pruned_line(record) + " (at 300 candidates; no longer the run's shown best)"
+    assert api.export_program(db, first["best_hash"])[0] == api.export_program(db, first["best_hash"][:8])[0]
+    assert api.best(db, n=1)[0]["hash"] == later["best_hash"]  # the run's best is the later prune
+    again = api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], "nguyen5", budget=600, db=db, quiet=True)
+    assert again["best_hash"] == later["best_hash"] and _meta(db)["pruned_earlier"] == [record]  # read back
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

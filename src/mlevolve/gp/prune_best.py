@@ -64,6 +64,19 @@ def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], sp
                    keep)
 
 
+def replace_record(archive: Any, stored: Any, record: dict[str, Any] | None) -> None:
+    """Make ``record`` (None: none) the archive's meta ``pruned`` in place of ``stored``; a replaced record that
+    kept a program goes to the front of meta ``pruned_earlier``, so that its hash, which an earlier command of the
+    same run printed (a smaller ``--budget``, or before ``--no-prune``), still names it (``show``, ``export``)."""
+    archive.set_meta("pruned", record)
+    if not isinstance(stored, Mapping) or not isinstance(stored.get("program"), str):
+        return
+    now = record.get("hash") if record is not None else None
+    earlier = [r for r in archive.meta().get("pruned_earlier") or () if r.get("hash") not in (stored["hash"], now)]
+    if stored["hash"] != now:
+        archive.set_meta("pruned_earlier", [dict(stored), *earlier])
+
+
 def on_common_draw(start: Mapping[str, Any] | None, record: Any) -> dict[str, Any] | None:
     """The run's ``start`` (:func:`mlevolve.api._start`'s) as the verdict compares it with a best pruned on a common
     draw (``record``, the archive's meta ``pruned``): its metrics on that draw, ``how`` saying so; else as it is.
@@ -111,15 +124,13 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
     archive.flush()  # the run's candidates committed first: a kill while pruning loses only the prune
     stored = archive.meta().get("pruned")
 
-    def kept(record: dict[str, Any]) -> dict[str, Any]:  # the archive's, where this is its whole run
+    def kept(record: dict[str, Any] | None) -> dict[str, Any] | None:  # the archive's, where this is its whole run
         if keep:
-            archive.set_meta("pruned", record)
+            replace_record(archive, stored, record)
         return record
 
     if not prune or best is None or best.fitness is None or not {"formula", "learner"} >= kinds:
-        if stored is not None and not prune and keep:
-            archive.set_meta("pruned", None)
-        return None
+        return kept(None) if stored is not None and not prune else None
     common = bool(evaluator.fresh_tasks)
     settings: dict[str, Any] = {"rtol": pruning.PRUNE_RTOL, "cap": pruning.cap(budget),
                                 **({"draw": COMMON_DRAW} if common else {})}
@@ -154,7 +165,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
     record: dict[str, Any] = {
         "from": best.hash, "from_seq": best.seq, "from_generation": best.generation, "from_fitness": best.fitness,
         "from_metrics": dict(best.metrics), "from_size": pruning.complexity(simplify_shown(start), names)[0],
-        "program": None, "settings": settings, "edits": 0, "scorings": 0, "evaluations": 0}
+        "program": None, "settings": settings, "edits": 0, "scorings": 0, "evaluations": 0, "budget": budget}
     fitness, metrics = best.fitness, best.metrics
     if common:  # the best on the common draw first: its score there is what an edit must tie
         own = score(start, False)

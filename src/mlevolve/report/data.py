@@ -76,9 +76,9 @@ def load(db: str | Path, top: int = 5, rows: bool = True, key: str | None = None
     try:
         archive.conn.execute("BEGIN")  # one snapshot: rows a writer commits meanwhile are not half-seen
         found = archive.get(key) if key is not None else None
-        if key is not None and found is None:  # the pruned best, by its hash
-            pruned = pruned_row(archive.meta().get("pruned"))
-            found = pruned if pruned is not None and key and pruned.hash.startswith(key.strip().lower()) else None
+        if key is not None and found is None and key.strip():  # a pruned best, by its hash: this run's, or an
+            rows = (pruned_row(r) for r in prune_records(archive.meta()))  # earlier command's of the same run
+            found = next((r for r in rows if r is not None and r.hash.startswith(key.strip().lower())), None)
         if key is not None and found is None:
             raise MlevError(f"no program with hash {key!r} in the archive", file=str(db),
                             hint="`mlevolve best DB` lists hashes; a unique prefix is enough")
@@ -120,6 +120,10 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
     record = run.meta.get("pruned")
     line = pruned_line(record) if isinstance(record, Mapping) and (row.source == "pruned" or (
         record.get("program") is None and record.get("from") == row.hash)) else None
+    if row.source == "pruned" and (not isinstance(record, Mapping) or record.get("hash") != row.hash):
+        earlier = next(r for r in prune_records(run.meta) if r.get("hash") == row.hash)
+        at = f"at {earlier['budget']:,} candidates; " if "budget" in earlier else ""
+        line = f"{pruned_line(earlier)} ({at}no longer the run's shown best)"
     return {"pruned": line, "fitness": row.fitness, "metrics": dict(row.metrics), "hash": row.hash, "seq": row.seq,
             "operator": row.operator, "generation": row.generation, "program": whole(run, row),
             "stored": row.program, "evolved": evolved(run, row), "source": row.source, "failure": row.failure,
@@ -190,6 +194,14 @@ def answer(run: Run) -> dict[str, Any] | None:
 
 
 # -- the pruned best ------------------------------------------------------------------------------------
+def prune_records(meta: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The prunes of a run's best (:mod:`mlevolve.gp.prune_best`) whose programs a hash may name: the run's own
+    (meta ``pruned``), then those an earlier command of the same run made and a later one replaced
+    (``pruned_earlier``, newest first)."""
+    records = [meta.get("pruned"), *(meta.get("pruned_earlier") or ())]
+    return [r for r in records if isinstance(r, Mapping) and isinstance(r.get("program"), str)]
+
+
 def pruned_row(record: Any) -> Row | None:
     """The run's pruned best (the archive's meta ``pruned``, made by ``evolve``: :mod:`mlevolve.gp.prune`) as a
     row shown in its candidate's place: ``source`` ``pruned``, ``operator`` ``prune``, its candidate its one
