@@ -89,9 +89,10 @@ class Resources:
     """Where and under which limits candidates are scored: the one owner of these defaults.
 
     ``workers`` processes (0: one per core; 1: one worker process, candidates in order), or a Dask
-    cluster at ``dask`` (``local:N`` starts one on loopback, ``tcp://HOST:PORT`` joins one); each
-    candidate gets at most ``timeout`` seconds and ``memory_limit`` GiB (None: half the machine's
-    memory shared among the workers, :func:`default_memory_limit`).
+    cluster at ``dask`` (``local:N`` starts one of N workers on loopback, 0: one per core;
+    ``tcp://HOST:PORT`` joins one); each candidate gets at most ``timeout`` seconds and
+    ``memory_limit`` GiB (None: half the machine's memory shared among the workers,
+    :func:`default_memory_limit`).
     """
 
     workers: int = 1
