@@ -983,6 +983,7 @@ def evolve(
     # process builds its own evaluator (the program is known to fit the task, the --db to be this run's).
     # A cheap regime's candidates in one slot are scored in this process (``placed``): no worker starts.
     from mlevolve.interpreter.regimes import regime_of_task
+    from mlevolve.meta import provenance
 
     cheap = regime_of_task(task_data).cheap
     in_process = cheap and not parallel
@@ -1000,8 +1001,12 @@ def evolve(
                     archive.set_meta("data_path", source[0])  # where the data is now: `export DB` works anywhere
                 if parallel:
                     archive.set_meta("parallel", True)
+                changed = provenance.record(archive, provenance.environment(torch=not cheap))
                 if not quiet and (held := archive.count()):
                     print(resuming_line(path, held, budget), file=sys.stderr, flush=True)  # with the progress
+                if not quiet and changed:
+                    print(f"note: this run was begun in another environment ({'; '.join(changed)}): its candidates "
+                          "from then are kept, new ones may score apart in the last digits", file=sys.stderr)
                 progress = Progress(budget, quiet=quiet, json_log=json_log)
                 try:
                     engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend,

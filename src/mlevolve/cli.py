@@ -741,9 +741,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "file, or this run's own log: any other file is refused)")
     _option(p, api.evolve, "workers", "score candidates in N worker processes (0: one per core; 1: one worker, "
             "in order)", metavar="N")
-    _option(p, api.evolve, "dask", "score candidates on Dask: local:N starts a LocalCluster of N workers on loopback (local:0: one "
-            "per core), "
-            "tcp://HOST:PORT joins a running scheduler", metavar="ADDR")
+    _option(p, api.evolve, "dask", "score candidates on Dask: local:N starts a LocalCluster of N workers on "
+            "loopback (local:0: one per core), tcp://HOST:PORT joins a running scheduler", metavar="ADDR")
     _option(p, api.evolve, "timeout", "seconds allowed per candidate", metavar="S")
     _option(p, api.evolve, "memory_limit", "memory allowed per candidate, in GiB, beyond its worker's own",
             default_text="half the machine's memory shared among the workers", metavar="GIB")
@@ -763,9 +762,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: next to the archive, .grammar.toml)")
     _option(p, api.meta, "workers", "run inner runs in N processes (0: one per core); the result does not depend "
             "on it", metavar="N")
-    _option(p, api.meta, "dask", "run inner runs as Dask tasks: local:N starts a LocalCluster of N workers on loopback (local:0: "
-            "one per core), "
-            "tcp://HOST:PORT joins a running scheduler; the result does not depend on it", metavar="ADDR")
+    _option(p, api.meta, "dask", "run inner runs as Dask tasks: local:N starts a LocalCluster of N workers on "
+            "loopback (local:0: one per core), tcp://HOST:PORT joins a running scheduler; the result does not "
+            "depend on it", metavar="ADDR")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(run=_cmd_meta)
 

@@ -130,6 +130,24 @@ def test_a_random_search_resumes_whatever_init_it_was_made_with(capsys: Capsys, 
         assert [r.hash for r in resumed.rows()] == [r.hash for r in whole.rows()]
 
 
+def test_a_run_records_the_environments_it_ran_in(capsys: Capsys, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``MLEVOLVE_NO_JIT=1`` scores on the NumPy reference, whose last digits may differ from the numba kernels';
+    a run resumed under it said nothing and its archive did not record it (a fresh-user pass)."""
+    db = tmp_path / "e.db"
+    base = ["evolve", QUARTIC, "--task", "nguyen4", "--db", str(db)]
+    monkeypatch.delenv("MLEVOLVE_NO_JIT", raising=False)
+    assert cli(capsys, *base, "--budget", "8", "--quiet")[0] == 0
+    code, _, err = cli(capsys, *base, "--budget", "10")  # the same environment: recorded once, nothing said
+    assert code == 0 and "resuming" in err and "another environment" not in err
+    monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+    code, _, err = cli(capsys, *base, "--budget", "12")
+    assert code == 0 and "note: this run was begun in another environment (kernels: numba -> numpy)" in err
+    envs = archive_meta(db)["environments"]
+    assert [e["kernels"] for e in envs] == ["numba", "numpy"] and envs[0]["packages"]["numpy"]
+    assert "torch_cpu_capability" not in envs[0]  # a formula run need not import PyTorch to record it
+
+
 @pytest.mark.parametrize("content", [b"\x00\x01garbage" * 300, b"just some text\n" * 50])
 def test_evolve_into_a_corrupt_archive(capsys: Capsys, tmp_path: Path, content: bytes) -> None:
     db = tmp_path / "corrupt.db"

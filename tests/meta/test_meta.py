@@ -434,7 +434,7 @@ def test_smoke_meta_run_writes_a_generator_and_resumes(tmp_path: Path, monkeypat
     env = provenance.environment()
     assert f"# environment: {provenance.environment_line(env)}\n" in text  # the header names the environment
     other = {**env, "packages": {**env["packages"], "numpy": "0.0"}}
-    monkeypatch.setattr(provenance, "environment", lambda: other)  # resumed in another installation
+    monkeypatch.setattr(provenance, "environment", lambda torch=True: other)  # resumed in another installation
     again = api.meta(config, db, out, quiet=True)
     assert again["inner_runs_fresh"] == 0 and out.read_text().replace(" numpy 0.0 ", f" numpy {np_version()} ") \
         == text  # replayed, same result

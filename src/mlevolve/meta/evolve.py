@@ -619,13 +619,9 @@ class MetaRun:
     def record_environment(self) -> None:
         """Add this process's :func:`provenance.environment` to the archive's ``environments`` (the
         distinct ones its inner runs were computed in, in order), saying so when a resumed run's differs."""
-        env = provenance.environment()
-        seen = list(self.archive.meta().get("environments") or [])
-        if env not in seen:
-            if seen:
-                self.log("note: this archive was begun in another environment (" +
-                         "; ".join(provenance.differences(seen[-1], env)) + "); its stored inner runs are kept")
-            self.archive.set_meta("environments", [*seen, env])
+        if changed := provenance.record(self.archive, provenance.environment()):
+            self.log(f"note: this archive was begun in another environment ({'; '.join(changed)}); its stored "
+                     "inner runs are kept")
 
     def credit(self, ranked: list[Scored], generation: int,
                following: Sequence[GrammarSpec]) -> dict[str, dict[str, Any]]:

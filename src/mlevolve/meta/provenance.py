@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import math
+import os
 import platform
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -78,12 +79,17 @@ def host_line(env: Mapping[str, Any]) -> str:
             f"(kernels {env.get('torch_cpu_capability')})")
 
 
-def environment() -> dict[str, Any]:
-    """The versions of Python and :data:`PACKAGES` and the CPU dispatch of PyTorch and NumPy.
+def environment(torch: bool = True) -> dict[str, Any]:
+    """The versions of Python and :data:`PACKAGES`, the CPU dispatch of PyTorch and NumPy, and which
+    kernels score formulas and learners.
 
     ``torch_cpu_capability`` is what PyTorch's kernels dispatch to (``ATEN_CPU_CAPABILITY`` forces
-    it); ``numpy_simd`` the dispatch targets NumPy found on this CPU beyond its baseline.  A missing
-    package is recorded as ``None``; ``cpu`` is :func:`cpu` (model and vector flags).
+    it; left out with ``torch`` False, for a run that computes nothing with PyTorch and need not import
+    it); ``numpy_simd`` the dispatch targets NumPy found on this CPU beyond its baseline; ``kernels``
+    ``numba`` where the compiled formula and learner kernels are used, ``numpy`` where numba is missing or
+    ``MLEVOLVE_NO_JIT=1`` selects the NumPy reference (equal within the ulps the kernels' docstrings state,
+    not bit for bit).  A missing package is recorded as ``None``; ``cpu`` is :func:`cpu` (model and
+    vector flags).
     """
     versions: dict[str, str | None] = {}
     for name in PACKAGES:
@@ -91,15 +97,30 @@ def environment() -> dict[str, Any]:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             versions[name] = None
-    import torch
-
     try:
         umath = importlib.import_module("numpy._core._multiarray_umath")  # NumPy 2's CPU dispatch tables
         simd: list[str] | None = [f for f in umath.__cpu_dispatch__ if umath.__cpu_features__.get(f)]
     except (ImportError, AttributeError):  # another NumPy layout: record that it is unknown
         simd = None
-    return {"python": platform.python_version(), "machine": platform.machine(), "cpu": cpu(), "packages": versions,
-            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(), "numpy_simd": simd}
+    jit = versions["numba"] is not None and os.environ.get("MLEVOLVE_NO_JIT", "") != "1"
+    env = {"python": platform.python_version(), "machine": platform.machine(), "cpu": cpu(), "packages": versions,
+           "numpy_simd": simd, "kernels": "numba" if jit else "numpy"}
+    if torch:
+        import torch as pytorch
+
+        env["torch_cpu_capability"] = pytorch.backends.cpu.get_cpu_capability()
+    return env
+
+
+def record(archive: Any, env: Mapping[str, Any]) -> list[str]:
+    """Add ``env`` (an :func:`environment`) to ``archive``'s meta ``environments``, the distinct ones its
+    results were computed in, in order; return how it differs from the last one before it (``[]``: it is
+    that one, or the first)."""
+    seen = list(archive.meta().get("environments") or [])
+    if env in seen:
+        return []
+    archive.set_meta("environments", [*seen, dict(env)])
+    return differences(seen[-1], env) if seen else []
 
 
 def environment_line(env: Mapping[str, Any]) -> str:
@@ -109,8 +130,8 @@ def environment_line(env: Mapping[str, Any]) -> str:
     host = env.get("cpu") or {}
     flags = " ".join(host["flags"]) if host.get("flags") is not None else "?"
     where = f" ({host.get('model') or '?'}: {flags})" if host else ""
-    return (f"Python {env['python']} on {env['machine']}{where}; {packages}; torch CPU {env['torch_cpu_capability']}, "
-            f"numpy SIMD {simd}")
+    return (f"Python {env['python']} on {env['machine']}{where}; {packages}; torch CPU "
+            f"{env.get('torch_cpu_capability', '?')}, numpy SIMD {simd}; kernels {env.get('kernels', '?')}")
 
 
 def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:

@@ -76,9 +76,9 @@ def load(db: str | Path, top: int = 5, rows: bool = True, key: str | None = None
     try:
         archive.conn.execute("BEGIN")  # one snapshot: rows a writer commits meanwhile are not half-seen
         found = archive.get(key) if key is not None else None
-        if key is not None and found is None and key.strip():  # a pruned best, by its hash: this run's, or an
-            rows = (pruned_row(r) for r in prune_records(archive.meta()))  # earlier command's of the same run
-            found = next((r for r in rows if r is not None and r.hash.startswith(key.strip().lower())), None)
+        if key is not None and found is None and key.strip():  # a pruned best by its hash: this run's, or
+            candidates = (pruned_row(r) for r in prune_records(archive.meta()))  # an earlier command's
+            found = next((r for r in candidates if r is not None and r.hash.startswith(key.strip().lower())), None)
         if key is not None and found is None:
             raise MlevError(f"no program with hash {key!r} in the archive", file=str(db),
                             hint="`mlevolve best DB` lists hashes; a unique prefix is enough")
