@@ -362,9 +362,16 @@ def test_a_definition_named_like_a_local_of_the_exported_main_exports_the_same_r
     assert exported["failure"] is None and exported["val_accuracy"] == ran["val_accuracy"]
 
 
-def test_doc_literal_round_trips_any_text() -> None:
-    for text in [_HOSTILE, '"', '""""', "\\", "a\x00b\rc\u2028d", "'''", 'end"']:
-        assert ast.literal_eval(f'"""{doc_literal(text)}"""') == text
+@given(st.text(alphabet=st.sampled_from('"\'\\\nab\x00\r\u2028'), max_size=12)
+       | st.sampled_from([_HOSTILE, '"', '""""', "\\", "a\x00b\rc\u2028d", "'''", 'end"']))
+def test_doc_literal_round_trips_any_text(text: str) -> None:
+    assert ast.literal_eval(f'"""{doc_literal(text)}"""') == text
+
+
+def test_doc_literal_escapes_a_lone_quote_only_at_the_end() -> None:
+    """An exported script's docstring showed its task line as ``task \\"d.csv\\"`` (every quote escaped)."""
+    assert doc_literal('task "my data.csv"\n') == 'task "my data.csv"\n'
+    assert doc_literal('a""b"') == 'a\\""b\\"'
 
 
 def test_export_from_an_archive_keeps_hostile_text_literal(tmp_path: Path) -> None:

@@ -37,14 +37,15 @@ _ZEROS = {SCALAR: "np.zeros(())", VECTOR: "np.zeros(DIM)", MATRIX: "np.zeros((DI
 
 
 def doc_literal(text: str) -> str:
-    """``text`` as the inside of a triple-quoted Python string: backslashes and quotes escaped, and
-    every character other than a newline that is not printable written as an escape, so no text can
-    end the string early or change the code around it."""
+    """``text`` as the inside of a triple-quoted Python string: backslashes escaped, a quote escaped where
+    another quote or the string's end follows it (so no run of three is left, and the closing quotes stay
+    three: ``task "d.csv"`` reads as written), and every character other than a newline that is not
+    printable written as an escape, so no text can end the string early or change the code around it."""
     out = []
-    for ch in text:
+    for i, ch in enumerate(text):
         if ch == "\\":
             out.append("\\\\")
-        elif ch == '"':
+        elif ch == '"' and text[i + 1:i + 2] in ('"', ""):
             out.append('\\"')
         elif ch == "\n" or ch.isprintable():
             out.append(ch)

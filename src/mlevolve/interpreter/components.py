@@ -42,7 +42,7 @@ from mlevolve.dsl.types import LAYER, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
-from mlevolve.interpreter.codegen import Backend, function_lines
+from mlevolve.interpreter.codegen import Backend, doc_literal, function_lines
 
 if TYPE_CHECKING:
     import sympy
@@ -515,10 +515,6 @@ _MODULE_NAMES = frozenset({"annotations", "torch", "nn", "F", "np", "math", "num
                            "LayerNorm", "dropout", "draw", "DIM"}) | frozenset(dir(builtins))
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-
-
 def export_component(program: Program, name: str, spec: GrammarSpec) -> str:
     """The text of a standalone module for definition ``name`` of the checked ``program``.
 
@@ -541,8 +537,8 @@ def export_component(program: Program, name: str, spec: GrammarSpec) -> str:
              f"needs {_NEEDS.get(d.kind, 'torch')} and the standard library; no mlevolve.",
              "Use::"]
     doc = "\n\n".join(textwrap.fill(" ".join(par.split()), width=100) for par in prose)
-    doc = (f'"""{_escape(doc)}\n\n{m.usage}\n\nThe definition, in the mlevolve language:\n\n'
-           f'{_escape(source)}\n"""')
+    doc = (f'"""{doc_literal(doc)}\n\n{m.usage}\n\nThe definition, in the mlevolve language:\n\n'
+           f'{doc_literal(source)}\n"""')
     order = sorted(m.public, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
     exports = "__all__ = [" + ", ".join(f'"{n}"' for n in order) + "]"
     return "\n\n".join([doc, _imports(body), exports + "\n", body]).rstrip() + "\n"
