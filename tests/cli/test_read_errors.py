@@ -35,8 +35,8 @@ def _made(tmp_path: Path, kind: str) -> Path:
 
 @pytest.mark.parametrize("command", READERS, ids=lambda c: c[0] + (" --db" if "--db" in c else ""))
 @pytest.mark.parametrize("kind, error, hint", [
-    ("data", "not an mlevolve archive (file is not a database)", f"it is another kind of file, or a corrupt one: "
-     f"{ARCHIVE}"),
+    ("data", "not an mlevolve archive: this is a data file", "a data file is a task: mlevolve evolve PROGRAM.mlev "
+     "--task {}:target=COLUMN; " + ARCHIVE),
     ("sqlite", "not an mlevolve archive (no mlevolve tables)", f"it is another kind of file, or a corrupt one: "
      f"{ARCHIVE}"),
     ("folder", "cannot open archive: it is a folder", ARCHIVE)])
@@ -45,7 +45,7 @@ def test_a_read_command_given_what_is_not_an_archive_names_one(
     path = _made(tmp_path, kind)
     argv = [a.format(path, out=tmp_path / "out.x") for a in command]
     err = usage_error(capsys, *argv)
-    assert err.splitlines() == [f"{path}: error: {error}", f"hint: {hint}"]
+    assert err.splitlines() == [f"{path}: error: {error}", f"hint: {hint.format(path)}"]
     assert not (tmp_path / "out.x").exists()
 
 
@@ -68,3 +68,19 @@ def test_a_program_command_given_an_archive_points_to_show_and_export(
         f"{path}: error: an SQLite database, not a .mlev program",
         f"hint: if it is a run's archive, `mlevolve show {path} --best` prints its best program and "
         f"`mlevolve export {path} --best -o best.py` writes it as a script"]
+
+
+@pytest.mark.parametrize("command", [["run", "{}"], ["evolve", "{}", "--budget", "3"], ["check", "{}"],
+                                     ["export", "{}", "-o", "{out}"]])
+@pytest.mark.parametrize("suffix", [".csv", ".NPZ"])
+def test_a_program_command_given_a_data_file_says_it_is_a_task(
+        tmp_path: Path, capsys: Capsys, command: list[str], suffix: str) -> None:
+    """``mlevolve export data.csv`` read the data as a program: ``unexpected 'x'`` at 1:1 (a fresh-user pass)."""
+    path = (tmp_path / "my data").with_suffix(suffix)
+    path.write_text("x,y\n1,2\n3,4\n")
+    err = usage_error(capsys, *[a.format(path, out=tmp_path / "out.py") for a in command])
+    task = f"'{path}:target=COLUMN'" if suffix == ".csv" else f"'{path}'"
+    assert err.splitlines() == [f"{path}: error: a data file, not a .mlev program",
+                                f"hint: a data file is a task: mlevolve run PROGRAM.mlev --task {task} (evolve and "
+                                "export take it so too)"]
+    assert not (tmp_path / "out.py").exists()
