@@ -129,6 +129,24 @@ def test_a_short_row_is_named_by_its_line_as_every_other_data_mistake(tmp_path: 
     assert caught.value.message == "short.csv:4: row has 2 cells, the header has 3"
 
 
+@pytest.mark.parametrize(("data", "where"), [(b"a,y\n1,2\n3,\xe94\n", "3:3: error: not UTF-8 text (byte 0xe9)"),
+                                             (b"\xef\xbb\xbfa,\xc3\xa9,y\n1,2,\xff\n", "2:5: error: not UTF-8 text "
+                                              "(byte 0xff)"),  # after a byte-order mark, and é (2 bytes, 1 column)
+                                             (b'a,y\n"x\ny",\x80\n', "3:4: error: not UTF-8 text (byte 0x80)")])
+def test_a_csv_that_is_not_utf8_is_refused_at_its_line_and_column(tmp_path: Path, capsys: Capsys, data: bytes,
+                                                                  where: str) -> None:
+    """It said ``cannot read d.csv: 'utf-8' codec can't decode byte 0xe9 in position 10``, with no line."""
+    from mlevolve.interpreter.standalone.common import TaskError
+    from mlevolve.interpreter.standalone.data import read_table
+
+    (path := tmp_path / "d.csv").write_bytes(data)
+    err = usage_error(capsys, "run", str(QUARTIC), "--task", f"{path}:target=y")
+    assert err == f"{path}:{where}\nhint: save it as UTF-8 (a spreadsheet's 'CSV UTF-8')\n"
+    with pytest.raises(TaskError) as caught:  # an exported script's reader, in the same words
+        read_table(str(path), "y", "")
+    assert caught.value.message == f"{path}:{where}".replace(" error:", "")
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize(("flags", "error"), [
     (["--seed", "\u0661\u0662"], "argument --seed: invalid int value: '\u0661\u0662'"),

@@ -7,6 +7,7 @@ The reader (:func:`read_table`) is the one owner of the rules for a user's CSV/N
 """
 
 import csv
+import io
 import math
 import shlex
 import zipfile
@@ -184,13 +185,17 @@ def _read_csv(file: Path, target: str, problem: str, most: float) -> tuple[Any, 
     """Features, target cells, each one's place (location, name) and feature names of a CSV file."""
     if not target:
         raise TaskError(f"{file}: which column is the target?", f"write {shlex.quote(f'{file}:target=COLUMN')}")
-    try:
-        with file.open(newline="", encoding="utf-8-sig") as handle:
-            reader, rows, start = csv.reader(handle), [], 0  # blank lines are skipped, above the header too
-            for row in reader:  # (the line a row starts on, the line it ends on, its cells)
-                rows += [(start + 1, reader.line_num, row)] if any(cell.strip() for cell in row) else []
-                start = reader.line_num
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
+    try:  # a byte-order mark (as some editors write) dropped; blank lines skipped, above the header too
+        data = file.read_bytes().removeprefix(b"\xef\xbb\xbf")
+        reader, rows, start = csv.reader(io.StringIO(data.decode(), newline="")), [], 0
+        for row in reader:  # (the line a row starts on, the line it ends on, its cells)
+            rows += [(start + 1, reader.line_num, row)] if any(cell.strip() for cell in row) else []
+            start = reader.line_num
+    except UnicodeDecodeError as err:  # at its line and column (in characters), as the .mlev reader says it
+        lines = data[:err.start].decode().split("\n")
+        raise TaskError(f"not UTF-8 text (byte 0x{data[err.start]:02x})", "save it as UTF-8 (a spreadsheet's "
+                        "'CSV UTF-8')", f"{file}:{len(lines)}:{len(lines[-1]) + 1}") from None
+    except (OSError, csv.Error) as err:
         raise TaskError(f"cannot read {file}: {err}", UNREADABLE) from None
     if not rows:
         raise TaskError(f"{file}: empty file, expected a header row of column names",
