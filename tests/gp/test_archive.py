@@ -135,6 +135,17 @@ def test_another_identity_is_refused_and_nothing_changes(tmp_path: Path, change:
         assert a.count() == 1
 
 
+def test_a_tournament_past_the_population_is_the_whole_population(tmp_path: Path) -> None:
+    """A tournament draws at most the population (``--population 20 --tournament 50`` draws 20): the run resumes
+    with any size from 20 up (it was refused), and a smaller one is refused in the sizes typed."""
+    path = tmp_path / "run.db"
+    Archive.for_run(path, {**IDENTITY, "population": 20, "tournament": 50}).close()
+    for size in (20, 21, 1000):
+        Archive.for_run(path, {**IDENTITY, "population": 20, "tournament": size}).close()
+    with pytest.raises(MlevError, match=r"other settings \(tournament: archive has 50, now 19\)"):
+        Archive.for_run(path, {**IDENTITY, "population": 20, "tournament": 19})
+
+
 def test_another_run_is_named_in_the_refusal(tmp_path: Path) -> None:
     path = tmp_path / "run.db"
     Archive.for_run(path, IDENTITY).close()

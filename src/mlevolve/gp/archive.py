@@ -612,13 +612,23 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
                 "restore the data file to resume, or " + new_db)
     same_file = _same_data_file_task(stored, identity)
     identity = {**LEFT_OUT_AT, **identity}
-    differ = [k for k, v in identity.items() if _setting(k, stored.get(k, LEFT_OUT_AT.get(k))) != _setting(k, v)
+    drawn, now = _drawn(stored), _drawn(identity)
+    differ = [k for k, v in now.items() if _setting(k, drawn.get(k, LEFT_OUT_AT.get(k))) != _setting(k, v)
               and not (k == "task" and same_file)]
     if differ:
         detail = "; ".join(_setting_diff(k, stored.get(k, LEFT_OUT_AT.get(k)), identity[k]) for k in differ[:3])
         return (f"archive was made with other settings ({detail})",
                 "rerun with the archive's settings to resume, or pass another --db")
     return None
+
+
+def _drawn(settings: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``settings`` with a ``tournament`` larger than the ``population`` as the population: a tournament draws at
+    most the whole population (:func:`mlevolve.gp.search.tournament`), so the two are one run."""
+    size, population = settings.get("tournament"), settings.get("population")
+    if isinstance(size, int) and isinstance(population, int) and size > population:
+        return {**settings, "tournament": population}
+    return settings
 
 
 def _setting(key: str, value: Any) -> Any:
