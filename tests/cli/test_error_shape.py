@@ -57,7 +57,7 @@ def test_every_error_has_one_prefix_and_a_hint(tmp_path: Path, monkeypatch: pyte
     (tmp_path / "d.npz").write_bytes(b"not a zip")
     assert main(argv) == 2
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0].startswith((f"mlevolve {argv[0]}: error: ", "g.toml:1:9: error: ", "d.csv: error: ",
+    assert lines[0].startswith((f"mlevolve {argv[0]}: error: ", "g.toml:1:9: error: ", "d.csv:2:1: error: ",
                                 "mlevolve run: error: cannot read d.")), lines
     assert lines[-1].startswith("hint: ") and len(lines) == 2, lines
 

@@ -197,7 +197,9 @@ $latex_name = $latex
 def $sympy_name() -> Any:
     """The formula as a SymPy expression (needs sympy; real symbols), its constants as `mlevolve show --sympy
     --digits 0` prints them: a fitted constant as the float64 value the function uses, whole numbers and small
-    fractions exact (``sympy.nsimplify(expr, rational=True)`` makes every constant an exact rational)."""
+    fractions exact (``sympy.nsimplify(expr, rational=True)`` makes every constant an exact rational).  SymPy's
+    algebra, not float64's: where the function is NaN (a log of a negative number) the expression may be defined
+    (``sigmoid(log(x))`` is ``1/(1 + 1/x)`` for every x)."""
     import sympy
 
     return sympy.sympify($srepr_name)
