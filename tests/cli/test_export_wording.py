@@ -38,7 +38,7 @@ def test_the_docstring_s_program_names_the_task_the_script_trains_on(tmp_path: P
         code, shown, _ = cli(capsys, "export", *source, "--task", task, "-o", "-")
         assert code == 0 and "train it on 'nguyen4:n_train=30'" in shown
         doc = shown.split('"""')[1]
-        assert [line for line in doc.splitlines() if line.startswith("task ")] == ['task \\"nguyen4:n_train=30\\"']
+        assert [line for line in doc.splitlines() if line.startswith("task ")] == ['task "nguyen4:n_train=30"']
 
 
 @pytest.mark.e2e
