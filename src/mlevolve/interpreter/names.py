@@ -33,7 +33,7 @@ STANDALONE_NAMES = frozenset({
     "read_table", "run_formula", "run_learner", "supervised", "supervised_file", "supervised_task", "synthetic_arrays",
     "time", "torch",
     "train_generative", "train_rl", "train_supervised", "vae_hidden",
-    "UNREADABLE", "not_a_file", "shlex", "zipfile", "zlib",  # standalone/data.py's reader (the library's too)
+    "UNREADABLE", "io", "not_a_file", "shlex", "zipfile", "zlib",  # standalone/data.py's reader (the library's too)
     "BUILT_IN", "file_spec",  # standalone/data.py: a data file's spec
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
     "Iterable", "closest", "did_you_mean", "difflib",  # standalone/spelling.py
