@@ -35,7 +35,7 @@ from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS, RESTART_POPULATIONS
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
-from mlevolve.interpreter.standalone.common import read_int
+from mlevolve.interpreter.standalone.spec import read_int
 from mlevolve.messages import HELP
 from mlevolve.results import dumps, shown_program
 from mlevolve.script import (
@@ -599,7 +599,7 @@ class _Ascii:
     """An argparse ``type`` reading ``kind`` (int or float) from ASCII decimal text only: Python's ``int`` and
     ``float`` also take other scripts' digits (``١٢``) and ``1_000``, which the command refuses as argparse
     refuses any bad value ("invalid int value: '1_000'").  An integer is read by the one rule of every integer
-    a user types (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20`` or ``1e3``, no sign or inner space),
+    a user types (:func:`~mlevolve.interpreter.standalone.spec.read_int`: ``20`` or ``1e3``, no sign or inner space),
     a task option's and an exported script's flag's too; a float by the one rule of a user's decimal number
     (:func:`~mlevolve.script.read_decimal`: ``0.5`` or ``1e-3``, no sign or inner space); a ``str`` (a name, a
     choice) without the space around it, as every value a user types."""

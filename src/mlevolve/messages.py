@@ -6,7 +6,7 @@ written ``{name}`` (a flag in the command line and in a script: ``--seed``; a pa
 API) and the values by their own names.  The library raises them as a
 :class:`~mlevolve.dsl.errors.SettingError` (:meth:`Message.setting`); ``mlevolve.interpreter.export``
 writes them into a script's ``main`` as text (the script imports no mlevolve).  Standard library only.
-(The task loaders' own words, which a script runs, are ``interpreter/standalone/common.py``'s
+(The task loaders' own words, which a script runs, are ``interpreter/standalone/spec.py``'s
 ``SPEC_WORDS`` and ``RANGE_WORDS``, shared in the same way.)
 """
 

@@ -464,8 +464,8 @@ def fitness_reads(task: object) -> str | None:
 
 def spec_options_typed(task: object) -> dict[str, str]:
     """The options typed in task spec ``task`` (``NAME[:key=value...]``, by the spec's one reader,
-    :func:`~mlevolve.interpreter.standalone.common.split_spec`); none for no spec or a malformed one."""
-    from mlevolve.interpreter.standalone.common import TaskError, split_spec
+    :func:`~mlevolve.interpreter.standalone.spec.split_spec`); none for no spec or a malformed one."""
+    from mlevolve.interpreter.standalone.spec import TaskError, split_spec
 
     try:
         return split_spec(task)[1] if isinstance(task, str) else {}

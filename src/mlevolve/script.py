@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TypeVar
 
 from mlevolve.dsl.errors import MlevError, closest, did_you_mean
 from mlevolve.dsl.ir import Span
-from mlevolve.interpreter.standalone.common import read_int
+from mlevolve.interpreter.standalone.spec import read_int
 from mlevolve.messages import AT_LEAST, DECIMAL_RULE, GIVEN_TWICE, HELP, INTEGER_RULE
 
 EXIT_USAGE = 2  # as the command line's
@@ -160,7 +160,7 @@ class ArgumentParser(argparse.ArgumentParser):
     on the next line, exit status 2, without argparse's usage lines.  An unknown option is reported
     before any other mistake (:func:`unknown_options`); a setting or switch given twice is refused, as
     the ``mlevolve`` command refuses it (argparse keeps the last one silently).  A ``type=int`` value is
-    read by the one rule of an integer (:func:`~mlevolve.interpreter.standalone.common.read_int`: ``20``
+    read by the one rule of an integer (:func:`~mlevolve.interpreter.standalone.spec.read_int`: ``20``
     or ``1e3``; no sign or inner space)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -296,7 +296,7 @@ def read_decimal(text: str) -> float:
 
 def positive(text: str) -> float:
     """An argparse ``type``: a finite number ``> 0`` (a duration in seconds, say) by the one rule of a
-    user's decimal number (:func:`~mlevolve.interpreter.standalone.common.read_decimal`)."""
+    user's decimal number (:func:`~mlevolve.script.read_decimal`)."""
     value = read_decimal(text)  # "invalid float value: 'x'", its hint the rule of a number (closest_choice)
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mlevolve.cli import build_parser
-from mlevolve.interpreter.standalone.common import INTEGER, TaskError, int_option, read_int
+from mlevolve.interpreter.standalone.spec import INTEGER, TaskError, int_option, read_int
 from mlevolve.messages import INTEGER_RULE
 from tests.conftest import EXAMPLES, Capsys, usage_error
 

@@ -602,8 +602,8 @@ def test_every_count_a_str_format_or_percent_template_prints_has_thousands_separ
     ("x_val", 3, "d.csv: feature column 2: a value is too far"), ("y_val", 3, None)])  # class ids: no target check
 def test_a_split_is_checked_for_values_beyond_float32_in_its_features_and_a_regressions_target(
         bad: str, n_classes: int, message: str | None) -> None:
-    from mlevolve.interpreter.standalone.common import TaskError
     from mlevolve.interpreter.standalone.data_supervised import checked
+    from mlevolve.interpreter.standalone.spec import TaskError
 
     data: dict[str, Any] = {f"{p}_{s}": np.zeros((4, 2) if p == "x" else 4, np.float32)
                             for p in "xy" for s in ("train", "val", "test")}

@@ -96,8 +96,8 @@ def test_only_ascii_decimal_numbers_are_read_from_data_and_options(tmp_path: Pat
     ("x.npz", "x"), ("y.npz", "y"),
 ])
 def test_an_exported_scripts_reader_says_a_bad_cell_as_the_library_does(tmp_path: Path, name: str, text: str) -> None:
-    from mlevolve.interpreter.standalone.common import TaskError
     from mlevolve.interpreter.standalone.data import read_table
+    from mlevolve.interpreter.standalone.spec import TaskError
 
     path = tmp_path / name
     if name.endswith(".npz"):
@@ -115,8 +115,8 @@ def test_an_exported_scripts_reader_says_a_bad_cell_as_the_library_does(tmp_path
 
 def test_a_short_row_is_named_by_its_line_as_every_other_data_mistake(tmp_path: Path, capsys: Capsys) -> None:
     """``FILE:LINE: error: ...``, as a bad cell's ``FILE:LINE:COL``, in the command and the exported script alike."""
-    from mlevolve.interpreter.standalone.common import TaskError
     from mlevolve.interpreter.standalone.data import read_table
+    from mlevolve.interpreter.standalone.spec import TaskError
 
     (tmp_path / "short.csv").write_text("a,b,y\n1,2,3\n4,5,6\n7,8\n")
     with pytest.MonkeyPatch.context() as patch:
@@ -136,8 +136,8 @@ def test_a_short_row_is_named_by_its_line_as_every_other_data_mistake(tmp_path: 
 def test_a_csv_that_is_not_utf8_is_refused_at_its_line_and_column(tmp_path: Path, capsys: Capsys, data: bytes,
                                                                   where: str) -> None:
     """It said ``cannot read d.csv: 'utf-8' codec can't decode byte 0xe9 in position 10``, with no line."""
-    from mlevolve.interpreter.standalone.common import TaskError
     from mlevolve.interpreter.standalone.data import read_table
+    from mlevolve.interpreter.standalone.spec import TaskError
 
     (path := tmp_path / "d.csv").write_bytes(data)
     err = usage_error(capsys, "run", str(QUARTIC), "--task", f"{path}:target=y")

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from mlevolve.cli import _Ascii, build_parser
-from mlevolve.interpreter.standalone.common import parse_spec
 from mlevolve.interpreter.standalone.data_formula import FORMULA_OPTIONS, FORMULAS
+from mlevolve.interpreter.standalone.spec import parse_spec
 from mlevolve.interpreter.tasks import canonical_spec, task_options
 from tests.conftest import EXAMPLES, ROOT, Capsys, environment, usage_error
 

@@ -1,6 +1,6 @@
 """A task spec's bad option: the same words from the command and from an exported script, naming the task's kind.
 
-The words are :data:`mlevolve.interpreter.standalone.common.SPEC_WORDS`, which every exported script
+The words are :data:`mlevolve.interpreter.standalone.spec.SPEC_WORDS`, which every exported script
 carries (the library's task reader uses them too); an unknown option names the kind of task and lists
 the options it takes.
 """
@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.interpreter.standalone.common import TaskError
 from mlevolve.interpreter.standalone.data_formula import formula_task
+from mlevolve.interpreter.standalone.spec import TaskError
 from mlevolve.interpreter.tasks import task_options
 from tests.conftest import EXAMPLES, FORMULA_AB, Capsys, cli, environment, regression_csv, usage_error
 
@@ -227,7 +227,7 @@ def test_a_data_file_whose_path_holds_a_colon_is_read_by_the_library_a_script_an
 def test_split_spec_gives_back_a_data_file_s_name_and_its_options_whatever_colons_its_path_holds(
         pieces: list[str], suffix: str, options: list[tuple[str, str]]) -> None:
     """Property: the name of ``PATH:key=value...`` is PATH, colons and all, when PATH ends .csv or .npz."""
-    from mlevolve.interpreter.standalone.common import split_spec
+    from mlevolve.interpreter.standalone.spec import split_spec
 
     name = "/".join(pieces).strip() + suffix
     if "=" in name or len({k for k, _ in options}) < len(options) or any(not v for _, v in options):

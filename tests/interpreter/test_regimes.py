@@ -137,7 +137,7 @@ def test_a_standalone_loader_of_a_data_file_gives_the_registrys_arrays(tmp_path:
     ("linear:n_tasks=abc", "option n_tasks=abc of task 'linear' must be an integer from 1 to 10,000"),
     ("linear:dim=2.5", "option dim=2.5 of task 'linear' must be an integer from 1 to 4,096"),
     ("linear:n_tasks=inf", "option n_tasks=inf of task 'linear' must be an integer from 1 to 10,000"),
-    # The library's words (standalone.common.SPEC_WORDS):
+    # The library's words (standalone.spec.SPEC_WORDS):
     ("linear:seed=3", "unknown option 'seed=3' for task 'linear' (hint: options: n_tasks, dim, fitness)"),
     ("linear:dim=3:dim=4", "option 'dim' is given twice in task spec 'linear:dim=3:dim=4' (hint: give each option "
                            "once)"),
@@ -148,9 +148,9 @@ def test_a_standalone_loader_of_a_data_file_gives_the_registrys_arrays(tmp_path:
 ])
 def test_a_standalone_loader_refuses_a_bad_spec_with_the_librarys_rules(spec: str, message: str) -> None:
     """What an exported script's loader accepts is what the library accepts: its own task names, the
-    option ranges of one table (:data:`standalone.common.OPTION_RANGES`); anything else is a TaskError,
+    option ranges of one table (:data:`standalone.spec.OPTION_RANGES`); anything else is a TaskError,
     which the script reports in one line with exit 2."""
-    from mlevolve.interpreter.standalone.common import TaskError, parse_spec
+    from mlevolve.interpreter.standalone.spec import TaskError, parse_spec
 
     with pytest.raises(TaskError) as caught:
         parse_spec(spec, {"n_tasks": 10, "dim": 4, "fitness": "mse"}, {"linear", "affine"})
@@ -158,7 +158,7 @@ def test_a_standalone_loader_refuses_a_bad_spec_with_the_librarys_rules(spec: st
 
 
 def test_a_standalone_loader_reads_integer_options_as_the_library_does() -> None:
-    from mlevolve.interpreter.standalone.common import TaskError, parse_spec
+    from mlevolve.interpreter.standalone.spec import TaskError, parse_spec
 
     assert parse_spec("linear:n_tasks=1e3: dim = 04", {"n_tasks": 10, "dim": 4}, {"linear"}) == \
         ("linear", {"n_tasks": 1000, "dim": 4})
@@ -202,8 +202,8 @@ def test_an_exported_scripts_reader_names_the_mistake_in_a_data_file(tmp_path: P
     """An exported script reads only files: its hints never point to built-in task names, and a missing column,
     a short row or a non-number is said as such (not as a Python exception's text), in the library's words; a
     number is ASCII decimal (not ``1_000`` nor other scripts' digits, which ``float`` takes)."""
-    from mlevolve.interpreter.standalone.common import TaskError
     from mlevolve.interpreter.standalone.data import read_table
+    from mlevolve.interpreter.standalone.spec import TaskError
 
     path = tmp_path / "d.csv"
     if text is not None:
@@ -214,8 +214,8 @@ def test_an_exported_scripts_reader_names_the_mistake_in_a_data_file(tmp_path: P
 
 
 def test_a_formulas_npz_value_beyond_1e150_is_named_by_row_and_column(tmp_path: Path) -> None:
-    from mlevolve.interpreter.standalone.common import TaskError
     from mlevolve.interpreter.standalone.data_formula import file_points
+    from mlevolve.interpreter.standalone.spec import TaskError
 
     x = np.ones((12, 2))
     x[3, 1] = -1e200
@@ -245,8 +245,8 @@ def test_the_keywords_a_formula_script_names_are_the_parsers(word: str) -> None:
     ("c,b,y", "the formula's parameters are named after the columns: c, b"),
 ])
 def test_a_formula_files_column_a_parameter_cannot_name_gets_one_hint(tmp_path: Path, header: str, hint: str) -> None:
-    from mlevolve.interpreter.standalone.common import TaskError
     from mlevolve.interpreter.standalone.data_formula import file_points
+    from mlevolve.interpreter.standalone.spec import TaskError
 
     path = tmp_path / "d.csv"
     path.write_text(header + "\n" + "".join(f"{i},{i % 3},{i * i}\n" for i in range(12)))

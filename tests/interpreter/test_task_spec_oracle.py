@@ -1,7 +1,7 @@
 """One rule for a task spec, the library's and every exported script's: an oracle over a table of specs.
 
 The library reads a spec with :func:`~mlevolve.interpreter.tasks.task_options`; an exported script with its own
-copy of the rules, :func:`~mlevolve.interpreter.standalone.common.parse_spec` (with the options table of the
+copy of the rules, :func:`~mlevolve.interpreter.standalone.spec.parse_spec` (with the options table of the
 kind of task it was exported for).  For every spec here both accept it with the same options, or both refuse it
 in the same words; and the task's one name (:func:`~mlevolve.interpreter.tasks.canonical_spec`, what is stored,
 shown and exported) reads back as the same task, and is its own name.  An integer option is ASCII digits with
@@ -18,7 +18,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.interpreter.standalone.common import TaskError, parse_spec, spec_name
 from mlevolve.interpreter.standalone.data_formula import FILE_OPTIONS, FORMULA_OPTIONS, FORMULAS
 from mlevolve.interpreter.standalone.data_learner import (
     FAMILIES,
@@ -28,6 +27,7 @@ from mlevolve.interpreter.standalone.data_learner import (
     family_options,
 )
 from mlevolve.interpreter.standalone.data_supervised import USER_OPTIONS
+from mlevolve.interpreter.standalone.spec import TaskError, parse_spec, spec_name
 from mlevolve.interpreter.tasks import canonical_spec, task_options
 
 CSV = "{csv}"  # replaced by a real file's path

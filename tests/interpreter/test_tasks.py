@@ -490,8 +490,8 @@ BAD_FILES = {  # name: (file text or arrays, spec options), each a different rul
 def test_the_library_and_a_script_read_a_file_by_one_set_of_rules(name: str, tmp_path: Path) -> None:
     """One owner of the data-file rules: the library's error is the standalone reader's (what an
     exported script embeds), the same words at the same FILE:LINE:COLUMN, with the library's location."""
-    from mlevolve.interpreter.standalone.common import TaskError
     from mlevolve.interpreter.standalone.data import read_table
+    from mlevolve.interpreter.standalone.spec import TaskError
 
     content, options = BAD_FILES[name]
     path = tmp_path / name

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mlevolve.dsl.errors import MlevError, closest
-from mlevolve.interpreter.standalone.common import split_spec
+from mlevolve.interpreter.standalone.spec import split_spec
 from mlevolve.results import shown_order, shown_scale, tied
 
 SCHEMA_VERSION = 1

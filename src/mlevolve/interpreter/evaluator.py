@@ -289,8 +289,8 @@ class ProgramEvaluator:
     def common_tasks(self, factor: int) -> int:
         """The tasks of :meth:`common_draw`: ``factor`` times the run's, within what a family may hold (the
         ``n_tasks`` option's range and :data:`data_learner.MAX_FAMILY_VALUES`), and never fewer than the run's."""
-        from mlevolve.interpreter.standalone.common import OPTION_RANGES
         from mlevolve.interpreter.standalone.data_learner import MAX_FAMILY_VALUES
+        from mlevolve.interpreter.standalone.spec import OPTION_RANGES
 
         assert isinstance(self.task, Family)
         tasks, train, dim = (int(n) for n in self.task.x_train.shape)

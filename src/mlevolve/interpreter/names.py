@@ -37,7 +37,7 @@ STANDALONE_NAMES = frozenset({
     "BUILT_IN", "file_spec",  # standalone/data.py: a data file's spec
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
     "Iterable", "closest", "did_you_mean", "difflib",  # standalone/spelling.py
-    "INTEGER", "read_int", "mended", "choice_error", "spec_name",  # standalone/common.py's spec and integer rules
+    "INTEGER", "read_int", "mended", "choice_error", "spec_name",  # standalone/spec.py's spec and integer rules
     "split_spec", "spec_options", "task_hint",
 })
 # Names of an exported script's own: its imports and ``main`` with its locals (see export._main).

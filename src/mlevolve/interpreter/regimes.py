@@ -23,12 +23,12 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.types import type_str, with_article
 from mlevolve.interpreter.names import py_name
-from mlevolve.interpreter.standalone.common import split_spec
 from mlevolve.interpreter.standalone.data_control import CONTROL
 from mlevolve.interpreter.standalone.data_density import DENSITY, DIGITS_DENSITY
 from mlevolve.interpreter.standalone.data_formula import FORMULAS
 from mlevolve.interpreter.standalone.data_learner import FAMILIES, PROJECTED_DIGITS
 from mlevolve.interpreter.standalone.data_supervised import SUPERVISED
+from mlevolve.interpreter.standalone.spec import split_spec
 from mlevolve.interpreter.tasks import Control, Density, Family, Points, Supervised
 
 Backend = Literal["torch", "numpy"]

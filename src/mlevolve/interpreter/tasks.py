@@ -56,15 +56,6 @@ import numpy.typing as npt
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.types import with_article
 from mlevolve.interpreter.standalone import data as _data
-from mlevolve.interpreter.standalone.common import (
-    OPTION_RANGES,
-    TaskError,
-    parse_spec,
-    spec_name,
-    spec_options,
-    split_spec,
-    task_hint,
-)
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
 from mlevolve.interpreter.standalone.data_density import (
@@ -94,6 +85,15 @@ from mlevolve.interpreter.standalone.data_learner import (
     learner_file,
 )
 from mlevolve.interpreter.standalone.data_supervised import SUPERVISED, USER_OPTIONS, checked, supervised
+from mlevolve.interpreter.standalone.spec import (
+    OPTION_RANGES,
+    TaskError,
+    parse_spec,
+    spec_name,
+    spec_options,
+    split_spec,
+    task_hint,
+)
 
 __all__ = ["CHAIN_TRAP_REWARD", "DIGITS_DENSITY", "LEARNER_FITNESS", "MAX_CLASSES", "MAX_FAMILY_VALUES",
            "OPTION_RANGES", "ChainMDP", "Control", "Density",
@@ -465,7 +465,7 @@ def _table(name: str, kind: str | None) -> tuple[Defaults, str]:
 def canonical_spec(spec: str, kind: str | None = None) -> str:
     """Task ``spec`` by its one name: the task's name and the options ``spec`` gives other than at their
     defaults, in the order of the task's own options, each value as read (checked by :func:`task_options` with
-    ``kind``; named by :func:`~mlevolve.interpreter.standalone.common.spec_name`, an exported script's namer):
+    ``kind``; named by :func:`~mlevolve.interpreter.standalone.spec.spec_name`, an exported script's namer):
     ``nguyen1 : n_train = 3e1`` is ``nguyen1:n_train=30``, and ``nguyen1:n_train=20`` (the default) is
     ``nguyen1``, as ``data.csv:target=y:problem=regression`` for a formula is ``data.csv:target=y``, so one task
     is stored, shown, exported and kept out of another split under one name whatever the spelling.  Raises
@@ -585,7 +585,7 @@ def arrays(task: Task) -> dict[str, Any]:
 def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
     """``NAME[:key=value...]`` as the name and its options (checked against the task's own later:
     :func:`_options`); refused as every exported script's loader refuses it, in the same words and order
-    (:func:`~mlevolve.interpreter.standalone.common.split_spec`): the spec's form before its options' names."""
+    (:func:`~mlevolve.interpreter.standalone.spec.split_spec`): the spec's form before its options' names."""
     with _task_errors():
         name, typed = split_spec(spec)
     return name, dict(typed)
@@ -598,10 +598,10 @@ def _looks_like_file(name: str) -> bool:
 
 def _options(name: str, given: Mapping[str, OptionValue], defaults: Defaults, kind: str = "") -> dict[str, Any]:
     """``defaults`` updated by ``given``, checked key by key as every exported script checks them
-    (:func:`~mlevolve.interpreter.standalone.common.spec_options`): an option ``kind`` (say "a formula task") does
+    (:func:`~mlevolve.interpreter.standalone.spec.spec_options`): an option ``kind`` (say "a formula task") does
     not take is refused, naming the kind and its options; a default that is a tuple is its first value, and a given
     value one of them; an integer option is an ``int`` in its :data:`OPTION_RANGES` range, by the scripts' rule
-    (:func:`~mlevolve.interpreter.standalone.common.int_option`: ASCII digits, ``1e3`` is 1000)."""
+    (:func:`~mlevolve.interpreter.standalone.spec.int_option`: ASCII digits, ``1e3`` is 1000)."""
     with _task_errors():
         return spec_options(name, dict(given), dict(defaults), kind)
 

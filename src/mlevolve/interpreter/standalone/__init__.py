@@ -7,7 +7,7 @@ lines, which `mlevolve export` drops when it puts the modules the program needs 
 loader import no torch, so their scripts do not either.
 
 A module raises its own errors (:class:`~mlevolve.interpreter.standalone.common.CandidateFailure`
-for a program that cannot be trained, :class:`~mlevolve.interpreter.standalone.common.TaskError`
+for a program that cannot be trained, :class:`~mlevolve.interpreter.standalone.spec.TaskError`
 for a task that cannot be loaded); the library wraps the latter into its ``MlevError``
 (:mod:`mlevolve.interpreter.tasks`).  The library-only part of the tasks (names, descriptions,
 option checking, the validation of users' CSV/NPZ files) is :mod:`mlevolve.interpreter.tasks`.

@@ -1,14 +1,12 @@
-"""Errors and limits shared by every training loop and task loader (standard library and numpy only)."""
+"""Errors and limits shared by every training loop and task loader (standard library and numpy only); how a task
+spec and a typed integer are read is :mod:`mlevolve.interpreter.standalone.spec`'s."""
 
 import math
 import re
-import shlex
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from mlevolve.interpreter.standalone.spelling import closest, did_you_mean
 
 
 class CandidateFailure(Exception):
@@ -16,13 +14,6 @@ class CandidateFailure(Exception):
     def __init__(self, reason: str, where: str = "") -> None:
         super().__init__(f"{reason} ({where})" if where else reason)
         self.reason, self.where = reason, where
-
-
-class TaskError(Exception):
-    """A task that cannot be loaded (bad name, option or data file); ``hint``: its fix; ``where``: FILE[:LINE[:COL]]"""
-    def __init__(self, message: str, hint: str = "", where: str = "") -> None:  # ``message`` starts with ``where``
-        self.message, self.hint, self.where = f"{where}: {message}" if where else message, hint, where
-        super().__init__(self.message + (f" (hint: {hint})" if hint else ""))
 
 
 def check_finite(metrics: dict[str, Any], where: str) -> dict[str, Any]:
@@ -43,111 +34,5 @@ class Budget:
 
 
 SEED_LIMIT = 2**63  # NumPy's and torch's generators take seeds in [0, 2**63)
-OPTION_RANGES = {"n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (2, 1_000_000), "n_val": (1, 1_000_000),
-                 "n_test": (2, 1_000_000), "fresh": (0, 1)}  # every integer task option (the library's too)
 DSL_KEYWORDS = ("algorithm", "task", "let", "in", "state", "setup", "predict", "learn")  # .mlev's: the parser's too
 NUMBER = re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))")  # ASCII, no 1_0
-SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1} spec, {2} name, {3}/{4} kind, {5}
-    "twice": ("option '{0}' is given twice in task spec '{1}'", "give each option once"),  # options, {6} did you mean
-    "empty": ("option '{0}' has no value in task spec '{1}'", "write it as NAME:key=value, or leave the option out"),
-    "unknown": ("unknown option '{0}' for task '{2}'{3}", "{6}options{4}: {5}"),  # {3} ", a formula task", {4} " of"
-    "nameless": ("task spec '{1}' leaves {0} name out", "write NAME:key=value, e.g. data.csv:target=y"),
-    "=": ("option '{0}' runs into another in task spec '{1}'", "separate options with ':', as in NAME:a=1:b=2"),
-    "quoted": ("task {1} is in quotes of its own, taken as part of its name",  # {0}: the spec without them
-               "drop them: {0} (a task line quotes a data file; a flag's value is not quoted again)")}
-RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
-               "write e.g. {fix}")  # a numeric option outside OPTION_RANGES, the library's too; {fix}: the spec mended
-CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}" + RANGE_WORDS[1])  # library's too
-INTEGER = re.compile(r"([0-9]+)(?:[eE]([0-9]+))?")  # every integer a user types (flags, task options): 20, 1e3
-
-
-def read_int(text: str) -> int:  # surrounding space aside, as of every value typed: a spec's parts, a flag's
-    """``text`` as an integer by :data:`INTEGER`'s rule (``1e3`` is 1000), else ValueError; ``e`` past 99 reads as 99"""
-    if len(text := text.strip()) > 99 or not (match := INTEGER.fullmatch(text)):  # 99 digits: past every range
-        raise ValueError(f"invalid integer: {text!r}")
-    return int(match[1]) * 10 ** min(int(match[2] or 0), 99)  # type: ignore[no-any-return]
-
-
-def mended(name: str, given: dict[str, Any], key: str, value: Any) -> str:
-    """Task spec ``name`` with options ``given`` but ``key`` set to ``value``, shell-quoted: what a hint writes"""
-    return shlex.quote(":".join([name, *(f"{k}={value if k == key else v}" for k, v in {**given, key: value}.items())]))
-
-
-def split_spec(spec: str) -> tuple[str, dict[str, str]]:
-    """``NAME[:key=value...]`` as its name and options as typed, each once with one value (the library's too)"""
-    raw = spec.split(":")  # a data file's path may hold ':' (runs/12:00/d.csv): up to its last piece ending .csv/.npz
-    k = max((i for i in range(2, len(raw) + 1) if "=" not in ":".join(raw[1:i])  # before any option
-             and ":".join(raw[:i]).strip().lower().endswith((".csv", ".npz"))), default=1)
-    name, *parts = (part.strip() for part in [":".join(raw[:k]), *raw[k:]])
-    if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
-        raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))
-    typed = dict[str, str]()
-    for key, _, value in (map(str.strip, part.partition("=")) for part in parts):
-        if why := "twice" if key in typed else "="[:"=" in value] if value else "empty":
-            raise TaskError(*(t.format(key, spec) for t in SPEC_WORDS[why]))
-        typed[key] = value
-    return name, typed
-
-
-def task_hint(name: str, names: Any) -> str:
-    """An unknown task's hint's start: its spec mended where options follow a name by not ':' (``nguyen1,n_train=5``)"""
-    head, *options = re.split(r"[,;\s]+", name)
-    ok = options and "=" in options[0] and (head in names or head.lower().endswith((".csv", ".npz")))
-    return f"options follow the name after ':', as in {shlex.quote(':'.join([head, *options]))}; " if ok else \
-        did_you_mean(name, names)
-
-
-def parse_spec(spec: str, defaults: dict[str, Any], names: Any = None, kind: str = "") -> tuple[str, Any]:
-    """``NAME[:key=value...]``: a name in ``names`` (if any), ``defaults`` updated (tuple: a choice); else TaskError"""
-    if (q := (s := spec.strip())[:1]) in ("'", '"'):  # '"data.csv":target=y': the shell's quotes, typed again
-        raise TaskError(*(t.format(shlex.quote(s.replace(q, "", 2)), s) for t in SPEC_WORDS["quoted"]))  # the library's
-    name, typed = split_spec(spec)  # its form first, then its words: as the library checks them
-    if names is not None and name not in names:  # a script loads the kind of task it was exported for
-        why = ": this script loads built-in tasks, not data files" if name.lower().endswith((".csv", ".npz")) else ""
-        hint = f"{task_hint(name, names)}its tasks: {', '.join(sorted(names))}; another: mlevolve export --task TASK"
-        raise TaskError(f"unknown task '{name}'{why}", hint)
-    return name, spec_options(name, typed, defaults, kind)
-
-
-def spec_options(name: str, typed: dict[str, Any], defaults: dict[str, Any], kind: str = "") -> dict[str, Any]:
-    """``defaults`` (a tuple: its choices, the first the default) updated by options ``typed`` of task ``name``: each
-    one it takes (all names first: a hint mends a value only in a spec whose names hold), then key by key one of its
-    choices, an integer in its range (:func:`int_option`); else TaskError"""
-    options = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}
-    for key, value in ((k, v) for k, v in typed.items() if k not in options):
-        raise TaskError(*(t.format(f"{key}={value}", name, name, kind and f", {kind}", kind and f" of {kind}",
-                                   ", ".join(defaults) or "none", did_you_mean(key, defaults))
-                          for t in SPEC_WORDS["unknown"]))
-    for key, value in typed.items():
-        if isinstance(defaults[key], tuple) and value not in defaults[key]:  # e.g. problem=, fitness=
-            raise TaskError(*choice_error(key, typed, name, defaults[key], kind))
-        options[key] = int_option(key, typed, name, defaults[key]) if key in OPTION_RANGES else value
-    return options
-
-
-def spec_name(spec: str, defaults: dict[str, Any]) -> str:  # nguyen1 : n_train = 3e1 is nguyen1:n_train=30
-    """Task ``spec``'s one name (the library's too): its name, then the options off their ``defaults``, as read"""
-    (name, options), bare = parse_spec(spec, defaults), parse_spec(spec.split(":")[0], defaults)[1]
-    return ":".join([name, *(f"{key}={value}" for key, value in options.items() if value != bare[key])])
-
-
-def choice_error(key: str, given: dict[str, Any], name: str, choices: tuple[str, ...], kind: str) -> tuple[str, ...]:
-    """(message, hint) of ``key`` of ``given`` not in ``choices`` (the library's too); the hint mends the spec"""
-    value, ok = given[key], [c for c in choices if c]
-    fix = closest(str(value), ok) or choices[0] or choices[1]
-    return tuple(w.format(key=key, value=value, name=name, kind=kind and f", {kind},", of=" or ".join(ok),
-                          mean=did_you_mean(str(value), ok), fix=mended(name, given, key, fix))
-                 for w in CHOICE_WORDS)
-
-
-def int_option(key: str, given: dict[str, Any], name: str, default: int) -> int:
-    """Option ``key`` of ``given`` (text, or an int) as an integer (:func:`read_int`) in its range; else TaskError"""
-    lo, hi = OPTION_RANGES[key]
-    try:
-        number = read_int(str(value := given[key]))
-    except ValueError:  # not by the rule
-        number = lo - 1
-    if not lo <= number <= hi:
-        fix = mended(name, given, key, default)
-        raise TaskError(*map(str.format_map, RANGE_WORDS, [locals()] * 2))  # its {key}, {value}, {lo}... as said
-    return number

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import NUMBER, TaskError, parse_spec, split_spec, task_hint
+from mlevolve.interpreter.standalone.common import NUMBER
+from mlevolve.interpreter.standalone.spec import TaskError, parse_spec, split_spec, task_hint
 from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification

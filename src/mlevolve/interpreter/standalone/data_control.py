@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import parse_spec
+from mlevolve.interpreter.standalone.spec import parse_spec
 
 CHAIN_TRAP_REWARD = 0.1
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import parse_spec
 from mlevolve.interpreter.standalone.data import _sk_seed, _spirals, _split, _standardise, datasets
+from mlevolve.interpreter.standalone.spec import parse_spec
 
 DENSITY_SIZE = (2000, 1000, 1000)
 DIGITS_DENSITY = "digits_density"

@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import DSL_KEYWORDS, TaskError, parse_spec
+from mlevolve.interpreter.standalone.common import DSL_KEYWORDS
 from mlevolve.interpreter.standalone.data import _split, check_varies, file_spec, read_table
+from mlevolve.interpreter.standalone.spec import TaskError, parse_spec
 from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 # name: (target function, low, high of the input's range)

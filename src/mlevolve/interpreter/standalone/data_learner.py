@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import TaskError, parse_spec
 from mlevolve.interpreter.standalone.data import PROBLEMS, _detect, _standardise, file_spec, read_table
 from mlevolve.interpreter.standalone.data_supervised import checked, supervised
+from mlevolve.interpreter.standalone.spec import TaskError, parse_spec
 from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import TaskError, parse_spec
 from mlevolve.interpreter.standalone.data import (
     PROBLEMS,
     _check_standardised,
@@ -25,6 +24,7 @@ from mlevolve.interpreter.standalone.data import (
     file_spec,
     read_table,
 )
+from mlevolve.interpreter.standalone.spec import TaskError, parse_spec
 
 SUPERVISED: dict[str, Callable[[np.random.Generator], tuple[Any, Any]]] = {
     "digits": lambda rng: datasets().load_digits(return_X_y=True),
