@@ -226,6 +226,8 @@ def test_an_archive_with_no_scored_candidate_is_said_alike_by_show_and_export(tm
     (it lists none); it says what `show DB --best` says."""
     db = tmp_path / "empty.db"
     Archive.for_run(db, {"program_hash": "p", "task": "koza_quartic", "evolve": ["f"]}).close()
-    lines = [f"{db}: error: no candidate with a fitness yet", "hint: wait for the run to score one"]
+    lines = [f"{db}: error: no candidate with a fitness yet", "hint: wait for the run to score one; if none is "
+             "running, an evolve run given this archive starts one (an archive without candidates takes any run's "
+             "settings)"]
     assert usage_error(capsys, "show", str(db), "--best").splitlines() == lines
     assert usage_error(capsys, "export", str(db), "-o", str(tmp_path / "e.py")).splitlines() == lines

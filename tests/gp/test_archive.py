@@ -135,11 +135,26 @@ def test_another_identity_is_refused_and_nothing_changes(tmp_path: Path, change:
         assert a.count() == 1
 
 
+def test_an_archive_without_candidates_takes_any_runs_settings(tmp_path: Path) -> None:
+    """A run stopped before its first candidate was saved said "nothing to resume", yet its archive refused the
+    same command with another --seed ("archive has 0, now 3"); it holds nothing, so it is made anew."""
+    path = tmp_path / "run.db"
+    with Archive.for_run(path, IDENTITY) as a:
+        a.set_meta("environments", [{"python": "3.11"}])
+    with Archive.for_run(path, {**IDENTITY, "seed": 3}) as a:
+        a.add(row(0, "a" * 32, 1.0))
+        meta = a.meta()
+    assert meta["seed"] == 3 and "environments" not in meta  # nothing of the other run's is kept
+    with pytest.raises(MlevError, match=r"other settings \(seed: archive has 3, now 0\)"):
+        Archive.for_run(path, IDENTITY)  # one candidate: it is that run's
+
+
 def test_a_tournament_past_the_population_is_the_whole_population(tmp_path: Path) -> None:
     """A tournament draws at most the population (``--population 20 --tournament 50`` draws 20): the run resumes
     with any size from 20 up (it was refused), and a smaller one is refused in the sizes typed."""
     path = tmp_path / "run.db"
-    Archive.for_run(path, {**IDENTITY, "population": 20, "tournament": 50}).close()
+    with Archive.for_run(path, {**IDENTITY, "population": 20, "tournament": 50}) as a:
+        a.add(row(0, "a" * 32, 1.0))
     for size in (20, 21, 1000):
         Archive.for_run(path, {**IDENTITY, "population": 20, "tournament": size}).close()
     with pytest.raises(MlevError, match=r"other settings \(tournament: archive has 50, now 19\)"):
@@ -148,7 +163,8 @@ def test_a_tournament_past_the_population_is_the_whole_population(tmp_path: Path
 
 def test_another_run_is_named_in_the_refusal(tmp_path: Path) -> None:
     path = tmp_path / "run.db"
-    Archive.for_run(path, IDENTITY).close()
+    with Archive.for_run(path, IDENTITY) as a:
+        a.add(row(0, "a" * 32, 1.0))
     with pytest.raises(MlevError) as info:
         Archive.for_run(path, {**IDENTITY, "task": "nguyen1"})
     assert "program 'quartic' (evolving f) on task 'koza_quartic'" in info.value.message

@@ -288,16 +288,20 @@ class Archive:
         if problems != ["ok"]:
             archive.close()
             raise _damaged(p, problems, "cannot be resumed; pass a new --db path to start again")
-        if existing:
+        # An archive of this schema that holds no candidate (a run stopped before its first was saved) holds
+        # nothing a run could resume: it is made anew for this run rather than refused for another's settings.
+        made = not existing or archive._empty_of_this_schema()
+        if existing and not made:
             archive._check_identity(identity)
-            if not archive._has_simplified():  # an archive made before the column: add it (NULL in old rows)
-                conn.execute("ALTER TABLE candidates ADD COLUMN simplified TEXT")
+        if existing and not archive._has_simplified():  # an archive made before the column: add it (NULL in old rows)
+            conn.execute("ALTER TABLE candidates ADD COLUMN simplified TEXT")
         try:
             with archive.guard("write"):
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
-                if not existing:
+                if made:
                     conn.executescript(_SCHEMA)
+                    conn.execute("DELETE FROM meta")
                     archive._write_meta({"schema_version": SCHEMA_VERSION, "created": time.time(), **identity})
         except MlevError:
             archive.close()
@@ -385,6 +389,13 @@ class Archive:
 
     def set_meta(self, key: str, value: Any) -> None:
         self._write_meta({key: value})
+
+    def _empty_of_this_schema(self) -> bool:
+        """Whether this archive, made by this schema, holds no candidate (its meta may hold another run's settings)."""
+        with self.guard("read"):
+            schema = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            return schema is not None and json.loads(schema[0]) == SCHEMA_VERSION and \
+                self.conn.execute("SELECT 1 FROM candidates LIMIT 1").fetchone() is None
 
     def _check_identity(self, identity: Mapping[str, Any]) -> None:
         try:

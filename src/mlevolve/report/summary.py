@@ -65,7 +65,9 @@ def no_score_text(db: str, reasons: Sequence[Mapping[str, Any]], finished: bool)
     (the most common reason, and the command that shows one), or none has been scored yet."""
     if not reasons:
         return ("no candidate with a fitness yet" if not finished else "no candidate with a fitness",
-                "wait for the run to score one" if not finished else "a larger --budget resumes the run")
+                "wait for the run to score one; if none is running, an evolve run given this archive starts one "
+                "(an archive without candidates takes any run's settings)" if not finished else
+                "a larger --budget resumes the run")
     top = reasons[0]
     word = "every candidate failed" if finished else "every one so far failed"
     return (f"no candidate with a fitness{'' if finished else ' yet'}: {word} ({top['total']:,}); the most common "
