@@ -20,6 +20,7 @@ import typing
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import fields
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -227,11 +228,14 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
-def _located(file: str, call: Callable[[], _T]) -> _T:
-    """``call()``, with a mistake in ``file`` printed as `check` prints it (source line and caret)."""
+def _located(file: str | Program, call: Callable[[], _T]) -> _T:
+    """``call()``, with a mistake in ``file`` printed as `check` prints it (source line and caret); a program
+    already parsed (an archive's) is located by its own errors."""
     try:
         return call()
     except MlevError as err:
+        if not isinstance(file, str):
+            raise
         if err.span is not None:  # a place in the program no layer named a file for: file's
             err.located(file)
         if err.file != file or err.span is None:
@@ -324,7 +328,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         program: Program | str = args.file
         if args.db:  # the best program, or the one --hash names
             program = api.archived_program(args.db, args.hash, grammar=grammar)
-        source = api.export_component(program, args.component, grammar=grammar)
+        source = _located(program, lambda: api.export_component(program, args.component, grammar=grammar))
     elif args.db:
         if args.file:
             raise MlevError("give either FILE or --db, not both", hint="mlevolve export FILE -o OUT.py, or mlevolve "
@@ -521,7 +525,7 @@ def _show_formula(args: argparse.Namespace) -> int:
         shown = api.show(args.db, args.hash, args.n, digits=0)  # every digit: SymPy folds them, the display rounds
         programs = [api.parse(c["program"], f"{args.db}#{c['hash'][:12]}") for c in shown]
     for program in programs:
-        expr = api.formula_sympy(program)
+        expr = _located(program, partial(api.formula_sympy, program))
         try:
             text, latex = sympy_display(expr, None if isinstance(program, str) else args.digits)
             print(latex if args.latex else text)

@@ -20,7 +20,7 @@ from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.lark_render import render_lark
 from mlevolve.grammar.spec import load_grammar
 from tests.conftest import EXAMPLE_FILES as EXAMPLES
-from tests.conftest import ROOT, Capsys, run_mlevolve
+from tests.conftest import ROOT, Capsys, run_mlevolve, usage_error
 
 SPEC = load_grammar()
 
@@ -395,3 +395,17 @@ def test_fmt_keeps_a_comment_between_methods_with_the_next_method(
     assert run(capsys, "fmt", "l.mlev") == (0, tidy, "")
     Path("tidy.mlev").write_text(tidy)
     assert run(capsys, "fmt", "--check", "tidy.mlev") == (0, "", "")
+
+
+@pytest.mark.parametrize("command", [["show", "{}", "--sympy"], ["show", "{}", "--latex"],
+                                     ["export", "{}", "--component", "f", "-o", "{out}"]])
+def test_a_mistake_in_a_file_is_shown_with_its_line_by_every_command_that_reads_one(
+        tmp_path: Path, capsys: Capsys, command: list[str]) -> None:
+    """``show FILE --sympy`` and ``export FILE --component`` gave the error's two lines without the source line and
+    caret that ``check``, ``run``, ``evolve`` and ``export -o`` show (a fresh-user pass)."""
+    path = tmp_path / "bad.mlev"
+    path.write_text("algorithm t\ntask nguyen1\n\nformula f(x: Scalar) -> Scalar =\n  dot(x, x) + 1.0\n")
+    lines = usage_error(capsys, *[a.format(path, out=tmp_path / "c.py") for a in command]).splitlines()
+    assert lines == usage_error(capsys, "check", str(path)).splitlines()
+    assert lines[:3] == [f"{path}:5:3: error: in formula 'f': 'dot' expects (Vector, Vector), found (Scalar, Scalar)",
+                         "      dot(x, x) + 1.0", "      ^^^^^^^^^"]
