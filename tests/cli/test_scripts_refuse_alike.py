@@ -129,6 +129,23 @@ def test_a_short_row_is_named_by_its_line_as_every_other_data_mistake(tmp_path: 
     assert caught.value.message == "short.csv:4: row has 2 cells, the header has 3"
 
 
+@pytest.mark.parametrize("folder", ["t", "t.csv"])
+def test_a_folder_given_as_a_data_file_is_named_a_folder_by_the_library_and_a_script(tmp_path: Path,
+                                                                                     folder: str) -> None:
+    """A data-file script given ``--task t/`` said "t/ is a folder, not a file" with the hint for a built-in task's
+    name ("a script for a built-in task: mlevolve export ..."), where a folder named ``t.csv`` got the reader's."""
+    from mlevolve.interpreter.standalone.data import UNREADABLE, read_table
+    from mlevolve.interpreter.standalone.spec import TaskError
+
+    (path := tmp_path / folder).mkdir()
+    with pytest.raises(MlevError) as library:
+        load_task(f"{path}/")
+    with pytest.raises(TaskError) as script:
+        read_table(f"{path}/", "", "")  # as a data-file script reads its --task
+    assert (library.value.message, library.value.hint) == (f"{path}/ is a folder, not a file", UNREADABLE)
+    assert (script.value.message, script.value.hint) == (f"{path}/ is a folder, not a file", UNREADABLE)
+
+
 @pytest.mark.parametrize(("data", "where"), [(b"a,y\n1,2\n3,\xe94\n", "3:3: error: not UTF-8 text (byte 0xe9)"),
                                              (b"\xef\xbb\xbfa,\xc3\xa9,y\n1,2,\xff\n", "2:5: error: not UTF-8 text "
                                               "(byte 0xff)"),  # after a byte-order mark, and é (2 bytes, 1 column)

@@ -139,8 +139,8 @@ def file_spec(spec: str, defaults: dict[str, Any], kind: str) -> tuple[str, Any]
 def not_a_file(path: str, builtin: str) -> tuple[str, str]:
     """The words for data file ``path`` that is no file, the library's and a script's (``builtin``: a name's)."""
     file, here = Path(path), f"a relative path is read from the current folder ({Path.cwd()}): cd to where it starts"
-    hint = builtin if not file.suffix else UNREADABLE if file.is_dir() or file.is_absolute() else here + ", or give " \
-        "its full path"
+    hint = UNREADABLE if file.is_dir() else builtin if not file.suffix else UNREADABLE if file.is_absolute() else \
+        here + ", or give its full path"  # a folder (named as any, "t/" or "t.csv/"), a name, a path
     mended = task_hint(path, ()).rstrip("; ")  # "data.csv,target=y"
     return f"{path} is a folder, not a file" if file.is_dir() else f"no such file: {path}", mended or hint
 
