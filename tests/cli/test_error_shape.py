@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,17 @@ def test_a_file_not_in_utf8_is_an_error_at_the_bad_byte(capsys: Capsys, tmp_path
     code, out, err = cli(capsys, command, str(tmp_path / name))
     assert code == 2 and out == ""
     assert err.replace(str(tmp_path) + "/", "").splitlines() == expected
+
+
+@pytest.mark.parametrize(("argv", "what"), [(["meta", "{}"], "a meta configuration"),
+                                            (["check", "--grammar", "{}", str(QUARTIC)], "a grammar file")])
+def test_a_runs_archive_given_as_a_toml_file_is_named_one(capsys: Capsys, tmp_path: Path, argv: list[str],
+                                                           what: str) -> None:
+    """``--grammar full.db`` and ``meta full.db`` said "not UTF-8 text (bad byte at offset 102)"; a program's
+    reader names an SQLite database as one."""
+    db = tmp_path / "full.db"
+    sqlite3.connect(db).execute("CREATE TABLE t (x)").connection.close()
+    code, out, err = cli(capsys, *[a.format(db) for a in argv])
+    assert code == 2 and out == "" and err.splitlines() == [
+        f"{db}: error: an SQLite database, not {what} (TOML)",
+        f"hint: a run's archive is read by `mlevolve best`, `show`, `report` and `export`; give the path of {what}"]

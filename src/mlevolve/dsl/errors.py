@@ -55,7 +55,12 @@ def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevErro
     """``data`` as UTF-8 text, the one bytes-to-text step of the project's text files (``.mlev`` programs,
     grammar files, meta configurations).  Raises ``error`` (default :class:`MlevError`) at the bad byte's
     ``FILE:LINE:COL`` (the column counts characters, as the parser's do) where it is not UTF-8; ``what``
-    names the file's kind in the hint ("a meta configuration")."""
+    names the file's kind in the hint ("a meta configuration").  A run's archive (an SQLite database) is named as
+    one, not as text with a bad byte."""
+    if data.startswith(b"SQLite format 3\0"):  # as the .mlev reader says it (api.read_source, with its own hint)
+        raise (error or MlevError)(f"an SQLite database, not {what}", file=file,
+                                   hint=f"a run's archive is read by `mlevolve best`, `show`, `report` and `export`; "
+                                        f"give the path of {what.split(' (')[0]}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
