@@ -72,6 +72,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         from mlevolve.grammar.spec import load_grammar
         from mlevolve.interpreter.components import sympy_display
 
+        columns = [str(c) for c in getattr(X, "columns", ())]  # a DataFrame's (scikit-learn refuses in its own words)
+        if (twice := next((c for i, c in enumerate(columns) if c in columns[:i]), None)) is not None:
+            raise ValueError(f"X has two columns named {twice!r}: give each column its own name (a formula's "
+                             "parameters are named after them)")
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         try:  # text targets (y_numeric converts object arrays only); numbers written as text are numbers
             y = np.asarray(y, dtype=np.float64)

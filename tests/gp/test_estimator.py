@@ -151,6 +151,16 @@ def test_a_column_named_as_another_s_fallback_keeps_its_name_in_the_formula_foun
     assert model.metrics_["test_r2"] > 0.999999 and "x0_" not in model.expression_, model.expression_
 
 
+@pytest.mark.parametrize("columns", [["a", "a", "b"], ["", "", "a"]])
+def test_two_columns_of_one_name_are_a_value_error_in_mlevolves_words(columns: list[str]) -> None:
+    """The README said a repeated column name is renamed by its position; scikit-learn refused the DataFrame first,
+    in narwhals' words (``DuplicateError: Expected unique column names``)."""
+    pandas = pytest.importorskip("pandas")
+    x, y = _data(20)
+    with pytest.raises(ValueError, match=f"^X has two columns named {columns[1]!r}: give each column its own name"):
+        SymbolicRegressor(budget=20).fit(pandas.DataFrame(np.c_[x, x[:, 0]], columns=columns), y)
+
+
 def test_the_data_file_reads_back_exactly_and_names_the_target_apart(tmp_path: Path) -> None:
     from mlevolve.estimator import _data_file
     from mlevolve.interpreter.tasks import load_points
