@@ -44,7 +44,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     leave it None in a cross-validation); None: a temporary one; ``verbose``: print the run's progress and summary.
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
-    ``mlevolve show --sympy`` prints it), ``metrics_`` (``train_r2``, ``test_r2``, ``train_mse``, ``test_mse``...),
+    ``mlevolve show --sympy`` prints it: text for people; a column named as a SymPy constant or function, ``E``,
+    ``I``, ``pi``, ``sin``, prints as that name, which ``sympy.sympify`` would read as the constant: take
+    :meth:`sympy`'s expression for algebra), ``metrics_`` (``train_r2``, ``test_r2``, ``train_mse``, ``test_mse``...),
     ``summary_`` (the run's counts: ``candidates``, ``evaluated``, ``fit_evaluations``...), ``n_features_in_``,
     ``grammar_path_`` (the grammar file predict reads, by its absolute path; None: the base grammar).
     ``fit`` raises ValueError for data that cannot be searched (too few rows, a constant target, values beyond
