@@ -624,8 +624,8 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
     same_file = _same_data_file_task(stored, identity)
     identity = {**LEFT_OUT_AT, **identity}
     drawn, now = _drawn(stored), _drawn(identity)
-    differ = [k for k, v in now.items() if _setting(k, drawn.get(k, LEFT_OUT_AT.get(k))) != _setting(k, v)
-              and not (k == "task" and same_file)]
+    differ = sorted((k for k, v in now.items() if _setting(k, drawn.get(k, LEFT_OUT_AT.get(k))) != _setting(k, v)
+                     and not (k == "task" and same_file)), key=lambda k: k != "algorithm")  # what decides the rest
     if differ:
         detail = "; ".join(_setting_diff(k, stored.get(k, LEFT_OUT_AT.get(k)), identity[k]) for k in differ[:3])
         return (f"archive was made with other settings ({detail})",
