@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mlevolve.cli import build_parser, main
-from tests.conftest import ROOT, Capsys, cli
+from tests.conftest import ROOT, Capsys, cli, usage_error
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
 
@@ -91,3 +91,13 @@ def test_a_runs_archive_given_as_a_toml_file_is_named_one(capsys: Capsys, tmp_pa
     assert code == 2 and out == "" and err.splitlines() == [
         f"{db}: error: an SQLite database, not {what} (TOML)",
         f"hint: a run's archive is read by `mlevolve best`, `show`, `report` and `export`; give the path of {what}"]
+
+
+@pytest.mark.parametrize(("argv", "what"), [(["check", "-"], "a .mlev program"), (["run", "-"], "a .mlev program"),
+                                            (["meta", "-"], "a meta configuration"),
+                                            (["check", "--grammar", "-", str(QUARTIC)], "a grammar file")])
+def test_standard_input_is_not_read_and_says_so(capsys: Capsys, argv: list[str], what: str) -> None:
+    """``mlevolve check -`` said ``-: error: no such file`` (a fresh-user pass)."""
+    lines = usage_error(capsys, *argv).splitlines()
+    assert lines[0].endswith(f"error: {what} is read from a file, not from standard input ('-')")
+    assert lines[1:] == ["hint: write it to a file and give its path"]

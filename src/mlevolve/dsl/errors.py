@@ -39,6 +39,9 @@ def read_bytes(path: Path, what: str, missing: str, hint: str, text_hint: str,
     starts with ``opening`` (how such a text starts: ``algorithm `` for a program): the file's text given
     where its path is read (``text_hint``: how to pass text)."""
     make = error or MlevError
+    if str(path) == "-":  # the shell's and many tools' name of standard input
+        raise make(f"{what} is read from a file, not from standard input ('-')", hint="write it to a file and give "
+                   "its path")
     try:
         return path.read_bytes()
     except OSError as err:
