@@ -1007,7 +1007,9 @@ def evolve(
                     archive.set_meta("data_path", source[0])  # where the data is now: `export DB` works anywhere
                 if parallel:
                     archive.set_meta("parallel", True)
-                changed = provenance.record(archive, provenance.environment(torch=not cheap))
+                # without PyTorch's kernel choice: importing it here would cost the coordinator of a parallel run a
+                # second it does not otherwise spend (its workers import it); its version and the CPU's flags are kept
+                changed = provenance.record(archive, provenance.environment(torch=False))
                 if not quiet and (held := archive.count()):
                     print(resuming_line(path, held, budget), file=sys.stderr, flush=True)  # with the progress
                 if not quiet and changed:

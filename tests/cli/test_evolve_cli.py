@@ -145,7 +145,7 @@ def test_a_run_records_the_environments_it_ran_in(capsys: Capsys, tmp_path: Path
     assert code == 0 and "note: this run was begun in another environment (kernels: numba -> numpy)" in err
     envs = archive_meta(db)["environments"]
     assert [e["kernels"] for e in envs] == ["numba", "numpy"] and envs[0]["packages"]["numpy"]
-    assert "torch_cpu_capability" not in envs[0]  # a formula run need not import PyTorch to record it
+    assert "torch_cpu_capability" not in envs[0]  # a run's coordinator need not import PyTorch to record it
 
 
 @pytest.mark.parametrize("content", [b"\x00\x01garbage" * 300, b"just some text\n" * 50])

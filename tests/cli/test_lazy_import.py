@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import SRC, environment
+from tests.conftest import ROOT, SRC, environment
 
 MODULES = sorted(f"mlevolve.{p.relative_to(SRC / 'mlevolve').with_suffix('').as_posix().replace('/', '.')}"
                  for p in (SRC / "mlevolve").rglob("*.py") if not p.name.startswith("_"))
@@ -36,6 +37,17 @@ def test_an_attribute_reaches_one_module_only() -> None:
     out = _fresh("import sys, mlevolve\nmlevolve.gp.backends\n"
                  "print('torch' in sys.modules, 'mlevolve.meta' in sys.modules)")
     assert out.split() == ["False", "False"]
+
+
+@pytest.mark.e2e
+def test_a_parallel_networks_coordinator_imports_no_torch(tmp_path: Path) -> None:
+    """Its workers import PyTorch (once, in the fork server); the coordinator, which records the run's environment,
+    need not: PyTorch's import is a second of the README main job's start (benchmarks/worker_path.py)."""
+    out = _fresh("import sys\nfrom mlevolve import api\nif __name__ == '__main__':\n"
+                 f"    api.evolve({str(ROOT / 'examples' / 'mlp_digits.mlev')!r}, ['act'], 'digits', budget=2, "
+                 f"db={str(tmp_path / 'r.db')!r}, quiet=True, workers=2)\n"
+                 "    print('torch' in sys.modules)")
+    assert out.split() == ["False"]
 
 
 def test_a_missing_name_is_an_attribute_error_and_dir_lists_the_modules() -> None:
