@@ -78,8 +78,8 @@ def test_check_passes_a_task_line_whose_data_run_takes(tmp_path: Path, capsys: C
      'write `task NAME` (`mlevolve tasks` lists them) or `task "data.csv:target=y"`, or drop the line'),
     (":target=y", "task spec ':target=y' leaves the task's name out",
      "write NAME:key=value, e.g. data.csv:target=y"),
-    ("{d}", "{d} is a folder, not a file",
-     "a built-in task's name has no suffix (`mlevolve tasks` lists them); a data file's is .csv or .npz"),
+    ("{d}", "{d} is a folder, not a file",  # what a data file is, as for a folder of any name
+     "a data file is a UTF-8 .csv with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"),
 ])
 def test_a_task_line_naming_no_task_or_a_folder_is_an_error_at_the_line(tmp_path: Path, capsys: Capsys, task: str,
                                                                         error: str, hint: str) -> None:

@@ -90,8 +90,8 @@ def test_an_exported_script_words_a_bad_option_as_the_command_does(tmp_path: Pat
 
 
 @pytest.mark.parametrize("name, error, hint", [
-    ("{d}", "{d} is a folder, not a file",
-     "a built-in task's name has no suffix (`mlevolve tasks` lists them); a data file's is .csv or .npz"),
+    ("{d}", "{d} is a folder, not a file",  # what a data file is, as for a folder of any name
+     "a data file is a UTF-8 .csv with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"),
     ("{d}/data", "no such file: {d}/data",
      "a built-in task's name has no suffix (`mlevolve tasks` lists them); a data file's is .csv or .npz"),
     ("{d}/data.csv", "no such file: {d}/data.csv",

@@ -572,6 +572,8 @@ def test_a_formula_too_deep_for_sympy_still_exports_its_numpy_function(
     capsys.readouterr()
     assert cli.main(["show", "deep.mlev", "--sympy"]) == 2
     assert capsys.readouterr().err == ("deep.mlev:2:9: error: formula 'f' is too deep for SymPy\n"
+                                       "    formula f(x: Scalar) -> Scalar =\n"
+                                       "            ^\n"  # its line, as every mistake in a file is shown
                                        "hint: simplify it, or use the NumPy function\n")
 
 

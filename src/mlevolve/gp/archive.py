@@ -288,9 +288,13 @@ class Archive:
         if problems != ["ok"]:
             archive.close()
             raise _damaged(p, problems, "cannot be resumed; pass a new --db path to start again")
-        # An archive of this schema that holds no candidate (a run stopped before its first was saved) holds
-        # nothing a run could resume: it is made anew for this run rather than refused for another's settings.
-        made = not existing or archive._empty_of_this_schema()
+        # An archive of this version (schema and scoring) that holds no candidate (a run stopped before its first
+        # was saved) holds nothing a run could resume: it is made anew for this run, not refused for another's settings.
+        try:
+            made = not existing or archive._empty_of_this_version(identity)
+        except MlevError:
+            archive.close()
+            raise
         if existing and not made:
             archive._check_identity(identity)
         if existing and not archive._has_simplified():  # an archive made before the column: add it (NULL in old rows)
@@ -390,12 +394,12 @@ class Archive:
     def set_meta(self, key: str, value: Any) -> None:
         self._write_meta({key: value})
 
-    def _empty_of_this_schema(self) -> bool:
-        """Whether this archive, made by this schema, holds no candidate (its meta may hold another run's settings)."""
-        with self.guard("read"):
-            schema = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            return schema is not None and json.loads(schema[0]) == SCHEMA_VERSION and \
-                self.conn.execute("SELECT 1 FROM candidates LIMIT 1").fetchone() is None
+    def _empty_of_this_version(self, identity: Mapping[str, Any]) -> bool:
+        """Whether this archive, made by this schema and scoring version (``identity``'s), holds no candidate (its meta
+        may hold another run's settings)."""
+        stored = self.meta()
+        return stored.get("schema_version") == SCHEMA_VERSION and stored.get("scoring") == identity.get("scoring") \
+            and self.count() == 0
 
     def _check_identity(self, identity: Mapping[str, Any]) -> None:
         try:
