@@ -74,11 +74,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         from mlevolve.grammar.spec import load_grammar
         from mlevolve.interpreter.components import sympy_display
 
-        columns = [str(c) for c in getattr(X, "columns", ())]  # a DataFrame's (scikit-learn refuses in its own words)
-        if (twice := next((c for i, c in enumerate(columns) if c in columns[:i]), None)) is not None:
-            raise ValueError(f"X has two columns named {twice!r}: give each column its own name (a formula's "
-                             "parameters are named after them)")
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        X, y = validate_data(self, _unique_columns(X), y, y_numeric=True, dtype=np.float64)
         try:  # text targets (y_numeric converts object arrays only); numbers written as text are numbers
             y = np.asarray(y, dtype=np.float64)
         except ValueError as err:
@@ -121,7 +117,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """The best formula's values on ``X`` (n, F): an (n,) float64 array (NaN or inf where the formula is
         undefined there, as NumPy computes it)."""
         check_is_fitted(self, "program_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, _unique_columns(X), reset=False, dtype=np.float64)
         try:
             function = _function(self.program_, self.grammar_path_)
         except MlevError as err:  # the grammar file it was fitted in is gone or changed
@@ -165,6 +161,16 @@ def _said(err: MlevError) -> str:
     return (f"{err.file}: " if err.file else "") + err.message + (f" ({err.hint})" if err.hint else "")
 
 
+def _unique_columns(X: Any) -> Any:
+    """``X``, or a ValueError in mlevolve's words where two of a DataFrame's columns have one name (scikit-learn
+    refuses it in narwhals' words)."""
+    columns = [str(c) for c in getattr(X, "columns", ())]
+    if (twice := next((c for i, c in enumerate(columns) if c in columns[:i]), None)) is not None:
+        raise ValueError(f"X has two columns named {twice!r}: give each column its own name (a formula's "
+                         "parameters are named after them)")
+    return X
+
+
 def _program(features: Any, n: int) -> tuple[Any, list[str]]:
     """The starting program (its formula the first column) and its parameters' names: a DataFrame's column names
     where the language takes them as parameters (an identifier, no keyword, once), each other one ``x`` and its
@@ -175,16 +181,17 @@ def _program(features: Any, n: int) -> tuple[Any, list[str]]:
         return check(parse("algorithm symbolic_regression\nformula f(" + ", ".join(f"{n}: Scalar" for n in names)
                            + f") -> Scalar =\n  {names[0]}\n", "<SymbolicRegressor>"))
 
-    def takes(name: str) -> bool:
+    def takes(name: str) -> bool:  # as a parameter of that very name (the parser reads "x " as x)
         try:
-            made([name])
+            return bool(made([name]).definitions[0].params[0].name == name)
         except MlevError:
             return False
-        return True
 
     given = [str(f) for f in features] if features is not None else [f"x{i}" for i in range(n)]
     with contextlib.suppress(MlevError):  # every name taken as it is: the usual case, one check
-        return made(given), given
+        program = made(given)
+        if [p.name for p in program.definitions[0].params] == given:
+            return program, given
     kept = [name if takes(name) and given.index(name) == i else None for i, name in enumerate(given)]
     names: list[str] = []
     for i, name in enumerate(kept):

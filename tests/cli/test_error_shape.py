@@ -95,9 +95,13 @@ def test_a_runs_archive_given_as_a_toml_file_is_named_one(capsys: Capsys, tmp_pa
 
 @pytest.mark.parametrize(("argv", "what"), [(["check", "-"], "a .mlev program"), (["run", "-"], "a .mlev program"),
                                             (["meta", "-"], "a meta configuration"),
-                                            (["check", "--grammar", "-", str(QUARTIC)], "a grammar file")])
+                                            (["check", "--grammar", "-", str(QUARTIC)], "a grammar file"),
+                                            (["show", "-"], "a run's archive"), (["best", "-"], "a run's archive"),
+                                            (["report", "-"], "a run's archive")])
 def test_standard_input_is_not_read_and_says_so(capsys: Capsys, argv: list[str], what: str) -> None:
     """``mlevolve check -`` said ``-: error: no such file`` (a fresh-user pass)."""
     lines = usage_error(capsys, *argv).splitlines()
     assert lines[0].endswith(f"error: {what} is read from a file, not from standard input ('-')")
-    assert lines[1:] == ["hint: write it to a file and give its path"]
+    assert lines[1:] == ["hint: " + ("write it to a file and give its path" if what != "a run's archive" else
+                                     "pass a run's archive (the DB file that `mlevolve evolve --db DB` writes; "
+                                     "runs/*.db by default)")]

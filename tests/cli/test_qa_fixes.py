@@ -14,7 +14,7 @@ from mlevolve import api
 from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.tasks import _standardise, load_task
-from tests.conftest import ROOT, Capsys
+from tests.conftest import ROOT, Capsys, usage_error
 from tests.conftest import light_cli as _light
 
 
@@ -514,6 +514,14 @@ def test_evolve_naming_nothing_is_refused_before_any_archive(tmp_path: Path, mon
     assert capsys.readouterr().err.strip() == ("mlevolve evolve: error: --evolve names nothing to evolve\n"
                                                "hint: name one or more of: f, or all (the default)")
     assert not (tmp_path / "e.db").exists()
+
+
+@pytest.mark.parametrize("value", ["local:", "local", "local:-1", "local:1.5"])
+def test_a_local_dask_cluster_names_its_worker_count(tmp_path: Path, capsys: Capsys, value: str) -> None:
+    """``--dask local:`` (no N) ran as local:0, one worker per core (a fresh-user pass): N is written, 0 for that."""
+    err = usage_error(capsys, "evolve", str(ROOT / "examples" / "quartic.mlev"), "--dask", value, "--budget", "5",
+                      "--db", str(tmp_path / "d.db"))
+    assert err.startswith(f"mlevolve evolve: error: --dask must be local:N or tcp://HOST:PORT, got {value!r}\n")
 
 
 @pytest.mark.parametrize(("flag", "value", "setting"), [("--workers", "1000", "--workers"),

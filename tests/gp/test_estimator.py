@@ -157,8 +157,25 @@ def test_two_columns_of_one_name_are_a_value_error_in_mlevolves_words(columns: l
     in narwhals' words (``DuplicateError: Expected unique column names``)."""
     pandas = pytest.importorskip("pandas")
     x, y = _data(20)
+    frame = pandas.DataFrame(np.c_[x, x[:, 0]], columns=columns)
     with pytest.raises(ValueError, match=f"^X has two columns named {columns[1]!r}: give each column its own name"):
-        SymbolicRegressor(budget=20).fit(pandas.DataFrame(np.c_[x, x[:, 0]], columns=columns), y)
+        SymbolicRegressor(budget=20).fit(frame, y)
+    model = SymbolicRegressor(budget=20, population=10).fit(pandas.DataFrame(np.c_[x, x[:, 0]], columns=["a", "b",
+                                                                                                        "c"]), y)
+    with pytest.raises(ValueError, match=f"^X has two columns named {columns[1]!r}"):  # predict and score alike
+        model.predict(frame)
+    with pytest.raises(ValueError, match=f"^X has two columns named {columns[1]!r}"):
+        model.score(frame, y)
+
+
+def test_a_column_name_the_parser_reads_as_another_falls_back_to_its_position() -> None:
+    """Columns 'x' and 'x ' raised MlevErrors (not a ValueError): "parameter 'x' is declared twice" (the parser
+    reads 'x ' as x); a name is taken only as the parameter of that very name."""
+    from mlevolve.estimator import _program
+
+    for names, taken in ((["x", "x ", "c"], ["x", "x1", "c"]), (["x\t", "x", "c"], ["x0", "x", "c"]),
+                         (["x ", "c", "d"], ["x0", "c", "d"])):
+        assert _program(np.array(names, dtype=object), 3)[1] == taken
 
 
 def test_the_data_file_reads_back_exactly_and_names_the_target_apart(tmp_path: Path) -> None:

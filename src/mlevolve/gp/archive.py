@@ -324,6 +324,9 @@ class Archive:
             raise storage_error(p, IsADirectoryError(errno.EISDIR, "Is a directory"), "open", reading=True)
         if "\n" in str(path) and not p.exists():  # text given where an archive's path is read: no place to name
             raise MlevError("this is text, not the path of a run's archive", hint=_archive_hint(p))
+        if str(path) == "-" and not p.exists():  # as the text files' reader says it (dsl.errors.read_bytes)
+            raise MlevError("a run's archive is read from a file, not from standard input ('-')",
+                            hint=_A_RUNS_ARCHIVE)
         if not p.is_file():
             raise MlevError("no such archive" if not p.exists() else "not an archive: not a file", file=str(p),
                             hint=_archive_hint(p))

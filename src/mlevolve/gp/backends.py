@@ -107,7 +107,7 @@ class Resources:
         if self.workers < 0:
             raise SettingError("{workers} must be >= 0 (0: one per core), got {got}", got=self.workers,
                                hint="1 (the default) scores in one worker, in order; N in N worker processes")
-        local = int(self.dask[6:] or 0) if self.dask and re.fullmatch(r"local:\d*", self.dask) else self.workers
+        local = int(self.dask[6:]) if self.dask and re.fullmatch(r"local:[0-9]+", self.dask) else self.workers
         cpus = os.cpu_count() or 1
         if local > WORKERS_PER_CPU * cpus:
             setting = "{dask}" if self.dask else "{workers}"
@@ -126,7 +126,7 @@ class Resources:
             if self.workers != 1:
                 raise SettingError("{dask} and {workers} exclude each other",
                                    hint="the Dask cluster sets the parallelism")
-            if not (re.fullmatch(r"local:\d*", self.dask) or "://" in self.dask):
+            if not (re.fullmatch(r"local:[0-9]+", self.dask) or "://" in self.dask):
                 raise SettingError("{dask} must be local:N or tcp://HOST:PORT, got {got!r}", got=self.dask,
                                    hint="local:2 starts two workers on this machine; tcp://HOST:8786 joins a scheduler")
 
