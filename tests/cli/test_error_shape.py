@@ -65,10 +65,10 @@ def test_every_error_has_one_prefix_and_a_hint(tmp_path: Path, monkeypatch: pyte
 
 @pytest.mark.parametrize(("name", "command", "data", "expected"), [
     ("m.toml", "meta", b'program = "a.mlev"\n# caf\xe9 \xe9\n',
-     ["m.toml:2:6: error: not UTF-8 text (bad byte at offset 24)",
+     ["m.toml:2:6: error: not UTF-8 text (byte 0xe9 at offset 24)",
       "hint: a meta configuration (TOML) is UTF-8 text: save it as UTF-8"]),
     ("p.mlev", "check", "algorithm q\n# café\n".encode() + b"  # \xff\n",
-     ["p.mlev:3:5: error: not UTF-8 text (bad byte at offset 24)",
+     ["p.mlev:3:5: error: not UTF-8 text (byte 0xff at offset 24)",
       "hint: a .mlev program is UTF-8 text: save it as UTF-8"]),
 ])
 def test_a_file_not_in_utf8_is_an_error_at_the_bad_byte(capsys: Capsys, tmp_path: Path, name: str, command: str,

@@ -149,7 +149,9 @@ def test_a_folder_given_as_a_data_file_is_named_a_folder_by_the_library_and_a_sc
 @pytest.mark.parametrize(("data", "where"), [(b"a,y\n1,2\n3,\xe94\n", "3:3: error: not UTF-8 text (byte 0xe9)"),
                                              (b"\xef\xbb\xbfa,\xc3\xa9,y\n1,2,\xff\n", "2:5: error: not UTF-8 text "
                                               "(byte 0xff)"),  # after a byte-order mark, and é (2 bytes, 1 column)
-                                             (b'a,y\n"x\ny",\x80\n', "3:4: error: not UTF-8 text (byte 0x80)")])
+                                             (b'a,y\n"x\ny",\x80\n', "3:4: error: not UTF-8 text (byte 0x80)"),
+                                             (b"x,y\r1,2\r2,3\xe9\r", "3:4: error: not UTF-8 text (byte 0xe9)"),  # CR
+                                             (b"x,y\r\n1,\xe9\r\n", "2:3: error: not UTF-8 text (byte 0xe9)")])
 def test_a_csv_that_is_not_utf8_is_refused_at_its_line_and_column(tmp_path: Path, capsys: Capsys, data: bytes,
                                                                   where: str) -> None:
     """It said ``cannot read d.csv: 'utf-8' codec can't decode byte 0xe9 in position 10``, with no line."""

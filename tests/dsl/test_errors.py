@@ -296,7 +296,7 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
     ),
     "not_utf8": (
         b"algorithm a\n# caf\xe9\n",
-        "not_utf8.mlev:2:6: error: not UTF-8 text (bad byte at offset 17)\n"
+        "not_utf8.mlev:2:6: error: not UTF-8 text (byte 0xe9 at offset 17)\n"
         "hint: a .mlev program is UTF-8 text: save it as UTF-8\n",
     ),
 }

@@ -223,7 +223,7 @@ def test_grammar_files(tmp_path: Path) -> None:
 
     binary = tmp_path / "binary.toml"
     binary.write_bytes(b"types = [\xff]\n")
-    with pytest.raises(GrammarError, match=r"not UTF-8 text \(bad byte at offset 9\)"):
+    with pytest.raises(GrammarError, match=r"not UTF-8 text \(byte 0xff at offset 9\)"):
         load_grammar(binary)
 
     with pytest.raises(GrammarError, match="is a folder, not a grammar file"):

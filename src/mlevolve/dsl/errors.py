@@ -70,7 +70,7 @@ def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevErro
         start = data.rfind(b"\n", 0, err.start) + 1
         line = data.count(b"\n", 0, err.start) + 1
         column = len(data[start:err.start].decode("utf-8", errors="replace")) + 1
-        raise (error or MlevError)(f"not UTF-8 text (bad byte at offset {err.start})",
+        raise (error or MlevError)(f"not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start})",
                                    Span(line, column, line, column),
                                    f"{what} is UTF-8 text: save it as UTF-8", file=file) from None
 

@@ -193,7 +193,7 @@ def _read_csv(file: Path, target: str, problem: str, most: float) -> tuple[Any, 
             rows += [(start + 1, reader.line_num, row)] if any(cell.strip() for cell in row) else []
             start = reader.line_num
     except UnicodeDecodeError as err:  # at its line and column (in characters), as the .mlev reader says it
-        lines = data[:err.start].decode().split("\n")
+        lines = data[:err.start].decode().replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as csv reads them
         raise TaskError(f"not UTF-8 text (byte 0x{data[err.start]:02x})", "save it as UTF-8 (a spreadsheet's "
                         "'CSV UTF-8')", f"{file}:{len(lines)}:{len(lines[-1]) + 1}") from None
     except (OSError, csv.Error) as err:
