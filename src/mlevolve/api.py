@@ -1013,8 +1013,8 @@ def evolve(
                 if not quiet and (held := archive.count()):
                     print(resuming_line(path, held, budget), file=sys.stderr, flush=True)  # with the progress
                 if not quiet and changed:
-                    print(f"note: this run was begun in another environment ({'; '.join(changed)}): its candidates "
-                          "from then are kept, new ones may score apart in the last digits", file=sys.stderr)
+                    print(f"note: this archive's last run was in another environment ({'; '.join(changed)}): its "
+                          "candidates are kept, new ones may score apart in the last digits", file=sys.stderr)
                 progress = Progress(budget, quiet=quiet, json_log=json_log)
                 try:
                     engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend,

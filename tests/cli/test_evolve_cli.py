@@ -142,9 +142,12 @@ def test_a_run_records_the_environments_it_ran_in(capsys: Capsys, tmp_path: Path
     assert code == 0 and "resuming" in err and "another environment" not in err
     monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
     code, _, err = cli(capsys, *base, "--budget", "12")
-    assert code == 0 and "note: this run was begun in another environment (kernels: numba -> numpy)" in err
+    assert code == 0 and "note: this archive's last run was in another environment (kernels: numba -> numpy)" in err
+    monkeypatch.delenv("MLEVOLVE_NO_JIT")  # back: said again, against the last run's (a fresh-user pass)
+    code, _, err = cli(capsys, *base, "--budget", "14")
+    assert code == 0 and "(kernels: numpy -> numba)" in err
     envs = archive_meta(db)["environments"]
-    assert [e["kernels"] for e in envs] == ["numba", "numpy"] and envs[0]["packages"]["numpy"]
+    assert [e["kernels"] for e in envs] == ["numba", "numpy", "numba"] and envs[0]["packages"]["numpy"]
     assert "torch_cpu_capability" not in envs[0]  # a run's coordinator need not import PyTorch to record it
 
 

@@ -617,11 +617,11 @@ class MetaRun:
         return best_spec, history
 
     def record_environment(self) -> None:
-        """Add this process's :func:`provenance.environment` to the archive's ``environments`` (the
-        distinct ones its inner runs were computed in, in order), saying so when a resumed run's differs."""
+        """Add this process's :func:`provenance.environment` to the archive's ``environments`` (those its
+        inner runs were computed in, in order), saying so when a resumed run's differs from the last run's."""
         if changed := provenance.record(self.archive, provenance.environment()):
-            self.log(f"note: this archive was begun in another environment ({'; '.join(changed)}); its stored "
-                     "inner runs are kept")
+            self.log(f"note: this archive's last run was in another environment ({'; '.join(changed)}); its "
+                     "stored inner runs are kept")
 
     def credit(self, ranked: list[Scored], generation: int,
                following: Sequence[GrammarSpec]) -> dict[str, dict[str, Any]]:

@@ -113,11 +113,11 @@ def environment(torch: bool = True) -> dict[str, Any]:
 
 
 def record(archive: Any, env: Mapping[str, Any]) -> list[str]:
-    """Add ``env`` (an :func:`environment`) to ``archive``'s meta ``environments``, the distinct ones its
-    results were computed in, in order; return how it differs from the last one before it (``[]``: it is
-    that one, or the first)."""
+    """Add ``env`` (an :func:`environment`) to ``archive``'s meta ``environments``, the ones its results were
+    computed in, in order (one entry per change); return how it differs from the last (``[]``: it is that one,
+    or the first)."""
     seen = list(archive.meta().get("environments") or [])
-    if env in seen:
+    if seen and seen[-1] == env:
         return []
     archive.set_meta("environments", [*seen, dict(env)])
     return differences(seen[-1], env) if seen else []
