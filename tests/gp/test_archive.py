@@ -160,6 +160,13 @@ def test_a_tournament_past_the_population_is_the_whole_population(tmp_path: Path
         Archive.for_run(path, {**IDENTITY, "population": 20, "tournament": size}).close()
     with pytest.raises(MlevError, match=r"other settings \(tournament: archive has 50, now 19\)"):
         Archive.for_run(path, {**IDENTITY, "population": 20, "tournament": 19})
+    islands = {**IDENTITY, "algorithm": "islands", "population": 20, "islands": 4}  # islands of 5: a tournament's most
+    with Archive.for_run(tmp_path / "i.db", {**islands, "tournament": 10}) as a:
+        a.add(row(0, "a" * 32, 1.0))
+    for size in (5, 20):
+        Archive.for_run(tmp_path / "i.db", {**islands, "tournament": size}).close()
+    with pytest.raises(MlevError, match=r"tournament: archive has 10, now 4"):
+        Archive.for_run(tmp_path / "i.db", {**islands, "tournament": 4})
 
 
 def test_another_run_is_named_in_the_refusal(tmp_path: Path) -> None:

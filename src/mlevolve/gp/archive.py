@@ -641,11 +641,14 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
 
 
 def _drawn(settings: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``settings`` with a ``tournament`` larger than the ``population`` as the population: a tournament draws at
-    most the whole population (:func:`mlevolve.gp.search.tournament`), so the two are one run."""
-    size, population = settings.get("tournament"), settings.get("population")
-    if isinstance(size, int) and isinstance(population, int) and size > population:
-        return {**settings, "tournament": population}
+    """``settings`` with a ``tournament`` larger than the population it draws from as that population's size: a
+    tournament draws at most its whole population (:func:`mlevolve.gp.search.tournament`), the run's or, with
+    ``islands``, an island's (``population // islands`` members at most), so the two are one run."""
+    size, most, islands = settings.get("tournament"), settings.get("population"), settings.get("islands")
+    if isinstance(most, int) and isinstance(islands, int) and islands > 0 and settings.get("algorithm") == "islands":
+        most //= islands
+    if isinstance(size, int) and isinstance(most, int) and size > most:
+        return {**settings, "tournament": most}
     return settings
 
 
