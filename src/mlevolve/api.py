@@ -31,9 +31,11 @@ from typing import Any, Literal
 
 from mlevolve.arguments import typed
 from mlevolve.dsl.errors import (
+    DATA_SUFFIXES,
     MlevError,
     SettingError,
     check_types,
+    data_task,
     decode_utf8,
     did_you_mean,
     normalize_newlines,
@@ -65,12 +67,10 @@ def read_source(path: str | Path) -> str:
     data = read_bytes(p, "a .mlev program", "no such file", "check the path",
                       "parse the text first: mlevolve.parse(TEXT) gives a Program, which every function takes",
                       opening="algorithm ")
-    if p.suffix.lower() in (".csv", ".npz") and not data.lstrip().startswith((b"algorithm", b"#")):
-        from mlevolve.gp.archive import task_of_data
-
-        raise MlevError("a data file, not a .mlev program", file=str(p),  # as the archive readers say it
-                        hint=f"a data file is a task: mlevolve run PROGRAM.mlev --task {task_of_data(p)} (evolve "
-                             "and export take it so too)")
+    if p.suffix.lower() in DATA_SUFFIXES:  # as the archive readers say it
+        raise MlevError("a data file, not a .mlev program", file=str(p),
+                        hint=f"a data file is a task: mlevolve run PROGRAM.mlev --task {data_task(p)} (evolve and "
+                             "export take it so too)")
     if data.startswith(b"SQLite format 3\0"):  # a run's archive, likely, where a program was wanted
         db = shlex.quote(str(p))
         raise MlevError("an SQLite database, not a .mlev program", file=str(p),

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from mlevolve import api, stop
-from mlevolve.dsl.errors import MlevError, MlevErrors, SettingError, did_you_mean
+from mlevolve.dsl.errors import DATA_SUFFIXES, MlevError, MlevErrors, SettingError, did_you_mean
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
@@ -302,6 +302,8 @@ def _starts_sqlite(path: Path) -> bool:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    if args.file is not None and args.file.lower().endswith(DATA_SUFFIXES):  # before the flags that go with DB
+        api.read_source(args.file)  # what a data file is where a program or an archive is read
     _archive_given(args)
     if args.hash_given is not None:  # export DB HASH, as show DB HASH
         if args.db is None:

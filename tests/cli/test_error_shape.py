@@ -105,3 +105,28 @@ def test_standard_input_is_not_read_and_says_so(capsys: Capsys, argv: list[str],
     assert lines[1:] == ["hint: " + ("write it to a file and give its path" if what != "a run's archive" else
                                      "pass a run's archive (the DB file that `mlevolve evolve --db DB` writes; "
                                      "runs/*.db by default)")]
+
+
+@pytest.mark.parametrize(("argv", "error", "hint"), [
+    (["export", "{csv}", "--best", "-o", "{out}.mlev"], "a data file, not a .mlev program",
+     "a data file is a task: mlevolve run PROGRAM.mlev --task {csv}:target=COLUMN (evolve and export take it so too)"),
+    (["export", "{csv}", "abc", "-o", "{out}.py"], "a data file, not a .mlev program",
+     "a data file is a task: mlevolve run PROGRAM.mlev --task {csv}:target=COLUMN (evolve and export take it so too)"),
+    (["evolve", str(QUARTIC), "--db", "{csv}", "--budget", "3"], "not an mlevolve archive: this is a data file",
+     "a data file is a task: mlevolve evolve PROGRAM.mlev --task {csv}:target=COLUMN; pass a new --db path"),
+    (["check", "--grammar", "{csv}", str(QUARTIC)], "a data file, not a grammar file (TOML)",
+     "a data file is a task (--task {csv}:target=COLUMN); give the path of a grammar file"),
+    (["meta", "{npz}"], "a data file, not a meta configuration (TOML)",
+     "a data file is a task (--task {npz}); give the path of a meta configuration"),
+])
+def test_a_data_file_where_a_program_archive_or_toml_file_is_read_is_named_a_task(
+        capsys: Capsys, tmp_path: Path, argv: list[str], error: str, hint: str) -> None:
+    """Each said another thing: a flag that goes with DB, "file is not a database", "not valid TOML: Expected '='",
+    "not UTF-8 text" (a fresh-user pass); every reader now names a data file as ``run FILE.csv`` does."""
+    paths = {"csv": tmp_path / "d.csv", "npz": tmp_path / "d.npz", "out": tmp_path / "out"}
+    paths["csv"].write_text("x,y\n1,2\n")
+    paths["npz"].write_bytes(b"PK\x03\x04 not read")
+    err = usage_error(capsys, *[a.format(**paths) for a in argv])
+    bad = paths["npz" if "{npz}" in argv else "csv"]
+    assert err.splitlines() == [f"{bad}: error: {error}", "hint: " + hint.format(**paths)]
+    assert paths["csv"].read_text() == "x,y\n1,2\n" and not list(tmp_path.glob("out*"))

@@ -54,8 +54,9 @@ def test_a_run_given_what_is_not_an_archive_is_told_to_pass_a_new_path(tmp_path:
 
     path = _made(tmp_path, "data")
     err = usage_error(capsys, "evolve", str(EXAMPLES / "quartic.mlev"), "--db", str(path), "--budget", "3")
-    assert err.splitlines() == [f"{path}: error: not an mlevolve archive (file is not a database)",
-                                "hint: the file is corrupt or another kind of file; pass a new --db path"]
+    assert err.splitlines() == [f"{path}: error: not an mlevolve archive: this is a data file",
+                                "hint: a data file is a task: mlevolve evolve PROGRAM.mlev --task "
+                                f"{path}:target=COLUMN; pass a new --db path"]
     assert path.read_text() == "x,y\n1,2\n3,4\n"  # untouched
 
 

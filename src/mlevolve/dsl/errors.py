@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 import string
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -54,16 +55,27 @@ def read_bytes(path: Path, what: str, missing: str, hint: str, text_hint: str,
         raise make(message, hint=hint, file=str(path)) from None
 
 
+DATA_SUFFIXES = (".csv", ".npz")  # a user's data file, which every command takes as a task (--task FILE)
+
+
+def data_task(path: str | Path) -> str:
+    """Data file ``path`` as a ``--task`` spec, shell-quoted: a CSV names its target column, an NPZ holds ``y``."""
+    return shlex.quote(f"{path}:target=COLUMN" if str(path).lower().endswith(".csv") else str(path))
+
+
 def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevError] | None = None) -> str:
     """``data`` as UTF-8 text, the one bytes-to-text step of the project's text files (``.mlev`` programs,
     grammar files, meta configurations).  Raises ``error`` (default :class:`MlevError`) at the bad byte's
     ``FILE:LINE:COL`` (the column counts characters, as the parser's do) where it is not UTF-8; ``what``
-    names the file's kind in the hint ("a meta configuration").  A run's archive (an SQLite database) is named as
-    one, not as text with a bad byte."""
-    if data.startswith(b"SQLite format 3\0"):  # as the .mlev reader says it (api.read_source, with its own hint)
-        raise (error or MlevError)(f"an SQLite database, not {what}", file=file,
-                                   hint=f"a run's archive is read by `mlevolve best`, `show`, `report` and `export`; "
-                                        f"give the path of {what.split(' (')[0]}")
+    names the file's kind in the hint ("a meta configuration").  A run's archive (an SQLite database) and a data
+    file (by its suffix, :data:`DATA_SUFFIXES`) are named as such, not as text with a bad byte or a syntax error."""
+    make, kind = error or MlevError, what.split(" (")[0]  # as the .mlev reader says them (api.read_source)
+    if data.startswith(b"SQLite format 3\0"):
+        raise make(f"an SQLite database, not {what}", file=file, hint="a run's archive is read by `mlevolve best`, "
+                   f"`show`, `report` and `export`; give the path of {kind}")
+    if file.lower().endswith(DATA_SUFFIXES):
+        raise make(f"a data file, not {what}", file=file, hint=f"a data file is a task (--task {data_task(file)}); "
+                   f"give the path of {kind}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from mlevolve.dsl.errors import MlevError, closest
+from mlevolve.dsl.errors import DATA_SUFFIXES, MlevError, closest, data_task
 from mlevolve.interpreter.standalone.spec import split_spec
 from mlevolve.results import shown_order, shown_scale, tied
 
@@ -156,11 +156,6 @@ def _damaged(path: Path, problems: list[str], then: str) -> MlevError:
 _A_RUNS_ARCHIVE = "pass a run's archive (the DB file that `mlevolve evolve --db DB` writes; runs/*.db by default)"
 
 
-def task_of_data(path: Path) -> str:
-    """Data file ``path`` as a ``--task`` spec, shell-quoted: a CSV names its target column, an NPZ holds ``y``."""
-    return shlex.quote(f"{path}:target=COLUMN" if path.suffix.lower() == ".csv" else str(path))
-
-
 def _bad_file(path: Path, err: Exception, reading: bool = False) -> MlevError:
     """The refusal of a file that is not an mlevolve archive (another kind of file, or not a database); a
     ``.mlev`` program passed where an archive is read is named as one (every reader alike)."""
@@ -168,10 +163,10 @@ def _bad_file(path: Path, err: Exception, reading: bool = False) -> MlevError:
         q = shlex.quote(str(path))
         return MlevError("not an mlevolve archive: this is a program file", file=str(path),
                          hint=f"mlevolve check {q} or mlevolve run {q}; {_A_RUNS_ARCHIVE}")
-    if reading and path.suffix.lower() in (".csv", ".npz"):  # as api.read_source says it of a program
+    if path.suffix.lower() in DATA_SUFFIXES:  # as api.read_source says it of a program
         return MlevError("not an mlevolve archive: this is a data file", file=str(path),
-                         hint=f"a data file is a task: mlevolve evolve PROGRAM.mlev --task {task_of_data(path)}; "
-                              f"{_A_RUNS_ARCHIVE}")
+                         hint=f"a data file is a task: mlevolve evolve PROGRAM.mlev --task {data_task(path)}; "
+                              + (_A_RUNS_ARCHIVE if reading else "pass a new --db path"))
     return MlevError(f"not an mlevolve archive ({err})", file=str(path),
                      hint=f"it is another kind of file, or a corrupt one: {_A_RUNS_ARCHIVE}" if reading
                      else "the file is corrupt or another kind of file; pass a new --db path")
