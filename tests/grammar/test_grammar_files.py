@@ -220,7 +220,7 @@ def test_file_encodings_case_and_missing_files(tmp_path: Path, capsys: Capsys) -
         warnings.simplefilter("error")  # the upper-case digest is not stale
         assert load_grammar(bom).digest == base.digest
     for name, data, error, hint in [
-        ("latin1.toml", b'version = 1\nextends = "base"\n# caf\xe9\n', ":3:6: error: not UTF-8 text (bad byte at "
+        ("latin1.toml", b'version = 1\nextends = "base"\n# caf\xe9\n', ":3:6: error: not UTF-8 text (byte 0xe9 at "
          "offset 34)", "hint: a grammar file (TOML) is UTF-8 text: save it as UTF-8"),
         ("missing.toml", None, ": error: no such grammar file",
          'hint: check the path; the name "base" (no file) is the base grammar'),
