@@ -64,13 +64,13 @@ def read_source(path: str | Path) -> str:
     """The text of a ``.mlev`` file with universal newlines (CRLF and CR read as LF, as Python's text
     mode does); a missing, unreadable or binary file is an :class:`MlevError`."""
     p = Path(path)
-    data = read_bytes(p, "a .mlev program", "no such file", "check the path",
-                      "parse the text first: mlevolve.parse(TEXT) gives a Program, which every function takes",
-                      opening="algorithm ")
-    if p.suffix.lower() in DATA_SUFFIXES:  # as the archive readers say it
+    if p.suffix.lower() in DATA_SUFFIXES and p.is_file():  # as the archive readers say it, without reading it
         raise MlevError("a data file, not a .mlev program", file=str(p),
                         hint=f"a data file is a task: mlevolve run PROGRAM.mlev --task {data_task(p)} (evolve and "
                              "export take it so too)")
+    data = read_bytes(p, "a .mlev program", "no such file", "check the path",
+                      "parse the text first: mlevolve.parse(TEXT) gives a Program, which every function takes",
+                      opening="algorithm ")
     if data.startswith(b"SQLite format 3\0"):  # a run's archive, likely, where a program was wanted
         db = shlex.quote(str(p))
         raise MlevError("an SQLite database, not a .mlev program", file=str(p),

@@ -303,7 +303,7 @@ def _starts_sqlite(path: Path) -> bool:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     if args.file is not None and args.file.lower().endswith(DATA_SUFFIXES):  # before the flags that go with DB
-        api.read_source(args.file)  # what a data file is where a program or an archive is read
+        api.read_source(args.file)  # says what a data file is (it reads none)
     _archive_given(args)
     if args.hash_given is not None:  # export DB HASH, as show DB HASH
         if args.db is None:

@@ -286,12 +286,15 @@ class Archive:
         # An archive of this version (schema and scoring) that holds no candidate (a run stopped before its first
         # was saved) holds nothing a run could resume: it is made anew for this run, not refused for another's settings.
         try:
-            made = not existing or archive._empty_of_this_version(identity)
+            stored = archive.meta() if existing else {}
+            made = not existing or (stored.get("schema_version") == SCHEMA_VERSION  # this version's
+                                    and stored.get("scoring") == identity.get("scoring") and archive.count() == 0)
         except MlevError:
             archive.close()
             raise
-        if existing and not made:
-            archive._check_identity(identity)
+        if existing and not made and (refusal := _refusal(stored, identity)) is not None:
+            archive.close()
+            raise MlevError(refusal[0], file=str(p), hint=refusal[1])
         if existing and not archive._has_simplified():  # an archive made before the column: add it (NULL in old rows)
             conn.execute("ALTER TABLE candidates ADD COLUMN simplified TEXT")
         try:
@@ -391,25 +394,6 @@ class Archive:
 
     def set_meta(self, key: str, value: Any) -> None:
         self._write_meta({key: value})
-
-    def _empty_of_this_version(self, identity: Mapping[str, Any]) -> bool:
-        """Whether this archive, made by this schema and scoring version (``identity``'s), holds no candidate (its meta
-        may hold another run's settings)."""
-        stored = self.meta()
-        return stored.get("schema_version") == SCHEMA_VERSION and stored.get("scoring") == identity.get("scoring") \
-            and self.count() == 0
-
-    def _check_identity(self, identity: Mapping[str, Any]) -> None:
-        try:
-            stored = self.meta()
-        except MlevError:
-            self.close()
-            raise
-        refusal = _refusal(stored, identity)
-        if refusal is not None:
-            self.close()
-            message, hint = refusal
-            raise MlevError(message, file=str(self.path), hint=hint)
 
     # -- candidates -------------------------------------------------------------------------------
     def _has_simplified(self) -> bool:
