@@ -130,3 +130,19 @@ def test_a_data_file_where_a_program_archive_or_toml_file_is_read_is_named_a_tas
     bad = paths["npz" if "{npz}" in argv else "csv"]
     assert err.splitlines() == [f"{bad}: error: {error}", "hint: " + hint.format(**paths)]
     assert paths["csv"].read_text() == "x,y\n1,2\n" and not list(tmp_path.glob("out*"))
+
+
+@pytest.mark.parametrize(("command", "db", "what"), [
+    ("evolve", "-", "standard output"), ("evolve", "d.csv", "a data file"), ("meta", "-", "standard output"),
+    ("meta", "d.NPZ", "a data file")])
+def test_a_runs_archive_is_not_named_as_stdout_or_a_data_file(capsys: Capsys, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch, command: str, db: str,
+                                                              what: str) -> None:
+    """``--db -`` wrote a file named ``-`` and ``--db missing.csv`` an archive that ``export`` then refused as a data
+    file (a fresh-user pass): every reader refuses those names, so a run does not write one."""
+    monkeypatch.chdir(tmp_path)
+    first = str(QUARTIC) if command == "evolve" else str(ROOT / "benchmarks" / "meta" / "train.toml")
+    lines = usage_error(capsys, command, first, "--db", db).splitlines()
+    assert lines == [f"mlevolve {command}: error: --db {db} would name a run's archive as {what}, which every command "
+                     "that reads an archive refuses", "hint: name it as a .db file, e.g. --db runs/run.db"]
+    assert list(tmp_path.iterdir()) == []

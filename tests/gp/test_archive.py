@@ -160,6 +160,8 @@ def test_a_tournament_past_the_population_is_the_whole_population(tmp_path: Path
         Archive.for_run(path, {**IDENTITY, "population": 20, "tournament": size}).close()
     with pytest.raises(MlevError, match=r"other settings \(tournament: archive has 50, now 19\)"):
         Archive.for_run(path, {**IDENTITY, "population": 20, "tournament": 19})
+    with pytest.raises(MlevError, match=r"other settings \(population: archive has 20, now 30\)\n"):
+        Archive.for_run(path, {**IDENTITY, "population": 30, "tournament": 1000})  # both the whole population
     islands = {**IDENTITY, "algorithm": "islands", "population": 20, "islands": 4}  # islands of 5: a tournament's most
     with Archive.for_run(tmp_path / "i.db", {**islands, "tournament": 10}) as a:
         a.add(row(0, "a" * 32, 1.0))

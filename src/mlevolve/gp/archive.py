@@ -620,14 +620,14 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
 
 
 def _drawn(settings: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``settings`` with a ``tournament`` larger than the population it draws from as that population's size: a
+    """``settings`` with a ``tournament`` at least the population it draws from as None, the whole population: a
     tournament draws at most its whole population (:func:`mlevolve.gp.search.tournament`), the run's or, with
-    ``islands``, an island's (``population // islands`` members at most), so the two are one run."""
+    ``islands``, an island's (``population // islands`` members at most), so any such sizes are one run."""
     size, most, islands = settings.get("tournament"), settings.get("population"), settings.get("islands")
     if isinstance(most, int) and isinstance(islands, int) and islands > 0 and settings.get("algorithm") == "islands":
         most //= islands
-    if isinstance(size, int) and isinstance(most, int) and size > most:
-        return {**settings, "tournament": most}
+    if isinstance(size, int) and isinstance(most, int) and size >= most:
+        return {**settings, "tournament": None}
     return settings
 
 
