@@ -329,7 +329,7 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
         # a new archive so named would be refused by every reader (an existing file is named by the archive's)
         raise SettingError("{db} {path} would name a run's archive as " + ("standard output" if str(path) == "-" else
                            "a data file") + ", which every command that reads an archive refuses",
-                           hint="name it as a .db file, e.g. {db} runs/run.db", path=str(path))
+                           hint="name it as a .db file, e.g. runs/run.db", path=str(path))
     if str(path).endswith(("/", os.sep)) and not Path(path).is_dir():  # a directory's own error follows
         raise SettingError("{path} names a folder (it ends in a slash), not a file",
                            hint=f"drop the slash: {{{setting}}} {{bare}}", path=str(path),

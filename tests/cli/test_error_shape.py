@@ -144,5 +144,5 @@ def test_a_runs_archive_is_not_named_as_stdout_or_a_data_file(capsys: Capsys, tm
     first = str(QUARTIC) if command == "evolve" else str(ROOT / "benchmarks" / "meta" / "train.toml")
     lines = usage_error(capsys, command, first, "--db", db).splitlines()
     assert lines == [f"mlevolve {command}: error: --db {db} would name a run's archive as {what}, which every command "
-                     "that reads an archive refuses", "hint: name it as a .db file, e.g. --db runs/run.db"]
+                     "that reads an archive refuses", "hint: name it as a .db file, e.g. runs/run.db"]
     assert list(tmp_path.iterdir()) == []
