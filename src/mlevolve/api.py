@@ -895,7 +895,9 @@ def evolve(
     by how they were scored, the best fitness, program and hash, and ``answer`` (see
     :func:`mlevolve.results.answer`): the metric, the starting program's score (evaluated apart when
     the run started from random programs), the best's, the gain and its spread, plus ``next``, the
-    commands to run next.  Ctrl-C raises :class:`RunInterrupted`.
+    commands to run next, and ``environment_changed``: how this run's environment differs from the one the
+    archive's last run was in (``[]``: the same, or a new archive; said on stderr unless ``quiet``).
+    Ctrl-C raises :class:`RunInterrupted`.
     """
     _at_least(budget=budget, epochs=epochs, tournament=tournament)
     _check_digits(digits)
@@ -1018,8 +1020,9 @@ def evolve(
                 if not quiet and (held := archive.count()):
                     print(resuming_line(path, held, budget), file=sys.stderr, flush=True)  # with the progress
                 if not quiet and changed:
-                    print(f"note: this archive's last run was in another environment ({'; '.join(changed)}): its "
-                          "candidates are kept, new ones may score apart in the last digits", file=sys.stderr)
+                    from mlevolve.report.summary import environment_note
+
+                    print(environment_note(changed), file=sys.stderr)
                 progress = Progress(budget, quiet=quiet, json_log=json_log)
                 try:
                     engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend,
@@ -1107,7 +1110,7 @@ def evolve(
             "next": next_commands(path, None if best is None or archived <= summary["candidates"] else
                                   best.parents[0] if shown is not None else best.hash,  # a view's prune is not kept
                                   failed=reasons[0]["hash"] if best is None and reasons else None),
-            "failures": reasons}
+            "failures": reasons, "environment_changed": changed}
 
 
 @dataclass(frozen=True)

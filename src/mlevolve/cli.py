@@ -414,6 +414,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
         shown = shown_program(result["best_program"], task=result["task"]) if result["best_program"] else None
         print(dumps({**result, "best_program": shown}))
     elif args.quiet:
+        if result["environment_changed"]:  # a note, not progress: --quiet keeps it
+            print(summary.environment_note(result["environment_changed"]), file=sys.stderr)
         print(summary.one_line(result))
     else:
         print("\n".join(summary.lines(result)))

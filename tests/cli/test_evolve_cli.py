@@ -148,6 +148,16 @@ def test_a_run_records_the_environments_it_ran_in(capsys: Capsys, tmp_path: Path
     assert code == 0 and "(kernels: numpy -> numba)" in err
     envs = archive_meta(db)["environments"]
     assert [e["kernels"] for e in envs] == ["numba", "numpy", "numba"] and envs[0]["packages"]["numpy"]
+    # --quiet and --json keep it (a note, not progress): on stderr, and in the JSON (a fresh-user pass)
+    monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+    code, out, err = cli(capsys, *base, "--budget", "16", "--quiet")
+    assert code == 0 and err == "note: this archive's last run was in another environment (kernels: numba -> numpy): " \
+        "its candidates are kept, new ones may score apart in the last digits\n" and out.startswith("best ")
+    monkeypatch.delenv("MLEVOLVE_NO_JIT")
+    code, out, _ = cli(capsys, *base, "--budget", "18", "--json")
+    assert code == 0 and json.loads(out)["environment_changed"] == ["kernels: numpy -> numba"]
+    code, out, _ = cli(capsys, *base, "--budget", "20", "--json")
+    assert code == 0 and json.loads(out)["environment_changed"] == []
     assert "torch_cpu_capability" not in envs[0]  # a run's coordinator need not import PyTorch to record it
 
 

@@ -66,6 +66,7 @@ from mlevolve.meta import provenance, vary
 from mlevolve.meta.config import InnerConfig, MetaConfig
 from mlevolve.meta.mine import Elite, mine, rewrite
 from mlevolve.meta.stats import normalised_auc, normalised_curve
+from mlevolve.report.summary import environment_note
 from mlevolve.results import tied
 
 META_FORMAT = 3  # the layout of the stored inner-run details; part of a meta archive's identity
@@ -620,8 +621,7 @@ class MetaRun:
         """Add this process's :func:`provenance.environment` to the archive's ``environments`` (those its
         inner runs were computed in, in order), saying so when a resumed run's differs from the last run's."""
         if changed := provenance.record(self.archive, provenance.environment()):
-            self.log(f"note: this archive's last run was in another environment ({'; '.join(changed)}); its "
-                     "stored inner runs are kept")
+            self.log(environment_note(changed, "its stored inner runs are kept"))
 
     def credit(self, ranked: list[Scored], generation: int,
                following: Sequence[GrammarSpec]) -> dict[str, dict[str, Any]]:

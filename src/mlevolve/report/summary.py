@@ -75,6 +75,14 @@ def no_score_text(db: str, reasons: Sequence[Mapping[str, Any]], finished: bool)
             f"see one with `mlevolve show {shlex.quote(db)} {top['hash'][:12]}`")
 
 
+def environment_note(changed: Sequence[str], kept: str = "its candidates are kept, new ones may score apart in "
+                     "the last digits") -> str:
+    """The note of a resumed run whose environment differs from its archive's last run's (``changed``: the
+    differences, as :func:`mlevolve.meta.provenance.differences` gives them); ``kept``: what becomes of the stored
+    results."""
+    return f"note: this archive's last run was in another environment ({'; '.join(changed)}): {kept}"
+
+
 def lines(result: Mapping[str, Any]) -> list[str]:
     """The summary ``mlevolve evolve`` prints at the end of a run."""
     sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
