@@ -230,6 +230,14 @@ def test_missing_and_extra_columns_are_named(tmp_path: Path) -> None:
     path = _csv(tmp_path)
     with pytest.raises(MlevError, match=r"no column for parameter\(s\) c; column\(s\) b not used by the formula"):
         load_points(f"{path}:target=y", ("a", "c"))
+    # target= naming a parameter: the hint says what target= is, and the column meant where one is left (a new user's
+    # pass: it said "the formula's parameters are named after the columns: b", as if the file were wrong)
+    with pytest.raises(MlevError) as named:
+        load_points(f"{path}:target=a", ("a", "b"))
+    assert named.value.hint == "target= is the column to predict, not the parameter a: target=y"
+    with pytest.raises(MlevError) as named:
+        load_points(f"{path}:target=a", ("a",))
+    assert named.value.hint == "target= is the column to predict, not the parameter a"
 
 
 def test_a_held_out_r2_needs_two_rows_that_vary(tmp_path: Path) -> None:
