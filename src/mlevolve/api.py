@@ -40,6 +40,7 @@ from mlevolve.dsl.errors import (
     did_you_mean,
     normalize_newlines,
     read_bytes,
+    wrong_kind,
 )
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import check_program
@@ -80,8 +81,9 @@ def read_source(path: str | Path) -> str:
     if nul >= 0:
         raise MlevError(f"binary file (a NUL byte at offset {nul})", file=str(p),
                         hint="a .mlev program is UTF-8 text")
-    text = decode_utf8(data, str(p), "a .mlev program").removeprefix("\ufeff")  # a BOM some editors write
-    return normalize_newlines(text)
+    text = normalize_newlines(decode_utf8(data, str(p), "a .mlev program").removeprefix("\ufeff"))  # a BOM some write
+    wrong_kind(text, str(p), "a .mlev program")  # a grammar file or meta configuration: said so, not its syntax
+    return text
 
 
 @typed

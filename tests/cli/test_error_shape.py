@@ -132,6 +132,35 @@ def test_a_data_file_where_a_program_archive_or_toml_file_is_read_is_named_a_tas
     assert paths["csv"].read_text() == "x,y\n1,2\n" and not list(tmp_path.glob("out*"))
 
 
+META_CONFIG = ROOT / "benchmarks" / "meta" / "train.toml"
+GRAMMAR_FILE = ROOT / "benchmarks" / "meta" / "learned.grammar.toml"
+USE = {"a .mlev program": "a program is run with `mlevolve run FILE` and evolved with `mlevolve evolve FILE "
+                          "--evolve NAME`",
+       "a meta configuration": "a meta configuration is run with `mlevolve meta FILE`",
+       "a grammar file": "a grammar file is given as --grammar FILE to run, check, evolve and export"}
+
+
+@pytest.mark.parametrize(("argv", "given", "read"), [
+    (["meta", str(QUARTIC)], "a .mlev program", "a meta configuration"),
+    (["meta", str(GRAMMAR_FILE)], "a grammar file", "a meta configuration"),
+    (["check", "--grammar", str(QUARTIC), str(QUARTIC)], "a .mlev program", "a grammar file"),
+    (["evolve", str(QUARTIC), "--grammar", str(META_CONFIG), "--budget", "3"], "a meta configuration",
+     "a grammar file"),
+    (["check", str(META_CONFIG)], "a meta configuration", "a .mlev program"),
+    (["run", str(GRAMMAR_FILE)], "a grammar file", "a .mlev program"),
+    (["export", str(META_CONFIG), "-o", "{out}"], "a meta configuration", "a .mlev program"),
+])
+def test_one_kind_of_text_file_given_where_another_is_read_is_named(capsys: Capsys, tmp_path: Path, argv: list[str],
+                                                                    given: str, read: str) -> None:
+    """A program given to `meta` said "not valid TOML: Expected '=' after a key", a meta configuration given as a
+    program "unexpected character '['", one given as --grammar "unknown section or key 'program'" (a fresh-user
+    pass): each reader of the three text files names the kind it was given and how that kind is used."""
+    err = usage_error(capsys, *[a.format(out=tmp_path / "out.py") for a in argv])
+    file = {"a .mlev program": QUARTIC, "a meta configuration": META_CONFIG, "a grammar file": GRAMMAR_FILE}[given]
+    assert err.splitlines() == [f"{file}: error: {given}, not {read}", f"hint: {USE[given]}"]
+    assert not (tmp_path / "out.py").exists()
+
+
 @pytest.mark.parametrize(("command", "db", "what"), [
     ("evolve", "-", "standard output"), ("evolve", "d.csv", "a data file"), ("meta", "-", "standard output"),
     ("meta", "d.NPZ", "a data file")])

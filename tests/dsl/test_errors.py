@@ -516,3 +516,25 @@ def test_text_given_where_a_file_s_path_is_read_is_said_so(tmp_path: Path) -> No
         api.meta(tmp_path)  # a folder: it said "cannot read: [Errno 21] Is a directory: ..."
     assert info.value.render() == (f"{tmp_path}: error: is a folder, not a meta configuration\n"
                                    "hint: give the path of a meta configuration in it")
+
+
+def test_text_kind_tells_the_project_s_text_files_apart() -> None:
+    """Every program, meta configuration and grammar file in the repository is told as its kind; a program behind
+    comments, blank lines, a byte-order mark or CRLF still is; a broken or foreign text is none of them."""
+    from mlevolve.dsl.errors import text_kind
+    from tests.conftest import ROOT
+
+    files = {"a .mlev program": [*ROOT.glob("examples/*.mlev"), *ROOT.glob("benchmarks/**/*.mlev")],
+             "a meta configuration": [*ROOT.glob("benchmarks/meta/*.toml")],
+             "a grammar file": [ROOT / "src" / "mlevolve" / "grammar" / "base.toml",
+                                ROOT / "benchmarks" / "discovery" / "automl_zero_linear.toml",
+                                *ROOT.glob("benchmarks/**/*grammar*.toml")]}
+    files["a meta configuration"] = [f for f in files["a meta configuration"] if "grammar" not in f.name]
+    for kind, paths in files.items():
+        assert len(paths) >= 2
+        for path in paths:
+            assert text_kind(path.read_text()) == kind, path
+    assert text_kind("\ufeff# a comment\r\n\n  # another\r\nalgorithm x\r\n") == "a .mlev program"
+    for other in ("", "algorithmic = 1", "[meta]\nbudget = = 3", "x = 1", "formula f(x: Scalar) -> Scalar = x",
+                  "[search]\npopulation = 3"):
+        assert text_kind(other) is None, other

@@ -87,6 +87,41 @@ def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevErro
                                    f"{what} is UTF-8 text: save it as UTF-8", file=file) from None
 
 
+_PROGRAM_START = re.compile(r"\A\ufeff?(?:[ \t]*(?:#[^\n]*)?\r?\n)*[ \t]*algorithm[ \t]")  # comments, then the header
+
+
+def text_kind(text: str) -> str | None:
+    """Which of the project's text files ``text`` is, by what no other kind has: "a .mlev program" (its first line
+    of code is ``algorithm NAME``), "a meta configuration" (TOML with ``program = ...``) or "a grammar file" (TOML
+    with ``extends`` or ``types``); None for anything else, a broken file of any kind included.  For a reader that
+    was given one kind where it reads another, to say so rather than report the other's syntax as errors."""
+    import tomllib
+
+    if _PROGRAM_START.match(text):
+        return "a .mlev program"
+    try:
+        data = tomllib.loads(normalize_newlines(text.removeprefix("\ufeff")))
+    except tomllib.TOMLDecodeError:
+        return None
+    return "a meta configuration" if "program" in data else "a grammar file" if data.keys() & {"extends", "types"} \
+        else None
+
+
+# How each kind of text file is used: the hint of a reader given one where it reads another (text_kind)
+KIND_USE = {"a .mlev program": "a program is run with `mlevolve run FILE` and evolved with `mlevolve evolve FILE "
+                               "--evolve NAME`",
+            "a meta configuration": "a meta configuration is run with `mlevolve meta FILE`",
+            "a grammar file": "a grammar file is given as --grammar FILE to run, check, evolve and export"}
+
+
+def wrong_kind(text: str, file: str, what: str, error: Callable[..., MlevError] | None = None) -> None:
+    """Raise ``error`` (default :class:`MlevError`) naming ``file`` where ``text`` is another kind of the project's
+    text files than ``what`` (:func:`text_kind`), with how that kind is used; else return."""
+    kind = text_kind(text)
+    if kind is not None and kind != what:
+        raise (error or MlevError)(f"{kind}, not {what}", file=file, hint=KIND_USE[kind])
+
+
 def toml_loads(text: str, file: str, error: Callable[..., MlevError] | None = None) -> tuple[dict[str, Any], str]:
     """The one reader of the project's TOML files (grammar files, meta configurations): ``text`` without
     a leading byte-order mark (U+FEFF, which some editors write) and with universal newlines, parsed by

@@ -38,6 +38,7 @@ from mlevolve.dsl.errors import (
     toml_loads,
     toml_text,
     toml_value,
+    wrong_kind,
 )
 from mlevolve.dsl.ir import Call, Expr, Span
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
@@ -913,8 +914,12 @@ def _load_file(p: Path) -> GrammarSpec:
                             'check the path; the name "base" (no file) is the base grammar',
                             "write it to a .toml file and give its path", GrammarError)
     text = decode_utf8(data_bytes, str(p), "a grammar file (TOML)", GrammarError)
-    data, text = toml_loads(text, str(p), GrammarError)  # universal newlines, as for .mlev files
-    _check_layout(data, text, str(p))
+    try:
+        data, text = toml_loads(text, str(p), GrammarError)  # universal newlines, as for .mlev files
+        _check_layout(data, text, str(p))
+    except GrammarError:
+        wrong_kind(text, str(p), "a grammar file", GrammarError)  # a program or meta configuration: said so
+        raise
     try:
         spec = replace(GrammarSpec.from_dict(data, name=p.stem, base_dir=p.parent), origin=str(p.resolve()))
     except MlevError as err:

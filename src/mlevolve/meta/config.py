@@ -54,6 +54,7 @@ from mlevolve.dsl.errors import (
     toml_loads,
     toml_text,
     toml_value,
+    wrong_kind,
 )
 
 
@@ -282,12 +283,17 @@ def load_config(path: str | Path) -> MetaConfig:
     raw = read_bytes(p, "a meta configuration", "no such file",
                      "pass a meta configuration, e.g. benchmarks/meta/train.toml",
                      "write it to a .toml file and give its path")
-    data, text = toml_loads(decode_utf8(raw, file, "a meta configuration (TOML)"), file)  # as a grammar's
-    at = _Text(file, text)
-    for key in data:
-        if key not in _SECTIONS:
-            raise at.error(f"unknown entry {key!r}", None, key,
-                           hint=did_you_mean(key, _SECTIONS) + f"entries: {', '.join(sorted(_SECTIONS))}")
+    decoded = decode_utf8(raw, file, "a meta configuration (TOML)")
+    try:
+        data, text = toml_loads(decoded, file)  # as a grammar's
+        at = _Text(file, text)
+        for key in data:
+            if key not in _SECTIONS:
+                raise at.error(f"unknown entry {key!r}", None, key,
+                               hint=did_you_mean(key, _SECTIONS) + f"entries: {', '.join(sorted(_SECTIONS))}")
+    except MlevError:
+        wrong_kind(decoded, file, "a meta configuration")  # a program or grammar file: said so, not its syntax
+        raise
     if "program" not in data:
         raise MlevError("`program` (the .mlev file whose slots are evolved) is missing", file=file,
                         hint='add program = "PATH.mlev" at the top (relative to this file)')
