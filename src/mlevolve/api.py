@@ -1109,8 +1109,7 @@ def evolve(
     return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
             "task": task_name, "evolve": names, "init": init, "answer": result,
-            "next": next_commands(path, None if best is None or archived <= summary["candidates"] else
-                                  best.parents[0] if shown is not None else best.hash,  # a view's prune is not kept
+            "next": next_commands(path, None if best is None or archived <= summary["candidates"] else best.hash,
                                   failed=reasons[0]["hash"] if best is None and reasons else None),
             "failures": reasons, "environment_changed": changed}
 

@@ -212,6 +212,24 @@ def test_a_pruned_best_stays_findable_after_the_run_goes_on(tmp_path: Path) -> N
     assert again["best_hash"] == later["best_hash"] and _meta(db)["pruned_earlier"] == [record]  # read back
 
 
+def test_a_views_pruned_best_is_findable_and_its_next_commands_name_it(tmp_path: Path) -> None:
+    """A run resumed with a smaller --budget than its archive holds (a view) printed its own prune's hash, which
+    `show` did not find, and `next:` lines naming the unpruned candidate (stop 41's open finding)."""
+    db = tmp_path / "run.db"
+    whole = api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], "nguyen5", budget=600, db=db, quiet=True)
+    view = api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], "nguyen5", budget=300, db=db, quiet=True)
+    record = _meta(db)["pruned_earlier"][0]
+    assert _meta(db)["pruned"]["hash"] == whole["best_hash"] != view["best_hash"] == record["hash"]
+    assert view["pruned_from"]["hash"] == record["from"] and record["budget"] == 300
+    shown = api.show(db, view["best_hash"][:12])[0]
+    assert shown["stored"] == record["program"] and shown["pruned"].endswith("no longer the run's shown best)")
+    assert [c for c in view["next"] if view["best_hash"][:12] in c] and not [c for c in view["next"] if
+                                                                             record["from"][:12] in c]
+    assert api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], "nguyen5", budget=300, db=db, quiet=True)[
+        "best_hash"] == view["best_hash"] and _meta(db)["pruned_earlier"] == [record]  # once, however often viewed
+    assert api.best(db, n=1)[0]["hash"] == whole["best_hash"]
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 50), budget=st.integers(60, 250),
        regime=st.sampled_from(["cubic", "quartic", "learner"]))

@@ -59,7 +59,8 @@ def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], sp
     ``variances``: the run's target variances, an MSE's tie scale, as the verdict's (so what it calls the same
     result the prune may keep).  ``keep`` False: the run is a view of the archive's first ``budget`` candidates
     (a command given a smaller budget than its archive holds), whose best is pruned for its summary and not kept:
-    the archive's ``pruned`` stays its whole run's, which ``best``, ``show``, the report and ``export`` show."""
+    the archive's ``pruned`` stays its whole run's, which ``best``, ``show``, the report and ``export`` show; the
+    view's goes to ``pruned_earlier`` (:func:`remember`), so that the hash it printed names it."""
     return _pruned(archive, best, evaluator, names, spec, prune and cheap, fitted, kinds, variances, budget, start,
                    keep)
 
@@ -69,12 +70,17 @@ def replace_record(archive: Any, stored: Any, record: dict[str, Any] | None) -> 
     kept a program goes to the front of meta ``pruned_earlier``, so that its hash, which an earlier command of the
     same run printed (a smaller ``--budget``, or before ``--no-prune``), still names it (``show``, ``export``)."""
     archive.set_meta("pruned", record)
-    if not isinstance(stored, Mapping) or not isinstance(stored.get("program"), str):
+    remember(archive, stored, record.get("hash") if record is not None else None)
+
+
+def remember(archive: Any, record: Any, now: str | None) -> None:
+    """Put the prune ``record``, where it kept a program, at the front of the archive's meta ``pruned_earlier``
+    (once per hash), unless its hash is ``now``, that of the archive's ``pruned``: a replaced record, or the prune of
+    a view (a smaller ``--budget`` than the archive holds), whose hash that command printed."""
+    if not isinstance(record, Mapping) or not isinstance(record.get("program"), str) or record["hash"] == now:
         return
-    now = record.get("hash") if record is not None else None
-    earlier = [r for r in archive.meta().get("pruned_earlier") or () if r.get("hash") not in (stored["hash"], now)]
-    if stored["hash"] != now:
-        archive.set_meta("pruned_earlier", [dict(stored), *earlier])
+    earlier = [r for r in archive.meta().get("pruned_earlier") or () if r.get("hash") not in (record["hash"], now)]
+    archive.set_meta("pruned_earlier", [dict(record), *earlier])
 
 
 def on_common_draw(start: Mapping[str, Any] | None, record: Any) -> dict[str, Any] | None:
@@ -127,6 +133,8 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
     def kept(record: dict[str, Any] | None) -> dict[str, Any] | None:  # the archive's, where this is its whole run
         if keep:
             replace_record(archive, stored, record)
+        else:  # a view's: its hash, which the command prints, names it later (show, export)
+            remember(archive, record, stored.get("hash") if isinstance(stored, Mapping) else None)
         return record
 
     if not prune or best is None or best.fitness is None or not {"formula", "learner"} >= kinds:
