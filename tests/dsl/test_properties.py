@@ -429,3 +429,28 @@ def test_parents_and_preorder_agree_on_generated() -> None:
         for i, (parent, position) in enumerate(parents(expr)):
             if parent >= 0:
                 assert nodes[parent].children()[position] is nodes[i]
+
+
+@given(p=st.integers(-10**6, 10**6), q=st.integers(1, 12))
+def test_a_simple_fractions_float_reads_as_that_fraction(p: int, q: int) -> None:
+    """:func:`simple_fraction` gives back a fraction of the least denominator whose float is the value, for any float
+    of a fraction p/q with q <= 12 that needs more than 6 significant digits, and never one whose float differs."""
+    from fractions import Fraction
+
+    from mlevolve.dsl.printer import simple_fraction
+
+    value = p / q
+    found = simple_fraction(value)
+    if found is not None:
+        assert found[0] / found[1] == value and found[1] <= q
+    digits = len(repr(abs(value)).split("e")[0].replace(".", "").strip("0"))
+    if digits > 6 and abs(value) < 1e6:
+        assert found is not None and Fraction(*found) == Fraction(p, q)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_simple_fraction_names_only_a_fraction_whose_float_is_the_value(value: float) -> None:
+    from mlevolve.dsl.printer import simple_fraction
+
+    found = simple_fraction(value)
+    assert found is None or found[0] / found[1] == value

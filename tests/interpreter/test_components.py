@@ -468,6 +468,8 @@ def test_formula_constants_are_exact() -> None:
     ("sin(x) / 3.0 + 1.0 / x + x * x / 2.0", "x**2/2 + sin(x)/3 + 1/x",
      r"\frac{x^{2}}{2} + \frac{\sin{\left(x \right)}}{3} + \frac{1}{x}"),
     ("0.1 * x + 0.2 * x", "3*x/10", r"\frac{3 x}{10}"),  # exact algebra, then a small fraction stays exact
+    # the float of 1/3 (a prune's snap of a fitted 0.33333333333333326) reads as 1/3: 3 * it is 1, not 0.99999...
+    ("3.0 * (0.3333333333333333 * x * x) + 0.6666666666666666", "x**2 + 2/3", r"x^{2} + \frac{2}{3}"),
     ("1e-07 * x + 2.5e10 - 0.001", "1.0e-7*x + 24999999999.999", r"1.0 \cdot 10^{-7} x + 24999999999.999"),
     ("1e300 + x", "x + 1.0e+300", r"x + 1.0 \cdot 10^{300}"),
     # what float64 computes: 1/0 is inf, log(0) -inf, an overflow inf, 0/0 NaN (not SymPy's exact zoo or 10^600)

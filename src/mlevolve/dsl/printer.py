@@ -32,6 +32,22 @@ def format_number(node: Num) -> str:
     return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m[1].replace("+", "") + m[2], text)
 
 
+SIMPLE_DENOMINATORS = range(2, 13)
+"""The denominators q of the simple fractions p/q a literal may stand for: a fitted ``0.33333333333333326`` is
+snapped by a prune to the float of 1/3 (``mlevolve.gp.prune``), which SymPy then reads as 1/3
+(:func:`simple_fraction`)."""
+
+
+def simple_fraction(value: float) -> tuple[int, int] | None:
+    """``(p, q)`` where ``value`` is the float nearest to the fraction p/q of the least denominator q of
+    :data:`SIMPLE_DENOMINATORS` and its shortest decimal needs more than 6 significant digits (``0.3333333333333333``:
+    ``(1, 3)``; ``0.25`` reads exactly as a decimal already: None); else None."""
+    digits = len(repr(abs(value)).split("e")[0].replace(".", "").strip("0"))
+    if digits <= 6 or not abs(value) < 1e6:
+        return None
+    return next(((p, q) for q in SIMPLE_DENOMINATORS if (p := round(value * q)) / q == value), None)
+
+
 def _wrap(text: str, level: int, need: int) -> str:
     return text if level >= need else f"({text})"
 

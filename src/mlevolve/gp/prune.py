@@ -11,7 +11,8 @@ The edits of a program (its evolved slots' bodies; :func:`edits`), the largest r
 * a node replaced by one of its children, or a call by the literal ``0.0`` or ``1.0`` (a term dropped);
 * an element of a tuple (a learner's memory update) replaced by a name in scope (the update dropped: the
   memory keeps its value);
-* a float literal snapped to a simpler value: ``0``, ``1``, the nearest integer, 1-3 significant digits.
+* a float literal snapped to a simpler value: ``0``, ``1``, the nearest integer, 1-3 significant digits, a simple
+  fraction (``0.33333333333333326`` to the float of 1/3).
 
 Each edit is checked by the type checker (an ill-typed one costs nothing), simplified, and scored as written;
 where the run fits constants (a formula: Levenberg-Marquardt and linear scaling) and a removal fails as
@@ -35,8 +36,8 @@ from typing import Any
 
 from mlevolve.dsl.ir import Call, Expr, Num, Program, Ref, Tup, const, with_children
 from mlevolve.dsl.kinds import replace_slot, slot_body, slots
+from mlevolve.dsl.printer import SIMPLE_DENOMINATORS, format_program
 from mlevolve.dsl.simplify import simplify_shown
-from mlevolve.gp.memo import program_key
 from mlevolve.results import TIE_RTOL
 
 PRUNE_RTOL = 1e-6
@@ -146,10 +147,14 @@ def _replaced(node: Expr, path: tuple[int, ...], new: Expr) -> Expr:
 
 
 def _snaps(value: float) -> list[float]:
-    """Simpler values for a literal ``value`` (> 0): 0, 1, the nearest integer, 1-3 significant digits."""
+    """Simpler values for a literal ``value`` (> 0): 0, 1, the nearest integer, 1-3 significant digits, then the
+    nearest fraction p/q of each denominator q of :data:`~mlevolve.dsl.printer.SIMPLE_DENOMINATORS` within 0.1% of
+    ``value`` (as its float, which may need many digits: kept where it needs fewer than ``value``)."""
     out: list[float] = []
+    fractions = (f for f in (round(value * q) / q for q in SIMPLE_DENOMINATORS if value < 1e6)
+                 if abs(f - value) <= 1e-3 * value)
     for v in (0.0, 1.0, float(round(value)) if value < 1e6 else value,
-              *(float(f"{value:.{d}g}") for d in (1, 2, 3))):
+              *(float(f"{value:.{d}g}") for d in (1, 2, 3)), *fractions):
         if v != value and v not in out and (v == 0.0 or digits(v) < digits(value)):
             out.append(v)
     return out
@@ -190,15 +195,20 @@ def edits(body: Expr, scope: Sequence[str]) -> Iterator[Expr]:
 
 
 def prune(program: Program, names: Sequence[str], score: Score, check: Check, least: float, *, refit: bool,
-          cap: int = CAP_LEAST) -> Pruned:
+          cap: int = CAP_LEAST, floor_of: Callable[[float], float] | None = None) -> Pruned:
     """Greedily prune ``program`` (a run's best as stored), keeping edits that score at least ``least`` (the best's
     :func:`floor`): see the module docstring.  ``score(p, refit)`` is the run's scoring of ``p`` (``refit``:
     with its constant fitting, where the run fits: ``refit`` True); ``check`` the run's type check; ``cap`` the
-    evaluations its edits' scorings may cost (:func:`cap`)."""
+    evaluations its edits' scorings may cost (:func:`cap`).  ``floor_of``: the floor of a program of a given fitness
+    (:func:`floor` with the metric's settings): an edit kept that scores better than the best raises the floor of
+    the edits after it to its own, so that none of them gives back what it gained (a refitted ``a + b * x``,
+    then its literals snapped to ``2.0 + x``).  Edits are told apart by their exact text, not by the cache key
+    (:func:`~mlevolve.gp.memo.program_key`, whose literals are rounded to 12 digits): a snap of
+    ``2.999999999999999`` to ``3.0`` has the key of its program."""
     current = simplify_shown(program)
     scope = {s.name: sorted(s.env) for s in slots(current)}
     level = complexity(current, names)
-    tried: set[str] = {program_key(current)}
+    tried: set[str] = {format_program(current)}
     scorings = cost = kept = 0
     changed = True
     while changed and cost < cap:
@@ -212,10 +222,10 @@ def prune(program: Program, names: Sequence[str], score: Score, check: Check, le
                 if candidate is None:
                     continue
                 simple = simplify_shown(candidate)
-                key = program_key(simple)
-                if key in tried or complexity(simple, names) >= level:
+                text = format_program(simple)
+                if text in tried or complexity(simple, names) >= level:
                     continue
-                tried.add(key)
+                tried.add(text)
                 found = None
                 for again in (False, True) if refit and new.size < body.size else (False,):
                     got = score(simple, again)
@@ -223,13 +233,15 @@ def prune(program: Program, names: Sequence[str], score: Score, check: Check, le
                     cost += got.cost if got is not None else 1
                     if got is not None and got.fitness >= least:
                         found = simplify_shown(got.program)
+                        if floor_of is not None:
+                            least = max(least, floor_of(got.fitness))
                         break
                     if cost >= cap:
                         break
                 if found is None or complexity(found, names) >= level:
                     continue
                 current, level, changed = found, complexity(found, names), True
-                tried.add(program_key(found))
+                tried.add(format_program(found))
                 kept += 1
                 break
             if changed:

@@ -191,7 +191,8 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
     metric = fitness_metric(metrics)
     least = pruning.floor(fitness, metric.bounded, metric.tie_scale(variances))
     found = pruning.prune(start, names, score, typed, least, refit=fitted and kinds == {"formula"},
-                          cap=settings["cap"])
+                          cap=settings["cap"],
+                          floor_of=lambda f: pruning.floor(f, metric.bounded, metric.tie_scale(variances)))
     scorings, cost = record["scorings"] + found.scorings, record["evaluations"] + found.cost
     record.update(edits=found.edits, scorings=scorings, evaluations=cost,
                   spent=cost + (stored["spent"] if before else 0))

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from mlevolve.dsl.errors import MlevError, did_you_mean
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
 from mlevolve.dsl.kinds import KINDS
-from mlevolve.dsl.printer import format_definition, format_number
+from mlevolve.dsl.printer import format_definition, format_number, simple_fraction
 from mlevolve.dsl.simplify import numpy_value
 from mlevolve.dsl.types import LAYER, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
@@ -432,8 +432,9 @@ def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
             frames.append((children[len(kids)], child_scope, []))
             continue
         frames.pop()
-        if isinstance(node, Num):
-            value: Any = sympy.Rational(format_number(node))
+        if isinstance(node, Num):  # as written, or the simple fraction whose float it is (1/3, not 0.3333333333333333)
+            fraction = simple_fraction(float(node.value))
+            value: Any = sympy.Rational(*fraction) if fraction else sympy.Rational(format_number(node))
         elif isinstance(node, Ref):
             value = scope[node.name]
         elif isinstance(node, Let):
