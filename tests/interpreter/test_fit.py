@@ -193,10 +193,30 @@ def test_fitting_evaluations_are_counted_and_reported(tmp_path: Path) -> None:
     summary = api.evolve(EXAMPLES / "quartic.mlev", task="nguyen1", budget=40, db=tmp_path / "a.db", init="random",
                          fit=True)
     with Archive.read(tmp_path / "a.db") as archive:
-        rows = [r for r in archive.rows() if r.fitness is not None and r.source == "evaluated"]
+        rows = [r for r in archive.rows() if r.source == "evaluated"]  # a failed one's fitting counts too
         assert rows and all(r.metrics["fit_evaluations"] >= 1 for r in rows)
         assert summary["fit_evaluations"] == sum(r.metrics["fit_evaluations"] for r in rows)
-        assert all(r.simplified is not None for r in rows)
+        assert all(r.simplified is not None for r in rows if r.fitness is not None)
+
+
+def test_the_fitting_of_a_candidate_that_fails_is_counted(tmp_path: Path) -> None:
+    """A formula whose fit was made and whose fitted form then failed spent its fitting's evaluations, which the
+    summary left out: its outcome had no metrics (a fresh-user pass: "failed 1; fitting 0 evaluations")."""
+    import mlevolve.api as api
+    from mlevolve.gp.archive import Archive
+
+    program = tmp_path / "bad.mlev"
+    program.write_text("algorithm bad\ntask nguyen1\n\nformula f(x: Scalar) -> Scalar =\n"
+                       "  sqrt(-1.0 - square(x)) + x\n")
+    summary = api.evolve(program, budget=12, db=tmp_path / "b.db", quiet=True, prune=False)
+    with Archive.read(tmp_path / "b.db") as archive:
+        evaluated = [r for r in archive.rows() if r.source == "evaluated"]
+    failed = [r for r in evaluated if r.failure is not None]
+    assert failed and all(r.metrics == {"fit_evaluations": r.metrics["fit_evaluations"]} for r in failed)
+    assert all(r.metrics["fit_evaluations"] >= 1 for r in failed)
+    assert summary["fit_evaluations"] == sum(r.metrics["fit_evaluations"] for r in evaluated)
+    again = api.evolve(program, budget=12, db=tmp_path / "b.db", quiet=True, prune=False)  # replayed: the same count
+    assert again["fit_evaluations"] == summary["fit_evaluations"]
 
 
 def _csv(tmp_path: Path) -> Path:
@@ -285,12 +305,13 @@ def test_a_resumed_fitted_run_equals_an_uninterrupted_one_and_its_texts_reproduc
     assert whole["fit_evaluations"] > whole["evaluated"]
     with Archive.read(tmp_path / "whole.db") as archive:
         rows = [r for r in archive.rows() if r.fitness is not None]
-    scored = [r for r in rows if r.source == "evaluated"]
-    assert whole["fit_evaluations"] == sum(r.metrics["fit_evaluations"] for r in scored)
+    with Archive.read(tmp_path / "whole.db") as archive:  # a failed candidate's fitting counts too
+        scored = [r for r in archive.rows() if r.source == "evaluated"]
+    assert whole["fit_evaluations"] == sum(r.metrics.get("fit_evaluations", 0) for r in scored)
     reused = [r for r in rows if r.source in ("cache", "fec")]
     assert reused and all("fit_evaluations" in r.metrics for r in reused)  # the fitted text travels with a hit
     # every stored text, scored as written (no fitting), reproduces the metrics stored with it
-    for row in scored[::5] + reused:
+    for row in [r for r in scored if r.fitness is not None][::5] + reused:
         again = api.run(parse(row.program), "nguyen5", seed=2)  # the run's seed draws its points
         assert {k: again[k] for k in ("fitness", "train_mse", "test_mse", "train_r2", "test_r2")} == \
             {k: row.metrics[k] for k in ("fitness", "train_mse", "test_mse", "train_r2", "test_r2")}, row.seq

@@ -236,14 +236,15 @@ class ProgramEvaluator:
         start = None if first.failure is not None else float(first.metrics["fitness"])
         best, _, spent = tune_learner(program, score, self.tuning, start)
         outcome = outcomes[best]
-        if outcome.failure is not None:
-            return outcome
         seconds = sum(o.seconds for o in outcomes.values())
+        if outcome.failure is not None:  # its tuning's training runs were spent all the same: counted
+            return Outcome({"fit_evaluations": spent}, outcome.failure, seconds)
         return Outcome({**outcome.metrics, "fit_evaluations": spent}, None, seconds, format_program(best), best)
 
     def _evaluate_fitted(self, program: Program, compiled: Compiled | Interpreted, settings: Settings) -> Outcome:
         """A formula: fit its constants (``interpreter.fit``), then score the fitted program, which
-        comes back as ``Outcome.program``; ``fit_evaluations`` counts the formula evaluations spent."""
+        comes back as ``Outcome.program``; ``fit_evaluations`` counts the formula evaluations spent (a failure's
+        metrics hold only that count)."""
         assert self.fit is not None
         x, y = formula_points(self._data)
         fit = self.fit
@@ -254,8 +255,8 @@ class ProgramEvaluator:
             compiled = Interpreted(compiled.regime, compiled.n_inputs, formula=fitted.body) \
                 if fitted.body is not None and isinstance(compiled, Interpreted) else self._build(fitted.program)
         outcome = evaluate_compiled(compiled, self.task, settings)
-        if outcome.failure is not None:
-            return outcome
+        if outcome.failure is not None:  # its fitting's evaluations were spent all the same: counted
+            return Outcome({"fit_evaluations": fitted.evaluations}, outcome.failure, outcome.seconds)
         # Always the program as scored (changed or not), so a cache hit and a replayed run agree on it.
         return Outcome({**outcome.metrics, "fit_evaluations": fitted.evaluations}, None, outcome.seconds,
                        format_program(fitted.program), fitted.program, fitted.simple)
