@@ -186,6 +186,32 @@ def test_a_comment_added_to_the_program_file_does_not_block_its_resume(tmp_path:
                          "now '...* x * x * 2.0 + x * x * x + x * x..."), line
 
 
+def test_a_program_text_of_the_same_hash_is_refused_by_its_first_changed_line(tmp_path: Path, capsys: Capsys) -> None:
+    """Terms reordered (one program hash, another text) or a renamed algorithm: the refusal printed both whole
+    programs as escaped strings; a task line naming the --task given refused a resume of the same run (a fresh-user
+    pass)."""
+    program = tmp_path / "p.mlev"
+    program.write_text("algorithm sr\n\nformula f(x: Scalar) -> Scalar =\n  x + x * x\n")
+    db = str(tmp_path / "p.db")
+    base = ["evolve", str(program), "--budget", "4", "--db", db, "--quiet"]
+    assert main([*base, "--task", "nguyen1"]) == 0
+    program.write_text("algorithm sr\n\nformula f(x: Scalar) -> Scalar =\n  x * x + x\n")
+    assert main([*base, "--task", "nguyen1"]) == 2
+    assert capsys.readouterr().err.splitlines()[0].endswith(
+        "archive was made with other settings (the program text differs: archive has 'x + x * x', now 'x * x + x')")
+    program.write_text("algorithm sr2\n\nformula f(x: Scalar) -> Scalar =\n  x + x * x\n")
+    assert main([*base, "--task", "nguyen1"]) == 2
+    assert capsys.readouterr().err.splitlines()[0].endswith(
+        "(program_name: archive has 'sr', now 'sr2'; the program text differs: archive has 'algorithm sr', "
+        "now 'algorithm sr2')")
+    program.write_text("algorithm sr\ntask nguyen1\n\nformula f(x: Scalar) -> Scalar =\n  x + x * x\n")
+    assert main([*base[:3], "8", *base[4:], "--task", "nguyen1"]) == 0  # the task line names the run's task
+    assert main([*base[:3], "12", *base[4:]]) == 0  # and given by it alone
+    program.write_text("algorithm sr\ntask nguyen2\n\nformula f(x: Scalar) -> Scalar =\n  x + x * x\n")
+    assert main([*base[:3], "12", *base[4:]]) == 2  # another task is still another run
+    assert "the task differs: archive has 'nguyen1', now 'nguyen2'" in capsys.readouterr().err
+
+
 def test_show_of_a_program_file_and_confirm_with_sympy_are_one_line_errors(tmp_path: Path, capsys: Capsys) -> None:
     quartic = str(ROOT / "examples" / "quartic.mlev")
     assert main(["show", quartic]) == 2

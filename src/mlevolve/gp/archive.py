@@ -633,14 +633,20 @@ def _drawn(settings: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _setting(key: str, value: Any) -> Any:
     """A setting as a run's identity compares it: the program's canonical text without its comment lines (a
-    note added to the .mlev file changes no candidate: the same command resumes the run), the rest as it is."""
+    note added to the .mlev file changes no candidate: the same command resumes the run) and without its task
+    line (the run's task is compared on its own: a task line naming the ``--task`` given changes nothing), the rest
+    as it is."""
     if key == "program" and isinstance(value, str):
-        return [line for line in value.splitlines() if not line.lstrip().startswith("#")]
+        lines = [line for line in value.splitlines() if not line.lstrip().startswith("#")]
+        return [line for i, line in enumerate(lines) if not (i == 1 and line.startswith("task "))]  # after `algorithm`
     return value
 
 
 def _setting_diff(key: str, was: Any, now: Any) -> str:
-    """``seed: archive has 1, now 2``; of two tables (a meta run's settings), the entries that differ, by name."""
+    """``seed: archive has 1, now 2``; of two tables (a meta run's settings), the entries that differ, by name; of
+    two programs, the first line that differs (:func:`_program_diff`)."""
+    if key == "program" and isinstance(was, str) and isinstance(now, str):
+        return _program_diff(was, now)
     if isinstance(was, Mapping) and isinstance(now, Mapping):
         inner = [k for k in {**was, **now} if was.get(k) != now.get(k)]
         return "; ".join(f"{key}.{k}: archive has {was.get(k)!r}, now {now.get(k)!r}" for k in inner[:3])
@@ -655,16 +661,8 @@ def _short(value: Any, width: int = 40) -> str:
 def _identity_diff(key: str, stored: Mapping[str, Any], identity: Mapping[str, Any]) -> str:
     """Which identity field differs, old against new, shortened: for the program, its first changed line."""
     if key == "program_hash":
-        old, new = (_setting("program", str(d.get("program") or "")) for d in (stored, identity))
-        if old or new:
-            at = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
-            then = old[at].strip() if at < len(old) else "(end of program)"
-            now = new[at].strip() if at < len(new) else "(end of program)"
-            same = next((i for i, (a, b) in enumerate(zip(then, now, strict=False)) if a != b),
-                        min(len(then), len(now)))
-            if same > 12:  # from just before the first changed character
-                then, now = "..." + then[same - 8:], "..." + now[same - 8:]
-            return f"the program text differs: archive has {_short(then)}, now {_short(now)}"
+        if stored.get("program") or identity.get("program"):
+            return _program_diff(str(stored.get("program") or ""), str(identity.get("program") or ""))
         return (f"the program differs: archive has hash {str(stored.get('program_hash'))[:12]}, "
                 f"now {str(identity.get('program_hash'))[:12]}")
     name = {"task": "the task", "evolve": "the evolved definitions"}[key]
@@ -674,6 +672,19 @@ def _identity_diff(key: str, stored: Mapping[str, Any], identity: Mapping[str, A
         and isinstance(given, str) and was.startswith(given + ":") else ""
     verb = "differ" if key == "evolve" else "differs"
     return f"{name} {verb}: archive has {_short(was, width)}, now {_short(given, width)}{lacks}"
+
+
+def _program_diff(was: str, now: str) -> str:
+    """Two programs' texts by their first line that differs (comment and task lines aside, :func:`_setting`), from
+    just before its first changed character: ``the program text differs: archive has 'x + x * x', now 'x * x + x'``."""
+    old, new = _setting("program", was), _setting("program", now)
+    at = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
+    then = old[at].strip() if at < len(old) else "(end of program)"
+    later = new[at].strip() if at < len(new) else "(end of program)"
+    same = next((i for i, (a, b) in enumerate(zip(then, later, strict=False)) if a != b), min(len(then), len(later)))
+    if same > 12:  # from just before the first changed character
+        then, later = "..." + then[same - 8:], "..." + later[same - 8:]
+    return f"the program text differs: archive has {_short(then)}, now {_short(later)}"
 
 
 def default_path(program: str, task: str, grammar: str = "base") -> Path:
