@@ -97,8 +97,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                                 prune=self.prune, grammar=spec,
                                 population=EvolveConfig.population if self.population is None else self.population,
                                 algorithm=EvolveConfig.algorithm if self.algorithm is None else self.algorithm)
-            except SettingError as err:  # a setting's mistake, in its words
-                raise ValueError(_said(err)) from err
+            except SettingError as err:  # a setting's mistake, in its words, by the estimator's name of it
+                raise ValueError(_said(err.rename(lambda name: _PARAMETERS.get(name, name)))) from err
             except MlevError as err:  # scikit-learn's callers catch ValueError
                 raise ValueError(_in_arrays(_said(err), data, X.shape)) from err
         if result["best_program"] is None:
@@ -154,6 +154,9 @@ def _in_arrays(text: str, data: Path, shape: tuple[int, int]) -> str:
     said = re.sub(re.escape(str(data)) + r":(\d+)(?::(\d+))?", place, text)
     said = said.removeprefix(f"{data}: ").replace(str(data), "the data").replace("--db", "db")
     return f"n_samples = {shape[0]}, n_features = {shape[1]}: {said}" if str(data) in text else said
+
+
+_PARAMETERS = {"seed": "random_state", "fit": "fit_constants"}  # evolve's settings the estimator names otherwise
 
 
 def _said(err: MlevError) -> str:

@@ -105,6 +105,9 @@ def test_random_state_is_the_runs_seed_or_draws_one(fitted: SymbolicRegressor) -
     ({"algorithm": "bogus"}, "^unknown algorithm 'bogus' \\(algorithms: regularized, "),
     ({"grammar": "no/such.toml"}, "^no/such.toml: no such grammar file"),
     ({"db": "no/such/folder/x.db"}, "^cannot write no/such/folder/x.db: no folder 'no/such/folder'"),
+    # by the estimator's names, not evolve's (it said "seed must be at least 0": a fresh-user pass)
+    ({"random_state": -1}, r"^random_state must be at least 0 and below 2\*\*63, got -1"),
+    ({"fit_constants": 1}, "^fit_constants must be True, False or None, got 1"),
 ])
 def test_a_settings_mistake_is_a_value_error_in_its_words(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
