@@ -144,6 +144,10 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
         if not x.shape[1]:
             raise TaskError(f"{name}: no feature columns besides the target and the group", "add a feature")
         groups = {f"{name} (group {group}={v:g})": np.flatnonzero(ids == v) for v in np.unique(ids)}
+        if len(rows := min(groups.values(), key=len)) < 4:  # a column of measurements, not of task labels
+            raise TaskError(f"{next(k for k, v in groups.items() if v is rows)}: {len(rows):,} row(s); group={group} "
+                            f"has {len(groups):,} values in {len(ids):,} rows", "group= names a column of task labels, "
+                            "each value on 4 rows at least (a task is split 60/20/20 into train/validation/test)")
     rng = np.random.default_rng(seed)
     tasks = [checked(supervised(label, x[rows], y[rows], problem, rng)) for label, rows in groups.items()]
     if problem == "classification" and options["fitness"] != "mse":
