@@ -84,6 +84,9 @@ def test_a_kept_archive_resumes_and_refuses_other_data(tmp_path: Path) -> None:
      r"y\[9\]: target column 'y': '1\.0000000000000001e\+300' is beyond 1e\+150"),
     # the formula 0 scored R² 1 on targets near 1e-200: their squared errors underflow (a user's pass)
     (np.arange(40.0).reshape(20, 2), np.arange(20.0) * 1e-200, "the target varies too little for float64 to square"),
+    # a feature near 1e-160: the output's linear scaling underflowed, and an exact a * x0 scored R² 0 (a user's pass)
+    (np.c_[np.arange(20.0) * 1e-160, np.arange(20.0)], np.arange(20.0), "column\\(s\\) x0 vary too little for float64 "
+     "to square"),
 ])
 def test_data_that_cannot_be_searched_is_a_value_error_in_the_data_files_words(x: np.ndarray, y: np.ndarray,
                                                                                message: str) -> None:
