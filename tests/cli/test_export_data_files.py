@@ -233,10 +233,10 @@ def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_
 # 652, 748 (stop 41, 5 lines) with a CSV that is not UTF-8 refused at its FILE:LINE:COL (it gave a byte offset);
 # 510, 657, 753 (stop 41, 5 lines: a rule and blank lines) with the rules of reading --task in a section of their own
 # after the training loop (they opened the data section, before the data); formula 511 (stop 42, 1 line) with a hint
-# for target= naming the formula's parameter (it said the parameters are named after the columns, as if the file erred).
-# formula 516 (stop 42, 5 lines) with a feature column too small to square refused as the target is (an exact
-# a * x0 scored R² 0 on x0 near 1e-160); learner 661 (stop 42, 4 lines) with group= naming a column of measurements refused as such (it said "too few rows
-# (1) to split", hint "give at least 4 rows", of a file of 300 rows: a fresh-user pass).
+# for target= naming the formula's parameter (it said the parameters are named after the columns, as if the file erred),
+# 516 (stop 42, 5 lines) with a feature column too small to square refused as the target is (an exact a * x0 scored
+# R² 0 on x0 near 1e-160); learner 661 (stop 42, 4 lines) with group= naming a column of measurements refused as such
+# (it said "too few rows (1) to split", hint "give at least 4 rows", of a file of 300 rows: a fresh-user pass).
 DATA_CAPS = {"formula": 516, "learner": 661, "supervised": 753}
 
 

@@ -189,10 +189,11 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
             record.update(start_hash=begin["hash"], start_metrics=dict(scored.metrics) if scored else None,
                           scorings=2, evaluations=2 * factor, **({"start_as": "written"} if "written" in begin else {}))
     metric = fitness_metric(metrics)
-    least = pruning.floor(fitness, metric.bounded, metric.tie_scale(variances))
-    found = pruning.prune(start, names, score, typed, least, refit=fitted and kinds == {"formula"},
-                          cap=settings["cap"],
-                          floor_of=lambda f: pruning.floor(f, metric.bounded, metric.tie_scale(variances)))
+    def floor_of(f: float) -> float:
+        return pruning.floor(f, metric.bounded, metric.tie_scale(variances))
+
+    found = pruning.prune(start, names, score, typed, floor_of(fitness), refit=fitted and kinds == {"formula"},
+                          cap=settings["cap"], floor_of=floor_of)
     scorings, cost = record["scorings"] + found.scorings, record["evaluations"] + found.cost
     record.update(edits=found.edits, scorings=scorings, evaluations=cost,
                   spent=cost + (stored["spent"] if before else 0))

@@ -30,7 +30,7 @@ FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
 FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
 FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",)}  # a formula: by regression, the default
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
-TINY = float(np.finfo(np.float64).tiny)  # ... and a variance below float64's least normal number has lost its digits
+POINT_MIN_VARIANCE = float(np.finfo(np.float64).tiny)  # and one below float64's least normal number lost its digits
 
 
 def _points(name: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any) -> dict[str, Any]:
@@ -65,12 +65,12 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
     yf, (train, val, test) = np.asarray(y, np.float64), _split(None, len(y), np.random.default_rng(seed), path)
     fit_rows = np.concatenate([train, val])
     check_varies(path, yf[fit_rows], "every fitting row")
-    if not np.var(yf[fit_rows]) >= TINY:  # a formula's own units: near 1e-160 any squared error (and the R²) underflows
+    if not np.var(yf[fit_rows]) >= POINT_MIN_VARIANCE:  # in its own units: near 1e-160 a squared error underflows
         raise TaskError(f"{path}: the target varies too little for float64 to square ({np.ptp(yf):.2g})",
                         "errors are computed in the target's own units: multiply it by a power of 10")
     check_varies(path, yf[test], f"every held-out row ({len(test)} of {len(y)}: the 20% test_r2 is measured on)")
     xs = np.asarray(x, np.float64)[:, [columns.index(p) for p in inputs]]
-    if low := [p for p, c in zip(inputs, xs[fit_rows].T, strict=True) if np.ptp(c) > 0 and not np.var(c) >= TINY]:
+    if low := [p for p, c in zip(inputs, xs[fit_rows].T, strict=True) if np.ptp(c) and np.var(c) < POINT_MIN_VARIANCE]:
         raise TaskError(f"{path}: column(s) {', '.join(low)} vary too little for float64 to square (the output's "
                         "linear scaling would underflow)", "a formula is fitted in the data's own units: multiply "
                         "them by a power of 10")
