@@ -285,6 +285,22 @@ def test_a_views_pruned_best_is_findable_and_its_next_commands_name_it(tmp_path:
     assert api.best(db, n=1)[0]["hash"] == whole["best_hash"]
 
 
+def test_a_snap_past_the_cache_keys_digits_is_scored_as_its_own_text(tmp_path: Path) -> None:
+    """The evaluator caches compiled programs by the key it is given; the prune gave the cache key, which rounds
+    literals to 12 digits, so a snap of 1000000000000.3701 to 1e12 was scored as the unsnapped program: shown with
+    train_mse 1.5e-8, it ran to 0.137 (a fresh-user pass)."""
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0.0, 100.0, 200)
+    data = tmp_path / "big.csv"
+    data.write_text("x0,y\n" + "".join(f"{float(a)!r},{float(1e12 + 0.37 + 2 * a)!r}\n" for a in x))
+    program = tmp_path / "big.mlev"
+    program.write_text("algorithm big\n\nformula f(x0: Scalar) -> Scalar =\n  x0\n")
+    out = api.evolve(program, ["f"], f"{data}:target=y", budget=300, db=tmp_path / "big.db", quiet=True)
+    text, _ = api.export_program(tmp_path / "big.db")
+    again = api.run(api.parse(text), f"{data}:target=y")
+    assert again["train_mse"] == out["best_metrics"]["train_mse"] < 1e-6
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 50), budget=st.integers(60, 250),
        regime=st.sampled_from(["cubic", "quartic", "learner"]))
