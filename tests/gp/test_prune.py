@@ -71,6 +71,11 @@ def test_a_literal_is_snapped_to_the_simple_fraction_whose_float_it_is_near() ->
     """A fitted ``0.33333333333333326`` (1/3 off by an ulp) had only 1-3 digit snaps, none a tie for an exact fit."""
     assert pruning._snaps(0.33333333333333326) == [0.0, 1.0, 0.3, 0.33, 0.333, 1 / 3]
     assert pruning._snaps(2.999999999999999) == [0.0, 1.0, 3.0]
+    # a neighbour of a fraction's float that needs as many digits as it: the float of p/q counts the digits of p and q
+    for value, fraction in ((0.3333333333333334, 1 / 3), (0.16666666666666674, 1 / 6), (0.14285714285714288, 1 / 7),
+                            (0.4166666666666668, 5 / 12)):
+        assert fraction in pruning._snaps(value), value
+    assert [pruning.digits(v) for v in (1 / 3, 5 / 12, 2 / 3)] == [2, 3, 2]
     assert pruning._snaps(0.4123456789012345) == [0.0, 1.0, 0.4, 0.41, 0.412]  # 5/12 is 1% off: not a snap
 
 

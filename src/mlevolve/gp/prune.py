@@ -36,7 +36,7 @@ from typing import Any
 
 from mlevolve.dsl.ir import Call, Expr, Num, Program, Ref, Tup, const, with_children
 from mlevolve.dsl.kinds import replace_slot, slot_body, slots
-from mlevolve.dsl.printer import SIMPLE_DENOMINATORS, format_program
+from mlevolve.dsl.printer import SIMPLE_DENOMINATORS, format_program, simple_fraction
 from mlevolve.dsl.simplify import simplify_shown
 from mlevolve.results import TIE_RTOL
 
@@ -105,7 +105,11 @@ def floor(best: float, bounded: bool, scale: float, rtol: float = PRUNE_RTOL) ->
 
 
 def digits(value: float) -> int:
-    """The significant digits ``value`` needs (``0.5``: 1, ``0.9999997``: 7, ``0.0``: 1)."""
+    """The significant digits ``value`` needs (``0.5``: 1, ``0.9999997``: 7, ``0.0``: 1); the float of a simple
+    fraction p/q (:func:`~mlevolve.dsl.printer.simple_fraction`), the digits of p and q (``0.3333333333333333``: 2),
+    so that a snap of ``0.3333333333333334`` to it is simpler."""
+    if (fraction := simple_fraction(value)) is not None:
+        return len(str(abs(fraction[0]))) + len(str(fraction[1]))
     for d in range(1, 18):
         if float(f"{value:.{d}g}") == value:
             return d
