@@ -258,6 +258,9 @@ def test_missing_and_extra_columns_are_named(tmp_path: Path) -> None:
     with pytest.raises(MlevError) as named:
         load_points(f"{path}:target=a", ("a",))
     assert named.value.hint == "target= is the column to predict, not the parameter a"
+    with pytest.raises(MlevError) as named:  # another parameter lacks a column too: target=y would not do
+        load_points(f"{path}:target=a", ("a", "b", "c"))
+    assert named.value.hint == "target= is the column to predict, not the parameter a"
     with pytest.raises(MlevError) as named:  # no column left over: it raised IndexError (a fresh-user pass)
         load_points(f"{path}:target=y", ("a", "b", "y"))
     assert named.value.hint == "target= is the column to predict, not the parameter y"

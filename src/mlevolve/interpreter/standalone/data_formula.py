@@ -53,12 +53,13 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
     if missing or extra:  # the library's too (tasks.load_points)
         odd = [repr(c) for c in extra if not (c.isidentifier() and c.isascii()) or c in DSL_KEYWORDS]
+        meant = f": target={extra[0]}" if (missing, len(extra)) == ([target], 1) else ""  # the one column left over
         raise TaskError(f"{path}: " + "; ".join([f"no column for parameter(s) {', '.join(missing)}"] * bool(missing) + [
             f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)), f"rename column(s) "
             f"{', '.join(odd)} in the file: a parameter's name is letters, digits and _, not a keyword" if odd else
-            f"target= is the column to predict, not the parameter {target}" + (f": target={extra[0]}" if len(extra) == 1
-            else "") if target in missing else f"{did_you_mean(missing[0], extra) if missing else ''}the formula's "
-            f"parameters are named after the columns: {', '.join(columns)}")
+            f"target= is the column to predict, not the parameter {target}{meant}" if target in missing else
+            f"{did_you_mean(missing[0], extra) if missing else ''}the formula's parameters are named after the "
+            f"columns: {', '.join(columns)}")
     if (held := len(y) - round(0.6 * len(y)) - round(0.2 * len(y))) < 2:  # as _split holds out: 9 rows hold two, and 7
         raise TaskError(f"{path}: too few rows ({len(y)}) for a formula: the 20% held out for test_r2 would be {held}",
                         "give at least 9 rows: R² over fewer than two rows has no meaning")
