@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -67,6 +68,20 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.db = db
         self.verbose = verbose
 
+    def _check_parameters(self) -> None:
+        """Refuse, as a ValueError naming it, a ``random_state``, ``grammar`` or ``db`` of a kind ``fit`` cannot use
+        (scikit-learn's or the OS's errors named none: "1.5 cannot be used to seed", "expected str, bytes or
+        os.PathLike object, not int")."""
+        seed = self.random_state
+        if isinstance(seed, bool) or not (seed is None or isinstance(seed, int | np.integer | np.random.RandomState)):
+            raise ValueError(f"random_state must be None, an int or a numpy.random.RandomState, got {seed!r}")
+        for name in ("grammar", "db"):
+            path = getattr(self, name)
+            if path is not None and (not isinstance(path, str | os.PathLike) or not str(path).strip()):
+                raise ValueError(f"{name} must be the path of a file (a str or pathlib.Path), got {path!r}")
+            if path is not None and Path(path).is_dir():
+                raise ValueError(f"{name} is a folder, not a file: {path!r}")
+
     def fit(self, X: Any, y: Any) -> SymbolicRegressor:
         """Search a formula of ``X`` (n, F) for ``y`` (n,); returns self."""
         from mlevolve.api import check_output, evolve, formula_sympy, parse
@@ -74,6 +89,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         from mlevolve.grammar.spec import load_grammar
         from mlevolve.interpreter.components import sympy_display
 
+        self._check_parameters()
         X, y = validate_data(self, _unique_columns(X), y, y_numeric=True, dtype=np.float64)
         try:  # text targets (y_numeric converts object arrays only); numbers written as text are numbers
             y = np.asarray(y, dtype=np.float64)

@@ -111,6 +111,12 @@ def test_random_state_is_the_runs_seed_or_draws_one(fitted: SymbolicRegressor) -
     # by the estimator's names, not evolve's (it said "seed must be at least 0": a fresh-user pass)
     ({"random_state": -1}, r"^random_state must be at least 0 and below 2\*\*63, got -1"),
     ({"fit_constants": 1}, "^fit_constants must be True, False or None, got 1"),
+    # kinds scikit-learn's or the OS's errors did not name (a fresh-user pass)
+    ({"random_state": 1.5}, r"^random_state must be None, an int or a numpy.random.RandomState, got 1.5$"),
+    ({"random_state": True}, "^random_state must be None, an int or a numpy.random.RandomState, got True$"),
+    ({"grammar": 123}, r"^grammar must be the path of a file \(a str or pathlib.Path\), got 123$"),
+    ({"db": ""}, r"^db must be the path of a file \(a str or pathlib.Path\), got ''$"),
+    ({"db": "/"}, "^db is a folder, not a file: '/'$"),
 ])
 def test_a_settings_mistake_is_a_value_error_in_its_words(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
