@@ -161,6 +161,18 @@ def test_one_kind_of_text_file_given_where_another_is_read_is_named(capsys: Caps
     assert not (tmp_path / "out.py").exists()
 
 
+def test_a_broken_toml_file_given_as_a_program_is_named_by_its_suffix(capsys: Capsys, tmp_path: Path) -> None:
+    """`check broken.toml` parsed it as a program ("unexpected 'program' ... expected 'algorithm'"), where `meta`
+    reports its TOML (a fresh-user pass)."""
+    broken = tmp_path / "broken.toml"
+    broken.write_text('program = "x.mlev"\n[split\n')
+    assert usage_error(capsys, "check", str(broken)).splitlines() == [
+        f"{broken}: error: a TOML file, not a .mlev program",
+        "hint: a grammar file is given as --grammar FILE; a meta configuration is run with `mlevolve meta FILE` "
+        "(either reports where its TOML is broken)"]
+    assert usage_error(capsys, "meta", str(broken)).startswith(f"{broken}:2:7: error: not valid TOML")
+
+
 @pytest.mark.parametrize(("command", "db", "what"), [
     ("evolve", "-", "standard output"), ("evolve", "d.csv", "a data file"), ("meta", "-", "standard output"),
     ("meta", "d.NPZ", "a data file")])

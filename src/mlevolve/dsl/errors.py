@@ -111,13 +111,17 @@ def text_kind(text: str) -> str | None:
 KIND_USE = {"a .mlev program": "a program is run with `mlevolve run FILE` and evolved with `mlevolve evolve FILE "
                                "--evolve NAME`",
             "a meta configuration": "a meta configuration is run with `mlevolve meta FILE`",
-            "a grammar file": "a grammar file is given as --grammar FILE to run, check, evolve and export"}
+            "a grammar file": "a grammar file is given as --grammar FILE to run, check, evolve and export",
+            "a TOML file": "a grammar file is given as --grammar FILE; a meta configuration is run with `mlevolve meta "
+                           "FILE` (either reports where its TOML is broken)"}
 
 
 def wrong_kind(text: str, file: str, what: str, error: Callable[..., MlevError] | None = None) -> None:
     """Raise ``error`` (default :class:`MlevError`) naming ``file`` where ``text`` is another kind of the project's
-    text files than ``what`` (:func:`text_kind`), with how that kind is used; else return."""
-    kind = text_kind(text)
+    text files than ``what`` (:func:`text_kind`), with how that kind is used; else return.  A ``.toml`` file that is
+    no program, for the program reader, by its suffix: a broken grammar file or meta configuration, whose syntax
+    the TOML readers report."""
+    kind = text_kind(text) or ("a TOML file" if what == "a .mlev program" and file.lower().endswith(".toml") else None)
     if kind is not None and kind != what:
         raise (error or MlevError)(f"{kind}, not {what}", file=file, hint=KIND_USE[kind])
 
