@@ -141,6 +141,18 @@ def test_edits_remove_the_largest_first_then_snap_literals() -> None:
     assert all(e.size <= body.size for e in out)
 
 
+def test_a_literal_of_float_noise_is_snapped_to_zero_before_any_removal() -> None:
+    """A fitted 6.2e-17 was snapped to 0 only after every removal, and a formula's refitted removals used up the
+    prune's cap first (a fresh-user pass): it now comes first, once."""
+    body = parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  x * x + 6.2e-17 * sin(x) - 2e-9\n") \
+        .definitions[0].body
+    assert body is not None
+    out = list(pruning.edits(body, ["x"]))
+    zeroed = Call("add", (Call("mul", (Ref("x"), Ref("x"))), Call("mul", (Num(0.0), Call("sin", (Ref("x"),))))))
+    assert out[0] == Call("sub", (zeroed, Num(2e-9))) and out.count(out[0]) == 1  # 2e-9 is above NOISE: kept
+    assert pruning.NOISE == 1e-9
+
+
 def test_a_tuple_element_is_replaced_by_each_name_in_scope() -> None:
     program = parse((ROOT / "examples" / "linear_regression.mlev").read_text())
     learn = next(s for s in slots(program) if s.name == "linreg.learn")

@@ -150,6 +150,11 @@ def _replaced(node: Expr, path: tuple[int, ...], new: Expr) -> Expr:
     return out
 
 
+NOISE = 1e-9
+"""A literal below this magnitude is snapped to 0 before any removal is tried (:func:`edits`): a fitted ``6.2e-17``
+is float noise; a literal that small that matters (a physical constant) fails the snap at one scoring's cost."""
+
+
 def _snaps(value: float) -> list[float]:
     """Simpler values for a literal ``value`` (> 0): 0, 1, the nearest integer, 1-3 significant digits, then the
     nearest fraction p/q of each denominator q of :data:`~mlevolve.dsl.printer.SIMPLE_DENOMINATORS` within 0.1% of
@@ -165,11 +170,14 @@ def _snaps(value: float) -> list[float]:
 
 
 def edits(body: Expr, scope: Sequence[str]) -> Iterator[Expr]:
-    """The edited bodies of ``body`` to try, in a fixed order: removals, the largest first (a node by one of
-    its children; a call by 0.0 or 1.0; a tuple's element by a name of ``scope``), then literal snaps in
-    preorder.  Some are ill-typed: the caller checks them."""
+    """The edited bodies of ``body`` to try, in a fixed order: a literal of magnitude below :data:`NOISE` snapped to
+    0 (float noise of a fit far more often than a term, and one scoring, never a refit: tried before the removals,
+    which a prune's cap may run out in), then removals, the largest first (a node by one of its children; a call by
+    0.0 or 1.0; a tuple's element by a name of ``scope``), then literal snaps in preorder.  Some are ill-typed: the
+    caller checks them."""
     removals: list[tuple[int, int, tuple[int, ...], Expr]] = []
     snaps: list[tuple[tuple[int, ...], Expr]] = []
+    noise: list[tuple[int, ...]] = []
     stack: list[tuple[tuple[int, ...], Expr]] = [((), body)]
     order = 0
     while stack:
@@ -189,8 +197,12 @@ def edits(body: Expr, scope: Sequence[str]) -> Iterator[Expr]:
                         removals.append((kid.size - 1, order, (*path, i), Ref(name)))
                         order += 1
         if isinstance(node, Num) and not node.is_int:
-            snaps.extend((path, Num(v)) for v in _snaps(float(node.value)))
+            if 0.0 < float(node.value) < NOISE:
+                noise.append(path)
+            snaps.extend((path, Num(v)) for v in _snaps(float(node.value)) if v or path not in noise)
         stack.extend(((*path, i), kid) for i, kid in reversed(list(enumerate(kids))))
+    for path in noise:
+        yield _replaced(body, path, Num(0.0))
     removals.sort(key=lambda e: (-e[0], e[1]))
     for _, _, path, new in removals:
         yield _replaced(body, path, new)
