@@ -180,19 +180,13 @@ def test_prune_keeps_an_edit_only_when_the_score_allows_it() -> None:
             return pruning.Scoring(-mse, {"val_mse": mse, "fitness": -mse}, p, 1)
         return score
 
-    def check(p: Any) -> Any:
-        try:
-            return api.check(p)
-        except MlevError:
-            return None
-
-    exact = pruning.prune(program, ["f"], scorer(xs), check,
+    exact = pruning.prune(program, ["f"], scorer(xs), _checked,
                           pruning.floor(-float(np.mean((value(program) - xs) ** 2)), False, 1e-12), refit=False)
     assert exact.program is not None and exact.scoring is not None
     assert api.format(exact.program).endswith("=\n  x\n")
     assert exact.scoring.fitness == 0.0 and exact.edits >= 1 and exact.cost <= pruning.CAP_LEAST + 1
     needed = parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  0.9999997 * x + 0.5 * sin(x)\n")
-    none = pruning.prune(needed, ["f"], scorer(value(needed)), check, pruning.floor(0.0, False, 1e-12),
+    none = pruning.prune(needed, ["f"], scorer(value(needed)), _checked, pruning.floor(0.0, False, 1e-12),
                          refit=False, cap=40)
     assert none.program is None and none.scoring is None and 0 < none.scorings <= 40
 
@@ -208,13 +202,7 @@ def test_a_prune_stops_once_its_scorings_cost_the_cap(each: int, cap: int) -> No
     def score(p: Any, refit: bool) -> pruning.Scoring:  # nothing is ever as good: every edit is tried and refitted
         return pruning.Scoring(-1.0, {"fitness": -1.0}, p, each)
 
-    def check(p: Any) -> Any:
-        try:
-            return api.check(p)
-        except MlevError:
-            return None
-
-    found = pruning.prune(program, ["f"], score, check, 0.0, refit=True, cap=cap)
+    found = pruning.prune(program, ["f"], score, _checked, 0.0, refit=True, cap=cap)
     assert found.program is None and found.cost < cap + each and found.cost == each * found.scorings
 
 
