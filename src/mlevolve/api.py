@@ -81,7 +81,8 @@ def read_source(path: str | Path) -> str:
     if nul >= 0:
         raise MlevError(f"binary file (a NUL byte at offset {nul})", file=str(p),
                         hint="a .mlev program is UTF-8 text")
-    text = normalize_newlines(decode_utf8(data, str(p), "a .mlev program").removeprefix("\ufeff"))  # a BOM some write
+    text = decode_utf8(data, str(p), "a .mlev program").removeprefix("\ufeff")  # a BOM some editors write
+    text = normalize_newlines(text)
     wrong_kind(text, str(p), "a .mlev program")  # a grammar file or meta configuration: said so, not its syntax
     return text
 
