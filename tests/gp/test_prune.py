@@ -19,6 +19,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Num, Ref
 from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.parse import parse
+from mlevolve.dsl.printer import format_expr
 from mlevolve.gp import prune as pruning
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.engine import Engine
@@ -151,6 +152,18 @@ def test_a_literal_of_float_noise_is_snapped_to_zero_before_any_removal() -> Non
     zeroed = Call("add", (Call("mul", (Ref("x"), Ref("x"))), Call("mul", (Num(0.0), Call("sin", (Ref("x"),))))))
     assert out[0] == Call("sub", (zeroed, Num(2e-9))) and out.count(out[0]) == 1  # 2e-9 is above NOISE: kept
     assert pruning.NOISE == 1e-9
+
+
+def test_the_fitted_rules_fold_is_the_first_edit() -> None:
+    """A pruned best kept `1000000000000.2347 + 2.0 * (0.06765864847381486 + x0)`, which the fitted formulas' fold
+    makes `1000000000000.3 + 2.0 * x0` (5 nodes, scored exact), and `0.0 - (x0 * -0.333... - x1)` (a fresh-user
+    pass): the fold is tried as the first edit."""
+    body = parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  1000.25 + 2.0 * (0.125 + x)\n") \
+        .definitions[0].body
+    assert body is not None
+    assert next(pruning.edits(body, ["x"])) == Call("add", (Num(1000.5), Call("mul", (Num(2.0), Ref("x")))))
+    zero = parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  0.0 - (x * 3.0 - x)\n").definitions[0].body
+    assert zero is not None and format_expr(next(pruning.edits(zero, ["x"]))) == "x - 3.0 * x"
 
 
 def test_a_tuple_element_is_replaced_by_each_name_in_scope() -> None:
