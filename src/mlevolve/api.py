@@ -1054,7 +1054,9 @@ def evolve(
                     archive.set_meta("summary", summary)
                 from mlevolve.report.data import failure_reasons
 
-                reasons = failure_reasons(list(archive.rows())) if best is None else []
+                # of this run's candidates: a view (a smaller budget than the archive holds) has its first ones only
+                reasons = failure_reasons([r for r in archive.rows() if r.seq < summary["candidates"]]) \
+                    if best is None else []
                 archive.set_meta("target_variance", variances)
                 archive.set_meta("split_size", sizes)
                 pairs = None

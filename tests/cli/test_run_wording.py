@@ -113,6 +113,18 @@ def test_where_every_candidate_failed_the_next_commands_are_ones_that_work(capsy
         assert cli(capsys, *command.split()[1:])[0] == 0, command
 
 
+def test_a_view_whose_candidates_all_failed_counts_its_own_failures(capsys: Capsys, tmp_path: Path) -> None:
+    """A view (a smaller --budget than the archive holds) said "every candidate failed (99)" of its first 2 (a
+    fresh-user pass): the counts are of the candidates it considers."""
+    (tmp_path / "p.mlev").write_text("algorithm q\ntask nguyen1\nformula f(x: Scalar) -> Scalar =\n"
+                                     "  log(x - 2.0) + sqrt(-2.0 - x)\n")
+    db = str(tmp_path / "r.db")
+    assert cli(capsys, "evolve", str(tmp_path / "p.mlev"), "--budget", "60", "--db", db, "--quiet")[0] == 0
+    code, out, _ = cli(capsys, "evolve", str(tmp_path / "p.mlev"), "--budget", "2", "--db", db, "--json")
+    failures = json.loads(out)["failures"]
+    assert code == 0 and json.loads(out)["best_hash"] is None and failures[0]["total"] == 2
+
+
 @pytest.mark.parametrize(("body", "note"), [
     ("log(0.0) * x", "as written it fails: the formula is not finite on some points (train); with its literals "
                      "fitted and its output linearly scaled (a + b * f), as every candidate's are, it scores as shown"),
