@@ -58,6 +58,22 @@ def test_a_constant_prediction_has_slope_zero_and_the_targets_mean(value: float,
     assert b == 0.0 and a == float(np.mean(y))
 
 
+def test_a_formula_of_a_column_near_1e_150_is_fitted_not_taken_for_a_constant(tmp_path: Path) -> None:
+    """``a * a / b`` of a column near 1e-150 has a variance near 1e-600, which underflowed to 0: the exact formula
+    was scored R² 0 by the search, R² 1 by `mlevolve run` (a fresh-user pass)."""
+    import mlevolve.api as api
+
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(-1.0, 1.0, 100) * 1e-150, rng.uniform(0.5, 3.0, 100)
+    data = tmp_path / "tiny.csv"
+    data.write_text("a,b,y\n" + "".join(f"{float(p)!r},{float(q)!r},{float(1.5 * (p / 1e-150) ** 2 / q + 0.7)!r}\n"
+                                        for p, q in zip(a, b, strict=True)))
+    program = tmp_path / "ab.mlev"
+    program.write_text("algorithm ab\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  a * a / b\n")
+    out = api.evolve(program, ["f"], f"{data}:target=y", budget=1, db=tmp_path / "t.db", quiet=True, prune=False)
+    assert out["answer"]["start"]["value"] == pytest.approx(1.0, abs=1e-12)  # train_r2, the fitness
+
+
 def test_a_tiny_but_varying_prediction_keeps_its_slope() -> None:
     """The threshold is relative: values of 1e-150 that vary are a shape, not rounding (the absolute
     1e-300 floor on the variance took them for a constant)."""

@@ -328,3 +328,20 @@ def test_substituting_literals_in_one_pass_equals_replacing_them_one_by_one(seed
     assert _substitute(body, sites, new) == want
     nodes = preorder(body)  # every literal is one site: a Num, or the neg of one (not both)
     assert sum(isinstance(n, Num) for n in nodes) == len(sites)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10**6), st.integers(150, 300), st.integers(2, 200))
+def test_the_kernels_scaling_of_a_prediction_whose_variance_underflows_is_the_references(seed: int, power: int,
+                                                                                       n: int) -> None:
+    """A prediction near 1e-154 and below has a variance below float64's least normal number: both scalings divide
+    it by its largest magnitude first (a column near 1e-150 squared was scored as a constant: a fresh-user pass).
+    The kernel's (a, b) is the reference's, bit for bit, and a true line is found."""
+    rng = np.random.default_rng(seed)
+    pred = rng.uniform(-1.0, 1.0, n) * 10.0 ** -power
+    y = 2.0 * pred * 10.0 ** power + 0.5
+    want = fit.linear_scaling(pred, y)
+    dev, scratch = np.empty(n), np.empty(n)
+    assert formula_kernel._scaling(pred, y, dev, scratch) == want
+    if np.ptp(pred) > 0:
+        assert want[1] == pytest.approx(2.0 * 10.0 ** power, rel=1e-9) and want[0] == pytest.approx(0.5, abs=1e-9)

@@ -282,11 +282,25 @@ def constant_prediction(var: float, pred: F64) -> bool:
     return bool(math.sqrt(var) <= pred.shape[0] * EPS * top)
 
 
+LEAST_NORMAL = 2.2250738585072014e-308  # float64's least normal number
+
+
 def linear_scaling(pred: F64, y: F64) -> tuple[float, float]:
     """Keijzer's closed-form ``(a, b)`` minimising ``sum((a + b * pred - y)^2)``; ``(mean y, 0)``
     when ``pred`` is constant up to rounding (:func:`constant_prediction`).  ``pred`` and ``y``:
-    (n,) float64."""
+    (n,) float64.  A ``pred`` whose variance is below float64's least normal number (values near 1e-154
+    and below: ``a * a`` of a column near 1e-150) is scaled by its largest magnitude first, and ``b`` by it
+    after: its variance had underflowed to 0, and a formula of it was scored as a constant."""
     var = _var(pred)
+    top = float(np.max(np.abs(pred))) if pred.shape[0] else 0.0
+    if var < LEAST_NORMAL and 0.0 < top < math.inf:
+        a, b = _line(pred / top, y, _var(pred / top))
+        return a, b / top
+    return _line(pred, y, var)
+
+
+def _line(pred: F64, y: F64, var: float) -> tuple[float, float]:
+    """:func:`linear_scaling` of ``pred`` of variance ``var``, as it is."""
     if constant_prediction(var, pred):
         return _mean(y), 0.0
     pred_mean, y_mean = _mean(pred), _mean(y)

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 
 _BAD = 1e100  # as fit._BAD: a residual standing for a non-finite output
 _EPS = 2.220446049250313e-16  # as fit.EPS
+_LEAST_NORMAL = 2.2250738585072014e-308  # as fit.LEAST_NORMAL
 _FD_STEP = 1.4901161193847656e-08  # as fit.FD_STEP
 ELEMENTWISE_LAST = SIGN  # opcodes 0..SIGN are elementwise (binary up to MAX, then unary)
 
@@ -235,6 +236,23 @@ def _scaling(pred: Any, y: Any, dev: Any, scratch: Any) -> Any:  # pragma: no co
         scratch[i] = dev[i] * dev[i]
     var = _sum(scratch, 0, n) / n
     y_mean = _sum(y, 0, n) / n
+    top = 0.0
+    for i in range(n):
+        top = max(top, abs(pred[i]))
+    if var < _LEAST_NORMAL and 0.0 < top < math.inf:  # its variance underflowed: scaled by its largest magnitude
+        for i in range(n):
+            dev[i] = pred[i] / top
+        pred_mean = _sum(dev, 0, n) / n
+        for i in range(n):
+            dev[i] = dev[i] - pred_mean
+            scratch[i] = dev[i] * dev[i]
+        var = _sum(scratch, 0, n) / n
+        if not math.isfinite(var) or math.sqrt(var) <= n * _EPS:  # _constant of pred / top, whose max is 1
+            return y_mean, 0.0
+        for i in range(n):
+            scratch[i] = dev[i] * (y[i] - y_mean)
+        b = _sum(scratch, 0, n) / n / var
+        return y_mean - b * pred_mean, b / top
     if _constant(var, pred):
         return y_mean, 0.0
     for i in range(n):
