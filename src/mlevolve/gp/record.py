@@ -96,7 +96,8 @@ def _of_scored(statistic: Callable[[Any], Any]) -> Callable[[Sequence[float]], f
 def stored_outcome(row: Row) -> Outcome:
     """An archived candidate's outcome, as it was when scored."""
     failure = Failure(row.failure, row.failure_where or "") if row.failure else None
-    scored = row.program if "fit_evaluations" in row.metrics else None  # fitted: later cache hits store it
+    # fitted: later cache hits store it (a failure's outcome carries no program, its fitting's count aside)
+    scored = row.program if "fit_evaluations" in row.metrics and failure is None else None
     return Outcome(dict(row.metrics), failure, row.seconds, scored)
 
 
