@@ -292,8 +292,8 @@ def linear_scaling(pred: F64, y: F64) -> tuple[float, float]:
     and below: ``a * a`` of a column near 1e-150) is scaled by its largest magnitude first, and ``b`` by it
     after: its variance had underflowed to 0, and a formula of it was scored as a constant."""
     var = _var(pred)
-    top = float(np.max(np.abs(pred))) if pred.shape[0] else 0.0
-    if var < LEAST_NORMAL and 0.0 < top < math.inf:
+    top = float(np.max(np.abs(pred))) if var < LEAST_NORMAL and pred.shape[0] else 0.0  # only where it underflowed
+    if 0.0 < top < math.inf:
         a, b = _line(pred / top, y, _var(pred / top))
         return a, b / top
     return _line(pred, y, var)

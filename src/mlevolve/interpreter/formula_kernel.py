@@ -237,9 +237,10 @@ def _scaling(pred: Any, y: Any, dev: Any, scratch: Any) -> Any:  # pragma: no co
     var = _sum(scratch, 0, n) / n
     y_mean = _sum(y, 0, n) / n
     top = 0.0
-    for i in range(n):
-        top = max(top, abs(pred[i]))
-    if var < _LEAST_NORMAL and 0.0 < top < math.inf:  # its variance underflowed: scaled by its largest magnitude
+    if var < _LEAST_NORMAL:  # its variance underflowed (rare: its largest magnitude is looked for only then)
+        for i in range(n):
+            top = max(top, abs(pred[i]))
+    if 0.0 < top < math.inf:  # scaled by its largest magnitude
         for i in range(n):
             dev[i] = pred[i] / top
         pred_mean = _sum(dev, 0, n) / n
