@@ -304,9 +304,9 @@ def test_a_views_pruned_best_is_findable_and_its_next_commands_name_it(tmp_path:
 
 
 def test_a_snap_past_the_cache_keys_digits_is_scored_as_its_own_text(tmp_path: Path) -> None:
-    """The evaluator caches compiled programs by the key it is given; the prune gave the cache key, which rounds
-    literals to 12 digits, so a snap of 1000000000000.3701 to 1e12 was scored as the unsnapped program: shown with
-    train_mse 1.5e-8, it ran to 0.137 (a fresh-user pass)."""
+    """The evaluator cached compiled programs by the cache key alone, which rounds literals to 12 digits, so a
+    snap of 1000000000000.3701 to 1e12 was scored as the unsnapped program: shown with train_mse 1.5e-8, it ran
+    to 0.137 (a fresh-user pass).  A cached entry now serves only its own program."""
     rng = np.random.default_rng(2)
     x = rng.uniform(0.0, 100.0, 200)
     data = tmp_path / "big.csv"

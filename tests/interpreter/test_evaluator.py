@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import mlevolve
-from mlevolve.interpreter.evaluate import Settings, evaluate_compiled
+from mlevolve.gp.memo import program_key
+from mlevolve.interpreter.evaluate import Settings, evaluate_compiled, instantiate
 from mlevolve.interpreter.evaluator import ProgramEvaluator
 from mlevolve.interpreter.tasks import Family, arrays, load_task
 from tests.conftest import ROOT
@@ -67,3 +68,19 @@ def test_synthetic_arrays_are_the_synthetic_draw_bit_for_bit(name: str) -> None:
         got = synthetic_arrays(name, np.random.default_rng(seed), 3, 4, 20, 7)
         for key in ("x_train", "y_train", "x_val", "y_val"):
             assert got[key].tobytes() == want[key].astype(np.float64).tobytes(), (seed, key)
+
+
+
+def test_a_cached_program_serves_only_the_program_it_was_built_from() -> None:
+    """Two formulas whose literals differ past the 12th digit share a cache key (it rounds them), yet each
+    is run as written: ``1e12 + 0.37 + 2*x`` and ``1e12 + 2*x`` differ by 0.37 at every point."""
+    ev = ProgramEvaluator(load_task("koza_quartic", 0), "koza_quartic", mlevolve.load_grammar(),
+                          Settings(seed=0, threads=1), frozenset({"formula"}))
+    text = "algorithm a\nformula f(x: Scalar) -> Scalar = {} + 2.0 * x\n"
+    exact, snapped = (mlevolve.check(mlevolve.parse(text.format(c))) for c in ("1000000000000.37", "1000000000000.0"))
+    key = program_key(exact)
+    assert program_key(snapped) == key
+    x = np.asarray(ev._data["x_train"], np.float64)[:, 0]
+    first, second = (ev.compile(p, key) for p in (exact, snapped))
+    assert ev.compile(snapped, key) is second
+    assert np.allclose(instantiate(first)(x) - instantiate(second)(x), 0.37, rtol=0, atol=1e-3)

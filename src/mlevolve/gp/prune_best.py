@@ -154,10 +154,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
     failures: list[str] = []
 
     def score(candidate: Program, refit: bool) -> pruning.Scoring | None:
-        # keyed by its exact text: the cache key rounds literals to 12 digits, and the evaluator's compiled programs
-        # are cached by the key it is given (a snap of 1000000000000.3701 to 1e12 was scored as the unsnapped program)
-        exact = hashlib.blake2b(f"prune\x00{format_program(candidate)}".encode(), digest_size=16).hexdigest()
-        outcome = (evaluator if refit else written).evaluate(candidate, exact)
+        outcome = (evaluator if refit else written).evaluate(candidate, Engine.key(candidate))
         if outcome.failure is not None or not math.isfinite(outcome.fitness):
             failures.append(outcome.failure.reason if outcome.failure is not None else "a non-finite fitness")
             return None

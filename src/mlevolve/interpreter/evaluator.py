@@ -86,7 +86,7 @@ class ProgramEvaluator:
         self.settings = settings
         self.evolving_kinds = evolving_kinds
         self.hurdle_epochs = hurdle_epochs
-        self._compiled: OrderedDict[str, Compiled | Interpreted] = OrderedDict()
+        self._compiled: OrderedDict[str, tuple[Program, Compiled | Interpreted]] = OrderedDict()
         self._cache_size = cache_size
         self._data = arrays(task)
         self.fit = fit  # formulas: constant fitting before scoring (None, the default: score as written)
@@ -112,14 +112,17 @@ class ProgramEvaluator:
 
     def compile(self, program: Program, key: str) -> Compiled | Interpreted:
         """The program ready to run, cached by key: interpreted from the IR when :attr:`cheap`, else
-        generated code; raises :class:`MlevError` when it cannot run or does not fit the task."""
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self._build(program)
-            check_task_fits(compiled, self.task, self.task_name)
-            self._compiled[key] = compiled
-            if len(self._compiled) > self._cache_size:
-                self._compiled.popitem(last=False)
+        generated code; raises :class:`MlevError` when it cannot run or does not fit the task.  A cached
+        entry serves only the program it was built from: a cache key rounds literals to 12 digits, so two
+        programs may share one (``1e12 + 0.37`` and ``1e12``)."""
+        entry = self._compiled.get(key)
+        if entry is not None and (entry[0] is program or entry[0] == program):
+            return entry[1]
+        compiled = self._build(program)
+        check_task_fits(compiled, self.task, self.task_name)
+        self._compiled[key] = (program, compiled)
+        if len(self._compiled) > self._cache_size:
+            self._compiled.popitem(last=False)
         return compiled
 
     def fingerprint(self, program: Program, key: str) -> tuple[str | None, Failure | None]:
