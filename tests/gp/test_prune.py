@@ -207,12 +207,15 @@ def test_prune_keeps_an_edit_only_when_the_score_allows_it() -> None:
 @settings(max_examples=20, deadline=None)
 @given(each=st.integers(1, 60), cap=st.integers(1, 400))
 def test_a_prune_stops_once_its_scorings_cost_the_cap(each: int, cap: int) -> None:
-    """Whatever a scoring costs (a refit: tens of evaluations), the edits' scorings stop once they cost ``cap``:
-    at most one scoring beyond it, and the result's own scoring on top (issue 15: a formula's prune cost 10-20%
-    of its run)."""
+    """Whatever a scoring costs (a refit: tens of evaluations, failed or not), the edits' scorings stop once they
+    cost ``cap``: at most one scoring beyond it, and the result's own scoring on top (issue 15: a formula's prune
+    cost 10-20% of its run)."""
     program = parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  0.9999997 * x + 0.5 * sin(x * 1.25) + 0.125\n")
 
-    def score(p: Any, refit: bool) -> pruning.Scoring:  # nothing is ever as good: every edit is tried and refitted
+    def score(p: Any, refit: bool) -> pruning.Scoring | pruning.Failed:  # nothing is as good: every edit refitted
+        # a failed refit costs what its fit spent, as a scored one does (it counted 1)
+        if refit:
+            return pruning.Failed("a non-finite fitness", each)
         return pruning.Scoring(-1.0, {"fitness": -1.0}, p, each)
 
     found = pruning.prune(program, ["f"], score, _checked, 0.0, refit=True, cap=cap)

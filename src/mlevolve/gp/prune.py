@@ -80,7 +80,16 @@ class Scoring:
     cost: int
 
 
-Score = Callable[[Program, bool], "Scoring | None"]  # (program, refit) -> its scoring; None for a failure
+@dataclass(frozen=True)
+class Failed:
+    """A scoring that failed (the program raised, or its fitness is not finite): the ``reason`` and its ``cost`` in
+    evaluations (1, plus what a fit spent before the failure: spent all the same)."""
+
+    reason: str
+    cost: int
+
+
+Score = Callable[[Program, bool], "Scoring | Failed"]  # (program, refit) -> its scoring, or its failure
 Check = Callable[[Program], "Program | None"]  # the program type-checked, None where it is ill-typed
 
 
@@ -250,8 +259,8 @@ def prune(program: Program, names: Sequence[str], score: Score, check: Check, le
                 for again in (False, True) if refit and new.size < body.size else (False,):
                     got = score(simple, again)
                     scorings += 1
-                    cost += got.cost if got is not None else 1
-                    if got is not None and got.fitness >= least:
+                    cost += got.cost
+                    if isinstance(got, Scoring) and got.fitness >= least:
                         found = simplify_shown(got.program)
                         if floor_of is not None:
                             least = max(least, floor_of(got.fitness))
@@ -270,7 +279,7 @@ def prune(program: Program, names: Sequence[str], score: Score, check: Check, le
         return Pruned(None, None, scorings, cost, 0)
     final = score(current, False)
     scorings += 1
-    cost += final.cost if final is not None else 1
-    if final is None or not final.fitness >= least or not math.isfinite(final.fitness):
+    cost += final.cost
+    if not isinstance(final, Scoring) or not final.fitness >= least:
         return Pruned(None, None, scorings, cost, 0)
     return Pruned(current, final, scorings, cost, kept)

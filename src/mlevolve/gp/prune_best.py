@@ -151,16 +151,14 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
         written = copy.copy(evaluator)
         written.fit, written.tuning = None, None  # as `mlevolve run` scores it
         factor = 1
-    failures: list[str] = []
-
-    def score(candidate: Program, refit: bool) -> pruning.Scoring | None:
+    def score(candidate: Program, refit: bool) -> pruning.Scoring | pruning.Failed:
         outcome = (evaluator if refit else written).evaluate(candidate, Engine.key(candidate))
+        cost = factor * (1 + int(outcome.metrics.get("fit_evaluations", 0)))  # a failure's fit was spent too
         if outcome.failure is not None or not math.isfinite(outcome.fitness):
-            failures.append(outcome.failure.reason if outcome.failure is not None else "a non-finite fitness")
-            return None
+            return pruning.Failed(outcome.failure.reason if outcome.failure is not None else "a non-finite fitness",
+                                  cost)
         scored = outcome.parsed or (parse(outcome.program) if outcome.program else candidate)
-        return pruning.Scoring(outcome.fitness, dict(outcome.metrics), scored,
-                               factor * (1 + int(outcome.metrics.get("fit_evaluations", 0))))
+        return pruning.Scoring(outcome.fitness, dict(outcome.metrics), scored, cost)
 
     def typed(candidate: Program) -> Program | None:
         try:
@@ -178,15 +176,16 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
     if common:  # the best on the common draw first: its score there is what an edit must tie
         own = score(start, False)
         record.update(tasks=int(written.task.x_train.shape[0]), scorings=1, evaluations=factor)
-        if own is None:
-            record.update(failure=failures[-1], spent=factor + (stored["spent"] if before else 0))
+        if isinstance(own, pruning.Failed):
+            record.update(failure=own.reason, spent=factor + (stored["spent"] if before else 0))
             return kept(record)
         fitness, metrics = own.fitness, own.metrics
         record.update(from_fitness=fitness, from_metrics=dict(metrics), from_own_metrics=dict(best.metrics))
         text = begin.get("written", begin.get("program")) if begin is not None else None
         if begin is not None and isinstance(text, str):  # the start on the same tasks, as written, for the verdict
             scored = score(parse(text), False)
-            record.update(start_hash=begin["hash"], start_metrics=dict(scored.metrics) if scored else None,
+            record.update(start_hash=begin["hash"],
+                          start_metrics=dict(scored.metrics) if isinstance(scored, pruning.Scoring) else None,
                           scorings=2, evaluations=2 * factor, **({"start_as": "written"} if "written" in begin else {}))
     metric = fitness_metric(metrics)
     def floor_of(f: float) -> float:
