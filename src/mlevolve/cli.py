@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from mlevolve import api, stop
-from mlevolve.dsl.errors import DATA_SUFFIXES, MlevError, MlevErrors, SettingError, did_you_mean
+from mlevolve.dsl.errors import DATA_SUFFIXES, MlevError, MlevErrors, SettingError, did_you_mean, file_kind
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
@@ -482,8 +482,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
                         hint="mlevolve show DB --best --confirm N, or mlevolve show DB --best --sympy")
     if args.sympy or args.latex:
         return _show_formula(args)
-    if args.db.lower().endswith(".mlev"):
-        raise MlevError("show reads a run's archive; this is a program file", file=args.db,
+    if file_kind(args.db) == "a .mlev program":
+        raise MlevError("not an mlevolve archive: this is a .mlev program", file=args.db,
                         hint=f"mlevolve check {shlex.quote(args.db)} or mlevolve run {shlex.quote(args.db)}; "
                              f"mlevolve show {shlex.quote(args.db)} --sympy prints its formula")
     if args.hash is not None and not Path(args.db).exists() and Path(args.hash).is_file():  # show HASH DB
@@ -517,7 +517,7 @@ def _show_formula(args: argparse.Namespace) -> int:
     from mlevolve.interpreter.components import sympy_display
 
     programs: list[Program | str]
-    if args.db.lower().endswith(".mlev"):
+    if file_kind(args.db) == "a .mlev program":
         chosen = [flag_of(k) for k in ("best", "n", "digits") if k in args.given] + ["HASH"] * (args.hash is not None)
         if chosen:  # they choose (and print) programs of a run's archive: ignored for a file
             raise MlevError(f"{', '.join(chosen)} {'goes' if len(chosen) == 1 else 'go'} with a run's archive; "

@@ -216,7 +216,7 @@ def test_show_of_a_program_file_and_confirm_with_sympy_are_one_line_errors(tmp_p
     quartic = str(ROOT / "examples" / "quartic.mlev")
     assert main(["show", quartic]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"{quartic}: error: show reads a run's archive; this is a program file")
+    assert err.startswith(f"{quartic}: error: not an mlevolve archive: this is a .mlev program")
     assert "--sympy" in err and "mlevolve run" in err
     assert main(["show", quartic, "--sympy", "--confirm", "2"]) == 2
     assert capsys.readouterr().err.startswith("mlevolve show: error: --confirm re-evaluates programs")

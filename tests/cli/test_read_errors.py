@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mlevolve.cli import main
 from tests.conftest import Capsys, usage_error
 
 ARCHIVE = "pass a run's archive (the DB file that `mlevolve evolve --db DB` writes; runs/*.db by default)"
@@ -47,6 +48,49 @@ def test_a_read_command_given_what_is_not_an_archive_names_one(
     err = usage_error(capsys, *argv)
     assert err.splitlines() == [f"{path}: error: {error}", f"hint: {hint.format(path)}"]
     assert not (tmp_path / "out.x").exists()
+
+
+TEXT_FILES = {  # file name, text, what it is named, how it is used: a program by its text too (`q.txt`)
+    "program": ("q.txt", "algorithm q\nformula f(x: Scalar) -> Scalar = x\n", "a .mlev program",
+                "mlevolve check {0} or mlevolve run {0}"),
+    "meta": ("train.toml", 'program = "q.mlev"\n', "a meta configuration",
+             "a meta configuration is run with `mlevolve meta FILE`"),
+    "grammar": ("g.toml", 'extends = "base"\n', "a grammar file",
+                "a grammar file is given as --grammar FILE to run, check, evolve and export")}
+
+
+@pytest.mark.parametrize("command", [*READERS, ["show", "{}", "--sympy"]], ids=lambda c: " ".join(c[:3]))
+@pytest.mark.parametrize("kind", TEXT_FILES)
+def test_a_read_command_given_a_text_file_of_the_project_names_its_kind(
+        tmp_path: Path, capsys: Capsys, command: list[str], kind: str) -> None:
+    """`show train.toml --sympy` said "not an mlevolve archive (file is not a database)" (a fresh-user pass)."""
+    name, text, what, use = TEXT_FILES[kind]
+    path = tmp_path / name
+    path.write_text(text)
+    argv = [a.format(path, out=tmp_path / "out.x") for a in command]
+    if kind == "program" and command[-1] == "--sympy":  # a program's formula is printed, whatever its suffix
+        assert main(argv) == 0 and capsys.readouterr().out == "x\n"
+        return
+    then = f"mlevolve show {path} --sympy prints its formula" if kind == "program" and command[0] == "show" \
+        else ARCHIVE
+    err = usage_error(capsys, *argv)
+    assert err.splitlines() == [f"{path}: error: not an mlevolve archive: this is {what}",
+                                f"hint: {use.format(path)}; {then}"]
+
+
+@pytest.mark.parametrize("kind", TEXT_FILES)
+def test_a_run_given_a_text_file_of_the_project_as_its_archive_names_its_kind(
+        tmp_path: Path, capsys: Capsys, kind: str) -> None:
+    """`evolve q.mlev --db q.mlev` said "the file is corrupt or another kind of file"."""
+    from tests.conftest import EXAMPLES
+
+    name, text, what, use = TEXT_FILES[kind]
+    path = tmp_path / name
+    path.write_text(text)
+    err = usage_error(capsys, "evolve", str(EXAMPLES / "quartic.mlev"), "--db", str(path), "--budget", "3")
+    assert err.splitlines() == [f"{path}: error: not an mlevolve archive: this is {what}",
+                                f"hint: {use.format(path)}; pass a new --db path"]
+    assert path.read_text() == text  # untouched
 
 
 def test_a_run_given_what_is_not_an_archive_is_told_to_pass_a_new_path(tmp_path: Path, capsys: Capsys) -> None:

@@ -121,7 +121,7 @@ def test_a_view_of_an_archives_first_candidates_leaves_its_prune_alone(tmp_path:
 
 def test_a_program_file_passed_as_an_archive_is_named_so(tmp_path: Path) -> None:
     for read in (lambda: api.best(LEARNER), lambda: api.report(LEARNER, tmp_path / "r.html")):
-        with pytest.raises(MlevError, match="this is a program file"):
+        with pytest.raises(MlevError, match=r"this is a \.mlev program"):
             read()
 
 

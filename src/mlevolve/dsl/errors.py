@@ -107,6 +107,18 @@ def text_kind(text: str) -> str | None:
         else None
 
 
+def file_kind(path: str | Path) -> str | None:
+    """:func:`text_kind` of the file at ``path`` (its first 64 KiB; a ``.mlev`` file is a program by its suffix);
+    None for any other file, or one that cannot be read."""
+    if str(path).lower().endswith(".mlev"):
+        return "a .mlev program"
+    try:
+        with open(path, "rb") as f:
+            return text_kind(f.read(1 << 16).decode("utf-8", "ignore"))
+    except OSError:
+        return None
+
+
 # How each kind of text file is used: the hint of a reader given one where it reads another (text_kind)
 KIND_USE = {"a .mlev program": "a program is run with `mlevolve run FILE` and evolved with `mlevolve evolve FILE "
                                "--evolve NAME`",

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from mlevolve.dsl.errors import DATA_SUFFIXES, MlevError, closest, data_task
+from mlevolve.dsl.errors import DATA_SUFFIXES, KIND_USE, MlevError, closest, data_task, file_kind
 from mlevolve.interpreter.standalone.spec import split_spec
 from mlevolve.results import shown_order, shown_scale, tied
 
@@ -158,11 +158,13 @@ _A_RUNS_ARCHIVE = "pass a run's archive (the DB file that `mlevolve evolve --db 
 
 def _bad_file(path: Path, err: Exception, reading: bool = False) -> MlevError:
     """The refusal of a file that is not an mlevolve archive (another kind of file, or not a database); a
-    ``.mlev`` program passed where an archive is read is named as one (every reader alike)."""
-    if reading and path.suffix.lower() == ".mlev":
+    program, grammar file or meta configuration is named as one, with how it is used (every command alike)."""
+    kind = file_kind(path)
+    if kind is not None:
         q = shlex.quote(str(path))
-        return MlevError("not an mlevolve archive: this is a program file", file=str(path),
-                         hint=f"mlevolve check {q} or mlevolve run {q}; {_A_RUNS_ARCHIVE}")
+        use = f"mlevolve check {q} or mlevolve run {q}" if kind == "a .mlev program" else KIND_USE[kind]
+        return MlevError(f"not an mlevolve archive: this is {kind}", file=str(path),
+                         hint=f"{use}; {_A_RUNS_ARCHIVE if reading else 'pass a new --db path'}")
     if path.suffix.lower() in DATA_SUFFIXES:  # as api.read_source says it of a program
         return MlevError("not an mlevolve archive: this is a data file", file=str(path),
                          hint=f"a data file is a task: mlevolve evolve PROGRAM.mlev --task {data_task(path)}; "
