@@ -551,10 +551,26 @@ def test_sympy_form_computes_what_the_numpy_code_computes() -> None:
         with np.errstate(all="ignore"):
             want = np.broadcast_to(_mlevolve_functions(program)["g"](xs, ys), xs.shape).astype(float)
             got = np.broadcast_to(np.asarray(sympy.lambdify((x, y), expr, "numpy")(xs, ys), complex), xs.shape)
+            shown = np.broadcast_to(np.asarray(sympy.lambdify((x, y), shown_expr(expr), "numpy")(xs, ys), complex),
+                                    xs.shape)  # multiplied out where shorter: the same values
         finite = np.isfinite(want)
         np.testing.assert_allclose(got[finite].real, want[finite], rtol=1e-6, atol=1e-8, err_msg=str(expr))
+        np.testing.assert_allclose(shown[finite].real, want[finite], rtol=1e-6, atol=1e-8, err_msg=str(expr))
         compared += 1
     assert compared >= 90
+
+
+def test_a_formula_is_shown_multiplied_out_where_that_is_shorter() -> None:
+    """The estimator showed an exact fit as ``3*x0*(x0/3 + 1) - 3*x0 + 3*x1`` (a fresh-user pass); powers of sums
+    are kept, and a product that would make more than 512 terms is shown as it is."""
+    import sympy
+
+    x0, x1 = sympy.symbols("x0 x1", real=True)
+    assert str(shown_expr(3 * x0 * (x0 / 3 + 1) - 3 * x0 + 3 * x1)) == "x0**2 + 3*x1"
+    assert str(shown_expr(x0 * (x0 + 1) ** 5)) == "x0*(x0 + 1)**5"  # multiplied out it is longer
+    assert str(shown_expr(sympy.sin(x0 * (x1 + 2)) - 2 * x0)) == "-2*x0 + sin(x0*(x1 + 2))"  # no shorter: kept
+    many = sympy.Mul(*[x0 + k for k in range(1, 11)])  # 1,024 terms multiplied out
+    assert shown_expr(many) == many
 
 
 def test_a_formula_too_deep_for_sympy_still_exports_its_numpy_function(

@@ -401,19 +401,39 @@ def sympy_display(expr: Any, digits: int | None = None) -> tuple[str, str]:
 
 
 def shown_expr(expr: Any, digits: int | None = None) -> Any:
-    """``expr`` with its constants as a reader expects them: a rational of denominator over 100 (a fitted
-    constant, 28719351/100000000) or beyond 10^15 becomes the shortest decimal that reads back as the same float
-    (0.28719351, 1.0e+300), or that at ``digits`` significant digits, and then every other fraction too, so that
-    one expression never mixes the two (0.28719351*x + 0.5*x**2, not ... + x**2/2); an expression whose constants
-    are all whole numbers and small fractions (x/3, 3*x/10) stays exact.  Only the display rounds, after SymPy has
+    """``expr`` multiplied out where that is shorter (:func:`_multiplied_out`), with its constants as a reader
+    expects them: a rational of denominator over 100 (a fitted constant, 28719351/100000000) or beyond 10^15 becomes
+    the shortest decimal that reads back as the same float (0.28719351, 1.0e+300), or that at ``digits`` significant
+    digits, and then every other fraction too, so that one expression never mixes the two (0.28719351*x +
+    0.5*x**2, not ... + x**2/2); an expression whose constants are all whole numbers and small fractions (x/3,
+    3*x/10) stays exact.  Only the display rounds, after SymPy has
     folded the exact constants (a constant folded from rounded ones would be off in its shown digits): ``expr``
     itself keeps exact rationals for algebra."""
     import sympy
 
+    expr = _multiplied_out(expr)
     rationals = expr.atoms(sympy.Rational)
     decimal = any(r.q > 100 or abs(r) > 10**15 for r in rationals)  # a huge whole number too: 1e300 as 1.0e+300
     return expr.xreplace({r: sympy.Float(repr(float(r)) if not digits else f"{float(r):.{digits}g}")
                           for r in rationals if r.q > 100 or abs(r) > 10**15 or (decimal and r.q > 1)})
+
+
+# The most terms one product of sums may make when multiplied out for display: 2**9, nine two-term factors
+EXPAND_TERMS = 512
+
+
+def _multiplied_out(expr: Any) -> Any:
+    """``expr`` with its products of sums multiplied out (SymPy's ``expand``; powers, exponentials and logarithms
+    kept as they are) where that has fewer operations (SymPy's ``count_ops``): ``3*x0*(x0/3 + 1) - 3*x0 + 3*x1`` is
+    shown as ``x0**2 + 3*x1``; ``expr`` itself where it does not, or where one product would make more than
+    :data:`EXPAND_TERMS` terms.  Equal as algebra: only what is shown changes."""
+    import sympy
+
+    for mul in expr.atoms(sympy.Mul):
+        if math.prod(len(a.args) for a in mul.args if isinstance(a, sympy.Add)) > EXPAND_TERMS:
+            return expr
+    expanded = sympy.expand(expr, multinomial=False, power_exp=False, power_base=False, log=False)
+    return expanded if sympy.count_ops(expanded) < sympy.count_ops(expr) else expr
 
 
 def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
