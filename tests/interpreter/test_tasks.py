@@ -474,6 +474,34 @@ def test_a_learner_takes_one_task_per_value_of_a_group_column(tmp_path: Path) ->
         load_task_for(program, f"{path}:target=y:group=nope", seed=1)
 
 
+@pytest.mark.parametrize("names", [["alpha", "beta", "gamma"], ["c", "b", "a"], ["2.0", "10", "x"]])
+def test_a_group_column_of_text_labels_makes_the_tasks_of_numbers(tmp_path: Path, names: list[str]) -> None:
+    """`group=task` of labels `alpha`, `beta` was refused ("'alpha' is not a number"; a fresh-user pass): labels
+    are labels, text or numbers, and group the rows as numbers do: tasks in order of the sorted labels (numbers by
+    value, then text), the same arrays as the same rows labelled 0, 1, 2 in that order.  An empty label is a
+    missing value, at its place."""
+    from mlevolve import api
+    from mlevolve.interpreter.factory import load_task_for
+
+    rng = np.random.default_rng(4)
+    values = [float(n) if n.replace(".", "").isdigit() else None for n in names]
+    rank = sorted(range(3), key=lambda k: (values[k] is None, values[k] or 0, names[k]))
+    data = [(g, a, b) for g in (2, 0, 1, 0, 2, 1) for a, b in rng.normal(size=(7, 2)).tolist()]
+    program = api.check(api.parse_file(Path(__file__).parents[2] / "examples" / "linear_regression.mlev"))
+    text = write_csv(tmp_path / "text.csv", "\n".join(["a,task,b,y", *[f"{a!r},{names[g]},{b!r},{a - b!r}"
+                                                                          for g, a, b in data]]))
+    number = write_csv(tmp_path / "number.csv", "\n".join(["a,task,b,y", *[f"{a!r},{rank.index(g)},{b!r},{a - b!r}"
+                                                                              for g, a, b in data]]))
+    got, want = (load_task_for(program, f"{p}:target=y:group=task", seed=3) for p in (text, number))
+    for field in ("x_train", "y_train", "x_val", "y_val"):
+        assert np.array_equal(getattr(got, field), getattr(want, field)), field
+    header, _, body = Path(text).read_text().partition("\n")
+    Path(text).write_text(f"{header}\n{body.replace(f',{names[1]},', ',,', 1)}")
+    with pytest.raises(MlevError, match="column 'task': the cell is empty") as info:
+        load_task_for(program, f"{text}:target=y:group=task", seed=3)
+    assert info.value.file == f"{text}:16:2"  # the first row of label 1: the third group of 7 rows
+
+
 BAD_FILES = {  # name: (file text or arrays, spec options), each a different rule of the reader
     "bad.csv": ("a,y\n1,2\n", ""),  # no target= given
     "dup.csv": ("a,a,y\n1,2,3\n", ":target=y"),

@@ -609,16 +609,17 @@ def _options(name: str, given: Mapping[str, OptionValue], defaults: Defaults, ki
 # ---------------------------------------------------------------------------------------------
 # User data
 #
-# One rule for every cell, features and targets alike: a cell holds a finite number, or (in a
-# target of class labels only) text.  A missing value (an empty cell, ``nan``, ``NA``, ...) is an
-# error at its ``FILE:ROW:COLUMN`` wherever it is, never a number or a class of its own.
+# One rule for every cell, features and targets alike: a cell holds a finite number, or text only
+# in a target of class labels or a learner's group= column of task labels.  A missing value (an empty
+# cell, ``nan``, ``NA``, ...) is an error at its ``FILE:ROW:COLUMN`` wherever it is, never a number or
+# a class of its own.
 
 def _read_user_data(path: str, target: str, problem: str) -> tuple[F64, npt.NDArray[Any], list[str]]:
     """Features, targets and feature names of a user's data file, every cell checked: the standalone
     reader's (:func:`~mlevolve.interpreter.standalone.data.read_table`, the one owner of the rules, which
     exported scripts embed), its :class:`TaskError` an :class:`MlevError` at the same place in the same words."""
     with _task_errors():  # a missing file or a folder too, in the reader's words
-        return read_table(path, target, problem)
+        return read_table(path, target, problem)[:3]
 
 
 def data_source(spec: str) -> tuple[str, str] | None:
@@ -639,9 +640,8 @@ def load_learner_data(spec: str, seed: int = 0) -> Family:
     """A learner's task from the user's data file ``spec``: the file as one task of the family kind
     (see ``data_learner.learner_file``), every cell checked as for a supervised file; ``fitness=``
     as for the regression families.  Raises :class:`MlevError`."""
-    name, opts = task_options(spec, "learner")
-    _read_user_data(name, str(opts["target"]), str(opts["problem"]))  # every cell checked, in the library's words
-    with _task_errors():
+    task_options(spec, "learner")
+    with _task_errors():  # every cell checked, in the library's words
         return Family.of(learner_file(spec, seed))
 
 

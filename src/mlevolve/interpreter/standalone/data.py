@@ -145,13 +145,14 @@ def not_a_file(path: str, builtin: str) -> tuple[str, str]:
     return f"{path} is a folder, not a file" if file.is_dir() else f"no such file: {path}", mended or hint
 
 
-def read_table(path: str, target: str, problem: str, most: float = math.inf) -> tuple[Any, Any, list[str]]:
-    """Features (float64, file order without the target), targets and feature names of a CSV file with a header
-    row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features ``x0, x1, ...``).  Targets
-    are float64 numbers, or text class labels (stripped; with ``problem`` "classification", numbers among them
-    written canonically: ``1`` and ``1.0`` are one class); every number at most ``most`` in magnitude.  The one
-    reader of users' files, the library's (tasks.py) and a script's: each mistake a :class:`TaskError` at its
-    place, the first in file order."""
+def read_table(path: str, target: str, problem: str, most: float = math.inf, labels: str = "") -> tuple[Any, ...]:
+    """Features (float64, file order without the target), targets, feature names and labels of a CSV file with a
+    header row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features ``x0, x1, ...``).
+    Targets are float64 numbers, or text class labels (stripped; with ``problem`` "classification", numbers among
+    them written canonically: ``1`` and ``1.0`` are one class); every number at most ``most`` in magnitude.  A CSV
+    column ``labels`` (a learner's ``group=``) may hold text: each cell is its label's place in the labels returned
+    (numbers written canonically; empty without it).  The one reader of users' files, the library's (tasks.py)
+    and a script's: each mistake a :class:`TaskError` at its place, the first in file order."""
     file, suffix = Path(path), Path(path).suffix.lower()
     if not file.is_file():
         raise TaskError(*not_a_file(path, BUILT_IN))
@@ -159,19 +160,19 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf) -> 
         raise TaskError(f"unsupported data file: {path}", "use a .csv (with a header row) or an .npz (X and y)")
     if target and suffix == ".npz":
         raise TaskError(f"option target= applies to CSV files, not {path}", "an .npz file holds arrays X and y")
-    x, cells, places, columns = (_read_npz if suffix == ".npz" else _read_csv)(file, target, problem, most)
+    x, cells, places, *names = (_read_npz if suffix == ".npz" else _read_csv)(file, target, problem, most, labels)
     numbers = [_number(cell) for cell in cells]
     if not (text := [i for i, v in enumerate(numbers) if v is None]):
-        return x, np.array(numbers, dtype=np.float64), columns
+        return x, np.array(numbers, dtype=np.float64), *names
     if problem == "classification":
-        return x, np.array([c.strip() if v is None else repr(v) for c, v in zip(cells, numbers, strict=True)]), columns
+        return x, np.array([c.strip() if v is None else repr(v) for c, v in zip(cells, numbers, strict=True)]), *names
     if len(text) < len(cells):  # numbers and text: a typo, unless the problem says every cell is a label
         odd = text[0] if 2 * len(text) <= len(cells) else next(i for i, v in enumerate(numbers) if v is not None)
         raise TaskError(f"{places[odd][1]}: '{cells[odd].strip()}' is {'not a number' if odd in text else 'a number'}"
                         f", unlike most of the column ({len(cells) - len(text)} numbers, {len(text)} text)",
                         "fix the cell, or add :problem=classification to read every cell as a class label",
                         places[odd][0])
-    return x, np.array([c.strip() for c in cells]), columns
+    return x, np.array([c.strip() for c in cells]), *names
 
 
 def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | None:
@@ -182,8 +183,8 @@ def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | Non
         fault[0], "a regression needs a number in every target cell (a formula's target, or problem=regression)")
 
 
-def _read_csv(file: Path, target: str, problem: str, most: float) -> tuple[Any, list[str], list[Any], list[str]]:
-    """Features, target cells, each one's place (location, name) and feature names of a CSV file."""
+def _read_csv(file: Path, target: str, problem: str, most: float, labels: str) -> tuple[Any, ...]:
+    """Features, target cells, each one's place (location, name), feature names and labels of a CSV file."""
     if not target:
         raise TaskError(f"{file}: which column is the target?", f"write {shlex.quote(f'{file}:target=COLUMN')}")
     try:  # a byte-order mark (as some editors write) dropped; blank lines skipped, above the header too
@@ -218,7 +219,8 @@ def _read_csv(file: Path, target: str, problem: str, most: float) -> tuple[Any, 
     if len(header) < 2:
         raise TaskError(f"{file}: no feature columns besides the target '{target}'",
                         "every column but the target is a feature: add at least one")
-    t, x = header.index(target), np.empty((len(rows), len(header) - 1))
+    t, x, codes = header.index(target), np.empty((len(rows), len(header) - 1)), dict[str, int]()
+    g = header.index(labels) if labels in header and labels != target else -1
     for i, (line, end, row) in enumerate(rows):
         if i == len(rows) - 1 and end > line and (j := next((j for j, c in enumerate(row) if "\n" in c), -1)) >= 0:
             raise TaskError(f"a quote opened here is not closed before the end of the file (line {end})",
@@ -227,16 +229,20 @@ def _read_csv(file: Path, target: str, problem: str, most: float) -> tuple[Any, 
             raise TaskError(f"row has {len(row):,} cells, the header has {len(header):,}",
                             "give every row one cell per column (a comma inside a cell needs quotes)", f"{file}:{line}")
         for j, cell in enumerate(row):  # the first bad cell in file order, target or feature
-            if fault := _target_fault(cell, problem, most) if j == t else cell_fault(cell, most):
+            fault = _target_fault(cell, problem, most) if j == t else cell_fault(cell, most)
+            if j == g and cell.strip().casefold() not in MISSING:  # a label, text or a number
+                label = cell.strip() if (v := _number(cell)) is None else f"{v:g}"
+                x[i, j - (j > t)] = codes.setdefault(label, len(codes))
+            elif fault:
                 name = f"target column '{target}'" if j == t else f"column '{header[j]}'"
                 raise TaskError(f"{name}: {fault[0]}", fault[1], f"{file}:{line}:{j + 1}")
-            if j != t:
+            elif j != t:
                 x[i, j if j < t else j - 1] = float(cell)
     places = [(f"{file}:{line}:{t + 1}", f"target column '{target}'") for line, _, _ in rows]
-    return x, [row[t] for _, _, row in rows], places, [h for j, h in enumerate(header) if j != t]
+    return x, [row[t] for _, _, row in rows], places, [h for j, h in enumerate(header) if j != t], list(codes)
 
 
-def _read_npz(file: Path, _: str, problem: str, most: float) -> tuple[Any, list[str], list[Any], list[str]]:
+def _read_npz(file: Path, _: str, problem: str, most: float, __: str) -> tuple[Any, ...]:
     """``X`` (rows x features, finite numbers) and the cells of ``y`` (numbers or text), as :func:`_read_csv`."""
     try:  # np.load gives an array for a .npy file and unpickles others: only a ZIP archive (an .npz) is read
         with file.open("rb") as handle:
@@ -277,7 +283,7 @@ def _read_npz(file: Path, _: str, problem: str, most: float) -> tuple[Any, list[
     for i, cell in enumerate(cells):
         if fault := _target_fault(cell, problem, most):
             raise TaskError(f"y row {i + 1}: {fault[0]}", fault[1], str(file))
-    return x, cells, [(str(file), f"y row {i + 1}") for i in range(len(cells))], [f"x{j}" for j in range(x.shape[1])]
+    return x, cells, [(str(file), f"y row {i + 1}") for i in range(len(cells))], [f"x{j}" for j in range(len(x[0]))], []
 
 
 def _detect(y: Any, forced: str, name: str = "data") -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.data import PROBLEMS, _detect, _standardise, file_spec, read_table
+from mlevolve.interpreter.standalone.data import PROBLEMS, _detect, _number, _standardise, file_spec, read_table
 from mlevolve.interpreter.standalone.data_supervised import checked, supervised
 from mlevolve.interpreter.standalone.spec import TaskError, parse_spec
 from mlevolve.interpreter.standalone.spelling import did_you_mean
@@ -126,12 +126,12 @@ LEARNER_FILE_OPTIONS = {"target": "", "problem": PROBLEMS, "fitness": ("mse", "s
 def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     """The user's data file ``spec`` names (``file.csv:target=COLUMN`` or ``file.npz``, optionally
     ``:problem=...``, ``:fitness=...`` and ``:group=COLUMN``) as one task, or with ``group`` one task
-    per value of that (numeric) column: each read, validated, split and standardised as a supervised
+    per label of that column (text or numbers): each read, validated, split and standardised as a supervised
     file is (60/20/20 with the generator seeded by ``seed``), its train rows the online training
     examples and its validation and test rows the validation examples; tasks of unequal size are cut
     to the smallest.  A classification needs exactly two classes (the loop's labels are 0.0/1.0)."""
     name, options = file_spec(spec, LEARNER_FILE_OPTIONS, "a data file for a learner")
-    x, y, columns = read_table(name, options["target"], options["problem"])
+    x, y, columns, labels = read_table(name, options["target"], options["problem"], labels=options["group"])
     problem = _detect(y, options["problem"], name)
     groups, group = {name: np.arange(len(y))}, options["group"]
     if group:
@@ -143,7 +143,11 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
         ids, x = x[:, j], np.delete(x, j, axis=1)
         if not x.shape[1]:
             raise TaskError(f"{name}: no feature columns besides the target and the group", "add a feature")
-        groups = {f"{name} (group {group}={v:g})": np.flatnonzero(ids == v) for v in np.unique(ids)}
+        if not labels:  # an .npz file's column of numbers
+            labels, ids = [f"{v:g}" for v in np.unique(ids)], np.unique(ids, return_inverse=True)[1]
+        value = [_number(label) for label in labels]  # tasks in order: numbers by value, then text
+        order = sorted(range(len(labels)), key=lambda k: (value[k] is None, value[k] or 0, labels[k]))
+        groups = {f"{name} (group {group}={labels[k]})": np.flatnonzero(ids == k) for k in order}
         if len(rows := min(groups.values(), key=len)) < 4:  # a column of measurements, not of task labels
             raise TaskError(f"{next(k for k, v in groups.items() if v is rows)}: {len(rows):,} row(s); group={group} "
                             f"has {len(groups):,} values in {len(ids):,} rows", "group= names a column of task labels, "

@@ -74,7 +74,7 @@ def supervised_file(spec: str, seed: int = 0) -> dict[str, Any]:
     """The user's data file ``spec`` names (``file.csv:target=COLUMN`` or ``file.npz``, optionally
     ``:problem=classification|regression``), split with the generator seeded by ``seed``."""
     name, options = file_spec(spec, USER_OPTIONS, "a data file")
-    x, y, _ = read_table(name, options["target"], options["problem"])
+    x, y, _, _ = read_table(name, options["target"], options["problem"])
     return checked(supervised(name, x, y, _detect(y, options["problem"], name), np.random.default_rng(seed)))
 
 
