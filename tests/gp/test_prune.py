@@ -503,10 +503,10 @@ def test_the_pruned_line_says_what_changed_in_digits_that_tell_it() -> None:
     them; a prune that only rounded a literal read "5 -> 5 nodes"; a prune that kept nothing said nothing."""
     close = {**RECORD, "size": 17, "from_metrics": {"val_mse": 3.59580012e-09, "fitness": -3.59580012e-09},
              "metrics": {"val_mse": 3.59580049e-09, "fitness": -3.59580049e-09}}
-    assert pruned_line(close) == ("pruned from candidate 1234 (hash 0123456789ab): 17 nodes, fewer digits, "
+    assert pruned_line(close) == ("pruned from candidate 1234 (hash 0123456789ab): still 17 nodes, fewer digits, "
                                   "val_mse 3.5958001e-09 -> 3.5958005e-09")
     same = {**close, "metrics": close["from_metrics"]}
-    assert pruned_line(same).endswith("17 nodes, fewer digits, val_mse 3.5958e-09 -> 3.5958e-09")
+    assert pruned_line(same).endswith("still 17 nodes, fewer digits, val_mse 3.5958e-09 -> 3.5958e-09")
     assert pruned_line({**RECORD, "tasks": 100}).endswith("val_mse 2.1e-15 -> 0 on 100 common tasks")
     assert pruned_line({**RECORD, "program": None, "evaluations": 27}) == "no edit kept (27 evaluations)"
     assert pruned_line({**RECORD, "program": None, "evaluations": 1, "tasks": 100}) == \

@@ -218,7 +218,7 @@ def pruned_row(record: Any) -> Row | None:
 def pruned_line(record: Mapping[str, Any]) -> str:
     """The one line that says what the prune of a run's best did (the archive's meta ``pruned``): the shown best
     is pruned, ``pruned from candidate 1234 (hash 0123456789ab): 17 -> 7 nodes, val_mse 2.1e-15 -> 0``
-    (``mlevolve show DB 0123456789ab`` shows the candidate itself; ``5 nodes, fewer digits`` where only literals
+    (``mlevolve show DB 0123456789ab`` shows the candidate itself; ``still 5 nodes, fewer digits`` where only literals
     were rounded; ``... on 100 common tasks`` where tasks are drawn per candidate, both scored on one draw, the
     candidate's score on its own draw, as ``best`` lists it, then beside its hash); or
     ``no edit kept (N evaluations)`` (``... on 100 common tasks, where it scores fitness 0.99998``: what its
@@ -241,7 +241,7 @@ def pruned_line(record: Mapping[str, Any]) -> str:
         name = f"{name[:-2]}mse"
     old, new = apart(record["from_metrics"].get(name), record["metrics"].get(name))
     size = f"{record['from_size']} -> {record['size']} nodes" if record["size"] != record["from_size"] else \
-        f"{record['size']} nodes, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
+        f"still {record['size']} nodes, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
     own = record.get("from_own_metrics", {}).get(name) if record.get("tasks") else None
     own = f"; {name} {apart(own, own)[0]} on its own draw" if own is not None else ""  # what `best` lists it at
     return (f"pruned from candidate {record['from_seq']} (hash {str(record['from'])[:12]}{own}): {size}, {name} {old}"
