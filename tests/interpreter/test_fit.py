@@ -280,6 +280,11 @@ def test_missing_and_extra_columns_are_named(tmp_path: Path) -> None:
     with pytest.raises(MlevError) as named:  # no column left over: it raised IndexError (a fresh-user pass)
         load_points(f"{path}:target=y", ("a", "b", "y"))
     assert named.value.hint == "target= is the column to predict, not the parameter y"
+    flat = tmp_path / "flat.csv"  # the column left over is constant: as a target it is refused, so not suggested
+    flat.write_text("a,b,y\n" + "".join(f"{i},{i * i},5\n" for i in range(20)))
+    with pytest.raises(MlevError) as named:
+        load_points(f"{flat}:target=a", ("a", "b"))
+    assert named.value.hint == "target= is the column to predict, not the parameter a"
 
 
 def test_a_held_out_r2_needs_two_rows_that_vary(tmp_path: Path) -> None:

@@ -53,7 +53,8 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
     if missing or extra:  # the library's too (tasks.load_points)
         odd = [repr(c) for c in extra if not (c.isidentifier() and c.isascii()) or c in DSL_KEYWORDS]
-        meant = f": target={extra[0]}" if (missing, len(extra)) == ([target], 1) else ""  # the one column left over
+        left = x[:, columns.index(extra[0])] if (missing, len(extra)) == ([target], 1) else None  # the one column
+        meant = f": target={extra[0]}" if left is not None and np.ptp(left) else ""  # left over, where it can be one
         raise TaskError(f"{path}: " + "; ".join([f"no column for parameter(s) {', '.join(missing)}"] * bool(missing) + [
             f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)), f"rename column(s) "
             f"{', '.join(odd)} in the file: a parameter's name is letters, digits and _, not a keyword" if odd else
