@@ -134,8 +134,7 @@ def test_a_data_file_where_a_program_archive_or_toml_file_is_read_is_named_a_tas
 
 META_CONFIG = ROOT / "benchmarks" / "meta" / "train.toml"
 GRAMMAR_FILE = ROOT / "benchmarks" / "meta" / "learned.grammar.toml"
-USE = {"a .mlev program": "a program is run with `mlevolve run FILE` and evolved with `mlevolve evolve FILE "
-                          "--evolve NAME`",
+USE = {"a .mlev program": "a program is run with `mlevolve run FILE` and evolved with `mlevolve evolve FILE`",
        "a meta configuration": "a meta configuration is run with `mlevolve meta FILE`",
        "a grammar file": "a grammar file is given as --grammar FILE to run, check, evolve and export"}
 

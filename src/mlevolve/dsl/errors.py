@@ -120,8 +120,7 @@ def file_kind(path: str | Path) -> str | None:
 
 
 # How each kind of text file is used: the hint of a reader given one where it reads another (text_kind)
-KIND_USE = {"a .mlev program": "a program is run with `mlevolve run FILE` and evolved with `mlevolve evolve FILE "
-                               "--evolve NAME`",
+KIND_USE = {"a .mlev program": "a program is run with `mlevolve run FILE` and evolved with `mlevolve evolve FILE`",
             "a meta configuration": "a meta configuration is run with `mlevolve meta FILE`",
             "a grammar file": "a grammar file is given as --grammar FILE to run, check, evolve and export",
             "a TOML file": "a grammar file is given as --grammar FILE; a meta configuration is run with `mlevolve meta "
