@@ -38,6 +38,7 @@ from mlevolve.dsl.errors import (
     data_task,
     decode_utf8,
     did_you_mean,
+    file_kind,
     normalize_newlines,
     read_bytes,
     wrong_kind,
@@ -65,7 +66,7 @@ def read_source(path: str | Path) -> str:
     """The text of a ``.mlev`` file with universal newlines (CRLF and CR read as LF, as Python's text
     mode does); a missing, unreadable or binary file is an :class:`MlevError`."""
     p = Path(path)
-    if p.suffix.lower() in DATA_SUFFIXES and p.is_file():  # as the archive readers say it, without reading it
+    if p.suffix.lower() in DATA_SUFFIXES and p.is_file() and file_kind(p) is None:  # by its name, not its text
         raise MlevError("a data file, not a .mlev program", file=str(p),
                         hint=f"a data file is a task: mlevolve run PROGRAM.mlev --task {data_task(p)} (evolve and "
                              "export take it so too)")

@@ -160,6 +160,28 @@ def test_one_kind_of_text_file_given_where_another_is_read_is_named(capsys: Caps
     assert not (tmp_path / "out.py").exists()
 
 
+@pytest.mark.parametrize("kind", ["a .mlev program", "a meta configuration", "a grammar file"])
+@pytest.mark.parametrize("reader", ["run", "--grammar", "meta"])
+def test_a_text_file_of_the_project_named_as_a_data_file_is_read_by_its_text(
+        capsys: Capsys, tmp_path: Path, kind: str, reader: str) -> None:
+    """A program saved as `prog.csv` was refused as "a data file, not a .mlev program" (a fresh-user pass): a data
+    suffix names a data file only where the text is none of the project's, so each reader reads its own kind and
+    names another, as it does by any name."""
+    source = {"a .mlev program": QUARTIC, "a meta configuration": META_CONFIG, "a grammar file": GRAMMAR_FILE}[kind]
+    path = tmp_path / "saved.csv"
+    path.write_text(source.read_text())
+    argv = {"run": ["check", str(path)], "--grammar": ["check", "--grammar", str(path), str(QUARTIC)],
+            "meta": ["meta", str(path)]}[reader]
+    read = {"run": "a .mlev program", "--grammar": "a grammar file", "meta": "a meta configuration"}[reader]
+    if kind != read:
+        assert usage_error(capsys, *argv).splitlines() == [f"{path}: error: {kind}, not {read}", f"hint: {USE[kind]}"]
+    elif reader == "meta":  # read as a configuration: its program, relative to it, is not beside the copy
+        line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if text.startswith("program"))
+        assert usage_error(capsys, *argv).startswith(f"{path}:{line}:1: error: `program` names no file")
+    else:
+        assert main(argv) == 0 and capsys.readouterr().out.endswith("ok (formula f)\n")
+
+
 def test_a_broken_toml_file_given_as_a_program_is_named_by_its_suffix(capsys: Capsys, tmp_path: Path) -> None:
     """`check broken.toml` parsed it as a program ("unexpected 'program' ... expected 'algorithm'"), where `meta`
     reports its TOML (a fresh-user pass)."""

@@ -68,12 +68,13 @@ def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevErro
     grammar files, meta configurations).  Raises ``error`` (default :class:`MlevError`) at the bad byte's
     ``FILE:LINE:COL`` (the column counts characters, as the parser's do) where it is not UTF-8; ``what``
     names the file's kind in the hint ("a meta configuration").  A run's archive (an SQLite database) and a data
-    file (by its suffix, :data:`DATA_SUFFIXES`) are named as such, not as text with a bad byte or a syntax error."""
+    file (by its suffix, :data:`DATA_SUFFIXES`, unless its text is one of the project's: :func:`text_kind`) are
+    named as such, not as text with a bad byte or a syntax error."""
     make, kind = error or MlevError, what.split(" (")[0]  # as the .mlev reader says them (api.read_source)
     if data.startswith(b"SQLite format 3\0"):
         raise make(f"an SQLite database, not {what}", file=file, hint="a run's archive is read by `mlevolve best`, "
                    f"`show`, `report` and `export`; give the path of {kind}")
-    if file.lower().endswith(DATA_SUFFIXES):
+    if file.lower().endswith(DATA_SUFFIXES) and text_kind(data.decode("utf-8", "ignore")) is None:  # by name only
         raise make(f"a data file, not {what}", file=file, hint=f"a data file is a task (--task {data_task(file)}); "
                    f"give the path of {kind}")
     try:
