@@ -474,7 +474,8 @@ def test_a_learner_takes_one_task_per_value_of_a_group_column(tmp_path: Path) ->
         load_task_for(program, f"{path}:target=y:group=nope", seed=1)
 
 
-@pytest.mark.parametrize("names", [["alpha", "beta", "gamma"], ["c", "b", "a"], ["2.0", "10", "x"]])
+@pytest.mark.parametrize("names", [["alpha", "beta", "gamma"], ["c", "b", "a"], ["2.0", "10", "x"],
+                                   ["1000002", "1000001", "1000003"]])  # shown as 1e+06 alike, they were one task
 def test_a_group_column_of_text_labels_makes_the_tasks_of_numbers(tmp_path: Path, names: list[str]) -> None:
     """`group=task` of labels `alpha`, `beta` was refused ("'alpha' is not a number"; a fresh-user pass): labels
     are labels, text or numbers, and group the rows as numbers do: tasks in order of the sorted labels (numbers by

@@ -406,9 +406,8 @@ def shown_expr(expr: Any, digits: int | None = None) -> Any:
     the shortest decimal that reads back as the same float (0.28719351, 1.0e+300), or that at ``digits`` significant
     digits, and then every other fraction too, so that one expression never mixes the two (0.28719351*x +
     0.5*x**2, not ... + x**2/2); an expression whose constants are all whole numbers and small fractions (x/3,
-    3*x/10) stays exact.  Only the display rounds, after SymPy has
-    folded the exact constants (a constant folded from rounded ones would be off in its shown digits): ``expr``
-    itself keeps exact rationals for algebra."""
+    3*x/10) stays exact.  Only the display rounds, after SymPy has folded the exact constants (a constant folded
+    from rounded ones would be off in its shown digits): ``expr`` itself keeps exact rationals for algebra."""
     import sympy
 
     expr = _multiplied_out(expr)

@@ -144,7 +144,7 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
         if not x.shape[1]:
             raise TaskError(f"{name}: no feature columns besides the target and the group", "add a feature")
         if not labels:  # an .npz file's column of numbers
-            labels, ids = [f"{v:g}" for v in np.unique(ids)], np.unique(ids, return_inverse=True)[1]
+            labels, ids = [f"{v:.15g}" for v in np.unique(ids)], np.unique(ids, return_inverse=True)[1]
         value = [_number(label) for label in labels]  # tasks in order: numbers by value, then text
         order = sorted(range(len(labels)), key=lambda k: (value[k] is None, value[k] or 0, labels[k]))
         groups = {f"{name} (group {group}={labels[k]})": np.flatnonzero(ids == k) for k in order}
