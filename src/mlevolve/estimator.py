@@ -36,7 +36,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ``budget``: candidate formulas proposed (constant fitting's evaluations come on top, as ``mlevolve evolve``
     counts them); ``population``, ``algorithm``: the search's (None: ``mlevolve evolve``'s defaults);
     ``grammar``: a grammar file (the search space, e.g. ``benchmarks/sr_peers.toml`` or one ``mlevolve meta``
-    wrote; None: the base grammar); ``random_state``: the seed of the split and the search (an int: the same
+    wrote; None or "base": the base grammar); ``random_state``: the seed of the split and the search (an int: the same
     data and seed give the same formula; None or a ``numpy.random.RandomState``: one seed drawn from it);
     ``fit_constants``: linear scaling and Levenberg-Marquardt on each candidate's literals (Keijzer 2003;
     Operon's and PySR's practice); ``prune``: the best pruned by edits the run's scoring cannot tell from it;
@@ -126,7 +126,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                                          if isinstance(v, int | float | str) and k not in left_out}
         self.expression_: str = sympy_display(formula_sympy(parse(self.program_), grammar=spec))[0]
         # the grammar file by its absolute path: a model unpickled elsewhere (another working folder) predicts too
-        self.grammar_path_: str | None = None if self.grammar is None else str(Path(self.grammar).resolve())
+        grammar = None if self.grammar == "base" else self.grammar  # load_grammar's name of the base grammar
+        self.grammar_path_: str | None = None if grammar is None else str(Path(grammar).resolve())
         return self
 
     def predict(self, X: Any) -> Any:
@@ -151,7 +152,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         from mlevolve.grammar.spec import load_grammar
 
         check_is_fitted(self, "program_")
-        return formula_sympy(parse(self.program_), grammar=load_grammar(self.grammar_path_))
+        try:
+            return formula_sympy(parse(self.program_), grammar=load_grammar(self.grammar_path_))
+        except MlevError as err:  # the grammar file it was fitted in is gone or changed, as for predict
+            raise ValueError(_said(err)) from err
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

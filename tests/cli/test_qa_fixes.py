@@ -398,7 +398,7 @@ def test_a_formula_on_data_beyond_1e150_is_refused_naming_the_column(tmp_path: P
     ("cls.csv:target=y:group=y", "cls.csv: group=y is the target; the rows are grouped into tasks by a feature column\n"
      "hint: group= names one of: a, b"),
     ("cls.csv:target=y:problem=regression:group=a",
-     "cls.csv (group a=-2.71116247896597): 1 row(s); group=a has 60 values in 60 rows\n"  # a measurement, not a task label
+     "cls.csv (group a=-2.71116247896597): 1 row(s); group=a has 60 values in 60 rows\n"  # a measurement, not a label
      "hint: group= names a column of task labels, each value on 4 rows at least (a task is split 60/20/20 into "
      "train/validation/test)"),
 ])

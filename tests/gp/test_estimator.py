@@ -219,6 +219,24 @@ def test_a_model_fitted_in_a_grammar_file_predicts_from_another_folder(tmp_path:
     assert again.grammar_path_ == str(work / "peers.toml") and again.sympy() == model.sympy()
 
 
+def test_a_model_fitted_in_the_base_grammar_by_name_predicts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`grammar="base"` fitted, then predict and sympy() read the grammar file `./base` (a fresh-user pass): the
+    name is the base grammar's, as for load_grammar and --grammar; a grammar file gone is a ValueError for both."""
+    monkeypatch.chdir(tmp_path)
+    x, y = _data(40)
+    model = SymbolicRegressor(budget=30, population=10, grammar="base").fit(x, y)
+    plain = SymbolicRegressor(budget=30, population=10).fit(x, y)
+    assert model.grammar_path_ is None and model.program_ == plain.program_
+    np.testing.assert_array_equal(model.predict(x), plain.predict(x))
+    assert model.sympy() == plain.sympy()
+    (tmp_path / "g.toml").write_text('extends = "base"\n')
+    gone = SymbolicRegressor(budget=10, population=10, grammar="g.toml").fit(x, y)
+    (tmp_path / "g.toml").unlink()
+    for call in (lambda: gone.predict(x), gone.sympy):
+        with pytest.raises(ValueError, match="no such grammar file"):
+            call()
+
+
 def test_targets_written_as_text_are_numbers_and_other_text_is_a_value_error() -> None:
     x, y = _data(40)
     model = SymbolicRegressor(budget=30).fit(x, y.astype(str))
