@@ -8,6 +8,7 @@ when candidates finish out of order, the CLI end to end with its errors, and the
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import random
@@ -126,6 +127,24 @@ def test_the_settings_are_the_run_identity_of_their_algorithm_only(tmp_path: Pat
 
 
 # ------------------------------------------------------------------------------------------ resume
+
+
+@pytest.mark.parametrize("algorithm", [*ALGORITHMS, "regularized"])
+def test_a_child_is_one_generation_deeper_than_its_latest_parent(tmp_path: Path, algorithm: str) -> None:
+    """Islands and MAP-Elites gave a crossover child its first parent's generation + 1, below its second parent's
+    in about half their crossovers (a fresh-user pass): `show`'s ancestry then read generations going up."""
+    run_quartic(tmp_path / "a.db", algorithm=algorithm, seed=2, budget=600)
+    with Archive.read(tmp_path / "a.db") as archive:
+        stored = list(archive.rows())
+    made: dict[str, set[int]] = {}  # the generations a program was made at so far (a program is made again)
+    crossed = 0
+    for row in stored:
+        if row.parents:  # one parent's generation in each of its sets, the latest one less than the child's
+            choices = itertools.product(*(made[p] for p in row.parents))
+            assert any(max(g) == row.generation - 1 for g in choices), (row.seq, row.operator, row.generation)
+            crossed += len(row.parents) == 2
+        made.setdefault(row.hash, set()).add(row.generation)
+    assert crossed >= 20
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)

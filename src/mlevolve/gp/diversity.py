@@ -28,6 +28,7 @@ run's :class:`~mlevolve.gp.engine.EvolveConfig`; the CLI builds its flags from t
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections import deque
 from collections.abc import Iterator
@@ -150,16 +151,8 @@ class IslandModel:
                 island = self._next_island()
                 if island is None:
                     break
-                population = self.islands[island]
-                parent = tournament(engine.rng, population, cfg.tournament)
-                if engine.rng.random() < cfg.mutation_prob:
-                    program, op = engine.vary(parent.program)
-                    parents: tuple[str, ...] = (parent.hash,)
-                else:
-                    other = tournament(engine.rng, population, cfg.tournament)
-                    program, op = engine.vary(parent.program, other.program)
-                    parents = (parent.hash, other.hash)
-                self._start(island, program, op, parents, parent.generation + 1)
+                pick = functools.partial(tournament, engine.rng, self.islands[island], cfg.tournament)
+                self._start(island, *engine.offspring(pick, cfg.mutation_prob))
             finished = engine.collect()
             if not finished and not engine.in_flight:
                 break
@@ -265,15 +258,7 @@ class MapElites:
                         break
                     engine.start(engine.random_program(), "random", (), 0)
                     continue
-                parent = self.grid[engine.rng.choice(self.cells)]
-                if engine.rng.random() < cfg.mutation_prob:
-                    program, op = engine.vary(parent.program)
-                    parents: tuple[str, ...] = (parent.hash,)
-                else:
-                    other = self.grid[engine.rng.choice(self.cells)]
-                    program, op = engine.vary(parent.program, other.program)
-                    parents = (parent.hash, other.hash)
-                engine.start(program, op, parents, parent.generation + 1)
+                engine.start(*engine.offspring(lambda: self.grid[engine.rng.choice(self.cells)], cfg.mutation_prob))
             finished = engine.collect()
             if not finished and not engine.in_flight:
                 break

@@ -23,7 +23,7 @@ import gc
 import random
 import time
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -318,6 +318,19 @@ class Engine:
             if child is not None:
                 return replace_slot(parent, name, self._folded(child)), op
         return parent, "copy"
+
+    def offspring(self, pick: Callable[[], Candidate],
+                  mutation_prob: float) -> tuple[Program, str, tuple[str, ...], int]:
+        """A steady-state search's next child as ``start`` takes it: a parent chosen by ``pick`` (a tournament, a
+        MAP-Elites cell) mutated with probability ``mutation_prob``, else crossed with a second one; its generation
+        one more than its latest parent's (its depth in the ancestry)."""
+        parent = pick()
+        if self.rng.random() < mutation_prob:
+            program, op = self.vary(parent.program)
+            return program, op, (parent.hash,), parent.generation + 1
+        other = pick()
+        program, op = self.vary(parent.program, other.program)
+        return program, op, (parent.hash, other.hash), max(parent.generation, other.generation) + 1
 
     def _elite_bodies(self, name: str) -> list[Expr]:
         """The hall of fame's bodies of slot ``name``: the donors of an operator's graft step."""

@@ -67,16 +67,8 @@ def regularized_evolution(engine: Engine) -> None:
                 seeding = False
             if not population:
                 break
-            parent = tournament(engine.rng, population, cfg.tournament)
-            generation = parent.generation + 1  # one more than its latest parent's: its depth in the ancestry
-            if engine.rng.random() < cfg.mutation_prob:
-                program, op = engine.vary(parent.program)
-                parents: tuple[str, ...] = (parent.hash,)
-            else:
-                other = tournament(engine.rng, population, cfg.tournament)
-                program, op = engine.vary(parent.program, other.program)
-                parents, generation = (parent.hash, other.hash), max(generation, other.generation + 1)
-            engine.start(program, op, parents, generation)
+            engine.start(*engine.offspring(lambda: tournament(engine.rng, population, cfg.tournament),
+                                           cfg.mutation_prob))
         finished = engine.collect()
         if not finished and not engine.in_flight:
             break
