@@ -616,7 +616,8 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
                      and not (k == "task" and same_file)), key=lambda k: k != "algorithm")  # what decides the rest
     if differ:
         detail = "; ".join(_setting_diff(k, stored.get(k, LEFT_OUT_AT.get(k)), identity[k]) for k in differ[:3])
-        return (f"archive was made with other settings ({detail})",
+        more = f"; and {len(differ) - 3} more: {', '.join(differ[3:])}" if len(differ) > 3 else ""  # named, at least
+        return (f"archive was made with other settings ({detail}{more})",
                 "rerun with the archive's settings to resume, or pass another --db")
     return None
 
