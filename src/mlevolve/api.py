@@ -738,10 +738,12 @@ class RunInterrupted(KeyboardInterrupt):
 
 # Settings an algorithm does not read (beyond DiversityConfig's, whose metadata names their algorithm): one given
 # with another algorithm would be ignored silently.
-_UNREAD = {"random": ("draws every candidate afresh", ("population", "tournament")),
+_UNREAD = {"random": ("draws every candidate afresh", ("population", "tournament", "mutation_prob", "offspring")),
+           "regularized": ("replaces one candidate at a time", ("offspring",)),
            "mu_plus_lambda": ("draws parents uniformly", ("tournament",)),
            "nsga2": ("draws parents uniformly", ("tournament",)),
-           "map-elites": ("draws parents from its grid's cells", ("tournament",))}
+           "islands": ("replaces one candidate at a time", ("offspring",)),
+           "map-elites": ("draws parents from its grid's cells", ("tournament", "offspring"))}
 
 
 # Settings only some regimes read, by the regime's own row (interpreter.regimes): (does regime r read it, why a
@@ -800,6 +802,18 @@ def _restarts(every: int, population: int) -> None:
                            "{low} or more", low=population, got=every)
 
 
+def _owners() -> dict[str, str]:
+    """The settings only one algorithm reads (their field's metadata), by name: the algorithm."""
+    return {f.name: f.metadata["algorithm"] for f in (*fields(DiversityConfig), *fields(EvolveConfig))
+            if "algorithm" in f.metadata}
+
+
+def algorithm_reads(algorithm: str, name: str) -> bool:
+    """Whether a run of ``algorithm`` reads setting ``name`` (an :class:`EvolveConfig` or :class:`DiversityConfig`
+    field): the rule :func:`check_settings_read` refuses by, and what a report lists as the run's settings."""
+    return _owners().get(name, algorithm) == algorithm and name not in _UNREAD.get(algorithm, ("", ()))[1]
+
+
 def check_settings_read(algorithm: str, given: Sequence[str]) -> None:
     """Refuse a setting named in ``given`` (:func:`evolve`'s parameters, :class:`DiversityConfig`'s fields) that
     ``algorithm`` would ignore: an island or MAP-Elites setting with another algorithm, random search's population
@@ -808,8 +822,7 @@ def check_settings_read(algorithm: str, given: Sequence[str]) -> None:
     """
     from mlevolve.gp.search import ALGORITHMS
 
-    owner = {f.name: f.metadata["algorithm"] for f in (*fields(DiversityConfig), *fields(EvolveConfig))
-             if "algorithm" in f.metadata}
+    owner = _owners()
     for name in given if algorithm in ALGORITHMS else ():  # an unknown algorithm: refused as such (evolve)
         if owner.get(name, algorithm) != algorithm:
             raise SettingError(f"{{{name}}} is a setting of {{algorithm}} {owner[name]}; this run's is {algorithm}: "

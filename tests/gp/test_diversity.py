@@ -373,11 +373,22 @@ def test_cli_evolve_then_best_show_and_report(tmp_path: Path, algorithm: str,
     page = html.read_text()
     assert f"<td>{algorithm}</td>" in page
     assert ("islands 3" if algorithm == "islands" else "size_bins 6") in page
+    settings = page.split("<td>settings</td>")[1].split("</tr>")[0]  # only what the algorithm reads: the CLI refuses
+    assert "offspring" not in settings and ("tournament" in settings) == (algorithm == "islands"), settings  # others
     best = Archive.read(db)
     try:
         assert best.best(1)[0].hash[:12] in page  # the best program is shown
     finally:
         best.close()
+
+
+def test_a_random_search_report_lists_only_the_settings_it_reads(tmp_path: Path) -> None:
+    """A random search's report listed `population 100, tournament 10, mutation_prob 0.9, offspring 0` (a fresh-user
+    pass), settings `mlevolve evolve --algorithm random` refuses as ignored."""
+    run_quartic(tmp_path / "r.db", algorithm="random", budget=30)
+    api.report(tmp_path / "r.db", tmp_path / "r.html")
+    settings = (tmp_path / "r.html").read_text().split("<td>settings</td>")[1].split("</tr>")[0]
+    assert "max_size" in settings and not any(k in settings for k in ("population", "tournament", "mutation", "offs"))
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -135,11 +135,15 @@ def _notes(run: Run) -> list[str]:
 
 
 def _identity(run: Run) -> str:
+    from mlevolve.api import algorithm_reads
+
     m = run.meta
     settings = ", ".join(f"{k} {m[k]}" for k in ("population", "tournament", "mutation_prob", "offspring",
                                                    "max_depth", "max_size", "hurdle", "restart_every", "bandit",
                                                    "islands", "migration_interval", "migrants", "size_bins",
-                                                   "behaviour_bins") if k in m and (k != "hurdle" or data.hurdled(run)))
+                                                   "behaviour_bins")
+                         if k in m and algorithm_reads(str(m.get("algorithm")), k)  # as the run read them
+                         and (k != "hurdle" or data.hurdled(run)))
     created = m.get("created")
     rows = [("archive", run.path), ("program", m.get("program_name")), ("task", m.get("task")),
             ("evolving", ", ".join(m.get("evolve") or []) or None), ("algorithm", m.get("algorithm")),
