@@ -244,9 +244,10 @@ def check_task_line(program: Program, file: str | None = None) -> None:
         raise err.located(file) if file else err from None
 
 
-def _beside(task: str, file: str | None) -> str:
-    """The hint for data file ``task`` names by a relative path that the current folder lacks and program
-    ``file``'s folder holds (a path is read from the current folder, not the program's), else ``""``."""
+def _beside(task: str, file: str | None, whose: str = "the program's") -> str:
+    """The hint for data file ``task`` names by a relative path that the current folder lacks and ``file``'s folder
+    holds (``whose``: a program's, a meta configuration's; a path is read from the current folder, not the file's),
+    else ``""``."""
     from mlevolve.interpreter.tasks import data_file_of
 
     try:
@@ -256,7 +257,7 @@ def _beside(task: str, file: str | None) -> str:
     if file is None or name is None or Path(name).is_absolute() or Path(name).exists():
         return ""
     there = Path(file).parent / name
-    return (f"a relative path is read from the current folder ({Path.cwd()}), not the program's: {there} is "
+    return (f"a relative path is read from the current folder ({Path.cwd()}), not {whose}: {there} is "
             f"there; cd {Path(file).parent}, or give its full path") if there.is_file() else ""
 
 
@@ -1809,7 +1810,7 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
             except MlevError as err:
                 where = f"{err.file}: " if err.file and err.span is None else ""  # a data file's cell
                 raise config_error(cfg.source, f"[split] {part}: {where}{err.message}", "split", part,
-                                   err.hint) from None
+                                   _beside(t, cfg.source, "the configuration's") or err.hint) from None
             if t not in given and not formula:
                 raise config_error(cfg.source, f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part,
                                    hint="only formula tasks have default bounds ([0, 1], their fitness being R^2)")

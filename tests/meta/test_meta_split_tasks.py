@@ -57,6 +57,21 @@ def test_a_split_task_the_program_cannot_run_on_is_an_error_at_its_part(tmp_path
     assert not (tmp_path / "m.db").exists()
 
 
+def test_a_data_file_beside_the_configuration_but_not_here_is_named_there(
+        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data file's relative path is read from the current folder, as `--task`'s and a task line's are; `program`
+    is the configuration's own (relative to it). Run from another folder, a config naming `xy.csv` said only "no
+    such file" (a fresh-user pass): the hint now names the file beside the configuration, as a task line's does."""
+    config = _config(tmp_path, '["nguyen1", "xy.csv:target=y"]')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
+    assert err.splitlines()[1] == (f"hint: a relative path is read from the current folder ({elsewhere}), not the "
+                                   f"configuration's: {tmp_path / 'xy.csv'} is there; cd {tmp_path}, or give its full "
+                                   "path")
+
+
 def test_a_formula_on_a_data_file_has_unit_bounds_and_its_inner_run_reads_the_columns(tmp_path: Path) -> None:
     data = f"{tmp_path}/xy.csv:target=y"
     config = _config(tmp_path, f'["nguyen1", "{data}"]')
