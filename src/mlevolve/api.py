@@ -1546,7 +1546,8 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     """The best program of an archive (or the one whose hash starts with ``key``) as ``.mlev`` text, as
     shown (simplified: the same values) with the run's task (a data file by absolute path), under a
     first comment line naming the archive; and the options with which ``mlevolve run`` scores it as
-    the run did (the run's ``--seed`` and ``--epochs`` where they are not the defaults).  What
+    the run did (the run's ``--seed`` and ``--epochs`` where they are not the defaults; a meta run's
+    program has no task line, being scored on several: ``--task`` its first training task).  What
     ``mlevolve export DB -o FILE.mlev`` writes, for ``mlevolve run`` or a later search to start from."""
     from mlevolve.dsl.printer import format_program
 
@@ -1554,6 +1555,8 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     defaults = (("seed", EvolveConfig.seed), ("epochs", Settings.epochs))
     options = [f"--{name} {int(meta[name])}" for name, default in defaults
                if name in meta and int(meta[name]) != default]
+    if meta.get("kind") == "meta" and isinstance(meta.get("task"), str):  # "meta:TASK,...": scored on each, not one
+        options = [f"--task {shlex.quote(meta['task'].split(':', 1)[-1].split(',')[0])}", *options]
     return f"# Exported by mlevolve from {db}\n" + format_program(program), options
 
 
@@ -1592,7 +1595,8 @@ def _archived(db: str | Path, key: str | None, task: str | None, grammar: Gramma
     run_task = meta.get("task") if isinstance(meta.get("task"), str) else None
     # a found program as shown: no hand-written comments (they described the file's program), the run's task
     # line, unless the task's name cannot be written as one (a quote or line break in a file name)
-    named = task or (_archived_task(meta, db, verify=verify) if data_task else None) or run_task
+    named = task if meta.get("kind") == "meta" else (  # a meta run's programs have no one task
+        task or (_archived_task(meta, db, verify=verify) if data_task else None) or run_task)
     writable = named if named is not None and '"' not in named and "\n" not in named and "\r" not in named else None
     text = shown_program(rows[0].program, task=writable, source=where)
     return _check_archived(text, where, meta, db, spec), meta, spec
@@ -1641,8 +1645,8 @@ def _archived_task(meta: Mapping[str, Any], db: str | Path,
         raise MlevError(f"a meta archive (of `mlevolve meta`): its programs were scored on the tasks {tasks}, "
                         "not on one task", file=str(db),
                         hint=f"`mlevolve export {db} --best --task {tasks.split(',')[0]} -o best.py` exports its "
-                             "best for one task; the meta run's answer is its grammar file (`mlevolve evolve FILE "
-                             "--grammar GRAMMAR.toml`)")
+                             "best for one task (`-o best.mlev`: the program alone); the meta run's answer is its "
+                             "grammar file (`mlevolve evolve FILE --grammar GRAMMAR.toml`)")
     if not isinstance(spec, str) or not isinstance(path, str) or not digest:
         return spec if isinstance(spec, str) else None
     options = spec.split(":", 1)[1:]

@@ -384,7 +384,10 @@ def _export_program(args: argparse.Namespace, grammar: GrammarSpec | None) -> in
     text, options = api.export_program(args.db, args.hash, grammar=grammar)
     api.write_atomic(args.output, text)
     command = " ".join(["mlevolve run", shlex.quote(args.output), *options])
-    if api.drawn_per_candidate(text):  # no draw of its own to score it on again: `run` draws one
+    if options and options[0].startswith("--task"):  # a meta run's program: scored on each of its tasks
+        print(f"wrote {args.output} ({text.count(chr(10)):,} lines); score it on one of the meta run's tasks with: "
+              f"{command}")
+    elif api.drawn_per_candidate(text):  # no draw of its own to score it on again: `run` draws one
         print(f"wrote {args.output} ({text.count(chr(10)):,} lines); score it with: {command} (on a draw of "
               "tasks of its own: the run drew each candidate's)")
     else:

@@ -14,6 +14,7 @@ import mlevolve.api as api
 from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive
+from mlevolve.meta.config import load_config
 from mlevolve.report import data, page
 from mlevolve.report.render import candidate, plain
 from tests.conftest import ROOT, Capsys
@@ -44,7 +45,7 @@ def test_the_reports_lineage_and_counts_are_of_the_best_every_command_shows(prun
     assert "(0 drawn)" not in html and "not in the archive" not in html
 
 
-def test_a_meta_archives_report_answers_with_the_generator(tmp_path: Path) -> None:
+def test_a_meta_archives_report_answers_with_the_generator(tmp_path: Path, capsys: Capsys) -> None:
     config = tmp_path / "smoke.toml"
     shutil.copy(ROOT / "benchmarks" / "meta" / "smoke.toml", config)
     text = config.read_text()
@@ -54,6 +55,14 @@ def test_a_meta_archives_report_answers_with_the_generator(tmp_path: Path) -> No
     html = page.build(data.load(db))
     assert "A meta run&#x27;s answer is the generator it learned" in html or "A meta run's answer is" in html
     assert "no candidate was scored" not in html and "--confirm 5" not in html
+    # its best program alone, as .mlev: it was refused for want of one task (a fresh-user pass)
+    capsys.readouterr()
+    assert main(["export", str(db), "--best", "-o", str(tmp_path / "best.mlev")]) == 0
+    first = load_config(config).train[0]
+    assert capsys.readouterr().out.endswith(f"score it on one of the meta run's tasks with: mlevolve run "
+                                            f"{tmp_path / 'best.mlev'} --task {first}\n")
+    program = api.parse_file(tmp_path / "best.mlev")
+    assert program.task is None and api.run(program, first)["fitness"] is not None
 
 
 def test_sympy_folds_every_digit_before_the_display_rounds(pruned_run: Path, capsys: Capsys) -> None:
