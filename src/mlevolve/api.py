@@ -330,11 +330,14 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
     (a file is made there and removed, the one sure test) is refused too."""
     import shlex
 
-    if setting == "db" and (str(path) == "-" or str(path).lower().endswith(DATA_SUFFIXES)) and not Path(path).exists():
-        # a new archive so named would be refused by every reader (an existing file is named by the archive's)
-        raise SettingError("{db} {path} would name a run's archive as " + ("standard output" if str(path) == "-" else
-                           "a data file") + ", which every command that reads an archive refuses",
-                           hint="name it as a .db file, e.g. runs/run.db", path=str(path))
+    named = "standard output" if str(path) == "-" else "a data file" if str(path).lower().endswith(DATA_SUFFIXES) \
+        else "a .mlev program" if str(path).lower().endswith(".mlev") else None
+    empty = not Path(path).exists() or (Path(path).is_file() and not Path(path).stat().st_size)
+    if setting == "db" and named and empty:
+        # a new archive so named (or an empty file: SQLite would make it one) would be refused by every reader (an
+        # existing file is named by the archive's reader)
+        raise SettingError("{db} {path} would name a run's archive as " + named + ", which every command that reads "
+                           "an archive refuses", hint="name it as a .db file, e.g. runs/run.db", path=str(path))
     if str(path).endswith(("/", os.sep)) and not Path(path).is_dir():  # a directory's own error follows
         raise SettingError("{path} names a folder (it ends in a slash), not a file",
                            hint=f"drop the slash: {{{setting}}} {{bare}}", path=str(path),

@@ -196,15 +196,19 @@ def test_a_broken_toml_file_given_as_a_program_is_named_by_its_suffix(capsys: Ca
 
 @pytest.mark.parametrize(("command", "db", "what"), [
     ("evolve", "-", "standard output"), ("evolve", "d.csv", "a data file"), ("meta", "-", "standard output"),
-    ("meta", "d.NPZ", "a data file")])
+    ("meta", "d.NPZ", "a data file"), ("evolve", "p.mlev", "a .mlev program"), ("meta", "p.MLEV", "a .mlev program"),
+    ("evolve", "empty.mlev", "a .mlev program"), ("evolve", "empty.csv", "a data file")])
 def test_a_runs_archive_is_not_named_as_stdout_or_a_data_file(capsys: Capsys, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch, command: str, db: str,
                                                               what: str) -> None:
     """``--db -`` wrote a file named ``-`` and ``--db missing.csv`` an archive that ``export`` then refused as a data
-    file (a fresh-user pass): every reader refuses those names, so a run does not write one."""
+    file (a fresh-user pass): every reader refuses those names, so a run does not write one.  Nor a program's name,
+    nor an empty file so named, which SQLite would have made an archive (a fresh-user pass)."""
     monkeypatch.chdir(tmp_path)
+    if db.startswith("empty"):
+        (tmp_path / db).touch()
     first = str(QUARTIC) if command == "evolve" else str(ROOT / "benchmarks" / "meta" / "train.toml")
     lines = usage_error(capsys, command, first, "--db", db).splitlines()
     assert lines == [f"mlevolve {command}: error: --db {db} would name a run's archive as {what}, which every command "
                      "that reads an archive refuses", "hint: name it as a .db file, e.g. runs/run.db"]
-    assert list(tmp_path.iterdir()) == []
+    assert [(p.name, p.stat().st_size) for p in tmp_path.iterdir()] == ([(db, 0)] if db.startswith("empty") else [])
