@@ -580,3 +580,10 @@ def test_the_report_shows_every_setting_of_the_run_s_identity(runs: dict[str, Pa
     html = page.build(dataclasses.replace(run, meta=meta))
     assert "restart_every 2000" in html and "bandit True" in html
     assert "restart_every" not in page.build(run)  # off: not in the identity, not shown
+
+
+def test_a_metric_with_no_value_is_shown_as_a_dash() -> None:
+    """A meta run's `evals_to_target` where the target was never reached printed as Python's `None` (a fresh-user
+    pass)."""
+    assert render.metrics_text({"fitness": 0.5, "auc": 0.891, "seed": 3, "evals_to_target": None}) == \
+        "auc 0.891, seed 3, evals_to_target —"

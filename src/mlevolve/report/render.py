@@ -72,9 +72,10 @@ def number(value: float | None, digits: int = 6) -> str:
 
 
 def metrics_text(metrics: Mapping[str, Any]) -> str:
-    """A candidate's metrics on one line, without the fitness and time."""
-    return ", ".join(f"{k} {shown_number(v, 4)}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()
-                     if k not in ("fitness", "train_seconds"))
+    """A candidate's metrics on one line, without the fitness and time; a metric with no value (a meta run's
+    ``evals_to_target`` where the target was never reached) as "—", not Python's ``None``."""
+    return ", ".join(f"{k} {number(v, 4)}" if v is None or isinstance(v, float) else f"{k} {v}"
+                     for k, v in metrics.items() if k not in ("fitness", "train_seconds"))
 
 
 def headline(c: Mapping[str, Any], rank: int | None = None) -> Line:
