@@ -332,8 +332,8 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
 
     named = "standard output" if str(path) == "-" else "a data file" if str(path).lower().endswith(DATA_SUFFIXES) \
         else "a .mlev program" if str(path).lower().endswith(".mlev") else None
-    empty = not Path(path).exists() or (Path(path).is_file() and not Path(path).stat().st_size)
-    if setting == "db" and named and empty:
+    unused = not Path(path).exists() or (Path(path).is_file() and not os.path.getsize(path))  # SQLite's to make
+    if setting == "db" and named and unused:
         # a new archive so named (or an empty file: SQLite would make it one) would be refused by every reader (an
         # existing file is named by the archive's reader)
         raise SettingError("{db} {path} would name a run's archive as " + named + ", which every command that reads "

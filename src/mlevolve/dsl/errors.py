@@ -110,9 +110,11 @@ def text_kind(text: str) -> str | None:
 
 def file_kind(path: str | Path) -> str | None:
     """:func:`text_kind` of the file at ``path`` (its first 64 KiB; a ``.mlev`` file is a program by its suffix);
-    None for any other file, or one that cannot be read."""
+    None for any other file, one that cannot be read, and anything not a regular file (a FIFO would block)."""
     if str(path).lower().endswith(".mlev"):
         return "a .mlev program"
+    if not Path(path).is_file():
+        return None
     try:
         with open(path, "rb") as f:
             return text_kind(f.read(1 << 16).decode("utf-8", "ignore"))
