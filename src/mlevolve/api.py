@@ -742,7 +742,8 @@ class RunInterrupted(KeyboardInterrupt):
 
 # Settings an algorithm does not read (beyond DiversityConfig's, whose metadata names their algorithm): one given
 # with another algorithm would be ignored silently.
-_UNREAD = {"random": ("draws every candidate afresh", ("population", "tournament", "mutation_prob", "offspring")),
+_UNREAD = {"random": ("draws every candidate afresh", ("population", "tournament", "mutation_prob", "offspring",
+                                                        "bandit")),
            "regularized": ("replaces one candidate at a time", ("offspring",)),
            "mu_plus_lambda": ("draws parents uniformly", ("tournament",)),
            "nsga2": ("draws parents uniformly", ("tournament",)),
@@ -931,7 +932,7 @@ def evolve(
         _restarts(restart_every, population)
     check_settings_read(algorithm, [name for name, value, default in (
         ("population", population, EvolveConfig.population), ("tournament", tournament, EvolveConfig.tournament),
-        ("restart_every", restart_every or 0, 0),
+        ("restart_every", restart_every or 0, 0), ("bandit", bandit, EvolveConfig.bandit),
         *((f.name, getattr(diversity, f.name), f.default) for f in fields(DiversityConfig) if diversity is not None),
     ) if value != default])
     _confirms(confirm)

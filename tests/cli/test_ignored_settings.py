@@ -26,6 +26,11 @@ CASES = [  # (API keywords, CLI flags, the error and hint in the API's words, th
       "drop population, or choose an algorithm that reads it: regularized, mu_plus_lambda, nsga2, islands, map-elites"],
      ["--algorithm random draws every candidate afresh: --population would be ignored", "drop --population, or "
       "choose an --algorithm that reads it: regularized, mu_plus_lambda, nsga2, islands, map-elites"]),
+    ({"algorithm": "random", "bandit": True}, ["--algorithm", "random", "--bandit"],  # accepted, ignored, stored in
+     ["algorithm random draws every candidate afresh: bandit would be ignored",  # the identity (a fresh-user pass)
+      "drop bandit, or choose an algorithm that reads it: regularized, mu_plus_lambda, nsga2, islands, map-elites"],
+     ["--algorithm random draws every candidate afresh: --bandit would be ignored", "drop --bandit, or "
+      "choose an --algorithm that reads it: regularized, mu_plus_lambda, nsga2, islands, map-elites"]),
     ({"diversity": DiversityConfig(islands=3)}, ["--islands", "3"],
      ["islands is a setting of algorithm islands; this run's is regularized: it would be ignored",
       "add algorithm islands, or drop islands"],
