@@ -503,6 +503,25 @@ def test_a_group_column_of_text_labels_makes_the_tasks_of_numbers(tmp_path: Path
     assert info.value.file == f"{text}:16:2"  # the first row of label 1: the third group of 7 rows
 
 
+@pytest.mark.parametrize(("group", "said"), [
+    ("G", "group=G is no column; the rows are grouped into tasks by a feature column"),
+    ("y", "group=y is the target; the rows are grouped into tasks by a feature column"),
+    ("a", "column 'g': 'beta' is not a number")])  # a feature's cells are numbers: g's text is then refused
+def test_a_group_that_is_no_feature_column_is_named_before_the_cells(tmp_path: Path, group: str, said: str) -> None:
+    """With a column of text labels, `group=G` (a typo), `group=y` and `group=x1` each said "column 'g': 'beta' is
+    not a number" (a fresh-user pass): the option is checked against the header before any cell is read."""
+    import re
+
+    from mlevolve import api
+    from mlevolve.interpreter.factory import load_task_for
+
+    path = write_csv(tmp_path / "lg.csv", "g,a,y\n" + "".join(f"{'alpha' if i % 2 else 'beta'},{i},{2 * i}\n"
+                                                              for i in range(20)))
+    program = api.check(api.parse_file(Path(__file__).parents[2] / "examples" / "linear_regression.mlev"))
+    with pytest.raises(MlevError, match=re.escape(said)):
+        load_task_for(program, f"{path}:target=y:group={group}", seed=0)
+
+
 BAD_FILES = {  # name: (file text or arrays, spec options), each a different rule of the reader
     "bad.csv": ("a,y\n1,2\n", ""),  # no target= given
     "dup.csv": ("a,a,y\n1,2,3\n", ":target=y"),

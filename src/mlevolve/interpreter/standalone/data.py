@@ -175,6 +175,14 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf, lab
     return x, np.array([c.strip() for c in cells]), *names
 
 
+def check_group(name: str, group: str, target: str, features: list[str]) -> None:
+    """Refuse (TaskError) a learner's ``group=`` naming none of the file's ``features`` (the target, or no column)."""
+    if group not in features:
+        raise TaskError(f"{name}: group={group} {'is the target' if group == target else 'is no column'}; the rows "
+                        "are grouped into tasks by a feature column",
+                        f"{did_you_mean(group, features)}group= names one of: {', '.join(features)}")
+
+
 def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | None:
     """Why a target cell is bad (message, hint), or None: text is a class label unless the problem is a regression."""
     if (fault := cell_fault(cell, most)) is None or (fault[0].endswith("is not a number") and problem != "regression"):
@@ -219,8 +227,10 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str) -
     if len(header) < 2:
         raise TaskError(f"{file}: no feature columns besides the target '{target}'",
                         "every column but the target is a feature: add at least one")
+    if labels:  # before any cell: a text label is no number
+        check_group(str(file), labels, target, [h for h in header if h != target])
     t, x, codes = header.index(target), np.empty((len(rows), len(header) - 1)), dict[str, int]()
-    g = header.index(labels) if labels in header and labels != target else -1
+    g = header.index(labels) if labels else -1
     for i, (line, end, row) in enumerate(rows):
         if i == len(rows) - 1 and end > line and (j := next((j for j, c in enumerate(row) if "\n" in c), -1)) >= 0:
             raise TaskError(f"a quote opened here is not closed before the end of the file (line {end})",

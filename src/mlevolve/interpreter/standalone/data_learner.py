@@ -11,10 +11,17 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.data import PROBLEMS, _detect, _number, _standardise, file_spec, read_table
+from mlevolve.interpreter.standalone.data import (
+    PROBLEMS,
+    _detect,
+    _number,
+    _standardise,
+    check_group,
+    file_spec,
+    read_table,
+)
 from mlevolve.interpreter.standalone.data_supervised import checked, supervised
 from mlevolve.interpreter.standalone.spec import TaskError, parse_spec
-from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 
 def _teacher(rng: np.random.Generator, x: Any) -> Any:
@@ -135,10 +142,7 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     problem = _detect(y, options["problem"], name)
     groups, group = {name: np.arange(len(y))}, options["group"]
     if group:
-        if group not in columns:
-            what = "is the target" if group == options["target"] else "is no column"
-            raise TaskError(f"{name}: group={group} {what}; the rows are grouped into tasks by a feature column",
-                            f"{did_you_mean(group, columns)}group= names one of: {', '.join(columns)}")
+        check_group(name, group, options["target"], columns)  # an .npz file's (a CSV's is checked as it is read)
         j = columns.index(group)
         ids, x = x[:, j], np.delete(x, j, axis=1)
         if not x.shape[1]:
