@@ -382,6 +382,16 @@ def test_cli_evolve_then_best_show_and_report(tmp_path: Path, algorithm: str,
         best.close()
 
 
+def test_a_tournament_that_takes_a_whole_island_is_said_so_when_a_resume_is_refused(tmp_path: Path) -> None:
+    """"tournament: archive has 10, now 10" (a fresh-user pass): 10 of an island of 10 draws every member, which a
+    regularized run's 10 of 100 does not."""
+    run_quartic(tmp_path / "a.db", budget=20)
+    with pytest.raises(MlevError) as refused:
+        run_quartic(tmp_path / "a.db", budget=20, algorithm="islands", population=20, tournament=10,
+                    diversity=DiversityConfig(islands=2, migrants=1, migration_interval=10))
+    assert "tournament: archive has 10, now 10 (the whole island)" in refused.value.message
+
+
 def test_a_random_search_report_lists_only_the_settings_it_reads(tmp_path: Path) -> None:
     """A random search's report listed `population 100, tournament 10, mutation_prob 0.9, offspring 0` (a fresh-user
     pass), settings `mlevolve evolve --algorithm random` refuses as ignored."""

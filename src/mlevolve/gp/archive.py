@@ -615,7 +615,9 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
     differ = sorted((k for k, v in now.items() if _setting(k, drawn.get(k, LEFT_OUT_AT.get(k))) != _setting(k, v)
                      and not (k == "task" and same_file)), key=lambda k: k != "algorithm")  # what decides the rest
     if differ:
-        detail = "; ".join(_setting_diff(k, stored.get(k, LEFT_OUT_AT.get(k)), identity[k]) for k in differ[:3])
+        detail = "; ".join(f"tournament: archive has {_tournament(stored)}, now {_tournament(identity)}"
+                           if k == "tournament" else _setting_diff(k, stored.get(k, LEFT_OUT_AT.get(k)), identity[k])
+                           for k in differ[:3])
         more = f"; and {len(differ) - 3} more: {', '.join(differ[3:])}" if len(differ) > 3 else ""  # named, at least
         return (f"archive was made with other settings ({detail}{more})",
                 "rerun with the archive's settings to resume, or pass another --db")
@@ -632,6 +634,14 @@ def _drawn(settings: Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(size, int) and isinstance(most, int) and size >= most:
         return {**settings, "tournament": None}
     return settings
+
+
+def _tournament(settings: Mapping[str, Any]) -> str:
+    """A run's tournament as it draws (:func:`_drawn`): ``10``, or ``10 (the whole island)`` where it takes every
+    member, which any larger size does too (a regularized run's 10 and an island's of 10 members differ so)."""
+    whole = _drawn(settings).get("tournament") is None and settings.get("tournament") is not None
+    where = "island" if settings.get("algorithm") == "islands" else "population"
+    return f"{settings.get('tournament')!r}" + (f" (the whole {where})" if whole else "")
 
 
 def _setting(key: str, value: Any) -> Any:
