@@ -382,6 +382,22 @@ def test_cli_evolve_then_best_show_and_report(tmp_path: Path, algorithm: str,
         best.close()
 
 
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_an_ancestry_steps_to_the_row_that_was_the_parent(tmp_path: Path, algorithm: str) -> None:
+    """`show --best` named a parent by its program's first row, though a later row of it (a cache hit, another
+    operator at another generation) was the one in the population: generations went 19, then 17 (a fresh-user
+    pass).  Each step is now the latest row of the parent's program made before the child, shallower than it."""
+    from mlevolve.report import data
+
+    run_quartic(tmp_path / "a.db", algorithm=algorithm, seed=3, budget=600, task="nguyen4")
+    run = data.load(tmp_path / "a.db")
+    again = sum(len(rows) > 1 for rows in run.made.values())
+    assert again >= 10  # programs made more than once: the case
+    for row in run.rows:
+        chain = [row.generation] + [step["generation"] for step in data.ancestry(run, row) if not step.get("missing")]
+        assert all(a > b for a, b in zip(chain[1:], chain[2:])), (row.seq, chain)
+
+
 def test_a_tournament_that_takes_a_whole_island_is_said_so_when_a_resume_is_refused(tmp_path: Path) -> None:
     """"tournament: archive has 10, now 10" (a fresh-user pass): 10 of an island of 10 draws every member, which a
     regularized run's 10 of 100 does not."""

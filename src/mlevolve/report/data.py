@@ -56,6 +56,22 @@ class Run:
         return out
 
     @cached_property
+    def made(self) -> dict[str, list[Row]]:
+        """Every row of each program, by hash, in order: a program made again (a cache hit) is a row of its own."""
+        out: dict[str, list[Row]] = {}
+        for row in self.rows:
+            out.setdefault(row.hash, []).append(row)
+        return out
+
+    def parent_row(self, h: str, child: Row) -> Row | None:
+        """The row of program ``h`` that was ``child``'s parent: the latest made before it one generation or more
+        shallower (the population held the latest; a cache hit is a row of its own, made by another operator at
+        another generation), else its first row (a pruned best's parent is its candidate, of its own seq)."""
+        rows = self.made.get(h, [])
+        return next((r for r in reversed(rows) if r.seq < child.seq and r.generation < child.generation),
+                    rows[0] if rows else None)
+
+    @cached_property
     def groups(self) -> list[Group]:
         """The scored programs grouped by behaviour, best first (see :func:`behaviours`)."""
         return _behaviours(self)
@@ -364,8 +380,8 @@ def group_of(run: Run, row: Row) -> Group:
 
 def best_parent(run: Run, row: Row) -> Row | None:
     """The fittest of a row's parents that the archive holds (a failed parent ranks last)."""
-    parents = [run.first[h] for h in row.parents if h in run.first
-               and (run.first[h].seq < row.seq or row.source == "pruned")]  # a pruned best: its candidate's seq
+    parents = [p for h in row.parents if (p := run.parent_row(h, row)) is not None
+               and (p.seq < row.seq or row.source == "pruned")]  # a pruned best: its candidate's seq
     return max(parents, key=lambda p: (p.fitness is not None, p.fitness or 0.0), default=None)
 
 
