@@ -395,7 +395,7 @@ def test_an_ancestry_steps_to_the_row_that_was_the_parent(tmp_path: Path, algori
     assert again >= 10  # programs made more than once: the case
     for row in run.rows:
         chain = [row.generation] + [step["generation"] for step in data.ancestry(run, row) if not step.get("missing")]
-        assert all(a > b for a, b in zip(chain[1:], chain[2:])), (row.seq, chain)
+        assert all(a > b for a, b in itertools.pairwise(chain[1:])), (row.seq, chain)
 
 
 def test_a_tournament_that_takes_a_whole_island_is_said_so_when_a_resume_is_refused(tmp_path: Path) -> None:

@@ -388,16 +388,17 @@ def best_parent(run: Run, row: Row) -> Row | None:
 def ancestry(run: Run, row: Row) -> list[dict[str, Any]]:
     """The chain of best parents from ``row``'s parent to the root, one dict per step."""
     out: list[dict[str, Any]] = []
-    seen = {row.hash}
     current = run.first.get(row.hash, row)
+    seen = {(current.seq, current.hash)}  # by row: a program made again may be its own ancestor (a pruned best
+    # shares its candidate's seq)
     while current.parents:
         parent = best_parent(run, current)
         if parent is None:
             out.append({"hash": current.parents[0], "missing": True})
             break
-        if parent.hash in seen:
+        if (parent.seq, parent.hash) in seen:
             break
-        seen.add(parent.hash)
+        seen.add((parent.seq, parent.hash))
         out.append({"hash": parent.hash, "operator": parent.operator, "generation": parent.generation,
                     "fitness": parent.fitness, "seq": parent.seq})
         current = parent
@@ -411,24 +412,22 @@ def lineage(run: Run, row: Row, limit: int = 60) -> tuple[nx.DiGraph, int]:
     ``fitness``, ``generation`` and ``seq``; ``missing`` marks a parent the archive lacks.
     """
     order, edges = [row.hash], []
-    seen = {row.hash}
-
-    def at(h: str) -> Row | None:  # ``row`` itself need not be a candidate's first row: a pruned best is none
-        return row if h == row.hash else run.first.get(h)
-
+    at: dict[str, Row | None] = {row.hash: run.first.get(row.hash, row)}  # each program's row, as :func:`ancestry`'s
     for h in order:  # grows while iterating: a breadth-first walk over every ancestor
-        node = at(h)
-        for p in node.parents if node is not None else ():
-            parent = run.first.get(p)
-            if node is None or (parent is not None and parent.seq >= node.seq and node.source != "pruned"):
+        node = at[h]
+        if node is None:  # a parent the archive lacks
+            continue
+        for p in node.parents:
+            parent = at[p] if p in at else run.parent_row(p, node)  # a program's row is the one first reached
+            if parent is not None and parent.seq >= node.seq and node.source != "pruned":
                 continue  # only earlier rows (a pruned best's one parent has its seq): the graph stays acyclic
             edges.append((p, h))
-            if p not in seen:
-                seen.add(p)
+            if p not in at:
+                at[p] = parent
                 order.append(p)
     kept = set(order[:limit])
     graph: nx.DiGraph = nx.DiGraph()
-    graph.add_nodes_from((h, _node_attributes(at(h))) for h in order[:limit])
+    graph.add_nodes_from((h, _node_attributes(at[h])) for h in order[:limit])
     graph.add_edges_from((a, b) for a, b in edges if a in kept and b in kept)
     return graph, len(order) - len(kept)
 
