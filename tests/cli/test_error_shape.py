@@ -182,6 +182,18 @@ def test_a_text_file_of_the_project_named_as_a_data_file_is_read_by_its_text(
         assert main(argv) == 0 and capsys.readouterr().out.endswith("ok (formula f)\n")
 
 
+@pytest.mark.parametrize("kind", ["a .mlev program", "a meta configuration", "a grammar file"])
+def test_a_text_file_of_the_project_given_as_a_task_is_named(capsys: Capsys, tmp_path: Path, kind: str) -> None:
+    """`--task prog.csv:target=y` read a program as rows: "no column named 'y'", hint "columns: algorithm ab" (a
+    fresh-user pass)."""
+    source = {"a .mlev program": QUARTIC, "a meta configuration": META_CONFIG, "a grammar file": GRAMMAR_FILE}[kind]
+    path = tmp_path / "saved.csv"
+    path.write_text(source.read_text())
+    assert usage_error(capsys, "run", str(QUARTIC), "--task", f"{path}:target=y").splitlines() == [
+        f"{path}: error: {kind}, not a data file",
+        f"hint: {USE[kind]}; a task's data file is a CSV with a header row, or an NPZ"]
+
+
 def test_a_broken_toml_file_given_as_a_program_is_named_by_its_suffix(capsys: Capsys, tmp_path: Path) -> None:
     """`check broken.toml` parsed it as a program ("unexpected 'program' ... expected 'algorithm'"), where `meta`
     reports its TOML (a fresh-user pass)."""

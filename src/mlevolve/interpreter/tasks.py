@@ -53,7 +53,7 @@ from typing import Any, Literal, Self
 import numpy as np
 import numpy.typing as npt
 
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import KIND_USE, MlevError, file_kind
 from mlevolve.dsl.types import with_article
 from mlevolve.interpreter.standalone import data as _data
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
@@ -497,12 +497,16 @@ def search_spec(spec: str, kind: str | None = "learner") -> str:
 
 def _data_file(name: str) -> Path:
     """The path of data file ``name`` (not a built-in task's), or :class:`MlevError` in the library's words when
-    it is a folder or missing (a script's reader words it for a script: another script for a built-in task)."""
+    it is a folder or missing (a script's reader words it for a script: another script for a built-in task), or
+    one of the project's text files (:func:`~mlevolve.dsl.errors.file_kind`)."""
     file = Path(name)
     if not file.is_file():
         message, hint = _data.not_a_file(name, "a built-in task's name has no suffix (`mlevolve tasks` lists them); "
                                          "a data file's is .csv or .npz")
         raise MlevError(message, hint=hint)
+    if (kind := file_kind(file)) is not None:  # a program or TOML file saved as .csv: read as one, not as rows
+        raise MlevError(f"{kind}, not a data file", file=name,
+                        hint=f"{KIND_USE[kind]}; a task's data file is a CSV with a header row, or an NPZ")
     return file
 
 
