@@ -63,6 +63,13 @@ def test_a_meta_archives_report_answers_with_the_generator(tmp_path: Path, capsy
                                             f"{tmp_path / 'best.mlev'} --task {first}\n")
     program = api.parse_file(tmp_path / "best.mlev")
     assert program.task is None and api.run(program, first)["fitness"] is not None
+    # an evolve run given the meta archive, and a meta run given an evolve run's: named so (they said "the task
+    # differs: archive has 'meta:...'" and "the program text differs": a fresh-user pass)
+    with pytest.raises(MlevError, match=r"the archive is a meta run's \(`mlevolve meta`\); this is an evolve run"):
+        api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], budget=3, db=db, quiet=True)
+    api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], budget=3, db=tmp_path / "e.db", quiet=True)
+    with pytest.raises(MlevError, match=r"the archive is an evolve run's; this is a meta run"):
+        api.meta(config, tmp_path / "e.db", tmp_path / "g2.toml", quiet=True)
 
 
 def test_sympy_folds_every_digit_before_the_display_rounds(pruned_run: Path, capsys: Capsys) -> None:

@@ -591,10 +591,14 @@ def refusal(path: str | Path, identity: Mapping[str, Any]) -> tuple[str, str] | 
 def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[str, str] | None:
     """Why an archive whose meta is ``stored`` is not the run ``identity`` (message, hint), or None.
 
-    Checked in order: the schema, the scoring version, the program, task and evolved slots, the
-    data file's content (``data_sha256``), then every other setting.
+    Checked in order: the kind of run (an evolve run's or a meta run's), the schema, the scoring version, the
+    program, task and evolved slots, the data file's content (``data_sha256``), then every other setting.
     """
     new_db = "pass another --db to start a new run (the old archive stays readable by best, show and report)"
+    if (stored.get("kind") == "meta") != (identity.get("kind") == "meta") and stored.get("program_hash"):
+        made, now = ("a meta run's (`mlevolve meta`)", "an evolve run") if stored.get("kind") == "meta" else \
+            ("an evolve run's", "a meta run (`mlevolve meta`)")
+        return f"the archive is {made}; this is {now}, which keeps an archive of its own", new_db
     if stored.get("schema_version") != SCHEMA_VERSION:
         return f"archive schema {stored.get('schema_version')} is not {SCHEMA_VERSION}", "use a new --db path"
     if "scoring" in identity and stored.get("scoring") != identity["scoring"]:
