@@ -1648,9 +1648,10 @@ def _archived_task(meta: Mapping[str, Any], db: str | Path,
         tasks = spec.split(":", 1)[-1]
         raise MlevError(f"a meta archive (of `mlevolve meta`): its programs were scored on the tasks {tasks}, "
                         "not on one task", file=str(db),
-                        hint=f"`mlevolve export {db} --best --task {tasks.split(',')[0]} -o best.py` exports its "
-                             "best for one task (`-o best.mlev`: the program alone); the meta run's answer is its "
-                             "grammar file (`mlevolve evolve FILE --grammar GRAMMAR.toml`)")
+                        hint=f"`mlevolve export {db} --best -o best.mlev` writes its best, which `mlevolve run "
+                             f"best.mlev --task {tasks.split(',')[0]} --seed N` scores on one task (`export ... --task "
+                             "T -o best.py`: as a script); the meta run's answer is its grammar file (`mlevolve evolve "
+                             "FILE --grammar GRAMMAR.toml`)")
     if not isinstance(spec, str) or not isinstance(path, str) or not digest:
         return spec if isinstance(spec, str) else None
     options = spec.split(":", 1)[1:]

@@ -147,6 +147,6 @@ def test_a_meta_archive_is_named_as_such_where_a_task_is_needed() -> None:
     assert caught.value.render().splitlines() == [
         "m.db: error: a meta archive (of `mlevolve meta`): its programs were scored on the tasks nguyen1,nguyen5, "
         "not on one task",
-        "hint: `mlevolve export m.db --best --task nguyen1 -o best.py` exports its best for one task (`-o "
-        "best.mlev`: the program alone); the meta run's answer is its grammar file (`mlevolve evolve FILE --grammar "
-        "GRAMMAR.toml`)"]
+        "hint: `mlevolve export m.db --best -o best.mlev` writes its best, which `mlevolve run best.mlev --task "
+        "nguyen1 --seed N` scores on one task (`export ... --task T -o best.py`: as a script); the meta run's answer "
+        "is its grammar file (`mlevolve evolve FILE --grammar GRAMMAR.toml`)"]
