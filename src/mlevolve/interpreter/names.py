@@ -34,7 +34,7 @@ STANDALONE_NAMES = frozenset({
     "time", "torch",
     "train_generative", "train_rl", "train_supervised", "vae_hidden",
     "UNREADABLE", "io", "not_a_file", "shlex", "zipfile", "zlib",  # standalone/data.py's reader (the library's too)
-    "BUILT_IN", "file_spec",  # standalone/data.py: a data file's spec
+    "BUILT_IN", "file_spec", "check_group",  # standalone/data.py: a data file's spec, a learner's group= column
     "POINT_MIN_VARIANCE",  # standalone/data_formula.py
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
     "Iterable", "closest", "did_you_mean", "difflib",  # standalone/spelling.py
