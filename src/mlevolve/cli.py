@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from mlevolve import api, stop
-from mlevolve.dsl.errors import DATA_SUFFIXES, MlevError, MlevErrors, SettingError, did_you_mean, file_kind
+from mlevolve.dsl.errors import DATA_SUFFIXES, SQLITE, MlevError, MlevErrors, SettingError, did_you_mean, file_kind
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
@@ -284,21 +284,12 @@ def _archive_given(args: argparse.Namespace) -> None:
     """``export DB``: a run's archive (a ``.db`` file, or any SQLite file) given as the positional argument is read
     as ``best DB`` and ``show DB`` read theirs; ``--db DB`` still reads it (given both ways, it is refused)."""
     path = Path(args.file) if args.file is not None else None
-    if path is None or not (path.suffix.lower() == ".db" or (path.is_file() and _starts_sqlite(path))):
+    if path is None or not (path.suffix.lower() == ".db" or file_kind(path) == SQLITE):
         return
     if args.db is not None:
         raise MlevError("give the archive once: as DB or as --db DB, not both",
                         hint=f"mlevolve export {shlex.quote(args.file)} --best -o OUT.py")
     args.db, args.file = args.file, None
-
-
-def _starts_sqlite(path: Path) -> bool:
-    """Whether the file at ``path`` begins as an SQLite database does (False where it cannot be read)."""
-    try:
-        with path.open("rb") as handle:
-            return handle.read(16) == b"SQLite format 3\0"
-    except OSError:
-        return False
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

@@ -194,6 +194,23 @@ def test_a_text_file_of_the_project_given_as_a_task_is_named(capsys: Capsys, tmp
         f"hint: {USE[kind]}; a task's data file is a CSV with a header row, or an NPZ"]
 
 
+@pytest.mark.parametrize("name", ["db.csv", "db.NPZ"])
+def test_an_archive_saved_under_a_data_files_name_is_named_an_sqlite_database(
+        capsys: Capsys, tmp_path: Path, name: str) -> None:
+    """`check db.csv` said "a data file" and suggested it as a task, which then said "not UTF-8 text (byte 0xf8)" at
+    2:2 (a fresh-user pass): a file that starts as an SQLite database is one, whatever its name."""
+    path = tmp_path / name
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    assert usage_error(capsys, "check", str(path)).splitlines()[0] == f"{path}: error: an SQLite database, not a " \
+        ".mlev program"
+    spec = f"{path}:target=y" if name.endswith(".csv") else str(path)
+    assert usage_error(capsys, "run", str(ROOT / "examples" / "linear_regression.mlev"), "--task", spec).splitlines() \
+        == [f"{path}: error: an SQLite database, not a data file", "hint: a run's archive is read by `mlevolve best`, "
+            "`show`, `report` and `export`; a task's data file is a CSV with a header row, or an NPZ"]
+
+
 def test_a_broken_toml_file_given_as_a_program_is_named_by_its_suffix(capsys: Capsys, tmp_path: Path) -> None:
     """`check broken.toml` parsed it as a program ("unexpected 'program' ... expected 'algorithm'"), where `meta`
     reports its TOML (a fresh-user pass)."""

@@ -108,24 +108,30 @@ def text_kind(text: str) -> str | None:
         else None
 
 
+SQLITE = "an SQLite database"  # file_kind's name of a file that starts as one does (a run's archive, likely)
+
+
 def file_kind(path: str | Path) -> str | None:
-    """:func:`text_kind` of the file at ``path`` (its first 64 KiB; a ``.mlev`` file is a program by its suffix);
-    None for any other file, one that cannot be read, and anything not a regular file (a FIFO would block)."""
+    """:func:`text_kind` of the file at ``path`` (its first 64 KiB; a ``.mlev`` file is a program by its suffix), or
+    :data:`SQLITE`; None for any other file, one that cannot be read, and anything not a regular file (a FIFO would
+    block)."""
     if str(path).lower().endswith(".mlev"):
         return "a .mlev program"
     if not Path(path).is_file():
         return None
     try:
         with open(path, "rb") as f:
-            return text_kind(f.read(1 << 16).decode("utf-8", "ignore"))
+            head = f.read(1 << 16)
     except OSError:
         return None
+    return SQLITE if head.startswith(b"SQLite format 3\0") else text_kind(head.decode("utf-8", "ignore"))
 
 
 # How each kind of text file is used: the hint of a reader given one where it reads another (text_kind)
 KIND_USE = {"a .mlev program": "a program is run with `mlevolve run FILE` and evolved with `mlevolve evolve FILE`",
             "a meta configuration": "a meta configuration is run with `mlevolve meta FILE`",
             "a grammar file": "a grammar file is given as --grammar FILE to run, check, evolve and export",
+            SQLITE: "a run's archive is read by `mlevolve best`, `show`, `report` and `export`",
             "a TOML file": "a grammar file is given as --grammar FILE; a meta configuration is run with `mlevolve meta "
                            "FILE` (either reports where its TOML is broken)"}
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from mlevolve.dsl.errors import DATA_SUFFIXES, KIND_USE, MlevError, closest, data_task, file_kind
+from mlevolve.dsl.errors import DATA_SUFFIXES, KIND_USE, SQLITE, MlevError, closest, data_task, file_kind
 from mlevolve.interpreter.standalone.spec import split_spec
 from mlevolve.results import shown_order, shown_scale, tied
 
@@ -160,7 +160,7 @@ def _bad_file(path: Path, err: Exception, reading: bool = False) -> MlevError:
     """The refusal of a file that is not an mlevolve archive (another kind of file, or not a database); a
     program, grammar file or meta configuration is named as one, with how it is used (every command alike)."""
     kind = file_kind(path)
-    if kind is not None:
+    if kind is not None and kind != SQLITE:  # a database that is none of ours: said below
         q = shlex.quote(str(path))
         use = f"mlevolve check {q} or mlevolve run {q}" if kind == "a .mlev program" else KIND_USE[kind]
         return MlevError(f"not an mlevolve archive: this is {kind}", file=str(path),
@@ -596,9 +596,9 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
     """
     new_db = "pass another --db to start a new run (the old archive stays readable by best, show and report)"
     if (stored.get("kind") == "meta") != (identity.get("kind") == "meta") and stored.get("program_hash"):
-        made, now = ("a meta run's (`mlevolve meta`)", "an evolve run") if stored.get("kind") == "meta" else \
+        made, this = ("a meta run's (`mlevolve meta`)", "an evolve run") if stored.get("kind") == "meta" else \
             ("an evolve run's", "a meta run (`mlevolve meta`)")
-        return f"the archive is {made}; this is {now}, which keeps an archive of its own", new_db
+        return f"the archive is {made}; this is {this}, which keeps an archive of its own", new_db
     if stored.get("schema_version") != SCHEMA_VERSION:
         return f"archive schema {stored.get('schema_version')} is not {SCHEMA_VERSION}", "use a new --db path"
     if "scoring" in identity and stored.get("scoring") != identity["scoring"]:
