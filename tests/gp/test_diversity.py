@@ -382,7 +382,7 @@ def test_cli_evolve_then_best_show_and_report(tmp_path: Path, algorithm: str,
         best.close()
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("algorithm", [*ALGORITHMS, "regularized"])
 def test_an_ancestry_steps_to_the_row_that_was_the_parent(tmp_path: Path, algorithm: str) -> None:
     """`show --best` named a parent by its program's first row, though a later row of it (a cache hit, another
     operator at another generation) was the one in the population: generations went 19, then 17 (a fresh-user
@@ -394,8 +394,17 @@ def test_an_ancestry_steps_to_the_row_that_was_the_parent(tmp_path: Path, algori
     again = sum(len(rows) > 1 for rows in run.made.values())
     assert again >= 10  # programs made more than once: the case
     for row in run.rows:
+        if len(row.parents) == 1:  # a mutant is one generation deeper than its parent (picked the latest: wrong)
+            assert run.parent_row(row.parents[0], row).generation == row.generation - 1, row.seq
         chain = [row.generation] + [step["generation"] for step in data.ancestry(run, row) if not step.get("missing")]
         assert all(a > b for a, b in itertools.pairwise(chain[1:])), (row.seq, chain)
+    # the report's lineage holds the ancestry's rows and reaches its roots (it stopped at a program made twice)
+    best = run.top[0]
+    graph, left_out = data.lineage(run, best, limit=10_000)
+    rows = {(a["seq"], a["hash"]) for a in data.ancestry(run, best) if not a.get("missing")}
+    assert rows <= {(graph.nodes[n]["seq"], n.split("#")[0]) for n in graph} and left_out == 0
+    assert all(graph.nodes[n]["missing"] or graph.nodes[n]["operator"] in ("init", "random") for n in graph
+               if graph.in_degree(n) == 0)
 
 
 def test_a_tournament_that_takes_a_whole_island_is_said_so_when_a_resume_is_refused(tmp_path: Path) -> None:

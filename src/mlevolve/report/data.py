@@ -64,12 +64,14 @@ class Run:
         return out
 
     def parent_row(self, h: str, child: Row) -> Row | None:
-        """The row of program ``h`` that was ``child``'s parent: the latest made before it one generation or more
-        shallower (the population held the latest; a cache hit is a row of its own, made by another operator at
-        another generation), else its first row (a pruned best's parent is its candidate, of its own seq)."""
+        """The row of program ``h`` that was ``child``'s parent (a program made again, a cache hit, is a row of its
+        own, by another operator at another generation): of its rows made before the child (a pruned best's: its
+        candidate, of its own seq), the deepest shallower than the child, the latest of those (a child is one
+        generation deeper than its latest parent); its first row where none is."""
         rows = self.made.get(h, [])
-        return next((r for r in reversed(rows) if r.seq < child.seq and r.generation < child.generation),
-                    rows[0] if rows else None)
+        before = [r for r in rows if r.seq < child.seq or (child.source == "pruned" and r.seq == child.seq)]
+        shallower = [r for r in before if r.generation < child.generation] or before
+        return max(shallower, key=lambda r: (r.generation, r.seq), default=rows[0] if rows else None)
 
     @cached_property
     def groups(self) -> list[Group]:
@@ -411,23 +413,26 @@ def lineage(run: Run, row: Row, limit: int = 60) -> tuple[nx.DiGraph, int]:
     Returns the graph and how many further ancestors were left out.  Nodes carry ``operator``,
     ``fitness``, ``generation`` and ``seq``; ``missing`` marks a parent the archive lacks.
     """
-    order, edges = [row.hash], []
-    at: dict[str, Row | None] = {row.hash: run.first.get(row.hash, row)}  # each program's row, as :func:`ancestry`'s
-    for h in order:  # grows while iterating: a breadth-first walk over every ancestor
-        node = at[h]
+    start = run.first.get(row.hash, row)  # as :func:`ancestry` starts
+    order: list[tuple[str, Row | None]] = [(row.hash, start)]  # (node, its row): a node is a row, not a program
+    node_of: dict[tuple[int, str], str] = {(start.seq, start.hash): row.hash}  # a program made again: HASH#SEQ
+    drawn, edges = {row.hash}, list[tuple[str, str]]()  # the programs drawn; parent -> child
+    for name, node in order:  # grows while iterating: a breadth-first walk over every ancestor
         if node is None:  # a parent the archive lacks
             continue
         for p in node.parents:
-            parent = at[p] if p in at else run.parent_row(p, node)  # a program's row is the one first reached
+            parent = run.parent_row(p, node)
             if parent is not None and parent.seq >= node.seq and node.source != "pruned":
                 continue  # only earlier rows (a pruned best's one parent has its seq): the graph stays acyclic
-            edges.append((p, h))
-            if p not in at:
-                at[p] = parent
-                order.append(p)
-    kept = set(order[:limit])
+            ident = (parent.seq if parent is not None else -1, p)
+            if ident not in node_of:
+                node_of[ident] = f"{p}#{ident[0]}" if p in drawn else p
+                drawn.add(p)
+                order.append((node_of[ident], parent))
+            edges.append((node_of[ident], name))
+    kept = {name for name, _ in order[:limit]}
     graph: nx.DiGraph = nx.DiGraph()
-    graph.add_nodes_from((h, _node_attributes(at[h])) for h in order[:limit])
+    graph.add_nodes_from((name, _node_attributes(r)) for name, r in order[:limit])
     graph.add_edges_from((a, b) for a, b in edges if a in kept and b in kept)
     return graph, len(order) - len(kept)
 
