@@ -197,7 +197,8 @@ def _top(run: Run, top: int) -> str:
                      f'<span class="t-dim">{escape(render.metrics_text(c["metrics"]))}</span>{same}</p>'
                      f"{_code(render.code(c['evolved']))}{_diff(run, row)}</div>")
     return _section(f"Top {len(groups)} behaviours", "<p>Programs with the same behaviour (an FEC fingerprint, "
-                    "or equal metrics and text) are one entry, shown by the fittest and earliest of them.</p>", *cards)
+                    "or equal metrics and text) are one entry, shown by the smallest of those tied with its fittest "
+                    "(within float rounding; then the earliest).</p>", *cards)
 
 
 def _diff(run: Run, row: Row) -> str:
