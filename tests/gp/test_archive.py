@@ -158,7 +158,8 @@ def test_a_tournament_past_the_population_is_the_whole_population(tmp_path: Path
         a.add(row(0, "a" * 32, 1.0))
     for size in (20, 21, 1000):
         Archive.for_run(path, {**IDENTITY, "population": 20, "tournament": size}).close()
-    with pytest.raises(MlevError, match=r"settings \(tournament: archive has 50 \(the whole population\), now 19\)"):
+    whole = r"\(tournament: archive has 50 \(the whole population of 20\), now 19 \(of a population of 20\)\)"
+    with pytest.raises(MlevError, match=whole):
         Archive.for_run(path, {**IDENTITY, "population": 20, "tournament": 19})
     with pytest.raises(MlevError, match=r"other settings \(population: archive has 20, now 30\)\n"):
         Archive.for_run(path, {**IDENTITY, "population": 30, "tournament": 1000})  # both the whole population
@@ -167,7 +168,7 @@ def test_a_tournament_past_the_population_is_the_whole_population(tmp_path: Path
         a.add(row(0, "a" * 32, 1.0))
     for size in (5, 20):
         Archive.for_run(tmp_path / "i.db", {**islands, "tournament": size}).close()
-    with pytest.raises(MlevError, match=r"tournament: archive has 10 \(the whole island\), now 4"):
+    with pytest.raises(MlevError, match=r"archive has 10 \(the whole island of 5\), now 4 \(of an island of 5\)"):
         Archive.for_run(tmp_path / "i.db", {**islands, "tournament": 4})
 
 

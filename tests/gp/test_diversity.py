@@ -414,7 +414,8 @@ def test_a_tournament_that_takes_a_whole_island_is_said_so_when_a_resume_is_refu
     with pytest.raises(MlevError) as refused:
         run_quartic(tmp_path / "a.db", budget=20, algorithm="islands", population=20, tournament=10,
                     diversity=DiversityConfig(islands=2, migrants=1, migration_interval=10))
-    assert "tournament: archive has 10, now 10 (the whole island)" in refused.value.message
+    assert "tournament: archive has 10 (of a population of 20), now 10 (the whole island of 10)" in \
+        refused.value.message
 
 
 def test_a_random_search_report_lists_only_the_settings_it_reads(tmp_path: Path) -> None:

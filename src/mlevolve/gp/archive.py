@@ -641,11 +641,18 @@ def _drawn(settings: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _tournament(settings: Mapping[str, Any]) -> str:
-    """A run's tournament as it draws (:func:`_drawn`): ``10``, or ``10 (the whole island)`` where it takes every
-    member, which any larger size does too (a regularized run's 10 and an island's of 10 members differ so)."""
-    whole = _drawn(settings).get("tournament") is None and settings.get("tournament") is not None
-    where = "island" if settings.get("algorithm") == "islands" else "population"
-    return f"{settings.get('tournament')!r}" + (f" (the whole {where})" if whole else "")
+    """A run's tournament as it draws (:func:`_drawn`): ``10 (of a population of 100)``, or ``10 (the whole island
+    of 10)`` where it takes every member, as any larger size does (a refusal of 5 of 5 against 5 of 10 says both)."""
+    size, most, islands = settings.get("tournament"), settings.get("population"), settings.get("islands")
+    if not isinstance(size, int) or not isinstance(most, int):
+        return repr(size)
+    if settings.get("algorithm") == "islands" and isinstance(islands, int) and islands > 0:
+        most, where = most // islands, "island"
+    else:
+        where = "population"
+    if size >= most:
+        return f"{size} (the whole {where} of {most})"
+    return f"{size} (of an island of {most})" if where == "island" else f"{size} (of a population of {most})"
 
 
 def _setting(key: str, value: Any) -> Any:
