@@ -418,6 +418,14 @@ def test_a_tournament_that_takes_a_whole_island_is_said_so_when_a_resume_is_refu
         refused.value.message
 
 
+def test_a_mu_plus_lambda_report_gives_the_offspring_it_made(tmp_path: Path) -> None:
+    """`offspring 0` was shown, the setting's internal 'as many as the population' (a fresh-user pass)."""
+    run_quartic(tmp_path / "m.db", algorithm="mu_plus_lambda", budget=60)
+    api.report(tmp_path / "m.db", tmp_path / "m.html")
+    settings = (tmp_path / "m.html").read_text().split("<td>settings</td>")[1].split("</tr>")[0]
+    assert "population 20" in settings and "offspring 20" in settings
+
+
 def test_a_random_search_report_lists_only_the_settings_it_reads(tmp_path: Path) -> None:
     """A random search's report listed `population 100, tournament 10, mutation_prob 0.9, offspring 0` (a fresh-user
     pass), settings `mlevolve evolve --algorithm random` refuses as ignored."""

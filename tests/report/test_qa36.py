@@ -70,6 +70,8 @@ def test_a_meta_archives_report_answers_with_the_generator(tmp_path: Path, capsy
     api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], budget=3, db=tmp_path / "e.db", quiet=True)
     with pytest.raises(MlevError, match=r"the archive is an evolve run's; this is a meta run"):
         api.meta(config, tmp_path / "e.db", tmp_path / "g2.toml", quiet=True)
+    with pytest.raises(MlevError, match=r"baseline is a meta run's archive, this is an evolve run's"):  # not "task"
+        api.report(tmp_path / "e.db", tmp_path / "e.html", baseline=db)
 
 
 def test_sympy_folds_every_digit_before_the_display_rounds(pruned_run: Path, capsys: Capsys) -> None:

@@ -137,7 +137,7 @@ def _notes(run: Run) -> list[str]:
 def _identity(run: Run) -> str:
     from mlevolve.api import algorithm_reads
 
-    m = run.meta
+    m = {**run.meta, "offspring": run.meta.get("offspring") or run.meta.get("population")}  # 0: lambda = mu
     settings = ", ".join(f"{k} {m[k]}" for k in ("population", "tournament", "mutation_prob", "offspring",
                                                    "max_depth", "max_size", "hurdle", "restart_every", "bandit",
                                                    "islands", "migration_interval", "migrants", "size_bins",
