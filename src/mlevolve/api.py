@@ -1511,9 +1511,10 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
         raise MlevError("the baseline is this run's own archive: its curve would be drawn against itself",
                         file=str(baseline), hint="pass another run's archive of the same task, e.g. a random "
                         "search's (mlevolve evolve ... --algorithm random --db base.db)")
-    kinds = ["a meta" if r.meta.get("kind") == "meta" else "an evolve" for r in (other, run) if r is not None]
-    if other is not None and kinds[0] != kinds[1]:  # a meta run's "task" is its training split: said so, not that
-        raise MlevError(f"baseline is {kinds[0]} run's archive, this is {kinds[1]} run's", file=str(baseline),
+    their_kind, our_kind = ("a meta run" if r is not None and r.meta.get("kind") == "meta" else "an evolve run"
+                            for r in (other, run))
+    if other is not None and their_kind != our_kind:  # a meta run's "task" is its training split: said so, not that
+        raise MlevError(f"baseline is {their_kind}'s archive, this is {our_kind}'s", file=str(baseline),
                         hint="pass an archive of the same kind of run on the same task")
     if other is not None and other.meta.get("task") != run.meta.get("task"):
         raise MlevError(f"baseline is a run on task {other.meta.get('task')!r}, not {run.meta.get('task')!r}",
