@@ -410,8 +410,9 @@ def ancestry(run: Run, row: Row) -> list[dict[str, Any]]:
 def lineage(run: Run, row: Row, limit: int = 60) -> tuple[nx.DiGraph, int]:
     """The ancestors of ``row`` (parent -> child edges), the ``limit`` nearest to it (breadth first).
 
-    Returns the graph and how many further ancestors were left out.  Nodes carry ``operator``,
-    ``fitness``, ``generation`` and ``seq``; ``missing`` marks a parent the archive lacks.
+    Returns the graph and how many further ancestors were left out.  A node is a program's hash, or ``HASH#SEQ`` for
+    another row of a program already drawn (made again, by another operator: :meth:`Run.parent_row`); nodes carry
+    ``operator``, ``fitness``, ``generation`` and ``seq``; ``missing`` marks a parent the archive lacks.
     """
     start = run.first.get(row.hash, row)  # as :func:`ancestry` starts
     order: list[tuple[str, Row | None]] = [(row.hash, start)]  # (node, its row): a node is a row, not a program
