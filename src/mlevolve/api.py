@@ -330,14 +330,14 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
     (a file is made there and removed, the one sure test) is refused too."""
     import shlex
 
-    named = "standard output" if str(path) == "-" else "a data file" if str(path).lower().endswith(DATA_SUFFIXES) \
-        else "a .mlev program" if str(path).lower().endswith(".mlev") else None
-    unused = not Path(path).exists() or (Path(path).is_file() and not os.path.getsize(path))  # SQLite's to make
-    if setting == "db" and named and unused:
-        # a new archive so named (or an empty file: SQLite would make it one) would be refused by every reader (an
-        # existing file is named by the archive's reader)
-        raise SettingError("{db} {path} would name a run's archive as " + named + ", which every command that reads "
-                           "an archive refuses", hint="name it as a .db file, e.g. runs/run.db", path=str(path))
+    if setting == "db":  # a new archive so named (or an empty file: SQLite would make it one) would be refused by
+        # every reader (an existing file is named by the archive's reader)
+        named = "standard output" if str(path) == "-" else "a data file" if str(path).lower().endswith(DATA_SUFFIXES) \
+            else "a .mlev program" if str(path).lower().endswith(".mlev") else None
+        if named and (not Path(path).exists() or (Path(path).is_file() and not os.path.getsize(path))):
+            raise SettingError("{db} {path} would name a run's archive as " + named + ", which every command that "
+                               "reads an archive refuses", hint="name it as a .db file, e.g. runs/run.db",
+                               path=str(path))
     if str(path).endswith(("/", os.sep)) and not Path(path).is_dir():  # a directory's own error follows
         raise SettingError("{path} names a folder (it ends in a slash), not a file",
                            hint=f"drop the slash: {{{setting}}} {{bare}}", path=str(path),

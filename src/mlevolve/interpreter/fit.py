@@ -294,7 +294,8 @@ def linear_scaling(pred: F64, y: F64) -> tuple[float, float]:
     var = _var(pred)
     top = float(np.max(np.abs(pred))) if var < LEAST_NORMAL and pred.shape[0] else 0.0  # only where it underflowed
     if 0.0 < top < math.inf:
-        a, b = _line(pred / top, y, _var(pred / top))
+        scaled = pred / top
+        a, b = _line(scaled, y, _var(scaled))
         return a, b / top
     return _line(pred, y, var)
 

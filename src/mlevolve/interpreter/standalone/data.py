@@ -239,11 +239,10 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str) -
             raise TaskError(f"row has {len(row):,} cells, the header has {len(header):,}",
                             "give every row one cell per column (a comma inside a cell needs quotes)", f"{file}:{line}")
         for j, cell in enumerate(row):  # the first bad cell in file order, target or feature
-            fault = _target_fault(cell, problem, most) if j == t else cell_fault(cell, most)
             if j == g and cell.strip().casefold() not in MISSING:  # a label, text or a number
                 label = cell.strip() if (v := _number(cell)) is None else f"{v:.15g}"  # 1000001 and 1000002 apart
                 x[i, j if j < t else j - 1] = codes.setdefault(label, len(codes))
-            elif fault:
+            elif fault := _target_fault(cell, problem, most) if j == t else cell_fault(cell, most):
                 name = f"target column '{target}'" if j == t else f"column '{header[j]}'"
                 raise TaskError(f"{name}: {fault[0]}", fault[1], f"{file}:{line}:{j + 1}")
             elif j != t:
