@@ -241,3 +241,27 @@ def test_an_exported_scripts_integer_flags_take_what_mlevolve_run_takes_in_its_w
                 "mlevolve run --help", "mlp.py --help"), (flag, value)
         else:
             assert code == 0 and out.splitlines()[-2:] == done.stdout.splitlines()[-2:], (flag, value)  # task, seed
+
+
+@pytest.mark.parametrize("program", [QUARTIC, ROOT / "examples" / "linear_regression.mlev",
+                                     ROOT / "examples" / "mlp_digits.mlev"])
+def test_a_column_of_text_is_named_one_with_how_to_drop_it_by_every_reader(tmp_path: Path, capsys: Capsys,
+                                                                           program: Path) -> None:
+    """A column of names or ids (not read as the target or a group=) said only "'hello0' is not a number" with "every
+    cell must hold a number", as a typo in a column of numbers does; one cell of text among numbers still says so."""
+    from mlevolve.interpreter.standalone.data import read_table
+    from mlevolve.interpreter.standalone.spec import TaskError
+
+    rows = "".join(f"{i},{2 * i},{'' if i == 3 else f'id{i}'}\n" for i in range(12))  # a missing cell is no text
+    (path := tmp_path / "d.csv").write_text("x,y,name\n" + rows)
+    hint = ("drop the column from the file: every column but the target is a feature of numbers (text is a target "
+            "of class labels, or a learner's group=)")
+    err = usage_error(capsys, "run", str(program), "--task", f"{path}:target=y")
+    assert err == f"{path}:2:3: error: column 'name': text, not numbers ('id0' and 10 more of 12 cells)\nhint: {hint}\n"
+    with pytest.raises(TaskError) as caught:  # an exported script's reader, in the same words
+        read_table(str(path), "y", "")
+    assert (caught.value.message, caught.value.hint) == (err.split("\n")[0].replace(" error:", ""), hint)
+    (path := tmp_path / "typo.csv").write_text("x,y\n" + "".join(f"{i},{i}\n" for i in range(5)) + "x7,3\n")
+    assert usage_error(capsys, "run", str(program), "--task", f"{path}:target=y").splitlines() == [
+        f"{path}:7:1: error: column 'x': 'x7' is not a number",
+        "hint: every cell must hold a number, except a target of class labels"]

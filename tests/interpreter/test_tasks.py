@@ -506,7 +506,7 @@ def test_a_group_column_of_text_labels_makes_the_tasks_of_numbers(tmp_path: Path
 @pytest.mark.parametrize(("group", "said"), [
     ("G", "group=G is no column; the rows are grouped into tasks by a feature column"),
     ("y", "group=y is the target; the rows are grouped into tasks by a feature column"),
-    ("a", "column 'g': 'beta' is not a number")])  # a feature's cells are numbers: g's text is then refused
+    ("a", "column 'g': text, not numbers ('beta' and 19 more of 20 cells)")])  # a feature's cells: numbers
 def test_a_group_that_is_no_feature_column_is_named_before_the_cells(tmp_path: Path, group: str, said: str) -> None:
     """With a column of text labels, `group=G` (a typo), `group=y` and `group=x1` each said "column 'g': 'beta' is
     not a number" (a fresh-user pass): the option is checked against the header before any cell is read."""

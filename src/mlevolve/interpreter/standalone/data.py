@@ -122,6 +122,8 @@ def cell_fault(cell: str, most: float = math.inf) -> tuple[str, str] | None:
     return None if abs(value) <= most else (f"'{text}' is beyond {most:.0e} in magnitude", BEYOND)
 
 
+TEXT = "drop the column from the file: every column but the target is a feature of numbers (text is a target of " \
+    "class labels, or a learner's group=)"  # a column of text (names, ids), not a typo
 BEYOND = "a formula is fitted in the data's own units (its error would overflow): divide the column by a power of 10"
 UNREADABLE = "a data file is a UTF-8 .csv with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
 
@@ -244,6 +246,10 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str) -
                 x[i, j if j < t else j - 1] = codes.setdefault(label, len(codes))
             elif fault := _target_fault(cell, problem, most) if j == t else cell_fault(cell, most):
                 name = f"target column '{target}'" if j == t else f"column '{header[j]}'"
+                n = j != t and "not a number" in fault[0] and sum("not a number" in str(cell_fault((r[j:] or ["0"])[0]))
+                                                                  for *_, r in rows)
+                if 2 * n > len(rows):
+                    fault = (f"text, not numbers ('{cell.strip()}' and {n - 1:,} more of {len(rows):,} cells)", TEXT)
                 raise TaskError(f"{name}: {fault[0]}", fault[1], f"{file}:{line}:{j + 1}")
             elif j != t:
                 x[i, j if j < t else j - 1] = float(cell)

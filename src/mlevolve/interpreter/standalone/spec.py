@@ -29,6 +29,8 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
     "=": ("option '{0}' runs into another in task spec '{1}'", "separate options with ':', as in NAME:a=1:b=2"),
     "quoted": ("task {1} is in quotes of its own, taken as part of its name",  # {0}: the spec without them
                "drop them: {0} (a task line quotes a data file; a flag's value is not quoted again)")}
+LEARNER_ONLY = {key: f"{key}= is read only by a learner program (its {what}); " for key, what in  # the hint's start
+                (("group", "data file's rows split into tasks"), ("fitness", "score on a family or data file"))}
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
                "write e.g. {fix}")  # a numeric option outside OPTION_RANGES, the library's too; {fix}: the spec mended
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}" + RANGE_WORDS[1])  # library's too
@@ -90,8 +92,8 @@ def spec_options(name: str, typed: dict[str, Any], defaults: dict[str, Any], kin
     options = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}
     for key, value in ((k, v) for k, v in typed.items() if k not in options):
         raise TaskError(*(t.format(f"{key}={value}", name, name, kind and f", {kind}", kind and f" of {kind}",
-                                   ", ".join(defaults) or "none", did_you_mean(key, defaults))
-                          for t in SPEC_WORDS["unknown"]))
+                                   ", ".join(defaults) or "none", ("learner" not in kind and LEARNER_ONLY.get(key))
+                                   or did_you_mean(key, defaults)) for t in SPEC_WORDS["unknown"]))
     for key, value in typed.items():
         if isinstance(defaults[key], tuple) and value not in defaults[key]:  # e.g. problem=, fitness=
             raise TaskError(*choice_error(key, typed, name, defaults[key], kind))
