@@ -330,6 +330,8 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
     (a file is made there and removed, the one sure test) is refused too."""
     import shlex
 
+    if isinstance(path, str) and not path.strip():  # ("$UNSET"): it read as the current folder, or as not given
+        raise SettingError(f"{{{setting}}} is empty", hint=f"give a path, or leave {{{setting}}} out")
     if setting == "db":  # a new archive so named (or an empty file: SQLite would make it one) would be refused by
         # every reader (an existing file is named by the archive's reader)
         named = "standard output" if str(path) == "-" else "a data file" if str(path).lower().endswith(DATA_SUFFIXES) \

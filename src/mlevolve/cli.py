@@ -912,6 +912,7 @@ def _command(argv: Sequence[str] | None) -> int:
         if extra:  # argparse reports them at the top; they belong to the command
             raise _UsageError(f"unrecognized arguments: {' '.join(extra)}",
                               closest_option(_command_parser(parser, prog), extra) or HELP.format(prog=prog), prog)
+        _refuse_empty_paths(_command_parser(parser, prog), args, prog)
         args.given = frozenset(vars(args).pop("_given", ()))  # the settings given (argparse dests)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
@@ -939,6 +940,22 @@ def _command(argv: Sequence[str] | None) -> int:
               "memory; a run's archive keeps every committed candidate, so the same command resumes it",
               file=sys.stderr)
         return EXIT_USAGE
+
+
+# The metavars of the arguments that name a file or folder (the rest are names, numbers, addresses, tasks).
+_PATH_METAVARS = frozenset({"FILE", "FILE|DB", "DB", "PATH", "OUT.py", "OUT.html", "GRAMMAR", "BASE", "CONFIG"})
+
+
+def _refuse_empty_paths(parser: argparse.ArgumentParser, args: argparse.Namespace, prog: str) -> None:
+    """An empty path (``--db ''``, ``"$UNSET"``) refused by its name: it read as the current folder (".: error: it
+    is a folder"), as " is a folder", or as not given (``report -o ''`` wrote the default file)."""
+    for action in parser._actions:
+        value = getattr(args, action.dest, None)
+        values = value if isinstance(value, list) else [value]
+        if action.metavar in _PATH_METAVARS and any(isinstance(v, str) and not v.strip() for v in values):
+            name = action.option_strings[0] if action.option_strings else str(action.metavar)
+            optional = action.option_strings and not action.required
+            raise _UsageError(f"{name} is empty", f"give a path{f', or leave {name} out' if optional else ''}", prog)
 
 
 def _command_parser(parser: argparse.ArgumentParser, prog: str) -> argparse.ArgumentParser:

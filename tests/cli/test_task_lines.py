@@ -65,9 +65,11 @@ def test_the_kind_check_reads_no_data_and_writes_rl_as_rl() -> None:
      "did you mean 'target'? options of a data file for a formula: target, problem"),
     ('"data.csv:target=y:fitness=mse"', _FORMULA,
      "unknown option 'fitness=mse' for task 'data.csv', a data file for a formula",
-     "options of a data file for a formula: target, problem"),
+     "fitness= is read only by a learner program (its score on a family or data file); options of a data file for "
+     "a formula: target, problem"),
     ('"data.csv:target=y:group=x"', _NETWORK, "unknown option 'group=x' for task 'data.csv', a data file",
-     "options of a data file: target, problem"),
+     "group= is read only by a learner program (its data file's rows split into tasks); options of a data file: "
+     "target, problem"),
     ('"data.csv:target=y:fitness=msee"', _LEARNER,
      "option fitness=msee of task 'data.csv', a data file for a learner, must be mse or squashed or relative",
      "did you mean 'mse'? write e.g. data.csv:target=y:fitness=mse"),

@@ -74,6 +74,53 @@ def test_a_formula_of_a_column_near_1e_150_is_fitted_not_taken_for_a_constant(tm
     assert out["answer"]["start"]["value"] == pytest.approx(1.0, abs=1e-12)  # train_r2, the fitness
 
 
+@pytest.mark.parametrize("jit", [True, False])
+@pytest.mark.parametrize("body", ["a * a / b", "1e-60 * (a * a / b)"])
+def test_a_formula_of_a_column_near_1e100_is_fitted_not_taken_for_a_constant(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, jit: bool) -> None:
+    """The overflow twin of the test above: ``a * a / b`` of a column near 1e100 (targets near 1e140, inside the
+    documented 1e150) has values near 1e200, whose variance overflowed to inf: the exact formula was scored R² 0
+    (the intercept alone), and the search replaced it by a worse one it called better (a fresh-user pass)."""
+    import mlevolve.api as api
+
+    if not jit:
+        monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(1.0, 3.0, 50) * 1e100, rng.uniform(1.0, 3.0, 50)
+    data = tmp_path / "big.csv"
+    data.write_text("a,b,y\n" + "".join(f"{float(p)!r},{float(q)!r},{float(p * p / q * 1e-60)!r}\n"
+                                        for p, q in zip(a, b, strict=True)))
+    program = tmp_path / "ab.mlev"
+    program.write_text(f"algorithm ab\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  {body}\n")
+    out = api.evolve(program, ["f"], f"{data}:target=y", budget=1, db=tmp_path / "t.db", quiet=True, prune=False)
+    assert out["answer"]["start"]["value"] == pytest.approx(1.0, abs=1e-12)  # train_r2, the fitness
+
+
+def test_a_formula_far_from_its_target_fails_for_its_overflowed_error_not_as_not_finite() -> None:
+    """`mlevolve run` of ``a * a`` on values near 1e100 said "the formula is not finite on some points", where every
+    value is finite (near 1e200): its squared error is what overflows."""
+    from mlevolve.interpreter.standalone.common import CandidateFailure
+    from mlevolve.interpreter.standalone.formula import run_formula
+
+    x = np.linspace(1.0, 2.0, 10)[:, None] * 1e100
+    data = {"x_train": x, "y_train": x[:, 0] * 1e-60, "x_test": x, "y_test": x[:, 0] * 1e-60}
+    with pytest.raises(CandidateFailure) as failed:
+        run_formula(data, lambda a: a * a)
+    assert (failed.value.reason, failed.value.where) == (
+        "its squared error overflows float64 (finite, but far from the target)", "train")
+    with pytest.raises(CandidateFailure) as failed:
+        run_formula(data, lambda a: a * a * a * a)  # 1e400: the formula itself is not finite
+    assert failed.value.reason == "the formula is not finite on some points"
+
+
+def test_a_huge_varying_prediction_keeps_its_slope() -> None:
+    """Values near 1e200 have a variance near 1e400, inf in float64: scaled by their largest magnitude first."""
+    x = np.linspace(-1.0, 1.0, 50)
+    with np.errstate(over="ignore"):  # as every caller computes it (fit_formula's)
+        a, b = linear_scaling(1e200 * x, 2.0 * x + 1.0)
+    assert a == pytest.approx(1.0) and b == pytest.approx(2e-200)
+
+
 def test_a_tiny_but_varying_prediction_keeps_its_slope() -> None:
     """The threshold is relative: values of 1e-150 that vary are a shape, not rounding (the absolute
     1e-300 floor on the variance took them for a constant)."""

@@ -289,10 +289,11 @@ def linear_scaling(pred: F64, y: F64) -> tuple[float, float]:
     """Keijzer's closed-form ``(a, b)`` minimising ``sum((a + b * pred - y)^2)``; ``(mean y, 0)``
     when ``pred`` is constant up to rounding (:func:`constant_prediction`).  ``pred`` and ``y``:
     (n,) float64.  A ``pred`` whose variance is below float64's least normal number (values near 1e-154
-    and below: ``a * a`` of a column near 1e-150) is scaled by its largest magnitude first, and ``b`` by it
-    after: its variance had underflowed to 0, and a formula of it was scored as a constant."""
+    and below: ``a * a`` of a column near 1e-150) or beyond float64 (values near 1e154 and above: ``a * a`` of a
+    column near 1e100) is scaled by its largest magnitude first, and ``b`` by it after: its variance had
+    underflowed to 0, or overflowed, and a formula of it was scored as a constant."""
     var = _var(pred)
-    top = float(np.max(np.abs(pred))) if var < LEAST_NORMAL and pred.shape[0] else 0.0  # only where it underflowed
+    top = float(np.max(np.abs(pred))) if not LEAST_NORMAL <= var < math.inf and pred.shape[0] else 0.0  # only there
     if 0.0 < top < math.inf:
         scaled = pred / top
         a, b = _line(scaled, y, _var(scaled))

@@ -237,7 +237,7 @@ def _scaling(pred: Any, y: Any, dev: Any, scratch: Any) -> Any:  # pragma: no co
     var = _sum(scratch, 0, n) / n
     y_mean = _sum(y, 0, n) / n
     top = 0.0
-    if var < _LEAST_NORMAL:  # its variance underflowed (rare: its largest magnitude is looked for only then)
+    if not _LEAST_NORMAL <= var < math.inf:  # under- or overflowed (rare: its largest magnitude looked for only then)
         for i in range(n):
             top = max(top, abs(pred[i]))
     if 0.0 < top < math.inf:  # scaled by its largest magnitude

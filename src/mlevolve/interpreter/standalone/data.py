@@ -248,7 +248,7 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str) -
                 name = f"target column '{target}'" if j == t else f"column '{header[j]}'"
                 n = j != t and "not a number" in fault[0] and sum("not a number" in str(cell_fault((r[j:] or ["0"])[0]))
                                                                   for *_, r in rows)
-                if 2 * n > len(rows):
+                if n > 1 and 2 * n > len(rows):
                     fault = (f"text, not numbers ('{cell.strip()}' and {n - 1:,} more of {len(rows):,} cells)", TEXT)
                 raise TaskError(f"{name}: {fault[0]}", fault[1], f"{file}:{line}:{j + 1}")
             elif j != t:

@@ -21,8 +21,9 @@ def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, 
             x, y = np.asarray(data[f"x_{split}"], np.float64), np.asarray(data[f"y_{split}"], np.float64)
             error = (f if getattr(f := formula(*x.T), "shape", None) == y.shape else np.broadcast_to(f, y.shape)) - y
             mse = float(np.add.reduce(error * error, axis=None) / y.size)
-            if not math.isfinite(mse):
-                raise CandidateFailure("the formula is not finite on some points", split)
+            if not math.isfinite(mse):  # (finite values far from the target: their squares overflow)
+                raise CandidateFailure("the formula is not finite on some points" if not np.isfinite(f).all() else
+                                       "its squared error overflows float64 (finite, but far from the target)", split)
             var = float(np.add.reduce(np.square(y - np.add.reduce(y, axis=None) / y.size), axis=None) / y.size)
             metrics.update({f"{split}_mse": mse, f"{split}_r2": 1.0 - mse / (var if var > 0 else 1.0)})
     return {**metrics, "fitness": metrics["train_r2"], "train_seconds": round(time.perf_counter() - started, 6)}
