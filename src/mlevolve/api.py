@@ -953,6 +953,7 @@ def evolve(
     # The user's part first, with nothing heavy imported: the file, the names, the task and its data.
     spec = grammar or load_grammar()
     read_from = _file_of(program)
+    origin = "the starting program" if (read_from or "<").startswith("<") else "the file's program"  # <...>: no file
     file = read_from or "the program"
     checked = _program(program, spec)
     check_settings_apply(checked, _off_defaults(epochs=epochs, hurdle=hurdle, fit=fit, prune=prune))
@@ -1063,7 +1064,7 @@ def evolve(
                 variances, sizes = _target_variances(task_data), _split_sizes(task_data)
                 from mlevolve.gp.prune_best import on_common_draw, prune_best
 
-                start = _start(archive, checked, evaluator, init, fitted=bool(fitting))
+                start = _start(archive, checked, evaluator, init, fitted=bool(fitting), origin=origin)
                 pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=cheap,
                                     fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget,
                                     start=start, keep=archived <= budget)
@@ -1118,7 +1119,8 @@ def evolve(
                                                                                 digits=digits))
         origin = best.parents[0] if shown is not None else best.hash
         if origin == start["hash"] and not same and _numbers_apart(best.program, start["written"]):
-            result["best"]["note"] = "the file's program as the run tuned its literals"  # the start's own candidate
+            result["best"]["note"] = (  # the start's own candidate
+                f"{origin} as the run tuned its literals")
     if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
         result["best"]["pruned"] = pruned_line(pruned)
     if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show
@@ -1223,11 +1225,13 @@ def next_commands(db: str | Path, best_hash: str | None = None, failed: str | No
             f"mlevolve export {q(str(db))} {export} -o {q(str(script_name(str(stem) + '.py')))}"]
 
 
-def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", fitted: bool = False) -> dict[str, Any]:
+def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", fitted: bool = False,
+           origin: str = "the file's program") -> dict[str, Any]:
     """The starting program's full evaluation, with ``how`` saying truly where it comes from: its
     candidate row when the run scored it (``--init file``: candidate 0; a failure there is the start's
     failure), else evaluated apart once with the run's evaluator (``--init random``, or a row the
-    hurdle stopped early), kept in the archive's meta.  ``program``: the start as it was scored (a
+    hurdle stopped early), kept in the archive's meta; ``origin``: the start's name there (the estimator's, given
+    no file: "the starting program").  ``program``: the start as it was scored (a
     formula's or learner's fitted constants written in), what ``--confirm`` re-evaluates beside the best;
     ``written``: the file's program as written (what a prune on a common draw scores, ``how_written`` then its
     ``how`` without the fitting's note).
@@ -1242,16 +1246,16 @@ def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", f
     row = archive.get(key)
     if row is not None and (row.source in ("evaluated", "fec", "cache") or row.failure is not None):
         failed = f"; it failed ({row.failure}), the run went on from its mutants" if row.failure is not None else ""
-        start = {"hash": key, "how": f"candidate {row.seq}, the file's program{failed}",
+        start = {"hash": key, "how": f"candidate {row.seq}, {origin}{failed}",
                  "metrics": dict(row.metrics) if row.failure is None else None, "failure": row.failure,
                  "program": row.program}
     else:
         if row is not None:
-            how = f"the file's program (candidate {row.seq}, stopped early by the hurdle), evaluated fully apart"
+            how = f"{origin} (candidate {row.seq}, stopped early by the hurdle), evaluated fully apart"
         elif init == "random":
-            how = "the file's program, evaluated apart: the run started from random programs"
+            how = f"{origin}, evaluated apart: the run started from random programs"
         else:
-            how = "the file's program, evaluated apart: it is not among the run's candidates"
+            how = f"{origin}, evaluated apart: it is not among the run's candidates"
         outcome = evaluator.evaluate(program, key)
         start = {"hash": key, "how": how,
                  "metrics": dict(outcome.metrics) if outcome.failure is None else None,

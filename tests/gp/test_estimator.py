@@ -255,3 +255,15 @@ def test_a_resume_refused_names_the_parameter_and_no_data(tmp_path: Path) -> Non
     said = str(caught.value)
     assert said.startswith(f"{tmp_path / 'r.db'}: archive was made with other settings (seed: archive has 0, now 5)")
     assert "pass another db)" in said and "--db" not in said and "n_samples" not in said
+
+
+def test_a_fitted_estimators_archive_names_its_start_as_no_file(tmp_path: Path) -> None:
+    """``mlevolve best`` of an estimator's archive said "candidate 23, the file's program" of a start the estimator
+    made (a fresh-user pass): a Python user wrote no file."""
+    from mlevolve.gp.archive import Archive
+
+    x, y = _data(60)
+    SymbolicRegressor(budget=30, population=10, db=str(tmp_path / "e.db")).fit(x, y)
+    with Archive.read(tmp_path / "e.db") as archive:
+        how = archive.meta()["start"]["how"]
+    assert "the starting program" in how and "file" not in how

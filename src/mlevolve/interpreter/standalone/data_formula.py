@@ -63,7 +63,7 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
             f"columns: {', '.join(columns)}")
     if (held := len(y) - round(0.6 * len(y)) - round(0.2 * len(y))) < 2:  # as _split holds out: 9 rows hold two, and 7
         raise TaskError(f"{path}: too few rows ({len(y)}) for a formula: the 20% held out for test_r2 would be {held}",
-                        "give at least 9 rows: R² over fewer than two rows has no meaning")
+                        "give 7 rows, or at least 9: R² over fewer than two rows has no meaning")
     yf, (train, val, test) = np.asarray(y, np.float64), _split(None, len(y), np.random.default_rng(seed), path)
     fit_rows = np.concatenate([train, val])
     check_varies(path, yf[fit_rows], "every fitting row")
