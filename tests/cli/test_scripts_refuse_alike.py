@@ -265,3 +265,32 @@ def test_a_column_of_text_is_named_one_with_how_to_drop_it_by_every_reader(tmp_p
     assert usage_error(capsys, "run", str(program), "--task", f"{path}:target=y").splitlines() == [
         f"{path}:7:1: error: column 'x': 'x7' is not a number",
         "hint: every cell must hold a number, except a target of class labels"]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("stop", "word", "status"), [("SIGINT", "interrupted", 130),
+                                                      ("SIGTERM", "stopped by SIGTERM", 143)])
+def test_a_stop_while_an_exported_script_loads_its_libraries_ends_in_one_line(tmp_path: Path, stop: str, word: str,
+                                                                             status: int) -> None:
+    """A Ctrl-C in the second or more PyTorch takes to import printed the import's traceback (a fresh-user pass:
+    every time from 0.2 to 1.55 s of a 1.7 s run); the script's handler came with ``main``."""
+    import signal
+    import time
+
+    script = tmp_path / "mlp.py"
+    script.write_text(api.export(ROOT / "examples" / "mlp_digits.mlev"))
+    process = subprocess.Popen([sys.executable, str(script), "--json"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=environment())
+    time.sleep(0.3)  # the standard library loaded (~0.05 s), NumPy and PyTorch loading (a second or more)
+    process.send_signal(getattr(signal, stop))
+    out, err = process.communicate(timeout=120)
+    assert (process.returncode, out, err) == (status, "", f"{script}: {word}\n")
+    assert importable(script)  # its handler is the script's when run, never an importer's
+
+
+def importable(script: Path) -> bool:
+    """Whether importing ``script`` leaves SIGINT's handler as Python's."""
+    code = (f"import signal, sys; sys.path.insert(0, {str(script.parent)!r}); import {script.stem}; "
+            "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, env=environment())
+    return done.returncode == 0

@@ -209,7 +209,16 @@ def _imports(nodes: list[ast.ImportFrom | ast.Import], used: set[str]) -> str:
                 plain.add(f"import {text}")
     lines = sorted(plain) + [f"from {m} import {', '.join(sorted(n))}" for m, n in sorted(names.items())]
     stdlib = [line for line in lines if line.split()[1].split(".")[0] in sys.stdlib_module_names]
-    return "\n".join(stdlib) + "\n\n" + "\n".join(line for line in lines if line not in stdlib)
+    return "\n".join(stdlib) + "\n\n" + _EARLY_STOP + "\n".join(line for line in lines if line not in stdlib)
+
+
+# Before the libraries load (PyTorch: a second or more): a Ctrl-C or SIGTERM then ends in one line and 128 + its
+# number, as once ``main`` runs (whose own handling the main guard at the end puts in place); not on an import.
+_EARLY_STOP = (
+    'if __name__ == "__main__":  # Ctrl-C or SIGTERM while the libraries below load: one line, as in main\n'
+    '    for stop_signal in (signal.SIGINT, signal.SIGTERM):\n'
+    '        signal.signal(stop_signal, lambda n, f: os._exit(sys.stderr.write(f"{sys.argv[0]}: " + (\n'
+    '            "interrupted" if n == signal.SIGINT else "stopped by SIGTERM") + "\\n") and 128 + n))\n\n')
 
 
 def _docstring(program: Program, task: str, script: str | None = None) -> str:
@@ -284,6 +293,7 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
         f"{_RULE} main\n" + main,
         'if __name__ == "__main__":\n'
         '    stop = [signal.SIGINT]  # Ctrl-C, or SIGTERM (as `kill` sends): as mlevolve, one line, 128 + its number\n'
+        '    signal.signal(signal.SIGINT, signal.default_int_handler)\n'
         '    signal.signal(signal.SIGTERM, lambda n, f: stop.insert(0, n) or signal.default_int_handler(n, f))\n'
         '    try:\n        main()\n'
         '    except KeyboardInterrupt:\n'
