@@ -954,7 +954,7 @@ def _refuse_empty_paths(parser: argparse.ArgumentParser, args: argparse.Namespac
         values = value if isinstance(value, list) else [value]
         if action.metavar in _PATH_METAVARS and any(isinstance(v, str) and not v.strip() for v in values):
             name = action.option_strings[0] if action.option_strings else str(action.metavar)
-            optional = action.option_strings and not action.required
+            optional = not action.required
             raise _UsageError(f"{name} is empty", f"give a path{f', or leave {name} out' if optional else ''}", prog)
 
 

@@ -34,6 +34,7 @@ QUARTIC = str(EXAMPLES / "quartic.mlev")
     (["meta", ""], "CONFIG", False),
     (["grammar", "diff", "base", ""], "GRAMMAR", False),
     (["grammar", "diff", "", "base"], "BASE", False),
+    (["grammar", "show", ""], "GRAMMAR", True),  # an optional positional: base when left out
 ])
 def test_an_empty_path_is_refused_by_its_name(capsys: Capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               argv: list[str], name: str, optional: bool) -> None:
