@@ -47,6 +47,8 @@ QUARTIC = ROOT / "examples" / "quartic.mlev"
      "did you mean 'inner'? entries: bounds, evolve, inner, meta, program, split"),
     ('program = "', 'program = "nope/', f"3:1: error: `program` names no file: {ROOT / 'nope' / 'examples'}",
      "the .mlev file whose slots are evolved, relative to this configuration"),
+    (f'program = "{ROOT / "examples" / "quartic.mlev"}"', 'program = " "', "3:1: error: `program` is empty",
+     "the .mlev file whose slots are evolved, relative to this configuration"),  # it named the folder: "no file: ."
 ])
 def test_a_mistake_in_a_meta_configuration_is_placed_at_its_key(
         tmp_path: Path, capsys: Capsys, old: str, new: str, error: str, hint: str) -> None:

@@ -297,11 +297,12 @@ def load_config(path: str | Path) -> MetaConfig:
     if "program" not in data:
         raise MlevError("`program` (the .mlev file whose slots are evolved) is missing", file=file,
                         hint='add program = "PATH.mlev" at the top (relative to this file)')
-    program = (p.parent / at.value(data["program"], "string", None, "program", noun="a path (a string)",
-                                   hint='program = "../../examples/quartic.mlev" (relative to this file)')).resolve()
-    if not program.is_file():
-        raise at.error(f"`program` names no file: {program}", None, "program",
-                       hint="the .mlev file whose slots are evolved, relative to this configuration")
+    given = at.value(data["program"], "string", None, "program", noun="a path (a string)",
+                     hint='program = "../../examples/quartic.mlev" (relative to this file)')
+    program = (p.parent / given).resolve()
+    if not given.strip() or not program.is_file():  # "": it read as this file's folder
+        raise at.error(f"`program` names no file: {program}" if given.strip() else "`program` is empty", None,
+                       "program", hint="the .mlev file whose slots are evolved, relative to this configuration")
     evolve = tuple(name.strip() for name in at.value(  # space around a name typed is none of it, as --evolve's
         data.get("evolve", ["all"]), "strings", None, "evolve", noun="a list of definition names",
         hint='evolve = ["f"], or ["all"] (the default)'))
