@@ -953,7 +953,7 @@ def evolve(
     # The user's part first, with nothing heavy imported: the file, the names, the task and its data.
     spec = grammar or load_grammar()
     read_from = _file_of(program)
-    origin = "the starting program" if (read_from or "<").startswith("<") else "the file's program"  # <...>: no file
+    start_name = "the starting program" if (read_from or "<").startswith("<") else "the file's program"  # <..>: none
     file = read_from or "the program"
     checked = _program(program, spec)
     check_settings_apply(checked, _off_defaults(epochs=epochs, hurdle=hurdle, fit=fit, prune=prune))
@@ -1064,7 +1064,7 @@ def evolve(
                 variances, sizes = _target_variances(task_data), _split_sizes(task_data)
                 from mlevolve.gp.prune_best import on_common_draw, prune_best
 
-                start = _start(archive, checked, evaluator, init, fitted=bool(fitting), origin=origin)
+                start = _start(archive, checked, evaluator, init, fitted=bool(fitting), origin=start_name)
                 pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=cheap,
                                     fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget,
                                     start=start, keep=archived <= budget)
@@ -1120,7 +1120,7 @@ def evolve(
         origin = best.parents[0] if shown is not None else best.hash
         if origin == start["hash"] and not same and _numbers_apart(best.program, start["written"]):
             result["best"]["note"] = (  # the start's own candidate
-                f"{origin} as the run tuned its literals")
+                f"{start_name} as the run tuned its literals")
     if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
         result["best"]["pruned"] = pruned_line(pruned)
     if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show
