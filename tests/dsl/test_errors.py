@@ -172,6 +172,24 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "      ^^^^^^\n"
         "hint: only primitives of the grammar take arguments\n",
     ),
+    "call_itself": (  # it said "unknown primitive 'f'" of the definition it was in (a fresh-user pass)
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  f(x)\n",
+        "call_itself.mlev:3:3: error: in activation 'f': 'f' is the activation being defined, not a primitive: a "
+        "definition cannot call itself\n"
+        "      f(x)\n"
+        "      ^^^^\n"
+        "hint: write the computation where it is used (a model names an activation without arguments: "
+        "seq(dense(16), act))\n",
+    ),
+    "call_another": (
+        HEAD + "formula g(x: Scalar) -> Scalar =\n  x\nformula f(x: Scalar) -> Scalar =\n  1.0 + g(x)\n",
+        "call_another.mlev:5:9: error: in formula 'f': 'g' is formula 'g' of this program, not a primitive: "
+        "definitions cannot call one another\n"
+        "      1.0 + g(x)\n"
+        "            ^^^^\n"
+        "hint: write the computation where it is used (a model names an activation without arguments: "
+        "seq(dense(16), act))\n",
+    ),
     "arity": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x, x)\n",
         "arity.mlev:3:3: error: in activation 'f': 'relu' takes 1 argument, got 2\n"

@@ -239,10 +239,27 @@ def check_program(program: Program, prims: Primitives) -> Program:
             assert owner_def is not None
             faulty.add(owner)
             where = f"{owner_def.kind} '{owner}'" + (f", method {slot.kind}" if "." in slot.name else "")
-            errors.append(MlevError(f"in {where}: {err.message}", err.span, err.hint))
+            message = _called(err.message, program, owner)
+            errors.append(MlevError(f"in {where}: {message}", err.span, err.hint if message == err.message else
+                                    CALLED_HINT))
     if errors:
         raise MlevErrors(errors)
     return program
+
+
+CALLED_HINT = ("write the computation where it is used (a model names an activation without arguments: "
+               "seq(dense(16), act))")
+
+
+def _called(message: str, program: Program, owner: str) -> str:
+    """``message``, or for an unknown primitive that names a definition of ``program`` (called by ``owner``) what it
+    is: "unknown primitive 'f'" of a recursive ``f`` misled (the program defines ``f``)."""
+    name = message.removeprefix("unknown primitive '").removesuffix("'")
+    if name == message or (called := program.get(name)) is None:
+        return message
+    if name == owner:
+        return f"'{name}' is the {called.kind} being defined, not a primitive: a definition cannot call itself"
+    return f"'{name}' is {called.kind} '{name}' of this program, not a primitive: definitions cannot call one another"
 
 
 def slot_body(program: Program, name: str) -> Expr:
