@@ -1563,7 +1563,8 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     first comment line naming the archive; and the options with which ``mlevolve run`` scores it as
     the run did (the run's ``--seed`` and ``--epochs`` where they are not the defaults; a meta run's
     program has no task line, being scored on several: ``--task`` its first training task).  What
-    ``mlevolve export DB -o FILE.mlev`` writes, for ``mlevolve run`` or a later search to start from."""
+    ``mlevolve export DB -o FILE.mlev`` writes, for ``mlevolve run`` or a later search to start from; the comment
+    line gives those options too (a file kept apart from the command that printed them scores as the run did)."""
     from mlevolve.dsl.printer import format_program
 
     program, meta, _ = _archived(db, key, None, grammar, data_task=True, verify=False)  # text: no data read
@@ -1572,7 +1573,8 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
                if name in meta and int(meta[name]) != default]
     if meta.get("kind") == "meta" and isinstance(meta.get("task"), str):  # "meta:TASK,...": scored on each, not one
         options = [f"--task {shlex.quote(meta['task'].split(':', 1)[-1].split(',')[0])}", *options]
-    return f"# Exported by mlevolve from {db}\n" + format_program(program), options
+    with_options = f" (the run's settings: mlevolve run FILE {' '.join(options)})" if options else ""  # kept in it
+    return f"# Exported by mlevolve from {db}{with_options}\n" + format_program(program), options
 
 
 def drawn_per_candidate(text: str) -> bool:

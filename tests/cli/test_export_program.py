@@ -25,8 +25,9 @@ def test_the_best_exported_as_mlev_scores_as_archived(tmp_path: Path, capsys: Ca
     code, printed, _ = cli(capsys, "export", "--db", str(db), "--best", "-o", str(out))
     assert code == 0
     assert printed.strip().endswith(f"score it as the run did with: mlevolve run {out} --seed 2")
-    assert out.read_text().splitlines()[:3] == [f"# Exported by mlevolve from {db}", "algorithm quartic",
-                                                "task koza_quartic"]
+    assert out.read_text().splitlines()[:3] == [  # the settings kept in the file (they were only printed)
+        f"# Exported by mlevolve from {db} (the run's settings: mlevolve run FILE --seed 2)", "algorithm quartic",
+        "task koza_quartic"]
     with Archive.read(db) as archive:
         best = archive.best(1)[0]
     code, printed, _ = cli(capsys, "run", str(out), "--seed", "2", "--json")
