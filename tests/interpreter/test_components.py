@@ -254,6 +254,26 @@ def test_schedule_becomes_a_lambda_lr_factor(tmp_path: Path) -> None:
         sched.step()
 
 
+def test_a_warmup_schedule_starting_at_zero_exports_as_used(tmp_path: Path) -> None:
+    """``LR`` was the schedule's rate at t = 0: 0.0 for a warmup, so the optimizer alone never moved and
+    ``lr_lambda(total)`` raised "base_lr positive" (a fresh-user pass); it is the schedule's peak rate now."""
+    source = ("algorithm warm\ntask iris\nmodel net() -> Layer = seq(dense(16), tanh_layer())\n"
+              "optimizer sgd(w: Tensor, g: Tensor, lr: Scalar) -> Tensor = w - lr * g\n"
+              "schedule warmup(t: Scalar) -> Scalar = 0.5 * t\n")
+    program = mlevolve.parse(source)
+    mod = _load(_export(tmp_path, program, "sgd"))
+    reference = _mlevolve_functions(program)["warmup"]
+    assert pytest.approx(0.5) == mod.LR  # the largest rate, at t = 1
+    model, total = nn.Linear(3, 1), 20
+    opt = mod.Sgd(model.parameters())
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, mod.lr_lambda(total))
+    for k in range(total):
+        assert opt.param_groups[0]["lr"] == pytest.approx(float(reference(torch.tensor(k / total))), abs=1e-9)
+        model(torch.ones(1, 3)).sum().backward()
+        opt.step()
+        sched.step()
+
+
 def test_a_schedule_alone_is_a_function_and_a_lambda_lr_factor(tmp_path: Path) -> None:
     """A file with a schedule and no update rule (examples/cosine_digits.mlev) could not export it ("a schedule is
     exported with the optimizer"); its module gives mlevolve's rate at every step of a LambdaLR run (oracle: the

@@ -104,6 +104,13 @@ class _Module:
 _DEF = re.compile(r"def (\w+)\((.*)\):$")
 
 
+def _peak_rate(sched: str) -> str:
+    """The text of ``LR``, the optimizer's default rate and LambdaLR's base: schedule ``sched``'s largest rate on
+    t = 0, 0.001, ..., 1 (its rate at the start where that is the largest: a decay's; a warmup starts at 0, which
+    left the optimizer still and LambdaLR's factor a division by 0: a fresh-user pass)."""
+    return f"max(float({sched}(torch.tensor(i / 1000))) for i in range(1001))  # the schedule's peak rate"
+
+
 def _camel(name: str) -> str:
     text = "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
     return text if text.isidentifier() else "Component"
@@ -124,7 +131,7 @@ def _optimizer(m: _Module) -> None:
     cls = m.name(_camel(d.name))
     lr_name = m.name("LR")
     if schedule is not None:
-        lr_value = f"float({sched}(torch.tensor(0.0)))  # the schedule's rate at the start of training"
+        lr_value = _peak_rate(sched)
     else:
         rate = runtime.SupervisedProgram(model=runtime.default_model, optimizer=_no_adam).learning_rate(0.0)
         lr_value = f"{float(rate):.6g}"
@@ -163,10 +170,10 @@ def _no_adam(*args: Any) -> Any:
 
 def _schedule(m: _Module) -> None:
     """A schedule alone (a file without an update rule, which mlevolve then trains with Adam at its rate): the
-    function, its rate at the start (``LR``) and the LambdaLR factor; with an update rule it is that one's part."""
+    function, its peak rate (``LR``) and the LambdaLR factor; with an update rule it is that one's part."""
     sched = m.function(m.d, f"schedule {m.d.name}: the learning rate at progress t in [0, 1]")
     lr_name, lam = m.name("LR"), m.name("lr_lambda")
-    m.body.append(f"{lr_name} = float({sched}(torch.tensor(0.0)))  # the schedule's rate at the start of training")
+    m.body.append(f"{lr_name} = {_peak_rate(sched)}")
     m.body.append(templates.LR_LAMBDA.substitute(name=lam, lr_name=lr_name, schedule=sched))
     m.public += [sched, lr_name, lam]
     rule = next((x.name for x in m.program.definitions if x.kind == "optimizer"), None)
