@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import inspect
 import os
 import random
 import re
@@ -1001,7 +1002,7 @@ def evolve(
         before.refuse_at(default_path(checked.name, given_task, spec.name), identity, path)
     if path.exists():  # a damaged, locked or foreign --db is refused before workers start and torch loads
         try:
-            Archive.for_run(path, identity).close()
+            Archive.for_run(path, identity, _SETTINGS).close()
         except MlevError:
             if before.defaulted(identity):
                 before.refuse_at(path, identity)
@@ -1031,7 +1032,7 @@ def evolve(
     try:
         evaluator = factory.build(task_data, spec)
         backend = placed(backend, evaluator, memory, parallel)  # a cheap evaluator scores in process
-        with Archive.for_run(path, identity) as archive:
+        with Archive.for_run(path, identity, _SETTINGS) as archive:
             try:
                 # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
                 replay = not parallel and not archive.meta().get("parallel")
@@ -1138,6 +1139,11 @@ def evolve(
             "next": next_commands(path, None if best is None or archived <= summary["candidates"] else best.hash,
                                   failed=reasons[0]["hash"] if best is None and reasons else None),
             "failures": reasons, "environment_changed": changed}
+
+
+# The settings of a run, as :func:`evolve`'s parameters: a refused resume names them as the caller does (the CLI:
+# by their flags; :meth:`~mlevolve.gp.archive.Archive.for_run`).
+_SETTINGS = frozenset(inspect.signature(evolve).parameters)
 
 
 @dataclass(frozen=True)

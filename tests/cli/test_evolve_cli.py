@@ -114,13 +114,13 @@ def test_evolve_into_another_programs_archive(capsys: Capsys, tmp_path: Path, fi
     # the same program with other settings
     err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300",
                       "--population", "31", "--db", str(db))
-    assert "archive was made with other settings (population: archive has 30, now 31)" in err
+    assert "archive was made with other settings (--population: archive has 30, now 31)" in err  # as typed
     assert db.read_bytes() == before
     # five settings changed: three shown, the others named (only three were said: fixed, the next refusal followed)
     err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300",
                       "--population", "31", "--tournament", "4", "--seed", "9", "--restart-every", "50",
                       "--no-fit", "--db", str(db))
-    assert err.splitlines()[0].endswith("; and 2 more: seed, fit)"), err
+    assert err.splitlines()[0].endswith("; and 2 more: --seed, --no-fit)"), err  # it said "seed, fit" (API names)
 
 
 def test_a_random_search_resumes_whatever_init_it_was_made_with(capsys: Capsys, tmp_path: Path) -> None:

@@ -253,7 +253,8 @@ def test_a_resume_refused_names_the_parameter_and_no_data(tmp_path: Path) -> Non
     with pytest.raises(ValueError) as caught:
         SymbolicRegressor(budget=10, db=str(tmp_path / "r.db"), random_state=5).fit(x, x[:, 0])
     said = str(caught.value)
-    assert said.startswith(f"{tmp_path / 'r.db'}: archive was made with other settings (seed: archive has 0, now 5)")
+    assert said.startswith(f"{tmp_path / 'r.db'}: archive was made with other settings (random_state: archive has "
+                           "0, now 5)")  # the estimator's name of the setting (it said seed)
     assert "pass another db)" in said and "--db" not in said and "n_samples" not in said
 
 

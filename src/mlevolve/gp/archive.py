@@ -35,13 +35,22 @@ import os
 import shlex
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from mlevolve.dsl.errors import DATA_SUFFIXES, KIND_USE, SQLITE, MlevError, closest, data_task, file_kind
+from mlevolve.dsl.errors import (
+    DATA_SUFFIXES,
+    KIND_USE,
+    SQLITE,
+    MlevError,
+    SettingError,
+    closest,
+    data_task,
+    file_kind,
+)
 from mlevolve.interpreter.standalone.spec import split_spec
 from mlevolve.results import shown_order, shown_scale, tied
 
@@ -249,12 +258,13 @@ class Archive:
 
     # -- opening ----------------------------------------------------------------------------------
     @classmethod
-    def for_run(cls, path: str | Path, identity: Mapping[str, Any]) -> Archive:
+    def for_run(cls, path: str | Path, identity: Mapping[str, Any], settings: Collection[str] = ()) -> Archive:
         """Open (creating if new) the archive of the run ``identity`` describes, locked for writing.
 
         An existing archive must pass SQLite's ``quick_check`` and have been made by the same run
         (``identity`` equal on every key); otherwise nothing is touched and an :class:`MlevError`
-        says what differs.  Storage failures are :class:`MlevError` too (see :func:`guard`).
+        says what differs (the keys in ``settings``, the caller's parameters, as a :class:`SettingError` names them:
+        the command line's flags).  Storage failures are :class:`MlevError` too (see :func:`guard`).
         """
         p = Path(path)
         try:
@@ -294,9 +304,10 @@ class Archive:
         except MlevError:
             archive.close()
             raise
-        if existing and not made and (refusal := _refusal(stored, identity)) is not None:
+        if existing and not made and (refusal := _refusal(stored, identity, settings)) is not None:
             archive.close()
-            raise MlevError(refusal[0], file=str(p), hint=refusal[1])
+            refusal.file = str(p)
+            raise refusal
         if existing and not archive._has_simplified():  # an archive made before the column: add it (NULL in old rows)
             conn.execute("ALTER TABLE candidates ADD COLUMN simplified TEXT")
         try:
@@ -581,19 +592,31 @@ def _same_data_file_task(stored: Mapping[str, Any], identity: Mapping[str, Any])
 LEFT_OUT_AT: dict[str, Any] = {"bandit": False, "restart_every": 0}
 
 
-def refusal(path: str | Path, identity: Mapping[str, Any]) -> tuple[str, str] | None:
-    """Why the archive at ``path`` (read, not locked or written) is not the run ``identity`` (message, hint), or
-    None where :meth:`Archive.for_run` would open it as that run's."""
+def refusal(path: str | Path, identity: Mapping[str, Any]) -> MlevError | None:
+    """Why the archive at ``path`` (read, not locked or written) is not the run ``identity`` (the error
+    :meth:`Archive.for_run` would raise), or None where it would open it as that run's."""
     with Archive.read(path) as archive:
         return _refusal(archive.meta(), identity)
 
 
-def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[str, str] | None:
-    """Why an archive whose meta is ``stored`` is not the run ``identity`` (message, hint), or None.
+def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: Collection[str] = ()
+             ) -> MlevError | None:
+    """Why an archive whose meta is ``stored`` is not the run ``identity`` (the error to raise), or None.
 
     Checked in order: the kind of run (an evolve run's or a meta run's), the schema, the scoring version, the
-    program, task and evolved slots, the data file's content (``data_sha256``), then every other setting.
+    program, task and evolved slots, the data file's content (``data_sha256``), then every other setting, as a
+    :class:`SettingError` that names those in ``settings`` as the caller names its parameters (the command line: by
+    their flags).
     """
+    found = _refused(stored, identity, settings)
+    if found is None or isinstance(found, MlevError):
+        return found
+    return MlevError(found[0], hint=found[1])
+
+
+def _refused(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: Collection[str]
+             ) -> tuple[str, str] | MlevError | None:
+    """:func:`_refusal`'s reasons, in its order: (message, hint), or the settings' :class:`SettingError`."""
     new_db = "pass another --db to start a new run (the old archive stays readable by best, show and report)"
     if (stored.get("kind") == "meta") != (identity.get("kind") == "meta") and stored.get("program_hash"):
         made, this = ("a meta run's (`mlevolve meta`)", "an evolve run") if stored.get("kind") == "meta" else \
@@ -619,12 +642,17 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> tuple[st
     differ = sorted((k for k, v in now.items() if _setting(k, drawn.get(k, LEFT_OUT_AT.get(k))) != _setting(k, v)
                      and not (k == "task" and same_file)), key=lambda k: k != "algorithm")  # what decides the rest
     if differ:
-        detail = "; ".join(f"tournament: archive has {_tournament(stored)}, now {_tournament(identity)}"
-                           if k == "tournament" else _setting_diff(k, stored.get(k, LEFT_OUT_AT.get(k)), identity[k])
-                           for k in differ[:3])
-        more = f"; and {len(differ) - 3} more: {', '.join(differ[3:])}" if len(differ) > 3 else ""  # named, at least
-        return (f"archive was made with other settings ({detail}{more})",
-                "rerun with the archive's settings to resume, or pass another --db")
+        def setting(k: str, text: str = "") -> str:  # a template: a setting of the caller's as ``{k}``, the rest as is
+            text = (text or k).replace("{", "{{").replace("}", "}}")
+            return "{" + k + "}" + text[len(k):] if k in settings and text.startswith(k) else text
+
+        detail = "; ".join(setting(k, f"tournament: archive has {_tournament(stored)}, now {_tournament(identity)}"
+                                   if k == "tournament" else _setting_diff(k, stored.get(k, LEFT_OUT_AT.get(k)),
+                                                                           identity[k])) for k in differ[:3])
+        more = f"; and {len(differ) - 3} more: {', '.join(map(setting, differ[3:]))}" if len(differ) > 3 else ""
+        return SettingError(f"archive was made with other settings ({detail}{more})",  # each named, at least
+                            hint="rerun with the archive's settings to resume, or pass another "
+                                 + ("{db}" if "db" in settings else "--db"))
     return None
 
 
