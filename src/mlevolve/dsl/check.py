@@ -126,6 +126,12 @@ def resolve(call: Call, kids: Sequence[Type], prims: Primitives, env: Env) -> Ty
     return result
 
 
+class UnknownPrimitive(MlevError):
+    """A call of ``op``, which is no primitive of the grammar (nor a name in scope)."""
+
+    op = ""
+
+
 def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
     overloads = prims.overloads(call.op)
     if not overloads:
@@ -135,7 +141,9 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
         known = list(getattr(prims, "by_op", {}))
         close = difflib.get_close_matches(call.op, known, n=1)
         hint = f"did you mean '{close[0]}'?" if close else "`mlevolve grammar show` lists the primitives"
-        raise MlevError(f"unknown primitive '{call.op}'", call.span, hint)
+        unknown = UnknownPrimitive(f"unknown primitive '{call.op}'", call.span, hint)
+        unknown.op = call.op
+        raise unknown
     same_arity = [s for s in overloads if len(s.args) == len(kids)]
     if not same_arity:
         arities = sorted({len(s.args) for s in overloads})

@@ -16,7 +16,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from mlevolve.dsl.check import Primitives, check_expr
+from mlevolve.dsl.check import Primitives, UnknownPrimitive, check_expr
 from mlevolve.dsl.errors import MlevError, MlevErrors, did_you_mean
 from mlevolve.dsl.ir import Definition, Expr, Program, Span
 from mlevolve.dsl.parse import KEYWORDS
@@ -239,9 +239,9 @@ def check_program(program: Program, prims: Primitives) -> Program:
             assert owner_def is not None
             faulty.add(owner)
             where = f"{owner_def.kind} '{owner}'" + (f", method {slot.kind}" if "." in slot.name else "")
-            message = _called(err.message, program, owner)
-            errors.append(MlevError(f"in {where}: {message}", err.span, err.hint if message == err.message else
-                                    CALLED_HINT))
+            called = program.get(err.op) if isinstance(err, UnknownPrimitive) else None  # a definition, called
+            message, hint = (err.message, err.hint) if called is None else (_called(called, owner), CALLED_HINT)
+            errors.append(MlevError(f"in {where}: {message}", err.span, hint))
     if errors:
         raise MlevErrors(errors)
     return program
@@ -251,15 +251,13 @@ CALLED_HINT = ("write the computation where it is used (a model names an activat
                "seq(dense(16), act))")
 
 
-def _called(message: str, program: Program, owner: str) -> str:
-    """``message``, or for an unknown primitive that names a definition of ``program`` (called by ``owner``) what it
-    is: "unknown primitive 'f'" of a recursive ``f`` misled (the program defines ``f``)."""
-    name = message.removeprefix("unknown primitive '").removesuffix("'")
-    if name == message or (called := program.get(name)) is None:
-        return message
-    if name == owner:
-        return f"'{name}' is the {called.kind} being defined, not a primitive: a definition cannot call itself"
-    return f"'{name}' is {called.kind} '{name}' of this program, not a primitive: definitions cannot call one another"
+def _called(called: Definition, owner: str) -> str:
+    """What definition ``called``, called in ``owner``'s body as if a primitive, is ("unknown primitive 'f'" of a
+    recursive ``f`` misled: the program defines ``f``)."""
+    if called.name == owner:
+        return f"'{owner}' is the {called.kind} being defined, not a primitive: a definition cannot call itself"
+    return (f"'{called.name}' is {called.kind} '{called.name}' of this program, not a primitive: definitions cannot "
+            "call one another")
 
 
 def slot_body(program: Program, name: str) -> Expr:
