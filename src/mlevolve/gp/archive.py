@@ -608,34 +608,27 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: C
     :class:`SettingError` that names those in ``settings`` as the caller names its parameters (the command line: by
     their flags).
     """
-    found = _refused(stored, identity, settings)
-    if found is None or isinstance(found, MlevError):
-        return found
-    return MlevError(found[0], hint=found[1])
-
-
-def _refused(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: Collection[str]
-             ) -> tuple[str, str] | MlevError | None:
-    """:func:`_refusal`'s reasons, in its order: (message, hint), or the settings' :class:`SettingError`."""
     new_db = "pass another --db to start a new run (the old archive stays readable by best, show and report)"
     if (stored.get("kind") == "meta") != (identity.get("kind") == "meta") and stored.get("program_hash"):
         made, this = ("a meta run's (`mlevolve meta`)", "an evolve run") if stored.get("kind") == "meta" else \
             ("an evolve run's", "a meta run (`mlevolve meta`)")
-        return f"the archive is {made}; this is {this}, which keeps an archive of its own", new_db
+        return MlevError(f"the archive is {made}; this is {this}, which keeps an archive of its own", hint=new_db)
     if stored.get("schema_version") != SCHEMA_VERSION:
-        return f"archive schema {stored.get('schema_version')} is not {SCHEMA_VERSION}", "use a new --db path"
+        return MlevError(f"archive schema {stored.get('schema_version')} is not {SCHEMA_VERSION}",
+                         hint="use a new --db path")
     if "scoring" in identity and stored.get("scoring") != identity["scoring"]:
-        return (f"archive was scored by another version of mlevolve (scoring version {stored.get('scoring')}, "
-                f"this one is {identity['scoring']}): its scores cannot be mixed with new ones", new_db)
+        return MlevError(f"archive was scored by another version of mlevolve (scoring version "
+                         f"{stored.get('scoring')}, this one is {identity['scoring']}): its scores cannot be mixed "
+                         "with new ones", hint=new_db)
     for key in ("program_hash", "task", "evolve"):
         if stored.get(key) != identity.get(key) and not (key == "task" and _same_data_file_task(stored, identity)):
-            return (f"archive belongs to another run: program {stored.get('program_name')!r} "
-                    f"(evolving {', '.join(stored.get('evolve') or [])}) on task {stored.get('task')!r}; "
-                    f"{_identity_diff(key, stored, identity)}", "pass another --db to start a new run")
+            return MlevError(f"archive belongs to another run: program {stored.get('program_name')!r} "
+                             f"(evolving {', '.join(stored.get('evolve') or [])}) on task {stored.get('task')!r}; "
+                             f"{_identity_diff(key, stored, identity)}", hint="pass another --db to start a new run")
     if stored.get("data_sha256") != identity.get("data_sha256"):
-        return (f"the data of task {identity.get('task')!r} changed since the archive was made "
-                f"(SHA-256 {str(stored.get('data_sha256'))[:12]} then, {str(identity.get('data_sha256'))[:12]} now)",
-                "restore the data file to resume, or " + new_db)
+        return MlevError(f"the data of task {identity.get('task')!r} changed since the archive was made (SHA-256 "
+                         f"{str(stored.get('data_sha256'))[:12]} then, {str(identity.get('data_sha256'))[:12]} now)",
+                         hint="restore the data file to resume, or " + new_db)
     same_file = _same_data_file_task(stored, identity)
     identity = {**LEFT_OUT_AT, **identity}
     drawn, now = _drawn(stored), _drawn(identity)
