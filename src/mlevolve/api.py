@@ -1120,8 +1120,7 @@ def evolve(
                                                                                 digits=digits))
         origin = best.parents[0] if shown is not None else best.hash
         if origin == start["hash"] and not same and _numbers_apart(best.program, start["written"]):
-            result["best"]["note"] = (  # the start's own candidate
-                f"{start_name} as the run tuned its literals")
+            result["best"]["note"] = f"{start_name} as the run tuned its literals"  # the start's own candidate
     if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
         result["best"]["pruned"] = pruned_line(pruned)
     if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show

@@ -234,6 +234,17 @@ def test_optimizers_without_lr_or_state(tmp_path: Path) -> None:
     assert lint.returncode == 0, lint.stdout
 
 
+def _rates(opt: torch.optim.Optimizer, factor: Any, model: nn.Module, total: int) -> list[float]:
+    """The learning rate of each of ``total`` steps of ``opt`` training ``model``, under LambdaLR with ``factor``."""
+    sched, rates = torch.optim.lr_scheduler.LambdaLR(opt, factor), []
+    for _ in range(total):
+        rates.append(opt.param_groups[0]["lr"])
+        model(torch.ones(1, 3)).sum().backward()
+        opt.step()
+        sched.step()
+    return rates
+
+
 def test_schedule_becomes_a_lambda_lr_factor(tmp_path: Path) -> None:
     source = (EXAMPLES / "mlp_digits.mlev").read_text().replace(
         "schedule constant(t: Scalar) -> Scalar =\n  0.05", "schedule cosine(t: Scalar) -> Scalar =\n"
@@ -245,13 +256,9 @@ def test_schedule_becomes_a_lambda_lr_factor(tmp_path: Path) -> None:
     model = nn.Linear(3, 1)
     opt = mod.Momentum(model.parameters())
     assert pytest.approx(0.05) == mod.LR
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, mod.lr_lambda(total))
-    for k in range(total):
-        # mlevolve's training loop uses the rate schedule(k / total) at its (k+1)-th step
-        assert opt.param_groups[0]["lr"] == pytest.approx(float(reference(torch.tensor(k / total))), rel=1e-5)
-        model(torch.ones(1, 3)).sum().backward()
-        opt.step()
-        sched.step()
+    # mlevolve's training loop uses the rate schedule(k / total) at its (k+1)-th step
+    assert _rates(opt, mod.lr_lambda(total), model, total) == pytest.approx(
+        [float(reference(torch.tensor(k / total))) for k in range(total)], rel=1e-5)
 
 
 def test_a_warmup_schedule_starting_at_zero_exports_as_used(tmp_path: Path) -> None:
@@ -266,12 +273,8 @@ def test_a_warmup_schedule_starting_at_zero_exports_as_used(tmp_path: Path) -> N
     assert pytest.approx(0.5) == mod.LR  # the largest rate, at t = 1
     model, total = nn.Linear(3, 1), 20
     opt = mod.Sgd(model.parameters())
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, mod.lr_lambda(total))
-    for k in range(total):
-        assert opt.param_groups[0]["lr"] == pytest.approx(float(reference(torch.tensor(k / total))), abs=1e-9)
-        model(torch.ones(1, 3)).sum().backward()
-        opt.step()
-        sched.step()
+    assert _rates(opt, mod.lr_lambda(total), model, total) == pytest.approx(
+        [float(reference(torch.tensor(k / total))) for k in range(total)], abs=1e-9)
 
 
 def test_a_schedule_alone_is_a_function_and_a_lambda_lr_factor(tmp_path: Path) -> None:
@@ -284,12 +287,8 @@ def test_a_schedule_alone_is_a_function_and_a_lambda_lr_factor(tmp_path: Path) -
     total = 25
     model = nn.Linear(3, 1)
     opt = torch.optim.Adam(model.parameters(), lr=mod.LR)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, mod.lr_lambda(total))
-    for step in range(1, total + 1):
-        assert opt.param_groups[0]["lr"] == pytest.approx(float(trained.learning_rate((step - 1) / total)), rel=1e-6)
-        model(torch.ones(1, 3)).sum().backward()
-        opt.step()
-        sched.step()
+    assert _rates(opt, mod.lr_lambda(total), model, total) == pytest.approx(
+        [float(trained.learning_rate((step - 1) / total)) for step in range(1, total + 1)], rel=1e-6)
     torch.testing.assert_close(mod.cosine(torch.tensor(0.5)), torch.tensor(0.05 * 0.5 * (1 + math.cos(1.570795))))
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
                            str(ROOT / "pyproject.toml"), str(tmp_path / "cosine.py")], capture_output=True, text=True)
