@@ -17,6 +17,7 @@ import math
 import site
 import subprocess
 import sys
+import textwrap
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -275,6 +276,22 @@ def test_a_warmup_schedule_starting_at_zero_exports_as_used(tmp_path: Path) -> N
     opt = mod.Sgd(model.parameters())
     assert _rates(opt, mod.lr_lambda(total), model, total) == pytest.approx(
         [float(reference(torch.tensor(k / total))) for k in range(total)], abs=1e-9)
+
+
+def test_an_optimizers_usage_with_a_schedule_steps_the_schedule(tmp_path: Path) -> None:
+    """The optimizer's docstring usage left out ``sched.step()``: followed as written, a warmup schedule's rate stayed
+    at its start, 0, and nothing trained (a fresh-user pass); run here line by line, the rate moves."""
+    source = ("algorithm warm\ntask iris\nmodel net() -> Layer = seq(dense(16), tanh_layer())\n"
+              "optimizer sgd(w: Tensor, g: Tensor, lr: Scalar) -> Tensor = w - lr * g\n"
+              "schedule warmup(t: Scalar) -> Scalar = 0.5 * t\n")
+    mod = _load(_export(tmp_path, mlevolve.parse(source), "sgd"))
+    usage = (mod.__doc__ or "").split("Use::\n\n")[1].split("\n\n")[0]
+    model = nn.Linear(3, 1)
+    space = {**vars(mod), "torch": torch, "model": model, "total_steps": 100}
+    for _ in range(2):
+        space["loss"] = model(torch.ones(1, 3)).sum()
+        exec(textwrap.dedent(usage.split("\n", 2)[2] if "opt" in space else usage), space)  # made once, then stepped
+    assert space["opt"].param_groups[0]["lr"] == pytest.approx(0.5 * 2 / 100)
 
 
 def test_a_schedule_alone_is_a_function_and_a_lambda_lr_factor(tmp_path: Path) -> None:

@@ -157,7 +157,7 @@ def _optimizer(m: _Module) -> None:
         m.body.append(templates.LR_LAMBDA.substitute(name=lam, lr_name=lr_name, schedule=sched))
         m.public.append(lam)
         usage += f"    sched = torch.optim.lr_scheduler.LambdaLR(opt, {lam}(total_steps))  # the .mlev schedule\n"
-    m.usage = usage + "    loss.backward(); opt.step(); opt.zero_grad()"
+    m.usage = usage + f"    loss.backward(); opt.step(); {'sched.step(); ' * (schedule is not None)}opt.zero_grad()"
     m.shapes = ("The update rule is elementwise: w and g (a parameter and its gradient) and every state tensor "
                 "have the\nparameter's shape; lr is the learning rate (parameter units per gradient unit) and t "
                 "the step count\n(1 on the first step), both 0-d float tensors.")
