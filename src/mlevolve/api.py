@@ -708,10 +708,13 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
 
     available = [s.name for s in slots(program)]
     names = [name.strip() for name in names]  # " f " is f, as `--evolve " f , g"` reads it
-    if not names:
+    if not any(names):
         listed = ", ".join(available) or "none"
         raise SettingError("{evolve} names nothing to evolve",
                            hint=f"name one or more of: {listed}, or all (the default)")
+    if not all(names):  # `--evolve 'f,'`, `f,,g`: a name left out, or a stray comma
+        raise SettingError("{evolve} {got!r} has an empty name", got=",".join(names),
+                           hint="separate the names by single commas, none at either end, as in f,g")
     if list(names) == ["all"]:
         return available
     if "all" in names:

@@ -389,7 +389,7 @@ def _export_program(args: argparse.Namespace, grammar: GrammarSpec | None) -> in
 def _cmd_evolve(args: argparse.Namespace) -> int:
     from mlevolve.report import summary
 
-    names = [n.strip() for n in args.evolve.split(",") if n.strip()]
+    names = args.evolve.split(",")
     _no_ignored_flags(args)
     _unread_flags(args, args.file)
     try:
@@ -954,7 +954,7 @@ def _refuse_empty_paths(parser: argparse.ArgumentParser, args: argparse.Namespac
         values = value if isinstance(value, list) else [value]
         if action.metavar in _PATH_METAVARS and any(isinstance(v, str) and not v.strip() for v in values):
             name = action.option_strings[0] if action.option_strings else str(action.metavar)
-            optional = not action.required
+            optional = not action.required and action.metavar != "FILE|DB"  # export's: optional for --db only
             raise _UsageError(f"{name} is empty", f"give a path{f', or leave {name} out' if optional else ''}", prog)
 
 

@@ -27,6 +27,7 @@ QUARTIC = str(EXAMPLES / "quartic.mlev")
     (["evolve", QUARTIC, "--grammar", " "], "--grammar", True),
     (["evolve", QUARTIC, "--json-log", ""], "--json-log", True),
     (["export", QUARTIC, "-o", ""], "-o", False),
+    (["export", "", "-o", "x.py"], "FILE|DB", False),  # optional only for the hidden --db: not to be left out
     (["show", ""], "DB", False),
     (["best", ""], "DB", False),
     (["report", "runs/x.db", "-o", ""], "-o", True),

@@ -545,6 +545,19 @@ def test_evolve_naming_nothing_is_refused_before_any_archive(tmp_path: Path, mon
     assert not (tmp_path / "e.db").exists()
 
 
+@pytest.mark.parametrize("names", ["f,", ",f", "f,,g", " f , "])
+def test_evolve_with_an_empty_name_among_its_commas_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: Capsys, names: str) -> None:
+    """``--evolve 'f,'`` ran as ``f`` (a fresh-user pass): a name left out is refused, not read past."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["evolve", str(ROOT / "examples" / "quartic.mlev"), "--evolve", names, "--budget", "5",
+                 "--db", "e.db", "--quiet"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"mlevolve evolve: error: --evolve {','.join(n.strip() for n in names.split(','))!r} has an empty name\n"
+        "hint: separate the names by single commas, none at either end, as in f,g")
+    assert not (tmp_path / "e.db").exists()
+
+
 @pytest.mark.parametrize("value", ["local:", "local", "local:-1", "local:1.5"])
 def test_a_local_dask_cluster_names_its_worker_count(tmp_path: Path, capsys: Capsys, value: str) -> None:
     """``--dask local:`` (no N) ran as local:0, one worker per core (a fresh-user pass): N is written, 0 for that."""

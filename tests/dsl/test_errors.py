@@ -190,6 +190,21 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: write the computation where it is used (a model names an activation without arguments: "
         "seq(dense(16), act))\n",
     ),
+    "name_itself": (  # "unknown name 'net'" of the model it was in (a fresh-user pass)
+        HEAD + "activation a(x: Tensor) -> Tensor =\n  relu(x)\nmodel net() -> Layer =\n  seq(dense(8), a, net)\n",
+        "name_itself.mlev:5:20: error: in model 'net': 'net' is the model being defined: a definition cannot use "
+        "itself\n"
+        "      seq(dense(8), a, net)\n"
+        "                       ^^^\n"
+        "hint: names in scope: a\n",
+    ),
+    "name_another": (
+        HEAD + "loss l(p: Tensor, y: Tensor) -> Tensor =\n  p - y\nmodel net() -> Layer =\n  seq(dense(8), l)\n",
+        "name_another.mlev:5:17: error: in model 'net': 'l' is loss 'l' of this program, which 'net' cannot use\n"
+        "      seq(dense(8), l)\n"
+        "                    ^\n"
+        "hint: names in scope: none\n",
+    ),
     "arity": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x, x)\n",
         "arity.mlev:3:3: error: in activation 'f': 'relu' takes 1 argument, got 2\n"

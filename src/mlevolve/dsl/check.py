@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Tup
+from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Span, Tup
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import INT, MAX_SIZE, SCALAR, TupleType, Type, a_type, flatten, type_str
 
@@ -126,10 +126,12 @@ def resolve(call: Call, kids: Sequence[Type], prims: Primitives, env: Env) -> Ty
     return result
 
 
-class UnknownPrimitive(MlevError):
-    """A call of ``op``, which is no primitive of the grammar (nor a name in scope)."""
+class UnknownSymbol(MlevError):
+    """``symbol`` is neither a name in scope nor (``called``: it is called) a primitive of the grammar."""
 
-    op = ""
+    def __init__(self, symbol: str, called: bool, span: Span | None, hint: str) -> None:
+        super().__init__(f"unknown {'primitive' if called else 'name'} '{symbol}'", span, hint)
+        self.symbol, self.called = symbol, called
 
 
 def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
@@ -141,9 +143,7 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
         known = list(getattr(prims, "by_op", {}))
         close = difflib.get_close_matches(call.op, known, n=1)
         hint = f"did you mean '{close[0]}'?" if close else "`mlevolve grammar show` lists the primitives"
-        unknown = UnknownPrimitive(f"unknown primitive '{call.op}'", call.span, hint)
-        unknown.op = call.op
-        raise unknown
+        raise UnknownSymbol(call.op, True, call.span, hint)
     same_arity = [s for s in overloads if len(s.args) == len(kids)]
     if not same_arity:
         arities = sorted({len(s.args) for s in overloads})
@@ -234,7 +234,7 @@ def infer_scoped(expr: Expr, env: Env, prims: Primitives,
                 close = difflib.get_close_matches(node.name, list(scope), n=1)
                 hint = f"did you mean '{close[0]}'?" if close else (
                     "names in scope: " + (", ".join(sorted(scope)) or "none"))
-                raise MlevError(f"unknown name '{node.name}'", node.span, hint)
+                raise UnknownSymbol(node.name, False, node.span, hint)
             t = scope[node.name]
         elif isinstance(node, Call):
             t = resolve(node, kids, prims, scope)

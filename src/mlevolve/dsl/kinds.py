@@ -16,7 +16,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from mlevolve.dsl.check import Primitives, UnknownPrimitive, check_expr
+from mlevolve.dsl.check import Primitives, UnknownSymbol, check_expr
 from mlevolve.dsl.errors import MlevError, MlevErrors, did_you_mean
 from mlevolve.dsl.ir import Definition, Expr, Program, Span
 from mlevolve.dsl.parse import KEYWORDS
@@ -239,8 +239,9 @@ def check_program(program: Program, prims: Primitives) -> Program:
             assert owner_def is not None
             faulty.add(owner)
             where = f"{owner_def.kind} '{owner}'" + (f", method {slot.kind}" if "." in slot.name else "")
-            called = program.get(err.op) if isinstance(err, UnknownPrimitive) else None  # a definition, called
-            message, hint = (err.message, err.hint) if called is None else (_called(called, owner), CALLED_HINT)
+            message, hint = err.message, err.hint
+            if isinstance(err, UnknownSymbol) and (used := program.get(err.symbol)) is not None:  # a definition
+                message, hint = (_called(used, owner), CALLED_HINT) if err.called else (_named(used, owner), hint)
             errors.append(MlevError(f"in {where}: {message}", err.span, hint))
     if errors:
         raise MlevErrors(errors)
@@ -258,6 +259,14 @@ def _called(called: Definition, owner: str) -> str:
         return f"'{owner}' is the {called.kind} being defined, not a primitive: a definition cannot call itself"
     return (f"'{called.name}' is {called.kind} '{called.name}' of this program, not a primitive: definitions cannot "
             "call one another")
+
+
+def _named(named: Definition, owner: str) -> str:
+    """What definition ``named``, named in ``owner``'s body where it is not in scope, is ("unknown name 'net'" of a
+    model naming itself misled: the program defines ``net``)."""
+    if named.name == owner:
+        return f"'{owner}' is the {named.kind} being defined: a definition cannot use itself"
+    return f"'{named.name}' is {named.kind} '{named.name}' of this program, which '{owner}' cannot use"
 
 
 def slot_body(program: Program, name: str) -> Expr:
