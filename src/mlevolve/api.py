@@ -1071,7 +1071,8 @@ def evolve(
                 start = _start(archive, checked, evaluator, init, fitted=bool(fitting), origin=start_name)
                 pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=cheap,
                                     fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget,
-                                    start=start, keep=archived <= budget)
+                                    start=start, keep=archived <= budget,
+                                    runners_up=[archive.get(c.hash) for c in engine.hall_of_fame])
                 begin = on_common_draw(start, pruned) or start  # on the best's draw, where the prune scored it on one
                 if pruned is not None:
                     summary.update(prune_evaluations=pruned["spent"], prune_cost=pruned["evaluations"])

@@ -650,3 +650,37 @@ def test_a_program_exported_from_a_run_on_tasks_drawn_per_candidate_says_run_dra
         assert status == 0 and f"lines); {said}mlevolve run {out}" in text
         assert text.rstrip().endswith("(on a draw of tasks of its own: the run drew each candidate's)") == \
             (task == "teacher")
+
+
+def test_a_runner_up_pruned_past_the_best_is_the_answer_and_a_longer_run_keeps_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refitted removal can lift a runner-up past the best (prune_best.PRUNE_SOURCES): the run of 40 candidates
+    had a new best (R² 0.31) that kept no edit, and answered it where the run of 30 had answered 0.87 (a fresh-user
+    pass: a longer run, a worse answer).  The runner-up's prune is the answer, listed first, exported as scored, and
+    the same whether the run was resumed from 30 or made at once (on the NumPy path, which `mlevolve run` matches
+    bit for bit: see the test above)."""
+    monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, (200, 2))
+    y = 2.5 * x[:, 0] ** 2 - x[:, 1] + rng.normal(0, 0.05, 200)
+    np.savetxt(tmp_path / "d.csv", np.column_stack([x, y]), delimiter=",", header="x0,x1,y", comments="", fmt="%.6f")
+    program = tmp_path / "sr.mlev"
+    program.write_text("algorithm sr\nformula f(x0: Scalar, x1: Scalar) -> Scalar =\n  x0 + x1\n")
+    task = f"{tmp_path / 'd.csv'}:target=y"
+    answers = []
+    for budget, db in ((30, "resumed.db"), (40, "resumed.db"), (40, "fresh.db")):
+        out = api.evolve(program, ["f"], task, budget=budget, db=tmp_path / db, quiet=True, seed=0)
+        answers.append((out["best_hash"], out["best_fitness"], _meta(tmp_path / db)["pruned"]))
+    assert answers[0][:2] == answers[1][:2] == answers[2][:2]
+    resumed, record = ({k: v for k, v in _untimed(r).items() if k != "spent"} for _, _, r in answers[1:])  # spent:
+    assert resumed == record  # every prune's of its archive
+    with Archive.read(tmp_path / "fresh.db") as archive:
+        top = archive.best(1)[0]
+    assert record["from"] != top.hash and record["fitness"] > 0.87 > 0.31 > top.fitness  # a runner-up's prune
+    assert record["settings"]["sources"][0] == top.hash and len(record["settings"]["sources"]) == 3
+    listed = data.behaviours(data.load(tmp_path / "fresh.db"))
+    assert [g.representative.hash for g in listed[:2]] == [record["hash"], top.hash]
+    text, _ = api.export_program(tmp_path / "fresh.db")
+    fresh = api.run(parse(text), seed=0)
+    assert _untimed({k: v for k, v in fresh.items() if k not in ("task", "seed", "failure")}) == \
+        _untimed(record["metrics"])

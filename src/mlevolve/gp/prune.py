@@ -4,7 +4,8 @@ The simplifier (:mod:`mlevolve.dsl.simplify`) applies only exact laws, so it can
 value, however little: a term scaled by a tuned literal near 0 (``1.795e-18 * y``), a fitted ``0.9999997``
 that is ``1`` on the data, a ``+ 0.5 ... - 0.5`` that cancels only after a refit.  This module tries the
 edits a person would make and keeps each one that the run's scoring, on the run's data and seed, cannot tell
-from the best.  Once, at the end of a run, on its best (``mlevolve.api.evolve``).
+from the best.  Once, at the end of a run, on its best (``mlevolve.api.evolve``; a formula run fitting constants
+also on its runners-up, :data:`mlevolve.gp.prune_best.PRUNE_SOURCES`).
 
 The edits of a program (its evolved slots' bodies; :func:`edits`), the largest removal first:
 

@@ -368,10 +368,14 @@ def _behaviours(run: Run) -> list[Group]:
     ranked = [Group(tuple(shown(rows))) for rows in groups.values()]
     by_representative = {id(g.representative): g for g in ranked}
     out = [by_representative[id(r)] for r in shown([g.representative for g in ranked])]
+    from mlevolve.gp.prune_best import beats
+
     pruned = pruned_row(run.meta.get("pruned"))
-    if out and pruned is not None and out[0].representative.hash == pruned.parents[0]:
-        out.insert(0, Group((pruned,)))  # the run's best, pruned: first; not of its candidate's behaviour (its scores
-        # differ, within the prune's tolerance), which follows it as found
+    top = out[0].representative if out else None
+    if top is not None and pruned is not None and (top.hash == pruned.parents[0] or beats(
+            pruned.fitness or 0.0, pruned.metrics, top.fitness or 0.0)):  # the best pruned, or a runner-up past it
+        out.insert(0, Group((pruned,)))  # first; not of its candidate's behaviour (its scores differ, within the
+        # prune's tolerance), which follows it as found
     return out
 
 
