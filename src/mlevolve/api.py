@@ -1144,9 +1144,9 @@ def evolve(
             "failures": reasons, "environment_changed": changed}
 
 
-# The settings of a run, as :func:`evolve`'s parameters: a refused resume names them as the caller does (the CLI:
-# by their flags; :meth:`~mlevolve.gp.archive.Archive.for_run`).
-_SETTINGS = frozenset(inspect.signature(evolve).parameters)
+# The settings of a run, as :func:`evolve`'s parameters and its ``diversity``'s fields: a refused resume names them
+# as the caller does (the CLI: by their flags, `--islands`; :meth:`~mlevolve.gp.archive.Archive.for_run`).
+_SETTINGS = frozenset(inspect.signature(evolve).parameters) | {f.name for f in fields(DiversityConfig)}
 
 
 @dataclass(frozen=True)

@@ -922,7 +922,7 @@ def _command(argv: Sequence[str] | None) -> int:
         return _run_armed(run, args)
     except MlevError as err:
         if isinstance(err, SettingError):
-            err.rename(_as_typed(args))
+            err.rename(flag_of if err.positive else _as_typed(args))
         prog = err.prog if isinstance(err, _UsageError) else prog
         _hinted(err, prog, _command_parser(parser, prog))
         if err.hint and not isinstance(err, _Shown):

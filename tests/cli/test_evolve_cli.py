@@ -120,7 +120,15 @@ def test_evolve_into_another_programs_archive(capsys: Capsys, tmp_path: Path, fi
     err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300",
                       "--population", "31", "--tournament", "4", "--seed", "9", "--restart-every", "50",
                       "--no-fit", "--db", str(db))
-    assert err.splitlines()[0].endswith("; and 2 more: --seed, --no-fit)"), err  # it said "seed, fit" (API names)
+    assert err.splitlines()[0].endswith("; and 2 more: --seed, --fit)"), err  # it said "seed, fit" (API names)
+    # a switch by its own name and its value said (it was "--no-fit: archive has True, now False", as if --no-fit had
+    # been on), and a diversity setting by its flag (it was "islands: ..."; both found by a fresh-user pass)
+    err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300",
+                      "--population", "30", "--no-fit", "--db", str(db))
+    assert "archive was made with other settings (--fit: archive has on, now off)" in err
+    err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300",
+                      "--population", "30", "--algorithm", "islands", "--islands", "3", "--db", str(db))
+    assert "--islands: archive has None, now 3; and 2 more: --migration-interval, --migrants)" in err
 
 
 def test_a_random_search_resumes_whatever_init_it_was_made_with(capsys: Capsys, tmp_path: Path) -> None:

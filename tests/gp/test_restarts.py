@@ -93,7 +93,7 @@ def test_a_restarted_run_differs_from_one_without_and_resuming_with_another_inte
     # "does not match this run at candidate #40" (another version of mlevolve), and "archive has None"
     for db, options, detail in ((restarted, {}, "restart_every: archive has 40, now 0"),
                                  (plain, {"restart_every": 40}, "restart_every: archive has 0, now 40"),
-                                 (plain, {"bandit": True}, "bandit: archive has False, now True")):
+                                 (plain, {"bandit": True}, "bandit: archive has off, now on")):
         with pytest.raises(MlevError) as refused:
             run_quartic(db, budget=80, **options)
         assert refused.value.message == f"archive was made with other settings ({detail})"

@@ -401,7 +401,7 @@ def test_no_fit_scores_formulas_as_written_and_is_part_of_the_run_identity(tmp_p
     with Archive.read(tmp_path / "plain.db") as archive:
         assert not any("fit_evaluations" in r.metrics for r in archive.rows())
         assert archive.meta()["fit"] is False
-    with pytest.raises(MlevError, match="fit: archive has False, now True"):  # fitted cannot resume unfitted
+    with pytest.raises(MlevError, match="fit: archive has off, now on"):  # fitted cannot resume unfitted
         api.evolve(EXAMPLES / "quartic.mlev", db=tmp_path / "plain.db", **args)
 
 

@@ -116,8 +116,11 @@ def test_a_refusal_names_the_entries_of_a_settings_table_that_differ() -> None:
     from mlevolve.gp.archive import _setting_diff
 
     was, now = {"seed": 2, "population": 10, "generations": 3}, {"seed": 3, "population": 10, "generations": 3}
-    assert _setting_diff("meta_settings", was, now) == "meta_settings.seed: archive has 2, now 3"
+    assert _setting_diff("meta_settings", was, now) == "[meta] seed: archive has 2, now 3"  # as the file writes it
+    assert _setting_diff("inner", {"budget": 3}, {"budget": 4}) == "[inner] budget: archive has 3, now 4"
+    assert _setting_diff("train", ["nguyen1"], ["nguyen2"]) == "[split] train: archive has ['nguyen1'], now ['nguyen2']"
     assert _setting_diff("seed", 2, 3) == "seed: archive has 2, now 3"
+    assert _setting_diff("fit", True, False) == "fit: archive has on, now off"
 
 
 def test_a_verdict_does_not_advise_confirm_once_confirm_ran() -> None:

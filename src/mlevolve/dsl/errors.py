@@ -414,6 +414,10 @@ class SettingError(MlevError):
         super().__init__(template)
         self.rename(lambda name: name)
 
+    positive = False
+    """Whether a switch is named by its own name whatever its value (``--fit``, not the ``--no-fit`` typed): the
+    message says the value."""
+
     def rename(self, name_of: Callable[[str], str]) -> SettingError:
         """This error with every setting written as ``name_of(name)`` (e.g. a command-line flag)."""
         names = {**{n: name_of(n) for n in self.settings}, **self.values}

@@ -643,9 +643,11 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: C
                                    if k == "tournament" else _setting_diff(k, stored.get(k, LEFT_OUT_AT.get(k)),
                                                                            identity[k])) for k in differ[:3])
         more = f"; and {len(differ) - 3} more: {', '.join(map(setting, differ[3:]))}" if len(differ) > 3 else ""
-        return SettingError(f"archive was made with other settings ({detail}{more})",  # each named, at least
-                            hint="rerun with the archive's settings to resume, or pass another "
-                                 + ("{db}" if "db" in settings else "--db"))
+        refused = SettingError(f"archive was made with other settings ({detail}{more})",  # each named, at least
+                               hint="rerun with the archive's settings to resume, or pass another "
+                                    + ("{db}" if "db" in settings else "--db"))
+        refused.positive = True  # a switch by its own name, whose value is said: `--fit: archive has on, now off`
+        return refused
     return None
 
 
@@ -692,10 +694,24 @@ def _setting_diff(key: str, was: Any, now: Any) -> str:
     two programs, the first line that differs (:func:`_program_diff`)."""
     if key == "program" and isinstance(was, str) and isinstance(now, str):
         return _program_diff(was, now)
-    if isinstance(was, Mapping) and isinstance(now, Mapping):
+    if isinstance(was, Mapping) and isinstance(now, Mapping):  # a table of a meta run's configuration, as it writes it
         inner = [k for k in {**was, **now} if was.get(k) != now.get(k)]
-        return "; ".join(f"{key}.{k}: archive has {was.get(k)!r}, now {now.get(k)!r}" for k in inner[:3])
-    return f"{key}: archive has {was!r}, now {now!r}"
+        table = _CONFIG_TABLES.get(key, key)
+        return "; ".join(f"[{table}] {k}: archive has {_value(was.get(k))}, now {_value(now.get(k))}"
+                         for k in inner[:3])
+    name = f"[split] {key}" if key in ("train", "validation", "test") else key  # a meta run's task lists
+    return f"{name}: archive has {_value(was)}, now {_value(now)}"
+
+
+_CONFIG_TABLES = {"meta_settings": "meta"}
+"""The tables of a meta run's identity (:meth:`mlevolve.meta.config.MetaConfig.identity`) by their configuration
+file's names, where they differ."""
+
+
+def _value(value: Any) -> str:
+    """A setting's value in a refusal: a switch ``on`` or ``off`` (``--no-fit: archive has True, now False`` read as
+    if ``--no-fit`` had been on), the rest as Python writes it."""
+    return ("on" if value else "off") if isinstance(value, bool) else repr(value)
 
 
 def _short(value: Any, width: int = 40) -> str:
