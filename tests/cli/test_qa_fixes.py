@@ -341,9 +341,9 @@ FORMULA_AB = "algorithm f\nformula f(a: Scalar, b: Scalar) -> Scalar = a * b\n"
      "real.csv: problem=classification, but the target holds numbers that are not whole (50 distinct in 50 rows), "
      "not class labels\nhint: use problem=regression, or give class labels"),
     ("formula", 3, "", "real.csv: too few rows (3) for a formula: the 20% held out for test_r2 would be 0\n"
-     "hint: give 7 rows, or at least 9: R² over fewer than two rows has no meaning"),
+     "hint: give at least 7 rows (8 hold out only one)"),  # "7 rows, or at least 9" to 3 rows: a riddle
     ("formula", 8, "", "real.csv: too few rows (8) for a formula: the 20% held out for test_r2 would be 1\n"
-     "hint: give 7 rows, or at least 9: R² over fewer than two rows has no meaning"),  # 7 hold two: it said "9"
+     "hint: give 7 rows, or 9 or more (8 hold out only one)"),  # 7 hold two: it said "9"
     ("mlp", 3, ":problem=regression",
      "real.csv: too few rows (3) to split into train/validation/test\nhint: give at least 4 rows"),
     ("formula", 50, ":problem=classification", "option problem=classification of task 'real.csv', a data file for "

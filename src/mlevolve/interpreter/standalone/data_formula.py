@@ -61,9 +61,9 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
             f"target= is the column to predict, not the parameter {target}{meant}" if target in missing else
             f"{did_you_mean(missing[0], extra) if missing else ''}the formula's parameters are named after the "
             f"columns: {', '.join(columns)}")
-    if (held := len(y) - round(0.6 * len(y)) - round(0.2 * len(y))) < 2:  # as _split holds out: 9 rows hold two, and 7
+    if (held := len(y) - round(0.6 * len(y)) - round(0.2 * len(y))) < 2:  # as _split holds out: 7 rows 2, 8 1, 9+ 2
         raise TaskError(f"{path}: too few rows ({len(y)}) for a formula: the 20% held out for test_r2 would be {held}",
-                        "give 7 rows, or at least 9: R² over fewer than two rows has no meaning")
+                        f"give {'7 rows, or 9 or more' if len(y) == 8 else 'at least 7 rows'} (8 hold out only one)")
     yf, (train, val, test) = np.asarray(y, np.float64), _split(None, len(y), np.random.default_rng(seed), path)
     fit_rows = np.concatenate([train, val])
     check_varies(path, yf[fit_rows], "every fitting row")
