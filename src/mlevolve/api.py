@@ -727,8 +727,9 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
             raise SettingError("{evolve} {got!r} is not a definition of {file}", got=name, file=file,
                                hint=did_you_mean(name, available) + f"definitions: {', '.join(available) or 'none'}, "
                                                                     "or all")
-        if set(matches) <= set(out):  # given twice, or a method of a learner named before (or the reverse)
-            twice = next(n for n in names[:number] if n == name or name.startswith(n + ".") or n.startswith(name + "."))
+        twice = next((n for n in names[:number] if n == name or name.startswith(n + ".") or n.startswith(name + ".")),
+                     None)  # given twice, or a method of a learner named before (or the reverse: `L.learn,L`)
+        if twice is not None:
             raise SettingError("{evolve} names {got!r} twice" if twice == name else
                                "{evolve} names {got!r} and {other!r}, one within the other", got=name, other=twice,
                                hint="name each definition once: a learner stands for all its methods")

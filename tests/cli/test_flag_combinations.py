@@ -97,6 +97,8 @@ def test_a_learner_and_its_method_are_one_name_within_the_other() -> None:
     assert api.evolvable(program, [learner]) == api.evolvable(program, ["all"])
     with pytest.raises(SettingError, match=f"names '{method}' and '{learner}', one within the other"):
         api.evolvable(program, [learner, method])
+    with pytest.raises(SettingError, match=f"names '{learner}' and '{method}', one within the other"):
+        api.evolvable(program, [method, learner])  # the method first: it ran (a fresh-user pass)
 
 
 def test_the_settings_of_the_chosen_algorithm_are_taken(tmp_path: Path, capsys: Capsys) -> None:

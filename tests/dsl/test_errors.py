@@ -205,6 +205,41 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "                    ^\n"
         "hint: names in scope: none\n",
     ),
+    "learner_param_is_state": (  # a traceback of the generated code (duplicate argument 'x'): a fresh-user pass
+        HEAD + "learner L(state x: Vector)\n  predict(x: Vector) -> Scalar = dot(x, x)\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = x\n",
+        "learner_param_is_state.mlev:3:11: error: learner 'L': parameter 'x' of predict is also a state variable of "
+        "the learner\n"
+        "      predict(x: Vector) -> Scalar = dot(x, x)\n"
+        "              ^\n"
+        "hint: rename one: a method's parameters and the learner's state share its scope\n",
+    ),
+    "learner_param_twice": (
+        HEAD + "learner L(state w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+        "  learn(x: Vector, y: Scalar, y: Scalar) -> Vector = w\n",
+        "learner_param_twice.mlev:4:31: error: learner 'L': parameter 'y' of learn is declared twice\n"
+        "      learn(x: Vector, y: Scalar, y: Scalar) -> Vector = w\n"
+        "                                  ^\n"
+        "hint: rename one: a method's parameters and the learner's state share its scope\n",
+    ),
+    "loss_names_swapped": (  # trained with y as the prediction, silently (a fresh-user pass)
+        HEAD + "loss l(y: Tensor, p: Tensor) -> Tensor =\n  p - y\n",
+        "loss_names_swapped.mlev:2:8: error: loss 'l': parameter 'y' is in the place of 'p': its parameters bind by "
+        "position\n"
+        "    loss l(y: Tensor, p: Tensor) -> Tensor =\n"
+        "           ^\n"
+        "hint: write loss l(p, y): elementwise loss of prediction p against target y (summed over outputs, averaged "
+        "over the batch); p is the softmax for classification\n",
+    ),
+    "optimizer_names_swapped": (
+        HEAD + "optimizer o(g: Tensor, w: Tensor, lr: Scalar) -> Tensor =\n  w - lr * g\n",
+        "optimizer_names_swapped.mlev:2:13: error: optimizer 'o': parameter 'g' is in the place of 'w': its "
+        "parameters bind by position\n"
+        "    optimizer o(g: Tensor, w: Tensor, lr: Scalar) -> Tensor =\n"
+        "                ^\n"
+        "hint: write optimizer o(w, g, ...): an update rule: new weight and new state from weight, gradient and "
+        "state\n",
+    ),
     "arity": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x, x)\n",
         "arity.mlev:3:3: error: in activation 'f': 'relu' takes 1 argument, got 2\n"

@@ -41,6 +41,7 @@ class KindSpec:
     min_params: int | None = None
     validate: Callable[[Definition], None] | None = None
     types: frozenset[str] = frozenset({SCALAR, TENSOR})  # the types a body may compute with
+    names: tuple[str, ...] = ()  # the documented names of the first parameters, which bind by position
 
     def signature(self) -> str:
         parts = [type_str(t) for t in self.params]
@@ -108,7 +109,8 @@ def _validate_learner(d: Definition) -> None:
 KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
     KindSpec("activation", "an elementwise nonlinearity", (TENSOR,), TENSOR),
     KindSpec("loss", "elementwise loss of prediction p against target y (summed over outputs, "
-                     "averaged over the batch); p is the softmax for classification", (TENSOR, TENSOR), TENSOR),
+                     "averaged over the batch); p is the softmax for classification", (TENSOR, TENSOR), TENSOR,
+             names=("p", "y")),
     KindSpec("augment", "a transformation of a training batch", (TENSOR,), TENSOR),
     KindSpec("schedule", "learning rate as a function of training progress t in [0, 1]", (SCALAR,), SCALAR),
     KindSpec("formula", "a function of scalar inputs (symbolic regression)", (), SCALAR, rest=SCALAR, min_params=1,
@@ -116,20 +118,22 @@ KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
     KindSpec("model", "a network as a composition of layers (a linear head is added for the task)", (), LAYER,
              types=frozenset({LAYER, INT, SCALAR})),
     KindSpec("optimizer", "an update rule: new weight and new state from weight, gradient and state",
-             validate=_validate_optimizer),
+             validate=_validate_optimizer, names=("w", "g")),
     KindSpec("learner", "an AutoML-Zero learner: state, predict and learn, trained one example at a time",
              validate=_validate_learner, types=frozenset(LEARNER_MEMORY)),
     # Objectives of reinforcement learning and generative modelling: elementwise, averaged by the runtime.
     KindSpec("pg_loss", "policy-gradient objective per step: log-probability of the action taken, discounted "
                         "return, advantage (normalised, no gradient), value estimate and policy entropy",
-             (TENSOR,) * 5, TENSOR),
+             (TENSOR,) * 5, TENSOR, names=("logp", "ret", "adv", "value", "entropy")),
     KindSpec("td_loss", "temporal-difference objective per transition: Q(s, a), max Q of the target network at "
                         "s' (no gradient), reward, and discount (gamma, 0 at a terminal state)",
-             (TENSOR,) * 4, TENSOR),
+             (TENSOR,) * 4, TENSOR, names=("q", "target", "reward", "discount")),
     KindSpec("vae_loss", "VAE objective per point and dimension: data x, decoder mean recon, encoder mean mu "
-                         "and log-variance logvar (latent size = data size)", (TENSOR,) * 4, TENSOR),
+                         "and log-variance logvar (latent size = data size)", (TENSOR,) * 4, TENSOR,
+             names=("x", "recon", "mu", "logvar")),
     KindSpec("flow_loss", "normalizing-flow objective per point and dimension: the latent z and the "
-                          "log-Jacobian logdet of the flow, per dimension", (TENSOR,) * 2, TENSOR),
+                          "log-Jacobian logdet of the flow, per dimension", (TENSOR,) * 2, TENSOR,
+             names=("z", "logdet")),
 )}
 
 
@@ -149,6 +153,11 @@ def _check_signature(d: Definition) -> None:
                                 did_you_mean(type_str(t), BASE_TYPES) + f"types: {', '.join(BASE_TYPES)}")
         if p.state and d.kind != "learner":
             raise _fail(d, "only a learner has `state` parameters", "remove `state`", p.span)
+    for p, name in zip(d.params, spec.names, strict=False):  # `loss l(y, p)` trained with y as the prediction
+        if p.name != name and p.name in spec.names:
+            raise _fail(d, f"parameter '{p.name}' is in the place of '{name}': its parameters bind by position",
+                        f"write {d.kind} {d.name}({', '.join(spec.names)}{', ...' * bool(spec.validate)}): "
+                        f"{spec.doc}", p.span)
     if spec.validate is not None:
         spec.validate(d)
         return
@@ -206,6 +215,14 @@ def _check_names(d: Definition) -> None:
         if p.name in names:
             raise _fail(d, f"parameter '{p.name}' is declared twice", "rename one", p.span)
         names[p.name] = p.span
+    for m in d.methods:  # one scope each: the learner's state and the method's parameters (a clash was a traceback)
+        own: set[str] = set()
+        for p in m.params:
+            if p.name in names or p.name in own:
+                raise _fail(d, f"parameter '{p.name}' of {m.kind} is " + (
+                    "declared twice" if p.name in own else "also a state variable of the learner"),
+                    "rename one: a method's parameters and the learner's state share its scope", p.span)
+            own.add(p.name)
 
 
 def check_program(program: Program, prims: Primitives) -> Program:
