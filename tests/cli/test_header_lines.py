@@ -42,6 +42,10 @@ _QUOTED = 'hint: write task "{}"'
     ('algorithm q\ntask nguyen4"  # c\n' + _DEF,
      ["p.mlev:2:13: error: the quote at column 13 closes no opened quote", '    task nguyen4"  # c',
       "                ^", 'hint: write task "nguyen4", or task nguyen4 for a built-in task']),
+    ('algorithm q\ntask "d.csv:target=y\\"x"\n' + _DEF,  # hinted `task ""d.csv:target=y\" x"` (a fresh-user pass)
+     ["p.mlev:2:24: error: the quote at column 24 closes no opened quote", '    task "d.csv:target=y\\"x"',
+      "                           ^", "hint: a quoted task name ends at its next quote (a backslash escapes nothing): "
+      "give the file a name without quotes"]),
     ('algorithm q\ntask "\n' + _DEF,
      ["p.mlev:2:6: error: the task name's quote at column 6 is not closed", '    task "', "         ^",
       'hint: close it on the same line: task "data.csv:target=y"']),

@@ -172,6 +172,13 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "      ^^^^^^\n"
         "hint: only primitives of the grammar take arguments\n",
     ),
+    "call_an_activation": (  # the hint said only "only primitives of the grammar take arguments" (a fresh-user pass)
+        HEAD + "activation a(x: Tensor) -> Tensor =\n  relu(x)\nmodel net() -> Layer =\n  seq(dense(8), a())\n",
+        "call_an_activation.mlev:5:17: error: in model 'net': 'a' is a name, not a primitive: it cannot be called\n"
+        "      seq(dense(8), a())\n"
+        "                    ^^^\n"
+        "hint: a model names an activation without parentheses: seq(dense(16), a)\n",
+    ),
     "call_itself": (  # it said "unknown primitive 'f'" of the definition it was in (a fresh-user pass)
         HEAD + "activation f(x: Tensor) -> Tensor =\n  f(x)\n",
         "call_itself.mlev:3:3: error: in activation 'f': 'f' is the activation being defined, not a primitive: a "

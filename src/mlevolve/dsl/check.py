@@ -17,7 +17,7 @@ from typing import Protocol
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Span, Tup
 from mlevolve.dsl.traverse import walk
-from mlevolve.dsl.types import INT, MAX_SIZE, SCALAR, TupleType, Type, a_type, flatten, type_str
+from mlevolve.dsl.types import INT, LAYER, MAX_SIZE, SCALAR, TupleType, Type, a_type, flatten, type_str
 
 Env = Mapping[str, Type]
 
@@ -139,7 +139,8 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
     if not overloads:
         if call.op in env:
             raise MlevError(f"'{call.op}' is a name, not a primitive: it cannot be called", call.span,
-                            "only primitives of the grammar take arguments")
+                            f"a model names an activation without parentheses: seq(dense(16), {call.op})"
+                            if env[call.op] == LAYER else "only primitives of the grammar take arguments")
         known = list(getattr(prims, "by_op", {}))
         close = difflib.get_close_matches(call.op, known, n=1)
         hint = f"did you mean '{close[0]}'?" if close else "`mlevolve grammar show` lists the primitives"

@@ -291,6 +291,8 @@ def _header_shape(number: int, words: list[re.Match[str]]) -> MlevError | None:
             return MlevError(f"the task name's quote at column {quote.start() + 1} is not closed", where,
                              f'close it on the same line: task "{name or "data.csv:target=y"}"')
         return MlevError(f"the quote at column {quote.start() + 1} closes no opened quote", where,
+                         "a quoted task name ends at its next quote (a backslash escapes nothing): give the file "
+                         "a name without quotes" if '"' in name else
                          f'write task "{name}", or task {name} for a built-in task')
     if len(words) > 2:
         extra = words[2]
