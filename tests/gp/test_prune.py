@@ -678,6 +678,7 @@ def test_a_runner_up_pruned_past_the_best_is_the_answer_and_a_longer_run_keeps_i
         top = archive.best(1)[0]
     assert record["from"] != top.hash and record["fitness"] > 0.87 > 0.31 > top.fitness  # a runner-up's prune
     assert record["settings"]["sources"][0] == top.hash and len(record["settings"]["sources"]) == 3
+    assert record["runner_up"] and ", a runner-up pruned past the best): " in pruned_line(record)
     listed = data.behaviours(data.load(tmp_path / "fresh.db"))
     assert [g.representative.hash for g in listed[:2]] == [record["hash"], top.hash]
     text, _ = api.export_program(tmp_path / "fresh.db")

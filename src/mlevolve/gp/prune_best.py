@@ -72,8 +72,8 @@ def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], sp
     the archive's ``pruned`` stays its whole run's, which ``best``, ``show``, the report and ``export`` show; the
     view's goes to ``pruned_earlier`` (:func:`remember`), so that the hash it printed names it.
     ``runners_up``: the run's next best rows (its hall of fame's), pruned after the best where the prune refits
-    (:data:`PRUNE_SOURCES`); the record's ``from`` fields are then those of the program whose prune scored best, and
-    its ``settings`` name the programs pruned (``sources``)."""
+    (:data:`PRUNE_SOURCES`); the record's ``from`` fields are then those of the program whose prune scored best
+    (``runner_up`` True where that is not the best), and its ``settings`` name the programs pruned (``sources``)."""
     return _pruned(archive, best, evaluator, names, spec, prune and cheap, fitted, kinds, variances, budget, start,
                    keep, runners_up)
 
@@ -231,7 +231,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
         if source is not best:  # a runner-up pruned past the best: the record is its prune
             record.update({"from": source.hash, "from_seq": source.seq, "from_generation": source.generation,
                            "from_fitness": source.fitness, "from_metrics": dict(source.metrics),
-                           "from_size": pruning.complexity(simplify_shown(program), names)[0]})
+                           "from_size": pruning.complexity(simplify_shown(program), names)[0], "runner_up": True})
         text, key = format_program(found.program), Engine.key(found.program)
         if archive.get(key) is not None:  # a candidate's already (its own: the cache's rules drop `x - x`, the shown
             # form keeps it; another's: `sin(w) + p * x` is `w` where w stays 0): named apart, so a hash is one program

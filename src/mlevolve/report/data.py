@@ -262,8 +262,9 @@ def pruned_line(record: Mapping[str, Any]) -> str:
         f"still {record['size']} nodes, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
     own = record.get("from_own_metrics", {}).get(name) if record.get("tasks") else None
     own = f"; {name} {apart(own, own)[0]} on its own draw" if own is not None else ""  # what `best` lists it at
-    return (f"pruned from candidate {record['from_seq']} (hash {str(record['from'])[:12]}{own}): {size}, {name} {old}"
-            f" -> {new}{common}")
+    runner_up = ", a runner-up pruned past the best" if record.get("runner_up") else ""  # prune_best.PRUNE_SOURCES
+    return (f"pruned from candidate {record['from_seq']} (hash {str(record['from'])[:12]}{own}{runner_up}): {size}, "
+            f"{name} {old} -> {new}{common}")
 
 
 def apart(old: Any, new: Any, least: int = 6) -> tuple[str, str]:
