@@ -407,16 +407,16 @@ class SettingError(MlevError):
     (:meth:`rename`): "--budget must be at least 1, got 0".
     """
 
+    positive = False
+    """Whether a switch is named by its own name whatever its value (``--fit``, not the ``--no-fit`` typed): the
+    message says the value."""
+
     def __init__(self, template: str, hint: str | None = None, **values: object) -> None:
         self.template, self.hint_template, self.values = template, hint, values
         found = (name for text in (template, hint or "") for _, name, _, _ in string.Formatter().parse(text))
         self.settings = tuple(dict.fromkeys(n for n in found if n and n not in values))
         super().__init__(template)
         self.rename(lambda name: name)
-
-    positive = False
-    """Whether a switch is named by its own name whatever its value (``--fit``, not the ``--no-fit`` typed): the
-    message says the value."""
 
     def rename(self, name_of: Callable[[str], str]) -> SettingError:
         """This error with every setting written as ``name_of(name)`` (e.g. a command-line flag)."""
