@@ -179,6 +179,21 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "                    ^^^\n"
         "hint: a model names an activation without parentheses: seq(dense(16), a)\n",
     ),
+    "primitive_as_layer": (  # "unknown name 'relu'" (a fresh-user pass): relu is a primitive, not a layer
+        HEAD + "model net() -> Layer =\n  seq(dense(8), relu)\n",
+        "primitive_as_layer.mlev:3:17: error: in model 'net': 'relu' is a primitive, not a layer: a model names "
+        "activations\n"
+        "      seq(dense(8), relu)\n"
+        "                    ^^^^\n"
+        "hint: define activation a(x: Tensor) -> Tensor = relu(x), then write seq(dense(16), a)\n",
+    ),
+    "primitive_uncalled": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x + sin\n",
+        "primitive_uncalled.mlev:3:7: error: in formula 'f': 'sin' is a primitive, not a name: it takes arguments\n"
+        "      x + sin\n"
+        "          ^^^\n"
+        "hint: call it, as sin(...)\n",
+    ),
     "call_itself": (  # it said "unknown primitive 'f'" of the definition it was in (a fresh-user pass)
         HEAD + "activation f(x: Tensor) -> Tensor =\n  f(x)\n",
         "call_itself.mlev:3:3: error: in activation 'f': 'f' is the activation being defined, not a primitive: a "

@@ -259,6 +259,9 @@ def check_program(program: Program, prims: Primitives) -> Program:
             message, hint = err.message, err.hint
             if isinstance(err, UnknownSymbol) and (used := program.get(err.symbol)) is not None:  # a definition
                 message, hint = (_called(used, owner), CALLED_HINT) if err.called else (_named(used, owner), hint)
+            elif isinstance(err, UnknownSymbol) and not err.called and prims.overloads(err.symbol):  # `x + sin`
+                message, hint = _uncalled(err.symbol, owner_def.kind == "model" and all(
+                    o.result != LAYER for o in prims.overloads(err.symbol)))
             errors.append(MlevError(f"in {where}: {message}", err.span, hint))
     if errors:
         raise MlevErrors(errors)
@@ -284,6 +287,15 @@ def _named(named: Definition, owner: str) -> str:
     if named.name == owner:
         return f"'{owner}' is the {named.kind} being defined: a definition cannot use itself"
     return f"'{named.name}' is {named.kind} '{named.name}' of this program, which '{owner}' cannot use"
+
+
+def _uncalled(primitive: str, in_model: bool) -> tuple[str, str]:
+    """The message and hint of ``primitive`` named without arguments ("unknown name 'relu'" of `seq(dense(16), relu)`
+    misled: relu is a primitive of the grammar); ``in_model``: a function of values named in a model, as a layer."""
+    if in_model:
+        return (f"'{primitive}' is a primitive, not a layer: a model names activations",
+                f"define activation a(x: Tensor) -> Tensor = {primitive}(x), then write seq(dense(16), a)")
+    return f"'{primitive}' is a primitive, not a name: it takes arguments", f"call it, as {primitive}(...)"
 
 
 def slot_body(program: Program, name: str) -> Expr:
