@@ -217,6 +217,8 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
         return pruning.floor(f, metric.bounded, metric.tie_scale(variances))
 
     shown, edited = fitness, 0  # the fitness of what the record shows (the best's, or the fittest prune's); edits' cost
+    fittest = max([best.fitness, *(r.fitness for r in sources)])  # a runner-up's prune must beat this too: `best`
+    # lists the fittest candidate first (the run's best is the smallest of those tied with it)
     for source in sources:
         if edited >= settings["cap"]:
             break
@@ -226,7 +228,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
         edited += found.cost
         record.update(scorings=record["scorings"] + found.scorings, evaluations=record["evaluations"] + found.cost)
         if found.program is None or found.scoring is None or (
-                source is not best and not beats(found.scoring.fitness, found.scoring.metrics, shown)):
+                source is not best and not beats(found.scoring.fitness, found.scoring.metrics, max(shown, fittest))):
             continue
         if source is not best:  # a runner-up pruned past the best: the record is its prune
             record.update({"from": source.hash, "from_seq": source.seq, "from_generation": source.generation,

@@ -369,12 +369,12 @@ def _behaviours(run: Run) -> list[Group]:
     ranked = [Group(tuple(shown(rows))) for rows in groups.values()]
     by_representative = {id(g.representative): g for g in ranked}
     out = [by_representative[id(r)] for r in shown([g.representative for g in ranked])]
-    from mlevolve.gp.prune_best import beats
-
-    pruned = pruned_row(run.meta.get("pruned"))
+    record = run.meta.get("pruned") or {}
+    pruned = pruned_row(record)
     top = out[0].representative if out else None
-    if top is not None and pruned is not None and (top.hash == pruned.parents[0] or beats(
-            pruned.fitness or 0.0, pruned.metrics, top.fitness or 0.0)):  # the best pruned, or a runner-up past it
+    if top is not None and pruned is not None and (top.hash == pruned.parents[0] or (
+            record.get("runner_up") and (pruned.fitness or 0.0) >= (top.fitness or 0.0))):  # the best pruned, or a
+        # runner-up pruned past it (prune_best.PRUNE_SOURCES; not where a run resumed since has found better)
         out.insert(0, Group((pruned,)))  # first; not of its candidate's behaviour (its scores differ, within the
         # prune's tolerance), which follows it as found
     return out
