@@ -362,6 +362,14 @@ def test_user_data_a_task_cannot_use_is_refused_in_one_line(tmp_path: Path, monk
     assert capsys.readouterr().err.strip() == f"mlevolve run: error: {message}"
 
 
+def test_whole_numbers_taken_as_too_many_classes_hint_a_regression(tmp_path: Path, capsys: Capsys) -> None:
+    """20 whole-numbered targets read as 20 classes: the hint said only "4 rows per class" (a fresh-user pass)."""
+    np.savez(tmp_path / "d.npz", X=np.random.default_rng(0).random((20, 2)), y=np.arange(20.0))
+    assert main(["run", str(ROOT / "examples" / "mlp_digits.mlev"), "--task", str(tmp_path / "d.npz")]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[1] == (
+        "hint: give at least 4 rows per class, or state problem=regression for a measured target")
+
+
 @pytest.mark.parametrize(("flags", "named"), [(["--epochs", "3"], "--epochs does not apply"),
                                               (["--task", "digits", "--seed", "2"], "--task, --seed do not apply")])
 def test_export_component_refuses_training_flags(tmp_path: Path, capsys: Capsys, flags: list[str], named: str) -> None:
