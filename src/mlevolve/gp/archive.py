@@ -696,16 +696,15 @@ def _setting_diff(key: str, was: Any, now: Any) -> str:
         return _program_diff(was, now)
     if isinstance(was, Mapping) and isinstance(now, Mapping):  # a table of a meta run's configuration, as it writes it
         inner = [k for k in {**was, **now} if was.get(k) != now.get(k)]
-        table = _CONFIG_TABLES.get(key, key)
-        return "; ".join(f"[{table}] {k}: archive has {_value(was.get(k))}, now {_value(now.get(k))}"
+        table = _CONFIG_NAMES.get(key, f"[{key}]")
+        return "; ".join(f"{table} {k}: archive has {_value(was.get(k))}, now {_value(now.get(k))}"
                          for k in inner[:3])
-    name = f"[split] {key}" if key in ("train", "validation", "test") else key  # a meta run's task lists
-    return f"{name}: archive has {_value(was)}, now {_value(now)}"
+    return f"{_CONFIG_NAMES.get(key, key)}: archive has {_value(was)}, now {_value(now)}"
 
 
-_CONFIG_TABLES = {"meta_settings": "meta"}
-"""The tables of a meta run's identity (:meth:`mlevolve.meta.config.MetaConfig.identity`) by their configuration
-file's names, where they differ."""
+_CONFIG_NAMES = {"meta_settings": "[meta]", **{split: f"[split] {split}" for split in ("train", "validation", "test")}}
+"""A meta run's identity (:meth:`mlevolve.meta.config.MetaConfig.identity`) by its configuration file's names, where
+they differ from its keys (its other tables are ``[inner]``, ``[bounds]``)."""
 
 
 def _value(value: Any) -> str:

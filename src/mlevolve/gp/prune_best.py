@@ -193,10 +193,13 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
 
     start = parse(best.program)
     before = keep and isinstance(stored, Mapping) and isinstance(stored.get("spent"), int)
+    def origin(row: Any, program: Program) -> dict[str, Any]:  # the record's fields of the program it prunes
+        return {"from": row.hash, "from_seq": row.seq, "from_generation": row.generation, "from_fitness": row.fitness,
+                "from_metrics": dict(row.metrics), "from_size": pruning.complexity(simplify_shown(program), names)[0]}
+
     record: dict[str, Any] = {
-        "from": best.hash, "from_seq": best.seq, "from_generation": best.generation, "from_fitness": best.fitness,
-        "from_metrics": dict(best.metrics), "from_size": pruning.complexity(simplify_shown(start), names)[0],
-        "program": None, "settings": settings, "edits": 0, "scorings": 0, "evaluations": 0, "budget": budget}
+        **origin(best, start), "program": None, "settings": settings, "edits": 0, "scorings": 0, "evaluations": 0,
+        "budget": budget}
     fitness, metrics = best.fitness, best.metrics
     if common:  # the best on the common draw first: its score there is what an edit must tie
         own = score(start, False)
@@ -217,7 +220,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
         return pruning.floor(f, metric.bounded, metric.tie_scale(variances))
 
     shown, edited = fitness, 0  # the fitness of what the record shows (the best's, or the fittest prune's); edits' cost
-    fittest = max([best.fitness, *(r.fitness for r in sources)])  # a runner-up's prune must beat this too: `best`
+    fittest = max(r.fitness for r in sources)  # a runner-up's prune must beat this too: `best`
     # lists the fittest candidate first (the run's best is the smallest of those tied with it)
     for source in sources:
         if edited >= settings["cap"]:
@@ -231,9 +234,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
                 source is not best and not beats(found.scoring.fitness, found.scoring.metrics, max(shown, fittest))):
             continue
         if source is not best:  # a runner-up pruned past the best: the record is its prune
-            record.update({"from": source.hash, "from_seq": source.seq, "from_generation": source.generation,
-                           "from_fitness": source.fitness, "from_metrics": dict(source.metrics),
-                           "from_size": pruning.complexity(simplify_shown(program), names)[0], "runner_up": True})
+            record.update(origin(source, program), runner_up=True)
         text, key = format_program(found.program), Engine.key(found.program)
         if archive.get(key) is not None:  # a candidate's already (its own: the cache's rules drop `x - x`, the shown
             # form keeps it; another's: `sin(w) + p * x` is `w` where w stays 0): named apart, so a hash is one program
