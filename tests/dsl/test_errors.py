@@ -13,6 +13,7 @@ import pytest
 from mlevolve import api
 from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError, MlevErrors
+from mlevolve.dsl.kinds import KINDS, KindSpec
 from mlevolve.dsl.parse import parse
 from tests.conftest import run_mlevolve
 
@@ -262,6 +263,24 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: write optimizer o(w, g, ...): an update rule: new weight and new state from weight, gradient and "
         "state\n",
     ),
+    "loss_synonyms_swapped": (  # the common names of a role are its own too (a fresh-user pass)
+        HEAD + "loss l(target: Tensor, pred: Tensor) -> Tensor =\n  pred - target\n",
+        "loss_synonyms_swapped.mlev:2:8: error: loss 'l': parameter 'target' (a name for 'y') is in the place of 'p': "
+        "its parameters bind by position\n"
+        "    loss l(target: Tensor, pred: Tensor) -> Tensor =\n"
+        "           ^^^^^^\n"
+        "hint: write loss l(p, y): elementwise loss of prediction p against target y (summed over outputs, averaged "
+        "over the batch); p is the softmax for classification\n",
+    ),
+    "optimizer_scalar_named": (  # lr and t are passed by name; another name was "not allowed", with no reason
+        HEAD + "optimizer o(w: Tensor, g: Tensor, rate: Scalar) -> Tensor =\n  w - rate * g\n",
+        "optimizer_scalar_named.mlev:2:35: error: optimizer 'o': a Scalar parameter is the learning rate 'lr' or the "
+        "step 't', not 'rate'\n"
+        "    optimizer o(w: Tensor, g: Tensor, rate: Scalar) -> Tensor =\n"
+        "                                      ^^^^\n"
+        "hint: rename it to lr or t; an optimizer is (w: Tensor, g: Tensor, [lr: Scalar], [t: Scalar], m: Tensor, "
+        "...) -> (Tensor, Tensor, ...): the new weight, then each new state\n",
+    ),
     "arity": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x, x)\n",
         "arity.mlev:3:3: error: in activation 'f': 'relu' takes 1 argument, got 2\n"
@@ -390,6 +409,25 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: a .mlev program is UTF-8 text: save it as UTF-8\n",
     ),
 }
+
+
+_ROLES = [(spec, i, name) for spec in KINDS.values() for i in range(len(spec.names))
+          for name in (spec.names[i], *sorted(spec.aliases[i]))]
+
+
+@pytest.mark.parametrize(("spec", "i", "name"), _ROLES, ids=[f"{s.name}-{n}" for s, _, n in _ROLES])
+def test_a_role_s_name_serves_in_its_place_and_is_refused_in_another_s(spec: KindSpec, i: int, name: str) -> None:
+    def source(names: list[str]) -> str:
+        params = ", ".join(f"{n}: Tensor" for n in names)
+        return HEAD + f"{spec.name} f({params}) -> Tensor =\n  {names[0]}\n"
+
+    names = [f"a{j}" for j in range(len(spec.names))]
+    names[i] = name
+    api.check(source(names))  # in its own place, whatever the names beside it
+    other = (i + 1) % len(names)
+    names[i], names[other] = f"a{i}", name
+    with pytest.raises(MlevErrors, match=f"parameter '{name}'.* is in the place of '{spec.names[other]}'"):
+        api.check(source(names))
 
 
 def _write(directory: Path, name: str, content: str | bytes) -> Path:

@@ -42,6 +42,12 @@ class KindSpec:
     validate: Callable[[Definition], None] | None = None
     types: frozenset[str] = frozenset({SCALAR, TENSOR})  # the types a body may compute with
     names: tuple[str, ...] = ()  # the documented names of the first parameters, which bind by position
+    aliases: tuple[frozenset[str], ...] = ()  # common other names of each of ``names``' roles
+
+    def role(self, name: str) -> int | None:
+        """The position whose documented name or common alias ``name`` is (``target`` is a loss's ``y``)."""
+        return next((i for i, n in enumerate(self.names)
+                     if name == n or (i < len(self.aliases) and name in self.aliases[i])), None)
 
     def signature(self) -> str:
         parts = [type_str(t) for t in self.params]
@@ -67,6 +73,9 @@ def _validate_optimizer(d: Definition) -> None:
                 raise _fail(d, f"'{p.name}' must come before the state parameters", hint, p.span)
         elif p.type == TENSOR:
             state += 1
+        elif p.type == SCALAR:  # the runtime passes lr and t by name
+            raise _fail(d, f"a Scalar parameter is the learning rate 'lr' or the step 't', not '{p.name}'",
+                        f"rename it to lr or t; {hint}", p.span)
         else:
             raise _fail(d, f"parameter '{p.name}: {type_str(p.type)}' is not allowed", hint, p.span)
     want: Type = TupleType((TENSOR,) * (state + 1)) if state else TENSOR
@@ -106,11 +115,17 @@ def _validate_learner(d: Definition) -> None:
             raise _fail(d, f"missing method '{required}'", "a learner has predict and learn (setup is optional)")
 
 
+def _aliases(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
     KindSpec("activation", "an elementwise nonlinearity", (TENSOR,), TENSOR),
     KindSpec("loss", "elementwise loss of prediction p against target y (summed over outputs, "
                      "averaged over the batch); p is the softmax for classification", (TENSOR, TENSOR), TENSOR,
-             names=("p", "y")),
+             names=("p", "y"), aliases=(_aliases("pred preds prediction predictions yhat y_hat y_pred output "
+                                                 "outputs out logits probs input"),
+                                        _aliases("target targets label labels truth y_true true"))),
     KindSpec("augment", "a transformation of a training batch", (TENSOR,), TENSOR),
     KindSpec("schedule", "learning rate as a function of training progress t in [0, 1]", (SCALAR,), SCALAR),
     KindSpec("formula", "a function of scalar inputs (symbolic regression)", (), SCALAR, rest=SCALAR, min_params=1,
@@ -118,22 +133,30 @@ KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
     KindSpec("model", "a network as a composition of layers (a linear head is added for the task)", (), LAYER,
              types=frozenset({LAYER, INT, SCALAR})),
     KindSpec("optimizer", "an update rule: new weight and new state from weight, gradient and state",
-             validate=_validate_optimizer, names=("w", "g")),
+             validate=_validate_optimizer, names=("w", "g"),
+             aliases=(_aliases("weight weights param params theta"), _aliases("grad grads gradient gradients dw"))),
     KindSpec("learner", "an AutoML-Zero learner: state, predict and learn, trained one example at a time",
              validate=_validate_learner, types=frozenset(LEARNER_MEMORY)),
     # Objectives of reinforcement learning and generative modelling: elementwise, averaged by the runtime.
     KindSpec("pg_loss", "policy-gradient objective per step: log-probability of the action taken, discounted "
                         "return, advantage (normalised, no gradient), value estimate and policy entropy",
-             (TENSOR,) * 5, TENSOR, names=("logp", "ret", "adv", "value", "entropy")),
+             (TENSOR,) * 5, TENSOR, names=("logp", "ret", "adv", "value", "entropy"),
+             aliases=(_aliases("logprob logprobs log_prob log_probs"), _aliases("returns return_ g"),
+                      _aliases("advantage advantages"), _aliases("values v baseline"), _aliases("ent h"))),
     KindSpec("td_loss", "temporal-difference objective per transition: Q(s, a), max Q of the target network at "
                         "s' (no gradient), reward, and discount (gamma, 0 at a terminal state)",
-             (TENSOR,) * 4, TENSOR, names=("q", "target", "reward", "discount")),
+             (TENSOR,) * 4, TENSOR, names=("q", "target", "reward", "discount"),
+             aliases=(_aliases("q_value qvalue q_sa"), _aliases("q_target target_q next_q max_q"),
+                      _aliases("r rewards"), _aliases("gamma"))),
     KindSpec("vae_loss", "VAE objective per point and dimension: data x, decoder mean recon, encoder mean mu "
                          "and log-variance logvar (latent size = data size)", (TENSOR,) * 4, TENSOR,
-             names=("x", "recon", "mu", "logvar")),
+             names=("x", "recon", "mu", "logvar"),
+             aliases=(_aliases("data"), _aliases("x_hat xhat reconstruction"), _aliases("mean"),
+                      _aliases("log_var logsigma2"))),
     KindSpec("flow_loss", "normalizing-flow objective per point and dimension: the latent z and the "
                           "log-Jacobian logdet of the flow, per dimension", (TENSOR,) * 2, TENSOR,
-             names=("z", "logdet")),
+             names=("z", "logdet"),
+             aliases=(_aliases("latent"), _aliases("log_det ldj logjac log_jacobian"))),
 )}
 
 
@@ -153,9 +176,11 @@ def _check_signature(d: Definition) -> None:
                                 did_you_mean(type_str(t), BASE_TYPES) + f"types: {', '.join(BASE_TYPES)}")
         if p.state and d.kind != "learner":
             raise _fail(d, "only a learner has `state` parameters", "remove `state`", p.span)
-    for p, name in zip(d.params, spec.names, strict=False):  # `loss l(y, p)` trained with y as the prediction
-        if p.name != name and p.name in spec.names:
-            raise _fail(d, f"parameter '{p.name}' is in the place of '{name}': its parameters bind by position",
+    for i, (p, name) in enumerate(zip(d.params, spec.names, strict=False)):  # `loss l(y, p)`: y as the prediction
+        role = spec.role(p.name)
+        if role is not None and role != i:
+            what = f"'{p.name}'" if p.name == spec.names[role] else f"'{p.name}' (a name for '{spec.names[role]}')"
+            raise _fail(d, f"parameter {what} is in the place of '{name}': its parameters bind by position",
                         f"write {d.kind} {d.name}({', '.join(spec.names)}{', ...' * bool(spec.validate)}): "
                         f"{spec.doc}", p.span)
     if spec.validate is not None:
