@@ -128,7 +128,14 @@ def test_evolve_into_another_programs_archive(capsys: Capsys, tmp_path: Path, fi
     assert "archive was made with other settings (--fit: archive has on, now off)" in err
     err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300",
                       "--population", "30", "--algorithm", "islands", "--islands", "3", "--db", str(db))
-    assert "--islands: archive has None, now 3; and 2 more: --migration-interval, --migrants)" in err
+    # the islands' own settings go with the algorithm, unsaid: it said "--islands: archive has None, now 3; and 2
+    # more: --migration-interval, --migrants" (defaults never typed; a fresh-user pass)
+    assert "other settings (--algorithm: archive has 'regularized', now 'islands')\n" in err
+    islands = tmp_path / "islands.db"
+    base = ["evolve", QUARTIC, "--evolve", "f", "--init", "random", "--population", "30", "--algorithm", "islands"]
+    assert cli(capsys, *base, "--budget", "40", "--quiet", "--db", str(islands))[0] == 0
+    err = usage_error(capsys, *base, "--budget", "60", "--islands", "3", "--migrants", "1", "--db", str(islands))
+    assert "other settings (--islands: archive has 4, now 3; --migrants: archive has 2, now 1)" in err
 
 
 def test_a_random_search_resumes_whatever_init_it_was_made_with(capsys: Capsys, tmp_path: Path) -> None:

@@ -408,14 +408,19 @@ def test_an_ancestry_steps_to_the_row_that_was_the_parent(tmp_path: Path, algori
 
 
 def test_a_tournament_that_takes_a_whole_island_is_said_so_when_a_resume_is_refused(tmp_path: Path) -> None:
-    """"tournament: archive has 10, now 10" (a fresh-user pass): 10 of an island of 10 draws every member, which a
-    regularized run's 10 of 100 does not."""
-    run_quartic(tmp_path / "a.db", budget=20)
+    """"tournament: archive has 10, now 10" (a fresh-user pass): 5 of an island of 5 draws every member, which 5 of
+    an island of 10 does not.  Against another algorithm only the algorithm is said: what goes with it (the islands'
+    own settings, how a tournament draws) needs no saying."""
+    run_quartic(tmp_path / "a.db", budget=20, algorithm="islands", population=20, tournament=5,
+                diversity=DiversityConfig(islands=2, migrants=1, migration_interval=10))
     with pytest.raises(MlevError) as refused:
-        run_quartic(tmp_path / "a.db", budget=20, algorithm="islands", population=20, tournament=10,
-                    diversity=DiversityConfig(islands=2, migrants=1, migration_interval=10))
-    assert "tournament: archive has 10 (of a population of 20), now 10 (the whole island of 10)" in \
-        refused.value.message
+        run_quartic(tmp_path / "a.db", budget=20, algorithm="islands", population=20, tournament=5,
+                    diversity=DiversityConfig(islands=4, migrants=1, migration_interval=10))
+    assert "tournament: archive has 5 (of an island of 10), now 5 (the whole island of 5)" in refused.value.message
+    with pytest.raises(MlevError) as refused:
+        run_quartic(tmp_path / "a.db", budget=20, population=20, tournament=5)
+    assert refused.value.message == "archive was made with other settings (algorithm: archive has 'islands', now " \
+                                    "'regularized')"
 
 
 def test_a_mu_plus_lambda_report_gives_the_offspring_it_made(tmp_path: Path) -> None:

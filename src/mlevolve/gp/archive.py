@@ -630,18 +630,20 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: C
                          f"{str(stored.get('data_sha256'))[:12]} then, {str(identity.get('data_sha256'))[:12]} now)",
                          hint="restore the data file to resume, or " + new_db)
     same_file = _same_data_file_task(stored, identity)
-    identity = {**LEFT_OUT_AT, **identity}
-    drawn, now = _drawn(stored), _drawn(identity)
-    differ = sorted((k for k, v in now.items() if _setting(k, drawn.get(k, LEFT_OUT_AT.get(k))) != _setting(k, v)
+    was, now = {**LEFT_OUT_AT, **stored}, {**LEFT_OUT_AT, **identity}
+    drawn, drawing = _drawn(was), _drawn(now)
+    differ = sorted((k for k, v in drawing.items() if _setting(k, drawn.get(k)) != _setting(k, v)
                      and not (k == "task" and same_file)), key=lambda k: k != "algorithm")  # what decides the rest
+    if "algorithm" in differ:  # what goes with the algorithm is unsaid: a setting of one of the two only
+        differ = [k for k in differ if k == "algorithm" or (  # (--islands), or one the other draws otherwise
+            k in was and k in now and was[k] != now[k])]
     if differ:
         def setting(k: str, text: str = "") -> str:  # a template: a setting of the caller's as ``{k}``, the rest as is
             text = (text or k).replace("{", "{{").replace("}", "}}")
             return "{" + k + "}" + text[len(k):] if k in settings and text.startswith(k) else text
 
-        detail = "; ".join(setting(k, f"tournament: archive has {_tournament(stored)}, now {_tournament(identity)}"
-                                   if k == "tournament" else _setting_diff(k, stored.get(k, LEFT_OUT_AT.get(k)),
-                                                                           identity[k])) for k in differ[:3])
+        detail = "; ".join(setting(k, f"tournament: archive has {_tournament(was)}, now {_tournament(now)}"
+                                   if k == "tournament" else _setting_diff(k, was.get(k), now[k])) for k in differ[:3])
         more = f"; and {len(differ) - 3} more: {', '.join(map(setting, differ[3:]))}" if len(differ) > 3 else ""
         refused = SettingError(f"archive was made with other settings ({detail}{more})",  # each named, at least
                                hint="rerun with the archive's settings to resume, or pass another "
@@ -709,7 +711,9 @@ they differ from its keys (its other tables are ``[inner]``, ``[bounds]``)."""
 
 def _value(value: Any) -> str:
     """A setting's value in a refusal: a switch ``on`` or ``off`` (``--no-fit: archive has True, now False`` read as
-    if ``--no-fit`` had been on), the rest as Python writes it."""
+    if ``--no-fit`` had been on), one the archive lacks ``not set``, the rest as Python writes it."""
+    if value is None:
+        return "not set"
     return ("on" if value else "off") if isinstance(value, bool) else repr(value)
 
 
