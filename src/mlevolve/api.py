@@ -1121,8 +1121,8 @@ def evolve(
     result["start"]["how"] = begin["how"]
     result["metric"]["description"] += _classes_note(task_name, task_data)
     if best is not None:
-        result["best"].update(hash=best.hash, seq=best.seq, program=shown_program(best.program, only=names,
-                                                                                digits=digits))
+        result["best"].update(hash=best.hash, seq=best.seq, source=best.source,
+                              program=shown_program(best.program, only=names, digits=digits))
         origin = best.parents[0] if shown is not None else best.hash
         if origin == start["hash"] and not same and _numbers_apart(best.program, start["written"]):
             result["best"]["note"] = f"{start_name} as the run tuned its literals"  # the start's own candidate

@@ -260,7 +260,8 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
     best = shown_best(db)
     assert lines[3] == "metric:  train_r2 on the training split (higher is better); fitness = train_r2"
     assert lines[5].startswith(f"best:    train_r2 {best.fitness:.5g}  test_r2 ")  # R² once: the metric is one
-    assert lines[5].endswith(f"(hash {best.hash[:12]}, candidate {best.seq})")
+    pruned = "the prune of " * (best.source == "pruned")  # its own hash, its candidate's seq: the pruned line says
+    assert lines[5].endswith(f"(hash {best.hash[:12]}, {pruned}candidate {best.seq})")  # the candidate's hash
     shown = out.split("best program:\n")[1].split("\n\n")[0]
     assert shown.splitlines()[0] == "    formula f(x: Scalar) -> Scalar ="
     assert best.simplified is not None  # shown simplified (what the archive keeps beside what was evaluated),

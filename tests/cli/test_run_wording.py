@@ -91,7 +91,7 @@ def test_the_next_commands_name_the_summarys_best_when_the_budget_is_below_the_a
     code, out, _ = cli(capsys, "evolve", str(tmp_path / "p.mlev"), "--budget", "12", "--db", db)
     assert code == 0 and f"mlevolve show {db} --best --confirm 5" in out  # the archive's best is the run's
     code, out, _ = cli(capsys, "evolve", str(tmp_path / "p.mlev"), "--budget", "2", "--db", db)
-    best = re.search(r"^best: .*\(hash ([0-9a-f]{12}), candidate \d+[):]", out, re.MULTILINE)
+    best = re.search(r"^best: .*\(hash ([0-9a-f]{12}), (the prune of )?candidate \d+[):]", out, re.MULTILINE)
     assert code == 0 and best is not None
     named = best[1]  # the best shown, pruned or not: a view's prune is kept where its hash finds it (pruned_earlier)
     assert f"    mlevolve show {db} {named} --confirm 5" in out.splitlines()

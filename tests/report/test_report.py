@@ -410,8 +410,9 @@ def test_show_best_prints_program_metrics_and_ancestry(runs: dict[str, Path], ca
     assert "\x1b[" not in out  # captured output is not a terminal: no colour
     [shown] = api.show(runs["run"])
     lines = out.splitlines()
-    assert lines[0] == (f"#1  fitness {shown['fitness']:.6g}  hash {shown['hash'][:12]}  (candidate {shown['seq']}, "
-                        f"{shown['operator']}, generation {shown['generation']})")
+    where = f"the prune of candidate {shown['seq']}" if shown["source"] == "pruned" else \
+        f"candidate {shown['seq']}, {shown['operator']}, generation {shown['generation']}"  # not two hashes for one seq
+    assert lines[0] == f"#1  fitness {shown['fitness']:.6g}  hash {shown['hash'][:12]}  ({where})"
     assert lines[1].startswith("    train_mse ")
     if shown["pruned"]:  # the run's best pruned (gp.prune): one line says so; its candidate, whose scores differ,
         # is not called one of its behaviour (it was: newuser40)

@@ -75,7 +75,7 @@ def _answer(run: Run) -> str:
     name, best, start = a["metric"]["name"], a["best"], a["start"]
     worse = a["better"] is False and not a.get("tied", a["gain"] == 0)
     rows = [("metric", a["metric"]["description"]),
-            ("best", f"{summary.side(name, best, start)}   (hash {best['hash'][:12]}, candidate {best['seq']}, "
+            ("best", f"{summary.side(name, best, start)}   (hash {best['hash'][:12]}, {summary.which(best)}, "
                      f"size {best['size']})"),
             ("start", f"{summary.side(name, start, best)}   ({start.get('how')})"),
             ("gain", a["verdict"]),

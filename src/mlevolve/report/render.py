@@ -17,6 +17,7 @@ from typing import IO, Any
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.types import BASE_TYPES
+from mlevolve.report.summary import which
 from mlevolve.results import shown_number
 
 Token = tuple[str, str]
@@ -85,7 +86,8 @@ def headline(c: Mapping[str, Any], rank: int | None = None) -> Line:
         out += [("failure", f"failed: {c.get('failure') or 'no fitness'}")]
     else:
         out += [("text", "fitness "), ("fitness", number(c["fitness"]))]
-    where = f"  (candidate {c['seq']}, {c['operator']}, generation {c['generation']})"
+    where = f"  ({which(c)})" if c.get("source") == "pruned" else \
+        f"  (candidate {c['seq']}, {c['operator']}, generation {c['generation']})"
     return [*out, ("text", "  hash "), ("hash", c["hash"][:12]), ("dim", where)]
 
 

@@ -112,7 +112,7 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     out += ["",
             f"metric:  {metric['description']}" + (f"; fitness = {fitness}" if name != "fitness" else ""),
             f"start:   {side(name, a['start'], best)}   ({a['start'].get('how', 'the starting program')})",
-            f"best:    {side(name, best, a['start'])}   (hash {best['hash'][:12]}, candidate {best['seq']}"
+            f"best:    {side(name, best, a['start'])}   (hash {best['hash'][:12]}, {which(best)}"
             f"{': ' + best['note'] if best.get('note') else ''})",
             *([f"pruned:  {best['pruned']}; its {_prune_cost(result)} evaluations counted; "
                f"`mlevolve show {shlex.quote(result['db'])} {result['pruned_from']['hash'][:12]}` shows it unpruned"]
@@ -127,6 +127,12 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     out += ["", "best program:", *("    " + line if line else "" for line in best["program"].splitlines()), "",
             "next:", *(f"    {c}" for c in result["next"])]
     return out
+
+
+def which(c: Mapping[str, Any]) -> str:
+    """``candidate 31``, or ``the prune of candidate 31`` for a pruned program (archived with its candidate's seq, under
+    a hash of its own: the pruned line names the candidate's)."""
+    return f"{'the prune of ' * (c.get('source') == 'pruned')}candidate {c['seq']}"
 
 
 def beyond_budget(result: Mapping[str, Any]) -> str | None:
