@@ -926,6 +926,9 @@ def _command(argv: Sequence[str] | None) -> int:
         if isinstance(err, SettingError):
             err.rename(flag_of if err.positive else _as_typed(args))
         prog = err.prog if isinstance(err, _UsageError) else prog
+        unknown = re.match(r"unrecognized arguments: (\S+)", err.message)
+        if unknown and err.hint == HELP.format(prog=prog):  # no option of its own is close: another command's?
+            err.hint = _others_option(parser, _command_parser(parser, prog), unknown[1]) + err.hint
         _hinted(err, prog, _command_parser(parser, prog))
         if err.hint and not isinstance(err, _Shown):
             err.hint = _own_words(err.hint, _command_parser(parser, prog))
@@ -958,6 +961,21 @@ def _refuse_empty_paths(parser: argparse.ArgumentParser, args: argparse.Namespac
             name = action.option_strings[0] if action.option_strings else str(action.metavar)
             optional = not action.required and action.metavar != "FILE|DB"  # export's: optional for --db only
             raise _UsageError(f"{name} is empty", f"give a path{f', or leave {name} out' if optional else ''}", prog)
+
+
+def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser, option: str) -> str:
+    """``'-o' is an option of export, report and run, not of evolve; `` where ``option`` is other commands' (``evolve
+    -o td.db``: said only "unrecognized arguments: -o"), else ``""``."""
+    name = option.split("=", 1)[0]
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    others = [word for word, command in (sub.choices.items() if sub else ()) if name in command._option_string_actions
+              and command is not own and name not in ("-h", "--help")]
+    if not others:
+        return ""
+    listed = ", ".join(others[:-1]) + f" and {others[-1]}" if len(others) > 1 else others[0]
+    if own is parser:  # `mlevolve --budget 3 evolve ...`
+        return f"'{name}' is an option of {listed}: give it after the command; "
+    return f"'{name}' is an option of {listed}, not of {own.prog.removeprefix('mlevolve ')}; "
 
 
 def _command_parser(parser: argparse.ArgumentParser, prog: str) -> argparse.ArgumentParser:

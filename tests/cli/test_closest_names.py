@@ -183,6 +183,13 @@ def test_a_script_parser_refuses_a_setting_given_twice_as_mlevolve_does(capsys: 
     (["xyzzy", "--budget", "5"], "mlevolve: error: invalid choice 'xyzzy': the commands are check, fmt, grammar, "
      "sample, tasks, run, export, evolve, meta, best, show, report", "hint: run `mlevolve --help`"),
     (["--bogus", "evolve"], "mlevolve: error: unrecognized arguments: --bogus", "hint: run `mlevolve --help`"),
+    # another command's option: said only "unrecognized arguments: -o" (a fresh-user pass: `evolve ... -o td.db`)
+    (["evolve", "x.mlev", "-o", "td.db"], "mlevolve evolve: error: unrecognized arguments: -o",
+     "hint: '-o' is an option of export, meta and report, not of evolve; run `mlevolve evolve --help`"),
+    (["run", "x.mlev", "--budget", "5"], "mlevolve run: error: unrecognized arguments: --budget",
+     "hint: '--budget' is an option of evolve, not of run; run `mlevolve run --help`"),
+    (["--budget", "5", "evolve"], "mlevolve: error: unrecognized arguments: --budget",
+     "hint: '--budget' is an option of evolve: give it after the command; run `mlevolve --help`"),
 ])
 def test_a_mistyped_subcommand_is_named_before_the_options_meant_for_it(
         capsys: Capsys, argv: list[str], error: str, hint: str) -> None:
