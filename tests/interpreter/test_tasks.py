@@ -364,6 +364,7 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
         (write_csv(tmp / "data.txt", "a,y\n") + ":target=y", "unsupported data file", None),
     ]
     np.savez(tmp / "noy.npz", X=np.zeros((5, 2)))
+    np.savez(tmp / "lower.npz", x=np.zeros((5, 2)), y=np.zeros(5))  # the names are X and y: the hint says so
     np.savez(tmp / "ragged.npz", X=np.zeros((5, 2)), y=np.zeros(4))
     np.savez(tmp / "empty.npz", X=np.zeros((0, 2)), y=np.zeros(0))
     np.savez(tmp / "strx.npz", X=np.array([["a"]] * 5), y=np.zeros(5))
@@ -382,6 +383,8 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
         (str(tmp / "objects.npz"), "an array holds Python objects (dtype object)", None),
         (str(tmp / "raw.npz"), "member 'X' is not a NumPy array", "numpy.savez"),
         (str(tmp / "noy.npz"), "no array named 'y'", "arrays in the file: X"),
+        (str(tmp / "lower.npz"), "no array named 'X'", "save the features as X and the target as y (numpy.savez(file, "
+                                                        "X=X, y=y)); arrays in the file: x, y"),
         (str(tmp / "ragged.npz"), "X has 5 rows but y has 4", None),
         (str(tmp / "empty.npz"), "empty dataset", None),
         (str(tmp / "strx.npz"), "X must be numeric", None),
@@ -391,6 +394,21 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
         (str(tmp / "junk.npz"), "not an NPZ archive: it is not a ZIP file", "numpy.savez"),
     ]
     return cases
+
+
+def test_an_npz_target_of_one_column_reads_as_its_1d_form(tmp_path: Path) -> None:
+    """docs/data.md: ``y`` is one value per row, 1-D or of shape (rows, 1), the form scikit-learn's ``y[:, None]``
+    and many exports have; any other 2-D ``y`` is refused."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 2)), rng.normal(size=40)
+    np.savez(tmp_path / "flat.npz", X=x, y=y)
+    np.savez(tmp_path / "column.npz", X=x, y=y[:, None])
+    np.savez(tmp_path / "two.npz", X=x, y=np.stack([y, y], axis=1))
+    flat, column = (load_task(str(tmp_path / f"{n}.npz:problem=regression")) for n in ("flat", "column"))
+    for split in ("x_train", "y_train", "y_test"):
+        assert np.array_equal(np.asarray(getattr(flat, split)), np.asarray(getattr(column, split)))
+    with pytest.raises(MlevError, match=r"y 1-D \(or one column\), got shapes \(40, 2\) and \(40, 2\)"):
+        load_task(str(tmp_path / "two.npz:problem=regression"))
 
 
 def test_bad_input_raises_mlev_error(tmp_path: Path) -> None:

@@ -271,13 +271,15 @@ def _read_npz(file: Path, _: str, problem: str, most: float, __: str) -> tuple[A
         raise TaskError(f"cannot read {file}: {why}", UNREADABLE) from None
     for key in ("X", "y"):
         if key not in arrays:
-            raise TaskError(f"{file}: no array named '{key}'", "arrays in the file: " + (", ".join(names) or "none"))
+            raise TaskError(f"{file}: no array named '{key}'", "save the features as X and the target as y "
+                            "(numpy.savez(file, X=X, y=y)); arrays in the file: " + (", ".join(names) or "none"))
         if not isinstance(arrays[key], np.ndarray):
             raise TaskError(f"{file}: member '{key}' is not a NumPy array (not in .npy format)", UNREADABLE)
     x, y = arrays["X"][:, None] if arrays["X"].ndim == 1 else arrays["X"], arrays["y"]
     y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
     if x.ndim != 2 or y.ndim != 1:
-        raise TaskError(f"{file}: X must be 2-D (rows x features) and y 1-D, got shapes {x.shape} and {y.shape}",
+        raise TaskError(f"{file}: X must be 2-D (rows x features) and y 1-D (or one column), got shapes {x.shape} "
+                        f"and {y.shape}",
                         "save it as numpy.savez(file, X=X.reshape(len(y), -1), y=y)")
     if len(x) != len(y):
         raise TaskError(f"{file}: X has {len(x):,} rows but y has {len(y):,}", "X and y need one row per example")
