@@ -333,7 +333,9 @@ def test_names_bound_in_the_exported_main_are_reserved() -> None:
              if task != "t.csv" or any(x.names is None for x in r.loaders)]
     text = "\n".join(main_source(r, program, "PROGRAM = None", task, 0, 1) for r, task in tasks)
     tree = ast.parse(text)
-    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    own = {id(n) for c in ast.walk(tree) if isinstance(c, ast.comprehension) for n in ast.walk(c.target)}
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+             and id(n) not in own}  # a comprehension's targets are its own scope's: they shadow no definition
     bound |= {n.name for n in ast.walk(tree) if isinstance(n, ast.ExceptHandler) and n.name}
     bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) for a in n.args.args}
     assert bound <= RESERVED, bound - RESERVED
@@ -360,6 +362,18 @@ def test_a_definition_named_like_a_local_of_the_exported_main_exports_the_same_r
     exported = json.loads(capsys.readouterr().out)
     ran = mlevolve.run(file, epochs=1)
     assert exported["failure"] is None and exported["val_accuracy"] == ran["val_accuracy"]
+
+
+@pytest.mark.parametrize("name", ["k", "v", "arg", "flag"])
+def test_a_definition_named_like_a_comprehension_s_target_in_main_keeps_its_name(name: str) -> None:
+    """A component ``v`` exported as ``_u_v`` and ``_u_v_objective`` (a fresh-user pass): main's ``for k, v in
+    ...`` binds them in the comprehension's own scope, which shadows no definition."""
+    source = f"algorithm t\ntask nguyen1\nformula {name}(x: Scalar) -> Scalar =\n  x * x + x\n"
+    text = mlevolve.export(mlevolve.parse(source))
+    assert f"\ndef {name}(x" in text and "_u_" not in text
+    module: dict[str, object] = {"__name__": "exported"}
+    exec(compile(text, "p.py", "exec"), module)
+    assert module[name](2.0) == 6.0  # type: ignore[operator]
 
 
 @given(st.text(alphabet=st.sampled_from('"\'\\\nab\x00\r\u2028'), max_size=12)

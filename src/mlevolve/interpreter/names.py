@@ -42,8 +42,9 @@ STANDALONE_NAMES = frozenset({
     "split_spec", "spec_options", "task_hint", "LEARNER_ONLY",
 })
 # Names of an exported script's own: its imports and ``main`` with its locals (see export._main).
+# (A comprehension's targets are its own scope's: ``for k, v in metrics.items()`` shadows no definition ``v``.)
 SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "os", "sys", "main", "args", "parser", "data", "metrics",
-                          "err", "k", "v", "DIM", "PROGRAM", "rng", "arg", "flag", "flags", "twice", "msg", "hint",
+                          "err", "DIM", "PROGRAM", "rng", "flags", "twice", "msg", "hint",
                           "odd", "close", "known", "rule", "usage",
                           "signal", "stop", "word"})  # the stop handler's (``if __name__ == "__main__":``)
 RESERVED = STANDALONE_NAMES | SCRIPT_NAMES | frozenset(dir(builtins))
