@@ -275,8 +275,9 @@ def _meta_generations(entries: Sequence[Mapping[str, Any]]) -> str:
                "yes" if c.get("kept") else "no")
               for e in entries if isinstance(e.get("operator_credit"), Mapping)
               for text, c in e["operator_credit"].items() if isinstance(c, Mapping) and c.get("evolved")]
-    credit_table = _table(credit, ("meta-generation", "name", "evolved operator", "trials", "successes",
-                                   "share of mutations", "carriers", "best rank", "age", "kept")) if credit else \
+    # an operator is its program: its name is its grammar's own (two individuals may each call theirs op0)
+    credit_table = _table(credit, ("meta-generation", "names in their grammars", "evolved operator", "trials",
+                                   "successes", "share of mutations", "carriers", "best rank", "age", "kept")) if credit else \
         "<p>No evolved operator was carried by any meta-individual.</p>" if any(
             "operator_credit" in e for e in entries) else ""
     figure = plots.meta_generations(entries)
