@@ -277,7 +277,8 @@ def _meta_generations(entries: Sequence[Mapping[str, Any]]) -> str:
               for text, c in e["operator_credit"].items() if isinstance(c, Mapping) and c.get("evolved")]
     # an operator is its program: its name is its grammar's own (two individuals may each call theirs op0)
     credit_table = _table(credit, ("meta-generation", "names in their grammars", "evolved operator", "trials",
-                                   "successes", "share of mutations", "carriers", "best rank", "age", "kept")) if credit else \
+                                   "successes", "share of mutations", "carriers", "best rank", "age", "kept")) \
+        if credit else \
         "<p>No evolved operator was carried by any meta-individual.</p>" if any(
             "operator_credit" in e for e in entries) else ""
     figure = plots.meta_generations(entries)
