@@ -179,6 +179,22 @@ def test_time_budget_is_a_failure_not_an_error() -> None:
     assert outcome.failure.where == "epoch 1, step 1"
 
 
+@pytest.mark.parametrize(("example", "task", "unit"), [("mlp_digits", "digits", "steps"),
+                                                      ("vae_moons", "moons2d", "steps"),
+                                                      ("reinforce_cartpole", "cartpole", "episodes")])
+def test_epochs_that_cannot_fit_the_time_budget_fail_at_their_pace_not_at_its_end(example: str, task: str,
+                                                                                 unit: str) -> None:
+    """``run --epochs 100000000`` trained for the whole 300 s budget before failing (a fresh-user pass): from a
+    twentieth of the budget on, a pace that would take over twice the budget fails the candidate."""
+    settings = Settings(epochs=10**8, budget=runtime.Budget(max_seconds=4.0))
+    started = time.perf_counter()
+    outcome = evaluate(mlevolve.parse_file(EXAMPLES / f"{example}.mlev"), load_task(task), SPEC, settings)
+    assert outcome.failure is not None and time.perf_counter() - started < 4.0
+    assert f" {unit} took " in outcome.failure.reason and "over the time budget of 4 s" in outcome.failure.reason
+    fits = Settings(epochs=1, budget=runtime.Budget(max_seconds=300.0))  # a pace that fits is never cut short
+    assert evaluate(mlevolve.parse_file(EXAMPLES / f"{example}.mlev"), load_task(task), SPEC, fits).failure is None
+
+
 def test_the_cli_exits_1_on_a_candidate_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     file = tmp_path / "nan.mlev"
     file.write_text("algorithm nan\n" + FAILING["nan activation"])

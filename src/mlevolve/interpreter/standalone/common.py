@@ -3,6 +3,7 @@ spec and a typed integer are read is :mod:`mlevolve.interpreter.standalone.spec`
 
 import math
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,16 @@ class Budget:
     max_params: int = 2_000_000
     max_abs: float = 1e6  # a learner's predictions beyond this have exploded
     max_error: float = 100.0  # a learner's training prediction this far off has diverged (AutoML-Zero's kMaxAbsError)
+
+    def check_time(self, started: float, where: str, done: int = 0, total: int = 0, unit: str = "steps") -> None:
+        """Fail past ``max_seconds`` since ``started``, or from a twentieth of it on where ``done`` of ``total`` at
+        this pace would take over twice as long (``--epochs 100000000`` fails in seconds, not at the limit)."""
+        took, most = time.perf_counter() - started, self.max_seconds
+        pace = took / done * total if done and took > most / 20 else 0.0
+        if took > most or pace > 2 * most:
+            why = "over" if took > most else f"{done:,} of {total:,} {unit} took {took:.3g} s: all would take about " \
+                                             f"{pace:.3g} s, over"
+            raise CandidateFailure(f"{why} the time budget of {most:g} s", where)
 
 
 SEED_LIMIT = 2**63  # NumPy's and torch's generators take seeds in [0, 2**63)

@@ -125,7 +125,8 @@ def train_generative(data: dict[str, Any], program: GenerativeProgram, *, epochs
     optimiser = torch.optim.Adam(params, lr=GEN_LEARNING_RATE)
     order = torch.from_numpy(order_rng.permutation(len(x_train)))
     cursor, step = 0, 0
-    for _ in range(epochs * GEN_STEPS_PER_EPOCH):
+    total = epochs * GEN_STEPS_PER_EPOCH
+    for _ in range(total):
         if cursor + GEN_BATCH > len(order):
             order, cursor = torch.from_numpy(order_rng.permutation(len(x_train))), 0
         xb = x_train[order[cursor:cursor + GEN_BATCH]]
@@ -139,8 +140,7 @@ def train_generative(data: dict[str, Any], program: GenerativeProgram, *, epochs
         step += 1
         loss = torch.broadcast_to(values, xb.shape).sum() / len(xb)
         _step(loss, optimiser, params, f"step {step}")
-        if time.perf_counter() - started > budget.max_seconds:
-            raise CandidateFailure(f"over the time budget of {budget.max_seconds:g} s", f"step {step}")
+        budget.check_time(started, f"step {step}", step, total)
     metrics: dict[str, Any] = {}
     with torch.no_grad():
         for split in ("val", "test"):

@@ -127,8 +127,7 @@ def _train_pg(data: dict[str, Any], loss_fn: Callable[..., torch.Tensor], envs: 
         updates += 1
         _step(torch.broadcast_to(loss_fn(logp, ret, adv, v, entropy), logp.shape).mean(), optimiser, params,
               f"update {updates}, episode {start + len(seeds)}")
-        if time.perf_counter() - started > budget.max_seconds:
-            raise CandidateFailure(f"over the time budget of {budget.max_seconds:g} s", f"update {updates}")
+        budget.check_time(started, f"update {updates}", start + len(seeds), episodes, "episodes")
     return policy, updates, returns
 
 
@@ -168,8 +167,7 @@ def _train_td(data: dict[str, Any], loss_fn: Callable[..., torch.Tensor], envs: 
                   f"update {state['updates']}")
         if state["updates"] % DQN_TARGET_EVERY == 0:
             target.load_state_dict(q.state_dict())
-        if time.perf_counter() - started > budget.max_seconds:
-            raise CandidateFailure(f"over the time budget of {budget.max_seconds:g} s", f"update {state['updates']}")
+        budget.check_time(started, f"update {state['updates']}")
 
     def observe(transitions: list[tuple[Any, int, float, Any, bool]]) -> None:
         replay.extend(transitions)

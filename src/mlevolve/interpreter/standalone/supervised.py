@@ -254,8 +254,7 @@ def train_supervised(data: dict[str, Any], program: SupervisedProgram, *, epochs
                 flat.copy_(torch.broadcast_to(new, flat.shape))
                 if not torch.isfinite(flat).all():
                     raise CandidateFailure("the parameters are not finite", where)
-            if time.perf_counter() - started > budget.max_seconds:
-                raise CandidateFailure(f"over the time budget of {budget.max_seconds:g} s", where)
+            budget.check_time(started, where, step, total)
 
     model.eval()
     metrics: dict[str, Any] = {**_metrics(model, split["x_val"], split["y_val"], n_classes, "val"),
