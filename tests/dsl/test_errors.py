@@ -137,6 +137,14 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "          ^^^^^^^^^^^\n"
         "hint: it takes (Int) (an Int is written without a decimal point, e.g. 64)\n",
     ),
+    "arg_types_arithmetic_for_int": (  # it said only "found (Scalar)" (a fresh-user pass)
+        HEAD + "model net() -> Layer =\n  seq(dense(32 + 32), relu_layer())\n",
+        "arg_types_arithmetic_for_int.mlev:3:7: error: in model 'net': 'dense' expects (Int), found (Scalar)\n"
+        "      seq(dense(32 + 32), relu_layer())\n"
+        "          ^^^^^^^^^^^^^^\n"
+        "hint: it takes (Int) (an Int is a whole number written out, e.g. 64, or a let bound to one: a size has no "
+        "arithmetic)\n",
+    ),
     "body_type": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  2.0 * 3.0\n",
         "body_type.mlev:3:3: error: in activation 'f': expected Tensor, found Scalar\n"

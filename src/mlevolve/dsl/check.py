@@ -175,6 +175,9 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
                     if op != call.op and any(tuple(s.args) == tuple(kids) for s in sigs))
     if any(isinstance(a, Num) and not a.is_int and INT in s.args for a in args for s in same_arity):
         hint += " (an Int is written without a decimal point, e.g. 64)"
+    elif any(not isinstance(a, Num) and k == SCALAR and s.args[i] == INT
+             for i, (a, k) in enumerate(zip(args, kids, strict=True)) for s in same_arity):  # dense(32+32)
+        hint += " (an Int is a whole number written out, e.g. 64, or a let bound to one: a size has no arithmetic)"
     elif others:
         more = f" and {len(others) - _LISTED:,} more (mlevolve grammar show)" if len(others) > _LISTED else ""
         hint += f"; primitives that take {found}: {', '.join(others[:_LISTED])}{more}"
