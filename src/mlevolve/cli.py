@@ -98,7 +98,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_fmt(args: argparse.Namespace) -> int:
     status = 0
-    for file in args.files:
+    for i, file in enumerate(args.files):
         source = None
         try:
             source = api.read_source(file)
@@ -120,6 +120,8 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
                     status = EXIT_USAGE
                     continue
                 print(f"{file}: reformatted")
+        elif len(args.files) > 1:  # several to stdout: each under its name, as `head` prints several files
+            sys.stdout.write(f"{chr(10) * bool(i)}==> {file} <==\n{text}")
         else:
             sys.stdout.write(text)
     return status
@@ -634,7 +636,9 @@ def build_parser() -> argparse.ArgumentParser:
             "`run --seed` splits it")
     p.set_defaults(run=_cmd_check)
 
-    p = sub.add_parser("fmt", help="print .mlev files in canonical layout (comments kept)")
+    p = sub.add_parser("fmt", help="print .mlev files in canonical layout (comments kept)", description=(
+        "Print .mlev files in canonical layout (comments kept); several, each under a line '==> FILE <==', as "
+        "head prints files."))
     p.add_argument("files", nargs="+", metavar="FILE")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="rewrite the files in place")

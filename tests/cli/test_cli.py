@@ -86,6 +86,14 @@ def test_fmt_prints_canonical_text(path: Path, capsys: Capsys) -> None:
     assert parse(out) == parse(source)
 
 
+def test_fmt_of_several_files_names_each(capsys: Capsys) -> None:
+    """``fmt A B`` printed the two texts run together, with nothing to tell where one ended (a fresh-user pass)."""
+    a, b = EXAMPLES[0], EXAMPLES[1]
+    code, out, err = run(capsys, "fmt", str(a), str(b))
+    assert (code, err) == (0, "")
+    assert out == f"==> {a} <==\n{a.read_text()}\n==> {b} <==\n{b.read_text()}"
+
+
 def test_fmt_check_on_examples(capsys: Capsys) -> None:
     assert run(capsys, "fmt", "--check", *map(str, EXAMPLES)) == (0, "", "")
 
