@@ -278,6 +278,21 @@ def test_a_warmup_schedule_starting_at_zero_exports_as_used(tmp_path: Path) -> N
         [float(reference(torch.tensor(k / total))) for k in range(total)], abs=1e-9)
 
 
+def test_a_never_positive_schedule_s_lr_lambda_says_why_it_has_no_base_rate(tmp_path: Path) -> None:
+    """``lr_lambda(total)`` of a schedule below 0 everywhere raised "total_steps must be at least 1 and base_lr
+    positive", though neither was given (a fresh-user pass): its default base, the peak rate, is named."""
+    program = mlevolve.parse("algorithm neg\ntask iris\nschedule s(t: Scalar) -> Scalar = 0.0 - 0.01 - t\n")
+    mod = _load(_export(tmp_path, program, "s"))
+    assert pytest.approx(-0.01) == mod.LR
+    with pytest.raises(ValueError, match=r"^base_lr must be positive, got -0.01: -0.01 is the schedule's peak rate "
+                                         r"on \[0, 1\], never positive, which no torch optimizer takes$"):
+        mod.lr_lambda(10)
+    with pytest.raises(ValueError, match=r"^total_steps must be at least 1, got 0$"):
+        mod.lr_lambda(0, 0.01)
+    factor = mod.lr_lambda(10, 0.01)  # a positive base of one's own: the schedule's rates over it
+    assert factor(0) == pytest.approx(-1.0) and factor(10) == pytest.approx(-101.0)
+
+
 def test_an_optimizers_usage_with_a_schedule_steps_the_schedule(tmp_path: Path) -> None:
     """The optimizer's docstring usage left out ``sched.step()``: followed as written, a warmup schedule's rate stayed
     at its start, 0, and nothing trained (a fresh-user pass); run here line by line, the rate moves."""

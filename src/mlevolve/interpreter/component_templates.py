@@ -54,10 +54,14 @@ LR_LAMBDA = Template('''def $name(total_steps: int, base_lr: float = $lr_name) -
     The schedule gives the learning rate at training progress t = step / total_steps in [0, 1];
     LambdaLR multiplies the group's initial ``lr`` by this factor, so build the optimizer with
     ``lr=base_lr`` and step the scheduler once per optimizer step.  Raises ValueError unless
-    ``total_steps`` >= 1 and ``base_lr`` > 0.
+    ``total_steps`` >= 1 and ``base_lr`` > 0 (the default, ``$lr_name``, is not where the schedule is never positive).
     """
-    if total_steps < 1 or not base_lr > 0.0:
-        raise ValueError("total_steps must be at least 1 and base_lr positive")
+    if total_steps < 1:
+        raise ValueError(f"total_steps must be at least 1, got {total_steps}")
+    if not base_lr > 0.0:
+        raise ValueError(f"base_lr must be positive, got {base_lr:g}" + (
+            f": {$lr_name:g} is the schedule's peak rate on [0, 1], never positive, which no torch optimizer "
+            "takes" if base_lr == $lr_name else ""))
 
     def factor(step: int) -> float:
         return float($schedule(torch.tensor(min(step, total_steps) / total_steps))) / base_lr
