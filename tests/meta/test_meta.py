@@ -482,6 +482,34 @@ def test_meta_archive_of_another_configuration_is_refused(tmp_path: Path, capsys
     assert "other settings" in capsys.readouterr().err
 
 
+def test_a_meta_run_given_more_generations_goes_on_as_if_made_at_once(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Raising ``generations`` was refused as another configuration (a fresh-user pass: users expect it to extend, as
+    ``evolve --budget`` does): it goes on from the archive, to the longer run's result; fewer keep the records."""
+    smoke = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text().replace("../../examples", str(ROOT / "examples"))
+    configs = {n: tmp_path / f"g{n}.toml" for n in (1, 2)}
+    for n, config in configs.items():
+        config.write_text(smoke.replace("generations = 3", f"generations = {n}"))
+
+    def history(db: Path) -> list[dict[str, object]]:
+        with sqlite3.connect(db) as conn:
+            return __import__("json").loads(dict(conn.execute("SELECT key, value FROM meta"))["meta_generations"])
+
+    grown, fresh = tmp_path / "grown.db", tmp_path / "fresh.db"
+    api.meta(configs[1], grown, tmp_path / "g1.grammar.toml", quiet=True)
+    more = api.meta(configs[2], grown, tmp_path / "grown.grammar.toml", quiet=True)
+    made = api.meta(configs[2], fresh, tmp_path / "fresh.grammar.toml", quiet=True)
+    assert more["generations"] == made["generations"] == 2 and more["inner_runs_fresh"] < made["inner_runs_fresh"]
+    assert history(grown) == history(fresh) and len(history(grown)) == 2
+    strip = lambda p: [line for line in p.read_text().splitlines() if not line.startswith("# archive:")]  # noqa: E731
+    assert strip(tmp_path / "grown.grammar.toml") == strip(tmp_path / "fresh.grammar.toml")
+    fewer = api.meta(configs[1], grown, tmp_path / "again.grammar.toml", quiet=True)
+    assert fewer["generations"] == 1 and fewer["inner_runs_fresh"] == 0 and history(grown) == history(fresh)
+    configs[2].write_text(configs[2].read_text().replace("budget = 80", "budget = 50"))  # still another run
+    assert main(["meta", str(configs[2]), "--db", str(grown), "--quiet"]) == 2
+    assert "[inner] budget: archive has 80, now 50" in capsys.readouterr().err
+
+
 def test_operator_of_rules_only_uses_rules() -> None:
     spec = GrammarSpec.from_dict({"extends": "base", "rule": [
         {"name": "sqx", "sig": "Scalar -> Scalar", "body": "h0 * h0 + h0"}]}).restrict(SCALAR)

@@ -683,11 +683,14 @@ def _tournament(settings: Mapping[str, Any]) -> str:
 def _setting(key: str, value: Any) -> Any:
     """A setting as a run's identity compares it: the program's canonical text without its comment lines (a
     note added to the .mlev file changes no candidate: the same command resumes the run) and without its task
-    line (the run's task is compared on its own: a task line naming the ``--task`` given changes nothing), the rest
-    as it is."""
+    line (the run's task is compared on its own: a task line naming the ``--task`` given changes nothing); a meta
+    run's settings without its ``generations`` (more go on, as a larger ``--budget`` does: each meta-generation's
+    draws follow the last's, so the first ones are replayed from the archive); the rest as it is."""
     if key == "program" and isinstance(value, str):
         lines = [line for line in value.splitlines() if not line.lstrip().startswith("#")]
         return [line for i, line in enumerate(lines) if not (i == 1 and line.startswith("task "))]  # after `algorithm`
+    if key == "meta_settings" and isinstance(value, Mapping):
+        return {k: v for k, v in value.items() if k != "generations"}
     return value
 
 
@@ -697,6 +700,7 @@ def _setting_diff(key: str, was: Any, now: Any) -> str:
     if key == "program" and isinstance(was, str) and isinstance(now, str):
         return _program_diff(was, now)
     if isinstance(was, Mapping) and isinstance(now, Mapping):  # a table of a meta run's configuration, as it writes it
+        was, now = _setting(key, was), _setting(key, now)
         inner = [k for k in {**was, **now} if was.get(k) != now.get(k)]
         table = _CONFIG_NAMES.get(key, f"[{key}]")
         return "; ".join(f"{table} {k}: archive has {_value(was.get(k))}, now {_value(now.get(k))}"

@@ -572,6 +572,7 @@ class MetaRun:
         best_spec, best_val = base, 0.0 if m.fitness == "paired" else -math.inf
         self.record_environment()
         self.base_validation_auc = self.validate(base, 0)[1]
+        held = self.archive.meta().get("meta_generations") or []  # a run resumed with fewer keeps the rest recorded
         for generation in range(m.generations):
             for spec in population:
                 for o in spec.operators:
@@ -614,7 +615,7 @@ class MetaRun:
             self.log(f"meta-generation {generation}: best {kind} {top.fitness:+.4f} on {', '.join(tasks)}; "
                      f"validation {m.selection} {val:+.4f} (AUC {val_auc:.4f}); rules {len(top.spec.rules)}, "
                      f"operators {len(top.spec.operators)}; mined {len(found)}")
-            self.archive.set_meta("meta_generations", history)
+            self.archive.set_meta("meta_generations", history + held[len(history):])
         return best_spec, history
 
     def record_environment(self) -> None:
