@@ -151,6 +151,31 @@ def test_exported_adam_matches_torch_adam_for_100_steps(tmp_path: Path) -> None:
     assert losses[-1] < 0.5 * losses[0]  # it trains
 
 
+def test_exported_adam_computes_half_precision_in_float32_and_refuses_complex(tmp_path: Path) -> None:
+    """In float16 the exported Adam's parameters were NaN from step 2 (``0.001 * g * g`` and ``1e-8`` round to 0, so
+    ``m / (sqrt(v) + 1e-8)`` divided by 0; a fresh-user pass): the rule and its state compute in float32, the
+    update is rounded once, as float16 stores it, so it follows a float32 twin to float16's precision."""
+    mod = _component(tmp_path, "adam.mlev", "adam")
+    torch.manual_seed(0)
+    half = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 1)).to(torch.float16)
+    full = copy.deepcopy(half).to(torch.float32)
+    x, y = torch.randn(64, 5), torch.randn(64, 1)
+    opts = mod.Adam(half.parameters(), lr=1e-2), mod.Adam(full.parameters(), lr=1e-2)
+    for _ in range(50):
+        for model, opt, dtype in ((half, opts[0], torch.float16), (full, opts[1], torch.float32)):
+            opt.zero_grad()
+            ((model(x.to(dtype)) - y.to(dtype)) ** 2).mean().backward()  # type: ignore[no-untyped-call]
+            opt.step()
+    assert all(opts[0].state[p]["m"].dtype == torch.float32 for p in half.parameters())
+    for p, q in zip(half.parameters(), full.parameters(), strict=True):
+        assert torch.isfinite(p).all()
+        torch.testing.assert_close(p.float(), q, rtol=0.0, atol=0.05)
+    complex_ = torch.zeros(3, dtype=torch.complex64, requires_grad=True)
+    (complex_.abs() ** 2).sum().backward()  # type: ignore[no-untyped-call]
+    with pytest.raises(RuntimeError, match=r"^Adam does not support complex parameters \(see torch.view_as_real\)$"):
+        mod.Adam([complex_]).step()
+
+
 def test_exported_momentum_is_torch_sgd_with_momentum_and_no_dampening(tmp_path: Path) -> None:
     """mlp_digits' rule m' = 0.9 m + g, w' = w - lr m' (m = 0 at first) is torch's SGD formulation
     buf = momentum * buf + (1 - dampening) * g (buf = g at the first step), w -= lr * buf, with
@@ -284,9 +309,11 @@ def test_a_never_positive_schedule_s_lr_lambda_says_why_it_has_no_base_rate(tmp_
     program = mlevolve.parse("algorithm neg\ntask iris\nschedule s(t: Scalar) -> Scalar = 0.0 - 0.01 - t\n")
     mod = _load(_export(tmp_path, program, "s"))
     assert pytest.approx(-0.01) == mod.LR
-    with pytest.raises(ValueError, match=r"^base_lr must be positive, got -0.01: -0.01 is the schedule's peak rate "
-                                         r"on \[0, 1\], never positive, which no torch optimizer takes$"):
+    with pytest.raises(ValueError, match=r"^the schedule's peak rate on \[0, 1\] is -0.01, not positive, which no "
+                                         r"torch optimizer takes: pass a positive base_lr"):
         mod.lr_lambda(10)
+    with pytest.raises(ValueError, match=r"^base_lr must be positive, got nan$"):
+        mod.lr_lambda(10, float("nan"))
     with pytest.raises(ValueError, match=r"^total_steps must be at least 1, got 0$"):
         mod.lr_lambda(0, 0.01)
     factor = mod.lr_lambda(10, 0.01)  # a positive base of one's own: the schedule's rates over it

@@ -15,7 +15,9 @@ OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
     Each parameter keeps its own state ($state_doc, zero at first) and a step count
     ``state["step"]`` (a float tensor, 1 on the first step).  ``lr`` is read from the parameter
     group on every step, so schedulers and ``add_param_group`` work as for any torch optimizer.
-    Raises ValueError for a negative ``lr`` and RuntimeError for a sparse gradient.
+    The rule and its state compute in float32 at least: a half-precision parameter's update is
+    rounded once, when it is written back.  Raises ValueError for a negative ``lr`` and
+    RuntimeError for a sparse gradient or a complex parameter.
     """
 
     def __init__(self, params: Any, lr: float = $lr_name) -> None:
@@ -34,37 +36,40 @@ OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
 $lr_line            for w in group["params"]:
                 if w.grad is None:
                     continue
-                if w.grad.is_sparse:
-                    raise RuntimeError("$cls does not support sparse gradients")
+                if w.grad.is_sparse or w.is_complex():
+                    what = "sparse gradients" if w.grad.is_sparse else "complex parameters (see torch.view_as_real)"
+                    raise RuntimeError(f"$cls does not support {what}")
+                work = torch.promote_types(w.dtype, torch.float32)  # float16's 0.001 * g * g underflows to 0
                 state = self.state[w]
                 if not state:
                     state["step"] = torch.tensor(0.0)
 $init
                 state["step"] += 1
-$t_line                $result = $rule(w, w.grad$args)
+$t_line                $result = $rule(w.to(work), w.grad.to(work)$args)
                 w.copy_(torch.broadcast_to(new, w.shape))
 $store
         return loss
 ''')
 
 
-LR_LAMBDA = Template('''def $name(total_steps: int, base_lr: float = $lr_name) -> Callable[[int], float]:
+LR_LAMBDA = Template('''def $name(total_steps: int, base_lr: float | None = None) -> Callable[[int], float]:
     """The .mlev schedule ``$schedule`` for ``torch.optim.lr_scheduler.LambdaLR``.
 
     The schedule gives the learning rate at training progress t = step / total_steps in [0, 1];
     LambdaLR multiplies the group's initial ``lr`` by this factor, so build the optimizer with
-    ``lr=base_lr`` and step the scheduler once per optimizer step.  Raises ValueError unless
-    ``total_steps`` >= 1 and ``base_lr`` > 0 (the default, ``$lr_name``, is not where the schedule is never positive).
+    ``lr=base_lr`` (default ``$lr_name``, the schedule's peak rate) and step the scheduler once per
+    optimizer step.  Raises ValueError unless ``total_steps`` >= 1 and the base rate is positive.
     """
     if total_steps < 1:
         raise ValueError(f"total_steps must be at least 1, got {total_steps}")
-    if not base_lr > 0.0:
-        raise ValueError(f"base_lr must be positive, got {base_lr:g}" + (
-            f": {$lr_name:g} is the schedule's peak rate on [0, 1], never positive, which no torch optimizer "
-            "takes" if base_lr == $lr_name else ""))
+    base = $lr_name if base_lr is None else base_lr
+    if not base > 0.0:
+        raise ValueError(f"base_lr must be positive, got {base:g}" if base_lr is not None else
+                         f"the schedule's peak rate on [0, 1] is {base:g}, not positive, which no torch optimizer "
+                         "takes: pass a positive base_lr to follow the schedule's rates anyway")
 
     def factor(step: int) -> float:
-        return float($schedule(torch.tensor(min(step, total_steps) / total_steps))) / base_lr
+        return float($schedule(torch.tensor(min(step, total_steps) / total_steps))) / base
 
     return factor
 ''')

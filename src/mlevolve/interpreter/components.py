@@ -140,8 +140,8 @@ def _optimizer(m: _Module) -> None:
     slot = {n: f'state["{keys[n]}"]' for n in state}
     args = "".join(f", {slot.get(n, n)}" for n in names)  # lr and t are locals of step()
     result = ", ".join(["new", *(f"s_{i}" for i in range(len(state)))])
-    init = "\n".join(f"{' ' * 20}{slot[n]} = torch.zeros_like(w)" for n in state) or f"{' ' * 20}pass"
-    store = "\n".join(f"{' ' * 16}new_state = torch.as_tensor(s_{i}, dtype=w.dtype, device=w.device)\n"
+    init = "\n".join(f"{' ' * 20}{slot[n]} = torch.zeros_like(w, dtype=work)" for n in state) or f"{' ' * 20}pass"
+    store = "\n".join(f"{' ' * 16}new_state = torch.as_tensor(s_{i}, dtype=work, device=w.device)\n"
                       f"{' ' * 16}{slot[n]} = torch.broadcast_to(new_state, w.shape).clone()"
                       for i, n in enumerate(state))
     state_doc = ", ".join(f"``{slot[n]}``" for n in state) or "none besides the step count"
