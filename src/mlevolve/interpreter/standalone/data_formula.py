@@ -61,10 +61,13 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
             f"target= is the column to predict, not the parameter {target}{meant}" if target in missing else
             f"{did_you_mean(missing[0], extra) if missing else ''}the formula's parameters are named after the "
             f"columns: {', '.join(columns)}")
-    if (held := len(y) - round(0.6 * len(y)) - round(0.2 * len(y))) < 2:  # as _split holds out: 7 rows 2, 8 1, 9+ 2
+    if len(y) < 7:  # _split holds out 2 rows of 7, 1 of 4 to 6 (and of 8, which takes one of validation's below)
+        held = len(y) - round(0.6 * len(y)) - round(0.2 * len(y))
         raise TaskError(f"{path}: too few rows ({len(y)}) for a formula: the 20% held out for test_r2 would be {held}",
-                        f"give {'7 rows, or 9 or more' if len(y) == 8 else 'at least 7 rows'} (8 hold out only one)")
+                        "give at least 7 rows (test_r2 is measured on 2 at least)")
     yf, (train, val, test) = np.asarray(y, np.float64), _split(None, len(y), np.random.default_rng(seed), path)
+    if len(test) < 2:  # 8 rows split 5/2/1: validation's rows are fitting rows too, so one is held out instead
+        val, test = val[:-1], np.concatenate([test, val[-1:]])
     fit_rows = np.concatenate([train, val])
     check_varies(path, yf[fit_rows], "every fitting row")
     if not np.var(yf[fit_rows]) >= POINT_MIN_VARIANCE:  # in its own units: near 1e-160 a squared error underflows
