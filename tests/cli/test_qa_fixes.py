@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -113,6 +114,16 @@ def test_the_start_says_truly_where_it_comes_from_when_it_fails(tmp_path: Path, 
     result = api.evolve(bad, ["f"], "nguyen4", budget=6, db=tmp_path / "b.db", population=3, init=init, quiet=True)
     start = result["answer"]["start"]
     assert start["how"] == how
+
+
+def test_a_random_search_that_made_the_start_does_not_call_it_the_run_s_start(tmp_path: Path) -> None:
+    """``start: ... (candidate 23, the starting program)`` of a run started from random programs, whose best was
+    made at 22 (a fresh-user pass): the random search made the start at 23, which the line now says."""
+    file = tmp_path / "x.mlev"
+    file.write_text("algorithm a\nformula f(x: Scalar) -> Scalar = x\n")  # `x`: a random search makes it early
+    result = api.evolve(file, ["f"], "nguyen1", budget=30, db=tmp_path / "x.db", init="random", quiet=True)
+    how = result["answer"]["start"]["how"]
+    assert re.match(r"the file's program, which the run, started from random programs, made as candidate \d+;", how)
 
 
 # ------------------------------------------------------------------------------ 5: errors before torch

@@ -268,3 +268,6 @@ def test_a_fitted_estimators_archive_names_its_start_as_no_file(tmp_path: Path) 
     with Archive.read(tmp_path / "e.db") as archive:
         how = archive.meta()["start"]["how"]
     assert "the starting program" in how and "file" not in how
+    assert how.startswith(("the starting program, evaluated apart: the run started from random programs",  # or
+                           "the starting program, which the run, started from random programs, made as candidate "))
+    # the random search made it too: it said "candidate 23, the starting program", read as the run's start
