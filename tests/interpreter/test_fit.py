@@ -344,9 +344,9 @@ def test_a_held_out_r2_needs_two_rows_that_vary(tmp_path: Path) -> None:
 
     rows = np.random.default_rng(0).uniform(1, 5, (9, 2))
     few = r"too few rows \({}\) for a formula: the 20% held out for test_r2 would be {}"  # said so from 3 rows (the
-    for n, error in ((3, few.format(3, 0)), (4, few.format(4, 1)), (8, few.format(8, 1)),  # split's 'at least 4'
+    for n, error in ((3, few.format(3, 0)), (4, few.format(4, 1)), (6, few.format(6, 1)),  # split's 'at least 4'
                      (7, r"the target is [-0-9.e]+ on every held-out row \(2 of 7: the 20% test_r2 is measured on\)"),
-                     (9, None)):  # led to 'the target does not vary' at 4: a new user's pass)
+                     (8, None), (9, None)):  # led to 'the target does not vary' at 4: a new user's pass; 8 held out 1)
         path = tmp_path / f"n{n}.csv"
         data = rows[:n].copy()
         data[1] = data[0] if n == 7 else data[1]  # rows 0 and 1 are the two held out of 7 (and of 9)
