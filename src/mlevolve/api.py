@@ -579,13 +579,15 @@ def check_task_data(program: Program, file: str | None = None, grammar: GrammarS
     built-in task is loaded as ``run`` loads it, but for an RL environment or a density data set, which take
     no options and fit every program of their kind: loading one (scikit-learn's import, about 2 s) would check
     nothing :func:`check_task_line` has not.  ``mlevolve check`` runs it on every file with a task line."""
+    from mlevolve.grammar.rules import expand_program
     from mlevolve.interpreter.tasks import is_data_file, task_info
 
     check_seed(seed)
     check_task_line(program, file)
     if program.task is not None and (is_data_file(program.task) or
                                      task_info(program.task).kind not in ("rl", "generative")):
-        _ready(program, grammar or load_grammar(), program.task, seed, file or program, None)
+        spec = grammar or load_grammar()  # what runs: the grammar's learned rules inlined, as run inlines them
+        _ready(expand_program(program, spec.rules), spec, program.task, seed, file or program, None)
 
 
 def _prepare(program: Program | str | Path, task: str | None,

@@ -292,3 +292,31 @@ def test_weights_each_finite_whose_total_is_not_are_one_error_not_a_traceback(
                      "--db", str(tmp_path / "r.db")]):
         code, _, err = cli(capsys, *command)
         assert code == 2 and "the weights add up to more than a float holds" in err and "divide them all" in err, err
+
+
+RULES = """version = 1
+extends = "base"
+[[rule]]
+name = "cube"
+sig = "Scalar -> Scalar"
+body = "h0 * h0 * h0"
+[[rule]]
+name = "quart"
+sig = "Scalar -> Scalar"
+body = "cube(h0) * h0"
+"""
+
+
+def test_check_passes_a_program_calling_learned_rules_as_run_runs_it(tmp_path: Path, capsys: Capsys) -> None:
+    """``check --grammar G`` said "'quart(Scalar)' has no numpy implementation" of a program ``run --grammar G`` ran
+    (a fresh-user pass): it compiled the program for its task line without the rules inlined, as run inlines them."""
+    (tmp_path / "g.toml").write_text(RULES)
+    program = tmp_path / "q.mlev"
+    program.write_text("algorithm q\ntask koza_quartic\n\nformula f(x: Scalar) -> Scalar =\n"
+                       "  quart(x) + cube(x) + x * x + x\n")
+    grammar = ["--grammar", str(tmp_path / "g.toml")]
+    assert cli(capsys, "check", str(program), *grammar) == (0, f"{program}: ok (formula f)\n", "")
+    code, out, _ = cli(capsys, "run", str(program), *grammar, "--json")
+    assert code == 0 and '"test_r2": 1.0' in out
+    code, _, err = cli(capsys, "export", str(program), *grammar, "--component", "f", "-o", str(tmp_path / "f.py"))
+    assert (code, err) == (0, "")
