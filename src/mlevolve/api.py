@@ -1831,13 +1831,14 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     its ``[split]`` part, and the bounds of every task: a formula's default to [0, 1] (its fitness is R²);
     any other's are ``[bounds]``'s."""
     from mlevolve.interpreter.regimes import regime_of
-    from mlevolve.interpreter.tasks import canonical_spec
+    from mlevolve.interpreter.tasks import SAMPLE_OPTIONS, canonical_spec, split_spec
     from mlevolve.meta.config import config_error
 
     kind = regime_of(program).name
     given, formula = dict(cfg.bounds), kind == "formula"
     bounds: dict[str, tuple[float, float]] = {}  # by one name only: a run resumes whatever the spelling
     seen: dict[str, tuple[str, str]] = {}  # a task's one name: its part and its spelling there
+    drawn: dict[str, tuple[str, str]] = {}  # what a task's points are drawn from (no sample sizes): part, spelling
     named: dict[str, tuple[str, ...]] = {}
     for part in ("train", "validation", "test"):
         for t in getattr(cfg, part):
@@ -1857,6 +1858,13 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
                                    f"{seen[name][0]}, written another way", "split", part,
                                    hint=f"a task is in one split, once; both are {name}")
             seen[name] = (part, t)
+            base, options = split_spec(name)  # held out: another function, not more or fewer points of one
+            source = ":".join([base, *(f"{k}={v}" for k, v in options.items() if k not in SAMPLE_OPTIONS)])
+            if (other := drawn.setdefault(source, (part, t)))[0] != part:
+                raise config_error(cfg.source, f"[split] {part}: task {t!r} draws its points as {other[1]!r} of "
+                                   f"[split] {other[0]} does: only their sizes differ", "split", part,
+                                   hint="a split holds other functions or datasets than the others (another task, "
+                                        "or another dim= or target=), not the same with other n_train=, n_tasks=")
             bounds[name] = given.get(t, (0.0, 1.0))
             named[part] = (*named.get(part, ()), name)
     return replace(cfg, bounds=bounds, **named)

@@ -101,6 +101,36 @@ def test_a_task_spelt_two_ways_is_one_task_to_its_bounds_and_to_resume(tmp_path:
     assert first.identity() == second.identity()  # what an archive's settings are checked against on resume
 
 
+@pytest.mark.parametrize(("train", "test", "like"), [
+    ('["nguyen1:n_train=20", "nguyen5"]', "nguyen1:n_train=30", "nguyen1:n_train=20"),  # ran (a fresh-user pass)
+    ('["nguyen1", "nguyen5"]', "nguyen1:n_test=50", "nguyen1"),
+    ('["nguyen1", "nguyen5"]', "nguyen4:n_train=30", None),  # another function, whatever its sizes
+])
+def test_a_held_out_task_that_only_resizes_a_training_task_is_refused(tmp_path: Path, capsys: Capsys, train: str,
+                                                                     test: str, like: str | None) -> None:
+    """A meta-test task of the same function as a training task, with other sample sizes, was accepted: its
+    evidence would not be held out.  Other options (a family's dim=, a file's target=) make another task."""
+    config = _config(tmp_path, train)
+    config.write_text(config.read_text().replace('test = ["nguyen4"]', f'test = ["{test}"]'))
+    if like is None:
+        cfg, base = load_config(config), load_grammar()
+        api._meta_tasks(cfg, api._program(cfg.program, base), base)
+        return
+    err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
+    assert err.splitlines()[0] == f"{config}:7:1: error: [split] test: task '{test}' draws its points as '{like}' of " \
+                                  "[split] train does: only their sizes differ"
+
+
+def test_every_committed_meta_configuration_holds_its_splits_apart() -> None:
+    """Their held-out tasks are other functions, families of other dimensions, other datasets."""
+    for path in sorted((ROOT / "benchmarks" / "meta").glob("*.toml")):
+        if path.name.endswith(".grammar.toml"):
+            continue
+        cfg = load_config(path)
+        base = load_grammar()
+        api._meta_tasks(cfg, api._program(cfg.program, base), base)
+
+
 def test_bounds_given_twice_for_one_task_are_an_error(tmp_path: Path, capsys: Capsys) -> None:
     config = _config(tmp_path, '["nguyen1:n_train=30", "nguyen3"]')
     config.write_text(config.read_text() + '\n[bounds]\n"nguyen1:n_train=30" = [0.0, 0.5]\n'

@@ -462,6 +462,11 @@ def _table(name: str, kind: str | None) -> tuple[Defaults, str]:
     return _FILE_TABLES.get(kind or "", (USER_OPTIONS, "a data file"))
 
 
+SAMPLE_OPTIONS = frozenset({"n_tasks", "n_train", "n_val", "n_test", "fresh"})
+"""The task options that say how many points or tasks are drawn, not what they are drawn from (a function, a family
+of a dimension, a dataset's target): a meta run's held-out split must differ from the others in more than these."""
+
+
 def canonical_spec(spec: str, kind: str | None = None) -> str:
     """Task ``spec`` by its one name: the task's name and the options ``spec`` gives other than at their
     defaults, in the order of the task's own options, each value as read (checked by :func:`task_options` with
