@@ -1831,7 +1831,8 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     its ``[split]`` part, and the bounds of every task: a formula's default to [0, 1] (its fitness is R²);
     any other's are ``[bounds]``'s."""
     from mlevolve.interpreter.regimes import regime_of
-    from mlevolve.interpreter.tasks import SAMPLE_OPTIONS, canonical_spec, split_spec
+    from mlevolve.interpreter.standalone.spec import split_spec
+    from mlevolve.interpreter.tasks import SAMPLE_OPTIONS, canonical_spec
     from mlevolve.meta.config import config_error
 
     kind = regime_of(program).name
