@@ -1716,7 +1716,15 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     Resources(workers=workers, dask=dask).check()
     cfg = load_config(config)
     base = load_grammar()
-    program = _program(cfg.program, base)
+    try:
+        program = _program(cfg.program, base)
+    except MlevError as err:
+        if err.span is not None:  # a mistake in the program: at its place there
+            raise
+        from mlevolve.meta.config import config_error
+
+        raise config_error(cfg.source, f"`program` names {cfg.program}: {err.message}", None, "program",
+                           "the .mlev file whose slots are evolved, relative to this configuration") from None
     try:
         names = evolvable(program, cfg.evolve, str(cfg.program))
     except SettingError as err:  # the configuration's `evolve`, not a flag: named and placed as such

@@ -49,6 +49,17 @@ QUARTIC = ROOT / "examples" / "quartic.mlev"
      "the .mlev file whose slots are evolved, relative to this configuration"),
     (f'program = "{ROOT / "examples" / "quartic.mlev"}"', 'program = " "', "3:1: error: `program` is empty",
      "the .mlev file whose slots are evolved, relative to this configuration"),  # it named the folder: "no file: ."
+    # a fresh-user pass: a folder was "no file"; another kind of file was said at its own name, not at `program`;
+    # no [split] table said "validation needs at least 1 task", with a hint to move one from train
+    (f'program = "{ROOT / "examples" / "quartic.mlev"}"', f'program = "{ROOT / "examples"}"',
+     f"3:1: error: `program` names a folder: {ROOT / 'examples'}",
+     "the .mlev file whose slots are evolved, relative to this configuration"),
+    (f'program = "{ROOT / "examples" / "quartic.mlev"}"', f'program = "{ROOT / "benchmarks" / "meta" / "smoke.toml"}"',
+     f"3:1: error: `program` names {ROOT / 'benchmarks' / 'meta' / 'smoke.toml'}: a meta configuration, not a .mlev "
+     "program", "the .mlev file whose slots are evolved, relative to this configuration"),
+    ('[split]\ntrain = ["nguyen1", "nguyen5"]\nvalidation = ["nguyen2"]\ntest = ["nguyen4"]\n', "",
+     " error: the [split] table is missing: a meta run needs its train, validation and test tasks",
+     'add [split] with train = ["nguyen1", "nguyen3"], validation = ["nguyen2"], test = [...]'),
 ])
 def test_a_mistake_in_a_meta_configuration_is_placed_at_its_key(
         tmp_path: Path, capsys: Capsys, old: str, new: str, error: str, hint: str) -> None:

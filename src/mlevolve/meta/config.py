@@ -301,7 +301,8 @@ def load_config(path: str | Path) -> MetaConfig:
                      hint='program = "../../examples/quartic.mlev" (relative to this file)')
     program = (p.parent / given).resolve()
     if not given.strip() or not program.is_file():  # "": it read as this file's folder
-        raise at.error(f"`program` names no file: {program}" if given.strip() else "`program` is empty", None,
+        raise at.error("`program` is empty" if not given.strip() else f"`program` names a folder: {program}"
+                       if program.is_dir() else f"`program` names no file: {program}", None,
                        "program", hint="the .mlev file whose slots are evolved, relative to this configuration")
     evolve = tuple(name.strip() for name in at.value(  # space around a name typed is none of it, as --evolve's
         data.get("evolve", ["all"]), "strings", None, "evolve", noun="a list of definition names",
@@ -316,6 +317,9 @@ def load_config(path: str | Path) -> MetaConfig:
         if key not in parts:
             raise at.error(f"[split] has no part {key!r}", "split", key,
                            hint=did_you_mean(key, parts) + "parts: train, validation, test")
+    if "split" not in data:
+        raise at.error("the [split] table is missing: a meta run needs its train, validation and test tasks", None,
+                       hint='add [split] with train = ["nguyen1", "nguyen3"], validation = ["nguyen2"], test = [...]')
     if not parts["validation"]:
         raise at.error("[split] validation needs at least 1 task: the output is the best generator on it",
                        "split", "validation", hint="move a task from [split] train to validation")
