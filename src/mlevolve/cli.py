@@ -971,6 +971,10 @@ def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser
     """``'-o' is an option of export, report and run, not of evolve; `` where ``option`` is other commands' (``evolve
     -o td.db``: said only "unrecognized arguments: -o"), else ``""``."""
     name = option.split("=", 1)[0]
+    positional = next((a.metavar for a in own._actions if not a.option_strings and a.dest == name.lstrip("-")
+                       .replace("-", "_") and isinstance(a.metavar, str)), None)
+    if positional is not None:  # `grammar show --grammar G`: its argument GRAMMAR, without the flag
+        return f"{own.prog} takes it as its argument {positional}, without the flag; "
     sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
     others = [word for word, command in (sub.choices.items() if sub else ()) if name in command._option_string_actions
               and command is not own and name not in ("-h", "--help")]

@@ -190,6 +190,11 @@ def test_a_script_parser_refuses_a_setting_given_twice_as_mlevolve_does(capsys: 
      "hint: '--budget' is an option of evolve, not of run; run `mlevolve run --help`"),
     (["--budget", "5", "evolve"], "mlevolve: error: unrecognized arguments: --budget",
      "hint: '--budget' is an option of evolve: give it after the command; run `mlevolve --help`"),
+    (["best", "--db", "x.db"], "mlevolve best: error: unrecognized arguments: --db",  # its own argument, as a flag
+     "hint: mlevolve best takes it as its argument DB, without the flag; run `mlevolve best --help`"),
+    (["grammar", "show", "--grammar", "g.toml"], "mlevolve grammar show: error: unrecognized arguments: --grammar",
+     "hint: mlevolve grammar show takes it as its argument GRAMMAR, without the flag; run `mlevolve grammar show "
+     "--help`"),
 ])
 def test_a_mistyped_subcommand_is_named_before_the_options_meant_for_it(
         capsys: Capsys, argv: list[str], error: str, hint: str) -> None:
