@@ -147,6 +147,16 @@ def test_a_zero_written_or_a_subnormal_is_read_as_written(tmp_path: Path, writte
     (E + '[restrict.learner]\nscale = 0\n', "hint: 0 would make every production it does not keep unreachable"),
     (E + '[restrict.learner]\nscale = -1\n', "hint: a scale multiplies the weights of the productions it does not "
                                               "keep: below 1 narrows"),
+    # each said only "a grammar file is TOML as docs/meta.md describes" (a fresh-user pass)
+    (E + '[rule]\nname = "r"\n', "hint: write each entry under a header of two brackets, [[rule]]"),
+    (E + '[[weights]]\n"add(Scalar,Scalar)" = 2.0\n', "hint: write its header with one bracket, [weights], once"),
+    (E + RULE.replace('name = "', 'name = "1'), "hint: a name is a lower-case letter or _, then letters, digits"),
+    (E + RULE.replace('body = "sin(h0)"', 'body = "h0 +"'), 'hint: a body is one expression over its holes h0, h1'),
+    (E + '[bandit]\nfloor = 1.5\n', "hint: the least share of the base mutations among the operators, e.g. 0.25"),
+    (E + '[[operator]]\nname = "o1"\nprogram = "repeat(9, tweak())"\n', "hint: e.g. repeat(2, point(leaf))"),
+    (E + '[[operator]]\nname = "o1"\nprogram = "regrow(deep, 9)"\n', "hint: e.g. regrow(deep, 2)"),
+    (E + '[[operator]]\nname = "o1"\nprogram = "tweak(any)"\n', "hint: write tweak()"),
+    (E + '[[operator]]\nname = "o1"\nprogram = "seq()"\n', "hint: e.g. seq(regrow(deep, 2), tweak())"),
 ])
 def test_a_hint_fits_the_value_written(tmp_path: Path, capsys: Capsys, text: str, hint: str) -> None:
     """The version's type is reported as every key's (not as an unsupported version that is the one read), and

@@ -56,23 +56,26 @@ def check_operator(expr: Expr, types: Sequence[str], name: str = "operator") -> 
         args = node.args
         if node.op in ("seq", "choice"):
             if not args:
-                raise OperatorError(f"operator {name}: {node.op}() needs at least one step")
+                raise OperatorError(f"operator {name}: {node.op}() needs at least one step",
+                                    hint=f"e.g. {node.op}(regrow(deep, 2), tweak())")
             stack.extend(args)
         elif node.op == "repeat":
             if len(args) != 2 or not (isinstance(args[0], Num) and args[0].is_int
                                       and 1 <= args[0].value <= MAX_REPEAT):
-                raise OperatorError(f"operator {name}: write repeat(N, STEP) with N in 1..{MAX_REPEAT}")
+                raise OperatorError(f"operator {name}: write repeat(N, STEP) with N in 1..{MAX_REPEAT}",
+                                    hint="e.g. repeat(2, point(leaf)); more edits: seq(repeat(4, ...), ...)")
             stack.append(args[1])
         elif node.op == "tweak":
             if args:
-                raise OperatorError(f"operator {name}: tweak() takes no arguments")
+                raise OperatorError(f"operator {name}: tweak() takes no arguments", hint="write tweak()")
         else:
             want = 2 if node.op == "regrow" else 1
             if len(args) != want or not (isinstance(args[0], Ref) and args[0].name in (*SELECTORS, *types)):
                 raise OperatorError(f"operator {name}: write {node.op}(SELECTOR{', DEPTH' if want == 2 else ''})",
                                     hint=f"selectors: {', '.join(SELECTORS)} or a type ({', '.join(types)})")
             if want == 2 and not (isinstance(args[1], Num) and args[1].is_int and 1 <= args[1].value <= MAX_DEPTH):
-                raise OperatorError(f"operator {name}: a regrow depth is an integer in 1..{MAX_DEPTH}")
+                raise OperatorError(f"operator {name}: a regrow depth is an integer in 1..{MAX_DEPTH}",
+                                    hint=f"e.g. regrow(deep, 2): a subtree regrown {MAX_DEPTH} levels deep at most")
     if (steps := count_steps(expr)) > MAX_STEPS:
         raise OperatorError(f"operator {name} makes up to {steps} edits, more than {MAX_STEPS}",
                             hint="use fewer steps or a smaller repeat")

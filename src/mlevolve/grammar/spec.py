@@ -424,7 +424,8 @@ class GrammarSpec:
             at = ("bandit", "floor", None)
             floor = _get(_table(data, "bandit"), "floor", "number", "[bandit]", at, 0.25)
             if not 0.0 <= floor <= 1.0:
-                raise GrammarError(f"[bandit] floor must be in [0, 1], got {floor}", place=at)
+                raise GrammarError(f"[bandit] floor must be in [0, 1], got {floor}", place=at,
+                                   hint="the least share of the base mutations among the operators, e.g. 0.25")
         except GrammarError as err:
             err.place = err.place or at
             raise
@@ -547,7 +548,7 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, Mapping):
         raise GrammarError(f"`{key}` must be a table ([{key}] or [{key}.NAME]), not {_kind(value)}",
-                           place=(None, key, None))
+                           place=(None, key, None), hint=f"write its header with one bracket, [{key}], once")
     return value
 
 
@@ -556,7 +557,7 @@ def _array(data: Mapping[str, Any], key: str) -> Sequence[Mapping[str, Any]]:
     value = data.get(key, [])
     if not isinstance(value, list | tuple) or not all(isinstance(e, Mapping) for e in value):
         raise GrammarError(f"`{key}` must be an array of tables, each written [[{key}]], not {_kind(value)}",
-                           place=(None, key, None))
+                           place=(None, key, None), hint=f"write each entry under a header of two brackets, [[{key}]]")
     return value
 
 
@@ -724,7 +725,8 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
 
     name = get("name", "string")
     if not re.fullmatch(r"[a-z_]\w*", name) or name in KEYWORDS:
-        raise GrammarError(f"rule name {name!r} is not a lower-case identifier", place=("rule", "name", None))
+        raise GrammarError(f"rule name {name!r} is not a lower-case identifier", place=("rule", "name", None),
+                           hint="a name is a lower-case letter or _, then letters, digits and _ (not a keyword)")
     if any(p.op == name for p in before):
         raise GrammarError(f"rule {name} has the name of an existing production", place=("rule", "name", None),
                            hint="rule names must be new (and a rule may only use rules listed before it)")
@@ -741,8 +743,8 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
     try:
         body = parse_expr(text)
     except MlevError as err:
-        raise GrammarError(f"rule {name}: its body does not parse: {err.message}",
-                           place=("rule", "body", None)) from None
+        raise GrammarError(f"rule {name}: its body does not parse: {err.message}", place=("rule", "body", None),
+                           hint="a body is one expression over its holes h0, h1, ..., e.g. \"h0 * h0 + h1\"") from None
     known = _so_far(types, before, literals)
     done = {p.op: p.rule for p in before if p.rule is not None}
     try:
