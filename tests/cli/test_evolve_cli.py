@@ -131,6 +131,10 @@ def test_evolve_into_another_programs_archive(capsys: Capsys, tmp_path: Path, fi
     # the islands' own settings go with the algorithm, unsaid: it said "--islands: archive has None, now 3; and 2
     # more: --migration-interval, --migrants" (defaults never typed; a fresh-user pass)
     assert "other settings (--algorithm: archive has 'regularized', now 'islands')\n" in err
+    for algorithm in ("nsga2", "map-elites", "mu_plus_lambda", "random"):  # each reads other settings: they listed
+        err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300",  # what
+                          "--algorithm", algorithm, "--db", str(db))  # they refuse (--tournament, --population)
+        assert f"other settings (--algorithm: archive has 'regularized', now '{algorithm}')\n" in err, err
     islands = tmp_path / "islands.db"
     base = ["evolve", QUARTIC, "--evolve", "f", "--init", "random", "--population", "30", "--algorithm", "islands"]
     assert cli(capsys, *base, "--budget", "40", "--quiet", "--db", str(islands))[0] == 0

@@ -632,11 +632,10 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: C
     same_file = _same_data_file_task(stored, identity)
     was, now = {**LEFT_OUT_AT, **stored}, {**LEFT_OUT_AT, **identity}
     drawn, drawing = _drawn(was), _drawn(now)
-    differ = sorted((k for k, v in drawing.items() if _setting(k, drawn.get(k)) != _setting(k, v)
-                     and not (k == "task" and same_file)), key=lambda k: k != "algorithm")  # what decides the rest
-    if "algorithm" in differ:  # what goes with the algorithm is unsaid: a setting of one of the two only
-        differ = [k for k in differ if k == "algorithm" or (  # (--islands), or one the other draws otherwise
-            k in was and k in now and was[k] != now[k])]
+    differ = [k for k, v in drawing.items() if _setting(k, drawn.get(k)) != _setting(k, v)
+              and not (k == "task" and same_file)]
+    if "algorithm" in differ:  # it decides what the rest mean (which are read, how a tournament draws): said alone
+        differ = ["algorithm"]
     if differ:
         def setting(k: str, text: str = "") -> str:  # a template: a setting of the caller's as ``{k}``, the rest as is
             text = (text or k).replace("{", "{{").replace("}", "}}")
