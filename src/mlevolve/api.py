@@ -1870,8 +1870,8 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
             base, options = split_spec(name)  # held out: another function, not more or fewer points of one
             source = ":".join([base, *(f"{k}={v}" for k, v in options.items() if k not in SAMPLE_OPTIONS)])
             if (other := drawn.setdefault(source, (part, t)))[0] != part:
-                raise config_error(cfg.source, f"[split] {part}: task {t!r} draws its points as {other[1]!r} of "
-                                   f"[split] {other[0]} does: only their sizes differ", "split", part,
+                raise config_error(cfg.source, f"[split] {part}: task {t!r} is {other[1]!r} of [split] {other[0]} "
+                                   "with other sample sizes: its points come from the same function", "split", part,
                                    hint="a split holds other functions or datasets than the others (another task, "
                                         "or another dim= or target=), not the same with other n_train=, n_tasks=")
             bounds[name] = given.get(t, (0.0, 1.0))

@@ -433,9 +433,10 @@ def test_a_role_s_name_serves_in_its_place_and_is_refused_in_another_s(spec: Kin
     names[i] = name
     api.check(source(names))  # in its own place, whatever the names beside it
     other = (i + 1) % len(names)
-    names[i], names[other] = f"a{i}", name
-    with pytest.raises(MlevErrors, match=f"parameter '{name}'.* is in the place of '{spec.names[other]}'"):
-        api.check(source(names))
+    for written in (name, name.upper()):  # in any case: `Target` too (a fresh-user pass)
+        names[i], names[other] = f"a{i}", written
+        with pytest.raises(MlevErrors, match=f"parameter '{written}'.* is in the place of '{spec.names[other]}'"):
+            api.check(source(names))
 
 
 def _write(directory: Path, name: str, content: str | bytes) -> Path:

@@ -117,8 +117,8 @@ def test_a_held_out_task_that_only_resizes_a_training_task_is_refused(tmp_path: 
         api._meta_tasks(cfg, api._program(cfg.program, base), base)
         return
     err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
-    assert err.splitlines()[0] == f"{config}:7:1: error: [split] test: task '{test}' draws its points as '{like}' of " \
-                                  "[split] train does: only their sizes differ"
+    assert err.splitlines()[0] == f"{config}:7:1: error: [split] test: task '{test}' is '{like}' of [split] train " \
+                                  "with other sample sizes: its points come from the same function"
 
 
 def test_every_committed_meta_configuration_holds_its_splits_apart() -> None:

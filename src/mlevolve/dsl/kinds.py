@@ -45,9 +45,11 @@ class KindSpec:
     aliases: tuple[frozenset[str], ...] = ()  # common other names of each of ``names``' roles
 
     def role(self, name: str) -> int | None:
-        """The position whose documented name or common alias ``name`` is (``target`` is a loss's ``y``)."""
+        """The position whose documented name or common alias ``name`` is, in any case (``Target`` is a loss's
+        ``y``)."""
+        name = name.lower()
         return next((i for i, n in enumerate(self.names)
-                     if name == n or (i < len(self.aliases) and name in self.aliases[i])), None)
+                     if name == n.lower() or (i < len(self.aliases) and name in self.aliases[i])), None)
 
     def signature(self) -> str:
         parts = [type_str(t) for t in self.params]
