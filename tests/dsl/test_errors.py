@@ -172,7 +172,8 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "unknown_primitive_far.mlev:3:3: error: in activation 'f': unknown primitive 'frobnicate'\n"
         "      frobnicate(x)\n"
         "      ^^^^^^^^^^^^^\n"
-        "hint: `mlevolve grammar show` lists the primitives\n",
+        "hint: `mlevolve grammar show` lists the primitives; a learned rule is known with its grammar file "
+        "(--grammar FILE)\n",
     ),
     "call_a_name": (
         HEAD + "formula f(x: Scalar) -> Scalar =\n  x(1.0)\n",
@@ -511,7 +512,8 @@ def test_every_faulty_definition_is_reported(tmp_path: Path, monkeypatch: pytest
         "two.mlev:6:3: error: in activation 'h': unknown primitive 'foo'\n"
         "      foo(x)\n"
         "      ^^^^^^\n"
-        "hint: `mlevolve grammar show` lists the primitives\n"
+        "hint: `mlevolve grammar show` lists the primitives; a learned rule is known with its grammar file "
+        "(--grammar FILE)\n"
     )
 
 

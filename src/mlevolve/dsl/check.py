@@ -143,7 +143,8 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
                             if env[call.op] == LAYER else "only primitives of the grammar take arguments")
         known = list(getattr(prims, "by_op", {}))
         close = difflib.get_close_matches(call.op, known, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "`mlevolve grammar show` lists the primitives"
+        hint = f"did you mean '{close[0]}'?" if close else "`mlevolve grammar show` lists the primitives" + (
+            "; a learned rule is known with its grammar file (--grammar FILE)" * (not getattr(prims, "rules", True)))
         raise UnknownSymbol(call.op, True, call.span, hint)
     same_arity = [s for s in overloads if len(s.args) == len(kids)]
     if not same_arity:
