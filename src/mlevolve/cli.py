@@ -121,7 +121,8 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
                     continue
                 print(f"{file}: reformatted")
         elif len(args.files) > 1:  # several to stdout: each under its name, as `head` prints several files
-            sys.stdout.write(f"{chr(10) * bool(i)}==> {file} <==\n{text}")
+            gap = "\n" if i else ""
+            sys.stdout.write(f"{gap}==> {file} <==\n{text}")
         else:
             sys.stdout.write(text)
     return status
@@ -968,8 +969,10 @@ def _refuse_empty_paths(parser: argparse.ArgumentParser, args: argparse.Namespac
 
 
 def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser, option: str) -> str:
-    """``'-o' is an option of export, report and run, not of evolve; `` where ``option`` is other commands' (``evolve
-    -o td.db``: said only "unrecognized arguments: -o"), else ``""``."""
+    """The start of the hint for ``option``, which ``own`` does not take: that ``own`` takes it as its positional
+    argument (``best --db X``: "mlevolve best takes it as its argument DB, without the flag; "), or whose option it
+    is (``evolve -o td.db``: "'-o' is an option of export, meta and report, not of evolve; "; it said only
+    "unrecognized arguments: -o"); else ``""``."""
     name = option.split("=", 1)[0]
     positional = next((a.metavar for a in own._actions if not a.option_strings and a.dest == name.lstrip("-")
                        .replace("-", "_") and isinstance(a.metavar, str)), None)

@@ -631,8 +631,8 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: C
                          hint="restore the data file to resume, or " + new_db)
     same_file = _same_data_file_task(stored, identity)
     was, now = {**LEFT_OUT_AT, **stored}, {**LEFT_OUT_AT, **identity}
-    drawn, drawing = _drawn(was), _drawn(now)
-    differ = [k for k, v in drawing.items() if _setting(k, drawn.get(k)) != _setting(k, v)
+    was_drawn = _drawn(was)
+    differ = [k for k, v in _drawn(now).items() if _setting(k, was_drawn.get(k)) != _setting(k, v)
               and not (k == "task" and same_file)]
     if "algorithm" in differ:  # it decides what the rest mean (which are read, how a tournament draws): said alone
         differ = ["algorithm"]
