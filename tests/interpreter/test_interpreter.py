@@ -185,7 +185,7 @@ def test_time_budget_is_a_failure_not_an_error() -> None:
 def test_epochs_that_cannot_fit_the_time_budget_fail_at_their_pace_not_at_its_end(example: str, task: str,
                                                                                  unit: str) -> None:
     """``run --epochs 100000000`` trained for the whole 300 s budget before failing (a fresh-user pass): from a
-    twentieth of the budget on, a pace that would take over twice the budget fails the candidate."""
+    twentieth of the budget on (2 s at least), a pace that would take over twice the budget fails the candidate."""
     settings = Settings(epochs=10**8, budget=runtime.Budget(max_seconds=4.0))
     started = time.perf_counter()
     outcome = evaluate(mlevolve.parse_file(EXAMPLES / f"{example}.mlev"), load_task(task), SPEC, settings)

@@ -34,10 +34,10 @@ class Budget:
     max_error: float = 100.0  # a learner's training prediction this far off has diverged (AutoML-Zero's kMaxAbsError)
 
     def check_time(self, started: float, where: str, done: int = 0, total: int = 0, unit: str = "steps") -> None:
-        """Fail past ``max_seconds`` since ``started``, or from a twentieth of it on where ``done`` of ``total`` at
-        this pace would take over twice as long (``--epochs 100000000`` fails in seconds, not at the limit)."""
+        """Fail past ``max_seconds`` since ``started``, or from a twentieth of it on (2 s at least: not a warm-up's
+        pace) where ``done`` of ``total`` at this pace would take over twice as long (``--epochs 1e8``: in seconds)."""
         took, most = time.perf_counter() - started, self.max_seconds
-        pace = took / done * total if done and took > most / 20 else 0.0
+        pace = took / done * total if done and took > max(most / 20, 2.0) else 0.0
         if took > most or pace > 2 * most:
             why = "over" if took > most else f"{done:,} of {total:,} {unit} took {took:.3g} s: all would take about " \
                                              f"{pace:.3g} s, over"
