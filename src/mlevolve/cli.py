@@ -968,16 +968,23 @@ def _refuse_empty_paths(parser: argparse.ArgumentParser, args: argparse.Namespac
             raise _UsageError(f"{name} is empty", f"give a path{f', or leave {name} out' if optional else ''}", prog)
 
 
+_WRITES_TO = ("-o", "--output", "--db")  # the names a command's output goes by: one given for another is meant so
+
+
 def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser, option: str) -> str:
     """The start of the hint for ``option``, which ``own`` does not take: that ``own`` takes it as its positional
-    argument (``best --db X``: "mlevolve best takes it as its argument DB, without the flag; "), or whose option it
-    is (``evolve -o td.db``: "'-o' is an option of export, meta and report, not of evolve; "; it said only
-    "unrecognized arguments: -o"); else ``""``."""
+    argument (``best --db X``: "mlevolve best takes it as its argument DB, without the flag; "), the name its output
+    goes by (``evolve -o td.db``: "did you mean --db? mlevolve evolve writes to --db; "; it said only "unrecognized
+    arguments: -o"), or whose option it is (``run --budget 5``: "'--budget' is an option of evolve, not of run; ");
+    else ``""``."""
     name = option.split("=", 1)[0]
     positional = next((a.metavar for a in own._actions if not a.option_strings and a.dest == name.lstrip("-")
                        .replace("-", "_") and isinstance(a.metavar, str)), None)
     if positional is not None:  # `grammar show --grammar G`: its argument GRAMMAR, without the flag
         return f"{own.prog} takes it as its argument {positional}, without the flag; "
+    written = next((o for o in _WRITES_TO if o in own._option_string_actions), None) if name in _WRITES_TO else None
+    if written is not None:  # `evolve -o td.db`: evolve writes its archive to --db
+        return f"did you mean {written}? {own.prog} writes to {written}; "
     sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
     others = [word for word, command in (sub.choices.items() if sub else ()) if name in command._option_string_actions
               and command is not own and name not in ("-h", "--help")]

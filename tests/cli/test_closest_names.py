@@ -185,7 +185,9 @@ def test_a_script_parser_refuses_a_setting_given_twice_as_mlevolve_does(capsys: 
     (["--bogus", "evolve"], "mlevolve: error: unrecognized arguments: --bogus", "hint: run `mlevolve --help`"),
     # another command's option: said only "unrecognized arguments: -o" (a fresh-user pass: `evolve ... -o td.db`)
     (["evolve", "x.mlev", "-o", "td.db"], "mlevolve evolve: error: unrecognized arguments: -o",
-     "hint: '-o' is an option of export, meta and report, not of evolve; run `mlevolve evolve --help`"),
+     "hint: did you mean --db? mlevolve evolve writes to --db; run `mlevolve evolve --help`"),
+    (["run", "x.mlev", "-o", "r.json"], "mlevolve run: error: unrecognized arguments: -o",  # run writes no file
+     "hint: '-o' is an option of export, meta and report, not of run; run `mlevolve run --help`"),
     (["run", "x.mlev", "--budget", "5"], "mlevolve run: error: unrecognized arguments: --budget",
      "hint: '--budget' is an option of evolve, not of run; run `mlevolve run --help`"),
     (["--budget", "5", "evolve"], "mlevolve: error: unrecognized arguments: --budget",
