@@ -549,7 +549,7 @@ def simplified(program: Program) -> Program:
 
 def _uncommented(program: Program) -> Program:
     def clean(d: Definition) -> Definition:
-        return replace(d, comments=(), body_comments=(), methods=tuple(clean(m) for m in d.methods))
+        return replace(d, comments=(), body_comments=(), trailing=(), methods=tuple(clean(m) for m in d.methods))
 
     return replace(program, definitions=tuple(clean(d) for d in program.definitions), comments=(), footer=())
 

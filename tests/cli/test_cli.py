@@ -122,15 +122,13 @@ task "my task"
 
 # leading for act
 activation act(x: Tensor) -> Tensor =
-  # end of line
-  relu(x)
+  relu(x)  # end of line
 
 learner l(state w: Vector, state b: Scalar)
   predict(x: Vector) -> Scalar =
     dot(w, x) + b
   learn(x: Vector, y: Scalar, p: Scalar) -> (Vector, Scalar) =
-    # the error
-    let e = y - p in
+    let e = y - p in  # the error
     # scale it
     let s = 0.1 * e in
     (w + s * x, b + s)
@@ -397,7 +395,7 @@ def test_fmt_keeps_a_comment_between_methods_with_the_next_method(
         "algorithm a\n\nlearner l(state w: Vector)  # memory\n  # about predict\n"
         "  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
         "  # about learn\n  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w + 0.1 * (y - p) * x\n")
-    tidy = ("algorithm a\n\n# memory\nlearner l(state w: Vector)\n"
+    tidy = ("algorithm a\n\nlearner l(state w: Vector)  # memory\n"
             "  predict(x: Vector) -> Scalar =\n    # about predict\n    dot(w, x)\n"
             "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    # about learn\n    w + 0.1 * (y - p) * x\n")
     assert run(capsys, "fmt", "l.mlev") == (0, tidy, "")

@@ -391,6 +391,9 @@ class Definition:
     comments: tuple[str, ...] = field(default=(), compare=False, repr=False)  # leading, kept by `fmt`
     # Comments inside the body: (k, text) is printed before the k-th line of its `let` chain.
     body_comments: tuple[tuple[int, str], ...] = field(default=(), compare=False, repr=False)
+    # End-of-line comments: (k, text) ends the k-th line of its `let` chain (the body's: the chain's length; the
+    # header's: -1).
+    trailing: tuple[tuple[int, str], ...] = field(default=(), compare=False, repr=False)
 
     def method(self, name: str) -> Definition | None:
         return next((m for m in self.methods if m.kind == name), None)
@@ -399,12 +402,12 @@ class Definition:
         """This definition with ``body`` (everything else kept: ``dataclasses.replace``, built directly
         because the engine does it for every candidate)."""
         return Definition(self.kind, self.name, self.params, self.result, body, self.methods, self.span,
-                          self.comments, self.body_comments)
+                          self.comments, self.body_comments, self.trailing)
 
     def with_methods(self, methods: tuple[Definition, ...]) -> Definition:
         """This learner with ``methods`` (everything else kept)."""
         return Definition(self.kind, self.name, self.params, self.result, self.body, methods, self.span,
-                          self.comments, self.body_comments)
+                          self.comments, self.body_comments, self.trailing)
 
 
 @dataclass(frozen=True, slots=True)

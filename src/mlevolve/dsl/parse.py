@@ -408,18 +408,33 @@ def _chain_position(body: Expr | None, line: int) -> int:
     return k
 
 
+def _ended_line(body: Expr | None, line: int) -> int:
+    """Which line of ``body``'s ``let`` chain as printed ``line`` ends: the last binding (k), or the body
+    expression (the chain's length), starting on or before it; -1 where none does (the definition's header)."""
+    at, k = -1, 0
+    while body is not None and body.span is not None and body.span.line <= line:
+        at = k
+        if not isinstance(body, Let):
+            break
+        body, k = body.body, k + 1
+    return at
+
+
 def _attach_comments(program: Program, source: str) -> Program:
     """Keep comments for the formatter.  A whole-line comment above ``algorithm`` is the header; one
     inside a body stays at its place in the body's ``let`` chain; any other goes with the definition
-    after it (the footer if none).  An end-of-line comment goes before the line it ends."""
+    after it (the footer if none).  An end-of-line comment inside a definition ends the line it ends as
+    printed (its header's, or its ``let`` chain's: :func:`_ended_line`); elsewhere (``algorithm``, ``task``) it
+    goes before the line it ends."""
     top = program.span.line if program.span else 1
     defs = list(program.definitions)
     ranges = [(d.span.line if d.span else 0, _last_line(d)) for d in defs]
     leading: list[list[str]] = [[] for _ in defs]
     inner: dict[tuple[int, int], list[tuple[int, str]]] = {}  # (definition, method or -1) -> comments
+    ends: dict[tuple[int, int], list[tuple[int, str]]] = {}  # the same, of end-of-line comments
     header: list[str] = []
     footer: list[str] = []
-    for line, _whole, text in _comments(source):
+    for line, whole, text in _comments(source):
         if line < top:
             header.append(text)
             continue
@@ -429,20 +444,24 @@ def _attach_comments(program: Program, source: str) -> Program:
             d = defs[i]
             methods = [j for j, m in enumerate(d.methods) if m.span is not None and m.span.line <= line]
             if d.methods and not methods and line <= ranges[i][0]:  # on the learner's header line
-                leading[i].append(text)
+                (leading[i].append(text) if whole else ends.setdefault((i, -1), []).append((-1, text)))
                 continue
             j = (methods[-1] if methods else 0) if d.methods else -1  # above the first method: with it
             if 0 <= j < len(d.methods) - 1 and line > _last_line(d.methods[j]):
                 j += 1  # between two methods: it belongs to the next one, before its body
             body = d.methods[j].body if j >= 0 else d.body
-            inner.setdefault((i, j), []).append((_chain_position(body, line), text))
+            if whole:
+                inner.setdefault((i, j), []).append((_chain_position(body, line), text))
+            else:
+                ends.setdefault((i, j), []).append((_ended_line(body, line), text))
             continue
         after = [i for i, (start, _) in enumerate(ranges) if start > line]
         (leading[after[0]] if after else footer).append(text)
     for i, d in enumerate(defs):
-        kept = tuple(replace(m, body_comments=tuple(inner.get((i, j), ()))) for j, m in enumerate(d.methods))
+        kept = tuple(replace(m, body_comments=tuple(inner.get((i, j), ())), trailing=tuple(ends.get((i, j), ())))
+                     for j, m in enumerate(d.methods))
         defs[i] = replace(d, comments=tuple(leading[i]), body_comments=tuple(inner.get((i, -1), ())),
-                          methods=kept)
+                          trailing=tuple(ends.get((i, -1), ())), methods=kept)
     return replace(program, definitions=tuple(defs), comments=tuple(header), footer=tuple(footer))
 
 

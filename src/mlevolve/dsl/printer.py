@@ -84,9 +84,15 @@ def _format_node(node: Expr, parts: list[tuple[str, int]]) -> tuple[str, int]:
     raise TypeError(f"not an expression node: {node!r}")
 
 
+def _ended(d: Definition, k: int, line: str) -> str:
+    """``line``, the ``k``-th of ``d``'s body (-1: its header), with the comments that ended it in the source."""
+    return "  ".join([line, *(text for at, text in d.trailing if at == k)])
+
+
 def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_expr) -> list[str]:
-    """A body, its leading ``let`` chain one binding per line, with its comments in place; ``fmt``
-    prints one expression (:func:`format_expr`, or a memoised one)."""
+    """A body, its leading ``let`` chain one binding per line, with its comments in place (a whole-line one
+    before its line, an end-of-line one at its end); ``fmt`` prints one expression (:func:`format_expr`, or a
+    memoised one)."""
     assert d.body is not None
     lines: list[str] = []
     body, k = d.body, 0
@@ -95,9 +101,10 @@ def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_
         if not isinstance(body, Let):
             break
         value = fmt(body.value)
-        lines.append(f"{indent}let {body.name} = {f'({value})' if isinstance(body.value, Let) else value} in")
+        value = f"({value})" if isinstance(body.value, Let) else value
+        lines.append(_ended(d, k, f"{indent}let {body.name} = {value} in"))
         body, k = body.body, k + 1
-    lines.append(indent + fmt(body))
+    lines.append(_ended(d, k, indent + fmt(body)))
     lines += [indent + text for at, text in d.body_comments if at > k]
     return lines
 
@@ -105,7 +112,7 @@ def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_
 def method_lines(m: Definition, fmt: Callable[[Expr], str] = format_expr) -> list[str]:
     """One learner method's lines: its signature, comments and body (indented within its learner)."""
     assert m.body is not None and m.result is not None
-    return [f"{INDENT}{m.kind}({param_texts(m.params)[1]}) -> {type_str(m.result)} =", *m.comments,
+    return [_ended(m, -1, f"{INDENT}{m.kind}({param_texts(m.params)[1]}) -> {type_str(m.result)} ="), *m.comments,
             *_body_lines(m, INDENT * 2, fmt)]
 
 
@@ -116,12 +123,12 @@ def format_definition(d: Definition, fmt: Callable[[Expr], str] = format_expr,
     lines = list(d.comments)
     head = f"{d.kind} {d.name}({param_texts(d.params)[1]})"
     if d.methods:
-        lines.append(head)
+        lines.append(_ended(d, -1, head))
         for m in d.methods:
             lines.extend(method(m) if method is not None else method_lines(m, fmt))
     else:
         assert d.body is not None and d.result is not None
-        lines.append(f"{head} -> {type_str(d.result)} =")
+        lines.append(_ended(d, -1, f"{head} -> {type_str(d.result)} ="))
         lines.extend(_body_lines(d, INDENT, fmt))
     return "\n".join(lines)
 

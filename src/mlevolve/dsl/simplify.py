@@ -702,8 +702,9 @@ def simplify_definition(d: Definition, simplify: Callable[[Expr], Expr] = simpli
     methods = tuple(method(m) if method is not None else simplify_definition(m, simplify) for m in d.methods)
     if body is d.body and all(a is b for a, b in zip(methods, d.methods, strict=True)):
         return d
-    return Definition(d.kind, d.name, d.params, d.result, body, methods, d.span, d.comments,
-                      () if body != d.body else d.body_comments)  # dataclasses.replace, built directly
+    same = body == d.body  # a body simplified: its comments' places are gone
+    return Definition(d.kind, d.name, d.params, d.result, body, methods, d.span, d.comments,  # built directly
+                      d.body_comments if same else (), d.trailing if same else ())  # (dataclasses.replace)
 
 
 def simplify_program(program: Program, simplify: Callable[[Expr], Expr] = simplify_expr,

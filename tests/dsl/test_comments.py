@@ -1,0 +1,46 @@
+"""Comments through ``fmt``: each kept, a whole-line one before its line, an end-of-line one at the end of the
+line it ends as printed (it was moved before it: a fresh-user pass), and the layout a fixpoint."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlevolve.dsl.parse import parse
+from mlevolve.dsl.printer import format_program
+
+_WORD = st.text(alphabet="abcxyz019_-", min_size=1, max_size=8).map(lambda t: "# " + t)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lets=st.integers(0, 3), ends=st.lists(st.none() | _WORD, min_size=5, max_size=5),
+       wholes=st.lists(st.none() | _WORD, min_size=5, max_size=5), split=st.booleans())
+def test_every_comment_is_kept_an_end_of_line_one_at_the_end_of_its_line(
+        lets: int, ends: list[str | None], wholes: list[str | None], split: bool) -> None:
+    """A formula whose header, bindings and body may each end with a comment and have one above (a binding's value
+    over two lines where ``split``): every comment is printed once, an end-of-line one after the code it ended,
+    and ``fmt`` of ``fmt`` is ``fmt``."""
+    code = ["formula f(x: Scalar) -> Scalar ="]
+    code += [f"  let v{k} = x * {k + 2}.0" + ("\n    + x in" if split else " in") for k in range(lets)]
+    code.append("  x + 1.0" if not lets else f"  v{lets - 1} + 1.0")
+    lines = ["algorithm a", ""]
+    for k, text in enumerate(code):
+        if wholes[k] and k:  # a whole-line comment above the header goes with the definition
+            lines.append("  " + wholes[k])
+        lines.append(text + (f"  {ends[k]}" if ends[k] else ""))
+    source = "\n".join(lines) + "\n"
+    printed = format_program(parse(source))
+    assert parse(printed) == parse(source) and format_program(parse(printed)) == printed
+    out = printed.splitlines()
+    for k, text in enumerate(code):
+        first = text.split("\n")[0].strip()
+        line = next(line for line in out if line.strip().startswith(first))  # the printed line of this code
+        if ends[k]:
+            assert line.endswith("  " + ends[k]), (line, ends[k])
+        if wholes[k] and k:
+            assert out[out.index(line) - 1].strip() == wholes[k]
+
+    def comments(text: str) -> list[str]:
+        return sorted(line[line.index("#"):] for line in text.splitlines() if "#" in line)
+
+    assert comments(printed) == comments(source)  # each kept, once
