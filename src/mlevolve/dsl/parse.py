@@ -444,7 +444,10 @@ def _attach_comments(program: Program, source: str) -> Program:
             d = defs[i]
             methods = [j for j, m in enumerate(d.methods) if m.span is not None and m.span.line <= line]
             if d.methods and not methods and line <= ranges[i][0]:  # on the learner's header line
-                (leading[i].append(text) if whole else ends.setdefault((i, -1), []).append((-1, text)))
+                if whole:
+                    leading[i].append(text)
+                else:
+                    ends.setdefault((i, -1), []).append((-1, text))
                 continue
             j = (methods[-1] if methods else 0) if d.methods else -1  # above the first method: with it
             if 0 <= j < len(d.methods) - 1 and line > _last_line(d.methods[j]):
