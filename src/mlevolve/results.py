@@ -551,7 +551,8 @@ def _uncommented(program: Program) -> Program:
     def clean(d: Definition) -> Definition:
         return replace(d, comments=(), body_comments=(), trailing=(), methods=tuple(clean(m) for m in d.methods))
 
-    return replace(program, definitions=tuple(clean(d) for d in program.definitions), comments=(), footer=())
+    return replace(program, definitions=tuple(clean(d) for d in program.definitions), comments=(), footer=(),
+                   trailing=())
 
 
 def shown_program(text: str, *, only: Collection[str] | None = None, task: str | None = None,

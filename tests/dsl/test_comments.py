@@ -14,16 +14,18 @@ _WORD = st.text(alphabet="abcxyz019_-", min_size=1, max_size=8).map(lambda t: "#
 
 @settings(max_examples=150, deadline=None)
 @given(lets=st.integers(0, 3), ends=st.lists(st.none() | _WORD, min_size=5, max_size=5),
-       wholes=st.lists(st.none() | _WORD, min_size=5, max_size=5), split=st.booleans())
+       wholes=st.lists(st.none() | _WORD, min_size=5, max_size=5), split=st.booleans(),
+       heads=st.lists(st.none() | _WORD, min_size=2, max_size=2))
 def test_every_comment_is_kept_an_end_of_line_one_at_the_end_of_its_line(
-        lets: int, ends: list[str | None], wholes: list[str | None], split: bool) -> None:
+        lets: int, ends: list[str | None], wholes: list[str | None], split: bool, heads: list[str | None]) -> None:
     """A formula whose header, bindings and body may each end with a comment and have one above (a binding's value
-    over two lines where ``split``): every comment is printed once, an end-of-line one after the code it ended,
-    and ``fmt`` of ``fmt`` is ``fmt``."""
+    over two lines where ``split``), after `algorithm` and `task` lines that may end with one: every comment is
+    printed once, an end-of-line one after the code it ended, and ``fmt`` of ``fmt`` is ``fmt``."""
     code = ["formula f(x: Scalar) -> Scalar ="]
     code += [f"  let v{k} = x * {k + 2}.0" + ("\n    + x in" if split else " in") for k in range(lets)]
     code.append("  x + 1.0" if not lets else f"  v{lets - 1} + 1.0")
-    lines = ["algorithm a", ""]
+    lines = [line + (f"  {end}" if end else "") for line, end in zip(("algorithm a", "task nguyen1"), heads,
+                                                                      strict=True)] + [""]
     for k, text in enumerate(code):
         if wholes[k] and k:  # a whole-line comment above the header goes with the definition
             lines.append("  " + wholes[k])
@@ -32,6 +34,7 @@ def test_every_comment_is_kept_an_end_of_line_one_at_the_end_of_its_line(
     printed = format_program(parse(source))
     assert parse(printed) == parse(source) and format_program(parse(printed)) == printed
     out = printed.splitlines()
+    assert out[0] == lines[0] and out[1] == lines[1]  # the `algorithm` and `task` lines' own comments stay there
     for k, text in enumerate(code):
         first = text.split("\n")[0].strip()
         line = next(line for line in out if line.strip().startswith(first))  # the printed line of this code

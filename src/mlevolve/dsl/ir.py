@@ -422,6 +422,8 @@ class Program:
     footer: tuple[str, ...] = field(default=(), compare=False, repr=False)  # after them
     task_span: Span | None = field(default=None, compare=False, repr=False)  # where the task line names it
     file: str | None = field(default=None, compare=False, repr=False)  # the file it was parsed from, for errors
+    # End-of-line comments of the `algorithm` line (0) and the `task` line (1).
+    trailing: tuple[tuple[int, str], ...] = field(default=(), compare=False, repr=False)
 
     def get(self, name: str) -> Definition | None:
         return next((d for d in self.definitions if d.name == name), None)
@@ -434,4 +436,4 @@ class Program:
     def with_definitions(self, definitions: tuple[Definition, ...]) -> Program:
         """This program with ``definitions`` (everything else kept: ``dataclasses.replace``, built directly)."""
         return Program(self.name, definitions, self.task, self.span, self.comments, self.footer, self.task_span,
-                       self.file)
+                       self.file, self.trailing)

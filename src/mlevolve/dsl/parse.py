@@ -423,9 +423,8 @@ def _ended_line(body: Expr | None, line: int) -> int:
 def _attach_comments(program: Program, source: str) -> Program:
     """Keep comments for the formatter.  A whole-line comment above ``algorithm`` is the header; one
     inside a body stays at its place in the body's ``let`` chain; any other goes with the definition
-    after it (the footer if none).  An end-of-line comment inside a definition ends the line it ends as
-    printed (its header's, or its ``let`` chain's: :func:`_ended_line`); elsewhere (``algorithm``, ``task``) it
-    goes before the line it ends."""
+    after it (the footer if none).  An end-of-line comment ends the line it ends as printed: the
+    ``algorithm`` or ``task`` line, a definition's header, or a line of its ``let`` chain (:func:`_ended_line`)."""
     top = program.span.line if program.span else 1
     defs = list(program.definitions)
     ranges = [(d.span.line if d.span else 0, _last_line(d)) for d in defs]
@@ -434,9 +433,14 @@ def _attach_comments(program: Program, source: str) -> Program:
     ends: dict[tuple[int, int], list[tuple[int, str]]] = {}  # the same, of end-of-line comments
     header: list[str] = []
     footer: list[str] = []
+    heads = {top: 0, **({program.task_span.line: 1} if program.task_span and program.task is not None else {})}
+    trailing: list[tuple[int, str]] = []  # of the `algorithm` (0) and `task` (1) lines
     for line, whole, text in _comments(source):
         if line < top:
             header.append(text)
+            continue
+        if not whole and line in heads and not any(start <= line for start, _ in ranges):
+            trailing.append((heads[line], text))
             continue
         inside = [i for i, (start, end) in enumerate(ranges) if start <= line <= end]
         if inside:
@@ -465,7 +469,8 @@ def _attach_comments(program: Program, source: str) -> Program:
                      for j, m in enumerate(d.methods))
         defs[i] = replace(d, comments=tuple(leading[i]), body_comments=tuple(inner.get((i, -1), ())),
                           trailing=tuple(ends.get((i, -1), ())), methods=kept)
-    return replace(program, definitions=tuple(defs), comments=tuple(header), footer=tuple(footer))
+    return replace(program, definitions=tuple(defs), comments=tuple(header), footer=tuple(footer),
+                   trailing=tuple(trailing))
 
 
 def parse_expr(source: str, file: str | None = None) -> Expr:

@@ -138,10 +138,13 @@ def format_program(program: Program, fmt: Callable[[Expr], str] = format_expr,
     """The whole program in canonical layout, comments kept, ending with one newline.  ``fmt``
     prints one expression: :func:`format_expr` (default) or a memoised one (``gp.memo.program_text``);
     ``definition``, one definition (:func:`format_definition` with ``fmt``, or a memoised one)."""
-    head = [*program.comments, f"algorithm {program.name}"]
+    def ended(k: int, line: str) -> str:  # the `algorithm` (0) or `task` (1) line with its end-of-line comments
+        return "  ".join([line, *(text for at, text in program.trailing if at == k)])
+
+    head = [*program.comments, ended(0, f"algorithm {program.name}")]
     if program.task is not None:
         task = program.task
-        head.append(f"task {task}" if task.isidentifier() and task not in KEYWORDS else f'task "{task}"')
+        head.append(ended(1, f"task {task}" if task.isidentifier() and task not in KEYWORDS else f'task "{task}"'))
     blocks = ["\n".join(head),
               *(definition(d) if definition is not None else format_definition(d, fmt) for d in program.definitions)]
     if program.footer:
