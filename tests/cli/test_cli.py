@@ -387,7 +387,7 @@ def test_console_script_in_a_subprocess(tmp_path: Path) -> None:
     assert result.stderr == "mlevolve sample: error: unknown type 'Nope'\n" + TYPES_HINT
 
 
-def test_fmt_keeps_a_comment_between_methods_with_the_next_method(
+def test_fmt_keeps_a_comment_above_a_method_above_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -396,8 +396,8 @@ def test_fmt_keeps_a_comment_between_methods_with_the_next_method(
         "  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
         "  # about learn\n  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w + 0.1 * (y - p) * x\n")
     tidy = ("algorithm a\n\nlearner l(state w: Vector)  # memory\n"
-            "  predict(x: Vector) -> Scalar =\n    # about predict\n    dot(w, x)\n"
-            "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    # about learn\n    w + 0.1 * (y - p) * x\n")
+            "  # about predict\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
+            "  # about learn\n  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w + 0.1 * (y - p) * x\n")
     assert run(capsys, "fmt", "l.mlev") == (0, tidy, "")
     Path("tidy.mlev").write_text(tidy)
     assert run(capsys, "fmt", "--check", "tidy.mlev") == (0, "", "")

@@ -47,3 +47,16 @@ def test_every_comment_is_kept_an_end_of_line_one_at_the_end_of_its_line(
         return sorted(line[line.index("#"):] for line in text.splitlines() if "#" in line)
 
     assert comments(printed) == comments(source)  # each kept, once
+
+
+def test_a_learner_keeps_its_header_s_comments_on_it_and_a_method_s_above_it() -> None:
+    """Comments ending the lines of a learner's header over several lines went to its first method's header, and a
+    comment above a method into that method's body (a fresh-user pass)."""
+    source = ("algorithm a\nlearner l( # c1\n  state w: Vector # c2\n) # c3\n  # above predict\n"
+              "  predict(x: Vector) -> Scalar = # c4\n    # in predict\n    dot(w, x)\n  # above learn\n"
+              "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w # c5\n")
+    printed = format_program(parse(source))
+    assert printed == ("algorithm a\n\nlearner l(state w: Vector)  # c1  # c2  # c3\n  # above predict\n"
+                       "  predict(x: Vector) -> Scalar =  # c4\n    # in predict\n    dot(w, x)\n  # above learn\n"
+                       "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w  # c5\n")
+    assert format_program(parse(printed)) == printed

@@ -422,15 +422,17 @@ def _ended_line(body: Expr | None, line: int) -> int:
 
 def _attach_comments(program: Program, source: str) -> Program:
     """Keep comments for the formatter.  A whole-line comment above ``algorithm`` is the header; one
-    inside a body stays at its place in the body's ``let`` chain; any other goes with the definition
-    after it (the footer if none).  An end-of-line comment ends the line it ends as printed: the
-    ``algorithm`` or ``task`` line, a definition's header, or a line of its ``let`` chain (:func:`_ended_line`)."""
+    inside a body stays at its place in the body's ``let`` chain; one above a learner's method, above it; any
+    other goes with the definition after it (the footer if none).  An end-of-line comment ends the line it
+    ends as printed: the ``algorithm`` or ``task`` line, a definition's header (a learner's too, over several
+    lines), or a line of its ``let`` chain (:func:`_ended_line`)."""
     top = program.span.line if program.span else 1
     defs = list(program.definitions)
     ranges = [(d.span.line if d.span else 0, _last_line(d)) for d in defs]
     leading: list[list[str]] = [[] for _ in defs]
     inner: dict[tuple[int, int], list[tuple[int, str]]] = {}  # (definition, method or -1) -> comments
     ends: dict[tuple[int, int], list[tuple[int, str]]] = {}  # the same, of end-of-line comments
+    above: dict[tuple[int, int], list[str]] = {}  # (definition, method) -> the comments above the method
     header: list[str] = []
     footer: list[str] = []
     heads = {top: 0, **({program.task_span.line: 1} if program.task_span and program.task is not None else {})}
@@ -447,15 +449,16 @@ def _attach_comments(program: Program, source: str) -> Program:
             i = inside[0]
             d = defs[i]
             methods = [j for j, m in enumerate(d.methods) if m.span is not None and m.span.line <= line]
-            if d.methods and not methods and line <= ranges[i][0]:  # on the learner's header line
-                if whole:
-                    leading[i].append(text)
-                else:
-                    ends.setdefault((i, -1), []).append((-1, text))
+            if d.methods and not methods and not whole:  # ending a line of the learner's header
+                ends.setdefault((i, -1), []).append((-1, text))
                 continue
             j = (methods[-1] if methods else 0) if d.methods else -1  # above the first method: with it
             if 0 <= j < len(d.methods) - 1 and line > _last_line(d.methods[j]):
-                j += 1  # between two methods: it belongs to the next one, before its body
+                j += 1  # between two methods: it belongs to the next one
+            span = d.methods[j].span if j >= 0 else None
+            if whole and span is not None and line < span.line:  # above a method: printed above it
+                above.setdefault((i, j), []).append(text)
+                continue
             body = d.methods[j].body if j >= 0 else d.body
             if whole:
                 inner.setdefault((i, j), []).append((_chain_position(body, line), text))
@@ -465,8 +468,8 @@ def _attach_comments(program: Program, source: str) -> Program:
         after = [i for i, (start, _) in enumerate(ranges) if start > line]
         (leading[after[0]] if after else footer).append(text)
     for i, d in enumerate(defs):
-        kept = tuple(replace(m, body_comments=tuple(inner.get((i, j), ())), trailing=tuple(ends.get((i, j), ())))
-                     for j, m in enumerate(d.methods))
+        kept = tuple(replace(m, comments=tuple(above.get((i, j), ())), body_comments=tuple(inner.get((i, j), ())),
+                             trailing=tuple(ends.get((i, j), ()))) for j, m in enumerate(d.methods))
         defs[i] = replace(d, comments=tuple(leading[i]), body_comments=tuple(inner.get((i, -1), ())),
                           trailing=tuple(ends.get((i, -1), ())), methods=kept)
     return replace(program, definitions=tuple(defs), comments=tuple(header), footer=tuple(footer),

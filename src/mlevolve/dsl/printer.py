@@ -110,9 +110,10 @@ def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_
 
 
 def method_lines(m: Definition, fmt: Callable[[Expr], str] = format_expr) -> list[str]:
-    """One learner method's lines: its signature, comments and body (indented within its learner)."""
+    """One learner method's lines: the comments above it, its signature and body (indented within its learner)."""
     assert m.body is not None and m.result is not None
-    return [_ended(m, -1, f"{INDENT}{m.kind}({param_texts(m.params)[1]}) -> {type_str(m.result)} ="), *m.comments,
+    return [*(INDENT + text for text in m.comments),
+            _ended(m, -1, f"{INDENT}{m.kind}({param_texts(m.params)[1]}) -> {type_str(m.result)} ="),
             *_body_lines(m, INDENT * 2, fmt)]
 
 
