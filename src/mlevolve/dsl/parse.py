@@ -400,24 +400,25 @@ def _last_line(d: Definition) -> int:
     return max(lines, default=d.span.line if d.span else 0)
 
 
+def _starts(body: Expr | None) -> list[tuple[int, bool]]:
+    """Where the lines of ``body`` as printed start, and whether each is a binding: each binding of its leading
+    ``let`` chain, then the body expression (as far as their spans go)."""
+    starts = []
+    while body is not None and body.span is not None:
+        starts.append((body.span.line, isinstance(body, Let)))
+        body = body.body if isinstance(body, Let) else None
+    return starts
+
+
 def _chain_position(body: Expr | None, line: int) -> int:
     """How many bindings of ``body``'s leading let chain start before ``line``."""
-    k = 0
-    while isinstance(body, Let) and body.span is not None and body.span.line < line:
-        k, body = k + 1, body.body
-    return k
+    return sum(binding and start < line for start, binding in _starts(body))
 
 
 def _ended_line(body: Expr | None, line: int) -> int:
     """Which line of ``body``'s ``let`` chain as printed ``line`` ends: the last binding (k), or the body
     expression (the chain's length), starting on or before it; -1 where none does (the definition's header)."""
-    at, k = -1, 0
-    while body is not None and body.span is not None and body.span.line <= line:
-        at = k
-        if not isinstance(body, Let):
-            break
-        body, k = body.body, k + 1
-    return at
+    return sum(start <= line for start, _ in _starts(body)) - 1
 
 
 def _attach_comments(program: Program, source: str) -> Program:

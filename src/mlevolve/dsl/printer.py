@@ -84,9 +84,10 @@ def _format_node(node: Expr, parts: list[tuple[str, int]]) -> tuple[str, int]:
     raise TypeError(f"not an expression node: {node!r}")
 
 
-def _ended(d: Definition, k: int, line: str) -> str:
-    """``line``, the ``k``-th of ``d``'s body (-1: its header), with the comments that ended it in the source."""
-    return "  ".join([line, *(text for at, text in d.trailing if at == k)])
+def _ended(trailing: tuple[tuple[int, str], ...], k: int, line: str) -> str:
+    """``line`` with the end-of-line comments ``trailing`` places at ``k`` (a definition's: -1 its header, k the k-th
+    line of its body; a program's: 0 its ``algorithm`` line, 1 its ``task`` line)."""
+    return "  ".join([line, *(text for at, text in trailing if at == k)])
 
 
 def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_expr) -> list[str]:
@@ -102,9 +103,9 @@ def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_
             break
         value = fmt(body.value)
         value = f"({value})" if isinstance(body.value, Let) else value
-        lines.append(_ended(d, k, f"{indent}let {body.name} = {value} in"))
+        lines.append(_ended(d.trailing, k, f"{indent}let {body.name} = {value} in"))
         body, k = body.body, k + 1
-    lines.append(_ended(d, k, indent + fmt(body)))
+    lines.append(_ended(d.trailing, k, indent + fmt(body)))
     lines += [indent + text for at, text in d.body_comments if at > k]
     return lines
 
@@ -113,7 +114,7 @@ def method_lines(m: Definition, fmt: Callable[[Expr], str] = format_expr) -> lis
     """One learner method's lines: the comments above it, its signature and body (indented within its learner)."""
     assert m.body is not None and m.result is not None
     return [*(INDENT + text for text in m.comments),
-            _ended(m, -1, f"{INDENT}{m.kind}({param_texts(m.params)[1]}) -> {type_str(m.result)} ="),
+            _ended(m.trailing, -1, f"{INDENT}{m.kind}({param_texts(m.params)[1]}) -> {type_str(m.result)} ="),
             *_body_lines(m, INDENT * 2, fmt)]
 
 
@@ -124,12 +125,12 @@ def format_definition(d: Definition, fmt: Callable[[Expr], str] = format_expr,
     lines = list(d.comments)
     head = f"{d.kind} {d.name}({param_texts(d.params)[1]})"
     if d.methods:
-        lines.append(_ended(d, -1, head))
+        lines.append(_ended(d.trailing, -1, head))
         for m in d.methods:
             lines.extend(method(m) if method is not None else method_lines(m, fmt))
     else:
         assert d.body is not None and d.result is not None
-        lines.append(_ended(d, -1, f"{head} -> {type_str(d.result)} ="))
+        lines.append(_ended(d.trailing, -1, f"{head} -> {type_str(d.result)} ="))
         lines.extend(_body_lines(d, INDENT, fmt))
     return "\n".join(lines)
 
@@ -139,13 +140,11 @@ def format_program(program: Program, fmt: Callable[[Expr], str] = format_expr,
     """The whole program in canonical layout, comments kept, ending with one newline.  ``fmt``
     prints one expression: :func:`format_expr` (default) or a memoised one (``gp.memo.program_text``);
     ``definition``, one definition (:func:`format_definition` with ``fmt``, or a memoised one)."""
-    def ended(k: int, line: str) -> str:  # the `algorithm` (0) or `task` (1) line with its end-of-line comments
-        return "  ".join([line, *(text for at, text in program.trailing if at == k)])
-
-    head = [*program.comments, ended(0, f"algorithm {program.name}")]
+    head = [*program.comments, _ended(program.trailing, 0, f"algorithm {program.name}")]
     if program.task is not None:
         task = program.task
-        head.append(ended(1, f"task {task}" if task.isidentifier() and task not in KEYWORDS else f'task "{task}"'))
+        head.append(_ended(program.trailing, 1, f"task {task}" if task.isidentifier() and task not in KEYWORDS
+                           else f'task "{task}"'))
     blocks = ["\n".join(head),
               *(definition(d) if definition is not None else format_definition(d, fmt) for d in program.definitions)]
     if program.footer:
