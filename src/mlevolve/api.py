@@ -1257,10 +1257,11 @@ def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", f
         return dict(stored)
     row = archive.get(key)
     if row is not None and (row.source in ("evaluated", "fec", "cache") or row.failure is not None):
-        failed = f"; it failed ({row.failure}){', the run went on from its mutants' * (init != 'random')}" \
-            if row.failure is not None else ""
-        how = f"candidate {row.seq}, {origin}" if init != "random" else \
-            f"{origin}, which the run, started from random programs, made as candidate {row.seq}"  # not its start
+        if init == "random":  # the random search made it too: not the run's start
+            how, then = f"{origin}, which the run, started from random programs, made as candidate {row.seq}", ""
+        else:
+            how, then = f"candidate {row.seq}, {origin}", ", the run went on from its mutants"
+        failed = f"; it failed ({row.failure}){then}" if row.failure is not None else ""
         start = {"hash": key, "how": how + failed,
                  "metrics": dict(row.metrics) if row.failure is None else None, "failure": row.failure,
                  "program": row.program}

@@ -978,8 +978,7 @@ def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser
     arguments: -o"), or whose option it is (``run --budget 5``: "'--budget' is an option of evolve, not of run; ");
     else ``""``."""
     name = option.split("=", 1)[0]
-    positional = next((a.metavar for a in own._actions if not a.option_strings and a.dest == name.lstrip("-")
-                       .replace("-", "_") and isinstance(a.metavar, str)), None)
+    positional = _as_positional(own, name)
     if positional is not None:  # `grammar show --grammar G`: its argument GRAMMAR, without the flag
         return f"{own.prog} takes it as its argument {positional}, without the flag; "
     written = next((o for o in _WRITES_TO if o in own._option_string_actions), None) if name in _WRITES_TO else None
@@ -1011,14 +1010,19 @@ def _own_words(hint: str, parser: argparse.ArgumentParser) -> str:
     positional argument (``best DB``, where ``evolve`` has ``--db DB``), is written as that argument's name.
     The parts of a hint that are other commands (after ``mlevolve ``) are theirs, left as they are."""
     head, sep, rest = hint.partition("mlevolve ")
-    positional = {a.dest: a.metavar for a in parser._actions if not a.option_strings and isinstance(a.metavar, str)}
 
     def own(match: re.Match[str]) -> str:
         flag = match[0]
-        name = flag.lstrip("-").replace("-", "_")
-        return positional[name] if flag not in parser._option_string_actions and name in positional else flag
+        return flag if flag in parser._option_string_actions else _as_positional(parser, flag) or flag
 
     return re.sub(r"(?<![\w-])--[a-z][a-z-]*", own, head) + sep + rest
+
+
+def _as_positional(parser: argparse.ArgumentParser, flag: str) -> str | None:
+    """The name of ``parser``'s positional argument that ``flag`` names (``--db``: ``DB``, of ``best``), or None."""
+    dest = flag.lstrip("-").replace("-", "_")
+    return next((a.metavar for a in parser._actions if not a.option_strings and a.dest == dest
+                 and isinstance(a.metavar, str)), None)
 
 
 def _hinted(err: MlevError, prog: str, parser: argparse.ArgumentParser | None = None) -> MlevError:
