@@ -440,6 +440,15 @@ def test_a_role_s_name_serves_in_its_place_and_is_refused_in_another_s(spec: Kin
             api.check(source(names))
 
 
+@pytest.mark.parametrize("state", ["w", "grad", "Weight"])
+def test_a_role_s_name_in_an_optimizer_s_state_place_is_refused(state: str) -> None:
+    """``optimizer o(m, g, w)`` trained with ``m`` as the weight, silently: only the documented places were checked
+    (a fresh-user pass)."""
+    with pytest.raises(MlevErrors, match=f"parameter '{state}'.* is in the place of parameter 3: its parameters bind"):
+        api.check(HEAD + f"optimizer o(m: Tensor, g: Tensor, {state}: Tensor) -> (Tensor, Tensor) =\n"
+                         f"  (m - 0.1 * g, {state})\n")
+
+
 def _write(directory: Path, name: str, content: str | bytes) -> Path:
     path = directory / f"{name}.mlev"
     if isinstance(content, bytes):

@@ -178,11 +178,12 @@ def _check_signature(d: Definition) -> None:
                                 did_you_mean(type_str(t), BASE_TYPES) + f"types: {', '.join(BASE_TYPES)}")
         if p.state and d.kind != "learner":
             raise _fail(d, "only a learner has `state` parameters", "remove `state`", p.span)
-    for i, (p, name) in enumerate(zip(d.params, spec.names, strict=False)):  # `loss l(y, p)`: y as the prediction
+    for i, p in enumerate(d.params):  # `loss l(y, p)`: y as the prediction; `optimizer o(m, g, w)`: m as the weight
         role = spec.role(p.name)
         if role is not None and role != i:
             what = f"'{p.name}'" if p.name == spec.names[role] else f"'{p.name}' (a name for '{spec.names[role]}')"
-            raise _fail(d, f"parameter {what} is in the place of '{name}': its parameters bind by position",
+            place = f"'{spec.names[i]}'" if i < len(spec.names) else f"parameter {i + 1}"
+            raise _fail(d, f"parameter {what} is in the place of {place}: its parameters bind by position",
                         f"write {d.kind} {d.name}({', '.join(spec.names)}{', ...' * bool(spec.validate)}): "
                         f"{spec.doc}", p.span)
     if spec.validate is not None:
