@@ -38,12 +38,12 @@ from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
 from mlevolve.interpreter.standalone.spec import read_int
 from mlevolve.messages import HELP
+from mlevolve.meta.config import InnerConfig, MetaSettings
 from mlevolve.results import dumps, shown_program
 from mlevolve.script import (
     ArgumentParser,
     BooleanOnce,
     closest_choice,
-    closest_option,
     flushed,
     read_decimal,
     stdout_gone,
@@ -67,6 +67,10 @@ class _Parser(ArgumentParser):
             message = f"invalid choice '{typo[1]}': the commands are {', '.join(commands)}"
             hint = did_you_mean(typo[1], commands) + HELP.format(prog=self.prog)
         raise _UsageError(message, hint=hint, prog=self.prog)
+
+    def unknown_hint(self, unknown: Sequence[str]) -> str:
+        """An output under another name first (:func:`_written_to`), then the closest option."""
+        return _written_to(self, unknown[0]) or super().unknown_hint(unknown)
 
 
 class _UsageError(MlevError):
@@ -917,8 +921,9 @@ def _command(argv: Sequence[str] | None) -> int:
         prog = " ".join(["mlevolve", *filter(None, (getattr(args, "command", None),
                                                     getattr(args, "grammar_command", None)))])
         if extra:  # argparse reports them at the top; they belong to the command
-            raise _UsageError(f"unrecognized arguments: {' '.join(extra)}",
-                              closest_option(_command_parser(parser, prog), extra) or HELP.format(prog=prog), prog)
+            own = _command_parser(parser, prog)
+            hint = own.unknown_hint(extra) if isinstance(own, ArgumentParser) else ""
+            raise _UsageError(f"unrecognized arguments: {' '.join(extra)}", hint or HELP.format(prog=prog), prog)
         _refuse_empty_paths(_command_parser(parser, prog), args, prog)
         args.given = frozenset(vars(args).pop("_given", ()))  # the settings given (argparse dests)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
@@ -968,22 +973,34 @@ def _refuse_empty_paths(parser: argparse.ArgumentParser, args: argparse.Namespac
             raise _UsageError(f"{name} is empty", f"give a path{f', or leave {name} out' if optional else ''}", prog)
 
 
-_WRITES_TO = ("-o", "--output", "--db")  # the names a command's output goes by: one given for another is meant so
+# The names a command's output goes by (``-o``, ``--out``, ``--db``...): one given for another is meant so.
+_WRITES_TO = ("-o", "--output", "--db")
+_OUTPUT_NAMES = frozenset({"o", "out", "output", "outfile", "output-file", "db", "database", "archive"})
+
+
+def _written_to(own: argparse.ArgumentParser, option: str) -> str:
+    """The hint for ``option``, which ``own`` does not take, where it names an output and ``own`` writes to one
+    under another name (``evolve -o td.db`` or ``--out td.db``: "did you mean --db? mlevolve evolve writes to
+    --db; run ..."; ``--out`` was answered "did you mean '--timeout'?", the closest spelling); else ``""``."""
+    if option.split("=", 1)[0].lstrip("-") not in _OUTPUT_NAMES:
+        return ""
+    written = next((o for o in _WRITES_TO if o in own._option_string_actions), None)
+    return f"did you mean {written}? {own.prog} writes to {written}; {HELP.format(prog=own.prog)}" if written else ""
 
 
 def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser, option: str) -> str:
     """The start of the hint for ``option``, which ``own`` does not take: that ``own`` takes it as its positional
-    argument (``best --db X``: "mlevolve best takes it as its argument DB, without the flag; "), the name its output
-    goes by (``evolve -o td.db``: "did you mean --db? mlevolve evolve writes to --db; "; it said only "unrecognized
-    arguments: -o"), or whose option it is (``run --budget 5``: "'--budget' is an option of evolve, not of run; ");
+    argument (``best --db X``: "mlevolve best takes it as its argument DB, without the flag; "), that ``meta``
+    reads it from its configuration (``meta --budget 5``: "mlevolve meta reads budget from CONFIG, under
+    [inner]; "), or whose option it is (``run --budget 5``: "'--budget' is an option of evolve, not of run; ");
     else ``""``."""
     name = option.split("=", 1)[0]
     positional = _as_positional(own, name)
     if positional is not None:  # `grammar show --grammar G`: its argument GRAMMAR, without the flag
         return f"{own.prog} takes it as its argument {positional}, without the flag; "
-    written = next((o for o in _WRITES_TO if o in own._option_string_actions), None) if name in _WRITES_TO else None
-    if written is not None:  # `evolve -o td.db`: evolve writes its archive to --db
-        return f"did you mean {written}? {own.prog} writes to {written}; "
+    place = _meta_place(name) if own.prog == "mlevolve meta" else ""
+    if place:  # `meta --budget 5`: the inner runs' budget is the configuration's
+        return f"{own.prog} reads {_setting_key(name)} from CONFIG, {place}; "
     sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
     others = [word for word, command in (sub.choices.items() if sub else ()) if name in command._option_string_actions
               and command is not own and name not in ("-h", "--help")]
@@ -993,6 +1010,22 @@ def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser
     if own is parser:  # `mlevolve --budget 3 evolve ...`
         return f"'{name}' is an option of {listed}: give it after the command; "
     return f"'{name}' is an option of {listed}, not of {own.prog.removeprefix('mlevolve ')}; "
+
+
+def _setting_key(flag: str) -> str:
+    """The configuration key of option ``flag`` (``--rules-per-generation``: ``rules_per_generation``)."""
+    return flag.lstrip("-").replace("-", "_")
+
+
+def _meta_place(flag: str) -> str:
+    """Where a meta configuration sets ``flag``'s setting (``--budget``: "under [inner]", the inner runs';
+    ``--population``: "under [inner] or [meta]"; ``--evolve``: "at its top level"), or ``""``."""
+    key = _setting_key(flag)
+    tables = [f"[{table}]" for table, owner in (("inner", InnerConfig), ("meta", MetaSettings))
+              if key in {f.name for f in fields(owner)}]
+    if tables:
+        return "under " + " or ".join(tables)
+    return "at its top level" if key in ("program", "evolve") else ""
 
 
 def _command_parser(parser: argparse.ArgumentParser, prog: str) -> argparse.ArgumentParser:

@@ -186,6 +186,20 @@ def test_a_script_parser_refuses_a_setting_given_twice_as_mlevolve_does(capsys: 
     # another command's option: said only "unrecognized arguments: -o" (a fresh-user pass: `evolve ... -o td.db`)
     (["evolve", "x.mlev", "-o", "td.db"], "mlevolve evolve: error: unrecognized arguments: -o",
      "hint: did you mean --db? mlevolve evolve writes to --db; run `mlevolve evolve --help`"),
+    # an output's other names: `--out` was answered "did you mean '--timeout'?", the closest spelling
+    (["evolve", "x.mlev", "--out", "td.db"], "mlevolve evolve: error: unrecognized arguments: --out",
+     "hint: did you mean --db? mlevolve evolve writes to --db; run `mlevolve evolve --help`"),
+    (["evolve", "x.mlev", "--output=td.db"], "mlevolve evolve: error: unrecognized arguments: --output=td.db",
+     "hint: did you mean --db? mlevolve evolve writes to --db; run `mlevolve evolve --help`"),
+    (["export", "x.mlev", "--archive", "r.db", "-o", "x.py"], "mlevolve export: error: unrecognized arguments: "
+     "--archive", "hint: did you mean -o? mlevolve export writes to -o; run `mlevolve export --help`"),
+    # a setting of meta's inner runs or its own GP is the configuration's: said "an option of evolve, not of meta"
+    (["meta", "c.toml", "--budget", "5"], "mlevolve meta: error: unrecognized arguments: --budget",
+     "hint: mlevolve meta reads budget from CONFIG, under [inner]; run `mlevolve meta --help`"),
+    (["meta", "c.toml", "--population", "5"], "mlevolve meta: error: unrecognized arguments: --population",
+     "hint: mlevolve meta reads population from CONFIG, under [inner] or [meta]; run `mlevolve meta --help`"),
+    (["meta", "c.toml", "--evolve", "f"], "mlevolve meta: error: unrecognized arguments: --evolve",
+     "hint: mlevolve meta reads evolve from CONFIG, at its top level; run `mlevolve meta --help`"),
     (["run", "x.mlev", "-o", "r.json"], "mlevolve run: error: unrecognized arguments: -o",  # run writes no file
      "hint: '-o' is an option of export, meta and report, not of run; run `mlevolve run --help`"),
     (["run", "x.mlev", "--budget", "5"], "mlevolve run: error: unrecognized arguments: --budget",
