@@ -287,8 +287,26 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "step 't', not 'rate'\n"
         "    optimizer o(w: Tensor, g: Tensor, rate: Scalar) -> Tensor =\n"
         "                                      ^^^^\n"
-        "hint: rename it to lr or t; an optimizer is (w: Tensor, g: Tensor, [lr: Scalar], [t: Scalar], m: Tensor, "
-        "...) -> (Tensor, Tensor, ...): the new weight, then each new state\n",
+        "hint: rename it to lr (passed by name, in lower case); an optimizer is (w: Tensor, g: Tensor, [lr: Scalar], "
+        "[t: Scalar], m: Tensor, ...) -> (Tensor, Tensor, ...): the new weight, then each new state\n",
+    ),
+    "optimizer_scalar_cased": (  # LR was refused naming lr "or t", without saying the case matters
+        HEAD + "optimizer o(w: Tensor, g: Tensor, LR: Scalar, Step: Scalar) -> Tensor =\n  w - LR * g\n",
+        "optimizer_scalar_cased.mlev:2:35: error: optimizer 'o': a Scalar parameter is the learning rate 'lr' or the "
+        "step 't', not 'LR'\n"
+        "    optimizer o(w: Tensor, g: Tensor, LR: Scalar, Step: Scalar) -> Tensor =\n"
+        "                                      ^^\n"
+        "hint: rename it to lr (passed by name, in lower case); an optimizer is (w: Tensor, g: Tensor, [lr: Scalar], "
+        "[t: Scalar], m: Tensor, ...) -> (Tensor, Tensor, ...): the new weight, then each new state\n",
+    ),
+    "optimizer_scalar_step": (
+        HEAD + "optimizer o(w: Tensor, g: Tensor, lr: Scalar, step: Scalar) -> Tensor =\n  w - lr * g\n",
+        "optimizer_scalar_step.mlev:2:47: error: optimizer 'o': a Scalar parameter is the learning rate 'lr' or the "
+        "step 't', not 'step'\n"
+        "    optimizer o(w: Tensor, g: Tensor, lr: Scalar, step: Scalar) -> Tensor =\n"
+        "                                                  ^^^^\n"
+        "hint: rename it to t (passed by name, in lower case); an optimizer is (w: Tensor, g: Tensor, [lr: Scalar], "
+        "[t: Scalar], m: Tensor, ...) -> (Tensor, Tensor, ...): the new weight, then each new state\n",
     ),
     "arity": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x, x)\n",

@@ -76,8 +76,9 @@ def _validate_optimizer(d: Definition) -> None:
         elif p.type == TENSOR:
             state += 1
         elif p.type == SCALAR:  # the runtime passes lr and t by name
+            meant = next((n for n, words in _OPTIMIZER_SCALARS.items() if p.name.lower() in words), "lr or t")
             raise _fail(d, f"a Scalar parameter is the learning rate 'lr' or the step 't', not '{p.name}'",
-                        f"rename it to lr or t; {hint}", p.span)
+                        f"rename it to {meant} (passed by name, in lower case); {hint}", p.span)
         else:
             raise _fail(d, f"parameter '{p.name}: {type_str(p.type)}' is not allowed", hint, p.span)
     want: Type = TupleType((TENSOR,) * (state + 1)) if state else TENSOR
@@ -119,6 +120,11 @@ def _validate_learner(d: Definition) -> None:
 
 def _aliases(words: str) -> frozenset[str]:
     return frozenset(words.split())
+
+
+# The names an optimizer's Scalar goes by elsewhere (any case), each of lr and t; the runtime passes these two by name.
+_OPTIMIZER_SCALARS = {"lr": _aliases("lr learning_rate learningrate rate eta alpha step_size stepsize"),
+                      "t": _aliases("t step steps iteration iter it k time timestep")}
 
 
 KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
