@@ -170,6 +170,13 @@ def test_exported_adam_computes_half_precision_in_float32_and_refuses_complex(tm
     for p, q in zip(half.parameters(), full.parameters(), strict=True):
         assert torch.isfinite(p).all()
         torch.testing.assert_close(p.float(), q, rtol=0.0, atol=0.05)
+    saved = opts[0].state_dict()  # torch's load_state_dict cast the state to float16, rounding small v to 0
+    again = mod.Adam(copy.deepcopy(half).parameters(), lr=1e-2)
+    again.load_state_dict(copy.deepcopy(saved))
+    for key in ("m", "v"):
+        for index, p in enumerate(again.param_groups[0]["params"]):
+            assert again.state[p][key].dtype == torch.float32
+            assert torch.equal(again.state[p][key], saved["state"][index][key])
     complex_ = torch.zeros(3, dtype=torch.complex64, requires_grad=True)
     (complex_.abs() ** 2).sum().backward()  # type: ignore[no-untyped-call]
     with pytest.raises(RuntimeError, match=r"^Adam does not support complex parameters \(see torch.view_as_real\)$"):

@@ -25,6 +25,17 @@ OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
             raise ValueError(f"invalid learning rate: {lr}")
         super().__init__(params, {"lr": lr})
 
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """torch's, keeping the state in float32 at least: torch casts it to each parameter's dtype, which for
+        a half-precision parameter rounds the saved float32 state (``v`` of small gradients to 0)."""
+        super().load_state_dict(state_dict)
+        for saved, group in zip(state_dict["param_groups"], self.param_groups, strict=True):
+            for index, w in zip(saved["params"], group["params"], strict=True):
+                work = torch.promote_types(w.dtype, torch.float32)
+                for key, value in state_dict["state"].get(index, {}).items():
+                    if key != "step" and torch.is_tensor(value) and value.is_floating_point():
+                        self.state[w][key] = value.to(device=w.device, dtype=work).clone()
+
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss, if given."""
