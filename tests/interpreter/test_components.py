@@ -317,14 +317,42 @@ def test_a_never_positive_schedule_s_lr_lambda_says_why_it_has_no_base_rate(tmp_
     mod = _load(_export(tmp_path, program, "s"))
     assert pytest.approx(-0.01) == mod.LR
     with pytest.raises(ValueError, match=r"^the schedule's peak rate on \[0, 1\] is -0.01, not positive, which no "
-                                         r"torch optimizer takes: pass a positive base_lr"):
+                                         r"torch optimizer takes: its rates are negative, and a rate is at least 0$"):
         mod.lr_lambda(10)
     with pytest.raises(ValueError, match=r"^base_lr must be positive, got nan$"):
         mod.lr_lambda(10, float("nan"))
     with pytest.raises(ValueError, match=r"^total_steps must be at least 1, got 0$"):
         mod.lr_lambda(0, 0.01)
-    factor = mod.lr_lambda(10, 0.01)  # a positive base of one's own: the schedule's rates over it
-    assert factor(0) == pytest.approx(-1.0) and factor(10) == pytest.approx(-101.0)
+    factor = mod.lr_lambda(10, 0.01)  # a positive base of one's own: a negative rate is refused as mlevolve's run does
+    with pytest.raises(ValueError, match=r"^the schedule's learning rate is -0.01 at step 0 of 10: a rate is at "
+                                         r"least 0$"):
+        factor(0)
+    flat = mlevolve.parse("algorithm zero\ntask iris\nschedule z(t: Scalar) -> Scalar = 0.0 * t\n")
+    zero = _load(_export(tmp_path, flat, "z"))
+    with pytest.raises(ValueError, match=r"is 0, not positive, which no torch optimizer takes: pass a positive base_lr "
+                                         r"to follow the schedule's rates anyway$"):
+        zero.lr_lambda(10)
+    assert zero.lr_lambda(10, 0.01)(5) == 0.0
+
+
+def test_an_exported_schedule_negative_part_way_is_refused_where_mlevolve_run_fails(tmp_path: Path) -> None:
+    """A schedule negative from half-way trained by ascent, exported and run alike (a fresh-user pass): LambdaLR
+    takes any factor and the exported optimizer read any group rate.  Both now refuse a negative rate."""
+    source = ("algorithm half\ntask iris\nmodel net() -> Layer = seq(dense(16), tanh_layer())\n"
+              "optimizer sgd(w: Tensor, g: Tensor, lr: Scalar) -> Tensor = w - lr * g\n"
+              "schedule s(t: Scalar) -> Scalar = 0.1 * (1.0 - 2.0 * t)\n")
+    mod = _load(_export(tmp_path, mlevolve.parse(source), "sgd"))
+    factor = mod.lr_lambda(10)
+    assert factor(5) == 0.0
+    with pytest.raises(ValueError, match=r"^the schedule's learning rate is -0.02 at step 6 of 10: a rate is at "
+                                         r"least 0$"):
+        factor(6)
+    w = nn.Parameter(torch.ones(2))
+    opt = mod.Sgd([w])
+    opt.param_groups[0]["lr"] = -0.1  # as a scheduler of one's own may set it
+    w.sum().backward()
+    with pytest.raises(ValueError, match=r"^invalid learning rate: -0.1$"):
+        opt.step()
 
 
 def test_an_optimizers_usage_with_a_schedule_steps_the_schedule(tmp_path: Path) -> None:

@@ -212,7 +212,7 @@ def test_user_names_that_collide_with_the_scripts_names_still_work(name: str,
     assert text.count("\ndef supervised_task(") + text.count("\ndef learner_task(") == 1
 
 
-SCRIPT_CAPS = (374, 566)  # formula/learner, network: +4 (qa35) for SIGTERM ending a script as Ctrl-C does; +3
+SCRIPT_CAPS = (374, 569)  # formula/learner, network: +4 (qa35) for SIGTERM ending a script as Ctrl-C does; +3
 # (qa38) for --epochs refused, as mlevolve refuses it, by a script whose regime trains no epochs; +15 (qa39) for a
 # spec refused in the library's order and words by the library's own two functions (split_spec, spec_options); +4
 # (newuser40) for the text printed as `mlevolve run` prints it (6 digits, "failed: ..."), +1 for the names first
@@ -221,7 +221,8 @@ SCRIPT_CAPS = (374, 566)  # formula/learner, network: +4 (qa35) for SIGTERM endi
 # and integer flags shown in a section of their own, after the training loop (they opened the data section); +9
 # (stop 44) for a Ctrl-C while NumPy or PyTorch loads ended in one line (it printed the import's traceback), and
 # group=/fitness= on a task that takes neither said to be a learner's; +10/+9 (stop 46) for a pace that cannot fit the
-# time budget failing early (Budget.check_time: --epochs 100000000 trained for 300 s before failing)
+# time budget failing early (Budget.check_time: --epochs 100000000 trained for 300 s before failing); +3 (stop 47)
+# for a schedule's negative learning rate failing the candidate (it trained by ascent)
 
 
 def test_the_readme_gives_the_scripts_line_caps() -> None:

@@ -172,6 +172,20 @@ def test_the_parameter_limit_is_exact(body: str) -> None:
     assert over.failure.reason == f"{size:,} parameters exceed the limit of {size - 1:,}"
 
 
+def test_a_negative_learning_rate_fails_the_candidate_where_the_rule_takes_it() -> None:
+    """A schedule negative from half-way trained by ascent without a word (a fresh-user pass); torch's optimizers
+    refuse a negative rate.  A rule without ``lr`` never reads the schedule's rate, so it is not failed for it."""
+    head = ("task digits\nmodel net() -> Layer =\n  dense(16)\n"
+            "schedule s(t: Scalar) -> Scalar =\n  0.01 * (1.0 - 4.0 * t)\n")
+    settings = Settings(epochs=2)
+    outcome = evaluate(program(head), load_task("digits"), SPEC, settings)
+    assert outcome.failure is not None and outcome.failure.where == "epoch 1, step 10"  # 34 steps: t = 9/34
+    assert outcome.failure.reason == "the schedule's learning rate is -0.000588 at progress t = 0.265: a rate is " \
+                                     "at least 0"
+    without_lr = head + "optimizer o(w: Tensor, g: Tensor) -> Tensor =\n  w - 0.01 * g\n"
+    assert evaluate(program(without_lr), load_task("digits"), SPEC, settings).failure is None
+
+
 def test_time_budget_is_a_failure_not_an_error() -> None:
     settings = Settings(budget=runtime.Budget(max_seconds=0.0))
     outcome = evaluate(mlevolve.parse_file(EXAMPLES / "mlp_digits.mlev"), load_task("digits"), SPEC, settings)

@@ -69,7 +69,8 @@ LR_LAMBDA = Template('''def $name(total_steps: int, base_lr: float | None = None
     The schedule gives the learning rate at training progress t = step / total_steps in [0, 1];
     LambdaLR multiplies the group's initial ``lr`` by this factor, so build the optimizer with
     ``lr=base_lr`` (default ``$lr_name``, the schedule's peak rate) and step the scheduler once per
-    optimizer step.  Raises ValueError unless ``total_steps`` >= 1 and the base rate is positive.
+    optimizer step.  Raises ValueError unless ``total_steps`` >= 1 and the base rate is positive, and (the factor)
+    at a step where the schedule's rate is negative or NaN.
     """
     if total_steps < 1:
         raise ValueError(f"total_steps must be at least 1, got {total_steps}")
@@ -77,10 +78,15 @@ LR_LAMBDA = Template('''def $name(total_steps: int, base_lr: float | None = None
     if not base > 0.0:
         raise ValueError(f"base_lr must be positive, got {base:g}" if base_lr is not None else
                          f"the schedule's peak rate on [0, 1] is {base:g}, not positive, which no torch optimizer "
-                         "takes: pass a positive base_lr to follow the schedule's rates anyway")
+                         "takes: " + ("pass a positive base_lr to follow the schedule's rates anyway" if base == 0.0
+                                      else "its rates are negative, and a rate is at least 0"))
 
     def factor(step: int) -> float:
-        return float($schedule(torch.tensor(min(step, total_steps) / total_steps))) / base
+        rate = float($schedule(torch.tensor(min(step, total_steps) / total_steps)))
+        if not rate >= 0.0:  # LambdaLR takes it, and an optimizer then ascends the loss
+            raise ValueError(f"the schedule's learning rate is {rate:g} at step {step} of {total_steps}: a rate is "
+                             "at least 0")
+        return rate / base
 
     return factor
 ''')

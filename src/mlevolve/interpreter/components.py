@@ -146,7 +146,9 @@ def _optimizer(m: _Module) -> None:
                       for i, n in enumerate(state))
     state_doc = ", ".join(f"``{slot[n]}``" for n in state) or "none besides the step count"
     t_line = f"{' ' * 16}t = state[\"step\"]\n" if "t" in names else ""
-    lr_line = f"{' ' * 12}lr = torch.as_tensor(float(group[\"lr\"]))\n" if "lr" in names else ""
+    lr_line = (f"{' ' * 12}if not group[\"lr\"] >= 0.0:  # a scheduler's rate: it would ascend the loss\n"
+               f"{' ' * 16}raise ValueError(f\"invalid learning rate: {{group['lr']}}\")\n"
+               f"{' ' * 12}lr = torch.as_tensor(float(group[\"lr\"]))\n") if "lr" in names else ""
     m.body.append(templates.OPTIMIZER.substitute(cls=cls, rule=rule, name=d.name, state_doc=state_doc,
                                                  lr_name=lr_name, init=init, result=result, args=args, store=store,
                                                  t_line=t_line, lr_line=lr_line))
