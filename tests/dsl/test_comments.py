@@ -1,5 +1,6 @@
 """Comments through ``fmt``: each kept, a whole-line one before its line, an end-of-line one at the end of the
-line it ends as printed (it was moved before it: a fresh-user pass), and the layout a fixpoint."""
+line it ends as printed (it was moved before it: a fresh-user pass; of several, the last), and the layout a
+fixpoint."""
 
 from __future__ import annotations
 
@@ -56,7 +57,21 @@ def test_a_learner_keeps_its_header_s_comments_on_it_and_a_method_s_above_it() -
               "  predict(x: Vector) -> Scalar = # c4\n    # in predict\n    dot(w, x)\n  # above learn\n"
               "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w # c5\n")
     printed = format_program(parse(source))
-    assert printed == ("algorithm a\n\nlearner l(state w: Vector)  # c1  # c2  # c3\n  # above predict\n"
+    assert printed == ("algorithm a\n\n# c1\n# c2\nlearner l(state w: Vector)  # c3\n  # above predict\n"
                        "  predict(x: Vector) -> Scalar =  # c4\n    # in predict\n    dot(w, x)\n  # above learn\n"
                        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w  # c5\n")
+    assert format_program(parse(printed)) == printed
+
+
+def test_comments_of_lines_joined_into_one_stay_apart_and_one_above_the_task_line_stays_there() -> None:
+    """Lines joined into one printed line (a binding or a header over several) had their end-of-line comments run
+    on as one (``let a = x * x in  # first  # second``); all but the last are now whole-line comments above it.  A
+    comment between the ``algorithm`` and ``task`` lines moved before the first definition (fresh-user passes)."""
+    source = ("algorithm c\n# about the task\ntask koza_quartic\n\nformula f(x: Scalar,  # the input\n"
+              "          y: Scalar)  # another\n    -> Scalar =\n  let a = x *   # first factor\n"
+              "          y in  # second\n  a + 1.0  # done\n")
+    printed = format_program(parse(source))
+    assert printed == ("algorithm c\n# about the task\ntask koza_quartic\n\n# the input\n"
+                       "formula f(x: Scalar, y: Scalar) -> Scalar =  # another\n  # first factor\n"
+                       "  let a = x * y in  # second\n  a + 1.0  # done\n")
     assert format_program(parse(printed)) == printed

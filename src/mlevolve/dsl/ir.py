@@ -424,6 +424,7 @@ class Program:
     file: str | None = field(default=None, compare=False, repr=False)  # the file it was parsed from, for errors
     # End-of-line comments of the `algorithm` line (0) and the `task` line (1).
     trailing: tuple[tuple[int, str], ...] = field(default=(), compare=False, repr=False)
+    task_comments: tuple[str, ...] = field(default=(), compare=False, repr=False)  # whole-line, above the task line
 
     def get(self, name: str) -> Definition | None:
         return next((d for d in self.definitions if d.name == name), None)
@@ -436,4 +437,4 @@ class Program:
     def with_definitions(self, definitions: tuple[Definition, ...]) -> Program:
         """This program with ``definitions`` (everything else kept: ``dataclasses.replace``, built directly)."""
         return Program(self.name, definitions, self.task, self.span, self.comments, self.footer, self.task_span,
-                       self.file, self.trailing)
+                       self.file, self.trailing, self.task_comments)

@@ -422,11 +422,11 @@ def _ended_line(body: Expr | None, line: int) -> int:
 
 
 def _attach_comments(program: Program, source: str) -> Program:
-    """Keep comments for the formatter.  A whole-line comment above ``algorithm`` is the header; one
-    inside a body stays at its place in the body's ``let`` chain; one above a learner's method, above it; any
-    other goes with the definition after it (the footer if none).  An end-of-line comment ends the line it
-    ends as printed: the ``algorithm`` or ``task`` line, a definition's header (a learner's too, over several
-    lines), or a line of its ``let`` chain (:func:`_ended_line`)."""
+    """Keep comments for the formatter.  A whole-line comment above ``algorithm`` is the header, one between it and
+    the ``task`` line stays there; one inside a body stays at its place in the body's ``let`` chain; one above a
+    learner's method, above it; any other goes with the definition after it (the footer if none).  An end-of-line
+    comment ends the line it ends as printed: the ``algorithm`` or ``task`` line, a definition's header (a
+    learner's too, over several lines), or a line of its ``let`` chain (:func:`_ended_line`)."""
     top = program.span.line if program.span else 1
     defs = list(program.definitions)
     ranges = [(d.span.line if d.span else 0, _last_line(d)) for d in defs]
@@ -438,9 +438,14 @@ def _attach_comments(program: Program, source: str) -> Program:
     footer: list[str] = []
     heads = {top: 0, **({program.task_span.line: 1} if program.task_span and program.task is not None else {})}
     trailing: list[tuple[int, str]] = []  # of the `algorithm` (0) and `task` (1) lines
+    task_line = program.task_span.line if program.task_span and program.task is not None else top
+    above_task: list[str] = []
     for line, whole, text in _comments(source):
         if line < top:
             header.append(text)
+            continue
+        if whole and line < task_line:  # between the `algorithm` and `task` lines: it stays there
+            above_task.append(text)
             continue
         if not whole and line in heads and not any(start <= line for start, _ in ranges):
             trailing.append((heads[line], text))
@@ -474,7 +479,7 @@ def _attach_comments(program: Program, source: str) -> Program:
         defs[i] = replace(d, comments=tuple(leading[i]), body_comments=tuple(inner.get((i, -1), ())),
                           trailing=tuple(ends.get((i, -1), ())), methods=kept)
     return replace(program, definitions=tuple(defs), comments=tuple(header), footer=tuple(footer),
-                   trailing=tuple(trailing))
+                   trailing=tuple(trailing), task_comments=tuple(above_task))
 
 
 def parse_expr(source: str, file: str | None = None) -> Expr:

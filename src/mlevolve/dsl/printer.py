@@ -85,9 +85,12 @@ def _format_node(node: Expr, parts: list[tuple[str, int]]) -> tuple[str, int]:
 
 
 def _ended(trailing: tuple[tuple[int, str], ...], k: int, line: str) -> str:
-    """``line`` with the end-of-line comments ``trailing`` places at ``k`` (a definition's: -1 its header, k the k-th
-    line of its body; a program's: 0 its ``algorithm`` line, 1 its ``task`` line)."""
-    return "  ".join([line, *(text for at, text in trailing if at == k)])
+    """``line`` with the end-of-line comment ``trailing`` places at ``k`` (a definition's: -1 its header, k the k-th
+    line of its body; a program's: 0 its ``algorithm`` line, 1 its ``task`` line) at its end.  Where lines joined
+    into one had several, all but the last are whole-line comments above it (they read as one comment run on)."""
+    texts = [text for at, text in trailing if at == k]
+    indent = line[:len(line) - len(line.lstrip())]
+    return "\n".join([*(indent + text for text in texts[:-1]), "  ".join([line, *texts[-1:]])])
 
 
 def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_expr) -> list[str]:
@@ -143,6 +146,7 @@ def format_program(program: Program, fmt: Callable[[Expr], str] = format_expr,
     head = [*program.comments, _ended(program.trailing, 0, f"algorithm {program.name}")]
     if program.task is not None:
         task = program.task
+        head += program.task_comments
         head.append(_ended(program.trailing, 1, f"task {task}" if task.isidentifier() and task not in KEYWORDS
                            else f'task "{task}"'))
     blocks = ["\n".join(head),

@@ -92,7 +92,7 @@ def _definition(d: Definition) -> WireDefinition:
 def encode(program: Program) -> WireProgram:
     """``program`` as a worker receives it: its definitions' fields, bodies as tokens."""
     return (program.name, program.task, program.comments, program.footer,
-            tuple(_definition(d) for d in program.definitions), program.trailing)
+            tuple(_definition(d) for d in program.definitions), program.trailing, program.task_comments)
 
 
 def _length(token: Any) -> int:
@@ -173,6 +173,6 @@ class Decoder:
 
     def program(self, wire: WireProgram) -> Program:
         """The program ``wire`` encodes (equal to the encoded one; no spans)."""
-        name, task, comments, footer, definitions, trailing = wire
+        name, task, comments, footer, definitions, trailing, task_comments = wire
         return Program(name, tuple(self.definition(d) for d in definitions), task, None, comments, footer,
-                       trailing=trailing)
+                       trailing=trailing, task_comments=task_comments)
