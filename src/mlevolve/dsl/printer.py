@@ -88,6 +88,8 @@ def _ended(trailing: tuple[tuple[int, str], ...], k: int, line: str) -> str:
     """``line`` with the end-of-line comment ``trailing`` places at ``k`` (a definition's: -1 its header, k the k-th
     line of its body; a program's: 0 its ``algorithm`` line, 1 its ``task`` line) at its end.  Where lines joined
     into one had several, all but the last are whole-line comments above it (they read as one comment run on)."""
+    if not trailing:  # an evolved program's: on the hot path of every candidate's canonical text
+        return line
     texts = [text for at, text in trailing if at == k]
     indent = line[:len(line) - len(line.lstrip())]
     return "\n".join([*(indent + text for text in texts[:-1]), "  ".join([line, *texts[-1:]])])
