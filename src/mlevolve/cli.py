@@ -658,7 +658,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(run=_cmd_grammar_show)
     g = gsub.add_parser("diff", help="what a grammar changes relative to another: weights, learned rules "
                         "(with provenance), operators, [restrict.*] tables")
-    g.add_argument("base", metavar="BASE", help="the grammar compared against (`base` for the base grammar)")
+    g.add_argument("base", nargs="?", default="base", metavar="BASE",
+                   help="the grammar compared against (default `base`, the base grammar)")
     g.add_argument("grammar", metavar="GRAMMAR", help="the grammar file, e.g. one `mlevolve meta` wrote")
     g.set_defaults(run=_cmd_grammar_diff)
     g = gsub.add_parser("lark", help="render the grammar as a Lark grammar, one nonterminal family per type")

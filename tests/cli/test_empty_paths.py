@@ -34,7 +34,7 @@ QUARTIC = str(EXAMPLES / "quartic.mlev")
     (["report", "runs/x.db", "--baseline", ""], "--baseline", True),
     (["meta", ""], "CONFIG", False),
     (["grammar", "diff", "base", ""], "GRAMMAR", False),
-    (["grammar", "diff", "", "base"], "BASE", False),
+    (["grammar", "diff", "", "base"], "BASE", True),  # optional: the base grammar when left out
     (["grammar", "show", ""], "GRAMMAR", True),  # an optional positional: base when left out
 ])
 def test_an_empty_path_is_refused_by_its_name(capsys: Capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

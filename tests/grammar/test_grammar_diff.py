@@ -38,6 +38,8 @@ def test_an_unchanged_weight_written_again_is_not_a_change(tmp_path: Path, capsy
     assert code == 0
     assert out.splitlines()[1:] == ["~ sub(Scalar,Scalar)                 1 -> 1.0000001  (x1.0000001)"]
     assert out.splitlines()[0].endswith(": 1 change")
+    # one file alone is compared with the base grammar (it was read as BASE: "the following arguments are required")
+    assert cli(capsys, "grammar", "diff", str(folder / "g.grammar.toml")) == (code, out, "")
 
 
 @pytest.mark.parametrize(("a", "b", "shown"), [(1.0, 2.0, "1 -> 2  (x2)"), (0.7, 0.35, "0.7 -> 0.35  (x0.5)")])
