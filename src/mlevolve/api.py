@@ -1107,12 +1107,14 @@ def evolve(
         if backend is not None:
             backend.close(interrupted)
     from mlevolve.gp.prune_best import common_start, is_start
-    from mlevolve.report.data import pruned_line, pruned_row
+    from mlevolve.report.data import common_draw_note, pruned_line, pruned_row
     from mlevolve.results import answer, shown_program
 
     shown = pruned_row(pruned) if pruned is not None else None
+    common_note = None
     if shown is None and best is not None and pruned is not None and pruned.get("tasks") and not pruned.get("failure"):
         # no edit kept on a common draw: the best as that draw scores it, as the start beside it is
+        common_note = common_draw_note(pruned, best.metrics)
         best = replace(best, fitness=pruned["from_fitness"], metrics=dict(pruned["from_metrics"]))
         summary["best_fitness"] = best.fitness
     best = shown or best  # what is shown for the run's best: pruned, where it was
@@ -1128,6 +1130,8 @@ def evolve(
         origin = best.parents[0] if shown is not None else best.hash
         if origin == start["hash"] and not same and _numbers_apart(best.program, start["written"]):
             result["best"]["note"] = f"{start_name} as the run tuned its literals"  # the start's own candidate
+        if common_note is not None:
+            result["best"]["note"] = common_note
     if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
         result["best"]["pruned"] = pruned_line(pruned)
     if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show

@@ -413,6 +413,9 @@ def test_show_best_prints_program_metrics_and_ancestry(runs: dict[str, Path], ca
     where = f"the prune of candidate {shown['seq']}" if shown["source"] == "pruned" else \
         f"candidate {shown['seq']}, {shown['operator']}, generation {shown['generation']}"  # not two hashes for one seq
     assert lines[0] == f"#1  fitness {shown['fitness']:.6g}  hash {shown['hash'][:12]}  ({where})"
+    answer = data.answer(data.load(runs["run"]))  # the report's answer called a pruned best "candidate N"
+    assert answer is not None and answer["best"]["source"] == shown["source"]
+    assert shown["source"] == "pruned"  # the fixture's run prunes its best
     assert lines[1].startswith("    train_mse ")
     if shown["pruned"]:  # the run's best pruned (gp.prune): one line says so; its candidate, whose scores differ,
         # is not called one of its behaviour (it was: newuser40)

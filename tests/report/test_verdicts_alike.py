@@ -77,6 +77,12 @@ def test_best_show_and_the_report_give_the_summarys_verdict(no_edit: tuple[Path,
     for got in (listed["answer"], shown["answer"], report):
         assert (got["verdict"], got["gain"]) == (result["answer"]["verdict"], result["answer"]["gain"])
     assert listed["pruned"].endswith(f"where it scores fitness {_meta(db)['pruned']['from_fitness']:.6g})")
+    # the report's answer gave the common draw's fitness and its counts the own draw's, for one hash, unexplained
+    own = f"fitness {listed['fitness']:.6g} on its own draw"
+    note = f"scored on the prune's 100 common tasks, as the start; {own}"
+    assert report["best"]["note"] == result["answer"]["best"]["note"] == note
+    assert report["best"]["pruned"] == result["answer"]["best"]["pruned"] == listed["pruned"]
+    assert report["best"]["source"] != "pruned"
 
 
 def test_another_candidate_is_compared_with_the_start_as_the_run_scored_both(

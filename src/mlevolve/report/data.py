@@ -207,7 +207,12 @@ def answer(run: Run) -> dict[str, Any] | None:
                 same_program=is_start(begin, best.hash, best.program), confirm=pairs,
                 task=run.meta.get("task"), apart=apart)
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
-    out["best"].update(hash=best.hash, seq=best.seq, program=evolved(run, best), size=best.size)
+    out["best"].update(hash=best.hash, seq=best.seq, source=best.source, program=evolved(run, best), size=best.size)
+    record = run.meta.get("pruned")
+    if isinstance(record, Mapping):  # what the prune did, as the run's summary says it
+        out["best"]["pruned"] = pruned_line(record)
+        if metrics is not best.metrics and best.source != "pruned":  # no edit kept: the common draw's metrics
+            out["best"]["note"] = common_draw_note(record, best.metrics)
     return out
 
 
@@ -265,6 +270,18 @@ def pruned_line(record: Mapping[str, Any]) -> str:
     runner_up = ", a runner-up pruned past the best" if record.get("runner_up") else ""  # prune_best.PRUNE_SOURCES
     return (f"pruned from candidate {record['from_seq']} (hash {str(record['from'])[:12]}{own}{runner_up}): {size}, "
             f"{name} {old} -> {new}{common}")
+
+
+def common_draw_note(record: Mapping[str, Any], own: Mapping[str, Any]) -> str:
+    """What the shown best's metrics are where its prune kept no edit on a common draw of tasks (``record``, the
+    archive's meta ``pruned``): "scored on the prune's 100 common tasks, as the start; fitness 0.666928 on its own
+    draw", ``own`` being its metrics as the run scored it (what ``best`` and the report's counts list it at)."""
+    from mlevolve.results import fitness_metric
+
+    name = fitness_metric(own).name
+    value = own.get(name)
+    mine = f"; {name} {apart(value, value)[0]} on its own draw" if isinstance(value, float) else ""
+    return f"scored on the prune's {record['tasks']:,} common tasks, as the start{mine}"
 
 
 def apart(old: Any, new: Any, least: int = 6) -> tuple[str, str]:

@@ -76,7 +76,8 @@ def _answer(run: Run) -> str:
     worse = a["better"] is False and not a.get("tied", a["gain"] == 0)
     rows = [("metric", a["metric"]["description"]),
             ("best", f"{summary.side(name, best, start)}   (hash {best['hash'][:12]}, {summary.which(best)}, "
-                     f"size {best['size']})"),
+                     f"size {best['size']}{': ' + best['note'] if best.get('note') else ''})"),
+            *([("pruned", best["pruned"])] if best.get("pruned") else []),
             ("start", f"{summary.side(name, start, best)}   ({start.get('how')})"),
             ("gain", a["verdict"]),
             ("spread", summary.spread_text(a) or "one seed only: `mlevolve show DB --best --confirm 5` re-evaluates "
