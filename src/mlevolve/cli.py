@@ -39,7 +39,7 @@ from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
 from mlevolve.interpreter.standalone.spec import read_int
 from mlevolve.messages import HELP
 from mlevolve.meta.config import InnerConfig, MetaSettings
-from mlevolve.results import dumps, shown_program
+from mlevolve.results import drawn_per_candidate, dumps, shown_program
 from mlevolve.script import (
     ArgumentParser,
     BooleanOnce,
@@ -319,6 +319,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     # --seed and --epochs default to the API's (a file) or to the run's (--db): passed only when given
     given = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
     script = None if args.output == "-" else str(args.output)  # what the script's docstring says to run
+    drawn = False
     if args.component is not None:
         _no_training_flags(args, "--component writes a module that trains nothing",
                            "drop it, or export the training script (without --component)")
@@ -334,6 +335,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
             raise MlevError("give either FILE or --db, not both", hint="mlevolve export FILE -o OUT.py, or mlevolve "
                            "export DB [--hash H] -o OUT.py")
         source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, script=script, **given)
+        task = args.task or api.archived_program(args.db, args.hash, grammar=grammar).task
+        drawn = drawn_per_candidate(task)  # `best`'s score is of the run's draw: the script's is of its own
     elif args.file:
         _no_archive_flags(args)
         _unread_flags(args, args.file)
@@ -350,8 +353,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print(f"wrote {args.output} ({source.count(chr(10)):,} lines): import it, no mlevolve needed")
     else:
         print(f"wrote {args.output} ({source.count(chr(10)):,} lines); run it with: python {shlex.quote(args.output)} "
-              "--json")
+              "--json" + (f" {_OWN_DRAW}" if drawn else ""))
     return 0
+
+
+_OWN_DRAW = "(on a draw of tasks of its own: the run drew each candidate's)"  # so its score is not `best`'s
 
 
 def _no_archive_flags(args: argparse.Namespace) -> None:
@@ -386,8 +392,7 @@ def _export_program(args: argparse.Namespace, grammar: GrammarSpec | None) -> in
         print(f"wrote {args.output} ({text.count(chr(10)):,} lines); score it on one of the meta run's tasks with: "
               f"{command}")
     elif api.drawn_per_candidate(text):  # no draw of its own to score it on again: `run` draws one
-        print(f"wrote {args.output} ({text.count(chr(10)):,} lines); score it with: {command} (on a draw of "
-              "tasks of its own: the run drew each candidate's)")
+        print(f"wrote {args.output} ({text.count(chr(10)):,} lines); score it with: {command} {_OWN_DRAW}")
     else:
         print(f"wrote {args.output} ({text.count(chr(10)):,} lines); score it as the run did with: {command}")
     return 0

@@ -515,7 +515,7 @@ SHOWN_DIGITS = 4
 ``evolve``'s summary; as PySR's ``print_precision``): a fitted constant's 17 digits read as ``-0.3837``.
 The one setting: the commands' ``--digits N`` overrides it, ``--digits 0`` shows every digit.  What is
 kept and run is never rounded: the archive, ``--json``'s ``best_program``, and ``export`` (whose script
-and ``.mlev`` reproduce the run bit for bit)."""
+and ``.mlev`` reproduce the run bit for bit, but for a task drawn per candidate: a draw of their own)."""
 
 
 def rounded(program: Program, digits: int | None) -> Program:

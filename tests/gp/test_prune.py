@@ -652,6 +652,11 @@ def test_a_program_exported_from_a_run_on_tasks_drawn_per_candidate_says_run_dra
         assert status == 0 and f"lines); {said}mlevolve run {out}" in text
         assert text.rstrip().endswith("(on a draw of tasks of its own: the run drew each candidate's)") == \
             (task == "teacher")
+        # the script too scores it on a draw of its own: its line said only "run it with: python F.py --json"
+        script = tmp_path / f"{task.replace(':', '_').replace('=', '')}.py"
+        status, text, _ = cli(capsys, "export", str(db), "--best", "-o", str(script))
+        assert status == 0 and text.rstrip().endswith("--json (on a draw of tasks of its own: the run drew each "
+                                                      "candidate's)") == (task == "teacher")
 
 
 def test_a_runner_up_pruned_past_the_best_is_the_answer_and_a_longer_run_keeps_it(
