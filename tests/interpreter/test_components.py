@@ -686,6 +686,21 @@ def test_a_formula_is_shown_multiplied_out_where_that_is_shorter() -> None:
     assert shown_expr(many) == many
 
 
+def test_show_digits_round_the_constants_sympy_folds_too() -> None:
+    """``show --sympy --digits 2`` showed ``2.74732648372792*exp(x)``: the literals were rounded before SymPy folded
+    ``1.74 * exp(0.4811 + x)``, so the folded constant was off and unrounded.  SymPy folds the exact decimals
+    first; every constant shown is then rounded (the same at ``--digits 0``, the full floats)."""
+    import sympy
+
+    program = mlevolve.parse("algorithm a\nformula f(x: Scalar) -> Scalar =\n"
+                             "  -1.74 * (x - exp(0.4811 + x) - max(0.5936, x)) - 3.877\n")
+    expr = mlevolve.api.formula_sympy(program)
+    assert str(shown_expr(expr, 2)) == "-1.7*x + 2.8*exp(x) + 1.7*Max(0.59, x) - 3.9"
+    assert str(shown_expr(expr, 3)) == "-1.74*x + 2.82*exp(x) + 1.74*Max(0.594, x) - 3.88"
+    assert sympy.sstr(shown_expr(expr), full_prec=False) == "-1.74*x + 2.81506432808691*exp(x) + " \
+                                                               "1.74*Max(0.5936, x) - 3.877"
+
+
 def test_a_formula_too_deep_for_sympy_still_exports_its_numpy_function(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     body = "x"

@@ -412,18 +412,25 @@ def sympy_display(expr: Any, digits: int | None = None) -> tuple[str, str]:
 def shown_expr(expr: Any, digits: int | None = None) -> Any:
     """``expr`` multiplied out where that is shorter (:func:`_multiplied_out`), with its constants as a reader
     expects them: a rational of denominator over 100 (a fitted constant, 28719351/100000000) or beyond 10^15 becomes
-    the shortest decimal that reads back as the same float (0.28719351, 1.0e+300), or that at ``digits`` significant
-    digits, and then every other fraction too, so that one expression never mixes the two (0.28719351*x +
-    0.5*x**2, not ... + x**2/2); an expression whose constants are all whole numbers and small fractions (x/3,
-    3*x/10) stays exact.  Only the display rounds, after SymPy has folded the exact constants (a constant folded
-    from rounded ones would be off in its shown digits): ``expr`` itself keeps exact rationals for algebra."""
+    the shortest decimal that reads back as the same float (0.28719351, 1.0e+300), and then every other fraction
+    too, so that one expression never mixes the two (0.28719351*x + 0.5*x**2, not ... + x**2/2); an expression
+    whose constants are all whole numbers and small fractions (x/3, 3*x/10) stays exact.  With ``digits``, every
+    decimal shown is then rounded to that many significant digits, after SymPy has folded the exact ones (a
+    constant folded from rounded ones would be off in its shown digits, and ``1.74*exp(x + 0.4811)`` folds as its
+    decimals appear: ``2.815*exp(x)``): ``expr`` itself keeps exact rationals for algebra."""
     import sympy
 
     expr = _multiplied_out(expr)
     rationals = expr.atoms(sympy.Rational)
     decimal = any(r.q > 100 or abs(r) > 10**15 for r in rationals)  # a huge whole number too: 1e300 as 1.0e+300
-    return expr.xreplace({r: sympy.Float(repr(float(r)) if not digits else f"{float(r):.{digits}g}")
-                          for r in rationals if r.q > 100 or abs(r) > 10**15 or (decimal and r.q > 1)})
+    shown = expr.xreplace({r: sympy.Float(repr(float(r))) for r in rationals
+                           if r.q > 100 or abs(r) > 10**15 or (decimal and r.q > 1)})
+    for _ in range(3) if digits else ():  # rounded after SymPy folds decimals (1.74*exp(x + 0.4811): 2.815*exp(x))
+        rounded = {f: sympy.Float(f"{float(f):.{digits}g}") for f in shown.atoms(sympy.Float)}
+        if all(float(f) == float(r) for f, r in rounded.items()):
+            break
+        shown = shown.xreplace(rounded)
+    return shown
 
 
 # The most terms one product of sums may make when multiplied out for display: 2**9, nine two-term factors
