@@ -451,6 +451,16 @@ def test_show_by_hash_and_mistakes(runs: dict[str, Path], tmp_path: Path, capsys
     assert "no program with hash 'zz'" in usage_error("show", db, "zz")
     shared = next(h[0] for h in run.first if sum(k[0] == h[0] for k in run.first) > 1)
     assert "is ambiguous" in usage_error("show", db, shared)
+    # a candidate's number, as every listing names one: it showed another program whose hash starts so, or none
+    by_seq = {r.seq: r.hash for r in run.rows}
+    starting = {seq: {h for h in by_seq.values() if h.startswith(str(seq))} for seq in by_seq if seq >= 10}
+    alone = next(seq for seq, starts in starting.items() if not starts)
+    assert usage_error("show", db, str(alone)) == \
+        f"{db}: error: '{alone}' is a candidate's number, not a hash: candidate {alone}'s hash is {by_seq[alone][:12]}"
+    shared = next(seq for seq, starts in starting.items() if len(starts) == 1 and by_seq[seq] not in starts)
+    assert usage_error("show", db, str(shared)) == f"{db}: error: '{shared}' starts the hash " \
+        f"{min(starting[shared])[:12]} and is candidate {shared}'s number (its hash is {by_seq[shared][:12]})"
+    assert "no program with hash '0" in usage_error("show", db, f"0{alone}")  # 0123: a hash's start, read as one
     for hash_then_flag in (["ab", "--best"], ["--best", "ab"]):  # a HASH after an option is still the HASH
         assert "give either HASH or --best" in usage_error("show", db, *hash_then_flag)
     assert "-n goes with --best" in usage_error("show", db, "ab", "-n", "2")

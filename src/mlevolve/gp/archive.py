@@ -569,6 +569,7 @@ class Archive:
             shown = ", ".join(h[:12] for h in matches[:2]) + (", ..." if len(matches) > 2 else "")
             raise MlevError(f"hash prefix {key!r} is ambiguous: it starts {shown}", file=str(self.path),
                             hint="give more of the hash")
+        self._refuse_number(prefix, matches)
         if not matches:
             return None
         with self.guard("read"):
@@ -576,6 +577,24 @@ class Archive:
                                        "ORDER BY seq LIMIT 1", (matches[0],))
             values = cursor.fetchone()
             return None if values is None else _row(values)
+
+    def _refuse_number(self, prefix: str, matches: list[str]) -> None:
+        """Refuse a candidate's number given for a hash where it names another program or none (every listing says
+        "candidate 125": ``show DB 125`` showed candidate 1143, whose hash starts 125, or said "no program with hash
+        '125'"): the message names the candidate's hash."""
+        if not prefix.isdecimal() or prefix != str(int(prefix)) or len(prefix) > 12:  # 0123: a hash's start
+            return
+        with self.guard("read"):
+            numbered = self.conn.execute("SELECT hash FROM candidates WHERE seq = ?", (int(prefix),)).fetchone()
+        if numbered is None or numbered[0] in matches:
+            return
+        seq, numbered_hash = int(prefix), numbered[0][:12]
+        message = f"{prefix!r} starts the hash {matches[0][:12]} and is candidate {seq}'s number (its hash is " \
+                  f"{numbered_hash})" if matches else f"{prefix!r} is a candidate's number, not a hash: candidate " \
+                  f"{seq}'s hash is {numbered_hash}"
+        raise MlevError(message, file=str(self.path), hint=f"give {numbered_hash} for candidate {seq}"
+                        + (f", or more of the hash for {matches[0][:12]}" if matches else "")
+                        + "; a hash (or a unique prefix of one), not a candidate's number, names a program")
 
 
 def _same_data_file_task(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> bool:
