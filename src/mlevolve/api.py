@@ -1822,7 +1822,7 @@ def _write_generator(out: Path, config: str | Path, path: Path, cfg: Any, runner
     from mlevolve.meta.provenance import environment, environment_line
 
     header = (f"mlevolve generator evolved by `mlevolve meta {config}`\n"
-              f"archive: {path}; {len(history)} meta-generations; chosen: "
+              f"archive: {path}; {len(history):,} meta-generations; chosen: "
               f"{'the base grammar' if runner.chosen is None else f'meta-generation {runner.chosen}'}, "
               f"validation AUC {chosen.get('validation_auc', math.nan):.4f} on "
               f"{', '.join(cfg.validation) or 'no tasks'}\n"

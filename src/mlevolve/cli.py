@@ -179,7 +179,7 @@ def _show_library(spec: GrammarSpec) -> None:
 def _cmd_grammar_diff(args: argparse.Namespace) -> int:
     base, other = load_grammar(args.base), load_grammar(args.grammar)
     lines = api.grammar_diff(base, other)
-    count = f"{len(lines)} change{'' if len(lines) == 1 else 's'}"
+    count = f"{len(lines):,} change{'' if len(lines) == 1 else 's'}"
     print(f"# {base.name} ({base.digest}) -> {other.name} ({other.digest}): {count}")
     for line in lines:
         print(line)

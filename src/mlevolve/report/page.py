@@ -130,7 +130,7 @@ def _notes(run: Run) -> list[str]:
         notes.append("This archive holds no candidates yet: the run has not scored one, or it was stopped "
                      "before it did. Only the run's identity is shown.")
     elif data.state(run) != "finished":
-        notes.append(f"This run is in progress or was interrupted: the report shows the {len(run.rows)} "
+        notes.append(f"This run is in progress or was interrupted: the report shows the {len(run.rows):,} "
                      "candidates the archive held when it was read.")
     return [f'<p class="note">{escape(n)}</p>' for n in notes]
 

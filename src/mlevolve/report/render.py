@@ -124,7 +124,7 @@ def same_line(c: Mapping[str, Any], shown: int = 4) -> list[Line]:
         return []
     more = ", ..." if len(same) > shown else ""
     word = "program" if len(same) == 1 else "programs"
-    return [[("indent", "    "), ("dim", f"+ {len(same)} more {word} with the same behaviour: "
+    return [[("indent", "    "), ("dim", f"+ {len(same):,} more {word} with the same behaviour: "
                                         + ", ".join(h[:12] for h in same[:shown]) + more)]]
 
 
