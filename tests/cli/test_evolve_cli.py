@@ -115,12 +115,14 @@ def test_evolve_into_another_programs_archive(capsys: Capsys, tmp_path: Path, fi
     err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300",
                       "--population", "31", "--db", str(db))
     assert "archive was made with other settings (--population: archive has 30, now 31)" in err  # as typed
+    assert err.splitlines()[1] == "hint: rerun with --population 30 to resume, or pass another --db"  # to type
     assert db.read_bytes() == before
     # five settings changed: three shown, the others named (only three were said: fixed, the next refusal followed)
     err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300",
                       "--population", "31", "--tournament", "4", "--seed", "9", "--restart-every", "50",
                       "--no-fit", "--db", str(db))
     assert err.splitlines()[0].endswith("; and 2 more: --seed, --fit)"), err  # it said "seed, fit" (API names)
+    assert err.splitlines()[1] == "hint: rerun with the archive's settings to resume, or pass another --db"  # a switch
     # a switch by its own name and its value said (it was "--no-fit: archive has True, now False", as if --no-fit had
     # been on), and a diversity setting by its flag (it was "islands: ..."; both found by a fresh-user pass)
     err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300",

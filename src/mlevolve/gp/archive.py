@@ -664,9 +664,13 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: C
         detail = "; ".join(setting(k, f"tournament: archive has {_tournament(was)}, now {_tournament(now)}"
                                    if k == "tournament" else _setting_diff(k, was.get(k), now[k])) for k in differ[:3])
         more = f"; and {len(differ) - 3} more: {', '.join(map(setting, differ[3:]))}" if len(differ) > 3 else ""
+        typed = [k for k in differ if k in settings and isinstance(was.get(k), int | float | str)
+                 and not isinstance(was.get(k), bool)]  # each setting as one types it: `--algorithm regularized`
+        again = " ".join(f"{{{k}}} " + shlex.quote(str(was[k])).replace("{", "{{").replace("}", "}}") for k in typed) \
+            if typed == differ else "the archive's settings"
         refused = SettingError(f"archive was made with other settings ({detail}{more})",  # each named, at least
-                               hint="rerun with the archive's settings to resume, or pass another "
-                                    + ("{db}" if "db" in settings else "--db"))
+                               hint=f"rerun with {again} to resume, or pass another " +
+                                    ("{db}" if "db" in settings else "--db"))
         refused.positive = True  # a switch by its own name, whose value is said: `--fit: archive has on, now off`
         return refused
     return None
