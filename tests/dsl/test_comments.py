@@ -75,3 +75,18 @@ def test_comments_of_lines_joined_into_one_stay_apart_and_one_above_the_task_lin
                        "formula f(x: Scalar, y: Scalar) -> Scalar =  # another\n  # first factor\n"
                        "  let a = x * y in  # second\n  a + 1.0  # done\n")
     assert format_program(parse(printed)) == printed
+
+
+def test_a_comment_ending_a_line_that_closes_a_body_stays_with_that_body() -> None:
+    """``  ) # end of act``, a body's closing parenthesis on a line of its own, is past every node's span: its comment
+    went above the next definition, or to the footer (a fresh-user pass); it ends the body's last line."""
+    source = ("algorithm a\ntask digits\n\nactivation act(x: Tensor) -> Tensor =\n  (relu(x)\n  ) # end of act\n"
+              "  # about s\nschedule s(t: Scalar) -> Scalar =\n  (0.05\n  ) # end of s\n"
+              "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
+              "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    (w\n    ) # end learn\n")
+    printed = format_program(parse(source))
+    assert printed == ("algorithm a\ntask digits\n\nactivation act(x: Tensor) -> Tensor =\n  relu(x)  # end of act\n\n"
+                       "# about s\nschedule s(t: Scalar) -> Scalar =\n  0.05  # end of s\n\n"
+                       "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
+                       "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w  # end learn\n")
+    assert format_program(parse(printed)) == printed

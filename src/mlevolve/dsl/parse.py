@@ -426,7 +426,8 @@ def _attach_comments(program: Program, source: str) -> Program:
     the ``task`` line stays there; one inside a body stays at its place in the body's ``let`` chain; one above a
     learner's method, above it; any other goes with the definition after it (the footer if none).  An end-of-line
     comment ends the line it ends as printed: the ``algorithm`` or ``task`` line, a definition's header (a
-    learner's too, over several lines), or a line of its ``let`` chain (:func:`_ended_line`)."""
+    learner's too, over several lines), or a line of its ``let`` chain (:func:`_ended_line`; a line that closes a
+    body, ``  ) # end``, past its nodes' spans, is its last)."""
     top = program.span.line if program.span else 1
     defs = list(program.definitions)
     ranges = [(d.span.line if d.span else 0, _last_line(d)) for d in defs]
@@ -470,6 +471,13 @@ def _attach_comments(program: Program, source: str) -> Program:
                 inner.setdefault((i, j), []).append((_chain_position(body, line), text))
             else:
                 ends.setdefault((i, j), []).append((_ended_line(body, line), text))
+            continue
+        before = [i for i, (_, end) in enumerate(ranges) if end < line]
+        if not whole and before:  # ending a line that closes the definition before it (`  ) # end`): its last line
+            i = before[-1]
+            j = len(defs[i].methods) - 1
+            body = defs[i].methods[j].body if j >= 0 else defs[i].body
+            ends.setdefault((i, j), []).append((_ended_line(body, line), text))
             continue
         after = [i for i, (start, _) in enumerate(ranges) if start > line]
         (leading[after[0]] if after else footer).append(text)
