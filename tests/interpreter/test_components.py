@@ -215,6 +215,12 @@ def test_optimizer_state_dict_round_trip(tmp_path: Path) -> None:
     opt_b.load_state_dict(loaded["opt"])
     assert opt_b.param_groups[0]["lr"] == 0.01  # the group's settings come back too
     _train_side_by_side(opt, opt_b, a, b, x, y, steps=5, rtol=0.0, atol=0.0)
+    other = torch.optim.Adam(b.parameters())  # another optimizer's state was taken, then a KeyError at the next step
+    F.cross_entropy(b(x), y).backward()
+    other.step()
+    with pytest.raises(ValueError, match=r"^the state \['exp_avg', 'exp_avg_sq'\] is not Adam's, which keeps "
+                                         r"\['m', 'step', 'v'\]$"):
+        opt_b.load_state_dict(other.state_dict())
 
 
 def test_optimizer_reads_lr_from_each_parameter_group(tmp_path: Path) -> None:
@@ -317,15 +323,16 @@ def test_a_never_positive_schedule_s_lr_lambda_says_why_it_has_no_base_rate(tmp_
     mod = _load(_export(tmp_path, program, "s"))
     assert pytest.approx(-0.01) == mod.LR
     with pytest.raises(ValueError, match=r"^the schedule's peak rate on \[0, 1\] is -0.01, not positive, which no "
-                                         r"torch optimizer takes: its rates are negative, and a rate is at least 0$"):
+                                         r"torch optimizer takes: its rates are negative or NaN, and a rate is a "
+                                         r"number of at least 0$"):
         mod.lr_lambda(10)
     with pytest.raises(ValueError, match=r"^base_lr must be positive, got nan$"):
         mod.lr_lambda(10, float("nan"))
     with pytest.raises(ValueError, match=r"^total_steps must be at least 1, got 0$"):
         mod.lr_lambda(0, 0.01)
     factor = mod.lr_lambda(10, 0.01)  # a positive base of one's own: a negative rate is refused as mlevolve's run does
-    with pytest.raises(ValueError, match=r"^the schedule's learning rate is -0.01 at step 0 of 10: a rate is at "
-                                         r"least 0$"):
+    with pytest.raises(ValueError, match=r"^the schedule's learning rate is -0.01 at step 0 of 10: a rate is a "
+                                         r"number of at least 0$"):
         factor(0)
     flat = mlevolve.parse("algorithm zero\ntask iris\nschedule z(t: Scalar) -> Scalar = 0.0 * t\n")
     zero = _load(_export(tmp_path, flat, "z"))
@@ -344,8 +351,8 @@ def test_an_exported_schedule_negative_part_way_is_refused_where_mlevolve_run_fa
     mod = _load(_export(tmp_path, mlevolve.parse(source), "sgd"))
     factor = mod.lr_lambda(10)
     assert factor(5) == 0.0
-    with pytest.raises(ValueError, match=r"^the schedule's learning rate is -0.02 at step 6 of 10: a rate is at "
-                                         r"least 0$"):
+    with pytest.raises(ValueError, match=r"^the schedule's learning rate is -0.02 at step 6 of 10: a rate is a "
+                                         r"number of at least 0$"):
         factor(6)
     w = nn.Parameter(torch.ones(2))
     opt = mod.Sgd([w])

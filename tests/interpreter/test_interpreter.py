@@ -181,7 +181,10 @@ def test_a_negative_learning_rate_fails_the_candidate_where_the_rule_takes_it() 
     outcome = evaluate(program(head), load_task("digits"), SPEC, settings)
     assert outcome.failure is not None and outcome.failure.where == "epoch 1, step 10"  # 34 steps: t = 9/34
     assert outcome.failure.reason == "the schedule's learning rate is -0.000588 at progress t = 0.265: a rate is " \
-                                     "at least 0"
+                                     "a number of at least 0"
+    nan = evaluate(program(head.replace("0.01 * (1.0 - 4.0 * t)", "sqrt(t - 2.0)")), load_task("digits"), SPEC)
+    assert nan.failure is not None and nan.failure.reason == "the schedule's learning rate is nan at progress t = 0: " \
+                                                             "a rate is a number of at least 0"
     without_lr = head + "optimizer o(w: Tensor, g: Tensor) -> Tensor =\n  w - 0.01 * g\n"
     assert evaluate(program(without_lr), load_task("digits"), SPEC, settings).failure is None
 

@@ -20,6 +20,8 @@ OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
     RuntimeError for a sparse gradient or a complex parameter.
     """
 
+    KEPT = frozenset({$keys})  # each parameter's state
+
     def __init__(self, params: Any, lr: float = $lr_name) -> None:
         if not lr >= 0.0:
             raise ValueError(f"invalid learning rate: {lr}")
@@ -27,7 +29,11 @@ OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """torch's, keeping the state in float32 at least: torch casts it to each parameter's dtype, which for
-        a half-precision parameter rounds the saved float32 state (``v`` of small gradients to 0)."""
+        a half-precision parameter rounds the saved float32 state (``v`` of small gradients to 0).  Raises
+        ValueError for another optimizer's state (keys other than $keys)."""
+        for values in state_dict["state"].values():
+            if odd := sorted(set(values) - self.KEPT):  # torch.optim.Adam's exp_avg: a KeyError at the next step
+                raise ValueError(f"the state {odd} is not $cls's, which keeps {sorted(self.KEPT)}")
         super().load_state_dict(state_dict)
         for saved, group in zip(state_dict["param_groups"], self.param_groups, strict=True):
             for index, w in zip(saved["params"], group["params"], strict=True):
@@ -79,13 +85,13 @@ LR_LAMBDA = Template('''def $name(total_steps: int, base_lr: float | None = None
         raise ValueError(f"base_lr must be positive, got {base:g}" if base_lr is not None else
                          f"the schedule's peak rate on [0, 1] is {base:g}, not positive, which no torch optimizer "
                          "takes: " + ("pass a positive base_lr to follow the schedule's rates anyway" if base == 0.0
-                                      else "its rates are negative, and a rate is at least 0"))
+                                      else "its rates are negative or NaN, and a rate is a number of at least 0"))
 
     def factor(step: int) -> float:
         rate = float($schedule(torch.tensor(min(step, total_steps) / total_steps)))
         if not rate >= 0.0:  # LambdaLR takes it, and an optimizer then ascends the loss
             raise ValueError(f"the schedule's learning rate is {rate:g} at step {step} of {total_steps}: a rate is "
-                             "at least 0")
+                             "a number of at least 0")
         return rate / base
 
     return factor

@@ -150,6 +150,7 @@ def _optimizer(m: _Module) -> None:
                f"{' ' * 16}raise ValueError(f\"invalid learning rate: {{group['lr']}}\")\n"
                f"{' ' * 12}lr = torch.as_tensor(float(group[\"lr\"]))\n") if "lr" in names else ""
     m.body.append(templates.OPTIMIZER.substitute(cls=cls, rule=rule, name=d.name, state_doc=state_doc,
+                                                 keys=", ".join(repr(k) for k in ("step", *keys.values())),
                                                  lr_name=lr_name, init=init, result=result, args=args, store=store,
                                                  t_line=t_line, lr_line=lr_line))
     m.public += [cls, lr_name]

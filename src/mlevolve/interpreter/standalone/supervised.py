@@ -251,7 +251,7 @@ def train_supervised(data: dict[str, Any], program: SupervisedProgram, *, epochs
                 extra = {"lr": program.learning_rate((step - 1) / total), "t": torch.tensor(float(step))}
                 if "lr" in inputs and not extra["lr"] >= 0:  # torch's optimizers refuse one; it ascended the loss
                     raise CandidateFailure(f"the schedule's learning rate is {float(extra['lr']):.3g} at progress t = "
-                                           f"{(step - 1) / total:.3g}: a rate is at least 0", where)
+                                           f"{(step - 1) / total:.3g}: a rate is a number of at least 0", where)
                 result = program.optimizer(flat, grad, *(extra[k] for k in inputs), *state)
                 new, state = (result[0], list(result[1:])) if isinstance(result, tuple) else (result, [])
                 flat.copy_(torch.broadcast_to(new, flat.shape))
