@@ -798,7 +798,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="print a program of a run's archive with its metrics and ancestry")
     p.add_argument("db", metavar="DB", help="a run's archive (or, with --sympy/--latex, a .mlev file)")
-    p.add_argument("hash", type=_ascii(str), metavar="HASH", nargs="?", help="the program whose hash starts with HASH")
+    p.add_argument("hash", type=_ascii(str), metavar="HASH", nargs="?",
+                   help="the program whose hash starts with HASH (as best lists hashes; not a candidate's number)")
     p.add_argument("--best", action="store_true", help="the best program (the default)")
     _option(p, api.show, "n", "with --best: how many of the best")
     form = p.add_mutually_exclusive_group()

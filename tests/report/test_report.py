@@ -449,7 +449,7 @@ def test_show_by_hash_and_mistakes(runs: dict[str, Path], tmp_path: Path, capsys
 
     db = str(runs["run"])
     assert "no program with hash 'zz'" in usage_error("show", db, "zz")
-    shared = next(h[0] for h in run.first if sum(k[0] == h[0] for k in run.first) > 1)
+    shared = next(h[0] for h in run.first if sum(k[0] == h[0] for k in run.first) > 1 and h[0] in "abcdef")
     assert "is ambiguous" in usage_error("show", db, shared)
     # a candidate's number, as every listing names one: it showed another program whose hash starts so, or none
     by_seq = {r.seq: r.hash for r in run.rows}
@@ -461,6 +461,10 @@ def test_show_by_hash_and_mistakes(runs: dict[str, Path], tmp_path: Path, capsys
     assert usage_error("show", db, str(shared)) == f"{db}: error: '{shared}' starts the hash " \
         f"{min(starting[shared])[:12]} and is candidate {shared}'s number (its hash is {by_seq[shared][:12]})"
     assert "no program with hash '0" in usage_error("show", db, f"0{alone}")  # 0123: a hash's start, read as one
+    digit = next(h[0] for h in run.first if sum(k[0] == h[0] for k in run.first) > 1 and h[0].isdigit())
+    assert usage_error("show", db, digit).startswith(f"{db}: error: '{digit}' starts the hashes ")  # 0-9 too
+    assert usage_error("show", db, digit).endswith(f" and is candidate {digit}'s number (its hash is "
+                                                   f"{by_seq[int(digit)][:12]})")
     for hash_then_flag in (["ab", "--best"], ["--best", "ab"]):  # a HASH after an option is still the HASH
         assert "give either HASH or --best" in usage_error("show", db, *hash_then_flag)
     assert "-n goes with --best" in usage_error("show", db, "ab", "-n", "2")

@@ -565,11 +565,11 @@ class Archive:
             # substr, not LIKE: '%' and '_' in a key are characters, not wildcards
             matches = [h for (h,) in self.conn.execute(
                 "SELECT DISTINCT hash FROM candidates WHERE substr(hash, 1, ?) = ? LIMIT 3", (len(prefix), prefix))]
+        self._refuse_number(prefix, matches)
         if len(matches) > 1:
             shown = ", ".join(h[:12] for h in matches[:2]) + (", ..." if len(matches) > 2 else "")
             raise MlevError(f"hash prefix {key!r} is ambiguous: it starts {shown}", file=str(self.path),
                             hint="give more of the hash")
-        self._refuse_number(prefix, matches)
         if not matches:
             return None
         with self.guard("read"):
@@ -586,14 +586,15 @@ class Archive:
             return
         with self.guard("read"):
             numbered = self.conn.execute("SELECT hash FROM candidates WHERE seq = ?", (int(prefix),)).fetchone()
-        if numbered is None or numbered[0] in matches:
+        if numbered is None or matches == [numbered[0]]:
             return
         seq, numbered_hash = int(prefix), numbered[0][:12]
-        message = f"{prefix!r} starts the hash {matches[0][:12]} and is candidate {seq}'s number (its hash is " \
-                  f"{numbered_hash})" if matches else f"{prefix!r} is a candidate's number, not a hash: candidate " \
-                  f"{seq}'s hash is {numbered_hash}"
+        starts = "the hash " + matches[0][:12] if len(matches) == 1 else \
+            "the hashes " + ", ".join(h[:12] for h in matches[:2]) + (", ..." if len(matches) > 2 else "")
+        message = f"{prefix!r} starts {starts} and is candidate {seq}'s number (its hash is {numbered_hash})" \
+            if matches else f"{prefix!r} is a candidate's number, not a hash: candidate {seq}'s hash is {numbered_hash}"
         raise MlevError(message, file=str(self.path), hint=f"give {numbered_hash} for candidate {seq}"
-                        + (f", or more of the hash for {matches[0][:12]}" if matches else "")
+                        + (", or more of the hash" if matches else "")
                         + "; a hash (or a unique prefix of one), not a candidate's number, names a program")
 
 
