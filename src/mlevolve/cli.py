@@ -524,7 +524,7 @@ def _show_formula(args: argparse.Namespace) -> int:
 
     programs: list[Program | str]
     if file_kind(args.db) == "a .mlev program":
-        chosen = [flag_of(k) for k in ("best", "n", "digits") if k in args.given] + ["HASH"] * (args.hash is not None)
+        chosen = [flag_of(k) for k in ("best", "n") if k in args.given] + ["HASH"] * (args.hash is not None)
         if chosen:  # they choose (and print) programs of a run's archive: ignored for a file
             raise MlevError(f"{', '.join(chosen)} {'goes' if len(chosen) == 1 else 'go'} with a run's archive; "
                             f"{args.db} is one program, printed as written",
@@ -537,7 +537,9 @@ def _show_formula(args: argparse.Namespace) -> int:
     for program in programs:
         expr = _located(program, partial(api.formula_sympy, program))
         try:
-            text, latex = sympy_display(expr, None if isinstance(program, str) else args.digits)
+            # a file's literals as written, unless --digits is given (SymPy folds some: exp(0.48 + x) is 1.6*exp(x))
+            text, latex = sympy_display(expr, args.digits if "digits" in args.given or not isinstance(program, str)
+                                        else None)
             print(latex if args.latex else text)
         except RecursionError:
             raise MlevError("the formula is too deep for SymPy's printers", hint="simplify it first") from None
@@ -584,10 +586,10 @@ def _shown(value: object) -> str:
     return format(value, "g") if isinstance(value, float) else str(value)
 
 
-def _digits(p: argparse.ArgumentParser, call: Callable[..., Any]) -> None:
+def _digits(p: argparse.ArgumentParser, call: Callable[..., Any], more: str = "") -> None:
     """``--digits N``: the significant digits of the literals shown (``mlevolve.results.SHOWN_DIGITS``)."""
     _option(p, call, "digits", "significant digits of the constants shown; 0: every digit, as the archive "
-            "and export keep them", metavar="N")
+            f"and export keep them{more}", metavar="N")
 
 
 def _option(p: argparse.ArgumentParser, call: Callable[..., Any], name: str, help: str, *,
@@ -809,7 +811,7 @@ def build_parser() -> argparse.ArgumentParser:
             "the gain and its spread", metavar="N")
     p.add_argument("--grammar", metavar="FILE",
                    help="with --confirm: the run's grammar file (default: the base grammar)")
-    _digits(p, api.show)
+    _digits(p, api.show, "; a .mlev file's formula: every digit unless given")
     p.set_defaults(run=_cmd_show)
 
     p = sub.add_parser("report", help="write a run's report: one self-contained HTML file with plots and lineage")

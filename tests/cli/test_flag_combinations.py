@@ -52,7 +52,7 @@ LEARNER = str(EXAMPLES / "linear_regression.mlev")
      [f"mlevolve show: error: -n goes with a run's archive; {QUARTIC} is one program, printed as written",
       f"hint: mlevolve show {QUARTIC} --sympy, or mlevolve show DB --best -n N --sympy"]),
     (["show", QUARTIC, "--latex", "--best", "--digits", "2"],
-     [f"mlevolve show: error: --best, --digits go with a run's archive; {QUARTIC} is one program, printed as written",
+     [f"mlevolve show: error: --best goes with a run's archive; {QUARTIC} is one program, printed as written",
       f"hint: mlevolve show {QUARTIC} --sympy, or mlevolve show DB --best -n N --sympy"]),
     (["evolve", QUARTIC, "--islands", "4", "--db", "{tmp}/r.db"],
      ["mlevolve evolve: error: --islands is a setting of --algorithm islands; this run's is regularized: it would "

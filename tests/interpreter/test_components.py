@@ -693,7 +693,7 @@ def test_a_formula_is_shown_multiplied_out_where_that_is_shorter() -> None:
     assert shown_expr(many) == many
 
 
-def test_show_digits_round_the_constants_sympy_folds_too() -> None:
+def test_show_digits_round_the_constants_sympy_folds_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``show --sympy --digits 2`` showed ``2.74732648372792*exp(x)``: the literals were rounded before SymPy folded
     ``1.74 * exp(0.4811 + x)``, so the folded constant was off and unrounded.  SymPy folds the exact decimals
     first; every constant shown is then rounded (the same at ``--digits 0``, the full floats)."""
@@ -706,6 +706,11 @@ def test_show_digits_round_the_constants_sympy_folds_too() -> None:
     assert str(shown_expr(expr, 3)) == "-1.74*x + 2.82*exp(x) + 1.74*Max(0.594, x) - 3.88"
     assert sympy.sstr(shown_expr(expr), full_prec=False) == "-1.74*x + 2.81506432808691*exp(x) + " \
                                                                "1.74*Max(0.5936, x) - 3.877"
+    file = tmp_path / "f.mlev"  # a file's formula too, at the digits asked for (--digits was refused for one)
+    file.write_text(mlevolve.format(program))
+    capsys.readouterr()
+    assert cli.main(["show", str(file), "--sympy", "--digits", "2"]) == 0
+    assert capsys.readouterr().out == "-1.7*x + 2.8*exp(x) + 1.7*Max(0.59, x) - 3.9\n"
 
 
 def test_a_formula_too_deep_for_sympy_still_exports_its_numpy_function(
