@@ -69,8 +69,8 @@ class _Parser(ArgumentParser):
         raise _UsageError(message, hint=hint, prog=self.prog)
 
     def unknown_hint(self, unknown: Sequence[str]) -> str:
-        """An output under another name first (:func:`_written_to`), then the closest option."""
-        return _written_to(self, unknown[0]) or super().unknown_hint(unknown)
+        """An output under another name first (:func:`_named_otherwise`), then the closest option."""
+        return _named_otherwise(self, unknown[0]) or super().unknown_hint(unknown)
 
 
 class _UsageError(MlevError):
@@ -982,19 +982,29 @@ def _refuse_empty_paths(parser: argparse.ArgumentParser, args: argparse.Namespac
             raise _UsageError(f"{name} is empty", f"give a path{f', or leave {name} out' if optional else ''}", prog)
 
 
-# The names a command's output goes by (``-o``, ``--out``, ``--db``...): one given for another is meant so.
-_WRITES_TO = ("-o", "--output", "--db")
-_OUTPUT_NAMES = frozenset({"o", "out", "output", "outfile", "output-file", "db", "database", "archive"})
+# The names other tools give a setting (``--out``, ``--generations``...), by what the commands call it and why: one
+# given for a command's own is meant so.
+_OTHER_NAMES = (
+    (("-o", "--output", "--db"), "writes to {flag}", "o out output outfile output-file db database archive"),
+    (("--budget",), "runs for {flag} N candidates (a population times its generations)",
+     "generations ngen n-gen iterations iter max-iter evaluations evals max-evals n-evals"),
+    (("--population",), "sets its population's size by {flag}", "pop-size population-size mu"),
+    (("--workers",), "runs in parallel with {flag} N processes", "jobs n-jobs j processes procs cores"),
+    (("--seed",), "is seeded by {flag}", "random-state random-seed rng-seed"),
+)
 
 
-def _written_to(own: argparse.ArgumentParser, option: str) -> str:
-    """The hint for ``option``, which ``own`` does not take, where it names an output and ``own`` writes to one
-    under another name (``evolve -o td.db`` or ``--out td.db``: "did you mean --db? mlevolve evolve writes to
-    --db; run ..."; ``--out`` was answered "did you mean '--timeout'?", the closest spelling); else ``""``."""
-    if option.split("=", 1)[0].lstrip("-") not in _OUTPUT_NAMES:
-        return ""
-    written = next((o for o in _WRITES_TO if o in own._option_string_actions), None)
-    return f"did you mean {written}? {own.prog} writes to {written}; {HELP.format(prog=own.prog)}" if written else ""
+def _named_otherwise(own: argparse.ArgumentParser, option: str) -> str:
+    """The hint for ``option``, which ``own`` does not take, where it is another tool's name for a setting ``own``
+    has under its own (``evolve -o td.db`` or ``--out td.db``: "did you mean --db? mlevolve evolve writes to --db;
+    run ..."; ``--out`` was answered "did you mean '--timeout'?", the closest spelling; ``--generations 5``: "did you
+    mean --budget? mlevolve evolve runs for --budget N candidates ..."); else ``""``."""
+    name = option.split("=", 1)[0].lstrip("-")
+    for flags, does, names in _OTHER_NAMES:
+        own_flag = next((o for o in flags if o in own._option_string_actions), None)
+        if name in names.split() and own_flag is not None:
+            return f"did you mean {own_flag}? {own.prog} {does.format(flag=own_flag)}; {HELP.format(prog=own.prog)}"
+    return ""
 
 
 def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser, option: str) -> str:
@@ -1032,6 +1042,8 @@ def _meta_place(flag: str) -> str:
     key = _setting_key(flag)
     tables = [f"[{table}]" for table, owner in (("inner", InnerConfig), ("meta", MetaSettings))
               if key in {f.name for f in fields(owner)}]
+    if key in ("train", "validation", "test"):  # the task split
+        tables.append("[split]")
     if tables:
         return "under " + " or ".join(tables)
     return "at its top level" if key in ("program", "evolve") else ""

@@ -193,6 +193,17 @@ def test_a_script_parser_refuses_a_setting_given_twice_as_mlevolve_does(capsys: 
      "hint: did you mean --db? mlevolve evolve writes to --db; run `mlevolve evolve --help`"),
     (["export", "x.mlev", "--archive", "r.db", "-o", "x.py"], "mlevolve export: error: unrecognized arguments: "
      "--archive", "hint: did you mean -o? mlevolve export writes to -o; run `mlevolve export --help`"),
+    # other tools' names for a setting (a fresh-user pass: `--generations 5` was answered "run --help" alone)
+    (["evolve", "x.mlev", "--generations", "5"], "mlevolve evolve: error: unrecognized arguments: --generations",
+     "hint: did you mean --budget? mlevolve evolve runs for --budget N candidates (a population times its "
+     "generations); run `mlevolve evolve --help`"),
+    (["evolve", "x.mlev", "--n-jobs", "2"], "mlevolve evolve: error: unrecognized arguments: --n-jobs",
+     "hint: did you mean --workers? mlevolve evolve runs in parallel with --workers N processes; run `mlevolve "
+     "evolve --help`"),
+    (["run", "x.mlev", "--random-state", "3"], "mlevolve run: error: unrecognized arguments: --random-state",
+     "hint: did you mean --seed? mlevolve run is seeded by --seed; run `mlevolve run --help`"),
+    (["meta", "c.toml", "--train", "nguyen1"], "mlevolve meta: error: unrecognized arguments: --train",
+     "hint: mlevolve meta reads train from CONFIG, under [split]; run `mlevolve meta --help`"),
     # a setting of meta's inner runs or its own GP is the configuration's: said "an option of evolve, not of meta"
     (["meta", "c.toml", "--budget", "5"], "mlevolve meta: error: unrecognized arguments: --budget",
      "hint: mlevolve meta reads budget from CONFIG, under [inner]; run `mlevolve meta --help`"),

@@ -308,6 +308,22 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: rename it to t (passed by name, in lower case); an optimizer is (w: Tensor, g: Tensor, [lr: Scalar], "
         "[t: Scalar], m: Tensor, ...) -> (Tensor, Tensor, ...): the new weight, then each new state\n",
     ),
+    "optimizer_lr_tensor": (  # read as a state tensor ("the result must be ..."), yet passed the rate by its name
+        HEAD + "optimizer o(w: Tensor, g: Tensor, lr: Tensor) -> Tensor =\n  w - lr * g\n",
+        "optimizer_lr_tensor.mlev:2:35: error: optimizer 'o': 'lr' is the learning rate, a Scalar, not Tensor\n"
+        "    optimizer o(w: Tensor, g: Tensor, lr: Tensor) -> Tensor =\n"
+        "                                      ^^\n"
+        "hint: write lr: Scalar; an optimizer is (w: Tensor, g: Tensor, [lr: Scalar], [t: Scalar], m: Tensor, ...) -> "
+        "(Tensor, Tensor, ...): the new weight, then each new state\n",
+    ),
+    "optimizer_second_rate": (  # `eta` beside `lr` was told to be renamed to lr
+        HEAD + "optimizer o(w: Tensor, g: Tensor, lr: Scalar, eta: Scalar) -> Tensor =\n  w - lr * g\n",
+        "optimizer_second_rate.mlev:2:47: error: optimizer 'o': a Scalar parameter is the learning rate 'lr' or the "
+        "step 't', not 'eta'\n"
+        "    optimizer o(w: Tensor, g: Tensor, lr: Scalar, eta: Scalar) -> Tensor =\n"
+        "                                                  ^^^\n"
+        "hint: drop it: lr is passed once\n",
+    ),
     "arity": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x, x)\n",
         "arity.mlev:3:3: error: in activation 'f': 'relu' takes 1 argument, got 2\n"

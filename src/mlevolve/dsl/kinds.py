@@ -70,6 +70,9 @@ def _validate_optimizer(d: Definition) -> None:
         raise _fail(d, "the first two parameters must be the weight and gradient, both Tensor", hint)
     state = 0
     for p in d.params[2:]:
+        if p.name in ("lr", "t") and p.type != SCALAR:  # it read as a state tensor: "the result must be ..."
+            raise _fail(d, f"'{p.name}' is the {'learning rate' if p.name == 'lr' else 'step'}, a Scalar, not "
+                        f"{type_str(p.type)}", f"write {p.name}: Scalar; {hint}", p.span)
         if p.type == SCALAR and p.name in ("lr", "t"):
             if state:
                 raise _fail(d, f"'{p.name}' must come before the state parameters", hint, p.span)
@@ -77,7 +80,9 @@ def _validate_optimizer(d: Definition) -> None:
             state += 1
         elif p.type == SCALAR:  # the runtime passes lr and t by name
             meant = next((n for n, words in _OPTIMIZER_SCALARS.items() if p.name.lower() in words), "lr or t")
+            taken = meant in {q.name for q in d.params}  # `eta` beside `lr`: one learning rate is passed
             raise _fail(d, f"a Scalar parameter is the learning rate 'lr' or the step 't', not '{p.name}'",
+                        f"drop it: {meant} is passed once" if taken else
                         f"rename it to {meant} (passed by name, in lower case); {hint}", p.span)
         else:
             raise _fail(d, f"parameter '{p.name}: {type_str(p.type)}' is not allowed", hint, p.span)
