@@ -82,11 +82,18 @@ LEARNER = str(EXAMPLES / "linear_regression.mlev")
     (["evolve", QUARTIC, "--evolve", "all,f", "--db", "{tmp}/r.db"],
      ["mlevolve evolve: error: --evolve all names every definition: it takes no other names",
       "hint: write all alone, or list the definitions to evolve"]),
+    # an output whose name says another format (a fresh-user pass: `-o found.json` wrote a Python script there)
+    (["export", QUARTIC, "-o", "{tmp}/q.json"],
+     ["mlevolve export: error: {tmp}/q.json would hold a Python script, not a .json file",
+      "hint: name it .py, e.g. -o found.py"]),
+    (["export", QUARTIC, "--component", "f", "-o", "{tmp}/q.txt"],
+     ["mlevolve export: error: {tmp}/q.txt would hold a Python script, not a .txt file",
+      "hint: name it .py, e.g. -o found.py"]),
 ])
 def test_a_flag_that_would_be_overwritten_or_ignored_is_refused(tmp_path: Path, capsys: Capsys, argv: list[str],
                                                                 lines: list[str]) -> None:
     err = usage_error(capsys, *(a.replace("{tmp}", str(tmp_path)) for a in argv))
-    assert err.splitlines() == lines
+    assert err.splitlines() == [line.replace("{tmp}", str(tmp_path)) for line in lines]
     assert not (tmp_path / "r.db").exists() and not (tmp_path / "q.py").exists()
 
 

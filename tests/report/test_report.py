@@ -400,6 +400,9 @@ def test_report_mistakes(runs: dict[str, Path], tmp_path: Path, capsys: Capsys) 
     (tmp_path / "a_file").write_text("")
     assert "cannot write" in usage_error("report", str(runs["run"]), "-o", str(tmp_path / "a_file" / "r.html"))
     assert not (tmp_path / "a_file" / "r.html").exists()
+    assert "r.pdf would hold an HTML page, not a .pdf file" in usage_error("report", str(runs["run"]), "-o",
+                                                                           str(tmp_path / "r.pdf"))
+    assert not (tmp_path / "r.pdf").exists()
     assert not Path(out).exists()
 
 
