@@ -68,10 +68,12 @@ def test_comments_of_lines_joined_into_one_stay_apart_and_one_above_the_task_lin
     on as one (``let a = x * x in  # first  # second``); all but the last are now whole-line comments above it.  A
     comment between the ``algorithm`` and ``task`` lines moved before the first definition (fresh-user passes)."""
     source = ("algorithm c\n# about the task\ntask koza_quartic\n\nformula f(x: Scalar,  # the input\n"
+              "          # about y: inside the header, it went into the body\n"
               "          y: Scalar)  # another\n    -> Scalar =\n  let a = x *   # first factor\n"
               "          y in  # second\n  a + 1.0  # done\n")
     printed = format_program(parse(source))
     assert printed == ("algorithm c\n# about the task\ntask koza_quartic\n\n# the input\n"
+                       "# about y: inside the header, it went into the body\n"
                        "formula f(x: Scalar, y: Scalar) -> Scalar =  # another\n  # first factor\n"
                        "  let a = x * y in  # second\n  a + 1.0  # done\n")
     assert format_program(parse(printed)) == printed

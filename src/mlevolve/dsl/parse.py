@@ -467,7 +467,9 @@ def _attach_comments(program: Program, source: str) -> Program:
                 above.setdefault((i, j), []).append(text)
                 continue
             body = d.methods[j].body if j >= 0 else d.body
-            if whole:
+            if whole and j < 0 and any(p.span is not None and p.span.line >= line for p in d.params):
+                ends.setdefault((i, -1), []).append((-1, text))  # inside the header's parameters: with its line
+            elif whole:
                 inner.setdefault((i, j), []).append((_chain_position(body, line), text))
             else:
                 ends.setdefault((i, j), []).append((_ended_line(body, line), text))
