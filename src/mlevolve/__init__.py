@@ -22,26 +22,35 @@ TYPE_CHECKING = False  # as typing's, without importing typing: the console scri
 if TYPE_CHECKING:
     from typing import Any
 
-    from mlevolve.api import check, export, export_component, format, parse, parse_file, read_source, run, sample, tasks
+    from mlevolve.api import (
+        canonical_hash,
+        check,
+        export,
+        export_component,
+        format,
+        format_expr,
+        parse,
+        parse_expr,
+        parse_file,
+        program_hash,
+        read_source,
+        run,
+        sample,
+        tasks,
+    )
     from mlevolve.dsl.errors import MlevError
     from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Tup
-    from mlevolve.dsl.parse import parse_expr
-    from mlevolve.dsl.printer import format_expr
-    from mlevolve.dsl.traverse import canonical_hash, program_hash
     from mlevolve.estimator import SymbolicRegressor
     from mlevolve.grammar.spec import GrammarSpec, load_grammar
 
 __version__ = "0.1.0"
 
 _HOMES = {  # name: the module it is imported from on first use
-    **dict.fromkeys(("check", "export", "export_component", "format", "parse", "parse_file", "read_source", "run",
-                     "sample", "tasks"), "mlevolve.api"),
+    **dict.fromkeys(("canonical_hash", "check", "export", "export_component", "format", "format_expr", "parse",
+                     "parse_expr", "parse_file", "program_hash", "read_source", "run", "sample", "tasks"),
+                    "mlevolve.api"),
     "MlevError": "mlevolve.dsl.errors",
     **dict.fromkeys(("Call", "Definition", "Expr", "Let", "Num", "Param", "Program", "Ref", "Tup"), "mlevolve.dsl.ir"),
-    "parse_expr": "mlevolve.dsl.parse",
-    "format_expr": "mlevolve.dsl.printer",
-    "canonical_hash": "mlevolve.dsl.traverse",
-    "program_hash": "mlevolve.dsl.traverse",
     "GrammarSpec": "mlevolve.grammar.spec",
     "load_grammar": "mlevolve.grammar.spec",
     "SymbolicRegressor": "mlevolve.estimator",

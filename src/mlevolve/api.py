@@ -48,7 +48,7 @@ from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import check_program
 from mlevolve.dsl.parse import parse as _parse
 from mlevolve.dsl.printer import format_program
-from mlevolve.dsl.traverse import program_hash
+from mlevolve.dsl.traverse import program_hash as _program_hash
 from mlevolve.dsl.types import Type, with_article
 from mlevolve.gp.backends import Resources
 from mlevolve.gp.diversity import DiversityConfig
@@ -90,9 +90,42 @@ def read_source(path: str | Path) -> str:
 
 
 @typed
-def parse(text: str, file: str | None = None) -> Program:
-    """Parse ``.mlev`` text into the IR (syntax only; see :func:`check`)."""
-    return _parse(text, file)
+def parse(text: str, file: str | Path | None = None) -> Program:
+    """Parse ``.mlev`` text into the IR (syntax only; see :func:`check`); ``file``: the name its errors give."""
+    return _parse(text, None if file is None else str(file))
+
+
+@typed
+def parse_expr(source: str, file: str | Path | None = None) -> Expr:
+    """Parse one ``.mlev`` expression (``x * sigmoid(x)``) into the IR; raises :class:`MlevError` at its column."""
+    from mlevolve.dsl.parse import parse_expr as _parse_expr
+
+    return _parse_expr(source, None if file is None else str(file))
+
+
+@typed
+def format_expr(expr: Expr) -> str:
+    """One expression of the IR (:func:`parse_expr`'s, :func:`sample`'s) as ``.mlev`` text on one line, canonically
+    parenthesised."""
+    from mlevolve.dsl.printer import format_expr as _format_expr
+
+    return _format_expr(expr)
+
+
+@typed
+def canonical_hash(expr: Expr) -> str:
+    """The hex digest (32 characters) of ``expr`` as the search's cache knows it: equal for expressions that differ only
+    in the order of a commutative operation's arguments (``x + y``, ``y + x``)."""
+    from mlevolve.dsl.traverse import canonical_hash as _canonical_hash
+
+    return _canonical_hash(expr)
+
+
+@typed
+def program_hash(program: Program) -> str:
+    """The hex digest (32 characters) of a whole program's content (:func:`canonical_hash` of each definition;
+    its name, task and comments excluded): a run's archive is of one program hash."""
+    return _program_hash(program)
 
 
 @typed
@@ -617,8 +650,12 @@ def run(
 ) -> dict[str, Any]:
     """Train ``program`` on ``task`` (default: its ``task`` line) and return its metrics.
 
-    The result has validation and test metrics, ``fitness``, ``train_seconds``, ``params`` (neural
-    programs) and ``failure`` (None, or the reason the program could not be trained).
+    ``program``: a parsed :class:`Program` or the path of a ``.mlev`` file (a ``str`` is a path here, as for
+    :func:`export` and :func:`evolve`; :func:`check` and :func:`format` take text: ``parse`` text first).
+    The result has ``task``, ``seed`` and ``failure`` (None, or the reason the program could not be trained, a dict
+    of ``reason`` and ``where``: then no metrics); else the regime's metrics (a network's validation and test
+    metrics, ``params`` and ``steps``; a formula's ``train_*`` and ``test_*``; a learner's ``val_*``), ``fitness``
+    (what a search maximises) and ``train_seconds``.
     """
     _at_least(epochs=epochs)
     check_seed(seed)
@@ -641,7 +678,8 @@ def export(
     grammar: GrammarSpec | None = None,
     script: str | None = None,
 ) -> str:
-    """The source of a standalone script that trains ``program`` on ``task`` like :func:`run` does;
+    """The source of a standalone script that trains ``program`` (a :class:`Program` or a ``.mlev`` file's path,
+    as for :func:`run`) on ``task`` like :func:`run` does;
     ``script``: the file it will be written to, which its docstring names (None: "this file")."""
     return _export(program, task, seed, epochs, grammar, script, _off_defaults(epochs=epochs))
 
@@ -889,6 +927,7 @@ def evolve(
     """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates (each
     proposed program counts once, however it is answered: cache, FEC, probe, hurdle or a full
     evaluation; a formula's constant-fitting evaluations come on top, as ``fit_evaluations``).
+    ``program``: a parsed :class:`Program` or the path of a ``.mlev`` file (a ``str`` is a path, as for :func:`run`).
 
     The run lives in the SQLite archive ``db`` (default ``runs/<program>-<task>.db``, a grammar's name after the
     task where ``grammar`` is not the base grammar: :func:`~mlevolve.gp.archive.default_path`); calling again
@@ -1001,7 +1040,7 @@ def evolve(
                           init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity, fit=fitting,
                           restart_every=EvolveConfig.restarts(restart_every, algorithm, population, kinds),
                           prune=prune)
-    identity = {"program_hash": program_hash(checked), "program_name": checked.name,
+    identity = {"program_hash": _program_hash(checked), "program_name": checked.name,
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
                 "data_sha256": source[1] if source else None, **config.identity()}
@@ -1399,12 +1438,12 @@ def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping
     seeds = list(range(seed + 1, seed + n + 1))
     best = check(parse(best_text, f"{archive.path}#best"), spec)
     stored = archive.meta().get("confirm")
-    if (isinstance(stored, Mapping) and stored.get("hash") == program_hash(best) and stored.get("seeds") == seeds
-            and stored.get("start") == program_hash(start)):
+    if (isinstance(stored, Mapping) and stored.get("hash") == _program_hash(best) and stored.get("seeds") == seeds
+            and stored.get("start") == _program_hash(start)):
         return [(a, b) for a, b in stored["pairs"]]
     metric = fitness_metric(best_metrics)
     pairs = _pairs(reevaluate([start, best], task, seeds, epochs, spec, timeout), metric.name)
-    archive.set_meta("confirm", {"hash": program_hash(best), "start": program_hash(start), "seeds": seeds,
+    archive.set_meta("confirm", {"hash": _program_hash(best), "start": _program_hash(start), "seeds": seeds,
                                  "metric": metric.name, "pairs": [list(p) for p in pairs], "key": key})
     return pairs
 
@@ -1759,7 +1798,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
         if given is not None:
             check_output(given, setting)
     check_not_overwriting(out, "generator")
-    identity = {"program_hash": program_hash(program), "program_name": program.name, "program": format(program),
+    identity = {"program_hash": _program_hash(program), "program_name": program.name, "program": format(program),
                 "task": "meta:" + ",".join(cfg.train), "grammar": f"base:{base.digest}", "kind": "meta",
                 "meta_format": META_FORMAT, "scoring": SCORING_VERSION,
                 "data_sha256": _data_digests([*cfg.train, *cfg.validation]), **cfg.identity()}

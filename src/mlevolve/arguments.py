@@ -38,7 +38,9 @@ EXAMPLES = {"program": "Path('examples/quartic.mlev')", "path": "'examples/quart
             "db": "'runs/quartic.db'", "baseline": "'runs/random.db'", "output": "'report.html'",
             "config": "'meta.toml'", "key": "'3fa2c1'", "grammar": "load_grammar('my.grammar.toml')",
             "text": "'algorithm a ...'", "file": "'a.mlev'", "script": "'train.py'", "name": "'quartic'",
-            "json_log": "'run.jsonl'", "dask": "'local:4'", "type_": "'Tensor'", "env": "{'x': 'Tensor'}"}
+            "json_log": "'run.jsonl'", "dask": "'local:4'", "type_": "'Tensor'", "env": "{'x': 'Tensor'}",
+            "source": "'x * sigmoid(x)'", "expr": "parse_expr('x * sigmoid(x)')"}
+_TYPE_EXAMPLES = {"Program": "parse_file('examples/quartic.mlev')"}  # a parameter of exactly this type (by name)
 _SEQUENCES = (Sequence, list, tuple)
 _MAPPINGS = (Mapping, dict)
 
@@ -107,6 +109,8 @@ def _example(name: str, hint: Any, default: object) -> str:
     :data:`EXAMPLES`' or one of its type."""
     if default is not inspect.Parameter.empty and default is not None:
         return repr(list(default) if isinstance(default, tuple) else default)
+    if getattr(hint, "__name__", None) in _TYPE_EXAMPLES:
+        return _TYPE_EXAMPLES[hint.__name__]
     if name in EXAMPLES:
         return EXAMPLES[name]
     options = [h for h in get_args(hint) if h is not type(None)] or [hint]

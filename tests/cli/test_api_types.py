@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import mlevolve
 from mlevolve import api
 from mlevolve.arguments import accepts
 from mlevolve.dsl.errors import SettingError
@@ -81,6 +82,14 @@ def test_an_object_for_every_argument_names_the_first_parameter(function: Any) -
      "pass a number (not a bool or string), e.g. memory_limit=2.5"),
     (lambda: api.report("a.db", "a.html", top=True), "top must be an int, got True", None),
     (lambda: api.check("algorithm a\n", whole="no"), "whole must be True or False, got 'no'", None),
+    # the curated expression API: an AttributeError from deep inside (a fresh-user pass)
+    (lambda: mlevolve.format_expr("x + 1"), "expr must be a Num, a Ref, a Call, a Let or a Tup, got 'x + 1'",
+     "pass a Num, a Ref, a Call, a Let or a Tup, e.g. expr=parse_expr('x * sigmoid(x)')"),
+    (lambda: mlevolve.canonical_hash(None), "expr must be a Num, a Ref, a Call, a Let or a Tup, got None", None),
+    (lambda: mlevolve.program_hash("algorithm a"), "program must be a Program, got 'algorithm a'",
+     "pass a Program, e.g. program=parse_file('examples/quartic.mlev')"),
+    (lambda: mlevolve.parse_expr(123), "source must be a str, got 123", "pass a str, e.g. source='x * sigmoid(x)'"),
+    (lambda: mlevolve.load_grammar(5), "path must be a str, a Path or None, got 5", None),  # os.fspath's TypeError
 ])
 def test_a_wrong_type_is_one_setting_error(call: Any, message: str | None, hint: str | None) -> None:
     if message is None:
@@ -151,3 +160,16 @@ def test_a_call_mistake_is_pythons_type_error_alone() -> None:
     with pytest.raises(TypeError) as caught:
         api.run(QUARTIC, timeout=1)  # type: ignore[call-arg]
     assert caught.value.__context__ is None
+
+
+def test_the_curated_expression_api_computes_what_its_modules_do() -> None:
+    """``mlevolve.format_expr``, ``canonical_hash``, ``program_hash`` and ``parse_expr`` are the API's typed
+    wrappers of the language's own functions; ``parse`` names its file by a Path too (it was refused)."""
+    from mlevolve.dsl import printer, traverse
+
+    expr = mlevolve.parse_expr("y + x * sigmoid(x)")
+    assert mlevolve.format_expr(expr) == printer.format_expr(expr) == "y + x * sigmoid(x)"
+    assert mlevolve.canonical_hash(expr) == traverse.canonical_hash(expr) == \
+        mlevolve.canonical_hash(mlevolve.parse_expr("sigmoid(x) * x + y"))
+    program = mlevolve.parse(Path(QUARTIC).read_text(), file=Path("q.mlev"))
+    assert program.file == "q.mlev" and mlevolve.program_hash(program) == traverse.program_hash(program)

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from mlevolve.arguments import typed
 from mlevolve.dsl.errors import (
     MlevError,
     decode_utf8,
@@ -888,6 +889,7 @@ def _monomorphise(op: str, entry: Mapping[str, Any]) -> list[Production]:
 _LOADING: ContextVar[tuple[Path, ...]] = ContextVar("_LOADING", default=())
 
 
+@typed  # load_grammar(5) raised os.fspath's TypeError
 def load_grammar(path: str | Path | None = None) -> GrammarSpec:
     """Load a grammar file, or the base grammar shipped with mlevolve when ``path`` is None or the
     name ``base`` (a file called so is ``./base``).  Every mistake in the file is a :class:`GrammarError`
