@@ -391,11 +391,6 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
     except OSError as err:
         raise SettingError("cannot write {path}: {why}", hint=f"pass another {{{setting}}}, in a folder you can write",
                            path=str(path), why=err.strerror or type(err).__name__) from None
-    suffix, kept = Path(path).suffix.lower(), OUTPUT_SUFFIXES.get(kind or "")
-    if kept is not None and suffix not in kept:  # `export -o found.json` wrote a Python script there
-        what, example = ("a Python script", "found.py") if kind == "script" else ("an HTML page", "report.html")
-        raise SettingError("{path} would hold " + what + ", not a " + suffix + " file", path=str(path),
-                           hint=f"name it {kept[1]}, e.g. {{{setting}}} {example}")
     if kind == "script" and (taken := shadowed(path)) is not None:  # `-o csv.py`: its own `import csv` reads itself
         raise SettingError("{path} would take the name of the module {module!r}: a script imports modules from its "
                            "own folder first, so it and every script beside it would import this file instead",
@@ -403,10 +398,17 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
                            other=shlex.quote(str(script_name(path))))
     if kind is not None:
         check_not_overwriting(path, kind, setting)
+    suffix, (kept, what, example) = Path(path).suffix.lower(), OUTPUT_SUFFIXES.get(kind or "", ((), "", ""))
+    if kept and suffix not in kept:  # `export -o found.json` wrote a Python script there
+        raise SettingError("{path} would hold " + what + ", not " + (f"a {suffix} file" if suffix else
+                                                                     "a file without a suffix"), path=str(path),
+                           hint=f"name it {Path(example).suffix}, e.g. {{{setting}}} {example}")
 
 
-OUTPUT_SUFFIXES = {"script": ("", ".py", ".pyw"), "report": (".html", ".htm")}
-"""The file suffixes an output of each kind may have (a script: none too, run as ``python NAME``)."""
+OUTPUT_SUFFIXES = {"script": (("", ".py", ".pyw"), "a Python script", "found.py"),
+                   "report": ((".html", ".htm"), "an HTML page", "report.html")}
+"""The file suffixes an output of each kind may have (a script: none too, run as ``python NAME``), what it holds, and
+an example name."""
 
 SCRIPT_IMPORTS = frozenset({"numpy", "torch", "scipy", "sklearn", "gymnasium", "numba", "mlevolve"})
 """The packages an exported script or the Python beside it may import, besides the standard library's modules."""

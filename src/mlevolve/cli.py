@@ -946,8 +946,11 @@ def _command(argv: Sequence[str] | None) -> int:
             err.rename(flag_of if err.positive else _as_typed(args))
         prog = err.prog if isinstance(err, _UsageError) else prog
         unknown = re.match(r"unrecognized arguments: (\S+)", err.message)
-        if unknown and err.hint == HELP.format(prog=prog):  # no option of its own is close: another command's?
-            err.hint = _others_option(parser, _command_parser(parser, prog), unknown[1]) + err.hint
+        if unknown and (err.hint == HELP.format(prog=prog) or (err.hint or "").startswith("did you mean '")):
+            # another command's option, word for word, says more than a spelling close to one of its own
+            # (`export DB --budget 5`: "did you mean '--best'?")
+            others = _others_option(parser, _command_parser(parser, prog), unknown[1])
+            err.hint = others + HELP.format(prog=prog) if others else err.hint
         _hinted(err, prog, _command_parser(parser, prog))
         if err.hint and not isinstance(err, _Shown):
             err.hint = _own_words(err.hint, _command_parser(parser, prog))
@@ -1017,9 +1020,9 @@ def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser
     positional = _as_positional(own, name)
     if positional is not None:  # `grammar show --grammar G`: its argument GRAMMAR, without the flag
         return f"{own.prog} takes it as its argument {positional}, without the flag; "
-    place = _meta_place(name) if own.prog == "mlevolve meta" else ""
+    key, place = _meta_setting(name) if own.prog == "mlevolve meta" else ("", "")
     if place:  # `meta --budget 5`: the inner runs' budget is the configuration's
-        return f"{own.prog} reads {_setting_key(name)} from CONFIG, {place}; "
+        return f"{own.prog} reads {key} from CONFIG, {place}; "
     sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
     others = [word for word, command in (sub.choices.items() if sub else ()) if name in command._option_string_actions
               and command is not own and name not in ("-h", "--help")]
@@ -1031,22 +1034,20 @@ def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser
     return f"'{name}' is an option of {listed}, not of {own.prog.removeprefix('mlevolve ')}; "
 
 
-def _setting_key(flag: str) -> str:
-    """The configuration key of option ``flag`` (``--rules-per-generation``: ``rules_per_generation``)."""
-    return flag.lstrip("-").replace("-", "_")
-
-
-def _meta_place(flag: str) -> str:
-    """Where a meta configuration sets ``flag``'s setting (``--budget``: "under [inner]", the inner runs';
-    ``--population``: "under [inner] or [meta]"; ``--evolve``: "at its top level"), or ``""``."""
-    key = _setting_key(flag)
-    tables = [f"[{table}]" for table, owner in (("inner", InnerConfig), ("meta", MetaSettings))
-              if key in {f.name for f in fields(owner)}]
-    if key in ("train", "validation", "test"):  # the task split
-        tables.append("[split]")
-    if tables:
-        return "under " + " or ".join(tables)
-    return "at its top level" if key in ("program", "evolve") else ""
+def _meta_setting(flag: str) -> tuple[str, str]:
+    """The key of a meta configuration that sets ``flag``'s setting and where (``--budget``: budget, "under
+    [inner]", the inner runs'; ``--population``: "under [inner] or [meta]"; ``--evolve``: "at its top level";
+    another tool's name, :data:`_OTHER_NAMES`, as its own: ``--pop-size``: population), or ``("", "")``."""
+    name = flag.split("=", 1)[0].lstrip("-")
+    own = next((flags[-1].lstrip("-") for flags, _, names in _OTHER_NAMES if name in names.split()), name)
+    for key in dict.fromkeys(k.replace("-", "_") for k in (name, own)):  # its own name first: --generations
+        tables = [f"[{table}]" for table, owner in (("inner", InnerConfig), ("meta", MetaSettings))
+                  if key in {f.name for f in fields(owner)}] + ["[split]"] * (key in ("train", "validation", "test"))
+        if tables:
+            return key, "under " + " or ".join(tables)
+        if key in ("program", "evolve"):
+            return key, "at its top level"
+    return "", ""
 
 
 def _command_parser(parser: argparse.ArgumentParser, prog: str) -> argparse.ArgumentParser:

@@ -204,6 +204,13 @@ def test_a_script_parser_refuses_a_setting_given_twice_as_mlevolve_does(capsys: 
      "hint: did you mean --seed? mlevolve run is seeded by --seed; run `mlevolve run --help`"),
     (["meta", "c.toml", "--train", "nguyen1"], "mlevolve meta: error: unrecognized arguments: --train",
      "hint: mlevolve meta reads train from CONFIG, under [split]; run `mlevolve meta --help`"),
+    (["meta", "c.toml", "--pop-size=3"], "mlevolve meta: error: unrecognized arguments: --pop-size=3",
+     "hint: mlevolve meta reads population from CONFIG, under [inner] or [meta]; run `mlevolve meta --help`"),
+    (["meta", "c.toml", "--generations", "3"], "mlevolve meta: error: unrecognized arguments: --generations",
+     "hint: mlevolve meta reads generations from CONFIG, under [meta]; run `mlevolve meta --help`"),  # its own
+    # another command's option word for word says more than a spelling close to one's own ("did you mean '--best'?")
+    (["export", "r.db", "--budget=5", "-o", "x.py"], "mlevolve export: error: unrecognized arguments: --budget=5",
+     "hint: '--budget' is an option of evolve, not of export; run `mlevolve export --help`"),
     # a setting of meta's inner runs or its own GP is the configuration's: said "an option of evolve, not of meta"
     (["meta", "c.toml", "--budget", "5"], "mlevolve meta: error: unrecognized arguments: --budget",
      "hint: mlevolve meta reads budget from CONFIG, under [inner]; run `mlevolve meta --help`"),

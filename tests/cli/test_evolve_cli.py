@@ -142,6 +142,12 @@ def test_evolve_into_another_programs_archive(capsys: Capsys, tmp_path: Path, fi
     assert cli(capsys, *base, "--budget", "40", "--quiet", "--db", str(islands))[0] == 0
     err = usage_error(capsys, *base, "--budget", "60", "--islands", "3", "--migrants", "1", "--db", str(islands))
     assert "other settings (--islands: archive has 4, now 3; --migrants: archive has 2, now 1)" in err
+    assert "hint: rerun with --islands 4 --migrants 2 to resume" in err  # the settings to type
+    grammar = tmp_path / "g.grammar.toml"
+    grammar.write_text('version = 1\nextends = "base"\n[weights]\n"add(Scalar,Scalar)" = 2.0\n')
+    err = usage_error(capsys, *base, "--budget", "60", "--grammar", str(grammar), "--db", str(islands))
+    assert "--grammar: archive has 'base:" in err  # a grammar's label is no file to type: the general words
+    assert "hint: rerun with the archive's settings to resume, or pass another --db" in err
 
 
 def test_a_random_search_resumes_whatever_init_it_was_made_with(capsys: Capsys, tmp_path: Path) -> None:

@@ -44,10 +44,16 @@ def _made(tmp_path: Path, kind: str) -> Path:
 def test_a_read_command_given_what_is_not_an_archive_names_one(
         tmp_path: Path, capsys: Capsys, command: list[str], kind: str, error: str, hint: str) -> None:
     path = _made(tmp_path, kind)
-    argv = [a.format(path, out=tmp_path / "out.x") for a in command]
+    out = tmp_path / _output(command)
+    argv = [a.format(path, out=out) for a in command]
     err = usage_error(capsys, *argv)
     assert err.splitlines() == [f"{path}: error: {error}", f"hint: {hint.format(path)}"]
-    assert not (tmp_path / "out.x").exists()
+    assert not out.exists()
+
+
+def _output(command: list[str]) -> str:
+    """An output the command takes (a report's an HTML page, a script a .py: another suffix is refused)."""
+    return "out.html" if command[0] == "report" else "out.py"
 
 
 TEXT_FILES = {  # file name, text, what it is named, how it is used: a program by its text too (`q.txt`)
@@ -67,7 +73,7 @@ def test_a_read_command_given_a_text_file_of_the_project_names_its_kind(
     name, text, what, use = TEXT_FILES[kind]
     path = tmp_path / name
     path.write_text(text)
-    argv = [a.format(path, out=tmp_path / "out.x") for a in command]
+    argv = [a.format(path, out=tmp_path / _output(command)) for a in command]
     if kind == "program" and command[-1] == "--sympy":  # a program's formula is printed, whatever its suffix
         assert main(argv) == 0 and capsys.readouterr().out == "x\n"
         return

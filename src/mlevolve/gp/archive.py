@@ -593,9 +593,11 @@ class Archive:
             "the hashes " + ", ".join(h[:12] for h in matches[:2]) + (", ..." if len(matches) > 2 else "")
         message = f"{prefix!r} starts {starts} and is candidate {seq}'s number (its hash is {numbered_hash})" \
             if matches else f"{prefix!r} is a candidate's number, not a hash: candidate {seq}'s hash is {numbered_hash}"
-        raise MlevError(message, file=str(self.path), hint=f"give {numbered_hash} for candidate {seq}"
-                        + (", or more of the hash" if matches else "")
-                        + "; a hash (or a unique prefix of one), not a candidate's number, names a program")
+        other = f"{matches[0][:12]} for the program whose hash starts {prefix}" if len(matches) == 1 else \
+            f"more of the hash for a program whose hash starts {prefix}"
+        raise MlevError(message, file=str(self.path), hint=f"give {numbered_hash} for candidate {seq}" +
+                        (f", or {other}: neither is guessed" if matches else
+                         "; a hash (or a unique prefix of one), not a candidate's number, names a program"))
 
 
 def _same_data_file_task(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> bool:
@@ -607,6 +609,9 @@ def _same_data_file_task(stored: Mapping[str, Any], identity: Mapping[str, Any])
         return False
     return split_spec(str(specs[0]))[1] == split_spec(str(specs[1]))[1]
 
+
+# Settings a run's identity holds as a label, not as typed (a grammar's `name:digest`): never offered to type again.
+LABELLED = frozenset({"grammar"})
 
 # Settings a run's identity leaves out at these values (EvolveConfig.identity), so that archives made before the
 # setting existed keep their identity: an archive or a run without one has it at this value.
@@ -665,7 +670,7 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: C
         detail = "; ".join(setting(k, f"tournament: archive has {_tournament(was)}, now {_tournament(now)}"
                                    if k == "tournament" else _setting_diff(k, was.get(k), now[k])) for k in differ[:3])
         more = f"; and {len(differ) - 3} more: {', '.join(map(setting, differ[3:]))}" if len(differ) > 3 else ""
-        typed = [k for k in differ if k in settings and isinstance(was.get(k), int | float | str)
+        typed = [k for k in differ if k in settings and k not in LABELLED and isinstance(was.get(k), int | float | str)
                  and not isinstance(was.get(k), bool)]  # each setting as one types it: `--algorithm regularized`
         again = " ".join(f"{{{k}}} " + shlex.quote(str(was[k])).replace("{", "{{").replace("}", "}}") for k in typed) \
             if typed == differ else "the archive's settings"
