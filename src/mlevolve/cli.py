@@ -737,8 +737,8 @@ def build_parser() -> argparse.ArgumentParser:
             default_text=f"{RESTART_POPULATIONS} x the population for a learner, else 0")
     _option(p, api.evolve, "seed", "random seed")
     _option(p, api.evolve, "epochs", "training epochs per candidate, neural programs")
-    _option(p, api.evolve, "hurdle", "reject a supervised candidate early when its short training is poor; "
-            "--no-hurdle trains every candidate fully")
+    _option(p, api.evolve, "hurdle", "reject a network, RL or generative candidate early when its short training "
+            "is poor; --no-hurdle trains every candidate fully")
     _option(p, api.evolve, "fit", "fit an evolved formula's constants before scoring it (linear scaling and "
             "Levenberg-Marquardt on the literals), and tune an evolved learner method's literals (a log-scale "
             "grid); --no-fit scores formulas and learners as written")

@@ -324,6 +324,16 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "                                                  ^^^\n"
         "hint: drop it: lr is passed once\n",
     ),
+    "td_loss_done_flag": (  # a DQN's `(1 - done)` where gamma is passed trained toward the trap, silently
+        HEAD + "td_loss t(q: Tensor, target: Tensor, reward: Tensor, done: Tensor) -> Tensor =\n"
+        "  square(q - (reward + 0.9 * (1.0 - done) * target))\n",
+        "td_loss_done_flag.mlev:2:54: error: td_loss 't': parameter 'done' reads as a done flag (1 at a terminal "
+        "state), but no td_loss is passed one\n"
+        "    td_loss t(q: Tensor, target: Tensor, reward: Tensor, done: Tensor) -> Tensor =\n"
+        "                                                         ^^^^\n"
+        "hint: the 4th parameter is the discount: gamma, 0 at a terminal state (each task's gamma: `mlevolve tasks`); "
+        "write reward + discount * target, not (1 - done)\n",
+    ),
     "arity": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x, x)\n",
         "arity.mlev:3:3: error: in activation 'f': 'relu' takes 1 argument, got 2\n"

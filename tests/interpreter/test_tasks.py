@@ -576,3 +576,15 @@ def test_the_library_and_a_script_read_a_file_by_one_set_of_rules(name: str, tmp
     assert library.value.hint == (script.value.hint or None)
     if name == "order.csv":
         assert library.value.file == f"{path}:2:2" and "target column 'y'" in library.value.message
+
+
+def test_each_control_task_lists_the_gamma_its_discount_is() -> None:
+    """A td_loss or pg_loss written with a constant gamma needs the task's (it was in the code only: a fresh-user
+    pass); chain, deterministic, says that its test return is its validation return."""
+    from mlevolve.api import tasks
+    from mlevolve.interpreter.standalone.data_control import CONTROL
+
+    listed = {t.name: t.description for t in tasks()}
+    for name, row in CONTROL.items():
+        assert listed[name].endswith(f"; gamma {row[4]:g}")
+    assert "deterministic: test_return is val_return" in listed["chain"]

@@ -43,6 +43,9 @@ class KindSpec:
     types: frozenset[str] = frozenset({SCALAR, TENSOR})  # the types a body may compute with
     names: tuple[str, ...] = ()  # the documented names of the first parameters, which bind by position
     aliases: tuple[frozenset[str], ...] = ()  # common other names of each of ``names``' roles
+    # Names of another quantity than any role's, each with what it reads as and what the place holds instead: a
+    # `done` flag where the discount goes (1 at a terminal state where gamma is 0) trained a DQN wrongly, silently.
+    misnomers: tuple[tuple[frozenset[str], str, str], ...] = ()
 
     def role(self, name: str) -> int | None:
         """The position whose documented name or common alias ``name`` is, in any case (``Target`` is a loss's
@@ -160,7 +163,11 @@ KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
                         "s' (no gradient), reward, and discount (gamma, 0 at a terminal state)",
              (TENSOR,) * 4, TENSOR, names=("q", "target", "reward", "discount"),
              aliases=(_aliases("q_value qvalue q_sa"), _aliases("q_target target_q next_q max_q"),
-                      _aliases("r rewards"), _aliases("gamma"))),
+                      _aliases("r rewards"), _aliases("gamma")),
+             misnomers=((_aliases("done dones terminal terminals terminated is_terminal"), "a done flag (1 at a "
+                         "terminal state), but no td_loss is passed one",
+                         "the 4th parameter is the discount: gamma, 0 at a terminal state (each task's gamma: "
+                         "`mlevolve tasks`); write reward + discount * target, not (1 - done)"),)),
     KindSpec("vae_loss", "VAE objective per point and dimension: data x, decoder mean recon, encoder mean mu "
                          "and log-variance logvar (latent size = data size)", (TENSOR,) * 4, TENSOR,
              names=("x", "recon", "mu", "logvar"),
@@ -190,6 +197,9 @@ def _check_signature(d: Definition) -> None:
         if p.state and d.kind != "learner":
             raise _fail(d, "only a learner has `state` parameters", "remove `state`", p.span)
     for i, p in enumerate(d.params):  # `loss l(y, p)`: y as the prediction; `optimizer o(m, g, w)`: m as the weight
+        misread = next(((reads, hint) for names, reads, hint in spec.misnomers if p.name.lower() in names), None)
+        if misread is not None:
+            raise _fail(d, f"parameter '{p.name}' reads as {misread[0]}", misread[1], p.span)
         role = spec.role(p.name)
         if role is not None and role != i:
             what = f"'{p.name}'" if p.name == spec.names[role] else f"'{p.name}' (a name for '{spec.names[role]}')"

@@ -290,8 +290,8 @@ _CONTROL_TEXT = {
     "cartpole": "gymnasium CartPole-v1 capped at 200 steps; mean return of 10 greedy episodes",
     "acrobot": "gymnasium Acrobot-v1 capped at 200 steps; mean return of 10 greedy episodes",
     "mountaincar": "gymnasium MountainCar-v0 (200 steps); mean return of 10 greedy episodes",
-    "chain": f"tabular 8-state chain MDP (goal pays 1, a trap at the start {CHAIN_TRAP_REWARD}); mean return of "
-             "5 greedy episodes",
+    "chain": f"tabular 8-state chain MDP (goal pays 1, a trap at the start {CHAIN_TRAP_REWARD}; deterministic: "
+             "test_return is val_return); mean return of 5 greedy episodes",
 }
 _DENSITY_TEXT = {
     "moons2d": "two moons, noise 0.05", "circles2d": "two concentric circles, noise 0.05, factor 0.5",
@@ -328,8 +328,8 @@ _INFOS: dict[str, TaskInfo] = {
                       _FAMILY_TEXT[name], _family_size(name)) for name in FAMILIES},
     **{name: TaskInfo(name, "formula", "regression", f"{_FORMULA_TEXT[name]} on [{lo:g}, {hi:g}]",
                       "20 train + 100 test points, 1 var") for name, (_, lo, hi) in FORMULAS.items()},
-    **{name: TaskInfo(name, "rl", "control", _CONTROL_TEXT[name], f"{row[1]} observations, {row[2]} actions")
-       for name, row in CONTROL.items()},
+    **{name: TaskInfo(name, "rl", "control", f"{_CONTROL_TEXT[name]}; gamma {row[4]:g}",
+                      f"{row[1]} observations, {row[2]} actions") for name, row in CONTROL.items()},
     **{name: TaskInfo(name, "generative", "density", f"{_DENSITY_TEXT[name]}; {_DENSITY_METRIC}",
                       f"{sum(DENSITY_SIZE):,} x 2 (" + "/".join(f"{n:,}" for n in DENSITY_SIZE) + ")")
        for name in DENSITY},
