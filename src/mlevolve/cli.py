@@ -44,6 +44,7 @@ from mlevolve.script import (
     ArgumentParser,
     BooleanOnce,
     closest_choice,
+    closest_option,
     flushed,
     read_decimal,
     stdout_gone,
@@ -67,10 +68,6 @@ class _Parser(ArgumentParser):
             message = f"invalid choice '{typo[1]}': the commands are {', '.join(commands)}"
             hint = did_you_mean(typo[1], commands) + HELP.format(prog=self.prog)
         raise _UsageError(message, hint=hint, prog=self.prog)
-
-    def unknown_hint(self, unknown: Sequence[str]) -> str:
-        """An output under another name first (:func:`_named_otherwise`), then the closest option."""
-        return _named_otherwise(self, unknown[0]) or super().unknown_hint(unknown)
 
 
 class _UsageError(MlevError):
@@ -930,9 +927,7 @@ def _command(argv: Sequence[str] | None) -> int:
         prog = " ".join(["mlevolve", *filter(None, (getattr(args, "command", None),
                                                     getattr(args, "grammar_command", None)))])
         if extra:  # argparse reports them at the top; they belong to the command
-            own = _command_parser(parser, prog)
-            hint = own.unknown_hint(extra) if isinstance(own, ArgumentParser) else ""
-            raise _UsageError(f"unrecognized arguments: {' '.join(extra)}", hint or HELP.format(prog=prog), prog)
+            raise _UsageError(f"unrecognized arguments: {' '.join(extra)}", HELP.format(prog=prog), prog)
         _refuse_empty_paths(_command_parser(parser, prog), args, prog)
         args.given = frozenset(vars(args).pop("_given", ()))  # the settings given (argparse dests)
         args.argv = list(sys.argv[1:] if argv is None else argv)  # what resumes an interrupted run
@@ -946,11 +941,8 @@ def _command(argv: Sequence[str] | None) -> int:
             err.rename(flag_of if err.positive else _as_typed(args))
         prog = err.prog if isinstance(err, _UsageError) else prog
         unknown = re.match(r"unrecognized arguments: (\S+)", err.message)
-        if unknown and (err.hint == HELP.format(prog=prog) or (err.hint or "").startswith("did you mean '")):
-            # another command's option, word for word, says more than a spelling close to one of its own
-            # (`export DB --budget 5`: "did you mean '--best'?")
-            others = _others_option(parser, _command_parser(parser, prog), unknown[1])
-            err.hint = others + HELP.format(prog=prog) if others else err.hint
+        if unknown:  # whichever parser found it, one rule says what was meant
+            err.hint = _unknown_hint(parser, _command_parser(parser, prog), unknown[1])
         _hinted(err, prog, _command_parser(parser, prog))
         if err.hint and not isinstance(err, _Shown):
             err.hint = _own_words(err.hint, _command_parser(parser, prog))
@@ -995,6 +987,16 @@ _OTHER_NAMES = (
     (("--workers",), "runs in parallel with {flag} N processes", "jobs n-jobs j processes procs cores"),
     (("--seed",), "is seeded by {flag}", "random-state random-seed rng-seed"),
 )
+
+
+def _unknown_hint(parser: argparse.ArgumentParser, own: argparse.ArgumentParser, option: str) -> str:
+    """The hint for ``option``, which command ``own`` does not take: another tool's name for one of its settings
+    (:func:`_named_otherwise`), then what it is elsewhere (:func:`_others_option`: word for word, it says more than
+    a spelling close to one of ``own``'s: ``export DB --budget 5`` was "did you mean '--best'?"), then the closest of
+    ``own``'s options, then how to read its help."""
+    others = _others_option(parser, own, option)
+    return (_named_otherwise(own, option) or (others and others + HELP.format(prog=own.prog))
+            or closest_option(own, [option]) or HELP.format(prog=own.prog))
 
 
 def _named_otherwise(own: argparse.ArgumentParser, option: str) -> str:

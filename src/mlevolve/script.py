@@ -170,16 +170,12 @@ class ArgumentParser(argparse.ArgumentParser):
         self.register("action", "store", _StoreOnce)
         self.register("action", "store_true", _StoreTrueOnce)
 
-    def unknown_hint(self, unknown: Sequence[str]) -> str:
-        """The hint for options this parser does not take (:func:`closest_option`); ``""`` where none is close."""
-        return closest_option(self, unknown)
-
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
         given = sys.argv[1:] if args is None else list(args)
         unknown = unknown_options(self, given)
         if unknown:
-            self.error(f"unrecognized arguments: {' '.join(unknown)}", self.unknown_hint(unknown))
+            self.error(f"unrecognized arguments: {' '.join(unknown)}", closest_option(self, unknown))
         if self._intermixing:
             return super().parse_known_args(given, namespace)
         fresh = copy.deepcopy(namespace)
