@@ -1160,10 +1160,9 @@ def evolve(
     from mlevolve.results import answer, shown_program
 
     shown = pruned_row(pruned) if pruned is not None else None
-    common_note = None
-    if shown is None and best is not None and pruned is not None and pruned.get("tasks") and not pruned.get("failure"):
+    common_note = common_draw_note(pruned, best.hash, best.metrics) if best is not None else None
+    if common_note is not None and best is not None and pruned is not None:
         # no edit kept on a common draw: the best as that draw scores it, as the start beside it is
-        common_note = common_draw_note(pruned, best.metrics)
         best = replace(best, fitness=pruned["from_fitness"], metrics=dict(pruned["from_metrics"]))
         summary["best_fitness"] = best.fitness
     best = shown or best  # what is shown for the run's best: pruned, where it was
@@ -1177,10 +1176,10 @@ def evolve(
         result["best"].update(hash=best.hash, seq=best.seq, source=best.source,
                               program=shown_program(best.program, only=names, digits=digits))
         origin = best.parents[0] if shown is not None else best.hash
-        if origin == start["hash"] and not same and _numbers_apart(best.program, start["written"]):
-            result["best"]["note"] = f"{start_name} as the run tuned its literals"  # the start's own candidate
         if common_note is not None:
             result["best"]["note"] = common_note
+        elif origin == start["hash"] and not same and _numbers_apart(best.program, start["written"]):
+            result["best"]["note"] = f"{start_name} as the run tuned its literals"  # the start's own candidate
     if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
         result["best"]["pruned"] = pruned_line(pruned)
     if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show

@@ -211,8 +211,8 @@ def answer(run: Run) -> dict[str, Any] | None:
     record = run.meta.get("pruned")
     if isinstance(record, Mapping):  # what the prune did, as the run's summary says it
         out["best"]["pruned"] = pruned_line(record)
-        if metrics is not best.metrics and best.source != "pruned":  # no edit kept: the common draw's metrics
-            out["best"]["note"] = common_draw_note(record, best.metrics)
+    if (note := common_draw_note(record, best.hash, best.metrics)) is not None:
+        out["best"]["note"] = note
     return out
 
 
@@ -272,12 +272,16 @@ def pruned_line(record: Mapping[str, Any]) -> str:
             f"{name} {old} -> {new}{common}")
 
 
-def common_draw_note(record: Mapping[str, Any], own: Mapping[str, Any]) -> str:
-    """What the shown best's metrics are where its prune kept no edit on a common draw of tasks (``record``, the
-    archive's meta ``pruned``): "scored on the prune's 100 common tasks, as the start; fitness 0.666928 on its own
-    draw", ``own`` being its metrics as the run scored it (what ``best`` and the report's counts list it at)."""
+def common_draw_note(record: Any, key: str, own: Mapping[str, Any]) -> str | None:
+    """What the shown best's metrics are where its prune (``record``, the archive's meta ``pruned``) kept no edit of
+    it (archived under ``key``) on a common draw of tasks: "scored on the prune's 100 common tasks, as the start;
+    fitness 0.666928 on its own draw", ``own`` being its metrics as the run scored it (what ``best`` and the
+    report's counts list it at); None for any other best or prune."""
     from mlevolve.results import fitness_metric
 
+    if not (isinstance(record, Mapping) and record.get("program") is None and record.get("tasks")
+            and not record.get("failure") and record.get("from") == key):
+        return None
     name = fitness_metric(own).name
     value = own.get(name)
     mine = f"; {name} {apart(value, value)[0]} on its own draw" if isinstance(value, float) else ""
