@@ -31,6 +31,7 @@ from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.types import BASE_TYPES, Type
+from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import signal_handler
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS, RESTART_POPULATIONS
@@ -332,8 +333,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
             raise MlevError("give either FILE or --db, not both", hint="mlevolve export FILE -o OUT.py, or mlevolve "
                            "export DB [--hash H] -o OUT.py")
         source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, script=script, **given)
-        task = args.task or api.archived_program(args.db, args.hash, grammar=grammar).task
-        drawn = drawn_per_candidate(task)  # `best`'s score is of the run's draw: the script's is of its own
+        with Archive.read(args.db) as archive:  # the run's task, as stored: the archive's rows were read once, above
+            drawn = drawn_per_candidate(args.task or archive.meta().get("task"))  # then `best`'s score is of its draw
     elif args.file:
         _no_archive_flags(args)
         _unread_flags(args, args.file)

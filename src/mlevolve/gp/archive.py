@@ -567,8 +567,7 @@ class Archive:
                 "SELECT DISTINCT hash FROM candidates WHERE substr(hash, 1, ?) = ? LIMIT 3", (len(prefix), prefix))]
         self._refuse_number(prefix, matches)
         if len(matches) > 1:
-            shown = ", ".join(h[:12] for h in matches[:2]) + (", ..." if len(matches) > 2 else "")
-            raise MlevError(f"hash prefix {key!r} is ambiguous: it starts {shown}", file=str(self.path),
+            raise MlevError(f"hash prefix {key!r} is ambiguous: it starts {_listed(matches)}", file=str(self.path),
                             hint="give more of the hash")
         if not matches:
             return None
@@ -589,8 +588,7 @@ class Archive:
         if numbered is None or matches == [numbered[0]]:
             return
         seq, numbered_hash = int(prefix), numbered[0][:12]
-        starts = "the hash " + matches[0][:12] if len(matches) == 1 else \
-            "the hashes " + ", ".join(h[:12] for h in matches[:2]) + (", ..." if len(matches) > 2 else "")
+        starts = f"the hash{'es' * (len(matches) > 1)} {_listed(matches)}"
         message = f"{prefix!r} starts {starts} and is candidate {seq}'s number (its hash is {numbered_hash})" \
             if matches else f"{prefix!r} is a candidate's number, not a hash: candidate {seq}'s hash is {numbered_hash}"
         other = f"{matches[0][:12]} for the program whose hash starts {prefix}" if len(matches) == 1 else \
@@ -598,6 +596,11 @@ class Archive:
         raise MlevError(message, file=str(self.path), hint=f"give {numbered_hash} for candidate {seq}" +
                         (f", or {other}: neither is guessed" if matches else
                          "; a hash (or a unique prefix of one), not a candidate's number, names a program"))
+
+
+def _listed(hashes: list[str]) -> str:
+    """The first two of ``hashes`` (as :meth:`Archive.get` fetched at most three) by their 12 first digits."""
+    return ", ".join(h[:12] for h in hashes[:2]) + (", ..." if len(hashes) > 2 else "")
 
 
 def _same_data_file_task(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> bool:
