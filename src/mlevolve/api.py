@@ -25,6 +25,7 @@ import re
 import shlex
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -1955,6 +1956,9 @@ def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
     new = {p.id: p for p in other.productions}
     for key in old.keys() - new.keys():
         lines.append(f"- {old[key]}")
+    scaled = [p for p in other.productions if p.id in old and old[p.id].weight and old[p.id].weight != p.weight]
+    factors = Counter(f"{p.weight / old[p.id].weight:.6g}" for p in scaled)
+    alike = {factor for factor, n in factors.items() if n >= 3}  # a common rescaling: said once, below
     for p in other.productions:
         if p.rule is not None and p.id not in old:
             r = p.rule
@@ -1962,7 +1966,13 @@ def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
                          f"meta-generation {r.generation}, from {', '.join(r.sources) or 'no tasks'}, {r.uses} uses")
         elif p.id in old and old[p.id].weight != p.weight:
             a, b = old[p.id].weight, p.weight
-            lines.append(f"~ {p.id:<34} {change(a, b)}  (x{value(b / a, 1.0, 3)})" if a else f"~ {p.id} {change(a, b)}")
+            if not a or f"{b / a:.6g}" not in alike:
+                lines.append(f"~ {p.id:<34} {change(a, b)}  (x{value(b / a, 1.0, 3)})" if a else
+                             f"~ {p.id} {change(a, b)}")
+    for factor in sorted(alike, key=float):  # as mixing with the base grammar scales every weight it left as it was
+        ids = [p.id for p in scaled if f"{p.weight / old[p.id].weight:.6g}" == factor]
+        lines.append(f"~ {len(ids)} weights x{value(float(factor), 1.0, 3)} alike (a common rescaling, as [meta] "
+                     f"base_mix makes): {', '.join(ids)}")
     if base.variable_weight != other.variable_weight:
         lines.append(f"~ variables {change(base.variable_weight, other.variable_weight)}")
     for t, lit in other.literals.items():

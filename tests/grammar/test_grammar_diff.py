@@ -1,5 +1,6 @@
 """``mlevolve grammar diff``: a production is listed only where its weight changed, and its line prints
-the two weights differently (a change in the 8th digit read "1 -> 1 (x1.00)" before)."""
+the two weights differently (a change in the 8th digit read "1 -> 1 (x1.00)" before); weights scaled alike,
+as mixing with the base grammar scales those it left, are one line (they were 14 lines of "(x1.01)")."""
 
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ def test_each_listed_weight_changed_and_reads_so(weights: dict[str, float]) -> N
     other = BASE.with_weights(weights)
     lines = grammar_diff(BASE, other)
     changed = {k for k, w in weights.items() if w != next(p.weight for p in BASE.productions if p.id == k)}
-    assert {line.split()[1] for line in lines} == changed
-    for line in lines:
+    listed = {name for line in lines for name in (line.split(": ", 1)[1].split(", ") if " alike " in line
+                                                  else [line.split()[1]])}
+    assert listed == changed
+    for line in (line for line in lines if " alike " not in line):
         before, after = re.search(r"(\S+) -> (\S+)", line).groups()  # type: ignore[union-attr]
         assert before != after, line
 
@@ -47,3 +50,16 @@ def test_round_changes_keep_three_digits(a: float, b: float, shown: str) -> None
     key = "add(Scalar,Scalar)"
     lines = grammar_diff(BASE.with_weights({key: a}), BASE.with_weights({key: b}))
     assert lines == [f"~ {key:<34} {shown}"]
+
+
+def test_weights_scaled_alike_are_one_line() -> None:
+    from mlevolve.meta.vary import mix_base
+
+    types = frozenset({"Scalar"})
+    mixed = mix_base(BASE.with_weights({"min(Scalar,Scalar)": 5.0}), BASE, 0.2, types)
+    lines = grammar_diff(BASE, mixed)
+    alike = [line for line in lines if " alike " in line]
+    assert lines[0].startswith("~ min(Scalar,Scalar)") and len(alike) == 1
+    factor = next(p.weight for p in mixed.productions if p.id == "add(Scalar,Scalar)")
+    assert alike[0].startswith(f"~ {alike[0].split()[1]} weights x{factor:.3g} alike (a common rescaling")
+    assert "add(Scalar,Scalar), sub(Scalar,Scalar)" in alike[0] and "min(Scalar,Scalar)" not in alike[0]
