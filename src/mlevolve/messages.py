@@ -40,6 +40,7 @@ BELOW_2_63 = Message("{name} must be below 2**63, got {got}",
 AT_LEAST = Message("{name} must be at least {low}, got {got}", "pass {name} {low} or more")
 GIVEN_TWICE = "argument {flag}: given twice; give it once"  # the hint: HELP
 INTEGER_RULE = "an integer is ASCII digits, as 20 or 1e3: no sign, inner space, comma, decimal point or _"  # read_int's
+COUNTS_EVERY_CORE = "--workers 0 is one per core (as -1 is for joblib's n_jobs)"  # a --workers count refused
 # read_decimal's: every float flag of mlevolve and of the scripts (space around a value typed is none of it)
 DECIMAL_RULE = ("a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, inner space "
                 "or _")

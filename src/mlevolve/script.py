@@ -18,7 +18,7 @@ from typing import Any, NoReturn, TypeVar
 from mlevolve.dsl.errors import MlevError, closest, did_you_mean
 from mlevolve.dsl.ir import Span
 from mlevolve.interpreter.standalone.spec import read_int
-from mlevolve.messages import AT_LEAST, DECIMAL_RULE, GIVEN_TWICE, HELP, INTEGER_RULE
+from mlevolve.messages import AT_LEAST, COUNTS_EVERY_CORE, DECIMAL_RULE, GIVEN_TWICE, HELP, INTEGER_RULE
 
 EXIT_USAGE = 2  # as the command line's
 _T = TypeVar("_T")
@@ -119,10 +119,12 @@ def closest_choice(message: str) -> str:
     """For argparse's "argument --X: invalid choice: 'V' (choose from 'A', 'B')", the hint's start naming
     the choice closest to V (:func:`~mlevolve.dsl.errors.did_you_mean`); for "invalid int value", the rule of an
     integer (:data:`~mlevolve.messages.INTEGER_RULE`), for "invalid float value" a number's
-    (:data:`~mlevolve.messages.DECIMAL_RULE`); ``""`` for any other message."""
+    (:data:`~mlevolve.messages.DECIMAL_RULE`), and for ``--workers`` how to ask for every core (joblib's ``-1``);
+    ``""`` for any other message."""
     typo = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
     if " int value: " in message:  # "invalid int value", "invalid comma-separated int value"
-        return INTEGER_RULE + "; "
+        flag = re.match(r"argument (\S+?)[:/]", message)
+        return INTEGER_RULE + "; " + (f"{COUNTS_EVERY_CORE}; " if flag and flag[1] == "--workers" else "")
     if "invalid float value" in message:
         return DECIMAL_RULE + "; "
     return did_you_mean(typo[1], re.findall(r"'([^']*)'", typo[2])) if typo else ""

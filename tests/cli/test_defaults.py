@@ -282,3 +282,14 @@ def test_samples_methods_are_its_annotations_and_the_flags_choices() -> None:
 
     assert typing.get_args(typing.get_type_hints(api.sample)["method"]) == api.SAMPLE_METHODS
     assert tuple(action("sample", "--method").choices) == api.SAMPLE_METHODS
+
+
+@pytest.mark.parametrize("value", ["-1", "all"])
+@pytest.mark.parametrize("command", ["evolve", "meta"])
+def test_workers_say_how_to_ask_for_every_core(capsys: pytest.CaptureFixture[str], command: str, value: str) -> None:
+    """joblib's ``n_jobs=-1`` (every core) is ``--workers 0`` here: the refusal says so, and only for --workers"""
+    assert main([command, QUARTIC, "--workers", value]) == 2
+    hint = capsys.readouterr().err.splitlines()[1]
+    assert "--workers 0 is one per core (as -1 is for joblib's n_jobs)" in hint
+    assert main([command, QUARTIC, "--seed", value]) == 2
+    assert "one per core" not in capsys.readouterr().err
