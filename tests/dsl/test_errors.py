@@ -150,7 +150,16 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "body_type.mlev:3:3: error: in activation 'f': expected Tensor, found Scalar\n"
         "      2.0 * 3.0\n"
         "      ^^^^^^^^^\n"
-        "hint: the body's type must be the declared result type Tensor\n",
+        "hint: the body's type must be the declared result type Tensor; a Scalar becomes one in arithmetic with a "
+        "Tensor, as in 1.0 + 0.0 * x\n",
+    ),
+    "body_type_let": (  # a let's body is marked (the let's own span was its name's: `c` of `let c = ...`)
+        HEAD + "loss l(p: Tensor, y: Tensor) -> Tensor =\n  let c = 2.0 in c * 3.0\n",
+        "body_type_let.mlev:3:18: error: in loss 'l': expected Tensor, found Scalar\n"
+        "      let c = 2.0 in c * 3.0\n"
+        "                     ^^^^^^^\n"
+        "hint: the body's type must be the declared result type Tensor; a Scalar becomes one in arithmetic with a "
+        "Tensor, as in 1.0 + 0.0 * p\n",
     ),
     "body_type_learner_method": (
         HEAD + "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
@@ -158,7 +167,8 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "body_type_learner_method.mlev:6:5: error: in learner 'l', method learn: expected Vector, found Scalar\n"
         "        y - p\n"
         "        ^^^^^\n"
-        "hint: the body's type must be the declared result type Vector\n",
+        "hint: the body's type must be the declared result type Vector; fill(s) is the Vector whose every entry is "
+        "Scalar s\n",
     ),
     "unknown_primitive": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  x * sigmod(x)\n",

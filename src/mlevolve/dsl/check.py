@@ -272,6 +272,19 @@ def check_expr(
                                 f"this kind of definition computes with {', '.join(sorted(allowed))} only")
     found = types[0]
     if expected is not None and not fits(expr, found, expected, _literal_types(prims)):
-        raise MlevError(f"expected {type_str(expected)}, found {type_str(found)}", expr.span,
-                        f"the body's type must be the declared result type {type_str(expected)}")
+        body = expr
+        while isinstance(body, Let):  # a let's value is its body's (its own span is its name's)
+            body = body.body
+        raise MlevError(f"expected {type_str(expected)}, found {type_str(found)}", body.span or expr.span,
+                        f"the body's type must be the declared result type {type_str(expected)}"
+                        + (_from_scalar(expected, env, prims) if found == SCALAR else ""))
     return found
+
+
+def _from_scalar(wanted: Type, env: Env, prims: Primitives) -> str:
+    """How a Scalar becomes a ``wanted`` (a hint's end): a broadcast primitive (a learner's ``fill``), else
+    arithmetic with a value of that type in scope, else ``""``."""
+    if any(s.args == (SCALAR,) and s.result == wanted for s in prims.overloads("fill")):
+        return f"; fill(s) is the {wanted} whose every entry is Scalar s"
+    name = next((name for name, t in env.items() if t == wanted), None)
+    return f"; a Scalar becomes one in arithmetic with a {wanted}, as in 1.0 + 0.0 * {name}" if name else ""
