@@ -119,12 +119,12 @@ def closest_choice(message: str) -> str:
     """For argparse's "argument --X: invalid choice: 'V' (choose from 'A', 'B')", the hint's start naming
     the choice closest to V (:func:`~mlevolve.dsl.errors.did_you_mean`); for "invalid int value", the rule of an
     integer (:data:`~mlevolve.messages.INTEGER_RULE`), for "invalid float value" a number's
-    (:data:`~mlevolve.messages.DECIMAL_RULE`), and for ``--workers`` how to ask for every core (joblib's ``-1``);
-    ``""`` for any other message."""
+    (:data:`~mlevolve.messages.DECIMAL_RULE`), and for a ``--workers`` count below 0 or a word how to ask for every
+    core (joblib's ``-1``); ``""`` for any other message."""
     typo = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
     if " int value: " in message:  # "invalid int value", "invalid comma-separated int value"
-        flag = re.match(r"argument (\S+?)[:/]", message)
-        return INTEGER_RULE + "; " + (f"{COUNTS_EVERY_CORE}; " if flag and flag[1] == "--workers" else "")
+        every = re.match(r"argument --workers: invalid int value: '(-[0-9]+|[a-zA-Z]+)'$", message)  # -1, all, max
+        return INTEGER_RULE + "; " + (f"{COUNTS_EVERY_CORE}; " if every else "")
     if "invalid float value" in message:
         return DECIMAL_RULE + "; "
     return did_you_mean(typo[1], re.findall(r"'([^']*)'", typo[2])) if typo else ""

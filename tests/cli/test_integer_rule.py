@@ -25,8 +25,9 @@ QUARTIC = str(EXAMPLES / "quartic.mlev")
 def test_a_flag_refuses_an_integer_off_the_rule_with_the_rule_as_its_hint(capsys: Capsys, flag: str,
                                                                          text: str) -> None:
     err = usage_error(capsys, "evolve", QUARTIC, flag, text)
+    every = "--workers 0 is one per core (as -1 is for joblib's n_jobs); " if flag + text == "--workers-1" else ""
     assert err.splitlines() == [f"mlevolve evolve: error: argument {flag}: invalid int value: '{text}'",
-                                f"hint: {INTEGER_RULE}; run `mlevolve evolve --help`"]
+                                f"hint: {INTEGER_RULE}; {every}run `mlevolve evolve --help`"]
 
 
 @pytest.mark.parametrize(("text", "value"), [("20", 20), ("020", 20), ("1e3", 1000), ("2E1", 20), ("1e0", 1),

@@ -508,7 +508,7 @@ def test_a_non_finite_test_output_never_fails_the_candidate() -> None:
 @pytest.mark.parametrize(("flags", "message", "hint"), [
     (["--workers", "-1"], "argument --workers: invalid int value: '-1'",  # no sign: the one rule of an integer
      "an integer is ASCII digits, as 20 or 1e3: no sign, inner space, comma, decimal point or _; "
-     "run `mlevolve evolve --help`"),
+     "--workers 0 is one per core (as -1 is for joblib's n_jobs); run `mlevolve evolve --help`"),
     (["--memory-limit", "nan"], "argument --memory-limit: invalid float value: 'nan'",  # a number's rule: no nan
      "a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, inner space or _; "
      "run `mlevolve evolve --help`"),
