@@ -242,6 +242,10 @@ def test_a_setting_error_renames_its_hint_too() -> None:
     err.rename(flag_of)
     assert (err.message, err.hint) == ("--population 3 is too small", "pass --population 8")
     assert flag_of("memory_limit") == "--memory-limit" and flag_of("n") == "-n"
+    err = SettingError("{fit} and {hurdle} differ", hint="rerun with {fit} {hurdle}")  # switches as one types them
+    err.switches = {"fit": False, "hurdle": True}
+    assert (err.rename(flag_of).message, err.hint) == ("--fit and --hurdle differ", "rerun with --no-fit --hurdle")
+    assert err.rename(lambda name: name).hint == "rerun with fit False hurdle True"
 
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -122,12 +122,14 @@ def test_evolve_into_another_programs_archive(capsys: Capsys, tmp_path: Path, fi
                       "--population", "31", "--tournament", "4", "--seed", "9", "--restart-every", "50",
                       "--no-fit", "--db", str(db))
     assert err.splitlines()[0].endswith("; and 2 more: --seed, --fit)"), err  # it said "seed, fit" (API names)
-    assert err.splitlines()[1] == "hint: rerun with the archive's settings to resume, or pass another --db"  # a switch
+    assert err.splitlines()[1] == ("hint: rerun with --restart-every 0 --population 30 --tournament 10 --seed 0 --fit "
+                                   "to resume, or pass another --db")  # a switch as typed too (it gave general words)
     # a switch by its own name and its value said (it was "--no-fit: archive has True, now False", as if --no-fit had
     # been on), and a diversity setting by its flag (it was "islands: ..."; both found by a fresh-user pass)
     err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300",
                       "--population", "30", "--no-fit", "--db", str(db))
     assert "archive was made with other settings (--fit: archive has on, now off)" in err
+    assert err.splitlines()[1] == "hint: rerun with --fit to resume, or pass another --db"  # as typed (stop 48)
     err = usage_error(capsys, "evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "300",
                       "--population", "30", "--algorithm", "islands", "--islands", "3", "--db", str(db))
     # the islands' own settings go with the algorithm, unsaid: it said "--islands: archive has None, now 3; and 2

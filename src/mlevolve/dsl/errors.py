@@ -418,11 +418,17 @@ class SettingError(MlevError):
         super().__init__(template)
         self.rename(lambda name: name)
 
+    switches: Mapping[str, bool] = {}
+    """Switches the hint writes as one types them to the value given: ``{fit}`` with ``False`` reads ``--no-fit``
+    from the command line (a ``--NAME/--no-NAME`` flag), ``fit False`` from the API."""
+
     def rename(self, name_of: Callable[[str], str]) -> SettingError:
         """This error with every setting written as ``name_of(name)`` (e.g. a command-line flag)."""
         names = {**{n: name_of(n) for n in self.settings}, **self.values}
         self.message = self.template.format_map(names)
-        self.hint = self.hint_template.format_map(names) if self.hint_template is not None else None
+        typed = {n: (f if on else "--no-" + f[2:]) if (f := name_of(n)).startswith("--") else f"{f} {on}"
+                 for n, on in self.switches.items()}
+        self.hint = self.hint_template.format_map({**names, **typed}) if self.hint_template is not None else None
         self.args = (self.message,)
         return self
 

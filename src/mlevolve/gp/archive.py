@@ -673,14 +673,16 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: C
         detail = "; ".join(setting(k, f"tournament: archive has {_tournament(was)}, now {_tournament(now)}"
                                    if k == "tournament" else _setting_diff(k, was.get(k), now[k])) for k in differ[:3])
         more = f"; and {len(differ) - 3} more: {', '.join(map(setting, differ[3:]))}" if len(differ) > 3 else ""
-        typed = [k for k in differ if k in settings and k not in LABELLED and isinstance(was.get(k), int | float | str)
-                 and not isinstance(was.get(k), bool)]  # each setting as one types it: `--algorithm regularized`
-        again = " ".join(f"{{{k}}} " + shlex.quote(str(was[k])).replace("{", "{{").replace("}", "}}") for k in typed) \
-            if typed == differ else "the archive's settings"
+        typed = [k for k in differ if k in settings and k not in LABELLED and isinstance(was.get(k), int | float | str)]
+        again = " ".join(f"{{{k}}}" + ("" if isinstance(was[k], bool) else  # a switch typed: --no-fit (switches)
+                                       " " + shlex.quote(str(was[k])).replace("{", "{{").replace("}", "}}"))
+                         for k in typed) if typed == differ else "the archive's settings"  # as typed: `--seed 3`
         refused = SettingError(f"archive was made with other settings ({detail}{more})",  # each named, at least
                                hint=f"rerun with {again} to resume, or pass another " +
                                     ("{db}" if "db" in settings else "--db"))
         refused.positive = True  # a switch by its own name, whose value is said: `--fit: archive has on, now off`
+        refused.switches = {k: was[k] for k in typed if isinstance(was[k], bool)}
+        refused.rename(lambda name: name)
         return refused
     return None
 
