@@ -120,6 +120,12 @@ def test_both_headers_on_the_algorithm_line_are_checked_alike(capsys: Capsys, tm
     ("algorithm q\n" + _FORMULA + "task nguyen1\n",
      ["p.mlev:4:1: error: the task line comes right after `algorithm NAME`, before the definitions",
       "    task nguyen1", "    ^^^^", "hint: move it up to the line after the algorithm line"]),
+    # the keyword as a parameter's name, used in the body: the parser's error at the parameter (the body's line
+    # `task * b` read as a task line out of place; a fresh-user pass)
+    ("algorithm q\nformula f(task: Scalar, b: Scalar) -> Scalar =\n  task * b\n",
+     ["p.mlev:2:11: error: unexpected keyword 'task'", "    formula f(task: Scalar, b: Scalar) -> Scalar =",
+      "              ^^^^", "hint: expected one of: ')', 'state', a name ('task' is a keyword and cannot be used as "
+      "a name)"]),
     ("algorithm q task koza_quartic\n" + _FORMULA,
      ["p.mlev:1:13: error: the task header is a line of its own, not part of the algorithm line",
       "    algorithm q task koza_quartic", "                ^^^^",

@@ -219,8 +219,9 @@ def _header_error(source: str) -> MlevError | None:
         if not words:
             continue
         if expected == "body":
-            if words[0][0] == "task":
+            if words[0][0] == "task" and len(words) <= 2 and re.match(r'["\w]', words[-1][0]):  # `task NAME`
                 return _late_task(number, words[0], task_line)
+            continue  # `task * b` is no task line: the keyword used as a name, which the parser reports where named
         elif words[0][0] != expected:
             if expected == "algorithm":
                 return None
