@@ -455,7 +455,8 @@ def test_a_column_no_parameter_can_be_named_after_gets_a_hint_to_rename_it(tmp_p
     (tmp_path / "w.mlev").write_text("algorithm w\nformula f(a: Scalar) -> Scalar = a\n")
     assert main(["run", "w.mlev", "--task", "wc.csv:target=y"]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        "hint: rename column(s) 'a b', 'let' in the file: a parameter's name is letters, digits and _, not a keyword")
+        "hint: rename column(s) 'a b', 'let' in the file: a parameter's name is ASCII letters, digits, _, "
+        "not a keyword")
 
 
 def test_show_grammar_without_confirm_is_refused(formula_db: Path, capsys: Capsys) -> None:

@@ -182,6 +182,8 @@ def test_a_standalone_loader_reads_integer_options_as_the_library_does() -> None
     ("a,y\n1,2\n\"3,4\n5,6\n7,8\n", "y", "{path}:3:1: a quote opened here is not closed before the end of the file "
                                         "(line 5) (hint: close it (a quote inside a quoted cell is written twice))"),
     ("a,b,y\n1,2,3\n", "zz", "{path}: no column named 'zz' (hint: columns: a, b, y)"),
+    ("1,2,3\n2,3,5.5\n", "y", "{path}: no column named 'y'; its first row holds numbers, not the columns' names "
+                             "(hint: write the column names on the first line)"),  # a file without its header row
     ("a,b,y\n1,2,3\n1,2\n", "y", "{path}:3: row has 2 cells, the header has 3 (hint: give every row one cell "
                                  "per column (a comma inside a cell needs quotes))"),
     ("a,b,y\n1,x,3\n", "y", "{path}:2:2: column 'b': 'x' is not a number (hint: every cell must hold a number, "
@@ -240,8 +242,8 @@ def test_the_keywords_a_formula_script_names_are_the_parsers(word: str) -> None:
 
 
 @pytest.mark.parametrize(("header", "hint"), [
-    ("my a,b,y", "rename column(s) 'my a' in the file: a parameter's name is letters, digits and _, not a keyword"),
-    ("let,b,y", "rename column(s) 'let' in the file: a parameter's name is letters, digits and _, not a keyword"),
+    ("my a,b,y", "rename column(s) 'my a' in the file: a parameter's name is ASCII letters, digits, _, not a keyword"),
+    ("let,b,y", "rename column(s) 'let' in the file: a parameter's name is ASCII letters, digits, _, not a keyword"),
     ("c,b,y", "the formula's parameters are named after the columns: c, b"),
 ])
 def test_a_formula_files_column_a_parameter_cannot_name_gets_one_hint(tmp_path: Path, header: str, hint: str) -> None:

@@ -220,9 +220,11 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str) -
                             "header makes an unnamed column)", f"{file}:{line}:{j + 1}")
     if target not in header:
         sep = next((f"by '{s}'" if s == ";" else "by tabs" for s in ";\t" if len(header) == 1 and s in header[0]), "")
-        raise TaskError(f"{file}: no column named '{target}'" + f"; its cells seem separated {sep}" * bool(sep),
-                        "save the file with commas between cells" if sep else did_you_mean(target, header) + "columns: "
-                        + ", ".join(header))
+        bare = all(NUMBER.fullmatch(h) for h in header)  # a row of data where the names belong
+        raise TaskError(f"{file}: no column named '{target}'" + f"; its cells seem separated {sep}" * bool(sep)
+                        + "; its first row holds numbers, not the columns' names" * bare, "save the file with commas "
+                        "between cells" if sep else "write the column names on the first line" if bare else
+                        did_you_mean(target, header) + "columns: " + ", ".join(header))
     if not rows:
         raise TaskError(f"{file}: empty dataset, the file has a header but no data rows",
                         "add one row per example below the header")

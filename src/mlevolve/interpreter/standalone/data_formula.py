@@ -57,7 +57,7 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
         meant = f": target={extra[0]}" if left is not None and np.ptp(left) else ""  # left over, where it can be one
         raise TaskError(f"{path}: " + "; ".join([f"no column for parameter(s) {', '.join(missing)}"] * bool(missing) + [
             f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)), f"rename column(s) "
-            f"{', '.join(odd)} in the file: a parameter's name is letters, digits and _, not a keyword" if odd else
+            f"{', '.join(odd)} in the file: a parameter's name is ASCII letters, digits, _, not a keyword" if odd else
             f"target= is the column to predict, not the parameter {target}{meant}" if target in missing else
             f"{did_you_mean(missing[0], extra) if missing else ''}the formula's parameters are named after the "
             f"columns: {', '.join(columns)}")
