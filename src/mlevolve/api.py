@@ -1059,9 +1059,14 @@ def evolve(
     if path.exists():  # a damaged, locked or foreign --db is refused before workers start and torch loads
         try:
             Archive.for_run(path, identity, _SETTINGS).close()
-        except MlevError:
+        except MlevError as err:
             if before.defaulted(identity):
                 before.refuse_at(path, identity)
+            if db is None and err.message.startswith("archive belongs to another run"):  # by its name: the default
+                free = next(f for n in range(2, 10**6) if not (f := path.with_name(f"{path.stem}-{n}.db")).exists())
+                err.hint = (f"it is the default archive (runs/<program>-<task>.db) of program {checked.name!r} on "
+                            f"this task, made by another run: pass another --db to start a new one, e.g. --db "
+                            f"{shlex.quote(str(free))}")
             raise
     if json_log is not None:
         check_json_log(json_log, path)

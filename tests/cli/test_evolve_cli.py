@@ -514,3 +514,21 @@ def test_the_hurdles_count_is_reported_where_a_hurdle_can_answer(tmp_path: Path)
     learner = api.evolve(str(ROOT / "examples" / "linear_regression.mlev"), budget=6, db=tmp_path / "l.db", quiet=True)
     network = api.evolve(str(ROOT / "examples" / "mlp_digits.mlev"), budget=2, db=tmp_path / "n.db", quiet=True)
     assert "hurdle" not in learner and network["hurdle"] == 0
+
+
+def test_another_program_of_the_same_name_at_the_default_archive_gets_a_free_one(
+        capsys: Capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exported ``.mlev`` keeps its algorithm's name, so its default archive is the run's it came from: the
+    refusal names a free --db to type (it said only "pass another --db"; a fresh-user pass)."""
+    monkeypatch.chdir(tmp_path)
+    found = tmp_path / "found.mlev"
+    found.write_text(Path(QUARTIC).read_text().replace("x * x * x * x", "x * x"))  # the program, edited
+    assert cli(capsys, "evolve", QUARTIC, "--budget", "5", "--quiet")[0] == 0
+    (tmp_path / "runs" / "quartic-koza_quartic-2.db").write_bytes(b"")  # taken: the next one is offered
+    err = usage_error(capsys, "evolve", str(found), "--budget", "5")
+    assert err.splitlines()[0].startswith("runs/quartic-koza_quartic.db: error: archive belongs to another run")
+    assert err.splitlines()[1] == ("hint: it is the default archive (runs/<program>-<task>.db) of program 'quartic' "
+                                   "on this task, made by another run: pass another --db to start a new one, e.g. "
+                                   "--db runs/quartic-koza_quartic-3.db")
+    free = "runs/quartic-koza_quartic-3.db"
+    assert cli(capsys, "evolve", str(found), "--budget", "5", "--quiet", "--db", free)[0] == 0
