@@ -19,6 +19,7 @@ import io
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ``fit_constants``: linear scaling and Levenberg-Marquardt on each candidate's literals (Keijzer 2003;
     Operon's and PySR's practice); ``prune``: the best pruned by edits the run's scoring cannot tell from it;
     ``db``: the run's SQLite archive, kept for ``mlevolve show``, ``report`` and ``export`` (its data beside it
-    as ``DB.csv``; a second ``fit`` with the same data and a larger ``budget`` resumes it, other data is refused:
-    leave it None in a cross-validation); None: a temporary one; ``verbose``: print the run's progress and summary.
+    as ``DB.csv``; a second ``fit`` with the same data and a larger ``budget`` resumes it, a smaller one gives the
+    best of the run's first ``budget`` candidates with a UserWarning, other data is refused: leave it None in a
+    cross-validation); None: a temporary one; ``verbose``: print the run's progress and summary.
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
     ``mlevolve show --sympy`` prints it: text for people; a column named as a SymPy constant or function, ``E``,
@@ -119,6 +121,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 raise ValueError(_in_arrays(_said(err), data, X.shape)) from err
         if result["best_program"] is None:
             raise ValueError("every candidate formula failed on this data")
+        if result.get("archived", 0) > result["candidates"]:  # a view of the archive's run: its first candidates
+            warnings.warn(f"db {self.db} already holds {result['archived']:,} candidates, more than budget="
+                          f"{self.budget}: nothing new was evaluated, and the formula is the best of its first "
+                          f"{result['candidates']:,} (budget={result['archived']} gives the whole run's best)",
+                          UserWarning, stacklevel=2)
         self.program_: str = result["best_program"]
         self.metrics_: dict[str, Any] = result["best_metrics"]
         left_out = ("best_program", "db", "task")  # the program is program_; the others name temporary files

@@ -70,6 +70,10 @@ def test_a_kept_archive_resumes_and_refuses_other_data(tmp_path: Path) -> None:
     more = SymbolicRegressor(budget=300, population=20, db=db).fit(x, y)
     assert more.summary_["replayed"] == 200 and more.summary_["candidates"] == 300
     assert first.metrics_["fitness"] <= more.metrics_["fitness"]
+    with pytest.warns(UserWarning, match=f"db {db} already holds 300 candidates, more than budget=100: nothing new "
+                      r"was evaluated, and the formula is the best of its first 100 \(budget=300 gives"):
+        fewer = SymbolicRegressor(budget=100, population=20, db=db).fit(x, y)  # a view: said (it was silent)
+    assert fewer.summary_["candidates"] == 100
     with pytest.raises(ValueError, match="holds a run on other data"):
         SymbolicRegressor(budget=300, population=20, db=db).fit(x + 1.0, y)
 
