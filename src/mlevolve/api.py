@@ -1163,7 +1163,7 @@ def evolve(
             backend.close(interrupted)
     from mlevolve.gp.prune_best import common_start, is_start
     from mlevolve.report.data import common_draw_note, pruned_line, pruned_row
-    from mlevolve.results import answer, shown_program
+    from mlevolve.results import answer, shown_algebra, shown_program
 
     shown = pruned_row(pruned) if pruned is not None else None
     common_note = common_draw_note(pruned, best.hash, best.metrics) if best is not None else None
@@ -1180,7 +1180,8 @@ def evolve(
     result["metric"]["description"] += _classes_note(task_name, task_data)
     if best is not None:
         result["best"].update(hash=best.hash, seq=best.seq, source=best.source,
-                              program=shown_program(best.program, only=names, digits=digits))
+                              program=shown_program(best.program, only=names, digits=digits),
+                              algebra=shown_algebra(best.program, digits))
         origin = best.parents[0] if shown is not None else best.hash
         if common_note is not None:
             result["best"]["note"] = common_note

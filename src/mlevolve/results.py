@@ -555,6 +555,30 @@ def _uncommented(program: Program) -> Program:
                    trailing=())
 
 
+def shown_algebra(text: str, digits: int | None = None) -> str | None:
+    """A program's formula as SymPy's algebra writes it (:func:`~mlevolve.interpreter.components.sympy_display`,
+    its decimals to ``digits`` significant digits), where that reads otherwise than the formula as
+    :func:`shown_program` shows it (``1.7 + 2.5 * ((x0 - x1 / x0 / 7.5) * x0)`` is ``5*x0**2/2 - x1/3 + 17/10``);
+    None for a program without a formula, or where the two read alike but for spaces.  Algebra, not float64: a
+    step undefined at some point (``x1 / x0 * x0`` at x0 = 0) may be gone from it."""
+    from mlevolve.dsl.parse import parse
+    from mlevolve.dsl.printer import format_expr
+    from mlevolve.interpreter.components import sympy_display, sympy_of
+
+    program = parse(text, "<archive>")
+    formula = next((d for d in program.definitions if d.kind == "formula"), None)
+    if formula is None:
+        return None
+    body = rounded(simplified(program), digits).definitions[program.definitions.index(formula)].body
+    assert body is not None  # a formula has one
+    shown = format_expr(body)
+    try:
+        algebra = sympy_display(sympy_of(formula), digits)[0]
+    except RecursionError:  # deeper than SymPy's printers go: the program alone is shown
+        return None
+    return None if algebra.replace(" ", "") == shown.replace(" ", "") else algebra
+
+
 def shown_program(text: str, *, only: Collection[str] | None = None, task: str | None = None,
                   source: str = "<archive>", digits: int | None = None) -> str:
     """How a found program's text is shown to people (``best``, ``show``, the report, the summary).

@@ -23,6 +23,7 @@ from mlevolve.dsl.kinds import slot_body
 from mlevolve.dsl.parse import parse
 from mlevolve.dsl.printer import format_expr
 from mlevolve.gp.archive import Archive, Row
+from mlevolve.interpreter.components import sympy_display
 from mlevolve.results import SHOWN_DIGITS, rounded, simplified
 from tests.conftest import ROOT, Capsys, archive_meta, cli, usage_error
 
@@ -282,7 +283,10 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
     # its constants to SHOWN_DIGITS significant digits
     # (the shown form: results.simplified, which goes further than the archive's column)
     shown_body = format_expr(slot_body(rounded(simplified(parse(best.simplified)), SHOWN_DIGITS), "f"))
-    assert shown_body == shown.split("=\n")[1].strip()
+    body, _, algebra = shown.split("=\n")[1].partition("\nas algebra (SymPy):\n")
+    assert shown_body == body.strip()
+    sympy = sympy_display(api.formula_sympy(api.parse(best.program)), SHOWN_DIGITS)[0]  # where it reads otherwise
+    assert algebra.strip() == ("" if sympy.replace(" ", "") == shown_body.replace(" ", "") else sympy)
     # resumed: everything from the archive, the same answer
     code, again, err = evolve_quartic(capsys, db)
     assert code == 0 and again.startswith("120 candidates: 120 replayed from the archive, 0 new (evaluated 0, cache 0")

@@ -124,7 +124,8 @@ def lines(result: Mapping[str, Any]) -> list[str]:
         out.append(f"spread:  {spread}")
     else:
         out.append("spread:  one seed only; `--confirm N` (evolve or show) re-evaluates with N more seeds")
-    out += ["", "best program:", *("    " + line if line else "" for line in best["program"].splitlines()), "",
+    out += ["", "best program:", *("    " + line if line else "" for line in best["program"].splitlines()),
+            *(["as algebra (SymPy):", f"    {best['algebra']}"] if best.get("algebra") else []), "",
             "next:", *(f"    {c}" for c in result["next"])]
     return out
 
