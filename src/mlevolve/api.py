@@ -729,7 +729,7 @@ def export_component(
 def formula_sympy(program: Program | str | Path, *, grammar: GrammarSpec | None = None) -> Any:
     """The SymPy expression of a program's formula (real symbols, literals as exact rationals);
     ``sympy.latex`` of it is its LaTeX.  Raises :class:`MlevError` when the program has no formula."""
-    from mlevolve.interpreter.components import sympy_of
+    from mlevolve.interpreter.algebra import sympy_of
 
     checked = _program(program, grammar or load_grammar())
     formulas = [d for d in checked.definitions if d.kind == "formula"]

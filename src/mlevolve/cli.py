@@ -518,7 +518,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _show_formula(args: argparse.Namespace) -> int:
     """``show --sympy/--latex``: the formula of a .mlev file, or of archived programs, as SymPy or LaTeX."""
-    from mlevolve.interpreter.components import sympy_display
+    from mlevolve.interpreter.algebra import sympy_display
 
     programs: list[Program | str]
     if file_kind(args.db) == "a .mlev program":

@@ -89,7 +89,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         from mlevolve.api import check_output, evolve, formula_sympy, parse
         from mlevolve.gp.engine import EvolveConfig
         from mlevolve.grammar.spec import load_grammar
-        from mlevolve.interpreter.components import sympy_display
+        from mlevolve.interpreter.algebra import sympy_display
 
         self._check_parameters()
         X, y = validate_data(self, _unique_columns(X), y, y_numeric=True, dtype=np.float64)

@@ -23,7 +23,7 @@ from mlevolve.dsl.kinds import slot_body
 from mlevolve.dsl.parse import parse
 from mlevolve.dsl.printer import format_expr
 from mlevolve.gp.archive import Archive, Row
-from mlevolve.interpreter.components import sympy_display
+from mlevolve.interpreter.algebra import sympy_display
 from mlevolve.results import SHOWN_DIGITS, rounded, simplified
 from tests.conftest import ROOT, Capsys, archive_meta, cli, usage_error
 

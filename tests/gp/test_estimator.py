@@ -16,7 +16,7 @@ from sklearn.base import clone
 
 import mlevolve
 from mlevolve.estimator import SymbolicRegressor
-from mlevolve.interpreter.components import sympy_display
+from mlevolve.interpreter.algebra import sympy_display
 
 
 def _data(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -34,8 +34,8 @@ import mlevolve
 from mlevolve import cli
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter import runtime
+from mlevolve.interpreter.algebra import shown_expr
 from mlevolve.interpreter.codegen import compile_program
-from mlevolve.interpreter.components import shown_expr
 from mlevolve.interpreter.evaluate import namespace
 from tests.conftest import EXAMPLES, ROOT
 

@@ -19,33 +19,29 @@ a component computes what ``mlevolve run`` computes.  A module imports only the 
 numpy and torch (plus scikit-learn for a learner; SymPy only inside ``sympy_expr()`` of a formula).
 The hand-written parts are templates in ``component_templates``; helper layers a model needs
 (``Lambda``, ``Residual``...) are copied whole from the runtime, which is standalone by design.
-``sympy_of`` gives a formula's SymPy expression (``mlevolve show --sympy``).
+A formula's SymPy form is :mod:`mlevolve.interpreter.algebra`'s.
 """
 
 from __future__ import annotations
 
 import builtins
 import inspect
-import math
 import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlevolve.dsl.errors import MlevError, did_you_mean
-from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
+from mlevolve.dsl.ir import Definition, Program
 from mlevolve.dsl.kinds import KINDS
-from mlevolve.dsl.printer import format_definition, format_number, simple_fraction
-from mlevolve.dsl.simplify import numpy_value
+from mlevolve.dsl.printer import format_definition
 from mlevolve.dsl.types import LAYER, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
+from mlevolve.interpreter.algebra import shown_expr, sympy_display, sympy_of
 from mlevolve.interpreter.codegen import Backend, doc_literal, function_lines
-
-if TYPE_CHECKING:
-    import sympy
 
 
 @dataclass(frozen=True)
@@ -359,137 +355,6 @@ def _string(text: str, width: int = 96) -> str:
     if len(text) <= width:
         return repr(text)
     return "(\n" + "".join(f"    {text[i:i + width]!r}\n" for i in range(0, len(text), width)) + ")"
-
-
-def _apply(op: Callable[..., Any], args: list[Any]) -> Any:
-    """``op(*args)`` with NumPy's treatment of undefined values: NaN in, NaN out, and a comparison
-    SymPy cannot decide (``max(1/0, 1)``: complex infinity is not ordered) is NaN too."""
-    import sympy
-
-    if any(a is sympy.nan for a in args):
-        return sympy.nan
-    try:
-        return op(*args)
-    except (ValueError, TypeError):
-        return sympy.nan
-
-
-def sympy_of(d: Definition) -> sympy.Expr:
-    """The SymPy expression of a formula definition: real symbols, literals as exact rationals.
-
-    Iterative over the body (no recursion limit).  A constant subexpression NumPy evaluates to NaN
-    (``0 / 0``) is ``sympy.nan``.  Raises :class:`MlevError` for a definition that is not a formula.
-    """
-    import sympy
-
-    if d.kind != "formula" or d.body is None:
-        raise MlevError(f"{d.kind} '{d.name}' is not a formula", d.span, "--sympy and --latex show a formula")
-    ops: dict[str, Callable[..., Any]] = {
-        "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-        "div": lambda a, b: a / b, "neg": lambda a: -a, "min": sympy.Min, "max": sympy.Max, "abs": sympy.Abs,
-        "reciprocal": lambda a: 1 / a, "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt,
-        "square": lambda a: a**2, "sin": sympy.sin, "cos": sympy.cos, "tanh": sympy.tanh,
-        "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)), "relu": lambda a: sympy.Max(a, 0),
-        "heaviside": lambda a: sympy.Heaviside(a, 0), "sign": sympy.sign,
-        "softplus": lambda a: sympy.log(1 + sympy.exp(a)), "erf": sympy.erf,
-    }
-    try:
-        return _build(d, ops)
-    except RecursionError:  # SymPy's automatic evaluation recurses through the expression
-        raise MlevError(f"formula '{d.name}' is too deep for SymPy", d.span,
-                        "simplify it, or use the NumPy function") from None
-
-
-def sympy_display(expr: Any, digits: int | None = None) -> tuple[str, str]:
-    """``expr`` as a reader expects to see it (:func:`shown_expr`), as text and as LaTeX: fixed-point from 1e-4
-    to 1e15, else ``1.0e+300``."""
-    import sympy
-
-    shown = shown_expr(expr, digits)
-    fixed = {"full_prec": False, "min": -4, "max": 15}
-    return sympy.sstr(shown, **fixed), sympy.latex(shown, **fixed)
-
-
-def shown_expr(expr: Any, digits: int | None = None) -> Any:
-    """``expr`` multiplied out where that is shorter (:func:`_multiplied_out`), with its constants as a reader
-    expects them: a rational of denominator over 100 (a fitted constant, 28719351/100000000) or beyond 10^15 becomes
-    the shortest decimal that reads back as the same float (0.28719351, 1.0e+300), and then every other fraction
-    too, so that one expression never mixes the two (0.28719351*x + 0.5*x**2, not ... + x**2/2); an expression
-    whose constants are all whole numbers and small fractions (x/3, 3*x/10) stays exact.  With ``digits``, every
-    decimal shown is then rounded to that many significant digits, after SymPy has folded the exact ones (a
-    constant folded from rounded ones would be off in its shown digits, and ``1.74*exp(x + 0.4811)`` folds as its
-    decimals appear: ``2.815*exp(x)``): ``expr`` itself keeps exact rationals for algebra."""
-    import sympy
-
-    expr = _multiplied_out(expr)
-    rationals = expr.atoms(sympy.Rational)
-    decimal = any(r.q > 100 or abs(r) > 10**15 for r in rationals)  # a huge whole number too: 1e300 as 1.0e+300
-    shown = expr.xreplace({r: sympy.Float(repr(float(r))) for r in rationals
-                           if r.q > 100 or abs(r) > 10**15 or (decimal and r.q > 1)})
-    for _ in range(3) if digits else ():  # rounded after SymPy folds decimals (1.74*exp(x + 0.4811): 2.815*exp(x))
-        rounded = {f: sympy.Float(f"{float(f):.{digits}g}") for f in shown.atoms(sympy.Float)}
-        if all(float(f) == float(r) for f, r in rounded.items()):
-            break
-        shown = shown.xreplace(rounded)
-    return shown
-
-
-# The most terms one product of sums may make when multiplied out for display: 2**9, nine two-term factors
-EXPAND_TERMS = 512
-
-
-def _multiplied_out(expr: Any) -> Any:
-    """``expr`` with its products of sums multiplied out (SymPy's ``expand``; powers, exponentials and logarithms
-    kept as they are) where that has fewer operations (SymPy's ``count_ops``): ``3*x0*(x0/3 + 1) - 3*x0 + 3*x1`` is
-    shown as ``x0**2 + 3*x1``; ``expr`` itself where it does not, or where one product would make more than
-    :data:`EXPAND_TERMS` terms.  Equal as algebra: only what is shown changes."""
-    import sympy
-
-    for mul in expr.atoms(sympy.Mul):
-        if math.prod(len(a.args) for a in mul.args if isinstance(a, sympy.Add)) > EXPAND_TERMS:
-            return expr
-    expanded = sympy.expand(expr, multinomial=False, power_exp=False, power_base=False, log=False)
-    return expanded if sympy.count_ops(expanded) < sympy.count_ops(expr) else expr
-
-
-def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
-    """The iterative walk of :func:`sympy_of`: one SymPy operation per IR node."""
-    import sympy
-
-    assert d.body is not None
-    scope0: dict[str, Any] = {p.name: sympy.Symbol(p.name, real=True) for p in d.params}
-    frames: list[tuple[Expr, dict[str, Any], list[Any]]] = [(d.body, scope0, [])]
-    result: Any = None
-    while frames:
-        node, scope, kids = frames[-1]
-        children = node.children()
-        if len(kids) < len(children):
-            child_scope = {**scope, node.name: kids[0]} if isinstance(node, Let) and len(kids) == 1 else scope
-            frames.append((children[len(kids)], child_scope, []))
-            continue
-        frames.pop()
-        if isinstance(node, Num):  # as written, or the simple fraction whose float it is (1/3, not 0.3333333333333333)
-            fraction = simple_fraction(float(node.value))
-            value: Any = sympy.Rational(*fraction) if fraction else sympy.Rational(format_number(node))
-        elif isinstance(node, Ref):
-            value = scope[node.name]
-        elif isinstance(node, Let):
-            value = kids[1]
-        elif isinstance(node, Call) and node.op in ops:
-            value = _apply(ops[node.op], kids)
-            if kids and all(getattr(k, "is_Number", False) for k in kids):  # as float64 computes it: 1/0 is oo
-                computed = numpy_value(node.op, [float(k) for k in kids])
-                if computed is not None and not math.isfinite(computed):
-                    value = sympy.nan if math.isnan(computed) else sympy.oo if computed > 0 else -sympy.oo
-        else:
-            what = node.op if isinstance(node, Call) else type(node).__name__
-            raise MlevError(f"formula '{d.name}': '{what}' has no SymPy form", d.span, "use the base primitives")
-        if frames:
-            frames[-1][2].append(value)
-        else:
-            result = value
-    assert not isinstance(result, Tup)
-    return sympy.sympify(result)
 
 
 # ------------------------------------------------------------------------------------------------ table
