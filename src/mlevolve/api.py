@@ -488,6 +488,22 @@ def _umask() -> int:
     return mask
 
 
+def check_apart(archive: Path, setting: str, path: str | Path | None, what: str, *, defaulted: bool) -> None:
+    """Raise :class:`SettingError` when ``path``, a second file a command writes (its ``setting``), is the run's
+    ``archive`` (``defaulted``: the default, no ``db`` given) by resolved path (``./a.db`` is ``a.db``) or as a
+    hard link: ``what`` it writes would destroy the archive (meta's generator written over it, evolve's JSON log
+    appended into the SQLite file).  Both may not exist yet, so no other check sees it."""
+    if path is None:
+        return
+    out = Path(path)
+    if out.resolve() == archive.resolve() or (out.is_file() and archive.is_file() and os.path.samefile(out, archive)):
+        example = archive.with_suffix(".grammar.toml" if setting == "output" else ".jsonl")
+        archive_is = "its default archive, as no {db} is given" if defaulted else "the run's archive ({db} {archive})"
+        raise SettingError(f"{{{setting}}} {{path}} is {archive_is}: {what}",
+                           hint=f"pass another {{{setting}}}, e.g. {{{setting}}} {{example}}", path=str(path),
+                           archive=str(archive), example=shlex.quote(str(example)))
+
+
 def check_json_log(path: str | Path, db: Path) -> None:
     """Raise :class:`SettingError` (naming ``json_log``) unless ``path`` may be appended to by the run of archive
     ``db``: no file or an empty one, or an mlevolve JSON log (every line an object of
@@ -1068,6 +1084,7 @@ def evolve(
                             f"this task, made by another run: pass another --db to start a new one, e.g. --db "
                             f"{shlex.quote(str(free))}")
             raise
+    check_apart(path, "json_log", json_log, "the log would be appended into the SQLite file", defaulted=db is None)
     if json_log is not None:
         check_json_log(json_log, path)
     parallel = bool(dask) or workers != 1
@@ -1805,6 +1822,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     for given, setting in ((db, "db"), (output, "output")):  # a typo's folder is refused, not made (runs/ is)
         if given is not None:
             check_output(given, setting)
+    check_apart(path, "output", output or out, "the generator would be written over it", defaulted=db is None)
     check_not_overwriting(out, "generator")
     identity = {"program_hash": _program_hash(program), "program_name": program.name, "program": format(program),
                 "task": "meta:" + ",".join(cfg.train), "grammar": f"base:{base.digest}", "kind": "meta",

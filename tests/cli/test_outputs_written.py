@@ -63,6 +63,30 @@ def test_json_log_appends_only_to_its_own_runs_log(tmp_path: Path, monkeypatch: 
     assert not (tmp_path / "b.db").exists()
 
 
+def test_a_second_output_that_is_the_archive_is_refused_before_the_run(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: Capsys) -> None:
+    """meta -o the archive's path wrote the generator over the new archive (a new user's pass), and --json-log the
+    archive's path appended JSON into the SQLite file: neither file exists when the others' checks run.  By any
+    spelling of the path, given as --db or the default."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    smoke = str(ROOT / "benchmarks" / "meta" / "smoke.toml")
+    cases = [(["meta", smoke, "--db", "m.db", "-o", "./m.db"],
+              "-o ./m.db is the run's archive (--db m.db): the generator would be written over it",
+              "pass another -o, e.g. -o m.grammar.toml"),
+             (["meta", smoke, "-o", "runs/meta-smoke.db"],
+              "-o runs/meta-smoke.db is its default archive, as no --db is given: the generator would be written "
+              "over it", "pass another -o, e.g. -o runs/meta-smoke.grammar.toml"),
+             (["evolve", str(QUARTIC), "--budget", "4", "--db", "x.db", "--json-log", str(tmp_path / "x.db")],
+              f"--json-log {tmp_path / 'x.db'} is the run's archive (--db x.db): the log would be appended into the "
+              "SQLite file", "pass another --json-log, e.g. --json-log x.jsonl")]
+    for argv, message, hint in cases:
+        assert main([*argv, "--quiet"]) == 2
+        assert capsys.readouterr().err == f"mlevolve {argv[0]}: error: {message}\nhint: {hint}\n"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["runs"]  # nothing written
+
+
 def test_a_log_s_lines_of_candidates_a_kill_lost_are_logged_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  capsys: Capsys) -> None:
     """kill -9 loses the uncommitted rows, not their log lines: the resumed run scored and logged them again, so
