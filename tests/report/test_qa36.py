@@ -63,6 +63,15 @@ def test_a_meta_archives_report_answers_with_the_generator(tmp_path: Path, capsy
                                             f"{tmp_path / 'best.mlev'} --task {first}\n")
     program = api.parse_file(tmp_path / "best.mlev")
     assert program.task is None and api.run(program, first)["fitness"] is not None
+    # show's program is an inner run's best: its task line that run's task, which parses (it printed the training
+    # split, task "meta:nguyen1,nguyen5"), and its headline names the generator and the task (a fresh-user pass)
+    shown = api.show(db, n=3)
+    assert [c["task"] for c in shown] == [c["source"] for c in shown] and set(shown[0]) >= {"task", "operator"}
+    for c in shown:
+        assert api.parse(c["program"]).task == c["task"] in load_config(config).train
+    assert main(["show", str(db)]) == 0
+    assert f"(candidate {shown[0]['seq']}, generator {shown[0]['operator']} on {shown[0]['task']}, generation " in \
+        capsys.readouterr().out
     # an evolve run given the meta archive, and a meta run given an evolve run's: named so (they said "the task
     # differs: archive has 'meta:...'" and "the program text differs": a fresh-user pass)
     with pytest.raises(MlevError, match=r"the archive is a meta run's \(`mlevolve meta`\); this is an evolve run"):

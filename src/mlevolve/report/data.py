@@ -120,8 +120,9 @@ def evolved(run: Run, row: Row, exact: bool = False) -> str:
 
 
 def whole(run: Run, row: Row) -> str:
-    """The shown text of the whole program, its ``task`` line the run's task, its literals to ``run.digits``."""
-    task = run.meta.get("task")
+    """The shown text of the whole program, its ``task`` line the run's task (a meta run's candidate, an inner run's
+    best: that run's task, its ``source``), its literals to ``run.digits``."""
+    task = row.source if run.meta.get("kind") == "meta" else run.meta.get("task")
     return shown_program(row.program, task=task if isinstance(task, str) else None,
                          source=f"{run.path}#{row.hash[:12]}", digits=run.digits)
 
@@ -146,7 +147,8 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
             "operator": row.operator, "generation": row.generation, "program": whole(run, row),
             "stored": row.program, "evolved": evolved(run, row), "source": row.source, "failure": row.failure,
             "failure_where": row.failure_where, "parents": list(row.parents), "size": row.size,
-            "same": [m.hash for m in group.members if m.hash != row.hash] if group is not None else []}
+            "same": [m.hash for m in group.members if m.hash != row.hash] if group is not None else [],
+            **({"task": row.source} if run.meta.get("kind") == "meta" else {})}  # an inner run's: its generator's
 
 
 def start(run: Run) -> dict[str, Any] | None:

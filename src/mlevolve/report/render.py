@@ -80,14 +80,16 @@ def metrics_text(metrics: Mapping[str, Any]) -> str:
 
 
 def headline(c: Mapping[str, Any], rank: int | None = None) -> Line:
-    """``#1  fitness F  hash H  (candidate S, OPERATOR, generation G)`` for a candidate dict (see ``data.describe``)."""
+    """``#1  fitness F  hash H  (candidate S, OPERATOR, generation G)`` for a candidate dict (see ``data.describe``);
+    a meta run's inner run: ``(candidate S, generator DIGEST on TASK, generation G)``."""
     out: Line = [("label", f"#{rank}"), ("text", "  ")] if rank is not None else []
     if c["fitness"] is None:
         out += [("failure", f"failed: {c.get('failure') or 'no fitness'}")]
     else:
         out += [("text", "fitness "), ("fitness", number(c["fitness"]))]
+    made = f"generator {c['operator']} on {c['task']}" if "task" in c else c["operator"]  # a meta run's inner run
     where = f"  ({which(c)})" if c.get("source") == "pruned" else \
-        f"  (candidate {c['seq']}, {c['operator']}, generation {c['generation']})"
+        f"  (candidate {c['seq']}, {made}, generation {c['generation']})"
     return [*out, ("text", "  hash "), ("hash", c["hash"][:12]), ("dim", where)]
 
 
