@@ -761,11 +761,15 @@ def formula_sympy(program: Program | str | Path, *, grammar: GrammarSpec | None 
 
 
 @typed
-def tasks() -> builtins.list[Any]:
-    """Every built-in task with its kind, problem and size (see ``mlevolve.interpreter.tasks``)."""
+def tasks() -> builtins.list[dict[str, str]]:
+    """Every built-in task as a dict of ``name``, ``kind`` (its regime), ``problem``, ``size`` (people's text) and
+    ``description`` (see ``mlevolve.interpreter.tasks``): plain values, as every answer of this module, so
+    ``json.dumps`` takes it (``mlevolve tasks --json``)."""
+    from dataclasses import asdict
+
     from mlevolve.interpreter.tasks import list_tasks
 
-    return list_tasks()
+    return [asdict(t) for t in list_tasks()]
 
 
 def evolvable(program: Program, names: Sequence[str], file: str = "the program") -> builtins.list[str]:

@@ -225,9 +225,12 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 def _cmd_tasks(args: argparse.Namespace) -> int:
     rows = api.tasks()
+    if args.json:
+        print(dumps(rows))
+        return 0
     print(f"{'task':<18} {'kind':<11} {'problem':<15} {'size':<30} description")
     for t in rows:
-        print(f"{t.name:<18} {t.kind:<11} {t.problem:<15} {t.size:<30} {t.description}")
+        print(f"{t['name']:<18} {t['kind']:<11} {t['problem']:<15} {t['size']:<30} {t['description']}")
     print("\nyour own data: --task path.csv:target=COLUMN or --task path.npz (arrays X, y); "
           "add :problem=regression|classification to override detection")
     return 0
@@ -684,6 +687,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_sample)
 
     p = sub.add_parser("tasks", help="list the built-in tasks with their kind and size")
+    p.add_argument("--json", action="store_true", help="the tasks as one JSON list of objects (name, kind, problem, "
+                   "description, size)")
     p.set_defaults(run=_cmd_tasks)
 
     p = sub.add_parser("run", help="train a program on a task and print its metrics")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -73,6 +74,22 @@ def test_list_tasks_covers_every_task() -> None:
         "digits", "supervised", "classification", "8x8 handwritten digits", "1,797 x 64, 10 classes"
     )
     assert task_info("projected_digits").problem == "classification"
+
+
+def test_the_apis_and_the_commands_task_lists_are_plain_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """``api.tasks()`` handed out the TaskInfo objects, which ``json.dumps`` refuses (a fresh user's pass); every
+    API answer is plain values, and ``mlevolve tasks --json`` prints the same list."""
+    from mlevolve import api
+    from mlevolve.cli import main
+
+    rows = api.tasks()
+    assert rows[0] == {"name": "digits", "kind": "supervised", "problem": "classification",
+                       "description": "8x8 handwritten digits", "size": "1,797 x 64, 10 classes"}
+    assert [r["name"] for r in rows] == [t.name for t in list_tasks()]
+    assert main(["tasks", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == rows
+    assert main(["tasks"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:3] == ["digits", "supervised", "classification"]
     assert task_info("linear").problem == "regression"
 
 
@@ -584,7 +601,7 @@ def test_each_control_task_lists_the_gamma_its_discount_is() -> None:
     from mlevolve.api import tasks
     from mlevolve.interpreter.standalone.data_control import CONTROL
 
-    listed = {t.name: t.description for t in tasks()}
+    listed = {t["name"]: t["description"] for t in tasks()}
     for name, row in CONTROL.items():
         assert listed[name].endswith(f"; gamma {row[4]:g}")
     assert "deterministic: test_return is val_return" in listed["chain"]
