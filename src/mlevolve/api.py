@@ -1478,7 +1478,7 @@ def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping
 
 
 @typed
-def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS) -> builtins.list[dict[str, Any]]:
+def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS, front: bool = False) -> builtins.list[dict[str, Any]]:
     """The ``n`` best distinct behaviours of an archive, best first: programs with the same behaviour
     (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by one program (of those
     tied with its fittest within float rounding, the smallest: :func:`mlevolve.results.shown_order`, the
@@ -1492,12 +1492,24 @@ def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS) -> builtins.lis
     :func:`show` gives it).
     ``digits``: the significant digits of the literals in ``program`` and ``evolved`` (0: every digit;
     ``stored`` keeps them all).
+
+    ``front``: the run's Pareto front of fitness against size instead (``n`` does not apply), by size
+    ascending, its last the run's best (:func:`mlevolve.report.data.front`): ``rank`` is the place on it, and each
+    has ``size`` (nodes of the evolved definitions) and ``score`` (PySR's, the log train MSE lost per node; None
+    where there is no ``train_mse``), the choice between accuracy and readability PySR and Operon users make.
     """
     from mlevolve.report import data
 
     _at_least(n=n)
     _check_digits(digits)
     run = data.load(db, top=1, digits=digits)
+    if front and run.meta.get("kind") == "meta":  # its rows' sizes are the inner runs' program texts' lengths
+        raise MlevError("a meta archive's candidates are inner runs, each scored by its AUC: there is no front of "
+                        "fitness against size", file=str(db), hint=f"mlevolve best {shlex.quote(str(db))} lists "
+                        "the inner runs' best programs; the meta run's answer is its grammar file")
+    if front:
+        return [{"rank": rank, **data.describe(run, g.representative, g), "score": score}
+                for rank, (g, score) in enumerate(data.front(run), 1)]
     out = [{"rank": rank, **data.describe(run, g.representative, g)}
            for rank, g in enumerate(data.behaviours(run)[:n], 1)]
     for c in out:

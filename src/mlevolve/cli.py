@@ -462,17 +462,29 @@ def _cmd_meta(args: argparse.Namespace) -> int:
 def _cmd_best(args: argparse.Namespace) -> int:
     from mlevolve.report import render, summary
 
-    rows = api.best(args.db, args.n, digits=args.digits)
+    if args.front and "n" in args.given:
+        raise MlevError("-n and --front: the front is listed whole, from the smallest program to the run's best",
+                        hint=f"mlevolve best {shlex.quote(args.db)} --front, or -n N without --front")
+    rows = api.best(args.db, args.n, digits=args.digits, front=args.front)
     if not rows:
         message, hint = api.no_score(args.db)
         print(f"{args.db}: {message}\nhint: {hint}")
+    elif args.front:
+        scored = rows[0]["score"] is not None
+        print(f"Pareto front: {len(rows)} program{'' if len(rows) == 1 else 's'}, each fitter than every smaller one "
+              "(size: nodes of the evolved definitions" + ("; score: -d ln(train_mse) / d size, PySR's" if scored
+                                                           else "") + ")\n")
     elif rows[0].get("answer"):
         a = rows[0]["answer"]
         print(f"start: {summary.side(a['metric']['name'], a['start'])}  ({a['start']['how']})\n"
               f"best:  {a['verdict']}\n")
     color = render.use_color(sys.stdout)
     for row in rows:
-        for line in render.candidate(row, row["rank"]):
+        lines = render.candidate(row, row["rank"])
+        if args.front:  # its size (and score) in the headline, after the rank
+            lines[0][1:1] = [("text", f"  size {row['size']}"),
+                             *([("text", f"  score {row['score']:.4g}")] if row["score"] is not None else [])]
+        for line in lines:
             print(render.ansi(line, color))
         print()
     return 0
@@ -799,6 +811,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("db", metavar="DB")
     _option(p, api.best, "n", "how many")
     _digits(p, api.best)
+    p.add_argument("--front", action="store_true", help="the Pareto front of fitness against size instead, smallest "
+                   "first: every program fitter than each smaller one, to choose between accuracy and readability")
     p.set_defaults(run=_cmd_best)
 
     p = sub.add_parser("show", help="print a program of a run's archive with its metrics and ancestry")

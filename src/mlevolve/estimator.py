@@ -51,7 +51,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ``I``, ``pi``, ``sin``, prints as that name, which ``sympy.sympify`` would read as the constant: take
     :meth:`sympy`'s expression for algebra), ``metrics_`` (``train_r2``, ``test_r2``, ``train_mse``, ``test_mse``...),
     ``summary_`` (the run's counts: ``candidates``, ``evaluated``, ``fit_evaluations``...), ``n_features_in_``,
-    ``grammar_path_`` (the grammar file predict reads, by its absolute path; None: the base grammar).
+    ``grammar_path_`` (the grammar file predict reads, by its absolute path; None: the base grammar), ``front_`` (the
+    run's Pareto front of fitness against size, smallest first, its last the best: each a dict of ``size``,
+    ``fitness``, ``score`` (PySR's: the log train MSE lost per node), ``metrics``, ``program`` and ``expression``,
+    as ``mlevolve best DB --front`` lists it; ``predict(X, index=i)`` evaluates ``front_[i]``).
     ``fit`` raises ValueError for data that cannot be searched (too few rows, a constant target, values beyond
     1e150: the data files' rules, in their words, after ``n_samples = N, n_features = F``) or a setting's
     mistake (a budget below 1, an unknown algorithm, no such grammar file, a db in no folder).
@@ -86,7 +89,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: Any, y: Any) -> SymbolicRegressor:
         """Search a formula of ``X`` (n, F) for ``y`` (n,); returns self."""
-        from mlevolve.api import check_output, evolve, formula_sympy, parse
+        from mlevolve.api import best, check_output, evolve, formula_sympy, parse
         from mlevolve.gp.engine import EvolveConfig
         from mlevolve.grammar.spec import load_grammar
         from mlevolve.interpreter.algebra import sympy_display
@@ -119,6 +122,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 raise ValueError(_said(err.rename(lambda name: _PARAMETERS.get(name, name)))) from err
             except MlevError as err:  # scikit-learn's callers catch ValueError
                 raise ValueError(_in_arrays(_said(err), data, X.shape)) from err
+            front = best(db, digits=0, front=True) if result["best_program"] is not None else []  # (db: while it is)
         if result["best_program"] is None:
             raise ValueError("every candidate formula failed on this data")
         if result.get("archived", 0) > result["candidates"]:  # a view of the archive's run: its first candidates
@@ -132,18 +136,29 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.summary_: dict[str, Any] = {k: v for k, v in result.items()
                                          if isinstance(v, int | float | str) and k not in left_out}
         self.expression_: str = sympy_display(formula_sympy(parse(self.program_), grammar=spec))[0]
+        self.front_: list[dict[str, Any]] = [
+            {"size": c["size"], "fitness": c["fitness"], "score": c["score"], "metrics": c["metrics"],
+             "program": c["program"], "expression": sympy_display(formula_sympy(parse(c["program"]), grammar=spec))[0]}
+            for c in front]
         # the grammar file by its absolute path: a model unpickled elsewhere (another working folder) predicts too
         grammar = None if self.grammar == "base" else self.grammar  # load_grammar's name of the base grammar
         self.grammar_path_: str | None = None if grammar is None else str(Path(grammar).resolve())
         return self
 
-    def predict(self, X: Any) -> Any:
+    def predict(self, X: Any, index: int | None = None) -> Any:
         """The best formula's values on ``X`` (n, F): an (n,) float64 array (NaN or inf where the formula is
-        undefined there, as NumPy computes it)."""
+        undefined there, as NumPy computes it).  ``index``: those of ``front_[index]`` instead (PySR's ``index``:
+        a smaller formula of the Pareto front); a ValueError where there is no such entry."""
         check_is_fitted(self, "program_")
+        held = len(self.front_) if index is not None else 0
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int | np.integer)
+                                  or not -held <= index < held):
+            raise ValueError(f"index must be an integer from {-held} to {held - 1} (the Pareto front, front_, holds "
+                             f"{held} formulas), got {index!r}")
         X = validate_data(self, _unique_columns(X), reset=False, dtype=np.float64)
         try:
-            function = _function(self.program_, self.grammar_path_)
+            function = _function(self.program_ if index is None else self.front_[index]["program"],
+                                 self.grammar_path_)
         except MlevError as err:  # the grammar file it was fitted in is gone or changed
             raise ValueError(_said(err)) from err
         with np.errstate(all="ignore"):

@@ -54,6 +54,28 @@ def test_predict_is_the_exported_formula(fitted: SymbolicRegressor, tmp_path: Pa
     np.testing.assert_allclose(fitted.predict(x), np.broadcast_to(module.f(*x.T), (50,)), rtol=1e-12, atol=1e-12)
 
 
+def test_the_pareto_front_ends_at_the_best_and_predicts_by_index(fitted: SymbolicRegressor) -> None:
+    """front_ (PySR's equations_): smallest first, each fitter than every smaller one, its last the best, scored by
+    the log train MSE it buys per node; ``predict(X, index=i)`` evaluates entry i (PySR's ``index``)."""
+    front = fitted.front_
+    assert len(front) >= 2
+    sizes, fits = [e["size"] for e in front], [e["fitness"] for e in front]
+    assert sizes == sorted(set(sizes)) and fits == sorted(set(fits))
+    mse = np.maximum([e["metrics"]["train_mse"] for e in front], np.finfo(np.float64).tiny)  # an exact fit's 0
+    assert front[0]["score"] == 0 and all(
+        e["score"] == pytest.approx(-(np.log(mse[i + 1]) - np.log(mse[i])) / (sizes[i + 1] - sizes[i]))
+        for i, e in enumerate(front[1:]))
+    assert front[-1]["fitness"] == fitted.metrics_["train_r2"] and front[-1]["expression"] == fitted.expression_
+    x, _ = _data(50, seed=2)
+    np.testing.assert_array_equal(fitted.predict(x, index=-1), fitted.predict(x))
+    smallest = mlevolve.parse(front[0]["program"])
+    assert not np.array_equal(fitted.predict(x, index=0), fitted.predict(x)) and smallest.task is not None
+    for bad in (len(front), -len(front) - 1, 0.5, True):
+        with pytest.raises(ValueError, match=rf"^index must be an integer from {-len(front)} to {len(front) - 1} "
+                                             rf"\(the Pareto front, front_, holds {len(front)} formulas\), got "):
+            fitted.predict(x, index=bad)  # type: ignore[arg-type]
+
+
 def test_same_data_and_seed_same_formula_and_it_pickles(fitted: SymbolicRegressor) -> None:
     x, y = _data()
     again = clone(fitted).fit(x, y)

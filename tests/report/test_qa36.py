@@ -72,6 +72,9 @@ def test_a_meta_archives_report_answers_with_the_generator(tmp_path: Path, capsy
     assert main(["show", str(db)]) == 0
     assert f"(candidate {shown[0]['seq']}, generator {shown[0]['operator']} on {shown[0]['task']}, generation " in \
         capsys.readouterr().out
+    assert main(["best", str(db), "--front"]) == 2  # its sizes are inner runs' text lengths: no front
+    assert capsys.readouterr().err.startswith(f"{db}: error: a meta archive's candidates are inner runs, each scored "
+                                              "by its AUC: there is no front of fitness against size\n")
     # an evolve run given the meta archive, and a meta run given an evolve run's: named so (they said "the task
     # differs: archive has 'meta:...'" and "the program text differs": a fresh-user pass)
     with pytest.raises(MlevError, match=r"the archive is a meta run's \(`mlevolve meta`\); this is an evolve run"):

@@ -10,9 +10,11 @@ column (each hash resolved to its first row, the one that introduced the program
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 import statistics
+import sys
 from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ import networkx as nx
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive, Row
-from mlevolve.results import NOT_MEASURES, shown_order, shown_program, shown_scale
+from mlevolve.results import NOT_MEASURES, shown_order, shown_program, shown_scale, tied
 
 SOURCES = ("evaluated", "cache", "fec", "hurdle", "probe")
 
@@ -642,6 +644,31 @@ def pareto_front(points: Sequence[tuple[int, float]]) -> list[tuple[int, float]]
         if not front or fit > front[-1][1]:  # by size: on the front if fitter than every smaller point
             front.append((size, fit))
     return front
+
+
+def front(run: Run) -> list[tuple[Group, float | None]]:
+    """The run's Pareto front of fitness against size: the behaviours (:func:`behaviours`, each by its
+    representative) no other is both smaller (nodes of the evolved definitions, as the size limit reads them) and
+    fitter than, by size ascending; a behaviour tied (:func:`mlevolve.results.tied`) with the fittest smaller one
+    is not fitter, so the last is the run's shown best.  Each with its score where every one's metrics have a
+    ``train_mse`` (0, an exact fit, read as the least positive normal float, as PySR clamps it): the first 0, then
+    ``-(ln mse_i - ln mse_{i-1}) / (size_i - size_{i-1})``, the loss bought per node, which PySR ranks its front
+    by (Cranmer 2023, arXiv:2305.01582, section 3); else None."""
+    kept: list[Group] = []
+    for group in sorted(run.groups, key=lambda g: (g.representative.size, -(g.representative.fitness or 0.0))):
+        row = group.representative
+        assert row.fitness is not None  # (groups hold scored programs)
+        last = kept[-1].representative if kept else None
+        if last is None or (row.fitness > (last.fitness or 0.0) and row.size > last.size
+                            and not tied(row.fitness, last.fitness or 0.0, shown_scale(last.metrics))):
+            kept.append(group)
+    mse = [float(m) for g in kept if isinstance(m := g.representative.metrics.get("train_mse"), int | float)
+           and 0 <= m < math.inf]
+    if len(mse) < len(kept):
+        return [(g, None) for g in kept]
+    logs = [math.log(max(m, sys.float_info.min)) for m in mse]  # an exact fit: PySR's clamp
+    sizes = [g.representative.size for g in kept]
+    return [(g, 0.0 if i == 0 else -(logs[i] - logs[i - 1]) / (sizes[i] - sizes[i - 1])) for i, g in enumerate(kept)]
 
 
 @dataclass(frozen=True)

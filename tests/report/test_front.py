@@ -1,0 +1,60 @@
+"""The Pareto front of fitness against size (``mlevolve best DB --front``, ``api.best(front=True)``): smallest first,
+each behaviour fitter than every smaller one beyond float rounding, the last the run's shown best, each with PySR's
+score where there is a train MSE."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+import mlevolve.api as api
+from mlevolve.cli import main
+from mlevolve.report import data
+from mlevolve.results import shown_scale, tied
+from tests.conftest import ROOT, Capsys
+
+
+@pytest.fixture(scope="module")
+def run_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("front") / "q.db"
+    api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], "nguyen4", budget=300, seed=1, init="random", db=db,
+               quiet=True)
+    return db
+
+
+def test_the_front_is_every_behaviour_no_smaller_one_matches_and_ends_at_the_best(run_db: Path) -> None:
+    front = api.best(run_db, front=True)
+    run = data.load(run_db)
+    groups = [g.representative for g in data.behaviours(run)]
+    assert [c["rank"] for c in front] == list(range(1, len(front) + 1)) and len(front) >= 3
+    assert front[-1]["hash"] == api.best(run_db, 1)[0]["hash"]  # the run's shown best
+    for c in front:  # on it: no smaller behaviour is as fit within float rounding, none of its size fitter
+        scale = shown_scale(c["metrics"])
+        assert not any(r.hash != c["hash"] and r.fitness is not None and (
+            (r.size < c["size"] and (r.fitness >= c["fitness"] or tied(r.fitness, c["fitness"], scale)))
+            or (r.size == c["size"] and r.fitness > c["fitness"])) for r in groups)
+    on = {c["hash"] for c in front}
+    for r in groups:  # off it: a smaller or equal one on it is as fit, within rounding
+        if r.hash not in on:
+            assert any(c["size"] <= r.size and (c["fitness"] >= (r.fitness or 0.0) or tied(
+                c["fitness"], r.fitness or 0.0, shown_scale(c["metrics"]))) for c in front)
+    logs = [math.log(max(c["metrics"]["train_mse"], 2.2250738585072014e-308)) for c in front]
+    assert front[0]["score"] == 0 and [c["score"] for c in front[1:]] == pytest.approx(
+        [-(logs[i + 1] - logs[i]) / (front[i + 1]["size"] - front[i]["size"]) for i in range(len(front) - 1)])
+
+
+def test_the_command_lists_the_front_with_sizes_and_scores(run_db: Path, capsys: Capsys) -> None:
+    front = api.best(run_db, front=True)
+    assert main(["best", str(run_db), "--front"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Pareto front: {len(front)} programs, each fitter than every smaller one (size: nodes of "
+                          "the evolved definitions; score: -d ln(train_mse) / d size, PySR's)\n\n")
+    heads = [line for line in out.splitlines() if line.startswith("#")]
+    assert [h.split("  ")[:3] for h in heads] == [
+        [f"#{c['rank']}", f"size {c['size']}", f"score {c['score']:.4g}"] for c in front]
+    assert main(["best", str(run_db), "--front", "-n", "3"]) == 2
+    assert capsys.readouterr().err == (
+        "mlevolve best: error: -n and --front: the front is listed whole, from the smallest program to the run's "
+        f"best\nhint: mlevolve best {run_db} --front, or -n N without --front\n")
