@@ -471,7 +471,7 @@ def _cmd_best(args: argparse.Namespace) -> int:
         print(f"{args.db}: {message}\nhint: {hint}")
     elif args.front:
         scored = rows[0]["score"] is not None
-        print(f"Pareto front: {len(rows)} program{'' if len(rows) == 1 else 's'}, each fitter than every smaller one "
+        print(f"Pareto front: {len(rows):,} program{'' if len(rows) == 1 else 's'}, each fitter than every smaller one "
               "(size: nodes of the evolved definitions" + ("; score: -d ln(train_mse) / d size, PySR's" if scored
                                                            else "") + ")\n")
     elif rows[0].get("answer"):

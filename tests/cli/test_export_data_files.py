@@ -55,7 +55,8 @@ BAD = ["good.npz", "extra.csv:target=y", "nan.csv:target=y", "text.csv:target=y"
        "good.csv", "good.csv:target=q", "no_y.npz", "nan.npz", "shape.npz", "bad.npz", "missing.csv:target=y",
        "good.npz:target=y", "good.csv:target=y:bogus=1", "good.csv:target=y:problem=maybe",
        "good.csv:target=y:problem=classification", "latin1.csv:target=y", "single.npz",
-       "good.csv:target=y:fitness=bogus", "good.csv:target=y:problem=classification:fitness=relative"]
+       "good.csv:target=y:fitness=bogus", "good.csv:target=y:problem=classification:fitness=relative",
+       "good.csv:target=y:n_train=1"]
 # (program, the script's loader, its keyword arguments); the script exported for good.csv:target=y
 PROGRAMS = {"formula": (QUARTIC, "formula_file", {"inputs": ("x",)}), "learner": (LEARNER, "learner_file", {}),
             "supervised": (MLP, "supervised_file", {})}
@@ -116,6 +117,7 @@ def test_a_script_exported_for_a_data_file_refuses_each_bad_file_as_the_library_
 
 @pytest.mark.e2e
 @pytest.mark.parametrize(("kind", "spec"), [("formula", "good.csv:target=y"), ("learner", "good.csv:target=y"),
+                                            ("formula", "good.csv:target=y:n_train=9"),
                                             ("learner", "labels.csv:target=y"), ("supervised", "labels.csv:target=y")])
 def test_the_exported_script_and_run_give_the_same_numbers_on_the_same_file(folder: Path, kind: str,
                                                                             spec: str) -> None:
@@ -248,8 +250,9 @@ def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_
 # (6 lines: a Ctrl-C while NumPy or PyTorch loads ends in one line); 553 / 703 / 793 (stop 46: 2 lines in the shared
 # reader for an NPZ whose arrays are not X and y; 3 in the formula's for 8 rows held out as 7 and 9 are; 9 in the
 # learner's and network's for a pace that cannot fit the time budget failing early, Budget.check_time); network 796
-# (stop 47: 3 lines in the network's loop for a schedule's negative learning rate failing the candidate).
-DATA_CAPS = {"formula": 555, "learner": 705, "supervised": 798}
+# (stop 47: 3 lines in the network's loop for a schedule's negative learning rate failing the candidate); formula
+# 558 (stop 49: 3 lines for a formula data file's n_train=, the fitting rows drawn to at most N).
+DATA_CAPS = {"formula": 558, "learner": 705, "supervised": 798}
 
 
 @pytest.mark.parametrize("kind", PROGRAMS)

@@ -304,6 +304,39 @@ def test_a_formula_runs_on_a_csv_with_columns_mapped_by_name(tmp_path: Path) -> 
     assert result["failure"] is None and result["train_mse"] < 1e-20 and result["test_r2"] > 1 - 1e-12
 
 
+def test_n_train_caps_a_data_files_fitting_rows_by_a_draw_of_the_seed(tmp_path: Path) -> None:
+    """A fit costs linear time in its rows: n_train=N fits on N of the file's train and validation rows (gplearn's
+    max_samples), drawn with the run's seed apart from the split, whose held-out rows stay what they were."""
+    import pytest
+
+    import mlevolve.api as api
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.interpreter.tasks import load_points
+
+    path = _csv(tmp_path)
+    whole = load_points(f"{path}:target=y", ("a", "b"), seed=3)
+    for n in (2, 30, 79):
+        part = load_points(f"{path}:target=y:n_train={n}", ("a", "b"), seed=3)
+        assert part.x_train.shape == (n, 2) and np.array_equal(part.x_test, whole.x_test)
+        rows = [np.flatnonzero((whole.x_train == row).all(axis=1)) for row in part.x_train]
+        assert all(len(r) == 1 for r in rows) and np.all(np.diff(np.concatenate(rows)) > 0)  # its rows, in order
+        assert np.array_equal(whole.y_train[np.concatenate(rows)], part.y_train)
+    assert not np.array_equal(load_points(f"{path}:target=y:n_train=30", ("a", "b"), seed=4).y_train,
+                              load_points(f"{path}:target=y:n_train=30", ("a", "b"), seed=3).y_train)
+    for n in (80, 1_000_000):  # as many as there are, or more: all of them
+        assert np.array_equal(load_points(f"{path}:target=y:n_train={n}", ("a", "b"), seed=3).x_train, whole.x_train)
+    with pytest.raises(MlevError) as info:
+        load_points(f"{path}:target=y:n_train=1", ("a", "b"))
+    assert (info.value.message, info.value.hint) == (
+        f"option n_train=1 of task '{path}' must be an integer from 2 to 1,000,000",
+        f"write e.g. {path}:target=y:n_train=1000000")
+    program = tmp_path / "ab.mlev"
+    program.write_text("algorithm ab\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  a * b\n")
+    result = api.run(program, task=f"{path}:target=y:n_train=20", seed=3)
+    assert result["failure"] is None and result["test_mse"] == api.run(program, task=f"{path}:target=y", seed=3)[
+        "test_mse"]
+
+
 def test_missing_and_extra_columns_are_named(tmp_path: Path) -> None:
     import pytest
 

@@ -664,7 +664,7 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
     Raises MlevError naming the missing or extra columns."""
     name, opts = task_options(spec, "formula")  # the rest: file_points's
     with _task_errors():
-        return Points.of(file_points(name, str(opts["target"]), inputs, seed))
+        return Points.of(file_points(name, str(opts["target"]), inputs, seed, int(opts["n_train"])))
 
 
 def data_file_of(spec: str) -> str | None:

@@ -28,7 +28,7 @@ FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
     "nguyen8": (lambda x: np.sqrt(x), 0.0, 4.0),
 }
 FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
-FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",)}  # a formula: by regression, the default
+FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",), "n_train": 1_000_000}  # a formula: regression
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
 POINT_MIN_VARIANCE = float(np.finfo(np.float64).tiny)  # and one below float64's least normal number lost its digits
 
@@ -47,8 +47,9 @@ def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> di
     return _points(name, x_train, formula(x_train[:, 0]), x_test, formula(x_test[:, 0]))
 
 
-def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) -> dict[str, Any]:
-    """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``."""
+def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_train: int = 10**6) -> dict[str, Any]:
+    """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``; ``n_train`` of its
+    fitting rows at most, drawn with ``seed`` (gplearn's ``max_samples``: a fit's cost is linear in its rows)."""
     x, y, columns, _ = read_table(path, target, "regression", POINT_MAX_ABS)
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
     if missing or extra:  # the library's too (tasks.load_points)
@@ -69,6 +70,8 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0) ->
     if len(test) < 2:  # 8 rows split 5/2/1: validation's rows are fitting rows too, so one is held out instead
         val, test = val[:-1], np.concatenate([test, val[-1:]])
     fit_rows = np.concatenate([train, val])
+    keep = np.random.default_rng([seed, 1]).choice(len(fit_rows), min(n_train, len(fit_rows)), replace=False)
+    fit_rows = fit_rows[np.sort(keep)]  # a draw of its own: the held-out rows are the same with any n_train
     check_varies(path, yf[fit_rows], "every fitting row")
     if not np.var(yf[fit_rows]) >= POINT_MIN_VARIANCE:  # in its own units: near 1e-160 a squared error underflows
         raise TaskError(f"{path}: the target varies too little for float64 to square ({np.ptp(yf):.2g})",
@@ -91,4 +94,4 @@ def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
 def formula_file(spec: str, seed: int = 0, inputs: Sequence[str] = ()) -> dict[str, Any]:
     """The points of the user's data file ``spec`` names, whose columns are the formula's ``inputs``."""
     name, options = file_spec(spec, FILE_OPTIONS, "a data file for a formula")
-    return file_points(name, options["target"], inputs, seed)
+    return file_points(name, options["target"], inputs, seed, options["n_train"])
