@@ -44,7 +44,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ``db``: the run's SQLite archive, kept for ``mlevolve show``, ``report`` and ``export`` (its data beside it
     as ``DB.csv``; a second ``fit`` with the same data and a larger ``budget`` resumes it, a smaller one gives the
     best of the run's first ``budget`` candidates with a UserWarning, other data is refused: leave it None in a
-    cross-validation); None: a temporary one; ``verbose``: print the run's progress and summary.
+    cross-validation); None: a temporary one; ``verbose``: print the run's progress and summary; ``max_samples``: the
+    fitted rows at most, drawn with the seed where there are more (a data file's ``n_train``, docs/data.md: a fit's
+    cost is linear in its rows; the held-out rows are the same); None: all.
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
     ``mlevolve show --sympy`` prints it: text for people; a column named as a SymPy constant or function, ``E``,
@@ -62,7 +64,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def __init__(self, budget: int = 10_000, population: int | None = None, algorithm: str | None = None,
                  grammar: str | Path | None = None, random_state: int = 0, fit_constants: bool = True,
-                 prune: bool = True, db: str | Path | None = None, verbose: bool = False) -> None:
+                 prune: bool = True, db: str | Path | None = None, verbose: bool = False,
+                 max_samples: int | None = None) -> None:
         self.budget = budget
         self.population = population
         self.algorithm = algorithm
@@ -72,6 +75,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.prune = prune
         self.db = db
         self.verbose = verbose
+        self.max_samples = max_samples
 
     def _check_parameters(self) -> None:
         """Refuse, as a ValueError naming it, a ``random_state``, ``grammar`` or ``db`` of a kind ``fit`` cannot use
@@ -80,6 +84,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         seed = self.random_state
         if isinstance(seed, bool) or not (seed is None or isinstance(seed, int | np.integer | np.random.RandomState)):
             raise ValueError(f"random_state must be None, an int or a numpy.random.RandomState, got {seed!r}")
+        most = self.max_samples
+        if most is not None and (isinstance(most, bool) or not isinstance(most, int | np.integer)
+                                 or not 2 <= most <= 1_000_000):
+            raise ValueError(f"max_samples must be None or an integer from 2 to 1,000,000, got {most!r}")
         for name in ("grammar", "db"):
             path = getattr(self, name)
             if path is not None and (not isinstance(path, str | os.PathLike) or not str(path).strip()):
@@ -113,8 +121,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             db = Path(self.db) if self.db is not None else Path(tmp) / "run.db"
             data, target = _data_file(db, X, y, names)
             try:
-                result = evolve(program, ["f"], f"{data}:target={target}", budget=self.budget, db=db, init="random",
-                                seed=int(seed), quiet=not self.verbose, fit=self.fit_constants,
+                rows = "" if self.max_samples is None else f":n_train={int(self.max_samples)}"
+                result = evolve(program, ["f"], f"{data}:target={target}{rows}", budget=self.budget, db=db,
+                                init="random", seed=int(seed), quiet=not self.verbose, fit=self.fit_constants,
                                 prune=self.prune, grammar=spec,
                                 population=EvolveConfig.population if self.population is None else self.population,
                                 algorithm=EvolveConfig.algorithm if self.algorithm is None else self.algorithm)

@@ -76,6 +76,19 @@ def test_the_pareto_front_ends_at_the_best_and_predicts_by_index(fitted: Symboli
             fitted.predict(x, index=bad)  # type: ignore[arg-type]
 
 
+def test_max_samples_is_the_data_files_n_train(tmp_path: Path) -> None:
+    """max_samples=N fits at most N of the fitting rows, drawn with the seed (docs/data.md's n_train)."""
+    from mlevolve.gp.archive import Archive
+    from mlevolve.interpreter.tasks import load_points
+
+    x, y = _data(400)
+    model = SymbolicRegressor(budget=20, max_samples=50, db=tmp_path / "sr.db").fit(x, y)
+    with Archive.read(tmp_path / "sr.db") as archive:
+        task = archive.meta()["task"]
+    assert task.endswith(":target=y:n_train=50") and model.get_params()["max_samples"] == 50
+    assert load_points(task, ("x0", "x1")).x_train.shape == (50, 2)
+
+
 def test_same_data_and_seed_same_formula_and_it_pickles(fitted: SymbolicRegressor) -> None:
     x, y = _data()
     again = clone(fitted).fit(x, y)
@@ -143,6 +156,8 @@ def test_random_state_is_the_runs_seed_or_draws_one(fitted: SymbolicRegressor) -
     ({"grammar": 123}, r"^grammar must be the path of a file \(a str or pathlib.Path\), got 123$"),
     ({"db": ""}, r"^db must be the path of a file \(a str or pathlib.Path\), got ''$"),
     ({"db": "/"}, "^db is a folder, not a file: '/'$"),
+    *(({"max_samples": bad}, f"^max_samples must be None or an integer from 2 to 1,000,000, got {bad!r}$")
+      for bad in (1, 0.5, True, 10**7)),
 ])
 def test_a_settings_mistake_is_a_value_error_in_its_words(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
