@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import itertools
 import json
 import os
 import select
@@ -519,6 +520,10 @@ def test_the_pareto_front_is_exactly_the_undominated_points(points: list[tuple[i
 
     assert sorted(set(front)) == sorted({p for p in points if not dominated(p)})
     assert [p[0] for p in front] == sorted(p[0] for p in front)
+    near = data.pareto_front(points, lambda a, b: abs(a - b) <= 0.5)  # fitnesses within 0.5 are equal
+    assert set(near) <= set(front) and near[:1] == front[:1]
+    assert all(b[1] - a[1] > 0.5 for a, b in itertools.pairwise(near))
+    assert all(any(q[0] <= p[0] and q[1] >= p[1] - 0.5 for q in near) for p in points)  # each is one's, within 0.5
 
 
 def test_lineage_and_operator_stats(runs: dict[str, Path]) -> None:

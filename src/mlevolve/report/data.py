@@ -16,7 +16,7 @@ import sqlite3
 import statistics
 import sys
 from collections import Counter, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -636,12 +636,14 @@ def cumulative_sources(rows: Sequence[Row]) -> dict[str, list[int]]:
     return out
 
 
-def pareto_front(points: Sequence[tuple[int, float]]) -> list[tuple[int, float]]:
+def pareto_front(points: Sequence[tuple[int, float]],
+                 tie: Callable[[float, float], bool] | None = None) -> list[tuple[int, float]]:
     """The (size, fitness) points no other point dominates (as small or smaller and as fit or fitter,
-    one of them strictly), by size ascending; of equal points, one."""
+    one of them strictly), by size ascending; of equal points, one.  ``tie(a, b)``: fitnesses that count as
+    equal (float rounding), so a point tied with the fittest smaller one is dominated by it."""
     front: list[tuple[int, float]] = []
     for size, fit in sorted(points, key=lambda p: (p[0], -p[1])):
-        if not front or fit > front[-1][1]:  # by size: on the front if fitter than every smaller point
+        if not front or (fit > front[-1][1] and not (tie and tie(fit, front[-1][1]))):  # fitter than every smaller
             front.append((size, fit))
     return front
 
@@ -649,19 +651,16 @@ def pareto_front(points: Sequence[tuple[int, float]]) -> list[tuple[int, float]]
 def front(run: Run) -> list[tuple[Group, float | None]]:
     """The run's Pareto front of fitness against size: the behaviours (:func:`behaviours`, each by its
     representative) no other is both smaller (nodes of the evolved definitions, as the size limit reads them) and
-    fitter than, by size ascending; a behaviour tied (:func:`mlevolve.results.tied`) with the fittest smaller one
-    is not fitter, so the last is the run's shown best.  Each with its score where every one's metrics have a
-    ``train_mse`` (0, an exact fit, read as the least positive normal float, as PySR clamps it): the first 0, then
-    ``-(ln mse_i - ln mse_{i-1}) / (size_i - size_{i-1})``, the loss bought per node, which PySR ranks its front
-    by (Cranmer 2023, arXiv:2305.01582, section 3); else None."""
-    kept: list[Group] = []
-    for group in sorted(run.groups, key=lambda g: (g.representative.size, -(g.representative.fitness or 0.0))):
-        row = group.representative
-        assert row.fitness is not None  # (groups hold scored programs)
-        last = kept[-1].representative if kept else None
-        if last is None or (row.fitness > (last.fitness or 0.0) and row.size > last.size
-                            and not tied(row.fitness, last.fitness or 0.0, shown_scale(last.metrics))):
-            kept.append(group)
+    fitter than, by size ascending (:func:`pareto_front`); a behaviour tied (:func:`mlevolve.results.tied`) with the
+    fittest smaller one is not fitter, so the last is the run's shown best.  Each with its score where every one's
+    metrics have a ``train_mse`` (0, an exact fit, read as the least positive normal float, as PySR clamps it): the
+    first 0, then ``-(ln mse_i - ln mse_{i-1}) / (size_i - size_{i-1})``, the loss bought per node, which PySR ranks
+    its front by (Cranmer 2023, arXiv:2305.01582, section 3); else None."""
+    at: dict[tuple[int, float], Group] = {}
+    for group in run.groups:  # of behaviours at one point, the better ranked
+        at.setdefault((group.representative.size, group.representative.fitness or 0.0), group)
+    scale = shown_scale(run.groups[0].representative.metrics) if run.groups else 0.0  # one metric a run
+    kept = [at[p] for p in pareto_front(list(at), lambda a, b: tied(a, b, scale))]
     mse = [float(m) for g in kept if isinstance(m := g.representative.metrics.get("train_mse"), int | float)
            and 0 <= m < math.inf]
     if len(mse) < len(kept):

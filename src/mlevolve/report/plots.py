@@ -134,7 +134,7 @@ def pareto(run: Run) -> str:
     if points:
         ax.scatter([p[0] for p in points], [p[1] for p in points], s=10, color="#4c72b0", alpha=0.4,
                    label="programs")
-        front = data.pareto_front(points)
+        front = [(g.representative.size, g.representative.fitness or 0.0) for g, _ in data.front(run)]  # best --front
         ax.step([p[0] for p in front], [p[1] for p in front], where="post", color="#c44e52", linewidth=1.5,
                 marker="o", markersize=4, label="Pareto front")
         # The front and the better half of the programs: a few wild fitnesses would flatten the front.
