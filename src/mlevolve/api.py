@@ -1494,9 +1494,11 @@ def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS, front: bool = F
     ``stored`` keeps them all).
 
     ``front``: the run's Pareto front of fitness against size instead (``n`` does not apply), by size
-    ascending, its last the run's best (:func:`mlevolve.report.data.front`): ``rank`` is the place on it, and each
-    has ``size`` (nodes of the evolved definitions) and ``score`` (PySR's, the log train MSE lost per node; None
-    where there is no ``train_mse``), the choice between accuracy and readability PySR and Operon users make.
+    ascending, its last the fittest (:func:`mlevolve.report.data.front`): ``rank`` is the place on it, and each
+    has ``size`` (nodes of the evolved definitions), ``score`` (PySR's, the log train MSE lost per node; None
+    where there is no ``train_mse``) and ``drawn`` (whether the run drew tasks per candidate, ``fresh=1``: each
+    fitness is then of its own draw, and the run's best, pruned on a common draw, may read below another's), the
+    choice between accuracy and readability PySR and Operon users make.
     """
     from mlevolve.report import data
 
@@ -1508,7 +1510,10 @@ def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS, front: bool = F
                         "fitness against size", file=str(db), hint=f"mlevolve best {shlex.quote(str(db))} lists "
                         "the inner runs' best programs; the meta run's answer is its grammar file")
     if front:
-        return [{"rank": rank, **data.describe(run, g.representative, g), "score": score}
+        from mlevolve.results import drawn_per_candidate as drawn_tasks
+
+        drawn = drawn_tasks(run.meta.get("task"))
+        return [{"rank": rank, **data.describe(run, g.representative, g), "score": score, "drawn": drawn}
                 for rank, (g, score) in enumerate(data.front(run), 1)]
     out = [{"rank": rank, **data.describe(run, g.representative, g)}
            for rank, g in enumerate(data.behaviours(run)[:n], 1)]

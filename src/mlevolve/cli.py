@@ -473,7 +473,8 @@ def _cmd_best(args: argparse.Namespace) -> int:
         scored = rows[0]["score"] is not None
         print(f"Pareto front: {len(rows):,} program{'' if len(rows) == 1 else 's'}, each fitter than every smaller one "
               "(size: nodes of the evolved definitions" + ("; score: -d ln(train_mse) / d size, PySR's" if scored
-                                                           else "") + ")\n")
+                                                           else "") + ")" + ("; each fitness of its own draw of tasks "
+              "(fresh=1), so they differ by the draw as well" if rows[0]["drawn"] else "") + "\n")
     elif rows[0].get("answer"):
         a = rows[0]["answer"]
         print(f"start: {summary.side(a['metric']['name'], a['start'])}  ({a['start']['how']})\n"

@@ -54,7 +54,22 @@ def test_the_command_lists_the_front_with_sizes_and_scores(run_db: Path, capsys:
     heads = [line for line in out.splitlines() if line.startswith("#")]
     assert [h.split("  ")[:3] for h in heads] == [
         [f"#{c['rank']}", f"size {c['size']}", f"score {c['score']:.4g}"] for c in front]
+    assert not any(c["drawn"] for c in front)  # nguyen4's points are fixed: no word of draws
     assert main(["best", str(run_db), "--front", "-n", "3"]) == 2
     assert capsys.readouterr().err == (
         "mlevolve best: error: -n and --front: the front is listed whole, from the smallest program to the run's "
         f"best\nhint: mlevolve best {run_db} --front, or -n N without --front\n")
+
+
+def test_a_front_of_tasks_drawn_per_candidate_says_each_fitness_is_of_its_draw(tmp_path: Path, capsys: Capsys) -> None:
+    """A learner search draws its tasks per candidate (fresh=1): the front's fitnesses are of different draws, and
+    the run's best, pruned on a common draw, may read below another's; the header says so."""
+    db = tmp_path / "l.db"
+    api.evolve(ROOT / "examples" / "linear_regression.mlev", ["linreg.learn"], budget=40, seed=2, init="random",
+               db=db, quiet=True)
+    front = api.best(db, front=True)
+    assert front and all(c["drawn"] and c["score"] is None for c in front)  # no train MSE: no score
+    assert main(["best", str(db), "--front"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(
+        "(size: nodes of the evolved definitions); each fitness of its own draw of tasks (fresh=1), so they differ by "
+        "the draw as well")

@@ -652,10 +652,10 @@ def front(run: Run) -> list[tuple[Group, float | None]]:
     """The run's Pareto front of fitness against size: the behaviours (:func:`behaviours`, each by its
     representative) no other is both smaller (nodes of the evolved definitions, as the size limit reads them) and
     fitter than, by size ascending (:func:`pareto_front`); a behaviour tied (:func:`mlevolve.results.tied`) with the
-    fittest smaller one is not fitter, so the last is the run's shown best.  Each with its score where every one's
-    metrics have a ``train_mse`` (0, an exact fit, read as the least positive normal float, as PySR clamps it): the
-    first 0, then ``-(ln mse_i - ln mse_{i-1}) / (size_i - size_{i-1})``, the loss bought per node, which PySR ranks
-    its front by (Cranmer 2023, arXiv:2305.01582, section 3); else None."""
+    fittest smaller one is not fitter, so the last is the fittest (the run's shown best where its tasks are fixed).
+    Each with its score where every one's metrics have a ``train_mse`` (0, an exact fit, read as the least positive
+    normal float, as PySR clamps it): the first 0, then ``-(ln mse_i - ln mse_{i-1}) / (size_i - size_{i-1})``, the
+    loss bought per node, which PySR ranks its front by (Cranmer 2023, arXiv:2305.01582, section 3); else None."""
     at: dict[tuple[int, float], Group] = {}
     for group in run.groups:  # of behaviours at one point, the better ranked
         at.setdefault((group.representative.size, group.representative.fitness or 0.0), group)
