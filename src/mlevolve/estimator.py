@@ -56,7 +56,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ``grammar_path_`` (the grammar file predict reads, by its absolute path; None: the base grammar), ``front_`` (the
     run's Pareto front of fitness against size, smallest first, its last the best: each a dict of ``size``,
     ``fitness``, ``score`` (PySR's: the log train MSE lost per node), ``metrics``, ``program`` and ``expression``,
-    as ``mlevolve best DB --front`` lists it; ``predict(X, index=i)`` evaluates ``front_[i]``).
+    as ``mlevolve best DB --front`` lists it; ``predict(X, index=i)`` and ``sympy(index=i)`` take ``front_[i]``).
+    ``model_selection``: which formula of the front ``program_``, ``expression_``, ``metrics_`` and ``predict`` are,
+    as PySR's: ``accuracy`` (the default) the fittest, ``best`` the highest score of those whose train MSE is at
+    most 1.5 times the least (PySR's default: a smaller formula where more nodes buy little), ``score`` the highest
+    score (:func:`selected`).
     ``fit`` raises ValueError for data that cannot be searched (too few rows, a constant target, values beyond
     1e150: the data files' rules, in their words, after ``n_samples = N, n_features = F``) or a setting's
     mistake (a budget below 1, an unknown algorithm, no such grammar file, a db in no folder).
@@ -65,7 +69,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(self, budget: int = 10_000, population: int | None = None, algorithm: str | None = None,
                  grammar: str | Path | None = None, random_state: int = 0, fit_constants: bool = True,
                  prune: bool = True, db: str | Path | None = None, verbose: bool = False,
-                 max_samples: int | None = None) -> None:
+                 max_samples: int | None = None, model_selection: str = "accuracy") -> None:
         self.budget = budget
         self.population = population
         self.algorithm = algorithm
@@ -76,6 +80,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.db = db
         self.verbose = verbose
         self.max_samples = max_samples
+        self.model_selection = model_selection
 
     def _check_parameters(self) -> None:
         """Refuse, as a ValueError naming it, a ``random_state``, ``grammar`` or ``db`` of a kind ``fit`` cannot use
@@ -88,6 +93,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         if most is not None and (isinstance(most, bool) or not isinstance(most, int | np.integer)
                                  or not 2 <= most <= 1_000_000):
             raise ValueError(f"max_samples must be None or an integer from 2 to 1,000,000, got {most!r}")
+        if self.model_selection not in MODEL_SELECTIONS:
+            raise ValueError(f"model_selection must be 'accuracy', 'best' or 'score', got {self.model_selection!r}")
         for name in ("grammar", "db"):
             path = getattr(self, name)
             if path is not None and (not isinstance(path, str | os.PathLike) or not str(path).strip()):
@@ -147,8 +154,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.expression_: str = sympy_display(formula_sympy(parse(self.program_), grammar=spec))[0]
         self.front_: list[dict[str, Any]] = [
             {"size": c["size"], "fitness": c["fitness"], "score": c["score"], "metrics": c["metrics"],
-             "program": c["program"], "expression": sympy_display(formula_sympy(parse(c["program"]), grammar=spec))[0]}
-            for c in front]
+             "program": c["stored"], "expression": sympy_display(formula_sympy(parse(c["stored"]), grammar=spec))[0]}
+            for c in front]  # each as program_ is: the archive's text, no task line (the data is a temporary file)
+        if (chosen := selected(self.front_, self.model_selection)) != len(self.front_) - 1:  # not the fittest
+            entry = self.front_[chosen]
+            self.program_, self.metrics_, self.expression_ = entry["program"], entry["metrics"], entry["expression"]
         # the grammar file by its absolute path: a model unpickled elsewhere (another working folder) predicts too
         grammar = None if self.grammar == "base" else self.grammar  # load_grammar's name of the base grammar
         self.grammar_path_: str | None = None if grammar is None else str(Path(grammar).resolve())
@@ -159,39 +169,59 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         undefined there, as NumPy computes it).  ``index``: those of ``front_[index]`` instead (PySR's ``index``:
         a smaller formula of the Pareto front); a ValueError where there is no such entry."""
         check_is_fitted(self, "program_")
-        held = len(self.front_) if index is not None else 0
-        if index is not None and (isinstance(index, bool) or not isinstance(index, int | np.integer)
-                                  or not -held <= index < held):
-            raise ValueError(f"index must be an integer from {-held} to {held - 1} (the Pareto front, front_, holds "
-                             f"{held} formulas), got {index!r}")
+        program = self._program(index)
         X = validate_data(self, _unique_columns(X), reset=False, dtype=np.float64)
         try:
-            function = _function(self.program_ if index is None else self.front_[index]["program"],
-                                 self.grammar_path_)
+            function = _function(program, self.grammar_path_)
         except MlevError as err:  # the grammar file it was fitted in is gone or changed
             raise ValueError(_said(err)) from err
         with np.errstate(all="ignore"):
             out = np.asarray(function(*X.T), dtype=np.float64)
         return np.broadcast_to(out, (X.shape[0],)).copy()
 
-    def sympy(self) -> Any:
-        """The best formula as a SymPy expression of real symbols named as its parameters (exact rationals: the
-        literals as written).  SymPy's algebra, not float64's: off the data's range an expression may be defined
-        where ``predict`` is NaN (``sigmoid(log(z))`` is ``1/(1 + 1/z)`` for every z, the log of a negative z NaN
-        in NumPy)."""
+    def sympy(self, index: int | None = None) -> Any:
+        """The best formula (``index``: ``front_[index]``'s, as :meth:`predict` takes it) as a SymPy expression of real
+        symbols named as its parameters (exact rationals: the literals as written).  SymPy's algebra, not float64's:
+        off the data's range an expression may be defined where ``predict`` is NaN (``sigmoid(log(z))`` is
+        ``1/(1 + 1/z)`` for every z, the log of a negative z NaN in NumPy)."""
         from mlevolve.api import formula_sympy, parse
         from mlevolve.grammar.spec import load_grammar
 
         check_is_fitted(self, "program_")
         try:
-            return formula_sympy(parse(self.program_), grammar=load_grammar(self.grammar_path_))
+            return formula_sympy(parse(self._program(index)), grammar=load_grammar(self.grammar_path_))
         except MlevError as err:  # the grammar file it was fitted in is gone or changed, as for predict
             raise ValueError(_said(err)) from err
+
+    def _program(self, index: int | None) -> str:
+        """``program_``, or ``front_[index]``'s program; a ValueError where there is no such entry."""
+        if index is None:
+            return self.program_
+        held = len(self.front_)
+        if isinstance(index, bool) or not isinstance(index, int | np.integer) or not -held <= index < held:
+            raise ValueError(f"index must be an integer from {-held} to {held - 1} (the Pareto front, front_, holds "
+                             f"{held} formulas), got {index!r}")
+        return str(self.front_[index]["program"])
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False  # the same data and random_state give the same formula
         return tags
+
+
+MODEL_SELECTIONS = ("accuracy", "best", "score")
+
+
+def selected(front: list[dict[str, Any]], how: str) -> int:
+    """The index in ``front`` (``front_``, smallest first) of the formula ``model_selection`` ``how`` picks, as
+    PySR's does (its ``idx_model_selection``): ``accuracy`` the fittest (the last); ``score`` the highest score;
+    ``best`` the highest score of those whose train MSE is at most 1.5 times the least (ties to the smaller).  Where
+    the front has no scores, the fittest."""
+    if how == "accuracy" or not front or front[0]["score"] is None:
+        return len(front) - 1
+    least = min(e["metrics"]["train_mse"] for e in front)
+    fits = [i for i, e in enumerate(front) if how == "score" or e["metrics"]["train_mse"] <= 1.5 * least]
+    return max(fits, key=lambda i: (front[i]["score"], -i))
 
 
 def _in_arrays(text: str, data: Path, shape: tuple[int, int]) -> str:

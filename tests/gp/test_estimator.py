@@ -66,14 +66,42 @@ def test_the_pareto_front_ends_at_the_best_and_predicts_by_index(fitted: Symboli
         e["score"] == pytest.approx(-(np.log(mse[i + 1]) - np.log(mse[i])) / (sizes[i + 1] - sizes[i]))
         for i, e in enumerate(front[1:]))
     assert front[-1]["fitness"] == fitted.metrics_["train_r2"] and front[-1]["expression"] == fitted.expression_
+    assert front[-1]["program"] == fitted.program_ and all("task" not in e["program"] for e in front)
     x, _ = _data(50, seed=2)
     np.testing.assert_array_equal(fitted.predict(x, index=-1), fitted.predict(x))
-    smallest = mlevolve.parse(front[0]["program"])
-    assert not np.array_equal(fitted.predict(x, index=0), fitted.predict(x)) and smallest.task is not None
+    assert not np.array_equal(fitted.predict(x, index=0), fitted.predict(x))
     for bad in (len(front), -len(front) - 1, 0.5, True):
         with pytest.raises(ValueError, match=rf"^index must be an integer from {-len(front)} to {len(front) - 1} "
                                              rf"\(the Pareto front, front_, holds {len(front)} formulas\), got "):
             fitted.predict(x, index=bad)  # type: ignore[arg-type]
+
+
+def test_model_selection_picks_from_the_front_as_pysr_does() -> None:
+    """accuracy: the fittest; score: the highest score; best: the highest score within 1.5x the least train MSE
+    (PySR's rule); program_, expression_, metrics_, predict and sympy are the pick's."""
+    from mlevolve.estimator import selected
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, (60, 2))
+    y = x[:, 0] ** 2 + 0.5 * x[:, 1] + rng.normal(0, 0.3, 60)  # noisy: the fittest is not the best scored
+    fitted = {how: SymbolicRegressor(budget=600, model_selection=how).fit(x, y) for how in ("accuracy", "best",
+                                                                                           "score")}
+    front = fitted["accuracy"].front_
+    assert all([(e["program"], e["fitness"]) for e in m.front_] == [(e["program"], e["fitness"]) for e in front]
+               for m in fitted.values())  # one run, three picks
+    mse = [e["metrics"]["train_mse"] for e in front]
+    scores = [e["score"] for e in front]
+    close = [i for i in range(len(front)) if mse[i] <= 1.5 * min(mse)]
+    picks = {"accuracy": len(front) - 1, "score": scores.index(max(scores)),
+             "best": max(close, key=lambda i: (scores[i], -i))}
+    assert picks["best"] != picks["accuracy"]  # the case: a smaller formula within 1.5x the least error
+    for how, model in fitted.items():
+        entry = model.front_[picks[how]]
+        assert selected(front, how) == picks[how]
+        assert (model.program_, model.metrics_, model.expression_) == (entry["program"], entry["metrics"],
+                                                                       entry["expression"])
+        np.testing.assert_array_equal(model.predict(x), model.predict(x, index=picks[how]))
+        assert model.sympy() == model.sympy(index=picks[how])
 
 
 def test_max_samples_is_the_data_files_n_train(tmp_path: Path) -> None:
@@ -156,6 +184,7 @@ def test_random_state_is_the_runs_seed_or_draws_one(fitted: SymbolicRegressor) -
     ({"grammar": 123}, r"^grammar must be the path of a file \(a str or pathlib.Path\), got 123$"),
     ({"db": ""}, r"^db must be the path of a file \(a str or pathlib.Path\), got ''$"),
     ({"db": "/"}, "^db is a folder, not a file: '/'$"),
+    ({"model_selection": "bset"}, r"^model_selection must be 'accuracy', 'best' or 'score', got 'bset'$"),
     *(({"max_samples": bad}, f"^max_samples must be None or an integer from 2 to 1,000,000, got {bad!r}$")
       for bad in (1, 0.5, True, 10**7)),
 ])

@@ -513,14 +513,15 @@ def test_use_color_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @given(st.lists(st.tuples(st.integers(1, 30), st.floats(-10, 10)), max_size=40))
 def test_the_pareto_front_is_exactly_the_undominated_points(points: list[tuple[int, float]]) -> None:
-    front = data.pareto_front(points)
+    front = data.pareto_front(sorted(points, key=lambda p: -p[1]), lambda p: p[0], lambda p: p[1])
 
     def dominated(p: tuple[int, float]) -> bool:
         return any(q[0] <= p[0] and q[1] >= p[1] and q != p for q in points)
 
     assert sorted(set(front)) == sorted({p for p in points if not dominated(p)})
     assert [p[0] for p in front] == sorted(p[0] for p in front)
-    near = data.pareto_front(points, lambda a, b: abs(a - b) <= 0.5)  # fitnesses within 0.5 are equal
+    near = data.pareto_front(sorted(points, key=lambda p: -p[1]), lambda p: p[0], lambda p: p[1],
+                             lambda a, b: abs(a - b) <= 0.5)  # fitnesses within 0.5 are equal
     assert set(near) <= set(front) and near[:1] == front[:1]
     assert all(b[1] - a[1] > 0.5 for a, b in itertools.pairwise(near))
     assert all(any(q[0] <= p[0] and q[1] >= p[1] - 0.5 for q in near) for p in points)  # each is one's, within 0.5

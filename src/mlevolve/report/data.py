@@ -20,13 +20,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.results import NOT_MEASURES, shown_order, shown_program, shown_scale, tied
+
+T = TypeVar("T")
 
 SOURCES = ("evaluated", "cache", "fec", "hurdle", "probe")
 
@@ -636,31 +638,31 @@ def cumulative_sources(rows: Sequence[Row]) -> dict[str, list[int]]:
     return out
 
 
-def pareto_front(points: Sequence[tuple[int, float]],
-                 tie: Callable[[float, float], bool] | None = None) -> list[tuple[int, float]]:
-    """The (size, fitness) points no other point dominates (as small or smaller and as fit or fitter,
-    one of them strictly), by size ascending; of equal points, one.  ``tie(a, b)``: fitnesses that count as
-    equal (float rounding), so a point tied with the fittest smaller one is dominated by it."""
-    front: list[tuple[int, float]] = []
-    for size, fit in sorted(points, key=lambda p: (p[0], -p[1])):
-        if not front or (fit > front[-1][1] and not (tie and tie(fit, front[-1][1]))):  # fitter than every smaller
-            front.append((size, fit))
+def pareto_front(items: Sequence[T], size: Callable[[T], int], fitness: Callable[[T], float],
+                 tie: Callable[[float, float], bool] | None = None) -> list[T]:
+    """The items no other dominates (as small or smaller and as fit or fitter, one of them strictly), by size
+    ascending; of items of one size, the first given that is as fit as any (give them fittest first, or in a ranking
+    that breaks ties as it likes).  ``tie(a, b)``: fitnesses that count as equal (float rounding), so an item tied
+    with the fittest smaller one is dominated by it."""
+    front: list[T] = []
+    for item in sorted(items, key=size):  # stable: items of one size in the order given
+        if not front or (fitness(item) > fitness(front[-1]) and not (tie and tie(fitness(item), fitness(front[-1])))):
+            front.append(item)  # fitter than every smaller one
     return front
 
 
 def front(run: Run) -> list[tuple[Group, float | None]]:
     """The run's Pareto front of fitness against size: the behaviours (:func:`behaviours`, each by its
     representative) no other is both smaller (nodes of the evolved definitions, as the size limit reads them) and
-    fitter than, by size ascending (:func:`pareto_front`); a behaviour tied (:func:`mlevolve.results.tied`) with the
-    fittest smaller one is not fitter, so the last is the fittest (the run's shown best where its tasks are fixed).
-    Each with its score where every one's metrics have a ``train_mse`` (0, an exact fit, read as the least positive
-    normal float, as PySR clamps it): the first 0, then ``-(ln mse_i - ln mse_{i-1}) / (size_i - size_{i-1})``, the
-    loss bought per node, which PySR ranks its front by (Cranmer 2023, arXiv:2305.01582, section 3); else None."""
-    at: dict[tuple[int, float], Group] = {}
-    for group in run.groups:  # of behaviours at one point, the better ranked
-        at.setdefault((group.representative.size, group.representative.fitness or 0.0), group)
+    fitter than, by size ascending (:func:`pareto_front`, of one size the best ranked: a best shown pruned rather than
+    its candidate); a behaviour tied (:func:`mlevolve.results.tied`) with the fittest smaller one is not fitter, so the
+    last is the fittest (the run's shown best where its tasks are fixed).  Each with its score where every one's
+    metrics have a ``train_mse`` (0, an exact fit, read as the least positive normal float, as PySR clamps it): the
+    first 0, then ``-(ln mse_i - ln mse_{i-1}) / (size_i - size_{i-1})``, the loss bought per node, which PySR ranks
+    its front by (Cranmer 2023, arXiv:2305.01582, section 3); else None."""
     scale = shown_scale(run.groups[0].representative.metrics) if run.groups else 0.0  # one metric a run
-    kept = [at[p] for p in pareto_front(list(at), lambda a, b: tied(a, b, scale))]
+    kept = pareto_front(run.groups, lambda g: g.representative.size, lambda g: g.representative.fitness or 0.0,
+                        lambda a, b: tied(a, b, scale))
     mse = [float(m) for g in kept if isinstance(m := g.representative.metrics.get("train_mse"), int | float)
            and 0 <= m < math.inf]
     if len(mse) < len(kept):
