@@ -1665,6 +1665,7 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     program has no task line, being scored on several: ``--task`` its first training task).  What
     ``mlevolve export DB -o FILE.mlev`` writes, for ``mlevolve run`` or a later search to start from; the comment
     line gives those options too (a file kept apart from the command that printed them scores as the run did)."""
+    from mlevolve.dsl.check import clamp_ranges
     from mlevolve.dsl.printer import format_program
 
     program, meta, _ = _archived(db, key, None, grammar, data_task=True, verify=False)  # text: no data read
@@ -1674,6 +1675,9 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     if meta.get("kind") == "meta" and isinstance(meta.get("task"), str):  # "meta:TASK,...": scored on each, not one
         options = [f"--task {shlex.quote(meta['task'].split(':', 1)[-1].split(',')[0])}", *options]
     with_options = f" (the run's settings: mlevolve run FILE {' '.join(options)})" if options else ""  # kept in it
+    # a rate the search drew out of its range as the value it ran with, so the file checks (dropout(1.7): 0.9)
+    program = program.with_definitions(tuple(d if d.body is None else replace(d, body=clamp_ranges(d.body))
+                                             for d in program.definitions))
     return f"# Exported by mlevolve from {db}{with_options}\n" + format_program(program), options
 
 

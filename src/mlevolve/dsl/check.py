@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Span, Tup
+from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Span, Tup, const, with_children
 from mlevolve.dsl.printer import format_number
-from mlevolve.dsl.traverse import walk
+from mlevolve.dsl.traverse import fold, walk
 from mlevolve.dsl.types import INT, LAYER, MAX_SIZE, SCALAR, TupleType, Type, a_type, flatten, type_str
 
 Env = Mapping[str, Type]
@@ -240,6 +240,24 @@ def check_ranges(expr: Expr) -> None:
                     low, high, what, hint = bounds
                     raise MlevError(f"{what} must be in [{low:g}, {high:g}], got {literal[1]}", arg.span, hint)
         stack.extend((child, lets) for child in reversed(node.children()))
+
+
+def clamp_ranges(expr: Expr) -> Expr:
+    """``expr`` with each literal given out of its :data:`ARG_RANGES` range replaced by the end it runs as
+    (``dropout(1.7)`` runs as ``dropout(0.9)``): a search's program written as a file that checks and computes
+    the same (a name let-bound to such a literal is left, and refused where it is written)."""
+    def combine(node: Expr, kids: list[Expr]) -> Expr:
+        if not isinstance(node, Call):
+            return with_children(node, tuple(kids))
+        args = list(kids)
+        for i, arg in enumerate(args):
+            bounds = ARG_RANGES.get((node.op, i))
+            literal = _literal_value(arg, {}) if bounds is not None else None
+            if bounds is not None and literal is not None and not bounds[0] <= literal[0] <= bounds[1]:
+                args[i] = const(min(max(literal[0], bounds[0]), bounds[1]))
+        return with_children(node, tuple(args))
+
+    return fold(expr, combine)
 
 
 def literal_type(node: Num, types: frozenset[str] = frozenset()) -> Type:
