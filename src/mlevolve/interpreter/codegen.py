@@ -70,7 +70,7 @@ class _Emitter:
         """The name of the dtype a torch constant is made in, the first Tensor parameter's (float32 at
         least), bound by a statement at the top on first use; None without a Tensor parameter (torch's
         default dtype, as a schedule's progress ``t`` is made).  A constant made as float32 on float64
-        inputs would be float32-precise (``0.1 / 3.0`` off by 1e-9) where the inputs are exact; float32
+        inputs would be float32-precise (about 1e-8 relative) where the inputs are exact; float32
         and float16 inputs compute their constants in float32, as before."""
         if self.like is None:
             return None
