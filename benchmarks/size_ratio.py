@@ -60,7 +60,7 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +210,7 @@ def pruned(text: str, regime: Regime, seed: int) -> int:
         f = m.get("fitness")
         return None if m.get("failure") or f is None or not math.isfinite(f) else float(f)
 
-    program = simplified(parse(text))
+    program = replace(simplified(parse(text)), written=False)  # a search's: a rate out of range runs clamped
     base = score(program)
     if base is None:
         return evolved_size(program, regime.evolve)

@@ -136,6 +136,12 @@ def parse_file(path: str | Path) -> Program:
     return _parse(read_source(path), str(path))
 
 
+def _stored(text: str, where: str) -> Program:
+    """An archived program's text parsed (located at ``where``), as a search made it (:attr:`Program.written`
+    False): a literal out of its primitive's range runs clamped, as it ran in the search."""
+    return replace(_parse(text, where), written=False)
+
+
 def _file_of(program: Program | str | Path) -> str | None:
     """Where ``program`` was read from, for errors: its path, a parsed program's :attr:`Program.file`, or None
     (a program made in code)."""
@@ -162,13 +168,15 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
     ``export`` take: one formula, one learner, one objective, or a network's parts with at most one
     loss, model... (:func:`mlevolve.interpreter.regimes.regime_of`; a file without definitions is none);
     ``whole=False`` checks a file of several definitions one takes a component from.
+    A program as written (:attr:`Program.written`, all but those read back from an archive) must also give
+    its primitives' literal arguments in their range (``dropout(1.5)`` is refused, as ``dense(0)`` is).
     Returns the program unchanged; raises :class:`MlevError` listing every faulty definition, located
     in ``file`` (by default the file it was parsed from, :attr:`Program.file`).
     """
     program = _as_program(program, file)
     file = file or program.file
     try:
-        checked = check_program(program, grammar or load_grammar())
+        checked = check_program(program, grammar or load_grammar(), written=program.written)
         if whole:
             from mlevolve.interpreter.regimes import regime_of
 
@@ -1167,7 +1175,7 @@ def evolve(
                 archive.set_meta("split_size", sizes)
                 pairs = None
                 if confirm and best is not None:
-                    scored = check(parse(begin["program"], f"{path}#start"), spec)
+                    scored = check(_stored(begin["program"], f"{path}#start"), spec)
                     shown_best = pruned if pruned is not None and pruned.get("program") is not None else None
                     found, key = (shown_best["program"], shown_best["hash"]) if shown_best is not None else \
                         (best.program, best.hash)  # the best shown: pruned, where it is
@@ -1465,7 +1473,7 @@ def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping
     shown best's archive hash, by which the report finds them), so a resumed run with the same best does not
     train them again."""
     seeds = list(range(seed + 1, seed + n + 1))
-    best = check(parse(best_text, f"{archive.path}#best"), spec)
+    best = check(_stored(best_text, f"{archive.path}#best"), spec)
     stored = archive.meta().get("confirm")
     if (isinstance(stored, Mapping) and stored.get("hash") == _program_hash(best) and stored.get("seeds") == seeds
             and stored.get("start") == _program_hash(start)):
@@ -1678,6 +1686,7 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     program has no task line, being scored on several: ``--task`` its first training task).  What
     ``mlevolve export DB -o FILE.mlev`` writes, for ``mlevolve run`` or a later search to start from; the comment
     line gives those options too (a file kept apart from the command that printed them scores as the run did)."""
+    from mlevolve.dsl.check import clamp_ranges
     from mlevolve.dsl.printer import format_program
 
     program, meta, _ = _archived(db, key, None, grammar, data_task=True, verify=False)  # text: no data read
@@ -1687,6 +1696,9 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     if meta.get("kind") == "meta" and isinstance(meta.get("task"), str):  # "meta:TASK,...": scored on each, not one
         options = [f"--task {shlex.quote(meta['task'].split(':', 1)[-1].split(',')[0])}", *options]
     with_options = f" (the run's settings: mlevolve run FILE {' '.join(options)})" if options else ""  # kept in it
+    # a rate the search drew out of its range as the value it ran with, so the file checks (dropout(1.7): 0.9)
+    program = program.with_definitions(tuple(d if d.body is None else replace(d, body=clamp_ranges(d.body))
+                                             for d in program.definitions))
     return f"# Exported by mlevolve from {db}{with_options}\n" + format_program(program), options
 
 
@@ -1750,7 +1762,7 @@ def _check_archived(text: str, where: str, meta: Mapping[str, Any], db: str | Pa
     """An archived program's text checked in ``spec`` (from :func:`archived_grammar`); a program that
     needs the run's own grammar is an error with that hint, not a type error of the base grammar."""
     try:
-        return check(parse(text, where), spec)
+        return check(_stored(text, where), spec)
     except MlevError:
         recorded = meta.get("grammar")
         if isinstance(recorded, str) and ":" in recorded and recorded.rsplit(":", 1)[1] != spec.digest:

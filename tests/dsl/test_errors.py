@@ -145,6 +145,22 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: it takes (Int) (an Int is a whole number written out, e.g. 64, or a let bound to one: a size has no "
         "arithmetic)\n",
     ),
+    "arg_range": (  # ran as dropout(0.9), silently, where dense(0) is refused (a fresh-user pass)
+        HEAD + "model net() -> Layer =\n  seq(dense(8), dropout(1.5))\n",
+        "arg_range.mlev:3:25: error: in model 'net': dropout rate must be in [0, 0.9], got 1.5\n"
+        "      seq(dense(8), dropout(1.5))\n"
+        "                            ^^^\n"
+        "hint: dropout(p) zeroes a fraction p of the features while training: 0 (none) up to 0.9 (at most), "
+        "e.g. dropout(0.2)\n",
+    ),
+    "arg_range_let": (  # a name let-bound to a literal is that literal; the use is marked
+        HEAD + "model net() -> Layer =\n  let rate = -0.1 in\n  seq(dense(8), dropout(rate))\n",
+        "arg_range_let.mlev:4:25: error: in model 'net': dropout rate must be in [0, 0.9], got -0.1\n"
+        "      seq(dense(8), dropout(rate))\n"
+        "                            ^^^^\n"
+        "hint: dropout(p) zeroes a fraction p of the features while training: 0 (none) up to 0.9 (at most), "
+        "e.g. dropout(0.2)\n",
+    ),
     "body_type": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  2.0 * 3.0\n",
         "body_type.mlev:3:3: error: in activation 'f': expected Tensor, found Scalar\n"
@@ -524,6 +540,37 @@ def test_golden_error(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert code == 2
     assert out == ""
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [["run", "--epochs", "1"], ["export", "-o", "out.py"], ["evolve", "--budget", "2"]])
+def test_an_argument_out_of_range_stops_run_export_and_evolve_before_any_work(
+        command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """As ``check`` says it: exit 2, the one error with its place and hint, no traceback, nothing written."""
+    monkeypatch.chdir(tmp_path)
+    content, expected = GOLDEN["arg_range"]
+    _write(tmp_path, "arg_range", str(content).replace(HEAD, HEAD + "task iris\n"))
+    code = main([command[0], "arg_range.mlev", *command[1:]])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err == expected.replace(":3:25:", ":4:25:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["arg_range.mlev"]
+
+
+def test_a_search_s_program_with_an_argument_out_of_range_checks_and_runs_clamped() -> None:
+    """A search draws literals from [-2, 2] and mutates them, so its candidates (and an archive's programs, read
+    back as the search made them: ``Program.written`` False) are never refused for a range: the runtime clamps."""
+    from dataclasses import replace
+
+    from mlevolve.dsl.kinds import check_program
+    from mlevolve.grammar.spec import load_grammar
+
+    text = HEAD + "model net() -> Layer =\n  seq(dense(8), dropout(1.5), dropout(-2.0))\n"
+    check_program(parse(text), load_grammar())  # the engine's check: no range
+    assert api.check(replace(parse(text), written=False)).written is False
+    assert api._stored(text, "run.db#abc").written is False
+    with pytest.raises(MlevError, match=r"dropout rate must be in \[0, 0.9\], got 1.5"):
+        api.check(text)
 
 
 def test_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,6 +14,7 @@ import copy
 import importlib.util
 import io
 import math
+import re
 import site
 import subprocess
 import sys
@@ -463,6 +464,73 @@ def test_augment_is_a_batch_transform(tmp_path: Path) -> None:
     assert out.shape == x.shape
     assert float(out.std()) == pytest.approx(0.1, rel=0.02) and abs(float(out.mean())) < 0.002
     assert mod.Jitter()(x).shape == x.shape
+
+
+# ------------------------------------------------------------- constants in the input's precision
+CONSTANTS = """algorithm consts
+
+activation act(x: Tensor) -> Tensor =
+  x * (0.1 / 3.0) + exp(0.3) * sigmoid(x) + full(0.2) + max(x, full(0.7))
+
+loss third(p: Tensor, y: Tensor) -> Tensor =
+  -(y * log(p + 1e-7)) * (1.0 / 3.0) + exp(0.3)
+"""
+
+
+def test_exported_activation_and_loss_compute_float64_inputs_in_float64(tmp_path: Path) -> None:
+    """Constants take the input's precision (a fresh-user pass: ``torch.as_tensor(0.1) / 3.0`` was made in
+    float32, so a float64 input was off by about 1e-8 from float64 math): on float64 the exported activation
+    and loss agree with the same arithmetic in float64 to a few ulp; on float32 (what runs train) and float16
+    they compute their constants in float32, bit for bit as before."""
+    program = mlevolve.parse(CONSTANTS)
+    act = _load(_export(tmp_path, program, "act"))
+    loss = _load(_export(tmp_path, program, "third"))
+    x = torch.linspace(-3.0, 3.0, 101, dtype=torch.float64)
+    want = x * (0.1 / 3.0) + math.exp(0.3) * torch.sigmoid(x) + 0.2 + torch.clamp(x, min=0.7)
+    got = act.act(x)
+    assert got.dtype == torch.float64
+    torch.testing.assert_close(got, want, rtol=4e-16, atol=4e-16)
+    torch.testing.assert_close(act.Act()(x), want, rtol=4e-16, atol=4e-16)
+    torch.manual_seed(0)
+    logits, labels = torch.randn(8, 5, dtype=torch.float64), torch.randint(0, 5, (8,))
+    p, y = torch.softmax(logits, 1), F.one_hot(labels, 5).to(torch.float64)
+    values = -(y * torch.log(p + 1e-7)) * (1.0 / 3.0) + math.exp(0.3)
+    torch.testing.assert_close(loss.third(p, y), values, rtol=4e-16, atol=4e-16)
+    torch.testing.assert_close(loss.ThirdLoss("none")(logits, labels), values.sum(1), rtol=4e-16, atol=4e-16)
+    # float32 and float16: the constants as the runs made them, float32 tensors
+    c = torch.as_tensor(0.1, dtype=torch.float32) / 3.0
+    e = torch.exp(torch.as_tensor(0.3, dtype=torch.float32))
+    for dtype in (torch.float32, torch.float16):
+        xs = x.to(dtype)
+        old = xs * c + e * torch.sigmoid(xs) + torch.as_tensor(0.2) + torch.maximum(xs, torch.as_tensor(0.7))
+        assert act.act(xs).dtype == dtype
+        torch.testing.assert_close(act.act(xs), old, rtol=0.0, atol=0.0)
+        torch.testing.assert_close(act.act(xs), _mlevolve_functions(program)["act"](xs), rtol=0.0, atol=0.0)
+
+
+def test_every_torch_kind_makes_its_constants_in_its_input_precision(tmp_path: Path) -> None:
+    """The same rule for every kind whose function takes a Tensor (optimizers, activations, losses,
+    augmentations, the RL and generative objectives): no literal becomes a tensor of torch's default dtype."""
+    for file, name, kind in CASES:
+        if kind in ("model", "learner", "formula"):
+            continue
+        text = _export(tmp_path, EXAMPLES / file, name, stem=f"{name}_{kind}").read_text(encoding="utf-8")
+        made = [line for line in text.splitlines() if "torch.as_tensor(" in line and "def " not in line]
+        for line in made:
+            for number in re.findall(r"torch\.as_tensor\((-?[0-9][0-9.e+-]*)([,)])", line):
+                assert number[1] == ",", f"{file}:{name}: {line.strip()}"
+
+
+def test_exported_adam_on_float64_parameters_is_float64_precise(tmp_path: Path) -> None:
+    """The optimizer's scalars (lr, the step count, its literals) are made in the parameter's precision too:
+    on float64 parameters the exported Adam follows torch's float64 Adam (whose bias corrections are Python
+    floats) to float64 rounding, where float32 scalars left it 1e-7 relative per step apart."""
+    mod = _component(tmp_path, "adam.mlev", "adam")
+    a, b, x, y = _twin_models()
+    a, b, x = a.double(), b.double(), x.double()
+    _train_side_by_side(mod.Adam(a.parameters(), lr=0.01),
+                        torch.optim.Adam(b.parameters(), lr=0.01, betas=(0.9, 0.999), eps=1e-8),
+                        a, b, x, y, steps=20, rtol=1e-12, atol=1e-13)
 
 
 # ---------------------------------------------------------------------------------------- objectives

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 import warnings
@@ -24,6 +25,7 @@ import pytest
 import torch
 
 import mlevolve
+from mlevolve.dsl.check import ARG_RANGES
 from mlevolve.dsl.ir import Call, Expr, Num, Ref
 from mlevolve.grammar.spec import Production, load_grammar
 from mlevolve.interpreter import primitives, runtime
@@ -372,16 +374,18 @@ model net() -> Layer =
 """
 
 
-def build_layer(body: str) -> torch.nn.Module:
-    program = mlevolve.check(LAYER_PROGRAM.format(body=body))
+def build_layer(body: str, written: bool = True) -> torch.nn.Module:
+    """The model of ``body``; ``written=False``: as a search made it (an archive's), whose literals run clamped."""
+    program = mlevolve.check(dataclasses.replace(mlevolve.parse(LAYER_PROGRAM.format(body=body)), written=written))
     built = instantiate(compile_program(program, SPEC))
     torch.manual_seed(0)
     module: torch.nn.Module = built.model()
     return module
 
 
-def run_layer(body: str, x: torch.Tensor, train: bool = False) -> tuple[torch.nn.Module, torch.Tensor]:
-    module = build_layer(body)
+def run_layer(body: str, x: torch.Tensor, train: bool = False, written: bool = True
+              ) -> tuple[torch.nn.Module, torch.Tensor]:
+    module = build_layer(body, written)
     module.train(train)
     with torch.no_grad():
         y = module(x)
@@ -464,10 +468,13 @@ def test_batchnorm_normalises_each_feature_in_training() -> None:
         assert not torch.allclose(module(x), y)  # evaluation uses the running statistics
 
 
-@pytest.mark.parametrize(("p", "clamped"), [("0.5", 0.5), ("0.0", 0.0), ("5.0", 0.9), ("neg(1.0)", 0.0)])
+@pytest.mark.parametrize(("p", "clamped"), [("0.5", 0.5), ("0.0", 0.0), ("5.0", 0.9), ("neg(1.0)", 0.0),
+                                             ("0.5 + 1.0", 0.9)])
 def test_dropout_probability_is_clamped(p: str, clamped: float) -> None:
+    """In a program a search made (literals drawn from [-2, 2], or arithmetic) a rate out of [0, 0.9] runs
+    clamped, so the candidate never fails on it; a person's literal out of it is refused (tests/dsl/test_errors.py)."""
     x = torch.ones(200, 50)
-    module, y = run_layer(f"dropout({p})", x, train=True)
+    module, y = run_layer(f"dropout({p})", x, train=True, written=False)
     assert module.p == pytest.approx(clamped)
     kept = y != 0
     if clamped:
@@ -478,6 +485,25 @@ def test_dropout_probability_is_clamped(p: str, clamped: float) -> None:
     module.eval()
     with torch.no_grad():
         assert torch.equal(module(x), x)  # identity at evaluation
+
+
+@pytest.mark.parametrize(("op", "position"), sorted(ARG_RANGES))
+def test_a_written_argument_range_is_the_range_the_runtime_clamps_to(op: str, position: int) -> None:
+    """The checker's range of a literal argument (``ARG_RANGES``) is exactly what the runtime keeps: a value at
+    either end runs as written, one beyond runs as the end; so a file is refused exactly where it would have
+    been silently changed."""
+    low, high, _, _ = ARG_RANGES[(op, position)]
+    layer = {"dropout": lambda p: runtime.dropout(p).p}[op]  # each ranged argument's runtime
+    for value, kept in ((low, low), (high, high), (low - 1e-9, low), (high + 1e-9, high), (-2.0, low), (2.0, high)):
+        assert layer(value) == kept, value
+    for text, refused in ((repr(low), False), (repr(high), False), (repr(high + 0.01), True), (f"neg({high})", True)):
+        body = f"{op}({text})"
+        if refused:
+            with pytest.raises(mlevolve.MlevError, match="must be in"):
+                build_layer(body)
+        else:
+            build_layer(body)
+        build_layer(body, written=False)  # a search's program: never refused
 
 
 # ----------------------------------------------------------------------------------------- tables

@@ -525,6 +525,25 @@ def test_the_smaller_of_two_tied_programs_is_shown_first(capsys: Capsys, tmp_pat
     assert text.rstrip().endswith("x * x")
 
 
+def test_an_exported_program_writes_a_rate_the_search_drew_out_of_range_as_it_ran(tmp_path: Path) -> None:
+    """A search draws literals from [-2, 2], so a found model may hold dropout(1.7), which ran as dropout(0.9)
+    (the runtime clamps); ``export DB -o FILE.mlev`` writes the value it ran with, so the file checks (a person's
+    dropout(1.7) is refused) and computes what the run did."""
+    from dataclasses import replace
+
+    found = ("algorithm nets\ntask iris\n\nmodel net() -> Layer =\n"
+             "  seq(dense(8), dropout(1.7), dropout(-0.5), dropout(0.3))\n")
+    with pytest.raises(MlevError, match="dropout rate must be in"):
+        api.check(found)
+    db = tmp_path / "m.db"
+    with Archive.for_run(db, {"program_hash": "p", "program_name": "nets", "task": "iris",
+                              "evolve": ["net"]}) as archive:
+        archive.add(replace(_row(0, "x", -0.5, "A"), program=found))
+    text, _ = api.export_program(db)
+    assert "seq(dense(8), dropout(0.9), dropout(0.0), dropout(0.3))" in text
+    api.check(text)
+
+
 def test_constants_are_shown_to_a_few_digits_and_kept_whole(capsys: Capsys, tmp_path: Path) -> None:
     """``best``, ``show`` and the report show a fitted constant to ``SHOWN_DIGITS`` significant digits
     (``--digits N``: N; ``--digits 0``: every digit); the archive, ``--json``'s program and ``export``

@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from mlevolve.dsl.errors import MlevError
-from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Span, Tup
-from mlevolve.dsl.traverse import walk
+from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Span, Tup, const, with_children
+from mlevolve.dsl.printer import format_number
+from mlevolve.dsl.traverse import fold, walk
 from mlevolve.dsl.types import INT, LAYER, MAX_SIZE, SCALAR, TupleType, Type, a_type, flatten, type_str
 
 Env = Mapping[str, Type]
@@ -194,6 +195,69 @@ def check_size(node: Num) -> None:
         raise MlevError(f"size {format(node.value, ',') if node.value < 1e30 else format(node.value, '.3g')} "
                         f"is out of range", node.span,
                         f"an Int is a size, at least 1 and at most {MAX_SIZE:,}")
+
+
+# Arguments a primitive takes in a narrower range than their type's, by (op, position): (low, high, what, hint).
+# The runtime clamps a value out of it (standalone/supervised.py's dropout), so an evolved program, whose literals
+# are drawn from the grammar's, never fails on one; a literal a person wrote there is refused (check_ranges),
+# as dense(0) is, rather than silently run as another value.
+ARG_RANGES: dict[tuple[str, int], tuple[float, float, str, str]] = {
+    ("dropout", 0): (0.0, 0.9, "dropout rate",
+                     "dropout(p) zeroes a fraction p of the features while training: 0 (none) up to 0.9 (at most), "
+                     "e.g. dropout(0.2)"),
+}
+
+
+Literal = tuple[float, str] | None  # a literal's value and its text
+
+
+def _literal_value(node: Expr, lets: Mapping[str, Literal]) -> Literal:
+    """The value and text of a literal, a negated literal (``-0.5`` reads as ``neg(0.5)``) or a name
+    let-bound to one; None for anything else."""
+    if isinstance(node, Num):
+        return float(node.value), format_number(node)
+    if isinstance(node, Call) and node.op == "neg" and len(node.args) == 1 and isinstance(node.args[0], Num):
+        return -float(node.args[0].value), "-" + format_number(node.args[0])
+    return lets.get(node.name) if isinstance(node, Ref) else None
+
+
+def check_ranges(expr: Expr) -> None:
+    """Raise :class:`MlevError` at a literal (or a name let-bound to one) given for an argument of
+    :data:`ARG_RANGES` outside its range: ``dropout(1.5)`` would run as ``dropout(0.9)``.  For programs a
+    person writes (``mlevolve check``, ``run``...), not those a search makes (see :data:`ARG_RANGES`)."""
+    stack: list[tuple[Expr, dict[str, Literal]]] = [(expr, {})]
+    while stack:
+        node, lets = stack.pop()
+        if isinstance(node, Let):
+            stack.append((node.body, {**lets, node.name: _literal_value(node.value, lets)}))
+            stack.append((node.value, lets))
+            continue
+        if isinstance(node, Call):
+            for i, arg in enumerate(node.args):
+                bounds = ARG_RANGES.get((node.op, i))
+                literal = _literal_value(arg, lets) if bounds is not None else None
+                if bounds is not None and literal is not None and not bounds[0] <= literal[0] <= bounds[1]:
+                    low, high, what, hint = bounds
+                    raise MlevError(f"{what} must be in [{low:g}, {high:g}], got {literal[1]}", arg.span, hint)
+        stack.extend((child, lets) for child in reversed(node.children()))
+
+
+def clamp_ranges(expr: Expr) -> Expr:
+    """``expr`` with each literal given out of its :data:`ARG_RANGES` range replaced by the end it runs as
+    (``dropout(1.7)`` runs as ``dropout(0.9)``): a search's program written as a file that checks and computes
+    the same (a name let-bound to such a literal is left, and refused where it is written)."""
+    def combine(node: Expr, kids: list[Expr]) -> Expr:
+        if not isinstance(node, Call):
+            return with_children(node, tuple(kids))
+        args = list(kids)
+        for i, arg in enumerate(args):
+            bounds = ARG_RANGES.get((node.op, i))
+            literal = _literal_value(arg, {}) if bounds is not None else None
+            if bounds is not None and literal is not None and not bounds[0] <= literal[0] <= bounds[1]:
+                args[i] = const(min(max(literal[0], bounds[0]), bounds[1]))
+        return with_children(node, tuple(args))
+
+    return fold(expr, combine)
 
 
 def literal_type(node: Num, types: frozenset[str] = frozenset()) -> Type:

@@ -425,6 +425,9 @@ class Program:
     # End-of-line comments of the `algorithm` line (0) and the `task` line (1).
     trailing: tuple[tuple[int, str], ...] = field(default=(), compare=False, repr=False)
     task_comments: tuple[str, ...] = field(default=(), compare=False, repr=False)  # whole-line, above the task line
+    # A program a person wrote (False: read back from an archive, which a search made): a written literal out of
+    # its primitive's range is refused (dsl.check.check_ranges), an evolved one runs clamped.
+    written: bool = field(default=True, compare=False, repr=False)
 
     def get(self, name: str) -> Definition | None:
         return next((d for d in self.definitions if d.name == name), None)
@@ -437,4 +440,4 @@ class Program:
     def with_definitions(self, definitions: tuple[Definition, ...]) -> Program:
         """This program with ``definitions`` (everything else kept: ``dataclasses.replace``, built directly)."""
         return Program(self.name, definitions, self.task, self.span, self.comments, self.footer, self.task_span,
-                       self.file, self.trailing, self.task_comments)
+                       self.file, self.trailing, self.task_comments, self.written)

@@ -16,7 +16,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from mlevolve.dsl.check import Primitives, UnknownSymbol, check_expr
+from mlevolve.dsl.check import Primitives, UnknownSymbol, check_expr, check_ranges
 from mlevolve.dsl.errors import MlevError, MlevErrors, did_you_mean
 from mlevolve.dsl.ir import Definition, Expr, Program, Span
 from mlevolve.dsl.parse import KEYWORDS
@@ -274,8 +274,12 @@ def _check_names(d: Definition) -> None:
             own.add(p.name)
 
 
-def check_program(program: Program, prims: Primitives) -> Program:
-    """Check every definition; raise :class:`MlevErrors` listing one error per faulty definition."""
+def check_program(program: Program, prims: Primitives, *, written: bool = False) -> Program:
+    """Check every definition; raise :class:`MlevErrors` listing one error per faulty definition.
+
+    ``written``: the program is one a person wrote (a file, text in code), whose literal arguments must also be
+    in their primitive's range (:func:`mlevolve.dsl.check.check_ranges`); a program a search made, or an
+    archive keeps, runs such a value clamped."""
     errors: list[MlevError] = []
     first: dict[str, Definition] = {}
     for d in program.definitions:
@@ -300,6 +304,8 @@ def check_program(program: Program, prims: Primitives) -> Program:
             continue
         try:
             check_expr(slot.body, slot.env, prims, slot.result, slot.types)
+            if written:
+                check_ranges(slot.body)
         except MlevError as err:
             owner_def = program.get(owner)
             assert owner_def is not None

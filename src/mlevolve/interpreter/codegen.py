@@ -57,11 +57,27 @@ def doc_literal(text: str) -> str:
 class _Emitter:
     """Straight-line statements for one function body."""
 
-    def __init__(self, backend: Backend, used: set[str]) -> None:
+    def __init__(self, backend: Backend, used: set[str], like: str | None = None) -> None:
         self.backend = backend
         self.lines: list[str] = []
         self.used = used
         self.count = 0
+        self.like = like  # the first Tensor parameter, whose precision constants take (torch)
+        self.top = 0  # where the statement naming that precision goes: after the prelude
+        self.dtype: str | None = None
+
+    def constant_dtype(self) -> str | None:
+        """The name of the dtype a torch constant is made in, the first Tensor parameter's (float32 at
+        least), bound by a statement at the top on first use; None without a Tensor parameter (torch's
+        default dtype, as a schedule's progress ``t`` is made).  A constant made as float32 on float64
+        inputs would be float32-precise (about 1e-8 relative) where the inputs are exact; float32
+        and float16 inputs compute their constants in float32, as before."""
+        if self.like is None:
+            return None
+        if self.dtype is None:
+            self.dtype = self.fresh("dtype")
+            self.lines.insert(self.top, f"{self.dtype} = torch.promote_types({self.like}.dtype, torch.float32)")
+        return self.dtype
 
     def temp(self, text: str) -> str:
         self.count += 1
@@ -139,19 +155,22 @@ def _release(lines: list[str], keep: set[str]) -> list[str]:
 _ARITHMETIC = frozenset({"add", "sub", "mul", "div", "neg"})
 
 
-def _torch_expression(op: str, arg_types: tuple[str, ...], texts: list[str], numbers: list[bool]) -> str | None:
+def _torch_expression(op: str, arg_types: tuple[str, ...], texts: list[str], numbers: list[bool],
+                      dtype: str | None = None) -> str | None:
     """The torch expression of ``op`` (see :func:`primitives.numpy_expression`, the NumPy backend's):
     a Scalar may be a Python number (a literal, a schedule's or optimizer's rate), made a tensor where
-    the function needs one; an arithmetic op of numbers only computes with tensors (IEEE rules)."""
+    the function needs one; an arithmetic op of numbers only computes with tensors (IEEE rules).  A
+    number made a tensor (and ``full``'s) is of ``dtype`` (:meth:`_Emitter.constant_dtype`), else float32."""
     tpl = primitives.template(primitives.TORCH, op, arg_types)
     if tpl is None:
         return None
+    made = f", dtype={dtype}" if dtype else ""
     if op in primitives.TORCH_LIFT:
-        texts = [f"torch.as_tensor({text})" if number or t == SCALAR else text
+        texts = [f"torch.as_tensor({text}{made if number else ''})" if number or t == SCALAR else text
                  for text, number, t in zip(texts, numbers, arg_types, strict=True)]
     if texts and all(numbers) and op in _ARITHMETIC:
-        texts = [f"torch.as_tensor({texts[0]})", *texts[1:]]
-    return tpl.replace("{*}", ", ".join(texts)).format(*texts)
+        texts = [f"torch.as_tensor({texts[0]}{made})", *texts[1:]]
+    return tpl.replace("{*}", ", ".join(texts)).format(*texts, dtype=dtype or "torch.float32")
 
 
 # What a generated value is, beyond its DSL type: a Python number (a literal, or a name bound to one),
@@ -161,8 +180,14 @@ Kind = Literal["number", "shaped", "free"]
 
 def _call(em: _Emitter, node: Call, args: list[tuple[str, Kind]], arg_types: tuple[str, ...], result: Type) -> str:
     texts, numbers = [text for text, _ in args], [kind == "number" for _, kind in args]
-    expression = primitives.numpy_expression if em.backend == "numpy" else _torch_expression
-    code = expression(node.op, arg_types, texts, numbers)
+    if em.backend == "numpy":
+        code = primitives.numpy_expression(node.op, arg_types, texts, numbers)
+    else:
+        # a constant is made a tensor here: a number lifted, or the template makes one (full's)
+        lifted = node.op in primitives.TORCH_LIFT or (all(numbers) and node.op in _ARITHMETIC)
+        tpl = primitives.template(primitives.TORCH, node.op, arg_types) or ""
+        made = (any(numbers) and lifted) or "{dtype}" in tpl
+        code = _torch_expression(node.op, arg_types, texts, numbers, em.constant_dtype() if made else None)
     if code is None:
         raise MlevError(f"'{node.op}{'(' + ', '.join(arg_types) + ')'}' has no {em.backend} implementation",
                         node.span, "this primitive cannot be used in this kind of definition")
@@ -196,9 +221,10 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
     scope: dict[str, tuple[str, Kind]] = {n: (py_local(n) if n in params else py_name(n),
                                               "shaped" if t == TENSOR else "free") for n, t in env.items()}
     like = next((scope[p][0] for p in params if env[p] == TENSOR), None)
-    em = _Emitter(backend, {*(t for t, _ in scope.values()), *tail})
+    em = _Emitter(backend, {*(t for t, _ in scope.values()), *tail}, like if backend == "torch" else None)
     for n, code in (prelude or {}).items():
         em.lines.append(f"{scope[n][0]} = {code}")
+    em.top = len(em.lines)
     # Frames: node, scope, preorder index, finished children as (text, is-constant).
     frames: list[tuple[Expr, dict[str, tuple[str, Kind]], int, list[tuple[str, Kind]]]] = [(body, scope, 0, [])]
     counter = 0
@@ -238,7 +264,7 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
     result = (_value(backend, result[0], result[1], types_of[0], like), result[1])
     signature = ", ".join([*(scope[p][0] for p in params), *tail])
     lines = [f"def {py_name(name)}({signature}):", f'    """{doc_literal(doc)}"""']
-    keep = {scope[p][0] for p in params} | set(tail)
+    keep = {scope[p][0] for p in params} | set(tail) | ({em.dtype} if em.dtype else set())
     return lines + ["    " + line for line in em.finish(result[0], keep)]
 
 

@@ -134,17 +134,18 @@ def _optimizer(m: _Module) -> None:
         lr_value += "  # mlevolve's rate for an update rule without a schedule"
     m.body.append(f"{lr_name} = {lr_value}")
     slot = {n: f'state["{keys[n]}"]' for n in state}
-    args = "".join(f", {slot.get(n, n)}" for n in names)  # lr and t are locals of step()
+    # lr and t are locals of step(), made in the parameter's working precision as the rule's constants are
+    args = "".join(f", {slot.get(n, n + '.to(work)' if n == 'lr' else n)}" for n in names)
     result = ", ".join(["new", *(f"s_{i}" for i in range(len(state)))])
     init = "\n".join(f"{' ' * 20}{slot[n]} = torch.zeros_like(w, dtype=work)" for n in state) or f"{' ' * 20}pass"
     store = "\n".join(f"{' ' * 16}new_state = torch.as_tensor(s_{i}, dtype=work, device=w.device)\n"
                       f"{' ' * 16}{slot[n]} = torch.broadcast_to(new_state, w.shape).clone()"
                       for i, n in enumerate(state))
     state_doc = ", ".join(f"``{slot[n]}``" for n in state) or "none besides the step count"
-    t_line = f"{' ' * 16}t = state[\"step\"]\n" if "t" in names else ""
+    t_line = f"{' ' * 16}t = state[\"step\"].to(work)\n" if "t" in names else ""
     lr_line = (f"{' ' * 12}if not group[\"lr\"] >= 0.0:  # a scheduler's rate: it would ascend the loss\n"
                f"{' ' * 16}raise ValueError(f\"invalid learning rate: {{group['lr']}}\")\n"
-               f"{' ' * 12}lr = torch.as_tensor(float(group[\"lr\"]))\n") if "lr" in names else ""
+               f"{' ' * 12}lr = torch.as_tensor(float(group[\"lr\"]), dtype=torch.float64)\n") if "lr" in names else ""
     m.body.append(templates.OPTIMIZER.substitute(cls=cls, rule=rule, name=d.name, state_doc=state_doc,
                                                  keys=", ".join(repr(k) for k in ("step", *keys.values())),
                                                  lr_name=lr_name, init=init, result=result, args=args, store=store,

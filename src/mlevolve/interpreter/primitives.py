@@ -6,7 +6,8 @@ production id) overrides the op's template for that signature.
 
 - ``TORCH`` serves the neural component kinds (Scalar, Tensor, Int, Layer).  Scalars there are
   0-d tensors or Python numbers; functions marked in ``TORCH_LIFT`` need their constant arguments
-  as tensors (``torch.as_tensor``).
+  as tensors (``torch.as_tensor``), made in the precision of the function's Tensor input (float32 at
+  least, ``{dtype}`` in a template: see ``codegen.constant_dtype``).
 - ``NUMPY`` serves learners and formulas (Scalar, Vector, Matrix), batched over leading axes
   (tasks, examples): a Scalar is ``(...)``, a Vector ``(..., F)``, a Matrix ``(..., F, F)``.  ``DIM``
   is the feature count, ``rng`` a ``numpy.random.Generator``.
@@ -28,7 +29,7 @@ TORCH: dict[str, str] = {
     "add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}", "neg": "-{0}",
     "min": "torch.minimum({0}, {1})", "max": "torch.maximum({0}, {1})",
     **_UNARY_TORCH,
-    "full": "torch.as_tensor({0}, dtype=torch.float32)",
+    "full": "torch.as_tensor({0}, dtype={dtype})",
     # layers
     "dense": "nn.LazyLinear({0})", "seq": "nn.Sequential({*})", "residual": "Residual({0})",
     "layernorm": "LayerNorm()", "batchnorm": "nn.LazyBatchNorm1d()", "dropout": "dropout({0})",
