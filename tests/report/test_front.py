@@ -73,3 +73,16 @@ def test_a_front_of_tasks_drawn_per_candidate_says_each_fitness_is_of_its_draw(t
     assert capsys.readouterr().out.splitlines()[0].endswith(
         "(size: nodes of the evolved definitions); each fitness of its own draw of tasks (fresh=1), so they differ by "
         "the draw as well")
+
+
+def test_the_report_lists_the_front_its_plot_joins(run_db: Path) -> None:
+    from mlevolve.report import page
+
+    html = page.build(data.load(run_db))
+    section = html[html.index("<h2>Fitness and size</h2>"):]
+    section = section[:section.index("</table>")]  # its first table: the front (the sizes' table follows)
+    rows = [row for row in section.split("<tr>")[2:] if row.strip()]  # after the header row
+    front = api.best(run_db, front=True)
+    assert len(rows) == len(front) and "<th>score</th>" in section
+    for row, c in zip(rows, front, strict=True):
+        assert f"<td class=n>{c['size']}</td>" in row and f"<td>{c['hash'][:12]}</td>" in row

@@ -233,9 +233,17 @@ def _shape(run: Run) -> str:
                     for w in windows),
                    ("candidates (seq)", "count", "evaluated size: 25% / median / 75%", "measured",
                     "simplified size: 25% / median / 75%"))
+    front = data.front(run)
+    scored = bool(front) and front[0][1] is not None
+    listed = _table(((g.representative.size, g.representative.fitness, *([score] if scored else []),
+                      g.representative.hash[:12], " ".join(data.evolved(run, g.representative).split()))
+                     for g, score in front),
+                    ("size", "fitness", *(["score"] if scored else []), "hash", "program"))
     return _section("Fitness and size", _img(plots.pareto(run), "fitness against size"),
                     "<p>Each scored program (distinct text) by its size (nodes of the evolved definitions) and "
-                    "fitness; the line joins the Pareto front: no program is both smaller and fitter.</p>",
+                    "fitness; the line joins the Pareto front of behaviours: none is both smaller and fitter "
+                    "(<code>mlevolve best DB --front</code>, listed below" + (", with PySR's score, the log train "
+                    "MSE a node buys" if scored else "") + ").</p>", listed,
                     _img(plots.sizes(run, windows), "size over the candidates"),
                     "<p>Size over the run, per window of candidates (up to 100 measured per window, evenly "
                     "spaced): the quartiles of the evolved definitions' size in the program as evaluated (for a "
