@@ -1416,7 +1416,8 @@ def _classes_note(task: str, data: Any) -> str:
     if getattr(data, "problem", "") != "classification" or not is_data_file(task) \
             or "problem" in spec_options_typed(task):
         return ""
-    return f"; the target read as {data.n_classes:,} classes (`:problem=regression` reads whole numbers as numbers)"
+    classes = getattr(data, "n_classes", 2)  # a learner's Family: binary, labels 0 and 1 (no n_classes of its own)
+    return f"; the target read as {classes:,} classes (`:problem=regression` reads whole numbers as numbers)"
 
 
 def _target_variances(task: Any) -> dict[str, float]:

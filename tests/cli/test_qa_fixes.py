@@ -727,6 +727,13 @@ def test_a_data_files_whole_numbers_read_as_classes_say_so_and_how_to_read_them_
     quartic = ROOT / "examples" / "quartic.mlev"  # a regression's line is as it was
     assert "classes" not in api.evolve(quartic, ["f"], "nguyen4", budget=2, db=tmp_path / "c.db",
                                        quiet=True)["answer"]["metric"]["description"]
+    # a learner's task read as classes is binary, a Family with no n_classes: its summary raised AttributeError
+    binary = tmp_path / "binary.csv"  # after the search had run and stored its candidates (a fresh user's pass)
+    binary.write_text("a,b,y\n" + "".join(f"{i % 7 - 3},{i % 5 - 2},{int(i % 7 + i % 5 > 5)}\n" for i in range(60)))
+    learner = api.evolve(ROOT / "examples" / "linear_regression.mlev", ["linreg.learn"], f"{binary}:target=y",
+                         budget=3, db=tmp_path / "d.db", quiet=True)
+    assert learner["answer"]["metric"]["description"].endswith(
+        "; the target read as 2 classes (`:problem=regression` reads whole numbers as numbers)")
 
 
 def test_a_refused_resume_says_which_of_the_archives_task_options_the_new_task_lacks(tmp_path: Path) -> None:
