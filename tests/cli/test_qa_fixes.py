@@ -694,6 +694,23 @@ def test_a_split_is_checked_for_values_beyond_float32_in_its_features_and_a_regr
     else:
         with pytest.raises(TaskError, match=message):
             checked(data)
+        with pytest.raises(TaskError, match=message.replace("feature column 2", "column 'b'")):  # a file's: by name
+            checked(data, ["a", "b"])
+
+
+def test_a_value_too_far_to_standardise_names_its_column_by_name(tmp_path: Path) -> None:
+    """A fresh user's pass: it said "feature column 2"; every other cell error names the column (and the exported
+    script's reader says the same)."""
+    rows = ["a,b,y", *(f"{i % 5},{i % 3},{i}" for i in range(30))]
+    for r in range(1, 31):  # a row the split holds out, whichever it is
+        (tmp_path / "far.csv").write_text("\n".join([*rows[:r], "1,1e300,5", *rows[r + 1:]]) + "\n")
+        try:
+            api.run(ROOT / "examples" / "cosine_digits.mlev", f"{tmp_path / 'far.csv'}:target=y")
+        except MlevError as err:
+            assert err.message == (f"{tmp_path / 'far.csv'}: column 'b': a value is too far from the train values to "
+                                   "standardise (beyond float32 range in train standard deviations)")
+            return
+    raise AssertionError("no row the split holds out")
 
 
 @pytest.mark.parametrize("name", ["csv", "json", "numpy", "math"])

@@ -417,8 +417,8 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
         if name in DENSITY or name == DIGITS_DENSITY:
             return Density.of(density_task(name, seed))
         forced = str(opts["problem"])
-        x, y, _ = _read_user_data(name, str(opts["target"]), forced)
-        return Supervised.of(checked(supervised(name, x, y, _detect(y, forced, name), rng)))
+        x, y, columns = _read_user_data(name, str(opts["target"]), forced)
+        return Supervised.of(checked(supervised(name, x, y, _detect(y, forced, name), rng), columns))
 
 
 # A data file's options by the kind of program reading it (a formula's columns are its parameters; a learner

@@ -12,6 +12,7 @@ import math
 import shlex
 import zipfile
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,14 +86,15 @@ def _standardise(train: Any, *others: Any) -> list[Any]:
         return [((a / scale - mean) / std).astype(np.float32) for a in (train, *others)]
 
 
-def _check_standardised(parts: list[Any], name: str, what: str) -> list[Any]:
-    """``parts`` unchanged, or :class:`TaskError` naming ``name`` and the column (``what``, 1-based) of a
-    value beyond float32 (a val/test value ~1e38 train standard deviations away)."""
+def _check_standardised(parts: list[Any], name: str, what: str, columns: Sequence[str] = ()) -> list[Any]:
+    """``parts`` unchanged, or :class:`TaskError` naming ``name`` and the column (by its name in ``columns``, else
+    ``what`` and its place, 1-based) of a value beyond float32 (a val/test value ~1e38 train deviations away)"""
     for part in parts:
         bad = np.argwhere(~np.isfinite(part))
         if len(bad):
             column = int(bad[0][-1]) + 1 if part.ndim > 1 else 1
-            raise TaskError(f"{name}: {what} {column}: a value is too far from the train values to standardise "
+            which = f"column {columns[column - 1]!r}" if columns else f"{what} {column}"
+            raise TaskError(f"{name}: {which}: a value is too far from the train values to standardise "
                             "(beyond float32 range in train standard deviations)",
                             "rescale the column or drop the outlying row")
     return parts

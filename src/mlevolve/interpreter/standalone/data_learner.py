@@ -157,7 +157,8 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
                             f"has {len(groups):,} values in {len(ids):,} rows", "group= names a column of task labels, "
                             "each value on 4 rows at least (a task is split 60/20/20 into train/validation/test)")
     rng = np.random.default_rng(seed)
-    tasks = [checked(supervised(label, x[rows], y[rows], problem, rng)) for label, rows in groups.items()]
+    named = [c for c in columns if c != group]  # x's columns: the group's taken out
+    tasks = [checked(supervised(label, x[rows], y[rows], problem, rng), named) for label, rows in groups.items()]
     if problem == "classification" and options["fitness"] != "mse":
         raise TaskError(f"{name}: fitness={options['fitness']} is a regression error; the target holds classes",
                         "drop the option (a classifier's fitness is its validation accuracy), "

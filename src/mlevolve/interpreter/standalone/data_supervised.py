@@ -6,7 +6,7 @@ Built in: sklearn's ``digits``, ``iris``, ``wine``, ``breast_cancer``, and 1,000
 ``:problem=classification|regression``.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,13 +74,14 @@ def supervised_file(spec: str, seed: int = 0) -> dict[str, Any]:
     """The user's data file ``spec`` names (``file.csv:target=COLUMN`` or ``file.npz``, optionally
     ``:problem=classification|regression``), split with the generator seeded by ``seed``."""
     name, options = file_spec(spec, USER_OPTIONS, "a data file")
-    x, y, _, _ = read_table(name, options["target"], options["problem"])
-    return checked(supervised(name, x, y, _detect(y, options["problem"], name), np.random.default_rng(seed)))
+    x, y, columns, _ = read_table(name, options["target"], options["problem"])
+    return checked(supervised(name, x, y, _detect(y, options["problem"], name), np.random.default_rng(seed)), columns)
 
 
-def checked(data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` (from :func:`supervised`) unchanged, or :class:`TaskError` for a feature or target
-    column with a value beyond float32 once standardised (see ``_check_standardised``)."""
+def checked(data: dict[str, Any], columns: Sequence[str] = ()) -> dict[str, Any]:
+    """``data`` (from :func:`supervised`) unchanged, or :class:`TaskError` for a feature (named by ``columns``) or
+    target column with a value beyond float32 once standardised (see ``_check_standardised``)."""
     for part, what in (("x", "feature column"), ("y", "target column"))[:2 - bool(data["n_classes"])]:  # ids: no y
-        _check_standardised([data[f"{part}_{split}"] for split in ("train", "val", "test")], data["name"], what)
+        _check_standardised([data[f"{part}_{split}"] for split in ("train", "val", "test")], data["name"], what,
+                            columns if part == "x" else ())
     return data
