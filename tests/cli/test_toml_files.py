@@ -156,6 +156,25 @@ def test_a_key_given_twice_in_a_meta_configuration_is_named(capsys: Capsys, tmp_
                                 "hint: TOML takes each key and table once: keep one of them"]
 
 
+@pytest.mark.parametrize(("command", "text", "error"), [
+    (["meta"], 'program = "a.mlev"\n[inner]\nbudget = 5\n[inner', ("4:7: error: table header [inner is not closed",
+                                                                     "hint: close it: [inner]")),
+    (["meta"], 'program = "a.mlev"\n[inner]\nbudget = 5\n[inner   # the same\n',
+     ("4:7: error: table header [inner is not closed", "hint: close it: [inner]")),
+    (["grammar", "show"], 'extends = "base"\n[weights]\nadd = 1\n[weights', (
+        "4:9: error: table header [weights is not closed", "hint: close it: [weights]"))])
+def test_a_table_header_left_unclosed_is_named_so_not_a_table_given_twice(capsys: Capsys, tmp_path: Path,
+                                                                          command: list[str], text: str,
+                                                                          error: tuple[str, str]) -> None:
+    """A fresh user's pass: tomllib reports `[meta` on a last line, a table declared before, as declared twice
+    ("table [meta] is given twice"); a new name's (`[foo`) was said right, by tomllib's own words."""
+    (tmp_path / "f.toml").write_text(text)
+    code, _, err = cli(capsys, *command, str(tmp_path / "f.toml"))
+    assert code == 2
+    lines = err.splitlines()
+    assert (lines[0], lines[-1]) == (f"{tmp_path / 'f.toml'}:{error[0]}", error[1])
+
+
 def test_a_key_given_twice_in_a_grammar_file_is_named(capsys: Capsys, tmp_path: Path) -> None:
     (tmp_path / "g.toml").write_text('extends = "base"\n[weights]\nadd = 1\nadd = 2\n')
     code, _, err = cli(capsys, "grammar", "show", str(tmp_path / "g.toml"))

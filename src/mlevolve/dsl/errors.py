@@ -19,12 +19,15 @@ from mlevolve.interpreter.standalone.spelling import closest as closest  # the o
 from mlevolve.interpreter.standalone.spelling import did_you_mean as did_you_mean  # an exported script carries too
 
 
-def toml_error(err: ValueError) -> tuple[str, Span | None]:
-    """A ``tomllib.TOMLDecodeError`` as ``("not valid TOML: ...", its place)``: Python 3.11's error has
-    no line attribute, only the text "... (at line L, column C)", which becomes the span."""
-    at = re.search(r" \(at line (\d+), column (\d+)\)$", str(err))
-    span = Span(int(at[1]), int(at[2]), int(at[1]), int(at[2])) if at else None
-    return f"not valid TOML: {str(err)[:at.start()] if at else err}", span
+def toml_error(err: ValueError, text: str) -> tuple[str, Span | None]:
+    """A ``tomllib.TOMLDecodeError`` of ``text`` as ``("not valid TOML: ...", its place)``: Python 3.11's error has
+    no line attribute, only the text "... (at line L, column C)", or "(at end of document)": the last line's end."""
+    at = re.search(r" \(at (?:line (\d+), column (\d+)|end of document)\)$", str(err))
+    if at is None:
+        return f"not valid TOML: {err}", None
+    lines = source_lines(text)
+    line, column = (int(at[1]), int(at[2])) if at[1] else (len(lines), len(lines[-1]) + 1)
+    return f"not valid TOML: {str(err)[:at.start()]}", Span(line, column, line, column)
 
 
 _TOML_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""  # a bare or quoted key
@@ -159,7 +162,7 @@ def toml_loads(text: str, file: str, error: Callable[..., MlevError] | None = No
         return tomllib.loads(text, parse_float=_float_as_written), text
     except tomllib.TOMLDecodeError as err:
         twice = toml_duplicate(text, err)
-        message, span = (twice[0], twice[1]) if twice else toml_error(err)
+        message, span = (twice[0], twice[1]) if twice else toml_error(err, text)
         raise (error or MlevError)(message, span, twice[2] if twice else None, file=file) from None
 
 
@@ -278,7 +281,7 @@ def toml_duplicate(text: str, err: ValueError) -> tuple[str, Span, str] | None:
     """``tomllib``'s "Cannot overwrite a value" or "Cannot declare ... twice" (a key or a ``[table]``
     given twice) as ``(message naming the key, its second place, hint)``; None for other errors.
     ``tomllib`` places the error after the second value: the key is the one the line starts with."""
-    message, span = toml_error(err)
+    message, span = toml_error(err, text)
     hint = "TOML takes each key and table once: keep one of them"
     inline = re.search(r"Duplicate inline table key '(.*)'", message)
     if span is not None and inline is not None:
@@ -290,6 +293,11 @@ def toml_duplicate(text: str, err: ValueError) -> tuple[str, Span, str] | None:
     if key is None:
         return None
     name = re.sub(r"\s*\.\s*", ".", key[2]).replace('"', "").replace("'", "")
+    line = lines[span.line - 1]
+    if key[1] and not line[key.end():].split("#")[0].strip().startswith("]"):  # `[meta` unclosed: tomllib finds the
+        end = len(line.split("#")[0].rstrip())  # table declared again before it finds the bracket missing
+        return (f"table header {key[1]}{name} is not closed", Span(span.line, end + 1, span.line, end + 1),
+                f"close it: {key[1]}{name}{key[1].replace('[', ']')}")
     what = f"table [{name}]" if key[1] else f"key {name!r}"
     table = None
     for number in range(span.line - 1, 0, -1):  # the table the second key is in
