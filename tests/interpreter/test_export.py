@@ -184,6 +184,19 @@ def test_an_exported_learner_script_refuses_a_task_it_cannot_load_in_one_line(
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize("name", ["quartic", "mlp_digits"])
+def test_an_exported_script_without_its_libraries_says_what_to_install_in_one_line(
+        name: str, exported: dict[str, Exported]) -> None:
+    """A fresh user's pass: a script run by a Python without NumPy ended in ModuleNotFoundError's traceback.  Run
+    with ``-S`` (no site-packages: neither NumPy nor PyTorch importable), it names the first and exits 2."""
+    script = exported[name].script
+    done = subprocess.run([sys.executable, "-S", str(script), "--json"], capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in environment().items() if k != "PYTHONPATH"})
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"{script}: error: this script needs the package numpy\nhint: pip install numpy\n"
+
+
+@pytest.mark.e2e
 @pytest.mark.parametrize(("name", "flag", "value", "rule"), [
     ("quartic", "--seed", str(2**63 + 1), f"must be at least 0 and below 2**63, got {2**63 + 1}"),  # -1: no sign
     ("linear_regression", "--seed", str(2**63), f"must be at least 0 and below 2**63, got {2**63}"),
@@ -212,7 +225,7 @@ def test_user_names_that_collide_with_the_scripts_names_still_work(name: str,
     assert text.count("\ndef supervised_task(") + text.count("\ndef learner_task(") == 1
 
 
-SCRIPT_CAPS = (374, 569)  # formula/learner, network: +4 (qa35) for SIGTERM ending a script as Ctrl-C does; +3
+SCRIPT_CAPS = (379, 575)  # formula/learner, network: +4 (qa35) for SIGTERM ending a script as Ctrl-C does; +3
 # (qa38) for --epochs refused, as mlevolve refuses it, by a script whose regime trains no epochs; +15 (qa39) for a
 # spec refused in the library's order and words by the library's own two functions (split_spec, spec_options); +4
 # (newuser40) for the text printed as `mlevolve run` prints it (6 digits, "failed: ..."), +1 for the names first
@@ -222,7 +235,8 @@ SCRIPT_CAPS = (374, 569)  # formula/learner, network: +4 (qa35) for SIGTERM endi
 # (stop 44) for a Ctrl-C while NumPy or PyTorch loads ended in one line (it printed the import's traceback), and
 # group=/fitness= on a task that takes neither said to be a learner's; +10/+9 (stop 46) for a pace that cannot fit the
 # time budget failing early (Budget.check_time: --epochs 100000000 trained for 300 s before failing); +3 (stop 47)
-# for a schedule's negative learning rate failing the candidate (it trained by ascent)
+# for a schedule's negative learning rate failing the candidate (it trained by ascent); +5/+6 (stop 49) for a library
+# the script cannot import named in one line with what to install (exit 2, not ModuleNotFoundError's traceback)
 
 
 def test_the_readme_gives_the_scripts_line_caps() -> None:

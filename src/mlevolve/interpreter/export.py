@@ -209,7 +209,9 @@ def _imports(nodes: list[ast.ImportFrom | ast.Import], used: set[str]) -> str:
                 plain.add(f"import {text}")
     lines = sorted(plain) + [f"from {m} import {', '.join(sorted(n))}" for m, n in sorted(names.items())]
     stdlib = [line for line in lines if line.split()[1].split(".")[0] in sys.stdlib_module_names]
-    return "\n".join(stdlib) + "\n\n" + _EARLY_STOP + "\n".join(line for line in lines if line not in stdlib)
+    others = [line for line in lines if line not in stdlib]
+    return "\n".join(stdlib) + "\n\n" + _EARLY_STOP + (_MISSING.format("\n".join("    " + line for line in others))
+                                                     if others else "")
 
 
 # Before the libraries load (PyTorch: a second or more): a Ctrl-C or SIGTERM then ends in one line and 128 + its
@@ -219,6 +221,15 @@ _EARLY_STOP = (
     '    for stop_signal in (signal.SIGINT, signal.SIGTERM):\n'
     '        signal.signal(stop_signal, lambda n, f: os._exit(sys.stderr.write(f"{sys.argv[0]}: " + (\n'
     '            "interrupted" if n == signal.SIGINT else "stopped by SIGTERM") + "\\n") and 128 + n))\n\n')
+
+
+# The libraries a script imports (NumPy, PyTorch...): one missing is one line naming what to install, exit 2.
+_MISSING = (
+    "try:\n{}\n"
+    "except ModuleNotFoundError as missing:  # one line, as every mistake: what to install\n"
+    "    name = str(missing.name)\n"
+    '    sys.exit(print(f"{{sys.argv[0]}}: error: this script needs the package {{name}}", "hint: pip install "\n'
+    '                   + {{"sklearn": "scikit-learn"}}.get(name, name), sep="\\n", file=sys.stderr) or 2)')
 
 
 def _docstring(program: Program, task: str, script: str | None = None) -> str:
