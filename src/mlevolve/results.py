@@ -436,6 +436,20 @@ def _side(metric: Metric, metrics: Mapping[str, Any] | None, variances: Mapping[
     return out
 
 
+def held_out(metric: Metric, sides: Mapping[str, Mapping[str, Any]], variances: Mapping[str, float]) -> str:
+    """What a verdict of "better" adds where the best, better on the fitness's split (training or validation), is
+    worse on the held-out test split beyond float rounding: "; yet worse on the held-out test split (test_r2
+    0.999999973 against the start's 0.999999975)", the sign of a gain that fits noise; else ""."""
+    best, start = sides["best"]["test"], sides["start"]["test"]
+    if not best or not start or best["value"] is None or start["value"] is None:
+        return ""
+    test, b, s = Metric(best["name"], metric.higher_is_better, "test"), best["value"], start["value"]
+    if not test.better(s, b) or test.tied(b, s, variances):
+        return ""
+    digits = next((d for d in range(4, 17) if f"{b:.{d}g}" != f"{s:.{d}g}"), 17)  # enough to tell them apart
+    return f"; yet worse on the held-out test split ({test.name} {b:.{digits}g} against the start's {s:.{digits}g})"
+
+
 FITNESS_READS = {  # a learner task's ``fitness=`` (interpreter.tasks; run_learner), where no metric names the score
     "relative": "1 - (2/pi) arctan(RMSE / RMS of the targets) of each validation task, averaged over the tasks; "
                 "1 is perfect, predicting 0 scores 0.5",
@@ -504,6 +518,8 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
             "tied": None if b is None or s is None else metric.tied(b, s, v),
             "verdict": verdict(metric, s, b, same_program, (sizes or {}).get(metric.name.partition("_")[0]), v,
                                perfect=reads is not None, of_best=of_best)
+            + (held_out(metric, sides, v) if b is not None and s is not None and metric.better(b, s)
+               and not metric.tied(b, s, v) else "")
             + ((APART_CONFIRMED if confirm else APART) if apart and not same_program and b is not None
                and s is not None else ""),
             "confirm": None if not confirm else spread(metric, confirm, v)}

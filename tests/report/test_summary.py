@@ -575,3 +575,25 @@ def test_constants_are_shown_to_a_few_digits_and_kept_whole(capsys: Capsys, tmp_
     program = api.parse("algorithm a\n\nmodel m() -> Layer =\n  seq(dense(64), dropout(0.123456))\n")
     assert "dense(64), dropout(0.1235)" in api.format(rounded(program, 4))
     assert rounded(program, 0) is program and rounded(program, None) is program
+
+
+@pytest.mark.parametrize(("best", "start", "added"), [
+    ((0.999999979, 0.999999973), (0.999999978, 0.999999975),
+     "; yet worse on the held-out test split (test_r2 0.99999997 against the start's 0.99999998)"),
+    ((0.99, 0.97), (0.98, 0.95), ""),  # better on both: nothing added
+    ((0.99, 0.95), (0.98, 0.95 + 1e-12), ""),  # worse by float rounding only: a tie, nothing added
+    ((0.98, 0.95), (0.99, 0.97), None)])  # worse on the fitting split: the verdict is no "better"
+def test_a_gain_the_held_out_split_does_not_share_is_said(best: tuple[float, float], start: tuple[float, float],
+                                                          added: str | None) -> None:
+    """A fresh user's pass: "better than the start (train_r2 +1.73e-09)" of a formula fitting the data's rounding,
+    18 nodes against 3, whose test_r2 fell; the verdict of a gain on the fitting split says where the held-out
+    split disagrees."""
+    def metrics(train: float, test: float) -> dict[str, float]:
+        return {"train_r2": train, "test_r2": test, "fitness": train}
+
+    verdict = answer(metrics(*best), metrics(*start))["verdict"]
+    if added is None:
+        assert not verdict.startswith("better") and "held-out" not in verdict
+    else:
+        assert verdict.startswith("better than the start (train_r2 +") and verdict.endswith(added or ")")
+
