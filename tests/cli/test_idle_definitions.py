@@ -131,3 +131,15 @@ def test_a_meta_configuration_refuses_evolving_a_slot_with_no_effect(tmp_path: P
         "hint: use it in a layer of the model, e.g. seq(dense(16), act), or remove it; or evolve net with it "
         "(net,act)"]
     assert not (tmp_path / "m.db").exists()
+
+
+@pytest.mark.parametrize("rule, says", [
+    ("optimizer sgd(w: Tensor, g: Tensor) -> Tensor =\n  w - 0.1 * g\n", "The rule takes no ``lr``"),
+    ("optimizer sgd(w: Tensor, g: Tensor, lr: Scalar) -> Tensor =\n  w - 0.1 * g\n", "The rule never reads ``lr``"),
+    ("optimizer sgd(w: Tensor, g: Tensor, lr: Scalar) -> Tensor =\n  w - lr * g\n", "so schedulers and"),
+])
+def test_an_exported_optimizer_promises_scheduler_support_only_where_it_reads_lr(
+        tmp_path: Path, rule: str, says: str) -> None:
+    source = api.export_component(parse("algorithm a\n" + rule), "sgd")
+    assert says in source
+    assert ("so schedulers and" in source) == ("w - lr" in rule)
