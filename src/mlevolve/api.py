@@ -777,7 +777,10 @@ def tasks() -> builtins.list[Any]:
 
 def evolvable(program: Program, names: Sequence[str], file: str = "the program") -> builtins.list[str]:
     """The slots ``--evolve`` names: definitions, ``learner.method``, a learner (all its methods),
-    or ``all``."""
+    or ``all``.  Raises :class:`SettingError` for a name that is none of them, and :class:`MlevError` at
+    the definition for one with no effect on the score unless the definition that would use it is named
+    too (:func:`mlevolve.dsl.kinds.idle`: an activation the model never names, a schedule whose update
+    rule never reads ``lr``)."""
     from mlevolve.dsl.kinds import slots
 
     available = [s.name for s in slots(program)]
