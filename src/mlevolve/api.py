@@ -35,6 +35,7 @@ from mlevolve.arguments import typed
 from mlevolve.dsl.errors import (
     DATA_SUFFIXES,
     MlevError,
+    ProgramWarning,
     SettingError,
     check_types,
     data_task,
@@ -46,7 +47,7 @@ from mlevolve.dsl.errors import (
     wrong_kind,
 )
 from mlevolve.dsl.ir import Expr, Program
-from mlevolve.dsl.kinds import check_program
+from mlevolve.dsl.kinds import check_program, idle
 from mlevolve.dsl.parse import parse as _parse
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash as _program_hash
@@ -181,6 +182,12 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
             from mlevolve.interpreter.regimes import regime_of
 
             regime_of(checked)
+            for dead in idle(checked):  # a definition that cannot reach the score: refused where nothing could read it
+                if dead.always:
+                    raise dead.error
+                import warnings
+
+                warnings.warn(ProgramWarning(dead.error.located(file) if file else dead.error), stacklevel=2)
         return checked
     except MlevError as err:
         raise err.located(file) if file else err from None
@@ -782,7 +789,10 @@ def tasks() -> builtins.list[dict[str, str]]:
 
 def evolvable(program: Program, names: Sequence[str], file: str = "the program") -> builtins.list[str]:
     """The slots ``--evolve`` names: definitions, ``learner.method``, a learner (all its methods),
-    or ``all``."""
+    or ``all``.  Raises :class:`SettingError` for a name that is none of them, and :class:`MlevError` at
+    the definition for one with no effect on the score unless the definition that would use it is named
+    too (:func:`mlevolve.dsl.kinds.idle`: an activation the model never names, a schedule whose update
+    rule never reads ``lr``)."""
     from mlevolve.dsl.kinds import slots
 
     available = [s.name for s in slots(program)]
@@ -813,6 +823,14 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
                                "{evolve} names {got!r} and {other!r}, one within the other", got=name, other=twice,
                                hint="name each definition once: a learner stands for all its methods")
         out += [m for m in matches if m not in out]
+    owners = {n.split(".")[0] for n in out}
+    for dead in idle(program, owners):  # evolving it would spend the budget on bodies the score never sees
+        if dead.name in owners:
+            err = dead.error
+            raise MlevError(f"{err.message}, so evolving it cannot change the score", err.span,
+                            err.hint if dead.always else
+                            f"{err.hint}; or evolve {dead.by} with it ({dead.by},{dead.name})",
+                            None if file == "the program" else file)
     return out
 
 
@@ -1040,9 +1058,15 @@ def evolve(
     read_from = _file_of(program)
     start_name = "the starting program" if (read_from or "<").startswith("<") else "the file's program"  # <..>: none
     file = read_from or "the program"
-    checked = _program(program, spec)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as said:  # a definition with no effect: refused if evolved, else said
+        warnings.simplefilter("always", ProgramWarning)
+        checked = _program(program, spec)
     check_settings_apply(checked, _off_defaults(epochs=epochs, hurdle=hurdle, fit=fit, prune=prune))
     names = evolvable(checked, evolve, file)
+    for warning in said:
+        warnings.warn(warning.message, warning.category, stacklevel=2)
     from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, formula_inputs, tuned_methods
 
     kinds = evolving_kinds(checked, names)
@@ -1827,8 +1851,12 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     Resources(workers=workers, dask=dask).check()
     cfg = load_config(config)
     base = load_grammar()
+    import warnings
+
     try:
-        program = _program(cfg.program, base)
+        with warnings.catch_warnings(record=True) as said:  # a definition with no effect: refused if evolved
+            warnings.simplefilter("always", ProgramWarning)
+            program = _program(cfg.program, base)
     except MlevError as err:
         if err.span is not None:  # a mistake in the program: at its place there
             raise
@@ -1838,10 +1866,17 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
                            "the .mlev file whose slots are evolved, relative to this configuration") from None
     try:
         names = evolvable(program, cfg.evolve, str(cfg.program))
-    except SettingError as err:  # the configuration's `evolve`, not a flag: named and placed as such
+    except MlevError as err:  # the configuration's `evolve`, not a flag: named and placed as such
         from mlevolve.meta.config import config_error
 
-        raise config_error(cfg.source, err.rename(lambda _: "evolve").message, None, "evolve", err.hint) from None
+        if isinstance(err, SettingError):
+            message = err.rename(lambda _: "evolve").message
+        else:  # a definition with no effect on the score: placed at `evolve`, which names it, and said where it is
+            at = f":{err.span.line}:{err.span.column}" if err.span is not None else ""
+            message = f"evolve: {err.message} ({cfg.program}{at})"
+        raise config_error(cfg.source, message, None, "evolve", err.hint) from None
+    for warning in said:
+        warnings.warn(warning.message, warning.category, stacklevel=2)
     try:  # [inner] epochs and fit as evolve holds its flags: a setting the program's regime does not read is refused
         check_settings_apply(program, [k for k in ("epochs", "fit") if k in cfg.written], grammar=base)
     except SettingError as err:

@@ -25,7 +25,16 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from mlevolve import api, stop
-from mlevolve.dsl.errors import DATA_SUFFIXES, SQLITE, MlevError, MlevErrors, SettingError, did_you_mean, file_kind
+from mlevolve.dsl.errors import (
+    DATA_SUFFIXES,
+    SQLITE,
+    MlevError,
+    MlevErrors,
+    ProgramWarning,
+    SettingError,
+    did_you_mean,
+    file_kind,
+)
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
@@ -925,15 +934,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     with warnings.catch_warnings():  # a grammar file's warning (a stale digest) as an error is shown: one line, a hint
         warnings.simplefilter("default", GrammarWarning)
+        warnings.simplefilter("default", ProgramWarning)
         warnings.showwarning = _show_warning
         return _command(argv)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: typing.TextIO | None = None, line: str | None = None) -> None:
-    """A :class:`GrammarWarning` as ``FILE:LINE:COL: warning: ...`` and its hint on stderr; others as Python
-    shows them."""
-    if isinstance(message, GrammarWarning):
+    """A :class:`GrammarWarning` or :class:`ProgramWarning` as ``FILE:LINE:COL: warning: ...`` and its hint on
+    stderr; others as Python shows them."""
+    if isinstance(message, GrammarWarning | ProgramWarning):
         print(message.error.render(label="warning"), file=sys.stderr)
     else:
         print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=file or sys.stderr)

@@ -487,6 +487,17 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "not_utf8.mlev:2:6: error: not UTF-8 text (byte 0xe9 at offset 17)\n"
         "hint: a .mlev program is UTF-8 text: save it as UTF-8\n",
     ),
+    # ------------------------------------------------------------------ a definition with no effect on the score
+    # a fresh-user pass: a schedule beside an update rule without lr trained as if absent, silently
+    "schedule_without_lr": (
+        HEAD + "optimizer sgd(w: Tensor, g: Tensor) -> Tensor =\n  w - 0.1 * g\n"
+               "schedule cos(t: Scalar) -> Scalar =\n  0.05 * (1.0 + cos(3.14 * t))\n",
+        "schedule_without_lr.mlev:4:10: error: schedule 'cos' has no effect: optimizer 'sgd' takes no lr, the rate "
+        "the schedule sets\n"
+        "    schedule cos(t: Scalar) -> Scalar =\n"
+        "             ^^^\n"
+        "hint: use lr in the update rule (e.g. w - lr * g, with lr: Scalar after g), or remove the schedule\n",
+    ),
 }
 
 

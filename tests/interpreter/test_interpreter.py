@@ -186,7 +186,10 @@ def test_a_negative_learning_rate_fails_the_candidate_where_the_rule_takes_it() 
     assert nan.failure is not None and nan.failure.reason == "the schedule's learning rate is nan at progress t = 0: " \
                                                              "a rate is a number of at least 0"
     without_lr = head + "optimizer o(w: Tensor, g: Tensor) -> Tensor =\n  w - 0.01 * g\n"
-    assert evaluate(program(without_lr), load_task("digits"), SPEC, settings).failure is None
+    with pytest.raises(mlevolve.MlevError, match="schedule 's' has no effect: optimizer 'o' takes no lr"):
+        program(without_lr)  # check refuses the schedule (tests/cli/test_idle_definitions.py); the runtime ignores it
+    unrefused = mlevolve.check("algorithm t\n" + without_lr, whole=False)
+    assert evaluate(unrefused, load_task("digits"), SPEC, settings).failure is None
 
 
 def test_time_budget_is_a_failure_not_an_error() -> None:

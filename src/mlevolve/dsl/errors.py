@@ -406,6 +406,16 @@ class MlevError(Exception):
         return self.render()
 
 
+class ProgramWarning(UserWarning):
+    """Something a program says that cannot matter but does not stop it running (a definition with no effect on
+    the score as the program stands); ``error``: the same as an :class:`MlevError`, with its file, place and hint
+    (what the command line prints, as ``FILE:LINE:COL: warning: ...``)."""
+
+    def __init__(self, error: MlevError) -> None:
+        super().__init__(error.render(label="warning"))
+        self.error = error
+
+
 class SettingError(MlevError):
     """A bad value of a setting (an API parameter, a configuration field), named as the caller knows it.
 

@@ -13,12 +13,12 @@ generator and the GP operators need.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from mlevolve.dsl.check import Primitives, UnknownSymbol, check_expr, check_ranges
 from mlevolve.dsl.errors import MlevError, MlevErrors, did_you_mean
-from mlevolve.dsl.ir import Definition, Expr, Program, Span
+from mlevolve.dsl.ir import Definition, Expr, Let, Program, Ref, Span
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.types import BASE_TYPES, INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, TupleType, Type, type_str
 
@@ -374,3 +374,58 @@ def replace_slot(program: Program, name: str, body: Expr) -> Program:
         return program.replace(d.replace_body(body))
     methods = tuple(m.replace_body(body) if m.kind == method else m for m in d.methods)
     return program.replace(d.with_methods(methods))
+
+
+def reads(body: Expr, name: str) -> bool:
+    """Whether ``body`` reads the name ``name`` of its scope (a ``let`` of the same name hides it in its body)."""
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Ref):
+            if node.name == name:
+                return True
+        elif isinstance(node, Let):
+            stack.append(node.value)
+            if node.name != name:
+                stack.append(node.body)
+        else:
+            stack.extend(node.children())
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Idle:
+    """A definition whose body cannot reach the score as the program stands: ``error`` says why, at the
+    definition; ``always``: whatever the other bodies become (no evolved body could read it either)."""
+
+    name: str
+    error: MlevError
+    always: bool
+    by: str  # the definition that would use it
+
+
+def idle(program: Program, evolved: Collection[str] = ()) -> list[Idle]:
+    """The definitions of a (checked, supervised) program that have no effect on what is trained and scored,
+    the bodies of slots ``evolved`` taken as any their environment allows: an activation that the model
+    never names (a layer only by name), and a schedule where the update rule never reads ``lr`` (the
+    schedule sets the rate that the rule takes as ``lr``)."""
+    out: list[Idle] = []
+    model = next((d for d in program.definitions if d.kind == "model"), None)
+    rule = next((d for d in program.definitions if d.kind == "optimizer"), None)
+    for d in program.definitions:
+        if d.kind == "activation" and model is not None and model.body is not None and model.name not in evolved \
+                and not reads(model.body, d.name):
+            out.append(Idle(d.name, MlevError(
+                f"activation '{d.name}' has no effect: model '{model.name}' never uses it",
+                d.span, f"use it in a layer of the model, e.g. seq(dense(16), {d.name}), or remove it"),
+                False, model.name))
+        elif d.kind == "schedule" and rule is not None and rule.body is not None:
+            takes = any(p.name == "lr" for p in rule.params)
+            if takes and (rule.name in evolved or reads(rule.body, "lr")):
+                continue
+            what = "never reads lr" if takes else "takes no lr"
+            out.append(Idle(d.name, MlevError(
+                f"schedule '{d.name}' has no effect: optimizer '{rule.name}' {what}, the rate the schedule sets",
+                d.span, "use lr in the update rule (e.g. w - lr * g" + ("" if takes else ", with lr: Scalar after g")
+                + "), or remove the schedule"), not takes, rule.name))
+    return out

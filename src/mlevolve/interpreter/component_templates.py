@@ -13,8 +13,7 @@ OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
     """The .mlev update rule ``$name`` as a ``torch.optim.Optimizer``.
 
     Each parameter keeps its own state ($state_doc, zero at first) and a step count
-    ``state["step"]`` (a float tensor, 1 on the first step).  ``lr`` is read from the parameter
-    group on every step, so schedulers and ``add_param_group`` work as for any torch optimizer.
+    ``state["step"]`` (a float tensor, 1 on the first step).  $lr_doc
     The rule, its state and its scalars (``lr``, the step count, its constants) compute in the
     parameter's precision, float32 at least: a half-precision parameter's update is rounded once,
     when it is written back; a float64 parameter's is float64-precise.  Raises ValueError for a

@@ -34,7 +34,7 @@ from typing import Any
 
 from mlevolve.dsl.errors import MlevError, did_you_mean
 from mlevolve.dsl.ir import Definition, Program
-from mlevolve.dsl.kinds import KINDS
+from mlevolve.dsl.kinds import KINDS, reads
 from mlevolve.dsl.printer import format_definition
 from mlevolve.dsl.types import LAYER, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
@@ -146,7 +146,13 @@ def _optimizer(m: _Module) -> None:
     lr_line = (f"{' ' * 12}if not group[\"lr\"] >= 0.0:  # a scheduler's rate: it would ascend the loss\n"
                f"{' ' * 16}raise ValueError(f\"invalid learning rate: {{group['lr']}}\")\n"
                f"{' ' * 12}lr = torch.as_tensor(float(group[\"lr\"]), dtype=torch.float64)\n") if "lr" in names else ""
-    m.body.append(templates.OPTIMIZER.substitute(cls=cls, rule=rule, name=d.name, state_doc=state_doc,
+    if "lr" in names and d.body is not None and reads(d.body, "lr"):
+        lr_doc = ("``lr`` is read from the parameter\n    group on every step, so schedulers and "
+                  "``add_param_group`` work as for any torch optimizer.")
+    else:  # a scheduler would change a rate that nothing reads: the docstring promised it worked
+        lr_doc = (f"The rule {'never reads' if 'lr' in names else 'takes no'} ``lr``: the\n    group's "
+                  "``lr`` has no effect, so a learning-rate scheduler changes nothing.")
+    m.body.append(templates.OPTIMIZER.substitute(cls=cls, rule=rule, name=d.name, state_doc=state_doc, lr_doc=lr_doc,
                                                  keys=", ".join(repr(k) for k in ("step", *keys.values())),
                                                  lr_name=lr_name, init=init, result=result, args=args, store=store,
                                                  t_line=t_line, lr_line=lr_line))

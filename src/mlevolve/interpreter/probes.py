@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from mlevolve.dsl.ir import Program, Ref
-from mlevolve.dsl.traverse import walk
+from mlevolve.dsl.ir import Program
+from mlevolve.dsl.kinds import idle
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.names import py_name
 
@@ -63,14 +63,11 @@ def _finite(value: Any, what: str) -> Any:
 
 
 def _unused_activations(program: Program) -> frozenset[str]:
-    """Activations no model refers to: they never run in training, so they are not probed (a constant
-    helper that nothing uses must not reject the program).  With no model, the runtime's default model
-    uses the activation, so none is unused."""
-    models = [d for d in program.definitions if d.kind == "model" and d.body is not None]
-    if not models:
-        return frozenset()
-    used = {node.name for d in models for node in walk(d.body) if isinstance(node, Ref)}  # type: ignore[arg-type]
-    return frozenset(d.name for d in program.definitions if d.kind == "activation" and d.name not in used)
+    """Activations the model never names (:func:`mlevolve.dsl.kinds.idle`, which ``check`` warns of): they never
+    run in training, so they are not probed (a constant helper that nothing uses must not reject the program).
+    With no model, the runtime's default model uses the activation, so none is unused."""
+    kinds = {d.name: d.kind for d in program.definitions}
+    return frozenset(i.name for i in idle(program) if kinds[i.name] == "activation")
 
 
 def _probe_activation(fn: Callable[..., Any]) -> list[Any]:

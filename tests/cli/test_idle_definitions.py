@@ -1,0 +1,145 @@
+"""A definition with no effect on the score: an activation the model never names, a schedule whose update rule
+never reads ``lr`` (a fresh-user pass: both were accepted, and ``--evolve`` spent its whole budget on them).
+
+``check`` refuses one that nothing could make matter (a schedule beside a rule without ``lr``) and warns of one that
+evolving another definition could (the model, the rule); ``evolve --evolve NAME`` and a meta configuration's
+``evolve`` refuse NAME unless that other definition is evolved too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlevolve import api
+from mlevolve.dsl.errors import MlevError, ProgramWarning
+from mlevolve.dsl.kinds import idle, reads
+from mlevolve.dsl.parse import parse
+from tests.conftest import ROOT, Capsys, cli, usage_error
+
+UNUSED_ACT = ("algorithm a\ntask digits\n\nmodel net() -> Layer =\n  seq(dense(16), relu_layer())\n\n"
+              "activation act(x: Tensor) -> Tensor =\n  x * sigmoid(x)\n")
+UNREAD_LR = ("algorithm a\ntask digits\n\noptimizer sgd(w: Tensor, g: Tensor, lr: Scalar) -> Tensor =\n"
+             "  w - 0.1 * g\n\n"
+             "schedule cosine(t: Scalar) -> Scalar =\n  0.05 * (1.0 + cos(3.14159 * t))\n")
+NO_LR = UNREAD_LR.replace(", lr: Scalar", "")
+ACT_WARNING = ("act.mlev:7:12: warning: activation 'act' has no effect: model 'net' never uses it\n"
+               "hint: use it in a layer of the model, e.g. seq(dense(16), act), or remove it\n")
+LR_WARNING = ("lr.mlev:7:10: warning: schedule 'cosine' has no effect: optimizer 'sgd' never reads lr, the rate the "
+              "schedule sets\nhint: use lr in the update rule (e.g. w - lr * g), or remove the schedule\n")
+
+
+def _file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> str:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_text(text)
+    return name
+
+
+@pytest.mark.parametrize("name, text, warning", [("act.mlev", UNUSED_ACT, ACT_WARNING),
+                                                 ("lr.mlev", UNREAD_LR, LR_WARNING)])
+def test_check_warns_of_a_definition_that_evolving_another_could_make_matter(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys, name: str, text: str, warning: str) -> None:
+    code, out, err = cli(capsys, "check", _file(tmp_path, monkeypatch, name, text))
+    assert code == 0
+    assert out.startswith(f"{name}: ok")
+    assert err == warning
+
+
+def test_check_refuses_a_schedule_beside_an_update_rule_without_lr(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    err = usage_error(capsys, "check", _file(tmp_path, monkeypatch, "nolr.mlev", NO_LR))
+    assert err.splitlines()[0] == ("nolr.mlev:7:10: error: schedule 'cosine' has no effect: optimizer 'sgd' takes no "
+                                   "lr, the rate the schedule sets")
+    assert err.splitlines()[-1] == ("hint: use lr in the update rule (e.g. w - lr * g, with lr: Scalar after g), or "
+                                    "remove the schedule")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("name, text, slot, first, hint", [
+    ("act.mlev", UNUSED_ACT, "act",
+     "act.mlev:7:12: error: activation 'act' has no effect: model 'net' never uses it, so evolving it cannot change "
+     "the score",
+     "hint: use it in a layer of the model, e.g. seq(dense(16), act), or remove it; or evolve net with it (net,act)"),
+    ("lr.mlev", UNREAD_LR, "cosine",
+     "lr.mlev:7:10: error: schedule 'cosine' has no effect: optimizer 'sgd' never reads lr, the rate the schedule "
+     "sets, so evolving it cannot change the score",
+     "hint: use lr in the update rule (e.g. w - lr * g), or remove the schedule; or evolve sgd with it "
+     "(sgd,cosine)"),
+])
+def test_evolve_refuses_a_slot_with_no_effect_before_anything_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys, name: str, text: str, slot: str,
+        first: str, hint: str) -> None:
+    err = usage_error(capsys, "evolve", _file(tmp_path, monkeypatch, name, text), "--evolve", slot,
+                      "--db", "run.db")
+    lines = err.splitlines()
+    assert lines[0] == first  # one error line, nothing before it (the check's warning says the same)
+    assert lines[-1] == hint
+    assert len(lines) == 4  # the line, its source line and caret, the hint
+    assert "Traceback" not in err
+    assert not (tmp_path / "run.db").exists()
+
+
+def test_a_slot_with_no_effect_is_evolvable_beside_the_definition_that_would_use_it() -> None:
+    act, lr = parse(UNUSED_ACT), parse(UNREAD_LR)
+    assert api.evolvable(act, ["net", "act"]) == ["net", "act"]
+    assert api.evolvable(act, ["all"]) == ["net", "act"]
+    assert api.evolvable(act, ["net"]) == ["net"]
+    assert api.evolvable(lr, ["sgd", "cosine"]) == ["sgd", "cosine"]
+    with pytest.raises(MlevError, match="'act' has no effect"):
+        api.evolvable(act, ["act"])
+    with pytest.raises(MlevError, match="'cosine' has no effect"):
+        api.evolvable(lr, ["cosine"])
+
+
+def test_what_has_an_effect_is_not_idle() -> None:
+    for path in sorted((ROOT / "examples").glob("*.mlev")) + sorted((ROOT / "benchmarks").rglob("*.mlev")):
+        assert idle(api.check(path)) == [], path
+    used = parse(UNUSED_ACT.replace("relu_layer()", "act"))
+    assert idle(used) == []
+    no_model = parse("algorithm a\nactivation act(x: Tensor) -> Tensor =\n  x\n")  # the default model's activation
+    assert idle(no_model) == []
+    adam = parse("algorithm a\nschedule s(t: Scalar) -> Scalar =\n  0.01\n")  # no rule: Adam reads the rate
+    assert idle(adam) == []
+
+
+def test_reads_sees_through_a_let_that_hides_the_name() -> None:
+    body = parse(UNREAD_LR.replace("w - 0.1 * g", "let lr = 0.1 in w - lr * g")).definitions[0].body
+    assert body is not None and not reads(body, "lr")
+    body = parse(UNREAD_LR.replace("w - 0.1 * g", "let a = lr in w - a * g")).definitions[0].body
+    assert body is not None and reads(body, "lr")
+
+
+def test_the_api_check_warns_with_the_place() -> None:
+    with pytest.warns(ProgramWarning) as said:
+        api.check(UNUSED_ACT, file="act.mlev")
+    assert str(said[0].message) == ACT_WARNING.rstrip("\n")
+
+
+def test_a_meta_configuration_refuses_evolving_a_slot_with_no_effect(tmp_path: Path, capsys: Capsys) -> None:
+    program = tmp_path / "act.mlev"
+    program.write_text(UNUSED_ACT)
+    smoke = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text()
+    text = smoke.replace("../../examples/quartic.mlev", str(program)).replace('evolve = ["f"]', 'evolve = ["act"]')
+    assert 'evolve = ["act"]' in text and str(program) in text
+    config = tmp_path / "c.toml"
+    config.write_text(text)
+    err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"))
+    assert err.splitlines() == [
+        f"{config}:4:1: error: evolve: activation 'act' has no effect: model 'net' never uses it, so evolving it "
+        f"cannot change the score ({program}:7:12)",
+        "hint: use it in a layer of the model, e.g. seq(dense(16), act), or remove it; or evolve net with it "
+        "(net,act)"]
+    assert not (tmp_path / "m.db").exists()
+
+
+@pytest.mark.parametrize("rule, says", [
+    ("optimizer sgd(w: Tensor, g: Tensor) -> Tensor =\n  w - 0.1 * g\n", "The rule takes no ``lr``"),
+    ("optimizer sgd(w: Tensor, g: Tensor, lr: Scalar) -> Tensor =\n  w - 0.1 * g\n", "The rule never reads ``lr``"),
+    ("optimizer sgd(w: Tensor, g: Tensor, lr: Scalar) -> Tensor =\n  w - lr * g\n", "so schedulers and"),
+])
+def test_an_exported_optimizer_promises_scheduler_support_only_where_it_reads_lr(
+        tmp_path: Path, rule: str, says: str) -> None:
+    source = api.export_component(parse("algorithm a\n" + rule), "sgd")
+    assert says in source
+    assert ("so schedulers and" in source) == ("w - lr" in rule)
