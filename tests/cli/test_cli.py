@@ -70,7 +70,7 @@ def test_check_with_a_custom_grammar(tmp_path: Path, monkeypatch: pytest.MonkeyP
     Path("bad.toml").write_text("types = [\n")
     code, out, err = run(capsys, "check", "p.mlev", "--grammar", "bad.toml")
     assert code == 2 and out == ""
-    assert err.startswith("bad.toml: error: not valid TOML")
+    assert err.startswith("bad.toml:2:1: error: not valid TOML")  # at the end of the document: its last line
 
 
 # ------------------------------------------------------------------------------------------ fmt

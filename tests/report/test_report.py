@@ -520,6 +520,8 @@ def test_the_pareto_front_is_exactly_the_undominated_points(points: list[tuple[i
 
     assert sorted(set(front)) == sorted({p for p in points if not dominated(p)})
     assert [p[0] for p in front] == sorted(p[0] for p in front)
+    given = data.pareto_front(points, lambda p: p[0], lambda p: p[1])  # in any order: the same front
+    assert given == front and all(a[0] < b[0] for a, b in itertools.pairwise(given))  # one of each size
     near = data.pareto_front(sorted(points, key=lambda p: -p[1]), lambda p: p[0], lambda p: p[1],
                              lambda a, b: abs(a - b) <= 0.5)  # fitnesses within 0.5 are equal
     assert set(near) <= set(front) and near[:1] == front[:1]

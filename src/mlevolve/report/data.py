@@ -641,13 +641,18 @@ def cumulative_sources(rows: Sequence[Row]) -> dict[str, list[int]]:
 def pareto_front(items: Sequence[T], size: Callable[[T], int], fitness: Callable[[T], float],
                  tie: Callable[[float, float], bool] | None = None) -> list[T]:
     """The items no other dominates (as small or smaller and as fit or fitter, one of them strictly), by size
-    ascending; of items of one size, the first given that is as fit as any (give them fittest first, or in a ranking
-    that breaks ties as it likes).  ``tie(a, b)``: fitnesses that count as equal (float rounding), so an item tied
-    with the fittest smaller one is dominated by it."""
+    ascending, one of each size: of items of one size tied in fitness, the first given (a ranking breaks ties as it
+    likes).  ``tie(a, b)``: fitnesses that count as equal (float rounding), so an item tied with the fittest smaller
+    one is dominated by it."""
+    def fitter(a: T, b: T) -> bool:
+        return fitness(a) > fitness(b) and not (tie and tie(fitness(a), fitness(b)))
+
     front: list[T] = []
     for item in sorted(items, key=size):  # stable: items of one size in the order given
-        if not front or (fitness(item) > fitness(front[-1]) and not (tie and tie(fitness(item), fitness(front[-1])))):
-            front.append(item)  # fitter than every smaller one
+        if front and size(item) == size(front[-1]):  # a fitter one of the size on the front takes its place
+            front[-1] = item if fitter(item, front[-1]) else front[-1]
+        elif not front or fitter(item, front[-1]):  # fitter than every smaller one
+            front.append(item)
     return front
 
 
