@@ -1511,8 +1511,9 @@ def _confirm(archive: Any, start: Program, best_text: str, best_metrics: Mapping
 
 
 @typed
-def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS, front: bool = False) -> builtins.list[dict[str, Any]]:
-    """The ``n`` best distinct behaviours of an archive, best first: programs with the same behaviour
+def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
+         front: bool = False) -> builtins.list[dict[str, Any]]:
+    """The ``n`` (default 5) best distinct behaviours of an archive, best first: programs with the same behaviour
     (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by one program (of those
     tied with its fittest within float rounding, the smallest: :func:`mlevolve.results.shown_order`, the
     rule of every best shown), with ``same`` listing the others' hashes.
@@ -1526,7 +1527,8 @@ def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS, front: bool = F
     ``digits``: the significant digits of the literals in ``program`` and ``evolved`` (0: every digit;
     ``stored`` keeps them all).
 
-    ``front``: the run's Pareto front of fitness against size instead (``n`` does not apply), by size
+    ``front``: the run's Pareto front of fitness against size instead (listed whole: ``n`` with it raises
+    :class:`SettingError`), by size
     ascending, its last the fittest (:func:`mlevolve.report.data.front`): ``rank`` is the place on it, and each
     has ``size`` (nodes of the evolved definitions), ``score`` (PySR's, the log train MSE lost per node; None
     where there is no ``train_mse``) and ``drawn`` (whether the run drew tasks per candidate, ``fresh=1``: each
@@ -1535,6 +1537,10 @@ def best(db: str | Path, n: int = 5, digits: int = SHOWN_DIGITS, front: bool = F
     """
     from mlevolve.report import data
 
+    if front and n is not None:
+        raise SettingError("{n} and {front}: the front is listed whole, from the smallest program to the run's best",
+                           "{front} alone, or {n} without it")
+    n = 5 if n is None else n
     _at_least(n=n)
     _check_digits(digits)
     run = data.load(db, top=1, digits=digits)

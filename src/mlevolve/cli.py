@@ -471,9 +471,6 @@ def _cmd_meta(args: argparse.Namespace) -> int:
 def _cmd_best(args: argparse.Namespace) -> int:
     from mlevolve.report import render, summary
 
-    if args.front and "n" in args.given:
-        raise MlevError("-n and --front: the front is listed whole, from the smallest program to the run's best",
-                        hint=f"mlevolve best {shlex.quote(args.db)} --front, or -n N without --front")
     rows = api.best(args.db, args.n, digits=args.digits, front=args.front)
     if not rows:
         message, hint = api.no_score(args.db)
@@ -819,7 +816,7 @@ def build_parser() -> argparse.ArgumentParser:
         "it says why, with the command that shows a failed one, and exits 0 (a list may be empty; `show --best` and "
         "`export --best`, which need a best, exit 2)."))
     p.add_argument("db", metavar="DB")
-    _option(p, api.best, "n", "how many")
+    _option(p, api.best, "n", "how many (not with --front, listed whole)", default_text="5")
     _digits(p, api.best)
     p.add_argument("--front", action="store_true", help="the Pareto front of fitness against size instead, smallest "
                    "first: every program fitter than each smaller one, to choose between accuracy and readability")

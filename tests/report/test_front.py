@@ -11,6 +11,7 @@ import pytest
 
 import mlevolve.api as api
 from mlevolve.cli import main
+from mlevolve.dsl.errors import SettingError
 from mlevolve.report import data
 from mlevolve.results import shown_scale, tied
 from tests.conftest import ROOT, Capsys
@@ -58,7 +59,10 @@ def test_the_command_lists_the_front_with_sizes_and_scores(run_db: Path, capsys:
     assert main(["best", str(run_db), "--front", "-n", "3"]) == 2
     assert capsys.readouterr().err == (
         "mlevolve best: error: -n and --front: the front is listed whole, from the smallest program to the run's "
-        f"best\nhint: mlevolve best {run_db} --front, or -n N without --front\n")
+        "best\nhint: --front alone, or -n without it\n")
+    with pytest.raises(SettingError, match=r"n and front: the front is listed whole"):
+        api.best(run_db, 3, front=True)  # the API refuses as the command does (it ignored n)
+    assert len(api.best(run_db)) == min(5, len(api.best(run_db, 50)))
 
 
 def test_a_front_of_tasks_drawn_per_candidate_says_each_fitness_is_of_its_draw(tmp_path: Path, capsys: Capsys) -> None:
