@@ -714,7 +714,8 @@ def export(
 ) -> str:
     """The source of a standalone script that trains ``program`` (a :class:`Program` or a ``.mlev`` file's path,
     as for :func:`run`) on ``task`` like :func:`run` does;
-    ``script``: the file it will be written to, which its docstring names (None: "this file")."""
+    ``script``: the file it will be written to, which its docstring names (None: "this file"), and from whose
+    folder it reads a data file ``task`` names where that file is gone from its absolute path (moved with it)."""
     return _export(program, task, seed, epochs, grammar, script, _off_defaults(epochs=epochs))
 
 

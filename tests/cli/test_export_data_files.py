@@ -8,6 +8,7 @@ for a built-in task refuses a data file in one line that says how to get a scrip
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import types
@@ -198,6 +199,32 @@ def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_
                           env=environment(), timeout=120)
     got, want = json.loads(done.stdout), mlevolve.run(QUARTIC, "good.csv:target=y")
     assert got["task"] == f"{folder / 'good.csv'}:target=y" and got["train_mse"] == want["train_mse"]
+
+
+@pytest.mark.e2e
+def test_a_script_moved_with_its_data_reads_the_file_beside_it_where_the_original_is_gone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    work, moved = tmp_path / "work", tmp_path / "moved"
+    (work / "out").mkdir(parents=True)
+    (work / "good.csv").write_text(_files(tmp_path)["good.csv"])
+    monkeypatch.chdir(work)
+    source = mlevolve.export(QUARTIC, "good.csv:target=y", script="out/found.py")
+    assert "Where that file is gone, it reads '../good.csv' from this script's folder." in source
+    (work / "out" / "found.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(work, moved)  # the folder copied to another machine: the run's path is gone there
+    shutil.rmtree(work)
+
+    def script(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "out/found.py", *args], capture_output=True, text=True, cwd=moved,
+                              env=environment(), timeout=120)
+
+    got, want = json.loads(script("--json").stdout), mlevolve.run(QUARTIC, f"{moved / 'good.csv'}:target=y")
+    assert got["task"] == f"{moved / 'good.csv'}:target=y" and got["train_mse"] == want["train_mse"]
+    typed = script("--task", f"{work / 'good.csv'}:target=y")  # a task typed is read as typed
+    assert typed.returncode == 2 and typed.stderr.startswith(f"found.py: error: no such file: {work / 'good.csv'}\n")
+    (moved / "good.csv").unlink()  # gone from both places: the run's path is named, as before
+    assert script().stderr.startswith(f"found.py: error: no such file: {work / 'good.csv'}\n")
 
 
 # Lines of a script exported for a data file, at most.  Above the built-in tasks' caps (269 for a formula or

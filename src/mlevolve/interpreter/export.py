@@ -20,6 +20,7 @@ import ast
 import dataclasses
 import importlib
 import inspect
+import os
 import shlex
 import sys
 from collections.abc import Mapping
@@ -46,12 +47,15 @@ def _said(message: Message, **values: object) -> str:
 
 
 def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: int, epochs: int,
-                dim: bool = False, refused: Mapping[str, tuple[str, str]] | None = None) -> str:
+                dim: bool = False, refused: Mapping[str, tuple[str, str]] | None = None,
+                beside: str | None = None) -> str:
     """The script's ``main``: parse the flags the regime's loop takes, load the task (with the regime's
     loader of ``task``), wire the program (``wiring``, its ``PROGRAM = ...`` line), train, and print the
     metrics (``--json``: as JSON).  ``dim``: the program reads ``DIM``, which main sets to the feature count.
     ``refused``: flags of ``mlevolve`` that this regime does not read, each refused in mlevolve's (message,
-    hint) rather than as an unknown flag."""
+    hint) rather than as an unknown flag.  ``beside``: the data file of ``task`` (an absolute path) as a path
+    relative to the script's folder, read instead when no ``--task`` is given and the file is gone from its
+    absolute path but found there (a folder of a script and its data, moved or copied to another machine)."""
     loader = regime.loader_for(task)
     load = f"{loader.function}(args.task, seed=args.seed{'' if loader.names else regime.load_args(program)})"
     lines = [
@@ -83,6 +87,7 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
            _said(BELOW_2_63, name="--epochs", got="{args.epochs}")]
           if "epochs" in regime.settings else []),
         *(["    torch.set_num_threads(1)"] if regime.backend == "torch" else []),
+        *_beside_lines(task, beside),
         "    try:",
         f"        data = {load}",
         "    except (TaskError, ValueError, MemoryError) as err:  # a bad spec or data file, or too big: one line",
@@ -107,6 +112,17 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         '    raise SystemExit(1 if metrics["failure"] else 0)  # as `mlevolve run`: 1 when the program failed',
     ]
     return "\n".join(lines)
+
+
+def _beside_lines(task: str, beside: str | None) -> list[str]:
+    """``main``'s lines reading the data file of ``task`` from ``beside`` (:func:`main_source`), if any."""
+    if beside is None:
+        return []
+    name, typed = split_spec(task)
+    options = "".join(f":{k}={v}" for k, v in typed.items())
+    return [f"    moved = os.path.abspath(os.path.join(os.path.dirname(__file__), {beside!r}))  # its place at export",
+            f'    if "--task" not in flags and not os.path.isfile({name!r}) and os.path.isfile(moved):',
+            f"        args.task = moved + {options!r}  # the run's file is gone, but moved with this script"]
 
 
 def _wrap_call(line: str, indent: str, width: int = 120) -> str:
@@ -232,8 +248,9 @@ _MISSING = (
     '                   + {{"sklearn": "scikit-learn"}}.get(name, name), sep="\\n", file=sys.stderr) or 2)')
 
 
-def _docstring(program: Program, task: str, script: str | None = None) -> str:
-    """The script's docstring, naming the file ``script`` it is written to (None: not known, as on stdout);
+def _docstring(program: Program, task: str, script: str | None = None, beside: str | None = None) -> str:
+    """The script's docstring, naming the file ``script`` it is written to (None: not known, as on stdout),
+    and the path ``beside`` from which it reads its data file where that is gone (:func:`main_source`);
     every user text in it (the task, the file, the program with its comments) is escaped
     (:func:`mlevolve.interpreter.codegen.doc_literal`), so none can end the string early.  The program's
     ``task`` line names the task the script trains on (not the file's own, nor a spelling of it), or is
@@ -243,24 +260,37 @@ def _docstring(program: Program, task: str, script: str | None = None) -> str:
     line = f"{run} to train it on {task!r} and print its metrics."  # the command on a line of its own if too long
     text = (f"{program.name}: a program found or written with mlevolve, as a standalone training script.\n\n"
             + (line if len(line) <= 110 else line.replace("` to train", "`\nto train", 1)) + "\n"
-            f"The program, in the mlevolve language:\n\n{format_program(program)}")
+            + (f"Where that file is gone, it reads {beside!r} from this script's folder.\n" if beside else "")
+            + f"The program, in the mlevolve language:\n\n{format_program(program)}")
     return f'"""{doc_literal(text)}"""'
+
+
+def _relative(data: Path, script: str | None) -> str | None:
+    """The path of ``data`` from the folder of the file ``script`` (None: not known, or no such path, as
+    from another drive)."""
+    try:
+        return None if script is None else os.path.relpath(data, Path(script).resolve().parent)
+    except ValueError:  # Windows: another drive
+        return None
 
 
 def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0, epochs: int = 10,
                   compiled: Compiled | None = None, script: str | None = None,
                   refused: Mapping[str, tuple[str, str]] | None = None) -> str:
     """The text of the standalone script for ``program`` (checked) trained on ``task`` (a data file's by its
-    absolute path, so that the script's default task is found from any folder); its docstring names the
-    file ``script`` it is written to (None: not known); ``refused`` as :func:`main_source`'s."""
+    absolute path, so that the script's default task is found from any folder, and by its path from the script's
+    folder where the file is gone: the two moved together); its docstring names the file ``script`` it is written
+    to (None: not known, as on stdout); ``refused`` as :func:`main_source`'s."""
     compiled = compiled or compile_program(program, spec)
     regime = compiled.regime
+    beside = None
     if regime.loader_for(task).names is None:  # a data file, by its absolute path: the script runs from any folder
         name, typed = split_spec(task)
         task = ":".join([str(Path(name).resolve()), *(f"{k}={v}" for k, v in typed.items())])
+        beside = _relative(Path(name).resolve(), script)
     functions, wiring = compiled.source.rstrip().rsplit("\n", 1)
     dim = regime.dim and "DIM" in {n.id for n in ast.walk(ast.parse(functions)) if isinstance(n, ast.Name)}
-    main = main_source(regime, program, wiring, task, seed, epochs, dim, refused)
+    main = main_source(regime, program, wiring, task, seed, epochs, dim, refused, beside)
     loader = regime.loader_for(task)
     modules = _closure([loader.module, regime.module])
     parsed = {m: _module(m) for m in modules}
@@ -294,7 +324,8 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
     data_text, data_from = section(data & kept - reading)
     loop_text, loop_from = section(kept - data - reading)
     reading_text, reading_from = section(kept & reading)
-    head = _docstring(program, task, script) + "\n\n" + _imports([i for m in parsed.values() for i in m[1]], wanted)
+    imports = _imports([i for m in parsed.values() for i in m[1]], wanted)
+    head = _docstring(program, task, script, beside) + "\n\n" + imports
     parts = [
         *(["DIM = 0  # the number of input features, set by main()"] if dim else []),
         f"{_RULE} the program (generated by mlevolve from the source above)\n" + functions.strip(),
