@@ -148,6 +148,9 @@ class Outcome:
     # a body of ``parsed`` known to be a fixpoint of the simplifier (a fitted formula's folded one:
     # ``interpreter.fit.Fitted.simple``), which its simplified text need not walk again; never compared
     simple: Expr | None = field(default=None, compare=False, repr=False)
+    # the evolved slots' simplified size of the candidate whose scoring wrote ``program`` (set by the engine): a
+    # cache or FEC hit's archive row shows that program, so it gives that size; never compared
+    size: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def fitness(self) -> float:

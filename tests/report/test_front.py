@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import mlevolve.api as api
@@ -90,3 +91,24 @@ def test_the_report_lists_the_front_its_plot_joins(run_db: Path) -> None:
     assert len(rows) == len(front) and "<th>score</th>" in section
     for row, c in zip(rows, front, strict=True):
         assert f"<td class=n>{c['size']}</td>" in row and f"<td>{c['hash'][:12]}</td>" in row
+
+
+def test_a_row_showing_another_candidate_s_program_gives_that_program_s_size(tmp_path: Path) -> None:
+    """An FEC hit of a fitted formula shows its twin's fitted program (the program as scored, which earned the
+    score): its row gave the hit's own size, so `(x - x) * x * x + x * x * x + x * x + x` (the twin, size 19) was
+    listed at size 11, ahead of smaller programs, on the front and as the best.  Every row showing a scored
+    program's text now gives the size of the candidate whose scoring wrote it (``record.shown_size``)."""
+    rng = np.random.default_rng(0)
+    xs = rng.uniform(-2.0, 2.0, 80)
+    (tmp_path / "cubic.csv").write_text("x,y\n" + "".join(f"{x!r},{x ** 3 + x ** 2 + x!r}\n" for x in xs.tolist()))
+    db = tmp_path / "run.db"
+    api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], f"{tmp_path / 'cubic.csv'}:target=y", budget=300, db=db,
+               quiet=True, seed=1)
+    rows = data.load(db).rows
+    sizes: dict[str, set[int]] = {}  # a fitted text may come of several programs (`x`, `x + x`: `a + b * x`)
+    for r in rows:
+        if r.source == "evaluated" and r.failure is None:
+            sizes.setdefault(r.program, set()).add(r.size)
+    hits = [r for r in rows if r.source != "evaluated" and r.program in sizes]
+    assert sum(r.source == "fec" for r in hits) >= 10  # the FEC hits this run makes, each showing a scored text
+    assert [(r.seq, r.size) for r in hits if r.size not in sizes[r.program]] == []

@@ -429,9 +429,9 @@ class Engine:
 
     def _finish(self, job: Job, outcome: Outcome, source: str, fingerprint: str | None, stored: bool,
                 simplified: str | None = None) -> Candidate:
-        if not stored:  # dataclasses.replace(outcome, seconds=...), built directly (once per candidate)
+        if not stored:  # dataclasses.replace(outcome, seconds=..., size=...), built directly (once per candidate)
             outcome = Outcome(outcome.metrics, outcome.failure, time.perf_counter() - job.created, outcome.program,
-                              outcome.parsed)
+                              outcome.parsed, size=job.size if source == "evaluated" else outcome.size)
         parent = self.scorer.cached(job.parents[0]) if job.parents else None
         candidate = self.run.add(job, outcome, source, fingerprint, stored, parent, simplified, self._carried(outcome))
         self.scorer.remember(job.key, outcome, source, fingerprint)

@@ -98,7 +98,14 @@ def stored_outcome(row: Row) -> Outcome:
     failure = Failure(row.failure, row.failure_where or "") if row.failure else None
     # fitted: later cache hits store it (a failure's outcome carries no program, its fitting's count aside)
     scored = row.program if "fit_evaluations" in row.metrics and failure is None else None
-    return Outcome(dict(row.metrics), failure, row.seconds, scored)
+    return Outcome(dict(row.metrics), failure, row.seconds, scored, size=row.size)
+
+
+def shown_size(size: int, outcome: Outcome) -> int:
+    """The size the archive row of a candidate of ``size`` gives it: the size of the program its outcome scored,
+    where the row shows that program (a fitted formula's text; an FEC hit's is its twin's, another program's: a
+    size-4 child of a 19-node twin listed as size 4 on the Pareto front), else its own."""
+    return outcome.size if outcome.program is not None and outcome.size is not None else size
 
 
 class RunRecord:
@@ -119,7 +126,7 @@ class RunRecord:
         # `mlevolve best`): among the candidates whose fitness ties with the highest, the smallest.  The
         # search itself selects by fitness alone (the hall of fame puts the latest of equal fitnesses
         # first, NSGA-II's also by size); ``fittest`` is its earliest candidate of the highest fitness.
-        self._shown: ShownBest[Candidate] = ShownBest(lambda c: c.score, lambda c: c.size,
+        self._shown: ShownBest[Candidate] = ShownBest(lambda c: c.score, lambda c: shown_size(c.size, c.outcome),
                                                       lambda c: shown_scale(c.outcome.metrics), lambda c: c.hash)
         self.logbook = tools.Logbook()
         self.statistics = tools.Statistics(key=lambda c: c.score if c.outcome.failure is None else np.nan)
@@ -246,7 +253,8 @@ class RunRecord:
                                           else unseen_simplified_text(parse(text)))
         self.archive.store(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
                            failure.reason if failure else None, failure.where if failure else None, source,
-                           fingerprint, job.operator, job.parents, job.generation, job.size, outcome.seconds,
+                           fingerprint, job.operator, job.parents, job.generation, shown_size(job.size, outcome),
+                           outcome.seconds,
                            time.time(), simple)
 
     @staticmethod
