@@ -1529,11 +1529,13 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     ``stored`` keeps them all).
 
     ``front``: the run's Pareto front of fitness against size instead (listed whole: ``n`` with it raises
-    :class:`SettingError`), by size
-    ascending, its last the fittest (:func:`mlevolve.report.data.front`): ``rank`` is the place on it, and each
-    has ``size`` (nodes of the evolved definitions), ``score`` (PySR's, the log train MSE lost per node; None
-    where there is no ``train_mse``) and ``drawn`` (whether the run drew tasks per candidate, ``fresh=1``: each
-    fitness is then of its own draw, and the run's best, pruned on a common draw, may read below another's), the
+    :class:`SettingError`), by size ascending, its last the fittest (:func:`mlevolve.report.data.front`): ``rank``
+    is the place on it, and each has ``size`` (nodes of the evolved definitions), ``score`` (PySR's, the log train
+    MSE lost per node; None where there is no ``train_mse``), ``pick`` (whether PySR's ``model_selection="best"``
+    picks it, :func:`mlevolve.report.data.selected`: the highest score within 1.5 times the least train MSE, as
+    ``SymbolicRegressor`` picks by default; none is without scores) and ``drawn`` (whether the run drew tasks per
+    candidate, ``fresh=1``: each fitness is then of its own draw, and the run's best, pruned on a common draw, may
+    read below another's), the
     choice between accuracy and readability PySR and Operon users make.
     """
     from mlevolve.report import data
@@ -1553,8 +1555,10 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
         from mlevolve.results import drawn_per_candidate as drawn_tasks
 
         drawn = drawn_tasks(run.meta.get("task"))
-        return [{"rank": rank, **data.describe(run, g.representative, g), "score": score, "drawn": drawn}
-                for rank, (g, score) in enumerate(data.front(run), 1)]
+        listed = [{"rank": rank, **data.describe(run, g.representative, g), "score": score, "drawn": drawn}
+                  for rank, (g, score) in enumerate(data.front(run), 1)]
+        pick = data.selected(listed, "best") if listed and listed[0]["score"] is not None else None
+        return [{**c, "pick": i == pick} for i, c in enumerate(listed)]
     out = [{"rank": rank, **data.describe(run, g.representative, g)}
            for rank, g in enumerate(data.behaviours(run)[:n], 1)]
     for c in out:

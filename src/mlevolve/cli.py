@@ -478,7 +478,8 @@ def _cmd_best(args: argparse.Namespace) -> int:
     elif args.front:
         scored = rows[0]["score"] is not None
         print(f"Pareto front: {len(rows):,} program{'' if len(rows) == 1 else 's'}, each fitter than every smaller one "
-              "(size: nodes of the evolved definitions" + ("; score: -d ln(train_mse) / d size, PySR's" if scored
+              "(size: nodes of the evolved definitions" + ("; score: -d ln(train_mse) / d size, PySR's; its pick: the "
+                                                           "highest score within 1.5x the least train_mse" if scored
                                                            else "") + ")" + ("; each fitness of its own draw of tasks "
               "(fresh=1), so they differ by the draw as well" if rows[0]["drawn"] else "") + "\n")
     elif rows[0].get("answer"):
@@ -490,7 +491,8 @@ def _cmd_best(args: argparse.Namespace) -> int:
         lines = render.candidate(row, row["rank"])
         if args.front:  # its size (and score) in the headline, after the rank
             lines[0][1:1] = [("text", f"  size {row['size']}"),
-                             *([("text", f"  score {row['score']:.4g}")] if row["score"] is not None else [])]
+                             *([("text", f"  score {row['score']:.4g}")] if row["score"] is not None else []),
+                             *([("text", "  PySR's pick")] if row["pick"] else [])]
         for line in lines:
             print(render.ansi(line, color))
         print()

@@ -29,6 +29,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlevolve.dsl.errors import MlevError, SettingError
+from mlevolve.report.data import MODEL_SELECTIONS, selected
 
 
 class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
@@ -209,21 +210,6 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False  # the same data and random_state give the same formula
         return tags
-
-
-MODEL_SELECTIONS = ("accuracy", "best", "score")
-
-
-def selected(front: list[dict[str, Any]], how: str) -> int:
-    """The index in ``front`` (``front_``, smallest first) of the formula ``model_selection`` ``how`` picks, as
-    PySR's does (its ``idx_model_selection``): ``accuracy`` the fittest (the last); ``score`` the highest score;
-    ``best`` the highest score of those whose train MSE is at most 1.5 times the least (ties to the smaller).  Where
-    the front has no scores, the fittest."""
-    if how == "accuracy" or not front or front[0]["score"] is None:
-        return len(front) - 1
-    least = min(e["metrics"]["train_mse"] for e in front)
-    fits = [i for i, e in enumerate(front) if how == "score" or e["metrics"]["train_mse"] <= 1.5 * least]
-    return max(fits, key=lambda i: (front[i]["score"], -i))
 
 
 def _in_arrays(text: str, data: Path, shape: tuple[int, int]) -> str:

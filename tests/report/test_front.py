@@ -45,6 +45,10 @@ def test_the_front_is_every_behaviour_no_smaller_one_matches_and_ends_at_the_bes
     logs = [math.log(max(c["metrics"]["train_mse"], 2.2250738585072014e-308)) for c in front]
     assert front[0]["score"] == 0 and [c["score"] for c in front[1:]] == pytest.approx(
         [-(logs[i + 1] - logs[i]) / (front[i + 1]["size"] - front[i]["size"]) for i in range(len(front) - 1)])
+    # PySR's pick: of those within 1.5x the least train MSE the highest score, as the estimator picks by default
+    least = min(c["metrics"]["train_mse"] for c in front)
+    near = [c for c in front if c["metrics"]["train_mse"] <= 1.5 * least]
+    assert [c["hash"] for c in front if c["pick"]] == [max(near, key=lambda c: c["score"])["hash"]]
 
 
 def test_the_command_lists_the_front_with_sizes_and_scores(run_db: Path, capsys: Capsys) -> None:
@@ -52,10 +56,12 @@ def test_the_command_lists_the_front_with_sizes_and_scores(run_db: Path, capsys:
     assert main(["best", str(run_db), "--front"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"Pareto front: {len(front)} programs, each fitter than every smaller one (size: nodes of "
-                          "the evolved definitions; score: -d ln(train_mse) / d size, PySR's)\n\n")
+                          "the evolved definitions; score: -d ln(train_mse) / d size, PySR's; its pick: the highest "
+                          "score within 1.5x the least train_mse)\n\n")
     heads = [line for line in out.splitlines() if line.startswith("#")]
     assert [h.split("  ")[:3] for h in heads] == [
         [f"#{c['rank']}", f"size {c['size']}", f"score {c['score']:.4g}"] for c in front]
+    assert [h.split("  ")[3] == "PySR's pick" for h in heads] == [c["pick"] for c in front]
     assert not any(c["drawn"] for c in front)  # nguyen4's points are fixed: no word of draws
     assert main(["best", str(run_db), "--front", "-n", "3"]) == 2
     assert capsys.readouterr().err == (
@@ -91,6 +97,9 @@ def test_the_report_lists_the_front_its_plot_joins(run_db: Path) -> None:
     assert len(rows) == len(front) and "<th>score</th>" in section
     for row, c in zip(rows, front, strict=True):
         assert f"<td class=n>{c['size']}</td>" in row and f"<td>{c['hash'][:12]}</td>" in row
+    [pick] = [c for c in front if c["pick"]]
+    assert f"PySR's pick, the highest score within 1.5 times the least train MSE, is {pick['hash'][:12]} (size " \
+           f"{pick['size']})." in html
 
 
 def test_a_row_showing_another_candidate_s_program_gives_that_program_s_size(tmp_path: Path) -> None:

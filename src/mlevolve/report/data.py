@@ -677,6 +677,22 @@ def front(run: Run) -> list[tuple[Group, float | None]]:
     return [(g, 0.0 if i == 0 else -(logs[i] - logs[i - 1]) / (sizes[i] - sizes[i - 1])) for i, g in enumerate(kept)]
 
 
+MODEL_SELECTIONS = ("accuracy", "best", "score")
+"""The rules of choosing a formula of a front, PySR's (``model_selection``): see :func:`selected`."""
+
+
+def selected(front: Sequence[Mapping[str, Any]], how: str) -> int:
+    """The index in ``front`` (dicts with ``score`` and ``metrics``, smallest first: ``api.best(front=True)``,
+    ``SymbolicRegressor.front_``) of the formula ``how`` picks, as PySR's ``model_selection`` does (its
+    ``idx_model_selection``): ``accuracy`` the fittest (the last); ``score`` the highest score; ``best`` the highest
+    score of those whose train MSE is at most 1.5 times the least (ties to the smaller).  Where the front has no
+    scores, the fittest."""
+    if how == "accuracy" or not front or front[0]["score"] is None:
+        return len(front) - 1
+    least = min(e["metrics"]["train_mse"] for e in front)
+    fits = [i for i, e in enumerate(front) if how == "score" or e["metrics"]["train_mse"] <= 1.5 * least]
+    return max(fits, key=lambda i: (front[i]["score"], -i))
+
 @dataclass(frozen=True)
 class OperatorStat:
     operator: str

@@ -235,6 +235,8 @@ def _shape(run: Run) -> str:
                     "simplified size: 25% / median / 75%"))
     front = data.front(run)
     scored = bool(front) and front[0][1] is not None
+    pick = front[data.selected([{"score": s, "metrics": g.representative.metrics} for g, s in front], "best")][0] \
+        if scored else None
     listed = _table(((g.representative.size, g.representative.fitness, *([score] if scored else []),
                       g.representative.hash[:12], " ".join(data.evolved(run, g.representative).split()))
                      for g, score in front),
@@ -243,7 +245,9 @@ def _shape(run: Run) -> str:
                     "<p>Each scored program (distinct text) by its size (nodes of the evolved definitions) and "
                     "fitness; the line joins the Pareto front of behaviours: none is both smaller and fitter "
                     "(<code>mlevolve best DB --front</code>, listed below" + (", with PySR's score, the log train "
-                    "MSE a node buys" if scored else "") + ").</p>", listed,
+                    "MSE a node buys" if scored else "") + ")" + ("; PySR's pick, the highest score within 1.5 times "
+                    f"the least train MSE, is {escape(pick.representative.hash[:12])} (size "
+                    f"{pick.representative.size})" if pick is not None else "") + ".</p>", listed,
                     _img(plots.sizes(run, windows), "size over the candidates"),
                     "<p>Size over the run, per window of candidates (up to 100 measured per window, evenly "
                     "spaced): the quartiles of the evolved definitions' size in the program as evaluated (for a "
