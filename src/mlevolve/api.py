@@ -1256,7 +1256,8 @@ def evolve(
             "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
             "task": task_name, "evolve": names, "init": init, "answer": result,
             "next": next_commands(path, None if best is None or archived <= summary["candidates"] else best.hash,
-                                  failed=reasons[0]["hash"] if best is None and reasons else None),
+                                  failed=reasons[0]["hash"] if best is None and reasons else None,
+                                  front=best is not None and "train_mse" in best.metrics),
             "failures": reasons, "environment_changed": changed}
 
 
@@ -1332,9 +1333,11 @@ def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
             prestart(worker_modules(cheap))
 
 
-def next_commands(db: str | Path, best_hash: str | None = None, failed: str | None = None) -> builtins.list[str]:
-    """The commands to run after a run: inspect the best, write the report, export the best.  ``best_hash``:
-    the summary's best where it is not the archive's (a run given a smaller budget than its archive holds
+def next_commands(db: str | Path, best_hash: str | None = None, failed: str | None = None,
+                  front: bool = False) -> builtins.list[str]:
+    """The commands to run after a run: inspect the best, write the report, export the best; with ``front`` (a run
+    whose programs have a train MSE: formulas), list the Pareto front, its smaller programs and PySR's pick.
+    ``best_hash``: the summary's best where it is not the archive's (a run given a smaller budget than its archive holds
     considers the first candidates only), named by its hash's first 12 digits; None: ``--best``.  ``failed``:
     where every candidate failed, the hash of one that failed for the most common reason: shown, and the report
     (there is no best to confirm or export)."""
@@ -1347,7 +1350,8 @@ def next_commands(db: str | Path, best_hash: str | None = None, failed: str | No
         return [f"mlevolve show {q(str(db))} {failed[:12]}", report]
     show, export = ("--best", "--best") if best_hash is None else (best_hash[:12], f"--hash {best_hash[:12]}")
     return [f"mlevolve show {q(str(db))} {show} --confirm 5", report,
-            f"mlevolve export {q(str(db))} {export} -o {q(str(script_name(str(stem) + '.py')))}"]
+            f"mlevolve export {q(str(db))} {export} -o {q(str(script_name(str(stem) + '.py')))}",
+            *([f"mlevolve best {q(str(db))} --front"] if front else [])]
 
 
 def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", fitted: bool = False,

@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
+from mlevolve.gp.record import shown_size
 from mlevolve.results import dumps, shown_number
 
 # The fields of each ``--json-log`` line, in order: what makes a file an mlevolve JSON log (api.check_json_log).
@@ -50,7 +51,7 @@ class Progress:
                 candidate.seq, candidate.hash, candidate.source,
                 None if candidate.outcome.failure else candidate.score,
                 str(candidate.outcome.failure) if candidate.outcome.failure else None,
-                candidate.generation, candidate.size), strict=True))) + "\n")
+                candidate.generation, shown_size(candidate.size, candidate.outcome)), strict=True))) + "\n")
             self.log.flush()
         if self.quiet:
             return
