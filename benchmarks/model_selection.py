@@ -1,5 +1,6 @@
-"""Which formula of a run's Pareto front to hand out: the fittest (``model_selection="accuracy"``, the default) or
-PySR's picks (``"best"``: the highest score within 1.5x the least train error; ``"score"``: the highest score),
+"""Which formula of a run's Pareto front to hand out: the fittest (``model_selection="accuracy"``) or PySR's picks
+(``"best"``, the estimator's default: the highest score within 1.5x the least train error; ``"score"``: the highest
+score),
 measured on fresh test points of the peers' problems (``benchmarks/peers.py``: Nguyen-1..8, Keijzer-4/6/11, six
 Feynman equations), without noise and with Gaussian noise on the training targets.
 
