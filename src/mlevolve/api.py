@@ -1539,8 +1539,7 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     picks it, :func:`mlevolve.report.data.selected`: the highest score within 1.5 times the least train MSE, as
     ``SymbolicRegressor`` picks by default; none is without scores) and ``drawn`` (whether the run drew tasks per
     candidate, ``fresh=1``: each fitness is then of its own draw, and the run's best, pruned on a common draw, may
-    read below another's), the
-    choice between accuracy and readability PySR and Operon users make.
+    read below another's), the choice between accuracy and readability PySR and Operon users make.
     """
     from mlevolve.report import data
 

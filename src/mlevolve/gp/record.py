@@ -254,8 +254,7 @@ class RunRecord:
         self.archive.store(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
                            failure.reason if failure else None, failure.where if failure else None, source,
                            fingerprint, job.operator, job.parents, job.generation, shown_size(job.size, outcome),
-                           outcome.seconds,
-                           time.time(), simple)
+                           outcome.seconds, time.time(), simple)
 
     @staticmethod
     def _text(job: Job) -> str:

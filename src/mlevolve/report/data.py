@@ -693,6 +693,7 @@ def selected(front: Sequence[Mapping[str, Any]], how: str) -> int:
     fits = [i for i, e in enumerate(front) if how == "score" or e["metrics"]["train_mse"] <= 1.5 * least]
     return max(fits, key=lambda i: (front[i]["score"], -i))
 
+
 @dataclass(frozen=True)
 class OperatorStat:
     operator: str
