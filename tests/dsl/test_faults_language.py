@@ -405,7 +405,7 @@ def test_export_from_an_archive_keeps_hostile_text_literal(tmp_path: Path) -> No
         best = archive.best(1)[0]
     finally:
         archive.close()
-    benign = mlevolve.export(mlevolve.check(best.program), _csv(tmp_path / "a", "data.csv"), epochs=1)
+    benign = mlevolve.export(mlevolve.check(best.program), _csv(tmp_path / "a", "data.csv"), epochs=1, script=str(out))
     assert _strings_blanked(text) == _strings_blanked(benign)
     assert format_program(mlevolve.parse(best.program)).strip() in ast.get_docstring(ast.parse(text), clean=False)
 
