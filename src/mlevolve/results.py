@@ -397,7 +397,8 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     factor, times = "", 1.0 + abs(diff) / max(abs(start), abs(best))
     if error is not None and error[0] > 0 and error[1] > 0:
         times = error[1] / error[0]
-        factor = f", {times:.3g} times the start's {'1 - ' if metric.higher_is_better else ''}{metric.name}"
+        shown = next(t for k in range(3, 18) if (t := f"{times:.{k}g}") != "1" or k == 17)  # never "1 times"
+        factor = f", {shown} times the start's {'1 - ' if metric.higher_is_better else ''}{metric.name}"
     elif error is not None and error[0] == 0:  # the start was perfect
         times, factor = math.inf, f", where the start's {metric.name} was perfect"
     beaten = ": the starting program beats everything this run found" if of_best else ""

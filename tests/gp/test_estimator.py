@@ -76,6 +76,18 @@ def test_the_pareto_front_ends_at_the_best_and_predicts_by_index(fitted: Symboli
             fitted.predict(x, index=bad)  # type: ignore[arg-type]
 
 
+def test_a_best_pruned_to_fewer_digits_ends_the_front_in_its_candidate_s_place() -> None:
+    """A prune that only rounded a literal (`0.3813531328541542` to `0.381`, train MSE 0.2579722 -> 0.2579723: within
+    the prune's tolerance, beyond float rounding) left its candidate, of the same size, fitter: the front ended at the
+    candidate, not the run's shown best, so program_ (the pick, the front's last) was not front_[-1]'s program and
+    predict(X) was not predict(X, index=-1)."""
+    x, y = _data(120)
+    model = SymbolicRegressor(budget=200).fit(x, y)
+    assert "0.381 - " in model.program_  # the case: the best pruned to fewer digits
+    assert model.front_[-1]["program"] == model.program_ and model.front_[-1]["metrics"] == model.metrics_
+    np.testing.assert_array_equal(model.predict(x, index=-1), model.predict(x))
+
+
 def test_model_selection_picks_from_the_front_as_pysr_does() -> None:
     """accuracy: the fittest; score: the highest score; best: the highest score within 1.5x the least train MSE
     (PySR's rule); program_, expression_, metrics_, predict and sympy are the pick's."""

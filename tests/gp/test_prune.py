@@ -500,6 +500,10 @@ def test_the_pruned_line_is_golden() -> None:
     r2 = {**RECORD, "from_metrics": {"train_r2": 0.999, "train_mse": 1e-3, "fitness": 0.999},
           "metrics": {"train_r2": 1.0, "train_mse": 0.0, "fitness": 1.0}}
     assert pruned_line(r2).endswith("17 -> 7 nodes, train_mse 0.001 -> 0")  # R² 1.0 -> 1.0 would hide it
+    # one node (a fitted formula is sized without its scaling: `0.012 * a + 1.756` is `a`): not "1 nodes"
+    assert pruned_line({**RECORD, "size": 1}).endswith("17 -> 1 node, val_mse 2.1e-15 -> 0")
+    assert pruned_line({**RECORD, "size": 1, "from_size": 1}).startswith(
+        "pruned from candidate 1234 (hash 0123456789ab): still 1 node, fewer digits, ")
 
 
 def test_the_pruned_line_says_what_changed_in_digits_that_tell_it() -> None:

@@ -13,6 +13,9 @@ import pytest
 import mlevolve.api as api
 from mlevolve.cli import main
 from mlevolve.dsl.errors import SettingError
+from mlevolve.dsl.ir import Call
+from mlevolve.dsl.kinds import slots
+from mlevolve.dsl.parse import parse
 from mlevolve.report import data
 from mlevolve.results import shown_scale, tied
 from tests.conftest import ROOT, Capsys
@@ -121,3 +124,27 @@ def test_a_row_showing_another_candidate_s_program_gives_that_program_s_size(tmp
     hits = [r for r in rows if r.source != "evaluated" and r.program in sizes]
     assert sum(r.source == "fec" for r in hits) >= 10  # the FEC hits this run makes, each showing a scored text
     assert [(r.seq, r.size) for r in hits if r.size not in sizes[r.program]] == []
+
+
+def test_a_pruned_fitted_formula_is_sized_without_its_fit_s_scaling(tmp_path: Path) -> None:
+    """A fitted formula's prune gave its size with the `a + b * (...)` its fit writes, which no candidate's size
+    counts (a row's is its proposal's): `0.699 + 1.5 * (min(a + 0.0008, 1.975) * a / b)` was listed at size 13, not
+    9, so a size-11 program of lower fitness stayed on the front beside it (and, where the prune only rounded
+    digits, the best was off the front, behind its own candidate of size 5)."""
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(-2.0, 2.0, 300), rng.uniform(1.0, 3.0, 300)
+    y = 1.5 * a * a / b + 0.7 + rng.normal(0.0, 0.01, 300)
+    (tmp_path / "ab.csv").write_text("a,b,y\n" + "".join(f"{r[0]!r},{r[1]!r},{r[2]!r}\n" for r in zip(
+        a.tolist(), b.tolist(), y.tolist(), strict=True)))
+    (tmp_path / "ab.mlev").write_text("algorithm ab\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  a * a / b\n")
+    db = tmp_path / "run.db"
+    out = api.evolve(tmp_path / "ab.mlev", ["f"], f"{tmp_path / 'ab.csv'}:target=y", budget=300, db=db, quiet=True,
+                     seed=1)
+    best = api.best(db, 1)[0]
+    assert best["pruned"] is not None and best["hash"] == out["best_hash"]
+    body = slots(parse(best["stored"]))[0].body  # the fit's `a + b * (f)`: f's nodes are the size
+    assert isinstance(body, Call) and body.op == "add" and isinstance(body.args[1], Call)
+    assert best["size"] == body.args[1].args[1].size < body.size
+    front = api.best(db, front=True)
+    assert front[-1]["hash"] == best["hash"] and front[-1]["size"] == best["size"]
+    assert all(c["size"] < best["size"] for c in front[:-1])

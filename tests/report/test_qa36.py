@@ -175,6 +175,9 @@ def test_a_verdict_of_one_program_and_a_worse_scores_weight() -> None:
     assert verdict(mse, 1.0, 1.0, same_program=True, of_best=False) == "no gain: it is the starting program"
     assert verdict(mse, 1.0, 1.0, of_best=False) == "no gain: it scores the same as the starting program"
     assert verdict(mse, 1.0, 1.01) == "slightly worse than the start (val_mse +0.01, 1.01 times the start's val_mse)"
+    # a factor that rounds to 1 at 3 digits is given to the digits that tell it from 1 (it read "1 times")
+    assert verdict(Metric("train_r2", True, "training"), 0.000140834, 0.000140829) == (
+        "slightly worse than the start (train_r2 -5e-09, 1.00000001 times the start's 1 - train_r2)")
     assert verdict(r2, 1.0, 0.9997).startswith("WORSE than the start (val_r2 -0.0003, where the start's val_r2 was "
                                                "perfect)")
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Program
-from mlevolve.dsl.kinds import check_program
+from mlevolve.dsl.kinds import check_program, replace_slot, slot_body
 from mlevolve.dsl.parse import parse
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.simplify import simplify_shown
@@ -141,6 +141,21 @@ def is_start(start: Mapping[str, Any] | None, key: str, program: str | None) -> 
     return bool(key == start.get("hash"))
 
 
+def row_size(program: Program, names: Sequence[str], fitted: bool) -> int:
+    """The nodes of ``program``'s evolved bodies as its archive row would count them (the size limit's measure, which
+    ``best --front``, the report and ``SymbolicRegressor.front_`` read): where the run fits a formula's constants
+    (``fitted``), without the linear scaling ``a + b * (...)`` its fit writes (:func:`~mlevolve.interpreter.fit.
+    split_scaling`), which a candidate's proposal, the row's size, never carries; so a pruned best is sized as the
+    candidates it is listed among, not 4 nodes larger (and off the Pareto front, behind its own candidate)."""
+    from mlevolve.interpreter.fit import split_scaling
+
+    if fitted:
+        for name in pruning.evolved_slots(program, names):
+            if (split := split_scaling(slot_body(program, name))) is not None:
+                program = replace_slot(program, name, split[0])
+    return pruning.complexity(program, names)[0]
+
+
 def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec: GrammarSpec, prune: bool,
             fitted: bool, kinds: set[str], variances: Mapping[str, float], budget: int,
             begin: Mapping[str, Any] | None, keep: bool, runners_up: Sequence[Any]) -> dict[str, Any] | None:
@@ -195,7 +210,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
     before = keep and isinstance(stored, Mapping) and isinstance(stored.get("spent"), int)
     def origin(row: Any, program: Program) -> dict[str, Any]:  # the record's fields of the program it prunes
         return {"from": row.hash, "from_seq": row.seq, "from_generation": row.generation, "from_fitness": row.fitness,
-                "from_metrics": dict(row.metrics), "from_size": pruning.complexity(simplify_shown(program), names)[0]}
+                "from_metrics": dict(row.metrics), "from_size": row_size(simplify_shown(program), names, refit)}
 
     record: dict[str, Any] = {
         **origin(best, start), "program": None, "settings": settings, "edits": 0, "scorings": 0, "evaluations": 0,
@@ -241,6 +256,6 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
             key = hashlib.blake2b(f"pruned\x00{text}".encode(), digest_size=16).hexdigest()
         shown = found.scoring.fitness
         record.update(program=text, hash=key, fitness=shown, metrics=dict(found.scoring.metrics), edits=found.edits,
-                      size=pruning.complexity(found.program, names)[0])
+                      size=row_size(found.program, names, refit))
     record.update(spent=record["evaluations"] + (stored["spent"] if before else 0))
     return kept(record)

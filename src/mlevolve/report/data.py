@@ -269,8 +269,9 @@ def pruned_line(record: Mapping[str, Any]) -> str:
     if name.endswith("r2") and f"{name[:-2]}mse" in record["metrics"]:  # the error shows what R² 1.0 hides
         name = f"{name[:-2]}mse"
     old, new = apart(record["from_metrics"].get(name), record["metrics"].get(name))
-    size = f"{record['from_size']} -> {record['size']} nodes" if record["size"] != record["from_size"] else \
-        f"still {record['size']} nodes, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
+    nodes = f"node{'' if record['size'] == 1 else 's'}"  # a fitted formula's prune sized without its scaling: `x`
+    size = f"{record['from_size']} -> {record['size']} {nodes}" if record["size"] != record["from_size"] else \
+        f"still {record['size']} {nodes}, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
     own = record.get("from_own_metrics", {}).get(name) if record.get("tasks") else None
     own = f"; {name} {apart(own, own)[0]} on its own draw" if own is not None else ""  # what `best` lists it at
     runner_up = ", a runner-up pruned past the best" if record.get("runner_up") else ""  # prune_best.PRUNE_SOURCES
@@ -661,13 +662,23 @@ def front(run: Run) -> list[tuple[Group, float | None]]:
     representative) no other is both smaller (nodes of the evolved definitions, as the size limit reads them) and
     fitter than, by size ascending (:func:`pareto_front`, of one size the best ranked: a best shown pruned rather than
     its candidate); a behaviour tied (:func:`mlevolve.results.tied`) with the fittest smaller one is not fitter, so the
-    last is the fittest (the run's shown best where its tasks are fixed).  Each with its score where every one's
-    metrics have a ``train_mse`` (0, an exact fit, read as the least positive normal float, as PySR clamps it): the
-    first 0, then ``-(ln mse_i - ln mse_{i-1}) / (size_i - size_{i-1})``, the loss bought per node, which PySR ranks
-    its front by (Cranmer 2023, arXiv:2305.01582, section 3); else None."""
+    last is the fittest (the run's shown best where its tasks are fixed: a best pruned there is ranked as fit as its
+    candidate, whose place it takes, though the prune's edits may cost it up to their tolerance).  Each with its
+    score where every one's metrics have a ``train_mse`` (0, an exact fit, read as the least positive normal float, as
+    PySR clamps it): the first 0, then ``-(ln mse_i - ln mse_{i-1}) / (size_i - size_{i-1})``, the loss bought per
+    node, which PySR ranks its front by (Cranmer 2023, arXiv:2305.01582, section 3); else None."""
     scale = shown_scale(run.groups[0].representative.metrics) if run.groups else 0.0  # one metric a run
-    kept = pareto_front(run.groups, lambda g: g.representative.size, lambda g: g.representative.fitness or 0.0,
-                        lambda a, b: tied(a, b, scale))
+    record = run.meta.get("pruned")
+    found: tuple[Any, Any] = (record.get("hash"), record.get("from_fitness")) \
+        if isinstance(record, Mapping) and "tasks" not in record else (None, None)
+
+    def fitness(g: Group) -> float:  # a best pruned on the run's own tasks stands in its candidate's place: an edit
+        # costing under the prune's tolerance (more than float rounding) leaves it as fit as the candidate it prunes
+        r, (key, candidate) = g.representative, found
+        own = r.fitness or 0.0
+        return max(own, float(candidate)) if r.source == "pruned" and r.hash == key and isinstance(
+            candidate, int | float) else own
+    kept = pareto_front(run.groups, lambda g: g.representative.size, fitness, lambda a, b: tied(a, b, scale))
     mse = [float(m) for g in kept if isinstance(m := g.representative.metrics.get("train_mse"), int | float)
            and 0 <= m < math.inf]
     if len(mse) < len(kept):
