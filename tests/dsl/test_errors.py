@@ -13,7 +13,7 @@ import pytest
 from mlevolve import api
 from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError, MlevErrors
-from mlevolve.dsl.kinds import KINDS, KindSpec
+from mlevolve.dsl.kinds import KINDS, LEARNER_METHODS, KindSpec
 from mlevolve.dsl.parse import parse
 from tests.conftest import run_mlevolve
 
@@ -289,6 +289,15 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: write loss l(p, y): elementwise loss of prediction p against target y (summed over outputs, averaged "
         "over the batch); p is the softmax for classification\n",
     ),
+    "learner_names_swapped": (  # learned with p as the target, stepping away from it, silently (a fresh-user pass)
+        HEAD + "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+        "  learn(x: Vector, p: Scalar, y: Scalar) -> Vector = w + 0.1 * (y - p) * x\n",
+        "learner_names_swapped.mlev:4:20: error: learner 'l': parameter 'p' of learn is in the place of 'y': its "
+        "parameters bind by position\n"
+        "      learn(x: Vector, p: Scalar, y: Scalar) -> Vector = w + 0.1 * (y - p) * x\n"
+        "                       ^\n"
+        "hint: write learn(x, y, p): the example x, its target y and the prediction p that predict made of x\n",
+    ),
     "optimizer_names_swapped": (
         HEAD + "optimizer o(g: Tensor, w: Tensor, lr: Scalar) -> Tensor =\n  w - lr * g\n",
         "optimizer_names_swapped.mlev:2:13: error: optimizer 'o': parameter 'g' is in the place of 'w': its "
@@ -519,6 +528,28 @@ def test_a_role_s_name_serves_in_its_place_and_is_refused_in_another_s(spec: Kin
         names[i], names[other] = f"a{i}", written
         with pytest.raises(MlevErrors, match=f"parameter '{written}'.* is in the place of '{spec.names[other]}'"):
             api.check(source(names))
+
+
+_LEARN_ROLES = [(i, name) for i in range(3) for name in (LEARNER_METHODS["learn"].names[i],
+                                                          *sorted(LEARNER_METHODS["learn"].aliases[i]))]
+
+
+@pytest.mark.parametrize(("i", "name"), _LEARN_ROLES, ids=[n for _, n in _LEARN_ROLES])
+def test_a_role_s_name_in_another_place_of_a_learner_s_learn_is_refused(i: int, name: str) -> None:
+    """``learn(x, p, y)`` learned with ``p`` as the target, a step away from it: only definitions' own parameters
+    were checked for their places, not a learner method's (a fresh-user pass)."""
+    def source(names: list[str]) -> str:
+        return HEAD + ("learner l(state w: Vector)\n  predict(a: Vector) -> Scalar = dot(w, a)\n"
+                       f"  learn({names[0]}: Vector, {names[1]}: Scalar, {names[2]}: Scalar) -> Vector = w\n")
+
+    names = ["a0", "a1", "a2"]
+    names[i] = name
+    api.check(source(names))  # in its own place
+    other = i % 2 + 1  # x's name in y's place, y's in p's, p's in y's
+    names[i], names[other] = f"a{i}", name.upper()
+    with pytest.raises(MlevErrors, match=f"parameter '{name.upper()}'.* of learn is in the place of "
+                                         f"'{LEARNER_METHODS['learn'].names[other]}'"):
+        api.check(source(names))
 
 
 @pytest.mark.parametrize("state", ["w", "grad", "Weight"])

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from mlevolve.dsl.check import Primitives, UnknownSymbol, check_expr, check_ranges
 from mlevolve.dsl.errors import MlevError, MlevErrors, did_you_mean
-from mlevolve.dsl.ir import Definition, Expr, Let, Program, Ref, Span
+from mlevolve.dsl.ir import Definition, Expr, Let, Param, Program, Ref, Span
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.types import BASE_TYPES, INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, TupleType, Type, type_str
 
@@ -130,6 +130,16 @@ def _aliases(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
+# A learner's methods whose parameters bind by position, as a kind's do (`learn(x, p, y)` stepped away from the target).
+LEARNER_METHODS: Mapping[str, KindSpec] = {
+    "learn": KindSpec("learn", "the example x, its target y and the prediction p that predict made of x",
+                      names=("x", "y", "p"),
+                      aliases=(_aliases("features inputs input"),
+                               _aliases("target targets label labels truth y_true true"),
+                               _aliases("pred preds prediction predictions yhat y_hat y_pred output outputs out"))),
+}
+
+
 # The names an optimizer's Scalar goes by elsewhere (any case), each of lr and t; the runtime passes these two by name.
 _OPTIMIZER_SCALARS = {"lr": _aliases("lr learning_rate learningrate rate eta alpha step_size stepsize"),
                       "t": _aliases("t step steps iteration iter it k time timestep")}
@@ -180,6 +190,23 @@ KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
 )}
 
 
+def _check_roles(d: Definition, params: tuple[Param, ...], spec: KindSpec, written: str, of: str = "") -> None:
+    """Refuse a parameter named for another place than its own (``loss l(y, p)``: y as the prediction;
+    ``optimizer o(m, g, w)``: m as the weight), or for a quantity no place holds; ``written`` is the definition (or
+    method) as the hint writes it, ``of`` what follows a parameter's name in the message (`` of learn``)."""
+    for i, p in enumerate(params):
+        misread = next(((reads, hint) for names, reads, hint in spec.misnomers if p.name.lower() in names), None)
+        if misread is not None:
+            raise _fail(d, f"parameter '{p.name}'{of} reads as {misread[0]}", misread[1], p.span)
+        role = spec.role(p.name)
+        if role is not None and role != i:
+            what = f"'{p.name}'" if p.name == spec.names[role] else f"'{p.name}' (a name for '{spec.names[role]}')"
+            place = f"'{spec.names[i]}'" if i < len(spec.names) else f"parameter {i + 1}"
+            raise _fail(d, f"parameter {what}{of} is in the place of {place}: its parameters bind by position",
+                        f"write {written}({', '.join(spec.names)}{', ...' * bool(spec.validate)}): "
+                        f"{spec.doc}", p.span)
+
+
 def _check_signature(d: Definition) -> None:
     spec = KINDS.get(d.kind)
     if spec is None:
@@ -196,17 +223,10 @@ def _check_signature(d: Definition) -> None:
                                 did_you_mean(type_str(t), BASE_TYPES) + f"types: {', '.join(BASE_TYPES)}")
         if p.state and d.kind != "learner":
             raise _fail(d, "only a learner has `state` parameters", "remove `state`", p.span)
-    for i, p in enumerate(d.params):  # `loss l(y, p)`: y as the prediction; `optimizer o(m, g, w)`: m as the weight
-        misread = next(((reads, hint) for names, reads, hint in spec.misnomers if p.name.lower() in names), None)
-        if misread is not None:
-            raise _fail(d, f"parameter '{p.name}' reads as {misread[0]}", misread[1], p.span)
-        role = spec.role(p.name)
-        if role is not None and role != i:
-            what = f"'{p.name}'" if p.name == spec.names[role] else f"'{p.name}' (a name for '{spec.names[role]}')"
-            place = f"'{spec.names[i]}'" if i < len(spec.names) else f"parameter {i + 1}"
-            raise _fail(d, f"parameter {what} is in the place of {place}: its parameters bind by position",
-                        f"write {d.kind} {d.name}({', '.join(spec.names)}{', ...' * bool(spec.validate)}): "
-                        f"{spec.doc}", p.span)
+    _check_roles(d, d.params, spec, f"{d.kind} {d.name}")
+    for m in d.methods:  # `learn(x, p, y)`: p as the target, a step away from it, silently
+        if m.kind in LEARNER_METHODS:
+            _check_roles(d, m.params, LEARNER_METHODS[m.kind], m.kind, f" of {m.kind}")
     if spec.validate is not None:
         spec.validate(d)
         return
