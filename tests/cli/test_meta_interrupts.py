@@ -44,6 +44,40 @@ def test_ctrl_c_during_a_parallel_meta_run_says_how_to_resume_without_worker_tra
     assert resumed["inner_runs_replayed"] > 0 and resumed["generations"] == 3
 
 
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_ctrl_c_ends_a_parallel_meta_run_without_waiting_for_its_inner_runs(tmp_path: Path) -> None:
+    """The pool's workers ignore Ctrl-C, so the stop waited for the inner runs they held (and the interpreter's exit
+    for the workers): with inner runs of a minute and more, the command ran on that long after the signal.  It ends
+    them now (every finished inner run is a row; a resume reruns the rest)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import environment
+
+    config = tmp_path / "long.toml"  # the smoke run, its inner runs each a minute or more
+    config.write_text(SMOKE.read_text().replace("../../examples", (ROOT / "examples").as_posix())
+                      .replace("budget = 80", "budget = 100000"))
+    db = tmp_path / "m.db"
+    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "meta", str(config), "--workers", "2", "--db", str(db),
+                             "-o", str(tmp_path / "g.toml"), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=environment(), start_new_session=True, preexec_fn=sigint_default)
+    deadline = time.monotonic() + 60
+    while not db.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(5)  # the workers started and took their inner runs
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL) if proc.poll() is None else None
+    assert (proc.returncode, out) == (130, "") and err.startswith("mlevolve meta: interrupted before any finished "
+                                                                  "inner run was saved"), err
+
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_a_parallel_meta_run_killed_outright_leaves_no_worker_running(tmp_path: Path) -> None:
