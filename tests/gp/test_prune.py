@@ -166,6 +166,26 @@ def test_the_fitted_rules_fold_is_the_first_edit() -> None:
     assert zero is not None and format_expr(next(pruning.edits(zero, ["x"]))) == "x - 3.0 * x"
 
 
+
+def test_terms_that_cancel_are_one_edit_that_removing_nodes_cannot_reach() -> None:
+    """A learner's best kept ``w + 0.0007 * (y - (y - p)) * x + ...`` (a fresh-user pass): no removal of one node by
+    a child gives ``p``.  The cancellation laws (real arithmetic) make it the first edit, scored as any edit: kept
+    where it scores as well (here, exactly), not where the floating-point difference matters."""
+    program = parse("algorithm a\n\nformula f(x: Scalar, b: Scalar) -> Scalar =\n  x - (x - sin(b))\n")
+    body = program.definitions[0].body
+    assert body is not None and format_expr(next(pruning.edits(body, ["x", "b"]))) == "sin(b)"
+    xs, bs = np.meshgrid(np.linspace(-2.0, 2.0, 9), np.linspace(-2.0, 2.0, 9))
+
+    def score(p: Any, refit: bool) -> pruning.Scoring:
+        import sympy
+
+        fn = sympy.lambdify(sympy.symbols("x b"), api.formula_sympy(p), "numpy")
+        mse = float(np.mean((np.asarray(fn(xs, bs), np.float64) * np.ones_like(xs) - np.sin(bs)) ** 2))
+        return pruning.Scoring(-mse, {"val_mse": mse, "fitness": -mse}, p, 1)
+
+    kept = pruning.prune(program, ["f"], score, _checked, pruning.floor(0.0, False, 1e-12), refit=False)
+    assert kept.program is not None and api.format(kept.program).endswith("=\n  sin(b)\n")
+
 def test_a_tuple_element_is_replaced_by_each_name_in_scope() -> None:
     program = parse((ROOT / "examples" / "linear_regression.mlev").read_text())
     learn = next(s for s in slots(program) if s.name == "linreg.learn")

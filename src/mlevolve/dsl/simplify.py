@@ -983,6 +983,29 @@ SIGNED_ZERO: tuple[Rule, ...] = (
          "-(x - y) = y - x, but at x = y (+0.0, not -0.0)"),
 )
 FITTED_RULES: tuple[Rule, ...] = RULES + SIGNED_ZERO + REASSOCIATION
+# Cancellations: laws of real arithmetic where both sides are defined, false in floating point (``x - (x - y)``
+# loses ``y`` below ``x``'s rounding, gives NaN at ``x = inf``; ``x * (y / x)`` is NaN at ``x = 0``).  So they are in
+# no simplifier of candidates, only in one edit of a run's best that the prune scores (``gp.prune.edits``), as any
+# edit: a learner's ``y - (y - p)`` is its ``p``, which removing one node at a time cannot reach.  (A name a pattern
+# repeats is bound where it first appears, and a commuting argument pair is not tried again for a later argument's
+# sake: so ``(x + y) - x`` is two rules, not one commuting one.)
+CANCELLATION: tuple[Rule, ...] = (
+    Rule("sub-sub-cancel", P("sub", V("x"), P("sub", V("x"), V("y"))), lambda b: b["y"], "x - (x - y) = y"),
+    Rule("add-sub-cancel", P("add", V("x"), P("sub", V("y"), V("x")), commute=True), lambda b: b["y"],
+         "x + (y - x) = y"),
+    Rule("add-sub-cancel-left", P("sub", P("add", V("x"), V("y")), V("x")), lambda b: b["y"], "(x + y) - x = y"),
+    Rule("add-sub-cancel-right", P("sub", P("add", V("y"), V("x")), V("x")), lambda b: b["y"], "(y + x) - x = y"),
+    Rule("sub-add-cancel", P("sub", V("x"), P("add", V("x"), V("y"), commute=True)), lambda b: _call("neg", b["y"]),
+         "x - (x + y) = -y"),
+    Rule("sub-sub-cancel-left", P("sub", P("sub", V("x"), V("y")), V("x")), lambda b: _call("neg", b["y"]),
+         "(x - y) - x = -y"),
+    Rule("mul-div-cancel", P("mul", V("x"), P("div", V("y"), V("x")), commute=True), lambda b: b["y"],
+         "x * (y / x) = y (x != 0)"),
+    Rule("div-mul-cancel", P("div", P("mul", V("x"), V("y")), V("x")), lambda b: b["y"], "(x * y) / x = y (x != 0)"),
+    Rule("div-mul-cancel-right", P("div", P("mul", V("y"), V("x")), V("x")), lambda b: b["y"],
+         "(y * x) / x = y (x != 0)"),
+    Rule("div-div-cancel", P("div", V("x"), P("div", V("x"), V("y"))), lambda b: b["y"], "x / (x / y) = y (x, y != 0)"),
+)
 
 
 _FAMILY = {"add": "+", "sub": "+", "mul": "*", "div": "*"}  # the ops REASSOCIATION chains, by family

@@ -38,7 +38,7 @@ from typing import Any
 from mlevolve.dsl.ir import Call, Expr, Num, Program, Ref, Tup, const, with_children
 from mlevolve.dsl.kinds import replace_slot, slot_body, slots
 from mlevolve.dsl.printer import SIMPLE_DENOMINATORS, format_program, simple_fraction
-from mlevolve.dsl.simplify import FITTED_RULES, simplify_expr, simplify_shown
+from mlevolve.dsl.simplify import CANCELLATION, FITTED_RULES, simplify_expr, simplify_shown
 from mlevolve.results import TIE_RTOL
 
 PRUNE_RTOL = 1e-6
@@ -181,13 +181,17 @@ def _snaps(value: float) -> list[float]:
 
 def edits(body: Expr, scope: Sequence[str]) -> Iterator[Expr]:
     """The edited bodies of ``body`` to try, in a fixed order: ``body`` folded by the fitted formulas' rules
-    (:data:`~mlevolve.dsl.simplify.FITTED_RULES`: ``c + m * (x + k)`` to ``(c + m * k) + m * x``, ``0.0 - y`` to
-    ``-y``; equal in real arithmetic, so scored as any edit), a literal of magnitude below :data:`NOISE` snapped to
-    0 (float noise of a fit far more often than a term, and one scoring, never a refit: tried before the removals,
-    which a prune's cap may run out in), then removals, the largest first (a node by one of its children; a call by
-    0.0 or 1.0; a tuple's element by a name of ``scope``), then literal snaps in preorder.  Some are ill-typed: the
-    caller checks them."""
-    if (folded := simplify_expr(body, FITTED_RULES)) != body:
+    (:data:`~mlevolve.dsl.simplify.FITTED_RULES`: ``c + m * (x + k)`` to ``(c + m * k) + m * x``, ``0.0 - y`` to ``-y``;
+    equal in real arithmetic, so scored as any edit), first with its terms that cancel removed too
+    (:data:`~mlevolve.dsl.simplify.CANCELLATION`: ``y - (y - p)`` to ``p``), a literal of magnitude below :data:`NOISE`
+    snapped to 0 (float noise of a fit far more often than a term, and one scoring, never a refit: tried before the
+    removals, which a prune's cap may run out in), then removals, the largest first (a node by one of its children; a
+    call by 0.0 or 1.0; a tuple's element by a name of ``scope``), then literal snaps in preorder. Some are ill-typed:
+    the caller checks them."""
+    folded = simplify_expr(body, FITTED_RULES)
+    if (cancelled := simplify_expr(folded, FITTED_RULES + CANCELLATION)) != folded:
+        yield cancelled
+    if folded != body:
         yield folded
     removals: list[tuple[int, int, tuple[int, ...], Expr]] = []
     snaps: list[tuple[tuple[int, ...], Expr]] = []
