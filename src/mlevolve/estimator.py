@@ -130,8 +130,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(self.db) if self.db is not None else Path(tmp) / "run.db"
             data, target = _data_file(db, X, y, names)
+            rows = "" if self.max_samples is None else f":n_train={int(self.max_samples)}"
+            if (refused := _other_max_samples(db, f"{data}:target={target}", self.max_samples)) is not None:
+                raise ValueError(refused)
             try:
-                rows = "" if self.max_samples is None else f":n_train={int(self.max_samples)}"
                 result = evolve(program, ["f"], f"{data}:target={target}{rows}", budget=self.budget, db=db,
                                 init="random", seed=int(seed), quiet=not self.verbose, fit=self.fit_constants,
                                 prune=self.prune, grammar=spec,
@@ -291,6 +293,29 @@ def _data_file(db: Path, X: Any, y: Any, names: list[str]) -> tuple[Path, str]:
                          if path.exists() else f"{db} exists without its data file {path}; give another db")
     path.write_text(text.getvalue(), encoding="utf-8")
     return path, target
+
+
+def _other_max_samples(db: Path, task: str, max_samples: int | None) -> str | None:
+    """Where the archive ``db`` holds a fit of this data (task ``task``) with another ``max_samples`` (its task's
+    ``n_train``), the refusal in the estimator's words, as another setting's (evolve's named the data file's
+    ``n_train`` under the data's ``n_samples = N`` prefix); else None (no archive yet, or not one: evolve says)."""
+    from mlevolve.gp.archive import Archive
+
+    if not db.is_file():
+        return None
+    try:
+        with Archive.read(db) as archive:
+            stored = archive.meta().get("task")
+    except MlevError:
+        return None
+    fitted = re.fullmatch(re.escape(task) + r"(?::n_train=(\d+))?", stored) if isinstance(stored, str) else None
+    if fitted is None:
+        return None
+    was = None if fitted[1] is None else int(fitted[1])
+    if was == (None if max_samples is None else int(max_samples)):
+        return None
+    return (f"{db}: archive was made with other settings (max_samples: archive has {was}, now {max_samples}) "
+            f"(rerun with max_samples {was} to resume, or pass another db)")
 
 
 @functools.lru_cache(maxsize=16)
