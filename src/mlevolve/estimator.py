@@ -47,7 +47,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     best of the run's first ``budget`` candidates with a UserWarning, other data is refused: leave it None in a
     cross-validation); None: a temporary one; ``verbose``: print the run's progress and summary; ``max_samples``: the
     fitted rows at most, drawn with the seed where there are more (a data file's ``n_train``, docs/data.md: a fit's
-    cost is linear in its rows; the held-out rows are the same); None: all.
+    cost is linear in its rows; the held-out rows are the same), 3 at least (the linear scaling fits 2 exactly); None:
+    all.
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
     ``mlevolve show --sympy`` prints it: text for people; a column named as a SymPy constant or function, ``E``,
@@ -89,13 +90,18 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """Refuse, as a ValueError naming it, a ``random_state``, ``grammar`` or ``db`` of a kind ``fit`` cannot use
         (scikit-learn's or the OS's errors named none: "1.5 cannot be used to seed", "expected str, bytes or
         os.PathLike object, not int")."""
+        from mlevolve.interpreter.standalone.data_formula import MIN_TRAIN_POINTS
+
         seed = self.random_state
         if isinstance(seed, bool) or not (seed is None or isinstance(seed, int | np.integer | np.random.RandomState)):
             raise ValueError(f"random_state must be None, an int or a numpy.random.RandomState, got {seed!r}")
-        most = self.max_samples
+        most, least = self.max_samples, MIN_TRAIN_POINTS
         if most is not None and (isinstance(most, bool) or not isinstance(most, int | np.integer)
-                                 or not 2 <= most <= 1_000_000):
-            raise ValueError(f"max_samples must be None or an integer from 2 to 1,000,000, got {most!r}")
+                                 or not least <= most <= 1_000_000):
+            few = isinstance(most, int | np.integer) and not isinstance(most, bool) and most < least
+            raise ValueError(f"max_samples must be None or an integer from {least} to 1,000,000, got {most!r}" + (
+                f" (the linear scaling a + b * f fits {least - 1} rows exactly: every formula would score "
+                "train_r2 1)" if few else ""))
         if self.model_selection not in MODEL_SELECTIONS:
             raise ValueError(f"model_selection must be 'accuracy', 'best' or 'score', got {self.model_selection!r}")
         for name in ("grammar", "db"):

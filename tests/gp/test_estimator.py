@@ -216,8 +216,11 @@ def test_random_state_is_the_runs_seed_or_draws_one(fitted: SymbolicRegressor) -
     ({"db": ""}, r"^db must be the path of a file \(a str or pathlib.Path\), got ''$"),
     ({"db": "/"}, "^db is a folder, not a file: '/'$"),
     ({"model_selection": "bset"}, r"^model_selection must be 'accuracy', 'best' or 'score', got 'bset'$"),
-    *(({"max_samples": bad}, f"^max_samples must be None or an integer from 2 to 1,000,000, got {bad!r}$")
-      for bad in (1, 0.5, True, 10**7)),
+    *(({"max_samples": bad}, f"^max_samples must be None or an integer from 3 to 1,000,000, got {bad!r}$")
+      for bad in (0.5, True, 10**7)),
+    # 2 rows: the linear scaling's 2 parameters fit them exactly, train_r2 1 for any formula (a fresh-user pass)
+    *(({"max_samples": few}, rf"^max_samples must be None or an integer from 3 to 1,000,000, got {few} \(the "
+       r"linear scaling a \+ b \* f fits 2 rows exactly: every formula would score train_r2 1\)$") for few in (1, 2)),
 ])
 def test_a_settings_mistake_is_a_value_error_in_its_words(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
