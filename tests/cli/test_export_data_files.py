@@ -223,8 +223,12 @@ def test_a_script_moved_with_its_data_reads_the_file_beside_it_where_the_origina
     assert got["task"] == f"{moved / 'good.csv'}:target=y" and got["train_mse"] == want["train_mse"]
     typed = script("--task", f"{work / 'good.csv'}:target=y")  # a task typed is read as typed
     assert typed.returncode == 2 and typed.stderr.startswith(f"found.py: error: no such file: {work / 'good.csv'}\n")
-    (moved / "good.csv").unlink()  # gone from both places: the run's path is named, as before
-    assert script().stderr.startswith(f"found.py: error: no such file: {work / 'good.csv'}\n")
+    (moved / "good.csv").unlink()  # gone from both places: both named (the run's path alone was, a fresh-user pass)
+    gone = [f"found.py: error: no such file: {work / 'good.csv'}, nor beside this script: {moved / 'good.csv'}",
+            "hint: copy it beside this script, or give --task PATH:target=y"]
+    assert script().stderr.splitlines() == gone
+    (moved / "good.csv").mkdir()  # a folder beside it is no file either
+    assert script().stderr.splitlines() == gone
 
 
 # Lines of a script exported for a data file, at most.  Above the built-in tasks' caps (269 for a formula or
