@@ -47,7 +47,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     best of the run's first ``budget`` candidates with a UserWarning, other data is refused: leave it None in a
     cross-validation); None: a temporary one; ``verbose``: print the run's progress and summary; ``max_samples``: the
     fitted rows at most, drawn with the seed where there are more (a data file's ``n_train``, docs/data.md: a fit's
-    cost is linear in its rows; the held-out rows are the same); None: all.
+    cost is linear in its rows; the held-out rows are the same), 3 at least (the linear scaling fits 2 exactly); None:
+    all.
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
     ``mlevolve show --sympy`` prints it: text for people; a column named as a SymPy constant or function, ``E``,
@@ -89,13 +90,18 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """Refuse, as a ValueError naming it, a ``random_state``, ``grammar`` or ``db`` of a kind ``fit`` cannot use
         (scikit-learn's or the OS's errors named none: "1.5 cannot be used to seed", "expected str, bytes or
         os.PathLike object, not int")."""
+        from mlevolve.interpreter.standalone.data_formula import MIN_TRAIN_POINTS
+
         seed = self.random_state
         if isinstance(seed, bool) or not (seed is None or isinstance(seed, int | np.integer | np.random.RandomState)):
             raise ValueError(f"random_state must be None, an int or a numpy.random.RandomState, got {seed!r}")
-        most = self.max_samples
+        most, least = self.max_samples, MIN_TRAIN_POINTS
         if most is not None and (isinstance(most, bool) or not isinstance(most, int | np.integer)
-                                 or not 2 <= most <= 1_000_000):
-            raise ValueError(f"max_samples must be None or an integer from 2 to 1,000,000, got {most!r}")
+                                 or not least <= most <= 1_000_000):
+            few = isinstance(most, int | np.integer) and not isinstance(most, bool) and most < least
+            raise ValueError(f"max_samples must be None or an integer from {least} to 1,000,000, got {most!r}" + (
+                f" (the linear scaling a + b * f fits {least - 1} rows exactly: every formula would score "
+                "train_r2 1)" if few else ""))
         if self.model_selection not in MODEL_SELECTIONS:
             raise ValueError(f"model_selection must be 'accuracy', 'best' or 'score', got {self.model_selection!r}")
         for name in ("grammar", "db"):
@@ -130,8 +136,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(self.db) if self.db is not None else Path(tmp) / "run.db"
             data, target = _data_file(db, X, y, names)
+            rows = "" if self.max_samples is None else f":n_train={int(self.max_samples)}"
+            if (refused := _other_max_samples(db, f"{data}:target={target}", self.max_samples)) is not None:
+                raise ValueError(refused)
             try:
-                rows = "" if self.max_samples is None else f":n_train={int(self.max_samples)}"
                 result = evolve(program, ["f"], f"{data}:target={target}{rows}", budget=self.budget, db=db,
                                 init="random", seed=int(seed), quiet=not self.verbose, fit=self.fit_constants,
                                 prune=self.prune, grammar=spec,
@@ -291,6 +299,29 @@ def _data_file(db: Path, X: Any, y: Any, names: list[str]) -> tuple[Path, str]:
                          if path.exists() else f"{db} exists without its data file {path}; give another db")
     path.write_text(text.getvalue(), encoding="utf-8")
     return path, target
+
+
+def _other_max_samples(db: Path, task: str, max_samples: int | None) -> str | None:
+    """Where the archive ``db`` holds a fit of this data (task ``task``) with another ``max_samples`` (its task's
+    ``n_train``), the refusal in the estimator's words, as another setting's (evolve's named the data file's
+    ``n_train`` under the data's ``n_samples = N`` prefix); else None (no archive yet, or not one: evolve says)."""
+    from mlevolve.gp.archive import Archive
+
+    if not db.is_file():
+        return None
+    try:
+        with Archive.read(db) as archive:
+            stored = archive.meta().get("task")
+    except MlevError:
+        return None
+    fitted = re.fullmatch(re.escape(task) + r"(?::n_train=(\d+))?", stored) if isinstance(stored, str) else None
+    if fitted is None:
+        return None
+    was = None if fitted[1] is None else int(fitted[1])
+    if was == (None if max_samples is None else int(max_samples)):
+        return None
+    return (f"{db}: archive was made with other settings (max_samples: archive has {was}, now {max_samples}) "
+            f"(rerun with max_samples {was} to resume, or pass another db)")
 
 
 @functools.lru_cache(maxsize=16)

@@ -163,6 +163,13 @@ def test_a_tournament_past_the_population_is_the_whole_population(tmp_path: Path
         Archive.for_run(path, {**IDENTITY, "population": 20, "tournament": 19})
     with pytest.raises(MlevError, match=r"other settings \(population: archive has 20, now 30\)\n"):
         Archive.for_run(path, {**IDENTITY, "population": 30, "tournament": 1000})  # both the whole population
+    # the same tournament, which draws the whole of a smaller population: the population says it (it said the
+    # tournament too, and its hint retyped it: the estimator, which has no tournament, was told to set one)
+    with Archive.for_run(tmp_path / "p.db", {**IDENTITY, "population": 20, "tournament": 10}) as a:
+        a.add(row(0, "a" * 32, 1.0))
+    with pytest.raises(MlevError) as refused:
+        Archive.for_run(tmp_path / "p.db", {**IDENTITY, "population": 5, "tournament": 10})
+    assert refused.value.message == "archive was made with other settings (population: archive has 20, now 5)"
     islands = {**IDENTITY, "algorithm": "islands", "population": 20, "islands": 4}  # islands of 5: a tournament's most
     with Archive.for_run(tmp_path / "i.db", {**islands, "tournament": 10}) as a:
         a.add(row(0, "a" * 32, 1.0))

@@ -153,6 +153,25 @@ def test_a_kept_archive_resumes_and_refuses_other_data(tmp_path: Path) -> None:
         SymbolicRegressor(budget=300, population=20, db=db).fit(x + 1.0, y)
 
 
+def test_a_kept_archive_refuses_other_settings_by_the_estimators_names(tmp_path: Path) -> None:
+    """A db fitted with another max_samples is refused naming max_samples, as another setting is (it named the data
+    file's n_train, under the data's "n_samples = 60, n_features = 2" as if the data were wrong); another population
+    names the population alone (it told the estimator, which has no tournament, to rerun with "tournament 10")."""
+    x, y = _data(60)
+    db = tmp_path / "sr.db"
+    SymbolicRegressor(budget=20, population=20, db=db, max_samples=30).fit(x, y)
+    for now in (20, None):
+        with pytest.raises(ValueError) as refused:
+            SymbolicRegressor(budget=20, population=20, db=db, max_samples=now).fit(x, y)
+        assert str(refused.value) == (f"{db}: archive was made with other settings (max_samples: archive has 30, now "
+                                      f"{now}) (rerun with max_samples 30 to resume, or pass another db)")
+    with pytest.raises(ValueError) as refused:
+        SymbolicRegressor(budget=20, population=5, db=db, max_samples=30).fit(x, y)
+    assert str(refused.value) == (f"{db}: archive was made with other settings (population: archive has 20, now 5) "
+                                  "(rerun with population 20 to resume, or pass another db)")
+    SymbolicRegressor(budget=30, population=20, db=db, max_samples=30).fit(x, y)  # as it was: it resumes
+
+
 @pytest.mark.parametrize(("x", "y", "message"), [
     (np.ones((3, 1)), np.arange(3.0), r"n_samples = 3, n_features = 1: too few rows \(3\) for a formula"),
     (np.arange(20.0).reshape(10, 2), np.ones(10), "the target is 1 on every fitting row"),
@@ -197,8 +216,11 @@ def test_random_state_is_the_runs_seed_or_draws_one(fitted: SymbolicRegressor) -
     ({"db": ""}, r"^db must be the path of a file \(a str or pathlib.Path\), got ''$"),
     ({"db": "/"}, "^db is a folder, not a file: '/'$"),
     ({"model_selection": "bset"}, r"^model_selection must be 'accuracy', 'best' or 'score', got 'bset'$"),
-    *(({"max_samples": bad}, f"^max_samples must be None or an integer from 2 to 1,000,000, got {bad!r}$")
-      for bad in (1, 0.5, True, 10**7)),
+    *(({"max_samples": bad}, f"^max_samples must be None or an integer from 3 to 1,000,000, got {bad!r}$")
+      for bad in (0.5, True, 10**7)),
+    # 2 rows: the linear scaling's 2 parameters fit them exactly, train_r2 1 for any formula (a fresh-user pass)
+    *(({"max_samples": few}, rf"^max_samples must be None or an integer from 3 to 1,000,000, got {few} \(the "
+       r"linear scaling a \+ b \* f fits 2 rows exactly: every formula would score train_r2 1\)$") for few in (1, 2)),
 ])
 def test_a_settings_mistake_is_a_value_error_in_its_words(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -315,7 +315,7 @@ def test_n_train_caps_a_data_files_fitting_rows_by_a_draw_of_the_seed(tmp_path: 
 
     path = _csv(tmp_path)
     whole = load_points(f"{path}:target=y", ("a", "b"), seed=3)
-    for n in (2, 30, 79):
+    for n in (3, 30, 79):
         part = load_points(f"{path}:target=y:n_train={n}", ("a", "b"), seed=3)
         assert part.x_train.shape == (n, 2) and np.array_equal(part.x_test, whole.x_test)
         rows = [np.flatnonzero((whole.x_train == row).all(axis=1)) for row in part.x_train]
@@ -335,6 +335,24 @@ def test_n_train_caps_a_data_files_fitting_rows_by_a_draw_of_the_seed(tmp_path: 
     result = api.run(program, task=f"{path}:target=y:n_train=20", seed=3)
     assert result["failure"] is None and result["test_mse"] == api.run(program, task=f"{path}:target=y", seed=3)[
         "test_mse"]
+
+
+def test_a_formula_is_fitted_on_more_points_than_its_linear_scaling_fits_exactly(tmp_path: Path) -> None:
+    """Two points (n_train=2) are fitted exactly by a + b * f for any formula f: every candidate scored train_r2 1
+    and the search had nothing to tell apart.  Refused, built-in task or data file, in the words of every formula
+    task's loader (exported scripts embed it)."""
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.interpreter.tasks import load_points, load_task
+
+    path = _csv(tmp_path)
+    for spec, name, load in ((f"{path}:target=y:n_train=2", path, lambda s: load_points(s, ("a", "b"))),
+                             ("nguyen1:n_train=2", "nguyen1", load_task)):
+        with pytest.raises(MlevError) as info:
+            load(spec)
+        assert (info.value.message, info.value.hint) == (
+            f"{name}: 2 training points for a formula: its linear scaling (a + b * f) fits 2 exactly, so every "
+            "formula would score train_r2 1", "give n_train=3 at least")
+    assert load_task("nguyen1:n_train=3").x_train.shape == (3, 1)
 
 
 def test_missing_and_extra_columns_are_named(tmp_path: Path) -> None:

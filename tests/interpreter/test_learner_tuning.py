@@ -236,3 +236,31 @@ def test_a_tuned_learner_run_carries_the_tuned_program_and_tunes_it_again_from_t
     with Archive.for_run(tmp_path / "f.db", {"test": "baldwin"}) as archive:
         engine = Engine(formula, ["f"], SPEC, fitted, archive, EvolveConfig(init="file", budget=10))
         assert engine.submit(formula, "init", (), 0).program is formula  # as proposed
+
+
+
+def test_a_carried_candidate_has_the_size_of_the_program_it_carries(tmp_path: Path) -> None:
+    """A tuned learner run carries an FEC hit's twin program (``Engine._carried``): the candidate's size,
+    which parsimony and MAP-Elites read, is that program's, not the size of the hit as proposed (a
+    13-node neutral child carried the 9-node tuned twin as size 13)."""
+    from mlevolve.gp.archive import Archive
+    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.record import Candidate
+    from mlevolve.gp.search import regularized_evolution
+
+    program = learner("w + 0.001 * (y - p) * x")
+    with Archive.for_run(tmp_path / "twin.db", {"test": "carried size"}) as archive:
+        engine = Engine(program, ["l.learn"], SPEC, evaluator(), archive, EvolveConfig(init="file", budget=10))
+        first = engine.submit(program, "init", (), 0)
+        hit = engine.submit(learner("w + 0.001 * (y - p + p - p) * x"), "mutate", (first.hash,), 1)
+        assert hit.source == "fec" and hit.program == first.program
+        assert hit.size == first.size == engine.size(first.program) == 9
+        assert hit.fitness.wvalues == first.fitness.wvalues  # parsimony reads the carried size
+    seen: list[Candidate] = []
+    with Archive.for_run(tmp_path / "run.db", {"test": "carried sizes"}) as archive:
+        config = EvolveConfig(init="random", population=10, budget=100, seed=0)
+        engine = Engine(program, ["l.learn"], SPEC, evaluator(), archive, config,
+                        progress=lambda _engine, candidate, _stored: seen.append(candidate))
+        regularized_evolution(engine)
+    assert len(seen) == 100 and sum(c.source == "fec" for c in seen) > 10
+    assert [(c.source, c.size) for c in seen] == [(c.source, engine.size(c.program)) for c in seen]

@@ -665,6 +665,10 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: C
               and not (k == "task" and same_file)]
     if "algorithm" in differ:  # it decides what the rest mean (which are read, how a tournament draws): said alone
         differ = ["algorithm"]
+    if "population" in differ and "tournament" in differ and was.get("tournament") == now.get("tournament"):
+        # the same tournament drawing from another population: the population says it all, and the estimator, whose
+        # tournament is no parameter, was told to rerun with "population 100 tournament 10"
+        differ.remove("tournament")
     if differ:
         def setting(k: str, text: str = "") -> str:  # a template: a setting of the caller's as ``{k}``, the rest as is
             text = (text or k).replace("{", "{{").replace("}", "}}")

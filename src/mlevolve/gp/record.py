@@ -208,9 +208,11 @@ class RunRecord:
             self.operator_successes[job.operator] += better
             if self.portfolio is not None:
                 self.portfolio.credit(job.operator, better)
-        candidate = Candidate(job.program if carried is None else carried, job.key, outcome, seq, job.size,
-                              job.generation, source,
-                              self.fitness(outcome, job.size), fingerprint)
+        # A carried program (a tuned learner's: Engine._carried) is the candidate, so its size is the
+        # candidate's, for parsimony and MAP-Elites: an FEC hit carries its twin's program, of its twin's size.
+        size = job.size if carried is None else shown_size(job.size, outcome)
+        candidate = Candidate(job.program if carried is None else carried, job.key, outcome, seq, size,
+                              job.generation, source, self.fitness(outcome, size), fingerprint)
         hof = self.hall_of_fame
         # DEAP's update enters a candidate only if the hall has room or it beats the hall's worst
         # (``Fitness.__gt__``: ``not wvalues <= worst's``): tested here first, so most skip the call.

@@ -31,10 +31,15 @@ FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
 FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",), "n_train": 1_000_000}  # a formula: regression
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
 POINT_MIN_VARIANCE = float(np.finfo(np.float64).tiny)  # and one below float64's least normal number lost its digits
+MIN_TRAIN_POINTS = 3  # a formula's fewest (n_train=, max_samples): its linear scaling a + b * f fits 2 exactly
 
 
 def _points(name: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any) -> dict[str, Any]:
-    """The points as the formula loop takes them: x (n, n_vars) and y (n), float64."""
+    """The points as the formula loop takes them: x (n, n_vars) and y (n), float64; too few to fit, TaskError."""
+    if len(y_train) < MIN_TRAIN_POINTS:
+        raise TaskError(f"{name}: {len(y_train)} training points for a formula: its linear scaling (a + b * f) fits "
+                        f"{MIN_TRAIN_POINTS - 1} exactly, so every formula would score train_r2 1",
+                        f"give n_train={MIN_TRAIN_POINTS} at least")
     return {"name": name, "x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test,
             "n_vars": x_train.shape[1]}
 
