@@ -233,6 +233,25 @@ def test_a_nonlinear_literal_is_tuned_through_the_scaling() -> None:
     assert result.metrics["train_r2"] > 1 - 1e-9, format_program(fitted.program)
 
 
+@pytest.mark.parametrize("jit", [True, False])
+@pytest.mark.parametrize("size", [1e-9, 1e-30, 1e9])
+def test_a_literal_is_tuned_alike_at_any_scale_of_the_targets(
+        monkeypatch: pytest.MonkeyPatch, size: float, jit: bool) -> None:
+    """The fit of ``size * y`` is the fit of ``y``: LM's gradient test was absolute (``1e-15 * (1 + sse)``), and a
+    gradient scales as the targets' square, so targets of size 1e-9 stopped every fit before its first step (3
+    evaluations where size 1 took 20): a search on them found other formulas than on the same data in units 1e9
+    times larger (a user's pass with a target in 1e-9 units)."""
+    if not jit:
+        monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+    x = np.linspace(0.1, 2, 40)[:, None]
+    y = 4.0 * np.exp(1.7 * x[:, 0]) + 0.5
+    unit = fit_formula(parse(formula("exp(1.0 * x)")), SPEC, x, y)
+    scaled = fit_formula(parse(formula("exp(1.0 * x)")), SPEC, x, size * y)
+    assert unit.evaluations > 3 and scaled.evaluations > 3  # (the start, a Jacobian and the end: no step)
+    result = evaluate(scaled.program, Points("p", x, size * y, x, size * y, 1), SPEC)
+    assert result.metrics["train_r2"] > 1 - 1e-9, format_program(scaled.program)
+
+
 def test_a_scaled_formula_is_refitted_in_place_not_nested() -> None:
     x = np.linspace(-1, 1, 20)[:, None]
     y = 2.5 * x[:, 0] ** 2 + 1.3
