@@ -43,11 +43,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ``fit_constants``: linear scaling and Levenberg-Marquardt on each candidate's literals (Keijzer 2003;
     Operon's and PySR's practice); ``prune``: the best pruned by edits the run's scoring cannot tell from it;
     ``db``: the run's SQLite archive, kept for ``mlevolve show``, ``report`` and ``export`` (its data beside it
-    as ``DB.csv``; a second ``fit`` with the same data and a larger ``budget`` resumes it, a smaller one gives the
-    best of the run's first ``budget`` candidates with a UserWarning, other data is refused: leave it None in a
-    cross-validation); None: a temporary one; ``verbose``: print the run's progress and summary; ``max_samples``: the
-    fitted rows at most, drawn with the seed where there are more (a data file's ``n_train``, docs/data.md: a fit's
-    cost is linear in its rows; the held-out rows are the same); None: all.
+    as ``DB.csv``, never over another file of that name; a second ``fit`` with the same data and a larger
+    ``budget`` resumes it, a smaller one gives the best of the run's first ``budget`` candidates with a UserWarning,
+    other data is refused: leave it None in a cross-validation); None: a temporary one; ``verbose``: print the
+    run's progress and summary; ``max_samples``: the fitted rows at most, drawn with the seed where there are more
+    (a data file's ``n_train``, docs/data.md: a fit's cost is linear in its rows; the held-out rows are the same);
+    None: all.
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
     ``mlevolve show --sympy`` prints it: text for people; a column named as a SymPy constant or function, ``E``,
@@ -129,7 +130,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         program, names = _program(getattr(self, "feature_names_in_", None), X.shape[1])
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(self.db) if self.db is not None else Path(tmp) / "run.db"
-            data, target = _data_file(db, X, y, names)
+            data, target, written = _data_file(db, X, y, names)
             try:
                 rows = "" if self.max_samples is None else f":n_train={int(self.max_samples)}"
                 result = evolve(program, ["f"], f"{data}:target={target}{rows}", budget=self.budget, db=db,
@@ -141,6 +142,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 raise ValueError(_said(err.rename(lambda name: _PARAMETERS.get(name, name)))) from err
             except MlevError as err:  # scikit-learn's callers catch ValueError
                 raise ValueError(_in_arrays(_said(err), data, X.shape)) from err
+            finally:  # refused before an archive was made: the data file written for it goes too
+                if written and not db.exists():
+                    data.unlink(missing_ok=True)
             front = best(db, digits=0, front=True) if result["best_program"] is not None else []  # (db: while it is)
         if result["best_program"] is None:
             raise ValueError("every candidate formula failed on this data")
@@ -274,11 +278,13 @@ def _program(features: Any, n: int) -> tuple[Any, list[str]]:
     return made(names), names
 
 
-def _data_file(db: Path, X: Any, y: Any, names: list[str]) -> tuple[Path, str]:
+def _data_file(db: Path, X: Any, y: Any, names: list[str]) -> tuple[Path, str, bool]:
     """``X`` and ``y`` written as ``DB.csv`` beside the archive ``db`` (columns ``names`` and the target, every
-    float64 to its 17 digits: the file reads back exactly), and the target column's name; ValueError where the
-    archive exists and its data file holds other data (a resume searches the same points; ``evolve`` would refuse
-    the changed file, after it was overwritten)."""
+    float64 to its 17 digits: the file reads back exactly), the target column's name, and whether the file was
+    written anew (not there before: :meth:`SymbolicRegressor.fit` removes it where no archive was made).  A
+    ValueError where the archive exists and its data file holds other data (a resume searches the same points;
+    ``evolve`` would refuse the changed file, after it was overwritten), and where there is no archive yet but a
+    file of that name holds other bytes: the user's own file, which was overwritten."""
     target = "y"
     while target in names:
         target += "_"
@@ -286,11 +292,15 @@ def _data_file(db: Path, X: Any, y: Any, names: list[str]) -> tuple[Path, str]:
     np.savetxt(text, np.column_stack([X, y]), fmt="%.17g", delimiter=",", header=",".join([*names, target]),
                comments="")
     path = db.with_name(db.name + ".csv")
-    if db.exists() and not (path.is_file() and path.read_text(encoding="utf-8") == text.getvalue()):
+    same = path.is_file() and path.read_bytes() == text.getvalue().encode("utf-8")
+    if db.exists() and not same:
         raise ValueError(f"{db} holds a run on other data than {path} would: give another db, or delete both"
                          if path.exists() else f"{db} exists without its data file {path}; give another db")
+    if path.exists() and not same:
+        raise ValueError(f"{path} exists and is not a run's data: a db writes its data beside it as DB.csv, and "
+                         f"this file is left as it is; give another db, or move {path} away")
     path.write_text(text.getvalue(), encoding="utf-8")
-    return path, target
+    return path, target, not same
 
 
 @functools.lru_cache(maxsize=16)

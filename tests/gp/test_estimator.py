@@ -153,6 +153,24 @@ def test_a_kept_archive_resumes_and_refuses_other_data(tmp_path: Path) -> None:
         SymbolicRegressor(budget=300, population=20, db=db).fit(x + 1.0, y)
 
 
+def test_a_db_never_overwrites_a_file_of_its_data_files_name_and_leaves_none_where_it_was_refused(
+        tmp_path: Path) -> None:
+    """A db's data is written beside it as DB.csv: a file of that name that was no run's data (the user's own) was
+    overwritten silently, and a fit refused before its archive was made (too few rows) left the data file behind."""
+    x, y = _data(60)
+    mine = tmp_path / "mine.db.csv"
+    mine.write_text("precious\n")
+    with pytest.raises(ValueError, match=r"mine\.db\.csv exists and is not a run's data: .* give another db"):
+        SymbolicRegressor(budget=5, population=20, db=tmp_path / "mine.db").fit(x, y)
+    assert mine.read_text() == "precious\n" and not (tmp_path / "mine.db").exists()
+    db = tmp_path / "sr.db"
+    with pytest.raises(ValueError, match="too few rows"):
+        SymbolicRegressor(budget=5, population=20, db=db).fit(x[:5], y[:5])
+    assert not db.exists() and not (tmp_path / "sr.db.csv").exists()
+    SymbolicRegressor(budget=5, population=20, db=db).fit(x, y)  # and the same db then takes other data
+    assert db.exists() and (tmp_path / "sr.db.csv").exists()
+
+
 @pytest.mark.parametrize(("x", "y", "message"), [
     (np.ones((3, 1)), np.arange(3.0), r"n_samples = 3, n_features = 1: too few rows \(3\) for a formula"),
     (np.arange(20.0).reshape(10, 2), np.ones(10), "the target is 1 on every fitting row"),
@@ -277,7 +295,7 @@ def test_the_data_file_reads_back_exactly_and_names_the_target_apart(tmp_path: P
     from mlevolve.interpreter.tasks import load_points
 
     x, y = _data(30)
-    path, target = _data_file(tmp_path / "r.db", x / 3.0, y / 7.0, ["y", "y_"])
+    path, target, _ = _data_file(tmp_path / "r.db", x / 3.0, y / 7.0, ["y", "y_"])
     assert target == "y__"
     points = load_points(f"{path}:target={target}", ("y", "y_"))
     assert set(np.concatenate([points.y_train, points.y_test]).tolist()) == set((y / 7.0).tolist())
