@@ -18,6 +18,7 @@ import functools
 import io
 import os
 import re
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -46,9 +47,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     as ``DB.csv``, never over another file of that name; a second ``fit`` with the same data and a larger
     ``budget`` resumes it, a smaller one gives the best of the run's first ``budget`` candidates with a UserWarning,
     other data is refused: leave it None in a cross-validation); None: a temporary one; ``verbose``: print the
-    run's progress and summary; ``max_samples``: the fitted rows at most, drawn with the seed where there are more
-    (a data file's ``n_train``, docs/data.md: a fit's cost is linear in its rows; the held-out rows are the same);
-    None: all.
+    run's progress and, at its end, its Pareto front (each formula's index, size, train and test R² and
+    expression, the one chosen marked), on stderr; ``max_samples``: the fitted rows at most, drawn with the seed
+    where there are more (a data file's ``n_train``, docs/data.md: a fit's cost is linear in its rows; the held-out
+    rows are the same); None: all.
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
     ``mlevolve show --sympy`` prints it: text for people; a column named as a SymPy constant or function, ``E``,
@@ -166,6 +168,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         if (chosen := selected(self.front_, self.model_selection)) != len(self.front_) - 1:  # not the fittest
             entry = self.front_[chosen]
             self.program_, self.metrics_, self.expression_ = entry["program"], entry["metrics"], entry["expression"]
+        if self.verbose:  # the end of the run, as PySR's hall of fame: the front, the formula chosen marked
+            print(_front_table(self.front_, chosen, self.model_selection), file=sys.stderr)
         # the grammar file by its absolute path: a model unpickled elsewhere (another working folder) predicts too
         grammar = None if self.grammar == "base" else self.grammar  # load_grammar's name of the base grammar
         self.grammar_path_: str | None = None if grammar is None else str(Path(grammar).resolve())
@@ -214,6 +218,24 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False  # the same data and random_state give the same formula
         return tags
+
+
+def _front_table(front: list[dict[str, Any]], chosen: int, selection: str) -> str:
+    """The Pareto front ``front`` (:attr:`SymbolicRegressor.front_`) as lines for a person: each entry's index (for
+    ``predict(X, index=i)``), size, R² on the fitted and the held-out rows and expression, ``chosen`` marked."""
+    def r2(entry: dict[str, Any], key: str) -> str:
+        value = entry["metrics"].get(key)
+        return "-" if value is None else f"{value:.6g}"
+
+    rows = [(str(i), str(e["size"]), r2(e, "train_r2"), r2(e, "test_r2"), e["expression"]) for i, e in enumerate(front)]
+    head = ("index", "size", "train_r2", "test_r2", "expression")
+    widths = [max(len(r[k]) for r in [head, *rows]) for k in range(4)]
+    lines = [f"Pareto front ({len(front)} formulas, smallest first; '<-' the one model_selection={selection!r} "
+             "chose: program_, predict(X)):"]
+    for i, row in enumerate([head, *rows]):
+        cells = "  ".join(c.rjust(w) for c, w in zip(row[:4], widths, strict=True))
+        lines.append(f"  {cells}  {row[4]}" + ("  <-" if i - 1 == chosen else ""))
+    return "\n".join(lines)
 
 
 def _in_arrays(text: str, data: Path, shape: tuple[int, int]) -> str:

@@ -153,6 +153,26 @@ def test_a_kept_archive_resumes_and_refuses_other_data(tmp_path: Path) -> None:
         SymbolicRegressor(budget=300, population=20, db=db).fit(x + 1.0, y)
 
 
+def test_verbose_prints_the_front_with_the_chosen_formula_marked(capsys: pytest.CaptureFixture[str]) -> None:
+    """``verbose`` promised the run's progress and summary, and printed the progress alone: nothing said what was
+    found.  Its end is now the front, as PySR's hall of fame, on stderr: index, size, R² and expression each."""
+    x, y = _data(60)
+    model = SymbolicRegressor(budget=30, population=20, verbose=True).fit(x, y)
+    out, err = capsys.readouterr()
+    assert out == ""
+    table = err[err.index("Pareto front ("):].splitlines()
+    assert table[1].split() == ["index", "size", "train_r2", "test_r2", "expression"]
+    rows = table[2:]
+    assert len(rows) == len(model.front_)
+    for i, (row, entry) in enumerate(zip(rows, model.front_, strict=True)):
+        assert row.split()[:2] == [str(i), str(entry["size"])] and entry["expression"] in row
+    assert [row.endswith("<-") for row in rows].count(True) == 1
+    marked = next(i for i, row in enumerate(rows) if row.endswith("<-"))
+    assert model.front_[marked]["program"] == model.program_
+    SymbolicRegressor(budget=30, population=20).fit(x, y)
+    assert capsys.readouterr() == ("", "")  # quiet by default
+
+
 def test_a_db_never_overwrites_a_file_of_its_data_files_name_and_leaves_none_where_it_was_refused(
         tmp_path: Path) -> None:
     """A db's data is written beside it as DB.csv: a file of that name that was no run's data (the user's own) was
