@@ -67,9 +67,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     (:func:`selected`).  On the peers' 17 problems, 3 seeds at 2,000 candidates (``benchmarks/model_selection.py``),
     ``best`` recovered 15 of 51 where ``accuracy`` recovered 2 with 10% noise on the targets, and the same 44 of 51
     without.
-    ``fit`` raises ValueError for data that cannot be searched (too few rows, a constant target, values beyond
-    1e150: the data files' rules, in their words, after ``n_samples = N, n_features = F``) or a setting's
-    mistake (a budget below 1, an unknown algorithm, no such grammar file, a db in no folder).
+    A ``fit`` that raises leaves the estimator unfitted (``predict`` raises NotFittedError), never with the last
+    fit's formula and this one's columns.  ``fit`` raises ValueError for data that cannot be searched (too few
+    rows, a constant target, values beyond 1e150: the data files' rules, in their words, after ``n_samples = N,
+    n_features = F``) or a setting's mistake (a budget below 1, an unknown algorithm, no such grammar file, a db in
+    no folder).
     """
 
     def __init__(self, budget: int = 10_000, population: int | None = None, algorithm: str | None = None,
@@ -115,6 +117,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         from mlevolve.grammar.spec import load_grammar
         from mlevolve.interpreter.algebra import sympy_display
 
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)  # the last fit's: a fit that raises leaves the estimator unfitted, not half-fitted
         self._check_parameters()
         X, y = validate_data(self, _unique_columns(X), y, y_numeric=True, dtype=np.float64)
         try:  # text targets (y_numeric converts object arrays only); numbers written as text are numbers

@@ -8,8 +8,10 @@ import pickle
 import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import sympy
 from sklearn.base import clone
@@ -171,6 +173,27 @@ def test_verbose_prints_the_front_with_the_chosen_formula_marked(capsys: pytest.
     assert model.front_[marked]["program"] == model.program_
     SymbolicRegressor(budget=30, population=20).fit(x, y)
     assert capsys.readouterr() == ("", "")  # quiet by default
+
+
+@pytest.mark.parametrize("how", ["columns", "names", "setting"])
+def test_a_refit_that_raises_leaves_the_estimator_unfitted(how: str) -> None:
+    """A refit refused on its data kept the last fit's formula with this fit's n_features_in_ and
+    feature_names_in_: predict on 3 columns evaluated the 2-parameter formula, and on a DataFrame whose columns
+    were swapped it read them by position, numbers either way, silently wrong."""
+    from sklearn.exceptions import NotFittedError
+
+    x, y = _data(60)
+    frame = pd.DataFrame(x, columns=["a", "b"])
+    model = SymbolicRegressor(budget=5, population=20).fit(frame, y)
+    again: Any = {"columns": np.c_[x, x[:, :1]], "names": frame[["b", "a"]], "setting": frame}[how]
+    if how == "setting":
+        model.set_params(max_samples=1)
+    with pytest.raises(ValueError):
+        model.fit(again, np.ones(60))
+    with pytest.raises(NotFittedError):
+        model.predict(again)
+    model.set_params(max_samples=None).fit(frame, y)  # and it fits again
+    assert model.predict(frame).shape == (60,)
 
 
 def test_a_db_never_overwrites_a_file_of_its_data_files_name_and_leaves_none_where_it_was_refused(
