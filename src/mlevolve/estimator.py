@@ -147,6 +147,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             except SettingError as err:  # a setting's mistake, in its words, by the estimator's name of it
                 raise ValueError(_said(err.rename(lambda name: _PARAMETERS.get(name, name)))) from err
             except MlevError as err:  # scikit-learn's callers catch ValueError
+                if err.message.startswith("archive belongs to another run") and \
+                        (was := _stored_max_samples(db)) != self.max_samples:  # its data is this: max_samples differs
+                    raise ValueError(f"{db}: archive was made with other settings (max_samples: archive has {was}, "
+                                     f"now {self.max_samples}) (rerun with max_samples {was} to resume, or pass "
+                                     "another db)") from err
                 raise ValueError(_in_arrays(_said(err), data, X.shape)) from err
             finally:  # refused before an archive was made: the data file written for it goes too
                 if written and not db.exists():
@@ -240,6 +245,24 @@ def _front_table(front: list[dict[str, Any]], chosen: int, selection: str) -> st
         cells = "  ".join(c.rjust(w) for c, w in zip(row[:4], widths, strict=True))
         lines.append(f"  {cells}  {row[4]}" + ("  <-" if i - 1 == chosen else ""))
     return "\n".join(lines)
+
+
+def _stored_max_samples(db: Path) -> int | str | None:
+    """The ``max_samples`` of the run in archive ``db``: its data file task's ``n_train`` (None: none given), or
+    "unknown" where the archive cannot be read so."""
+    import json
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+            row = con.execute("SELECT value FROM meta WHERE key = 'task'").fetchone()
+        task = json.loads(row[0])
+    except (sqlite3.Error, ValueError, TypeError):
+        return "unknown"
+    if not isinstance(task, str):
+        return "unknown"
+    found = re.search(r":\s*n_train\s*=\s*(\d+)\s*(?::|$)", task)
+    return int(found[1]) if found else None
 
 
 def _in_arrays(text: str, data: Path, shape: tuple[int, int]) -> str:

@@ -196,6 +196,23 @@ def test_a_refit_that_raises_leaves_the_estimator_unfitted(how: str) -> None:
     assert model.predict(frame).shape == (60,)
 
 
+def test_a_kept_archive_made_with_other_max_samples_says_so_by_that_name(tmp_path: Path) -> None:
+    """Resuming a db with another max_samples read as a data error about a file the user never named: "n_samples =
+    60, n_features = 2: ...: archive belongs to another run ... on task 'the data:target=y'; the task differs: ...
+    now 'the data:target=y:n_train=30'"; it is a setting, said as every other setting of a kept archive is."""
+    x, y = _data(60)
+    db = tmp_path / "sr.db"
+    SymbolicRegressor(budget=5, population=20, db=db).fit(x, y)
+    with pytest.raises(ValueError, match=r"^\S*sr\.db: archive was made with other settings \(max_samples: archive has "
+                       r"None, now 30\) \(rerun with max_samples None to resume, or pass another db\)$"):
+        SymbolicRegressor(budget=10, population=20, db=db, max_samples=30).fit(x, y)
+    other = tmp_path / "other.db"
+    SymbolicRegressor(budget=5, population=20, db=other, max_samples=30).fit(x, y)
+    with pytest.raises(ValueError, match=r"\(max_samples: archive has 30, now 40\)"):
+        SymbolicRegressor(budget=10, population=20, db=other, max_samples=40).fit(x, y)
+    assert SymbolicRegressor(budget=10, population=20, db=other, max_samples=30).fit(x, y).summary_["replayed"] == 5
+
+
 def test_a_db_never_overwrites_a_file_of_its_data_files_name_and_leaves_none_where_it_was_refused(
         tmp_path: Path) -> None:
     """A db's data is written beside it as DB.csv: a file of that name that was no run's data (the user's own) was
