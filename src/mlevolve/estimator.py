@@ -112,7 +112,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: Any, y: Any) -> SymbolicRegressor:
         """Search a formula of ``X`` (n, F) for ``y`` (n,); returns self."""
-        from mlevolve.api import best, check_output, evolve, formula_sympy, parse
+        from mlevolve.api import RunInterrupted, best, check_output, evolve, formula_sympy, parse
         from mlevolve.gp.engine import EvolveConfig
         from mlevolve.grammar.spec import load_grammar
         from mlevolve.interpreter.algebra import sympy_display
@@ -144,6 +144,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                                 prune=self.prune, grammar=spec,
                                 population=EvolveConfig.population if self.population is None else self.population,
                                 algorithm=EvolveConfig.algorithm if self.algorithm is None else self.algorithm)
+            except RunInterrupted as stop:  # Ctrl-C: its archive is kept only where db names it
+                if self.db is not None:
+                    raise
+                raise KeyboardInterrupt(f"interrupted after {stop.saved:,} candidates; their archive was temporary "
+                                        "and is gone (give db= to keep a run that a fit with the same db resumes)"
+                                        ) from None
             except SettingError as err:  # a setting's mistake, in its words, by the estimator's name of it
                 raise ValueError(_said(err.rename(lambda name: _PARAMETERS.get(name, name)))) from err
             except MlevError as err:  # scikit-learn's callers catch ValueError

@@ -213,6 +213,30 @@ def test_a_kept_archive_made_with_other_max_samples_says_so_by_that_name(tmp_pat
     assert SymbolicRegressor(budget=10, population=20, db=other, max_samples=30).fit(x, y).summary_["replayed"] == 5
 
 
+@pytest.mark.parametrize("kept", [False, True])
+def test_a_fit_stopped_by_ctrl_c_names_an_archive_only_where_one_is_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: bool) -> None:
+    """Ctrl-C during a fit said "interrupted: 1,249 candidates saved in /tmp/tmpjl64gpef/run.db", a temporary
+    folder already removed as the exception left fit: nothing was saved anywhere the user could reach."""
+    import mlevolve.api as api
+
+    def stopped(*args: Any, db: Path, **kwargs: Any) -> dict[str, Any]:
+        Path(db).write_bytes(b"")  # (an archive, as far as the estimator can tell)
+        raise api.RunInterrupted(str(db), 7)
+
+    monkeypatch.setattr(api, "evolve", stopped)
+    x, y = _data(60)
+    db = tmp_path / "sr.db" if kept else None
+    with pytest.raises(KeyboardInterrupt) as stop:
+        SymbolicRegressor(budget=50, db=db).fit(x, y)
+    said = str(stop.value)
+    if kept:
+        assert said == f"interrupted: 7 candidates saved in {db}"
+    else:
+        assert said == ("interrupted after 7 candidates; their archive was temporary and is gone (give db= to keep "
+                        "a run that a fit with the same db resumes)")
+
+
 def test_a_db_never_overwrites_a_file_of_its_data_files_name_and_leaves_none_where_it_was_refused(
         tmp_path: Path) -> None:
     """A db's data is written beside it as DB.csv: a file of that name that was no run's data (the user's own) was
