@@ -59,8 +59,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ``summary_`` (the run's counts: ``candidates``, ``evaluated``, ``fit_evaluations``...), ``n_features_in_``,
     ``grammar_path_`` (the grammar file predict reads, by its absolute path; None: the base grammar), ``front_`` (the
     run's Pareto front of fitness against size, smallest first, its last the fittest: each a dict of ``size``,
-    ``fitness``, ``score`` (PySR's: the log train MSE lost per node), ``metrics``, ``program`` and ``expression``,
-    as ``mlevolve best DB --front`` lists it; ``predict(X, index=i)`` and ``sympy(index=i)`` take ``front_[i]``).
+    ``fitness``, ``score`` (PySR's: the log train MSE lost per node), ``metrics``, ``program``, ``expression`` and
+    ``hash`` (its archive's: ``mlevolve export DB --hash H`` exports it where ``db`` kept the archive), as
+    ``mlevolve best DB --front`` lists it; ``predict(X, index=i)`` and ``sympy(index=i)`` take ``front_[i]``).
     ``model_selection``: which formula of the front ``program_``, ``expression_``, ``metrics_`` and ``predict`` are,
     as PySR's: ``best`` (the default, as PySR's) the highest score of those whose train MSE is at most 1.5 times the
     least (a smaller formula where more nodes buy little), ``accuracy`` the fittest, ``score`` the highest score
@@ -178,7 +179,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.expression_: str = sympy_display(formula_sympy(parse(self.program_), grammar=spec))[0]
         self.front_: list[dict[str, Any]] = [
             {"size": c["size"], "fitness": c["fitness"], "score": c["score"], "metrics": c["metrics"],
-             "program": c["stored"], "expression": sympy_display(formula_sympy(parse(c["stored"]), grammar=spec))[0]}
+             "program": c["stored"], "expression": sympy_display(formula_sympy(parse(c["stored"]), grammar=spec))[0],
+             "hash": c["hash"]}
             for c in front]  # each as program_ is: the archive's text, no task line (the data is a temporary file)
         if (chosen := selected(self.front_, self.model_selection)) != len(self.front_) - 1:  # not the fittest
             entry = self.front_[chosen]

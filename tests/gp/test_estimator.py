@@ -237,6 +237,21 @@ def test_a_fit_stopped_by_ctrl_c_names_an_archive_only_where_one_is_kept(
                         "a run that a fit with the same db resumes)")
 
 
+def test_each_front_entry_has_its_archive_hash_and_export_by_it_gives_the_models_formula(tmp_path: Path) -> None:
+    """front_ lacked the hash ``mlevolve best DB --front`` lists: with a kept db, ``export DB --best`` exports the
+    fittest, and the formula predict uses (model_selection's pick) could not be named to export."""
+    from mlevolve.api import best, export_program, formula_sympy, parse
+
+    x, y = _data(60)
+    db = tmp_path / "sr.db"
+    model = SymbolicRegressor(budget=200, population=20, db=db).fit(x, y)
+    listed = {c["hash"]: c["stored"] for c in best(db, digits=0, front=True)}
+    assert [entry["hash"] for entry in model.front_] == list(listed)
+    chosen = next(entry for entry in model.front_ if entry["program"] == model.program_)
+    text, _ = export_program(db, chosen["hash"])
+    assert sympy.simplify(formula_sympy(parse(text)) - model.sympy()) == 0  # (shown simplified: the same values)
+
+
 def test_a_db_never_overwrites_a_file_of_its_data_files_name_and_leaves_none_where_it_was_refused(
         tmp_path: Path) -> None:
     """A db's data is written beside it as DB.csv: a file of that name that was no run's data (the user's own) was
