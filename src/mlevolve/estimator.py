@@ -283,6 +283,7 @@ def _in_arrays(text: str, data: Path, shape: tuple[int, int]) -> str:
 
     said = re.sub(re.escape(str(data)) + r":(\d+)(?::(\d+))?", place, text)
     said = said.removeprefix(f"{data}: ").replace(str(data), "the data").replace("--db", "db")
+    said = re.sub(r"\bn_train\b", "max_samples", said)  # the data file's option is the estimator's parameter
     return f"n_samples = {shape[0]}, n_features = {shape[1]}: {said}" if str(data) in text else said
 
 

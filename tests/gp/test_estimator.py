@@ -252,6 +252,15 @@ def test_each_front_entry_has_its_archive_hash_and_export_by_it_gives_the_models
     assert sympy.simplify(formula_sympy(parse(text)) - model.sympy()) == 0  # (shown simplified: the same values)
 
 
+def test_a_target_constant_on_the_rows_max_samples_drew_names_max_samples() -> None:
+    """The data file's n_train is the estimator's max_samples: its error names the parameter the user gave."""
+    x, _ = _data(60)
+    y = (x[:, 0] > 1.5).astype(float)
+    with pytest.raises(ValueError, match=r"^n_samples = 60, n_features = 2: the target is 1 on every fitting row "
+                       r"\(the 2 of 48 that max_samples=2 drew\) \(a larger max_samples draws rows it varies on\)$"):
+        SymbolicRegressor(budget=5, population=20, max_samples=2).fit(x, y)
+
+
 def test_a_db_never_overwrites_a_file_of_its_data_files_name_and_leaves_none_where_it_was_refused(
         tmp_path: Path) -> None:
     """A db's data is written beside it as DB.csv: a file of that name that was no run's data (the user's own) was

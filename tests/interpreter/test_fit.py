@@ -323,6 +323,24 @@ def test_a_formula_runs_on_a_csv_with_columns_mapped_by_name(tmp_path: Path) -> 
     assert result["failure"] is None and result["train_mse"] < 1e-20 and result["test_r2"] > 1 - 1e-12
 
 
+def test_a_target_constant_on_the_rows_n_train_drew_says_so_and_what_to_do(tmp_path: Path) -> None:
+    """A 0/1 target of which n_train=2 drew two 1s was refused as "the target is 1 on every fitting row", with the
+    hint that a regression needs a target that varies, of a target the user could see vary; it names the draw."""
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.interpreter.tasks import load_points
+
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(1.0, 5.0, 60).tolist(), rng.uniform(1.0, 5.0, 60).tolist()
+    path = tmp_path / "bin.csv"
+    path.write_text("a,b,y\n" + "".join(f"{p!r},{q!r},{float(p > 1.5)!r}\n" for p, q in zip(a, b, strict=True)))
+    with pytest.raises(MlevError) as info:
+        load_points(f"{path}:target=y:n_train=2", ("a", "b"))
+    assert (info.value.message, info.value.hint) == (
+        f"{path}: the target is 1 on every fitting row (the 2 of 48 that n_train=2 drew)",
+        "a larger n_train draws rows it varies on")
+    assert load_points(f"{path}:target=y:n_train=20", ("a", "b")).x_train.shape == (20, 2)
+
+
 def test_n_train_caps_a_data_files_fitting_rows_by_a_draw_of_the_seed(tmp_path: Path) -> None:
     """A fit costs linear time in its rows: n_train=N fits on N of the file's train and validation rows (gplearn's
     max_samples), drawn with the run's seed apart from the split, whose held-out rows stay what they were."""
