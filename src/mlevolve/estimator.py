@@ -18,6 +18,7 @@ import functools
 import io
 import os
 import re
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -43,12 +44,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ``fit_constants``: linear scaling and Levenberg-Marquardt on each candidate's literals (Keijzer 2003;
     Operon's and PySR's practice); ``prune``: the best pruned by edits the run's scoring cannot tell from it;
     ``db``: the run's SQLite archive, kept for ``mlevolve show``, ``report`` and ``export`` (its data beside it
-    as ``DB.csv``; a second ``fit`` with the same data and a larger ``budget`` resumes it, a smaller one gives the
-    best of the run's first ``budget`` candidates with a UserWarning, other data is refused: leave it None in a
-    cross-validation); None: a temporary one; ``verbose``: print the run's progress and summary; ``max_samples``: the
-    fitted rows at most, drawn with the seed where there are more (a data file's ``n_train``, docs/data.md: a fit's
-    cost is linear in its rows; the held-out rows are the same), 3 at least (the linear scaling fits 2 exactly); None:
-    all.
+    as ``DB.csv``, never over another file of that name; a second ``fit`` with the same data and a larger
+    ``budget`` resumes it, a smaller one gives the best of the run's first ``budget`` candidates with a UserWarning,
+    other data is refused: leave it None in a cross-validation); None: a temporary one; ``verbose``: print the
+    run's progress and, at its end, its Pareto front (each formula's index, size, train and test R² and
+    expression, the one chosen marked), on stderr; ``max_samples``: the fitted rows at most, drawn with the seed
+    where there are more (a data file's ``n_train``, docs/data.md: a fit's cost is linear in its rows; the held-out
+    rows are the same), 3 at least (the linear scaling fits 2 exactly); None: all.
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
     ``mlevolve show --sympy`` prints it: text for people; a column named as a SymPy constant or function, ``E``,
@@ -57,17 +59,20 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ``summary_`` (the run's counts: ``candidates``, ``evaluated``, ``fit_evaluations``...), ``n_features_in_``,
     ``grammar_path_`` (the grammar file predict reads, by its absolute path; None: the base grammar), ``front_`` (the
     run's Pareto front of fitness against size, smallest first, its last the fittest: each a dict of ``size``,
-    ``fitness``, ``score`` (PySR's: the log train MSE lost per node), ``metrics``, ``program`` and ``expression``,
-    as ``mlevolve best DB --front`` lists it; ``predict(X, index=i)`` and ``sympy(index=i)`` take ``front_[i]``).
+    ``fitness``, ``score`` (PySR's: the log train MSE lost per node), ``metrics``, ``program``, ``expression`` and
+    ``hash`` (its archive's: ``mlevolve export DB --hash H`` exports it where ``db`` kept the archive), as
+    ``mlevolve best DB --front`` lists it; ``predict(X, index=i)`` and ``sympy(index=i)`` take ``front_[i]``).
     ``model_selection``: which formula of the front ``program_``, ``expression_``, ``metrics_`` and ``predict`` are,
     as PySR's: ``best`` (the default, as PySR's) the highest score of those whose train MSE is at most 1.5 times the
     least (a smaller formula where more nodes buy little), ``accuracy`` the fittest, ``score`` the highest score
     (:func:`selected`).  On the peers' 17 problems, 3 seeds at 2,000 candidates (``benchmarks/model_selection.py``),
     ``best`` recovered 15 of 51 where ``accuracy`` recovered 2 with 10% noise on the targets, and the same 44 of 51
     without.
-    ``fit`` raises ValueError for data that cannot be searched (too few rows, a constant target, values beyond
-    1e150: the data files' rules, in their words, after ``n_samples = N, n_features = F``) or a setting's
-    mistake (a budget below 1, an unknown algorithm, no such grammar file, a db in no folder).
+    A ``fit`` that raises leaves the estimator unfitted (``predict`` raises NotFittedError), never with the last
+    fit's formula and this one's columns.  ``fit`` raises ValueError for data that cannot be searched (too few
+    rows, a constant target, values beyond 1e150: the data files' rules, in their words, after ``n_samples = N,
+    n_features = F``) or a setting's mistake (a budget below 1, an unknown algorithm, no such grammar file, a db in
+    no folder).
     """
 
     def __init__(self, budget: int = 10_000, population: int | None = None, algorithm: str | None = None,
@@ -113,11 +118,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: Any, y: Any) -> SymbolicRegressor:
         """Search a formula of ``X`` (n, F) for ``y`` (n,); returns self."""
-        from mlevolve.api import best, check_output, evolve, formula_sympy, parse
+        from mlevolve.api import RunInterrupted, best, check_output, evolve, formula_sympy, parse
         from mlevolve.gp.engine import EvolveConfig
         from mlevolve.grammar.spec import load_grammar
         from mlevolve.interpreter.algebra import sympy_display
 
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)  # the last fit's: a fit that raises leaves the estimator unfitted, not half-fitted
         self._check_parameters()
         X, y = validate_data(self, _unique_columns(X), y, y_numeric=True, dtype=np.float64)
         try:  # text targets (y_numeric converts object arrays only); numbers written as text are numbers
@@ -135,7 +142,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         program, names = _program(getattr(self, "feature_names_in_", None), X.shape[1])
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(self.db) if self.db is not None else Path(tmp) / "run.db"
-            data, target = _data_file(db, X, y, names)
+            data, target, written = _data_file(db, X, y, names)
             rows = "" if self.max_samples is None else f":n_train={int(self.max_samples)}"
             if (refused := _other_max_samples(db, f"{data}:target={target}", self.max_samples)) is not None:
                 raise ValueError(refused)
@@ -145,10 +152,19 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                                 prune=self.prune, grammar=spec,
                                 population=EvolveConfig.population if self.population is None else self.population,
                                 algorithm=EvolveConfig.algorithm if self.algorithm is None else self.algorithm)
+            except RunInterrupted as stop:  # Ctrl-C: its archive is kept only where db names it
+                if self.db is not None:
+                    raise
+                raise KeyboardInterrupt(f"interrupted after {stop.saved:,} candidates; their archive was temporary "
+                                        "and is gone (give db= to keep a run that a fit with the same db resumes)"
+                                        ) from None
             except SettingError as err:  # a setting's mistake, in its words, by the estimator's name of it
                 raise ValueError(_said(err.rename(lambda name: _PARAMETERS.get(name, name)))) from err
             except MlevError as err:  # scikit-learn's callers catch ValueError
                 raise ValueError(_in_arrays(_said(err), data, X.shape)) from err
+            finally:  # refused before an archive was made: the data file written for it goes too
+                if written and not db.exists():
+                    data.unlink(missing_ok=True)
             front = best(db, digits=0, front=True) if result["best_program"] is not None else []  # (db: while it is)
         if result["best_program"] is None:
             raise ValueError("every candidate formula failed on this data")
@@ -165,11 +181,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.expression_: str = sympy_display(formula_sympy(parse(self.program_), grammar=spec))[0]
         self.front_: list[dict[str, Any]] = [
             {"size": c["size"], "fitness": c["fitness"], "score": c["score"], "metrics": c["metrics"],
-             "program": c["stored"], "expression": sympy_display(formula_sympy(parse(c["stored"]), grammar=spec))[0]}
+             "program": c["stored"], "expression": sympy_display(formula_sympy(parse(c["stored"]), grammar=spec))[0],
+             "hash": c["hash"]}
             for c in front]  # each as program_ is: the archive's text, no task line (the data is a temporary file)
         if (chosen := selected(self.front_, self.model_selection)) != len(self.front_) - 1:  # not the fittest
             entry = self.front_[chosen]
             self.program_, self.metrics_, self.expression_ = entry["program"], entry["metrics"], entry["expression"]
+        if self.verbose:  # the end of the run, as PySR's hall of fame: the front, the formula chosen marked
+            print(_front_table(self.front_, chosen, self.model_selection), file=sys.stderr)
         # the grammar file by its absolute path: a model unpickled elsewhere (another working folder) predicts too
         grammar = None if self.grammar == "base" else self.grammar  # load_grammar's name of the base grammar
         self.grammar_path_: str | None = None if grammar is None else str(Path(grammar).resolve())
@@ -220,6 +239,24 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         return tags
 
 
+def _front_table(front: list[dict[str, Any]], chosen: int, selection: str) -> str:
+    """The Pareto front ``front`` (:attr:`SymbolicRegressor.front_`) as lines for a person: each entry's index (for
+    ``predict(X, index=i)``), size, R² on the fitted and the held-out rows and expression, ``chosen`` marked."""
+    def r2(entry: dict[str, Any], key: str) -> str:
+        value = entry["metrics"].get(key)
+        return "-" if value is None else f"{value:.6g}"
+
+    rows = [(str(i), str(e["size"]), r2(e, "train_r2"), r2(e, "test_r2"), e["expression"]) for i, e in enumerate(front)]
+    head = ("index", "size", "train_r2", "test_r2", "expression")
+    widths = [max(len(r[k]) for r in [head, *rows]) for k in range(4)]
+    lines = [f"Pareto front ({len(front)} formulas, smallest first; '<-' the one model_selection={selection!r} "
+             "chose: program_, predict(X)):"]
+    for i, row in enumerate([head, *rows]):
+        cells = "  ".join(c.rjust(w) for c, w in zip(row[:4], widths, strict=True))
+        lines.append(f"  {cells}  {row[4]}" + ("  <-" if i - 1 == chosen else ""))
+    return "\n".join(lines)
+
+
 def _in_arrays(text: str, data: Path, shape: tuple[int, int]) -> str:
     """An error of a run on the data file ``data`` (X and y, written by :func:`_data_file`) in the estimator's words:
     a place in the file (``DATA:ROW:COL``, its header the first row) is ``X[i, j]`` or ``y[i]``, the file itself
@@ -230,6 +267,7 @@ def _in_arrays(text: str, data: Path, shape: tuple[int, int]) -> str:
 
     said = re.sub(re.escape(str(data)) + r":(\d+)(?::(\d+))?", place, text)
     said = said.removeprefix(f"{data}: ").replace(str(data), "the data").replace("--db", "db")
+    said = re.sub(r"\bn_train\b", "max_samples", said)  # the data file's option is the estimator's parameter
     return f"n_samples = {shape[0]}, n_features = {shape[1]}: {said}" if str(data) in text else said
 
 
@@ -282,11 +320,13 @@ def _program(features: Any, n: int) -> tuple[Any, list[str]]:
     return made(names), names
 
 
-def _data_file(db: Path, X: Any, y: Any, names: list[str]) -> tuple[Path, str]:
+def _data_file(db: Path, X: Any, y: Any, names: list[str]) -> tuple[Path, str, bool]:
     """``X`` and ``y`` written as ``DB.csv`` beside the archive ``db`` (columns ``names`` and the target, every
-    float64 to its 17 digits: the file reads back exactly), and the target column's name; ValueError where the
-    archive exists and its data file holds other data (a resume searches the same points; ``evolve`` would refuse
-    the changed file, after it was overwritten)."""
+    float64 to its 17 digits: the file reads back exactly), the target column's name, and whether the file was
+    written anew (not there before: :meth:`SymbolicRegressor.fit` removes it where no archive was made).  A
+    ValueError where the archive exists and its data file holds other data (a resume searches the same points;
+    ``evolve`` would refuse the changed file, after it was overwritten), and where there is no archive yet but a
+    file of that name holds other bytes: the user's own file, which was overwritten."""
     target = "y"
     while target in names:
         target += "_"
@@ -294,11 +334,15 @@ def _data_file(db: Path, X: Any, y: Any, names: list[str]) -> tuple[Path, str]:
     np.savetxt(text, np.column_stack([X, y]), fmt="%.17g", delimiter=",", header=",".join([*names, target]),
                comments="")
     path = db.with_name(db.name + ".csv")
-    if db.exists() and not (path.is_file() and path.read_text(encoding="utf-8") == text.getvalue()):
+    same = path.is_file() and path.read_bytes() == text.getvalue().encode("utf-8")
+    if db.exists() and not same:
         raise ValueError(f"{db} holds a run on other data than {path} would: give another db, or delete both"
                          if path.exists() else f"{db} exists without its data file {path}; give another db")
+    if path.exists() and not same:
+        raise ValueError(f"{path} exists and is not a run's data: a db writes its data beside it as DB.csv, and "
+                         f"this file is left as it is; give another db, or move {path} away")
     path.write_text(text.getvalue(), encoding="utf-8")
-    return path, target
+    return path, target, not same
 
 
 def _other_max_samples(db: Path, task: str, max_samples: int | None) -> str | None:

@@ -285,8 +285,9 @@ def test_a_script_moved_with_its_data_reads_the_file_beside_it_where_the_origina
 # 558 (stop 49: 3 lines for a formula data file's n_train=, the fitting rows drawn to at most N); learner 708 and
 # network 800 (stop 49: a value too far to standardise named by its column's name, not "feature column 2"); all 5
 # more (stop 49: a library the script needs but cannot import, named in one line with what to install, exit 2);
-# formula 568 (qa51a: 5 lines refusing fewer than 3 training points, which the linear scaling fits exactly).
-DATA_CAPS = {"formula": 568, "learner": 713, "supervised": 805}
+# formula 568 (qa51a: 5 lines refusing fewer than 3 training points, which the linear scaling fits exactly); 569
+# (qa51c: 1 line: a target constant on the rows n_train drew names the draw, hint a larger n_train).
+DATA_CAPS = {"formula": 569, "learner": 713, "supervised": 805}
 
 
 @pytest.mark.parametrize("kind", PROGRAMS)

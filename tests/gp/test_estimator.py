@@ -8,8 +8,10 @@ import pickle
 import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import sympy
 from sklearn.base import clone
@@ -172,6 +174,131 @@ def test_a_kept_archive_refuses_other_settings_by_the_estimators_names(tmp_path:
     SymbolicRegressor(budget=30, population=20, db=db, max_samples=30).fit(x, y)  # as it was: it resumes
 
 
+def test_verbose_prints_the_front_with_the_chosen_formula_marked(capsys: pytest.CaptureFixture[str]) -> None:
+    """``verbose`` promised the run's progress and summary, and printed the progress alone: nothing said what was
+    found.  Its end is now the front, as PySR's hall of fame, on stderr: index, size, R² and expression each."""
+    x, y = _data(60)
+    model = SymbolicRegressor(budget=30, population=20, verbose=True).fit(x, y)
+    out, err = capsys.readouterr()
+    assert out == ""
+    table = err[err.index("Pareto front ("):].splitlines()
+    assert table[1].split() == ["index", "size", "train_r2", "test_r2", "expression"]
+    rows = table[2:]
+    assert len(rows) == len(model.front_)
+    for i, (row, entry) in enumerate(zip(rows, model.front_, strict=True)):
+        assert row.split()[:2] == [str(i), str(entry["size"])] and entry["expression"] in row
+    assert [row.endswith("<-") for row in rows].count(True) == 1
+    marked = next(i for i, row in enumerate(rows) if row.endswith("<-"))
+    assert model.front_[marked]["program"] == model.program_
+    SymbolicRegressor(budget=30, population=20).fit(x, y)
+    assert capsys.readouterr() == ("", "")  # quiet by default
+
+
+@pytest.mark.parametrize("how", ["columns", "names", "setting"])
+def test_a_refit_that_raises_leaves_the_estimator_unfitted(how: str) -> None:
+    """A refit refused on its data kept the last fit's formula with this fit's n_features_in_ and
+    feature_names_in_: predict on 3 columns evaluated the 2-parameter formula, and on a DataFrame whose columns
+    were swapped it read them by position, numbers either way, silently wrong."""
+    from sklearn.exceptions import NotFittedError
+
+    x, y = _data(60)
+    frame = pd.DataFrame(x, columns=["a", "b"])
+    model = SymbolicRegressor(budget=5, population=20).fit(frame, y)
+    again: Any = {"columns": np.c_[x, x[:, :1]], "names": frame[["b", "a"]], "setting": frame}[how]
+    if how == "setting":
+        model.set_params(max_samples=1)
+    with pytest.raises(ValueError):
+        model.fit(again, np.ones(60))
+    with pytest.raises(NotFittedError):
+        model.predict(again)
+    model.set_params(max_samples=None).fit(frame, y)  # and it fits again
+    assert model.predict(frame).shape == (60,)
+
+
+def test_a_kept_archive_made_with_other_max_samples_says_so_by_that_name(tmp_path: Path) -> None:
+    """Resuming a db with another max_samples read as a data error about a file the user never named: "n_samples =
+    60, n_features = 2: ...: archive belongs to another run ... on task 'the data:target=y'; the task differs: ...
+    now 'the data:target=y:n_train=30'"; it is a setting, said as every other setting of a kept archive is."""
+    x, y = _data(60)
+    db = tmp_path / "sr.db"
+    SymbolicRegressor(budget=5, population=20, db=db).fit(x, y)
+    with pytest.raises(ValueError, match=r"^\S*sr\.db: archive was made with other settings \(max_samples: archive has "
+                       r"None, now 30\) \(rerun with max_samples None to resume, or pass another db\)$"):
+        SymbolicRegressor(budget=10, population=20, db=db, max_samples=30).fit(x, y)
+    other = tmp_path / "other.db"
+    SymbolicRegressor(budget=5, population=20, db=other, max_samples=30).fit(x, y)
+    with pytest.raises(ValueError, match=r"\(max_samples: archive has 30, now 40\)"):
+        SymbolicRegressor(budget=10, population=20, db=other, max_samples=40).fit(x, y)
+    assert SymbolicRegressor(budget=10, population=20, db=other, max_samples=30).fit(x, y).summary_["replayed"] == 5
+
+
+@pytest.mark.parametrize("kept", [False, True])
+def test_a_fit_stopped_by_ctrl_c_names_an_archive_only_where_one_is_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: bool) -> None:
+    """Ctrl-C during a fit said "interrupted: 1,249 candidates saved in /tmp/tmpjl64gpef/run.db", a temporary
+    folder already removed as the exception left fit: nothing was saved anywhere the user could reach."""
+    import mlevolve.api as api
+
+    def stopped(*args: Any, db: Path, **kwargs: Any) -> dict[str, Any]:
+        Path(db).write_bytes(b"")  # (an archive, as far as the estimator can tell)
+        raise api.RunInterrupted(str(db), 7)
+
+    monkeypatch.setattr(api, "evolve", stopped)
+    x, y = _data(60)
+    db = tmp_path / "sr.db" if kept else None
+    with pytest.raises(KeyboardInterrupt) as stop:
+        SymbolicRegressor(budget=50, db=db).fit(x, y)
+    said = str(stop.value)
+    if kept:
+        assert said == f"interrupted: 7 candidates saved in {db}"
+    else:
+        assert said == ("interrupted after 7 candidates; their archive was temporary and is gone (give db= to keep "
+                        "a run that a fit with the same db resumes)")
+
+
+def test_each_front_entry_has_its_archive_hash_and_export_by_it_gives_the_models_formula(tmp_path: Path) -> None:
+    """front_ lacked the hash ``mlevolve best DB --front`` lists: with a kept db, ``export DB --best`` exports the
+    fittest, and the formula predict uses (model_selection's pick) could not be named to export."""
+    from mlevolve.api import best, export_program, formula_sympy, parse
+
+    x, y = _data(60)
+    db = tmp_path / "sr.db"
+    model = SymbolicRegressor(budget=200, population=20, db=db).fit(x, y)
+    listed = {c["hash"]: c["stored"] for c in best(db, digits=0, front=True)}
+    assert [entry["hash"] for entry in model.front_] == list(listed)
+    chosen = next(entry for entry in model.front_ if entry["program"] == model.program_)
+    text, _ = export_program(db, chosen["hash"])
+    assert sympy.simplify(formula_sympy(parse(text)) - model.sympy()) == 0  # (shown simplified: the same values)
+
+
+def test_a_target_constant_on_the_rows_max_samples_drew_names_max_samples() -> None:
+    """The data file's n_train is the estimator's max_samples: its error names the parameter the user gave."""
+    x, _ = _data(60)
+    y = np.ones(60)
+    y[0] = 0.0  # the target varies on one row, which the 3 rows drawn with this seed leave out
+    with pytest.raises(ValueError, match=r"^n_samples = 60, n_features = 2: the target is 1 on every fitting row "
+                       r"\(the 3 of 48 that max_samples=3 drew\) \(a larger max_samples draws rows it varies on\)$"):
+        SymbolicRegressor(budget=5, population=20, max_samples=3, random_state=0).fit(x, y)
+
+
+def test_a_db_never_overwrites_a_file_of_its_data_files_name_and_leaves_none_where_it_was_refused(
+        tmp_path: Path) -> None:
+    """A db's data is written beside it as DB.csv: a file of that name that was no run's data (the user's own) was
+    overwritten silently, and a fit refused before its archive was made (too few rows) left the data file behind."""
+    x, y = _data(60)
+    mine = tmp_path / "mine.db.csv"
+    mine.write_text("precious\n")
+    with pytest.raises(ValueError, match=r"mine\.db\.csv exists and is not a run's data: .* give another db"):
+        SymbolicRegressor(budget=5, population=20, db=tmp_path / "mine.db").fit(x, y)
+    assert mine.read_text() == "precious\n" and not (tmp_path / "mine.db").exists()
+    db = tmp_path / "sr.db"
+    with pytest.raises(ValueError, match="too few rows"):
+        SymbolicRegressor(budget=5, population=20, db=db).fit(x[:5], y[:5])
+    assert not db.exists() and not (tmp_path / "sr.db.csv").exists()
+    SymbolicRegressor(budget=5, population=20, db=db).fit(x, y)  # and the same db then takes other data
+    assert db.exists() and (tmp_path / "sr.db.csv").exists()
+
+
 @pytest.mark.parametrize(("x", "y", "message"), [
     (np.ones((3, 1)), np.arange(3.0), r"n_samples = 3, n_features = 1: too few rows \(3\) for a formula"),
     (np.arange(20.0).reshape(10, 2), np.ones(10), "the target is 1 on every fitting row"),
@@ -299,7 +426,7 @@ def test_the_data_file_reads_back_exactly_and_names_the_target_apart(tmp_path: P
     from mlevolve.interpreter.tasks import load_points
 
     x, y = _data(30)
-    path, target = _data_file(tmp_path / "r.db", x / 3.0, y / 7.0, ["y", "y_"])
+    path, target, _ = _data_file(tmp_path / "r.db", x / 3.0, y / 7.0, ["y", "y_"])
     assert target == "y__"
     points = load_points(f"{path}:target={target}", ("y", "y_"))
     assert set(np.concatenate([points.y_train, points.y_test]).tolist()) == set((y / 7.0).tolist())

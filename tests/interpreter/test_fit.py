@@ -233,6 +233,25 @@ def test_a_nonlinear_literal_is_tuned_through_the_scaling() -> None:
     assert result.metrics["train_r2"] > 1 - 1e-9, format_program(fitted.program)
 
 
+@pytest.mark.parametrize("jit", [True, False])
+@pytest.mark.parametrize("size", [1e-9, 1e-30, 1e9])
+def test_a_literal_is_tuned_alike_at_any_scale_of_the_targets(
+        monkeypatch: pytest.MonkeyPatch, size: float, jit: bool) -> None:
+    """The fit of ``size * y`` is the fit of ``y``: LM's gradient test was absolute (``1e-15 * (1 + sse)``), and a
+    gradient scales as the targets' square, so targets of size 1e-9 stopped every fit before its first step (3
+    evaluations where size 1 took 20): a search on them found other formulas than on the same data in units 1e9
+    times larger (a user's pass with a target in 1e-9 units)."""
+    if not jit:
+        monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
+    x = np.linspace(0.1, 2, 40)[:, None]
+    y = 4.0 * np.exp(1.7 * x[:, 0]) + 0.5
+    unit = fit_formula(parse(formula("exp(1.0 * x)")), SPEC, x, y)
+    scaled = fit_formula(parse(formula("exp(1.0 * x)")), SPEC, x, size * y)
+    assert unit.evaluations > 3 and scaled.evaluations > 3  # (the start, a Jacobian and the end: no step)
+    result = evaluate(scaled.program, Points("p", x, size * y, x, size * y, 1), SPEC)
+    assert result.metrics["train_r2"] > 1 - 1e-9, format_program(scaled.program)
+
+
 def test_a_scaled_formula_is_refitted_in_place_not_nested() -> None:
     x = np.linspace(-1, 1, 20)[:, None]
     y = 2.5 * x[:, 0] ** 2 + 1.3
@@ -302,6 +321,24 @@ def test_a_formula_runs_on_a_csv_with_columns_mapped_by_name(tmp_path: Path) -> 
     program.write_text("algorithm ab\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  1.5 * a * a / b + 0.7\n")
     result = api.run(program, task=f"{path}:target=y")
     assert result["failure"] is None and result["train_mse"] < 1e-20 and result["test_r2"] > 1 - 1e-12
+
+
+def test_a_target_constant_on_the_rows_n_train_drew_says_so_and_what_to_do(tmp_path: Path) -> None:
+    """A 0/1 target of which n_train=2 drew two 1s was refused as "the target is 1 on every fitting row", with the
+    hint that a regression needs a target that varies, of a target the user could see vary; it names the draw."""
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.interpreter.tasks import load_points
+
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(1.0, 5.0, 60).tolist(), rng.uniform(1.0, 5.0, 60).tolist()
+    path = tmp_path / "bin.csv"
+    path.write_text("a,b,y\n" + "".join(f"{p!r},{q!r},{float(p > 1.5)!r}\n" for p, q in zip(a, b, strict=True)))
+    with pytest.raises(MlevError) as info:
+        load_points(f"{path}:target=y:n_train=2", ("a", "b"))
+    assert (info.value.message, info.value.hint) == (
+        f"{path}: the target is 1 on every fitting row (the 2 of 48 that n_train=2 drew)",
+        "a larger n_train draws rows it varies on")
+    assert load_points(f"{path}:target=y:n_train=20", ("a", "b")).x_train.shape == (20, 2)
 
 
 def test_n_train_caps_a_data_files_fitting_rows_by_a_draw_of_the_seed(tmp_path: Path) -> None:

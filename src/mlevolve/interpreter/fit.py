@@ -334,7 +334,7 @@ Repair = Callable[[F64, F64, F64, int], tuple[F64, int]]
 
 
 def levenberg_marquardt(residuals: Callable[[F64], F64], jacobian: Callable[[F64], F64], theta0: F64, r0: F64,
-                        max_evaluations: int, repair: Repair | None = None) -> tuple[F64, float]:
+                        max_evaluations: int, repair: Repair | None = None, floor: float = 1.0) -> tuple[F64, float]:
     """Minimise ``sum(residuals(theta)^2)`` from ``theta0`` (whose residuals are ``r0``) by
     Levenberg-Marquardt with Nielsen's damping update (Madsen, Nielsen & Tingleff 2004, "Methods for
     non-linear least squares problems", Algorithm 3.16), ``jacobian(theta)`` giving the (n, p)
@@ -344,7 +344,10 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], jacobian: Callable[[F64
     ``repair(jac, theta, r, allowed)``, when given, runs after each Jacobian and returns it with some
     columns replaced (finite differences, :func:`difference_columns`) and the residual evaluations
     that took, at most ``allowed`` (what the budget leaves after one trial step), counted like
-    any other.  Returns the best ``(theta, sum of squares)`` found.
+    any other.  Returns the best ``(theta, sum of squares)`` found.  The loop ends where the gradient's largest
+    component is at most ``1e-15 * (floor + sse)``: ``floor`` is :func:`gradient_floor` of the targets, so the
+    test is relative to their scale (a target of size 1e-9, whose gradient is 1e-18 of a target of size 1's,
+    is fitted as that one is; with ``floor`` 1 for every target, it stopped before its first step).
 
     Written here rather than calling ``scipy.optimize.least_squares(method="lm")`` because a fit
     must be bit-reproducible (a resumed run replays the search exactly): SciPy's MINPACK gave a
@@ -374,7 +377,7 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], jacobian: Callable[[F64
     mu = 1e-3 * max(a[i][i] for i in range(p))
     nu = 2.0
     while spent + 1 <= max_evaluations and mu > 0 and math.isfinite(mu):
-        if max(abs(v) for v in g) <= 1e-15 * (1.0 + sse):
+        if max(abs(v) for v in g) <= 1e-15 * (floor + sse):
             break
         step = _solve([[v + (mu if i == k else 0.0) for k, v in enumerate(row)] for i, row in enumerate(a)],
                       [-v for v in g])
@@ -408,6 +411,15 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], jacobian: Callable[[F64
             mu *= nu
             nu *= 2.0
     return theta, sse
+
+
+def gradient_floor(y: F64) -> float:
+    """The scale below which an LM fit of targets ``y`` (n,) takes a gradient for zero (:func:`levenberg_marquardt`'s
+    ``floor``): their total sum of squares about the mean, ``n * var(y)``, the squared error of a scaled formula
+    that explains nothing, and at most 1 (the absolute floor of targets of that scale and larger, as before).  A
+    gradient scales as the targets' square, so a floor of 1 for targets of size 1e-9 stopped every fit at its
+    start."""
+    return min(1.0, float(y.shape[0]) * _var(y))
 
 
 def forward_tangents(body: Body, columns: list[F64], theta: F64, n: int) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
@@ -606,7 +618,7 @@ def _fit_numpy(run: Callable[..., Any], body: Body | None, x: F64, y: F64, theta
     if not _all_finite(start) or np.all(start == _BAD):
         return _Numbers(False, best_theta, best_sse, calls, 0.0, 0.0, 0.0)
     if budget > 0 and best_sse > 0 and body is not None:
-        theta, sse = levenberg_marquardt(residuals, jacobian, theta0, start, budget, repair)
+        theta, sse = levenberg_marquardt(residuals, jacobian, theta0, start, budget, repair, gradient_floor(y))
         if sse < best_sse:  # fitting is an improvement, never a failure: else the start stays
             best_theta, best_sse = theta, sse
     a = b = unscaled = 0.0
@@ -649,7 +661,7 @@ def _fit_compiled(kernel: ModuleType, d: Definition, offset: int, nodes: list[Ex
         return None  # (each literal has its constant register: a guard, never seen)
     ok, theta, sse, calls, a, b, unscaled = kernel.fit_numbers(
         code, consts, where[offset], np.array(site_reg, np.int64), np.array(site_sign, np.float64),
-        np.array(np.asarray(x, np.float64).T, order="C"), np.array(y, np.float64), scale, budget)
+        np.array(np.asarray(x, np.float64).T, order="C"), np.array(y, np.float64), scale, budget, gradient_floor(y))
     return _Numbers(bool(ok), theta, float(sse), int(calls), float(a), float(b), float(unscaled))
 
 

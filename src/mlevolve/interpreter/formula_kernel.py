@@ -467,10 +467,11 @@ def _solve(a: Any, b: Any) -> Any:  # pragma: no cover - compiled
 
 @numba.njit(cache=True, error_model="numpy")
 def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: Any, x: Any, y: Any, scale: bool,
-                max_evaluations: int) -> Any:  # pragma: no cover - compiled
+                max_evaluations: int, floor: float) -> Any:  # pragma: no cover - compiled
     """The numbers of :func:`fit.fit_formula` (its NumPy path, ``_fit_numpy``): from the literals at
     ``site_reg`` (registers; the literal is ``site_sign * `` the register's value) and points ``x``
-    (inputs, n), ``y`` (n,), with at most ``max_evaluations`` LM evaluations (0: no tuning).
+    (inputs, n), ``y`` (n,), with at most ``max_evaluations`` LM evaluations (0: no tuning) and the gradient's
+    ``floor`` (``fit.gradient_floor(y)``).
 
     Returns ``(ok, theta, sse, calls, a, b, unscaled)``: ``ok`` False when the formula is not finite
     at its start (nothing else is then meaningful); the best literals and their sum of squared
@@ -497,7 +498,7 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
     if not _finite(r_cur) or all_bad:
         return False, best_theta, best_sse, calls, 0.0, 0.0, 0.0
     if max_evaluations > 0 and best_sse > 0:
-        # levenberg_marquardt(residuals, jacobian, theta0, start, max_evaluations)
+        # levenberg_marquardt(residuals, jacobian, theta0, start, max_evaluations, floor=floor)
         theta = theta0.copy()
         sse = best_sse
         spent = 0
@@ -538,7 +539,7 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
                     for i in range(1, p):
                         if abs(g[i]) > gmax:
                             gmax = abs(g[i])
-                    if gmax <= 1e-15 * (1.0 + sse):
+                    if gmax <= 1e-15 * (floor + sse):
                         break
                     damped = np.empty((p, p))
                     for i in range(p):
@@ -664,4 +665,4 @@ def warm() -> None:
     consts, y = np.array([2.0]), np.linspace(0.0, 1.0, 8)
     x = np.array([np.linspace(-1.0, 1.0, 8)])
     evaluate(code, consts, 2, x)
-    fit_numbers(code, consts, 2, np.array([1], np.int64), np.array([1.0]), x, y, True, 20)
+    fit_numbers(code, consts, 2, np.array([1], np.int64), np.array([1.0]), x, y, True, 20, 1.0)

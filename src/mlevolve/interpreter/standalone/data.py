@@ -46,14 +46,14 @@ def _spirals(rng: np.random.Generator, n: int = 1000, turns: float = 2.0, noise:
     return x, y
 
 
-def check_varies(name: str, y: Any, rows: str = "every row") -> None:
-    """A :class:`TaskError` unless the regression target ``y`` (float64) varies: its standard deviation is at least
-    1e-12 of its largest magnitude (below, it is one number to float64 precision, as 5 ± 1e-15 is)."""
+def check_varies(name: str, y: Any, rows: str = "every row", hint: str = "") -> None:
+    """A :class:`TaskError` (``hint``: another) unless the regression target ``y`` (float64) varies: its standard
+    deviation is at least 1e-12 of its largest magnitude (below, it is one number to float64 precision: 5 ± 1e-15)."""
     spread = float(np.std(y / np.max(np.abs(y)))) if np.any(y) else 0.0
     if spread < 1e-12:
         near = f", to within {float(np.ptp(y)):.2g} (a spread below 1e-12 of its magnitude)" if spread else ""
         raise TaskError(f"{name}: the target is {float(y[0]):g} on {rows}{near}",
-                        "a regression needs a target that varies: its error has no scale and R² no meaning")
+                        hint or "a regression needs a target that varies: its error has no scale and R² no meaning")
 
 
 def _split(y: Any, n: int, rng: np.random.Generator, name: str = "data") -> tuple[Any, Any, Any]:
