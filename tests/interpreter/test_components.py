@@ -274,6 +274,24 @@ def test_optimizers_without_lr_or_state(tmp_path: Path) -> None:
     assert lint.returncode == 0, lint.stdout
 
 
+def test_an_optimizers_docstring_names_only_what_it_has(tmp_path: Path) -> None:
+    """An update rule without a schedule was documented as 'a torch.optim.Optimizer subclass (with the schedule as a
+    LambdaLR factor)', and one without lr or t as taking both (a fresh-user pass): the module has no lr_lambda then."""
+    def head(program: mlevolve.Program, name: str) -> str:
+        return " ".join((_load(_export(tmp_path, program, name)).__doc__ or "").split("Use::")[0].split())
+
+    signs, decaying = (head(mlevolve.parse(PLAIN_RULES), n) for n in ("signs", "decaying"))
+    momentum = head(mlevolve.parse((EXAMPLES / "mlp_digits.mlev").read_text().split("schedule")[0]), "momentum")
+    adam = head(mlevolve.parse((EXAMPLES / "adam.mlev").read_text()), "adam")
+    for doc in (signs, decaying, momentum):
+        assert "a torch.optim.Optimizer subclass." in doc and "LambdaLR" not in doc, doc
+    assert "a torch.optim.Optimizer subclass (with the schedule as a LambdaLR factor)." in adam
+    assert "learning rate (parameter units" not in signs + decaying and "step count" not in signs
+    assert "t is the step count (1 on the first step), a 0-d float tensor." in decaying
+    assert "lr is the learning rate (parameter units per gradient unit), a 0-d float tensor." in momentum
+    assert "both 0-d float tensors" in adam and "t the step count (1 on the first step)" in adam
+
+
 def _rates(opt: torch.optim.Optimizer, factor: Any, model: nn.Module, total: int) -> list[float]:
     """The learning rate of each of ``total`` steps of ``opt`` training ``model``, under LambdaLR with ``factor``."""
     sched, rates = torch.optim.lr_scheduler.LambdaLR(opt, factor), []

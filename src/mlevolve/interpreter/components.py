@@ -63,6 +63,7 @@ class _Module:
         self.public: list[str] = []
         self.usage = ""
         self.shapes = ""
+        self.description = ""  # what the module is, where it differs from its kind's ``Form.description``
         self.sources: list[Definition] = [definition]
         self.taken: set[str] = set(_MODULE_NAMES)
         self.signatures: dict[str, str] = {}  # generated function -> its parameter list
@@ -164,9 +165,14 @@ def _optimizer(m: _Module) -> None:
         m.public.append(lam)
         usage += f"    sched = torch.optim.lr_scheduler.LambdaLR(opt, {lam}(total_steps))  # the .mlev schedule\n"
     m.usage = usage + f"    loss.backward(); opt.step(); {'sched.step(); ' * (schedule is not None)}opt.zero_grad()"
+    if schedule is None:  # no lr_lambda is written: the docstring promised one
+        m.description = "a torch.optim.Optimizer subclass"
+    scalars = [f"{n} {'is ' * (i == 0)}{what}" for i, (n, what) in enumerate(
+        (n, what) for n, what in (("lr", "the learning rate (parameter units per gradient unit)"),
+                                  ("t", "the step count (1 on the first step)")) if n in names)]
+    kind = "both 0-d float tensors" if len(scalars) == 2 else "a 0-d float tensor"
     m.shapes = ("The update rule is elementwise: w and g (a parameter and its gradient) and every state tensor "
-                "have the\nparameter's shape; lr is the learning rate (parameter units per gradient unit) and t "
-                "the step count\n(1 on the first step), both 0-d float tensors.")
+                "have the parameter's shape" + (f"; {' and '.join(scalars)}, {kind}." if scalars else "."))
 
 
 def _no_adam(*args: Any) -> Any:
@@ -440,7 +446,7 @@ def export_component(program: Program, name: str, spec: GrammarSpec) -> str:
     body = "\n\n\n".join(part.strip() for part in m.body)
     source = "\n\n".join(format_definition(x) for x in m.sources)
     prose = [f"{d.name}: the {d.kind} of mlevolve program {program.name!r} as a drop-in component: "
-             f"{form.description}.",
+             f"{m.description or form.description}.",
              f"Shapes and units.  {m.shapes}",
              f"{'An' if d.kind[0] in 'aeiou' else 'A'} {d.kind} in mlevolve is {KINDS[d.kind].doc}.  This module "
              f"needs {_NEEDS.get(d.kind, 'torch')} and the standard library; no mlevolve.",
