@@ -484,6 +484,22 @@ def test_augment_is_a_batch_transform(tmp_path: Path) -> None:
     assert mod.Jitter()(x).shape == x.shape
 
 
+def test_an_augment_s_module_is_the_identity_in_eval_mode(tmp_path: Path) -> None:
+    """mlevolve augments training batches only; the exported module, put in front of a model as the README's
+    'for nn.Sequential' says, jittered the validation and test inputs too, so the exported model scored otherwise than
+    mlevolve had (a fresh-user pass).  In eval mode it passes the batch through, as nn.Dropout does."""
+    mod = _component(tmp_path, "augment_digits.mlev", "jitter")
+    model = nn.Sequential(mod.Jitter(), nn.Linear(64, 3))
+    x = torch.zeros(50, 64)
+    model.eval()
+    assert model[0](x) is x
+    torch.testing.assert_close(model(x), model[1](x), rtol=0.0, atol=0.0)
+    model.train()
+    assert float(model[0](x).std()) > 0.05  # jittered in training
+    usage = (mod.__doc__ or "").split("Use::\n\n")[1].split("\n\n")[0]
+    assert "nn.Sequential(Jitter(), model)" in usage and "eval() mode" in usage
+
+
 # ------------------------------------------------------------- constants in the input's precision
 CONSTANTS = """algorithm consts
 

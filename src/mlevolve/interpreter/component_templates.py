@@ -107,6 +107,22 @@ LAYER = Template('''class $cls(nn.Module):
 ''')
 
 
+AUGMENT = Template('''class $cls(nn.Module):
+    """``$fn`` as a batch transform (a module without parameters): a batch (N, F) in, one of the same shape out.
+
+    In training mode only, as mlevolve augments training batches only: in ``eval()`` mode it returns the batch
+    unchanged, as ``nn.Dropout`` does, so a model with it in front (``nn.Sequential($cls(), model)``) is
+    evaluated on the data itself.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return x
+        out = torch.as_tensor($fn(x), device=x.device)
+        return torch.broadcast_to(out, x.shape)
+''')
+
+
 LOSS = Template('''class $cls(nn.Module):
     """The .mlev loss ``$fn`` with a ``reduction``, like torch's own losses.
 

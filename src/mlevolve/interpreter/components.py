@@ -211,10 +211,10 @@ def _activation(m: _Module) -> None:
 def _augment(m: _Module) -> None:
     fn = m.function(m.d, f"augment {m.d.name}: a batch (N, F) to a batch of the same shape")
     cls = m.name(_camel(m.d.name))
-    m.body.append(templates.LAYER.substitute(cls=cls, fn=fn, role="as a batch transform (a module without "
-                                             "parameters): a batch (N, F) in, one of the same shape out"))
-    m.public += [fn, cls]
-    m.usage = f"    xb = {fn}(xb)  # on each training batch only, as mlevolve does"
+    m.body.append(templates.AUGMENT.substitute(cls=cls, fn=fn))  # identity in eval mode: mlevolve never augments
+    m.public += [fn, cls]                                           # what it validates or tests on
+    m.usage = (f"    xb = {fn}(xb)  # on each training batch only, as mlevolve does\n"
+               f"    model = nn.Sequential({cls}(), model)  # or as a layer: the identity in eval() mode")
     m.shapes = ("x: a training batch (N, F) of standardised features; the result has the same shape.  Random "
                 "primitives\n(noise) draw from torch's global generator: seed it with torch.manual_seed.")
 
