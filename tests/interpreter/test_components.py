@@ -455,6 +455,22 @@ def test_loss_regression_and_bad_reduction(tmp_path: Path) -> None:
         mod.SqLoss(reduction="average")
 
 
+def test_a_loss_module_takes_build_s_predictions_and_refuses_a_target_that_would_broadcast(tmp_path: Path) -> None:
+    """A regression loss on ``build``'s (N, 1) predictions and (N,) targets failed in torch.broadcast_to; float class
+    indices (N,) against (N, C) logits broadcast to an (N, N) loss where C == N, silently (a fresh-user pass)."""
+    mod = _load(_export(tmp_path, mlevolve.parse(
+        "algorithm sq\nloss sq(p: Tensor, y: Tensor) -> Tensor =\n  square(p - y)\n"), "sq"))
+    pred, target = torch.randn(16, 1), torch.randn(16)
+    torch.testing.assert_close(mod.SqLoss(task="regression")(pred, target), F.mse_loss(pred[:, 0], target))
+    with pytest.raises(ValueError, match=r"target \(15,\) for input \(16, 1\): a target is shaped as input"):
+        mod.SqLoss(task="regression")(pred, target[:15])
+    logits, labels = torch.randn(10, 10), torch.arange(10)
+    expected = mod.SqLoss()(logits, labels)
+    with pytest.raises(ValueError, match="class indices \\(N,\\) as integers"):
+        mod.SqLoss()(logits, labels.float())
+    torch.testing.assert_close(mod.SqLoss()(logits, F.one_hot(labels, 10).float()), expected)
+
+
 def test_model_factory_builds_what_mlevolve_trains(tmp_path: Path) -> None:
     mod = _component(tmp_path, "mlp_digits.mlev", "net")
     torch.manual_seed(0)
