@@ -335,6 +335,20 @@ def test_a_warmup_schedule_starting_at_zero_exports_as_used(tmp_path: Path) -> N
         [float(reference(torch.tensor(k / total))) for k in range(total)], abs=1e-9)
 
 
+def test_a_schedule_infinite_at_t_1_exports_its_largest_finite_rate(tmp_path: Path) -> None:
+    """0.0002 / (1 - t) trains in mlevolve (its t stays below 1), but ``LR``, the largest rate on [0, 1], was inf
+    there: LambdaLR's rates were then NaN and an Adam built with ``lr=LR`` made every weight NaN, silently (a
+    fresh-user pass).  ``LR`` is the largest finite rate, and the rates are mlevolve's."""
+    program = mlevolve.parse("algorithm inv\ntask iris\nschedule s(t: Scalar) -> Scalar = 0.0002 / (1.0 - t)\n")
+    mod = _load(_export(tmp_path, program, "s"))
+    assert pytest.approx(0.0002 / (1.0 - 0.999), rel=1e-4) == mod.LR
+    model, total = nn.Linear(3, 1), 20
+    opt = torch.optim.Adam(model.parameters(), lr=mod.LR)
+    assert _rates(opt, mod.lr_lambda(total), model, total) == pytest.approx(
+        [0.0002 / (1.0 - k / total) for k in range(total)], rel=1e-5)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
 def test_a_never_positive_schedule_s_lr_lambda_says_why_it_has_no_base_rate(tmp_path: Path) -> None:
     """``lr_lambda(total)`` of a schedule below 0 everywhere raised "total_steps must be at least 1 and base_lr
     positive", though neither was given (a fresh-user pass): its default base, the peak rate, is named."""

@@ -84,3 +84,21 @@ def test_a_cached_program_serves_only_the_program_it_was_built_from() -> None:
     first, second = (ev.compile(p, key) for p in (exact, snapped))
     assert ev.compile(snapped, key) is second
     assert np.allclose(instantiate(first)(x) - instantiate(second)(x), 0.37, rtol=0, atol=1e-3)
+
+
+def test_a_schedule_s_fingerprint_tells_a_periodic_schedule_from_a_constant_and_stops_short_of_t_1() -> None:
+    """Probed on tenths of [0, 1], a cosine with 10 warm restarts read as the constant 0.05 (same fingerprint, so a
+    search gave it the constant's score: it trains otherwise), and 0.0002 / (1 - t), which trains (its t stays below
+    1), was rejected as not finite at t = 1 (a fresh-user pass)."""
+    def schedule(body: str) -> mlevolve.Program:
+        return mlevolve.check(mlevolve.parse("algorithm c\ntask iris\nmodel net() -> Layer = seq(dense(8), "
+                                             f"relu_layer())\nschedule s(t: Scalar) -> Scalar = {body}\n"))
+
+    ev = ProgramEvaluator(load_task("iris", 0), "iris", mlevolve.load_grammar(), Settings(seed=0, threads=1),
+                          frozenset({"schedule"}))
+    prints = {}
+    for body in ("0.05", "0.025 * (1.0 + cos(62.8318 * t))", "0.0002 / (1.0 - t)"):
+        prints[body], failure = ev.fingerprint(schedule(body), program_key(schedule(body)))
+        assert failure is None and prints[body] is not None, body
+    assert len(set(prints.values())) == 3
+    assert mlevolve.run(schedule("0.0002 / (1.0 - t)"), "iris")["failure"] is None

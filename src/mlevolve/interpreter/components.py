@@ -102,10 +102,12 @@ _DEF = re.compile(r"def (\w+)\((.*)\):$")
 
 
 def _peak_rate(sched: str) -> str:
-    """The text of ``LR``, the optimizer's default rate and LambdaLR's base: schedule ``sched``'s largest rate on
-    t = 0, 0.001, ..., 1 (its rate at the start where that is the largest: a decay's; a warmup starts at 0, which
-    left the optimizer still and LambdaLR's factor a division by 0: a fresh-user pass)."""
-    return f"max(float({sched}(torch.tensor(i / 1000))) for i in range(1001))  # the schedule's peak rate"
+    """The text of ``LR``, the optimizer's default rate and LambdaLR's base: schedule ``sched``'s largest finite rate
+    on t = 0, 0.001, ..., 1 (its rate at the start where that is the largest: a decay's; a warmup starts at 0, which
+    left the optimizer still and LambdaLR's factor a division by 0: a fresh-user pass).  Finite: 0.0002 / (1 - t),
+    which mlevolve trains with (its t stays below 1), made LR inf and every rate LambdaLR set NaN, silently."""
+    return (f"max((rate for rate in (float({sched}(torch.tensor(i / 1000))) for i in range(1001))\n"
+            f"     if math.isfinite(rate)), default=math.nan)  # the schedule's peak rate")
 
 
 def _camel(name: str) -> str:
