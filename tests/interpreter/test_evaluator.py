@@ -4,6 +4,8 @@ the task record ``scoring_task`` loads, value for value, and score a learner the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -102,3 +104,28 @@ def test_a_schedule_s_fingerprint_tells_a_periodic_schedule_from_a_constant_and_
         assert failure is None and prints[body] is not None, body
     assert len(set(prints.values())) == 3
     assert mlevolve.run(schedule("0.0002 / (1.0 - t)"), "iris")["failure"] is None
+
+
+def test_a_regression_task_s_loss_is_probed_on_real_predictions_and_targets(tmp_path: Path) -> None:
+    """Probed on softmax probabilities and one-hot targets whatever the task, square(relu(p) - square(y)) and
+    square(abs(p) - y) shared the MSE's fingerprint on a regression CSV, so a search gave them its score: they train
+    otherwise (a fresh-user pass).  On a classification task the probe is as it was."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 2))
+    data = tmp_path / "reg.csv"
+    data.write_text("a,b,y\n" + "".join(f"{a:.5f},{b:.5f},{a - 2 * b:.5f}\n" for a, b in x))
+
+    def prints(task: str) -> list[str | None]:
+        ev = ProgramEvaluator(load_task(task, 0), task, mlevolve.load_grammar(), Settings(seed=0, threads=1),
+                              frozenset({"loss"}))
+        out = []
+        for body in ("square(p - y)", "square(relu(p) - square(y))", "square(abs(p) - y)"):
+            program = mlevolve.check(mlevolve.parse("algorithm c\nmodel net() -> Layer = seq(dense(8), relu_layer())"
+                                                    f"\nloss l(p: Tensor, y: Tensor) -> Tensor = {body}\n"))
+            fingerprint, failure = ev.fingerprint(program, program_key(program))
+            assert failure is None
+            out.append(fingerprint)
+        return out
+
+    assert len(set(prints(f"{data}:target=y"))) == 3
+    assert len(set(prints("iris"))) == 1  # on p in (0, 1) and y in {0, 1} they are one function

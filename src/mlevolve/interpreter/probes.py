@@ -1,6 +1,6 @@
 """Functional-equivalence probes of the neural component kinds: each component run on fixed probe
-tensors (an activation on a probe vector, a loss also on its gradient, an optimizer for five steps,
-a schedule over [0, 1], an RL or generative objective with its gradients).  The evaluator
+tensors (an activation on a probe vector, a loss also on its gradient, on the task's kind of targets, an
+optimizer for five steps, a schedule over [0, 1), an RL or generative objective with its gradients).  The evaluator
 (:mod:`~mlevolve.interpreter.evaluator`) digests what these return; a component that is not finite
 on them, an activation that is constant, or an objective with no gradient is rejected here.
 
@@ -84,6 +84,21 @@ def _probe_loss(fn: Callable[..., Any]) -> list[Any]:
     return [_finite(value, "the loss"), _finite(grad if grad is not None else torch.zeros(()), "the loss gradient")]
 
 
+# A regression loss's probe: predictions of either sign against standardised targets, each (N, 1) as trained.  On the
+# softmax and one-hot probe a regression task's losses that differ only for a negative prediction or a target other
+# than 0 or 1 (square(relu(p) - square(y)) and square(p - y)) shared a fingerprint, and so the MSE's score.
+_REGRESSION_GEN = torch.Generator().manual_seed(54321)
+_PROBE_PRED = 1.5 * torch.randn(16, 1, generator=_REGRESSION_GEN)
+_PROBE_TARGET = torch.randn(16, 1, generator=_REGRESSION_GEN)
+
+
+def _probe_regression_loss(fn: Callable[..., Any]) -> list[Any]:
+    p = _PROBE_PRED.clone().requires_grad_(True)
+    value = fn(p, _PROBE_TARGET).sum()
+    grad = torch.autograd.grad(value, p, allow_unused=True)[0] if value.requires_grad else None
+    return [_finite(value, "the loss"), _finite(grad if grad is not None else torch.zeros(()), "the loss gradient")]
+
+
 def _probe_optimizer(fn: Callable[..., Any]) -> list[Any]:
     inputs, n_state = runtime._optimizer_signature(fn)
     w, state = _PROBE_W.clone(), [torch.zeros(16) for _ in range(n_state)]
@@ -131,14 +146,15 @@ _PROBES = {"activation": _probe_activation, "loss": _probe_loss, "optimizer": _p
            **{kind: _probe_objective(kind) for kind in _OBJECTIVE_INPUTS}}
 
 
-def component_parts(program: Program, names: dict[str, Any]) -> list[Any]:
+def component_parts(program: Program, names: dict[str, Any], regression: bool = False) -> list[Any]:
     """The probe outputs of every probed definition of ``program``, whose compiled functions are in
     ``names`` (the generated code's namespace), in definition order; raises
-    :class:`~mlevolve.interpreter.runtime.CandidateFailure` for a rejected component."""
+    :class:`~mlevolve.interpreter.runtime.CandidateFailure` for a rejected component.  ``regression``: the task's
+    targets are real numbers, and a loss is probed on such predictions and targets."""
     parts: list[Any] = []
     unused = _unused_activations(program)
     for d in program.definitions:
-        probe = _PROBES.get(d.kind)
+        probe = _probe_regression_loss if regression and d.kind == "loss" else _PROBES.get(d.kind)
         if probe is not None and d.name not in unused:
             parts.extend(probe(names[py_name(d.name)]))
     return parts
