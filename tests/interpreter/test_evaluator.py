@@ -129,3 +129,19 @@ def test_a_regression_task_s_loss_is_probed_on_real_predictions_and_targets(tmp_
 
     assert len(set(prints(f"{data}:target=y"))) == 3
     assert len(set(prints("iris"))) == 1  # on p in (0, 1) and y in {0, 1} they are one function
+
+
+def test_an_update_rule_that_reads_lr_is_told_from_one_with_the_probe_s_rate_written_in() -> None:
+    """Probed at lr = 0.01 every step, mlp_digits.mlev's momentum with 0.01 (a grammar literal) in place of lr shared
+    the fingerprint of the rule as written, so a search gave it its score: the file's schedule sets 0.05, and it
+    trains otherwise (a fresh-user pass)."""
+    source = (ROOT / "examples" / "mlp_digits.mlev").read_text()
+    ev = ProgramEvaluator(load_task("digits", 0), "digits", mlevolve.load_grammar(), Settings(seed=0, threads=1),
+                          frozenset({"optimizer"}))
+    prints = set()
+    for rule in ("(w - lr * m2, m2)", "(w - 0.01 * m2, m2)"):
+        program = mlevolve.parse(source.replace("(w - lr * m2, m2)", rule))
+        fingerprint, failure = ev.fingerprint(program, program_key(program))
+        assert failure is None and fingerprint is not None
+        prints.add(fingerprint)
+    assert len(prints) == 2
