@@ -145,3 +145,28 @@ def test_an_update_rule_that_reads_lr_is_told_from_one_with_the_probe_s_rate_wri
         assert failure is None and fingerprint is not None
         prints.add(fingerprint)
     assert len(prints) == 2
+
+
+@pytest.mark.parametrize(("task", "kind", "header", "bodies"), [
+    ("chain", "td_loss", "(q: Tensor, target: Tensor, reward: Tensor, discount: Tensor)",
+     ("square(q - (reward + discount * target))", "square(q - (square(reward) + discount * target))")),
+    ("acrobot", "pg_loss", "(logp: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tensor)",
+     ("-(logp * adv) + 0.5 * square(ret - value)", "-(logp * adv) + 0.5 * square(abs(ret) - value)"))])
+def test_an_rl_objective_is_told_apart_on_rewards_and_returns_of_either_sign(
+        task: str, kind: str, header: str, bodies: tuple[str, str]) -> None:
+    """Probed on 0/1 rewards and positive returns only, square(reward) and abs(ret) shared the fingerprints of reward
+    and ret, so a search gave them their scores, though the chain's trap pays 0.1 and Acrobot's returns are negative
+    (a fresh-user pass).  A program finite on the positive returns only (log(ret)) is still probed, not rejected."""
+    ev = ProgramEvaluator(load_task(task, 0), task, mlevolve.load_grammar(), Settings(seed=0, threads=1),
+                          frozenset({kind}))
+
+    def fingerprint(body: str) -> str | None:
+        program = mlevolve.check(mlevolve.parse(f"algorithm r\n{kind} l{header} -> Tensor =\n  {body}\n"))
+        found, failure = ev.fingerprint(program, program_key(program))
+        assert failure is None and found is not None, body
+        return found
+
+    assert fingerprint(bodies[0]) != fingerprint(bodies[1])
+    if kind == "pg_loss":
+        logged = "-(logp * adv) + 0.5 * square(log(ret) - value)"
+        assert fingerprint(logged) == fingerprint(logged + " + 0.0 * value")

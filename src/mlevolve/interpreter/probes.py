@@ -47,6 +47,20 @@ _OBJECTIVE_INPUTS: dict[str, tuple[tuple[torch.Tensor, bool], ...]] = {
 }
 
 
+# The RL objectives also on returns and rewards of either sign, as Acrobot's and MountainCar's are, and on rewards
+# other than 0 and 1, as the chain's trap is: on the inputs above alone, abs(ret) and square(reward) shared the
+# fingerprints of ret and reward, and so their scores.  These only tell programs apart: a value not finite on them
+# (log(ret), finite on CartPole's positive returns) rejects nothing, it is digested as a marker.  In float64, as
+# real rewards make equal objectives round apart in float32 (q - (r + d * t) and q - r - d * t).
+_SIGNED_GEN = torch.Generator().manual_seed(24680)
+_SIGNED_INPUTS: dict[str, tuple[tuple[torch.Tensor, bool], ...]] = {
+    "pg_loss": tuple((5.0 * torch.randn(16, generator=_SIGNED_GEN), False) if i == 1 else held
+                     for i, held in enumerate(_OBJECTIVE_INPUTS["pg_loss"])),
+    "td_loss": tuple((torch.randn(16, generator=_SIGNED_GEN), False) if i == 2 else held
+                     for i, held in enumerate(_OBJECTIVE_INPUTS["td_loss"])),
+}
+
+
 def _probe_failure(reason: str) -> runtime.CandidateFailure:
     """A component failed on the probe inputs: the candidate is rejected before training."""
     return runtime.CandidateFailure(reason, "probe")
@@ -88,8 +102,8 @@ def _probe_loss(fn: Callable[..., Any]) -> list[Any]:
 # softmax and one-hot probe a regression task's losses that differ only for a negative prediction or a target other
 # than 0 or 1 (square(relu(p) - square(y)) and square(p - y)) shared a fingerprint, and so the MSE's score.
 _REGRESSION_GEN = torch.Generator().manual_seed(54321)
-_PROBE_PRED = 1.5 * torch.randn(16, 1, generator=_REGRESSION_GEN)
-_PROBE_TARGET = torch.randn(16, 1, generator=_REGRESSION_GEN)
+_PROBE_PRED = 1.5 * torch.randn(16, 1, generator=_REGRESSION_GEN, dtype=torch.float64)  # float64, as _SIGNED_INPUTS
+_PROBE_TARGET = torch.randn(16, 1, generator=_REGRESSION_GEN, dtype=torch.float64)
 
 
 def _probe_regression_loss(fn: Callable[..., Any]) -> list[Any]:
@@ -140,9 +154,17 @@ def _probe_objective(kind: str) -> Callable[[Callable[..., Any]], list[Any]]:
         if not value.requires_grad:
             raise _probe_failure("the objective does not depend on the model")
         grads = torch.autograd.grad(value, wrt, allow_unused=True)
-        return [_finite(value, "the objective"),
-                *(_finite(g if g is not None else torch.zeros_like(t), "the objective's gradient")
-                  for g, t in zip(grads, wrt, strict=True))]
+        parts = [_finite(value, "the objective"),
+                 *(_finite(g if g is not None else torch.zeros_like(t), "the objective's gradient")
+                   for g, t in zip(grads, wrt, strict=True))]
+        if kind in _SIGNED_INPUTS:
+            inputs = [t.double().requires_grad_(grad) for t, grad in _SIGNED_INPUTS[kind]]
+            value = torch.broadcast_to(torch.as_tensor(fn(*inputs)), inputs[0].shape).sum()
+            wrt = [t for t in inputs if t.requires_grad]
+            grads = torch.autograd.grad(value, wrt, allow_unused=True)
+            parts += [torch.nan_to_num(x.detach(), nan=-7.0e307).numpy() for x in
+                      (value, *(g if g is not None else torch.zeros_like(t) for g, t in zip(grads, wrt, strict=True)))]
+        return parts
 
     return probe
 
