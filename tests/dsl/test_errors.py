@@ -230,6 +230,14 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "          ^^^\n"
         "hint: call it, as sin(...)\n",
     ),
+    "nullary_layer_uncalled": (  # it said "it takes arguments ... call it, as relu_layer(...)": it takes none
+        HEAD + "model net() -> Layer =\n  seq(dense(8), relu_layer)\n",
+        "nullary_layer_uncalled.mlev:3:17: error: in model 'net': 'relu_layer' is a primitive, not a name: it is "
+        "called, with no arguments\n"
+        "      seq(dense(8), relu_layer)\n"
+        "                    ^^^^^^^^^^\n"
+        "hint: call it, as relu_layer()\n",
+    ),
     "call_itself": (  # it said "unknown primitive 'f'" of the definition it was in (a fresh-user pass)
         HEAD + "activation f(x: Tensor) -> Tensor =\n  f(x)\n",
         "call_itself.mlev:3:3: error: in activation 'f': 'f' is the activation being defined, not a primitive: a "

@@ -354,7 +354,8 @@ def check_program(program: Program, prims: Primitives, *, written: bool = False)
                 message, hint = (_called(used, owner), CALLED_HINT) if err.called else (_named(used, owner), hint)
             elif isinstance(err, UnknownSymbol) and not err.called and prims.overloads(err.symbol):  # `x + sin`
                 message, hint = _uncalled(err.symbol, owner_def.kind == "model" and all(
-                    o.result != LAYER for o in prims.overloads(err.symbol)))
+                    o.result != LAYER for o in prims.overloads(err.symbol)),
+                    all(not o.args for o in prims.overloads(err.symbol)))
             errors.append(MlevError(f"in {where}: {message}", err.span, hint))
     if errors:
         raise MlevErrors(errors)
@@ -382,12 +383,16 @@ def _named(named: Definition, owner: str) -> str:
     return f"'{named.name}' is {named.kind} '{named.name}' of this program, which '{owner}' cannot use"
 
 
-def _uncalled(primitive: str, in_model: bool) -> tuple[str, str]:
+def _uncalled(primitive: str, in_model: bool, nullary: bool = False) -> tuple[str, str]:
     """The message and hint of ``primitive`` named without arguments ("unknown name 'relu'" of `seq(dense(16), relu)`
-    misled: relu is a primitive of the grammar); ``in_model``: a function of values named in a model, as a layer."""
+    misled: relu is a primitive of the grammar); ``in_model``: a function of values named in a model, as a layer;
+    ``nullary``: it takes no arguments (`relu_layer` was told "it takes arguments", to be called as relu_layer(...))."""
     if in_model:
         return (f"'{primitive}' is a primitive, not a layer: a model names activations",
                 f"define activation a(x: Tensor) -> Tensor = {primitive}(x), then write seq(dense(16), a)")
+    if nullary:
+        return f"'{primitive}' is a primitive, not a name: it is called, with no arguments", \
+            f"call it, as {primitive}()"
     return f"'{primitive}' is a primitive, not a name: it takes arguments", f"call it, as {primitive}(...)"
 
 
