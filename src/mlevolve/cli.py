@@ -511,9 +511,13 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if args.sympy or args.latex:
         return _show_formula(args)
     if file_kind(args.db) == "a .mlev program":
+        try:  # the --sympy hint only where there is a formula to print (an optimizer's file was told it had one)
+            formula = any(d.kind == "formula" for d in api.parse_file(args.db).definitions)
+        except (MlevError, MlevErrors):
+            formula = False
+        sympy = f"; mlevolve show {shlex.quote(args.db)} --sympy prints its formula" if formula else ""
         raise MlevError("not an mlevolve archive: this is a .mlev program", file=args.db,
-                        hint=f"mlevolve check {shlex.quote(args.db)} or mlevolve run {shlex.quote(args.db)}; "
-                             f"mlevolve show {shlex.quote(args.db)} --sympy prints its formula")
+                        hint=f"mlevolve check {shlex.quote(args.db)} or mlevolve run {shlex.quote(args.db)}{sympy}")
     if args.hash is not None and not Path(args.db).exists() and Path(args.hash).is_file():  # show HASH DB
         raise MlevError("no such archive; the archive comes first, then the hash", file=args.db,
                         hint=f"mlevolve show {shlex.quote(args.hash)} {shlex.quote(args.db)}")

@@ -309,7 +309,9 @@ class Metric:
     def describe(self, reads: str | None = None) -> str:
         """The metric for people: its name, split and direction; ``reads``: what it measures, where its name
         does not say (:func:`fitness_reads`)."""
-        where = f" on the {self.split} split" if self.split else ""
+        # an RL task has no split: its returns are of greedy episodes of their own seeds ("val_return on the
+        # validation split" read as if the agent had been scored on held-out data)
+        where = f" on the {self.split} {'episodes' if self.name.endswith('_return') else 'split'}" if self.split else ""
         return f"{self.name}{where}{f': {reads}' if reads else ''} ({self.direction})"
 
 

@@ -84,6 +84,19 @@ def test_a_read_command_given_a_text_file_of_the_project_names_its_kind(
                                 f"hint: {use.format(path)}; {then}"]
 
 
+def test_show_given_a_program_without_a_formula_does_not_offer_to_print_one(tmp_path: Path, capsys: Capsys) -> None:
+    """`show adam.mlev` hinted "mlevolve show adam.mlev --sympy prints its formula", which then said it has none (a
+    fresh-user pass); an unreadable program is offered no formula either."""
+    from tests.conftest import EXAMPLES
+
+    for path in (EXAMPLES / "adam.mlev", tmp_path / "broken.mlev"):
+        if not path.exists():
+            path.write_text("algorithm b\nformula f(x: Scalar) -> Scalar = x +\n")
+        assert usage_error(capsys, "show", str(path)).splitlines() == [
+            f"{path}: error: not an mlevolve archive: this is a .mlev program",
+            f"hint: mlevolve check {path} or mlevolve run {path}"]
+
+
 @pytest.mark.parametrize("kind", TEXT_FILES)
 def test_a_run_given_a_text_file_of_the_project_as_its_archive_names_its_kind(
         tmp_path: Path, capsys: Capsys, kind: str) -> None:

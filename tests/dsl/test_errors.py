@@ -230,6 +230,14 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "          ^^^\n"
         "hint: call it, as sin(...)\n",
     ),
+    "nullary_layer_uncalled": (  # it said "it takes arguments ... call it, as relu_layer(...)": it takes none
+        HEAD + "model net() -> Layer =\n  seq(dense(8), relu_layer)\n",
+        "nullary_layer_uncalled.mlev:3:17: error: in model 'net': 'relu_layer' is a primitive, not a name: it is "
+        "called, with no arguments\n"
+        "      seq(dense(8), relu_layer)\n"
+        "                    ^^^^^^^^^^\n"
+        "hint: call it, as relu_layer()\n",
+    ),
     "call_itself": (  # it said "unknown primitive 'f'" of the definition it was in (a fresh-user pass)
         HEAD + "activation f(x: Tensor) -> Tensor =\n  f(x)\n",
         "call_itself.mlev:3:3: error: in activation 'f': 'f' is the activation being defined, not a primitive: a "
@@ -368,6 +376,25 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "                                                         ^^^^\n"
         "hint: the 4th parameter is the discount: gamma, 0 at a terminal state (each task's gamma: `mlevolve tasks`); "
         "write reward + discount * target, not (1 - done)\n",
+    ),
+    "vae_loss_sigma": (  # a KL written for a standard deviation trained on the log-variance, silently
+        HEAD + "vae_loss e(x: Tensor, recon: Tensor, mu: Tensor, sigma: Tensor) -> Tensor =\n"
+        "  square(x - recon) + 0.5 * (square(mu) + square(sigma) - log(square(sigma)) - 1.0)\n",
+        "vae_loss_sigma.mlev:2:50: error: vae_loss 'e': parameter 'sigma' reads as the encoder's standard deviation "
+        "or variance, but a vae_loss is passed its log-variance\n"
+        "    vae_loss e(x: Tensor, recon: Tensor, mu: Tensor, sigma: Tensor) -> Tensor =\n"
+        "                                                     ^^^^^\n"
+        "hint: the 4th parameter is logvar, log(sigma^2): the variance is exp(logvar), the standard deviation "
+        "exp(0.5 * logvar)\n",
+    ),
+    "pg_loss_prob": (  # log(prob) of what is already a log-probability: NaN, or a wrong gradient, not a hint
+        HEAD + "pg_loss r(prob: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tensor) -> Tensor =\n"
+        "  -(log(prob) * adv)\n",
+        "pg_loss_prob.mlev:2:11: error: pg_loss 'r': parameter 'prob' reads as a probability, but a pg_loss is passed "
+        "the log-probability of the action taken\n"
+        "    pg_loss r(prob: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tensor) -> Tensor =\n"
+        "              ^^^^\n"
+        "hint: the 1st parameter is logp, already the log: write logp * adv, not log(prob) * adv\n",
     ),
     "arity": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x, x)\n",
@@ -528,6 +555,23 @@ def test_a_role_s_name_serves_in_its_place_and_is_refused_in_another_s(spec: Kin
         names[i], names[other] = f"a{i}", written
         with pytest.raises(MlevErrors, match=f"parameter '{written}'.* is in the place of '{spec.names[other]}'"):
             api.check(source(names))
+
+
+_MISNOMERS = [(spec, name) for spec in KINDS.values() for names, _, _ in spec.misnomers for name in sorted(names)]
+
+
+@pytest.mark.parametrize(("spec", "name"), _MISNOMERS, ids=[f"{s.name}-{n}" for s, n in _MISNOMERS])
+def test_a_name_for_a_quantity_no_place_holds_is_refused_in_every_place(spec: KindSpec, name: str) -> None:
+    """``vae_loss e(x, recon, mu, sigma)`` trained a KL written for a standard deviation on the log-variance, and
+    ``pg_loss r(prob, ...)`` took the log of a log-probability, silently (a fresh-user pass): as a DQN's ``done``,
+    such a name is refused in any place, in any case; it is no role's name or alias."""
+    assert spec.role(name) is None
+    for i in range(len(spec.names)):
+        names = [f"a{j}" for j in range(len(spec.names))]
+        names[i] = name.upper() if i % 2 else name
+        params = ", ".join(f"{n}: Tensor" for n in names)
+        with pytest.raises(MlevErrors, match=f"parameter '{names[i]}' reads as "):
+            api.check(HEAD + f"{spec.name} f({params}) -> Tensor =\n  {names[0]}\n")
 
 
 _LEARN_ROLES = [(i, name) for i in range(3) for name in (LEARNER_METHODS["learn"].names[i],

@@ -274,6 +274,24 @@ def test_optimizers_without_lr_or_state(tmp_path: Path) -> None:
     assert lint.returncode == 0, lint.stdout
 
 
+def test_an_optimizers_docstring_names_only_what_it_has(tmp_path: Path) -> None:
+    """An update rule without a schedule was documented as 'a torch.optim.Optimizer subclass (with the schedule as a
+    LambdaLR factor)', and one without lr or t as taking both (a fresh-user pass): the module has no lr_lambda then."""
+    def head(program: mlevolve.Program, name: str) -> str:
+        return " ".join((_load(_export(tmp_path, program, name)).__doc__ or "").split("Use::")[0].split())
+
+    signs, decaying = (head(mlevolve.parse(PLAIN_RULES), n) for n in ("signs", "decaying"))
+    momentum = head(mlevolve.parse((EXAMPLES / "mlp_digits.mlev").read_text().split("schedule")[0]), "momentum")
+    adam = head(mlevolve.parse((EXAMPLES / "adam.mlev").read_text()), "adam")
+    for doc in (signs, decaying, momentum):
+        assert "a torch.optim.Optimizer subclass." in doc and "LambdaLR" not in doc, doc
+    assert "a torch.optim.Optimizer subclass (with the schedule as a LambdaLR factor)." in adam
+    assert "learning rate (parameter units" not in signs + decaying and "step count" not in signs
+    assert "t is the step count (1 on the first step), a 0-d float tensor." in decaying
+    assert "lr is the learning rate (parameter units per gradient unit), a 0-d float tensor." in momentum
+    assert "both 0-d float tensors" in adam and "t the step count (1 on the first step)" in adam
+
+
 def _rates(opt: torch.optim.Optimizer, factor: Any, model: nn.Module, total: int) -> list[float]:
     """The learning rate of each of ``total`` steps of ``opt`` training ``model``, under LambdaLR with ``factor``."""
     sched, rates = torch.optim.lr_scheduler.LambdaLR(opt, factor), []
@@ -315,6 +333,20 @@ def test_a_warmup_schedule_starting_at_zero_exports_as_used(tmp_path: Path) -> N
     opt = mod.Sgd(model.parameters())
     assert _rates(opt, mod.lr_lambda(total), model, total) == pytest.approx(
         [float(reference(torch.tensor(k / total))) for k in range(total)], abs=1e-9)
+
+
+def test_a_schedule_infinite_at_t_1_exports_its_largest_finite_rate(tmp_path: Path) -> None:
+    """0.0002 / (1 - t) trains in mlevolve (its t stays below 1), but ``LR``, the largest rate on [0, 1], was inf
+    there: LambdaLR's rates were then NaN and an Adam built with ``lr=LR`` made every weight NaN, silently (a
+    fresh-user pass).  ``LR`` is the largest finite rate, and the rates are mlevolve's."""
+    program = mlevolve.parse("algorithm inv\ntask iris\nschedule s(t: Scalar) -> Scalar = 0.0002 / (1.0 - t)\n")
+    mod = _load(_export(tmp_path, program, "s"))
+    assert pytest.approx(0.0002 / (1.0 - 0.999), rel=1e-4) == mod.LR
+    model, total = nn.Linear(3, 1), 20
+    opt = torch.optim.Adam(model.parameters(), lr=mod.LR)
+    assert _rates(opt, mod.lr_lambda(total), model, total) == pytest.approx(
+        [0.0002 / (1.0 - k / total) for k in range(total)], rel=1e-5)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
 
 
 def test_a_never_positive_schedule_s_lr_lambda_says_why_it_has_no_base_rate(tmp_path: Path) -> None:
@@ -437,6 +469,22 @@ def test_loss_regression_and_bad_reduction(tmp_path: Path) -> None:
         mod.SqLoss(reduction="average")
 
 
+def test_a_loss_module_takes_build_s_predictions_and_refuses_a_target_that_would_broadcast(tmp_path: Path) -> None:
+    """A regression loss on ``build``'s (N, 1) predictions and (N,) targets failed in torch.broadcast_to; float class
+    indices (N,) against (N, C) logits broadcast to an (N, N) loss where C == N, silently (a fresh-user pass)."""
+    mod = _load(_export(tmp_path, mlevolve.parse(
+        "algorithm sq\nloss sq(p: Tensor, y: Tensor) -> Tensor =\n  square(p - y)\n"), "sq"))
+    pred, target = torch.randn(16, 1), torch.randn(16)
+    torch.testing.assert_close(mod.SqLoss(task="regression")(pred, target), F.mse_loss(pred[:, 0], target))
+    with pytest.raises(ValueError, match=r"target \(15,\) for input \(16, 1\): a target is shaped as input"):
+        mod.SqLoss(task="regression")(pred, target[:15])
+    logits, labels = torch.randn(10, 10), torch.arange(10)
+    expected = mod.SqLoss()(logits, labels)
+    with pytest.raises(ValueError, match="class indices \\(N,\\) as integers"):
+        mod.SqLoss()(logits, labels.float())
+    torch.testing.assert_close(mod.SqLoss()(logits, F.one_hot(labels, 10).float()), expected)
+
+
 def test_model_factory_builds_what_mlevolve_trains(tmp_path: Path) -> None:
     mod = _component(tmp_path, "mlp_digits.mlev", "net")
     torch.manual_seed(0)
@@ -464,6 +512,22 @@ def test_augment_is_a_batch_transform(tmp_path: Path) -> None:
     assert out.shape == x.shape
     assert float(out.std()) == pytest.approx(0.1, rel=0.02) and abs(float(out.mean())) < 0.002
     assert mod.Jitter()(x).shape == x.shape
+
+
+def test_an_augment_s_module_is_the_identity_in_eval_mode(tmp_path: Path) -> None:
+    """mlevolve augments training batches only; the exported module, put in front of a model as the README's
+    'for nn.Sequential' says, jittered the validation and test inputs too, so the exported model scored otherwise than
+    mlevolve had (a fresh-user pass).  In eval mode it passes the batch through, as nn.Dropout does."""
+    mod = _component(tmp_path, "augment_digits.mlev", "jitter")
+    model = nn.Sequential(mod.Jitter(), nn.Linear(64, 3))
+    x = torch.zeros(50, 64)
+    model.eval()
+    assert model[0](x) is x
+    torch.testing.assert_close(model(x), model[1](x), rtol=0.0, atol=0.0)
+    model.train()
+    assert float(model[0](x).std()) > 0.05  # jittered in training
+    usage = (mod.__doc__ or "").split("Use::\n\n")[1].split("\n\n")[0]
+    assert "nn.Sequential(Jitter(), model)" in usage and "eval() mode" in usage
 
 
 # ------------------------------------------------------------- constants in the input's precision

@@ -4,6 +4,8 @@ the task record ``scoring_task`` loads, value for value, and score a learner the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,87 @@ def test_a_cached_program_serves_only_the_program_it_was_built_from() -> None:
     first, second = (ev.compile(p, key) for p in (exact, snapped))
     assert ev.compile(snapped, key) is second
     assert np.allclose(instantiate(first)(x) - instantiate(second)(x), 0.37, rtol=0, atol=1e-3)
+
+
+def test_a_schedule_s_fingerprint_tells_a_periodic_schedule_from_a_constant_and_stops_short_of_t_1() -> None:
+    """Probed on tenths of [0, 1], a cosine with 10 warm restarts read as the constant 0.05 (same fingerprint, so a
+    search gave it the constant's score: it trains otherwise), and 0.0002 / (1 - t), which trains (its t stays below
+    1), was rejected as not finite at t = 1 (a fresh-user pass)."""
+    def schedule(body: str) -> mlevolve.Program:
+        return mlevolve.check(mlevolve.parse("algorithm c\ntask iris\nmodel net() -> Layer = seq(dense(8), "
+                                             f"relu_layer())\nschedule s(t: Scalar) -> Scalar = {body}\n"))
+
+    ev = ProgramEvaluator(load_task("iris", 0), "iris", mlevolve.load_grammar(), Settings(seed=0, threads=1),
+                          frozenset({"schedule"}))
+    prints = {}
+    for body in ("0.05", "0.025 * (1.0 + cos(62.8318 * t))", "0.0002 / (1.0 - t)"):
+        prints[body], failure = ev.fingerprint(schedule(body), program_key(schedule(body)))
+        assert failure is None and prints[body] is not None, body
+    assert len(set(prints.values())) == 3
+    assert mlevolve.run(schedule("0.0002 / (1.0 - t)"), "iris")["failure"] is None
+
+
+def test_a_regression_task_s_loss_is_probed_on_real_predictions_and_targets(tmp_path: Path) -> None:
+    """Probed on softmax probabilities and one-hot targets whatever the task, square(relu(p) - square(y)) and
+    square(abs(p) - y) shared the MSE's fingerprint on a regression CSV, so a search gave them its score: they train
+    otherwise (a fresh-user pass).  On a classification task the probe is as it was."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 2))
+    data = tmp_path / "reg.csv"
+    data.write_text("a,b,y\n" + "".join(f"{a:.5f},{b:.5f},{a - 2 * b:.5f}\n" for a, b in x))
+
+    def prints(task: str) -> list[str | None]:
+        ev = ProgramEvaluator(load_task(task, 0), task, mlevolve.load_grammar(), Settings(seed=0, threads=1),
+                              frozenset({"loss"}))
+        out = []
+        for body in ("square(p - y)", "square(relu(p) - square(y))", "square(abs(p) - y)"):
+            program = mlevolve.check(mlevolve.parse("algorithm c\nmodel net() -> Layer = seq(dense(8), relu_layer())"
+                                                    f"\nloss l(p: Tensor, y: Tensor) -> Tensor = {body}\n"))
+            fingerprint, failure = ev.fingerprint(program, program_key(program))
+            assert failure is None
+            out.append(fingerprint)
+        return out
+
+    assert len(set(prints(f"{data}:target=y"))) == 3
+    assert len(set(prints("iris"))) == 1  # on p in (0, 1) and y in {0, 1} they are one function
+
+
+def test_an_update_rule_that_reads_lr_is_told_from_one_with_the_probe_s_rate_written_in() -> None:
+    """Probed at lr = 0.01 every step, mlp_digits.mlev's momentum with 0.01 (a grammar literal) in place of lr shared
+    the fingerprint of the rule as written, so a search gave it its score: the file's schedule sets 0.05, and it
+    trains otherwise (a fresh-user pass)."""
+    source = (ROOT / "examples" / "mlp_digits.mlev").read_text()
+    ev = ProgramEvaluator(load_task("digits", 0), "digits", mlevolve.load_grammar(), Settings(seed=0, threads=1),
+                          frozenset({"optimizer"}))
+    prints = set()
+    for rule in ("(w - lr * m2, m2)", "(w - 0.01 * m2, m2)"):
+        program = mlevolve.parse(source.replace("(w - lr * m2, m2)", rule))
+        fingerprint, failure = ev.fingerprint(program, program_key(program))
+        assert failure is None and fingerprint is not None
+        prints.add(fingerprint)
+    assert len(prints) == 2
+
+
+@pytest.mark.parametrize(("task", "kind", "header", "bodies"), [
+    ("chain", "td_loss", "(q: Tensor, target: Tensor, reward: Tensor, discount: Tensor)",
+     ("square(q - (reward + discount * target))", "square(q - (square(reward) + discount * target))")),
+    ("acrobot", "pg_loss", "(logp: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tensor)",
+     ("-(logp * adv) + 0.5 * square(ret - value)", "-(logp * adv) + 0.5 * square(abs(ret) - value)"))])
+def test_an_rl_objective_is_told_apart_on_rewards_and_returns_of_either_sign(
+        task: str, kind: str, header: str, bodies: tuple[str, str]) -> None:
+    """Probed on 0/1 rewards and positive returns only, square(reward) and abs(ret) shared the fingerprints of reward
+    and ret, so a search gave them their scores, though the chain's trap pays 0.1 and Acrobot's returns are negative
+    (a fresh-user pass).  A program finite on the positive returns only (log(ret)) is still probed, not rejected."""
+    ev = ProgramEvaluator(load_task(task, 0), task, mlevolve.load_grammar(), Settings(seed=0, threads=1),
+                          frozenset({kind}))
+
+    def fingerprint(body: str) -> str | None:
+        program = mlevolve.check(mlevolve.parse(f"algorithm r\n{kind} l{header} -> Tensor =\n  {body}\n"))
+        found, failure = ev.fingerprint(program, program_key(program))
+        assert failure is None and found is not None, body
+        return found
+
+    assert fingerprint(bodies[0]) != fingerprint(bodies[1])
+    if kind == "pg_loss":
+        logged = "-(logp * adv) + 0.5 * square(log(ret) - value)"
+        assert fingerprint(logged) == fingerprint(logged + " + 0.0 * value")

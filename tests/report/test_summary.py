@@ -193,6 +193,19 @@ def test_json_is_strict() -> None:
         "non_finite": {"a": "nan", "b[0]": "inf", "c.d": "-inf"}}
 
 
+def test_an_rl_return_is_named_for_its_episodes_not_a_split() -> None:
+    """An RL run's summary read "metric:  val_return on the validation split": its returns are of greedy episodes
+    of their own seeds, no split of data (a fresh-user pass)."""
+    from mlevolve.results import answer
+
+    metrics = {"val_return": 88.8, "test_return": 84.3, "train_return": 50.0, "fitness": 88.8}
+    assert answer(metrics, metrics, task="cartpole")["metric"]["description"] == \
+        "val_return on the validation episodes (higher is better)"
+    nll = {"val_nll": 2.3, "test_nll": 2.4, "fitness": -2.3}
+    assert answer(nll, nll, task="moons2d")["metric"]["description"] == \
+        "val_nll on the validation split (lower is better)"
+
+
 def test_an_unnamed_fitness_says_what_it_measures() -> None:
     """A learner search's default fitness (``fitness=relative``) has no metric of its own: the summary said
     ``metric:  fitness (higher is better); fitness = fitness``; it says what the score is, from the task's option."""

@@ -145,6 +145,9 @@ _OPTIMIZER_SCALARS = {"lr": _aliases("lr learning_rate learningrate rate eta alp
                       "t": _aliases("t step steps iteration iter it k time timestep")}
 
 
+_LOGVAR = ("the 4th parameter is logvar, log(sigma^2): the variance is exp(logvar), the standard deviation "
+           "exp(0.5 * logvar)")
+
 KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
     KindSpec("activation", "an elementwise nonlinearity", (TENSOR,), TENSOR),
     KindSpec("loss", "elementwise loss of prediction p against target y (summed over outputs, "
@@ -168,7 +171,13 @@ KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
                         "return, advantage (normalised, no gradient), value estimate and policy entropy",
              (TENSOR,) * 5, TENSOR, names=("logp", "ret", "adv", "value", "entropy"),
              aliases=(_aliases("logprob logprobs log_prob log_probs"), _aliases("returns return_ g"),
-                      _aliases("advantage advantages"), _aliases("values v baseline"), _aliases("ent h"))),
+                      _aliases("advantage advantages"), _aliases("values v baseline"), _aliases("ent h")),
+             misnomers=((_aliases("prob probs probability probabilities pi action_prob action_probs"),
+                         "a probability, but a pg_loss is passed the log-probability of the action taken",
+                         "the 1st parameter is logp, already the log: write logp * adv, not log(prob) * adv"),
+                        (_aliases("logit logits"), "the policy's logits, but a pg_loss is passed the "
+                         "log-probability of the action taken", "the 1st parameter is logp, log softmax(logits) "
+                         "at the action taken"))),
     KindSpec("td_loss", "temporal-difference objective per transition: Q(s, a), max Q of the target network at "
                         "s' (no gradient), reward, and discount (gamma, 0 at a terminal state)",
              (TENSOR,) * 4, TENSOR, names=("q", "target", "reward", "discount"),
@@ -182,11 +191,20 @@ KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
                          "and log-variance logvar (latent size = data size)", (TENSOR,) * 4, TENSOR,
              names=("x", "recon", "mu", "logvar"),
              aliases=(_aliases("data"), _aliases("x_hat xhat reconstruction"), _aliases("mean"),
-                      _aliases("log_var logsigma2"))),
+                      _aliases("log_var logsigma2")),
+             misnomers=((_aliases("sigma std stddev sd scale var variance sigma2 sigma_sq sigma_squared"),
+                         "the encoder's standard deviation or variance, but a vae_loss is passed its log-variance",
+                         _LOGVAR),
+                        (_aliases("logstd log_std logsigma log_sigma logscale log_scale"), "the log of the encoder's "
+                         "standard deviation, but a vae_loss is passed its log-variance, twice that", _LOGVAR))),
     KindSpec("flow_loss", "normalizing-flow objective per point and dimension: the latent z and the "
                           "log-Jacobian logdet of the flow, per dimension", (TENSOR,) * 2, TENSOR,
              names=("z", "logdet"),
-             aliases=(_aliases("latent"), _aliases("log_det ldj logjac log_jacobian"))),
+             aliases=(_aliases("latent"), _aliases("log_det ldj logjac log_jacobian")),
+             misnomers=((_aliases("logp log_prob logprob log_likelihood loglik nll"), "the log-likelihood, but a "
+                         "flow_loss is passed the latent z and the log-Jacobian logdet",
+                         "write the objective from them: the NLL per dimension is 0.5 * square(z) + 0.9189385 - "
+                         "logdet"),)),
 )}
 
 
@@ -336,7 +354,8 @@ def check_program(program: Program, prims: Primitives, *, written: bool = False)
                 message, hint = (_called(used, owner), CALLED_HINT) if err.called else (_named(used, owner), hint)
             elif isinstance(err, UnknownSymbol) and not err.called and prims.overloads(err.symbol):  # `x + sin`
                 message, hint = _uncalled(err.symbol, owner_def.kind == "model" and all(
-                    o.result != LAYER for o in prims.overloads(err.symbol)))
+                    o.result != LAYER for o in prims.overloads(err.symbol)),
+                    all(not o.args for o in prims.overloads(err.symbol)))
             errors.append(MlevError(f"in {where}: {message}", err.span, hint))
     if errors:
         raise MlevErrors(errors)
@@ -364,12 +383,16 @@ def _named(named: Definition, owner: str) -> str:
     return f"'{named.name}' is {named.kind} '{named.name}' of this program, which '{owner}' cannot use"
 
 
-def _uncalled(primitive: str, in_model: bool) -> tuple[str, str]:
+def _uncalled(primitive: str, in_model: bool, nullary: bool = False) -> tuple[str, str]:
     """The message and hint of ``primitive`` named without arguments ("unknown name 'relu'" of `seq(dense(16), relu)`
-    misled: relu is a primitive of the grammar); ``in_model``: a function of values named in a model, as a layer."""
+    misled: relu is a primitive of the grammar); ``in_model``: a function of values named in a model, as a layer;
+    ``nullary``: it takes no arguments (`relu_layer` was told "it takes arguments", to be called as relu_layer(...))."""
     if in_model:
         return (f"'{primitive}' is a primitive, not a layer: a model names activations",
                 f"define activation a(x: Tensor) -> Tensor = {primitive}(x), then write seq(dense(16), a)")
+    if nullary:
+        return f"'{primitive}' is a primitive, not a name: it is called, with no arguments", \
+            f"call it, as {primitive}()"
     return f"'{primitive}' is a primitive, not a name: it takes arguments", f"call it, as {primitive}(...)"
 
 

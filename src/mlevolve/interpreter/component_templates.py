@@ -107,15 +107,33 @@ LAYER = Template('''class $cls(nn.Module):
 ''')
 
 
+AUGMENT = Template('''class $cls(nn.Module):
+    """``$fn`` as a batch transform (a module without parameters): a batch (N, F) in, one of the same shape out.
+
+    In training mode only, as mlevolve augments training batches only: in ``eval()`` mode it returns the batch
+    unchanged, as ``nn.Dropout`` does, so a model with it in front (``nn.Sequential($cls(), model)``) is
+    evaluated on the data itself.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return x
+        out = torch.as_tensor($fn(x), device=x.device)
+        return torch.broadcast_to(out, x.shape)
+''')
+
+
 LOSS = Template('''class $cls(nn.Module):
     """The .mlev loss ``$fn`` with a ``reduction``, like torch's own losses.
 
     ``task="classification"`` (default): ``input`` are logits (N, C); ``target`` is class indices
     (N,) or class probabilities (N, C); the loss sees p = softmax(input) and y = one-hot(target).
     ``task="regression"``: ``input`` and ``target`` are (N,) or (N, K) and the loss sees them as
-    they are.  The elementwise values are summed over the outputs; ``reduction`` then gives their
+    they are (a target (N,) beside predictions (N, 1), as ``build``'s network makes, as (N, 1)).
+    The elementwise values are summed over the outputs; ``reduction`` then gives their
     mean over the batch (``"mean"``, what mlevolve trains with), their sum (``"sum"``) or the
-    per-example values (N,) (``"none"``).  Raises ValueError for another reduction or task.
+    per-example values (N,) (``"none"``).  Raises ValueError for another reduction or task, and
+    for a target of another shape (which would broadcast against ``input``, silently or not).
     """
 
     def __init__(self, reduction: str = "mean", task: str = "classification") -> None:
@@ -132,8 +150,14 @@ LOSS = Template('''class $cls(nn.Module):
             if not torch.is_floating_point(target):
                 target = F.one_hot(target.long(), input.shape[1])
             y = target.to(p.dtype)
+        elif target.dim() == 1 and input.shape == (len(target), 1):
+            p, y = input, target[:, None]
         else:
             p, y = (input[:, None], target[:, None]) if input.dim() == 1 else (input, target)
+        if y.shape != p.shape:  # float class indices (N,) against (N, C): a (N, N) loss where C == N
+            what = ("class probabilities (N, C) or class indices (N,) as integers"
+                    if self.task == "classification" else "shaped as input")
+            raise ValueError(f"target {tuple(target.shape)} for input {tuple(input.shape)}: a target is {what}")
         values = torch.as_tensor($fn(p, y), device=p.device)
         values = torch.broadcast_to(values, p.shape).reshape(len(p), -1).sum(1)
         if self.reduction == "none":

@@ -63,6 +63,7 @@ class _Module:
         self.public: list[str] = []
         self.usage = ""
         self.shapes = ""
+        self.description = ""  # what the module is, where it differs from its kind's ``Form.description``
         self.sources: list[Definition] = [definition]
         self.taken: set[str] = set(_MODULE_NAMES)
         self.signatures: dict[str, str] = {}  # generated function -> its parameter list
@@ -101,10 +102,12 @@ _DEF = re.compile(r"def (\w+)\((.*)\):$")
 
 
 def _peak_rate(sched: str) -> str:
-    """The text of ``LR``, the optimizer's default rate and LambdaLR's base: schedule ``sched``'s largest rate on
-    t = 0, 0.001, ..., 1 (its rate at the start where that is the largest: a decay's; a warmup starts at 0, which
-    left the optimizer still and LambdaLR's factor a division by 0: a fresh-user pass)."""
-    return f"max(float({sched}(torch.tensor(i / 1000))) for i in range(1001))  # the schedule's peak rate"
+    """The text of ``LR``, the optimizer's default rate and LambdaLR's base: schedule ``sched``'s largest finite rate
+    on t = 0, 0.001, ..., 1 (its rate at the start where that is the largest: a decay's; a warmup starts at 0, which
+    left the optimizer still and LambdaLR's factor a division by 0: a fresh-user pass).  Finite: 0.0002 / (1 - t),
+    which mlevolve trains with (its t stays below 1), made LR inf and every rate LambdaLR set NaN, silently."""
+    return (f"max((rate for rate in (float({sched}(torch.tensor(i / 1000))) for i in range(1001))\n"
+            f"     if math.isfinite(rate)), default=math.nan)  # the schedule's peak rate")
 
 
 def _camel(name: str) -> str:
@@ -164,9 +167,14 @@ def _optimizer(m: _Module) -> None:
         m.public.append(lam)
         usage += f"    sched = torch.optim.lr_scheduler.LambdaLR(opt, {lam}(total_steps))  # the .mlev schedule\n"
     m.usage = usage + f"    loss.backward(); opt.step(); {'sched.step(); ' * (schedule is not None)}opt.zero_grad()"
+    if schedule is None:  # no lr_lambda is written: the docstring promised one
+        m.description = "a torch.optim.Optimizer subclass"
+    scalars = [f"{n} {'is ' * (i == 0)}{what}" for i, (n, what) in enumerate(
+        (n, what) for n, what in (("lr", "the learning rate (parameter units per gradient unit)"),
+                                  ("t", "the step count (1 on the first step)")) if n in names)]
+    kind = "both 0-d float tensors" if len(scalars) == 2 else "a 0-d float tensor"
     m.shapes = ("The update rule is elementwise: w and g (a parameter and its gradient) and every state tensor "
-                "have the\nparameter's shape; lr is the learning rate (parameter units per gradient unit) and t "
-                "the step count\n(1 on the first step), both 0-d float tensors.")
+                "have the parameter's shape" + (f"; {' and '.join(scalars)}, {kind}." if scalars else "."))
 
 
 def _no_adam(*args: Any) -> Any:
@@ -205,10 +213,10 @@ def _activation(m: _Module) -> None:
 def _augment(m: _Module) -> None:
     fn = m.function(m.d, f"augment {m.d.name}: a batch (N, F) to a batch of the same shape")
     cls = m.name(_camel(m.d.name))
-    m.body.append(templates.LAYER.substitute(cls=cls, fn=fn, role="as a batch transform (a module without "
-                                             "parameters): a batch (N, F) in, one of the same shape out"))
-    m.public += [fn, cls]
-    m.usage = f"    xb = {fn}(xb)  # on each training batch only, as mlevolve does"
+    m.body.append(templates.AUGMENT.substitute(cls=cls, fn=fn))  # identity in eval mode: mlevolve never augments
+    m.public += [fn, cls]                                           # what it validates or tests on
+    m.usage = (f"    xb = {fn}(xb)  # on each training batch only, as mlevolve does\n"
+               f"    model = nn.Sequential({cls}(), model)  # or as a layer: the identity in eval() mode")
     m.shapes = ("x: a training batch (N, F) of standardised features; the result has the same shape.  Random "
                 "primitives\n(noise) draw from torch's global generator: seed it with torch.manual_seed.")
 
@@ -440,7 +448,7 @@ def export_component(program: Program, name: str, spec: GrammarSpec) -> str:
     body = "\n\n\n".join(part.strip() for part in m.body)
     source = "\n\n".join(format_definition(x) for x in m.sources)
     prose = [f"{d.name}: the {d.kind} of mlevolve program {program.name!r} as a drop-in component: "
-             f"{form.description}.",
+             f"{m.description or form.description}.",
              f"Shapes and units.  {m.shapes}",
              f"{'An' if d.kind[0] in 'aeiou' else 'A'} {d.kind} in mlevolve is {KINDS[d.kind].doc}.  This module "
              f"needs {_NEEDS.get(d.kind, 'torch')} and the standard library; no mlevolve.",

@@ -194,7 +194,7 @@ class ProgramEvaluator:
             return None
         from mlevolve.interpreter.probes import component_parts  # torch: not imported by cheap runs
 
-        return component_parts(program, namespace(compiled))
+        return component_parts(program, namespace(compiled), getattr(self.task, "problem", None) == "regression")
 
     def evaluate(self, program: Program, key: str, quick: bool = False) -> Outcome:
         """Train and score (``quick``: only ``hurdle_epochs`` epochs, for the hurdle)."""

@@ -642,9 +642,8 @@ class Interpreted:
         if time.perf_counter() - started - (kernel.compile_seconds() - compiled) > budget.max_seconds:
             raise CandidateFailure(f"over the time budget of {budget.max_seconds:g} s", "training")
         if step <= n_steps:
-            what = "not finite" if nonfinite else f"off by {worst:.3g}"
-            raise CandidateFailure(f"diverged: a prediction is {what} (more than {budget.max_error:g} "
-                                   "from its target)", f"training step {step} of {n_steps}")
+            what = "not finite" if nonfinite else f"off by {worst:.3g} (more than {budget.max_error:g} from its target)"
+            raise CandidateFailure(f"diverged: a prediction is {what}", f"training step {step} of {n_steps}")
         if full is not None and carry is not None:  # kept for the full training (``PREFIX_OF``)
             self.__dict__["_carried"] = (full["x_train"], full["y_train"],
                                          (bool(data.get("classification", False)), seed, budget.max_error),

@@ -80,9 +80,9 @@ def learner_predictions(data: dict[str, Any], learner: LearnerProgram, *, seed: 
             p = 1.0 / (1.0 + np.exp(-p)) if classify else p
             error = np.abs(np.asarray(p, np.float64) - y)
             if not (error <= budget.max_error).all():  # NaN compares False: caught here too
-                worst = "not finite" if not np.isfinite(error).all() else f"off by {float(error.max()):.3g}"
-                raise CandidateFailure(f"diverged: a prediction is {worst} (more than {budget.max_error:g} "
-                                       "from its target)", f"training step {step} of {x_train.shape[1]}")
+                far = f"off by {float(error.max()):.3g} (more than {budget.max_error:g} from its target)"
+                raise CandidateFailure(f"diverged: a prediction is {far if np.isfinite(error).all() else 'not finite'}",
+                                       f"training step {step} of {x_train.shape[1]}")
             new = learner.learn(*state, x, y, p, rng)
             state = list(new) if len(shapes) > 1 else [new]
             if time.perf_counter() - started > budget.max_seconds:
