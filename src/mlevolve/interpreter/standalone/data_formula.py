@@ -37,7 +37,7 @@ MIN_TRAIN_POINTS = 3  # a formula's fewest (n_train=, max_samples): its linear s
 def _points(name: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any) -> dict[str, Any]:
     """The points as the formula loop takes them: x (n, n_vars) and y (n), float64; too few to fit, TaskError."""
     if len(y_train) < MIN_TRAIN_POINTS:
-        raise TaskError(f"{name}: {len(y_train)} training points for a formula: its linear scaling (a + b * f) fits "
+        raise TaskError(f"{name}: {len(y_train):,} training points for a formula: its linear scaling (a + b * f) fits "
                         f"{MIN_TRAIN_POINTS - 1} exactly, so every formula would score train_r2 1",
                         f"give n_train={MIN_TRAIN_POINTS} at least")
     return {"name": name, "x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test,
