@@ -116,7 +116,8 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
 
 def _beside_lines(task: str, beside: str | None) -> list[str]:
     """``main``'s lines reading the data file of ``task`` from ``beside`` (:func:`main_source`), if any; where it is
-    gone from both places, both are named (the run's path alone was, as if the script had not looked beside it)."""
+    gone from both places, both are named (the run's path alone was, as if the script had not looked beside it), the
+    one path once where the script was not moved."""
     if beside is None:
         return []
     name, typed = split_spec(task)
@@ -126,7 +127,7 @@ def _beside_lines(task: str, beside: str | None) -> list[str]:
     return [f"    moved = os.path.abspath(os.path.join(os.path.dirname(__file__), {beside!r}))  # its place at export",
             f'    if "--task" not in flags and not os.path.isfile({name!r}) and os.path.isfile(moved):',
             f"        args.task = moved + {options!r}  # the run's file is gone, but moved with this script",
-            f'    elif "--task" not in flags and not os.path.exists({name!r}) and not os.path.isfile(moved):',
+            f'    elif "--task" not in flags and not os.path.exists({name!r}) and moved != os.path.abspath({name!r}):',
             f"        parser.error({gone!r} + moved,\n                     {hint!r})"]
 
 
