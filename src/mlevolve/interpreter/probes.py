@@ -91,11 +91,16 @@ def _probe_activation(fn: Callable[..., Any]) -> list[Any]:
     return [out]
 
 
-def _probe_loss(fn: Callable[..., Any]) -> list[Any]:
-    p = torch.softmax(_PROBE_LOGITS, dim=1).requires_grad_(True)
-    value = fn(p, _PROBE_Y).sum()
+def _loss_on(fn: Callable[..., Any], pred: torch.Tensor, target: torch.Tensor) -> list[Any]:
+    """A loss's value (summed) and its gradient in the prediction ``pred``, on ``target``."""
+    p = pred.clone().requires_grad_(True)
+    value = fn(p, target).sum()
     grad = torch.autograd.grad(value, p, allow_unused=True)[0] if value.requires_grad else None
     return [_finite(value, "the loss"), _finite(grad if grad is not None else torch.zeros(()), "the loss gradient")]
+
+
+def _probe_loss(fn: Callable[..., Any]) -> list[Any]:
+    return _loss_on(fn, torch.softmax(_PROBE_LOGITS, dim=1), _PROBE_Y)
 
 
 # A regression loss's probe: predictions of either sign against standardised targets, each (N, 1) as trained.  On the
@@ -107,10 +112,7 @@ _PROBE_TARGET = torch.randn(16, 1, generator=_REGRESSION_GEN, dtype=torch.float6
 
 
 def _probe_regression_loss(fn: Callable[..., Any]) -> list[Any]:
-    p = _PROBE_PRED.clone().requires_grad_(True)
-    value = fn(p, _PROBE_TARGET).sum()
-    grad = torch.autograd.grad(value, p, allow_unused=True)[0] if value.requires_grad else None
-    return [_finite(value, "the loss"), _finite(grad if grad is not None else torch.zeros(()), "the loss gradient")]
+    return _loss_on(fn, _PROBE_PRED, _PROBE_TARGET)
 
 
 # An update rule's learning rate at each probe step: none a literal of the grammar, and not one rate throughout.  At
