@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import mlevolve.api as api
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Num, Ref
-from mlevolve.dsl.kinds import slots
+from mlevolve.dsl.kinds import slot_body, slots
 from mlevolve.dsl.parse import parse
 from mlevolve.dsl.printer import format_expr
 from mlevolve.gp import prune as pruning
@@ -185,6 +185,40 @@ def test_terms_that_cancel_are_one_edit_that_removing_nodes_cannot_reach() -> No
 
     kept = pruning.prune(program, ["f"], score, _checked, pruning.floor(0.0, False, 1e-12), refit=False)
     assert kept.program is not None and api.format(kept.program).endswith("=\n  sin(b)\n")
+
+PREDICTING = """algorithm a
+
+learner l(state w: Vector)
+  predict(u: Vector) -> Scalar =
+    dot(w, u)
+  learn(x: Vector, y: Scalar, {p}: Scalar) -> Vector =
+    w + 0.1 * (y - dot(x, w)) * x
+"""
+
+
+def test_a_learners_recomputed_prediction_is_one_edit_reading_it_from_its_parameter() -> None:
+    """A best's ``learn`` kept ``y - dot(x, w)`` where ``predict`` is ``dot(w, u)`` (a fresh-user finding): the
+    prediction ``learn`` is given, up to commuted arguments and predict's own name for the example."""
+    program = parse(PREDICTING.format(p="p"))
+    body = slot_body(program, "l.learn")
+    predicted = pruning.prediction(program, "l.learn")
+    assert predicted is not None and format_expr(predicted[0]) == "dot(w, x)"
+    shown = [format_expr(e) for e in pruning.edits(body, ["w"], predicted)]
+    assert "w + 0.1 * (y - p) * x" in shown[:3]  # after the folds, before any removal
+    assert pruning.prediction(program, "l.predict") is None
+    # a name bound by let could hide one predict reads: no such edit
+    bound = PREDICTING.format(p="p").replace("w + 0.1", "let w2 = w in w2 + 0.1")
+    assert pruning.prediction(parse(bound), "l.learn") is None
+
+
+def test_a_learners_prediction_edit_is_kept_by_the_runs_own_scoring(tmp_path: Path) -> None:
+    """End to end: the prune of a run from such a learner shows ``y - p`` (regression: ``p`` is predict's output)."""
+    program = parse(PREDICTING.format(p="p"))
+    db = tmp_path / "r.db"
+    api.evolve(program, ["l.learn"], task="linear", budget=2, db=db, quiet=True)
+    shown = _meta(db)["pruned"]["program"]
+    assert shown is not None and "y - p" in shown and "dot(x, w)" not in shown
+
 
 def test_a_tuple_element_is_replaced_by_each_name_in_scope() -> None:
     program = parse((ROOT / "examples" / "linear_regression.mlev").read_text())

@@ -12,6 +12,8 @@ The edits of a program (its evolved slots' bodies; :func:`edits`), the largest r
 * a node replaced by one of its children, or a call by the literal ``0.0`` or ``1.0`` (a term dropped);
 * an element of a tuple (a learner's memory update) replaced by a name in scope (the update dropped: the
   memory keeps its value);
+* in a learner's ``learn``, what ``predict`` computes replaced by the prediction ``learn`` is given
+  (``y - dot(w, x)`` to ``y - p``: equal where ``p`` is ``predict``'s raw output, as on a regression task);
 * a float literal snapped to a simpler value: ``0``, ``1``, the nearest integer, 1-3 significant digits, a simple
   fraction (``0.33333333333333326`` to the float of 1/3).
 
@@ -35,10 +37,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlevolve.dsl.ir import Call, Expr, Num, Program, Ref, Tup, const, with_children
+from mlevolve.dsl.ir import Call, Expr, Let, Num, Program, Ref, Tup, const, with_children
 from mlevolve.dsl.kinds import replace_slot, slot_body, slots
 from mlevolve.dsl.printer import SIMPLE_DENOMINATORS, format_program, simple_fraction
 from mlevolve.dsl.simplify import CANCELLATION, FITTED_RULES, simplify_expr, simplify_shown
+from mlevolve.dsl.traverse import fold, walk
 from mlevolve.results import TIE_RTOL
 
 PRUNE_RTOL = 1e-6
@@ -179,7 +182,39 @@ def _snaps(value: float) -> list[float]:
     return out
 
 
-def edits(body: Expr, scope: Sequence[str]) -> Iterator[Expr]:
+CANCELLING = FITTED_RULES + CANCELLATION
+"""The rules of the prune's first edit (:func:`edits`): the fitted formulas' folds and the terms that cancel."""
+
+
+def prediction(program: Program, slot: str) -> tuple[Expr, Ref] | None:
+    """For a learner's ``learn`` slot: (``predict``'s body as ``learn`` would write it, ``learn``'s prediction
+    parameter), for the edit that reads the prediction instead of computing it again (:func:`edits`); None for
+    any other slot, or where either method binds names with ``let`` (a name bound could hide one predict reads).
+    Parameters bind by position (``predict(x)``, ``learn(x, y, p)``: :data:`~mlevolve.dsl.kinds.LEARNER_METHODS`),
+    so predict's ``x`` is renamed to learn's; learn's ``y`` and ``p`` cannot be named as the memory is (the checker
+    refuses it), so nothing predict reads is hidden.  Not an exact rewrite: ``p`` is predict's output after the
+    task's link (a sigmoid on classification), so the edit is scored as every edit is."""
+    owner, _, method = slot.partition(".")
+    learner = program.get(owner)
+    if method != "learn" or learner is None:
+        return None
+    predict, learn = learner.method("predict"), learner.method("learn")
+    if predict is None or learn is None or predict.body is None or learn.body is None or len(learn.params) < 3 \
+            or not predict.params or any(isinstance(n, Let) for b in (predict.body, learn.body) for n in walk(b)):
+        return None
+    rename = {predict.params[0].name: learn.params[0].name}
+    read = fold(predict.body, lambda n, kids: Ref(rename.get(n.name, n.name)) if isinstance(n, Ref)
+                else with_children(n, tuple(kids)) if kids else n)
+    return read, Ref(learn.params[2].name)
+
+
+def _substituted(body: Expr, old: Expr, new: Expr) -> Expr:
+    """``body`` with every subtree equal to ``old`` up to commutative arguments (``canon``) replaced by ``new``."""
+    canon = old.canon
+    return fold(body, lambda n, kids: new if n.canon == canon else with_children(n, tuple(kids)) if kids else n)
+
+
+def edits(body: Expr, scope: Sequence[str], predicted: tuple[Expr, Ref] | None = None) -> Iterator[Expr]:
     """The edited bodies of ``body`` to try, in a fixed order: ``body`` folded by the fitted formulas' rules
     (:data:`~mlevolve.dsl.simplify.FITTED_RULES`: ``c + m * (x + k)`` to ``(c + m * k) + m * x``, ``0.0 - y`` to ``-y``;
     equal in real arithmetic, so scored as any edit), first with its terms that cancel removed too
@@ -187,12 +222,15 @@ def edits(body: Expr, scope: Sequence[str]) -> Iterator[Expr]:
     snapped to 0 (float noise of a fit far more often than a term, and one scoring, never a refit: tried before the
     removals, which a prune's cap may run out in), then removals, the largest first (a node by one of its children; a
     call by 0.0 or 1.0; a tuple's element by a name of ``scope``), then literal snaps in preorder. Some are ill-typed:
-    the caller checks them."""
+    the caller checks them.  ``predicted``: a learner's ``learn`` (:func:`prediction`), whose recomputed
+    prediction is read from its parameter next, after the folds."""
     folded = simplify_expr(body, FITTED_RULES)
-    if (cancelled := simplify_expr(folded, FITTED_RULES + CANCELLATION)) != folded:
+    if (cancelled := simplify_expr(folded, CANCELLING)) != folded:
         yield cancelled
     if folded != body:
         yield folded
+    if predicted is not None and (read := _substituted(body, *predicted)) != body:
+        yield read
     removals: list[tuple[int, int, tuple[int, ...], Expr]] = []
     snaps: list[tuple[tuple[int, ...], Expr]] = []
     noise: list[tuple[int, ...]] = []
@@ -249,7 +287,7 @@ def prune(program: Program, names: Sequence[str], score: Score, check: Check, le
         changed = False
         for name in evolved_slots(current, names):
             body = slot_body(current, name)
-            for new in edits(body, scope.get(name, [])):
+            for new in edits(body, scope.get(name, []), prediction(current, name)):
                 if cost >= cap:
                     break
                 candidate = check(replace_slot(current, name, new))
