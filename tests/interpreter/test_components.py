@@ -820,6 +820,9 @@ def test_a_formula_is_shown_multiplied_out_where_that_is_shorter() -> None:
     x0, x1 = sympy.symbols("x0 x1", real=True)
     assert str(shown_expr(3 * x0 * (x0 / 3 + 1) - 3 * x0 + 3 * x1)) == "x0**2 + 3*x1"
     assert str(shown_expr(x0 * (x0 + 1) ** 5)) == "x0*(x0 + 1)**5"  # multiplied out it is longer
+    # as many operations either way: a polynomial in standard form (the quartic found, read as the quartic)
+    assert str(shown_expr(x0**4 + x0**2 * (x0 + 1) + x0)) == "x0**4 + x0**3 + x0**2 + x0"
+    assert str(shown_expr(x0 * (sympy.sin(x0) + 1))) == "x0*(sin(x0) + 1)"  # a tie, but no polynomial: kept
     assert str(shown_expr(sympy.sin(x0 * (x1 + 2)) - 2 * x0)) == "-2*x0 + sin(x0*(x1 + 2))"  # no shorter: kept
     many = sympy.Mul(*[x0 + k for k in range(1, 11)])  # 1,024 terms multiplied out
     assert shown_expr(many) == many

@@ -99,15 +99,19 @@ EXPAND_TERMS = 512
 def _multiplied_out(expr: Any) -> Any:
     """``expr`` with its products of sums multiplied out (SymPy's ``expand``; powers, exponentials and logarithms
     kept as they are) where that has fewer operations (SymPy's ``count_ops``): ``3*x0*(x0/3 + 1) - 3*x0 + 3*x1`` is
-    shown as ``x0**2 + 3*x1``; ``expr`` itself where it does not, or where one product would make more than
-    :data:`EXPAND_TERMS` terms.  Equal as algebra: only what is shown changes."""
+    shown as ``x0**2 + 3*x1``; or as many, where it makes a polynomial (a sum of monomials, the standard form:
+    ``x**4 + x**2*(x + 1) + x`` is shown as ``x**4 + x**3 + x**2 + x``); ``expr`` itself where it does not, or where
+    one product would make more than :data:`EXPAND_TERMS` terms.  Equal as algebra: only what is shown changes."""
     import sympy
 
     for mul in expr.atoms(sympy.Mul):
         if math.prod(len(a.args) for a in mul.args if isinstance(a, sympy.Add)) > EXPAND_TERMS:
             return expr
     expanded = sympy.expand(expr, multinomial=False, power_exp=False, power_base=False, log=False)
-    return expanded if sympy.count_ops(expanded) < sympy.count_ops(expr) else expr
+    ops, before = sympy.count_ops(expanded), sympy.count_ops(expr)
+    if ops < before or (ops == before and expanded != expr and expanded.is_polynomial(*expr.free_symbols)):
+        return expanded  # on a tie, a polynomial in standard form: x**4 + x**3 + x**2 + x, not x**4 + x**2*(x + 1) + x
+    return expr
 
 
 def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
