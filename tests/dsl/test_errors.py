@@ -210,10 +210,44 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
     ),
     "call_an_activation": (  # the hint said only "only primitives of the grammar take arguments" (a fresh-user pass)
         HEAD + "activation a(x: Tensor) -> Tensor =\n  relu(x)\nmodel net() -> Layer =\n  seq(dense(8), a())\n",
-        "call_an_activation.mlev:5:17: error: in model 'net': 'a' is a name, not a primitive: it cannot be called\n"
+        "call_an_activation.mlev:5:17: error: in model 'net': 'a' is a layer, named in a layer position: it is not "
+        "called on arguments\n"
         "      seq(dense(8), a())\n"
         "                    ^^^\n"
-        "hint: a model names an activation without parentheses: seq(dense(16), a)\n",
+        "hint: a model names an activation without parentheses: seq(dense(16), a); the layer before is its input\n",
+    ),
+    # "unknown name 'x'" (the argument was checked before the call): a layer position takes a layer by name
+    "call_an_activation_on_x": (
+        HEAD + "activation a(x: Tensor) -> Tensor =\n  relu(x)\nmodel net() -> Layer =\n  seq(dense(16), a(x))\n",
+        "call_an_activation_on_x.mlev:5:18: error: in model 'net': 'a' is a layer, named in a layer position: it is "
+        "not called on arguments\n"
+        "      seq(dense(16), a(x))\n"
+        "                     ^^^^\n"
+        "hint: a model names an activation without parentheses: seq(dense(16), a); the layer before is its input\n",
+    ),
+    "call_a_primitive_on_x_in_model": (  # "unknown name 'x'": relu is a function of values, not a layer
+        HEAD + "model net() -> Layer =\n  seq(dense(16), relu(x))\n",
+        "call_a_primitive_on_x_in_model.mlev:3:18: error: in model 'net': 'relu' is a primitive, not a layer: a "
+        "model names activations\n"
+        "      seq(dense(16), relu(x))\n"
+        "                     ^^^^^^^\n"
+        "hint: define activation a(x: Tensor) -> Tensor = relu(x), then write seq(dense(16), a)\n",
+    ),
+    "call_a_layer_primitive_on_x": (  # "unknown name 'x'": relu_layer takes no arguments
+        HEAD + "model net() -> Layer =\n  seq(dense(16), relu_layer(x))\n",
+        "call_a_layer_primitive_on_x.mlev:3:18: error: in model 'net': 'relu_layer' takes 0 arguments, got 1\n"
+        "      seq(dense(16), relu_layer(x))\n"
+        "                     ^^^^^^^^^^^^^\n"
+        "hint: signatures: relu_layer()\n",
+    ),
+    "call_a_definition_on_unknowns": (  # "unknown name 'p'": the call of a definition is the mistake
+        HEAD + "loss l(p: Tensor, y: Tensor) -> Tensor =\n  p - y\nmodel net() -> Layer =\n  seq(dense(16), l(p, y))\n",
+        "call_a_definition_on_unknowns.mlev:5:18: error: in model 'net': 'l' is loss 'l' of this program, not a "
+        "primitive: definitions cannot call one another\n"
+        "      seq(dense(16), l(p, y))\n"
+        "                     ^^^^^^^\n"
+        "hint: write the computation where it is used (a model names an activation without arguments: "
+        "seq(dense(16), act))\n",
     ),
     "primitive_as_layer": (  # "unknown name 'relu'" (a fresh-user pass): relu is a primitive, not a layer
         HEAD + "model net() -> Layer =\n  seq(dense(8), relu)\n",

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from mlevolve.dsl.check import Primitives, UnknownSymbol, check_expr, check_ranges
 from mlevolve.dsl.errors import MlevError, MlevErrors, did_you_mean
-from mlevolve.dsl.ir import Definition, Expr, Let, Param, Program, Ref, Span
+from mlevolve.dsl.ir import Call, Definition, Expr, Let, Param, Program, Ref, Span
 from mlevolve.dsl.parse import KEYWORDS
+from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import BASE_TYPES, INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, TupleType, Type, type_str
 
 LEARNER_MEMORY = (SCALAR, VECTOR, MATRIX)
@@ -356,10 +357,24 @@ def check_program(program: Program, prims: Primitives, *, written: bool = False)
                 message, hint = _uncalled(err.symbol, owner_def.kind == "model" and all(
                     o.result != LAYER for o in prims.overloads(err.symbol)),
                     all(not o.args for o in prims.overloads(err.symbol)))
+            elif isinstance(err, UnknownSymbol) and owner_def.kind == "model" and (
+                    (call := _value_call_on(slot.body, err.symbol, prims)) is not None):  # seq(dense(16), relu(x))
+                message, hint = _uncalled(call.op, True)
+                err = MlevError(message, call.span, hint)
             errors.append(MlevError(f"in {where}: {message}", err.span, hint))
     if errors:
         raise MlevErrors(errors)
     return program
+
+
+def _value_call_on(body: Expr, name: str, prims: Primitives) -> Call | None:
+    """The call in a model's ``body`` of a primitive of values (none of its forms gives a Layer) on the name
+    ``name`` not in scope (`relu(x)` in a layer position: a model has no values to name); None if there is none."""
+    for node in walk(body):
+        if isinstance(node, Call) and any(isinstance(a, Ref) and a.name == name for a in node.args) and \
+                prims.overloads(node.op) and all(o.result != LAYER for o in prims.overloads(node.op)):
+            return node
+    return None
 
 
 CALLED_HINT = ("write the computation where it is used (a model names an activation without arguments: "
