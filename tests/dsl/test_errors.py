@@ -500,10 +500,22 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
     "learner_method_signature": (
         HEAD + "learner l(state w: Vector)\n  predict(x: Vector) -> Vector =\n    w\n"
         "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w\n",
-        "learner_method_signature.mlev:3:3: error: learner 'l': method predict must be predict(Vector) -> Scalar\n"
+        "learner_method_signature.mlev:3:3: error: learner 'l': method predict must be predict(Vector) -> Scalar, "
+        "not predict(Vector) -> Vector\n"
         "      predict(x: Vector) -> Vector =\n"
         "      ^^^^^^^\n"
-        "hint: predict(x: Vector) -> Scalar; learn(x: Vector, y: Scalar, p: Scalar) -> state; setup() -> state\n",
+        "hint: predict(x: Vector) -> Scalar; learn(x: Vector, y: Scalar, p: Scalar) -> state; setup() -> state; the "
+        "state here is Vector\n",
+    ),
+    "learner_learn_returns_scalar": (  # the message named the signature wanted, not the type found
+        HEAD + "learner l(state w: Vector, state b: Scalar)\n  predict(x: Vector) -> Scalar =\n    dot(w, x) + b\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Scalar =\n    y - p\n",
+        "learner_learn_returns_scalar.mlev:5:3: error: learner 'l': method learn must be learn(Vector, Scalar, "
+        "Scalar) -> (Vector, Scalar), not learn(Vector, Scalar, Scalar) -> Scalar\n"
+        "      learn(x: Vector, y: Scalar, p: Scalar) -> Scalar =\n"
+        "      ^^^^^\n"
+        "hint: predict(x: Vector) -> Scalar; learn(x: Vector, y: Scalar, p: Scalar) -> state; setup() -> state; the "
+        "state here is (Vector, Scalar)\n",
     ),
     "learner_missing_method": (
         HEAD + "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n",

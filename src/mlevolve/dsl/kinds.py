@@ -120,8 +120,11 @@ def _validate_learner(d: Definition) -> None:
         got = tuple(p.type for p in m.params)
         if got != params or m.result != result or any(p.state for p in m.params):
             sig = "(" + ", ".join(type_str(t) for t in params) + f") -> {type_str(result)}"
-            raise _fail(d, f"method {m.kind} must be {m.kind}{sig}", "predict(x: Vector) -> Scalar; "
-                        "learn(x: Vector, y: Scalar, p: Scalar) -> state; setup() -> state", m.span)
+            found = "(" + ", ".join(("state " * p.state) + type_str(p.type) for p in m.params) + \
+                f") -> {type_str(m.result or '?')}"
+            raise _fail(d, f"method {m.kind} must be {m.kind}{sig}, not {m.kind}{found}",
+                        f"predict(x: Vector) -> Scalar; learn(x: Vector, y: Scalar, p: Scalar) -> state; "
+                        f"setup() -> state; the state here is {type_str(state)}", m.span)
     for required in ("predict", "learn"):
         if required not in seen:
             raise _fail(d, f"missing method '{required}'", "a learner has predict and learn (setup is optional)")
