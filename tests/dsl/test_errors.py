@@ -233,6 +233,23 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "                     ^^^^^^^\n"
         "hint: define activation a(x: Tensor) -> Tensor = relu(x), then write seq(dense(16), a)\n",
     ),
+    # a literal float32 does not hold passed check, then ran as inf (and a NaN loss) or as 0
+    "literal_beyond_float32": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x) * 1e39\n",
+        "literal_beyond_float32.mlev:3:13: error: in activation 'f': number 1e39 is beyond float32, which this body "
+        "runs in: it would be inf\n"
+        "      relu(x) * 1e39\n"
+        "                ^^^^\n"
+        "hint: a literal here is at most about 3.4e38, float32's largest (formulas and learners run in float64)\n",
+    ),
+    "literal_below_float32": (
+        HEAD + "schedule s(t: Scalar) -> Scalar =\n  0.1 + 1e-46 * t\n",
+        "literal_below_float32.mlev:3:9: error: in schedule 's': number 1e-46 is below float32's smallest, which this "
+        "body runs in: it would read as 0\n"
+        "      0.1 + 1e-46 * t\n"
+        "            ^^^^^\n"
+        "hint: write 0 if 0 is meant, else a number from 1.4e-45 up\n",
+    ),
     "call_a_layer_primitive_on_x": (  # "unknown name 'x'": relu_layer takes no arguments
         HEAD + "model net() -> Layer =\n  seq(dense(16), relu_layer(x))\n",
         "call_a_layer_primitive_on_x.mlev:3:18: error: in model 'net': 'relu_layer' takes 0 arguments, got 1\n"
@@ -919,3 +936,18 @@ def test_text_kind_tells_the_project_s_text_files_apart() -> None:
     for other in ("", "algorithmic = 1", "[meta]\nbudget = = 3", "x = 1", "formula f(x: Scalar) -> Scalar = x",
                   "[search]\npopulation = 3"):
         assert text_kind(other) is None, other
+
+
+def test_a_literal_float32_does_not_hold_is_refused_in_the_kinds_that_run_in_float32_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """KindSpec.float32 is the regimes' backend (torch: float32; NumPy: float64), and a formula, which runs in
+    float64, takes 1e39 and 1e-46 (as 3.4e38 passes in an activation)."""
+    from mlevolve.interpreter.regimes import REGIMES
+
+    assert {k: KINDS[k].float32 for r in REGIMES.values() for k in r.kinds} == \
+        {k: r.backend == "torch" for r in REGIMES.values() for k in r.kinds}
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f.mlev").write_text(HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 1e39 + 1e-46\n")
+    (tmp_path / "g.mlev").write_text(HEAD + "activation g(x: Tensor) -> Tensor =\n  x * 3.4e38 + 1.5e-45\n")
+    assert main(["check", "f.mlev"]) == 0, capsys.readouterr().err
+    assert main(["check", "g.mlev"]) == 0, capsys.readouterr().err

@@ -233,13 +233,35 @@ def _literal_value(node: Expr, lets: Mapping[str, Literal]) -> Literal:
     return lets.get(node.name) if isinstance(node, Ref) else None
 
 
-def check_ranges(expr: Expr) -> None:
+FLOAT32_MAX = 3.4028234663852886e38  # float32's largest finite value
+FLOAT32_INF = 2.0 ** 128 - 2.0 ** 103  # a magnitude from here up rounds to inf in float32 (half an ulp above its max)
+FLOAT32_ZERO = 2.0 ** -150  # and one up to here to 0 (half float32's smallest subnormal, 1.4e-45)
+
+
+def check_float32(node: Num) -> None:
+    """Refuse a literal of a body that runs in float32 where float32 does not hold it: beyond its range (``1e39``
+    is inf there, and the program NaN) or nonzero and so small it reads as 0 (as the parser refuses a literal below
+    float64's smallest, 5e-324)."""
+    value = abs(float(node.value))
+    if value >= FLOAT32_INF:
+        raise MlevError(f"number {format_number(node)} is beyond float32, which this body runs in: it would be inf",
+                        node.span, "a literal here is at most about 3.4e38, float32's largest (formulas and learners "
+                        "run in float64)")
+    if 0.0 < value <= FLOAT32_ZERO:
+        raise MlevError(f"number {format_number(node)} is below float32's smallest, which this body runs in: it would "
+                        "read as 0", node.span, "write 0 if 0 is meant, else a number from 1.4e-45 up")
+
+
+def check_ranges(expr: Expr, float32: bool = False) -> None:
     """Raise :class:`MlevError` at a literal (or a name let-bound to one) given for an argument of
-    :data:`ARG_RANGES` outside its range: ``dropout(1.5)`` would run as ``dropout(0.9)``.  For programs a
-    person writes (``mlevolve check``, ``run``...), not those a search makes (see :data:`ARG_RANGES`)."""
+    :data:`ARG_RANGES` outside its range: ``dropout(1.5)`` would run as ``dropout(0.9)``; and (``float32``: the
+    body of a kind that runs in float32) at a literal float32 does not hold (:func:`check_float32`).  For
+    programs a person writes (``mlevolve check``, ``run``...), not those a search makes (see :data:`ARG_RANGES`)."""
     stack: list[tuple[Expr, dict[str, Literal]]] = [(expr, {})]
     while stack:
         node, lets = stack.pop()
+        if float32 and isinstance(node, Num):
+            check_float32(node)
         if isinstance(node, Let):
             stack.append((node.body, {**lets, node.name: _literal_value(node.value, lets)}))
             stack.append((node.value, lets))

@@ -47,6 +47,9 @@ class KindSpec:
     # Names of another quantity than any role's, each with what it reads as and what the place holds instead: a
     # `done` flag where the discount goes (1 at a terminal state where gamma is 0) trained a DQN wrongly, silently.
     misnomers: tuple[tuple[frozenset[str], str, str], ...] = ()
+    # Whether its body runs in float32 (a torch regime's kinds; a NumPy regime's run in float64): a literal written
+    # there must be one float32 holds (:func:`mlevolve.dsl.check.check_ranges`).  A test checks it by the regimes.
+    float32: bool = True
 
     def role(self, name: str) -> int | None:
         """The position whose documented name or common alias ``name`` is, in any case (``Target`` is a loss's
@@ -162,14 +165,14 @@ KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
     KindSpec("augment", "a transformation of a training batch", (TENSOR,), TENSOR),
     KindSpec("schedule", "learning rate as a function of training progress t in [0, 1]", (SCALAR,), SCALAR),
     KindSpec("formula", "a function of scalar inputs (symbolic regression)", (), SCALAR, rest=SCALAR, min_params=1,
-             types=frozenset({SCALAR})),
+             types=frozenset({SCALAR}), float32=False),
     KindSpec("model", "a network as a composition of layers (a linear head is added for the task)", (), LAYER,
              types=frozenset({LAYER, INT, SCALAR})),
     KindSpec("optimizer", "an update rule: new weight and new state from weight, gradient and state",
              validate=_validate_optimizer, names=("w", "g"),
              aliases=(_aliases("weight weights param params theta"), _aliases("grad grads gradient gradients dw"))),
     KindSpec("learner", "an AutoML-Zero learner: state, predict and learn, trained one example at a time",
-             validate=_validate_learner, types=frozenset(LEARNER_MEMORY)),
+             validate=_validate_learner, types=frozenset(LEARNER_MEMORY), float32=False),
     # Objectives of reinforcement learning and generative modelling: elementwise, averaged by the runtime.
     KindSpec("pg_loss", "policy-gradient objective per step: log-probability of the action taken, discounted "
                         "return, advantage (normalised, no gradient), value estimate and policy entropy",
@@ -344,13 +347,13 @@ def check_program(program: Program, prims: Primitives, *, written: bool = False)
         owner = slot.name.split(".")[0]
         if owner in faulty:
             continue
+        owner_def = program.get(owner)
+        assert owner_def is not None
         try:
             check_expr(slot.body, slot.env, prims, slot.result, slot.types)
             if written:
-                check_ranges(slot.body)
+                check_ranges(slot.body, KINDS[owner_def.kind].float32)
         except MlevError as err:
-            owner_def = program.get(owner)
-            assert owner_def is not None
             faulty.add(owner)
             where = f"{owner_def.kind} '{owner}'" + (f", method {slot.kind}" if "." in slot.name else "")
             message, hint = err.message, err.hint
