@@ -15,6 +15,7 @@ from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError, MlevErrors
 from mlevolve.dsl.kinds import KINDS, LEARNER_METHODS, KindSpec
 from mlevolve.dsl.parse import parse
+from mlevolve.dsl.types import TENSOR, type_str
 from tests.conftest import run_mlevolve
 
 HEAD = "algorithm a\n"
@@ -438,6 +439,16 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: the 4th parameter is logvar, log(sigma^2): the variance is exp(logvar), the standard deviation "
         "exp(0.5 * logvar)\n",
     ),
+    # the progress t declared as lr, unread: a constant rate passed check, as if the schedule were given the rate
+    # (each other kind refuses a parameter named for a quantity its place does not hold)
+    "schedule_lr": (
+        HEAD + "schedule s(lr: Scalar) -> Scalar =\n  0.05\n",
+        "schedule_lr.mlev:2:12: error: schedule 's': parameter 'lr' reads as the learning rate, but a schedule is "
+        "passed the training progress t in [0, 1] and returns the rate\n"
+        "    schedule s(lr: Scalar) -> Scalar =\n"
+        "               ^^\n"
+        "hint: write schedule s(t: Scalar) -> Scalar = ..., e.g. 0.05 * (1.0 - t)\n",
+    ),
     "pg_loss_prob": (  # log(prob) of what is already a log-probability: NaN, or a wrong gradient, not a hint
         HEAD + "pg_loss r(prob: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tensor) -> Tensor =\n"
         "  -(log(prob) * adv)\n",
@@ -629,12 +640,13 @@ def test_a_name_for_a_quantity_no_place_holds_is_refused_in_every_place(spec: Ki
     ``pg_loss r(prob, ...)`` took the log of a log-probability, silently (a fresh-user pass): as a DQN's ``done``,
     such a name is refused in any place, in any case; it is no role's name or alias."""
     assert spec.role(name) is None
-    for i in range(len(spec.names)):
-        names = [f"a{j}" for j in range(len(spec.names))]
+    types = spec.params or (TENSOR,) * len(spec.names)  # a schedule's one parameter, t, has no documented name
+    for i in range(len(types)):
+        names = [f"a{j}" for j in range(len(types))]
         names[i] = name.upper() if i % 2 else name
-        params = ", ".join(f"{n}: Tensor" for n in names)
+        params = ", ".join(f"{n}: {type_str(t)}" for n, t in zip(names, types, strict=True))
         with pytest.raises(MlevErrors, match=f"parameter '{names[i]}' reads as "):
-            api.check(HEAD + f"{spec.name} f({params}) -> Tensor =\n  {names[0]}\n")
+            api.check(HEAD + f"{spec.name} f({params}) -> {type_str(spec.result or TENSOR)} =\n  {names[0]}\n")
 
 
 _LEARN_ROLES = [(i, name) for i in range(3) for name in (LEARNER_METHODS["learn"].names[i],

@@ -163,7 +163,10 @@ KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
                                                  "outputs out logits probs input"),
                                         _aliases("target targets label labels truth y_true true"))),
     KindSpec("augment", "a transformation of a training batch", (TENSOR,), TENSOR),
-    KindSpec("schedule", "learning rate as a function of training progress t in [0, 1]", (SCALAR,), SCALAR),
+    KindSpec("schedule", "learning rate as a function of training progress t in [0, 1]", (SCALAR,), SCALAR,
+             misnomers=((_OPTIMIZER_SCALARS["lr"], "the learning rate, but a schedule is passed the training "
+                         "progress t in [0, 1] and returns the rate", "write schedule s(t: Scalar) -> Scalar = ..., "
+                         "e.g. 0.05 * (1.0 - t)"),)),
     KindSpec("formula", "a function of scalar inputs (symbolic regression)", (), SCALAR, rest=SCALAR, min_params=1,
              types=frozenset({SCALAR}), float32=False),
     KindSpec("model", "a network as a composition of layers (a linear head is added for the task)", (), LAYER,
