@@ -55,7 +55,7 @@ def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> di
 def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_train: int = 10**6) -> dict[str, Any]:
     """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``; ``n_train`` of its
     fitting rows at most, drawn with ``seed`` (gplearn's ``max_samples``: a fit's cost is linear in its rows)."""
-    x, y, columns, _ = read_table(path, target, "regression", POINT_MAX_ABS)
+    x, y, columns, *_ = read_table(path, target, "regression", POINT_MAX_ABS)
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
     if missing or extra:  # the library's too (tasks.load_points)
         odd = [repr(c) for c in extra if not (c.isidentifier() and c.isascii()) or c in DSL_KEYWORDS]
