@@ -95,7 +95,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """Refuse, as a ValueError naming it, a ``random_state``, ``grammar`` or ``db`` of a kind ``fit`` cannot use
         (scikit-learn's or the OS's errors named none: "1.5 cannot be used to seed", "expected str, bytes or
         os.PathLike object, not int")."""
-        from mlevolve.interpreter.standalone.data_formula import MIN_TRAIN_POINTS
+        from mlevolve.interpreter.standalone.spec import MIN_TRAIN_POINTS
 
         seed = self.random_state
         if isinstance(seed, bool) or not (seed is None or isinstance(seed, int | np.integer | np.random.RandomState)):
