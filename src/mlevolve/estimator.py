@@ -95,7 +95,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """Refuse, as a ValueError naming it, a ``random_state``, ``grammar`` or ``db`` of a kind ``fit`` cannot use
         (scikit-learn's or the OS's errors named none: "1.5 cannot be used to seed", "expected str, bytes or
         os.PathLike object, not int")."""
-        from mlevolve.interpreter.standalone.data_formula import MIN_TRAIN_POINTS
+        from mlevolve.interpreter.standalone.spec import MIN_TRAIN_POINTS
 
         seed = self.random_state
         if isinstance(seed, bool) or not (seed is None or isinstance(seed, int | np.integer | np.random.RandomState)):
@@ -126,7 +126,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # the last fit's: a fit that raises leaves the estimator unfitted, not half-fitted
         self._check_parameters()
-        X, y = validate_data(self, _unique_columns(X), y, y_numeric=True, dtype=np.float64)
+        X, y = validate_data(self, _unique_columns(_text_numbers(X, "X")), _text_numbers(y, "y"), y_numeric=True,
+                             dtype=np.float64)
         try:  # text targets (y_numeric converts object arrays only); numbers written as text are numbers
             y = np.asarray(y, dtype=np.float64)
         except ValueError as err:
@@ -200,7 +201,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         a smaller formula of the Pareto front); a ValueError where there is no such entry."""
         check_is_fitted(self, "program_")
         program = self._program(index)
-        X = validate_data(self, _unique_columns(X), reset=False, dtype=np.float64)
+        X = validate_data(self, _unique_columns(_text_numbers(X, "X")), reset=False, dtype=np.float64)
         try:
             function = _function(program, self.grammar_path_)
         except MlevError as err:  # the grammar file it was fitted in is gone or changed
@@ -277,6 +278,22 @@ _PARAMETERS = {"seed": "random_state", "fit": "fit_constants"}  # evolve's setti
 def _said(err: MlevError) -> str:
     """``err``'s place (a file it names), message and hint, as one line."""
     return (f"{err.file}: " if err.file else "") + err.message + (f" ({err.hint})" if err.hint else "")
+
+
+def _text_numbers(data: Any, name: str) -> Any:
+    """``data``, or a ValueError at its first cell of text that is no number as a data file's cell is one: NumPy's
+    float, as Python's, reads ``1_000`` and other scripts' digits (``１２``), which the data files' reader refuses."""
+    from mlevolve.interpreter.standalone.common import NUMBER
+
+    cells = data if isinstance(data, np.ndarray) else np.asarray(data)
+    if cells.dtype.kind not in "OUS":  # numbers (or what validate_data refuses in its words)
+        return data
+    for at, cell in np.ndenumerate(cells):
+        if isinstance(cell, str) and not NUMBER.fullmatch(cell.strip()):
+            raise ValueError(f"{name} must hold numbers: {name}[{', '.join(map(str, at))}]: {cell.strip()!r} is not "
+                             "a number (a number written as text is ASCII digits, as 1000 or 1e3, as in a data file: "
+                             "no _ or other scripts' digits)")
+    return data
 
 
 def _unique_columns(X: Any) -> Any:

@@ -698,19 +698,54 @@ def test_a_split_is_checked_for_values_beyond_float32_in_its_features_and_a_regr
             checked(data, ["a", "b"])
 
 
-def test_a_value_too_far_to_standardise_names_its_column_by_name(tmp_path: Path) -> None:
+def test_a_value_too_far_to_standardise_names_its_column_by_name_and_its_row_by_its_line(tmp_path: Path) -> None:
     """A fresh user's pass: it said "feature column 2"; every other cell error names the column (and the exported
-    script's reader says the same)."""
-    rows = ["a,b,y", *(f"{i % 5},{i % 3},{i}" for i in range(30))]
-    for r in range(1, 31):  # a row the split holds out, whichever it is
-        (tmp_path / "far.csv").write_text("\n".join([*rows[:r], "1,1e300,5", *rows[r + 1:]]) + "\n")
+    script's reader says the same).  It named no row either, where every other cell error is at its line: the
+    first such row in the file is (the file's line, as a spreadsheet numbers its rows; a blank line counts)."""
+    rows = ["a,b,y", "", *(f"{i % 5},{i % 3},{i}" for i in range(30))]
+    for r in range(2, 31):  # a row the split holds out, whichever it is
+        (tmp_path / "far.csv").write_text("\n".join([*rows[:r], "1,1e300,5", *rows[r + 1:-1], "1e300,1,3"]) + "\n")
         try:
             api.run(ROOT / "examples" / "cosine_digits.mlev", f"{tmp_path / 'far.csv'}:target=y")
         except MlevError as err:
-            assert err.message == (f"{tmp_path / 'far.csv'}: column 'b': a value is too far from the train values to "
-                                   "standardise (beyond float32 range in train standard deviations)")
-            return
+            line = r + 1 if err.file == f"{tmp_path / 'far.csv'}:{r + 1}" else 32  # the last row's, else
+            assert err.file == f"{tmp_path / 'far.csv'}:{line}"
+            assert err.message == (f"column '{'b' if line == r + 1 else 'a'}': a value is too far from the train "
+                                   "values to standardise (beyond float32 range in train standard deviations)")
+            if line == r + 1:
+                return
     raise AssertionError("no row the split holds out")
+
+
+def test_a_value_too_far_to_standardise_is_told_at_its_row_by_every_reader(tmp_path: Path) -> None:
+    """An .npz file's row, and a learner's data file read as tasks by group= (each task split on its own), are told
+    at the row too."""
+    from mlevolve.interpreter.standalone.data_learner import learner_file
+    from mlevolve.interpreter.standalone.spec import TaskError
+
+    x, found = np.c_[np.arange(40.0) % 5, np.arange(40.0) % 3], set()
+    for r in range(40):
+        bad = x.copy()
+        bad[r, 1] = 1e300
+        np.savez(tmp_path / "far.npz", X=bad, y=np.arange(40.0))
+        (tmp_path / "far.csv").write_text("g,a,b,y\n" + "".join(f"{i % 2},{p:g},{q:g},{i}\n"
+                                                                 for i, (p, q) in enumerate(bad)))
+        try:
+            load_task(str(tmp_path / "far.npz"))
+        except MlevError as err:
+            found.add("npz")
+            assert (err.file, err.message) == (str(tmp_path / "far.npz"), f"X row {r + 1}, column 'x1': a value is "
+                                               "too far from the train values to standardise (beyond float32 range in "
+                                               "train standard deviations)")
+        try:
+            learner_file(f"{tmp_path / 'far.csv'}:target=y:group=g")
+        except TaskError as err:
+            found.add("csv")
+            assert err.where == f"{tmp_path / 'far.csv'}:{r + 2}"
+            assert err.message.startswith(f"{tmp_path / 'far.csv'}:{r + 2}: column 'b': a value is too far"), err
+        if found == {"npz", "csv"}:
+            return
+    raise AssertionError(found)
 
 
 @pytest.mark.parametrize("name", ["csv", "json", "numpy", "math"])

@@ -33,8 +33,9 @@ LINEAR = str(EXAMPLES / "linear_regression.mlev")
      "column", "did you mean 'x'? group= names one of: x"),
     (LINEAR, "linear:n_tasks=0:dim=2", "option n_tasks=0 of task 'linear' must be an integer from 1 to 10,000",
      "write e.g. linear:n_tasks=10:dim=2"),
-    (QUARTIC, "nguyen1:n_train=+20:n_test=5", "option n_train=+20 of task 'nguyen1' must be an integer from 2 to "
-     "1,000,000", "write e.g. nguyen1:n_train=20:n_test=5"),
+    (QUARTIC, "nguyen1:n_train=+20:n_test=5", "option n_train=+20 of task 'nguyen1' must be an integer from 3 to "
+     "1,000,000", "write e.g. nguyen1:n_train=20:n_test=5 (a formula's linear scaling a + b * f fits 2 points "
+     "exactly)"),
 ])
 def test_a_task_spec_mistake_is_named_with_a_hint_that_works(tmp_path: Path, capsys: Capsys, program: str, spec: str,
                                                              error: str, hint: str) -> None:

@@ -76,8 +76,8 @@ def test_the_kind_check_reads_no_data_and_writes_rl_as_rl() -> None:
     ('"data.csv:target=y:problem=regresion"', _NETWORK,
      "option problem=regresion of task 'data.csv', a data file, must be classification or regression",
      "did you mean 'regression'? write e.g. data.csv:target=y:problem=regression"),
-    ('"koza_quartic:n_train=0"', _FORMULA, "option n_train=0 of task 'koza_quartic' must be an integer from 2 to "
-     "1,000,000", "write e.g. koza_quartic:n_train=20"),
+    ('"koza_quartic:n_train=0"', _FORMULA, "option n_train=0 of task 'koza_quartic' must be an integer from 3 to "
+     "1,000,000", "write e.g. koza_quartic:n_train=20 (a formula's linear scaling a + b * f fits 2 points exactly)"),
     ('"linear:dimm=3"', _LEARNER, "unknown option 'dimm=3' for task 'linear', a learner family",
      "did you mean 'dim'? options of a learner family: n_tasks, dim, n_train, n_val, fresh, fitness"),
     ('"data.csv:target"', _FORMULA, "option 'target' has no value in task spec 'data.csv:target'",

@@ -142,24 +142,25 @@ def test_a_run_names_its_task_by_its_one_name(capsys: Capsys) -> None:
     for value in ("20.0", "+20", "1_000"):
         code, out, err = cli(capsys, "run", QUARTIC, "--task", f"nguyen1:n_train={value}")
         assert (code, err.splitlines()) == (2, [
-            f"mlevolve run: error: option n_train={value} of task 'nguyen1' must be an integer from 2 to 1,000,000",
-            "hint: write e.g. nguyen1:n_train=20"])
+            f"mlevolve run: error: option n_train={value} of task 'nguyen1' must be an integer from 3 to 1,000,000",
+            "hint: write e.g. nguyen1:n_train=20 (a formula's linear scaling a + b * f fits 2 points exactly)"])
 
 
 @pytest.mark.parametrize("spec", ["nguyen4:n_train=1", "nguyen4:n_test=1", "linear:n_train=1"])
 def test_one_point_is_no_split(capsys: pytest.CaptureFixture[str], spec: str) -> None:
     """A formula's R² over one point has no variance to divide by (it read 1 - MSE: train_r2 0.999996 from one
-    point, a new user's pass), and one online example a task teaches a learner nothing: from 2, as the message says
-    (a formula's 2 are refused in turn: its linear scaling fits them exactly, test_fit.py)."""
+    point, a new user's pass), and one online example a task teaches a learner nothing: from the least the message
+    says, which runs.  A formula's n_train was told "from 2", and 2 was refused in turn (its linear scaling fits 2
+    exactly): its message says 3, and why, the first time."""
     from tests.conftest import cli
 
     key = spec.split(":")[1].split("=")[0]
     program = QUARTIC if spec.startswith("nguyen") else str(QUARTIC).replace("quartic", "linear_regression")
     code, _, err = cli(capsys, "run", program, "--task", spec)
+    least = 3 if spec == "nguyen4:n_train=1" else 2
     assert code == 2 and err.splitlines()[0].endswith(f"option {key}=1 of task '{spec.split(':')[0]}' must be an "
-                                                      "integer from 2 to 1,000,000")
-    code, _, err = cli(capsys, "run", program, "--task", spec.replace("=1", "=3" if key == "n_train" and
-                                                                   spec.startswith("nguyen") else "=2"))
+                                                      f"integer from {least} to 1,000,000")
+    code, _, err = cli(capsys, "run", program, "--task", spec.replace("=1", f"={least}"))
     assert code == 0, err
 
 

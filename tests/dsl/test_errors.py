@@ -15,6 +15,7 @@ from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError, MlevErrors
 from mlevolve.dsl.kinds import KINDS, LEARNER_METHODS, KindSpec
 from mlevolve.dsl.parse import parse
+from mlevolve.dsl.types import TENSOR, type_str
 from tests.conftest import run_mlevolve
 
 HEAD = "algorithm a\n"
@@ -210,10 +211,61 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
     ),
     "call_an_activation": (  # the hint said only "only primitives of the grammar take arguments" (a fresh-user pass)
         HEAD + "activation a(x: Tensor) -> Tensor =\n  relu(x)\nmodel net() -> Layer =\n  seq(dense(8), a())\n",
-        "call_an_activation.mlev:5:17: error: in model 'net': 'a' is a name, not a primitive: it cannot be called\n"
+        "call_an_activation.mlev:5:17: error: in model 'net': 'a' is a layer, named in a layer position: it is not "
+        "called on arguments\n"
         "      seq(dense(8), a())\n"
         "                    ^^^\n"
-        "hint: a model names an activation without parentheses: seq(dense(16), a)\n",
+        "hint: a model names an activation without parentheses: seq(dense(16), a); the layer before is its input\n",
+    ),
+    # "unknown name 'x'" (the argument was checked before the call): a layer position takes a layer by name
+    "call_an_activation_on_x": (
+        HEAD + "activation a(x: Tensor) -> Tensor =\n  relu(x)\nmodel net() -> Layer =\n  seq(dense(16), a(x))\n",
+        "call_an_activation_on_x.mlev:5:18: error: in model 'net': 'a' is a layer, named in a layer position: it is "
+        "not called on arguments\n"
+        "      seq(dense(16), a(x))\n"
+        "                     ^^^^\n"
+        "hint: a model names an activation without parentheses: seq(dense(16), a); the layer before is its input\n",
+    ),
+    "call_a_primitive_on_x_in_model": (  # "unknown name 'x'": relu is a function of values, not a layer
+        HEAD + "model net() -> Layer =\n  seq(dense(16), relu(x))\n",
+        "call_a_primitive_on_x_in_model.mlev:3:18: error: in model 'net': 'relu' is a primitive, not a layer: a "
+        "model names activations\n"
+        "      seq(dense(16), relu(x))\n"
+        "                     ^^^^^^^\n"
+        "hint: define activation a(x: Tensor) -> Tensor = relu(x), then write seq(dense(16), a)\n",
+    ),
+    # a literal float32 does not hold passed check, then ran as inf (and a NaN loss) or as 0
+    "literal_beyond_float32": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x) * 1e39\n",
+        "literal_beyond_float32.mlev:3:13: error: in activation 'f': number 1e39 is beyond float32, which this body "
+        "runs in: it would be inf\n"
+        "      relu(x) * 1e39\n"
+        "                ^^^^\n"
+        "hint: a literal here is at most about 3.4e38, float32's largest (formulas and learners run in float64)\n",
+    ),
+    "literal_below_float32": (
+        HEAD + "schedule s(t: Scalar) -> Scalar =\n  0.1 + 1e-46 * t\n",
+        "literal_below_float32.mlev:3:9: error: in schedule 's': number 1e-46 is below float32's smallest, which this "
+        "body runs in: it would read as 0\n"
+        "      0.1 + 1e-46 * t\n"
+        "            ^^^^^\n"
+        "hint: write 0 if 0 is meant, else a number from 1.4e-45 up\n",
+    ),
+    "call_a_layer_primitive_on_x": (  # "unknown name 'x'": relu_layer takes no arguments
+        HEAD + "model net() -> Layer =\n  seq(dense(16), relu_layer(x))\n",
+        "call_a_layer_primitive_on_x.mlev:3:18: error: in model 'net': 'relu_layer' takes 0 arguments, got 1\n"
+        "      seq(dense(16), relu_layer(x))\n"
+        "                     ^^^^^^^^^^^^^\n"
+        "hint: signatures: relu_layer()\n",
+    ),
+    "call_a_definition_on_unknowns": (  # "unknown name 'p'": the call of a definition is the mistake
+        HEAD + "loss l(p: Tensor, y: Tensor) -> Tensor =\n  p - y\nmodel net() -> Layer =\n  seq(dense(16), l(p, y))\n",
+        "call_a_definition_on_unknowns.mlev:5:18: error: in model 'net': 'l' is loss 'l' of this program, not a "
+        "primitive: definitions cannot call one another\n"
+        "      seq(dense(16), l(p, y))\n"
+        "                     ^^^^^^^\n"
+        "hint: write the computation where it is used (a model names an activation without arguments: "
+        "seq(dense(16), act))\n",
     ),
     "primitive_as_layer": (  # "unknown name 'relu'" (a fresh-user pass): relu is a primitive, not a layer
         HEAD + "model net() -> Layer =\n  seq(dense(8), relu)\n",
@@ -387,6 +439,16 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: the 4th parameter is logvar, log(sigma^2): the variance is exp(logvar), the standard deviation "
         "exp(0.5 * logvar)\n",
     ),
+    # the progress t declared as lr, unread: a constant rate passed check, as if the schedule were given the rate
+    # (each other kind refuses a parameter named for a quantity its place does not hold)
+    "schedule_lr": (
+        HEAD + "schedule s(lr: Scalar) -> Scalar =\n  0.05\n",
+        "schedule_lr.mlev:2:12: error: schedule 's': parameter 'lr' reads as the learning rate, but a schedule is "
+        "passed the training progress t in [0, 1] and returns the rate\n"
+        "    schedule s(lr: Scalar) -> Scalar =\n"
+        "               ^^\n"
+        "hint: write schedule s(t: Scalar) -> Scalar = ..., e.g. 0.05 * (1.0 - t)\n",
+    ),
     "pg_loss_prob": (  # log(prob) of what is already a log-probability: NaN, or a wrong gradient, not a hint
         HEAD + "pg_loss r(prob: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tensor) -> Tensor =\n"
         "  -(log(prob) * adv)\n",
@@ -466,10 +528,22 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
     "learner_method_signature": (
         HEAD + "learner l(state w: Vector)\n  predict(x: Vector) -> Vector =\n    w\n"
         "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w\n",
-        "learner_method_signature.mlev:3:3: error: learner 'l': method predict must be predict(Vector) -> Scalar\n"
+        "learner_method_signature.mlev:3:3: error: learner 'l': method predict must be predict(Vector) -> Scalar, "
+        "not predict(Vector) -> Vector\n"
         "      predict(x: Vector) -> Vector =\n"
         "      ^^^^^^^\n"
-        "hint: predict(x: Vector) -> Scalar; learn(x: Vector, y: Scalar, p: Scalar) -> state; setup() -> state\n",
+        "hint: predict(x: Vector) -> Scalar; learn(x: Vector, y: Scalar, p: Scalar) -> state; setup() -> state; the "
+        "state here is Vector\n",
+    ),
+    "learner_learn_returns_scalar": (  # the message named the signature wanted, not the type found
+        HEAD + "learner l(state w: Vector, state b: Scalar)\n  predict(x: Vector) -> Scalar =\n    dot(w, x) + b\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Scalar =\n    y - p\n",
+        "learner_learn_returns_scalar.mlev:5:3: error: learner 'l': method learn must be learn(Vector, Scalar, "
+        "Scalar) -> (Vector, Scalar), not learn(Vector, Scalar, Scalar) -> Scalar\n"
+        "      learn(x: Vector, y: Scalar, p: Scalar) -> Scalar =\n"
+        "      ^^^^^\n"
+        "hint: predict(x: Vector) -> Scalar; learn(x: Vector, y: Scalar, p: Scalar) -> state; setup() -> state; the "
+        "state here is (Vector, Scalar)\n",
     ),
     "learner_missing_method": (
         HEAD + "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n",
@@ -566,12 +640,13 @@ def test_a_name_for_a_quantity_no_place_holds_is_refused_in_every_place(spec: Ki
     ``pg_loss r(prob, ...)`` took the log of a log-probability, silently (a fresh-user pass): as a DQN's ``done``,
     such a name is refused in any place, in any case; it is no role's name or alias."""
     assert spec.role(name) is None
-    for i in range(len(spec.names)):
-        names = [f"a{j}" for j in range(len(spec.names))]
+    types = spec.params or (TENSOR,) * len(spec.names)  # a schedule's one parameter, t, has no documented name
+    for i in range(len(types)):
+        names = [f"a{j}" for j in range(len(types))]
         names[i] = name.upper() if i % 2 else name
-        params = ", ".join(f"{n}: Tensor" for n in names)
+        params = ", ".join(f"{n}: {type_str(t)}" for n, t in zip(names, types, strict=True))
         with pytest.raises(MlevErrors, match=f"parameter '{names[i]}' reads as "):
-            api.check(HEAD + f"{spec.name} f({params}) -> Tensor =\n  {names[0]}\n")
+            api.check(HEAD + f"{spec.name} f({params}) -> {type_str(spec.result or TENSOR)} =\n  {names[0]}\n")
 
 
 _LEARN_ROLES = [(i, name) for i in range(3) for name in (LEARNER_METHODS["learn"].names[i],
@@ -873,3 +948,18 @@ def test_text_kind_tells_the_project_s_text_files_apart() -> None:
     for other in ("", "algorithmic = 1", "[meta]\nbudget = = 3", "x = 1", "formula f(x: Scalar) -> Scalar = x",
                   "[search]\npopulation = 3"):
         assert text_kind(other) is None, other
+
+
+def test_a_literal_float32_does_not_hold_is_refused_in_the_kinds_that_run_in_float32_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """KindSpec.float32 is the regimes' backend (torch: float32; NumPy: float64), and a formula, which runs in
+    float64, takes 1e39 and 1e-46 (as 3.4e38 passes in an activation)."""
+    from mlevolve.interpreter.regimes import REGIMES
+
+    assert {k: KINDS[k].float32 for r in REGIMES.values() for k in r.kinds} == \
+        {k: r.backend == "torch" for r in REGIMES.values() for k in r.kinds}
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f.mlev").write_text(HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 1e39 + 1e-46\n")
+    (tmp_path / "g.mlev").write_text(HEAD + "activation g(x: Tensor) -> Tensor =\n  x * 3.4e38 + 1.5e-45\n")
+    assert main(["check", "f.mlev"]) == 0, capsys.readouterr().err
+    assert main(["check", "g.mlev"]) == 0, capsys.readouterr().err

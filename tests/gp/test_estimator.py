@@ -476,6 +476,35 @@ def test_targets_written_as_text_are_numbers_and_other_text_is_a_value_error() -
         SymbolicRegressor(budget=30).fit(x, np.array(["a"] * 40))
 
 
+@pytest.mark.parametrize("text", ["1_000", "１２", "1 000"])
+def test_a_number_written_as_text_is_one_a_data_file_would_read(text: str, tmp_path: Path) -> None:
+    """Python's float (and NumPy's) read 1_000 as 1000 and other scripts' digits as digits: X and y took them as
+    numbers, where the data files' reader (and so the same data written as a CSV file) refuses them as text."""
+    x, y = _data(40)
+    words = f"'{text}' is not a number (a number written as text is ASCII digits, as 1000 or 1e3, as in a data file: "
+    cells, targets = x.astype(str).astype(object), y.astype(str).astype(object)
+    cells[3, 1], targets[5] = text, text
+    with pytest.raises(ValueError) as refused:
+        SymbolicRegressor(budget=30).fit(cells, y)
+    assert str(refused.value) == f"X must hold numbers: X[3, 1]: {words}no _ or other scripts' digits)"
+    with pytest.raises(ValueError) as refused:
+        SymbolicRegressor(budget=30).fit(pd.DataFrame(cells, columns=["a", "b"]), y)
+    assert str(refused.value) == f"X must hold numbers: X[3, 1]: {words}no _ or other scripts' digits)"
+    with pytest.raises(ValueError) as refused:
+        SymbolicRegressor(budget=30).fit(x, list(targets))
+    assert str(refused.value) == f"y must hold numbers: y[5]: {words}no _ or other scripts' digits)"
+    model = SymbolicRegressor(budget=30).fit(x, y)
+    with pytest.raises(ValueError) as refused:
+        model.predict(cells)
+    assert str(refused.value).startswith("X must hold numbers: X[3, 1]: ")
+    from mlevolve.interpreter.standalone.data import read_table
+    from mlevolve.interpreter.standalone.spec import TaskError
+
+    (tmp_path / "d.csv").write_text("a,b,y\n" + "".join(f"{i},{text if i == 3 else i},{i}\n" for i in range(9)))
+    with pytest.raises(TaskError, match=f"column 'b': '{text}' is not a number"):  # the data files' reader: the same
+        read_table(str(tmp_path / "d.csv"), "y", "")
+
+
 def test_a_resume_refused_names_the_parameter_and_no_data(tmp_path: Path) -> None:
     """The refusal said 'pass another --db' (a flag a Python user never passes) after 'n_samples = N, n_features =
     F', as if the data were at fault (a new user's pass)."""

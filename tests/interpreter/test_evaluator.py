@@ -170,3 +170,15 @@ def test_an_rl_objective_is_told_apart_on_rewards_and_returns_of_either_sign(
     if kind == "pg_loss":
         logged = "-(logp * adv) + 0.5 * square(log(ret) - value)"
         assert fingerprint(logged) == fingerprint(logged + " + 0.0 * value")
+
+
+def test_a_loss_that_zeroes_the_prediction_is_refused_by_the_probe() -> None:
+    """0.0 * p has p in its graph, so only a loss with no p in it was refused ("does not depend on the prediction"):
+    one with no gradient from p is refused the same, as the objectives' probe refuses 0.0 * z."""
+    ev = ProgramEvaluator(load_task("iris", 0), "iris", mlevolve.load_grammar(), Settings(seed=0, threads=1),
+                          frozenset({"loss"}))
+    for body, refused in (("0.0 * p + y", True), ("square(p - y)", False)):
+        program = mlevolve.check(mlevolve.parse(f"algorithm c\nloss l(p: Tensor, y: Tensor) -> Tensor = {body}\n"))
+        _, failure = ev.fingerprint(program, program_key(program))
+        assert (failure is not None and failure.where == "probe"
+                and failure.reason == "the loss does not depend on the prediction") if refused else failure is None

@@ -334,9 +334,9 @@ def test_a_target_constant_on_the_rows_n_train_drew_says_so_and_what_to_do(tmp_p
     path = tmp_path / "bin.csv"
     path.write_text("a,b,y\n" + "".join(f"{p!r},{q!r},{float(p > 1.5)!r}\n" for p, q in zip(a, b, strict=True)))
     with pytest.raises(MlevError) as info:
-        load_points(f"{path}:target=y:n_train=2", ("a", "b"))
+        load_points(f"{path}:target=y:n_train=4", ("a", "b"))  # (2, as it was, is below a formula's least)
     assert (info.value.message, info.value.hint) == (
-        f"{path}: the target is 1 on every fitting row (the 2 of 48 that n_train=2 drew)",
+        f"{path}: the target is 1 on every fitting row (the 4 of 48 that n_train=4 drew)",
         "a larger n_train draws rows it varies on")
     assert load_points(f"{path}:target=y:n_train=20", ("a", "b")).x_train.shape == (20, 2)
 
@@ -365,8 +365,8 @@ def test_n_train_caps_a_data_files_fitting_rows_by_a_draw_of_the_seed(tmp_path: 
     with pytest.raises(MlevError) as info:
         load_points(f"{path}:target=y:n_train=1", ("a", "b"))
     assert (info.value.message, info.value.hint) == (
-        f"option n_train=1 of task '{path}' must be an integer from 2 to 1,000,000",
-        f"write e.g. {path}:target=y:n_train=1000000")
+        f"option n_train=1 of task '{path}' must be an integer from 3 to 1,000,000",
+        f"write e.g. {path}:target=y:n_train=1000000 (a formula's linear scaling a + b * f fits 2 points exactly)")
     program = tmp_path / "ab.mlev"
     program.write_text("algorithm ab\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  a * b\n")
     result = api.run(program, task=f"{path}:target=y:n_train=20", seed=3)
@@ -382,14 +382,16 @@ def test_a_formula_is_fitted_on_more_points_than_its_linear_scaling_fits_exactly
     from mlevolve.interpreter.tasks import load_points, load_task
 
     path = _csv(tmp_path)
-    for spec, name, load in ((f"{path}:target=y:n_train=2", path, lambda s: load_points(s, ("a", "b"))),
-                             ("nguyen1:n_train=2", "nguyen1", load_task)):
-        with pytest.raises(MlevError) as info:
+    for spec, name, load, fix in ((f"{path}:target=y:n_train=2", path, lambda s: load_points(s, ("a", "b")),
+                                   f"{path}:target=y:n_train=1000000"),
+                                  ("nguyen1:n_train=2", "nguyen1", load_task, "nguyen1:n_train=20")):
+        with pytest.raises(MlevError) as info:  # as its option's range: n_train=1 was told "from 2", then 2 refused
             load(spec)
         assert (info.value.message, info.value.hint) == (
-            f"{name}: 2 training points for a formula: its linear scaling (a + b * f) fits 2 exactly, so every "
-            "formula would score train_r2 1", "give n_train=3 at least")
+            f"option n_train=2 of task '{name}' must be an integer from 3 to 1,000,000",
+            f"write e.g. {fix} (a formula's linear scaling a + b * f fits 2 points exactly)")
     assert load_task("nguyen1:n_train=3").x_train.shape == (3, 1)
+    assert load_task("linear:n_train=2").x_train.shape[1] == 2  # a learner family's least is 2
 
 
 def test_missing_and_extra_columns_are_named(tmp_path: Path) -> None:

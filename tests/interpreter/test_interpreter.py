@@ -115,6 +115,7 @@ FAILING = {
     "huge model": "task digits\nmodel net() -> Layer =\n  dense(60000)\n",  # 64 x 60,000 weights
     "huge residual": "task digits\nmodel net() -> Layer =\n  residual(seq(dense(60000), dense(60000)))\n",
     "loss ignores p": "task digits\nloss l(p: Tensor, y: Tensor) -> Tensor =\n  y * 2.0\n",
+    "loss zeroes p": "task digits\nloss l(p: Tensor, y: Tensor) -> Tensor =\n  0.0 * p + y\n",  # no gradient from p
     "exploding learner": "task linear\nlearner l(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
                          "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w * 10.0 + x\n",
     "nan learner": "task linear\nlearner l(state w: Vector)\n  predict(x: Vector) -> Scalar =\n"
@@ -149,6 +150,7 @@ def test_failure_reasons_say_what_happened() -> None:
     assert "not finite" in reason("exploding optimizer")
     assert reason("exploding learner").startswith("diverged: a prediction is")  # stopped in training
     assert "not finite" in reason("nan formula")
+    assert reason("loss zeroes p") == "the loss does not depend on the prediction"
 
 
 def test_a_failure_has_minus_infinite_fitness() -> None:

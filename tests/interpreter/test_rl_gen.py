@@ -241,6 +241,11 @@ def test_equivalent_objectives_share_a_fingerprint(task: str, template: str, sam
 
 @pytest.mark.parametrize(("task", "source", "reason"), [
     ("chain", TD.format(name="l", body="square(reward - target)"), "does not depend"),
+    # the model's outputs times 0.0: in the graph, with no gradient (only the ones not in it were refused)
+    ("moons2d", FLOW.format(name="l", body="0.0 * z"), "does not depend"),
+    ("moons2d", VAE.format(name="l", body="0.0 * recon + 0.0 * mu"), "does not depend"),
+    ("cartpole", PG.format(name="l", body="0.0 * logp"), "does not depend"),
+    ("chain", TD.format(name="l", body="q * 0.0"), "does not depend"),
     ("moons2d", FLOW.format(name="l", body="log(-square(z) - 1.0)"), "not finite"),
 ])
 def test_probes_reject_objectives_without_gradient_or_finite_values(task: str, source: str, reason: str) -> None:
@@ -257,8 +262,10 @@ def test_a_diverging_objective_is_a_recorded_failure() -> None:
     assert outcome.failure is not None and "diverged" in outcome.failure.reason
 
 
-def test_an_objective_without_gradient_fails_in_training_too() -> None:
-    result = mlevolve.run(program(PG.format(name="l", body="ret * 0.0"), "chain"), epochs=1)
+@pytest.mark.parametrize(("body", "task"), [(PG.format(name="l", body="ret * 0.0"), "chain"),
+                                            (FLOW.format(name="l", body="0.0 * z"), "moons2d")])
+def test_an_objective_without_gradient_fails_in_training_too(body: str, task: str) -> None:
+    result = mlevolve.run(program(body, task), epochs=1)
     assert result["failure"] is not None and "does not depend" in result["failure"]["reason"]
 
 

@@ -149,7 +149,7 @@ def test_any_integer_text_is_read_alike_by_the_library_and_a_script(value: str) 
         assert text.replace("e", "").replace("E", "").replace("+", "").isdigit() and text.isascii()
         assert library[1][1]["n_train"] == int(float(text))
     else:
-        assert "must be an integer from 2 to 1,000,000" in library[1][0] or "has no value" in library[1][0]
+        assert "must be an integer from 3 to 1,000,000" in library[1][0] or "has no value" in library[1][0]
 
 
 @pytest.mark.parametrize("spec", ['"data.csv":target=y', "'data.csv:target=y'", ' "nguyen1"', "'it''s.csv'",

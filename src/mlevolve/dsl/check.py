@@ -135,25 +135,37 @@ class UnknownSymbol(MlevError):
         self.symbol, self.called = symbol, called
 
 
-def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
+def check_callee(call: Call, prims: Primitives, env: Env) -> None:
+    """Raise the mistake of ``call`` that its arguments' types do not decide: its op is a name in scope or no
+    primitive, or no form of the primitive takes that many arguments.  Where a body fails to type, each call the
+    failure is inside is checked so (outermost first) before the failure is told: a call on an argument where none
+    is in scope (`seq(dense(16), a(x))`) names the call, not the argument."""
     overloads = prims.overloads(call.op)
     if not overloads:
         if call.op in env:
+            if env[call.op] == LAYER:
+                raise MlevError(f"'{call.op}' is a layer, named in a layer position: it is not called on arguments",
+                                call.span, f"a model names an activation without parentheses: seq(dense(16), "
+                                f"{call.op}); the layer before is its input")
             raise MlevError(f"'{call.op}' is a name, not a primitive: it cannot be called", call.span,
-                            f"a model names an activation without parentheses: seq(dense(16), {call.op})"
-                            if env[call.op] == LAYER else "only primitives of the grammar take arguments")
+                            "only primitives of the grammar take arguments")
         known = list(getattr(prims, "by_op", {}))
         close = difflib.get_close_matches(call.op, known, n=1)
         hint = f"did you mean '{close[0]}'?" if close else "`mlevolve grammar show` lists the primitives" + (
             "; a learned rule is known with its grammar file (--grammar FILE)" * (not getattr(prims, "rules", True)))
         raise UnknownSymbol(call.op, True, call.span, hint)
-    same_arity = [s for s in overloads if len(s.args) == len(kids)]
-    if not same_arity:
+    if not any(len(s.args) == len(call.args) for s in overloads):
         arities = sorted({len(s.args) for s in overloads})
         counts = " or ".join(str(a) for a in arities)
         raise MlevError(f"'{call.op}' takes {counts} argument{'s' if arities != [1] else ''}, "
-                        f"got {len(kids)}", call.span,
+                        f"got {len(call.args)}", call.span,
                         "signatures: " + "; ".join(f"{call.op}{_sig_str(s.args)}" for s in overloads))
+
+
+def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
+    check_callee(call, prims, env)
+    overloads = prims.overloads(call.op)
+    same_arity = [s for s in overloads if len(s.args) == len(kids)]
     args = call.args
     literals = _literal_types(prims)
     for swap in (False, True):
@@ -221,13 +233,35 @@ def _literal_value(node: Expr, lets: Mapping[str, Literal]) -> Literal:
     return lets.get(node.name) if isinstance(node, Ref) else None
 
 
-def check_ranges(expr: Expr) -> None:
+FLOAT32_MAX = 3.4028234663852886e38  # float32's largest finite value
+FLOAT32_INF = 2.0 ** 128 - 2.0 ** 103  # a magnitude from here up rounds to inf in float32 (half an ulp above its max)
+FLOAT32_ZERO = 2.0 ** -150  # and one up to here to 0 (half float32's smallest subnormal, 1.4e-45)
+
+
+def check_float32(node: Num) -> None:
+    """Refuse a literal of a body that runs in float32 where float32 does not hold it: beyond its range (``1e39``
+    is inf there, and the program NaN) or nonzero and so small it reads as 0 (as the parser refuses a literal below
+    float64's smallest, 5e-324)."""
+    value = abs(float(node.value))
+    if value >= FLOAT32_INF:
+        raise MlevError(f"number {format_number(node)} is beyond float32, which this body runs in: it would be inf",
+                        node.span, "a literal here is at most about 3.4e38, float32's largest (formulas and learners "
+                        "run in float64)")
+    if 0.0 < value <= FLOAT32_ZERO:
+        raise MlevError(f"number {format_number(node)} is below float32's smallest, which this body runs in: it would "
+                        "read as 0", node.span, "write 0 if 0 is meant, else a number from 1.4e-45 up")
+
+
+def check_ranges(expr: Expr, float32: bool = False) -> None:
     """Raise :class:`MlevError` at a literal (or a name let-bound to one) given for an argument of
-    :data:`ARG_RANGES` outside its range: ``dropout(1.5)`` would run as ``dropout(0.9)``.  For programs a
-    person writes (``mlevolve check``, ``run``...), not those a search makes (see :data:`ARG_RANGES`)."""
+    :data:`ARG_RANGES` outside its range: ``dropout(1.5)`` would run as ``dropout(0.9)``; and (``float32``: the
+    body of a kind that runs in float32) at a literal float32 does not hold (:func:`check_float32`).  For
+    programs a person writes (``mlevolve check``, ``run``...), not those a search makes (see :data:`ARG_RANGES`)."""
     stack: list[tuple[Expr, dict[str, Literal]]] = [(expr, {})]
     while stack:
         node, lets = stack.pop()
+        if float32 and isinstance(node, Num):
+            check_float32(node)
         if isinstance(node, Let):
             stack.append((node.body, {**lets, node.name: _literal_value(node.value, lets)}))
             stack.append((node.value, lets))
@@ -279,10 +313,21 @@ def infer_scoped(expr: Expr, env: Env, prims: Primitives,
     Iterative post-order over an explicit stack: each frame is (node, env, index, child types).
     A ``let``'s body is entered only after its value is typed, with the name bound to that type.
     """
+    frames: list[tuple[Expr, Env, int, list[Type]]] = [(expr, env, 0, [])]
+    try:
+        return _infer_scoped(frames, env, prims, types)
+    except MlevError:
+        for node, scope, _, _ in frames:  # the calls it is inside, outermost first: a callee's mistake comes first
+            if isinstance(node, Call):
+                check_callee(node, prims, scope)  # (see check_callee; checked here, as no success path pays for it)
+        raise
+
+
+def _infer_scoped(frames: list[tuple[Expr, Env, int, list[Type]]], env: Env, prims: Primitives,
+                  types: frozenset[str]) -> tuple[list[Type], list[Env]]:
     allowed = types
     out: list[Type | None] = [None]
     scopes: list[Env] = [env]
-    frames: list[tuple[Expr, Env, int, list[Type]]] = [(expr, env, 0, [])]
     while frames:
         node, scope, index, kids = frames[-1]
         children = node.children()

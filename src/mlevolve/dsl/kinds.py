@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from mlevolve.dsl.check import Primitives, UnknownSymbol, check_expr, check_ranges
 from mlevolve.dsl.errors import MlevError, MlevErrors, did_you_mean
-from mlevolve.dsl.ir import Definition, Expr, Let, Param, Program, Ref, Span
+from mlevolve.dsl.ir import Call, Definition, Expr, Let, Param, Program, Ref, Span
 from mlevolve.dsl.parse import KEYWORDS
+from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import BASE_TYPES, INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, TupleType, Type, type_str
 
 LEARNER_MEMORY = (SCALAR, VECTOR, MATRIX)
@@ -46,6 +47,9 @@ class KindSpec:
     # Names of another quantity than any role's, each with what it reads as and what the place holds instead: a
     # `done` flag where the discount goes (1 at a terminal state where gamma is 0) trained a DQN wrongly, silently.
     misnomers: tuple[tuple[frozenset[str], str, str], ...] = ()
+    # Whether its body runs in float32 (a torch regime's kinds; a NumPy regime's run in float64): a literal written
+    # there must be one float32 holds (:func:`mlevolve.dsl.check.check_ranges`).  A test checks it by the regimes.
+    float32: bool = True
 
     def role(self, name: str) -> int | None:
         """The position whose documented name or common alias ``name`` is, in any case (``Target`` is a loss's
@@ -119,8 +123,11 @@ def _validate_learner(d: Definition) -> None:
         got = tuple(p.type for p in m.params)
         if got != params or m.result != result or any(p.state for p in m.params):
             sig = "(" + ", ".join(type_str(t) for t in params) + f") -> {type_str(result)}"
-            raise _fail(d, f"method {m.kind} must be {m.kind}{sig}", "predict(x: Vector) -> Scalar; "
-                        "learn(x: Vector, y: Scalar, p: Scalar) -> state; setup() -> state", m.span)
+            found = "(" + ", ".join(("state " * p.state) + type_str(p.type) for p in m.params) + \
+                f") -> {type_str(m.result or '?')}"
+            raise _fail(d, f"method {m.kind} must be {m.kind}{sig}, not {m.kind}{found}",
+                        f"predict(x: Vector) -> Scalar; learn(x: Vector, y: Scalar, p: Scalar) -> state; "
+                        f"setup() -> state; the state here is {type_str(state)}", m.span)
     for required in ("predict", "learn"):
         if required not in seen:
             raise _fail(d, f"missing method '{required}'", "a learner has predict and learn (setup is optional)")
@@ -156,16 +163,19 @@ KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
                                                  "outputs out logits probs input"),
                                         _aliases("target targets label labels truth y_true true"))),
     KindSpec("augment", "a transformation of a training batch", (TENSOR,), TENSOR),
-    KindSpec("schedule", "learning rate as a function of training progress t in [0, 1]", (SCALAR,), SCALAR),
+    KindSpec("schedule", "learning rate as a function of training progress t in [0, 1]", (SCALAR,), SCALAR,
+             misnomers=((_OPTIMIZER_SCALARS["lr"], "the learning rate, but a schedule is passed the training "
+                         "progress t in [0, 1] and returns the rate", "write schedule s(t: Scalar) -> Scalar = ..., "
+                         "e.g. 0.05 * (1.0 - t)"),)),
     KindSpec("formula", "a function of scalar inputs (symbolic regression)", (), SCALAR, rest=SCALAR, min_params=1,
-             types=frozenset({SCALAR})),
+             types=frozenset({SCALAR}), float32=False),
     KindSpec("model", "a network as a composition of layers (a linear head is added for the task)", (), LAYER,
              types=frozenset({LAYER, INT, SCALAR})),
     KindSpec("optimizer", "an update rule: new weight and new state from weight, gradient and state",
              validate=_validate_optimizer, names=("w", "g"),
              aliases=(_aliases("weight weights param params theta"), _aliases("grad grads gradient gradients dw"))),
     KindSpec("learner", "an AutoML-Zero learner: state, predict and learn, trained one example at a time",
-             validate=_validate_learner, types=frozenset(LEARNER_MEMORY)),
+             validate=_validate_learner, types=frozenset(LEARNER_MEMORY), float32=False),
     # Objectives of reinforcement learning and generative modelling: elementwise, averaged by the runtime.
     KindSpec("pg_loss", "policy-gradient objective per step: log-probability of the action taken, discounted "
                         "return, advantage (normalised, no gradient), value estimate and policy entropy",
@@ -340,13 +350,13 @@ def check_program(program: Program, prims: Primitives, *, written: bool = False)
         owner = slot.name.split(".")[0]
         if owner in faulty:
             continue
+        owner_def = program.get(owner)
+        assert owner_def is not None
         try:
             check_expr(slot.body, slot.env, prims, slot.result, slot.types)
             if written:
-                check_ranges(slot.body)
+                check_ranges(slot.body, KINDS[owner_def.kind].float32)
         except MlevError as err:
-            owner_def = program.get(owner)
-            assert owner_def is not None
             faulty.add(owner)
             where = f"{owner_def.kind} '{owner}'" + (f", method {slot.kind}" if "." in slot.name else "")
             message, hint = err.message, err.hint
@@ -356,10 +366,24 @@ def check_program(program: Program, prims: Primitives, *, written: bool = False)
                 message, hint = _uncalled(err.symbol, owner_def.kind == "model" and all(
                     o.result != LAYER for o in prims.overloads(err.symbol)),
                     all(not o.args for o in prims.overloads(err.symbol)))
+            elif isinstance(err, UnknownSymbol) and owner_def.kind == "model" and (
+                    (call := _value_call_on(slot.body, err.symbol, prims)) is not None):  # seq(dense(16), relu(x))
+                message, hint = _uncalled(call.op, True)
+                err = MlevError(message, call.span, hint)
             errors.append(MlevError(f"in {where}: {message}", err.span, hint))
     if errors:
         raise MlevErrors(errors)
     return program
+
+
+def _value_call_on(body: Expr, name: str, prims: Primitives) -> Call | None:
+    """The call in a model's ``body`` of a primitive of values (none of its forms gives a Layer) on the name
+    ``name`` not in scope (`relu(x)` in a layer position: a model has no values to name); None if there is none."""
+    for node in walk(body):
+        if isinstance(node, Call) and any(isinstance(a, Ref) and a.name == name for a in node.args) and \
+                prims.overloads(node.op) and all(o.result != LAYER for o in prims.overloads(node.op)):
+            return node
+    return None
 
 
 CALLED_HINT = ("write the computation where it is used (a model names an activation without arguments: "

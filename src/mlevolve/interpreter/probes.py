@@ -96,7 +96,10 @@ def _loss_on(fn: Callable[..., Any], pred: torch.Tensor, target: torch.Tensor) -
     p = pred.clone().requires_grad_(True)
     value = fn(p, target).sum()
     grad = torch.autograd.grad(value, p, allow_unused=True)[0] if value.requires_grad else None
-    return [_finite(value, "the loss"), _finite(grad if grad is not None else torch.zeros(()), "the loss gradient")]
+    parts = [_finite(value, "the loss"), _finite(grad if grad is not None else torch.zeros(()), "the loss gradient")]
+    if grad is not None and not np.any(parts[1]):  # 0.0 * p: p in its graph, and no gradient from it
+        raise _probe_failure("the loss does not depend on the prediction")
+    return parts
 
 
 def _probe_loss(fn: Callable[..., Any]) -> list[Any]:
@@ -159,6 +162,8 @@ def _probe_objective(kind: str) -> Callable[[Callable[..., Any]], list[Any]]:
         parts = [_finite(value, "the objective"),
                  *(_finite(g if g is not None else torch.zeros_like(t), "the objective's gradient")
                    for g, t in zip(grads, wrt, strict=True))]
+        if not any(np.any(g) for g in parts[1:]):  # 0.0 * z: the model's outputs in its graph, with no gradient
+            raise _probe_failure("the objective does not depend on the model")
         if kind in _SIGNED_INPUTS:
             inputs = [t.double().requires_grad_(grad) for t, grad in _SIGNED_INPUTS[kind]]
             value = torch.broadcast_to(torch.as_tensor(fn(*inputs)), inputs[0].shape).sum()

@@ -84,7 +84,7 @@ from mlevolve.interpreter.standalone.data_learner import (
     family_options,
     learner_file,
 )
-from mlevolve.interpreter.standalone.data_supervised import SUPERVISED, USER_OPTIONS, checked, supervised
+from mlevolve.interpreter.standalone.data_supervised import SUPERVISED, USER_OPTIONS, supervised
 from mlevolve.interpreter.standalone.spec import (
     OPTION_RANGES,
     TaskError,
@@ -417,8 +417,8 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
         if name in DENSITY or name == DIGITS_DENSITY:
             return Density.of(density_task(name, seed))
         forced = str(opts["problem"])
-        x, y, columns = _read_user_data(name, str(opts["target"]), forced)
-        return Supervised.of(checked(supervised(name, x, y, _detect(y, forced, name), rng), columns))
+        x, y, columns, places = _read_user_data(name, str(opts["target"]), forced)
+        return Supervised.of(supervised(name, x, y, _detect(y, forced, name), rng, columns, places))
 
 
 # A data file's options by the kind of program reading it (a formula's columns are its parameters; a learner
@@ -623,12 +623,14 @@ def _options(name: str, given: Mapping[str, OptionValue], defaults: Defaults, ki
 # cell, ``nan``, ``NA``, ...) is an error at its ``FILE:ROW:COLUMN`` wherever it is, never a number or
 # a class of its own.
 
-def _read_user_data(path: str, target: str, problem: str) -> tuple[F64, npt.NDArray[Any], list[str]]:
-    """Features, targets and feature names of a user's data file, every cell checked: the standalone
+def _read_user_data(path: str, target: str, problem: str
+                    ) -> tuple[F64, npt.NDArray[Any], list[str], list[tuple[str, str]]]:
+    """Features, targets, feature names and each row's place of a user's data file, every cell checked: the standalone
     reader's (:func:`~mlevolve.interpreter.standalone.data.read_table`, the one owner of the rules, which
     exported scripts embed), its :class:`TaskError` an :class:`MlevError` at the same place in the same words."""
     with _task_errors():  # a missing file or a folder too, in the reader's words
-        return read_table(path, target, problem)[:3]
+        x, y, columns, _, places = read_table(path, target, problem)
+        return x, y, columns, places
 
 
 def data_source(spec: str) -> tuple[str, str] | None:

@@ -86,17 +86,20 @@ def _standardise(train: Any, *others: Any) -> list[Any]:
         return [((a / scale - mean) / std).astype(np.float32) for a in (train, *others)]
 
 
-def _check_standardised(parts: list[Any], name: str, what: str, columns: Sequence[str] = ()) -> list[Any]:
+def _check_standardised(parts: list[Any], name: str, what: str, columns: Sequence[str] = (),
+                        rows: Sequence[Any] = (), places: Sequence[tuple[str, str]] = ()) -> list[Any]:
     """``parts`` unchanged, or :class:`TaskError` naming ``name`` and the column (by its name in ``columns``, else
-    ``what`` and its place, 1-based) of a value beyond float32 (a val/test value ~1e38 train deviations away)"""
-    for part in parts:
-        bad = np.argwhere(~np.isfinite(part))
-        if len(bad):
-            column = int(bad[0][-1]) + 1 if part.ndim > 1 else 1
-            which = f"column {columns[column - 1]!r}" if columns else f"{what} {column}"
-            raise TaskError(f"{name}: {which}: a value is too far from the train values to standardise "
-                            "(beyond float32 range in train standard deviations)",
-                            "rescale the column or drop the outlying row")
+    ``what`` and its place, 1-based) of a value beyond float32 (a val/test value ~1e38 train deviations away); with
+    ``rows`` (each part's rows in the file) and their ``places`` (:func:`read_table`'s), at the first such row."""
+    found = [(int(rows[k][b[0]]) if rows else 0, k, b) for k, part in enumerate(parts)
+             for b in np.argwhere(~np.isfinite(part))[:None if rows else 1]]
+    if found:
+        row, k, b = min(found, key=lambda f: f[0]) if rows else found[0]
+        column = int(b[-1]) + 1 if parts[k].ndim > 1 else 1
+        which = f"column {columns[column - 1]!r}" if columns else f"{what} {column}"
+        where, at = places[row] if rows else ("", f"{name}: ")
+        raise TaskError(f"{at}{which}: a value is too far from the train values to standardise (beyond float32 range "
+                        "in train standard deviations)", "rescale the column or drop the outlying row", where)
     return parts
 
 
@@ -150,7 +153,7 @@ def not_a_file(path: str, builtin: str) -> tuple[str, str]:
 
 
 def read_table(path: str, target: str, problem: str, most: float = math.inf, labels: str = "") -> tuple[Any, ...]:
-    """Features (float64, file order without the target), targets, feature names and labels of a CSV file with a
+    """Features (float64, file order without the target), targets, feature names, labels, rows' places of a CSV with a
     header row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features ``x0, x1, ...``).
     Targets are float64 numbers, or text class labels (stripped; with ``problem`` "classification", numbers among
     them written canonically: ``1`` and ``1.0`` are one class); every number at most ``most`` in magnitude.  A CSV
@@ -165,18 +168,20 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf, lab
     if target and suffix == ".npz":
         raise TaskError(f"option target= applies to CSV files, not {path}", "an .npz file holds arrays X and y")
     x, cells, places, *names = (_read_npz if suffix == ".npz" else _read_csv)(file, target, problem, most, labels)
+    rows = [(where, at) for _, _, where, at in places]  # each row's place: where a feature's bad value is told
     numbers = [_number(cell) for cell in cells]
     if not (text := [i for i, v in enumerate(numbers) if v is None]):
-        return x, np.array(numbers, dtype=np.float64), *names
+        return x, np.array(numbers, dtype=np.float64), *names, rows
     if problem == "classification":
-        return x, np.array([c.strip() if v is None else repr(v) for c, v in zip(cells, numbers, strict=True)]), *names
+        return (x, np.array([c.strip() if v is None else repr(v) for c, v in zip(cells, numbers, strict=True)]),
+                *names, rows)
     if len(text) < len(cells):  # numbers and text: a typo, unless the problem says every cell is a label
         odd = text[0] if 2 * len(text) <= len(cells) else next(i for i, v in enumerate(numbers) if v is not None)
         raise TaskError(f"{places[odd][1]}: '{cells[odd].strip()}' is {'not a number' if odd in text else 'a number'}"
                         f", unlike most of the column ({len(cells) - len(text)} numbers, {len(text)} text)",
                         "fix the cell, or add :problem=classification to read every cell as a class label",
                         places[odd][0])
-    return x, np.array([c.strip() for c in cells]), *names
+    return x, np.array([c.strip() for c in cells]), *names, rows
 
 
 def check_group(name: str, group: str, target: str, features: list[str]) -> None:
@@ -257,7 +262,7 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str) -
                 raise TaskError(f"{name}: {fault[0]}", fault[1], f"{file}:{line}:{j + 1}")
             elif j != t:
                 x[i, j if j < t else j - 1] = float(cell)
-    places = [(f"{file}:{line}:{t + 1}", f"target column '{target}'") for line, _, _ in rows]
+    places = [(f"{file}:{line}:{t + 1}", f"target column '{target}'", f"{file}:{line}", "") for line, _, _ in rows]
     return x, [row[t] for _, _, row in rows], places, [h for j, h in enumerate(header) if j != t], list(codes)
 
 
@@ -304,7 +309,8 @@ def _read_npz(file: Path, _: str, problem: str, most: float, __: str) -> tuple[A
     for i, cell in enumerate(cells):
         if fault := _target_fault(cell, problem, most):
             raise TaskError(f"y row {i + 1}: {fault[0]}", fault[1], str(file))
-    return x, cells, [(str(file), f"y row {i + 1}") for i in range(len(cells))], [f"x{j}" for j in range(len(x[0]))], []
+    return x, cells, [(str(file), f"y row {i + 1}", str(file), f"X row {i + 1}, ") for i in range(len(cells))], \
+        [f"x{j}" for j in range(len(x[0]))], []
 
 
 def _detect(y: Any, forced: str, name: str = "data") -> str:

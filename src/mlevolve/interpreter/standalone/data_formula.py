@@ -12,7 +12,7 @@ import numpy as np
 
 from mlevolve.interpreter.standalone.common import DSL_KEYWORDS
 from mlevolve.interpreter.standalone.data import _split, check_varies, file_spec, read_table
-from mlevolve.interpreter.standalone.spec import TaskError, parse_spec
+from mlevolve.interpreter.standalone.spec import MIN_TRAIN_POINTS, TaskError, parse_spec
 from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 # name: (target function, low, high of the input's range)
@@ -31,7 +31,6 @@ FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
 FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",), "n_train": 1_000_000}  # a formula: regression
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
 POINT_MIN_VARIANCE = float(np.finfo(np.float64).tiny)  # and one below float64's least normal number lost its digits
-MIN_TRAIN_POINTS = 3  # a formula's fewest (n_train=, max_samples): its linear scaling a + b * f fits 2 exactly
 
 
 def _points(name: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any) -> dict[str, Any]:
@@ -55,7 +54,7 @@ def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> di
 def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_train: int = 10**6) -> dict[str, Any]:
     """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``; ``n_train`` of its
     fitting rows at most, drawn with ``seed`` (gplearn's ``max_samples``: a fit's cost is linear in its rows)."""
-    x, y, columns, _ = read_table(path, target, "regression", POINT_MAX_ABS)
+    x, y, columns, *_ = read_table(path, target, "regression", POINT_MAX_ABS)
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
     if missing or extra:  # the library's too (tasks.load_points)
         odd = [repr(c) for c in extra if not (c.isidentifier() and c.isascii()) or c in DSL_KEYWORDS]

@@ -20,7 +20,7 @@ from mlevolve.interpreter.standalone.data import (
     file_spec,
     read_table,
 )
-from mlevolve.interpreter.standalone.data_supervised import checked, supervised
+from mlevolve.interpreter.standalone.data_supervised import supervised
 from mlevolve.interpreter.standalone.spec import TaskError, parse_spec
 
 
@@ -138,7 +138,7 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     examples and its validation and test rows the validation examples; tasks of unequal size are cut
     to the smallest.  A classification needs exactly two classes (the loop's labels are 0.0/1.0)."""
     name, options = file_spec(spec, LEARNER_FILE_OPTIONS, "a data file for a learner")
-    x, y, columns, labels = read_table(name, options["target"], options["problem"], labels=options["group"])
+    x, y, columns, labels, places = read_table(name, options["target"], options["problem"], labels=options["group"])
     problem = _detect(y, options["problem"], name)
     groups, group = {name: np.arange(len(y))}, options["group"]
     if group:
@@ -158,7 +158,8 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
                             "each value on 4 rows at least (a task is split 60/20/20 into train/validation/test)")
     rng = np.random.default_rng(seed)
     named = [c for c in columns if c != group]  # x's columns: the group's taken out
-    tasks = [checked(supervised(label, x[rows], y[rows], problem, rng), named) for label, rows in groups.items()]
+    tasks = [supervised(label, x[rows], y[rows], problem, rng, named, [places[i] for i in rows])
+             for label, rows in groups.items()]
     if problem == "classification" and options["fitness"] != "mse":
         raise TaskError(f"{name}: fitness={options['fitness']} is a regression error; the target holds classes",
                         "drop the option (a classifier's fitness is its validation accuracy), "

@@ -38,11 +38,12 @@ SUPERVISED: dict[str, Callable[[np.random.Generator], tuple[Any, Any]]] = {
 USER_OPTIONS: dict[str, Any] = {"target": "", "problem": PROBLEMS}
 
 
-def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator) -> dict[str, Any]:
+def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator, columns: Sequence[str] = (),
+               places: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
     """``x`` (float64, n x F) and ``y`` (n) split 60/20/20 and standardised: x_/y_ train, val and test
     (features float32; targets int64 class ids, or float32 for regression), ``n_classes`` (0 for
     regression), ``problem`` and ``name``.  Raises :class:`TaskError` for one class, a constant target or too few rows;
-    a user's data is :func:`checked` after."""
+    a user's data (each row's ``places`` in its file, its features' ``columns``) is :func:`checked` after."""
     labels = None
     if problem == "classification":
         classes, ids = np.unique(y, return_inverse=True)
@@ -58,8 +59,9 @@ def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator
         check_varies(name, yf[:, 0])
         ys = [a[:, 0] for a in _standardise(yf[train], yf[val], yf[test])]
         n_classes = 0
-    return {"name": name, "problem": problem, "x_train": x_tr, "y_train": ys[0], "x_val": x_va, "y_val": ys[1],
+    data = {"name": name, "problem": problem, "x_train": x_tr, "y_train": ys[0], "x_val": x_va, "y_val": ys[1],
             "x_test": x_te, "y_test": ys[2], "n_classes": n_classes}
+    return data if places is None else checked(data, columns, (train, val, test), places)
 
 
 def supervised_task(spec: str, seed: int = 0) -> dict[str, Any]:
@@ -74,14 +76,15 @@ def supervised_file(spec: str, seed: int = 0) -> dict[str, Any]:
     """The user's data file ``spec`` names (``file.csv:target=COLUMN`` or ``file.npz``, optionally
     ``:problem=classification|regression``), split with the generator seeded by ``seed``."""
     name, options = file_spec(spec, USER_OPTIONS, "a data file")
-    x, y, columns, _ = read_table(name, options["target"], options["problem"])
-    return checked(supervised(name, x, y, _detect(y, options["problem"], name), np.random.default_rng(seed)), columns)
+    x, y, columns, _, places = read_table(name, options["target"], options["problem"])
+    return supervised(name, x, y, _detect(y, options["problem"], name), np.random.default_rng(seed), columns, places)
 
 
-def checked(data: dict[str, Any], columns: Sequence[str] = ()) -> dict[str, Any]:
+def checked(data: dict[str, Any], columns: Sequence[str] = (), rows: Sequence[Any] = (),
+            places: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """``data`` (from :func:`supervised`) unchanged, or :class:`TaskError` for a feature (named by ``columns``) or
-    target column with a value beyond float32 once standardised (see ``_check_standardised``)."""
+    target column with a value beyond float32 once standardised (see ``_check_standardised``: ``rows``, ``places``)."""
     for part, what in (("x", "feature column"), ("y", "target column"))[:2 - bool(data["n_classes"])]:  # ids: no y
         _check_standardised([data[f"{part}_{split}"] for split in ("train", "val", "test")], data["name"], what,
-                            columns if part == "x" else ())
+                            columns if part == "x" else (), rows, places)
     return data

@@ -139,7 +139,7 @@ def train_generative(data: dict[str, Any], program: GenerativeProgram, *, epochs
             values = program.loss(xb, recon, mu, logvar)
         step += 1
         loss = torch.broadcast_to(values, xb.shape).sum() / len(xb)
-        _step(loss, optimiser, params, f"step {step}")
+        _step(loss, optimiser, params, f"step {step}", step == 1)
         budget.check_time(started, f"step {step}", step, total)
     metrics: dict[str, Any] = {}
     with torch.no_grad():

@@ -36,8 +36,11 @@ def _mlp(n_in: int, n_out: int, hidden: int = RL_HIDDEN) -> nn.Sequential:
                          nn.Linear(hidden, n_out))
 
 
-def _step(loss: torch.Tensor, optimiser: torch.optim.Optimizer, params: Sequence[torch.Tensor], where: str) -> None:
-    """One gradient step on a scalar objective; a non-finite or diverged one is a candidate failure."""
+def _step(loss: torch.Tensor, optimiser: torch.optim.Optimizer, params: Sequence[torch.Tensor], where: str,
+          first: bool = False) -> None:
+    """One gradient step on a scalar objective; a non-finite or diverged one is a candidate failure, as is one
+    that does not depend on the model: none of it in its graph, or (``first``: the first step) no gradient from
+    it (0.0 * z, as the probes refuse)."""
     if not torch.isfinite(loss):
         raise CandidateFailure("the objective is not finite", where)
     if abs(float(loss.detach())) > MAX_OBJECTIVE:
@@ -46,6 +49,8 @@ def _step(loss: torch.Tensor, optimiser: torch.optim.Optimizer, params: Sequence
         raise CandidateFailure("the objective does not depend on the model", where)
     optimiser.zero_grad()
     loss.backward()  # type: ignore[no-untyped-call]
+    if first and not any(p.grad is not None and bool(p.grad.any()) for p in params):
+        raise CandidateFailure("the objective does not depend on the model", where)
     optimiser.step()
     if not all(torch.isfinite(p).all() for p in params):
         raise CandidateFailure("the parameters are not finite", where)
@@ -126,7 +131,7 @@ def _train_pg(data: dict[str, Any], loss_fn: Callable[..., torch.Tensor], envs: 
         adv = (adv - adv.mean()) / (adv.std() + 1e-8) if len(adv) > 1 else adv
         updates += 1
         _step(torch.broadcast_to(loss_fn(logp, ret, adv, v, entropy), logp.shape).mean(), optimiser, params,
-              f"update {updates}, episode {start + len(seeds)}")
+              f"update {updates}, episode {start + len(seeds)}", updates == 1)
         budget.check_time(started, f"update {updates}", start + len(seeds), episodes, "episodes")
     return policy, updates, returns
 
@@ -164,7 +169,7 @@ def _train_td(data: dict[str, Any], loss_fn: Callable[..., torch.Tensor], envs: 
                 best = target(nxt).max(1).values
             state["updates"] += 1
             _step(torch.broadcast_to(loss_fn(q_sa, best, reward, discount), q_sa.shape).mean(), optimiser, params,
-                  f"update {state['updates']}")
+                  f"update {state['updates']}", state["updates"] == 1)
         if state["updates"] % DQN_TARGET_EVERY == 0:
             target.load_state_dict(q.state_dict())
         budget.check_time(started, f"update {state['updates']}")

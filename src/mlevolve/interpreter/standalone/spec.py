@@ -21,6 +21,9 @@ class TaskError(Exception):
 
 OPTION_RANGES = {"n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (2, 1_000_000), "n_val": (1, 1_000_000),
                  "n_test": (2, 1_000_000), "fresh": (0, 1)}  # every integer task option (the library's too)
+MIN_TRAIN_POINTS = 3  # a formula's fewest (n_train=, max_samples): its linear scaling a + b * f fits 2 exactly
+LEAST = {(kind, "n_train"): (MIN_TRAIN_POINTS, 1_000_000, " (a formula's linear scaling a + b * f fits 2 points "
+         "exactly)") for kind in ("a formula task", "a data file for a formula")}  # a kind's own range, and why
 SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1} spec, {2} name, {3}/{4} kind, {5}
     "twice": ("option '{0}' is given twice in task spec '{1}'", "give each option once"),  # options, {6} did you mean
     "empty": ("option '{0}' has no value in task spec '{1}'", "write it as NAME:key=value, or leave the option out"),
@@ -32,8 +35,8 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
 LEARNER_ONLY = {key: f"{key}= is read only by a learner program (its {what}); " for key, what in  # the hint's start
                 (("group", "data file's rows split into tasks"), ("fitness", "score on a family or data file"))}
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
-               "write e.g. {fix}")  # a numeric option outside OPTION_RANGES, the library's too; {fix}: the spec mended
-CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}" + RANGE_WORDS[1])  # library's too
+               "write e.g. {fix}{why}")  # an integer option out of its range, the library's too; {fix}: the spec mended
+CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}write e.g. {fix}")  # library's too
 INTEGER = re.compile(r"([0-9]+)(?:[eE]([0-9]+))?")  # every integer a user types (flags, task options): 20, 1e3
 
 
@@ -97,7 +100,7 @@ def spec_options(name: str, typed: dict[str, Any], defaults: dict[str, Any], kin
     for key, value in typed.items():
         if isinstance(defaults[key], tuple) and value not in defaults[key]:  # e.g. problem=, fitness=
             raise TaskError(*choice_error(key, typed, name, defaults[key], kind))
-        options[key] = int_option(key, typed, name, defaults[key]) if key in OPTION_RANGES else value
+        options[key] = int_option(key, typed, name, defaults[key], kind) if key in OPTION_RANGES else value
     return options
 
 
@@ -116,9 +119,9 @@ def choice_error(key: str, given: dict[str, Any], name: str, choices: tuple[str,
                  for w in CHOICE_WORDS)
 
 
-def int_option(key: str, given: dict[str, Any], name: str, default: int) -> int:
-    """Option ``key`` of ``given`` (text, or an int) as an integer (:func:`read_int`) in its range; else TaskError"""
-    lo, hi = OPTION_RANGES[key]
+def int_option(key: str, given: dict[str, Any], name: str, default: int, kind: str = "") -> int:
+    """Option ``key`` of ``given`` (text, or an int) as an integer (:func:`read_int`) in its range (a kind's: LEAST)"""
+    lo, hi, why = LEAST.get((kind, key), (*OPTION_RANGES[key], ""))  # a formula's n_train=1 was told 2, then 2 refused
     try:
         number = read_int(str(value := given[key]))
     except ValueError:  # not by the rule

@@ -246,6 +246,8 @@ def train_supervised(data: dict[str, Any], program: SupervisedProgram, *, epochs
                 raise CandidateFailure("the loss does not depend on the prediction", where)
             loss.backward()  # type: ignore[no-untyped-call]
             grad = torch.cat([p.grad.reshape(-1) if p.grad is not None else torch.zeros(p.numel()) for p in params])
+            if step == 0 and not grad.any():  # 0.0 * p: the prediction in its graph, and no gradient from it
+                raise CandidateFailure("the loss does not depend on the prediction", where)
             step += 1
             with torch.no_grad():
                 extra = {"lr": program.learning_rate((step - 1) / total), "t": torch.tensor(float(step))}
