@@ -976,7 +976,8 @@ def evolve(
 ) -> dict[str, Any]:
     """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates (each
     proposed program counts once, however it is answered: cache, FEC, probe, hurdle or a full
-    evaluation; a formula's constant-fitting evaluations come on top, as ``fit_evaluations``).
+    evaluation; a formula's constant-fitting and a learner's literal-tuning evaluations come on top, as
+    ``fit_evaluations``).
     ``program``: a parsed :class:`Program` or the path of a ``.mlev`` file (a ``str`` is a path, as for :func:`run`).
 
     The run lives in the SQLite archive ``db`` (default ``runs/<program>-<task>.db``, a grammar's name after the

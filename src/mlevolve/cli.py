@@ -749,7 +749,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "T:fresh=1:fitness=relative (tasks drawn afresh per candidate; T:fresh=0 for the fixed tasks)")
     _option(p, api.evolve, "budget", "candidates to consider: each proposed program counts once, whether "
             "the cache, FEC, a probe, the hurdle or a full evaluation answers it; a formula's constant-fitting "
-            "evaluations are not counted (reported as fit_evaluations)")
+            "and a learner's literal-tuning evaluations are not counted (reported as fit_evaluations)")
     p.add_argument("--db", metavar="PATH", help="SQLite archive (default runs/<program>-<task>.db, -<grammar> "
                    "added for a --grammar file); "
                    "the same command resumes the run")
