@@ -64,6 +64,11 @@ EXIT_USAGE = 2
 _T = TypeVar("_T")
 
 
+def counted(n: int, noun: str) -> str:
+    """``n`` ``noun`` with thousands separators, the noun plural but for one: ``1 production``, ``1,204 types``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 class _Parser(ArgumentParser):
     """The scripts' parser (an unknown option reported before any other mistake, each setting and switch
     given once) whose errors are raised as :class:`_UsageError` (``mlevolve COMMAND: error: ...``, then
@@ -145,9 +150,10 @@ def _cmd_grammar_show(args: argparse.Namespace) -> int:
         raise MlevError(f"unknown type {args.type!r}", hint=did_you_mean(args.type, spec.types) +
                         f"types: {', '.join(spec.types)}")
     types = [args.type] if args.type else list(spec.types)
-    learned = (f", {len(spec.rules):,} learned rules, {len(spec.operators):,} evolved operators (version "
-               f"{spec.digest})") if spec.rules or spec.operators else ""
-    print(f"# grammar '{spec.name}': {len(spec.productions):,} productions, {len(spec.types):,} types{learned}")
+    learned = (f", {counted(len(spec.rules), 'learned rule')}, {counted(len(spec.operators), 'evolved operator')} "
+               f"(version {spec.digest})") if spec.rules or spec.operators else ""
+    print(f"# grammar '{spec.name}': {counted(len(spec.productions), 'production')}, "
+          f"{counted(len(spec.types), 'type')}{learned}")
     for t in types:
         depth = spec.min_depth[t]
         print(f"\n{t}  (min depth {depth if depth != float('inf') else 'never'})")
@@ -458,8 +464,8 @@ def _cmd_meta(args: argparse.Namespace) -> int:
     except KeyboardInterrupt as stop:
         return _interrupted(args, stop, "finished inner run")
     auc = summary["best_validation_auc"]
-    print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  ({summary['rules']:,} learned rules, "
-          f"{summary['operators']:,} operators; "
+    print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  "
+          f"({counted(summary['rules'], 'learned rule')}, {counted(summary['operators'], 'operator')}; "
           + ("the base grammar: no meta-generation's best beat it on validation" if summary["chosen_generation"] is None
              else f"meta-generation {summary['chosen_generation']}, validation AUC "
                   f"{'n/a' if auc is None else format(auc, '.4f')}") + ")\n"

@@ -231,7 +231,7 @@ def test_grammar_show_of_a_file(tmp_path: Path, capsys: Capsys) -> None:
     code, out, err = run(capsys, "grammar", "show", str(path))
     assert (code, err) == (0, "")
     assert out.splitlines()[:6] == [
-        "# grammar 'tiny': 1 productions, 2 types",
+        "# grammar 'tiny': 1 production, 2 types",  # one, not "1 productions"
         "",
         "Num  (min depth 1)",
         "  <literal>                          w=2     a number",
