@@ -41,3 +41,35 @@ def test_fitness_accuracy_on_a_learners_regression_data_file_is_refused_in_one_l
         "mlevolve run: error: reg.csv: fitness=accuracy is a classifier's; the target is a regression",
         "hint: drop the option (a regression's fitness is minus its validation MSE), choose squashed or relative, "
         "or state problem=classification"]
+
+
+FORMULA_AB = "algorithm ab\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  a * a / b\n"
+
+
+def test_a_column_of_numbers_with_one_text_cell_counts_its_cells_with_thousands_separators(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    rows = [f"{a!r},{b!r},{a * a / b!r}" for a, b in np.random.default_rng(0).uniform(1, 2, (3000, 2)).tolist()]
+    rows[10] = rows[10].rsplit(",", 1)[0] + ",oops"
+    (tmp_path / "mixed.csv").write_text("a,b,y\n" + "\n".join(rows) + "\n")
+    assert main(["run", LINEAR, "--task", "mixed.csv:target=y"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "mixed.csv:12:3: error: target column 'y': 'oops' is not a number, unlike most of the column (2,999 numbers, "
+        "1 text)", "hint: fix the cell, or add :problem=classification to read every cell as a class label"]
+
+
+def test_a_formula_target_constant_on_the_held_out_rows_counts_them_with_thousands_separators(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    from mlevolve.interpreter.standalone.data import _split
+
+    monkeypatch.chdir(tmp_path)
+    ab = np.random.default_rng(0).uniform(1, 2, (1500, 2))
+    y = ab[:, 0] * ab[:, 0] / ab[:, 1]
+    y[_split(None, len(y), np.random.default_rng(0), "c.csv")[2]] = 2.5  # the split `run --seed 0` makes
+    (tmp_path / "c.csv").write_text("a,b,y\n" + "".join(f"{a!r},{b!r},{t!r}\n" for (a, b), t in
+                                                          zip(ab.tolist(), y.tolist(), strict=True)))
+    (tmp_path / "f.mlev").write_text(FORMULA_AB)
+    assert main(["run", "f.mlev", "--task", "c.csv:target=y"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[0] == (
+        "mlevolve run: error: c.csv: the target is 2.5 on every held-out row (300 of 1,500: the 20% test_r2 is "
+        "measured on)")
