@@ -797,9 +797,10 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
     from mlevolve.dsl.kinds import slots
 
     available = [s.name for s in slots(program)]
+    learners = list(dict.fromkeys(a.split(".")[0] for a in available if "." in a))  # `--evolve L`: all its methods
+    listed = ", ".join(available + [f"{learner} (all its methods)" for learner in learners]) or "none"
     names = [name.strip() for name in names]  # " f " is f, as `--evolve " f , g"` reads it
     if not any(names):
-        listed = ", ".join(available) or "none"
         raise SettingError("{evolve} names nothing to evolve",
                            hint=f"name one or more of: {listed}, or all (the default)")
     if not all(names):  # `--evolve 'f,'`, `f,,g`: a name left out, or a stray comma
@@ -815,8 +816,7 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
         matches = [a for a in available if a == name or a.startswith(name + ".")]
         if not matches:
             raise SettingError("{evolve} {got!r} is not a definition of {file}", got=name, file=file,
-                               hint=did_you_mean(name, available) + f"definitions: {', '.join(available) or 'none'}, "
-                                                                    "or all")
+                               hint=did_you_mean(name, learners + available) + f"definitions: {listed}, or all")
         twice = next((n for n in names[:number] if n == name or name.startswith(n + ".") or n.startswith(name + ".")),
                      None)  # given twice, or a method of a learner named before (or the reverse: `L.learn,L`)
         if twice is not None:

@@ -73,3 +73,15 @@ def test_a_formula_target_constant_on_the_held_out_rows_counts_them_with_thousan
     assert capsys.readouterr().err.strip().splitlines()[0] == (
         "mlevolve run: error: c.csv: the target is 2.5 on every held-out row (300 of 1,500: the 20% test_r2 is "
         "measured on)")
+
+
+@pytest.mark.parametrize(("name", "hint"), [
+    ("LINREG", "hint: did you mean 'linreg'? definitions: linreg.predict, linreg.learn, linreg (all its methods), "
+               "or all"),
+    ("", "hint: name one or more of: linreg.predict, linreg.learn, linreg (all its methods), or all (the default)"),
+])
+def test_evolve_names_a_learner_itself_among_the_definitions_it_takes(tmp_path: Path, capsys: Capsys, name: str,
+                                                                     hint: str) -> None:
+    assert main(["evolve", LINEAR, "--evolve", name, "--db", str(tmp_path / "x.db")]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == hint
+    assert not (tmp_path / "x.db").exists()
