@@ -1735,6 +1735,8 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     if meta.get("kind") == "meta" and isinstance(meta.get("task"), str):  # "meta:TASK,...": scored on each, not one
         options = [f"--task {shlex.quote(meta['task'].split(':', 1)[-1].split(',')[0])}", *options]
     with_options = f" (the run's settings: mlevolve run FILE {' '.join(options)})" if options else ""  # kept in it
+    if program.task is None and meta.get("kind") != "meta" and (named := _archived_task(meta, db, verify=False)):
+        options.append(f"--task {shlex.quote(named)}")  # a name no task line can hold (a quote in a file name)
     # a rate the search drew out of its range as the value it ran with, so the file checks (dropout(1.7): 0.9)
     program = program.with_definitions(tuple(d if d.body is None else replace(d, body=clamp_ranges(d.body))
                                              for d in program.definitions))

@@ -85,3 +85,22 @@ def test_evolve_names_a_learner_itself_among_the_definitions_it_takes(tmp_path: 
     assert main(["evolve", LINEAR, "--evolve", name, "--db", str(tmp_path / "x.db")]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == hint
     assert not (tmp_path / "x.db").exists()
+
+
+def test_an_exported_mlev_whose_data_file_no_task_line_can_name_prints_a_command_that_runs_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    rows = np.random.default_rng(0).uniform(1, 2, (40, 2)).tolist()
+    (tmp_path / 'd"q.csv').write_text("a,b,y\n" + "".join(f"{a!r},{b!r},{1.5 * a * a / b + 0.7!r}\n" for a, b in rows))
+    (tmp_path / "f.mlev").write_text(FORMULA_AB)
+    assert main(["evolve", "f.mlev", "--task", 'd"q.csv:target=y', "--budget", "3", "--db", "r.db", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["export", "r.db", "--best", "-o", "best.mlev"]) == 0
+    out = capsys.readouterr().out.strip()
+    command = out.split("score it as the run did with: ", 1)[1]
+    data = str(tmp_path / 'd"q.csv')
+    assert command == "mlevolve run best.mlev --task " + shlex.quote(data + ":target=y")
+    assert "task" not in (tmp_path / "best.mlev").read_text().split("\n", 2)[1]  # no task line can hold the quote
+    assert main(shlex.split(command)[1:]) == 0
