@@ -104,3 +104,18 @@ def test_an_exported_mlev_whose_data_file_no_task_line_can_name_prints_a_command
     assert command == "mlevolve run best.mlev --task " + shlex.quote(data + ":target=y")
     assert "task" not in (tmp_path / "best.mlev").read_text().split("\n", 2)[1]  # no task line can hold the quote
     assert main(shlex.split(command)[1:]) == 0
+
+
+def test_a_program_shown_for_a_data_file_no_task_line_can_name_parses_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    from mlevolve.dsl.parse import parse
+
+    monkeypatch.chdir(tmp_path)
+    rows = np.random.default_rng(0).uniform(1, 2, (40, 2)).tolist()
+    (tmp_path / 'd"q.csv').write_text("a,b,y\n" + "".join(f"{a!r},{b!r},{1.5 * a * a / b + 0.7!r}\n" for a, b in rows))
+    (tmp_path / "f.mlev").write_text(FORMULA_AB)
+    assert main(["evolve", "f.mlev", "--task", 'd"q.csv:target=y', "--budget", "3", "--db", "r.db", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)["best_program"]  # "ready to run": it had task "d"q.csv:target=y"
+    assert "task" not in shown and parse(shown).task is None
+    assert main(["show", "r.db", "--best"]) == 0
+    assert "task" not in capsys.readouterr().out
