@@ -797,9 +797,10 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
     from mlevolve.dsl.kinds import slots
 
     available = [s.name for s in slots(program)]
+    learners = list(dict.fromkeys(a.split(".")[0] for a in available if "." in a))  # `--evolve L`: all its methods
+    listed = ", ".join(available + [f"{learner} (all its methods)" for learner in learners]) or "none"
     names = [name.strip() for name in names]  # " f " is f, as `--evolve " f , g"` reads it
     if not any(names):
-        listed = ", ".join(available) or "none"
         raise SettingError("{evolve} names nothing to evolve",
                            hint=f"name one or more of: {listed}, or all (the default)")
     if not all(names):  # `--evolve 'f,'`, `f,,g`: a name left out, or a stray comma
@@ -815,8 +816,7 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
         matches = [a for a in available if a == name or a.startswith(name + ".")]
         if not matches:
             raise SettingError("{evolve} {got!r} is not a definition of {file}", got=name, file=file,
-                               hint=did_you_mean(name, available) + f"definitions: {', '.join(available) or 'none'}, "
-                                                                    "or all")
+                               hint=did_you_mean(name, learners + available) + f"definitions: {listed}, or all")
         twice = next((n for n in names[:number] if n == name or name.startswith(n + ".") or n.startswith(name + ".")),
                      None)  # given twice, or a method of a learner named before (or the reverse: `L.learn,L`)
         if twice is not None:
@@ -1736,6 +1736,8 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     if meta.get("kind") == "meta" and isinstance(meta.get("task"), str):  # "meta:TASK,...": scored on each, not one
         options = [f"--task {shlex.quote(meta['task'].split(':', 1)[-1].split(',')[0])}", *options]
     with_options = f" (the run's settings: mlevolve run FILE {' '.join(options)})" if options else ""  # kept in it
+    if program.task is None and meta.get("kind") != "meta" and (named := _archived_task(meta, db, verify=False)):
+        options.append(f"--task {shlex.quote(named)}")  # a name no task line can hold (a quote in a file name)
     # a rate the search drew out of its range as the value it ran with, so the file checks (dropout(1.7): 0.9)
     program = program.with_definitions(tuple(d if d.body is None else replace(d, body=clamp_ranges(d.body))
                                              for d in program.definitions))
@@ -1779,8 +1781,7 @@ def _archived(db: str | Path, key: str | None, task: str | None, grammar: Gramma
     # line, unless the task's name cannot be written as one (a quote or line break in a file name)
     named = task if meta.get("kind") == "meta" else (  # a meta run's programs have no one task
         task or (_archived_task(meta, db, verify=verify) if data_task else None) or run_task)
-    writable = named if named is not None and '"' not in named and "\n" not in named and "\r" not in named else None
-    text = shown_program(rows[0].program, task=writable, source=where)
+    text = shown_program(rows[0].program, task=named, source=where)  # no task line where none can name it
     return _check_archived(text, where, meta, db, spec), meta, spec
 
 

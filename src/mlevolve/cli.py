@@ -404,7 +404,7 @@ def _export_program(args: argparse.Namespace, grammar: GrammarSpec | None) -> in
     text, options = api.export_program(args.db, args.hash, grammar=grammar)
     api.write_atomic(args.output, text)
     command = " ".join(["mlevolve run", shlex.quote(args.output), *options])
-    if options and options[0].startswith("--task"):  # a meta run's program: scored on each of its tasks
+    if "mlevolve run FILE --task " in text.partition("\n")[0]:  # a meta run's program: scored on each of its tasks
         print(f"wrote {args.output} ({text.count(chr(10)):,} lines); score it on one of the meta run's tasks with: "
               f"{command}")
     elif api.drawn_per_candidate(text):  # no draw of its own to score it on again: `run` draws one

@@ -606,7 +606,8 @@ def shown_program(text: str, *, only: Collection[str] | None = None, task: str |
     """How a found program's text is shown to people (``best``, ``show``, the report, the summary).
 
     Hand-written comments are dropped (they described the file's program, not this one), the ``task``
-    line is the run's ``task`` (or none, never the file's stale one), and the program is
+    line is the run's ``task`` (or none, never the file's stale one; none where no line can name it:
+    :func:`writable_task`), and the program is
     :func:`simplified`.  With ``only`` (definition names; ``learner.method`` counts as its learner),
     just those definitions are shown, without the ``algorithm`` and ``task`` lines; when it names none
     of them, the whole program.  ``source`` names the text in a parse error.  ``digits``: literals
@@ -621,4 +622,10 @@ def shown_program(text: str, *, only: Collection[str] | None = None, task: str |
     chosen = [d for d in program.definitions if d.name in owners]
     if chosen:
         return "\n\n".join(format_definition(d) for d in chosen) + "\n"
-    return format_program(replace(program, task=task))
+    return format_program(replace(program, task=writable_task(task)))
+
+
+def writable_task(task: str | None) -> str | None:
+    """``task`` where a ``task`` line can name it, else None: a quoted name holds no quote or line break (a data
+    file named so is run with ``--task``), so no program shown with it fails to parse back."""
+    return task if task is not None and not any(c in task for c in '"\n\r') else None

@@ -61,7 +61,7 @@ def test_evolve_an_unknown_definition(capsys: Capsys, tmp_path: Path) -> None:
     assert err.splitlines()[0].endswith(f"error: --evolve 'nope' is not a definition of {QUARTIC}")
     assert "hint: definitions: f, or all" in err
     err = usage_error(capsys, "evolve", LINEAR, "--evolve", "linreg.setup", "--db", str(db))
-    assert "definitions: linreg.predict, linreg.learn, or all" in err  # after the closest one
+    assert "definitions: linreg.predict, linreg.learn, linreg (all its methods), or all" in err  # after the closest one
     err = usage_error(capsys, "evolve", MLP, "--evolve", "act,relu", "--db", str(db))
     assert "'relu' is not a definition" in err and "act, xent, net, momentum, constant" in err
     assert not db.exists()

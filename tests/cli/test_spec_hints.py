@@ -27,7 +27,7 @@ LINEAR = str(EXAMPLES / "linear_regression.mlev")
      "option problem=regresion of task '{csv}', a data file for a learner, must be classification or regression",
      "did you mean 'regression'? write e.g. {csv}:target=y:problem=regression"),
     (LINEAR, "{csv}:target=y:fitness=MSE",
-     "option fitness=MSE of task '{csv}', a data file for a learner, must be mse or squashed or relative",
+     "option fitness=MSE of task '{csv}', a data file for a learner, must be mse or squashed or relative or accuracy",
      "did you mean 'mse'? write e.g. {csv}:target=y:fitness=mse"),
     (LINEAR, "{csv}:target=y:group=X", "{csv}: group=X is no column; the rows are grouped into tasks by a feature "
      "column", "did you mean 'x'? group= names one of: x"),

@@ -178,7 +178,7 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf, lab
     if len(text) < len(cells):  # numbers and text: a typo, unless the problem says every cell is a label
         odd = text[0] if 2 * len(text) <= len(cells) else next(i for i, v in enumerate(numbers) if v is not None)
         raise TaskError(f"{places[odd][1]}: '{cells[odd].strip()}' is {'not a number' if odd in text else 'a number'}"
-                        f", unlike most of the column ({len(cells) - len(text)} numbers, {len(text)} text)",
+                        f", unlike most of the column ({len(cells) - len(text):,} numbers, {len(text):,} text)",
                         "fix the cell, or add :problem=classification to read every cell as a class label",
                         places[odd][0])
     return x, np.array([c.strip() for c in cells]), *names, rows

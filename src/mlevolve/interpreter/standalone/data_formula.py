@@ -81,7 +81,7 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
     if not np.var(yf[fit_rows]) >= POINT_MIN_VARIANCE:  # in its own units: near 1e-160 a squared error underflows
         raise TaskError(f"{path}: the target varies too little for float64 to square ({np.ptp(yf):.2g})",
                         "errors are computed in the target's own units: multiply it by a power of 10")
-    check_varies(path, yf[test], f"every held-out row ({len(test)} of {len(y)}: the 20% test_r2 is measured on)")
+    check_varies(path, yf[test], f"every held-out row ({len(test):,} of {len(y):,}: the 20% test_r2 is measured on)")
     xs = np.asarray(x, np.float64)[:, [columns.index(p) for p in inputs]]
     if low := [p for p, c in zip(inputs, xs[fit_rows].T, strict=True) if np.ptp(c) and np.var(c) < POINT_MIN_VARIANCE]:
         raise TaskError(f"{path}: column(s) {', '.join(low)} vary too little for float64 to square (the output's "

@@ -127,7 +127,8 @@ def digits_task(spec: str, seed: int = 0) -> dict[str, Any]:
     return {**_projected_digits(np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}
 
 
-LEARNER_FILE_OPTIONS = {"target": "", "problem": PROBLEMS, "fitness": ("mse", "squashed", "relative"), "group": ""}
+LEARNER_FILE_OPTIONS = {"target": "", "problem": PROBLEMS, "fitness": ("mse", "squashed", "relative", "accuracy"),
+                        "group": ""}  # accuracy: a classification's one fitness, named as projected_digits names it
 
 
 def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
@@ -160,10 +161,14 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     named = [c for c in columns if c != group]  # x's columns: the group's taken out
     tasks = [supervised(label, x[rows], y[rows], problem, rng, named, [places[i] for i in rows])
              for label, rows in groups.items()]
-    if problem == "classification" and options["fitness"] != "mse":
+    if problem == "classification" and options["fitness"] not in ("mse", "accuracy"):  # mse: the default, unnamed
         raise TaskError(f"{name}: fitness={options['fitness']} is a regression error; the target holds classes",
                         "drop the option (a classifier's fitness is its validation accuracy), "
                         "or state problem=regression")
+    if problem == "regression" and options["fitness"] == "accuracy":
+        raise TaskError(f"{name}: fitness=accuracy is a classifier's; the target is a regression",
+                        "drop the option (a regression's fitness is minus its validation MSE), choose squashed or "
+                        "relative, or state problem=classification")
     if max(t["n_classes"] for t in tasks) > 2:
         raise TaskError(f"{name}: a learner classifies two classes; the target has "
                         f"{max(t['n_classes'] for t in tasks)}", "keep two classes, or state problem=regression")
