@@ -84,7 +84,7 @@ from mlevolve.interpreter.standalone.data_learner import (
     family_options,
     learner_file,
 )
-from mlevolve.interpreter.standalone.data_supervised import SUPERVISED, USER_OPTIONS, supervised
+from mlevolve.interpreter.standalone.data_supervised import SUPERVISED, USER_OPTIONS, checked, supervised
 from mlevolve.interpreter.standalone.spec import (
     OPTION_RANGES,
     TaskError,
@@ -418,7 +418,8 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
             return Density.of(density_task(name, seed))
         forced = str(opts["problem"])
         x, y, columns, places = _read_user_data(name, str(opts["target"]), forced)
-        return Supervised.of(supervised(name, x, y, _detect(y, forced, name), rng, columns, places))
+        return Supervised.of(supervised(name, x, y, _detect(y, forced, name), rng,
+                                        lambda data, rows: checked(data, columns, rows, places)))
 
 
 # A data file's options by the kind of program reading it (a formula's columns are its parameters; a learner

@@ -20,7 +20,7 @@ from mlevolve.interpreter.standalone.data import (
     file_spec,
     read_table,
 )
-from mlevolve.interpreter.standalone.data_supervised import supervised
+from mlevolve.interpreter.standalone.data_supervised import checked, supervised
 from mlevolve.interpreter.standalone.spec import TaskError, parse_spec
 
 
@@ -159,8 +159,9 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
                             "each value on 4 rows at least (a task is split 60/20/20 into train/validation/test)")
     rng = np.random.default_rng(seed)
     named = [c for c in columns if c != group]  # x's columns: the group's taken out
-    tasks = [supervised(label, x[rows], y[rows], problem, rng, named, [places[i] for i in rows])
-             for label, rows in groups.items()]
+    tasks = [supervised(label, x[kept], y[kept], problem, rng,  # (check called inside: kept is this group's rows)
+                        lambda data, rows: checked(data, named, rows, [places[i] for i in kept]))  # noqa: B023
+             for label, kept in groups.items()]
     if problem == "classification" and options["fitness"] not in ("mse", "accuracy"):  # mse: the default, unnamed
         raise TaskError(f"{name}: fitness={options['fitness']} is a regression error; the target holds classes",
                         "drop the option (a classifier's fitness is its validation accuracy), "

@@ -38,12 +38,13 @@ SUPERVISED: dict[str, Callable[[np.random.Generator], tuple[Any, Any]]] = {
 USER_OPTIONS: dict[str, Any] = {"target": "", "problem": PROBLEMS}
 
 
-def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator, columns: Sequence[str] = (),
-               places: Sequence[tuple[str, str]] | None = None) -> dict[str, Any]:
+def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator,
+               check: Callable[..., dict[str, Any]] | None = None) -> dict[str, Any]:
     """``x`` (float64, n x F) and ``y`` (n) split 60/20/20 and standardised: x_/y_ train, val and test
     (features float32; targets int64 class ids, or float32 for regression), ``n_classes`` (0 for
     regression), ``problem`` and ``name``.  Raises :class:`TaskError` for one class, a constant target or too few rows;
-    a user's data (each row's ``places`` in its file, its features' ``columns``) is :func:`checked` after."""
+    a user's data is ``check``-ed after, given the rows of each split (:func:`checked` with its columns and rows'
+    places in its file: passed in, so that a built-in task's script carries no check it never makes)."""
     labels = None
     if problem == "classification":
         classes, ids = np.unique(y, return_inverse=True)
@@ -61,7 +62,7 @@ def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator
         n_classes = 0
     data = {"name": name, "problem": problem, "x_train": x_tr, "y_train": ys[0], "x_val": x_va, "y_val": ys[1],
             "x_test": x_te, "y_test": ys[2], "n_classes": n_classes}
-    return data if places is None else checked(data, columns, (train, val, test), places)
+    return data if check is None else check(data, rows=(train, val, test))
 
 
 def supervised_task(spec: str, seed: int = 0) -> dict[str, Any]:
@@ -77,7 +78,8 @@ def supervised_file(spec: str, seed: int = 0) -> dict[str, Any]:
     ``:problem=classification|regression``), split with the generator seeded by ``seed``."""
     name, options = file_spec(spec, USER_OPTIONS, "a data file")
     x, y, columns, _, places = read_table(name, options["target"], options["problem"])
-    return supervised(name, x, y, _detect(y, options["problem"], name), np.random.default_rng(seed), columns, places)
+    return supervised(name, x, y, _detect(y, options["problem"], name), np.random.default_rng(seed),
+                      lambda data, rows: checked(data, columns, rows, places))
 
 
 def checked(data: dict[str, Any], columns: Sequence[str] = (), rows: Sequence[Any] = (),

@@ -22,8 +22,8 @@ class TaskError(Exception):
 OPTION_RANGES = {"n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (2, 1_000_000), "n_val": (1, 1_000_000),
                  "n_test": (2, 1_000_000), "fresh": (0, 1)}  # every integer task option (the library's too)
 MIN_TRAIN_POINTS = 3  # a formula's fewest (n_train=, max_samples): its linear scaling a + b * f fits 2 exactly
-LEAST = {(kind, "n_train"): (MIN_TRAIN_POINTS, 1_000_000, " (a formula's linear scaling a + b * f fits 2 points "
-         "exactly)") for kind in ("a formula task", "a data file for a formula")}  # a kind's own range, and why
+LEAST = {(kind, "n_train"): (MIN_TRAIN_POINTS, 1_000_000, (" (a formula's linear scaling a + b * f fits 2 points "
+         "exactly)")) for kind in ("a formula task", "a data file for a formula")}  # a kind's own range, and why
 SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1} spec, {2} name, {3}/{4} kind, {5}
     "twice": ("option '{0}' is given twice in task spec '{1}'", "give each option once"),  # options, {6} did you mean
     "empty": ("option '{0}' has no value in task spec '{1}'", "write it as NAME:key=value, or leave the option out"),
