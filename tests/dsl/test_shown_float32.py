@@ -122,6 +122,9 @@ def test_the_shown_and_stored_programs_compute_the_evaluated_ones_bits(kind: str
             assert same(before, outputs(parse(format_program(shown)), kind)), (seed, format_program(p),
                                                                               format_program(shown))
             folded += shown != p
+            assert shown.definitions[0].body.size <= p.definitions[0].body.size  # never larger
+        assert simplify_shown(simplify_shown(p)) == simplify_shown(p)  # a fixpoint
+        assert stored_program(stored_program(p)) == stored_program(p)
         assert program_key(simplified_program(p)) == program_key(simplified_program(parse(format_program(p))))
     assert folded > 50  # (the programs fold: the oracle tests something)
 
@@ -178,3 +181,16 @@ def test_the_search_still_folds_in_float64() -> None:
     b = api.check(parse("algorithm a\n\nactivation f(x: Tensor) -> Tensor =\n  x * -0.10536051565782628\n"))
     assert program_key(simplified_program(a)) == program_key(simplified_program(b))
     assert stored_program(a) == a and simplify_shown(a) == a
+
+
+def test_a_models_constants_fold_to_what_its_layers_are_given() -> None:
+    """A model runs in float32 too: ``dropout(0.1 + 0.2 * 0.5)`` is given a float32 tensor's value."""
+    p = api.check(parse("algorithm a\n\nmodel net() -> Layer =\n  seq(dense(8), dropout(0.1 + 0.2 * 0.5), "
+                        "dropout(0.5 / -(-0.3)))\n"))
+    shown = simplify_shown(p)
+    assert "dropout(0.20000000298023224)" in format_program(shown)
+
+    def rates(q: Program) -> list[object]:
+        return [getattr(layer, "p", None) for layer in namespace(compile_program(q, SPEC))["net"]()]
+
+    assert rates(shown) == rates(p) == [None, 0.20000000298023224, 0.9]
