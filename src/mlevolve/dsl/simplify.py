@@ -24,7 +24,10 @@ apart (:data:`SIGNED_ZERO`) for fitted formulas, which are scored again after fo
 - Constant folding evaluates an op over constant arguments with numpy (float64) and replaces it
   by the literal only when the result is finite; an overflow or a ``NaN`` stays in the program, so
   the program still fails (or saturates) exactly where it did.  In torch components (float32) the
-  folded literal can differ from the run-time value in the last bits of a float32.
+  literal so folded can differ from the run-time value in the last bits of a float32: the cache key's
+  simplifier folds so (one key for ``log(0.9) * x`` and ``-0.10536051565782628 * x``), but what is shown
+  (:func:`simplify_shown`, the archive's simplified text) folds a float32 body's constants in float32,
+  and only where the generated code computes that literal bit for bit (:func:`float32_value`).
 - A ``let`` whose name is unused is removed, unless its value draws random numbers (removing the
   draw would shift the random stream of everything after it).
 
@@ -305,8 +308,10 @@ def constant_value(node: Expr) -> float | None:
     return None
 
 
-def fold_constant(node: Expr) -> Expr | None:
-    """``op(c1, ..., cn)`` of literals as one literal, if the op is elementwise and the value finite."""
+def fold_constant(node: Expr, value: Callable[[str, list[float]], float | None] | None = None) -> Expr | None:
+    """``op(c1, ..., cn)`` of literals as one literal, if the op is elementwise and the value finite.
+    ``value``: how the op is computed (None: :func:`numpy_value`, float64; :func:`fold_float32` passes
+    :func:`float32_value`)."""
     if not (isinstance(node, Call) and node.op in FOLDABLE):
         return None
     values: list[float] = []
@@ -317,10 +322,78 @@ def fold_constant(node: Expr) -> Expr | None:
         values.append(v)
     if constant_value(node) is not None:  # neg(Num): a literal already
         return None
-    result = numpy_value(node.op, values)
+    result = numpy_value(node.op, values) if value is None else value(node.op, values)
     if result is None or not math.isfinite(result):  # an overflow or NaN stays where it happens
         return None
     return const(result)
+
+
+def fold_float32(node: Expr) -> Expr | None:
+    """:func:`fold_constant` for a body that runs in float32 (a torch kind: ``KindSpec.float32``), by
+    :func:`float32_value`: a literal only where it is, bit for bit, what the generated code computes there.
+    ``c / -k`` (a positive literal over a negative one) is computed as the generated code computes it:
+    ``c / tmp``, a Python number over a tensor, is torch's ``tmp.reciprocal() * c`` (two roundings)."""
+    if isinstance(node, Call) and node.op == "div" and len(node.args) == 2 and _reciprocal_times(*node.args):
+        return fold_constant(node, _reciprocal_value)
+    return fold_constant(node, float32_value)
+
+
+def _reciprocal_times(a: Expr, b: Expr) -> bool:
+    """Whether the torch code of ``a / b`` is ``b.reciprocal() * a``: ``a`` a number (a ``Num``: a positive literal,
+    which the code generator writes as a Python number) and ``b`` none (a tensor: Python's ``number / tensor``
+    is torch's ``Tensor.__rtruediv__``)."""
+    return type(a) is Num and type(b) is not Num
+
+
+def _reciprocal_value(op: str, values: list[float]) -> float | None:
+    """``a / b`` as ``b.reciprocal() * a`` in float32 (:func:`_reciprocal_times`), where :func:`float32_value`
+    knows it."""
+    inverse = float32_value("reciprocal", [values[1]])
+    return None if inverse is None else float32_value("mul", [inverse, values[0]])
+
+
+# The ops whose float32 value the torch backend computes correctly rounded (IEEE 754: +, -, *, /, ``square`` as
+# x * x, ``reciprocal`` as 1 / x) or exactly (a sign, a magnitude, a choice of one argument), on CPU and GPU
+# alike; NumPy's float32 computes the same.  exp, log, sin, cos, tanh, sigmoid, softplus, erf and sqrt are not
+# in it: their float32 kernels are not correctly rounded (torch 2.13's CPU sqrt of a float32 0.9 is
+# 0.9486833214759827, the correctly rounded one 0.9486832618713379), so a literal folded from them in float64
+# (``log(0.9)`` is -0.10536051565782628) or in NumPy's float32 need not be what the generated code computes,
+# and a program shown so would not reproduce its score.
+_FLOAT32_OPS: dict[str, Callable[..., np.float32]] = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+    "square": lambda a: a * a, "reciprocal": lambda a: np.float32(1.0) / a, "neg": np.negative, "abs": np.abs,
+    "min": np.minimum, "max": np.maximum, "relu": lambda a: np.maximum(a, np.float32(0.0)), "sign": np.sign,
+    "heaviside": lambda a: np.maximum(np.sign(a), np.float32(0.0)),
+}
+# ops that choose by sign or order: at a zero argument torch and NumPy may break the tie of signed zeros apart
+_BY_SIGN = frozenset({"min", "max", "relu", "sign", "heaviside"})
+
+
+def _normal32(v: np.float32) -> bool:
+    """Whether ``v`` is a zero or a normal float32 (no subnormal: a flush-to-zero kernel would differ)."""
+    return bool(v == 0.0 or (np.isfinite(v) and abs(v) >= np.finfo(np.float32).tiny))
+
+
+def float32_value(op: str, values: list[float]) -> float | None:
+    """``op`` of the literals ``values`` as the torch backend computes it in a float32 body, where that is
+    known bit for bit: each literal rounded to float32 (as the generated code makes it a float32 tensor, or
+    casts it to one), then the op in float32, for the ops of :data:`_FLOAT32_OPS` alone; the float32 result
+    (a double that is exactly it, which the generated code then uses unchanged).  None elsewhere: another op
+    (``log``, ``sqrt``: their float32 kernels are not correctly rounded), a subnormal argument or result or one
+    that underflowed to zero (a kernel may flush it), an overflow, and a tie of zeros where an op picks by sign."""
+    fn = _FLOAT32_OPS.get(op)
+    if fn is None or len(values) not in (1, 2) or (len(values) == 2) != (op in ("add", "sub", "mul", "div", "min",
+                                                                                  "max")):
+        return None
+    with np.errstate(all="ignore"):
+        args = [np.float32(v) for v in values]
+        if not all(_normal32(a) for a in args) or (op in _BY_SIGN and any(a == 0.0 for a in args)):
+            return None
+        result = np.float32(fn(*args))
+    if not _normal32(result) or (result == 0.0 and op in ("mul", "div", "square", "reciprocal")
+                                 and all(a != 0.0 for a in args)):
+        return None
+    return float(result)
 
 
 # Python's own float arithmetic for the ops it computes as NumPy's float64 does, bit for bit (both are
@@ -409,10 +482,11 @@ class _Dispatch:
     matches a pattern has the pattern's ops and values at the pattern's places, and equal heads where it
     captures one name twice), in their order: which rule applies first is as without the gate."""
 
-    __slots__ = ("by_op", "deep", "rules", "shapes", "values")
+    __slots__ = ("by_op", "deep", "fold", "rules", "shapes", "values")
 
-    def __init__(self, rules: tuple[Rule, ...]) -> None:
+    def __init__(self, rules: tuple[Rule, ...], fold: Callable[[Expr], Expr | None] = fold_constant) -> None:
         self.rules = rules  # kept alive, so its id (the key of ``_BY_RULES``) stays its own
+        self.fold = fold  # constant folding: :func:`fold_constant` (float64), or :func:`fold_float32`
         self.by_op: dict[str | None, tuple[_Entry, ...]] = {
             op: tuple((r, _needs(r.pattern), () if _needs(r.pattern) else _same(r.pattern))
                       for r in rules if r.pattern.op in (op, None))
@@ -505,7 +579,7 @@ def _fits_below(pat: Pat, heads: tuple[object, ...]) -> bool:
                    if g.op is not None or g.value is not None) for order in orders)
 
 
-_BY_RULES: dict[int, _Dispatch] = {}
+_BY_RULES: dict[tuple[int, int], _Dispatch] = {}
 
 
 def _needs(pat: Pat) -> tuple[_Need, ...]:
@@ -530,20 +604,23 @@ def _shallow(args: tuple[Expr, ...], needs: tuple[_Need, ...]) -> bool:
     return True
 
 
-def _table(rules: tuple[Rule, ...]) -> _Dispatch:
-    """The dispatch of ``rules`` (:class:`_Dispatch`), made once per rule tuple.  It changes nothing
-    that :func:`match` decides, only how many it is asked."""
-    dispatch = _BY_RULES.get(id(rules))
-    if dispatch is None or dispatch.rules is not rules:
+def _table(rules: tuple[Rule, ...], folding: Callable[[Expr], Expr | None] = fold_constant) -> _Dispatch:
+    """The dispatch of ``rules`` (:class:`_Dispatch`) with constant folding by ``folding``, made once per rule
+    tuple and fold.  It changes nothing that :func:`match` decides, only how many it is asked."""
+    key = (id(rules), id(folding))
+    dispatch = _BY_RULES.get(key)
+    if dispatch is None or dispatch.rules is not rules or dispatch.fold is not folding:
         if len(_BY_RULES) >= 64:  # rule tuples made on the fly: keep the table small
             _BY_RULES.clear()
-        dispatch = _BY_RULES[id(rules)] = _Dispatch(rules)
+        dispatch = _BY_RULES[key] = _Dispatch(rules, folding)
     return dispatch
 
 
-def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, str] | None:
-    """The first rewrite that applies at ``node`` itself (not below it), and its rule's name."""
-    return _rewrite(node, _table(rules))
+def rewrite_node(node: Expr, rules: tuple[Rule, ...] = RULES,
+                 folding: Callable[[Expr], Expr | None] = fold_constant) -> tuple[Expr, str] | None:
+    """The first rewrite that applies at ``node`` itself (not below it), and its rule's name; constant
+    folding by ``folding``."""
+    return _rewrite(node, _table(rules, folding))
 
 
 def _head(a: Expr, values: frozenset[float]) -> object:
@@ -569,7 +646,7 @@ def _rewrite(node: Expr, dispatch: _Dispatch) -> tuple[Expr, str] | None:
         found = dispatch.shapes.get(key)
         fold, entries, deep = found if found is not None else dispatch.shape(key)
         if fold:
-            folded = fold_constant(node)
+            folded = dispatch.fold(node)
             if folded is not None and folded != node:
                 return folded, "fold"
         if not entries:
@@ -602,23 +679,64 @@ def _rewrite(node: Expr, dispatch: _Dispatch) -> tuple[Expr, str] | None:
         if bound is None:
             continue
         new = rule.rewrite(bound)
-        if new is not None and (new.size < node.size or (rule.keeps_size and new.size == node.size)):
+        if new is not None and (new.size < node.size or (rule.keeps_size and new.size == node.size)) and (
+                dispatch.fold is not fold_float32 or _keeps_divisions(node, new)):
             # every rewrite shrinks, or keeps the size and removes an add (Rule.keeps_size): the fixpoint exists
             return new, rule.name
     return None
 
 
-def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = None) -> tuple[Expr, bool]:
+def _keeps_divisions(old: Expr, new: Expr) -> bool:
+    """In a float32 body, whether ``new`` (a rule's rewrite of ``old``) makes no division whose torch code differs
+    in kind from the one it replaces: each division it makes (a node not taken from ``old``) has no number, a
+    ``Num``, as its dividend (``Num / tensor`` is ``tensor.reciprocal() * Num`` there: :func:`_reciprocal_times`;
+    the rules that make one, ``(-y) / (-z) -> y / z`` and kin, turn a dividend or a divisor into a ``Num``)."""
+    kept: set[int] = set()
+    layer = [old]
+    for _ in range(5):  # patterns capture a few levels deep
+        kept.update(map(id, layer))
+        layer = [k for n in layer for k in n.children()]
+    stack = [new]
+    while stack:
+        node = stack.pop()
+        if id(node) in kept:
+            continue
+        if type(node) is Call and node.op == "div" and len(node.args) == 2 and type(node.args[0]) is Num:
+            return False
+        stack.extend(node.children())
+    return True
+
+
+def _kinds_kept(node: Expr, kids: list[Expr]) -> list[Expr]:
+    """In a float32 body, ``kids`` (``node``'s children, simplified) with a child put back as it was where its
+    simplification made it a number (a ``Num``: a Python number in the generated code, where it was a tensor)
+    and that changes what the code computes: a division's dividend or divisor (``Num / tensor`` is
+    ``tensor.reciprocal() * Num``, every other division IEEE's), or a ``let``'s value (its name becomes a number)."""
+    if type(node) is Let:
+        value = node.value
+        return [value, kids[1]] if type(kids[0]) is Num and type(value) is not Num else kids
+    if type(node) is Call and node.op == "div" and len(kids) == 2 and \
+            _reciprocal_times(*node.args) != _reciprocal_times(*kids):
+        return [k if type(k) is not Num or type(a) is Num else a for a, k in zip(node.args, kids, strict=True)]
+    return kids
+
+
+def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = None,
+          folding: Callable[[Expr], Expr | None] = fold_constant) -> tuple[Expr, bool]:
     """One bottom-up pass (:func:`~mlevolve.dsl.traverse.fold`, so depth is no limit): rebuild each node
     from its simplified children, then rewrite it while any rule applies (a node's result depends on
     that node alone, so ``memo`` may hold it).  Also returns whether the result is known to be a
     fixpoint (no rule applies at any of its nodes), so that another pass would leave it as it is;
     False where that is not known (then the caller makes the pass that tells)."""
     settled = memo is None  # with a memo, its entries' nodes are not all seen here: the next pass checks
-    dispatch = _table(rules)
+    dispatch = _table(rules, folding)
+
+    float32 = folding is fold_float32
 
     def combine(node: Expr, kids: list[Expr]) -> Expr:
         nonlocal settled
+        if float32 and kids:
+            kids = _kinds_kept(node, kids)
         if kids:
             for a, b in zip(kids, node.children(), strict=True):
                 # (a memo's result for an unchanged child is an equal node, not always this one: equal
@@ -628,7 +746,7 @@ def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = Non
                     break
         while (step := _rewrite(node, dispatch)) is not None:
             new = step[0]
-            if settled and not _irreducible_inside(new, node, rules):
+            if settled and not _irreducible_inside(new, node, rules, folding):
                 settled = False
             node = new
         # No rule applies at the result's root; if a pass leaves each of its children as it is (the
@@ -646,7 +764,8 @@ def _pass(expr: Expr, rules: tuple[Rule, ...], memo: NodeMemo[Expr] | None = Non
     return fold(expr, combine, memo), settled
 
 
-def _irreducible_inside(new: Expr, old: Expr, rules: tuple[Rule, ...]) -> bool:
+def _irreducible_inside(new: Expr, old: Expr, rules: tuple[Rule, ...],
+                        folding: Callable[[Expr], Expr | None] = fold_constant) -> bool:
     """Whether no rule applies at any node of ``new`` below its root, where ``new`` is a rewrite of
     ``old`` and no rule applies at any node of ``old`` below its root.  A node of ``new`` that is a
     node of ``old`` (a captured subtree: the same object, found within the top levels of ``old``) is
@@ -668,14 +787,16 @@ def _irreducible_inside(new: Expr, old: Expr, rules: tuple[Rule, ...]) -> bool:
         node = stack.pop()
         if id(node) in seen:
             continue
-        if rewrite_node(node, rules) is not None:
+        if rewrite_node(node, rules, folding) is not None:
             return False
         stack.extend(node.children())
     return True
 
 
-def simplify_expr(expr: Expr, rules: tuple[Rule, ...] = RULES, memo: NodeMemo[Expr] | None = None) -> Expr:
-    """``expr`` rewritten by ``rules``, constant folding and dead-``let`` removal until none applies.
+def simplify_expr(expr: Expr, rules: tuple[Rule, ...] = RULES, memo: NodeMemo[Expr] | None = None,
+                  folding: Callable[[Expr], Expr | None] = fold_constant) -> Expr:
+    """``expr`` rewritten by ``rules``, constant folding (by ``folding``: :func:`fold_constant`, float64, the cache
+    key's; :func:`fold_float32` for what is shown of a float32 body) and dead-``let`` removal until none applies.
 
     The result computes the same values as ``expr`` on every input (module docstring: the policy),
     has the same type, and is never larger; ``simplify_expr(simplify_expr(e)) == simplify_expr(e)``.
@@ -688,7 +809,7 @@ def simplify_expr(expr: Expr, rules: tuple[Rule, ...] = RULES, memo: NodeMemo[Ex
     would only confirm a fixpoint is not made (it would return the same tree).
     """
     while True:  # each changing pass shrinks the tree, so this ends
-        new, settled = _pass(expr, rules, memo)
+        new, settled = _pass(expr, rules, memo, folding)
         if settled or new == expr:
             return new
         expr = new
@@ -1146,18 +1267,56 @@ def dead_updates(learner: Definition) -> Definition:
     return learner.with_methods(methods)
 
 
+def runs_in_float32(kind: str) -> bool:
+    """Whether a definition of ``kind`` runs in float32 (``KindSpec.float32``: every torch kind; a formula and a
+    learner run in float64), so that what is shown of it folds its constants in float32 (:func:`fold_float32`)."""
+    from mlevolve.dsl.kinds import KINDS  # (kinds imports the checker, which the simplifier does not need)
+
+    spec = KINDS.get(kind)
+    return spec is not None and spec.float32
+
+
+def shown_fold(kind: str) -> Callable[[Expr], Expr | None]:
+    """The constant folding of what is shown of a body of ``kind``: in its own precision (:func:`runs_in_float32`),
+    so that the literal folded is what the program computes there, bit for bit (the cache key's folding is
+    float64's everywhere: ``log(0.9)`` folded to -0.10536051565782628 is not what a float32 body computes)."""
+    return fold_float32 if runs_in_float32(kind) else fold_constant
+
+
+def may_fold(expr: Expr) -> bool:
+    """Whether constant folding can apply anywhere while ``expr`` is simplified: some call of a foldable op
+    (not a negative literal) reads no name, so that its value is a constant.  No rule makes such a call
+    from calls that read a name (a rule's new call holds what one of the calls it matched held), so where
+    this is False every fold function simplifies ``expr`` alike (a test holds the two to it)."""
+
+    def combine(node: Expr, kids: list[tuple[bool, bool]]) -> tuple[bool, bool]:
+        # (whether the subtree reads no name, whether a foldable constant call is in it)
+        found = any(k[1] for k in kids)
+        if type(node) is Num:
+            return True, found
+        if type(node) is not Call:
+            return False, found
+        constant = all(k[0] for k in kids)
+        literal = node.op == "neg" and len(node.args) == 1 and type(node.args[0]) is Num
+        return constant, found or (constant and node.op in FOLDABLE and not literal)
+
+    return fold(expr, combine)[1]
+
+
 def simplify_shown(program: Program) -> Program:
     """``program`` as it is shown to people (``mlevolve.results.simplified``): :func:`simplify_program` by
-    :data:`SHOWN_RULES` (:data:`RULES` and the exact laws of :data:`SHOWN_ONLY`), each learner's dead
+    :data:`SHOWN_RULES` (:data:`RULES` and the exact laws of :data:`SHOWN_ONLY`), constants folded in the
+    precision each definition runs in (:func:`shown_fold`: float32 in a torch kind), each learner's dead
     memory updates removed (:func:`dead_updates`, then simplified again: the ``let`` values only they read
-    go too).  The same values on every input as ``program``; never larger; ``program`` itself when
-    nothing changes."""
+    go too).  The same values on every input as ``program``, bit for bit where it runs; never larger;
+    ``program`` itself when nothing changes."""
 
-    def shown(e: Expr) -> Expr:
-        return simplify_expr(e, SHOWN_RULES)
+    def definition(d: Definition) -> Definition:
+        folding = shown_fold(d.kind)
+        return simplify_definition(d, lambda e: simplify_expr(e, SHOWN_RULES, folding=folding))
 
-    out = simplify_program(program, shown)
+    out = simplify_program(program, definition=definition)
     pruned = tuple(dead_updates(d) if d.kind == "learner" else d for d in out.definitions)
     if all(a is b for a, b in zip(pruned, out.definitions, strict=True)):
         return out
-    return simplify_program(out.with_definitions(pruned), shown)
+    return simplify_program(out.with_definitions(pruned), definition=definition)

@@ -16,7 +16,15 @@ from typing import Generic, TypeVar
 
 from mlevolve.dsl.ir import COMMUTATIVE, Definition, Expr, Program
 from mlevolve.dsl.printer import Formatted, format_definition, format_expr, format_program, method_lines
-from mlevolve.dsl.simplify import simplify_definition, simplify_expr, simplify_program
+from mlevolve.dsl.simplify import (
+    fold_float32,
+    may_fold,
+    runs_in_float32,
+    shown_fold,
+    simplify_definition,
+    simplify_expr,
+    simplify_program,
+)
 from mlevolve.dsl.traverse import definition_key, program_hash
 
 K = TypeVar("K", bound=Hashable)
@@ -141,6 +149,46 @@ def simplified_program(program: Program) -> Program:
     return simplify_program(program, simplified, _simplified_definition)
 
 
+_SIMPLIFIED32: Memo[Expr, Expr] = NodeMemo(4096)
+_PASSED32: Memo[Expr, Expr] = NodeMemo(1 << 14)
+
+
+def _simplified32(expr: Expr) -> Expr:
+    """:func:`simplified` with constants folded in float32 (:func:`~mlevolve.dsl.simplify.fold_float32`)."""
+    out = _SIMPLIFIED32.get(expr, lambda: simplify_expr(expr, memo=_PASSED32, folding=fold_float32))
+    return expr if out == expr else out
+
+
+_STORED_DEFINITIONS: Identity[Definition] = Identity()
+
+
+def _stored_definition(d: Definition) -> Definition:
+    """:func:`_simplified_definition` of ``d`` as the archive stores it: a body that runs in float32 and whose
+    constants may fold (:func:`~mlevolve.dsl.simplify.may_fold`) folded in float32, so that the stored text
+    computes what the program does; any other the cache key's own (the same result, already made)."""
+    if not runs_in_float32(d.kind):
+        return _simplified_definition(d)
+    return _STORED_DEFINITIONS.get(d, lambda: simplify_definition(d, _simplified32) if d.body is not None and
+                                   may_fold(d.body) else _simplified_definition(d))
+
+
+def stored_program(program: Program, simple: Program | None = None) -> Program:
+    """The simplified program the archive stores (its ``simplified`` text): :func:`simplified_program` of
+    ``program`` (``simple``, where the caller has it), but for a body that runs in float32 (a torch kind) with
+    its constants folded in float32, where they fold only to what the generated code computes bit for bit
+    (:func:`~mlevolve.dsl.simplify.float32_value`).  The cache key, FEC and sizes read
+    :func:`simplified_program` (float64 folding everywhere), unchanged; this is what is shown of it.
+    ``simple`` itself where no such body may fold (the same program)."""
+    if simple is None:
+        simple = simplified_program(program)
+    definitions = tuple(_stored_definition(d) for d in program.definitions)  # (each memoised, as simple's are)
+    if all(a is b for a, b in zip(definitions, simple.definitions, strict=True)):
+        return simple
+    if all(a is b for a, b in zip(definitions, program.definitions, strict=True)):
+        return program
+    return program.with_definitions(definitions)
+
+
 _KEYS: Identity[str] = Identity()
 
 
@@ -183,7 +231,8 @@ def program_text(program: Program) -> str:
 
 
 def unseen_simplified_text(program: Program, text: str | None = None, simple: Expr | None = None) -> str:
-    """``program_text(simplified_program(program))``, the same text, for a program whose nodes are
+    """``program_text(stored_program(program))``, the same text (``simplified_program``'s where no body runs in
+    float32: a fitted formula's or learner's), for a program whose nodes are
     new and will not be seen again: a formula with fitted constants (every node above a literal is
     new).  Simplified and printed without the tables, which its nodes would only fill, pushing out
     the reused ones (measured: with them, the search's own simplification cost twice as much).
@@ -191,8 +240,11 @@ def unseen_simplified_text(program: Program, text: str | None = None, simple: Ex
     leaves ``program`` as it is (``simplify_program`` then returns it), so it is not printed again.
     ``simple``: a body of ``program`` known to be a fixpoint of the simplifier (``Outcome.simple``: a
     fitted formula's folded body), kept as it is instead of being walked again (the same result)."""
-    made = simplify_program(program) if simple is None else \
-        simplify_program(program, lambda e: e if e is simple else simplify_expr(e))
+    def definition(d: Definition) -> Definition:  # (a float32 body's constants folded in float32: stored_program)
+        folding = shown_fold(d.kind)
+        return simplify_definition(d, lambda e: e if e is simple else simplify_expr(e, folding=folding))
+
+    made = simplify_program(program, definition=definition)
     if made is program and text is not None:
         return text
     return format_program(made)

@@ -29,7 +29,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.archive import Archive, Row
-from mlevolve.gp.memo import Memo, program_text, unseen_simplified_text
+from mlevolve.gp.memo import Memo, program_text, stored_program, unseen_simplified_text
 from mlevolve.gp.portfolio import Portfolio
 from mlevolve.gp.scheduler import Job
 from mlevolve.results import Failure, Outcome, ShownBest, shown_scale
@@ -246,7 +246,11 @@ class RunRecord:
         failure = outcome.failure
         if outcome.program is None or self._scored_as(job, outcome.program, outcome.parsed):
             text = self._text(job)
-            simple = text if job.simplified is job.program else program_text(job.simplified)
+            # the program scored, simplified with a float32 body's constants folded in float32 (what it computes)
+            scored = job.scored if job.scored is not None else job.program
+            stored = stored_program(scored, job.simplified if scored is job.program or scored is job.simplified
+                                    else None)
+            simple = text if stored is scored else program_text(stored)
         else:  # the program as scored, as its text came (canonical: made by format_program)
             text = outcome.program
             parsed = outcome.parsed
