@@ -667,6 +667,35 @@ def test_learner_with_setup_random_draws_and_matrix_memory(tmp_path: Path) -> No
     assert not np.array_equal(other.state_[1], est.state_[1])
 
 
+LEARNER_SETUP_READS_STATE = """algorithm l3
+learner lin3(state w: Vector, state a: Matrix, state s: Scalar)
+  setup() -> (Vector, Matrix, Scalar) =
+    (w + 0.5, a, s + 1.0)
+  predict(x: Vector) -> Scalar =
+    dot(w, x) * s + dot(x, matmul(a, x))
+  learn(x: Vector, y: Scalar, p: Scalar) -> (Vector, Matrix, Scalar) =
+    (w + 0.05 * (y - p) * x, a, s)
+"""
+
+
+def test_learner_setup_that_reads_its_state_starts_from_zeros(tmp_path: Path) -> None:
+    """A setup may read the memory, which is zeros then (docs/language.md): the exported estimator binds it as
+    mlevolve's runtime does (it was a NameError at fit), and trains to the same predictions."""
+    program = mlevolve.parse(LEARNER_SETUP_READS_STATE)
+    mod = _load(_export(tmp_path, program, "lin3"))
+    rng = np.random.default_rng(2)
+    x_train, x_test = rng.normal(size=(100, 3)), rng.normal(size=(20, 3))
+    w = np.array([1.0, -0.5, 0.25])
+    est = mod.Lin3().fit(x_train, x_train @ w)
+    assert [s.shape for s in est.state_] == [(3,), (3, 3), ()]
+    assert float(est.state_[2]) == 1.0
+    np.testing.assert_array_equal(est.state_[1], np.zeros((3, 3)))
+    data = {"x_train": x_train[None], "y_train": (x_train @ w)[None],
+            "x_val": x_test[None], "y_val": (x_test @ w)[None]}
+    reference = runtime.learner_predictions(data, _mlevolve_functions(program, dim=3)["PROGRAM"])[0]
+    np.testing.assert_allclose(est.predict(x_test), reference, rtol=1e-12)
+
+
 def test_learner_passes_the_scikit_learn_estimator_checks(tmp_path: Path) -> None:
     """No check of ``check_estimator`` fails (50 pass with scikit-learn 1.9).  Skipped by scikit-learn
     itself, for this environment only: check_array_api_input (needs SCIPY_ARRAY_API=1) and

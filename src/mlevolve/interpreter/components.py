@@ -33,15 +33,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlevolve.dsl.errors import MlevError, did_you_mean
-from mlevolve.dsl.ir import Definition, Program
+from mlevolve.dsl.ir import Definition, Program, Ref
 from mlevolve.dsl.kinds import KINDS, reads
 from mlevolve.dsl.printer import format_definition
+from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import LAYER, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.algebra import shown_expr, sympy_display, sympy_of
-from mlevolve.interpreter.codegen import Backend, doc_literal, function_lines
+from mlevolve.interpreter.codegen import _ZEROS, Backend, doc_literal, function_lines
 
 
 @dataclass(frozen=True)
@@ -299,7 +300,11 @@ def _learner(m: _Module) -> None:
         params = ([] if meth.kind == "setup" else list(memory)) + [p.name for p in meth.params]
         sig = ", ".join(f"{p.name}: {type_str(p.type)}" for p in meth.params)
         doc = f"{meth.kind}({sig}) -> {type_str(meth.result)}"
-        text = function_lines(f"{d.name}_{meth.kind}", params, meth.body, env, m.spec, "numpy", doc, tail=("rng",))
+        # setup may read the memory, which is zeros then (as mlevolve's runtime starts it): bound at its top
+        read = {n.name for n in walk(meth.body) if isinstance(n, Ref)}
+        prelude = {n: _ZEROS[type_str(t)] for n, t in memory.items() if n in read} if meth.kind == "setup" else None
+        text = function_lines(f"{d.name}_{meth.kind}", params, meth.body, env, m.spec, "numpy", doc, tail=("rng",),
+                              prelude=prelude)
         lines += ["    " + line for line in text] + [""]
         found[meth.kind] = m.emitted(text[0])
     lines.append(f"    return {found.get('setup', 'None')}, {found['predict']}, {found['learn']}")
