@@ -395,6 +395,27 @@ def test_an_exported_schedule_negative_part_way_is_refused_where_mlevolve_run_fa
         opt.step()
 
 
+def test_an_optimizer_refuses_before_it_moves_any_parameter(tmp_path: Path) -> None:
+    """A refused step (a later group's negative rate, a later parameter's sparse gradient) used to come after the
+    earlier groups had been stepped: their parameters moved and their step counts went up, so fixing the rate and
+    stepping again stepped them twice.  Every refusal now comes before any parameter moves."""
+    mod = _component(tmp_path, "adam.mlev", "adam")
+    first, second = nn.Linear(2, 2), nn.Linear(2, 2)
+    opt = mod.Adam([{"params": first.parameters(), "lr": 0.1}, {"params": second.parameters(), "lr": -1.0}])
+    (first(torch.ones(1, 2)).sum() + second(torch.ones(1, 2)).sum()).backward()
+    before = [p.detach().clone() for p in first.parameters()]
+    with pytest.raises(ValueError, match=r"^invalid learning rate: -1.0$"):
+        opt.step()
+    assert all(torch.equal(b, p) for b, p in zip(before, first.parameters(), strict=True))
+    assert not opt.state
+    dense, sparse = nn.Parameter(torch.ones(3)), nn.Parameter(torch.ones(3))
+    opt = mod.Adam([dense, sparse], lr=0.1)
+    dense.grad, sparse.grad = torch.ones(3), torch.ones(3).to_sparse()
+    with pytest.raises(RuntimeError, match="Adam does not support sparse gradients"):
+        opt.step()
+    assert torch.equal(dense.detach(), torch.ones(3)) and not opt.state
+
+
 def test_an_optimizers_usage_with_a_schedule_steps_the_schedule(tmp_path: Path) -> None:
     """The optimizer's docstring usage left out ``sched.step()``: followed as written, a warmup schedule's rate stayed
     at its start, 0, and nothing trained (a fresh-user pass); run here line by line, the rate moves."""

@@ -49,13 +49,15 @@ OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        for group in self.param_groups:  # every refusal before any parameter moves: no step is taken half
+$check_line            for w in group["params"]:
+                if w.grad is not None and (w.grad.is_sparse or w.is_complex()):
+                    what = "sparse gradients" if w.grad.is_sparse else "complex parameters (see torch.view_as_real)"
+                    raise RuntimeError(f"$cls does not support {what}")
         for group in self.param_groups:
 $lr_line            for w in group["params"]:
                 if w.grad is None:
                     continue
-                if w.grad.is_sparse or w.is_complex():
-                    what = "sparse gradients" if w.grad.is_sparse else "complex parameters (see torch.view_as_real)"
-                    raise RuntimeError(f"$cls does not support {what}")
                 work = torch.promote_types(w.dtype, torch.float32)  # float16's 0.001 * g * g underflows to 0
                 state = self.state[w]
                 if not state:
