@@ -479,6 +479,23 @@ def test_loss_matches_torch_cross_entropy(tmp_path: Path, reduction: str) -> Non
                                mod.XentLoss(reduction=reduction)(logits, labels))
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_a_loss_module_takes_an_empty_batch_as_torchs_losses_do(tmp_path: Path, reduction: str) -> None:
+    """An empty batch (N = 0: a filtered or last batch) raised torch's "cannot reshape tensor of 0 elements"; as
+    ``F.cross_entropy`` and ``F.mse_loss``, its mean is NaN, its sum 0 and its values an empty (0,)."""
+    exact = _load(_export(tmp_path, mlevolve.parse(
+        "algorithm ce\nloss ce(p: Tensor, y: Tensor) -> Tensor =\n  -(y * log(p))\n"), "ce"))
+    logits, labels = torch.randn(0, 10), torch.randint(0, 10, (0,))
+    torch.testing.assert_close(exact.CeLoss(reduction=reduction)(logits, labels),
+                               F.cross_entropy(logits, labels, reduction=reduction), equal_nan=True)
+    square = _load(_export(tmp_path, mlevolve.parse(
+        "algorithm sq\nloss sq(p: Tensor, y: Tensor) -> Tensor =\n  square(p - y)\n"), "sq"))
+    pred, target = torch.randn(0, 1), torch.randn(0)
+    got = square.SqLoss(reduction, task="regression")(pred, target)
+    want = F.mse_loss(pred[:, 0], target, reduction=reduction)
+    torch.testing.assert_close(got, want, equal_nan=True)
+
+
 def test_loss_regression_and_bad_reduction(tmp_path: Path) -> None:
     mod = _load(_export(tmp_path, mlevolve.parse(
         "algorithm sq\nloss sq(p: Tensor, y: Tensor) -> Tensor =\n  square(p - y)\n"), "sq"))

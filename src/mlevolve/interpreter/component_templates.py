@@ -161,7 +161,7 @@ LOSS = Template('''class $cls(nn.Module):
                     if self.task == "classification" else "shaped as input")
             raise ValueError(f"target {tuple(target.shape)} for input {tuple(input.shape)}: a target is {what}")
         values = torch.as_tensor($fn(p, y), device=p.device)
-        values = torch.broadcast_to(values, p.shape).reshape(len(p), -1).sum(1)
+        values = torch.broadcast_to(values, p.shape).flatten(1).sum(1)  # (N,), an empty batch's too
         if self.reduction == "none":
             return values
         return values.sum() if self.reduction == "sum" else values.sum() / len(p)
