@@ -747,9 +747,10 @@ def export_component(
     """The source of a standalone module holding definition ``name`` as a drop-in component.
 
     An optimizer becomes a ``torch.optim.Optimizer``, a learner a scikit-learn regressor, a formula
-    a NumPy function with its SymPy expression, and so on (``mlevolve.interpreter.components``); the
-    module imports no mlevolve.  Raises :class:`MlevError` for an unknown name or a kind without a
-    component form (a schedule travels with its optimizer).
+    a NumPy function with its SymPy expression, a schedule the function with its peak rate ``LR`` and
+    ``lr_lambda`` for ``LambdaLR`` (it travels with the file's optimizer too), and so on: every kind has a
+    form (``mlevolve.interpreter.components``); the module imports no mlevolve.  Raises :class:`MlevError`
+    for a name that is no definition of ``program``.
     """
     from mlevolve.interpreter.components import export_component as _component
 

@@ -450,6 +450,17 @@ def test_a_schedule_alone_is_a_function_and_a_lambda_lr_factor(tmp_path: Path) -
     assert lint.returncode == 0, lint.stdout
 
 
+def test_export_components_docstring_promises_what_it_does(tmp_path: Path) -> None:
+    """``mlevolve.export_component``'s docstring said it raised for "a kind without a component form (a schedule
+    travels with its optimizer)" after a schedule had come to export alone (a fresh-user pass, reading the
+    docstring): it names the schedule's form and refuses only a name that is no definition."""
+    doc = " ".join((mlevolve.export_component.__doc__ or "").split())
+    assert "without a component form" not in doc and "a schedule the function" in doc
+    assert _component(tmp_path, "cosine_digits.mlev", "cosine").lr_lambda(10)(0) == 1.0
+    with pytest.raises(mlevolve.MlevError, match="no definition 'nope'"):
+        mlevolve.export_component(EXAMPLES / "adam.mlev", "nope")
+
+
 # ------------------------------------------------------------------------ activation, loss, model, augment
 def test_activation_is_a_function_and_a_layer(tmp_path: Path) -> None:
     mod = _component(tmp_path, "mlp_digits.mlev", "act")
