@@ -765,6 +765,23 @@ def test_learner_passes_the_scikit_learn_estimator_checks(tmp_path: Path) -> Non
 
 
 # ------------------------------------------------------------------------------------------- formula
+def test_a_formula_that_reads_not_all_its_inputs_gives_values_in_their_shape(tmp_path: Path) -> None:
+    """The module promises "the result has that shape" (the inputs'): a constant formula (a front's first entry,
+    ``2.0``) gave one number for arrays of inputs, and a formula of ``z`` alone gave ``z``'s shape; numbers in
+    still give a number, and a formula that reads every input is generated as before."""
+    constant = _load(_export(tmp_path, mlevolve.parse(
+        "algorithm c\nformula f(x: Scalar, z: Scalar) -> Scalar =\n  2.0\n"), "f", "constant"))
+    points = np.arange(3.0)
+    np.testing.assert_array_equal(constant.f(points, points), np.full(3, 2.0), strict=True)
+    np.testing.assert_array_equal(constant.f(np.ones((2, 3)), 1.0), np.full((2, 3), 2.0), strict=True)
+    assert constant.f(1.0, 5.0) == 2.0 and np.shape(constant.f(1.0, 5.0)) == ()
+    one = _load(_export(tmp_path, mlevolve.parse(
+        "algorithm c\nformula f(x: Scalar, z: Scalar) -> Scalar =\n  z * 2.0\n"), "f", "one"))
+    np.testing.assert_array_equal(one.f(points, 1.5), np.full(3, 3.0), strict=True)
+    assert one.__all__ == ["LATEX", "f", "sympy_expr"]
+    assert "_f_values" not in _export(tmp_path, EXAMPLES / "quartic.mlev", "f").read_text()
+
+
 def test_formula_sympy_latex_and_numpy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import sympy
 

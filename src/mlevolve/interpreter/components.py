@@ -328,6 +328,10 @@ def _learner(m: _Module) -> None:
 def _formula(m: _Module) -> None:
     fn = m.function(m.d, f"formula {m.d.name}: elementwise over arrays", backend="numpy")
     args = m.signatures[fn]
+    assert m.d.body is not None
+    read = {n.name for n in walk(m.d.body) if isinstance(n, Ref)}
+    if any(p.name not in read for p in m.d.params):  # a constant's values are one number, not the inputs' shape
+        _shaped(m, fn, args)
     m.usage = f"    y = {fn}({args})  # numpy arrays of one shape"
     m.shapes = f"{args}: numpy arrays (or numbers) of one shape; the result has that shape, in the target's units."
     try:
@@ -343,6 +347,24 @@ def _formula(m: _Module) -> None:
     m.public += [fn, names["sympy_expr"], names["LATEX"]]
     m.usage += f"\n    expr = {names['sympy_expr']}()"
     m.shapes += f"\nAs an expression: {text}"
+
+
+def _shaped(m: _Module, fn: str, args: str) -> None:
+    """Make ``fn``, the formula's generated function, one whose result has its inputs' (broadcast) shape, as the
+    module promises: the generated code's values have the shape of the parameters it reads, and a formula that reads
+    not all of them (a constant, ``2.0``, reads none) gave one number for arrays of inputs."""
+    names = [a.strip() for a in args.split(",") if a.strip()]
+    inner = m.name(f"_{fn}_values")
+    while inner in names:
+        inner = m.name(inner + "_")
+    m.body[-1] = m.body[-1].replace(f"def {fn}(", f"def {inner}(", 1)
+    shapes = ", ".join(f"np.shape({a})" for a in names)
+    m.body.append(f"""def {fn}({args}):
+    \"\"\"formula {m.d.name}: elementwise over arrays, the result in the inputs' shape\"\"\"
+    out = {inner}({args})
+    shape = np.broadcast_shapes({shapes})
+    return out if np.shape(out) == shape else np.broadcast_to(out, shape).copy()
+""")
 
 
 # sympify parses SYMPY with Python's parser, which allows 200 nested brackets; a margin for Symbol(...)
