@@ -779,6 +779,11 @@ def test_a_formula_that_reads_not_all_its_inputs_gives_values_in_their_shape(tmp
         "algorithm c\nformula f(x: Scalar, z: Scalar) -> Scalar =\n  z * 2.0\n"), "f", "one"))
     np.testing.assert_array_equal(one.f(points, 1.5), np.full(3, 3.0), strict=True)
     assert one.__all__ == ["LATEX", "f", "sympy_expr"]
+    named = _load(_export(tmp_path, mlevolve.parse(  # parameters named as the shaping's own names
+        "algorithm c\nformula f(out: Scalar, shape: Scalar, inputs: Scalar) -> Scalar =\n  shape + 1.0\n"),
+        "f", "named"))
+    np.testing.assert_array_equal(named.f(points, 1.0, 1.0), np.full(3, 2.0), strict=True)
+    np.testing.assert_array_equal(named.f(1.0, 1.0, points), np.full(3, 2.0), strict=True)
     assert "_f_values" not in _export(tmp_path, EXAMPLES / "quartic.mlev", "f").read_text()
 
 

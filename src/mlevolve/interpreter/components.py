@@ -352,17 +352,26 @@ def _formula(m: _Module) -> None:
 def _shaped(m: _Module, fn: str, args: str) -> None:
     """Make ``fn``, the formula's generated function, one whose result has its inputs' (broadcast) shape, as the
     module promises: the generated code's values have the shape of the parameters it reads, and a formula that reads
-    not all of them (a constant, ``2.0``, reads none) gave one number for arrays of inputs."""
+    not all of them (a constant, ``2.0``, reads none) gave one number for arrays of inputs.  The wrapper binds no
+    local of its own (a parameter may be named ``out`` or ``shape``): a helper does the shaping."""
     names = [a.strip() for a in args.split(",") if a.strip()]
-    inner = m.name(f"_{fn}_values")
-    while inner in names:
-        inner = m.name(inner + "_")
+
+    def free(wanted: str) -> str:
+        name = m.name(wanted)
+        while name in names:
+            name = m.name(name + "_")
+        return name
+
+    inner, helper = free(f"_{fn}_values"), free("_in_shape")
     m.body[-1] = m.body[-1].replace(f"def {fn}(", f"def {inner}(", 1)
-    shapes = ", ".join(f"np.shape({a})" for a in names)
     m.body.append(f"""def {fn}({args}):
     \"\"\"formula {m.d.name}: elementwise over arrays, the result in the inputs' shape\"\"\"
-    out = {inner}({args})
-    shape = np.broadcast_shapes({shapes})
+    return {helper}({inner}({args}), {args})
+
+
+def {helper}(out: Any, *inputs: Any) -> Any:
+    \"\"\"``out`` broadcast to the shape of ``inputs`` (numbers in: a number out).\"\"\"
+    shape = np.broadcast_shapes(*(np.shape(x) for x in inputs))
     return out if np.shape(out) == shape else np.broadcast_to(out, shape).copy()
 """)
 
