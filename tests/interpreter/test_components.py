@@ -668,6 +668,20 @@ def test_rl_and_generative_objectives(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------- learner
+def test_a_learners_random_state_mistake_names_random_state(tmp_path: Path) -> None:
+    """A random_state NumPy cannot seed with was refused in NumPy's words, naming no parameter ("expected
+    non-negative integer" for -1, "SeedSequence expects int or sequence of ints" for 1.5); it is named now, as
+    epochs is, and what seeds a Generator still does (None, np.int64, a Generator, a RandomState)."""
+    mod = _component(tmp_path, "linear_regression.mlev", "linreg")
+    x = np.random.default_rng(0).normal(size=(20, 3))
+    for bad in (-1, 1.5, "a", True):
+        with pytest.raises(ValueError, match=r"^random_state must be None, an integer of at least 0 or a numpy "
+                                             r"Generator or RandomState, got " + re.escape(repr(bad)) + "$"):
+            mod.Linreg(random_state=bad).fit(x, x.sum(1))
+    for good in (None, np.int64(3), np.random.default_rng(1), np.random.RandomState(1)):
+        assert mod.Linreg(random_state=good).fit(x, x.sum(1)).state_[0].shape == (3,)
+
+
 def test_learner_estimator_fits_linear_data(tmp_path: Path) -> None:
     mod = _component(tmp_path, "linear_regression.mlev", "linreg")
     rng = np.random.default_rng(0)

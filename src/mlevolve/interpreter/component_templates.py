@@ -211,6 +211,11 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         if not isinstance(self.epochs, numbers.Integral) or isinstance(self.epochs, bool) or self.epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")  # np.int64 is one
+        seed = self.random_state  # NumPy's words named no parameter: "expected non-negative integer"
+        if not (seed is None or isinstance(seed, np.random.Generator | np.random.RandomState)
+                or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0)):
+            raise ValueError(f"random_state must be None, an integer of at least 0 or a numpy Generator or "
+                             f"RandomState, got {seed!r}")
         rng = np.random.default_rng(self.random_state)
         setup, predict, learn = $methods(X.shape[1])
         shapes = [_SHAPES[t](1, X.shape[1]) for t in $types]
