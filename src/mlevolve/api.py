@@ -232,7 +232,8 @@ def sample(
     """``n`` random well-typed expressions of ``type_`` with the names of ``env`` in scope, at most
     ``depth`` deep (1 to :data:`SAMPLE_DEPTH_LIMIT`), ``n`` at most :data:`SAMPLE_LIMIT`, drawn by Koza's
     ``grow``, ``full`` or ``ramped`` half-and-half from ``seed`` (0 to 2**63 - 1).  Raises :class:`SettingError`
-    for a value out of range, :class:`MlevError` for a type of ``env`` the grammar does not know."""
+    for a value out of range, :class:`MlevError` for a name of ``env`` the language cannot read (a keyword, ``x y``,
+    ``é``) or a type the grammar does not know."""
     _at_least(n=n, depth=depth)
     check_seed(seed)  # random.Random(-1) is random.Random(1): a negative seed is refused, as run's and evolve's are
     if method not in SAMPLE_METHODS:  # "bogus" was drawn as grow
@@ -244,6 +245,13 @@ def sample(
     if depth > SAMPLE_DEPTH_LIMIT:
         raise SettingError("{depth} must be at most {limit}, got {got}", got=depth, limit=SAMPLE_DEPTH_LIMIT,
                            hint="a full tree doubles with each level: depth 20 prints about 40,000 characters")
+    from mlevolve.dsl.parse import KEYWORDS
+
+    for name in env or {}:  # a name the language reads (a keyword or 'x y' was drawn, or raised the IR's ValueError)
+        if name in KEYWORDS or not (name.isidentifier() and name.isascii()):
+            raise MlevError(f"env[{name!r}]: " + ("a keyword" if name in KEYWORDS else "not a name"),
+                            hint="a name is ASCII letters, digits and _, not starting with a digit, and no keyword ("
+                                 + ", ".join(KEYWORDS) + ")")
     spec = grammar or load_grammar()
     for name, given in (env or {}).items():  # as `mlevolve sample --var` refuses it (an unknown type was drawn from)
         if given not in spec.types:
@@ -747,9 +755,10 @@ def export_component(
     """The source of a standalone module holding definition ``name`` as a drop-in component.
 
     An optimizer becomes a ``torch.optim.Optimizer``, a learner a scikit-learn regressor, a formula
-    a NumPy function with its SymPy expression, and so on (``mlevolve.interpreter.components``); the
-    module imports no mlevolve.  Raises :class:`MlevError` for an unknown name or a kind without a
-    component form (a schedule travels with its optimizer).
+    a NumPy function with its SymPy expression, a schedule the function with its peak rate ``LR`` and
+    ``lr_lambda`` for ``LambdaLR`` (it travels with the file's optimizer too), and so on: every kind has a
+    form (``mlevolve.interpreter.components``); the module imports no mlevolve.  Raises :class:`MlevError`
+    for a name that is no definition of ``program``.
     """
     from mlevolve.interpreter.components import export_component as _component
 

@@ -211,10 +211,10 @@ def _parse_var(text: str) -> tuple[str, Type]:
     if name in KEYWORDS:
         raise MlevError(f"bad --var {text!r}: '{name}' is a keyword", hint="choose another name")
     types = f"types: {', '.join(BASE_TYPES)}"
-    if not sep or not name.isidentifier():
+    if not sep or not (name.isidentifier() and name.isascii()):  # as the language's names: 'é' was a traceback
         raise MlevError(f"bad --var {text!r}: " + (f"{name!r} is not a name" if sep else "no :TYPE"),
-                        hint=f"write NAME:TYPE, e.g. x:Tensor (a name is letters, digits and _, not starting with a "
-                             f"digit); {types}")
+                        hint=f"write NAME:TYPE, e.g. x:Tensor (a name is ASCII letters, digits and _, not starting "
+                             f"with a digit); {types}")
     if type_ not in BASE_TYPES:
         raise MlevError(f"bad --var {text!r}: unknown type {type_!r}", hint=did_you_mean(type_, BASE_TYPES) + types)
     return name, type_

@@ -296,7 +296,7 @@ def test_sample_is_reproducible_across_processes(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------ bad flags
 
 TYPES_HINT = "hint: types: Scalar, Vector, Matrix, Tensor, Int, Layer\n"
-VAR_HINT = ("hint: write NAME:TYPE, e.g. x:Tensor (a name is letters, digits and _, not starting with a digit); "
+VAR_HINT = ("hint: write NAME:TYPE, e.g. x:Tensor (a name is ASCII letters, digits and _, not starting with a digit); "
             "types: Scalar, Vector, Matrix, Tensor, Int, Layer\n")
 
 

@@ -413,3 +413,14 @@ def test_export_from_an_archive_keeps_hostile_text_literal(tmp_path: Path) -> No
 def test_docs_state_the_timeout_evolve_uses() -> None:
     text = (ROOT / "docs" / "evolve.md").read_text()
     assert "120 s" not in text and "300 s" in text
+
+
+def test_a_task_named_outside_ascii_formats_quoted_and_reads_back(tmp_path: Path) -> None:
+    """``task "é"`` was printed bare (``task é``: Python's isidentifier takes it), which the parser, reading ASCII
+    names, cannot read: format and `mlevolve fmt` said "please report this formatter fault".  It stays quoted."""
+    program = mlevolve.parse('algorithm a\ntask "\u00e9"\n\nformula f(x: Scalar) -> Scalar =\n  x\n')
+    text = mlevolve.format(program)
+    assert 'task "\u00e9"' in text and mlevolve.parse(text).task == "\u00e9"
+    path = tmp_path / "a.mlev"
+    path.write_text(text, encoding="utf-8")
+    assert main(["fmt", str(path), "--check"]) == 0

@@ -395,6 +395,27 @@ def test_an_exported_schedule_negative_part_way_is_refused_where_mlevolve_run_fa
         opt.step()
 
 
+def test_an_optimizer_refuses_before_it_moves_any_parameter(tmp_path: Path) -> None:
+    """A refused step (a later group's negative rate, a later parameter's sparse gradient) used to come after the
+    earlier groups had been stepped: their parameters moved and their step counts went up, so fixing the rate and
+    stepping again stepped them twice.  Every refusal now comes before any parameter moves."""
+    mod = _component(tmp_path, "adam.mlev", "adam")
+    first, second = nn.Linear(2, 2), nn.Linear(2, 2)
+    opt = mod.Adam([{"params": first.parameters(), "lr": 0.1}, {"params": second.parameters(), "lr": -1.0}])
+    (first(torch.ones(1, 2)).sum() + second(torch.ones(1, 2)).sum()).backward()
+    before = [p.detach().clone() for p in first.parameters()]
+    with pytest.raises(ValueError, match=r"^invalid learning rate: -1.0$"):
+        opt.step()
+    assert all(torch.equal(b, p) for b, p in zip(before, first.parameters(), strict=True))
+    assert not opt.state
+    dense, sparse = nn.Parameter(torch.ones(3)), nn.Parameter(torch.ones(3))
+    opt = mod.Adam([dense, sparse], lr=0.1)
+    dense.grad, sparse.grad = torch.ones(3), torch.ones(3).to_sparse()
+    with pytest.raises(RuntimeError, match="Adam does not support sparse gradients"):
+        opt.step()
+    assert torch.equal(dense.detach(), torch.ones(3)) and not opt.state
+
+
 def test_an_optimizers_usage_with_a_schedule_steps_the_schedule(tmp_path: Path) -> None:
     """The optimizer's docstring usage left out ``sched.step()``: followed as written, a warmup schedule's rate stayed
     at its start, 0, and nothing trained (a fresh-user pass); run here line by line, the rate moves."""
@@ -429,6 +450,17 @@ def test_a_schedule_alone_is_a_function_and_a_lambda_lr_factor(tmp_path: Path) -
     assert lint.returncode == 0, lint.stdout
 
 
+def test_export_components_docstring_promises_what_it_does(tmp_path: Path) -> None:
+    """``mlevolve.export_component``'s docstring said it raised for "a kind without a component form (a schedule
+    travels with its optimizer)" after a schedule had come to export alone (a fresh-user pass, reading the
+    docstring): it names the schedule's form and refuses only a name that is no definition."""
+    doc = " ".join((mlevolve.export_component.__doc__ or "").split())
+    assert "without a component form" not in doc and "a schedule the function" in doc
+    assert _component(tmp_path, "cosine_digits.mlev", "cosine").lr_lambda(10)(0) == 1.0
+    with pytest.raises(mlevolve.MlevError, match="no definition 'nope'"):
+        mlevolve.export_component(EXAMPLES / "adam.mlev", "nope")
+
+
 # ------------------------------------------------------------------------ activation, loss, model, augment
 def test_activation_is_a_function_and_a_layer(tmp_path: Path) -> None:
     mod = _component(tmp_path, "mlp_digits.mlev", "act")
@@ -456,6 +488,23 @@ def test_loss_matches_torch_cross_entropy(tmp_path: Path, reduction: str) -> Non
     probs = F.one_hot(labels, 10).float()  # class probabilities work like indices
     torch.testing.assert_close(mod.XentLoss(reduction=reduction)(logits, probs),
                                mod.XentLoss(reduction=reduction)(logits, labels))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_a_loss_module_takes_an_empty_batch_as_torchs_losses_do(tmp_path: Path, reduction: str) -> None:
+    """An empty batch (N = 0: a filtered or last batch) raised torch's "cannot reshape tensor of 0 elements"; as
+    ``F.cross_entropy`` and ``F.mse_loss``, its mean is NaN, its sum 0 and its values an empty (0,)."""
+    exact = _load(_export(tmp_path, mlevolve.parse(
+        "algorithm ce\nloss ce(p: Tensor, y: Tensor) -> Tensor =\n  -(y * log(p))\n"), "ce"))
+    logits, labels = torch.randn(0, 10), torch.randint(0, 10, (0,))
+    torch.testing.assert_close(exact.CeLoss(reduction=reduction)(logits, labels),
+                               F.cross_entropy(logits, labels, reduction=reduction), equal_nan=True)
+    square = _load(_export(tmp_path, mlevolve.parse(
+        "algorithm sq\nloss sq(p: Tensor, y: Tensor) -> Tensor =\n  square(p - y)\n"), "sq"))
+    pred, target = torch.randn(0, 1), torch.randn(0)
+    got = square.SqLoss(reduction, task="regression")(pred, target)
+    want = F.mse_loss(pred[:, 0], target, reduction=reduction)
+    torch.testing.assert_close(got, want, equal_nan=True)
 
 
 def test_loss_regression_and_bad_reduction(tmp_path: Path) -> None:
@@ -619,6 +668,20 @@ def test_rl_and_generative_objectives(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------- learner
+def test_a_learners_random_state_mistake_names_random_state(tmp_path: Path) -> None:
+    """A random_state NumPy cannot seed with was refused in NumPy's words, naming no parameter ("expected
+    non-negative integer" for -1, "SeedSequence expects int or sequence of ints" for 1.5); it is named now, as
+    epochs is, and what seeds a Generator still does (None, np.int64, a Generator, a RandomState)."""
+    mod = _component(tmp_path, "linear_regression.mlev", "linreg")
+    x = np.random.default_rng(0).normal(size=(20, 3))
+    for bad in (-1, 1.5, "a", True):
+        with pytest.raises(ValueError, match=r"^random_state must be None, an integer of at least 0 or a numpy "
+                                             r"Generator or RandomState, got " + re.escape(repr(bad)) + "$"):
+            mod.Linreg(random_state=bad).fit(x, x.sum(1))
+    for good in (None, np.int64(3), np.random.default_rng(1), np.random.RandomState(1)):
+        assert mod.Linreg(random_state=good).fit(x, x.sum(1)).state_[0].shape == (3,)
+
+
 def test_learner_estimator_fits_linear_data(tmp_path: Path) -> None:
     mod = _component(tmp_path, "linear_regression.mlev", "linreg")
     rng = np.random.default_rng(0)
@@ -667,6 +730,35 @@ def test_learner_with_setup_random_draws_and_matrix_memory(tmp_path: Path) -> No
     assert not np.array_equal(other.state_[1], est.state_[1])
 
 
+LEARNER_SETUP_READS_STATE = """algorithm l3
+learner lin3(state w: Vector, state a: Matrix, state s: Scalar)
+  setup() -> (Vector, Matrix, Scalar) =
+    (w + 0.5, a, s + 1.0)
+  predict(x: Vector) -> Scalar =
+    dot(w, x) * s + dot(x, matmul(a, x))
+  learn(x: Vector, y: Scalar, p: Scalar) -> (Vector, Matrix, Scalar) =
+    (w + 0.05 * (y - p) * x, a, s)
+"""
+
+
+def test_learner_setup_that_reads_its_state_starts_from_zeros(tmp_path: Path) -> None:
+    """A setup may read the memory, which is zeros then (docs/language.md): the exported estimator binds it as
+    mlevolve's runtime does (it was a NameError at fit), and trains to the same predictions."""
+    program = mlevolve.parse(LEARNER_SETUP_READS_STATE)
+    mod = _load(_export(tmp_path, program, "lin3"))
+    rng = np.random.default_rng(2)
+    x_train, x_test = rng.normal(size=(100, 3)), rng.normal(size=(20, 3))
+    w = np.array([1.0, -0.5, 0.25])
+    est = mod.Lin3().fit(x_train, x_train @ w)
+    assert [s.shape for s in est.state_] == [(3,), (3, 3), ()]
+    assert float(est.state_[2]) == 1.0
+    np.testing.assert_array_equal(est.state_[1], np.zeros((3, 3)))
+    data = {"x_train": x_train[None], "y_train": (x_train @ w)[None],
+            "x_val": x_test[None], "y_val": (x_test @ w)[None]}
+    reference = runtime.learner_predictions(data, _mlevolve_functions(program, dim=3)["PROGRAM"])[0]
+    np.testing.assert_allclose(est.predict(x_test), reference, rtol=1e-12)
+
+
 def test_learner_passes_the_scikit_learn_estimator_checks(tmp_path: Path) -> None:
     """No check of ``check_estimator`` fails (50 pass with scikit-learn 1.9).  Skipped by scikit-learn
     itself, for this environment only: check_array_api_input (needs SCIPY_ARRAY_API=1) and
@@ -687,6 +779,28 @@ def test_learner_passes_the_scikit_learn_estimator_checks(tmp_path: Path) -> Non
 
 
 # ------------------------------------------------------------------------------------------- formula
+def test_a_formula_that_reads_not_all_its_inputs_gives_values_in_their_shape(tmp_path: Path) -> None:
+    """The module promises "the result has that shape" (the inputs'): a constant formula (a front's first entry,
+    ``2.0``) gave one number for arrays of inputs, and a formula of ``z`` alone gave ``z``'s shape; numbers in
+    still give a number, and a formula that reads every input is generated as before."""
+    constant = _load(_export(tmp_path, mlevolve.parse(
+        "algorithm c\nformula f(x: Scalar, z: Scalar) -> Scalar =\n  2.0\n"), "f", "constant"))
+    points = np.arange(3.0)
+    np.testing.assert_array_equal(constant.f(points, points), np.full(3, 2.0), strict=True)
+    np.testing.assert_array_equal(constant.f(np.ones((2, 3)), 1.0), np.full((2, 3), 2.0), strict=True)
+    assert constant.f(1.0, 5.0) == 2.0 and np.shape(constant.f(1.0, 5.0)) == ()
+    one = _load(_export(tmp_path, mlevolve.parse(
+        "algorithm c\nformula f(x: Scalar, z: Scalar) -> Scalar =\n  z * 2.0\n"), "f", "one"))
+    np.testing.assert_array_equal(one.f(points, 1.5), np.full(3, 3.0), strict=True)
+    assert one.__all__ == ["LATEX", "f", "sympy_expr"]
+    named = _load(_export(tmp_path, mlevolve.parse(  # parameters named as the shaping's own names
+        "algorithm c\nformula f(out: Scalar, shape: Scalar, inputs: Scalar) -> Scalar =\n  shape + 1.0\n"),
+        "f", "named"))
+    np.testing.assert_array_equal(named.f(points, 1.0, 1.0), np.full(3, 2.0), strict=True)
+    np.testing.assert_array_equal(named.f(1.0, 1.0, points), np.full(3, 2.0), strict=True)
+    assert "_f_values" not in _export(tmp_path, EXAMPLES / "quartic.mlev", "f").read_text()
+
+
 def test_formula_sympy_latex_and_numpy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import sympy
 

@@ -150,6 +150,18 @@ def test_the_apis_sample_refuses_an_env_type_the_grammar_does_not_know() -> None
     assert len(api.sample("Scalar", env={"x": "Vector"})) == 5
 
 
+def test_samples_env_names_are_names_the_language_reads(capsys: Capsys) -> None:
+    """The API's sample drew keywords as names (``let - let``, which no parser reads back) and raised the IR's bare
+    ValueError ("not an identifier") for 'x y' or 'é'; `mlevolve sample --var é:Tensor` took 'é' (Python's
+    isidentifier does) and ended in that traceback.  Both refuse such a name in one line, as the language does."""
+    for name, said in (("let", "a keyword"), ("x y", "not a name"), ("\u00e9", "not a name"), ("", "not a name")):
+        with pytest.raises(MlevError, match=re.escape(f"env[{name!r}]: {said}")):
+            api.sample("Tensor", env={name: "Tensor"})
+    assert main(["sample", "--type", "Tensor", "--var", "\u00e9:Tensor", "-n", "1"]) == 2
+    assert "bad --var '\u00e9:Tensor': '\u00e9' is not a name" in capsys.readouterr().err
+    assert len(api.sample("Tensor", n=2, env={"x_1": "Tensor"})) == 2
+
+
 def test_a_path_given_as_text_to_check_or_format_is_named_a_path() -> None:
     """check and format take a str as program text (run and evolve as a path): a path there was parsed as text
     ("unexpected 'examples'"); now it is named, with the two ways to pass it."""

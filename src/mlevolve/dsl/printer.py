@@ -149,8 +149,8 @@ def format_program(program: Program, fmt: Callable[[Expr], str] = format_expr,
     if program.task is not None:
         task = program.task
         head += program.task_comments
-        head.append(_ended(program.trailing, 1, f"task {task}" if task.isidentifier() and task not in KEYWORDS
-                           else f'task "{task}"'))
+        bare = task.isidentifier() and task.isascii() and task not in KEYWORDS  # a name the parser reads: 'é' is not
+        head.append(_ended(program.trailing, 1, f"task {task}" if bare else f'task "{task}"'))
     blocks = ["\n".join(head),
               *(definition(d) if definition is not None else format_definition(d, fmt) for d in program.definitions)]
     if program.footer:

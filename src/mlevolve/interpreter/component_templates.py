@@ -49,13 +49,15 @@ OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        for group in self.param_groups:  # every refusal before any parameter moves: no step is taken half
+$check_line            for w in group["params"]:
+                if w.grad is not None and (w.grad.is_sparse or w.is_complex()):
+                    what = "sparse gradients" if w.grad.is_sparse else "complex parameters (see torch.view_as_real)"
+                    raise RuntimeError(f"$cls does not support {what}")
         for group in self.param_groups:
 $lr_line            for w in group["params"]:
                 if w.grad is None:
                     continue
-                if w.grad.is_sparse or w.is_complex():
-                    what = "sparse gradients" if w.grad.is_sparse else "complex parameters (see torch.view_as_real)"
-                    raise RuntimeError(f"$cls does not support {what}")
                 work = torch.promote_types(w.dtype, torch.float32)  # float16's 0.001 * g * g underflows to 0
                 state = self.state[w]
                 if not state:
@@ -159,7 +161,7 @@ LOSS = Template('''class $cls(nn.Module):
                     if self.task == "classification" else "shaped as input")
             raise ValueError(f"target {tuple(target.shape)} for input {tuple(input.shape)}: a target is {what}")
         values = torch.as_tensor($fn(p, y), device=p.device)
-        values = torch.broadcast_to(values, p.shape).reshape(len(p), -1).sum(1)
+        values = torch.broadcast_to(values, p.shape).flatten(1).sum(1)  # (N,), an empty batch's too
         if self.reduction == "none":
             return values
         return values.sum() if self.reduction == "sum" else values.sum() / len(p)
@@ -209,6 +211,11 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         if not isinstance(self.epochs, numbers.Integral) or isinstance(self.epochs, bool) or self.epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")  # np.int64 is one
+        seed = self.random_state  # NumPy's words named no parameter: "expected non-negative integer"
+        if not (seed is None or isinstance(seed, np.random.Generator | np.random.RandomState)
+                or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0)):
+            raise ValueError(f"random_state must be None, an integer of at least 0 or a numpy Generator or "
+                             f"RandomState, got {seed!r}")
         rng = np.random.default_rng(self.random_state)
         setup, predict, learn = $methods(X.shape[1])
         shapes = [_SHAPES[t](1, X.shape[1]) for t in $types]

@@ -33,15 +33,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlevolve.dsl.errors import MlevError, did_you_mean
-from mlevolve.dsl.ir import Definition, Program
+from mlevolve.dsl.ir import Definition, Program, Ref
 from mlevolve.dsl.kinds import KINDS, reads
 from mlevolve.dsl.printer import format_definition
+from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import LAYER, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.algebra import shown_expr, sympy_display, sympy_of
-from mlevolve.interpreter.codegen import Backend, doc_literal, function_lines
+from mlevolve.interpreter.codegen import _ZEROS, Backend, doc_literal, function_lines
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,9 @@ def _optimizer(m: _Module) -> None:
                       for i, n in enumerate(state))
     state_doc = ", ".join(f"``{slot[n]}``" for n in state) or "none besides the step count"
     t_line = f"{' ' * 16}t = state[\"step\"].to(work)\n" if "t" in names else ""
-    lr_line = (f"{' ' * 12}if not group[\"lr\"] >= 0.0:  # a scheduler's rate: it would ascend the loss\n"
-               f"{' ' * 16}raise ValueError(f\"invalid learning rate: {{group['lr']}}\")\n"
-               f"{' ' * 12}lr = torch.as_tensor(float(group[\"lr\"]), dtype=torch.float64)\n") if "lr" in names else ""
+    check_line = (f"{' ' * 12}if not group[\"lr\"] >= 0.0:  # a scheduler's rate: it would ascend the loss\n"
+                  f"{' ' * 16}raise ValueError(f\"invalid learning rate: {{group['lr']}}\")\n") if "lr" in names else ""
+    lr_line = f"{' ' * 12}lr = torch.as_tensor(float(group[\"lr\"]), dtype=torch.float64)\n" if "lr" in names else ""
     if "lr" in names and d.body is not None and reads(d.body, "lr"):
         lr_doc = ("``lr`` is read from the parameter\n    group on every step, so schedulers and "
                   "``add_param_group`` work as for any torch optimizer.")
@@ -158,7 +159,7 @@ def _optimizer(m: _Module) -> None:
     m.body.append(templates.OPTIMIZER.substitute(cls=cls, rule=rule, name=d.name, state_doc=state_doc, lr_doc=lr_doc,
                                                  keys=", ".join(repr(k) for k in ("step", *keys.values())),
                                                  lr_name=lr_name, init=init, result=result, args=args, store=store,
-                                                 t_line=t_line, lr_line=lr_line))
+                                                 t_line=t_line, lr_line=lr_line, check_line=check_line))
     m.public += [cls, lr_name]
     usage = f"    opt = {cls}(model.parameters())\n"
     if schedule is not None:
@@ -299,7 +300,11 @@ def _learner(m: _Module) -> None:
         params = ([] if meth.kind == "setup" else list(memory)) + [p.name for p in meth.params]
         sig = ", ".join(f"{p.name}: {type_str(p.type)}" for p in meth.params)
         doc = f"{meth.kind}({sig}) -> {type_str(meth.result)}"
-        text = function_lines(f"{d.name}_{meth.kind}", params, meth.body, env, m.spec, "numpy", doc, tail=("rng",))
+        # setup may read the memory, which is zeros then (as mlevolve's runtime starts it): bound at its top
+        read = {n.name for n in walk(meth.body) if isinstance(n, Ref)}
+        prelude = {n: _ZEROS[type_str(t)] for n, t in memory.items() if n in read} if meth.kind == "setup" else None
+        text = function_lines(f"{d.name}_{meth.kind}", params, meth.body, env, m.spec, "numpy", doc, tail=("rng",),
+                              prelude=prelude)
         lines += ["    " + line for line in text] + [""]
         found[meth.kind] = m.emitted(text[0])
     lines.append(f"    return {found.get('setup', 'None')}, {found['predict']}, {found['learn']}")
@@ -323,6 +328,10 @@ def _learner(m: _Module) -> None:
 def _formula(m: _Module) -> None:
     fn = m.function(m.d, f"formula {m.d.name}: elementwise over arrays", backend="numpy")
     args = m.signatures[fn]
+    assert m.d.body is not None
+    read = {n.name for n in walk(m.d.body) if isinstance(n, Ref)}
+    if any(p.name not in read for p in m.d.params):  # a constant's values are one number, not the inputs' shape
+        _shaped(m, fn, args)
     m.usage = f"    y = {fn}({args})  # numpy arrays of one shape"
     m.shapes = f"{args}: numpy arrays (or numbers) of one shape; the result has that shape, in the target's units."
     try:
@@ -338,6 +347,33 @@ def _formula(m: _Module) -> None:
     m.public += [fn, names["sympy_expr"], names["LATEX"]]
     m.usage += f"\n    expr = {names['sympy_expr']}()"
     m.shapes += f"\nAs an expression: {text}"
+
+
+def _shaped(m: _Module, fn: str, args: str) -> None:
+    """Make ``fn``, the formula's generated function, one whose result has its inputs' (broadcast) shape, as the
+    module promises: the generated code's values have the shape of the parameters it reads, and a formula that reads
+    not all of them (a constant, ``2.0``, reads none) gave one number for arrays of inputs.  The wrapper binds no
+    local of its own (a parameter may be named ``out`` or ``shape``): a helper does the shaping."""
+    names = [a.strip() for a in args.split(",") if a.strip()]
+
+    def free(wanted: str) -> str:
+        name = m.name(wanted)
+        while name in names:
+            name = m.name(name + "_")
+        return name
+
+    inner, helper = free(f"_{fn}_values"), free("_in_shape")
+    m.body[-1] = m.body[-1].replace(f"def {fn}(", f"def {inner}(", 1)
+    m.body.append(f"""def {fn}({args}):
+    \"\"\"formula {m.d.name}: elementwise over arrays, the result in the inputs' shape\"\"\"
+    return {helper}({inner}({args}), {args})
+
+
+def {helper}(out: Any, *inputs: Any) -> Any:
+    \"\"\"``out`` broadcast to the shape of ``inputs`` (numbers in: a number out).\"\"\"
+    shape = np.broadcast_shapes(*(np.shape(x) for x in inputs))
+    return out if np.shape(out) == shape else np.broadcast_to(out, shape).copy()
+""")
 
 
 # sympify parses SYMPY with Python's parser, which allows 200 nested brackets; a margin for Symbol(...)
