@@ -596,6 +596,33 @@ def test_a_local_dask_cluster_names_its_worker_count(tmp_path: Path, capsys: Cap
     assert err.startswith(f"mlevolve evolve: error: --dask must be local:N or tcp://HOST:PORT, got {value!r}\n")
 
 
+@pytest.mark.parametrize("command", ["evolve", "meta"])
+def test_an_unreachable_dask_scheduler_says_so_and_how_to_start_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys, command: str) -> None:
+    """``--dask tcp://127.0.0.1:1`` with no scheduler there hinted only "run mlevolve evolve --help" (a fresh-user
+    pass): the address is said to be unreachable, and the hint starts a scheduler there or runs a local cluster.
+    Dask's own 30 s of retries are stood in for by a Client that fails at once, as it then does."""
+    distributed = pytest.importorskip("distributed")
+
+    def unreachable(address: str, **kwargs: Any) -> None:
+        raise OSError(f"Timed out trying to connect to {address} after 30 s")
+
+    monkeypatch.setattr(distributed, "Client", unreachable)
+    monkeypatch.chdir(tmp_path)
+    if command == "meta":
+        (tmp_path / "activation.mlev").write_text((ROOT / "benchmarks/meta/activation.mlev").read_text())
+        (tmp_path / "c.toml").write_text((ROOT / "benchmarks/meta/activations.toml").read_text())
+        argv = ["meta", "c.toml", "--quiet", "--dask", "tcp://127.0.0.1:1"]
+    else:
+        argv = ["evolve", str(ROOT / "examples" / "quartic.mlev"), "--budget", "10", "--db", "d.db", "--quiet",
+                "--dask", "tcp://127.0.0.1:1"]
+    assert usage_error(capsys, *argv).splitlines() == [
+        f"mlevolve {command}: error: --dask: no Dask scheduler could be reached at tcp://127.0.0.1:1 (Timed out "
+        "trying to connect to tcp://127.0.0.1:1 after 30 s)",
+        "hint: start one on that host with `dask scheduler --port 1` and its workers with `dask worker "
+        "tcp://127.0.0.1:1`, or run a cluster on this machine with --dask local:N (N workers, 0: one per core)"]
+
+
 @pytest.mark.parametrize(("flag", "value", "setting"), [("--workers", "1000", "--workers"),
                                                          ("--dask", "local:100", "--dask")])
 def test_a_worker_count_beyond_four_per_cpu_is_refused_before_anything_starts(
