@@ -1439,13 +1439,14 @@ def _numbers_apart(a: str, b: str) -> bool:
 def _classes_note(task: str, data: Any) -> str:
     """For a user's data file read as classes without ``problem=`` typed (whole numbers, at most
     :data:`~mlevolve.interpreter.standalone.data.MAX_CLASSES` of them, are class labels): how many, and the option
-    that reads them as numbers (a new user's integer target of few rows was classified unawares); else ""."""
+    that reads them as numbers (a new user's integer target of few rows was classified unawares); else "", as for
+    text labels (the task's ``text_labels``), which no option reads as numbers."""
     from mlevolve.interpreter.tasks import is_data_file
     from mlevolve.results import spec_options_typed
 
     if getattr(data, "problem", "") != "classification" or not is_data_file(task) \
-            or "problem" in spec_options_typed(task):
-        return ""
+            or "problem" in spec_options_typed(task) or getattr(data, "text_labels", False):
+        return ""  # (text labels are classes whatever problem= says: nothing to read otherwise)
     classes = getattr(data, "n_classes", 2)  # a learner's Family: binary, labels 0 and 1 (no n_classes of its own)
     return f"; the target read as {classes:,} classes (`:problem=regression` reads whole numbers as numbers)"
 

@@ -14,7 +14,7 @@ import pytest
 from mlevolve import api
 from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError
-from mlevolve.interpreter.tasks import _standardise, load_task
+from mlevolve.interpreter.tasks import _standardise, load_learner_data, load_task
 from tests.conftest import ROOT, Capsys, usage_error
 from tests.conftest import light_cli as _light
 
@@ -813,6 +813,28 @@ def test_a_data_files_whole_numbers_read_as_classes_say_so_and_how_to_read_them_
                          budget=3, db=tmp_path / "d.db", quiet=True)
     assert learner["answer"]["metric"]["description"].endswith(
         "; the target read as 2 classes (`:problem=regression` reads whole numbers as numbers)")
+
+
+def test_a_data_files_text_labels_get_no_note_on_reading_whole_numbers_as_numbers(tmp_path: Path) -> None:
+    """A fresh-user pass: a network's or learner's data file whose target holds text labels had its summary say
+    that `:problem=regression` reads whole numbers as numbers, which no text label is; the task records whether
+    its labels were text, and the note is for numbers read as classes only."""
+    rows = [(i % 7 - 3, i % 5 - 2) for i in range(60)]
+    data = tmp_path / "text.csv"
+    data.write_text("a,b,y\n" + "".join(f"{a},{b},{'yes' if a + b > 0 else 'no'}\n" for a, b in rows))
+    network = api.evolve(ROOT / "examples" / "mlp_digits.mlev", ["act"], f"{data}:target=y", budget=1,
+                         db=tmp_path / "a.db", quiet=True)
+    learner = api.evolve(ROOT / "examples" / "linear_regression.mlev", ["linreg.learn"], f"{data}:target=y",
+                         budget=3, db=tmp_path / "b.db", quiet=True)
+    for found in (network, learner):
+        assert "whole numbers" not in found["answer"]["metric"]["description"]
+        assert "classes" not in found["answer"]["metric"]["description"]
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("a,b,y\n" + "".join(f"{a},{b},{int(a + b > 0)}\n" for a, b in rows))
+    assert load_task(f"{data}:target=y").text_labels and load_learner_data(f"{data}:target=y").text_labels
+    assert not load_task(f"{numbers}:target=y").text_labels and not load_task("iris").text_labels
+    assert not load_learner_data(f"{numbers}:target=y").text_labels and not load_task("linear").text_labels
+    assert "text_labels" not in load_task(f"{data}:target=y").arrays()  # the summary's: no training loop takes it
 
 
 def test_a_refused_resume_says_which_of_the_archives_task_options_the_new_task_lacks(tmp_path: Path) -> None:
