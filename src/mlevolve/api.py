@@ -2100,7 +2100,7 @@ def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
                              f"~ {p.id} {change(a, b)}")
     for factor in sorted(alike, key=float):  # as mixing with the base grammar scales every weight it left as it was
         ids = [p.id for p in scaled if f"{p.weight / old[p.id].weight:.6g}" == factor]
-        lines.append(f"~ {len(ids)} weights x{value(float(factor), 1.0, 3)} alike (a common rescaling, as [meta] "
+        lines.append(f"~ {len(ids):,} weights x{value(float(factor), 1.0, 3)} alike (a common rescaling, as [meta] "
                      f"base_mix makes): {', '.join(ids)}")
     if base.variable_weight != other.variable_weight:
         lines.append(f"~ variables {change(base.variable_weight, other.variable_weight)}")

@@ -846,3 +846,30 @@ def test_a_refused_resume_says_which_of_the_archives_task_options_the_new_task_l
         api.evolve(learner, ["linreg.learn"], "linear:fresh=0", budget=1, db=db, quiet=True)
     assert str(refused.value).splitlines()[0].endswith(
         "archive has 'linear:fresh=1:fitness=relative', now 'linear' (without its fresh=1:fitness=relative)")
+
+
+def test_counts_in_messages_have_thousands_separators(tmp_path: Path) -> None:
+    """A fresh-user pass: a formula data file's draw said "(the 1000 of 1200 that n_train=1000 drew)", where every
+    other count a message prints reads 1,000; so do its siblings (rows too few to split, a tournament's population,
+    an operator's edits).  The option as typed, n_train=1000, stays as typed."""
+    from mlevolve.gp.archive import _tournament
+    from mlevolve.grammar.oplang import OperatorError, parse_operator
+    from mlevolve.interpreter.tasks import load_points
+
+    path = tmp_path / "big.csv"
+    path.write_text("a,y\n" + "".join(f"{i},{2.0 if i == 7 else 1.0}\n" for i in range(1500)))
+    with pytest.raises(MlevError) as drawn:
+        load_points(f"{path}:target=y:n_train=1000", ("a",), seed=0)
+    assert drawn.value.message == f"{path}: the target is 1 on every fitting row (the 1,000 of 1,200 that " \
+                                  "n_train=1000 drew)"
+    classes = tmp_path / "classes.csv"  # one row a class: none to hold out
+    classes.write_text("a,y\n" + "".join(f"{i},c{i}\n" for i in range(1001)))
+    with pytest.raises(MlevError) as split:
+        load_task(f"{classes}:target=y")
+    assert split.value.message == f"{classes}: too few rows (1,001 in 1,001 classes) to split into " \
+                                  "train/validation/test"
+    assert _tournament({"tournament": 1000, "population": 2000}) == "1,000 (of a population of 2,000)"
+    assert _tournament({"tournament": 3000, "population": 2000}) == "3,000 (the whole population of 2,000)"
+    with pytest.raises(OperatorError) as edits:
+        parse_operator("repeat(4, repeat(4, repeat(4, repeat(4, repeat(4, tweak())))))", ["Scalar"], "deep")
+    assert edits.value.message == "operator deep makes up to 1,024 edits, more than 8"

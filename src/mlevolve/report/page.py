@@ -197,7 +197,7 @@ def _top(run: Run, top: int) -> str:
         cards.append(f'<div class="card"><p>{render.html(render.headline(c, rank))}<br>'
                      f'<span class="t-dim">{escape(render.metrics_text(c["metrics"]))}</span>{same}</p>'
                      f"{_code(render.code(c['evolved']))}{_diff(run, row)}</div>")
-    return _section(f"Top {len(groups)} behaviours", "<p>Programs with the same behaviour (an FEC fingerprint, "
+    return _section(f"Top {len(groups):,} behaviours", "<p>Programs with the same behaviour (an FEC fingerprint, "
                     "or equal metrics and text) are one entry, shown by the smallest of those tied with its fittest "
                     "(within float rounding; then the earliest).</p>", *cards)
 
