@@ -1825,13 +1825,13 @@ def _archived_task(meta: Mapping[str, Any], db: str | Path,
 
     spec, path, digest = meta.get("task"), meta.get("data_path"), meta.get("data_sha256")
     if meta.get("kind") == "meta" and isinstance(spec, str):  # "meta:TASK,TASK": the training split, no task
-        tasks = spec.split(":", 1)[-1]
-        raise MlevError(f"a meta archive (of `mlevolve meta`): its programs were scored on the tasks {tasks}, "
-                        "not on one task", file=str(db),
+        tasks = spec.split(":", 1)[-1].split(",")  # a list in a message: ", " between its items
+        raise MlevError(f"a meta archive (of `mlevolve meta`): its programs were scored on the tasks "
+                        f"{', '.join(tasks)}, not on one task", file=str(db),
                         hint=f"`mlevolve export {db} --best -o best.mlev` writes its best, which `mlevolve run "
-                             f"best.mlev --task {tasks.split(',')[0]} --seed N` scores on one task (`export ... --task "
-                             "T -o best.py`: as a script); the meta run's answer is its grammar file (`mlevolve evolve "
-                             "FILE --grammar GRAMMAR.toml`)")
+                             f"best.mlev --task {shlex.quote(tasks[0])} --seed N` scores on one task (`export ... "
+                             "--task T -o best.py`: as a script); the meta run's answer is its grammar file "
+                             "(`mlevolve evolve FILE --grammar GRAMMAR.toml`)")
     if not isinstance(spec, str) or not isinstance(path, str) or not digest:
         return spec if isinstance(spec, str) else None
     options = spec.split(":", 1)[1:]
