@@ -1448,13 +1448,14 @@ def _numbers_apart(a: str, b: str) -> bool:
 def _classes_note(task: str, data: Any) -> str:
     """For a user's data file read as classes without ``problem=`` typed (whole numbers, at most
     :data:`~mlevolve.interpreter.standalone.data.MAX_CLASSES` of them, are class labels): how many, and the option
-    that reads them as numbers (a new user's integer target of few rows was classified unawares); else ""."""
+    that reads them as numbers (a new user's integer target of few rows was classified unawares); else "", as for
+    text labels (the task's ``text_labels``), which no option reads as numbers."""
     from mlevolve.interpreter.tasks import is_data_file
     from mlevolve.results import spec_options_typed
 
     if getattr(data, "problem", "") != "classification" or not is_data_file(task) \
-            or "problem" in spec_options_typed(task):
-        return ""
+            or "problem" in spec_options_typed(task) or getattr(data, "text_labels", False):
+        return ""  # (text labels are classes whatever problem= says: nothing to read otherwise)
     classes = getattr(data, "n_classes", 2)  # a learner's Family: binary, labels 0 and 1 (no n_classes of its own)
     return f"; the target read as {classes:,} classes (`:problem=regression` reads whole numbers as numbers)"
 
@@ -1833,13 +1834,13 @@ def _archived_task(meta: Mapping[str, Any], db: str | Path,
 
     spec, path, digest = meta.get("task"), meta.get("data_path"), meta.get("data_sha256")
     if meta.get("kind") == "meta" and isinstance(spec, str):  # "meta:TASK,TASK": the training split, no task
-        tasks = spec.split(":", 1)[-1]
-        raise MlevError(f"a meta archive (of `mlevolve meta`): its programs were scored on the tasks {tasks}, "
-                        "not on one task", file=str(db),
+        tasks = spec.split(":", 1)[-1].split(",")  # a list in a message: ", " between its items
+        raise MlevError(f"a meta archive (of `mlevolve meta`): its programs were scored on the tasks "
+                        f"{', '.join(tasks)}, not on one task", file=str(db),
                         hint=f"`mlevolve export {db} --best -o best.mlev` writes its best, which `mlevolve run "
-                             f"best.mlev --task {tasks.split(',')[0]} --seed N` scores on one task (`export ... --task "
-                             "T -o best.py`: as a script); the meta run's answer is its grammar file (`mlevolve evolve "
-                             "FILE --grammar GRAMMAR.toml`)")
+                             f"best.mlev --task {shlex.quote(tasks[0])} --seed N` scores on one task (`export ... "
+                             "--task T -o best.py`: as a script); the meta run's answer is its grammar file "
+                             "(`mlevolve evolve FILE --grammar GRAMMAR.toml`)")
     if not isinstance(spec, str) or not isinstance(path, str) or not digest:
         return spec if isinstance(spec, str) else None
     options = spec.split(":", 1)[1:]
@@ -2108,7 +2109,7 @@ def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
                              f"~ {p.id} {change(a, b)}")
     for factor in sorted(alike, key=float):  # as mixing with the base grammar scales every weight it left as it was
         ids = [p.id for p in scaled if f"{p.weight / old[p.id].weight:.6g}" == factor]
-        lines.append(f"~ {len(ids)} weights x{value(float(factor), 1.0, 3)} alike (a common rescaling, as [meta] "
+        lines.append(f"~ {len(ids):,} weights x{value(float(factor), 1.0, 3)} alike (a common rescaling, as [meta] "
                      f"base_mix makes): {', '.join(ids)}")
     if base.variable_weight != other.variable_weight:
         lines.append(f"~ variables {change(base.variable_weight, other.variable_weight)}")

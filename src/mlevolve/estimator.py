@@ -231,7 +231,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         held = len(self.front_)
         if isinstance(index, bool) or not isinstance(index, int | np.integer) or not -held <= index < held:
             raise ValueError(f"index must be an integer from {-held} to {held - 1} (the Pareto front, front_, holds "
-                             f"{held} formulas), got {index!r}")
+                             f"{held:,} formulas), got {index!r}")
         return str(self.front_[index]["program"])
 
     def __sklearn_tags__(self) -> Any:
@@ -250,7 +250,7 @@ def _front_table(front: list[dict[str, Any]], chosen: int, selection: str) -> st
     rows = [(str(i), str(e["size"]), r2(e, "train_r2"), r2(e, "test_r2"), e["expression"]) for i, e in enumerate(front)]
     head = ("index", "size", "train_r2", "test_r2", "expression")
     widths = [max(len(r[k]) for r in [head, *rows]) for k in range(4)]
-    lines = [f"Pareto front ({len(front)} formulas, smallest first; '<-' the one model_selection={selection!r} "
+    lines = [f"Pareto front ({len(front):,} formulas, smallest first; '<-' the one model_selection={selection!r} "
              "chose: program_, predict(X)):"]
     for i, row in enumerate([head, *rows]):
         cells = "  ".join(c.rjust(w) for c, w in zip(row[:4], widths, strict=True))

@@ -14,7 +14,7 @@ import pytest
 from mlevolve import api
 from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError
-from mlevolve.interpreter.tasks import _standardise, load_task
+from mlevolve.interpreter.tasks import _standardise, load_learner_data, load_task
 from tests.conftest import ROOT, Capsys, usage_error
 from tests.conftest import light_cli as _light
 
@@ -596,6 +596,33 @@ def test_a_local_dask_cluster_names_its_worker_count(tmp_path: Path, capsys: Cap
     assert err.startswith(f"mlevolve evolve: error: --dask must be local:N or tcp://HOST:PORT, got {value!r}\n")
 
 
+@pytest.mark.parametrize("command", ["evolve", "meta"])
+def test_an_unreachable_dask_scheduler_says_so_and_how_to_start_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys, command: str) -> None:
+    """``--dask tcp://127.0.0.1:1`` with no scheduler there hinted only "run mlevolve evolve --help" (a fresh-user
+    pass): the address is said to be unreachable, and the hint starts a scheduler there or runs a local cluster.
+    Dask's own 30 s of retries are stood in for by a Client that fails at once, as it then does."""
+    distributed = pytest.importorskip("distributed")
+
+    def unreachable(address: str, **kwargs: Any) -> None:
+        raise OSError(f"Timed out trying to connect to {address} after 30 s")
+
+    monkeypatch.setattr(distributed, "Client", unreachable)
+    monkeypatch.chdir(tmp_path)
+    if command == "meta":
+        (tmp_path / "activation.mlev").write_text((ROOT / "benchmarks/meta/activation.mlev").read_text())
+        (tmp_path / "c.toml").write_text((ROOT / "benchmarks/meta/activations.toml").read_text())
+        argv = ["meta", "c.toml", "--quiet", "--dask", "tcp://127.0.0.1:1"]
+    else:
+        argv = ["evolve", str(ROOT / "examples" / "quartic.mlev"), "--budget", "10", "--db", "d.db", "--quiet",
+                "--dask", "tcp://127.0.0.1:1"]
+    assert usage_error(capsys, *argv).splitlines() == [
+        f"mlevolve {command}: error: --dask: no Dask scheduler could be reached at tcp://127.0.0.1:1 (Timed out "
+        "trying to connect to tcp://127.0.0.1:1 after 30 s)",
+        "hint: start one on that host with `dask scheduler --port 1` and its workers with `dask worker "
+        "tcp://127.0.0.1:1`, or run a cluster on this machine with --dask local:N (N workers, 0: one per core)"]
+
+
 @pytest.mark.parametrize(("flag", "value", "setting"), [("--workers", "1000", "--workers"),
                                                          ("--dask", "local:100", "--dask")])
 def test_a_worker_count_beyond_four_per_cpu_is_refused_before_anything_starts(
@@ -788,6 +815,28 @@ def test_a_data_files_whole_numbers_read_as_classes_say_so_and_how_to_read_them_
         "; the target read as 2 classes (`:problem=regression` reads whole numbers as numbers)")
 
 
+def test_a_data_files_text_labels_get_no_note_on_reading_whole_numbers_as_numbers(tmp_path: Path) -> None:
+    """A fresh-user pass: a network's or learner's data file whose target holds text labels had its summary say
+    that `:problem=regression` reads whole numbers as numbers, which no text label is; the task records whether
+    its labels were text, and the note is for numbers read as classes only."""
+    rows = [(i % 7 - 3, i % 5 - 2) for i in range(60)]
+    data = tmp_path / "text.csv"
+    data.write_text("a,b,y\n" + "".join(f"{a},{b},{'yes' if a + b > 0 else 'no'}\n" for a, b in rows))
+    network = api.evolve(ROOT / "examples" / "mlp_digits.mlev", ["act"], f"{data}:target=y", budget=1,
+                         db=tmp_path / "a.db", quiet=True)
+    learner = api.evolve(ROOT / "examples" / "linear_regression.mlev", ["linreg.learn"], f"{data}:target=y",
+                         budget=3, db=tmp_path / "b.db", quiet=True)
+    for found in (network, learner):
+        assert "whole numbers" not in found["answer"]["metric"]["description"]
+        assert "classes" not in found["answer"]["metric"]["description"]
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("a,b,y\n" + "".join(f"{a},{b},{int(a + b > 0)}\n" for a, b in rows))
+    assert load_task(f"{data}:target=y").text_labels and load_learner_data(f"{data}:target=y").text_labels
+    assert not load_task(f"{numbers}:target=y").text_labels and not load_task("iris").text_labels
+    assert not load_learner_data(f"{numbers}:target=y").text_labels and not load_task("linear").text_labels
+    assert "text_labels" not in load_task(f"{data}:target=y").arrays()  # the summary's: no training loop takes it
+
+
 def test_a_refused_resume_says_which_of_the_archives_task_options_the_new_task_lacks(tmp_path: Path) -> None:
     """A new user's finding: `--task linear:fresh=0` against a learner search's archive was refused as "now
     'linear'", which a learner search reads as its default, the archive's own; the options it lacks are named."""
@@ -797,3 +846,30 @@ def test_a_refused_resume_says_which_of_the_archives_task_options_the_new_task_l
         api.evolve(learner, ["linreg.learn"], "linear:fresh=0", budget=1, db=db, quiet=True)
     assert str(refused.value).splitlines()[0].endswith(
         "archive has 'linear:fresh=1:fitness=relative', now 'linear' (without its fresh=1:fitness=relative)")
+
+
+def test_counts_in_messages_have_thousands_separators(tmp_path: Path) -> None:
+    """A fresh-user pass: a formula data file's draw said "(the 1000 of 1200 that n_train=1000 drew)", where every
+    other count a message prints reads 1,000; so do its siblings (rows too few to split, a tournament's population,
+    an operator's edits).  The option as typed, n_train=1000, stays as typed."""
+    from mlevolve.gp.archive import _tournament
+    from mlevolve.grammar.oplang import OperatorError, parse_operator
+    from mlevolve.interpreter.tasks import load_points
+
+    path = tmp_path / "big.csv"
+    path.write_text("a,y\n" + "".join(f"{i},{2.0 if i == 7 else 1.0}\n" for i in range(1500)))
+    with pytest.raises(MlevError) as drawn:
+        load_points(f"{path}:target=y:n_train=1000", ("a",), seed=0)
+    assert drawn.value.message == f"{path}: the target is 1 on every fitting row (the 1,000 of 1,200 that " \
+                                  "n_train=1000 drew)"
+    classes = tmp_path / "classes.csv"  # one row a class: none to hold out
+    classes.write_text("a,y\n" + "".join(f"{i},c{i}\n" for i in range(1001)))
+    with pytest.raises(MlevError) as split:
+        load_task(f"{classes}:target=y")
+    assert split.value.message == f"{classes}: too few rows (1,001 in 1,001 classes) to split into " \
+                                  "train/validation/test"
+    assert _tournament({"tournament": 1000, "population": 2000}) == "1,000 (of a population of 2,000)"
+    assert _tournament({"tournament": 3000, "population": 2000}) == "3,000 (the whole population of 2,000)"
+    with pytest.raises(OperatorError) as edits:
+        parse_operator("repeat(4, repeat(4, repeat(4, repeat(4, repeat(4, tweak())))))", ["Scalar"], "deep")
+    assert edits.value.message == "operator deep makes up to 1,024 edits, more than 8"

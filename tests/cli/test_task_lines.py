@@ -144,11 +144,12 @@ def test_a_blank_task_is_refused_rather_than_taken_for_the_default(
 
 
 def test_a_meta_archive_is_named_as_such_where_a_task_is_needed() -> None:
-    """It said "option 'nguyen1,nguyen5' has no value in task spec 'meta:nguyen1,nguyen5'"."""
+    """It said "option 'nguyen1,nguyen5' has no value in task spec 'meta:nguyen1,nguyen5'"; then listed the tasks
+    as nguyen1,nguyen5, where a list in a message has ", " between its items (a fresh-user pass)."""
     with pytest.raises(MlevError) as caught:
         api._archived_task({"kind": "meta", "task": "meta:nguyen1,nguyen5"}, "m.db")
     assert caught.value.render().splitlines() == [
-        "m.db: error: a meta archive (of `mlevolve meta`): its programs were scored on the tasks nguyen1,nguyen5, "
+        "m.db: error: a meta archive (of `mlevolve meta`): its programs were scored on the tasks nguyen1, nguyen5, "
         "not on one task",
         "hint: `mlevolve export m.db --best -o best.mlev` writes its best, which `mlevolve run best.mlev --task "
         "nguyen1 --seed N` scores on one task (`export ... --task T -o best.py`: as a script); the meta run's answer "

@@ -54,6 +54,7 @@ CASES = [
     ("dqn_chain.mlev", "dqn", "td_loss"),
     ("vae_moons.mlev", "elbo", "vae_loss"),
     ("flow_moons.mlev", "nll", "flow_loss"),
+    ("cosine_digits.mlev", "cosine", "schedule"),
 ]
 
 # User names equal to the names a component module defines or imports: they must not break it.
@@ -622,8 +623,9 @@ def test_exported_activation_and_loss_compute_float64_inputs_in_float64(tmp_path
 
 
 def test_every_torch_kind_makes_its_constants_in_its_input_precision(tmp_path: Path) -> None:
-    """The same rule for every kind whose function takes a Tensor (optimizers, activations, losses,
-    augmentations, the RL and generative objectives): no literal becomes a tensor of torch's default dtype."""
+    """The same rule for every kind whose function takes a Tensor or a Scalar (optimizers, activations, losses,
+    augmentations, schedules, the RL and generative objectives): no literal becomes a tensor of torch's default
+    dtype."""
     for file, name, kind in CASES:
         if kind in ("model", "learner", "formula"):
             continue
@@ -632,6 +634,26 @@ def test_every_torch_kind_makes_its_constants_in_its_input_precision(tmp_path: P
         for line in made:
             for number in re.findall(r"torch\.as_tensor\((-?[0-9][0-9.e+-]*)([,)])", line):
                 assert number[1] == ",", f"{file}:{name}: {line.strip()}"
+
+
+def test_exported_schedule_computes_float64_progress_in_float64(tmp_path: Path) -> None:
+    """A schedule's input is a Scalar, t, and its constants take t's precision as a Tensor input's do (a
+    fresh-user pass: cosine(torch.tensor(0.3, dtype=torch.float64)) made 0.05 a float32 tensor and was off by
+    about 6e-10 from float64 math): on float64 progress the exported schedule agrees with the same arithmetic
+    in float64 to a few ulp; on float32 progress (as the runs train) and a Python number it computes what
+    mlevolve's own function does, bit for bit."""
+    mod = _component(tmp_path, "cosine_digits.mlev", "cosine")
+    t = torch.linspace(0.0, 1.0, 101, dtype=torch.float64)
+    want = 0.05 * 0.5 * (1.0 + torch.cos(3.14159 * t))
+    got = torch.stack([mod.cosine(ti) for ti in t])
+    assert got.dtype == torch.float64
+    torch.testing.assert_close(got, want, rtol=4e-16, atol=1e-18)
+    ours = _mlevolve_functions(EXAMPLES / "cosine_digits.mlev")["cosine"]
+    for ti in t.to(torch.float32):
+        assert mod.cosine(ti).dtype == torch.float32
+        assert mod.cosine(ti).item() == ours(ti).item() == (torch.as_tensor(0.05) * 0.5 * (1.0 + torch.cos(
+            3.14159 * ti))).item()
+    assert mod.cosine(0.3).item() == ours(torch.tensor(0.3)).item()
 
 
 def test_exported_adam_on_float64_parameters_is_float64_precise(tmp_path: Path) -> None:
@@ -1017,7 +1039,7 @@ if importlib.util.find_spec("mlevolve") is not None:
     raise SystemExit("mlevolve is importable")
 import numpy as np
 import torch
-import adam, momentum, act, xent, net, jitter, linreg, f, reinforce, dqn, elbo, nll
+import adam, momentum, act, xent, net, jitter, linreg, f, reinforce, dqn, elbo, nll, cosine
 import collide_build, collide_Lambda, collide_LR, collide_lr_lambda, collide_Adam
 x = torch.randn(8, 64)
 model = net.build(64, 10)
@@ -1039,6 +1061,7 @@ print(collide_Lambda.Lambda_()(torch.ones(2)).tolist())
 X = np.random.default_rng(0).normal(size=(50, 3))
 print(round(linreg.Linreg().fit(X, X @ [1.0, 2.0, 3.0]).score(X, X @ [1.0, 2.0, 3.0]), 2))
 print(f.f(np.array([1.0, 2.0])).tolist(), f.sympy_expr())
+assert cosine.cosine(torch.tensor(0.3, dtype=torch.float64)).dtype == torch.float64
 t = torch.randn(6)
 print(reinforce.reinforce_objective(t, t, t, t, t).dim(), dqn.dqn_objective(t, t, t, t).dim(),
       elbo.elbo_objective(x, x, x, x).dim(), nll.nll_objective(x, x).dim())

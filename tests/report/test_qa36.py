@@ -53,6 +53,8 @@ def test_a_meta_archives_report_answers_with_the_generator(tmp_path: Path, capsy
     db = tmp_path / "m.db"
     api.meta(config, db, tmp_path / "g.toml", quiet=True)
     html = page.build(data.load(db))
+    train = load_config(config).train  # its title lists the training tasks in words, not as "meta:a,b"
+    assert f"mlevolve run report: {data.load(db).meta['program_name']} on the tasks {', '.join(train)}</h1>" in html
     assert "A meta run&#x27;s answer is the generator it learned" in html or "A meta run's answer is" in html
     assert "no candidate was scored" not in html and "--confirm 5" not in html
     # its best program alone, as .mlev: it was refused for want of one task (a fresh-user pass)

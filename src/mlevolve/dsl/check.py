@@ -158,7 +158,7 @@ def check_callee(call: Call, prims: Primitives, env: Env) -> None:
         arities = sorted({len(s.args) for s in overloads})
         counts = " or ".join(str(a) for a in arities)
         raise MlevError(f"'{call.op}' takes {counts} argument{'s' if arities != [1] else ''}, "
-                        f"got {len(call.args)}", call.span,
+                        f"got {len(call.args):,}", call.span,
                         "signatures: " + "; ".join(f"{call.op}{_sig_str(s.args)}" for s in overloads))
 
 

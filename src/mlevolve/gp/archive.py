@@ -676,7 +676,7 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: C
 
         detail = "; ".join(setting(k, f"tournament: archive has {_tournament(was)}, now {_tournament(now)}"
                                    if k == "tournament" else _setting_diff(k, was.get(k), now[k])) for k in differ[:3])
-        more = f"; and {len(differ) - 3} more: {', '.join(map(setting, differ[3:]))}" if len(differ) > 3 else ""
+        more = f"; and {len(differ) - 3:,} more: {', '.join(map(setting, differ[3:]))}" if len(differ) > 3 else ""
         typed = [k for k in differ if k in settings and k not in LABELLED and isinstance(was.get(k), int | float | str)]
         again = " ".join(f"{{{k}}}" + ("" if isinstance(was[k], bool) else  # a switch typed: --no-fit (switches)
                                        " " + shlex.quote(str(was[k])).replace("{", "{{").replace("}", "}}"))
@@ -714,8 +714,8 @@ def _tournament(settings: Mapping[str, Any]) -> str:
     else:
         where = "population"
     if size >= most:
-        return f"{size} (the whole {where} of {most})"
-    return f"{size} (of an island of {most})" if where == "island" else f"{size} (of a population of {most})"
+        return f"{size:,} (the whole {where} of {most:,})"
+    return f"{size:,} (of an island of {most:,})" if where == "island" else f"{size:,} (of a population of {most:,})"
 
 
 def _setting(key: str, value: Any) -> Any:

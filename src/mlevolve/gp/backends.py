@@ -887,6 +887,15 @@ def _dask_run(factory: Factory, request: Request, limit: int | None = None) -> A
     return shipped(run_request(cache[factory], request, limit, decoder=decoder))
 
 
+def _unreached_hint(address: str) -> str:
+    """How to start a scheduler at ``address`` (on its port, where it names one), or run without one: a hint
+    template of :class:`SettingError` whose ``{got}`` is the address."""
+    port = address.rsplit(":", 1)[1] if re.fullmatch(r".*://.*:[0-9]+", address) else ""
+    start = f"dask scheduler --port {port}" if port and port != "8786" else "dask scheduler"
+    return (f"start one on that host with `{start}` and its workers with `dask worker {{got}}`, "
+            "or run a cluster on this machine with {dask} local:N (N workers, 0: one per core)")
+
+
 class DaskBackend:
     """Requests as Dask futures, on a LocalCluster (``local:N``) or an existing scheduler address.
 
@@ -935,7 +944,8 @@ class DaskBackend:
             try:
                 self.client = Client(address, timeout=30)
             except OSError as err:
-                raise MlevError(f"cannot reach the Dask scheduler at {address}: {err}") from None
+                raise SettingError("{dask}: no Dask scheduler could be reached at {got} ({why})",
+                                   hint=_unreached_hint(address), got=address, why=str(err)) from None
         self.slots = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
         self.restarted = 0
 

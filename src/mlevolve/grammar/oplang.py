@@ -77,7 +77,7 @@ def check_operator(expr: Expr, types: Sequence[str], name: str = "operator") -> 
                 raise OperatorError(f"operator {name}: a regrow depth is an integer in 1..{MAX_DEPTH}",
                                     hint=f"e.g. regrow(deep, 2): a subtree regrown {MAX_DEPTH} levels deep at most")
     if (steps := count_steps(expr)) > MAX_STEPS:
-        raise OperatorError(f"operator {name} makes up to {steps} edits, more than {MAX_STEPS}",
+        raise OperatorError(f"operator {name} makes up to {steps:,} edits, more than {MAX_STEPS:,}",
                             hint="use fewer steps or a smaller repeat")
 
 

@@ -62,21 +62,24 @@ class _Emitter:
         self.lines: list[str] = []
         self.used = used
         self.count = 0
-        self.like = like  # the first Tensor parameter, whose precision constants take (torch)
+        # The expression of the dtype constants take their precision from (torch): the first Tensor
+        # parameter's, else the first Scalar parameter's (a schedule's t, a tensor or a Python number).
+        self.like = like
         self.top = 0  # where the statement naming that precision goes: after the prelude
         self.dtype: str | None = None
 
     def constant_dtype(self) -> str | None:
-        """The name of the dtype a torch constant is made in, the first Tensor parameter's (float32 at
-        least), bound by a statement at the top on first use; None without a Tensor parameter (torch's
-        default dtype, as a schedule's progress ``t`` is made).  A constant made as float32 on float64
-        inputs would be float32-precise (about 1e-8 relative) where the inputs are exact; float32
-        and float16 inputs compute their constants in float32, as before."""
+        """The name of the dtype a torch constant is made in, its inputs' (float32 at least: ``like``),
+        bound by a statement at the top on first use; None without a Tensor or Scalar parameter (a
+        model's: torch's default dtype, float32).  A constant made as float32 on float64 inputs would be
+        float32-precise (about 1e-8 relative) where the inputs are exact; float32 and float16 inputs,
+        and a Python number (as torch makes a tensor of it, float32), compute their constants in
+        float32, as before, so what a search trains computes the same bits."""
         if self.like is None:
             return None
         if self.dtype is None:
             self.dtype = self.fresh("dtype")
-            self.lines.insert(self.top, f"{self.dtype} = torch.promote_types({self.like}.dtype, torch.float32)")
+            self.lines.insert(self.top, f"{self.dtype} = torch.promote_types({self.like}, torch.float32)")
         return self.dtype
 
     def temp(self, text: str) -> str:
@@ -221,7 +224,11 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
     scope: dict[str, tuple[str, Kind]] = {n: (py_local(n) if n in params else py_name(n),
                                               "shaped" if t == TENSOR else "free") for n, t in env.items()}
     like = next((scope[p][0] for p in params if env[p] == TENSOR), None)
-    em = _Emitter(backend, {*(t for t, _ in scope.values()), *tail}, like if backend == "torch" else None)
+    # Constants follow the inputs' precision: a Tensor parameter's, else a Scalar's (a schedule has only t).
+    scalar = next((scope[p][0] for p in params if env[p] == SCALAR), None)
+    precision = f"{like}.dtype" if like is not None else \
+        f"torch.as_tensor({scalar}).dtype" if scalar is not None else None
+    em = _Emitter(backend, {*(t for t, _ in scope.values()), *tail}, precision if backend == "torch" else None)
     for n, code in (prelude or {}).items():
         em.lines.append(f"{scope[n][0]} = {code}")
     em.top = len(em.lines)

@@ -46,7 +46,7 @@ import contextlib
 import functools
 import hashlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -118,20 +118,23 @@ class _Record:
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Self:
-        return cls(**{name: data[name] for name in _field_names(cls)})
+        """The record of a loader's dict; a field the dict lacks takes its default (``text_labels``: a built-in's)."""
+        return cls(**{name: data[name] for name in _field_names(cls) if name in data})
 
     def arrays(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _field_names(type(self))}
+        return {name: getattr(self, name) for name in _field_names(type(self), loops=True)}
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_FIELDS: dict[tuple[type, bool], tuple[str, ...]] = {}
+_ABOUT = {"about": True}  # a field's metadata: what the library says of the task, which no training loop takes
 
 
-def _field_names(cls: type) -> tuple[str, ...]:
-    """A record class's field names, found once (``dataclasses.fields`` costs more than the dict it feeds)."""
-    names = _FIELDS.get(cls)
+def _field_names(cls: type, loops: bool = False) -> tuple[str, ...]:
+    """A record class's field names (with ``loops``: those the training loops take, not :data:`_ABOUT` ones), found
+    once (``dataclasses.fields`` costs more than the dict it feeds)."""
+    names = _FIELDS.get((cls, loops))
     if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+        names = _FIELDS[cls, loops] = tuple(f.name for f in fields(cls) if not (loops and f.metadata.get("about")))
     return names
 
 
@@ -149,6 +152,8 @@ class Supervised(_Record):
     x_test: F32
     y_test: npt.NDArray[Any]
     n_classes: int  # 0 for regression
+    # a user's file whose target held text: classes, which no problem= reads as numbers (the summary's, not the loop's)
+    text_labels: bool = field(default=False, metadata=_ABOUT)
 
     @property
     def n_features(self) -> int:
@@ -176,6 +181,7 @@ class Family(_Record):
     # fitting the particular tasks of a run.
     fitness: str = "mse"
     fresh: int = 0
+    text_labels: bool = field(default=False, metadata=_ABOUT)  # a user's file whose target held text (Supervised's)
 
     def arrays(self) -> dict[str, Any]:
         return {**super().arrays(), "classification": self.problem == "classification"}
@@ -418,8 +424,9 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
             return Density.of(density_task(name, seed))
         forced = str(opts["problem"])
         x, y, columns, places = _read_user_data(name, str(opts["target"]), forced)
-        return Supervised.of(supervised(name, x, y, _detect(y, forced, name), rng,
-                                        lambda data, rows: checked(data, columns, rows, places)))
+        return Supervised.of({**supervised(name, x, y, _detect(y, forced, name), rng,
+                                           lambda data, rows: checked(data, columns, rows, places)),
+                              "text_labels": y.dtype.kind not in "biuf"})
 
 
 # A data file's options by the kind of program reading it (a formula's columns are its parameters; a learner

@@ -346,7 +346,7 @@ def load_config(path: str | Path) -> MetaConfig:
     _check_inner(inner, at, set(data.get("inner", {})))
     meta = _section(data, "meta", MetaSettings, at)
     if meta.tasks > len(parts["train"]):
-        raise at.error(f"[meta] tasks = {meta.tasks} but [split] train has {len(parts['train'])}", "meta", "tasks",
+        raise at.error(f"[meta] tasks = {meta.tasks} but [split] train has {len(parts['train']):,}", "meta", "tasks",
                        hint="sample at most as many training tasks per meta-generation as [split] train names")
     if meta.min_tasks > meta.tasks:  # a rule compresses elites of min_tasks tasks of those a meta-generation samples
         raise at.error(f"[meta] min_tasks = {meta.min_tasks} but a meta-generation samples tasks = {meta.tasks}: no "

@@ -613,8 +613,8 @@ class MetaRun:
             history.append(record)
             kind = "AUC gain over base" if m.fitness == "paired" else "AUC"
             self.log(f"meta-generation {generation}: best {kind} {top.fitness:+.4f} on {', '.join(tasks)}; "
-                     f"validation {m.selection} {val:+.4f} (AUC {val_auc:.4f}); rules {len(top.spec.rules)}, "
-                     f"operators {len(top.spec.operators)}; mined {len(found)}")
+                     f"validation {m.selection} {val:+.4f} (AUC {val_auc:.4f}); rules {len(top.spec.rules):,}, "
+                     f"operators {len(top.spec.operators):,}; mined {len(found):,}")
             self.archive.set_meta("meta_generations", history + held[len(history):])
         return best_spec, history
 

@@ -270,8 +270,8 @@ def pruned_line(record: Mapping[str, Any]) -> str:
         name = f"{name[:-2]}mse"
     old, new = apart(record["from_metrics"].get(name), record["metrics"].get(name))
     nodes = f"node{'' if record['size'] == 1 else 's'}"  # a fitted formula's prune sized without its scaling: `x`
-    size = f"{record['from_size']} -> {record['size']} {nodes}" if record["size"] != record["from_size"] else \
-        f"still {record['size']} {nodes}, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
+    size = f"{record['from_size']:,} -> {record['size']:,} {nodes}" if record["size"] != record["from_size"] else \
+        f"still {record['size']:,} {nodes}, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
     own = record.get("from_own_metrics", {}).get(name) if record.get("tasks") else None
     own = f"; {name} {apart(own, own)[0]} on its own draw" if own is not None else ""  # what `best` lists it at
     runner_up = ", a runner-up pruned past the best" if record.get("runner_up") else ""  # prune_best.PRUNE_SOURCES

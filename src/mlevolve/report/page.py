@@ -49,7 +49,9 @@ _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: int = 5) -> str:
     """The whole HTML document for ``run`` (optionally comparing with a ``baseline`` run), answer first:
     the best program against the start, the curve, the top ``top`` behaviours, then the rest."""
-    title = f"{run.meta.get('program_name', '?')} on {run.meta.get('task', '?')}"
+    task = str(run.meta.get("task", "?"))  # a meta run's, "meta:TASK,TASK": its training tasks, a list in words
+    task = f"the tasks {', '.join(task.split(':', 1)[-1].split(','))}" if run.meta.get("kind") == "meta" else task
+    title = f"{run.meta.get('program_name', '?')} on {task}"
     body = [f"<h1>mlevolve run report: {escape(title)}</h1>", *_notes(run)]
     entries = data.meta_generations(run)
     if run.rows:
@@ -197,7 +199,7 @@ def _top(run: Run, top: int) -> str:
         cards.append(f'<div class="card"><p>{render.html(render.headline(c, rank))}<br>'
                      f'<span class="t-dim">{escape(render.metrics_text(c["metrics"]))}</span>{same}</p>'
                      f"{_code(render.code(c['evolved']))}{_diff(run, row)}</div>")
-    return _section(f"Top {len(groups)} behaviours", "<p>Programs with the same behaviour (an FEC fingerprint, "
+    return _section(f"Top {len(groups):,} behaviours", "<p>Programs with the same behaviour (an FEC fingerprint, "
                     "or equal metrics and text) are one entry, shown by the smallest of those tied with its fittest "
                     "(within float rounding; then the earliest).</p>", *cards)
 

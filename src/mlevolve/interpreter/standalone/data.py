@@ -69,7 +69,7 @@ def _split(y: Any, n: int, rng: np.random.Generator, name: str = "data") -> tupl
     train, val, test = (rng.permutation(np.concatenate(p)).astype(np.int64) for p in parts)
     if min(len(train), len(val), len(test)) == 0:
         per = f" in {len(groups):,} classes" if y is not None else ""
-        raise TaskError(f"{name}: too few rows ({n}{per}) to split into train/validation/test", "give at least 4 rows"
+        raise TaskError(f"{name}: too few rows ({n:,}{per}) to split into train/validation/test", "give at least 4 rows"
                         + (" per class, or state problem=regression for a measured target" if y is not None else ""))
     return train, val, test
 

@@ -75,7 +75,7 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
         val, test = val[:-1], np.concatenate([test, val[-1:]])
     fit_rows = np.concatenate([train, val])
     keep = np.random.default_rng([seed, 1]).choice(len(fit_rows), min(n_train, len(fit_rows)), replace=False)
-    drawn = f" (the {len(keep)} of {len(fit_rows)} that n_train={n_train} drew)" * (len(keep) < len(fit_rows))
+    drawn = f" (the {len(keep):,} of {len(fit_rows):,} that n_train={n_train} drew)" * (len(keep) < len(fit_rows))
     fit_rows = fit_rows[np.sort(keep)]  # a draw of its own: the held-out rows are the same with any n_train
     check_varies(path, yf[fit_rows], "every fitting row" + drawn, drawn and "a larger n_train draws rows it varies on")
     if not np.var(yf[fit_rows]) >= POINT_MIN_VARIANCE:  # in its own units: near 1e-160 a squared error underflows

@@ -178,4 +178,5 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     xs = np.stack([np.concatenate([t["x_train"][:n_train], t["x_val"], t["x_test"]])[:n_train + n_val] for t in tasks])
     ys = np.stack([np.concatenate([t["y_train"][:n_train], t["y_val"], t["y_test"]])[:n_train + n_val]
                    for t in tasks]).astype(np.float32)
-    return {**_family(name, problem, xs, ys, n_train), "fitness": options["fitness"], "fresh": 0}
+    return {**_family(name, problem, xs, ys, n_train), "fitness": options["fitness"], "fresh": 0,
+            "text_labels": y.dtype.kind not in "biuf"}  # (a summary's note on classes read from numbers)
