@@ -101,7 +101,8 @@ TORCH_ORACLE: dict[str, Callable[..., torch.Tensor]] = {
     "sign": lambda a: _zero_grad_step(a, (a.detach() > 0).double() - (a.detach() < 0).double()),
     "softplus": lambda a: torch.log(1.0 + math.e ** a),
     "erf": _erf,
-    "full": lambda a: a.to(torch.float32),
+    # in its inputs' precision, float32 at least (codegen's constant dtype: a Scalar's where no Tensor is given)
+    "full": lambda a: a.to(torch.promote_types(a.dtype, torch.float32)),
 }
 
 
