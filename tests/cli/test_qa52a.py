@@ -87,14 +87,19 @@ def test_evolve_names_a_learner_itself_among_the_definitions_it_takes(tmp_path: 
     assert not (tmp_path / "x.db").exists()
 
 
-def test_an_exported_mlev_whose_data_file_no_task_line_can_name_prints_a_command_that_runs_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
-    import shlex
-
+def _quoted_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In ``tmp_path`` (the working folder): ``d"q.csv``, a data file no task line can name, and ``f.mlev``."""
     monkeypatch.chdir(tmp_path)
     rows = np.random.default_rng(0).uniform(1, 2, (40, 2)).tolist()
     (tmp_path / 'd"q.csv').write_text("a,b,y\n" + "".join(f"{a!r},{b!r},{1.5 * a * a / b + 0.7!r}\n" for a, b in rows))
     (tmp_path / "f.mlev").write_text(FORMULA_AB)
+
+
+def test_an_exported_mlev_whose_data_file_no_task_line_can_name_prints_a_command_that_runs_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    import shlex
+
+    _quoted_data(tmp_path, monkeypatch)
     assert main(["evolve", "f.mlev", "--task", 'd"q.csv:target=y', "--budget", "3", "--db", "r.db", "--quiet"]) == 0
     capsys.readouterr()
     assert main(["export", "r.db", "--best", "-o", "best.mlev"]) == 0
@@ -110,10 +115,7 @@ def test_a_program_shown_for_a_data_file_no_task_line_can_name_parses_back(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
     from mlevolve.dsl.parse import parse
 
-    monkeypatch.chdir(tmp_path)
-    rows = np.random.default_rng(0).uniform(1, 2, (40, 2)).tolist()
-    (tmp_path / 'd"q.csv').write_text("a,b,y\n" + "".join(f"{a!r},{b!r},{1.5 * a * a / b + 0.7!r}\n" for a, b in rows))
-    (tmp_path / "f.mlev").write_text(FORMULA_AB)
+    _quoted_data(tmp_path, monkeypatch)
     assert main(["evolve", "f.mlev", "--task", 'd"q.csv:target=y', "--budget", "3", "--db", "r.db", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)["best_program"]  # "ready to run": it had task "d"q.csv:target=y"
     assert "task" not in shown and parse(shown).task is None
