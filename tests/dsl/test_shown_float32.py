@@ -32,7 +32,8 @@ from mlevolve.dsl.simplify import (
     simplify_program,
     simplify_shown,
 )
-from mlevolve.gp.memo import program_key, simplified_program, stored_program
+from mlevolve.gp.engine import Engine
+from mlevolve.gp.memo import cache_key, program_key, simplified_program, stored_program
 from mlevolve.interpreter.codegen import compile_program
 from mlevolve.interpreter.evaluate import namespace
 from mlevolve.interpreter.names import py_name
@@ -175,12 +176,21 @@ def test_what_the_generated_code_computes_decides_the_shown_form(body: str, show
     assert same(outputs(p, "activation"), outputs(got, "activation"))
 
 
-def test_the_search_still_folds_in_float64() -> None:
-    """The cache key, FEC and sizes read the float64 folding, unchanged: one key for both forms."""
+def test_the_cache_key_folds_a_float32_body_as_it_runs_and_sizes_still_fold_in_float64() -> None:
+    """Two activations that float64 folding makes one compute different float32 values, so they have two cache
+    keys (two scores); FEC and sizes read the float64 folding, unchanged.  A formula, which runs in float64,
+    keeps one key for both."""
     a = api.check(parse("algorithm a\n\nactivation f(x: Tensor) -> Tensor =\n  x * log(0.9)\n"))
     b = api.check(parse("algorithm a\n\nactivation f(x: Tensor) -> Tensor =\n  x * -0.10536051565782628\n"))
-    assert program_key(simplified_program(a)) == program_key(simplified_program(b))
+    assert not same(outputs(a, "activation"), outputs(b, "activation"))
+    assert cache_key(a) != cache_key(b) and Engine.key(a) == cache_key(a)
+    assert program_key(simplified_program(a)) == program_key(simplified_program(b))  # the float64 folding
     assert stored_program(a) == a and simplify_shown(a) == a
+    assert cache_key(api.check(parse("algorithm a\n\nactivation f(x: Tensor) -> Tensor =\n  x * (0.5 + 0.25)\n"))) \
+        == cache_key(api.check(parse("algorithm a\n\nactivation f(x: Tensor) -> Tensor =\n  x * 0.75\n")))
+    f, g = (api.check(parse(f"algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  x * {c}\n"))
+            for c in ("log(0.9)", "-0.10536051565782628"))
+    assert cache_key(f) == cache_key(g) == program_key(simplified_program(f))
 
 
 def test_a_models_constants_fold_to_what_its_layers_are_given() -> None:

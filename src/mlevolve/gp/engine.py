@@ -39,7 +39,7 @@ from mlevolve.gp.archive import LEFT_OUT_AT, Archive
 from mlevolve.gp.backends import Backend, InProcess, Policy, Scored
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.generate import ramped_half_and_half
-from mlevolve.gp.memo import program_key, simplified_program
+from mlevolve.gp.memo import cache_key, simplified_program
 from mlevolve.gp.operators import CROSSOVERS, MUTATIONS, Site, choose_mutation
 from mlevolve.gp.portfolio import Portfolio
 from mlevolve.gp.record import FAILED, Candidate, FitnessLex, FitnessSize, RunRecord, stored_outcome
@@ -268,8 +268,9 @@ class Engine:
 
     @staticmethod
     def key(program: Program) -> str:
-        """The cache key: the canonical hash of the simplified program (equal programs score alike)."""
-        return program_key(simplified_program(program))
+        """The cache key: the canonical hash of the simplified program, a float32 body's constants folded in
+        float32 (``memo.cache_key``: programs that compute the same values score alike)."""
+        return cache_key(program)
 
     # -- making programs --------------------------------------------------------------------------
     def _random_body(self, site: Site) -> Expr:
@@ -365,7 +366,7 @@ class Engine:
         """Begin scoring a candidate; it comes back from :meth:`collect` (at once if it needs no work)."""
         stop.check()  # a Ctrl-C whose KeyboardInterrupt Python dropped (in a callback from C) stops the run here
         simple = simplified_program(program)
-        key = program_key(simple)
+        key = cache_key(program, simple)
         job = Job(program, key, operator, tuple(parents), generation, self._size(simple), simple,
                   time.perf_counter())
         row = self.run.stored(key) if self._replay else None

@@ -176,8 +176,8 @@ def stored_program(program: Program, simple: Program | None = None) -> Program:
     """The simplified program the archive stores (its ``simplified`` text): :func:`simplified_program` of
     ``program`` (``simple``, where the caller has it), but for a body that runs in float32 (a torch kind) with
     its constants folded in float32, where they fold only to what the generated code computes bit for bit
-    (:func:`~mlevolve.dsl.simplify.float32_value`).  The cache key, FEC and sizes read
-    :func:`simplified_program` (float64 folding everywhere), unchanged; this is what is shown of it.
+    (:func:`~mlevolve.dsl.simplify.float32_value`).  It is what is shown of it, and what the cache key hashes
+    (:func:`cache_key`); FEC and sizes read :func:`simplified_program` (float64 folding everywhere).
     ``simple`` itself where no such body may fold (the same program)."""
     if simple is None:
         simple = simplified_program(program)
@@ -200,6 +200,16 @@ def program_key(program: Program) -> str:
     """:func:`~mlevolve.dsl.traverse.program_hash` of ``program`` (the same hash), each definition's
     part memoised (:class:`Identity`)."""
     return program_hash(program, COMMUTATIVE, _definition_key)
+
+
+def cache_key(program: Program, simple: Program | None = None) -> str:
+    """The cache key of ``program``: :func:`program_key` of its :func:`stored_program` (``simple``: its
+    :func:`simplified_program`, where the caller has it), so programs share a key, and so a score, only where
+    they compute the same values in the precision they run in.  The key of a body that runs in float64 (a
+    formula's, a learner's) is that of its simplified program; a float32 body's constants fold in float32, and
+    only to what its generated code computes: folded in float64, ``x * log(0.9)`` and ``x * -0.10536051565782628``
+    were one activation, where torch computes two (``log`` of a float32 0.9 is not that literal rounded)."""
+    return program_key(stored_program(program, simple))
 
 
 _TEXT: Memo[Expr, str] = NodeMemo(16384)
