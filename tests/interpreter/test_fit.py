@@ -686,3 +686,57 @@ def test_a_target_too_small_to_square_is_refused_at_the_file(tmp_path: Path) -> 
             assert caught.value.hint == "errors are computed in the target's own units: multiply it by a power of 10"
         else:
             assert load_points(f"{path}:target=y", ("a", "b")).y_train.max() < 1e-138
+
+
+SPECIALS = [0.0, -0.0, 1.0, -1.0, 1e308, -1e308, 5e-324, np.inf, -np.inf, np.nan]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(a=st.one_of(st.sampled_from([0.0, -0.0, 1.5, -1.5]), st.floats(allow_nan=False, allow_infinity=False)),
+       b=st.one_of(st.sampled_from([1.0, -1.0, 2.0, -2.0]), st.floats(allow_nan=False, allow_infinity=False)))
+def test_the_scaling_written_with_its_signs_computes_a_plus_b_times_f_bit_for_bit(a: float, b: float) -> None:
+    """``signed_scaled`` computes what ``a + b * f`` computes, every bit (signed zeros, infinities and NaN
+    included), as the fast path evaluates both."""
+    from mlevolve.interpreter.formula_code import scalar_formula
+
+    if b == 0.0:
+        return
+    inner = parse(formula("sin(x) * x")).definitions[0].body
+    assert inner is not None
+    plain, (signed, form) = fit.scaled(inner, a, b), fit.signed_scaled(inner, a, b)
+    assert form == ("rsub" if a < 0 else "sub" if b < 0 and np.copysign(1.0, a) > 0 else "add")
+    x = np.array([*SPECIALS, *np.linspace(-3.0, 3.0, 7)])
+    program = parse(formula("x")).definitions[0]
+    values = [scalar_formula(program.replace_body(body)).function(0, rng=False)(x[:, None]) for body in (plain, signed)]
+    assert np.array_equal(values[0].view(np.int64), values[1].view(np.int64))  # every bit
+
+
+@pytest.mark.parametrize("inner", ["sin(x)", "sin(x) * x", "exp(x) / (x + 1.7)", "max(x, 0.3) - cos(x)"])
+@pytest.mark.parametrize(("a", "b", "shown"), [(1.3, 2.7, "1.3 + 2.7 * F"), (1.3, -2.7, "1.3 - 2.7 * F"),
+                                               (-1.3, 2.7, "2.7 * F - 1.3"), (-1.3, -2.7, "-2.7 * F - 1.3")])
+def test_the_scaling_written_with_its_signs_is_what_the_simplifier_leaves(inner: str, a: float, b: float,
+                                                                         shown: str) -> None:
+    """On a simple formula ``f``, ``signed_scaled`` writes the fixpoint the simplifier makes of ``a + b * f``, so
+    the simplified text of a fitted formula is its text (no rewrite, no second printing); and a fit stores it so."""
+    from mlevolve.dsl.printer import format_expr
+    from mlevolve.dsl.simplify import simplify_expr
+
+    f = parse(formula(inner)).definitions[0].body
+    assert f is not None and simplify_expr(f) is f
+    signed, _ = fit.signed_scaled(f, a, b)
+    assert simplify_expr(signed) is signed and simplify_expr(fit.scaled(f, a, b)) == signed
+    text = format_expr(f)
+    assert format_expr(signed) == shown.replace("F", text if f.op in ("sin",) else f"({text})")
+    x = np.linspace(-1, 1, 20)[:, None]
+    fitted = fit_formula(parse(formula(inner)), SPEC, x, a + b * points_of(inner, x), FitOptions(tune=False))
+    assert fitted.program.definitions[0].body is not None
+    assert simplify_expr(fitted.program.definitions[0].body) is fitted.program.definitions[0].body
+    assert fitted.body is not None  # the Body made without walking the fitted formula (formula_code.refitted)
+
+
+def points_of(inner: str, x: np.ndarray) -> np.ndarray:
+    """``inner`` evaluated on the points ``x`` (n, 1)."""
+    from mlevolve.interpreter.formula_code import scalar_formula
+
+    d = parse(formula(inner)).definitions[0]
+    return np.asarray(scalar_formula(d).function(0, rng=False)(x), np.float64).reshape(-1)

@@ -27,7 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mlevolve
-from mlevolve.dsl.ir import Call, Definition, Num, Param, Program, Ref, const
+from mlevolve.dsl.ir import Call, Definition, Expr, Num, Param, Program, Ref, const
 from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.parse import parse
 from mlevolve.dsl.printer import format_program
@@ -236,10 +236,25 @@ def test_ten_thousand_fits_give_the_reference_fits_numbers(monkeypatch: pytest.M
     assert check_fits(10_000, seed=28, monkeypatch=monkeypatch) >= 5_000
 
 
+def scaling_form(body: Expr | None) -> str:
+    """Which form of ``fit.signed_scaled`` a fitted body has: ``a + b * f``, ``a - b * f``, ``b * f - a``."""
+    if isinstance(body, Call) and len(body.args) == 2:
+        left, right = body.args
+        if body.op == "add" and isinstance(right, Call) and right.op == "mul":
+            return "add"
+        if body.op == "sub" and isinstance(left, Num) and isinstance(right, Call) and right.op == "mul":
+            return "sub"
+        if body.op == "sub" and isinstance(right, Num) and isinstance(left, Call) and left.op == "mul":
+            return "rsub"
+    return "other"
+
+
 def check_refitted(n: int, seed: int) -> int:
     """The Body a fit makes of its fitted formula is the one linearising the fitted formula gives
-    (scaled, with either sign of each scaling literal, and unscaled: every fourth without scaling)."""
+    (scaled, with either sign of each scaling literal, so in each form of ``fit.signed_scaled``, and
+    unscaled: every fourth without scaling)."""
     made = 0
+    forms: set[str] = set()
     for k, program in enumerate(random_formulas(n, seed)):
         mlevolve.check(program)
         x, y = points(len(program.definitions[0].params), k)
@@ -250,6 +265,8 @@ def check_refitted(n: int, seed: int) -> int:
         want = formula_code.scalar_formula(fitted.program.definitions[0])
         assert _fields(fitted.body) == _fields(want), (format_program(program),
                                                        format_program(fitted.program))
+        forms.add(scaling_form(fitted.program.definitions[0].body))
+    assert {"add", "sub", "rsub"} <= forms, forms  # (each form of the scaling made and checked)
     return made
 
 

@@ -32,7 +32,8 @@ scaling's constant branch).  Without it such a literal, a Levenberg-Marquardt st
 direction, never moved off the pole it started on.
 
 The result is a program whose text holds the tuned literals and the scaling as an explicit
-``a + b * (...)``, so the archived program reproduces its score when run or exported as is.  A
+``a + b * (...)`` (its signs written as the simplifier writes them, ``a - b * f`` and ``b * f - a``:
+:func:`signed_scaled`), so the archived program reproduces its score when run or exported as is.  A
 formula that already has that form, in any spelling the simplifier leaves (``b * f - a``, ``a - b * f``:
 :func:`split_scaling`), has its ``a`` and ``b`` refitted in place (never nested).  Its
 chains of literals are then folded into one (``a + b * (c * x)`` as ``a + (b * c) * x``:
@@ -237,6 +238,22 @@ def _split(body: Expr) -> tuple[Expr, float, float, int] | None:
 def scaled(body: Expr, a: float, b: float) -> Expr:
     """``a + b * body``."""
     return Call("add", (const(a), Call("mul", (const(b), body))))
+
+
+def signed_scaled(body: Expr, a: float, b: float) -> tuple[Expr, str]:
+    """``a + b * body`` (:func:`scaled`) with its signs written where the simplifier puts them, and which form
+    it has: ``"add"``, ``a + b * f`` (``a`` not negative, ``b`` positive); ``"sub"``, ``a - |b| * f`` (``a`` not
+    negative, ``b`` negative); ``"rsub"``, ``b * f - |a|`` (``a`` negative; ``b`` keeps its sign:
+    ``-2.0 * f - 1.5``).  The same value as :func:`scaled` bit for bit on every input, by IEEE sign symmetry
+    (``x + (-y)`` is ``x - y``, ``(-b) * f`` is ``-(b * f)``) and commutative addition.  Why: written as
+    :func:`scaled`, half the fitted formulas of a quartic run were rewritten by the simplifier for these signs
+    alone before their simplified text was stored (RESULTS.md, "Stop 53").  A ``-0.0`` intercept keeps the
+    ``"add"`` form."""
+    if a < 0.0:
+        return Call("sub", (Call("mul", (const(b), body)), Num(-a))), "rsub"
+    if b < 0.0 and math.copysign(1.0, a) > 0.0:
+        return Call("sub", (Num(a), Call("mul", (Num(-b), body)))), "sub"
+    return scaled(body, a, b), "add"
 
 
 # NumPy's mean, variance and sum of a 1-D float64 array without their Python wrappers (which cost
@@ -767,7 +784,7 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
             fitted = _substitute(inner, sites, literals)
         else:  # every literal as it was (the same node): nothing to rebuild
             fitted = inner
-        wrapper = None
+        wrapper: tuple[str, Expr, Expr] | None = None  # the scaling's form and its literals a, b (signed_scaled)
         flat = False  # the formula replaced by its intercept
         if options.scale:
             a, b = numbers.a, numbers.b
@@ -778,12 +795,14 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
             if b == 0.0 and better:  # constant (up to rounding) on the points: the model is a = mean(y) alone
                 fitted, flat = const(a), True
             elif b != 0.0 and not identity and better:
-                fitted = scaled(fitted, a, b)
-                assert isinstance(fitted, Call) and isinstance(fitted.args[1], Call)
-                wrapper = (fitted.args[0], fitted.args[1].args[0])  # the literals a and b, as written
+                fitted, wrapper = scaled(fitted, a, b), ("add", const(a), const(b))
         folded, settled = folded_fitted(fitted) if sites or wrapper is not None else (fitted, False)
         if folded != fitted:  # its literals moved: the Body is made from the program (fold_fitted's rules)
             fitted, flat = folded, True
+        elif wrapper is not None:  # not folded: the scaling's signs where the simplifier puts them (the same bits)
+            assert isinstance(fitted, Call) and isinstance(fitted.args[1], Call)
+            fitted, form = signed_scaled(fitted.args[1].args[1], numbers.a, numbers.b)
+            wrapper = (form, const(numbers.a), const(numbers.b))
         if fitted == d.body:
             return Fitted(program, numbers.calls), True
         linearised = None

@@ -153,13 +153,14 @@ def _instruction(op: str, numbers: tuple[bool, ...]) -> tuple[Any, int] | None:
 
 
 def refitted(made: tuple[Any, tuple[int, ...]], changes: dict[int, Expr],
-             scaling: tuple[Expr, Expr] | None) -> Any | None:
+             scaling: tuple[str, Expr, Expr] | None) -> Any | None:
     """The Body that :func:`scalar_formula` makes of a fitted formula, from the Body and registers
     ``made`` of the formula it was fitted from (no scaling of its own), without walking it again:
     ``changes`` maps the preorder index of each literal (a ``Num``, or a ``neg`` of one) to its new
-    literal, and ``scaling`` is the ``(a, b)`` literals of the ``a + b * (...)`` put in front
-    (``fit.scaled``), or None.  None when a literal changes form (``Num`` to ``neg`` or back) or the
-    formula's value is a literal: then the caller linearises the fitted formula."""
+    literal, and ``scaling`` is the form and the signed literals ``a``, ``b`` of the scaling put around it
+    (``fit.signed_scaled``: ``"add"`` ``a + b * f``, ``"sub"`` ``a - |b| * f``, ``"rsub"`` ``b * f - |a|``), or
+    None.  None when a literal changes form (``Num`` to ``neg`` or back) or the formula's value is a
+    literal: then the caller linearises the fitted formula."""
     from mlevolve.interpreter.fastpath import Body
 
     body, where = made
@@ -176,37 +177,51 @@ def refitted(made: tuple[Any, tuple[int, ...]], changes: dict[int, Expr],
     if scaling is None:
         return Body(n_in, tuple(consts), (), body.steps, body.operands, body.result, body.kernel, body.ranks,
                     np.array(consts, np.float64).reshape(-1), body.result_ranks, body.draws)
-    first_literal, second_literal = _literal(scaling[0]), _literal(scaling[1])
-    if first_literal is None or second_literal is None:
+    form, first_literal, second_literal = scaling[0], _literal(scaling[1]), _literal(scaling[2])
+    if first_literal is None or second_literal is None or body.kernel is None:
         return None
     (a, a_neg), (b, b_neg) = first_literal, second_literal
-    pre = int(a_neg) + int(b_neg)  # instructions before the formula's: a neg for each negative literal
+    if form == "sub":  # a - |b| * f: both written as Nums
+        b_neg = False
+    elif form == "rsub":  # b * f - |a|: a written as a Num, after the formula (post-order)
+        a_neg = False
+    # Literals are numbered as met: a, b, then the formula's ("add", "sub"); b, the formula's, then a ("rsub").
+    # Instructions in post-order: a neg for each negative literal before the formula's code, then b * f, then
+    # the scaling's add or sub.
+    rsub = form == "rsub"
     new_first = first + 2
+    pre = int(a_neg) + int(b_neg)
 
-    def moved(r: int) -> int:  # the formula's registers after a's and b's constants (and negs)
-        return r if r < n_in else r + 2 if r < first else new_first + pre + (r - first)
+    def moved(r: int) -> int:  # the formula's registers after the scaling's constants (and negs)
+        return r if r < n_in else r + (1 if rsub else 2) if r < first else new_first + pre + (r - first)
 
+    a_register, b_register = (first + 1, n_in) if rsub else (n_in, n_in + 1)
     code: list[tuple[Any, int, int, int]] = []
-    operand = []
-    for k, negative in enumerate((a_neg, b_neg)):
+    operand = {}
+    for name, register, negative in (("a", a_register, a_neg), ("b", b_register, b_neg)):
         if negative:
             negation = _instruction("neg", (True,))
             if negation is None:
                 return None
-            code.append((negation[0], n_in + k, n_in + k, negation[1]))
-            operand.append((new_first + len(code) - 1, False))
+            code.append((negation[0], register, register, negation[1]))
+            operand[name] = (new_first + len(code) - 1, False)
         else:
-            operand.append((n_in + k, True))
-    ops = body.kernel[:, 0] if body.kernel is not None else ()
+            operand[name] = (register, True)
+    ops = body.kernel[:, 0]
     code += [(step, moved(i), moved(j), int(op))
              for step, (i, j), op in zip(body.steps, body.operands, ops, strict=True)]
-    product = _instruction("mul", (operand[1][1], False))
-    total = _instruction("add", (operand[0][1], False))
-    if product is None or total is None or body.kernel is None:
+    product = _instruction("mul", (operand["b"][1], False))
+    if product is None:
         return None
-    code.append((product[0], operand[1][0], moved(body.result), product[1]))
-    code.append((total[0], operand[0][0], new_first + len(code) - 1, total[1]))
-    return _body(Body, n_in, [a, b, *consts], code, new_first + len(code) - 1)
+    code.append((product[0], operand["b"][0], moved(body.result), product[1]))
+    total = _instruction("sub" if form != "add" else "add",
+                         (False, operand["a"][1]) if rsub else (operand["a"][1], False))
+    if total is None:
+        return None
+    previous = new_first + len(code) - 1
+    code.append((total[0], *((previous, operand["a"][0]) if rsub else (operand["a"][0], previous)), total[1]))
+    values = [b, *consts, a] if rsub else [a, b, *consts]
+    return _body(Body, n_in, values, code, new_first + len(code) - 1)
 
 
 def _literal(node: Expr) -> tuple[float, bool] | None:
