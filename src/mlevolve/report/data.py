@@ -208,6 +208,7 @@ def answer(run: Run) -> dict[str, Any] | None:
     scored candidate."""
     from mlevolve.gp.prune_best import is_start
     from mlevolve.results import answer as build
+    from mlevolve.results import as_written
 
     groups = behaviours(run)
     if not groups:
@@ -220,7 +221,7 @@ def answer(run: Run) -> dict[str, Any] | None:
     out = build(metrics, begin.get("metrics") if begin else None,
                 variances=run.meta.get("target_variance") or {}, sizes=run.meta.get("split_size") or {},
                 same_program=is_start(begin, best.hash, best.program), confirm=pairs,
-                task=run.meta.get("task"), apart=apart)
+                task=run.meta.get("task"), apart=apart, written=as_written(begin))
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     out["best"].update(hash=best.hash, seq=best.seq, source=best.source, program=evolved(run, best), size=best.size)
     record = run.meta.get("pruned")
