@@ -364,7 +364,8 @@ def _behaviours(run: Run) -> list[Group]:
     (of its programs tied with its fittest, the smallest).
     Ranked by the representative's fitness, ties to the earliest; programs (and groups) whose fitnesses
     tie within float rounding are shown smallest first (:func:`mlevolve.results.shown_order`), as every
-    command that shows a run's best does (``best``, ``show``, ``report``, ``export DB --best``).
+    command that shows a run's best does (``best``, ``show``, ``report``, ``export DB --best``).  The run's pruned
+    best (the archive's meta ``pruned``) is first, in its candidate's group's place (:func:`_in_place`).
     """
     firsts = [r for r in run.first.values() if r.fitness is not None]
     parent = {r.hash: r.hash for r in firsts}
