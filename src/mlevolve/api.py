@@ -1227,7 +1227,7 @@ def evolve(
             backend.close(interrupted)
     from mlevolve.gp.prune_best import common_start, is_start
     from mlevolve.report.data import common_draw_note, pruned_line, pruned_row
-    from mlevolve.results import answer, shown_algebra, shown_program
+    from mlevolve.results import answer, as_written, shown_algebra, shown_program
 
     shown = pruned_row(pruned) if pruned is not None else None
     common_note = common_draw_note(pruned, best.hash, best.metrics) if best is not None else None
@@ -1239,7 +1239,7 @@ def evolve(
     same = best is not None and is_start(begin, best.hash, best.program)
     result = answer(best.metrics if best else None, begin["metrics"], variances=variances, sizes=sizes,
                     task=task_name, same_program=same, confirm=pairs,
-                    apart=bool(evaluator.fresh_tasks) and not common_start(pruned))
+                    apart=bool(evaluator.fresh_tasks) and not common_start(pruned), written=as_written(begin))
     result["start"]["how"] = begin["how"]
     result["metric"]["description"] += _classes_note(task_name, task_data)
     if best is not None:
@@ -1409,15 +1409,18 @@ def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", f
         with contextlib.suppress(MlevError):  # the scored text is the run's own; a text it cannot read: no label
             if Engine.key(parse(start["program"])) != key:  # fitting changed a constant: not the file's score
                 start["how_written"] = start["how"]
-                start["how"] += f"; {_fitted_note(program, evaluator, key)}"
+                note, start["tuned"], start["written_metrics"] = _fitted_note(program, evaluator, key)
+                start["how"] += f"; {note}"
     archive.set_meta("start", start)
     return start
 
 
-def _fitted_note(program: Program, evaluator: Any, key: str) -> str:
+def _fitted_note(program: Program, evaluator: Any, key: str) -> tuple[str, str, dict[str, Any] | None]:
     """What the run's fitting did to the start (scored once more as written, the fit off, for the
-    comparison with ``mlevolve run``): a formula's output linearly scaled (``a + b * f``, Keijzer 2003)
-    and, where it has literals, its literals tuned; a learner's literals tuned."""
+    comparison with ``mlevolve run``): the note for its ``how``, what was done (a formula's output linearly scaled,
+    ``a + b * f``, Keijzer 2003, and, where it has literals, its literals fitted; a learner's literals tuned), and
+    its metrics as written (None where it fails so), which the verdict gives beside the tuned start's
+    (:func:`mlevolve.results.verdict`'s ``written``)."""
     import copy
 
     from mlevolve.interpreter.fit import literal_sites
@@ -1433,10 +1436,12 @@ def _fitted_note(program: Program, evaluator: Any, key: str) -> str:
     what = " and ".join(done) or "its literals tuned"
     written = copy.copy(evaluator)
     written.fit, written.tuning = None, None  # as `mlevolve run` scores it
-    failure = written.evaluate(program, key).failure
-    if failure is not None:
-        return f"as written it fails: {failure}; with {what}, as every candidate's are, it scores as shown"
-    return f"scored with {what}, as every candidate's are, where `mlevolve run` scores it as written"
+    outcome = written.evaluate(program, key)
+    if outcome.failure is not None:
+        return f"as written it fails: {outcome.failure}; with {what}, as every candidate's are, it scores as " \
+            "shown", what, None
+    return f"scored with {what}, as every candidate's are, where `mlevolve run` scores it as written", what, \
+        dict(outcome.metrics)
 
 
 def _numbers_apart(a: str, b: str) -> bool:
@@ -1633,7 +1638,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
     for a failed program, or when the archive knows no start and none is re-evaluated."""
     from mlevolve.gp.prune_best import is_start
     from mlevolve.report import data
-    from mlevolve.results import answer
+    from mlevolve.results import answer, as_written
 
     meta = run.meta
     begin, metrics, apart = data.alike(run, c["hash"], c["metrics"])
@@ -1658,7 +1663,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
                  variances=meta.get("target_variance") or {}, sizes=meta.get("split_size") or {},
                  same_program=is_start(begin, c["hash"], c.get("stored")), confirm=pairs,
                  task=meta.get("task"), of_best=bool(groups) and groups[0].representative.hash == c["hash"],
-                 apart=apart)
+                 apart=apart, written=as_written(begin))
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     if c.get("source") == "hurdle":  # its training stopped early: not the start's full training
         out["verdict"] += "; this program's training was stopped early by the hurdle (the start's was not)"

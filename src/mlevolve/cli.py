@@ -823,8 +823,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("best", help="list the best programs of a run's archive", description=(
         "List the best programs of a run's archive, one per behaviour: the best as the run shows it first (pruned, "
-        "where the run pruned it: scored on the prune's common tasks, so its fitness may read below the next's, "
-        "each scored on its own draw), then the rest by fitness. An archive with no scored candidate lists none: "
+        "where the run pruned it, in its candidate's place, which its pruned line names: scored on the prune's "
+        "common tasks, so its fitness may read below the next's, each scored on its own draw), then the rest by "
+        "fitness. An archive with no scored candidate lists none: "
         "it says why, with the command that shows a failed one, and exits 0 (a list may be empty; `show --best` and "
         "`export --best`, which need a best, exit 2)."))
     p.add_argument("db", metavar="DB")

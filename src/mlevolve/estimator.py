@@ -116,8 +116,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             if path is not None and Path(path).is_dir():
                 raise ValueError(f"{name} is a folder, not a file: {path!r}")
 
-    def fit(self, X: Any, y: Any) -> SymbolicRegressor:
-        """Search a formula of ``X`` (n, F) for ``y`` (n,); returns self."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SymbolicRegressor:
+        """Search a formula of ``X`` (n, F) for ``y`` (n,); returns self.
+
+        ``sample_weight`` (n,): honoured where it is exactly: equal positive weights are the unweighted search
+        (least squares, the constants' fit and R² do not change with a common weight), and a weight of 0 drops its
+        row (as scikit-learn defines it: the same as leaving the row out); weights that differ otherwise raise
+        ValueError, since the search, its constant fitting and its metrics are unweighted (:func:`_weighted`)."""
         from mlevolve.api import RunInterrupted, best, check_output, evolve, formula_sympy, parse
         from mlevolve.gp.engine import EvolveConfig
         from mlevolve.grammar.spec import load_grammar
@@ -132,6 +137,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             y = np.asarray(y, dtype=np.float64)
         except ValueError as err:
             raise ValueError(f"y must hold numbers: {err}") from None
+        if sample_weight is not None:
+            X, y = _weighted(X, y, sample_weight)
         seed = self.random_state if isinstance(self.random_state, int | np.integer) else \
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max)  # None, a RandomState: one draw
         try:
@@ -256,6 +263,25 @@ def _front_table(front: list[dict[str, Any]], chosen: int, selection: str) -> st
         cells = "  ".join(c.rjust(w) for c, w in zip(row[:4], widths, strict=True))
         lines.append(f"  {cells}  {row[4]}" + ("  <-" if i - 1 == chosen else ""))
     return "\n".join(lines)
+
+
+def _weighted(X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any]:
+    """``X`` and ``y`` as :meth:`SymbolicRegressor.fit` searches them under ``sample_weight``: the rows of weight 0
+    left out, the rest unweighted where their weights are equal (a common weight changes no least-squares fit, no
+    fitted constant and no R²); else a ValueError.  Weights that differ would need a weighted search: the data file
+    carrying them, the constant fitting's linear scaling and Levenberg-Marquardt as weighted least squares, and
+    weighted MSE and R² in the fitness, the prune, the front and the held-out metrics; none is yet, and neither
+    repeating rows (integers only, and it changes the split) nor resampling gives the same search."""
+    from sklearn.utils.validation import _check_sample_weight
+
+    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    kept = weights > 0
+    low, high = float(weights[kept].min()), float(weights[kept].max())
+    if low != high:
+        raise ValueError(f"sample_weight with weights that differ (from {low:g} to {high:g}) is not supported yet: "
+                         "the formula search, its constant fitting and its metrics are unweighted; equal weights, "
+                         "and zeros (which leave their rows out), are honoured exactly")
+    return (X, y) if kept.all() else (X[kept], y[kept])
 
 
 def _in_arrays(text: str, data: Path, shape: tuple[int, int]) -> str:

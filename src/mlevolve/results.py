@@ -56,6 +56,13 @@ def shown_number(x: float, digits: int) -> str:
     return text
 
 
+def _apart(x: float, other: float | None, digits: int = 5) -> str:
+    """``x`` to ``digits`` significant digits, or as many more (up to 17) as tell it from ``other``."""
+    while other is not None and other != x and digits < 17 and f"{x:.{digits}g}" == f"{other:.{digits}g}":
+        digits += 1
+    return shown_number(x, digits)
+
+
 def tied(a: float, b: float, scale: float = 0.0) -> bool:
     """Whether ``a`` and ``b`` are the same result up to :data:`TIE_RTOL`: ``|a - b| <= TIE_RTOL * max(|a|,
     |b|, scale)``.  ``scale``: the magnitude of what ``a`` and ``b`` were computed from where they are
@@ -368,7 +375,7 @@ def scale_free(metric: Metric, metrics: Mapping[str, Any], variances: Mapping[st
 
 def verdict(metric: Metric, start: float | None, best: float | None, same_program: bool = False,
             examples: int | None = None, variances: Mapping[str, float] | None = None, *,
-            perfect: bool = False, of_best: bool = True) -> str:
+            perfect: bool = False, of_best: bool = True, written: tuple[str, float | None] | None = None) -> str:
     """One plain sentence comparing the best program found with the starting one; for an accuracy on
     ``examples`` examples, the gain also as a count of examples (a gain of 3 of 359 is easily noise).
     Values tied up to :data:`TIE_RTOL` at the metric's scale (:meth:`Metric.tie_scale`, from the
@@ -378,17 +385,24 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     (accuracy 0.952 against 0.976 is 2 times the start's ``1 - accuracy``), anything else by its difference
     relative to the larger value; WORSE beyond 5% (and wherever the start was perfect), else slightly worse.
     ``of_best``: the program is the run's best, so that a worse one means the start beats everything the run
-    found and a tie that nothing found beat it (else the sentence is of this program alone)."""
+    found and a tie that nothing found beat it (else the sentence is of this program alone).
+    ``written``: the start was scored with its literals tuned (or a formula's fitted), as every candidate is: what
+    was done and the start's value as written (None: it fails so); a verdict that is not a gain then says what it
+    compares with, both values (``no gain: nothing found beat the starting program with its literals tuned
+    (val_mse 1.4414; as written 1.6315)``), since the best may be far better than the file's program as written."""
     if best is None:
         return "no candidate was scored"
     if start is None:
         return "the starting program could not be scored, so there is nothing to compare with"
     diff = best - start
+    tuned = "" if written is None else f" with {written[0]} ({metric.name} {_apart(start, written[1])}; " + (
+        "as written it fails)" if written[1] is None else f"as written {_apart(written[1], start)})")
     if same_program or metric.tied(best, start, variances):
         rounding = f" (a difference of {diff:+.2g}, within float rounding: {TIE_RTOL:g} relative)" if diff else ""
         if same_program:
-            return f"no gain: {'nothing found beat' if of_best else 'it is'} the starting program"
-        return f"no gain: {'the best found' if of_best else 'it'} scores the same as the starting program{rounding}"
+            return f"no gain: {'nothing found beat' if of_best else 'it is'} the starting program{tuned}"
+        return f"no gain: {'the best found' if of_best else 'it'} scores the same as the starting program" \
+            f"{tuned}{rounding}"
     size = f"{metric.name} {diff:+.4g}"
     if examples and metric.stem == "accuracy":
         size += f", {round(diff * examples):+d} of {examples:,}{' ' + metric.split if metric.split else ''} examples"
@@ -404,8 +418,8 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     elif error is not None and error[0] == 0:  # the start was perfect
         times, factor = math.inf, f", where the start's {metric.name} was perfect"
     beaten = ": the starting program beats everything this run found" if of_best else ""
-    return f"WORSE than the start ({size}{factor}){beaten}" if times > 1.05 else \
-        f"slightly worse than the start ({size}{factor})"
+    return f"WORSE than the start{tuned} ({size}{factor}){beaten}" if times > 1.05 else \
+        f"slightly worse than the start{tuned} ({size}{factor})"
 
 
 def spread(metric: Metric, pairs: Sequence[tuple[float | None, float | None]],
@@ -493,11 +507,21 @@ def spec_options_typed(task: object) -> dict[str, str]:
         return {}
 
 
+def as_written(start: Mapping[str, Any] | None) -> tuple[str, Mapping[str, Any] | None] | None:
+    """Where the run scored its ``start`` (``mlevolve.api._start``'s record) with its literals tuned (a formula's
+    fitted), as every candidate's: what was done and its metrics as written (None: it fails so), for
+    :func:`answer`'s ``written``; else None (a start as written, or an archive that kept no such score)."""
+    if start is None or not isinstance(start.get("tuned"), str) or "written_metrics" not in start:
+        return None
+    return start["tuned"], start["written_metrics"]
+
+
 def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
            variances: Mapping[str, float] | None = None, sizes: Mapping[str, int] | None = None,
            same_program: bool = False,
            confirm: Sequence[tuple[float | None, float | None]] | None = None,
-           task: object = None, of_best: bool = True, apart: bool = False) -> dict[str, Any]:
+           task: object = None, of_best: bool = True, apart: bool = False,
+           written: tuple[str, Mapping[str, Any] | None] | None = None) -> dict[str, Any]:
     """What a run found, in the terms of its metric: the answer a summary or report leads with.
 
     ``best`` and ``start``: the metrics dicts of the best program and of the starting program (None:
@@ -506,7 +530,10 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     examples); ``same_program``: the best is the starting program; ``confirm``: (start, best) metric
     values per re-evaluation seed; ``task``: the run's task spec, which says what an unnamed ``fitness`` measures
     (:func:`fitness_reads`); ``of_best``: ``best`` is the run's best (:func:`verdict`'s); ``apart``: the two were
-    scored on different tasks (drawn per candidate), which the verdict then says.  Returns the metric
+    scored on different tasks (drawn per candidate), which the verdict then says; ``written``: the start was scored
+    with its literals tuned, what was done and its metrics as written (:func:`as_written`), which a verdict that is
+    not a gain then gives (:func:`verdict`'s), and the start's side ``tuned`` and ``as_written`` (its value so, None
+    where it fails).  Returns the metric
     (name, split, direction, description), each side's value,
     scale-free companion and test value, the gain (best minus start), ``better`` and ``tied`` (equal up to
     :data:`TIE_RTOL` at the metric's scale, :meth:`Metric.tie_scale`: no gain, however the gain's sign),
@@ -516,6 +543,8 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     reads = fitness_reads(task) if metric.name == "fitness" else None
     v = variances or {}
     sides = {"best": _side(metric, best, v), "start": _side(metric, start, v)}
+    if written is not None:  # the start scored with its literals tuned: what was done, and its value as written
+        sides["start"].update(tuned=written[0], as_written=_number(written[1], metric.name))
     b, s = sides["best"]["value"], sides["start"]["value"]
     return {"metric": {"name": metric.name, "split": metric.split, "higher_is_better": metric.higher_is_better,
                        "description": metric.describe(reads)},
@@ -523,7 +552,8 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
             "better": None if b is None or s is None else metric.better(b, s) and not metric.tied(b, s, v),
             "tied": None if b is None or s is None else metric.tied(b, s, v),
             "verdict": verdict(metric, s, b, same_program, (sizes or {}).get(metric.name.partition("_")[0]), v,
-                               perfect=reads is not None, of_best=of_best)
+                               perfect=reads is not None, of_best=of_best,
+                               written=None if written is None else (written[0], sides["start"]["as_written"]))
             + (held_out(metric, sides, v) if b is not None and s is not None and metric.better(b, s)
                and not metric.tied(b, s, v) else "")
             + ((APART_CONFIRMED if confirm else APART) if apart and not same_program and b is not None

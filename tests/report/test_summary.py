@@ -341,6 +341,38 @@ def test_best_groups_programs_of_the_same_behaviour(capsys: Capsys, tmp_path: Pa
                                 "  x * x\n")  # simplified x / abs(1.0) * x; no comment; the run's task
 
 
+def test_a_pruned_best_is_listed_once_in_its_candidates_place(capsys: Capsys, tmp_path: Path) -> None:
+    """`best` listed the pruned best and the candidate it came from as two behaviours (#1 the prune, #2 the
+    candidate); now the prune stands for its candidate's behaviour, the candidate named by its pruned line, the
+    candidate's others by a line of their own."""
+    db = tmp_path / "p.db"
+    with Archive.for_run(db, {"program_hash": "p", "program_name": "quartic", "task": "nguyen4",
+                              "evolve": ["f"]}) as archive:
+        for row in (_row(0, "x * x * x + 0.0 * x", -0.2, "A"), _row(1, "x * x * abs(x)", -0.2, "A", "fec"),
+                    _row(2, "x * x", -0.5, "B")):
+            archive.add(row)
+        metrics = {"val_mse": 0.2, "test_mse": 1.0, "fitness": -0.2}
+        archive.set_meta("pruned", {"from": "00" * 16, "from_seq": 0, "from_generation": 1, "from_fitness": -0.2,
+                                    "from_metrics": metrics, "from_size": 7, "program": PROGRAM.format("x * x * x"),
+                                    "hash": "ab" * 16, "fitness": -0.2, "metrics": metrics, "size": 5, "edits": 1,
+                                    "evaluations": 3})
+    code, out, _ = cli(capsys, "best", str(db), "-n", "5")
+    assert code == 0
+    assert out == ("#1  fitness -0.2  hash abababababab  (the prune of candidate 0)\n"
+                   "    val_mse 0.2, test_mse 1\n"
+                   "    pruned from candidate 0 (hash 000000000000): 7 -> 5 nodes, val_mse 0.2 -> 0.2\n"
+                   "    + 1 more program with its candidate's behaviour: 010101010101\n"
+                   "    formula f(x: Scalar) -> Scalar =\n"
+                   "      x * x * x\n\n"
+                   "#2  fitness -0.5  hash 020202020202  (candidate 2, point, generation 1)\n"
+                   "    val_mse 0.5, test_mse 1\n"
+                   "    formula f(x: Scalar) -> Scalar =\n"
+                   "      x * x\n\n")
+    [candidate] = api.show(db, "0000")  # the candidate itself: its group's others, not its prune
+    assert candidate["same"] == ["01" * 16] and candidate["pruned"] is None
+    assert [g.representative.hash[:2] for g in data.behaviours(data.load(db))] == ["ab", "02"]  # report, export
+
+
 def test_programs_without_a_fingerprint_group_by_metrics_and_text(tmp_path: Path) -> None:
     db = tmp_path / "m.db"
     with Archive.for_run(db, {"program_hash": "p", "program_name": "quartic", "task": "koza_quartic",

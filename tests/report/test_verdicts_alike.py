@@ -153,3 +153,40 @@ def test_every_command_gives_the_summarys_verdict_of_the_best(tmp_path_factory: 
     for got in (listed["answer"], shown["answer"], report):
         assert (got["verdict"], got["gain"], got["start"]["value"]) == (want["verdict"], want["gain"],
                                                                        want["start"]["value"])
+
+
+# ------------------------------------------------------------------------------------------ a start tuned
+def test_a_verdict_against_a_tuned_start_says_so_with_both_values() -> None:
+    """A learner run said "no gain: nothing found beat the starting program" where the start it compared with had its
+    literals tuned (val_mse 1.4414) and the file's program as written scored 1.6315: the best read as no better
+    than the file's program.  A verdict that is not a gain now names what it compares with, and both values."""
+    mse = Metric("val_mse", False, "validation")
+    tuned = ("its literals tuned", 1.6315)
+    assert verdict(mse, 1.4414, 1.4414, same_program=True, written=tuned) == \
+        "no gain: nothing found beat the starting program with its literals tuned (val_mse 1.4414; as written 1.6315)"
+    assert verdict(mse, 1.4414, 1.4414 * (1 + 1e-12), written=tuned).startswith(
+        "no gain: the best found scores the same as the starting program with its literals tuned (val_mse 1.4414; "
+        "as written 1.6315) (a difference of")
+    assert verdict(mse, 1.4414, 3.0, written=("its literals tuned", None)).startswith(
+        "WORSE than the start with its literals tuned (val_mse 1.4414; as written it fails) (val_mse +1.559")
+    assert verdict(mse, 1.4414, 1.0, written=tuned) == "better than the start (val_mse -0.4414)"  # a gain: as before
+    assert verdict(mse, 1.4414, 1.4414, same_program=True, written=(tuned[0], 1.44140001)).endswith(
+        "(val_mse 1.4414; as written 1.44140001)")  # never two values that read the same
+
+
+def test_a_runs_no_gain_over_its_tuned_start_reads_alike_everywhere(tmp_path: Path) -> None:
+    from mlevolve.report.summary import one_line
+
+    db = tmp_path / "t.db"
+    result = api.evolve(LEARNER, ["linreg.learn"], "affine:fresh=0", budget=5, db=db, quiet=True, prune=False)
+    start = _meta(db)["start"]
+    assert start["tuned"] == "its literals tuned" and start["written_metrics"]["val_mse"] > start["metrics"]["val_mse"]
+    tuned = f"{start['metrics']['val_mse']:.5g}; as written {start['written_metrics']['val_mse']:.5g}"
+    said = f"no gain: nothing found beat the starting program with its literals tuned (val_mse {tuned})"
+    assert result["answer"]["verdict"] == said
+    assert result["answer"]["start"]["as_written"] == start["written_metrics"]["val_mse"]
+    report = data.answer(data.load(db))
+    assert report is not None and report["verdict"] == said
+    assert api.best(db, n=1)[0]["answer"]["verdict"] == api.show(db)[0]["answer"]["verdict"] == said
+    assert f"(no gain over the start's {start['metrics']['val_mse']:.5g} with its literals tuned (as written " \
+           f"{start['written_metrics']['val_mse']:.5g}));" in one_line(result)

@@ -114,7 +114,8 @@ def on_common_draw(start: Mapping[str, Any] | None, record: Any) -> dict[str, An
     metrics = record["start_metrics"]
     written = record.get("start_as") == "written"
     how = f"{start.get('how_written', start['how'])}; scored as written" if written else f"{start['how']}; scored"
-    return {**start, "metrics": metrics, "failure": None if metrics is not None else "it fails on the common draw",
+    untuned = {k: v for k, v in start.items() if k not in ("tuned", "written_metrics")}  # its own draw's
+    return {**untuned, "metrics": metrics, "failure": None if metrics is not None else "it fails on the common draw",
             **({"program": start["written"]} if written else {}),
             "how": f"{how} on the prune's {record['tasks']:,} common tasks, as the best"}
 

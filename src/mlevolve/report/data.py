@@ -136,7 +136,8 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
 
     ``program`` and ``evolved`` are the shown forms (see :func:`mlevolve.results.shown_program`),
     ``stored`` the text the archive holds; with a ``group``, ``same`` lists the hashes of the other
-    programs with the same behaviour (see :func:`behaviours`); ``pruned`` the line saying a pruned best is one
+    programs with the same behaviour (see :func:`behaviours`; a pruned best's: its candidate's others, the candidate
+    itself named by the ``pruned`` line); ``pruned`` the line saying a pruned best is one
     (:func:`pruned_line`), or that the prune kept no edit of this best (there: its common draw's score, the one
     its verdict reads), None for any other row.
     """
@@ -151,8 +152,16 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
             "operator": row.operator, "generation": row.generation, "program": whole(run, row),
             "stored": row.program, "evolved": evolved(run, row), "source": row.source, "failure": row.failure,
             "failure_where": row.failure_where, "parents": list(row.parents), "size": row.size,
-            "same": [m.hash for m in group.members if m.hash != row.hash] if group is not None else [],
+            "same": [m.hash for m in group.members if m.hash != row.hash and not _prune_pair(row, m)]
+            if group is not None else [],
             **({"task": row.source} if run.meta.get("kind") == "meta" else {})}  # an inner run's: its generator's
+
+
+def _prune_pair(a: Row, b: Row) -> bool:
+    """Whether one of two rows is the other pruned: one behaviour listed once (:func:`behaviours`), but not called
+    the same by ``same``, as their scores differ within the prune's tolerance; the ``pruned`` line names the
+    candidate instead."""
+    return any(x.source == "pruned" and x.parents[:1] == (y.hash,) for x, y in ((a, b), (b, a)))
 
 
 def start(run: Run) -> dict[str, Any] | None:
@@ -199,6 +208,7 @@ def answer(run: Run) -> dict[str, Any] | None:
     scored candidate."""
     from mlevolve.gp.prune_best import is_start
     from mlevolve.results import answer as build
+    from mlevolve.results import as_written
 
     groups = behaviours(run)
     if not groups:
@@ -211,7 +221,7 @@ def answer(run: Run) -> dict[str, Any] | None:
     out = build(metrics, begin.get("metrics") if begin else None,
                 variances=run.meta.get("target_variance") or {}, sizes=run.meta.get("split_size") or {},
                 same_program=is_start(begin, best.hash, best.program), confirm=pairs,
-                task=run.meta.get("task"), apart=apart)
+                task=run.meta.get("task"), apart=apart, written=as_written(begin))
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     out["best"].update(hash=best.hash, seq=best.seq, source=best.source, program=evolved(run, best), size=best.size)
     record = run.meta.get("pruned")
@@ -354,7 +364,8 @@ def _behaviours(run: Run) -> list[Group]:
     (of its programs tied with its fittest, the smallest).
     Ranked by the representative's fitness, ties to the earliest; programs (and groups) whose fitnesses
     tie within float rounding are shown smallest first (:func:`mlevolve.results.shown_order`), as every
-    command that shows a run's best does (``best``, ``show``, ``report``, ``export DB --best``).
+    command that shows a run's best does (``best``, ``show``, ``report``, ``export DB --best``).  The run's pruned
+    best (the archive's meta ``pruned``) is first, in its candidate's group's place (:func:`_in_place`).
     """
     firsts = [r for r in run.first.values() if r.fitness is not None]
     parent = {r.hash: r.hash for r in firsts}
@@ -403,9 +414,19 @@ def _behaviours(run: Run) -> list[Group]:
     if top is not None and pruned is not None and (top.hash == pruned.parents[0] or (
             record.get("runner_up") and (pruned.fitness or 0.0) >= (top.fitness or 0.0))):  # the best pruned, or a
         # runner-up pruned past it (prune_best.PRUNE_SOURCES; not where a run resumed since has found better)
-        out.insert(0, Group((pruned,)))  # first; not of its candidate's behaviour (its scores differ, within the
-        # prune's tolerance), which follows it as found
+        out = _in_place(out, pruned)
     return out
+
+
+def _in_place(groups: list[Group], pruned: Row) -> list[Group]:
+    """``groups`` with the pruned best first, standing for its candidate's behaviour: the candidate's group is
+    merged into it (its members, the candidate first, then listed in ``same``), not listed again as a behaviour of
+    its own.  The prune keeps only edits its scoring cannot tell from the candidate (:mod:`mlevolve.gp.prune`), so
+    the two are one behaviour shown twice otherwise; the pruned entry's ``pruned`` line names the candidate."""
+    source = pruned.parents[0]
+    of = next((g for g in groups if any(m.hash == source for m in g.members)), None)
+    members = () if of is None else tuple(sorted(of.members, key=lambda m: m.hash != source))
+    return [Group((pruned, *members)), *(g for g in groups if g is not of)]
 
 
 def group_of(run: Run, row: Row) -> Group:

@@ -120,13 +120,15 @@ def pruned_line(c: Mapping[str, Any]) -> list[Line]:
 
 
 def same_line(c: Mapping[str, Any], shown: int = 4) -> list[Line]:
-    """``+ K more programs with the same behaviour: H1, H2, ...`` (no line when there are none)."""
+    """``+ K more programs with the same behaviour: H1, H2, ...`` (``with its candidate's behaviour`` for a pruned
+    best; no line when there are none)."""
     same = c.get("same") or []
     if not same:
         return []
     more = ", ..." if len(same) > shown else ""
     word = "program" if len(same) == 1 else "programs"
-    return [[("indent", "    "), ("dim", f"+ {len(same):,} more {word} with the same behaviour: "
+    whose = "its candidate's" if c.get("source") == "pruned" else "the same"  # a pruned best: see data.describe
+    return [[("indent", "    "), ("dim", f"+ {len(same):,} more {word} with {whose} behaviour: "
                                         + ", ".join(h[:12] for h in same[:shown]) + more)]]
 
 

@@ -165,7 +165,10 @@ def one_line(result: Mapping[str, Any]) -> str:
         word = "better than" if better else "no gain over" if a.get("tied", a["gain"] == 0) else \
             "slightly worse than" if a["verdict"].startswith("slightly") else "WORSE than"  # the verdict's word
         drawn = ", each on tasks drawn for it" if a["verdict"].endswith((APART, APART_CONFIRMED)) else ""
-        against = f"{word} the start's {value(s, b)}{drawn}"
+        tuned = a["start"].get("tuned") if not better else None  # what "no gain" or "worse" compares with
+        written = "it fails" if a["start"].get("as_written") is None else value(a["start"]["as_written"], s)
+        tuning = f" with {tuned} (as written {written})" if tuned else ""
+        against = f"{word} the start's {value(s, b)}{tuning}{drawn}"
     found = result.get("pruned_from")  # the search's best, where the one shown is it pruned
     pruned = f" (pruned from {found['hash'][:12]})" if found else ""
     return f"best {name} {value(b, s)} ({against}); hash {result['best_hash'][:12]}{pruned}; {tail}"
