@@ -1,0 +1,96 @@
+"""Regression tests for a QA pass (qa54b): Dask addresses, quoted task-spec values, lists in messages,
+wide exported formulas and an exported learner's random_state."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from mlevolve import api
+from mlevolve.dsl.errors import SettingError
+from tests.conftest import ROOT, Capsys, usage_error
+
+QUARTIC = str(ROOT / "examples" / "quartic.mlev")
+FORMS = "hint: local:2 starts two workers on this machine (local:0: one per core); tcp://HOST:8786 joins a scheduler"
+
+
+# ------------------------------------------------------------------------------ 1: Dask addresses
+def _argv(command: str, tmp_path: Path, address: str) -> list[str]:
+    if command == "meta":
+        (tmp_path / "activation.mlev").write_text((ROOT / "benchmarks/meta/activation.mlev").read_text())
+        (tmp_path / "c.toml").write_text((ROOT / "benchmarks/meta/activations.toml").read_text())
+        return ["meta", "c.toml", "--quiet", "--dask", address]
+    return ["evolve", QUARTIC, "--task", "koza_quartic", "--budget", "20", "--db", "d.db", "--quiet", "--dask", address]
+
+
+@pytest.mark.parametrize("command", ["evolve", "meta"])
+@pytest.mark.parametrize(("address", "why"), [
+    ("tcp://:1", "no HOST before the port"),
+    ("tcp://host:99999", "the port 99999 is not between 1 and 65535"),
+    ("tcp://host:0", "the port 0 is not between 1 and 65535"),
+    ("tcp://host:port", "the port 'port' is no number"),
+    ("tcp://host:", "no port after the ':'"),
+    ("tcp://a b:1", "'a b' is no host name or address"),
+    ("tcp://::1:8786", "an IPv6 address is written in brackets, tcp://[::1]:8786"),
+    ("foo://x", "foo:// is no scheduler protocol here (tcp:// or tls://)"),
+    ("", "the address is empty"),
+    ("localhost:8786", "a scheduler's address starts with its protocol, tcp://localhost:8786"),
+    ("nowhere/", "neither local:N nor SCHEME://HOST"),
+    ("local:-1", "N, after local:, is a whole number of workers"),
+    ("local:x", "N, after local:, is a whole number of workers"),
+])
+def test_a_malformed_dask_address_is_refused_at_once_saying_what_is_wrong(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys, command: str, address: str, why: str) -> None:
+    """Some of these went to Dask and waited its 30 s; each is now one line naming the flag, the value and the fault,
+    before any archive is opened (and with no socket opened: the knock never runs)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("mlevolve.gp.dask_address.socket.create_connection", None)  # called: a TypeError, a traceback
+    err = usage_error(capsys, *_argv(command, tmp_path, address))
+    assert err.splitlines() == [
+        f"mlevolve {command}: error: --dask must be local:N or tcp://HOST:PORT, got {address!r}: {why}", FORMS]
+    assert not list(tmp_path.rglob("*.db"))
+
+
+def _closed_port() -> int:
+    """A loopback port where nothing listens (bound, then closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", ["evolve", "meta"])
+def test_a_refused_dask_port_is_said_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys,
+                                             command: str) -> None:
+    """``--dask tcp://127.0.0.1:1`` with nothing listening waited Dask's 30 s, then said "Timed out"; the OS refuses
+    such a connection at once, and so does the run."""
+    monkeypatch.chdir(tmp_path)
+    port = _closed_port()
+    address = f"tcp://127.0.0.1:{port}"
+    start = time.monotonic()
+    err = usage_error(capsys, *_argv(command, tmp_path, address))
+    assert time.monotonic() - start < 5
+    assert err.splitlines() == [
+        f"mlevolve {command}: error: --dask: no scheduler at {address}: connection refused",
+        f"hint: start one there with `dask scheduler --port {port}` (and its workers with `dask worker {address}`), "
+        "or run a cluster on this machine with --dask local:N (N workers, 0: one per core)"]
+
+
+def test_the_api_refuses_the_same_addresses_naming_its_parameter() -> None:
+    with pytest.raises(SettingError, match=r"dask must be local:N or tcp://HOST:PORT, got 'tcp://:1': no HOST"):
+        api.evolve(QUARTIC, dask="tcp://:1")
+    with pytest.raises(SettingError, match=r"dask: no scheduler at tcp://127\.0\.0\.1:\d+: connection refused\n"):
+        api.meta("c.toml", dask=f"tcp://127.0.0.1:{_closed_port()}")
+
+
+@pytest.mark.parametrize("address", ["local:0", "local:2", "tcp://h", "tcp://h:8786", "tls://h.example.org:1",
+                                     "tcp://[::1]:8786", "tcp://10.0.0.1:65535"])
+def test_well_formed_dask_addresses_are_read(address: str) -> None:
+    from mlevolve.gp.dask_address import check_dask
+
+    scheduler = check_dask(address)
+    assert (scheduler is None) == address.startswith("local:")
+    if scheduler is not None:
+        assert scheduler.port == (8786 if address.count(":") == 1 else int(address.rpartition(":")[2]))
