@@ -2036,7 +2036,7 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     its ``[split]`` part, and the bounds of every task: a formula's default to [0, 1] (its fitness is R²);
     any other's are ``[bounds]``'s."""
     from mlevolve.interpreter.regimes import regime_of
-    from mlevolve.interpreter.standalone.spec import split_spec
+    from mlevolve.interpreter.standalone.spec import spec_value, split_spec
     from mlevolve.interpreter.tasks import SAMPLE_OPTIONS, canonical_spec
     from mlevolve.meta.config import config_error
 
@@ -2065,7 +2065,7 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
                                    hint=f"a task is in one split, once; both are {name}")
             seen[name] = (part, t)
             base, options = split_spec(name)  # held out: another function, not more or fewer points of one
-            source = ":".join([base, *(f"{k}={v}" for k, v in options.items() if k not in SAMPLE_OPTIONS)])
+            source = ":".join([base, *(f"{k}={spec_value(v)}" for k, v in options.items() if k not in SAMPLE_OPTIONS)])
             if (other := drawn.setdefault(source, (part, t)))[0] != part:
                 raise config_error(cfg.source, f"[split] {part}: task {t!r} is {other[1]!r} of [split] {other[0]} "
                                    "with other sample sizes: its points come from the same function", "split", part,

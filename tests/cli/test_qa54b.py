@@ -3,15 +3,18 @@ wide exported formulas and an exported learner's random_state."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mlevolve import api
+from mlevolve.cli import main
 from mlevolve.dsl.errors import SettingError
-from tests.conftest import ROOT, Capsys, usage_error
+from tests.conftest import ROOT, Capsys, archive_meta, usage_error
 
 QUARTIC = str(ROOT / "examples" / "quartic.mlev")
 FORMS = "hint: local:2 starts two workers on this machine (local:0: one per core); tcp://HOST:8786 joins a scheduler"
@@ -94,3 +97,68 @@ def test_well_formed_dask_addresses_are_read(address: str) -> None:
     assert (scheduler is None) == address.startswith("local:")
     if scheduler is not None:
         assert scheduler.port == (8786 if address.count(":") == 1 else int(address.rpartition(":")[2]))
+
+
+# ------------------------------------------------------------------------------ 2: a ':' in a task option's value
+FORMULA_AB = "algorithm ab\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  a * a / b\n"
+
+
+def _colon_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In ``tmp_path`` (the working folder): ``d.csv``, whose target column is ``y:m``, and ``f.mlev`` of a and b."""
+    monkeypatch.chdir(tmp_path)
+    rows = np.random.default_rng(0).uniform(1, 2, (40, 2)).tolist()
+    (tmp_path / "d.csv").write_text("a,b,y:m\n" + "".join(f"{a!r},{b!r},{1.5 * a * a / b + 0.7!r}\n" for a, b in rows))
+    (tmp_path / "f.mlev").write_text(FORMULA_AB)
+
+
+@pytest.mark.parametrize(("spec", "options"), [
+    ("d.csv:target='y:m'", {"target": "y:m"}),
+    ('d.csv : target = "y:m" : problem=regression', {"target": "y:m", "problem": "regression"}),
+    ("runs/12:00/d.csv:target='a=b:c':group=\"s:1\"", {"target": "a=b:c", "group": "s:1"}),
+    ("d.csv:target=y", {"target": "y"}),
+])
+def test_a_quoted_option_value_may_hold_a_colon(spec: str, options: dict[str, str]) -> None:
+    from mlevolve.interpreter.standalone.spec import split_spec
+
+    assert split_spec(spec)[1] == options
+
+
+@pytest.mark.parametrize(("value", "written"), [("y", "y"), ("y:m", "'y:m'"), ("it's:x", '"it\'s:x"')])
+def test_a_value_holding_a_colon_is_written_back_quoted(value: str, written: str) -> None:
+    from mlevolve.interpreter.standalone.spec import spec_value, split_spec
+
+    assert spec_value(value) == written
+    assert split_spec(f"d.csv:target={written}")[1] == {"target": value}
+
+
+def test_a_target_column_holding_a_colon_is_searched_exported_and_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    """``--task data.csv:target=y:m`` said "option 'm' has no value", and the column could not be named at all."""
+    _colon_data(tmp_path, monkeypatch)
+    assert main(["evolve", "f.mlev", "--task", "d.csv:target=\"y:m\"", "--budget", "3", "--db", "r.db",
+                 "--quiet"]) == 0
+    assert archive_meta(tmp_path / "r.db")["task"] == "d.csv:target='y:m'"
+    assert main(["export", "r.db", "--best", "-o", "best.mlev"]) == 0
+    assert f"task \"{tmp_path / 'd.csv'}:target='y:m'\"" in (tmp_path / "best.mlev").read_text()
+    capsys.readouterr()
+    assert main(["run", "best.mlev", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["test_r2"] > -1
+
+
+@pytest.mark.parametrize("command", ["evolve", "run", "export"])
+def test_an_unquoted_colon_in_a_value_is_refused_with_the_quoted_spec_and_the_columns(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys, command: str) -> None:
+    _colon_data(tmp_path, monkeypatch)
+    more = {"evolve": ["--db", "r.db"], "export": ["-o", "f.py"], "run": []}[command]
+    err = usage_error(capsys, command, "f.mlev", "--task", "d.csv:target=y:m", *more)
+    assert err.splitlines() == [
+        f"mlevolve {command}: error: option 'm' has no value in task spec 'd.csv:target=y:m'",
+        "hint: a value holding ':' is written in quotes, as in 'd.csv:target=\"y:m\"'; d.csv's columns: a, b, y:m"]
+
+
+def test_a_quote_opened_and_not_closed_is_refused_as_such(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    _colon_data(tmp_path, monkeypatch)
+    assert usage_error(capsys, "run", "f.mlev", "--task", "d.csv:target=\"y:m").splitlines() == [
+        "mlevolve run: error: option 'target' opens a quote it does not close in task spec 'd.csv:target=\"y:m'",
+        "hint: close it: target='A:B' or target=\"A:B\""]

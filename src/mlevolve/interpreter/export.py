@@ -31,7 +31,7 @@ from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter.codegen import Compiled, compile_program, doc_literal
 from mlevolve.interpreter.regimes import STANDALONE, Regime
-from mlevolve.interpreter.standalone.spec import split_spec
+from mlevolve.interpreter.standalone.spec import spec_value, split_spec
 from mlevolve.messages import AT_LEAST, BELOW_2_63, GIVEN_TWICE, HELP, INTEGER_RULE, SEED_RANGE, Message
 
 _RULE = "# " + "-" * 12  # a section's rule, short enough for the longest list of modules in 120 columns
@@ -121,9 +121,9 @@ def _beside_lines(task: str, beside: str | None) -> list[str]:
     if beside is None:
         return []
     name, typed = split_spec(task)
-    options = "".join(f":{k}={v}" for k, v in typed.items())
+    options = "".join(f":{k}={spec_value(v, chr(34))}" for k, v in typed.items())  # "y:m" in the shell's quotes
     gone = f"no such file: {name}, nor beside this script: "
-    hint = f"copy it beside this script, or give --task PATH{options}"
+    hint = f"copy it beside this script, or give --task {shlex.quote('PATH' + options)}"
     return [f"    moved = os.path.abspath(os.path.join(os.path.dirname(__file__), {beside!r}))  # its place at export",
             f'    if "--task" not in flags and not os.path.isfile({name!r}) and os.path.isfile(moved):',
             f"        args.task = moved + {options!r}  # the run's file is gone, but moved with this script",
@@ -292,7 +292,7 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
     beside = None
     if regime.loader_for(task).names is None:  # a data file, by its absolute path: the script runs from any folder
         name, typed = split_spec(task)
-        task = ":".join([str(Path(name).resolve()), *(f"{k}={v}" for k, v in typed.items())])
+        task = ":".join([str(Path(name).resolve()), *(f"{k}={spec_value(v)}" for k, v in typed.items())])
         beside = _relative(Path(name).resolve(), script)
     functions, wiring = compiled.source.rstrip().rsplit("\n", 1)
     dim = regime.dim and "DIM" in {n.id for n in ast.walk(ast.parse(functions)) if isinstance(n, ast.Name)}
