@@ -33,7 +33,8 @@ OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
         ValueError for another optimizer's state (keys other than $keys)."""
         for values in state_dict["state"].values():
             if odd := sorted(set(values) - self.KEPT):  # torch.optim.Adam's exp_avg: a KeyError at the next step
-                raise ValueError(f"the state {odd} is not $cls's, which keeps {sorted(self.KEPT)}")
+                raise ValueError(f"the state {', '.join(odd)} is not $cls's, which keeps "
+                                 f"{', '.join(sorted(self.KEPT))}")
         super().load_state_dict(state_dict)
         for saved, group in zip(state_dict["param_groups"], self.param_groups, strict=True):
             for index, w in zip(saved["params"], group["params"], strict=True):
