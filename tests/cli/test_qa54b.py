@@ -7,6 +7,7 @@ import json
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -162,3 +163,49 @@ def test_a_quote_opened_and_not_closed_is_refused_as_such(
     assert usage_error(capsys, "run", "f.mlev", "--task", "d.csv:target=\"y:m").splitlines() == [
         "mlevolve run: error: option 'target' opens a quote it does not close in task spec 'd.csv:target=\"y:m'",
         "hint: close it: target='A:B' or target=\"A:B\""]
+
+
+# ------------------------------------------------------------------------------ 5: a learner's random_state
+NOISY_LEARNER = """algorithm noisy
+learner noisy(state w: Vector)
+  setup() -> Vector =
+    gaussian_vector(0.0, 0.01)
+  predict(x: Vector) -> Scalar =
+    dot(w + gaussian_vector(0.0, 0.1), x)
+  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =
+    w + 0.05 * (y - p) * x
+"""
+
+
+def _noisy_module(tmp_path: Path) -> object:
+    import importlib.util
+
+    import mlevolve
+
+    (tmp_path / "noisy_mod.py").write_text(mlevolve.export_component(mlevolve.parse(NOISY_LEARNER), "noisy"))
+    spec = importlib.util.spec_from_file_location("noisy_mod", tmp_path / "noisy_mod.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("kind", ["int", "Generator", "RandomState", "None"])
+def test_an_exported_learner_predicts_the_same_every_time_whatever_seeds_it(tmp_path: Path, kind: str) -> None:
+    """predict re-seeded from ``random_state`` at each call: a Generator, already drawn from in fit, gave other
+    noise at each call (None: fresh entropy).  As scikit-learn has it, the Generator is consumed in fit only; an int
+    reproduces fit and predict alike."""
+    module: Any = _noisy_module(tmp_path)
+    x = np.random.default_rng(0).normal(size=(60, 3))
+    y = x @ np.array([1.0, -2.0, 0.5])
+    seeds = {"int": lambda: 5, "Generator": lambda: np.random.default_rng(5),
+             "RandomState": lambda: np.random.RandomState(5), "None": lambda: None}[kind]
+    model = module.Noisy(random_state=seeds()).fit(x, y)
+    first = model.predict(x)
+    np.testing.assert_array_equal(model.predict(x), first)  # predict twice: the same
+    if kind != "None":  # the same seed, given afresh: the same fit and the same predictions
+        again = module.Noisy(random_state=seeds()).fit(x, y)
+        np.testing.assert_array_equal(again.state_[0], model.state_[0])
+        np.testing.assert_array_equal(again.predict(x), first)
+    if kind == "int":  # an int's predict draws from the int itself, as before
+        assert model.predict_seed_ == 5
