@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -209,3 +211,70 @@ def test_an_exported_learner_predicts_the_same_every_time_whatever_seeds_it(tmp_
         np.testing.assert_array_equal(again.predict(x), first)
     if kind == "int":  # an int's predict draws from the int itself, as before
         assert model.predict_seed_ == 5
+
+
+# ------------------------------------------------------------------------------ 4: wide exported formulas
+COLUMNS = [f"measurement_of_feature_number_{i:02d}_long" for i in range(24)]
+
+
+def _wide(tmp_path: Path) -> tuple[Path, str]:
+    """A data file of 24 long-named columns and y, deep in a long folder, and a formula reading every column."""
+    folder = tmp_path / ("a_folder_with_a_rather_long_name_" * 3) / "and_deeper_still"
+    folder.mkdir(parents=True)
+    x = np.random.default_rng(0).uniform(1, 2, (60, len(COLUMNS)))
+    y = x[:, 0] * x[:, 1] + x[:, 2] - x[:, 3] / x[:, 4]
+    (folder / "wide.csv").write_text(",".join([*COLUMNS, "y"]) + "\n" + "".join(
+        ",".join(f"{v:.5f}" for v in [*row, t]) + "\n" for row, t in zip(x, y, strict=True)))
+    body = " + ".join(f"{a} * {b}" for a, b in zip(COLUMNS[:12], COLUMNS[12:], strict=True))
+    formula = f"algorithm wide\n\nformula f({', '.join(c + ': Scalar' for c in COLUMNS)}) -> Scalar =\n  {body}\n"
+    return folder / "wide.csv", formula
+
+
+def _ruff(*files: Path) -> None:
+    """ruff as the exported scripts' test runs it: pyflakes, pycodestyle and import order at the line length 120."""
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--extend-select",
+                           "E,F,I", "--line-length", "120", *map(str, files)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_a_formula_on_a_wide_data_file_exports_within_the_line_length(tmp_path: Path) -> None:
+    """A formula of 24 long-named columns was exported with lines of 300 to 1,900 characters: its docstring's program,
+    its def, its inputs tuple, the --task default and the moved-file lines; each is wrapped now, and runs alike."""
+    import mlevolve
+
+    data, formula = _wide(tmp_path)
+    program = mlevolve.parse(formula)
+    script = tmp_path / "wide.py"
+    script.write_text(mlevolve.export(program, f"{data}:target=y", script=str(script)))
+    module = tmp_path / "wide_component.py"
+    module.write_text(mlevolve.export_component(program, "f"))
+    _ruff(script, module)
+    doc = script.read_text().split('"""')[1]
+    assert mlevolve.format(mlevolve.parse(doc.split("in the mlevolve language:")[1])) == mlevolve.format(program)
+    namespace: dict[str, Any] = {}
+    exec(compile(module.read_text(), str(module), "exec"), namespace)  # the packed def takes its columns in order
+    x = np.arange(1.0, 25.0)
+    assert namespace["f"](*x) == pytest.approx(float(x[:12] @ x[12:]))
+
+
+@pytest.mark.e2e
+def test_an_exported_wide_formula_script_runs_as_mlevolve_does(tmp_path: Path) -> None:
+    import mlevolve
+
+    data, formula = _wide(tmp_path)
+    script = tmp_path / "wide.py"
+    script.write_text(mlevolve.export(mlevolve.parse(formula), f"{data}:target=y", script=str(script)))
+    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    expected = mlevolve.run(mlevolve.parse(formula), task=f"{data}:target=y")
+    assert json.loads(done.stdout)["train_r2"] == pytest.approx(expected["train_r2"], rel=1e-6)
+
+
+def test_a_learner_on_a_wide_data_file_in_a_long_folder_exports_within_the_line_length(tmp_path: Path) -> None:
+    import mlevolve
+
+    data, _ = _wide(tmp_path)
+    script = tmp_path / "learner.py"
+    script.write_text(mlevolve.export(ROOT / "examples" / "linear_regression.mlev", f"{data}:target=y",
+                                      script=str(script)))
+    _ruff(script)

@@ -45,7 +45,7 @@ STANDALONE_NAMES = frozenset({
 # (A comprehension's targets are its own scope's: ``for k, v in metrics.items()`` shadows no definition ``v``.)
 SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "os", "sys", "main", "args", "parser", "data", "metrics",
                           "err", "DIM", "PROGRAM", "rng", "flags", "twice", "msg", "hint",
-                          "odd", "close", "known", "rule", "usage",
+                          "odd", "close", "known", "rule", "usage", "moved", "path",  # the data file beside
                           "signal", "stop", "word"})  # the stop handler's (``if __name__ == "__main__":``)
 RESERVED = STANDALONE_NAMES | SCRIPT_NAMES | frozenset(dir(builtins))
 # A generated function's parameters and locals live in its own frame: only the names its body reads
