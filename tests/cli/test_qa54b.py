@@ -278,3 +278,16 @@ def test_a_learner_on_a_wide_data_file_in_a_long_folder_exports_within_the_line_
     script.write_text(mlevolve.export(ROOT / "examples" / "linear_regression.mlev", f"{data}:target=y",
                                       script=str(script)))
     _ruff(script)
+
+
+@pytest.mark.parametrize(("spec", "hint"), [
+    ("d.csv:target=y:group=", "write it as NAME:key=value, or leave the option out"),  # a value left out: as before
+    ("d.csv:target=y:m", "a value holding ':' is written in quotes, as in 'd.csv:target=\"y:m\"'"),
+    ("d.csv:target=y:m:problem=regression", "a value holding ':' is written in quotes, as in 'd.csv:target=\"y:m\"'"),
+])
+def test_a_piece_with_no_value_is_told_from_a_value_left_out(spec: str, hint: str) -> None:
+    from mlevolve.interpreter.standalone.spec import TaskError, split_spec
+
+    with pytest.raises(TaskError) as err:
+        split_spec(spec)
+    assert err.value.hint == hint

@@ -71,9 +71,9 @@ def split_spec(spec: str) -> tuple[str, dict[str, str]]:
     if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
         raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))
     typed = dict[str, str]()
-    for key, _, value in (map(str.strip, part.partition("=")) for part in parts):
+    for key, eq, value in (map(str.strip, part.partition("=")) for part in parts):
         if why := "twice" if key in typed else "open" if value[:1] in ("'", '"') else "="[:"=" in value] if value \
-                else "colon" if typed else "empty":  # colon: y:m of target=y:m, a value holding ':'
+                else "colon" if typed and not eq else "empty":  # colon: y:m of target=y:m, a value holding ':'
             fix = mended(name, typed, last := list(typed or [key])[-1], f"{typed.get(last)}:{key}")
             raise TaskError(*(t.format(key, spec, fix) for t in SPEC_WORDS[why]))
         typed[key] = re.sub("\0([0-9]+)\0", lambda m: kept[m[1]], value)  # its quoted value, if any, back
