@@ -156,7 +156,8 @@ def test_an_unquoted_colon_in_a_value_is_refused_with_the_quoted_spec_and_the_co
     err = usage_error(capsys, command, "f.mlev", "--task", "d.csv:target=y:m", *more)
     assert err.splitlines() == [
         f"mlevolve {command}: error: option 'm' has no value in task spec 'd.csv:target=y:m'",
-        "hint: a value holding ':' is written in quotes, as in 'd.csv:target=\"y:m\"'; d.csv's columns: a, b, y:m"]
+        "hint: write it as NAME:key=value, or leave the option out; a value holding ':' is written in quotes: "
+        "'d.csv:target=\"y:m\"'; d.csv's columns: a, b, y:m"]
 
 
 def test_a_quote_opened_and_not_closed_is_refused_as_such(
@@ -282,8 +283,10 @@ def test_a_learner_on_a_wide_data_file_in_a_long_folder_exports_within_the_line_
 
 @pytest.mark.parametrize(("spec", "hint"), [
     ("d.csv:target=y:group=", "write it as NAME:key=value, or leave the option out"),  # a value left out: as before
-    ("d.csv:target=y:m", "a value holding ':' is written in quotes, as in 'd.csv:target=\"y:m\"'"),
-    ("d.csv:target=y:m:problem=regression", "a value holding ':' is written in quotes, as in 'd.csv:target=\"y:m\"'"),
+    ("d.csv:target=y:m", "write it as NAME:key=value, or leave the option out; a value holding ':' is written in "
+     "quotes: 'd.csv:target=\"y:m\"'"),
+    ("d.csv:target=y:m:problem=regression", "write it as NAME:key=value, or leave the option out; a value holding "
+     "':' is written in quotes: 'd.csv:target=\"y:m\"'"),
 ])
 def test_a_piece_with_no_value_is_told_from_a_value_left_out(spec: str, hint: str) -> None:
     from mlevolve.interpreter.standalone.spec import TaskError, split_spec

@@ -609,7 +609,7 @@ def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
         try:
             name, typed = split_spec(spec)
         except TaskError as err:  # target=y:m: a column holding ':', unquoted; the file's columns said where it has
-            if err.hint.startswith("a value holding ':'") and (columns := _columns_of(spec)):
+            if "a value holding ':'" in err.hint and (columns := _columns_of(spec)):
                 err.hint += f"; {columns[0]}'s columns: {', '.join(columns[1])}"
             raise
     return name, dict(typed)

@@ -27,7 +27,7 @@ LEAST = {(kind, "n_train"): (MIN_TRAIN_POINTS, 1_000_000, (" (a formula's linear
 SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1} spec, {2} name, {3}/{4} kind, {5}
     "twice": ("option '{0}' is given twice in task spec '{1}'", "give each option once"),  # options, {6} did you mean
     "empty": ("option '{0}' has no value in task spec '{1}'", "write it as NAME:key=value, or leave the option out"),
-    "colon": ("option '{0}' has no value in task spec '{1}'", "a value holding ':' is written in quotes, as in {2}"),
+    "colon": ("option '{0}' has no value in task spec '{1}'", "{3}; a value holding ':' is written in quotes: {2}"),
     "open": ("option '{0}' opens a quote it does not close in task spec '{1}'", "close it: {0}='A:B' or {0}=\"A:B\""),
     "unknown": ("unknown option '{0}' for task '{2}'{3}", "{6}options{4}: {5}"),  # {3} ", a formula task", {4} " of"
     "nameless": ("task spec '{1}' leaves {0} name out", "write NAME:key=value, e.g. data.csv:target=y"),
@@ -75,7 +75,7 @@ def split_spec(spec: str) -> tuple[str, dict[str, str]]:
         if why := "twice" if key in typed else "open" if value[:1] in ("'", '"') else "="[:"=" in value] if value \
                 else "colon" if typed and not eq else "empty":  # colon: y:m of target=y:m, a value holding ':'
             fix = mended(name, typed, last := list(typed or [key])[-1], f"{typed.get(last)}:{key}")
-            raise TaskError(*(t.format(key, spec, fix) for t in SPEC_WORDS[why]))
+            raise TaskError(*(t.format(key, spec, fix, SPEC_WORDS["empty"][1]) for t in SPEC_WORDS[why]))
         typed[key] = re.sub("\0([0-9]+)\0", lambda m: kept[m[1]], value)  # its quoted value, if any, back
     return name, typed
 
