@@ -53,6 +53,7 @@ from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash as _program_hash
 from mlevolve.dsl.types import Type, with_article
 from mlevolve.gp.backends import Resources
+from mlevolve.gp.dask_address import check_dask, knock_dask
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS, EvolveConfig
 from mlevolve.gp.generate import generate, ramped_half_and_half
@@ -1058,7 +1059,9 @@ def evolve(
                            hint=did_you_mean(init, INITS) + "file (start from the file's definitions) or random",
                            got=init)
     resources = Resources(workers=workers, dask=dask, timeout=timeout, memory_limit=memory_limit)
+    check_dask(dask)  # what is wrong in the address, before Resources says only that it is wrong
     resources.check()
+    knock_dask(dask)
     for given, setting in ((db, "db"), (json_log, "json_log")):  # a typo's folder is refused, not made
         if given is not None:
             check_output(given, setting)
@@ -1879,7 +1882,9 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     from mlevolve.meta.config import load_config
     from mlevolve.meta.evolve import META_FORMAT
 
+    check_dask(dask)
     Resources(workers=workers, dask=dask).check()
+    knock_dask(dask)
     cfg = load_config(config)
     base = load_grammar()
     import warnings
@@ -2036,7 +2041,7 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     its ``[split]`` part, and the bounds of every task: a formula's default to [0, 1] (its fitness is R²);
     any other's are ``[bounds]``'s."""
     from mlevolve.interpreter.regimes import regime_of
-    from mlevolve.interpreter.standalone.spec import split_spec
+    from mlevolve.interpreter.standalone.spec import spec_value, split_spec
     from mlevolve.interpreter.tasks import SAMPLE_OPTIONS, canonical_spec
     from mlevolve.meta.config import config_error
 
@@ -2065,7 +2070,7 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
                                    hint=f"a task is in one split, once; both are {name}")
             seen[name] = (part, t)
             base, options = split_spec(name)  # held out: another function, not more or fewer points of one
-            source = ":".join([base, *(f"{k}={v}" for k, v in options.items() if k not in SAMPLE_OPTIONS)])
+            source = ":".join([base, *(f"{k}={spec_value(v)}" for k, v in options.items() if k not in SAMPLE_OPTIONS)])
             if (other := drawn.setdefault(source, (part, t)))[0] != part:
                 raise config_error(cfg.source, f"[split] {part}: task {t!r} is {other[1]!r} of [split] {other[0]} "
                                    "with other sample sizes: its points come from the same function", "split", part,

@@ -422,7 +422,8 @@ def test_export_the_best_program_of_a_run(capsys: Capsys, tmp_path: Path, finish
         (best,) = archive.best(1)
     source = out.read_text()
     assert best.simplified is not None  # found programs are written simplified (same values on every input)
-    assert best.simplified.split("formula f(x: Scalar) -> Scalar =\n")[1].strip() in source
+    body = best.simplified.split("formula f(x: Scalar) -> Scalar =\n")[1]  # in the docstring, wrapped at 120 columns
+    assert " ".join(body.split()) in " ".join(source.split())
     metrics = _script_metrics(out)
     assert metrics["failure"] is None and metrics["task"] == "koza_quartic"
     expected = {k: v for k, v in best.metrics.items() if k not in ("train_seconds", "fit_evaluations")}

@@ -593,7 +593,8 @@ def test_a_local_dask_cluster_names_its_worker_count(tmp_path: Path, capsys: Cap
     """``--dask local:`` (no N) ran as local:0, one worker per core (a fresh-user pass): N is written, 0 for that."""
     err = usage_error(capsys, "evolve", str(ROOT / "examples" / "quartic.mlev"), "--dask", value, "--budget", "5",
                       "--db", str(tmp_path / "d.db"))
-    assert err.startswith(f"mlevolve evolve: error: --dask must be local:N or tcp://HOST:PORT, got {value!r}\n")
+    assert err.startswith(f"mlevolve evolve: error: --dask must be local:N or tcp://HOST:PORT, got {value!r}: N, "
+                          "after local:, is a whole number of workers\n")
 
 
 @pytest.mark.parametrize("command", ["evolve", "meta"])
@@ -601,13 +602,18 @@ def test_an_unreachable_dask_scheduler_says_so_and_how_to_start_one(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys, command: str) -> None:
     """``--dask tcp://127.0.0.1:1`` with no scheduler there hinted only "run mlevolve evolve --help" (a fresh-user
     pass): the address is said to be unreachable, and the hint starts a scheduler there or runs a local cluster.
-    Dask's own 30 s of retries are stood in for by a Client that fails at once, as it then does."""
+    A port the OS refuses is said at once (tests/cli/test_qa54b.py); here the knock gets no answer (a host that
+    drops packets), and Dask's own 30 s of retries are stood in for by a Client that fails at once, as it then does."""
     distributed = pytest.importorskip("distributed")
 
     def unreachable(address: str, **kwargs: Any) -> None:
         raise OSError(f"Timed out trying to connect to {address} after 30 s")
 
+    def no_answer(*args: Any, **kwargs: Any) -> None:
+        raise TimeoutError
+
     monkeypatch.setattr(distributed, "Client", unreachable)
+    monkeypatch.setattr("mlevolve.gp.dask_address.socket.create_connection", no_answer)
     monkeypatch.chdir(tmp_path)
     if command == "meta":
         (tmp_path / "activation.mlev").write_text((ROOT / "benchmarks/meta/activation.mlev").read_text())

@@ -220,8 +220,7 @@ def test_optimizer_state_dict_round_trip(tmp_path: Path) -> None:
     other = torch.optim.Adam(b.parameters())  # another optimizer's state was taken, then a KeyError at the next step
     F.cross_entropy(b(x), y).backward()
     other.step()
-    with pytest.raises(ValueError, match=r"^the state \['exp_avg', 'exp_avg_sq'\] is not Adam's, which keeps "
-                                         r"\['m', 'step', 'v'\]$"):
+    with pytest.raises(ValueError, match=r"^the state exp_avg, exp_avg_sq is not Adam's, which keeps m, step, v$"):
         opt_b.load_state_dict(other.state_dict())
 
 

@@ -225,7 +225,7 @@ def test_user_names_that_collide_with_the_scripts_names_still_work(name: str,
     assert text.count("\ndef supervised_task(") + text.count("\ndef learner_task(") == 1
 
 
-SCRIPT_CAPS = (382, 583)  # formula/learner, network: +4 (qa35) for SIGTERM ending a script as Ctrl-C does; +3
+SCRIPT_CAPS = (394, 595)  # formula/learner, network: +4 (qa35) for SIGTERM ending a script as Ctrl-C does; +3
 # (qa38) for --epochs refused, as mlevolve refuses it, by a script whose regime trains no epochs; +15 (qa39) for a
 # spec refused in the library's order and words by the library's own two functions (split_spec, spec_options); +4
 # (newuser40) for the text printed as `mlevolve run` prints it (6 digits, "failed: ..."), +1 for the names first
@@ -238,7 +238,8 @@ SCRIPT_CAPS = (382, 583)  # formula/learner, network: +4 (qa35) for SIGTERM endi
 # for a schedule's negative learning rate failing the candidate (it trained by ascent); +5/+6 (stop 49) for a library
 # the script cannot import named in one line with what to install (exit 2, not ModuleNotFoundError's traceback);
 # +3/+3 (stop 52) for a formula's n_train range of its own, with why (spec.LEAST), and +5 network only for a loss
-# with no gradient from the prediction failing at the first step (0.0 * p) and its where
+# with no gradient from the prediction failing at the first step (0.0 * p) and its where; +12/+12 (qa54b) for an
+# option's value in quotes holding ':' (target='y:m': split_spec, spec_value) and its two errors
 
 
 def test_the_readme_gives_the_scripts_line_caps() -> None:

@@ -36,6 +36,37 @@ _TEMP = TEMP
 _ZEROS = {SCALAR: "np.zeros(())", VECTOR: "np.zeros(DIM)", MATRIX: "np.zeros((DIM, DIM))"}
 
 
+WIDTH = 120  # the project's line length (ruff's), which generated and exported code keeps to
+
+
+def packed(words: list[str], indent: str, width: int = WIDTH, sep: str = " ") -> list[str]:
+    """``words`` joined by ``sep`` into as few lines as fit in ``width`` after ``indent`` (a word longer than a
+    line gets one of its own): a long parameter list, tuple or docstring of a program on a wide data file."""
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + len(sep) + len(word) <= width:
+            lines[-1] += sep + word
+        else:
+            lines.append(indent + word)
+    return lines
+
+
+def wrapped_text(text: str, indent: str, width: int = WIDTH) -> str:
+    """``text`` (a docstring's, a program's) with each line longer than ``width`` broken at its spaces, the rest
+    of it indented four more: the language and a docstring read the same across a line break (a comment line
+    and a header line, ``algorithm``/``task``, are left whole)."""
+    out = []
+    for line in text.split("\n"):
+        body = line.lstrip()
+        if len(indent + line) <= width or body.startswith(("#", "algorithm ", "task ")):
+            out.append(line)
+            continue
+        lead = line[:len(line) - len(body)]
+        first, *rest = packed(body.split(" "), indent + lead + "    ", width)
+        out += [lead + first[len(indent + lead) + 4:], *(r[len(indent):] for r in rest)]
+    return "\n".join(out)
+
+
 def doc_literal(text: str) -> str:
     """``text`` as the inside of a triple-quoted Python string: backslashes escaped, a quote escaped where
     another quote or the string's end follows it (so no run of three is left, and the closing quotes stay
@@ -270,7 +301,10 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
             result = done
     result = (_value(backend, result[0], result[1], types_of[0], like), result[1])
     signature = ", ".join([*(scope[p][0] for p in params), *tail])
-    lines = [f"def {py_name(name)}({signature}):", f'    """{doc_literal(doc)}"""']
+    head = f"def {py_name(name)}({signature}):"  # a formula's many columns: its parameters packed, as its doc
+    lines = [head] if len(head) <= WIDTH else [f"def {py_name(name)}(",
+                                               *packed([p + "," for p in signature.split(", ")], "    "), "):"]
+    lines.append(f'    """{wrapped_text(doc_literal(doc), "    ", WIDTH - 3)}"""')
     keep = {scope[p][0] for p in params} | set(tail) | ({em.dtype} if em.dtype else set())
     return lines + ["    " + line for line in em.finish(result[0], keep)]
 

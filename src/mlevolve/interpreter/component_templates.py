@@ -33,7 +33,8 @@ OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
         ValueError for another optimizer's state (keys other than $keys)."""
         for values in state_dict["state"].values():
             if odd := sorted(set(values) - self.KEPT):  # torch.optim.Adam's exp_avg: a KeyError at the next step
-                raise ValueError(f"the state {odd} is not $cls's, which keeps {sorted(self.KEPT)}")
+                raise ValueError(f"the state {', '.join(odd)} is not $cls's, which keeps "
+                                 f"{', '.join(sorted(self.KEPT))}")
         super().load_state_dict(state_dict)
         for saved, group in zip(state_dict["param_groups"], self.param_groups, strict=True):
             for index, w in zip(saved["params"], group["params"], strict=True):
@@ -194,8 +195,11 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
 
     ``fit(X, y)``: X (n, F), y (n,); starting from $start, every example in order goes through
     ``predict`` and then ``learn`` (the state update), ``epochs`` times.  ``predict(X)``: (n,) from
-    the final state.  ``random_state`` seeds the random primitives the learner may use.
-    Attributes after fit: ``state_`` (the memory $state_names), ``n_features_in_``.
+    the final state.  ``random_state`` seeds the random primitives the learner may use, as
+    scikit-learn's convention has it: an int reproduces fit and predict; a numpy Generator or
+    RandomState (or None) is drawn from in fit only, which also draws the seed of predict's primitives
+    (``predict_seed_``), so that a fitted model predicts the same every time.
+    Attributes after fit: ``state_`` (the memory $state_names), ``predict_seed_``, ``n_features_in_``.
     """
 
     def __init__(self, epochs: int = 1, random_state: int | None = 0) -> None:
@@ -216,7 +220,7 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
                 or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0)):
             raise ValueError(f"random_state must be None, an integer of at least 0 or a numpy Generator or "
                              f"RandomState, got {seed!r}")
-        rng = np.random.default_rng(self.random_state)
+        rng = np.random.default_rng(seed)  # a Generator or RandomState: its own draws, consumed here only
         setup, predict, learn = $methods(X.shape[1])
         shapes = [_SHAPES[t](1, X.shape[1]) for t in $types]
         with np.errstate(all="ignore"):
@@ -233,7 +237,8 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
                     new = learn(*state, x[None], target[None], p, rng)
                     state = [np.broadcast_to(s, shape).copy() for s, shape in
                              zip(new if len(shapes) > 1 else (new,), shapes, strict=True)]
-        self.state_ = [s[0] for s in state]
+        self.state_ = [s[0] for s in state]  # predict's draws: an int's own, else one seed drawn from it here
+        self.predict_seed_ = int(seed) if isinstance(seed, numbers.Integral) else int(rng.integers(2**63))
         return self
 
     def predict(self, X: Any) -> Any:
@@ -241,7 +246,7 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         _, predict, _ = $methods(X.shape[1])
         with np.errstate(all="ignore"):
-            out = predict(*(s[None] for s in self.state_), X, np.random.default_rng(self.random_state))
+            out = predict(*(s[None] for s in self.state_), X, np.random.default_rng(self.predict_seed_))
         return np.broadcast_to(np.asarray(out, np.float64), (X.shape[0],)).copy()
 
 

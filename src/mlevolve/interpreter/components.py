@@ -42,7 +42,7 @@ from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.algebra import shown_expr, sympy_display, sympy_of
-from mlevolve.interpreter.codegen import _ZEROS, Backend, doc_literal, function_lines
+from mlevolve.interpreter.codegen import _ZEROS, WIDTH, Backend, doc_literal, function_lines, packed, wrapped_text
 
 
 @dataclass(frozen=True)
@@ -88,11 +88,14 @@ class _Module:
             params = [p.name for p in d.params]
         lines = function_lines(d.name, params, d.body, env, self.spec, backend, doc)
         self.body.append("\n".join(lines))
-        return self.emitted(lines[0])
+        return self.emitted(lines)
 
-    def emitted(self, head: str) -> str:
-        """The name in a generated ``def NAME(...):`` line (the code generator's choice), now taken."""
-        match = _DEF.match(head.strip())
+    def emitted(self, lines: list[str]) -> str:
+        """The name in generated ``lines``' ``def NAME(...):`` (the code generator's choice, its parameters packed
+        on lines of their own where they are many), now taken."""
+        end = next(i for i, line in enumerate(lines) if line.rstrip().endswith("):"))
+        head = re.sub(r"\(\s*", "(", re.sub(r",?\s*\):$", "):", " ".join(line.strip() for line in lines[:end + 1])))
+        match = _DEF.match(head)
         assert match is not None, head
         self.taken.add(match[1])
         self.signatures[match[1]] = match[2]
@@ -306,7 +309,7 @@ def _learner(m: _Module) -> None:
         text = function_lines(f"{d.name}_{meth.kind}", params, meth.body, env, m.spec, "numpy", doc, tail=("rng",),
                               prelude=prelude)
         lines += ["    " + line for line in text] + [""]
-        found[meth.kind] = m.emitted(text[0])
+        found[meth.kind] = m.emitted(text)
     lines.append(f"    return {found.get('setup', 'None')}, {found['predict']}, {found['learn']}")
     m.body.append("\n".join(lines))
     if any(re.search(r"\bdraw\(", line) for line in lines):
@@ -364,9 +367,14 @@ def _shaped(m: _Module, fn: str, args: str) -> None:
 
     inner, helper = free(f"_{fn}_values"), free("_in_shape")
     m.body[-1] = m.body[-1].replace(f"def {fn}(", f"def {inner}(", 1)
-    m.body.append(f"""def {fn}({args}):
+    head, call = f"def {fn}({args}):", f"    return {helper}({inner}({args}), {args})"
+    if max(len(head), len(call)) > WIDTH:  # many columns: the arguments packed, on lines of their own
+        listed = "\n".join(packed([a + "," for a in names], "        "))
+        head = f"def {fn}(\n{listed}\n):"
+        call = f"    return {helper}(\n    {inner}(\n{listed}\n    ),\n{listed}\n    )"
+    m.body.append(f"""{head}
     \"\"\"formula {m.d.name}: elementwise over arrays, the result in the inputs' shape\"\"\"
-    return {helper}({inner}({args}), {args})
+{call}
 
 
 def {helper}(out: Any, *inputs: Any) -> Any:
@@ -490,8 +498,8 @@ def export_component(program: Program, name: str, spec: GrammarSpec) -> str:
              f"needs {_NEEDS.get(d.kind, 'torch')} and the standard library; no mlevolve.",
              "Use::"]
     doc = "\n\n".join(textwrap.fill(" ".join(par.split()), width=100) for par in prose)
-    doc = (f'"""{doc_literal(doc)}\n\n{m.usage}\n\nThe definition, in the mlevolve language:\n\n'
-           f'{doc_literal(source)}\n"""')
+    doc = (f'"""{doc_literal(doc)}\n\n{wrapped_text(m.usage, "")}\n\nThe definition, in the mlevolve language:\n\n'
+           f'{wrapped_text(doc_literal(source), "")}\n"""')  # a formula of many columns: its long lines wrapped
     order = sorted(m.public, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
     exports = "__all__ = [" + ", ".join(f'"{n}"' for n in order) + "]"
     return "\n\n".join([doc, _imports(body), exports + "\n", body]).rstrip() + "\n"

@@ -29,9 +29,9 @@ from pathlib import Path
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.spec import GrammarSpec
-from mlevolve.interpreter.codegen import Compiled, compile_program, doc_literal
+from mlevolve.interpreter.codegen import WIDTH, Compiled, compile_program, doc_literal, packed, wrapped_text
 from mlevolve.interpreter.regimes import STANDALONE, Regime
-from mlevolve.interpreter.standalone.spec import split_spec
+from mlevolve.interpreter.standalone.spec import spec_value, split_spec
 from mlevolve.messages import AT_LEAST, BELOW_2_63, GIVEN_TWICE, HELP, INTEGER_RULE, SEED_RANGE, Message
 
 _RULE = "# " + "-" * 12  # a section's rule, short enough for the longest list of modules in 120 columns
@@ -66,7 +66,7 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         "    parser.error = lambda msg, hint=\"\", close=\"\": parser.exit(  # as mlevolve's: a line, a hint, status 2",
         "        2, f\"{parser.prog}: error: {msg}\\nhint: {hint or close + rule * ('int value' in msg) + usage}\\n\")",
         '    parser.register("type", int, read_int)  # as mlevolve: 20 or 1e3, not +20, 1_000 or ١٢',
-        f'    parser.add_argument("--task", default={task!r}, help="task to train on (default: %(default)s)")',
+        _task_flag(task),
         f'    parser.add_argument("--seed", type=int, default={seed}, help="random seed (default: %(default)s)")',
         *([f'    parser.add_argument("--epochs", type=int, default={epochs}, '
            'help="training epochs (default: %(default)s)")'] if "epochs" in regime.settings else []),
@@ -89,7 +89,7 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         *(["    torch.set_num_threads(1)"] if regime.backend == "torch" else []),
         *_beside_lines(task, beside),
         "    try:",
-        f"        data = {load}",
+        _wrap_call(f"        data = {load}", "        "),
         "    except (TaskError, ValueError, MemoryError) as err:  # a bad spec or data file, or too big: one line",
         '        parser.error(getattr(err, "message", str(err)), getattr(err, "hint", ""))',
         *(['    DIM = int(data["x_train"].shape[-1])'] if dim else []),
@@ -121,14 +121,34 @@ def _beside_lines(task: str, beside: str | None) -> list[str]:
     if beside is None:
         return []
     name, typed = split_spec(task)
-    options = "".join(f":{k}={v}" for k, v in typed.items())
+    options = "".join(f":{k}={spec_value(v, chr(34))}" for k, v in typed.items())  # "y:m" in the shell's quotes
     gone = f"no such file: {name}, nor beside this script: "
-    hint = f"copy it beside this script, or give --task PATH{options}"
-    return [f"    moved = os.path.abspath(os.path.join(os.path.dirname(__file__), {beside!r}))  # its place at export",
-            f'    if "--task" not in flags and not os.path.isfile({name!r}) and os.path.isfile(moved):',
-            f"        args.task = moved + {options!r}  # the run's file is gone, but moved with this script",
-            f'    elif "--task" not in flags and not os.path.exists({name!r}) and moved != os.path.abspath({name!r}):',
-            f"        parser.error({gone!r} + moved,\n                     {hint!r})"]
+    hint = f"copy it beside this script, or give --task {shlex.quote('PATH' + options)}"
+    path, moved = repr(name), f"    moved = os.path.abspath(os.path.join(os.path.dirname(__file__), {beside!r}))"
+    moved += "  # its place at export"
+    if len(moved) > WIDTH:  # the path on a line of its own, which a linter lets run long as one word
+        moved = ("    moved = os.path.abspath(os.path.join(  # its place at export\n"
+                 f"        os.path.dirname(__file__),\n        {beside!r}))")
+    lines = [moved,
+             f'    if "--task" not in flags and not os.path.isfile({path}) and os.path.isfile(moved):',
+             f"        args.task = moved + {options!r}  # the run's file is gone, but moved with this script",
+             f'    elif "--task" not in flags and not os.path.exists({path}) and moved != os.path.abspath({path}):',
+             f"        parser.error({gone!r} + moved,\n                     {hint!r})"]
+    if max(map(len, "\n".join(lines).split("\n"))) <= WIDTH:
+        return lines
+    named = f"    path = {path}  # a long path, named once"
+    named = named if len(named) <= WIDTH else f"    path = (  # a long path, named once\n        {path})"
+    lines[-1] = lines[-1].replace(repr(gone), "'no such file: ' + path + ', nor beside this script: '")
+    return [named, *(line.replace(path, "path") for line in lines)]
+
+
+def _task_flag(task: str) -> str:
+    """``main``'s ``--task`` flag, defaulting to ``task``: on one line if it fits, else its help on the next (a
+    data file's path), else each argument on its own line (a long path)."""
+    head = f'    parser.add_argument("--task", default={task!r},'
+    text = 'help="task to train on (default: %(default)s)")'
+    return f"{head} {text}" if len(head) + len(text) < WIDTH else f"{head}\n{' ' * 24}{text}" \
+        if len(head) <= WIDTH else _wrap_call(f"{head} {text}", "    ")
 
 
 def _wrap_call(line: str, indent: str, width: int = 120) -> str:
@@ -145,7 +165,21 @@ def _wrap_call(line: str, indent: str, width: int = 120) -> str:
             start = i + 1
     parts.append(args[start:].strip())
     inner = indent + "    "
-    return head + "(\n" + "".join(f"{inner}{part},\n" for part in parts if part) + indent + ")"
+    return head + "(\n" + "".join(f"{_wrap_tuple(inner + part, inner)},\n" for part in parts if part) + indent + ")"
+
+
+def _wrap_tuple(line: str, indent: str, width: int = WIDTH) -> str:
+    """``[NAME=](a, b, ...)``, a tuple of string or number literals (a formula's columns), as one line if it fits
+    in ``width``, else its items packed into lines."""
+    head, paren, items = line.partition("(")
+    if len(line) <= width or not (paren and line.endswith(")") and head.strip().endswith("=")):
+        return line
+    try:
+        values = ast.literal_eval("(" + items)
+    except (ValueError, SyntaxError):  # not literals: left whole
+        return line
+    words = [repr(v) + "," for v in (values if isinstance(values, tuple) else (values,))]
+    return head + "(\n" + "\n".join(packed(words, indent + "    ", width)) + "\n" + indent + ")"
 
 
 class _Piece:
@@ -261,14 +295,15 @@ def _docstring(program: Program, task: str, script: str | None = None, beside: s
     (:func:`mlevolve.interpreter.codegen.doc_literal`), so none can end the string early.  The program's
     ``task`` line names the task the script trains on (not the file's own, nor a spelling of it), or is
     left out where that name cannot be written as one (a quote or line break in a file name)."""
-    program = dataclasses.replace(program, task=None if '"' in task or "\n" in task or "\r" in task else task)
+    program = dataclasses.replace(program, task=None if '"' in task or "\n" in task or "\r" in task
+                                  or len(task) > WIDTH - 10 else task)  # too long a line: named by the next
     run = f"Run `python {shlex.quote(script)} --json`" if script else "Run this file with `--json`"
     line = f"{run} to train it on {task!r} and print its metrics."  # the command on a line of its own if too long
     text = (f"{program.name}: a program found or written with mlevolve, as a standalone training script.\n\n"
             + (line if len(line) <= 110 else line.replace("` to train", "`\nto train", 1)) + "\n"
             + (f"Where that file is gone, it reads {beside!r} from this script's folder.\n" if beside else "")
             + f"The program, in the mlevolve language:\n\n{format_program(program)}")
-    return f'"""{doc_literal(text)}"""'
+    return f'"""{wrapped_text(doc_literal(text), "", WIDTH - 3)}"""'
 
 
 def _relative(data: Path, script: str | None) -> str | None:
@@ -292,7 +327,7 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
     beside = None
     if regime.loader_for(task).names is None:  # a data file, by its absolute path: the script runs from any folder
         name, typed = split_spec(task)
-        task = ":".join([str(Path(name).resolve()), *(f"{k}={v}" for k, v in typed.items())])
+        task = ":".join([str(Path(name).resolve()), *(f"{k}={spec_value(v)}" for k, v in typed.items())])
         beside = _relative(Path(name).resolve(), script)
     functions, wiring = compiled.source.rstrip().rsplit("\n", 1)
     dim = regime.dim and "DIM" in {n.id for n in ast.walk(ast.parse(functions)) if isinstance(n, ast.Name)}

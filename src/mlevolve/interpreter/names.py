@@ -39,13 +39,13 @@ STANDALONE_NAMES = frozenset({
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
     "Iterable", "closest", "did_you_mean", "difflib",  # standalone/spelling.py
     "INTEGER", "read_int", "mended", "choice_error", "spec_name",  # standalone/spec.py's spec and integer rules
-    "split_spec", "spec_options", "task_hint", "LEARNER_ONLY",
+    "split_spec", "spec_options", "task_hint", "LEARNER_ONLY", "QUOTED", "spec_value",
 })
 # Names of an exported script's own: its imports and ``main`` with its locals (see export._main).
 # (A comprehension's targets are its own scope's: ``for k, v in metrics.items()`` shadows no definition ``v``.)
 SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "os", "sys", "main", "args", "parser", "data", "metrics",
                           "err", "DIM", "PROGRAM", "rng", "flags", "twice", "msg", "hint",
-                          "odd", "close", "known", "rule", "usage",
+                          "odd", "close", "known", "rule", "usage", "moved", "path",  # the data file beside
                           "signal", "stop", "word"})  # the stop handler's (``if __name__ == "__main__":``)
 RESERVED = STANDALONE_NAMES | SCRIPT_NAMES | frozenset(dir(builtins))
 # A generated function's parameters and locals live in its own frame: only the names its body reads

@@ -43,8 +43,10 @@ The same seed always gives identical arrays.  Every bad input raises :class:`Mle
 from __future__ import annotations
 
 import contextlib
+import csv
 import functools
 import hashlib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -604,8 +606,25 @@ def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
     :func:`_options`); refused as every exported script's loader refuses it, in the same words and order
     (:func:`~mlevolve.interpreter.standalone.spec.split_spec`): the spec's form before its options' names."""
     with _task_errors():
-        name, typed = split_spec(spec)
+        try:
+            name, typed = split_spec(spec)
+        except TaskError as err:  # target=y:m: a column holding ':', unquoted; the file's columns said where it has
+            if "a value holding ':'" in err.hint and (columns := _columns_of(spec)):
+                err.hint += f"; {columns[0]}'s columns: {', '.join(columns[1])}"
+            raise
     return name, dict(typed)
+
+
+def _columns_of(spec: str) -> tuple[str, list[str]] | None:
+    """The CSV file a task spec starts with and its header's column names, or None where none can be read."""
+    for end in (m.end() for m in re.finditer(r"\.csv(?=\s*:)", spec, re.IGNORECASE)):
+        try:
+            with open(name := spec[:end].strip(), encoding="utf-8-sig", newline="") as f:
+                header = next((row for row in csv.reader(f) if any(cell.strip() for cell in row)), None)
+        except (OSError, UnicodeDecodeError, csv.Error):
+            continue
+        return (name, [cell.strip() for cell in header]) if header else None
+    return None
 
 
 def _looks_like_file(name: str) -> bool:

@@ -27,6 +27,8 @@ LEAST = {(kind, "n_train"): (MIN_TRAIN_POINTS, 1_000_000, (" (a formula's linear
 SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1} spec, {2} name, {3}/{4} kind, {5}
     "twice": ("option '{0}' is given twice in task spec '{1}'", "give each option once"),  # options, {6} did you mean
     "empty": ("option '{0}' has no value in task spec '{1}'", "write it as NAME:key=value, or leave the option out"),
+    "colon": ("option '{0}' has no value in task spec '{1}'", "{3}; a value holding ':' is written in quotes: {2}"),
+    "open": ("option '{0}' opens a quote it does not close in task spec '{1}'", "close it: {0}='A:B' or {0}=\"A:B\""),
     "unknown": ("unknown option '{0}' for task '{2}'{3}", "{6}options{4}: {5}"),  # {3} ", a formula task", {4} " of"
     "nameless": ("task spec '{1}' leaves {0} name out", "write NAME:key=value, e.g. data.csv:target=y"),
     "=": ("option '{0}' runs into another in task spec '{1}'", "separate options with ':', as in NAME:a=1:b=2"),
@@ -37,6 +39,7 @@ LEARNER_ONLY = {key: f"{key}= is read only by a learner program (its {what}); " 
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
                "write e.g. {fix}{why}")  # an integer option out of its range, the library's too; {fix}: the spec mended
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}write e.g. {fix}")  # library's too
+QUOTED = re.compile(r"""=\s*(["'])(.*?)\1""")  # key='y:m', key="y:m": a value in quotes may hold ':'
 INTEGER = re.compile(r"([0-9]+)(?:[eE]([0-9]+))?")  # every integer a user types (flags, task options): 20, 1e3
 
 
@@ -49,22 +52,31 @@ def read_int(text: str) -> int:  # surrounding space aside, as of every value ty
 
 def mended(name: str, given: dict[str, Any], key: str, value: Any) -> str:
     """Task spec ``name`` with options ``given`` but ``key`` set to ``value``, shell-quoted: what a hint writes"""
-    return shlex.quote(":".join([name, *(f"{k}={value if k == key else v}" for k, v in {**given, key: value}.items())]))
+    return shlex.quote(":".join([name, *(k + "=" + spec_value(v, '"') for k, v in {**given, key: value}.items())]))
+
+
+def spec_value(value: Any, quote: str = "'") -> str:
+    """An option's value as a spec writes it: quoted where it holds ':' (single: a task line's quotes are double)"""
+    quote = quote if quote not in (text := str(value)) else "'\"".replace(quote, "")
+    return quote + text + quote if ":" in text or text[:1] in ("'", '"') else text
 
 
 def split_spec(spec: str) -> tuple[str, dict[str, str]]:
     """``NAME[:key=value...]`` as its name and options as typed, each once with one value (the library's too)"""
-    raw = spec.split(":")  # a data file's path may hold ':' (runs/12:00/d.csv): up to its last piece ending .csv/.npz
+    kept = {str(m.start()): m[2] for m in QUOTED.finditer(spec)}  # quoted values, by place: aside while ':' splits
+    raw = QUOTED.sub(lambda m: f"=\0{m.start()}\0", spec).split(":")  # a path may hold ':': up to .csv/.npz
     k = max((i for i in range(2, len(raw) + 1) if "=" not in ":".join(raw[1:i])  # before any option
              and ":".join(raw[:i]).strip().lower().endswith((".csv", ".npz"))), default=1)
     name, *parts = (part.strip() for part in [":".join(raw[:k]), *raw[k:]])
     if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
         raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))
     typed = dict[str, str]()
-    for key, _, value in (map(str.strip, part.partition("=")) for part in parts):
-        if why := "twice" if key in typed else "="[:"=" in value] if value else "empty":
-            raise TaskError(*(t.format(key, spec) for t in SPEC_WORDS[why]))
-        typed[key] = value
+    for key, eq, value in (map(str.strip, part.partition("=")) for part in parts):
+        if why := "twice" if key in typed else "open" if value[:1] in ("'", '"') else "="[:"=" in value] if value \
+                else "colon" if typed and not eq else "empty":  # colon: y:m of target=y:m, a value holding ':'
+            fix = mended(name, typed, last := list(typed or [key])[-1], f"{typed.get(last)}:{key}")
+            raise TaskError(*(t.format(key, spec, fix, SPEC_WORDS["empty"][1]) for t in SPEC_WORDS[why]))
+        typed[key] = re.sub("\0([0-9]+)\0", lambda m: kept[m[1]], value)  # its quoted value, if any, back
     return name, typed
 
 
@@ -107,7 +119,7 @@ def spec_options(name: str, typed: dict[str, Any], defaults: dict[str, Any], kin
 def spec_name(spec: str, defaults: dict[str, Any]) -> str:  # nguyen1 : n_train = 3e1 is nguyen1:n_train=30
     """Task ``spec``'s one name (the library's too): its name, then the options off their ``defaults``, as read"""
     (name, options), bare = parse_spec(spec, defaults), parse_spec(spec.split(":")[0], defaults)[1]
-    return ":".join([name, *(f"{key}={value}" for key, value in options.items() if value != bare[key])])
+    return ":".join([name, *(f"{key}={spec_value(value)}" for key, value in options.items() if value != bare[key])])
 
 
 def choice_error(key: str, given: dict[str, Any], name: str, choices: tuple[str, ...], kind: str) -> tuple[str, ...]:
