@@ -53,7 +53,7 @@ from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash as _program_hash
 from mlevolve.dsl.types import Type, with_article
 from mlevolve.gp.backends import Resources
-from mlevolve.gp.dask_address import check_dask, knock_dask
+from mlevolve.gp.dask_address import knock_dask
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS, EvolveConfig
 from mlevolve.gp.generate import generate, ramped_half_and_half
@@ -1059,7 +1059,6 @@ def evolve(
                            hint=did_you_mean(init, INITS) + "file (start from the file's definitions) or random",
                            got=init)
     resources = Resources(workers=workers, dask=dask, timeout=timeout, memory_limit=memory_limit)
-    check_dask(dask)  # what is wrong in the address, before Resources says only that it is wrong
     resources.check()
     knock_dask(dask)
     for given, setting in ((db, "db"), (json_log, "json_log")):  # a typo's folder is refused, not made
@@ -1882,7 +1881,6 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     from mlevolve.meta.config import load_config
     from mlevolve.meta.evolve import META_FORMAT
 
-    check_dask(dask)
     Resources(workers=workers, dask=dask).check()
     knock_dask(dask)
     cfg = load_config(config)

@@ -58,6 +58,7 @@ import numpy as np
 from mlevolve.dsl.errors import MlevError, SettingError, check_types
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
+from mlevolve.gp.dask_address import check_dask
 from mlevolve.gp.memo import unseen_simplified_text
 from mlevolve.gp.wire import Decoder, WireProgram, encode
 from mlevolve.interpreter.standalone.common import Budget
@@ -104,6 +105,7 @@ class Resources:
         """Raise :class:`~mlevolve.dsl.errors.SettingError` (naming the setting) for a value of the wrong type
         or out of range."""
         check_types({"workers": self.workers}, {"timeout": self.timeout, "memory_limit": self.memory_limit})
+        check_dask(self.dask)  # what is wrong in a malformed address (local:N's N is read below)
         if self.workers < 0:
             raise SettingError("{workers} must be >= 0 (0: one per core), got {got}", got=self.workers,
                                hint="1 (the default) scores in one worker, in order; N in N worker processes")
@@ -122,13 +124,8 @@ class Resources:
             raise SettingError(f"{{memory_limit}} must be a positive number of GiB, at most {MAX_MEMORY:,}, got "
                                "{got:g}", got=self.memory_limit,
                                hint="e.g. 2 or 0.5; left out, half the machine's memory is shared among the workers")
-        if self.dask is not None:
-            if self.workers != 1:
-                raise SettingError("{dask} and {workers} exclude each other",
-                                   hint="the Dask cluster sets the parallelism")
-            if not (re.fullmatch(r"local:[0-9]+", self.dask) or "://" in self.dask):
-                raise SettingError("{dask} must be local:N or tcp://HOST:PORT, got {got!r}", got=self.dask,
-                                   hint="local:2 starts two workers on this machine; tcp://HOST:8786 joins a scheduler")
+        if self.dask is not None and self.workers != 1:
+            raise SettingError("{dask} and {workers} exclude each other", hint="the Dask cluster sets the parallelism")
 
     def memory(self, slots: int) -> int:
         """The memory limit per candidate in bytes, with ``slots`` candidates running at once."""
