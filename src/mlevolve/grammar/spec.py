@@ -299,6 +299,15 @@ class GrammarSpec:
             if not (lit.weight >= 0 and math.isfinite(lit.weight)):
                 raise GrammarError(f"literals of {t} have a bad weight {lit.weight!r}",
                                    hint="weights are finite and >= 0", place=(f"literals.{t}", "weight", None))
+            if not lit.choices and lit.uniform is None:  # the generator would write 1 for every one of them
+                raise GrammarError(f"literals of {t} have nothing to draw from: no choices and no uniform range",
+                                   hint="give choices = [0.5, 1.0, 2.0] or uniform = [-1.0, 1.0], or drop the "
+                                        "table for no literals of this type", place=(f"literals.{t}", "choices", None))
+            fraction = next((c for c in (*lit.choices, *(lit.uniform or ())) if not float(c).is_integer()), None)
+            if lit.is_int and fraction is not None:  # drawn as int(abs(value)): written 1.5, it would be 1
+                raise GrammarError(f"literals of {t} are whole numbers, not {fraction!r}", hint="e.g. choices = "
+                                   "[8, 16, 32]", place=(f"literals.{t}", "uniform" if fraction in
+                                                         (lit.uniform or ()) else "choices", None))
         if not (self.variable_weight >= 0 and math.isfinite(self.variable_weight)):
             raise GrammarError(f"variables have a bad weight {self.variable_weight!r}",
                                hint="weights are finite and >= 0", place=("variables", "weight", None))
@@ -382,6 +391,10 @@ class GrammarSpec:
             else:
                 at = (None, "types", None)
                 types = _get(data, "types", "strings", "", at)
+                if not types:
+                    raise GrammarError("`types` lists no types: nothing could be generated", place=at,
+                                       hint='list the types of mlevolve this grammar computes with, e.g. '
+                                            'types = ["Scalar"]')
                 productions = []
                 for op, entry in _table(data, "op").items():
                     at = (f"op.{op}", None, None)
@@ -857,6 +870,9 @@ def _monomorphise(op: str, entry: Mapping[str, Any]) -> list[Production]:
     for var, bound in forall.items():
         toml_value(bound, "strings", f"{where} forall.{var}", var, _error_at((table, "forall", None)),
                    '["Scalar", "Vector"]')
+        if not bound:  # its signatures would give no production, silently
+            raise GrammarError(f"{where} forall.{var} ranges over no types", place=(table, "forall", None),
+                               hint=f'give {var} the types it stands for, e.g. {var} = ["Scalar", "Vector"]')
     weight = _get(entry, "weight", "number", where, (table, "weight", None), 1.0)
     doc = _get(entry, "doc", "string", where, (table, "doc", None), "")
     commutative = _get(entry, "commutative", "boolean", where, (table, "commutative", None), False)
@@ -926,6 +942,8 @@ def _load_file(p: Path) -> GrammarSpec:
         raise
     try:
         spec = replace(GrammarSpec.from_dict(data, name=p.stem, base_dir=p.parent), origin=str(p.resolve()))
+        if "extends" not in data:
+            _check_implemented(spec)
     except MlevError as err:
         if isinstance(err, GrammarError) and err.file is None and err.span is None and err.place is not None:
             err.span = locate(text, err.place)  # an error of this file (one of a file it extends names that)
@@ -939,6 +957,32 @@ def _load_file(p: Path) -> GrammarSpec:
             hint=f'the digest is recomputed on load and {spec.digest!r} is used; write digest = "{spec.digest}" '
                  "or drop the line")), stacklevel=3)
     return spec
+
+
+def _check_implemented(spec: GrammarSpec) -> None:
+    """Refuse, in a grammar file of its own (no ``extends``), a type, an op or a signature that mlevolve does not
+    implement: the base grammar's are the ones every backend compiles (a test holds each base production to a
+    template), so anything else would load and then fail every candidate that uses it ("no numpy
+    implementation").  A grammar of its own chooses among the base grammar's types and productions and weights
+    them; a :class:`GrammarSpec` built in Python (:meth:`GrammarSpec.from_dict`) is not held to this."""
+    base = _base()
+    for t in spec.types:
+        if t not in base.types:
+            raise GrammarError(f"type {t!r} is no type of mlevolve's", place=(None, "types", None),
+                               hint=did_you_mean(t, base.types) + f"its types are {', '.join(base.types)}")
+    results = {(p.op, p.args): p.result for p in base.base_productions}
+    for p in spec.base_productions:
+        known = base.overloads(p.op)
+        if not known:
+            raise GrammarError(f"[op.{p.op}]: {p.op!r} is no primitive of mlevolve's: nothing could run it",
+                               place=(f"op.{p.op}", None, None),
+                               hint=did_you_mean(p.op, sorted(base.by_op)) + "`mlevolve grammar show` lists the "
+                                                                             "primitives; a [[rule]] defines an op "
+                                                                             "of your own from them")
+        if results.get((p.op, p.args)) != p.result:
+            raise GrammarError(f"[op.{p.op}]: signature {', '.join(p.args) or '()'} -> {p.result} is not one mlevolve "
+                               f"implements for {p.op}", place=(f"op.{p.op}", "sig", None),
+                               hint=f"its signatures: {'; '.join(str(k) for k in known)}")
 
 
 _SECTIONS = ("version", "extends", "digest", "types", "op", "literals", "variables", "rule", "weights", "operator",
