@@ -86,6 +86,11 @@ class GrammarWarning(UserWarning):
         self.error = error
 
 
+# The ops the engine itself writes into a program it found, whatever the grammar: a formula fit's linear scaling
+# (``add``, ``mul``), the simplifier's exact rewrites (``sub``, ``div``, ``2.0 * x``) and a negative constant
+# (``neg``).  A program may use them wherever it is checked (:meth:`GrammarSpec.overloads`).
+ENGINE_OPS = frozenset({"add", "sub", "mul", "div", "neg"})
+
 VERSION = 1  # the grammar file format this mlevolve reads and writes (``version = 1``)
 
 
@@ -239,8 +244,31 @@ class GrammarSpec:
         return hashlib.blake2b("\n".join(sorted(parts)).encode(), digest_size=8).hexdigest()
 
     def overloads(self, op: str) -> Sequence[Production]:
-        """The productions named ``op`` (empty if none): what the type checker resolves against."""
-        return self.by_op.get(op, ())
+        """The signatures named ``op`` (empty if none) that the type checker resolves a program's call against:
+        the grammar's productions, and the base grammar's :data:`ENGINE_OPS` over this grammar's types that it
+        lacks.  The generator draws only productions (:attr:`by_op`); what the engine itself writes into a
+        program it found (the fit's ``a + b * f``, the simplifier's ``x - y`` and ``2.0 * x``, a negative
+        constant's ``neg``) is legal in it wherever the program is checked, compiled or exported."""
+        return self._checked.get(op, ())
+
+    @cached_property
+    def drawn(self) -> _Drawn:
+        """This grammar as the type checker's primitives of what it draws: its productions only, no
+        :data:`ENGINE_OPS` added (a learned rule's body is checked so: the generator draws it whole)."""
+        return _Drawn(self)
+
+    @cached_property
+    def _checked(self) -> Mapping[str, tuple[Production, ...]]:
+        """:attr:`by_op` with the engine's arithmetic added (:meth:`overloads`)."""
+        have, known = {(p.op, p.args) for p in self.productions}, set(self.types)
+        extra = [p for p in _base().base_productions if p.op in ENGINE_OPS and (p.op, p.args) not in have
+                 and known.issuperset((*p.args, p.result))] if known.intersection(_base().types) else []
+        if not extra:
+            return self.by_op
+        index = {op: list(ps) for op, ps in self.by_op.items()}
+        for p in extra:
+            index.setdefault(p.op, []).append(p)
+        return MappingProxyType({op: tuple(ps) for op, ps in index.items()})
 
     @cached_property
     def min_depth(self) -> Mapping[str, float]:
@@ -772,9 +800,23 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
 
 
 def _so_far(types: Sequence[str], productions: Sequence[Production],
-              literals: Mapping[str, LiteralSpec]) -> GrammarSpec:
-    """A grammar of ``productions`` so far, for type-checking a rule body against them."""
-    return GrammarSpec(tuple(types), tuple(productions), literals)
+              literals: Mapping[str, LiteralSpec]) -> Any:
+    """A grammar of ``productions`` so far, for type-checking a rule body against them: what it draws only (a
+    rule's body is drawn as a whole, so it may call no op the grammar lacks, :data:`ENGINE_OPS` included)."""
+    return GrammarSpec(tuple(types), tuple(productions), literals).drawn
+
+
+class _Drawn:
+    """A grammar whose :meth:`overloads` are its productions only (:attr:`GrammarSpec.by_op`)."""
+
+    def __init__(self, spec: GrammarSpec) -> None:
+        self._spec = spec
+
+    def overloads(self, op: str) -> Sequence[Production]:
+        return self._spec.by_op.get(op, ())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._spec, name)
 
 
 def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], productions: Sequence[Production]) -> Focus:
