@@ -346,3 +346,21 @@ def test_check_passes_a_program_calling_learned_rules_as_run_runs_it(tmp_path: P
     assert code == 0 and '"test_r2": 1.0' in out
     code, _, err = cli(capsys, "export", str(program), *grammar, "--component", "f", "-o", str(tmp_path / "f.py"))
     assert (code, err) == (0, "")
+
+
+@pytest.mark.parametrize("command", [
+    ["check", "{p}", "--grammar", "{g}"], ["run", "{p}", "--grammar", "{g}"],
+    ["evolve", "{p}", "--budget", "4", "--grammar", "{g}"], ["export", "{p}", "-o", "-", "--grammar", "{g}"],
+    ["sample", "--type", "Scalar", "--grammar", "{g}"], ["grammar", "show", "{g}"], ["grammar", "lark", "{g}"],
+    ["grammar", "diff", "{g}"],
+])
+def test_every_command_that_reads_a_grammar_refuses_an_unknown_op(tmp_path: Path, capsys: Capsys,
+                                                                   command: list[str]) -> None:
+    grammar, program = tmp_path / "g.toml", tmp_path / "p.mlev"
+    grammar.write_text(S + '[op.sinn]\nsig = ["Scalar -> Scalar"]\n')
+    program.write_text("algorithm p\ntask koza_quartic\nformula f(x: Scalar) -> Scalar =\n  x\n")
+    code, out, err = cli(capsys, *(a.format(p=program, g=grammar) for a in command))
+    assert (code, out) == (2, ""), err
+    assert err.splitlines() == [f"{grammar}:4:2: error: [op.sinn]: 'sinn' is no primitive of mlevolve's: nothing "
+                                "could run it", "hint: did you mean 'sin'? `mlevolve grammar show` lists the "
+                                "primitives; a [[rule]] defines an op of your own from them"]
