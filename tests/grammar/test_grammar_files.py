@@ -104,6 +104,8 @@ CASES = [
      "literals of Scalar have nothing to draw from"),
     (S.replace('["Scalar"]', '["Scalar", "Int"]') + '[literals.Int]\nchoices = [8, 0.5]\n', "5:1",
      "literals of Int are whole numbers, not 0.5"),
+    (S.replace('["Scalar"]', '["Scalar", "Int", "Layer"]') + '[op.dense]\nsig = ["Int -> Layer"]\n', "5:1",
+     "type Int can never terminate: no literal and no production makes one, yet production dense(Int) -> Layer takes"),
     ('types = []\n', "1:1", "`types` lists no types: nothing could be generated"),
     (S + '[op.sin]\nforall = { T = [] }\nsig = ["T -> T"]\n', "5:1", "[op.sin] forall.T ranges over no types"),
     # keys and tables that loaded and did nothing (QA round 4)

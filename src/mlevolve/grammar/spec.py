@@ -351,13 +351,18 @@ class GrammarSpec:
         used = {t for p in self.productions for t in (*p.args, p.result)}
         for t in self.types:
             if t in used and math.isinf(self.min_depth[t]):
-                culprits = [str(p) for p in self.by_result[t]][:3] or ["(none)"]
+                culprits = [str(p) for p in self.by_result[t]][:3]
                 first = next(iter(self.by_result[t]), None)
+                if first is None:  # nothing makes one, yet a production takes one
+                    taker = next(p for p in self.productions if t in p.args)
+                    raise GrammarError(f"type {t} can never terminate: no literal and no production makes one, yet "
+                                       f"production {taker} takes one", place=_written(taker, "sig"),
+                                       hint=f"add [literals.{t}] or a production of {t}, or drop {taker}")
                 raise GrammarError(
                     f"type {t} can never terminate: every production of it needs another {t} or a type "
                     f"that never terminates, e.g. {'; '.join(culprits)}",
                     hint=f"add a literal or a production of {t} whose arguments all terminate",
-                    place=_written(first, "sig") if first is not None else (None, "types", None))
+                    place=_written(first, "sig"))
 
     # -- building ---------------------------------------------------------------------------------
 
