@@ -552,7 +552,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _show_formula(args: argparse.Namespace) -> int:
     """``show --sympy/--latex``: the formula of a .mlev file, or of archived programs, as SymPy or LaTeX."""
-    from mlevolve.interpreter.algebra import sympy_display
+    from mlevolve.interpreter.algebra import UNDECIDABLE, sympy_display
 
     programs: list[Program | str]
     if file_kind(args.db) == "a .mlev program":
@@ -575,6 +575,10 @@ def _show_formula(args: argparse.Namespace) -> int:
             print(latex if args.latex else text)
         except RecursionError:
             raise MlevError("the formula is too deep for SymPy's printers", hint="simplify it first") from None
+        except UNDECIDABLE as err:  # a comparison SymPy cannot decide (of zoo, of a complex value)
+            why = (str(err).splitlines() or [type(err).__name__])[0]
+            raise MlevError(f"SymPy cannot write this formula: {why}", file=program if isinstance(program, str)
+                            else program.file, hint="show it without --sympy/--latex: its program text") from None
     return 0
 
 

@@ -611,11 +611,13 @@ def shown_algebra(text: str, digits: int | None = None) -> str | None:
     """A program's formula as SymPy's algebra writes it (:func:`~mlevolve.interpreter.algebra.sympy_display`,
     its decimals to ``digits`` significant digits), where that reads otherwise than the formula as
     :func:`shown_program` shows it (``1.7 + 2.5 * ((x0 - x1 / x0 / 7.5) * x0)`` is ``5*x0**2/2 - x1/3 + 17/10``);
-    None for a program without a formula, or where the two read alike but for spaces.  Algebra, not float64: a
-    step undefined at some point (``x1 / x0 * x0`` at x0 = 0) may be gone from it."""
+    None for a program without a formula, where the two read alike but for spaces, or where SymPy cannot write it
+    (too deep, or a comparison it cannot decide: :data:`~mlevolve.interpreter.algebra.UNDECIDABLE`).  Algebra, not
+    float64: a step undefined at some point (``x1 / x0 * x0`` at x0 = 0) may be gone from it."""
+    from mlevolve.dsl.errors import MlevError
     from mlevolve.dsl.parse import parse
     from mlevolve.dsl.printer import format_expr
-    from mlevolve.interpreter.algebra import sympy_display, sympy_of
+    from mlevolve.interpreter.algebra import UNDECIDABLE, sympy_display, sympy_of
 
     program = parse(text, "<archive>")
     formula = next((d for d in program.definitions if d.kind == "formula"), None)
@@ -626,7 +628,9 @@ def shown_algebra(text: str, digits: int | None = None) -> str | None:
     shown = format_expr(body)
     try:
         algebra = sympy_display(sympy_of(formula), digits)[0]
-    except RecursionError:  # deeper than SymPy's printers go: the program alone is shown
+    except (RecursionError, MlevError):  # too deep for SymPy: the program alone is shown
+        return None
+    except UNDECIDABLE:  # what SymPy cannot decide (a comparison of zoo): the program alone is shown
         return None
     return None if algebra.replace(" ", "") == shown.replace(" ", "") else algebra
 

@@ -62,11 +62,19 @@ def test_check_an_empty_algorithm(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_check_with_a_custom_grammar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
     monkeypatch.chdir(tmp_path)
     Path("g.toml").write_text('types = ["Scalar"]\n[literals.Scalar]\nchoices = [1.0]\n'
-                              '[op.twice]\ndoc = "2x"\nsig = ["Scalar -> Scalar"]\n')
-    Path("p.mlev").write_text("algorithm p\nformula f(x: Scalar) -> Scalar =\n  twice(x)\n")
+                              '[op.square]\ndoc = "x*x"\nsig = ["Scalar -> Scalar"]\n')
+    Path("p.mlev").write_text("algorithm p\nformula f(x: Scalar) -> Scalar =\n  square(x)\n")
     assert run(capsys, "check", "p.mlev", "--grammar", "g.toml") == (0, "p.mlev: ok (formula f)\n", "")
-    code, out, err = run(capsys, "check", "p.mlev")  # the base grammar has no `twice`
-    assert code == 2 and "unknown primitive 'twice'" in err
+    Path("q.mlev").write_text("algorithm q\nformula f(x: Scalar) -> Scalar =\n  sin(x)\n")
+    assert run(capsys, "check", "q.mlev")[0] == 0
+    code, out, err = run(capsys, "check", "q.mlev", "--grammar", "g.toml")  # g.toml has no `sin`
+    assert code == 2 and "unknown primitive 'sin'" in err
+    # an op no backend implements is refused where the file names it (it loaded, and failed every candidate)
+    Path("g.toml").write_text('types = ["Scalar"]\n[literals.Scalar]\nchoices = [1.0]\n'
+                              '[op.twice]\ndoc = "2x"\nsig = ["Scalar -> Scalar"]\n')
+    code, out, err = run(capsys, "check", "p.mlev", "--grammar", "g.toml")
+    assert (code, out) == (2, "") and err.splitlines()[0] == (
+        "g.toml:4:2: error: [op.twice]: 'twice' is no primitive of mlevolve's: nothing could run it")
     Path("bad.toml").write_text("types = [\n")
     code, out, err = run(capsys, "check", "p.mlev", "--grammar", "bad.toml")
     assert code == 2 and out == ""
@@ -226,19 +234,19 @@ def test_grammar_show_one_type(capsys: Capsys) -> None:
 
 def test_grammar_show_of_a_file(tmp_path: Path, capsys: Capsys) -> None:
     path = tmp_path / "tiny.toml"
-    path.write_text('types = ["Num", "Ghost"]\n[literals.Num]\nweight = 2.0\ndoc = "a number"\n'
-                    '[op.f]\ndoc = "eff"\nsig = ["Num -> Num"]\n')
+    path.write_text('types = ["Scalar", "Vector"]\n[literals.Scalar]\nweight = 2.0\nchoices = [1.0]\ndoc = "a number"\n'
+                    '[op.square]\ndoc = "eff"\nsig = ["Scalar -> Scalar"]\n')
     code, out, err = run(capsys, "grammar", "show", str(path))
     assert (code, err) == (0, "")
     assert out.splitlines()[:6] == [
         "# grammar 'tiny': 1 production, 2 types",  # one, not "1 productions"
         "",
-        "Num  (min depth 1)",
+        "Scalar  (min depth 1)",
         "  <literal>                          w=2     a number",
-        "  f(Num)                             w=1     eff",
+        "  square(Scalar)                     w=1     eff",
         "",
     ]
-    assert "Ghost  (min depth never)" in out
+    assert "Vector  (min depth never)" in out
 
 
 def test_grammar_lark(capsys: Capsys) -> None:

@@ -338,29 +338,27 @@ def test_terminal_only_types_named_like_base_literals() -> None:
 
 def test_terminal_only_types() -> None:
     spec = GrammarSpec.from_dict({
-        "types": ["Lit", "Zero", "Uni", "Bare", "Top"],
+        "types": ["Lit", "Zero", "Uni", "Top"],
         "literals": {
             "Lit": {"choices": [1.0, 2.5]},
             "Uni": {"uniform": [-3.0, 3.0]},  # negative draws with no `neg` production
-            "Bare": {},  # neither choices nor a range
         },
         "op": {
             "z": {"sig": [" -> Zero"]},
             "z2": {"sig": [" -> Zero"], "weight": 0.0},
-            "f": {"sig": ["Lit, Zero, Uni, Bare -> Top", "Top, Top -> Top"]},
+            "f": {"sig": ["Lit, Zero, Uni -> Top", "Top, Top -> Top"]},
         },
     })
-    assert dict(spec.min_depth) == {"Lit": 1, "Zero": 1, "Uni": 1, "Bare": 1, "Top": 2}
+    assert dict(spec.min_depth) == {"Lit": 1, "Zero": 1, "Uni": 1, "Top": 2}
     for t in spec.types:
         _every_depth_works(spec, t, typed=False)
     # A terminal-only type at any depth is a single leaf.
     for seed in range(50):
-        for t in ("Lit", "Zero", "Uni", "Bare"):
+        for t in ("Lit", "Zero", "Uni"):
             assert generate(spec, t, random.Random(seed), max_depth=6, method="full").depth == 1
     values = {generate(spec, "Lit", random.Random(s)).value for s in range(50)}  # type: ignore[union-attr]
     assert values == {1.0, 2.5}
     assert all(generate(spec, "Uni", random.Random(s)).value >= 0 for s in range(50))  # type: ignore[union-attr]
-    assert generate(spec, "Bare", random.Random(0)) == Num(1.0)
     zeros = {format_expr(generate(spec, "Zero", random.Random(s))) for s in range(50)}
     assert zeros == {"z()"}  # the zero-weight production is never drawn while another has weight
 

@@ -185,6 +185,13 @@ def test_type_variables_are_monomorphised() -> None:
         ({"literals": {"Num": {"uniform": [1.0]}}}, r"\[literals.Num\] uniform must be \[low, high\] with low <= high"),
         ({"literals": {"Numm": {"choices": [1.0]}}}, "literals for unknown type 'Numm'"),
         ({"literals": {"Num": {"weight": -2.0}}}, "literals of Num have a bad weight -2.0"),
+        # settings that left nothing to generate, or wrote what was not meant (a literal of 1, an Int of 1.5)
+        ({"literals": {"Num": {"choices": []}}}, "literals of Num have nothing to draw from: no choices and no"),
+        ({"literals": {"Num": {}}}, "literals of Num have nothing to draw from"),
+        ({"types": ["Num", "Vec", "Int"], "literals": {"Num": {"choices": [1.0]}, "Int": {"choices": [8, 1.5]}}},
+         "literals of Int are whole numbers, not 1.5"),
+        ({"types": []}, "`types` lists no types: nothing could be generated"),
+        ({"op": {"f": {"sig": ["T -> T"], "forall": {"T": []}}}}, r"\[op.f\] forall.T ranges over no types"),
         ({"variables": 3}, "`variables` must be a table"),
         ({"variables": {"weight": math.nan}}, r"\[variables\] weight must be a number, finite, got nan"),
         ({"literals": {"Num": {"uniform": [0.0, math.inf]}}},
@@ -237,9 +244,10 @@ def test_grammar_files(tmp_path: Path) -> None:
     assert info.value.render().startswith(f"{layout}:3:1: error: production f(Num) -> Nope names unknown type")
 
     good = tmp_path / "small.toml"
-    good.write_text('types = ["Num"]\n[literals.Num]\nchoices = [1.0]\n[op.f]\nsig = ["Num, Num -> Num"]\n')
+    good.write_text('types = ["Scalar"]\n[literals.Scalar]\nchoices = [1.0]\n'
+                    '[op.add]\nsig = ["Scalar, Scalar -> Scalar"]\n')
     spec = load_grammar(good)
-    assert spec.name == "small" and [p.id for p in spec.productions] == ["f(Num,Num)"]
+    assert spec.name == "small" and [p.id for p in spec.productions] == ["add(Scalar,Scalar)"]
 
 
 # ------------------------------------------------------------------------------------------ weights

@@ -20,6 +20,7 @@ from tests.conftest import Capsys, cli
 
 E = 'version = 1\nextends = "base"\n'
 OWN = 'types = ["Num"]\n[literals.Num]\nchoices = [1.0]\n[op.f]\n'
+S = 'types = ["Scalar"]\n[literals.Scalar]\nchoices = [1.0]\n'  # a grammar of its own, over mlevolve's types
 RULE = '[[rule]]\nname = "r_a"\nsig = "Scalar -> Scalar"\nbody = "sin(h0)"\n\n'
 
 CASES = [
@@ -90,6 +91,23 @@ CASES = [
     (OWN.replace("literals.Num", "literals.Nim") + 'sig = ["Num -> Num"]\n', "2:2", "literals for unknown type 'Nim'"),
     (OWN.replace("[op.f]\n", "[op.1f]\n") + 'sig = ["Num -> Num"]\n', "4:2", "op name '1f' is not an identifier"),
     ('version = 1\n', "1:1", "a grammar file extends another or defines its own types"),
+    # what loaded and then failed every candidate that used it ("no numpy implementation"), or drew nothing
+    (S + '[op.nope]\nsig = ["Scalar -> Scalar"]\n', "4:2", "[op.nope]: 'nope' is no primitive of mlevolve's: nothing "
+     "could run it"),
+    (S.replace('["Scalar"]', '["Scalar", "Vector"]') + '[op.sin]\nsig = ["Scalar -> Vector"]\n', "5:1",
+     "[op.sin]: signature Scalar -> Vector is not one mlevolve implements for sin"),
+    (S.replace('["Scalar"]', '["Scalar", "Num"]') + '[op.sin]\nsig = ["Scalar -> Scalar"]\n', "1:1",
+     "type 'Num' is no type of mlevolve's"),
+    (S.replace("[1.0]", "[]") + '[op.sin]\nsig = ["Scalar -> Scalar"]\n', "3:1",
+     "literals of Scalar have nothing to draw from: no choices and no uniform range"),
+    (S.replace("choices = [1.0]", 'doc = "none"') + '[op.sin]\nsig = ["Scalar -> Scalar"]\n', "2:2",
+     "literals of Scalar have nothing to draw from"),
+    (S.replace('["Scalar"]', '["Scalar", "Int"]') + '[literals.Int]\nchoices = [8, 0.5]\n', "5:1",
+     "literals of Int are whole numbers, not 0.5"),
+    (S.replace('["Scalar"]', '["Scalar", "Int", "Layer"]') + '[op.dense]\nsig = ["Int -> Layer"]\n', "5:1",
+     "type Int can never terminate: no literal and no production makes one, yet production dense(Int) -> Layer takes"),
+    ('types = []\n', "1:1", "`types` lists no types: nothing could be generated"),
+    (S + '[op.sin]\nforall = { T = [] }\nsig = ["T -> T"]\n', "5:1", "[op.sin] forall.T ranges over no types"),
     # keys and tables that loaded and did nothing (QA round 4)
     (E + '[literals.Scalar]\nchoices = [7.0]\n', "4:1", "[literals.Scalar] choices is set by the grammar this one "
      "extends; a grammar that extends another changes only a literal's weight"),
@@ -330,3 +348,21 @@ def test_check_passes_a_program_calling_learned_rules_as_run_runs_it(tmp_path: P
     assert code == 0 and '"test_r2": 1.0' in out
     code, _, err = cli(capsys, "export", str(program), *grammar, "--component", "f", "-o", str(tmp_path / "f.py"))
     assert (code, err) == (0, "")
+
+
+@pytest.mark.parametrize("command", [
+    ["check", "{p}", "--grammar", "{g}"], ["run", "{p}", "--grammar", "{g}"],
+    ["evolve", "{p}", "--budget", "4", "--grammar", "{g}"], ["export", "{p}", "-o", "-", "--grammar", "{g}"],
+    ["sample", "--type", "Scalar", "--grammar", "{g}"], ["grammar", "show", "{g}"], ["grammar", "lark", "{g}"],
+    ["grammar", "diff", "{g}"],
+])
+def test_every_command_that_reads_a_grammar_refuses_an_unknown_op(tmp_path: Path, capsys: Capsys,
+                                                                   command: list[str]) -> None:
+    grammar, program = tmp_path / "g.toml", tmp_path / "p.mlev"
+    grammar.write_text(S + '[op.sinn]\nsig = ["Scalar -> Scalar"]\n')
+    program.write_text("algorithm p\ntask koza_quartic\nformula f(x: Scalar) -> Scalar =\n  x\n")
+    code, out, err = cli(capsys, *(a.format(p=program, g=grammar) for a in command))
+    assert (code, out) == (2, ""), err
+    assert err.splitlines() == [f"{grammar}:4:2: error: [op.sinn]: 'sinn' is no primitive of mlevolve's: nothing "
+                                "could run it", "hint: did you mean 'sin'? `mlevolve grammar show` lists the "
+                                "primitives; a [[rule]] defines an op of your own from them"]

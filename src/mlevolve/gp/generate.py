@@ -34,7 +34,7 @@ def draw_literal(spec: GrammarSpec, lit: LiteralSpec, rng: random.Random, depth:
         value = 1.0
     if lit.is_int:
         return Num(abs(int(value)), is_int=True)
-    can_negate = depth >= 2 and any(p.args == (lit.type,) for p in spec.overloads("neg"))
+    can_negate = depth >= 2 and any(p.args == (lit.type,) for p in spec.by_op.get("neg", ()))
     if value < 0 and can_negate:
         return Call("neg", (Num(-value),))
     return Num(abs(value))

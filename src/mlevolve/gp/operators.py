@@ -434,7 +434,7 @@ def perturb_constant(expr: Expr, site: Site, rng: random.Random) -> Expr | None:
     if rng.random() < 0.1:  # flip the sign: unwrap a neg, or wrap in one where the grammar has it
         if negated:
             return _finish(view, parent, Num(value), site)
-        if any(p.args == (view.types[i],) for p in site.spec.overloads("neg")):
+        if any(p.args == (view.types[i],) for p in site.spec.by_op.get("neg", ())):
             return _finish(view, i, const(-value if value else 0.0), site)
     return _finish(view, i, Num(value), site)
 

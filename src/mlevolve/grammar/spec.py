@@ -86,6 +86,11 @@ class GrammarWarning(UserWarning):
         self.error = error
 
 
+# The ops the engine itself writes into a program it found, whatever the grammar: a formula fit's linear scaling
+# (``add``, ``mul``), the simplifier's exact rewrites (``sub``, ``div``, ``2.0 * x``) and a negative constant
+# (``neg``).  A program may use them wherever it is checked (:meth:`GrammarSpec.overloads`).
+ENGINE_OPS = frozenset({"add", "sub", "mul", "div", "neg"})
+
 VERSION = 1  # the grammar file format this mlevolve reads and writes (``version = 1``)
 
 
@@ -239,8 +244,31 @@ class GrammarSpec:
         return hashlib.blake2b("\n".join(sorted(parts)).encode(), digest_size=8).hexdigest()
 
     def overloads(self, op: str) -> Sequence[Production]:
-        """The productions named ``op`` (empty if none): what the type checker resolves against."""
-        return self.by_op.get(op, ())
+        """The signatures named ``op`` (empty if none) that the type checker resolves a program's call against:
+        the grammar's productions, and the base grammar's :data:`ENGINE_OPS` over this grammar's types that it
+        lacks.  The generator draws only productions (:attr:`by_op`); what the engine itself writes into a
+        program it found (the fit's ``a + b * f``, the simplifier's ``x - y`` and ``2.0 * x``, a negative
+        constant's ``neg``) is legal in it wherever the program is checked, compiled or exported."""
+        return self._checked.get(op, ())
+
+    @cached_property
+    def drawn(self) -> _Drawn:
+        """This grammar as the type checker's primitives of what it draws: its productions only, no
+        :data:`ENGINE_OPS` added (a learned rule's body is checked so: the generator draws it whole)."""
+        return _Drawn(self)
+
+    @cached_property
+    def _checked(self) -> Mapping[str, tuple[Production, ...]]:
+        """:attr:`by_op` with the engine's arithmetic added (:meth:`overloads`)."""
+        have, known = {(p.op, p.args) for p in self.productions}, set(self.types)
+        extra = [p for p in _base().base_productions if p.op in ENGINE_OPS and (p.op, p.args) not in have
+                 and known.issuperset((*p.args, p.result))] if known.intersection(_base().types) else []
+        if not extra:
+            return self.by_op
+        index = {op: list(ps) for op, ps in self.by_op.items()}
+        for p in extra:
+            index.setdefault(p.op, []).append(p)
+        return MappingProxyType({op: tuple(ps) for op, ps in index.items()})
 
     @cached_property
     def min_depth(self) -> Mapping[str, float]:
@@ -299,6 +327,15 @@ class GrammarSpec:
             if not (lit.weight >= 0 and math.isfinite(lit.weight)):
                 raise GrammarError(f"literals of {t} have a bad weight {lit.weight!r}",
                                    hint="weights are finite and >= 0", place=(f"literals.{t}", "weight", None))
+            if not lit.choices and lit.uniform is None:  # the generator would write 1 for every one of them
+                raise GrammarError(f"literals of {t} have nothing to draw from: no choices and no uniform range",
+                                   hint="give choices = [0.5, 1.0, 2.0] or uniform = [-1.0, 1.0], or drop the "
+                                        "table for no literals of this type", place=(f"literals.{t}", "choices", None))
+            fraction = next((c for c in (*lit.choices, *(lit.uniform or ())) if not float(c).is_integer()), None)
+            if lit.is_int and fraction is not None:  # drawn as int(abs(value)): written 1.5, it would be 1
+                raise GrammarError(f"literals of {t} are whole numbers, not {fraction!r}", hint="e.g. choices = "
+                                   "[8, 16, 32]", place=(f"literals.{t}", "uniform" if fraction in
+                                                         (lit.uniform or ()) else "choices", None))
         if not (self.variable_weight >= 0 and math.isfinite(self.variable_weight)):
             raise GrammarError(f"variables have a bad weight {self.variable_weight!r}",
                                hint="weights are finite and >= 0", place=("variables", "weight", None))
@@ -314,13 +351,18 @@ class GrammarSpec:
         used = {t for p in self.productions for t in (*p.args, p.result)}
         for t in self.types:
             if t in used and math.isinf(self.min_depth[t]):
-                culprits = [str(p) for p in self.by_result[t]][:3] or ["(none)"]
+                culprits = [str(p) for p in self.by_result[t]][:3]
                 first = next(iter(self.by_result[t]), None)
+                if first is None:  # nothing makes one, yet a production takes one
+                    taker = next(p for p in self.productions if t in p.args)
+                    raise GrammarError(f"type {t} can never terminate: no literal and no production makes one, yet "
+                                       f"production {taker} takes one", place=_written(taker, "sig"),
+                                       hint=f"add [literals.{t}] or a production of {t}, or drop {taker}")
                 raise GrammarError(
                     f"type {t} can never terminate: every production of it needs another {t} or a type "
                     f"that never terminates, e.g. {'; '.join(culprits)}",
                     hint=f"add a literal or a production of {t} whose arguments all terminate",
-                    place=_written(first, "sig") if first is not None else (None, "types", None))
+                    place=_written(first, "sig"))
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -382,6 +424,10 @@ class GrammarSpec:
             else:
                 at = (None, "types", None)
                 types = _get(data, "types", "strings", "", at)
+                if not types:
+                    raise GrammarError("`types` lists no types: nothing could be generated", place=at,
+                                       hint='list the types of mlevolve this grammar computes with, e.g. '
+                                            'types = ["Scalar"]')
                 productions = []
                 for op, entry in _table(data, "op").items():
                     at = (f"op.{op}", None, None)
@@ -759,9 +805,23 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
 
 
 def _so_far(types: Sequence[str], productions: Sequence[Production],
-              literals: Mapping[str, LiteralSpec]) -> GrammarSpec:
-    """A grammar of ``productions`` so far, for type-checking a rule body against them."""
-    return GrammarSpec(tuple(types), tuple(productions), literals)
+              literals: Mapping[str, LiteralSpec]) -> Any:
+    """A grammar of ``productions`` so far, for type-checking a rule body against them: what it draws only (a
+    rule's body is drawn as a whole, so it may call no op the grammar lacks, :data:`ENGINE_OPS` included)."""
+    return GrammarSpec(tuple(types), tuple(productions), literals).drawn
+
+
+class _Drawn:
+    """A grammar whose :meth:`overloads` are its productions only (:attr:`GrammarSpec.by_op`)."""
+
+    def __init__(self, spec: GrammarSpec) -> None:
+        self._spec = spec
+
+    def overloads(self, op: str) -> Sequence[Production]:
+        return self._spec.by_op.get(op, ())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._spec, name)
 
 
 def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], productions: Sequence[Production]) -> Focus:
@@ -857,6 +917,9 @@ def _monomorphise(op: str, entry: Mapping[str, Any]) -> list[Production]:
     for var, bound in forall.items():
         toml_value(bound, "strings", f"{where} forall.{var}", var, _error_at((table, "forall", None)),
                    '["Scalar", "Vector"]')
+        if not bound:  # its signatures would give no production, silently
+            raise GrammarError(f"{where} forall.{var} ranges over no types", place=(table, "forall", None),
+                               hint=f'give {var} the types it stands for, e.g. {var} = ["Scalar", "Vector"]')
     weight = _get(entry, "weight", "number", where, (table, "weight", None), 1.0)
     doc = _get(entry, "doc", "string", where, (table, "doc", None), "")
     commutative = _get(entry, "commutative", "boolean", where, (table, "commutative", None), False)
@@ -926,6 +989,8 @@ def _load_file(p: Path) -> GrammarSpec:
         raise
     try:
         spec = replace(GrammarSpec.from_dict(data, name=p.stem, base_dir=p.parent), origin=str(p.resolve()))
+        if "extends" not in data:
+            _check_implemented(spec)
     except MlevError as err:
         if isinstance(err, GrammarError) and err.file is None and err.span is None and err.place is not None:
             err.span = locate(text, err.place)  # an error of this file (one of a file it extends names that)
@@ -939,6 +1004,32 @@ def _load_file(p: Path) -> GrammarSpec:
             hint=f'the digest is recomputed on load and {spec.digest!r} is used; write digest = "{spec.digest}" '
                  "or drop the line")), stacklevel=3)
     return spec
+
+
+def _check_implemented(spec: GrammarSpec) -> None:
+    """Refuse, in a grammar file of its own (no ``extends``), a type, an op or a signature that mlevolve does not
+    implement: the base grammar's are the ones every backend compiles (a test holds each base production to a
+    template), so anything else would load and then fail every candidate that uses it ("no numpy
+    implementation").  A grammar of its own chooses among the base grammar's types and productions and weights
+    them; a :class:`GrammarSpec` built in Python (:meth:`GrammarSpec.from_dict`) is not held to this."""
+    base = _base()
+    for t in spec.types:
+        if t not in base.types:
+            raise GrammarError(f"type {t!r} is no type of mlevolve's", place=(None, "types", None),
+                               hint=did_you_mean(t, base.types) + f"its types are {', '.join(base.types)}")
+    results = {(p.op, p.args): p.result for p in base.base_productions}
+    for p in spec.base_productions:
+        known = base.overloads(p.op)
+        if not known:
+            raise GrammarError(f"[op.{p.op}]: {p.op!r} is no primitive of mlevolve's: nothing could run it",
+                               place=(f"op.{p.op}", None, None),
+                               hint=did_you_mean(p.op, sorted(base.by_op)) + "`mlevolve grammar show` lists the "
+                                                                             "primitives; a [[rule]] defines an op "
+                                                                             "of your own from them")
+        if results.get((p.op, p.args)) != p.result:
+            raise GrammarError(f"[op.{p.op}]: signature {', '.join(p.args) or '()'} -> {p.result} is not one mlevolve "
+                               f"implements for {p.op}", place=(f"op.{p.op}", "sig", None),
+                               hint=f"its signatures: {'; '.join(str(k) for k in known)}")
 
 
 _SECTIONS = ("version", "extends", "digest", "types", "op", "literals", "variables", "rule", "weights", "operator",

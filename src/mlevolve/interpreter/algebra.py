@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     import sympy
 
 
+# What SymPy raises where it cannot decide something of an expression it builds, rewrites or prints (a comparison of
+# complex infinity or of a complex value: "not comparable", "Invalid comparison of non-real zoo", "cannot determine
+# truth value of Relational"): where a formula's algebra is shown, the program's own text is shown instead.
+UNDECIDABLE: tuple[type[Exception], ...] = (TypeError, ValueError, ArithmeticError, AttributeError)
+
+
 def _apply(op: Callable[..., Any], args: list[Any]) -> Any:
     """``op(*args)`` with NumPy's treatment of undefined values: NaN in, NaN out, and a comparison
     SymPy cannot decide (``max(1/0, 1)``: complex infinity is not ordered) is NaN too."""
@@ -36,7 +42,8 @@ def sympy_of(d: Definition) -> sympy.Expr:
     """The SymPy expression of a formula definition: real symbols, literals as exact rationals.
 
     Iterative over the body (no recursion limit).  A constant subexpression NumPy evaluates to NaN
-    (``0 / 0``) is ``sympy.nan``.  Raises :class:`MlevError` for a definition that is not a formula.
+    (``0 / 0``) is ``sympy.nan``.  Raises :class:`MlevError` for a definition that is not a formula, one too deep
+    for SymPy, or one where SymPy raises what it cannot decide (:data:`UNDECIDABLE`).
     """
     import sympy
 
@@ -56,6 +63,9 @@ def sympy_of(d: Definition) -> sympy.Expr:
     except RecursionError:  # SymPy's automatic evaluation recurses through the expression
         raise MlevError(f"formula '{d.name}' is too deep for SymPy", d.span,
                         "simplify it, or use the NumPy function") from None
+    except UNDECIDABLE as err:  # what _apply does not wrap: SymPy's evaluation of a sum or product it builds
+        raise MlevError(f"formula '{d.name}' has no SymPy form: SymPy cannot decide part of it ({err})", d.span,
+                        "simplify it (a 0/0 or a comparison of infinities), or use the NumPy function") from None
 
 
 def sympy_display(expr: Any, digits: int | None = None) -> tuple[str, str]:

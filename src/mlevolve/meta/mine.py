@@ -171,7 +171,7 @@ def mine(elites: Sequence[Elite], spec: GrammarSpec, *, max_rules: int = 3, min_
         best = max(eligible, key=lambda k: (utility[k], format_expr(k[0]), k[1]))
         template, args, result = best
         name = rule_name(template, args, result)
-        rule = make_rule(name, args, result, template, current, current.rules, current.types,
+        rule = make_rule(name, args, result, template, current.drawn, current.rules, current.types,
                          sources=tuple(sorted(tasks[best])), generation=generation, uses=len(where[best]))
         production = Production(name, args, result, 1.0, f"mined in meta-generation {generation}", rule=rule)
         grown = current.add(production)

@@ -92,7 +92,7 @@ def _rebuild(spec: GrammarSpec, rules: Sequence[Production]) -> GrammarSpec:
     for p in rules:
         assert p.rule is not None
         r = p.rule
-        rule = make_rule(p.op, p.args, p.result, r.body, current, current.rules, current.types,
+        rule = make_rule(p.op, p.args, p.result, r.body, current.drawn, current.rules, current.types,
                          sources=r.sources, generation=r.generation, uses=r.uses)
         current = current.add(replace(p, rule=rule))
     return current
@@ -119,8 +119,8 @@ def add_rule(spec: GrammarSpec, pool: Sequence[Production], rng: random.Random,
         body, _ = rewrite(body, holes, spec, existing)
     same = [p.weight for p in spec.by_result[pick.result] if p.rule is None]
     weight = 2.0 * (median(same) if same else 1.0)
-    rule = make_rule(pick.op, pick.args, pick.result, body, spec, spec.rules, spec.types, sources=pick.rule.sources,
-                     generation=pick.rule.generation, uses=pick.rule.uses)
+    rule = make_rule(pick.op, pick.args, pick.result, body, spec.drawn, spec.rules, spec.types,
+                     sources=pick.rule.sources, generation=pick.rule.generation, uses=pick.rule.uses)
     return spec.add(replace(pick, rule=rule, weight=weight))
 
 
@@ -247,6 +247,6 @@ def random_rule(spec: GrammarSpec, rng: random.Random, types: frozenset[str], ge
             name = rule_name(body, args, result)
             if name in spec.rules:
                 continue
-            rule = make_rule(name, args, result, body, spec, spec.rules, spec.types, sources=("random",),
+            rule = make_rule(name, args, result, body, spec.drawn, spec.rules, spec.types, sources=("random",),
                              generation=generation)
             return Production(name, args, result, 1.0, "random control", rule=rule)

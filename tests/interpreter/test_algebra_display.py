@@ -1,0 +1,73 @@
+"""A formula's algebra line never crashes a display: a 0/0, a comparison of infinities or of a complex value inside its
+range shows as SymPy decides it (``nan``, ``oo``), and where SymPy raises instead (it cannot decide a comparison:
+``algebra.UNDECIDABLE``), the summary and ``best`` show the program's text alone and ``show --sympy`` and a formula
+module say so in one line."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.parse import parse
+from mlevolve.interpreter import algebra
+from mlevolve.interpreter.algebra import sympy_display, sympy_of
+from mlevolve.results import shown_algebra
+from tests.conftest import Capsys, cli
+
+# leaves that make a formula undefined, infinite or complex somewhere (or everywhere) in its range
+LEAVES = ["x", "y", "(x - x)", "1.0 / (x - x)", "sqrt(neg(square(x)))", "log(0.0)", "0.1234567", "2.0", "(x / x)",
+          "neg(1.0 / (y - y))", "sqrt(neg(1.0))", "(0.0 / 0.0)", "log(x - x)", "exp(1000.0)", "sin(x) / x"]
+UNARY = ["abs", "exp", "log", "sqrt", "square", "sin", "cos", "tanh", "sigmoid", "relu", "heaviside", "sign",
+         "softplus", "erf", "neg", "reciprocal"]
+BINARY = ["add", "sub", "mul", "div", "min", "max"]
+
+formulas = st.recursive(st.sampled_from(LEAVES), lambda kids: st.one_of(
+    st.builds(lambda op, a: f"{op}({a})", st.sampled_from(UNARY), kids),
+    st.builds(lambda op, a, b: f"{op}({a}, {b})", st.sampled_from(BINARY), kids, kids)), max_leaves=12)
+
+
+def _text(body: str) -> str:
+    return f"algorithm a\nformula f(x: Scalar, y: Scalar) -> Scalar =\n  {body}\n"
+
+
+@settings(max_examples=150, deadline=None)
+@given(formulas, st.sampled_from([None, 3]))
+def test_the_algebra_line_of_any_formula_never_raises(body: str, digits: int | None) -> None:
+    shown = shown_algebra(_text(body), digits)
+    assert shown is None or isinstance(shown, str)
+    with contextlib.suppress(MlevError):  # one line, with its place: never a traceback
+        sympy_display(sympy_of(parse(_text(body)).definitions[0]), digits)
+
+
+@pytest.mark.parametrize(("body", "shown"), [
+    ("x / x", "1"), ("(x - x) / (x - x)", "nan"), ("sin(x) / x", None), ("max(x / x, 1.0)", "1"),
+    ("max(1.0 / (x - x), x)", "oo"), ("heaviside((x - x) / (x - x))", "nan"),
+])
+def test_zero_over_zero_inside_the_range_shows_as_sympy_decides_it(body: str, shown: str | None) -> None:
+    assert shown_algebra(_text(body)) == shown
+
+
+def _undecidable(*_: Any, **__: Any) -> Any:
+    raise TypeError("Invalid comparison of non-real zoo")
+
+
+def test_where_sympy_cannot_decide_the_program_is_shown(tmp_path: Path, capsys: Capsys,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(algebra, "shown_expr", _undecidable)  # as SymPy raises rewriting a Max of zoo
+    assert shown_algebra(_text("max(x, y) * 2.0 + 1.0")) is None  # the summary and `best` show the program alone
+    path = tmp_path / "f.mlev"
+    path.write_text(_text("max(x, y) * 2.0 + 1.0"))
+    code, out, err = cli(capsys, "show", str(path), "--sympy")
+    assert (code, out) == (2, "") and err.splitlines() == [
+        f"{path}: error: SymPy cannot write this formula: Invalid comparison of non-real zoo",
+        "hint: show it without --sympy/--latex: its program text"]
+    monkeypatch.setattr(algebra, "_build", _undecidable)  # as SymPy raises building it
+    with pytest.raises(MlevError, match="formula 'f' has no SymPy form: SymPy cannot decide part of it"):
+        sympy_of(parse(_text("x")).definitions[0])
+    assert shown_algebra(_text("max(x, y) * 2.0 + 1.0")) is None
