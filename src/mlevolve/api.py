@@ -871,7 +871,8 @@ _UNREAD = {"random": ("draws every candidate afresh", ("population", "tournament
 _READ_BY: dict[str, tuple[Any, str]] = {
     "epochs": (lambda r: "epochs" in r.settings, "is not trained for epochs"),
     "hurdle": (lambda r: r.hurdle, "is scored in full, without a hurdle"),
-    "fit": (lambda r: EvolveConfig.fitting(True, r.kinds) is not None, "trains its constants, it does not fit them"),
+    "fit": (lambda r: EvolveConfig.fitting(True, r.kinds) is not None,  # an activation's 0.5 or a pg_loss's 0.01
+            "trains a network's weights and takes its own constants as written"),  # is neither fitted nor trained
     "prune": (lambda r: EvolveConfig.fitting(True, r.kinds) is not None,
               "is scored by training a network, too dear to rescore its best edit by edit"),
 }
