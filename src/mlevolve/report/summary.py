@@ -55,7 +55,9 @@ def spread_text(a: Mapping[str, Any]) -> str | None:
     ties = c.get("tied_on") or 0  # (absent in a summary stored before ties were counted)
     counts = [f"better on {c['better_on']:,} of {n:,}"] if c["better_on"] or not ties else []
     counts += [f"tied on {ties:,} of {n:,}"] if ties else []
-    return (f"over {c['seeds']:,} more seeds (each a new draw of the task's data; training, if any, reseeded): "
+    # an RL task has no data to draw: a seed gives its episodes (training's and the greedy ones), as Metric.describe
+    draw = "new episodes" if name.endswith("_return") else "a new draw of the task's data"
+    return (f"over {c['seeds']:,} more seeds (each {draw}; training, if any, reseeded): "
             f"{name} of the best minus the start's {c['gain_mean']:+.4g}{sd} ({direction} is better); the best was "
             f"{', '.join(counts)}{failed}")
 
