@@ -872,7 +872,8 @@ _UNREAD = {"random": ("draws every candidate afresh", ("population", "tournament
 _READ_BY: dict[str, tuple[Any, str]] = {
     "epochs": (lambda r: "epochs" in r.settings, "is not trained for epochs"),
     "hurdle": (lambda r: r.hurdle, "is scored in full, without a hurdle"),
-    "fit": (lambda r: EvolveConfig.fitting(True, r.kinds) is not None, "trains its constants, it does not fit them"),
+    "fit": (lambda r: EvolveConfig.fitting(True, r.kinds) is not None,  # an activation's 0.5 or a pg_loss's 0.01
+            "trains a network's weights and takes its own constants as written"),  # is neither fitted nor trained
     "prune": (lambda r: EvolveConfig.fitting(True, r.kinds) is not None,
               "is scored by training a network, too dear to rescore its best edit by edit"),
 }
@@ -1013,9 +1014,9 @@ def evolve(
     Levenberg-Marquardt on its literals) and tunes the literals of evolved learner methods (a
     log-scale grid, :func:`mlevolve.interpreter.fit.tune_learner`); the archive keeps the fitted
     program and its ``fit_evaluations``; it has no effect on other programs.  ``confirm`` > 0 re-evaluates the
-    best and the starting program with that many further seeds (each a new draw of the task's data;
-    training, if any, reseeded) to give the gain's spread.  ``digits``: the significant digits of the literals in the
-    ``answer``'s program, shown to people (0: every digit, as ``evolve --json`` prints it unless
+    best and the starting program with that many further seeds (each a new draw of the task's data,
+    an RL task's episodes; training, if any, reseeded) to give the gain's spread.  ``digits``: the significant digits
+    of the literals in the ``answer``'s program, shown to people (0: every digit, as ``evolve --json`` prints it unless
     ``--digits`` is given); ``best_program`` keeps them all (docs/report.md).  ``prune`` (formulas and learners;
     default on): once the run ends, its best is pruned by value-changing edits (a literal snapped, a term or
     memory update dropped) that the run's own scoring cannot tell from it (:mod:`mlevolve.gp.prune_best`: on tasks

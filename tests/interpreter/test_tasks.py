@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -605,3 +606,16 @@ def test_each_control_task_lists_the_gamma_its_discount_is() -> None:
     for name, row in CONTROL.items():
         assert listed[name].endswith(f"; gamma {row[4]:g}")
     assert "deterministic: test_return is val_return" in listed["chain"]
+
+
+
+def test_a_control_task_without_gymnasium_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh user's pass: a control task without gymnasium failed at its first episode (`run`: "failed:
+    ModuleNotFoundError", status 1; an exported script: a traceback).  The loader imports what its task needs
+    (standalone ``spec.package``), so a missing package is the task's one-line error before any training (the data
+    sets scikit-learn draws: tests/cli/test_missing_packages.py, in exported scripts, where nothing is cached)."""
+    monkeypatch.setitem(sys.modules, "gymnasium", None)  # a None entry blocks the import, as a missing package
+    with pytest.raises(MlevError) as info:
+        load_task("cartpole", 0)
+    assert (info.value.message, info.value.hint) == ("task 'cartpole' needs the package gymnasium",
+                                                     "pip install gymnasium")

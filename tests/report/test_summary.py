@@ -172,6 +172,15 @@ def test_the_spread_of_a_lower_is_better_metric_says_its_direction() -> None:
                                       "(lower is better); the best was better on 1 of 2")
 
 
+def test_the_spread_of_an_rl_return_says_its_seeds_give_new_episodes() -> None:
+    """A fresh user's pass: `--confirm` on cartpole said each seed was "a new draw of the task's data"; an RL task
+    has none, a seed gives its episodes."""
+    a = answer({"val_return": 80.0, "fitness": 80.0}, {"val_return": 60.0, "fitness": 60.0}, confirm=[(60, 80)])
+    assert summary.spread_text(a) == ("over 1 more seed (each new episodes; training, if any, reseeded): val_return "
+                                      "of the best minus the start's +20 (higher is better); the best was better on "
+                                      "1 of 1")  # one seed, not "1 more seeds"
+
+
 @pytest.mark.parametrize(("best", "start"), [(0.998871, 0.998869), (1.0, 1.0 - 2 ** -52), (3e-6, 3.0000004e-6)])
 def test_two_different_values_are_never_printed_alike(best: float, start: float) -> None:
     a = answer({"val_r2": best, "fitness": best}, {"val_r2": start, "fitness": start})

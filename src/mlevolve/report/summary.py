@@ -47,15 +47,18 @@ def spread_text(a: Mapping[str, Any]) -> str | None:
     if not c:
         return None
     name, n = a["metric"]["name"], c["seeds"] - c["failed"]
+    seeds = f"{c['seeds']:,} more seed{'' if c['seeds'] == 1 else 's'}"  # `--confirm 1`: not "1 more seeds"
     if c["gain_mean"] is None:
-        return f"over {c['seeds']:,} more seeds: no comparison (every re-evaluation failed)"
+        return f"over {seeds}: no comparison (every re-evaluation failed)"
     sd = f" ± {c['gain_sd']:.3g} (mean ± sd)" if c["gain_sd"] is not None else ""
     failed = f"; {c['failed']:,} failed" if c["failed"] else ""
     direction = "higher" if a["metric"]["higher_is_better"] else "lower"
     ties = c.get("tied_on") or 0  # (absent in a summary stored before ties were counted)
     counts = [f"better on {c['better_on']:,} of {n:,}"] if c["better_on"] or not ties else []
     counts += [f"tied on {ties:,} of {n:,}"] if ties else []
-    return (f"over {c['seeds']:,} more seeds (each a new draw of the task's data; training, if any, reseeded): "
+    # an RL task has no data to draw: a seed gives its episodes (training's and the greedy ones), as Metric.describe
+    draw = "new episodes" if name.endswith("_return") else "a new draw of the task's data"
+    return (f"over {seeds} (each {draw}; training, if any, reseeded): "
             f"{name} of the best minus the start's {c['gain_mean']:+.4g}{sd} ({direction} is better); the best was "
             f"{', '.join(counts)}{failed}")
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from mlevolve.interpreter.standalone.common import NUMBER
-from mlevolve.interpreter.standalone.spec import TaskError, parse_spec, split_spec, task_hint
+from mlevolve.interpreter.standalone.spec import TaskError, package, parse_spec, split_spec, task_hint
 from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
@@ -28,9 +28,7 @@ PROBLEMS = ("", "classification", "regression")  # a data file's option problem=
 
 def datasets() -> Any:
     """``sklearn.datasets``, imported on first use: naming or checking a task stays light (no scikit-learn)."""
-    from sklearn import datasets as module
-
-    return module
+    return package("sklearn.datasets")
 
 
 def _sk_seed(rng: np.random.Generator) -> int:

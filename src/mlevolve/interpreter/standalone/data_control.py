@@ -1,5 +1,5 @@
 """The RL regime's tasks: a reinforcement-learning environment.  The gymnasium classic-control
-``cartpole``, ``acrobot`` and ``mountaincar`` (gymnasium is imported only when one is made) and
+``cartpole``, ``acrobot`` and ``mountaincar`` (gymnasium is imported only when one is loaded) and
 ``chain``, a small tabular chain MDP in numpy.
 """
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.spec import parse_spec
+from mlevolve.interpreter.standalone.spec import package, parse_spec
 
 CHAIN_TRAP_REWARD = 0.1
 
@@ -72,4 +72,6 @@ def control_task(spec: str, seed: int = 0) -> dict[str, Any]:
     An epoch of training is ``episodes_per_epoch`` episodes; fitness averages ``eval_episodes``."""
     name, _ = parse_spec(spec, {}, CONTROL, "a control task")
     row: dict[str, Any] = dict(zip(CONTROL_FIELDS, CONTROL[name], strict=True))
+    if row["env_id"]:  # gymnasium's: checked here, where a missing package is one line, not at the first episode
+        package("gymnasium", name)
     return {"name": name, **row, "make_env": lambda: make_env(row["env_id"], row["max_steps"], row["chain_length"])}

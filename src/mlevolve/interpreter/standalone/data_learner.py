@@ -21,7 +21,7 @@ from mlevolve.interpreter.standalone.data import (
     read_table,
 )
 from mlevolve.interpreter.standalone.data_supervised import checked, supervised
-from mlevolve.interpreter.standalone.spec import TaskError, parse_spec
+from mlevolve.interpreter.standalone.spec import TaskError, package, parse_spec
 
 
 def _teacher(rng: np.random.Generator, x: Any) -> Any:
@@ -81,9 +81,7 @@ def synthetic_arrays(name: str, rng: np.random.Generator, n_tasks: int, dim: int
 
 def _projected_digits(rng: np.random.Generator, n_tasks: int, dim: int, n_train: int, n_val: int) -> dict[str, Any]:
     """Random class pairs of sklearn digits; n is capped by the smallest pair, the same for every task."""
-    from sklearn.datasets import load_digits
-
-    x_all, y_all = load_digits(return_X_y=True)
+    x_all, y_all = package("sklearn.datasets", PROJECTED_DIGITS).load_digits(return_X_y=True)
     pairs = [rng.choice(10, size=2, replace=False) for _ in range(n_tasks)]
     available = min(int(np.isin(y_all, pair).sum()) for pair in pairs)
     if n_train + n_val > available:

@@ -5,6 +5,7 @@ exported script's, which shows this part after its training loop, beside the ``m
 mistake in a script's ``--task`` or ``--seed`` reads as ``mlevolve run`` says it.
 """
 
+import importlib
 import re
 import shlex
 from typing import Any
@@ -17,6 +18,17 @@ class TaskError(Exception):
     def __init__(self, message: str, hint: str = "", where: str = "") -> None:  # ``message`` starts with ``where``
         self.message, self.hint, self.where = f"{where}: {message}" if where else message, hint, where
         super().__init__(self.message + (f" (hint: {hint})" if hint else ""))
+
+
+def package(module: str, task: str = "") -> Any:
+    """``module``, imported where a task first needs it (scikit-learn's data sets, gymnasium), so that a script whose
+    task needs none runs without it; missing, a TaskError naming what to install, before any training."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as missing:
+        name = str(missing.name or module).partition(".")[0]
+        raise TaskError(f"{f'task {task!r}' if task else 'this task'} needs the package {name}",
+                        "pip install " + {"sklearn": "scikit-learn"}.get(name, name)) from None
 
 
 OPTION_RANGES = {"n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (2, 1_000_000), "n_val": (1, 1_000_000),
