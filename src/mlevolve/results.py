@@ -44,6 +44,9 @@ An MSE whose split's target variance is known is compared at that variance inste
 which its R² ties (:meth:`Metric.tie_scale`)."""
 
 _BOUNDED = ("r2", "accuracy", "auc")  # at most 1, with differences of order 1: compared at scale 1
+# A negative log-likelihood per example (nats): no natural zero (a density's is negative where it exceeds 1), so a
+# ratio of two values means nothing; their difference d is the log of a likelihood ratio, exp(d) per example.
+_LOG_LIKELIHOOD = ("nll",)
 
 
 def shown_number(x: float, digits: int) -> str:
@@ -382,8 +385,10 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     targets' ``variances`` for an MSE) are no gain.  A worse program's loss is weighed where the metric has a
     scale to take a factor on: an error by its factor (an MSE 3 times the start's), a score that is perfect at 1
     (an accuracy, R², AUC, or ``perfect``: a fitness that reads so, :func:`fitness_reads`) by its distance from 1
-    (accuracy 0.952 against 0.976 is 2 times the start's ``1 - accuracy``), anything else by its difference
-    relative to the larger value; WORSE beyond 5% (and wherever the start was perfect), else slightly worse.
+    (accuracy 0.952 against 0.976 is 2 times the start's ``1 - accuracy``), a negative log-likelihood per example
+    by the likelihood ratio its difference is (``exp(d)`` for ``d`` nats: it has no natural zero, and can be
+    negative, so a ratio of two values means nothing), anything else by its difference relative to the larger
+    value; WORSE beyond 5% (and wherever the start was perfect), else slightly worse.
     ``of_best``: the program is the run's best, so that a worse one means the start beats everything the run
     found and a tie that nothing found beat it (else the sentence is of this program alone).
     ``written``: the start was scored with its literals tuned (or a formula's fitted), as every candidate is: what
@@ -411,7 +416,10 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     at_one = metric.bounded or perfect  # a score perfect at 1: its error is 1 - it
     error = (start, best) if not metric.higher_is_better else (1.0 - start, 1.0 - best) if at_one else None
     factor, times = "", 1.0 + abs(diff) / max(abs(start), abs(best))
-    if error is not None and error[0] > 0 and error[1] > 0:
+    if metric.stem in _LOG_LIKELIHOOD:  # nats: the start's likelihood over the best's, per example
+        times = math.exp(abs(diff))
+        factor = f", the start's likelihood {times:.3g} times the best's per example"
+    elif error is not None and error[0] > 0 and error[1] > 0:
         times = error[1] / error[0]
         shown = next(t for k in range(3, 18) if (t := f"{times:.{k}g}") != "1" or k == 17)  # never "1 times"
         factor = f", {shown} times the start's {'1 - ' if metric.higher_is_better else ''}{metric.name}"

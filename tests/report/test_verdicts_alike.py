@@ -39,6 +39,20 @@ def test_a_worse_score_is_weighed_by_its_distance_from_perfect() -> None:
     assert plain["verdict"] == "slightly worse than the start (fitness -0.04977)"
 
 
+def test_a_negative_log_likelihood_is_weighed_by_the_likelihood_ratio_not_a_ratio_of_values() -> None:
+    """A flow run's verdict read "val_nll +5.346, 3.1 times the start's val_nll": an NLL has no natural zero (a
+    density's is negative where it exceeds 1), so 0.01 against 0.02 nats read as 2 times and WORSE.  Its difference
+    d in nats per example is the log of a likelihood ratio, exp(d), WORSE beyond 1.05 as every factor is."""
+    nll = Metric("val_nll", False, "validation")
+    assert verdict(nll, 0.01, 0.02, of_best=False) == (
+        "slightly worse than the start (val_nll +0.01, the start's likelihood 1.01 times the best's per example)")
+    assert verdict(nll, -1.2, -1.1, of_best=False) == (
+        "WORSE than the start (val_nll +0.1, the start's likelihood 1.11 times the best's per example)")
+    assert verdict(nll, 1.72, 7.066, of_best=False).startswith("WORSE than the start (val_nll +5.346, the start's "
+                                                              "likelihood 210 times the best's per example)")
+    assert verdict(nll, 2.0, 1.5) == "better than the start (val_nll -0.5)"
+
+
 def test_only_the_runs_best_is_said_to_lose_to_the_start_for_the_whole_run() -> None:
     one = answer({"val_mse": 2.0, "fitness": -2.0}, {"val_mse": 1.0, "fitness": -1.0}, of_best=False)
     assert one["verdict"] == "WORSE than the start (val_mse +1, 2 times the start's val_mse)"
