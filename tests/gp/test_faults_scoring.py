@@ -514,8 +514,9 @@ def test_a_non_finite_test_output_never_fails_the_candidate() -> None:
      "run `mlevolve evolve --help`"),
     (["--memory-limit", "2e6"], "--memory-limit must be a positive number of GiB, at most 1,048,576, got 2e+06",
      "e.g. 2 or 0.5; left out, half the machine's memory is shared among the workers"),
-    (["--dask", "nowhere"], "--dask must be local:N or tcp://HOST:PORT, got 'nowhere'",
-     "local:2 starts two workers on this machine; tcp://HOST:8786 joins a scheduler"),
+    (["--dask", "nowhere"], "--dask must be local:N or tcp://HOST:PORT, got 'nowhere': a scheduler's address starts "
+     "with its protocol, tcp://nowhere",
+     "local:2 starts two workers on this machine (local:0: one per core); tcp://HOST:8786 joins a scheduler"),
 ])
 def test_a_resource_setting_out_of_range_says_what_it_takes(flags: list[str], message: str, hint: str, tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:

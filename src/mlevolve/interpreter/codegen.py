@@ -53,12 +53,13 @@ def packed(words: list[str], indent: str, width: int = WIDTH, sep: str = " ") ->
 
 def wrapped_text(text: str, indent: str, width: int = WIDTH) -> str:
     """``text`` (a docstring's, a program's) with each line longer than ``width`` broken at its spaces, the rest
-    of it indented four more: the language and a docstring read the same across a line break (a comment line
-    and a header line, ``algorithm``/``task``, are left whole)."""
+    of it indented four more: the language and a docstring read the same across a line break (a comment line,
+    a header line, ``algorithm``/``task``, and a line that is a quoted literal, a task's spec or path that a break
+    would change, are left whole)."""
     out = []
     for line in text.split("\n"):
         body = line.lstrip()
-        if len(indent + line) <= width or body.startswith(("#", "algorithm ", "task ")):
+        if len(indent + line) <= width or body.startswith(("#", "algorithm ", "task ", "'", '"')):
             out.append(line)
             continue
         lead = line[:len(line) - len(body)]

@@ -298,9 +298,12 @@ def _docstring(program: Program, task: str, script: str | None = None, beside: s
     program = dataclasses.replace(program, task=None if '"' in task or "\n" in task or "\r" in task
                                   or len(task) > WIDTH - 10 else task)  # too long a line: named by the next
     run = f"Run `python {shlex.quote(script)} --json`" if script else "Run this file with `--json`"
-    line = f"{run} to train it on {task!r} and print its metrics."  # the command on a line of its own if too long
+    line = f"{run} to train it on {task!r} and print its metrics."  # the command on a line of its own if too long,
+    if len(line) > 110:  # and a long task's spec on one of its own, which the wrapping leaves whole
+        line = line.replace("` to train", "`\nto train", 1) if len(repr(task)) <= 80 else \
+            f"{run}\nto train it on\n{task!r}\nand print its metrics."
     text = (f"{program.name}: a program found or written with mlevolve, as a standalone training script.\n\n"
-            + (line if len(line) <= 110 else line.replace("` to train", "`\nto train", 1)) + "\n"
+            + line + "\n"
             + (f"Where that file is gone, it reads {beside!r} from this script's folder.\n" if beside else "")
             + f"The program, in the mlevolve language:\n\n{format_program(program)}")
     return f'"""{wrapped_text(doc_literal(text), "", WIDTH - 3)}"""'
