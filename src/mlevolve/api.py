@@ -2089,7 +2089,8 @@ def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:
 
 @typed
 def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
-    """What ``other`` changes relative to ``base``, one line each: weights, rules (with
+    """What ``other`` changes relative to ``base``, one line each, in the grammars' own order (so the same at every
+    call): productions dropped or added (a grammar file of its own chooses among the primitives), weights, rules (with
     provenance), operators, the variable and literal weights, and the ``[restrict.NAME]`` tables
     (types, scale, each kept production added or dropped)."""
     from mlevolve.report.summary import value  # each change printed with the digits that show it
@@ -2100,8 +2101,8 @@ def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
     lines: builtins.list[str] = []
     old = {p.id: p for p in base.productions}
     new = {p.id: p for p in other.productions}
-    for key in old.keys() - new.keys():
-        lines.append(f"- {old[key]}")
+    lines += [f"- {p}" for p in base.productions if p.id not in new]  # in the grammar's order: the same each run
+    lines += [f"+ {p}   w={p.weight:.3g}" for p in other.productions if p.id not in old and p.rule is None]
     scaled = [p for p in other.productions if p.id in old and old[p.id].weight and old[p.id].weight != p.weight]
     factors = Counter(f"{p.weight / old[p.id].weight:.6g}" for p in scaled)
     alike = {factor for factor, n in factors.items() if n >= 3}  # a common rescaling: said once, below
@@ -2121,14 +2122,17 @@ def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
                      f"base_mix makes): {', '.join(ids)}")
     if base.variable_weight != other.variable_weight:
         lines.append(f"~ variables {change(base.variable_weight, other.variable_weight)}")
+    lines += [f"- literals.{t}" for t in base.literals if t not in other.literals]
     for t, lit in other.literals.items():
-        if t in base.literals and base.literals[t].weight != lit.weight:
+        if t not in base.literals:
+            lines.append(f"+ literals.{t}   w={lit.weight:.3g}")
+        elif base.literals[t].weight != lit.weight:
             lines.append(f"~ literals.{t} {change(base.literals[t].weight, lit.weight)}")
     ops = {o.name: o for o in base.operators}
     for o in other.operators:
         if o.name not in ops or ops[o.name].text != o.text:
             lines.append(f"+ operator {o.name} = {o.text}   w={o.weight:.3g}")
-    lines += [f"- operator {name}" for name in ops.keys() - {o.name for o in other.operators}]
+    lines += [f"- operator {name}" for name in ops if name not in {o.name for o in other.operators}]
     if other.operators and other.floor != base.floor:
         lines.append(f"~ bandit floor {change(base.floor, other.floor)}")
     focus = {f.name: f for f in base.focus}
