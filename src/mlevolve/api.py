@@ -1059,8 +1059,7 @@ def evolve(
                            hint=did_you_mean(init, INITS) + "file (start from the file's definitions) or random",
                            got=init)
     resources = Resources(workers=workers, dask=dask, timeout=timeout, memory_limit=memory_limit)
-    resources.check()
-    knock_dask(dask)
+    resources.check()  # a malformed --dask address at once; its scheduler knocked on once the user's part is read
     for given, setting in ((db, "db"), (json_log, "json_log")):  # a typo's folder is refused, not made
         if given is not None:
             check_output(given, setting)
@@ -1091,6 +1090,7 @@ def evolve(
     source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
     task_data, _ = _ready(checked, spec, task_name, seed, program, task,  # the user's mistakes: no PyTorch before
                           frozenset(n.split(".")[0] for n in names))
+    knock_dask(dask)  # after the file, task and data: a mistake there is said first, not hidden by a closed port
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
     from mlevolve.gp.backends import make_backend, placed, worker_modules
@@ -1881,8 +1881,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     from mlevolve.meta.config import load_config
     from mlevolve.meta.evolve import META_FORMAT
 
-    Resources(workers=workers, dask=dask).check()
-    knock_dask(dask)
+    Resources(workers=workers, dask=dask).check()  # a malformed --dask address at once
     cfg = load_config(config)
     base = load_grammar()
     import warnings
@@ -1927,6 +1926,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
             check_output(given, setting)
     check_apart(path, "output", output or out, "the generator would be written over it", defaulted=db is None)
     check_not_overwriting(out, "generator")
+    knock_dask(dask)  # after the configuration, program and tasks: a mistake there is said first, not a closed port
     identity = {"program_hash": _program_hash(program), "program_name": program.name, "program": format(program),
                 "task": "meta:" + ",".join(cfg.train), "grammar": f"base:{base.digest}", "kind": "meta",
                 "meta_format": META_FORMAT, "scoring": SCORING_VERSION,
