@@ -62,3 +62,16 @@ def test_a_rule_calling_a_primitive_its_grammar_lacks_says_so(tmp_path: Path, mo
         "r.toml:6:1: error: rule sq calls 'mul', a primitive this grammar does not have (no [op.mul])",
         "hint: add [op.mul] with the signatures the body needs (`mlevolve grammar show` lists base's), or write the "
         "body with this grammar's ops: add, cos"]
+
+
+def test_a_new_restrict_table_without_scale_says_what_scale_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: Capsys) -> None:
+    """A new [restrict.NAME] table without scale read "malformed grammar: [restrict.mine] has no 'scale' key", as if
+    the key were unknown; like a missing types, it says what the key does now."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.toml").write_text('version = 1\nextends = "base"\n[restrict.mine]\ntypes = ["Scalar"]\n')
+    assert usage_error(capsys, "grammar", "show", "r.toml").splitlines() == [
+        "r.toml:3:2: error: [restrict.mine] has no 'scale' key: a new table says by how much it scales the weights "
+        "of the productions it does not keep",
+        "hint: write scale = 0.1 (below 1 narrows these bodies' search to the kept productions); a table of the "
+        "grammar this one extends, under its own name, inherits the keys left out"]

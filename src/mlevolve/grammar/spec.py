@@ -854,6 +854,11 @@ def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], production
     if unknown or not chosen:
         raise GrammarError(f"{where} names unknown type {unknown[0]!r}" if unknown else f"{where} lists no types",
                            hint=f"known types: {', '.join(types)}", place=(table, "types", None))
+    if isinstance(entry, Mapping) and "scale" not in entry:  # was "malformed grammar: ... has no 'scale' key"
+        raise GrammarError(f"{where} has no 'scale' key: a new table says by how much it scales the weights of the "
+                           "productions it does not keep", place=(table, None, None),
+                           hint="write scale = 0.1 (below 1 narrows these bodies' search to the kept productions); a "
+                                "table of the grammar this one extends, under its own name, inherits the keys left out")
     scale = _get(entry, "scale", "number", where, (table, "scale", None))
     if not (scale > 0 and math.isfinite(scale)):
         raise GrammarError(f"{where} has a bad scale {scale!r}: a scale is a finite number > 0",
