@@ -75,3 +75,25 @@ def test_a_new_restrict_table_without_scale_says_what_scale_is(tmp_path: Path, m
         "of the productions it does not keep",
         "hint: write scale = 0.1 (below 1 narrows these bodies' search to the kept productions); a table of the "
         "grammar this one extends, under its own name, inherits the keys left out"]
+
+
+@pytest.mark.parametrize("spec", ["d.csv:target=''", 'd.csv:target=""', "d.csv:group='':target=y",
+                                  "d.csv:target=y:group=''"])
+def test_an_empty_quoted_value_is_no_value_as_an_empty_one(spec: str) -> None:
+    """``target=''`` was taken for a file with no target ("which column is the target?"), ``target=`` is refused as an
+    option with no value: so is the first now (the scripts' reader is this one)."""
+    from mlevolve.interpreter.standalone.spec import TaskError, split_spec
+
+    key = next(part for part in spec.split(":") if "''" in part or '""' in part).partition("=")[0]
+    with pytest.raises(TaskError, match=rf"^option '{key}' has no value in task spec '{spec}' \(hint: write it as"):
+        split_spec(spec)
+
+
+def test_an_empty_quoted_target_is_refused_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: Capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.csv").write_text("x,y\n" + "".join(f"{i},{2 * i + 1}\n" for i in range(20)))
+    (tmp_path / "f.mlev").write_text("algorithm a\nformula f(x: Scalar) -> Scalar =\n  x\n")
+    assert usage_error(capsys, "run", "f.mlev", "--task", "d.csv:target=''").splitlines() == [
+        "mlevolve run: error: option 'target' has no value in task spec 'd.csv:target='''",
+        "hint: write it as NAME:key=value, or leave the option out"]
