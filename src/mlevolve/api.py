@@ -1060,8 +1060,7 @@ def evolve(
                            hint=did_you_mean(init, INITS) + "file (start from the file's definitions) or random",
                            got=init)
     resources = Resources(workers=workers, dask=dask, timeout=timeout, memory_limit=memory_limit)
-    resources.check()
-    knock_dask(dask)
+    resources.check()  # a malformed --dask address at once; its scheduler knocked on once the user's part is read
     for given, setting in ((db, "db"), (json_log, "json_log")):  # a typo's folder is refused, not made
         if given is not None:
             check_output(given, setting)
@@ -1092,6 +1091,7 @@ def evolve(
     source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
     task_data, _ = _ready(checked, spec, task_name, seed, program, task,  # the user's mistakes: no PyTorch before
                           frozenset(n.split(".")[0] for n in names))
+    knock_dask(dask)  # after the file, task and data: a mistake there is said first, not hidden by a closed port
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
     from mlevolve.gp.backends import make_backend, placed, worker_modules
@@ -1882,8 +1882,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     from mlevolve.meta.config import load_config
     from mlevolve.meta.evolve import META_FORMAT
 
-    Resources(workers=workers, dask=dask).check()
-    knock_dask(dask)
+    Resources(workers=workers, dask=dask).check()  # a malformed --dask address at once
     cfg = load_config(config)
     base = load_grammar()
     import warnings
@@ -1928,6 +1927,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
             check_output(given, setting)
     check_apart(path, "output", output or out, "the generator would be written over it", defaulted=db is None)
     check_not_overwriting(out, "generator")
+    knock_dask(dask)  # after the configuration, program and tasks: a mistake there is said first, not a closed port
     identity = {"program_hash": _program_hash(program), "program_name": program.name, "program": format(program),
                 "task": "meta:" + ",".join(cfg.train), "grammar": f"base:{base.digest}", "kind": "meta",
                 "meta_format": META_FORMAT, "scoring": SCORING_VERSION,
@@ -2090,7 +2090,8 @@ def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:
 
 @typed
 def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
-    """What ``other`` changes relative to ``base``, one line each: weights, rules (with
+    """What ``other`` changes relative to ``base``, one line each, in the grammars' own order (so the same at every
+    call): productions dropped or added (a grammar file of its own chooses among the primitives), weights, rules (with
     provenance), operators, the variable and literal weights, and the ``[restrict.NAME]`` tables
     (types, scale, each kept production added or dropped)."""
     from mlevolve.report.summary import value  # each change printed with the digits that show it
@@ -2101,8 +2102,8 @@ def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
     lines: builtins.list[str] = []
     old = {p.id: p for p in base.productions}
     new = {p.id: p for p in other.productions}
-    for key in old.keys() - new.keys():
-        lines.append(f"- {old[key]}")
+    lines += [f"- {p}" for p in base.productions if p.id not in new]  # in the grammar's order: the same each run
+    lines += [f"+ {p}   w={p.weight:.3g}" for p in other.productions if p.id not in old and p.rule is None]
     scaled = [p for p in other.productions if p.id in old and old[p.id].weight and old[p.id].weight != p.weight]
     factors = Counter(f"{p.weight / old[p.id].weight:.6g}" for p in scaled)
     alike = {factor for factor, n in factors.items() if n >= 3}  # a common rescaling: said once, below
@@ -2122,14 +2123,17 @@ def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
                      f"base_mix makes): {', '.join(ids)}")
     if base.variable_weight != other.variable_weight:
         lines.append(f"~ variables {change(base.variable_weight, other.variable_weight)}")
+    lines += [f"- literals.{t}" for t in base.literals if t not in other.literals]
     for t, lit in other.literals.items():
-        if t in base.literals and base.literals[t].weight != lit.weight:
+        if t not in base.literals:
+            lines.append(f"+ literals.{t}   w={lit.weight:.3g}")
+        elif base.literals[t].weight != lit.weight:
             lines.append(f"~ literals.{t} {change(base.literals[t].weight, lit.weight)}")
     ops = {o.name: o for o in base.operators}
     for o in other.operators:
         if o.name not in ops or ops[o.name].text != o.text:
             lines.append(f"+ operator {o.name} = {o.text}   w={o.weight:.3g}")
-    lines += [f"- operator {name}" for name in ops.keys() - {o.name for o in other.operators}]
+    lines += [f"- operator {name}" for name in ops if name not in {o.name for o in other.operators}]
     if other.operators and other.floor != base.floor:
         lines.append(f"~ bandit floor {change(base.floor, other.floor)}")
     focus = {f.name: f for f in base.focus}

@@ -699,8 +699,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("grammar", nargs="?", metavar="GRAMMAR", help="grammar file (default: base)")
     g.add_argument("--type", type=_ascii(str), metavar="T", help="only productions of type T")
     g.set_defaults(run=_cmd_grammar_show)
-    g = gsub.add_parser("diff", help="what a grammar changes relative to another: weights, learned rules "
-                        "(with provenance), operators, [restrict.*] tables")
+    g = gsub.add_parser("diff", help="what a grammar changes relative to another: productions dropped or "
+                        "added, weights, learned rules (with provenance), operators, [restrict.*] tables")
     g.add_argument("base", nargs="?", default="base", metavar="BASE",
                    help="the grammar compared against (default `base`, the base grammar)")
     g.add_argument("grammar", metavar="GRAMMAR", help="the grammar file, e.g. one `mlevolve meta` wrote")

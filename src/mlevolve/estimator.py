@@ -137,8 +137,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             y = np.asarray(y, dtype=np.float64)
         except ValueError as err:
             raise ValueError(f"y must hold numbers: {err}") from None
+        caller_rows = np.arange(len(y))  # the caller's index of each row searched: an error's X[i, j] is the caller's
         if sample_weight is not None:
-            X, y = _weighted(X, y, sample_weight)
+            X, y, caller_rows = _weighted(X, y, sample_weight)
         seed = self.random_state if isinstance(self.random_state, int | np.integer) else \
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max)  # None, a RandomState: one draw
         try:
@@ -169,7 +170,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             except SettingError as err:  # a setting's mistake, in its words, by the estimator's name of it
                 raise ValueError(_said(err.rename(lambda name: _PARAMETERS.get(name, name)))) from err
             except MlevError as err:  # scikit-learn's callers catch ValueError
-                raise ValueError(_in_arrays(_said(err), data, X.shape)) from err
+                raise ValueError(_in_arrays(_said(err), data, X.shape, caller_rows)) from err
             finally:  # refused before an archive was made: the data file written for it goes too
                 if written and not db.exists():
                     data.unlink(missing_ok=True)
@@ -265,13 +266,14 @@ def _front_table(front: list[dict[str, Any]], chosen: int, selection: str) -> st
     return "\n".join(lines)
 
 
-def _weighted(X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any]:
-    """``X`` and ``y`` as :meth:`SymbolicRegressor.fit` searches them under ``sample_weight``: the rows of weight 0
-    left out, the rest unweighted where their weights are equal (a common weight changes no least-squares fit, no
-    fitted constant and no R²); else a ValueError.  Weights that differ would need a weighted search: the data file
-    carrying them, the constant fitting's linear scaling and Levenberg-Marquardt as weighted least squares, and
-    weighted MSE and R² in the fitness, the prune, the front and the held-out metrics; none is yet, and neither
-    repeating rows (integers only, and it changes the split) nor resampling gives the same search."""
+def _weighted(X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+    """``X`` and ``y`` as :meth:`SymbolicRegressor.fit` searches them under ``sample_weight``, and the index of each
+    row kept in the caller's arrays (for errors that name a row): the rows of weight 0 left out, the rest unweighted
+    where their weights are equal (a common weight changes no least-squares fit, no fitted constant and no R²); else a
+    ValueError.  Weights that differ would need a weighted search: the data file carrying them, the constant
+    fitting's linear scaling and Levenberg-Marquardt as weighted least squares, and weighted MSE and R² in the
+    fitness, the prune, the front and the held-out metrics; none is yet, and neither repeating rows (integers only,
+    and it changes the split) nor resampling gives the same search."""
     from sklearn.utils.validation import _check_sample_weight
 
     weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
@@ -281,21 +283,25 @@ def _weighted(X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any]:
         raise ValueError(f"sample_weight with weights that differ (from {low:g} to {high:g}) is not supported yet: "
                          "the formula search, its constant fitting and its metrics are unweighted; equal weights, "
                          "and zeros (which leave their rows out), are honoured exactly")
-    return (X, y) if kept.all() else (X[kept], y[kept])
+    return (X, y, np.arange(len(y))) if kept.all() else (X[kept], y[kept], np.flatnonzero(kept))
 
 
-def _in_arrays(text: str, data: Path, shape: tuple[int, int]) -> str:
+def _in_arrays(text: str, data: Path, shape: tuple[int, int], rows: Any) -> str:
     """An error of a run on the data file ``data`` (X and y, written by :func:`_data_file`) in the estimator's words:
     a place in the file (``DATA:ROW:COL``, its header the first row) is ``X[i, j]`` or ``y[i]``, the file itself
-    "the data", after ``n_samples = N, n_features = F`` where the error is the data's; a flag is its parameter."""
+    "the data", after ``n_samples = N, n_features = F`` where the error is the data's; a flag is its parameter.
+    ``rows``: the caller's index of each row of the file (rows of sample_weight 0 are not in it)."""
     def place(found: re.Match[str]) -> str:
-        i, j = int(found[1]) - 2, int(found[2]) - 1 if found[2] else None
+        k, j = int(found[1]) - 2, int(found[2]) - 1 if found[2] else None
+        i = int(rows[k]) if 0 <= k < len(rows) else k
         return f"row {i} of X and y" if j is None else f"X[{i}, {j}]" if j < shape[1] else f"y[{i}]"
 
     said = re.sub(re.escape(str(data)) + r":(\d+)(?::(\d+))?", place, text)
     said = said.removeprefix(f"{data}: ").replace(str(data), "the data").replace("--db", "db")
     said = re.sub(r"\bn_train\b", "max_samples", said)  # the data file's option is the estimator's parameter
-    return f"n_samples = {shape[0]}, n_features = {shape[1]}: {said}" if str(data) in text else said
+    n = f"{shape[0]}" if len(rows) == 0 or int(rows[-1]) == len(rows) - 1 else \
+        f"{shape[0]} (the rows of sample_weight > 0)"  # rows left out: the count searched, said as such
+    return f"n_samples = {n}, n_features = {shape[1]}: {said}" if str(data) in text else said
 
 
 _PARAMETERS = {"seed": "random_state", "fit": "fit_constants"}  # evolve's settings the estimator names otherwise

@@ -37,7 +37,8 @@ def _argv(command: str, tmp_path: Path, address: str) -> list[str]:
     ("tcp://:1", "no HOST before the port"),
     ("tcp://host:99999", "the port 99999 is not between 1 and 65535"),
     ("tcp://host:0", "the port 0 is not between 1 and 65535"),
-    ("tcp://host:port", "the port 'port' is no number"),
+    ("tcp://host:port", "the port 'port' is not a whole number from 1 to 65535"),
+    ("tcp://host:-1", "the port '-1' is not a whole number from 1 to 65535"),
     ("tcp://host:", "no port after the ':'"),
     ("tcp://a b:1", "'a b' is no host name or address"),
     ("tcp://::1:8786", "an IPv6 address is written in brackets, tcp://[::1]:8786"),
@@ -84,9 +85,12 @@ def test_a_refused_dask_port_is_said_at_once(tmp_path: Path, monkeypatch: pytest
         "or run a cluster on this machine with --dask local:N (N workers, 0: one per core)"]
 
 
-def test_the_api_refuses_the_same_addresses_naming_its_parameter() -> None:
+def test_the_api_refuses_the_same_addresses_naming_its_parameter(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SettingError, match=r"dask must be local:N or tcp://HOST:PORT, got 'tcp://:1': no HOST"):
         api.evolve(QUARTIC, dask="tcp://:1")
+    monkeypatch.chdir(tmp_path)
+    _argv("meta", tmp_path, "")  # c.toml and its program, here
     with pytest.raises(SettingError, match=r"dask: no scheduler at tcp://127\.0\.0\.1:\d+: connection refused\n"):
         api.meta("c.toml", dask=f"tcp://127.0.0.1:{_closed_port()}")
 

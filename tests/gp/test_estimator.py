@@ -566,3 +566,21 @@ def test_a_fitted_estimators_archive_names_its_start_as_no_file(tmp_path: Path) 
     assert how.startswith(("the starting program, evaluated apart: the run started from random programs",  # or
                            "the starting program, which the run, started from random programs, made as candidate "))
     # the random search made it too: it said "candidate 23, the starting program", read as the run's start
+
+
+def test_an_error_at_a_cell_names_the_callers_row_where_weights_of_0_left_rows_out() -> None:
+    """Rows of sample_weight 0 are left out of the data searched; an error at a cell named that data's row
+    (X[10, 1] for the caller's X[20, 1]) and its row count as n_samples, the caller's arrays not."""
+    X, y = _data(60)
+    X[20, 1] = 1e200
+    weights = np.ones(60)
+    weights[:10] = 0.0
+    beyond = r"X\[20, 1\]: column 'x1': '9\.9999999999999997e\+199' is beyond 1e\+150 in magnitude"
+    with pytest.raises(ValueError, match=rf"^n_samples = 60, n_features = 2: {beyond}"):
+        SymbolicRegressor(budget=20).fit(X, y)
+    left = r"^n_samples = 50 \(the rows of sample_weight > 0\), n_features = 2: "
+    with pytest.raises(ValueError, match=left + beyond):
+        SymbolicRegressor(budget=20).fit(X, y, sample_weight=weights)
+    X[20, 1], y[30] = 1.0, -1e200
+    with pytest.raises(ValueError, match=left + r"y\[30\]"):
+        SymbolicRegressor(budget=20).fit(X, y, sample_weight=weights)

@@ -63,3 +63,37 @@ def test_weights_scaled_alike_are_one_line() -> None:
     factor = next(p.weight for p in mixed.productions if p.id == "add(Scalar,Scalar)")
     assert alike[0].startswith(f"~ {alike[0].split()[1]} weights x{factor:.3g} alike (a common rescaling")
     assert "add(Scalar,Scalar), sub(Scalar,Scalar)" in alike[0] and "min(Scalar,Scalar)" not in alike[0]
+
+
+NOMUL = """version = 1
+types = ["Scalar"]
+[variables]
+weight = 3.0
+[literals.Scalar]
+weight = 1.5
+uniform = [-2.0, 2.0]
+[op.add]
+sig = ["Scalar, Scalar -> Scalar"]
+[op.cos]
+sig = ["Scalar -> Scalar"]
+"""
+
+
+def test_productions_dropped_and_added_are_listed_both_ways_in_the_grammars_order(tmp_path: Path,
+                                                                                   capsys: Capsys) -> None:
+    """A grammar of its own lacks most of base's productions: diff A B listed them as dropped (in set order, which
+    changed from run to run), diff B A said nothing of them (2 changes where 131 differ)."""
+    (tmp_path / "g.toml").write_text(NOMUL + '[op.mul]\nsig = ["Scalar, Scalar -> Scalar"]\n')
+    (tmp_path / "nomul.toml").write_text(NOMUL)
+    _, there, _ = cli(capsys, "grammar", "diff", str(tmp_path / "g.toml"), str(tmp_path / "nomul.toml"))
+    _, back, _ = cli(capsys, "grammar", "diff", str(tmp_path / "nomul.toml"), str(tmp_path / "g.toml"))
+    assert there.splitlines()[1:] == ["- mul(Scalar, Scalar) -> Scalar"]
+    assert back.splitlines()[1:] == ["+ mul(Scalar, Scalar) -> Scalar   w=1"]
+    own = load_grammar(tmp_path / "nomul.toml")
+    dropped, added = grammar_diff(BASE, own), grammar_diff(own, BASE)
+    assert len(dropped) == len(added) > 100
+    gone = [p for p in BASE.productions if p.id not in {q.id for q in own.productions}]
+    assert [line for line in dropped if line.startswith("- ") and "->" in line] == [f"- {p}" for p in gone]
+    assert [line.split("   w=")[0] for line in added if line.startswith("+ ") and "->" in line] == \
+           [f"+ {p}" for p in gone]
+    assert "- literals.Int" in dropped and "+ literals.Int   w=1" in added

@@ -71,3 +71,17 @@ def test_where_sympy_cannot_decide_the_program_is_shown(tmp_path: Path, capsys: 
     with pytest.raises(MlevError, match="formula 'f' has no SymPy form: SymPy cannot decide part of it"):
         sympy_of(parse(_text("x")).definitions[0])
     assert shown_algebra(_text("max(x, y) * 2.0 + 1.0")) is None
+
+
+@pytest.mark.parametrize(("body", "shown"), [
+    ("3.1434235259315253 + 8.62201863117072 * ((0.49863048019719447 - sigmoid(x)) * y)",
+     "8.622*y*(0.4986 - 1/(1 + exp(-x))) + 3.143"),
+    ("2.5 * sigmoid(x) + 0.123456789 * y", "0.1235*y + 2.5/(1 + exp(-x))"),
+])
+def test_a_fitted_constant_over_a_sum_shows_as_a_decimal_not_as_a_fraction_spread_over_it(body: str,
+                                                                                         shown: str) -> None:
+    """SymPy multiplied out the exact fraction of a fitted constant before it was shown as a decimal, and spread its
+    denominator over the sum it divides: ``-53887616444817*z/(6250000000000 + 6250000000000*exp(-x))`` for
+    ``-8.622*z/(1 + exp(-x))``. The decimals come first now, and no whole number of the fraction is left."""
+    text = sympy_display(sympy_of(parse(_text(body)).definitions[0]), 4)[0]  # type: ignore[arg-type]
+    assert text == shown

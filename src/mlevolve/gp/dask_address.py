@@ -70,7 +70,7 @@ def check_dask(address: str | None) -> Scheduler | None:
     if colon and not port:
         raise _malformed(address, "no port after the ':'")
     if colon and not (port.isascii() and port.isdigit()):
-        raise _malformed(address, f"the port {port!r} is no number")
+        raise _malformed(address, f"the port {port!r} is not a whole number from 1 to 65535")  # -1, +5, ' 5', 'port'
     number = int(port) if colon else DEFAULT_PORT
     if not 1 <= number <= 65535:
         raise _malformed(address, f"the port {number} is not between 1 and 65535")
@@ -100,7 +100,8 @@ def knock(address: str, scheduler: Scheduler, seconds: float = KNOCK_SECONDS) ->
 
 def knock_dask(address: str | None) -> None:
     """:func:`check_dask`, then :func:`knock` on the scheduler a remote address names: every ``--dask``
-    (``mlevolve evolve``, ``mlevolve meta``) is checked here before the run reads its data or opens its archive."""
+    (``mlevolve evolve``, ``mlevolve meta``) is checked here once the run has read its program, task and data (a mistake
+    there is said first) and before it opens its archive."""
     scheduler = check_dask(address)
     if scheduler is not None and address is not None:
         knock(address, scheduler)

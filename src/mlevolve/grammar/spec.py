@@ -799,9 +799,25 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
                          sources=get("sources", "strings", ()), generation=get("generation", "integer", 0),
                          uses=get("uses", "integer", 0))
     except RuleError as err:
+        if (op := _lacking(body, before)) is not None:  # mlevolve has it, this grammar not
+            ops = sorted({p.op for p in before if p.rule is None})
+            raise GrammarError(f"rule {name} calls {op!r}, a primitive this grammar does not have (no [op.{op}])",
+                               place=("rule", "body", None),
+                               hint=f"add [op.{op}] with the signatures the body needs (`mlevolve grammar show` lists "
+                                    f"base's), or write the body with this grammar's ops: {', '.join(ops)}") from None
         raise GrammarError(err.message, hint=err.hint, place=("rule", "sig" if " names type " in err.message
                                                                else "body", None)) from None
     return Production(name, args, m["result"], get("weight", "number", 1.0), get("doc", "string", ""), rule=rule)
+
+
+def _lacking(body: Expr, before: Sequence[Production]) -> str | None:
+    """The first op a rule's ``body`` calls that is a primitive of mlevolve's but none of the grammar's productions
+    ``before`` it (a grammar of its own without ``mul``); None where there is none."""
+    from mlevolve.dsl.traverse import walk
+
+    have = {p.op for p in before}
+    return next((n.op for n in walk(body) if isinstance(n, Call) and n.op not in have and _base().overloads(n.op)),
+                None)
 
 
 def _so_far(types: Sequence[str], productions: Sequence[Production],
@@ -838,6 +854,11 @@ def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], production
     if unknown or not chosen:
         raise GrammarError(f"{where} names unknown type {unknown[0]!r}" if unknown else f"{where} lists no types",
                            hint=f"known types: {', '.join(types)}", place=(table, "types", None))
+    if isinstance(entry, Mapping) and "scale" not in entry:  # was "malformed grammar: ... has no 'scale' key"
+        raise GrammarError(f"{where} has no 'scale' key: a new table says by how much it scales the weights of the "
+                           "productions it does not keep", place=(table, None, None),
+                           hint="write scale = 0.1 (below 1 narrows these bodies' search to the kept productions); a "
+                                "table of the grammar this one extends, under its own name, inherits the keys left out")
     scale = _get(entry, "scale", "number", where, (table, "scale", None))
     if not (scale > 0 and math.isfinite(scale)):
         raise GrammarError(f"{where} has a bad scale {scale!r}: a scale is a finite number > 0",

@@ -89,6 +89,9 @@ def shown_expr(expr: Any, digits: int | None = None) -> Any:
     decimals appear: ``2.815*exp(x)``): ``expr`` itself keeps exact rationals for algebra."""
     import sympy
 
+    early = expr.atoms(sympy.Rational)  # decimals before multiplying out: 8.622*z/(1 + exp(-x)), as a fitted p/q
+    if any(r.q > 100 or abs(r) > 10**15 for r in early):  # is distributed (p*z/(q + q*exp(-x)), q = 6250000000000)
+        expr = expr.xreplace({r: sympy.Float(repr(float(r))) for r in early if r.q > 1 or abs(r) > 10**15})
     expr = _multiplied_out(expr)
     rationals = expr.atoms(sympy.Rational)
     decimal = any(r.q > 100 or abs(r) > 10**15 for r in rationals)  # a huge whole number too: 1e300 as 1.0e+300

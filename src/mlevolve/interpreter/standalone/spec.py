@@ -76,7 +76,7 @@ def spec_value(value: Any, quote: str = "'") -> str:
 def split_spec(spec: str) -> tuple[str, dict[str, str]]:
     """``NAME[:key=value...]`` as its name and options as typed, each once with one value (the library's too)"""
     kept = {str(m.start()): m[2] for m in QUOTED.finditer(spec)}  # quoted values, by place: aside while ':' splits
-    raw = QUOTED.sub(lambda m: f"=\0{m.start()}\0", spec).split(":")  # a path may hold ':': up to .csv/.npz
+    raw = QUOTED.sub(lambda m: f"=\0{m.start()}\0" if m[2] else "=", spec).split(":")  # '' no value; path: to .csv
     k = max((i for i in range(2, len(raw) + 1) if "=" not in ":".join(raw[1:i])  # before any option
              and ":".join(raw[:i]).strip().lower().endswith((".csv", ".npz"))), default=1)
     name, *parts = (part.strip() for part in [":".join(raw[:k]), *raw[k:]])
