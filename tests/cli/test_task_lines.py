@@ -47,6 +47,17 @@ def test_a_task_option_of_the_wrong_kind_names_no_line(capsys: Capsys, tmp_path:
     assert err.splitlines() == ["mlevolve run: error: a formula program cannot run on task 'digits'", _FORMULA_TASKS]
 
 
+@pytest.mark.parametrize(("example", "task", "near"), [("vae_moons", "moons", "moons2d"),
+                                                      ("vae_moons", "digits:n_val=100", "digits_density"),
+                                                      ("mlp_digits", "spirals2d", "spirals")])
+def test_a_task_of_another_kind_names_its_near_namesake_of_the_programs_kind(
+        capsys: Capsys, example: str, task: str, near: str) -> None:
+    """A generative program given ``--task moons`` (a supervised task) listed the generative tasks, moons2d among
+    them, without saying that it is the one meant (a fresh-user pass)."""
+    err = usage_error(capsys, "run", str(ROOT / "examples" / f"{example}.mlev"), "--task", task, "--epochs", "1")
+    assert err.splitlines()[1].startswith(f"hint: did you mean '{near}'? "), err
+
+
 def test_the_kind_check_reads_no_data_and_writes_rl_as_rl() -> None:
     from mlevolve.dsl.errors import MlevError
     from mlevolve.interpreter.regimes import REGIMES

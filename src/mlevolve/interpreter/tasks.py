@@ -55,7 +55,7 @@ from typing import Any, Literal, Self
 import numpy as np
 import numpy.typing as npt
 
-from mlevolve.dsl.errors import KIND_USE, MlevError, file_kind
+from mlevolve.dsl.errors import KIND_USE, MlevError, did_you_mean, file_kind
 from mlevolve.dsl.types import with_article
 from mlevolve.interpreter.standalone import data as _data
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
@@ -571,12 +571,13 @@ def check_task_fits(compiled: Any, task: Task, task_name: str, formula: Any = No
 
 
 def _misfit(regime: Any, task_name: str, span: Any = None) -> MlevError:
-    """The error of a program of ``regime`` given task ``task_name`` of another kind, with the tasks it takes."""
-    names = ", ".join(t.name for t in list_tasks() if t.kind == regime.name)
+    """The error of a program of ``regime`` given task ``task_name`` of another kind, with the tasks it takes, the
+    closest first where one is near (``moons`` for a generative program: ``did you mean 'moons2d'?``)."""
+    names = [t.name for t in list_tasks() if t.kind == regime.name]
     files = any(loader.names is None for loader in regime.loaders)  # the regime loads users' data files
     return MlevError(f"{with_article(regime.label)} program cannot run on task '{task_name}'", span,
-                     hint=f"{regime.label} tasks: "
-                     f"{names}{', or a data file: data.csv:target=y or data.npz' if files else ''}")
+                     hint=f"{did_you_mean(task_name.split(':')[0].strip(), names)}{regime.label} tasks: "
+                     f"{', '.join(names)}{', or a data file: data.csv:target=y or data.npz' if files else ''}")
 
 
 def check_task_kind(regime: Any, spec: str, span: Any = None) -> None:
