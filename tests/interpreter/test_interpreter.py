@@ -151,6 +151,7 @@ def test_failure_reasons_say_what_happened() -> None:
     assert reason("exploding learner").startswith("diverged: a prediction is")  # stopped in training
     assert "not finite" in reason("nan formula")
     assert reason("loss zeroes p") == "the loss does not depend on the prediction"
+    assert reason("nan augment") == "the augmentation's output is not finite"  # not "the loss", which it made so
 
 
 def test_a_failure_has_minus_infinite_fitness() -> None:

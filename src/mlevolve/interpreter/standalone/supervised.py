@@ -238,8 +238,10 @@ def train_supervised(data: dict[str, Any], program: SupervisedProgram, *, epochs
             if program.augment is not None:
                 xb = program.augment(xb)
             loss = _objective(model(xb), yb, program.loss, n_classes)
-            if not torch.isfinite(loss):
-                raise CandidateFailure("the loss is not finite", where)
+            if not torch.isfinite(loss):  # the inputs' fault where an augmentation made them not finite
+                what = "the augmentation's output" if program.augment is not None and not torch.isfinite(xb).all() \
+                    else "the loss"
+                raise CandidateFailure(f"{what} is not finite", where)
             for p in params:
                 p.grad = None
             if not loss.requires_grad:
