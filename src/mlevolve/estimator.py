@@ -124,6 +124,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         row (as scikit-learn defines it: the same as leaving the row out); weights that differ otherwise raise
         ValueError, since the search, its constant fitting and its metrics are unweighted (:func:`_weighted`)."""
         from mlevolve.api import RunInterrupted, best, check_output, evolve, formula_sympy, parse
+        from mlevolve.dsl.errors import MlevError
+        from mlevolve.dsl.printer import format_expr
         from mlevolve.gp.engine import EvolveConfig
         from mlevolve.grammar.spec import load_grammar
         from mlevolve.interpreter.algebra import sympy_display
@@ -187,11 +189,17 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         left_out = ("best_program", "db", "task")  # the program is program_; the others name temporary files
         self.summary_: dict[str, Any] = {k: v for k, v in result.items()
                                          if isinstance(v, int | float | str) and k not in left_out}
-        self.expression_: str = sympy_display(formula_sympy(parse(self.program_), grammar=spec))[0]
+        def expression(text: str) -> str:  # as `show --sympy` prints it; the formula's text where SymPy cannot decide
+            program = parse(text)
+            try:
+                return sympy_display(formula_sympy(program, grammar=spec))[0]
+            except MlevError:  # (a 0/0 or a comparison of infinities: algebra.UNDECIDABLE)
+                return next(format_expr(d.body) for d in program.definitions if d.kind == "formula" and d.body)
+
+        self.expression_: str = expression(self.program_)
         self.front_: list[dict[str, Any]] = [
             {"size": c["size"], "fitness": c["fitness"], "score": c["score"], "metrics": c["metrics"],
-             "program": c["stored"], "expression": sympy_display(formula_sympy(parse(c["stored"]), grammar=spec))[0],
-             "hash": c["hash"]}
+             "program": c["stored"], "expression": expression(c["stored"]), "hash": c["hash"]}
             for c in front]  # each as program_ is: the archive's text, no task line (the data is a temporary file)
         if (chosen := selected(self.front_, self.model_selection)) != len(self.front_) - 1:  # not the fittest
             entry = self.front_[chosen]

@@ -584,3 +584,21 @@ def test_an_error_at_a_cell_names_the_callers_row_where_weights_of_0_left_rows_o
     X[20, 1], y[30] = 1.0, -1e200
     with pytest.raises(ValueError, match=left + r"y\[30\]"):
         SymbolicRegressor(budget=20).fit(X, y, sample_weight=weights)
+
+
+def test_a_formula_sympy_cannot_write_is_its_text_in_expression(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where SymPy cannot decide part of a formula (``algebra.UNDECIDABLE``: a 0/0, a comparison of infinities),
+    ``expression_`` and the front's expressions are the formula's text, as the summary shows it, and the fit, a
+    whole search, is not lost for the display."""
+    import mlevolve.api
+    from mlevolve.dsl.errors import MlevError
+
+    def undecidable(*_: Any, **__: Any) -> Any:
+        raise MlevError("formula 'f' has no SymPy form: SymPy cannot decide part of it (not comparable)")
+
+    monkeypatch.setattr(mlevolve.api, "formula_sympy", undecidable)
+    x, y = _data(60)
+    model = SymbolicRegressor(budget=40, population=10).fit(x, y)
+    assert model.expression_ == model.program_.split("=\n", 1)[1].strip()  # the formula's body, as written
+    assert all(entry["expression"] == entry["program"].split("=\n", 1)[1].strip() for entry in model.front_)
+    assert np.isfinite(model.predict(x)).all()
