@@ -378,7 +378,8 @@ def test_a_pruned_best_is_listed_once_in_its_candidates_place(capsys: Capsys, tm
                    "    formula f(x: Scalar) -> Scalar =\n"
                    "      x * x\n\n")
     [candidate] = api.show(db, "0000")  # the candidate itself: its group's others, not its prune
-    assert candidate["same"] == ["01" * 16] and candidate["pruned"] is None
+    assert candidate["same"] == ["01" * 16]  # not its prune, which its own line names:
+    assert candidate["pruned"] == "pruned into abababababab, the run's shown best (7 -> 5 nodes)"
     assert [g.representative.hash[:2] for g in data.behaviours(data.load(db))] == ["ab", "02"]  # report, export
 
 

@@ -139,7 +139,8 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
     programs with the same behaviour (see :func:`behaviours`; a pruned best's: its candidate's others, the candidate
     itself named by the ``pruned`` line); ``pruned`` the line saying a pruned best is one
     (:func:`pruned_line`), or that the prune kept no edit of this best (there: its common draw's score, the one
-    its verdict reads), None for any other row.
+    its verdict reads), or, of the candidate a kept prune came from, what it was pruned into; None for any other
+    row.
     """
     record = run.meta.get("pruned")
     line = pruned_line(record) if isinstance(record, Mapping) and (row.source == "pruned" or (
@@ -148,6 +149,8 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
         earlier = next(r for r in prune_records(run.meta) if r.get("hash") == row.hash)
         at = f"at {earlier['budget']:,} candidates; " if "budget" in earlier else ""
         line = f"{pruned_line(earlier)} ({at}no longer the run's shown best)"
+    if line is None and isinstance(record, Mapping) and record.get("hash") and record.get("from") == row.hash:
+        line = f"pruned into {record['hash'][:12]}, the run's shown best ({_pruned_size(record)})"  # its candidate
     return {"pruned": line, "fitness": row.fitness, "metrics": dict(row.metrics), "hash": row.hash, "seq": row.seq,
             "operator": row.operator, "generation": row.generation, "program": whole(run, row),
             "stored": row.program, "evolved": evolved(run, row), "source": row.source, "failure": row.failure,
@@ -254,6 +257,13 @@ def pruned_row(record: Any) -> Row | None:
                record["program"])  # simplified already: the prune's programs are
 
 
+def _pruned_size(record: Mapping[str, Any]) -> str:
+    """What a kept prune did to its candidate's size: ``17 -> 7 nodes``, or ``still 9 nodes, fewer digits``."""
+    nodes = f"node{'' if record['size'] == 1 else 's'}"  # a fitted formula's prune sized without its scaling: `x`
+    return f"{record['from_size']:,} -> {record['size']:,} {nodes}" if record["size"] != record["from_size"] else \
+        f"still {record['size']:,} {nodes}, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
+
+
 def pruned_line(record: Mapping[str, Any]) -> str:
     """The one line that says what the prune of a run's best did (the archive's meta ``pruned``): the shown best
     is pruned, ``pruned from candidate 1234 (hash 0123456789ab): 17 -> 7 nodes, val_mse 2.1e-15 -> 0``
@@ -279,9 +289,7 @@ def pruned_line(record: Mapping[str, Any]) -> str:
     if name.endswith("r2") and f"{name[:-2]}mse" in record["metrics"]:  # the error shows what R² 1.0 hides
         name = f"{name[:-2]}mse"
     old, new = apart(record["from_metrics"].get(name), record["metrics"].get(name))
-    nodes = f"node{'' if record['size'] == 1 else 's'}"  # a fitted formula's prune sized without its scaling: `x`
-    size = f"{record['from_size']:,} -> {record['size']:,} {nodes}" if record["size"] != record["from_size"] else \
-        f"still {record['size']:,} {nodes}, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
+    size = _pruned_size(record)
     own = record.get("from_own_metrics", {}).get(name) if record.get("tasks") else None
     own = f"; {name} {apart(own, own)[0]} on its own draw" if own is not None else ""  # what `best` lists it at
     runner_up = ", a runner-up pruned past the best" if record.get("runner_up") else ""  # prune_best.PRUNE_SOURCES
