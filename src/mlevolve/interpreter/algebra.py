@@ -64,8 +64,14 @@ def sympy_of(d: Definition) -> sympy.Expr:
         raise MlevError(f"formula '{d.name}' is too deep for SymPy", d.span,
                         "simplify it, or use the NumPy function") from None
     except UNDECIDABLE as err:  # what _apply does not wrap: SymPy's evaluation of a sum or product it builds
-        raise MlevError(f"formula '{d.name}' has no SymPy form: SymPy cannot decide part of it ({err})", d.span,
-                        "simplify it (a 0/0 or a comparison of infinities), or use the NumPy function") from None
+        raise undecidable(d, err) from None
+
+
+def undecidable(d: Definition, err: Exception) -> MlevError:
+    """The error of formula ``d``, whose SymPy form SymPy could not build, rewrite or print (``err``, one of
+    :data:`UNDECIDABLE`)."""
+    return MlevError(f"formula '{d.name}' has no SymPy form: SymPy cannot decide part of it ({err})", d.span,
+                     "simplify it (a 0/0 or a comparison of infinities), or use the NumPy function")
 
 
 def sympy_display(expr: Any, digits: int | None = None) -> tuple[str, str]:

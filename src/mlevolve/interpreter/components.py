@@ -41,7 +41,7 @@ from mlevolve.dsl.types import LAYER, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
-from mlevolve.interpreter.algebra import UNDECIDABLE, shown_expr, sympy_display, sympy_of
+from mlevolve.interpreter.algebra import UNDECIDABLE, shown_expr, sympy_display, sympy_of, undecidable
 from mlevolve.interpreter.codegen import _ZEROS, WIDTH, Backend, doc_literal, function_lines, packed, wrapped_text
 
 
@@ -400,8 +400,7 @@ def _symbolic(d: Definition) -> tuple[str, str, str]:
         raise MlevError(f"formula '{d.name}' is too deep for SymPy's printers", d.span,
                         "simplify it, or use the NumPy function") from None
     except UNDECIDABLE as err:
-        raise MlevError(f"formula '{d.name}' has no SymPy form: SymPy cannot decide part of it ({err})", d.span,
-                        "simplify it (a 0/0 or a comparison of infinities), or use the NumPy function") from None
+        raise undecidable(d, err) from None
     depth = level = 0
     for ch in srepr:
         level += (ch == "(") - (ch == ")")
