@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, Capsys, usage_error
+from tests.grammar.test_grammar_diff import NOMUL
 
 QUARTIC = str(ROOT / "examples" / "quartic.mlev")
 
@@ -33,20 +34,6 @@ def test_a_mistake_in_the_users_files_is_said_before_a_closed_dask_port(
     assert not list(tmp_path.rglob("*.db"))
 
 
-OWN = """version = 1
-types = ["Scalar"]
-[variables]
-weight = 3.0
-[literals.Scalar]
-weight = 1.5
-uniform = [-2.0, 2.0]
-[op.add]
-sig = ["Scalar, Scalar -> Scalar"]
-[op.cos]
-sig = ["Scalar -> Scalar"]
-"""
-
-
 @pytest.mark.parametrize("argv", [["check", "--grammar", "r.toml", QUARTIC], ["grammar", "show", "r.toml"],
                                   ["grammar", "lark", "r.toml"], ["export", QUARTIC, "--grammar", "r.toml", "-o", "-"],
                                   ["evolve", QUARTIC, "--grammar", "r.toml", "--budget", "5", "--db", "d.db"]])
@@ -55,7 +42,7 @@ def test_a_rule_calling_a_primitive_its_grammar_lacks_says_so(tmp_path: Path, mo
     """A rule ``h0 * h0`` in a grammar without ``mul`` (extended by the file) read "unknown primitive 'mul'" with the
     hint that ``grammar show`` lists the primitives, which lists mul; it names the grammar's lack and its ops now."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "own.toml").write_text(OWN)
+    (tmp_path / "own.toml").write_text(NOMUL)  # a grammar of its own, without mul
     (tmp_path / "r.toml").write_text('version = 1\nextends = "own.toml"\n[[rule]]\nname = "sq"\n'
                                      'sig = "Scalar -> Scalar"\nbody = "h0 * h0"\n')
     assert usage_error(capsys, *argv).splitlines() == [
