@@ -45,9 +45,12 @@ candidate model scored on the training points):
   most 22 per candidate with the default 10 iterations (about 15 on these problems; 35-65 with the
   finite-difference Jacobians before, one evaluation per literal).  So this arm spends about 15x N
   formula evaluations.  The arms at an equal number of formula evaluations:
-  ``mlevolve-equal``: the same, fitting on, stopped once ``evaluated + fit_evaluations`` reaches N
-  (the run resumed with larger budgets, at most doubling, sized by the last chunk's cost per
-  candidate; it overshoots N by 0-10%); ``mlevolve-nofit``: ``--no-fit``, ``--budget N``: at most N
+  ``mlevolve-equal``: the same, fitting on, its search stopped once ``evaluated + fit_evaluations``
+  reaches N less the cap of the end-of-run prune (``gp.prune.cap``: 1,000 evaluations up to 20,000
+  candidates), which then spends the rest, so that search and prune use N together (the run resumed
+  with larger budgets, at most doubling, sized by the last chunk's cost per candidate; it overshoots
+  by a few candidates' fitting; before stop 54 the prune came on top of N, a median 11,020 used at
+  N = 10,000); ``mlevolve-nofit``: ``--no-fit``, ``--budget N``: at most N
   formula evaluations (candidates answered by the cache or by functional-equivalence probes on a
   few points are not evaluated on the training points, so it uses fewer than N).  Neither count
   includes the FEC probes (a candidate evaluated on a handful of probe points).
@@ -78,7 +81,7 @@ and CPU seconds per run (the machine may be shared; CPU time is the fairer numbe
 formula evaluations used per run, local search included (gplearn P * generations; DEAP the
 evaluations made; Operon residual plus Jacobian evaluations; mlevolve evaluated candidates plus
 ``fit_evaluations``, which counts residuals and Jacobians alike, plus ``prune_evaluations``: the end-of-run
-prune of the best, ``mlevolve.gp.prune``, run once at the end of an equal-budget run, on top of N; each
+prune of the best, ``mlevolve.gp.prune``, run once at the end of a run, within N in the equal arms; each
 mlevolve row also gives the same run's best unpruned, ``unpruned_r2`` and ``unpruned_size``).
 
 Usage: ``python benchmarks/peers.py --quick`` (4 problems, 1 seed, 2,000 evaluations) or
@@ -210,6 +213,7 @@ def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: boo
     from mlevolve.dsl.parse import parse
     from mlevolve.dsl.simplify import simplify_program
     from mlevolve.gp.archive import Archive
+    from mlevolve.gp.prune import cap as prune_cap
     from mlevolve.grammar.spec import load_grammar
     from mlevolve.interpreter.codegen import compile_program
     from mlevolve.interpreter.evaluate import instantiate
@@ -235,12 +239,14 @@ def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: boo
         summary = run(evaluations, prune=True)
     else:  # candidates in chunks, each sized by the formula evaluations per candidate so far, until N are used
         # (the rate of the last chunk, the run at most doubled each time: later candidates are larger and
-        # cost more to fit; the last chunk may overshoot N by a few candidates' fitting)
+        # cost more to fit; the last chunk may overshoot by a few candidates' fitting).  The end-of-run prune
+        # of the best comes out of N: the search stops at N less the prune's cap (``gp.prune.cap`` of the
+        # run's candidates), so search and prune together use N, give or take a few candidates' fitting.
         summary, before = run(max(10, evaluations // 100)), (0, 0)
-        while used(summary) < evaluations:
+        while used(summary) < (search := evaluations - prune_cap(summary["candidates"])):
             rate = max((used(summary) - before[0]) / max(summary["candidates"] - before[1], 1), 1.0)
             before = (used(summary), summary["candidates"])
-            step = min(summary["candidates"], int(0.8 * (evaluations - used(summary)) / rate))  # at most doubling
+            step = min(summary["candidates"], int(0.8 * (search - used(summary)) / rate))  # at most doubling
             summary = run(summary["candidates"] + max(5, step))
         summary = run(summary["candidates"], prune=True)  # the whole run's best pruned once: its cost counted
     with Archive.read(db) as archive:

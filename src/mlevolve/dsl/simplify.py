@@ -41,6 +41,7 @@ import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -1267,6 +1268,7 @@ def dead_updates(learner: Definition) -> Definition:
     return learner.with_methods(methods)
 
 
+@cache  # (asked once or twice a candidate: the table is fixed)
 def runs_in_float32(kind: str) -> bool:
     """Whether a definition of ``kind`` runs in float32 (``KindSpec.float32``: every torch kind; a formula and a
     learner run in float64), so that what is shown of it folds its constants in float32 (:func:`fold_float32`)."""
