@@ -955,6 +955,33 @@ def check_settings_read(algorithm: str, given: Sequence[str]) -> None:
                                hint=f"drop {{{name}}}, or choose an {{algorithm}} that reads it: {readers}")
 
 
+def _check_search_settings(*, budget: int, epochs: int, tournament: int, digits: int, population: int,
+                           restart_every: int | None, algorithm: str, bandit: bool, diversity: DiversityConfig | None,
+                           confirm: int, seed: int, init: str) -> None:
+    """:func:`evolve`'s checks of its numeric and named settings, before anything is read: :class:`SettingError`
+    for a value out of range, a setting ``algorithm`` does not read, or an unknown ``init``."""
+    _at_least(budget=budget, epochs=epochs, tournament=tournament)
+    _check_digits(digits)
+    _at_least(2, population=population)
+    if population > POPULATION_LIMIT:
+        raise SettingError("{population} must be at most {limit}, got {got}", got=population,
+                           limit=f"{POPULATION_LIMIT:,}", hint="every generation holds this many programs in memory "
+                           "(as [inner] population of a meta run is capped)")
+    if restart_every is not None:  # None: the run's default (EvolveConfig.restarts), at least the population
+        _restarts(restart_every, population)
+    check_settings_read(algorithm, [name for name, value, default in (
+        ("population", population, EvolveConfig.population), ("tournament", tournament, EvolveConfig.tournament),
+        ("restart_every", restart_every or 0, 0), ("bandit", bandit, EvolveConfig.bandit),
+        *((f.name, getattr(diversity, f.name), f.default) for f in fields(DiversityConfig) if diversity is not None),
+    ) if value != default])
+    _confirms(confirm)
+    check_seed(seed)
+    if init not in INITS:
+        raise SettingError("unknown {init} {got!r}",
+                           hint=did_you_mean(init, INITS) + "file (start from the file's definitions) or random",
+                           got=init)
+
+
 @typed
 def evolve(
     program: Program | str | Path,
@@ -1039,26 +1066,9 @@ def evolve(
     archive's last run was in (``[]``: the same, or a new archive; said on stderr unless ``quiet``).
     Ctrl-C raises :class:`RunInterrupted`.
     """
-    _at_least(budget=budget, epochs=epochs, tournament=tournament)
-    _check_digits(digits)
-    _at_least(2, population=population)
-    if population > POPULATION_LIMIT:
-        raise SettingError("{population} must be at most {limit}, got {got}", got=population,
-                           limit=f"{POPULATION_LIMIT:,}", hint="every generation holds this many programs in memory "
-                           "(as [inner] population of a meta run is capped)")
-    if restart_every is not None:  # None: the run's default (EvolveConfig.restarts), at least the population
-        _restarts(restart_every, population)
-    check_settings_read(algorithm, [name for name, value, default in (
-        ("population", population, EvolveConfig.population), ("tournament", tournament, EvolveConfig.tournament),
-        ("restart_every", restart_every or 0, 0), ("bandit", bandit, EvolveConfig.bandit),
-        *((f.name, getattr(diversity, f.name), f.default) for f in fields(DiversityConfig) if diversity is not None),
-    ) if value != default])
-    _confirms(confirm)
-    check_seed(seed)
-    if init not in INITS:
-        raise SettingError("unknown {init} {got!r}",
-                           hint=did_you_mean(init, INITS) + "file (start from the file's definitions) or random",
-                           got=init)
+    _check_search_settings(budget=budget, epochs=epochs, tournament=tournament, digits=digits, population=population,
+                           restart_every=restart_every, algorithm=algorithm, bandit=bandit, diversity=diversity,
+                           confirm=confirm, seed=seed, init=init)
     resources = Resources(workers=workers, dask=dask, timeout=timeout, memory_limit=memory_limit)
     resources.check()  # a malformed --dask address at once; its scheduler knocked on once the user's part is read
     for given, setting in ((db, "db"), (json_log, "json_log")):  # a typo's folder is refused, not made
@@ -1093,7 +1103,7 @@ def evolve(
                           frozenset(n.split(".")[0] for n in names))
     knock_dask(dask)  # after the file, task and data: a mistake there is said first, not hidden by a closed port
 
-    from mlevolve.gp.archive import SCORING_VERSION, Archive, default_path
+    from mlevolve.gp.archive import SCORING_VERSION, Archive
     from mlevolve.gp.backends import make_backend, placed, worker_modules
     from mlevolve.gp.engine import Engine, search_collector
     from mlevolve.gp.progress import Progress
@@ -1113,27 +1123,7 @@ def evolve(
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
                 "data_sha256": source[1] if source else None, **config.identity()}
-    path = Path(db) if db is not None else default_path(checked.name, task_name, spec.name)
-    # The run this command made before a learner search's defaults (the task as given, no restarts) is refused, at
-    # the --db given or at the path it had, with the settings that resume it (never a silently different run).
-    own = config.identity()
-    before = _Before(given_task, config.restart_every if restart_every is None else 0,
-                     {**{k: v for k, v in identity.items() if k not in own}, "task": given_task,
-                      **replace(config, restart_every=0).identity()})
-    if db is None and not path.exists() and before.defaulted(identity):
-        before.refuse_at(default_path(checked.name, given_task, spec.name), identity, path)
-    if path.exists():  # a damaged, locked or foreign --db is refused before workers start and torch loads
-        try:
-            Archive.for_run(path, identity, _SETTINGS).close()
-        except MlevError as err:
-            if before.defaulted(identity):
-                before.refuse_at(path, identity)
-            if db is None and err.message.startswith("archive belongs to another run"):  # by its name: the default
-                free = next(f for n in range(2, 10**6) if not (f := path.with_name(f"{path.stem}-{n}.db")).exists())
-                err.hint = (f"it is the default archive (runs/<program>-<task>.db) of program {checked.name!r} on "
-                            f"this task, made by another run: pass another --db to start a new one, e.g. --db "
-                            f"{shlex.quote(str(free))}")
-            raise
+    path = _run_path(db, checked.name, task_name, given_task, spec.name, identity, config, restart_every)
     check_apart(path, "json_log", json_log, "the log would be appended into the SQLite file", defaulted=db is None)
     if json_log is not None:
         check_json_log(json_log, path)
@@ -1277,6 +1267,38 @@ def evolve(
 # The settings of a run, as :func:`evolve`'s parameters and its ``diversity``'s fields: a refused resume names them
 # as the caller does (the CLI: by their flags, `--islands`; :meth:`~mlevolve.gp.archive.Archive.for_run`).
 _SETTINGS = frozenset(inspect.signature(evolve).parameters) | {f.name for f in fields(DiversityConfig)}
+
+
+def _run_path(db: str | Path | None, name: str, task: str, given_task: str, grammar: str, identity: dict[str, Any],
+              config: EvolveConfig, restart_every: int | None) -> Path:
+    """The archive of the run :func:`evolve` makes (``db``, else its default path for program ``name`` on ``task``),
+    refused before workers start and PyTorch loads where it is damaged, locked or another run's (the default
+    archive's hint names a free path), or holds this run as made before a learner search's defaults (:class:`_Before`,
+    whose task was ``given_task``)."""
+    from mlevolve.gp.archive import Archive, default_path
+
+    path = Path(db) if db is not None else default_path(name, task, grammar)
+    # The run this command made before a learner search's defaults (the task as given, no restarts) is refused, at
+    # the --db given or at the path it had, with the settings that resume it (never a silently different run).
+    own = config.identity()
+    before = _Before(given_task, config.restart_every if restart_every is None else 0,
+                     {**{k: v for k, v in identity.items() if k not in own}, "task": given_task,
+                      **replace(config, restart_every=0).identity()})
+    if db is None and not path.exists() and before.defaulted(identity):
+        before.refuse_at(default_path(name, given_task, grammar), identity, path)
+    if path.exists():  # a damaged, locked or foreign --db is refused before workers start and torch loads
+        try:
+            Archive.for_run(path, identity, _SETTINGS).close()
+        except MlevError as err:
+            if before.defaulted(identity):
+                before.refuse_at(path, identity)
+            if db is None and err.message.startswith("archive belongs to another run"):  # by its name: the default
+                free = next(f for n in range(2, 10**6) if not (f := path.with_name(f"{path.stem}-{n}.db")).exists())
+                err.hint = (f"it is the default archive (runs/<program>-<task>.db) of program {name!r} on "
+                            f"this task, made by another run: pass another --db to start a new one, e.g. --db "
+                            f"{shlex.quote(str(free))}")
+            raise
+    return path
 
 
 @dataclass(frozen=True)
