@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 
 import mlevolve.api as api
 from mlevolve.dsl.errors import MlevError
-from mlevolve.dsl.ir import Call, Num, Ref
+from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref
 from mlevolve.dsl.kinds import slot_body, slots
-from mlevolve.dsl.parse import parse
+from mlevolve.dsl.parse import parse, parse_expr
 from mlevolve.dsl.printer import format_expr
+from mlevolve.dsl.traverse import walk
 from mlevolve.gp import prune as pruning
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.engine import Engine
@@ -206,9 +207,76 @@ def test_a_learners_recomputed_prediction_is_one_edit_reading_it_from_its_parame
     shown = [format_expr(e) for e in pruning.edits(body, ["w"], predicted)]
     assert "w + 0.1 * (y - p) * x" in shown[:3]  # after the folds, before any removal
     assert pruning.prediction(program, "l.predict") is None
-    # a name bound by let could hide one predict reads: no such edit
-    bound = PREDICTING.format(p="p").replace("w + 0.1", "let w2 = w in w2 + 0.1")
-    assert pruning.prediction(parse(bound), "l.learn") is None
+
+
+def _prediction_edit(text: str) -> str | None:
+    """The edit that reads a learner's prediction from ``p`` (:func:`pruning.prediction`), as text; None if none."""
+    program = parse(text)
+    predicted = pruning.prediction(program, "l.learn")
+    if predicted is None:
+        return None
+    body = slot_body(program, "l.learn")
+    read = pruning._substituted(body, *predicted)
+    return None if read == body else format_expr(read)
+
+
+def test_a_learners_prediction_is_read_through_let_bindings_and_not_where_a_let_hides_a_name_it_reads() -> None:
+    """``let`` in either method (a carried-over finding: ``let q = dot(w, x)`` was not read as ``p``): ``predict``'s
+    bindings are inlined; in ``learn`` the prediction is replaced wherever it means predict's value, in a ``let``'s
+    value too, and not in the scope of a ``let`` that rebinds a name it reads or ``p`` itself."""
+    base = PREDICTING.format(p="p")
+
+    def learn(body: str) -> str:
+        return base.replace("w + 0.1 * (y - dot(x, w)) * x", body)
+
+    assert _prediction_edit(learn("let q = dot(x, w) in w + 0.1 * (y - q) * x")) == "let q = p in w + 0.1 * (y - q) * x"
+    assert _prediction_edit(base.replace("w + 0.1", "let w2 = w in w2 + 0.1")) == "let w2 = w in w2 + 0.1 * (y - p) * x"
+    assert _prediction_edit(base.replace("    dot(w, u)\n", "    let s = dot(w, u) in s\n")) == "w + 0.1 * (y - p) * x"
+    assert _prediction_edit(base.replace("    dot(w, u)\n", "    let v = u in let s = dot(w, v) in s * 1.0\n").replace(
+        "(y - dot(x, w))", "(y - dot(x, w) * 1.0)")) == "w + 0.1 * (y - p) * x"
+    # a let that rebinds what the prediction reads: the same text there is another value
+    assert _prediction_edit(learn("let x = 2.0 * x in w + 0.1 * (y - dot(x, w)) * x")) is None
+    assert _prediction_edit(learn("let x = dot(x, w) * x in w + 0.1 * (y - dot(x, w)) * x")) \
+        == "let x = p * x in w + 0.1 * (y - dot(x, w)) * x"  # the value is outside its own scope
+    assert _prediction_edit(learn("let p = 0.5 in w + 0.1 * (y - dot(x, w)) * x")) is None  # p rebound: the let's
+    # a let value of predict that draws: inlining would change its draws
+    assert pruning.prediction(parse(base.replace("    dot(w, u)\n", "    let s = noise(dot(w, u), 0.1) in s\n")),
+                              "l.learn") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "u"]), min_size=1, max_size=4), st.integers(0, 3))
+def test_inlining_predicts_lets_keeps_its_values(names: list[str], seed: int) -> None:
+    """Property: a chain of lets, each binding a name to an expression of the names bound before it (shadowing
+    included), computes what its inlined form computes (evaluated by SymPy over symbols for the free names)."""
+    import random
+
+    import sympy
+
+    rng = random.Random(seed)
+    bound = ["u", "w"]
+    text = ""
+    for name in names:
+        a, b = rng.choice(bound), rng.choice(bound)
+        text += f"let {name} = {a} * {rng.randint(2, 5)}.0 + {b} in "
+        bound.append(name)
+    text += f"{rng.choice(bound)} + {rng.choice(bound)}"
+    expr = parse_expr(text)
+    flat = pruning.inlined(expr)
+    assert flat is not None and not any(isinstance(n, Let) for n in walk(flat))
+
+    def value(e: Expr, env: dict[str, Any]) -> Any:  # a direct evaluator over SymPy symbols: lets in order
+        if isinstance(e, Let):
+            return value(e.body, {**env, e.name: value(e.value, env)})
+        if isinstance(e, Ref):
+            return env[e.name]
+        if isinstance(e, Num):
+            return sympy.Float(e.value)
+        args = [value(k, env) for k in e.children()]
+        return {"add": lambda p, q: p + q, "mul": lambda p, q: p * q}[e.op](*args)  # type: ignore[union-attr]
+
+    env = {"u": sympy.Symbol("u"), "w": sympy.Symbol("w")}
+    assert sympy.simplify(value(expr, env) - value(flat, env)) == 0
 
 
 def test_a_learners_prediction_edit_is_kept_by_the_runs_own_scoring(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ from typing import Any
 from mlevolve.dsl.ir import Call, Expr, Let, Num, Program, Ref, Tup, const, with_children
 from mlevolve.dsl.kinds import replace_slot, slot_body, slots
 from mlevolve.dsl.printer import SIMPLE_DENOMINATORS, format_program, simple_fraction
-from mlevolve.dsl.simplify import CANCELLATION, FITTED_RULES, simplify_expr, simplify_shown
+from mlevolve.dsl.simplify import CANCELLATION, FITTED_RULES, STOCHASTIC, simplify_expr, simplify_shown
 from mlevolve.dsl.traverse import fold, walk
 from mlevolve.results import TIE_RTOL
 
@@ -189,29 +189,66 @@ CANCELLING = FITTED_RULES + CANCELLATION
 def prediction(program: Program, slot: str) -> tuple[Expr, Ref] | None:
     """For a learner's ``learn`` slot: (``predict``'s body as ``learn`` would write it, ``learn``'s prediction
     parameter), for the edit that reads the prediction instead of computing it again (:func:`edits`); None for
-    any other slot, or where either method binds names with ``let`` (a name bound could hide one predict reads).
-    Parameters bind by position (``predict(x)``, ``learn(x, y, p)``: :data:`~mlevolve.dsl.kinds.LEARNER_METHODS`),
-    so predict's ``x`` is renamed to learn's; learn's ``y`` and ``p`` cannot be named as the memory is (the checker
-    refuses it), so nothing predict reads is hidden.  Not an exact rewrite: ``p`` is predict's output after the
-    task's link (a sigmoid on classification), so the edit is scored as every edit is."""
+    any other slot, or where ``predict``'s ``let`` values draw random numbers (inlining one would change how many
+    draws it makes).  ``predict``'s ``let`` bindings are inlined (:func:`inlined`), so ``let q = dot(w, u) in q``
+    is matched as ``dot(w, u)``.  Parameters bind by position (``predict(x)``, ``learn(x, y, p)``:
+    :data:`~mlevolve.dsl.kinds.LEARNER_METHODS`), so predict's ``x`` is renamed to learn's; a ``let`` of ``learn``
+    that binds a name the prediction reads (or ``p``'s) hides it, and :func:`_substituted` leaves its scope as it is.
+    Not an exact rewrite: ``p`` is predict's output after the task's link (a sigmoid on classification), so the
+    edit is scored as every edit is."""
     owner, _, method = slot.partition(".")
     learner = program.get(owner)
     if method != "learn" or learner is None:
         return None
     predict, learn = learner.method("predict"), learner.method("learn")
     if predict is None or learn is None or predict.body is None or learn.body is None or len(learn.params) < 3 \
-            or not predict.params or any(isinstance(n, Let) for b in (predict.body, learn.body) for n in walk(b)):
+            or not predict.params:
+        return None
+    body = inlined(predict.body)
+    if body is None:
         return None
     rename = {predict.params[0].name: learn.params[0].name}
-    read = fold(predict.body, lambda n, kids: Ref(rename.get(n.name, n.name)) if isinstance(n, Ref)
+    read = fold(body, lambda n, kids: Ref(rename.get(n.name, n.name)) if isinstance(n, Ref)
                 else with_children(n, tuple(kids)) if kids else n)
     return read, Ref(learn.params[2].name)
 
 
-def _substituted(body: Expr, old: Expr, new: Expr) -> Expr:
-    """``body`` with every subtree equal to ``old`` up to commutative arguments (``canon``) replaced by ``new``."""
+def inlined(expr: Expr) -> Expr | None:
+    """``expr`` with every ``let name = value in body`` replaced by ``body`` with ``value`` for ``name``: the same
+    values (a ``let`` binds an expression without effects), or None where a ``let``'s value draws random numbers
+    (:data:`~mlevolve.dsl.simplify.STOCHASTIC`: as many draws as the name is read).  Bottom up, so a ``let``'s body
+    holds no ``let`` when its name is replaced there: nothing in it can shadow the name or capture what ``value``
+    reads."""
+    if not any(isinstance(n, Let) for n in walk(expr)):
+        return expr
+    if any(isinstance(d, Call) and d.op in STOCHASTIC for n in walk(expr) if isinstance(n, Let) for d in walk(n.value)):
+        return None
+
+    def combine(node: Expr, kids: list[Expr]) -> Expr:
+        if isinstance(node, Let):
+            value, body = kids
+            return fold(body, lambda n, ks: value if isinstance(n, Ref) and n.name == node.name
+                        else with_children(n, tuple(ks)) if ks else n)
+        return with_children(node, tuple(kids)) if kids else node
+
+    return fold(expr, combine)
+
+
+def _substituted(body: Expr, old: Expr, new: Ref) -> Expr:
+    """``body`` with every subtree equal to ``old`` up to commutative arguments (``canon``) replaced by ``new``, except
+    in the scope of a ``let`` that binds a name ``old`` reads or ``new``'s (there the same text means another value,
+    or ``new`` would read the ``let``): its value is replaced in, its body kept."""
     canon = old.canon
-    return fold(body, lambda n, kids: new if n.canon == canon else with_children(n, tuple(kids)) if kids else n)
+    hidden = {n.name for n in walk(old) if isinstance(n, Ref)} | {new.name}
+
+    def combine(n: Expr, kids: list[Expr]) -> Expr:
+        if n.canon == canon:
+            return new
+        if isinstance(n, Let) and n.name in hidden:
+            return with_children(n, (kids[0], n.body))
+        return with_children(n, tuple(kids)) if kids else n
+
+    return fold(body, combine)
 
 
 def edits(body: Expr, scope: Sequence[str], predicted: tuple[Expr, Ref] | None = None) -> Iterator[Expr]:
