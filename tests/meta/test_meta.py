@@ -801,6 +801,7 @@ def test_a_validated_meta_run_records_each_elite_s_scores(tmp_path: Path) -> Non
     api.meta(config, tmp_path / "m.db", tmp_path / "g.toml", quiet=True)
     with sqlite3.connect(tmp_path / "m.db") as conn:
         history = json.loads(dict(conn.execute("SELECT key, value FROM meta"))["meta_generations"])
+    assert len(history) == 3  # the smoke's 3 generations: each is checked below, none skipped by an empty history
     for h in history:
         elites = h["validated"]
         assert len(elites) == 2  # two elites (a population may hold one generator twice: then both are it)
