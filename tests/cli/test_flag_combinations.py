@@ -115,7 +115,7 @@ def test_the_settings_of_the_chosen_algorithm_are_taken(tmp_path: Path, capsys: 
                        "--budget", "6", "--db", str(tmp_path / "r.db"), "--quiet")
     assert code == 0, err
     assert mlevolve.sample("Scalar", 2, seed=5) == mlevolve.sample("Scalar", 2, seed=5)
-    with pytest.raises(SettingError):
+    with pytest.raises(SettingError, match=r"seed must be at least 0 and below 2\*\*63, got -5"):
         mlevolve.sample("Scalar", 2, seed=-5)
 
 

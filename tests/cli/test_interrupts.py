@@ -25,6 +25,7 @@ import pytest
 
 from mlevolve.dsl.parse import parse
 from mlevolve.grammar.spec import load_grammar
+from mlevolve.interpreter import compiling
 from mlevolve.interpreter.fit import fit_formula
 from mlevolve.results import guarded
 from tests.conftest import EXAMPLES, environment, sigint_default, wait_for_candidates
@@ -139,10 +140,11 @@ def test_a_ctrl_c_inside_numba_boxing_a_fit_stops_the_fit() -> None:
 
 
 # ------------------------------------------------------------------------------------ --dask local:N
-def _dask_run(tmp_path: Path, after: float | None) -> tuple[int, list[str], float]:
+def _dask_run(tmp_path: Path, after: float | None) -> tuple[int, list[str]]:
     """``evolve --dask local:2``, Ctrl-C to its whole process group (as a terminal sends it) ``after``
     seconds once the cluster has begun to start (the first process it starts), or once candidates are
-    saved: its status, its stderr lines, how long it took to stop."""
+    saved: its status and its stderr lines.  A Ctrl-C that is lost leaves the run of a million candidates going:
+    the wait for its end then times out (``subprocess.TimeoutExpired``), a failure."""
     import psutil  # distributed's own dependency
     db = tmp_path / "d.db"
     proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "evolve", QUARTIC, "--init", "random", "--budget",
@@ -159,9 +161,9 @@ def _dask_run(tmp_path: Path, after: float | None) -> tuple[int, list[str], floa
         else:
             assert wait_for_candidates(proc, db, 30, limit=deadline - time.monotonic())
         os.killpg(proc.pid, signal.SIGINT)
-        sent = time.monotonic()
         _, err = proc.communicate(timeout=60)
-        return proc.returncode, err.splitlines(), time.monotonic() - sent
+        # numba's note of a first compile comes where this checkout's cache is cold (on the tests' order): not the run's
+        return proc.returncode, [line for line in err.splitlines() if line != compiling.NOTE]
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -177,8 +179,8 @@ def test_ctrl_c_with_a_local_dask_cluster_is_one_line_and_never_lost(tmp_path: P
     its handler: a Ctrl-C while the cluster starts (its workers boot for a second or two) is held until it
     has started, then stops the run."""
     pytest.importorskip("distributed")
-    status, err, took = _dask_run(tmp_path, after)
-    assert status == 130 and took < 30, err
+    status, err = _dask_run(tmp_path, after)
+    assert status == 130, err
     if after is None:
         db = tmp_path / "d.db"
         assert len(err) == 2 and re.fullmatch(rf"mlevolve evolve: interrupted; (1 candidate is|[0-9]+ candidates are) "

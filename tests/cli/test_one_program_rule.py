@@ -6,6 +6,7 @@ Moved from the QA rounds' files (tests/cli/test_qa_round*.py), named for the beh
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,7 +80,10 @@ def test_meta_refuses_a_program_file_of_two_programs(tmp_path: Path, capsys: Cap
 def test_a_component_is_still_taken_out_of_a_file_of_several(tmp_path: Path) -> None:
     two = tmp_path / "two.mlev"
     two.write_text(TWO)
-    assert api.export_component(two, "g") is not None
+    names: dict[str, Any] = {}
+    exec(compile(api.export_component(two, "g"), "g.py", "exec"), names)
+    assert names["__all__"] == ["LATEX", "g", "sympy_expr"] and "f" not in names  # g, x + x, and not f, x * x
+    assert names["g"](3.0) == 6.0 and names["LATEX"] == "2 x"
 
 
 @pytest.mark.parametrize(("text", "lines"), [

@@ -112,10 +112,17 @@ def test_byte_fuzz_of_a_real_program(data: st.DataObject, tmp_path: Path) -> Non
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=st.binary(max_size=200))
-def test_raw_bytes_are_read_or_refused_with_a_one_line_error(raw: bytes, tmp_path: Path) -> None:
+def test_raw_bytes_are_read_or_refused_with_a_one_line_error(raw: bytes, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
     file = tmp_path / "raw.mlev"
     file.write_bytes(raw)
-    assert main(["fmt", str(file)]) in (0, 2)
+    capsys.readouterr()  # the examples before this one's
+    code, err = main(["fmt", str(file)]), capsys.readouterr().err
+    assert code in (0, 2) and (code == 2) == bool(err), err
+    if code == 2:  # one error line naming the file, the line and its caret (indented), a hint at most, no traceback
+        lines = err.splitlines()
+        assert lines[0].startswith(f"{file}") and ": error: " in lines[0] and "Traceback" not in err, err
+        assert all(line.startswith((" ", "hint: ")) for line in lines[1:]) and err.count("\nhint: ") <= 1, err
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -90,11 +89,11 @@ def test_workers_share_the_batches_fewest_held_first() -> None:
         for job in range(6):
             pool.submit(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"))
         assert [w.sizes for w in pool.workers] == [[2, 2], [2]]
-        started = time.monotonic()
         results = _drain(pool, 6, limit=60)
     finally:
         pool.close()
-    assert sorted(results) == list(range(6)) and time.monotonic() - started < 30
+    assert sorted(results) == list(range(6))
+    assert all(isinstance(r, Outcome) and r.failure is None for r in results.values()), results
     pids = {r.metrics["pid"] for r in results.values() if isinstance(r, Outcome)}
     assert len(pids) == 2
 

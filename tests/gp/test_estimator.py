@@ -207,7 +207,7 @@ def test_a_refit_that_raises_leaves_the_estimator_unfitted(how: str) -> None:
     again: Any = {"columns": np.c_[x, x[:, :1]], "names": frame[["b", "a"]], "setting": frame}[how]
     if how == "setting":
         model.set_params(max_samples=1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"the target is 1 on every fitting row|max_samples must be None"):
         model.fit(again, np.ones(60))
     with pytest.raises(NotFittedError):
         model.predict(again)

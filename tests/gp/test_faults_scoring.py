@@ -205,12 +205,12 @@ def test_a_memory_hungry_and_a_slow_candidate_are_recorded_and_the_run_goes_on(t
     assert rows[0][5] == "out of memory (over the memory limit)"
     slow = tmp_path / "slow.mlev"
     slow.write_text(big_model_program(1500, 1000))  # each step takes seconds; the budget is 2 s
-    started = time.monotonic()
     evolve(slow, ["o"], budget=2, population=2, epochs=1, db=tmp_path / "t.db", quiet=True, memory_limit=16,
            timeout=2)
     rows = archive_rows(tmp_path / "t.db")
-    assert [r[0] for r in rows] == [0, 1] and "time" in rows[0][5]
-    assert time.monotonic() - started < 120
+    assert [r[0] for r in rows] == [0, 1]
+    # cut at its 2 s: by the training loop's own check, or by the pool's, which allows a score request twice that
+    assert rows[0][5] in ("over the time budget of 2 s", "timeout after 4 s"), rows
 
 
 @pytest.mark.slow
@@ -392,16 +392,15 @@ def test_ctrl_c_with_workers_prints_one_line_and_the_run_resumes(tmp_path: Path)
 
 
 _HELD = """
-import os, signal, threading, time
+import os, pathlib, signal, sys, threading
 from mlevolve.gp import backends
 backends.prestart(("slowpre",))  # the fork server imports slowpre: a second, as it would PyTorch
 threading.Timer(0.3, os.killpg, (0, signal.SIGINT)).start()  # Ctrl-C to the group meanwhile
-began = time.monotonic()
 try:
     backends.ProcessPool(dict, workers=1, preload=("slowpre",)).close()  # the worker waits for the server
     print("not interrupted")
 except KeyboardInterrupt:
-    print("interrupted after the start", time.monotonic() - began > 0.6)
+    print("interrupted after the start", (pathlib.Path(sys.argv[1]) / "imported").exists())  # slowpre's mark
 """
 
 
@@ -409,10 +408,11 @@ def test_ctrl_c_while_workers_start_stops_the_command_after_the_start(tmp_path: 
     """A Ctrl-C while the fork server imports (the first second or two of a run) is neither lost (SIGINT was
     ignored meanwhile, and the run went on) nor a traceback of the fork server's (its workers then failed to
     start): it is held until the worker has started, then stops the command."""
-    (tmp_path / "slowpre.py").write_text("import time\ntime.sleep(1.0)\n")
+    (tmp_path / "slowpre.py").write_text("import pathlib, time\ntime.sleep(1.0)\n"  # then marks its import done
+                                         "pathlib.Path(__file__).with_name('imported').touch()\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT / "src"), str(ROOT)])}
-    proc = subprocess.run([sys.executable, "-c", _HELD], capture_output=True, text=True, timeout=120, env=env,
-                          start_new_session=True, preexec_fn=sigint_default)
+    proc = subprocess.run([sys.executable, "-c", _HELD, str(tmp_path)], capture_output=True, text=True, timeout=120,
+                          env=env, start_new_session=True, preexec_fn=sigint_default)
     assert proc.stdout.splitlines() == ["interrupted after the start True"], proc.stderr
     assert proc.stderr == ""
 

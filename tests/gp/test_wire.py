@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import random
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -69,12 +70,13 @@ def test_a_deep_tree_is_encoded_and_rebuilt_without_recursion() -> None:
     assert back == body and back.depth == 5001
 
 
-@pytest.mark.parametrize("tokens", [
-    (("C", "add", 2, 3), "x"),  # a child missing
-    (("C", "add", 1, 3), "x", "y"),  # a length that does not match the children
-    ("x", "y"),  # two expressions
-    (("Q", 1),),  # an unknown tag
+@pytest.mark.parametrize(("tokens", "why"), [
+    ((("C", "add", 2, 3), "x"), "token 0: a child is missing"),
+    ((("C", "add", 1, 3), "x", "y"), "token 0: its children take 1 tokens, not 2"),  # a length that does not match
+    (("x", "y"), "2 tokens encode 1 expressions"),
+    ((("Q", 1),), "token 0: unknown tag 'Q'"),
 ])
-def test_tokens_that_encode_no_expression_are_refused(tokens: tuple[object, ...]) -> None:
-    with pytest.raises((ValueError, IndexError)):
+def test_tokens_that_encode_no_expression_are_refused(tokens: tuple[object, ...], why: str) -> None:
+    """Refused with the ValueError the decoder's contract names, each saying why (a missing child was an IndexError)."""
+    with pytest.raises(ValueError, match=f"^{re.escape(why)}$"):
         Decoder().expr(tokens)

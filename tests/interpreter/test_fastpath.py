@@ -153,6 +153,22 @@ def check_learners(n: int, seed: int) -> None:
             assert agree(want, got), (mlevolve.format_program(program), want, got)
 
 
+def test_the_compiled_kernels_load_where_numba_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """numba is a dependency: the kernels' tests skip (``importorskip``) only where it is missing, and the run
+    falls back to NumPy on any ImportError of the kernels (:func:`fastpath.compiled_kernel`), so a kernel that no
+    longer imports would be skipped tests and a slower run, never a failure: here it is one."""
+    import importlib
+    import importlib.util
+
+    from mlevolve.interpreter import fastpath
+
+    assert importlib.util.find_spec("numba") is not None, "numba, a dependency of mlevolve, is not installed"
+    for name in ("mlevolve.interpreter.kernel", "mlevolve.interpreter.formula_kernel"):
+        importlib.import_module(name)  # its ImportError, if any, fails this test
+    monkeypatch.delenv("MLEVOLVE_NO_JIT", raising=False)
+    assert fastpath.compiled_kernel() is importlib.import_module("mlevolve.interpreter.kernel")
+
+
 def test_random_formulas_give_the_generated_codes_numbers() -> None:
     check_formulas(300, seed=1)
 

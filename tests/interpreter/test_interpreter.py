@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -127,16 +127,20 @@ FAILING = {
 }
 
 
+def _early(where: str) -> bool:
+    """Whether a failure's place is before training (the model's size, a formula's points) or within the first ten
+    steps of the first epoch: found there, not after a whole run (what "quickly" means, without a clock)."""
+    step = re.fullmatch(r"(?:epoch 1, step|training step) (\d+)(?: of \d+)?", where)
+    return where in ("model", "train") or (step is not None and 1 <= int(step.group(1)) <= 10)
+
+
 @pytest.mark.parametrize("name", list(FAILING))
 def test_candidate_failures_are_returned_as_data_quickly(name: str) -> None:
-    started = time.perf_counter()
     result = mlevolve.run(program(FAILING[name]))
-    elapsed = time.perf_counter() - started
-    assert elapsed < 10.0, f"{name} took {elapsed:.1f} s"
     failure = result["failure"]
     assert isinstance(failure, dict), result
     assert isinstance(failure["reason"], str) and failure["reason"]
-    assert isinstance(failure["where"], str) and failure["where"]
+    assert isinstance(failure["where"], str) and _early(failure["where"]), failure
     assert "fitness" not in result
     json.dumps(result)  # the result is plain data
 
@@ -210,10 +214,12 @@ def test_epochs_that_cannot_fit_the_time_budget_fail_at_their_pace_not_at_its_en
     """``run --epochs 100000000`` trained for the whole 300 s budget before failing (a fresh-user pass): from a
     twentieth of the budget on (2 s at least), a pace that would take over twice the budget fails the candidate."""
     settings = Settings(epochs=10**8, budget=runtime.Budget(max_seconds=4.0))
-    started = time.perf_counter()
     outcome = evaluate(mlevolve.parse_file(EXAMPLES / f"{example}.mlev"), load_task(task), SPEC, settings)
-    assert outcome.failure is not None and time.perf_counter() - started < 4.0
-    assert f" {unit} took " in outcome.failure.reason and "over the time budget of 4 s" in outcome.failure.reason
+    assert outcome.failure is not None
+    took = re.search(rf" {unit} took ([0-9.e+]+) s: all would take about ([0-9.e+]+) s", outcome.failure.reason)
+    assert took is not None, outcome.failure.reason  # the pace's verdict, not the budget's end ("over the ...")
+    assert float(took.group(1)) <= 4.0 <= float(took.group(2)) / 2 and "over the time budget of 4 s" in \
+        outcome.failure.reason
     fits = Settings(epochs=1, budget=runtime.Budget(max_seconds=300.0))  # a pace that fits is never cut short
     assert evaluate(mlevolve.parse_file(EXAMPLES / f"{example}.mlev"), load_task(task), SPEC, fits).failure is None
 

@@ -8,6 +8,7 @@ import itertools
 import json
 import math
 import random
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -277,7 +278,7 @@ def test_bad_grammar_files_are_one_line_errors(tmp_path: Path, capsys: pytest.Ca
     assert main(["grammar", "show", str(path)]) == 2
     err = capsys.readouterr().err
     assert message in err and str(path) in err and "Traceback" not in err
-    with pytest.raises(GrammarError):
+    with pytest.raises(GrammarError, match=re.escape(message)):  # the API's error is the command's
         load_grammar(path)
 
 
@@ -800,6 +801,7 @@ def test_a_validated_meta_run_records_each_elite_s_scores(tmp_path: Path) -> Non
     api.meta(config, tmp_path / "m.db", tmp_path / "g.toml", quiet=True)
     with sqlite3.connect(tmp_path / "m.db") as conn:
         history = json.loads(dict(conn.execute("SELECT key, value FROM meta"))["meta_generations"])
+    assert len(history) == 3  # the smoke's 3 generations: each is checked below, none skipped by an empty history
     for h in history:
         elites = h["validated"]
         assert len(elites) == 2  # two elites (a population may hold one generator twice: then both are it)

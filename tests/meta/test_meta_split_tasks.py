@@ -5,6 +5,7 @@ inner runs read the file's columns (they read it as a supervised data set before
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -123,12 +124,15 @@ def test_a_held_out_task_that_only_resizes_a_training_task_is_refused(tmp_path: 
 
 def test_every_committed_meta_configuration_holds_its_splits_apart() -> None:
     """Their held-out tasks are other functions, families of other dimensions, other datasets."""
-    for path in sorted((ROOT / "benchmarks" / "meta").glob("*.toml")):
-        if path.name.endswith(".grammar.toml"):
-            continue
+    paths = [p for p in sorted((ROOT / "benchmarks" / "meta").glob("*.toml")) if not p.name.endswith(".grammar.toml")]
+    assert len(paths) >= 8, paths  # the committed configurations are read, not none
+    for path in paths:
         cfg = load_config(path)
         base = load_grammar()
-        api._meta_tasks(cfg, api._program(cfg.program, base), base)
+        checked = api._meta_tasks(cfg, api._program(cfg.program, base), base)
+        splits = [set(checked.train), set(checked.validation), set(checked.test)]
+        assert splits[0] and splits[2] and all(a.isdisjoint(b) for a, b in itertools.combinations(splits, 2)), path
+        assert set(checked.bounds) == set().union(*splits), path  # every task has its bounds
 
 
 def test_bounds_given_twice_for_one_task_are_an_error(tmp_path: Path, capsys: Capsys) -> None:

@@ -48,7 +48,7 @@ def test_a12_separated_and_ties() -> None:
     assert a12([4, 5, 6], [1, 2, 3]) == 1.0
     assert a12([1, 2, 3], [4, 5, 6]) == 0.0
     assert a12([1, 2], [2]) == pytest.approx(0.25)  # 0 wins + one tie of two pairs
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="x must not be empty"):
         a12([], [1.0])
 
 
@@ -107,7 +107,7 @@ def test_wilson_known_values() -> None:
     assert wilson(0, 0) == (0.0, 1.0)
     assert wilson(0, 10)[0] == pytest.approx(0.0, abs=1e-12)
     assert wilson(10, 10)[1] == pytest.approx(1.0, abs=1e-12)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="need 0 <= successes <= n, got successes=11, n=10"):
         wilson(11, 10)
 
 
@@ -209,7 +209,7 @@ def test_normalised_auc_examples() -> None:
     assert normalised_auc([-1.0, 2.0], 0.0, 1.0) == pytest.approx(0.5)  # clipped to 0 and 1
     assert normalised_auc([10.0, 15.0], 10.0, 20.0) == pytest.approx(0.25)
     assert normalised_auc([], 0.0, 1.0) == 0.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"need hi > lo, got lo=1\.0, hi=1\.0"):
         normalised_auc([0.5], 1.0, 1.0)
 
 

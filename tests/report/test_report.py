@@ -333,9 +333,10 @@ def test_report_and_show_while_a_run_writes(tmp_path: Path, capsys: Capsys) -> N
         assert "This run is in progress or was interrupted" in (tmp_path / "live.html").read_text()
         code, stdout, _ = cli(capsys, "show", str(db), "--best")
         assert code == 0 and "formula f(x: Scalar) -> Scalar =" in stdout
-        seen = count(db)
-        time.sleep(1.0)
-        assert proc.poll() is None and count(db) > seen  # the readers did not get in the writer's way
+        seen, deadline = count(db), time.monotonic() + 60
+        while count(db) <= seen:  # the readers did not get in the writer's way: it writes on (not timed)
+            assert proc.poll() is None and time.monotonic() < deadline, "the run wrote nothing after the readers"
+            time.sleep(0.2)
     finally:
         proc.kill()
         proc.wait()

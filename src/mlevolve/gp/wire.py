@@ -132,6 +132,8 @@ class Decoder:
                 work.append((i, True))
                 starts, j = [], i + 1
                 for _ in range(token[2] if tag == "C" else 2 if tag == "L" else token[1]):
+                    if j >= len(tokens):  # the tokens end before this node's children do
+                        raise ValueError(f"token {i}: a child is missing")
                     starts.append(j)
                     j += _length(tokens[j])
                 if j != i + length:
