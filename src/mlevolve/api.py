@@ -1577,7 +1577,8 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
         from mlevolve.results import drawn_per_candidate as drawn_tasks
 
         drawn = drawn_tasks(run.meta.get("task"))
-        listed = [{"rank": rank, **data.describe(run, g.representative, g), "score": score, "drawn": drawn}
+        listed = [{"rank": rank, **data.describe(run, g.representative, g), "first": None, "score": score,
+                   "drawn": drawn}  # ranked by size: no entry is first by fitness
                   for rank, (g, score) in enumerate(data.front(run), 1)]
         pick = data.selected(listed, "best") if listed and listed[0]["score"] is not None else None
         return [{**c, "pick": i == pick} for i, c in enumerate(listed)]

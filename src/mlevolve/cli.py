@@ -482,12 +482,18 @@ def _cmd_best(args: argparse.Namespace) -> int:
         message, hint = api.no_score(args.db)
         print(f"{args.db}: {message}\nhint: {hint}")
     elif args.front:
+        from mlevolve.report.data import SCALING_UNCOUNTED, scaling_uncounted
+
         scored = rows[0]["score"] is not None
+        scaled = f", {SCALING_UNCOUNTED}" if scaling_uncounted(rows[-1]["stored"], rows[-1]["size"]) else ""
+        score = "; score: -d ln(train_mse) / d size, PySR's; its pick: the highest score within 1.5x the least " \
+            "train_mse" if scored else ""
+        pruned = "; the pruned best's, of the prune's common tasks" if any(r["source"] == "pruned" for r in rows) \
+            else ""
+        drawn = f"; each fitness of its own draw of tasks (fresh=1{pruned}), so they differ by the draw as well" \
+            if rows[0]["drawn"] else ""
         print(f"Pareto front: {len(rows):,} program{'' if len(rows) == 1 else 's'}, each fitter than every smaller one "
-              "(size: nodes of the evolved definitions" + ("; score: -d ln(train_mse) / d size, PySR's; its pick: the "
-                                                           "highest score within 1.5x the least train_mse" if scored
-                                                           else "") + ")" + ("; each fitness of its own draw of tasks "
-              "(fresh=1), so they differ by the draw as well" if rows[0]["drawn"] else "") + "\n")
+              f"(size: nodes of the evolved definitions{scaled}{score}){drawn}\n")
     elif rows[0].get("answer"):
         a = rows[0]["answer"]
         print(f"start: {summary.side(a['metric']['name'], a['start'])}  ({a['start']['how']})\n"
