@@ -406,10 +406,10 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
         (str(tmp / "lower.npz"), "no array named 'X'", "save the features as X and the target as y (numpy.savez(file, "
                                                         "X=X, y=y)); arrays in the file: x, y"),
         (str(tmp / "ragged.npz"), "X has 5 rows but y has 4", None),
-        (str(tmp / "empty.npz"), "empty.npz: empty dataset: X holds 0 rows of 2 columns", None),  # shapes in words
-        (str(tmp / "cube.npz"), "X must be 2-D (rows x features) and y 1-D (or one column); X holds 5 x 2 x 3 values "
-                                "(3 dimensions), y 5 values", "numpy.savez(file, X=X.reshape(len(y), -1), y=y)"),
-        (str(tmp / "scalar.npz"), "X holds 1 row of 2 columns, y one number", None),
+        (str(tmp / "empty.npz"), "empty.npz: empty dataset: X is 0 x 2", "save at least a row and a feature"),
+        (str(tmp / "cube.npz"), "X must be 2-D (rows x features) and y 1-D (or one column); X is 5 x 2 x 3, y is 5",
+         "numpy.savez(file, X=X.reshape(len(y), -1), y=y)"),  # shapes as the message's rows x features, not tuples
+        (str(tmp / "scalar.npz"), "X is 1 x 2, y is one number", None),
         (str(tmp / "strx.npz"), "X must be numeric", None),
         (str(tmp / "infx.npz"), "X row 2, column 2 is inf, not a finite number", None),
         (str(tmp / "stry.npz") + ":problem=regression", "y row 1: 'a' is not a number", "regression needs a number"),
@@ -430,8 +430,7 @@ def test_an_npz_target_of_one_column_reads_as_its_1d_form(tmp_path: Path) -> Non
     flat, column = (load_task(str(tmp_path / f"{n}.npz:problem=regression")) for n in ("flat", "column"))
     for split in ("x_train", "y_train", "y_test"):
         assert np.array_equal(np.asarray(getattr(flat, split)), np.asarray(getattr(column, split)))
-    with pytest.raises(MlevError, match=r"y 1-D \(or one column\); X holds 40 rows of 2 columns, y 40 rows "
-                       r"of 2 columns"):
+    with pytest.raises(MlevError, match=r"y 1-D \(or one column\); X is 40 x 2, y is 40 x 2"):
         load_task(str(tmp_path / "two.npz:problem=regression"))
 
 

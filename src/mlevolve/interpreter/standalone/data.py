@@ -284,14 +284,14 @@ def _read_npz(file: Path, _: str, problem: str, most: float, __: str) -> tuple[A
             raise TaskError(f"{file}: member '{key}' is not a NumPy array (not in .npy format)", UNREADABLE)
     x, y = arrays["X"][:, None] if arrays["X"].ndim == 1 else arrays["X"], arrays["y"]
     y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
-    if x.ndim != 2 or y.ndim != 1:
-        raise TaskError(f"{file}: X must be 2-D (rows x features) and y 1-D (or one column); X holds "
-                        f"{_shape(x.shape)}, y {_shape(y.shape)}", "save it as numpy.savez(file, X=X.reshape(len(y), "
-                        "-1), y=y)")
+    if x.ndim != 2 or y.ndim != 1:  # shapes as the message's own "rows x features": 40 x 2, not (40, 2)
+        raise TaskError(f"{file}: X must be 2-D (rows x features) and y 1-D (or one column); X is " + ", y is ".join(
+            " x ".join(f"{n:,}" for n in a.shape) or "one number" for a in (x, y)), "save it as numpy.savez(file, "
+                        "X=X.reshape(len(y), -1), y=y)")
     if len(x) != len(y):
         raise TaskError(f"{file}: X has {len(x):,} rows but y has {len(y):,}", "X and y need one row per example")
     if len(y) == 0 or x.shape[1] == 0:
-        raise TaskError(f"{file}: empty dataset: X holds {_shape(x.shape)}", "save at least one row and one feature")
+        raise TaskError(f"{file}: empty dataset: X is {len(x):,} x {x.shape[1]:,}", "save at least a row and a feature")
     if x.dtype.kind not in "biuf":
         raise TaskError(f"{file}: X must be numeric, got dtype {x.dtype}",
                         "convert the features to numbers (X.astype(float)) before numpy.savez")
@@ -309,16 +309,6 @@ def _read_npz(file: Path, _: str, problem: str, most: float, __: str) -> tuple[A
             raise TaskError(f"y row {i + 1}: {fault[0]}", fault[1], str(file))
     return x, cells, [(str(file), f"y row {i + 1}", str(file), f"X row {i + 1}, ") for i in range(len(cells))], \
         [f"x{j}" for j in range(len(x[0]))], []
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    """An array's shape in words, as errors say it: ``100 rows of 3 columns``, ``100 values``, ``one number``, or
-    ``100 x 3 x 4 values (3 dimensions)``."""
-    if len(shape) > 2:
-        return f"{' x '.join(f'{n:,}' for n in shape)} values ({len(shape)} dimensions)"
-    if len(shape) == 2:
-        return f"{shape[0]:,} row{'' if shape[0] == 1 else 's'} of {shape[1]:,} column{'' if shape[1] == 1 else 's'}"
-    return f"{shape[0]:,} value{'' if shape[0] == 1 else 's'}" if shape else "one number"
 
 
 def _detect(y: Any, forced: str, name: str = "data") -> str:
