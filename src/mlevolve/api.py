@@ -1669,6 +1669,12 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
                  task=meta.get("task"), of_best=bool(groups) and groups[0].representative.hash == c["hash"],
                  apart=apart, written=as_written(begin))
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
+    record = run.meta.get("pruned") or {}
+    if record.get("tasks") and not apart and c["hash"] in (record.get("hash"), record.get("from")):
+        own = c["metrics"].get(out["metric"]["name"])  # compared on the prune's common draw: its headline's own draw
+        out["best"]["note"] = f"scored on the prune's {record['tasks']:,} common tasks, as the start" + (
+            f"; {out['metric']['name']} {data.apart(own, own)[0]} on its own draw"
+            if isinstance(own, float) and dict(metrics) != dict(c["metrics"]) else "")
     if c.get("source") == "hurdle":  # its training stopped early: not the start's full training
         out["verdict"] += "; this program's training was stopped early by the hurdle (the start's was not)"
     return out

@@ -24,9 +24,12 @@ def _row(seq: int, body: str, fitness: float, parents: tuple[str, ...] = (), ope
                operator, parents, len(parents), size, 0.1)
 
 
-def _pruned_run(db: Path, fitness: float, **record: Any) -> None:
-    """A run whose best (candidate 0, fitness -0.1) was pruned into ``fitness``; candidate 2 reads -0.3."""
+def _pruned_run(db: Path, fitness: float, start: dict[str, Any] | None = None, **record: Any) -> None:
+    """A run whose best (candidate 0, fitness -0.1) was pruned into ``fitness``; candidate 2 reads -0.3; ``start``:
+    the meta's start."""
     with Archive.for_run(db, META) as archive:
+        if start is not None:
+            archive.set_meta("start", start)
         for row in (_row(0, "x * x * x + 0.0 * x", -0.1, size=7), _row(2, "x * x", -0.3)):
             archive.add(row)
         metrics = {"val_mse": -fitness, "test_mse": 1.0, "fitness": fitness}
@@ -109,3 +112,25 @@ def test_a_crossover_of_a_program_with_itself_names_its_parent_once(capsys: Caps
     run = data.load(db)
     graph, left_out = data.lineage(run, run.rows[1])
     assert sorted(graph.edges) == [(parent, "01" * 16)] and left_out == 0
+
+
+def test_show_says_a_candidate_is_compared_with_the_start_on_the_common_draw(capsys: Capsys, tmp_path: Path) -> None:
+    """`show` of the candidate a prune on a common draw came from headed it with its own draw's fitness and compared
+    it with the start on the prune's draw (another fitness) without a word; its `this:` line now says so."""
+    db = tmp_path / "d.db"
+    start = {"val_mse": 0.01, "test_mse": 1.0, "fitness": -0.01}
+    _pruned_run(db, -0.5, {"hash": "ff" * 16, "how": "the file's program", "metrics": start,
+                           "program": PROGRAM.format("x")},
+                tasks=100, from_metrics={"val_mse": 0.2, "test_mse": 1.0, "fitness": -0.2}, start_metrics=start,
+                start_hash="ff" * 16)
+    code, out, _ = cli(capsys, "show", str(db), "0000")
+    assert code == 0
+    this = next(line for line in out.splitlines() if line.startswith("    this:"))
+    assert this == ("    this:  val_mse 0.2  test_mse 1   (scored on the prune's 100 common tasks, as the start; "
+                    "val_mse 0.1 on its own draw)")  # its headline's fitness, -0.1, is -val_mse of its own draw
+    assert out.startswith("fitness -0.1  hash 000000000000")
+    code, out, _ = cli(capsys, "show", str(db), "--best")  # the pruned best: scored there, its headline's too
+    assert code == 0 and next(line for line in out.splitlines() if line.startswith("    this:")).endswith(
+        "   (scored on the prune's 100 common tasks, as the start)")
+    code, out, _ = cli(capsys, "show", str(db), "0202")  # any other candidate: as the run scored it, no note
+    assert code == 0 and "common tasks" not in next(line for line in out.splitlines() if line.startswith("    this:"))

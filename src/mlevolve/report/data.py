@@ -150,7 +150,7 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
         at = f"at {earlier['budget']:,} candidates; " if "budget" in earlier else ""
         line = f"{pruned_line(earlier)} ({at}no longer the run's shown best)"
     if line is None and isinstance(record, Mapping) and record.get("hash") and record.get("from") == row.hash:
-        line = f"pruned into {record['hash'][:12]}, the run's shown best ({_pruned_size(record)})"  # its candidate
+        line = f"pruned into {record['hash'][:12]}, the run's shown best: {_pruned_size(record)}"  # its candidate
     return {"pruned": line, "first": _first_why(run, row), "fitness": row.fitness, "metrics": dict(row.metrics),
             "hash": row.hash, "seq": row.seq,
             "operator": row.operator, "generation": row.generation, "program": whole(run, row),
