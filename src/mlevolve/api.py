@@ -1599,7 +1599,8 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
         from mlevolve.results import drawn_per_candidate as drawn_tasks
 
         drawn = drawn_tasks(run.meta.get("task"))
-        listed = [{"rank": rank, **data.describe(run, g.representative, g), "score": score, "drawn": drawn}
+        listed = [{"rank": rank, **data.describe(run, g.representative, g), "first": None, "score": score,
+                   "drawn": drawn}  # ranked by size: no entry is first by fitness
                   for rank, (g, score) in enumerate(data.front(run), 1)]
         pick = data.selected(listed, "best") if listed and listed[0]["score"] is not None else None
         return [{**c, "pick": i == pick} for i, c in enumerate(listed)]
@@ -1690,6 +1691,12 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
                  task=meta.get("task"), of_best=bool(groups) and groups[0].representative.hash == c["hash"],
                  apart=apart, written=as_written(begin))
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
+    record = run.meta.get("pruned") or {}
+    if record.get("tasks") and not apart and c["hash"] in (record.get("hash"), record.get("from")):
+        own = c["metrics"].get(out["metric"]["name"])  # compared on the prune's common draw: its headline's own draw
+        out["best"]["note"] = f"scored on the prune's {record['tasks']:,} common tasks, as the start" + (
+            f"; {out['metric']['name']} {data.apart(own, own)[0]} on its own draw"
+            if isinstance(own, float) and dict(metrics) != dict(c["metrics"]) else "")
     if c.get("source") == "hurdle":  # its training stopped early: not the start's full training
         out["verdict"] += "; this program's training was stopped early by the hurdle (the start's was not)"
     return out

@@ -482,12 +482,18 @@ def _cmd_best(args: argparse.Namespace) -> int:
         message, hint = api.no_score(args.db)
         print(f"{args.db}: {message}\nhint: {hint}")
     elif args.front:
+        from mlevolve.report.data import SCALING_UNCOUNTED, scaling_uncounted
+
         scored = rows[0]["score"] is not None
+        scaled = f", {SCALING_UNCOUNTED}" if scaling_uncounted(rows[-1]["stored"], rows[-1]["size"]) else ""
+        score = "; score: -d ln(train_mse) / d size, PySR's; its pick: the highest score within 1.5x the least " \
+            "train_mse" if scored else ""
+        pruned = "; the pruned best's, of the prune's common tasks" if any(r["source"] == "pruned" for r in rows) \
+            else ""
+        drawn = f"; each fitness of its own draw of tasks (fresh=1{pruned}), so they differ by the draw as well" \
+            if rows[0]["drawn"] else ""
         print(f"Pareto front: {len(rows):,} program{'' if len(rows) == 1 else 's'}, each fitter than every smaller one "
-              "(size: nodes of the evolved definitions" + ("; score: -d ln(train_mse) / d size, PySR's; its pick: the "
-                                                           "highest score within 1.5x the least train_mse" if scored
-                                                           else "") + ")" + ("; each fitness of its own draw of tasks "
-              "(fresh=1), so they differ by the draw as well" if rows[0]["drawn"] else "") + "\n")
+              f"(size: nodes of the evolved definitions{scaled}{score}){drawn}\n")
     elif rows[0].get("answer"):
         a = rows[0]["answer"]
         print(f"start: {summary.side(a['metric']['name'], a['start'])}  ({a['start']['how']})\n"
@@ -540,7 +546,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
         if c.get("answer"):
             lines += [[("label", "against the start:")], *render.indented([("text", line)] for line in (
                 f"start: {summary.side(c['answer']['metric']['name'], c['answer']['start'], c['answer']['best'])}",
-                f"this:  {summary.side(c['answer']['metric']['name'], c['answer']['best'], c['answer']['start'])}",
+                f"this:  {summary.side(c['answer']['metric']['name'], c['answer']['best'], c['answer']['start'])}"
+                + (f"   ({c['answer']['best']['note']})" if c["answer"]["best"].get("note") else ""),
                 c["answer"]["verdict"], *filter(None, [summary.spread_text(c["answer"])])))]
         elif args.confirm and c.get("failure"):  # --confirm re-evaluates a scored program against the start
             lines.append([("dim", f"--confirm: not re-evaluated: this candidate failed ({c['failure']})")])
@@ -827,16 +834,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("best", help="list the best programs of a run's archive", description=(
         "List the best programs of a run's archive, one per behaviour: the best as the run shows it first (pruned, "
-        "where the run pruned it, in its candidate's place, which its pruned line names: scored on the prune's "
-        "common tasks, so its fitness may read below the next's, each scored on its own draw), then the rest by "
-        "fitness. An archive with no scored candidate lists none: "
+        "where the run pruned it, in its candidate's place, which its pruned line names; where its fitness reads "
+        "below another's, its headline says why: scored on the prune's common tasks, the others each on its own "
+        "draw, or within the prune's tolerance of its candidate), then the rest by fitness. An archive with no "
+        "scored candidate lists none: "
         "it says why, with the command that shows a failed one, and exits 0 (a list may be empty; `show --best` and "
         "`export --best`, which need a best, exit 2)."))
     p.add_argument("db", metavar="DB")
     _option(p, api.best, "n", "how many (not with --front, listed whole)", default_text="5")
     _digits(p, api.best)
     p.add_argument("--front", action="store_true", help="the Pareto front of fitness against size instead, smallest "
-                   "first: every program fitter than each smaller one, to choose between accuracy and readability")
+                   "first: every program fitter than each smaller one, to choose between accuracy and readability "
+                   "(size: nodes of the evolved definitions, a fitted formula's without the a + b * f it shows)")
     p.set_defaults(run=_cmd_best)
 
     p = sub.add_parser("show", help="print a program of a run's archive with its metrics and ancestry")

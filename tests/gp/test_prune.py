@@ -381,8 +381,8 @@ def test_a_new_users_cubic_is_shown_pruned_small_and_equal_in_value(tmp_path: Pa
     assert all(record["from"] not in [c["hash"], *c["same"]] for c in listed)
     assert record["hash"] not in api.show(db, record["from"][:12])[0]["same"]
     assert api.show(db, record["from"][:12])[0]["stored"] != record["program"]
-    assert api.show(db, record["from"][:12])[0]["pruned"] == (  # the candidate says what it was pruned into
-        f"pruned into {record['hash'][:12]}, the run's shown best ({record['from_size']} -> {record['size']} nodes)")
+    assert api.show(db, record["from"][:12])[0]["pruned"].startswith(  # the candidate says what it was pruned into
+        f"pruned into {record['hash'][:12]}, the run's shown best: {record['from_size']} -> {record['size']} nodes")
     assert api.show(db, record["hash"][:12])[0]["stored"] == record["program"]
     text, _ = api.export_program(db)
     assert text.endswith(api.format(shown).split("\n\n", 1)[1])
@@ -620,7 +620,7 @@ def test_a_run_killed_while_pruning_resumes_to_the_same_archive(tmp_path: Path, 
 # ------------------------------------------------------------------------------------------- shown so
 RECORD = {"from": "0123456789abcdef", "from_seq": 1234, "from_size": 17, "size": 7, "hash": "fedcba9876543210",
           "from_metrics": {"val_mse": 2.1e-15, "fitness": -2.1e-15}, "metrics": {"val_mse": 0.0, "fitness": -0.0},
-          "program": "algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  x\n"}
+          "program": "algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  x * x + (x - 1.5)\n"}  # 7 nodes
 
 
 def test_the_pruned_line_is_golden() -> None:
@@ -628,16 +628,24 @@ def test_the_pruned_line_is_golden() -> None:
     r2 = {**RECORD, "from_metrics": {"train_r2": 0.999, "train_mse": 1e-3, "fitness": 0.999},
           "metrics": {"train_r2": 1.0, "train_mse": 0.0, "fitness": 1.0}}
     assert pruned_line(r2).endswith("17 -> 7 nodes, train_mse 0.001 -> 0")  # R² 1.0 -> 1.0 would hide it
-    # one node (a fitted formula is sized without its scaling: `0.012 * a + 1.756` is `a`): not "1 nodes"
-    assert pruned_line({**RECORD, "size": 1}).endswith("17 -> 1 node, val_mse 2.1e-15 -> 0")
-    assert pruned_line({**RECORD, "size": 1, "from_size": 1}).startswith(
-        "pruned from candidate 1234 (hash 0123456789ab): still 1 node, fewer digits, ")
+    # one node: not "1 nodes"; a fitted formula is sized without the scaling its program shows (`0.012 * x + 1.756`
+    # is `x`, 1 node), which the line says (it read "still 1 node" beside `a + b*x`)
+    one = {**RECORD, "size": 1, "program": "algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  0.012 * x + 1.756\n"}
+    assert pruned_line(one).endswith("17 -> 1 node (the fitted a + b * f not counted), val_mse 2.1e-15 -> 0")
+    assert pruned_line({**one, "from_size": 1}).startswith(
+        "pruned from candidate 1234 (hash 0123456789ab): still 1 node (the fitted a + b * f not counted), fewer "
+        "digits, ")
+    learner = {**RECORD, "size": 1, "program": "algorithm a\n\nlearner l(state w: Vector)\n  predict(x: Vector) -> "
+               "Scalar =\n    dot(w, x)\n  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w\n"}
+    assert pruned_line(learner).endswith(": 17 -> 1 node, val_mse 2.1e-15 -> 0")  # nothing shown uncounted
 
 
 def test_the_pruned_line_says_what_changed_in_digits_that_tell_it() -> None:
     """A new user's findings (issue 15 item 4): the error at 6 digits read as unchanged where it differed past
     them; a prune that only rounded a literal read "5 -> 5 nodes"; a prune that kept nothing said nothing."""
-    close = {**RECORD, "size": 17, "from_metrics": {"val_mse": 3.59580012e-09, "fitness": -3.59580012e-09},
+    seventeen = RECORD["program"].replace("(x - 1.5)", "(x - 1.5) + x * (x + 2.5) * (x - 0.5)")  # its nodes
+    close = {**RECORD, "size": 17, "program": seventeen,
+             "from_metrics": {"val_mse": 3.59580012e-09, "fitness": -3.59580012e-09},
              "metrics": {"val_mse": 3.59580049e-09, "fitness": -3.59580049e-09}}
     assert pruned_line(close) == ("pruned from candidate 1234 (hash 0123456789ab): still 17 nodes, fewer digits, "
                                   "val_mse 3.5958001e-09 -> 3.5958005e-09")

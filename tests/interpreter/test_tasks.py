@@ -385,6 +385,8 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
     np.savez(tmp / "lower.npz", x=np.zeros((5, 2)), y=np.zeros(5))  # the names are X and y: the hint says so
     np.savez(tmp / "ragged.npz", X=np.zeros((5, 2)), y=np.zeros(4))
     np.savez(tmp / "empty.npz", X=np.zeros((0, 2)), y=np.zeros(0))
+    np.savez(tmp / "cube.npz", X=np.zeros((5, 2, 3)), y=np.zeros(5))
+    np.savez(tmp / "scalar.npz", X=np.zeros((1, 2)), y=np.float64(1.0))
     np.savez(tmp / "strx.npz", X=np.array([["a"]] * 5), y=np.zeros(5))
     np.savez(tmp / "infx.npz", X=np.array([[1.0, 2.0], [3.0, np.inf]]), y=np.zeros(2))
     np.savez(tmp / "stry.npz", X=np.zeros((5, 1)), y=np.array(list("abcde")))
@@ -404,7 +406,10 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
         (str(tmp / "lower.npz"), "no array named 'X'", "save the features as X and the target as y (numpy.savez(file, "
                                                         "X=X, y=y)); arrays in the file: x, y"),
         (str(tmp / "ragged.npz"), "X has 5 rows but y has 4", None),
-        (str(tmp / "empty.npz"), "empty dataset", None),
+        (str(tmp / "empty.npz"), "empty.npz: empty dataset: X is 0 x 2", "save at least a row and a feature"),
+        (str(tmp / "cube.npz"), "X must be 2-D (rows x features) and y 1-D (or one column); X is 5 x 2 x 3, y is 5",
+         "numpy.savez(file, X=X.reshape(len(y), -1), y=y)"),  # shapes as the message's rows x features, not tuples
+        (str(tmp / "scalar.npz"), "X is 1 x 2, y is one number", None),
         (str(tmp / "strx.npz"), "X must be numeric", None),
         (str(tmp / "infx.npz"), "X row 2, column 2 is inf, not a finite number", None),
         (str(tmp / "stry.npz") + ":problem=regression", "y row 1: 'a' is not a number", "regression needs a number"),
@@ -425,7 +430,7 @@ def test_an_npz_target_of_one_column_reads_as_its_1d_form(tmp_path: Path) -> Non
     flat, column = (load_task(str(tmp_path / f"{n}.npz:problem=regression")) for n in ("flat", "column"))
     for split in ("x_train", "y_train", "y_test"):
         assert np.array_equal(np.asarray(getattr(flat, split)), np.asarray(getattr(column, split)))
-    with pytest.raises(MlevError, match=r"y 1-D \(or one column\), got shapes \(40, 2\) and \(40, 2\)"):
+    with pytest.raises(MlevError, match=r"y 1-D \(or one column\); X is 40 x 2, y is 40 x 2"):
         load_task(str(tmp_path / "two.npz:problem=regression"))
 
 

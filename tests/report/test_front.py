@@ -59,7 +59,8 @@ def test_the_command_lists_the_front_with_sizes_and_scores(run_db: Path, capsys:
     assert main(["best", str(run_db), "--front"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"Pareto front: {len(front)} programs, each fitter than every smaller one (size: nodes of "
-                          "the evolved definitions; score: -d ln(train_mse) / d size, PySR's; its pick: the highest "
+                          "the evolved definitions, the fitted a + b * f not counted; score: -d ln(train_mse) / d "
+                          "size, PySR's; its pick: the highest "
                           "score within 1.5x the least train_mse)\n\n")
     heads = [line for line in out.splitlines() if line.startswith("#")]
     assert [h.split("  ")[:3] for h in heads] == [
@@ -85,8 +86,9 @@ def test_a_front_of_tasks_drawn_per_candidate_says_each_fitness_is_of_its_draw(t
     assert front and all(c["drawn"] and c["score"] is None for c in front)  # no train MSE: no score
     assert main(["best", str(db), "--front"]) == 0
     assert capsys.readouterr().out.splitlines()[0].endswith(
-        "(size: nodes of the evolved definitions); each fitness of its own draw of tasks (fresh=1), so they differ by "
-        "the draw as well")
+        "(size: nodes of the evolved definitions); each fitness of its own draw of tasks (fresh=1" + (
+            "; the pruned best's, of the prune's common tasks" * any(c["source"] == "pruned" for c in front)) +
+        "), so they differ by the draw as well")
 
 
 def test_the_report_lists_the_front_its_plot_joins(run_db: Path) -> None:

@@ -379,7 +379,7 @@ def test_a_pruned_best_is_listed_once_in_its_candidates_place(capsys: Capsys, tm
                    "      x * x\n\n")
     [candidate] = api.show(db, "0000")  # the candidate itself: its group's others, not its prune
     assert candidate["same"] == ["01" * 16]  # not its prune, which its own line names:
-    assert candidate["pruned"] == "pruned into abababababab, the run's shown best (7 -> 5 nodes)"
+    assert candidate["pruned"] == "pruned into abababababab, the run's shown best: 7 -> 5 nodes"
     assert [g.representative.hash[:2] for g in data.behaviours(data.load(db))] == ["ab", "02"]  # report, export
 
 

@@ -150,14 +150,36 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
         at = f"at {earlier['budget']:,} candidates; " if "budget" in earlier else ""
         line = f"{pruned_line(earlier)} ({at}no longer the run's shown best)"
     if line is None and isinstance(record, Mapping) and record.get("hash") and record.get("from") == row.hash:
-        line = f"pruned into {record['hash'][:12]}, the run's shown best ({_pruned_size(record)})"  # its candidate
-    return {"pruned": line, "fitness": row.fitness, "metrics": dict(row.metrics), "hash": row.hash, "seq": row.seq,
+        line = f"pruned into {record['hash'][:12]}, the run's shown best: {_pruned_size(record)}"  # its candidate
+    return {"pruned": line, "first": _first_why(run, row), "fitness": row.fitness, "metrics": dict(row.metrics),
+            "hash": row.hash, "seq": row.seq,
             "operator": row.operator, "generation": row.generation, "program": whole(run, row),
             "stored": row.program, "evolved": evolved(run, row), "source": row.source, "failure": row.failure,
             "failure_where": row.failure_where, "parents": list(row.parents), "size": row.size,
             "same": [m.hash for m in group.members if m.hash != row.hash and not _prune_pair(row, m)]
             if group is not None else [],
             **({"task": row.source} if run.meta.get("kind") == "meta" else {})}  # an inner run's: its generator's
+
+
+def _first_why(run: Run, row: Row) -> str | None:
+    """Why the run's pruned best is ranked first though another behaviour reads fitter (:func:`behaviours` puts it
+    in its candidate's place): it was scored on the prune's common draw of tasks, the others each on a draw of its
+    own; or its edits cost it less than the prune's tolerance below its candidate.  None for any other row, and
+    where no listed behaviour reads fitter."""
+    record = run.meta.get("pruned")
+    if row.source != "pruned" or not isinstance(record, Mapping) or record.get("hash") != row.hash:
+        return None
+    scale = shown_scale(row.metrics)
+    own = row.fitness or 0.0
+    if not any((g.representative.fitness or 0.0) > own and not tied(g.representative.fitness or 0.0, own, scale)
+               for g in run.groups if g.representative.hash != row.hash):
+        return None
+    if record.get("tasks"):
+        return (f"first as the run's best: scored on the prune's {record['tasks']:,} common tasks, the others each "
+                "on tasks drawn for it")
+    fitness = record.get("from_fitness")
+    was = f" (fitness {apart(fitness, fitness)[0]})" if isinstance(fitness, float) else ""
+    return f"first as the run's best, in its candidate's place{was}: the prune's edits cost less than its tolerance"
 
 
 def _prune_pair(a: Row, b: Row) -> bool:
@@ -226,7 +248,8 @@ def answer(run: Run) -> dict[str, Any] | None:
                 same_program=is_start(begin, best.hash, best.program), confirm=pairs,
                 task=run.meta.get("task"), apart=apart, written=as_written(begin))
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
-    out["best"].update(hash=best.hash, seq=best.seq, source=best.source, program=evolved(run, best), size=best.size)
+    out["best"].update(hash=best.hash, seq=best.seq, source=best.source, program=evolved(run, best), size=best.size,
+                       scaled=scaling_uncounted(best.program, best.size))  # its size without the a + b * f shown
     record = run.meta.get("pruned")
     if isinstance(record, Mapping):  # what the prune did, as the run's summary says it
         out["best"]["pruned"] = pruned_line(record)
@@ -257,9 +280,29 @@ def pruned_row(record: Any) -> Row | None:
                record["program"])  # simplified already: the prune's programs are
 
 
+SCALING_UNCOUNTED = "the fitted a + b * f not counted"
+"""What a size beside a fitted formula says: sizes are the search's (the size limit's, the front's), of the evolved
+body as proposed, where the program shown carries the linear scaling its fitting found (docs/evolve.md)."""
+
+
+def scaling_uncounted(text: str, size: int) -> bool:
+    """Whether program ``text`` is a formula whose shown body has more nodes than ``size``, the search's size: the
+    linear scaling ``a + b * f`` of a fitted formula, which sizes leave out (:data:`SCALING_UNCOUNTED`)."""
+    from mlevolve.dsl.parse import parse
+
+    try:
+        formulas = [d.body.size for d in parse(text).definitions if d.kind == "formula" and d.body is not None]
+    except MlevError:  # an archive's text that no longer parses: nothing to say of it
+        return False
+    return bool(formulas) and sum(formulas) != size
+
+
 def _pruned_size(record: Mapping[str, Any]) -> str:
-    """What a kept prune did to its candidate's size: ``17 -> 7 nodes``, or ``still 9 nodes, fewer digits``."""
-    nodes = f"node{'' if record['size'] == 1 else 's'}"  # a fitted formula's prune sized without its scaling: `x`
+    """What a kept prune did to its candidate's size: ``17 -> 7 nodes``, or ``still 9 nodes, fewer digits``; a
+    fitted formula's with ``(the fitted a + b * f not counted)``, as its program shows them."""
+    nodes = f"node{'' if record['size'] == 1 else 's'}"
+    if scaling_uncounted(record["program"], record["size"]):  # `still 1 node` beside `0.1 + 2 * x`: say which size
+        nodes += f" ({SCALING_UNCOUNTED})"
     return f"{record['from_size']:,} -> {record['size']:,} {nodes}" if record["size"] != record["from_size"] else \
         f"still {record['size']:,} {nodes}, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
 

@@ -78,7 +78,8 @@ def _answer(run: Run) -> str:
     worse = a["better"] is False and not a.get("tied", a["gain"] == 0)
     rows = [("metric", a["metric"]["description"]),
             ("best", f"{summary.side(name, best, start)}   (hash {best['hash'][:12]}, {summary.which(best)}, "
-                     f"size {best['size']}{': ' + best['note'] if best.get('note') else ''})"),
+                     f"size {best['size']}{', ' + data.SCALING_UNCOUNTED if best['scaled'] else ''}"
+                     f"{': ' + best['note'] if best.get('note') else ''})"),
             *([("pruned", best["pruned"])] if best.get("pruned") else []),
             ("start", f"{summary.side(name, start, best)}   ({start.get('how')})"),
             ("gain", a["verdict"]),
@@ -244,7 +245,9 @@ def _shape(run: Run) -> str:
                      for g, score in front),
                     ("size", "fitness", *(["score"] if scored else []), "hash", "program"))
     return _section("Fitness and size", _img(plots.pareto(run), "fitness against size"),
-                    "<p>Each scored program (distinct text) by its size (nodes of the evolved definitions) and "
+                    "<p>Each scored program (distinct text) by its size (nodes of the evolved definitions"
+                    + (f", {data.SCALING_UNCOUNTED}" if front and data.scaling_uncounted(
+                        front[-1][0].representative.program, front[-1][0].representative.size) else "") + ") and "
                     "fitness; the line joins the Pareto front of behaviours: none is both smaller and fitter "
                     "(<code>mlevolve best DB --front</code>, listed below" + (", with PySR's score, the log train "
                     "MSE a node buys" if scored else "") + ")" + ("; PySR's pick, the highest score within 1.5 times "

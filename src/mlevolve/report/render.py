@@ -81,14 +81,16 @@ def metrics_text(metrics: Mapping[str, Any]) -> str:
 
 def headline(c: Mapping[str, Any], rank: int | None = None) -> Line:
     """``#1  fitness F  hash H  (candidate S, OPERATOR, generation G)`` for a candidate dict (see ``data.describe``);
-    a meta run's inner run: ``(candidate S, generator DIGEST on TASK, generation G)``."""
+    a meta run's inner run: ``(candidate S, generator DIGEST on TASK, generation G)``; a pruned best: ``(the prune of
+    candidate S)``, ranked with why it is first where another reads fitter (``first``)."""
     out: Line = [("label", f"#{rank}"), ("text", "  ")] if rank is not None else []
     if c["fitness"] is None:
         out += [("failure", f"failed: {c.get('failure') or 'no fitness'}")]
     else:
         out += [("text", "fitness "), ("fitness", number(c["fitness"]))]
     made = f"generator {c['operator']} on {c['task']}" if "task" in c else c["operator"]  # a meta run's inner run
-    where = f"  ({which(c)})" if c.get("source") == "pruned" else \
+    first = f"; {c['first']}" if c.get("first") and rank is not None else ""  # a pruned best ranked first: why
+    where = f"  ({which(c)}{first})" if c.get("source") == "pruned" else \
         f"  (candidate {c['seq']}, {made}, generation {c['generation']})"
     return [*out, ("text", "  hash "), ("hash", c["hash"][:12]), ("dim", where)]
 

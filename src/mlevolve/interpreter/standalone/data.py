@@ -284,14 +284,14 @@ def _read_npz(file: Path, _: str, problem: str, most: float, __: str) -> tuple[A
             raise TaskError(f"{file}: member '{key}' is not a NumPy array (not in .npy format)", UNREADABLE)
     x, y = arrays["X"][:, None] if arrays["X"].ndim == 1 else arrays["X"], arrays["y"]
     y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
-    if x.ndim != 2 or y.ndim != 1:
-        raise TaskError(f"{file}: X must be 2-D (rows x features) and y 1-D (or one column), got shapes {x.shape} "
-                        f"and {y.shape}",
-                        "save it as numpy.savez(file, X=X.reshape(len(y), -1), y=y)")
+    if x.ndim != 2 or y.ndim != 1:  # shapes as the message's own "rows x features": 40 x 2, not (40, 2)
+        raise TaskError(f"{file}: X must be 2-D (rows x features) and y 1-D (or one column); X is " + ", y is ".join(
+            " x ".join(f"{n:,}" for n in a.shape) or "one number" for a in (x, y)), "save it as numpy.savez(file, "
+                        "X=X.reshape(len(y), -1), y=y)")
     if len(x) != len(y):
         raise TaskError(f"{file}: X has {len(x):,} rows but y has {len(y):,}", "X and y need one row per example")
     if len(y) == 0 or x.shape[1] == 0:
-        raise TaskError(f"{file}: empty dataset, X has shape {x.shape}", "save at least one row and one feature")
+        raise TaskError(f"{file}: empty dataset: X is {len(x):,} x {x.shape[1]:,}", "save at least a row and a feature")
     if x.dtype.kind not in "biuf":
         raise TaskError(f"{file}: X must be numeric, got dtype {x.dtype}",
                         "convert the features to numbers (X.astype(float)) before numpy.savez")
