@@ -324,6 +324,8 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
              (good.replace('test = ["nguyen4"]', 'test = ["nguyen4", "nguyen4"]'),
               "task 'nguyen4' is given twice in [split] test"),  # said "in both [split] test and test"
              (good.replace("budget = 80", "budget = -4"), "budget must be positive"),
+             (good.replace('test = ["nguyen4"]', "test = []"), "[split] test needs at least 1 task"),
+             (good.replace('test = ["nguyen4"]', ""), "[split] test needs at least 1 task"),  # ran; evidence.py failed
              (good.replace("[inner]", "[inner]\nspeed = 3"), "no setting 'speed'"),
              (good + "\n[bounds]\nnguyen1 = [1.0, 0.0]\n", "lo < hi"),
              (good.replace('evolve = ["f"]', 'evolve = ["g"]'), "'g' is not a definition"),
