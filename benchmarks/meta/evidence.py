@@ -341,6 +341,9 @@ def meta_record(db: str, cfg: MetaConfig | None = None) -> dict[str, Any]:
         meta = archive.meta()
     finally:
         archive.close()
+    if "meta_generations" not in meta and meta.get("kind") == "meta":  # stopped within its first meta-generation
+        raise MlevError("the meta run was stopped before its first meta-generation finished: no snapshot yet",
+                        file=db, hint="resume it with the command that started it (mlevolve meta CONFIG --db DB)")
     if "meta_generations" not in meta:
         raise MlevError("not the archive of a `mlevolve meta` run (it has no meta-generations)", file=db,
                         hint="pass --db the archive a `mlevolve meta CONFIG` run wrote")
@@ -481,6 +484,11 @@ def main() -> None:
         trend_plot(result, out)
         print(trend_markdown(result))
         return
+    if "generator" not in meta:  # stopped: its meta-generations are recorded, its output not chosen yet
+        raise MlevError(f"the meta run was stopped after {len(history)} of its {cfg.meta.generations} "
+                        "meta-generations: it has chosen no generator yet", file=args.db,
+                        hint="resume it with the command that started it (mlevolve meta CONFIG --db DB), or pass "
+                             "--mode trend, which runs the finished meta-generations' snapshots")
     learned = GrammarSpec.from_dict(tomllib.loads(meta["generator"]), name="learned")
     jobs = []
     for seed in seeds:

@@ -109,3 +109,24 @@ def test_output_file_needs_its_folder_and_is_no_folder(tmp_path: Path) -> None:
     with pytest.raises(MlevError) as caught:
         output_file(tmp_path, "--json")
     assert caught.value.message == f"--json {tmp_path} is a folder, not a file"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("dropped", "first", "hint"), [
+    (("generator",), "stopped.db: error: the meta run was stopped after 1 of its 1 meta-generations: it has chosen no "
+     "generator yet", "hint: resume it with the command that started it (mlevolve meta CONFIG --db DB), or pass "
+     "--mode trend, which runs the finished meta-generations' snapshots"),  # was a KeyError's traceback
+    (("generator", "meta_generations"), "stopped.db: error: the meta run was stopped before its first "
+     "meta-generation finished: no snapshot yet", "hint: resume it with the command that started it (mlevolve meta "
+     "CONFIG --db DB)"),  # was "not the archive of a `mlevolve meta` run"
+])
+def test_an_interrupted_meta_run_s_archive_says_to_resume_it(made: Path, dropped: tuple[str, ...], first: str,
+                                                             hint: str) -> None:
+    import shutil
+    import sqlite3
+
+    shutil.copy(made / "tiny.db", made / "stopped.db")
+    with sqlite3.connect(made / "stopped.db") as db:  # what a kill leaves: the keys written at the end not yet there
+        db.executemany("DELETE FROM meta WHERE key = ?", [(key,) for key in dropped])
+    assert _script("evidence.py", "--config", "tiny.toml", "--db", "stopped.db", "--seeds", "1", "--snapshot-seeds",
+                   "1", "--out", "out", cwd=made) == [first, hint]
