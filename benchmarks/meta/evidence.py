@@ -419,7 +419,10 @@ def retrend(out: Path) -> list[str]:
 def replot(db: str, out: Path) -> None:
     """Redraw ``out/growth.png`` from the meta archive ``db`` and ``out/results.json`` (no inner runs)."""
     history = meta_record(db)["meta_generations"]
-    plots(history, json.loads((out / "results.json").read_text()), out)
+    if not (out / "results.json").is_file():  # was "results.json: no such file", "check the path given"
+        raise MlevError("holds no results.json: --mode plot redraws growth.png beside the results of --mode full",
+                        file=str(out), hint="pass --out the folder a --mode full run wrote, or run --mode full")
+    plots(history, read_json(out / "results.json", "a results.json this script wrote", ("snapshots",)), out)
 
 
 def main() -> None:

@@ -130,3 +130,11 @@ def test_an_interrupted_meta_run_s_archive_says_to_resume_it(made: Path, dropped
         db.executemany("DELETE FROM meta WHERE key = ?", [(key,) for key in dropped])
     assert _script("evidence.py", "--config", "tiny.toml", "--db", "stopped.db", "--seeds", "1", "--snapshot-seeds",
                    "1", "--out", "out", cwd=made) == [first, hint]
+
+
+@pytest.mark.e2e
+def test_plot_without_a_full_run_s_results_says_which_mode_writes_them(made: Path) -> None:
+    (made / "empty").mkdir(exist_ok=True)
+    assert _script("evidence.py", "--db", "tiny.db", "--mode", "plot", "--out", "empty", cwd=made) == [
+        "empty: error: holds no results.json: --mode plot redraws growth.png beside the results of --mode full",
+        "hint: pass --out the folder a --mode full run wrote, or run --mode full"]
