@@ -53,7 +53,7 @@ import sys
 import time
 import tomllib
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,7 @@ from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.meta import provenance, stats, vary
 from mlevolve.meta.config import MetaConfig, load_config
 from mlevolve.meta.evolve import inner_run
-from mlevolve.script import ArgumentParser, at_least, read_json
+from mlevolve.script import ArgumentParser, at_least, output_folder, read_json
 
 ROOT = Path(__file__).resolve().parents[2]
 ARMS = ("learned", "base", "bandit", "random", "random_rules", "shuffled", "weights", "variables", "rules",
@@ -332,18 +332,50 @@ def snapshot_jobs(history: list[dict[str, Any]], seeds: list[int], cfg: MetaConf
             for g, entry in enumerate(history) for seed in seeds for task in cfg.test]
 
 
-def meta_record(db: str) -> dict[str, Any]:
+def meta_record(db: str, cfg: MetaConfig | None = None) -> dict[str, Any]:
     """The run record of the meta archive ``db`` (``meta_generations``, ``generator``, ...).  Raises
-    :class:`MlevError` where ``db`` is not a meta run's archive (an ``evolve`` run's has no meta-generations)."""
+    :class:`MlevError` where ``db`` is not a meta run's archive (an ``evolve`` run's has no meta-generations)
+    or, given ``cfg``, where a run of another configuration wrote it (:func:`made_by`)."""
     archive = Archive.read(db)
     try:
         meta = archive.meta()
     finally:
         archive.close()
+    if "meta_generations" not in meta and meta.get("kind") == "meta":  # stopped within its first meta-generation
+        raise MlevError("the meta run was stopped before its first meta-generation finished: no snapshot yet",
+                        file=db, hint="resume it with the command that started it (mlevolve meta CONFIG --db DB)")
     if "meta_generations" not in meta:
         raise MlevError("not the archive of a `mlevolve meta` run (it has no meta-generations)", file=db,
                         hint="pass --db the archive a `mlevolve meta CONFIG` run wrote")
+    if cfg is not None:
+        made_by(cfg, meta, db)
     return meta
+
+
+def made_by(cfg: MetaConfig, meta: dict[str, Any], db: str) -> None:
+    """Raise :class:`MlevError` where the meta archive ``db`` (its record ``meta``) was written by a run of another
+    configuration than ``cfg``: its snapshots would be run with ``cfg``'s program, inner settings, meta-test tasks
+    and bounds, and the evidence would silently be of neither run.  ``[meta]`` may differ (a longer run's archive
+    holds a shorter one's meta-generations); the rest of the run's identity (:meth:`MetaConfig.identity`) may not."""
+    from mlevolve.gp.archive import _setting_diff
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.tasks import canonical_spec
+
+    program = api._program(cfg.program, load_grammar())
+    kind = regime_of(program).name
+    now = {"program_hash": api._program_hash(program), "evolve": api.evolvable(program, cfg.evolve, str(cfg.program)),
+           **{part: [canonical_spec(t, kind) for t in getattr(cfg, part)] for part in ("train", "validation", "test")},
+           "inner": asdict(cfg.inner)}
+    was = {k: meta.get(k) for k in now}
+    bounds = {canonical_spec(t, kind): list(v) for t, v in sorted(cfg.bounds.items())}
+    shared = sorted(set(bounds) & set(meta.get("bounds") or {}))  # a task in one split only is said there
+    was["bounds"], now["bounds"] = {t: meta["bounds"][t] for t in shared}, {t: bounds[t] for t in shared}
+    differ = [k for k, v in now.items() if was[k] != v]
+    if differ:
+        detail = "; ".join(_setting_diff("program", meta.get("program"), api.format(program)) if k == "program_hash"
+                           else _setting_diff(k, was[k], now[k]) for k in differ[:3])
+        raise MlevError(f"the archive was written by a run of another configuration than {cfg.source} ({detail})",
+                        file=db, hint="pass --config the configuration whose `mlevolve meta` run wrote --db")
 
 
 def retrend(out: Path) -> list[str]:
@@ -387,7 +419,10 @@ def retrend(out: Path) -> list[str]:
 def replot(db: str, out: Path) -> None:
     """Redraw ``out/growth.png`` from the meta archive ``db`` and ``out/results.json`` (no inner runs)."""
     history = meta_record(db)["meta_generations"]
-    plots(history, json.loads((out / "results.json").read_text()), out)
+    if not (out / "results.json").is_file():  # was "results.json: no such file", "check the path given"
+        raise MlevError("holds no results.json: --mode plot redraws growth.png beside the results of --mode full",
+                        file=str(out), hint="pass --out the folder a --mode full run wrote, or run --mode full")
+    plots(history, read_json(out / "results.json", "a results.json this script wrote", ("snapshots",)), out)
 
 
 def main() -> None:
@@ -420,13 +455,16 @@ def main() -> None:
         for line in retrend(Path(args.out)):
             print(line)
         return
+    if args.snapshot_seeds > args.seeds:  # the snapshots run on the first N of --seeds: N more would be cut to it
+        parser.error(f"--snapshot-seeds {args.snapshot_seeds} is more than --seeds {args.seeds}: the snapshots run on "
+                     "the first --snapshot-seeds of those seeds",
+                     hint=f"pass --seeds {args.snapshot_seeds} or more, or fewer --snapshot-seeds")
     cfg = load_config(args.config)
-    meta = meta_record(args.db)
+    meta = meta_record(args.db, cfg)
     history = meta["meta_generations"]  # trend reads only these: a run stopped by the clock has no generator yet
     started = time.time()
     seeds = [10_000 + k for k in range(args.seeds)]  # disjoint from the meta run's seeds in spirit: fixed, shared
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(args.out)  # before the runs, not after them
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     env = provenance.environment()
     digests = [h["digest"] for h in history]
@@ -444,12 +482,16 @@ def main() -> None:
                   "seconds": round(time.time() - started, 1), "config": Path(args.config).name,
                   "snapshot_seeds": len(snap_seeds), "budget": cfg.inner.budget, "test": list(cfg.test),
                   "fitness": [h.get("fitness", "auc") for h in history], "snapshots": trend}
-        out.mkdir(parents=True, exist_ok=True)
         (out / "trend.json").write_text(json.dumps(result, indent=1, default=float))
         (out / "trend.md").write_text(trend_markdown(result))
         trend_plot(result, out)
         print(trend_markdown(result))
         return
+    if "generator" not in meta:  # stopped: its meta-generations are recorded, its output not chosen yet
+        raise MlevError(f"the meta run was stopped after {len(history)} of its {cfg.meta.generations} "
+                        "meta-generations: it has chosen no generator yet", file=args.db,
+                        hint="resume it with the command that started it (mlevolve meta CONFIG --db DB), or pass "
+                             "--mode trend, which runs the finished meta-generations' snapshots")
     learned = GrammarSpec.from_dict(tomllib.loads(meta["generator"]), name="learned")
     jobs = []
     for seed in seeds:

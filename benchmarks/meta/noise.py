@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import mlevolve.script
-from mlevolve.dsl.errors import MlevError
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.meta.config import load_config
-from mlevolve.script import ArgumentParser, at_least
+from mlevolve.script import ArgumentParser, at_least, output_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evidence import run_jobs
@@ -67,9 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     cfg = load_config(args.config)
     tasks = list(cfg.validation if args.split == "validation" else cfg.test)
-    out = Path(args.out)
-    if not out.parent.is_dir():  # before the runs, not after them
-        raise MlevError(f"--out {out}: no folder {out.parent}", hint="create it, or name a file in an existing folder")
+    out = output_file(args.out)  # before the runs, not after them
     arms = {"base": load_grammar().to_toml()}
     for path in args.generators:  # a missing or malformed file: one error line at its place
         spec = load_grammar(path)

@@ -39,7 +39,7 @@ from mlevolve.grammar.oplang import parse_operator
 from mlevolve.grammar.spec import GrammarSpec, OperatorSpec, load_grammar
 from mlevolve.meta import provenance, stats
 from mlevolve.meta.config import load_config
-from mlevolve.script import ArgumentParser, at_least
+from mlevolve.script import ArgumentParser, at_least, output_folder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evidence import host, meta_record, run_jobs, slot_types
@@ -84,7 +84,8 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="the folder the screen's JSON is written to")
     args = parser.parse_args()
     cfg = load_config(args.config)
-    history = meta_record(args.db)["meta_generations"]
+    history = meta_record(args.db, cfg)["meta_generations"]
+    out = output_folder(args.out)  # before the runs, not after them
     started = time.time()
     evolved, defaults = pooled_credit(history)
     chosen = sorted(evolved, key=lambda t: (-evolved[t]["successes"], -evolved[t]["trials"], t))[:args.top]
@@ -117,8 +118,6 @@ def main() -> None:
               "config": Path(args.config).name, "seeds": args.seeds, "budget": cfg.inner.budget,
               "seconds": round(time.time() - started, 1), "evolved": evolved, "defaults": defaults,
               "screened": chosen, "screen": screen, "beats_defaults": beats}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "operators.json").write_text(json.dumps(result, indent=1, default=float))
     (out / "operators.md").write_text(markdown(result))
     print(markdown(result))

@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from mlevolve.script import ArgumentParser
+import mlevolve.script
+from mlevolve.script import ArgumentParser, output_file
 
 HERE = Path(__file__).resolve().parent
 SIGNALS = ("draw", "ranked", "pooled", "validation", "validation+pooled")
@@ -112,6 +113,8 @@ def main() -> None:
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the correlations and rows here")
     args = parser.parse_args()
+    if args.json:  # a folder or a missing one: said before the tables, not after them
+        output_file(args.json, "--json")
     kinds = collect()
     table = {kind: correlations(list(rows.values())) for kind, rows in kinds.items()}
     table["every kind, pairs within a kind"] = stratified([list(rows.values()) for rows in kinds.values()])
@@ -130,4 +133,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    mlevolve.script.run(main)

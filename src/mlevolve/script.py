@@ -217,6 +217,34 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nhint: {hint}\n")
 
 
+def output_folder(path: str | Path, flag: str = "--out") -> Path:
+    """Folder ``path`` (given as ``flag``), made now (with its parents) so that the script's results have a
+    place before its runs, not after them.  Raises :class:`MlevError` where a file is there, or where a file
+    stands in for one of its parents, as a one-line error naming ``flag``."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise MlevError(f"{flag} {path} is a file, not a folder", hint=f"pass {flag} a folder (a new one is made)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a file where one of its parents would be, a folder not writable
+        raise MlevError(f"{flag} {path}: cannot make the folder: {err.strerror or type(err).__name__}",
+                        hint=f"pass {flag} a folder that can be made") from None
+    return folder
+
+
+def output_file(path: str | Path, flag: str = "--out") -> Path:
+    """File ``path`` (given as ``flag``), checked before the script's runs: its folder exists and it is no folder.
+    Raises :class:`MlevError` otherwise, as a one-line error naming ``flag``."""
+    file = Path(path)
+    if file.is_dir():
+        raise MlevError(f"{flag} {path} is a folder, not a file",
+                        hint=f"pass {flag} a file name, e.g. {file / 'out.json'}")
+    if not file.parent.is_dir():
+        raise MlevError(f"{flag} {path}: no folder {file.parent}",
+                        hint="create it, or name a file in an existing folder")
+    return file
+
+
 def read_json(path: str | Path, what: str, keys: tuple[str, ...] = ()) -> Any:
     """The JSON document in file ``path`` (``what`` names it in the hint: "a --out file of this script"),
     an object holding ``keys`` where any are named.  Raises :class:`MlevError` at ``FILE:LINE:COL``

@@ -325,6 +325,8 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
              (good.replace('test = ["nguyen4"]', 'test = ["nguyen4", "nguyen4"]'),
               "task 'nguyen4' is given twice in [split] test"),  # said "in both [split] test and test"
              (good.replace("budget = 80", "budget = -4"), "budget must be positive"),
+             (good.replace('test = ["nguyen4"]', "test = []"), "[split] test needs at least 1 task"),
+             (good.replace('test = ["nguyen4"]', ""), "[split] test needs at least 1 task"),  # ran; evidence.py failed
              (good.replace("[inner]", "[inner]\nspeed = 3"), "no setting 'speed'"),
              (good + "\n[bounds]\nnguyen1 = [1.0, 0.0]\n", "lo < hi"),
              (good.replace('evolve = ["f"]', 'evolve = ["g"]'), "'g' is not a definition"),
@@ -339,6 +341,8 @@ def test_bad_meta_configurations(tmp_path: Path, capsys: pytest.CaptureFixture[s
              (good.replace("[inner]", "[inner]\nalgorithm = \"islands\""),
               '[inner] algorithm = "islands" with population = 10: population 10 is too small for islands 4 with '
               'migrants 2'),
+             (good.replace("[inner]", "[inner]\nalgorithm = \"islands\""),  # the population that runs, not 'raise it'
+              "hint: population = 12 or more (the meta level runs the algorithm's default settings)"),
              (good.replace("budget = 80", "budget = true"), "[inner] budget must be an integer, got true"),
              # what evolve refuses, the meta level's inner runs refused too (a new user's pass: each ran, exit 0)
              (good.replace("population = 10", "population = 1"), "[inner] population must be at least 2, got 1"),

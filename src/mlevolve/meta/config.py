@@ -261,9 +261,11 @@ def _check_inner(inner: InnerConfig, at: _Text, given: set[str]) -> None:
     try:
         DiversityConfig().check(inner.algorithm, inner.population)
     except SettingError as err:
+        defaults = DiversityConfig()  # what the meta level runs: islands' smallest population at its defaults
+        least = max(2, defaults.migrants + 1) * defaults.islands
         raise at.error(f"[inner] algorithm = {toml_text(inner.algorithm)} with population = {inner.population}: "
                        f"{err.rename(lambda name: name).message}", "inner", "algorithm",
-                       hint="raise [inner] population (the meta level runs the algorithm's default settings)") \
+                       hint=f"population = {least} or more (the meta level runs the algorithm's default settings)") \
             from None
     if inner.target > 1:
         raise at.error(f"[inner] target must be at most 1 (a normalised fitness), got {inner.target!r}", "inner",
@@ -323,6 +325,10 @@ def load_config(path: str | Path) -> MetaConfig:
     if not parts["validation"]:
         raise at.error("[split] validation needs at least 1 task: the output is the best generator on it",
                        "split", "validation", hint="move a task from [split] train to validation")
+    if not parts["test"]:  # part of the run's identity: an archive made without them could never be measured
+        raise at.error("[split] test needs at least 1 task: the held-out tasks the evidence measures the generator on",
+                       "split", "test", hint='name them before the run, e.g. test = ["nguyen4"]: the archive keeps '
+                       "the split, and evidence.py refuses a configuration other than the one that made it")
     if len(parts["train"]) < 2:
         raise at.error("[split] train needs at least 2 tasks (rules must be reused across tasks)", "split", "train",
                        hint="name 2 or more tasks in [split] train (`mlevolve tasks` lists them)")
