@@ -285,9 +285,10 @@ def test_bad_grammar_files_are_one_line_errors(tmp_path: Path, capsys: pytest.Ca
     ('version = 1\n[productions]\n', "bad.toml:2:2: error: unknown section or key 'productions'"),
     ('extends = "base"\nfoo = 3\n', "bad.toml:2:1: error: unknown section or key 'foo'"),
     ('version = 1\n', "bad.toml:1:1: error: a grammar file extends another or defines its own types; this one does"),
-    ('extends = "base"\n[types]\nfoo = 1\n', "bad.toml:2:2: error: a grammar that extends another takes its types"),
+    ('extends = "base"\n[types]\nfoo = 1\n',
+     "bad.toml:2:2: error: `types`: a grammar that extends another takes its types"),
     ('extends = "base"\n[op.add]\nsig = "Scalar, Scalar -> Scalar"\n',
-     "bad.toml:2:2: error: a grammar that extends another takes its op from it"),
+     "bad.toml:2:2: error: [op.add]: a grammar that extends another takes its ops from it"),
 ])
 def test_a_grammar_file_s_layout_is_checked_at_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str], text: str,

@@ -251,6 +251,15 @@ class GrammarSpec:
         constant's ``neg``) is legal in it wherever the program is checked, compiled or exported."""
         return self._checked.get(op, ())
 
+    def lacking(self, op: str) -> str | None:
+        """Where ``op`` is a primitive of mlevolve's that this grammar has no production of (and the engine does
+        not write, :meth:`overloads`): a hint saying so and what to do; None otherwise (a name mlevolve lacks too)."""
+        if self.overloads(op) or not _base().by_op.get(op):
+            return None
+        where = f" ({self.origin})" if self.origin else ""
+        return (f"{op!r} is a primitive of mlevolve's that this grammar{where} does not have: add [op.{op}] to the "
+                "grammar file that defines its ops, or use the base grammar, which has every primitive")
+
     @cached_property
     def drawn(self) -> _Drawn:
         """This grammar as the type checker's primitives of what it draws: its productions only, no
@@ -441,7 +450,7 @@ class GrammarSpec:
             for i, entry in enumerate(_array(data, "rule")):
                 at = ("rule", None, i)
                 productions.append(_located("rule", i, _rule, entry, types, productions, literals,
-                                            f"[[rule]] #{i + 1}"))
+                                            f"[[rule]] #{i + 1}", data.get("extends")))
             ids = {p.id for p in productions}
             overrides = {}
             for key, value in _table(data, "weights").items():
@@ -743,7 +752,10 @@ def _parent(extends: object, base_dir: Path | None) -> GrammarSpec:
     read, or comes back to a file being loaded (a cycle)."""
     place: Place = (None, "extends", None)
     if not isinstance(extends, str) or not extends:
-        raise GrammarError(f"`extends` must be \"base\" or a grammar file's path, not {extends!r}", place=place)
+        raise GrammarError(f"`extends` must be \"base\" or a grammar file's path, not {toml_text(extends)}",
+                           place=place,
+                           hint='write extends = "base", or the path of a grammar file in quotes, relative to this '
+                                "file's folder")
     if extends == "base":
         return _base()
     path = Path(extends) if base_dir is None or Path(extends).is_absolute() else base_dir / extends
@@ -764,9 +776,9 @@ def _parent(extends: object, base_dir: Path | None) -> GrammarSpec:
 
 
 def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Production],
-          literals: Mapping[str, LiteralSpec], where: str = "[[rule]]") -> Production:
+          literals: Mapping[str, LiteralSpec], where: str = "[[rule]]", extends: object = None) -> Production:
     """One ``[[rule]]`` entry (``where`` in an error: ``[[rule]] #2``) as a production, checked against the
-    productions before it."""
+    productions before it; ``extends``: the grammar the file extends, if it does (where a missing op is added)."""
     def get(key: str, kind: str, default: Any = _REQUIRED, example: str | None = None) -> Any:
         return _get(entry, key, kind, where, ("rule", key, None), default, example)
 
@@ -800,11 +812,8 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
                          uses=get("uses", "integer", 0))
     except RuleError as err:
         if (op := _lacking(body, before)) is not None:  # mlevolve has it, this grammar not
-            ops = sorted({p.op for p in before if p.rule is None})
             raise GrammarError(f"rule {name} calls {op!r}, a primitive this grammar does not have (no [op.{op}])",
-                               place=("rule", "body", None),
-                               hint=f"add [op.{op}] with the signatures the body needs (`mlevolve grammar show` lists "
-                                    f"base's), or write the body with this grammar's ops: {', '.join(ops)}") from None
+                               place=("rule", "body", None), hint=_lacking_hint(op, before, extends)) from None
         raise GrammarError(err.message, hint=err.hint, place=("rule", "sig" if " names type " in err.message
                                                                else "body", None)) from None
     return Production(name, args, m["result"], get("weight", "number", 1.0), get("doc", "string", ""), rule=rule)
@@ -818,6 +827,21 @@ def _lacking(body: Expr, before: Sequence[Production]) -> str | None:
     have = {p.op for p in before}
     return next((n.op for n in walk(body) if isinstance(n, Call) and n.op not in have and _base().overloads(n.op)),
                 None)
+
+
+def _lacking_hint(op: str, before: Sequence[Production], extends: object) -> str:
+    """What to do about a rule whose body calls ``op``, a primitive of mlevolve's that the grammar's productions
+    ``before`` it lack: add ``[op.OP]`` with the base grammar's signatures over the grammar's types (to the grammar
+    the file ``extends``, if it does: its ops are defined there), write the body with the grammar's ops, or drop the
+    rule.  An op of :data:`ENGINE_OPS` says why a program may call it and a rule not."""
+    ops = ", ".join(sorted({p.op for p in before if p.rule is None}))
+    types = {t for p in before for t in (*p.args, p.result)}
+    sigs = [f"{', '.join(p.args)} -> {p.result}" for p in _base().by_op[op] if types.issuperset((*p.args, p.result))]
+    sig = f" with sig = [{', '.join(_q(s) for s in sigs)}]" if sigs else ""
+    where = f" to {toml_text(extends)} (the grammar this one extends)" if extends else ""
+    why = (f" (a program may call {op}, which the engine writes; a rule's body is drawn as written, from the "
+           "grammar's ops only)") if op in ENGINE_OPS else ""
+    return f"add [op.{op}]{sig}{where}, write the body with the grammar's ops ({ops}), or drop the rule{why}"
 
 
 def _so_far(types: Sequence[str], productions: Sequence[Production],
@@ -1088,11 +1112,29 @@ def _check_layout(data: Mapping[str, Any], text: str, file: str) -> None:
                            Span(1, 1, 1, 1), file=file,
                            hint='start it with extends = "base" to change the base grammar\'s weights and add rules, '
                                 "or give types = [...] and [op.*] as grammar/base.toml does")
-    for key in ("types", "op"):
-        if "extends" in data and key in data:
-            raise GrammarError(f"a grammar that extends another takes its {key} from it; this one also defines {key}",
-                               at(key), file=file, hint="change productions' weights under [weights] or add "
-                                                        "[[rule]]s, or drop `extends` to define a grammar of your own")
+    if "extends" in data:
+        _refuse_own_space(data, text, file, at)
+
+
+def _refuse_own_space(data: Mapping[str, Any], text: str, file: str, at: Callable[[str], Any]) -> None:
+    """Refuse ``types`` or ``[op.NAME]`` in a file that extends a grammar, naming the line the user wrote
+    (``[op.nope]``, ``types``) and what to write instead: the file takes its types and ops from the grammar it
+    extends, which it may weight (``[weights]``) and add rules to (``[[rule]]``), never types or primitives."""
+    parent = toml_text(data["extends"])
+    own = "drop `extends` to define a grammar of your own (its own types and [op.*])"
+    if "types" in data:
+        raise GrammarError(f"`types`: a grammar that extends another takes its types from it (extends = {parent})",
+                           at("types"), file=file, hint=f"drop the line (a [[rule]] adds no types), or {own}")
+    if "op" in data:
+        ops = data["op"]
+        name = next(iter(ops), None) if isinstance(ops, dict) else None
+        where = f"[op.{name}]" if name is not None else "`op`"
+        span = (toml_key_span(text, f"op.{name}") or at("op")) if name is not None else at("op")
+        example = next((p.id for p in _base().by_op.get(str(name), ())), "add(Scalar,Scalar)")
+        raise GrammarError(f"{where}: a grammar that extends another takes its ops from it (extends = {parent})",
+                           span, file=file,
+                           hint=f'weight its signatures under [weights] ("{example}" = 2.0), define an op of your '
+                                f"own as a [[rule]] over its ops, or {own}")
 
 
 @cache
