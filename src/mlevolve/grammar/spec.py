@@ -261,10 +261,10 @@ class GrammarSpec:
                 "grammar file that defines its ops, or use the base grammar, which has every primitive")
 
     @cached_property
-    def drawn(self) -> _Drawn:
+    def drawn(self) -> Drawn:
         """This grammar as the type checker's primitives of what it draws: its productions only, no
         :data:`ENGINE_OPS` added (a learned rule's body is checked so: the generator draws it whole)."""
-        return _Drawn(self)
+        return Drawn(self)
 
     @cached_property
     def _checked(self) -> Mapping[str, tuple[Production, ...]]:
@@ -845,23 +845,35 @@ def _lacking_hint(op: str, before: Sequence[Production], extends: object) -> str
 
 
 def _so_far(types: Sequence[str], productions: Sequence[Production],
-              literals: Mapping[str, LiteralSpec]) -> Any:
+            literals: Mapping[str, LiteralSpec]) -> Drawn:
     """A grammar of ``productions`` so far, for type-checking a rule body against them: what it draws only (a
     rule's body is drawn as a whole, so it may call no op the grammar lacks, :data:`ENGINE_OPS` included)."""
     return GrammarSpec(tuple(types), tuple(productions), literals).drawn
 
 
-class _Drawn:
-    """A grammar whose :meth:`overloads` are its productions only (:attr:`GrammarSpec.by_op`)."""
+@dataclass(frozen=True, eq=False)
+class Drawn:
+    """The type checker's primitives (:class:`~mlevolve.dsl.check.Primitives`) of what ``spec`` draws: its
+    productions only, no :data:`ENGINE_OPS` added (:meth:`GrammarSpec.overloads` adds them).  It has what the checker
+    reads of a grammar, each ``spec``'s but :meth:`overloads`; an object of its own, as the checker memoises its
+    signature look-ups on the primitives object (``dsl/check.py``, ``signature``), where the two would mix."""
 
-    def __init__(self, spec: GrammarSpec) -> None:
-        self._spec = spec
+    spec: GrammarSpec
 
     def overloads(self, op: str) -> Sequence[Production]:
-        return self._spec.by_op.get(op, ())
+        return self.spec.by_op.get(op, ())
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._spec, name)
+    @property
+    def by_op(self) -> Mapping[str, tuple[Production, ...]]:
+        return self.spec.by_op
+
+    @property
+    def literals(self) -> Mapping[str, LiteralSpec]:
+        return self.spec.literals
+
+    @property
+    def rules(self) -> Mapping[str, Rule]:
+        return self.spec.rules
 
 
 def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], productions: Sequence[Production]) -> Focus:
