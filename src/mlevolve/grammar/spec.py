@@ -452,13 +452,18 @@ class GrammarSpec:
                 productions.append(_located("rule", i, _rule, entry, types, productions, literals,
                                             f"[[rule]] #{i + 1}", data.get("extends")))
             ids = {p.id for p in productions}
-            overrides = {}
+            overrides: dict[str, float] = {}  # by production id
+            written: dict[str, str] = {}  # each id as the file writes it (spaces and all)
             for key, value in _table(data, "weights").items():
-                at = ("weights", str(key), None)
-                if key not in ids:
+                at, pid = ("weights", str(key), None), _production_id(str(key))
+                if pid not in ids:
                     raise GrammarError(f"[weights] names unknown production {key!r}",
                                        hint=_production_hint(str(key), ids), place=at)
-                overrides[str(key)] = _weight(value, f"[weights] {key!r}", at, f"[weights] {_q(key)}", _q(key))
+                if pid in written:
+                    raise GrammarError(f"[weights] names production {pid} twice, as {_q(written[pid])} and {_q(key)}",
+                                       hint="keep one of the two (spaces in an id are ignored)", place=at)
+                written[pid] = str(key)
+                overrides[pid] = _weight(value, f"[weights] {key!r}", at, f"[weights] {_q(key)}", _q(key))
             productions = [replace(p, weight=overrides.get(p.id, p.weight)) for p in productions]
             operators: tuple[OperatorSpec, ...] = ()
             for i, entry in enumerate(_array(data, "operator")):
@@ -492,7 +497,7 @@ class GrammarSpec:
                        focus=tuple(focus.values()))
         except GrammarError as err:  # a production's weight, where this file writes it: [weights] before [op.NAME]
             if err.production is not None and err.production.id in overrides:
-                err.place = ("weights", err.production.id, None)
+                err.place = ("weights", written[err.production.id], None)
             raise
 
     def to_toml(self, parent: GrammarSpec | None = None, extends: str = "base", header: str = "") -> str:
@@ -678,6 +683,12 @@ def _literal(t: str, entry: Mapping[str, Any]) -> LiteralSpec:
                            place=(f"literals.{t}", "uniform", None))
     return LiteralSpec(type=t, weight=get("weight", "number", 1.0), choices=get("choices", "numbers", ()),
                        uniform=uniform, doc=get("doc", "string", ""))
+
+
+def _production_id(written: str) -> str:
+    """A production id as a file writes it (``[weights]``, ``keep``), spaces dropped: ``add(Scalar, Scalar)``, as
+    ``mlevolve grammar show`` prints it, is ``add(Scalar,Scalar)``."""
+    return re.sub(r"\s+", "", written)
 
 
 def _production_hint(key: str, ids: Iterable[str]) -> str:
@@ -903,9 +914,9 @@ def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], production
                            else "a scale multiplies the weights of the productions it does not keep: below 1 narrows "
                                 "the search to the kept ones, above 1 widens it, e.g. scale = 0.1",
                            place=(table, "scale", None))
-    keep = frozenset(_get(entry, "keep", "strings", where, (table, "keep", None), ()))
-    ids = {p.id for p in productions}
-    missing = sorted(keep - ids)
+    written = _get(entry, "keep", "strings", where, (table, "keep", None), ())
+    keep, ids = frozenset(_production_id(k) for k in written), {p.id for p in productions}
+    missing = sorted(k for k in written if _production_id(k) not in ids)  # as written, spaces and all
     if missing:
         raise GrammarError(f"{where} keeps unknown production {missing[0]!r}", hint=_production_hint(missing[0], ids),
                            place=(table, "keep", None))
