@@ -1,7 +1,8 @@
 """Every mistake of a grammar file that ``extends`` another is told at the table or key of the file the user wrote,
 with a hint; a mistake inside a file it extends names that file and the chain ("in parent.toml, extended by
-mine.toml").  ``[op.nope]`` in an extending file read "a grammar that extends another takes its op from it; this one
-also defines op", naming neither ``[op.nope]`` nor what to write instead (qa55a)."""
+mine.toml").  ``[op.nope]`` in an extending file read "a grammar that extends another takes its op from it; this
+one also defines op", naming neither ``[op.nope]`` nor what to write instead; a rule that calls a rule listed after
+it read "unknown primitive 'cube'", with the hint that a learned rule is known with its grammar file (qa55a)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,16 @@ LACKS = ("write the body with the grammar's ops (add, cos), or drop the rule (a 
      "did you mean 'noise'?"),
     (MINE + SQ.replace("Scalar -> Scalar", "Foo -> Scalar"), "5:1: error: rule sq names type 'Foo', which the "
      "grammar does not have", "rules add no types; types: Scalar, Vector, Matrix, Tensor, Int, Layer"),
+    (MINE + SQ.replace("h0 * h0", "zzzz(h0)"), "6:1: error: rule sq does not type-check: unknown primitive 'zzzz'",
+     "`mlevolve grammar show` lists the primitives"),  # not that "a learned rule is known with its grammar file"
+    (MINE + SQ.replace("h0 * h0", "cube(h0) + h0") + SQ.replace("sq", "cube").replace("h0 * h0", "h0 * h0 * h0"),
+     "6:1: error: rule sq calls rule cube, which is listed after it", "move the [[rule]] named cube above this one: "
+     "a rule calls only the rules listed before it (so rules never call each other in a cycle)"),
+    (MINE + SQ.replace("h0 * h0", "sq(h0) + h0"), "6:1: error: rule sq calls itself", "a rule is inlined where it "
+     "is drawn, so it cannot recur: write its body with the grammar's ops and the rules listed before it"),
+    ('version = 1\nextends = "base.toml"\n', "2:1: error: `extends` names grammar file 'base.toml', which does not "
+     "exist ({dir}/base.toml)", "did you mean 'base'? the base grammar is no file: give \"base\" or the path of a "
+     "grammar file, relative to this file's folder"),  # not 'parent.toml', the closest file
     ('version = 1\nextends = 3\n', "2:1: error: `extends` must be \"base\" or a grammar file's path, not 3",
      "write extends = \"base\", or the path of a grammar file in quotes, relative to this file's folder"),
     ('version = 1\nextends = "parnet.toml"\n', "2:1: error: `extends` names grammar file 'parnet.toml', which does "

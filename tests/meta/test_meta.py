@@ -259,8 +259,9 @@ def test_an_evolved_grammar_drives_evolve_and_the_archive_holds_base_programs(tm
 # ------------------------------------------------------------------------------------- files and CLI
 @pytest.mark.parametrize("body, message", [
     ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "h0 + later(h0)"\n'
-     '[[rule]]\nname = "later"\nsig = "Scalar -> Scalar"\nbody = "h0 * h0"\n', "unknown primitive 'later'"),
-    ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "r(h0)"\n', "unknown primitive 'r'"),
+     '[[rule]]\nname = "later"\nsig = "Scalar -> Scalar"\nbody = "h0 * h0"\n',
+     "rule r calls rule later, which is listed after it"),
+    ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "r(h0)"\n', "rule r calls itself"),
     ('[[rule]]\nname = "r"\nsig = "Scalar -> Vector"\nbody = "h0 + 1.0"\n', "declared -> Vector"),
     ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "h0 + x"\n', "reads 'x'"),
     ('[[rule]]\nname = "r"\nsig = "Float -> Scalar"\nbody = "h0"\n', "rules add no types"),

@@ -447,10 +447,12 @@ class GrammarSpec:
                     literals[str(t)] = _literal(str(t), _entry("literals", t, e))
                 at = ("variables", "weight", None)
                 variable_weight = _get(_table(data, "variables"), "weight", "number", "[variables]", at, 3.0)
-            for i, entry in enumerate(_array(data, "rule")):
+            entries = _array(data, "rule")
+            for i, entry in enumerate(entries):
                 at = ("rule", None, i)
+                after = [e.get("name") for e in entries[i + 1:]]
                 productions.append(_located("rule", i, _rule, entry, types, productions, literals,
-                                            f"[[rule]] #{i + 1}", data.get("extends")))
+                                            f"[[rule]] #{i + 1}", data.get("extends"), after))
             ids = {p.id for p in productions}
             overrides: dict[str, float] = {}  # by production id
             written: dict[str, str] = {}  # each id as the file writes it (spaces and all)
@@ -781,15 +783,18 @@ def _parent(extends: object, base_dir: Path | None) -> GrammarSpec:
         near = ["base", *(str(Path(extends).parent / f.name)
                           for f in itertools.islice(folder.glob("*.toml") if folder else (), 1000))]
         raise GrammarError(f"`extends` names grammar file {extends!r}, which {why} ({path.resolve()})", place=place,
-                           hint=did_you_mean(extends, near) + "give \"base\" or the path of a grammar file, "
-                                                               "relative to this file's folder")
+                           hint=("did you mean 'base'? the base grammar is no file: " if Path(extends).stem.lower()
+                                 == "base" else did_you_mean(extends, near))  # base.toml: not a file beside it
+                           + "give \"base\" or the path of a grammar file, relative to this file's folder")
     return load_grammar(path)
 
 
 def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Production],
-          literals: Mapping[str, LiteralSpec], where: str = "[[rule]]", extends: object = None) -> Production:
+          literals: Mapping[str, LiteralSpec], where: str = "[[rule]]", extends: object = None,
+          after: Sequence[object] = ()) -> Production:
     """One ``[[rule]]`` entry (``where`` in an error: ``[[rule]] #2``) as a production, checked against the
-    productions before it; ``extends``: the grammar the file extends, if it does (where a missing op is added)."""
+    productions before it; ``extends``: the grammar the file extends, if it does (where a missing op is added);
+    ``after``: the names of the file's rules after it (a body calling one is told to move it up)."""
     def get(key: str, kind: str, default: Any = _REQUIRED, example: str | None = None) -> Any:
         return _get(entry, key, kind, where, ("rule", key, None), default, example)
 
@@ -822,6 +827,18 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
                          sources=get("sources", "strings", ()), generation=get("generation", "integer", 0),
                          uses=get("uses", "integer", 0))
     except RuleError as err:
+        from mlevolve.dsl.traverse import walk
+
+        called = {n.op for n in walk(body) if isinstance(n, Call)}
+        if name in called:
+            raise GrammarError(f"rule {name} calls itself", place=("rule", "body", None),
+                               hint="a rule is inlined where it is drawn, so it cannot recur: write its body with the "
+                                    "grammar's ops and the rules listed before it") from None
+        if (later := next((a for a in after if a in called), None)) is not None:
+            raise GrammarError(f"rule {name} calls rule {later}, which is listed after it",
+                               place=("rule", "body", None),
+                               hint=f"move the [[rule]] named {later} above this one: a rule calls only the rules "
+                                    "listed before it (so rules never call each other in a cycle)") from None
         if (op := _lacking(body, before)) is not None:  # mlevolve has it, this grammar not
             raise GrammarError(f"rule {name} calls {op!r}, a primitive this grammar does not have (no [op.{op}])",
                                place=("rule", "body", None), hint=_lacking_hint(op, before, extends)) from None
@@ -866,8 +883,9 @@ def _so_far(types: Sequence[str], productions: Sequence[Production],
 class Drawn:
     """The type checker's primitives (:class:`~mlevolve.dsl.check.Primitives`) of what ``spec`` draws: its
     productions only, no :data:`ENGINE_OPS` added (:meth:`GrammarSpec.overloads` adds them).  It has what the checker
-    reads of a grammar, each ``spec``'s but :meth:`overloads`; an object of its own, as the checker memoises its
-    signature look-ups on the primitives object (``dsl/check.py``, ``signature``), where the two would mix."""
+    reads of a grammar, each ``spec``'s but :meth:`overloads`, less ``rules``: a rule's body is checked in its own
+    grammar file, so an unknown op's hint is not that a learned rule is known with its file.  An object of its own, as
+    the checker memoises its signature look-ups on the primitives object (``dsl/check.py``, ``signature``)."""
 
     spec: GrammarSpec
 
@@ -882,9 +900,6 @@ class Drawn:
     def literals(self) -> Mapping[str, LiteralSpec]:
         return self.spec.literals
 
-    @property
-    def rules(self) -> Mapping[str, Rule]:
-        return self.spec.rules
 
 
 def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], productions: Sequence[Production]) -> Focus:
