@@ -68,3 +68,29 @@ def test_a_type_the_grammar_lacks_is_told_as_the_grammars_lack(tmp_path: Path, m
     (tmp_path / "own.toml").write_text(OWN)
     code, out, err = cli(capsys, *argv)
     assert (code, out, err.splitlines()) == (2, "", lines)
+
+
+@pytest.mark.parametrize(("text", "first", "example"), [
+    (OWN + '[op.sin]\nsig = ["Scalar Scalar -> Scalar"]\n', "8:1: error: op sin: bad signature 'Scalar Scalar -> "
+     "Scalar'", '"Scalar, Vector -> Vector"'),
+    (OWN + '[op.sin]\nsig = ["Scalar, -> Scalar"]\n', "8:1: error: op sin: bad signature 'Scalar, -> Scalar'",
+     '"Scalar, Vector -> Vector"'),
+    (E + '[[rule]]\nname = "q"\nsig = "Scalar Scalar -> Scalar"\nbody = "h0 + h1"\n',
+     "5:1: error: rule q: bad signature 'Scalar Scalar -> Scalar'", '"Scalar, Scalar -> Scalar"'),
+])
+def test_a_signature_without_its_comma_is_a_bad_signature(tmp_path: Path, capsys: Capsys, text: str, first: str,
+                                                           example: str) -> None:
+    """It read "production sin(Scalar Scalar) -> Scalar names unknown type 'Scalar Scalar'"."""
+    path = tmp_path / "g.toml"
+    path.write_text(text)
+    code, _, err = cli(capsys, "grammar", "show", str(path))
+    assert code == 2 and err.splitlines() == [
+        f"{path}:{first}",
+        f"hint: write {example}: the argument types separated by commas, then -> and the result type"]
+
+
+def test_lark_counts_one_type_in_the_singular(tmp_path: Path, capsys: Capsys) -> None:
+    (tmp_path / "own.toml").write_text(OWN)
+    code, out, _ = cli(capsys, "grammar", "lark", str(tmp_path / "own.toml"))
+    assert code == 0 and out.splitlines()[0] == "// Typed grammar 'own': 1 production over 1 type. One rule family " \
+                                                "per type."

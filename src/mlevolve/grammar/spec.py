@@ -808,7 +808,7 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
     sig = get("sig", "string", example='"Scalar, Scalar -> Scalar"')
     m = _SIG.match(sig)
     if m is None:
-        raise GrammarError(f"rule {name}: bad signature {sig!r}", hint='write "Scalar, Scalar -> Scalar"',
+        raise GrammarError(f"rule {name}: bad signature {sig!r}", hint=_SIG_HINT.format('"Scalar, Scalar -> Scalar"'),
                            place=("rule", "sig", None))
     args = tuple(a.strip() for a in m["args"].split(",")) if m["args"].strip() else ()
     if not args:
@@ -986,7 +986,10 @@ def _operator(entry: Mapping[str, Any], types: Sequence[str], where: str = "[[op
         raise GrammarError(err.message, hint=err.hint, place=("operator", "program", None)) from None
 
 
-_SIG = re.compile(r"^\s*(?P<args>[^>]*?)\s*->\s*(?P<result>\w+)\s*$")
+# argument types separated by commas (none for a constant), ->, the result type: "Scalar Scalar -> Scalar" (a comma
+# left out) is a bad signature, not a type named 'Scalar Scalar'
+_SIG = re.compile(r"^\s*(?P<args>(\w+(\s*,\s*\w+)*)?)\s*->\s*(?P<result>\w+)\s*$")
+_SIG_HINT = "write {}: the argument types separated by commas, then -> and the result type"
 _TYPEVAR = re.compile(r"^[A-Z]$")
 
 
@@ -1010,7 +1013,7 @@ def _monomorphise(op: str, entry: Mapping[str, Any]) -> list[Production]:
     for sig in _get(entry, "sig", "strings", where, (table, "sig", None), (), example='["Scalar, Vector -> Vector"]'):
         m = _SIG.match(sig)
         if m is None:
-            raise GrammarError(f"op {op}: bad signature {sig!r}", hint='write "Scalar, Vector -> Vector"',
+            raise GrammarError(f"op {op}: bad signature {sig!r}", hint=_SIG_HINT.format('"Scalar, Vector -> Vector"'),
                                place=(table, "sig", None))
         args = [a.strip() for a in m["args"].split(",")] if m["args"].strip() else []
         names = [m["result"], *args]
