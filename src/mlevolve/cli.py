@@ -146,9 +146,8 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
 
 def _cmd_grammar_show(args: argparse.Namespace) -> int:
     spec = load_grammar(args.grammar)
-    if args.type is not None and args.type not in spec.types:
-        raise MlevError(f"unknown type {args.type!r}", hint=did_you_mean(args.type, spec.types) +
-                        f"types: {', '.join(spec.types)}")
+    if args.type is not None:
+        _grammar_type(spec, args.type, args.grammar)
     types = [args.type] if args.type else list(spec.types)
     learned = (f", {counted(len(spec.rules), 'learned rule')}, {counted(len(spec.operators), 'evolved operator')} "
                f"(version {spec.digest})") if spec.rules or spec.operators else ""
@@ -206,6 +205,17 @@ def _cmd_grammar_lark(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grammar_type(spec: GrammarSpec, name: str, file: str | None, what: str = "") -> None:
+    """Refuse ``name`` (``--type``, a ``--var``'s type: ``what`` prefixes the message) where it is no type of
+    ``spec``, loaded from ``file`` (None: the base grammar): one of mlevolve's that this grammar lacks is told so."""
+    if name not in spec.types:
+        lacks = file is not None and name in BASE_TYPES
+        raise MlevError(what + (f"grammar {file} has no type {name!r} (a type of mlevolve's)" if lacks
+                                else f"unknown type {name!r}"),
+                        hint=did_you_mean(name, spec.types) + f"{'its types' if lacks else 'types'}: "
+                                                              f"{', '.join(spec.types)}")
+
+
 def _parse_var(text: str) -> tuple[str, Type]:
     name, sep, type_ = (part.strip() for part in text.partition(":"))  # spaces around ':' as a task spec's
     if name in KEYWORDS:
@@ -222,12 +232,11 @@ def _parse_var(text: str) -> tuple[str, Type]:
 
 def _cmd_sample(args: argparse.Namespace) -> int:
     spec = load_grammar(args.grammar)
-    if args.type not in spec.types:
-        raise MlevError(f"unknown type {args.type!r}", hint=did_you_mean(args.type, spec.types) +
-                        f"types: {', '.join(spec.types)}")
+    _grammar_type(spec, args.type, args.grammar)
     env: dict[str, Type] = {}
     for text in args.var:
         name, type_ = _parse_var(text)
+        _grammar_type(spec, str(type_), args.grammar, f"bad --var {text!r}: ")
         if name in env:  # a dict would keep the last one silently
             raise MlevError(f"bad --var {text!r}: {name!r} is given twice ({name}:{env[name]}, then {text})",
                             hint="give each variable once, e.g. --var x:Tensor --var y:Scalar")

@@ -40,15 +40,17 @@ def test_a_mistake_in_the_users_files_is_said_before_a_closed_dask_port(
 def test_a_rule_calling_a_primitive_its_grammar_lacks_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                               capsys: Capsys, argv: list[str]) -> None:
     """A rule ``h0 * h0`` in a grammar without ``mul`` (extended by the file) read "unknown primitive 'mul'" with the
-    hint that ``grammar show`` lists the primitives, which lists mul; it names the grammar's lack and its ops now."""
+    hint that ``grammar show`` lists the primitives, which lists mul; it names the grammar's lack and its ops now, and
+    the file to add [op.mul] to (an extending file's own [op.mul] is an error) or dropping the rule."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "own.toml").write_text(NOMUL)  # a grammar of its own, without mul
     (tmp_path / "r.toml").write_text('version = 1\nextends = "own.toml"\n[[rule]]\nname = "sq"\n'
                                      'sig = "Scalar -> Scalar"\nbody = "h0 * h0"\n')
     assert usage_error(capsys, *argv).splitlines() == [
         "r.toml:6:1: error: rule sq calls 'mul', a primitive this grammar does not have (no [op.mul])",
-        "hint: add [op.mul] with the signatures the body needs (`mlevolve grammar show` lists base's), or write the "
-        "body with this grammar's ops: add, cos"]
+        'hint: add [op.mul] with sig = ["Scalar, Scalar -> Scalar"] to "own.toml" (the grammar this one extends), '
+        "write the body with the grammar's ops (add, cos), or drop the rule (a program may call mul, which the engine "
+        "writes; a rule's body is drawn as written, from the grammar's ops only)"]
 
 
 def test_a_new_restrict_table_without_scale_says_what_scale_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

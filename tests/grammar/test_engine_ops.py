@@ -68,3 +68,27 @@ def test_a_learned_rules_body_may_not_use_what_the_grammar_does_not_draw(grammar
     lacks = r"rule r_a calls 'mul', a primitive this grammar does not have \(no \[op\.mul\]\)"
     with pytest.raises(GrammarError, match=lacks):
         load_grammar(path)
+
+
+@pytest.mark.parametrize("first", ["program", "rule"])
+def test_what_a_grammar_draws_and_what_it_checks_do_not_share_the_checkers_memo(grammar: Path, first: str) -> None:
+    """``GrammarSpec.drawn`` (an explicit :class:`Drawn`, which was a proxy forwarding every attribute) has the
+    grammar's literals and ops, not its rules (no hint that a rule is known with its file), and its own memo: mul
+    typed in a program first leaves a rule's mul refused, and the other way about."""
+    from mlevolve.dsl.check import infer
+    from mlevolve.dsl.parse import parse_expr
+    from mlevolve.grammar.rules import RuleError, make_rule
+    from mlevolve.grammar.spec import Drawn
+
+    spec = load_grammar(grammar)
+    drawn = spec.drawn
+    assert isinstance(drawn, Drawn) and drawn is spec.drawn and drawn.spec is spec
+    assert (drawn.by_op, drawn.literals) == (spec.by_op, spec.literals) and not hasattr(drawn, "rules")
+    assert not drawn.overloads("mul") and spec.overloads("mul")
+    body = parse_expr("h0 * sin(h0)")
+    for step in ([first, "rule" if first == "program" else "program"]):
+        if step == "program":
+            assert infer(body, {"h0": "Scalar"}, spec)[0] == "Scalar"
+        else:
+            with pytest.raises(RuleError, match="unknown primitive 'mul'"):
+                make_rule("r_a", ("Scalar",), "Scalar", body, drawn, spec.rules, spec.types)

@@ -265,11 +265,14 @@ def test_weights_override() -> None:
 
 
 def test_weights_override_of_unknown_id_fails() -> None:
+    """Spaces in an id are ignored (``grammar show`` prints ``add(Scalar, Scalar)``, which was refused)."""
     data = tomllib.loads(BASE_TOML.read_text())
-    data["weights"] = {"add(Scalar, Scalar)": 5.0}  # ids have no spaces
+    data["weights"] = {"add(Scalar, Scalar)": 5.0}
+    assert next(p.weight for p in GrammarSpec.from_dict(data).productions if p.id == "add(Scalar,Scalar)") == 5.0
+    data["weights"] = {"add(Scalar, Scalr)": 5.0}
     with pytest.raises(GrammarError) as info:
         GrammarSpec.from_dict(data)
-    assert info.value.message == "[weights] names unknown production 'add(Scalar, Scalar)'"
+    assert info.value.message == "[weights] names unknown production 'add(Scalar, Scalr)'"
     assert info.value.hint == ("did you mean 'add(Scalar,Scalar)'? ids look like add(Scalar,Scalar); `mlevolve grammar "
                                "show` lists them")
 

@@ -260,8 +260,9 @@ def test_an_evolved_grammar_drives_evolve_and_the_archive_holds_base_programs(tm
 # ------------------------------------------------------------------------------------- files and CLI
 @pytest.mark.parametrize("body, message", [
     ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "h0 + later(h0)"\n'
-     '[[rule]]\nname = "later"\nsig = "Scalar -> Scalar"\nbody = "h0 * h0"\n', "unknown primitive 'later'"),
-    ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "r(h0)"\n', "unknown primitive 'r'"),
+     '[[rule]]\nname = "later"\nsig = "Scalar -> Scalar"\nbody = "h0 * h0"\n',
+     "rule r calls rule later, which is listed after it"),
+    ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "r(h0)"\n', "rule r calls itself"),
     ('[[rule]]\nname = "r"\nsig = "Scalar -> Vector"\nbody = "h0 + 1.0"\n', "declared -> Vector"),
     ('[[rule]]\nname = "r"\nsig = "Scalar -> Scalar"\nbody = "h0 + x"\n', "reads 'x'"),
     ('[[rule]]\nname = "r"\nsig = "Float -> Scalar"\nbody = "h0"\n', "rules add no types"),
@@ -286,9 +287,10 @@ def test_bad_grammar_files_are_one_line_errors(tmp_path: Path, capsys: pytest.Ca
     ('version = 1\n[productions]\n', "bad.toml:2:2: error: unknown section or key 'productions'"),
     ('extends = "base"\nfoo = 3\n', "bad.toml:2:1: error: unknown section or key 'foo'"),
     ('version = 1\n', "bad.toml:1:1: error: a grammar file extends another or defines its own types; this one does"),
-    ('extends = "base"\n[types]\nfoo = 1\n', "bad.toml:2:2: error: a grammar that extends another takes its types"),
+    ('extends = "base"\n[types]\nfoo = 1\n',
+     "bad.toml:2:2: error: `types`: a grammar that extends another takes its types"),
     ('extends = "base"\n[op.add]\nsig = "Scalar, Scalar -> Scalar"\n',
-     "bad.toml:2:2: error: a grammar that extends another takes its op from it"),
+     "bad.toml:2:2: error: [op.add]: a grammar that extends another takes its ops from it"),
 ])
 def test_a_grammar_file_s_layout_is_checked_at_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str], text: str,

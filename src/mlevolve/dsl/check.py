@@ -151,8 +151,10 @@ def check_callee(call: Call, prims: Primitives, env: Env) -> None:
                             "only primitives of the grammar take arguments")
         known = list(getattr(prims, "by_op", {}))
         close = difflib.get_close_matches(call.op, known, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "`mlevolve grammar show` lists the primitives" + (
-            "; a learned rule is known with its grammar file (--grammar FILE)" * (not getattr(prims, "rules", True)))
+        lacking = getattr(prims, "lacking", lambda op: None)(call.op)  # mlevolve's primitive, not this grammar's
+        hint = lacking or (f"did you mean '{close[0]}'?" if close else "`mlevolve grammar show` lists the "
+                           "primitives" + "; a learned rule is known with its grammar file (--grammar FILE)"
+                           * (not getattr(prims, "rules", True)))
         raise UnknownSymbol(call.op, True, call.span, hint)
     if not any(len(s.args) == len(call.args) for s in overloads):
         arities = sorted({len(s.args) for s in overloads})

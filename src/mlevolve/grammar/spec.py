@@ -251,11 +251,20 @@ class GrammarSpec:
         constant's ``neg``) is legal in it wherever the program is checked, compiled or exported."""
         return self._checked.get(op, ())
 
+    def lacking(self, op: str) -> str | None:
+        """Where ``op`` is a primitive of mlevolve's that this grammar has no production of (and the engine does
+        not write, :meth:`overloads`): a hint saying so and what to do; None otherwise (a name mlevolve lacks too)."""
+        if self.overloads(op) or not _base().by_op.get(op):
+            return None
+        where = f" ({self.origin})" if self.origin else ""
+        return (f"{op!r} is a primitive of mlevolve's that this grammar{where} does not have: add [op.{op}] to the "
+                "grammar file that defines its ops, or use the base grammar, which has every primitive")
+
     @cached_property
-    def drawn(self) -> _Drawn:
+    def drawn(self) -> Drawn:
         """This grammar as the type checker's primitives of what it draws: its productions only, no
         :data:`ENGINE_OPS` added (a learned rule's body is checked so: the generator draws it whole)."""
-        return _Drawn(self)
+        return Drawn(self)
 
     @cached_property
     def _checked(self) -> Mapping[str, tuple[Production, ...]]:
@@ -438,18 +447,25 @@ class GrammarSpec:
                     literals[str(t)] = _literal(str(t), _entry("literals", t, e))
                 at = ("variables", "weight", None)
                 variable_weight = _get(_table(data, "variables"), "weight", "number", "[variables]", at, 3.0)
-            for i, entry in enumerate(_array(data, "rule")):
+            entries = _array(data, "rule")
+            for i, entry in enumerate(entries):
                 at = ("rule", None, i)
+                after = [e.get("name") for e in entries[i + 1:]]
                 productions.append(_located("rule", i, _rule, entry, types, productions, literals,
-                                            f"[[rule]] #{i + 1}"))
+                                            f"[[rule]] #{i + 1}", data.get("extends"), after))
             ids = {p.id for p in productions}
-            overrides = {}
+            overrides: dict[str, float] = {}  # by production id
+            written: dict[str, str] = {}  # each id as the file writes it (spaces and all)
             for key, value in _table(data, "weights").items():
-                at = ("weights", str(key), None)
-                if key not in ids:
+                at, pid = ("weights", str(key), None), _production_id(str(key))
+                if pid not in ids:
                     raise GrammarError(f"[weights] names unknown production {key!r}",
                                        hint=_production_hint(str(key), ids), place=at)
-                overrides[str(key)] = _weight(value, f"[weights] {key!r}", at, f"[weights] {_q(key)}", _q(key))
+                if pid in written:
+                    raise GrammarError(f"[weights] names production {pid} twice, as {_q(written[pid])} and {_q(key)}",
+                                       hint="keep one of the two (spaces in an id are ignored)", place=at)
+                written[pid] = str(key)
+                overrides[pid] = _weight(value, f"[weights] {key!r}", at, f"[weights] {_q(key)}", _q(key))
             productions = [replace(p, weight=overrides.get(p.id, p.weight)) for p in productions]
             operators: tuple[OperatorSpec, ...] = ()
             for i, entry in enumerate(_array(data, "operator")):
@@ -483,7 +499,7 @@ class GrammarSpec:
                        focus=tuple(focus.values()))
         except GrammarError as err:  # a production's weight, where this file writes it: [weights] before [op.NAME]
             if err.production is not None and err.production.id in overrides:
-                err.place = ("weights", err.production.id, None)
+                err.place = ("weights", written[err.production.id], None)
             raise
 
     def to_toml(self, parent: GrammarSpec | None = None, extends: str = "base", header: str = "") -> str:
@@ -671,6 +687,12 @@ def _literal(t: str, entry: Mapping[str, Any]) -> LiteralSpec:
                        uniform=uniform, doc=get("doc", "string", ""))
 
 
+def _production_id(written: str) -> str:
+    """A production id as a file writes it (``[weights]``, ``keep``), spaces dropped: ``add(Scalar, Scalar)``, as
+    ``mlevolve grammar show`` prints it, is ``add(Scalar,Scalar)``."""
+    return re.sub(r"\s+", "", written)
+
+
 def _production_hint(key: str, ids: Iterable[str]) -> str:
     """The hint for ``key``, which is no production id of ``ids``: a bare name's typed ids (``add``:
     ``add(Scalar,Scalar), ...``), else the closest id, spaces dropped (``add(Scalar, Scalar)``), and the form."""
@@ -743,7 +765,10 @@ def _parent(extends: object, base_dir: Path | None) -> GrammarSpec:
     read, or comes back to a file being loaded (a cycle)."""
     place: Place = (None, "extends", None)
     if not isinstance(extends, str) or not extends:
-        raise GrammarError(f"`extends` must be \"base\" or a grammar file's path, not {extends!r}", place=place)
+        raise GrammarError(f"`extends` must be \"base\" or a grammar file's path, not {toml_text(extends)}",
+                           place=place,
+                           hint='write extends = "base", or the path of a grammar file in quotes, relative to this '
+                                "file's folder")
     if extends == "base":
         return _base()
     path = Path(extends) if base_dir is None or Path(extends).is_absolute() else base_dir / extends
@@ -758,15 +783,18 @@ def _parent(extends: object, base_dir: Path | None) -> GrammarSpec:
         near = ["base", *(str(Path(extends).parent / f.name)
                           for f in itertools.islice(folder.glob("*.toml") if folder else (), 1000))]
         raise GrammarError(f"`extends` names grammar file {extends!r}, which {why} ({path.resolve()})", place=place,
-                           hint=did_you_mean(extends, near) + "give \"base\" or the path of a grammar file, "
-                                                               "relative to this file's folder")
+                           hint=("did you mean 'base'? the base grammar is no file: " if Path(extends).stem.lower()
+                                 == "base" else did_you_mean(extends, near))  # base.toml: not a file beside it
+                           + "give \"base\" or the path of a grammar file, relative to this file's folder")
     return load_grammar(path)
 
 
 def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Production],
-          literals: Mapping[str, LiteralSpec], where: str = "[[rule]]") -> Production:
+          literals: Mapping[str, LiteralSpec], where: str = "[[rule]]", extends: object = None,
+          after: Sequence[object] = ()) -> Production:
     """One ``[[rule]]`` entry (``where`` in an error: ``[[rule]] #2``) as a production, checked against the
-    productions before it."""
+    productions before it; ``extends``: the grammar the file extends, if it does (where a missing op is added);
+    ``after``: the names of the file's rules after it (a body calling one is told to move it up)."""
     def get(key: str, kind: str, default: Any = _REQUIRED, example: str | None = None) -> Any:
         return _get(entry, key, kind, where, ("rule", key, None), default, example)
 
@@ -780,7 +808,7 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
     sig = get("sig", "string", example='"Scalar, Scalar -> Scalar"')
     m = _SIG.match(sig)
     if m is None:
-        raise GrammarError(f"rule {name}: bad signature {sig!r}", hint='write "Scalar, Scalar -> Scalar"',
+        raise GrammarError(f"rule {name}: bad signature {sig!r}", hint=_SIG_HINT.format('"Scalar, Scalar -> Scalar"'),
                            place=("rule", "sig", None))
     args = tuple(a.strip() for a in m["args"].split(",")) if m["args"].strip() else ()
     if not args:
@@ -799,12 +827,21 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
                          sources=get("sources", "strings", ()), generation=get("generation", "integer", 0),
                          uses=get("uses", "integer", 0))
     except RuleError as err:
-        if (op := _lacking(body, before)) is not None:  # mlevolve has it, this grammar not
-            ops = sorted({p.op for p in before if p.rule is None})
-            raise GrammarError(f"rule {name} calls {op!r}, a primitive this grammar does not have (no [op.{op}])",
+        from mlevolve.dsl.traverse import walk
+
+        called = {n.op for n in walk(body) if isinstance(n, Call)}
+        if name in called:
+            raise GrammarError(f"rule {name} calls itself", place=("rule", "body", None),
+                               hint="a rule is inlined where it is drawn, so it cannot recur: write its body with the "
+                                    "grammar's ops and the rules listed before it") from None
+        if (later := next((a for a in after if a in called), None)) is not None:
+            raise GrammarError(f"rule {name} calls rule {later}, which is listed after it",
                                place=("rule", "body", None),
-                               hint=f"add [op.{op}] with the signatures the body needs (`mlevolve grammar show` lists "
-                                    f"base's), or write the body with this grammar's ops: {', '.join(ops)}") from None
+                               hint=f"move the [[rule]] named {later} above this one: a rule calls only the rules "
+                                    "listed before it (so rules never call each other in a cycle)") from None
+        if (op := _lacking(body, before)) is not None:  # mlevolve has it, this grammar not
+            raise GrammarError(f"rule {name} calls {op!r}, a primitive this grammar does not have (no [op.{op}])",
+                               place=("rule", "body", None), hint=_lacking_hint(op, before, extends)) from None
         raise GrammarError(err.message, hint=err.hint, place=("rule", "sig" if " names type " in err.message
                                                                else "body", None)) from None
     return Production(name, args, m["result"], get("weight", "number", 1.0), get("doc", "string", ""), rule=rule)
@@ -820,24 +857,49 @@ def _lacking(body: Expr, before: Sequence[Production]) -> str | None:
                 None)
 
 
+def _lacking_hint(op: str, before: Sequence[Production], extends: object) -> str:
+    """What to do about a rule whose body calls ``op``, a primitive of mlevolve's that the grammar's productions
+    ``before`` it lack: add ``[op.OP]`` with the base grammar's signatures over the grammar's types (to the grammar
+    the file ``extends``, if it does: its ops are defined there), write the body with the grammar's ops, or drop the
+    rule.  An op of :data:`ENGINE_OPS` says why a program may call it and a rule not."""
+    ops = ", ".join(sorted({p.op for p in before if p.rule is None}))
+    types = {t for p in before for t in (*p.args, p.result)}
+    sigs = [f"{', '.join(p.args)} -> {p.result}" for p in _base().by_op[op] if types.issuperset((*p.args, p.result))]
+    sig = f" with sig = [{', '.join(_q(s) for s in sigs)}]" if sigs else ""
+    where = f" to {toml_text(extends)} (the grammar this one extends)" if extends else ""
+    why = (f" (a program may call {op}, which the engine writes; a rule's body is drawn as written, from the "
+           "grammar's ops only)") if op in ENGINE_OPS else ""
+    return f"add [op.{op}]{sig}{where}, write the body with the grammar's ops ({ops}), or drop the rule{why}"
+
+
 def _so_far(types: Sequence[str], productions: Sequence[Production],
-              literals: Mapping[str, LiteralSpec]) -> Any:
+            literals: Mapping[str, LiteralSpec]) -> Drawn:
     """A grammar of ``productions`` so far, for type-checking a rule body against them: what it draws only (a
     rule's body is drawn as a whole, so it may call no op the grammar lacks, :data:`ENGINE_OPS` included)."""
     return GrammarSpec(tuple(types), tuple(productions), literals).drawn
 
 
-class _Drawn:
-    """A grammar whose :meth:`overloads` are its productions only (:attr:`GrammarSpec.by_op`)."""
+@dataclass(frozen=True, eq=False)
+class Drawn:
+    """The type checker's primitives (:class:`~mlevolve.dsl.check.Primitives`) of what ``spec`` draws: its
+    productions only, no :data:`ENGINE_OPS` added (:meth:`GrammarSpec.overloads` adds them).  It has what the checker
+    reads of a grammar, each ``spec``'s but :meth:`overloads`, less ``rules``: a rule's body is checked in its own
+    grammar file, so an unknown op's hint is not that a learned rule is known with its file.  An object of its own, as
+    the checker memoises its signature look-ups on the primitives object (``dsl/check.py``, ``signature``)."""
 
-    def __init__(self, spec: GrammarSpec) -> None:
-        self._spec = spec
+    spec: GrammarSpec
 
     def overloads(self, op: str) -> Sequence[Production]:
-        return self._spec.by_op.get(op, ())
+        return self.spec.by_op.get(op, ())
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._spec, name)
+    @property
+    def by_op(self) -> Mapping[str, tuple[Production, ...]]:
+        return self.spec.by_op
+
+    @property
+    def literals(self) -> Mapping[str, LiteralSpec]:
+        return self.spec.literals
+
 
 
 def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], productions: Sequence[Production]) -> Focus:
@@ -867,9 +929,9 @@ def _focus(name: str, entry: Mapping[str, Any], types: Sequence[str], production
                            else "a scale multiplies the weights of the productions it does not keep: below 1 narrows "
                                 "the search to the kept ones, above 1 widens it, e.g. scale = 0.1",
                            place=(table, "scale", None))
-    keep = frozenset(_get(entry, "keep", "strings", where, (table, "keep", None), ()))
-    ids = {p.id for p in productions}
-    missing = sorted(keep - ids)
+    written = _get(entry, "keep", "strings", where, (table, "keep", None), ())
+    keep, ids = frozenset(_production_id(k) for k in written), {p.id for p in productions}
+    missing = sorted(k for k in written if _production_id(k) not in ids)  # as written, spaces and all
     if missing:
         raise GrammarError(f"{where} keeps unknown production {missing[0]!r}", hint=_production_hint(missing[0], ids),
                            place=(table, "keep", None))
@@ -924,7 +986,10 @@ def _operator(entry: Mapping[str, Any], types: Sequence[str], where: str = "[[op
         raise GrammarError(err.message, hint=err.hint, place=("operator", "program", None)) from None
 
 
-_SIG = re.compile(r"^\s*(?P<args>[^>]*?)\s*->\s*(?P<result>\w+)\s*$")
+# argument types separated by commas (none for a constant), ->, the result type: "Scalar Scalar -> Scalar" (a comma
+# left out) is a bad signature, not a type named 'Scalar Scalar'
+_SIG = re.compile(r"^\s*(?P<args>(\w+(\s*,\s*\w+)*)?)\s*->\s*(?P<result>\w+)\s*$")
+_SIG_HINT = "write {}: the argument types separated by commas, then -> and the result type"
 _TYPEVAR = re.compile(r"^[A-Z]$")
 
 
@@ -948,7 +1013,7 @@ def _monomorphise(op: str, entry: Mapping[str, Any]) -> list[Production]:
     for sig in _get(entry, "sig", "strings", where, (table, "sig", None), (), example='["Scalar, Vector -> Vector"]'):
         m = _SIG.match(sig)
         if m is None:
-            raise GrammarError(f"op {op}: bad signature {sig!r}", hint='write "Scalar, Vector -> Vector"',
+            raise GrammarError(f"op {op}: bad signature {sig!r}", hint=_SIG_HINT.format('"Scalar, Vector -> Vector"'),
                                place=(table, "sig", None))
         args = [a.strip() for a in m["args"].split(",")] if m["args"].strip() else []
         names = [m["result"], *args]
@@ -1088,11 +1153,29 @@ def _check_layout(data: Mapping[str, Any], text: str, file: str) -> None:
                            Span(1, 1, 1, 1), file=file,
                            hint='start it with extends = "base" to change the base grammar\'s weights and add rules, '
                                 "or give types = [...] and [op.*] as grammar/base.toml does")
-    for key in ("types", "op"):
-        if "extends" in data and key in data:
-            raise GrammarError(f"a grammar that extends another takes its {key} from it; this one also defines {key}",
-                               at(key), file=file, hint="change productions' weights under [weights] or add "
-                                                        "[[rule]]s, or drop `extends` to define a grammar of your own")
+    if "extends" in data:
+        _refuse_own_space(data, text, file, at)
+
+
+def _refuse_own_space(data: Mapping[str, Any], text: str, file: str, at: Callable[[str], Any]) -> None:
+    """Refuse ``types`` or ``[op.NAME]`` in a file that extends a grammar, naming the line the user wrote
+    (``[op.nope]``, ``types``) and what to write instead: the file takes its types and ops from the grammar it
+    extends, which it may weight (``[weights]``) and add rules to (``[[rule]]``), never types or primitives."""
+    parent = toml_text(data["extends"])
+    own = "drop `extends` to define a grammar of your own (its own types and [op.*])"
+    if "types" in data:
+        raise GrammarError(f"`types`: a grammar that extends another takes its types from it (extends = {parent})",
+                           at("types"), file=file, hint=f"drop the line (a [[rule]] adds no types), or {own}")
+    if "op" in data:
+        ops = data["op"]
+        name = next(iter(ops), None) if isinstance(ops, dict) else None
+        where = f"[op.{name}]" if name is not None else "`op`"
+        span = (toml_key_span(text, f"op.{name}") or at("op")) if name is not None else at("op")
+        example = next((p.id for p in _base().by_op.get(str(name), ())), "add(Scalar,Scalar)")
+        raise GrammarError(f"{where}: a grammar that extends another takes its ops from it (extends = {parent})",
+                           span, file=file,
+                           hint=f'weight its signatures under [weights] ("{example}" = 2.0), define an op of your '
+                                f"own as a [[rule]] over its ops, or {own}")
 
 
 @cache
