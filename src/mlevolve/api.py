@@ -12,6 +12,10 @@ this module's own where a setting has no other home (``n``, ``top``, ``confirm``
 flags' defaults from these signatures.  A bad value raises :class:`~mlevolve.dsl.errors.SettingError`
 naming the parameter (the CLI renames it to the flag); so does an argument of another type than the
 parameter's annotation, in every function marked :func:`~mlevolve.arguments.typed` (the public ones).
+Every other mistake of the caller (a program's syntax or type error, an unknown task or option, a bad cell of a
+data file, a missing, foreign or damaged archive, a hash no program has) raises :class:`~mlevolve.dsl.errors.MlevError`
+(SettingError is one), whose ``str`` is the ``FILE:LINE:COL: error: ...`` and ``hint:`` lines the CLI prints; a
+program that runs but fails on its task is no error: its result says so (``failure``).
 """
 
 from __future__ import annotations
@@ -94,7 +98,8 @@ def read_source(path: str | Path) -> str:
 
 @typed
 def parse(text: str, file: str | Path | None = None) -> Program:
-    """Parse ``.mlev`` text into the IR (syntax only; see :func:`check`); ``file``: the name its errors give."""
+    """Parse ``.mlev`` text into the IR (syntax only; see :func:`check`); ``file``: the name its errors give.
+    A syntax error raises :class:`MlevError` at its line and column, with the tokens expected."""
     return _parse(text, None if file is None else str(file))
 
 
@@ -134,7 +139,8 @@ def program_hash(program: Program) -> str:
 @typed
 def parse_file(path: str | Path) -> Program:
     """Read and parse a ``.mlev`` file (the program keeps the file's name, :attr:`Program.file`, for
-    the errors a later check or run finds in it)."""
+    the errors a later check or run finds in it).  Raises :class:`MlevError` for a missing, unreadable or
+    binary file (:func:`read_source`) and for a syntax error, as :func:`parse`."""
     return _parse(read_source(path), str(path))
 
 
@@ -698,7 +704,9 @@ def run(
     The result has ``task``, ``seed`` and ``failure`` (None, or the reason the program could not be trained, a dict
     of ``reason`` and ``where``: then no metrics); else the regime's metrics (a network's validation and test
     metrics, ``params`` and ``steps``; a formula's ``train_*`` and ``test_*``; a learner's ``val_*``), ``fitness``
-    (what a search maximises) and ``train_seconds``.
+    (what a search maximises) and ``train_seconds``.  Raises :class:`MlevError` for a program that does not
+    check, a task or data file it cannot run on, or a setting out of range (before PyTorch is imported); a program
+    that fails on its task (not finite on some points, diverging) is its result's ``failure``, not raised.
     """
     _at_least(epochs=epochs)
     check_seed(seed)
@@ -724,7 +732,8 @@ def export(
     """The source of a standalone script that trains ``program`` (a :class:`Program` or a ``.mlev`` file's path,
     as for :func:`run`) on ``task`` like :func:`run` does;
     ``script``: the file it will be written to, which its docstring names (None: "this file"), and from whose
-    folder it reads a data file ``task`` names where that file is gone from its absolute path (moved with it)."""
+    folder it reads a data file ``task`` names where that file is gone from its absolute path (moved with it).
+    Raises :class:`MlevError` where :func:`run` would, before any training (the script is not run here)."""
     return _export(program, task, seed, epochs, grammar, script, _off_defaults(epochs=epochs))
 
 
@@ -1610,7 +1619,8 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
     ``answer`` compares each with the run's starting program (see :func:`mlevolve.results.answer`;
     None for a failure or an archive without a start); ``confirm`` > 0 re-evaluates both with that
     many further seeds for the gain's spread, checked in ``grammar`` (the run's: see :func:`archived_grammar`).
-    ``digits`` as :func:`best`'s.
+    ``digits`` as :func:`best`'s.  Raises :class:`MlevError` for a missing, foreign or damaged archive, a ``key``
+    no program (or more than one) has, and, without a ``key``, an archive with no scored candidate.
     """
     from mlevolve.report import data
 
@@ -1679,8 +1689,10 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     """Write the HTML run report of archive ``db`` to ``output``; see docs/report.md.
 
     ``baseline``: another archive of the same task (say, a random-search run) whose best-so-far
-    curve is drawn with this run's.  ``digits`` as :func:`best`'s.  Returns ``output``, the candidates
-    read and the run's state.
+    curve is drawn with this run's.  ``digits`` as :func:`best`'s.  Returns a dict of ``output`` (str), ``candidates``
+    (the rows read, int) and ``state`` (str: the run finished, in progress or interrupted, or empty).  Raises
+    :class:`MlevError` for a missing, foreign or damaged archive, a baseline of another task or kind of run or the
+    run's own archive, and an ``output`` that is an archive, in no folder, or a file mlevolve did not write.
     """
     from mlevolve.report import data, page
 
@@ -1724,7 +1736,8 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
     path (stored in the archive), after checking that the file still holds the data the run was
     scored on, so the export works from any folder.  ``seed`` and ``epochs`` default to the run's;
     ``grammar`` (default: the base grammar) must be the run's (see :func:`archived_grammar`); ``script``
-    as :func:`export`'s.
+    as :func:`export`'s.  Raises :class:`MlevError` for a missing, foreign or damaged archive, a ``key`` no program
+    (or more than one) has, an archive with no scored candidate, and a data file gone or changed since the run.
     """
     _not_empty(task)
     program, meta, spec = _archived(db, key, task, grammar)
