@@ -1028,16 +1028,15 @@ def evolve(
     of the literals in the ``answer``'s program, shown to people (0: every digit, as ``evolve --json`` prints it unless
     ``--digits`` is given); ``best_program`` keeps them all (docs/report.md).  ``prune`` (formulas and learners;
     default on): once the run ends, its best is pruned by value-changing edits (a literal snapped, a term or
-    memory update dropped) that the run's own scoring cannot tell from it (:mod:`mlevolve.gp.prune_best`: on tasks
-    drawn per candidate, both scored on one common draw; at most the larger of 5% of ``budget`` and 1,000
-    evaluations); the pruned program, its metrics, the candidate it came from and the scorings it cost are kept in
-    the archive's meta (``pruned``) and shown in the best's place, here (every ``best_*`` field and ``answer``,
-    whose ``best.pruned`` says what the prune did, kept or not; the search's best as ``pruned_from``: its hash,
-    seq, fitness and metrics; :func:`found_hash`) and by ``best``, ``show``, ``report`` and ``export``; its
-    scorings are counted as ``prune_evaluations`` (every prune of the archive; this one's ``prune_cost``; a run
-    given a smaller budget than its archive holds prunes its view's best without keeping it).  ``show DB HASH``
-    with the candidate's hash shows it unpruned;
-    ``prune=False`` drops a kept prune.
+    memory update dropped) that the run's own scoring cannot tell from it (:mod:`mlevolve.gp.prune_best`: on tasks drawn
+    per candidate, both scored on one common draw; stopping once it has cost the larger of 5% of ``budget`` and 1,000
+    evaluations, the scoring under way finished); the pruned program, its metrics, the candidate it came from and the
+    scorings it cost are kept in the archive's meta (``pruned``) and shown in the best's place, here (every ``best_*``
+    field and ``answer``, whose ``best.pruned`` says what the prune did, kept or not; the search's best as
+    ``pruned_from``: its hash, seq, fitness and metrics; :func:`found_hash`) and by ``best``, ``show``, ``report`` and
+    ``export``; its scorings are counted as ``prune_evaluations`` (every prune of the archive; this one's
+    ``prune_cost``; a run given a smaller budget than its archive holds prunes its view's best without keeping it).
+    ``show DB HASH`` with the candidate's hash shows it unpruned; ``prune=False`` drops a kept prune.
 
     The program, the ``--evolve`` names and the task are checked (and the task's data read) before
     PyTorch is imported, so a mistake is reported at once.  Returns a summary: counts of candidates
