@@ -56,6 +56,12 @@ def script_flags(name: str) -> set[str] | None:
     return found[0] if len(found) == 1 else None
 
 
+def test_the_commands_own_flags_are_documented() -> None:
+    text = "\n".join(TEXT.values())
+    flags = {flag for a in build_parser()._actions for flag in a.option_strings} - {"-h", "--help"}
+    assert flags == {"--version"} and all(f"`mlevolve {flag}`" in text for flag in flags)
+
+
 def test_the_parser_walk_finds_every_command() -> None:
     assert {"evolve", "meta", "grammar show", "grammar diff", "export"} <= HELP.keys()
     assert "--budget" in HELP["evolve"] and "--type" in HELP["grammar show"]
@@ -78,7 +84,8 @@ def test_every_flag_written_after_a_benchmark_script_is_defined_by_it() -> None:
 
 
 def test_every_flag_the_docs_name_exists() -> None:
-    known = set().union(*HELP.values(), *BENCHMARKS.values(), OUTSIDE)
+    root = {flag for a in build_parser()._actions for flag in a.option_strings}  # --help, --version
+    known = set().union(*HELP.values(), *BENCHMARKS.values(), OUTSIDE, root)
     named = {(doc, flag) for doc, text in TEXT.items() for flag in FLAG.findall(text) if flag.startswith("--")}
     assert [(doc, flag) for doc, flag in sorted(named) if flag not in known] == []
 
