@@ -1551,7 +1551,9 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     rule of every best shown), with ``same`` listing the others' hashes.
 
     Each is a dict: ``rank``, ``fitness``, ``metrics``, ``hash``, ``seq``, ``operator``,
-    ``generation``, ``program`` (the whole program as shown: no comments, the run's task line),
+    ``generation``, ``size`` (nodes of the evolved definitions), ``source`` (how it was scored: ``evaluated``,
+    ``cache``, ``fec``...), ``parents`` (full hashes), ``failure`` and ``failure_where`` (None for a scored
+    program), ``program`` (the whole program as shown: no comments, the run's task line),
     ``evolved`` (the shown text of just the definitions the run evolved), ``stored`` (the archive's
     text), ``same``, ``pruned`` (the line saying the entry is the run's best pruned, :mod:`mlevolve.gp.prune`,
     shown in its candidate's place; None otherwise) and ``answer`` (against the run's starting program, as
@@ -1612,9 +1614,9 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
          digits: int = SHOWN_DIGITS) -> builtins.list[dict[str, Any]]:
     """The program whose hash starts with ``key`` (default: the ``n`` best behaviours), each with its ancestry.
 
-    Each is a dict like :func:`best`'s (``rank`` only for the best) plus ``source``, ``failure``,
-    ``parents`` and ``ancestry``: the chain of (best) parents to the root, newest first, each a
-    dict of ``hash``, ``operator``, ``generation``, ``fitness`` and ``seq`` (or ``missing``).
+    Each is a dict like :func:`best`'s (``rank`` only for the best) plus ``ancestry``: the chain of (best) parents
+    to the root, newest first, each a dict of ``hash``, ``operator``, ``generation``, ``fitness`` and ``seq`` (or
+    ``missing``).
     ``answer`` compares each with the run's starting program (see :func:`mlevolve.results.answer`;
     None for a failure or an archive without a start); ``confirm`` > 0 re-evaluates both with that
     many further seeds for the gain's spread, checked in ``grammar`` (the run's: see :func:`archived_grammar`).
