@@ -44,8 +44,10 @@ def commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> I
 
 
 HELP = dict(commands(build_parser()))
-BENCHMARKS = {path.relative_to(ROOT).as_posix(): set(re.findall(r"add_argument\(\s*\"(--?[a-z][a-z0-9-]*)\"",
-                                                               path.read_text(encoding="utf-8")))
+# each option string of each add_argument call of a benchmark script ("-n", "--n")
+OPTIONS = re.compile(r"add_argument\(\s*((?:\"--?[a-z][a-z0-9-]*\",\s*)*\"--?[a-z][a-z0-9-]*\")")
+BENCHMARKS = {path.relative_to(ROOT).as_posix(): {flag for names in OPTIONS.findall(path.read_text(encoding="utf-8"))
+                                                  for flag in re.findall(r"\"([^\"]+)\"", names)}
               for path in sorted((ROOT / "benchmarks").rglob("*.py"))}
 
 
