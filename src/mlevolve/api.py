@@ -12,6 +12,10 @@ this module's own where a setting has no other home (``n``, ``top``, ``confirm``
 flags' defaults from these signatures.  A bad value raises :class:`~mlevolve.dsl.errors.SettingError`
 naming the parameter (the CLI renames it to the flag); so does an argument of another type than the
 parameter's annotation, in every function marked :func:`~mlevolve.arguments.typed` (the public ones).
+Every other mistake of the caller (a program's syntax or type error, an unknown task or option, a bad cell of a
+data file, a missing, foreign or damaged archive, a hash no program has) raises :class:`~mlevolve.dsl.errors.MlevError`
+(SettingError is one), whose ``str`` is the ``FILE:LINE:COL: error: ...`` and ``hint:`` lines the CLI prints; a
+program that runs but fails on its task is no error: its result says so (``failure``).
 """
 
 from __future__ import annotations
@@ -94,7 +98,8 @@ def read_source(path: str | Path) -> str:
 
 @typed
 def parse(text: str, file: str | Path | None = None) -> Program:
-    """Parse ``.mlev`` text into the IR (syntax only; see :func:`check`); ``file``: the name its errors give."""
+    """Parse ``.mlev`` text into the IR (syntax only; see :func:`check`); ``file``: the name its errors give.
+    A syntax error raises :class:`MlevError` at its line and column, with the tokens expected."""
     return _parse(text, None if file is None else str(file))
 
 
@@ -134,7 +139,8 @@ def program_hash(program: Program) -> str:
 @typed
 def parse_file(path: str | Path) -> Program:
     """Read and parse a ``.mlev`` file (the program keeps the file's name, :attr:`Program.file`, for
-    the errors a later check or run finds in it)."""
+    the errors a later check or run finds in it).  Raises :class:`MlevError` for a missing, unreadable or
+    binary file (:func:`read_source`) and for a syntax error, as :func:`parse`."""
     return _parse(read_source(path), str(path))
 
 
@@ -698,7 +704,9 @@ def run(
     The result has ``task``, ``seed`` and ``failure`` (None, or the reason the program could not be trained, a dict
     of ``reason`` and ``where``: then no metrics); else the regime's metrics (a network's validation and test
     metrics, ``params`` and ``steps``; a formula's ``train_*`` and ``test_*``; a learner's ``val_*``), ``fitness``
-    (what a search maximises) and ``train_seconds``.
+    (what a search maximises) and ``train_seconds``.  Raises :class:`MlevError` for a program that does not
+    check, a task or data file it cannot run on, or a setting out of range (before PyTorch is imported); a program
+    that fails on its task (not finite on some points, diverging) is its result's ``failure``, not raised.
     """
     _at_least(epochs=epochs)
     check_seed(seed)
@@ -724,7 +732,8 @@ def export(
     """The source of a standalone script that trains ``program`` (a :class:`Program` or a ``.mlev`` file's path,
     as for :func:`run`) on ``task`` like :func:`run` does;
     ``script``: the file it will be written to, which its docstring names (None: "this file"), and from whose
-    folder it reads a data file ``task`` names where that file is gone from its absolute path (moved with it)."""
+    folder it reads a data file ``task`` names where that file is gone from its absolute path (moved with it).
+    Raises :class:`MlevError` where :func:`run` would, before any training (the script is not run here)."""
     return _export(program, task, seed, epochs, grammar, script, _off_defaults(epochs=epochs))
 
 
@@ -1046,16 +1055,15 @@ def evolve(
     of the literals in the ``answer``'s program, shown to people (0: every digit, as ``evolve --json`` prints it unless
     ``--digits`` is given); ``best_program`` keeps them all (docs/report.md).  ``prune`` (formulas and learners;
     default on): once the run ends, its best is pruned by value-changing edits (a literal snapped, a term or
-    memory update dropped) that the run's own scoring cannot tell from it (:mod:`mlevolve.gp.prune_best`: on tasks
-    drawn per candidate, both scored on one common draw; at most the larger of 5% of ``budget`` and 1,000
-    evaluations); the pruned program, its metrics, the candidate it came from and the scorings it cost are kept in
-    the archive's meta (``pruned``) and shown in the best's place, here (every ``best_*`` field and ``answer``,
-    whose ``best.pruned`` says what the prune did, kept or not; the search's best as ``pruned_from``: its hash,
-    seq, fitness and metrics; :func:`found_hash`) and by ``best``, ``show``, ``report`` and ``export``; its
-    scorings are counted as ``prune_evaluations`` (every prune of the archive; this one's ``prune_cost``; a run
-    given a smaller budget than its archive holds prunes its view's best without keeping it).  ``show DB HASH``
-    with the candidate's hash shows it unpruned;
-    ``prune=False`` drops a kept prune.
+    memory update dropped) that the run's own scoring cannot tell from it (:mod:`mlevolve.gp.prune_best`: on tasks drawn
+    per candidate, both scored on one common draw; stopping once it has cost the larger of 5% of ``budget`` and 1,000
+    evaluations, the scoring under way finished); the pruned program, its metrics, the candidate it came from and the
+    scorings it cost are kept in the archive's meta (``pruned``) and shown in the best's place, here (every ``best_*``
+    field and ``answer``, whose ``best.pruned`` says what the prune did, kept or not; the search's best as
+    ``pruned_from``: its hash, seq, fitness and metrics; :func:`found_hash`) and by ``best``, ``show``, ``report`` and
+    ``export``; its scorings are counted as ``prune_evaluations`` (every prune of the archive; this one's
+    ``prune_cost``; a run given a smaller budget than its archive holds prunes its view's best without keeping it).
+    ``show DB HASH`` with the candidate's hash shows it unpruned; ``prune=False`` drops a kept prune.
 
     The program, the ``--evolve`` names and the task are checked (and the task's data read) before
     PyTorch is imported, so a mistake is reported at once.  Returns a summary: counts of candidates
@@ -1565,7 +1573,9 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     rule of every best shown), with ``same`` listing the others' hashes.
 
     Each is a dict: ``rank``, ``fitness``, ``metrics``, ``hash``, ``seq``, ``operator``,
-    ``generation``, ``program`` (the whole program as shown: no comments, the run's task line),
+    ``generation``, ``size`` (nodes of the evolved definitions), ``source`` (how it was scored: ``evaluated``,
+    ``cache``, ``fec``...), ``parents`` (full hashes), ``failure`` and ``failure_where`` (None for a scored
+    program), ``program`` (the whole program as shown: no comments, the run's task line),
     ``evolved`` (the shown text of just the definitions the run evolved), ``stored`` (the archive's
     text), ``same``, ``pruned`` (the line saying the entry is the run's best pruned, :mod:`mlevolve.gp.prune`,
     shown in its candidate's place; None otherwise) and ``answer`` (against the run's starting program, as
@@ -1627,13 +1637,14 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
          digits: int = SHOWN_DIGITS) -> builtins.list[dict[str, Any]]:
     """The program whose hash starts with ``key`` (default: the ``n`` best behaviours), each with its ancestry.
 
-    Each is a dict like :func:`best`'s (``rank`` only for the best) plus ``source``, ``failure``,
-    ``parents`` and ``ancestry``: the chain of (best) parents to the root, newest first, each a
-    dict of ``hash``, ``operator``, ``generation``, ``fitness`` and ``seq`` (or ``missing``).
+    Each is a dict like :func:`best`'s (``rank`` only for the best) plus ``ancestry``: the chain of (best) parents
+    to the root, newest first, each a dict of ``hash``, ``operator``, ``generation``, ``fitness`` and ``seq`` (or
+    ``missing``).
     ``answer`` compares each with the run's starting program (see :func:`mlevolve.results.answer`;
     None for a failure or an archive without a start); ``confirm`` > 0 re-evaluates both with that
     many further seeds for the gain's spread, checked in ``grammar`` (the run's: see :func:`archived_grammar`).
-    ``digits`` as :func:`best`'s.
+    ``digits`` as :func:`best`'s.  Raises :class:`MlevError` for a missing, foreign or damaged archive, a ``key``
+    no program (or more than one) has, and, without a ``key``, an archive with no scored candidate.
     """
     from mlevolve.report import data
 
@@ -1708,8 +1719,10 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
     """Write the HTML run report of archive ``db`` to ``output``; see docs/report.md.
 
     ``baseline``: another archive of the same task (say, a random-search run) whose best-so-far
-    curve is drawn with this run's.  ``digits`` as :func:`best`'s.  Returns ``output``, the candidates
-    read and the run's state.
+    curve is drawn with this run's.  ``digits`` as :func:`best`'s.  Returns a dict of ``output`` (str), ``candidates``
+    (the rows read, int) and ``state`` (str: the run finished, in progress or interrupted, or empty).  Raises
+    :class:`MlevError` for a missing, foreign or damaged archive, a baseline of another task or kind of run or the
+    run's own archive, and an ``output`` that is an archive, in no folder, or a file mlevolve did not write.
     """
     from mlevolve.report import data, page
 
@@ -1753,7 +1766,8 @@ def export_from_archive(db: str | Path, key: str | None = None, task: str | None
     path (stored in the archive), after checking that the file still holds the data the run was
     scored on, so the export works from any folder.  ``seed`` and ``epochs`` default to the run's;
     ``grammar`` (default: the base grammar) must be the run's (see :func:`archived_grammar`); ``script``
-    as :func:`export`'s.
+    as :func:`export`'s.  Raises :class:`MlevError` for a missing, foreign or damaged archive, a ``key`` no program
+    (or more than one) has, an archive with no scored candidate, and a data file gone or changed since the run.
     """
     _not_empty(task)
     program, meta, spec = _archived(db, key, task, grammar)

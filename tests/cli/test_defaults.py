@@ -156,7 +156,9 @@ def test_an_api_setting_of_the_wrong_type_is_a_setting_error(
     (lambda: api.evolve(QUARTIC, memory_limit=-1.0),
      "memory_limit must be a positive number of GiB, at most 1,048,576, got -1"),
     (lambda: api.evolve(QUARTIC, memory_limit=2.0**20 + 1), "memory_limit must be a positive number of GiB, at most "
-                                                            "1,048,576, got 1.04858e+06"),
+                                                            "1,048,576, got 1048577"),  # not 1.04858e+06: "at most"
+    (lambda: api.evolve(QUARTIC, timeout=1e6 + 0.5), "timeout must be a positive number of seconds, at most 1,000,000, "
+                                                     "got 1000000.5"),  # the value typed, not its 6-digit rounding
     (lambda: api.evolve(QUARTIC, workers=2, dask="local:2"), "dask and workers exclude each other"),
     (lambda: api.evolve(QUARTIC, init="zeros"), "unknown init 'zeros'"),
     (lambda: api.evolve(QUARTIC, algorithm="islands", diversity=DiversityConfig(islands=1)),
@@ -193,7 +195,9 @@ def test_the_api_names_its_parameters(call: Any, message: str, tmp_path: Path,
     (["evolve", QUARTIC, "--memory-limit", "0"], "--memory-limit must be a positive number of GiB, at most 1,048,576, "
                                                  "got 0"),
     (["evolve", QUARTIC, "--memory-limit", "2e6"], "--memory-limit must be a positive number of GiB, at most "
-                                                   "1,048,576, got 2e+06"),
+                                                   "1,048,576, got 2000000"),
+    (["evolve", QUARTIC, "--timeout", "1000001"], "--timeout must be a positive number of seconds, at most 1,000,000, "
+                                                  "got 1000001"),
     (["evolve", QUARTIC, "--workers", "2", "--dask", "local:2"], "--dask and --workers exclude each other"),
     (["evolve", QUARTIC, "--algorithm", "islands", "--population", "6", "--islands", "4"],
      "--population 6 is too small for --islands 4 with --migrants 2: each island needs at least 3 members (6 // 4 "

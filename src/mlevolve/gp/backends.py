@@ -118,11 +118,11 @@ class Resources:
                                     "Dask cluster (--dask tcp://HOST:PORT)", got=local, cpus=cpus)
         if not 0 < self.timeout <= MAX_TIMEOUT:  # inf or a huge wait overflows the pool's select()
             raise SettingError(f"{{timeout}} must be a positive number of seconds, at most {MAX_TIMEOUT:,}, got "
-                               "{got:g}", hint=f"a candidate's time limit; the default is {Budget.max_seconds:g} s",
+                               "{got:.12g}", hint=f"a candidate's time limit; the default is {Budget.max_seconds:g} s",
                                got=self.timeout)
         if self.memory_limit is not None and not 0 < self.memory_limit <= MAX_MEMORY:
             raise SettingError(f"{{memory_limit}} must be a positive number of GiB, at most {MAX_MEMORY:,}, got "
-                               "{got:g}", got=self.memory_limit,
+                               "{got:.12g}", got=self.memory_limit,
                                hint="e.g. 2 or 0.5; left out, half the machine's memory is shared among the workers")
         if self.dask is not None and self.workers != 1:
             raise SettingError("{dask} and {workers} exclude each other", hint="the Dask cluster sets the parallelism")
