@@ -12,7 +12,7 @@ import pytest
 
 from mlevolve.cli import main
 from mlevolve.interpreter.standalone.spec import TaskError, split_spec
-from tests.conftest import FORMULA_AB, Capsys, usage_error
+from tests.conftest import FORMULA_AB, Capsys, cli, usage_error
 
 
 # ------------------------------------------------------------------ 2: a quote closes a whole value
@@ -87,3 +87,79 @@ def test_an_exported_script_refuses_text_after_a_closing_quote_in_the_same_words
         "f.py: error: option 'target' has text after its closing quote (column 19) in task spec "
         "'d.csv:target='y:m'x'", AFTER.format(fix="'d.csv:target=\"y:mx\"'")]
 
+
+# ------------------------------------------------------------------ 1: an exported .mlev scores as its run did
+def _noisy_csv(path: Path) -> None:
+    """``y = a * a / b`` plus noise: each seed's split of its rows gives other scores."""
+    rng = np.random.default_rng(3)
+    rows = [(a, b, a * a / b + 0.3 * rng.normal()) for a, b in rng.uniform(1, 2, (60, 2)).tolist()]
+    path.write_text("a,b,y\n" + "".join(f"{a!r},{b!r},{y!r}\n" for a, b, y in rows))
+
+
+@pytest.mark.e2e
+def test_a_seed_7_runs_exports_score_as_its_archive_with_no_seed_given(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    """``mlevolve run best.mlev`` ran on seed 0 (the exported script on the run's seed 7): it reported other
+    numbers than the archive and the script; now the file's first line gives ``run``, ``export`` and ``check`` the
+    run's seed, unless ``--seed`` is given."""
+    import json
+
+    from mlevolve.gp.archive import Archive
+
+    monkeypatch.chdir(tmp_path)
+    _noisy_csv(tmp_path / "d.csv")
+    (tmp_path / "f.mlev").write_text(FORMULA_AB)
+    assert main(["evolve", "f.mlev", "--task", "d.csv:target=y", "--budget", "30", "--seed", "7", "--db", "r.db",
+                 "--quiet"]) == 0
+    assert main(["export", "r.db", "--best", "-o", "best.mlev"]) == 0
+    assert main(["export", "r.db", "--best", "-o", "best.py"]) == 0
+    assert main(["export", "best.mlev", "-o", "again.py"]) == 0  # the file exported again: the run's seed too
+    with Archive.read("r.db") as archive:
+        row = archive.best(1)[0].metrics
+    capsys.readouterr()
+    assert main(["run", "best.mlev", "--json"]) == 0
+    ran = json.loads(capsys.readouterr().out)
+    assert main(["run", "best.mlev", "--json", "--seed", "0"]) == 0
+    seed_0 = json.loads(capsys.readouterr().out)
+    scripts = [json.loads(subprocess.run([sys.executable, script, "--json"], capture_output=True, text=True,
+                                         check=True, timeout=120).stdout) for script in ("best.py", "again.py")]
+    for metric in ("train_r2", "test_r2", "test_mse"):
+        assert ran[metric] == pytest.approx(row[metric], rel=1e-9), metric
+        assert [s[metric] for s in scripts] == pytest.approx([ran[metric]] * 2, rel=1e-9), metric
+        assert seed_0[metric] != pytest.approx(ran[metric], rel=1e-3), metric  # the seed matters on this data
+    assert ran["seed"] == scripts[0]["seed"] == scripts[1]["seed"] == 7 and seed_0["seed"] == 0
+    assert main(["check", "best.mlev"]) == 0
+
+
+@pytest.mark.parametrize(("line", "read"), [
+    ("# Exported by mlevolve from runs/a (1).db (the run's settings: mlevolve run FILE --seed 7 --epochs 3)",
+     {"seed": 7, "epochs": 3}),
+    ("# Exported by mlevolve from r.db (the run's settings: mlevolve run FILE --task 'd.csv:target=y' --seed 2)",
+     {"seed": 2}),
+    ("# Exported by mlevolve from r.db", {}),  # a seed-0 run's: the defaults
+    ("# my notes: mlevolve run FILE --seed 7", {}),  # a person's comment is no setting
+    ("# Exported by mlevolve from r.db (the run's settings: mlevolve run FILE --seed 'x)", {}),
+])
+def test_an_exported_programs_first_line_gives_its_runs_settings(line: str, read: dict[str, int]) -> None:
+    from mlevolve import api
+
+    assert api.exported_settings(api.parse(f"{line}\n{FORMULA_AB}")) == read
+
+
+def test_a_seed_given_is_taken_over_the_files_and_each_is_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: Capsys) -> None:
+    _colon_data(tmp_path, monkeypatch)
+    header = "# Exported by mlevolve from r.db (the run's settings: mlevolve run FILE --seed {})\n"
+    (tmp_path / "g.mlev").write_text(header.format(3) + FORMULA_AB)
+    from mlevolve import api
+
+    assert api.run("g.mlev", "d.csv:target='y:m'")["seed"] == 3
+    assert api.run("g.mlev", "d.csv:target='y:m'", seed=4)["seed"] == 4
+    (tmp_path / "g.mlev").write_text(header.format(2 ** 63) + FORMULA_AB)  # edited out of range: refused as a flag
+    task = ["--task", "d.csv:target='y:m'"]
+    for argv in (["run", *task], ["export", *task, "-o", "g.py"], ["check"]):
+        code, _, err = cli(capsys, argv[0], "g.mlev", *argv[1:])
+        lines = err.splitlines()
+        assert code == 2, argv
+        assert [lines[0], lines[-1]] == [f"g.mlev: error: its first line names --seed {2 ** 63}, out of range",
+                                         "hint: give --seed N (0 to 2**63 - 1), or export it again"], argv
