@@ -163,3 +163,56 @@ def test_a_seed_given_is_taken_over_the_files_and_each_is_checked(tmp_path: Path
         assert code == 2, argv
         assert [lines[0], lines[-1]] == [f"g.mlev: error: its first line names --seed {2 ** 63}, out of range",
                                          "hint: give --seed N (0 to 2**63 - 1), or export it again"], argv
+
+
+# ------------------------------------------------------------------ 3: the exported learner's sample_weight
+SGD = """algorithm sgd
+learner sgd(state w: Vector)
+  predict(x: Vector) -> Scalar =
+    dot(w, x)
+  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =
+    w + 0.05 * (y - p) * x
+"""
+
+
+def _learner_class(tmp_path: Path) -> type:
+    import importlib.util
+
+    import mlevolve
+
+    (tmp_path / "sgd_mod.py").write_text(mlevolve.export_component(mlevolve.parse(SGD), "sgd"))
+    spec = importlib.util.spec_from_file_location("sgd_mod", tmp_path / "sgd_mod.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Sgd  # type: ignore[no-any-return]
+
+
+def test_the_exported_learner_takes_sample_weight_as_the_estimator_does(tmp_path: Path) -> None:
+    """The module's ``fit(X, y)`` had no ``sample_weight`` (a TypeError in a pipeline that passes one), where
+    ``mlevolve.SymbolicRegressor`` takes it: equal weights are the unweighted fit, zeros leave their rows out (the
+    learner trained on the rest, in order), weights that differ are refused, in the estimator's words."""
+    from mlevolve.estimator import SymbolicRegressor
+
+    cls = _learner_class(tmp_path)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 3)), rng.normal(size=50)
+    plain = cls().fit(X, y).predict(X)
+    assert np.array_equal(cls().fit(X, y, sample_weight=np.full(50, 2.5)).predict(X), plain)
+    zeros = np.ones(50)
+    zeros[[3, 17, 40]] = 0
+    kept = zeros > 0
+    assert np.array_equal(cls().fit(X, y, sample_weight=zeros).predict(X), cls().fit(X[kept], y[kept]).predict(X))
+    assert not np.array_equal(cls().fit(X, y, sample_weight=zeros).predict(X), plain)  # the rows did count
+    for weights, words in ((np.linspace(1, 2, 50), "sample_weight with weights that differ (from 1 to 2) is not "
+                            "supported yet: {}; equal weights, and zeros (which leave their rows out), are honoured "
+                            "exactly"),
+                           (np.zeros(50), "Sample weights must contain at least one non-zero number.")):
+        for fit, what in ((cls().fit, "the learner's online updates are unweighted"),
+                          (SymbolicRegressor(budget=2).fit, "the formula search, its constant fitting and its "
+                                                            "metrics are unweighted")):
+            with pytest.raises(ValueError) as caught:
+                fit(X, y, sample_weight=weights)
+            assert str(caught.value) == words.format(what)
+    with pytest.raises(ValueError, match=r"Negative values in data passed to .sample_weight."):
+        cls().fit(X, y, sample_weight=-np.ones(50))
