@@ -23,6 +23,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import inspect
+import itertools
 import os
 import random
 import re
@@ -661,23 +662,62 @@ def _ready(checked: Program, spec: GrammarSpec, name: str, seed: int, program: P
 
 
 def check_task_data(program: Program, file: str | None = None, grammar: GrammarSpec | None = None, *,
-                    seed: int = Settings.seed) -> None:
+                    seed: int | None = None) -> None:
     """Raise :class:`MlevError` where ``run`` would before training ``program`` (checked) on its ``task``
     line: the line itself (:func:`check_task_line`), its data read and validated as ``run`` with ``seed`` reads
     it (that seed's split: a target constant on one seed's training rows is refused for that seed), the
     program fitted to the task (see :func:`_ready`).  Nothing is trained and PyTorch is not imported; a
     built-in task is loaded as ``run`` loads it, but for an RL environment or a density data set, which take
     no options and fit every program of their kind: loading one (scikit-learn's import, about 2 s) would check
-    nothing :func:`check_task_line` has not.  ``mlevolve check`` runs it on every file with a task line."""
+    nothing :func:`check_task_line` has not.  ``mlevolve check`` runs it on every file with a task line.
+    ``seed`` None: the one ``run`` takes (an exported program's run's, :func:`exported_settings`; else 0)."""
     from mlevolve.grammar.rules import expand_program
     from mlevolve.interpreter.tasks import is_data_file, task_info
 
-    check_seed(seed)
+    _check_given(seed, None)
+    seed = _settings_of(program, seed, None)[0]
     check_task_line(program, file)
     if program.task is not None and (is_data_file(program.task) or
                                      task_info(program.task).kind not in ("rl", "generative")):
         spec = grammar or load_grammar()  # what runs: the grammar's learned rules inlined, as run inlines them
         _ready(expand_program(program, spec.rules), spec, program.task, seed, file or program, None)
+
+
+_EXPORTED = re.compile(r"# Exported by mlevolve from .*\(the run's settings: mlevolve run FILE ([^()]*)\)")
+
+
+def exported_settings(program: Program) -> dict[str, int]:
+    """The ``seed`` and ``epochs`` an exported program's first comment line names (``--seed 7``, as
+    :func:`export_program` writes them: its run's, where not the defaults); {} for any other program.
+    ``run``, ``export`` and ``check`` take them where none is given, so that ``mlevolve run best.mlev``
+    scores as the run did and as the script exported from the same archive does."""
+    match = _EXPORTED.fullmatch(program.comments[0].strip()) if program.comments else None
+    try:
+        words = shlex.split(match[1]) if match else []
+    except ValueError:  # an edited line whose quotes no longer pair
+        words = []
+    return {w[2:]: int(v) for w, v in itertools.pairwise(words)
+            if w in ("--seed", "--epochs") and v.isascii() and v.isdigit()}
+
+
+def _check_given(seed: int | None, epochs: int | None) -> None:
+    """Refuse a ``seed`` or ``epochs`` given (not None) out of its range: the caller's mistakes, before the file's."""
+    if epochs is not None:
+        _at_least(epochs=epochs)
+    if seed is not None:
+        check_seed(seed)
+
+
+def _settings_of(program: Program, seed: int | None, epochs: int | None) -> tuple[int, int]:
+    """``seed`` and ``epochs`` where given (checked already), else ``program``'s :func:`exported_settings`, else the
+    defaults; one the first line names out of range (the line edited) is refused at the file."""
+    named = {k: v for k, v in exported_settings(program).items() if {"seed": seed, "epochs": epochs}[k] is None}
+    if bad := [k for k, v in named.items() if not (1 if k == "epochs" else 0) <= v < SEED_LIMIT]:
+        ranges = {"seed": "--seed N (0 to 2**63 - 1)", "epochs": "--epochs N (at least 1)"}
+        raise MlevError(f"its first line names {' and '.join(f'--{k} {named[k]}' for k in bad)}, out of range",
+                        file=program.file, hint=f"give {' and '.join(ranges[k] for k in bad)}, or export it again")
+    return (named.get("seed", Settings.seed) if seed is None else seed,
+            named.get("epochs", Settings.epochs) if epochs is None else epochs)
 
 
 def _prepare(program: Program | str | Path, task: str | None,
@@ -693,8 +733,8 @@ def run(
     program: Program | str | Path,
     task: str | None = None,
     *,
-    seed: int = Settings.seed,
-    epochs: int = Settings.epochs,
+    seed: int | None = None,
+    epochs: int | None = None,
     grammar: GrammarSpec | None = None,
 ) -> dict[str, Any]:
     """Train ``program`` on ``task`` (default: its ``task`` line) and return its metrics.
@@ -704,14 +744,16 @@ def run(
     The result has ``task``, ``seed`` and ``failure`` (None, or the reason the program could not be trained, a dict
     of ``reason`` and ``where``: then no metrics); else the regime's metrics (a network's validation and test
     metrics, ``params`` and ``steps``; a formula's ``train_*`` and ``test_*``; a learner's ``val_*``), ``fitness``
-    (what a search maximises) and ``train_seconds``.  Raises :class:`MlevError` for a program that does not
-    check, a task or data file it cannot run on, or a setting out of range (before PyTorch is imported); a program
-    that fails on its task (not finite on some points, diverging) is its result's ``failure``, not raised.
+    (what a search maximises) and ``train_seconds``.  ``seed`` and ``epochs`` (None: not given) default to those an
+    exported program's first line names (:func:`exported_settings`: its run's), else to 0 and ``Settings.epochs``.
+    Raises :class:`MlevError` for a program that does not check, a task or data file it cannot run on, or a setting
+    out of range (before PyTorch is imported); a program that fails on its task (not finite on some points,
+    diverging) is its result's ``failure``, not raised.
     """
-    _at_least(epochs=epochs)
-    check_seed(seed)
+    _check_given(seed, epochs)
     spec, checked, name = _prepare(program, task, grammar)
     check_settings_apply(checked, _off_defaults(epochs=epochs))
+    seed, epochs = _settings_of(checked, seed, epochs)
     data, _ = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: PyTorch only after these
     from mlevolve.interpreter.evaluate import Settings, evaluate
 
@@ -724,8 +766,8 @@ def export(
     program: Program | str | Path,
     task: str | None = None,
     *,
-    seed: int = Settings.seed,
-    epochs: int = Settings.epochs,
+    seed: int | None = None,
+    epochs: int | None = None,
     grammar: GrammarSpec | None = None,
     script: str | None = None,
 ) -> str:
@@ -733,17 +775,18 @@ def export(
     as for :func:`run`) on ``task`` like :func:`run` does;
     ``script``: the file it will be written to, which its docstring names (None: "this file"), and from whose
     folder it reads a data file ``task`` names where that file is gone from its absolute path (moved with it).
+    ``seed`` and ``epochs``: the script's defaults, as :func:`run`'s (an exported program's: its run's).
     Raises :class:`MlevError` where :func:`run` would, before any training (the script is not run here)."""
     return _export(program, task, seed, epochs, grammar, script, _off_defaults(epochs=epochs))
 
 
-def _export(program: Program | str | Path, task: str | None, seed: int, epochs: int, grammar: GrammarSpec | None,
-            script: str | None, given: Sequence[str]) -> str:
+def _export(program: Program | str | Path, task: str | None, seed: int | None, epochs: int | None,
+            grammar: GrammarSpec | None, script: str | None, given: Sequence[str]) -> str:
     """:func:`export`, refusing the settings ``given`` that the program's regime does not read."""
-    _at_least(epochs=epochs)
-    check_seed(seed)
+    _check_given(seed, epochs)
     spec, checked, name = _prepare(program, task, grammar)
     check_settings_apply(checked, given)
+    seed, epochs = _settings_of(checked, seed, epochs)
     _, compiled = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: no PyTorch before
     from mlevolve.interpreter.export import export_source
     from mlevolve.interpreter.regimes import regime_of

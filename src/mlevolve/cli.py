@@ -46,6 +46,7 @@ from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS, RESTART_POPULATIONS
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
+from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.spec import read_int
 from mlevolve.messages import HELP
 from mlevolve.meta.config import InnerConfig, MetaSettings
@@ -94,7 +95,8 @@ class _UsageError(MlevError):
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    api.check_seed(args.seed)  # the command's mistake, once, not each file's
+    if args.seed is not None:
+        api.check_seed(args.seed)  # the command's mistake, once, not each file's
     spec = load_grammar(args.grammar)
     failed = 0
     for file in args.files:
@@ -697,7 +699,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
     _option(p, api.check_task_data, "seed", "the seed whose data split a task line's data is checked on, as "
-            "`run --seed` splits it")
+            "`run --seed` splits it", default_text=f"{Settings.seed}; a .mlev FILE exported from a run: the run's, "
+            "which its first line names")
     p.set_defaults(run=_cmd_check)
 
     p = sub.add_parser("fmt", help="print .mlev files in canonical layout (comments kept)", description=(
@@ -744,7 +747,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="train a program on a task and print its metrics")
     p.add_argument("file", metavar="FILE")
-    _training_flags(p, api.run)
+    _training_flags(p)
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     p.set_defaults(run=_cmd_run)
 
@@ -763,7 +766,7 @@ def build_parser() -> argparse.ArgumentParser:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--best", action="store_true", help="with DB: the best program (the default)")
     which.add_argument("--hash", type=_ascii(str), metavar="H", help="with DB: the program whose hash starts with H")
-    _training_flags(p, api.export, archived=True)
+    _training_flags(p, archived=True)
     p.set_defaults(run=_cmd_export)
 
     p = sub.add_parser("evolve", help="evolve definitions of a program on a task (resumable)")
@@ -883,15 +886,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _training_flags(p: argparse.ArgumentParser, call: Callable[..., Any], *, archived: bool = False) -> None:
-    """--task, --seed, --epochs and --grammar of ``call``; ``archived``: the command also reads a run's
-    archive (DB), whose seed and epochs are the defaults there (--seed/--epochs are then None unless given)."""
+def _training_flags(p: argparse.ArgumentParser, *, archived: bool = False) -> None:
+    """--task, --seed, --epochs and --grammar of ``run`` or ``export``; --seed/--epochs are None unless given: the API
+    then takes an exported program's run's (:func:`mlevolve.api.exported_settings`), else the defaults;
+    ``archived``: the command also reads a run's archive (DB), whose seed and epochs are the defaults there."""
     p.add_argument("--task", metavar="T", help="task name or data file (default: the program's `task` line)")
     run = "; with DB, the run's" if archived else ""
     for name, text in (("seed", "random seed"), ("epochs", "training epochs for neural programs")):
-        default = inspect.signature(call).parameters[name].default
-        p.add_argument(flag_of(name), dest=name, type=_ascii(int), metavar=name.upper(),
-                       default=None if archived else default, help=f"{text} (default {default}{run})")
+        p.add_argument(flag_of(name), dest=name, type=_ascii(int), metavar=name.upper(), default=None,
+                       help=f"{text} (default {getattr(Settings, name)}{run}; a .mlev FILE exported from a run: "
+                            "the run's, which its first line names)")
     must = "; with DB, it must be the run's" if archived else ""
     p.add_argument("--grammar", metavar="FILE", help=f"typed grammar (default: the base grammar{must})")
 

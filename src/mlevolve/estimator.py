@@ -276,22 +276,17 @@ def _front_table(front: list[dict[str, Any]], chosen: int, selection: str) -> st
 
 def _weighted(X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
     """``X`` and ``y`` as :meth:`SymbolicRegressor.fit` searches them under ``sample_weight``, and the index of each
-    row kept in the caller's arrays (for errors that name a row): the rows of weight 0 left out, the rest unweighted
-    where their weights are equal (a common weight changes no least-squares fit, no fitted constant and no R²); else a
-    ValueError.  Weights that differ would need a weighted search: the data file carrying them, the constant
-    fitting's linear scaling and Levenberg-Marquardt as weighted least squares, and weighted MSE and R² in the
-    fitness, the prune, the front and the held-out metrics; none is yet, and neither repeating rows (integers only,
-    and it changes the split) nor resampling gives the same search."""
-    from sklearn.utils.validation import _check_sample_weight
+    row kept in the caller's arrays (for errors that name a row): the rule the exported learner regressor follows too
+    (:func:`~mlevolve.interpreter.component_templates._weighted_rows`: zeros leave their rows out, equal weights are
+    the unweighted search, as a common weight changes no least-squares fit, no fitted constant and no R²).  Weights
+    that differ would need a weighted search: the data file carrying them, the constant fitting's linear scaling and
+    Levenberg-Marquardt as weighted least squares, and weighted MSE and R² in the fitness, the prune, the front and
+    the held-out metrics; none is yet, and neither repeating rows (integers only, and it changes the split) nor
+    resampling gives the same search."""
+    from mlevolve.interpreter.component_templates import _weighted_rows
 
-    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-    kept = weights > 0
-    low, high = float(weights[kept].min()), float(weights[kept].max())
-    if low != high:
-        raise ValueError(f"sample_weight with weights that differ (from {low:g} to {high:g}) is not supported yet: "
-                         "the formula search, its constant fitting and its metrics are unweighted; equal weights, "
-                         "and zeros (which leave their rows out), are honoured exactly")
-    return (X, y, np.arange(len(y))) if kept.all() else (X[kept], y[kept], np.flatnonzero(kept))
+    return _weighted_rows(X, y, sample_weight, "the formula search, its constant fitting and its metrics are "
+                          "unweighted")
 
 
 def _in_arrays(text: str, data: Path, shape: tuple[int, int], rows: Any) -> str:

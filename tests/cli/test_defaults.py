@@ -40,7 +40,6 @@ OWNED: dict[str, dict[str, Any]] = {
                "--epochs": TRAINING.epochs, "--workers": RESOURCES.workers, "--dask": RESOURCES.dask,
                "--timeout": RESOURCES.timeout, "--memory-limit": RESOURCES.memory_limit,
                **{f"--{f.name.replace('_', '-')}": getattr(DIVERSITY, f.name) for f in fields(DiversityConfig)}},
-    "run": {"--seed": TRAINING.seed, "--epochs": TRAINING.epochs},
     "meta": {"--workers": RESOURCES.workers, "--dask": RESOURCES.dask},
 }
 # what the API owns itself (no other home): its signature is the owner, the CLI follows it
@@ -82,11 +81,17 @@ def test_each_flag_defaults_to_its_owner_and_help_says_so(command: str, flag: st
         assert getattr(kind, "kind", kind) is type(owned)  # numbers are read from ASCII digits only
 
 
+@pytest.mark.parametrize("command", ["run", "export"])
 @pytest.mark.parametrize(("flag", "owned"), [("--seed", TRAINING.seed), ("--epochs", TRAINING.epochs)])
-def test_export_flags_default_to_their_owner_or_to_the_archived_runs(flag: str, owned: int) -> None:
-    assert action("export", flag).default is None  # not given: the owner's for a FILE, the run's for DB
-    assert getattr(action("export", flag).type, "kind", None) is int
-    assert f"(default {owned}; with DB, the run's)" in help_of("export", flag)
+def test_training_flags_default_to_their_owner_or_to_the_exported_or_archived_runs(command: str, flag: str,
+                                                                                   owned: int) -> None:
+    """Not given (None): the owner's for a FILE, the run's for a FILE exported from a run (api.exported_settings,
+    its first line) and for DB."""
+    assert action(command, flag).default is None
+    assert getattr(action(command, flag).type, "kind", None) is int
+    db = "; with DB, the run's" if command == "export" else ""
+    assert f"(default {owned}{db}; a .mlev FILE exported from a run: the run's, which its first line names)" \
+        in help_of(command, flag)
 
 
 @pytest.mark.parametrize(("command", "flag", "parameter"),
@@ -108,7 +113,8 @@ def test_the_api_signatures_read_the_owners() -> None:
     assert evolve["epochs"].default == TRAINING.epochs
     for call in (api.run, api.export):
         params = inspect.signature(call).parameters
-        assert (params["seed"].default, params["epochs"].default) == (TRAINING.seed, TRAINING.epochs)
+        assert (params["seed"].default, params["epochs"].default) == (None, None)  # the owner's, or the run's:
+    assert api._settings_of(api.parse("algorithm a\n"), None, None) == (TRAINING.seed, TRAINING.epochs)  # no run's
     for call in (api.show, api.reevaluate):
         assert inspect.signature(call).parameters["timeout"].default == RESOURCES.timeout
     meta = inspect.signature(api.meta).parameters

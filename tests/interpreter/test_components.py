@@ -788,15 +788,19 @@ def test_learner_passes_the_scikit_learn_estimator_checks(tmp_path: Path) -> Non
     itself, for this environment only: check_array_api_input (needs SCIPY_ARRAY_API=1) and
     check_regressor_data_not_an_array (needs pandas).  The estimator declares the ``poor_score`` tag
     (an evolved learner promises no score on the checks' arbitrary data), so check_regressors_train
-    checks shapes and behaviour but not its R² threshold."""
+    checks shapes and behaviour but not its R² threshold.  Expected to fail: the checks of ``sample_weight`` that fit
+    with weights that differ, which ``fit`` refuses as mlevolve.SymbolicRegressor does (qa55b)."""
     from sklearn.utils.estimator_checks import check_estimator
 
     mod = _component(tmp_path, "linear_regression.mlev", "linreg")
+    unweighted = {name: "weights that differ are refused: the online updates are unweighted" for name in
+                  ("check_sample_weights_not_overwritten", "check_sample_weight_equivalence_on_dense_data")}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = check_estimator(mod.Linreg(), on_fail=None)
+        results = check_estimator(mod.Linreg(), on_fail=None, expected_failed_checks=unweighted)
     failed = {r["check_name"]: str(r["exception"]) for r in results if r["status"] == "failed"}
     assert not failed
+    assert {r["check_name"] for r in results if r["status"] == "xfail"} == set(unweighted)
     skipped = {r["check_name"] for r in results if r["status"] == "skipped"}
     assert skipped <= {"check_array_api_input", "check_regressor_data_not_an_array"}
     assert len([r for r in results if r["status"] == "passed"]) >= 30

@@ -8,6 +8,9 @@ filled with ``string.Template``; the generated function a template calls is the 
 from __future__ import annotations
 
 from string import Template
+from typing import Any
+
+import numpy as np
 
 OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
     """The .mlev update rule ``$name`` as a ``torch.optim.Optimizer``.
@@ -211,8 +214,13 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
         tags.regressor_tags.poor_score = True  # an evolved learner promises no score on arbitrary data
         return tags
 
-    def fit(self, X: Any, y: Any) -> $cls:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> $cls:
+        """Train on ``X`` (n, F) and ``y`` (n,); returns self.  ``sample_weight`` (n,): honoured where it is exactly
+        (as mlevolve.SymbolicRegressor's): equal positive weights are the unweighted fit, and a weight of 0 leaves
+        its row out; weights that differ otherwise raise ValueError (the online updates are unweighted)."""
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        if sample_weight is not None:
+            X, y, _ = _weighted_rows(X, y, sample_weight, "the learner's online updates are unweighted")
         if not isinstance(self.epochs, numbers.Integral) or isinstance(self.epochs, bool) or self.epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")  # np.int64 is one
         seed = self.random_state  # NumPy's words named no parameter: "expected non-negative integer"
@@ -272,3 +280,19 @@ def $sympy_name() -> Any:
 
     return sympy.sympify($srepr_name)
 ''')
+
+
+def _weighted_rows(X: Any, y: Any, sample_weight: Any, unweighted: str) -> tuple[Any, Any, Any]:
+    """``X`` and ``y`` as a fit under ``sample_weight`` trains on them, and the index of each row kept: a row of weight
+    0 left out (scikit-learn's meaning: as if it were not there), the rest unweighted where their weights are equal;
+    else ValueError, saying that ``unweighted`` (what of the fit is unweighted).  The exported learner regressor's
+    and mlevolve.SymbolicRegressor's rule: one source, copied into the learner's module."""
+    from sklearn.utils.validation import _check_sample_weight
+
+    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    kept = weights > 0  # all 0: scikit-learn refuses them ("must contain at least one non-zero number")
+    low, high = float(weights[kept].min()), float(weights[kept].max())
+    if low != high:
+        raise ValueError(f"sample_weight with weights that differ (from {low:g} to {high:g}) is not supported yet: "
+                         f"{unweighted}; equal weights, and zeros (which leave their rows out), are honoured exactly")
+    return (X, y, np.arange(len(y))) if kept.all() else (X[kept], y[kept], np.flatnonzero(kept))

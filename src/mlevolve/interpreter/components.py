@@ -315,12 +315,13 @@ def _learner(m: _Module) -> None:
     if any(re.search(r"\bdraw\(", line) for line in lines):
         m.body.append(inspect.getsource(runtime.draw))
     cls = m.name(_camel(d.name))
-    m.taken.add("_SHAPES")
+    m.taken.update(("_SHAPES", "_weighted_rows"))
     types = "(" + "".join(f'"{type_str(t)}",' + " " for t in memory.values()).rstrip() + ")"
     start = "its setup" if "setup" in found else "zeros"
     state_names = ", ".join(f"{n}: {type_str(t)}" for n, t in memory.items())
     m.body.append(templates.ESTIMATOR.substitute(cls=cls, learner=d.name, methods=methods, types=types, start=start,
                                                  state_names=state_names))
+    m.body.append(inspect.getsource(templates._weighted_rows))  # sample_weight as mlevolve.SymbolicRegressor reads it
     m.public.append(cls)
     m.usage = f"    est = {cls}().fit(X_train, y_train)\n    y_pred = est.predict(X_test)"
     m.shapes = ("X: (n, F) float64 features, y: (n,) targets; the memory is Scalar (), Vector (F,) or Matrix (F, F); "

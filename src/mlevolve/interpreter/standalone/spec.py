@@ -41,6 +41,7 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
     "empty": ("option '{0}' has no value in task spec '{1}'", "write it as NAME:key=value, or leave the option out"),
     "colon": ("option '{0}' has no value in task spec '{1}'", "{3}; a value holding ':' is written in quotes: {2}"),
     "open": ("option '{0}' opens a quote it does not close in task spec '{1}'", "close it: {0}='A:B' or {0}=\"A:B\""),
+    "after": ("option '{0}' has text after its closing quote (column {3}) in task spec '{1}'", "quote it all: {2}"),
     "unknown": ("unknown option '{0}' for task '{2}'{3}", "{6}options{4}: {5}"),  # {3} ", a formula task", {4} " of"
     "nameless": ("task spec '{1}' leaves {0} name out", "write NAME:key=value, e.g. data.csv:target=y"),
     "=": ("option '{0}' runs into another in task spec '{1}'", "separate options with ':', as in NAME:a=1:b=2"),
@@ -75,11 +76,12 @@ def spec_value(value: Any, quote: str = "'") -> str:
 
 def split_spec(spec: str) -> tuple[str, dict[str, str]]:
     """``NAME[:key=value...]`` as its name and options as typed, each once with one value (the library's too)"""
-    kept = {str(m.start()): m[2] for m in QUOTED.finditer(spec)}  # quoted values, by place: aside while ':' splits
+    kept = {str(m.start()): m for m in QUOTED.finditer(spec)}  # quoted values, by place: aside while ':' splits
     raw = QUOTED.sub(lambda m: f"=\0{m.start()}\0" if m[2] else "=", spec).split(":")  # '' no value; path: to .csv
     k = max((i for i in range(2, len(raw) + 1) if "=" not in ":".join(raw[1:i])  # before any option
              and ":".join(raw[:i]).strip().lower().endswith((".csv", ".npz"))), default=1)
-    name, *parts = (part.strip() for part in [":".join(raw[:k]), *raw[k:]])
+    name, *parts = (part.strip() for part in [re.sub("\0([0-9]+)\0", lambda m: kept[m[1]][0][1:],  # a file's
+                                                      ":".join(raw[:k])), *raw[k:]])  # name='x'.csv, as typed
     if not name or not all(part.partition("=")[0].strip() for part in parts):  # ":target=y", "nguyen1:", "a::b=1"
         raise TaskError(*(t.format("an option's" if name else "the task's", spec) for t in SPEC_WORDS["nameless"]))
     typed = dict[str, str]()
@@ -88,7 +90,11 @@ def split_spec(spec: str) -> tuple[str, dict[str, str]]:
                 else "colon" if typed and not eq else "empty":  # colon: y:m of target=y:m, a value holding ':'
             fix = mended(name, typed, last := list(typed or [key])[-1], f"{typed.get(last)}:{key}")
             raise TaskError(*(t.format(key, spec, fix, SPEC_WORDS["empty"][1]) for t in SPEC_WORDS[why]))
-        typed[key] = re.sub("\0([0-9]+)\0", lambda m: kept[m[1]], value)  # its quoted value, if any, back
+        if (end := re.match("\0([0-9]+)\0", value)) and value[end.end():]:  # 'y:m'x: not y:mx ('y:k='z': not closed)
+            q, why = kept[end[1]], "open" if re.search(r":[^:=]+=$", kept[end[1]][2]) else "after"
+            raise TaskError(*(t.format(key, spec, mended(name, typed, key, q[2] + value[end.end():]), q.end() + 1)
+                              for t in SPEC_WORDS[why]))
+        typed[key] = re.sub("\0([0-9]+)\0", lambda m: kept[m[1]][2], value)  # its quoted value, if any, back
     return name, typed
 
 
