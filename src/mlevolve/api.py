@@ -1687,11 +1687,15 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
     None for a failure or an archive without a start); ``confirm`` > 0 re-evaluates both with that
     many further seeds for the gain's spread, checked in ``grammar`` (the run's: see :func:`archived_grammar`).
     ``digits`` as :func:`best`'s.  Raises :class:`MlevError` for a missing, foreign or damaged archive, a ``key``
-    no program (or more than one) has, and, without a ``key``, an archive with no scored candidate.
+    no program (or more than one) has, and, without a ``key``, an archive with no scored candidate; a ``key`` with
+    ``n`` other than 1 (a key names one program) raises :class:`SettingError`.
     """
     from mlevolve.report import data
 
     _at_least(n=n)
+    if key is not None and n != 1:  # (as the command line refuses -n with a HASH)
+        raise SettingError("{n} must be 1 with a key, which names one program, got {got}", got=n,
+                           hint="show(db, n=N) for the N best, or show(db, key) for one program")
     _check_digits(digits)
     _confirms(confirm)
     run = data.load(db, top=n, key=key, digits=digits)

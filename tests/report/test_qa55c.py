@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from mlevolve import api
+from mlevolve.dsl.errors import SettingError
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.report import data
 from tests.conftest import Capsys, cli
@@ -106,6 +107,9 @@ def test_a_crossover_of_a_program_with_itself_names_its_parent_once(capsys: Caps
         archive.add(_row(1, "x * x * x", -0.1, (parent, parent), "crossover"))
     [shown] = api.show(db, "0101")
     assert shown["parents"] == [parent, parent]
+    refused = r"^error: n must be 1 with a key, which names one program, got 2\nhint: show\(db, n=N\)"
+    with pytest.raises(SettingError, match=refused):
+        api.show(db, "0101", n=2)  # as the command line refuses -n with a HASH (it was ignored)
     assert [a["hash"] for a in shown["ancestry"]] == [parent]
     code, out, _ = cli(capsys, "show", str(db), "0101")
     assert code == 0 and out.count("000000000000") == 1
