@@ -61,6 +61,7 @@ from mlevolve import api
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
+from mlevolve.messages import counted
 from mlevolve.meta import provenance, stats, vary
 from mlevolve.meta.config import MetaConfig, load_config
 from mlevolve.meta.evolve import inner_run
@@ -474,7 +475,7 @@ def main() -> None:
         jobs: list[tuple[str, str, str, int, str, dict[str, Any]]] = [
             ("base", base_toml, task, seed, args.config, {}) for seed in snap_seeds for task in cfg.test]
         jobs += snapshot_jobs(history, snap_seeds, cfg, args.config)
-        print(f"{len(jobs)} inner runs on {args.workers} workers ...", file=sys.stderr)
+        print(f"{counted(len(jobs), 'inner run')} on {counted(args.workers, 'worker')} ...", file=sys.stderr)
         rows = run_jobs(jobs, args.workers)
         trend = snapshot_trend([r for r in rows if r["arm"] == "snapshot"], [r for r in rows if r["arm"] == "base"],
                                cfg, digests)
@@ -499,7 +500,7 @@ def main() -> None:
             for task in cfg.test:
                 jobs.append((arm, spec.to_toml(), task, seed, args.config, {"bandit": bandit, "algorithm": algorithm}))
     jobs += snapshot_jobs(history, seeds[:args.snapshot_seeds], cfg, args.config)
-    print(f"{len(jobs)} inner runs on {args.workers} workers ...", file=sys.stderr)
+    print(f"{counted(len(jobs), 'inner run')} on {counted(args.workers, 'worker')} ...", file=sys.stderr)
     rows = run_jobs(jobs, args.workers)
     arm_rows = [r for r in rows if r["arm"] != "snapshot"]
     snap_rows = [r for r in rows if r["arm"] == "snapshot"]

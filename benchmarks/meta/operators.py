@@ -37,6 +37,7 @@ from typing import Any
 
 from mlevolve.grammar.oplang import parse_operator
 from mlevolve.grammar.spec import GrammarSpec, OperatorSpec, load_grammar
+from mlevolve.messages import counted
 from mlevolve.meta import provenance, stats
 from mlevolve.meta.config import load_config
 from mlevolve.script import ArgumentParser, at_least, output_folder
@@ -98,7 +99,7 @@ def main() -> None:
     seeds = [10_000 + k for k in range(args.seeds)]  # the seeds evidence.py's arms use
     jobs = [(arm, spec.to_toml(), task, seed, args.config, {"bandit": arm == "bandit"})
             for arm, spec in arms.items() for task in cfg.test for seed in seeds]
-    print(f"{len(jobs)} inner runs on {args.workers} workers ...", file=sys.stderr)
+    print(f"{counted(len(jobs), 'inner run')} on {counted(args.workers, 'worker')} ...", file=sys.stderr)
     rows = run_jobs(jobs, args.workers)
     auc: dict[tuple[str, str], list[float]] = {(r["arm"], r["task"]): [] for r in rows}
     for r in rows:

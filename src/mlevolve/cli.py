@@ -48,7 +48,7 @@ from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
 from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.spec import read_int
-from mlevolve.messages import HELP
+from mlevolve.messages import HELP, counted
 from mlevolve.meta.config import InnerConfig, MetaSettings
 from mlevolve.results import drawn_per_candidate, dumps, shown_program
 from mlevolve.script import (
@@ -63,11 +63,6 @@ from mlevolve.script import (
 
 EXIT_USAGE = 2
 _T = TypeVar("_T")
-
-
-def counted(n: int, noun: str) -> str:
-    """``n`` ``noun`` with thousands separators, the noun plural but for one: ``1 production``, ``1,204 types``."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 class _Parser(ArgumentParser):

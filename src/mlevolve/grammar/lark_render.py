@@ -14,6 +14,7 @@ from lark import Lark
 
 from mlevolve.dsl.printer import INFIX, PRODUCT, SUM
 from mlevolve.grammar.spec import GrammarSpec, Production
+from mlevolve.messages import counted
 
 _LEVEL_RULE = {SUM: "sum", PRODUCT: "product"}
 
@@ -57,9 +58,6 @@ def render_lark(spec: GrammarSpec) -> str:
             if alt is not None and alt[1] not in rules[alt[0]]:
                 rules[alt[0]].append(alt[1])
                 docs.setdefault(alt[0], []).append(f"{q}  (weight {p.weight:g})")
-    def counted(n: int, noun: str) -> str:  # "1 type", "2 types"
-        return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
     lines = [f"// Typed grammar '{spec.name}': {counted(len(spec.productions), 'production')} over "
              f"{counted(len(spec.types), 'type')}. One rule family per type.", ""]
     lines.append("any_expr: " + " | ".join(_nt(t, "expr") for t in spec.types))
