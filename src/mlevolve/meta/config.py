@@ -261,12 +261,11 @@ def _check_inner(inner: InnerConfig, at: _Text, given: set[str]) -> None:
     try:
         DiversityConfig().check(inner.algorithm, inner.population)
     except SettingError as err:
-        defaults = DiversityConfig()  # what the meta level runs: islands' smallest population at its defaults
-        least = max(2, defaults.migrants + 1) * defaults.islands
+        least = err.values.get("enough")  # the smallest population the check would take, at the default settings
         raise at.error(f"[inner] algorithm = {toml_text(inner.algorithm)} with population = {inner.population}: "
                        f"{err.rename(lambda name: name).message}", "inner", "algorithm",
-                       hint=f"population = {least} or more (the meta level runs the algorithm's default settings)") \
-            from None
+                       hint=(f"population = {least} or more" if least is not None else "raise [inner] population")
+                       + " (the meta level runs the algorithm's default settings)") from None
     if inner.target > 1:
         raise at.error(f"[inner] target must be at most 1 (a normalised fitness), got {inner.target!r}", "inner",
                        "target", hint="the normalised best fitness a run must reach to count as a success, e.g. 0.99")
