@@ -11,6 +11,7 @@ as fixtures: ``parametrize`` needs the paths when the tests are collected.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -19,10 +20,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
+import mlevolve
 from mlevolve.cli import main
 from mlevolve.interpreter import compiling
 
@@ -53,6 +56,25 @@ def usage_error(capsys: Capsys, *argv: str) -> str:
     assert out == ""
     assert "error: " in err.splitlines()[0]
     return err
+
+
+# ------------------------------------------------------------------------------------- exported components
+def load_module(path: Path) -> ModuleType:
+    """The module in file ``path``, imported under a name of its own (registered: pickle finds its classes)."""
+    spec = importlib.util.spec_from_file_location(f"component_{path.stem}_{abs(hash(str(path)))}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def component_module(folder: Path, program: str | Path | mlevolve.Program, name: str, stem: str | None = None
+                     ) -> ModuleType:
+    """``mlevolve.export_component(program, name)`` written to ``folder/STEM.py`` (``stem``: ``name``) and imported."""
+    path = folder / f"{stem or name}.py"
+    path.write_text(mlevolve.export_component(program, name), encoding="utf-8")
+    return load_module(path)
 
 
 # ------------------------------------------------------------------------------- the CLI, in a fresh process

@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+import mlevolve
 from mlevolve import api
 from mlevolve.cli import main
 from mlevolve.dsl.errors import SettingError
-from tests.conftest import ROOT, Capsys, archive_meta, usage_error
+from tests.conftest import ROOT, Capsys, archive_meta, component_module, usage_error
 
 QUARTIC = str(ROOT / "examples" / "quartic.mlev")
 FORMS = "hint: local:2 starts two workers on this machine (local:0: one per core); tcp://HOST:8786 joins a scheduler"
@@ -187,16 +188,7 @@ learner noisy(state w: Vector)
 
 
 def _noisy_module(tmp_path: Path) -> object:
-    import importlib.util
-
-    import mlevolve
-
-    (tmp_path / "noisy_mod.py").write_text(mlevolve.export_component(mlevolve.parse(NOISY_LEARNER), "noisy"))
-    spec = importlib.util.spec_from_file_location("noisy_mod", tmp_path / "noisy_mod.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return component_module(tmp_path, mlevolve.parse(NOISY_LEARNER), "noisy", "noisy_mod")
 
 
 @pytest.mark.parametrize("kind", ["int", "Generator", "RandomState", "None"])

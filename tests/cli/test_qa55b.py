@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import mlevolve
 from mlevolve.cli import main
 from mlevolve.interpreter.standalone.spec import TaskError, split_spec
-from tests.conftest import FORMULA_AB, Capsys, cli, usage_error
+from tests.conftest import FORMULA_AB, Capsys, cli, component_module, usage_error
 
 
 # ------------------------------------------------------------------ 2: a quote closes a whole value
@@ -176,16 +177,7 @@ learner sgd(state w: Vector)
 
 
 def _learner_class(tmp_path: Path) -> type:
-    import importlib.util
-
-    import mlevolve
-
-    (tmp_path / "sgd_mod.py").write_text(mlevolve.export_component(mlevolve.parse(SGD), "sgd"))
-    spec = importlib.util.spec_from_file_location("sgd_mod", tmp_path / "sgd_mod.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.Sgd  # type: ignore[no-any-return]
+    return component_module(tmp_path, mlevolve.parse(SGD), "sgd", "sgd_mod").Sgd  # type: ignore[no-any-return]
 
 
 def test_the_exported_learner_takes_sample_weight_as_the_estimator_does(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ is imported in a subprocess whose path has no mlevolve, and passes ruff.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import io
 import math
 import re
@@ -39,6 +38,7 @@ from mlevolve.interpreter.algebra import shown_expr
 from mlevolve.interpreter.codegen import compile_program
 from mlevolve.interpreter.evaluate import namespace
 from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import load_module as _load
 
 # (example, definition, kind): one of every kind with a component form.
 CASES = [
@@ -89,15 +89,6 @@ def _one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def _load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"component_{path.stem}_{abs(hash(str(path)))}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # so that pickle finds its classes
-    spec.loader.exec_module(module)
-    return module
 
 
 def _export(tmp_path: Path, program: str | Path | mlevolve.Program, name: str, stem: str | None = None) -> Path:
