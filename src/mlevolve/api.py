@@ -386,6 +386,8 @@ def check_seed(seed: int) -> None:
 WRITTEN_BY = {"script": (b"a program found or written with mlevolve", b"of mlevolve program '"),
               "report": (b"Written by mlevolve from",), "generator": (b"# mlevolve generator",),
               "program": (b"# Exported by mlevolve from",)}
+EXPORTED_FROM = WRITTEN_BY["program"][0].decode()  # an exported program's first line: "# Exported by mlevolve from DB"
+RUN_SETTINGS = " (the run's settings: mlevolve run FILE {})"  # ... and the run's options, as exported_settings reads
 
 
 def check_output(path: str | Path, setting: str = "output", kind: str | None = None) -> None:
@@ -683,7 +685,7 @@ def check_task_data(program: Program, file: str | None = None, grammar: GrammarS
         _ready(expand_program(program, spec.rules), spec, program.task, seed, file or program, None)
 
 
-_EXPORTED = re.compile(r"# Exported by mlevolve from .*\(the run's settings: mlevolve run FILE ([^()]*)\)")
+_EXPORTED = re.compile(re.escape(EXPORTED_FROM) + " .*" + re.escape(RUN_SETTINGS).replace(r"\{\}", "([^()]*)"))
 
 
 def exported_settings(program: Program) -> dict[str, int]:
@@ -1843,13 +1845,13 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
                if name in meta and int(meta[name]) != default]
     if meta.get("kind") == "meta" and isinstance(meta.get("task"), str):  # "meta:TASK,...": scored on each, not one
         options = [f"--task {shlex.quote(meta['task'].split(':', 1)[-1].split(',')[0])}", *options]
-    with_options = f" (the run's settings: mlevolve run FILE {' '.join(options)})" if options else ""  # kept in it
+    with_options = RUN_SETTINGS.format(" ".join(options)) if options else ""  # kept in it
     if program.task is None and meta.get("kind") != "meta" and (named := _archived_task(meta, db, verify=False)):
         options.append(f"--task {shlex.quote(named)}")  # a name no task line can hold (a quote in a file name)
     # a rate the search drew out of its range as the value it ran with, so the file checks (dropout(1.7): 0.9)
     program = program.with_definitions(tuple(d if d.body is None else replace(d, body=clamp_ranges(d.body))
                                              for d in program.definitions))
-    return f"# Exported by mlevolve from {db}{with_options}\n" + format_program(program), options
+    return f"{EXPORTED_FROM} {db}{with_options}\n" + format_program(program), options
 
 
 def drawn_per_candidate(text: str) -> bool:
