@@ -65,7 +65,7 @@ from mlevolve.gp.generate import generate, ramped_half_and_half
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.common import SEED_LIMIT
-from mlevolve.messages import AT_LEAST, BELOW_2_63, SEED_RANGE
+from mlevolve.messages import AT_LEAST, BELOW_2_63, SEED_RANGE, counted
 from mlevolve.meta.config import most
 from mlevolve.results import SHOWN_DIGITS, fitness_metric
 
@@ -1009,8 +1009,19 @@ def check_settings_read(algorithm: str, given: Sequence[str]) -> None:
                                hint=f"drop {{{name}}}, or choose an {{algorithm}} that reads it: {readers}")
 
 
+def _check_bandit(bandit: bool | None, spec: GrammarSpec) -> None:
+    """:class:`SettingError` where ``bandit`` is turned off under a grammar with evolved operators: they are
+    offered only through the bandit (``gp.portfolio``), so the run would use it anyway."""
+    if bandit is False and spec.operators:
+        raise SettingError("the grammar {grammar} has " + counted(len(spec.operators), "evolved operator") +
+                           ", offered only through the operator bandit: {bandit} would be ignored",
+                           hint="drop {bandit} (a grammar with operators always uses the bandit), or evolve with a "
+                           "grammar without [operators], e.g. base", grammar=spec.name)
+
+
 def _check_search_settings(*, budget: int, epochs: int, tournament: int, digits: int, population: int,
-                           restart_every: int | None, algorithm: str, bandit: bool, diversity: DiversityConfig | None,
+                           restart_every: int | None, algorithm: str, bandit: bool | None,
+                           diversity: DiversityConfig | None,
                            confirm: int, seed: int, init: str) -> None:
     """:func:`evolve`'s checks of its numeric and named settings, before anything is read: :class:`SettingError`
     for a value out of range, a setting ``algorithm`` does not read, or an unknown ``init``."""
@@ -1025,7 +1036,7 @@ def _check_search_settings(*, budget: int, epochs: int, tournament: int, digits:
         _restarts(restart_every, population)
     check_settings_read(algorithm, [name for name, value, default in (
         ("population", population, EvolveConfig.population), ("tournament", tournament, EvolveConfig.tournament),
-        ("restart_every", restart_every or 0, 0), ("bandit", bandit, EvolveConfig.bandit),
+        ("restart_every", restart_every or 0, 0), ("bandit", bool(bandit), EvolveConfig.bandit),
         *((f.name, getattr(diversity, f.name), f.default) for f in fields(DiversityConfig) if diversity is not None),
     ) if value != default])
     _confirms(confirm)
@@ -1059,7 +1070,7 @@ def evolve(
     workers: int = Resources.workers,
     dask: str | None = Resources.dask,
     timeout: float = Resources.timeout,
-    bandit: bool = EvolveConfig.bandit,
+    bandit: bool | None = None,
     memory_limit: float | None = Resources.memory_limit,
     confirm: int = 0,
     diversity: DiversityConfig | None = None,
@@ -1081,8 +1092,9 @@ def evolve(
     and is cut where it runs past either, as a recorded failure.  With a grammar given as an
     object rather than a file, candidates run in this process (the memory limit holds, the time
     budget is checked between training steps).
-    ``bandit`` picks mutations with the adaptive operator bandit (always on when the grammar has
-    evolved operators).  ``restart_every`` N > 0 (regularized evolution only; 0 or at least
+    ``bandit`` picks mutations with the adaptive operator bandit; None, the default: on exactly when the
+    grammar has evolved operators (they are offered through it); False with such a grammar is a
+    :class:`SettingError`.  ``restart_every`` N > 0 (regularized evolution only; 0 or at least
     ``population``): after every N finished candidates the population is dropped and seeded again
     from the initial programs (``init``), budget, archive, cache and FEC tables continuing; the
     summary counts the ``restarts`` and gives the ``restart_every`` used.  None, the default: 20 x ``population``
@@ -1131,6 +1143,7 @@ def evolve(
     diversity.check(algorithm, population)
     # The user's part first, with nothing heavy imported: the file, the names, the task and its data.
     spec = grammar or load_grammar()
+    _check_bandit(bandit, spec)
     read_from = _file_of(program)
     start_name = "the starting program" if (read_from or "<").startswith("<") else "the file's program"  # <..>: none
     file = read_from or "the program"
@@ -1169,7 +1182,7 @@ def evolve(
     fitting = EvolveConfig.fitting(fit, kinds)
     tune = tuned_methods(checked, names) if fitting else ()
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
-                          init=init, hurdle=hurdle, seed=seed, bandit=bandit, diversity=diversity, fit=fitting,
+                          init=init, hurdle=hurdle, seed=seed, bandit=bool(bandit), diversity=diversity, fit=fitting,
                           restart_every=EvolveConfig.restarts(restart_every, algorithm, population, kinds),
                           prune=prune)
     identity = {"program_hash": _program_hash(checked), "program_name": checked.name,

@@ -649,13 +649,13 @@ def _option(p: argparse.ArgumentParser, call: Callable[..., Any], name: str, hel
     default = inspect.signature(call).parameters[name].default
     shown = default_text if default is None else _shown(default)
     text = f"{help} (default {shown})" if shown is not None else help
-    if isinstance(default, bool):
-        p.add_argument(flag_of(name), dest=name, action=BooleanOnce, default=default, help=text)
-        return
     if default is None:  # the type the annotation allows besides None: ``float | None`` is float
         kind = next(t for t in typing.get_args(typing.get_type_hints(call)[name]) if t is not type(None))
     else:
         kind = type(default)
+    if kind is bool:  # ``bool | None``: None when neither form is given (the API's automatic choice)
+        p.add_argument(flag_of(name), dest=name, action=BooleanOnce, default=default, help=text)
+        return
     p.add_argument(flag_of(name), dest=name, type=_ascii(kind), default=default, choices=choices, metavar=metavar,
                    help=text)
 
@@ -816,8 +816,8 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, api.evolve, "timeout", "seconds allowed per candidate", metavar="S")
     _option(p, api.evolve, "memory_limit", "memory allowed per candidate, in GiB, beyond its worker's own",
             default_text="half the machine's memory shared among the workers", metavar="GIB")
-    _option(p, api.evolve, "bandit", "choose mutations with the adaptive operator bandit "
-            "(always on when the grammar has evolved operators)")
+    _option(p, api.evolve, "bandit", "choose mutations with the adaptive operator bandit", default_text="on "
+            "when the grammar has evolved operators, which it offers; --no-bandit with such a grammar is refused")
     for f in fields(DiversityConfig):  # --islands, --migration-interval, ...: defaults owned by DiversityConfig
         p.add_argument(flag_of(f.name), type=_ascii(int), default=f.default, metavar="N",
                        help=f"{f.metadata['help']} (default {f.default})")

@@ -36,7 +36,7 @@ EVOLVE, DIVERSITY, TRAINING, RESOURCES = EvolveConfig(), DiversityConfig(), Sett
 OWNED: dict[str, dict[str, Any]] = {
     "evolve": {"--budget": EVOLVE.budget, "--algorithm": EVOLVE.algorithm, "--init": EVOLVE.init,
                "--population": EVOLVE.population, "--tournament": EVOLVE.tournament, "--seed": EVOLVE.seed,
-               "--hurdle": EVOLVE.hurdle, "--fit": EVOLVE.fit, "--bandit": EVOLVE.bandit,
+               "--hurdle": EVOLVE.hurdle, "--fit": EVOLVE.fit,
                "--epochs": TRAINING.epochs, "--workers": RESOURCES.workers, "--dask": RESOURCES.dask,
                "--timeout": RESOURCES.timeout, "--memory-limit": RESOURCES.memory_limit,
                **{f"--{f.name.replace('_', '-')}": getattr(DIVERSITY, f.name) for f in fields(DiversityConfig)}},
@@ -45,7 +45,8 @@ OWNED: dict[str, dict[str, Any]] = {
 # what the API owns itself (no other home): its signature is the owner, the CLI follows it
 API_OWNED = {"sample": (api.sample, {"-n": "n", "--seed": "seed", "--depth": "depth", "--method": "method"}),
              "best": (api.best, {"-n": "n"}), "show": (api.show, {"-n": "n", "--confirm": "confirm"}),
-             "report": (api.report, {"--top": "top"}), "evolve": (api.evolve, {"--confirm": "confirm"})}
+             "report": (api.report, {"--top": "top"}),
+             "evolve": (api.evolve, {"--confirm": "confirm", "--bandit": "bandit"})}
 
 
 def subparser(command: str) -> argparse.ArgumentParser:
@@ -99,15 +100,17 @@ def test_training_flags_default_to_their_owner_or_to_the_exported_or_archived_ru
 def test_flags_the_api_owns_follow_its_signature(command: str, flag: str, parameter: str) -> None:
     default = inspect.signature(API_OWNED[command][0]).parameters[parameter].default
     assert action(command, flag).default == default
-    # None: the API reads it (best's n: 5, and refused with front), the help says what it reads
+    # None: the API reads it (best's n: 5, and refused with front; evolve's bandit: on with evolved operators), the
+    # help says what it reads
     assert f"(default {shown(default)})" in help_of(command, flag) if default is not None else \
-        help_of(command, flag).endswith("(default 5)")
+        help_of(command, flag).endswith({"-n": "(default 5)", "--bandit": "such a grammar is refused)"}[flag])
 
 
 def test_the_api_signatures_read_the_owners() -> None:
     evolve = inspect.signature(api.evolve).parameters
-    for name in ("budget", "algorithm", "seed", "init", "population", "tournament", "hurdle", "fit", "bandit"):
+    for name in ("budget", "algorithm", "seed", "init", "population", "tournament", "hurdle", "fit"):
         assert evolve[name].default == getattr(EVOLVE, name), name
+    assert evolve["bandit"].default is None and EVOLVE.bandit is False  # the API's automatic choice, resolved
     for name in ("workers", "dask", "timeout", "memory_limit"):
         assert evolve[name].default == getattr(RESOURCES, name), name
     assert evolve["epochs"].default == TRAINING.epochs

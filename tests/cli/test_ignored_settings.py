@@ -12,7 +12,8 @@ from mlevolve import api
 from mlevolve.dsl.errors import SettingError
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import EvolveConfig
-from tests.conftest import EXAMPLES, Capsys, usage_error
+from mlevolve.grammar.spec import load_grammar
+from tests.conftest import EXAMPLES, ROOT, Capsys, usage_error
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
 CASES = [  # (API keywords, CLI flags, the error and hint in the API's words, then in the command's)
@@ -50,6 +51,30 @@ def test_the_api_and_the_cli_refuse_a_setting_the_algorithm_ignores_alike(
     err = usage_error(capsys, "evolve", QUARTIC, "--budget", "4", "--db", str(db), *flags)
     assert err.splitlines() == [f"mlevolve evolve: error: {cli_words[0]}", f"hint: {cli_words[1]}"]
     assert not db.exists()
+
+
+def test_the_bandit_cannot_be_turned_off_under_a_grammar_with_evolved_operators(tmp_path: Path, capsys: Capsys) -> None:
+    """Evolved operators are offered only through the bandit (``Engine``'s portfolio), so ``--no-bandit`` would be
+    ignored: refused through the API and the command line alike; not giving it, or ``--bandit``, runs."""
+    grammar = ROOT / "benchmarks" / "meta" / "pooled" / "formulas" / "learned.grammar.toml"
+    spec = load_grammar(grammar)
+    assert len(spec.operators) == 1
+    db = tmp_path / "r.db"
+    with pytest.raises(SettingError) as caught:
+        api.evolve(QUARTIC, ["f"], budget=4, db=db, quiet=True, grammar=spec, bandit=False)
+    said = ("the grammar learned.grammar has 1 evolved operator, offered only through the operator bandit: {} would "
+            "be ignored", "drop {} (a grammar with operators always uses the bandit), or evolve with a grammar "
+            "without [operators], e.g. base")
+    assert [caught.value.message, caught.value.hint] == [line.format("bandit") for line in said]
+    err = usage_error(capsys, "evolve", QUARTIC, "--budget", "4", "--db", str(db), "--grammar", str(grammar),
+                      "--no-bandit")
+    assert err.splitlines() == [f"mlevolve evolve: error: {said[0].format('--no-bandit')}",
+                                f"hint: {said[1].format('--no-bandit')}"]
+    assert not db.exists()
+    for bandit in (None, True):  # automatic (on: the operators are offered) and on as asked: both run
+        ran = api.evolve(QUARTIC, ["f"], budget=4, population=2, db=tmp_path / f"{bandit}.db", quiet=True,
+                         grammar=spec, bandit=bandit)
+        assert ran["candidates"] == 4
 
 
 def test_a_setting_at_its_default_is_not_refused_by_the_api() -> None:
