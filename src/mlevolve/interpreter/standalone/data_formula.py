@@ -3,6 +3,8 @@
 held-out points drawn uniformly on the benchmark's range; or a user's ``file.csv:target=COLUMN`` /
 ``file.npz``, whose columns are the formula's inputs by name (training and validation rows of the
 60/20/20 split are the training points, test rows the held-out points; values in their own units).
+A CSV's ``weight=COLUMN`` weights each row (scikit-learn's ``sample_weight``): the fit, the fitness and the
+metrics are then weighted least squares, weighted MSE and R² (``w_train``, ``w_test``).
 """
 
 from collections.abc import Callable, Sequence
@@ -28,19 +30,23 @@ FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
     "nguyen8": (lambda x: np.sqrt(x), 0.0, 4.0),
 }
 FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
-FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",), "n_train": 1_000_000}  # a formula: regression
+FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",), "n_train": 1_000_000,
+                                "weight": ""}  # a formula: regression; weight=: a column of row weights
+MIN_FILE_ROWS = 7  # a formula's data file's fewest rows: _split holds out 2 of 7 (test_r2 is measured on 2 at least)
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
 POINT_MIN_VARIANCE = float(np.finfo(np.float64).tiny)  # and one below float64's least normal number lost its digits
 
 
-def _points(name: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any) -> dict[str, Any]:
-    """The points as the formula loop takes them: x (n, n_vars) and y (n), float64; too few to fit, TaskError."""
+def _points(name: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any, w_train: Any = None,
+            w_test: Any = None) -> dict[str, Any]:
+    """The points as the formula loop takes them: x (n, n_vars) and y (n), float64, and each row's weight (n,) or None
+    (unweighted: every row counts 1); too few to fit, TaskError."""
     if len(y_train) < MIN_TRAIN_POINTS:
         raise TaskError(f"{name}: {len(y_train):,} training points for a formula: its linear scaling (a + b * f) fits "
                         f"{MIN_TRAIN_POINTS - 1} exactly, so every formula would score train_r2 1",
                         f"give n_train={MIN_TRAIN_POINTS} at least")
     return {"name": name, "x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test,
-            "n_vars": x_train.shape[1]}
+            "n_vars": x_train.shape[1], "w_train": w_train, "w_test": w_test}
 
 
 def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> dict[str, Any]:
@@ -51,10 +57,13 @@ def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> di
     return _points(name, x_train, formula(x_train[:, 0]), x_test, formula(x_test[:, 0]))
 
 
-def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_train: int = 10**6) -> dict[str, Any]:
+def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_train: int = 10**6,
+                weight: str = "") -> dict[str, Any]:
     """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``; ``n_train`` of its
-    fitting rows at most, drawn with ``seed`` (gplearn's ``max_samples``: a fit's cost is linear in its rows)."""
-    x, y, columns, *_ = read_table(path, target, "regression", POINT_MAX_ABS)
+    fitting rows at most, drawn with ``seed`` (gplearn's ``max_samples``: a fit's cost is linear in its rows).
+    ``weight``: the CSV column of the rows' weights (not a feature; :func:`_weights`), or "" for none."""
+    x, y, columns, *_ = read_table(path, target, "regression", POINT_MAX_ABS, weight=weight)
+    x, y, columns, w = _weights(path, weight, x, y, columns)
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
     if missing or extra:  # the library's too (tasks.load_points)
         odd = [repr(c) for c in extra if not (c.isidentifier() and c.isascii()) or c in DSL_KEYWORDS]
@@ -66,11 +75,12 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
             f"target= is the column to predict, not the parameter {target}{meant}" if target in missing else
             f"{did_you_mean(missing[0], extra) if missing else ''}the formula's parameters are named after the "
             f"columns: {', '.join(columns)}")
-    if len(y) < 7:  # _split holds out 2 rows of 7, 1 of 4 to 6 (and of 8, which takes one of validation's below)
+    if len(y) < MIN_FILE_ROWS:  # _split holds out 2 rows of 7, 1 of 4 to 6 (and of 8, which takes one of validation's)
         held = len(y) - round(0.6 * len(y)) - round(0.2 * len(y))
         raise TaskError(f"{path}: too few rows ({len(y)}) for a formula: the 20% held out for test_r2 would be {held}",
                         "give at least 7 rows (test_r2 is measured on 2 at least)")
     yf, (train, val, test) = np.asarray(y, np.float64), _split(None, len(y), np.random.default_rng(seed), path)
+    # (the split of a file without its rows of weight 0: a weight of 0 is the row left out, as scikit-learn has it)
     if len(test) < 2:  # 8 rows split 5/2/1: validation's rows are fitting rows too, so one is held out instead
         val, test = val[:-1], np.concatenate([test, val[-1:]])
     fit_rows = np.concatenate([train, val])
@@ -87,7 +97,24 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
         raise TaskError(f"{path}: column(s) {', '.join(low)} vary too little for float64 to square (the output's "
                         "linear scaling would underflow)", "a formula is fitted in the data's own units: multiply "
                         "them by a power of 10")
-    return _points(path, xs[fit_rows], yf[fit_rows], xs[test], yf[test])
+    return _points(path, xs[fit_rows], yf[fit_rows], xs[test], yf[test], *(() if w is None else (w[fit_rows], w[test])))
+
+
+def _weights(path: str, weight: str, x: Any, y: Any, columns: list[str]) -> tuple[Any, Any, list[str], Any]:
+    """``x`` without the weight column ``weight`` (each cell checked by the reader: a finite number, at least 0),
+    ``y``, the feature names, and the weights (n,): rows of weight 0 left out, None where every weight left is the
+    same (a common weight changes no least-squares fit and no R²: the unweighted run, bit for bit); no ``weight``:
+    the arrays as given and None.  Every weight 0: TaskError."""
+    if not weight:
+        return x, y, columns, None
+    j = columns.index(weight)  # (the reader refused a weight= naming no feature column)
+    w, x, columns = np.asarray(x[:, j], np.float64), np.delete(x, j, axis=1), [c for c in columns if c != weight]
+    if not (kept := w > 0).any():
+        raise TaskError(f"{path}: every weight in column '{weight}' is 0", "a weight of 0 leaves its row out: give "
+                        "the rows to fit a positive weight")
+    if not kept.all():
+        x, y, w = x[kept], y[kept], w[kept]
+    return x, y, columns, None if bool((w == w[0]).all()) else w
 
 
 def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
@@ -99,4 +126,4 @@ def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
 def formula_file(spec: str, seed: int = 0, inputs: Sequence[str] = ()) -> dict[str, Any]:
     """The points of the user's data file ``spec`` names, whose columns are the formula's ``inputs``."""
     name, options = file_spec(spec, FILE_OPTIONS, "a data file for a formula")
-    return file_points(name, options["target"], inputs, seed, options["n_train"])
+    return file_points(name, options["target"], inputs, seed, options["n_train"], options["weight"])
