@@ -149,3 +149,19 @@ def test_a_learner_refuses_weight_saying_its_updates_are_unweighted(tmp_path: Pa
                            "learner\nhint: weight= is read only by a formula program (its rows' weights, in weighted "
                            "least squares): other programs train unweighted (a learner's online updates); options of "
                            "a data file for a learner: target, problem, fitness, group\n")
+
+
+def test_target_naming_a_parameters_column_is_told_before_a_column_to_rename(tmp_path: Path) -> None:
+    """``target=x`` where ``x`` is the formula's parameter: the mistake is target=, whatever the column left over is
+    called (it said to rename 'y 2', which is no parameter because it is the target the user meant)."""
+    from mlevolve.dsl.errors import MlevError
+
+    data = tmp_path / "xs.csv"
+    data.write_text("x,y 2\n" + "".join(f"{i},{i * i % 7}\n" for i in range(10)), encoding="utf-8")
+    with pytest.raises(MlevError) as named:
+        load_points(f"{data}:target=x", ("x",))
+    assert named.value.hint == "target= is the column to predict, not the parameter x: target=y 2"
+    (odd := tmp_path / "xc.csv").write_text("x,y:m\n" + "".join(f"{i},{i * i % 7}\n" for i in range(10)))
+    with pytest.raises(MlevError) as named:
+        load_points(f"{odd}:target=x", ("x",))
+    assert named.value.hint == "target= is the column to predict, not the parameter x: target='y:m'"

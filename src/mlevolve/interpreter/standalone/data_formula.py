@@ -14,7 +14,7 @@ import numpy as np
 
 from mlevolve.interpreter.standalone.common import DSL_KEYWORDS
 from mlevolve.interpreter.standalone.data import _split, check_varies, file_spec, read_table
-from mlevolve.interpreter.standalone.spec import MIN_TRAIN_POINTS, TaskError, parse_spec
+from mlevolve.interpreter.standalone.spec import MIN_TRAIN_POINTS, TaskError, parse_spec, spec_value
 from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 # name: (target function, low, high of the input's range)
@@ -68,11 +68,14 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
     if missing or extra:  # the library's too (tasks.load_points)
         odd = [repr(c) for c in extra if not (c.isidentifier() and c.isascii()) or c in DSL_KEYWORDS]
         left = x[:, columns.index(extra[0])] if (missing, len(extra)) == ([target], 1) else None  # the one column
-        meant = f": target={extra[0]}" if left is not None and np.ptp(left) else ""  # left over, where it can be one
+        meant = f": target={spec_value(extra[0])}" if left is not None and np.ptp(left) else ""  # the one left over
+        # (target= naming a parameter's column is the mistake to tell first: the column left over may be the target,
+        # whatever its name, so renaming it is no fix)
         raise TaskError(f"{path}: " + "; ".join([f"no column for parameter(s) {', '.join(missing)}"] * bool(missing) + [
-            f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)), f"rename column(s) "
-            f"{', '.join(odd)} in the file: a parameter's name is ASCII letters, digits, _, not a keyword" if odd else
+            f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)),
             f"target= is the column to predict, not the parameter {target}{meant}" if target in missing else
+            f"rename column(s) {', '.join(odd)} in the file: a parameter's name is ASCII letters, digits, _, not a "
+            "keyword" if odd else
             f"{did_you_mean(missing[0], extra) if missing else ''}the formula's parameters are named after the "
             f"columns: {', '.join(columns)}")
     if len(y) < MIN_FILE_ROWS:  # _split holds out 2 rows of 7, 1 of 4 to 6 (and of 8, which takes one of validation's)
