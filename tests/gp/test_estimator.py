@@ -450,10 +450,16 @@ def test_the_data_file_reads_back_exactly_and_names_the_target_apart(tmp_path: P
     from mlevolve.interpreter.tasks import load_points
 
     x, y = _data(30)
-    path, target, _ = _data_file(tmp_path / "r.db", x / 3.0, y / 7.0, ["y", "y_"])
+    path, (target, _), _ = _data_file(tmp_path / "r.db", x / 3.0, y / 7.0, ["y", "y_"])
     assert target == "y__"
     points = load_points(f"{path}:target={target}", ("y", "y_"))
     assert set(np.concatenate([points.y_train, points.y_test]).tolist()) == set((y / 7.0).tolist())
+    w = np.linspace(0.1, 3.0, 30) / 7.0  # the weights' column too, named apart from the columns and the target
+    path, (target, weight), _ = _data_file(tmp_path / "w.db", x, y, ["sample_weight", "y"], w)
+    assert (target, weight) == ("y_", "sample_weight_")
+    points = load_points(f"{path}:target={target}:weight={weight}", ("sample_weight", "y"))
+    assert points.w_train is not None and points.w_test is not None
+    assert set(np.concatenate([points.w_train, points.w_test]).tolist()) == set(w.tolist())
 
 
 def test_a_model_fitted_in_a_grammar_file_predicts_from_another_folder(tmp_path: Path,
