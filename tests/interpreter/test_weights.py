@@ -111,6 +111,11 @@ def test_a_weight_column_is_no_input_and_its_zeros_leave_rows_out(tmp_path: Path
     points = load_points(f"{data}:target=y:weight=w", ("x",))
     assert points.n_vars == 1 and points.w_train is not None and points.w_test is not None
     assert len(points.y_train) + len(points.y_test) == 10 and (points.w_train > 0).all()
+    lines = data.read_text(encoding="utf-8").splitlines()
+    (left := tmp_path / "left.csv").write_text("\n".join(r for r in lines if not r.endswith(",0")) + "\n")
+    without = load_points(f"{left}:target=y:weight=w", ("x",))  # the rows of weight 0 left out of the file
+    for key in ("x_train", "y_train", "w_train", "x_test", "y_test", "w_test"):
+        assert np.array_equal(getattr(points, key), getattr(without, key)), key
     same = load_points(f"{_write(tmp_path / 'e.csv', ['2.5'] * 12)}:target=y:weight=w", ("x",))
     assert same.w_train is None and same.w_test is None  # equal weights: the unweighted task
     plain = load_points(f"{data}:target=y", ("x", "w"))  # without weight=, w is a column like any
