@@ -157,10 +157,9 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf, lab
     Targets are float64 numbers, or text class labels (stripped; with ``problem`` "classification", numbers among
     them written canonically: ``1`` and ``1.0`` are one class); every number at most ``most`` in magnitude.  A CSV
     column ``labels`` (a learner's ``group=``) may hold text: each cell is its label's place in the labels returned
-    (numbers written canonically; empty without it).  A CSV column ``weight`` (a formula's ``weight=``) holds a
-    finite number of at least 0 in every cell (:func:`weight_fault`), read as a feature (its caller takes it out).
-    The one reader of users' files, the library's (tasks.py)
-    and a script's: each mistake a :class:`TaskError` at its place, the first in file order."""
+    (numbers written canonically; empty without it); a CSV column ``weight`` (a formula's) weights (weight_fault).
+    The one reader of users' files, the library's (tasks.py) and a script's: each mistake a :class:`TaskError` at its
+    place, the first in file order."""
     file, suffix = Path(path), Path(path).suffix.lower()
     if not file.is_file():
         raise TaskError(*not_a_file(path, BUILT_IN))
@@ -187,30 +186,19 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf, lab
     return x, np.array([c.strip() for c in cells]), *names, rows
 
 
-def check_group(name: str, group: str, target: str, features: list[str]) -> None:
-    """Refuse (TaskError) a learner's ``group=`` naming none of the file's ``features`` (the target, or no column)."""
+def check_group(name: str, group: str, target: str, features: list[str], key: str = "group",
+                why: str = "the rows are grouped into tasks by a feature column") -> None:
+    """Refuse (TaskError) a learner's ``group=`` (a formula's ``weight=``: ``key``) naming none of ``features``"""
     if group not in features:
-        raise TaskError(f"{name}: group={group} {'is the target' if group == target else 'is no column'}; the rows "
-                        "are grouped into tasks by a feature column",
-                        f"{did_you_mean(group, features)}group= names one of: {', '.join(features)}")
-
-
-WEIGHT_HINT = "a weight is a finite number of at least 0 (0 leaves its row out), as scikit-learn's sample_weight"
-
-
-def check_weight(name: str, weight: str, target: str, features: list[str]) -> None:
-    """Refuse (TaskError) a formula's ``weight=`` naming none of the file's ``features`` (the target, or no column)."""
-    if weight not in features:
-        raise TaskError(f"{name}: weight={weight} {'is the target' if weight == target else 'is no column'}; each "
-                        "row's weight is a column of the file, and not a feature",
-                        f"{did_you_mean(weight, features)}weight= names one of: {', '.join(features)}")
+        raise TaskError(f"{name}: {key}={group} {'is the target' if group == target else 'is no column'}; {why}",
+                        f"{did_you_mean(group, features)}{key}= names one of: {', '.join(features)}")
 
 
 def weight_fault(cell: str) -> tuple[str, str] | None:
     """Why a cell of a weight column is no weight (message, hint), or None: a finite number of at least 0."""
-    if (fault := cell_fault(cell)) is not None:
-        return fault[0], WEIGHT_HINT if fault[1] != MISSING_HINT else fault[1]
-    return (f"'{cell.strip()}' is negative", WEIGHT_HINT) if float(cell) < 0 else None
+    fault = cell_fault(cell) or ((f"'{cell.strip()}' is negative", "") if float(cell) < 0 else None)
+    return fault and (fault[0], fault[1] if fault[1] == MISSING_HINT else "a weight is a finite number of at least 0 "
+                      "(0 leaves its row out), as scikit-learn's sample_weight")
 
 
 def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | None:
@@ -262,7 +250,8 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
     if labels:  # before any cell: a text label is no number
         check_group(str(file), labels, target, [h for h in header if h != target])
     if weight:
-        check_weight(str(file), weight, target, [h for h in header if h != target])
+        check_group(str(file), weight, target, [h for h in header if h != target], "weight", "each row's weight is a "
+                    "column of the file, and not a feature")
     t, x, codes = header.index(target), np.empty((len(rows), len(header) - 1)), dict[str, int]()
     g, k = header.index(labels) if labels else -1, header.index(weight) if weight else -1
     for i, (line, end, row) in enumerate(rows):

@@ -30,23 +30,20 @@ FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
     "nguyen8": (lambda x: np.sqrt(x), 0.0, 4.0),
 }
 FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
-FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",), "n_train": 1_000_000,
-                                "weight": ""}  # a formula: regression; weight=: a column of row weights
+FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",), "n_train": 1_000_000, "weight": ""}
 MIN_FILE_ROWS = 7  # a formula's data file's fewest rows: _split holds out 2 of 7 (test_r2 is measured on 2 at least)
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
 POINT_MIN_VARIANCE = float(np.finfo(np.float64).tiny)  # and one below float64's least normal number lost its digits
 
 
-def _points(name: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any, w_train: Any = None,
-            w_test: Any = None) -> dict[str, Any]:
-    """The points as the formula loop takes them: x (n, n_vars) and y (n), float64, and each row's weight (n,) or None
-    (unweighted: every row counts 1); too few to fit, TaskError."""
+def _points(name: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any, *weights: Any) -> dict[str, Any]:
+    """The points as the formula loop takes them: x (n, n_vars), y (n) and weights (n; none: 1 each); TaskError"""
     if len(y_train) < MIN_TRAIN_POINTS:
         raise TaskError(f"{name}: {len(y_train):,} training points for a formula: its linear scaling (a + b * f) fits "
                         f"{MIN_TRAIN_POINTS - 1} exactly, so every formula would score train_r2 1",
                         f"give n_train={MIN_TRAIN_POINTS} at least")
     return {"name": name, "x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test,
-            "n_vars": x_train.shape[1], "w_train": w_train, "w_test": w_test}
+            "n_vars": x_train.shape[1], "w_train": (*weights, None)[0], "w_test": (*weights, None, None)[1]}
 
 
 def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> dict[str, Any]:
@@ -60,8 +57,7 @@ def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> di
 def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_train: int = 10**6,
                 weight: str = "") -> dict[str, Any]:
     """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``; ``n_train`` of its
-    fitting rows at most, drawn with ``seed`` (gplearn's ``max_samples``: a fit's cost is linear in its rows).
-    ``weight``: the CSV column of the rows' weights (not a feature; :func:`_weights`), or "" for none."""
+    fitting rows at most, drawn with ``seed`` (gplearn's ``max_samples``); ``weight``: the weights' column or ""."""
     x, y, columns, *_ = read_table(path, target, "regression", POINT_MAX_ABS, weight=weight)
     x, y, columns, w = _weights(path, weight, x, y, columns)
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
@@ -83,7 +79,6 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
         raise TaskError(f"{path}: too few rows ({len(y)}) for a formula: the 20% held out for test_r2 would be {held}",
                         "give at least 7 rows (test_r2 is measured on 2 at least)")
     yf, (train, val, test) = np.asarray(y, np.float64), _split(None, len(y), np.random.default_rng(seed), path)
-    # (the split of a file without its rows of weight 0: a weight of 0 is the row left out, as scikit-learn has it)
     if len(test) < 2:  # 8 rows split 5/2/1: validation's rows are fitting rows too, so one is held out instead
         val, test = val[:-1], np.concatenate([test, val[-1:]])
     fit_rows = np.concatenate([train, val])
@@ -104,10 +99,8 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
 
 
 def _weights(path: str, weight: str, x: Any, y: Any, columns: list[str]) -> tuple[Any, Any, list[str], Any]:
-    """``x`` without the weight column ``weight`` (each cell checked by the reader: a finite number, at least 0),
-    ``y``, the feature names, and the weights (n,): rows of weight 0 left out, None where every weight left is the
-    same (a common weight changes no least-squares fit and no R²: the unweighted run, bit for bit); no ``weight``:
-    the arrays as given and None.  Every weight 0: TaskError."""
+    """x, y, columns without column ``weight`` and its rows of weight 0, and the weights (None: all equal, the
+    unweighted run bit for bit, as a common weight changes no least-squares fit); every weight 0: TaskError"""
     if not weight:
         return x, y, columns, None
     j = columns.index(weight)  # (the reader refused a weight= naming no feature column)

@@ -14,9 +14,7 @@ def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, 
     """Evaluate a formula on every point at once: MSE and R^2 on the training points (``train_mse``,
     ``train_r2``) and on fresh held-out points from the same range (``test_mse``, ``test_r2``).  The
     fitness is the training R^2 = 1 - MSE / var(y), scale-free so problems compare (a constant
-    target, var 0, is scored 1 - MSE).  Where the data weights its rows (``w_train``, ``w_test``: (n,) weights
-    above 0, a data file's ``weight=``), the MSE and the variance are weighted means (:func:`weighted_mse`):
-    R^2 as scikit-learn's ``r2_score(y, f, sample_weight=w)``."""
+    target, var 0, is scored 1 - MSE); weighted (``w_train``, ``w_test``): as scikit-learn's, ``sample_weight=w``."""
     metrics, started = dict[str, Any](), time.perf_counter()
     with np.errstate(all="ignore"):  # np.mean and np.var spelled out below: the same sums, without their bookkeeping
         for split in ("train", "test"):  # (a formula of the points has their shape: broadcast only a constant)
@@ -26,7 +24,7 @@ def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, 
                 mse = float(np.add.reduce(error * error, axis=None) / y.size)
                 var = float(np.add.reduce(np.square(y - np.add.reduce(y, axis=None) / y.size), axis=None) / y.size)
             else:
-                mse, var = weighted_mse(error, w), weighted_mse(y - weighted_mse(y, w, square=False), w)
+                mse, var = weighted_mean(error * error, w), weighted_mean(np.square(y - weighted_mean(y, w)), w)
             if not math.isfinite(mse):  # (finite values far from the target: their squares overflow)
                 raise CandidateFailure("the formula is not finite on some points" if not np.isfinite(f).all() else
                                        "its squared error overflows float64 (finite, but far from the target)", split)
@@ -34,10 +32,6 @@ def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, 
     return {**metrics, "fitness": metrics["train_r2"], "train_seconds": round(time.perf_counter() - started, 6)}
 
 
-def weighted_mse(error: Any, w: Any, square: bool = True) -> float:
-    """The weighted mean of ``error ** 2`` (``square`` False: of ``error``), ``error`` and ``w`` (n,), the weights
-    above 0: ``sum(w * e^2) / sum(w)``, the MSE scikit-learn's ``mean_squared_error(..., sample_weight=w)`` gives
-    (the weighted variance of ``y`` where ``error`` is ``y`` less its weighted mean)."""
-    w = np.asarray(w, np.float64)
-    value = error * error if square else error
-    return float(np.add.reduce(w * value, axis=None) / np.add.reduce(w, axis=None))
+def weighted_mean(v: Any, w: Any) -> float:
+    """``sum(w * v) / sum(w)`` of ``v`` and weights ``w`` (n,): of squared errors, scikit-learn's weighted MSE"""
+    return float(np.add.reduce(w * v, axis=None) / np.add.reduce(w, axis=None))
