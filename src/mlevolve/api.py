@@ -1557,7 +1557,8 @@ def _classes_note(task: str, data: Any) -> str:
 
 
 def _target_variances(task: Any) -> dict[str, float]:
-    """The variance of a regression task's targets per split (``train``, ``val``, ``test``), for R²."""
+    """The variance of a regression task's targets per split (``train``, ``val``, ``test``), for R²: weighted where
+    the split's rows are (a formula's ``w_train``, ``w_test``: the weighted R² its metrics report)."""
     import numpy as np
 
     if getattr(task, "problem", "regression") != "regression":
@@ -1566,7 +1567,9 @@ def _target_variances(task: Any) -> dict[str, float]:
     for prefix in ("train", "val", "test"):
         y = getattr(task, f"y_{prefix}", None)
         if y is not None and np.size(y) > 1:
-            out[prefix] = float(np.var(np.asarray(y, np.float64)))
+            y, w = np.asarray(y, np.float64), getattr(task, f"w_{prefix}", None)
+            out[prefix] = float(np.var(y)) if w is None else float(np.average((y - np.average(y, weights=w)) ** 2,
+                                                                               weights=w))
     return out
 
 

@@ -253,7 +253,7 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     for t in rows:
         print(f"{t['name']:<18} {t['kind']:<11} {t['problem']:<15} {t['size']:<30} {t['description']}")
     print("\nyour own data: --task path.csv:target=COLUMN or --task path.npz (arrays X, y); "
-          "add :problem=regression|classification to override detection")
+          "add :problem=regression|classification to override detection; a formula's :weight=COLUMN weights the rows")
     return 0
 
 

@@ -7,6 +7,8 @@ columns where the language takes them, else ``x0``, ``x1``, ... by position), on
 the rules of every data file
 (:mod:`mlevolve.interpreter.standalone.data`): a 60/20/20 split seeded by ``random_state``, the train and
 validation rows the points the search fits (fitness: their R²), the test rows held out (``metrics_["test_r2"]``).
+``sample_weight`` weights the search (the data file's ``weight=`` column, docs/data.md): weighted least squares in
+the constants' fit, weighted MSE and R² (scikit-learn's) in the fitness and every metric.
 ``predict`` evaluates the best formula found, constants fitted and written in, by the path that scored it
 (:func:`~mlevolve.interpreter.fastpath.formula_function`), so on the fitted points it gives the run's own numbers.
 """
@@ -119,10 +121,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SymbolicRegressor:
         """Search a formula of ``X`` (n, F) for ``y`` (n,); returns self.
 
-        ``sample_weight`` (n,): honoured where it is exactly: equal positive weights are the unweighted search
-        (least squares, the constants' fit and R² do not change with a common weight), and a weight of 0 drops its
-        row (as scikit-learn defines it: the same as leaving the row out); weights that differ otherwise raise
-        ValueError, since the search, its constant fitting and its metrics are unweighted (:func:`_weighted`)."""
+        ``sample_weight`` (n,): each row's weight, finite and at least 0 (scikit-learn's meaning: an integer weight k
+        is the row given k times, 0 the row left out): the search is weighted least squares, its linear scaling,
+        Levenberg-Marquardt and fitness (weighted R²) and ``metrics_`` (weighted MSE and R², as scikit-learn's
+        ``r2_score(..., sample_weight=)``) on the fitted and the held-out rows alike (:func:`_weighted`).  Equal
+        weights are the unweighted search, bit for bit (a common weight changes no least-squares fit and no R²)."""
         from mlevolve.api import RunInterrupted, best, check_output, evolve, formula_sympy, parse
         from mlevolve.dsl.errors import MlevError
         from mlevolve.dsl.printer import format_expr
@@ -139,9 +142,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             y = np.asarray(y, dtype=np.float64)
         except ValueError as err:
             raise ValueError(f"y must hold numbers: {err}") from None
-        caller_rows = np.arange(len(y))  # the caller's index of each row searched: an error's X[i, j] is the caller's
-        if sample_weight is not None:
-            X, y, caller_rows = _weighted(X, y, sample_weight)
+        # (rows repeated or weighted: one row each, its weight their sum; weights written as the data's weight column)
+        X, y, caller_rows, weights = _weighted(X, y, sample_weight)
         seed = self.random_state if isinstance(self.random_state, int | np.integer) else \
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max)  # None, a RandomState: one draw
         try:
@@ -153,12 +155,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         program, names = _program(getattr(self, "feature_names_in_", None), X.shape[1])
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(self.db) if self.db is not None else Path(tmp) / "run.db"
-            data, target, written = _data_file(db, X, y, names)
+            data, columns, written = _data_file(db, X, y, names, weights)
+            task = f"{data}:target={columns[0]}" + (f":weight={columns[1]}" if weights is not None else "")
             rows = "" if self.max_samples is None else f":n_train={int(self.max_samples)}"
-            if (refused := _other_max_samples(db, f"{data}:target={target}", self.max_samples)) is not None:
+            if (refused := _other_max_samples(db, task, self.max_samples)) is not None:
                 raise ValueError(refused)
             try:
-                result = evolve(program, ["f"], f"{data}:target={target}{rows}", budget=self.budget, db=db,
+                result = evolve(program, ["f"], f"{task}{rows}", budget=self.budget, db=db,
                                 init="random", seed=int(seed), quiet=not self.verbose, fit=self.fit_constants,
                                 prune=self.prune, grammar=spec,
                                 population=EvolveConfig.population if self.population is None else self.population,
@@ -274,36 +277,53 @@ def _front_table(front: list[dict[str, Any]], chosen: int, selection: str) -> st
     return "\n".join(lines)
 
 
-def _weighted(X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
-    """``X`` and ``y`` as :meth:`SymbolicRegressor.fit` searches them under ``sample_weight``, and the index of each
-    row kept in the caller's arrays (for errors that name a row): the rule the exported learner regressor follows too
-    (:func:`~mlevolve.interpreter.component_templates._weighted_rows`: zeros leave their rows out, equal weights are
-    the unweighted search, as a common weight changes no least-squares fit, no fitted constant and no R²).  Weights
-    that differ would need a weighted search: the data file carrying them, the constant fitting's linear scaling and
-    Levenberg-Marquardt as weighted least squares, and weighted MSE and R² in the fitness, the prune, the front and
-    the held-out metrics; none is yet, and neither repeating rows (integers only, and it changes the split) nor
-    resampling gives the same search."""
-    from mlevolve.interpreter.component_templates import _weighted_rows
+def _weighted(X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any, Any]:
+    """``X`` (n, F) and ``y`` (n,) as :meth:`SymbolicRegressor.fit` searches them under ``sample_weight`` (n,) or None,
+    the caller's index of each row searched, and their weights, or None where they are all equal (the unweighted
+    search: a common weight changes no least-squares fit, no fitted constant and no R²).
 
-    return _weighted_rows(X, y, sample_weight, "the formula search, its constant fitting and its metrics are "
-                          "unweighted")
+    scikit-learn's meaning of a weight, exactly: a row of weight 0 is left out (it is in no split), and rows that are
+    the same (``X`` and ``y``) are one row of their weights' sum, so an integer weight k is the row given k times
+    (``check_sample_weight_equivalence_on_dense_data``): where weights differ or rows repeat, the rows searched are
+    the distinct ones in sorted order (a split and a search of the rows, not of their order), each at the index of
+    its first in the caller's; other data is searched as given, bit for bit, and so are rows repeated so often that
+    fewer than 7 are distinct (too few to hold 2 out: ``MIN_FILE_ROWS``), each with its own weight.  Weights not
+    finite, negative or all 0: scikit-learn's ValueError (``_check_sample_weight``)."""
+    from sklearn.utils.validation import _check_sample_weight
+
+    from mlevolve.interpreter.standalone.data_formula import MIN_FILE_ROWS
+
+    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    kept = np.flatnonzero(weights > 0)  # all 0: scikit-learn refuses them ("must contain at least one non-zero number")
+    table = np.column_stack([X[kept], y[kept]])
+    unique, first, inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
+    equal = bool((weights[kept] == weights[kept][0]).all())
+    if (equal and len(unique) == len(table)) or len(unique) < MIN_FILE_ROWS:  # as given
+        return X[kept], y[kept], kept, None if equal else weights[kept]
+    summed = np.bincount(inverse.reshape(-1), weights=weights[kept], minlength=len(unique))
+    return unique[:, :-1], unique[:, -1], kept[first], None if bool((summed == summed[0]).all()) else summed
 
 
 def _in_arrays(text: str, data: Path, shape: tuple[int, int], rows: Any) -> str:
     """An error of a run on the data file ``data`` (X and y, written by :func:`_data_file`) in the estimator's words:
     a place in the file (``DATA:ROW:COL``, its header the first row) is ``X[i, j]`` or ``y[i]``, the file itself
     "the data", after ``n_samples = N, n_features = F`` where the error is the data's; a flag is its parameter.
-    ``rows``: the caller's index of each row of the file (rows of sample_weight 0 are not in it)."""
+    ``rows``: the caller's index of each row of the file (rows of sample_weight 0 are not in it; a row repeated is
+    in it once, at its first index).  (A column after
+    ``y`` is the weights': ``sample_weight[i]``.)"""
     def place(found: re.Match[str]) -> str:
         k, j = int(found[1]) - 2, int(found[2]) - 1 if found[2] else None
         i = int(rows[k]) if 0 <= k < len(rows) else k
-        return f"row {i} of X and y" if j is None else f"X[{i}, {j}]" if j < shape[1] else f"y[{i}]"
+        return f"row {i} of X and y" if j is None else f"X[{i}, {j}]" if j < shape[1] else \
+            f"y[{i}]" if j == shape[1] else f"sample_weight[{i}]"
 
     said = re.sub(re.escape(str(data)) + r":(\d+)(?::(\d+))?", place, text)
     said = said.removeprefix(f"{data}: ").replace(str(data), "the data").replace("--db", "db")
     said = re.sub(r"\bn_train\b", "max_samples", said)  # the data file's option is the estimator's parameter
-    n = f"{shape[0]}" if len(rows) == 0 or int(rows[-1]) == len(rows) - 1 else \
-        f"{shape[0]} (the rows of sample_weight > 0)"  # rows left out: the count searched, said as such
+    order = np.asarray(rows)  # rows left out, or repeated rows searched once (:func:`_weighted`): the count searched
+    n = f"{shape[0]}" if np.array_equal(order, np.arange(len(order))) else \
+        f"{shape[0]} (the rows of sample_weight > 0)" if bool((np.diff(order) > 0).all()) else \
+        f"{shape[0]} (the distinct rows of sample_weight > 0)"
     return f"n_samples = {n}, n_features = {shape[1]}: {said}" if str(data) in text else said
 
 
@@ -372,19 +392,23 @@ def _program(features: Any, n: int) -> tuple[Any, list[str]]:
     return made(names), names
 
 
-def _data_file(db: Path, X: Any, y: Any, names: list[str]) -> tuple[Path, str, bool]:
-    """``X`` and ``y`` written as ``DB.csv`` beside the archive ``db`` (columns ``names`` and the target, every
-    float64 to its 17 digits: the file reads back exactly), the target column's name, and whether the file was
+def _data_file(db: Path, X: Any, y: Any, names: list[str], weights: Any = None) -> tuple[Path, tuple[str, str], bool]:
+    """``X`` and ``y`` written as ``DB.csv`` beside the archive ``db`` (columns ``names``, the target and, where
+    ``weights`` (n,) is not None, the weights, every float64 to its 17 digits: the file reads back exactly), the
+    target's and the weight column's names (the data file's ``target=`` and ``weight=``), and whether the file was
     written anew (not there before: :meth:`SymbolicRegressor.fit` removes it where no archive was made).  A
     ValueError where the archive exists and its data file holds other data (a resume searches the same points;
     ``evolve`` would refuse the changed file, after it was overwritten), and where there is no archive yet but a
     file of that name holds other bytes: the user's own file, which was overwritten."""
-    target = "y"
+    target, weight = "y", "sample_weight"
     while target in names:
         target += "_"
+    while weight in (*names, target):
+        weight += "_"
     text = io.StringIO()
-    np.savetxt(text, np.column_stack([X, y]), fmt="%.17g", delimiter=",", header=",".join([*names, target]),
-               comments="")
+    columns = [X, y] if weights is None else [X, y, weights]
+    np.savetxt(text, np.column_stack(columns), fmt="%.17g", delimiter=",",
+               header=",".join([*names, target] + [weight] * (weights is not None)), comments="")
     path = db.with_name(db.name + ".csv")
     same = path.is_file() and path.read_bytes() == text.getvalue().encode("utf-8")
     if db.exists() and not same:
@@ -394,7 +418,7 @@ def _data_file(db: Path, X: Any, y: Any, names: list[str]) -> tuple[Path, str, b
         raise ValueError(f"{path} exists and is not a run's data: a db writes its data beside it as DB.csv, and "
                          f"this file is left as it is; give another db, or move {path} away")
     path.write_text(text.getvalue(), encoding="utf-8")
-    return path, target, not same
+    return path, (target, weight), not same
 
 
 def _other_max_samples(db: Path, task: str, max_samples: int | None) -> str | None:

@@ -69,7 +69,7 @@ def test_a_mistyped_type_or_slot_names_the_closest_one(capsys: Capsys, tmp_path:
 
 @pytest.mark.parametrize(("argv", "error", "hint"), [
     (["--task", "data.csv:targt=y"], "unknown option 'targt=y' for task 'data.csv', a data file for a formula",
-     "did you mean 'target'? options of a data file for a formula: target, problem, n_train"),
+     "did you mean 'target'? options of a data file for a formula: target, problem, n_train, weight"),
     (["--task", "koza_quartic:n_trian=5"], "unknown option 'n_trian=5' for task 'koza_quartic', a formula task",
      "did you mean 'n_train'? options of a formula task: n_train, n_test"),
     (["--tsk", "nguyen1"], "unrecognized arguments: --tsk", "did you mean '--task'? run `mlevolve run --help`"),

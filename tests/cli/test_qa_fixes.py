@@ -478,7 +478,7 @@ def test_a_mistake_in_the_task_line_is_reported_at_that_line(tmp_path: Path, mon
     assert main([command[0], "f.mlev", *command[1:]]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[0] == "f.mlev:2:6: error: unknown option 'fitnes=relative' for task 'd.csv', a data file for a formula"
-    assert err[-1] == "hint: options of a data file for a formula: target, problem, n_train"
+    assert err[-1] == "hint: options of a data file for a formula: target, problem, n_train, weight"
 
 
 def test_a_run_on_a_data_file_resumes_when_the_file_is_named_by_another_path(tmp_path: Path,

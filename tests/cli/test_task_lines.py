@@ -73,11 +73,11 @@ def test_the_kind_check_reads_no_data_and_writes_rl_as_rl() -> None:
 
 @pytest.mark.parametrize(("task", "body", "error", "hint"), [
     ('"data.csv:targt=y"', _FORMULA, "unknown option 'targt=y' for task 'data.csv', a data file for a formula",
-     "did you mean 'target'? options of a data file for a formula: target, problem, n_train"),
+     "did you mean 'target'? options of a data file for a formula: target, problem, n_train, weight"),
     ('"data.csv:target=y:fitness=mse"', _FORMULA,
      "unknown option 'fitness=mse' for task 'data.csv', a data file for a formula",
      "fitness= is read only by a learner program (its score on a family or data file); options of a data file for "
-     "a formula: target, problem, n_train"),
+     "a formula: target, problem, n_train, weight"),
     ('"data.csv:target=y:group=x"', _NETWORK, "unknown option 'group=x' for task 'data.csv', a data file",
      "group= is read only by a learner program (its data file's rows split into tasks); options of a data file: "
      "target, problem"),

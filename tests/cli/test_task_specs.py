@@ -29,12 +29,12 @@ LINEAR = str(EXAMPLES / "linear_regression.mlev")
     ("{csv}:target=y:problem=foo", "option problem=foo of task '{csv}', a data file for a formula, must be "
      "regression", "write e.g. {csv}:target=y:problem=regression"),
     ("{csv}:target=y:foo=1", "unknown option 'foo=1' for task '{csv}', a data file for a formula",
-     "options of a data file for a formula: target, problem, n_train"),
+     "options of a data file for a formula: target, problem, n_train, weight"),
     ("nguyen4:dim=3", "unknown option 'dim=3' for task 'nguyen4', a formula task",
      "options of a formula task: n_train, n_test"),
     ("{csv}:target=y:group=x", "unknown option 'group=x' for task '{csv}', a data file for a formula",  # a learner's
      "group= is read only by a learner program (its data file's rows split into tasks); options of a data file for "
-     "a formula: target, problem, n_train"),
+     "a formula: target, problem, n_train, weight"),
     ("nguyen4:fitness=mse", "unknown option 'fitness=mse' for task 'nguyen4', a formula task",
      "fitness= is read only by a learner program (its score on a family or data file); options of a formula task: "
      "n_train, n_test"),

@@ -354,19 +354,14 @@ def test_a_settings_mistake_is_a_value_error_in_its_words(settings: dict[str, ob
         SymbolicRegressor(**{"budget": 20, **settings}).fit(*_data(20))  # type: ignore[arg-type]
 
 
-UNWEIGHTED = {name: "weights that differ are refused: the search is unweighted (sample_weight: equal weights and zeros)"
-              for name in ("check_sample_weights_not_overwritten", "check_sample_weight_equivalence_on_dense_data")}
-"""The checks of ``sample_weight`` that fit with weights that differ, which ``fit`` refuses (ValueError)."""
-
-
 def _no_seconds(metrics: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in metrics.items() if not k.endswith("_seconds")}
 
 
-def test_sample_weight_is_honoured_where_exact_and_refused_otherwise() -> None:
+def test_sample_weight_equal_is_unweighted_and_zero_leaves_the_row_out() -> None:
     """scikit-learn's callers pass ``fit(X, y, sample_weight=w)``: equal weights are the unweighted search, a weight
-    of 0 leaves its row out, as scikit-learn defines it; weights that differ are refused in one sentence, not
-    ignored (the search, its constant fitting and its metrics are unweighted)."""
+    of 0 leaves its row out, as scikit-learn defines it, bit for bit; weights that differ weight the search
+    (tests/gp/test_weights_estimator.py); weights no weight is are scikit-learn's ValueError."""
     X, y = _data(40)
     plain = SymbolicRegressor(budget=20, population=10).fit(X, y)
     equal = SymbolicRegressor(budget=20, population=10).fit(X, y, sample_weight=[3.0] * 40)
@@ -376,11 +371,6 @@ def test_sample_weight_is_honoured_where_exact_and_refused_otherwise() -> None:
     dropped = SymbolicRegressor(budget=20, population=10).fit(X, y, sample_weight=weights)
     left = SymbolicRegressor(budget=20, population=10).fit(X[5:], y[5:])
     assert (dropped.program_, _no_seconds(dropped.metrics_)) == (left.program_, _no_seconds(left.metrics_))
-    weights[-1] = 2.5
-    with pytest.raises(ValueError, match=r"^sample_weight with weights that differ \(from 1 to 2\.5\) is not "
-                       r"supported yet: the formula search, its constant fitting and its metrics are unweighted; "
-                       r"equal weights, and zeros \(which leave their rows out\), are honoured exactly$"):
-        SymbolicRegressor(budget=20).fit(X, y, sample_weight=weights)
     for bad, said in ((np.zeros(40), "at least one non-zero"), (-np.ones(40), "Negative values"),
                       (np.ones(3), r"sample_weight.shape == \(3,\), expected \(40,\)")):
         with pytest.raises(ValueError, match=said):
@@ -393,11 +383,10 @@ def test_scikit_learns_estimator_checks() -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = check_estimator(SymbolicRegressor(budget=60, population=20), on_fail=None,
-                                  expected_failed_checks=UNWEIGHTED)
+        results = check_estimator(SymbolicRegressor(budget=60, population=20), on_fail=None)
     failed = {r["check_name"]: str(r["exception"]) for r in results if r["status"] == "failed"}
-    assert not failed
-    assert {r["check_name"] for r in results if r["status"] == "xfail"} == set(UNWEIGHTED)
+    assert not failed  # the checks of weights that differ too (check_sample_weight_equivalence_on_dense_data...)
+    assert not [r for r in results if r["status"] == "xfail"]
     assert len([r for r in results if r["status"] == "passed"]) >= 45
 
 
@@ -461,10 +450,16 @@ def test_the_data_file_reads_back_exactly_and_names_the_target_apart(tmp_path: P
     from mlevolve.interpreter.tasks import load_points
 
     x, y = _data(30)
-    path, target, _ = _data_file(tmp_path / "r.db", x / 3.0, y / 7.0, ["y", "y_"])
+    path, (target, _), _ = _data_file(tmp_path / "r.db", x / 3.0, y / 7.0, ["y", "y_"])
     assert target == "y__"
     points = load_points(f"{path}:target={target}", ("y", "y_"))
     assert set(np.concatenate([points.y_train, points.y_test]).tolist()) == set((y / 7.0).tolist())
+    w = np.linspace(0.1, 3.0, 30) / 7.0  # the weights' column too, named apart from the columns and the target
+    path, (target, weight), _ = _data_file(tmp_path / "w.db", x, y, ["sample_weight", "y"], w)
+    assert (target, weight) == ("y_", "sample_weight_")
+    points = load_points(f"{path}:target={target}:weight={weight}", ("sample_weight", "y"))
+    assert points.w_train is not None and points.w_test is not None
+    assert set(np.concatenate([points.w_train, points.w_test]).tolist()) == set(w.tolist())
 
 
 def test_a_model_fitted_in_a_grammar_file_predicts_from_another_folder(tmp_path: Path,

@@ -780,7 +780,7 @@ def test_learner_passes_the_scikit_learn_estimator_checks(tmp_path: Path) -> Non
     check_regressor_data_not_an_array (needs pandas).  The estimator declares the ``poor_score`` tag
     (an evolved learner promises no score on the checks' arbitrary data), so check_regressors_train
     checks shapes and behaviour but not its R² threshold.  Expected to fail: the checks of ``sample_weight`` that fit
-    with weights that differ, which ``fit`` refuses as mlevolve.SymbolicRegressor does (qa55b)."""
+    with weights that differ, which ``fit`` refuses: its online updates are unweighted (qa55b)."""
     from sklearn.utils.estimator_checks import check_estimator
 
     mod = _component(tmp_path, "linear_regression.mlev", "linreg")

@@ -216,7 +216,7 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> $cls:
         """Train on ``X`` (n, F) and ``y`` (n,); returns self.  ``sample_weight`` (n,): honoured where it is exactly
-        (as mlevolve.SymbolicRegressor's): equal positive weights are the unweighted fit, and a weight of 0 leaves
+        (scikit-learn's meaning): equal positive weights are the unweighted fit, and a weight of 0 leaves
         its row out; weights that differ otherwise raise ValueError (the online updates are unweighted)."""
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         if sample_weight is not None:
@@ -286,13 +286,13 @@ def _weighted_rows(X: Any, y: Any, sample_weight: Any, unweighted: str) -> tuple
     """``X`` and ``y`` as a fit under ``sample_weight`` trains on them, and the index of each row kept: a row of weight
     0 left out (scikit-learn's meaning: as if it were not there), the rest unweighted where their weights are equal;
     else ValueError, saying that ``unweighted`` (what of the fit is unweighted).  The exported learner regressor's
-    and mlevolve.SymbolicRegressor's rule: one source, copied into the learner's module."""
+    rule, copied into the learner's module (mlevolve.SymbolicRegressor's search is weighted: estimator._weighted)."""
     from sklearn.utils.validation import _check_sample_weight
 
     weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
     kept = weights > 0  # all 0: scikit-learn refuses them ("must contain at least one non-zero number")
     low, high = float(weights[kept].min()), float(weights[kept].max())
     if low != high:
-        raise ValueError(f"sample_weight with weights that differ (from {low:g} to {high:g}) is not supported yet: "
+        raise ValueError(f"sample_weight with weights that differ (from {low:g} to {high:g}) is not supported: "
                          f"{unweighted}; equal weights, and zeros (which leave their rows out), are honoured exactly")
     return (X, y, np.arange(len(y))) if kept.all() else (X[kept], y[kept], np.flatnonzero(kept))

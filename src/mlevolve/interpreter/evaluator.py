@@ -249,9 +249,9 @@ class ProgramEvaluator:
         comes back as ``Outcome.program``; ``fit_evaluations`` counts the formula evaluations spent (a failure's
         metrics hold only that count)."""
         assert self.fit is not None
-        x, y = formula_points(self._data)
+        x, y, w = formula_points(self._data)
         fit = self.fit
-        fitted, failure = guarded(lambda: fit_formula(program, self.spec, x, y, fit), "fitting")
+        fitted, failure = guarded(lambda: fit_formula(program, self.spec, x, y, fit, w), "fitting")
         if failure is not None or fitted is None:
             return Outcome({}, failure)
         if fitted.program is not program:  # the fitted formula's Body when the fit made it, else linearised

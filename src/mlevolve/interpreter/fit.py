@@ -258,16 +258,25 @@ def signed_scaled(body: Expr, a: float, b: float) -> tuple[Expr, str]:
 
 # NumPy's mean, variance and sum of a 1-D float64 array without their Python wrappers (which cost
 # more than the arithmetic on a few dozen points): the same reductions in the same order, so the
-# same bits (``tests/interpreter/test_fastpath.py`` holds them to NumPy's).
+# same bits (``tests/interpreter/test_fastpath.py`` holds them to NumPy's).  With weights ``w`` (n,), above 0 (a
+# data file's ``weight=``, scikit-learn's ``sample_weight``): the weighted mean ``sum(w * a) / sum(w)`` and the
+# weighted variance about it, ``numpy.average``'s (the unweighted reductions untouched: those runs keep their bits).
+Weights = F64 | None
+
+
 def _sum(a: F64) -> float:
     return float(np.add.reduce(a))
 
 
-def _mean(a: F64) -> float:
+def _mean(a: F64, w: Weights = None) -> float:
+    if w is not None:
+        return float(np.add.reduce(w * a) / np.add.reduce(w))
     return float(np.add.reduce(a) / a.shape[0])
 
 
-def _var(a: F64) -> float:
+def _var(a: F64, w: Weights = None) -> float:
+    if w is not None:
+        return _mean(np.square(a - _mean(a, w)), w)
     n = a.shape[0]
     return float(np.add.reduce(np.square(a - np.add.reduce(a) / n)) / n)
 
@@ -302,28 +311,31 @@ def constant_prediction(var: float, pred: F64) -> bool:
 LEAST_NORMAL = 2.2250738585072014e-308  # float64's least normal number
 
 
-def linear_scaling(pred: F64, y: F64) -> tuple[float, float]:
+def linear_scaling(pred: F64, y: F64, w: Weights = None) -> tuple[float, float]:
     """Keijzer's closed-form ``(a, b)`` minimising ``sum((a + b * pred - y)^2)``; ``(mean y, 0)``
     when ``pred`` is constant up to rounding (:func:`constant_prediction`).  ``pred`` and ``y``:
-    (n,) float64.  A ``pred`` whose variance is below float64's least normal number (values near 1e-154
+    (n,) float64; ``w`` (n,), the rows' weights (above 0) or None: weighted least squares, ``sum(w * (a + b * pred
+    - y)^2)``, its means and variance weighted (``b = cov_w(pred, y) / var_w(pred)``, ``a = mean_w(y) - b *
+    mean_w(pred)``; an integer weight k is the row given k times).  A ``pred`` whose variance is below float64's
+    least normal number (values near 1e-154
     and below: ``a * a`` of a column near 1e-150) or beyond float64 (values near 1e154 and above: ``a * a`` of a
     column near 1e100) is scaled by its largest magnitude first, and ``b`` by it after: its variance had
     underflowed to 0, or overflowed, and a formula of it was scored as a constant."""
-    var = _var(pred)
+    var = _var(pred, w)
     top = float(np.max(np.abs(pred))) if not LEAST_NORMAL <= var < math.inf and pred.shape[0] else 0.0  # only there
     if 0.0 < top < math.inf:
         scaled = pred / top
-        a, b = _line(scaled, y, _var(scaled))
+        a, b = _line(scaled, y, _var(scaled, w), w)
         return a, b / top
-    return _line(pred, y, var)
+    return _line(pred, y, var, w)
 
 
-def _line(pred: F64, y: F64, var: float) -> tuple[float, float]:
-    """:func:`linear_scaling` of ``pred`` of variance ``var``, as it is."""
+def _line(pred: F64, y: F64, var: float, w: Weights = None) -> tuple[float, float]:
+    """:func:`linear_scaling` of ``pred`` of (weighted) variance ``var``, as it is."""
     if constant_prediction(var, pred):
-        return _mean(y), 0.0
-    pred_mean, y_mean = _mean(pred), _mean(y)
-    b = _mean((pred - pred_mean) * (y - y_mean)) / var
+        return _mean(y, w), 0.0
+    pred_mean, y_mean = _mean(pred, w), _mean(y, w)
+    b = _mean((pred - pred_mean) * (y - y_mean), w) / var
     return y_mean - b * pred_mean, b
 
 
@@ -430,12 +442,14 @@ def levenberg_marquardt(residuals: Callable[[F64], F64], jacobian: Callable[[F64
     return theta, sse
 
 
-def gradient_floor(y: F64) -> float:
+def gradient_floor(y: F64, w: Weights = None) -> float:
     """The scale below which an LM fit of targets ``y`` (n,) takes a gradient for zero (:func:`levenberg_marquardt`'s
     ``floor``): their total sum of squares about the mean, ``n * var(y)``, the squared error of a scaled formula
     that explains nothing, and at most 1 (the absolute floor of targets of that scale and larger, as before).  A
     gradient scales as the targets' square, so a floor of 1 for targets of size 1e-9 stopped every fit at its
-    start."""
+    start.  With weights ``w`` (n,): the weighted total sum of squares, ``sum(w) * var_w(y)``."""
+    if w is not None:
+        return min(1.0, _sum(w) * _var(y, w))
     return min(1.0, float(y.shape[0]) * _var(y))
 
 
@@ -548,7 +562,7 @@ def difference_columns(jac: F64, columns: list[int], theta: F64, r: F64, residua
     return jac, spent
 
 
-def scaled_jacobian(pred: F64, tangent: F64, y: F64) -> F64:
+def scaled_jacobian(pred: F64, tangent: F64, y: F64, w: Weights = None) -> F64:
     """The (n, p) Jacobian of the scaled residuals ``a + b * pred - y`` in the literals, from the
     output ``pred`` (n,) and its tangent (p, n), the scaling ``(a, b)`` being Keijzer's closed form
     of ``pred`` (:func:`linear_scaling`), differentiated through: with ``dev = pred - mean(pred)``,
@@ -560,17 +574,19 @@ def scaled_jacobian(pred: F64, tangent: F64, y: F64) -> F64:
     (the exact derivative of the variable-projection residual, Golub & Pereyra 1973; what the
     finite differences of the scaled residuals approximated).  A constant ``pred`` (the
     ``(mean y, 0)`` branch of :func:`linear_scaling`, whose residuals do not depend on it there):
-    zeros (:func:`needs_difference` says which of them a finite difference replaces)."""
+    zeros (:func:`needs_difference` says which of them a finite difference replaces).  With weights ``w`` (n,):
+    every mean and the variance weighted (the scaling is :func:`linear_scaling`'s weighted one); the rows are the
+    residuals' own, not yet multiplied by ``sqrt(w)`` (:func:`_fit_numpy` does that)."""
     p, n = tangent.shape
-    var = _var(pred)
+    var = _var(pred, w)
     if constant_prediction(var, pred):
         return np.zeros((n, p))
-    dev, yc = pred - _mean(pred), y - _mean(y)
-    b = _mean(dev * yc) / var
+    dev, yc = pred - _mean(pred, w), y - _mean(y, w)
+    b = _mean(dev * yc, w) / var
     cols = []
     for j in range(p):
-        tc = tangent[j] - _mean(tangent[j])
-        db = (_mean(tc * yc) - 2.0 * b * _mean(dev * tc)) / var
+        tc = tangent[j] - _mean(tangent[j], w)
+        db = (_mean(tc * yc, w) - 2.0 * b * _mean(dev * tc, w)) / var
         cols.append(b * tc + dev * db)
     return np.stack(cols, axis=1)
 
@@ -591,14 +607,17 @@ class _Numbers(NamedTuple):
 
 
 def _fit_numpy(run: Callable[..., Any], body: Body | None, x: F64, y: F64, theta0: F64, scale: bool,
-               budget: int) -> _Numbers:
+               budget: int, w: Weights = None) -> _Numbers:
     """The reference fit: ``run(*columns, *theta)`` is the formula with its literals as trailing inputs
     (after the columns of ``x``), ``body`` its linearised form (None: no tuning); at most ``budget``
     LM evaluations (0: no tuning), each residual evaluation and each Jacobian
-    (:func:`forward_tangents`, one pass) counting one."""
+    (:func:`forward_tangents`, one pass) counting one.  With weights ``w`` (n,), above 0: weighted least squares,
+    the scaling weighted (:func:`linear_scaling`) and each residual and Jacobian row times ``sqrt(w)``, so that
+    the sums of squares LM minimises and reports are ``sum(w * r^2)``."""
     columns = list(np.asarray(x, np.float64).T)
     n = len(y)
     calls = 0
+    root = None if w is None else np.sqrt(w)
 
     def predict(theta: F64) -> F64:
         nonlocal calls
@@ -610,9 +629,9 @@ def _fit_numpy(run: Callable[..., Any], body: Body | None, x: F64, y: F64, theta
         if not _all_finite(pred):
             return np.full(y.shape, _BAD)
         if scale:
-            a, b = linear_scaling(pred, y)
+            a, b = linear_scaling(pred, y, w)
             pred = a + b * pred
-        r = pred - y
+        r = pred - y if root is None else (pred - y) * root
         return r if _all_finite(r) else np.full(y.shape, _BAD)
 
     made: list[Any] = []  # the last Jacobian's tangent, lost flags and whether its scaling was constant
@@ -622,9 +641,10 @@ def _fit_numpy(run: Callable[..., Any], body: Body | None, x: F64, y: F64, theta
         calls += 1
         assert body is not None
         pred, tangent, lost = forward_tangents(body, columns, theta, n)
-        made[:] = [tangent, lost, scale and constant_prediction(_var(pred), pred)]
+        made[:] = [tangent, lost, scale and constant_prediction(_var(pred, w), pred)]
         # (C order, as np.stack makes it: J^T J sums the rows in turn, not each column pairwise)
-        return scaled_jacobian(pred, tangent, y) if scale else np.ascontiguousarray(tangent.T)
+        jac = scaled_jacobian(pred, tangent, y, w) if scale else np.ascontiguousarray(tangent.T)
+        return jac if root is None else jac * root[:, None]
 
     def repair(jac: F64, theta: F64, r: F64, allowed: int) -> tuple[F64, int]:
         wrong = needs_difference(jac, *made)
@@ -635,14 +655,14 @@ def _fit_numpy(run: Callable[..., Any], body: Body | None, x: F64, y: F64, theta
     if not _all_finite(start) or np.all(start == _BAD):
         return _Numbers(False, best_theta, best_sse, calls, 0.0, 0.0, 0.0)
     if budget > 0 and best_sse > 0 and body is not None:
-        theta, sse = levenberg_marquardt(residuals, jacobian, theta0, start, budget, repair, gradient_floor(y))
+        theta, sse = levenberg_marquardt(residuals, jacobian, theta0, start, budget, repair, gradient_floor(y, w))
         if sse < best_sse:  # fitting is an improvement, never a failure: else the start stays
             best_theta, best_sse = theta, sse
     a = b = unscaled = 0.0
     if scale:
         pred = predict(best_theta)
-        a, b = linear_scaling(pred, y)
-        unscaled = _sum((pred - y) ** 2)
+        a, b = linear_scaling(pred, y, w)
+        unscaled = _sum((pred - y) ** 2) if w is None else _sum(w * (pred - y) ** 2)
     return _Numbers(True, best_theta, best_sse, calls, a, b, unscaled)
 
 
@@ -708,9 +728,11 @@ def restarts(theta: F64) -> list[F64]:
     return out
 
 
-def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions = FitOptions()) -> Fitted:
+def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions = FitOptions(),
+                w: Weights = None) -> Fitted:
     """Tune the literals of ``program``'s formula and scale its output on points ``x`` (n, vars),
-    ``y`` (n,); returns the fitted program (the input itself when nothing improved) and the
+    ``y`` (n,), weighted by ``w`` (n,, above 0; None: unweighted) as weighted least squares; returns the fitted
+    program (the input itself when nothing improved) and the
     number of formula evaluations spent (each residual evaluation and each Jacobian counting one).
     Never raises for a bad candidate: a formula that is not finite on the points at its literals is
     fitted from the first of :func:`restarts` at which it is (its literals replaced), and comes back
@@ -722,8 +744,9 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
 
     Runs on the compiled kernel (:mod:`~mlevolve.interpreter.formula_kernel`, the same numbers but
     through ``exp``, ``log``, ``sin``, ``cos``, ``tanh``: see there) when it is available and encodes
-    the formula, else on NumPy (the reference, ``MLEVOLVE_NO_JIT=1``)."""
-    fitted, ok = _fit_once(program, spec, x, y, options)
+    the formula, else on NumPy (the reference, ``MLEVOLVE_NO_JIT=1``; and every weighted fit: the kernel is
+    unweighted)."""
+    fitted, ok = _fit_once(program, spec, x, y, options, w)
     if ok or not options.tune:
         return fitted
     d = _formula(program)
@@ -739,14 +762,15 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
     for start in restarts(theta):
         moved = _substitute(inner, sites, [const(float(v)) for v in start])
         body = moved if existing is None else scaled(moved, existing[1], existing[2])
-        again, ok = _fit_once(program.replace(d.replace_body(body)), spec, x, y, options)
+        again, ok = _fit_once(program.replace(d.replace_body(body)), spec, x, y, options, w)
         spent += again.evaluations
         if ok:
             return Fitted(again.program, spent, again.body, again.simple)
     return Fitted(program, spent)
 
 
-def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions) -> tuple[Fitted, bool]:
+def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions,
+              w: Weights = None) -> tuple[Fitted, bool]:
     """:func:`fit_formula` from the program's own literals, and whether the formula was finite there."""
     d = _formula(program)
     assert d.body is not None
@@ -757,7 +781,7 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
     budget = 2 * max(1, options.iterations) if sites and len(y) >= len(sites) else 0  # a residual and a Jacobian each
     with np.errstate(all="ignore"):  # overflow in a candidate is data (a bad fit), never a warning
         numbers = None
-        kernel = _formula_kernel()
+        kernel = _formula_kernel() if w is None else None  # (the compiled fit is unweighted)
         if kernel is not None:
             numbers = _fit_compiled(kernel, d, offset, nodes, sites, x, y, options.scale, budget)
         if numbers is None:
@@ -776,7 +800,7 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
             fn = formula_function(Program(program.name, (with_inputs,)), spec) if linear is None else \
                 linear.function(0, rng=False)
             # (a formula computes with Scalars, so it always has its linear form; without one, no derivatives)
-            numbers = _fit_numpy(fn, linear, x, y, theta0, options.scale, budget if linear is not None else 0)
+            numbers = _fit_numpy(fn, linear, x, y, theta0, options.scale, budget if linear is not None else 0, w)
         if not numbers.ok:
             return Fitted(program, numbers.calls), False
         literals = [const(float(v)) for v in numbers.theta]
@@ -816,9 +840,12 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
         return Fitted(program.replace(d.replace_body(fitted)), numbers.calls, linearised, simple), True
 
 
-def formula_points(data: dict[str, Any]) -> tuple[F64, F64]:
-    """The training points of a formula task's arrays (``tasks.arrays``)."""
-    return np.asarray(data["x_train"], np.float64), np.asarray(data["y_train"], np.float64)
+def formula_points(data: dict[str, Any]) -> tuple[F64, F64, Weights]:
+    """The training points of a formula task's arrays (``tasks.arrays``): x (n, vars), y (n,) and their weights (n,)
+    or None (unweighted)."""
+    w = data.get("w_train")
+    return (np.asarray(data["x_train"], np.float64), np.asarray(data["y_train"], np.float64),
+            None if w is None else np.asarray(w, np.float64))
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,8 @@ class Family(_Record):
 
 @dataclass(frozen=True)
 class Points(_Record):
-    """Symbolic regression: training and held-out points of a formula of ``n_vars`` variables."""
+    """Symbolic regression: training and held-out points of a formula of ``n_vars`` variables, and each point's
+    weight (a data file's ``weight=`` column: above 0, not all equal) or None (unweighted: every point counts 1)."""
 
     name: str
     x_train: F64  # (n, n_vars)
@@ -199,6 +200,8 @@ class Points(_Record):
     x_test: F64
     y_test: F64
     n_vars: int
+    w_train: F64 | None = None  # (n,)
+    w_test: F64 | None = None
 
 
 @dataclass(frozen=True)
@@ -686,15 +689,17 @@ def load_learner_data(spec: str, seed: int = 0) -> Family:
 
 def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
     """A formula task from the user's data file ``spec`` (``file.csv:target=COLUMN`` or ``file.npz``,
-    whose X columns are named ``x0, x1, ...``): the columns are mapped to the formula's parameters
-    ``inputs`` by name.  Read and validated by the supervised CSV/NPZ reader, split as it splits
+    whose X columns are named ``x0, x1, ...``; a CSV's ``:weight=COLUMN`` weights its rows, that column no
+    input): the columns are mapped to the formula's parameters ``inputs`` by name.  Read and validated by the
+    supervised CSV/NPZ reader, split as it splits
     (training and validation rows are the training points, test rows the held-out points); targets
     and inputs are kept in their own units (a formula is fitted in them).
 
     Raises MlevError naming the missing or extra columns."""
     name, opts = task_options(spec, "formula")  # the rest: file_points's
     with _task_errors():
-        return Points.of(file_points(name, str(opts["target"]), inputs, seed, int(opts["n_train"])))
+        return Points.of(file_points(name, str(opts["target"]), inputs, seed, int(opts["n_train"]),
+                                     str(opts["weight"])))
 
 
 def data_file_of(spec: str) -> str | None:

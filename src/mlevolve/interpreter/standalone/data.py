@@ -150,22 +150,26 @@ def not_a_file(path: str, builtin: str) -> tuple[str, str]:
     return f"{path} is a folder, not a file" if file.is_dir() else f"no such file: {path}", mended or hint
 
 
-def read_table(path: str, target: str, problem: str, most: float = math.inf, labels: str = "") -> tuple[Any, ...]:
+def read_table(path: str, target: str, problem: str, most: float = math.inf, labels: str = "",
+               weight: str = "") -> tuple[Any, ...]:
     """Features (float64, file order without the target), targets, feature names, labels, rows' places of a CSV with a
     header row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features ``x0, x1, ...``).
     Targets are float64 numbers, or text class labels (stripped; with ``problem`` "classification", numbers among
     them written canonically: ``1`` and ``1.0`` are one class); every number at most ``most`` in magnitude.  A CSV
     column ``labels`` (a learner's ``group=``) may hold text: each cell is its label's place in the labels returned
-    (numbers written canonically; empty without it).  The one reader of users' files, the library's (tasks.py)
-    and a script's: each mistake a :class:`TaskError` at its place, the first in file order."""
+    (numbers written canonically; empty without it); a CSV column ``weight`` (a formula's) weights (weight_fault).
+    The one reader of users' files, the library's (tasks.py) and a script's: each mistake a :class:`TaskError` at its
+    place, the first in file order."""
     file, suffix = Path(path), Path(path).suffix.lower()
     if not file.is_file():
         raise TaskError(*not_a_file(path, BUILT_IN))
     if suffix not in (".csv", ".npz"):
         raise TaskError(f"unsupported data file: {path}", "use a .csv (with a header row) or an .npz (X and y)")
-    if target and suffix == ".npz":
-        raise TaskError(f"option target= applies to CSV files, not {path}", "an .npz file holds arrays X and y")
-    x, cells, places, *names = (_read_npz if suffix == ".npz" else _read_csv)(file, target, problem, most, labels)
+    for option, given in (("target", target), ("weight", weight)):
+        if given and suffix == ".npz":
+            raise TaskError(f"option {option}= applies to CSV files, not {path}", "an .npz file holds arrays X and y")
+    x, cells, places, *names = (_read_npz if suffix == ".npz" else _read_csv)(file, target, problem, most, labels,
+                                                                              weight)
     rows = [(where, at) for _, _, where, at in places]  # each row's place: where a feature's bad value is told
     numbers = [_number(cell) for cell in cells]
     if not (text := [i for i, v in enumerate(numbers) if v is None]):
@@ -182,12 +186,19 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf, lab
     return x, np.array([c.strip() for c in cells]), *names, rows
 
 
-def check_group(name: str, group: str, target: str, features: list[str]) -> None:
-    """Refuse (TaskError) a learner's ``group=`` naming none of the file's ``features`` (the target, or no column)."""
+def check_group(name: str, group: str, target: str, features: list[str], key: str = "group",
+                why: str = "the rows are grouped into tasks by a feature column") -> None:
+    """Refuse (TaskError) a learner's ``group=`` (a formula's ``weight=``: ``key``) naming none of ``features``"""
     if group not in features:
-        raise TaskError(f"{name}: group={group} {'is the target' if group == target else 'is no column'}; the rows "
-                        "are grouped into tasks by a feature column",
-                        f"{did_you_mean(group, features)}group= names one of: {', '.join(features)}")
+        raise TaskError(f"{name}: {key}={group} {'is the target' if group == target else 'is no column'}; {why}",
+                        f"{did_you_mean(group, features)}{key}= names one of: {', '.join(features)}")
+
+
+def weight_fault(cell: str) -> tuple[str, str] | None:
+    """Why a cell of a weight column is no weight (message, hint), or None: a finite number of at least 0."""
+    fault = cell_fault(cell) or ((f"'{cell.strip()}' is negative", "") if float(cell) < 0 else None)
+    return fault and (fault[0], fault[1] if fault[1] == MISSING_HINT else "a weight is a finite number of at least 0 "
+                      "(0 leaves its row out), as scikit-learn's sample_weight")
 
 
 def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | None:
@@ -198,7 +209,7 @@ def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | Non
         fault[0], "a regression needs a number in every target cell (a formula's target, or problem=regression)")
 
 
-def _read_csv(file: Path, target: str, problem: str, most: float, labels: str) -> tuple[Any, ...]:
+def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, weight: str) -> tuple[Any, ...]:
     """Features, target cells, each one's place (location, name), feature names and labels of a CSV file."""
     if not target:
         raise TaskError(f"{file}: which column is the target?", f"write {shlex.quote(f'{file}:target=COLUMN')}")
@@ -238,8 +249,11 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str) -
                         "every column but the target is a feature: add at least one")
     if labels:  # before any cell: a text label is no number
         check_group(str(file), labels, target, [h for h in header if h != target])
+    if weight:
+        check_group(str(file), weight, target, [h for h in header if h != target], "weight", "each row's weight is a "
+                    "column of the file, and not a feature")
     t, x, codes = header.index(target), np.empty((len(rows), len(header) - 1)), dict[str, int]()
-    g = header.index(labels) if labels else -1
+    g, k = header.index(labels) if labels else -1, header.index(weight) if weight else -1
     for i, (line, end, row) in enumerate(rows):
         if i == len(rows) - 1 and end > line and (j := next((j for j, c in enumerate(row) if "\n" in c), -1)) >= 0:
             raise TaskError(f"a quote opened here is not closed before the end of the file (line {end})",
@@ -251,8 +265,10 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str) -
             if j == g and cell.strip().casefold() not in MISSING:  # a label, text or a number
                 label = cell.strip() if (v := _number(cell)) is None else f"{v:.15g}"  # 1000001 and 1000002 apart
                 x[i, j if j < t else j - 1] = codes.setdefault(label, len(codes))
-            elif fault := _target_fault(cell, problem, most) if j == t else cell_fault(cell, most):
-                name = f"target column '{target}'" if j == t else f"column '{header[j]}'"
+            elif fault := _target_fault(cell, problem, most) if j == t else weight_fault(cell) if j == k else \
+                    cell_fault(cell, most):
+                name = f"target column '{target}'" if j == t else f"weight column '{weight}'" if j == k else \
+                    f"column '{header[j]}'"
                 n = j != t and "not a number" in fault[0] and sum("not a number" in str(cell_fault((r[j:] or ["0"])[0]))
                                                                   for *_, r in rows)
                 if n > 1 and 2 * n > len(rows):
@@ -264,7 +280,7 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str) -
     return x, [row[t] for _, _, row in rows], places, [h for j, h in enumerate(header) if j != t], list(codes)
 
 
-def _read_npz(file: Path, _: str, problem: str, most: float, __: str) -> tuple[Any, ...]:
+def _read_npz(file: Path, _: str, problem: str, most: float, __: str, ___: str) -> tuple[Any, ...]:
     """``X`` (rows x features, finite numbers) and the cells of ``y`` (numbers or text), as :func:`_read_csv`."""
     try:  # np.load gives an array for a .npy file and unpickles others: only a ZIP archive (an .npz) is read
         with file.open("rb") as handle:

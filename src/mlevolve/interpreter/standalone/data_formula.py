@@ -3,6 +3,8 @@
 held-out points drawn uniformly on the benchmark's range; or a user's ``file.csv:target=COLUMN`` /
 ``file.npz``, whose columns are the formula's inputs by name (training and validation rows of the
 60/20/20 split are the training points, test rows the held-out points; values in their own units).
+A CSV's ``weight=COLUMN`` weights each row (scikit-learn's ``sample_weight``): the fit, the fitness and the
+metrics are then weighted least squares, weighted MSE and R² (``w_train``, ``w_test``).
 """
 
 from collections.abc import Callable, Sequence
@@ -12,7 +14,7 @@ import numpy as np
 
 from mlevolve.interpreter.standalone.common import DSL_KEYWORDS
 from mlevolve.interpreter.standalone.data import _split, check_varies, file_spec, read_table
-from mlevolve.interpreter.standalone.spec import MIN_TRAIN_POINTS, TaskError, parse_spec
+from mlevolve.interpreter.standalone.spec import MIN_TRAIN_POINTS, TaskError, parse_spec, spec_value
 from mlevolve.interpreter.standalone.spelling import did_you_mean
 
 # name: (target function, low, high of the input's range)
@@ -28,19 +30,20 @@ FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
     "nguyen8": (lambda x: np.sqrt(x), 0.0, 4.0),
 }
 FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
-FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",), "n_train": 1_000_000}  # a formula: regression
+FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",), "n_train": 1_000_000, "weight": ""}
+MIN_FILE_ROWS = 7  # a formula's data file's fewest rows: _split holds out 2 of 7 (test_r2 is measured on 2 at least)
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
 POINT_MIN_VARIANCE = float(np.finfo(np.float64).tiny)  # and one below float64's least normal number lost its digits
 
 
-def _points(name: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any) -> dict[str, Any]:
-    """The points as the formula loop takes them: x (n, n_vars) and y (n), float64; too few to fit, TaskError."""
+def _points(name: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any, *weights: Any) -> dict[str, Any]:
+    """The points as the formula loop takes them: x (n, n_vars), y (n) and weights (n; none: 1 each); TaskError"""
     if len(y_train) < MIN_TRAIN_POINTS:
         raise TaskError(f"{name}: {len(y_train):,} training points for a formula: its linear scaling (a + b * f) fits "
                         f"{MIN_TRAIN_POINTS - 1} exactly, so every formula would score train_r2 1",
                         f"give n_train={MIN_TRAIN_POINTS} at least")
     return {"name": name, "x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test,
-            "n_vars": x_train.shape[1]}
+            "n_vars": x_train.shape[1], "w_train": (*weights, None)[0], "w_test": (*weights, None, None)[1]}
 
 
 def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> dict[str, Any]:
@@ -51,22 +54,27 @@ def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> di
     return _points(name, x_train, formula(x_train[:, 0]), x_test, formula(x_test[:, 0]))
 
 
-def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_train: int = 10**6) -> dict[str, Any]:
+def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_train: int = 10**6,
+                weight: str = "") -> dict[str, Any]:
     """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``; ``n_train`` of its
-    fitting rows at most, drawn with ``seed`` (gplearn's ``max_samples``: a fit's cost is linear in its rows)."""
-    x, y, columns, *_ = read_table(path, target, "regression", POINT_MAX_ABS)
+    fitting rows at most, drawn with ``seed`` (gplearn's ``max_samples``); ``weight``: the weights' column or ""."""
+    x, y, columns, *_ = read_table(path, target, "regression", POINT_MAX_ABS, weight=weight)
+    x, y, columns, w = _weights(path, weight, x, y, columns)
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
     if missing or extra:  # the library's too (tasks.load_points)
         odd = [repr(c) for c in extra if not (c.isidentifier() and c.isascii()) or c in DSL_KEYWORDS]
         left = x[:, columns.index(extra[0])] if (missing, len(extra)) == ([target], 1) else None  # the one column
-        meant = f": target={extra[0]}" if left is not None and np.ptp(left) else ""  # left over, where it can be one
+        meant = f": target={spec_value(extra[0])}" if left is not None and np.ptp(left) else ""  # the one left over
+        # (target= naming a parameter's column is the mistake to tell first: the column left over may be the target,
+        # whatever its name, so renaming it is no fix)
         raise TaskError(f"{path}: " + "; ".join([f"no column for parameter(s) {', '.join(missing)}"] * bool(missing) + [
-            f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)), f"rename column(s) "
-            f"{', '.join(odd)} in the file: a parameter's name is ASCII letters, digits, _, not a keyword" if odd else
+            f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)),
             f"target= is the column to predict, not the parameter {target}{meant}" if target in missing else
+            f"rename column(s) {', '.join(odd)} in the file: a parameter's name is ASCII letters, digits, _, not a "
+            "keyword" if odd else
             f"{did_you_mean(missing[0], extra) if missing else ''}the formula's parameters are named after the "
             f"columns: {', '.join(columns)}")
-    if len(y) < 7:  # _split holds out 2 rows of 7, 1 of 4 to 6 (and of 8, which takes one of validation's below)
+    if len(y) < MIN_FILE_ROWS:  # _split holds out 2 rows of 7, 1 of 4 to 6 (and of 8, which takes one of validation's)
         held = len(y) - round(0.6 * len(y)) - round(0.2 * len(y))
         raise TaskError(f"{path}: too few rows ({len(y)}) for a formula: the 20% held out for test_r2 would be {held}",
                         "give at least 7 rows (test_r2 is measured on 2 at least)")
@@ -87,7 +95,22 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
         raise TaskError(f"{path}: column(s) {', '.join(low)} vary too little for float64 to square (the output's "
                         "linear scaling would underflow)", "a formula is fitted in the data's own units: multiply "
                         "them by a power of 10")
-    return _points(path, xs[fit_rows], yf[fit_rows], xs[test], yf[test])
+    return _points(path, xs[fit_rows], yf[fit_rows], xs[test], yf[test], *(() if w is None else (w[fit_rows], w[test])))
+
+
+def _weights(path: str, weight: str, x: Any, y: Any, columns: list[str]) -> tuple[Any, Any, list[str], Any]:
+    """x, y, columns without column ``weight`` and its rows of weight 0, and the weights (None: all equal, the
+    unweighted run bit for bit, as a common weight changes no least-squares fit); every weight 0: TaskError"""
+    if not weight:
+        return x, y, columns, None
+    j = columns.index(weight)  # (the reader refused a weight= naming no feature column)
+    w, x, columns = np.asarray(x[:, j], np.float64), np.delete(x, j, axis=1), [c for c in columns if c != weight]
+    if not (kept := w > 0).any():
+        raise TaskError(f"{path}: every weight in column '{weight}' is 0", "a weight of 0 leaves its row out: give "
+                        "the rows to fit a positive weight")
+    if not kept.all():
+        x, y, w = x[kept], y[kept], w[kept]
+    return x, y, columns, None if bool((w == w[0]).all()) else w
 
 
 def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
@@ -99,4 +122,4 @@ def formula_task(spec: str, seed: int = 0) -> dict[str, Any]:
 def formula_file(spec: str, seed: int = 0, inputs: Sequence[str] = ()) -> dict[str, Any]:
     """The points of the user's data file ``spec`` names, whose columns are the formula's ``inputs``."""
     name, options = file_spec(spec, FILE_OPTIONS, "a data file for a formula")
-    return file_points(name, options["target"], inputs, seed, options["n_train"])
+    return file_points(name, options["target"], inputs, seed, options["n_train"], options["weight"])

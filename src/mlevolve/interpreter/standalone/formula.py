@@ -14,16 +14,24 @@ def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, 
     """Evaluate a formula on every point at once: MSE and R^2 on the training points (``train_mse``,
     ``train_r2``) and on fresh held-out points from the same range (``test_mse``, ``test_r2``).  The
     fitness is the training R^2 = 1 - MSE / var(y), scale-free so problems compare (a constant
-    target, var 0, is scored 1 - MSE)."""
+    target, var 0, is scored 1 - MSE); weighted (``w_train``, ``w_test``): as scikit-learn's, ``sample_weight=w``."""
     metrics, started = dict[str, Any](), time.perf_counter()
     with np.errstate(all="ignore"):  # np.mean and np.var spelled out below: the same sums, without their bookkeeping
         for split in ("train", "test"):  # (a formula of the points has their shape: broadcast only a constant)
             x, y = np.asarray(data[f"x_{split}"], np.float64), np.asarray(data[f"y_{split}"], np.float64)
             error = (f if getattr(f := formula(*x.T), "shape", None) == y.shape else np.broadcast_to(f, y.shape)) - y
-            mse = float(np.add.reduce(error * error, axis=None) / y.size)
+            if (w := data.get(f"w_{split}")) is None:
+                mse = float(np.add.reduce(error * error, axis=None) / y.size)
+                var = float(np.add.reduce(np.square(y - np.add.reduce(y, axis=None) / y.size), axis=None) / y.size)
+            else:
+                mse, var = weighted_mean(error * error, w), weighted_mean(np.square(y - weighted_mean(y, w)), w)
             if not math.isfinite(mse):  # (finite values far from the target: their squares overflow)
                 raise CandidateFailure("the formula is not finite on some points" if not np.isfinite(f).all() else
                                        "its squared error overflows float64 (finite, but far from the target)", split)
-            var = float(np.add.reduce(np.square(y - np.add.reduce(y, axis=None) / y.size), axis=None) / y.size)
             metrics.update({f"{split}_mse": mse, f"{split}_r2": 1.0 - mse / (var if var > 0 else 1.0)})
     return {**metrics, "fitness": metrics["train_r2"], "train_seconds": round(time.perf_counter() - started, 6)}
+
+
+def weighted_mean(v: Any, w: Any) -> float:
+    """``sum(w * v) / sum(w)`` of ``v`` and weights ``w`` (n,): of squared errors, scikit-learn's weighted MSE"""
+    return float(np.add.reduce(w * v, axis=None) / np.add.reduce(w, axis=None))

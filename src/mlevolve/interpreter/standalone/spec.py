@@ -49,6 +49,8 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
                "drop them: {0} (a task line quotes a data file; a flag's value is not quoted again)")}
 LEARNER_ONLY = {key: f"{key}= is read only by a learner program (its {what}); " for key, what in  # the hint's start
                 (("group", "data file's rows split into tasks"), ("fitness", "score on a family or data file"))}
+FORMULA_ONLY = {"weight": "weight= is read only by a formula program (its rows' weights, in weighted least squares): "
+                "other programs train unweighted (a learner's online updates); "}  # the hint's start, as LEARNER_ONLY's
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
                "write e.g. {fix}{why}")  # an integer option out of its range, the library's too; {fix}: the spec mended
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}write e.g. {fix}")  # library's too
@@ -126,7 +128,8 @@ def spec_options(name: str, typed: dict[str, Any], defaults: dict[str, Any], kin
     for key, value in ((k, v) for k, v in typed.items() if k not in options):
         raise TaskError(*(t.format(f"{key}={value}", name, name, kind and f", {kind}", kind and f" of {kind}",
                                    ", ".join(defaults) or "none", ("learner" not in kind and LEARNER_ONLY.get(key))
-                                   or did_you_mean(key, defaults)) for t in SPEC_WORDS["unknown"]))
+                                   or ("formula" not in kind and FORMULA_ONLY.get(key)) or did_you_mean(key, defaults))
+                               for t in SPEC_WORDS["unknown"]))
     for key, value in typed.items():
         if isinstance(defaults[key], tuple) and value not in defaults[key]:  # e.g. problem=, fitness=
             raise TaskError(*choice_error(key, typed, name, defaults[key], kind))
