@@ -1631,16 +1631,18 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     """The ``n`` (default 5) best distinct behaviours of an archive, best first: programs with the same behaviour
     (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by one program (of those
     tied with its fittest within float rounding, the smallest: :func:`mlevolve.results.shown_order`, the
-    rule of every best shown), with ``same`` listing the others' hashes.
+    rule of every best shown), with ``same`` listing the others' hashes; and one entry per shown text: a behaviour
+    ranked lower that reads the same (scored on a draw of its own, or literals that differ past ``digits``) is
+    merged into it, listed in ``alike`` (:func:`mlevolve.report.data.distinct`).
 
     Each is a dict: ``rank``, ``fitness``, ``metrics``, ``hash``, ``seq``, ``operator``,
     ``generation``, ``size`` (nodes of the evolved definitions), ``source`` (how it was scored: ``evaluated``,
     ``cache``, ``fec``...), ``parents`` (full hashes), ``failure`` and ``failure_where`` (None for a scored
     program), ``program`` (the whole program as shown: no comments, the run's task line),
     ``evolved`` (the shown text of just the definitions the run evolved), ``stored`` (the archive's
-    text), ``same``, ``pruned`` (the line saying the entry is the run's best pruned, :mod:`mlevolve.gp.prune`,
-    shown in its candidate's place; None otherwise) and ``answer`` (against the run's starting program, as
-    :func:`show` gives it).
+    text), ``same``, ``alike`` (each a dict of ``hash`` and ``fitness``), ``pruned`` (the line saying the entry is
+    the run's best pruned, :mod:`mlevolve.gp.prune`, shown in its candidate's place; None otherwise) and ``answer``
+    (against the run's starting program, as :func:`show` gives it).
     ``digits``: the significant digits of the literals in ``program`` and ``evolved`` (0: every digit;
     ``stored`` keeps them all).
 
@@ -1672,11 +1674,11 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
         drawn = drawn_tasks(run.meta.get("task"))
         listed = [{"rank": rank, **data.describe(run, g.representative, g), "first": None, "score": score,
                    "drawn": drawn}  # ranked by size: no entry is first by fitness
-                  for rank, (g, score) in enumerate(data.front(run), 1)]
+                  for rank, (g, score) in enumerate(data.distinct_front(run), 1)]
         pick = data.selected(listed, "best") if listed and listed[0]["score"] is not None else None
         return [{**c, "pick": i == pick} for i, c in enumerate(listed)]
     out = [{"rank": rank, **data.describe(run, g.representative, g)}
-           for rank, g in enumerate(data.behaviours(run)[:n], 1)]
+           for rank, g in enumerate(data.distinct(run, data.behaviours(run), n), 1)]
     for c in out:
         c["answer"] = _against_start(run, c, 0, 0.0)
     return out
@@ -1721,7 +1723,7 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
         out = [{**data.describe(run, run.found, data.group_of(run, run.found)),
                 "ancestry": data.ancestry(run, run.found)}]
     else:
-        groups = data.behaviours(run)[:n]
+        groups = data.distinct(run, data.behaviours(run), n)
         if not groups:
             message, hint = no_score(db)
             raise MlevError(message, file=str(db), hint=hint)

@@ -376,6 +376,12 @@ def scale_free(metric: Metric, metrics: Mapping[str, Any], variances: Mapping[st
     return None if r2 is None else (f"{head}_r2" if head in SPLITS else "r2", r2)
 
 
+def difference(name: str, diff: float, digits: int = 4) -> str:
+    """A difference of metric ``name`` (best minus start), worded as one, never as a value: ``fitness 0.4598 lower``,
+    ``val_mse 0.01 higher`` (``diff`` to ``digits`` significant digits; whether that is better is the sentence's)."""
+    return f"{name} {abs(diff):.{digits}g} {'higher' if diff > 0 else 'lower'}"
+
+
 def verdict(metric: Metric, start: float | None, best: float | None, same_program: bool = False,
             examples: int | None = None, variances: Mapping[str, float] | None = None, *,
             perfect: bool = False, of_best: bool = True, written: tuple[str, float | None] | None = None) -> str:
@@ -408,17 +414,19 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
             return f"no gain: {'nothing found beat' if of_best else 'it is'} the starting program{tuned}"
         return f"no gain: {'the best found' if of_best else 'it'} scores the same as the starting program" \
             f"{tuned}{rounding}"
-    size = f"{metric.name} {diff:+.4g}"
+    size = difference(metric.name, diff)
     if examples and metric.stem == "accuracy":
-        size += f", {round(diff * examples):+d} of {examples:,}{' ' + metric.split if metric.split else ''} examples"
+        size += f", {abs(round(diff * examples)):,} {'more' if diff > 0 else 'fewer'} of {examples:,}" \
+                f"{' ' + metric.split if metric.split else ''} examples right"
     if metric.better(best, start):
         return f"better than the start ({size})"
     at_one = metric.bounded or perfect  # a score perfect at 1: its error is 1 - it
     error = (start, best) if not metric.higher_is_better else (1.0 - start, 1.0 - best) if at_one else None
     factor, times = "", 1.0 + abs(diff) / max(abs(start), abs(best))
     if metric.stem in _LOG_LIKELIHOOD:  # nats: the start's likelihood over the best's, per example
-        times = math.exp(abs(diff))
-        factor = f", the start's likelihood {times:.3g} times the best's per example"
+        times = math.exp(abs(diff)) if abs(diff) <= 709.0 else math.inf  # (exp overflows past 709.78)
+        ratio = f"{times:.3g}" if math.isfinite(times) else f"e^{abs(diff):.4g}"
+        factor = f", the start's likelihood {ratio} times the best's per example"
     elif error is not None and error[0] > 0 and error[1] > 0:
         times = error[1] / error[0]
         shown = next(t for k in range(3, 18) if (t := f"{times:.{k}g}") != "1" or k == 17)  # never "1 times"

@@ -351,7 +351,20 @@ def test_best_lists_ranked_programs_with_their_evolved_definitions(capsys: Capsy
         return out
 
     members = [shown(g) for g in groups.values()]
-    ranked = [next(m for m in members if m[0] is r) for r in shown([m[0] for m in members])][:3]
+    ordered = [next(m for m in members if m[0] is r) for r in shown([m[0] for m in members])]
+
+    def text(r: Row) -> str:  # as listed: simplified, its constants to SHOWN_DIGITS significant digits
+        assert r.simplified is not None
+        return format_expr(slot_body(rounded(simplified(parse(r.simplified)), SHOWN_DIGITS), "f"))
+
+    listed: dict[str, list[Row]] = {}  # one entry per shown text, the best ranked of them (data.distinct)
+    alike: dict[str, list[Row]] = {}
+    for m in ordered:
+        if text(m[0]) in listed:
+            alike[text(m[0])] += m
+        else:
+            listed[text(m[0])], alike[text(m[0])] = m, []
+    ranked = list(listed.values())[:3]
     header, *blocks = out.rstrip("\n").split("\n\n")
     with Archive.read(finished) as archive:
         begun = archive.meta()["start"]  # the run began from random programs: the file's, evaluated apart
@@ -372,14 +385,16 @@ def test_best_lists_ranked_programs_with_their_evolved_definitions(capsys: Capsy
             same = lines.pop(2)
             assert same.startswith(f"    + {len(group) - 1} more {word} with the same behaviour: ")
             assert same.split(": ")[1].split(", ")[:4] == [m.hash[:12] for m in group[1:5]]
+        if others := alike[text(r)]:
+            word = "program" if len(others) == 1 else "programs"
+            assert lines.pop(2).startswith(f"    + {len(others)} more {word} shown alike, ranked lower: "
+                                           f"{others[0].hash[:12]} (fitness ")
         assert lines[2] == "    formula f(x: Scalar) -> Scalar ="
-        assert r.simplified is not None  # shown simplified, its constants to SHOWN_DIGITS significant digits
-        body = format_expr(slot_body(rounded(simplified(parse(r.simplified)), SHOWN_DIGITS), "f"))
-        assert lines[3:] == ["      " + body]
+        assert lines[3:] == ["      " + text(r)]
         assert "algorithm quartic" not in block  # only the evolved definition
     # -n larger than the archive's distinct successes
     code, out, _ = cli(capsys, "best", str(finished), "-n", "100000")
-    assert code == 0 and out.count("\n#") == len(groups)
+    assert code == 0 and out.count("\n#") == len(listed)
 
 
 def test_best_shows_only_the_evolved_definitions(capsys: Capsys, tmp_path: Path) -> None:

@@ -190,12 +190,13 @@ def test_a_verdict_of_one_program_and_a_worse_scores_weight() -> None:
     mse, r2 = Metric("val_mse", False, "validation"), Metric("val_r2", True, "validation")
     assert verdict(mse, 1.0, 1.0, same_program=True, of_best=False) == "no gain: it is the starting program"
     assert verdict(mse, 1.0, 1.0, of_best=False) == "no gain: it scores the same as the starting program"
-    assert verdict(mse, 1.0, 1.01) == "slightly worse than the start (val_mse +0.01, 1.01 times the start's val_mse)"
+    assert verdict(mse, 1.0, 1.01) == \
+        "slightly worse than the start (val_mse 0.01 higher, 1.01 times the start's val_mse)"
     # a factor that rounds to 1 at 3 digits is given to the digits that tell it from 1 (it read "1 times")
     assert verdict(Metric("train_r2", True, "training"), 0.000140834, 0.000140829) == (
-        "slightly worse than the start (train_r2 -5e-09, 1.00000001 times the start's 1 - train_r2)")
-    assert verdict(r2, 1.0, 0.9997).startswith("WORSE than the start (val_r2 -0.0003, where the start's val_r2 was "
-                                               "perfect)")
+        "slightly worse than the start (train_r2 5e-09 lower, 1.00000001 times the start's 1 - train_r2)")
+    assert verdict(r2, 1.0, 0.9997).startswith(
+        "WORSE than the start (val_r2 0.0003 lower, where the start's val_r2 was perfect)")
 
 
 def test_the_quiet_line_says_the_verdicts_word() -> None:
@@ -204,5 +205,6 @@ def test_the_quiet_line_says_the_verdicts_word() -> None:
     result = {"candidates": 5, "archived": 5, "db": "r.db", "best_hash": "0" * 32,
               "answer": {"metric": {"name": "val_mse"}, "better": False, "tied": False, "gain": 0.01,
                          "best": {"value": 1.01}, "start": {"value": 1.0},
-                         "verdict": "slightly worse than the start (val_mse +0.01, 1.01 times the start's val_mse)"}}
+                         "verdict": "slightly worse than the start (val_mse 0.01 higher, 1.01 times the start's "
+                                    "val_mse)"}}
     assert one_line(result).startswith("best val_mse 1.01 (slightly worse than the start's 1)")

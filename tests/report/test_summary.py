@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -119,7 +120,7 @@ archive: runs/lr-linear.db  (3.5 s)
 metric:  val_mse on the validation split (lower is better); fitness = -val_mse
 start:   val_mse 3.8e-06  R² 0.999997   (the file's program, evaluated apart: the run started from random programs)
 best:    val_mse 1.14  R² 0.1231   (hash 3f9a1c2b4d5e, candidate 187)
-verdict: WORSE than the start (val_mse +1.14, 3e+05 times the start's val_mse): the starting program beats \
+verdict: WORSE than the start (val_mse 1.14 higher, 3e+05 times the start's val_mse): the starting program beats \
 everything this run found
 spread:  one seed only; `--confirm N` (evolve or show) re-evaluates with N more seeds
 
@@ -156,10 +157,11 @@ def test_golden_summary_of_a_gain_with_its_spread() -> None:
                {"val_accuracy": 0.961, "test_accuracy": 0.9472, "fitness": 0.961},
                confirm=[(0.95, 0.96), (0.96, 0.955), (0.94, 0.96)])
     assert summary.side("val_accuracy", a["best"]) == "val_accuracy 0.9694  test_accuracy 0.95"
-    assert a["verdict"] == "better than the start (val_accuracy +0.0084)"
+    assert a["verdict"] == "better than the start (val_accuracy 0.0084 higher)"
     counted = answer({"val_accuracy": 0.9694, "fitness": 0.9694}, {"val_accuracy": 0.961, "fitness": 0.961},
                      sizes={"val": 359})
-    assert counted["verdict"] == "better than the start (val_accuracy +0.0084, +3 of 359 validation examples)"
+    assert counted["verdict"] == \
+        "better than the start (val_accuracy 0.0084 higher, 3 more of 359 validation examples right)"
     assert summary.spread_text(a) == ("over 3 more seeds (each a new draw of the task's data; training, if any, "
                                       "reseeded): val_accuracy of the best minus the start's +0.008333 ± 0.0126 "
                                       "(mean ± sd) (higher is better); the best was better on 2 of 3")
@@ -640,7 +642,7 @@ def test_constants_are_shown_to_a_few_digits_and_kept_whole(capsys: Capsys, tmp_
     ((0.98, 0.95), (0.99, 0.97), None)])  # worse on the fitting split: the verdict is no "better"
 def test_a_gain_the_held_out_split_does_not_share_is_said(best: tuple[float, float], start: tuple[float, float],
                                                           added: str | None) -> None:
-    """A fresh user's pass: "better than the start (train_r2 +1.73e-09)" of a formula fitting the data's rounding,
+    """A fresh user's pass: "better than the start (train_r2 1.73e-09 higher)" of a formula fitting the data's rounding,
     18 nodes against 3, whose test_r2 fell; the verdict of a gain on the fitting split says where the held-out
     split disagrees."""
     def metrics(train: float, test: float) -> dict[str, float]:
@@ -650,5 +652,6 @@ def test_a_gain_the_held_out_split_does_not_share_is_said(best: tuple[float, flo
     if added is None:
         assert not verdict.startswith("better") and "held-out" not in verdict
     else:
-        assert verdict.startswith("better than the start (train_r2 +") and verdict.endswith(added or ")")
+        assert re.match(r"better than the start \(train_r2 [0-9.e+-]+ higher", verdict)
+        assert verdict.endswith(added or ")")
 

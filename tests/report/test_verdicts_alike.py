@@ -31,12 +31,13 @@ def _meta(db: Path) -> dict[str, Any]:
 def test_a_worse_score_is_weighed_by_its_distance_from_perfect() -> None:
     accuracy = Metric("val_accuracy", True, "validation")
     said = verdict(accuracy, 0.976, 0.952, examples=1000)
-    assert said == ("WORSE than the start (val_accuracy -0.024, -24 of 1,000 validation examples, 2 times the start's "
-                    "1 - val_accuracy): the starting program beats everything this run found")
+    assert said == ("WORSE than the start (val_accuracy 0.024 lower, 24 fewer of 1,000 validation examples right, "
+                    "2 times the start's 1 - val_accuracy): the starting program beats everything this run found")
     fitness = answer({"fitness": 0.95009}, {"fitness": 0.99986}, task="linear:fresh=1:fitness=relative")
-    assert fitness["verdict"].startswith("WORSE than the start (fitness -0.04977, 356 times the start's 1 - fitness)")
+    assert fitness["verdict"].startswith(
+        "WORSE than the start (fitness 0.04977 lower, 356 times the start's 1 - fitness)")
     plain = answer({"fitness": 0.95009}, {"fitness": 0.99986}, task="linear")  # a fitness that reads no bound
-    assert plain["verdict"] == "slightly worse than the start (fitness -0.04977)"
+    assert plain["verdict"] == "slightly worse than the start (fitness 0.04977 lower)"
 
 
 def test_a_negative_log_likelihood_is_weighed_by_the_likelihood_ratio_not_a_ratio_of_values() -> None:
@@ -45,17 +46,17 @@ def test_a_negative_log_likelihood_is_weighed_by_the_likelihood_ratio_not_a_rati
     d in nats per example is the log of a likelihood ratio, exp(d), WORSE beyond 1.05 as every factor is."""
     nll = Metric("val_nll", False, "validation")
     assert verdict(nll, 0.01, 0.02, of_best=False) == (
-        "slightly worse than the start (val_nll +0.01, the start's likelihood 1.01 times the best's per example)")
+        "slightly worse than the start (val_nll 0.01 higher, the start's likelihood 1.01 times the best's per example)")
     assert verdict(nll, -1.2, -1.1, of_best=False) == (
-        "WORSE than the start (val_nll +0.1, the start's likelihood 1.11 times the best's per example)")
-    assert verdict(nll, 1.72, 7.066, of_best=False).startswith("WORSE than the start (val_nll +5.346, the start's "
-                                                              "likelihood 210 times the best's per example)")
-    assert verdict(nll, 2.0, 1.5) == "better than the start (val_nll -0.5)"
+        "WORSE than the start (val_nll 0.1 higher, the start's likelihood 1.11 times the best's per example)")
+    assert verdict(nll, 1.72, 7.066, of_best=False).startswith(
+        "WORSE than the start (val_nll 5.346 higher, the start's likelihood 210 times the best's per example)")
+    assert verdict(nll, 2.0, 1.5) == "better than the start (val_nll 0.5 lower)"
 
 
 def test_only_the_runs_best_is_said_to_lose_to_the_start_for_the_whole_run() -> None:
     one = answer({"val_mse": 2.0, "fitness": -2.0}, {"val_mse": 1.0, "fitness": -1.0}, of_best=False)
-    assert one["verdict"] == "WORSE than the start (val_mse +1, 2 times the start's val_mse)"
+    assert one["verdict"] == "WORSE than the start (val_mse 1 higher, 2 times the start's val_mse)"
     assert answer({"val_mse": 2.0, "fitness": -2.0}, {"val_mse": 1.0, "fitness": -1.0})["verdict"].endswith(
         ": the starting program beats everything this run found")
     apart = answer({"val_mse": 2.0, "fitness": -2.0}, {"val_mse": 1.0, "fitness": -1.0}, apart=True)
@@ -182,8 +183,8 @@ def test_a_verdict_against_a_tuned_start_says_so_with_both_values() -> None:
         "no gain: the best found scores the same as the starting program with its literals tuned (val_mse 1.4414; "
         "as written 1.6315) (a difference of")
     assert verdict(mse, 1.4414, 3.0, written=("its literals tuned", None)).startswith(
-        "WORSE than the start with its literals tuned (val_mse 1.4414; as written it fails) (val_mse +1.559")
-    assert verdict(mse, 1.4414, 1.0, written=tuned) == "better than the start (val_mse -0.4414)"  # a gain: as before
+        "WORSE than the start with its literals tuned (val_mse 1.4414; as written it fails) (val_mse 1.559 higher")
+    assert verdict(mse, 1.4414, 1.0, written=tuned) == "better than the start (val_mse 0.4414 lower)"  # as before
     assert verdict(mse, 1.4414, 1.4414, same_program=True, written=(tuned[0], 1.44140001)).endswith(
         "(val_mse 1.4414; as written 1.44140001)")  # never two values that read the same
 

@@ -21,7 +21,19 @@ from mlevolve.dsl.errors import MlevError, MlevErrors, did_you_mean
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Param, Program, Ref, Span
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.traverse import walk
-from mlevolve.dsl.types import BASE_TYPES, INT, LAYER, MATRIX, SCALAR, TENSOR, VECTOR, TupleType, Type, type_str
+from mlevolve.dsl.types import (
+    BASE_TYPES,
+    INT,
+    LAYER,
+    MATRIX,
+    SCALAR,
+    TENSOR,
+    VECTOR,
+    TupleType,
+    Type,
+    type_str,
+    with_article,
+)
 
 LEARNER_MEMORY = (SCALAR, VECTOR, MATRIX)
 
@@ -341,6 +353,7 @@ def check_program(program: Program, prims: Primitives, *, written: bool = False)
         try:
             _check_names(d)
             _check_signature(d)
+            _check_grammar_types(d, prims)
         except MlevError as err:
             errors.append(err)
     if errors:
@@ -374,6 +387,39 @@ def check_program(program: Program, prims: Primitives, *, written: bool = False)
     if errors:
         raise MlevErrors(errors)
     return program
+
+
+def _leaves(t: Type) -> tuple[str, ...]:
+    """The base types of ``t`` (a tuple type's items, flattened)."""
+    return (t,) if isinstance(t, str) else tuple(x for item in t.items for x in _leaves(item))
+
+
+def _check_grammar_types(d: Definition, prims: Primitives) -> None:
+    """Refuse ``d`` where its signature (a parameter, learner state, method, or its result; a model's ``Layer``) has
+    a type that the grammar ``prims`` lacks: no body of it could be checked, drawn or run there, and the checker would
+    say instead that an op of the grammar's types does not take it (``'mul' expects (Vector, Vector)``).  Located
+    at the parameter's type where one has it; the grammar named by its file (``origin``) where it was loaded from one.
+    Primitives without ``types`` (the protocol asks only for ``overloads``) are not asked."""
+    have = getattr(prims, "types", None)
+    if have is None:
+        return
+    params = (*d.params, *(p for m in d.methods for p in m.params))
+    results = (d.result, *(m.result for m in d.methods), *((LAYER,) if d.kind == "model" else ()))
+    for p in params:
+        if (lacked := next((t for t in _leaves(p.type) if t not in have), None)) is not None:
+            raise _lacking(d, lacked, have, prims, f"its parameter '{p.name}'", p.type_span or p.span)
+    for r in results:
+        if r is not None and (lacked := next((t for t in _leaves(r) if t not in have), None)) is not None:
+            raise _lacking(d, lacked, have, prims, "its result")
+
+
+def _lacking(d: Definition, lacked: str, have: Collection[str], prims: Primitives, what: str,
+             span: Span | None = None) -> MlevError:
+    origin = getattr(prims, "origin", None)
+    grammar = f"grammar {origin}" if origin else "the grammar"
+    return _fail(d, f"{what} is {with_article(lacked)}, a type that {grammar} lacks",
+                 f"its types: {', '.join(have)}; add {lacked!r} to the types of {grammar} with the ops and literals "
+                 f"that make one, or use the base grammar, which has every type", span)
 
 
 def _value_call_on(body: Expr, name: str, prims: Primitives) -> Call | None:

@@ -1215,7 +1215,48 @@ SHOWN_ONLY: tuple[Rule, ...] = (
     Rule("abs-exp", P("abs", P("exp", V("x"))), lambda b: _call("exp", b["x"]),
          "|exp(x)| = exp(x): exp is +0.0 (exp(-inf), an underflow), positive, +inf or NaN"),
 )
-SHOWN_RULES: tuple[Rule, ...] = RULES + SHOWN_ONLY
+
+
+def _alias_inlined(b: Bindings) -> Expr | None:
+    """``let a = b in e``, ``b`` a name, as ``e`` with ``b`` for each ``a`` that reads the ``let`` (capture-avoiding:
+    not in the body of an inner ``let a``, which hides it; None where an inner ``let b`` would capture a replaced
+    ``a``, or for any other node).  Iterative (:func:`~mlevolve.dsl.traverse.fold`)."""
+    node = b["node"]
+    if type(node) is not Let or type(node.value) is not Ref:
+        return None
+    alias, target = node.name, node.value.name
+
+    def combine(n: Expr, kids: list[tuple[Expr, bool]]) -> tuple[Expr, bool]:
+        # (the subtree with ``a`` replaced where it reads the outer let, whether it read ``a`` so)
+        if type(n) is Ref:
+            return (Ref(target), True) if n.name == alias else (n, False)
+        if type(n) is Let and n.name == alias:  # an inner ``let a`` hides the outer one in its body
+            (value, read), _ = kids
+            return with_children(n, (value, n.body)) if read else n, read
+        if type(n) is Let and n.name == target and kids[1][1]:
+            raise _Captured  # ``let b = .. in .. a ..``: ``b`` there would read the inner let
+        read = any(k[1] for k in kids)
+        return (with_children(n, tuple(k[0] for k in kids)) if read else n), read
+
+    try:
+        return fold(node.body, combine)[0]
+    except _Captured:
+        return None
+
+
+class _Captured(Exception):
+    """An alias's name would be captured by an inner ``let`` (:func:`_alias_inlined` declines)."""
+
+
+ALIAS_LET = Rule("let-alias", V("node"), _alias_inlined,
+                 "let a = b in e = e[b/a], b a name: a let binds a value without effects, and reading b where a read "
+                 "it reads the same value (capture-avoiding: an inner let a hides a, an inner let b declines)")
+"""Not in :data:`SHOWN_ONLY`'s table of calls: its pattern is any node, and its rewrite declines but at a ``let`` of
+a name.  A learner's prune leaves one (``let q = dot(w, x) in ..`` with the prediction ``p`` read for ``dot(w, x)``:
+``let q = p in ..``).  Shown only, as :data:`SHOWN_ONLY` is: in the cache key it would merge candidates a run tells
+apart today, and change every fixed-seed run."""
+
+SHOWN_RULES: tuple[Rule, ...] = RULES + SHOWN_ONLY + (ALIAS_LET,)
 
 
 def dead_updates(learner: Definition) -> Definition:
@@ -1307,8 +1348,8 @@ def may_fold(expr: Expr) -> bool:
 
 def simplify_shown(program: Program) -> Program:
     """``program`` as it is shown to people (``mlevolve.results.simplified``): :func:`simplify_program` by
-    :data:`SHOWN_RULES` (:data:`RULES` and the exact laws of :data:`SHOWN_ONLY`), constants folded in the
-    precision each definition runs in (:func:`shown_fold`: float32 in a torch kind), each learner's dead
+    :data:`SHOWN_RULES` (:data:`RULES`, the exact laws of :data:`SHOWN_ONLY` and :data:`ALIAS_LET`), constants
+    folded in the precision each definition runs in (:func:`shown_fold`: float32 in a torch kind), each learner's dead
     memory updates removed (:func:`dead_updates`, then simplified again: the ``let`` values only they read
     go too).  The same values on every input as ``program``, bit for bit where it runs; never larger;
     ``program`` itself when nothing changes."""

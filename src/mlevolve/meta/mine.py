@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from mlevolve.dsl.check import infer
+from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Tup, with_children
 from mlevolve.dsl.printer import format_expr
 from mlevolve.dsl.traverse import preorder
@@ -141,10 +142,25 @@ def _saved(template: Expr, args: tuple[str, ...], at: set[tuple[int, int]],
     return saved
 
 
+def drawn_by(template: Expr, args: tuple[str, ...], spec: GrammarSpec) -> bool:
+    """Whether ``spec`` draws ``template`` (over holes of types ``args``): each of its calls is one of the grammar's
+    productions (its rules included) at the types it is called with.  A rule's body is drawn whole, so it may call
+    no op the grammar lacks (:func:`~mlevolve.grammar.rules.make_rule` checks it so, :attr:`GrammarSpec.drawn`),
+    while an elite may: the engine writes its own arithmetic (``add sub mul div neg``, the fit's ``a + b * f``) into
+    programs under any grammar (:meth:`GrammarSpec.overloads`), and a motif of it is no rule of a grammar without
+    that op.  Such a template is passed over, the next best mined instead."""
+    try:
+        infer(template, {hole(k): t for k, t in enumerate(args)}, spec.drawn)
+    except MlevError:
+        return False
+    return True
+
+
 def mine(elites: Sequence[Elite], spec: GrammarSpec, *, max_rules: int = 3, min_tasks: int = 2,
          generation: int = 0) -> tuple[list[Mined], GrammarSpec]:
     """Up to ``max_rules`` rules that compress ``elites`` (each used on ``min_tasks`` tasks), and
-    ``spec`` with them added.  Raises AssertionError if a rewrite does not re-expand exactly."""
+    ``spec`` with them added: each the best motif that ``spec`` draws (:func:`drawn_by`; one of ops the grammar
+    lacks is passed over).  Raises AssertionError if a rewrite does not re-expand exactly."""
     corpus = [e.body for e in elites]
     found: list[Mined] = []
     current = spec
@@ -168,7 +184,10 @@ def mine(elites: Sequence[Elite], spec: GrammarSpec, *, max_rules: int = 3, min_
         if not eligible:
             break
         utility = {k: _saved(k[0], k[1], where[k], views) for k in eligible}
-        best = max(eligible, key=lambda k: (utility[k], format_expr(k[0]), k[1]))
+        ranked = sorted(eligible, key=lambda k: (utility[k], format_expr(k[0]), k[1]), reverse=True)  # (stable)
+        best = next((k for k in ranked if drawn_by(k[0], k[1], current)), None)
+        if best is None:
+            break
         template, args, result = best
         name = rule_name(template, args, result)
         rule = make_rule(name, args, result, template, current.drawn, current.rules, current.types,

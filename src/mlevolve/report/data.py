@@ -137,7 +137,8 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
     ``program`` and ``evolved`` are the shown forms (see :func:`mlevolve.results.shown_program`),
     ``stored`` the text the archive holds; with a ``group``, ``same`` lists the hashes of the other
     programs with the same behaviour (see :func:`behaviours`; a pruned best's: its candidate's others, the candidate
-    itself named by the ``pruned`` line); ``pruned`` the line saying a pruned best is one
+    itself named by the ``pruned`` line) and ``alike`` the ``hash`` and ``fitness`` of those ranked below that read
+    the same as shown (:func:`distinct`); ``pruned`` the line saying a pruned best is one
     (:func:`pruned_line`), or that the prune kept no edit of this best (there: its common draw's score, the one
     its verdict reads), or, of the candidate a kept prune came from, what it was pruned into; None for any other
     row.
@@ -158,6 +159,7 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
             "failure_where": row.failure_where, "parents": list(row.parents), "size": row.size,
             "same": [m.hash for m in group.members if m.hash != row.hash and not _prune_pair(row, m)]
             if group is not None else [],
+            "alike": [{"hash": m.hash, "fitness": m.fitness} for m in group.alike] if group is not None else [],
             **({"task": row.source} if run.meta.get("kind") == "meta" else {})}  # an inner run's: its generator's
 
 
@@ -370,9 +372,11 @@ def apart(old: Any, new: Any, least: int = 6) -> tuple[str, str]:
 # -- distinct behaviours --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Group:
-    """Programs with the same behaviour: ``members`` (each program's first row), the representative first."""
+    """Programs with the same behaviour: ``members`` (each program's first row), the representative first; ``alike``:
+    the rows of the groups ranked below it that show the same text (:func:`distinct`), merged into it where listed."""
 
     members: tuple[Row, ...]
+    alike: tuple[Row, ...] = ()
 
     @property
     def representative(self) -> Row:
@@ -478,6 +482,29 @@ def _in_place(groups: list[Group], pruned: Row) -> list[Group]:
     of = next((g for g in groups if any(m.hash == source for m in g.members)), None)
     members = () if of is None else tuple(sorted(of.members, key=lambda m: m.hash != source))
     return [Group((pruned, *members)), *(g for g in groups if g is not of)]
+
+
+def distinct(run: Run, groups: Sequence[Group], n: int | None = None) -> list[Group]:
+    """``groups`` (ranked) one per shown text, as a list of bests shows them (``best``, ``best --front``, ``show``,
+    the report): a group whose representative reads as an earlier one's (:func:`evolved`, its literals to
+    ``run.digits``) is merged into that one, its rows added to its :attr:`Group.alike`, where behaviours did not tie
+    (a run drawing tasks per candidate scores one program text on draws of its own; programs whose literals differ
+    past the digits shown).  The first ``n`` (all for None) distinct texts; groups below the last one listed are not
+    read (a run's thousands of behaviours: each text costs a parse and a simplification), so a text further down
+    that reads as a listed one adds nothing to its ``alike``."""
+    out: list[Group] = []
+    at: dict[str, int] = {}
+    for g in groups:
+        text = evolved(run, g.representative)
+        if text in at:
+            kept = out[at[text]]
+            out[at[text]] = Group(kept.members, (*kept.alike, *g.members, *g.alike))
+            continue
+        if n is not None and len(out) >= n:
+            break
+        at[text] = len(out)
+        out.append(g)
+    return out
 
 
 def group_of(run: Run, row: Row) -> Group:
@@ -750,7 +777,11 @@ def front(run: Run) -> list[tuple[Group, float | None]]:
         own = r.fitness or 0.0
         return max(own, float(candidate)) if r.source == "pruned" and r.hash == key and isinstance(
             candidate, int | float) else own
-    kept = pareto_front(run.groups, lambda g: g.representative.size, fitness, lambda a, b: tied(a, b, scale))
+    return scored(pareto_front(run.groups, lambda g: g.representative.size, fitness, lambda a, b: tied(a, b, scale)))
+
+
+def scored(kept: Sequence[Group]) -> list[tuple[Group, float | None]]:
+    """Each group of a front (``kept``, by size ascending) with its PySR score (:func:`front`), or None for all."""
     mse = [float(m) for g in kept if isinstance(m := g.representative.metrics.get("train_mse"), int | float)
            and 0 <= m < math.inf]
     if len(mse) < len(kept):
@@ -758,6 +789,14 @@ def front(run: Run) -> list[tuple[Group, float | None]]:
     logs = [math.log(max(m, sys.float_info.min)) for m in mse]  # an exact fit: PySR's clamp
     sizes = [g.representative.size for g in kept]
     return [(g, 0.0 if i == 0 else -(logs[i] - logs[i - 1]) / (sizes[i] - sizes[i - 1])) for i, g in enumerate(kept)]
+
+
+def distinct_front(run: Run) -> list[tuple[Group, float | None]]:
+    """:func:`front` one entry per shown text (:func:`distinct`): of entries that read the same, the fittest (the
+    last of them, the largest) is kept, the others in its ``alike``, and the scores are those of the entries kept (a
+    front less some of its entries is still one: each entry fitter than every smaller one)."""
+    kept = distinct(run, [g for g, _ in reversed(front(run))])
+    return scored(kept[::-1])
 
 
 MODEL_SELECTIONS = ("accuracy", "best", "score")

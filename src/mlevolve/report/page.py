@@ -189,7 +189,7 @@ def _operators(run: Run) -> str:
 
 
 def _top(run: Run, top: int) -> str:
-    groups = data.behaviours(run)[:top]
+    groups = data.distinct(run, data.behaviours(run), top)
     if not groups:
         return _section("Top programs", "<p>No candidate has a fitness yet.</p>")
     cards = []
@@ -202,7 +202,8 @@ def _top(run: Run, top: int) -> str:
                      f"{_code(render.code(c['evolved']))}{_diff(run, row)}</div>")
     return _section(f"Top {len(groups):,} behaviours", "<p>Programs with the same behaviour (an FEC fingerprint, "
                     "or equal metrics and text) are one entry, shown by the smallest of those tied with its fittest "
-                    "(within float rounding; then the earliest).</p>", *cards)
+                    "(within float rounding; then the earliest); those ranked lower that read the same as shown "
+                    "are named in it.</p>", *cards)
 
 
 def _diff(run: Run, row: Row) -> str:

@@ -123,15 +123,27 @@ def pruned_line(c: Mapping[str, Any]) -> list[Line]:
 
 def same_line(c: Mapping[str, Any], shown: int = 4) -> list[Line]:
     """``+ K more programs with the same behaviour: H1, H2, ...`` (``with its candidate's behaviour`` for a pruned
-    best; no line when there are none)."""
-    same = c.get("same") or []
-    if not same:
-        return []
-    more = ", ..." if len(same) > shown else ""
-    word = "program" if len(same) == 1 else "programs"
-    whose = "its candidate's" if c.get("source") == "pruned" else "the same"  # a pruned best: see data.describe
-    return [[("indent", "    "), ("dim", f"+ {len(same):,} more {word} with {whose} behaviour: "
-                                        + ", ".join(h[:12] for h in same[:shown]) + more)]]
+    best), then ``+ K more programs shown alike, ranked lower: H1 (fitness F1), ...`` (``data.distinct``);
+    no line for none."""
+    same, alike = c.get("same") or [], c.get("alike") or []
+    out: list[Line] = []
+    if same:
+        more = ", ..." if len(same) > shown else ""
+        word = "program" if len(same) == 1 else "programs"
+        whose = "its candidate's" if c.get("source") == "pruned" else "the same"  # a pruned best: see data.describe
+        out.append([("indent", "    "), ("dim", f"+ {len(same):,} more {word} with {whose} behaviour: "
+                                                + ", ".join(h[:12] for h in same[:shown]) + more)])
+    if alike:
+        more = ", ..." if len(alike) > shown else ""
+        word = "program" if len(alike) == 1 else "programs"
+        listed = ", ".join(f"{a['hash'][:12]} ({_fitness(a['fitness'])})" for a in alike[:shown])
+        out.append([("indent", "    "), ("dim", f"+ {len(alike):,} more {word} shown alike, ranked lower: {listed}"
+                                                + more)])
+    return out
+
+
+def _fitness(value: float | None) -> str:
+    return "failed" if value is None else f"fitness {value:.6g}"
 
 
 # -- back ends ------------------------------------------------------------------------------------------
