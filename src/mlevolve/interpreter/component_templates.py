@@ -82,7 +82,8 @@ LR_LAMBDA = Template('''def $name(total_steps: int, base_lr: float | None = None
     LambdaLR multiplies the group's initial ``lr`` by this factor, so build the optimizer with
     ``lr=base_lr`` (default ``$lr_name``, the schedule's peak rate) and step the scheduler once per
     optimizer step.  Raises ValueError unless ``total_steps`` >= 1 and the base rate is positive, and (the factor)
-    at a step where the schedule's rate is negative or NaN.
+    at a step where the schedule's rate is negative or NaN, or infinite before the last (t < 1), as mlevolve's run
+    fails there.
     """
     if total_steps < 1:
         raise ValueError(f"total_steps must be at least 1, got {total_steps}")
@@ -95,9 +96,11 @@ LR_LAMBDA = Template('''def $name(total_steps: int, base_lr: float | None = None
 
     def factor(step: int) -> float:
         rate = float($schedule(torch.tensor(min(step, total_steps) / total_steps)))
-        if not rate >= 0.0:  # LambdaLR takes it, and an optimizer then ascends the loss
+        # LambdaLR takes either; the optimizer then ascends, or its step is not finite.  t = 1 (LambdaLR's last call,
+        # after the last step) is no step mlevolve trains: 0.0002 / (1 - t) trains, infinite only there.
+        if not rate >= 0.0 or (rate == math.inf and step < total_steps):
             raise ValueError(f"the schedule's learning rate is {rate:g} at step {step} of {total_steps}: a rate is "
-                             "a number of at least 0")
+                             + ("a number of at least 0" if rate != math.inf else "a finite number"))
         return rate / base
 
     return factor

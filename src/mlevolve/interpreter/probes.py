@@ -36,10 +36,12 @@ def _randn(*shape: int, scale: float = 1.0) -> torch.Tensor:
     return scale * torch.randn(*shape, generator=_PROBE_GEN)
 
 
-# Objectives' probe inputs, in parameter order: (tensor, whether the runtime differentiates through it).
+# Objectives' probe inputs, in parameter order: (tensor, whether the runtime differentiates through it).  The policy's
+# entropy is differentiated, as an entropy bonus needs (standalone/rl.py's _train_pg): held without a gradient here,
+# -entropy was rejected as not depending on the model, which `mlevolve run` trained (tests/interpreter/test_qa56n*).
 _OBJECTIVE_INPUTS: dict[str, tuple[tuple[torch.Tensor, bool], ...]] = {
     "pg_loss": ((_PROBE_LOGP, True), (_randn(16, scale=5.0).abs(), False), (_randn(16), False),
-                (_randn(16, scale=3.0), True), (-(_PROBE_LOGP.exp() * _PROBE_LOGP), False)),
+                (_randn(16, scale=3.0), True), (-(_PROBE_LOGP.exp() * _PROBE_LOGP), True)),
     "td_loss": ((_randn(16), True), (_randn(16), False), ((_randn(16) > 0.5).float(), False),
                 (0.9 * (_randn(16) > -1.0).float(), False)),
     "vae_loss": ((_randn(8, 2), False), (_randn(8, 2), True), (_randn(8, 2), True), (_randn(8, 2, scale=0.5), True)),

@@ -186,6 +186,7 @@ def _train_td(data: dict[str, Any], loss_fn: Callable[..., torch.Tensor], envs: 
         with torch.no_grad():
             runs = _episodes(envs[:len(seeds)], seeds, act, observe)
         returns += [sum(r["rew"]) for r in runs]
+        budget.check_time(started, f"update {state['updates']}", start + len(seeds), episodes, "episodes")  # its pace
     return q, int(state["updates"]), returns
 
 

@@ -110,9 +110,8 @@ def _objective(out: torch.Tensor, y: torch.Tensor, loss: Callable[..., torch.Ten
 
 
 def _metrics(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_classes: int, split: str) -> dict[str, float]:
-    """The split's metrics.  Non-finite outputs or metrics fail the candidate on the splits that select
-    (train, val); on the test split, which must never influence selection, they leave its metrics out
-    (with ``test_finite`` 0 beside them) instead."""
+    """The split's metrics.  Non-finite outputs or metrics fail the candidate on the splits that select (train,
+    val); on the test split, which must never influence selection, they leave its metrics out (``test_finite`` 0)."""
     with torch.no_grad():
         out = model(x)
     finite = bool(torch.isfinite(out).all())
@@ -253,9 +252,10 @@ def train_supervised(data: dict[str, Any], program: SupervisedProgram, *, epochs
             step += 1
             with torch.no_grad():
                 extra = {"lr": program.learning_rate((step - 1) / total), "t": torch.tensor(float(step))}
-                if "lr" in inputs and not extra["lr"] >= 0:  # torch's optimizers refuse one; it ascended the loss
-                    raise CandidateFailure(f"the schedule's learning rate is {float(extra['lr']):.3g} at progress t = "
-                                           f"{(step - 1) / total:.3g}: a rate is a number of at least 0", where)
+                if "lr" in inputs and not 0.0 <= (rate := float(extra["lr"])) < math.inf:  # ascent, or no finite step
+                    why = "finite number" if rate == math.inf else "number of at least 0"  # torch refuses < 0 and NaN
+                    raise CandidateFailure(f"the schedule's learning rate is {rate:.3g} at progress t = "
+                                           f"{(step - 1) / total:.3g}: a rate is a {why}", where)
                 result = program.optimizer(flat, grad, *(extra[k] for k in inputs), *state)
                 new, state = (result[0], list(result[1:])) if isinstance(result, tuple) else (result, [])
                 flat.copy_(torch.broadcast_to(new, flat.shape))
