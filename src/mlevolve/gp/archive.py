@@ -60,7 +60,7 @@ BATCH_SECONDS = 0.25  # the longest an added row waits for its commit
 # The version of what a candidate's score means (task data, training, metrics, fitness).  It is part
 # of every run's identity, so an archive scored under other rules is refused rather than resumed
 # with old scores mixed into new ones.  Bump it with any change that alters the score of a program.
-SCORING_VERSION = 12  # 3: formula literals tuned by automatic-differentiation Jacobians (fit.py); 4: finite-difference
+SCORING_VERSION = 13  # 3: formula literals tuned by automatic-differentiation Jacobians (fit.py); 4: finite-difference
 # columns where those fail, and a constant formula scaled to the target mean (fit.py); 5: fitted chains of literals
 # folded (simplify.REASSOCIATION) and the folded program scored, non-finite starts restarted (fit.restarts); 6: the
 # simplifier's x + x -> 2.0 * x (a literal a fit tunes) and min(x, x - c) -> x - c (simplify.RULES, stop 26); 7: the
@@ -74,7 +74,9 @@ SCORING_VERSION = 12  # 3: formula literals tuned by automatic-differentiation J
 # 10: learner literal tuning takes a value only a factor 2 inside the edge of stability (fit.LearnerTuning.margin,
 # fit._inside_edge: one more training run per value checked) (fit34); 11: a negative learning rate from a schedule,
 # where the update rule takes lr, fails the candidate (it trained by ascent: stop 47); 12: a float32 body's cache key
-# folds its constants in float32 (memo.cache_key): two programs float64 folding made one are scored apart (stop 53)
+# folds its constants in float32 (memo.cache_key): two programs float64 folding made one are scored apart (stop 53);
+# 13: a policy-gradient objective's entropy term is differentiated in the probe as in training (probes.py), so a
+# program whose only gradient is the entropy's is scored, not failed; a schedule's infinite rate fails (stop 55)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS candidates (
