@@ -34,7 +34,7 @@ from mlevolve.grammar.spec import GrammarError, GrammarSpec, load_grammar
 from mlevolve.interpreter.codegen import compile_program
 from mlevolve.meta import vary
 from mlevolve.meta.mine import Elite, mine, rewrite
-from tests.conftest import ROOT, archive_rows
+from tests.conftest import ROOT, archive_rows, environment, run_mlevolve
 
 SCALAR = frozenset({"Scalar"})
 QUARTIC = api.check(api.parse_file(ROOT / "examples" / "quartic.mlev"))
@@ -408,12 +408,17 @@ def test_the_environment_names_the_host_s_cpu_and_its_vector_level() -> None:
 
     epyc = "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse4_2 avx fma avx2 bmi2\n\nprocessor\t: 1\n"
     xeon = "model name : Intel Xeon\nflags : sse4_2 avx avx2 fma avx512f avx512bw avx512vl avx512_vnni\n"
-    assert provenance.cpu(epyc) == {"model": "AMD EPYC", "flags": ["sse4_2", "avx", "avx2", "fma"]}
+    assert provenance.cpu(epyc) == {"model": "AMD EPYC", "vendor": None, "flags": ["sse4_2", "avx", "avx2", "fma"]}
     assert provenance.cpu(xeon)["flags"] == ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl",
                                              "avx512_vnni"]
     assert provenance.cpu("model name : toy\n")["flags"] is None  # no flags line: unknown, not none
     env = provenance.environment()
-    assert set(env["cpu"]) == {"model", "flags"}
+    assert set(env["cpu"]) == {"model", "vendor", "flags"}
+    intel = provenance.cpu("vendor_id : GenuineIntel\n" + xeon)
+    assert provenance.mkl_as_evidence(intel) == {"MKL_CBWR": "AVX2"}  # MKL's AVX-512 code: its AVX2 branch fixed
+    assert provenance.mkl_as_evidence(provenance.cpu("vendor_id : AuthenticAMD\n" + xeon)) == {}  # MKL's AUTO
+    assert provenance.mkl_as_evidence(provenance.cpu("vendor_id : GenuineIntel\n" + epyc)) == {}  # AVX2 already
+    assert provenance.environment_line({**env, "mkl_cbwr": "AVX2"}).endswith("; MKL_CBWR=AVX2")
     packages = {"numpy": "2.4.6", "torch": "2.13.0+cpu"}
     for record, level in (({"cpu": provenance.cpu(epyc)}, "AVX2"), ({"cpu": provenance.cpu(xeon)}, "AVX-512"),
                           ({"cpu": {"model": "old", "flags": []}}, "baseline"),
@@ -1140,9 +1145,15 @@ def test_the_committed_update_rule_generator_reproduces(tmp_path: Path) -> None:
     """An ML kind beside repro.toml's formulas: benchmarks/meta/update_rules.toml (an optimizer's
     ``step`` evolved on small supervised tasks, about a minute), rerun, writes the committed
     generator's productions, weights, rules and digest line for line (the comment header, which
-    names the archive and the environment, aside).  Regenerate with the command in its header."""
+    names the archive and the environment, aside).  Regenerate with the command in its header.  Run with MKL's AVX2
+    branch on an Intel CPU with AVX-512, whose AVX-512 code gives another generator (``provenance.mkl_as_evidence``)."""
+    from mlevolve.meta.provenance import mkl_as_evidence
+
     out = tmp_path / "g.toml"
-    api.meta(ROOT / "benchmarks" / "meta" / "update_rules.toml", tmp_path / "m.db", out, quiet=True)
+    config = ROOT / "benchmarks" / "meta" / "update_rules.toml"  # in a fresh process: MKL reads MKL_CBWR at start
+    ran = run_mlevolve("meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(out), "--quiet", timeout=1800,
+                       env=environment(**mkl_as_evidence()))
+    assert ran.returncode == 0, ran.stderr
 
     def body(path: Path) -> list[str]:
         return [line for line in path.read_text().splitlines() if not line.startswith("#")]

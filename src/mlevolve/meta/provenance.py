@@ -47,8 +47,24 @@ def cpu(cpuinfo: str | None = None) -> dict[str, Any]:
         if sep and key.strip() not in fields:
             fields[key.strip()] = value.strip()
     have = set(fields.get("flags", "").split())
-    return {"model": fields.get("model name") or platform.processor() or None,
+    return {"model": fields.get("model name") or platform.processor() or None, "vendor": fields.get("vendor_id"),
             "flags": [f for f in VECTOR_FLAGS if f in have] if "flags" in fields else None}
+
+
+def mkl_as_evidence(host: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The environment variables under which this host computes PyTorch's MKL numbers as the committed meta
+    evidence's hosts did (AMD EPYC, and Intel CPUs without AVX-512): ``{"MKL_CBWR": "AVX2"}`` on an Intel CPU with
+    AVX-512 (``host``: a :func:`cpu`, this one's where None), else ``{}``.
+
+    Why: MKL runs its AVX-512 code on Intel CPUs that have it, and on other CPUs code whose last bits match its AVX2
+    branch; ``update_rules.toml`` (small networks trained by PyTorch, whose float32 products MKL computes) gave
+    another generator on an Intel Xeon with AVX-512 (stop 55: meta-generation 4 chosen, not 2) and the committed
+    one with ``MKL_CBWR=AVX2``, which fixes MKL's AVX2 branch (Intel's "conditional numerical reproducibility").
+    Not set on other CPUs: there MKL takes its AUTO branch in reproducibility mode, which may move bits too (MKL
+    reads the variable once, at its first call, so it must be set before the process starts)."""
+    host = cpu() if host is None else host
+    avx512 = "avx512f" in (host.get("flags") or [])
+    return {"MKL_CBWR": "AVX2"} if host.get("vendor") == "GenuineIntel" and avx512 else {}
 
 
 def vector_level(env: Mapping[str, Any]) -> str:
@@ -104,7 +120,7 @@ def environment(torch: bool = True) -> dict[str, Any]:
         simd = None
     jit = versions["numba"] is not None and os.environ.get("MLEVOLVE_NO_JIT", "") != "1"
     env = {"python": platform.python_version(), "machine": platform.machine(), "cpu": cpu(), "packages": versions,
-           "numpy_simd": simd, "kernels": "numba" if jit else "numpy"}
+           "numpy_simd": simd, "kernels": "numba" if jit else "numpy", "mkl_cbwr": os.environ.get("MKL_CBWR")}
     if torch:
         import torch as pytorch
 
@@ -131,7 +147,8 @@ def environment_line(env: Mapping[str, Any]) -> str:
     flags = " ".join(host["flags"]) if host.get("flags") is not None else "?"
     where = f" ({host.get('model') or '?'}: {flags})" if host else ""
     return (f"Python {env['python']} on {env['machine']}{where}; {packages}; torch CPU "
-            f"{env.get('torch_cpu_capability', '?')}, numpy SIMD {simd}; kernels {env.get('kernels', '?')}")
+            f"{env.get('torch_cpu_capability', '?')}, numpy SIMD {simd}; kernels {env.get('kernels', '?')}"
+            + (f"; MKL_CBWR={env['mkl_cbwr']}" if env.get("mkl_cbwr") else ""))
 
 
 def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
