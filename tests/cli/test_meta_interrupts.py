@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlevolve import api
-from tests.conftest import ROOT, maps, sigint_default, wait_for_candidates, wait_until
+from tests.conftest import ROOT, archive_count, maps, sigint_default, wait_for_candidates, wait_until
 
 SMOKE = ROOT / "benchmarks" / "meta" / "smoke.toml"
 
@@ -92,8 +92,13 @@ def test_ctrl_c_ends_a_parallel_meta_run_without_waiting_for_its_inner_runs(tmp_
         out, err = proc.communicate(timeout=30)
     finally:
         os.killpg(proc.pid, signal.SIGKILL) if proc.poll() is None else None
-    assert (proc.returncode, out) == (130, "") and err.startswith("mlevolve meta: interrupted before any finished "
-                                                                  "inner run was saved"), err
+    assert (proc.returncode, out) == (130, ""), err
+    # what the stop says: an inner run can end well before its budget, and be saved before the signal (seen once)
+    saved = archive_count(db)
+    assert err.startswith("mlevolve meta: interrupted before any finished inner run was saved" if saved == 0 else
+                          f"mlevolve meta: interrupted; {saved} finished inner run{'' if saved == 1 else 's'} "
+                          f"{'is' if saved == 1 else 'are'} saved in {db}\n"), err
+
 
 @pytest.mark.e2e
 @pytest.mark.slow
