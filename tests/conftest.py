@@ -242,11 +242,13 @@ SCRATCH = ("__pycache__", ".hypothesis", ".pytest_cache", ".mypy_cache", ".ruff_
 
 
 def kernel_specialisations() -> set[str]:
-    """The compiled specialisations in numba's on-disk cache of mlevolve's kernels (its ``*.nbc`` files' names)."""
+    """The compiled specialisations of mlevolve's kernels' entry points in numba's on-disk cache (its ``*.nbc``
+    files, ``MODULE.FUNCTION-LINE.pyXY.N.nbc``): the public functions, which mlevolve calls from Python (a test
+    that calls a private one, ``kernel._run``, with arrays of its own compiles what no run does)."""
     from mlevolve.interpreter import kernel
 
     folder = Path(kernel.learner_kernel._cache._cache_path)  # where numba keeps it (NUMBA_CACHE_DIR or __pycache__)
-    return {p.name for p in folder.glob("*.nbc")} if folder.is_dir() else set()
+    return {p.name for p in folder.glob("*.nbc") if not p.name.split(".")[1].startswith("_")}
 
 
 def source_tree_changes() -> set[str] | None:
