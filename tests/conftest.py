@@ -172,6 +172,16 @@ def handles(pid: int, signum: int) -> bool:
     return False
 
 
+def runs(pid: int, arg: str) -> bool:
+    """Whether process ``pid`` runs with ``arg`` among its arguments (``/proc/PID/cmdline``): the program a test
+    started, not the test's own interpreter, which a child's ``/proc`` shows (its handlers, libraries, arguments)
+    for an instant after ``Popen`` returned on a loaded machine.  Check it before :func:`handles` or :func:`maps`."""
+    try:
+        return arg.encode() in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+
+
 def maps(pid: int, library: str) -> bool:
     """Whether process ``pid`` has loaded a shared library whose path holds ``library`` (``/proc/PID/maps``:
     ``"libtorch"`` once PyTorch is imported, ``"llvmlite"`` once numba is; False once it has ended)."""

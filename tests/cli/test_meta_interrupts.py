@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlevolve import api
-from tests.conftest import ROOT, archive_count, maps, sigint_default, wait_for_candidates, wait_until
+from tests.conftest import ROOT, archive_count, maps, runs, sigint_default, wait_for_candidates, wait_until
 
 SMOKE = ROOT / "benchmarks" / "meta" / "smoke.toml"
 
@@ -86,8 +86,8 @@ def test_ctrl_c_ends_a_parallel_meta_run_without_waiting_for_its_inner_runs(tmp_
     # the two workers started and took their inner runs: each scores the run's formulas with numba's kernels,
     # which no worker loads before (a worker's start imports neither numba nor its llvmlite)
     try:
-        wait_until(lambda: len([pid for pid in _workers(proc.pid) if maps(pid, "llvmlite")]) == 2, proc, limit=300,
-                   step=0.1)
+        wait_until(lambda: len([pid for pid in _workers(proc.pid) if runs(pid, "--multiprocessing-fork")
+                                and maps(pid, "llvmlite")]) == 2, proc, limit=300, step=0.1)
         os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:

@@ -27,6 +27,7 @@ from tests.conftest import (
     handles,
     maps,
     regression_csv,
+    runs,
     usage_error,
     wait_until,
 )
@@ -283,9 +284,9 @@ def test_a_stop_while_an_exported_script_loads_its_libraries_ends_in_one_line(tm
     script.write_text(api.export(ROOT / "examples" / "mlp_digits.mlev"))
     process = subprocess.Popen([sys.executable, str(script), "--json"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=environment())
-    try:  # the standard library loaded and the script's first handler set (SIGTERM's with SIGINT's), PyTorch not yet
-        wait_until(lambda: handles(process.pid, signal.SIGTERM), process)
-        assert not maps(process.pid, "libtorch"), "PyTorch was loaded before the signal could be sent"
+    try:  # the script sets its first handlers, imports NumPy, then PyTorch: NumPy's libraries loaded
+        wait_until(lambda: runs(process.pid, str(script)) and maps(process.pid, "numpy"), process)
+        assert handles(process.pid, signal.SIGTERM) and not maps(process.pid, "libtorch"), "PyTorch loaded already"
         process.send_signal(getattr(signal, stop))
         out, err = process.communicate(timeout=120)
     finally:

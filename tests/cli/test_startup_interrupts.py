@@ -16,7 +16,16 @@ from pathlib import Path
 import pytest
 
 from mlevolve import stop
-from tests.conftest import EXAMPLES, ROOT, environment, handles, sigint_default, wait_for_candidates, wait_until
+from tests.conftest import (
+    EXAMPLES,
+    ROOT,
+    environment,
+    handles,
+    runs,
+    sigint_default,
+    wait_for_candidates,
+    wait_until,
+)
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
 
@@ -92,7 +101,7 @@ def test_a_ctrl_c_at_any_moment_of_the_process_is_one_line_and_status_130(tmp_pa
     run starts, or while it runs."""
     def ctrl_c(proc: subprocess.Popen[str]) -> None:
         # mlevolve's handler: stop.install sets SIGTERM's with SIGINT's (Python handles SIGINT from its start)
-        wait_until(lambda: handles(proc.pid, signal.SIGTERM), proc, limit=30)
+        wait_until(lambda: runs(proc.pid, "evolve") and handles(proc.pid, signal.SIGTERM), proc, limit=30)
         time.sleep(after)  # the moment sampled, counted from the handler: any moment must give one of the endings
         proc.send_signal(signal.SIGINT)
 
