@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,6 +32,8 @@ from mlevolve.interpreter import compiling
 
 # numba's one-line note of a first kernel compile is for a person at a terminal: in a fresh checkout it came first on
 # the stderr of whichever in-process test compiled first (a golden error's first line); tests in process say nothing.
+# A test's fresh process (the CLI, an exported script) would say it too where it compiled first: the session compiles
+# every kernel before any test (pytest_sessionstart), so that none does.
 compiling._Compiles.said = True
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,6 +159,60 @@ def wait_for_candidates(proc: subprocess.Popen[Any], db: str | Path, at_least: i
     return True
 
 
+def handles(pid: int, signum: int) -> bool:
+    """Whether process ``pid`` has a handler of its own for signal ``signum`` (Linux: its ``SigCgt`` mask in
+    ``/proc/PID/status``; False once it has ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    for line in status.splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
+def runs(pid: int, arg: str) -> bool:
+    """Whether process ``pid`` runs with ``arg`` among its arguments (``/proc/PID/cmdline``): the program a test
+    started, not the test's own interpreter, which a child's ``/proc`` shows (its handlers, libraries, arguments)
+    for an instant after ``Popen`` returned on a loaded machine.  Check it before :func:`handles` or :func:`maps`."""
+    try:
+        return arg.encode() in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+
+
+def maps(pid: int, library: str) -> bool:
+    """Whether process ``pid`` has loaded a shared library whose path holds ``library`` (``/proc/PID/maps``:
+    ``"libtorch"`` once PyTorch is imported, ``"llvmlite"`` once numba is; False once it has ended)."""
+    try:
+        return library in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU seconds (user and system) process ``pid`` has run (``/proc/PID/stat``; 0 once it has ended): its
+    progress, which a loaded machine slows in wall seconds but not in these."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14, 15 of stat
+
+
+def wait_until(ready: Callable[[], bool], proc: subprocess.Popen[Any] | None = None, limit: float = 120.0,
+               step: float = 0.002) -> None:
+    """Wait until ``ready()`` holds: the readiness a test waits for before it signals ``proc`` (never a fixed
+    sleep, which a loaded machine outlasts).  Fails the test where ``proc`` ended first or ``limit`` seconds
+    passed."""
+    deadline = time.monotonic() + limit
+    while not ready():
+        assert proc is None or proc.poll() is None, f"the process ended (status {proc.returncode}) before it was ready"
+        assert time.monotonic() < deadline, f"not ready after {limit} s"
+        time.sleep(step)
+
+
 def sigint_default() -> None:
     """A ``preexec_fn``: in the child before exec, Ctrl-C's default action, so that Python installs its
     KeyboardInterrupt handler even when the tests run as a background job of a shell without job control
@@ -188,3 +245,66 @@ def regression_csv(path: Path, n: int = 60) -> Path:
 
     rng = np.random.default_rng(0)
     return csv_rows(path, [(float(a), float(b), float(1.5 * a - b)) for a, b in rng.normal(size=(n, 2))])
+
+
+# ------------------------------------------------------------------------------- the session's start and end
+SCRATCH = ("__pycache__", ".hypothesis", ".pytest_cache", ".mypy_cache", ".ruff_cache")  # tools' own caches
+
+
+def kernel_specialisations() -> set[str]:
+    """The compiled specialisations of mlevolve's kernels' entry points in numba's on-disk cache (its ``*.nbc``
+    files, ``MODULE.FUNCTION-LINE.pyXY.N.nbc``): the public functions, which mlevolve calls from Python (a test
+    that calls a private one, ``kernel._run``, with arrays of its own compiles what no run does)."""
+    from mlevolve.interpreter import kernel
+
+    folder = Path(kernel.learner_kernel._cache._cache_path)  # where numba keeps it (NUMBA_CACHE_DIR or __pycache__)
+    return {p.name for p in folder.glob("*.nbc") if not p.name.split(".")[1].startswith("_")}
+
+
+def source_tree_changes() -> set[str] | None:
+    """The untracked and ignored files of the checkout (``git status --porcelain --ignored``) less the tools'
+    caches (:data:`SCRATCH`, ``.coverage*``): what a test that wrote into the repository adds to (a tracked
+    file's edit is left out: a person edits them while tests run); None where this is not a git checkout."""
+    try:
+        done = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return {line for line in done.stdout.splitlines() if line[:2] in ("??", "!!")
+            and not any(part in SCRATCH or part.startswith(".coverage") for part in Path(line[3:]).parts)}
+
+
+_BEFORE: dict[str, Any] = {}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile (or load from numba's cache) every kernel before any test, so that no test's fresh process is the
+    first to compile one (its stderr would start with :data:`compiling.NOTE`), and note what the session must
+    leave as it found: the kernels' specialisations and the source tree."""
+    if os.environ.get("MLEVOLVE_NO_JIT", "") != "1" and importlib.util.find_spec("numba") is not None:
+        from mlevolve.interpreter import kernel
+
+        kernel.warm()
+        _BEFORE["kernels"] = kernel_specialisations()
+    _BEFORE["tree"] = source_tree_changes()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session where a test wrote into the repository (a file ``tmp_path`` should have held), and say
+    where a test compiled a kernel specialisation that :func:`mlevolve.interpreter.kernel.warm` does not."""
+    problems = []
+    before, after = _BEFORE.get("tree"), source_tree_changes()
+    if before is not None and after is not None and (added := sorted(after - before)):
+        problems.append(f"the tests wrote into the source tree {ROOT} (write under tmp_path): {', '.join(added)}")
+    if "kernels" in _BEFORE and (new := sorted(kernel_specialisations() - _BEFORE["kernels"])):
+        problems.append("a test compiled numba specialisations that mlevolve.interpreter.kernel.warm does not "
+                        f"(a fresh process compiling them prints numba's note on stderr): {', '.join(new)}")
+    if problems:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        for problem in problems:
+            if reporter is not None:
+                reporter.ensure_newline()
+                reporter.write_line(f"error: {problem}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

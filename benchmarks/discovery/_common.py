@@ -20,6 +20,7 @@ ROOT = HERE.parent.parent
 
 
 KEEP_DB_HELP = "keep each run's archive in DIR (created; default: a temporary folder, removed)"
+OUT_DIR_HELP = "write the raw results file into DIR (created; default: benchmarks/discovery, next to the scripts)"
 
 
 def named_twice(seeds: Sequence[int]) -> int | None:
@@ -58,17 +59,19 @@ def machine() -> dict[str, Any]:
     }
 
 
-def search_settings(description: str) -> tuple[bool, list[int], int, int, int, list[int]]:
+def search_settings(description: str) -> tuple[bool, list[int], int, int, int, list[int], str | None]:
     """The command line and settings shared by the activation and optimizer searches:
-    (quick, search seeds, budget, population, tournament, training seeds)."""
+    (quick, search seeds, budget, population, tournament, training seeds, ``--out-dir``)."""
     from mlevolve.script import ArgumentParser
 
     parser = ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true",
                         help="1 search seed, budget 30, population 10, 2 training seeds (a smoke test, < 60 s)")
-    if parser.parse_args().quick:
-        return True, [0], 30, 10, 3, [100, 101]
-    return False, [0, 1, 2, 3, 4], 200, 50, 5, [100, 101, 102, 103, 104]
+    parser.add_argument("--out-dir", default=None, metavar="DIR", help=OUT_DIR_HELP)
+    args = parser.parse_args()
+    if args.quick:
+        return True, [0], 30, 10, 3, [100, 101], args.out_dir
+    return False, [0, 1, 2, 3, 4], 200, 50, 5, [100, 101, 102, 103, 104], args.out_dir
 
 
 def print_machine(info: dict[str, Any]) -> None:
@@ -121,12 +124,20 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_json(name: str, payload: dict[str, Any], quick: bool = False) -> Path:
-    """``results_NAME.json`` next to the scripts; a ``--quick`` run writes ``results_NAME.quick.json``
-    so that a smoke test never overwrites the full run's results."""
-    path = HERE / f"results_{name}{'.quick' if quick else ''}.json"
+def write_json(name: str, payload: dict[str, Any], quick: bool = False, folder: str | Path | None = None) -> Path:
+    """``results_NAME.json`` in ``folder`` (created; default: next to the scripts, the ``--out-dir DIR`` option,
+    ``OUT_DIR_HELP`` its help); a ``--quick`` run writes ``results_NAME.quick.json`` so that a smoke test never
+    overwrites the full run's results."""
+    where = HERE if folder is None else Path(folder).resolve()
+    where.mkdir(parents=True, exist_ok=True)
+    path = where / f"results_{name}{'.quick' if quick else ''}.json"
     path.write_text(json.dumps(_clean(payload), indent=2, allow_nan=False) + "\n")
     return path
+
+
+def results_shown(path: Path) -> Path:
+    """``path`` as a results line prints it: from the repository root where it is inside it, else whole."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def _clean(value: Any) -> Any:

@@ -9,7 +9,7 @@ written), and compared on TEST accuracy -- on the digits, and transferred unchan
 loss, optimizer and schedule: SGD with momentum 0.9 at a constant learning rate 0.05) to `wine` and
 `spirals`.  The data split of a task depends on the seed, so each training seed also re-splits.
 
-Run: python benchmarks/discovery/activation_search.py [--quick]
+Run: python benchmarks/discovery/activation_search.py [--quick] [--out-dir DIR]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from _common import (
     machine,
     mean_std,
     print_machine,
+    results_shown,
     search_settings,
     table,
     train,
@@ -66,7 +67,8 @@ def paired_diff(a: list[float], b: list[float]) -> list[float]:
 
 
 def main() -> None:
-    quick, search_seeds, budget, population, tournament, train_seeds = search_settings(__doc__.split("\n")[0])
+    quick, search_seeds, budget, population, tournament, train_seeds, out_dir = search_settings(
+        __doc__.split("\n")[0])
     epochs = 10
     info = machine()
     print_machine(info)
@@ -147,8 +149,8 @@ def main() -> None:
         "population": population, "tournament": tournament, "epochs": epochs, "hurdle": True,
         "train_seeds": train_seeds, "tasks": list(TASKS), "searches": searches, "results": results,
         "diffs": diffs, "wall_s": {"search": round(search_wall, 1), "compare": round(compare_wall, 1),
-                                   "total": round(total, 1)}}, quick=quick)
-    print(f"raw results: {path.relative_to(ROOT)}")
+                                   "total": round(total, 1)}}, quick=quick, folder=out_dir)
+    print(f"raw results: {results_shown(path)}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ The evolved rule runs with the file's schedule (the `lr` it is passed is 0.05); 
 ignore `lr` and may carry its own constants.  The data split of a task depends on the seed, so
 each training seed also re-splits.
 
-Run: python benchmarks/discovery/optimizer_search.py [--quick]
+Run: python benchmarks/discovery/optimizer_search.py [--quick] [--out-dir DIR]
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from _common import (
     machine,
     mean_std,
     print_machine,
+    results_shown,
     search_settings,
     table,
     train,
@@ -73,7 +74,8 @@ def rule_text(program_text: str) -> str:
 
 
 def main() -> None:
-    quick, search_seeds, budget, population, tournament, train_seeds = search_settings(__doc__.split("\n")[0])
+    quick, search_seeds, budget, population, tournament, train_seeds, out_dir = search_settings(
+        __doc__.split("\n")[0])
     epochs = 10
     info = machine()
     print_machine(info)
@@ -154,8 +156,8 @@ def main() -> None:
         "learning_rates": {"momentum": 0.05, "evolved": 0.05, "adam": 0.001, "adam.mlev": 0.001},
         "programs": programs, "searches": searches, "results": results, "diffs_to_momentum": diffs,
         "wall_s": {"search": round(search_wall, 1), "compare": round(compare_wall, 1), "total": round(total, 1)}},
-        quick=quick)
-    print(f"raw results: {path.relative_to(ROOT)}")
+        quick=quick, folder=out_dir)
+    print(f"raw results: {results_shown(path)}")
 
 
 if __name__ == "__main__":

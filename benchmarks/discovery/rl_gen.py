@@ -9,7 +9,7 @@
    the importance-weighted held-out NLL), compared on test NLL on `moons2d`, `circles2d`,
    `gaussians8` and `spirals2d`.
 
-Run: python benchmarks/discovery/rl_gen.py [--quick]
+Run: python benchmarks/discovery/rl_gen.py [--quick] [--out-dir DIR]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, fmt_ms, machine, print_machine, table, write_json
+from _common import OUT_DIR_HELP, ROOT, fmt_ms, machine, print_machine, table, write_json
 
 import mlevolve
 from mlevolve.script import ArgumentParser
@@ -78,7 +78,10 @@ def study(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 def main() -> None:
     parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny budgets, one seed")
+    parser.add_argument("--out-dir", default=None, metavar="DIR", help=OUT_DIR_HELP)
     args = parser.parse_args()
+    out_dir = args.out_dir
+    del args.out_dir  # where the results go is not a setting of the study (its settings are recorded)
     args.budget, args.population, args.search_epochs, args.epochs, args.seeds = \
         (4, 4, 1, 2, 1) if args.quick else (24, 8, 4, 10, 3)
     args.search_seed = 0
@@ -87,7 +90,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         results = {name: study(name, args, Path(tmp)) for name in STUDIES}
     path = write_json("rl_gen", {"machine": info, "settings": vars(args),
-                                 "results": results}, quick=args.quick)
+                                 "results": results}, quick=args.quick, folder=out_dir)
     print(f"\nwrote {path}")
 
 

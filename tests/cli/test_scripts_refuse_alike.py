@@ -24,8 +24,12 @@ from tests.conftest import (
     Capsys,
     cli,
     environment,
+    handles,
+    maps,
     regression_csv,
+    runs,
     usage_error,
+    wait_until,
 )
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
@@ -275,15 +279,20 @@ def test_a_stop_while_an_exported_script_loads_its_libraries_ends_in_one_line(tm
     """A Ctrl-C in the second or more PyTorch takes to import printed the import's traceback (a fresh-user pass:
     every time from 0.2 to 1.55 s of a 1.7 s run); the script's handler came with ``main``."""
     import signal
-    import time
 
     script = tmp_path / "mlp.py"
     script.write_text(api.export(ROOT / "examples" / "mlp_digits.mlev"))
     process = subprocess.Popen([sys.executable, str(script), "--json"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=environment())
-    time.sleep(0.3)  # the standard library loaded (~0.05 s), NumPy and PyTorch loading (a second or more)
-    process.send_signal(getattr(signal, stop))
-    out, err = process.communicate(timeout=120)
+    try:  # the script sets its first handlers, imports NumPy, then PyTorch: NumPy's libraries loaded
+        wait_until(lambda: runs(process.pid, str(script)) and maps(process.pid, "numpy"), process)
+        assert handles(process.pid, signal.SIGTERM) and not maps(process.pid, "libtorch"), "PyTorch loaded already"
+        process.send_signal(getattr(signal, stop))
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     assert (process.returncode, out, err) == (status, "", f"{script}: {word}\n")
     assert importable(script)  # its handler is the script's when run, never an importer's
 

@@ -16,7 +16,16 @@ from pathlib import Path
 import pytest
 
 from mlevolve import stop
-from tests.conftest import EXAMPLES, ROOT, environment, sigint_default, wait_for_candidates
+from tests.conftest import (
+    EXAMPLES,
+    ROOT,
+    environment,
+    handles,
+    runs,
+    sigint_default,
+    wait_for_candidates,
+    wait_until,
+)
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
 
@@ -67,15 +76,6 @@ def test_a_stop_signal_while_the_command_line_is_imported_stops_it_in_one_line(n
     assert (done.returncode, done.stderr.splitlines(), done.stdout) == (status, [f"mlevolve check: {word}"], "")
 
 
-def _handles_sigterm(pid: int) -> bool:
-    """Whether process ``pid`` has a handler for SIGTERM (Linux: its ``SigCgt`` mask): mlevolve's, which
-    :func:`mlevolve.stop.install` sets with SIGINT's (Python itself handles SIGINT from its start)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("SigCgt:"):
-            return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
-    return False
-
-
 def _a_long_run(db: Path, during: Callable[[subprocess.Popen[str]], None], *python: str) -> tuple[int, str]:
     """``mlevolve evolve QUARTIC`` to a budget of a million into archive ``db`` (started by ``python``'s arguments,
     by default ``-m mlevolve``), ``during(proc)`` while it runs: its exit status and stderr (killed after 60 s)."""
@@ -100,11 +100,9 @@ def test_a_ctrl_c_at_any_moment_of_the_process_is_one_line_and_status_130(tmp_pa
     thing it does once Python has started): while mlevolve's modules are imported (about 0.3 s), while the
     run starts, or while it runs."""
     def ctrl_c(proc: subprocess.Popen[str]) -> None:
-        deadline = time.monotonic() + 30
-        while not _handles_sigterm(proc.pid):
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.002)
-        time.sleep(after)
+        # mlevolve's handler: stop.install sets SIGTERM's with SIGINT's (Python handles SIGINT from its start)
+        wait_until(lambda: runs(proc.pid, "evolve") and handles(proc.pid, signal.SIGTERM), proc, limit=30)
+        time.sleep(after)  # the moment sampled, counted from the handler: any moment must give one of the endings
         proc.send_signal(signal.SIGINT)
 
     status, err = _a_long_run(tmp_path / "r.db", ctrl_c)

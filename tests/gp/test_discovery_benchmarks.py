@@ -20,17 +20,16 @@ pytestmark = pytest.mark.slow
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 
 
-def test_the_linear_regression_rediscovery_quick_mode_runs_every_setting_and_search() -> None:
+def test_the_linear_regression_rediscovery_quick_mode_runs_every_setting_and_search(tmp_path: Path) -> None:
     script = ROOT / "benchmarks" / "discovery" / "linear_regression.py"
-    done = subprocess.run([sys.executable, str(script), "--quick", "--jobs", "2", "--results", "ci_check"], cwd=ROOT,
-                          env=ENV, capture_output=True, text=True, timeout=900)
+    done = subprocess.run([sys.executable, str(script), "--quick", "--jobs", "2", "--results", "ci_check",
+                           "--out-dir", str(tmp_path / "out")], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                          timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "az: ERT(random) / ERT(evolution) = " in done.stdout
-    written = ROOT / "benchmarks" / "discovery" / "results_ci_check.quick.json"
-    try:
-        result = json.loads(written.read_text())
-    finally:
-        written.unlink(missing_ok=True)
+    written = tmp_path / "out" / "results_ci_check.quick.json"  # --out-dir: created, and said
+    assert f"raw results: {written}\n" in done.stdout
+    result = json.loads(written.read_text())
     assert result["quick"] is True and result["seeds"] == [0, 1]
     runs = result["runs"]
     assert set(runs) == {"az", "showcase", "showcase-fixed"} and set(runs["az"]) == {"regularized", "random"}
@@ -50,16 +49,12 @@ def test_the_named_restart_settings_run_the_showcase_with_restarts_on_the_chosen
     script = ROOT / "benchmarks" / "discovery" / "linear_regression.py"
     done = subprocess.run([sys.executable, str(script), "--quick", "--seed-list", "3,1", "--jobs", "2", "--settings",
                            "showcase-restart,showcase-restart-fresh", "--keep-db", str(tmp_path),
-                           "--results", "ci_check_restart"], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                          timeout=900)
+                           "--results", "ci_check_restart", "--out-dir", str(tmp_path)], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "showcase-restart: --task 'linear:fresh=0', --restart-every 2000" in done.stdout
     assert "showcase-restart-fresh: --task 'linear:fresh=1:fitness=relative', --restart-every 2000" in done.stdout
-    written = ROOT / "benchmarks" / "discovery" / "results_ci_check_restart.quick.json"
-    try:
-        result = json.loads(written.read_text())
-    finally:
-        written.unlink(missing_ok=True)
+    result = json.loads((tmp_path / "results_ci_check_restart.quick.json").read_text())
     assert result["seeds"] == [3, 1] and set(result["runs"]) == {"showcase-restart", "showcase-restart-fresh"}
     for name, task in (("showcase-restart", "linear"), ("showcase-restart-fresh", "linear:fresh=1:fitness=relative")):
         runs = result["runs"][name]["regularized"]

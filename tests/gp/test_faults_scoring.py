@@ -392,10 +392,17 @@ def test_ctrl_c_with_workers_prints_one_line_and_the_run_resumes(tmp_path: Path)
 
 
 _HELD = """
-import os, pathlib, signal, sys, threading
+import os, pathlib, signal, sys, threading, time
 from mlevolve.gp import backends
+
+def ctrl_c_once_importing() -> None:  # Ctrl-C to the group once the fork server has begun importing slowpre
+    while not (pathlib.Path(sys.argv[1]) / "importing").exists():
+        time.sleep(0.002)
+    os.killpg(0, signal.SIGINT)
+    (pathlib.Path(sys.argv[1]) / "sent").touch()  # slowpre's import ends after it
+
 backends.prestart(("slowpre",))  # the fork server imports slowpre: a second, as it would PyTorch
-threading.Timer(0.3, os.killpg, (0, signal.SIGINT)).start()  # Ctrl-C to the group meanwhile
+threading.Thread(target=ctrl_c_once_importing, daemon=True).start()
 try:
     backends.ProcessPool(dict, workers=1, preload=("slowpre",)).close()  # the worker waits for the server
     print("not interrupted")
@@ -408,8 +415,10 @@ def test_ctrl_c_while_workers_start_stops_the_command_after_the_start(tmp_path: 
     """A Ctrl-C while the fork server imports (the first second or two of a run) is neither lost (SIGINT was
     ignored meanwhile, and the run went on) nor a traceback of the fork server's (its workers then failed to
     start): it is held until the worker has started, then stops the command."""
-    (tmp_path / "slowpre.py").write_text("import pathlib, time\ntime.sleep(1.0)\n"  # then marks its import done
-                                         "pathlib.Path(__file__).with_name('imported').touch()\n")
+    (tmp_path / "slowpre.py").write_text(  # marks its import begun, ends it once the Ctrl-C is sent, marks it done
+        "import pathlib, time\nhere = pathlib.Path(__file__).parent\n(here / 'importing').touch()\n"
+        "for _ in range(60_000):\n    if (here / 'sent').exists():\n        break\n    time.sleep(0.002)\n"
+        "time.sleep(0.2)\n(here / 'imported').touch()\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT / "src"), str(ROOT)])}
     proc = subprocess.run([sys.executable, "-c", _HELD, str(tmp_path)], capture_output=True, text=True, timeout=120,
                           env=env, start_new_session=True, preexec_fn=sigint_default)

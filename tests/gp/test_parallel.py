@@ -13,7 +13,7 @@ from mlevolve.api import evolve
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import DaskBackend, InProcess, ProcessPool, Request, placed
 from mlevolve.results import Outcome
-from tests.conftest import ROOT, archive_rows
+from tests.conftest import ROOT, archive_rows, wait_until
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
 
@@ -105,8 +105,9 @@ def test_a_killed_worker_is_replaced_and_its_candidate_retried() -> None:
     try:
         for job in range(4):
             pool.submit(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"))
-        time.sleep(0.3)
-        pool.workers[0].process.kill()  # dies mid-request
+        # the serial number of the request the worker began: -1 before its first (which then takes a second)
+        wait_until(lambda: pool.workers[0].progress[0] >= 0, limit=60)
+        pool.workers[0].process.kill()  # dies mid-request (each takes a second: no answer came yet)
         results = _drain(pool, 4, limit=120)
     finally:
         pool.close()

@@ -283,10 +283,13 @@ def test_evolving_an_objective_runs_end_to_end(example: str, slot: str, task: st
 
 
 @pytest.mark.slow
-def test_discovery_benchmark_quick_mode_runs() -> None:
-    """benchmarks/discovery/rl_gen.py --quick: both searches, the transfer tables (about 15 s alone)."""
+def test_discovery_benchmark_quick_mode_runs(tmp_path: Path) -> None:
+    """benchmarks/discovery/rl_gen.py --quick: both searches, the transfer tables (about 15 s alone), its results
+    file in ``--out-dir`` (not in the repository), without the folder among its recorded settings."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "discovery" / "rl_gen.py"), "--quick"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "discovery" / "rl_gen.py"), "--quick",
+                           "--out-dir", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "acrobot" in done.stdout and "spirals2d" in done.stdout
+    written = json.loads((tmp_path / "results_rl_gen.quick.json").read_text())
+    assert written["settings"]["quick"] is True and "out_dir" not in written["settings"]

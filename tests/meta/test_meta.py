@@ -550,10 +550,12 @@ def test_meta_run_killed_and_resumed_ends_like_an_uninterrupted_one(tmp_path: Pa
         with contextlib.suppress(sqlite3.Error), sqlite3.connect(db) as conn:  # the tables may not exist yet
             stored = conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
         time.sleep(0.05)
+    assert stored >= 4 and proc.poll() is None, "the run ended, or stored nothing, before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert proc.returncode == -signal.SIGKILL  # killed mid-run, not ended: the resume has inner runs left to do
     resumed = api.meta(config, db, tmp_path / "k.toml", quiet=True)
-    assert resumed["inner_runs_replayed"] >= 4
+    assert resumed["inner_runs_replayed"] >= 4 and resumed["inner_runs_fresh"] > 0  # some saved, not all
     assert resumed["inner_runs_fresh"] + resumed["inner_runs_replayed"] == \
         whole["inner_runs_fresh"] + whole["inner_runs_replayed"]
     def body(path: Path) -> str:  # the generator, without the header line naming the archive
