@@ -55,7 +55,7 @@ def rerun() -> tuple[str, dict[str, Any], dict[str, Any]]:
 
 def compare() -> list[str]:
     """The differences between a rerun and the committed files (``[]``: it reproduces)."""
-    from mlevolve.meta.provenance import differences, first_difference
+    from mlevolve.meta.provenance import differences, first_difference, mkl_as_evidence
 
     text, got, env = rerun()
     committed = json.loads(TRACE.read_text(encoding="utf-8"))
@@ -70,6 +70,9 @@ def compare() -> list[str]:
         problems.append("environment: " + ("the same as the committed files' (so the code changed the search)"
                                            if not changed else "differs from the committed files': "
                                            + "; ".join(changed) + " (see benchmarks/meta/constraints.txt)"))
+        if (mkl := mkl_as_evidence()) and os.environ.get("MKL_CBWR") != mkl["MKL_CBWR"]:
+            problems.append("this host is an Intel CPU with AVX-512, whose MKL code computes other last bits than the "
+                            "evidence's hosts: rerun as MKL_CBWR=AVX2 " + COMMAND.replace(" --write", ""))
         problems.append(f"if the change is intended, regenerate the committed files with `{COMMAND}` and commit them")
     return problems
 
