@@ -152,8 +152,8 @@ def test_a_learner_refuses_weight_saying_its_updates_are_unweighted(tmp_path: Pa
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == (f"mlevolve run: error: unknown option 'weight=w' for task '{data}', a data file for a "
                            "learner\nhint: weight= is read only by a formula program (its rows' weights, in weighted "
-                           "least squares): other programs train unweighted (a learner's online updates); options of "
-                           "a data file for a learner: target, problem, fitness, group\n")
+                           "least squares: other programs train unweighted); options of a data file for a learner: "
+                           "target, problem, fitness, group\n")
 
 
 def test_target_naming_a_parameters_column_is_told_before_a_column_to_rename(tmp_path: Path) -> None:

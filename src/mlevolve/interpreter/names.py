@@ -39,9 +39,9 @@ STANDALONE_NAMES = frozenset({
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
     "Iterable", "closest", "did_you_mean", "difflib",  # standalone/spelling.py
     "INTEGER", "read_int", "mended", "choice_error", "spec_name",  # standalone/spec.py's spec and integer rules
-    "split_spec", "spec_options", "task_hint", "LEARNER_ONLY", "QUOTED", "spec_value",
+    "split_spec", "spec_options", "task_hint", "ONLY", "QUOTED", "spec_value",
     "importlib", "package",  # spec.py: a package a task imports on first use
-    "weight_fault", "FORMULA_ONLY", "MIN_FILE_ROWS", "weighted_mean",  # a formula's weight= column, its metrics
+    "weight_fault", "MIN_FILE_ROWS", "weighted_mean",  # a formula's weight= column, its metrics
 })
 # Names of an exported script's own: its imports and ``main`` with its locals (see export._main).
 # (A comprehension's targets are its own scope's: ``for k, v in metrics.items()`` shadows no definition ``v``.)

@@ -47,10 +47,9 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
     "=": ("option '{0}' runs into another in task spec '{1}'", "separate options with ':', as in NAME:a=1:b=2"),
     "quoted": ("task {1} is in quotes of its own, taken as part of its name",  # {0}: the spec without them
                "drop them: {0} (a task line quotes a data file; a flag's value is not quoted again)")}
-LEARNER_ONLY = {key: f"{key}= is read only by a learner program (its {what}); " for key, what in  # the hint's start
-                (("group", "data file's rows split into tasks"), ("fitness", "score on a family or data file"))}
-FORMULA_ONLY = {"weight": "weight= is read only by a formula program (its rows' weights, in weighted least squares): "
-                "other programs train unweighted (a learner's online updates); "}  # the hint's start, as LEARNER_ONLY's
+ONLY = {key: (kind, f"{key}= is read only by a {kind} program (its {what}); ") for key, kind, what in (  # hint's start
+    ("group", "learner", "data file's rows split into tasks"), ("fitness", "learner", "score on a family or data file"),
+    ("weight", "formula", "rows' weights, in weighted least squares: other programs train unweighted"))}
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
                "write e.g. {fix}{why}")  # an integer option out of its range, the library's too; {fix}: the spec mended
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}write e.g. {fix}")  # library's too
@@ -126,9 +125,9 @@ def spec_options(name: str, typed: dict[str, Any], defaults: dict[str, Any], kin
     choices, an integer in its range (:func:`int_option`); else TaskError"""
     options = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}
     for key, value in ((k, v) for k, v in typed.items() if k not in options):
+        of, why = ONLY.get(key, (kind, ""))  # an option another kind's task reads: the hint says whose
         raise TaskError(*(t.format(f"{key}={value}", name, name, kind and f", {kind}", kind and f" of {kind}",
-                                   ", ".join(defaults) or "none", ("learner" not in kind and LEARNER_ONLY.get(key))
-                                   or ("formula" not in kind and FORMULA_ONLY.get(key)) or did_you_mean(key, defaults))
+                                   ", ".join(defaults) or "none", did_you_mean(key, defaults) if of in kind else why)
                                for t in SPEC_WORDS["unknown"]))
     for key, value in typed.items():
         if isinstance(defaults[key], tuple) and value not in defaults[key]:  # e.g. problem=, fitness=
