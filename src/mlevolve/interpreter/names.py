@@ -37,7 +37,7 @@ STANDALONE_NAMES = frozenset({
     "BUILT_IN", "file_spec", "check_group", "TEXT",  # standalone/data.py: a file's spec, group=, a column of text
     "POINT_MIN_VARIANCE", "MIN_TRAIN_POINTS", "LEAST",  # standalone/data_formula.py, spec.py's least n_train
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
-    "Iterable", "closest", "did_you_mean", "difflib",  # standalone/spelling.py
+    "Iterable", "closest", "counted", "did_you_mean", "difflib", "listed",  # standalone/spelling.py
     "INTEGER", "read_int", "mended", "choice_error", "spec_name",  # standalone/spec.py's spec and integer rules
     "split_spec", "spec_options", "task_hint", "LEARNER_ONLY", "QUOTED", "spec_value",
     "importlib", "package",  # spec.py: a package a task imports on first use
