@@ -123,15 +123,15 @@ def _misfit_lines(regime: Regime) -> list[str]:
     from mlevolve.interpreter.tasks import _misfit, list_tasks  # the task registry: no PyTorch
 
     mine = " ".join(t.name for t in list_tasks() if t.kind == regime.name)
-    other = textwrap.wrap(" ".join(t.name for t in list_tasks() if t.kind != regime.name), 90)
+    other = textwrap.wrap(" ".join(t.name for t in list_tasks() if t.kind != regime.name), 84)
     error = _misfit(regime, "\0")
-    files = "" if any(x.names is None for x in regime.loaders) else ' or (os.path.splitext(name)[1] or "/" in name' \
-        "\n" + " " * 60 + "or os.path.exists(name))"  # a data file's name, as the library reads it
-    return [f"        mine = {mine!r}.split()",
-            "        other = (" + "\n                 ".join(f'"{line} "' for line in other) + ").split()",
-            f"        if (name := split_spec(args.task)[0]) in other{files}:  # as mlevolve refuses it",
+    files = "" if any(x.names is None for x in regime.loaders) else ' or (os.path.splitext(named)[1] or "/" in named' \
+        "\n" + " " * 67 + "or os.path.exists(named))"  # a data file's name, as the library reads it
+    return [f"        its_tasks = {mine!r}.split()",
+            "        other_tasks = (" + "\n                       ".join(f'"{line} "' for line in other) + ").split()",
+            f"        if (named := split_spec(args.task)[0]) in other_tasks{files}:  # as mlevolve refuses it",
             f"            raise TaskError(f{error.message.replace(chr(0), '{args.task}')!r},",
-            "                            did_you_mean(name, mine) + "
+            "                            did_you_mean(named, its_tasks) + "
             + "\n                            ".join(map(repr, _pieces(error.hint or ""))) + ")"]
 
 

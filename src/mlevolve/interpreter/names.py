@@ -48,7 +48,8 @@ STANDALONE_NAMES = frozenset({
 SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "os", "sys", "main", "args", "parser", "data", "metrics",
                           "err", "DIM", "PROGRAM", "rng", "flags", "twice", "msg", "hint",
                           "odd", "close", "known", "rule", "usage", "moved", "path",  # the data file beside
-                          "signal", "stop", "word"})  # the stop handler's (``if __name__ == "__main__":``)
+                          "signal", "stop", "word",  # the stop handler's (``if __name__ == "__main__":``)
+                          "its_tasks", "other_tasks", "named"})  # a task of another kind (export._misfit_lines)
 RESERVED = STANDALONE_NAMES | SCRIPT_NAMES | frozenset(dir(builtins))
 # A generated function's parameters and locals live in its own frame: only the names its body reads
 # (modules, helpers, ``DIM``, ``rng``, builtins) are reserved there, not ``main``'s locals and imports.
