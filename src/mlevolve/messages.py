@@ -14,10 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-
-def counted(n: int, noun: str) -> str:
-    """``n`` ``noun`` with thousands separators, the noun plural but for one: ``1 production``, ``1,204 types``."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+from mlevolve.interpreter.standalone.spelling import counted as counted  # one owner: the scripts' too
 
 
 class Message(NamedTuple):

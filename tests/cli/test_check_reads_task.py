@@ -29,11 +29,11 @@ def _program(tmp_path: Path, task: str, header: str = "formula f(a: Scalar, b: S
 
 @pytest.mark.parametrize("task, header, error, caret, hint", [
     ("{d}/ok.csv:target=y", "formula f(a: Scalar, c: Scalar) -> Scalar =",
-     "{d}/ok.csv: no column for parameter(s) c; column(s) b not used by the formula", "2:6",
+     "{d}/ok.csv: no column for parameter c; column b not used by the formula", "2:6",
      "the formula's parameters are named after the columns: a, b"),
     ("{d}/ok.csv:target=z", None, "{d}/ok.csv: no column named 'z'", "2:6", "columns: a, b, y"),
     ("{d}/missing.csv:target=y", None, "no such file: {d}/missing.csv", "2:6", NOT_FILE_HINT),
-    ("koza_quartic", None, "the formula takes 2 input(s) but task 'koza_quartic' has 1", "4:9",
+    ("koza_quartic", None, "the formula takes 2 inputs but task 'koza_quartic' has 1", "4:9",
      "give the formula one Scalar parameter per input variable"),
 ])
 def test_check_reports_what_run_reports_on_the_task_line(tmp_path: Path, capsys: Capsys, task: str,

@@ -303,7 +303,9 @@ def test_a_script_moved_with_its_data_reads_the_file_beside_it_where_the_origina
 # quote in a data file's name kept); formula 641, learner 772, network 861 (wfit: a formula's weight= column, read and
 # checked cell by cell by the shared reader, weight 0 rows left out, weighted MSE and R² in the formula loop, so that
 # a weighted run's script reproduces its metrics; weight= refused for other programs with why, in spec.py)
-DATA_CAPS = {"formula": 641, "learner": 772, "supervised": 861}
+# formula 655, learner 787, network 870 (qa56f: 9 lines each for a task of another kind refused in mlevolve's words,
+# export._misfit_lines; formula +5 and learner +6 for counts and lists of columns in English: spelling.listed, counted)
+DATA_CAPS = {"formula": 655, "learner": 787, "supervised": 870}
 
 
 @pytest.mark.parametrize("kind", PROGRAMS)

@@ -434,7 +434,7 @@ def test_a_formula_on_data_beyond_1e150_is_refused_naming_the_column(tmp_path: P
     ("cls.csv:target=y:group=y", "cls.csv: group=y is the target; the rows are grouped into tasks by a feature column\n"
      "hint: group= names one of: a, b"),
     ("cls.csv:target=y:problem=regression:group=a",
-     "cls.csv (group a=-2.71116247896597): 1 row(s); group=a has 60 values in 60 rows\n"  # a measurement, not a label
+     "cls.csv (group a=-2.71116247896597): 1 row; group=a has 60 values in 60 rows\n"  # a measurement, not a label
      "hint: group= names a column of task labels, each value on 4 rows at least (a task is split 60/20/20 into "
      "train/validation/test)"),
 ])
@@ -455,7 +455,7 @@ def test_a_column_no_parameter_can_be_named_after_gets_a_hint_to_rename_it(tmp_p
     (tmp_path / "w.mlev").write_text("algorithm w\nformula f(a: Scalar) -> Scalar = a\n")
     assert main(["run", "w.mlev", "--task", "wc.csv:target=y"]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        "hint: rename column(s) 'a b', 'let' in the file: a parameter's name is ASCII letters, digits, _, "
+        "hint: rename columns 'a b', 'let' in the file: a parameter's name is ASCII letters, digits, _, "
         "not a keyword")
 
 

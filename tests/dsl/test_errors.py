@@ -518,7 +518,7 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
     ),
     "optimizer_signature": (
         HEAD + "optimizer o(w: Tensor, g: Tensor, m: Tensor) -> Tensor =\n  w - g\n",
-        "optimizer_signature.mlev:2:11: error: optimizer 'o': with 1 state parameter(s) the result must be "
+        "optimizer_signature.mlev:2:11: error: optimizer 'o': with 1 state parameter the result must be "
         "(Tensor, Tensor), not Tensor\n"
         "    optimizer o(w: Tensor, g: Tensor, m: Tensor) -> Tensor =\n"
         "              ^\n"
@@ -894,7 +894,7 @@ def test_a_program_read_from_a_file_is_named_by_it_in_the_errors_run_export_and_
             with pytest.raises(MlevError) as info:
                 call(program)
             assert info.value.render().splitlines()[0] == (
-                f"{two}:3:9: error: the formula takes 2 input(s) but task 'nguyen1' has 1"), program
+                f"{two}:3:9: error: the formula takes 2 inputs but task 'nguyen1' has 1"), program
 
 
 def test_text_given_where_a_file_s_path_is_read_is_said_so(tmp_path: Path) -> None:

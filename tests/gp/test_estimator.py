@@ -310,7 +310,7 @@ def test_a_db_never_overwrites_a_file_of_its_data_files_name_and_leaves_none_whe
     # the formula 0 scored R² 1 on targets near 1e-200: their squared errors underflow (a user's pass)
     (np.arange(40.0).reshape(20, 2), np.arange(20.0) * 1e-200, "the target varies too little for float64 to square"),
     # a feature near 1e-160: the output's linear scaling underflowed, and an exact a * x0 scored R² 0 (a user's pass)
-    (np.c_[np.arange(20.0) * 1e-160, np.arange(20.0)], np.arange(20.0), "column\\(s\\) x0 vary too little for float64 "
+    (np.c_[np.arange(20.0) * 1e-160, np.arange(20.0)], np.arange(20.0), "column x0 varies too little for float64 "
      "to square"),
 ])
 def test_data_that_cannot_be_searched_is_a_value_error_in_the_data_files_words(x: np.ndarray, y: np.ndarray,

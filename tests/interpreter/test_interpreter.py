@@ -229,7 +229,7 @@ def test_the_cli_exits_1_on_a_candidate_failure(tmp_path: Path, capsys: pytest.C
     file.write_text("algorithm nan\n" + FAILING["nan activation"])
     assert cli.main(["run", str(file), "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
-    assert out["failure"]["reason"] == "the loss is not finite"
+    assert out["failure"]["reason"] == "the model's outputs are not finite"
 
 
 # -------------------------------------------------------------------------------------- user errors

@@ -242,8 +242,8 @@ def test_the_keywords_a_formula_script_names_are_the_parsers(word: str) -> None:
 
 
 @pytest.mark.parametrize(("header", "hint"), [
-    ("my a,b,y", "rename column(s) 'my a' in the file: a parameter's name is ASCII letters, digits, _, not a keyword"),
-    ("let,b,y", "rename column(s) 'let' in the file: a parameter's name is ASCII letters, digits, _, not a keyword"),
+    ("my a,b,y", "rename column 'my a' in the file: a parameter's name is ASCII letters, digits, _, not a keyword"),
+    ("let,b,y", "rename column 'let' in the file: a parameter's name is ASCII letters, digits, _, not a keyword"),
     ("c,b,y", "the formula's parameters are named after the columns: c, b"),
 ])
 def test_a_formula_files_column_a_parameter_cannot_name_gets_one_hint(tmp_path: Path, header: str, hint: str) -> None:

@@ -187,8 +187,7 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
         msg = f"no form of '{call.op}' takes {found}"
     hint = "it takes " + " or ".join(_sig_str(s.args) for s in same_arity)
     by_op: Mapping[str, Sequence[Signature]] = getattr(prims, "by_op", {})
-    others = sorted(op for op, sigs in by_op.items()
-                    if op != call.op and any(tuple(s.args) == tuple(kids) for s in sigs))
+    others = sorted(op for op, sigs in by_op.items() if op != call.op and any(_takes(s, kids) for s in sigs))
     if any(isinstance(a, Num) and not a.is_int and INT in s.args for a in args for s in same_arity):
         hint += " (an Int is written without a decimal point, e.g. 64)"
     elif any(not isinstance(a, Num) and k == SCALAR and s.args[i] == INT
@@ -198,6 +197,13 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
         more = f" and {len(others) - _LISTED:,} more (mlevolve grammar show)" if len(others) > _LISTED else ""
         hint += f"; primitives that take {found}: {', '.join(others[:_LISTED])}{more}"
     raise MlevError(msg, call.span, hint)
+
+
+def _takes(sig: Signature, kids: Sequence[Type]) -> bool:
+    """Whether ``sig`` takes arguments of types ``kids`` as :func:`_resolve` matches them: in order, or swapped
+    where the op is commutative (``add`` and ``mul`` take (Tensor, Scalar) as (Scalar, Tensor): ``x + 0.1``)."""
+    given = tuple(kids)
+    return tuple(sig.args) == given or (sig.commutative and len(given) == 2 and tuple(sig.args) == given[::-1])
 
 
 _LISTED = 8  # the primitives a type error's hint names, of those that take the types found (the rest counted)

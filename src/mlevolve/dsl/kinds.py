@@ -34,6 +34,7 @@ from mlevolve.dsl.types import (
     type_str,
     with_article,
 )
+from mlevolve.messages import counted
 
 LEARNER_MEMORY = (SCALAR, VECTOR, MATRIX)
 
@@ -107,7 +108,7 @@ def _validate_optimizer(d: Definition) -> None:
             raise _fail(d, f"parameter '{p.name}: {type_str(p.type)}' is not allowed", hint, p.span)
     want: Type = TupleType((TENSOR,) * (state + 1)) if state else TENSOR
     if d.result != want:
-        raise _fail(d, f"with {state} state parameter(s) the result must be {type_str(want)}, "
+        raise _fail(d, f"with {counted(state, 'state parameter')} the result must be {type_str(want)}, "
                        f"not {type_str(d.result or '?')}", hint)
 
 

@@ -411,9 +411,8 @@ class InProcess:
         self.evaluator = factory()
         self.memory = memory
         if memory is not None:  # what a first probe imports lazily, imported now, outside the limit: half imported
-            cheap = getattr(self.evaluator, "cheap", False)  # under it, a module broke this process for good (a worker
-            for module in (*worker_modules(cheap), *(() if cheap else ("torch._dynamo",))):  # is replaced; this one
-                importlib.import_module(module)  # cannot be: also what a large model's probe imports, about 1 s)
+            _warm(self.evaluator)  # under it, a module broke this process for good (a worker is replaced; this one
+            # cannot be: also what a large model's probe imports, about 1 s)
         self.batch = max(1, batch)
         self.slots = 1 if self.batch == 1 else 2 * self.batch
         self._queue: list[Request] = []
@@ -596,7 +595,7 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    evaluator, failure = guarded(factory, "worker")
+    evaluator, failure = warmed(factory)  # before "ready": the coordinator's clock starts at a candidate's begin
     if failure is not None:
         conn.send(("failed", str(failure)))
         return
@@ -673,8 +672,24 @@ def worker_modules(cheap: bool) -> tuple[str, ...]:
     a candidate's memory limit, it failed part way and left the worker broken for every later candidate.
     Not scikit-learn (about a second): the digits are read without it, and a worker whose task needs it
     imports it while it loads the task."""
-    light = ("mlevolve.interpreter.evaluator",)
-    return light if cheap else ("torch", "sympy", "mlevolve.interpreter.runtime", *light)
+    light = ("mlevolve.interpreter.evaluator",)  # torch._dynamo: what a model's first probe imports, about 1 s
+    return light if cheap else ("torch", "torch._dynamo", "sympy", "mlevolve.interpreter.runtime", *light)
+
+
+def _warm(evaluator: Any) -> Any:
+    """``evaluator``, with what its first candidate would import lazily (:func:`worker_modules`) imported now: a
+    worker does it before it takes a candidate, so that a candidate's timeout clock, which starts when its worker
+    begins it, times the candidate and not the worker's start (a fresh run's first candidates were cut at
+    ``timeout after 2 s`` while PyTorch's compiler stack loaded).  Nothing more where the fork server imported
+    them.  A start that hangs is cut by the backend's own wait for a started worker, not charged to a candidate."""
+    for module in worker_modules(getattr(evaluator, "cheap", False)):
+        importlib.import_module(module)
+    return evaluator
+
+
+def warmed(factory: Factory) -> tuple[Any, Failure | None]:
+    """The evaluator ``factory`` builds, warmed (:func:`_warm`), or the failure that building it raised."""
+    return guarded(lambda: _warm(factory()), "worker")
 
 
 def prestart(preload: Sequence[str]) -> None:
@@ -868,17 +883,27 @@ class ProcessPool:
 
 
 # ---------------------------------------------------------------------------------------------- dask
+def _dask_warm(factory: Factory, dask_worker: Any = None) -> Failure | None:
+    """Build (and :func:`_warm`) the evaluator of ``factory`` on a Dask worker, once, and keep it there: run by
+    ``Client.run`` on every worker as the backend starts and as one restarts, so that a candidate's clock (from when
+    its worker takes it) does not time the evaluator's build; else by the worker's first candidate."""
+    cache: dict[Any, Any] = dask_worker.__dict__.setdefault("_mlevolve_evaluators", {})
+    if factory not in cache:  # factories are hashable by value (EvaluatorFactory)
+        evaluator, failure = warmed(factory)
+        if failure is not None:
+            return failure
+        cache[factory] = evaluator
+    return None
+
+
 def _dask_run(factory: Factory, request: Request, limit: int | None = None) -> Any:
-    """Runs on a Dask worker: the evaluator is built once per worker and kept on it."""
+    """Runs on a Dask worker: the evaluator is built once per worker and kept on it (:func:`_dask_warm`)."""
     from distributed import get_worker
 
     worker = get_worker()
-    cache: dict[Any, Any] = worker.__dict__.setdefault("_mlevolve_evaluators", {})
-    if factory not in cache:  # factories are hashable by value (EvaluatorFactory)
-        evaluator, failure = guarded(factory, "worker")
-        if failure is not None:
-            return _as_result(request.method, failure)
-        cache[factory] = evaluator
+    if (failure := _dask_warm(factory, worker)) is not None:
+        return _as_result(request.method, failure)
+    cache: dict[Any, Any] = worker.__dict__["_mlevolve_evaluators"]
     decoder = worker.__dict__.setdefault("_mlevolve_decoder", Decoder())
     # A score request carries every fingerprint.
     return shipped(run_request(cache[factory], request, limit, decoder=decoder))
@@ -945,6 +970,13 @@ class DaskBackend:
                                    hint=_unreached_hint(address), got=address, why=str(err)) from None
         self.slots = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
         self.restarted = 0
+        self._warm()
+
+    def _warm(self) -> None:
+        """Build the run's evaluator on every worker that lacks it, before it takes a candidate (:func:`_dask_warm`);
+        a worker that cannot is left to report it with its first candidate's failure."""
+        with _sigint_held(), contextlib.suppress(Exception):  # as in _restart: not inside distributed's sync()
+            self.client.run(_dask_warm, self.factory)
 
     def submit(self, request: Request, retried: bool = False) -> None:
         future = self.client.submit(_dask_run, self.factory, outgoing(request, 0), self.memory, pure=False)
@@ -983,6 +1015,7 @@ class DaskBackend:
             with _sigint_held(), contextlib.suppress(Exception):  # a worker without a nanny cannot be restarted
                 self.client.restart_workers(addresses, timeout=60, raise_for_error=False)
                 self.restarted += len(addresses)
+            self._warm()  # every worker: a restarted one may come back at another address (the rest have it built)
 
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]:
         from distributed import wait as dask_wait

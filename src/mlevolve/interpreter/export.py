@@ -23,6 +23,7 @@ import inspect
 import os
 import shlex
 import sys
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -89,6 +90,7 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         *(["    torch.set_num_threads(1)"] if regime.backend == "torch" else []),
         *_beside_lines(task, beside),
         "    try:",
+        *_misfit_lines(regime),
         _wrap_call(f"        data = {load}", "        "),
         "    except (TaskError, ValueError, MemoryError) as err:  # a bad spec or data file, or too big: one line",
         '        parser.error(getattr(err, "message", str(err)), getattr(err, "hint", ""))',
@@ -112,6 +114,32 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         '    raise SystemExit(1 if metrics["failure"] else 0)  # as `mlevolve run`: 1 when the program failed',
     ]
     return "\n".join(lines)
+
+
+def _misfit_lines(regime: Regime) -> list[str]:
+    """``main``'s lines refusing a task of another kind as ``mlevolve run`` does (:func:`tasks._misfit`, one source
+    of the words): a built-in task of another regime, or a data file where the regime loads none, is no unknown
+    task to a script of this one ("a generative program cannot run on task 'cartpole'", with its kind's tasks)."""
+    from mlevolve.interpreter.tasks import _misfit, list_tasks  # the task registry: no PyTorch
+
+    mine = " ".join(t.name for t in list_tasks() if t.kind == regime.name)
+    other = textwrap.wrap(" ".join(t.name for t in list_tasks() if t.kind != regime.name), 84)
+    error = _misfit(regime, "\0")
+    files = "" if any(x.names is None for x in regime.loaders) else ' or (os.path.splitext(named)[1] or "/" in named' \
+        "\n" + " " * 67 + "or os.path.exists(named))"  # a data file's name, as the library reads it
+    return [f"        its_tasks = {mine!r}.split()",
+            "        other_tasks = (" + "\n                       ".join(f'"{line} "' for line in other) + ").split()",
+            f"        if (named := split_spec(args.task)[0]) in other_tasks{files}:  # as mlevolve refuses it",
+            f"            raise TaskError(f{error.message.replace(chr(0), '{args.task}')!r},",
+            "                            did_you_mean(named, its_tasks) + "
+            + "\n                            ".join(map(repr, _pieces(error.hint or ""))) + ")"]
+
+
+def _pieces(text: str, width: int = 56) -> list[str]:
+    """``text`` cut after spaces into pieces of about ``width`` characters: what adjacent string literals (which
+    Python joins) hold on lines of their own."""
+    lines = textwrap.wrap(text, width, break_long_words=False, drop_whitespace=False)
+    return lines or [text]
 
 
 def _beside_lines(task: str, beside: str | None) -> list[str]:

@@ -37,7 +37,7 @@ STANDALONE_NAMES = frozenset({
     "BUILT_IN", "file_spec", "check_group", "TEXT",  # standalone/data.py: a file's spec, group=, a column of text
     "POINT_MIN_VARIANCE", "MIN_TRAIN_POINTS", "LEAST",  # standalone/data_formula.py, spec.py's least n_train
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
-    "Iterable", "closest", "did_you_mean", "difflib",  # standalone/spelling.py
+    "Iterable", "closest", "counted", "did_you_mean", "difflib", "listed",  # standalone/spelling.py
     "INTEGER", "read_int", "mended", "choice_error", "spec_name",  # standalone/spec.py's spec and integer rules
     "split_spec", "spec_options", "task_hint", "ONLY", "QUOTED", "spec_value",
     "importlib", "package",  # spec.py: a package a task imports on first use
@@ -48,7 +48,8 @@ STANDALONE_NAMES = frozenset({
 SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "os", "sys", "main", "args", "parser", "data", "metrics",
                           "err", "DIM", "PROGRAM", "rng", "flags", "twice", "msg", "hint",
                           "odd", "close", "known", "rule", "usage", "moved", "path",  # the data file beside
-                          "signal", "stop", "word"})  # the stop handler's (``if __name__ == "__main__":``)
+                          "signal", "stop", "word",  # the stop handler's (``if __name__ == "__main__":``)
+                          "its_tasks", "other_tasks", "named"})  # a task of another kind (export._misfit_lines)
 RESERVED = STANDALONE_NAMES | SCRIPT_NAMES | frozenset(dir(builtins))
 # A generated function's parameters and locals live in its own frame: only the names its body reads
 # (modules, helpers, ``DIM``, ``rng``, builtins) are reserved there, not ``main``'s locals and imports.

@@ -96,6 +96,7 @@ from mlevolve.interpreter.standalone.spec import (
     split_spec,
     task_hint,
 )
+from mlevolve.messages import counted
 
 __all__ = ["CHAIN_TRAP_REWARD", "DIGITS_DENSITY", "LEARNER_FITNESS", "MAX_CLASSES", "MAX_FAMILY_VALUES",
            "OPTION_RANGES", "ChainMDP", "Control", "Density",
@@ -569,7 +570,8 @@ def check_task_fits(compiled: Any, task: Task, task_name: str, formula: Any = No
     if not isinstance(task, regime.task):
         raise _misfit(regime, task_name)
     if isinstance(task, Points) and task.n_vars != compiled.n_inputs:
-        raise MlevError(f"the formula takes {compiled.n_inputs} input(s) but task '{task_name}' has {task.n_vars}",
+        raise MlevError(f"the formula takes {counted(compiled.n_inputs, 'input')} but task '{task_name}' has "
+                        f"{task.n_vars}",
                         formula, hint="give the formula one Scalar parameter per input variable")
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from mlevolve.interpreter.standalone.common import DSL_KEYWORDS
 from mlevolve.interpreter.standalone.data import _split, check_varies, file_spec, read_table
 from mlevolve.interpreter.standalone.spec import MIN_TRAIN_POINTS, TaskError, parse_spec, spec_value
-from mlevolve.interpreter.standalone.spelling import did_you_mean
+from mlevolve.interpreter.standalone.spelling import did_you_mean, listed
 
 # name: (target function, low, high of the input's range)
 FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
@@ -67,10 +67,10 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
         meant = f": target={spec_value(extra[0])}" if left is not None and np.ptp(left) else ""  # the one left over
         # (target= naming a parameter's column is the mistake to tell first: the column left over may be the target,
         # whatever its name, so renaming it is no fix)
-        raise TaskError(f"{path}: " + "; ".join([f"no column for parameter(s) {', '.join(missing)}"] * bool(missing) + [
-            f"column(s) {', '.join(extra)} not used by the formula"] * bool(extra)),
+        raise TaskError(f"{path}: " + "; ".join([f"no column for {listed('parameter', missing)}"] * bool(missing) + [
+            f"{listed('column', extra)} not used by the formula"] * bool(extra)),
             f"target= is the column to predict, not the parameter {target}{meant}" if target in missing else
-            f"rename column(s) {', '.join(odd)} in the file: a parameter's name is ASCII letters, digits, _, not a "
+            f"rename {listed('column', odd)} in the file: a parameter's name is ASCII letters, digits, _, not a "
             "keyword" if odd else
             f"{did_you_mean(missing[0], extra) if missing else ''}the formula's parameters are named after the "
             f"columns: {', '.join(columns)}")
@@ -92,9 +92,9 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
     check_varies(path, yf[test], f"every held-out row ({len(test):,} of {len(y):,}: the 20% test_r2 is measured on)")
     xs = np.asarray(x, np.float64)[:, [columns.index(p) for p in inputs]]
     if low := [p for p, c in zip(inputs, xs[fit_rows].T, strict=True) if np.ptp(c) and np.var(c) < POINT_MIN_VARIANCE]:
-        raise TaskError(f"{path}: column(s) {', '.join(low)} vary too little for float64 to square (the output's "
-                        "linear scaling would underflow)", "a formula is fitted in the data's own units: multiply "
-                        "them by a power of 10")
+        raise TaskError(f"{path}: {listed('column', low)} var{'ies' if len(low) == 1 else 'y'} too little for "
+                        "float64 to square (the output's linear scaling would underflow)",
+                        "a formula is fitted in the data's own units: multiply them by a power of 10")
     return _points(path, xs[fit_rows], yf[fit_rows], xs[test], yf[test], *(() if w is None else (w[fit_rows], w[test])))
 
 

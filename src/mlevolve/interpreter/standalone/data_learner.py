@@ -22,6 +22,7 @@ from mlevolve.interpreter.standalone.data import (
 )
 from mlevolve.interpreter.standalone.data_supervised import checked, supervised
 from mlevolve.interpreter.standalone.spec import TaskError, package, parse_spec
+from mlevolve.interpreter.standalone.spelling import counted
 
 
 def _teacher(rng: np.random.Generator, x: Any) -> Any:
@@ -152,7 +153,8 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
         order = sorted(range(len(labels)), key=lambda k: (value[k] is None, value[k] or 0, labels[k]))
         groups = {f"{name} (group {group}={labels[k]})": np.flatnonzero(ids == k) for k in order}
         if len(rows := min(groups.values(), key=len)) < 4:  # a column of measurements, not of task labels
-            raise TaskError(f"{next(k for k, v in groups.items() if v is rows)}: {len(rows):,} row(s); group={group} "
+            few = next(k for k, v in groups.items() if v is rows)
+            raise TaskError(f"{few}: {counted(len(rows), 'row')}; group={group} "
                             f"has {len(groups):,} values in {len(ids):,} rows", "group= names a column of task labels, "
                             "each value on 4 rows at least (a task is split 60/20/20 into train/validation/test)")
     rng = np.random.default_rng(seed)

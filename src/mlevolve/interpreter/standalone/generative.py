@@ -131,15 +131,11 @@ def train_generative(data: dict[str, Any], program: GenerativeProgram, *, epochs
             order, cursor = torch.from_numpy(order_rng.permutation(len(x_train))), 0
         xb = x_train[order[cursor:cursor + GEN_BATCH]]
         cursor += GEN_BATCH
-        if isinstance(model, RealNVP):
-            z, logdet = model(xb)
-            values = program.loss(z, logdet)
-        else:
-            recon, mu, logvar = model(xb)
-            values = program.loss(xb, recon, mu, logvar)
+        outputs = model(xb)  # (z, logdet) of a flow, (recon, mu, logvar) of a VAE
+        values = program.loss(*outputs) if isinstance(model, RealNVP) else program.loss(xb, *outputs)
         step += 1
         loss = torch.broadcast_to(values, xb.shape).sum() / len(xb)
-        _step(loss, optimiser, params, f"step {step}", step == 1)
+        _step(loss, optimiser, params, f"step {step}", step == 1, outputs)
         budget.check_time(started, f"step {step}", step, total)
     metrics: dict[str, Any] = {}
     with torch.no_grad():

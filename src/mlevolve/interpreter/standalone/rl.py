@@ -37,12 +37,14 @@ def _mlp(n_in: int, n_out: int, hidden: int = RL_HIDDEN) -> nn.Sequential:
 
 
 def _step(loss: torch.Tensor, optimiser: torch.optim.Optimizer, params: Sequence[torch.Tensor], where: str,
-          first: bool = False) -> None:
-    """One gradient step on a scalar objective; a non-finite or diverged one is a candidate failure, as is one
-    that does not depend on the model: none of it in its graph, or (``first``: the first step) no gradient from
-    it (0.0 * z, as the probes refuse)."""
+          first: bool = False, outputs: Sequence[torch.Tensor] = ()) -> None:
+    """One gradient step on a scalar objective; a non-finite or diverged one is a candidate failure (the model's
+    ``outputs`` it was computed from named where they were not finite first), as is one that does not depend on
+    the model: none of it in its graph, or (``first``: the first step) no gradient from it (0.0 * z, as the probes
+    refuse)."""
     if not torch.isfinite(loss):
-        raise CandidateFailure("the objective is not finite", where)
+        bad = not all(bool(torch.isfinite(out).all()) for out in outputs)
+        raise CandidateFailure("the model's outputs are not finite" if bad else "the objective is not finite", where)
     if abs(float(loss.detach())) > MAX_OBJECTIVE:
         raise CandidateFailure(f"the objective diverged (|loss| > {MAX_OBJECTIVE:g})", where)
     if not loss.requires_grad:
@@ -131,7 +133,7 @@ def _train_pg(data: dict[str, Any], loss_fn: Callable[..., torch.Tensor], envs: 
         adv = (adv - adv.mean()) / (adv.std() + 1e-8) if len(adv) > 1 else adv
         updates += 1
         _step(torch.broadcast_to(loss_fn(logp, ret, adv, v, entropy), logp.shape).mean(), optimiser, params,
-              f"update {updates}, episode {start + len(seeds)}", updates == 1)
+              f"update {updates}, episode {start + len(seeds)}", updates == 1, (logp, v, entropy))
         budget.check_time(started, f"update {updates}", start + len(seeds), episodes, "episodes")
     return policy, updates, returns
 
@@ -169,7 +171,7 @@ def _train_td(data: dict[str, Any], loss_fn: Callable[..., torch.Tensor], envs: 
                 best = target(nxt).max(1).values
             state["updates"] += 1
             _step(torch.broadcast_to(loss_fn(q_sa, best, reward, discount), q_sa.shape).mean(), optimiser, params,
-                  f"update {state['updates']}", state["updates"] == 1)
+                  f"update {state['updates']}", state["updates"] == 1, (q_sa, best))
         if state["updates"] % DQN_TARGET_EVERY == 0:
             target.load_state_dict(q.state_dict())
         budget.check_time(started, f"update {state['updates']}")

@@ -15,3 +15,13 @@ def closest(word: str, names: Iterable[str]) -> str | None:
 def did_you_mean(word: str, names: Iterable[str]) -> str:  # a script carries it: the flags', the task options'
     """``"did you mean 'NAME'? "`` for the name of ``names`` :func:`closest` to ``word``, or ``""`` where none is."""
     return "".join(f"did you mean {name!r}? " for name in filter(None, [closest(word, names)]))
+
+
+def counted(n: int, noun: str) -> str:  # a script carries it too: its task loaders' messages
+    """``n`` ``noun`` with thousands separators, the noun plural but for one: ``1 production``, ``1,204 types``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def listed(noun: str, names: list[str]) -> str:
+    """``noun`` then ``names``, the noun plural but for one name: ``column a``, ``columns a, b``."""
+    return f"{noun}{'' if len(names) == 1 else 's'} {', '.join(names)}"

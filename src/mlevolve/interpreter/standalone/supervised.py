@@ -236,11 +236,11 @@ def train_supervised(data: dict[str, Any], program: SupervisedProgram, *, epochs
             xb, yb = x_train[batch], y_train[batch]
             if program.augment is not None:
                 xb = program.augment(xb)
-            loss = _objective(model(xb), yb, program.loss, n_classes)
-            if not torch.isfinite(loss):  # the inputs' fault where an augmentation made them not finite
-                what = "the augmentation's output" if program.augment is not None and not torch.isfinite(xb).all() \
-                    else "the loss"
-                raise CandidateFailure(f"{what} is not finite", where)
+            loss = _objective(out := model(xb), yb, program.loss, n_classes)
+            if not torch.isfinite(loss):  # the first not finite: the augmented batch, the model's outputs, the loss
+                raise CandidateFailure("the augmentation's output is not finite" if not torch.isfinite(xb).all() else
+                                       "the model's outputs are not finite" if not torch.isfinite(out).all() else
+                                       "the loss is not finite", where)
             for p in params:
                 p.grad = None
             if not loss.requires_grad:
