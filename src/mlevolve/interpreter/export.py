@@ -122,13 +122,13 @@ def _misfit_lines(regime: Regime) -> list[str]:
     task to a script of this one ("a generative program cannot run on task 'cartpole'", with its kind's tasks)."""
     from mlevolve.interpreter.tasks import _misfit, list_tasks  # the task registry: no PyTorch
 
-    mine = " ".join(t.name for t in list_tasks() if t.kind == regime.name)
-    other = textwrap.wrap(" ".join(t.name for t in list_tasks() if t.kind != regime.name), 84)
+    mine = textwrap.wrap(", ".join(repr(t.name) for t in list_tasks() if t.kind == regime.name), 90)
+    other = textwrap.wrap(", ".join(repr(t.name) for t in list_tasks() if t.kind != regime.name), 96)
     error = _misfit(regime, "\0")
     files = "" if any(x.names is None for x in regime.loaders) else ' or (os.path.splitext(named)[1] or "/" in named' \
         "\n" + " " * 67 + "or os.path.exists(named))"  # a data file's name, as the library reads it
-    return [f"        its_tasks = {mine!r}.split()",
-            "        other_tasks = (" + "\n                       ".join(f'"{line} "' for line in other) + ").split()",
+    return ["        its_tasks = [" + "\n                     ".join(mine) + "]",
+            "        other_tasks = [" + "\n                       ".join(other) + "]",
             f"        if (named := split_spec(args.task)[0]) in other_tasks{files}:  # as mlevolve refuses it",
             f"            raise TaskError(f{error.message.replace(chr(0), '{args.task}')!r},",
             "                            did_you_mean(named, its_tasks) + "
