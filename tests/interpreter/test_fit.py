@@ -401,7 +401,7 @@ def test_missing_and_extra_columns_are_named(tmp_path: Path) -> None:
     from mlevolve.interpreter.tasks import load_points
 
     path = _csv(tmp_path)
-    with pytest.raises(MlevError, match=r"no column for parameter\(s\) c; column\(s\) b not used by the formula"):
+    with pytest.raises(MlevError, match=r"no column for parameter c; column b not used by the formula"):
         load_points(f"{path}:target=y", ("a", "c"))
     # target= naming a parameter: the hint says what target= is, and the column meant where one is left (a new user's
     # pass: it said "the formula's parameters are named after the columns: b", as if the file were wrong)

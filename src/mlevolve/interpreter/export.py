@@ -129,7 +129,7 @@ def _misfit_lines(regime: Regime) -> list[str]:
         "\n" + " " * 67 + "or os.path.exists(named))"  # a data file's name, as the library reads it
     return ["        its_tasks = [" + "\n                     ".join(mine) + "]",
             "        other_tasks = [" + "\n                       ".join(other) + "]",
-            f"        if (named := split_spec(args.task)[0]) in other_tasks{files}:  # as mlevolve refuses it",
+            f"        if (named := split_spec(args.task)[0]) in other_tasks{files}:  # in mlevolve's words",
             f"            raise TaskError(f{error.message.replace(chr(0), '{args.task}')!r},",
             "                            did_you_mean(named, its_tasks) + "
             + "\n                            ".join(map(repr, _pieces(error.hint or ""))) + ")"]
