@@ -35,6 +35,7 @@ from mlevolve.interpreter.codegen import compile_program
 from mlevolve.meta import vary
 from mlevolve.meta.mine import Elite, mine, rewrite
 from tests.conftest import ROOT, archive_rows, environment, run_mlevolve
+from tests.meta import assert_rules_reexpand
 
 SCALAR = frozenset({"Scalar"})
 QUARTIC = api.check(api.parse_file(ROOT / "examples" / "quartic.mlev"))
@@ -194,11 +195,7 @@ def test_mined_rules_can_build_on_earlier_ones() -> None:
     elites = [Elite(t, parse_expr(s), env) for t in ("a", "b") for s in texts]
     found, grown = mine(elites, load_grammar().restrict(SCALAR), max_rules=3)
     assert len(found) >= 2
-    for e in elites:
-        body = e.body
-        for m in found:
-            body, _ = rewrite(body, env, grown, m.production)
-        assert grown.expand(body) == e.body
+    assert_rules_reexpand(elites, grown, found)
 
 
 # ------------------------------------------------------------------------------ operators and bandit
