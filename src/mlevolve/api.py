@@ -1208,9 +1208,9 @@ def evolve(
     from mlevolve.interpreter.regimes import regime_of_task
     from mlevolve.meta import provenance
 
-    cheap = regime_of_task(task_data).cheap
-    in_process = cheap and not parallel
-    backend = make_backend(factory, workers, dask, timeout, memory, worker_modules(cheap)) \
+    regime = regime_of_task(task_data)
+    in_process = regime.cheap and not parallel
+    backend = make_backend(factory, workers, dask, timeout, memory, worker_modules(regime.cheap, regime.imports)) \
         if portable and not in_process else None
     interrupted = False
     try:
@@ -1250,7 +1250,7 @@ def evolve(
                 from mlevolve.gp.prune_best import on_common_draw, prune_best
 
                 start = _start(archive, checked, evaluator, init, fitted=bool(fitting), origin=start_name)
-                pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=cheap,
+                pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=regime.cheap,
                                     fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget,
                                     start=start, keep=archived <= budget,
                                     runners_up=[archive.get(c.hash) for c in engine.hall_of_fame])
@@ -1429,9 +1429,9 @@ def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
     from mlevolve.interpreter.regimes import regime_of
 
     with contextlib.suppress(MlevError):  # a mistake in the program is reported where it was before
-        cheap = regime_of(program).cheap
-        if not dask and (workers != 1 or not cheap):
-            prestart(worker_modules(cheap))
+        regime = regime_of(program)
+        if not dask and (workers != 1 or not regime.cheap):
+            prestart(worker_modules(regime.cheap, regime.imports))
 
 
 def next_commands(db: str | Path, best_hash: str | None = None, failed: str | None = None,

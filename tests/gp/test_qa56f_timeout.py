@@ -13,7 +13,9 @@ import time
 import pytest
 
 from mlevolve.gp.backends import DaskBackend, ProcessPool, Request, worker_modules
+from mlevolve.interpreter.regimes import COMPILER_STACK, REGIMES
 from mlevolve.results import Outcome
+from tests.conftest import ROOT
 from tests.gp.test_parallel import PROGRAM, STUCK, SlowEvaluator, _drain
 
 START = 2.5  # seconds a worker takes to build its evaluator: past the 1 s timeout
@@ -64,12 +66,45 @@ def test_a_workers_start_is_not_charged_to_its_first_candidates(kind: str) -> No
     assert isinstance(stuck, Outcome) and stuck.failure is not None and stuck.failure.reason == "timeout after 1 s"
 
 
-def test_a_network_runs_worker_imports_what_a_first_probe_would_before_it_is_ready() -> None:
-    """What a model's first probe imported lazily (torch._dynamo) is among what a worker imports before it takes
-    a candidate (the fork server's preload, and the worker's own warm-up where workers are spawned)."""
-    assert "torch._dynamo" in worker_modules(False) and "torch" not in worker_modules(True)
-    code = ("import sys\nfrom mlevolve.gp.backends import warmed\nclass E:\n    cheap = False\n"
-            "evaluator, failure = warmed(E)\nassert failure is None and isinstance(evaluator, E)\n"
-            "print('torch._dynamo' in sys.modules)")
+WARMED = ("import sys\nfrom mlevolve.gp.backends import warmed\n"
+          "class Supervised:\n    cheap = False\n    imports = ()\n"
+          "class Optimized:\n    cheap = False\n    imports = ('torch._dynamo',)\n"
+          "class Unsaid:\n    pass\n"
+          "evaluator, failure = warmed({kind}, {limit})\nassert failure is None and isinstance(evaluator, {kind})\n"
+          "print('torch._dynamo' in sys.modules, 'torch' in sys.modules)")
+
+
+@pytest.mark.parametrize(("kind", "limit", "imported"), [
+    ("Supervised", None, "False True"), ("Supervised", 6 << 30, "False True"), ("Supervised", 256 << 20, "True True"),
+    ("Optimized", None, "True True"), ("Unsaid", 256 << 20, "False False")])
+def test_a_worker_imports_the_compiler_stack_first_where_its_candidates_need_it(kind: str, limit: int | None,
+                                                                               imported: str) -> None:
+    """PyTorch's compiler stack (torch._dynamo, about a second) is imported before a worker is ready where every
+    candidate imports it (a loop that steps a torch.optim optimizer: RL and generative) or where the memory limit is
+    tight enough that a large model's size check importing it could fail half way (``TIGHT_MEMORY``); not otherwise:
+    the README's main job, a supervised run under the default limit, never imports it, and paid it at every start.
+    An evaluator that does not say it is cheap or not (the tests' and benchmarks' stand-ins) is warmed with nothing:
+    each of their workers imported PyTorch, seconds a worker (the pool benchmark's rate fell 5x)."""
+    done = subprocess.run([sys.executable, "-c", WARMED.format(kind=kind, limit=limit)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.stdout.strip() == imported, done.stderr
+
+
+def test_the_regimes_that_step_a_torch_optimizer_say_so() -> None:
+    assert {r.name for r in REGIMES.values() if COMPILER_STACK in r.imports} == {"rl", "generative"}
+    assert "torch._dynamo" in worker_modules(False, (COMPILER_STACK,)) and "torch._dynamo" not in worker_modules(False)
+    assert "torch" not in worker_modules(True)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("example", ["mlp_digits", "adam", "reinforce_cartpole", "vae_moons"])
+def test_what_a_regimes_programs_import_is_what_its_table_says(example: str) -> None:
+    """A program's run imports the compiler stack exactly where its regime's ``imports`` says (the table is true)."""
+    code = (f"import sys\nfrom mlevolve import api\nfrom mlevolve.interpreter.regimes import regime_of\n"
+            f"program = api.check(api.parse_file('{ROOT}/examples/{example}.mlev'))\n"
+            f"api.run(program, epochs=1)\n"
+            f"print('torch._dynamo' in sys.modules, 'torch._dynamo' in regime_of(program).imports)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert done.stdout.strip() == "True", done.stderr
+    assert done.returncode == 0, done.stderr
+    imported, listed = done.stdout.split()
+    assert imported == listed, (example, done.stdout)

@@ -411,8 +411,8 @@ class InProcess:
         self.evaluator = factory()
         self.memory = memory
         if memory is not None:  # what a first probe imports lazily, imported now, outside the limit: half imported
-            _warm(self.evaluator)  # under it, a module broke this process for good (a worker is replaced; this one
-            # cannot be: also what a large model's probe imports, about 1 s)
+            _warm(self.evaluator, memory)  # under it, a module broke this process for good (a worker is replaced;
+            # this one cannot be)
         self.batch = max(1, batch)
         self.slots = 1 if self.batch == 1 else 2 * self.batch
         self._queue: list[Request] = []
@@ -595,7 +595,7 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    evaluator, failure = warmed(factory)  # before "ready": the coordinator's clock starts at a candidate's begin
+    evaluator, failure = warmed(factory, limit)  # before "ready": the coordinator's clock starts at a candidate's begin
     if failure is not None:
         conn.send(("failed", str(failure)))
         return
@@ -665,31 +665,51 @@ def _context(preload: Sequence[str]) -> Any:
     return context
 
 
-def worker_modules(cheap: bool) -> tuple[str, ...]:
+def worker_modules(cheap: bool, imports: Sequence[str] = ()) -> tuple[str, ...]:
     """What a run's workers import, for the fork server to import once: the evaluator, and for a
     run whose candidates run generated code PyTorch too, with SymPy, which PyTorch imports on a model's
     first probe (``elementwise_dtypes`` of its decompositions, on the meta device): imported there, under
-    a candidate's memory limit, it failed part way and left the worker broken for every later candidate.
+    a candidate's memory limit, it failed part way and left the worker broken for every later candidate;
+    and ``imports``, what every candidate of the run's regime imports lazily (``Regime.imports``: PyTorch's
+    compiler stack where the loop steps a ``torch.optim`` optimizer).
     Not scikit-learn (about a second): the digits are read without it, and a worker whose task needs it
-    imports it while it loads the task."""
-    light = ("mlevolve.interpreter.evaluator",)  # torch._dynamo: what a model's first probe imports, about 1 s
-    return light if cheap else ("torch", "torch._dynamo", "sympy", "mlevolve.interpreter.runtime", *light)
+    imports it while it loads the task; not the compiler stack for every PyTorch run (about a second at
+    every run's start, :func:`_warm`)."""
+    light = ("mlevolve.interpreter.evaluator",)
+    return light if cheap else ("torch", *imports, "sympy", "mlevolve.interpreter.runtime", *light)
 
 
-def _warm(evaluator: Any) -> Any:
-    """``evaluator``, with what its first candidate would import lazily (:func:`worker_modules`) imported now: a
+TIGHT_MEMORY = 1 << 30
+"""A memory limit (bytes) under which a worker imports PyTorch's compiler stack before it takes a candidate (40 MiB
+of address space, which a large model's size check imports: under a tighter limit the import could fail half way
+and break the worker for every later candidate); above it, a candidate that needs it imports it itself."""
+
+
+def _warm(evaluator: Any, limit: int | None = None) -> Any:
+    """``evaluator``, with what its candidates would import lazily (:func:`worker_modules`) imported now: a
     worker does it before it takes a candidate, so that a candidate's timeout clock, which starts when its worker
     begins it, times the candidate and not the worker's start (a fresh run's first candidates were cut at
-    ``timeout after 2 s`` while PyTorch's compiler stack loaded).  Nothing more where the fork server imported
-    them.  A start that hangs is cut by the backend's own wait for a started worker, not charged to a candidate."""
-    for module in worker_modules(getattr(evaluator, "cheap", False)):
+    ``timeout after 2 s`` while PyTorch's compiler stack loaded), and so that no import runs under a candidate's
+    memory ``limit`` (bytes) where it is tight (:data:`TIGHT_MEMORY`).  Nothing more where the fork server imported
+    them.  A start that hangs is cut by the backend's own wait for a started worker, not charged to a candidate.
+    An evaluator that does not say whether it is ``cheap`` (a stand-in of the tests and benchmarks, which runs no
+    generated code) is warmed with nothing: its worker would import PyTorch for nothing, seconds per worker."""
+    from mlevolve.interpreter.regimes import COMPILER_STACK
+
+    cheap = getattr(evaluator, "cheap", None)
+    if cheap is None:
+        return evaluator
+    imports: tuple[str, ...] = getattr(evaluator, "imports", ())
+    tight = not cheap and limit is not None and limit < TIGHT_MEMORY
+    for module in worker_modules(cheap, (*imports, *((COMPILER_STACK,) if tight else ()))):
         importlib.import_module(module)
     return evaluator
 
 
-def warmed(factory: Factory) -> tuple[Any, Failure | None]:
-    """The evaluator ``factory`` builds, warmed (:func:`_warm`), or the failure that building it raised."""
-    return guarded(lambda: _warm(factory()), "worker")
+def warmed(factory: Factory, limit: int | None = None) -> tuple[Any, Failure | None]:
+    """The evaluator ``factory`` builds, warmed (:func:`_warm`) for a candidate memory ``limit`` (bytes, None: no
+    limit), or the failure that building it raised."""
+    return guarded(lambda: _warm(factory(), limit), "worker")
 
 
 def prestart(preload: Sequence[str]) -> None:
@@ -883,13 +903,14 @@ class ProcessPool:
 
 
 # ---------------------------------------------------------------------------------------------- dask
-def _dask_warm(factory: Factory, dask_worker: Any = None) -> Failure | None:
-    """Build (and :func:`_warm`) the evaluator of ``factory`` on a Dask worker, once, and keep it there: run by
+def _dask_warm(factory: Factory, limit: int | None = None, dask_worker: Any = None) -> Failure | None:
+    """Build (and :func:`_warm` for the memory ``limit``) the evaluator of ``factory`` on a Dask worker, once, and
+    keep it there: run by
     ``Client.run`` on every worker as the backend starts and as one restarts, so that a candidate's clock (from when
     its worker takes it) does not time the evaluator's build; else by the worker's first candidate."""
     cache: dict[Any, Any] = dask_worker.__dict__.setdefault("_mlevolve_evaluators", {})
     if factory not in cache:  # factories are hashable by value (EvaluatorFactory)
-        evaluator, failure = warmed(factory)
+        evaluator, failure = warmed(factory, limit)
         if failure is not None:
             return failure
         cache[factory] = evaluator
@@ -901,7 +922,7 @@ def _dask_run(factory: Factory, request: Request, limit: int | None = None) -> A
     from distributed import get_worker
 
     worker = get_worker()
-    if (failure := _dask_warm(factory, worker)) is not None:
+    if (failure := _dask_warm(factory, limit, worker)) is not None:
         return _as_result(request.method, failure)
     cache: dict[Any, Any] = worker.__dict__["_mlevolve_evaluators"]
     decoder = worker.__dict__.setdefault("_mlevolve_decoder", Decoder())
@@ -976,7 +997,7 @@ class DaskBackend:
         """Build the run's evaluator on every worker that lacks it, before it takes a candidate (:func:`_dask_warm`);
         a worker that cannot is left to report it with its first candidate's failure."""
         with _sigint_held(), contextlib.suppress(Exception):  # as in _restart: not inside distributed's sync()
-            self.client.run(_dask_warm, self.factory)
+            self.client.run(_dask_warm, self.factory, self.memory)
 
     def submit(self, request: Request, retried: bool = False) -> None:
         future = self.client.submit(_dask_run, self.factory, outgoing(request, 0), self.memory, pure=False)

@@ -106,6 +106,11 @@ class ProgramEvaluator:
         deadline every example, so a candidate can be scored in process."""
         return regime_of_task(self.task).cheap
 
+    @property
+    def imports(self) -> tuple[str, ...]:
+        """What every candidate of this run imports lazily (:attr:`Regime.imports`), for a worker to import first."""
+        return regime_of_task(self.task).imports
+
     def _build(self, program: Program) -> Compiled | Interpreted:
         """The fast path's interpreted IR for a cheap task (no code generated or compiled), else code."""
         return interpret(program, self.spec) if self.cheap else compile_program(program, self.spec)

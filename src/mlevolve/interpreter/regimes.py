@@ -47,6 +47,11 @@ class Loader:
     table: str = "{}"  # the options its tasks take, as the script names them: what its spec_name reads
 
 
+COMPILER_STACK = "torch._dynamo"
+"""PyTorch's compiler stack, which ``torch.optim``'s ``step`` and the meta device's decompositions (a large model's
+size, counted by ``standalone.supervised.check_size``) import on first use: about a second, 40 MiB of address space."""
+
+
 @dataclass(frozen=True)
 class Regime:
     """One training regime (see the module docstring).
@@ -65,6 +70,9 @@ class Regime:
     that may appear once.  ``dim``: the generated code reads ``DIM``, the task's feature count.
     ``check``: a function of the loop's module that the library (not an exported script) runs before
     the loop, failing a program the search's budget rules out (a model too big to allocate).
+    ``imports``: modules every program's loop imports lazily, which a worker imports before it takes a candidate
+    (``gp.backends.worker_modules``): ``torch._dynamo``, about a second, where the loop steps a ``torch.optim``
+    optimizer (its ``step`` imports it).
     """
 
     name: str
@@ -84,6 +92,7 @@ class Regime:
     dim: bool = False
     check: str = ""  # a function of the loop's module the library runs first: check(data, PROGRAM, budget)
     load_args: Callable[[Program], str] = lambda program: ""
+    imports: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -178,10 +187,12 @@ REGIMES: Mapping[str, Regime] = {r.name: r for r in (
            load_args=_formula_inputs),
     Regime("rl", ("pg_loss", "td_loss"), "torch", Control, "rl", "train_rl",
            (Loader("data_control", "control_task", frozenset(CONTROL)),),
-           ("epochs", "seed", "budget"), _objective_wiring("RLProgram"), "components", hurdle=True),
+           ("epochs", "seed", "budget"), _objective_wiring("RLProgram"), "components", hurdle=True,
+           imports=(COMPILER_STACK,)),
     Regime("generative", ("vae_loss", "flow_loss"), "torch", Density, "generative", "train_generative",
            (Loader("data_density", "density_task", frozenset({*DENSITY, DIGITS_DENSITY})),),
-           ("epochs", "seed", "budget"), _objective_wiring("GenerativeProgram"), "components", hurdle=True),
+           ("epochs", "seed", "budget"), _objective_wiring("GenerativeProgram"), "components", hurdle=True,
+           imports=(COMPILER_STACK,)),
 )}
 _BY_KIND = {kind: r for r in REGIMES.values() for kind in r.kinds}
 _BY_TASK = {r.task: r for r in REGIMES.values()}
