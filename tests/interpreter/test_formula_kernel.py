@@ -12,7 +12,8 @@ lets, depth up to 6) on points with the IEEE corners:
    (``test_kernel``, per opcode), which a chain of operations may amplify (bounded below).
 3. The compiled fit gives the reference fit's program and evaluation count exactly, under the same
    matching: every other difference (the LM loop, the reductions' order, the solve, signed zeros)
-   would show.
+   would show.  Weighted fits too (random weights of at least 0: zeros, and ratios up to 1e12), where
+   every mean, residual and Jacobian row differs from the unweighted one.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlevolve
@@ -155,10 +156,22 @@ def points(arity: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def random_weights(n: int, seed: int) -> np.ndarray:
+    """``n`` weights of at least 0 as a weighted fit takes them: about one in six 0 (a row that counts for
+    nothing, its residual and Jacobian row times 0), the rest spread over 12 decades (1e-6 to 1e6), some
+    positive always."""
+    rng = np.random.default_rng(seed)
+    w = 10.0 ** rng.uniform(-6.0, 6.0, n)
+    w[rng.random(n) < 1 / 6] = 0.0
+    w[rng.integers(n)] = rng.uniform(0.5, 2.0)
+    return w
+
+
 def check_fits(n: int, seed: int, monkeypatch: pytest.MonkeyPatch, options: FitOptions = fit.FitOptions(),  # noqa: B008
-               programs: Iterator[Program] | None = None) -> int:
+               programs: Iterator[Program] | None = None, weighted: bool = False) -> int:
     """Fit each random formula (or each of ``programs``) by the kernel and by NumPy
-    (``MLEVOLVE_NO_JIT=1``): the same program and count; returns how many the kernel fitted."""
+    (``MLEVOLVE_NO_JIT=1``), weighted by :func:`random_weights` when ``weighted``: the same program and count;
+    returns how many the kernel fitted."""
     compiled = 0
     calls: list[int] = []
     real = formula_kernel.fit_numbers
@@ -171,19 +184,20 @@ def check_fits(n: int, seed: int, monkeypatch: pytest.MonkeyPatch, options: FitO
     for k, program in enumerate(random_formulas(n, seed) if programs is None else programs):
         mlevolve.check(program)
         x, y = points(len(program.definitions[0].params), k)
+        w = random_weights(len(y), seed + k) if weighted else None
         before = len(calls)
-        got = fit_formula(program, SPEC, x, y, options)
+        got = fit_formula(program, SPEC, x, y, options, w)
         compiled += len(calls) > before
         monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
-        want = fit_formula(program, SPEC, x, y, options)
+        want = fit_formula(program, SPEC, x, y, options, w)
         monkeypatch.delenv("MLEVOLVE_NO_JIT")
         assert (got.program, got.evaluations) == (want.program, want.evaluations), \
             (format_program(program), format_program(got.program),
              format_program(want.program), got.evaluations, want.evaluations)
         if k % 3 == 0 and got.program is not program:  # refitted in place: its scaling stripped, then made anew
-            again = fit_formula(got.program, SPEC, x, y, options)
+            again = fit_formula(got.program, SPEC, x, y, options, w)
             monkeypatch.setenv("MLEVOLVE_NO_JIT", "1")
-            reference = fit_formula(got.program, SPEC, x, y, options)
+            reference = fit_formula(got.program, SPEC, x, y, options, w)
             monkeypatch.delenv("MLEVOLVE_NO_JIT")
             assert (again.program, again.evaluations) == (reference.program, reference.evaluations)
     return compiled
@@ -193,6 +207,28 @@ def check_fits(n: int, seed: int, monkeypatch: pytest.MonkeyPatch, options: FitO
 def test_random_fits_give_the_reference_fits_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert formula_kernel._BAD == fit._BAD  # the residual standing for a non-finite output, in both
     assert check_fits(300, seed=25, monkeypatch=monkeypatch) >= 150
+
+
+@pytest.mark.usefixtures("matched")
+def test_random_weighted_fits_give_the_reference_fits_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert check_fits(300, seed=37, monkeypatch=monkeypatch, weighted=True) >= 150
+
+
+@pytest.mark.usefixtures("matched")
+def test_weighted_fits_without_scaling_or_tuning_give_the_reference_fits_numbers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert check_fits(60, seed=38, monkeypatch=monkeypatch, options=FitOptions(scale=False), weighted=True) >= 30
+    assert check_fits(60, seed=39, monkeypatch=monkeypatch, options=FitOptions(tune=False, iterations=3),
+                      weighted=True) >= 30
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 10**6))
+@pytest.mark.usefixtures("matched")
+def test_a_weighted_fit_of_any_formula_gives_the_reference_fits_numbers(monkeypatch: pytest.MonkeyPatch,
+                                                                        seed: int) -> None:
+    """(The fixture patches tables that every example reads alike: one setting up serves them all.)"""
+    check_fits(1, seed=seed, monkeypatch=monkeypatch, weighted=True)
 
 
 @pytest.mark.usefixtures("matched")
@@ -228,12 +264,21 @@ def test_fits_with_finite_difference_columns_give_the_reference_fits_numbers(
     assert len(used) >= 10  # the NumPy path's Jacobians that took differences (the kernel's are compared)
     assert check_fits(100, seed=36, monkeypatch=monkeypatch, options=FitOptions(scale=False),
                       programs=on_poles(100, 36)) >= 50
+    before = len(used)
+    assert check_fits(200, seed=40, monkeypatch=monkeypatch, programs=on_poles(200, 40), weighted=True) >= 100
+    assert len(used) >= before + 5
 
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("matched")
 def test_ten_thousand_fits_give_the_reference_fits_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert check_fits(10_000, seed=28, monkeypatch=monkeypatch) >= 5_000
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("matched")
+def test_ten_thousand_weighted_fits_give_the_reference_fits_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert check_fits(10_000, seed=41, monkeypatch=monkeypatch, weighted=True) >= 5_000
 
 
 def scaling_form(body: Expr | None) -> str:
@@ -310,6 +355,7 @@ def test_warm_compiles_what_formulas_call() -> None:
     program = mlevolve.check(parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  sin(x) * 2.0 + x\n"))
     x = np.linspace(-1.0, 1.0, 20)[:, None]
     fit_formula(program, SPEC, x, x[:, 0] ** 2)
+    fit_formula(program, SPEC, x, x[:, 0] ** 2, w=np.linspace(0.0, 3.0, 20))  # weighted: the same signature
     compiled_formula(interpret(program, SPEC))(x[:, 0])  # type: ignore[misc]
     kernels = (formula_kernel.evaluate, formula_kernel.fit_numbers)
     used = {fn: list(fn.signatures) for fn in kernels}
@@ -359,6 +405,8 @@ def test_the_kernels_scaling_of_a_prediction_whose_variance_underflows_is_the_re
     y = 2.0 * pred * 10.0 ** power + 0.5
     want = fit.linear_scaling(pred, y)
     dev, scratch = np.empty(n), np.empty(n)
-    assert formula_kernel._scaling(pred, y, dev, scratch) == want
+    assert formula_kernel._scaling(pred, y, np.empty(0), 0.0, dev, scratch) == want
+    w = random_weights(n, seed)
+    assert formula_kernel._scaling(pred, y, w, float(np.add.reduce(w)), dev, scratch) == fit.linear_scaling(pred, y, w)
     if np.ptp(pred) > 0:
         assert want[1] == pytest.approx(2.0 * 10.0 ** power, rel=1e-9) and want[0] == pytest.approx(0.5, abs=1e-9)

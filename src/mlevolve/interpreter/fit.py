@@ -677,10 +677,11 @@ def _formula_kernel() -> ModuleType | None:
 
 
 def _fit_compiled(kernel: ModuleType, d: Definition, offset: int, nodes: list[Expr], sites: list[int], x: F64,
-                  y: F64, scale: bool, budget: int) -> _Numbers | None:
+                  y: F64, scale: bool, budget: int, w: Weights = None) -> _Numbers | None:
     """The fit by the compiled kernel of the subtree at preorder ``offset`` of ``d``'s body (whose
     nodes are ``nodes``, literals at ``sites``): on ``d``'s own linearised body (its instructions
-    after that subtree's are run and not read), or None when the kernel does not run it."""
+    after that subtree's are run and not read), or None when the kernel does not run it.  Weighted by ``w``
+    (n,) as :func:`_fit_numpy` (None: unweighted, passed as an empty array: the kernel's one signature)."""
     from mlevolve.interpreter.formula_code import scalar_formula_registers
 
     made = scalar_formula_registers(d)
@@ -698,7 +699,8 @@ def _fit_compiled(kernel: ModuleType, d: Definition, offset: int, nodes: list[Ex
         return None  # (each literal has its constant register: a guard, never seen)
     ok, theta, sse, calls, a, b, unscaled = kernel.fit_numbers(
         code, consts, where[offset], np.array(site_reg, np.int64), np.array(site_sign, np.float64),
-        np.array(np.asarray(x, np.float64).T, order="C"), np.array(y, np.float64), scale, budget, gradient_floor(y))
+        np.array(np.asarray(x, np.float64).T, order="C"), np.array(y, np.float64),
+        np.empty(0) if w is None else np.array(w, np.float64), scale, budget, gradient_floor(y, w))
     return _Numbers(bool(ok), theta, float(sse), int(calls), float(a), float(b), float(unscaled))
 
 
@@ -744,8 +746,7 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
 
     Runs on the compiled kernel (:mod:`~mlevolve.interpreter.formula_kernel`, the same numbers but
     through ``exp``, ``log``, ``sin``, ``cos``, ``tanh``: see there) when it is available and encodes
-    the formula, else on NumPy (the reference, ``MLEVOLVE_NO_JIT=1``; and every weighted fit: the kernel is
-    unweighted)."""
+    the formula, else on NumPy (the reference, ``MLEVOLVE_NO_JIT=1``); weighted or not alike."""
     fitted, ok = _fit_once(program, spec, x, y, options, w)
     if ok or not options.tune:
         return fitted
@@ -781,9 +782,9 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
     budget = 2 * max(1, options.iterations) if sites and len(y) >= len(sites) else 0  # a residual and a Jacobian each
     with np.errstate(all="ignore"):  # overflow in a candidate is data (a bad fit), never a warning
         numbers = None
-        kernel = _formula_kernel() if w is None else None  # (the compiled fit is unweighted)
+        kernel = _formula_kernel()
         if kernel is not None:
-            numbers = _fit_compiled(kernel, d, offset, nodes, sites, x, y, options.scale, budget)
+            numbers = _fit_compiled(kernel, d, offset, nodes, sites, x, y, options.scale, budget, w)
         if numbers is None:
             theta0 = np.array([constant_value(nodes[i]) for i in sites], np.float64)
             taken = {p.name for p in d.params}

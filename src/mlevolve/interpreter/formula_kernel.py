@@ -17,6 +17,10 @@ register its own unit row) by the chain rule with :func:`_partials`, the rules o
 :data:`derivatives.DERIVATIVES` transcribed (the same IEEE operations, strong zeros), skipping the
 instructions no literal reaches; then through the scaling as ``fit.scaled_jacobian``; then the
 columns ``fit.needs_difference`` picks are replaced by finite differences (:func:`_differences`).
+A weighted fit (a formula data file's ``weight=``, ``SymbolicRegressor.fit``'s ``sample_weight``) runs
+here too, through the same functions: its weights an array, empty for an unweighted fit (the reference's
+``w=None``: the operations it ran before weights, with no multiplication by ones), so one compiled
+signature serves both.
 
 What it takes: a body whose every register is a Scalar and whose every instruction is an
 elementwise opcode (``add`` ... ``sign``), which is every formula of the base grammar; anything else
@@ -213,6 +217,19 @@ def _sum_squares(r: Any, scratch: Any) -> float:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _mean(a: Any, w: Any, total: float, scratch: Any) -> float:  # pragma: no cover - compiled
+    """``fit._mean``: the mean of ``a`` (n,), weighted by ``w`` (n,) of sum ``total`` (``np.add.reduce(w * a) /
+    np.add.reduce(w)``), unweighted when ``w`` is empty (fit's None: ``np.add.reduce(a) / n``).  ``scratch``: a
+    buffer of n, which may be ``a`` itself."""
+    n: int = a.shape[0]
+    if w.shape[0] == 0:
+        return _sum(a, 0, n) / n
+    for i in range(n):
+        scratch[i] = w[i] * a[i]
+    return _sum(scratch, 0, n) / total
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _constant(var: float, pred: Any) -> bool:  # pragma: no cover - compiled
     """:func:`fit.constant_prediction`: ``var`` not finite, or ``sqrt(var) <= n * EPS * max|pred|``."""
     if not math.isfinite(var):
@@ -226,16 +243,17 @@ def _constant(var: float, pred: Any) -> bool:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _scaling(pred: Any, y: Any, dev: Any, scratch: Any) -> Any:  # pragma: no cover - compiled
+def _scaling(pred: Any, y: Any, w: Any, total: float, dev: Any, scratch: Any) -> Any:  # pragma: no cover - compiled
     """:func:`fit.linear_scaling`: Keijzer's ``(a, b)``, ``(mean y, 0)`` for a ``pred`` constant up to
-    rounding (``dev``, ``scratch``: buffers as long as ``pred``)."""
+    rounding; weighted least squares by ``w`` (n,) of sum ``total``, unweighted when ``w`` is empty
+    (:func:`_mean`); ``dev``, ``scratch``: buffers as long as ``pred``."""
     n = pred.shape[0]
-    pred_mean = _sum(pred, 0, n) / n
+    pred_mean = _mean(pred, w, total, scratch)
     for i in range(n):
         dev[i] = pred[i] - pred_mean
         scratch[i] = dev[i] * dev[i]
-    var = _sum(scratch, 0, n) / n
-    y_mean = _sum(y, 0, n) / n
+    var = _mean(scratch, w, total, scratch)
+    y_mean = _mean(y, w, total, scratch)
     top = 0.0
     if not _LEAST_NORMAL <= var < math.inf:  # under- or overflowed (rare: its largest magnitude looked for only then)
         for i in range(n):
@@ -243,22 +261,22 @@ def _scaling(pred: Any, y: Any, dev: Any, scratch: Any) -> Any:  # pragma: no co
     if 0.0 < top < math.inf:  # scaled by its largest magnitude
         for i in range(n):
             dev[i] = pred[i] / top
-        pred_mean = _sum(dev, 0, n) / n
+        pred_mean = _mean(dev, w, total, scratch)
         for i in range(n):
             dev[i] = dev[i] - pred_mean
             scratch[i] = dev[i] * dev[i]
-        var = _sum(scratch, 0, n) / n
+        var = _mean(scratch, w, total, scratch)
         if not math.isfinite(var) or math.sqrt(var) <= n * _EPS:  # _constant of pred / top, whose max is 1
             return y_mean, 0.0
         for i in range(n):
             scratch[i] = dev[i] * (y[i] - y_mean)
-        b = _sum(scratch, 0, n) / n / var
+        b = _mean(scratch, w, total, scratch) / var
         return y_mean - b * pred_mean, b / top
     if _constant(var, pred):
         return y_mean, 0.0
     for i in range(n):
         scratch[i] = dev[i] * (y[i] - y_mean)
-    b = _sum(scratch, 0, n) / n / var
+    b = _mean(scratch, w, total, scratch) / var
     return y_mean - b * pred_mean, b
 
 
@@ -273,20 +291,24 @@ def _predict(code: Any, first: int, regs: Any, site_reg: Any, site_sign: Any,
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _residuals(pred: Any, y: Any, scale: bool, out: Any, dev: Any, scratch: Any) -> None:  # pragma: no cover
-    """``fit_formula``'s residuals of ``pred`` into ``out``: scaled when ``scale``, all ``_BAD`` when
-    not finite."""
+def _residuals(pred: Any, y: Any, w: Any, root: Any, total: float, scale: bool, out: Any, dev: Any,
+               scratch: Any) -> None:  # pragma: no cover - compiled
+    """``fit_formula``'s residuals of ``pred`` into ``out``: scaled when ``scale`` (weighted by ``w`` of sum
+    ``total``), each times ``root`` (``sqrt(w)``; nothing when empty, unweighted), all ``_BAD`` when not finite."""
     n = y.shape[0]
     if not _finite(pred):
         out[:] = _BAD
         return
     if scale:
-        a, b = _scaling(pred, y, dev, scratch)
+        a, b = _scaling(pred, y, w, total, dev, scratch)
         for i in range(n):
             out[i] = (a + b * pred[i]) - y[i]
     else:
         for i in range(n):
             out[i] = pred[i] - y[i]
+    if root.shape[0] != 0:
+        for i in range(n):
+            out[i] = out[i] * root[i]
     if not _finite(out):
         out[:] = _BAD
 
@@ -308,47 +330,64 @@ def _cube(v: float) -> float:  # pragma: no cover - compiled
 
 @numba.njit(cache=True, error_model="numpy")
 def _jacobian(code: Any, first: int, result: int, regs: Any, tangents: Any, active: Any, reach: Any, lost: Any,
-              site_reg: Any, site_sign: Any, theta: Any, y: Any, scale: bool, jac: Any,
-              work: Any) -> bool:  # pragma: no cover - compiled
+              site_reg: Any, site_sign: Any, theta: Any, y: Any, w: Any, root: Any, total: float, scale: bool,
+              jac: Any, work: Any) -> bool:  # pragma: no cover - compiled
     """The Jacobian (n, p) of the residuals at ``theta`` into ``jac`` by forward-mode automatic
     differentiation, one pass (:func:`_forward`), then through the scaling when ``scale``, as
-    ``fit.scaled_jacobian`` (one evaluation); returns whether the scaling took its constant branch
-    (False without scaling).  ``work``: three buffers of n."""
+    ``fit.scaled_jacobian`` (one evaluation; weighted by ``w`` of sum ``total``), each row times ``root``
+    (``sqrt(w)``; nothing when empty, as :func:`_residuals`); returns whether the scaling took its constant
+    branch (False without scaling).  ``work``: three buffers of n."""
     n = y.shape[0]
     p = theta.shape[0]
     for j in range(p):
         regs[site_reg[j], :] = site_sign[j] * theta[j]
     _forward(code, first, regs, tangents, active, reach, lost, n)
     pred = regs[result]
+    constant = False
     if not scale:
         for j in range(p):
             for i in range(n):
                 jac[i, j] = tangents[result, j, i]
-        return False
+    else:
+        constant = _scaled_jacobian(pred, tangents[result], y, w, total, jac, work)
+    if root.shape[0] != 0 and not constant:  # (a constant branch's zeros times sqrt(w) >= 0 are the same zeros)
+        for i in range(n):
+            for j in range(p):
+                jac[i, j] = jac[i, j] * root[i]
+    return constant
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _scaled_jacobian(pred: Any, tangent: Any, y: Any, w: Any, total: float, jac: Any,
+                     work: Any) -> bool:  # pragma: no cover - compiled
+    """``fit.scaled_jacobian`` of ``pred`` (n,) and its ``tangent`` (p, n) into ``jac`` (n, p), weighted by ``w``
+    of sum ``total`` (unweighted when empty); returns whether the scaling took its constant branch (``jac`` zeros).
+    ``work``: three buffers of n."""
+    n, p = pred.shape[0], tangent.shape[0]
     dev, yc, scratch = work[0], work[1], work[2]
-    pred_mean = _sum(pred, 0, n) / n
+    pred_mean = _mean(pred, w, total, scratch)
     for i in range(n):
         dev[i] = pred[i] - pred_mean
         scratch[i] = dev[i] * dev[i]
-    var = _sum(scratch, 0, n) / n
+    var = _mean(scratch, w, total, scratch)
     if _constant(var, pred):
         jac[:, :] = 0.0
         return True
-    y_mean = _sum(y, 0, n) / n
+    y_mean = _mean(y, w, total, scratch)
     for i in range(n):
         yc[i] = y[i] - y_mean
         scratch[i] = dev[i] * yc[i]
-    b = _sum(scratch, 0, n) / n / var
+    b = _mean(scratch, w, total, scratch) / var
     tc = np.empty(n)
     for j in range(p):
-        t_mean = _sum(tangents[result, j], 0, n) / n
+        t_mean = _mean(tangent[j], w, total, scratch)
         for i in range(n):
-            tc[i] = tangents[result, j, i] - t_mean
+            tc[i] = tangent[j, i] - t_mean
             scratch[i] = tc[i] * yc[i]
-        cross = _sum(scratch, 0, n) / n
+        cross = _mean(scratch, w, total, scratch)
         for i in range(n):
             scratch[i] = dev[i] * tc[i]
-        db = (cross - 2.0 * b * (_sum(scratch, 0, n) / n)) / var
+        db = (cross - 2.0 * b * _mean(scratch, w, total, scratch)) / var
         for i in range(n):
             jac[i, j] = b * tc[i] + dev[i] * db
     return False
@@ -382,10 +421,12 @@ def _needs_difference(jac: Any, tangent: Any, lost: Any, constant: bool, j: int)
 
 @numba.njit(cache=True, error_model="numpy")
 def _differences(code: Any, first: int, result: int, regs: Any, tangent: Any, lost: Any, constant: bool,
-                 site_reg: Any, site_sign: Any, theta: Any, r: Any, y: Any, scale: bool, jac: Any, allowed: int,
-                 shifted: Any, dev: Any, scratch: Any) -> int:  # pragma: no cover - compiled
-    """:func:`fit.difference_columns` of the columns :func:`_needs_difference` picks, in ``jac``; returns
-    the residual evaluations spent (at most ``allowed``).  ``shifted``, ``dev``, ``scratch``: buffers of n."""
+                 site_reg: Any, site_sign: Any, theta: Any, r: Any, y: Any, w: Any, root: Any, total: float,
+                 scale: bool, jac: Any, allowed: int, shifted: Any, dev: Any,
+                 scratch: Any) -> int:  # pragma: no cover - compiled
+    """:func:`fit.difference_columns` of the columns :func:`_needs_difference` picks, in ``jac``, of the residuals
+    of :func:`_residuals` (weighted as there); returns the residual evaluations spent (at most ``allowed``).
+    ``shifted``, ``dev``, ``scratch``: buffers of n."""
     n, p = jac.shape[0], jac.shape[1]
     spent = 0
     trial = np.empty(p)
@@ -401,7 +442,7 @@ def _differences(code: Any, first: int, result: int, regs: Any, tangent: Any, lo
             trial[j] = theta[j] + step
             taken = trial[j] - theta[j]
             _predict(code, first, regs, site_reg, site_sign, trial)
-            _residuals(regs[result], y, scale, shifted, dev, scratch)
+            _residuals(regs[result], y, w, root, total, scale, shifted, dev, scratch)
             spent += 1
             bad = True
             for i in range(n):
@@ -466,12 +507,15 @@ def _solve(a: Any, b: Any) -> Any:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
-def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: Any, x: Any, y: Any, scale: bool,
-                max_evaluations: int, floor: float) -> Any:  # pragma: no cover - compiled
+def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: Any, x: Any, y: Any, w: Any,
+                scale: bool, max_evaluations: int, floor: float) -> Any:  # pragma: no cover - compiled
     """The numbers of :func:`fit.fit_formula` (its NumPy path, ``_fit_numpy``): from the literals at
     ``site_reg`` (registers; the literal is ``site_sign * `` the register's value) and points ``x``
     (inputs, n), ``y`` (n,), with at most ``max_evaluations`` LM evaluations (0: no tuning) and the gradient's
-    ``floor`` (``fit.gradient_floor(y)``).
+    ``floor`` (``fit.gradient_floor(y, w)``).  ``w`` (n,): the points' weights, at least 0, a weighted least-squares
+    fit (the scaling's means and variance weighted, each residual and Jacobian row times ``sqrt(w)``, the unscaled
+    sum of squares ``sum(w * (pred - y)^2)``), as ``_fit_numpy``'s ``w``; empty (shape (0,)): unweighted, as its
+    None (the same operations as before weights: no multiplication by ones).
 
     Returns ``(ok, theta, sse, calls, a, b, unscaled)``: ``ok`` False when the formula is not finite
     at its start (nothing else is then meaningful); the best literals and their sum of squared
@@ -484,12 +528,16 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
     # buffers: current residuals, trial residuals, deviations, scratch; the Jacobian's three
     r_cur, r_new, dev, scratch = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     work = np.empty((3, n))
+    root = np.empty(w.shape[0])  # sqrt(w), as fit's np.sqrt(w) (both correctly rounded)
+    for i in range(w.shape[0]):
+        root[i] = math.sqrt(w[i])
+    total = _sum(w, 0, w.shape[0])  # np.add.reduce(w), the denominator of every weighted mean
     theta0 = np.empty(p)
     for j in range(p):
         theta0[j] = site_sign[j] * consts[site_reg[j] - n_in]
     calls = 1
     _predict(code, first, regs, site_reg, site_sign, theta0)
-    _residuals(regs[result], y, scale, r_cur, dev, scratch)
+    _residuals(regs[result], y, w, root, total, scale, r_cur, dev, scratch)
     best_theta, best_sse = theta0, _sum_squares(r_cur, scratch)
     all_bad = True
     for i in range(n):
@@ -518,12 +566,12 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
                     reach[first + k, j] = reach[code[k, 1], j] or reach[code[k, 2], j]
             jac = np.empty((n, p))
             constant = _jacobian(code, first, result, regs, tangents, active, reach, lost, site_reg, site_sign,
-                                 theta, y, scale, jac, work)
+                                 theta, y, w, root, total, scale, jac, work)
             calls += 1
             spent += 1
             extra = _differences(code, first, result, regs, tangents[result], lost[result], constant, site_reg,
-                                 site_sign, theta, r_cur, y, scale, jac, max_evaluations - spent - 1, r_new, dev,
-                                 scratch)
+                                 site_sign, theta, r_cur, y, w, root, total, scale, jac, max_evaluations - spent - 1,
+                                 r_new, dev, scratch)
             calls += extra
             spent += extra
             if _all_finite(jac):
@@ -553,7 +601,7 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
                     trial = theta + step
                     calls += 1
                     _predict(code, first, regs, site_reg, site_sign, trial)
-                    _residuals(regs[result], y, scale, r_new, dev, scratch)
+                    _residuals(regs[result], y, w, root, total, scale, r_new, dev, scratch)
                     spent += 1
                     sse_new = _sum_squares(r_new, scratch)
                     predicted = 0.0
@@ -566,11 +614,11 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
                         if spent + 2 > max_evaluations:
                             break
                         constant = _jacobian(code, first, result, regs, tangents, active, reach, lost, site_reg,
-                                             site_sign, theta, y, scale, jac, work)
+                                             site_sign, theta, y, w, root, total, scale, jac, work)
                         calls += 1
                         spent += 1
                         extra = _differences(code, first, result, regs, tangents[result], lost[result], constant,
-                                             site_reg, site_sign, theta, r_cur, y, scale, jac,
+                                             site_reg, site_sign, theta, r_cur, y, w, root, total, scale, jac,
                                              max_evaluations - spent - 1, r_new, dev, scratch)
                         calls += extra
                         spent += extra
@@ -595,10 +643,15 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
         calls += 1
         _predict(code, first, regs, site_reg, site_sign, best_theta)
         pred = regs[result]
-        a_out, b_out = _scaling(pred, y, dev, scratch)
+        a_out, b_out = _scaling(pred, y, w, total, dev, scratch)
         for i in range(n):
             r_new[i] = pred[i] - y[i]
-        unscaled = _sum_squares(r_new, scratch)
+        if w.shape[0] == 0:
+            unscaled = _sum_squares(r_new, scratch)
+        else:  # np.add.reduce(w * (pred - y) ** 2)
+            for i in range(n):
+                scratch[i] = w[i] * (r_new[i] * r_new[i])
+            unscaled = _sum(scratch, 0, n)
     return True, best_theta, best_sse, calls, a_out, b_out, unscaled
 
 
@@ -659,10 +712,11 @@ def _function(body: Body, code: np.ndarray, consts: np.ndarray, result: int) -> 
 def warm() -> None:
     """Compile (or load from numba's cache) :func:`evaluate` and :func:`fit_numbers` for the one
     signature every formula takes (a read-only ``int64`` code array, as :func:`opcodes.encode` makes
+    it; weights a writable float64 array, empty for an unweighted fit, so weighted and unweighted fits share
     it): what the first formula of a process would otherwise wait for."""
     code = np.array([[2, 0, 1]], np.int64)  # x * c
     code.flags.writeable = False
     consts, y = np.array([2.0]), np.linspace(0.0, 1.0, 8)
     x = np.array([np.linspace(-1.0, 1.0, 8)])
     evaluate(code, consts, 2, x)
-    fit_numbers(code, consts, 2, np.array([1], np.int64), np.array([1.0]), x, y, True, 20, 1.0)
+    fit_numbers(code, consts, 2, np.array([1], np.int64), np.array([1.0]), x, y, np.empty(0), True, 20, 1.0)
