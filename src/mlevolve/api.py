@@ -1416,7 +1416,7 @@ def found_hash(result: Mapping[str, Any]) -> str | None:
 
 def resuming_line(path: str | Path, held: int, budget: int) -> str:
     """The line a resumed run starts with: its archive, the candidates it holds, and what the budget leaves."""
-    done = f"{held:,} candidate{'' if held == 1 else 's'}"
+    done = counted(held, "candidate")
     if held >= budget:
         return f"resuming {path}: it holds {done}; the budget of {budget:,} is reached, so nothing new is evaluated"
     return f"resuming {path}: {done} archived, {budget - held:,} more to reach the budget of {budget:,}"
@@ -2045,7 +2045,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     n = workers or os.cpu_count() or 1
     with Archive.for_run(path, identity) as archive:
         if not quiet and (held := archive.count()):  # as evolve's: what is resumed
-            print(f"resuming {path}: {held:,} finished inner run{'' if held == 1 else 's'} archived, replayed "
+            print(f"resuming {path}: {counted(held, 'finished inner run')} archived, replayed "
                   "rather than run again", file=sys.stderr, flush=True)
         try:  # a stop from here on (the runs, the pool's shutdown, the summary) says what the archive saved
             best, history, runner, chosen, summary = _meta_runs(cfg, program, archive, quiet, dask, n)

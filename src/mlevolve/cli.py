@@ -188,8 +188,7 @@ def _show_library(spec: GrammarSpec) -> None:
 def _cmd_grammar_diff(args: argparse.Namespace) -> int:
     base, other = load_grammar(args.base), load_grammar(args.grammar)
     lines = api.grammar_diff(base, other)
-    count = f"{len(lines):,} change{'' if len(lines) == 1 else 's'}"
-    print(f"# {base.name} ({base.digest}) -> {other.name} ({other.digest}): {count}")
+    print(f"# {base.name} ({base.digest}) -> {other.name} ({other.digest}): {counted(len(lines), 'change')}")
     for line in lines:
         print(line)
     return 0
@@ -498,7 +497,7 @@ def _cmd_best(args: argparse.Namespace) -> int:
             else ""
         drawn = f"; each fitness of its own draw of tasks (fresh=1{pruned}), so they differ by the draw as well" \
             if rows[0]["drawn"] else ""
-        print(f"Pareto front: {len(rows):,} program{'' if len(rows) == 1 else 's'}, each fitter than every smaller one "
+        print(f"Pareto front: {counted(len(rows), 'program')}, each fitter than every smaller one "
               f"(size: nodes of the evolved definitions{scaled}{score}){drawn}\n")
     elif rows[0].get("answer"):
         a = rows[0]["answer"]
@@ -607,8 +606,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     _no_stdout(args.output, "the report", "runs/report.html")
     output = args.output or str(Path(args.db).with_suffix(".html"))
     result = api.report(args.db, output, top=args.top, baseline=args.baseline, digits=args.digits)
-    n = result['candidates']
-    print(f"wrote {result['output']} ({n:,} candidate{'' if n == 1 else 's'}, {result['state']})")
+    print(f"wrote {result['output']} ({counted(result['candidates'], 'candidate')}, {result['state']})")
     return 0
 
 
@@ -924,7 +922,7 @@ def _interrupted(args: argparse.Namespace, stop: KeyboardInterrupt, what: str) -
         said = f"{prog}: {_stop_word()} before any {what} was saved: nothing to resume"
     else:
         n = stop.saved
-        print(f"{prog}: {_stop_word()}; {n:,} {what}{'' if n == 1 else 's'} {'is' if n == 1 else 'are'} saved in "
+        print(f"{prog}: {_stop_word()}; {counted(n, what)} {'is' if n == 1 else 'are'} saved in "
               f"{shlex.quote(stop.db)}\nresume with the same command: {command}", file=sys.stderr)
         return _stop_status()
     print(f"{said}\nstart it again with the same command: {command}", file=sys.stderr)

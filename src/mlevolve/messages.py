@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from mlevolve.interpreter.standalone.spelling import counted as counted  # one owner: the scripts' too
+from mlevolve.interpreter.standalone.spelling import listed as listed
 
 
 class Message(NamedTuple):

@@ -63,7 +63,8 @@ def test_a_stuck_candidate_in_the_second_batch_held_is_cut_and_the_rest_answered
         pool.close()
     assert sorted(results) == [0, 1, 2, 3, 4] and pool.replaced == 1
     stuck = results.pop(2)
-    assert isinstance(stuck, Outcome) and stuck.failure is not None and stuck.failure.reason == "timeout after 2 s"
+    assert isinstance(stuck, Outcome) and stuck.failure is not None
+    assert stuck.failure.reason == "timed out after 2 s (--timeout 2)"
     assert all(isinstance(r, Outcome) and r.failure is None for r in results.values())
 
 

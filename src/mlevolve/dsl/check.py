@@ -19,6 +19,7 @@ from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Span, Tup, const, with_ch
 from mlevolve.dsl.printer import format_number
 from mlevolve.dsl.traverse import fold, walk
 from mlevolve.dsl.types import INT, LAYER, MAX_SIZE, SCALAR, TupleType, Type, a_type, flatten, type_str
+from mlevolve.messages import counted
 
 Env = Mapping[str, Type]
 
@@ -158,8 +159,9 @@ def check_callee(call: Call, prims: Primitives, env: Env) -> None:
         raise UnknownSymbol(call.op, True, call.span, hint)
     if not any(len(s.args) == len(call.args) for s in overloads):
         arities = sorted({len(s.args) for s in overloads})
-        counts = " or ".join(str(a) for a in arities)
-        raise MlevError(f"'{call.op}' takes {counts} argument{'s' if arities != [1] else ''}, "
+        counts = counted(arities[0], "argument") if len(arities) == 1 else \
+            f"{' or '.join(str(a) for a in arities)} arguments"  # 1 or 2 arguments
+        raise MlevError(f"'{call.op}' takes {counts}, "
                         f"got {len(call.args):,}", call.span,
                         "signatures: " + "; ".join(f"{call.op}{_sig_str(s.args)}" for s in overloads))
 

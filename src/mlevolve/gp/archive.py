@@ -52,6 +52,7 @@ from mlevolve.dsl.errors import (
     file_kind,
 )
 from mlevolve.interpreter.standalone.spec import split_spec
+from mlevolve.messages import listed
 from mlevolve.results import shown_order, shown_scale, tied
 
 SCHEMA_VERSION = 1
@@ -570,8 +571,8 @@ class Archive:
                 "SELECT DISTINCT hash FROM candidates WHERE substr(hash, 1, ?) = ? LIMIT 3", (len(prefix), prefix))]
         self._refuse_number(prefix, matches)
         if len(matches) > 1:
-            raise MlevError(f"hash prefix {key!r} is ambiguous: it starts {_listed(matches)}", file=str(self.path),
-                            hint="give more of the hash")
+            raise MlevError(f"hash prefix {key!r} is ambiguous: it starts {', '.join(_shown(matches))}",
+                            file=str(self.path), hint="give more of the hash")
         if not matches:
             return None
         with self.guard("read"):
@@ -591,7 +592,7 @@ class Archive:
         if numbered is None or matches == [numbered[0]]:
             return
         seq, numbered_hash = int(prefix), numbered[0][:12]
-        starts = f"the hash{'es' * (len(matches) > 1)} {_listed(matches)}"
+        starts = f"the {listed('hash', _shown(matches), 'hashes')}"
         message = f"{prefix!r} starts {starts} and is candidate {seq}'s number (its hash is {numbered_hash})" \
             if matches else f"{prefix!r} is a candidate's number, not a hash: candidate {seq}'s hash is {numbered_hash}"
         other = f"{matches[0][:12]} for the program whose hash starts {prefix}" if len(matches) == 1 else \
@@ -601,9 +602,10 @@ class Archive:
                          "; a hash (or a unique prefix of one), not a candidate's number, names a program"))
 
 
-def _listed(hashes: list[str]) -> str:
-    """The first two of ``hashes`` (as :meth:`Archive.get` fetched at most three) by their 12 first digits."""
-    return ", ".join(h[:12] for h in hashes[:2]) + (", ..." if len(hashes) > 2 else "")
+def _shown(hashes: list[str]) -> list[str]:
+    """The first two of ``hashes`` (as :meth:`Archive.get` fetched at most three) by their 12 first digits, then
+    ``...`` where there are more."""
+    return [h[:12] for h in hashes[:2]] + ["..."] * (len(hashes) > 2)
 
 
 def _same_data_file_task(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> bool:

@@ -15,9 +15,10 @@ single steps (``"fingerprint" | "evaluate" | "quick"``) remain requests of their
   (:func:`placed`): no round trip per candidate, no second PyTorch import.  A request that
   outlives ``timeout`` is cut where it runs: its worker is killed and replaced, and the request
   fails as a timeout (a ``score`` request, which may run two trainings, is allowed twice
-  ``timeout``).  A worker that dies mid-request is replaced and the request retried once, then
-  failed.  Programs go to workers as tokens they rebuild without the parser (:mod:`mlevolve.gp.wire`);
-  cheap candidates go in batches, two held by each worker.
+  ``timeout``, and its failure says so: :func:`timed_out`).  A worker that dies mid-request is
+  replaced and the request retried once, then failed.  Programs go to workers as tokens they
+  rebuild without the parser (:mod:`mlevolve.gp.wire`); cheap candidates go in batches, two held
+  by each worker.
 - :class:`InProcess` runs each request at once, in this process: no hard timeout (the training
   loops check their time budget between steps), used for cheap runs, where no worker can be
   started (a grammar given as an object, not a file) and by the meta level's inner runs.
@@ -385,6 +386,16 @@ def allowed(request: Request, timeout: float) -> float:
     return timeout * (2 if request.method == "score" else 1)
 
 
+def timed_out(request: Request, timeout: float) -> Any:
+    """``request``'s answer when a backend cuts it at its allowance (:func:`allowed`), saying the limit cut at and,
+    where it is not ``timeout``, why: ``timed out after 2 s (twice --timeout 1: a score runs the probe and the
+    training)``; ``timed out after 1 s (--timeout 1)`` for a single step.  The pool's and Dask's words alike."""
+    limit = allowed(request, timeout)
+    why = f"twice --timeout {timeout:g}: a score runs the probe and the training" if limit != timeout \
+        else f"--timeout {timeout:g}"
+    return _failed(request, f"timed out after {limit:g} s ({why})")
+
+
 def _failed(request: Request, reason: str) -> Any:
     return _as_result(request.method, Failure(reason, "worker"))
 
@@ -689,7 +700,7 @@ def _warm(evaluator: Any, limit: int | None = None) -> Any:
     """``evaluator``, with what its candidates would import lazily (:func:`worker_modules`) imported now: a
     worker does it before it takes a candidate, so that a candidate's timeout clock, which starts when its worker
     begins it, times the candidate and not the worker's start (a fresh run's first candidates were cut at
-    ``timeout after 2 s`` while PyTorch's compiler stack loaded), and so that no import runs under a candidate's
+    ``timed out after 2 s`` while PyTorch's compiler stack loaded), and so that no import runs under a candidate's
     memory ``limit`` (bytes) where it is tight (:data:`TIGHT_MEMORY`).  Nothing more where the fork server imported
     them.  A start that hangs is cut by the backend's own wait for a started worker, not charged to a candidate.
     An evaluator that does not say whether it is ``cheap`` (a stand-in of the tests and benchmarks, which runs no
@@ -847,8 +858,8 @@ class ProcessPool:
                     continue
                 index, began = worker.running()
                 request = worker.batch[index][0]
-                if time.monotonic() - began > (limit := allowed(request, self.timeout)):
-                    self.done.append((request.job, _failed(request, f"timeout after {limit:g} s")))
+                if time.monotonic() - began > allowed(request, self.timeout):
+                    self.done.append((request.job, timed_out(request, self.timeout)))
                     self.queue[:0] = worker.batch[:index] + worker.batch[index + 1:]
                     self._replace(worker)
             self._dispatch()
@@ -1070,8 +1081,7 @@ class DaskBackend:
                 if started is not None and now - started > allowed(request, self.timeout):
                     self.futures.pop(future)
                     self._stop(future)
-                    limit = allowed(request, self.timeout)
-                    done.append((request.job, _failed(request, f"timeout after {limit:g} s")))
+                    done.append((request.job, timed_out(request, self.timeout)))
             if timeout is not None:
                 break
         return done

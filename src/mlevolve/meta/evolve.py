@@ -212,6 +212,19 @@ def displaces(difference: float, se: float | None, margin: float) -> bool:
     return se is not None and difference >= margin * se
 
 
+def generation_line(generation: int, paired: bool, best: float, tasks: Sequence[str], selection: str,
+                    validation: float, validation_auc: float, counts: tuple[int, int, int]) -> str:
+    """The log line of one meta-generation: its best generator's fitness on the training ``tasks``, its validation
+    score (by ``selection``) and mean AUC, and ``counts``: its rules, its operators, and the rules mined.  ``paired``
+    (``[meta] fitness = "paired"``): the fitness and the validation score are AUC gains over the base grammar,
+    written with their sign (``+0.0889``); else they are AUCs, values, written without one (``0.8759``)."""
+    kind, sign = ("AUC gain over base", "+") if paired else ("AUC", "")
+    rules, operators, mined = counts
+    return (f"meta-generation {generation}: best {kind} {best:{sign}.4f} on {', '.join(tasks)}; validation "
+            f"{selection} {validation:{sign}.4f} (AUC {validation_auc:.4f}); rules {rules:,}, operators {operators:,}; "
+            f"mined {mined:,}")
+
+
 REDRAWS = 100  # draws in a row that all repeat a generator before :func:`distinct` keeps a repeat
 
 
@@ -611,10 +624,8 @@ class MetaRun:
                 record.update(pooled_fitness=self.raced(top.spec), pooled_pairs=len(self.paired[top.spec.digest]),
                               race=self.last_race)
             history.append(record)
-            kind = "AUC gain over base" if m.fitness == "paired" else "AUC"
-            self.log(f"meta-generation {generation}: best {kind} {top.fitness:+.4f} on {', '.join(tasks)}; "
-                     f"validation {m.selection} {val:+.4f} (AUC {val_auc:.4f}); rules {len(top.spec.rules):,}, "
-                     f"operators {len(top.spec.operators):,}; mined {len(found):,}")
+            self.log(generation_line(generation, m.fitness == "paired", top.fitness, tasks, m.selection, val, val_auc,
+                                     (len(top.spec.rules), len(top.spec.operators), len(found))))
             self.archive.set_meta("meta_generations", history + held[len(history):])
         return best_spec, history
 

@@ -26,6 +26,7 @@ import networkx as nx
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive, Row
+from mlevolve.messages import counted
 from mlevolve.results import NOT_MEASURES, shown_order, shown_program, shown_scale, tied
 
 T = TypeVar("T")
@@ -302,11 +303,11 @@ def scaling_uncounted(text: str, size: int) -> bool:
 def _pruned_size(record: Mapping[str, Any]) -> str:
     """What a kept prune did to its candidate's size: ``17 -> 7 nodes``, or ``still 9 nodes, fewer digits``; a
     fitted formula's with ``(the fitted a + b * f not counted)``, as its program shows them."""
-    nodes = f"node{'' if record['size'] == 1 else 's'}"
+    nodes = counted(record["size"], "node")
     if scaling_uncounted(record["program"], record["size"]):  # `still 1 node` beside `0.1 + 2 * x`: say which size
         nodes += f" ({SCALING_UNCOUNTED})"
-    return f"{record['from_size']:,} -> {record['size']:,} {nodes}" if record["size"] != record["from_size"] else \
-        f"still {record['size']:,} {nodes}, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
+    return f"{record['from_size']:,} -> {nodes}" if record["size"] != record["from_size"] else \
+        f"still {nodes}, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
 
 
 def pruned_line(record: Mapping[str, Any]) -> str:
@@ -320,8 +321,8 @@ def pruned_line(record: Mapping[str, Any]) -> str:
     error is shown at the fewest digits (6 at least) that tell its two values apart, :func:`apart`."""
     from mlevolve.results import fitness_metric
 
-    spent = f"{record.get('evaluations', 0):,} evaluation{'' if record.get('evaluations', 0) == 1 else 's'}"
-    common = f" on {record['tasks']:,} common tasks" if record.get("tasks") else ""
+    spent = counted(record.get("evaluations", 0), "evaluation")
+    common = f" on {counted(record['tasks'], 'common task')}" if record.get("tasks") else ""
     if record.get("failure"):
         return f"not pruned: the best fails on the{common.removeprefix(' on')} ({record['failure']}; {spent})"
     if record.get("program") is None:

@@ -17,6 +17,7 @@ from typing import IO, Any
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.types import BASE_TYPES
+from mlevolve.messages import counted
 from mlevolve.report.summary import which
 from mlevolve.results import shown_number
 
@@ -129,16 +130,14 @@ def same_line(c: Mapping[str, Any], shown: int = 4) -> list[Line]:
     out: list[Line] = []
     if same:
         more = ", ..." if len(same) > shown else ""
-        word = "program" if len(same) == 1 else "programs"
         whose = "its candidate's" if c.get("source") == "pruned" else "the same"  # a pruned best: see data.describe
-        out.append([("indent", "    "), ("dim", f"+ {len(same):,} more {word} with {whose} behaviour: "
+        out.append([("indent", "    "), ("dim", f"+ {counted(len(same), 'more program')} with {whose} behaviour: "
                                                 + ", ".join(h[:12] for h in same[:shown]) + more)])
     if alike:
         more = ", ..." if len(alike) > shown else ""
-        word = "program" if len(alike) == 1 else "programs"
         listed = ", ".join(f"{a['hash'][:12]} ({_fitness(a['fitness'])})" for a in alike[:shown])
-        out.append([("indent", "    "), ("dim", f"+ {len(alike):,} more {word} shown alike, ranked lower: {listed}"
-                                                + more)])
+        out.append([("indent", "    "), ("dim", f"+ {counted(len(alike), 'more program')} shown alike, ranked lower: "
+                                                f"{listed}{more}")])
     return out
 
 

@@ -12,6 +12,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mlevolve.messages import counted
 from mlevolve.results import APART, APART_CONFIRMED, shown_number
 
 
@@ -47,7 +48,7 @@ def spread_text(a: Mapping[str, Any]) -> str | None:
     if not c:
         return None
     name, n = a["metric"]["name"], c["seeds"] - c["failed"]
-    seeds = f"{c['seeds']:,} more seed{'' if c['seeds'] == 1 else 's'}"  # `--confirm 1`: not "1 more seeds"
+    seeds = counted(c["seeds"], "more seed")  # `--confirm 1`: not "1 more seeds"
     if c["gain_mean"] is None:
         return f"over {seeds}: no comparison (every re-evaluation failed)"
     sd = f" ± {c['gain_sd']:.3g} (mean ± sd)" if c["gain_sd"] is not None else ""
@@ -94,13 +95,13 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     if "fit_evaluations" in result:  # constant fitting's evaluations (formulas) or training runs (learners)
         counts += f"; fitting {result['fit_evaluations'] - old.get('fit_evaluations', 0):,} evaluations"
     n = result["candidates"]
-    head = f"{n:,} candidate{'' if n == 1 else 's'} ({result['replayed']:,} from the archive): {counts}"
+    head = f"{counted(n, 'candidate')} ({result['replayed']:,} from the archive): {counts}"
     if result["replayed"]:
-        head = (f"{n:,} candidate{'' if n == 1 else 's'}: {result['replayed']:,} replayed from the archive, "
+        head = (f"{counted(n, 'candidate')}: {result['replayed']:,} replayed from the archive, "
                 f"{result['candidates'] - result['replayed']:,} new ({counts})")
     if "restarts" in result:  # a run re-seeding its population (--restart-every): epochs begun after the first,
         r = result["restarts"]  # the whole run's (a resumed run's too: outside the bracket of what is new)
-        head += f"; {r:,} restart{'' if r == 1 else 's'}{' in all' if result['replayed'] else ''}"
+        head += f"; {counted(r, 'restart')}{' in all' if result['replayed'] else ''}"
         if "restart_every" in result:  # the value used (a learner search's default: 20 x the population)
             head += f" (every {result['restart_every']:,})"
     out = [head, *filter(None, [beyond_budget(result)]), f"archive: {result['db']}  ({result['seconds']} s)"]
@@ -153,8 +154,7 @@ def one_line(result: Mapping[str, Any]) -> str:
     """The ``--quiet`` summary: the best's metric against the start's, the candidates, the archive."""
     a = result.get("answer")
     held = f" (the budget; the archive holds {result['archived']:,})" if beyond_budget(result) else ""
-    n = result["candidates"]
-    tail = f"{n:,} candidate{'' if n == 1 else 's'}{held}; archive {shlex.quote(result['db'])}"
+    tail = f"{counted(result['candidates'], 'candidate')}{held}; archive {shlex.quote(result['db'])}"
     if a is None or result.get("best_hash") is None:
         reasons = result.get("failures") or []
         why = f" (most common failure: {reasons[0]['reason']})" if reasons else ""

@@ -17,11 +17,11 @@ def did_you_mean(word: str, names: Iterable[str]) -> str:  # a script carries it
     return "".join(f"did you mean {name!r}? " for name in filter(None, [closest(word, names)]))
 
 
-def counted(n: int, noun: str) -> str:  # a script carries it too: its task loaders' messages
-    """``n`` ``noun`` with thousands separators, the noun plural but for one: ``1 production``, ``1,204 types``."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+def counted(n: int, noun: str, plural: str = "") -> str:  # a script carries it too: its task loaders' messages
+    """``n`` ``noun``, thousands separated, the noun plural (``plural``, else + s) but for one: ``1,204 types``."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
-def listed(noun: str, names: list[str]) -> str:
-    """``noun`` then ``names``, the noun plural but for one name: ``column a``, ``columns a, b``."""
-    return f"{noun}{'' if len(names) == 1 else 's'} {', '.join(names)}"
+def listed(noun: str, names: list[str], plural: str = "") -> str:
+    """``noun`` then ``names``, the noun plural (``plural``, else + s) but for one name: ``columns a, b``."""
+    return f"{noun if len(names) == 1 else plural or noun + 's'} {', '.join(names)}"
