@@ -620,3 +620,20 @@ def test_a_metric_with_no_value_is_shown_as_a_dash() -> None:
     pass)."""
     assert render.metrics_text({"fitness": 0.5, "auc": 0.891, "seed": 3, "evals_to_target": None}) == \
         "auc 0.891, seed 3, evals_to_target —"
+
+
+@pytest.mark.parametrize(("settings", "said"), [({"fitness": "paired"}, "AUC gain over base"),
+                                                ({"fitness": "auc"}, "AUC"), (None, "AUC gain over base")])
+def test_a_meta_runs_generations_table_says_what_its_best_fitness_is(settings: dict[str, str] | None,
+                                                                     said: str) -> None:
+    """The meta-generations table's best fitness is an AUC gain over the base grammar under ``[meta] fitness =
+    "paired"`` (the default; an archive without the setting) and an AUC under "auc": the header says which, as the
+    meta log's line does (it read "best fitness" either way)."""
+    from types import SimpleNamespace
+
+    from mlevolve.report import page
+
+    run = SimpleNamespace(meta={"kind": "meta", **({"meta_settings": settings} if settings else {})})
+    html = page._meta_generations([{"generation": 0, "best_fitness": 0.5, "validation_auc": 0.7}],
+                                  page._meta_fitness(run))  # type: ignore[arg-type]
+    assert f"<th>best fitness ({said})</th>" in html and "<th>validation AUC</th>" in html

@@ -59,7 +59,7 @@ def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: i
                  _shape(run), _sources(run), _operators(run), _lineage(run, lineage_limit)]
     body += [_identity(run), _counts(run)]
     if entries is not None:
-        body.append(_meta_generations(entries))
+        body.append(_meta_generations(entries, _meta_fitness(run)))
     generated = time.strftime("%Y-%m-%d %H:%M:%S")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
@@ -274,7 +274,15 @@ def _lineage(run: Run, limit: int) -> str:
     return _section("Lineage of the best program", intro, f'<div class="scroll">{lineage.svg(graph, best.hash)}</div>')
 
 
-def _meta_generations(entries: Sequence[Mapping[str, Any]]) -> str:
+def _meta_fitness(run: data.Run) -> str:
+    """What a meta run's generations' best fitness is (``[meta] fitness``): "AUC gain over base" (paired, the
+    default and an archive's written before the setting was stored) or "AUC"."""
+    settings = run.meta.get("meta_settings")
+    mode = settings.get("fitness", "paired") if isinstance(settings, Mapping) else "paired"
+    return "AUC gain over base" if mode == "paired" else "AUC"
+
+
+def _meta_generations(entries: Sequence[Mapping[str, Any]], fitness: str = "AUC gain over base") -> str:
     if not entries:
         return _section("Meta-generations", "<p>The archive's meta_generations entry has no readable entries.</p>")
 
@@ -287,7 +295,8 @@ def _meta_generations(entries: Sequence[Mapping[str, Any]]) -> str:
     table = _table(((e["generation"], e.get("grammar_size"), e.get("rules"), e.get("best_fitness"),
                      e.get("validation_auc"), top(e.get("rule_usage")), top(e.get("operators")),
                      top(e.get("operator_success"))) for e in entries),
-                   ("meta-generation", "grammar size", "rules", "best fitness", "validation", "most used rules",
+                   ("meta-generation", "grammar size", "rules", f"best fitness ({fitness})", "validation AUC",
+                    "most used rules",
                     "operator portfolio (share)", "operator success"))
     credit = [(e["generation"], ", ".join(map(str, c.get("names") or [])), text, c.get("trials"),
                c.get("successes"), c.get("share"), c.get("carriers"), c.get("best_rank"), c.get("age"),
