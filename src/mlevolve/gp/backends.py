@@ -677,23 +677,22 @@ def _context(preload: Sequence[str]) -> Any:
 
 
 def worker_modules(cheap: bool, imports: Sequence[str] = ()) -> tuple[str, ...]:
-    """What a run's workers import, for the fork server to import once: the evaluator, and for a
-    run whose candidates run generated code PyTorch too, with SymPy, which PyTorch imports on a model's
-    first probe (``elementwise_dtypes`` of its decompositions, on the meta device): imported there, under
-    a candidate's memory limit, it failed part way and left the worker broken for every later candidate;
-    and ``imports``, what every candidate of the run's regime imports lazily (``Regime.imports``: PyTorch's
-    compiler stack where the loop steps a ``torch.optim`` optimizer).
-    Not scikit-learn (about a second): the digits are read without it, and a worker whose task needs it
-    imports it while it loads the task; not the compiler stack for every PyTorch run (about a second at
-    every run's start, :func:`_warm`)."""
+    """What a run's workers import, for the fork server to import once: the evaluator, and for a run whose
+    candidates run generated code PyTorch too, with ``imports``, what its candidates import lazily
+    (``Regime.imports``: PyTorch's compiler stack, and with it SymPy, where the loop steps a ``torch.optim``
+    optimizer).  Not what only some candidates import (the compiler stack and SymPy again, for a large model's size
+    check on the meta device: about 1.7 CPU s at every run's start, which :func:`_warm` pays only under a tight
+    memory limit), nor scikit-learn (about a second): the digits are read without it, and a worker whose task needs
+    it imports it while it loads the task."""
     light = ("mlevolve.interpreter.evaluator",)
-    return light if cheap else ("torch", *imports, "sympy", "mlevolve.interpreter.runtime", *light)
+    return light if cheap else ("torch", *imports, "mlevolve.interpreter.runtime", *light)
 
 
 TIGHT_MEMORY = 1 << 30
-"""A memory limit (bytes) under which a worker imports PyTorch's compiler stack before it takes a candidate (40 MiB
-of address space, which a large model's size check imports: under a tighter limit the import could fail half way
-and break the worker for every later candidate); above it, a candidate that needs it imports it itself."""
+"""A memory limit (bytes) under which a worker imports PyTorch's compiler stack (and SymPy) before it takes a
+candidate (40 MiB of address space, which a large model's size check imports: under a tighter limit the import
+could fail half way and break the worker for every later candidate, as SymPy's did); above it, a candidate that
+needs it imports it itself."""
 
 
 def _warm(evaluator: Any, limit: int | None = None) -> Any:
