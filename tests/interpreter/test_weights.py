@@ -137,6 +137,9 @@ def test_a_weight_column_is_no_input_and_its_zeros_leave_rows_out(tmp_path: Path
     (["1", "inf"] + ["1"] * 10, ":target=y:weight=w", "{d}:3:3: error: weight column 'w': 'inf' is not a finite "
      "number\nhint: a weight is a finite number of at least 0 (0 leaves its row out), as scikit-learn's "
      "sample_weight\n"),
+    (["1"] * 5 + ["1e308"] + ["1"] * 6, ":target=y:weight=w", "{d}:7:3: error: weight column 'w': '1e308' is "
+     "beyond 1e+150 in magnitude\nhint: only the weights' ratios count (a larger one's weighted error would "
+     "overflow): divide the column by a power of 10\n"),  # the weights' sum overflowed: every candidate failed
     (["0"] * 12, ":target=y:weight=w", "mlevolve evolve: error: {d}: every weight in column 'w' is 0\nhint: a "
      "weight of 0 leaves its row out: give the rows to fit a positive weight\n"),
     (["1"] * 12, ":target=y:weight=v", "mlevolve evolve: error: {d}: weight=v is no column; each row's weight is a "
