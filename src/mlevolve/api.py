@@ -1305,7 +1305,7 @@ def evolve(
                         task=task_name, same_program=same, confirm=pairs,
                         apart=bool(evaluator.fresh_tasks) and not common_start(pruned), written=as_written(begin))
         result["start"]["how"] = begin["how"]
-        result["metric"]["description"] += _classes_note(task_name, task_data)
+        result["metric"]["description"] += _classes_note(task_name, task_data) + _weights_note(task_name, task_data)
         if best is not None:
             result["best"].update(hash=best.hash, seq=best.seq, source=best.source,
                                   program=shown_program(best.program, only=names, digits=digits),
@@ -1563,6 +1563,16 @@ def _classes_note(task: str, data: Any) -> str:
         return ""  # (text labels are classes whatever problem= says: nothing to read otherwise)
     classes = getattr(data, "n_classes", 2)  # a learner's Family: binary, labels 0 and 1 (no n_classes of its own)
     return f"; the target read as {classes:,} classes (`:problem=regression` reads whole numbers as numbers)"
+
+
+def _weights_note(task: str, data: Any) -> str:
+    """For a formula's data file with ``weight=`` whose weights differ: that the metrics are weighted, and by which
+    column; else "" (equal weights are the unweighted run)."""
+    from mlevolve.results import spec_options_typed
+
+    if getattr(data, "w_train", None) is None:
+        return ""
+    return f"; weighted by column {spec_options_typed(task)['weight']!r} (as scikit-learn's sample_weight)"
 
 
 def _target_variances(task: Any) -> dict[str, float]:

@@ -180,3 +180,18 @@ def test_target_naming_a_parameters_column_is_told_before_a_column_to_rename(tmp
     with pytest.raises(MlevError) as named:
         load_points(f"{odd}:target=x", ("x",))
     assert named.value.hint == "target= is the column to predict, not the parameter x: target='y:m'"
+
+
+@pytest.mark.parametrize(("weights", "note"), [(["1", "2", "3"] * 4, "; weighted by column 'w' (as scikit-learn's "
+                                                "sample_weight)"), (["2"] * 12, "")])
+def test_a_weighted_runs_metric_says_it_is_weighted_and_by_which_column(tmp_path: Path, weights: list[str],
+                                                                         note: str) -> None:
+    """The answer's metric names the weight column where weights differ; equal weights are the unweighted run."""
+    from mlevolve import api
+
+    data = _write(tmp_path / "d.csv", weights)
+    program = tmp_path / "f.mlev"
+    program.write_text(FORMULA.format("x"), encoding="utf-8")
+    result = api.evolve(str(program), ["f"], f"{data}:target=y:weight=w", budget=3, db=tmp_path / "r.db", quiet=True)
+    assert result["answer"]["metric"]["description"] == \
+        f"train_r2 on the training split (higher is better){note}"
