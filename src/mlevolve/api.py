@@ -49,6 +49,7 @@ from mlevolve.dsl.errors import (
     file_kind,
     normalize_newlines,
     read_bytes,
+    type_hint,
     wrong_kind,
 )
 from mlevolve.dsl.ir import Expr, Program
@@ -263,8 +264,7 @@ def sample(
     spec = grammar or load_grammar()
     for name, given in (env or {}).items():  # as `mlevolve sample --var` refuses it (an unknown type was drawn from)
         if given not in spec.types:
-            raise MlevError(f"env[{name!r}]: unknown type {given!r}",
-                            hint=did_you_mean(str(given), spec.types) + f"types: {', '.join(spec.types)}")
+            raise MlevError(f"env[{name!r}]: unknown type {given!r}", hint=type_hint(str(given), list(spec.types)))
     rng = random.Random(seed)
     if method == "ramped":
         return [ramped_half_and_half(spec, type_, rng, env=env, max_depth=depth) for _ in range(n)]

@@ -34,6 +34,7 @@ from mlevolve.dsl.errors import (
     SettingError,
     did_you_mean,
     file_kind,
+    type_hint,
 )
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import KINDS
@@ -209,8 +210,8 @@ def _grammar_type(spec: GrammarSpec, name: str, file: str | None, what: str = ""
         lacks = file is not None and name in BASE_TYPES
         raise MlevError(what + (f"grammar {file} has no type {name!r} (a type of mlevolve's)" if lacks
                                 else f"unknown type {name!r}"),
-                        hint=did_you_mean(name, spec.types) + f"{'its types' if lacks else 'types'}: "
-                                                              f"{', '.join(spec.types)}")
+                        hint=did_you_mean(name, spec.types) + f"its types: {', '.join(spec.types)}" if lacks
+                        else type_hint(name, list(spec.types)))
 
 
 def _parse_var(text: str) -> tuple[str, Type]:
@@ -223,7 +224,7 @@ def _parse_var(text: str) -> tuple[str, Type]:
                         hint=f"write NAME:TYPE, e.g. x:Tensor (a name is ASCII letters, digits and _, not starting "
                              f"with a digit); {types}")
     if type_ not in BASE_TYPES:
-        raise MlevError(f"bad --var {text!r}: unknown type {type_!r}", hint=did_you_mean(type_, BASE_TYPES) + types)
+        raise MlevError(f"bad --var {text!r}: unknown type {type_!r}", hint=type_hint(type_, list(BASE_TYPES)))
     return name, type_
 
 

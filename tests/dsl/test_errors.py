@@ -202,6 +202,28 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: `mlevolve grammar show` lists the primitives; a learned rule is known with its grammar file "
         "(--grammar FILE)\n",
     ),
+    "result_type_unknown": (  # it read as the kind's signature, (Scalar) -> Sclar, not as a type unknown
+        HEAD + "formula f(x: Scalar) -> Sclar =\n  x\n",
+        "result_type_unknown.mlev:2:9: error: formula 'f': unknown type 'Sclar' of the result\n"
+        "    formula f(x: Scalar) -> Sclar =\n"
+        "            ^\n"
+        "hint: did you mean 'Scalar'? types: Scalar, Vector, Matrix, Tensor, Int, Layer\n",
+    ),
+    "python_type": (
+        HEAD + "formula f(x: float) -> Scalar =\n  x\n",
+        "python_type.mlev:2:14: error: unknown type 'float' of parameter 'x'\n"
+        "    formula f(x: float) -> Scalar =\n"
+        "                 ^^^^^\n"
+        "hint: 'float' is another language's name: write Scalar; types: Scalar, Vector, Matrix, Tensor, Int, Layer\n",
+    ),
+    "method_result_type": (
+        HEAD + "learner l(state w: Vector)\n  predict(x: Vector) -> float =\n    dot(w, x)\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w\n",
+        "method_result_type.mlev:3:3: error: learner 'l': unknown type 'float' of predict's result\n"
+        "      predict(x: Vector) -> float =\n"
+        "      ^^^^^^^\n"
+        "hint: 'float' is another language's name: write Scalar; types: Scalar, Vector, Matrix, Tensor, Int, Layer\n",
+    ),
     "tan_is_not_tanh": (  # another library's name: what .mlev writes, not the closest name (it said 'tanh')
         HEAD + "formula f(x: Scalar) -> Scalar =\n  tan(x)\n",
         "tan_is_not_tanh.mlev:3:3: error: in formula 'f': unknown primitive 'tan'\n"

@@ -84,6 +84,22 @@ FOREIGN_NAMES: Mapping[str, str] = {
     **dict.fromkeys(("protected_div", "pdiv", "divide", "true_divide"), "x / y (div(x, y))"),
     "multiply": "x * y (mul(x, y))", "subtract": "x - y (sub(x, y))",
 }
+# Other languages' type names, which .mlev names otherwise: an unknown type's hint says which.
+FOREIGN_TYPES: Mapping[str, tuple[str, ...]] = {
+    **dict.fromkeys(("float", "double", "real", "number", "float32", "float64"), ("Scalar",)),
+    **dict.fromkeys(("int", "integer", "int64", "long"), ("Int",)),
+    **dict.fromkeys(("ndarray", "array", "list"), ("Vector", "Matrix", "Tensor"))}
+
+
+def type_hint(name: str, types: Sequence[str]) -> str:
+    """An unknown type ``name``'s hint: which of ``types`` another language's name means (:data:`FOREIGN_TYPES`), or
+    the closest of them, then every one."""
+    meant = [t for t in FOREIGN_TYPES.get(name, ()) if t in types]
+    said = f"'{name}' is another language's name: write {' or '.join(meant)}; " if meant else \
+        did_you_mean(name, types)
+    return f"{said}types: {', '.join(types)}"
+
+
 # Other libraries' named constants, which .mlev writes as numbers: an unknown name's hint says which.
 FOREIGN_CONSTANTS: Mapping[str, str] = {**dict.fromkeys(("pi", "PI"), "3.141592653589793"),
                                         **dict.fromkeys(("e", "E"), "2.718281828459045")}
