@@ -60,6 +60,7 @@ from mlevolve.script import (
     flushed,
     read_decimal,
     stdout_gone,
+    switch_value_hint,
 )
 
 EXIT_USAGE = 2
@@ -1004,7 +1005,9 @@ def _command(argv: Sequence[str] | None) -> int:
         prog = err.prog if isinstance(err, _UsageError) else prog
         unknown = re.match(r"unrecognized arguments: (\S+)", err.message)
         if unknown:  # whichever parser found it, one rule says what was meant
-            err.hint = _unknown_hint(parser, _command_parser(parser, prog), unknown[1])
+            own = _command_parser(parser, prog)
+            err.hint = switch_value_hint(own, sys.argv[1:] if argv is None else list(argv), unknown[1]) \
+                or _unknown_hint(parser, own, unknown[1])
         _hinted(err, prog, _command_parser(parser, prog))
         if err.hint and not isinstance(err, _Shown):
             err.hint = _own_words(err.hint, _command_parser(parser, prog))
