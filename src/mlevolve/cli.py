@@ -1047,11 +1047,18 @@ def _refuse_empty_paths(parser: argparse.ArgumentParser, args: argparse.Namespac
 _OTHER_NAMES = (
     (("-o", "--output", "--db"), "writes to {flag}", "o out output outfile output-file db database archive"),
     (("--budget",), "runs for {flag} N candidates (a population times its generations)",
-     "generations ngen n-gen iterations iter max-iter evaluations evals max-evals n-evals"),
+     "generations ngen n-gen iterations niterations n-iterations iter max-iter evaluations evals max-evals n-evals"),
     (("--population",), "sets its population's size by {flag}", "pop-size population-size mu"),
     (("--workers",), "runs in parallel with {flag} N processes", "jobs n-jobs j processes procs cores"),
     (("--seed",), "is seeded by {flag}", "random-state random-seed rng-seed"),
+    (("--tournament",), "sets its tournament's size by {flag}", "tournament-size tournsize"),
 )
+
+
+def _other_name(option: str) -> str:
+    """``option``'s name as :data:`_OTHER_NAMES` lists it: no dashes or value, lower case, ``_`` as ``-`` (a Python
+    keyword's spelling, ``--random_state``, ``--n_jobs``, is another tool's name too)."""
+    return option.split("=", 1)[0].lstrip("-").lower().replace("_", "-")
 
 
 def _unknown_hint(parser: argparse.ArgumentParser, own: argparse.ArgumentParser, option: str) -> str:
@@ -1069,7 +1076,7 @@ def _named_otherwise(own: argparse.ArgumentParser, option: str) -> str:
     has under its own (``evolve -o td.db`` or ``--out td.db``: "did you mean --db? mlevolve evolve writes to --db;
     run ..."; ``--out`` was answered "did you mean '--timeout'?", the closest spelling; ``--generations 5``: "did you
     mean --budget? mlevolve evolve runs for --budget N candidates ..."); else ``""``."""
-    name = option.split("=", 1)[0].lstrip("-")
+    name = _other_name(option)
     for flags, does, names in _OTHER_NAMES:
         own_flag = next((o for o in flags if o in own._option_string_actions), None)
         if name in names.split() and own_flag is not None:
@@ -1106,7 +1113,7 @@ def _meta_setting(flag: str) -> tuple[str, str]:
     [inner]", the inner runs'; ``--population``: "under [inner] or [meta]"; ``--evolve``: "at its top level";
     another tool's name, :data:`_OTHER_NAMES`, as its own: ``--pop-size``: population), or ``("", "")``."""
     name = flag.split("=", 1)[0].lstrip("-")
-    own = next((flags[-1].lstrip("-") for flags, _, names in _OTHER_NAMES if name in names.split()), name)
+    own = next((flags[-1].lstrip("-") for flags, _, names in _OTHER_NAMES if _other_name(flag) in names.split()), name)
     for key in dict.fromkeys(k.replace("-", "_") for k in (name, own)):  # its own name first: --generations
         tables = [f"[{table}]" for table, owner in (("inner", InnerConfig), ("meta", MetaSettings))
                   if key in {f.name for f in fields(owner)}] + ["[split]"] * (key in ("train", "validation", "test"))
