@@ -49,6 +49,7 @@ from mlevolve.dsl.errors import (
     file_kind,
     normalize_newlines,
     read_bytes,
+    type_hint,
     wrong_kind,
 )
 from mlevolve.dsl.ir import Expr, Program
@@ -263,8 +264,7 @@ def sample(
     spec = grammar or load_grammar()
     for name, given in (env or {}).items():  # as `mlevolve sample --var` refuses it (an unknown type was drawn from)
         if given not in spec.types:
-            raise MlevError(f"env[{name!r}]: unknown type {given!r}",
-                            hint=did_you_mean(str(given), spec.types) + f"types: {', '.join(spec.types)}")
+            raise MlevError(f"env[{name!r}]: unknown type {given!r}", hint=type_hint(str(given), list(spec.types)))
     rng = random.Random(seed)
     if method == "ramped":
         return [ramped_half_and_half(spec, type_, rng, env=env, max_depth=depth) for _ in range(n)]
@@ -1213,121 +1213,130 @@ def evolve(
     backend = make_backend(factory, workers, dask, timeout, memory, worker_modules(regime.cheap, regime.imports)) \
         if portable and not in_process else None
     interrupted = False
+    saved: list[int] = []  # the archive's candidates once the search is over: a stop after it says they are kept
     try:
-        evaluator = factory.build(task_data, spec)
-        backend = placed(backend, evaluator, memory, parallel)  # a cheap evaluator scores in process
-        with Archive.for_run(path, identity, _SETTINGS) as archive:
-            try:
-                # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
-                replay = not parallel and not archive.meta().get("parallel")
-                if source is not None and archive.meta().get("data_path") != source[0]:
-                    archive.set_meta("data_path", source[0])  # where the data is now: `export DB` works anywhere
-                if parallel:
-                    archive.set_meta("parallel", True)
-                # without PyTorch's kernel choice: importing it here would cost the coordinator of a parallel run a
-                # second it does not otherwise spend (its workers import it); its version and the CPU's flags are kept
-                changed = provenance.record(archive, provenance.environment(torch=False))
-                if not quiet and (held := archive.count()):
-                    print(resuming_line(path, held, budget), file=sys.stderr, flush=True)  # with the progress
-                if not quiet and changed:
-                    from mlevolve.report.summary import environment_note
-
-                    print(environment_note(changed), file=sys.stderr)
-                progress = Progress(budget, quiet=quiet, json_log=json_log)
+        try:
+            evaluator = factory.build(task_data, spec)
+            backend = placed(backend, evaluator, memory, parallel)  # a cheap evaluator scores in process
+            with Archive.for_run(path, identity, _SETTINGS) as archive:
                 try:
-                    engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend,
-                                    replay=replay)
-                    with search_collector():
-                        ALGORITHMS[algorithm](engine)
-                finally:
-                    progress.close()
-                summary = engine.summary()
-                archived = archive.count()  # more than the budget: a run resumed with a smaller one
-                # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
-                # archive holds considers only its first ``budget`` candidates.
-                best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
-                variances, sizes = _target_variances(task_data), _split_sizes(task_data)
-                from mlevolve.gp.prune_best import on_common_draw, prune_best
+                    # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
+                    replay = not parallel and not archive.meta().get("parallel")
+                    if source is not None and archive.meta().get("data_path") != source[0]:
+                        archive.set_meta("data_path", source[0])  # where the data is now: `export DB` works anywhere
+                    if parallel:
+                        archive.set_meta("parallel", True)
+                    # without PyTorch's kernel choice: importing it here would cost the coordinator of a parallel run
+                    # a second it does not otherwise spend (its workers import it); its version and the CPU's flags
+                    # are kept
+                    changed = provenance.record(archive, provenance.environment(torch=False))
+                    if not quiet and (held := archive.count()):
+                        print(resuming_line(path, held, budget), file=sys.stderr, flush=True)  # with the progress
+                    if not quiet and changed:
+                        from mlevolve.report.summary import environment_note
 
-                start = _start(archive, checked, evaluator, init, fitted=bool(fitting), origin=start_name)
-                pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=regime.cheap,
-                                    fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget,
-                                    start=start, keep=archived <= budget,
-                                    runners_up=[archive.get(c.hash) for c in engine.hall_of_fame])
-                begin = on_common_draw(start, pruned) or start  # on the best's draw, where the prune scored it on one
-                if pruned is not None:
-                    summary.update(prune_evaluations=pruned["spent"], prune_cost=pruned["evaluations"])
-                previous = archive.meta().get("summary") or {}
-                if summary["candidates"] >= previous.get("candidates", 0):
-                    archive.set_meta("summary", summary)
-                from mlevolve.report.data import failure_reasons
+                        print(environment_note(changed), file=sys.stderr)
+                    progress = Progress(budget, quiet=quiet, json_log=json_log)
+                    try:
+                        engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend,
+                                        replay=replay)
+                        with search_collector():
+                            ALGORITHMS[algorithm](engine)
+                    finally:
+                        progress.close()
+                    summary = engine.summary()
+                    archived = archive.count()  # more than the budget: a run resumed with a smaller one
+                    saved.append(archived)
+                    # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
+                    # archive holds considers only its first ``budget`` candidates.
+                    best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
+                    variances, sizes = _target_variances(task_data), _split_sizes(task_data)
+                    from mlevolve.gp.prune_best import on_common_draw, prune_best
 
-                # of this run's candidates: a view (a smaller budget than the archive holds) has its first ones only
-                reasons = failure_reasons([r for r in archive.rows() if r.seq < summary["candidates"]]) \
-                    if best is None else []
-                archive.set_meta("target_variance", variances)
-                archive.set_meta("split_size", sizes)
-                pairs = None
-                if confirm and best is not None:
-                    scored = check(_stored(begin["program"], f"{path}#start"), spec)
-                    shown_best = pruned if pruned is not None and pruned.get("program") is not None else None
-                    found, key = (shown_best["program"], shown_best["hash"]) if shown_best is not None else \
-                        (best.program, best.hash)  # the best shown: pruned, where it is
-                    pairs = _confirm(archive, scored, found, best.metrics, task_name, seed, confirm, epochs, spec,
-                                     timeout, key)
-            except KeyboardInterrupt:
-                interrupted = True
-                raise RunInterrupted(str(path), archive.count()) from None
-    except KeyboardInterrupt:
-        interrupted = True
-        raise
-    finally:
-        if backend is not None:
-            backend.close(interrupted)
-    from mlevolve.gp.prune_best import common_start, is_start
-    from mlevolve.report.data import common_draw_note, pruned_line, pruned_row
-    from mlevolve.results import answer, as_written, shown_algebra, shown_program
+                    start = _start(archive, checked, evaluator, init, fitted=bool(fitting), origin=start_name)
+                    pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=regime.cheap,
+                                        fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget,
+                                        start=start, keep=archived <= budget,
+                                        runners_up=[archive.get(c.hash) for c in engine.hall_of_fame])
+                    # on the best's draw, where the prune scored it on one
+                    begin = on_common_draw(start, pruned) or start
+                    if pruned is not None:
+                        summary.update(prune_evaluations=pruned["spent"], prune_cost=pruned["evaluations"])
+                    previous = archive.meta().get("summary") or {}
+                    if summary["candidates"] >= previous.get("candidates", 0):
+                        archive.set_meta("summary", summary)
+                    from mlevolve.report.data import failure_reasons
 
-    shown = pruned_row(pruned) if pruned is not None else None
-    common_note = common_draw_note(pruned, best.hash, best.metrics) if best is not None else None
-    if common_note is not None and best is not None and pruned is not None:
-        # no edit kept on a common draw: the best as that draw scores it, as the start beside it is
-        best = replace(best, fitness=pruned["from_fitness"], metrics=dict(pruned["from_metrics"]))
-        summary["best_fitness"] = best.fitness
-    best = shown or best  # what is shown for the run's best: pruned, where it was
-    same = best is not None and is_start(begin, best.hash, best.program)
-    result = answer(best.metrics if best else None, begin["metrics"], variances=variances, sizes=sizes,
-                    task=task_name, same_program=same, confirm=pairs,
-                    apart=bool(evaluator.fresh_tasks) and not common_start(pruned), written=as_written(begin))
-    result["start"]["how"] = begin["how"]
-    result["metric"]["description"] += _classes_note(task_name, task_data)
-    if best is not None:
-        result["best"].update(hash=best.hash, seq=best.seq, source=best.source,
-                              program=shown_program(best.program, only=names, digits=digits),
-                              algebra=shown_algebra(best.program, digits))
-        origin = best.parents[0] if shown is not None else best.hash
-        if common_note is not None:
-            result["best"]["note"] = common_note
-        elif origin == start["hash"] and not same and _numbers_apart(best.program, start["written"]):
-            result["best"]["note"] = f"{start_name} as the run tuned its literals"  # the start's own candidate
-    if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
-        result["best"]["pruned"] = pruned_line(pruned)
-    if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show
-        summary.pop("hurdle", None)
-    else:
-        summary.setdefault("hurdle", 0)
-    if shown is not None and pruned is not None:  # every best_* field is the shown best's; the search's, apart
-        summary.update(best_hash=shown.hash, best_fitness=shown.fitness, pruned_from={
-            "hash": pruned["from"], "seq": pruned["from_seq"],
-            "fitness": pruned.get("from_fitness", summary["best_fitness"]),
-            "metrics": dict(pruned["from_metrics"])})
-    return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
-            "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
-            "task": task_name, "evolve": names, "init": init, "answer": result,
-            "next": next_commands(path, None if best is None or archived <= summary["candidates"] else best.hash,
-                                  failed=reasons[0]["hash"] if best is None and reasons else None,
-                                  front=best is not None and "train_mse" in best.metrics),
-            "failures": reasons, "environment_changed": changed}
+                    # of this run's candidates: a view (a smaller budget than the archive holds) has its first ones only
+                    reasons = failure_reasons([r for r in archive.rows() if r.seq < summary["candidates"]]) \
+                        if best is None else []
+                    archive.set_meta("target_variance", variances)
+                    archive.set_meta("split_size", sizes)
+                    pairs = None
+                    if confirm and best is not None:
+                        scored = check(_stored(begin["program"], f"{path}#start"), spec)
+                        shown_best = pruned if pruned is not None and pruned.get("program") is not None else None
+                        found, key = (shown_best["program"], shown_best["hash"]) if shown_best is not None else \
+                            (best.program, best.hash)  # the best shown: pruned, where it is
+                        pairs = _confirm(archive, scored, found, best.metrics, task_name, seed, confirm, epochs, spec,
+                                         timeout, key)
+                except KeyboardInterrupt:
+                    interrupted = True
+                    raise RunInterrupted(str(path), archive.count()) from None
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        finally:
+            if backend is not None:
+                backend.close(interrupted)
+        from mlevolve.gp.prune_best import common_start, is_start
+        from mlevolve.report.data import common_draw_note, pruned_line, pruned_row
+        from mlevolve.results import answer, as_written, shown_algebra, shown_program
+
+        shown = pruned_row(pruned) if pruned is not None else None
+        common_note = common_draw_note(pruned, best.hash, best.metrics) if best is not None else None
+        if common_note is not None and best is not None and pruned is not None:
+            # no edit kept on a common draw: the best as that draw scores it, as the start beside it is
+            best = replace(best, fitness=pruned["from_fitness"], metrics=dict(pruned["from_metrics"]))
+            summary["best_fitness"] = best.fitness
+        best = shown or best  # what is shown for the run's best: pruned, where it was
+        same = best is not None and is_start(begin, best.hash, best.program)
+        result = answer(best.metrics if best else None, begin["metrics"], variances=variances, sizes=sizes,
+                        task=task_name, same_program=same, confirm=pairs,
+                        apart=bool(evaluator.fresh_tasks) and not common_start(pruned), written=as_written(begin))
+        result["start"]["how"] = begin["how"]
+        result["metric"]["description"] += _classes_note(task_name, task_data) + _weights_note(task_name, task_data)
+        if best is not None:
+            result["best"].update(hash=best.hash, seq=best.seq, source=best.source,
+                                  program=shown_program(best.program, only=names, digits=digits),
+                                  algebra=shown_algebra(best.program, digits))
+            origin = best.parents[0] if shown is not None else best.hash
+            if common_note is not None:
+                result["best"]["note"] = common_note
+            elif origin == start["hash"] and not same and _numbers_apart(best.program, start["written"]):
+                result["best"]["note"] = f"{start_name} as the run tuned its literals"  # the start's own candidate
+        if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
+            result["best"]["pruned"] = pruned_line(pruned)
+        if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show
+            summary.pop("hurdle", None)
+        else:
+            summary.setdefault("hurdle", 0)
+        if shown is not None and pruned is not None:  # every best_* field is the shown best's; the search's, apart
+            summary.update(best_hash=shown.hash, best_fitness=shown.fitness, pruned_from={
+                "hash": pruned["from"], "seq": pruned["from_seq"],
+                "fitness": pruned.get("from_fitness", summary["best_fitness"]),
+                "metrics": dict(pruned["from_metrics"])})
+        return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
+                "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
+                "task": task_name, "evolve": names, "init": init, "answer": result,
+                "next": next_commands(path, None if best is None or archived <= summary["candidates"] else best.hash,
+                                      failed=reasons[0]["hash"] if best is None and reasons else None,
+                                      front=best is not None and "train_mse" in best.metrics),
+                "failures": reasons, "environment_changed": changed}
+    except KeyboardInterrupt as stop:  # closing the archive or the workers, summing up: all is saved
+        if isinstance(stop, RunInterrupted) or not saved:
+            raise
+        raise RunInterrupted(str(path), saved[0]) from None
 
 
 # The settings of a run, as :func:`evolve`'s parameters and its ``diversity``'s fields: a refused resume names them
@@ -1554,6 +1563,16 @@ def _classes_note(task: str, data: Any) -> str:
         return ""  # (text labels are classes whatever problem= says: nothing to read otherwise)
     classes = getattr(data, "n_classes", 2)  # a learner's Family: binary, labels 0 and 1 (no n_classes of its own)
     return f"; the target read as {classes:,} classes (`:problem=regression` reads whole numbers as numbers)"
+
+
+def _weights_note(task: str, data: Any) -> str:
+    """For a formula's data file with ``weight=`` whose weights differ: that the metrics are weighted, and by which
+    column; else "" (equal weights are the unweighted run)."""
+    from mlevolve.results import spec_options_typed
+
+    if getattr(data, "w_train", None) is None:
+        return ""
+    return f"; weighted by column {spec_options_typed(task)['weight']!r} (as scikit-learn's sample_weight)"
 
 
 def _target_variances(task: Any) -> dict[str, float]:

@@ -34,6 +34,7 @@ from mlevolve.dsl.errors import (
     SettingError,
     did_you_mean,
     file_kind,
+    type_hint,
 )
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import KINDS
@@ -59,6 +60,7 @@ from mlevolve.script import (
     flushed,
     read_decimal,
     stdout_gone,
+    switch_value_hint,
 )
 
 EXIT_USAGE = 2
@@ -208,8 +210,8 @@ def _grammar_type(spec: GrammarSpec, name: str, file: str | None, what: str = ""
         lacks = file is not None and name in BASE_TYPES
         raise MlevError(what + (f"grammar {file} has no type {name!r} (a type of mlevolve's)" if lacks
                                 else f"unknown type {name!r}"),
-                        hint=did_you_mean(name, spec.types) + f"{'its types' if lacks else 'types'}: "
-                                                              f"{', '.join(spec.types)}")
+                        hint=did_you_mean(name, spec.types) + f"its types: {', '.join(spec.types)}" if lacks
+                        else type_hint(name, list(spec.types)))
 
 
 def _parse_var(text: str) -> tuple[str, Type]:
@@ -222,7 +224,7 @@ def _parse_var(text: str) -> tuple[str, Type]:
                         hint=f"write NAME:TYPE, e.g. x:Tensor (a name is ASCII letters, digits and _, not starting "
                              f"with a digit); {types}")
     if type_ not in BASE_TYPES:
-        raise MlevError(f"bad --var {text!r}: unknown type {type_!r}", hint=did_you_mean(type_, BASE_TYPES) + types)
+        raise MlevError(f"bad --var {text!r}: unknown type {type_!r}", hint=type_hint(type_, list(BASE_TYPES)))
     return name, type_
 
 
@@ -1001,7 +1003,9 @@ def _command(argv: Sequence[str] | None) -> int:
         prog = err.prog if isinstance(err, _UsageError) else prog
         unknown = re.match(r"unrecognized arguments: (\S+)", err.message)
         if unknown:  # whichever parser found it, one rule says what was meant
-            err.hint = _unknown_hint(parser, _command_parser(parser, prog), unknown[1])
+            own = _command_parser(parser, prog)
+            err.hint = switch_value_hint(own, sys.argv[1:] if argv is None else list(argv), unknown[1]) \
+                or _unknown_hint(parser, own, unknown[1])
         _hinted(err, prog, _command_parser(parser, prog))
         if err.hint and not isinstance(err, _Shown):
             err.hint = _own_words(err.hint, _command_parser(parser, prog))
@@ -1041,11 +1045,18 @@ def _refuse_empty_paths(parser: argparse.ArgumentParser, args: argparse.Namespac
 _OTHER_NAMES = (
     (("-o", "--output", "--db"), "writes to {flag}", "o out output outfile output-file db database archive"),
     (("--budget",), "runs for {flag} N candidates (a population times its generations)",
-     "generations ngen n-gen iterations iter max-iter evaluations evals max-evals n-evals"),
+     "generations ngen n-gen iterations niterations n-iterations iter max-iter evaluations evals max-evals n-evals"),
     (("--population",), "sets its population's size by {flag}", "pop-size population-size mu"),
     (("--workers",), "runs in parallel with {flag} N processes", "jobs n-jobs j processes procs cores"),
     (("--seed",), "is seeded by {flag}", "random-state random-seed rng-seed"),
+    (("--tournament",), "sets its tournament's size by {flag}", "tournament-size tournsize"),
 )
+
+
+def _other_name(option: str) -> str:
+    """``option``'s name as :data:`_OTHER_NAMES` lists it: no dashes or value, lower case, ``_`` as ``-`` (a Python
+    keyword's spelling, ``--random_state``, ``--n_jobs``, is another tool's name too)."""
+    return option.split("=", 1)[0].lstrip("-").lower().replace("_", "-")
 
 
 def _unknown_hint(parser: argparse.ArgumentParser, own: argparse.ArgumentParser, option: str) -> str:
@@ -1063,7 +1074,7 @@ def _named_otherwise(own: argparse.ArgumentParser, option: str) -> str:
     has under its own (``evolve -o td.db`` or ``--out td.db``: "did you mean --db? mlevolve evolve writes to --db;
     run ..."; ``--out`` was answered "did you mean '--timeout'?", the closest spelling; ``--generations 5``: "did you
     mean --budget? mlevolve evolve runs for --budget N candidates ..."); else ``""``."""
-    name = option.split("=", 1)[0].lstrip("-")
+    name = _other_name(option)
     for flags, does, names in _OTHER_NAMES:
         own_flag = next((o for o in flags if o in own._option_string_actions), None)
         if name in names.split() and own_flag is not None:
@@ -1100,7 +1111,7 @@ def _meta_setting(flag: str) -> tuple[str, str]:
     [inner]", the inner runs'; ``--population``: "under [inner] or [meta]"; ``--evolve``: "at its top level";
     another tool's name, :data:`_OTHER_NAMES`, as its own: ``--pop-size``: population), or ``("", "")``."""
     name = flag.split("=", 1)[0].lstrip("-")
-    own = next((flags[-1].lstrip("-") for flags, _, names in _OTHER_NAMES if name in names.split()), name)
+    own = next((flags[-1].lstrip("-") for flags, _, names in _OTHER_NAMES if _other_name(flag) in names.split()), name)
     for key in dict.fromkeys(k.replace("-", "_") for k in (name, own)):  # its own name first: --generations
         tables = [f"[{table}]" for table, owner in (("inner", InnerConfig), ("meta", MetaSettings))
                   if key in {f.name for f in fields(owner)}] + ["[split]"] * (key in ("train", "validation", "test"))

@@ -115,6 +115,21 @@ def closest_option(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> s
     return ""
 
 
+def switch_value_hint(parser: argparse.ArgumentParser, argv: Sequence[str], extra: str) -> str:
+    """The hint for ``extra``, an argument ``parser`` did not take, where it follows one of ``parser``'s switches,
+    which take no value (``--hurdle 0.5``, ``--prune false``: it read as a stray argument): how the switch is
+    written, then how to read the help; else ``""``."""
+    if extra.startswith("-") or extra not in argv[1:]:
+        return ""
+    flag = argv[list(argv).index(extra, 1) - 1]
+    action = parser._option_string_actions.get(flag)
+    if action is None or action.nargs != 0 or isinstance(action, argparse._HelpAction | argparse._VersionAction):
+        return ""
+    forms = [o for o in action.option_strings if o.startswith("--")]
+    return f"{flag} takes no value: write {' or '.join(forms) if len(forms) > 1 else flag} alone; " \
+        + HELP.format(prog=parser.prog)
+
+
 def closest_choice(message: str) -> str:
     """For argparse's "argument --X: invalid choice: 'V' (choose from 'A', 'B')", the hint's start naming
     the choice closest to V (:func:`~mlevolve.dsl.errors.did_you_mean`); for "invalid int value", the rule of an
@@ -175,6 +190,8 @@ class ArgumentParser(argparse.ArgumentParser):
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
         given = sys.argv[1:] if args is None else list(args)
+        if not self._intermixing:  # (argparse's intermixed parse passes a part of them again)
+            self._argv = given
         unknown = unknown_options(self, given)
         if unknown:
             self.error(f"unrecognized arguments: {' '.join(unknown)}", closest_option(self, unknown))
@@ -191,6 +208,7 @@ class ArgumentParser(argparse.ArgumentParser):
             self._intermixing = False
 
     _intermixing = False
+    _argv: Sequence[str] = ()  # the arguments being parsed: an error's hint reads them
 
     def _intermixable(self) -> bool:
         """Whether a positional left over may be one that follows options (``show DB --best HASH``, ``show DB
@@ -213,7 +231,9 @@ class ArgumentParser(argparse.ArgumentParser):
         count below its floor (:func:`at_least`) reads as the ``mlevolve`` command's (:data:`AT_LEAST`)."""
         if low := re.fullmatch(r"argument (?:\S+/)?(\S+): must be at least (\d+), got (\d+)", message):
             message, hint = (text.format(name=low[1], low=low[2], got=low[3]) for text in AT_LEAST)
-        hint = hint or closest_choice(message) + HELP.format(prog=self.prog)
+        stray = re.match(r"unrecognized arguments: (\S+)", message)  # a value after a switch: --json true
+        hint = hint or (stray and switch_value_hint(self, self._argv, stray[1])) or \
+            closest_choice(message) + HELP.format(prog=self.prog)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nhint: {hint}\n")
 
 

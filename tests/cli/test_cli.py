@@ -423,3 +423,33 @@ def test_a_mistake_in_a_file_is_shown_with_its_line_by_every_command_that_reads_
     assert lines == usage_error(capsys, "check", str(path)).splitlines()
     assert lines[:3] == [f"{path}:5:3: error: in formula 'f': 'dot' expects (Vector, Vector), found (Scalar, Scalar)",
                          "      dot(x, x) + 1.0", "      ^^^^^^^^^"]
+
+
+@pytest.mark.parametrize(("argv", "hint"), [
+    (["evolve", "{q}", "--budget", "3", "--prune", "false"], "--prune takes no value: write --prune or --no-prune "
+     "alone; run `mlevolve evolve --help`"),
+    (["evolve", "{q}", "--budget", "3", "--no-hurdle", "0.5"], "--no-hurdle takes no value: write --hurdle or "
+     "--no-hurdle alone; run `mlevolve evolve --help`"),
+    (["run", "{q}", "--json", "true"], "--json takes no value: write --json alone; run `mlevolve run --help`"),
+    (["run", "{q}", "true"], "run `mlevolve run --help`"),  # no switch before it: the plain hint
+])
+def test_a_value_given_to_a_switch_is_told_it_takes_none(capsys: Capsys, argv: list[str], hint: str) -> None:
+    """``--prune false`` read as a stray argument 'false' with only the help to read; the hint says the switch
+    takes no value, as a benchmark script's parser says it (one function, mlevolve.script.switch_value_hint)."""
+    quartic = str(ROOT / "examples" / "quartic.mlev")
+    err = usage_error(capsys, *(a.format(q=quartic) for a in argv))
+    assert err.splitlines() == [f"mlevolve {argv[0]}: error: unrecognized arguments: {argv[-1]}", f"hint: {hint}"]
+
+
+def test_a_scripts_switch_given_a_value_is_told_it_takes_none(capsys: Capsys) -> None:
+    from mlevolve.script import ArgumentParser
+
+    parser = ArgumentParser(prog="s.py")
+    parser.add_argument("db")
+    parser.add_argument("--meta", action="store_true")
+    with pytest.raises(SystemExit) as done:
+        parser.parse_args(["a.db", "--meta", "yes"])  # an intermixed parse reads a part of them again
+    assert done.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "s.py: error: unrecognized arguments: yes", "hint: --meta takes no value: write --meta alone; run "
+        "`s.py --help`"]

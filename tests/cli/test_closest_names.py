@@ -202,6 +202,20 @@ def test_a_script_parser_refuses_a_setting_given_twice_as_mlevolve_does(capsys: 
      "evolve --help`"),
     (["run", "x.mlev", "--random-state", "3"], "mlevolve run: error: unrecognized arguments: --random-state",
      "hint: did you mean --seed? mlevolve run is seeded by --seed; run `mlevolve run --help`"),
+    # a Python keyword's spelling of another tool's name (gplearn's, scikit-learn's): said "run --help" alone
+    (["run", "x.mlev", "--random_state", "3"], "mlevolve run: error: unrecognized arguments: --random_state",
+     "hint: did you mean --seed? mlevolve run is seeded by --seed; run `mlevolve run --help`"),
+    (["evolve", "x.mlev", "--n_jobs", "2"], "mlevolve evolve: error: unrecognized arguments: --n_jobs",
+     "hint: did you mean --workers? mlevolve evolve runs in parallel with --workers N processes; run `mlevolve "
+     "evolve --help`"),
+    (["evolve", "x.mlev", "--niterations", "5"], "mlevolve evolve: error: unrecognized arguments: --niterations",
+     "hint: did you mean --budget? mlevolve evolve runs for --budget N candidates (a population times its "
+     "generations); run `mlevolve evolve --help`"),
+    (["evolve", "x.mlev", "--tournament_size", "3"], "mlevolve evolve: error: unrecognized arguments: "
+     "--tournament_size", "hint: did you mean --tournament? mlevolve evolve sets its tournament's size by "
+     "--tournament; run `mlevolve evolve --help`"),
+    (["meta", "c.toml", "--pop_size=3"], "mlevolve meta: error: unrecognized arguments: --pop_size=3",
+     "hint: mlevolve meta reads population from CONFIG, under [inner] or [meta]; run `mlevolve meta --help`"),
     (["meta", "c.toml", "--train", "nguyen1"], "mlevolve meta: error: unrecognized arguments: --train",
      "hint: mlevolve meta reads train from CONFIG, under [split]; run `mlevolve meta --help`"),
     (["meta", "c.toml", "--pop-size=3"], "mlevolve meta: error: unrecognized arguments: --pop-size=3",

@@ -211,3 +211,31 @@ def test_a_local_dask_cluster_takes_no_dashboard_port_and_warns_nothing() -> Non
         taken.close()
     assert port != 8787
     assert [str(w.message) for w in caught if "8787" in str(w.message) or "dashboard" in str(w.message)] == []
+
+
+@pytest.mark.parametrize("where", ["mlevolve.results.answer", "mlevolve.gp.archive.Archive.__exit__"])
+def test_a_ctrl_c_after_the_search_says_the_run_is_saved(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """A stop once every candidate is in the archive (closing it, summing up the answer) names the candidates
+    saved and the command that resumes it, never 'before the run began: nothing new was saved'."""
+    import importlib
+
+    from tests.conftest import cli
+
+    module, _, name = where.rpartition(".")
+    owner: Any = importlib.import_module(module) if "Archive" not in module else \
+        importlib.import_module(module.rpartition(".")[0]).Archive
+    real = getattr(owner, name)
+
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(owner, name, stopped)
+    db = tmp_path / "q.db"
+    code, out, err = cli(capsys, "evolve", QUARTIC, "--budget", "12", "--db", str(db), "--quiet")
+    assert (code, out) == (130, "")
+    assert err.splitlines() == [f"mlevolve evolve: interrupted; 12 candidates are saved in {db}",
+                                f"resume with the same command: mlevolve evolve {QUARTIC} --budget 12 --db {db} "
+                                "--quiet"]
+    assert archive_count(db) == 12

@@ -202,6 +202,66 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: `mlevolve grammar show` lists the primitives; a learned rule is known with its grammar file "
         "(--grammar FILE)\n",
     ),
+    "result_type_unknown": (  # it read as the kind's signature, (Scalar) -> Sclar, not as a type unknown
+        HEAD + "formula f(x: Scalar) -> Sclar =\n  x\n",
+        "result_type_unknown.mlev:2:9: error: formula 'f': unknown type 'Sclar' of the result\n"
+        "    formula f(x: Scalar) -> Sclar =\n"
+        "            ^\n"
+        "hint: did you mean 'Scalar'? types: Scalar, Vector, Matrix, Tensor, Int, Layer\n",
+    ),
+    "python_type": (
+        HEAD + "formula f(x: float) -> Scalar =\n  x\n",
+        "python_type.mlev:2:14: error: unknown type 'float' of parameter 'x'\n"
+        "    formula f(x: float) -> Scalar =\n"
+        "                 ^^^^^\n"
+        "hint: 'float' is another language's name: write Scalar; types: Scalar, Vector, Matrix, Tensor, Int, Layer\n",
+    ),
+    "method_result_type": (
+        HEAD + "learner l(state w: Vector)\n  predict(x: Vector) -> float =\n    dot(w, x)\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w\n",
+        "method_result_type.mlev:3:3: error: learner 'l': unknown type 'float' of predict's result\n"
+        "      predict(x: Vector) -> float =\n"
+        "      ^^^^^^^\n"
+        "hint: 'float' is another language's name: write Scalar; types: Scalar, Vector, Matrix, Tensor, Int, Layer\n",
+    ),
+    "tan_is_not_tanh": (  # another library's name: what .mlev writes, not the closest name (it said 'tanh')
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  tan(x)\n",
+        "tan_is_not_tanh.mlev:3:3: error: in formula 'f': unknown primitive 'tan'\n"
+        "      tan(x)\n"
+        "      ^^^^^^\n"
+        "hint: 'tan' is another library's name: write sin(x) / cos(x) (tanh is the hyperbolic tangent)\n",
+    ),
+    "pow": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  pow(x, 2)\n",
+        "pow.mlev:3:3: error: in formula 'f': unknown primitive 'pow'\n"
+        "      pow(x, 2)\n"
+        "      ^^^^^^^^^\n"
+        "hint: 'pow' is another library's name: write square(x) for x * x, and another power as x * x * x, "
+        "sqrt(x), reciprocal(x) or exp(p * log(x)) for x > 0\n",
+    ),
+    "python_power": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x ** 2\n",
+        "python_power.mlev:3:6: error: unexpected '*': .mlev has no power operator\n"
+        "      x ** 2\n"
+        "         ^\n"
+        "hint: write square(x) for x * x, and another power as x * x * x, sqrt(x), reciprocal(x) or "
+        "exp(p * log(x)) for x > 0\n",
+    ),
+    "caret_power": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x ^ 2\n",
+        "caret_power.mlev:3:5: error: unexpected character '^'\n"
+        "      x ^ 2\n"
+        "        ^\n"
+        "hint: .mlev has no power operator: write square(x) for x * x, and another power as x * x * x, sqrt(x), "
+        "reciprocal(x) or exp(p * log(x)) for x > 0\n",
+    ),
+    "pi": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  pi * x\n",
+        "pi.mlev:3:3: error: in formula 'f': unknown name 'pi'\n"
+        "      pi * x\n"
+        "      ^^\n"
+        "hint: 'pi' is no name of .mlev: write the number, 3.141592653589793\n",
+    ),
     "call_a_name": (
         HEAD + "formula f(x: Scalar) -> Scalar =\n  x(1.0)\n",
         "call_a_name.mlev:3:3: error: in formula 'f': 'x' is a name, not a primitive: it cannot be called\n"
@@ -963,3 +1023,26 @@ def test_a_literal_float32_does_not_hold_is_refused_in_the_kinds_that_run_in_flo
     (tmp_path / "g.mlev").write_text(HEAD + "activation g(x: Tensor) -> Tensor =\n  x * 3.4e38 + 1.5e-45\n")
     assert main(["check", "f.mlev"]) == 0, capsys.readouterr().err
     assert main(["check", "g.mlev"]) == 0, capsys.readouterr().err
+
+
+def test_another_librarys_names_are_none_of_mlevolves_and_their_hints_write_programs_that_check() -> None:
+    """Each name of :data:`FOREIGN_NAMES` is no primitive of the base grammar (its hint never hides one), and the
+    expression each hint writes (its text before a note) checks as a formula of x and y (and p, a power)."""
+    import re
+
+    from mlevolve.dsl.errors import FOREIGN_CONSTANTS, FOREIGN_NAMES, foreign_hint
+    from mlevolve.grammar.spec import load_grammar
+
+    base = load_grammar()
+    for name, how in FOREIGN_NAMES.items():
+        assert not base.overloads(name), name
+        hint = foreign_hint(name)
+        assert hint is not None and how in hint
+        if how.startswith("mlevolve has no"):
+            continue
+        body = re.split(r" \(|: | for ", how)[0]
+        api.check(parse(f"algorithm a\nformula f(x: Scalar, y: Scalar, p: Scalar) -> Scalar =\n"
+                        f"  {body} + 0 * (x + y + p)\n"))
+    for name, number in FOREIGN_CONSTANTS.items():
+        assert float(number) > 0 and not base.overloads(name)
+        api.check(parse(f"algorithm a\nformula f(x: Scalar) -> Scalar =\n  {number} * x\n"))

@@ -153,7 +153,7 @@ def test_any_integer_text_is_read_alike_by_the_library_and_a_script(value: str) 
 
 
 @pytest.mark.parametrize("spec", ['"data.csv":target=y', "'data.csv:target=y'", ' "nguyen1"', "'it''s.csv'",
-                                  "\"a b.csv\":target=y"])
+                                  "\"a b.csv\":target=y", "'a:b.csv':target=y", '"a:b.csv"'])
 def test_a_spec_in_quotes_of_its_own_is_refused_in_one_set_of_words_by_the_library_and_a_script(spec: str) -> None:
     from mlevolve.interpreter.tasks import check_task_name
 

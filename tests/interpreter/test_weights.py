@@ -137,6 +137,9 @@ def test_a_weight_column_is_no_input_and_its_zeros_leave_rows_out(tmp_path: Path
     (["1", "inf"] + ["1"] * 10, ":target=y:weight=w", "{d}:3:3: error: weight column 'w': 'inf' is not a finite "
      "number\nhint: a weight is a finite number of at least 0 (0 leaves its row out), as scikit-learn's "
      "sample_weight\n"),
+    (["1"] * 5 + ["1e308"] + ["1"] * 6, ":target=y:weight=w", "{d}:7:3: error: weight column 'w': '1e308' is "
+     "beyond 1e+150 in magnitude\nhint: only the weights' ratios count (a larger one's weighted error would "
+     "overflow): divide the column by a power of 10\n"),  # the weights' sum overflowed: every candidate failed
     (["0"] * 12, ":target=y:weight=w", "mlevolve evolve: error: {d}: every weight in column 'w' is 0\nhint: a "
      "weight of 0 leaves its row out: give the rows to fit a positive weight\n"),
     (["1"] * 12, ":target=y:weight=v", "mlevolve evolve: error: {d}: weight=v is no column; each row's weight is a "
@@ -177,3 +180,18 @@ def test_target_naming_a_parameters_column_is_told_before_a_column_to_rename(tmp
     with pytest.raises(MlevError) as named:
         load_points(f"{odd}:target=x", ("x",))
     assert named.value.hint == "target= is the column to predict, not the parameter x: target='y:m'"
+
+
+@pytest.mark.parametrize(("weights", "note"), [(["1", "2", "3"] * 4, "; weighted by column 'w' (as scikit-learn's "
+                                                "sample_weight)"), (["2"] * 12, "")])
+def test_a_weighted_runs_metric_says_it_is_weighted_and_by_which_column(tmp_path: Path, weights: list[str],
+                                                                         note: str) -> None:
+    """The answer's metric names the weight column where weights differ; equal weights are the unweighted run."""
+    from mlevolve import api
+
+    data = _write(tmp_path / "d.csv", weights)
+    program = tmp_path / "f.mlev"
+    program.write_text(FORMULA.format("x"), encoding="utf-8")
+    result = api.evolve(str(program), ["f"], f"{data}:target=y:weight=w", budget=3, db=tmp_path / "r.db", quiet=True)
+    assert result["answer"]["metric"]["description"] == \
+        f"train_r2 on the training split (higher is better){note}"

@@ -496,6 +496,18 @@ def test_a_resumed_run_says_replayed_and_new_candidates_apart(tmp_path: Path) ->
     assert first["replayed_counts"] == {}
 
 
+def test_a_resumed_runs_replayed_counts_are_integers_when_its_one_archived_candidate_failed(tmp_path: Path) -> None:
+    """The first replayed candidate, failed, is counted 1 (an int in --json), not True."""
+    program = tmp_path / "neg.mlev"
+    program.write_text("algorithm neg\ntask nguyen1\nformula f(x: Scalar) -> Scalar =\n  log(0.0 - x * x - 1.0)\n")
+    db = tmp_path / "neg.db"
+    api.evolve(str(program), budget=1, db=db, quiet=True, fit=False)
+    again = api.evolve(str(program), budget=1, db=db, quiet=True, fit=False)
+    counts = again["replayed_counts"]
+    assert counts == {"probe": 1, "failed": 1} and all(type(v) is int for v in counts.values()), counts
+    assert '"failed": 1' in json.dumps(counts)
+
+
 @pytest.mark.parametrize(("metric", "start", "best", "variances", "is_tie"), [
     (Metric("train_r2", True, "training"), 0.0, 2e-16, None, True),  # relative alone called this a gain
     (Metric("val_accuracy", True, "validation"), 1e-300, 0.0, None, True),

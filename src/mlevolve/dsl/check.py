@@ -14,7 +14,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from mlevolve.dsl.errors import MlevError
+from mlevolve.dsl.errors import MlevError, foreign_hint
 from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Span, Tup, const, with_children
 from mlevolve.dsl.printer import format_number
 from mlevolve.dsl.traverse import fold, walk
@@ -153,9 +153,9 @@ def check_callee(call: Call, prims: Primitives, env: Env) -> None:
         known = list(getattr(prims, "by_op", {}))
         close = difflib.get_close_matches(call.op, known, n=1)
         lacking = getattr(prims, "lacking", lambda op: None)(call.op)  # mlevolve's primitive, not this grammar's
-        hint = lacking or (f"did you mean '{close[0]}'?" if close else "`mlevolve grammar show` lists the "
-                           "primitives" + "; a learned rule is known with its grammar file (--grammar FILE)"
-                           * (not getattr(prims, "rules", True)))
+        hint = lacking or foreign_hint(call.op) or (  # another library's name: not the closest (tan: not tanh)
+            f"did you mean '{close[0]}'?" if close else "`mlevolve grammar show` lists the primitives"
+            + "; a learned rule is known with its grammar file (--grammar FILE)" * (not getattr(prims, "rules", True)))
         raise UnknownSymbol(call.op, True, call.span, hint)
     if not any(len(s.args) == len(call.args) for s in overloads):
         arities = sorted({len(s.args) for s in overloads})
@@ -356,8 +356,8 @@ def _infer_scoped(frames: list[tuple[Expr, Env, int, list[Type]]], env: Env, pri
         elif isinstance(node, Ref):
             if node.name not in scope:
                 close = difflib.get_close_matches(node.name, list(scope), n=1)
-                hint = f"did you mean '{close[0]}'?" if close else (
-                    "names in scope: " + (", ".join(sorted(scope)) or "none"))
+                hint = foreign_hint(node.name, called=False) or (f"did you mean '{close[0]}'?" if close else (
+                    "names in scope: " + (", ".join(sorted(scope)) or "none")))
                 raise UnknownSymbol(node.name, False, node.span, hint)
             t = scope[node.name]
         elif isinstance(node, Call):

@@ -58,6 +58,65 @@ def read_bytes(path: Path, what: str, missing: str, hint: str, text_hint: str,
         raise make(message, hint=hint, file=str(path)) from None
 
 
+# How .mlev writes a power, which it has no operator or primitive for (`x ** 2`, `x ^ 2`, `pow(x, 2)`).
+POWER = "square(x) for x * x, and another power as x * x * x, sqrt(x), reciprocal(x) or exp(p * log(x)) for x > 0"
+_NO_INVERSE = "mlevolve has no inverse trigonometric primitive (`mlevolve grammar show` lists them)"
+_NO_ROUNDING = "mlevolve has no rounding or remainder primitive (`mlevolve grammar show` lists them)"
+# Other libraries' names (gplearn, PySR, NumPy, PyTorch) of functions that .mlev writes otherwise: an unknown
+# primitive's hint says how, where the closest name would mislead (tan: not tanh; log10: not log; inv: not sin).
+FOREIGN_NAMES: Mapping[str, str] = {
+    **dict.fromkeys(("pow", "power", "float_power"), POWER),
+    "cube": "square(x) * x",
+    **dict.fromkeys(("inv", "recip", "inverse"), "reciprocal(x)"),
+    **dict.fromkeys(("ln", "log_e"), "log(x): log is the natural logarithm"),
+    "log10": "log(x) / 2.302585 (log is the natural logarithm)",
+    "log2": "log(x) / 0.6931472 (log is the natural logarithm)",
+    "log1p": "log(1 + x)", "expm1": "exp(x) - 1", "exp2": "exp(0.6931472 * x)",
+    "tan": "sin(x) / cos(x) (tanh is the hyperbolic tangent)",
+    "sinh": "(exp(x) - exp(-x)) / 2", "cosh": "(exp(x) + exp(-x)) / 2",
+    **dict.fromkeys(("arcsin", "asin", "arccos", "acos", "arctan", "atan", "atan2", "arctan2"), _NO_INVERSE),
+    **dict.fromkeys(("floor", "ceil", "round", "trunc", "mod", "fmod", "remainder"), _NO_ROUNDING),
+    **dict.fromkeys(("logistic", "expit"), "sigmoid(x)"),
+    "step": "heaviside(x)", **dict.fromkeys(("sgn", "signum"), "sign(x)"),
+    **dict.fromkeys(("fabs", "absolute"), "abs(x)"),
+    **dict.fromkeys(("maximum", "fmax"), "max(x, y)"), **dict.fromkeys(("minimum", "fmin"), "min(x, y)"),
+    **dict.fromkeys(("negative", "negate"), "-x (neg(x))"), "sq": "square(x)",
+    **dict.fromkeys(("protected_div", "pdiv", "divide", "true_divide"), "x / y (div(x, y))"),
+    "multiply": "x * y (mul(x, y))", "subtract": "x - y (sub(x, y))",
+}
+# Other languages' type names, which .mlev names otherwise: an unknown type's hint says which.
+FOREIGN_TYPES: Mapping[str, tuple[str, ...]] = {
+    **dict.fromkeys(("float", "double", "real", "number", "float32", "float64"), ("Scalar",)),
+    **dict.fromkeys(("int", "integer", "int64", "long"), ("Int",)),
+    **dict.fromkeys(("ndarray", "array", "list"), ("Vector", "Matrix", "Tensor"))}
+
+
+def type_hint(name: str, types: Sequence[str]) -> str:
+    """An unknown type ``name``'s hint: which of ``types`` another language's name means (:data:`FOREIGN_TYPES`), or
+    the closest of them, then every one."""
+    meant = [t for t in FOREIGN_TYPES.get(name, ()) if t in types]
+    said = f"'{name}' is another language's name: write {' or '.join(meant)}; " if meant else \
+        did_you_mean(name, types)
+    return f"{said}types: {', '.join(types)}"
+
+
+# Other libraries' named constants, which .mlev writes as numbers: an unknown name's hint says which.
+FOREIGN_CONSTANTS: Mapping[str, str] = {**dict.fromkeys(("pi", "PI"), "3.141592653589793"),
+                                        **dict.fromkeys(("e", "E"), "2.718281828459045")}
+
+
+def foreign_hint(name: str, called: bool = True) -> str | None:
+    """How .mlev writes what another library calls ``name``, a function (``called``: :data:`FOREIGN_NAMES`) or a
+    constant (:data:`FOREIGN_CONSTANTS`), as an unknown primitive's or name's hint; None for a name neither holds."""
+    if not called:
+        number = FOREIGN_CONSTANTS.get(name)
+        return None if number is None else f"'{name}' is no name of .mlev: write the number, {number}"
+    how = FOREIGN_NAMES.get(name)
+    if how is None:
+        return None
+    return how if how.startswith("mlevolve has no") else f"'{name}' is another library's name: write {how}"
+
+
 DATA_SUFFIXES = (".csv", ".npz")  # a user's data file, which every command takes as a task (--task FILE)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from mlevolve.dsl.check import Primitives, UnknownSymbol, check_expr, check_ranges
-from mlevolve.dsl.errors import MlevError, MlevErrors, did_you_mean
+from mlevolve.dsl.errors import MlevError, MlevErrors, type_hint
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Param, Program, Ref, Span
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.traverse import walk
@@ -261,9 +261,14 @@ def _check_signature(d: Definition) -> None:
         for t in (p.type.items if isinstance(p.type, TupleType) else (p.type,)):
             if t not in BASE_TYPES:
                 raise MlevError(f"unknown type '{type_str(t)}' of parameter '{p.name}'", p.type_span or p.span,
-                                did_you_mean(type_str(t), BASE_TYPES) + f"types: {', '.join(BASE_TYPES)}")
+                                type_hint(type_str(t), list(BASE_TYPES)))
         if p.state and d.kind != "learner":
             raise _fail(d, "only a learner has `state` parameters", "remove `state`", p.span)
+    for owner in (d, *d.methods):  # a result's type too: it read as the kind's signature, not as a type unknown
+        result = owner.result.items if isinstance(owner.result, TupleType) else (owner.result,)
+        if unknown := next((type_str(t) for t in result if t is not None and t not in BASE_TYPES), None):
+            raise _fail(d, f"unknown type '{unknown}' of {'the' if owner is d else owner.kind + chr(39) + 's'} result",
+                        type_hint(unknown, list(BASE_TYPES)), owner.span)
     _check_roles(d, d.params, spec, f"{d.kind} {d.name}")
     for m in d.methods:  # `learn(x, p, y)`: p as the target, a step away from it, silently
         if m.kind in LEARNER_METHODS:

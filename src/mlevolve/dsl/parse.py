@@ -16,7 +16,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from mlevolve.dsl.errors import MlevError, closest, did_you_mean, normalize_newlines, source_lines
+from mlevolve.dsl.errors import POWER, MlevError, closest, did_you_mean, normalize_newlines, source_lines
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Span, Tup
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import TupleType, Type
@@ -309,6 +309,7 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
         pos = err.pos_in_stream or 0
         char = source[pos] if 0 <= pos < len(source) else "?"
         return MlevError(f"unexpected character {char!r}", Span(line, column, line, column),
+                         f".mlev has no power operator: write {POWER}" if char == "^" else
                          "names are ASCII letters, digits and '_'; numbers are like 3, 0.5 or 1e-3"
                          + (", in the ASCII digits 0-9" if char.isdigit() else ""))
     names = set(getattr(err, "accepts", None) or getattr(err, "expected", None) or ())
@@ -331,6 +332,8 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
     tok = err.token
     what = f"keyword {str(tok)!r}" if str(tok) in KEYWORDS else repr(str(tok))
     hint = f"expected one of: {expected}" if expected else None
+    if str(tok) == "*" and source[: tok.start_pos or 0].rstrip().endswith("*"):  # x ** 2, Python's power
+        return MlevError("unexpected '*': .mlev has no power operator", _span(tok), f"write {POWER}")
     if hint and "a name" in expected:
         # The keyword is this token (`let in = ...`) or the word `state` before it, taken as the marker of
         # a state parameter (`f(state: T)`); never another keyword before it (`let = x`, `task 3`), which is

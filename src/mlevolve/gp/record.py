@@ -201,7 +201,8 @@ class RunRecord:
         if outcome.failure is not None:
             self.counts["failed"] += 1
         if stored:
-            self.replayed_counts.update({source: 1, "failed": outcome.failure is not None, "fit_evaluations": fitted})
+            self.replayed_counts.update({source: 1, "failed": int(outcome.failure is not None),
+                                        "fit_evaluations": fitted})  # an int: the first update stores it as given
         if job.parents and job.operator != "copy":  # operator credit: did the child beat its parent?
             better = self.better(outcome, parent)
             self.operator_trials[job.operator] += 1

@@ -615,6 +615,8 @@ def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
         try:
             name, typed = split_spec(spec)
         except TaskError as err:  # target=y:m: a column holding ':', unquoted; the file's columns said where it has
+            if spec.strip()[:1] in ("'", '"'):  # "'a:b.csv':target=y": in quotes of its own, first, as a script says
+                parse_spec(spec, {})
             if "a value holding ':'" in err.hint and (columns := _columns_of(spec)):
                 err.hint += f"; {columns[0]}'s columns: {', '.join(columns[1])}"
             raise
