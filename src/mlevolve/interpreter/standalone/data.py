@@ -195,15 +195,11 @@ def check_group(name: str, group: str, target: str, features: list[str], key: st
 
 
 def weight_fault(cell: str, most: float = math.inf) -> tuple[str, str] | None:
-    """Why a cell of a weight column is no weight (message, hint), or None: a finite number of at least 0, up to
-    ``most`` (a formula's data: beyond, its weighted squared error, or the weights' sum, would overflow)."""
+    """Why a cell of a weight column is no weight (message, hint), or None: a number from 0 to ``most``."""
     fault = cell_fault(cell, most) or ((f"'{cell.strip()}' is negative", "") if float(cell) < 0 else None)
-    return fault and (fault[0], {MISSING_HINT: MISSING_HINT, BEYOND: WEIGHT_BEYOND}.get(
-        fault[1], "a weight is a finite number of at least 0 (0 leaves its row out), as scikit-learn's sample_weight"))
-
-
-WEIGHT_BEYOND = "only the weights' ratios count (a larger one's weighted error would overflow): divide the column by " \
-    "a power of 10"
+    return fault and (fault[0], {MISSING_HINT: MISSING_HINT, BEYOND: "only the weights' ratios count (a larger one's "
+                      "weighted error would overflow): divide the column by a power of 10"}.get(fault[1], "a weight "
+                      "is a finite number of at least 0 (0 leaves its row out), as scikit-learn's sample_weight"))
 
 
 def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | None:
