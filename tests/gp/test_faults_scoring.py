@@ -491,6 +491,28 @@ def test_a_bad_memory_limit_is_a_one_line_error(value: str, tmp_path: Path, caps
     assert "Traceback" not in err and not (tmp_path / "x.db").exists()
 
 
+@pytest.mark.parametrize("program, kind, extra", [(QUARTIC, "formula", ["--task", "nguyen4"]),
+                                                  (ROOT / "examples" / "linear_regression.mlev", "learner",
+                                                   ["--evolve", "linreg.learn"])])
+def test_a_memory_limit_a_run_in_process_would_ignore_is_refused(program: Path, kind: str, extra: list[str],
+                                                                  tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A formula or learner run with one slot scores in this process, which sets no memory limit (``placed``): a
+    new user's ``--memory-limit 0.0001`` on nguyen4 with 100,000 points scored every candidate, while the same run
+    with ``--workers 2`` failed every one out of memory.  Given there, the limit is refused as a setting that would
+    be ignored (``--epochs`` for a formula is), before any archive is made; with workers it holds."""
+    code = cli.main(["evolve", str(program), *extra, "--memory-limit", "2", "--db", str(tmp_path / "x.db"), "--quiet"])
+    assert code == 2 and capsys.readouterr().err.splitlines() == [
+        f"mlevolve evolve: error: --memory-limit does not apply to a {kind} run with --workers 1: its candidates are "
+        "scored in this process, which sets no memory limit (they run no generated code)",
+        "hint: drop --memory-limit, or score in workers, which run under it: --workers 2"]
+    assert not (tmp_path / "x.db").exists()
+    result = evolve(QUARTIC, ["f"], task="nguyen4:n_train=100000", budget=2, db=tmp_path / "w.db", quiet=True,
+                    workers=2, memory_limit=0.0001, prune=False)
+    assert result["failed"] == 2 and {r[5] for r in archive_rows(tmp_path / "w.db")} == {
+        "out of memory (over --memory-limit 0.0001 GiB)"}
+
+
 def test_random_draws_follow_ieee_whatever_their_bounds() -> None:
     """uniform(a, b) is a + (b - a) * U[0, 1): the same stream as numpy's for ordinary bounds, values in
     the interval for reversed bounds, inf or NaN (never an exception) for infinite or NaN bounds."""
