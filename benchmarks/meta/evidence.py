@@ -64,7 +64,7 @@ from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.messages import counted
 from mlevolve.meta import provenance, stats, vary
 from mlevolve.meta.config import MetaConfig, load_config
-from mlevolve.meta.evolve import inner_run
+from mlevolve.meta.evolve import BoundsCheck, inner_run
 from mlevolve.script import ArgumentParser, at_least, output_folder, read_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,10 +127,13 @@ def _same_run(job: tuple[str, str, str, int, str, dict[str, Any]]) -> tuple[Any,
             extra.get("algorithm", "regularized"), extra.get("bandit", False))
 
 
-def run_jobs(jobs: list[tuple[str, str, str, int, str, dict[str, Any]]], workers: int) -> list[dict[str, Any]]:
+def run_jobs(jobs: list[tuple[str, str, str, int, str, dict[str, Any]]], workers: int,
+             cfg: MetaConfig | None = None) -> list[dict[str, Any]]:
     """The rows of ``jobs``, in order.  Jobs that are the same run (:func:`_same_run`) run once: a
     generator that stays a meta run's best is the snapshot of several meta-generations, and the chosen
-    one is also the ``learned`` arm, so each row of a repeat is the first one's, under its own arm."""
+    one is also the ``learned`` arm, so each row of a repeat is the first one's, under its own arm.  With
+    ``cfg`` (the jobs' configuration), a task whose written ``[bounds]`` every run's best fitness misses is
+    one warning on stderr (:class:`mlevolve.meta.evolve.BoundsCheck`)."""
     keys = [_same_run(j) for j in jobs]
     unique: dict[tuple[Any, ...], tuple[str, str, str, int, str, dict[str, Any]]] = {}
     for key, job in zip(keys, jobs, strict=True):
@@ -140,6 +143,12 @@ def run_jobs(jobs: list[tuple[str, str, str, int, str, dict[str, Any]]], workers
     else:
         with ProcessPoolExecutor(workers) as pool:
             rows = list(pool.map(_job, unique.values(), chunksize=4))
+    if cfg is not None:  # bounds that miss every run of a task are said, as mlevolve meta says them
+        check = BoundsCheck.of(cfg)
+        for (_, _, task, _, _, _), row in zip(unique.values(), rows, strict=True):
+            check.add(task, row["best"])
+        for warning in check.missed():
+            print(warning.render(label="warning"), file=sys.stderr)
     ran = dict(zip(unique, rows, strict=True))
     return [{**{k: v for k, v in ran[key].items() if k not in ("arm", "snapshot")}, "arm": arm,
              **{k: v for k, v in extra.items() if k == "snapshot"}}
@@ -476,7 +485,7 @@ def main() -> None:
             ("base", base_toml, task, seed, args.config, {}) for seed in snap_seeds for task in cfg.test]
         jobs += snapshot_jobs(history, snap_seeds, cfg, args.config)
         print(f"{counted(len(jobs), 'inner run')} on {counted(args.workers, 'worker')} ...", file=sys.stderr)
-        rows = run_jobs(jobs, args.workers)
+        rows = run_jobs(jobs, args.workers, cfg)
         trend = snapshot_trend([r for r in rows if r["arm"] == "snapshot"], [r for r in rows if r["arm"] == "base"],
                                cfg, digests)
         result = {"machine": machine, "environment": env, "host": provenance.host_line(env),
@@ -501,7 +510,7 @@ def main() -> None:
                 jobs.append((arm, spec.to_toml(), task, seed, args.config, {"bandit": bandit, "algorithm": algorithm}))
     jobs += snapshot_jobs(history, seeds[:args.snapshot_seeds], cfg, args.config)
     print(f"{counted(len(jobs), 'inner run')} on {counted(args.workers, 'worker')} ...", file=sys.stderr)
-    rows = run_jobs(jobs, args.workers)
+    rows = run_jobs(jobs, args.workers, cfg)
     arm_rows = [r for r in rows if r["arm"] != "snapshot"]
     snap_rows = [r for r in rows if r["arm"] == "snapshot"]
     summary = summarise(arm_rows, cfg)

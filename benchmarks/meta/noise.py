@@ -74,7 +74,7 @@ def main() -> None:
     jobs = [(arm, text, task, seed, args.config, {}) for arm, text in arms.items()
             for task in tasks for seed in range(args.seeds)]
     start, cpu = time.time(), sum(os.times()[:4])  # this process's and its ended workers' (the pool is joined)
-    rows = run_jobs(jobs, args.workers)
+    rows = run_jobs(jobs, args.workers, cfg)
     auc = {(r["arm"], r["task"], r["seed"]): r["auc"] for r in rows}
     # a seed's paired gain on a task: (generator - base) on that task and seed; over the tasks, their mean
     per_task = {t: {arm: [auc[arm, t, s] - auc["base", t, s] for s in range(args.seeds)] for arm in arms

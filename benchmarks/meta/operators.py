@@ -100,7 +100,7 @@ def main() -> None:
     jobs = [(arm, spec.to_toml(), task, seed, args.config, {"bandit": arm == "bandit"})
             for arm, spec in arms.items() for task in cfg.test for seed in seeds]
     print(f"{counted(len(jobs), 'inner run')} on {counted(args.workers, 'worker')} ...", file=sys.stderr)
-    rows = run_jobs(jobs, args.workers)
+    rows = run_jobs(jobs, args.workers, cfg)
     auc: dict[tuple[str, str], list[float]] = {(r["arm"], r["task"]): [] for r in rows}
     for r in rows:
         auc[r["arm"], r["task"]].append(r["auc"])

@@ -1210,6 +1210,11 @@ def evolve(
 
     regime = regime_of_task(task_data)
     in_process = regime.cheap and not parallel
+    if in_process and memory_limit is not None:  # it sets no limit per step (``placed``): one given would be ignored
+        raise SettingError(f"{{memory_limit}} does not apply to {with_article(regime.label)} run with {{workers}} 1: "
+                           "its candidates are scored in this process, which sets no memory limit (they run no "
+                           "generated code)", hint="drop {memory_limit}, or score in workers, which run under it: "
+                                                   "{workers} 2")
     backend = make_backend(factory, workers, dask, timeout, memory, worker_modules(regime.cheap, regime.imports)) \
         if portable and not in_process else None
     interrupted = False

@@ -28,6 +28,7 @@ from mlevolve import api, stop
 from mlevolve.dsl.errors import (
     DATA_SUFFIXES,
     SQLITE,
+    ConfigWarning,
     MlevError,
     MlevErrors,
     ProgramWarning,
@@ -965,15 +966,16 @@ def _main(argv: Sequence[str] | None) -> int:
     with warnings.catch_warnings():  # a grammar file's warning (a stale digest) as an error is shown: one line, a hint
         warnings.simplefilter("default", GrammarWarning)
         warnings.simplefilter("default", ProgramWarning)
+        warnings.simplefilter("default", ConfigWarning)
         warnings.showwarning = _show_warning
         return _command(argv)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: typing.TextIO | None = None, line: str | None = None) -> None:
-    """A :class:`GrammarWarning` or :class:`ProgramWarning` as ``FILE:LINE:COL: warning: ...`` and its hint on
-    stderr; others as Python shows them."""
-    if isinstance(message, GrammarWarning | ProgramWarning):
+    """A :class:`GrammarWarning`, :class:`ProgramWarning` or :class:`ConfigWarning` as ``FILE:LINE:COL: warning:
+    ...`` and its hint on stderr; others as Python shows them."""
+    if isinstance(message, GrammarWarning | ProgramWarning | ConfigWarning):
         print(message.error.render(label="warning"), file=sys.stderr)
     else:
         print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=file or sys.stderr)

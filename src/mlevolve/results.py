@@ -178,7 +178,19 @@ class Outcome:
 _OUT_OF_MEMORY = ("can't allocate memory", "cannot allocate memory", "out of memory",
                   "failed to map segment from shared object")
 OUT_OF_MEMORY = "out of memory (over the memory limit)"
-"""The reason of a candidate that ran past the memory limit (:func:`failure_of`)."""
+"""The reason of a candidate that ran past the memory limit (:func:`failure_of`); where the limit is known, it is
+named (:func:`over_memory`)."""
+
+
+def over_memory(limit: int) -> str:
+    """The reason of a candidate that ran past a memory limit of ``limit`` bytes, with the flag that sets it (as a
+    timeout's names ``--timeout``): ``out of memory (over --memory-limit 0.05 GiB)``."""
+    return f"out of memory (over --memory-limit {limit / 2**30:.4g} GiB)"
+
+
+def is_out_of_memory(reason: str) -> bool:
+    """Whether ``reason`` is :data:`OUT_OF_MEMORY` or an :func:`over_memory`'s."""
+    return reason == OUT_OF_MEMORY or reason.startswith("out of memory (over --memory-limit ")
 
 
 def failure_of(err: BaseException, where: str) -> Failure:

@@ -164,7 +164,7 @@ def test_an_allocation_past_the_memory_limit_fails_the_candidate_and_not_the_pro
     key = program_hash(program)
     outcome = call(evaluator, "evaluate", program, key, limit=512 * MIB)
     assert isinstance(outcome, Outcome) and outcome.failure is not None
-    assert outcome.failure.reason == "out of memory (over the memory limit)"
+    assert outcome.failure.reason == "out of memory (over --memory-limit 0.5 GiB)"  # the knob, as a timeout's
     assert torch.ones(1000, 1000).sum().item() == 1e6  # the limit is lifted afterwards
 
 
@@ -205,7 +205,7 @@ def test_a_memory_hungry_and_a_slow_candidate_are_recorded_and_the_run_goes_on(t
                     memory_limit=0.5, timeout=60)
     rows = archive_rows(tmp_path / "m.db")
     assert result["candidates"] == 3 and [r[0] for r in rows] == [0, 1, 2]
-    assert rows[0][5] == "out of memory (over the memory limit)"
+    assert rows[0][5] == "out of memory (over --memory-limit 0.5 GiB)"
     slow = tmp_path / "slow.mlev"
     slow.write_text(big_model_program(1500, 1000))  # each step takes seconds; the budget is 2 s
     evolve(slow, ["o"], budget=2, population=2, epochs=1, db=tmp_path / "t.db", quiet=True, memory_limit=16,
@@ -492,6 +492,28 @@ def test_a_bad_memory_limit_is_a_one_line_error(value: str, tmp_path: Path, caps
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("mlevolve evolve: error: ") and "memory-limit" in err
     assert "Traceback" not in err and not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize("program, kind, extra", [(QUARTIC, "formula", ["--task", "nguyen4"]),
+                                                  (ROOT / "examples" / "linear_regression.mlev", "learner",
+                                                   ["--evolve", "linreg.learn"])])
+def test_a_memory_limit_a_run_in_process_would_ignore_is_refused(program: Path, kind: str, extra: list[str],
+                                                                  tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A formula or learner run with one slot scores in this process, which sets no memory limit (``placed``): a
+    new user's ``--memory-limit 0.0001`` on nguyen4 with 100,000 points scored every candidate, while the same run
+    with ``--workers 2`` failed every one out of memory.  Given there, the limit is refused as a setting that would
+    be ignored (``--epochs`` for a formula is), before any archive is made; with workers it holds."""
+    code = cli.main(["evolve", str(program), *extra, "--memory-limit", "2", "--db", str(tmp_path / "x.db"), "--quiet"])
+    assert code == 2 and capsys.readouterr().err.splitlines() == [
+        f"mlevolve evolve: error: --memory-limit does not apply to a {kind} run with --workers 1: its candidates are "
+        "scored in this process, which sets no memory limit (they run no generated code)",
+        "hint: drop --memory-limit, or score in workers, which run under it: --workers 2"]
+    assert not (tmp_path / "x.db").exists()
+    result = evolve(QUARTIC, ["f"], task="nguyen4:n_train=100000", budget=2, db=tmp_path / "w.db", quiet=True,
+                    workers=2, memory_limit=0.0001, prune=False)
+    assert result["failed"] == 2 and {r[5] for r in archive_rows(tmp_path / "w.db")} == {
+        "out of memory (over --memory-limit 0.0001 GiB)"}
 
 
 def test_random_draws_follow_ieee_whatever_their_bounds() -> None:

@@ -267,7 +267,7 @@ def test_a_worker_that_ran_out_of_memory_is_replaced_so_no_later_candidate_depen
     assert sorted(results) == [0, 1, 2, 3] and pool.replaced == 1
     failed = results.pop(1)
     assert isinstance(failed, Outcome) and failed.failure is not None
-    assert failed.failure.reason == "out of memory (over the memory limit)"
+    assert failed.failure.reason == "out of memory (over the memory limit)"  # the pool sets none: no limit to name
     assert all(isinstance(r, Outcome) and r.failure is None for r in results.values()), results
 
 
@@ -517,9 +517,35 @@ def test_c_code_failing_without_an_exception_under_the_memory_limit_is_out_of_me
             raise SystemError("error return without exception set")
 
     limited = call(Unchecked(0.0), "evaluate", None, "k", limit=2**40)  # type: ignore[arg-type]
-    assert limited.failure.reason == "out of memory (over the memory limit)" and out_of_memory(limited)
+    assert limited.failure.reason == "out of memory (over --memory-limit 1024 GiB)" and out_of_memory(limited)
     free = call(Unchecked(0.0), "evaluate", None, "k")  # type: ignore[arg-type]
     assert free.failure.reason == "SystemError: error return without exception set" and not out_of_memory(free)
+
+
+def test_out_of_memory_names_the_limit_wherever_the_evaluator_caught_it() -> None:
+    """A candidate past the memory limit was recorded as "out of memory (over the memory limit)", which says
+    neither the limit nor the flag that sets it, where a timeout says "(twice --timeout 0.3: ...)" (a new
+    user's pass with --memory-limit 0.05).  It names both, whether the step raised or the evaluator caught the
+    allocation and returned the failure (its training guard, a probe's), so the worker is replaced either way;
+    without a limit (none set) the words stay."""
+    from mlevolve.gp.backends import call, out_of_memory
+    from mlevolve.results import OUT_OF_MEMORY, Failure
+
+    class Caught(SlowEvaluator):
+        def evaluate(self, program: object, key: str, quick: bool = False) -> Outcome:
+            return Outcome({"val_mse": 1.0}, Failure(OUT_OF_MEMORY, "epoch 1, step 2"))
+
+        def fingerprint(self, program: object, key: str) -> tuple[str | None, Failure | None]:
+            return None, Failure(OUT_OF_MEMORY, "probe")
+
+    for method in ("evaluate", "quick"):
+        outcome = call(Caught(0.0), method, None, "k", limit=int(0.05 * 2**30))  # type: ignore[arg-type]
+        assert outcome.failure == Failure("out of memory (over --memory-limit 0.05 GiB)", "epoch 1, step 2")
+        assert outcome.metrics == {"val_mse": 1.0} and out_of_memory(outcome)
+    fingerprint = call(Caught(0.0), "fingerprint", None, "k", limit=3 * 2**30)  # type: ignore[arg-type]
+    assert fingerprint == (None, Failure("out of memory (over --memory-limit 3 GiB)", "probe"))
+    free = call(Caught(0.0), "evaluate", None, "k")  # type: ignore[arg-type]
+    assert free.failure.reason == OUT_OF_MEMORY and out_of_memory(free)
 
 
 @pytest.mark.parametrize("error", [ImportError, OSError])
@@ -536,4 +562,4 @@ def test_a_library_the_loader_could_not_map_is_out_of_memory_and_retires_the_wor
             raise error("/usr/lib/libx.so: failed to map segment from shared object")
 
     outcome = call(Unmapped(0.0), "evaluate", None, "k", limit=2**40)  # type: ignore[arg-type]
-    assert outcome.failure.reason == "out of memory (over the memory limit)" and out_of_memory(outcome)
+    assert outcome.failure.reason == "out of memory (over --memory-limit 1024 GiB)" and out_of_memory(outcome)

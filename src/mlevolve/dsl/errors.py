@@ -475,6 +475,17 @@ class ProgramWarning(UserWarning):
         self.error = error
 
 
+class ConfigWarning(UserWarning):
+    """Something a run finds its configuration says that does not stop it but makes it measure less than it
+    should (a meta run's ``[bounds]`` that its inner runs' fitness falls outside); ``error``: the same as an
+    :class:`MlevError`, with its file, place and hint (what the command line prints, as
+    ``FILE:LINE:COL: warning: ...``)."""
+
+    def __init__(self, error: MlevError) -> None:
+        super().__init__(error.render(label="warning"))
+        self.error = error
+
+
 class SettingError(MlevError):
     """A bad value of a setting (an API parameter, a configuration field), named as the caller knows it.
 

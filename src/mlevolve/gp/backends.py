@@ -49,7 +49,7 @@ import signal
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Container, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any, NamedTuple, Protocol
@@ -63,7 +63,7 @@ from mlevolve.gp.dask_address import check_dask
 from mlevolve.gp.memo import unseen_simplified_text
 from mlevolve.gp.wire import Decoder, WireProgram, encode
 from mlevolve.interpreter.standalone.common import Budget
-from mlevolve.results import OUT_OF_MEMORY, Failure, Outcome, guarded
+from mlevolve.results import OUT_OF_MEMORY, Failure, Outcome, guarded, is_out_of_memory, over_memory
 
 Factory = Callable[[], Any]  # builds an evaluator (fingerprint/evaluate) inside a worker
 
@@ -322,7 +322,17 @@ def call(evaluator: Any, method: str, program: Program, key: str, limit: int | N
             return evaluator.evaluate(program, key, quick=method == "quick")
 
     result, failure = guarded(step, "probe" if method == "fingerprint" else "training")
-    return result if failure is None else _as_result(method, failure)
+    return _named_limit(result if failure is None else _as_result(method, failure), limit)
+
+
+def _named_limit(result: Any, limit: int | None) -> Any:
+    """``result`` (a step's: ``(fingerprint, failure)`` or an :class:`Outcome`), its out-of-memory failure, made
+    wherever the evaluator caught it, naming the limit (:func:`~mlevolve.results.over_memory`): the user's knob."""
+    failure = result[1] if isinstance(result, tuple) else result.failure if isinstance(result, Outcome) else None
+    if limit is None or failure is None or failure.reason != OUT_OF_MEMORY:
+        return result
+    named = Failure(over_memory(limit), failure.where)
+    return (result[0], named) if isinstance(result, tuple) else replace(result, failure=named)
 
 
 def run_request(evaluator: Any, request: Request, limit: int | None = None,
@@ -588,7 +598,7 @@ def out_of_memory(result: Any) -> bool:
     initialised (``AttributeError: module 'sympy' has no attribute 'printing'`` for every later candidate)."""
     outcome = result.outcome if isinstance(result, Scored) else result[1] if isinstance(result, tuple) else result
     failure = outcome.failure if isinstance(outcome, Outcome) else outcome
-    return isinstance(failure, Failure) and failure.reason == OUT_OF_MEMORY
+    return isinstance(failure, Failure) and is_out_of_memory(failure.reason)
 
 
 def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, progress: Any = None) -> None:

@@ -152,6 +152,8 @@ class MetaConfig:
     bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     source: str = ""
     written: frozenset[str] = field(default=frozenset(), compare=False)  # the [inner] keys the file writes
+    # the tasks whose bounds are the default (a formula's [0, 1]: its R^2, 0 being no better than the mean)
+    default_bounds: frozenset[str] = field(default=frozenset(), compare=False)
 
     def identity(self) -> dict[str, Any]:
         """What makes a meta run resumable from its archive (the budgets included)."""
@@ -392,11 +394,12 @@ def load_config(path: str | Path) -> MetaConfig:
             raise at.error(f"[bounds] {t} must be [lo, hi] with lo < hi, got {toml_text(value)}", "bounds", t,
                            hint="the task's worst and best fitness, for the normalisation")
         bounds[task] = (pair[0], pair[1])
+    given_tasks = set(bounds)
     for t in seen:
         if t not in bounds and not is_data_file(t) and task_info(t).kind == "formula":
             bounds[t] = (0.0, 1.0)  # a formula's fitness is its training R^2 (= 1 - MSE / Var(y))
     return MetaConfig(program, tuple(evolve), parts["train"], parts["validation"], parts["test"], inner, meta,
-                      bounds, file, frozenset(data.get("inner", {})))
+                      bounds, file, frozenset(data.get("inner", {})), frozenset(bounds) - frozenset(given_tasks))
 
 
 def _one_name(task: str) -> str | None:

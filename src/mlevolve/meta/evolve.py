@@ -48,6 +48,7 @@ import random
 import statistics
 import tempfile
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -55,6 +56,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from mlevolve.dsl.errors import ConfigWarning, MlevError
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.parse import parse_expr
@@ -63,7 +65,7 @@ from mlevolve.dsl.traverse import program_hash
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.grammar.spec import GrammarSpec, Production, load_grammar
 from mlevolve.meta import provenance, vary
-from mlevolve.meta.config import InnerConfig, MetaConfig
+from mlevolve.meta.config import InnerConfig, MetaConfig, config_error
 from mlevolve.meta.mine import Elite, mine, rewrite
 from mlevolve.meta.stats import normalised_auc, normalised_curve
 from mlevolve.report.summary import environment_note
@@ -133,6 +135,59 @@ def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: s
         rule_usage=rule_usage(spec, elites, {s.name: s.env for s in slots(program)}),
         program=format_program(best.program) if best is not None else format_program(program),
         seconds=time.perf_counter() - started)
+
+
+class BoundsCheck:
+    """Says which tasks' ``[bounds]`` miss every inner run's best fitness (once per task).
+
+    The AUC clips the best-so-far curve to ``[lo, hi]``: a run whose best stays below ``lo`` scores 0
+    whatever the generator, and one past ``hi`` no more than a worse one that reaches ``hi``.  A run or two
+    of that is the task being hard (a formula's R^2 below 0 on nguyen5) or easy; *every* run of a task past
+    one bound is bounds that do not cover what its runs reach, and then the task tells generators apart by
+    nothing, silently (``[bounds] moons2d = [-5, 0]`` where random VAE objectives' ``-val_nll`` is about -20: every
+    AUC 0, every paired gain +0.0000).  :meth:`add` each run's best, then :meth:`missed` gives the new
+    such tasks.  Only the bounds a configuration writes are checked: a formula's default [0, 1] is its R^2,
+    whose 0 (no better than the mean) is a floor by design, and a small inner run's best often stays below
+    it.  ``source`` is the configuration file, ``bounds`` its bounds per task."""
+
+    def __init__(self, source: str, bounds: Mapping[str, tuple[float, float]]) -> None:
+        self.source = source
+        self.bounds = bounds
+        self.bests: dict[str, list[float]] = {}
+        self.said: set[str] = set()
+
+    @classmethod
+    def of(cls, config: MetaConfig) -> BoundsCheck:
+        """The check of the bounds ``config`` writes (not the defaults)."""
+        return cls(config.source, {t: b for t, b in config.bounds.items() if t not in config.default_bounds})
+
+    def add(self, task: str, best: float) -> None:
+        """Note an inner run's best fitness on ``task`` (a task whose bounds are not checked: nothing)."""
+        if task in self.bounds:
+            self.bests.setdefault(task, []).append(best)
+
+    def missed(self) -> list[MlevError]:
+        """A warning (an error at the task's ``[bounds]`` entry, else at its header, else the file) for each
+        task not said before whose every noted best is below its ``lo`` or every one above its ``hi`` (a
+        non-finite best, every candidate of the run failed, is no matter of bounds: such runs are left out)."""
+        found = []
+        for task, noted in self.bests.items():
+            lo, hi = self.bounds[task]
+            bests = [b for b in noted if math.isfinite(b)]
+            side = "lo" if all(b < lo for b in bests) else "hi" if all(b > hi for b in bests) else None
+            if not bests or side is None or task in self.said:
+                continue
+            self.said.add(task)
+            effect = ("below lo: their AUCs are 0 whatever the generator" if side == "lo" else
+                      "above hi: past it a better generator scores no more")
+            runs = f"every inner run on it ({len(bests)} so far)" if len(bests) > 1 else "its one inner run"
+            found.append(config_error(
+                self.source, f"[bounds] {task} = [{lo:g}, {hi:g}], but the best fitness of {runs} is {effect} "
+                f"(best fitness {min(bests):.4g} to {max(bests):.4g}): the task tells generators apart by nothing",
+                "bounds", task, hint="lo and hi are the worst and best fitness to tell generators apart by: set them "
+                                     "to cover what the task's inner runs reach (other bounds are another run: pass "
+                                     "another --db)"))
+        return found
 
 
 def _inner_job(args: tuple[str, tuple[str, ...], str, str, int, dict[str, Any], tuple[float, float]]) -> InnerResult:
@@ -287,6 +342,7 @@ class MetaRun:
         self.base_validation_auc = math.nan  # the base grammar's mean AUC on the validation tasks
         self.fresh = 0
         self.replayed = 0
+        self.bounds_check = BoundsCheck.of(config)
 
     # -- inner runs, stored ---------------------------------------------------------------------
     def _key(self, spec: GrammarSpec, task: str, seed: int) -> str:
@@ -304,7 +360,10 @@ class MetaRun:
         for (key, (spec, task, seed)), result in zip(todo.items(), fresh, strict=True):
             self._store(key, spec, task, seed, result, generation)
         self.fresh += len(todo)
-        return [_result(json.loads(self.details[k])) for k in keys]
+        results = [_result(json.loads(self.details[k])) for k in keys]
+        for (_, task, _), result in zip(jobs, results, strict=True):
+            self.bounds_check.add(task, result.best)
+        return results
 
     def _run(self, jobs: list[tuple[GrammarSpec, str, int]]) -> list[InnerResult]:
         """Run inner runs: here, one after another, or in the pool (each generator serialised once)."""
@@ -624,6 +683,8 @@ class MetaRun:
                 record.update(pooled_fitness=self.raced(top.spec), pooled_pairs=len(self.paired[top.spec.digest]),
                               race=self.last_race)
             history.append(record)
+            for warning in self.bounds_check.missed():  # the meta-generation's tasks, its validation's and the base's
+                warnings.warn(ConfigWarning(warning), stacklevel=2)
             self.log(generation_line(generation, m.fitness == "paired", top.fitness, tasks, m.selection, val, val_auc,
                                      (len(top.spec.rules), len(top.spec.operators), len(found))))
             self.archive.set_meta("meta_generations", history + held[len(history):])
