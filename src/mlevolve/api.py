@@ -1210,11 +1210,6 @@ def evolve(
 
     regime = regime_of_task(task_data)
     in_process = regime.cheap and not parallel
-    if in_process and memory_limit is not None:  # it sets no limit per step (``placed``): one given would be ignored
-        raise SettingError(f"{{memory_limit}} does not apply to {with_article(regime.label)} run with {{workers}} 1: "
-                           "its candidates are scored in this process, which sets no memory limit (they run no "
-                           "generated code)", hint="drop {memory_limit}, or score in workers, which run under it: "
-                                                   "{workers} 2")
     backend = make_backend(factory, workers, dask, timeout, memory, worker_modules(regime.cheap, regime.imports)) \
         if portable and not in_process else None
     interrupted = False
@@ -1222,7 +1217,7 @@ def evolve(
     try:
         try:
             evaluator = factory.build(task_data, spec)
-            backend = placed(backend, evaluator, memory, parallel)  # a cheap evaluator scores in process
+            backend = placed(backend, evaluator, memory, parallel, given=memory_limit is not None)  # a cheap one: here
             with Archive.for_run(path, identity, _SETTINGS) as archive:
                 try:
                     # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.

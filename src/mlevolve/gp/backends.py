@@ -710,8 +710,10 @@ def _warm(evaluator: Any, limit: int | None = None) -> Any:
     worker does it before it takes a candidate, so that a candidate's timeout clock, which starts when its worker
     begins it, times the candidate and not the worker's start (a fresh run's first candidates were cut at
     ``timed out after 2 s`` while PyTorch's compiler stack loaded), and so that no import runs under a candidate's
-    memory ``limit`` (bytes) where it is tight (:data:`TIGHT_MEMORY`).  Nothing more where the fork server imported
-    them.  A start that hangs is cut by the backend's own wait for a started worker, not charged to a candidate.
+    memory ``limit`` (bytes) where it is tight (:data:`TIGHT_MEMORY`): PyTorch's compiler stack, and a cheap run's
+    compiled kernels (about 1.5 s from numba's cache; under the limit the first candidate failed as ``OSError``).
+    Nothing more where the fork server imported them.  A start that hangs is cut by the backend's own wait for a
+    started worker, not charged to a candidate.
     An evaluator that does not say whether it is ``cheap`` (a stand-in of the tests and benchmarks, which runs no
     generated code) is warmed with nothing: its worker would import PyTorch for nothing, seconds per worker."""
     from mlevolve.interpreter.regimes import COMPILER_STACK
@@ -720,9 +722,14 @@ def _warm(evaluator: Any, limit: int | None = None) -> Any:
     if cheap is None:
         return evaluator
     imports: tuple[str, ...] = getattr(evaluator, "imports", ())
-    tight = not cheap and limit is not None and limit < TIGHT_MEMORY
-    for module in worker_modules(cheap, (*imports, *((COMPILER_STACK,) if tight else ()))):
+    tight = limit is not None and limit < TIGHT_MEMORY
+    for module in worker_modules(cheap, (*imports, *((COMPILER_STACK,) if tight and not cheap else ()))):
         importlib.import_module(module)
+    if tight and cheap:  # the compiled kernels a cheap run's first candidate loads (numba, llvmlite: ~100 MiB mapped)
+        from mlevolve.interpreter.fastpath import compiled_kernel
+
+        if (kernel := compiled_kernel()) is not None:
+            kernel.warm()
     return evaluator
 
 
@@ -1104,17 +1111,20 @@ class DaskBackend:
             self.cluster.close()
 
 
-def placed(backend: Backend | None, evaluator: Any, memory: int | None = None, parallel: bool = False) -> Backend:
+def placed(backend: Backend | None, evaluator: Any, memory: int | None = None, parallel: bool = False,
+           given: bool = False) -> Backend:
     """Where a run scores its candidates, once its ``evaluator`` is built: in this process when the
     evaluator is cheap (``getattr(evaluator, "cheap", False)``) and one slot was asked for (not
-    ``parallel``), the early-started ``backend`` then closed; else ``backend``, or in process
-    under the memory limit when there is none (no worker can load the grammar).  A process pool
-    scoring cheap candidates gets them in batches of :data:`CHEAP_BATCH` per request."""
+    ``parallel``), the early-started ``backend`` then closed, under the ``memory`` limit only where one was
+    ``given`` (``--memory-limit``: a cheap candidate's memory is bounded by its data, and a limit costs a read of
+    the process's size per step); else ``backend``, or in process under the memory limit when there is none (no
+    worker can load the grammar).  A process pool scoring cheap candidates gets them in batches of
+    :data:`CHEAP_BATCH` per request."""
     cheap = getattr(evaluator, "cheap", False)
     if cheap and not parallel:
         if backend is not None:
             backend.close()
-        return InProcess(lambda: evaluator)  # bounded memory: no address-space limit to set per step
+        return InProcess(lambda: evaluator, memory if given else None)
     if cheap and isinstance(backend, ProcessPool):
         backend.set_batch(CHEAP_BATCH)
     return backend if backend is not None else InProcess(lambda: evaluator, memory)
