@@ -123,7 +123,7 @@ def test_the_readmes_test_commands_are_what_ci_runs() -> None:
     """README's install and test commands (the fast suite, the e2e and the slow selections) are the ones .ci/run
     runs, with the same arguments, and CI runs no other selection."""
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "pip install torch==2.13.0 -e '.[dev]' && python -m pytest" in TEXT["README.md"]
+    assert "pip install torch==2.13.0 -e '.[dev]' && python -m pytest -n 2\n" in TEXT["README.md"]
     assert "torch==2.13.0 -e '.[dev]'" in ci
     readme = pytest_runs(TEXT["README.md"], "python")
     assert len(readme) == 3 and readme == pytest_runs(ci, "python3")
