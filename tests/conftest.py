@@ -2,8 +2,10 @@
 
 The tests follow the packages (``tests/dsl``, ``tests/grammar``, ``tests/gp``, ``tests/interpreter``,
 ``tests/meta``, ``tests/report``, ``tests/cli``).  A test that runs a command in a fresh process (the
-CLI, an exported script, a browser) is marked ``e2e``: the default run (``python -m pytest``) leaves
-those out, ``python -m pytest -m e2e`` runs them, and CI runs both.
+CLI, an exported script, a browser) is marked ``e2e``: the default run (``python -m pytest``; README and CI
+add ``-n 2``, two pytest-xdist workers) leaves those out, ``python -m pytest -m e2e`` runs them, and CI runs
+both.  Under pytest-xdist the session's start and end below run in the controller and in each worker: each
+warms the kernels (a load from numba's cache after the first) and checks the source tree for itself.
 
 Test modules import these helpers (``from tests.conftest import ROOT, cli``) rather than take them
 as fixtures: ``parametrize`` needs the paths when the tests are collected.

@@ -110,3 +110,20 @@ def documented(command: str, flag: str) -> bool:
 def test_every_command_and_flag_in_help_is_documented_with_it(command: str) -> None:
     assert f"mlevolve {command}" in "\n".join(TEXT.values())
     assert sorted(flag for flag in HELP[command] if not documented(command, flag)) == []
+
+
+def pytest_runs(text: str, python: str) -> list[str]:
+    """The arguments of each ``PYTHON -m pytest`` that ``text`` writes (to the end of its code span, line or shell
+    separator), ``-q`` left out (the suite's addopts give it), in order."""
+    runs = (m.group(1).replace(" -q", "").strip() for m in re.finditer(rf"{python} -m pytest([^`\n|&;#]*)", text))
+    return sorted(set(runs))
+
+
+def test_the_readmes_test_commands_are_what_ci_runs() -> None:
+    """README's install and test commands (the fast suite, the e2e and the slow selections) are the ones .ci/run
+    runs, with the same arguments, and CI runs no other selection."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pip install torch==2.13.0 -e '.[dev]' && python -m pytest -n 2\n" in TEXT["README.md"]
+    assert "torch==2.13.0 -e '.[dev]'" in ci
+    readme = pytest_runs(TEXT["README.md"], "python")
+    assert len(readme) == 3 and readme == pytest_runs(ci, "python3")

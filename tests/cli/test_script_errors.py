@@ -193,20 +193,27 @@ def test_every_float_flag_takes_one_rule_of_a_decimal_number(capsys: pytest.Capt
                                      f"hint: {DECIMAL_RULE}; run `mlevolve {command} --help`\n"), (command, flag)
 
 
-@pytest.mark.e2e
-@pytest.mark.parametrize("args", [["--mode", "plot"], ["--mode", "trend"]])
-def test_the_meta_evidence_scripts_given_an_evolve_archive_say_it_is_not_a_meta_run_s(tmp_path: Path,
-                                                                                       args: list[str]) -> None:
+@pytest.fixture(scope="module")
+def evolve_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The archive of a short ``mlevolve evolve`` run (no meta-generations), which each script below reads."""
     from mlevolve.cli import main
 
-    db = tmp_path / "evolve.db"
+    db = tmp_path_factory.mktemp("evolve") / "evolve.db"
     assert main(["evolve", str(ROOT / "examples/quartic.mlev"), "--evolve", "f", "--budget", "4", "--db", str(db),
                  "--quiet"]) == 0
-    for script, more in (("benchmarks/meta/evidence.py", [*args, "--config", str(ROOT / "benchmarks/meta/repro.toml")]),
-                         ("benchmarks/meta/operators.py", ["--config", str(ROOT / "benchmarks/meta/repro.toml")])):
-        done = subprocess.run([sys.executable, str(ROOT / script), "--db", str(db), "--out", str(tmp_path), *more],
-                              capture_output=True, text=True, cwd=str(tmp_path), timeout=120)
-        assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
-        assert done.stderr.splitlines() == [
-            f"{db}: error: not the archive of a `mlevolve meta` run (it has no meta-generations)",
-            "hint: pass --db the archive a `mlevolve meta CONFIG` run wrote"]
+    return db
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("script", "args"), [("evidence.py", ["--mode", "plot"]), ("evidence.py", ["--mode", "trend"]),
+                                              ("operators.py", [])])  # operators.py has no --mode: one run of it
+def test_the_meta_evidence_scripts_given_an_evolve_archive_say_it_is_not_a_meta_run_s(
+        tmp_path: Path, evolve_archive: Path, script: str, args: list[str]) -> None:
+    db, config = evolve_archive, str(ROOT / "benchmarks/meta/repro.toml")
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks/meta" / script), "--db", str(db), "--out",
+                           str(tmp_path), *args, "--config", config], capture_output=True, text=True,
+                          cwd=str(tmp_path), timeout=120)
+    assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
+    assert done.stderr.splitlines() == [
+        f"{db}: error: not the archive of a `mlevolve meta` run (it has no meta-generations)",
+        "hint: pass --db the archive a `mlevolve meta CONFIG` run wrote"]

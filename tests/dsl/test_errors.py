@@ -1046,3 +1046,26 @@ def test_another_librarys_names_are_none_of_mlevolves_and_their_hints_write_prog
     for name, number in FOREIGN_CONSTANTS.items():
         assert float(number) > 0 and not base.overloads(name)
         api.check(parse(f"algorithm a\nformula f(x: Scalar) -> Scalar =\n  {number} * x\n"))
+
+
+@pytest.mark.parametrize("kind", ["program", "grammar"])
+def test_a_warning_is_remade_from_its_args_and_pickles_with_its_text(kind: str) -> None:
+    """mlevolve's warnings (:class:`ProgramWarning`, :class:`GrammarWarning`) are remade as ``type(w)(*w.args)``
+    (pickle, copy, pytest-xdist's workers do: a rendered text as the argument failed there with "'str' object has
+    no attribute 'render'"), each with the text the command line prints."""
+    import copy
+    import pickle
+
+    from mlevolve.dsl.errors import ProgramWarning
+    from mlevolve.dsl.ir import Span
+    from mlevolve.grammar.spec import GrammarError, GrammarWarning
+
+    span = Span(2, 3, 2, 5)
+    if kind == "program":
+        warning: Warning = ProgramWarning(MlevError("'g' is defined but never used", span, "drop it", "p.mlev"))
+        said = "p.mlev:2:3: warning: 'g' is defined but never used\nhint: drop it"
+    else:
+        warning = GrammarWarning(GrammarError("digest '0' is stale", span, "write it anew", "g.toml"))
+        said = "g.toml:2:3: error: digest '0' is stale\nhint: write it anew"
+    for made in (warning, type(warning)(*warning.args), pickle.loads(pickle.dumps(warning)), copy.copy(warning)):
+        assert type(made) is type(warning) and str(made) == said

@@ -274,6 +274,17 @@ def test_signed_rank_greater_is_a_probability_that_falls_when_every_difference_r
     assert signed_rank_greater([x + 2.0 for x in d]) <= p + 1e-12  # all positive: the least p for its size
 
 
+@settings(deadline=None, max_examples=25)  # SciPy's reference: its permutation test, about a second at n = 12
+@given(st.lists(st.sampled_from([-0.75, -0.5, -0.25, 0.25, 0.5, 0.75, 1.0]), min_size=1, max_size=15))
+def test_signed_rank_greater_with_ties_is_scipys_wilcoxon_to_the_bit(d: list[float]) -> None:
+    """Ties in a sample of 13 or fewer: the permutation test over every sign flip, computed at once, gives SciPy's
+    own p (its "auto" method) exactly; 14 or more: the normal approximation, as SciPy chooses."""
+    from scipy import stats
+
+    reference = stats.wilcoxon(d, alternative="greater", method="auto").pvalue  # these d hold no zero, no rounding
+    assert signed_rank_greater(d) == float(reference)
+
+
 def test_the_last_distinct_snapshot_is_paired_with_the_first_over_seeds() -> None:
     from mlevolve.meta.config import load_config
 

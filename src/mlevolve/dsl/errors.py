@@ -468,11 +468,16 @@ class MlevError(Exception):
 class ProgramWarning(UserWarning):
     """Something a program says that cannot matter but does not stop it running (a definition with no effect on
     the score as the program stands); ``error``: the same as an :class:`MlevError`, with its file, place and hint
-    (what the command line prints, as ``FILE:LINE:COL: warning: ...``)."""
+    (what the command line prints, as ``FILE:LINE:COL: warning: ...``).  Its one argument is ``error`` and its
+    text the rendered warning, so that ``type(w)(*w.args)`` remakes it: pickle, copy and pytest-xdist's workers
+    do (a rendered text as the argument made them call ``str.render``)."""
 
     def __init__(self, error: MlevError) -> None:
-        super().__init__(error.render(label="warning"))
+        super().__init__(error)
         self.error = error
+
+    def __str__(self) -> str:
+        return self.error.render(label="warning")
 
 
 class ConfigWarning(UserWarning):

@@ -79,11 +79,16 @@ class GrammarError(MlevError):
 class GrammarWarning(UserWarning):
     """Something a grammar file says that is not so but does not stop it loading (a stale ``digest``);
     ``error``: the same as a :class:`GrammarError`, with its file, place and hint (what the command
-    line prints, as ``FILE:LINE:COL: warning: ...``)."""
+    line prints, as ``FILE:LINE:COL: warning: ...``).  Its one argument is ``error`` and its text the rendered
+    error, so that ``type(w)(*w.args)`` remakes it (pickle, copy, pytest-xdist's workers), as
+    :class:`~mlevolve.dsl.errors.ProgramWarning`."""
 
     def __init__(self, error: GrammarError) -> None:
-        super().__init__(error.render())
+        super().__init__(error)
         self.error = error
+
+    def __str__(self) -> str:
+        return self.error.render()
 
 
 # The ops the engine itself writes into a program it found, whatever the grammar: a formula fit's linear scaling

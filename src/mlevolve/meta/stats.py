@@ -144,16 +144,34 @@ def from_start_trend(values_by_step: Sequence[Sequence[float]], keys: Sequence[H
 
 def signed_rank_greater(differences: Sequence[float]) -> float:
     """The one-sided Wilcoxon signed-rank p-value that paired ``differences`` (e.g. one generator's gain minus
-    another's, per seed) are centred above 0 (SciPy's: exact for small samples without ties, else the normal
-    approximation).  Differences equal to 0 up to float rounding (:func:`~mlevolve.results.tied`) carry no
-    sign and are dropped (Wilcoxon's rule), and the rest are ranked by magnitude with float-rounding ties
-    (:func:`snapped` on the absolute values: +0.02 and -0.02 computed as differences of unequal AUCs tie);
-    1.0 when none is left.  Raises :class:`ValueError` for no differences."""
+    another's, per seed) are centred above 0 (SciPy's choice: exact for small samples without ties, the permutation
+    test over all 2^n sign flips for 13 or fewer with ties, else the normal approximation).  Differences equal to
+    0 up to float rounding (:func:`~mlevolve.results.tied`) carry no sign and are dropped (Wilcoxon's rule), and
+    the rest are ranked by magnitude with float-rounding ties (:func:`snapped` on the absolute values: +0.02 and
+    -0.02 computed as differences of unequal AUCs tie); 1.0 when none is left.
+    Raises :class:`ValueError` for no differences."""
     signed = np.asarray([d for d in _sample(differences, "differences") if not tied(float(d), 0.0, scale=1.0)])
     if signed.size == 0:
         return 1.0
-    ranked = np.sign(signed) * snapped(np.abs(signed))[0]
+    magnitudes = snapped(np.abs(signed))[0]
+    ranked = np.sign(signed) * magnitudes
+    if signed.size <= _ALL_SIGNS and np.unique(magnitudes).size < signed.size:
+        # SciPy's "auto" choice for ties in a sample this small: the permutation test over all 2^n sign
+        # flips, here with a statistic that takes every flip at once (SciPy's own calls its statistic once
+        # a flip: about a second at n = 12); the same flips, sums and comparisons, so the same p
+        return float(stats.permutation_test((ranked,), _positive_rank_sum, permutation_type="samples",
+                                            vectorized=True, n_resamples=np.inf, alternative="greater").pvalue)
     return float(stats.wilcoxon(ranked, alternative="greater", method="auto").pvalue)
+
+
+_ALL_SIGNS = 13  # scipy.stats.wilcoxon's "auto": a sample with ties this small or smaller gets its permutation test
+
+
+def _positive_rank_sum(d: npt.NDArray[np.float64], axis: int = -1) -> npt.NDArray[np.float64]:
+    """Wilcoxon's W+ of each sample along ``axis``: the sum of the average ranks of ``|d|`` over the positive
+    entries (as :func:`scipy.stats.wilcoxon` computes it; ``d`` holds no zeros)."""
+    ranks = stats.rankdata(np.abs(d), axis=axis)
+    return np.asarray(np.sum((d > 0).astype(d.dtype) * ranks, axis=axis), dtype=float)
 
 
 def trend(values_by_step: Sequence[Sequence[float]]) -> tuple[float, float]:
