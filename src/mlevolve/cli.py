@@ -32,6 +32,7 @@ from mlevolve.dsl.errors import (
     MlevError,
     MlevErrors,
     ProgramWarning,
+    RenderedWarning,
     SettingError,
     did_you_mean,
     file_kind,
@@ -975,7 +976,7 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
                   file: typing.TextIO | None = None, line: str | None = None) -> None:
     """A :class:`GrammarWarning`, :class:`ProgramWarning` or :class:`ConfigWarning` as ``FILE:LINE:COL: warning:
     ...`` and its hint on stderr; others as Python shows them."""
-    if isinstance(message, GrammarWarning | ProgramWarning | ConfigWarning):
+    if isinstance(message, RenderedWarning):
         print(message.error.render(label="warning"), file=sys.stderr)
     else:
         print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=file or sys.stderr)

@@ -465,12 +465,11 @@ class MlevError(Exception):
         return self.render()
 
 
-class ProgramWarning(UserWarning):
-    """Something a program says that cannot matter but does not stop it running (a definition with no effect on
-    the score as the program stands); ``error``: the same as an :class:`MlevError`, with its file, place and hint
-    (what the command line prints, as ``FILE:LINE:COL: warning: ...``).  Its one argument is ``error`` and its
-    text the rendered warning, so that ``type(w)(*w.args)`` remakes it: pickle, copy and pytest-xdist's workers
-    do (a rendered text as the argument made them call ``str.render``)."""
+class RenderedWarning(UserWarning):
+    """A warning made of an :class:`MlevError` (``error``, with its file, place and hint), whose text is the error
+    rendered as the command line prints it (``FILE:LINE:COL: warning: ...``).  Its one argument is ``error``, so
+    that ``type(w)(*w.args)`` remakes it: pickle, copy and pytest-xdist's workers do (a rendered text as the
+    argument made them call ``str.render``)."""
 
     def __init__(self, error: MlevError) -> None:
         super().__init__(error)
@@ -480,15 +479,14 @@ class ProgramWarning(UserWarning):
         return self.error.render(label="warning")
 
 
-class ConfigWarning(UserWarning):
-    """Something a run finds its configuration says that does not stop it but makes it measure less than it
-    should (a meta run's ``[bounds]`` that its inner runs' fitness falls outside); ``error``: the same as an
-    :class:`MlevError`, with its file, place and hint (what the command line prints, as
-    ``FILE:LINE:COL: warning: ...``)."""
+class ProgramWarning(RenderedWarning):
+    """Something a program says that cannot matter but does not stop it running (a definition with no effect on
+    the score as the program stands)."""
 
-    def __init__(self, error: MlevError) -> None:
-        super().__init__(error.render(label="warning"))
-        self.error = error
+
+class ConfigWarning(RenderedWarning):
+    """Something a run finds its configuration says that does not stop it but makes it measure less than it
+    should (a meta run's ``[bounds]`` that its inner runs' fitness falls outside)."""
 
 
 class SettingError(MlevError):

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from mlevolve.arguments import typed
 from mlevolve.dsl.errors import (
     MlevError,
+    RenderedWarning,
     decode_utf8,
     did_you_mean,
     read_bytes,
@@ -76,16 +77,9 @@ class GrammarError(MlevError):
         return self
 
 
-class GrammarWarning(UserWarning):
+class GrammarWarning(RenderedWarning):
     """Something a grammar file says that is not so but does not stop it loading (a stale ``digest``);
-    ``error``: the same as a :class:`GrammarError`, with its file, place and hint (what the command
-    line prints, as ``FILE:LINE:COL: warning: ...``).  Its one argument is ``error`` and its text the rendered
-    error, so that ``type(w)(*w.args)`` remakes it (pickle, copy, pytest-xdist's workers), as
-    :class:`~mlevolve.dsl.errors.ProgramWarning`."""
-
-    def __init__(self, error: GrammarError) -> None:
-        super().__init__(error)
-        self.error = error
+    ``error``: the same as a :class:`GrammarError`, rendered as it renders itself."""
 
     def __str__(self) -> str:
         return self.error.render()
