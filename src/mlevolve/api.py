@@ -1171,8 +1171,6 @@ def evolve(
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive
     from mlevolve.gp.backends import make_backend, placed, worker_modules
-    from mlevolve.gp.engine import Engine, search_collector
-    from mlevolve.gp.progress import Progress
     from mlevolve.gp.search import ALGORITHMS
 
     if algorithm not in ALGORITHMS:
@@ -1206,80 +1204,23 @@ def evolve(
     # process builds its own evaluator (the program is known to fit the task, the --db to be this run's).
     # A cheap regime's candidates in one slot are scored in this process (``placed``): no worker starts.
     from mlevolve.interpreter.regimes import regime_of_task
-    from mlevolve.meta import provenance
 
     regime = regime_of_task(task_data)
     in_process = regime.cheap and not parallel
     backend = make_backend(factory, workers, dask, timeout, memory, worker_modules(regime.cheap, regime.imports)) \
         if portable and not in_process else None
     interrupted = False
-    saved: list[int] = []  # the archive's candidates once the search is over: a stop after it says they are kept
+    found: _Found | None = None  # once the search is over: a stop after it says its candidates are kept
     try:
         try:
             evaluator = factory.build(task_data, spec)
             backend = placed(backend, evaluator, memory, parallel, given=memory_limit is not None)  # a cheap one: here
             with Archive.for_run(path, identity, _SETTINGS) as archive:
                 try:
-                    # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
-                    replay = not parallel and not archive.meta().get("parallel")
-                    if source is not None and archive.meta().get("data_path") != source[0]:
-                        archive.set_meta("data_path", source[0])  # where the data is now: `export DB` works anywhere
-                    if parallel:
-                        archive.set_meta("parallel", True)
-                    # without PyTorch's kernel choice: importing it here would cost the coordinator of a parallel run
-                    # a second it does not otherwise spend (its workers import it); its version and the CPU's flags
-                    # are kept
-                    changed = provenance.record(archive, provenance.environment(torch=False))
-                    if not quiet and (held := archive.count()):
-                        print(resuming_line(path, held, budget), file=sys.stderr, flush=True)  # with the progress
-                    if not quiet and changed:
-                        from mlevolve.report.summary import environment_note
-
-                        print(environment_note(changed), file=sys.stderr)
-                    progress = Progress(budget, quiet=quiet, json_log=json_log)
-                    try:
-                        engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend,
-                                        replay=replay)
-                        with search_collector():
-                            ALGORITHMS[algorithm](engine)
-                    finally:
-                        progress.close()
-                    summary = engine.summary()
-                    archived = archive.count()  # more than the budget: a run resumed with a smaller one
-                    saved.append(archived)
-                    # The summary's best, not archive.best(1): a run resumed with a smaller budget than the
-                    # archive holds considers only its first ``budget`` candidates.
-                    best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
-                    variances, sizes = _target_variances(task_data), _split_sizes(task_data)
-                    from mlevolve.gp.prune_best import on_common_draw, prune_best
-
-                    start = _start(archive, checked, evaluator, init, fitted=bool(fitting), origin=start_name)
-                    pruned = prune_best(archive, best, evaluator, names, spec, prune=prune, cheap=regime.cheap,
-                                        fitted=bool(fitting), kinds=set(kinds), variances=variances, budget=budget,
-                                        start=start, keep=archived <= budget,
-                                        runners_up=[archive.get(c.hash) for c in engine.hall_of_fame])
-                    # on the best's draw, where the prune scored it on one
-                    begin = on_common_draw(start, pruned) or start
-                    if pruned is not None:
-                        summary.update(prune_evaluations=pruned["spent"], prune_cost=pruned["evaluations"])
-                    previous = archive.meta().get("summary") or {}
-                    if summary["candidates"] >= previous.get("candidates", 0):
-                        archive.set_meta("summary", summary)
-                    from mlevolve.report.data import failure_reasons
-
-                    # of this run's candidates: a view (a smaller budget than the archive holds) has its first ones only
-                    reasons = failure_reasons([r for r in archive.rows() if r.seq < summary["candidates"]]) \
-                        if best is None else []
-                    archive.set_meta("target_variance", variances)
-                    archive.set_meta("split_size", sizes)
-                    pairs = None
-                    if confirm and best is not None:
-                        scored = check(_stored(begin["program"], f"{path}#start"), spec)
-                        shown_best = pruned if pruned is not None and pruned.get("program") is not None else None
-                        found, key = (shown_best["program"], shown_best["hash"]) if shown_best is not None else \
-                            (best.program, best.hash)  # the best shown: pruned, where it is
-                        pairs = _confirm(archive, scored, found, best.metrics, task_name, seed, confirm, epochs, spec,
-                                         timeout, key)
+                    found = _searched(archive, checked, names, spec, evaluator, config, backend, parallel=parallel,
+                                      source=source, quiet=quiet, json_log=json_log, path=path, task_data=task_data,
+                                      start_name=start_name, cheap=regime.cheap, kinds=kinds, confirm=confirm,
+                                      task_name=task_name, seed=seed, epochs=epochs, timeout=timeout)
                 except KeyboardInterrupt:
                     interrupted = True
                     raise RunInterrupted(str(path), archive.count()) from None
@@ -1289,54 +1230,157 @@ def evolve(
         finally:
             if backend is not None:
                 backend.close(interrupted)
-        from mlevolve.gp.prune_best import common_start, is_start
-        from mlevolve.report.data import common_draw_note, pruned_line, pruned_row
-        from mlevolve.results import answer, as_written, shown_algebra, shown_program
-
-        shown = pruned_row(pruned) if pruned is not None else None
-        common_note = common_draw_note(pruned, best.hash, best.metrics) if best is not None else None
-        if common_note is not None and best is not None and pruned is not None:
-            # no edit kept on a common draw: the best as that draw scores it, as the start beside it is
-            best = replace(best, fitness=pruned["from_fitness"], metrics=dict(pruned["from_metrics"]))
-            summary["best_fitness"] = best.fitness
-        best = shown or best  # what is shown for the run's best: pruned, where it was
-        same = best is not None and is_start(begin, best.hash, best.program)
-        result = answer(best.metrics if best else None, begin["metrics"], variances=variances, sizes=sizes,
-                        task=task_name, same_program=same, confirm=pairs,
-                        apart=bool(evaluator.fresh_tasks) and not common_start(pruned), written=as_written(begin))
-        result["start"]["how"] = begin["how"]
-        result["metric"]["description"] += _classes_note(task_name, task_data) + _weights_note(task_name, task_data)
-        if best is not None:
-            result["best"].update(hash=best.hash, seq=best.seq, source=best.source,
-                                  program=shown_program(best.program, only=names, digits=digits),
-                                  algebra=shown_algebra(best.program, digits))
-            origin = best.parents[0] if shown is not None else best.hash
-            if common_note is not None:
-                result["best"]["note"] = common_note
-            elif origin == start["hash"] and not same and _numbers_apart(best.program, start["written"]):
-                result["best"]["note"] = f"{start_name} as the run tuned its literals"  # the start's own candidate
-        if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
-            result["best"]["pruned"] = pruned_line(pruned)
-        if not engine.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show
-            summary.pop("hurdle", None)
-        else:
-            summary.setdefault("hurdle", 0)
-        if shown is not None and pruned is not None:  # every best_* field is the shown best's; the search's, apart
-            summary.update(best_hash=shown.hash, best_fitness=shown.fitness, pruned_from={
-                "hash": pruned["from"], "seq": pruned["from_seq"],
-                "fitness": pruned.get("from_fitness", summary["best_fitness"]),
-                "metrics": dict(pruned["from_metrics"])})
-        return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
-                "best_metrics": dict(best.metrics) if best else None, "program_name": checked.name,
-                "task": task_name, "evolve": names, "init": init, "answer": result,
-                "next": next_commands(path, None if best is None or archived <= summary["candidates"] else best.hash,
-                                      failed=reasons[0]["hash"] if best is None and reasons else None,
-                                      front=best is not None and "train_mse" in best.metrics),
-                "failures": reasons, "environment_changed": changed}
+        return _summed_up(found, evaluator=evaluator, task_data=task_data, task_name=task_name, names=names,
+                          digits=digits, start_name=start_name, program_name=checked.name, init=init, path=path)
     except KeyboardInterrupt as stop:  # closing the archive or the workers, summing up: all is saved
-        if isinstance(stop, RunInterrupted) or not saved:
+        if isinstance(stop, RunInterrupted) or found is None:
             raise
-        raise RunInterrupted(str(path), saved[0]) from None
+        raise RunInterrupted(str(path), found.archived) from None
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What a finished search leaves for :func:`_summed_up`: the engine's ``summary`` (counts, best), the archive's
+    candidates (``archived``), its ``best`` row (None: nothing scored), the starting program's scoring (``start``) and
+    the one the answer compares with (``begin``: on the pruned best's common draw, where it was scored on one), the
+    prune's record (``pruned``), the task's target variances and split sizes, why candidates failed (where none
+    scored), the confirmation pairs, how the environment changed and whether a hurdle could answer a candidate."""
+
+    summary: dict[str, Any]
+    archived: int
+    best: Any
+    start: dict[str, Any]
+    begin: dict[str, Any]
+    pruned: dict[str, Any] | None
+    variances: dict[str, float]
+    sizes: dict[str, int]
+    reasons: builtins.list[dict[str, Any]]
+    pairs: Any
+    changed: builtins.list[str]
+    hurdled: bool
+
+
+def _searched(archive: Any, program: Program, names: builtins.list[str], spec: GrammarSpec, evaluator: Any,
+              config: EvolveConfig, backend: Any, *, parallel: bool, source: tuple[str, str] | None, quiet: bool,
+              json_log: str | Path | None, path: Path, task_data: Any, start_name: str, cheap: bool,
+              kinds: frozenset[str], confirm: int, task_name: str, seed: int, epochs: int, timeout: float) -> _Found:
+    """Run :func:`evolve`'s search of ``program``'s ``names`` by ``config`` on ``archive`` (opened for this run),
+    candidates scored by ``backend`` (None: ``evaluator``, in this process), then score the starting
+    program, prune the best and confirm it with ``confirm`` further seeds; the archive's meta records the data's
+    place, the environment, the summary and the task's variances and split sizes.  Ctrl-C propagates."""
+    from mlevolve.gp.engine import Engine, search_collector
+    from mlevolve.gp.progress import Progress
+    from mlevolve.gp.prune_best import on_common_draw, prune_best
+    from mlevolve.gp.search import ALGORITHMS
+    from mlevolve.meta import provenance
+    from mlevolve.report.data import failure_reasons
+
+    budget, fitted = config.budget, bool(config.fit)
+    # Only once the archive is ours: a refused --db leaves no progress bar or --json-log file behind.
+    if source is not None and archive.meta().get("data_path") != source[0]:
+        archive.set_meta("data_path", source[0])  # where the data is now: `export DB` works anywhere
+    replay = not parallel and not archive.meta().get("parallel")
+    if parallel:
+        archive.set_meta("parallel", True)
+    # without PyTorch's kernel choice: importing it here would cost the coordinator of a parallel run a second it does
+    # not otherwise spend (its workers import it); its version and the CPU's flags are kept
+    changed = provenance.record(archive, provenance.environment(torch=False))
+    if not quiet and (held := archive.count()):
+        print(resuming_line(path, held, budget), file=sys.stderr, flush=True)  # with the progress
+    if not quiet and changed:
+        from mlevolve.report.summary import environment_note
+
+        print(environment_note(changed), file=sys.stderr)
+    progress = Progress(budget, quiet=quiet, json_log=json_log)
+    try:
+        engine = Engine(program, names, spec, evaluator, archive, config, progress, backend, replay=replay)
+        with search_collector():
+            ALGORITHMS[config.algorithm](engine)
+    finally:
+        progress.close()
+    summary = engine.summary()
+    archived = archive.count()  # more than the budget: a run resumed with a smaller one
+    # The summary's best, not archive.best(1): a run resumed with a smaller budget than the archive holds considers
+    # only its first ``budget`` candidates.
+    best = archive.get(summary["best_hash"]) if summary["best_hash"] else None
+    variances, sizes = _target_variances(task_data), _split_sizes(task_data)
+    start = _start(archive, program, evaluator, config.init, fitted=fitted, origin=start_name)
+    pruned = prune_best(archive, best, evaluator, names, spec, prune=config.prune, cheap=cheap, fitted=fitted,
+                        kinds=set(kinds), variances=variances, budget=budget, start=start, keep=archived <= budget,
+                        runners_up=[archive.get(c.hash) for c in engine.hall_of_fame])
+    begin = on_common_draw(start, pruned) or start  # on the best's draw, where the prune scored it on one
+    if pruned is not None:
+        summary.update(prune_evaluations=pruned["spent"], prune_cost=pruned["evaluations"])
+    previous = archive.meta().get("summary") or {}
+    if summary["candidates"] >= previous.get("candidates", 0):
+        archive.set_meta("summary", summary)
+    # of this run's candidates: a view (a smaller budget than the archive holds) has its first ones only
+    reasons = failure_reasons([r for r in archive.rows() if r.seq < summary["candidates"]]) if best is None else []
+    archive.set_meta("target_variance", variances)
+    archive.set_meta("split_size", sizes)
+    pairs = None
+    if confirm and best is not None:
+        scored = check(_stored(begin["program"], f"{path}#start"), spec)
+        shown_best = pruned if pruned is not None and pruned.get("program") is not None else None
+        found, key = (shown_best["program"], shown_best["hash"]) if shown_best is not None else \
+            (best.program, best.hash)  # the best shown: pruned, where it is
+        pairs = _confirm(archive, scored, found, best.metrics, task_name, seed, confirm, epochs, spec, timeout, key)
+    return _Found(summary=summary, archived=archived, best=best, start=start, begin=begin, pruned=pruned,
+                  variances=variances, sizes=sizes, reasons=reasons, pairs=pairs, changed=changed,
+                  hurdled=engine.hurdled)
+
+
+def _summed_up(found: _Found, *, evaluator: Any, task_data: Any, task_name: str, names: builtins.list[str],
+               digits: int, start_name: str, program_name: str, init: str, path: Path) -> dict[str, Any]:
+    """:func:`evolve`'s return value from what its search ``found``: the summary with the shown best (the pruned one,
+    where the prune kept an edit), its ``answer`` against the starting program, the next commands and why candidates
+    failed where none scored."""
+    from mlevolve.gp.prune_best import common_start, is_start
+    from mlevolve.report.data import common_draw_note, pruned_line, pruned_row
+    from mlevolve.results import answer, as_written, shown_algebra, shown_program
+
+    summary, best, pruned, start, begin = found.summary, found.best, found.pruned, found.start, found.begin
+    shown = pruned_row(pruned) if pruned is not None else None
+    common_note = common_draw_note(pruned, best.hash, best.metrics) if best is not None else None
+    if common_note is not None and best is not None and pruned is not None:
+        # no edit kept on a common draw: the best as that draw scores it, as the start beside it is
+        best = replace(best, fitness=pruned["from_fitness"], metrics=dict(pruned["from_metrics"]))
+        summary["best_fitness"] = best.fitness
+    best = shown or best  # what is shown for the run's best: pruned, where it was
+    same = best is not None and is_start(begin, best.hash, best.program)
+    result = answer(best.metrics if best else None, begin["metrics"], variances=found.variances, sizes=found.sizes,
+                    task=task_name, same_program=same, confirm=found.pairs,
+                    apart=bool(evaluator.fresh_tasks) and not common_start(pruned), written=as_written(begin))
+    result["start"]["how"] = begin["how"]
+    result["metric"]["description"] += _classes_note(task_name, task_data) + _weights_note(task_name, task_data)
+    if best is not None:
+        result["best"].update(hash=best.hash, seq=best.seq, source=best.source,
+                              program=shown_program(best.program, only=names, digits=digits),
+                              algebra=shown_algebra(best.program, digits))
+        origin = best.parents[0] if shown is not None else best.hash
+        if common_note is not None:
+            result["best"]["note"] = common_note
+        elif origin == start["hash"] and not same and _numbers_apart(best.program, start["written"]):
+            result["best"]["note"] = f"{start_name} as the run tuned its literals"  # the start's own candidate
+    if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
+        result["best"]["pruned"] = pruned_line(pruned)
+    if not found.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show
+        summary.pop("hurdle", None)
+    else:
+        summary.setdefault("hurdle", 0)
+    if shown is not None and pruned is not None:  # every best_* field is the shown best's; the search's, apart
+        summary.update(best_hash=shown.hash, best_fitness=shown.fitness, pruned_from={
+            "hash": pruned["from"], "seq": pruned["from_seq"],
+            "fitness": pruned.get("from_fitness", summary["best_fitness"]),
+            "metrics": dict(pruned["from_metrics"])})
+    archived, reasons = found.archived, found.reasons
+    return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
+            "best_metrics": dict(best.metrics) if best else None, "program_name": program_name,
+            "task": task_name, "evolve": names, "init": init, "answer": result,
+            "next": next_commands(path, None if best is None or archived <= summary["candidates"] else best.hash,
+                                  failed=reasons[0]["hash"] if best is None and reasons else None,
+                                  front=best is not None and "train_mse" in best.metrics),
+            "failures": reasons, "environment_changed": found.changed}
 
 
 # The settings of a run, as :func:`evolve`'s parameters and its ``diversity``'s fields: a refused resume names them
