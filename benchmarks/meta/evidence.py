@@ -102,7 +102,7 @@ def slot_types(cfg: MetaConfig) -> frozenset[str]:
     """The types the evolved slots compute with (Scalar for a formula; Scalar and Vector for a learner)."""
     from mlevolve.dsl.kinds import slots
 
-    by_name = {s.name: s for s in slots(api._program(cfg.program, load_grammar()))}
+    by_name = {s.name: s for s in slots(api.programs._program(cfg.program, load_grammar()))}
     return frozenset().union(*(by_name[n].types for n in cfg.evolve if n in by_name)) or frozenset({"Scalar"})
 
 
@@ -110,7 +110,7 @@ def _job(args: tuple[str, str, str, int, str, dict[str, Any]]) -> dict[str, Any]
     """One inner run in a worker: (arm, generator TOML, task, seed, config path, extra)."""
     arm, toml_text, task, seed, config_path, extra = args
     cfg = load_config(config_path)
-    program = api._program(cfg.program, load_grammar())
+    program = api.programs._program(cfg.program, load_grammar())
     spec = GrammarSpec.from_dict(tomllib.loads(toml_text), name=arm)
     inner = replace(cfg.inner, algorithm=extra.get("algorithm", "regularized"))
     r = inner_run(program, list(cfg.evolve), spec, task, seed, inner, cfg.bounds[task],
@@ -371,9 +371,9 @@ def made_by(cfg: MetaConfig, meta: dict[str, Any], db: str) -> None:
     from mlevolve.interpreter.regimes import regime_of
     from mlevolve.interpreter.tasks import canonical_spec
 
-    program = api._program(cfg.program, load_grammar())
+    program = api.programs._program(cfg.program, load_grammar())
     kind = regime_of(program).name
-    now = {"program_hash": api._program_hash(program), "evolve": api.evolvable(program, cfg.evolve, str(cfg.program)),
+    now = {"program_hash": api.program_hash(program), "evolve": api.evolvable(program, cfg.evolve, str(cfg.program)),
            **{part: [canonical_spec(t, kind) for t in getattr(cfg, part)] for part in ("train", "validation", "test")},
            "inner": asdict(cfg.inner)}
     was = {k: meta.get(k) for k in now}

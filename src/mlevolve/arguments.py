@@ -10,7 +10,7 @@ characters would be the items), ``Mapping``/``Callable``/a class by ``isinstance
 its values (the function's own check names the closest value), a union by any member; ``Any`` takes all.
 A NumPy scalar (``np.int64(3)``, ``np.float32``, ``np.bool_``) is taken as its Python value first.
 The values of the :data:`NAMES` parameters (a choice's name) lose surrounding whitespace, as the command line's
-values do.  Ranges stay with each function (``api._at_least``): this checks types only.
+values do.  Ranges stay with each function (``api.checks._at_least``): this checks types only.
 """
 
 from __future__ import annotations

@@ -536,7 +536,7 @@ def spec_options_typed(task: object) -> dict[str, str]:
 
 
 def as_written(start: Mapping[str, Any] | None) -> tuple[str, Mapping[str, Any] | None] | None:
-    """Where the run scored its ``start`` (``mlevolve.api._start``'s record) with its literals tuned (a formula's
+    """Where the run scored its ``start`` (``mlevolve.api.search._start``'s record) with its literals tuned (a formula's
     fitted), as every candidate's: what was done and its metrics as written (None: it fails so), for
     :func:`answer`'s ``written``; else None (a start as written, or an archive that kept no such score)."""
     if start is None or not isinstance(start.get("tuned"), str) or "written_metrics" not in start:

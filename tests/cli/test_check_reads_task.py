@@ -1,5 +1,5 @@
 """`mlevolve check` on a program's task line does what `run` does before training: it reads the data file,
-fits the program to the task and its loss to the targets (one function, ``api._ready``, for check, run,
+fits the program to the task and its loss to the targets (one function, ``api.taskdata._ready``, for check, run,
 export and evolve), so a file check passes does not fail `run` on its task line, and each mistake is the
 same error, at the same place, from both commands.
 """

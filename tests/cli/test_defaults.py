@@ -117,7 +117,7 @@ def test_the_api_signatures_read_the_owners() -> None:
     for call in (api.run, api.export):
         params = inspect.signature(call).parameters
         assert (params["seed"].default, params["epochs"].default) == (None, None)  # the owner's, or the run's:
-    assert api._settings_of(api.parse("algorithm a\n"), None, None) == (TRAINING.seed, TRAINING.epochs)  # no run's
+    assert api.taskdata._settings_of(api.parse("algorithm a\n"), None, None) == (TRAINING.seed, TRAINING.epochs)
     for call in (api.show, api.reevaluate):
         assert inspect.signature(call).parameters["timeout"].default == RESOURCES.timeout
     meta = inspect.signature(api.meta).parameters

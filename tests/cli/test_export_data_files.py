@@ -65,7 +65,8 @@ PROGRAMS = {"formula": (QUARTIC, "formula_file", {"inputs": ("x",)}), "learner":
 
 def _library(program: str, spec: str) -> tuple[str, str] | None:
     """The library's error for ``spec`` as (``FILE: message`` or message, hint), None when it loads."""
-    from mlevolve.api import _load_task, _prepare  # the data, loaded as run() loads it (no training)
+    from mlevolve.api.running import _prepare  # the data, loaded as run() loads it (no training)
+    from mlevolve.api.taskdata import _load_task
 
     try:
         _, checked, name = _prepare(program, spec, None)

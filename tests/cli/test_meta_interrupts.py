@@ -145,7 +145,7 @@ def test_a_stop_after_the_last_inner_run_says_every_run_is_saved(tmp_path: Path,
         raise KeyboardInterrupt
 
     if where == "_write_generator":
-        monkeypatch.setattr(api, "_write_generator", stop)
+        monkeypatch.setattr(api.metarun, "_write_generator", stop)
     else:  # after the runs, as the summary is archived (a pool's shutdown comes just before it)
         from mlevolve.gp.archive import Archive
 

@@ -332,14 +332,16 @@ AZ_GRAMMAR = ROOT / "benchmarks" / "discovery" / "automl_zero_linear.toml"
 
 
 def test_a_grammar_other_than_the_runs_is_one_line_error(formula_db: Path, tmp_path: Path, capsys: Capsys) -> None:
+    from mlevolve.grammar.spec import load_grammar
+
     out = str(tmp_path / "x.py")
     for argv in (["export", "--db", str(formula_db), "-o", out, "--grammar", str(AZ_GRAMMAR)],
                  ["export", "--db", str(formula_db), "-o", out, "--component", "f", "--grammar", str(AZ_GRAMMAR)],
                  ["show", str(formula_db), "--confirm", "1", "--grammar", str(AZ_GRAMMAR)]):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
-        assert err == [f"{formula_db}: error: the run searched grammar 'base' (digest {api.load_grammar().digest}), "
-                       f"not 'automl_zero_linear' (digest {api.load_grammar(AZ_GRAMMAR).digest})",
+        assert err == [f"{formula_db}: error: the run searched grammar 'base' (digest {load_grammar().digest}), "
+                       f"not 'automl_zero_linear' (digest {load_grammar(AZ_GRAMMAR).digest})",
                        "hint: pass the run's grammar file with --grammar FILE"], argv
 
 

@@ -40,7 +40,7 @@ def test_a_stop_before_the_archive_is_open_says_there_is_nothing_to_resume(
     def stopped(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # as a Ctrl-C while the task's data is read
 
-    monkeypatch.setattr(api, "_ready", stopped)
+    monkeypatch.setattr(api.search, "_ready", stopped)
     db = tmp_path / "r.db"
     code, out, err = cli(capsys, "evolve", QUARTIC, "--budget", "4", "--db", str(db))
     assert (code, out) == (130, "")

@@ -229,7 +229,7 @@ def test_an_exported_scripts_integer_flags_take_what_mlevolve_run_takes_in_its_w
                                                                                       capsys: Capsys) -> None:
     """An oracle over the integer flags a script takes (--seed, --epochs): each value is refused by ``mlevolve
     run`` and by the script alike, in the same words, or taken by both.  A script took --epochs 2**63 and trained
-    for ever where the library refuses it (every integer setting is below 2**63, api._at_least)."""
+    for ever where the library refuses it (every integer setting is below 2**63, api.checks._at_least)."""
     mlp, script = ROOT / "examples" / "mlp_digits.mlev", tmp_path / "mlp.py"
     script.write_text(api.export(mlp, "moons", epochs=1))
     cases = [("--epochs", "0"), ("--epochs", str(2**63)), ("--epochs", "1e19"), ("--epochs", "9" * 20),

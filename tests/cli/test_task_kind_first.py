@@ -1,5 +1,5 @@
 """A task of another kind than the program's regime is refused before any data is read, by every command
-that takes ``--task`` (``api._task_name``) and for a meta configuration's split: an RL or generative program
+that takes ``--task`` (``api.taskdata._task_name``) and for a meta configuration's split: an RL or generative program
 given a data file (present or missing) was told about the file's rows or its absence, not that it takes none."""
 
 from __future__ import annotations

@@ -158,7 +158,7 @@ def test_a_meta_archive_is_named_as_such_where_a_task_is_needed() -> None:
     """It said "option 'nguyen1,nguyen5' has no value in task spec 'meta:nguyen1,nguyen5'"; then listed the tasks
     as nguyen1,nguyen5, where a list in a message has ", " between its items (a fresh-user pass)."""
     with pytest.raises(MlevError) as caught:
-        api._archived_task({"kind": "meta", "task": "meta:nguyen1,nguyen5"}, "m.db")
+        api.archived._archived_task({"kind": "meta", "task": "meta:nguyen1,nguyen5"}, "m.db")
     assert caught.value.render().splitlines() == [
         "m.db: error: a meta archive (of `mlevolve meta`): its programs were scored on the tasks nguyen1, nguyen5, "
         "not on one task",

@@ -789,7 +789,7 @@ def test_a_search_s_program_with_an_argument_out_of_range_checks_and_runs_clampe
     text = HEAD + "model net() -> Layer =\n  seq(dense(8), dropout(1.5), dropout(-2.0))\n"
     check_program(parse(text), load_grammar())  # the engine's check: no range
     assert api.check(replace(parse(text), written=False)).written is False
-    assert api._stored(text, "run.db#abc").written is False
+    assert api.programs._stored(text, "run.db#abc").written is False
     with pytest.raises(MlevError, match=r"dropout rate must be in \[0, 0.9\], got 1.5"):
         api.check(text)
 

@@ -152,7 +152,7 @@ def test_fmt_refuses_to_write_text_that_reads_back_as_another_program(tmp_path: 
 
         return f"algorithm {program.name}\n\n" + format_definition(program.definitions[0]) + "\n"
 
-    monkeypatch.setattr(api, "format_program", broken)
+    monkeypatch.setattr(api.programs, "format_program", broken)
     assert main(["fmt", "--write", str(file)]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 2 and "would not read back as the same program" in err

@@ -74,7 +74,7 @@ class Shuffled:
 def quartic_engine(tmp_path: Path, config: EvolveConfig, slots: int = 1,
                    progress: Any = None, replay: bool = True) -> Iterator[Engine]:
     """An engine on koza_quartic evolving ``f``, in process (``slots`` > 1: a :class:`Shuffled` backend)."""
-    from mlevolve.api import _program
+    from mlevolve.api.programs import _program
     from mlevolve.grammar.spec import load_grammar
     from mlevolve.interpreter.evaluate import Settings
     from mlevolve.interpreter.evaluator import ProgramEvaluator

@@ -436,7 +436,7 @@ def test_every_command_names_the_same_best(capsys: Capsys, tmp_path: Path) -> No
 
 
 def test_the_engine_hall_of_fame_holds_the_best(tmp_path: Path) -> None:
-    from mlevolve.api import _program
+    from mlevolve.api.programs import _program
     from mlevolve.gp.engine import Engine, EvolveConfig
     from mlevolve.gp.search import regularized_evolution
     from mlevolve.grammar.spec import load_grammar
@@ -490,7 +490,7 @@ def test_memoised_simplification_and_analysis_equal_the_plain_ones(tmp_path: Pat
     mutants and crossovers (which share subtrees, so the memos are hit)."""
     import random
 
-    from mlevolve.api import _program
+    from mlevolve.api.programs import _program
     from mlevolve.dsl.kinds import slots
     from mlevolve.dsl.printer import format_expr
     from mlevolve.dsl.simplify import simplify_expr

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlevolve.api import _program
+from mlevolve.api.programs import _program
 from mlevolve.dsl import traverse
 from mlevolve.dsl.ir import Call, Expr, Num, Param, Program, Ref, const, with_children
 from mlevolve.dsl.kinds import slot_body, slots

@@ -496,6 +496,7 @@ def test_a_learner_scored_on_tasks_of_its_own_is_pruned_on_one_common_draw(tmp_p
     scored on one draw of 10x the run's tasks, and what is shown is that draw's, for both (issue 15 item 2)."""
     from mlevolve.gp.engine import Engine
     from mlevolve.gp.prune_best import COMMON_DRAW
+    from mlevolve.grammar.spec import load_grammar
     from mlevolve.interpreter.factory import EvaluatorFactory
     from mlevolve.interpreter.tasks import load_task
 
@@ -507,7 +508,7 @@ def test_a_learner_scored_on_tasks_of_its_own_is_pruned_on_one_common_draw(tmp_p
     assert record["program"] is not None, "this run's best is pruned: the test needs a kept edit"
     # the oracle: each program scored as written on the same 100 tasks (seeded by the run's seed and the best)
     factory = EvaluatorFactory(task, 2, 1, frozenset({"learner"}), timeout=60.0)
-    evaluator = factory.build(load_task(task, 2), api.load_grammar())
+    evaluator = factory.build(load_task(task, 2), load_grammar())
     common = evaluator.common_draw(COMMON_DRAW, f"prune\x00{record['from']}")
     assert common.task.x_train.shape[0] == 100 and not common.fresh_tasks
     found = parse(_best_program(db, record["from"]))

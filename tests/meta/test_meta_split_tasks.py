@@ -1,5 +1,5 @@
 """A meta configuration's tasks are checked as `run` checks a task line, for the program that runs on them
-(``api._meta_tasks``): options, data files read by the program's kind, the program fitted to each task,
+(``api.metarun._meta_tasks``): options, data files read by the program's kind, the program fitted to each task,
 each mistake at its ``[split]`` part before any inner run; a formula on a data file has [0, 1] bounds and its
 inner runs read the file's columns (they read it as a supervised data set before)."""
 
@@ -77,7 +77,7 @@ def test_a_formula_on_a_data_file_has_unit_bounds_and_its_inner_run_reads_the_co
     data = f"{tmp_path}/xy.csv:target=y"
     config = _config(tmp_path, f'["nguyen1", "{data}"]')
     program = api.check(api.parse_file(QUARTIC))
-    cfg = api._meta_tasks(load_config(config), program, load_grammar())
+    cfg = api.metarun._meta_tasks(load_config(config), program, load_grammar())
     assert cfg.bounds[data] == (0.0, 1.0) and cfg.bounds["nguyen1"] == (0.0, 1.0)
     inner = InnerConfig(budget=8, population=4, tournament=2, init=EvolveConfig.init)  # the file's program first
     result = inner_run(program, ["f"], load_grammar(), data, 0, inner, cfg.bounds[data])
@@ -94,7 +94,7 @@ def test_a_task_spelt_two_ways_is_one_task_to_its_bounds_and_to_resume(tmp_path:
         path = _config(tmp_path / str(i), f'["{spelling}", "nguyen3"]')
         path.write_text(path.read_text() + '\n[bounds]\n"nguyen1:n_train=1000" = [0.0, 0.5]\n')  # a third spelling
         cfg = load_config(path)
-        configs.append(api._meta_tasks(cfg, api._program(cfg.program, base), base))
+        configs.append(api.metarun._meta_tasks(cfg, api.programs._program(cfg.program, base), base))
     first, second = configs
     assert first.train == second.train == ("nguyen1:n_train=1000", "nguyen3")
     assert first.bounds == second.bounds == {"nguyen1:n_train=1000": (0.0, 0.5), "nguyen3": (0.0, 1.0),
@@ -115,7 +115,7 @@ def test_a_held_out_task_that_only_resizes_a_training_task_is_refused(tmp_path: 
     config.write_text(config.read_text().replace('test = ["nguyen4"]', f'test = ["{test}"]'))
     if like is None:
         cfg, base = load_config(config), load_grammar()
-        api._meta_tasks(cfg, api._program(cfg.program, base), base)
+        api.metarun._meta_tasks(cfg, api.programs._program(cfg.program, base), base)
         return
     err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
     assert err.splitlines()[0] == f"{config}:7:1: error: [split] test: task '{test}' is '{like}' of [split] train " \
@@ -129,7 +129,7 @@ def test_every_committed_meta_configuration_holds_its_splits_apart() -> None:
     for path in paths:
         cfg = load_config(path)
         base = load_grammar()
-        checked = api._meta_tasks(cfg, api._program(cfg.program, base), base)
+        checked = api.metarun._meta_tasks(cfg, api.programs._program(cfg.program, base), base)
         splits = [set(checked.train), set(checked.validation), set(checked.test)]
         assert splits[0] and splits[2] and all(a.isdisjoint(b) for a, b in itertools.combinations(splits, 2)), path
         assert set(checked.bounds) == set().union(*splits), path  # every task has its bounds

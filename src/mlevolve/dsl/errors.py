@@ -528,7 +528,7 @@ def check_types(integers: Mapping[str, object] | None = None, numbers: Mapping[s
     """Raise :class:`SettingError` naming the first of ``integers`` (a setting's name to its value) that is
     no ``int`` (a bool is none: ``seed=True`` was seed 1), or of ``numbers`` (None allowed: left out) that is
     no ``int`` or ``float``: ``seed="1e3"`` raised a bare TypeError, ``seed=1.5`` NumPy's.  The type check of
-    every API setting, called where their ranges are checked (``api._at_least``, ``api.check_seed``)."""
+    every API setting, called where their ranges are checked (``api.checks._at_least``, ``api.check_seed``)."""
     from mlevolve.messages import NOT_A_NUMBER, NOT_AN_INTEGER
 
     for name, value in (integers or {}).items():

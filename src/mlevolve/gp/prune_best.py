@@ -62,7 +62,7 @@ def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], sp
     ``from_metrics`` and ``metrics`` are then measured (:data:`COMMON_DRAW`; ``from_own_metrics`` the best's
     on its own draw, as the run scored it), ``failure`` where the best itself fails there (nothing kept), and
     ``start_hash``, ``start_metrics`` (None where it fails there): the run's starting program (``start``,
-    :func:`mlevolve.api._start`'s) scored as the file writes it on the same draw (``start_as`` ``written``; an
+    :func:`mlevolve.api.search._start`'s) scored as the file writes it on the same draw (``start_as`` ``written``; an
     archive's start kept before it knew its written text: as the run scored it), so that the verdict compares the
     two on the same tasks and alike (:func:`on_common_draw`).  ``evaluator``: the run's (``fitted``: it fits
     formulas' constants);
@@ -104,8 +104,8 @@ def remember(archive: Any, record: Any, now: str | None) -> None:
 
 
 def on_common_draw(start: Mapping[str, Any] | None, record: Any) -> dict[str, Any] | None:
-    """The run's ``start`` (:func:`mlevolve.api._start`'s) as the verdict compares it with a best pruned on a common
-    draw (``record``, the archive's meta ``pruned``): its metrics on that draw, ``how`` saying so; else as it is.
+    """The run's ``start`` (:func:`mlevolve.api.search._start`'s) as the verdict compares it with a best pruned on a
+    common draw (``record``, the archive's meta ``pruned``): its metrics on that draw, ``how`` saying so; else as it is.
     The prune scores the start as the file writes it (``start_as`` ``written``, as it scores the best and every
     edit: a learner's literals are not tuned there), so ``program`` is then that text and ``how`` drops what the
     run's own scoring of it did."""

@@ -84,7 +84,7 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         _said(SEED_RANGE, name="--seed", got="{args.seed}"),
         *(["    if args.epochs < 1:",
            _said(AT_LEAST, name="--epochs", low=1, got="{args.epochs}"),
-           "    if args.epochs >= 2**63:  # what the library takes (api._at_least): not a loop that never ends",
+           "    if args.epochs >= 2**63:  # what the library takes (api.checks._at_least): not a loop that never ends",
            _said(BELOW_2_63, name="--epochs", got="{args.epochs}")]
           if "epochs" in regime.settings else []),
         *(["    torch.set_num_threads(1)"] if regime.backend == "torch" else []),

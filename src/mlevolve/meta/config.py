@@ -248,7 +248,7 @@ def _check_inner(inner: InnerConfig, at: _Text, given: set[str]) -> None:
     it: a population below 2, a setting the algorithm does not read (``given``: the keys the file writes), the
     algorithm's own settings at its defaults (islands need 2 members each, more than the migrants), and a target
     the normalised fitness (at most 1) can reach."""
-    from mlevolve.api import _UNREAD
+    from mlevolve.api.checks import _UNREAD
     from mlevolve.dsl.errors import SettingError
     from mlevolve.gp.diversity import DiversityConfig
 

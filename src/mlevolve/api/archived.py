@@ -1,0 +1,388 @@
+"""Reading a run's archive: its best programs (:func:`best`, :func:`show`), its report, and its programs
+exported with the task and grammar they were found on.
+"""
+
+from __future__ import annotations
+
+import builtins
+import shlex
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from mlevolve.api.checks import (
+    EXPORTED_FROM,
+    RUN_SETTINGS,
+    _at_least,
+    _check_digits,
+    _confirms,
+    check_output,
+    write_atomic,
+)
+from mlevolve.api.programs import _stored, check, parse
+from mlevolve.api.running import _export
+from mlevolve.api.search import _pairs, reevaluate
+from mlevolve.api.taskdata import _not_empty
+from mlevolve.arguments import typed
+from mlevolve.dsl.errors import (
+    MlevError,
+    SettingError,
+)
+from mlevolve.dsl.ir import Program
+from mlevolve.gp.backends import Resources
+from mlevolve.gp.engine import EvolveConfig
+from mlevolve.grammar.spec import GrammarSpec, load_grammar
+from mlevolve.interpreter.settings import Settings
+from mlevolve.results import SHOWN_DIGITS, fitness_metric
+
+
+@typed
+def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
+         front: bool = False) -> builtins.list[dict[str, Any]]:
+    """The ``n`` (default 5) best distinct behaviours of an archive, best first: programs with the same behaviour
+    (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by one program (of those
+    tied with its fittest within float rounding, the smallest: :func:`mlevolve.results.shown_order`, the
+    rule of every best shown), with ``same`` listing the others' hashes; and one entry per shown text: a behaviour
+    ranked lower that reads the same (scored on a draw of its own, or literals that differ past ``digits``) is
+    merged into it, listed in ``alike`` (:func:`mlevolve.report.data.distinct`).
+
+    Each is a dict: ``rank``, ``fitness``, ``metrics``, ``hash``, ``seq``, ``operator``,
+    ``generation``, ``size`` (nodes of the evolved definitions), ``source`` (how it was scored: ``evaluated``,
+    ``cache``, ``fec``...), ``parents`` (full hashes), ``failure`` and ``failure_where`` (None for a scored
+    program), ``program`` (the whole program as shown: no comments, the run's task line),
+    ``evolved`` (the shown text of just the definitions the run evolved), ``stored`` (the archive's
+    text), ``same``, ``alike`` (each a dict of ``hash`` and ``fitness``), ``pruned`` (the line saying the entry is
+    the run's best pruned, :mod:`mlevolve.gp.prune`, shown in its candidate's place; None otherwise) and ``answer``
+    (against the run's starting program, as :func:`show` gives it).
+    ``digits``: the significant digits of the literals in ``program`` and ``evolved`` (0: every digit;
+    ``stored`` keeps them all).
+
+    ``front``: the run's Pareto front of fitness against size instead (listed whole: ``n`` with it raises
+    :class:`SettingError`), by size ascending, its last the fittest (:func:`mlevolve.report.data.front`): ``rank``
+    is the place on it, and each has ``size`` (nodes of the evolved definitions), ``score`` (PySR's, the log train
+    MSE lost per node; None where there is no ``train_mse``), ``pick`` (whether PySR's ``model_selection="best"``
+    picks it, :func:`mlevolve.report.data.selected`: the highest score within 1.5 times the least train MSE, as
+    ``SymbolicRegressor`` picks by default; none is without scores) and ``drawn`` (whether the run drew tasks per
+    candidate, ``fresh=1``: each fitness is then of its own draw, and the run's best, pruned on a common draw, may
+    read below another's), the choice between accuracy and readability PySR and Operon users make.
+    """
+    from mlevolve.report import data
+
+    if front and n is not None:
+        raise SettingError("{n} and {front}: the front is listed whole, from the smallest program to the run's best",
+                           "{front} alone, or {n} without it")
+    n = 5 if n is None else n
+    _at_least(n=n)
+    _check_digits(digits)
+    run = data.load(db, top=1, digits=digits)
+    if front and run.meta.get("kind") == "meta":  # its rows' sizes are the inner runs' program texts' lengths
+        raise MlevError("a meta archive's candidates are inner runs, each scored by its AUC: there is no front of "
+                        "fitness against size", file=str(db), hint=f"mlevolve best {shlex.quote(str(db))} lists "
+                        "the inner runs' best programs; the meta run's answer is its grammar file")
+    if front:
+        from mlevolve.results import drawn_per_candidate as drawn_tasks
+
+        drawn = drawn_tasks(run.meta.get("task"))
+        listed = [{"rank": rank, **data.describe(run, g.representative, g), "first": None, "score": score,
+                   "drawn": drawn}  # ranked by size: no entry is first by fitness
+                  for rank, (g, score) in enumerate(data.distinct_front(run), 1)]
+        pick = data.selected(listed, "best") if listed and listed[0]["score"] is not None else None
+        return [{**c, "pick": i == pick} for i, c in enumerate(listed)]
+    out = [{"rank": rank, **data.describe(run, g.representative, g)}
+           for rank, g in enumerate(data.distinct(run, data.behaviours(run), n), 1)]
+    for c in out:
+        c["answer"] = _against_start(run, c, 0, 0.0)
+    return out
+
+
+def no_score(db: str | Path) -> tuple[str, str]:
+    """What to say (message, hint) of archive ``db`` when it has no candidate with a fitness: whether the
+    run finished, and why its candidates failed (see :func:`mlevolve.report.summary.no_score_text`)."""
+    from mlevolve.report import data
+    from mlevolve.report.summary import no_score_text
+
+    run = data.load(db, top=1)
+    return no_score_text(str(db), data.failure_reasons(run.rows), data.state(run) == "finished")
+
+
+@typed
+def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
+         timeout: float = Resources.timeout, grammar: GrammarSpec | None = None,
+         digits: int = SHOWN_DIGITS) -> builtins.list[dict[str, Any]]:
+    """The program whose hash starts with ``key`` (default: the ``n`` best behaviours), each with its ancestry.
+
+    Each is a dict like :func:`best`'s (``rank`` only for the best) plus ``ancestry``: the chain of (best) parents
+    to the root, newest first, each a dict of ``hash``, ``operator``, ``generation``, ``fitness`` and ``seq`` (or
+    ``missing``).
+    ``answer`` compares each with the run's starting program (see :func:`mlevolve.results.answer`;
+    None for a failure or an archive without a start); ``confirm`` > 0 re-evaluates both with that
+    many further seeds for the gain's spread, checked in ``grammar`` (the run's: see :func:`archived_grammar`).
+    ``digits`` as :func:`best`'s.  Raises :class:`MlevError` for a missing, foreign or damaged archive, a ``key``
+    no program (or more than one) has, and, without a ``key``, an archive with no scored candidate; a ``key`` with
+    ``n`` other than 1 (a key names one program) raises :class:`SettingError`.
+    """
+    from mlevolve.report import data
+
+    _at_least(n=n)
+    if key is not None and n != 1:  # (as the command line refuses -n with a HASH)
+        raise SettingError("{n} must be 1 with a key, which names one program, got {got}", got=n,
+                           hint="show(db, n=N) for the N best, or show(db, key) for one program")
+    _check_digits(digits)
+    _confirms(confirm)
+    run = data.load(db, top=n, key=key, digits=digits)
+    if run.found is not None:
+        out = [{**data.describe(run, run.found, data.group_of(run, run.found)),
+                "ancestry": data.ancestry(run, run.found)}]
+    else:
+        groups = data.distinct(run, data.behaviours(run), n)
+        if not groups:
+            message, hint = no_score(db)
+            raise MlevError(message, file=str(db), hint=hint)
+        out = [{"rank": rank, **data.describe(run, g.representative, g),
+                "ancestry": data.ancestry(run, g.representative)} for rank, g in enumerate(groups, 1)]
+    spec = archived_grammar(run.meta, db, grammar) if confirm else None
+    for c in out:
+        c["answer"] = _against_start(run, c, confirm, timeout, spec)
+    return out
+
+
+def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
+                   grammar: GrammarSpec | None = None) -> dict[str, Any] | None:
+    """The answer for one archived program against the run's starting program (see
+    :func:`mlevolve.results.answer`), with ``n`` > 0 re-evaluation seeds for the gain's spread; None
+    for a failed program, or when the archive knows no start and none is re-evaluated."""
+    from mlevolve.gp.prune_best import is_start
+    from mlevolve.report import data
+    from mlevolve.results import answer, as_written
+
+    meta = run.meta
+    begin, metrics, apart = data.alike(run, c["hash"], c["metrics"])
+    # the start as it was scored (its fitted constants), else (an older archive) the file's program
+    start_text = begin.get("program") if begin and isinstance(begin.get("program"), str) else meta.get("program")
+    task = meta.get("task")
+    if c["fitness"] is None or (begin is None and not n):
+        return None
+    pairs = None
+    if n and isinstance(start_text, str) and isinstance(task, str):
+        # the run's data by absolute path, checked by digest
+        task = _archived_task(meta, run.path, "show it without --confirm (the archive's scores need no data)") or task
+        seed, epochs = int(meta.get("seed", EvolveConfig.seed)), int(meta.get("epochs", Settings.epochs))
+        spec = grammar or load_grammar()
+        start = _check_archived(start_text, f"{run.path}#start", meta, run.path, spec)
+        found = _check_archived(c["stored"], f"{run.path}#{c['hash'][:12]}", meta, run.path, spec)
+        seeds = list(range(seed + 1, seed + n + 1))
+        pairs = _pairs(reevaluate([start, found], task, seeds, epochs, grammar, timeout=timeout),
+                       fitness_metric(c["metrics"]).name)
+    groups = data.behaviours(run)
+    out = answer(metrics, begin.get("metrics") if begin else None,
+                 variances=meta.get("target_variance") or {}, sizes=meta.get("split_size") or {},
+                 same_program=is_start(begin, c["hash"], c.get("stored")), confirm=pairs,
+                 task=meta.get("task"), of_best=bool(groups) and groups[0].representative.hash == c["hash"],
+                 apart=apart, written=as_written(begin))
+    out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
+    record = run.meta.get("pruned") or {}
+    if record.get("tasks") and not apart and c["hash"] in (record.get("hash"), record.get("from")):
+        own = c["metrics"].get(out["metric"]["name"])  # compared on the prune's common draw: its headline's own draw
+        out["best"]["note"] = f"scored on the prune's {record['tasks']:,} common tasks, as the start" + (
+            f"; {out['metric']['name']} {data.apart(own, own)[0]} on its own draw"
+            if isinstance(own, float) and dict(metrics) != dict(c["metrics"]) else "")
+    if c.get("source") == "hurdle":  # its training stopped early: not the start's full training
+        out["verdict"] += "; this program's training was stopped early by the hurdle (the start's was not)"
+    return out
+
+
+@typed
+def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | Path | None = None,
+           digits: int = SHOWN_DIGITS) -> dict[str, Any]:
+    """Write the HTML run report of archive ``db`` to ``output``; see docs/report.md.
+
+    ``baseline``: another archive of the same task (say, a random-search run) whose best-so-far
+    curve is drawn with this run's.  ``digits`` as :func:`best`'s.  Returns a dict of ``output`` (str), ``candidates``
+    (the rows read, int) and ``state`` (str: the run finished, in progress or interrupted, or empty).  Raises
+    :class:`MlevError` for a missing, foreign or damaged archive, a baseline of another task or kind of run or the
+    run's own archive, and an ``output`` that is an archive, in no folder, or a file mlevolve did not write.
+    """
+    from mlevolve.report import data, page
+
+    _at_least(top=top)
+    _check_digits(digits)
+    for archive in (db, baseline) if baseline is not None else (db,):  # by resolved path: ./a.db is a.db
+        if Path(output).resolve() == Path(archive).resolve():
+            raise MlevError("the report would overwrite the archive", file=str(archive), hint="pass -o OUT.html")
+    check_output(output, "output", "report")  # in a folder that exists: a typo's folder is refused, not made
+    run = data.load(db, top=top, digits=digits)
+    other = data.load(baseline) if baseline is not None else None
+    if other is not None and run.is_run(other):  # its own archive by any path, a copy or a hard link: the run
+        raise MlevError("the baseline is this run's own archive: its curve would be drawn against itself",
+                        file=str(baseline), hint="pass another run's archive of the same task, e.g. a random "
+                        "search's (mlevolve evolve ... --algorithm random --db base.db)")
+    their_kind, our_kind = ("a meta run" if r is not None and r.meta.get("kind") == "meta" else "an evolve run"
+                            for r in (other, run))
+    if other is not None and their_kind != our_kind:  # a meta run's "task" is its training split: said so, not that
+        raise MlevError(f"baseline is {their_kind}'s archive, this is {our_kind}'s", file=str(baseline),
+                        hint="pass an archive of the same kind of run on the same task")
+    if other is not None and other.meta.get("task") != run.meta.get("task"):
+        raise MlevError(f"baseline is a run on task {other.meta.get('task')!r}, not {run.meta.get('task')!r}",
+                        file=str(baseline), hint="pass an archive of the same task")
+    ours, theirs = (fitness_metric(r.top[0].metrics).name if r is not None and r.top else None for r in (run, other))
+    if ours is not None and theirs is not None and ours != theirs:  # a formula's and a learner's run on one file
+        raise MlevError(f"baseline's fitness is {theirs}, this run's {ours}: their curves would share one axis",
+                        file=str(baseline), hint="pass an archive of a run scored as this one (the same kind of "
+                        "program on the same task)")
+    text = page.build(run, other, top=top)
+    write_atomic(output, text)
+    return {"output": str(output), "candidates": len(run.rows), "state": data.state(run) if run.rows else "empty"}
+
+
+@typed
+def export_from_archive(db: str | Path, key: str | None = None, task: str | None = None, *,
+                        seed: int | None = None, epochs: int | None = None,
+                        grammar: GrammarSpec | None = None, script: str | None = None) -> str:
+    """Export the best program of an archive (or the one whose hash starts with ``key``).
+
+    The task is ``task``, or the run's: a run on a data file is exported with the file's absolute
+    path (stored in the archive), after checking that the file still holds the data the run was
+    scored on, so the export works from any folder.  ``seed`` and ``epochs`` default to the run's;
+    ``grammar`` (default: the base grammar) must be the run's (see :func:`archived_grammar`); ``script``
+    as :func:`export`'s.  Raises :class:`MlevError` for a missing, foreign or damaged archive, a ``key`` no program
+    (or more than one) has, an archive with no scored candidate, and a data file gone or changed since the run.
+    """
+    _not_empty(task)
+    program, meta, spec = _archived(db, key, task, grammar)
+    return _export(program, task or _archived_task(meta, db),
+                   int(meta.get("seed", EvolveConfig.seed)) if seed is None else seed,
+                   int(meta.get("epochs", Settings.epochs)) if epochs is None else epochs, spec, script,
+                   ["epochs"] if epochs is not None else [])  # the run's own epochs: a formula run's are unread
+
+
+@typed
+def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None
+                   ) -> tuple[str, builtins.list[str]]:
+    """The best program of an archive (or the one whose hash starts with ``key``) as ``.mlev`` text, as
+    shown (simplified: the same values) with the run's task (a data file by absolute path), under a
+    first comment line naming the archive; and the options with which ``mlevolve run`` scores it as
+    the run did (the run's ``--seed`` and ``--epochs`` where they are not the defaults; a meta run's
+    program has no task line, being scored on several: ``--task`` its first training task).  What
+    ``mlevolve export DB -o FILE.mlev`` writes, for ``mlevolve run`` or a later search to start from; the comment
+    line gives those options too (a file kept apart from the command that printed them scores as the run did)."""
+    from mlevolve.dsl.check import clamp_ranges
+    from mlevolve.dsl.printer import format_program
+
+    program, meta, _ = _archived(db, key, None, grammar, data_task=True, verify=False)  # text: no data read
+    defaults = (("seed", EvolveConfig.seed), ("epochs", Settings.epochs))
+    options = [f"--{name} {int(meta[name])}" for name, default in defaults
+               if name in meta and int(meta[name]) != default]
+    if meta.get("kind") == "meta" and isinstance(meta.get("task"), str):  # "meta:TASK,...": scored on each, not one
+        options = [f"--task {shlex.quote(meta['task'].split(':', 1)[-1].split(',')[0])}", *options]
+    with_options = RUN_SETTINGS.format(" ".join(options)) if options else ""  # kept in it
+    if program.task is None and meta.get("kind") != "meta" and (named := _archived_task(meta, db, verify=False)):
+        options.append(f"--task {shlex.quote(named)}")  # a name no task line can hold (a quote in a file name)
+    # a rate the search drew out of its range as the value it ran with, so the file checks (dropout(1.7): 0.9)
+    program = program.with_definitions(tuple(d if d.body is None else replace(d, body=clamp_ranges(d.body))
+                                             for d in program.definitions))
+    return f"{EXPORTED_FROM} {db}{with_options}\n" + format_program(program), options
+
+
+def drawn_per_candidate(text: str) -> bool:
+    """Whether the ``.mlev`` ``text`` (:func:`export_program`'s) names a task drawn afresh per program
+    (``fresh=1``), whose scores no later run can repeat."""
+    from mlevolve.results import drawn_per_candidate as drawn
+
+    return drawn(parse(text).task)
+
+
+@typed
+def archived_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None) -> Program:
+    """The best program of an archive (or the one whose hash starts with ``key``) as shown, checked in
+    the run's grammar (``grammar``, see :func:`archived_grammar`).  Raises :class:`MlevError` naming ``db``."""
+    return _archived(db, key, None, grammar)[0]
+
+
+def _archived(db: str | Path, key: str | None, task: str | None, grammar: GrammarSpec | None,
+              data_task: bool = False, verify: bool = True) -> tuple[Program, dict[str, Any], GrammarSpec]:
+    """The program (as shown, with ``task``, else the run's task: with ``data_task``, a data file by its
+    absolute path, :func:`_archived_task`, checked unless not ``verify``), the archive's meta and the grammar to
+    check it in."""
+    from mlevolve.report import data
+    from mlevolve.results import shown_program
+
+    run = data.load(db, top=1, key=key)
+    meta = dict(run.meta)
+    # the best as `best` and `show` show it: of programs tied within float rounding, the smallest
+    rows = [run.found] if key else [g.representative for g in data.behaviours(run)[:1]]
+    if not rows or rows[0] is None:  # (a hash not found is data.load's error) none scored: as `show --best` says
+        message, hint = no_score(db)
+        raise MlevError(message, file=str(db), hint=hint)
+    spec = archived_grammar(meta, db, grammar)
+    where = f"{db}#{rows[0].hash[:12]}"
+    run_task = meta.get("task") if isinstance(meta.get("task"), str) else None
+    # a found program as shown: no hand-written comments (they described the file's program), the run's task
+    # line, unless the task's name cannot be written as one (a quote or line break in a file name)
+    named = task if meta.get("kind") == "meta" else (  # a meta run's programs have no one task
+        task or (_archived_task(meta, db, verify=verify) if data_task else None) or run_task)
+    text = shown_program(rows[0].program, task=named, source=where)  # no task line where none can name it
+    return _check_archived(text, where, meta, db, spec), meta, spec
+
+
+def archived_grammar(meta: Mapping[str, Any], db: str | Path, grammar: GrammarSpec | None = None) -> GrammarSpec:
+    """The grammar to re-check an archived run's programs with: ``grammar`` (default: the base grammar).
+    A grammar given must be the one the run searched (the archive stores its name and digest); the
+    base grammar serves a run of another grammar whenever its programs check in it (a primitive
+    computes the same in every grammar).  Raises :class:`MlevError` naming ``db`` otherwise."""
+    recorded = meta.get("grammar")
+    name, digest = recorded.rsplit(":", 1) if isinstance(recorded, str) and ":" in recorded else ("", "")
+    if grammar is not None and digest and digest != grammar.digest:
+        raise MlevError(f"the run searched grammar '{name}' (digest {digest}), not '{grammar.name}' "
+                        f"(digest {grammar.digest})", file=str(db),
+                        hint="pass the run's grammar file with --grammar FILE")
+    return grammar or load_grammar()
+
+
+def _check_archived(text: str, where: str, meta: Mapping[str, Any], db: str | Path, spec: GrammarSpec) -> Program:
+    """An archived program's text checked in ``spec`` (from :func:`archived_grammar`); a program that
+    needs the run's own grammar is an error with that hint, not a type error of the base grammar."""
+    try:
+        return check(_stored(text, where), spec)
+    except MlevError:
+        recorded = meta.get("grammar")
+        if isinstance(recorded, str) and ":" in recorded and recorded.rsplit(":", 1)[1] != spec.digest:
+            raise MlevError(f"the run searched grammar '{recorded.rsplit(':', 1)[0]}', and its program does not "
+                            f"check in '{spec.name}'", file=str(db),
+                            hint="pass the run's grammar file with --grammar FILE") from None
+        raise
+
+
+def _archived_task(meta: Mapping[str, Any], db: str | Path,
+                   instead: str = "pass --task with the data to export for", verify: bool = True) -> str | None:
+    """The task spec of an archived run, its data file given by absolute path and checked by digest:
+    the one way every command that re-evaluates from an archive (``export DB``, ``show --confirm``)
+    finds the run's data.  Raises :class:`MlevError` (naming ``db``) when the file is missing or changed,
+    hinting to restore it or do ``instead`` (what the calling command offers in its place); not with
+    ``verify`` False (a program's text names the file, and reads no data)."""
+    from mlevolve.interpreter.tasks import data_source
+
+    spec, path, digest = meta.get("task"), meta.get("data_path"), meta.get("data_sha256")
+    if meta.get("kind") == "meta" and isinstance(spec, str):  # "meta:TASK,TASK": the training split, no task
+        tasks = spec.split(":", 1)[-1].split(",")  # a list in a message: ", " between its items
+        raise MlevError(f"a meta archive (of `mlevolve meta`): its programs were scored on the tasks "
+                        f"{', '.join(tasks)}, not on one task", file=str(db),
+                        hint=f"`mlevolve export {db} --best -o best.mlev` writes its best, which `mlevolve run "
+                             f"best.mlev --task {shlex.quote(tasks[0])} --seed N` scores on one task (`export ... "
+                             "--task T -o best.py`: as a script); the meta run's answer is its grammar file "
+                             "(`mlevolve evolve FILE --grammar GRAMMAR.toml`)")
+    if not isinstance(spec, str) or not isinstance(path, str) or not digest:
+        return spec if isinstance(spec, str) else None
+    options = spec.split(":", 1)[1:]
+    absolute = ":".join([path, *options])
+    if not verify:
+        return absolute
+    if not Path(path).is_file():
+        raise MlevError(f"the run's data file {path} is missing", file=str(db),
+                        hint=f"put the file back, or {instead}")
+    source = data_source(absolute)
+    if source is None or source[1] != digest:
+        raise MlevError(f"the run's data file {path} changed since the run (SHA-256 {digest[:12]} then, "
+                        f"{source[1][:12] if source else 'none'} now)", file=str(db),
+                        hint=f"restore the file, or {instead}")
+    return absolute

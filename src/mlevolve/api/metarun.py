@@ -1,0 +1,317 @@
+"""The meta level's entry point (:func:`meta`): a meta configuration checked and run, its inner runs on a
+pool or Dask, and the learned generator written.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from mlevolve.api.checks import check_apart, check_not_overwriting, check_output, write_atomic
+from mlevolve.api.programs import _beside, _program, format
+from mlevolve.api.search import RunInterrupted, evolvable
+from mlevolve.api.taskdata import _kind_fits, _ready, check_settings_apply
+from mlevolve.arguments import typed
+from mlevolve.dsl.errors import (
+    MlevError,
+    ProgramWarning,
+    SettingError,
+)
+from mlevolve.dsl.ir import Program
+from mlevolve.dsl.traverse import program_hash as _program_hash
+from mlevolve.gp.backends import Resources
+from mlevolve.gp.dask_address import knock_dask
+from mlevolve.grammar.spec import GrammarSpec, load_grammar
+from mlevolve.messages import counted
+
+
+@typed
+def meta(config: str | Path, db: str | Path | None = None, output: str | Path | None = None, *,
+         quiet: bool = False, workers: int = Resources.workers, dask: str | None = Resources.dask) -> dict[str, Any]:
+    """Evolve a generator (grammar weights, learned rules, operators) as the meta configuration
+    ``config`` says (see ``mlevolve.meta.config``), checkpointed in ``db`` (default
+    ``runs/meta-<config>.db``; the same call resumes it), and write the best generator on the
+    validation tasks to ``output`` (default: next to ``db``, ``.grammar.toml``).  ``workers`` > 1
+    (0: one per core) runs the inner runs in that many processes, ``dask`` (``local:N`` or
+    ``tcp://HOST:PORT``) as tasks on a Dask cluster; the result is the same (results are stored in
+    the order they were asked for).  Raises MlevError on a bad setting or an unreachable scheduler."""
+    import sys
+
+    from mlevolve.gp.archive import SCORING_VERSION, Archive
+    from mlevolve.meta.config import load_config
+    from mlevolve.meta.evolve import META_FORMAT
+
+    Resources(workers=workers, dask=dask).check()  # a malformed --dask address at once
+    cfg = load_config(config)
+    base = load_grammar()
+    import warnings
+
+    try:
+        with warnings.catch_warnings(record=True) as said:  # a definition with no effect: refused if evolved
+            warnings.simplefilter("always", ProgramWarning)
+            program = _program(cfg.program, base)
+    except MlevError as err:
+        if err.span is not None:  # a mistake in the program: at its place there
+            raise
+        from mlevolve.meta.config import config_error
+
+        raise config_error(cfg.source, f"`program` names {cfg.program}: {err.message}", None, "program",
+                           "the .mlev file whose slots are evolved, relative to this configuration") from None
+    try:
+        names = evolvable(program, cfg.evolve, str(cfg.program))
+    except MlevError as err:  # the configuration's `evolve`, not a flag: named and placed as such
+        from mlevolve.meta.config import config_error
+
+        if isinstance(err, SettingError):
+            message = err.rename(lambda _: "evolve").message
+        else:  # a definition with no effect on the score: placed at `evolve`, which names it, and said where it is
+            at = f":{err.span.line}:{err.span.column}" if err.span is not None else ""
+            message = f"evolve: {err.message} ({cfg.program}{at})"
+        raise config_error(cfg.source, message, None, "evolve", err.hint) from None
+    for warning in said:
+        warnings.warn(warning.message, warning.category, stacklevel=2)
+    try:  # [inner] epochs and fit as evolve holds its flags: a setting the program's regime does not read is refused
+        check_settings_apply(program, [k for k in ("epochs", "fit") if k in cfg.written], grammar=base)
+    except SettingError as err:
+        from mlevolve.meta.config import config_error
+
+        err.rename(lambda name: name)
+        raise config_error(cfg.source, f"[inner] {err.message}", "inner", err.settings[0], err.hint) from None
+    cfg = _meta_tasks(replace(cfg, evolve=tuple(names)), program, base)
+    runs = Path(os.environ.get("MLEVOLVE_RUNS", "runs"))
+    path = Path(db) if db is not None else runs / f"meta-{Path(config).stem}.db"
+    out = Path(output) if output is not None else path.with_suffix(".grammar.toml")
+    for given, setting in ((db, "db"), (output, "output")):  # a typo's folder is refused, not made (runs/ is)
+        if given is not None:
+            check_output(given, setting)
+    check_apart(path, "output", output or out, "the generator would be written over it", defaulted=db is None)
+    check_not_overwriting(out, "generator")
+    knock_dask(dask)  # after the configuration, program and tasks: a mistake there is said first, not a closed port
+    identity = {"program_hash": _program_hash(program), "program_name": program.name, "program": format(program),
+                "task": "meta:" + ",".join(cfg.train), "grammar": f"base:{base.digest}", "kind": "meta",
+                "meta_format": META_FORMAT, "scoring": SCORING_VERSION,
+                "data_sha256": _data_digests([*cfg.train, *cfg.validation]), **cfg.identity()}
+    n = workers or os.cpu_count() or 1
+    with Archive.for_run(path, identity) as archive:
+        if not quiet and (held := archive.count()):  # as evolve's: what is resumed
+            print(f"resuming {path}: {counted(held, 'finished inner run')} archived, replayed "
+                  "rather than run again", file=sys.stderr, flush=True)
+        try:  # a stop from here on (the runs, the pool's shutdown, the summary) says what the archive saved
+            best, history, runner, chosen, summary = _meta_runs(cfg, program, archive, quiet, dask, n)
+        except KeyboardInterrupt:  # every finished inner run is a row
+            raise RunInterrupted(str(path), archive.count()) from None
+    try:  # every inner run is saved: a stop now (writing the generator) says so, as one during the runs does
+        return _write_generator(out, config, path, cfg, runner, history, chosen, best, summary)
+    except KeyboardInterrupt:
+        raise RunInterrupted(str(path), int(summary["candidates"])) from None
+
+
+def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str | None, n: int) -> tuple[Any, ...]:
+    """A meta run's inner runs, on ``dask``, a pool of ``n`` processes or this one, archived in ``archive``: its
+    best generator, history, runner, chosen meta-generation's row and summary (also the archive's)."""
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    from mlevolve.meta.evolve import MetaRun
+
+    cluster: Any = None
+    pool: Any = None
+    if dask is not None:  # the engine's cluster/client setup; its executor maps in order
+        from mlevolve.gp.backends import DaskBackend
+
+        cluster = DaskBackend(lambda: None, dask)
+        pool = cluster.client.get_executor(pure=False)
+    elif n > 1:
+        from mlevolve.gp.backends import QuietSpawnContext, orphan_guard  # Ctrl-C is this process's to report
+
+        pool = ProcessPoolExecutor(n, mp_context=QuietSpawnContext(), initializer=orphan_guard,
+                                   initargs=(os.getpid(),))
+    try:
+        runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
+                         (lambda line: print(line, file=sys.stderr, flush=True)), pool=pool)
+        best, history = runner.run()
+    except KeyboardInterrupt:
+        if cluster is None and pool is not None:
+            _stop_workers()
+        raise
+    finally:
+        if cluster is not None:
+            cluster.close()
+        elif pool is not None:
+            pool.shutdown(cancel_futures=True)
+    last = history[-1] if history else {}
+    chosen = history[runner.chosen] if runner.chosen is not None else {
+        "validation_auc": runner.base_validation_auc, "validation_score": 0.0 if cfg.meta.fitness == "paired"
+        else runner.base_validation_auc}
+    summary = {"generations": len(history), "candidates": archive.count(), "inner_runs_fresh": runner.fresh,
+               "inner_runs_replayed": runner.replayed, "chosen_generation": runner.chosen,
+               "best_validation_auc": chosen.get("validation_auc"),
+               "best_validation_score": chosen.get("validation_score"),
+               "rules": len(best.rules), "operators": len(best.operators), "digest": best.digest,
+               "last_best_auc": last.get("best_fitness")}
+    archive.set_meta("summary", summary)
+    archive.set_meta("generator", best.to_toml())
+    return best, history, runner, chosen, summary
+
+
+def _stop_workers() -> None:
+    """End this process's pool workers at once (SIGTERM) on Ctrl-C.  They ignore it (it is the coordinator's to
+    report), so they would run on to the ends of their inner runs, and the pool's shutdown and the interpreter's
+    exit (which joins non-daemonic children) wait for them, and on whatever holds them (a stopped ``meta --workers 2``
+    was seen running 120 s after the signal, twice, not reproduced since).  Nothing is lost: every finished inner
+    run is already a row, and a resume reruns the rest.  The pool's workers are this process's only
+    :mod:`multiprocessing` children while it runs."""
+    import multiprocessing
+
+    for worker in multiprocessing.active_children():
+        worker.terminate()
+    for worker in multiprocessing.active_children():
+        worker.join(5)
+
+
+def _write_generator(out: Path, config: str | Path, path: Path, cfg: Any, runner: Any, history: list[dict[str, Any]],
+                     chosen: dict[str, Any], best: Any, summary: dict[str, Any]) -> dict[str, Any]:
+    """Write a meta run's chosen generator to ``out`` with its header; the run's summary for :func:`meta`."""
+    import math
+
+    from mlevolve.meta.provenance import environment, environment_line
+
+    header = (f"mlevolve generator evolved by `mlevolve meta {config}`\n"
+              f"archive: {path}; {len(history):,} meta-generations; chosen: "
+              f"{'the base grammar' if runner.chosen is None else f'meta-generation {runner.chosen}'}, "
+              f"validation AUC {chosen.get('validation_auc', math.nan):.4f} on "
+              f"{', '.join(cfg.validation) or 'no tasks'}\n"
+              f"sampling: mixed with the base grammar, base_mix = {cfg.meta.base_mix:g}\n"
+              f"meta-training tasks: {', '.join(cfg.train)}\n"
+              f"environment: {environment_line(environment())}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SettingError("cannot write {path}: {why}", path=str(out), why=err.strerror or str(err),
+                           hint="create its folder first, or pass another {output}") from None
+    write_atomic(out, best.to_toml(header=header))
+    return {**summary, "db": str(path), "output": str(out)}
+
+
+def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
+    """Meta configuration ``cfg`` with every task of its split checked as ``run`` checks a task line (its
+    options and data read for ``program``'s kind, the program fitted to it: :func:`_ready`), each mistake at
+    its ``[split]`` part, and the bounds of every task: a formula's default to [0, 1] (its fitness is R²);
+    any other's are ``[bounds]``'s."""
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.standalone.spec import spec_value, split_spec
+    from mlevolve.interpreter.tasks import SAMPLE_OPTIONS, canonical_spec
+    from mlevolve.meta.config import config_error
+
+    kind = regime_of(program).name
+    given, formula = dict(cfg.bounds), kind == "formula"
+    bounds: dict[str, tuple[float, float]] = {}  # by one name only: a run resumes whatever the spelling
+    seen: dict[str, tuple[str, str]] = {}  # a task's one name: its part and its spelling there
+    drawn: dict[str, tuple[str, str]] = {}  # what a task's points are drawn from (no sample sizes): part, spelling
+    named: dict[str, tuple[str, ...]] = {}
+    for part in ("train", "validation", "test"):
+        for t in getattr(cfg, part):
+            try:
+                _kind_fits(program, t)  # before its data is read
+                _ready(program, spec, t, cfg.meta.seed, program, t)
+            except MlevError as err:
+                where = f"{err.file}: " if err.file and err.span is None else ""  # a data file's cell
+                raise config_error(cfg.source, f"[split] {part}: {where}{err.message}", "split", part,
+                                   _beside(t, cfg.source, "the configuration's") or err.hint) from None
+            if t not in given and not formula:
+                raise config_error(cfg.source, f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part,
+                                   hint="only formula tasks have default bounds ([0, 1], their fitness being R^2)")
+            name = canonical_spec(t, kind)  # a held-out task spelt another way is still the training task
+            if name in seen:
+                raise config_error(cfg.source, f"[split] {part}: task {t!r} is task {seen[name][1]!r} of [split] "
+                                   f"{seen[name][0]}, written another way", "split", part,
+                                   hint=f"a task is in one split, once; both are {name}")
+            seen[name] = (part, t)
+            base, options = split_spec(name)  # held out: another function, not more or fewer points of one
+            source = ":".join([base, *(f"{k}={spec_value(v)}" for k, v in options.items() if k not in SAMPLE_OPTIONS)])
+            if (other := drawn.setdefault(source, (part, t)))[0] != part:
+                raise config_error(cfg.source, f"[split] {part}: task {t!r} is {other[1]!r} of [split] {other[0]} "
+                                   "with other sample sizes: its points come from the same function", "split", part,
+                                   hint="a split holds other functions or datasets than the others (another task, "
+                                        "or another dim= or target=), not the same with other n_train=, n_tasks=")
+            bounds[name] = given.get(t, (0.0, 1.0))
+            named[part] = (*named.get(part, ()), name)
+    return replace(cfg, bounds=bounds, **named)
+
+
+def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:
+    """The content digest of each task that is a data file (None if none is): part of a run's identity."""
+    from mlevolve.interpreter.tasks import data_source
+
+    digests = {t: source[1] for t in tasks if (source := data_source(t)) is not None}
+    return digests or None
+
+
+@typed
+def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
+    """What ``other`` changes relative to ``base``, one line each, in the grammars' own order (so the same at every
+    call): productions dropped or added (a grammar file of its own chooses among the primitives), weights, rules (with
+    provenance), operators, the variable and literal weights, and the ``[restrict.NAME]`` tables
+    (types, scale, each kept production added or dropped)."""
+    from mlevolve.report.summary import value  # each change printed with the digits that show it
+
+    def change(a: float, b: float) -> str:
+        return f"{value(a, b, 3)} -> {value(b, a, 3)}"
+
+    lines: builtins.list[str] = []
+    old = {p.id: p for p in base.productions}
+    new = {p.id: p for p in other.productions}
+    lines += [f"- {p}" for p in base.productions if p.id not in new]  # in the grammar's order: the same each run
+    lines += [f"+ {p}   w={p.weight:.3g}" for p in other.productions if p.id not in old and p.rule is None]
+    scaled = [p for p in other.productions if p.id in old and old[p.id].weight and old[p.id].weight != p.weight]
+    factors = Counter(f"{p.weight / old[p.id].weight:.6g}" for p in scaled)
+    alike = {factor for factor, n in factors.items() if n >= 3}  # a common rescaling: said once, below
+    for p in other.productions:
+        if p.rule is not None and p.id not in old:
+            r = p.rule
+            lines.append(f"+ rule {p.op}({', '.join(p.args)}) -> {p.result} = {r.text}   w={p.weight:.3g}; "
+                         f"meta-generation {r.generation}, from {', '.join(r.sources) or 'no tasks'}, {r.uses} uses")
+        elif p.id in old and old[p.id].weight != p.weight:
+            a, b = old[p.id].weight, p.weight
+            if not a or f"{b / a:.6g}" not in alike:
+                lines.append(f"~ {p.id:<34} {change(a, b)}  (x{value(b / a, 1.0, 3)})" if a else
+                             f"~ {p.id} {change(a, b)}")
+    for factor in sorted(alike, key=float):  # as mixing with the base grammar scales every weight it left as it was
+        ids = [p.id for p in scaled if f"{p.weight / old[p.id].weight:.6g}" == factor]
+        lines.append(f"~ {len(ids):,} weights x{value(float(factor), 1.0, 3)} alike (a common rescaling, as [meta] "
+                     f"base_mix makes): {', '.join(ids)}")
+    if base.variable_weight != other.variable_weight:
+        lines.append(f"~ variables {change(base.variable_weight, other.variable_weight)}")
+    lines += [f"- literals.{t}" for t in base.literals if t not in other.literals]
+    for t, lit in other.literals.items():
+        if t not in base.literals:
+            lines.append(f"+ literals.{t}   w={lit.weight:.3g}")
+        elif base.literals[t].weight != lit.weight:
+            lines.append(f"~ literals.{t} {change(base.literals[t].weight, lit.weight)}")
+    ops = {o.name: o for o in base.operators}
+    for o in other.operators:
+        if o.name not in ops or ops[o.name].text != o.text:
+            lines.append(f"+ operator {o.name} = {o.text}   w={o.weight:.3g}")
+    lines += [f"- operator {name}" for name in ops if name not in {o.name for o in other.operators}]
+    if other.operators and other.floor != base.floor:
+        lines.append(f"~ bandit floor {change(base.floor, other.floor)}")
+    focus = {f.name: f for f in base.focus}
+    for f in other.focus:  # [restrict.NAME]: a new table, or its types, scale or kept productions changed
+        was = focus.get(f.name)
+        if was is None:
+            lines.append(f"+ restrict.{f.name} types {', '.join(sorted(f.types))}; scale {f.scale:g}; "
+                         f"keep {', '.join(sorted(f.keep)) or 'none'}")
+            continue
+        if was.types != f.types:
+            lines.append(f"~ restrict.{f.name} types {', '.join(sorted(was.types))} -> {', '.join(sorted(f.types))}")
+        if was.scale != f.scale:
+            lines.append(f"~ restrict.{f.name} scale {change(was.scale, f.scale)}")
+        lines += [f"+ restrict.{f.name} keep {k}" for k in sorted(f.keep - was.keep)]
+        lines += [f"- restrict.{f.name} keep {k}" for k in sorted(was.keep - f.keep)]
+    lines += [f"- restrict.{name}" for name in sorted(focus.keys() - {f.name for f in other.focus})]
+    return lines

@@ -1,0 +1,294 @@
+"""Programs in and out: reading, parsing, checking, formatting and sampling ``.mlev`` programs, and the
+check that a program's ``task`` line names a task its kind runs on.
+"""
+
+from __future__ import annotations
+
+import builtins
+import random
+import shlex
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Literal
+
+from mlevolve.api.checks import _at_least, check_seed
+from mlevolve.arguments import typed
+from mlevolve.dsl.errors import (
+    DATA_SUFFIXES,
+    MlevError,
+    ProgramWarning,
+    SettingError,
+    data_task,
+    decode_utf8,
+    did_you_mean,
+    file_kind,
+    normalize_newlines,
+    read_bytes,
+    type_hint,
+    wrong_kind,
+)
+from mlevolve.dsl.ir import Expr, Program
+from mlevolve.dsl.kinds import check_program, idle
+from mlevolve.dsl.parse import parse as _parse
+from mlevolve.dsl.printer import format_program
+from mlevolve.dsl.traverse import program_hash as _program_hash
+from mlevolve.dsl.types import Type
+from mlevolve.gp.generate import generate, ramped_half_and_half
+from mlevolve.grammar.spec import GrammarSpec, load_grammar
+
+
+@typed
+def read_source(path: str | Path) -> str:
+    """The text of a ``.mlev`` file with universal newlines (CRLF and CR read as LF, as Python's text
+    mode does); a missing, unreadable or binary file is an :class:`MlevError`."""
+    p = Path(path)
+    if p.suffix.lower() in DATA_SUFFIXES and p.is_file() and file_kind(p) is None:  # by its name, not its text
+        raise MlevError("a data file, not a .mlev program", file=str(p),
+                        hint=f"a data file is a task: mlevolve run PROGRAM.mlev --task {data_task(p)} (evolve and "
+                             "export take it so too)")
+    data = read_bytes(p, "a .mlev program", "no such file", "check the path",
+                      "parse the text first: mlevolve.parse(TEXT) gives a Program, which every function takes",
+                      opening="algorithm ")
+    if data.startswith(b"SQLite format 3\0"):  # a run's archive, likely, where a program was wanted
+        db = shlex.quote(str(p))
+        raise MlevError("an SQLite database, not a .mlev program", file=str(p),
+                        hint=f"if it is a run's archive, `mlevolve show {db} --best` prints its best program and "
+                             f"`mlevolve export {db} --best -o best.py` writes it as a script")
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise MlevError(f"binary file (a NUL byte at offset {nul})", file=str(p),
+                        hint="a .mlev program is UTF-8 text")
+    text = decode_utf8(data, str(p), "a .mlev program").removeprefix("\ufeff")  # a BOM some editors write
+    text = normalize_newlines(text)
+    wrong_kind(text, str(p), "a .mlev program")  # a grammar file or meta configuration: said so, not its syntax
+    return text
+
+
+@typed
+def parse(text: str, file: str | Path | None = None) -> Program:
+    """Parse ``.mlev`` text into the IR (syntax only; see :func:`check`); ``file``: the name its errors give.
+    A syntax error raises :class:`MlevError` at its line and column, with the tokens expected."""
+    return _parse(text, None if file is None else str(file))
+
+
+@typed
+def parse_expr(source: str, file: str | Path | None = None) -> Expr:
+    """Parse one ``.mlev`` expression (``x * sigmoid(x)``) into the IR; raises :class:`MlevError` at its column."""
+    from mlevolve.dsl.parse import parse_expr as _parse_expr
+
+    return _parse_expr(source, None if file is None else str(file))
+
+
+@typed
+def format_expr(expr: Expr) -> str:
+    """One expression of the IR (:func:`parse_expr`'s, :func:`sample`'s) as ``.mlev`` text on one line, canonically
+    parenthesised."""
+    from mlevolve.dsl.printer import format_expr as _format_expr
+
+    return _format_expr(expr)
+
+
+@typed
+def canonical_hash(expr: Expr) -> str:
+    """The hex digest (32 characters) of ``expr`` as the search's cache knows it: equal for expressions that differ only
+    in the order of a commutative operation's arguments (``x + y``, ``y + x``)."""
+    from mlevolve.dsl.traverse import canonical_hash as _canonical_hash
+
+    return _canonical_hash(expr)
+
+
+@typed
+def program_hash(program: Program) -> str:
+    """The hex digest (32 characters) of a whole program's content (:func:`canonical_hash` of each definition;
+    its name, task and comments excluded): a run's archive is of one program hash."""
+    return _program_hash(program)
+
+
+@typed
+def parse_file(path: str | Path) -> Program:
+    """Read and parse a ``.mlev`` file (the program keeps the file's name, :attr:`Program.file`, for
+    the errors a later check or run finds in it).  Raises :class:`MlevError` for a missing, unreadable or
+    binary file (:func:`read_source`) and for a syntax error, as :func:`parse`."""
+    return _parse(read_source(path), str(path))
+
+
+def _stored(text: str, where: str) -> Program:
+    """An archived program's text parsed (located at ``where``), as a search made it (:attr:`Program.written`
+    False): a literal out of its primitive's range runs clamped, as it ran in the search."""
+    return replace(_parse(text, where), written=False)
+
+
+def _file_of(program: Program | str | Path) -> str | None:
+    """Where ``program`` was read from, for errors: its path, a parsed program's :attr:`Program.file`, or None
+    (a program made in code)."""
+    return program.file if isinstance(program, Program) else str(program)
+
+
+def _as_program(program: Program | str | Path, file: str | None) -> Program:
+    """``program`` parsed: a :class:`~pathlib.Path` is its ``.mlev`` file, a str its text (located in ``file``)."""
+    if isinstance(program, Path):
+        return parse_file(program)
+    if isinstance(program, str) and "\n" not in program.strip() and program.strip().endswith(".mlev"):
+        raise MlevError(f"{program.strip()!r} is the path of a .mlev file, where this takes a program's text",
+                        hint=f"pass Path({program.strip()!r}), or mlevolve.parse_file({program.strip()!r})")
+    return _parse(program, file) if isinstance(program, str) else program
+
+
+@typed
+def check(program: Program | str | Path, grammar: GrammarSpec | None = None, file: str | None = None, *,
+          whole: bool = True) -> Program:
+    """Type-check a program (its text, or a :class:`~pathlib.Path` to its ``.mlev`` file) against a grammar
+    (the base grammar by default).
+
+    With ``whole`` (the default) the program must also be one program that ``run``, ``evolve`` and
+    ``export`` take: one formula, one learner, one objective, or a network's parts with at most one
+    loss, model... (:func:`mlevolve.interpreter.regimes.regime_of`; a file without definitions is none);
+    ``whole=False`` checks a file of several definitions one takes a component from.
+    A program as written (:attr:`Program.written`, all but those read back from an archive) must also give
+    its primitives' literal arguments in their range (``dropout(1.5)`` is refused, as ``dense(0)`` is).
+    Returns the program unchanged; raises :class:`MlevError` listing every faulty definition, located
+    in ``file`` (by default the file it was parsed from, :attr:`Program.file`).
+    """
+    program = _as_program(program, file)
+    file = file or program.file
+    try:
+        checked = check_program(program, grammar or load_grammar(), written=program.written)
+        if whole:
+            from mlevolve.interpreter.regimes import regime_of
+
+            regime_of(checked)
+            for dead in idle(checked):  # a definition that cannot reach the score: refused where nothing could read it
+                if dead.always:
+                    raise dead.error
+                import warnings
+
+                warnings.warn(ProgramWarning(dead.error.located(file) if file else dead.error), stacklevel=2)
+        return checked
+    except MlevError as err:
+        raise err.located(file) if file else err from None
+
+
+@typed
+def format(program: Program | str | Path, file: str | None = None) -> str:
+    """The canonical text of a program (its text, or a :class:`~pathlib.Path` to its file): ``parse(format(p)) == p``.
+
+    The text is parsed back and compared with ``program`` before it is returned: if the two differ
+    (a printer fault), this raises :class:`MlevError` instead of returning text that means something else,
+    so ``mlevolve fmt --write`` can never replace a file with a different program."""
+    original = _as_program(program, file)
+    text = format_program(original)
+    try:
+        again = _parse(text, file)
+        same = again == original and format_program(again) == text
+    except MlevError:
+        same = False
+    if not same:
+        raise MlevError("the formatted text would not read back as the same program; nothing was written",
+                        file=file, hint="please report this formatter fault with the file")
+    return text
+
+
+SAMPLE_DEPTH_LIMIT = 24  # the deepest ``sample`` draws: depth 30 took 12 s and 2.4 MB of text for one full tree
+SAMPLE_METHODS = ("grow", "full", "ramped")  # Koza's: ``sample``'s ``method`` (its annotation's values)
+SAMPLE_LIMIT = 100_000  # the most expressions ``sample`` draws at once: they are held in a list (1e12 exhausted memory)
+
+
+@typed
+def sample(
+    type_: Type,
+    n: int = 5,
+    *,
+    seed: int = 0,
+    depth: int = 5,
+    method: Literal["grow", "full", "ramped"] = "ramped",
+    env: Mapping[str, Type] | None = None,
+    grammar: GrammarSpec | None = None,
+) -> builtins.list[Expr]:
+    """``n`` random well-typed expressions of ``type_`` with the names of ``env`` in scope, at most
+    ``depth`` deep (1 to :data:`SAMPLE_DEPTH_LIMIT`), ``n`` at most :data:`SAMPLE_LIMIT`, drawn by Koza's
+    ``grow``, ``full`` or ``ramped`` half-and-half from ``seed`` (0 to 2**63 - 1).  Raises :class:`SettingError`
+    for a value out of range, :class:`MlevError` for a name of ``env`` the language cannot read (a keyword, ``x y``,
+    ``é``) or a type the grammar does not know."""
+    _at_least(n=n, depth=depth)
+    check_seed(seed)  # random.Random(-1) is random.Random(1): a negative seed is refused, as run's and evolve's are
+    if method not in SAMPLE_METHODS:  # "bogus" was drawn as grow
+        raise SettingError("unknown {method} {got!r}", got=method,
+                           hint=did_you_mean(str(method), SAMPLE_METHODS) + "methods: " + ", ".join(SAMPLE_METHODS))
+    if n > SAMPLE_LIMIT:
+        raise SettingError("{n} must be at most {limit}, got {got}", got=n, limit=f"{SAMPLE_LIMIT:,}",
+                           hint="they are held in memory; draw more in further calls, each with its own {seed}")
+    if depth > SAMPLE_DEPTH_LIMIT:
+        raise SettingError("{depth} must be at most {limit}, got {got}", got=depth, limit=SAMPLE_DEPTH_LIMIT,
+                           hint="a full tree doubles with each level: depth 20 prints about 40,000 characters")
+    from mlevolve.dsl.parse import KEYWORDS
+
+    for name in env or {}:  # a name the language reads (a keyword or 'x y' was drawn, or raised the IR's ValueError)
+        if name in KEYWORDS or not (name.isidentifier() and name.isascii()):
+            raise MlevError(f"env[{name!r}]: " + ("a keyword" if name in KEYWORDS else "not a name"),
+                            hint="a name is ASCII letters, digits and _, not starting with a digit, and no keyword ("
+                                 + ", ".join(KEYWORDS) + ")")
+    spec = grammar or load_grammar()
+    for name, given in (env or {}).items():  # as `mlevolve sample --var` refuses it (an unknown type was drawn from)
+        if given not in spec.types:
+            raise MlevError(f"env[{name!r}]: unknown type {given!r}", hint=type_hint(str(given), list(spec.types)))
+    rng = random.Random(seed)
+    if method == "ramped":
+        return [ramped_half_and_half(spec, type_, rng, env=env, max_depth=depth) for _ in range(n)]
+    return [generate(spec, type_, rng, env=env, max_depth=depth, method=method) for _ in range(n)]
+
+
+def _program(program: Program | str | Path, grammar: GrammarSpec, *, whole: bool = True) -> Program:
+    """A checked program from a Program or a path to a ``.mlev`` file; calls of the grammar's
+    learned rules are inlined, so what runs (and what archives store) is a base program."""
+    from mlevolve.grammar.rules import expand_program
+
+    if isinstance(program, Program):
+        return expand_program(check(program, grammar, whole=whole), grammar.rules)
+    return expand_program(check(parse_file(program), grammar, file=str(program), whole=whole), grammar.rules)
+
+
+def check_task_line(program: Program, file: str | None = None) -> None:
+    """Raise :class:`MlevError` at the program's ``task`` line (in ``file``) when it names no task, a task
+    of another kind than the (checked) program's regime runs on, or options that task does not take as
+    that regime reads it (:func:`~mlevolve.interpreter.tasks.task_options`, the loaders' own check); no
+    data is read.  ``mlevolve check`` runs it, and ``run``, ``evolve`` and ``export`` on a task line."""
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.tasks import check_task_kind, check_task_name, task_options
+
+    if program.task is None:
+        return
+    if not program.task.strip():  # task "": the line is there, naming nothing (not a program without a task)
+        raise MlevError("the task line names no task", program.task_span, file=file,
+                        hint='write `task NAME` (`mlevolve tasks` lists them) or `task "data.csv:target=y"`, or '
+                             'drop the line')
+    try:
+        check_task_name(program.task, program.task_span)  # the closest task's name in the hint
+        try:
+            regime = regime_of(program)
+        except (MlevError, KeyError):  # no definitions, or a mix: reported by the one-program rule, not here
+            return
+        check_task_kind(regime, program.task, program.task_span)
+        task_options(program.task, regime.name)
+    except MlevError as err:
+        if err.span is None and err.file is None:  # an option's mistake: at the task line
+            err.span = program.task_span
+            err.hint = _beside(program.task, file) or err.hint
+        raise err.located(file) if file else err from None
+
+
+def _beside(task: str, file: str | None, whose: str = "the program's") -> str:
+    """The hint for data file ``task`` names by a relative path that the current folder lacks and ``file``'s folder
+    holds (``whose``: a program's, a meta configuration's; a path is read from the current folder, not the file's),
+    else ``""``."""
+    from mlevolve.interpreter.tasks import data_file_of
+
+    try:
+        name = data_file_of(task)
+    except MlevError:  # a spec with no name: its own error stands
+        return ""
+    if file is None or name is None or Path(name).is_absolute() or Path(name).exists():
+        return ""
+    there = Path(file).parent / name
+    return (f"a relative path is read from the current folder ({Path.cwd()}), not {whose}: {there} is "
+            f"there; cd {Path(file).parent}, or give its full path") if there.is_file() else ""
