@@ -568,7 +568,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _show_formula(args: argparse.Namespace) -> int:
     """``show --sympy/--latex``: the formula of a .mlev file, or of archived programs, as SymPy or LaTeX."""
-    from mlevolve.interpreter.algebra import UNDECIDABLE, sympy_display
+    from mlevolve.interpreter.algebra import UNDECIDABLE, NoSympyForm, sympy_display
 
     programs: list[Program | str]
     if file_kind(args.db) == "a .mlev program":
@@ -582,8 +582,16 @@ def _show_formula(args: argparse.Namespace) -> int:
     else:
         shown = api.show(args.db, args.hash, args.n, digits=0)  # every digit: SymPy folds them, the display rounds
         programs = [api.parse(c["program"], f"{args.db}#{c['hash'][:12]}") for c in shown]
+    def sympy_of(program: str | Program) -> Any:  # its SymPy form, or why it has none (a mistake: raised)
+        try:
+            return api.formula_sympy(program)
+        except NoSympyForm as err:  # SymPy cannot decide it, or would write zoo: the formula as written
+            return err
+
     for program in programs:
-        expr = _located(program, partial(api.formula_sympy, program))
+        if isinstance(expr := _located(program, partial(sympy_of, program)), NoSympyForm):
+            _formula_text(program, expr.message)
+            continue
         try:
             # a file's literals as written, unless --digits is given (SymPy folds some: exp(0.48 + x) is 1.6*exp(x))
             text, latex = sympy_display(expr, args.digits if "digits" in args.given or not isinstance(program, str)
@@ -592,10 +600,19 @@ def _show_formula(args: argparse.Namespace) -> int:
         except RecursionError:
             raise MlevError("the formula is too deep for SymPy's printers", hint="simplify it first") from None
         except UNDECIDABLE as err:  # a comparison SymPy cannot decide (of zoo, of a complex value)
-            why = (str(err).splitlines() or [type(err).__name__])[0]
-            raise MlevError(f"SymPy cannot write this formula: {why}", file=program if isinstance(program, str)
-                            else program.file, hint="show it without --sympy/--latex: its program text") from None
+            _formula_text(program, "SymPy cannot write this formula: " + (str(err).splitlines() or
+                                                                          [type(err).__name__])[0])
     return 0
+
+
+def _formula_text(program: str | Program, why: str) -> None:
+    """``show --sympy``'s fallback: the formula of ``program`` (a file's path, or an archive's program) as its text
+    on stdout, and on stderr a one-line note of ``why`` it has no SymPy form."""
+    parsed = api.parse(api.read_source(program), program) if isinstance(program, str) else program
+    body = next(d.body for d in parsed.definitions if d.kind == "formula" and d.body is not None)
+    print(format_expr(body))
+    where = program if isinstance(program, str) else program.file
+    print(f"{where}: note: {why}; shown as the program writes it", file=sys.stderr)
 
 
 def _no_stdout(output: str | None, what: str, example: str) -> None:

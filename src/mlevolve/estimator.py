@@ -117,6 +117,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 raise ValueError(f"{name} must be the path of a file (a str or pathlib.Path), got {path!r}")
             if path is not None and Path(path).is_dir():
                 raise ValueError(f"{name} is a folder, not a file: {path!r}")
+        if self.db is not None and (kind := _not_an_archive(Path(self.db))):  # it said "exists without its data file"
+            raise ValueError(f"db must name a run's archive (the SQLite file a fit writes and a later fit resumes, "
+                             f"e.g. 'run.db'), got {str(self.db)!r}: {kind}")
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SymbolicRegressor:
         """Search a formula of ``X`` (n, F) for ``y`` (n,); returns self.
@@ -233,7 +236,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """The best formula (``index``: ``front_[index]``'s, as :meth:`predict` takes it) as a SymPy expression of real
         symbols named as its parameters (exact rationals: the literals as written).  SymPy's algebra, not float64's:
         off the data's range an expression may be defined where ``predict`` is NaN (``sigmoid(log(z))`` is
-        ``1/(1 + 1/z)`` for every z, the log of a negative z NaN in NumPy)."""
+        ``1/(1 + 1/z)`` for every z, the log of a negative z NaN in NumPy).  A ValueError where the formula has no SymPy
+        form that means what float64 computes (one holding ``zoo`` or ``I``: ``expression_`` is then its text)."""
         from mlevolve.api import formula_sympy, parse
         from mlevolve.grammar.spec import load_grammar
 
@@ -328,6 +332,17 @@ def _in_arrays(text: str, data: Path, shape: tuple[int, int], rows: Any) -> str:
 
 
 _PARAMETERS = {"seed": "random_state", "fit": "fit_constants"}  # evolve's settings the estimator names otherwise
+
+
+def _not_an_archive(db: Path) -> str | None:
+    """What the existing file ``db`` is where it is no run's archive (a data file, a program, a text file: anything
+    but an SQLite database or an empty file, which SQLite makes one), or None."""
+    from mlevolve.dsl.errors import DATA_SUFFIXES, SQLITE, file_kind
+
+    if not db.is_file() or not db.stat().st_size or (kind := file_kind(db)) == SQLITE:
+        return None
+    return "a data file (fit reads X and y)" if db.suffix.lower() in DATA_SUFFIXES else kind or \
+        "not an SQLite database"
 
 
 def _said(err: MlevError) -> str:

@@ -262,6 +262,27 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "      ^^\n"
         "hint: 'pi' is no name of .mlev: write the number, 3.141592653589793\n",
     ),
+    "e_near_a_parameter": (  # it said only "write the number, 2.718281828459045", where ex was meant
+        HEAD + "formula f(ex: Scalar) -> Scalar =\n  e * 2.0\n",
+        "e_near_a_parameter.mlev:3:3: error: in formula 'f': unknown name 'e'\n"
+        "      e * 2.0\n"
+        "      ^\n"
+        "hint: did you mean 'ex'? If not: 'e' is no name of .mlev: write the number, 2.718281828459045\n",
+    ),
+    "pi_near_a_binding": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  let phi = x * 2.0 in pi + phi\n",
+        "pi_near_a_binding.mlev:3:24: error: in formula 'f': unknown name 'pi'\n"
+        "      let phi = x * 2.0 in pi + phi\n"
+        "                           ^^\n"
+        "hint: did you mean 'phi'? If not: 'pi' is no name of .mlev: write the number, 3.141592653589793\n",
+    ),
+    "e_far_from_every_name": (  # no close name: the constant alone
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  e * x\n",
+        "e_far_from_every_name.mlev:3:3: error: in formula 'f': unknown name 'e'\n"
+        "      e * x\n"
+        "      ^\n"
+        "hint: 'e' is no name of .mlev: write the number, 2.718281828459045\n",
+    ),
     "call_a_name": (
         HEAD + "formula f(x: Scalar) -> Scalar =\n  x(1.0)\n",
         "call_a_name.mlev:3:3: error: in formula 'f': 'x' is a name, not a primitive: it cannot be called\n"

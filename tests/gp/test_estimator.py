@@ -354,6 +354,27 @@ def test_a_settings_mistake_is_a_value_error_in_its_words(settings: dict[str, ob
         SymbolicRegressor(**{"budget": 20, **settings}).fit(*_data(20))  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("name", "text", "what"), [
+    ("data.csv", "x,y\n1,2\n", "a data file (fit reads X and y)"),
+    ("data.npz", "PK\x03\x04", "a data file (fit reads X and y)"),
+    ("f.mlev", "algorithm a\n", "a .mlev program"),
+    ("notes.txt", "hello\n", "not an SQLite database"),
+    ("run.db", "not sqlite\n", "not an SQLite database"),  # by its bytes, whatever its name
+])
+def test_a_db_that_is_no_archive_is_a_value_error_naming_what_it_is(tmp_path: Path, name: str, text: str,
+                                                                   what: str) -> None:
+    """``db="data.csv"`` (the user's data file) said "data.csv exists without its data file data.csv.csv"; an
+    existing file that is no SQLite database is refused as what it is, before any file is written beside it."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    message = (f"db must name a run's archive (the SQLite file a fit writes and a later fit resumes, e.g. 'run.db'), "
+               f"got {str(path)!r}: {what}")
+    with pytest.raises(ValueError) as caught:
+        SymbolicRegressor(budget=5, db=str(path)).fit(*_data(20))
+    assert str(caught.value) == message
+    assert path.read_text(encoding="utf-8") == text and sorted(tmp_path.iterdir()) == [path]  # nothing written
+
+
 def _no_seconds(metrics: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in metrics.items() if not k.endswith("_seconds")}
 

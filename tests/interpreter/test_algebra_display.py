@@ -9,6 +9,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.parse import parse
 from mlevolve.interpreter import algebra
-from mlevolve.interpreter.algebra import sympy_display, sympy_of
+from mlevolve.interpreter.algebra import NoSympyForm, sympy_display, sympy_of
 from mlevolve.results import shown_algebra
 from tests.conftest import Capsys, cli
 
@@ -63,10 +64,10 @@ def test_where_sympy_cannot_decide_the_program_is_shown(tmp_path: Path, capsys: 
     assert shown_algebra(_text("max(x, y) * 2.0 + 1.0")) is None  # the summary and `best` show the program alone
     path = tmp_path / "f.mlev"
     path.write_text(_text("max(x, y) * 2.0 + 1.0"))
-    code, out, err = cli(capsys, "show", str(path), "--sympy")
-    assert (code, out) == (2, "") and err.splitlines() == [
-        f"{path}: error: SymPy cannot write this formula: Invalid comparison of non-real zoo",
-        "hint: show it without --sympy/--latex: its program text"]
+    code, out, err = cli(capsys, "show", str(path), "--sympy")  # the program's text, with a note (it was an error)
+    assert (code, out) == (0, "max(x, y) * 2.0 + 1.0\n") and err.splitlines() == [
+        f"{path}: note: SymPy cannot write this formula: Invalid comparison of non-real zoo; shown as the program "
+        "writes it"]
     monkeypatch.setattr(algebra, "_build", _undecidable)  # as SymPy raises building it
     with pytest.raises(MlevError, match="formula 'f' has no SymPy form: SymPy cannot decide part of it"):
         sympy_of(parse(_text("x")).definitions[0])
@@ -85,3 +86,50 @@ def test_a_fitted_constant_over_a_sum_shows_as_a_decimal_not_as_a_fraction_sprea
     ``-8.622*z/(1 + exp(-x))``. The decimals come first now, and no whole number of the fraction is left."""
     text = sympy_display(sympy_of(parse(_text(body)).definitions[0]), 4)[0]  # type: ignore[arg-type]
     assert text == shown
+
+
+@pytest.mark.parametrize(("body", "shown", "ieee"), [
+    ("x / 0.0", "oo*x", lambda x: x / np.float64(0.0)),  # it printed zoo*x: complex infinity, no float64's value
+    ("x / -0.0", "-oo*x", lambda x: x / np.float64(-0.0)),
+    ("x / (0.0 * -1.0)", "-oo*x", lambda x: x / (np.float64(0.0) * -1.0)),  # a zero's sign, computed
+    ("0.0 / 0.0", "nan", lambda x: np.float64(0.0) / np.float64(0.0) + 0 * x),
+    ("log(0.0)", "-oo", lambda x: np.log(np.float64(0.0)) + 0 * x),
+    ("x * (1.0 / 0.0)", "oo*x", lambda x: x * (1.0 / np.float64(0.0))),
+    ("1.0 / -0.0", "-oo", lambda x: 1.0 / np.float64(-0.0) + 0 * x),
+    ("x - x / 0.0", "-oo*x", lambda x: x - x / np.float64(0.0)),
+    ("0.0 * (x / 0.0)", "nan", lambda x: 0.0 * (x / np.float64(0.0))),
+])
+def test_an_infinity_or_nan_shows_as_float64_computes_it(body: str, shown: str, ieee: Any) -> None:
+    """``show --sympy`` printed ``zoo*a`` for ``a / 0.0``: a SymPy form of an infinite or undefined step now means what
+    float64 computes, checked at points below, at and above 0 (SymPy's nan where float64's NaN)."""
+    expr = sympy_of(parse(_text(body)).definitions[0])  # type: ignore[arg-type]
+    assert sympy_display(expr)[0] == shown and shown_algebra(_text(body)) in (shown, None)
+    x = next(iter(expr.free_symbols), None)
+    for v in (-2.0, 0.0, 3.0):
+        with np.errstate(all="ignore"):
+            want = float(ieee(np.float64(v)))
+        got = float(expr.subs(x, v) if x is not None else expr)
+        assert got == want or (np.isnan(got) and np.isnan(want)), (v, got, want)
+
+
+@pytest.mark.parametrize(("body", "what"), [
+    ("x / (x * 0.0)", "zoo (complex infinity)"),  # the zero's sign is x's: no one infinity means it
+    ("x / (y - y)", "zoo (complex infinity)"),
+    ("sqrt(neg(square(x)))", "I (a complex value)"),  # NaN in float64, I*Abs(x) in SymPy
+])
+def test_a_formula_sympy_would_show_unlike_float64_shows_as_its_text(tmp_path: Path, capsys: Capsys, body: str,
+                                                                     what: str) -> None:
+    """Where SymPy's form would hold zoo or I (no float64 value), every display shows the program's text: the summary
+    and ``best`` (no algebra line), ``show --sympy`` (the text, and a note on stderr), the estimator and a formula
+    module (:class:`NoSympyForm`, an :class:`MlevError`)."""
+    why = f"formula 'f' has no SymPy form that means what float64 computes: SymPy writes {what}"
+    with pytest.raises(NoSympyForm) as caught:
+        sympy_of(parse(_text(body)).definitions[0])  # type: ignore[arg-type]
+    assert caught.value.message == why
+    assert shown_algebra(_text(body)) is None
+    path = tmp_path / "f.mlev"
+    path.write_text(_text(body))
+    for flag in ("--sympy", "--latex"):
+        code, out, err = cli(capsys, "show", str(path), flag)
+        assert (code, out, err) == (0, body.replace("neg(", "-(").replace("-(square(x))", "-square(x)") + "\n",
+                                    f"{path}: note: {why}; shown as the program writes it\n")

@@ -143,9 +143,11 @@ def test_a_weight_column_is_no_input_and_its_zeros_leave_rows_out(tmp_path: Path
     (["0"] * 12, ":target=y:weight=w", "mlevolve evolve: error: {d}: every weight in column 'w' is 0\nhint: a "
      "weight of 0 leaves its row out: give the rows to fit a positive weight\n"),
     (["1"] * 12, ":target=y:weight=v", "mlevolve evolve: error: {d}: weight=v is no column; each row's weight is a "
-     "column of the file, and not a feature\nhint: weight= names one of: x, w\n"),
+     "column of the file, and not a feature\nhint: weight= names one of: w\n"),  # x is the formula's input
+    (["1"] * 12, ":target=y:weight=x", "mlevolve evolve: error: {d}: weight=x is a parameter of the formula; each "
+     "row's weight is a column of the file, and not a feature\nhint: weight= names one of: w\n"),
     (["1"] * 12, ":target=y:weight=y", "mlevolve evolve: error: {d}: weight=y is the target; each row's weight is a "
-     "column of the file, and not a feature\nhint: weight= names one of: x, w\n"),
+     "column of the file, and not a feature\nhint: weight= names one of: w\n"),
 ])
 def test_a_bad_weight_column_is_one_located_error(tmp_path: Path, cells: list[str], spec: str, said: str) -> None:
     data = _write(tmp_path / "d.csv", cells)
@@ -154,6 +156,38 @@ def test_a_bad_weight_column_is_one_located_error(tmp_path: Path, cells: list[st
     done = run_mlevolve("evolve", str(program), "--task", f"{data}{spec}", "--budget", "3", "--quiet", "--db",
                         str(tmp_path / "r.db"))
     assert (done.returncode, done.stdout, done.stderr) == (2, "", said.format(d=data))
+
+
+@pytest.mark.parametrize(("header", "params", "spec", "said"), [
+    ("x,w,y", "x", ":target=y", "column w not used by the formula\nhint: add :weight=w to weight the rows by it"),
+    ("x,Sample_Weight,z,y", "x", ":target=y", "columns Sample_Weight, z not used by the formula\nhint: add "
+     ":weight=Sample_Weight to weight the rows by it; drop column z from the file, or name a parameter after it"),
+    ("x,weights,z,u,y", "x", ":target=y", "columns weights, z, u not used by the formula\nhint: add :weight=weights to "
+     "weight the rows by it; drop columns z, u from the file, or name a parameter after it"),
+    ("x,wt,v,y", "x", ":target=y:weight=v", "column wt not used by the formula\nhint: the formula's parameters are "
+     "named after the columns: x, wt"),  # a weight= given: the column left is no second weight
+    ("x,w,y", "x, v", ":target=y", "no column for parameter v; column w not used by the formula\nhint: the formula's "
+     "parameters are named after the columns: x, w"),  # a parameter missing: w may be its column, misnamed
+    ("x,z,y", "x", ":target=y", "column z not used by the formula\nhint: the formula's parameters are named after the "
+     "columns: x, z"),  # no weight's name: as before
+    ("x,w,y", "x, w", ":target=y:weight=q", "weight=q is no column; each row's weight is a column of the file, and "
+     "not a feature\nhint: each column is the target or a parameter: add the weights"),
+])
+def test_a_formulas_unused_column_named_as_a_weight_is_suggested_as_weight(tmp_path: Path, header: str, params: str,
+                                                                          spec: str, said: str) -> None:
+    """A data file's column left over by the formula's parameters whose name is a weight's (w, weight, sample_weight)
+    was refused as any extra column; the hint names :weight=COLUMN now, and how to drop the others.  A weight= naming
+    no column lists only the columns a weight may be: neither the target nor a parameter (or says there is none)."""
+    names = header.split(",")
+    data = tmp_path / "d.csv"
+    data.write_text(header + "\n" + "".join(",".join(f"{1 + (i * (j + 3)) % 7}" for j in range(len(names))) + "\n"
+                                            for i in range(12)), encoding="utf-8")
+    program = tmp_path / "f.mlev"
+    program.write_text(f"algorithm a\n\nformula f({', '.join(f'{p}: Scalar' for p in params.split(', '))}) -> Scalar "
+                       f"=\n  {params.split(', ')[0]}\n", encoding="utf-8")
+    done = run_mlevolve("evolve", str(program), "--task", f"{data}{spec}", "--budget", "3", "--quiet", "--db",
+                        str(tmp_path / "r.db"))
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"mlevolve evolve: error: {data}: {said}\n")
 
 
 def test_a_learner_refuses_weight_saying_its_updates_are_unweighted(tmp_path: Path) -> None:

@@ -356,8 +356,9 @@ def _infer_scoped(frames: list[tuple[Expr, Env, int, list[Type]]], env: Env, pri
         elif isinstance(node, Ref):
             if node.name not in scope:
                 close = difflib.get_close_matches(node.name, list(scope), n=1)
-                hint = foreign_hint(node.name, called=False) or (f"did you mean '{close[0]}'?" if close else (
-                    "names in scope: " + (", ".join(sorted(scope)) or "none")))
+                foreign = foreign_hint(node.name, called=False)  # pi, e: after a close name in scope (a typo of ex)
+                hint = f"did you mean '{close[0]}'?" + f" If not: {foreign}" * bool(foreign) if close else foreign or (
+                    "names in scope: " + (", ".join(sorted(scope)) or "none"))
                 raise UnknownSymbol(node.name, False, node.span, hint)
             t = scope[node.name]
         elif isinstance(node, Call):

@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 UNDECIDABLE: tuple[type[Exception], ...] = (TypeError, ValueError, ArithmeticError, AttributeError)
 
 
+class NoSympyForm(MlevError):
+    """A formula SymPy cannot write, or whose SymPy form would not mean what float64 computes: every display of it
+    (``show --sympy``, the summary's and ``best``'s algebra line, the estimator's ``expression_``, a formula module)
+    shows the program's own text instead."""
+
+
 def _apply(op: Callable[..., Any], args: list[Any]) -> Any:
     """``op(*args)`` with NumPy's treatment of undefined values: NaN in, NaN out, and a comparison
     SymPy cannot decide (``max(1/0, 1)``: complex infinity is not ordered) is NaN too."""
@@ -41,9 +47,13 @@ def _apply(op: Callable[..., Any], args: list[Any]) -> Any:
 def sympy_of(d: Definition) -> sympy.Expr:
     """The SymPy expression of a formula definition: real symbols, literals as exact rationals.
 
-    Iterative over the body (no recursion limit).  A constant subexpression NumPy evaluates to NaN
-    (``0 / 0``) is ``sympy.nan``.  Raises :class:`MlevError` for a definition that is not a formula, one too deep
-    for SymPy, or one where SymPy raises what it cannot decide (:data:`UNDECIDABLE`).
+    Iterative over the body (no recursion limit).  A constant subexpression is what float64 computes where that is
+    not finite: ``0.0 / 0.0`` is ``sympy.nan``, ``log(0.0)`` ``-oo``, ``1.0 / -0.0`` ``-oo``; ``a / 0.0`` is
+    ``oo*a`` (IEEE's: +inf for a > 0, -inf below, NaN at 0; ``-oo*a`` over -0.0), where SymPy would write complex
+    infinity.  Raises :class:`MlevError` for a definition that is not a formula or one too deep for SymPy, and
+    :class:`NoSympyForm` where SymPy raises what it cannot decide (:data:`UNDECIDABLE`) or its form holds what
+    float64 has no value for (``zoo``, complex infinity: ``a / (a * 0.0)``, whose zero's sign depends on a; ``I``:
+    ``sqrt(-a**2)``, NaN in float64).
     """
     import sympy
 
@@ -59,18 +69,24 @@ def sympy_of(d: Definition) -> sympy.Expr:
         "softplus": lambda a: sympy.log(1 + sympy.exp(a)), "erf": sympy.erf,
     }
     try:
-        return _build(d, ops)
+        built = _build(d, ops)
     except RecursionError:  # SymPy's automatic evaluation recurses through the expression
         raise MlevError(f"formula '{d.name}' is too deep for SymPy", d.span,
                         "simplify it, or use the NumPy function") from None
     except UNDECIDABLE as err:  # what _apply does not wrap: SymPy's evaluation of a sum or product it builds
         raise undecidable(d, err) from None
+    if alien := [s for s, has in (("zoo (complex infinity)", sympy.zoo), ("I (a complex value)", sympy.I))
+                 if built.has(has)]:
+        raise NoSympyForm(f"formula '{d.name}' has no SymPy form that means what float64 computes: SymPy writes "
+                          f"{alien[0]}", d.span, "the program's text shows it: in float64 x / 0.0 is inf or -inf "
+                          "(NaN at 0), and a square root or log of a negative number NaN")
+    return built
 
 
-def undecidable(d: Definition, err: Exception) -> MlevError:
+def undecidable(d: Definition, err: Exception) -> NoSympyForm:
     """The error of formula ``d``, whose SymPy form SymPy could not build, rewrite or print (``err``, one of
     :data:`UNDECIDABLE`)."""
-    return MlevError(f"formula '{d.name}' has no SymPy form: SymPy cannot decide part of it ({err})", d.span,
+    return NoSympyForm(f"formula '{d.name}' has no SymPy form: SymPy cannot decide part of it ({err})", d.span,
                      "simplify it (a 0/0 or a comparison of infinities), or use the NumPy function")
 
 
@@ -140,6 +156,7 @@ def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
     assert d.body is not None
     scope0: dict[str, Any] = {p.name: sympy.Symbol(p.name, real=True) for p in d.params}
     frames: list[tuple[Expr, dict[str, Any], list[Any]]] = [(d.body, scope0, [])]
+    floats: dict[int, float] = {}  # float64's value of each constant node, by id: a zero's sign, which SymPy has not
     result: Any = None
     while frames:
         node, scope, kids = frames[-1]
@@ -150,7 +167,7 @@ def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
             continue
         frames.pop()
         if isinstance(node, Num):  # as written, or the simple fraction whose float it is (1/3, not 0.3333333333333333)
-            fraction = simple_fraction(float(node.value))
+            fraction, floats[id(node)] = simple_fraction(float(node.value)), float(node.value)
             value: Any = sympy.Rational(*fraction) if fraction else sympy.Rational(format_number(node))
         elif isinstance(node, Ref):
             value = scope[node.name]
@@ -159,9 +176,14 @@ def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
         elif isinstance(node, Call) and node.op in ops:
             value = _apply(ops[node.op], kids)
             if kids and all(getattr(k, "is_Number", False) for k in kids):  # as float64 computes it: 1/0 is oo
-                computed = numpy_value(node.op, [float(k) for k in kids])
+                computed = numpy_value(node.op, [floats.get(id(c), float(k)) for c, k in zip(children, kids,
+                                                                                           strict=True)])
+                if computed is not None and all(id(c) in floats for c in children):
+                    floats[id(node)] = computed  # (-0.0 kept: SymPy's zero has no sign)
                 if computed is not None and not math.isfinite(computed):
                     value = sympy.nan if math.isnan(computed) else sympy.oo if computed > 0 else -sympy.oo
+            elif node.op == "div" and floats.get(id(children[1]), 1.0) == 0:  # a / 0.0, SymPy's zoo*a: IEEE's
+                value = kids[0] * sympy.oo * math.copysign(1, floats[id(children[1])])
         else:
             what = node.op if isinstance(node, Call) else type(node).__name__
             raise MlevError(f"formula '{d.name}': '{what}' has no SymPy form", d.span, "use the base primitives")

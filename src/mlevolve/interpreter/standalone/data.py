@@ -151,13 +151,13 @@ def not_a_file(path: str, builtin: str) -> tuple[str, str]:
 
 
 def read_table(path: str, target: str, problem: str, most: float = math.inf, labels: str = "",
-               weight: str = "") -> tuple[Any, ...]:
+               weight: str = "", params: Sequence[str] = ()) -> tuple[Any, ...]:
     """Features (float64, file order without the target), targets, feature names, labels, rows' places of a CSV with a
     header row (target column ``target``) or an .npz file (arrays ``X`` and ``y``, features ``x0, x1, ...``).
     Targets are float64 numbers, or text class labels (stripped; with ``problem`` "classification", numbers among
     them written canonically: ``1`` and ``1.0`` are one class); every number at most ``most`` in magnitude.  A CSV
     column ``labels`` (a learner's ``group=``) may hold text: each cell is its label's place in the labels returned
-    (numbers written canonically; empty without it); a CSV column ``weight`` (a formula's) weights (weight_fault).
+    (numbers written canonically; empty without it); a CSV column ``weight`` (a formula's, no ``params``) weights.
     The one reader of users' files, the library's (tasks.py) and a script's: each mistake a :class:`TaskError` at its
     place, the first in file order."""
     file, suffix = Path(path), Path(path).suffix.lower()
@@ -169,7 +169,7 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf, lab
         if given and suffix == ".npz":
             raise TaskError(f"option {option}= applies to CSV files, not {path}", "an .npz file holds arrays X and y")
     x, cells, places, *names = (_read_npz if suffix == ".npz" else _read_csv)(file, target, problem, most, labels,
-                                                                              weight)
+                                                                              weight, params)
     rows = [(where, at) for _, _, where, at in places]  # each row's place: where a feature's bad value is told
     numbers = [_number(cell) for cell in cells]
     if not (text := [i for i, v in enumerate(numbers) if v is None]):
@@ -187,11 +187,13 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf, lab
 
 
 def check_group(name: str, group: str, target: str, features: list[str], key: str = "group",
-                why: str = "the rows are grouped into tasks by a feature column") -> None:
-    """Refuse (TaskError) a learner's ``group=`` (a formula's ``weight=``: ``key``) naming none of ``features``"""
-    if group not in features:
-        raise TaskError(f"{name}: {key}={group} {'is the target' if group == target else 'is no column'}; {why}",
-                        f"{did_you_mean(group, features)}{key}= names one of: {', '.join(features)}")
+                why: str = "the rows are grouped into tasks by a feature column", params: Sequence[str] = ()) -> None:
+    """Refuse (TaskError) a learner's ``group=`` (a formula's ``weight=``: ``key``) naming none of ``features`` but
+    the formula's parameters ``params`` (a parameter's column is its input, no weight)"""
+    if group not in (free := [f for f in features if f not in params]):
+        what = "the target" if group == target else "a parameter of the formula" if group in params else "no column"
+        raise TaskError(f"{name}: {key}={group} is {what}; {why}", f"{did_you_mean(group, free)}{key}= names one of: "
+                        + ", ".join(free) if free else "each column is the target or a parameter: add the weights")
 
 
 def weight_fault(cell: str, most: float = math.inf) -> tuple[str, str] | None:
@@ -210,7 +212,8 @@ def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | Non
         fault[0], "a regression needs a number in every target cell (a formula's target, or problem=regression)")
 
 
-def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, weight: str) -> tuple[Any, ...]:
+def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, weight: str,
+              params: Sequence[str]) -> tuple[Any, ...]:
     """Features, target cells, each one's place (location, name), feature names and labels of a CSV file."""
     if not target:
         raise TaskError(f"{file}: which column is the target?", f"write {shlex.quote(f'{file}:target=COLUMN')}")
@@ -252,7 +255,7 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
         check_group(str(file), labels, target, [h for h in header if h != target])
     if weight:
         check_group(str(file), weight, target, [h for h in header if h != target], "weight", "each row's weight is a "
-                    "column of the file, and not a feature")
+                    "column of the file, and not a feature", params)
     t, x, codes = header.index(target), np.empty((len(rows), len(header) - 1)), dict[str, int]()
     g, k = header.index(labels) if labels else -1, header.index(weight) if weight else -1
     for i, (line, end, row) in enumerate(rows):
@@ -281,7 +284,7 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
     return x, [row[t] for _, _, row in rows], places, [h for j, h in enumerate(header) if j != t], list(codes)
 
 
-def _read_npz(file: Path, _: str, problem: str, most: float, __: str, ___: str) -> tuple[Any, ...]:
+def _read_npz(file: Path, _: str, problem: str, most: float, *__: Any) -> tuple[Any, ...]:
     """``X`` (rows x features, finite numbers) and the cells of ``y`` (numbers or text), as :func:`_read_csv`."""
     try:  # np.load gives an array for a .npy file and unpickles others: only a ZIP archive (an .npz) is read
         with file.open("rb") as handle:

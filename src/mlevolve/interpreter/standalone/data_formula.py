@@ -31,6 +31,7 @@ FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
 }
 FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
 FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",), "n_train": 1_000_000, "weight": ""}
+WEIGHT_NAMES = ("w", "weight", "weights", "sample_weight", "sample_weights", "wt")  # a column ``weight=`` may mean
 MIN_FILE_ROWS = 7  # a formula's data file's fewest rows: _split holds out 2 of 7 (test_r2 is measured on 2 at least)
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
 POINT_MIN_VARIANCE = float(np.finfo(np.float64).tiny)  # and one below float64's least normal number lost its digits
@@ -58,7 +59,7 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
                 weight: str = "") -> dict[str, Any]:
     """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``; ``n_train`` of its
     fitting rows at most, drawn with ``seed`` (gplearn's ``max_samples``); ``weight``: the weights' column or ""."""
-    x, y, columns, *_ = read_table(path, target, "regression", POINT_MAX_ABS, weight=weight)
+    x, y, columns, *_ = read_table(path, target, "regression", POINT_MAX_ABS, weight=weight, params=inputs)
     x, y, columns, w = _weights(path, weight, x, y, columns)
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
     if missing or extra:  # the library's too (tasks.load_points)
@@ -67,8 +68,12 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
         meant = f": target={spec_value(extra[0])}" if left is not None and np.ptp(left) else ""  # the one left over
         # (target= naming a parameter's column is the mistake to tell first: the column left over may be the target,
         # whatever its name, so renaming it is no fix)
+        weighty = next((c for c in extra if c.casefold() in WEIGHT_NAMES), "") * (not missing and not weight)  # w
+        others = [c for c in extra if c != weighty]
         raise TaskError(f"{path}: " + "; ".join([f"no column for {listed('parameter', missing)}"] * bool(missing) + [
             f"{listed('column', extra)} not used by the formula"] * bool(extra)),
+            f"add :weight={spec_value(weighty)} to weight the rows by it" + f"; drop {listed('column', others)} from "
+            "the file, or name a parameter after it" * bool(others) if weighty else
             f"target= is the column to predict, not the parameter {target}{meant}" if target in missing else
             f"rename {listed('column', odd)} in the file: a parameter's name is ASCII letters, digits, _, not a "
             "keyword" if odd else
