@@ -827,10 +827,13 @@ def is_fixpoint(expr: Expr, rules: tuple[Rule, ...] = RULES,
     fitted formula's body, 28 nodes: RESULTS.md, "Stop 57"), and it stops at the first node that reduces.
     Iterative (no recursion limit)."""
     dispatch = _table(rules, folding)
+    leaves = not dispatch.by_op[None]  # no rule has a root without an op: a literal or a name never rewrites
     stack = [expr]
     pop, push = stack.pop, stack.extend
     while stack:
         node = pop()
+        if leaves and (type(node) is Num or type(node) is Ref):
+            continue
         if _rewrite(node, dispatch) is not None:
             return False
         push(node.children())
