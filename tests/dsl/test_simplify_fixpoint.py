@@ -7,12 +7,22 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlevolve.dsl.ir import Expr, Num, const, with_children
+from mlevolve.dsl.ir import Call, Expr, Num, const, with_children
 from mlevolve.dsl.parse import parse_expr
-from mlevolve.dsl.simplify import FITTED_RULES, RULES, Rule, _pass, simplify_expr
+from mlevolve.dsl.simplify import (
+    FITTED_RULES,
+    RULES,
+    Rule,
+    _pass,
+    fold_constant,
+    fold_float32,
+    is_fixpoint,
+    simplify_expr,
+)
 from mlevolve.dsl.traverse import fold
 from mlevolve.gp.generate import generate
 from mlevolve.gp.memo import simplified
@@ -72,3 +82,52 @@ def test_a_rewrite_that_makes_a_reducible_node_below_it_is_not_taken_as_settled(
     first, settled = _pass(body, rules)
     assert first == parse_expr("-(x + 0)") and not settled
     assert simplify_expr(body, rules) == reference(body, rules) == parse_expr("-x")
+
+
+@PROPS
+@given(seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 7), type_=st.sampled_from(["Scalar", "Vector"]),
+       values=st.lists(literal, min_size=1, max_size=6), fitted=st.booleans(), float32=st.booleans())
+def test_is_fixpoint_says_whether_simplifying_changes_nothing(seed: int, depth: int, type_: str, values: list[float],
+                                                               fitted: bool, float32: bool) -> None:
+    """``is_fixpoint`` is True exactly where ``simplify_expr`` gives the expression back, and then that very node
+    (what ``gp.memo.unseen_simplified_text`` relies on when it skips the walk): on random bodies with random
+    literals, on their simplified forms (fixpoints), and on those with their literals written anew, as a fit
+    writes them into a candidate (every sign rule of a literal turned negative: ``x + -0.8``), for the cache key's
+    rules and folding, the fitted rules and the float32 folding of what is shown of a torch body."""
+    spec = SCALAR_SPEC if type_ == "Scalar" else SPEC
+    rules = FITTED_RULES if fitted else RULES
+    folding = fold_float32 if float32 else fold_constant
+    body = with_literals(generate(spec, type_, random.Random(seed), env={**ENV, "v": "Vector"}, max_depth=depth,
+                                  method="grow"), values)
+    simple = simplify_expr(body, rules, folding=folding)
+    for expr in (body, simple, with_literals(simple, [-v for v in values])):
+        again = simplify_expr(expr, rules, folding=folding)
+        assert is_fixpoint(expr, rules, folding) == (again == expr)
+        if is_fixpoint(expr, rules, folding):
+            assert again is expr
+    assert is_fixpoint(simple, rules, folding)
+
+
+@pytest.mark.parametrize(("text", "fixpoint"), [
+    ("x + -0.8", False),  # add-neg: a fitted literal turned negative
+    ("x - 0.8", True),
+    ("3.45 + -3.94 * cos(x)", False),  # add-neg-mul
+    ("3.45 - 3.94 * cos(x)", True),
+    ("exp(x) * (x - -0.5)", False),  # sub-neg, below the root
+    ("exp(2.0)", False),  # a constant folds
+    ("exp(1000.0)", True),  # ...but not to an overflow
+    ("x + -0.0", False),  # add-zero
+    ("x + 0.0", True),  # (not at x = -0.0)
+])
+def test_is_fixpoint_on_fitted_forms(text: str, fixpoint: bool) -> None:
+    expr = parse_expr(text)
+    assert is_fixpoint(expr) is fixpoint
+    assert (simplify_expr(expr) == expr) is fixpoint
+
+
+def test_is_fixpoint_has_no_recursion_limit() -> None:
+    deep = parse_expr("x")
+    for i in range(3000):
+        deep = Call("add", (deep, Num(float(i + 1)))) if i % 2 else Call("sin", (deep,))
+    assert is_fixpoint(deep)
+    assert not is_fixpoint(Call("sin", (Call("add", (deep, const(-1.0))),)))

@@ -445,3 +445,39 @@ def test_the_tournament_draws_and_wins_as_max_of_random_sample(n: int, k: int, s
         expected = max(plain.sample(population, min(k, n)), key=attrgetter("score"))
         assert tournament(written, population, k) is expected  # type: ignore[arg-type]
         assert written.getstate() == plain.getstate()
+
+
+def test_a_fitted_formulas_stored_text_is_walked_only_where_a_rule_applies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``unseen_simplified_text`` of fitted formulas (random formulas through ``fit_formula`` on a quartic's
+    points, as the evaluator hands them over: text, and the folded body where the fold ran) is the plain
+    simplifier's text, program for program; the walk runs only where ``is_fixpoint`` finds a rule that applies,
+    and both kinds occur (a literal fitted negative, ``x + -0.8``, is one the walk rewrites)."""
+    import numpy as np
+
+    from mlevolve.dsl.simplify import is_fixpoint
+    from mlevolve.gp import memo
+    from mlevolve.interpreter.fit import fit_formula
+    from tests.interpreter.test_fastpath import random_formulas
+
+    spec = load_grammar()
+    x = np.linspace(-1.0, 1.0, 20)[:, None]
+    y = x[:, 0] ** 4 + x[:, 0] ** 3 + x[:, 0] ** 2 + x[:, 0]
+    walked: list[Expr] = []
+    plain = memo.simplify_expr
+    monkeypatch.setattr(memo, "simplify_expr", lambda e, **kw: walked.append(e) or plain(e, **kw))
+    kinds = {True: 0, False: 0}
+    for program in random_formulas(150, 3):
+        if program.definitions[0].params != (Param("x0", "Scalar"),):
+            continue
+        fitted = fit_formula(program, spec, x, y)
+        text = format_program(fitted.program)
+        body = fitted.program.definitions[0].body
+        assert body is not None
+        walked.clear()
+        got = memo.unseen_simplified_text(fitted.program, text, fitted.simple)
+        assert got == format_program(simplify_program(fitted.program))
+        fixpoint = body is fitted.simple or is_fixpoint(body)
+        assert walked == ([] if fixpoint else [body])
+        assert (got is text) == fixpoint  # a fixpoint's text is the one given, not printed again
+        kinds[fixpoint] += 1
+    assert min(kinds.values()) >= 3, kinds
