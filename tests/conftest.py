@@ -286,22 +286,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     first to compile one (its stderr would start with :data:`compiling.NOTE`), and note what the session must
     leave as it found: the kernels' specialisations and the source tree."""
     if os.environ.get("MLEVOLVE_NO_JIT", "") != "1" and importlib.util.find_spec("numba") is not None:
-        from mlevolve.interpreter import kernel
+        from mlevolve.interpreter.regimes import warm_kernels
 
-        kernel.warm()
+        warm_kernels()
         _BEFORE["kernels"] = kernel_specialisations()
     _BEFORE["tree"] = source_tree_changes()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the session where a test wrote into the repository (a file ``tmp_path`` should have held), and say
-    where a test compiled a kernel specialisation that :func:`mlevolve.interpreter.kernel.warm` does not."""
+    where a test compiled a kernel specialisation that :func:`mlevolve.interpreter.regimes.warm_kernels` does not."""
     problems = []
     before, after = _BEFORE.get("tree"), source_tree_changes()
     if before is not None and after is not None and (added := sorted(after - before)):
         problems.append(f"the tests wrote into the source tree {ROOT} (write under tmp_path): {', '.join(added)}")
     if "kernels" in _BEFORE and (new := sorted(kernel_specialisations() - _BEFORE["kernels"])):
-        problems.append("a test compiled numba specialisations that mlevolve.interpreter.kernel.warm does not "
+        problems.append("a test compiled numba specialisations that mlevolve.interpreter.regimes.warm_kernels does not "
                         f"(a fresh process compiling them prints numba's note on stderr): {', '.join(new)}")
     if problems:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")

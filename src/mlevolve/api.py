@@ -1210,7 +1210,7 @@ def evolve(
 
     regime = regime_of_task(task_data)
     in_process = regime.cheap and not parallel
-    backend = make_backend(factory, workers, dask, timeout, memory, worker_modules(regime.cheap, regime.imports)) \
+    backend = make_backend(factory, workers, dask, timeout, memory, worker_modules(regime)) \
         if portable and not in_process else None
     interrupted = False
     saved: list[int] = []  # the archive's candidates once the search is over: a stop after it says they are kept
@@ -1236,7 +1236,8 @@ def evolve(
                         from mlevolve.report.summary import environment_note
 
                         print(environment_note(changed), file=sys.stderr)
-                    progress = Progress(budget, quiet=quiet, json_log=json_log)
+                    progress = Progress(budget, quiet=quiet, json_log=json_log,
+                                        warmup=lambda: float(getattr(backend, "warmup", 0.0)))
                     try:
                         engine = Engine(checked, names, spec, evaluator, archive, config, progress, backend,
                                         replay=replay)
@@ -1440,7 +1441,7 @@ def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
     with contextlib.suppress(MlevError):  # a mistake in the program is reported where it was before
         regime = regime_of(program)
         if not dask and (workers != 1 or not regime.cheap):
-            prestart(worker_modules(regime.cheap, regime.imports))
+            prestart(worker_modules(regime))
 
 
 def next_commands(db: str | Path, best_hash: str | None = None, failed: str | None = None,

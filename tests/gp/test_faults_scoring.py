@@ -176,8 +176,8 @@ def test_a_run_scored_in_process_under_a_memory_limit_imports_what_a_first_probe
     scored in this process (a grammar given as an object, no worker can load it) as by a worker.  Not under a
     looser limit or none (the README's main job never imports it: 0.4 CPU s of every start), nor for a cheap
     regime's evaluator."""
-    code = ("import sys\nfrom mlevolve.gp.backends import InProcess\n"
-            "class Torch: cheap = False\nclass Cheap: cheap = True\n"
+    code = ("import sys\nfrom mlevolve.gp.backends import InProcess\nfrom mlevolve.interpreter.regimes import REGIMES\n"
+            "class Torch: regime = REGIMES['supervised']\nclass Cheap: regime = REGIMES['formula']\n"
             "InProcess(Cheap, memory=1 << 20); print('sympy' in sys.modules)\n"
             "InProcess(Torch); print('sympy' in sys.modules)\n"
             "InProcess(Torch, memory=6 << 30); print('sympy' in sys.modules)\n"
