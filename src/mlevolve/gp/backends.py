@@ -286,8 +286,8 @@ def score(evaluator: Any, program: Program, key: str, known: Container[str], win
     if not (policy.hurdle and evaluator.supports_hurdle):
         return _with_simplified(Scored(call(evaluator, "evaluate", program, key, limit), "evaluated", fingerprint))
     quick: Outcome = call(evaluator, "quick", program, key, limit)
-    if quick.failure is not None:
-        return Scored(quick, "hurdle", fingerprint)
+    if quick.failure is not None:  # a failed training, not one the hurdle stopped (results.counted_source)
+        return Scored(quick, "evaluated", fingerprint)
     threshold = float(np.quantile(window, policy.quantile)) if len(window) >= policy.warmup else -math.inf
     if quick.fitness < threshold:
         return Scored(Outcome({**quick.metrics, "quick_fitness": quick.fitness, "hurdle": threshold}), "hurdle",
