@@ -21,7 +21,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -89,11 +89,37 @@ def environment(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, **extra}
 
 
+def with_parent(preexec_fn: Callable[[], None] | None = None) -> Callable[[], None]:
+    """A ``preexec_fn`` under which the child dies with this process, even one killed by SIGKILL (Linux:
+    ``PR_SET_PDEATHSIG``, :func:`mlevolve.gp.backends.orphan_guard`, as the pool's workers do), then runs
+    ``preexec_fn``: a test's child (an ``evolve`` to a budget of a million) outlived a pytest killed mid-test and
+    kept running, one holding 3.7 GB.  (Python holds the import lock across the fork, so the guard's import in the
+    child cannot deadlock.)"""
+    from mlevolve.gp.backends import orphan_guard
+
+    parent = os.getpid()
+
+    def start() -> None:
+        orphan_guard(parent)
+        if preexec_fn is not None:
+            preexec_fn()
+
+    return start
+
+
+def spawn(args: Sequence[str | Path], **kw: Any) -> subprocess.Popen[Any]:
+    """:class:`subprocess.Popen` of ``args`` (``kw`` as it takes them) as a child that dies with this process
+    (:func:`with_parent`, with ``kw``'s own ``preexec_fn`` after): how every test starts a child that could run
+    long (an evolve or meta run it interrupts, kills or resumes)."""
+    return subprocess.Popen(args, preexec_fn=with_parent(kw.pop("preexec_fn", None)), **kw)
+
+
 def run_mlevolve(*argv: str, cwd: str | Path | None = None, timeout: float = 300, **kw: Any,
                  ) -> subprocess.CompletedProcess[str]:
-    """``python -m mlevolve ARGV`` in a fresh interpreter (text output captured); ``kw`` goes to
-    :func:`subprocess.run` (e.g. ``env``, ``preexec_fn``)."""
+    """``python -m mlevolve ARGV`` in a fresh interpreter (text output captured) that dies with this process
+    (:func:`with_parent`); ``kw`` goes to :func:`subprocess.run` (e.g. ``env``, ``preexec_fn``)."""
     kw.setdefault("env", environment())
+    kw["preexec_fn"] = with_parent(kw.get("preexec_fn"))
     return subprocess.run([sys.executable, "-m", "mlevolve", *argv], capture_output=True, text=True, cwd=cwd,
                           timeout=timeout, **kw)
 
