@@ -94,11 +94,12 @@ _START = """
 import sys, time
 from mlevolve.gp.backends import ProcessPool, Request, worker_modules
 from mlevolve.interpreter.factory import EvaluatorFactory
+from mlevolve.interpreter.regimes import REGIMES
 if __name__ == "__main__":
     factory = EvaluatorFactory("digits", 0, 10, frozenset({"activation"}), timeout=300)
     program = open("examples/mlp_digits.mlev").read()
     started = time.perf_counter()
-    pool = ProcessPool(factory, int(sys.argv[1]), preload=worker_modules(False))
+    pool = ProcessPool(factory, int(sys.argv[1]), preload=worker_modules(REGIMES["supervised"]))
     for job in range(pool.workers_count):
         pool.submit(Request(job, "fingerprint", program, f"k{job}"))
     answered = 0

@@ -21,7 +21,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -89,11 +89,37 @@ def environment(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, **extra}
 
 
+def with_parent(preexec_fn: Callable[[], None] | None = None) -> Callable[[], None]:
+    """A ``preexec_fn`` under which the child dies with this process, even one killed by SIGKILL (Linux:
+    ``PR_SET_PDEATHSIG``, :func:`mlevolve.gp.backends.orphan_guard`, as the pool's workers do), then runs
+    ``preexec_fn``: a test's child (an ``evolve`` to a budget of a million) outlived a pytest killed mid-test and
+    kept running, one holding 3.7 GB.  (Python holds the import lock across the fork, so the guard's import in the
+    child cannot deadlock.)"""
+    from mlevolve.gp.backends import orphan_guard
+
+    parent = os.getpid()
+
+    def start() -> None:
+        orphan_guard(parent)
+        if preexec_fn is not None:
+            preexec_fn()
+
+    return start
+
+
+def spawn(args: Sequence[str | Path], **kw: Any) -> subprocess.Popen[Any]:
+    """:class:`subprocess.Popen` of ``args`` (``kw`` as it takes them) as a child that dies with this process
+    (:func:`with_parent`, with ``kw``'s own ``preexec_fn`` after): how every test starts a child that could run
+    long (an evolve or meta run it interrupts, kills or resumes)."""
+    return subprocess.Popen(args, preexec_fn=with_parent(kw.pop("preexec_fn", None)), **kw)
+
+
 def run_mlevolve(*argv: str, cwd: str | Path | None = None, timeout: float = 300, **kw: Any,
                  ) -> subprocess.CompletedProcess[str]:
-    """``python -m mlevolve ARGV`` in a fresh interpreter (text output captured); ``kw`` goes to
-    :func:`subprocess.run` (e.g. ``env``, ``preexec_fn``)."""
+    """``python -m mlevolve ARGV`` in a fresh interpreter (text output captured) that dies with this process
+    (:func:`with_parent`); ``kw`` goes to :func:`subprocess.run` (e.g. ``env``, ``preexec_fn``)."""
     kw.setdefault("env", environment())
+    kw["preexec_fn"] = with_parent(kw.get("preexec_fn"))
     return subprocess.run([sys.executable, "-m", "mlevolve", *argv], capture_output=True, text=True, cwd=cwd,
                           timeout=timeout, **kw)
 
@@ -286,22 +312,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     first to compile one (its stderr would start with :data:`compiling.NOTE`), and note what the session must
     leave as it found: the kernels' specialisations and the source tree."""
     if os.environ.get("MLEVOLVE_NO_JIT", "") != "1" and importlib.util.find_spec("numba") is not None:
-        from mlevolve.interpreter import kernel
+        from mlevolve.interpreter.regimes import warm_kernels
 
-        kernel.warm()
+        warm_kernels()
         _BEFORE["kernels"] = kernel_specialisations()
     _BEFORE["tree"] = source_tree_changes()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the session where a test wrote into the repository (a file ``tmp_path`` should have held), and say
-    where a test compiled a kernel specialisation that :func:`mlevolve.interpreter.kernel.warm` does not."""
+    where a test compiled a kernel specialisation that :func:`mlevolve.interpreter.regimes.warm_kernels` does not."""
     problems = []
     before, after = _BEFORE.get("tree"), source_tree_changes()
     if before is not None and after is not None and (added := sorted(after - before)):
         problems.append(f"the tests wrote into the source tree {ROOT} (write under tmp_path): {', '.join(added)}")
     if "kernels" in _BEFORE and (new := sorted(kernel_specialisations() - _BEFORE["kernels"])):
-        problems.append("a test compiled numba specialisations that mlevolve.interpreter.kernel.warm does not "
+        problems.append("a test compiled numba specialisations that mlevolve.interpreter.regimes.warm_kernels does not "
                         f"(a fresh process compiling them prints numba's note on stderr): {', '.join(new)}")
     if problems:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")

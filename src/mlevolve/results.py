@@ -209,6 +209,15 @@ def failure_of(err: BaseException, where: str) -> Failure:
     return Failure(f"{type(err).__name__}: {text}", where)
 
 
+def counted_source(source: str, failed: bool) -> str:
+    """The step a candidate is counted under (the archive's ``source``, the run's counts): ``source``, the step that
+    answered it, except that a candidate ``failed`` in the hurdle's short training (it raised, or its fitness is not
+    finite) is a training's failure, counted as ``evaluated`` (and failed) as one in the full training is; ``hurdle``
+    counts the candidates the hurdle's threshold stopped, each of which has a fitness.  A failure in the hurdle was
+    counted as both a hurdle and a failure."""
+    return "evaluated" if failed and source == "hurdle" else source
+
+
 def guarded(step: Callable[[], T], where: str) -> tuple[T | None, Failure | None]:
     """``(step(), None)``, or ``(None, failure)`` when the step raises: the one guard around every
     step of scoring a candidate, in every process.  ``KeyboardInterrupt`` and ``SystemExit`` pass, also

@@ -26,7 +26,7 @@ from mlevolve.dsl.parse import parse
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter.fit import fit_formula
 from mlevolve.results import guarded
-from tests.conftest import EXAMPLES, archive_count, environment, sigint_default, wait_for_candidates, wait_until
+from tests.conftest import EXAMPLES, archive_count, environment, sigint_default, spawn, wait_for_candidates, wait_until
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
 QUIT = ("mlevolve: Ctrl-C again: quit at once; a run's archive keeps every candidate it committed, and the same "
@@ -145,10 +145,10 @@ def _dask_run(tmp_path: Path, starting: bool) -> tuple[int, list[str]]:
     the wait for its end then times out (``subprocess.TimeoutExpired``), a failure."""
     import psutil  # distributed's own dependency
     db = tmp_path / "d.db"
-    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "evolve", QUARTIC, "--init", "random", "--budget",
+    proc = spawn([sys.executable, "-m", "mlevolve", "evolve", QUARTIC, "--init", "random", "--budget",
                              "1000000", "--population", "20", "--db", str(db), "--quiet", "--dask", "local:2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
-                            start_new_session=True, preexec_fn=sigint_default)
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
+                 start_new_session=True, preexec_fn=sigint_default)
     try:
         if starting:  # the cluster's first process started, no candidate saved: it is starting
             wait_until(lambda: bool(psutil.Process(proc.pid).children()), proc, step=0.02)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlevolve import api
-from tests.conftest import ROOT, archive_count, maps, runs, sigint_default, wait_for_candidates, wait_until
+from tests.conftest import ROOT, archive_count, maps, runs, sigint_default, spawn, wait_for_candidates, wait_until
 
 SMOKE = ROOT / "benchmarks" / "meta" / "smoke.toml"
 
@@ -28,9 +28,9 @@ def test_ctrl_c_during_a_parallel_meta_run_says_how_to_resume_without_worker_tra
     from tests.conftest import environment
 
     db = tmp_path / "m.db"
-    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "meta", str(SMOKE), "--workers", "2", "--db", str(db),
+    proc = spawn([sys.executable, "-m", "mlevolve", "meta", str(SMOKE), "--workers", "2", "--db", str(db),
                              "-o", str(tmp_path / "g.toml"), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=environment(), start_new_session=True, preexec_fn=sigint_default)
+                 text=True, env=environment(), start_new_session=True, preexec_fn=sigint_default)
     assert wait_for_candidates(proc, db, 1)  # until the workers run inner runs
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=120)
@@ -79,10 +79,10 @@ def test_ctrl_c_ends_a_parallel_meta_run_without_waiting_for_its_inner_runs(tmp_
     config.write_text(SMOKE.read_text().replace("../../examples", (ROOT / "examples").as_posix())
                       .replace("budget = 80", "budget = 100000"))
     db = tmp_path / "m.db"
-    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "meta", str(config), "--workers", "2", "--db", str(db),
+    proc = spawn([sys.executable, "-m", "mlevolve", "meta", str(config), "--workers", "2", "--db", str(db),
                              "-o", str(tmp_path / "g.toml"), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=environment(MLEVOLVE_NO_JIT="0"), start_new_session=True,
-                            preexec_fn=sigint_default)
+                 text=True, env=environment(MLEVOLVE_NO_JIT="0"), start_new_session=True,
+                 preexec_fn=sigint_default)
     # the two workers started and took their inner runs: each scores the run's formulas with numba's kernels,
     # which no worker loads before (a worker's start imports neither numba nor its llvmlite)
     try:
@@ -114,9 +114,9 @@ def test_a_parallel_meta_run_killed_outright_leaves_no_worker_running(tmp_path: 
     from tests.conftest import environment
 
     db = tmp_path / "m.db"
-    proc = subprocess.Popen([sys.executable, "-m", "mlevolve", "meta", str(SMOKE), "--workers", "2", "--db", str(db),
+    proc = spawn([sys.executable, "-m", "mlevolve", "meta", str(SMOKE), "--workers", "2", "--db", str(db),
                              "-o", str(tmp_path / "g.toml"), "--quiet"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=environment(), start_new_session=True)
+                 stderr=subprocess.DEVNULL, env=environment(), start_new_session=True)
     assert wait_for_candidates(proc, db, 1)  # the workers run inner runs
     before = _workers(proc.pid)
     assert before, "no worker of the session was found"

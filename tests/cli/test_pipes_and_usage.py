@@ -17,7 +17,7 @@ import pytest
 
 from mlevolve import api
 from mlevolve.script import EXIT_BROKEN_PIPE, ArgumentParser, run
-from tests.conftest import EXAMPLES, ROOT, cpu_seconds, environment, sigint_default, wait_until
+from tests.conftest import EXAMPLES, ROOT, cpu_seconds, environment, sigint_default, spawn, wait_until
 
 
 def closed_pipe(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -74,9 +74,9 @@ def test_an_exported_script_ends_a_ctrl_c_in_one_line_with_status_130(tmp_path: 
     # 1,000,000 training steps of one task in Python: 6 CPU seconds and more, where starting Python, importing
     # NumPy and making the task's data take about 0.3: past 1.5 CPU seconds of its own, the script is in its loop
     # (CPU seconds, not wall seconds: a loaded machine slows both the script and this wait alike)
-    proc = subprocess.Popen([sys.executable, str(script), "--task", "linear:n_tasks=1:dim=1:n_train=1000000"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
-                            preexec_fn=sigint_default)  # CI runs the tests as a job that ignores SIGINT
+    proc = spawn([sys.executable, str(script), "--task", "linear:n_tasks=1:dim=1:n_train=1000000"],
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
+                 preexec_fn=sigint_default)  # CI runs the tests as a job that ignores SIGINT
     try:
         wait_until(lambda: cpu_seconds(proc.pid) >= 1.5, proc, limit=300, step=0.05)
         proc.send_signal(signal.SIGINT)

@@ -28,6 +28,7 @@ from tests.conftest import (
     maps,
     regression_csv,
     runs,
+    spawn,
     usage_error,
     wait_until,
 )
@@ -282,8 +283,8 @@ def test_a_stop_while_an_exported_script_loads_its_libraries_ends_in_one_line(tm
 
     script = tmp_path / "mlp.py"
     script.write_text(api.export(ROOT / "examples" / "mlp_digits.mlev"))
-    process = subprocess.Popen([sys.executable, str(script), "--json"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=environment())
+    process = spawn([sys.executable, str(script), "--json"], stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, text=True, env=environment())
     try:  # the script sets its first handlers, imports NumPy, then PyTorch: NumPy's libraries loaded
         wait_until(lambda: runs(process.pid, str(script)) and maps(process.pid, "numpy"), process)
         assert handles(process.pid, signal.SIGTERM) and not maps(process.pid, "libtorch"), "PyTorch loaded already"

@@ -23,6 +23,7 @@ from tests.conftest import (
     handles,
     runs,
     sigint_default,
+    spawn,
     wait_for_candidates,
     wait_until,
 )
@@ -79,9 +80,9 @@ def test_a_stop_signal_while_the_command_line_is_imported_stops_it_in_one_line(n
 def _a_long_run(db: Path, during: Callable[[subprocess.Popen[str]], None], *python: str) -> tuple[int, str]:
     """``mlevolve evolve QUARTIC`` to a budget of a million into archive ``db`` (started by ``python``'s arguments,
     by default ``-m mlevolve``), ``during(proc)`` while it runs: its exit status and stderr (killed after 60 s)."""
-    proc = subprocess.Popen([sys.executable, *(python or ("-m", "mlevolve")), "evolve", QUARTIC, "--budget", "1000000",
+    proc = spawn([sys.executable, *(python or ("-m", "mlevolve")), "evolve", QUARTIC, "--budget", "1000000",
                              "--db", str(db), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=environment(), preexec_fn=sigint_default)
+                 env=environment(), preexec_fn=sigint_default)
     try:
         during(proc)
         _, err = proc.communicate(timeout=60)

@@ -180,9 +180,10 @@ def test_fitted_formulas_through_a_batched_worker_write_the_rows_scored_in_proce
     real formula evaluator (constants fitted, the fitted program's text and simplified text sent
     back without its IR) writes the rows of :class:`InProcess` with the same batch."""
     from mlevolve.gp.backends import CHEAP_BATCH, InProcess, worker_modules
+    from mlevolve.interpreter.regimes import REGIMES
 
     here = _fitted_rows(lambda e: InProcess(lambda: e, batch=CHEAP_BATCH))
-    pooled = _fitted_rows(ProcessPool(_FACTORY, 1, 60, batch=CHEAP_BATCH, preload=worker_modules(True)))
+    pooled = _fitted_rows(ProcessPool(_FACTORY, 1, 60, batch=CHEAP_BATCH, preload=worker_modules(REGIMES["formula"])))
     assert pooled == here
     assert any(r[2] != r[3] for r in here)  # some fitted programs simplify to other text
 

@@ -28,7 +28,7 @@ from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import Request, run_request
 from mlevolve.gp.diversity import DiversityConfig, IslandModel, MapElites
 from mlevolve.gp.engine import Candidate, Engine, EvolveConfig
-from tests.conftest import ROOT
+from tests.conftest import ROOT, spawn
 from tests.conftest import archive_rows as rows
 from tests.gp.test_engine import SOURCES, _evolve_command, _kill_when, meta
 
@@ -166,10 +166,10 @@ def test_kill_and_resume_ends_identical_to_an_uninterrupted_run(tmp_path: Path, 
     killed_db, whole_db = tmp_path / "killed.db", tmp_path / "whole.db"
     own = ("--migration-interval", "40") if algorithm == "islands" else ()  # another algorithm's flag is refused
     budget, extra = 2000, ("--algorithm", algorithm, *own)
-    whole = subprocess.Popen(_evolve_command(whole_db, budget, *extra), env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
-    victim = subprocess.Popen(_evolve_command(killed_db, budget, *extra), env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    whole = spawn(_evolve_command(whole_db, budget, *extra), env=env, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    victim = spawn(_evolve_command(killed_db, budget, *extra), env=env, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     try:
         stored = _kill_when(victim, killed_db, 250)
     finally:

@@ -27,7 +27,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.archive import Archive
 from mlevolve.results import shown_scale, tied
-from tests.conftest import ROOT, Capsys, cli
+from tests.conftest import ROOT, Capsys, cli, spawn
 from tests.conftest import archive_count as count
 from tests.conftest import archive_rows as rows
 
@@ -196,10 +196,10 @@ def test_kill_and_resume_ends_identical_to_an_uninterrupted_run(tmp_path: Path, 
     env = {**os.environ, "PYTHONHASHSEED": "random"}
     killed_db, whole_db = tmp_path / "killed.db", tmp_path / "whole.db"
     budget = 3000
-    whole = subprocess.Popen(_evolve_command(whole_db, budget, *extra), env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
-    victim = subprocess.Popen(_evolve_command(killed_db, budget, *extra), env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    whole = spawn(_evolve_command(whole_db, budget, *extra), env=env, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    victim = spawn(_evolve_command(killed_db, budget, *extra), env=env, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     try:
         stored = _kill_when(victim, killed_db, 300)
     finally:
@@ -243,7 +243,7 @@ def test_kill_and_resume_a_supervised_run(tmp_path: Path) -> None:
                 "--population", "4", "--epochs", "1", "--db", str(db), "--quiet"]
 
     killed_db, whole_db = tmp_path / "killed.db", tmp_path / "whole.db"
-    victim = subprocess.Popen(command(killed_db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    victim = spawn(command(killed_db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         stored = _kill_when(victim, killed_db, 4)
     finally:

@@ -39,7 +39,7 @@ from mlevolve.interpreter.evaluator import ProgramEvaluator
 from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.tasks import load_task
 from mlevolve.results import Failure, Outcome, dumps
-from tests.conftest import ROOT, archive_rows, run_mlevolve, sigint_default, wait_for_candidates
+from tests.conftest import ROOT, archive_rows, run_mlevolve, sigint_default, spawn, wait_for_candidates
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
 MIB = 2**20
@@ -176,8 +176,8 @@ def test_a_run_scored_in_process_under_a_memory_limit_imports_what_a_first_probe
     scored in this process (a grammar given as an object, no worker can load it) as by a worker.  Not under a
     looser limit or none (the README's main job never imports it: 0.4 CPU s of every start), nor for a cheap
     regime's evaluator."""
-    code = ("import sys\nfrom mlevolve.gp.backends import InProcess\n"
-            "class Torch: cheap = False\nclass Cheap: cheap = True\n"
+    code = ("import sys\nfrom mlevolve.gp.backends import InProcess\nfrom mlevolve.interpreter.regimes import REGIMES\n"
+            "class Torch: regime = REGIMES['supervised']\nclass Cheap: regime = REGIMES['formula']\n"
             "InProcess(Cheap, memory=1 << 20); print('sympy' in sys.modules)\n"
             "InProcess(Torch); print('sympy' in sys.modules)\n"
             "InProcess(Torch, memory=6 << 30); print('sympy' in sys.modules)\n"
@@ -383,8 +383,8 @@ def test_ctrl_c_with_workers_prints_one_line_and_the_run_resumes(tmp_path: Path)
     db = tmp_path / "run.db"
     command = [sys.executable, "-m", "mlevolve.cli", "evolve", str(QUARTIC), "--budget", "100000", "--init",
                "random", "--population", "20", "--workers", "2", "--db", str(db), "--quiet"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                            preexec_fn=sigint_default)
+    proc = spawn(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                 preexec_fn=sigint_default)
     wait_for_candidates(proc, db, 50, limit=300, step=0.2)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
     out, err = proc.communicate(timeout=120)

@@ -13,7 +13,7 @@ from mlevolve.api import evolve
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import DaskBackend, InProcess, ProcessPool, Request, placed
 from mlevolve.results import Outcome
-from tests.conftest import ROOT, archive_rows, wait_until
+from tests.conftest import ROOT, archive_rows, spawn, wait_until
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
 
@@ -453,7 +453,7 @@ def test_workers_die_with_a_coordinator_killed_outright() -> None:
               "    print(*[w.process.pid for w in pool.workers], flush=True)\n"
               "    time.sleep(60)\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    proc = spawn([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     try:
         assert proc.stdout is not None
         pids = [int(p) for p in proc.stdout.readline().split()]

@@ -67,11 +67,12 @@ def test_a_workers_start_is_not_charged_to_its_first_candidates(kind: str) -> No
     assert stuck.failure.reason == "timed out after 1 s (--timeout 1)"
 
 
-WARMED = ("import sys\nfrom mlevolve.gp.backends import warmed\n"
-          "class Supervised:\n    cheap = False\n    imports = ()\n"
-          "class Optimized:\n    cheap = False\n    imports = ('torch._dynamo',)\n"
+WARMED = ("import sys\nfrom mlevolve.gp.backends import warmed\nfrom mlevolve.interpreter.regimes import REGIMES\n"
+          "class Supervised:\n    regime = REGIMES['supervised']\n"
+          "class Optimized:\n    regime = REGIMES['rl']\n"
           "class Unsaid:\n    pass\n"
-          "evaluator, failure = warmed({kind}, {limit})\nassert failure is None and isinstance(evaluator, {kind})\n"
+          "evaluator, seconds, failure = warmed({kind}, {limit})\n"
+          "assert failure is None and isinstance(evaluator, {kind}) and seconds == 0.0\n"
           "print('torch._dynamo' in sys.modules, 'torch' in sys.modules)")
 
 
@@ -84,7 +85,7 @@ def test_a_worker_imports_the_compiler_stack_first_where_its_candidates_need_it(
     candidate imports it (a loop that steps a torch.optim optimizer: RL and generative) or where the memory limit is
     tight enough that a large model's size check importing it could fail half way (``TIGHT_MEMORY``); not otherwise:
     the README's main job, a supervised run under the default limit, never imports it, and paid it at every start.
-    An evaluator that does not say it is cheap or not (the tests' and benchmarks' stand-ins) is warmed with nothing:
+    An evaluator without a regime (the tests' and benchmarks' stand-ins) is warmed with nothing:
     each of their workers imported PyTorch, seconds a worker (the pool benchmark's rate fell 5x)."""
     done = subprocess.run([sys.executable, "-c", WARMED.format(kind=kind, limit=limit)], capture_output=True,
                           text=True, timeout=300)
@@ -93,8 +94,11 @@ def test_a_worker_imports_the_compiler_stack_first_where_its_candidates_need_it(
 
 def test_the_regimes_that_step_a_torch_optimizer_say_so() -> None:
     assert {r.name for r in REGIMES.values() if COMPILER_STACK in r.imports} == {"rl", "generative"}
-    assert "torch._dynamo" in worker_modules(False, (COMPILER_STACK,)) and "torch._dynamo" not in worker_modules(False)
-    assert "torch" not in worker_modules(True)
+    assert "torch._dynamo" in worker_modules(REGIMES["rl"]) and "torch._dynamo" not in worker_modules(
+        REGIMES["supervised"])
+    assert "torch._dynamo" in worker_modules(REGIMES["supervised"], tight=True)
+    assert worker_modules(REGIMES["rl"], tight=True).count("torch._dynamo") == 1
+    assert all("torch" not in worker_modules(r, tight=True) for r in REGIMES.values() if r.cheap)
 
 
 @pytest.mark.e2e

@@ -350,7 +350,7 @@ def test_no_jit_fits_on_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_warm_compiles_what_formulas_call() -> None:
-    """``warm`` (run by CI before the tests, through ``kernel.warm``) compiles the signatures a
+    """``warm`` (run by CI and the test session first, through ``regimes.warm_kernels``) compiles the signatures a
     formula's fit and probe use, and nothing else."""
     program = mlevolve.check(parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  sin(x) * 2.0 + x\n"))
     x = np.linspace(-1.0, 1.0, 20)[:, None]

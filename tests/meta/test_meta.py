@@ -34,7 +34,7 @@ from mlevolve.grammar.spec import GrammarError, GrammarSpec, load_grammar
 from mlevolve.interpreter.codegen import compile_program
 from mlevolve.meta import vary
 from mlevolve.meta.mine import Elite, mine, rewrite
-from tests.conftest import ROOT, archive_rows, environment, run_mlevolve
+from tests.conftest import ROOT, archive_rows, environment, run_mlevolve, spawn
 from tests.meta import assert_rules_reexpand
 
 SCALAR = frozenset({"Scalar"})
@@ -531,7 +531,6 @@ def test_operator_of_rules_only_uses_rules() -> None:
 def test_meta_run_killed_and_resumed_ends_like_an_uninterrupted_one(tmp_path: Path) -> None:
     import os
     import signal
-    import subprocess
     import sys
     import time
 
@@ -540,7 +539,7 @@ def test_meta_run_killed_and_resumed_ends_like_an_uninterrupted_one(tmp_path: Pa
     db = tmp_path / "killed.db"
     cmd = [sys.executable, "-m", "mlevolve", "meta", str(config), "--db", str(db), "-o", str(tmp_path / "k.toml"),
            "--quiet"]
-    proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    proc = spawn(cmd, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     deadline = time.time() + 120
     stored = 0
     while time.time() < deadline and proc.poll() is None and stored < 4:

@@ -35,7 +35,7 @@ from mlevolve import api
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive
 from mlevolve.report import data, render
-from tests.conftest import ROOT, Capsys, cli
+from tests.conftest import ROOT, Capsys, cli, spawn
 
 QUARTIC = str(ROOT / "examples" / "quartic.mlev")
 
@@ -75,7 +75,7 @@ class Browser:
             os.dup2(high[0], 3)
             os.dup2(high[1], 4)
 
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
              "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
@@ -319,9 +319,9 @@ def test_reports_without_candidates_load_cleanly(tmp_path: Path, browser: Browse
 @pytest.mark.e2e
 def test_report_and_show_while_a_run_writes(tmp_path: Path, capsys: Capsys) -> None:
     db = tmp_path / "live.db"
-    proc = subprocess.Popen([sys.executable, "-m", "mlevolve.cli", "evolve", QUARTIC, "--evolve", "f", "--init",
+    proc = spawn([sys.executable, "-m", "mlevolve.cli", "evolve", QUARTIC, "--evolve", "f", "--init",
                              "random", "--budget", "1000000", "--db", str(db), "--quiet"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
         while not db.exists() or count(db) < 50:

@@ -37,7 +37,7 @@ from mlevolve.results import (
     tied,
     verdict,
 )
-from tests.conftest import ROOT, Capsys, cli
+from tests.conftest import ROOT, Capsys, cli, spawn
 from tests.conftest import light_cli as _light
 
 QUARTIC = str(ROOT / "examples" / "quartic.mlev")
@@ -443,9 +443,9 @@ def test_a_stopped_run_says_what_is_saved_and_how_to_resume(tmp_path: Path, sign
     db = tmp_path / "i.db"
     argv = ["evolve", QUARTIC, "--evolve", "f", "--init", "random", "--budget", "1000000", "--population", "20",
             "--db", str(db), "--quiet"]
-    proc = subprocess.Popen([sys.executable, "-m", "mlevolve.cli", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # even in a background job
+    proc = spawn([sys.executable, "-m", "mlevolve.cli", *argv], stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # even in a background job
     try:
         deadline = time.monotonic() + 120
         while _count(db) < 30:

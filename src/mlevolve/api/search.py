@@ -265,7 +265,7 @@ def evolve(
 
     regime = regime_of_task(task_data)
     in_process = regime.cheap and not parallel
-    backend = make_backend(factory, workers, dask, timeout, memory, worker_modules(regime.cheap, regime.imports)) \
+    backend = make_backend(factory, workers, dask, timeout, memory, worker_modules(regime)) \
         if portable and not in_process else None
     interrupted = False
     found: _Found | None = None  # once the search is over: a stop after it says its candidates are kept
@@ -349,7 +349,7 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
         from mlevolve.report.summary import environment_note
 
         print(environment_note(changed), file=sys.stderr)
-    progress = Progress(budget, quiet=quiet, json_log=json_log)
+    progress = Progress(budget, quiet=quiet, json_log=json_log, warmup=lambda: float(getattr(backend, "warmup", 0.0)))
     try:
         engine = Engine(program, names, spec, evaluator, archive, config, progress, backend, replay=replay)
         with search_collector():
@@ -542,7 +542,7 @@ def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
     with contextlib.suppress(MlevError):  # a mistake in the program is reported where it was before
         regime = regime_of(program)
         if not dask and (workers != 1 or not regime.cheap):
-            prestart(worker_modules(regime.cheap, regime.imports))
+            prestart(worker_modules(regime))
 
 
 def next_commands(db: str | Path, best_hash: str | None = None, failed: str | None = None,

@@ -52,7 +52,7 @@ from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import SpawnContext, SpawnProcess
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -64,6 +64,9 @@ from mlevolve.gp.memo import unseen_simplified_text
 from mlevolve.gp.wire import Decoder, WireProgram, encode
 from mlevolve.interpreter.standalone.common import Budget
 from mlevolve.results import OUT_OF_MEMORY, Failure, Outcome, guarded, is_out_of_memory, over_memory
+
+if TYPE_CHECKING:
+    from mlevolve.interpreter.regimes import Regime
 
 Factory = Callable[[], Any]  # builds an evaluator (fingerprint/evaluate) inside a worker
 
@@ -283,8 +286,8 @@ def score(evaluator: Any, program: Program, key: str, known: Container[str], win
     if not (policy.hurdle and evaluator.supports_hurdle):
         return _with_simplified(Scored(call(evaluator, "evaluate", program, key, limit), "evaluated", fingerprint))
     quick: Outcome = call(evaluator, "quick", program, key, limit)
-    if quick.failure is not None:
-        return Scored(quick, "hurdle", fingerprint)
+    if quick.failure is not None:  # a failed training, not one the hurdle stopped (results.counted_source)
+        return Scored(quick, "evaluated", fingerprint)
     threshold = float(np.quantile(window, policy.quantile)) if len(window) >= policy.warmup else -math.inf
     if quick.fitness < threshold:
         return Scored(Outcome({**quick.metrics, "quick_fitness": quick.fitness, "hurdle": threshold}), "hurdle",
@@ -431,9 +434,10 @@ class InProcess:
     def __init__(self, factory: Factory, memory: int | None = None, batch: int = 1) -> None:
         self.evaluator = factory()
         self.memory = memory
+        self.warmup = 0.0  # seconds spent warming compiled kernels before the first candidate (:func:`_warm`)
         if memory is not None:  # what a first probe imports lazily, imported now, outside the limit: half imported
-            _warm(self.evaluator, memory)  # under it, a module broke this process for good (a worker is replaced;
-            # this one cannot be)
+            self.warmup = _warm(self.evaluator, memory)  # under it, a module broke this process for good (a worker
+            # is replaced; this one cannot be)
         self.batch = max(1, batch)
         self.slots = 1 if self.batch == 1 else 2 * self.batch
         self._queue: list[Request] = []
@@ -616,11 +620,11 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    evaluator, failure = warmed(factory, limit)  # before "ready": the coordinator's clock starts at a candidate's begin
+    evaluator, seconds, failure = warmed(factory, limit)  # before "ready": a candidate's clock starts at its begin
     if failure is not None:
         conn.send(("failed", str(failure)))
         return
-    conn.send(("ready", None))
+    conn.send(("ready", seconds))
     programs: OrderedDict[str, Program] = OrderedDict()
     known = Known()
     decoder = Decoder()
@@ -686,57 +690,64 @@ def _context(preload: Sequence[str]) -> Any:
     return context
 
 
-def worker_modules(cheap: bool, imports: Sequence[str] = ()) -> tuple[str, ...]:
-    """What a run's workers import, for the fork server to import once: the evaluator, and for a run whose
-    candidates run generated code PyTorch too, with ``imports``, what its candidates import lazily
-    (``Regime.imports``: PyTorch's compiler stack, and with it SymPy, where the loop steps a ``torch.optim``
-    optimizer).  Not what only some candidates import (the compiler stack and SymPy again, for a large model's size
-    check on the meta device: about 1.7 CPU s at every run's start, which :func:`_warm` pays only under a tight
-    memory limit), nor scikit-learn (about a second): the digits are read without it, and a worker whose task needs
-    it imports it while it loads the task."""
+def worker_modules(regime: Regime, tight: bool = False) -> tuple[str, ...]:
+    """What the workers of a run of ``regime`` import, for the fork server to import once (and a worker before it
+    takes a candidate, :func:`_warm`): the evaluator, and for a regime whose candidates run generated code PyTorch
+    too, with what its candidates import lazily (``Regime.imports``: PyTorch's compiler stack, and with it SymPy,
+    where the loop steps a ``torch.optim`` optimizer); where the memory limit is ``tight`` (:data:`TIGHT_MEMORY`),
+    the compiler stack for every PyTorch regime.  Not what only some candidates import (the compiler stack and SymPy
+    again, for a large model's size check on the meta device: about 1.7 CPU s at every run's start, which
+    :func:`_warm` pays only under a tight memory limit), nor scikit-learn (about a second): the digits are read
+    without it, and a worker whose task needs it imports it while it loads the task."""
+    from mlevolve.interpreter.regimes import COMPILER_STACK
+
     light = ("mlevolve.interpreter.evaluator",)
-    return light if cheap else ("torch", *imports, "mlevolve.interpreter.runtime", *light)
+    if regime.cheap:
+        return light
+    stack = (COMPILER_STACK,) if tight and COMPILER_STACK not in regime.imports else ()
+    return ("torch", *regime.imports, *stack, "mlevolve.interpreter.runtime", *light)
 
 
 TIGHT_MEMORY = 1 << 30
 """A memory limit (bytes) under which a worker imports PyTorch's compiler stack (and SymPy) before it takes a
 candidate (40 MiB of address space, which a large model's size check imports: under a tighter limit the import
-could fail half way and break the worker for every later candidate, as SymPy's did); above it, a candidate that
-needs it imports it itself."""
+could fail half way and break the worker for every later candidate, as SymPy's did), and a cheap run's worker warms
+its regime's compiled kernels; above it, a candidate that needs them imports them itself."""
 
 
-def _warm(evaluator: Any, limit: int | None = None) -> Any:
-    """``evaluator``, with what its candidates would import lazily (:func:`worker_modules`) imported now: a
-    worker does it before it takes a candidate, so that a candidate's timeout clock, which starts when its worker
-    begins it, times the candidate and not the worker's start (a fresh run's first candidates were cut at
-    ``timed out after 2 s`` while PyTorch's compiler stack loaded), and so that no import runs under a candidate's
-    memory ``limit`` (bytes) where it is tight (:data:`TIGHT_MEMORY`): PyTorch's compiler stack, and a cheap run's
-    compiled kernels (about 1.5 s from numba's cache; under the limit the first candidate failed as ``OSError``).
-    Nothing more where the fork server imported them.  A start that hangs is cut by the backend's own wait for a
-    started worker, not charged to a candidate.
-    An evaluator that does not say whether it is ``cheap`` (a stand-in of the tests and benchmarks, which runs no
-    generated code) is warmed with nothing: its worker would import PyTorch for nothing, seconds per worker."""
-    from mlevolve.interpreter.regimes import COMPILER_STACK
-
-    cheap = getattr(evaluator, "cheap", None)
-    if cheap is None:
-        return evaluator
-    imports: tuple[str, ...] = getattr(evaluator, "imports", ())
+def _warm(evaluator: Any, limit: int | None = None) -> float:
+    """Import into this process what ``evaluator``'s candidates would import lazily (:func:`worker_modules` of its
+    ``regime``); the wall seconds spent warming compiled kernels (0.0 where none were).  A worker does it before it
+    takes a candidate, so that a candidate's timeout clock, which starts when its worker begins it, times the
+    candidate and not the worker's start (a fresh run's first candidates were cut at ``timed out after 2 s`` while
+    PyTorch's compiler stack loaded), and so that no import runs under a candidate's memory ``limit`` (bytes) where
+    it is tight (:data:`TIGHT_MEMORY`): PyTorch's compiler stack, and the compiled kernels of a cheap run's regime,
+    its own only (``Regime.kernels``: about 1.5 s from numba's cache, tens of seconds in a fresh checkout; under the
+    limit the first candidate failed as ``OSError``).  Nothing more where the fork server imported them.  A start
+    that hangs is cut by the backend's own wait for a started worker, not charged to a candidate.
+    An evaluator without a ``regime`` (a stand-in of the tests and benchmarks, which runs no generated code) is
+    warmed with nothing: its worker would import PyTorch for nothing, seconds per worker."""
+    regime: Regime | None = getattr(evaluator, "regime", None)
+    if regime is None:
+        return 0.0
     tight = limit is not None and limit < TIGHT_MEMORY
-    for module in worker_modules(cheap, (*imports, *((COMPILER_STACK,) if tight and not cheap else ()))):
+    for module in worker_modules(regime, tight):
         importlib.import_module(module)
-    if tight and cheap:  # the compiled kernels a cheap run's first candidate loads (numba, llvmlite: ~100 MiB mapped)
-        from mlevolve.interpreter.fastpath import compiled_kernel
-
-        if (kernel := compiled_kernel()) is not None:
-            kernel.warm()
-    return evaluator
+    return regime.warm() if tight else 0.0  # numba and llvmlite: ~100 MiB mapped
 
 
-def warmed(factory: Factory, limit: int | None = None) -> tuple[Any, Failure | None]:
+def warmed(factory: Factory, limit: int | None = None) -> tuple[Any, float, Failure | None]:
     """The evaluator ``factory`` builds, warmed (:func:`_warm`) for a candidate memory ``limit`` (bytes, None: no
-    limit), or the failure that building it raised."""
-    return guarded(lambda: _warm(factory(), limit), "worker")
+    limit), with the seconds its kernels took to warm, or the failure that building it raised (then None, 0.0)."""
+    seconds: list[float] = [0.0]
+
+    def build() -> Any:
+        evaluator = factory()
+        seconds[0] = _warm(evaluator, limit)
+        return evaluator
+
+    evaluator, failure = guarded(build, "worker")
+    return evaluator, seconds[0], failure
 
 
 def prestart(preload: Sequence[str]) -> None:
@@ -777,6 +788,7 @@ class ProcessPool:
         self.batch = 1
         self.slots = self.workers_count
         self.set_batch(batch)
+        self.warmup = 0.0  # the longest a worker took to warm its compiled kernels (:func:`_warm`), in seconds
         self.workers = [self._start() for _ in range(self.workers_count)]
         self.queue: list[tuple[Request, bool]] = []  # (request, is a retry)
         self.done: list[tuple[int, Any]] = []
@@ -812,6 +824,7 @@ class ProcessPool:
             worker.process.kill()
             raise MlevError(f"a worker process failed to start: {message[1]}", hint=_START_HINT)
         worker.ready = True
+        self.warmup = max(self.warmup, float(message[1]))
 
     def _replace(self, worker: _Worker) -> None:
         worker.process.kill()
@@ -937,7 +950,7 @@ def _dask_warm(factory: Factory, limit: int | None = None, dask_worker: Any = No
     its worker takes it) does not time the evaluator's build; else by the worker's first candidate."""
     cache: dict[Any, Any] = dask_worker.__dict__.setdefault("_mlevolve_evaluators", {})
     if factory not in cache:  # factories are hashable by value (EvaluatorFactory)
-        evaluator, failure = warmed(factory, limit)
+        evaluator, _, failure = warmed(factory, limit)
         if failure is not None:
             return failure
         cache[factory] = evaluator

@@ -1,7 +1,9 @@
 """Progress of a run: a tqdm bar on a terminal, plain periodic lines otherwise, optional JSON lines.
 
 Called by the engine after every candidate.  ``--quiet`` prints nothing; ``--json-log FILE``
-appends one JSON object per candidate whatever else is shown.
+appends one JSON object per candidate whatever else is shown.  The first line shown says how long the run's
+compiled kernels took to warm up before its first candidate where that took over :data:`WARMUP_SHOWN` seconds
+(a fresh checkout compiles them: tens of seconds, which the line's clock would otherwise leave unexplained).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,14 +22,24 @@ from mlevolve.results import dumps, shown_number
 
 # The fields of each ``--json-log`` line, in order: what makes a file an mlevolve JSON log (api.check_json_log).
 LOG_FIELDS = ("seq", "hash", "source", "fitness", "failure", "generation", "size")
+WARMUP_SHOWN = 1.0  # seconds of kernel warm-up (compiling or loading numba's cache) past which the first line says it
+
+
+def warmup_note(seconds: float) -> str:
+    """What the first progress line adds for a kernel warm-up of ``seconds`` (none at or under :data:`WARMUP_SHOWN`)."""
+    return f"; compiled kernels warmed first in {seconds:.1f} s" if seconds > WARMUP_SHOWN else ""
 
 
 class Progress:
     """Shows evaluations, best fitness, cache and equivalence hits, and failures."""
 
     def __init__(self, total: int, *, quiet: bool = False, json_log: str | Path | None = None,
-                 stream: IO[str] | None = None) -> None:
+                 stream: IO[str] | None = None, warmup: Callable[[], float] = lambda: 0.0) -> None:
+        """``warmup``: the seconds the run's compiled kernels took to warm up so far (its backend's ``warmup``: in
+        this process before the search, or in its workers as they start), read when the first line is shown."""
         self.total = total
+        self.warmup = warmup
+        self._first = True
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.log = open(json_log, "a") if json_log else None  # noqa: SIM115 - closed in close()
@@ -56,6 +69,9 @@ class Progress:
         if self.quiet:
             return
         if self.bar is not None:
+            if self._first and (note := warmup_note(self.warmup())):
+                self.bar.write(note[2:], file=self.stream)
+            self._first = False
             now = time.perf_counter()
             if now - self._shown >= 0.2 or engine.seq == self.total:  # the bar's own refresh interval
                 self._shown = now
@@ -63,7 +79,9 @@ class Progress:
             self.bar.update(1)
         elif engine.seq % self.every == 0 or engine.seq == self.total:
             status = "  ".join(f"{k} {v}" for k, v in self._status(engine).items())
-            print(f"[{engine.seq:>6,}/{self.total:,}] {status}  ({time.perf_counter() - self.started:.1f} s)",
+            note = warmup_note(self.warmup()) if self._first else ""
+            self._first = False
+            print(f"[{engine.seq:>6,}/{self.total:,}] {status}  ({time.perf_counter() - self.started:.1f} s{note})",
                   file=self.stream, flush=True)
 
     def close(self) -> None:

@@ -20,7 +20,7 @@ import math
 
 from mlevolve.dsl.ir import Program
 from mlevolve.gp.backends import Policy, Request, Scored
-from mlevolve.results import Failure, Outcome
+from mlevolve.results import Failure, Outcome, counted_source
 
 WINDOW = 100  # the hurdle's window: this many latest short-run fitnesses
 
@@ -61,13 +61,14 @@ class Scorer:
 
     def resolve(self, scored: Scored) -> Scored:
         """A request's answer with its outcome: an FEC hit takes the outcome held for its
-        fingerprint; every outcome is :func:`checked`."""
+        fingerprint; every outcome is :func:`checked`, and counted under one step (:func:`counted_source`)."""
         outcome = scored.outcome
         if scored.source == "fec":
             assert scored.fingerprint is not None
             outcome = self.fec[scored.fingerprint]
         assert outcome is not None
-        return scored._replace(outcome=checked(outcome))
+        outcome = checked(outcome)  # a hurdle's non-finite short-run fitness fails here: counted as a failed training
+        return scored._replace(outcome=outcome, source=counted_source(scored.source, outcome.failure is not None))
 
     def remember(self, key: str, outcome: Outcome, source: str, fingerprint: str | None) -> None:
         """Enter a finished candidate in the tables (the first outcome of a key or fingerprint stays)."""

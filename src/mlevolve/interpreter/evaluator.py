@@ -38,7 +38,7 @@ from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_co
 from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.fastpath import PREFIX_OF, Interpreted, compiled_formula, interpret
 from mlevolve.interpreter.fit import FitOptions, LearnerTuning, fit_formula, formula_points, has_literals, tune_learner
-from mlevolve.interpreter.regimes import regime_of_task
+from mlevolve.interpreter.regimes import Regime, regime_of_task
 from mlevolve.interpreter.standalone.common import CandidateFailure
 from mlevolve.interpreter.standalone.data_learner import FAMILIES, synthetic_arrays
 from mlevolve.interpreter.standalone.learner import learner_predictions
@@ -107,9 +107,10 @@ class ProgramEvaluator:
         return regime_of_task(self.task).cheap
 
     @property
-    def imports(self) -> tuple[str, ...]:
-        """What every candidate of this run imports lazily (:attr:`Regime.imports`), for a worker to import first."""
-        return regime_of_task(self.task).imports
+    def regime(self) -> Regime:
+        """The regime of this run's task: what a worker imports and warms before its first candidate
+        (``gp.backends.worker_modules``, :meth:`Regime.warm`)."""
+        return regime_of_task(self.task)
 
     def _build(self, program: Program) -> Compiled | Interpreted:
         """The fast path's interpreted IR for a cheap task (no code generated or compiled), else code."""

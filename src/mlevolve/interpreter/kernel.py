@@ -741,7 +741,8 @@ def _task_args(data: dict[str, Any]) -> tuple[Any, Any, Any, bool]:
 def warm() -> None:
     """Compile (or load from numba's cache) the kernel's two specialisations, for learners that draw
     and learners that do not, on a one-task learner ``predict = dot(w, x)``, ``learn = w``: what the
-    first learner of a process would otherwise wait for (CI runs this before its tests)."""
+    first learner of a process would otherwise wait for.  The learner regime's kernel (``Regime.kernels``): the
+    formulas' are :func:`formula_kernel.warm`'s (``regimes.warm_kernels`` warms both, as CI does first)."""
     predict = (np.array([[DOT, 0, 1]], np.int64), np.array([1, 1, 0, 0], np.int64))
     learn = (np.zeros((0, 3), np.int64), np.array([1, 1, 0, 0, 0], np.int64))
     for array in (*predict, *learn):
@@ -754,6 +755,3 @@ def warm() -> None:
         run(*program, data["x_train"], data["y_train"], data["x_val"], False, 100.0, rng, 0, _EMPTY)
     for relative in (False, True):
         validation_errors(np.zeros((1, 2)), np.ones((1, 2)), relative)
-    from mlevolve.interpreter import formula_kernel  # formulas' kernels too (imports this module: here, not above)
-
-    formula_kernel.warm()

@@ -15,6 +15,7 @@ This module imports no torch: the loops are named, and imported only when a prog
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -73,6 +74,9 @@ class Regime:
     ``imports``: modules every program's loop imports lazily, which a worker imports before it takes a candidate
     (``gp.backends.worker_modules``): ``torch._dynamo``, about a second, where the loop steps a ``torch.optim``
     optimizer (its ``step`` imports it).
+    ``kernels``: the numba-compiled modules (under ``mlevolve.interpreter``) whose ``warm()`` compiles, or loads from
+    numba's cache, what this regime's candidates call (:meth:`warm`): a formula run pays for the formula kernels
+    only, a learner run for the learner kernel only (in a fresh checkout each costs seconds to a minute).
     """
 
     name: str
@@ -93,6 +97,7 @@ class Regime:
     check: str = ""  # a function of the loop's module the library runs first: check(data, PROGRAM, budget)
     load_args: Callable[[Program], str] = lambda program: ""
     imports: tuple[str, ...] = ()
+    kernels: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -104,6 +109,19 @@ class Regime:
         """Whether a search scores this regime's programs on the fast path (:mod:`~mlevolve.interpreter.fastpath`):
         the NumPy regimes, whose programs run no generated code and whose memory is bounded by the data."""
         return self.backend == "numpy"
+
+    def warm(self) -> float:
+        """Compile, or load from numba's cache, the kernels this regime's candidates call (:attr:`kernels`), where
+        the compiled path is on (``fastpath.compiled_kernel``: numba installed, ``MLEVOLVE_NO_JIT`` unset); the
+        wall seconds it took (0.0 where it is off or the regime has none)."""
+        from mlevolve.interpreter.fastpath import compiled_kernel
+
+        if not self.kernels or compiled_kernel() is None:
+            return 0.0
+        started = time.perf_counter()
+        for name in self.kernels:
+            importlib.import_module(f"mlevolve.interpreter.{name}").warm()
+        return time.perf_counter() - started
 
     def loader_for(self, spec: str) -> Loader:
         """The loader of the task ``spec`` names: the one listing its name, else the data files' one."""
@@ -179,12 +197,12 @@ REGIMES: Mapping[str, Regime] = {r.name: r for r in (
            (Loader("data_learner", "learner_task", frozenset(FAMILIES), "FAMILY_OPTIONS"),
             Loader("data_learner", "digits_task", frozenset({PROJECTED_DIGITS}), "family_options(PROJECTED_DIGITS)"),
             Loader("data_learner", "learner_file", table="LEARNER_FILE_OPTIONS")),
-           ("seed", "budget"), _learner_wiring, "learning", hurdle=False, dim=True),
+           ("seed", "budget"), _learner_wiring, "learning", hurdle=False, dim=True, kernels=("kernel",)),
     Regime("formula", ("formula",), "numpy", Points, "formula", "run_formula",
            (Loader("data_formula", "formula_task", frozenset(FORMULAS), "FORMULA_OPTIONS"),
             Loader("data_formula", "formula_file", table="FILE_OPTIONS")),
            (), lambda program: f"PROGRAM = {py_name(program.definitions[0].name)}", "points", hurdle=False, fits=True,
-           load_args=_formula_inputs),
+           load_args=_formula_inputs, kernels=("formula_kernel",)),
     Regime("rl", ("pg_loss", "td_loss"), "torch", Control, "rl", "train_rl",
            (Loader("data_control", "control_task", frozenset(CONTROL)),),
            ("epochs", "seed", "budget"), _objective_wiring("RLProgram"), "components", hurdle=True,
@@ -196,6 +214,12 @@ REGIMES: Mapping[str, Regime] = {r.name: r for r in (
 )}
 _BY_KIND = {kind: r for r in REGIMES.values() for kind in r.kinds}
 _BY_TASK = {r.task: r for r in REGIMES.values()}
+
+
+def warm_kernels() -> float:
+    """Warm every regime's kernels (:meth:`Regime.warm`): what CI and the test session do first, so that no test's
+    fresh process is the first to compile one; the wall seconds it took."""
+    return sum(r.warm() for r in REGIMES.values())
 
 
 def regime_of(program: Program) -> Regime:

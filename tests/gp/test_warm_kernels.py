@@ -1,0 +1,98 @@
+"""A run warms only its own regime's compiled kernels (``Regime.kernels``), and its first progress line says how long
+that took where it took long.  A worker (or a run scored in this process) under a tight memory limit warms the
+kernels its candidates call before it takes one (``gp.backends._warm``); it warmed every kernel, the learners' and
+the formulas' alike, so that a formula run in a fresh checkout paid ~40 s for learner kernels it never called."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from mlevolve.gp.backends import TIGHT_MEMORY, ProcessPool, Request
+from mlevolve.gp.progress import WARMUP_SHOWN, Progress
+from mlevolve.interpreter.factory import EvaluatorFactory
+from mlevolve.interpreter.regimes import REGIMES
+
+# In a fresh process (the test session has warmed every kernel): which kernels hold a compiled signature after a
+# worker built and warmed the evaluator of TASK for KIND under LIMIT (numba compiles or loads them on first call).
+WARMED = """
+import sys
+from mlevolve.gp.backends import warmed
+from mlevolve.interpreter import formula_kernel, kernel
+from mlevolve.interpreter.factory import EvaluatorFactory
+evaluator, seconds, failure = warmed(EvaluatorFactory({task!r}, 0, 1, frozenset({{{kind!r}}}), timeout=60), {limit})
+assert failure is None, failure
+print(*(bool(f.signatures) for f in (kernel.learner_kernel, kernel.regression_errors, formula_kernel.evaluate,
+                                     formula_kernel.fit_numbers)), seconds > 0)
+"""
+
+
+pytest.importorskip("numba")
+
+
+@pytest.mark.parametrize(("task", "kind", "limit", "compiled"), [
+    ("koza_quartic", "formula", TIGHT_MEMORY // 4, "False False True True True"),
+    ("linear", "learner", TIGHT_MEMORY // 4, "True True False False True"),
+    ("koza_quartic", "formula", None, "False False False False False"),
+    ("linear", "learner", 2 * TIGHT_MEMORY, "False False False False False")])
+def test_an_evaluator_warms_its_own_regimes_kernels_only(task: str, kind: str, limit: int | None,
+                                                          compiled: str) -> None:
+    """A formula evaluator warms the formula kernels, a learner evaluator the learner kernel, each under a tight
+    limit only (above it a first candidate compiles or loads what it calls itself)."""
+    env = {k: v for k, v in os.environ.items() if k != "MLEVOLVE_NO_JIT"}  # the compiled path on
+    done = subprocess.run([sys.executable, "-c", WARMED.format(task=task, kind=kind, limit=limit)],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == compiled.split(), done.stderr
+
+
+def test_a_pool_keeps_the_longest_warm_up_its_workers_reported() -> None:
+    """A worker says how long its kernels took to warm with its "ready" (what the first progress line shows)."""
+    factory = EvaluatorFactory("koza_quartic", 0, 1, frozenset({"formula"}), timeout=60)
+    pool = ProcessPool(factory, workers=1, timeout=60, memory=TIGHT_MEMORY // 4)
+    try:
+        pool.submit(Request(0, "evaluate", "algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  x * x\n", "k"))
+        while not pool.results(timeout=120):
+            pass
+    finally:
+        pool.close()
+    assert pool.warmup > 0.0
+    fresh = ProcessPool(factory, workers=1, timeout=60)
+    fresh.close()
+    assert fresh.warmup == 0.0  # no worker ready: nothing warmed yet
+
+
+def test_the_regime_table_names_each_cheap_regimes_kernels_and_no_other() -> None:
+    """Every cheap regime (scored by the fast path, whose kernels these are) names kernels that warm; a PyTorch
+    regime names none; no kernel module is named by two regimes (each run warms its own)."""
+    named = [name for r in REGIMES.values() for name in r.kernels]
+    assert len(named) == len(set(named))
+    for regime in REGIMES.values():
+        assert bool(regime.kernels) == regime.cheap, regime.name
+        for name in regime.kernels:
+            assert callable(importlib.import_module(f"mlevolve.interpreter.{name}").warm)
+
+
+def _engine(seq: int) -> SimpleNamespace:
+    return SimpleNamespace(hall_of_fame=[SimpleNamespace(score=0.5)], seq=seq, hurdled=False,
+                           counts={"cache": 1, "fec": 2, "hurdle": 0, "failed": 3})
+
+
+@pytest.mark.parametrize(("seconds", "note"), [
+    (41.23, "; compiled kernels warmed first in 41.2 s"), (WARMUP_SHOWN, ""), (0.0, "")])
+def test_the_first_progress_line_says_how_long_the_kernels_took_to_warm(seconds: float, note: str) -> None:
+    """Golden lines: the first line shown carries the warm-up where it passed ``WARMUP_SHOWN`` s; later lines do
+    not."""
+    stream = io.StringIO()
+    progress = Progress(2, stream=stream, warmup=lambda: seconds)
+    progress(_engine(1), None, stored=True)
+    progress(_engine(2), None, stored=True)
+    first, second = stream.getvalue().splitlines()
+    assert first.startswith("[     1/2] best 0.5  cache 1  fec 2  failed 3  (") and first.endswith(f" s{note})")
+    assert second.startswith("[     2/2] best 0.5  cache 1  fec 2  failed 3  (") and second.endswith(" s)")
