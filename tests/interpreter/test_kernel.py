@@ -246,7 +246,7 @@ def check_learners(n: int, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
         for budget in (runtime.Budget(), runtime.Budget(max_error=1e300)):
             want, got, by_kernel = both(program, data, budget, monkeypatch)
             ran += by_kernel
-            assert agree(want, got), (mlevolve.format_program(program), want, got)
+            assert agree(want, got), (mlevolve.format(program), want, got)
     assert ran >= n  # most programs draw nothing: the kernel ran them
 
 
