@@ -410,6 +410,14 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def newline_of(data: bytes) -> str:
+    """The line ending a file's bytes ``data`` use, as its first line ends: ``"\\r\\n"``, ``"\\r"`` or ``"\\n"`` (no
+    line ending: ``"\\n"``).  A file rewritten (``fmt --write``) keeps it, as Black keeps a file's; its text is
+    read with universal newlines (:func:`normalize_newlines`)."""
+    end = next((i for i, byte in enumerate(data) if byte in b"\r\n"), None)
+    return "\n" if end is None or data[end:end + 1] == b"\n" else "\r\n" if data[end + 1:end + 2] == b"\n" else "\r"
+
+
 def source_lines(text: str) -> list[str]:
     """The lines of ``text`` numbered as the parser numbers them (1-based index ``i`` is ``[i - 1]``).
 
