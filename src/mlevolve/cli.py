@@ -34,9 +34,9 @@ from mlevolve.dsl.errors import (
     ProgramWarning,
     RenderedWarning,
     SettingError,
+    as_in_file,
     did_you_mean,
     file_kind,
-    newline_of,
     type_hint,
 )
 from mlevolve.dsl.ir import Definition, Program
@@ -130,9 +130,9 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
                 print(f"{file}: would reformat")
                 status = status or 1
         elif args.write:
-            if text != source:  # compared with universal newlines; written with the file's own line ending
+            if text != source:  # compared with universal newlines, no BOM; written with the file's own
                 try:
-                    api.write_atomic(file, text.replace("\n", newline_of(Path(file).read_bytes())))
+                    api.write_atomic(file, as_in_file(text, Path(file).read_bytes()))
                 except MlevError as err:
                     print(f"mlevolve fmt: error: {err.message}\nhint: {err.hint}", file=sys.stderr)
                     status = EXIT_USAGE

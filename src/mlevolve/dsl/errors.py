@@ -410,12 +410,13 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def newline_of(data: bytes) -> str:
-    """The line ending a file's bytes ``data`` use, as its first line ends: ``"\\r\\n"``, ``"\\r"`` or ``"\\n"`` (no
-    line ending: ``"\\n"``).  A file rewritten (``fmt --write``) keeps it, as Black keeps a file's; its text is
-    read with universal newlines (:func:`normalize_newlines`)."""
+def as_in_file(text: str, data: bytes) -> str:
+    """``text`` (universal newlines, no byte-order mark: :func:`normalize_newlines`) as the file whose bytes are
+    ``data`` writes text: its line ending (its first line's: CRLF, CR or LF; LF where it has none) and its UTF-8 BOM,
+    if it starts with one.  A file rewritten (``fmt --write``) keeps both, as Black keeps a file's line ending."""
     end = next((i for i, byte in enumerate(data) if byte in b"\r\n"), None)
-    return "\n" if end is None or data[end:end + 1] == b"\n" else "\r\n" if data[end + 1:end + 2] == b"\n" else "\r"
+    newline = "\n" if end is None or data[end:end + 1] == b"\n" else "\r\n" if data[end + 1:end + 2] == b"\n" else "\r"
+    return "\ufeff"[:data.startswith(b"\xef\xbb\xbf")] + text.replace("\n", newline)
 
 
 def source_lines(text: str) -> list[str]:
