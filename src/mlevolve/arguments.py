@@ -39,7 +39,8 @@ EXAMPLES = {"program": "Path('examples/quartic.mlev')", "path": "'examples/quart
             "config": "'meta.toml'", "key": "'3fa2c1'", "grammar": "load_grammar('my.grammar.toml')",
             "text": "'algorithm a ...'", "file": "'a.mlev'", "script": "'train.py'", "name": "'quartic'",
             "json_log": "'run.jsonl'", "dask": "'local:4'", "type_": "'Tensor'", "env": "{'x': 'Tensor'}",
-            "source": "'x * sigmoid(x)'", "expr": "parse_expr('x * sigmoid(x)')"}
+            "source": "'x * sigmoid(x)'", "expr": "parse_expr('x * sigmoid(x)')",
+            "result": "evolve('examples/quartic.mlev')", "algorithm": "'regularized'"}
 _TYPE_EXAMPLES = {"Program": "parse_file('examples/quartic.mlev')"}  # a parameter of exactly this type (by name)
 _SEQUENCES = (Sequence, list, tuple)
 _MAPPINGS = (Mapping, dict)
@@ -113,10 +114,16 @@ def _example(name: str, hint: Any, default: object) -> str:
         return _TYPE_EXAMPLES[hint.__name__]
     if name in EXAMPLES:
         return EXAMPLES[name]
-    options = [h for h in get_args(hint) if h is not type(None)] or [hint]
-    first = options[0]
-    if get_origin(first) is Literal:
-        return repr(get_args(first)[0])
+    union = get_origin(hint) in (Union, types.UnionType)  # only a union's args are options: a list's is its items'
+    first = next(h for h in get_args(hint) if h is not type(None)) if union else hint
+    origin, args = get_origin(first), get_args(first)
+    if origin is Literal:
+        return repr(args[0])
+    if origin in _SEQUENCES:  # a list of its items' example: given=['name'], seeds=[3] (given='name' was a str)
+        return f"[{_example('', args[0], inspect.Parameter.empty)}]" if args else "[...]"
+    if origin in _MAPPINGS:
+        key, value = (_example("", a, inspect.Parameter.empty) for a in args) if args else ("...", "...")
+        return f"{{{key}: {value}}}"
     examples = {bool: "True", str: "'name'", int: "3", float: "2.5"}
     if first in examples:
         return examples[first]

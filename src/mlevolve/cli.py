@@ -34,11 +34,12 @@ from mlevolve.dsl.errors import (
     ProgramWarning,
     RenderedWarning,
     SettingError,
+    as_in_file,
     did_you_mean,
     file_kind,
     type_hint,
 )
-from mlevolve.dsl.ir import Program
+from mlevolve.dsl.ir import Definition, Program
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.printer import format_expr
@@ -129,9 +130,9 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
                 print(f"{file}: would reformat")
                 status = status or 1
         elif args.write:
-            if text != source:
+            if text != source:  # compared with universal newlines, no BOM; written with the file's own
                 try:
-                    api.write_atomic(file, text)
+                    api.write_atomic(file, as_in_file(text, Path(file).read_bytes()))
                 except MlevError as err:
                     print(f"mlevolve fmt: error: {err.message}\nhint: {err.hint}", file=sys.stderr)
                     status = EXIT_USAGE
@@ -262,12 +263,12 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
 
 def _located(file: str | Program, call: Callable[[], _T]) -> _T:
     """``call()``, with a mistake in ``file`` printed as `check` prints it (source line and caret); a program
-    already parsed (an archive's) is located by its own errors."""
+    already parsed (an archive's) names its own file (``DB#HASH``) where the error names none."""
     try:
         return call()
     except MlevError as err:
         if not isinstance(file, str):
-            raise
+            raise err.located(file.file) if file.file else err from None
         if err.span is not None:  # a place in the program no layer named a file for: file's
             err.located(file)
         if err.file != file or err.span is None:
@@ -568,7 +569,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _show_formula(args: argparse.Namespace) -> int:
     """``show --sympy/--latex``: the formula of a .mlev file, or of archived programs, as SymPy or LaTeX."""
-    from mlevolve.interpreter.algebra import UNDECIDABLE, NoSympyForm, sympy_display
+    from mlevolve.interpreter.algebra import UNDECIDABLE, NoSympyForm, formula_display
 
     programs: list[Program | str]
     if file_kind(args.db) == "a .mlev program":
@@ -594,11 +595,9 @@ def _show_formula(args: argparse.Namespace) -> int:
             continue
         try:
             # a file's literals as written, unless --digits is given (SymPy folds some: exp(0.48 + x) is 1.6*exp(x))
-            text, latex = sympy_display(expr, args.digits if "digits" in args.given or not isinstance(program, str)
-                                        else None)
+            digits = args.digits if "digits" in args.given or not isinstance(program, str) else None
+            text, latex = _located(program, partial(formula_display, _formula_of(program), expr, digits))
             print(latex if args.latex else text)
-        except RecursionError:
-            raise MlevError("the formula is too deep for SymPy's printers", hint="simplify it first") from None
         except UNDECIDABLE as err:  # a comparison SymPy cannot decide (of zoo, of a complex value)
             _formula_text(program, "SymPy cannot write this formula: " + (str(err).splitlines() or
                                                                           [type(err).__name__])[0])
@@ -608,11 +607,17 @@ def _show_formula(args: argparse.Namespace) -> int:
 def _formula_text(program: str | Program, why: str) -> None:
     """``show --sympy``'s fallback: the formula of ``program`` (a file's path, or an archive's program) as its text
     on stdout, and on stderr a one-line note of ``why`` it has no SymPy form."""
-    parsed = api.parse(api.read_source(program), program) if isinstance(program, str) else program
-    body = next(d.body for d in parsed.definitions if d.kind == "formula" and d.body is not None)
+    body = _formula_of(program).body
+    assert body is not None  # a formula has one
     print(format_expr(body))
     where = program if isinstance(program, str) else program.file
     print(f"{where}: note: {why}; shown as the program writes it", file=sys.stderr)
+
+
+def _formula_of(program: str | Program) -> Definition:
+    """The formula of ``program`` (a file's path, or an archive's program), one that ``api.formula_sympy`` took."""
+    parsed = api.parse(api.read_source(program), program) if isinstance(program, str) else program
+    return next(d for d in parsed.definitions if d.kind == "formula" and d.body is not None)
 
 
 def _no_stdout(output: str | None, what: str, example: str) -> None:

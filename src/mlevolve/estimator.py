@@ -134,7 +134,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         from mlevolve.dsl.printer import format_expr
         from mlevolve.gp.engine import EvolveConfig
         from mlevolve.grammar.spec import load_grammar
-        from mlevolve.interpreter.algebra import sympy_display
+        from mlevolve.interpreter.algebra import formula_display
 
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # the last fit's: a fit that raises leaves the estimator unfitted, not half-fitted
@@ -195,12 +195,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         left_out = ("best_program", "db", "task")  # the program is program_; the others name temporary files
         self.summary_: dict[str, Any] = {k: v for k, v in result.items()
                                          if isinstance(v, int | float | str) and k not in left_out}
-        def expression(text: str) -> str:  # as `show --sympy` prints it; the formula's text where SymPy cannot decide
-            program = parse(text)
+        def expression(text: str) -> str:  # as `show --sympy` prints it; the formula's text where SymPy cannot
+            program = parse(text)  # decide (a 0/0 or a comparison of infinities: algebra.UNDECIDABLE) or is too deep
+            formula = next(d for d in program.definitions if d.kind == "formula")
             try:
-                return sympy_display(formula_sympy(program, grammar=spec))[0]
-            except MlevError:  # (a 0/0 or a comparison of infinities: algebra.UNDECIDABLE)
-                return next(format_expr(d.body) for d in program.definitions if d.kind == "formula" and d.body)
+                return formula_display(formula, formula_sympy(program, grammar=spec))[0]
+            except MlevError:
+                assert formula.body is not None  # a formula has one
+                return format_expr(formula.body)
 
         self.expression_: str = expression(self.program_)
         self.front_: list[dict[str, Any]] = [

@@ -654,7 +654,7 @@ def shown_algebra(text: str, digits: int | None = None) -> str | None:
     from mlevolve.dsl.errors import MlevError
     from mlevolve.dsl.parse import parse
     from mlevolve.dsl.printer import format_expr
-    from mlevolve.interpreter.algebra import UNDECIDABLE, sympy_display, sympy_of
+    from mlevolve.interpreter.algebra import UNDECIDABLE, formula_display, sympy_of
 
     program = parse(text, "<archive>")
     formula = next((d for d in program.definitions if d.kind == "formula"), None)
@@ -664,8 +664,8 @@ def shown_algebra(text: str, digits: int | None = None) -> str | None:
     assert body is not None  # a formula has one
     shown = format_expr(body)
     try:
-        algebra = sympy_display(sympy_of(formula), digits)[0]
-    except (RecursionError, MlevError):  # too deep for SymPy: the program alone is shown
+        algebra = formula_display(formula, sympy_of(formula), digits)[0]
+    except MlevError:  # too deep for SymPy: the program alone is shown
         return None
     except UNDECIDABLE:  # what SymPy cannot decide (a comparison of zoo): the program alone is shown
         return None

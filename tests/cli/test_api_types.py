@@ -24,8 +24,11 @@ TYPED = [f for f in vars(api).values() if inspect.isfunction(f) and hasattr(f, "
 
 
 def test_every_documented_api_function_is_typed() -> None:
+    """A function the docs name, called or not (``mlevolve.api.found_hash``, ``api.check_settings_read``: only
+    ``NAME(`` was counted, and both let a wrong argument fail inside, an AttributeError), checks its arguments."""
     text = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
-    named = set(re.findall(r"mlevolve\.(?:api\.)?([a-z_]+)\(", text)) | set(api.__dict__.get("__all__", ()))
+    named = set(re.findall(r"(?<![\w.])(?:mlevolve\.api|mlevolve|api)\.([a-z][a-z_]*)\b", text))
+    named |= set(api.__dict__.get("__all__", ()))
     import mlevolve
 
     named |= {n for n in mlevolve.__all__ if inspect.isfunction(getattr(mlevolve, n, None))
@@ -173,3 +176,37 @@ def test_the_curated_expression_api_computes_what_its_modules_do() -> None:
         mlevolve.canonical_hash(mlevolve.parse_expr("sigmoid(x) * x + y"))
     program = mlevolve.parse(Path(QUARTIC).read_text(), file=Path("q.mlev"))
     assert program.file == "q.mlev" and mlevolve.program_hash(program) == traverse.program_hash(program)
+
+
+@pytest.mark.parametrize("function", TYPED, ids=lambda f: f.__name__)
+def test_each_hints_example_is_of_its_parameters_type(function: Any) -> None:
+    """The example a type error's hint gives (``pass a list of str, e.g. given=['name']``) is a value the parameter
+    takes: a required list's or dict's example was its items' (``given='name'``, ``seeds=3``, ``result='name'``)."""
+    import ast
+
+    from mlevolve.arguments import _example
+
+    hints = typing.get_type_hints(function)
+    for name, p in inspect.signature(function).parameters.items():
+        example = _example(name, hints.get(name, Any), p.default)
+        try:
+            value = ast.literal_eval(example)
+        except (ValueError, SyntaxError):  # a call: Path('...'), load_grammar('...'), evolve(...)
+            continue
+        assert value is Ellipsis or accepts(hints.get(name, Any), value), (function.__name__, name, example)
+
+
+@pytest.mark.parametrize(("call", "message", "hint"), [
+    (lambda: api.found_hash("runs/x.db"), "result must be a dict, got 'runs/x.db'",
+     "pass a dict, e.g. result=evolve('examples/quartic.mlev')"),  # an AttributeError: 'str' has no 'get'
+    (lambda: api.check_settings_read("regularized", "population"), "given must be a list of str, got 'population'",
+     "pass a list of str, e.g. given=['name']"),
+    (lambda: api.check_settings_apply(QUARTIC, "epochs"), "given must be a list of str, got 'epochs'",
+     "pass a list of str, e.g. given=['name']"),  # e.g. given='name': the str it refused
+    (lambda: api.reevaluate([], "koza_quartic", 3, 1), "seeds must be a list of int, got 3",
+     "pass a list of int, e.g. seeds=[3]"),
+])
+def test_a_required_list_or_dicts_type_error_shows_a_list_or_dict(call: Any, message: str, hint: str) -> None:
+    with pytest.raises(SettingError) as caught:
+        call()
+    assert (caught.value.message, caught.value.hint) == (message, hint)

@@ -191,6 +191,21 @@ def test_fmt_write_keeps_non_ascii_comments(tmp_path: Path, monkeypatch: pytest.
     assert Path("u.mlev").read_text(encoding="utf-8") == "# café ∑ — ok\nalgorithm u\n"
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+@pytest.mark.parametrize("newline", ["\r\n", "\r", "\n"])
+def test_fmt_write_keeps_the_files_line_ending_and_bom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: Capsys, newline: str, bom: bytes) -> None:
+    """A file is read with universal newlines and without its BOM, so ``--check`` passed a tidy CRLF file (or one
+    with a BOM) and left it as it was, but ``--write`` of an untidy one wrote LF and dropped the BOM: the file's
+    form depended on whether it needed reformatting.  It is the file's own now (its first line's ending, as Black
+    keeps it, and its BOM), and the file is then tidy."""
+    monkeypatch.chdir(tmp_path)
+    Path("messy.mlev").write_bytes(bom + MESSY.replace("\n", newline).encode())
+    assert run(capsys, "fmt", "--write", "messy.mlev") == (0, "messy.mlev: reformatted\n", "")
+    assert Path("messy.mlev").read_bytes() == bom + TIDY.replace("\n", newline).encode()
+    assert run(capsys, "fmt", "--check", "messy.mlev") == (0, "", "")
+
+
 def test_fmt_write_and_check_are_exclusive(capsys: Capsys) -> None:
     code, out, err = run(capsys, "fmt", "--write", "--check", str(EXAMPLES[0]))
     assert code == 2 and out == ""

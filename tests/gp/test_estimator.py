@@ -618,3 +618,19 @@ def test_a_formula_sympy_cannot_write_is_its_text_in_expression(monkeypatch: pyt
     assert model.expression_ == model.program_.split("=\n", 1)[1].strip()  # the formula's body, as written
     assert all(entry["expression"] == entry["program"].split("=\n", 1)[1].strip() for entry in model.front_)
     assert np.isfinite(model.predict(x)).all()
+
+
+def test_a_formula_too_deep_for_sympys_printers_is_its_text_in_expression(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where SymPy builds a formula but its printers recurse too deep (``exp(exp(...))``), ``expression_`` is the
+    formula's text, as for a formula SymPy cannot decide: the fit raised a RecursionError, neither a ValueError nor
+    a result, and lost the whole search for its display."""
+    import mlevolve.interpreter.algebra
+
+    def too_deep(*_: Any, **__: Any) -> Any:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(mlevolve.interpreter.algebra, "sympy_display", too_deep)
+    x, y = _data(60)
+    model = SymbolicRegressor(budget=40, population=10).fit(x, y)
+    assert model.expression_ == model.program_.split("=\n", 1)[1].strip()  # the formula's body, as written
+    assert all(entry["expression"] == entry["program"].split("=\n", 1)[1].strip() for entry in model.front_)

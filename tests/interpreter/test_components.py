@@ -1003,6 +1003,35 @@ def test_a_formula_too_deep_for_sympy_still_exports_its_numpy_function(
                                        "hint: simplify it, or use the NumPy function\n")
 
 
+def test_a_formula_too_deep_for_sympys_printers_is_one_located_error_everywhere(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``exp(exp(...))`` 1,000 deep builds in SymPy but its printers recurse too deep: ``show --sympy`` (and
+    ``--latex``) of the file, and of the archive's program, said "mlevolve show: error: the formula is too deep for
+    SymPy's printers" with no place, where an export and a formula too deep to build name the definition with a
+    caret.  Every display says it so now (``algebra.formula_display``)."""
+    body = "x"
+    for _ in range(1000):
+        body = f"exp({body})"
+    (tmp_path / "deep.mlev").write_text(f"algorithm deep\ntask koza_quartic\nformula f(x: Scalar) -> Scalar =\n"
+                                        f"  {body}\n")
+    monkeypatch.chdir(tmp_path)
+    said = ("error: formula 'f' is too deep for SymPy's printers\n"
+            "    formula f(x: Scalar) -> Scalar =\n"
+            "            ^\n"
+            "hint: simplify it, or use the NumPy function\n")
+    for flag in ("--sympy", "--latex"):
+        assert cli.main(["show", "deep.mlev", flag]) == 2
+        assert capsys.readouterr().err == "deep.mlev:3:9: " + said
+    assert cli.main(["export", "deep.mlev", "--component", "f", "-o", "deep.py"]) == 0
+    assert "No SymPy form: formula 'f' is too deep for SymPy's printers." in (_load(tmp_path / "deep.py").__doc__ or "")
+    mlevolve.api.evolve("deep.mlev", ["f"], budget=1, db="deep.db", quiet=True)  # a failed candidate is archived
+    hash_ = mlevolve.program_hash(mlevolve.parse_file("deep.mlev"))[:12]
+    capsys.readouterr()
+    assert cli.main(["show", "deep.db", hash_, "--sympy"]) == 2
+    assert capsys.readouterr().err == (f"deep.db#{hash_}:4:9: error: formula 'f' is too deep for SymPy's printers\n"
+                                       "hint: simplify it, or use the NumPy function\n")  # the canonical text
+
+
 # ----------------------------------------------------------------------- standalone: no mlevolve, ruff
 def _all_modules(tmp_path: Path) -> list[Path]:
     """Every component of the examples, and of a program whose names collide with a module's own."""

@@ -171,7 +171,7 @@ def test_a_bad_weight_column_is_one_located_error(tmp_path: Path, cells: list[st
     ("x,z,y", "x", ":target=y", "column z not used by the formula\nhint: the formula's parameters are named after the "
      "columns: x, z"),  # no weight's name: as before
     ("x,w,y", "x, w", ":target=y:weight=q", "weight=q is no column; each row's weight is a column of the file, and "
-     "not a feature\nhint: each column is the target or a parameter: add the weights"),
+     "not a feature\nhint: no column is left for it: add each row's weight as a column"),
 ])
 def test_a_formulas_unused_column_named_as_a_weight_is_suggested_as_weight(tmp_path: Path, header: str, params: str,
                                                                           spec: str, said: str) -> None:
@@ -229,3 +229,16 @@ def test_a_weighted_runs_metric_says_it_is_weighted_and_by_which_column(tmp_path
     result = api.evolve(str(program), ["f"], f"{data}:target=y:weight=w", budget=3, db=tmp_path / "r.db", quiet=True)
     assert result["answer"]["metric"]["description"] == \
         f"train_r2 on the training split (higher is better){note}"
+
+
+@pytest.mark.parametrize("key", ["weight", "group"])
+def test_an_option_naming_no_column_where_none_is_left_says_to_add_its_column(key: str) -> None:
+    """``weight=`` (or a learner's ``group=``) naming no column of a file whose every column is the target or a
+    parameter: the hint was "each column is the target or a parameter: add the weights", a fragment, and said
+    weights for a group too; it names the option's own column now."""
+    from mlevolve.interpreter.standalone.data import check_group
+    from mlevolve.interpreter.standalone.spec import TaskError
+
+    with pytest.raises(TaskError) as err:
+        check_group("d.csv", "q", "y", ["x"], key, params=["x"])
+    assert err.value.hint == f"no column is left for it: add each row's {key} as a column"

@@ -16,6 +16,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from mlevolve.arguments import typed
 from mlevolve.dsl.errors import (
     DATA_SUFFIXES,
     MlevError,
@@ -340,6 +341,7 @@ def algorithm_reads(algorithm: str, name: str) -> bool:
     return _owners().get(name, algorithm) == algorithm and name not in _UNREAD.get(algorithm, ("", ()))[1]
 
 
+@typed
 def check_settings_read(algorithm: str, given: Sequence[str]) -> None:
     """Refuse a setting named in ``given`` (:func:`evolve`'s parameters, :class:`DiversityConfig`'s fields) that
     ``algorithm`` would ignore: an island or MAP-Elites setting with another algorithm, random search's population

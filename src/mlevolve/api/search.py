@@ -519,6 +519,7 @@ class _Before:
         raise err
 
 
+@typed
 def found_hash(result: Mapping[str, Any]) -> str | None:
     """The hash of the archive's row of the best the search found, from :func:`evolve`'s ``result``: its
     ``best_hash``, or where the best shown is pruned (:mod:`mlevolve.gp.prune`) its ``pruned_from`` hash."""

@@ -410,6 +410,15 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def as_in_file(text: str, data: bytes) -> str:
+    """``text`` (universal newlines, no byte-order mark: :func:`normalize_newlines`) as the file whose bytes are
+    ``data`` writes text: its line ending (its first line's: CRLF, CR or LF; LF where it has none) and its UTF-8 BOM,
+    if it starts with one.  A file rewritten (``fmt --write``) keeps both, as Black keeps a file's line ending."""
+    end = next((i for i, byte in enumerate(data) if byte in b"\r\n"), None)
+    newline = "\n" if end is None or data[end:end + 1] == b"\n" else "\r\n" if data[end + 1:end + 2] == b"\n" else "\r"
+    return "\ufeff"[:data.startswith(b"\xef\xbb\xbf")] + text.replace("\n", newline)
+
+
 def source_lines(text: str) -> list[str]:
     """The lines of ``text`` numbered as the parser numbers them (1-based index ``i`` is ``[i - 1]``).
 

@@ -71,8 +71,7 @@ def sympy_of(d: Definition) -> sympy.Expr:
     try:
         built = _build(d, ops)
     except RecursionError:  # SymPy's automatic evaluation recurses through the expression
-        raise MlevError(f"formula '{d.name}' is too deep for SymPy", d.span,
-                        "simplify it, or use the NumPy function") from None
+        raise too_deep(d, "SymPy") from None
     except UNDECIDABLE as err:  # what _apply does not wrap: SymPy's evaluation of a sum or product it builds
         raise undecidable(d, err) from None
     if alien := [s for s, has in (("zoo (complex infinity)", sympy.zoo), ("I (a complex value)", sympy.I))
@@ -88,6 +87,22 @@ def undecidable(d: Definition, err: Exception) -> NoSympyForm:
     :data:`UNDECIDABLE`)."""
     return NoSympyForm(f"formula '{d.name}' has no SymPy form: SymPy cannot decide part of it ({err})", d.span,
                      "simplify it (a 0/0 or a comparison of infinities), or use the NumPy function")
+
+
+def too_deep(d: Definition, what: str) -> MlevError:
+    """The error of formula ``d``, too deep for ``what`` ("SymPy": its evaluation as the expression is built;
+    "SymPy's printers"; both recurse), located at the definition as every mistake in a program is."""
+    return MlevError(f"formula '{d.name}' is too deep for {what}", d.span, "simplify it, or use the NumPy function")
+
+
+def formula_display(d: Definition, expr: Any, digits: int | None = None) -> tuple[str, str]:
+    """:func:`sympy_display` of ``expr``, the SymPy form of formula ``d``; :class:`MlevError` located at ``d``
+    (:func:`too_deep`) where SymPy's printers recurse too deep (``exp(exp(...))`` 1,000 deep builds, but does not
+    print): every display of a formula says so in the same words."""
+    try:
+        return sympy_display(expr, digits)
+    except RecursionError:
+        raise too_deep(d, "SymPy's printers") from None
 
 
 def sympy_display(expr: Any, digits: int | None = None) -> tuple[str, str]:

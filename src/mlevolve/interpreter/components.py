@@ -41,7 +41,7 @@ from mlevolve.dsl.types import LAYER, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
-from mlevolve.interpreter.algebra import UNDECIDABLE, shown_expr, sympy_display, sympy_of, undecidable
+from mlevolve.interpreter.algebra import UNDECIDABLE, formula_display, shown_expr, sympy_of, too_deep, undecidable
 from mlevolve.interpreter.codegen import _ZEROS, WIDTH, Backend, doc_literal, function_lines, packed, wrapped_text
 
 
@@ -396,10 +396,9 @@ def _symbolic(d: Definition) -> tuple[str, str, str]:
 
     try:
         expr = sympy_of(d)
-        srepr, (text, latex) = sympy.srepr(shown_expr(expr)), sympy_display(expr)
-    except RecursionError:
-        raise MlevError(f"formula '{d.name}' is too deep for SymPy's printers", d.span,
-                        "simplify it, or use the NumPy function") from None
+        srepr, (text, latex) = sympy.srepr(shown_expr(expr)), formula_display(d, expr)
+    except RecursionError:  # srepr's
+        raise too_deep(d, "SymPy's printers") from None
     except UNDECIDABLE as err:
         raise undecidable(d, err) from None
     depth = level = 0

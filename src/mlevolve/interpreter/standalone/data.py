@@ -193,7 +193,7 @@ def check_group(name: str, group: str, target: str, features: list[str], key: st
     if group not in (free := [f for f in features if f not in params]):
         what = "the target" if group == target else "a parameter of the formula" if group in params else "no column"
         raise TaskError(f"{name}: {key}={group} is {what}; {why}", f"{did_you_mean(group, free)}{key}= names one of: "
-                        + ", ".join(free) if free else "each column is the target or a parameter: add the weights")
+                        + ", ".join(free) if free else f"no column is left for it: add each row's {key} as a column")
 
 
 def weight_fault(cell: str, most: float = math.inf) -> tuple[str, str] | None:
