@@ -44,7 +44,8 @@ def test_importing_mlevolve_and_its_entry_point_imports_nothing_heavy() -> None:
              "print(mlevolve.api.evolve.__name__, mlevolve.gp.backends.__name__)")  # submodules, as before
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=environment(),
                           timeout=60)
-    assert done.stdout.splitlines() == ["", "mlevolve.api MlevError", "evolve mlevolve.gp.backends"], done.stderr
+    assert done.stdout.splitlines() == ["", "mlevolve.api.running MlevError", "evolve mlevolve.gp.backends"], \
+        done.stderr
 
 
 # Ctrl-C exactly while the command line's modules are imported: as the first of them imports numpy.
