@@ -6,6 +6,7 @@ then ``hint: ...``.  The CLI prints this and exits with status 2; it never shows
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 import shlex
@@ -416,7 +417,8 @@ def as_in_file(text: str, data: bytes) -> str:
     if it starts with one.  A file rewritten (``fmt --write``) keeps both, as Black keeps a file's line ending."""
     end = next((i for i, byte in enumerate(data) if byte in b"\r\n"), None)
     newline = "\n" if end is None or data[end:end + 1] == b"\n" else "\r\n" if data[end + 1:end + 2] == b"\n" else "\r"
-    return "\ufeff"[:data.startswith(b"\xef\xbb\xbf")] + text.replace("\n", newline)
+    bom = "\ufeff" if data.startswith(codecs.BOM_UTF8) else ""
+    return bom + text.replace("\n", newline)
 
 
 def source_lines(text: str) -> list[str]:
