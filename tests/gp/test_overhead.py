@@ -549,3 +549,14 @@ def test_a_fitted_formulas_stored_text_is_walked_only_where_a_rule_applies(monke
         assert (got is text) == fixpoint  # a fixpoint's text is the one given, not printed again
         kinds[fixpoint] += 1
     assert min(kinds.values()) >= 3, kinds
+
+
+def test_the_variation_benchmark_replays_what_it_recorded() -> None:
+    """``benchmarks/vary_speed.py`` replays a run's ``vary`` calls and finds the same children every time."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "vary_speed.py"), "--budget", "150", "--skip",
+                           "20", "--repeats", "2"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "vary, " in done.stdout and "children " in done.stdout
