@@ -2,14 +2,17 @@
 
 Each shortcut is held to a plain reference over random programs and their mutants: the simplifier's
 rule dispatch to trying every rule in order, the memoised canonical text to ``format_program``,
-``replace_at``'s walk by subtree sizes to rebuilding from the preorder and parent lists, the IR's
+``replace_at``'s walk by subtree sizes to rebuilding from the preorder and parent lists (and so the
+operators' rebuilding up a view's parents, ``preorder_parents`` and ``replace_slot``), the IR's
 one-call digests to the incremental BLAKE2b they replace, ``slot_body`` to ``slots``, the memo
-tables to a plain dict, and generation's tabled options to a cold table.
+tables to a plain dict, generation's tabled options to a cold table, ``weighted_choice`` to
+``random.choices`` and the operators' tabled weighted options to a cold site.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import struct
@@ -23,7 +26,7 @@ from hypothesis import strategies as st
 from mlevolve.api.programs import _program
 from mlevolve.dsl import traverse
 from mlevolve.dsl.ir import Call, Expr, Num, Param, Program, Ref, const, with_children
-from mlevolve.dsl.kinds import slot_body, slots
+from mlevolve.dsl.kinds import replace_slot, slot_body, slots
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.simplify import (
     FITTED_RULES,
@@ -35,7 +38,7 @@ from mlevolve.dsl.simplify import (
     rewrite_node,
     simplify_program,
 )
-from mlevolve.dsl.traverse import parents, preorder, program_hash, replace_at, walk
+from mlevolve.dsl.traverse import parents, preorder, preorder_parents, program_hash, replace_at, walk
 from mlevolve.dsl.types import TupleType, type_str
 from mlevolve.gp import archive as archive_module
 from mlevolve.gp import generate as gen
@@ -51,7 +54,7 @@ from mlevolve.gp.memo import (
     stored_program,
     unseen_simplified_text,
 )
-from mlevolve.gp.operators import MUTATION_WEIGHTS, MUTATIONS, choose_mutation
+from mlevolve.gp.operators import MUTATION_WEIGHTS, MUTATIONS, Site, _View, choose_mutation
 from mlevolve.gp.record import FAILED, FitnessLex, FitnessSize, HallOfFame, RunRecord
 from mlevolve.gp.scheduler import Job
 from mlevolve.grammar.spec import load_grammar
@@ -99,8 +102,31 @@ def _rewrite_plain(node: Expr, rules: tuple[Rule, ...] = RULES) -> tuple[Expr, s
     return None
 
 
+def _parents_plain(expr: Expr) -> list[tuple[int, int]]:
+    """``parents`` as it was: a walk of its own, children pushed by a generator."""
+    out: list[tuple[int, int]] = []
+    stack: list[tuple[Expr, int, int]] = [(expr, -1, 0)]
+    while stack:
+        node, parent, position = stack.pop()
+        index = len(out)
+        out.append((parent, position))
+        kids = node.children()
+        stack.extend((kids[j], index, j) for j in reversed(range(len(kids))))
+    return out
+
+
+def _replace_slot_plain(program: Program, name: str, body: Expr) -> Program:
+    """``replace_slot`` as it was: the definition found by name, then every one of that name replaced."""
+    owner, _, method = name.partition(".")
+    d = program.get(owner)
+    assert d is not None
+    if not method:
+        return program.replace(d.replace_body(body))
+    return program.replace(d.with_methods(tuple(m.replace_body(body) if m.kind == method else m for m in d.methods)))
+
+
 def _replace_plain(expr: Expr, index: int, new: Expr) -> Expr:
-    nodes, up = preorder(expr), parents(expr)
+    nodes, up = preorder(expr), _parents_plain(expr)
     current, i = new, index
     while up[i][0] >= 0:
         parent, position = up[i]
@@ -127,11 +153,18 @@ def test_shortcuts_equal_the_plain_code(tmp_path: Path, example: Path, slot: str
         for s in slots(program):
             assert slot_body(program, s.name) is s.body
         body = slot_body(program, slot)
+        nodes, up = preorder_parents(body)
+        assert up == parents(body) == _parents_plain(body) and all(
+            a is b for a, b in zip(nodes, preorder(body), strict=True))
+        view = _View(nodes, [], [], up, [], [], [], False)  # (what ``replaced`` reads of a view)
         for i, node in enumerate(walk(body)):
             assert rewrite_node(node) == _rewrite_plain(node)
             new = Num(float(i))
-            assert replace_at(body, i, new) == _replace_plain(body, i, new)
+            assert replace_at(body, i, new) == _replace_plain(body, i, new) == view.replaced(i, new)
+            assert view.kids(i) == [j for j in range(i + 1, i + node.size) if up[j][0] == i]
             seen += 1
+        changed = replace_slot(program, slot, new)
+        assert changed == _replace_slot_plain(program, slot, new) and slot_body(changed, slot) is new
     assert seen > 500
     with pytest.raises(KeyError):
         slot_body(program, "no_such_slot")
@@ -361,6 +394,41 @@ def test_identity_table_finds_the_object_itself_only() -> None:
     assert table.get(a, lambda: "made anew") == "made anew"
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(1e-9, 1e6), min_size=1, max_size=40), st.integers(0, 2**32 - 1), st.integers(1, 30))
+def test_weighted_choice_is_random_choices(weights: list[float], seed: int, draws: int) -> None:
+    """The same element and the same RNG state after as ``random.choices(..., cum_weights=...)[0]``,
+    draw after draw (weights accumulated as ``choices`` accumulates them)."""
+    population = list(range(len(weights)))
+    cum = list(itertools.accumulate(weights))
+    mine, theirs = random.Random(seed), random.Random(seed)
+    for _ in range(draws):
+        assert gen.weighted_choice(mine, population, cum) == theirs.choices(population, weights=weights)[0]
+    assert mine.getstate() == theirs.getstate()
+
+
+@pytest.mark.parametrize(("example", "slot"), EXAMPLES, ids=lambda v: getattr(v, "stem", v))
+@pytest.mark.parametrize("op", ["point", "wrap", "insert"])
+def test_operators_tabled_options_draw_what_a_cold_site_draws(tmp_path: Path, example: Path, slot: str,
+                                                              op: str) -> None:
+    """``point``, ``wrap`` and ``insert`` with their weighted options tabled at the site (``Site.points``,
+    ``Site.wrappers``) make the child and leave the RNG where a site made anew for each draw does."""
+    spec = load_grammar()
+    engine = Engine(_program(example, spec), [slot], spec, None,  # type: ignore[arg-type]
+                    Archive.for_run(tmp_path / "t.db", {"run": "tables"}), EvolveConfig(seed=5))
+    site = engine.sites[slot]
+    bodies = [slot_body(p, slot) for p in _chain(tmp_path, example, slot, n=60)]
+    made = 0
+    for k, body in enumerate(bodies * 3):  # the first pass fills the site's tables, the later ones read them
+        cold = Site(site.spec, site.env, site.result, site.max_depth, site.max_size, site.regrow_depth)
+        r1, r2 = random.Random(k), random.Random(k)
+        child = MUTATIONS[op](body, site, r1)
+        assert child == MUTATIONS[op](body, cold, r2) and r1.getstate() == r2.getstate()
+        made += child is not None
+    engine.archive.close()
+    assert made > 50 and (site.points if op == "point" else site.wrappers)
+
+
 def test_choose_mutation_draws_what_weights_would_draw() -> None:
     names = list(MUTATIONS)
     weights = [MUTATION_WEIGHTS.get(n, 1.0) for n in names]
@@ -481,3 +549,14 @@ def test_a_fitted_formulas_stored_text_is_walked_only_where_a_rule_applies(monke
         assert (got is text) == fixpoint  # a fixpoint's text is the one given, not printed again
         kinds[fixpoint] += 1
     assert min(kinds.values()) >= 3, kinds
+
+
+def test_the_variation_benchmark_replays_what_it_recorded() -> None:
+    """``benchmarks/vary_speed.py`` replays a run's ``vary`` calls and finds the same children every time."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "vary_speed.py"), "--budget", "150", "--skip",
+                           "20", "--repeats", "2"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "vary, " in done.stdout and "children " in done.stdout

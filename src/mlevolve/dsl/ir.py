@@ -396,7 +396,10 @@ class Definition:
     trailing: tuple[tuple[int, str], ...] = field(default=(), compare=False, repr=False)
 
     def method(self, name: str) -> Definition | None:
-        return next((m for m in self.methods if m.kind == name), None)
+        for m in self.methods:  # (a loop, not ``next`` of a generator: variation asks it of every parent)
+            if m.kind == name:
+                return m
+        return None
 
     def replace_body(self, body: Expr) -> Definition:
         """This definition with ``body`` (everything else kept: ``dataclasses.replace``, built directly
@@ -430,7 +433,10 @@ class Program:
     written: bool = field(default=True, compare=False, repr=False)
 
     def get(self, name: str) -> Definition | None:
-        return next((d for d in self.definitions if d.name == name), None)
+        for d in self.definitions:  # (a loop, not ``next`` of a generator: variation asks it of every parent)
+            if d.name == name:
+                return d
+        return None
 
     def replace(self, definition: Definition) -> Program:
         """This program with the definition of the same name swapped for ``definition``."""

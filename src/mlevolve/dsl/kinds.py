@@ -484,15 +484,23 @@ def slot_body(program: Program, name: str) -> Expr:
 
 
 def replace_slot(program: Program, name: str, body: Expr) -> Program:
-    """The program with the body of slot ``name`` (``def`` or ``learner.method``) replaced."""
+    """The program with the body of slot ``name`` (``def`` or ``learner.method``) replaced (the
+    definition named, the first of that name: a checked program names each once).  Raises
+    ``KeyError`` where the program has no definition of that name.  Variation makes every child
+    here: one pass over the definitions, the rest of the tuple shared by slicing."""
     owner, _, method = name.partition(".")
-    d = program.get(owner)
-    if d is None:
+    definitions = program.definitions
+    k = 0
+    while k < len(definitions) and definitions[k].name != owner:
+        k += 1
+    if k == len(definitions):
         raise KeyError(name)
-    if not method:
-        return program.replace(d.replace_body(body))
-    methods = tuple(m.replace_body(body) if m.kind == method else m for m in d.methods)
-    return program.replace(d.with_methods(methods))
+    d = definitions[k]
+    if method:
+        new = d.with_methods(tuple(m.replace_body(body) if m.kind == method else m for m in d.methods))
+    else:
+        new = d.replace_body(body)
+    return program.with_definitions((*definitions[:k], new, *definitions[k + 1:]))
 
 
 def reads(body: Expr, name: str) -> bool:

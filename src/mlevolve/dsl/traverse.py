@@ -41,15 +41,24 @@ def preorder(expr: Expr) -> list[Expr]:
 def parents(expr: Expr) -> list[tuple[int, int]]:
     """For each node in preorder: its parent's preorder index (-1 for the root) and its position
     among that parent's children."""
+    return preorder_parents(expr)[1]
+
+
+def preorder_parents(expr: Expr) -> tuple[list[Expr], list[tuple[int, int]]]:
+    """``(preorder(expr), parents(expr))`` in one walk (the operators' analysis of a body needs both)."""
+    nodes: list[Expr] = []
     out: list[tuple[int, int]] = []
     stack: list[tuple[Expr, int, int]] = [(expr, -1, 0)]
+    pop, push, visit, link = stack.pop, stack.append, nodes.append, out.append
     while stack:
-        node, parent, position = stack.pop()
+        node, parent, position = pop()
         index = len(out)
-        out.append((parent, position))
+        visit(node)
+        link((parent, position))
         kids = node.children()
-        stack.extend((kids[j], index, j) for j in reversed(range(len(kids))))
-    return out
+        for j in range(len(kids) - 1, -1, -1):  # (a loop, not a generator: two or three children at most)
+            push((kids[j], index, j))
+    return nodes, out
 
 
 def replace_at(expr: Expr, index: int, new: Expr) -> Expr:

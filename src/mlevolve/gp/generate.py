@@ -9,12 +9,13 @@ Every draw comes from the ``rng`` argument.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import random
 import weakref
-from collections.abc import Mapping
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Literal, TypeVar
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Expr, Num, Ref
@@ -22,6 +23,17 @@ from mlevolve.dsl.types import Type, a_type, type_str
 from mlevolve.grammar.spec import GrammarSpec, LiteralSpec, Production
 
 Method = Literal["grow", "full"]
+T = TypeVar("T")
+
+
+def weighted_choice(rng: random.Random, population: Sequence[T], cum_weights: Sequence[float]) -> T:
+    """``rng.choices(population, cum_weights=cum_weights)[0]``: the same draw (one ``rng.random()``
+    scaled by the total weight and bisected in ``cum_weights``, as CPython's ``random.choices`` draws
+    each of its ``k``), so the same element and the same RNG state after, without the list of one and
+    the checks that the caller's tables make once: ``cum_weights`` as long as ``population``,
+    ascending, its last entry positive and finite (``tests/gp/test_generate.py`` holds it to
+    ``random.choices``).  Variation draws one for every node it grows."""
+    return population[bisect.bisect(cum_weights, rng.random() * (cum_weights[-1] + 0.0), 0, len(population) - 1)]
 
 
 def draw_literal(spec: GrammarSpec, lit: LiteralSpec, rng: random.Random, depth: int) -> Expr:
@@ -149,7 +161,7 @@ def _options(
 
 def _pick(spec: GrammarSpec, options: Options, depth: int, rng: random.Random) -> Production | Expr:
     """One weighted choice among ``options`` (a variable is its ``Ref``, shared: nodes are immutable)."""
-    picked = rng.choices(options[0], cum_weights=options[1])[0]
+    picked = weighted_choice(rng, options[0], options[1])
     if isinstance(picked, LiteralSpec):
         return draw_literal(spec, picked, rng, depth)
     return picked

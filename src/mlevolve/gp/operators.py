@@ -9,21 +9,33 @@ without repair.  Sources are cited in each docstring.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from mlevolve.dsl.check import Env, infer_scoped, resolve
 from mlevolve.dsl.errors import MlevError
-from mlevolve.dsl.ir import COMMUTATIVE, Call, Expr, Let, Num, Ref, Tup, const
-from mlevolve.dsl.traverse import parents, preorder, replace_at
+from mlevolve.dsl.ir import COMMUTATIVE, Call, Expr, Let, Num, Ref, Tup, const, with_children
+from mlevolve.dsl.traverse import preorder_parents
 from mlevolve.dsl.types import TupleType, Type
-from mlevolve.gp.generate import generate, min_depth
+from mlevolve.gp.generate import generate, min_depth, weighted_choice
 from mlevolve.gp.memo import Memo, simplified
 from mlevolve.grammar.rules import match_at
 from mlevolve.grammar.spec import GrammarSpec, Production
+
+W = TypeVar("W")
+# Options and their cumulative weights, as :func:`~mlevolve.gp.generate.weighted_choice` draws from them.
+Weighted = tuple[list[W], list[float]]
+
+
+def _weighted(options: list[W], weights: Iterable[float]) -> Weighted[W]:
+    """``options`` with the cumulative sums of ``weights``, accumulated as ``random.choices``
+    accumulates ``weights=`` (so :func:`~mlevolve.gp.generate.weighted_choice` makes its draw)."""
+    return options, list(itertools.accumulate(weights))
 
 
 @dataclass(frozen=True)
@@ -46,8 +58,13 @@ class Site:
                                                          repr=False)
     # The productions (each with the argument position that takes the node) that ``wrap`` and
     # ``insert`` may put around a node, by operator, the node's type and the types of the variables
-    # in scope there (what the grammar offers depends on nothing else): made at the first draw.
-    wrappers: dict[tuple[str, Type, frozenset[str]], list[tuple[Production, int]]] = field(
+    # in scope there (what the grammar offers depends on nothing else), with their cumulative
+    # weights (:func:`_weighted`): made at the first draw.
+    wrappers: dict[tuple[str, Type, frozenset[str]], Weighted[tuple[Production, int]]] = field(
+        default_factory=dict, compare=False, repr=False)
+    # ``point``'s other productions for a call, by its type, argument types and op, with their
+    # cumulative weights: made at the first draw.
+    points: dict[tuple[Type, tuple[Type, ...], str], Weighted[Production]] = field(
         default_factory=dict, compare=False, repr=False)
 
     def fits(self, expr: Expr) -> bool:
@@ -80,7 +97,12 @@ class _View:
     def of(cls, expr: Expr, site: Site) -> _View:
         """The analysis of ``expr`` at ``site``, made once per distinct body (``site.views``): derived
         from its parent's where an operator made it (:meth:`_derive`), else made (:meth:`_make`)."""
-        return site.views.get(expr, lambda: cls._derive(expr, site) or cls._make(expr, site))
+        views = site.views
+        view = views.peek(expr)
+        if view is None:
+            view = cls._derive(expr, site) or cls._make(expr, site)
+            views.put(expr, view)
+        return view
 
     @classmethod
     def _derive(cls, expr: Expr, site: Site) -> _View | None:
@@ -108,7 +130,7 @@ class _View:
             node = node.children()[position]
         if parent.lets or node is not new:
             return None
-        added = preorder(new)
+        added, inner = ([new], [(-1, 0)]) if new.size == 1 else preorder_parents(new)
         if any(type(n) is Let for n in added):
             return None
         try:
@@ -142,7 +164,6 @@ class _View:
                     return None
             except MlevError:
                 return None
-        inner = parents(new)
         below = parent.levels[i] - 1
         levels = [below + 1] * grown
         for k in range(1, grown):
@@ -152,13 +173,22 @@ class _View:
                    + [(p + shift if p > i else p, position) for p, position in up[end:]],
                    parent.levels[:i] + levels + parent.levels[end:],
                    parent.binders[:i] + [parent.binders[i]] * grown + parent.binders[end:],
-                   [k for k, t in enumerate(types) if isinstance(t, str) and t in site.spec.types], False)
+                   cls._typed_after(parent.typed_nodes, i, end, shift, new_types, site), False)
+
+    @staticmethod
+    def _typed_after(typed: list[int], i: int, end: int, shift: int, new_types: list[Type], site: Site) -> list[int]:
+        """:attr:`typed_nodes` of a child whose nodes ``i:end`` of the parent (whose list is ``typed``)
+        were replaced by a subtree typed ``new_types``: the parent's before ``i``, the new subtree's,
+        and the parent's from ``end`` on, moved by ``shift`` (the types of the rest are unchanged)."""
+        known = site.spec.types
+        lo, hi = bisect.bisect_left(typed, i), bisect.bisect_left(typed, end)
+        after = typed[hi:] if not shift else [k + shift for k in typed[hi:]]
+        return typed[:lo] + [i + k for k, t in enumerate(new_types) if isinstance(t, str) and t in known] + after
 
     @classmethod
     def _make(cls, expr: Expr, site: Site) -> _View:
         types, scopes = infer_scoped(expr, site.env, site.spec, frozenset(site.spec.types))
-        up = parents(expr)
-        nodes = preorder(expr)
+        nodes, up = preorder_parents(expr)
         levels = [1] * len(up)
         binders: list[Mapping[str, int]] = [{}] * len(up)
         for i in range(1, len(up)):
@@ -183,6 +213,26 @@ class _View:
             out.append(self.types[j])
             j += arg.size
         return tuple(out)
+
+    def replaced(self, i: int, new: Expr) -> Expr:
+        """The expression with node ``i`` replaced by ``new`` (``traverse.replace_at``, the rest shared),
+        rebuilt up the path of parents the view knows: no search by subtree sizes (tested)."""
+        nodes, up, child = self.nodes, self.up, new
+        while up[i][0] >= 0:
+            i, position = up[i]
+            kids = list(nodes[i].children())
+            kids[position] = child
+            child = with_children(nodes[i], tuple(kids))
+        return child
+
+    def kids(self, i: int) -> list[int]:
+        """The preorder indices of node ``i``'s children, in order (each after the previous one's subtree):
+        ``[j for j in descendants(i) if up[j][0] == i]`` without visiting the grandchildren."""
+        out, j = [], i + 1
+        for child in self.nodes[i].children():
+            out.append(j)
+            j += child.size
+        return out
 
     def descendants(self, i: int) -> range:
         return range(i + 1, i + self.nodes[i].size)
@@ -247,8 +297,7 @@ def _movable(subtree: Expr, source: _View, j: int, target: _View, i: int, same: 
 def _finish(view: _View, i: int, new: Expr, site: Site) -> Expr | None:
     """The body of ``view`` with node ``i`` replaced by ``new``, or None where it breaks the site's
     limits or is the body itself; its derivation is recorded, for its view (:meth:`_View._derive`)."""
-    original = view.nodes[0]
-    child = replace_at(original, i, new)
+    original, child = view.nodes[0], view.replaced(i, new)
     if not site.fits(child) or child == original:
         return None
     site.derived.put(child, (view, i, new))
@@ -303,11 +352,15 @@ def point_mutation(expr: Expr, site: Site, rng: random.Random, sel: str | None =
     node, t = view.nodes[i], view.types[i]
     if isinstance(node, Call) and node.args:
         args = view.arg_types(i)
-        others = [p for p in site.spec.by_result.get(str(t), ())
-                  if p.args == args and p.op != node.op and p.rule is None]
-        if not others:
+        key = (t, args, node.op)
+        others = site.points.get(key)
+        if others is None:
+            made = [p for p in site.spec.by_result.get(str(t), ())
+                    if p.args == args and p.op != node.op and p.rule is None]
+            others = site.points[key] = _weighted(made, (max(p.weight, 1e-9) for p in made))
+        if not others[0]:
             return None
-        pick = rng.choices(others, weights=[max(p.weight, 1e-9) for p in others])[0]
+        pick = weighted_choice(rng, *others)
         return _finish(view, i, Call(pick.op, node.args), site)
     if isinstance(node, (Num, Ref)) or (isinstance(node, Call) and not node.args):
         if not isinstance(t, str) or min_depth(site.spec, t, view.scopes[i]) > 1:
@@ -323,7 +376,7 @@ def hoist(expr: Expr, site: Site, rng: random.Random, sel: str | None = None, di
     i = _pick(view, view.typed(site) or [0], sel, rng)
     if i is None:
         return None
-    inside = [j for j in view.descendants(i) if view.up[j][0] == i] if direct else view.descendants(i)
+    inside = view.kids(i) if direct else view.descendants(i)
     options = [j for j in inside if view.types[j] == view.types[i] and _movable(view.nodes[j], view, j, view, i, True)]
     if not options:
         return None
@@ -356,12 +409,12 @@ def wrap(expr: Expr, site: Site, rng: random.Random, sel: str | None = None, rul
     key: tuple[str, Type, frozenset[str]] = ("wrap-rules" if rules else "wrap", t, frozenset())
     options = site.wrappers.get(key)
     if options is None:
-        options = site.wrappers[key] = [
-            (p, k) for p in site.spec.by_result.get(str(t), ()) if not rules or p.rule is not None
-            for k, a in enumerate(p.args) if a == t]
-    if not options:
+        made = [(p, k) for p in site.spec.by_result.get(str(t), ()) if not rules or p.rule is not None
+                for k, a in enumerate(p.args) if a == t]
+        options = site.wrappers[key] = _weighted(made, (max(p.weight, 1e-9) for p, _ in made))
+    if not options[0]:
         return None
-    p, k = rng.choices(options, weights=[max(p.weight, 1e-9) for p, _ in options])[0]
+    p, k = weighted_choice(rng, *options)
     args: list[Expr] = []
     for position, a in enumerate(p.args):
         if position == k:
@@ -452,13 +505,13 @@ def insert_operation(expr: Expr, site: Site, rng: random.Random, sel: str | None
     key = ("insert", t, frozenset(v for v in scope.values() if isinstance(v, str)))  # what min_depth reads
     options = site.wrappers.get(key)
     if options is None:
-        options = site.wrappers[key] = [
-            (p, k) for p in site.spec.by_result.get(str(t), ()) if p.rule is None
-            for k, a in enumerate(p.args) if a == t
-            and all(min_depth(site.spec, b, scope) <= 1 for n, b in enumerate(p.args) if n != k)]
-    if not options:
+        made = [(p, k) for p in site.spec.by_result.get(str(t), ()) if p.rule is None
+                for k, a in enumerate(p.args) if a == t
+                and all(min_depth(site.spec, b, scope) <= 1 for n, b in enumerate(p.args) if n != k)]
+        options = site.wrappers[key] = _weighted(made, (max(p.weight, 1e-9) for p, _ in made))
+    if not options[0]:
         return None
-    p, k = rng.choices(options, weights=[max(p.weight, 1e-9) for p, _ in options])[0]
+    p, k = weighted_choice(rng, *options)
     args = [view.nodes[i] if n == k else generate(site.spec, a, rng, env=scope, max_depth=1)
             for n, a in enumerate(p.args)]
     return _finish(view, i, site.spec.build(p, args), site)
@@ -474,8 +527,7 @@ def remove_operation(expr: Expr, site: Site, rng: random.Random, sel: str | None
     if i is None:
         return None
     t = view.types[i]
-    args = [j for j in view.descendants(i) if view.up[j][0] == i and view.types[j] == t
-            and _movable(view.nodes[j], view, j, view, i, True)]
+    args = [j for j in view.kids(i) if view.types[j] == t and _movable(view.nodes[j], view, j, view, i, True)]
     if args:
         return _finish(view, i, view.nodes[rng.choice(args)], site)
     if not isinstance(t, str) or min_depth(site.spec, t, view.scopes[i]) > 1:
@@ -526,7 +578,7 @@ _MUTATION_CUMULATIVE = list(itertools.accumulate(MUTATION_WEIGHTS.get(n, 1.0) fo
 
 def choose_mutation(rng: random.Random) -> str:
     """A mutation's name, drawn with :data:`MUTATION_WEIGHTS`."""
-    return rng.choices(_MUTATION_NAMES, cum_weights=_MUTATION_CUMULATIVE)[0]
+    return weighted_choice(rng, _MUTATION_NAMES, _MUTATION_CUMULATIVE)
 
 
 CROSSOVERS: dict[str, Crossover] = {"crossover": subtree_crossover}
