@@ -41,6 +41,11 @@ EXAMPLES = {"program": "Path('examples/quartic.mlev')", "path": "'examples/quart
             "json_log": "'run.jsonl'", "dask": "'local:4'", "type_": "'Tensor'", "env": "{'x': 'Tensor'}",
             "source": "'x * sigmoid(x)'", "expr": "parse_expr('x * sigmoid(x)')",
             "result": "evolve('examples/quartic.mlev')", "algorithm": "'regularized'"}
+# A function's own example where its parameter means another thing than :data:`EXAMPLES`' (keyed by name alone):
+# meta's output is a generator (a grammar file, not a report), export_component's name one of the program's
+# definitions (quartic.mlev's formula f, not the algorithm's name).
+FUNCTION_EXAMPLES = {("meta", "output"): "'runs/meta.grammar.toml'", ("meta", "db"): "'runs/meta.db'",
+                     ("export_component", "name"): "'f'"}
 _TYPE_EXAMPLES = {"Program": "parse_file('examples/quartic.mlev')"}  # a parameter of exactly this type (by name)
 _SEQUENCES = (Sequence, list, tuple)
 _MAPPINGS = (Mapping, dict)
@@ -105,11 +110,13 @@ def describe(hint: Any) -> str:
     return ("an " if name[:1].lower() in "aeiou" else "a ") + name
 
 
-def _example(name: str, hint: Any, default: object) -> str:
+def _example(name: str, hint: Any, default: object, function: str = "") -> str:
     """A value of ``hint`` to show in a hint: the parameter's default where it has one that is not None, else
-    :data:`EXAMPLES`' or one of its type."""
+    :data:`FUNCTION_EXAMPLES`' for parameter ``name`` of ``function``, :data:`EXAMPLES`' or one of its type."""
     if default is not inspect.Parameter.empty and default is not None:
         return repr(list(default) if isinstance(default, tuple) else default)
+    if (function, name) in FUNCTION_EXAMPLES:
+        return FUNCTION_EXAMPLES[function, name]
     if getattr(hint, "__name__", None) in _TYPE_EXAMPLES:
         return _TYPE_EXAMPLES[hint.__name__]
     if name in EXAMPLES:
@@ -132,9 +139,10 @@ def _example(name: str, hint: Any, default: object) -> str:
     return "..."
 
 
-def type_error(name: str, hint: Any, value: object, default: object = inspect.Parameter.empty) -> SettingError:
-    """The :class:`SettingError` of parameter ``name`` given ``value``, which is not of type ``hint`` (an int or
-    a float, None allowed or not, in the words of :func:`~mlevolve.dsl.errors.check_types`)."""
+def type_error(name: str, hint: Any, value: object, default: object = inspect.Parameter.empty,
+               function: str = "") -> SettingError:
+    """The :class:`SettingError` of parameter ``name`` of ``function`` given ``value``, which is not of type ``hint``
+    (an int or a float, None allowed or not, in the words of :func:`~mlevolve.dsl.errors.check_types`)."""
     plain = [h for h in get_args(hint) if h is not type(None)] if get_origin(hint) in (Union, types.UnionType) else []
     hint = plain[0] if len(plain) == 1 and plain[0] in (int, float) else hint
     if hint is int:
@@ -142,7 +150,7 @@ def type_error(name: str, hint: Any, value: object, default: object = inspect.Pa
     if hint is float:
         return SettingError(*NOT_A_NUMBER.setting(name), got=repr(value), example=2.5)
     return SettingError(*NOT_OF_TYPE.setting(name), got=repr(value)[:60], expected=describe(hint),
-                        example=_example(name, hint, default))
+                        example=_example(name, hint, default, function))
 
 
 def typed(func: Callable[P, R]) -> Callable[P, R]:
@@ -169,7 +177,7 @@ def typed(func: Callable[P, R]) -> Callable[P, R]:
             if isinstance(value, np.generic):  # a NumPy scalar (from an array, a grid search): its Python value
                 value = bound.arguments[name] = value.item()
             if not accepts(hint, value):
-                raise type_error(name, hint, value, signature.parameters[name].default)
+                raise type_error(name, hint, value, signature.parameters[name].default, func.__name__)
             if name in NAMES and isinstance(value, str):
                 bound.arguments[name] = value.strip()
         return func(*bound.args, **bound.kwargs)

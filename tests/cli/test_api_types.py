@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import mlevolve
 from mlevolve import api
 from mlevolve.arguments import accepts
-from mlevolve.dsl.errors import SettingError
+from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.dsl.printer import format_expr
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,12 +188,55 @@ def test_each_hints_example_is_of_its_parameters_type(function: Any) -> None:
 
     hints = typing.get_type_hints(function)
     for name, p in inspect.signature(function).parameters.items():
-        example = _example(name, hints.get(name, Any), p.default)
+        example = _example(name, hints.get(name, Any), p.default, function.__name__)
         try:
             value = ast.literal_eval(example)
         except (ValueError, SyntaxError):  # a call: Path('...'), load_grammar('...'), evolve(...)
             continue
         assert value is Ellipsis or accepts(hints.get(name, Any), value), (function.__name__, name, example)
+
+
+def _hinted(function: Any, name: str) -> str:
+    """The example the hint of ``function``'s parameter ``name`` gives when it is passed an object."""
+    params = inspect.signature(function).parameters
+    required = {n: QUARTIC if n == "program" else "x" for n, p in params.items() if p.default is p.empty}
+    with pytest.raises(SettingError) as caught:
+        function(**{**required, name: object()})
+    assert caught.value.hint and f"e.g. {name}=" in caught.value.hint, caught.value.hint
+    return caught.value.hint.split(f"e.g. {name}=", 1)[1]
+
+
+@pytest.mark.parametrize(("function", "name", "example"), [
+    (api.meta, "output", "'runs/meta.grammar.toml'"),  # was 'report.html': meta writes a generator (a grammar file)
+    (api.meta, "db", "'runs/meta.db'"),
+    (api.export_component, "name", "'f'"),  # was 'quartic', the algorithm's name: a definition's is meant
+    (api.report, "output", "'report.html'"),  # the name-keyed table's, where the meaning is the same
+])
+def test_a_functions_own_example_overrides_the_parameter_names(function: Any, name: str, example: str) -> None:
+    assert _hinted(function, name) == example
+
+
+def test_each_output_parameters_example_has_a_suffix_its_function_takes() -> None:
+    """Where a function checks an output's suffix (``api.checks.OUTPUT_SUFFIXES``), its hint's example passes the
+    check; meta's output is a generator, named as meta names it by default (``.grammar.toml``)."""
+    import ast
+
+    from mlevolve.api.checks import OUTPUT_SUFFIXES
+
+    kinds = {(api.report, "output"): "report", (api.export, "script"): "script",
+             (api.export_from_archive, "script"): "script"}
+    for (function, name), kind in kinds.items():
+        assert Path(ast.literal_eval(_hinted(function, name))).suffix in OUTPUT_SUFFIXES[kind][0], (function, name)
+    assert ast.literal_eval(_hinted(api.meta, "output")).endswith(".grammar.toml")
+
+
+def test_export_components_example_name_is_a_definition_of_the_example_program() -> None:
+    """The hint's example, passed with the example program, exports (the algorithm's name is refused)."""
+    import ast
+
+    assert "def f(" in api.export_component(QUARTIC, ast.literal_eval(_hinted(api.export_component, "name")))
+    with pytest.raises(MlevError, match="no definition 'quartic'"):
+        api.export_component(QUARTIC, "quartic")
 
 
 @pytest.mark.parametrize(("call", "message", "hint"), [

@@ -6,6 +6,7 @@ span, and a ``hint:`` line; the exit status is 2 and there is never a traceback.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -1090,3 +1091,57 @@ def test_a_warning_is_remade_from_its_args_and_pickles_with_its_text(kind: str) 
         said = "g.toml:2:3: error: digest '0' is stale\nhint: write it anew"
     for made in (warning, type(warning)(*warning.args), pickle.loads(pickle.dumps(warning)), copy.copy(warning)):
         assert type(made) is type(warning) and str(made) == said
+
+
+@pytest.mark.parametrize(("body", "stderr"), [
+    ("x \u2212 1", "n.mlev:3:5: error: unexpected character '\u2212'\n      x \u2212 1\n        ^\n"
+                   "hint: '\u2212' is MINUS SIGN (U+2212), not ASCII: write '-' (a paste from a PDF or word "
+                   "processor?)\n"),
+    ("x \u00d7 x", "n.mlev:3:5: error: unexpected character '\u00d7'\n      x \u00d7 x\n        ^\n"
+                   "hint: '\u00d7' is MULTIPLICATION SIGN (U+00D7), not ASCII: write '*' (a paste from a PDF or word "
+                   "processor?)\n"),
+])
+def test_a_unicode_look_alike_of_an_operator_names_the_ascii_one(body: str, stderr: str, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """``x − 1`` (U+2212, pasted from a paper) got the generic hint about names and numbers: the hint names the
+    character and the ASCII operator to write, at its line and column, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    Path("n.mlev").write_text(f"algorithm a\nformula f(x: Scalar) -> Scalar =\n  {body}\n", encoding="utf-8")
+    assert main(["check", "n.mlev"]) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", stderr)
+
+
+def _lookalikes() -> list[tuple[str, str]]:
+    from mlevolve.dsl.errors import LOOKALIKES
+
+    return sorted(LOOKALIKES.items())
+
+
+@pytest.mark.parametrize(("char", "ascii_"), _lookalikes(), ids=lambda v: f"U+{ord(v[0]):04X}" if len(v) == 1
+                         and not v.isascii() else None)
+def test_every_look_alike_is_refused_at_its_column_with_its_ascii_character(char: str, ascii_: str, tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Each character of the table (en dash, fullwidth signs, typographic quotes, an arrow, a no-break space), in a
+    body and in an expression (a grammar rule's body), is an unexpected character whose hint writes the ASCII one;
+    on the task line, a name in typographic quotes is told the same (not to quote its quotes)."""
+    from mlevolve.dsl.parse import parse_expr
+
+    assert not char.isascii() and ascii_.isascii()
+    said = " (a paste from a PDF or word processor?)"
+    write = "write a plain space" if ascii_ == " " else f"write {ascii_!r}"
+    path = tmp_path / "n.mlev"
+    path.write_text(f"algorithm a\nformula f(x: Scalar) -> Scalar =\n  x {char} 1\n", encoding="utf-8")
+    assert main(["check", str(path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"{path}:3:5: error: unexpected character {char!r}"
+    assert lines[-1].startswith("hint: ") and lines[-1].endswith(f", not ASCII: {write}{said}")
+    with pytest.raises(MlevError, match=re.escape(write)):
+        parse_expr(f"h0 {char} 1")
+    if ascii_ == '"':
+        path.write_text(f"algorithm a\ntask {char}d.csv:target=y{char}\nformula f(x: Scalar) -> Scalar =\n  x\n",
+                        encoding="utf-8")
+        assert main(["check", str(path)]) == 2
+        lines = capsys.readouterr().err.splitlines()
+        assert lines[0] == f"{path}:2:6: error: unexpected character {char!r}" and lines[-1].endswith(write + said)

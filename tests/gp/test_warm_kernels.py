@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -96,3 +97,54 @@ def test_the_first_progress_line_says_how_long_the_kernels_took_to_warm(seconds:
     first, second = stream.getvalue().splitlines()
     assert first.startswith("[     1/2] best 0.5  cache 1  fec 2  failed 3  (") and first.endswith(f" s{note})")
     assert second.startswith("[     2/2] best 0.5  cache 1  fec 2  failed 3  (") and second.endswith(" s)")
+
+
+WARM_SECONDS = 1.25  # what the stand-in regime's kernels "took" to warm
+
+
+class _WarmRegime:
+    """A cheap regime whose kernels take :data:`WARM_SECONDS` to warm (nothing compiled: a stand-in)."""
+
+    cheap = True
+
+    def warm(self) -> float:
+        return WARM_SECONDS
+
+
+class _WarmFactory:
+    """Builds a stand-in evaluator of :class:`_WarmRegime` (built on the worker: nothing of it is pickled)."""
+
+    def __call__(self) -> object:
+        from tests.gp.test_parallel import SlowEvaluator
+
+        evaluator = SlowEvaluator(0.0)
+        evaluator.regime = _WarmRegime()  # type: ignore[attr-defined]
+        return evaluator
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _WarmFactory)
+
+    def __hash__(self) -> int:
+        return hash("warm factory")
+
+
+@pytest.mark.parametrize("kind", ["pool", "dask"])
+def test_every_backend_keeps_the_warm_up_its_workers_took(kind: str) -> None:
+    """``--dask`` dropped the seconds a worker's kernels took to warm (``_dask_warm``), so its first progress line
+    never carried the note the pool's and an in-process run's do: each backend keeps the longest in ``warmup``."""
+    from tests.gp.test_parallel import PROGRAM, _drain
+
+    memory = TIGHT_MEMORY - 1  # tight: a cheap regime's kernels are warmed before a candidate
+    if kind == "dask":
+        pytest.importorskip("distributed")
+        from mlevolve.gp.backends import DaskBackend
+
+        backend: Any = DaskBackend(_WarmFactory(), "local:1", timeout=60, memory=memory)
+    else:
+        backend = ProcessPool(_WarmFactory(), workers=1, timeout=60, memory=memory)
+    try:
+        backend.submit(Request(0, "evaluate", PROGRAM.format(k=1), "k0"))
+        assert len(_drain(backend, 1, limit=120)) == 1
+    finally:
+        backend.close()
+    assert backend.warmup == WARM_SECONDS

@@ -255,3 +255,35 @@ def test_a_formula_files_column_a_parameter_cannot_name_gets_one_hint(tmp_path: 
     with pytest.raises(TaskError) as caught:
         file_points(str(path), "y", ("a", "b"))
     assert caught.value.hint == hint
+
+
+def _every_options_table() -> list[tuple[str, str, dict[str, object]]]:
+    """(task name, kind in words, its options) of every task and data-file kind that takes an integer option."""
+    from mlevolve.interpreter.tasks import _FILE_TABLES, FAMILIES, FORMULAS, _table
+
+    tables = [(name, *reversed(_table(name, None))) for name in (*FAMILIES, *FORMULAS)]
+    tables += [("data.csv", what, options) for options, what in _FILE_TABLES.values()]
+    return [(name, str(what), dict(options)) for name, what, options in tables]
+
+
+@pytest.mark.parametrize(("name", "kind", "options"), _every_options_table(), ids=lambda v: v if isinstance(v, str)
+                         else None)
+def test_a_malformed_integer_options_hint_shows_a_value_a_user_would_write(name: str, kind: str,
+                                                                          options: dict[str, object]) -> None:
+    """``data.csv:target=y:n_train=abc`` suggested n_train=1000000, the default that means "all rows": a default at
+    its range's top is a sentinel, so the hint writes :data:`OPTION_EXAMPLES`' value, in the option's range (the
+    kind's own too), and the mended spec it writes is accepted; any other default is shown as it is."""
+    from mlevolve.interpreter.standalone.spec import LEAST, OPTION_EXAMPLES, OPTION_RANGES, TaskError, parse_spec
+
+    assert set(OPTION_EXAMPLES) == set(OPTION_RANGES)
+    defaults = {k: v for k, v in options.items() if k in OPTION_RANGES}
+    for key, default in defaults.items():
+        given = {"target": "y"} if "target" in options else {}
+        spec = ":".join([name, *(f"{k}={v}" for k, v in given.items()), f"{key}=abc"])
+        with pytest.raises(TaskError) as caught:
+            parse_spec(spec, options)
+        written = int(caught.value.hint.split(f"{key}=")[1].split()[0])
+        lo, hi = LEAST.get((kind, key), OPTION_RANGES[key])[:2]
+        assert lo <= written < hi, (spec, caught.value.hint)
+        assert written == (default if default < hi else OPTION_EXAMPLES[key]), (spec, caught.value.hint)  # type: ignore[operator]
+        assert parse_spec(spec.replace(f"{key}=abc", f"{key}={written}"), options)[1][key] == written

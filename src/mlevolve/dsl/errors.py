@@ -61,6 +61,15 @@ def read_bytes(path: Path, what: str, missing: str, hint: str, text_hint: str,
 
 # How .mlev writes a power, which it has no operator or primitive for (`x ** 2`, `x ^ 2`, `pow(x, 2)`).
 POWER = "square(x) for x * x, and another power as x * x * x, sqrt(x), reciprocal(x) or exp(p * log(x)) for x > 0"
+# Non-ASCII characters that look like an ASCII operator or quote (pasted from a paper, a PDF or a word processor's
+# autocorrect): an unexpected one's hint names the ASCII character to write instead.
+LOOKALIKES = {
+    "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\ufe63": "-",
+    "\uff0d": "-", "\u00d7": "*", "\u22c5": "*", "\u00b7": "*", "\u2217": "*", "\uff0a": "*", "\u00f7": "/",
+    "\u2215": "/", "\u2044": "/", "\uff0f": "/", "\uff0b": "+", "\uff1d": "=", "\uff08": "(", "\uff09": ")",
+    "\uff0c": ",", "\uff1a": ":", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
+    "\uff02": '"', "\u2018": '"', "\u2019": '"', "\u2192": "->", "\u00a0": " ",  # .mlev quotes with " only
+}
 _NO_INVERSE = "mlevolve has no inverse trigonometric primitive (`mlevolve grammar show` lists them)"
 _NO_ROUNDING = "mlevolve has no rounding or remainder primitive (`mlevolve grammar show` lists them)"
 # Other libraries' names (gplearn, PySR, NumPy, PyTorch) of functions that .mlev writes otherwise: an unknown

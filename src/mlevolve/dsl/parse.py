@@ -8,6 +8,7 @@ Syntax errors become :class:`MlevError` with the position and the expected token
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from functools import cache
 from importlib import resources
@@ -16,7 +17,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from mlevolve.dsl.errors import POWER, MlevError, closest, did_you_mean, normalize_newlines, source_lines
+from mlevolve.dsl.errors import LOOKALIKES, POWER, MlevError, closest, did_you_mean, normalize_newlines, source_lines
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Span, Tup
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import TupleType, Type
@@ -255,9 +256,11 @@ def _late_task(number: int, word: re.Match[str], first: int | None) -> MlevError
 
 def _unquoted_task(number: int, word: re.Match[str]) -> MlevError | None:
     """The error of a task line's name ``word`` (on line ``number``) that is a data file's name or a task with
-    options written without quotes (``x.csv:target=y``: the parser would stop at its ``.``), or None."""
+    options written without quotes (``x.csv:target=y``: the parser would stop at its ``.``), or None (as for a
+    name in typographic quotes: the parser's error at the quote names the ASCII one, :data:`LOOKALIKES`)."""
     name = word[0]
-    if name.startswith('"') or re.fullmatch(r"[A-Za-z_]\w*", name) or not re.search(r"[.:/=\\]", name):
+    quoted = name.startswith('"') or LOOKALIKES.get(name[:1]) == '"'
+    if quoted or re.fullmatch(r"[A-Za-z_]\w*", name) or not re.search(r"[.:/=\\]", name):
         return None
     what = "a data file's name" if re.search(r"[./\\]", name.split(":")[0]) else "a task with options"
     return MlevError(f"{what} is written in quotes on the task line", Span(number, word.start() + 1, number,
@@ -303,15 +306,25 @@ def _header_shape(number: int, words: list[re.Match[str]]) -> MlevError | None:
     return None
 
 
+def _character_hint(char: str) -> str:
+    """The hint of an unexpected character ``char``: the ASCII one it looks like (:data:`LOOKALIKES`), the power's
+    spelling for ``^``, else what names and numbers are made of."""
+    if char in LOOKALIKES:
+        ascii_ = LOOKALIKES[char]
+        return (f"{char!r} is {unicodedata.name(char, f'U+{ord(char):04X}')} (U+{ord(char):04X}), not ASCII: write "
+                + ("a plain space" if ascii_ == " " else repr(ascii_)) + " (a paste from a PDF or word processor?)")
+    if char == "^":
+        return f".mlev has no power operator: write {POWER}"
+    return "names are ASCII letters, digits and '_'; numbers are like 3, 0.5 or 1e-3" + (
+        ", in the ASCII digits 0-9" if char.isdigit() else "")
+
+
 def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
     line, column = err.line or 1, err.column or 1
     if isinstance(err, UnexpectedCharacters):
         pos = err.pos_in_stream or 0
         char = source[pos] if 0 <= pos < len(source) else "?"
-        return MlevError(f"unexpected character {char!r}", Span(line, column, line, column),
-                         f".mlev has no power operator: write {POWER}" if char == "^" else
-                         "names are ASCII letters, digits and '_'; numbers are like 3, 0.5 or 1e-3"
-                         + (", in the ASCII digits 0-9" if char.isdigit() else ""))
+        return MlevError(f"unexpected character {char!r}", Span(line, column, line, column), _character_hint(char))
     names = set(getattr(err, "accepts", None) or getattr(err, "expected", None) or ())
     token = getattr(err, "token", None)
     start = None if isinstance(err, UnexpectedEOF) or token is None or token.type == "$END" else token.start_pos

@@ -943,18 +943,20 @@ class ProcessPool:
 
 
 # ---------------------------------------------------------------------------------------------- dask
-def _dask_warm(factory: Factory, limit: int | None = None, dask_worker: Any = None) -> Failure | None:
+def _dask_warm(factory: Factory, limit: int | None = None, dask_worker: Any = None) -> Failure | float:
     """Build (and :func:`_warm` for the memory ``limit``) the evaluator of ``factory`` on a Dask worker, once, and
     keep it there: run by
     ``Client.run`` on every worker as the backend starts and as one restarts, so that a candidate's clock (from when
-    its worker takes it) does not time the evaluator's build; else by the worker's first candidate."""
+    its worker takes it) does not time the evaluator's build; else by the worker's first candidate.  The seconds its
+    compiled kernels took to warm (0.0 where it was built before: :attr:`DaskBackend.warmup`), or the failure."""
     cache: dict[Any, Any] = dask_worker.__dict__.setdefault("_mlevolve_evaluators", {})
-    if factory not in cache:  # factories are hashable by value (EvaluatorFactory)
-        evaluator, _, failure = warmed(factory, limit)
-        if failure is not None:
-            return failure
-        cache[factory] = evaluator
-    return None
+    if factory in cache:  # factories are hashable by value (EvaluatorFactory)
+        return 0.0
+    evaluator, seconds, failure = warmed(factory, limit)
+    if failure is not None:
+        return failure
+    cache[factory] = evaluator
+    return seconds
 
 
 def _dask_run(factory: Factory, request: Request, limit: int | None = None) -> Any:
@@ -962,7 +964,7 @@ def _dask_run(factory: Factory, request: Request, limit: int | None = None) -> A
     from distributed import get_worker
 
     worker = get_worker()
-    if (failure := _dask_warm(factory, limit, worker)) is not None:
+    if isinstance(failure := _dask_warm(factory, limit, worker), Failure):
         return _as_result(request.method, failure)
     cache: dict[Any, Any] = worker.__dict__["_mlevolve_evaluators"]
     decoder = worker.__dict__.setdefault("_mlevolve_decoder", Decoder())
@@ -1031,13 +1033,17 @@ class DaskBackend:
                                    hint=_unreached_hint(address), got=address, why=str(err)) from None
         self.slots = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
         self.restarted = 0
+        self.warmup = 0.0  # the longest a worker took to warm its compiled kernels (:func:`_warm`), in seconds
         self._warm()
 
     def _warm(self) -> None:
         """Build the run's evaluator on every worker that lacks it, before it takes a candidate (:func:`_dask_warm`);
-        a worker that cannot is left to report it with its first candidate's failure."""
+        a worker that cannot is left to report it with its first candidate's failure.  Keeps the longest a worker took
+        to warm its compiled kernels in :attr:`warmup`, as :class:`ProcessPool` does (the first progress line's note).
+        """
         with _sigint_held(), contextlib.suppress(Exception):  # as in _restart: not inside distributed's sync()
-            self.client.run(_dask_warm, self.factory, self.memory)
+            took = self.client.run(_dask_warm, self.factory, self.memory)
+            self.warmup = max([self.warmup, *(t for t in took.values() if isinstance(t, float))])
 
     def submit(self, request: Request, retried: bool = False) -> None:
         future = self.client.submit(_dask_run, self.factory, outgoing(request, 0), self.memory, pure=False)

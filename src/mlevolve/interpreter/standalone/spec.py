@@ -33,6 +33,8 @@ def package(module: str, task: str = "") -> Any:
 
 OPTION_RANGES = {"n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (2, 1_000_000), "n_val": (1, 1_000_000),
                  "n_test": (2, 1_000_000), "fresh": (0, 1)}  # every integer task option (the library's too)
+OPTION_EXAMPLES = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100, "n_test": 100, "fresh": 1}  # one to write,
+# shown in a range hint for a default at its range's top: a sentinel, "as many as there are" (a data file's n_train)
 MIN_TRAIN_POINTS = 3  # a formula's fewest (n_train=, max_samples): its linear scaling a + b * f fits 2 exactly
 LEAST = {(kind, "n_train"): (MIN_TRAIN_POINTS, 1_000_000, (" (a formula's linear scaling a + b * f fits 2 points "
          "exactly)")) for kind in ("a formula task", "a data file for a formula")}  # a kind's own range, and why
@@ -159,6 +161,6 @@ def int_option(key: str, given: dict[str, Any], name: str, default: int, kind: s
     except ValueError:  # not by the rule
         number = lo - 1
     if not lo <= number <= hi:
-        fix = mended(name, given, key, default)
+        fix = mended(name, given, key, default if default < hi else OPTION_EXAMPLES[key])
         raise TaskError(*map(str.format_map, RANGE_WORDS, [locals()] * 2))  # its {key}, {value}, {lo}... as said
     return number
