@@ -13,8 +13,6 @@ from hypothesis import strategies as st
 from sklearn.metrics import mean_squared_error, r2_score
 
 from mlevolve.dsl.parse import parse
-from mlevolve.dsl.simplify import constant_value
-from mlevolve.dsl.traverse import preorder
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter.fit import FitOptions, fit_formula, gradient_floor, linear_scaling
 from mlevolve.interpreter.standalone.formula import run_formula
@@ -69,18 +67,15 @@ def test_weighted_metrics_are_the_rows_repeated_and_scikit_learns(k: list[int], 
     assert np.isclose(weighted["train_mse"], mean_squared_error(y, formula(x), sample_weight=w), rtol=1e-9)
 
 
-def _literals(program: object) -> list[float]:
-    body = next(d.body for d in program.definitions if d.kind == "formula")  # type: ignore[attr-defined]
-    return [v for n in preorder(body) if (v := constant_value(n)) is not None]
-
-
 @settings(max_examples=25, deadline=None)
 @given(counts, st.integers(0, 10**6), st.booleans())
 def test_weighted_levenberg_marquardt_is_the_rows_repeated(k: list[int], seed: int, scale: bool) -> None:
     """The fit of ``c * exp(d * x)`` (d by LM; c by the scaling, or by LM without it) under integer weights is that
     of the rows repeated: the same weighted least-squares problem, summed in another order, so both reach its
-    minimum (the weighted sum of squares equal to 1e-9) at literals that agree to LM's stopping tolerance (a
-    falsifying example's third literal moved by 1e-6 relative where the sums of squares agreed to 1e-13)."""
+    minimum (the weighted sum of squares equal to 1e-9) with the same fitted function at the points.  Not the same
+    literals: where the minimum is a flat valley they stop apart along it (a falsifying example, k = [1, 2, 2, 1, 0,
+    0, 1] and seed 444885, fitted 607.53 * exp(0.005111 * x) - 607.88 and 607.26 * exp(0.005113 * x) - 607.61:
+    literals 4.5e-4 apart relative, values at the points 1.5e-7 apart)."""
     from mlevolve.interpreter.fastpath import formula_function
 
     x, y, w, rows = _data(k, seed)
@@ -92,7 +87,8 @@ def test_weighted_levenberg_marquardt_is_the_rows_repeated(k: list[int], seed: i
     sse = [float(np.sum(w[on] * (formula_function(fit.program, SPEC)(x[on]) - y[on]) ** 2))
            for fit in (weighted, repeated)]
     assert np.isclose(*sse, rtol=1e-9, atol=1e-12), sse
-    assert np.allclose(_literals(weighted.program), _literals(repeated.program), rtol=1e-4, atol=1e-6)
+    at_points = [formula_function(fit.program, SPEC)(x[on]) for fit in (weighted, repeated)]
+    assert np.allclose(*at_points, rtol=1e-6, atol=1e-9 * (1.0 + float(np.max(np.abs(y[on]))))), at_points
 
 
 def test_the_weights_decide_the_fit() -> None:
