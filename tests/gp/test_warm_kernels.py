@@ -59,8 +59,12 @@ def test_a_pool_keeps_the_longest_warm_up_its_workers_reported() -> None:
     pool = ProcessPool(factory, workers=1, timeout=60, memory=TIGHT_MEMORY // 4)
     try:
         pool.submit(Request(0, "evaluate", "algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  x * x\n", "k"))
-        while not pool.results(timeout=120):
-            pass
+        done: list[object] = []
+        for _ in range(3):  # each wait returns at an answer or after 120 s: never a wait without end
+            done = list(pool.results(timeout=120))
+            if done:
+                break
+        assert done, "no answer from the worker in 360 s"
     finally:
         pool.close()
     assert pool.warmup > 0.0
