@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 import mlevolve
 from mlevolve.cli import main
@@ -37,6 +38,13 @@ from mlevolve.interpreter import compiling
 # A test's fresh process (the CLI, an exported script) would say it too where it compiled first: the session compiles
 # every kernel before any test (pytest_sessionstart), so that none does.
 compiling._Compiles.said = True
+
+# Hypothesis draws anew in every run, which finds new counterexamples locally; CI is a gate, so it runs the profile
+# ``ci`` (``.ci/run`` sets ``HYPOTHESIS_PROFILE=ci``): the same draws each run (``derandomize``: examples chosen from
+# each test's own source), no example database, no per-example deadline (a loaded machine is not a failure), and a
+# failure's reproduction blob printed. A property that fails there fails on every rerun of that commit.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

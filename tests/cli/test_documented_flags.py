@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from mlevolve.cli import build_parser
 from tests.conftest import ROOT
@@ -127,3 +128,13 @@ def test_the_readmes_test_commands_are_what_ci_runs() -> None:
     assert "torch==2.13.0 -e '.[dev]'" in ci
     readme = pytest_runs(TEXT["README.md"], "python")
     assert len(readme) == 3 and readme == pytest_runs(ci, "python3")
+
+
+def test_ci_draws_the_same_property_examples_in_every_run() -> None:
+    """.ci/run names the Hypothesis profile that tests/conftest.py registers, and that profile draws the same
+    examples each run (a property that fails in CI fails again on rerun) with no example database or deadline;
+    without the variable a local run keeps Hypothesis's own random draws."""
+    assert re.search(r"^export HYPOTHESIS_PROFILE=ci\b", (ROOT / ".ci" / "run").read_text(encoding="utf-8"), re.M)
+    ci = settings.get_profile("ci")
+    assert ci.derandomize and ci.database is None and ci.deadline is None
+    assert not settings.get_profile("default").derandomize
