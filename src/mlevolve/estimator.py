@@ -337,14 +337,18 @@ _PARAMETERS = {"seed": "random_state", "fit": "fit_constants"}  # evolve's setti
 
 
 def _not_an_archive(db: Path) -> str | None:
-    """What the existing file ``db`` is where it is no run's archive (a data file, a program, a text file: anything
-    but an SQLite database or an empty file, which SQLite makes one), or None."""
+    """Why ``db`` cannot name a run's archive, or None: a data file's or a program's name, there or not (the CLI's
+    ``--db`` refuses both), or an existing file that is no SQLite database (a text file, a grammar) and not empty
+    (SQLite makes an empty file an archive)."""
     from mlevolve.dsl.errors import DATA_SUFFIXES, SQLITE, file_kind
 
+    if db.name.lower().endswith(DATA_SUFFIXES):  # there or not: every command that reads an archive refuses the name
+        return "a data file's name (fit reads X and y; it writes their copy beside the archive itself)"
+    if db.name.lower().endswith(".mlev"):
+        return "a .mlev program's name"
     if not db.is_file() or not db.stat().st_size or (kind := file_kind(db)) == SQLITE:
         return None
-    return "a data file (fit reads X and y)" if db.suffix.lower() in DATA_SUFFIXES else kind or \
-        "not an SQLite database"
+    return kind or "not an SQLite database"
 
 
 def _said(err: MlevError) -> str:
@@ -428,7 +432,7 @@ def _data_file(db: Path, X: Any, y: Any, names: list[str], weights: Any = None) 
                header=",".join([*names, target] + [weight] * (weights is not None)), comments="")
     path = db.with_name(db.name + ".csv")
     same = path.is_file() and path.read_bytes() == text.getvalue().encode("utf-8")
-    if db.exists() and not same:
+    if db.is_file() and db.stat().st_size and not same:  # an empty file is no archive yet: SQLite makes it one
         raise ValueError(f"{db} holds a run on other data than {path} would: give another db, or delete both"
                          if path.exists() else f"{db} exists without its data file {path}; give another db")
     if path.exists() and not same:

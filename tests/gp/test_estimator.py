@@ -354,25 +354,46 @@ def test_a_settings_mistake_is_a_value_error_in_its_words(settings: dict[str, ob
         SymbolicRegressor(**{"budget": 20, **settings}).fit(*_data(20))  # type: ignore[arg-type]
 
 
+DATA_NAME = "a data file's name (fit reads X and y; it writes their copy beside the archive itself)"
+
+
 @pytest.mark.parametrize(("name", "text", "what"), [
-    ("data.csv", "x,y\n1,2\n", "a data file (fit reads X and y)"),
-    ("data.npz", "PK\x03\x04", "a data file (fit reads X and y)"),
-    ("f.mlev", "algorithm a\n", "a .mlev program"),
+    ("data.csv", "x,y\n1,2\n", DATA_NAME),
+    ("data.npz", "PK\x03\x04", DATA_NAME),
+    ("new.npz", None, DATA_NAME),  # a new path was refused in check_output's words, an existing one in these
+    ("new.CSV", None, DATA_NAME),
+    ("empty.csv", "", DATA_NAME),
+    ("f.mlev", "algorithm a\n", "a .mlev program's name"),
+    ("new.mlev", None, "a .mlev program's name"),
     ("notes.txt", "hello\n", "not an SQLite database"),
     ("run.db", "not sqlite\n", "not an SQLite database"),  # by its bytes, whatever its name
 ])
-def test_a_db_that_is_no_archive_is_a_value_error_naming_what_it_is(tmp_path: Path, name: str, text: str,
+def test_a_db_that_is_no_archive_is_a_value_error_naming_what_it_is(tmp_path: Path, name: str, text: str | None,
                                                                    what: str) -> None:
-    """``db="data.csv"`` (the user's data file) said "data.csv exists without its data file data.csv.csv"; an
-    existing file that is no SQLite database is refused as what it is, before any file is written beside it."""
+    """``db="data.csv"`` (the user's data file) said "data.csv exists without its data file data.csv.csv"; a data
+    file's or a program's name, there or not, and an existing file that is no SQLite database are refused in one
+    wording, as what they are, before any file is written beside them."""
     path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
     message = (f"db must name a run's archive (the SQLite file a fit writes and a later fit resumes, e.g. 'run.db'), "
                f"got {str(path)!r}: {what}")
     with pytest.raises(ValueError) as caught:
         SymbolicRegressor(budget=5, db=str(path)).fit(*_data(20))
     assert str(caught.value) == message
-    assert path.read_text(encoding="utf-8") == text and sorted(tmp_path.iterdir()) == [path]  # nothing written
+    assert sorted(tmp_path.iterdir()) == ([] if text is None else [path])  # nothing written
+    assert text is None or path.read_text(encoding="utf-8") == text
+
+
+def test_an_empty_file_as_db_is_made_an_archive_as_the_cli_makes_it(tmp_path: Path) -> None:
+    """An empty file (``touch run.db``) is what SQLite makes an archive of, and ``mlevolve evolve --db`` does; the
+    estimator said it "exists without its data file".  It fits, and a second fit resumes that archive."""
+    path = tmp_path / "run.db"
+    path.touch()
+    first = SymbolicRegressor(budget=10, population=10, db=str(path)).fit(*_data(20))
+    assert path.stat().st_size and (tmp_path / "run.db.csv").is_file()
+    again = SymbolicRegressor(budget=10, population=10, db=str(path)).fit(*_data(20))
+    assert again.program_ == first.program_
 
 
 def _no_seconds(metrics: dict[str, object]) -> dict[str, object]:
