@@ -717,7 +717,8 @@ its regime's compiled kernels; above it, a candidate that needs them imports the
 
 def _warm(evaluator: Any, limit: int | None = None) -> float:
     """Import into this process what ``evaluator``'s candidates would import lazily (:func:`worker_modules` of its
-    ``regime``); the wall seconds spent warming compiled kernels (0.0 where none were).  A worker does it before it
+    ``regime``); the seconds numba spent compiling its kernels as they were warmed (0.0 where none were, or all
+    came from numba's cache: :meth:`Regime.warm`).  A worker does it before it
     takes a candidate, so that a candidate's timeout clock, which starts when its worker begins it, times the
     candidate and not the worker's start (a fresh run's first candidates were cut at ``timed out after 2 s`` while
     PyTorch's compiler stack loaded), and so that no import runs under a candidate's memory ``limit`` (bytes) where

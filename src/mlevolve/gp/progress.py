@@ -2,8 +2,9 @@
 
 Called by the engine after every candidate.  ``--quiet`` prints nothing; ``--json-log FILE``
 appends one JSON object per candidate whatever else is shown.  The first line shown says how long the run's
-compiled kernels took to warm up before its first candidate where that took over :data:`WARMUP_SHOWN` seconds
-(a fresh checkout compiles them: tens of seconds, which the line's clock would otherwise leave unexplained).
+kernels took numba to compile before its first candidate where that took over :data:`WARMUP_SHOWN` seconds
+(a fresh checkout compiles them: tens of seconds, which the line's clock would otherwise leave unexplained; a load
+from numba's cache, about 1.5 s, compiles nothing and is not said).
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from mlevolve.results import dumps, shown_number
 
 # The fields of each ``--json-log`` line, in order: what makes a file an mlevolve JSON log (api.check_json_log).
 LOG_FIELDS = ("seq", "hash", "source", "fitness", "failure", "generation", "size")
-WARMUP_SHOWN = 1.0  # seconds of kernel warm-up (compiling or loading numba's cache) past which the first line says it
+WARMUP_SHOWN = 1.0  # seconds numba spent compiling the run's kernels before it, past which the first line says it
 
 
 def warmup_note(seconds: float) -> str:
-    """What the first progress line adds for a kernel warm-up of ``seconds`` (none at or under :data:`WARMUP_SHOWN`)."""
-    return f"; compiled kernels warmed first in {seconds:.1f} s" if seconds > WARMUP_SHOWN else ""
+    """What the first progress line adds where numba spent ``seconds`` compiling the run's kernels before it (none at
+    or under :data:`WARMUP_SHOWN`: a load from numba's cache compiles nothing)."""
+    return f"; kernels compiled first in {seconds:.1f} s" if seconds > WARMUP_SHOWN else ""
 
 
 class Progress:

@@ -15,7 +15,6 @@ This module imports no torch: the loops are named, and imported only when a prog
 from __future__ import annotations
 
 import importlib
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -113,15 +112,19 @@ class Regime:
     def warm(self) -> float:
         """Compile, or load from numba's cache, the kernels this regime's candidates call (:attr:`kernels`), where
         the compiled path is on (``fastpath.compiled_kernel``: numba installed, ``MLEVOLVE_NO_JIT`` unset); the
-        wall seconds it took (0.0 where it is off or the regime has none)."""
+        wall seconds numba spent compiling them (:func:`~mlevolve.interpreter.compiling.compile_seconds`: 0.0
+        where every kernel came from numba's cache, about 1.5 s of loading, or where the path is off or the regime
+        has none; tens of seconds in a fresh checkout)."""
         from mlevolve.interpreter.fastpath import compiled_kernel
 
         if not self.kernels or compiled_kernel() is None:
             return 0.0
-        started = time.perf_counter()
+        from mlevolve.interpreter.compiling import compile_seconds
+
+        before = compile_seconds()
         for name in self.kernels:
             importlib.import_module(f"mlevolve.interpreter.{name}").warm()
-        return time.perf_counter() - started
+        return compile_seconds() - before
 
     def loader_for(self, spec: str) -> Loader:
         """The loader of the task ``spec`` names: the one listing its name, else the data files' one."""
@@ -218,7 +221,7 @@ _BY_TASK = {r.task: r for r in REGIMES.values()}
 
 def warm_kernels() -> float:
     """Warm every regime's kernels (:meth:`Regime.warm`): what CI and the test session do first, so that no test's
-    fresh process is the first to compile one; the wall seconds it took."""
+    fresh process is the first to compile one; the seconds numba spent compiling them (0.0 from its cache)."""
     return sum(r.warm() for r in REGIMES.values())
 
 
