@@ -122,14 +122,21 @@ def spawn(args: Sequence[str | Path], **kw: Any) -> subprocess.Popen[Any]:
     return subprocess.Popen(args, preexec_fn=with_parent(kw.pop("preexec_fn", None)), **kw)
 
 
+def run_child(args: Sequence[str | Path], **kw: Any) -> subprocess.CompletedProcess[Any]:
+    """:func:`subprocess.run` of ``args`` (``kw`` as it takes them: keep a ``timeout``) as a child that dies with
+    this process (:func:`with_parent`, with ``kw``'s own ``preexec_fn`` after): how every test runs a Python or
+    ``mlevolve`` child to its end (an exported script, a benchmark, a probe).  A timeout bounds such a child, but a
+    pytest killed by SIGKILL meanwhile left it running to that end (a benchmark's ten minutes)."""
+    return subprocess.run(args, preexec_fn=with_parent(kw.pop("preexec_fn", None)), **kw)
+
+
 def run_mlevolve(*argv: str, cwd: str | Path | None = None, timeout: float = 300, **kw: Any,
                  ) -> subprocess.CompletedProcess[str]:
     """``python -m mlevolve ARGV`` in a fresh interpreter (text output captured) that dies with this process
-    (:func:`with_parent`); ``kw`` goes to :func:`subprocess.run` (e.g. ``env``, ``preexec_fn``)."""
+    (:func:`run_child`); ``kw`` goes to :func:`subprocess.run` (e.g. ``env``, ``preexec_fn``)."""
     kw.setdefault("env", environment())
-    kw["preexec_fn"] = with_parent(kw.get("preexec_fn"))
-    return subprocess.run([sys.executable, "-m", "mlevolve", *argv], capture_output=True, text=True, cwd=cwd,
-                          timeout=timeout, **kw)
+    return run_child([sys.executable, "-m", "mlevolve", *argv], capture_output=True, text=True, cwd=cwd,
+                     timeout=timeout, **kw)
 
 
 HEAVY = ("torch", "sklearn", "mlevolve.interpreter.runtime")  # what a mistake must be reported without
@@ -140,8 +147,8 @@ def light_cli(argv: list[str], cwd: Path) -> tuple[int, str, list[str]]:
     probe = ("import sys\nfrom mlevolve.cli import main\ncode = main(sys.argv[1:])\n"
              f"print(*[m for m in {HEAVY!r} if m in sys.modules])\n"
              "sys.exit(code)\n")
-    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120,
-                          cwd=cwd, env=environment())
+    done = run_child([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120, cwd=cwd,
+                     env=environment())
     return done.returncode, done.stderr, done.stdout.split()
 
 

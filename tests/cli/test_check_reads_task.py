@@ -7,13 +7,12 @@ same error, at the same place, from both commands.
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, Capsys, cli, environment, usage_error
+from tests.conftest import EXAMPLES, Capsys, cli, environment, run_child, usage_error
 
 ROWS = "a,b,y\n" + "".join(f"{i},{(i * 7) % 5},{i + (i * 7) % 5}\n" for i in range(1, 13))
 NOT_FILE_HINT = "a data file is a UTF-8 .csv with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
@@ -97,9 +96,9 @@ def test_check_imports_no_torch_and_loads_no_rl_or_density_task(tmp_path: Path) 
     file = _program(tmp_path, f"{tmp_path}/ok.csv:target=y")
     code = ("import sys; from mlevolve.cli import main; assert main(['check', *sys.argv[1:]]) == 0; "
             "print(sorted(m for m in ('torch', 'sklearn', 'gymnasium') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code, file, str(EXAMPLES / "flow_moons.mlev"),
-                           str(EXAMPLES / "reinforce_cartpole.mlev")], env=environment(), capture_output=True,
-                          text=True, timeout=120)
+    done = run_child([sys.executable, "-c", code, file, str(EXAMPLES / "flow_moons.mlev"),
+                      str(EXAMPLES / "reinforce_cartpole.mlev")], env=environment(), capture_output=True,
+                     text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
 

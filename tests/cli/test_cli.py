@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.lark_render import render_lark
 from mlevolve.grammar.spec import load_grammar
 from tests.conftest import EXAMPLE_FILES as EXAMPLES
-from tests.conftest import ROOT, Capsys, run_mlevolve, usage_error
+from tests.conftest import ROOT, Capsys, run_child, run_mlevolve, usage_error
 
 SPEC = load_grammar()
 
@@ -310,7 +309,7 @@ def test_sample_is_reproducible_across_processes(tmp_path: Path) -> None:
     outs = set()
     for hash_seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        result = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+        result = run_child(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
         assert result.returncode == 0 and result.stderr == ""
         outs.add(result.stdout)
     assert len(outs) == 1 and len(outs.pop().splitlines()) == 8

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mlevolve.script import ArgumentParser, BooleanOnce
-from tests.conftest import ROOT, Capsys, cli, usage_error
+from tests.conftest import ROOT, Capsys, cli, run_child, usage_error
 
 _FORMULA = "formula f(x: Scalar) -> Scalar =\n  x * x\n"
 
@@ -95,15 +95,14 @@ def test_a_misspelt_task_option_names_the_closest(tmp_path: Path, capsys: Capsys
 ])
 def test_an_exported_script_names_the_closest_option_as_mlevolve_does(tmp_path: Path, capsys: Capsys,
                                                                        argv: list[str], error: str, hint: str) -> None:
-    import subprocess
     import sys
 
     from tests.conftest import environment
 
     (tmp_path / "l.mlev").write_text(f"algorithm q\ntask linear\n{_LEARNER}")
     assert cli(capsys, "export", str(tmp_path / "l.mlev"), "-o", str(tmp_path / "l.py"))[0] == 0
-    done = subprocess.run([sys.executable, "l.py", *argv], capture_output=True, text=True, cwd=tmp_path,
-                          env=environment(), timeout=120)
+    done = run_child([sys.executable, "l.py", *argv], capture_output=True, text=True, cwd=tmp_path,
+                     env=environment(), timeout=120)
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"l.py: error: {error}\nhint: {hint}\n")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from mlevolve.dsl.printer import format_expr
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.interpreter.algebra import sympy_display
 from mlevolve.results import SHOWN_DIGITS, rounded, simplified
-from tests.conftest import ROOT, Capsys, archive_meta, cli, usage_error
+from tests.conftest import ROOT, Capsys, archive_meta, cli, run_child, usage_error
 
 QUARTIC = str(ROOT / "examples" / "quartic.mlev")
 LINEAR = str(ROOT / "examples" / "linear_regression.mlev")
@@ -420,7 +419,7 @@ def test_best_shows_only_the_evolved_definitions(capsys: Capsys, tmp_path: Path)
 
 
 def _script_metrics(path: Path) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, str(path), "--json"], capture_output=True, text=True, timeout=300)
+    done = run_child([sys.executable, str(path), "--json"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
     return result

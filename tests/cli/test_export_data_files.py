@@ -20,7 +20,7 @@ import pytest
 
 import mlevolve
 from mlevolve.dsl.errors import MlevError
-from tests.conftest import EXAMPLES, environment
+from tests.conftest import EXAMPLES, environment, run_child
 
 QUARTIC, LEARNER, MLP = (str(EXAMPLES / f"{n}.mlev") for n in ("quartic", "linear_regression", "mlp_digits"))
 
@@ -127,8 +127,8 @@ def test_the_exported_script_and_run_give_the_same_numbers_on_the_same_file(fold
     script = folder / f"{kind}.py"
     script.write_text(mlevolve.export(program, str(folder / spec), **_epochs(kind)))
     flags = ["--epochs", "1"] if kind == "supervised" else []
-    done = subprocess.run([sys.executable, str(script), "--json", *flags], capture_output=True, text=True,
-                          env=environment(), timeout=300)
+    done = run_child([sys.executable, str(script), "--json", *flags], capture_output=True, text=True,
+                     env=environment(), timeout=300)
     got = json.loads(done.stdout)
     want = mlevolve.run(program, str(folder / spec), **_epochs(kind))
     assert want["failure"] is None
@@ -142,8 +142,8 @@ def test_an_npz_file_feeds_a_formula_whose_parameters_are_its_columns(folder: Pa
     program.write_text("algorithm f\n\nformula f(x0: Scalar) -> Scalar =\n  x0 * x0 * x0 + x0\n")
     script = folder / "npz.py"
     script.write_text(mlevolve.export(str(program), str(folder / "good.npz")))
-    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True,
-                          env=environment(), timeout=120)
+    done = run_child([sys.executable, str(script), "--json"], capture_output=True, text=True,
+                     env=environment(), timeout=120)
     got, want = json.loads(done.stdout), mlevolve.run(str(program), str(folder / "good.npz"))
     assert want["train_r2"] == got["train_r2"] == 1.0 and got["test_mse"] == want["test_mse"]
 
@@ -169,8 +169,8 @@ def test_a_script_for_a_data_file_refuses_a_built_in_task_with_options_as_withou
 def test_a_script_for_a_data_file_given_a_built_in_task_with_options_says_no_such_file(folder: Path) -> None:
     script = folder / "for_data.py"
     script.write_text(mlevolve.export(QUARTIC, str(folder / "good.csv:target=y")))
-    done = subprocess.run([sys.executable, str(script), "--task", "nguyen1:n_train=5"], capture_output=True,
-                          text=True, env=environment(), timeout=120)
+    done = run_child([sys.executable, str(script), "--task", "nguyen1:n_train=5"], capture_output=True,
+                     text=True, env=environment(), timeout=120)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.splitlines() == [
         "for_data.py: error: no such file: nguyen1",
@@ -181,8 +181,8 @@ def test_a_script_for_a_data_file_given_a_built_in_task_with_options_says_no_suc
 def test_a_script_for_a_built_in_task_refuses_a_data_file_in_one_line(folder: Path) -> None:
     script = folder / "builtin.py"
     script.write_text(mlevolve.export(QUARTIC))
-    done = subprocess.run([sys.executable, str(script), "--task", "good.csv:target=y"], capture_output=True,
-                          text=True, env=environment(), timeout=120)
+    done = run_child([sys.executable, str(script), "--task", "good.csv:target=y"], capture_output=True,
+                     text=True, env=environment(), timeout=120)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.splitlines() == [
         "builtin.py: error: unknown task 'good.csv': this script loads built-in tasks, not data files",
@@ -196,8 +196,8 @@ def test_a_script_exported_for_a_data_file_by_a_relative_path_runs_from_another_
     monkeypatch.chdir(folder)
     script = tmp_path / "elsewhere.py"
     script.write_text(mlevolve.export(QUARTIC, "good.csv:target=y"))
-    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, cwd=str(tmp_path),
-                          env=environment(), timeout=120)
+    done = run_child([sys.executable, str(script), "--json"], capture_output=True, text=True, cwd=str(tmp_path),
+                     env=environment(), timeout=120)
     got, want = json.loads(done.stdout), mlevolve.run(QUARTIC, "good.csv:target=y")
     assert got["task"] == f"{folder / 'good.csv'}:target=y" and got["train_mse"] == want["train_mse"]
 
@@ -217,8 +217,8 @@ def test_a_script_moved_with_its_data_reads_the_file_beside_it_where_the_origina
     shutil.rmtree(work)
 
     def script(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "out/found.py", *args], capture_output=True, text=True, cwd=moved,
-                              env=environment(), timeout=120)
+        return run_child([sys.executable, "out/found.py", *args], capture_output=True, text=True, cwd=moved,
+                         env=environment(), timeout=120)
 
     got, want = json.loads(script("--json").stdout), mlevolve.run(QUARTIC, f"{moved / 'good.csv'}:target=y")
     assert got["task"] == f"{moved / 'good.csv'}:target=y" and got["train_mse"] == want["train_mse"]

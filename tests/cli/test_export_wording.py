@@ -4,13 +4,12 @@ the file ``-o`` wrote (not the program's name), and the same bad flag gives the 
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, Capsys, cli, environment
+from tests.conftest import EXAMPLES, Capsys, cli, environment, run_child
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
 MLP = str(EXAMPLES / "mlp_digits.mlev")
@@ -53,7 +52,7 @@ def test_a_script_reports_a_bad_flag_in_the_command_s_words(tmp_path: Path, caps
     assert cli(capsys, "export", program, "-o", str(script))[0] == 0
     code, out, said = cli(capsys, "run", program, *flags)
     assert (code, out) == (2, "")
-    done = subprocess.run([sys.executable, str(script), *flags], capture_output=True, text=True, timeout=120,
-                          env=environment())
+    done = run_child([sys.executable, str(script), *flags], capture_output=True, text=True, timeout=120,
+                     env=environment())
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == said.replace("mlevolve run", "s.py"), (done.stderr, said)

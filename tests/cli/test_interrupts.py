@@ -26,7 +26,16 @@ from mlevolve.dsl.parse import parse
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter.fit import fit_formula
 from mlevolve.results import guarded
-from tests.conftest import EXAMPLES, archive_count, environment, sigint_default, spawn, wait_for_candidates, wait_until
+from tests.conftest import (
+    EXAMPLES,
+    archive_count,
+    environment,
+    run_child,
+    sigint_default,
+    spawn,
+    wait_for_candidates,
+    wait_until,
+)
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
 QUIT = ("mlevolve: Ctrl-C again: quit at once; a run's archive keeps every candidate it committed, and the same "
@@ -88,8 +97,8 @@ STOPPED = ["mlevolve evolve: interrupted; 7 candidates are saved in r.db",
     ("exiting", ["evolve", QUARTIC, "--budget", "5"], 130, [*STOPPED, QUIT])])
 def test_a_ctrl_c_at_any_point_of_a_command_ends_it_in_one_line(
         where: str, command: list[str], status: int, err: list[str]) -> None:
-    done = subprocess.run([sys.executable, "-c", _SCRIPT, where, *command], capture_output=True, text=True,
-                          timeout=120, env=environment())
+    done = run_child([sys.executable, "-c", _SCRIPT, where, *command], capture_output=True, text=True,
+                     timeout=120, env=environment())
     assert (done.returncode, done.stderr.splitlines()) == (status, err)
     assert "Traceback" not in done.stdout
 

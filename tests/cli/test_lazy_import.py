@@ -3,20 +3,19 @@ nothing heavy until a module is asked for (the lazy API of ``mlevolve/__init__.p
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SRC, environment
+from tests.conftest import ROOT, SRC, environment, run_child
 
 MODULES = sorted(f"mlevolve.{p.relative_to(SRC / 'mlevolve').with_suffix('').as_posix().replace('/', '.')}"
                  for p in (SRC / "mlevolve").rglob("*.py") if not p.name.startswith("_"))
 
 
 def _fresh(code: str) -> str:
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=environment())
+    done = run_child([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=environment())
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -5,7 +5,6 @@ output file that is a folder, and more snapshot seeds than seeds.  Each is one e
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.script import output_file, output_folder
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_child
 
 SMOKE = (ROOT / "benchmarks/meta/smoke.toml").read_text().replace(
     "../../examples/quartic.mlev", str(ROOT / "examples/quartic.mlev"))
@@ -21,8 +20,8 @@ TINY = SMOKE.replace("generations = 3", "generations = 1").replace("budget = 80"
 
 
 def _script(name: str, *args: str, cwd: Path) -> list[str]:
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks/meta" / name), *args], capture_output=True,
-                          text=True, cwd=str(cwd), timeout=120)
+    done = run_child([sys.executable, str(ROOT / "benchmarks/meta" / name), *args], capture_output=True,
+                     text=True, cwd=str(cwd), timeout=120)
     assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
     return done.stderr.splitlines()
 

@@ -6,14 +6,13 @@ and the exported script ended in a traceback."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from mlevolve.cli import main
-from tests.conftest import EXAMPLES, Capsys, usage_error
+from tests.conftest import EXAMPLES, Capsys, run_child, usage_error
 
 CARTPOLE = EXAMPLES / "reinforce_cartpole.mlev"
 GOLDEN = (f"{CARTPOLE}:5:6: error: task 'cartpole' needs the package gymnasium\n"
@@ -46,7 +45,7 @@ def test_an_exported_script_whose_task_needs_a_missing_package_says_what_to_inst
     script = tmp_path / f"{name}.py"
     task = ["--task", "projected_digits"] if name == "linear_regression" else []  # a learner family of its own
     assert main(["export", str(EXAMPLES / f"{name}.mlev"), "-o", str(script), *task]) == 0
-    done = subprocess.run([sys.executable, "-c", _WITHOUT, module, str(script), "--json"], capture_output=True,
-                          text=True, timeout=120)
+    done = run_child([sys.executable, "-c", _WITHOUT, module, str(script), "--json"], capture_output=True,
+                     text=True, timeout=120)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == f"{script.name}: error: {message}\nhint: {hint}\n"  # as its other mistakes

@@ -17,7 +17,7 @@ import pytest
 
 from mlevolve import api
 from mlevolve.script import EXIT_BROKEN_PIPE, ArgumentParser, run
-from tests.conftest import EXAMPLES, ROOT, cpu_seconds, environment, sigint_default, spawn, wait_until
+from tests.conftest import EXAMPLES, ROOT, cpu_seconds, environment, run_child, sigint_default, spawn, wait_until
 
 
 def closed_pipe(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -25,8 +25,8 @@ def closed_pipe(argv: list[str], cwd: Path | None = None) -> subprocess.Complete
     read, write = os.pipe()
     os.close(read)
     try:
-        return subprocess.run(argv, stdout=write, stderr=subprocess.PIPE, text=True, cwd=cwd, env=environment(),
-                              timeout=120)
+        return run_child(argv, stdout=write, stderr=subprocess.PIPE, text=True, cwd=cwd, env=environment(),
+                         timeout=120)
     finally:
         os.close(write)
 
@@ -121,8 +121,8 @@ def test_every_benchmark_script_parses_its_arguments_with_the_one_line_parser() 
 @pytest.mark.e2e
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: str(p.relative_to(ROOT / "benchmarks")))
 def test_a_benchmark_script_given_an_unknown_option_says_so_in_one_line(tmp_path: Path, script: Path) -> None:
-    done = subprocess.run([sys.executable, str(script), "--no-such-option"], capture_output=True, text=True,
-                          cwd=str(tmp_path), env=environment(), timeout=120)
+    done = run_child([sys.executable, str(script), "--no-such-option"], capture_output=True, text=True,
+                     cwd=str(tmp_path), env=environment(), timeout=120)
     assert done.returncode == 2, done.stderr
     first, *rest = done.stderr.splitlines()
     assert rest == [f"hint: run `{script.name} --help`"], done.stderr
@@ -139,8 +139,8 @@ def test_a_benchmark_script_given_an_unknown_option_says_so_in_one_line(tmp_path
 ])
 def test_a_benchmark_script_s_bad_value_is_one_line_too(tmp_path: Path, script: str, args: list[str],
                                                         error: str) -> None:
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True,
-                          text=True, cwd=str(tmp_path), env=environment(), timeout=120)
+    done = run_child([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True,
+                     text=True, cwd=str(tmp_path), env=environment(), timeout=120)
     name = Path(script).name
     lines = done.stderr.splitlines()
     assert (done.returncode, len(lines)) == (2, 2), done.stderr

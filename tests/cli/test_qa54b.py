@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import mlevolve
 from mlevolve import api
 from mlevolve.cli import main
 from mlevolve.dsl.errors import SettingError
-from tests.conftest import ROOT, Capsys, archive_meta, component_module, usage_error
+from tests.conftest import ROOT, Capsys, archive_meta, component_module, run_child, usage_error
 
 QUARTIC = str(ROOT / "examples" / "quartic.mlev")
 FORMS = "hint: local:2 starts two workers on this machine (local:0: one per core); tcp://HOST:8786 joins a scheduler"
@@ -231,8 +230,9 @@ def _wide(tmp_path: Path) -> tuple[Path, str]:
 
 def _ruff(*files: Path) -> None:
     """ruff as the exported scripts' test runs it: pyflakes, pycodestyle and import order at the line length 120."""
-    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--extend-select",
-                           "E,F,I", "--line-length", "120", *map(str, files)], capture_output=True, text=True)
+    done = run_child([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--extend-select",
+                      "E,F,I", "--line-length", "120", *map(str, files)], capture_output=True, text=True,
+                     timeout=120)
     assert done.returncode == 0, done.stdout[-3000:]
 
 
@@ -263,7 +263,7 @@ def test_an_exported_wide_formula_script_runs_as_mlevolve_does(tmp_path: Path) -
     data, formula = _wide(tmp_path)
     script = tmp_path / "wide.py"
     script.write_text(mlevolve.export(mlevolve.parse(formula), f"{data}:target=y", script=str(script)))
-    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
+    done = run_child([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     expected = mlevolve.run(mlevolve.parse(formula), task=f"{data}:target=y")
     assert json.loads(done.stdout)["train_r2"] == pytest.approx(expected["train_r2"], rel=1e-6)

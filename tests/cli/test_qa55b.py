@@ -3,7 +3,6 @@ scores as its run did, the exported learner regressor's ``sample_weight``."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 import mlevolve
 from mlevolve.cli import main
 from mlevolve.interpreter.standalone.spec import TaskError, split_spec
-from tests.conftest import FORMULA_AB, Capsys, cli, component_module, usage_error
+from tests.conftest import FORMULA_AB, Capsys, cli, component_module, run_child, usage_error
 
 
 # ------------------------------------------------------------------ 2: a quote closes a whole value
@@ -81,8 +80,8 @@ def test_an_exported_script_refuses_text_after_a_closing_quote_in_the_same_words
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _colon_data(tmp_path, monkeypatch)
     assert main(["export", "f.mlev", "--task", "d.csv:target='y:m'", "-o", "f.py"]) == 0
-    done = subprocess.run([sys.executable, "f.py", "--task", "d.csv:target='y:m'x"], capture_output=True, text=True,
-                          timeout=120)
+    done = run_child([sys.executable, "f.py", "--task", "d.csv:target='y:m'x"], capture_output=True, text=True,
+                     timeout=120)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         "f.py: error: option 'target' has text after its closing quote (column 19) in task spec "
@@ -122,8 +121,8 @@ def test_a_seed_7_runs_exports_score_as_its_archive_with_no_seed_given(
     ran = json.loads(capsys.readouterr().out)
     assert main(["run", "best.mlev", "--json", "--seed", "0"]) == 0
     seed_0 = json.loads(capsys.readouterr().out)
-    scripts = [json.loads(subprocess.run([sys.executable, script, "--json"], capture_output=True, text=True,
-                                         check=True, timeout=120).stdout) for script in ("best.py", "again.py")]
+    scripts = [json.loads(run_child([sys.executable, script, "--json"], capture_output=True, text=True,
+                                    check=True, timeout=120).stdout) for script in ("best.py", "again.py")]
     for metric in ("train_r2", "test_r2", "test_mse"):
         assert ran[metric] == pytest.approx(row[metric], rel=1e-9), metric
         assert [s[metric] for s in scripts] == pytest.approx([ran[metric]] * 2, rel=1e-9), metric

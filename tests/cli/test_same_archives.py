@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 
 from mlevolve import api
-from tests.conftest import ROOT, environment
+from tests.conftest import ROOT, environment, run_child
 
 SCRIPT = ROOT / "benchmarks" / "same_archives.py"
 
 
 def _compare(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(SCRIPT), *argv], capture_output=True, text=True, timeout=120,
-                          env=environment())
+    return run_child([sys.executable, str(SCRIPT), *argv], capture_output=True, text=True, timeout=120,
+                     env=environment())
 
 
 def test_runs_of_one_seed_are_the_same_and_of_two_seeds_differ(tmp_path: Path) -> None:

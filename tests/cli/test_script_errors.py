@@ -4,7 +4,6 @@ error line naming the file, a hint, exit status 2, no traceback."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from mlevolve.dsl.errors import MlevError
 from mlevolve.messages import DECIMAL_RULE, INTEGER_RULE
 from mlevolve.script import at_least, int_list, positive, read_json, read_json_lines, run
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_child
 
 
 @pytest.mark.e2e
@@ -33,8 +32,8 @@ def test_a_script_given_a_missing_file_says_so_in_one_line(tmp_path: Path, scrip
                                                             first: str) -> None:
     if args[-1] == "nope":  # a folder where a file is wanted
         (tmp_path / "nope").mkdir()
-    done = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
-                          cwd=str(tmp_path), timeout=120)
+    done = run_child([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
+                     cwd=str(tmp_path), timeout=120)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.splitlines()[0].startswith(first)
@@ -86,8 +85,8 @@ def test_a_script_given_a_bad_file_or_name_says_so_in_one_line(tmp_path: Path, s
     (tmp_path / "typed.jsonl").write_text(json.dumps({**run, "test_r2": "abc"}) + "\n")
     (tmp_path / "empty.jsonl").write_text("\n")
     (tmp_path / "other.json").write_text('[1, 2]\n')
-    done = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
-                          cwd=str(tmp_path), timeout=120)
+    done = run_child([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
+                     cwd=str(tmp_path), timeout=120)
     assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
     assert done.stderr.splitlines()[0] == first or done.stderr.splitlines()[0].startswith(first + ":")
     assert done.stderr.splitlines()[1].startswith("hint: ")
@@ -133,8 +132,8 @@ def test_read_json_lines_gives_each_line_or_the_bad_one_s_place(tmp_path: Path) 
 ])
 def test_a_script_given_a_count_it_cannot_run_with_is_a_usage_error(tmp_path: Path, script: str, args: list[str],
                                                                      last: str, hint: str) -> None:
-    done = subprocess.run([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
-                          cwd=str(tmp_path), timeout=120)
+    done = run_child([sys.executable, str(ROOT / script), *args], capture_output=True, text=True,
+                     cwd=str(tmp_path), timeout=120)
     assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
     assert done.stderr.splitlines() == [last, f"hint: {hint}"]  # no usage lines
 
@@ -210,9 +209,9 @@ def evolve_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_meta_evidence_scripts_given_an_evolve_archive_say_it_is_not_a_meta_run_s(
         tmp_path: Path, evolve_archive: Path, script: str, args: list[str]) -> None:
     db, config = evolve_archive, str(ROOT / "benchmarks/meta/repro.toml")
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks/meta" / script), "--db", str(db), "--out",
-                           str(tmp_path), *args, "--config", config], capture_output=True, text=True,
-                          cwd=str(tmp_path), timeout=120)
+    done = run_child([sys.executable, str(ROOT / "benchmarks/meta" / script), "--db", str(db), "--out",
+                      str(tmp_path), *args, "--config", config], capture_output=True, text=True,
+                     cwd=str(tmp_path), timeout=120)
     assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
     assert done.stderr.splitlines() == [
         f"{db}: error: not the archive of a `mlevolve meta` run (it has no meta-generations)",

@@ -27,6 +27,7 @@ from tests.conftest import (
     handles,
     maps,
     regression_csv,
+    run_child,
     runs,
     spawn,
     usage_error,
@@ -59,8 +60,8 @@ def test_an_exported_script_refuses_what_the_command_refuses(tmp_path: Path, cap
     (tmp_path / "d.csv").write_text("a,b,y\n1,2,3\n4,,6\n")
 
     def error(*flags: str, script: Path = script) -> list[str]:
-        done = subprocess.run([sys.executable, str(script), *flags], capture_output=True, text=True, timeout=120,
-                              cwd=tmp_path, env=environment())
+        done = run_child([sys.executable, str(script), *flags], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path, env=environment())
         assert done.returncode == 2 and done.stdout == "", done
         return done.stderr.splitlines()
 
@@ -187,12 +188,11 @@ def test_a_csv_that_is_not_utf8_is_refused_at_its_line_and_column(tmp_path: Path
 def test_an_exported_script_reads_its_numbers_in_ascii_digits_as_the_command_does(
         tmp_path: Path, flags: list[str], error: str | None) -> None:
     """Python's ``int`` takes other scripts' digits and ``1_000``; the command refuses them, and so does the script."""
-    import subprocess
     import sys
 
     script = tmp_path / "quartic.py"
     script.write_text(api.export(QUARTIC))
-    done = subprocess.run([sys.executable, str(script), *flags, "--json"], capture_output=True, text=True, timeout=120)
+    done = run_child([sys.executable, str(script), *flags, "--json"], capture_output=True, text=True, timeout=120)
     if error is None:
         assert done.returncode == 0 and json.loads(done.stdout)["seed"] == 3, done.stderr
     else:
@@ -214,14 +214,13 @@ def test_an_exported_script_reads_its_numbers_in_ascii_digits_as_the_command_doe
                                    "hint: run `q.py --help`"])])
 def test_an_exported_script_reports_unknown_options_first(
         capsys: Capsys, tmp_path: Path, flags: list[str], lines: list[str]) -> None:
-    import subprocess
     import sys
 
     from tests.conftest import ROOT, environment
 
     assert cli(capsys, "export", str(ROOT / "examples" / "quartic.mlev"), "-o", str(tmp_path / "q.py"))[0] == 0
-    done = subprocess.run([sys.executable, str(tmp_path / "q.py"), *flags], capture_output=True, text=True,
-                          timeout=120, env=environment())
+    done = run_child([sys.executable, str(tmp_path / "q.py"), *flags], capture_output=True, text=True,
+                     timeout=120, env=environment())
     assert (done.returncode, done.stdout, done.stderr.splitlines()) == (2, "", lines)
 
 
@@ -238,8 +237,8 @@ def test_an_exported_scripts_integer_flags_take_what_mlevolve_run_takes_in_its_w
     for flag, value in cases:
         given = [flag, value, *(["--epochs", "1"] if flag != "--epochs" else [])]
         code, out, err = cli(capsys, "run", str(mlp), "--task", "moons", *given)
-        done = subprocess.run([sys.executable, str(script), *given], capture_output=True,
-                              text=True, timeout=300, cwd=tmp_path, env=environment())
+        done = run_child([sys.executable, str(script), *given], capture_output=True,
+                         text=True, timeout=300, cwd=tmp_path, env=environment())
         assert done.returncode == code, (flag, value, done.stderr, err)
         if code == 2:  # the words after the program's name, and the hint (the script's own --help in it)
             assert done.stderr.partition(": error: ")[2] == err.partition(": error: ")[2].replace(
@@ -302,5 +301,5 @@ def importable(script: Path) -> bool:
     """Whether importing ``script`` leaves SIGINT's handler as Python's."""
     code = (f"import signal, sys; sys.path.insert(0, {str(script.parent)!r}); import {script.stem}; "
             "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, env=environment())
+    done = run_child([sys.executable, "-c", code], capture_output=True, timeout=120, env=environment())
     return done.returncode == 0

@@ -19,7 +19,7 @@ from mlevolve.cli import _Ascii, build_parser
 from mlevolve.interpreter.standalone.data_formula import FORMULA_OPTIONS, FORMULAS
 from mlevolve.interpreter.standalone.spec import parse_spec
 from mlevolve.interpreter.tasks import canonical_spec, task_options
-from tests.conftest import EXAMPLES, ROOT, Capsys, environment, usage_error
+from tests.conftest import EXAMPLES, ROOT, Capsys, environment, run_child, usage_error
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
 SPACES = [" {}", "{} ", "\t{}\n", "  {}  "]
@@ -105,8 +105,8 @@ def test_an_exported_scripts_flags_read_a_value_with_space_around_it_as_the_valu
     capsys.readouterr()
 
     def run(*flags: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, str(script), "--json", *flags], capture_output=True, text=True,
-                              timeout=120, cwd=tmp_path, env=environment())
+        return run_child([sys.executable, str(script), "--json", *flags], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path, env=environment())
 
     plain, spaced = run("--seed", "3", "--task", "koza_quartic:n_train=30"), run(
         "--seed", " 3 ", "--task", " koza_quartic : n_train = 3e1 ")

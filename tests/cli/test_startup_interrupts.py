@@ -21,6 +21,7 @@ from tests.conftest import (
     ROOT,
     environment,
     handles,
+    run_child,
     runs,
     sigint_default,
     spawn,
@@ -42,8 +43,8 @@ def test_importing_mlevolve_and_its_entry_point_imports_nothing_heavy() -> None:
              "print(*sorted(m for m in ('numpy', 'lark', 'mlevolve.api', 'mlevolve.cli') if m in sys.modules))\n"
              "print(mlevolve.run.__module__, mlevolve.MlevError.__name__)\n"  # the API, imported on first use
              "print(mlevolve.api.evolve.__name__, mlevolve.gp.backends.__name__)")  # submodules, as before
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=environment(),
-                          timeout=60)
+    done = run_child([sys.executable, "-c", probe], capture_output=True, text=True, env=environment(),
+                     timeout=60)
     assert done.stdout.splitlines() == ["", "mlevolve.api.running MlevError", "evolve mlevolve.gp.backends"], \
         done.stderr
 
@@ -73,8 +74,8 @@ sys.exit(main())
                                                       ("SIGTERM", 143, "stopped by SIGTERM")])
 def test_a_stop_signal_while_the_command_line_is_imported_stops_it_in_one_line(name: str, status: int,
                                                                                 word: str) -> None:
-    done = subprocess.run([sys.executable, "-c", _DURING_IMPORTS, name, "check", QUARTIC], capture_output=True,
-                          text=True, env=environment(), timeout=60, preexec_fn=sigint_default)
+    done = run_child([sys.executable, "-c", _DURING_IMPORTS, name, "check", QUARTIC], capture_output=True,
+                     text=True, env=environment(), timeout=60, preexec_fn=sigint_default)
     assert (done.returncode, done.stderr.splitlines(), done.stdout) == (status, [f"mlevolve check: {word}"], "")
 
 
@@ -215,7 +216,7 @@ main()
 def test_a_stop_signal_after_the_command_is_done_is_said_in_one_line(name: str, status: int, word: str) -> None:
     """The process ends through :func:`mlevolve.__main__._exit`, its handler in place to the end: the
     interpreter's shutdown (about 0.9 s after a meta run) ended it killed by SIGINT, with no line."""
-    done = subprocess.run([sys.executable, "-c", _AS_IT_EXITS, name, "check", QUARTIC], capture_output=True,
-                          text=True, env=environment(), timeout=60, preexec_fn=sigint_default)
+    done = run_child([sys.executable, "-c", _AS_IT_EXITS, name, "check", QUARTIC], capture_output=True,
+                     text=True, env=environment(), timeout=60, preexec_fn=sigint_default)
     assert (done.returncode, done.stdout.split(":")[0], done.stderr.splitlines()) == (
         status, QUARTIC, [f"mlevolve: {word} as the command exited, after it had finished: what it wrote is saved"])

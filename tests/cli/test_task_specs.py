@@ -7,7 +7,6 @@ the options it takes.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.standalone.data_formula import formula_task
 from mlevolve.interpreter.standalone.spec import TaskError
 from mlevolve.interpreter.tasks import task_options
-from tests.conftest import EXAMPLES, FORMULA_AB, Capsys, cli, environment, regression_csv, usage_error
+from tests.conftest import EXAMPLES, FORMULA_AB, Capsys, cli, environment, regression_csv, run_child, usage_error
 
 QUARTIC = str(EXAMPLES / "quartic.mlev")
 LINEAR = str(EXAMPLES / "linear_regression.mlev")
@@ -86,9 +85,9 @@ def test_the_library_and_a_script_refuse_a_spec_alike_whatever_is_wrong_with_it_
                                   "linear:n_tasks=10000:n_train=1e6:dim=4096"])  # the last: refused before allocating
 def test_an_exported_script_words_a_bad_option_as_the_command_does(tmp_path: Path, capsys: Capsys, spec: str) -> None:
     script = tmp_path / "linear.py"
-    assert subprocess.run([sys.executable, "-m", "mlevolve", "export", LINEAR, "-o", str(script)], env=environment(),
-                          capture_output=True, timeout=120).returncode == 0
-    done = subprocess.run([sys.executable, str(script), "--task", spec], capture_output=True, text=True, timeout=120)
+    assert run_child([sys.executable, "-m", "mlevolve", "export", LINEAR, "-o", str(script)], env=environment(),
+                     capture_output=True, timeout=120).returncode == 0
+    done = run_child([sys.executable, str(script), "--task", spec], capture_output=True, text=True, timeout=120)
     command = usage_error(capsys, "run", LINEAR, "--task", spec).splitlines()
     assert done.returncode == 2 and len(command) == 2
     assert [line.split("error: ", 1)[-1] for line in done.stderr.splitlines()] == \
@@ -222,7 +221,7 @@ def test_a_data_file_whose_path_holds_a_colon_is_read_by_the_library_a_script_an
     assert code == 0 and f"            task: {spec}" in out.splitlines(), err
     script = tmp_path / "q.py"
     assert cli(capsys, "export", QUARTIC, "--task", spec, "-o", str(script))[0] == 0
-    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
+    done = run_child([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     x = np.linspace(-2, 2, 40)[:, None]
     model = mlevolve.SymbolicRegressor(budget=20, db=str(folder / "r.db"), random_state=0).fit(x, x[:, 0] ** 2 + 1)

@@ -5,13 +5,12 @@ command (``mlevolve.script.unknown_options``)."""
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 
 import pytest
 
 from mlevolve.script import ArgumentParser, unknown_options
-from tests.conftest import ROOT, Capsys, cli, environment
+from tests.conftest import ROOT, Capsys, cli, environment, run_child
 
 SCRIPTS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "benchmarks").rglob("*.py")
                  if "ArgumentParser(" in p.read_text())
@@ -71,8 +70,8 @@ def test_every_script_uses_the_project_s_parser() -> None:
 @pytest.mark.e2e
 @pytest.mark.parametrize("script", ["benchmarks/meta/operators.py", "benchmarks/meta/evidence.py"])
 def test_a_script_given_an_unknown_option_says_so_first(script: str) -> None:
-    done = subprocess.run([sys.executable, str(ROOT / script), "--bogus"], capture_output=True, text=True,
-                          timeout=120, env=environment())
+    done = run_child([sys.executable, str(ROOT / script), "--bogus"], capture_output=True, text=True,
+                     timeout=120, env=environment())
     name = script.rsplit("/", 1)[1]
     assert (done.returncode, done.stderr.splitlines()) == (
         2, [f"{name}: error: unrecognized arguments: --bogus", f"hint: run `{name} --help`"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import BATCH_ROWS, BATCH_SECONDS, SCHEMA_VERSION, Archive, Row, default_path
+from tests.conftest import run_child
 
 IDENTITY: dict[str, Any] = {
     "program_hash": "f16d139551ced209a057c000e0f67406", "program_name": "quartic",
@@ -288,12 +288,12 @@ def test_a_second_writer_in_another_process_is_refused(tmp_path: Path) -> None:
         "    sys.exit(3)\n"
     )
     with Archive.for_run(path, IDENTITY):
-        done = subprocess.run([sys.executable, "-c", script, str(path), json.dumps(IDENTITY)], capture_output=True,
-                              text=True, timeout=120)
+        done = run_child([sys.executable, "-c", script, str(path), json.dumps(IDENTITY)], capture_output=True,
+                         text=True, timeout=120)
     assert done.returncode == 3, done.stderr
     assert "locked" in done.stdout
-    done = subprocess.run([sys.executable, "-c", script, str(path), json.dumps(IDENTITY)], capture_output=True,
-                          text=True, timeout=120)
+    done = run_child([sys.executable, "-c", script, str(path), json.dumps(IDENTITY)], capture_output=True,
+                     text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -318,7 +318,7 @@ def test_readers_see_commits_while_a_writer_holds_the_lock(tmp_path: Path) -> No
         # plain sqlite3 readers too, in another process
         code = f"import sqlite3; print(sqlite3.connect('file:{path}?mode=ro', uri=True)" \
                ".execute('SELECT COUNT(*) FROM candidates').fetchone()[0])"
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        out = run_child([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
         assert out.stdout.strip() == "2", out.stderr
         writer.add(row(2, "c" * 32, 0.0))
     with Archive.read(path) as reader:
@@ -383,7 +383,7 @@ def test_a_killed_writer_loses_only_its_open_batch(tmp_path: Path) -> None:
             f"{IDENTITY!r})\n"
             f"for i in range({BATCH_ROWS + 5}): a.add(Row(i, f'{{i:032x}}', 'p', 0.5, {{}}, None, None, "
             "'evaluated', None, 'op', (), 0, 1, 0.0))\nos._exit(0)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out = run_child([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     with Archive.for_run(path, IDENTITY) as again:
         assert [r.seq for r in again.rows()] == list(range(BATCH_ROWS))

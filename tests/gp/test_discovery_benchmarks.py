@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from mlevolve.gp.archive import Archive
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_child
 
 pytestmark = pytest.mark.slow
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
@@ -22,9 +21,9 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 
 def test_the_linear_regression_rediscovery_quick_mode_runs_every_setting_and_search(tmp_path: Path) -> None:
     script = ROOT / "benchmarks" / "discovery" / "linear_regression.py"
-    done = subprocess.run([sys.executable, str(script), "--quick", "--jobs", "2", "--results", "ci_check",
-                           "--out-dir", str(tmp_path / "out")], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                          timeout=900)
+    done = run_child([sys.executable, str(script), "--quick", "--jobs", "2", "--results", "ci_check",
+                      "--out-dir", str(tmp_path / "out")], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                     timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "az: ERT(random) / ERT(evolution) = " in done.stdout
     written = tmp_path / "out" / "results_ci_check.quick.json"  # --out-dir: created, and said
@@ -47,10 +46,10 @@ def test_the_named_restart_settings_run_the_showcase_with_restarts_on_the_chosen
     2,000, on the file's fixed tasks and on fresh tasks per candidate (the default's options spelled out);
     ``--seed-list`` runs its seeds in order."""
     script = ROOT / "benchmarks" / "discovery" / "linear_regression.py"
-    done = subprocess.run([sys.executable, str(script), "--quick", "--seed-list", "3,1", "--jobs", "2", "--settings",
-                           "showcase-restart,showcase-restart-fresh", "--keep-db", str(tmp_path),
-                           "--results", "ci_check_restart", "--out-dir", str(tmp_path)], cwd=ROOT, env=ENV,
-                          capture_output=True, text=True, timeout=900)
+    done = run_child([sys.executable, str(script), "--quick", "--seed-list", "3,1", "--jobs", "2", "--settings",
+                      "showcase-restart,showcase-restart-fresh", "--keep-db", str(tmp_path),
+                      "--results", "ci_check_restart", "--out-dir", str(tmp_path)], cwd=ROOT, env=ENV,
+                     capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "showcase-restart: --task 'linear:fresh=0', --restart-every 2000" in done.stdout
     assert "showcase-restart-fresh: --task 'linear:fresh=1:fitness=relative', --restart-every 2000" in done.stdout
@@ -68,8 +67,8 @@ def test_the_named_restart_settings_run_the_showcase_with_restarts_on_the_chosen
                        (["--seed-list", "1", "--first-seed", "2"], "--seed-list names the seeds itself"),
                        (["--seed-list", ","], "--seed-list names no seed"),
                        (["--seed-list", "3,1,3"], "--seed-list: seed 3 is named twice")):
-        refused = subprocess.run([sys.executable, str(script), "--quick", *args], cwd=ROOT, env=ENV,
-                                 capture_output=True, text=True, timeout=600)
+        refused = run_child([sys.executable, str(script), "--quick", *args], cwd=ROOT, env=ENV,
+                            capture_output=True, text=True, timeout=600)
         assert refused.returncode == 2 and said in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
 
 
@@ -80,7 +79,7 @@ def test_linear_regression_both_keeps_its_archives_on_request_and_replaces_them_
                "--out", str(tmp_path / "rows.jsonl")]
     for budget in ("12", "9"):  # the rerun, with a smaller budget, replaces the archive (it does not resume it)
         command[5] = budget
-        done = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+        done = run_child(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]
         with Archive.read(kept / "s0.db") as archive:
             assert archive.count() == int(budget)
@@ -90,10 +89,10 @@ def test_linear_regression_both_keeps_its_archives_on_request_and_replaces_them_
 
 def test_linear_regression_both_runs_the_chosen_seeds_with_the_chosen_tasks_and_population(tmp_path: Path) -> None:
     script = ROOT / "benchmarks" / "discovery" / "linear_regression_both.py"
-    done = subprocess.run([sys.executable, str(script), "--seed-list", "3,1", "--budget", "6", "--population", "4",
-                           "--task", "linear:fresh=1:fitness=relative", "--keep-db", str(tmp_path),
-                           "--out", str(tmp_path / "rows.jsonl")], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                          timeout=600)
+    done = run_child([sys.executable, str(script), "--seed-list", "3,1", "--budget", "6", "--population", "4",
+                      "--task", "linear:fresh=1:fitness=relative", "--keep-db", str(tmp_path),
+                      "--out", str(tmp_path / "rows.jsonl")], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                     timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
     assert [r["seed"] for r in rows] == [3, 1]  # in the order given, not 0 to N - 1
@@ -104,18 +103,18 @@ def test_linear_regression_both_runs_the_chosen_seeds_with_the_chosen_tasks_and_
     assert (meta["task"], meta["population"], meta["seed"]) == ("linear:fresh=1:fitness=relative", 4, 3)
     # restarts by default, as mlevolve evolve's: every 20 x the population
     assert meta["restart_every"] == 80 and {(r["restart_every"], r["restarts"]) for r in rows} == {(80, 0)}
-    empty = subprocess.run([sys.executable, str(script), "--seed-list", ","], cwd=ROOT, env=ENV, capture_output=True,
-                           text=True, timeout=600)
+    empty = run_child([sys.executable, str(script), "--seed-list", ","], cwd=ROOT, env=ENV, capture_output=True,
+                      text=True, timeout=600)
     assert empty.returncode == 2 and "--seed-list names no seed" in empty.stderr and "Traceback" not in empty.stderr
-    twice = subprocess.run([sys.executable, str(script), "--seed-list", "1,2,1"], cwd=ROOT, env=ENV,
-                           capture_output=True, text=True, timeout=600)
+    twice = run_child([sys.executable, str(script), "--seed-list", "1,2,1"], cwd=ROOT, env=ENV,
+                      capture_output=True, text=True, timeout=600)
     assert twice.returncode == 2 and "--seed-list: seed 1 is named twice" in twice.stderr, twice.stderr
 
 
 def test_the_symbolic_regression_peers_quick_mode_compares_the_installed_engines() -> None:
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "peers.py"), "--quick",
-                           "--engines", "mlevolve-equal,mlevolve-nofit,deap,gplearn,operon"], cwd=ROOT, env=ENV,
-                          capture_output=True, text=True, timeout=900)
+    done = run_child([sys.executable, str(ROOT / "benchmarks" / "peers.py"), "--quick",
+                      "--engines", "mlevolve-equal,mlevolve-nofit,deap,gplearn,operon"], cwd=ROOT, env=ENV,
+                     capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     for engine in ("mlevolve-equal", "mlevolve-nofit", "deap"):  # always installed; gplearn and Operon: the bench extra
         assert f"total {engine}: " in done.stdout and f"\n{engine:14} nguyen1 " in done.stdout
@@ -123,9 +122,9 @@ def test_the_symbolic_regression_peers_quick_mode_compares_the_installed_engines
 
 def test_linear_regression_both_restarts_its_population_on_request(tmp_path: Path) -> None:
     script = ROOT / "benchmarks" / "discovery" / "linear_regression_both.py"
-    done = subprocess.run([sys.executable, str(script), "--seed-list", "2", "--budget", "30", "--population", "10",
-                           "--restart-every", "10", "--keep-db", str(tmp_path), "--out", str(tmp_path / "rows.jsonl")],
-                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    done = run_child([sys.executable, str(script), "--seed-list", "2", "--budget", "30", "--population", "10",
+                      "--restart-every", "10", "--keep-db", str(tmp_path), "--out", str(tmp_path / "rows.jsonl")],
+                     cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     (row,) = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
     assert (row["restart_every"], row["restarts"]) == (10, 2)  # at 10 and 20 of 30 candidates
@@ -135,14 +134,14 @@ def test_linear_regression_both_restarts_its_population_on_request(tmp_path: Pat
 
 def test_diagnose_both_reads_kept_archives_and_judges_each_best_by_its_unseen_mse(tmp_path: Path) -> None:
     folder = ROOT / "benchmarks" / "discovery"
-    done = subprocess.run([sys.executable, str(folder / "linear_regression_both.py"), "--seed-list", "2", "--budget",
-                           "15", "--keep-db", str(tmp_path)], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                          timeout=600)
+    done = run_child([sys.executable, str(folder / "linear_regression_both.py"), "--seed-list", "2", "--budget",
+                      "15", "--keep-db", str(tmp_path)], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                     timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     out = tmp_path / "diagnosis.jsonl"
-    done = subprocess.run([sys.executable, str(folder / "diagnose_both.py"), str(tmp_path), "--at", "10", "--window",
-                           "8", "--top", "2", "--out", str(out)], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                          timeout=600)
+    done = run_child([sys.executable, str(folder / "diagnose_both.py"), str(tmp_path), "--at", "10", "--window",
+                      "8", "--top", "2", "--out", str(out)], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                     timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     (row,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert (row["seed"], row["candidates"], row["window"]) == (2, 15, 8)
@@ -153,8 +152,8 @@ def test_diagnose_both_reads_kept_archives_and_judges_each_best_by_its_unseen_ms
                 else "memoriser" if unseen >= start else "plateau")
         assert best["kind"] == kind and best["shown"].startswith("learner linreg")
     assert row["best_at_10"]["seq"] <= 10 <= row["best"]["seq"] or row["best_at_10"] == row["best"]
-    done = subprocess.run([sys.executable, str(folder / "diagnose_both.py"), str(tmp_path), "--at", "16"], cwd=ROOT,
-                          env=ENV, capture_output=True, text=True, timeout=600)
+    done = run_child([sys.executable, str(folder / "diagnose_both.py"), str(tmp_path), "--at", "16"], cwd=ROOT,
+                     env=ENV, capture_output=True, text=True, timeout=600)
     assert json.loads(done.stdout)["best_at_16"] is None  # not reached by a run of 15 (it was the run's best)
     (tmp_path / "none").mkdir()
     for args, said in (([tmp_path / "none"], "none: no archive sSEED.db"),
@@ -163,6 +162,6 @@ def test_diagnose_both_reads_kept_archives_and_judges_each_best_by_its_unseen_ms
                        ([tmp_path, "--seed-list", "2,2"], "--seed-list: seed 2 is named twice"),
                        ([tmp_path, "--seed-list", "3"], "--seed-list: seed 3 has no archive s3.db"),
                        ([tmp_path, "--out", tmp_path / "no" / "o.jsonl"], f"no folder {tmp_path / 'no'}")):  # first
-        done = subprocess.run([sys.executable, str(folder / "diagnose_both.py"), *map(str, args)], cwd=ROOT, env=ENV,
-                              capture_output=True, text=True, timeout=600)
+        done = run_child([sys.executable, str(folder / "diagnose_both.py"), *map(str, args)], cwd=ROOT, env=ENV,
+                         capture_output=True, text=True, timeout=600)
         assert (done.returncode, done.stdout) == (2, "") and said in done.stderr.splitlines()[0], done.stderr

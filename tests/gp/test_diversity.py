@@ -28,7 +28,7 @@ from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import Request, run_request
 from mlevolve.gp.diversity import DiversityConfig, IslandModel, MapElites
 from mlevolve.gp.engine import Candidate, Engine, EvolveConfig
-from tests.conftest import ROOT, spawn
+from tests.conftest import ROOT, run_child, spawn
 from tests.conftest import archive_rows as rows
 from tests.gp.test_engine import SOURCES, _evolve_command, _kill_when, meta
 
@@ -178,7 +178,7 @@ def test_kill_and_resume_ends_identical_to_an_uninterrupted_run(tmp_path: Path, 
             victim.wait()
     assert 250 <= stored < budget
     partial = rows(killed_db)
-    resumed = subprocess.run(_evolve_command(killed_db, budget, *extra), env=env, capture_output=True, timeout=300)
+    resumed = run_child(_evolve_command(killed_db, budget, *extra), env=env, capture_output=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr.decode()
     _, err = whole.communicate(timeout=300)
     assert whole.returncode == 0, err.decode()

@@ -27,7 +27,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.archive import Archive
 from mlevolve.results import shown_scale, tied
-from tests.conftest import ROOT, Capsys, cli, spawn
+from tests.conftest import ROOT, Capsys, cli, run_child, spawn
 from tests.conftest import archive_count as count
 from tests.conftest import archive_rows as rows
 
@@ -210,8 +210,8 @@ def test_kill_and_resume_ends_identical_to_an_uninterrupted_run(tmp_path: Path, 
     partial = rows(killed_db)
     assert [r[0] for r in partial] == list(range(stored))  # each candidate committed whole, in order
 
-    resumed = subprocess.run(_evolve_command(killed_db, budget, *extra), env=env, capture_output=True,
-                             timeout=300)
+    resumed = run_child(_evolve_command(killed_db, budget, *extra), env=env, capture_output=True,
+                        timeout=300)
     assert resumed.returncode == 0, resumed.stderr.decode()
     assert resumed.stdout.startswith(b"best ") and resumed.stdout.count(b"\n") == 1 and resumed.stderr == b""  # --quiet
     _, err = whole.communicate(timeout=300)
@@ -253,9 +253,9 @@ def test_kill_and_resume_a_supervised_run(tmp_path: Path) -> None:
     # Rows are committed in batches of at most 0.25 s (gp/archive.py): a kill loses only the open one; a
     # 1-epoch candidate takes ~15 ms, so the budget is large enough for the kill to land mid-run.
     assert 4 <= stored < 200
-    resumed = subprocess.run(command(killed_db), capture_output=True, timeout=600)
+    resumed = run_child(command(killed_db), capture_output=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr.decode()
-    whole = subprocess.run(command(whole_db), capture_output=True, timeout=600)
+    whole = run_child(command(whole_db), capture_output=True, timeout=600)
     assert whole.returncode == 0, whole.stderr.decode()
     finished = rows(killed_db)
     assert [r[0] for r in finished] == list(range(200))

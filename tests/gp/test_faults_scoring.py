@@ -39,7 +39,7 @@ from mlevolve.interpreter.evaluator import ProgramEvaluator
 from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.tasks import load_task
 from mlevolve.results import Failure, Outcome, dumps
-from tests.conftest import ROOT, archive_rows, run_mlevolve, sigint_default, spawn, wait_for_candidates
+from tests.conftest import ROOT, archive_rows, run_child, run_mlevolve, sigint_default, spawn, wait_for_candidates
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
 MIB = 2**20
@@ -128,7 +128,7 @@ def evolve_in_a_process(file: Path, slot: str, db: Path) -> None:
     epochs = () if file.stem in ("formula", "learner") else ("--epochs", "1")  # not trained for epochs: refused
     command = [sys.executable, "-m", "mlevolve.cli", "evolve", str(file), "--evolve", slot, "--seed", "1",
                "--budget", "3", "--population", "2", *epochs, "--db", str(db), "--quiet"]
-    done = subprocess.run(command, capture_output=True, timeout=600, env={**os.environ, "PYTHONHASHSEED": "random"})
+    done = run_child(command, capture_output=True, timeout=600, env={**os.environ, "PYTHONHASHSEED": "random"})
     assert done.returncode == 0, done.stderr.decode()
 
 
@@ -182,7 +182,7 @@ def test_a_run_scored_in_process_under_a_memory_limit_imports_what_a_first_probe
             "InProcess(Torch); print('sympy' in sys.modules)\n"
             "InProcess(Torch, memory=6 << 30); print('sympy' in sys.modules)\n"
             "InProcess(Torch, memory=1 << 29); print('sympy' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    done = run_child([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["False", "False", "False", "True"], done.stderr
 
 
@@ -428,8 +428,8 @@ def test_ctrl_c_while_workers_start_stops_the_command_after_the_start(tmp_path: 
         "for _ in range(60_000):\n    if (here / 'sent').exists():\n        break\n    time.sleep(0.002)\n"
         "time.sleep(0.2)\n(here / 'imported').touch()\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT / "src"), str(ROOT)])}
-    proc = subprocess.run([sys.executable, "-c", _HELD, str(tmp_path)], capture_output=True, text=True, timeout=120,
-                          env=env, start_new_session=True, preexec_fn=sigint_default)
+    proc = run_child([sys.executable, "-c", _HELD, str(tmp_path)], capture_output=True, text=True, timeout=120,
+                     env=env, start_new_session=True, preexec_fn=sigint_default)
     assert proc.stdout.splitlines() == ["interrupted after the start True"], proc.stderr
     assert proc.stderr == ""
 

@@ -30,7 +30,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import SCORING_VERSION
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter.tasks import OPTION_RANGES, Supervised, load_task
-from tests.conftest import ROOT, run_mlevolve
+from tests.conftest import ROOT, run_child, run_mlevolve
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
 ACT = "algorithm act\nactivation act(x: Tensor) -> Tensor =\n  tanh(x)\n"
@@ -512,12 +512,12 @@ def test_an_exported_script_runs_from_anywhere_and_reports_missing_data_in_one_l
     assert csv_run() == 0
     assert cli.main(["export", "--db", "run.db", "-o", str(tmp_path / "found.py")]) == 0
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    ran = subprocess.run([sys.executable, "found.py", "--json"], cwd=tmp_path, env=env, capture_output=True,
-                         text=True, timeout=300)
+    ran = run_child([sys.executable, "found.py", "--json"], cwd=tmp_path, env=env, capture_output=True,
+                    text=True, timeout=300)
     assert ran.returncode == 0 and '"failure": null' in ran.stdout, ran.stderr
     (tmp_path / "run" / "data.csv").unlink()
-    ran = subprocess.run([sys.executable, "found.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                         timeout=300)
+    ran = run_child([sys.executable, "found.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                    timeout=300)
     data = (tmp_path / "run" / "data.csv").resolve()
     assert ran.returncode == 2 and ran.stderr == \
         f"found.py: error: no such file: {data}\nhint: a data file is a UTF-8 .csv with a header row, or an .npz " \

@@ -59,7 +59,7 @@ from mlevolve.gp.record import FAILED, FitnessLex, FitnessSize, HallOfFame, RunR
 from mlevolve.gp.scheduler import Job
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.results import Failure, Outcome
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_child
 
 EXAMPLES = [(ROOT / "examples" / "quartic.mlev", "f"), (ROOT / "examples" / "linear_regression.mlev", "linreg.learn"),
             (ROOT / "examples" / "mlp_digits.mlev", "act")]
@@ -553,10 +553,9 @@ def test_a_fitted_formulas_stored_text_is_walked_only_where_a_rule_applies(monke
 
 def test_the_variation_benchmark_replays_what_it_recorded() -> None:
     """``benchmarks/vary_speed.py`` replays a run's ``vary`` calls and finds the same children every time."""
-    import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "vary_speed.py"), "--budget", "150", "--skip",
-                           "20", "--repeats", "2"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = run_child([sys.executable, str(ROOT / "benchmarks" / "vary_speed.py"), "--budget", "150", "--skip",
+                      "20", "--repeats", "2"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "vary, " in done.stdout and "children " in done.stdout

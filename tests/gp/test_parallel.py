@@ -13,7 +13,7 @@ from mlevolve.api import evolve
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import DaskBackend, InProcess, ProcessPool, Request, placed
 from mlevolve.results import Outcome
-from tests.conftest import ROOT, archive_rows, spawn, wait_until
+from tests.conftest import ROOT, archive_rows, run_child, spawn, wait_until
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
 
@@ -491,7 +491,6 @@ def test_a_script_without_the_main_guard_is_told_to_add_it(tmp_path: Path) -> No
     """Each worker imports the script that started it again (spawn and fork-server start methods): a script
     whose evolve call is not under ``if __name__ == "__main__":`` makes its workers fail to start, and the
     error's hint names the guard first (it said only "check that the task loads in this process")."""
-    import subprocess
     import sys
 
     script = tmp_path / "noguard.py"
@@ -499,8 +498,8 @@ def test_a_script_without_the_main_guard_is_told_to_add_it(tmp_path: Path) -> No
                       f"mlevolve.api.evolve({str(ROOT / 'examples' / 'mlp_digits.mlev')!r}, ['act'], budget=2, "
                       f"db={str(tmp_path / 'ng.db')!r}, quiet=True)\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, env=env,
-                          timeout=300)
+    done = run_child([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, env=env,
+                     timeout=300)
     assert done.returncode != 0
     assert ("hint: a script that calls mlevolve must do so under 'if __name__ == \"__main__\":' (each worker imports "
             "it again)") in done.stderr

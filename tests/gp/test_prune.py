@@ -4,7 +4,6 @@ shown, that it is made once and survives a kill, and how it is shown."""
 from __future__ import annotations
 
 import math
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from mlevolve.report import data
 from mlevolve.report import summary as summary_text
 from mlevolve.report.data import pruned_line
 from mlevolve.results import fitness_metric
-from tests.conftest import ROOT, Capsys, cli
+from tests.conftest import ROOT, Capsys, cli, run_child
 from tests.conftest import archive_rows as rows
 
 CUBIC = "algorithm cubic\n\nformula f(x: Scalar) -> Scalar =\n  x\n"
@@ -605,8 +604,8 @@ def test_a_run_killed_while_pruning_resumes_to_the_same_archive(tmp_path: Path, 
         program, task = ROOT / "examples" / "linear_regression.mlev", "linear:fresh=1:fitness=relative"
         name, after, init = "linreg.learn", 2, "random"
     killed, whole = tmp_path / "killed.db", tmp_path / "whole.db"
-    died = subprocess.run([sys.executable, "-c", _KILLER, str(program), task, str(killed), name, str(after), init],
-                          capture_output=True, timeout=300)
+    died = run_child([sys.executable, "-c", _KILLER, str(program), task, str(killed), name, str(after), init],
+                     capture_output=True, timeout=300)
     assert died.returncode == 9, died.stderr.decode()
     assert len(rows(killed)) == 300 and "pruned" not in _meta(killed)  # every candidate, no prune
     api.evolve(program, [name], task, budget=300, db=killed, quiet=True, seed=0, init=init)

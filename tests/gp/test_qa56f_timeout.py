@@ -6,7 +6,6 @@ the backend starts) and in process (no hard timeout; the imports happen outside 
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 
@@ -15,7 +14,7 @@ import pytest
 from mlevolve.gp.backends import DaskBackend, ProcessPool, Request, worker_modules
 from mlevolve.interpreter.regimes import COMPILER_STACK, REGIMES
 from mlevolve.results import Outcome
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_child
 from tests.gp.test_parallel import PROGRAM, STUCK, SlowEvaluator, _drain
 
 START = 2.5  # seconds a worker takes to build its evaluator: past the 1 s timeout
@@ -87,8 +86,8 @@ def test_a_worker_imports_the_compiler_stack_first_where_its_candidates_need_it(
     the README's main job, a supervised run under the default limit, never imports it, and paid it at every start.
     An evaluator without a regime (the tests' and benchmarks' stand-ins) is warmed with nothing:
     each of their workers imported PyTorch, seconds a worker (the pool benchmark's rate fell 5x)."""
-    done = subprocess.run([sys.executable, "-c", WARMED.format(kind=kind, limit=limit)], capture_output=True,
-                          text=True, timeout=300)
+    done = run_child([sys.executable, "-c", WARMED.format(kind=kind, limit=limit)], capture_output=True,
+                     text=True, timeout=300)
     assert done.stdout.strip() == imported, done.stderr
 
 
@@ -109,7 +108,7 @@ def test_what_a_regimes_programs_import_is_what_its_table_says(example: str) -> 
             f"program = api.check(api.parse_file('{ROOT}/examples/{example}.mlev'))\n"
             f"api.run(program, epochs=1)\n"
             f"print('torch._dynamo' in sys.modules, 'torch._dynamo' in regime_of(program).imports)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    done = run_child([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     imported, listed = done.stdout.split()
     assert imported == listed, (example, done.stdout)

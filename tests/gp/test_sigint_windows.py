@@ -5,7 +5,6 @@ acted on then, neither lost nor raised in the middle of them."""
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
 from types import SimpleNamespace
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 
 from mlevolve.gp.backends import DaskBackend, _children_deaf_to_sigint, signal_handler
+from tests.conftest import run_child
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
 
@@ -31,8 +31,8 @@ def test_a_process_started_in_the_window_cannot_get_ctrl_c_while_it_boots() -> N
     probe = "import signal; print(int(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])))"
     with signal_handler(signal.SIGINT, lambda signum, frame: None):
         with _children_deaf_to_sigint():
-            inside = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
-        outside = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+            inside = run_child([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+        outside = run_child([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
         assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # this thread's mask is back
     assert (inside.stdout.strip(), outside.stdout.strip()) == ("1", "0")
 

@@ -9,7 +9,6 @@ import dataclasses
 import importlib
 import io
 import os
-import subprocess
 import sys
 from types import SimpleNamespace
 from typing import Any
@@ -20,6 +19,7 @@ from mlevolve.gp.backends import TIGHT_MEMORY, ProcessPool, Request
 from mlevolve.gp.progress import WARMUP_SHOWN, Progress
 from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.regimes import REGIMES
+from tests.conftest import run_child
 
 # In a fresh process (the test session has warmed every kernel): which kernels hold a compiled signature after a
 # worker built and warmed the evaluator of TASK for KIND under LIMIT (numba compiles or loads them on first call).
@@ -49,8 +49,8 @@ def test_an_evaluator_warms_its_own_regimes_kernels_only(task: str, kind: str, l
     """A formula evaluator warms the formula kernels, a learner evaluator the learner kernel, each under a tight
     limit only (above it a first candidate compiles or loads what it calls itself)."""
     env = {k: v for k, v in os.environ.items() if k != "MLEVOLVE_NO_JIT"}  # the compiled path on
-    done = subprocess.run([sys.executable, "-c", WARMED.format(task=task, kind=kind, limit=limit)],
-                          capture_output=True, text=True, timeout=300, env=env)
+    done = run_child([sys.executable, "-c", WARMED.format(task=task, kind=kind, limit=limit)],
+                     capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == compiled.split(), done.stderr
 

@@ -4,7 +4,6 @@ its formula; and a weighted run's exported script, which reproduces its weighted
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from sklearn.metrics import r2_score
 
 from mlevolve import SymbolicRegressor
 from mlevolve.api import best
-from tests.conftest import run_mlevolve
+from tests.conftest import run_child, run_mlevolve
 
 
 def _two_regimes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,7 +48,7 @@ def test_a_weighted_runs_exported_script_gives_its_weighted_metrics(tmp_path: Pa
                   "--quiet"), ("export", str(db), "--best", "-o", str(script))):
         assert run_mlevolve(*argv).returncode == 0
     metrics = best(db, digits=0)[0]["metrics"]
-    ran = json.loads(subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True,
-                                    check=True).stdout)
+    ran = json.loads(run_child([sys.executable, str(script), "--json"], capture_output=True, text=True,
+                               check=True, timeout=120).stdout)
     for key in ("train_mse", "train_r2", "test_mse", "test_r2"):
         assert ran[key] == metrics[key], key

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ import mlevolve
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter.compiling import NOTE
 from mlevolve.interpreter.standalone.common import CandidateFailure
+from tests.conftest import run_child
 
 ROOT = Path(__file__).resolve().parents[2]
 KERNELS = """
@@ -47,7 +47,7 @@ def test_a_compile_says_so_once_and_a_cache_load_says_nothing(tmp_path: Path) ->
     script.write_text(PROBE)
     (tmp_path / "kernels.py").write_text(KERNELS)
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT / "src")}
-    runs = [subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    runs = [run_child([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
             for _ in range(2)]
     # compile seconds counted in the run that compiled (the user's function's too), none where all came from the cache
     assert [(r.returncode, r.stdout) for r in runs] == [(0, "4 2 3\nTrue\n"), (0, "4 2 3\nTrue\n")]

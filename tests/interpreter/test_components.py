@@ -15,7 +15,6 @@ import io
 import math
 import re
 import site
-import subprocess
 import sys
 import textwrap
 import warnings
@@ -37,7 +36,7 @@ from mlevolve.interpreter import runtime
 from mlevolve.interpreter.algebra import shown_expr
 from mlevolve.interpreter.codegen import compile_program
 from mlevolve.interpreter.evaluate import namespace
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT, run_child
 from tests.conftest import load_module as _load
 
 # (example, definition, kind): one of every kind with a component form.
@@ -259,9 +258,9 @@ def test_optimizers_without_lr_or_state(tmp_path: Path) -> None:
         opt.step()
     torch.testing.assert_close(v.detach(), torch.full((2,), 1.0 - 0.1 - 0.05))
     assert opt.state[v]["m"].shape == (2,) and float(opt.state[v]["m"].abs().sum()) == 0.0
-    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
-                           str(ROOT / "pyproject.toml"), str(tmp_path / "signs.py"), str(tmp_path / "decaying.py")],
-                          capture_output=True, text=True)
+    lint = run_child([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
+                      str(ROOT / "pyproject.toml"), str(tmp_path / "signs.py"), str(tmp_path / "decaying.py")],
+                     capture_output=True, text=True, timeout=120)
     assert lint.returncode == 0, lint.stdout
 
 
@@ -436,8 +435,9 @@ def test_a_schedule_alone_is_a_function_and_a_lambda_lr_factor(tmp_path: Path) -
     assert _rates(opt, mod.lr_lambda(total), model, total) == pytest.approx(
         [float(trained.learning_rate((step - 1) / total)) for step in range(1, total + 1)], rel=1e-6)
     torch.testing.assert_close(mod.cosine(torch.tensor(0.5)), torch.tensor(0.05 * 0.5 * (1 + math.cos(1.570795))))
-    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
-                           str(ROOT / "pyproject.toml"), str(tmp_path / "cosine.py")], capture_output=True, text=True)
+    lint = run_child([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
+                      str(ROOT / "pyproject.toml"), str(tmp_path / "cosine.py")], capture_output=True, text=True,
+                     timeout=120)
     assert lint.returncode == 0, lint.stdout
 
 
@@ -1043,8 +1043,8 @@ def _all_modules(tmp_path: Path) -> list[Path]:
 
 def test_modules_pass_ruff_and_carry_their_source(tmp_path: Path) -> None:
     paths = _all_modules(tmp_path)
-    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
-                           str(ROOT / "pyproject.toml"), *map(str, paths)], capture_output=True, text=True, timeout=120)
+    lint = run_child([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
+                      str(ROOT / "pyproject.toml"), *map(str, paths)], capture_output=True, text=True, timeout=120)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     for path in paths:  # the .mlev source is in each module's docstring
         assert "The definition, in the mlevolve language:" in path.read_text()
@@ -1092,8 +1092,8 @@ t = torch.randn(6)
 print(reinforce.reinforce_objective(t, t, t, t, t).dim(), dqn.dqn_objective(t, t, t, t).dim(),
       elbo.elbo_objective(x, x, x, x).dim(), nll.nll_objective(x, x).dim())
 """
-    run = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, timeout=300,
-                         cwd=tmp_path)
+    run = run_child([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, timeout=300,
+                    cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0] == "[0.5, 0.5]"

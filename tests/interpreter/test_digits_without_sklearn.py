@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import numpy as np
 
 from mlevolve.interpreter.tasks import read_digits
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_child
 
 
 def test_the_digits_are_sklearns_arrays() -> None:
@@ -23,5 +22,6 @@ def test_the_digits_are_sklearns_arrays() -> None:
 def test_loading_the_digits_task_imports_no_sklearn() -> None:
     code = ("import sys\nfrom mlevolve.interpreter.tasks import load_task\n"
             "load_task('digits', 0)\nprint('sklearn' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    out = run_child([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
+                    timeout=120)
     assert out.stdout.split() == ["False"]

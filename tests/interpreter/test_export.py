@@ -37,7 +37,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.codegen import RESERVED, py_name
 from mlevolve.interpreter.regimes import REGIMES, regime_of
 from tests.conftest import EXAMPLE_FILES as EXAMPLES
-from tests.conftest import ROOT, environment
+from tests.conftest import ROOT, environment, run_child
 
 # Every name an exported script defines at top level is a user name that must be renamed.
 COLLIDING = """algorithm collide
@@ -102,8 +102,8 @@ _NO_TORCH = "import runpy, sys; sys.modules['torch'] = None; sys.argv = sys.argv
 
 def _run(job: Exported) -> Exported:
     head = [sys.executable, "-c", _NO_TORCH] if job.no_torch else [sys.executable]
-    job.done = subprocess.run([*head, str(job.script), "--json", *job.args], capture_output=True,
-                              text=True, timeout=300, cwd=job.script.parent)
+    job.done = run_child([*head, str(job.script), "--json", *job.args], capture_output=True,
+                         text=True, timeout=300, cwd=job.script.parent)
     return job
 
 
@@ -176,7 +176,7 @@ def test_exported_script_takes_the_seed(exported: dict[str, Exported]) -> None:
 def test_an_exported_learner_script_refuses_a_task_it_cannot_load_in_one_line(
         task: str, message: str, exported: dict[str, Exported]) -> None:
     script = exported["linear_regression"].script
-    done = subprocess.run([sys.executable, str(script), "--task", task], capture_output=True, text=True, timeout=120)
+    done = run_child([sys.executable, str(script), "--task", task], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()  # as the command writes a mistake: one line, then a hint
     assert lines[0].startswith(f"{script.name}: error: {message}") and len(lines) == 2 and lines[1].startswith("hint: ")
@@ -189,8 +189,8 @@ def test_an_exported_script_without_its_libraries_says_what_to_install_in_one_li
     """A fresh user's pass: a script run by a Python without NumPy ended in ModuleNotFoundError's traceback.  Run
     with ``-S`` (no site-packages: neither NumPy nor PyTorch importable), it names the first and exits 2."""
     script = exported[name].script
-    done = subprocess.run([sys.executable, "-S", str(script), "--json"], capture_output=True, text=True, timeout=120,
-                          env={k: v for k, v in environment().items() if k != "PYTHONPATH"})
+    done = run_child([sys.executable, "-S", str(script), "--json"], capture_output=True, text=True, timeout=120,
+                     env={k: v for k, v in environment().items() if k != "PYTHONPATH"})
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == f"{script}: error: this script needs the package numpy\nhint: pip install numpy\n"
 
@@ -204,7 +204,7 @@ def test_an_exported_script_without_its_libraries_says_what_to_install_in_one_li
 def test_an_exported_script_refuses_a_bad_setting_naming_its_flag(name: str, flag: str, value: str, rule: str,
                                                                    exported: dict[str, Exported]) -> None:
     script = exported[name].script
-    done = subprocess.run([sys.executable, str(script), flag, value], capture_output=True, text=True, timeout=120)
+    done = run_child([sys.executable, str(script), flag, value], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     hint = "pass --epochs 1 or more" if flag == "--epochs" else "a seed is a whole number from 0 to 2**63 - 1"
     assert done.stderr.strip().splitlines() == [f"{script.name}: error: {flag} {rule}", f"hint: {hint}"]  # as run's
@@ -295,8 +295,9 @@ def test_exported_scripts_pass_ruff(exported: dict[str, Exported]) -> None:
     """ruff's default rules, pyflakes, pycodestyle and import order, at the project's line length (ruff, a dev
     dependency, run as the other tests run it: it was skipped where the venv's bin was not on PATH)."""
     scripts = [str(job.script) for job in exported.values()]
-    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--extend-select",
-                           "E,F,I", "--line-length", "120", *sorted(set(scripts))], capture_output=True, text=True)
+    done = run_child([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--extend-select",
+                      "E,F,I", "--line-length", "120", *sorted(set(scripts))], capture_output=True, text=True,
+                     timeout=120)
     assert done.returncode == 0, done.stdout[-3000:]
 
 
@@ -393,7 +394,7 @@ def test_an_exported_script_exits_1_when_its_program_fails_as_run_does(tmp_path:
     assert want["failure"] is not None
     assert cli.main(["run", str(file)]) == 1
     script = _export(file, tmp_path / "bad.py")
-    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
+    done = run_child([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert without_time(json.loads(done.stdout)) == without_time(want)
     # its text as `mlevolve run` prints it: 6 digits, no "failure: None", a failure as "failed: REASON (WHERE)"
@@ -401,9 +402,9 @@ def test_an_exported_script_exits_1_when_its_program_fails_as_run_does(tmp_path:
     for program, out in ((file, script), (ROOT / "examples" / "quartic.mlev", _export(ROOT / "examples" /
                                                                                         "quartic.mlev",
                                                                                         tmp_path / "q.py"))):
-        done = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, timeout=120)
-        command = subprocess.run([sys.executable, "-m", "mlevolve", "run", str(program)], capture_output=True,
-                                 text=True, timeout=120, env=environment())
+        done = run_child([sys.executable, str(out)], capture_output=True, text=True, timeout=120)
+        command = run_child([sys.executable, "-m", "mlevolve", "run", str(program)], capture_output=True,
+                            text=True, timeout=120, env=environment())
         assert [line for line in done.stdout.splitlines() if "seconds" not in line] == \
             [line for line in command.stdout.splitlines() if "seconds" not in line] != []
 
@@ -418,5 +419,5 @@ def test_a_stop_signal_ends_an_exported_script_in_one_line(tmp_path: Path, signu
     stopped = f"def main() -> None:\n    os.kill(os.getpid(), {int(signum)})\n    time.sleep(30)\n\n\n"
     script = tmp_path / "s.py"
     script.write_text(text.replace('if __name__ == "__main__":', stopped + 'if __name__ == "__main__":'))
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    done = run_child([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stderr) == (status, f"{script}: {line}\n")

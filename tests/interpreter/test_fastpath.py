@@ -34,7 +34,7 @@ from mlevolve.interpreter.evaluator import DEFAULT_FIT, ProgramEvaluator
 from mlevolve.interpreter.fastpath import formula_function, interpret
 from mlevolve.interpreter.fit import FitOptions, fit_formula
 from mlevolve.interpreter.tasks import Family, Points, arrays, load_task
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_child
 
 SPEC = load_grammar()
 FORMULA_SPEC = SPEC.restrict(KINDS["formula"].types)
@@ -332,7 +332,6 @@ def test_the_fast_path_touches_no_global_generator() -> None:
 def test_a_formula_or_learner_search_never_imports_torch(example: str, evolve: str, tmp_path: Any) -> None:
     """The fast path, its probes, fitting and the in-process scoring of a cheap run are NumPy only: a
     search over formulas or learners pays no PyTorch import (1.5-2 s per process)."""
-    import subprocess
     import sys
 
     from tests.conftest import environment
@@ -341,8 +340,8 @@ def test_a_formula_or_learner_search_never_imports_torch(example: str, evolve: s
              f"api.evolve({str(ROOT / 'examples' / example)!r}, evolve=[{evolve!r}], budget=60, init='random',"
              f" population=20, db={str(tmp_path / 'run.db')!r}, quiet=True)\n"
              "print('torch' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
-                          env=environment())
+    done = run_child([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
+                     env=environment())
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["False"]
 

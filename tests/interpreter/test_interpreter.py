@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from mlevolve.interpreter import runtime
 from mlevolve.interpreter.codegen import compile_program
 from mlevolve.interpreter.evaluate import Settings, evaluate, instantiate
 from mlevolve.interpreter.tasks import load_task
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT, run_child
 
 SPEC = load_grammar()
 
@@ -350,8 +349,8 @@ def test_another_update_rule_defaults_to_a_learning_rate_of_0_01() -> None:
 @pytest.mark.parametrize("script", ["compile_overhead.py", "learner_throughput.py"])
 def test_benchmark_quick_mode_runs(script: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--quick"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = run_child([sys.executable, str(ROOT / "benchmarks" / script), "--quick"], cwd=ROOT, env=env,
+                     capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     assert "programs/s" in done.stdout or "ratio" in done.stdout

@@ -5,7 +5,6 @@ data files, a data file's name."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from mlevolve import cli
 from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.regimes import REGIMES
 from mlevolve.interpreter.tasks import check_task_kind
+from tests.conftest import run_child
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -33,8 +33,8 @@ def test_a_script_refuses_a_task_of_another_kind_in_mlevolves_words(
     for task in tasks:
         with pytest.raises(MlevError) as said:  # what mlevolve run and check say, read without data
             check_task_kind(REGIMES[regime], task)
-        done = subprocess.run([sys.executable, str(script), "--task", task], capture_output=True, text=True,
-                              timeout=120, cwd=tmp_path)
+        done = run_child([sys.executable, str(script), "--task", task], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
         assert done.returncode == 2 and "Traceback" not in done.stderr
         assert done.stderr.splitlines() == [f"{script.name}: error: {said.value.message}",
                                             f"hint: {said.value.hint}"], task

@@ -5,7 +5,6 @@ rows (the same loops) and in an exported script alike.  RL and generative steps 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import torch
 import mlevolve
 from mlevolve.interpreter.standalone.common import CandidateFailure
 from mlevolve.interpreter.standalone.rl import _step
+from tests.conftest import run_child
 
 CASES = {
     "the augmentation's output is not finite":
@@ -39,7 +39,7 @@ def test_a_supervised_run_names_the_first_value_not_finite(reason: str) -> None:
 def test_an_exported_script_names_it_as_the_run_does(tmp_path: Path) -> None:
     script = tmp_path / "nan.py"
     script.write_text(mlevolve.export(mlevolve.parse(_program(CASES["the model's outputs are not finite"])), epochs=1))
-    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
+    done = run_child([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["failure"] == {"reason": "the model's outputs are not finite",
                                                   "where": "epoch 1, step 1"}

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 import mlevolve
-from tests.conftest import component_module
+from tests.conftest import component_module, run_child
 
 HEAD = "algorithm decay\ntask iris\nmodel net() -> Layer =\n  seq(dense(8), tanh_layer())\n"
 SCHEDULE = "schedule s(t: Scalar) -> Scalar =\n  0.01 / t\n"
@@ -48,7 +47,7 @@ def test_an_infinite_rate_fails_the_run_naming_the_schedule(rule: str) -> None:
 def test_the_exported_script_fails_alike(tmp_path: Path) -> None:
     script = tmp_path / "decay.py"
     script.write_text(mlevolve.export(mlevolve.check(HEAD + SCHEDULE), epochs=1), encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
+    done = run_child([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr
     failure = json.loads(done.stdout)["failure"]
     assert (failure["reason"], failure["where"]) == INFINITE

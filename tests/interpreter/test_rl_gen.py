@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from mlevolve.interpreter.evaluate import Settings
 from mlevolve.interpreter.evaluator import ProgramEvaluator
 from mlevolve.interpreter.regimes import regime_of
 from mlevolve.interpreter.tasks import CHAIN_TRAP_REWARD, ChainMDP, Control, Density, list_tasks, load_task
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT, run_child
 
 SPEC = load_grammar()
 
@@ -208,8 +207,8 @@ def test_exported_vae_on_digits_prints_what_run_prints(tmp_path: Path,
                                                        digits_runs: dict[str, dict[str, object]]) -> None:
     script = tmp_path / "vae_digits.py"
     script.write_text(mlevolve.api.export(EXAMPLES / "vae_moons.mlev", "digits_density"))
-    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120,
-                          cwd=tmp_path)
+    done = run_child([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120,
+                     cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     got, want = json.loads(done.stdout), digits_runs["vae_moons"]
     assert set(got) == set(want)
@@ -287,8 +286,8 @@ def test_discovery_benchmark_quick_mode_runs(tmp_path: Path) -> None:
     """benchmarks/discovery/rl_gen.py --quick: both searches, the transfer tables (about 15 s alone), its results
     file in ``--out-dir`` (not in the repository), without the folder among its recorded settings."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "discovery" / "rl_gen.py"), "--quick",
-                           "--out-dir", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = run_child([sys.executable, str(ROOT / "benchmarks" / "discovery" / "rl_gen.py"), "--quick",
+                      "--out-dir", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "acrobot" in done.stdout and "spirals2d" in done.stdout
     written = json.loads((tmp_path / "results_rl_gen.quick.json").read_text())
