@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sklearn.metrics import r2_score
 
 from mlevolve import SymbolicRegressor
@@ -33,6 +34,23 @@ def test_the_heavy_regime_wins_a_weighted_search(tmp_path: Path) -> None:
     assert weighted.score(X, y, sample_weight=weights) == r2_score(y, weighted.predict(X), sample_weight=weights)
     header = (tmp_path / "w.db.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "x0,y,sample_weight"  # the weights as the data file's weight= column
+
+
+@pytest.mark.parametrize("k", [-900, 3, 1000])
+def test_weights_a_power_of_two_apart_fit_the_same_program(tmp_path: Path, k: int) -> None:
+    """A weighted fit under sample_weight w and w * 2**k finds the same program with the same metrics: only the
+    weights' ratios count, and the reader divides them by the largest one's power of two, exactly (weights near
+    1e300 were refused beyond 1e150)."""
+    X, y, first = _two_regimes()
+    w = np.where(first, 5.0, 0.75)
+    fits = [SymbolicRegressor(budget=60, population=10, random_state=3, db=tmp_path / f"{i}.db").fit(
+        X, y, sample_weight=weights) for i, weights in enumerate((w, np.ldexp(w, k)))]
+    assert fits[1].program_ == fits[0].program_
+    assert _no_seconds(fits[1].metrics_) == _no_seconds(fits[0].metrics_)
+
+
+def _no_seconds(metrics: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in metrics.items() if "seconds" not in key}
 
 
 def test_a_weighted_runs_exported_script_gives_its_weighted_metrics(tmp_path: Path) -> None:

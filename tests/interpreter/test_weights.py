@@ -125,6 +125,31 @@ def test_a_weight_column_is_no_input_and_its_zeros_leave_rows_out(tmp_path: Path
     assert plain.n_vars == 2 and plain.w_train is None
 
 
+@pytest.mark.parametrize("k", [-1070, -1000, -3, 1, 900, 1020])
+def test_weights_a_power_of_two_apart_are_one_task(tmp_path: Path, k: int) -> None:
+    """Only the weights' ratios count: the reader divides them by the largest one's power of two (exact), so weights
+    w and w * 2**k are the same task, bit for bit, however large (1e308: refused beyond 1e150 before, where the
+    weights' sum overflowed and every candidate failed) or small; the largest is in [0.5, 1)."""
+    weights = np.array([1.0, 3.0, 0.0, 7.5, 2.0, 1.0, 0.25, 5.0, 1.0, 6.0, 2.0, 3.0])
+    base = load_points(f"{_write(tmp_path / 'a.csv', [repr(w) for w in weights.tolist()])}:target=y:weight=w", ("x",))
+    scaled = np.ldexp(weights, k)
+    assert np.array_equal(np.ldexp(scaled, -k), weights) and np.isfinite(scaled).all()  # (exact, every one)
+    other = load_points(f"{_write(tmp_path / 'b.csv', [repr(w) for w in scaled.tolist()])}:target=y:weight=w", ("x",))
+    for key in ("x_train", "y_train", "w_train", "x_test", "y_test", "w_test"):
+        assert np.array_equal(getattr(base, key), getattr(other, key)), key
+    assert base.w_train is not None and base.w_test is not None
+    assert 0.5 <= max(base.w_train.max(), base.w_test.max()) < 1.0 and (base.w_train > 0).all()
+
+
+def test_a_weight_too_small_beside_the_largest_for_float64_leaves_its_row_out(tmp_path: Path) -> None:
+    """A weight below 2**-1075 of the largest divides to 0 (float64 holds no smaller ratio): its row is left out, as a
+    weight of 0 leaves it, not kept at a weight the fit cannot use."""
+    cells = ["1e300"] + ["1"] * 10 + ["1e-30"]
+    points = load_points(f"{_write(tmp_path / 'd.csv', cells)}:target=y:weight=w", ("x",))
+    assert len(points.y_train) + len(points.y_test) == 11
+    assert points.w_train is not None and (points.w_train > 0).all()
+
+
 @pytest.mark.parametrize(("cells", "spec", "said"), [
     (["1"] * 11 + ["-2"], ":target=y:weight=w", "{d}:13:3: error: weight column 'w': '-2' is negative\n"
      "hint: a weight is a finite number of at least 0 (0 leaves its row out), as scikit-learn's sample_weight\n"),
@@ -133,9 +158,6 @@ def test_a_weight_column_is_no_input_and_its_zeros_leave_rows_out(tmp_path: Path
     (["1", "inf"] + ["1"] * 10, ":target=y:weight=w", "{d}:3:3: error: weight column 'w': 'inf' is not a finite "
      "number\nhint: a weight is a finite number of at least 0 (0 leaves its row out), as scikit-learn's "
      "sample_weight\n"),
-    (["1"] * 5 + ["1e308"] + ["1"] * 6, ":target=y:weight=w", "{d}:7:3: error: weight column 'w': '1e308' is "
-     "beyond 1e+150 in magnitude\nhint: only the weights' ratios count (a larger one's weighted error would "
-     "overflow): divide the column by a power of 10\n"),  # the weights' sum overflowed: every candidate failed
     (["0"] * 12, ":target=y:weight=w", "mlevolve evolve: error: {d}: every weight in column 'w' is 0\nhint: a "
      "weight of 0 leaves its row out: give the rows to fit a positive weight\n"),
     (["1"] * 12, ":target=y:weight=v", "mlevolve evolve: error: {d}: weight=v is no column; each row's weight is a "

@@ -196,12 +196,12 @@ def check_group(name: str, group: str, target: str, features: list[str], key: st
                         + ", ".join(free) if free else f"no column is left for it: add each row's {key} as a column")
 
 
-def weight_fault(cell: str, most: float = math.inf) -> tuple[str, str] | None:
-    """Why a cell of a weight column is no weight (message, hint), or None: a number from 0 to ``most``."""
-    fault = cell_fault(cell, most) or ((f"'{cell.strip()}' is negative", "") if float(cell) < 0 else None)
-    return fault and (fault[0], {MISSING_HINT: MISSING_HINT, BEYOND: "only the weights' ratios count (a larger one's "
-                      "weighted error would overflow): divide the column by a power of 10"}.get(fault[1], "a weight "
-                      "is a finite number of at least 0 (0 leaves its row out), as scikit-learn's sample_weight"))
+def weight_fault(cell: str) -> tuple[str, str] | None:
+    """Why a cell of a weight column is no weight (message, hint), or None: a finite number of at least 0, of any
+    magnitude (only the weights' ratios count: the formula's reader divides them by a power of two, exactly)."""
+    fault = cell_fault(cell) or ((f"'{cell.strip()}' is negative", "") if float(cell) < 0 else None)
+    return fault and (fault[0], MISSING_HINT if fault[1] == MISSING_HINT else "a weight is a finite number of at "
+                      "least 0 (0 leaves its row out), as scikit-learn's sample_weight")
 
 
 def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | None:
@@ -269,7 +269,7 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
             if j == g and cell.strip().casefold() not in MISSING:  # a label, text or a number
                 label = cell.strip() if (v := _number(cell)) is None else f"{v:.15g}"  # 1000001 and 1000002 apart
                 x[i, j if j < t else j - 1] = codes.setdefault(label, len(codes))
-            elif fault := _target_fault(cell, problem, most) if j == t else weight_fault(cell, most) if j == k else \
+            elif fault := _target_fault(cell, problem, most) if j == t else weight_fault(cell) if j == k else \
                     cell_fault(cell, most):
                 name = f"target column '{target}'" if j == t else f"weight column '{weight}'" if j == k else \
                     f"column '{header[j]}'"

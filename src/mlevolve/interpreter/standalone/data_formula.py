@@ -104,15 +104,17 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
 
 
 def _weights(path: str, weight: str, x: Any, y: Any, columns: list[str]) -> tuple[Any, Any, list[str], Any]:
-    """x, y, columns without column ``weight`` and its rows of weight 0, and the weights (None: all equal, the
+    """x, y, columns without column ``weight`` and its rows of weight 0, and the weights divided by the largest one's
+    power of two (exact: weights w and w * 2**k are one task, and no weighted sum overflows; None: all equal, the
     unweighted run bit for bit, as a common weight changes no least-squares fit); every weight 0: TaskError"""
     if not weight:
         return x, y, columns, None
     j = columns.index(weight)  # (the reader refused a weight= naming no feature column)
     w, x, columns = np.asarray(x[:, j], np.float64), np.delete(x, j, axis=1), [c for c in columns if c != weight]
-    if not (kept := w > 0).any():
+    if not w.any():
         raise TaskError(f"{path}: every weight in column '{weight}' is 0", "a weight of 0 leaves its row out: give "
                         "the rows to fit a positive weight")
+    kept = (w := np.ldexp(w, -np.frexp(w.max())[1])) > 0  # (2**-1075 of the largest or less: 0)
     if not kept.all():
         x, y, w = x[kept], y[kept], w[kept]
     return x, y, columns, None if bool((w == w[0]).all()) else w
