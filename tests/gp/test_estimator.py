@@ -501,7 +501,8 @@ def test_the_data_file_reads_back_exactly_and_names_the_target_apart(tmp_path: P
     assert (target, weight) == ("y_", "sample_weight_")
     points = load_points(f"{path}:target={target}:weight={weight}", ("sample_weight", "y"))
     assert points.w_train is not None and points.w_test is not None
-    assert set(np.concatenate([points.w_train, points.w_test]).tolist()) == set(w.tolist())
+    exact = np.ldexp(w, -np.frexp(w.max())[1])  # as read: divided by the largest one's power of two, exactly
+    assert set(np.concatenate([points.w_train, points.w_test]).tolist()) == set(exact.tolist())
 
 
 def test_a_model_fitted_in_a_grammar_file_predicts_from_another_folder(tmp_path: Path,
