@@ -6,7 +6,6 @@ loads neither until it shows its answer.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -90,19 +89,10 @@ def _of_negatives(expr: sympy.Expr) -> list[str]:
     written, so that a reader takes them for real functions.  Each as ``"log(-x**2 - 1), of a negative number"``."""
     import sympy
 
-    found, seen, stack = [], set(), [expr]
-    while stack:  # iterative (SymPy's atoms() recurses: a formula too deep for its printers is said where printed)
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.extend(node.args)
-        argument = node.args[0] if type(node) is sympy.log else node.base if (
-            type(node) is sympy.Pow and node.exp.is_Rational and not node.exp.is_integer) else None
-        with contextlib.suppress(RecursionError):  # SymPy's assumptions recurse too: a deep argument is not known
-            if argument is not None and argument.is_extended_negative:
-                found.append(node)
-    return [f"{f}, of a negative number" for f in sorted(found, key=sympy.default_sort_key)]
+    logs = [f for f in expr.atoms(sympy.log) if f.args[0].is_extended_negative]
+    powers = [f for f in expr.atoms(sympy.Pow)
+              if f.exp.is_Rational and not f.exp.is_integer and f.base.is_extended_negative]
+    return [f"{f}, of a negative number" for f in sorted([*logs, *powers], key=sympy.default_sort_key)]
 
 
 def undecidable(d: Definition, err: Exception) -> NoSympyForm:
