@@ -239,8 +239,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         symbols named as its parameters (exact rationals: the literals as written).  SymPy's algebra, not float64's:
         off the data's range an expression may be defined where ``predict`` is NaN (``sigmoid(log(z))`` is
         ``1/(1 + 1/z)`` for every z, the log of a negative z NaN in NumPy).  A ValueError where the formula has no SymPy
-        form that means what float64 computes (one holding ``zoo``, ``I`` or the log of what is negative everywhere:
-        ``expression_`` is then its text)."""
+        form that means what float64 computes (one holding ``zoo`` or ``I``: ``expression_`` is then its text)."""
         from mlevolve.api import formula_sympy, parse
         from mlevolve.grammar.spec import load_grammar
 

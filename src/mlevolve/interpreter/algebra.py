@@ -53,8 +53,7 @@ def sympy_of(d: Definition) -> sympy.Expr:
     infinity.  Raises :class:`MlevError` for a definition that is not a formula or one too deep for SymPy, and
     :class:`NoSympyForm` where SymPy raises what it cannot decide (:data:`UNDECIDABLE`) or its form holds what
     float64 has no value for (``zoo``, complex infinity: ``a / (a * 0.0)``, whose zero's sign depends on a; ``I``:
-    ``sqrt(-a**2)``, NaN in float64; a log or fractional power of what is negative for every real a: ``log(-a**2 -
-    1)``, NaN in float64, which SymPy keeps as written).
+    ``sqrt(-a**2)``, NaN in float64).
     """
     import sympy
 
@@ -76,23 +75,11 @@ def sympy_of(d: Definition) -> sympy.Expr:
     except UNDECIDABLE as err:  # what _apply does not wrap: SymPy's evaluation of a sum or product it builds
         raise undecidable(d, err) from None
     if alien := [s for s, has in (("zoo (complex infinity)", sympy.zoo), ("I (a complex value)", sympy.I))
-                 if built.has(has)] + _of_negatives(built):
+                 if built.has(has)]:
         raise NoSympyForm(f"formula '{d.name}' has no SymPy form that means what float64 computes: SymPy writes "
                           f"{alien[0]}", d.span, "the program's text shows it: in float64 x / 0.0 is inf or -inf "
                           "(NaN at 0), and a square root or log of a negative number NaN")
     return built
-
-
-def _of_negatives(expr: sympy.Expr) -> list[str]:
-    """The logs and fractional powers in ``expr`` whose argument SymPy knows is negative for every real value of its
-    symbols (``log(-x**2 - 1)``, ``sqrt(-x**2 - 1)``): NaN in float64 wherever they are, and SymPy keeps them as
-    written, so that a reader takes them for real functions.  Each as ``"log(-x**2 - 1), of a negative number"``."""
-    import sympy
-
-    logs = [f for f in expr.atoms(sympy.log) if f.args[0].is_extended_negative]
-    powers = [f for f in expr.atoms(sympy.Pow)
-              if f.exp.is_Rational and not f.exp.is_integer and f.base.is_extended_negative]
-    return [f"{f}, of a negative number" for f in sorted([*logs, *powers], key=sympy.default_sort_key)]
 
 
 def undecidable(d: Definition, err: Exception) -> NoSympyForm:
