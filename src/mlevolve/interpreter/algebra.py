@@ -74,12 +74,36 @@ def sympy_of(d: Definition) -> sympy.Expr:
         raise too_deep(d, "SymPy") from None
     except UNDECIDABLE as err:  # what _apply does not wrap: SymPy's evaluation of a sum or product it builds
         raise undecidable(d, err) from None
-    if alien := [s for s, has in (("zoo (complex infinity)", sympy.zoo), ("I (a complex value)", sympy.I))
-                 if built.has(has)]:
-        raise NoSympyForm(f"formula '{d.name}' has no SymPy form that means what float64 computes: SymPy writes "
-                          f"{alien[0]}", d.span, "the program's text shows it: in float64 x / 0.0 is inf or -inf "
-                          "(NaN at 0), and a square root or log of a negative number NaN")
+    if (alien := _alien(built)) is not None:
+        raise unlike_float64(d, f"SymPy writes {alien}")
     return built
+
+
+def unlike_float64(d: Definition, why: str) -> NoSympyForm:
+    """The error of formula ``d``, whose SymPy form would not mean what float64 computes (``why``)."""
+    return NoSympyForm(f"formula '{d.name}' has no SymPy form that means what float64 computes: {why}", d.span,
+                       "the program's text shows it: in float64 x / 0.0 is inf or -inf (NaN at 0), and a square "
+                       "root or log of a negative number NaN")
+
+
+def _alien(built: Any) -> str | None:
+    """What in the SymPy form ``built`` means something float64 does not compute, or None: complex infinity (no
+    float64 value), ``I`` (a complex value: NaN in float64), a NaN within a formula that is not NaN as a whole (a
+    part undefined at every point), and a log, square root or other real power of an argument SymPy can tell is
+    negative for every real value of its symbols (``log(-x**2 - 1)``: NaN at every point in float64, a complex value
+    in SymPy)."""
+    import sympy
+
+    for what, atom in (("zoo (complex infinity)", sympy.zoo), ("I (a complex value)", sympy.I)):
+        if built.has(atom):
+            return what
+    if built is not sympy.nan and built.has(sympy.nan):
+        return "nan (undefined) as a part of it"
+    real_powers = [p for p in built.atoms(sympy.Pow) if not p.exp.is_integer]  # sqrt(a) is a**(1/2)
+    negative = [f for f in (*built.atoms(sympy.log), *real_powers) if f.args[0].is_negative]
+    if negative:
+        return f"{sympy.sstr(negative[0])} of an argument negative for every real value (NaN in float64)"
+    return None
 
 
 def undecidable(d: Definition, err: Exception) -> NoSympyForm:
@@ -164,6 +188,47 @@ def _multiplied_out(expr: Any) -> Any:
     return expr
 
 
+# The steps that can make what :func:`_alien` finds: 1/0 (complex infinity), a log or square root of a negative
+# number (I, or a NaN at every point); every other step keeps what its arguments hold.
+_MAKES_ALIENS = frozenset({"div", "reciprocal", "log", "sqrt", "softplus"})
+
+
+def _partial(value: Any) -> set[Any]:
+    """The logs and real powers (``sqrt``) in ``value`` whose argument SymPy cannot tell is at least 0: float64's NaN
+    where it is negative, which SymPy's form keeps only while it keeps them."""
+    import sympy
+
+    powers = [p for p in value.atoms(sympy.Pow) if not p.exp.is_integer]
+    return {f for f in (*value.atoms(sympy.log), *powers) if f.args[0].is_nonnegative is not True}
+
+
+def _cancels_a_piecewise_zero(denominator: Any, quotient: Any) -> bool:
+    """Whether the ``quotient`` SymPy made lost a ``denominator`` that is 0 on a whole range of its symbols' values
+    (a Max, Min, Heaviside or sign of them: ``relu(x) / relu(x)`` is 1 in SymPy, 0/0 = NaN for every x < 0 in
+    float64); ``x / x``, NaN at 0 alone, keeps its form as SymPy writes it."""
+    import sympy
+
+    return bool(denominator.free_symbols) and denominator.has(sympy.Max, sympy.Min, sympy.Heaviside, sympy.sign) \
+        and not quotient.has(denominator)
+
+
+def _signed_by_symbols(op: str, children: tuple[Expr, ...], kids: list[Any], floats: dict[int, float]) -> bool:
+    """Whether ``op`` of the numbers ``kids`` has another float64 value for another sign of a zero SymPy folded from
+    symbols (a child not constant in the program, so not in ``floats``: ``x - x`` is +0.0 for finite x, ``0.0 * x``
+    -0.0 for x < 0, ``-(x - x)`` -0.0): ``1 / (x - x)`` is no one infinity, ``log(x - x)`` is -inf whatever it."""
+    unsigned = [i for i, (c, k) in enumerate(zip(children, kids, strict=True)) if id(c) not in floats and k == 0]
+    if not unsigned:
+        return False
+    values = [floats.get(id(c), float(k)) for c, k in zip(children, kids, strict=True)]
+    found = set()
+    for signs in range(1 << len(unsigned)):
+        for bit, i in enumerate(unsigned):
+            values[i] = -0.0 if signs >> bit & 1 else 0.0
+        computed = numpy_value(op, values)
+        found.add("nan" if computed is None or math.isnan(computed) else computed)
+    return len(found) > 1
+
+
 def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
     """The iterative walk of :func:`sympy_of`: one SymPy operation per IR node."""
     import sympy
@@ -172,6 +237,7 @@ def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
     scope0: dict[str, Any] = {p.name: sympy.Symbol(p.name, real=True) for p in d.params}
     frames: list[tuple[Expr, dict[str, Any], list[Any]]] = [(d.body, scope0, [])]
     floats: dict[int, float] = {}  # float64's value of each constant node, by id: a zero's sign, which SymPy has not
+    partial: dict[int, set[Any]] = {}  # each node's logs and real powers of arguments that may be negative, by id
     result: Any = None
     while frames:
         node, scope, kids = frames[-1]
@@ -193,12 +259,26 @@ def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
             if kids and all(getattr(k, "is_Number", False) for k in kids):  # as float64 computes it: 1/0 is oo
                 computed = numpy_value(node.op, [floats.get(id(c), float(k)) for c, k in zip(children, kids,
                                                                                            strict=True)])
+                if _signed_by_symbols(node.op, children, kids, floats):
+                    raise unlike_float64(d, "SymPy folds a zero from symbols (x - x, 0.0 * x) whose sign float64 "
+                                            "computes at each point, and the sign decides this step's value")
                 if computed is not None and all(id(c) in floats for c in children):
                     floats[id(node)] = computed  # (-0.0 kept: SymPy's zero has no sign)
                 if computed is not None and not math.isfinite(computed):
                     value = sympy.nan if math.isnan(computed) else sympy.oo if computed > 0 else -sympy.oo
             elif node.op == "div" and floats.get(id(children[1]), 1.0) == 0:  # a / 0.0, SymPy's zoo*a: IEEE's
                 value = kids[0] * sympy.oo * math.copysign(1, floats[id(children[1])])
+            if node.op in _MAKES_ALIENS and (alien := _alien(value)) is not None:  # as it is made: a later step
+                raise unlike_float64(d, f"SymPy writes {alien}")  # may drop it (0 * I*Abs(x) is 0; float64's NaN)
+            if node.op in ("div", "reciprocal") and _cancels_a_piecewise_zero(kids[-1], value):
+                raise unlike_float64(d, f"SymPy cancels {sympy.sstr(kids[-1])}, 0 for a range of values (0/0 is "
+                                        "NaN there in float64)")
+            held = set().union(*(partial.get(id(c), set()) for c in children))
+            partial[id(node)] = _partial(value) if held or node.op in _MAKES_ALIENS else set()
+            if dropped := held - partial[id(node)]:
+                raise unlike_float64(d, f"SymPy drops {sympy.sstr(min(dropped, key=sympy.default_sort_key))}, NaN "
+                                        "in float64 where its argument is negative (0 * log(x) is 0, "
+                                        "sqrt(x)**2 is x, Min(-oo, log(x)) is -oo)")
         else:
             what = node.op if isinstance(node, Call) else type(node).__name__
             raise MlevError(f"formula '{d.name}': '{what}' has no SymPy form", d.span, "use the base primitives")
