@@ -141,6 +141,11 @@ def test_a_formula_sympy_would_show_unlike_float64_shows_as_its_text(tmp_path: P
                                   "float64)"),  # SymPy's log(...) of it, float64's NaN at every x
     ("sqrt(neg(exp(x)))", "SymPy writes I (a complex value)"),
     ("(x - x) * sqrt(neg(square(x)))", "SymPy writes I (a complex value)"),  # SymPy's 0 * I*Abs(x) is 0: NaN
+    *((body, f"SymPy drops {dropped}, NaN in float64 where its argument is negative (0 * log(x) is 0, sqrt(x)**2 is "
+             "x, Min(-oo, log(x)) is -oo)")
+      for body, dropped in (("(x - x) * log(x)", "log(x)"), ("sqrt(x) * sqrt(x)", "sqrt(x)"),
+                            ("min(log(x - x), log(x))", "log(x)"))),
+    ("relu(x) / relu(x)", "SymPy cancels Max(0, x), 0 for a range of values (0/0 is NaN there in float64)"),
     ("log(neg(exp(x)))", "SymPy writes log(-exp(x)) of an argument negative for every real value (NaN in float64)"),
     *((body, "SymPy folds a zero from symbols (x - x, 0.0 * x) whose sign float64 computes at each point, and the "
              "sign decides this step's value")

@@ -51,9 +51,14 @@ def sympy_of(d: Definition) -> sympy.Expr:
     not finite: ``0.0 / 0.0`` is ``sympy.nan``, ``log(0.0)`` ``-oo``, ``1.0 / -0.0`` ``-oo``; ``a / 0.0`` is
     ``oo*a`` (IEEE's: +inf for a > 0, -inf below, NaN at 0; ``-oo*a`` over -0.0), where SymPy would write complex
     infinity.  Raises :class:`MlevError` for a definition that is not a formula or one too deep for SymPy, and
-    :class:`NoSympyForm` where SymPy raises what it cannot decide (:data:`UNDECIDABLE`) or its form holds what
-    float64 has no value for (``zoo``, complex infinity: ``a / (a * 0.0)``, whose zero's sign depends on a; ``I``:
-    ``sqrt(-a**2)``, NaN in float64).
+    :class:`NoSympyForm` where SymPy raises what it cannot decide (:data:`UNDECIDABLE`) or its form would not mean
+    what float64 computes: it holds, or a step made and a later one dropped, what float64 has no value for
+    (``zoo``, complex infinity: ``a / (a * 0.0)``, whose zero's sign depends on a; ``I``: ``sqrt(-a**2)``, NaN in
+    float64; a log or real power of an argument negative for every real a: :func:`_alien`); it drops a log or
+    square root of a possibly negative argument (``0 * log(a)``: :func:`_partial`) or cancels a denominator that is
+    0 on a range (:func:`_cancels_a_piecewise_zero`); or a step's float64 value depends on the sign of a zero
+    SymPy folded from symbols (``1 / (a - a)``: :func:`_signed_by_symbols`).  The display is then the program's
+    text; every shown form is checked against float64 at random points by a property test.
     """
     import sympy
 
