@@ -79,7 +79,11 @@ def sympy_of(d: Definition) -> sympy.Expr:
         raise too_deep(d, "SymPy") from None
     except UNDECIDABLE as err:  # what _apply does not wrap: SymPy's evaluation of a sum or product it builds
         raise undecidable(d, err) from None
-    if (alien := _alien(built)) is not None:
+    try:
+        alien = _alien(built)
+    except RecursionError:  # too deep to look into (exp(exp(...)) 1,000 deep): too deep for SymPy's printers too,
+        alien = None  # which formula_display says
+    if alien is not None:
         raise unlike_float64(d, f"SymPy writes {alien}")
     return built
 
@@ -199,22 +203,23 @@ _MAKES_ALIENS = frozenset({"div", "reciprocal", "log", "sqrt", "softplus"})
 
 
 def _partial(value: Any) -> set[Any]:
-    """The logs and real powers (``sqrt``) in ``value`` whose argument SymPy cannot tell is at least 0: float64's NaN
-    where it is negative, which SymPy's form keeps only while it keeps them."""
+    """The logs and real powers (``sqrt``) in ``value`` whose argument SymPy cannot tell is at least 0, each power
+    written as the square root of its base: float64's NaN where it is negative, which SymPy's form keeps only while
+    it keeps them."""
     import sympy
 
-    powers = [p for p in value.atoms(sympy.Pow) if not p.exp.is_integer]
-    return {f for f in (*value.atoms(sympy.log), *powers) if f.args[0].is_nonnegative is not True}
+    roots = {sympy.Pow(p.base, sympy.S.Half, evaluate=False) for p in value.atoms(sympy.Pow) if not p.exp.is_integer}
+    return {f for f in value.atoms(sympy.log) | roots if f.args[0].is_nonnegative is not True}  # y/sqrt(x): sqrt(x)
 
 
 def _cancels_a_piecewise_zero(denominator: Any, quotient: Any) -> bool:
-    """Whether the ``quotient`` SymPy made lost a ``denominator`` that is 0 on a whole range of its symbols' values
-    (a Max, Min, Heaviside or sign of them: ``relu(x) / relu(x)`` is 1 in SymPy, 0/0 = NaN for every x < 0 in
-    float64); ``x / x``, NaN at 0 alone, keeps its form as SymPy writes it."""
+    """Whether the ``quotient`` SymPy made lost a part of its ``denominator`` that is 0 on a whole range of its
+    symbols' values (a Max, Min, Heaviside or sign of them: ``relu(x) / relu(x)`` is 1 in SymPy, 0/0 = NaN for
+    every x < 0 in float64); ``x / x``, NaN at 0 alone, keeps its form as SymPy writes it."""
     import sympy
 
-    return bool(denominator.free_symbols) and denominator.has(sympy.Max, sympy.Min, sympy.Heaviside, sympy.sign) \
-        and not quotient.has(denominator)
+    pieces = denominator.atoms(sympy.Max, sympy.Min, sympy.Heaviside, sympy.sign)  # (0.1 / relu(x)**2 keeps
+    return any(p.free_symbols and not quotient.has(p) for p in pieces)  # Max(0, x)**-2: not the denominator itself)
 
 
 def _signed_by_symbols(op: str, children: tuple[Expr, ...], kids: list[Any], floats: dict[int, float]) -> bool:
