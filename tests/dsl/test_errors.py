@@ -102,6 +102,22 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "          ^^^^\n"
         "hint: expected one of: '(', '-', a name, a number ('task' is a keyword and cannot be used as a name)\n",
     ),
+    "let_operand": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x + let y = x * x in y\n",
+        "let_operand.mlev:3:7: error: unexpected keyword 'let'\n"
+        "      x + let y = x * x in y\n"
+        "          ^^^\n"
+        "hint: expected one of: '(', '-', a name, a number (a let as an operand or a negation's is written in "
+        "parentheses: x + (let NAME = EXPR in EXPR))\n",
+    ),
+    "let_negated": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  -let y = x in y\n",
+        "let_negated.mlev:3:4: error: unexpected keyword 'let'\n"
+        "      -let y = x in y\n"
+        "       ^^^\n"
+        "hint: expected one of: '(', '-', a name, a number (a let as an operand or a negation's is written in "
+        "parentheses: x + (let NAME = EXPR in EXPR))\n",
+    ),
     "number_name": (
         HEAD + "formula 3f(x: Scalar) -> Scalar =\n  x\n",
         "number_name.mlev:2:9: error: unexpected '3'\n"
@@ -1145,3 +1161,9 @@ def test_every_look_alike_is_refused_at_its_column_with_its_ascii_character(char
         assert main(["check", str(path)]) == 2
         lines = capsys.readouterr().err.splitlines()
         assert lines[0] == f"{path}:2:6: error: unexpected character {char!r}" and lines[-1].endswith(write + said)
+
+
+@pytest.mark.parametrize("body", ["x + (let y = x * x in y)", "-(let y = x in y)", "sin(x) * (let z = x in z)"])
+def test_the_let_operand_hint_s_form_parses(body: str) -> None:
+    """What the hint of ``x + let ...`` says to write parses (a let in parentheses is an atom)."""
+    parse(HEAD + f"formula f(x: Scalar) -> Scalar =\n  {body}\n")

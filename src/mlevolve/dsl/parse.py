@@ -353,7 +353,9 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
         # in its place: the unexpected token is what is wrong there.
         before = re.search(r"([A-Za-z_]\w*)\s*$", source[: tok.start_pos or 0])
         keyword = str(tok) if str(tok) in KEYWORDS else "state" if before and before[1] == "state" else None
-        if keyword is not None:
+        if str(tok) == "let" and "a number" in expected:  # an operand (`x + let y = ...`): a let is an expr, no atom
+            hint += " (a let as an operand or a negation's is written in parentheses: x + (let NAME = EXPR in EXPR))"
+        elif keyword is not None:
             hint += f" ('{keyword}' is a keyword and cannot be used as a name)"
     form = _form(names, source[: tok.start_pos or 0])
     if hint and form:
