@@ -96,9 +96,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.model_selection = model_selection
 
     def _check_parameters(self) -> None:
-        """Refuse, as a ValueError naming it, a ``random_state``, ``grammar`` or ``db`` of a kind ``fit`` cannot use
-        (scikit-learn's or the OS's errors named none: "1.5 cannot be used to seed", "expected str, bytes or
-        os.PathLike object, not int")."""
+        """Refuse, as a ValueError naming it, a ``random_state``, ``verbose``, ``grammar`` or ``db`` of a kind ``fit``
+        cannot use (scikit-learn's or the OS's errors named none: "1.5 cannot be used to seed", "expected str, bytes
+        or os.PathLike object, not int"; ``verbose="no"`` printed the run, as a string is true)."""
         from mlevolve.interpreter.standalone.spec import MIN_TRAIN_POINTS
 
         seed = self.random_state
@@ -111,6 +111,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"max_samples must be None or an integer from {least} to 1,000,000, got {most!r}" + (
                 f" (the linear scaling a + b * f fits {least - 1} rows exactly: every formula would score "
                 "train_r2 1)" if few else ""))
+        if isinstance(self.verbose, str) or not isinstance(self.verbose, int | np.integer | np.bool_):
+            raise ValueError(f"verbose must be True or False (or an int: 0 quiet), got {self.verbose!r}")
         if self.model_selection not in MODEL_SELECTIONS:
             raise ValueError(f"model_selection must be 'accuracy', 'best' or 'score', got {self.model_selection!r}")
         for name in ("grammar", "db"):
@@ -301,7 +303,8 @@ def _weighted(X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any, Any]:
 
     from mlevolve.interpreter.standalone.data_formula import MIN_FILE_ROWS
 
-    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    weights = _check_sample_weight(sample_weight if sample_weight is None else _text_numbers(sample_weight,
+                                   "sample_weight"), X, dtype=np.float64, ensure_non_negative=True)
     kept = np.flatnonzero(weights > 0)  # all 0: scikit-learn refuses them ("must contain at least one non-zero number")
     table = np.column_stack([X[kept], y[kept]])
     unique, first, inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)

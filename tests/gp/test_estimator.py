@@ -342,6 +342,9 @@ def test_random_state_is_the_runs_seed_or_draws_one(fitted: SymbolicRegressor) -
     ({"grammar": 123}, r"^grammar must be the path of a file \(a str or pathlib.Path\), got 123$"),
     ({"db": ""}, r"^db must be the path of a file \(a str or pathlib.Path\), got ''$"),
     ({"db": "/"}, "^db is a folder, not a file: '/'$"),
+    # a string is true: verbose="no" printed the run (a fresh-user pass); scikit-learn's ints (0, 1) stay
+    *(({"verbose": bad}, rf"^verbose must be True or False \(or an int: 0 quiet\), got {bad!r}$")
+      for bad in ("no", 0.5, None)),
     ({"model_selection": "bset"}, r"^model_selection must be 'accuracy', 'best' or 'score', got 'bset'$"),
     *(({"max_samples": bad}, f"^max_samples must be None or an integer from 3 to 1,000,000, got {bad!r}$")
       for bad in (0.5, True, 10**7)),
@@ -393,7 +396,10 @@ def test_sample_weight_equal_is_unweighted_and_zero_leaves_the_row_out() -> None
     left = SymbolicRegressor(budget=20, population=10).fit(X[5:], y[5:])
     assert (dropped.program_, _no_seconds(dropped.metrics_)) == (left.program_, _no_seconds(left.metrics_))
     for bad, said in ((np.zeros(40), "at least one non-zero"), (-np.ones(40), "Negative values"),
-                      (np.ones(3), r"sample_weight.shape == \(3,\), expected \(40,\)")):
+                      (np.ones(3), r"sample_weight.shape == \(3,\), expected \(40,\)"),
+                      # text no number is: named as X's and y's cells are (it said "could not convert string to float")
+                      (["1"] * 39 + ["heavy"], r"^sample_weight must hold numbers: sample_weight\[39\]: 'heavy' is not "
+                       "a number")):
         with pytest.raises(ValueError, match=said):
             SymbolicRegressor(budget=20).fit(X, y, sample_weight=bad)
 
