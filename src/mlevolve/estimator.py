@@ -111,8 +111,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"max_samples must be None or an integer from {least} to 1,000,000, got {most!r}" + (
                 f" (the linear scaling a + b * f fits {least - 1} rows exactly: every formula would score "
                 "train_r2 1)" if few else ""))
-        if isinstance(self.verbose, str) or not isinstance(self.verbose, int | np.integer | np.bool_):
-            raise ValueError(f"verbose must be True or False (or an int: 0 quiet), got {self.verbose!r}")
+        verbose: object = self.verbose  # annotated bool, given anything
+        if isinstance(verbose, str) or not isinstance(verbose, int | np.integer | np.bool_):
+            raise ValueError(f"verbose must be True or False (or an int: 0 quiet), got {verbose!r}")
         if self.model_selection not in MODEL_SELECTIONS:
             raise ValueError(f"model_selection must be 'accuracy', 'best' or 'score', got {self.model_selection!r}")
         for name in ("grammar", "db"):
