@@ -1167,3 +1167,21 @@ def test_every_look_alike_is_refused_at_its_column_with_its_ascii_character(char
 def test_the_let_operand_hint_s_form_parses(body: str) -> None:
     """What the hint of ``x + let ...`` says to write parses (a let in parentheses is an atom)."""
     parse(HEAD + f"formula f(x: Scalar) -> Scalar =\n  {body}\n")
+
+
+@pytest.mark.parametrize("char", ["%", "<", ">", "!", "&", "|", "@"])
+def test_python_s_operators_that_mlev_lacks_are_told_how_mlev_writes_them(char: str, tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``x % 2``, ``x < 2``, ``x @ x`` said "names are ASCII letters, digits and '_'", as for a stray letter: the
+    hint says the operator is not .mlev's and how it is written, and each formula it writes checks."""
+    from mlevolve.dsl.errors import OPERATOR_HINTS
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "o.mlev").write_text(HEAD + f"formula f(x: Scalar) -> Scalar =\n  x {char} 2\n")
+    assert main(["check", "o.mlev"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"o.mlev:3:5: error: unexpected character {char!r}\n") and err.count("\n") == 4
+    assert err.endswith(f"hint: {OPERATOR_HINTS[char]}\n") and OPERATOR_HINTS[char].startswith(".mlev has no ")
+    for body in re.findall(r"(?:heaviside|sign|min|max)\([^()]*\)", OPERATOR_HINTS[char]):  # the scalar ones
+        api.check(parse(f"algorithm a\nformula f(x: Scalar, y: Scalar) -> Scalar =\n  {body} + 0 * (x + y)\n"))

@@ -17,7 +17,16 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from mlevolve.dsl.errors import LOOKALIKES, POWER, MlevError, closest, did_you_mean, normalize_newlines, source_lines
+from mlevolve.dsl.errors import (
+    LOOKALIKES,
+    OPERATOR_HINTS,
+    POWER,
+    MlevError,
+    closest,
+    did_you_mean,
+    normalize_newlines,
+    source_lines,
+)
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Span, Tup
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import TupleType, Type
@@ -315,6 +324,8 @@ def _character_hint(char: str) -> str:
                 + ("a plain space" if ascii_ == " " else repr(ascii_)) + " (a paste from a PDF or word processor?)")
     if char == "^":
         return f".mlev has no power operator: write {POWER}"
+    if char in OPERATOR_HINTS:  # Python's %, <, &, @ ...
+        return OPERATOR_HINTS[char]
     return "names are ASCII letters, digits and '_'; numbers are like 3, 0.5 or 1e-3" + (
         ", in the ASCII digits 0-9" if char.isdigit() else "")
 
