@@ -46,12 +46,12 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: expected one of: ')', ','\n",
     ),
     # a word after a complete body was read as the next definition's kind, and the error came where that header
-    # broke: at the end of the file (`0x10` is `0`, then `x10`), or at the `(` of `sin(x)` (a new user's pass)
+    # broke: at the end of the file (`2 x10` is `2`, then `x10`), or at the `(` of `sin(x)` (a new user's pass)
     "stray_word_after_body": (
-        HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 0x10\n",
-        "stray_word_after_body.mlev:3:8: error: unexpected 'x10' after an expression\n"
-        "      x * 0x10\n"
-        "           ^^^\n"
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 2 x10\n",
+        "stray_word_after_body.mlev:3:9: error: unexpected 'x10' after an expression\n"
+        "      x * 2 x10\n"
+        "            ^^^\n"
         "hint: join terms with an operator (+ - * /) and call a primitive as NAME(ARGS); a new definition starts with "
         "its kind (activation, loss, augment, schedule, formula, model, optimizer, learner, pg_loss, td_loss, "
         "vae_loss, flow_loss)\n",
@@ -64,6 +64,36 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: join terms with an operator (+ - * /) and call a primitive as NAME(ARGS); a new definition starts with "
         "its kind (activation, loss, augment, schedule, formula, model, optimizer, learner, pg_loss, td_loss, "
         "vae_loss, flow_loss)\n",
+    ),
+    # a name written against a number (the lexer reads the number, then the name): said as "after an expression"
+    # with the hint to join terms, where the number was meant whole or as a product
+    "glued_hex": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 0x10\n",
+        "glued_hex.mlev:3:8: error: unexpected 'x10' right after the number 0\n"
+        "      x * 0x10\n"
+        "           ^^^\n"
+        "hint: numbers are decimal: write 16\n",
+    ),
+    "glued_underscore": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  1_000 * x + 1\n",
+        "glued_underscore.mlev:3:4: error: unexpected '_000' right after the number 1\n"
+        "      1_000 * x + 1\n"
+        "       ^^^^\n"
+        "hint: a number has no _ between its digits: write 1000\n",
+    ),
+    "glued_exponent": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 1.5e\n",
+        "glued_exponent.mlev:3:10: error: unexpected 'e' right after the number 1.5\n"
+        "      x * 1.5e\n"
+        "             ^\n"
+        "hint: an exponent is written with its digits, without spaces: 1.5e3 or 1.5e-3\n",
+    ),
+    "glued_product_in_call": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  sin(2x)\n",
+        "glued_product_in_call.mlev:3:8: error: unexpected 'x' right after the number 2\n"
+        "      sin(2x)\n"
+        "           ^\n"
+        "hint: a product is written with *: 2 * x\n",
     ),
     "eof_after_algorithm": (
         "algorithm\n",
