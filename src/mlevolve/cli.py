@@ -18,7 +18,7 @@ import sqlite3
 import sys
 import typing
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
 from functools import partial
 from pathlib import Path
@@ -1120,8 +1120,7 @@ def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser
     key, place = _meta_setting(name) if own.prog == "mlevolve meta" else ("", "")
     if place:  # `meta --budget 5`: the inner runs' budget is the configuration's
         return f"{own.prog} reads {key} from CONFIG, {place}; "
-    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
-    others = [word for word, command in (sub.choices.items() if sub else ()) if name in command._option_string_actions
+    others = [word for word, command in _commands(parser) if name in command._option_string_actions
               and command is not own and name not in ("-h", "--help")]
     if not others:
         return ""
@@ -1129,6 +1128,16 @@ def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser
     if own is parser:  # `mlevolve --budget 3 evolve ...`
         return f"'{name}' is an option of {listed}: give it after the command; "
     return f"'{name}' is an option of {listed}, not of {own.prog.removeprefix('mlevolve ')}; "
+
+
+def _commands(parser: argparse.ArgumentParser, words: str = "") -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """Every command under ``parser`` with its words, actions of a command included (``grammar show``: its
+    ``--type`` was named as sample's alone)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for word, command in action.choices.items():
+                yield f"{words}{word}", command
+                yield from _commands(command, f"{words}{word} ")
 
 
 def _meta_setting(flag: str) -> tuple[str, str]:

@@ -16,6 +16,7 @@ the constants' fit, weighted MSE and R² (scikit-learn's) in the fitness and eve
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import io
 import os
@@ -73,8 +74,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     A ``fit`` that raises leaves the estimator unfitted (``predict`` raises NotFittedError), never with the last
     fit's formula and this one's columns.  ``fit`` raises ValueError for data that cannot be searched (too few
     rows, a constant target, values beyond 1e150: the data files' rules, in their words, after ``n_samples = N,
-    n_features = F``) or a setting's mistake (a budget below 1, an unknown algorithm, no such grammar file, a db in
-    no folder).
+    n_features = F``; a cell that is no number, text or a date or time, at its ``X[i, j]`` and a DataFrame's
+    column) or a setting's mistake (a budget below 1, an unknown algorithm, no such grammar file, a db in no
+    folder).
     """
 
     def __init__(self, budget: int = 10_000, population: int | None = None, algorithm: str | None = None,
@@ -94,9 +96,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.model_selection = model_selection
 
     def _check_parameters(self) -> None:
-        """Refuse, as a ValueError naming it, a ``random_state``, ``grammar`` or ``db`` of a kind ``fit`` cannot use
-        (scikit-learn's or the OS's errors named none: "1.5 cannot be used to seed", "expected str, bytes or
-        os.PathLike object, not int")."""
+        """Refuse, as a ValueError naming it, a ``random_state``, ``verbose``, ``grammar`` or ``db`` of a kind ``fit``
+        cannot use (scikit-learn's or the OS's errors named none: "1.5 cannot be used to seed", "expected str, bytes
+        or os.PathLike object, not int"; ``verbose="no"`` printed the run, as a string is true)."""
         from mlevolve.interpreter.standalone.spec import MIN_TRAIN_POINTS
 
         seed = self.random_state
@@ -109,6 +111,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"max_samples must be None or an integer from {least} to 1,000,000, got {most!r}" + (
                 f" (the linear scaling a + b * f fits {least - 1} rows exactly: every formula would score "
                 "train_r2 1)" if few else ""))
+        verbose: object = self.verbose  # annotated bool, given anything
+        if isinstance(verbose, str) or not isinstance(verbose, int | np.integer | np.bool_):
+            raise ValueError(f"verbose must be True or False (or an int: 0 quiet), got {verbose!r}")
         if self.model_selection not in MODEL_SELECTIONS:
             raise ValueError(f"model_selection must be 'accuracy', 'best' or 'score', got {self.model_selection!r}")
         for name in ("grammar", "db"):
@@ -299,7 +304,8 @@ def _weighted(X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any, Any]:
 
     from mlevolve.interpreter.standalone.data_formula import MIN_FILE_ROWS
 
-    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    weights = _check_sample_weight(sample_weight if sample_weight is None else _text_numbers(sample_weight,
+                                   "sample_weight"), X, dtype=np.float64, ensure_non_negative=True)
     kept = np.flatnonzero(weights > 0)  # all 0: scikit-learn refuses them ("must contain at least one non-zero number")
     table = np.column_stack([X[kept], y[kept]])
     unique, first, inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
@@ -357,18 +363,27 @@ def _said(err: MlevError) -> str:
 
 
 def _text_numbers(data: Any, name: str) -> Any:
-    """``data``, or a ValueError at its first cell of text that is no number as a data file's cell is one: NumPy's
-    float, as Python's, reads ``1_000`` and other scripts' digits (``１２``), which the data files' reader refuses."""
+    """``data``, or a ValueError at its first cell of text that is no number as a data file's cell is one (NumPy's
+    float, as Python's, reads ``1_000`` and other scripts' digits (``１２``), which the data files' reader refuses), or
+    at its first date or time (a datetime64 or timedelta64 array, a DataFrame's datetime column: NumPy's own error
+    named neither the cell nor the column, "The DType <class 'numpy.dtypes.DateTime64DType'> could not be promoted")."""
     from mlevolve.interpreter.standalone.common import NUMBER
 
     cells = data if isinstance(data, np.ndarray) else np.asarray(data)
-    if cells.dtype.kind not in "OUS":  # numbers (or what validate_data refuses in its words)
+    if cells.dtype.kind not in "OUSMm":  # numbers (or what validate_data refuses in its words)
         return data
+    columns = [str(c) for c in getattr(data, "columns", ())]  # a DataFrame's: its cell's column named too
     for at, cell in np.ndenumerate(cells):
+        place = f"{name}[{', '.join(map(str, at))}]" + (
+            f" (column {columns[at[1]]!r})" if len(at) == 2 and at[1] < len(columns) else "")
         if isinstance(cell, str) and not NUMBER.fullmatch(cell.strip()):
-            raise ValueError(f"{name} must hold numbers: {name}[{', '.join(map(str, at))}]: {cell.strip()!r} is not "
-                             "a number (a number written as text is ASCII digits, as 1000 or 1e3, as in a data file: "
-                             "no _ or other scripts' digits)")
+            raise ValueError(f"{name} must hold numbers: {place}: {cell.strip()!r} is not a number (a number written "
+                             "as text is ASCII digits, as 1000 or 1e3, as in a data file: no _ or other scripts' "
+                             "digits)")
+        if isinstance(cell, datetime.date | datetime.timedelta | np.datetime64 | np.timedelta64):
+            raise ValueError(f"{name} must hold numbers: {place} is a date or time, {cell}: convert it to "
+                             "numbers first (a date's days since the first, (d - d.min()).dt.days; a duration's "
+                             "seconds, d.dt.total_seconds())")
     return data
 
 

@@ -239,6 +239,11 @@ def test_a_script_parser_refuses_a_setting_given_twice_as_mlevolve_does(capsys: 
      "hint: '--budget' is an option of evolve: give it after the command; run `mlevolve --help`"),
     (["best", "--db", "x.db"], "mlevolve best: error: unrecognized arguments: --db",  # its own argument, as a flag
      "hint: mlevolve best takes it as its argument DB, without the flag; run `mlevolve best --help`"),
+    # a grammar action's own options are named too: it said "an option of sample" alone (a fresh-user pass)
+    (["grammar", "lark", "--type", "Scalar"], "mlevolve grammar lark: error: unrecognized arguments: --type",
+     "hint: '--type' is an option of grammar show and sample, not of grammar lark; run `mlevolve grammar lark --help`"),
+    (["--type", "Scalar", "grammar", "show"], "mlevolve: error: unrecognized arguments: --type",
+     "hint: '--type' is an option of grammar show and sample: give it after the command; run `mlevolve --help`"),
     (["grammar", "show", "--grammar", "g.toml"], "mlevolve grammar show: error: unrecognized arguments: --grammar",
      "hint: mlevolve grammar show takes it as its argument GRAMMAR, without the flag; run `mlevolve grammar show "
      "--help`"),

@@ -46,12 +46,12 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: expected one of: ')', ','\n",
     ),
     # a word after a complete body was read as the next definition's kind, and the error came where that header
-    # broke: at the end of the file (`0x10` is `0`, then `x10`), or at the `(` of `sin(x)` (a new user's pass)
+    # broke: at the end of the file (`2 x10` is `2`, then `x10`), or at the `(` of `sin(x)` (a new user's pass)
     "stray_word_after_body": (
-        HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 0x10\n",
-        "stray_word_after_body.mlev:3:8: error: unexpected 'x10' after an expression\n"
-        "      x * 0x10\n"
-        "           ^^^\n"
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 2 x10\n",
+        "stray_word_after_body.mlev:3:9: error: unexpected 'x10' after an expression\n"
+        "      x * 2 x10\n"
+        "            ^^^\n"
         "hint: join terms with an operator (+ - * /) and call a primitive as NAME(ARGS); a new definition starts with "
         "its kind (activation, loss, augment, schedule, formula, model, optimizer, learner, pg_loss, td_loss, "
         "vae_loss, flow_loss)\n",
@@ -64,6 +64,36 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "hint: join terms with an operator (+ - * /) and call a primitive as NAME(ARGS); a new definition starts with "
         "its kind (activation, loss, augment, schedule, formula, model, optimizer, learner, pg_loss, td_loss, "
         "vae_loss, flow_loss)\n",
+    ),
+    # a name written against a number (the lexer reads the number, then the name): said as "after an expression"
+    # with the hint to join terms, where the number was meant whole or as a product
+    "glued_hex": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 0x10\n",
+        "glued_hex.mlev:3:8: error: unexpected 'x10' right after the number 0\n"
+        "      x * 0x10\n"
+        "           ^^^\n"
+        "hint: numbers are decimal: write 16\n",
+    ),
+    "glued_underscore": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  1_000 * x + 1\n",
+        "glued_underscore.mlev:3:4: error: unexpected '_000' right after the number 1\n"
+        "      1_000 * x + 1\n"
+        "       ^^^^\n"
+        "hint: a number has no _ between its digits: write 1000\n",
+    ),
+    "glued_exponent": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x * 1.5e\n",
+        "glued_exponent.mlev:3:10: error: unexpected 'e' right after the number 1.5\n"
+        "      x * 1.5e\n"
+        "             ^\n"
+        "hint: an exponent is written with its digits, without spaces: 1.5e3 or 1.5e-3\n",
+    ),
+    "glued_product_in_call": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  sin(2x)\n",
+        "glued_product_in_call.mlev:3:8: error: unexpected 'x' right after the number 2\n"
+        "      sin(2x)\n"
+        "           ^\n"
+        "hint: a product is written with *: 2 * x\n",
     ),
     "eof_after_algorithm": (
         "algorithm\n",
@@ -101,6 +131,22 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "      x + task\n"
         "          ^^^^\n"
         "hint: expected one of: '(', '-', a name, a number ('task' is a keyword and cannot be used as a name)\n",
+    ),
+    "let_operand": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  x + let y = x * x in y\n",
+        "let_operand.mlev:3:7: error: unexpected keyword 'let'\n"
+        "      x + let y = x * x in y\n"
+        "          ^^^\n"
+        "hint: expected one of: '(', '-', a name, a number (a let as an operand or a negation's is written in "
+        "parentheses: x + (let NAME = EXPR in EXPR))\n",
+    ),
+    "let_negated": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  -let y = x in y\n",
+        "let_negated.mlev:3:4: error: unexpected keyword 'let'\n"
+        "      -let y = x in y\n"
+        "       ^^^\n"
+        "hint: expected one of: '(', '-', a name, a number (a let as an operand or a negation's is written in "
+        "parentheses: x + (let NAME = EXPR in EXPR))\n",
     ),
     "number_name": (
         HEAD + "formula 3f(x: Scalar) -> Scalar =\n  x\n",
@@ -1145,3 +1191,27 @@ def test_every_look_alike_is_refused_at_its_column_with_its_ascii_character(char
         assert main(["check", str(path)]) == 2
         lines = capsys.readouterr().err.splitlines()
         assert lines[0] == f"{path}:2:6: error: unexpected character {char!r}" and lines[-1].endswith(write + said)
+
+
+@pytest.mark.parametrize("body", ["x + (let y = x * x in y)", "-(let y = x in y)", "sin(x) * (let z = x in z)"])
+def test_the_let_operand_hint_s_form_parses(body: str) -> None:
+    """What the hint of ``x + let ...`` says to write parses (a let in parentheses is an atom)."""
+    parse(HEAD + f"formula f(x: Scalar) -> Scalar =\n  {body}\n")
+
+
+@pytest.mark.parametrize("char", ["%", "<", ">", "!", "&", "|", "@"])
+def test_python_s_operators_that_mlev_lacks_are_told_how_mlev_writes_them(char: str, tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``x % 2``, ``x < 2``, ``x @ x`` said "names are ASCII letters, digits and '_'", as for a stray letter: the
+    hint says the operator is not .mlev's and how it is written, and each formula it writes checks."""
+    from mlevolve.dsl.errors import OPERATOR_HINTS
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "o.mlev").write_text(HEAD + f"formula f(x: Scalar) -> Scalar =\n  x {char} 2\n")
+    assert main(["check", "o.mlev"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"o.mlev:3:5: error: unexpected character {char!r}\n") and err.count("\n") == 4
+    assert err.endswith(f"hint: {OPERATOR_HINTS[char]}\n") and OPERATOR_HINTS[char].startswith(".mlev has no ")
+    for body in re.findall(r"(?:heaviside|sign|min|max)\([^()]*\)", OPERATOR_HINTS[char]):  # the scalar ones
+        api.check(parse(f"algorithm a\nformula f(x: Scalar, y: Scalar) -> Scalar =\n  {body} + 0 * (x + y)\n"))

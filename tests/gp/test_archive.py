@@ -465,3 +465,26 @@ def test_a_row_added_in_a_callers_transaction_is_in_it(archive: Archive) -> None
     archive.add(row(0, "a" * 32, 1.0))
     archive.conn.execute("ROLLBACK")  # the caller's transaction, with the row, is undone
     assert archive.count() == 0
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, sqlite3.OperationalError])
+def test_a_stop_before_the_schema_leaves_no_empty_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       stop: type[BaseException]) -> None:
+    """Ctrl-C as a run opened its new archive said "nothing new was saved" yet left a 0-byte file, which ``report``,
+    ``best`` and ``show`` then called "not an mlevolve archive ... a corrupt one" (a fresh-user pass).  A file that
+    was there before (the user's, empty too) is left as it was."""
+    import mlevolve.gp.archive as archive_module
+
+    def stopped(*args: object, **kwargs: object) -> sqlite3.Connection:
+        raise stop("stopped")
+
+    monkeypatch.setattr(archive_module.sqlite3, "connect", stopped)
+    new, theirs = tmp_path / "new.db", tmp_path / "theirs.db"
+    theirs.touch()
+    for path in (new, theirs):
+        with pytest.raises((KeyboardInterrupt, MlevError)):
+            Archive.for_run(path, {"program": "p"})
+    assert not new.exists() and theirs.exists()
+    monkeypatch.undo()
+    with Archive.for_run(new, {"program": "p"}) as made:  # and a run started again makes it as before
+        assert made.count() == 0

@@ -342,6 +342,9 @@ def test_random_state_is_the_runs_seed_or_draws_one(fitted: SymbolicRegressor) -
     ({"grammar": 123}, r"^grammar must be the path of a file \(a str or pathlib.Path\), got 123$"),
     ({"db": ""}, r"^db must be the path of a file \(a str or pathlib.Path\), got ''$"),
     ({"db": "/"}, "^db is a folder, not a file: '/'$"),
+    # a string is true: verbose="no" printed the run (a fresh-user pass); scikit-learn's ints (0, 1) stay
+    *(({"verbose": bad}, rf"^verbose must be True or False \(or an int: 0 quiet\), got {bad!r}$")
+      for bad in ("no", 0.5, None)),
     ({"model_selection": "bset"}, r"^model_selection must be 'accuracy', 'best' or 'score', got 'bset'$"),
     *(({"max_samples": bad}, f"^max_samples must be None or an integer from 3 to 1,000,000, got {bad!r}$")
       for bad in (0.5, True, 10**7)),
@@ -414,7 +417,10 @@ def test_sample_weight_equal_is_unweighted_and_zero_leaves_the_row_out() -> None
     left = SymbolicRegressor(budget=20, population=10).fit(X[5:], y[5:])
     assert (dropped.program_, _no_seconds(dropped.metrics_)) == (left.program_, _no_seconds(left.metrics_))
     for bad, said in ((np.zeros(40), "at least one non-zero"), (-np.ones(40), "Negative values"),
-                      (np.ones(3), r"sample_weight.shape == \(3,\), expected \(40,\)")):
+                      (np.ones(3), r"sample_weight.shape == \(3,\), expected \(40,\)"),
+                      # text no number is: named as X's and y's cells are (it said "could not convert string to float")
+                      (["1"] * 39 + ["heavy"], r"^sample_weight must hold numbers: sample_weight\[39\]: 'heavy' is not "
+                       "a number")):
         with pytest.raises(ValueError, match=said):
             SymbolicRegressor(budget=20).fit(X, y, sample_weight=bad)
 
@@ -562,7 +568,7 @@ def test_a_number_written_as_text_is_one_a_data_file_would_read(text: str, tmp_p
     assert str(refused.value) == f"X must hold numbers: X[3, 1]: {words}no _ or other scripts' digits)"
     with pytest.raises(ValueError) as refused:
         SymbolicRegressor(budget=30).fit(pd.DataFrame(cells, columns=["a", "b"]), y)
-    assert str(refused.value) == f"X must hold numbers: X[3, 1]: {words}no _ or other scripts' digits)"
+    assert str(refused.value) == f"X must hold numbers: X[3, 1] (column 'b'): {words}no _ or other scripts' digits)"
     with pytest.raises(ValueError) as refused:
         SymbolicRegressor(budget=30).fit(x, list(targets))
     assert str(refused.value) == f"y must hold numbers: y[5]: {words}no _ or other scripts' digits)"
@@ -576,6 +582,30 @@ def test_a_number_written_as_text_is_one_a_data_file_would_read(text: str, tmp_p
     (tmp_path / "d.csv").write_text("a,b,y\n" + "".join(f"{i},{text if i == 3 else i},{i}\n" for i in range(9)))
     with pytest.raises(TaskError, match=f"column 'b': '{text}' is not a number"):  # the data files' reader: the same
         read_table(str(tmp_path / "d.csv"), "y", "")
+
+
+_WHEN = pd.date_range("2020-01-01", periods=40)
+
+
+@pytest.mark.parametrize(("column", "shown"), [
+    (_WHEN, "2020-01-01 00:00:00"), (_WHEN.tz_localize("UTC"), "2020-01-01 00:00:00+00:00"),
+    (pd.to_timedelta(np.arange(40), unit="s"), "0 days 00:00:00")])
+def test_a_date_or_time_is_a_value_error_at_its_cell_and_column(column: Any, shown: str) -> None:
+    """A DataFrame's datetime or timedelta column was NumPy's DTypePromotionError ("The DType <class
+    'numpy.dtypes.DateTime64DType'> could not be promoted by <class 'numpy.dtypes.Float64DType'>"), naming neither
+    the cell nor the column; in fit and predict alike it is a ValueError at both, with a way to make it numbers."""
+    x, y = _data(40)
+    frame = pd.DataFrame({"a": x[:, 0], "when": column})
+    said = f"X must hold numbers: X[0, 1] (column 'when') is a date or time, {shown}: convert it to numbers first ("
+    with pytest.raises(ValueError) as refused:
+        SymbolicRegressor(budget=5).fit(frame, y)
+    assert str(refused.value).startswith(said)
+    model = SymbolicRegressor(budget=5).fit(pd.DataFrame({"a": x[:, 0], "when": x[:, 1]}), y)
+    with pytest.raises(ValueError) as refused:
+        model.predict(frame)
+    assert str(refused.value).startswith(said)
+    with pytest.raises(ValueError, match=r"^y must hold numbers: y\[0\] is a date or time, "):
+        SymbolicRegressor(budget=5).fit(x, _WHEN.to_numpy())
 
 
 def test_a_resume_refused_names_the_parameter_and_no_data(tmp_path: Path) -> None:

@@ -177,6 +177,8 @@ def test_type_variables_are_monomorphised() -> None:
         ({"op": {"f": {"sig": []}}}, "op f has no signatures"),
         ({"op": {"f": {}}}, "op f has no signatures"),
         ({"op": {"1f": {"sig": ["Num -> Num"]}}}, "op name '1f' is not an identifier"),
+        ({"op": {"f\u00fc": {"sig": ["Num -> Num"]}}}, "op name 'f\u00fc' is not an identifier"),
+        ({"types": ["Num", "V\u00e9c"]}, "type name 'V\u00e9c' is not an identifier"),  # no program could write it
         ({"op": {"f": {"sig": ["Num -> Num"], "weight": -1.0}}}, r"production f\(Num\) -> Num has a bad weight -1.0"),
         ({"op": {"f": {"sig": ["Num -> Num"], "weight": math.inf}}},
          r"\[op.f\] weight must be a number, finite, got inf"),  # the one TOML reader refuses it

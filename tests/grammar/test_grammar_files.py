@@ -40,6 +40,10 @@ CASES = [
     (E + RULE.replace('body = "sin(h0)"\n', 'body = "sin(h0)"\nweight = -1.0\n') + RULE.replace("r_a", "r_b")
      .replace('body = "sin(h0)"\n', 'body = "sin(h0)"\nweight = 0.5\n'), "7:1",
      "production r_a(Scalar) -> Scalar has a bad weight -1.0"),
+    # names the language cannot read: a rule 'rü' that no program could call, an op 'fé' none could either
+    (E + RULE.replace("r_a", "r\u00fc"), "4:1", "rule name 'r\u00fc' is not a lower-case identifier"),
+    (OWN.replace("[op.f]\n", "[op.\"f\u00e9\"]\n") + 'sig = ["Num -> Num"]\n', "4:2",
+     "op name 'f\u00e9' is not an identifier"),
     (E + RULE.replace("-> Scalar", "-> Foo"), "5:1", "rule r_a names type 'Foo', which the grammar does not have"),
     (E + RULE.replace("sin(h0)", "sin(h0"), "6:1", "rule r_a: its body does not parse"),
     (E + '[[operator]]\nname = "o1"\nprogram = "tweak()"\n[[operator]]\nname = "o1"\nprogram = "tweak()"\n', "7:1",
@@ -169,7 +173,8 @@ def test_a_zero_written_or_a_subnormal_is_read_as_written(tmp_path: Path, writte
     # each said only "a grammar file is TOML as docs/meta.md describes" (a fresh-user pass)
     (E + '[rule]\nname = "r"\n', "hint: write each entry under a header of two brackets, [[rule]]"),
     (E + '[[weights]]\n"add(Scalar,Scalar)" = 2.0\n', "hint: write its header with one bracket, [weights], once"),
-    (E + RULE.replace('name = "', 'name = "1'), "hint: a name is a lower-case letter or _, then letters, digits"),
+    (E + RULE.replace('name = "', 'name = "1'),
+     "hint: a name is a lower-case ASCII letter or _, then ASCII letters, digits"),
     (E + RULE.replace('body = "sin(h0)"', 'body = "h0 +"'), 'hint: a body is one expression over its holes h0, h1'),
     (E + '[bandit]\nfloor = 1.5\n', "hint: the least share of the base mutations among the operators, e.g. 0.25"),
     (E + '[[operator]]\nname = "o1"\nprogram = "repeat(9, tweak())"\n', "hint: e.g. repeat(2, point(leaf))"),

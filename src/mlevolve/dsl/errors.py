@@ -61,6 +61,8 @@ def read_bytes(path: Path, what: str, missing: str, hint: str, text_hint: str,
 
 # How .mlev writes a power, which it has no operator or primitive for (`x ** 2`, `x ^ 2`, `pow(x, 2)`).
 POWER = "square(x) for x * x, and another power as x * x * x, sqrt(x), reciprocal(x) or exp(p * log(x)) for x > 0"
+# How .mlev writes a comparison, which it has no operator or primitive for (`x < y`, `greater(x, y)`).
+COMPARE = "heaviside(x - y) (1 where x > y, 0 where x < y), sign(x - y), min(x, y) or max(x, y)"
 # Non-ASCII characters that look like an ASCII operator or quote (pasted from a paper, a PDF or a word processor's
 # autocorrect): an unexpected one's hint names the ASCII character to write instead.
 LOOKALIKES = {
@@ -86,6 +88,9 @@ FOREIGN_NAMES: Mapping[str, str] = {
     "sinh": "(exp(x) - exp(-x)) / 2", "cosh": "(exp(x) + exp(-x)) / 2",
     **dict.fromkeys(("arcsin", "asin", "arccos", "acos", "arctan", "atan", "atan2", "arctan2"), _NO_INVERSE),
     **dict.fromkeys(("floor", "ceil", "round", "trunc", "mod", "fmod", "remainder"), _NO_ROUNDING),
+    **dict.fromkeys(("greater", "less"), COMPARE),
+    **dict.fromkeys(("where", "if_else", "select"),
+                    "heaviside(p) * x + heaviside(-p) * y (x where p > 0, y where p < 0)"),
     **dict.fromkeys(("logistic", "expit"), "sigmoid(x)"),
     "step": "heaviside(x)", **dict.fromkeys(("sgn", "signum"), "sign(x)"),
     **dict.fromkeys(("fabs", "absolute"), "abs(x)"),
@@ -93,6 +98,15 @@ FOREIGN_NAMES: Mapping[str, str] = {
     **dict.fromkeys(("negative", "negate"), "-x (neg(x))"), "sq": "square(x)",
     **dict.fromkeys(("protected_div", "pdiv", "divide", "true_divide"), "x / y (div(x, y))"),
     "multiply": "x * y (mul(x, y))", "subtract": "x - y (sub(x, y))",
+}
+# Python's operator characters that .mlev has no operator for (its operators are + - * /): an unexpected one's hint
+# says how .mlev writes what it means (`^` and `**`, the power, are told so by the parser).
+OPERATOR_HINTS: Mapping[str, str] = {
+    "%": f".mlev has no % (remainder) operator: {_NO_ROUNDING}",
+    **dict.fromkeys("<>!", f".mlev has no comparison operators: write {COMPARE}"),
+    **dict.fromkeys("&|", f".mlev has no logical operators: write a condition as {COMPARE}; 'and' is a product of "
+                          "them, 'or' their max"),
+    "@": ".mlev has no @ operator: write matmul(A, B) (dot(u, v) for two vectors)",
 }
 # Other languages' type names, which .mlev names otherwise: an unknown type's hint says which.
 FOREIGN_TYPES: Mapping[str, tuple[str, ...]] = {

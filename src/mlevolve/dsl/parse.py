@@ -17,7 +17,16 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from mlevolve.dsl.errors import LOOKALIKES, POWER, MlevError, closest, did_you_mean, normalize_newlines, source_lines
+from mlevolve.dsl.errors import (
+    LOOKALIKES,
+    OPERATOR_HINTS,
+    POWER,
+    MlevError,
+    closest,
+    did_you_mean,
+    normalize_newlines,
+    source_lines,
+)
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Span, Tup
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import TupleType, Type
@@ -315,6 +324,8 @@ def _character_hint(char: str) -> str:
                 + ("a plain space" if ascii_ == " " else repr(ascii_)) + " (a paste from a PDF or word processor?)")
     if char == "^":
         return f".mlev has no power operator: write {POWER}"
+    if char in OPERATOR_HINTS:  # Python's %, <, &, @ ...
+        return OPERATOR_HINTS[char]
     return "names are ASCII letters, digits and '_'; numbers are like 3, 0.5 or 1e-3" + (
         ", in the ASCII digits 0-9" if char.isdigit() else "")
 
@@ -343,6 +354,8 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
                          col, 0, 0), f"expected one of: {expected}" + (f"; {form}" if form else ""))
     assert isinstance(err, UnexpectedToken)
     tok = err.token
+    if (glued := _glued(source, tok)) is not None:  # `sin(2x)`: a name against a number
+        return glued
     what = f"keyword {str(tok)!r}" if str(tok) in KEYWORDS else repr(str(tok))
     hint = f"expected one of: {expected}" if expected else None
     if str(tok) == "*" and source[: tok.start_pos or 0].rstrip().endswith("*"):  # x ** 2, Python's power
@@ -353,12 +366,32 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
         # in its place: the unexpected token is what is wrong there.
         before = re.search(r"([A-Za-z_]\w*)\s*$", source[: tok.start_pos or 0])
         keyword = str(tok) if str(tok) in KEYWORDS else "state" if before and before[1] == "state" else None
-        if keyword is not None:
+        if str(tok) == "let" and "a number" in expected:  # an operand (`x + let y = ...`): a let is an expr, no atom
+            hint += " (a let as an operand or a negation's is written in parentheses: x + (let NAME = EXPR in EXPR))"
+        elif keyword is not None:
             hint += f" ('{keyword}' is a keyword and cannot be used as a name)"
     form = _form(names, source[: tok.start_pos or 0])
     if hint and form:
         hint += f"; {form}"
     return MlevError(f"unexpected {what}", _span(tok), hint)
+
+
+def _glued(source: str, word: Token) -> MlevError | None:
+    """The error of a name ``word`` written against the number before it (``1_000``, ``1e``, ``0x10``, ``2x``: the
+    lexer reads the number, then a name), in the words of what was meant; None where no number touches it."""
+    number = re.search(r"(?<![\w.])(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$", source[: word.start_pos or 0])
+    if word.type != "NAME" or number is None:
+        return None
+    text, after = number[0], str(word)
+    if re.fullmatch(r"(?:_\d+)+", after):
+        hint = f"a number has no _ between its digits: write {text}{after.replace('_', '')}"
+    elif re.fullmatch(r"[eE]", after):
+        hint = f"an exponent is written with its digits, without spaces: {text}e3 or {text}e-3"
+    elif text == "0" and re.fullmatch(r"[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+", after):
+        hint = f"numbers are decimal: write {int(text + after, 0)}"
+    else:
+        hint = f"a product is written with *: {text} * {after}"
+    return MlevError(f"unexpected {after!r} right after the number {text}", _span(word), hint)
 
 
 def _stray(parser: Lark, source: str, end: int, names: set[str]) -> MlevError | None:
@@ -377,6 +410,8 @@ def _stray(parser: Lark, source: str, end: int, names: set[str]) -> MlevError | 
     kind, before = tokens[-back], tokens[-back - 1]
     if kind.type != "NAME" or str(kind) in KINDS or before.type not in ("NAME", "NUMBER", "CLOSE"):
         return None
+    if before.type == "NUMBER" and before.end_pos == kind.start_pos and (glued := _glued(source, kind)):
+        return glued
     return MlevError(f"unexpected {str(kind)!r} after an expression", _span(kind),
                      f"{did_you_mean(str(kind), KINDS)}join terms with an operator (+ - * /) and call a primitive as "
                      f"NAME(ARGS); a new definition starts with its kind ({', '.join(KINDS)})")

@@ -273,6 +273,7 @@ class Archive:
         the command line's flags).  Storage failures are :class:`MlevError` too (see :func:`guard`).
         """
         p = Path(path)
+        new = not p.exists()
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
             lock = open(p, "ab")  # noqa: SIM115 - held open for the life of the archive
@@ -284,6 +285,16 @@ class Archive:
             lock.close()
             raise MlevError("archive is locked: another mlevolve run is writing it", file=str(p),
                             hint="wait for that run, or pass another --db") from None
+        try:
+            return cls._locked(p, lock, identity, settings)
+        except BaseException:  # a stop (Ctrl-C) or an error before the schema was written: a run that "saved nothing"
+            if new and p.is_file() and p.stat().st_size == 0:  # leaves no empty file, which readers call no archive
+                p.unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def _locked(cls, p: Path, lock: IO[bytes], identity: Mapping[str, Any], settings: Collection[str]) -> Archive:
+        """:meth:`for_run`'s work once ``lock`` (the file ``p``, open for appending) holds its lock."""
         conn: sqlite3.Connection | None = None
         try:  # only reads until the file is known to be this run's archive (or new): a refusal writes nothing
             conn = sqlite3.connect(p, isolation_level=None)

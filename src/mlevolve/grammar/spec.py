@@ -310,6 +310,11 @@ class GrammarSpec:
     # -- validation -------------------------------------------------------------------------------
 
     def _validate(self) -> None:
+        for t in self.types:  # a program's parameter names its type: 'Nüm' or '1D' no program could write
+            if not re.fullmatch(r"[A-Za-z_]\w*", t, re.ASCII):
+                raise GrammarError(f"type name {t!r} is not an identifier", place=(None, "types", None),
+                                   hint="a type is named as a program writes it: an ASCII letter or _, then ASCII "
+                                        "letters, digits and _")
         known = set(self.types)
         seen: set[tuple[str, tuple[str, ...]]] = set()
         for p in self.productions:
@@ -798,9 +803,10 @@ def _rule(entry: Mapping[str, Any], types: Sequence[str], before: Sequence[Produ
         return _get(entry, key, kind, where, ("rule", key, None), default, example)
 
     name = get("name", "string")
-    if not re.fullmatch(r"[a-z_]\w*", name) or name in KEYWORDS:
+    if not re.fullmatch(r"[a-z_]\w*", name, re.ASCII) or name in KEYWORDS:  # 'rü' no program could call
         raise GrammarError(f"rule name {name!r} is not a lower-case identifier", place=("rule", "name", None),
-                           hint="a name is a lower-case letter or _, then letters, digits and _ (not a keyword)")
+                           hint="a name is a lower-case ASCII letter or _, then ASCII letters, digits and _ "
+                                "(not a keyword)")
     if any(p.op == name for p in before):
         raise GrammarError(f"rule {name} has the name of an existing production", place=("rule", "name", None),
                            hint="rule names must be new (and a rule may only use rules listed before it)")
@@ -995,7 +1001,7 @@ _TYPEVAR = re.compile(r"^[A-Z]$")
 def _monomorphise(op: str, entry: Mapping[str, Any]) -> list[Production]:
     """Expand ``[op.NAME]``'s signatures over its type variables into typed productions."""
     table = f"op.{op}"
-    if not re.fullmatch(r"[A-Za-z_]\w*", op):
+    if not re.fullmatch(r"[A-Za-z_]\w*", op, re.ASCII):  # a name the language reads: ASCII, as dsl.ir's
         raise GrammarError(f"op name {op!r} is not an identifier", place=(table, None, None))
     where = f"[{table}]"
     forall = _get(entry, "forall", "table", where, (table, "forall", None), {})
