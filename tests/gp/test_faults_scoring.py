@@ -403,26 +403,34 @@ _HELD = """
 import os, pathlib, signal, sys, threading, time
 from mlevolve.gp import backends
 
+here = pathlib.Path(sys.argv[1])
+
 def ctrl_c_once_importing() -> None:  # Ctrl-C to the group once the fork server has begun importing slowpre
-    while not (pathlib.Path(sys.argv[1]) / "importing").exists():
+    while not (here / "importing").exists():
         time.sleep(0.002)
     os.killpg(0, signal.SIGINT)
-    (pathlib.Path(sys.argv[1]) / "sent").touch()  # slowpre's import ends after it
+    (here / "sent").touch()  # slowpre's import ends after it
 
 backends.prestart(("slowpre",))  # the fork server imports slowpre: a second, as it would PyTorch
 threading.Thread(target=ctrl_c_once_importing, daemon=True).start()
+pool = backends.ProcessPool(dict, workers=1, preload=("slowpre",))  # returns at once: a thread starts the worker
 try:
-    backends.ProcessPool(dict, workers=1, preload=("slowpre",)).close()  # the worker waits for the server
+    pool.close()  # waits for the worker's start
     print("not interrupted")
 except KeyboardInterrupt:
-    print("interrupted after the start", (pathlib.Path(sys.argv[1]) / "imported").exists())  # slowpre's mark
+    print("interrupted before the start", (here / "imported").exists())  # slowpre's mark
+deadline = time.monotonic() + 60  # the start thread kills the worker it starts after the pool was closed
+while time.monotonic() < deadline and not (pool._booted and not pool._booted[0].process.is_alive()):
+    time.sleep(0.01)
+print("the worker started after the stop is dead:", bool(pool._booted) and not pool._booted[0].process.is_alive())
 """
 
 
-def test_ctrl_c_while_workers_start_stops_the_command_after_the_start(tmp_path: Path) -> None:
+def test_ctrl_c_while_workers_start_stops_the_command_at_once(tmp_path: Path) -> None:
     """A Ctrl-C while the fork server imports (the first second or two of a run) is neither lost (SIGINT was
     ignored meanwhile, and the run went on) nor a traceback of the fork server's (its workers then failed to
-    start): it is held until the worker has started, then stops the command."""
+    start): the workers start in a thread of the pool, so it stops the command at once, not after their start,
+    and the worker that thread starts after the pool was closed is killed as it starts."""
     (tmp_path / "slowpre.py").write_text(  # marks its import begun, ends it once the Ctrl-C is sent, marks it done
         "import pathlib, time\nhere = pathlib.Path(__file__).parent\n(here / 'importing').touch()\n"
         "for _ in range(60_000):\n    if (here / 'sent').exists():\n        break\n    time.sleep(0.002)\n"
@@ -430,7 +438,8 @@ def test_ctrl_c_while_workers_start_stops_the_command_after_the_start(tmp_path: 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT / "src"), str(ROOT)])}
     proc = run_child([sys.executable, "-c", _HELD, str(tmp_path)], capture_output=True, text=True, timeout=120,
                      env=env, start_new_session=True, preexec_fn=sigint_default)
-    assert proc.stdout.splitlines() == ["interrupted after the start True"], proc.stderr
+    assert proc.stdout.splitlines() == ["interrupted before the start False",
+                                        "the worker started after the stop is dead: True"], proc.stderr
     assert proc.stderr == ""
 
 

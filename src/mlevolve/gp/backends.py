@@ -46,6 +46,7 @@ import multiprocessing as mp
 import os
 import re
 import signal
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Container, Iterator, Sequence
@@ -764,12 +765,17 @@ _START_HINT = ("a script that calls mlevolve must do so under 'if __name__ == \"
 
 
 CHEAP_BATCH = 16  # cheap candidates per worker request (ProcessPool.batch, set by placed)
+_START_WAIT = 300  # seconds a worker may take to start (import, build its evaluator) before the run stops
 
 
 class ProcessPool:
     """Worker processes with hard per-request timeouts, a memory limit per candidate, and
     replacement of dead workers.  Workers start in the background: the first request waits for
-    its worker's start, the coordinator does not.
+    its worker's start, the coordinator does not.  Where they fork from a fork server, they are
+    started by a thread of this process (:meth:`_boot`): a fork server forks only once it has
+    imported its preload (PyTorch: a second or more), and the coordinator meanwhile builds its own
+    evaluator and opens its archive rather than wait.  A request goes to a worker that has
+    started, or while none has, to the first that does (:meth:`_free`), not to a fixed one.
 
     ``batch``: the most requests sent to a worker in one message (one round trip, answered in one
     reply).  With ``batch`` > 1 the pool offers two batches per worker (:attr:`slots`), and a
@@ -790,10 +796,43 @@ class ProcessPool:
         self.slots = self.workers_count
         self.set_batch(batch)
         self.warmup = 0.0  # the longest a worker took to warm its compiled kernels (:func:`_warm`), in seconds
-        self.workers = [self._start() for _ in range(self.workers_count)]
+        self._workers: list[_Worker] = []
         self.queue: list[tuple[Request, bool]] = []  # (request, is a retry)
         self.done: list[tuple[int, Any]] = []
         self.replaced = 0
+        self._booting: threading.Thread | None = None
+        self._booted: list[_Worker] = []  # what the thread started, handed over by :attr:`workers`
+        self._boot_error: BaseException | None = None
+        self._closed = False
+        if self.context.get_start_method() != "forkserver":
+            self._workers = [self._start() for _ in range(self.workers_count)]  # spawned: start() returns at once
+            return
+        _start_server(self.context)  # it imports in the background
+        with _sigint_blocked():  # the thread starts with SIGINT blocked: a Ctrl-C is the main thread's
+            self._booting = threading.Thread(target=self._boot, name="mlevolve-pool-start", daemon=True)
+            self._booting.start()
+
+    def _boot(self) -> None:
+        """The start thread: start the workers, each as soon as the fork server forks it.  A pool
+        closed meanwhile (Ctrl-C while the server imports) has what it starts killed at once."""
+        try:
+            for _ in range(self.workers_count):
+                worker = self._start()
+                self._booted.append(worker)
+                if self._closed:
+                    worker.process.kill()
+        except BaseException as error:  # raised where the coordinator next needs its workers
+            self._boot_error = error
+
+    @property
+    def workers(self) -> list[_Worker]:
+        """The workers, once started (waits for the start thread, :meth:`_boot`, and raises what it raised)."""
+        if self._booting is not None:
+            self._booting.join()
+            self._booting, self._workers = None, self._booted
+            if self._boot_error is not None:
+                raise self._boot_error
+        return self._workers
 
     def set_batch(self, batch: int) -> None:
         """Send up to ``batch`` requests per message; before the first request only."""
@@ -807,7 +846,8 @@ class ProcessPool:
                                        daemon=True)
         _start_server(self.context)
         # A fork server's worker starts once the server has imported (a second or two for PyTorch), so a
-        # Ctrl-C meanwhile is held to its end; a spawned one inherits SIGINT ignored through exec.
+        # Ctrl-C meanwhile is held to its end (in the start thread, :meth:`_boot`, it is the main thread's
+        # anyway); a spawned one inherits SIGINT ignored through exec.
         with _sigint_held() if self.context.get_start_method() == "forkserver" else _children_deaf_to_sigint():
             process.start()
         child.close()
@@ -818,7 +858,8 @@ class ProcessPool:
         if worker.ready:
             return
         try:
-            message = worker.conn.recv() if worker.conn.poll(300) else ("failed", "no answer in 300 s")
+            late = ("failed", f"no answer in {_START_WAIT} s")
+            message = worker.conn.recv() if worker.conn.poll(_START_WAIT) else late
         except (EOFError, OSError):
             message = ("failed", f"it exited with status {worker.process.exitcode}")
         if message[0] != "ready":
@@ -839,10 +880,9 @@ class ProcessPool:
         flight (at most two each with batches, one without); a partial batch only if ``partial``."""
         depth = 1 if self.batch == 1 else 2
         while self.queue and (partial or len(self.queue) >= self.batch):
-            worker = min(self.workers, key=lambda w: len(w.sizes))
-            if len(worker.sizes) >= depth:
+            worker = self._free(depth)
+            if worker is None:
                 return
-            self._ready(worker)
             take, self.queue = self.queue[:self.batch], self.queue[self.batch:]
             synced, messages = worker.synced, []
             for request, _ in take:  # each request's fingerprint delta follows the one before it
@@ -863,6 +903,23 @@ class ProcessPool:
             worker.batch += take
             worker.sizes.append(len(take))
             worker.synced = synced
+
+    def _free(self, depth: int) -> _Worker | None:
+        """The worker the next message goes to: of those with the fewest messages in flight (None where
+        they hold ``depth``), the first that has started (:meth:`_ready`), or while none of them has,
+        the first of them to be ready, waited for (so the first candidates of a run are not held by a
+        worker that starts later than another)."""
+        fewest = min(len(w.sizes) for w in self.workers)
+        if fewest >= depth:
+            return None
+        free = [w for w in self.workers if len(w.sizes) == fewest]
+        started = next((w for w in free if w.ready), None)
+        if started is not None:
+            return started
+        woke = wait([w.conn for w in free], timeout=_START_WAIT)  # a message: "ready", "failed", or the pipe closed
+        worker = next((w for w in free if w.conn in woke), free[0])
+        self._ready(worker)
+        return worker
 
     def submit(self, request: Request) -> None:
         self.queue.append((request, False))
@@ -935,7 +992,13 @@ class ProcessPool:
 
     def close(self, interrupted: bool = False) -> None:
         """Stop the workers at once (they hold nothing to save; the coordinator has every result),
-        also on Ctrl-C (``interrupted``)."""
+        also on Ctrl-C (``interrupted``), then without waiting for those still starting: the start
+        thread kills each as it starts (and a worker dies with its fork server, which dies with this process)."""
+        self._closed = True
+        if interrupted and self._booting is not None and self._booting.is_alive():
+            for worker in list(self._booted):
+                worker.process.kill()
+            return
         for worker in self.workers:
             worker.process.kill()
         for worker in self.workers:
