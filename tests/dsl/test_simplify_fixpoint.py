@@ -90,8 +90,8 @@ def test_a_rewrite_that_makes_a_reducible_node_below_it_is_not_taken_as_settled(
 
 def test_a_pass_result_the_memo_knows_to_reduce_further_is_reduced() -> None:
     """With a memo, a pass's unsettled result that the memo holds (seen before as an input) is not taken as the
-    answer when the memo says it reduces: ``-(x + 0)``, made by neg-add-neg from ``-x + -0`` after it was simplified
-    on its own to ``-x``, still gives ``-x`` (simplify_expr asks the memo instead of making the pass that would)."""
+    answer where the memo says it reduces: ``-(x + 0)``, made by neg-add-neg from ``-x + -0`` after it was simplified
+    on its own to ``-x``, still gives ``-x`` (a guard for any shortcut that reads a pass's result from the memo)."""
     rules = tuple(r for r in FITTED_RULES if r.name in ("add-pos-zero", "neg-add-neg"))
     table = NodeMemo[Expr](64)
     assert simplify_expr(parse_expr("-(x + 0)"), rules, table) == parse_expr("-x")

@@ -820,19 +820,12 @@ def simplify_expr(expr: Expr, rules: tuple[Rule, ...] = RULES, memo: NodeMemo[Ex
     A pass rewrites each node, bottom up, until no rule applies at it, so its result is a fixpoint
     unless a rewrite made a node below the one it rewrote (``neg-add-neg``'s sum, a folded negative
     literal's ``Num``) to which a rule applies; :func:`_pass` checks those nodes, and the pass that
-    would only confirm a fixpoint is not made (it would return the same tree).  With ``memo`` a pass is never known
-    to settle (its hits are not walked), but a result found in ``memo`` is the next pass's answer at once (that pass
-    would find it at its root): the entry is taken without making the pass (about 2 µs of a child's 40 to 60).
+    would only confirm a fixpoint is not made (it would return the same tree).
     """
     while True:  # each changing pass shrinks the tree, so this ends
         new, settled = _pass(expr, rules, memo, folding)
         if settled or new == expr:
             return new
-        if memo is not None and (known := memo.peek(new)) is not None:
-            # the next pass would find ``new`` in the memo at once and give ``known``: what it would return
-            if known == new:
-                return known
-            new = known
         expr = new
 
 
