@@ -300,11 +300,13 @@ def _numpys(op: str, *values: float) -> float:
 def test_folding_with_python_floats_is_numpys_float64(op: str, a: float, b: float) -> None:
     """``numpy_value``'s Python arithmetic (add, sub, mul; div by a nonzero divisor; min and max but at a tie
     or a NaN) gives NumPy's float64 result bit for bit (overflow, underflow, infinities and signed zeros
-    included), as its NumPy path does; so for equal arguments (a tie)."""
+    included), as its NumPy path does; so for equal arguments and for ``a`` against ``-a`` (ties, ``0.0``
+    against ``-0.0`` among them)."""
     from mlevolve.dsl.simplify import numpy_value
 
     assert _same_float(numpy_value(op, [a, b]), _numpys(op, a, b)), (op, a, b)
-    assert _same_float(numpy_value(op, [a, a]), _numpys(op, a, a)), (op, a)
+    for x, y in ((a, a), (a, -a), (-a, a)):
+        assert _same_float(numpy_value(op, [x, y]), _numpys(op, x, y)), (op, x, y)
 
 
 @settings(max_examples=1000, deadline=None)
