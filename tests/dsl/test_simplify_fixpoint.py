@@ -5,6 +5,7 @@ with and without the engine's memo."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -12,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlevolve.dsl.ir import Call, Expr, Num, const, with_children
-from mlevolve.dsl.parse import parse_expr
+from mlevolve.dsl.parse import parse, parse_expr
+from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.simplify import (
     FITTED_RULES,
     RULES,
@@ -22,10 +24,12 @@ from mlevolve.dsl.simplify import (
     fold_float32,
     is_fixpoint,
     simplify_expr,
+    simplify_program,
 )
-from mlevolve.dsl.traverse import fold
+from mlevolve.dsl.traverse import fold, preorder, replace_at
+from mlevolve.gp import memo
 from mlevolve.gp.generate import generate
-from mlevolve.gp.memo import simplified
+from mlevolve.gp.memo import NodeMemo, simplified
 from mlevolve.grammar.spec import load_grammar
 
 SPEC = load_grammar()
@@ -84,6 +88,16 @@ def test_a_rewrite_that_makes_a_reducible_node_below_it_is_not_taken_as_settled(
     assert simplify_expr(body, rules) == reference(body, rules) == parse_expr("-x")
 
 
+def test_a_pass_result_the_memo_knows_to_reduce_further_is_reduced() -> None:
+    """With a memo, a pass's unsettled result that the memo holds (seen before as an input) is not taken as the
+    answer where the memo says it reduces: ``-(x + 0)``, made by neg-add-neg from ``-x + -0`` after it was simplified
+    on its own to ``-x``, still gives ``-x`` (a guard for any shortcut that reads a pass's result from the memo)."""
+    rules = tuple(r for r in FITTED_RULES if r.name in ("add-pos-zero", "neg-add-neg"))
+    table = NodeMemo[Expr](64)
+    assert simplify_expr(parse_expr("-(x + 0)"), rules, table) == parse_expr("-x")
+    assert simplify_expr(parse_expr("-x + -0"), rules, table) == parse_expr("-x")
+
+
 @PROPS
 @given(seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 7), type_=st.sampled_from(["Scalar", "Vector"]),
        values=st.lists(literal, min_size=1, max_size=6), fitted=st.booleans(), float32=st.booleans())
@@ -131,3 +145,48 @@ def test_is_fixpoint_has_no_recursion_limit() -> None:
         deep = Call("add", (deep, Num(float(i + 1)))) if i % 2 else Call("sin", (deep,))
     assert is_fixpoint(deep)
     assert not is_fixpoint(Call("sin", (Call("add", (deep, const(-1.0))),)))
+
+
+def _clear_engine_memo() -> None:
+    """Empties the engine's memo tables of simplification (each test's draws start from the same state)."""
+    for table in (memo._SIMPLIFIED, memo._PASSED):
+        table._young.clear()
+        table._old.clear()
+    memo._SIMPLE_DEFINITIONS._table.clear()
+
+
+FORMULA = parse("algorithm a\n\nformula f(x: Scalar, y: Scalar) -> Scalar =\n  x\n")
+
+
+@PROPS
+@given(seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 6), values=st.lists(literal, min_size=1, max_size=6),
+       edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 2**32 - 1), st.integers(0, 3)), min_size=1,
+                      max_size=4))
+def test_a_childs_memoised_simplification_is_the_plain_one(seed: int, depth: int, values: list[float],
+                                                            edits: list[tuple[int, int, int]]) -> None:
+    """The engine's memoised ``simplified_program`` of a child (its parent with one subtree replaced, the parent's
+    nodes in the memo: what variation makes) is ``simplify_program``'s very result, the same text and digest, edit
+    after edit; so is its body's ``simplified``.  On random bodies with random literals (folds, overflows left
+    unfolded, signed zeros), each edit a random site given a random subtree of the parent or a new one."""
+    _clear_engine_memo()
+    rng = random.Random(seed)
+    body = with_literals(generate(SCALAR_SPEC, "Scalar", rng, env=ENV, max_depth=depth, method="grow"), values)
+    program = FORMULA.with_definitions((dataclasses.replace(FORMULA.definitions[0], body=body),))
+    for site, draw, kind in edits:
+        parent = program.definitions[0].body
+        assert parent is not None
+        memo.simplified_program(program)  # the parent's nodes, simplified, in the memo
+        nodes = preorder(parent)
+        if kind == 0:  # a subtree of the parent's own elsewhere (a crossover's kind of child)
+            new = nodes[draw % len(nodes)]
+        else:
+            new = with_literals(generate(SCALAR_SPEC, "Scalar", random.Random(draw), env=ENV, max_depth=kind,
+                                         method="grow"), values[::-1])
+        child = replace_at(parent, site % len(nodes), new)
+        program = program.with_definitions((dataclasses.replace(program.definitions[0], body=child),))
+        expected = simplify_program(program)
+        got = memo.simplified_program(program)
+        assert format_program(got) == format_program(expected)
+        assert got.definitions[0].body == expected.definitions[0].body  # the same digest
+        assert (got is program) == (expected is program)
+        assert memo.simplified(child) == simplify_expr(child)

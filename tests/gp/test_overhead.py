@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import random
 import struct
 from pathlib import Path
@@ -272,24 +273,51 @@ def test_a_scored_program_is_told_apart_as_its_text_is(tmp_path: Path) -> None:
 
 
 _FINITE = st.floats(allow_nan=False, allow_infinity=False)
+_EDGES = st.sampled_from([0.0, -0.0, 5e-324, -5e-324, 1.7976931348623157e308, -1e-308, 1e-308, math.inf, -math.inf,
+                          math.nan])
+
+
+def _same_float(got: float | None, expected: float) -> bool:
+    """Bit for bit, or both NaN (a NaN's payload aside)."""
+    return got is not None and (struct.pack("<d", got) == struct.pack("<d", expected) or
+                                (got != got and expected != expected))
+
+
+def _numpys(op: str, *values: float) -> float:
+    """``op`` of ``values`` by NumPy alone (``_UNARY``, ``_BINARY``: what ``numpy_value`` asked before its Python
+    shortcuts)."""
+    import numpy as np
+
+    from mlevolve.dsl.simplify import _BINARY, _UNARY
+
+    with np.errstate(all="ignore"):
+        return _BINARY[op](*values) if len(values) == 2 else _UNARY[op](*values)
 
 
 @settings(max_examples=1000, deadline=None)
-@given(st.sampled_from(["add", "sub", "mul", "div", "min", "max"]),
-       st.one_of(_FINITE, st.sampled_from([0.0, -0.0, 5e-324, 1.7976931348623157e308])),
-       st.one_of(_FINITE, st.sampled_from([0.0, -0.0, 5e-324, 1.7976931348623157e308, 1e-308])))
+@given(st.sampled_from(["add", "sub", "mul", "div", "min", "max"]), st.one_of(_FINITE, _EDGES),
+       st.one_of(_FINITE, _EDGES, st.sampled_from([1.5, -2.0])))
 def test_folding_with_python_floats_is_numpys_float64(op: str, a: float, b: float) -> None:
-    """``numpy_value``'s Python arithmetic (add, sub, mul; div by a nonzero divisor) gives NumPy's
-    float64 result bit for bit (overflow, underflow and signed zeros included), as its NumPy path does."""
-    import numpy as np
+    """``numpy_value``'s Python arithmetic (add, sub, mul; div by a nonzero divisor; min and max but at a tie
+    or a NaN) gives NumPy's float64 result bit for bit (overflow, underflow, infinities and signed zeros
+    included), as its NumPy path does; so for equal arguments and for ``a`` against ``-a`` (ties, ``0.0``
+    against ``-0.0`` among them)."""
+    from mlevolve.dsl.simplify import numpy_value
 
-    from mlevolve.dsl.simplify import _BINARY, numpy_value
+    assert _same_float(numpy_value(op, [a, b]), _numpys(op, a, b)), (op, a, b)
+    for x, y in ((a, a), (a, -a), (-a, a)):
+        assert _same_float(numpy_value(op, [x, y]), _numpys(op, x, y)), (op, x, y)
 
-    with np.errstate(all="ignore"):
-        expected = _BINARY[op](a, b)
-    got = numpy_value(op, [a, b])
-    assert got is not None
-    assert struct.pack("<d", got) == struct.pack("<d", expected) or (got != got and expected != expected)  # NaN: 0 / 0
+
+@settings(max_examples=1000, deadline=None)
+@given(st.sampled_from(["neg", "abs", "square", "reciprocal", "relu", "sign", "heaviside", "exp", "log", "sqrt",
+                        "sin", "cos", "tanh", "sigmoid"]), st.one_of(_FINITE, _EDGES))
+def test_unary_folding_with_python_floats_is_numpys_float64(op: str, a: float) -> None:
+    """``numpy_value``'s Python arithmetic for one argument (neg, abs, square; reciprocal of a nonzero number;
+    relu, sign and heaviside of a nonzero one) gives NumPy's float64 result bit for bit, as its NumPy path does."""
+    from mlevolve.dsl.simplify import numpy_value
+
+    assert _same_float(numpy_value(op, [a]), _numpys(op, a)), (op, a)
 
 
 def test_digests_are_the_incremental_blake2b() -> None:
@@ -559,3 +587,15 @@ def test_the_variation_benchmark_replays_what_it_recorded() -> None:
                       "20", "--repeats", "2"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "vary, " in done.stdout and "children " in done.stdout
+
+
+def test_the_recording_benchmark_replays_what_it_recorded() -> None:
+    """``benchmarks/record_speed.py`` replays a run's ``RunRecord.add`` calls into fresh archives and records the
+    same rows and statistics every time."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "record_speed.py"), "--budget", "150", "--skip",
+                           "20", "--repeats", "2", "--instant"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "RunRecord.add, 130 calls" in done.stdout and "recorded " in done.stdout

@@ -397,25 +397,38 @@ def float32_value(op: str, values: list[float]) -> float | None:
     return float(result)
 
 
-# Python's own float arithmetic for the ops it computes as NumPy's float64 does, bit for bit (both are
-# one IEEE 754 double operation, rounded to nearest; an overflow is inf in both): folding asks them most,
-# and this skips NumPy's scalars and its ``errstate`` (about 3 of a fold's 5 µs).  Division only by a
-# nonzero divisor (Python raises where NumPy gives inf or NaN).  A test holds them to ``_BINARY``.
-_PYTHON_BINARY: dict[str, Callable[[float, float], float]] = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul}
+# Python's own float arithmetic for the ops it computes as NumPy's float64 does, bit for bit (each is one IEEE 754
+# double operation, rounded to nearest, or a choice between its arguments; an overflow is inf in both): folding
+# asks them most (a random formula's ``max`` of two literals most of all), and this skips NumPy's scalars and its
+# ``errstate`` (about 3 of a fold's 5 µs).  Each gives None where it would differ or cannot tell, and NumPy is
+# asked: a division by zero (Python raises where NumPy gives inf or NaN), and a tie or a NaN where an op chooses
+# by order or sign (``max(0.0, -0.0)``: which zero NumPy keeps is its own).  A test holds them to ``_UNARY`` and
+# ``_BINARY``.
+_PYTHON_BINARY: dict[str, Callable[[float, float], float | None]] = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+    "div": lambda a, b: a / b if b != 0.0 else None,
+    "min": lambda a, b: a if a < b else b if b < a else None,
+    "max": lambda a, b: a if a > b else b if b > a else None}
+_PYTHON_UNARY: dict[str, Callable[[float], float | None]] = {
+    "neg": lambda a: -a if a == a else None, "abs": lambda a: abs(a) if a == a else None,
+    "square": lambda a: a * a, "reciprocal": lambda a: 1.0 / a if a != 0.0 else None,
+    "relu": lambda a: a if a > 0.0 else 0.0 if a < 0.0 else None,
+    "sign": lambda a: 1.0 if a > 0.0 else -1.0 if a < 0.0 else None,
+    "heaviside": lambda a: 1.0 if a > 0.0 else 0.0 if a < 0.0 else None}
 
 
 def numpy_value(op: str, values: list[float]) -> float | None:
     """``op`` of the numbers ``values`` as the NumPy backend computes it (float64, IEEE: ``1/0`` is
     inf, ``log(0)`` -inf), or None when ``op`` is not elementwise or takes another number of arguments."""
-    if len(values) == 2:
-        a, b = values
-        if type(a) is float and type(b) is float:  # (an int beyond 2**53 is no double: NumPy's path)
+    if all(type(v) is float for v in values):  # (an int beyond 2**53 is no double: NumPy's path)
+        if len(values) == 2:
             exact = _PYTHON_BINARY.get(op)
-            if exact is not None:
-                return exact(a, b)
-            if op == "div" and b != 0.0:
-                return a / b
+            if exact is not None and (got := exact(values[0], values[1])) is not None:
+                return got
+        elif len(values) == 1:
+            single = _PYTHON_UNARY.get(op)
+            if single is not None and (got := single(values[0])) is not None:
+                return got
     with np.errstate(all="ignore"):
         if len(values) == 1 and op in _UNARY:
             return _UNARY[op](values[0])
