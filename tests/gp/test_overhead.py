@@ -592,10 +592,9 @@ def test_the_variation_benchmark_replays_what_it_recorded() -> None:
 def test_the_recording_benchmark_replays_what_it_recorded() -> None:
     """``benchmarks/record_speed.py`` replays a run's ``RunRecord.add`` calls into fresh archives and records the
     same rows and statistics every time."""
-    import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "record_speed.py"), "--budget", "150", "--skip",
-                           "20", "--repeats", "2", "--instant"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = run_child([sys.executable, str(ROOT / "benchmarks" / "record_speed.py"), "--budget", "150", "--skip", "20",
+                      "--repeats", "2", "--instant"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "RunRecord.add, 130 calls" in done.stdout and "recorded " in done.stdout

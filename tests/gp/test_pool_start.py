@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from mlevolve.gp.backends import ProcessPool, _Worker
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_child
 
 _EARLY = """
 import pathlib, sys, time
@@ -39,8 +38,8 @@ def test_a_pool_returns_before_its_fork_server_has_imported_and_scores_after(tmp
     (tmp_path / "slowpre.py").write_text("import pathlib, time\ntime.sleep(1.5)\n"
                                          "(pathlib.Path(__file__).parent / 'imported').touch()\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT / "src"), str(ROOT)])}
-    proc = subprocess.run([sys.executable, "-c", _EARLY, str(tmp_path)], capture_output=True, text=True,
-                          timeout=300, env=env, cwd=ROOT)
+    proc = run_child([sys.executable, "-c", _EARLY, str(tmp_path)], capture_output=True, text=True,
+                     timeout=300, env=env, cwd=ROOT)
     assert proc.stdout.splitlines() == ["constructed before the server imported: True",
                                         "answered after it imported: [0, 1] True"], proc.stderr
 
