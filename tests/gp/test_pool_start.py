@@ -9,6 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.backends import ProcessPool, _Worker
 from tests.conftest import ROOT, run_child
 
@@ -81,3 +84,19 @@ def test_a_started_worker_is_preferred_to_one_still_starting() -> None:
     assert pool._free(depth=1) is pool.workers[2]
     assert pool._free(depth=1) is pool.workers[2]  # it holds nothing yet: still the started one
 
+
+
+def test_wait_ready_waits_for_every_worker_and_says_which_failed() -> None:
+    """:meth:`ProcessPool.wait_ready` returns once every worker has sent "ready" (each marked ready, the slowest's
+    warm-up kept), and a worker that answers "failed" ends it with the start error, as a run's first request does."""
+    pool, ends = _unstarted_pool(2)
+    ends[0].send(("ready", 0.25))
+    ends[1].send(("ready", 0.5))
+    pool.wait_ready()
+    assert [w.ready for w in pool.workers] == [True, True] and pool.warmup == 0.5
+    pool, ends = _unstarted_pool(2)
+    ends[0].send(("ready", 0.0))
+    ends[1].send(("failed", "the task did not load"))
+    pool.workers[1].process = type("Gone", (), {"kill": lambda self: None, "exitcode": 1})()
+    with pytest.raises(MlevError, match="a worker process failed to start: the task did not load"):
+        pool.wait_ready()

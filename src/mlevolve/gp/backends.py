@@ -834,6 +834,13 @@ class ProcessPool:
                 raise self._boot_error
         return self._workers
 
+    def wait_ready(self) -> None:
+        """Wait until every worker has built its evaluator (a run need not: its first requests go to
+        the first worker ready, :meth:`_free`); for measuring a pool's steady state apart from its start.
+        Raises :class:`MlevError` where a worker failed to start."""
+        for worker in self.workers:
+            self._ready(worker)
+
     def set_batch(self, batch: int) -> None:
         """Send up to ``batch`` requests per message; before the first request only."""
         self.batch = max(1, batch)
