@@ -430,9 +430,35 @@ def test_a_parallel_cheap_run_gets_batches() -> None:
         pool.close()
     slow = ProcessPool(SlowFactory(0.0), workers=2)
     try:
-        assert placed(slow, SlowEvaluator(0.0), parallel=True) is slow and slow.batch == 1 and slow.slots == 2
+        assert placed(slow, SlowEvaluator(0.0), parallel=True) is slow and slow.batch == 1
+        assert slow.slots == 2 * 2  # two requests a worker: the next waits in its pipe
     finally:
         slow.close()
+
+
+def test_each_of_several_workers_holds_a_second_request_while_it_runs_the_first() -> None:
+    """With two workers, four requests go out at once, two to each (the second waits in the worker's pipe, so a
+    worker does not wait for the coordinator between candidates), and each is answered once, the pair of a worker
+    in order; a lone worker sent one request at a time holds one (its run is a function of its seed)."""
+    pool = ProcessPool(SlowFactory(0.3), workers=2, timeout=30)
+    try:
+        for job in range(4):
+            pool.submit(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"))
+        assert not pool.queue and sorted(len(w.batch) for w in pool.workers) == [2, 2]
+        results = _drain(pool, 4)
+        assert sorted(results) == [0, 1, 2, 3]
+        assert len({r.metrics["pid"] for r in results.values()}) == 2  # type: ignore[attr-defined]
+    finally:
+        pool.close()
+    lone = ProcessPool(SlowFactory(0.0), workers=1, timeout=30)
+    try:
+        assert lone.slots == 1 and lone.depth == 1
+        for job in range(2):
+            lone.submit(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"))
+        assert len(lone.queue) == 1 and len(lone.workers[0].batch) == 1
+        assert sorted(_drain(lone, 2)) == [0, 1]
+    finally:
+        lone.close()
 
 
 @pytest.mark.e2e

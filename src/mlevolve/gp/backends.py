@@ -778,9 +778,9 @@ class ProcessPool:
     started, or while none has, to the first that does (:meth:`_free`), not to a fixed one.
 
     ``batch``: the most requests sent to a worker in one message (one round trip, answered in one
-    reply).  With ``batch`` > 1 the pool offers two batches per worker (:attr:`slots`), and a
-    worker may hold both: the next waits in its pipe while it runs the first, so it never waits for
-    the coordinator between batches.  A request waits for a full batch or for :meth:`results`.  A
+    reply).  The pool offers two messages per worker (:attr:`slots`; one for a lone worker without
+    batches), and a worker may hold both: the next waits in its pipe while it runs the first, so it
+    never waits for the coordinator between them.  A request waits for a full batch or for :meth:`results`.  A
     request past its timeout, or one that kills its worker, is told apart from the rest of those
     sent to the worker (see :func:`_worker_main`); the rest are sent again.
     """
@@ -842,9 +842,15 @@ class ProcessPool:
             self._ready(worker)
 
     def set_batch(self, batch: int) -> None:
-        """Send up to ``batch`` requests per message; before the first request only."""
+        """Send up to ``batch`` requests per message; before the first request only.  Sets :attr:`depth`,
+        the messages a worker may hold: two (the next waits in its pipe while it runs the first, so it
+        never waits for the coordinator's turn between them: 6 points of wall time at 20 ms evaluations
+        with two workers, benchmarks/RESULTS.md "Stop 59: a second request queued per worker"), but one
+        for a lone worker sent one request at a time, whose run is a function of its seed
+        (docs/scaling.md, "Determinism"); and :attr:`slots`, the requests in flight at most."""
         self.batch = max(1, batch)
-        self.slots = self.workers_count * (1 if self.batch == 1 else 2 * self.batch)
+        self.depth = 1 if self.batch == 1 and self.workers_count == 1 else 2
+        self.slots = self.workers_count * self.depth * self.batch
 
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
@@ -884,10 +890,9 @@ class ProcessPool:
 
     def _dispatch(self, partial: bool = True) -> None:
         """Send queued requests, a batch per message, to the workers with the fewest messages in
-        flight (at most two each with batches, one without); a partial batch only if ``partial``."""
-        depth = 1 if self.batch == 1 else 2
+        flight (at most :attr:`depth` each); a partial batch only if ``partial``."""
         while self.queue and (partial or len(self.queue) >= self.batch):
-            worker = self._free(depth)
+            worker = self._free(self.depth)
             if worker is None:
                 return
             take, self.queue = self.queue[:self.batch], self.queue[self.batch:]
