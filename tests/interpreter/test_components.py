@@ -981,6 +981,40 @@ def test_show_digits_round_the_constants_sympy_folds_too(tmp_path: Path, capsys:
     assert capsys.readouterr().out == "-1.7*x + 2.8*exp(x) + 1.7*Max(0.59, x) - 3.9\n"
 
 
+def test_a_formula_takes_lists_integers_and_float32_as_float64_and_names_an_input_that_is_not_numbers(
+        tmp_path: Path) -> None:
+    """As mlevolve computes a formula, in float64 (a fresh-user pass: ``f([1.0, 2.0])`` raised list arithmetic's
+    TypeError, ``f(np.array([100000]))`` overflowed int64 silently and float32 computed in float32): a list, integers
+    and float32 give what the float64 array gives, bit for bit; a number gives a number; text, None, complex values
+    and a ragged list raise TypeError naming the input; a parameter named as the helper, or too long for one line
+    beside it, still exports a module ruff passes."""
+    quartic = _component(tmp_path, "quartic.mlev", "f")
+    points = np.array([-2.0, 0.5, 3.0, 100000.0])  # float32's too
+    want = quartic.f(points)
+    assert want.dtype == np.float64 and want[:3].tolist() == [10.0, 0.9375, 120.0] and want[3] > 2.0 ** 63
+    for given in (points.tolist(), tuple(points), points.astype(np.float32)):
+        np.testing.assert_array_equal(quartic.f(given), want, strict=True)
+    whole = np.array([-2, 3, 100000], dtype=np.int64)  # int64 arithmetic overflows at 100000 ** 4
+    np.testing.assert_array_equal(quartic.f(whole), want[[0, 2, 3]], strict=True)
+    assert type(quartic.f(2)) is np.float64 and quartic.f(2) == 30.0
+    for bad, what in (("a", "str of dtype <U1"), (None, "NoneType of dtype object"),
+                      (np.array([1j]), "ndarray of dtype complex128")):
+        with pytest.raises(TypeError) as err:
+            quartic.f(bad)
+        assert str(err.value) == f"formula input x must be real numbers (an array, a list or a number), got {what}"
+    with pytest.raises(TypeError, match=r"^formula input x must be real numbers .*; setting an array element"):
+        quartic.f([[1.0], [1.0, 2.0]])
+    long = "a" * 70
+    odd = _export(tmp_path, mlevolve.parse(f"algorithm c\nformula f(_float64: Scalar, {long}: Scalar) -> Scalar =\n"
+                                           f"  _float64 * {long}\n"), "f", "odd")
+    np.testing.assert_array_equal(_load(odd).f([2, 3], 4), np.array([8.0, 12.0]), strict=True)
+    with pytest.raises(TypeError, match=f"^formula input {long} must be real numbers"):
+        _load(odd).f(1.0, "b")
+    lint = run_child([sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"),
+                      str(odd)], capture_output=True, text=True, timeout=120)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
 def test_a_formula_too_deep_for_sympy_still_exports_its_numpy_function(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     body = "x"
