@@ -525,6 +525,44 @@ def test_a_loss_module_takes_build_s_predictions_and_refuses_a_target_that_would
     torch.testing.assert_close(mod.SqLoss()(logits, F.one_hot(labels, 10).float()), expected)
 
 
+def test_a_loss_module_names_what_it_expects_of_a_wrong_input_or_target(tmp_path: Path) -> None:
+    """A fresh-user pass: (N,) logits raised softmax's IndexError, a class index beyond the logits' classes one_hot's
+    words (naming neither), NumPy arrays an AttributeError, and a short target was shown in its one-hot shape."""
+    mod = _load(_export(tmp_path, mlevolve.parse(
+        "algorithm sq\nloss sq(p: Tensor, y: Tensor) -> Tensor =\n  square(p - y)\n"), "sq"))
+    logits, labels = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+    cases = ((torch.randn(4), labels, ValueError, "input (4,): in classification, input is logits (N, C)"),
+             (torch.randn(4, 3, 2), labels, ValueError, "input (4, 3, 2): in classification, input is logits (N, C)"),
+             (logits, torch.tensor([0, 1, 5, 0]), ValueError,
+              "target holds class 5: input (4, 3) has 3 classes, indices 0 to 2"),
+             (logits, torch.tensor([0, -1, 2, 0]), ValueError,
+              "target holds class -1: input (4, 3) has 3 classes, indices 0 to 2"),
+             (logits, labels[:3], ValueError, "target (3,) for input (4, 3): a target is class probabilities (N, C) "
+              "or class indices (N,) as integers"),
+             (logits.numpy(), labels, TypeError, "input must be a torch.Tensor, got ndarray"),
+             (logits, [0, 1, 2, 0], TypeError, "target must be a torch.Tensor, got list"))
+    for given, target, kind, message in cases:
+        with pytest.raises(kind) as err:
+            mod.SqLoss()(given, target)
+        assert str(err.value) == message
+    assert mod.SqLoss("sum")(logits[:0], labels[:0]) == 0.0  # an empty batch holds no class to refuse
+
+
+def test_model_factory_refuses_a_size_that_is_not_a_positive_integer(tmp_path: Path) -> None:
+    """``build(0, 10)`` built a network of no inputs and ``build("64")`` raised torch's unpacking error: each size
+    is refused by name; a NumPy integer is one."""
+    mod = _component(tmp_path, "mlp_digits.mlev", "net")
+    for args, message in (((0, 10), "n_features must be a positive integer, got 0"),
+                          (("64", 10), "n_features must be a positive integer, got '64'"),
+                          ((64.0, 10), "n_features must be a positive integer, got 64.0"),
+                          ((True, 10), "n_features must be a positive integer, got True"),
+                          ((64, -1), "n_classes must be a positive integer, got -1")):
+        with pytest.raises(ValueError) as err:
+            mod.build(*args)
+        assert str(err.value) == message
+    assert mod.build(np.int64(64), np.int64(10))(torch.zeros(1, 64)).shape == (1, 10)
+
+
 def test_model_factory_builds_what_mlevolve_trains(tmp_path: Path) -> None:
     mod = _component(tmp_path, "mlp_digits.mlev", "net")
     torch.manual_seed(0)

@@ -141,8 +141,10 @@ LOSS = Template('''class $cls(nn.Module):
     they are (a target (N,) beside predictions (N, 1), as ``build``'s network makes, as (N, 1)).
     The elementwise values are summed over the outputs; ``reduction`` then gives their
     mean over the batch (``"mean"``, what mlevolve trains with), their sum (``"sum"``) or the
-    per-example values (N,) (``"none"``).  Raises ValueError for another reduction or task, and
-    for a target of another shape (which would broadcast against ``input``, silently or not).
+    per-example values (N,) (``"none"``).  Raises ValueError for another reduction or task, for
+    a target of another shape (which would broadcast against ``input``, silently or not), and in
+    classification for an input that is not (N, C) or a class index outside 0 to C - 1; TypeError
+    for an input or target that is not a tensor.
     """
 
     def __init__(self, reduction: str = "mean", task: str = "classification") -> None:
@@ -154,9 +156,19 @@ LOSS = Template('''class $cls(nn.Module):
         self.task = task
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        for name, value in (("input", input), ("target", target)):
+            if not isinstance(value, torch.Tensor):  # as torch's own losses take them
+                raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        given = tuple(target.shape)  # the target as given: a message names it, not its one-hot form
         if self.task == "classification":
+            if input.dim() != 2:  # softmax over dim 1 raised IndexError for (N,), and mixed examples for (N, C, K)
+                raise ValueError(f"input {tuple(input.shape)}: in classification, input is logits (N, C)")
             p = torch.softmax(input, dim=1)
             if not torch.is_floating_point(target):
+                outside = target[(target < 0) | (target >= input.shape[1])]
+                if len(outside):  # one_hot's words named neither the class nor how many there are
+                    raise ValueError(f"target holds class {int(outside[0])}: input {tuple(input.shape)} has "
+                                     f"{input.shape[1]} classes, indices 0 to {input.shape[1] - 1}")
                 target = F.one_hot(target.long(), input.shape[1])
             y = target.to(p.dtype)
         elif target.dim() == 1 and input.shape == (len(target), 1):
@@ -166,7 +178,7 @@ LOSS = Template('''class $cls(nn.Module):
         if y.shape != p.shape:  # float class indices (N,) against (N, C): a (N, N) loss where C == N
             what = ("class probabilities (N, C) or class indices (N,) as integers"
                     if self.task == "classification" else "shaped as input")
-            raise ValueError(f"target {tuple(target.shape)} for input {tuple(input.shape)}: a target is {what}")
+            raise ValueError(f"target {given} for input {tuple(input.shape)}: a target is {what}")
         values = torch.as_tensor($fn(p, y), device=p.device)
         values = torch.broadcast_to(values, p.shape).flatten(1).sum(1)  # (N,), an empty batch's too
         if self.reduction == "none":
@@ -186,7 +198,11 @@ OBJECTIVE = Template('''def $name($params) -> torch.Tensor:
 
 BUILD = Template('''def $name(n_features: int, n_classes: int = 1) -> nn.Module:
     """The network ``$model`` with a linear head to ``n_classes`` outputs (1 for regression), as mlevolve
-    trains it.  Its lazy layers are sized by one call on a (2, n_features) batch of zeros."""
+    trains it.  Its lazy layers are sized by one call on a (2, n_features) batch of zeros.  Raises ValueError
+    where ``n_features`` or ``n_classes`` is not a positive integer."""
+    for name, size in (("n_features", n_features), ("n_classes", n_classes)):
+        if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"{name} must be a positive integer, got {size!r}")  # build(0) built a net of nothing
     model = nn.Sequential($model(), nn.LazyLinear(n_classes))
     with torch.no_grad():
         model.eval()
