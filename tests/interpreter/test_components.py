@@ -351,8 +351,15 @@ def test_a_never_positive_schedule_s_lr_lambda_says_why_it_has_no_base_rate(tmp_
         mod.lr_lambda(10)
     with pytest.raises(ValueError, match=r"^base_lr must be positive, got nan$"):
         mod.lr_lambda(10, float("nan"))
-    with pytest.raises(ValueError, match=r"^total_steps must be at least 1, got 0$"):
-        mod.lr_lambda(0, 0.01)
+    # a fresh-user pass: 10.5 steps were taken, and "10" or a str rate raised a comparison's TypeError
+    for steps, rate, message in ((0, 0.01, "total_steps must be an integer of at least 1, got 0"),
+                                 (10.5, 0.01, "total_steps must be an integer of at least 1, got 10.5"),
+                                 ("10", 0.01, "total_steps must be an integer of at least 1, got '10'"),
+                                 (10, "0.01", "base_lr must be a positive number, got '0.01'")):
+        with pytest.raises(ValueError) as err:
+            mod.lr_lambda(steps, rate)
+        assert str(err.value) == message
+    assert callable(mod.lr_lambda(np.int64(10), np.float32(0.01)))  # NumPy's numbers are numbers
     factor = mod.lr_lambda(10, 0.01)  # a positive base of one's own: a negative rate is refused as mlevolve's run does
     with pytest.raises(ValueError, match=r"^the schedule's learning rate is -0.01 at step 0 of 10: a rate is a "
                                          r"number of at least 0$"):

@@ -81,12 +81,14 @@ LR_LAMBDA = Template('''def $name(total_steps: int, base_lr: float | None = None
     The schedule gives the learning rate at training progress t = step / total_steps in [0, 1];
     LambdaLR multiplies the group's initial ``lr`` by this factor, so build the optimizer with
     ``lr=base_lr`` (default ``$lr_name``, the schedule's peak rate) and step the scheduler once per
-    optimizer step.  Raises ValueError unless ``total_steps`` >= 1 and the base rate is positive, and (the factor)
-    at a step where the schedule's rate is negative or NaN, or infinite before the last (t < 1), as mlevolve's run
-    fails there.
+    optimizer step.  Raises ValueError unless ``total_steps`` is an integer >= 1 and the base rate a positive number,
+    and (the factor) at a step where the schedule's rate is negative or NaN, or infinite before the last (t < 1), as
+    mlevolve's run fails there.
     """
-    if total_steps < 1:
-        raise ValueError(f"total_steps must be at least 1, got {total_steps}")
+    if not isinstance(total_steps, numbers.Integral) or isinstance(total_steps, bool) or total_steps < 1:
+        raise ValueError(f"total_steps must be an integer of at least 1, got {total_steps!r}")  # 10.5 was taken
+    if base_lr is not None and (not isinstance(base_lr, numbers.Real) or isinstance(base_lr, bool)):
+        raise ValueError(f"base_lr must be a positive number, got {base_lr!r}")  # "10" raised a comparison's TypeError
     base = $lr_name if base_lr is None else base_lr
     if not base > 0.0:
         raise ValueError(f"base_lr must be positive, got {base:g}" if base_lr is not None else
