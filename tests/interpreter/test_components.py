@@ -392,6 +392,24 @@ def test_an_exported_schedule_negative_part_way_is_refused_where_mlevolve_run_fa
         opt.step()
 
 
+def test_an_optimizers_rate_that_is_not_a_number_is_refused_in_its_words(tmp_path: Path) -> None:
+    """``Adam(params, lr="0.1")``, or a group's rate set so, raised a comparison's TypeError (a fresh-user pass); a
+    bool is no rate; a tensor is one, as torch's optimizers take it."""
+    mod = _component(tmp_path, "adam.mlev", "adam")
+    w = nn.Parameter(torch.ones(2))
+    for lr, message in (("0.1", "invalid learning rate: '0.1', not a number"),
+                        (True, "invalid learning rate: True, not a number"), (-1, "invalid learning rate: -1")):
+        with pytest.raises(ValueError) as err:
+            mod.Adam([w], lr=lr)
+        assert str(err.value) == message
+    opt = mod.Adam([w], lr=torch.tensor(0.1))
+    opt.param_groups[0]["lr"] = "0.1"
+    w.sum().backward()
+    with pytest.raises(ValueError, match=r"^invalid learning rate: '0.1', not a number$"):
+        opt.step()
+    assert not opt.state  # refused before any parameter moved
+
+
 def test_an_optimizer_refuses_before_it_moves_any_parameter(tmp_path: Path) -> None:
     """A refused step (a later group's negative rate, a later parameter's sparse gradient) used to come after the
     earlier groups had been stepped: their parameters moved and their step counts went up, so fixing the rate and

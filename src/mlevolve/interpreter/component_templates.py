@@ -26,8 +26,7 @@ OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
     KEPT = frozenset({$keys})  # each parameter's state
 
     def __init__(self, params: Any, lr: float = $lr_name) -> None:
-        if not lr >= 0.0:
-            raise ValueError(f"invalid learning rate: {lr}")
+        $check_rate(lr)
         super().__init__(params, {"lr": lr})
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -73,6 +72,16 @@ $t_line                $result = $rule(w.to(work), w.grad.to(work)$args)
 $store
         return loss
 ''')
+
+
+RATE_CHECK = '''def _check_rate(lr: Any) -> None:
+    """Raise ValueError unless ``lr`` is a learning rate: a number (or a tensor) of at least 0 (a str raised a
+    comparison's TypeError, a fresh-user pass)."""
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real | torch.Tensor):
+        raise ValueError(f"invalid learning rate: {lr!r}, not a number")
+    if not lr >= 0.0:
+        raise ValueError(f"invalid learning rate: {lr}")
+'''
 
 
 LR_LAMBDA = Template('''def $name(total_steps: int, base_lr: float | None = None) -> Callable[[int], float]:

@@ -153,8 +153,10 @@ def _optimizer(m: _Module) -> None:
                       for i, n in enumerate(state))
     state_doc = ", ".join(f"``{slot[n]}``" for n in state) or "none besides the step count"
     t_line = f"{' ' * 16}t = state[\"step\"].to(work)\n" if "t" in names else ""
-    check_line = (f"{' ' * 12}if not group[\"lr\"] >= 0.0:  # a scheduler's rate: it would ascend the loss\n"
-                  f"{' ' * 16}raise ValueError(f\"invalid learning rate: {{group['lr']}}\")\n") if "lr" in names else ""
+    check = m.name("_check_rate")  # the rate's one check, __init__'s and each step's
+    m.body.append(templates.RATE_CHECK.replace("def _check_rate(", f"def {check}(", 1))
+    check_line = (f"{' ' * 12}{check}(group[\"lr\"])  # a scheduler's rate: a negative one would ascend the loss\n"
+                  if "lr" in names else "")
     lr_line = f"{' ' * 12}lr = torch.as_tensor(float(group[\"lr\"]), dtype=torch.float64)\n" if "lr" in names else ""
     if "lr" in names and d.body is not None and reads(d.body, "lr"):
         lr_doc = ("``lr`` is read from the parameter\n    group on every step, so schedulers and "
@@ -165,7 +167,8 @@ def _optimizer(m: _Module) -> None:
     m.body.append(templates.OPTIMIZER.substitute(cls=cls, rule=rule, name=d.name, state_doc=state_doc, lr_doc=lr_doc,
                                                  keys=", ".join(repr(k) for k in ("step", *keys.values())),
                                                  lr_name=lr_name, init=init, result=result, args=args, store=store,
-                                                 t_line=t_line, lr_line=lr_line, check_line=check_line))
+                                                 t_line=t_line, lr_line=lr_line, check_line=check_line,
+                                                 check_rate=check))
     m.public += [cls, lr_name]
     usage = f"    opt = {cls}(model.parameters())\n"
     if schedule is not None:
