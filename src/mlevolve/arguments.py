@@ -6,7 +6,8 @@ function's type hints (``typing.get_type_hints``, resolved once, on the first ca
 parameter, what it takes and a hint, not in an ``AttributeError`` deep inside or a setting silently taken.
 The annotations are the table: ``bool`` takes a bool only, ``int`` an int (not a bool), ``float`` an int or
 float, ``str`` a str, ``Path`` any ``os.PathLike``, ``Sequence[str]`` a list or tuple of str (not a str, whose
-characters would be the items), ``Mapping``/``Callable``/a class by ``isinstance``, ``Literal`` by the type of
+characters would be the items), ``Mapping[K, V]`` a dict of such keys and values (named so: ``a dict of str to
+str/TupleType``), ``Callable``/a class by ``isinstance``, ``Literal`` by the type of
 its values (the function's own check names the closest value), a union by any member; ``Any`` takes all.
 A NumPy scalar (``np.int64(3)``, ``np.float32``, ``np.bool_``) is taken as its Python value first.
 The values of the :data:`NAMES` parameters (a choice's name) lose surrounding whitespace, as the command line's
@@ -18,6 +19,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import re
 import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, ParamSpec, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -43,10 +45,14 @@ EXAMPLES = {"program": "Path('examples/quartic.mlev')", "path": "'examples/quart
             "result": "evolve('examples/quartic.mlev')", "algorithm": "'regularized'"}
 # A function's own example where its parameter means another thing than :data:`EXAMPLES`' (keyed by name alone):
 # meta's output is a generator (a grammar file, not a report), export_component's name one of the program's
-# definitions (quartic.mlev's formula f, not the algorithm's name).
+# definitions (quartic.mlev's formula f, not the algorithm's name), load_grammar's path a grammar file (it was
+# 'examples/quartic.mlev').
 FUNCTION_EXAMPLES = {("meta", "output"): "'runs/meta.grammar.toml'", ("meta", "db"): "'runs/meta.db'",
-                     ("export_component", "name"): "'f'"}
-_TYPE_EXAMPLES = {"Program": "parse_file('examples/quartic.mlev')"}  # a parameter of exactly this type (by name)
+                     ("export_component", "name"): "'f'", ("load_grammar", "path"): "'runs/meta-train.grammar.toml'"}
+# A parameter of exactly this type (by name), wherever it is: grammar_diff's base and other, evolve's diversity were
+# "e.g. base=...", and load_grammar's path was a .mlev program (a fresh-user pass).
+_TYPE_EXAMPLES = {"Program": "parse_file('examples/quartic.mlev')", "GrammarSpec": "load_grammar('my.grammar.toml')",
+                  "DiversityConfig": "DiversityConfig(islands=2)"}
 _SEQUENCES = (Sequence, list, tuple)
 _MAPPINGS = (Mapping, dict)
 
@@ -90,7 +96,8 @@ def describe(hint: Any) -> str:
     """What ``hint`` takes, in words: ``a str or None``, ``a list of str``, ``True or False``."""
     origin, args = get_origin(hint), get_args(hint)
     if origin in (Union, types.UnionType):
-        parts = list(dict.fromkeys(part for h in args for part in describe(h).split(" or ")))
+        parts = list(dict.fromkeys(part for h in args  # True, False or None; a dict's own "or" kept whole
+                                   for part in (describe(h).split(" or ") if h is bool else [describe(h)])))
         return ", ".join(parts[:-1]) + " or " + parts[-1] if len(parts) > 1 else parts[0]
     if origin is Literal:
         return "one of " + ", ".join(repr(v) for v in args)
@@ -102,8 +109,10 @@ def describe(hint: Any) -> str:
         return "an int or float"
     if origin in _SEQUENCES:
         return f"a list of {describe(args[0]).removeprefix('a ').removeprefix('an ')}" if args else "a list"
-    if origin in _MAPPINGS:
-        return "a dict"  # its items' types: in the hint's example
+    if origin in _MAPPINGS:  # env={'x': 3}, a dict, was told "env must be a dict": its items' types are named
+        key, value = ("/".join(p.removeprefix("a ").removeprefix("an ") for p in re.split(r", | or ", describe(a)))
+                      for a in args) if args else ("", "")
+        return f"a dict of {key} to {value}" if args and Any not in args else "a dict"  # a result: any dict
     if origin is Callable or hint is Callable:
         return "a function"
     name = getattr(hint, "__name__", str(hint))
@@ -123,6 +132,8 @@ def _example(name: str, hint: Any, default: object, function: str = "") -> str:
         return EXAMPLES[name]
     union = get_origin(hint) in (Union, types.UnionType)  # only a union's args are options: a list's is its items'
     first = next(h for h in get_args(hint) if h is not type(None)) if union else hint
+    if getattr(first, "__name__", None) in _TYPE_EXAMPLES:  # DiversityConfig | None too
+        return _TYPE_EXAMPLES[first.__name__]
     origin, args = get_origin(first), get_args(first)
     if origin is Literal:
         return repr(args[0])

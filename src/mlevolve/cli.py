@@ -1075,6 +1075,9 @@ _OTHER_NAMES = (
     (("--workers",), "runs in parallel with {flag} N processes", "jobs n-jobs j processes procs cores"),
     (("--seed",), "is seeded by {flag}", "random-state random-seed rng-seed"),
     (("--tournament",), "sets its tournament's size by {flag}", "tournament-size tournsize"),
+    (("--timeout",), "limits each candidate's seconds by {flag} (a run has no clock of its own: --budget N bounds "
+     "it, and Ctrl-C stops it, which the same command resumes)",
+     "time time-limit max-time timeout-in-seconds wall-time walltime max-seconds seconds"),
 )
 
 

@@ -104,12 +104,17 @@ def unknown_options(parser: argparse.ArgumentParser, args: Sequence[str]) -> lis
 
 
 def closest_option(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> str:
-    """The hint for ``unknown`` options of ``parser``: the option closest to the first of them that has
-    one (``--bset``: "did you mean '--best'?", by :func:`~mlevolve.dsl.errors.closest` of the names
-    without their dashes), then how to read the help; only the latter where none is close."""
+    """The hint for ``unknown`` options of ``parser``: the options the first of them that has one is a prefix of
+    (``--pop``: "did you mean '--population'?"), else the option closest to it (``--bset``: "did you mean
+    '--best'?", by :func:`~mlevolve.dsl.errors.closest` of the names without their dashes), then how to read the
+    help; only the latter where none is close."""
     options = {o[2:]: o for o in parser._option_string_actions if o.startswith("--") and o != "--help"}
     for arg in unknown:  # compared without the dashes, which every option shares
-        name = closest(arg.split("=", 1)[0].lstrip("-"), options)
+        given = arg.split("=", 1)[0].lstrip("-")
+        longer = [o for name, o in options.items() if arg.startswith("--") and given and name.startswith(given)]
+        if longer:  # a prefix, which argparse took as the option it abbreviates (its abbreviations are off)
+            return f"did you mean {' or '.join(repr(o) for o in longer)}? {HELP.format(prog=parser.prog)}"
+        name = closest(given, options)
         if name is not None:
             return f"did you mean '{options[name]}'? {HELP.format(prog=parser.prog)}"
     return ""
@@ -178,9 +183,12 @@ class ArgumentParser(argparse.ArgumentParser):
     before any other mistake (:func:`unknown_options`); a setting or switch given twice is refused, as
     the ``mlevolve`` command refuses it (argparse keeps the last one silently).  A ``type=int`` value is
     read by the one rule of an integer (:func:`~mlevolve.interpreter.standalone.spec.read_int`: ``20``
-    or ``1e3``; no sign or inner space)."""
+    or ``1e3``; no sign or inner space).  An option is its whole name, as an exported script's: argparse's
+    abbreviations are off (a fresh-user pass: ``evolve --time 60``, meant as a run's clock, was read silently as
+    ``--timeout 60``, each candidate's), so a prefix is an unknown option, answered with the closest name."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
         self.register("type", int, read_int)  # argparse still names the type "int" in its message
         self.register("action", None, _StoreOnce)

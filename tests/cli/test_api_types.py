@@ -72,14 +72,22 @@ def test_an_object_for_every_argument_names_the_first_parameter(function: Any) -
     (lambda: api.evolve(QUARTIC, db=3), "db must be a str, a Path or None, got 3",
      "pass a str, a Path or None, e.g. db='runs/quartic.db'"),
     (lambda: api.evolve(QUARTIC, diversity={"islands": 2}), "diversity must be a DiversityConfig or None, got "
-     "{'islands': 2}", "pass a DiversityConfig or None, e.g. diversity=..."),
+     "{'islands': 2}", "pass a DiversityConfig or None, e.g. diversity=DiversityConfig(islands=2)"),  # was =...
     (lambda: api.run(3), "program must be a Program, a str or a Path, got 3",  # was a TypeError
      "pass a Program, a str or a Path, e.g. program=Path('examples/quartic.mlev')"),
     (lambda: api.check(None), "program must be a Program, a str or a Path, got None",  # a str is its text: the
      "pass a Program, a str or a Path, e.g. program=Path('examples/quartic.mlev')"),   # hint's path is a Path
     (lambda: api.run(QUARTIC, timeout=1), None, None),  # an unknown keyword: Python's TypeError, as any function's
-    (lambda: api.sample("Tensor", env=["x"]), "env must be a dict or None, got ['x']",
-     "pass a dict or None, e.g. env={'x': 'Tensor'}"),
+    (lambda: api.sample("Tensor", env=["x"]), "env must be a dict of str to str/TupleType or None, got ['x']",
+     "pass a dict of str to str/TupleType or None, e.g. env={'x': 'Tensor'}"),
+    # a dict of the wrong items was told "env must be a dict", which it was (a fresh-user pass)
+    (lambda: api.sample("Tensor", env={"x": 3}), "env must be a dict of str to str/TupleType or None, got {'x': 3}",
+     "pass a dict of str to str/TupleType or None, e.g. env={'x': 'Tensor'}"),
+    # a grammar file, not a .mlev program (it was path='examples/quartic.mlev'); a GrammarSpec wherever it is
+    (lambda: mlevolve.load_grammar(5), "path must be a str, a Path or None, got 5",
+     "pass a str, a Path or None, e.g. path='runs/meta-train.grammar.toml'"),
+    (lambda: api.grammar_diff(mlevolve.load_grammar(), "base"), "other must be a GrammarSpec, got 'base'",
+     "pass a GrammarSpec, e.g. other=load_grammar('my.grammar.toml')"),  # was other=...
     (lambda: api.sample("Tensor", method=3), "method must be one of 'grow', 'full', 'ramped', got 3", None),
     (lambda: api.evolve(QUARTIC, memory_limit="2"), "memory_limit must be an int or float, got '2'",
      "pass a number (not a bool or string), e.g. memory_limit=2.5"),
@@ -92,7 +100,6 @@ def test_an_object_for_every_argument_names_the_first_parameter(function: Any) -
     (lambda: mlevolve.program_hash("algorithm a"), "program must be a Program, got 'algorithm a'",
      "pass a Program, e.g. program=parse_file('examples/quartic.mlev')"),
     (lambda: mlevolve.parse_expr(123), "source must be a str, got 123", "pass a str, e.g. source='x * sigmoid(x)'"),
-    (lambda: mlevolve.load_grammar(5), "path must be a str, a Path or None, got 5", None),  # os.fspath's TypeError
 ])
 def test_a_wrong_type_is_one_setting_error(call: Any, message: str | None, hint: str | None) -> None:
     if message is None:
@@ -178,7 +185,18 @@ def test_the_curated_expression_api_computes_what_its_modules_do() -> None:
     assert program.file == "q.mlev" and mlevolve.program_hash(program) == traverse.program_hash(program)
 
 
-@pytest.mark.parametrize("function", TYPED, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("function", [*TYPED, mlevolve.load_grammar], ids=lambda f: f.__name__)
+def test_every_parameter_has_an_example_to_show(function: Any) -> None:
+    """A type error's hint shows a value to pass: no parameter's is ``...`` (grammar_diff's ``base=...`` and
+    evolve's ``diversity=...`` were)."""
+    from mlevolve.arguments import _example
+
+    hints = typing.get_type_hints(function)
+    for name, p in inspect.signature(function).parameters.items():
+        assert _example(name, hints.get(name, Any), p.default, function.__name__) != "...", (function.__name__, name)
+
+
+@pytest.mark.parametrize("function", [*TYPED, mlevolve.load_grammar], ids=lambda f: f.__name__)
 def test_each_hints_example_is_of_its_parameters_type(function: Any) -> None:
     """The example a type error's hint gives (``pass a list of str, e.g. given=['name']``) is a value the parameter
     takes: a required list's or dict's example was its items' (``given='name'``, ``seeds=3``, ``result='name'``)."""

@@ -152,6 +152,18 @@ def test_a_script_parser_names_the_closest_option(capsys: Capsys) -> None:
                                                     "hint: did you mean '--repeats'? run `bench.py --help`"]
 
 
+def test_a_script_parser_takes_no_abbreviation(capsys: Capsys) -> None:
+    """A benchmark's parser as the command's: ``--rep 3`` is no ``--repeats 3`` (argparse's abbreviations are off),
+    answered with the option it begins."""
+    parser = ArgumentParser(prog="bench.py")
+    parser.add_argument("--repeats", type=int)
+    with pytest.raises(SystemExit) as stopped:
+        parser.parse_args(["--rep", "3"])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines() == ["bench.py: error: unrecognized arguments: --rep",
+                                                    "hint: did you mean '--repeats'? run `bench.py --help`"]
+
+
 @pytest.mark.parametrize(("argv", "flag"), [
     (["--repeats", "3", "--repeats", "4"], "--repeats"),
     (["--quiet", "--quiet"], "--quiet"),
@@ -213,6 +225,24 @@ def test_a_script_parser_refuses_a_setting_given_twice_as_mlevolve_does(capsys: 
     (["evolve", "x.mlev", "--tournament_size", "3"], "mlevolve evolve: error: unrecognized arguments: "
      "--tournament_size", "hint: did you mean --tournament? mlevolve evolve sets its tournament's size by "
      "--tournament; run `mlevolve evolve --help`"),
+    # a run's clock in other tools' words: --time was argparse's abbreviation of --timeout, each candidate's, silently
+    (["evolve", "x.mlev", "--time", "60"], "mlevolve evolve: error: unrecognized arguments: --time",
+     "hint: did you mean --timeout? mlevolve evolve limits each candidate's seconds by --timeout (a run has no clock "
+     "of its own: --budget N bounds it, and Ctrl-C stops it, which the same command resumes); run `mlevolve evolve "
+     "--help`"),
+    (["evolve", "x.mlev", "--max-time=60"], "mlevolve evolve: error: unrecognized arguments: --max-time=60",
+     "hint: did you mean --timeout? mlevolve evolve limits each candidate's seconds by --timeout (a run has no clock "
+     "of its own: --budget N bounds it, and Ctrl-C stops it, which the same command resumes); run `mlevolve evolve "
+     "--help`"),
+    # a prefix is no option (argparse's abbreviations are off, as in an exported script): the options it begins
+    (["evolve", "x.mlev", "--pop", "5"], "mlevolve evolve: error: unrecognized arguments: --pop",
+     "hint: did you mean '--population'? run `mlevolve evolve --help`"),
+    (["evolve", "x.mlev", "--mig", "5"], "mlevolve evolve: error: unrecognized arguments: --mig",
+     "hint: did you mean '--migration-interval' or '--migrants'? run `mlevolve evolve --help`"),
+    (["best", "x.db", "--fr"], "mlevolve best: error: unrecognized arguments: --fr",
+     "hint: did you mean '--front'? run `mlevolve best --help`"),
+    (["--vers"], "mlevolve: error: unrecognized arguments: --vers", "hint: did you mean '--version'? run `mlevolve "
+     "--help`"),
     (["meta", "c.toml", "--pop_size=3"], "mlevolve meta: error: unrecognized arguments: --pop_size=3",
      "hint: mlevolve meta reads population from CONFIG, under [inner] or [meta]; run `mlevolve meta --help`"),
     (["meta", "c.toml", "--train", "nguyen1"], "mlevolve meta: error: unrecognized arguments: --train",

@@ -351,8 +351,15 @@ def test_a_never_positive_schedule_s_lr_lambda_says_why_it_has_no_base_rate(tmp_
         mod.lr_lambda(10)
     with pytest.raises(ValueError, match=r"^base_lr must be positive, got nan$"):
         mod.lr_lambda(10, float("nan"))
-    with pytest.raises(ValueError, match=r"^total_steps must be at least 1, got 0$"):
-        mod.lr_lambda(0, 0.01)
+    # a fresh-user pass: 10.5 steps were taken, and "10" or a str rate raised a comparison's TypeError
+    for steps, rate, message in ((0, 0.01, "total_steps must be an integer of at least 1, got 0"),
+                                 (10.5, 0.01, "total_steps must be an integer of at least 1, got 10.5"),
+                                 ("10", 0.01, "total_steps must be an integer of at least 1, got '10'"),
+                                 (10, "0.01", "base_lr must be a positive number, got '0.01'")):
+        with pytest.raises(ValueError) as err:
+            mod.lr_lambda(steps, rate)
+        assert str(err.value) == message
+    assert callable(mod.lr_lambda(np.int64(10), np.float32(0.01)))  # NumPy's numbers are numbers
     factor = mod.lr_lambda(10, 0.01)  # a positive base of one's own: a negative rate is refused as mlevolve's run does
     with pytest.raises(ValueError, match=r"^the schedule's learning rate is -0.01 at step 0 of 10: a rate is a "
                                          r"number of at least 0$"):
@@ -383,6 +390,24 @@ def test_an_exported_schedule_negative_part_way_is_refused_where_mlevolve_run_fa
     w.sum().backward()
     with pytest.raises(ValueError, match=r"^invalid learning rate: -0.1$"):
         opt.step()
+
+
+def test_an_optimizers_rate_that_is_not_a_number_is_refused_in_its_words(tmp_path: Path) -> None:
+    """``Adam(params, lr="0.1")``, or a group's rate set so, raised a comparison's TypeError (a fresh-user pass); a
+    bool is no rate; a tensor is one, as torch's optimizers take it."""
+    mod = _component(tmp_path, "adam.mlev", "adam")
+    w = nn.Parameter(torch.ones(2))
+    for lr, message in (("0.1", "invalid learning rate: '0.1', not a number"),
+                        (True, "invalid learning rate: True, not a number"), (-1, "invalid learning rate: -1")):
+        with pytest.raises(ValueError) as err:
+            mod.Adam([w], lr=lr)
+        assert str(err.value) == message
+    opt = mod.Adam([w], lr=torch.tensor(0.1))
+    opt.param_groups[0]["lr"] = "0.1"
+    w.sum().backward()
+    with pytest.raises(ValueError, match=r"^invalid learning rate: '0.1', not a number$"):
+        opt.step()
+    assert not opt.state  # refused before any parameter moved
 
 
 def test_an_optimizer_refuses_before_it_moves_any_parameter(tmp_path: Path) -> None:
@@ -523,6 +548,44 @@ def test_a_loss_module_takes_build_s_predictions_and_refuses_a_target_that_would
     with pytest.raises(ValueError, match="class indices \\(N,\\) as integers"):
         mod.SqLoss()(logits, labels.float())
     torch.testing.assert_close(mod.SqLoss()(logits, F.one_hot(labels, 10).float()), expected)
+
+
+def test_a_loss_module_names_what_it_expects_of_a_wrong_input_or_target(tmp_path: Path) -> None:
+    """A fresh-user pass: (N,) logits raised softmax's IndexError, a class index beyond the logits' classes one_hot's
+    words (naming neither), NumPy arrays an AttributeError, and a short target was shown in its one-hot shape."""
+    mod = _load(_export(tmp_path, mlevolve.parse(
+        "algorithm sq\nloss sq(p: Tensor, y: Tensor) -> Tensor =\n  square(p - y)\n"), "sq"))
+    logits, labels = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+    cases = ((torch.randn(4), labels, ValueError, "input (4,): in classification, input is logits (N, C)"),
+             (torch.randn(4, 3, 2), labels, ValueError, "input (4, 3, 2): in classification, input is logits (N, C)"),
+             (logits, torch.tensor([0, 1, 5, 0]), ValueError,
+              "target holds class 5: input (4, 3) has 3 classes, indices 0 to 2"),
+             (logits, torch.tensor([0, -1, 2, 0]), ValueError,
+              "target holds class -1: input (4, 3) has 3 classes, indices 0 to 2"),
+             (logits, labels[:3], ValueError, "target (3,) for input (4, 3): a target is class probabilities (N, C) "
+              "or class indices (N,) as integers"),
+             (logits.numpy(), labels, TypeError, "input must be a torch.Tensor, got ndarray"),
+             (logits, [0, 1, 2, 0], TypeError, "target must be a torch.Tensor, got list"))
+    for given, target, kind, message in cases:
+        with pytest.raises(kind) as err:
+            mod.SqLoss()(given, target)
+        assert str(err.value) == message
+    assert mod.SqLoss("sum")(logits[:0], labels[:0]) == 0.0  # an empty batch holds no class to refuse
+
+
+def test_model_factory_refuses_a_size_that_is_not_a_positive_integer(tmp_path: Path) -> None:
+    """``build(0, 10)`` built a network of no inputs and ``build("64")`` raised torch's unpacking error: each size
+    is refused by name; a NumPy integer is one."""
+    mod = _component(tmp_path, "mlp_digits.mlev", "net")
+    for args, message in (((0, 10), "n_features must be a positive integer, got 0"),
+                          (("64", 10), "n_features must be a positive integer, got '64'"),
+                          ((64.0, 10), "n_features must be a positive integer, got 64.0"),
+                          ((True, 10), "n_features must be a positive integer, got True"),
+                          ((64, -1), "n_classes must be a positive integer, got -1")):
+        with pytest.raises(ValueError) as err:
+            mod.build(*args)
+        assert str(err.value) == message
+    assert mod.build(np.int64(64), np.int64(10))(torch.zeros(1, 64)).shape == (1, 10)
 
 
 def test_model_factory_builds_what_mlevolve_trains(tmp_path: Path) -> None:
@@ -979,6 +1042,40 @@ def test_show_digits_round_the_constants_sympy_folds_too(tmp_path: Path, capsys:
     capsys.readouterr()
     assert cli.main(["show", str(file), "--sympy", "--digits", "2"]) == 0
     assert capsys.readouterr().out == "-1.7*x + 2.8*exp(x) + 1.7*Max(0.59, x) - 3.9\n"
+
+
+def test_a_formula_takes_lists_integers_and_float32_as_float64_and_names_an_input_that_is_not_numbers(
+        tmp_path: Path) -> None:
+    """As mlevolve computes a formula, in float64 (a fresh-user pass: ``f([1.0, 2.0])`` raised list arithmetic's
+    TypeError, ``f(np.array([100000]))`` overflowed int64 silently and float32 computed in float32): a list, integers
+    and float32 give what the float64 array gives, bit for bit; a number gives a number; text, None, complex values
+    and a ragged list raise TypeError naming the input; a parameter named as the helper, or too long for one line
+    beside it, still exports a module ruff passes."""
+    quartic = _component(tmp_path, "quartic.mlev", "f")
+    points = np.array([-2.0, 0.5, 3.0, 100000.0])  # float32's too
+    want = quartic.f(points)
+    assert want.dtype == np.float64 and want[:3].tolist() == [10.0, 0.9375, 120.0] and want[3] > 2.0 ** 63
+    for given in (points.tolist(), tuple(points), points.astype(np.float32)):
+        np.testing.assert_array_equal(quartic.f(given), want, strict=True)
+    whole = np.array([-2, 3, 100000], dtype=np.int64)  # int64 arithmetic overflows at 100000 ** 4
+    np.testing.assert_array_equal(quartic.f(whole), want[[0, 2, 3]], strict=True)
+    assert type(quartic.f(2)) is np.float64 and quartic.f(2) == 30.0
+    for bad, what in (("a", "str of dtype <U1"), (None, "NoneType of dtype object"),
+                      (np.array([1j]), "ndarray of dtype complex128")):
+        with pytest.raises(TypeError) as err:
+            quartic.f(bad)
+        assert str(err.value) == f"formula input x must be real numbers (an array, a list or a number), got {what}"
+    with pytest.raises(TypeError, match=r"^formula input x must be real numbers .*; setting an array element"):
+        quartic.f([[1.0], [1.0, 2.0]])
+    long = "a" * 70
+    odd = _export(tmp_path, mlevolve.parse(f"algorithm c\nformula f(_float64: Scalar, {long}: Scalar) -> Scalar =\n"
+                                           f"  _float64 * {long}\n"), "f", "odd")
+    np.testing.assert_array_equal(_load(odd).f([2, 3], 4), np.array([8.0, 12.0]), strict=True)
+    with pytest.raises(TypeError, match=f"^formula input {long} must be real numbers"):
+        _load(odd).f(1.0, "b")
+    lint = run_child([sys.executable, "-m", "ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"),
+                      str(odd)], capture_output=True, text=True, timeout=120)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
 def test_a_formula_too_deep_for_sympy_still_exports_its_numpy_function(

@@ -26,8 +26,7 @@ OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
     KEPT = frozenset({$keys})  # each parameter's state
 
     def __init__(self, params: Any, lr: float = $lr_name) -> None:
-        if not lr >= 0.0:
-            raise ValueError(f"invalid learning rate: {lr}")
+        $check_rate(lr)
         super().__init__(params, {"lr": lr})
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -75,18 +74,30 @@ $store
 ''')
 
 
+RATE_CHECK = '''def _check_rate(lr: Any) -> None:
+    """Raise ValueError unless ``lr`` is a learning rate: a number (or a tensor) of at least 0 (a str raised a
+    comparison's TypeError, a fresh-user pass)."""
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real | torch.Tensor):
+        raise ValueError(f"invalid learning rate: {lr!r}, not a number")
+    if not lr >= 0.0:
+        raise ValueError(f"invalid learning rate: {lr}")
+'''
+
+
 LR_LAMBDA = Template('''def $name(total_steps: int, base_lr: float | None = None) -> Callable[[int], float]:
     """The .mlev schedule ``$schedule`` for ``torch.optim.lr_scheduler.LambdaLR``.
 
     The schedule gives the learning rate at training progress t = step / total_steps in [0, 1];
     LambdaLR multiplies the group's initial ``lr`` by this factor, so build the optimizer with
     ``lr=base_lr`` (default ``$lr_name``, the schedule's peak rate) and step the scheduler once per
-    optimizer step.  Raises ValueError unless ``total_steps`` >= 1 and the base rate is positive, and (the factor)
-    at a step where the schedule's rate is negative or NaN, or infinite before the last (t < 1), as mlevolve's run
-    fails there.
+    optimizer step.  Raises ValueError unless ``total_steps`` is an integer >= 1 and the base rate a positive number,
+    and (the factor) at a step where the schedule's rate is negative or NaN, or infinite before the last (t < 1), as
+    mlevolve's run fails there.
     """
-    if total_steps < 1:
-        raise ValueError(f"total_steps must be at least 1, got {total_steps}")
+    if not isinstance(total_steps, numbers.Integral) or isinstance(total_steps, bool) or total_steps < 1:
+        raise ValueError(f"total_steps must be an integer of at least 1, got {total_steps!r}")  # 10.5 was taken
+    if base_lr is not None and (not isinstance(base_lr, numbers.Real) or isinstance(base_lr, bool)):
+        raise ValueError(f"base_lr must be a positive number, got {base_lr!r}")  # "10" raised a comparison's TypeError
     base = $lr_name if base_lr is None else base_lr
     if not base > 0.0:
         raise ValueError(f"base_lr must be positive, got {base:g}" if base_lr is not None else
@@ -141,8 +152,10 @@ LOSS = Template('''class $cls(nn.Module):
     they are (a target (N,) beside predictions (N, 1), as ``build``'s network makes, as (N, 1)).
     The elementwise values are summed over the outputs; ``reduction`` then gives their
     mean over the batch (``"mean"``, what mlevolve trains with), their sum (``"sum"``) or the
-    per-example values (N,) (``"none"``).  Raises ValueError for another reduction or task, and
-    for a target of another shape (which would broadcast against ``input``, silently or not).
+    per-example values (N,) (``"none"``).  Raises ValueError for another reduction or task, for
+    a target of another shape (which would broadcast against ``input``, silently or not), and in
+    classification for an input that is not (N, C) or a class index outside 0 to C - 1; TypeError
+    for an input or target that is not a tensor.
     """
 
     def __init__(self, reduction: str = "mean", task: str = "classification") -> None:
@@ -154,9 +167,19 @@ LOSS = Template('''class $cls(nn.Module):
         self.task = task
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        for name, value in (("input", input), ("target", target)):
+            if not isinstance(value, torch.Tensor):  # as torch's own losses take them
+                raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        given = tuple(target.shape)  # the target as given: a message names it, not its one-hot form
         if self.task == "classification":
+            if input.dim() != 2:  # softmax over dim 1 raised IndexError for (N,), and mixed examples for (N, C, K)
+                raise ValueError(f"input {tuple(input.shape)}: in classification, input is logits (N, C)")
             p = torch.softmax(input, dim=1)
             if not torch.is_floating_point(target):
+                outside = target[(target < 0) | (target >= input.shape[1])]
+                if len(outside):  # one_hot's words named neither the class nor how many there are
+                    raise ValueError(f"target holds class {int(outside[0])}: input {tuple(input.shape)} has "
+                                     f"{input.shape[1]} classes, indices 0 to {input.shape[1] - 1}")
                 target = F.one_hot(target.long(), input.shape[1])
             y = target.to(p.dtype)
         elif target.dim() == 1 and input.shape == (len(target), 1):
@@ -166,7 +189,7 @@ LOSS = Template('''class $cls(nn.Module):
         if y.shape != p.shape:  # float class indices (N,) against (N, C): a (N, N) loss where C == N
             what = ("class probabilities (N, C) or class indices (N,) as integers"
                     if self.task == "classification" else "shaped as input")
-            raise ValueError(f"target {tuple(target.shape)} for input {tuple(input.shape)}: a target is {what}")
+            raise ValueError(f"target {given} for input {tuple(input.shape)}: a target is {what}")
         values = torch.as_tensor($fn(p, y), device=p.device)
         values = torch.broadcast_to(values, p.shape).flatten(1).sum(1)  # (N,), an empty batch's too
         if self.reduction == "none":
@@ -186,7 +209,11 @@ OBJECTIVE = Template('''def $name($params) -> torch.Tensor:
 
 BUILD = Template('''def $name(n_features: int, n_classes: int = 1) -> nn.Module:
     """The network ``$model`` with a linear head to ``n_classes`` outputs (1 for regression), as mlevolve
-    trains it.  Its lazy layers are sized by one call on a (2, n_features) batch of zeros."""
+    trains it.  Its lazy layers are sized by one call on a (2, n_features) batch of zeros.  Raises ValueError
+    where ``n_features`` or ``n_classes`` is not a positive integer."""
+    for name, size in (("n_features", n_features), ("n_classes", n_classes)):
+        if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"{name} must be a positive integer, got {size!r}")  # build(0) built a net of nothing
     model = nn.Sequential($model(), nn.LazyLinear(n_classes))
     with torch.no_grad():
         model.eval()
@@ -299,3 +326,18 @@ def _weighted_rows(X: Any, y: Any, sample_weight: Any, unweighted: str) -> tuple
         raise ValueError(f"sample_weight with weights that differ (from {low:g} to {high:g}) is not supported: "
                          f"{unweighted}; equal weights, and zeros (which leave their rows out), are honoured exactly")
     return (X, y, np.arange(len(y))) if kept.all() else (X[kept], y[kept], np.flatnonzero(kept))
+
+
+def _float64(values: Any, name: str) -> Any:
+    """``values``, the formula's input ``name``, as float64 in its shape (a number as a NumPy number), as mlevolve
+    computes a formula: a list is an array, and integers are not multiplied and divided as integers (which
+    overflow silently: 100000 ** 4) nor float32 in float32.  Raises TypeError where they are not real numbers
+    (text, None, complex, a ragged list), naming the input."""
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError) as err:  # a ragged list
+        raise TypeError(f"formula input {name} must be real numbers (an array, a list or a number); {err}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"formula input {name} must be real numbers (an array, a list or a number), got "
+                        f"{type(values).__name__} of dtype {array.dtype}")
+    return array.astype(np.float64)[()]

@@ -43,6 +43,7 @@ from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.algebra import UNDECIDABLE, formula_display, shown_expr, sympy_of, too_deep, undecidable
 from mlevolve.interpreter.codegen import _ZEROS, WIDTH, Backend, doc_literal, function_lines, packed, wrapped_text
+from mlevolve.interpreter.names import py_local
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,10 @@ class _Module:
         self.taken.add(wanted)
         return wanted
 
-    def function(self, d: Definition, doc: str, backend: Backend = "torch") -> str:
-        """Emit the generated function of definition ``d``; return its Python name."""
+    def function(self, d: Definition, doc: str, backend: Backend = "torch",
+                 prelude: dict[str, str] | None = None) -> str:
+        """Emit the generated function of definition ``d`` (its parameters first rebound to the code ``prelude``
+        gives for them); return its Python name."""
         assert d.body is not None and d.result is not None
         env: dict[str, Type]
         if d.kind == "model":
@@ -86,7 +89,7 @@ class _Module:
         else:
             env = {p.name: p.type for p in d.params}
             params = [p.name for p in d.params]
-        lines = function_lines(d.name, params, d.body, env, self.spec, backend, doc)
+        lines = function_lines(d.name, params, d.body, env, self.spec, backend, doc, prelude=prelude)
         self.body.append("\n".join(lines))
         return self.emitted(lines)
 
@@ -150,8 +153,10 @@ def _optimizer(m: _Module) -> None:
                       for i, n in enumerate(state))
     state_doc = ", ".join(f"``{slot[n]}``" for n in state) or "none besides the step count"
     t_line = f"{' ' * 16}t = state[\"step\"].to(work)\n" if "t" in names else ""
-    check_line = (f"{' ' * 12}if not group[\"lr\"] >= 0.0:  # a scheduler's rate: it would ascend the loss\n"
-                  f"{' ' * 16}raise ValueError(f\"invalid learning rate: {{group['lr']}}\")\n") if "lr" in names else ""
+    check = m.name("_check_rate")  # the rate's one check, __init__'s and each step's
+    m.body.append(templates.RATE_CHECK.replace("def _check_rate(", f"def {check}(", 1))
+    check_line = (f"{' ' * 12}{check}(group[\"lr\"])  # a scheduler's rate: a negative one would ascend the loss\n"
+                  if "lr" in names else "")
     lr_line = f"{' ' * 12}lr = torch.as_tensor(float(group[\"lr\"]), dtype=torch.float64)\n" if "lr" in names else ""
     if "lr" in names and d.body is not None and reads(d.body, "lr"):
         lr_doc = ("``lr`` is read from the parameter\n    group on every step, so schedulers and "
@@ -162,7 +167,8 @@ def _optimizer(m: _Module) -> None:
     m.body.append(templates.OPTIMIZER.substitute(cls=cls, rule=rule, name=d.name, state_doc=state_doc, lr_doc=lr_doc,
                                                  keys=", ".join(repr(k) for k in ("step", *keys.values())),
                                                  lr_name=lr_name, init=init, result=result, args=args, store=store,
-                                                 t_line=t_line, lr_line=lr_line, check_line=check_line))
+                                                 t_line=t_line, lr_line=lr_line, check_line=check_line,
+                                                 check_rate=check))
     m.public += [cls, lr_name]
     usage = f"    opt = {cls}(model.parameters())\n"
     if schedule is not None:
@@ -330,14 +336,17 @@ def _learner(m: _Module) -> None:
 
 # ---------------------------------------------------------------------------------------------- formula
 def _formula(m: _Module) -> None:
-    fn = m.function(m.d, f"formula {m.d.name}: elementwise over arrays", backend="numpy")
+    fn = m.function(m.d, f"formula {m.d.name}: elementwise over arrays, in float64", backend="numpy",
+                    prelude=_float64_inputs(m))
     args = m.signatures[fn]
     assert m.d.body is not None
     read = {n.name for n in walk(m.d.body) if isinstance(n, Ref)}
     if any(p.name not in read for p in m.d.params):  # a constant's values are one number, not the inputs' shape
         _shaped(m, fn, args)
     m.usage = f"    y = {fn}({args})  # numpy arrays of one shape"
-    m.shapes = f"{args}: numpy arrays (or numbers) of one shape; the result has that shape, in the target's units."
+    m.shapes = (f"{args}: numpy arrays, lists or numbers of one shape, computed in float64 (as mlevolve scores a "
+                f"formula);\nthe result has that shape, in the target's units; an input that is not real numbers "
+                f"raises TypeError.")
     try:
         srepr, latex, text = _symbolic(m.d)
     except MlevError as err:  # too deep for SymPy: the NumPy function alone
@@ -351,6 +360,23 @@ def _formula(m: _Module) -> None:
     m.public += [fn, names["sympy_expr"], names["LATEX"]]
     m.usage += f"\n    expr = {names['sympy_expr']}()"
     m.shapes += f"\nAs an expression: {text}"
+
+
+def _float64_inputs(m: _Module) -> dict[str, str]:
+    """The formula's prelude: each parameter rebound to its values as float64 (a list, an integer array: a fresh-user
+    pass found ``f([1.0, 2.0])`` a TypeError of list arithmetic and ``f(np.array([100000]))`` an integer overflow)
+    by ``_float64``, whose source the module gets, under a name no parameter has."""
+    params = {p.name: py_local(p.name) for p in m.d.params}
+    helper = m.name("_float64")
+    while helper in params.values():
+        helper = m.name(helper + "_")
+    m.body.append(inspect.getsource(templates._float64).replace("def _float64(", f"def {helper}(", 1))
+    prelude: dict[str, str] = {}
+    for name, local in params.items():
+        call = f"{helper}({local}, {name!r})"  # the line reads "    LOCAL = CALL"
+        prelude[name] = call if len(call) + len(local) + 7 <= WIDTH else \
+            f"{helper}(\n        {local},\n        {name!r},\n    )"
+    return prelude
 
 
 def _shaped(m: _Module, fn: str, args: str) -> None:
