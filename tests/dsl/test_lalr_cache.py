@@ -81,11 +81,20 @@ def test_first_process_writes_the_tables_and_a_later_one_loads_them(tmp_path: Pa
     assert out2 == out1 and "error:" in out1 and "hint:" in out1  # the same programs and messages
 
 
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A child's output with an empty cache (it built the parser), and the name of the file it wrote."""
+    home = tmp_path_factory.mktemp("fresh")
+    out, how = _child(home)
+    assert how == "built"
+    return out, next((home / "mlevolve").glob("lalr-*.pickle")).name
+
+
 @pytest.mark.parametrize("content", [b"", b"not a pickle", b"\x80\x05K\x01.", b"\x80\x05}q\x00."])
-def test_a_corrupt_cache_is_rebuilt_with_the_same_results(tmp_path: Path, content: bytes) -> None:
-    out_built, _ = _child(tmp_path / "fresh")
-    path = next((tmp_path / "fresh" / "mlevolve").glob("lalr-*.pickle"))
-    bad = tmp_path / "bad" / "mlevolve" / path.name
+def test_a_corrupt_cache_is_rebuilt_with_the_same_results(tmp_path: Path, content: bytes,
+                                                          fresh: tuple[str, str]) -> None:
+    out_built, name = fresh
+    bad = tmp_path / "bad" / "mlevolve" / name
     bad.parent.mkdir(parents=True)
     bad.write_bytes(content)
     out, how = _child(tmp_path / "bad")
