@@ -28,6 +28,7 @@ from mlevolve.dsl.errors import (
     source_lines,
 )
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Span, Tup
+from mlevolve.dsl.lalr_cache import cached_lark
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import TupleType, Type
 from mlevolve.interpreter.standalone.common import DSL_KEYWORDS
@@ -158,11 +159,17 @@ class _Build(Transformer[Token, Any]):
         return Program(str(name), defs, task, _span(name), task_span=where)
 
 
+def syntax() -> str:
+    """The Lark grammar of ``.mlev`` (``mlev.lark``, its keywords filled in)."""
+    text = resources.files("mlevolve.dsl").joinpath("mlev.lark").read_text()
+    return text.replace("@KEYWORDS@", "|".join(KEYWORDS))  # reserved: no NAME is a keyword
+
+
 @cache
 def _parser() -> Lark:
-    syntax = resources.files("mlevolve.dsl").joinpath("mlev.lark").read_text()
-    syntax = syntax.replace("@KEYWORDS@", "|".join(KEYWORDS))  # reserved: no NAME is a keyword
-    return Lark(syntax, parser="lalr", start=["start", "expr"], transformer=_Build(), maybe_placeholders=True)
+    """The ``.mlev`` parser, once a process; its LALR(1) tables from this user's cache where another process
+    built them (:mod:`mlevolve.dsl.lalr_cache`: building them is on every command's path, loading is 5x less)."""
+    return cached_lark(syntax(), start=["start", "expr"], transformer=_Build(), maybe_placeholders=True)
 
 
 def _describe(parser: Lark, names: set[str]) -> str:

@@ -20,14 +20,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.messages import counted
 from mlevolve.results import NOT_MEASURES, shown_order, shown_program, shown_scale, tied
+
+if TYPE_CHECKING:  # imported where a lineage is drawn: a search's summary never does (0.2-0.3 s)
+    import networkx as nx
 
 T = TypeVar("T")
 
@@ -564,6 +565,8 @@ def lineage(run: Run, row: Row, limit: int = 60) -> tuple[nx.DiGraph, int]:
                 drawn.add(p)
                 order.append((node_of[ident], parent))
             edges.append((node_of[ident], name))
+    import networkx as nx  # here, not above: the run's summary imports this module, no lineage (stop 59)
+
     kept = {name for name, _ in order[:limit]}
     graph: nx.DiGraph = nx.DiGraph()
     graph.add_nodes_from((name, _node_attributes(r)) for name, r in order[:limit])
