@@ -598,6 +598,8 @@ def _show_formula(args: argparse.Namespace) -> int:
             digits = args.digits if "digits" in args.given or not isinstance(program, str) else None
             text, latex = _located(program, partial(formula_display, _formula_of(program), expr, digits))
             print(latex if args.latex else text)
+        except MlevError:  # a ValueError too (too deep for SymPy's printers): a mistake, not an undecidable part
+            raise
         except UNDECIDABLE as err:  # a comparison SymPy cannot decide (of zoo, of a complex value)
             _formula_text(program, "SymPy cannot write this formula: " + (str(err).splitlines() or
                                                                           [type(err).__name__])[0])

@@ -458,8 +458,13 @@ def display_line(line: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in line)
 
 
-class MlevError(Exception):
-    """A user-facing error: bad source text, a type error, a bad flag, an unknown task..."""
+class MlevError(ValueError):
+    """A user-facing error: bad source text, a type error, a bad flag, an unknown task...
+
+    A :class:`ValueError`, as a bad value given to Python is (``tomllib.TOMLDecodeError`` and scikit-learn's
+    parameter errors are too): a caller of the Python API catches a user's mistake as one, as scikit-learn's
+    ``cross_val_score`` and ``GridSearchCV`` do.  Every ``except ValueError`` of this package that guards other
+    code lets it through (``except MlevError: raise`` before it)."""
 
     def __init__(
         self, message: str, span: Span | None = None, hint: str | None = None, file: str | None = None

@@ -399,6 +399,8 @@ def _symbolic(d: Definition) -> tuple[str, str, str]:
         srepr, (text, latex) = sympy.srepr(shown_expr(expr)), formula_display(d, expr)
     except RecursionError:  # srepr's
         raise too_deep(d, "SymPy's printers") from None
+    except MlevError:  # a ValueError too (too deep for SymPy): the mistake already in its words
+        raise
     except UNDECIDABLE as err:
         raise undecidable(d, err) from None
     depth = level = 0
