@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,3 +47,51 @@ def test_a_value_error_guard_lets_a_user_error_through(tmp_path: Path) -> None:
         data.load(db, key="zz")
     assert caught.value.message == "no program with hash 'zz' in the archive"
 
+
+# ------------------------------------------------------------------ 2. a config key's place, however it is written
+_META = ('program = "quartic.mlev"\nevolve = ["f"]\n[split]\ntrain = ["nguyen1", "nguyen3"]\nvalidation = ["nguyen2"]\n'
+         'test = ["nguyen4"]\n[inner]\nbudget = 300\n')
+
+
+@pytest.mark.parametrize(("edit", "where", "message"), [
+    (lambda t: t + "[bounds.nguyen1]\nlo = 0\n", "9:9", "[bounds] nguyen1 must be a list of numbers"),
+    (lambda t: t + "[bounds]\nnguyen1.lo = 0\n", "10:1", "[bounds] nguyen1 must be a list of numbers"),
+    (lambda t: "bounds.nguyen1.lo = 0\n" + t, "1:8", "[bounds] nguyen1 must be a list of numbers"),
+    (lambda t: t.replace("budget = 300", "budget.x = 300"), "8:1", "[inner] budget must be an integer"),
+    (lambda t: t + "[meta.population]\na = 1\n", "9:7", "[meta] population must be an integer"),
+    (lambda t: t + "[inner.nope]\na = 1\n", "9:8", "[inner] has no setting 'nope'"),
+    (lambda t: t.replace("budget = 300", "budget = 300\nnope.x = 1"), "9:1", "[inner] has no setting 'nope'"),
+    (lambda t: t + "[nope.x]\na = 1\n", "9:2", "unknown entry 'nope'"),
+    (lambda t: "nope.x = 1\n" + t, "1:1", "unknown entry 'nope'"),
+    (lambda t: t.replace('test = ["nguyen4"]', 'test.x = ["nguyen4"]'), "6:1", "[split] test must be a list"),
+], ids=["bounds-subtable", "bounds-dotted", "bounds-dotted-top", "inner-dotted", "meta-subtable",
+        "unknown-subtable", "unknown-dotted", "top-subtable", "top-dotted", "split-dotted"])
+def test_meta_config_errors_point_at_the_key_as_written(tmp_path: Path, edit: Any, where: str, message: str) -> None:
+    from mlevolve.meta.config import load_config
+
+    (tmp_path / "quartic.mlev").write_text(Path(QUARTIC).read_text())
+    config = tmp_path / "c.toml"
+    config.write_text(edit(_META))
+    with pytest.raises(MlevError) as caught:
+        load_config(config)
+    assert str(caught.value).splitlines()[0].startswith(f"{config}:{where}: error: {message}")
+
+
+@pytest.mark.parametrize(("text", "where", "message"), [
+    ('extends = "base"\n[weights."add(Scalar,Scalar)"]\nx = 1\n', "2:11", '[weights] "add(Scalar,Scalar)" must be'),
+    ('extends = "base"\n[weights]\n"add(Scalar,Scalar)".x = 1\n', "3:2", '[weights] "add(Scalar,Scalar)" must be'),
+    ('extends = "base"\nbandit.floor = "x"\n', "2:8", "[bandit] floor must be a number"),
+    ('extends = "base"\n[bandit.floor]\nx = 1\n', "2:9", "[bandit] floor must be a number"),
+    ('extends = "base"\n[[rule]]\nname = "r1"\nsig = "Scalar -> Scalar"\nweight = 1.0\n[rule.body]\nx = 1\n', "6:7",
+     "[[rule]] #1 body must be a string"),
+    ('extends = "base"\n[[rule]]\nname = "r1"\nsig = "Scalar -> Scalar"\nbody = "h0"\nweight.x = 1.0\n', "6:1",
+     "[[rule]] #1 weight must be a number"),
+    ('extends = "base"\n[literals.Scalar.weight]\nx = 1\n', "2:18", "[literals.Scalar] weight must be a number"),
+], ids=["weights-subtable", "weights-dotted", "bandit-dotted-top", "bandit-subtable", "rule-subtable",
+        "rule-dotted", "literals-subtable"])
+def test_grammar_errors_point_at_the_key_as_written(tmp_path: Path, text: str, where: str, message: str) -> None:
+    grammar = tmp_path / "g.toml"
+    grammar.write_text(text)
+    with pytest.raises(MlevError) as caught:
+        mlevolve.load_grammar(grammar)
+    assert str(caught.value).splitlines()[0].startswith(f"{grammar}:{where}: error: {message}")
