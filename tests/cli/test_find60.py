@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import mlevolve
@@ -95,3 +96,42 @@ def test_grammar_errors_point_at_the_key_as_written(tmp_path: Path, text: str, w
     with pytest.raises(MlevError) as caught:
         mlevolve.load_grammar(grammar)
     assert str(caught.value).splitlines()[0].startswith(f"{grammar}:{where}: error: {message}")
+
+
+# ------------------------------------------------------------------ 3. n_train above the rows a file has
+def _sixty_rows(folder: Path) -> Path:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 2))
+    np.savez(folder / "d.npz", X=x, y=x[:, 0] * 2 + x[:, 1])
+    csv = folder / "d.csv"
+    np.savetxt(csv, np.c_[x, x[:, 0] * 2 + x[:, 1]], delimiter=",", header="a,b,y", comments="")
+    (folder / "lin.mlev").write_text("algorithm lin\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  2 * a + b\n")
+    (folder / "linx.mlev").write_text("algorithm lin\n\nformula f(x0: Scalar, x1: Scalar) -> Scalar =\n  2 * x0 + x1\n")
+    return csv
+
+
+@pytest.mark.parametrize(("program", "task"), [("lin.mlev", "d.csv:target=y:n_train=1000"),
+                                               ("linx.mlev", "d.npz:n_train=49")])
+def test_n_train_above_a_files_fitting_rows_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str], program: str,
+                                                       task: str) -> None:
+    from mlevolve import cli
+
+    _sixty_rows(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for command in (["run", program], ["evolve", program, "--budget", "5", "--db", "e.db"]):
+        assert cli.main([*command, "--task", task]) == 2
+        n = task.rpartition("=")[2]
+        assert capsys.readouterr().err.splitlines() == [
+            f"mlevolve {command[0]}: error: {task.partition(':')[0]}: n_train={n} is more than its 48 fitting rows "
+            "(60 rows, 12 held out for test_r2)", "hint: n_train=48 or less, or leave it out"]
+    assert not (tmp_path / "e.db").exists()
+    assert cli.main(["run", program, "--task", task.replace(f"n_train={n}", "n_train=48")]) == 0  # every one: taken
+
+
+def test_max_samples_above_the_rows_is_a_value_error(tmp_path: Path) -> None:
+    x = np.random.default_rng(0).normal(size=(60, 2))
+    with pytest.raises(ValueError, match=r"^n_samples = 60, n_features = 2: max_samples=1000 is more than its 48 "
+                                         r"fitting rows \(60 rows"):
+        mlevolve.SymbolicRegressor(budget=10, max_samples=1000, random_state=0).fit(x, x[:, 0])
+
