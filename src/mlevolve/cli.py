@@ -946,8 +946,9 @@ def _interrupted(args: argparse.Namespace, stop: KeyboardInterrupt, what: str) -
     prog, command = f"mlevolve {args.command}", shlex.join(["mlevolve", *args.argv])
     if not isinstance(stop, api.RunInterrupted):
         said = f"{prog}: {_stop_word()} before the run began: nothing new was saved"
-    elif not stop.saved:
-        said = f"{prog}: {_stop_word()} before any {what} was saved: nothing to resume"
+    elif not stop.saved:  # the archive it made is removed (gp.archive.Archive.__exit__); one there before is kept
+        kept = f" ({shlex.quote(stop.db)}, there before, is kept)" if Path(stop.db).exists() else ""
+        said = f"{prog}: {_stop_word()} before any {what} was saved: nothing to resume{kept}"
     else:
         n = stop.saved
         print(f"{prog}: {_stop_word()}; {counted(n, what)} {'is' if n == 1 else 'are'} saved in "

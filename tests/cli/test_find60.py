@@ -135,3 +135,43 @@ def test_max_samples_above_the_rows_is_a_value_error(tmp_path: Path) -> None:
                                          r"fitting rows \(60 rows"):
         mlevolve.SymbolicRegressor(budget=10, max_samples=1000, random_state=0).fit(x, x[:, 0])
 
+
+# ------------------------------------------------------------------ 4. a stop before any candidate leaves no archive
+def _stop(*args: object, **kwargs: object) -> None:
+    raise KeyboardInterrupt  # as a Ctrl-C before the first candidate is scored
+
+
+@pytest.mark.parametrize("before", [False, True], ids=["new", "there-before"])
+def test_a_stop_before_any_candidate_removes_the_archive_it_made(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 before: bool) -> None:
+    from mlevolve import cli
+
+    db = tmp_path / "r.db"
+    if before:  # an empty archive of this run, left by an older mlevolve or a kill: never removed
+        cli.main(["evolve", QUARTIC, "--budget", "4", "--db", str(db), "--quiet"])
+        capsys.readouterr()
+        with Archive.for_run(db, Archive.read(db).meta()) as archive:  # emptied, as a kill -9 before a row leaves it
+            archive.conn.execute("DELETE FROM candidates")
+    monkeypatch.setattr(api.search, "_searched", _stop)
+    assert cli.main(["evolve", QUARTIC, "--budget", "4", "--db", str(db)]) == 130
+    kept = f" ({db}, there before, is kept)" if before else ""
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"mlevolve evolve: interrupted before any candidate was saved: nothing to resume{kept}")
+    assert db.exists() == before and not list(tmp_path.glob("r.db-*"))
+
+
+def test_a_stopped_meta_run_and_fit_leave_no_empty_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from mlevolve import cli
+
+    (tmp_path / "quartic.mlev").write_text(Path(QUARTIC).read_text())
+    (tmp_path / "c.toml").write_text(_META)
+    monkeypatch.setattr(api.metarun, "_meta_runs", _stop)
+    assert cli.main(["meta", str(tmp_path / "c.toml"), "--db", str(tmp_path / "m.db")]) == 130
+    assert "nothing to resume" in capsys.readouterr().err and not (tmp_path / "m.db").exists()
+    x = np.random.default_rng(0).normal(size=(30, 1))
+    monkeypatch.setattr(api.search, "_searched", _stop)
+    with pytest.raises(KeyboardInterrupt):
+        mlevolve.SymbolicRegressor(budget=10, db=str(tmp_path / "sr.db")).fit(x, x[:, 0])
+    assert not list(tmp_path.glob("sr.db*"))  # neither the archive nor the copy of the data beside it
