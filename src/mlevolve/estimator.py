@@ -16,7 +16,6 @@ the constants' fit, weighted MSE and R² (scikit-learn's) in the fitness and eve
 from __future__ import annotations
 
 import contextlib
-import datetime
 import functools
 import io
 import os
@@ -33,6 +32,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlevolve.dsl.errors import MlevError, SettingError
+from mlevolve.interpreter.component_templates import _text_numbers
 from mlevolve.report.data import MODEL_SELECTIONS, selected
 
 
@@ -360,31 +360,6 @@ def _not_an_archive(db: Path) -> str | None:
 def _said(err: MlevError) -> str:
     """``err``'s place (a file it names), message and hint, as one line."""
     return (f"{err.file}: " if err.file else "") + err.message + (f" ({err.hint})" if err.hint else "")
-
-
-def _text_numbers(data: Any, name: str) -> Any:
-    """``data``, or a ValueError at its first cell of text that is no number as a data file's cell is one (NumPy's
-    float, as Python's, reads ``1_000`` and other scripts' digits (``１２``), which the data files' reader refuses), or
-    at its first date or time (a datetime64 or timedelta64 array, a DataFrame's datetime column: NumPy's own error
-    named neither the cell nor the column, "The DType <class 'numpy.dtypes.DateTime64DType'> could not be promoted")."""
-    from mlevolve.interpreter.standalone.common import NUMBER
-
-    cells = data if isinstance(data, np.ndarray) else np.asarray(data)
-    if cells.dtype.kind not in "OUSMm":  # numbers (or what validate_data refuses in its words)
-        return data
-    columns = [str(c) for c in getattr(data, "columns", ())]  # a DataFrame's: its cell's column named too
-    for at, cell in np.ndenumerate(cells):
-        place = f"{name}[{', '.join(map(str, at))}]" + (
-            f" (column {columns[at[1]]!r})" if len(at) == 2 and at[1] < len(columns) else "")
-        if isinstance(cell, str) and not NUMBER.fullmatch(cell.strip()):
-            raise ValueError(f"{name} must hold numbers: {place}: {cell.strip()!r} is not a number (a number written "
-                             "as text is ASCII digits, as 1000 or 1e3, as in a data file: no _ or other scripts' "
-                             "digits)")
-        if isinstance(cell, datetime.date | datetime.timedelta | np.datetime64 | np.timedelta64):
-            raise ValueError(f"{name} must hold numbers: {place} is a date or time, {cell}: convert it to "
-                             "numbers first (a date's days since the first, (d - d.min()).dt.days; a duration's "
-                             "seconds, d.dt.total_seconds())")
-    return data
 
 
 def _unique_columns(X: Any) -> Any:

@@ -175,3 +175,39 @@ def test_a_stopped_meta_run_and_fit_leave_no_empty_archive(tmp_path: Path, monke
     with pytest.raises(KeyboardInterrupt):
         mlevolve.SymbolicRegressor(budget=10, db=str(tmp_path / "sr.db")).fit(x, x[:, 0])
     assert not list(tmp_path.glob("sr.db*"))  # neither the archive nor the copy of the data beside it
+
+
+# ------------------------------------------------------------------ 6. an exported learner refuses text and dates
+def test_an_exported_learner_refuses_text_and_dates_as_the_estimator_does(tmp_path: Path) -> None:
+    """The learner's module checked its input with scikit-learn's plain checks: a datetime column gave NumPy's
+    "could not be promoted", a text target Python's "string indices must be integers".  It says what came where
+    numbers were expected, in the words of mlevolve.SymbolicRegressor (one check, copied into the module)."""
+    import importlib.util
+
+    import pandas as pd
+
+    module = tmp_path / "lr.py"
+    module.write_text(api.export_component(ROOT / "examples" / "linear_regression.mlev", "linreg"))
+    spec = importlib.util.spec_from_file_location("exported_linreg", module)
+    assert spec is not None and spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    learner = getattr(loaded, loaded.__all__[0])
+    n, numbers = 20, np.arange(20.0)
+    dates = pd.DataFrame({"a": numbers, "d": pd.date_range("2020-01-01", periods=n)})
+    for X, y, said in [
+        (dates, numbers, "X must hold numbers: X[0, 1] (column 'd') is a date or time, 2020-01-01 00:00:00: convert "
+                         "it to numbers first"),
+        (pd.DataFrame({"a": numbers, "s": ["x"] * n}), numbers, "X must hold numbers: X[0, 1] (column 's'): 'x' is "
+                                                                "not a number"),
+        (numbers[:, None], np.array(["x"] * n), "y must hold numbers: y[0]: 'x' is not a number"),
+    ]:
+        for estimator in (learner(), mlevolve.SymbolicRegressor(budget=5)):
+            with pytest.raises(ValueError) as caught:
+                estimator.fit(X, y)
+            assert str(caught.value).startswith(said) and "\n" not in str(caught.value)
+    fitted = learner().fit(numbers[:, None], np.array([str(v) for v in numbers]))  # numbers written as text: numbers
+    with pytest.raises(ValueError, match=r"^X must hold numbers: X\[0, 0\]: 'x' is not a number"):
+        fitted.predict(np.array([["x"]]))
+    with pytest.raises(ValueError, match=r"^sample_weight must hold numbers: sample_weight\[0\]: 'w' is not"):
+        learner().fit(numbers[:, None], numbers, sample_weight=np.array(["w"] * n))
