@@ -37,6 +37,20 @@ def test_setting_errors_are_value_errors() -> None:
     assert issubclass(SettingError, ValueError) and issubclass(MlevError, ValueError)
 
 
+@pytest.mark.parametrize("call", [
+    lambda: api.evolve(QUARTIC, ["f"], budget="3"),
+    lambda: api.evolve(QUARTIC, ["f"], seed=1.5),
+    lambda: mlevolve.run(3),
+    lambda: api.check_seed("1"),
+], ids=["budget-text", "seed-float", "program-int", "check-seed"])
+def test_a_value_of_the_wrong_type_is_a_type_error_too(call: Any) -> None:
+    """As Python's own wrong-type errors (and scikit-learn's InvalidParameterError, both at once)."""
+    with pytest.raises(TypeError) as caught:
+        call()
+    assert isinstance(caught.value, SettingError) and isinstance(caught.value, ValueError)
+    assert caught.value.message.split(" must be ")[0] in ("budget", "seed", "program")
+
+
 def test_a_value_error_guard_lets_a_user_error_through(tmp_path: Path) -> None:
     """report.data.load guards the archive's reading with ``except ValueError``: a hash it lacks is said so, not
     "cannot read archive" (MlevError being a ValueError)."""

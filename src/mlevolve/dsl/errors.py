@@ -589,8 +589,14 @@ class SettingError(MlevError):
         return self
 
 
+class SettingTypeError(SettingError, TypeError):
+    """A setting's value of the wrong type (``seed="1"``, ``budget=2.5``): a :class:`TypeError` as well as a
+    :class:`ValueError` (a :class:`MlevError`), as Python's own wrong-type errors are and scikit-learn's
+    ``InvalidParameterError`` is both."""
+
+
 def check_types(integers: Mapping[str, object] | None = None, numbers: Mapping[str, object] | None = None) -> None:
-    """Raise :class:`SettingError` naming the first of ``integers`` (a setting's name to its value) that is
+    """Raise :class:`SettingTypeError` naming the first of ``integers`` (a setting's name to its value) that is
     no ``int`` (a bool is none: ``seed=True`` was seed 1), or of ``numbers`` (None allowed: left out) that is
     no ``int`` or ``float``: ``seed="1e3"`` raised a bare TypeError, ``seed=1.5`` NumPy's.  The type check of
     every API setting, called where their ranges are checked (``api.checks._at_least``, ``api.check_seed``)."""
@@ -598,10 +604,10 @@ def check_types(integers: Mapping[str, object] | None = None, numbers: Mapping[s
 
     for name, value in (integers or {}).items():
         if not isinstance(value, int) or isinstance(value, bool):
-            raise SettingError(*NOT_AN_INTEGER.setting(name), got=repr(value), example=3)
+            raise SettingTypeError(*NOT_AN_INTEGER.setting(name), got=repr(value), example=3)
     for name, value in (numbers or {}).items():
         if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
-            raise SettingError(*NOT_A_NUMBER.setting(name), got=repr(value), example=2.5)
+            raise SettingTypeError(*NOT_A_NUMBER.setting(name), got=repr(value), example=2.5)
 
 
 class MlevErrors(MlevError):
