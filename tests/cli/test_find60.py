@@ -225,3 +225,18 @@ def test_an_exported_learner_refuses_text_and_dates_as_the_estimator_does(tmp_pa
         fitted.predict(np.array([["x"]]))
     with pytest.raises(ValueError, match=r"^sample_weight must hold numbers: sample_weight\[0\]: 'w' is not"):
         learner().fit(numbers[:, None], numbers, sample_weight=np.array(["w"] * n))
+
+
+def test_toml_key_span_reads_key_paths() -> None:
+    """A key with dots in its quotes is one key; a table's own header is its place before a sub-table's."""
+    from mlevolve.dsl.errors import toml_key_span
+    from mlevolve.dsl.ir import Span
+
+    text = ('program = "p"\n[ bounds . "d.csv:target=y" ]\nlo = 1\n[bounds]\n"d.csv:target=y" = [0, 1]\n'
+            '  "e.csv"  =  2\nf.g = 3\n')
+    assert toml_key_span(text, "bounds", "d.csv:target=y") == Span(2, 13, 2, 26)
+    assert toml_key_span(text, "bounds", "e.csv") == Span(6, 4, 6, 8)
+    assert toml_key_span(text, "bounds", "f") == Span(7, 1, 7, 1)
+    assert toml_key_span(text, "bounds.f", "g") == Span(7, 3, 7, 3)
+    assert toml_key_span(text, "bounds", None) == Span(4, 2, 4, 7)  # [bounds], not [bounds."d.csv:target=y"]
+    assert toml_key_span('[op.add]\nx = 1\n', "op", None) == Span(1, 2, 1, 7)  # only sub-tables: the first

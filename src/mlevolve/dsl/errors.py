@@ -443,6 +443,9 @@ def toml_key_span(text: str, table: str | None, key: str | None = None) -> Span 
         for target in targets:
             if path[:len(target)] == target and len(target) > offset:  # this line writes the key (or inside it)
                 first, last = parts[len(target) - 1 - offset][1], parts[len(target) - 1 - offset][2]
+                if key is None and path != target:  # a table's sub-table: its place unless its own header follows
+                    found = found or Span(number, parts[0][1], number, parts[-1][2])
+                    continue
                 if key is None:  # the header's whole name
                     first, last = parts[0][1], parts[-1][2]
                 return Span(number, first, number, last)
