@@ -32,7 +32,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlevolve.dsl.errors import MlevError, SettingError
-from mlevolve.interpreter.component_templates import _text_numbers
+from mlevolve.interpreter.component_templates import _text_numbers, _unique_columns
 from mlevolve.report.data import MODEL_SELECTIONS, selected
 
 
@@ -144,8 +144,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # the last fit's: a fit that raises leaves the estimator unfitted, not half-fitted
         self._check_parameters()
-        X, y = validate_data(self, _unique_columns(_text_numbers(X, "X")), _text_numbers(y, "y"), y_numeric=True,
-                             dtype=np.float64)
+        X = _unique_columns(_text_numbers(X, "X"), _NAMED)
+        X, y = validate_data(self, X, _text_numbers(y, "y"), y_numeric=True, dtype=np.float64)
         try:  # text targets (y_numeric converts object arrays only); numbers written as text are numbers
             y = np.asarray(y, dtype=np.float64)
         except ValueError as err:
@@ -230,7 +230,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         a smaller formula of the Pareto front); a ValueError where there is no such entry."""
         check_is_fitted(self, "program_")
         program = self._program(index)
-        X = validate_data(self, _unique_columns(_text_numbers(X, "X")), reset=False, dtype=np.float64)
+        X = validate_data(self, _unique_columns(_text_numbers(X, "X"), _NAMED), reset=False, dtype=np.float64)
         try:
             function = _function(program, self.grammar_path_)
         except MlevError as err:  # the grammar file it was fitted in is gone or changed
@@ -339,6 +339,7 @@ def _in_arrays(text: str, data: Path, shape: tuple[int, int], rows: Any) -> str:
     return f"n_samples = {n}, n_features = {shape[1]}: {said}" if str(data) in text else said
 
 
+_NAMED = " (a formula's parameters are named after them)"  # what X's column names are for, said where two are one
 _PARAMETERS = {"seed": "random_state", "fit": "fit_constants"}  # evolve's settings the estimator names otherwise
 
 
@@ -360,16 +361,6 @@ def _not_an_archive(db: Path) -> str | None:
 def _said(err: MlevError) -> str:
     """``err``'s place (a file it names), message and hint, as one line."""
     return (f"{err.file}: " if err.file else "") + err.message + (f" ({err.hint})" if err.hint else "")
-
-
-def _unique_columns(X: Any) -> Any:
-    """``X``, or a ValueError in mlevolve's words where two of a DataFrame's columns have one name (scikit-learn
-    refuses it in narwhals' words)."""
-    columns = [str(c) for c in getattr(X, "columns", ())]
-    if (twice := next((c for i, c in enumerate(columns) if c in columns[:i]), None)) is not None:
-        raise ValueError(f"X has two columns named {twice!r}: give each column its own name (a formula's "
-                         "parameters are named after them)")
-    return X
 
 
 def _program(features: Any, n: int) -> tuple[Any, list[str]]:

@@ -215,6 +215,8 @@ def test_an_exported_learner_refuses_text_and_dates_as_the_estimator_does(tmp_pa
         (pd.DataFrame({"a": numbers, "s": ["x"] * n}), numbers, "X must hold numbers: X[0, 1] (column 's'): 'x' is "
                                                                 "not a number"),
         (numbers[:, None], np.array(["x"] * n), "y must hold numbers: y[0]: 'x' is not a number"),
+        (pd.DataFrame(np.ones((n, 2)), columns=["a", "a"]), numbers, "X has two columns named 'a': give each column "
+                                                                     "its own name"),
     ]:
         for estimator in (learner(), mlevolve.SymbolicRegressor(budget=5)):
             with pytest.raises(ValueError) as caught:

@@ -226,7 +226,8 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
         """Train on ``X`` (n, F) and ``y`` (n,); returns self.  ``sample_weight`` (n,): honoured where it is exactly
         (scikit-learn's meaning): equal positive weights are the unweighted fit, and a weight of 0 leaves
         its row out; weights that differ otherwise raise ValueError (the online updates are unweighted)."""
-        X, y = validate_data(self, _text_numbers(X, "X"), _text_numbers(y, "y"), y_numeric=True, dtype=np.float64)
+        X = _unique_columns(_text_numbers(X, "X"))
+        X, y = validate_data(self, X, _text_numbers(y, "y"), y_numeric=True, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)  # numbers written as text (y_numeric converts object arrays only)
         if sample_weight is not None:
             X, y, _ = _weighted_rows(X, y, _text_numbers(sample_weight, "sample_weight"),
@@ -261,7 +262,7 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
 
     def predict(self, X: Any) -> Any:
         check_is_fitted(self)
-        X = validate_data(self, _text_numbers(X, "X"), reset=False, dtype=np.float64)
+        X = validate_data(self, _unique_columns(_text_numbers(X, "X")), reset=False, dtype=np.float64)
         _, predict, _ = $methods(X.shape[1])
         with np.errstate(all="ignore"):
             out = predict(*(s[None] for s in self.state_), X, np.random.default_rng(self.predict_seed_))
@@ -331,3 +332,12 @@ def _text_numbers(data: Any, name: str) -> Any:
                              "numbers first (a date's days since the first, (d - d.min()).dt.days; a duration's "
                              "seconds, d.dt.total_seconds())")
     return data
+
+
+def _unique_columns(X: Any, why: str = "") -> Any:
+    """``X``, or a ValueError in mlevolve's words where two of a DataFrame's columns have one name (scikit-learn
+    refuses it in narwhals' words, a DuplicateError); ``why``: what the names are for, said after the fix."""
+    columns = [str(c) for c in getattr(X, "columns", ())]
+    if (twice := next((c for i, c in enumerate(columns) if c in columns[:i]), None)) is not None:
+        raise ValueError(f"X has two columns named {twice!r}: give each column its own name{why}")
+    return X

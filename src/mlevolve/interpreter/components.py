@@ -315,7 +315,7 @@ def _learner(m: _Module) -> None:
     if any(re.search(r"\bdraw\(", line) for line in lines):
         m.body.append(inspect.getsource(runtime.draw))
     cls = m.name(_camel(d.name))
-    m.taken.update(("_SHAPES", "_weighted_rows", "_text_numbers", "_NUMBER"))
+    m.taken.update(("_SHAPES", "_weighted_rows", "_text_numbers", "_NUMBER", "_unique_columns"))
     types = "(" + "".join(f'"{type_str(t)}",' + " " for t in memory.values()).rstrip() + ")"
     start = "its setup" if "setup" in found else "zeros"
     state_names = ", ".join(f"{n}: {type_str(t)}" for n, t in memory.items())
@@ -324,6 +324,7 @@ def _learner(m: _Module) -> None:
     m.body.append(inspect.getsource(templates._weighted_rows))  # sample_weight as mlevolve.SymbolicRegressor reads it
     number = f"# a number written as text, as a data file's\n_NUMBER = re.compile({templates._NUMBER.pattern!r})"
     m.body.append(number + "\n\n\n" + inspect.getsource(templates._text_numbers))  # text, dates: as the estimator
+    m.body.append(inspect.getsource(templates._unique_columns))  # a DataFrame's columns of one name: likewise
     m.public.append(cls)
     m.usage = f"    est = {cls}().fit(X_train, y_train)\n    y_pred = est.predict(X_test)"
     m.shapes = ("X: (n, F) float64 features, y: (n,) targets; the memory is Scalar (), Vector (F,) or Matrix (F, F); "
