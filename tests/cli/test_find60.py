@@ -155,10 +155,11 @@ def _stop(*args: object, **kwargs: object) -> None:
     raise KeyboardInterrupt  # as a Ctrl-C before the first candidate is scored
 
 
-@pytest.mark.parametrize("before", [False, True], ids=["new", "there-before"])
+@pytest.mark.parametrize(("before", "workers"), [(False, "1"), (True, "1"), (False, "2")],
+                         ids=["new", "there-before", "pool"])
 def test_a_stop_before_any_candidate_removes_the_archive_it_made(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                                  monkeypatch: pytest.MonkeyPatch,
-                                                                 before: bool) -> None:
+                                                                 before: bool, workers: str) -> None:
     from mlevolve import cli
 
     db = tmp_path / "r.db"
@@ -168,7 +169,7 @@ def test_a_stop_before_any_candidate_removes_the_archive_it_made(tmp_path: Path,
         with Archive.for_run(db, Archive.read(db).meta()) as archive:  # emptied, as a kill -9 before a row leaves it
             archive.conn.execute("DELETE FROM candidates")
     monkeypatch.setattr(api.search, "_searched", _stop)
-    assert cli.main(["evolve", QUARTIC, "--budget", "4", "--db", str(db)]) == 130
+    assert cli.main(["evolve", QUARTIC, "--budget", "4", "--db", str(db), "--workers", workers]) == 130
     kept = f" ({db}, there before, is kept)" if before else ""
     assert capsys.readouterr().err.splitlines()[0] == (
         f"mlevolve evolve: interrupted before any candidate was saved: nothing to resume{kept}")
