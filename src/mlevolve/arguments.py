@@ -26,7 +26,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, Union, get_args, get_origin
 
 import numpy as np
 
-from mlevolve.dsl.errors import SettingError
+from mlevolve.dsl.errors import SettingError, SettingTypeError
 from mlevolve.messages import NOT_A_NUMBER, NOT_AN_INTEGER, NOT_OF_TYPE
 
 P = ParamSpec("P")
@@ -152,15 +152,16 @@ def _example(name: str, hint: Any, default: object, function: str = "") -> str:
 
 def type_error(name: str, hint: Any, value: object, default: object = inspect.Parameter.empty,
                function: str = "") -> SettingError:
-    """The :class:`SettingError` of parameter ``name`` of ``function`` given ``value``, which is not of type ``hint``
+    """The :class:`SettingTypeError` (a SettingError and a TypeError) of parameter ``name`` of ``function`` given
+    ``value``, which is not of type ``hint``
     (an int or a float, None allowed or not, in the words of :func:`~mlevolve.dsl.errors.check_types`)."""
     plain = [h for h in get_args(hint) if h is not type(None)] if get_origin(hint) in (Union, types.UnionType) else []
     hint = plain[0] if len(plain) == 1 and plain[0] in (int, float) else hint
     if hint is int:
-        return SettingError(*NOT_AN_INTEGER.setting(name), got=repr(value), example=3)
+        return SettingTypeError(*NOT_AN_INTEGER.setting(name), got=repr(value), example=3)
     if hint is float:
-        return SettingError(*NOT_A_NUMBER.setting(name), got=repr(value), example=2.5)
-    return SettingError(*NOT_OF_TYPE.setting(name), got=repr(value)[:60], expected=describe(hint),
+        return SettingTypeError(*NOT_A_NUMBER.setting(name), got=repr(value), example=2.5)
+    return SettingTypeError(*NOT_OF_TYPE.setting(name), got=repr(value)[:60], expected=describe(hint),
                         example=_example(name, hint, default, function))
 
 

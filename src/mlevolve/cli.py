@@ -598,6 +598,8 @@ def _show_formula(args: argparse.Namespace) -> int:
             digits = args.digits if "digits" in args.given or not isinstance(program, str) else None
             text, latex = _located(program, partial(formula_display, _formula_of(program), expr, digits))
             print(latex if args.latex else text)
+        except MlevError:  # a ValueError too (too deep for SymPy's printers): a mistake, not an undecidable part
+            raise
         except UNDECIDABLE as err:  # a comparison SymPy cannot decide (of zoo, of a complex value)
             _formula_text(program, "SymPy cannot write this formula: " + (str(err).splitlines() or
                                                                           [type(err).__name__])[0])
@@ -944,8 +946,9 @@ def _interrupted(args: argparse.Namespace, stop: KeyboardInterrupt, what: str) -
     prog, command = f"mlevolve {args.command}", shlex.join(["mlevolve", *args.argv])
     if not isinstance(stop, api.RunInterrupted):
         said = f"{prog}: {_stop_word()} before the run began: nothing new was saved"
-    elif not stop.saved:
-        said = f"{prog}: {_stop_word()} before any {what} was saved: nothing to resume"
+    elif not stop.saved:  # the archive it made is removed (gp.archive.Archive.__exit__); one there before is kept
+        kept = f" ({shlex.quote(stop.db)}, there before, is kept)" if Path(stop.db).exists() else ""
+        said = f"{prog}: {_stop_word()} before any {what} was saved: nothing to resume{kept}"
     else:
         n = stop.saved
         print(f"{prog}: {_stop_word()}; {counted(n, what)} {'is' if n == 1 else 'are'} saved in "

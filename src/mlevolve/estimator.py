@@ -16,7 +16,6 @@ the constants' fit, weighted MSE and R² (scikit-learn's) in the fitness and eve
 from __future__ import annotations
 
 import contextlib
-import datetime
 import functools
 import io
 import os
@@ -33,6 +32,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlevolve.dsl.errors import MlevError, SettingError
+from mlevolve.interpreter.component_templates import _text_numbers, _unique_columns
 from mlevolve.report.data import MODEL_SELECTIONS, selected
 
 
@@ -144,8 +144,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # the last fit's: a fit that raises leaves the estimator unfitted, not half-fitted
         self._check_parameters()
-        X, y = validate_data(self, _unique_columns(_text_numbers(X, "X")), _text_numbers(y, "y"), y_numeric=True,
-                             dtype=np.float64)
+        X = _unique_columns(_text_numbers(X, "X"), _NAMED)
+        X, y = validate_data(self, X, _text_numbers(y, "y"), y_numeric=True, dtype=np.float64)
         try:  # text targets (y_numeric converts object arrays only); numbers written as text are numbers
             y = np.asarray(y, dtype=np.float64)
         except ValueError as err:
@@ -230,7 +230,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         a smaller formula of the Pareto front); a ValueError where there is no such entry."""
         check_is_fitted(self, "program_")
         program = self._program(index)
-        X = validate_data(self, _unique_columns(_text_numbers(X, "X")), reset=False, dtype=np.float64)
+        X = validate_data(self, _unique_columns(_text_numbers(X, "X"), _NAMED), reset=False, dtype=np.float64)
         try:
             function = _function(program, self.grammar_path_)
         except MlevError as err:  # the grammar file it was fitted in is gone or changed
@@ -339,6 +339,7 @@ def _in_arrays(text: str, data: Path, shape: tuple[int, int], rows: Any) -> str:
     return f"n_samples = {n}, n_features = {shape[1]}: {said}" if str(data) in text else said
 
 
+_NAMED = " (a formula's parameters are named after them)"  # what X's column names are for, said where two are one
 _PARAMETERS = {"seed": "random_state", "fit": "fit_constants"}  # evolve's settings the estimator names otherwise
 
 
@@ -360,41 +361,6 @@ def _not_an_archive(db: Path) -> str | None:
 def _said(err: MlevError) -> str:
     """``err``'s place (a file it names), message and hint, as one line."""
     return (f"{err.file}: " if err.file else "") + err.message + (f" ({err.hint})" if err.hint else "")
-
-
-def _text_numbers(data: Any, name: str) -> Any:
-    """``data``, or a ValueError at its first cell of text that is no number as a data file's cell is one (NumPy's
-    float, as Python's, reads ``1_000`` and other scripts' digits (``１２``), which the data files' reader refuses), or
-    at its first date or time (a datetime64 or timedelta64 array, a DataFrame's datetime column: NumPy's own error
-    named neither the cell nor the column, "The DType <class 'numpy.dtypes.DateTime64DType'> could not be promoted")."""
-    from mlevolve.interpreter.standalone.common import NUMBER
-
-    cells = data if isinstance(data, np.ndarray) else np.asarray(data)
-    if cells.dtype.kind not in "OUSMm":  # numbers (or what validate_data refuses in its words)
-        return data
-    columns = [str(c) for c in getattr(data, "columns", ())]  # a DataFrame's: its cell's column named too
-    for at, cell in np.ndenumerate(cells):
-        place = f"{name}[{', '.join(map(str, at))}]" + (
-            f" (column {columns[at[1]]!r})" if len(at) == 2 and at[1] < len(columns) else "")
-        if isinstance(cell, str) and not NUMBER.fullmatch(cell.strip()):
-            raise ValueError(f"{name} must hold numbers: {place}: {cell.strip()!r} is not a number (a number written "
-                             "as text is ASCII digits, as 1000 or 1e3, as in a data file: no _ or other scripts' "
-                             "digits)")
-        if isinstance(cell, datetime.date | datetime.timedelta | np.datetime64 | np.timedelta64):
-            raise ValueError(f"{name} must hold numbers: {place} is a date or time, {cell}: convert it to "
-                             "numbers first (a date's days since the first, (d - d.min()).dt.days; a duration's "
-                             "seconds, d.dt.total_seconds())")
-    return data
-
-
-def _unique_columns(X: Any) -> Any:
-    """``X``, or a ValueError in mlevolve's words where two of a DataFrame's columns have one name (scikit-learn
-    refuses it in narwhals' words)."""
-    columns = [str(c) for c in getattr(X, "columns", ())]
-    if (twice := next((c for i, c in enumerate(columns) if c in columns[:i]), None)) is not None:
-        raise ValueError(f"X has two columns named {twice!r}: give each column its own name (a formula's "
-                         "parameters are named after them)")
-    return X
 
 
 def _program(features: Any, n: int) -> tuple[Any, list[str]]:

@@ -296,6 +296,13 @@ def evolve(
         raise RunInterrupted(str(path), found.archived) from None
 
 
+def _compiled_here() -> float:
+    """The seconds numba has spent compiling in this process (a cheap run's candidates, scored here, compile their
+    kernels on first use), without importing numba where nothing imported it (then none)."""
+    compiling = sys.modules.get("mlevolve.interpreter.compiling")
+    return float(compiling.compile_seconds()) if compiling is not None else 0.0
+
+
 @dataclass(frozen=True)
 class _Found:
     """What a finished search leaves for :func:`_summed_up`: the engine's ``summary`` (counts, best), the archive's
@@ -349,7 +356,8 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
         from mlevolve.report.summary import environment_note
 
         print(environment_note(changed), file=sys.stderr)
-    progress = Progress(budget, quiet=quiet, json_log=json_log, warmup=lambda: float(getattr(backend, "warmup", 0.0)))
+    progress = Progress(budget, quiet=quiet, json_log=json_log,
+                        warmup=lambda: max(float(getattr(backend, "warmup", 0.0)), _compiled_here()))
     try:
         engine = Engine(program, names, spec, evaluator, archive, config, progress, backend, replay=replay)
         with search_collector():

@@ -396,33 +396,62 @@ def toml_duplicate(text: str, err: ValueError) -> tuple[str, Span, str] | None:
 _TOML_HEADER = re.compile(r"\s*\[\[?\s*([^\]]*?)\s*\]\]?\s*(?:#.*)?$")
 
 
+_TOML_SEGMENT = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*""")  # one part of a dotted key
+
+
+def toml_key_path(line: str) -> tuple[bool, list[tuple[str, int, int]]] | None:
+    """The key path ``line`` writes, as ``(is a [table] header, [(part, first column, last column), ...])``
+    (1-based columns, quotes excluded): ``[bounds."d.csv"]`` is a header of ``bounds`` and ``d.csv``,
+    ``budget.x = 3`` the key ``budget``, ``x``.  None for a line that writes no key (a value, a comment)."""
+    header = _TOML_HEADER.match(line)
+    at = line.index("[") + 1 + (line.lstrip().startswith("[[")) if header is not None else 0
+    parts: list[tuple[str, int, int]] = []
+    while (m := _TOML_SEGMENT.match(line, at)) is not None and m.end() > at:
+        group = 1 if m[1] is not None else 2 if m[2] is not None else 3
+        parts.append((m[group], m.start(group) + 1, m.end(group)))
+        at = m.end()
+        if not line.startswith(".", at):
+            break
+        at += 1
+    if not parts or not line.startswith("]" if header is not None else "=", at):
+        return None
+    return header is not None, parts
+
+
 def toml_key_span(text: str, table: str | None, key: str | None = None) -> Span | None:
-    """Where TOML ``text`` writes ``key`` of ``table`` (None: the top level), or the ``[table]`` header
-    itself when ``key`` is None or not found: for errors about valid TOML's values, since ``tomllib``
-    keeps no positions.  A key is found written ``key = ...`` (bare or quoted) at the start of a line
-    under the table's header, or ``table.key = ...`` at the top level; None where the text does not
-    write it so (an inline table, a default value)."""
-    current: str | None = None
+    """Where TOML ``text`` writes ``key`` of ``table`` (a dotted path; None: the top level), or the ``[table]``
+    header itself when ``key`` is None or not found: for errors about valid TOML's values, since ``tomllib``
+    keeps no positions.  ``key`` is one key (``"d.csv"``), else a dotted path.  A key is found however TOML
+    lets it be written: ``key = ...`` (bare or quoted) under the table's header, ``table.key = ...`` as a
+    dotted key above it or under a parent table's header, ``key.sub = ...`` (a dotted key into it), or a
+    ``[table.key]`` sub-table header; the span is the key's own part of the line.  Where the text writes
+    the key nowhere (an inline table, a default value), the nearest place that holds it: the line writing
+    the table (its header, or a key of an inline table), else None."""
+    within = table.split(".") if table else []
+    targets = [within] if key is None else [[*within, key]] + ([within + key.split(".")] if "." in key else [])
+    current: list[str] = []
     found: Span | None = None
     for number, line in enumerate(source_lines(text), 1):
-        header = _TOML_HEADER.match(line)
-        if header is not None:
-            current = header[1].replace('"', "").replace("'", "")
-            if table is None and key == current:  # a top-level key written as a table
-                return Span(number, header.start(1) + 1, number, header.end(1))
-            if key is None and current == table:
-                return Span(number, header.start(1) + 1, number, header.end(1))
-            if current == table and found is None:
-                found = Span(number, header.start(1) + 1, number, header.end(1))
+        written = toml_key_path(line)
+        if written is None:
             continue
-        if key is None:
-            continue
-        prefix = "" if current == table else rf"{re.escape(table)}\s*\.\s*" if current is None and table else None
-        if prefix is None:
-            continue
-        written = re.match(rf"\s*{prefix}([\"']?)({re.escape(key)})\1\s*=", line)
-        if written is not None:
-            return Span(number, written.start(2) + 1, number, written.end(2))
+        header, parts = written
+        path = [name for name, _, _ in parts] if header else current + [name for name, _, _ in parts]
+        offset = 0 if header else len(current)
+        if header:
+            current = path
+        for target in targets:
+            if path[:len(target)] == target and len(target) > offset:  # this line writes the key (or inside it)
+                first, last = parts[len(target) - 1 - offset][1], parts[len(target) - 1 - offset][2]
+                if key is None and path != target:  # a table's sub-table: its place unless its own header follows
+                    found = found or Span(number, parts[0][1], number, parts[-1][2])
+                    continue
+                if key is None:  # the header's whole name
+                    first, last = parts[0][1], parts[-1][2]
+                return Span(number, first, number, last)
+        if found is None and within and path == within[:len(path)] and len(path) > offset and \
+                (len(path) == len(within) or not header):  # the table's header, or a key holding it inline
+            found = Span(number, parts[0][1], number, parts[-1][2])
     return found
 
 
@@ -458,8 +487,13 @@ def display_line(line: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in line)
 
 
-class MlevError(Exception):
-    """A user-facing error: bad source text, a type error, a bad flag, an unknown task..."""
+class MlevError(ValueError):
+    """A user-facing error: bad source text, a type error, a bad flag, an unknown task...
+
+    A :class:`ValueError`, as a bad value given to Python is (``tomllib.TOMLDecodeError`` and scikit-learn's
+    parameter errors are too): a caller of the Python API catches a user's mistake as one, as scikit-learn's
+    ``cross_val_score`` and ``GridSearchCV`` do.  Every ``except ValueError`` of this package that guards other
+    code lets it through (``except MlevError: raise`` before it)."""
 
     def __init__(
         self, message: str, span: Span | None = None, hint: str | None = None, file: str | None = None
@@ -558,8 +592,14 @@ class SettingError(MlevError):
         return self
 
 
+class SettingTypeError(SettingError, TypeError):
+    """A setting's value of the wrong type (``seed="1"``, ``budget=2.5``): a :class:`TypeError` as well as a
+    :class:`ValueError` (a :class:`MlevError`), as Python's own wrong-type errors are and scikit-learn's
+    ``InvalidParameterError`` is both."""
+
+
 def check_types(integers: Mapping[str, object] | None = None, numbers: Mapping[str, object] | None = None) -> None:
-    """Raise :class:`SettingError` naming the first of ``integers`` (a setting's name to its value) that is
+    """Raise :class:`SettingTypeError` naming the first of ``integers`` (a setting's name to its value) that is
     no ``int`` (a bool is none: ``seed=True`` was seed 1), or of ``numbers`` (None allowed: left out) that is
     no ``int`` or ``float``: ``seed="1e3"`` raised a bare TypeError, ``seed=1.5`` NumPy's.  The type check of
     every API setting, called where their ranges are checked (``api.checks._at_least``, ``api.check_seed``)."""
@@ -567,10 +607,10 @@ def check_types(integers: Mapping[str, object] | None = None, numbers: Mapping[s
 
     for name, value in (integers or {}).items():
         if not isinstance(value, int) or isinstance(value, bool):
-            raise SettingError(*NOT_AN_INTEGER.setting(name), got=repr(value), example=3)
+            raise SettingTypeError(*NOT_AN_INTEGER.setting(name), got=repr(value), example=3)
     for name, value in (numbers or {}).items():
         if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
-            raise SettingError(*NOT_A_NUMBER.setting(name), got=repr(value), example=2.5)
+            raise SettingTypeError(*NOT_A_NUMBER.setting(name), got=repr(value), example=2.5)
 
 
 class MlevErrors(MlevError):

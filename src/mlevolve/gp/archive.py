@@ -261,6 +261,7 @@ class Archive:
         self._pending_seqs: set[int] = set()
         self._open = False  # whether the open transaction is this archive's batch (not a caller's own)
         self._reading = lock is None  # opened by read(): errors hint at a run's archive, not a new path
+        self.created = False  # made by this process's for_run: a run that ends holding no candidate removes it
 
     # -- opening ----------------------------------------------------------------------------------
     @classmethod
@@ -286,7 +287,9 @@ class Archive:
             raise MlevError("archive is locked: another mlevolve run is writing it", file=str(p),
                             hint="wait for that run, or pass another --db") from None
         try:
-            return cls._locked(p, lock, identity, settings)
+            archive = cls._locked(p, lock, identity, settings)
+            archive.created = new
+            return archive
         except BaseException:  # a stop (Ctrl-C) or an error before the schema was written: a run that "saved nothing"
             if new and p.is_file() and p.stat().st_size == 0:  # leaves no empty file, which readers call no archive
                 p.unlink(missing_ok=True)
@@ -407,8 +410,18 @@ class Archive:
     def __enter__(self) -> Archive:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        """Close; where the block raised (a stop: Ctrl-C, SIGTERM; an error) before any candidate was saved in an
+        archive this process created, remove it: a file that looks like a run but holds nothing to resume or show
+        (one that existed before is never removed)."""
+        empty = False
+        if kind is not None and self.created:
+            with contextlib.suppress(MlevError):  # unreadable: left as it is
+                empty = self.count() == 0
         self.close()
+        if empty:
+            for leftover in ("", "-journal", "-wal", "-shm"):
+                Path(f"{self.path}{leftover}").unlink(missing_ok=True)
 
     # -- meta -------------------------------------------------------------------------------------
     def _write_meta(self, values: Mapping[str, Any]) -> None:

@@ -3,8 +3,9 @@
 Called by the engine after every candidate.  ``--quiet`` prints nothing; ``--json-log FILE``
 appends one JSON object per candidate whatever else is shown.  The first line shown says how long the run's
 kernels took numba to compile before its first candidate where that took over :data:`WARMUP_SHOWN` seconds
-(a fresh checkout compiles them: tens of seconds, which the line's clock would otherwise leave unexplained; a load
-from numba's cache, about 1.5 s, compiles nothing and is not said).
+(a fresh checkout compiles them: tens of seconds; a load from numba's cache, about 1.5 s, compiles nothing and is
+not said).  The lines' clock and the bar's rate leave out every compile the run waited on after it started (a
+fresh checkout's first run read 105 s and under 1 candidate/s for a search of 40 a second), and the note says so.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ WARMUP_SHOWN = 1.0  # seconds numba spent compiling the run's kernels before it,
 def warmup_note(seconds: float) -> str:
     """What the first progress line adds where numba spent ``seconds`` compiling the run's kernels before it (none at
     or under :data:`WARMUP_SHOWN`: a load from numba's cache compiles nothing)."""
-    return f"; kernels compiled first in {seconds:.1f} s" if seconds > WARMUP_SHOWN else ""
+    return f"; kernels compiled first in {seconds:.1f} s, not counted" if seconds > WARMUP_SHOWN else ""
 
 
 class Progress:
@@ -37,8 +38,9 @@ class Progress:
 
     def __init__(self, total: int, *, quiet: bool = False, json_log: str | Path | None = None,
                  stream: IO[str] | None = None, warmup: Callable[[], float] = lambda: 0.0) -> None:
-        """``warmup``: the seconds the run's compiled kernels took to warm up so far (its backend's ``warmup``: in
-        this process before the search, or in its workers as they start), read when the first line is shown."""
+        """``warmup``: the seconds numba has spent compiling the run's kernels so far (before the search or during
+        it, in this process or the longest a worker took), read when the first line is shown; what it grows by
+        after this progress starts is left out of the clock and the rate shown (:meth:`_leave_out`)."""
         self.total = total
         self.warmup = warmup
         self._first = True
@@ -50,6 +52,7 @@ class Progress:
             self.bar = tqdm(total=total, file=self.stream, unit="cand", dynamic_ncols=True, mininterval=0.2)
         self.every = max(1, total // 20)
         self.started = time.perf_counter()
+        self._compiled = warmup()  # the compile seconds already spent when the clock started: not in it
         self._shown = -1.0  # when the bar's status was last set (perf_counter): at most every 0.2 s
 
     def _status(self, engine: Any) -> dict[str, Any]:
@@ -70,6 +73,7 @@ class Progress:
             self.log.flush()
         if self.quiet:
             return
+        self._leave_out()
         if self.bar is not None:
             if self._first and (note := warmup_note(self.warmup())):
                 self.bar.write(note[2:], file=self.stream)
@@ -85,6 +89,17 @@ class Progress:
             self._first = False
             print(f"[{engine.seq:>6,}/{self.total:,}] {status}  ({time.perf_counter() - self.started:.1f} s{note})",
                   file=self.stream, flush=True)
+
+    def _leave_out(self) -> None:
+        """Move the clock's start (and the bar's, and its last update's: tqdm's rate) later by the seconds numba
+        compiled since the last call: a candidate that waited on a compile is shown at the rate it ran at."""
+        compiled = self.warmup()
+        if (late := compiled - self._compiled) > 0:
+            self._compiled = compiled
+            self.started += late
+            if self.bar is not None:
+                self.bar.start_t += late
+                self.bar.last_print_t += late
 
     def close(self) -> None:
         if self.bar is not None:

@@ -11,67 +11,52 @@ header, else nothing (a table written inline, a key left to its default).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from mlevolve.dsl.errors import source_lines
+from mlevolve.dsl.errors import source_lines, toml_key_path, toml_key_span
 from mlevolve.dsl.ir import Span
 
 Place = tuple[str | None, str | None, int | str | None]  # (table, key, entry of an array of tables)
 
-_HEADER = re.compile(r"\s*\[\[?\s*([^\]]*?)\s*\]\]?\s*(?:#.*)?$")
+
+def _entries(lines: list[str], table: str) -> list[tuple[int, int]]:
+    """The ``[[table]]`` entries of a file's ``lines``: ``(first line index, end index)`` of each, from its header
+    to the next header that is neither a sub-table of it (``[table.x]``) nor under it."""
+    path, entries = table.split("."), list[tuple[int, int]]()
+    for number, line in enumerate(lines):
+        written = toml_key_path(line)
+        if written is None or not written[0]:
+            continue
+        names = [name for name, _, _ in written[1]]
+        if entries and entries[-1][1] == len(lines) and not (names[:len(path)] == path and len(names) > len(path)):
+            entries[-1] = (entries[-1][0], number)  # a header outside the entry ends it
+        if names == path and line.lstrip().startswith("[["):
+            entries.append((number, len(lines)))
+    return entries
 
 
-@dataclass
-class _Section:
-    """A table's header (None: the top level) and its lines, numbered from 1."""
-
-    name: str | None
-    header: Span | None
-    lines: list[tuple[int, str]] = field(default_factory=list)
-
-    def key(self, key: str) -> Span | None:
-        """Where this section writes ``key = ...`` (bare or quoted) at the start of a line."""
-        for number, line in self.lines:
-            written = re.match(rf"\s*([\"']?)({re.escape(key)})\1\s*=", line)
-            if written is not None:
-                return Span(number, written.start(2) + 1, number, written.end(2))
-        return None
-
-    def value(self, key: str) -> str | None:
-        """The string value of ``key = "..."`` in this section, if it writes one so."""
-        for _, line in self.lines:
-            written = re.match(rf"\s*{re.escape(key)}\s*=\s*([\"'])(.*?)\1", line)
-            if written is not None:
-                return written[2]
-        return None
-
-
-def _sections(text: str) -> list[_Section]:
-    sections = [_Section(None, None)]
-    for number, line in enumerate(source_lines(text), 1):
-        header = _HEADER.match(line)
-        if header is None:
-            sections[-1].lines.append((number, line))
-        else:
-            name = header[1].replace('"', "").replace("'", "")
-            sections.append(_Section(name, Span(number, header.start(1) + 1, number, header.end(1))))
-    return sections
+def _entry_value(lines: list[str], key: str) -> str | None:
+    """The string value of ``key = "..."`` written in ``lines`` (an entry's), if it writes one so."""
+    for line in lines:
+        written = re.match(rf"\s*{re.escape(key)}\s*=\s*([\"'])(.*?)\1", line)
+        if written is not None:
+            return written[2]
+    return None
 
 
 def locate(text: str, place: Place) -> Span | None:
-    """The span of ``place`` in grammar file ``text`` (see the module docstring), or None."""
+    """The span of ``place`` in grammar file ``text`` (see the module docstring), or None.  A key is found however
+    TOML lets it be written (:func:`~mlevolve.dsl.errors.toml_key_span`: ``[table.key]``, dotted keys)."""
     table, key, which = place
-    tables = [s for s in _sections(text) if s.name == table]
+    if which is None or table is None:
+        return toml_key_span(text, table, key)
+    lines = source_lines(text)
+    entries = _entries(lines, table)
     if isinstance(which, int):
-        tables = tables[which:which + 1]
-    elif isinstance(which, str):
-        tables = [s for s in tables if s.value("name") == which]
-    if not tables:  # a table written inline (``op = { f = ... }``): its top-level key
-        top = _sections(text)[0]
-        return top.key(table.split(".")[0]) if table is not None and which is None else None
-    section = tables[0]
-    found = (section.key(key) if key is not None else None) or section.header
-    if found is None and table is None and key is not None:  # a top-level key written as a table: [key], [[key]]
-        found = next((s.header for s in _sections(text) if s.name == key or (s.name or "").startswith(f"{key}.")),
-                     None)
-    return found
+        entries = entries[which:which + 1]
+    else:
+        entries = [(a, b) for a, b in entries if _entry_value(lines[a:b], "name") == which]
+    if not entries:
+        return None
+    first, end = entries[0]
+    span = toml_key_span("\n".join(lines[first:end]), table, key)
+    return None if span is None else Span(span.line + first, span.column, span.end_line + first, span.end_column)

@@ -496,6 +496,8 @@ class GrammarSpec:
         except GrammarError as err:
             err.place = err.place or at
             raise
+        except MlevError:  # a ValueError too, but the user's mistake in its own words: not a malformed file
+            raise
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:  # e.g. `op = 3`
             raise GrammarError(_malformed(at, err), hint=_LAYOUT, place=at) from None
         try:
@@ -741,6 +743,8 @@ def _located(table: str, index: int, make: Callable[..., _T], *args: Any) -> _T:
     except GrammarError as err:  # one that names its entry already (another rule's weight, checked with this one's
         if err.place is None or err.place[0] != table or err.place[2] is None:  # body) keeps its place
             err.place = (table, err.place[1] if err.place is not None else None, index)
+        raise
+    except MlevError:  # a ValueError too, but already in the user's words
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
         raise GrammarError(_malformed((table, None, index), err), hint=_LAYOUT, place=(table, None, index)) from None

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # What SymPy raises where it cannot decide something of an expression it builds, rewrites or prints (a comparison of
 # complex infinity or of a complex value: "not comparable", "Invalid comparison of non-real zoo", "cannot determine
 # truth value of Relational"): where a formula's algebra is shown, the program's own text is shown instead.
+# An MlevError is a ValueError too: every handler of these lets it through first (``except MlevError: raise``).
 UNDECIDABLE: tuple[type[Exception], ...] = (TypeError, ValueError, ArithmeticError, AttributeError)
 
 
@@ -77,6 +78,8 @@ def sympy_of(d: Definition) -> sympy.Expr:
         built = _build(d, ops)
     except RecursionError:  # SymPy's automatic evaluation recurses through the expression
         raise too_deep(d, "SymPy") from None
+    except MlevError:  # a ValueError too: the mistake already in its words
+        raise
     except UNDECIDABLE as err:  # what _apply does not wrap: SymPy's evaluation of a sum or product it builds
         raise undecidable(d, err) from None
     try:

@@ -7,10 +7,15 @@ filled with ``string.Template``; the generated function a template calls is the 
 
 from __future__ import annotations
 
+import datetime
 from string import Template
 from typing import Any
 
 import numpy as np
+
+from mlevolve.interpreter.standalone.common import NUMBER
+
+_NUMBER = NUMBER  # the name the copied _text_numbers reads, in an exported module as here
 
 OPTIMIZER = Template('''class $cls(torch.optim.Optimizer):
     """The .mlev update rule ``$name`` as a ``torch.optim.Optimizer``.
@@ -248,9 +253,12 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
         """Train on ``X`` (n, F) and ``y`` (n,); returns self.  ``sample_weight`` (n,): honoured where it is exactly
         (scikit-learn's meaning): equal positive weights are the unweighted fit, and a weight of 0 leaves
         its row out; weights that differ otherwise raise ValueError (the online updates are unweighted)."""
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        X = _unique_columns(_text_numbers(X, "X"))
+        X, y = validate_data(self, X, _text_numbers(y, "y"), y_numeric=True, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)  # numbers written as text (y_numeric converts object arrays only)
         if sample_weight is not None:
-            X, y, _ = _weighted_rows(X, y, sample_weight, "the learner's online updates are unweighted")
+            X, y, _ = _weighted_rows(X, y, _text_numbers(sample_weight, "sample_weight"),
+                                     "the learner's online updates are unweighted")
         if not isinstance(self.epochs, numbers.Integral) or isinstance(self.epochs, bool) or self.epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")  # np.int64 is one
         seed = self.random_state  # NumPy's words named no parameter: "expected non-negative integer"
@@ -281,7 +289,7 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
 
     def predict(self, X: Any) -> Any:
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, _unique_columns(_text_numbers(X, "X")), reset=False, dtype=np.float64)
         _, predict, _ = $methods(X.shape[1])
         with np.errstate(all="ignore"):
             out = predict(*(s[None] for s in self.state_), X, np.random.default_rng(self.predict_seed_))
@@ -341,3 +349,37 @@ def _float64(values: Any, name: str) -> Any:
         raise TypeError(f"formula input {name} must be real numbers (an array, a list or a number), got "
                         f"{type(values).__name__} of dtype {array.dtype}")
     return array.astype(np.float64)[()]
+
+
+def _text_numbers(data: Any, name: str) -> Any:
+    """``data``, or a ValueError at its first cell of text that is no number as a data file's cell is one (NumPy's
+    float, as Python's, reads ``1_000`` and other scripts' digits (``１２``), which the data files' reader refuses), or
+    at its first date or time (a datetime64 or timedelta64 array, a DataFrame's datetime column: NumPy's own error
+    named neither the cell nor the column, "The DType <class 'numpy.dtypes.DateTime64DType'> could not be promoted").
+    mlevolve.SymbolicRegressor's check, copied into an exported learner's module (with ``_NUMBER``, the data files'
+    number rule: standalone.common.NUMBER)."""
+    cells = data if isinstance(data, np.ndarray) else np.asarray(data)
+    if cells.dtype.kind not in "OUSMm":  # numbers (or what validate_data refuses in its words)
+        return data
+    columns = [str(c) for c in getattr(data, "columns", ())]  # a DataFrame's: its cell's column named too
+    for at, cell in np.ndenumerate(cells):
+        place = f"{name}[{', '.join(map(str, at))}]" + (
+            f" (column {columns[at[1]]!r})" if len(at) == 2 and at[1] < len(columns) else "")
+        if isinstance(cell, str) and not _NUMBER.fullmatch(cell.strip()):
+            raise ValueError(f"{name} must hold numbers: {place}: {cell.strip()!r} is not a number (a number written "
+                             "as text is ASCII digits, as 1000 or 1e3, as in a data file: no _ or other scripts' "
+                             "digits)")
+        if isinstance(cell, datetime.date | datetime.timedelta | np.datetime64 | np.timedelta64):
+            raise ValueError(f"{name} must hold numbers: {place} is a date or time, {cell}: convert it to "
+                             "numbers first (a date's days since the first, (d - d.min()).dt.days; a duration's "
+                             "seconds, d.dt.total_seconds())")
+    return data
+
+
+def _unique_columns(X: Any, why: str = "") -> Any:
+    """``X``, or a ValueError in mlevolve's words where two of a DataFrame's columns have one name (scikit-learn
+    refuses it in narwhals' words, a DuplicateError); ``why``: what the names are for, said after the fix."""
+    columns = [str(c) for c in getattr(X, "columns", ())]
+    if (twice := next((c for i, c in enumerate(columns) if c in columns[:i]), None)) is not None:
+        raise ValueError(f"X has two columns named {twice!r}: give each column its own name{why}")
+    return X

@@ -321,13 +321,16 @@ def _learner(m: _Module) -> None:
     if any(re.search(r"\bdraw\(", line) for line in lines):
         m.body.append(inspect.getsource(runtime.draw))
     cls = m.name(_camel(d.name))
-    m.taken.update(("_SHAPES", "_weighted_rows"))
+    m.taken.update(("_SHAPES", "_weighted_rows", "_text_numbers", "_NUMBER", "_unique_columns"))
     types = "(" + "".join(f'"{type_str(t)}",' + " " for t in memory.values()).rstrip() + ")"
     start = "its setup" if "setup" in found else "zeros"
     state_names = ", ".join(f"{n}: {type_str(t)}" for n, t in memory.items())
     m.body.append(templates.ESTIMATOR.substitute(cls=cls, learner=d.name, methods=methods, types=types, start=start,
                                                  state_names=state_names))
     m.body.append(inspect.getsource(templates._weighted_rows))  # sample_weight as mlevolve.SymbolicRegressor reads it
+    number = f"# a number written as text, as a data file's\n_NUMBER = re.compile({templates._NUMBER.pattern!r})"
+    m.body.append(number + "\n\n\n" + inspect.getsource(templates._text_numbers))  # text, dates: as the estimator
+    m.body.append(inspect.getsource(templates._unique_columns))  # a DataFrame's columns of one name: likewise
     m.public.append(cls)
     m.usage = f"    est = {cls}().fit(X_train, y_train)\n    y_pred = est.predict(X_test)"
     m.shapes = ("X: (n, F) float64 features, y: (n,) targets; the memory is Scalar (), Vector (F,) or Matrix (F, F); "
@@ -425,6 +428,8 @@ def _symbolic(d: Definition) -> tuple[str, str, str]:
         srepr, (text, latex) = sympy.srepr(shown_expr(expr)), formula_display(d, expr)
     except RecursionError:  # srepr's
         raise too_deep(d, "SymPy's printers") from None
+    except MlevError:  # a ValueError too (too deep for SymPy): the mistake already in its words
+        raise
     except UNDECIDABLE as err:
         raise undecidable(d, err) from None
     depth = level = 0
@@ -474,6 +479,8 @@ def _available(program: Program) -> str:
 _IMPORTS = (  # (pattern in the body, import line, section): section 0 the standard library, 1 the others
     (r"\bCallable\b", "from collections.abc import Callable", 0),
     (r"\bAny\b", "from typing import Any", 0),
+    (r"\bdatetime\.", "import datetime", 0),
+    (r"\bre\.compile\(", "import re", 0),
     (r"\bmath\.", "import math", 0),
     (r"\bnumbers\.", "import numbers", 0),
     (r"\bnp\.", "import numpy as np", 1),
@@ -501,7 +508,7 @@ def _imports(body: str) -> str:
 # Names a component module imports or copies from the runtime, and the builtins: none is redefined.
 _MODULE_NAMES = frozenset({"annotations", "torch", "nn", "F", "np", "math", "numbers", "sympy", "Any", "Callable",
                            "BaseEstimator", "RegressorMixin", "check_is_fitted", "validate_data", "Lambda", "Residual",
-                           "LayerNorm", "dropout", "draw", "DIM"}) | frozenset(dir(builtins))
+                           "LayerNorm", "dropout", "draw", "DIM", "re", "datetime"}) | frozenset(dir(builtins))
 
 
 def export_component(program: Program, name: str, spec: GrammarSpec) -> str:

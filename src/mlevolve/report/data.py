@@ -109,6 +109,8 @@ def load(db: str | Path, top: int = 5, rows: bool = True, key: str | None = None
         run = Run(str(db), archive.meta(), tuple(archive.rows()) if rows else (), tuple(archive.best(top)), found,
                   digits)
         archive.conn.execute("COMMIT")
+    except MlevError:  # a ValueError too (no such hash): its own words, not "cannot read archive"
+        raise
     except (sqlite3.DatabaseError, ValueError) as err:
         raise MlevError(f"cannot read archive ({err})", file=str(db),
                         hint="the file is corrupt or was written by another program") from None

@@ -87,6 +87,9 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
     if len(test) < 2:  # 8 rows split 5/2/1: validation's rows are fitting rows too, so one is held out instead
         val, test = val[:-1], np.concatenate([test, val[-1:]])
     fit_rows = np.concatenate([train, val])
+    if len(fit_rows) < n_train < FILE_OPTIONS["n_train"]:  # more rows asked for than it has (the default: every row)
+        raise TaskError(f"{path}: n_train={n_train} is more than its {len(fit_rows):,} fitting rows ({len(y):,} rows, "
+                        f"{len(test):,} held out for test_r2)", f"n_train={len(fit_rows)} or less, or leave it out")
     keep = np.random.default_rng([seed, 1]).choice(len(fit_rows), min(n_train, len(fit_rows)), replace=False)
     drawn = f" (the {len(keep):,} of {len(fit_rows):,} that n_train={n_train} drew)" * (len(keep) < len(fit_rows))
     fit_rows = fit_rows[np.sort(keep)]  # a draw of its own: the held-out rows are the same with any n_train
