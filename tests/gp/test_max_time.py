@@ -146,6 +146,7 @@ def test_the_summary_says_where_it_stopped(tmp_path: Path) -> None:
     its lines and the one-line summary say so; the archive serves ``best`` and a resume with no limit reaches the
     budget."""
     from mlevolve.api import best
+    from mlevolve.api import report as report_of
 
     db = tmp_path / "q.db"
     result = evolve(QUARTIC, ["f"], db=db, budget=2000, population=20, quiet=True, max_time=1e-6)
@@ -156,8 +157,11 @@ def test_the_summary_says_where_it_stopped(tmp_path: Path) -> None:
     assert shown.one_line(result).endswith(f"{n:,} candidate{'s' * (n > 1)} of 2,000, stopped at the time limit; "
                                            f"archive {db}")
     assert best(db)[0]["hash"]  # the archive serves best as any run's
+    report = report_of(db, db.with_suffix(".html"))
+    assert report["state"] == "finished at the time limit of 1e-06 s, before the budget of 2,000"
     resumed = evolve(QUARTIC, ["f"], db=db, budget=n + 5, population=20, quiet=True)
     assert resumed["candidates"] == n + 5 and "time_limit" not in resumed
+    assert report_of(db, db.with_suffix(".html"))["state"] == "finished"
 
 
 def test_a_long_limit_leaves_the_api_runs_archive_as_it_was(tmp_path: Path) -> None:
