@@ -163,7 +163,8 @@ class Engine:
 
     ``backend``: where candidates are scored (None: in this process, :class:`InProcess` on
     ``evaluator``).  ``replay``: resume by replaying the archive (a run scored in order); else a
-    resumed run reloads what the archive holds (:mod:`mlevolve.gp.record`).
+    resumed run reloads what the archive holds (:mod:`mlevolve.gp.record`).  ``clock``: the seconds the time
+    limit (``config.max_time``) is measured in, read only where one is set (a test's stub clock).
     """
 
     def __init__(self, program: Program, evolve: Sequence[str], spec: GrammarSpec, evaluator: Evaluator,
@@ -262,7 +263,8 @@ class Engine:
 
     def summary(self) -> dict[str, Any]:
         """Counts, best fitness and time: what a person wants to see at the end of a run (and in a run that
-        restarts, ``restarts`` and the ``restart_every`` it used)."""
+        restarts, ``restarts`` and the ``restart_every`` it used; in a run its time limit stopped short of its
+        budget, ``time_limit``: ``max_time`` and ``budget``)."""
         summary = self.run.summary(self.config.fit)
         if self.timed_out and self.run.seq < self.config.budget:  # stopped by the clock, not the budget
             summary["time_limit"] = {"max_time": self.config.max_time, "budget": self.config.budget}
