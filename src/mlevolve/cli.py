@@ -438,7 +438,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             hurdle=args.hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
             json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
             memory_limit=args.memory_limit, confirm=args.confirm, fit=args.fit, digits=_json_digits(args),
-            prune=args.prune,
+            prune=args.prune, max_time=args.max_time,
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except KeyboardInterrupt as stop:
         return _interrupted(args, stop, "candidate")
@@ -840,6 +840,10 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, api.evolve, "dask", "score candidates on Dask: local:N starts a LocalCluster of N workers on "
             "loopback (local:0: one per core), tcp://HOST:PORT joins a running scheduler", metavar="ADDR")
     _option(p, api.evolve, "timeout", "seconds allowed per candidate", metavar="S")
+    _option(p, api.evolve, "max_time", "wall-clock seconds for the whole search, counted from its start "
+            "(start-up not counted): then no new candidate starts, those in flight finish, and the summary says it "
+            "stopped at the time limit after N of the budget's candidates; the same command resumes it with a fresh "
+            "allowance", metavar="S", default_text="none: --budget alone ends the run")
     _option(p, api.evolve, "memory_limit", "memory allowed per candidate, in GiB, beyond its worker's own",
             default_text="half the machine's memory shared among the workers", metavar="GIB")
     _option(p, api.evolve, "bandit", "choose mutations with the adaptive operator bandit", default_text="on "
@@ -1078,9 +1082,9 @@ _OTHER_NAMES = (
     (("--workers",), "runs in parallel with {flag} N processes", "jobs n-jobs j processes procs cores"),
     (("--seed",), "is seeded by {flag}", "random-state random-seed rng-seed"),
     (("--tournament",), "sets its tournament's size by {flag}", "tournament-size tournsize"),
-    (("--timeout",), "limits each candidate's seconds by {flag} (a run has no clock of its own: --budget N bounds "
-     "it, and Ctrl-C stops it, which the same command resumes)",
-     "time time-limit max-time timeout-in-seconds wall-time walltime max-seconds seconds"),
+    (("--max-time",), "limits the whole search's wall-clock seconds by {flag} (--timeout S limits each "
+     "candidate's; the same command resumes a run stopped at either)",
+     "time time-limit timeout-in-seconds wall-time walltime max-seconds seconds max-time-mins"),
 )
 
 

@@ -54,6 +54,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     expression, the one chosen marked), on stderr; ``max_samples``: the fitted rows at most, drawn with the seed
     where there are more (a data file's ``n_train``, docs/data.md: a fit's cost is linear in its rows; the held-out
     rows are the same), 3 at least (the linear scaling fits 2 exactly); None: all.
+    ``max_time``: the search's wall-clock limit in seconds (``mlevolve evolve --max-time``; PySR's
+    ``timeout_in_seconds``), a positive finite number; None, the default: ``budget`` alone ends it.  The fit then
+    ends early with the best found so far (``summary_["time_limit"]`` says so), which depends on the clock; a second
+    ``fit`` with the same ``db`` goes on from there with a fresh allowance.
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
     ``mlevolve show --sympy`` prints it: text for people; a column named as a SymPy constant or function, ``E``,
@@ -82,7 +86,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(self, budget: int = 10_000, population: int | None = None, algorithm: str | None = None,
                  grammar: str | Path | None = None, random_state: int = 0, fit_constants: bool = True,
                  prune: bool = True, db: str | Path | None = None, verbose: bool = False,
-                 max_samples: int | None = None, model_selection: str = "best") -> None:
+                 max_samples: int | None = None, model_selection: str = "best", max_time: float | None = None) -> None:
         self.budget = budget
         self.population = population
         self.algorithm = algorithm
@@ -94,6 +98,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.verbose = verbose
         self.max_samples = max_samples
         self.model_selection = model_selection
+        self.max_time = max_time
 
     def _check_parameters(self) -> None:
         """Refuse, as a ValueError naming it, a ``random_state``, ``verbose``, ``grammar`` or ``db`` of a kind ``fit``
@@ -173,7 +178,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                                 init="random", seed=int(seed), quiet=not self.verbose, fit=self.fit_constants,
                                 prune=self.prune, grammar=spec,
                                 population=EvolveConfig.population if self.population is None else self.population,
-                                algorithm=EvolveConfig.algorithm if self.algorithm is None else self.algorithm)
+                                algorithm=EvolveConfig.algorithm if self.algorithm is None else self.algorithm,
+                                max_time=_plain(self.max_time))
             except RunInterrupted as stop:  # Ctrl-C: its archive is kept only where db names it
                 if self.db is not None:
                     raise
@@ -200,6 +206,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         left_out = ("best_program", "db", "task")  # the program is program_; the others name temporary files
         self.summary_: dict[str, Any] = {k: v for k, v in result.items()
                                          if isinstance(v, int | float | str) and k not in left_out}
+        if "time_limit" in result:  # stopped by max_time: its limit and the budget it stopped short of
+            self.summary_["time_limit"] = dict(result["time_limit"])
         def expression(text: str) -> str:  # as `show --sympy` prints it; the formula's text where SymPy cannot
             program = parse(text)  # decide (a 0/0 or a comparison of infinities: algebra.UNDECIDABLE) or is too deep
             formula = next(d for d in program.definitions if d.kind == "formula")
@@ -337,6 +345,12 @@ def _in_arrays(text: str, data: Path, shape: tuple[int, int], rows: Any) -> str:
         f"{shape[0]} (the rows of sample_weight > 0)" if bool((np.diff(order) > 0).all()) else \
         f"{shape[0]} (the distinct rows of sample_weight > 0)"
     return f"n_samples = {n}, n_features = {shape[1]}: {said}" if str(data) in text else said
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy number as Python's (``max_time=np.float32(0.5)``, an ``np.int64`` from a grid), anything else as it
+    is, for :func:`~mlevolve.api.evolve`'s checks to take or refuse in its words."""
+    return value.item() if isinstance(value, np.integer | np.floating) else value
 
 
 _NAMED = " (a formula's parameters are named after them)"  # what X's column names are for, said where two are one

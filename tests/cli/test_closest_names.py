@@ -225,15 +225,15 @@ def test_a_script_parser_refuses_a_setting_given_twice_as_mlevolve_does(capsys: 
     (["evolve", "x.mlev", "--tournament_size", "3"], "mlevolve evolve: error: unrecognized arguments: "
      "--tournament_size", "hint: did you mean --tournament? mlevolve evolve sets its tournament's size by "
      "--tournament; run `mlevolve evolve --help`"),
-    # a run's clock in other tools' words: --time was argparse's abbreviation of --timeout, each candidate's, silently
+    # a run's clock in other tools' words (PySR's, Operon's, TPOT's): the whole search's --max-time, not --timeout
     (["evolve", "x.mlev", "--time", "60"], "mlevolve evolve: error: unrecognized arguments: --time",
-     "hint: did you mean --timeout? mlevolve evolve limits each candidate's seconds by --timeout (a run has no clock "
-     "of its own: --budget N bounds it, and Ctrl-C stops it, which the same command resumes); run `mlevolve evolve "
+     "hint: did you mean --max-time? mlevolve evolve limits the whole search's wall-clock seconds by --max-time "
+     "(--timeout S limits each candidate's; the same command resumes a run stopped at either); run `mlevolve evolve "
      "--help`"),
-    (["evolve", "x.mlev", "--max-time=60"], "mlevolve evolve: error: unrecognized arguments: --max-time=60",
-     "hint: did you mean --timeout? mlevolve evolve limits each candidate's seconds by --timeout (a run has no clock "
-     "of its own: --budget N bounds it, and Ctrl-C stops it, which the same command resumes); run `mlevolve evolve "
-     "--help`"),
+    (["evolve", "x.mlev", "--timeout_in_seconds=60"], "mlevolve evolve: error: unrecognized arguments: "
+     "--timeout_in_seconds=60", "hint: did you mean --max-time? mlevolve evolve limits the whole search's wall-clock "
+     "seconds by --max-time (--timeout S limits each candidate's; the same command resumes a run stopped at either); "
+     "run `mlevolve evolve --help`"),
     # a prefix is no option (argparse's abbreviations are off, as in an exported script): the options it begins
     (["evolve", "x.mlev", "--pop", "5"], "mlevolve evolve: error: unrecognized arguments: --pop",
      "hint: did you mean '--population'? run `mlevolve evolve --help`"),

@@ -103,7 +103,7 @@ def no_score(db: str | Path) -> tuple[str, str]:
     from mlevolve.report.summary import no_score_text
 
     run = data.load(db, top=1)
-    return no_score_text(str(db), data.failure_reasons(run.rows), data.state(run) == "finished")
+    return no_score_text(str(db), data.failure_reasons(run.rows), data.finished(run))
 
 
 @typed

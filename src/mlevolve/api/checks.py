@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import math
 import os
 import shlex
 import sys
@@ -78,6 +79,18 @@ def _confirms(confirm: int) -> None:
         raise SettingError("{confirm} must be at most {limit}, got {got}", got=confirm, limit=f"{CONFIRM_LIMIT:,}",
                            hint="each seed trains the best and the starting program again: 5 to 30 give the "
                                 "gain's spread")
+
+
+def check_max_time(max_time: float | None) -> None:
+    """Raise :class:`SettingError` for a ``max_time`` (a search's wall-clock limit, seconds; None: none) that is no
+    number, not above 0, or not finite (nan, inf: leave it out for no limit)."""
+    if max_time is None:
+        return
+    check_types({}, {"max_time": max_time})
+    if not 0 < max_time < math.inf:
+        raise SettingError("{max_time} must be a positive, finite number of seconds, got {got:.12g}", got=max_time,
+                           hint="the search's wall-clock limit, e.g. 60 or 0.5; leave it out for no limit (the "
+                                "budget alone ends the run)")
 
 
 def check_seed(seed: int) -> None:
@@ -375,7 +388,7 @@ def _check_bandit(bandit: bool | None, spec: GrammarSpec) -> None:
 def _check_search_settings(*, budget: int, epochs: int, tournament: int, digits: int, population: int,
                            restart_every: int | None, algorithm: str, bandit: bool | None,
                            diversity: DiversityConfig | None,
-                           confirm: int, seed: int, init: str) -> None:
+                           confirm: int, seed: int, init: str, max_time: float | None = None) -> None:
     """:func:`evolve`'s checks of its numeric and named settings, before anything is read: :class:`SettingError`
     for a value out of range, a setting ``algorithm`` does not read, or an unknown ``init``."""
     _at_least(budget=budget, epochs=epochs, tournament=tournament)
@@ -394,6 +407,7 @@ def _check_search_settings(*, budget: int, epochs: int, tournament: int, digits:
     ) if value != default])
     _confirms(confirm)
     check_seed(seed)
+    check_max_time(max_time)
     if init not in INITS:
         raise SettingError("unknown {init} {got!r}",
                            hint=did_you_mean(init, INITS) + "file (start from the file's definitions) or random",

@@ -134,6 +134,7 @@ def evolve(
     diversity: DiversityConfig | None = None,
     digits: int = SHOWN_DIGITS,
     prune: bool = EvolveConfig.prune,
+    max_time: float | None = EvolveConfig.max_time,
 ) -> dict[str, Any]:
     """Evolve the ``evolve`` slots of ``program`` on ``task`` for ``budget`` candidates (each
     proposed program counts once, however it is answered: cache, FEC, probe, hurdle or a full
@@ -179,6 +180,14 @@ def evolve(
     ``export``; its scorings are counted as ``prune_evaluations`` (every prune of the archive; this one's
     ``prune_cost``; a run given a smaller budget than its archive holds prunes its view's best without keeping it).
     ``show DB HASH`` with the candidate's hash shows it unpruned; ``prune=False`` drops a kept prune.
+    ``max_time`` (seconds; None, the default: no limit): the search's wall-clock limit (PySR's ``timeout_in_seconds``,
+    Operon's ``time_limit``).  Its clock starts once the run is ready to search (the program, task and data read,
+    the workers started: start-up is not counted, nor the prune and confirmation after the search); once it has
+    passed, no new candidate starts (mid-generation too), those in flight finish, and the run ends as one at its
+    budget does, its summary's ``time_limit`` giving ``max_time`` and ``budget``: stopped after ``candidates`` of
+    ``budget``.  The budget still bounds it.  A run always goes at least one candidate past what its archive held,
+    so calling again resumes it with a fresh allowance and each call gets further.  Where a limited run stops
+    depends on the clock, not on the seed alone; a resumed run then ends as an unlimited one would, as after Ctrl-C.
 
     The program, the ``--evolve`` names and the task are checked (and the task's data read) before
     PyTorch is imported, so a mistake is reported at once.  Returns a summary: counts of candidates
@@ -191,7 +200,7 @@ def evolve(
     """
     _check_search_settings(budget=budget, epochs=epochs, tournament=tournament, digits=digits, population=population,
                            restart_every=restart_every, algorithm=algorithm, bandit=bandit, diversity=diversity,
-                           confirm=confirm, seed=seed, init=init)
+                           confirm=confirm, seed=seed, init=init, max_time=max_time)
     resources = Resources(workers=workers, dask=dask, timeout=timeout, memory_limit=memory_limit)
     resources.check()  # a malformed --dask address at once; its scheduler knocked on once the user's part is read
     for given, setting in ((db, "db"), (json_log, "json_log")):  # a typo's folder is refused, not made
@@ -240,7 +249,7 @@ def evolve(
     config = EvolveConfig(algorithm=algorithm, budget=budget, population=population, tournament=tournament,
                           init=init, hurdle=hurdle, seed=seed, bandit=bool(bandit), diversity=diversity, fit=fitting,
                           restart_every=EvolveConfig.restarts(restart_every, algorithm, population, kinds),
-                          prune=prune)
+                          prune=prune, max_time=max_time)
     identity = {"program_hash": _program_hash(checked), "program_name": checked.name,
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,

@@ -90,6 +90,10 @@ class EvolveConfig:
     # scoring (:mod:`mlevolve.gp.prune`), kept in the archive's meta ``pruned`` and shown in its place.  Not part
     # of the run's identity (like ``budget``): it does not change the search, only what is shown after it.
     prune: bool = True
+    # A wall-clock limit on the search, in seconds (None: none; PySR's timeout_in_seconds, Operon's time_limit):
+    # once it has passed, no new candidate starts, those in flight finish and the run ends as one at its budget
+    # does (:meth:`Engine.budget_left`).  Not part of the run's identity (like ``budget``): the same command resumes.
+    max_time: float | None = None
 
     @staticmethod
     def fitting(fit: bool | None, kinds: Collection[str]) -> bool | None:
@@ -112,7 +116,7 @@ class EvolveConfig:
 
     def identity(self) -> dict[str, Any]:
         values = asdict(self)
-        del values["budget"], values["prune"]
+        del values["budget"], values["prune"], values["max_time"]
         for name, off in LEFT_OUT_AT.items():  # off (bandit, restarts): archives made before them keep their identity
             if values[name] == off:
                 del values[name]
@@ -159,12 +163,13 @@ class Engine:
 
     ``backend``: where candidates are scored (None: in this process, :class:`InProcess` on
     ``evaluator``).  ``replay``: resume by replaying the archive (a run scored in order); else a
-    resumed run reloads what the archive holds (:mod:`mlevolve.gp.record`).
+    resumed run reloads what the archive holds (:mod:`mlevolve.gp.record`).  ``clock``: the seconds the time
+    limit (``config.max_time``) is measured in, read only where one is set (a test's stub clock).
     """
 
     def __init__(self, program: Program, evolve: Sequence[str], spec: GrammarSpec, evaluator: Evaluator,
                  archive: Archive, config: EvolveConfig, progress: Any = None, backend: Backend | None = None,
-                 replay: bool = True) -> None:
+                 replay: bool = True, clock: Callable[[], float] = time.monotonic) -> None:
         self.program = program
         self.config = config
         self.evaluator = evaluator
@@ -197,6 +202,12 @@ class Engine:
             self._done = []
             if self.run.seq:  # a resumed run's draws go on from where it stopped; a new one draws as in process
                 self.rng = random.Random(f"{config.seed}:{self.run.seq}")
+        # The time limit (``max_time``): its clock starts here, the run's start-up (data, workers) done; a run goes
+        # at least one candidate past what its archive held however short it is, so every call makes progress.
+        self.clock = clock
+        self._held = archive.count()
+        self._deadline = None if config.max_time is None else clock() + config.max_time
+        self.timed_out = False  # whether the time limit refused a candidate the budget allowed
 
     # -- the run record's state, as the algorithms and callers read it ------------------------------
     @property
@@ -252,8 +263,11 @@ class Engine:
 
     def summary(self) -> dict[str, Any]:
         """Counts, best fitness and time: what a person wants to see at the end of a run (and in a run that
-        restarts, ``restarts`` and the ``restart_every`` it used)."""
+        restarts, ``restarts`` and the ``restart_every`` it used; in a run its time limit stopped short of its
+        budget, ``time_limit``: ``max_time`` and ``budget``)."""
         summary = self.run.summary(self.config.fit)
+        if self.timed_out and self.run.seq < self.config.budget:  # stopped by the clock, not the budget
+            summary["time_limit"] = {"max_time": self.config.max_time, "budget": self.config.budget}
         if self.config.restart_every:
             summary.update(restarts=self.restarts, restart_every=self.config.restart_every)
         return summary
@@ -351,8 +365,19 @@ class Engine:
 
     # -- scoring: start a candidate, collect finished ones ----------------------------------------
     def budget_left(self) -> bool:
-        """Whether another candidate may be started (those in flight count against the budget)."""
-        return self.run.seq + self.scheduler.in_flight < self.config.budget
+        """Whether another candidate may be started: the budget allows it (those in flight count against it) and
+        the time limit has not passed (:meth:`out_of_time`)."""
+        return self.run.seq + self.scheduler.in_flight < self.config.budget and not self.out_of_time()
+
+    def out_of_time(self) -> bool:
+        """Whether ``max_time`` seconds have passed since the engine was made and the run has started a candidate
+        beyond those its archive held (replayed or reloaded ones are not enough); the first such answer sets
+        :attr:`timed_out`, and the clock is no longer read."""
+        if self._deadline is None or self.timed_out:
+            return self.timed_out
+        if self.run.seq + self.scheduler.in_flight > self._held and self.clock() >= self._deadline:
+            self.timed_out = True
+        return self.timed_out
 
     def can_start(self) -> bool:
         """Whether a slot is free: nothing in flight or finished-but-uncollected fills it."""

@@ -6,7 +6,9 @@ soon as one finishes (no generation barrier), generational ones start a whole ge
 In process there is one slot and each child finishes before the next starts, so a run is a
 deterministic function of its seed.  DEAP supplies survivor selection (``selBest``, ``selNSGA2``);
 tournaments are written here because DEAP's draw from Python's global ``random`` module, which would
-break one-seed reproducibility.
+break one-seed reproducibility.  Every algorithm starts a candidate only while the engine's
+``budget_left`` (or ``can_start``) allows, which is where the budget and the time limit
+(``max_time``) both end a run: no new candidate starts, those in flight finish.
 """
 
 from __future__ import annotations
@@ -88,10 +90,15 @@ def regularized_evolution(engine: Engine) -> None:
 
 
 def _evaluate_all(engine: Engine, made: Sequence[tuple[object, ...]]) -> list[Candidate]:
-    """Start every (program, op, parents, generation) as slots allow; all of them, in start order."""
+    """Start every (program, op, parents, generation) as slots allow; those finished, in start order: all of them,
+    unless the time limit passes (:meth:`Engine.budget_left`), which cuts the generation short: those not yet
+    started are dropped, those in flight finish.  Why mid-generation rather than at its end: a generation can
+    take a good part of the run (a population's candidates), a limit kept to within a candidate's time is one a
+    user can plan with; and a resumed run loses nothing (a replay draws the same generation again, a reload
+    selects from the archive as after a crash)."""
     pending = list(made)
     out: list[Candidate] = []
-    while pending or engine.in_flight:
+    while (pending and engine.budget_left()) or engine.in_flight:
         while pending and engine.can_start():
             engine.start(*pending.pop(0))  # type: ignore[arg-type]
         out += engine.collect()

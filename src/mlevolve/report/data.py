@@ -639,11 +639,21 @@ def failure_reasons(rows: Sequence[Row]) -> list[dict[str, Any]]:
             for kind, n in Counter(kinds).most_common()]
 
 
-def state(run: Run) -> str:
+def finished(run: Run) -> bool:
+    """Whether the archive's run ended (at its budget or its time limit) with a summary of the rows it holds."""
     summary = run.meta.get("summary")
-    if isinstance(summary, Mapping) and summary.get("candidates") == len(run.rows):
-        return "finished"
-    return "in progress or interrupted (no final summary for these rows)"
+    return isinstance(summary, Mapping) and summary.get("candidates") == len(run.rows)
+
+
+def state(run: Run) -> str:
+    """The run's state in words: finished (at the time limit, ``--max-time``, short of its budget, said so), or in
+    progress or interrupted."""
+    if not finished(run):
+        return "in progress or interrupted (no final summary for these rows)"
+    limit = run.meta["summary"].get("time_limit")
+    if isinstance(limit, Mapping):
+        return f"finished at the time limit of {limit['max_time']:g} s, before the budget of {limit['budget']:,}"
+    return "finished"
 
 
 def best_so_far(rows: Sequence[Row]) -> list[float | None]:

@@ -71,7 +71,7 @@ def _answer(run: Run) -> str:
     """The headline: the best program, its metric, the start's, the gain (and its spread), the test metric."""
     a = data.answer(run)
     if a is None:  # what `best` and the run's summary say: whether the run finished, and why its candidates failed
-        message, hint = summary.no_score_text(run.path, data.failure_reasons(run.rows), data.state(run) == "finished")
+        message, hint = summary.no_score_text(run.path, data.failure_reasons(run.rows), data.finished(run))
         return _section("The answer", f"<p>{escape(message[:1].upper() + message[1:])}</p><p class=\"t-dim\">"
                                       f"{escape(hint)}</p>")
     name, best, start = a["metric"]["name"], a["best"], a["start"]
@@ -132,7 +132,7 @@ def _notes(run: Run) -> list[str]:
     elif not run.rows:
         notes.append("This archive holds no candidates yet: the run has not scored one, or it was stopped "
                      "before it did. Only the run's identity is shown.")
-    elif data.state(run) != "finished":
+    elif not data.finished(run):
         notes.append(f"This run is in progress or was interrupted: the report shows the {len(run.rows):,} "
                      "candidates the archive held when it was read.")
     return [f'<p class="note">{escape(n)}</p>' for n in notes]

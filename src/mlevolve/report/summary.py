@@ -104,7 +104,8 @@ def lines(result: Mapping[str, Any]) -> list[str]:
         head += f"; {counted(r, 'restart')}{' in all' if result['replayed'] else ''}"
         if "restart_every" in result:  # the value used (a learner search's default: 20 x the population)
             head += f" (every {result['restart_every']:,})"
-    out = [head, *filter(None, [beyond_budget(result)]), f"archive: {result['db']}  ({result['seconds']} s)"]
+    out = [head, *filter(None, [beyond_budget(result), time_limited(result)]),
+           f"archive: {result['db']}  ({result['seconds']} s)"]
     a = result.get("answer")
     if a is None or result.get("best_hash") is None:
         message, hint = no_score_text(result["db"], result.get("failures") or [], True)
@@ -150,10 +151,22 @@ def beyond_budget(result: Mapping[str, Any]) -> str | None:
             f"was evaluated, and this summary considers its first {budget:,} (a larger --budget goes on)")
 
 
+def time_limited(result: Mapping[str, Any]) -> str | None:
+    """The line saying that the run stopped at its time limit (``max_time``) before its budget, and how to go on;
+    None where it did not."""
+    limit = result.get("time_limit")
+    if not limit:
+        return None
+    return (f"stopped at the time limit of {limit['max_time']:g} s after {result['candidates']:,} of "
+            f"{limit['budget']:,} candidates: the same command resumes it with a fresh allowance")
+
+
 def one_line(result: Mapping[str, Any]) -> str:
     """The ``--quiet`` summary: the best's metric against the start's, the candidates, the archive."""
     a = result.get("answer")
     held = f" (the budget; the archive holds {result['archived']:,})" if beyond_budget(result) else ""
+    if result.get("time_limit"):
+        held = f" of {result['time_limit']['budget']:,}, stopped at the time limit"
     tail = f"{counted(result['candidates'], 'candidate')}{held}; archive {shlex.quote(result['db'])}"
     if a is None or result.get("best_hash") is None:
         reasons = result.get("failures") or []
