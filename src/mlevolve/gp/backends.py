@@ -844,8 +844,8 @@ class ProcessPool:
     def set_batch(self, batch: int) -> None:
         """Send up to ``batch`` requests per message; before the first request only.  Sets :attr:`depth`,
         the messages a worker may hold: two (the next waits in its pipe while it runs the first, so it
-        never waits for the coordinator's turn between them: 6 points of wall time at 20 ms evaluations
-        with two workers, benchmarks/RESULTS.md "Stop 59: a second request queued per worker"), but one
+        never waits for the coordinator's turn between them: the wall time outside 20 ms evaluations with two
+        workers fell from 5-8% to 3-4%, benchmarks/RESULTS.md "Stop 59: a second request queued per worker"), but one
         for a lone worker sent one request at a time, whose run is a function of its seed
         (docs/scaling.md, "Determinism"); and :attr:`slots`, the requests in flight at most."""
         self.batch = max(1, batch)
