@@ -151,3 +151,13 @@ def test_a_loaded_parser_keeps_the_transformer_and_options(tmp_path: Path, monke
     loaded = cached_lark(syntax(), transformer=_Build(), **options)
     assert loaded.source_path == "<deserialized>" and built.source_path != "<deserialized>"
     assert loaded.parse(source, start="start") == built.parse(source, start="start") == parse(source)
+
+
+def test_a_lark_without_its_cache_loader_builds_with_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache rests on Lark's private loader (``Lark._load``, ``lark.lark._LOAD_ALLOWED_OPTIONS``): a release
+    that lacks them builds the parser as without a cache, the same parses, and writes nothing."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(lalr_cache, "_CACHEABLE", False)
+    parser = cached_lark(GRAMMAR, start="start")
+    assert parser.parse("1 + 2 + 3") == Lark(GRAMMAR, parser="lalr", start="start").parse("1 + 2 + 3")
+    assert not (tmp_path / "mlevolve").exists()

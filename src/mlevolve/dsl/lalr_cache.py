@@ -32,7 +32,12 @@ from typing import Any
 
 import lark
 from lark import Lark
-from lark.lark import _LOAD_ALLOWED_OPTIONS  # options a load takes again (the transformer), so not stored
+
+# Lark's own names for what its cache does (``Lark.__init__`` with ``cache=``): the options a load takes again (the
+# transformer), so not stored, and the loader that takes them.  Private to Lark (1.2-1.3 here): where a release lacks
+# them, no cache, the parser built as without one.
+_LOAD_ALLOWED_OPTIONS: set[str] | None = getattr(lark.lark, "_LOAD_ALLOWED_OPTIONS", None)
+_CACHEABLE = _LOAD_ALLOWED_OPTIONS is not None and callable(getattr(Lark, "_load", None))
 
 _OBJECTS = ("transformer", "postlex", "lexer_callbacks", "edit_terminals", "_plugins")  # not in the key (as Lark's)
 
@@ -54,6 +59,9 @@ def table_path(grammar: str, options: dict[str, Any]) -> Path:
 def cached_lark(grammar: str, **options: Any) -> Lark:
     """``Lark(grammar, parser="lalr", **options)``, its tables read from the cache where they are there,
     else built and stored there for the next process.  Never fails for the cache's sake (module docstring)."""
+    if not _CACHEABLE:
+        return Lark(grammar, parser="lalr", **options)
+    assert _LOAD_ALLOWED_OPTIONS is not None
     path = table_path(grammar, options)
     runtime = {k: v for k, v in options.items() if k in _LOAD_ALLOWED_OPTIONS}
     loaded = _load(path, runtime)
@@ -83,7 +91,7 @@ def _store(parser: Lark, path: Path) -> None:
         return
     try:
         with os.fdopen(fd, "wb") as f:
-            parser.save(f, _LOAD_ALLOWED_OPTIONS)
+            parser.save(f, _LOAD_ALLOWED_OPTIONS or set())
         os.replace(tmp, path)
     except Exception:  # a full disk (OSError), an option that cannot be pickled: no cache, the parser stands
         with contextlib.suppress(OSError):
