@@ -1084,7 +1084,8 @@ _OTHER_NAMES = (
     (("--tournament",), "sets its tournament's size by {flag}", "tournament-size tournsize"),
     (("--max-time",), "limits the whole search's wall-clock seconds by {flag} (--timeout S limits each "
      "candidate's; the same command resumes a run stopped at either)",
-     "time time-limit timeout-in-seconds wall-time walltime max-seconds seconds max-time-mins"),
+     "time time-limit timelimit timeout-in-seconds wall-time walltime max-seconds seconds max-time-mins minutes "
+     "max-minutes hours max-hours deadline duration"),
 )
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlevolve.dsl.errors import MlevError, SettingError
@@ -80,7 +81,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     rows, a constant target, values beyond 1e150: the data files' rules, in their words, after ``n_samples = N,
     n_features = F``; a cell that is no number, text or a date or time, at its ``X[i, j]`` and a DataFrame's
     column) or a setting's mistake (a budget below 1, an unknown algorithm, no such grammar file, a db in no
-    folder).
+    folder); a setting of the wrong type (``budget="5"``) is scikit-learn's ``InvalidParameterError``, a TypeError
+    too.
     """
 
     def __init__(self, budget: int = 10_000, population: int | None = None, algorithm: str | None = None,
@@ -103,28 +105,33 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def _check_parameters(self) -> None:
         """Refuse, as a ValueError naming it, a ``random_state``, ``verbose``, ``grammar`` or ``db`` of a kind ``fit``
         cannot use (scikit-learn's or the OS's errors named none: "1.5 cannot be used to seed", "expected str, bytes
-        or os.PathLike object, not int"; ``verbose="no"`` printed the run, as a string is true)."""
+        or os.PathLike object, not int"; ``verbose="no"`` printed the run, as a string is true).  A value of the wrong
+        type is scikit-learn's ``InvalidParameterError``, a TypeError as well as a ValueError, as its own estimators
+        raise for one (and ``evolve``'s :class:`SettingTypeError` is)."""
         from mlevolve.interpreter.standalone.spec import MIN_TRAIN_POINTS
 
         seed = self.random_state
         if isinstance(seed, bool) or not (seed is None or isinstance(seed, int | np.integer | np.random.RandomState)):
-            raise ValueError(f"random_state must be None, an int or a numpy.random.RandomState, got {seed!r}")
+            raise InvalidParameterError(
+                f"random_state must be None, an int or a numpy.random.RandomState, got {seed!r}")
         most, least = self.max_samples, MIN_TRAIN_POINTS
         if most is not None and (isinstance(most, bool) or not isinstance(most, int | np.integer)
                                  or not least <= most <= 1_000_000):
-            few = isinstance(most, int | np.integer) and not isinstance(most, bool) and most < least
-            raise ValueError(f"max_samples must be None or an integer from {least} to 1,000,000, got {most!r}" + (
+            whole = isinstance(most, int | np.integer) and not isinstance(most, bool)  # else a wrong type
+            raise (ValueError if whole else InvalidParameterError)(
+                f"max_samples must be None or an integer from {least} to 1,000,000, got {most!r}" + (
                 f" (the linear scaling a + b * f fits {least - 1} rows exactly: every formula would score "
-                "train_r2 1)" if few else ""))
+                "train_r2 1)" if whole and most < least else ""))
         verbose: object = self.verbose  # annotated bool, given anything
         if isinstance(verbose, str) or not isinstance(verbose, int | np.integer | np.bool_):
-            raise ValueError(f"verbose must be True or False (or an int: 0 quiet), got {verbose!r}")
+            raise InvalidParameterError(f"verbose must be True or False (or an int: 0 quiet), got {verbose!r}")
         if self.model_selection not in MODEL_SELECTIONS:
             raise ValueError(f"model_selection must be 'accuracy', 'best' or 'score', got {self.model_selection!r}")
         for name in ("grammar", "db"):
             path = getattr(self, name)
             if path is not None and (not isinstance(path, str | os.PathLike) or not str(path).strip()):
-                raise ValueError(f"{name} must be the path of a file (a str or pathlib.Path), got {path!r}")
+                raise (ValueError if isinstance(path, str) else InvalidParameterError)(
+                    f"{name} must be the path of a file (a str or pathlib.Path), got {path!r}")
             if path is not None and Path(path).is_dir():
                 raise ValueError(f"{name} is a folder, not a file: {path!r}")
         if self.db is not None and (kind := _not_an_archive(Path(self.db))):  # it said "exists without its data file"
@@ -187,15 +194,19 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                                         "and is gone (give db= to keep a run that a fit with the same db resumes)"
                                         ) from None
             except SettingError as err:  # a setting's mistake, in its words, by the estimator's name of it
-                raise ValueError(_said(err.rename(lambda name: _PARAMETERS.get(name, name)))) from err
+                said = _said(err.rename(lambda name: _PARAMETERS.get(name, name)))  # a wrong type: a TypeError too
+                raise (InvalidParameterError if isinstance(err, TypeError) else ValueError)(said) from err
             except MlevError as err:  # scikit-learn's callers catch ValueError
                 raise ValueError(_in_arrays(_said(err), data, X.shape, caller_rows)) from err
             finally:  # refused before an archive was made: the data file written for it goes too
                 if written and not db.exists():
                     data.unlink(missing_ok=True)
             front = best(db, digits=0, front=True) if result["best_program"] is not None else []  # (db: while it is)
-        if result["best_program"] is None:
-            raise ValueError("every candidate formula failed on this data")
+        if result["best_program"] is None:  # after a time limit, a search cut short is why, not only the data
+            limit = result.get("time_limit")
+            raise ValueError("every candidate formula failed on this data" + (
+                f": {result['candidates']:,} of budget={self.budget:,} before the time limit max_time="
+                f"{limit['max_time']:g} stopped the search (a longer max_time searches further)" if limit else ""))
         if result.get("archived", 0) > result["candidates"]:  # a view of the archive's run: its first candidates
             warnings.warn(f"db {self.db} already holds {result['archived']:,} candidates, more than budget="
                           f"{self.budget}: nothing new was evaluated, and the formula is the best of its first "

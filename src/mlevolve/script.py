@@ -139,15 +139,33 @@ def closest_choice(message: str) -> str:
     """For argparse's "argument --X: invalid choice: 'V' (choose from 'A', 'B')", the hint's start naming
     the choice closest to V (:func:`~mlevolve.dsl.errors.did_you_mean`); for "invalid int value", the rule of an
     integer (:data:`~mlevolve.messages.INTEGER_RULE`), for "invalid float value" a number's
-    (:data:`~mlevolve.messages.DECIMAL_RULE`), and for a ``--workers`` count below 0 or a word how to ask for every
-    core (joblib's ``-1``); ``""`` for any other message."""
+    (:data:`~mlevolve.messages.DECIMAL_RULE`), after a time flag's value with a unit (``--max-time 5m``) its seconds
+    (:func:`_in_seconds`), and for a ``--workers`` count below 0 or a word how to ask for every core (joblib's
+    ``-1``); ``""`` for any other message."""
     typo = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
     if " int value: " in message:  # "invalid int value", "invalid comma-separated int value"
         every = re.match(r"argument --workers: invalid int value: '(-[0-9]+|[a-zA-Z]+)'$", message)  # -1, all, max
         return INTEGER_RULE + "; " + (f"{COUNTS_EVERY_CORE}; " if every else "")
     if "invalid float value" in message:
-        return DECIMAL_RULE + "; "
+        return _in_seconds(message) + DECIMAL_RULE + "; "
     return did_you_mean(typo[1], re.findall(r"'([^']*)'", typo[2])) if typo else ""
+
+
+_UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "mins": 60, "minute": 60,
+          "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600}  # a duration's units
+
+
+def _in_seconds(message: str) -> str:
+    """For argparse's "argument --FLAG: invalid float value: 'V'" of a time flag (``--max-time``, ``--timeout``,
+    a name with "time" in it: seconds) whose V is a number with a unit (``5m``, ``1.5h``, ``30s``), the hint's
+    start: "--max-time is in seconds: 5m is --max-time 300; " (a unit was answered only with a number's rule);
+    ``""`` for any other."""
+    found = re.search(r"argument (--[\w-]*time[\w-]*): invalid float value: '([0-9]+(?:\.[0-9]*)?) ?([a-zA-Z]+)'$",
+                      message)
+    if found is None or found[3].lower() not in _UNITS:
+        return ""
+    flag, number, unit = found[1], found[2], found[3]
+    return f"{flag} is in seconds: {number}{unit} is {flag} {float(number) * _UNITS[unit.lower()]:g}; "
 
 
 class _Once(argparse.Action):

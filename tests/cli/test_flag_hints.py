@@ -64,3 +64,38 @@ def test_no_flag_value_is_hinted_only_by_the_help(capsys: Capsys, tmp_path: Path
                 if code == 2 and err.splitlines()[-1] == f"hint: run `mlevolve {command} --help`":
                     bare.append((command, flag, value, err.splitlines()[0]))
     assert bare == []
+
+
+DECIMAL = "a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, inner space or _"
+
+
+@pytest.mark.parametrize(("flag", "value", "seconds"), [
+    ("--max-time", "5m", "300"), ("--max-time", "1.5h", "5400"), ("--max-time", "90s", "90"),
+    ("--max-time", "2min", "120"), ("--max-time", "1Hour", "3600"), ("--timeout", "30s", "30"),
+    ("--timeout", "0.5MIN", "30"),
+])
+def test_a_time_flags_value_with_a_unit_is_answered_with_its_seconds(capsys: Capsys, tmp_path: Path, flag: str,
+                                                                     value: str, seconds: str) -> None:
+    """--max-time 5m (a fresh-user pass) was answered only with a number's rule: the hint says the flag is in
+    seconds and what the value is in them."""
+    code, out, err = cli(capsys, "evolve", QUARTIC, "--db", str(tmp_path / "r.db"), flag, value)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"mlevolve evolve: error: argument {flag}: invalid float value: '{value}'",
+                                f"hint: {flag} is in seconds: {value} is {flag} {seconds}; {DECIMAL}; run "
+                                "`mlevolve evolve --help`"]
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--max-time", "5x"), ("--max-time", "m5"), ("--population", "5m")])
+def test_a_value_with_no_unit_of_time_gets_the_numbers_rule_alone(capsys: Capsys, tmp_path: Path, flag: str,
+                                                                  value: str) -> None:
+    code, out, err = cli(capsys, "evolve", QUARTIC, "--db", str(tmp_path / "r.db"), flag, value)
+    assert (code, out) == (2, "") and " is in seconds: " not in err and "invalid" in err
+
+
+@pytest.mark.parametrize("option", ["--minutes", "--deadline", "--duration", "--timelimit", "--max-hours"])
+def test_other_names_of_a_runs_clock_point_at_max_time(capsys: Capsys, tmp_path: Path, option: str) -> None:
+    """--minutes 5 was "did you mean '--migrants'?", --deadline 5 no more than "run --help"."""
+    code, out, err = cli(capsys, "evolve", QUARTIC, "--db", str(tmp_path / "r.db"), option, "5")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[1].startswith("hint: did you mean --max-time? mlevolve evolve limits the whole search's "
+                                          "wall-clock seconds by --max-time")

@@ -161,3 +161,20 @@ def test_a_lark_without_its_cache_loader_builds_with_no_cache(tmp_path: Path, mo
     parser = cached_lark(GRAMMAR, start="start")
     assert parser.parse("1 + 2 + 3") == Lark(GRAMMAR, parser="lalr", start="start").parse("1 + 2 + 3")
     assert not (tmp_path / "mlevolve").exists()
+
+
+@pytest.mark.parametrize("xdg", ["rel", "./rel", "", "~/x"])
+def test_a_relative_xdg_cache_home_is_ignored(xdg: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The XDG Base Directory spec: a relative path in XDG_CACHE_HOME is invalid and ignored (it made rel/mlevolve
+    in the directory a command ran in); the default ~/.cache/mlevolve is used."""
+    monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert cache_dir() == tmp_path / "home" / ".cache" / "mlevolve"
+    assert cached_lark(GRAMMAR).parse("1+2").children
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]  # nothing written where it ran
+
+
+def test_an_absolute_xdg_cache_home_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "mlevolve"

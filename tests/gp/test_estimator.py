@@ -4,6 +4,7 @@ with ValueError, and passes scikit-learn's own estimator checks."""
 
 from __future__ import annotations
 
+import math
 import pickle
 import warnings
 from pathlib import Path
@@ -355,6 +356,43 @@ def test_random_state_is_the_runs_seed_or_draws_one(fitted: SymbolicRegressor) -
 def test_a_settings_mistake_is_a_value_error_in_its_words(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SymbolicRegressor(**{"budget": 20, **settings}).fit(*_data(20))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("settings", [
+    {"random_state": 1.5}, {"random_state": True}, {"random_state": "1"}, {"grammar": 123}, {"db": 7},
+    {"verbose": "no"}, {"verbose": 0.5}, {"verbose": None}, {"max_samples": 0.5}, {"max_samples": True},
+    {"max_samples": "3"}, {"budget": "5"}, {"budget": 2.5}, {"population": "10"}, {"max_time": "5"},
+    {"max_time": True},
+])
+def test_a_setting_of_the_wrong_type_is_a_type_error_too(settings: dict[str, object]) -> None:
+    """A value of the wrong type is scikit-learn's InvalidParameterError, a ValueError and a TypeError, as its own
+    estimators' (and evolve's SettingTypeError) are: budget="5" and max_time="5" were a plain ValueError (a
+    fresh-user pass); a caller's except TypeError or except ValueError catches it alike."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError) as caught:
+        SymbolicRegressor(**{"budget": 20, **settings}).fit(*_data(20))  # type: ignore[arg-type]
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, TypeError)
+    assert str(caught.value).startswith(next(iter(settings))) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("settings", [
+    {"budget": 0}, {"random_state": -1}, {"max_samples": 10**7}, {"max_samples": 2}, {"max_time": 0},
+    {"max_time": math.nan}, {"db": ""}, {"model_selection": "bset"}, {"algorithm": "bogus"},
+])
+def test_a_setting_of_the_right_type_out_of_range_is_a_value_error_only(settings: dict[str, object]) -> None:
+    with pytest.raises(ValueError) as caught:
+        SymbolicRegressor(**{"budget": 20, **settings}).fit(*_data(20))  # type: ignore[arg-type]
+    assert not isinstance(caught.value, TypeError)
+
+
+def test_every_formula_failing_before_the_time_limit_says_the_limit_stopped_it() -> None:
+    """A limit that stops the search after its first candidate, which fails on this data (seed 0's first random
+    formula), said only "every candidate formula failed on this data", as if the data were the reason."""
+    X = np.random.default_rng(0).normal(size=(40, 1))
+    with pytest.raises(ValueError, match=r"^every candidate formula failed on this data: 1 of budget=30 before the "
+                       r"time limit max_time=1e-06 stopped the search \(a longer max_time searches further\)$"):
+        SymbolicRegressor(budget=30, max_time=1e-6, random_state=0).fit(X, X[:, 0] ** 2)
 
 
 DATA_NAME = "a data file's name (fit reads X and y; it writes their copy beside the archive itself)"

@@ -243,3 +243,30 @@ def test_two_workers_stop_at_the_time_limit_and_resume(tmp_path: Path) -> None:
     resumed = run_mlevolve(*args, "--budget", str(n + 20))
     assert resumed.returncode == 0, resumed.stderr
     assert archive_count(db) == n + 20 and "stopped at the time limit" not in resumed.stdout
+
+
+def test_the_clock_starts_once_the_workers_are_ready(tmp_path: Path) -> None:
+    """A process pool starts its workers in the background; their start (here 100 stub seconds) was counted in the
+    limit, a run ending with the first candidates however long its limit.  With a limit the engine waits for them
+    (``wait_ready``) before its clock starts, so 10.5 s still scores eleven candidates; without one it never waits
+    (the pool's first requests go to the first worker ready)."""
+    from mlevolve.gp.backends import InProcess
+
+    class Starting(InProcess):
+        def __init__(self, evaluator: Ticking) -> None:
+            super().__init__(lambda: evaluator)
+            self.evaluator, self.waited = evaluator, 0
+
+        def wait_ready(self) -> None:
+            self.waited += 1
+            self.evaluator.now += 100.0
+
+    for limit, scored, waited in ((10.5, 11, 1), (None, 80, 0)):
+        evaluator = Ticking()
+        backend = Starting(evaluator)
+        cfg = config("regularized", max_time=limit)
+        with Archive.for_run(tmp_path / f"{limit}.db", {"algorithm": cfg.algorithm}) as archive:
+            engine = Engine(check(parse_file(QUARTIC)), ["f"], load_grammar(), evaluator, archive, cfg, backend=backend,
+                            clock=evaluator.clock)
+            ALGORITHMS[cfg.algorithm](engine)
+        assert (evaluator.scored if limit else engine.seq, backend.waited) == (scored, waited)

@@ -43,8 +43,12 @@ _OBJECTS = ("transformer", "postlex", "lexer_callbacks", "edit_terminals", "_plu
 
 
 def cache_dir() -> Path:
-    """This user's cache directory for mlevolve: ``$XDG_CACHE_HOME/mlevolve``, else ``~/.cache/mlevolve``."""
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    """This user's cache directory for mlevolve: ``$XDG_CACHE_HOME/mlevolve``, else ``~/.cache/mlevolve``.  A relative
+    ``XDG_CACHE_HOME`` is ignored, as the XDG Base Directory spec asks ("must be absolute ... consider the path invalid
+    and ignore it"): it wrote a ``rel/mlevolve`` folder into whatever directory a command ran in."""
+    root = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(root):
+        root = os.path.join(os.path.expanduser("~"), ".cache")
     return Path(root) / "mlevolve"
 
 

@@ -203,7 +203,12 @@ class Engine:
             if self.run.seq:  # a resumed run's draws go on from where it stopped; a new one draws as in process
                 self.rng = random.Random(f"{config.seed}:{self.run.seq}")
         # The time limit (``max_time``): its clock starts here, the run's start-up (data, workers) done; a run goes
-        # at least one candidate past what its archive held however short it is, so every call makes progress.
+        # at least one candidate past what its archive held however short it is, so every call makes progress.  A
+        # process pool starts its workers in the background (a fork server's: the coordinator's own start meanwhile),
+        # so a limited run waits for them first: their start (about a second, PyTorch's import and the warm-up) was
+        # counted, a 0.5 s limit with two workers ending after 1.5 s with only what the first batches held.
+        if config.max_time is not None and (ready := getattr(self.backend, "wait_ready", None)) is not None:
+            ready()
         self.clock = clock
         self._held = archive.count()
         self._deadline = None if config.max_time is None else clock() + config.max_time
