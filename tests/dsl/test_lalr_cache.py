@@ -178,3 +178,18 @@ def test_a_relative_xdg_cache_home_is_ignored(xdg: str, tmp_path: Path, monkeypa
 def test_an_absolute_xdg_cache_home_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_dir() == tmp_path / "xdg" / "mlevolve"
+
+
+@pytest.mark.parametrize("shared", ["file", "folder"])
+def test_tables_others_may_write_are_never_loaded(shared: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tables are a pickle (loading one runs code): a file, or a cache folder, that the group or others may write
+    is not loaded; the parser is built, the same parses."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cached_lark(GRAMMAR, start="start")  # writes the tables, private
+    path = table_path(GRAMMAR, {"start": "start"})
+    assert path.is_file() and lalr_cache._private(path)
+    assert lalr_cache._load(path, {}) is not None
+    (path if shared == "file" else path.parent).chmod(0o666 if shared == "file" else 0o777)
+    assert lalr_cache._load(path, {}) is None  # built instead
+    parser = cached_lark(GRAMMAR, start="start")
+    assert parser.parse("1 + 2") == Lark(GRAMMAR, parser="lalr", start="start").parse("1 + 2")

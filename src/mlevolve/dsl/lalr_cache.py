@@ -76,8 +76,24 @@ def cached_lark(grammar: str, **options: Any) -> Lark:
     return parser
 
 
+def _private(path: Path) -> bool:
+    """Whether ``path`` and its folder are this user's and no one else may write them.  The tables are a pickle,
+    which runs code as it loads: one another user could have written or replaced (a cache folder in a shared or
+    group-writable place) is never loaded, as ssh refuses a key file others can write."""
+    if not hasattr(os, "getuid"):  # no POSIX owners (the file is in this user's profile)
+        return True
+    try:
+        return all(st.st_uid == os.getuid() and not st.st_mode & 0o022
+                   for st in (path.parent.stat(), path.stat()))
+    except OSError:
+        return False
+
+
 def _load(path: Path, runtime: dict[str, Any]) -> Lark | None:
-    """The parser whose tables ``path`` holds, with ``runtime``'s options; None where it cannot be read."""
+    """The parser whose tables ``path`` holds, with ``runtime``'s options; None where it cannot be read, or is
+    not private to this user (:func:`_private`)."""
+    if not _private(path):
+        return None
     try:
         with open(path, "rb") as f:
             return Lark.__new__(Lark)._load(f, **runtime)  # Lark.load() takes no transformer; its cache uses this
