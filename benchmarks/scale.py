@@ -76,7 +76,7 @@ def run(budget: int, seconds: float, workers: int, batch: int = 1) -> dict[str, 
                         replay=backend is None)
         started = time.perf_counter()
         try:
-            if isinstance(backend, ProcessPool):  # the steady state: the workers' start timed apart
+            if backend is not None:  # the steady state: the workers' start timed apart
                 backend.wait_ready()
             ready = time.perf_counter()
             regularized_evolution(engine)

@@ -55,9 +55,8 @@ def test_a_value_error_guard_lets_a_user_error_through(tmp_path: Path) -> None:
     """report.data.load guards the archive's reading with ``except ValueError``: a hash it lacks is said so, not
     "cannot read archive" (MlevError being a ValueError)."""
     db = tmp_path / "run.db"
-    with Archive.for_run(db, {"program_hash": "p", "program_name": "quartic", "task": "koza_quartic",
-                              "evolve": ["f"]}):
-        pass
+    Archive.for_run(db, {"program_hash": "p", "program_name": "quartic", "task": "koza_quartic",  # an archive, empty
+                         "evolve": ["f"]}).close()
     with pytest.raises(MlevError) as caught:
         data.load(db, key="zz")
     assert caught.value.message == "no program with hash 'zz' in the archive"

@@ -419,6 +419,7 @@ class Backend(Protocol):
 
     def submit(self, request: Request) -> None: ...
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]: ...
+    def wait_ready(self) -> None: ...  # until every worker can score (a run with a time limit starts its clock after)
     def close(self, interrupted: bool = False) -> None: ...
 
 
@@ -473,6 +474,9 @@ class InProcess:
             self._hold(partial=True)  # as the pool sends the rest on after a reply
         done, self._done = self._done, []
         return done
+
+    def wait_ready(self) -> None:
+        """Ready once made: the evaluator is built in this process."""
 
     def close(self, interrupted: bool = False) -> None:
         """Nothing to release: the evaluator lives in this process."""
@@ -1196,6 +1200,10 @@ class DaskBackend:
             if timeout is not None:
                 break
         return done
+
+    def wait_ready(self) -> None:
+        """Ready once made: the client has connected to its cluster, whose workers build their evaluators on their
+        first request."""
 
     def close(self, interrupted: bool = False) -> None:
         for future in self.futures:

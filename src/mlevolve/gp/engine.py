@@ -207,8 +207,8 @@ class Engine:
         # process pool starts its workers in the background (a fork server's: the coordinator's own start meanwhile),
         # so a limited run waits for them first: their start (about a second, PyTorch's import and the warm-up) was
         # counted, a 0.5 s limit with two workers ending after 1.5 s with only what the first batches held.
-        if config.max_time is not None and (ready := getattr(self.backend, "wait_ready", None)) is not None:
-            ready()
+        if config.max_time is not None:
+            self.backend.wait_ready()
         self.clock = clock
         self._held = archive.count()
         self._deadline = None if config.max_time is None else clock() + config.max_time
