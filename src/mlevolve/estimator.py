@@ -186,7 +186,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                                 prune=self.prune, grammar=spec,
                                 population=EvolveConfig.population if self.population is None else self.population,
                                 algorithm=EvolveConfig.algorithm if self.algorithm is None else self.algorithm,
-                                max_time=_plain(self.max_time))
+                                max_time=self.max_time)
             except RunInterrupted as stop:  # Ctrl-C: its archive is kept only where db names it
                 if self.db is not None:
                     raise
@@ -356,12 +356,6 @@ def _in_arrays(text: str, data: Path, shape: tuple[int, int], rows: Any) -> str:
         f"{shape[0]} (the rows of sample_weight > 0)" if bool((np.diff(order) > 0).all()) else \
         f"{shape[0]} (the distinct rows of sample_weight > 0)"
     return f"n_samples = {n}, n_features = {shape[1]}: {said}" if str(data) in text else said
-
-
-def _plain(value: Any) -> Any:
-    """A NumPy number as Python's (``max_time=np.float32(0.5)``, an ``np.int64`` from a grid), anything else as it
-    is, for :func:`~mlevolve.api.evolve`'s checks to take or refuse in its words."""
-    return value.item() if isinstance(value, np.integer | np.floating) else value
 
 
 _NAMED = " (a formula's parameters are named after them)"  # what X's column names are for, said where two are one
