@@ -11,7 +11,8 @@ the share of wall time not spent evaluating at 20 ms (goal <= 5%); coordinator c
 instant evaluations, in process and through the pool, one candidate per request and in batches
 (goal >= 1,000 candidates/s); and the modelled
 throughput for 1..256 workers, throughput(n) = min(n / t_eval, 1 / t_coordinator), saved as a plot.
-Run: python benchmarks/scale.py [--quick]
+``--dask``: the 20 ms share and the instant rate through a ``--dask local:2`` cluster too (two one-thread workers).
+Run: python benchmarks/scale.py [--quick] [--dask]
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import os
 import platform
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlevolve.dsl.ir import Program
 from mlevolve.gp.archive import Archive
-from mlevolve.gp.backends import CHEAP_BATCH, Backend, ProcessPool
+from mlevolve.gp.backends import CHEAP_BATCH, Backend, DaskBackend, ProcessPool
 from mlevolve.gp.engine import Engine, EvolveConfig
 from mlevolve.gp.search import regularized_evolution
 from mlevolve.grammar.spec import load_grammar
@@ -54,23 +56,29 @@ class BusyEvaluator:
         return Outcome({"fitness": int(key[:6], 16) / 16**6})
 
 
+@dataclass(frozen=True)
 class BusyFactory:
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+    """Hashable by value, as a Dask worker's evaluator cache needs (``gp.backends._dask_warm``)."""
+
+    seconds: float
 
     def __call__(self) -> BusyEvaluator:
         return BusyEvaluator(self.seconds)
 
 
-def run(budget: int, seconds: float, workers: int, batch: int = 1) -> dict[str, Any]:
+def run(budget: int, seconds: float, workers: int, batch: int = 1, dask: bool = False) -> dict[str, Any]:
     """One regularized evolution; ``workers`` 0 scores in process (the coordinator alone); ``batch``:
-    candidates per worker request (``ProcessPool.batch``)."""
+    candidates per worker request (``ProcessPool.batch``); ``dask``: on a ``local:workers`` Dask cluster instead."""
     from mlevolve import check, parse_file
 
     spec = load_grammar()
     program = check(parse_file(ROOT / "examples" / "quartic.mlev"))
     config = EvolveConfig(budget=budget, population=50, init="random", hurdle=False)
-    backend: Backend | None = ProcessPool(BusyFactory(seconds), workers, timeout=60, batch=batch) if workers else None
+    backend: Backend | None = None
+    if dask:
+        backend = DaskBackend(BusyFactory(seconds), f"local:{workers}", timeout=60)
+    elif workers:
+        backend = ProcessPool(BusyFactory(seconds), workers, timeout=60, batch=batch)
     with tempfile.TemporaryDirectory() as tmp, Archive.for_run(Path(tmp) / "s.db", {"run": "scale"}) as archive:
         engine = Engine(program, ["f"], spec, BusyEvaluator(seconds), archive, config, None, backend,
                         replay=backend is None)
@@ -91,6 +99,7 @@ def run(budget: int, seconds: float, workers: int, batch: int = 1) -> dict[str, 
 def main() -> None:
     parser = ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small budgets (a smoke test)")
+    parser.add_argument("--dask", action="store_true", help="also through a Dask local:2 cluster")
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     budgets = {0.02: 40 if args.quick else 300, 0.2: 8 if args.quick else 40}
@@ -110,6 +119,12 @@ def main() -> None:
     print(f"coordinator capacity, instant evaluations: {local['rate']:.0f} candidates/s in process, "
           f"{pooled['rate']:.0f}/s through a 2-worker pool one per request, {batched['rate']:.0f}/s in batches of "
           f"{CHEAP_BATCH} (goal >= 1,000)")
+    if args.dask:
+        twenty = run(budgets[0.02], 0.02, 2, dask=True)
+        outside = 1 - twenty["evaluated"] * 0.02 / 2 / twenty["wall"]
+        fast = run(instant // 3, 0.0, 2, dask=True)
+        print(f"Dask local:2: share of wall time not spent evaluating at 20 ms {outside:.1%} ({twenty['evaluated']} of "
+              f"{budgets[0.02]} evaluated, {twenty['wall']:.2f} s); instant evaluations {fast['rate']:.0f}/s")
     t_coord = 1 / local["rate"]
     print("modelled throughput, candidates/s = min(n / t_eval, 1 / t_coordinator):")
     workers = [1, 2, 4, 8, 16, 32, 64, 128, 256]

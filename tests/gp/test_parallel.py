@@ -159,6 +159,35 @@ def test_dask_backend_fails_a_bad_request_without_retrying_it() -> None:
     assert outcome.failure.where == "worker" and "MlevError" in outcome.failure.reason  # one policy: no retry
 
 
+def test_each_dask_worker_thread_holds_a_second_future_whose_clock_starts_when_it_runs() -> None:
+    """Two futures per worker thread (the second waits on its worker while the first runs), and the second's
+    timeout clock starts when its worker begins it: two 1 s evaluations in a row on each worker, under a 1.6 s
+    timeout, all answered (charged from when each was sent, the second would pass 2 s)."""
+    pytest.importorskip("distributed")
+    backend = DaskBackend(SlowFactory(1.0), "local:2", timeout=1.6)
+    try:
+        assert (backend.depth, backend.slots) == (2, 4)
+        for k in range(4):
+            backend.submit(Request(k, "evaluate", PROGRAM.format(k=k + 2), f"k{k}"))
+        wait_until(lambda: sorted(map(len, backend.client.processing().values())) == [2, 2], limit=20,
+                   step=0.05)
+        results = _drain(backend, 4)
+    finally:
+        backend.close()
+    assert sorted(results) == [0, 1, 2, 3]
+    assert all(isinstance(r, Outcome) and r.failure is None for r in results.values()), results
+    assert len({r.metrics["pid"] for r in results.values()}) == 2  # type: ignore[union-attr]
+
+
+def test_a_lone_dask_worker_thread_holds_one_future() -> None:
+    pytest.importorskip("distributed")
+    backend = DaskBackend(SlowFactory(0.0), "local:1", timeout=30)
+    try:
+        assert (backend.depth, backend.slots) == (1, 1)  # a run scored in order, as a lone pool worker's
+    finally:
+        backend.close()
+
+
 # ------------------------------------------------------------- the in-process policy for cheap runs
 class CheapEvaluator(SlowEvaluator):
     """An evaluator that says it is cheap (no generated code, bounded memory, cooperative deadline)."""

@@ -48,7 +48,7 @@ import re
 import signal
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
@@ -1067,11 +1067,21 @@ class DaskBackend:
     A future that fails (its worker died: the candidate raised nothing, since :func:`run_request`
     guards it) is retried once.  A future past ``timeout`` is cancelled and the worker running it
     restarted (through its nanny), so a stuck candidate stops computing where it runs.
+
+    :attr:`slots`: two futures per worker thread (:attr:`depth`; one where the cluster has one thread, whose run is
+    then a function of its seed, as a lone pool worker's): the second waits on its worker while the first runs, so
+    the worker does not wait for the coordinator's turn between candidates (a ``local:N`` scheduler sends a worker
+    that many: its ``worker-saturation`` is set to the depth).  A future's timeout clock starts when its worker
+    begins it: of the futures a worker holds, the first ``nthreads`` in submission order (Dask's own order for a
+    client's tasks) are taken as running, the rest as waiting.
     """
+
+    depth = 2  # futures in flight per worker thread (1 where the cluster has one thread)
 
     def __init__(self, factory: Factory, address: str, timeout: float = Resources.timeout,
                  memory: int | None = None) -> None:
         try:
+            import dask
             from distributed import Client, LocalCluster
         except ImportError:
             raise SettingError("{dask} needs the distributed package",
@@ -1095,7 +1105,8 @@ class DaskBackend:
             # the run's output (one line on Ctrl-C); what fails a candidate is reported as its failure.
             try:
                 with _sigint_held():
-                    with _sigint_blocked():
+                    saturation = {"distributed.scheduler.worker-saturation": self.depth}  # futures a worker holds
+                    with _sigint_blocked(), dask.config.set(saturation):
                         self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                                     host="127.0.0.1", dashboard_address=None, preload=[__name__],
                                                     silence_logs=logging.ERROR,
@@ -1111,10 +1122,13 @@ class DaskBackend:
             except OSError as err:
                 raise SettingError("{dask}: no Dask scheduler could be reached at {got} ({why})",
                                    hint=_unreached_hint(address), got=address, why=str(err)) from None
-        self.slots = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
+        self.threads: dict[str, int] = {}  # worker address -> its threads (:meth:`_warm` reads them)
         self.restarted = 0
         self.warmup = 0.0  # the longest a worker took to warm its compiled kernels (:func:`_warm`), in seconds
         self._warm()
+        threads = sum(self.threads.values())
+        self.depth = 1 if threads <= 1 else DaskBackend.depth
+        self.slots = max(1, threads) * self.depth
 
     def _warm(self) -> None:
         """Build the run's evaluator on every worker that lacks it, before it takes a candidate (:func:`_dask_warm`);
@@ -1124,6 +1138,9 @@ class DaskBackend:
         with _sigint_held(), contextlib.suppress(Exception):  # as in _restart: not inside distributed's sync()
             took = self.client.run(_dask_warm, self.factory, self.memory)
             self.warmup = max([self.warmup, *(t for t in took.values() if isinstance(t, float))])
+        with _sigint_held():
+            workers = self.client.scheduler_info()["workers"]
+        self.threads = {address: max(1, int(w.get("nthreads", 1))) for address, w in workers.items()}
 
     def submit(self, request: Request, retried: bool = False) -> None:
         future = self.client.submit(_dask_run, self.factory, outgoing(request, 0), self.memory, pure=False)
@@ -1136,16 +1153,20 @@ class DaskBackend:
         return {key: address for address, keys in processing.items() for key in keys}
 
     def _clock(self) -> None:
-        """Start the timeout clock of futures a worker has taken since the last look (time spent
-        waiting for a worker, say one being restarted, does not count against a candidate)."""
-        waiting = [f for f, (_, started, _) in self.futures.items() if started is None]
-        if not waiting:
+        """Start the timeout clock of futures a worker has begun since the last look: of those a worker holds, the
+        first as many as it has threads, in submission order (time spent waiting for a worker, say one being
+        restarted, or behind another future on its worker, does not count against a candidate)."""
+        if all(started is not None for _, started, _ in self.futures.values()):
             return
         where = self._where()
         now = time.monotonic()
-        for future in waiting:
-            if future.key in where:
-                request, _, retried = self.futures[future]
+        running: Counter[str] = Counter()
+        for future, (request, started, retried) in self.futures.items():  # in submission order (a retry: last)
+            address = where.get(future.key)
+            if address is None:
+                continue
+            running[address] += 1
+            if started is None and running[address] <= self.threads.get(address, 1):
                 self.futures[future] = (request, now, retried)
 
     def _stop(self, future: Any) -> None:
@@ -1158,6 +1179,10 @@ class DaskBackend:
     def _restart(self, addresses: list[str]) -> None:
         """Restart the workers at ``addresses`` (through their nannies)."""
         if addresses:
+            where = self._where()  # what else those workers held starts its clock again where it is run next
+            for future, (request, _, retried) in self.futures.items():
+                if where.get(future.key) in addresses:
+                    self.futures[future] = (request, None, retried)
             # Ctrl-C is held to the end of the restart, as in results(): not inside distributed's sync()
             with _sigint_held(), contextlib.suppress(Exception):  # a worker without a nanny cannot be restarted
                 self.client.restart_workers(addresses, timeout=60, raise_for_error=False)
