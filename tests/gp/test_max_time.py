@@ -142,9 +142,10 @@ def test_a_reloaded_run_stops_at_the_limit_and_resumes(tmp_path: Path) -> None:
 
 
 def test_a_reloaded_runs_reading_of_its_archive_is_start_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A parallel run's resume reads its archive back (a parse per candidate held, about 0.6 ms each: 10 s for
-    17,000) before its clock starts, as docs/evolve.md says, where a replay in order is counted: reading 30 rows at
-    a stub second each still leaves a 9.5 s limit its ten new candidates (qa62: a 3 s limit took 13 s of wall clock)."""
+    """A parallel run's resume reads its archive back (about 0.1-0.2 ms a row, its programs left unparsed until the
+    search reads one: gp.record.Reloaded) before its clock starts, as docs/evolve.md says, where a replay in order
+    is counted: reading 30 rows at a stub second each still leaves a 9.5 s limit its ten new candidates (qa62: a 3 s
+    limit took 13 s of wall clock when every row was parsed)."""
     db = tmp_path / "reload.db"
     evaluator = Ticking()
     import mlevolve.gp.record as record
@@ -157,13 +158,13 @@ def test_a_reloaded_runs_reading_of_its_archive_is_start_up(tmp_path: Path, monk
         return engine
 
     call(config("regularized", budget=30))
-    held, parse = archive_count(db), record.parse
+    held, read = archive_count(db), record.stored_outcome
 
-    def slow_parse(text: str) -> Any:
+    def slow_read(row: Any) -> Any:
         evaluator.now += 1.0
-        return parse(text)
+        return read(row)
 
-    monkeypatch.setattr(record, "parse", slow_parse)
+    monkeypatch.setattr(record, "stored_outcome", slow_read)
     before = evaluator.scored
     assert call(config("regularized", max_time=9.5)).timed_out
     assert held == 30 and evaluator.scored - before >= 10 and archive_count(db) >= held + 10

@@ -197,7 +197,8 @@ class Engine:
         self.restarts = 0  # times the algorithm re-seeded its population (``restart_every``)
         self._replay = replay
         if not replay:
-            self.run.reload(lambda job, outcome, source, fp: self._finish(job, outcome, source, fp, stored=True),
+            self.run.reload(lambda job, outcome, source, fp, text: self._finish(job, outcome, source, fp, stored=True,
+                                                                                text=text),
                             limit=config.budget)  # as a replay: the first budget candidates, never more
             self._done = []
             if self.run.seq:  # a resumed run's draws go on from where it stopped; a new one draws as in process
@@ -459,12 +460,15 @@ class Engine:
                 return done[0]
 
     def _finish(self, job: Job, outcome: Outcome, source: str, fingerprint: str | None, stored: bool,
-                simplified: str | None = None) -> Candidate:
+                simplified: str | None = None, text: str | None = None) -> Candidate:
+        """Record a finished candidate (``RunRecord.add``); ``text``: a reloaded one's archived program, which is
+        also what it carries (its fitted or tuned program is the archived one)."""
         if not stored:  # dataclasses.replace(outcome, seconds=..., size=...), built directly (once per candidate)
             outcome = Outcome(outcome.metrics, outcome.failure, time.perf_counter() - job.created, outcome.program,
                               outcome.parsed, size=job.size if source == "evaluated" else outcome.size)
         parent = self.scorer.cached(job.parents[0]) if job.parents else None
-        candidate = self.run.add(job, outcome, source, fingerprint, stored, parent, simplified, self._carried(outcome))
+        carried = None if text is not None else self._carried(outcome)
+        candidate = self.run.add(job, outcome, source, fingerprint, stored, parent, simplified, carried, text)
         self.scorer.remember(job.key, outcome, source, fingerprint)
         if self.progress is not None:
             self.progress(self, candidate, stored)

@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from deap import base, tools
@@ -78,6 +78,30 @@ class Candidate:
 
     def __post_init__(self) -> None:
         self.score = self.outcome.fitness
+
+
+class Reloaded(Candidate):
+    """A candidate a parallel run reloaded from its archive (:meth:`RunRecord.reload`), its program kept as the
+    archive's text (``text``) and parsed when first read (then kept): a resumed run reads the programs of the few
+    it selects from (its last population, the hall of fame, its best), and parsing every stored one with Lark held
+    a 17,000-candidate archive's resume about 10 s (benchmarks/RESULTS.md, "Stop 60").  The program read is
+    ``parse(text)``, as the reload parsed before."""
+
+    text: str
+
+    @classmethod
+    def unread(cls, text: str, *fields: Any) -> Reloaded:
+        """A candidate of ``text`` with the rest of :class:`Candidate`'s fields (``hash`` onwards)."""
+        candidate = cls(cast(Program, None), *fields)  # no program yet: __getattr__ parses it when read
+        del candidate.program
+        candidate.text = text
+        return candidate
+
+    def __getattr__(self, name: str) -> Any:  # only for what the instance lacks: its program, until first read
+        if name != "program" or "text" not in self.__dict__:
+            raise AttributeError(name)
+        self.program = parse(self.text)
+        return self.program
 
 
 def _of_scored(statistic: Callable[[Any], Any]) -> Callable[[Sequence[float]], float]:
@@ -158,16 +182,18 @@ class RunRecord:
         self.replayed += 1
         return row
 
-    def reload(self, finish: Callable[[Job, Outcome, str, str | None], Candidate], limit: int | None = None) -> None:
+    def reload(self, finish: Callable[[Job, Outcome, str, str | None, str], Candidate],
+               limit: int | None = None) -> None:
         """Take every archived candidate (the first ``limit``: a run's budget) as done, in order (``finish``
-        enters each), into ``resumed``."""
+        enters each, with its archived text: the candidate is a :class:`Reloaded`, its program parsed when first
+        read, so its job has none), into ``resumed``."""
         rows = [self._pending, *self._replay][:limit] if self._pending is not None else []
         self._pending = None
+        unread = cast(Program, None)
         for row in rows:
             assert row is not None
-            program = parse(row.program)
-            job = Job(program, row.hash, row.operator, row.parents, row.generation, row.size, program, 0.0)
-            self.resumed.append(finish(job, stored_outcome(row), row.source, row.fingerprint))
+            job = Job(unread, row.hash, row.operator, row.parents, row.generation, row.size, unread, 0.0)
+            self.resumed.append(finish(job, stored_outcome(row), row.source, row.fingerprint, row.program))
         self.replayed = len(self.resumed)
 
     # -- finishing candidates ---------------------------------------------------------------------
@@ -183,11 +209,13 @@ class RunRecord:
         return fitness
 
     def add(self, job: Job, outcome: Outcome, source: str, fingerprint: str | None, stored: bool,
-            parent: Outcome | None, simplified: str | None = None, carried: Program | None = None) -> Candidate:
+            parent: Outcome | None, simplified: str | None = None, carried: Program | None = None,
+            text: str | None = None) -> Candidate:
         """Number and record a finished candidate (written to the archive unless ``stored``: it came
         from there); ``parent``: the outcome of its first parent, for operator credit;
         ``simplified``: the simplified text of the program its outcome carries, if made already;
-        ``carried``: the program the candidate carries into the search (None: the program as proposed)."""
+        ``carried``: the program the candidate carries into the search (None: the program as proposed);
+        ``text``: a reloaded candidate's archived program (:meth:`reload`), parsed when first read."""
         seq = self.seq
         self.seq += 1
         if simplified is not None and outcome.program is not None:
@@ -212,8 +240,9 @@ class RunRecord:
         # A carried program (a tuned learner's: Engine._carried) is the candidate, so its size is the
         # candidate's, for parsimony and MAP-Elites: an FEC hit carries its twin's program, of its twin's size.
         size = job.size if carried is None else shown_size(job.size, outcome)
-        candidate = Candidate(job.program if carried is None else carried, job.key, outcome, seq, size,
-                              job.generation, source, self.fitness(outcome, size), fingerprint)
+        fields = (job.key, outcome, seq, size, job.generation, source, self.fitness(outcome, size), fingerprint)
+        candidate = Reloaded.unread(text, *fields) if text is not None \
+            else Candidate(job.program if carried is None else carried, *fields)
         hof = self.hall_of_fame
         # DEAP's update enters a candidate only if the hall has room or it beats the hall's worst
         # (``Fitness.__gt__``: ``not wvalues <= worst's``): tested here first, so most skip the call.
