@@ -617,3 +617,17 @@ def test_a_library_the_loader_could_not_map_is_out_of_memory_and_retires_the_wor
 
     outcome = call(Unmapped(0.0), "evaluate", None, "k", limit=2**40)  # type: ignore[arg-type]
     assert outcome.failure.reason == "out of memory (over --memory-limit 1024 GiB)" and out_of_memory(outcome)
+
+
+# ------------------------------------------------------------- evaluation seconds: the workers' own
+def test_a_parallel_runs_evaluation_seconds_are_the_workers_own(tmp_path: Path) -> None:
+    """With workers, each candidate's time from its making to its answer overlaps the others' and counts its waits
+    (summed, 141 s in a 1.7 s two-worker run), so ``evaluation_seconds`` is what the workers spent scoring, at most
+    workers x wall, and the waits are counted apart; one at a time in process, as before (no waits apart)."""
+    parallel = evolve(QUARTIC, ["f"], budget=300, db=tmp_path / "w.db", init="random", population=40, workers=2,
+                      quiet=True, prune=False)
+    assert 0 < parallel["evaluation_seconds"] <= 2 * parallel["seconds"], parallel
+    assert parallel["waiting_seconds"] > 0
+    alone = evolve(QUARTIC, ["f"], budget=100, db=tmp_path / "one.db", init="random", population=20, quiet=True,
+                   prune=False)
+    assert 0 < alone["evaluation_seconds"] <= alone["seconds"] and "waiting_seconds" not in alone

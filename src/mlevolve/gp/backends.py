@@ -226,12 +226,15 @@ class Scored(NamedTuple):
     """A ``score`` request's answer: the outcome (None for an FEC hit: the coordinator holds it),
     how it was decided (``evaluated``, ``probe``, ``fec``, ``hurdle``) and the probe fingerprint;
     ``simplified``: when the outcome carries the program as scored (a formula's fitted constants,
-    ``Outcome.program``), its simplified canonical text, made where it was scored."""
+    ``Outcome.program``), its simplified canonical text, made where it was scored; ``seconds``: the wall seconds
+    the process that scored it spent on the request, from taking it to its answer (rebuilding the program, probe,
+    training: not the time it waited to be taken), None where no process answered it (a timeout, a lost worker)."""
 
     outcome: Outcome | None
     source: str
     fingerprint: str | None
     simplified: str | None = None
+    seconds: float | None = None
 
 
 class Known:
@@ -345,7 +348,9 @@ def run_request(evaluator: Any, request: Request, limit: int | None = None,
     """Execute a request on an evaluator (in whichever process holds it).  ``programs``: parsed
     programs by key, reused by the steps of one candidate (probe, hurdle, training); ``known``:
     this process's copy of the FEC fingerprints (None: the request carries them all); ``decoder``:
-    this process's rebuilder of programs sent as tokens (None: a fresh one)."""
+    this process's rebuilder of programs sent as tokens (None: a fresh one).  A ``score`` request's answer carries
+    the seconds it took here (:attr:`Scored.seconds`)."""
+    began = time.perf_counter()
     program = request.parsed
     if program is None and programs is not None:
         program = programs.get(request.key)
@@ -374,7 +379,7 @@ def run_request(evaluator: Any, request: Request, limit: int | None = None,
         # later answer of this process (answers are resolved in the order they come): a later candidate
         # of the batch with the same fingerprint is an FEC hit, as it would be scored one by one.
         known.fingerprints.add(scored.fingerprint)
-    return scored
+    return scored._replace(seconds=time.perf_counter() - began)
 
 
 def shipped(result: Any) -> Any:
@@ -407,7 +412,8 @@ def timed_out(request: Request, timeout: float) -> Any:
     limit = allowed(request, timeout)
     why = f"twice --timeout {timeout:g}: a score runs the probe and the training" if limit != timeout \
         else f"--timeout {timeout:g}"
-    return _failed(request, f"timed out after {limit:g} s ({why})")
+    failed = _failed(request, f"timed out after {limit:g} s ({why})")
+    return failed._replace(seconds=limit) if isinstance(failed, Scored) else failed  # what its worker spent on it
 
 
 def _failed(request: Request, reason: str) -> Any:

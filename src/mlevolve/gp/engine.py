@@ -418,13 +418,18 @@ class Engine:
         self.scheduler.submit(job, self.scorer.request(self.scheduler.next_id(), key, scored))
 
     def _collect(self) -> None:
+        # Several candidates in flight (or a worker's): a candidate's time from its making to its answer overlaps
+        # others' and counts waits for a worker, so the run counts the seconds its scorer spent on it (Scored.seconds)
+        # as its evaluation time; one at a time in this process, that time from its making to its answer, as always.
+        apart = self.scheduler.slots > 1 or not isinstance(self.backend, InProcess)
         for job, result in self.scheduler.finished():
             scored = self.scorer.resolve(Scored(*result))
             assert scored.outcome is not None
             self._finish(job, scored.outcome, scored.source, scored.fingerprint, stored=False,
-                         simplified=scored.simplified)
+                         simplified=scored.simplified, worked=(scored.seconds or 0.0) if apart else None)
             for twin in self.scheduler.followers(job.key):  # answered as a cache hit is: the key's first outcome
-                self._finish(twin, self.scorer.cache[twin.key], "cache", None, stored=False)
+                self._finish(twin, self.scorer.cache[twin.key], "cache", None, stored=False,
+                             worked=0.0 if apart else None)
 
     def _carried(self, outcome: Outcome) -> Program | None:
         """The program a learner candidate carries into the search: the program its outcome scored,
@@ -460,15 +465,16 @@ class Engine:
                 return done[0]
 
     def _finish(self, job: Job, outcome: Outcome, source: str, fingerprint: str | None, stored: bool,
-                simplified: str | None = None, text: str | None = None) -> Candidate:
+                simplified: str | None = None, text: str | None = None, worked: float | None = None) -> Candidate:
         """Record a finished candidate (``RunRecord.add``); ``text``: a reloaded one's archived program, which is
-        also what it carries (its fitted or tuned program is the archived one)."""
+        also what it carries (its fitted or tuned program is the archived one); ``worked``: the seconds its scorer
+        spent on it, where they are counted apart from its time since it was made (``RunRecord.add``)."""
         if not stored:  # dataclasses.replace(outcome, seconds=..., size=...), built directly (once per candidate)
             outcome = Outcome(outcome.metrics, outcome.failure, time.perf_counter() - job.created, outcome.program,
                               outcome.parsed, size=job.size if source == "evaluated" else outcome.size)
         parent = self.scorer.cached(job.parents[0]) if job.parents else None
         carried = None if text is not None else self._carried(outcome)
-        candidate = self.run.add(job, outcome, source, fingerprint, stored, parent, simplified, carried, text)
+        candidate = self.run.add(job, outcome, source, fingerprint, stored, parent, simplified, carried, text, worked)
         self.scorer.remember(job.key, outcome, source, fingerprint)
         if self.progress is not None:
             self.progress(self, candidate, stored)

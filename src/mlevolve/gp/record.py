@@ -160,7 +160,12 @@ class RunRecord:
         # Formula evaluations spent fitting constants (interpreter.fit), reported in the summary beside the
         # candidates: a candidate with fitted constants cost 1 + its fit_evaluations evaluations of the formula.
         self.fit_evaluations = 0
-        self.evaluation_seconds = 0.0  # time spent scoring (cache lookups, probes, training)
+        # Time spent scoring (probes, training; in process one at a time: each candidate's time from its making to its
+        # answer, cache lookups included); with several in flight or on workers, the scorers' own seconds, and the
+        # rest of each candidate's time from its making to its answer (waiting for a worker, in a pipe, for the
+        # coordinator's turn: summed over candidates, so it overlaps) in ``waiting_seconds`` (None: not counted apart).
+        self.evaluation_seconds = 0.0
+        self.waiting_seconds: float | None = None
         self.started = time.perf_counter()
         self.resumed: list[Candidate] = []
         self._simplified: Memo[str, str] = Memo()  # a scored program's text -> its simplified text (recent ones)
@@ -210,18 +215,24 @@ class RunRecord:
 
     def add(self, job: Job, outcome: Outcome, source: str, fingerprint: str | None, stored: bool,
             parent: Outcome | None, simplified: str | None = None, carried: Program | None = None,
-            text: str | None = None) -> Candidate:
+            text: str | None = None, worked: float | None = None) -> Candidate:
         """Number and record a finished candidate (written to the archive unless ``stored``: it came
         from there); ``parent``: the outcome of its first parent, for operator credit;
         ``simplified``: the simplified text of the program its outcome carries, if made already;
         ``carried``: the program the candidate carries into the search (None: the program as proposed);
-        ``text``: a reloaded candidate's archived program (:meth:`reload`), parsed when first read."""
+        ``text``: a reloaded candidate's archived program (:meth:`reload`), parsed when first read; ``worked``: the
+        seconds its scorer spent on it, counted as :attr:`evaluation_seconds` with the rest of ``outcome.seconds`` (its
+        time since it was made) as :attr:`waiting_seconds` (None: ``outcome.seconds`` is its evaluation time)."""
         seq = self.seq
         self.seq += 1
         if simplified is not None and outcome.program is not None:
             self._simplified.put(outcome.program, simplified)
         if not stored:
-            self.evaluation_seconds += outcome.seconds
+            if worked is None:
+                self.evaluation_seconds += outcome.seconds
+            else:
+                self.evaluation_seconds += worked
+                self.waiting_seconds = (self.waiting_seconds or 0.0) + max(0.0, outcome.seconds - worked)
             self._store(seq, job, outcome, source, fingerprint)
         self.counts[source] += 1
         fitted = int(outcome.metrics.get("fit_evaluations", 0)) if source == "evaluated" else 0
@@ -328,6 +339,7 @@ class RunRecord:
             "best_fitness": None if best is None else best.score, "best_hash": None if best is None else best.hash,
             "seconds": round(time.perf_counter() - self.started, 3),
             "evaluation_seconds": round(self.evaluation_seconds, 3),
+            **({} if self.waiting_seconds is None else {"waiting_seconds": round(self.waiting_seconds, 3)}),
             "operators": {op: {"trials": n, "successes": self.operator_successes[op]}
                           for op, n in sorted(self.operator_trials.items())},
         }
