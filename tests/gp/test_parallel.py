@@ -631,3 +631,33 @@ def test_a_parallel_runs_evaluation_seconds_are_the_workers_own(tmp_path: Path) 
     alone = evolve(QUARTIC, ["f"], budget=100, db=tmp_path / "one.db", init="random", population=20, quiet=True,
                    prune=False)
     assert 0 < alone["evaluation_seconds"] <= alone["seconds"] and "waiting_seconds" not in alone
+
+
+class CompilingEvaluator(SlowEvaluator):
+    """Says numba compiled for 2.5 s on each candidate it scores (the counter a real compile adds to)."""
+
+    def evaluate(self, program: object, key: str, quick: bool = False) -> Outcome:
+        from mlevolve.interpreter import compiling
+
+        compiling._Compiles.seconds += 2.5
+        return super().evaluate(program, key, quick)
+
+
+class CompilingFactory(SlowFactory):
+    def __call__(self) -> CompilingEvaluator:
+        return CompilingEvaluator(self.delay)
+
+
+def test_a_pool_worker_says_what_it_compiled_on_its_candidates() -> None:
+    """A worker that compiles numba kernels on its first candidates (not in its warm-up) says so with its reply, so
+    the coordinator's progress clock leaves the compile out (ProcessPool.warmup), as it does for one in process."""
+    pool = ProcessPool(CompilingFactory(0.0), workers=1)
+    try:
+        pool.submit(Request(0, "evaluate", PROGRAM.format(k=2), "k0"))
+        _drain(pool, 1)
+        assert pool.warmup == pytest.approx(2.5)
+        pool.submit(Request(1, "evaluate", PROGRAM.format(k=3), "k1"))
+        _drain(pool, 1)
+        assert pool.warmup == pytest.approx(5.0)  # the worker's compiles so far
+    finally:
+        pool.close()

@@ -38,7 +38,7 @@ from mlevolve.dsl.ir import Program
 from mlevolve.dsl.kinds import idle
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash as _program_hash
-from mlevolve.gp.backends import Resources
+from mlevolve.gp.backends import Resources, compiled_here
 from mlevolve.gp.dask_address import knock_dask
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import EvolveConfig
@@ -305,13 +305,6 @@ def evolve(
         raise RunInterrupted(str(path), found.archived) from None
 
 
-def _compiled_here() -> float:
-    """The seconds numba has spent compiling in this process (a cheap run's candidates, scored here, compile their
-    kernels on first use), without importing numba where nothing imported it (then none)."""
-    compiling = sys.modules.get("mlevolve.interpreter.compiling")
-    return float(compiling.compile_seconds()) if compiling is not None else 0.0
-
-
 @dataclass(frozen=True)
 class _Found:
     """What a finished search leaves for :func:`_summed_up`: the engine's ``summary`` (counts, best), the archive's
@@ -366,7 +359,7 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
 
         print(environment_note(changed), file=sys.stderr)
     progress = Progress(budget, quiet=quiet, json_log=json_log,
-                        warmup=lambda: max(float(getattr(backend, "warmup", 0.0)), _compiled_here()))
+                        warmup=lambda: max(float(getattr(backend, "warmup", 0.0)), compiled_here()))
     try:
         engine = Engine(program, names, spec, evaluator, archive, config, progress, backend, replay=replay)
         with search_collector():

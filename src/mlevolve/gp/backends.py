@@ -46,6 +46,7 @@ import multiprocessing as mp
 import os
 import re
 import signal
+import sys
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -604,6 +605,16 @@ def _start_server(context: Any) -> None:
             forkserver.ensure_running()
 
 
+_COMPILED = "compiled"  # a reply's first entry (_COMPILED, seconds) where the worker's numba compiles grew with it
+
+
+def compiled_here() -> float:
+    """The seconds numba has spent compiling in this process (a cheap run's candidates compile their kernels on first
+    use), without importing numba where nothing imported it (then none)."""
+    compiling = sys.modules.get("mlevolve.interpreter.compiling")
+    return float(compiling.compile_seconds()) if compiling is not None else 0.0
+
+
 _RETIRED = ("retired", None)  # a worker's last answer, after a request that ran out of memory: the rest it holds go on
 
 
@@ -636,6 +647,7 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
         conn.send(("failed", str(failure)))
         return
     conn.send(("ready", seconds))
+    compiled = compiled_here()
     programs: OrderedDict[str, Program] = OrderedDict()
     known = Known()
     decoder = Decoder()
@@ -658,6 +670,9 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
             if out_of_memory(result):  # this process may be left broken (a module half imported): a fresh one goes on
                 answers.append(_RETIRED)
                 break
+        if (now := compiled_here()) > compiled:  # kernels compiled on a candidate (not warmed first): said, so that
+            compiled = now  # the coordinator's progress clock leaves them out (ProcessPool.warmup), as in process
+            answers.insert(0, (_COMPILED, now))
         try:
             conn.send(answers)
         except (BrokenPipeError, OSError):
@@ -805,7 +820,9 @@ class ProcessPool:
         self.batch = 1
         self.slots = self.workers_count
         self.set_batch(batch)
-        self.warmup = 0.0  # the longest a worker took to warm its compiled kernels (:func:`_warm`), in seconds
+        # The most seconds a worker has spent compiling numba kernels, in its warm-up (:func:`_warm`) or on its
+        # candidates since (a reply says so: _COMPILED): what the progress clock leaves out (gp.progress.Progress).
+        self.warmup = 0.0
         self._workers: list[_Worker] = []
         self.queue: list[tuple[Request, bool]] = []  # (request, is a retry)
         self.done: list[tuple[int, Any]] = []
@@ -1000,6 +1017,8 @@ class ProcessPool:
         except (EOFError, OSError):  # the worker died mid-batch: on the request it was running
             self._died(worker)
             return
+        if answers and answers[0][0] == _COMPILED:  # its numba compiles so far, warm-up included (_worker_main)
+            self.warmup = max(self.warmup, answers.pop(0)[1])
         if answers and answers[-1] == _RETIRED:  # it ran out of memory and exits: what it did not answer goes on
             answers.pop()
             self.done.extend(answers)
