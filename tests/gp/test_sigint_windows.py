@@ -48,6 +48,7 @@ def test_a_ctrl_c_while_dask_restarts_a_timed_out_worker_acts_after_the_restart(
     backend = DaskBackend.__new__(DaskBackend)
     backend.client = SimpleNamespace(processing=lambda: {"tcp://w1": ["k"]}, restart_workers=restart_workers)
     backend.restarted = 0
+    backend.futures = {}  # nothing else in flight
     future = SimpleNamespace(key="k", cancel=lambda: calls.append("cancelled"))
     with signal_handler(signal.SIGINT, signal.default_int_handler), pytest.raises(KeyboardInterrupt):
         backend._stop(future)
