@@ -50,7 +50,7 @@ class Scripted:
 
 def test_a_known_fingerprint_is_fec_without_training() -> None:
     evaluator = Scripted("abc", 0.5, 0.9)
-    assert score(evaluator, None, "k", {"abc"}, (), Policy()) == (None, "fec", "abc", None)  # type: ignore[arg-type]
+    assert score(evaluator, None, "k", {"abc"}, (), Policy()) == (None, "fec", "abc", None, None)  # type: ignore[arg-type]
     assert evaluator.steps == ["fingerprint"]
 
 
@@ -59,7 +59,7 @@ def test_a_probe_failure_stops_before_training() -> None:
         def fingerprint(self, program: Program, key: str) -> tuple[str | None, Failure | None]:
             return None, Failure("the formula is not finite on the probe inputs", "probe")
 
-    outcome, source, fingerprint, _ = score(Failing("x", 0, 0), None, "k", set(), (), Policy())  # type: ignore[arg-type]
+    outcome, source, fingerprint, _, _ = score(Failing("x", 0, 0), None, "k", set(), (), Policy())  # type: ignore[arg-type]
     assert source == "probe" and fingerprint is None and outcome is not None
     assert outcome.failure == Failure("the formula is not finite on the probe inputs", "probe")
 
@@ -68,7 +68,7 @@ def test_a_probe_failure_stops_before_training() -> None:
 @given(window=st.lists(st.floats(-10, 10), max_size=40), quick=st.floats(-10, 10), warmup=st.integers(1, 30))
 def test_the_hurdle_is_the_quantile_of_the_window(window: list[float], quick: float, warmup: int) -> None:
     evaluator = Scripted("new", quick, 7.0)
-    outcome, source, _, _ = score(evaluator, None, "k", set(), tuple(window), Policy(True, 0.75, warmup))  # type: ignore[arg-type]
+    outcome, source, _, _, _ = score(evaluator, None, "k", set(), tuple(window), Policy(True, 0.75, warmup))  # type: ignore[arg-type]
     assert outcome is not None
     threshold = float(np.quantile(window, 0.75)) if len(window) >= warmup else -np.inf
     if quick < threshold:
@@ -82,7 +82,7 @@ def test_the_hurdle_is_the_quantile_of_the_window(window: list[float], quick: fl
 def test_without_a_hurdle_one_full_training() -> None:
     for policy, supports in ((Policy(hurdle=False), True), (Policy(), False)):
         evaluator = Scripted("new", 0.1, 0.8, hurdle=supports)
-        outcome, source, fingerprint, _ = score(evaluator, None, "k", {"old"}, (), policy)  # type: ignore[arg-type]
+        outcome, source, fingerprint, _, _ = score(evaluator, None, "k", {"old"}, (), policy)  # type: ignore[arg-type]
         assert (outcome, source, fingerprint) == (Outcome({"fitness": 0.8}), "evaluated", "new")
         assert evaluator.steps == ["fingerprint", "evaluate"]
 
@@ -116,9 +116,12 @@ def test_a_score_request_parses_and_answers_in_one_call() -> None:
     backend = InProcess(lambda: evaluator)
     backend.submit(Request(7, "score", QUARTIC.format(body="x * x"), "k1", ["fp"], 1))
     backend.submit(Request(8, "score", QUARTIC.format(body="x + x"), "k2", ["fp"], 0))
-    assert backend.results() == [(7, (None, "fec", "fp", None)), (8, (None, "fec", "fp", None))]  # the copy keeps "fp"
+    answers = backend.results()
+    assert [(job, scored[:4]) for job, scored in answers] == [(7, (None, "fec", "fp", None)),
+                                                              (8, (None, "fec", "fp", None))]  # the copy keeps "fp"
+    assert all(scored.seconds >= 0.0 for _, scored in answers)  # timed where it ran (Scored.seconds)
     unparsable = run_request(evaluator, Request(9, "score", "not a program", "k3"))
-    outcome, source, fingerprint, _ = unparsable
+    outcome, source, fingerprint, _, _ = unparsable
     assert source == "evaluated" and fingerprint is None and outcome.failure.where == "worker"
 
 
@@ -166,7 +169,7 @@ def test_a_fitted_formula_comes_back_with_the_simplified_text_of_the_program_as_
     factory = EvaluatorFactory("koza_quartic", 0, 1, frozenset({"formula"}), timeout=60, fit=True)
     evaluator = factory.build(load_task("koza_quartic", 0), load_grammar())
     program = check(parse(QUARTIC.format(body="(x + 0.5) * x * 1.0")))
-    outcome, source, _, simplified = score(evaluator, program, "k", set(), (), Policy())
+    outcome, source, _, simplified, _ = score(evaluator, program, "k", set(), (), Policy())
     assert source == "evaluated" and outcome is not None and outcome.program is not None
     assert simplified == format_program(simplify_program(parse(outcome.program)))
     assert score(Scripted("new", 0.1, 0.8), None, "k", set(), (), Policy()).simplified is None  # type: ignore[arg-type]
