@@ -661,3 +661,14 @@ def test_a_pool_worker_says_what_it_compiled_on_its_candidates() -> None:
         assert pool.warmup == pytest.approx(5.0)  # the worker's compiles so far
     finally:
         pool.close()
+
+
+def test_a_dask_worker_says_what_it_compiled_on_its_candidates() -> None:
+    pytest.importorskip("distributed")
+    backend = DaskBackend(CompilingFactory(0.0), "local:1", timeout=30)
+    try:
+        backend.submit(Request(0, "evaluate", PROGRAM.format(k=2), "k0"))
+        _drain(backend, 1)
+        assert backend.warmup == pytest.approx(2.5)  # the worker process's compiles so far
+    finally:
+        backend.close()

@@ -1064,17 +1064,19 @@ def _dask_warm(factory: Factory, limit: int | None = None, dask_worker: Any = No
     return seconds
 
 
-def _dask_run(factory: Factory, request: Request, limit: int | None = None) -> Any:
-    """Runs on a Dask worker: the evaluator is built once per worker and kept on it (:func:`_dask_warm`)."""
+def _dask_run(factory: Factory, request: Request, limit: int | None = None) -> tuple[Any, float]:
+    """Runs on a Dask worker: the evaluator is built once per worker and kept on it (:func:`_dask_warm`).  The
+    answer, with the seconds numba has spent compiling in the worker's process so far (its kernels compiled on a
+    candidate: what the coordinator's progress clock leaves out, :attr:`DaskBackend.warmup`)."""
     from distributed import get_worker
 
     worker = get_worker()
     if isinstance(failure := _dask_warm(factory, limit, worker), Failure):
-        return _as_result(request.method, failure)
+        return _as_result(request.method, failure), compiled_here()
     cache: dict[Any, Any] = worker.__dict__["_mlevolve_evaluators"]
     decoder = worker.__dict__.setdefault("_mlevolve_decoder", Decoder())
     # A score request carries every fingerprint.
-    return shipped(run_request(cache[factory], request, limit, decoder=decoder))
+    return shipped(run_request(cache[factory], request, limit, decoder=decoder)), compiled_here()
 
 
 def _unreached_hint(address: str) -> str:
@@ -1248,6 +1250,8 @@ class DaskBackend:
                         continue
                     request, _, retried = entry
                     if future.status == "finished":
+                        result, compiled = result  # _dask_run's
+                        self.warmup = max(self.warmup, compiled)
                         done.append((request.job, result))
                         if out_of_memory(result):  # its worker may be left broken: restarted, as past a timeout
                             self._restart(list(self.client.who_has([future]).get(future.key, ())))
