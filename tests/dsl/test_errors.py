@@ -577,6 +577,27 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "               ^^\n"
         "hint: write schedule s(t: Scalar) -> Scalar = ..., e.g. 0.05 * (1.0 - t)\n",
     ),
+    # PyTorch's LambdaLR passes a step count: exp(-0.001 * step) on the progress t in [0, 1] trained at a constant
+    # rate, silently (a fresh-user pass)
+    "schedule_step": (
+        HEAD + "schedule s(step: Scalar) -> Scalar =\n  0.1 * exp(-0.001 * step)\n",
+        "schedule_step.mlev:2:12: error: schedule 's': parameter 'step' reads as a step count, but a schedule is "
+        "passed the training progress t in [0, 1] (step / steps, 0 at the first step)\n"
+        "    schedule s(step: Scalar) -> Scalar =\n"
+        "               ^^^^\n"
+        "hint: write schedule s(t: Scalar) -> Scalar = ..., with t the fraction of training done, "
+        "e.g. 0.05 * exp(-3.0 * t)\n",
+    ),
+    # a log-softmax written on p, which is already the softmax: accepted as a name for p (a fresh-user pass)
+    "loss_logits": (
+        HEAD + "loss l(logits: Tensor, y: Tensor) -> Tensor =\n  -(y * logits)\n",
+        "loss_logits.mlev:2:8: error: loss 'l': parameter 'logits' reads as the logits or log-probabilities, but a "
+        "loss is passed p: the softmax probabilities (classification) or the prediction (regression)\n"
+        "    loss l(logits: Tensor, y: Tensor) -> Tensor =\n"
+        "           ^^^^^^\n"
+        "hint: the 1st parameter is p, already the softmax: write -(y * log(p + 1e-7)) for cross-entropy, "
+        "with p: Tensor\n",
+    ),
     "pg_loss_prob": (  # log(prob) of what is already a log-probability: NaN, or a wrong gradient, not a hint
         HEAD + "pg_loss r(prob: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tensor) -> Tensor =\n"
         "  -(log(prob) * adv)\n",

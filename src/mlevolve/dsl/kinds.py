@@ -165,6 +165,10 @@ _OPTIMIZER_SCALARS = {"lr": _aliases("lr learning_rate learningrate rate eta alp
                       "t": _aliases("t step steps iteration iter it k time timestep")}
 
 
+# What PyTorch's LambdaLR and others pass a schedule, a count; a .mlev schedule is passed the progress t in [0, 1].
+_SCHEDULE_STEPS = _aliases("step steps n_step num_steps global_step iteration iterations iter n_iter epoch epochs "
+                           "timestep timesteps")
+
 _LOGVAR = ("the 4th parameter is logvar, log(sigma^2): the variance is exp(logvar), the standard deviation "
            "exp(0.5 * logvar)")
 
@@ -173,13 +177,24 @@ KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
     KindSpec("loss", "elementwise loss of prediction p against target y (summed over outputs, "
                      "averaged over the batch); p is the softmax for classification", (TENSOR, TENSOR), TENSOR,
              names=("p", "y"), aliases=(_aliases("pred preds prediction predictions yhat y_hat y_pred output "
-                                                 "outputs out logits probs input"),
-                                        _aliases("target targets label labels truth y_true true"))),
+                                                 "outputs out probs input"),
+                                        _aliases("target targets label labels truth y_true true")),
+             # `loss l(logits, y) = ...`: p is the softmax, not the logits; a log-softmax written on it, silently
+             misnomers=((_aliases("logit logits logp log_p logprob logprobs log_prob log_probs"),
+                         "the logits or log-probabilities, but a loss is passed p: the softmax probabilities "
+                         "(classification) or the prediction (regression)",
+                         "the 1st parameter is p, already the softmax: write -(y * log(p + 1e-7)) for "
+                         "cross-entropy, with p: Tensor"),)),
     KindSpec("augment", "a transformation of a training batch", (TENSOR,), TENSOR),
     KindSpec("schedule", "learning rate as a function of training progress t in [0, 1]", (SCALAR,), SCALAR,
              misnomers=((_OPTIMIZER_SCALARS["lr"], "the learning rate, but a schedule is passed the training "
                          "progress t in [0, 1] and returns the rate", "write schedule s(t: Scalar) -> Scalar = ..., "
-                         "e.g. 0.05 * (1.0 - t)"),)),
+                         "e.g. 0.05 * (1.0 - t)"),
+                        # `schedule s(step) = 0.1 * exp(-0.001 * step)`: PyTorch's LambdaLR passes a step count;
+                        # here that decays by 0.1% over the whole run, silently
+                        (_SCHEDULE_STEPS, "a step count, but a schedule is passed the training progress t in "
+                         "[0, 1] (step / steps, 0 at the first step)", "write schedule s(t: Scalar) -> Scalar = "
+                         "..., with t the fraction of training done, e.g. 0.05 * exp(-3.0 * t)"))),
     KindSpec("formula", "a function of scalar inputs (symbolic regression)", (), SCALAR, rest=SCALAR, min_params=1,
              types=frozenset({SCALAR}), float32=False),
     KindSpec("model", "a network as a composition of layers (a linear head is added for the task)", (), LAYER,
