@@ -360,7 +360,8 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "model names activations\n"
         "      seq(dense(16), relu(x))\n"
         "                     ^^^^^^^\n"
-        "hint: define activation a(x: Tensor) -> Tensor = relu(x), then write seq(dense(16), a)\n",
+        "hint: write relu_layer(), the layer that applies relu: seq(dense(16), relu_layer()); or define activation "
+        "a(x: Tensor) -> Tensor = relu(x), then write seq(dense(16), a)\n",
     ),
     # a literal float32 does not hold passed check, then ran as inf (and a NaN loss) or as 0
     "literal_beyond_float32": (
@@ -401,7 +402,42 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "activations\n"
         "      seq(dense(8), relu)\n"
         "                    ^^^^\n"
-        "hint: define activation a(x: Tensor) -> Tensor = relu(x), then write seq(dense(16), a)\n",
+        "hint: write relu_layer(), the layer that applies relu: seq(dense(16), relu_layer()); or define activation "
+        "a(x: Tensor) -> Tensor = relu(x), then write seq(dense(16), a)\n",
+    ),
+    "primitive_without_a_layer_as_layer": (  # sigmoid has no sigmoid_layer: the hint defines an activation
+        HEAD + "model net() -> Layer =\n  seq(dense(8), sigmoid)\n",
+        "primitive_without_a_layer_as_layer.mlev:3:17: error: in model 'net': 'sigmoid' is a primitive, not a layer: "
+        "a model names activations\n"
+        "      seq(dense(8), sigmoid)\n"
+        "                    ^^^^^^^\n"
+        "hint: define activation a(x: Tensor) -> Tensor = sigmoid(x), then write seq(dense(16), a)\n",
+    ),
+    # a Python habit: indexing, a module's function, a single-quoted task said "names are ASCII letters, digits and
+    # '_'" (a fresh-user pass); the hint says what .mlev writes instead
+    "python_indexing": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  x[0]\n",
+        "python_indexing.mlev:3:4: error: unexpected character '['\n"
+        "      x[0]\n"
+        "       ^\n"
+        "hint: .mlev has no indexing or lists: a Vector, Matrix or Tensor is used whole, elementwise or by dot(u, v), "
+        "mean(v), matmul(A, B); a formula takes one Scalar parameter per column\n",
+    ),
+    "python_module_function": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  torch.relu(x)\n",
+        "python_module_function.mlev:3:8: error: unexpected character '.'\n"
+        "      torch.relu(x)\n"
+        "           ^\n"
+        "hint: .mlev has no modules, attributes or methods: call a primitive by its name, relu(x) (not torch.relu(x)) "
+        "or mean(v) (not v.mean()); `mlevolve grammar show` lists them\n",
+    ),
+    "single_quoted_task": (
+        HEAD + "task 'iris'\nactivation f(x: Tensor) -> Tensor =\n  x\n",
+        "single_quoted_task.mlev:2:6: error: unexpected character \"'\"\n"
+        "    task 'iris'\n"
+        "         ^\n"
+        "hint: .mlev has no single quotes: a data file or a task with options is written in double quotes, "
+        "task \"data.csv:target=y\"; a comment starts with #\n",
     ),
     "primitive_uncalled": (
         HEAD + "formula f(x: Scalar) -> Scalar =\n  x + sin\n",
@@ -1220,7 +1256,7 @@ def test_the_let_operand_hint_s_form_parses(body: str) -> None:
     parse(HEAD + f"formula f(x: Scalar) -> Scalar =\n  {body}\n")
 
 
-@pytest.mark.parametrize("char", ["%", "<", ">", "!", "&", "|", "@"])
+@pytest.mark.parametrize("char", ["%", "<", ">", "!", "&", "|", "@", "[", "]", "{", "}", ".", ";", "'"])
 def test_python_s_operators_that_mlev_lacks_are_told_how_mlev_writes_them(char: str, tmp_path: Path,
                                                                           capsys: pytest.CaptureFixture[str],
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1236,3 +1272,25 @@ def test_python_s_operators_that_mlev_lacks_are_told_how_mlev_writes_them(char: 
     assert err.endswith(f"hint: {OPERATOR_HINTS[char]}\n") and OPERATOR_HINTS[char].startswith(".mlev has no ")
     for body in re.findall(r"(?:heaviside|sign|min|max)\([^()]*\)", OPERATOR_HINTS[char]):  # the scalar ones
         api.check(parse(f"algorithm a\nformula f(x: Scalar, y: Scalar) -> Scalar =\n  {body} + 0 * (x + y)\n"))
+
+
+def test_a_value_primitive_named_as_a_layer_is_told_its_layer_primitive_where_the_grammar_has_one() -> None:
+    """``seq(dense(8), relu)``'s hint said to define an activation, though the grammar has ``relu_layer()`` (a
+    fresh-user pass): each primitive with a nullary ``NAME_layer`` production is told it, and the model the hint
+    writes checks; one without (sigmoid) is told to define an activation."""
+    from mlevolve.dsl.types import LAYER
+    from mlevolve.grammar.spec import load_grammar
+
+    base = load_grammar()
+    layered = sorted(o.op[:-len("_layer")] for o in base.productions
+                     if o.op.endswith("_layer") and not o.args and o.result == LAYER
+                     and base.overloads(o.op[:-len("_layer")]))
+    assert "relu" in layered and "tanh" in layered and "sigmoid" not in layered
+    for name in (*layered, "sigmoid"):
+        with pytest.raises(MlevErrors) as caught:
+            api.check(parse(f"algorithm a\nmodel net() -> Layer =\n  seq(dense(8), {name})\n"))
+        hint = caught.value.errors[0].hint
+        told = re.search(r"seq\(dense\(16\), (\w+\(\))\)", hint)
+        assert (told is not None and told.group(1) == f"{name}_layer()") == (name in layered), hint
+        if told is not None:
+            api.check(parse(f"algorithm a\nmodel net() -> Layer =\n  seq(dense(16), {told.group(1)})\n"))

@@ -107,6 +107,16 @@ OPERATOR_HINTS: Mapping[str, str] = {
     **dict.fromkeys("&|", f".mlev has no logical operators: write a condition as {COMPARE}; 'and' is a product of "
                           "them, 'or' their max"),
     "@": ".mlev has no @ operator: write matmul(A, B) (dot(u, v) for two vectors)",
+    # Python's other punctuation, which a fresh user writes out of habit (`x[0]`, `torch.relu(x)`, `task 'iris'`)
+    **dict.fromkeys("[]", ".mlev has no indexing or lists: a Vector, Matrix or Tensor is used whole, elementwise or "
+                          "by dot(u, v), mean(v), matmul(A, B); a formula takes one Scalar parameter per column"),
+    **dict.fromkeys("{}", ".mlev has no braces: group with parentheses ( )"),
+    ".": ".mlev has no modules, attributes or methods: call a primitive by its name, relu(x) (not torch.relu(x)) "
+         "or mean(v) (not v.mean()); `mlevolve grammar show` lists them",
+    ";": ".mlev has no ; : a definition ends where the next one starts, with its kind, and a let's body follows "
+         "its in",
+    "'": ".mlev has no single quotes: a data file or a task with options is written in double quotes, "
+         "task \"data.csv:target=y\"; a comment starts with #",
 }
 # Other languages' type names, which .mlev names otherwise: an unknown type's hint says which.
 FOREIGN_TYPES: Mapping[str, tuple[str, ...]] = {

@@ -399,10 +399,10 @@ def check_program(program: Program, prims: Primitives, *, written: bool = False)
             elif isinstance(err, UnknownSymbol) and not err.called and prims.overloads(err.symbol):  # `x + sin`
                 message, hint = _uncalled(err.symbol, owner_def.kind == "model" and all(
                     o.result != LAYER for o in prims.overloads(err.symbol)),
-                    all(not o.args for o in prims.overloads(err.symbol)))
+                    all(not o.args for o in prims.overloads(err.symbol)), _layer_of(err.symbol, prims))
             elif isinstance(err, UnknownSymbol) and owner_def.kind == "model" and (
                     (call := _value_call_on(slot.body, err.symbol, prims)) is not None):  # seq(dense(16), relu(x))
-                message, hint = _uncalled(call.op, True)
+                message, hint = _uncalled(call.op, True, layer=_layer_of(call.op, prims))
                 err = MlevError(message, call.span, hint)
             errors.append(MlevError(f"in {where}: {message}", err.span, hint))
     if errors:
@@ -474,13 +474,25 @@ def _named(named: Definition, owner: str) -> str:
     return f"'{named.name}' is {named.kind} '{named.name}' of this program, which '{owner}' cannot use"
 
 
-def _uncalled(primitive: str, in_model: bool, nullary: bool = False) -> tuple[str, str]:
+def _layer_of(primitive: str, prims: Primitives) -> str | None:
+    """The grammar's layer primitive that applies ``primitive`` (``relu_layer`` of ``relu``), if it has one: a
+    nullary production of ``NAME_layer`` whose result is a Layer."""
+    layer = f"{primitive}_layer"
+    return layer if any(not o.args and o.result == LAYER for o in prims.overloads(layer)) else None
+
+
+def _uncalled(primitive: str, in_model: bool, nullary: bool = False,
+              layer: str | None = None) -> tuple[str, str]:
     """The message and hint of ``primitive`` named without arguments ("unknown name 'relu'" of `seq(dense(16), relu)`
     misled: relu is a primitive of the grammar); ``in_model``: a function of values named in a model, as a layer;
-    ``nullary``: it takes no arguments (`relu_layer` was told "it takes arguments", to be called as relu_layer(...))."""
+    ``nullary``: it takes no arguments (`relu_layer` was told "it takes arguments", to be called as relu_layer(...));
+    ``layer``: the grammar's layer primitive that applies it (`seq(dense(8), relu)`'s hint named an activation to
+    define, not relu_layer(), which the grammar has)."""
     if in_model:
+        own = f"define activation a(x: Tensor) -> Tensor = {primitive}(x), then write seq(dense(16), a)"
         return (f"'{primitive}' is a primitive, not a layer: a model names activations",
-                f"define activation a(x: Tensor) -> Tensor = {primitive}(x), then write seq(dense(16), a)")
+                f"write {layer}(), the layer that applies {primitive}: seq(dense(16), {layer}()); or {own}"
+                if layer is not None else own)
     if nullary:
         return f"'{primitive}' is a primitive, not a name: it is called, with no arguments", \
             f"call it, as {primitive}()"
