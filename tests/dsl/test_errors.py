@@ -16,6 +16,7 @@ from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError, MlevErrors
 from mlevolve.dsl.kinds import KINDS, LEARNER_METHODS, KindSpec
 from mlevolve.dsl.parse import parse
+from mlevolve.dsl.types import LAYER as LAYER_T
 from mlevolve.dsl.types import TENSOR, type_str
 from tests.conftest import run_mlevolve
 
@@ -652,10 +653,27 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
     ),
     "arity_plural": (
         HEAD + "model net() -> Layer =\n  seq(dense(8))\n",
-        "arity_plural.mlev:3:3: error: in model 'net': 'seq' takes 2 or 3 or 4 arguments, got 1\n"
+        "arity_plural.mlev:3:3: error: in model 'net': 'seq' takes 2, 3 or 4 arguments, got 1\n"
         "      seq(dense(8))\n"
         "      ^^^^^^^^^^^^^\n"
         "hint: signatures: seq(Layer, Layer); seq(Layer, Layer, Layer); seq(Layer, Layer, Layer, Layer)\n",
+    ),
+    # five layers in one seq were told its signatures only (a fresh-user pass): the hint nests them
+    "arity_nest": (
+        HEAD + "model net() -> Layer =\n  seq(dense(8), relu_layer(), dense(8), relu_layer(), dense(4))\n",
+        "arity_nest.mlev:3:3: error: in model 'net': 'seq' takes 2, 3 or 4 arguments, got 5\n"
+        "      seq(dense(8), relu_layer(), dense(8), relu_layer(), dense(4))\n"
+        "      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+        "hint: signatures: seq(Layer, Layer); seq(Layer, Layer, Layer); seq(Layer, Layer, Layer, Layer); nest for "
+        "more: seq(a, b, c, seq(d, e))\n",
+    ),
+    "arity_nest_max": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  max(x, 1, 2)\n",
+        "arity_nest_max.mlev:3:3: error: in formula 'f': 'max' takes 2 arguments, got 3\n"
+        "      max(x, 1, 2)\n"
+        "      ^^^^^^^^^^^^\n"
+        "hint: signatures: max(Scalar, Scalar); max(Vector, Vector); max(Matrix, Matrix); max(Tensor, Tensor); nest "
+        "for more: max(a, max(b, c))\n",
     ),
     "unbound": (
         HEAD + "loss l(p: Tensor, y: Tensor) -> Tensor =\n  square(p - z)\n",
@@ -1294,3 +1312,26 @@ def test_a_value_primitive_named_as_a_layer_is_told_its_layer_primitive_where_th
         assert (told is not None and told.group(1) == f"{name}_layer()") == (name in layered), hint
         if told is not None:
             api.check(parse(f"algorithm a\nmodel net() -> Layer =\n  seq(dense(16), {told.group(1)})\n"))
+
+
+@pytest.mark.parametrize("op", ["seq", "max", "min", "add", "mul", "residual"])
+def test_the_nesting_hint_writes_a_call_that_checks(op: str) -> None:
+    """The hint of too many arguments to a primitive whose result may be its own argument nests them; the nested call
+    it writes, with each letter a value of that type, checks (one more argument than the primitive takes, and the
+    most the nesting fits)."""
+    from mlevolve.grammar.spec import load_grammar
+
+    base = load_grammar()
+    closed = [s for s in base.overloads(op) if len(s.args) >= 2 and all(a == s.result for a in s.args)]
+    if not closed:
+        return  # residual(Layer) -> Layer takes one: no hint, checked below
+    most = max(len(s.args) for s in closed)
+    kind, value = ("model net() -> Layer", "dense(4)") if closed[0].result == LAYER_T else \
+        ("formula f(x: Scalar) -> Scalar", "x")
+    for given in (most + 1, 2 * most - 1):
+        with pytest.raises(MlevErrors) as caught:
+            api.check(parse(f"algorithm a\n{kind} =\n  {op}({', '.join([value] * given)})\n"))
+        told = re.search(r"nest for more: (.*)$", caught.value.errors[0].hint)
+        assert told is not None, caught.value.errors[0].hint
+        nested = re.sub(r"\b[a-z]\b", value, told.group(1))
+        api.check(parse(f"algorithm a\n{kind} =\n  {nested}\n"))

@@ -160,10 +160,23 @@ def check_callee(call: Call, prims: Primitives, env: Env) -> None:
     if not any(len(s.args) == len(call.args) for s in overloads):
         arities = sorted({len(s.args) for s in overloads})
         counts = counted(arities[0], "argument") if len(arities) == 1 else \
-            f"{' or '.join(str(a) for a in arities)} arguments"  # 1 or 2 arguments
+            f"{', '.join(str(a) for a in arities[:-1])} or {arities[-1]} arguments"  # 2, 3 or 4 arguments
         raise MlevError(f"'{call.op}' takes {counts}, "
                         f"got {len(call.args):,}", call.span,
-                        "signatures: " + "; ".join(f"{call.op}{_sig_str(s.args)}" for s in overloads))
+                        "signatures: " + "; ".join(f"{call.op}{_sig_str(s.args)}" for s in overloads)
+                        + _nesting(call.op, len(call.args), overloads))
+
+
+def _nesting(op: str, given: int, overloads: Sequence[Signature]) -> str:
+    """How ``given`` arguments are written to ``op`` where it takes fewer but its result may be its own argument (seq
+    of 5 layers was told seq's signatures only, a fresh-user pass): ``; nest for more: seq(a, b, c, seq(d, e))``;
+    else ``""``."""
+    closed = [len(s.args) for s in overloads if len(s.args) >= 2 and all(a == s.result for a in s.args)]
+    most = max(closed, default=0)
+    if not most or given <= most or given > 2 * most - 1 or given > 26:
+        return ""
+    names = [chr(ord("a") + i) for i in range(given)]
+    return f"; nest for more: {op}({', '.join(names[:most - 1])}, {op}({', '.join(names[most - 1:])}))"
 
 
 def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
