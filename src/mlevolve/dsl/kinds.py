@@ -530,6 +530,25 @@ def replace_slot(program: Program, name: str, body: Expr) -> Program:
     return program.with_definitions((*definitions[:k], new, *definitions[k + 1:]))
 
 
+def unread_lets(program: Program) -> list[MlevError]:
+    """A warning-to-be for each ``let`` of ``program`` whose name its body never reads (``let m2 = 0.9 * m + g in
+    (w - lr * m, m)``: a typo of the name used, and the bound value dropped, silently; the simplifier removes such a
+    let, so a run trains without it).  At the name, in preorder of each definition's (or method's) body."""
+    out: list[MlevError] = []
+    for d in program.definitions:
+        for owner in (d, *d.methods):
+            if owner.body is None:
+                continue
+            where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}" if owner is not d else "")
+            for node in walk(owner.body):
+                if isinstance(node, Let) and not reads(node.body, node.name):
+                    out.append(MlevError(
+                        f"in {where}: let '{node.name}' is never used: its value is dropped", node.span,
+                        f"use {node.name} after its `in` (was another name written where {node.name} was meant?), "
+                        "or remove the binding"))
+    return out
+
+
 def reads(body: Expr, name: str) -> bool:
     """Whether ``body`` reads the name ``name`` of its scope (a ``let`` of the same name hides it in its body)."""
     stack = [body]
