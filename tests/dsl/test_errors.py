@@ -644,6 +644,50 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "              ^^^^\n"
         "hint: the 1st parameter is logp, already the log: write logp * adv, not log(prob) * adv\n",
     ),
+    # a misspelt keyword said what was expected, or suggested a kind (lern: learner), not the keyword meant (a
+    # fresh-user pass)
+    "method_typo": (
+        HEAD + "learner l(state w: Vector)\n  predcit(x: Vector) -> Scalar = dot(w, x)\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w\n",
+        "method_typo.mlev:3:3: error: unexpected 'predcit'\n"
+        "      predcit(x: Vector) -> Scalar = dot(w, x)\n"
+        "      ^^^^^^^\n"
+        "hint: did you mean 'predict'? expected one of: '->', 'setup', 'predict' or 'learn'; a definition is "
+        "`KIND NAME(NAME: Type, ...) -> Type = EXPR`; a learner's is `learner NAME(state NAME: Type) predict(NAME: "
+        "Type) -> Type = EXPR learn(...) -> Type = EXPR`\n",
+    ),
+    "method_typo_after_a_method": (
+        HEAD + "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+        "  lern(x: Vector, y: Scalar, p: Scalar) -> Vector = w\n",
+        "method_typo_after_a_method.mlev:4:3: error: unexpected 'lern' after an expression\n"
+        "      lern(x: Vector, y: Scalar, p: Scalar) -> Vector = w\n"
+        "      ^^^^\n"
+        "hint: did you mean 'learn'? join terms with an operator (+ - * /) and call a primitive as NAME(ARGS); a new "
+        "definition starts with its kind (activation, loss, augment, schedule, formula, model, optimizer, learner, "
+        "pg_loss, td_loss, vae_loss, flow_loss); a learner's method with setup, predict or learn\n",
+    ),
+    "state_typo": (
+        HEAD + "learner l(stat w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w\n",
+        "state_typo.mlev:2:11: error: unexpected 'w' after 'stat'\n"
+        "    learner l(stat w: Vector)\n"
+        "              ^^^^\n"
+        "hint: did you mean 'state'? a learner's memory is declared `state NAME: Type`\n",
+    ),
+    "let_capitalised": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  Let y = x in y\n",
+        "let_capitalised.mlev:3:3: error: unexpected 'y' after 'Let'\n"
+        "      Let y = x in y\n"
+        "      ^^^\n"
+        "hint: did you mean 'let'? keywords are lower case: a binding is `let NAME = EXPR in EXPR`\n",
+    ),
+    "in_typo": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  let y = x inn y\n",
+        "in_typo.mlev:3:13: error: unexpected 'inn'\n"
+        "      let y = x inn y\n"
+        "                ^^^\n"
+        "hint: did you mean 'in'? expected one of: 'in'; a binding is `let NAME = EXPR in EXPR`\n",
+    ),
     "arity": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x, x)\n",
         "arity.mlev:3:3: error: in activation 'f': 'relu' takes 1 argument, got 2\n"
@@ -1335,3 +1379,30 @@ def test_the_nesting_hint_writes_a_call_that_checks(op: str) -> None:
         assert told is not None, caught.value.errors[0].hint
         nested = re.sub(r"\b[a-z]\b", value, told.group(1))
         api.check(parse(f"algorithm a\n{kind} =\n  {nested}\n"))
+
+
+_LEARNER = ("learner l({state} w: Vector)\n  {setup}() -> Vector = w\n  {predict}(x: Vector) -> Scalar = dot(w, x)\n"
+            "  {learn}(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    {let} e = y - p {in_} w + 0.1 * e * x\n")
+_WORDS = {"state": "state", "setup": "setup", "predict": "predict", "learn": "learn", "let": "let", "in_": "in"}
+
+
+def _misspellings(word: str) -> list[str]:
+    """A word capitalised, with its last letter doubled, and (5 letters or more) with one inner letter dropped."""
+    found = [word.capitalize(), word + word[-1]]
+    if len(word) >= 5:
+        found += [word[:i] + word[i + 1:] for i in range(1, len(word) - 1)]
+    return found
+
+
+_TYPOS = [(slot, typo) for slot, word in _WORDS.items() for typo in _misspellings(word)]
+
+
+@pytest.mark.parametrize(("slot", "typo"), _TYPOS, ids=[f"{s}-{t}" for s, t in _TYPOS])
+def test_a_misspelt_keyword_is_told_the_keyword_meant(slot: str, typo: str) -> None:
+    """Each keyword of a learner, misspelt where it stands (capitalised, a letter doubled or dropped), is an error
+    whose hint says which keyword was meant; the program as written checks."""
+    api.check(parse(HEAD + _LEARNER.format(**_WORDS)))
+    with pytest.raises(MlevError) as caught:
+        parse(HEAD + _LEARNER.format(**{**_WORDS, slot: typo}))
+    assert caught.value.hint is not None and caught.value.hint.startswith(f"did you mean '{_WORDS[slot]}'?"), \
+        caught.value.render()
