@@ -688,6 +688,26 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "                ^^^\n"
         "hint: did you mean 'in'? expected one of: 'in'; a binding is `let NAME = EXPR in EXPR`\n",
     ),
+    # a reduction in an elementwise kind was told the elementwise primitives, and sum "did you mean 'sub'?" (a
+    # fresh-user pass): training reduces a loss itself
+    "reduction_in_a_loss": (
+        HEAD + "loss l(p: Tensor, y: Tensor) -> Tensor =\n  mean(square(p - y))\n",
+        "reduction_in_a_loss.mlev:3:3: error: in loss 'l': no form of 'mean' takes (Tensor)\n"
+        "      mean(square(p - y))\n"
+        "      ^^^^^^^^^^^^^^^^^^^\n"
+        "hint: it takes (Vector) or (Matrix); a Tensor is used elementwise, with no reductions: a loss or objective "
+        "is written per element (square(p - y), not mean(square(p - y))), and training sums it over outputs and "
+        "averages it over the batch\n",
+    ),
+    "sum_in_a_loss": (
+        HEAD + "loss l(p: Tensor, y: Tensor) -> Tensor =\n  sum(square(p - y))\n",
+        "sum_in_a_loss.mlev:3:3: error: in loss 'l': unknown primitive 'sum'\n"
+        "      sum(square(p - y))\n"
+        "      ^^^^^^^^^^^^^^^^^^\n"
+        "hint: mlevolve has no sum or product primitive: a loss or objective is written per element (square(p - y)) "
+        "and training sums it over outputs and averages it over the batch; a Vector's mean is mean(v), its sum "
+        "dot(v, fill(1.0))\n",
+    ),
     "arity": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x, x)\n",
         "arity.mlev:3:3: error: in activation 'f': 'relu' takes 1 argument, got 2\n"

@@ -18,7 +18,7 @@ from mlevolve.dsl.errors import MlevError, foreign_hint
 from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Span, Tup, const, with_children
 from mlevolve.dsl.printer import format_number
 from mlevolve.dsl.traverse import fold, walk
-from mlevolve.dsl.types import INT, LAYER, MAX_SIZE, SCALAR, TupleType, Type, a_type, flatten, type_str
+from mlevolve.dsl.types import INT, LAYER, MAX_SIZE, SCALAR, TENSOR, TupleType, Type, a_type, flatten, type_str
 from mlevolve.messages import counted
 
 Env = Mapping[str, Type]
@@ -208,6 +208,12 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
     elif any(not isinstance(a, Num) and k == SCALAR and s.args[i] == INT
              for i, (a, k) in enumerate(zip(args, kids, strict=True)) for s in same_arity):  # dense(32+32)
         hint += " (an Int is a whole number written out, e.g. 64, or a let bound to one: a size has no arithmetic)"
+    elif kids == [TENSOR] and same_arity and all(s.result == SCALAR and TENSOR not in s.args for s in same_arity):
+        # mean(square(p - y)) in a loss was told the elementwise primitives (a fresh-user pass): no reduction
+        # takes a Tensor, as training reduces a loss or an objective itself
+        hint += ("; a Tensor is used elementwise, with no reductions: a loss or objective is written per element "
+                 "(square(p - y), not mean(square(p - y))), and training sums it over outputs and averages it over "
+                 "the batch")
     elif others:
         more = f" and {len(others) - _LISTED:,} more (mlevolve grammar show)" if len(others) > _LISTED else ""
         hint += f"; primitives that take {found}: {', '.join(others[:_LISTED])}{more}"

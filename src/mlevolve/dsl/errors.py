@@ -98,6 +98,11 @@ FOREIGN_NAMES: Mapping[str, str] = {
     **dict.fromkeys(("negative", "negate"), "-x (neg(x))"), "sq": "square(x)",
     **dict.fromkeys(("protected_div", "pdiv", "divide", "true_divide"), "x / y (div(x, y))"),
     "multiply": "x * y (mul(x, y))", "subtract": "x - y (sub(x, y))",
+    # `sum(square(p - y))` in a loss was told "did you mean 'sub'?" (a fresh-user pass)
+    **dict.fromkeys(("sum", "reduce_sum", "nansum", "prod", "reduce_mean", "nanmean", "average"),
+                    "mlevolve has no sum or product primitive: a loss or objective is written per element "
+                    "(square(p - y)) and training sums it over outputs and averages it over the batch; a Vector's "
+                    "mean is mean(v), its sum dot(v, fill(1.0))"),
 }
 # Python's operator characters that .mlev has no operator for (its operators are + - * /): an unexpected one's hint
 # says how .mlev writes what it means (`^` and `**`, the power, are told so by the parser).
