@@ -192,3 +192,30 @@ def test_a_learner_method_s_unread_let_names_the_method() -> None:
     with pytest.warns(ProgramWarning, match=r"in learner 'l', method learn: let 'e' is never used"):
         api.check(text)
 
+
+
+@pytest.mark.parametrize("definition, warning", [
+    ("loss l(p: Tensor, y: Tensor) -> Tensor =\n  square(p)\n",
+     "loss 'l' never reads y, the target: it cannot fit the task's targets"),
+    ("optimizer o(w: Tensor, g: Tensor, lr: Scalar) -> Tensor =\n  w - lr * w\n",
+     "optimizer 'o' never reads g, the gradient: the weights never follow the loss"),
+    ("learner l(state w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+     "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w + 0.1 * p * x\n",
+     "learner 'l', method learn, never reads y, the target: the learner cannot fit the task's targets"),
+    ("loss l(pred: Tensor, target: Tensor) -> Tensor =\n  square(pred - 1.0)\n",  # by position, whatever the name
+     "loss 'l' never reads target, the target: it cannot fit the task's targets"),
+])
+def test_check_warns_of_an_input_a_definition_needs_but_never_reads(definition: str, warning: str) -> None:
+    """A loss without its target, an update rule without its gradient, a learner's learn without its target passed
+    check and trained on nothing, silently (a fresh-user pass): each warns at the parameter, for a program as
+    written, once it checks; one that reads it, or one read back from an archive, does not."""
+    text = "algorithm a\n" + definition
+    with pytest.warns(ProgramWarning) as caught:
+        api.check(text)
+    assert [str(w.message).split(": warning: ")[-1].split("\n")[0] for w in caught] == [warning]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ProgramWarning)
+        api.check(replace(parse(text), written=False))
+        for good in (UNUSED_ACT.replace("activation act", "loss l").replace("(x: Tensor)", "(p: Tensor, y: Tensor)")
+                     .replace("x * sigmoid(x)", "square(p - y)"), api.format(ROOT / "examples" / "adam.mlev")):
+            api.check(good)

@@ -549,6 +549,32 @@ def unread_lets(program: Program) -> list[MlevError]:
     return out
 
 
+# The inputs without which a definition cannot learn from the data, by position (parameters bind by position):
+# a loss's target, an update rule's gradient, a learner's target in learn.  (kind or method, index, what it is)
+_NEEDED = (("loss", 1, "the target", "it cannot fit the task's targets"),
+           ("optimizer", 1, "the gradient", "the weights never follow the loss"),
+           ("learn", 1, "the target", "the learner cannot fit the task's targets"))
+
+
+def unread_inputs(program: Program) -> list[MlevError]:
+    """A warning-to-be for each input a definition as written needs but never reads (:data:`_NEEDED`): ``loss
+    l(p, y) = square(p)``, ``optimizer o(w, g, lr) = w - lr * w``, ``learn(x, y, p) = w + 0.1 * p * x`` passed
+    check and trained on nothing, silently (a fresh-user pass).  At the parameter."""
+    out: list[MlevError] = []
+    for d in program.definitions:
+        for owner in (d, *d.methods):
+            kind = owner.kind if owner is not d else d.kind
+            for needed, index, what, effect in _NEEDED:
+                if kind != needed or owner.body is None or len(owner.params) <= index:
+                    continue
+                p = owner.params[index]
+                if not reads(owner.body, p.name):
+                    where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}," if owner is not d else "")
+                    out.append(MlevError(f"{where} never reads {p.name}, {what}: {effect}", p.span,
+                                         f"use {p.name} in the body, or remove the definition"))
+    return out
+
+
 def reads(body: Expr, name: str) -> bool:
     """Whether ``body`` reads the name ``name`` of its scope (a ``let`` of the same name hides it in its body)."""
     stack = [body]
