@@ -60,6 +60,13 @@ def test_evolve_an_unknown_definition(capsys: Capsys, tmp_path: Path) -> None:
     assert err.splitlines()[0].endswith(f"error: --evolve 'nope' is not a definition of {QUARTIC}")
     assert "hint: definitions: f, or all" in err
     err = usage_error(capsys, "evolve", LINEAR, "--evolve", "linreg.setup", "--db", str(db))
+    # setup is optional: "not a definition" hid that the learner can have one (a fresh-user pass)
+    assert err.splitlines()[0].endswith(f"error: --evolve 'linreg.setup': learner 'linreg' of {LINEAR} has no setup "
+                                        "method (it is optional)")
+    assert err.splitlines()[-1] == ("hint: add one to evolve it, e.g. setup() -> Vector = ... (its state at the "
+                                    "start); definitions: linreg.predict, linreg.learn, linreg (all its methods), "
+                                    "or all")
+    err = usage_error(capsys, "evolve", LINEAR, "--evolve", "linreg.fit", "--db", str(db))
     assert "definitions: linreg.predict, linreg.learn, linreg (all its methods), or all" in err  # after the closest one
     err = usage_error(capsys, "evolve", MLP, "--evolve", "act,relu", "--db", str(db))
     assert "'relu' is not a definition" in err and "act, xent, net, momentum, constant" in err

@@ -8,6 +8,8 @@ evolving another definition could (the model, the rule); ``evolve --evolve NAME`
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -143,3 +145,77 @@ def test_an_exported_optimizer_promises_scheduler_support_only_where_it_reads_lr
     source = api.export_component(parse("algorithm a\n" + rule), "sgd")
     assert says in source
     assert ("so schedulers and" in source) == ("w - lr" in rule)
+
+
+# ------------------------------------------------------------------- a let whose name its body never reads
+
+UNREAD_LET = ("algorithm a\ntask digits\n\n"
+              "optimizer momentum(w: Tensor, g: Tensor, lr: Scalar, m: Tensor) -> (Tensor, Tensor) =\n"
+              "  let m2 = 0.9 * m + g in\n  (w - lr * m, m)\n")
+
+
+def test_check_warns_of_a_let_whose_name_is_never_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: Capsys) -> None:
+    """``let m2 = 0.9 * m + g in (w - lr * m, m)`` (m written for m2) passed check silently, and the simplifier
+    dropped the let: a run trained plain SGD (a fresh-user pass).  ``check`` warns at the name, status 0."""
+    code, out, err = cli(capsys, "check", _file(tmp_path, monkeypatch, "let.mlev", UNREAD_LET))
+    assert code == 0 and out == "let.mlev: ok (optimizer momentum)\n"
+    assert err == ("let.mlev:5:7: warning: in optimizer 'momentum': let 'm2' is never used: its value is dropped\n"
+                   "hint: use m2 after its `in` (was another name written where m2 was meant?), or remove the "
+                   "binding\n")
+
+
+@pytest.mark.parametrize("body, unread", [
+    ("let a = x * x in a + x", []),
+    ("let a = x * x in x", ["a"]),
+    ("let a = x in let a = 2.0 * x in a", ["a"]),  # the outer a is hidden by the inner one: never read
+    ("let a = x in let b = a in a", ["b"]),
+    ("let a = (let b = x in x) in a", ["b"]),  # a let in a let's value
+    ("sin(let a = x in 1.0) + x", ["a"]),
+])
+def test_an_unread_let_is_found_wherever_it_is(body: str, unread: list[str]) -> None:
+    """Each let whose body does not read its name warns once, in preorder (shadowing as the language scopes it); a
+    program read back from an archive (the search's, not the user's) does not warn."""
+    text = f"algorithm a\nformula f(x: Scalar) -> Scalar =\n  {body}\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ProgramWarning)
+        api.check(text)
+    assert [str(w.message).split("let '")[1].split("'")[0] for w in caught] == unread
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ProgramWarning)
+        api.check(replace(parse(text), written=False))
+
+
+def test_a_learner_method_s_unread_let_names_the_method() -> None:
+    text = ("algorithm a\nlearner l(state w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+            "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    let e = y - p in w + 0.1 * (y - p) * x\n")
+    with pytest.warns(ProgramWarning, match=r"in learner 'l', method learn: let 'e' is never used"):
+        api.check(text)
+
+
+
+@pytest.mark.parametrize("definition, warning", [
+    ("loss l(p: Tensor, y: Tensor) -> Tensor =\n  square(p)\n",
+     "loss 'l' never reads y, the target: it cannot fit the task's targets"),
+    ("optimizer o(w: Tensor, g: Tensor, lr: Scalar) -> Tensor =\n  w - lr * w\n",
+     "optimizer 'o' never reads g, the gradient: the weights never follow the loss"),
+    ("learner l(state w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+     "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w + 0.1 * p * x\n",
+     "learner 'l', method learn, never reads y, the target: the learner cannot fit the task's targets"),
+    ("loss l(pred: Tensor, target: Tensor) -> Tensor =\n  square(pred - 1.0)\n",  # by position, whatever the name
+     "loss 'l' never reads target, the target: it cannot fit the task's targets"),
+])
+def test_check_warns_of_an_input_a_definition_needs_but_never_reads(definition: str, warning: str) -> None:
+    """A loss without its target, an update rule without its gradient, a learner's learn without its target passed
+    check and trained on nothing, silently (a fresh-user pass): each warns at the parameter, for a program as
+    written, once it checks; one that reads it, or one read back from an archive, does not."""
+    text = "algorithm a\n" + definition
+    with pytest.warns(ProgramWarning) as caught:
+        api.check(text)
+    assert [str(w.message).split(": warning: ")[-1].split("\n")[0] for w in caught] == [warning]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ProgramWarning)
+        api.check(replace(parse(text), written=False))
+        for good in (UNUSED_ACT.replace("activation act", "loss l").replace("(x: Tensor)", "(p: Tensor, y: Tensor)")
+                     .replace("x * sigmoid(x)", "square(p - y)"), api.format(ROOT / "examples" / "adam.mlev")):
+            api.check(good)

@@ -49,6 +49,25 @@ def test_a_parallel_networks_coordinator_imports_no_torch(tmp_path: Path) -> Non
     assert out.split() == ["False"]
 
 
+@pytest.mark.e2e
+def test_running_a_formula_or_a_learner_imports_no_torch(tmp_path: Path) -> None:
+    """``mlevolve run`` of a formula or learner ran its generated NumPy code over the torch runtime, importing
+    PyTorch (about 1.7 s of a 2.6 s run) for code that never reads it (a fresh-user pass); its exported script never
+    did.  The numbers are the same (tests/interpreter/test_export.py holds run and export to each other)."""
+    learner = tmp_path / "drawn.mlev"  # a setup that draws: the learner's own generator, no global state
+    learner.write_text("algorithm drawn\ntask teacher\nlearner rf(state W: Matrix, state v: Vector)\n"
+                       "  setup() -> (Matrix, Vector) = (gaussian_matrix(0.0, 1.0), v)\n"
+                       "  predict(x: Vector) -> Scalar = dot(v, tanh(matmul(W, x)))\n"
+                       "  learn(x: Vector, y: Scalar, p: Scalar) -> (Matrix, Vector) =\n"
+                       "    (W, v + 0.01 * (y - p) * tanh(matmul(W, x)))\n")
+    out = _fresh("import sys\nfrom mlevolve import api\n"
+                 f"for f, t in (({str(ROOT / 'examples' / 'quartic.mlev')!r}, 'nguyen1'), "
+                 f"({str(ROOT / 'examples' / 'linear_regression.mlev')!r}, 'linear'), ({str(learner)!r}, 'teacher')):\n"
+                 "    assert api.run(f, t, seed=3)['failure'] is None\n"
+                 "print('torch' in sys.modules)")
+    assert out.split() == ["False"]
+
+
 def test_a_missing_name_is_an_attribute_error_and_dir_lists_the_modules() -> None:
     import mlevolve
     import mlevolve.gp

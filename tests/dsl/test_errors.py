@@ -16,6 +16,7 @@ from mlevolve.cli import main
 from mlevolve.dsl.errors import MlevError, MlevErrors
 from mlevolve.dsl.kinds import KINDS, LEARNER_METHODS, KindSpec
 from mlevolve.dsl.parse import parse
+from mlevolve.dsl.types import LAYER as LAYER_T
 from mlevolve.dsl.types import TENSOR, type_str
 from tests.conftest import run_mlevolve
 
@@ -360,7 +361,8 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "model names activations\n"
         "      seq(dense(16), relu(x))\n"
         "                     ^^^^^^^\n"
-        "hint: define activation a(x: Tensor) -> Tensor = relu(x), then write seq(dense(16), a)\n",
+        "hint: write relu_layer(), the layer that applies relu: seq(dense(16), relu_layer()); or define activation "
+        "a(x: Tensor) -> Tensor = relu(x), then write seq(dense(16), a)\n",
     ),
     # a literal float32 does not hold passed check, then ran as inf (and a NaN loss) or as 0
     "literal_beyond_float32": (
@@ -401,7 +403,42 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "activations\n"
         "      seq(dense(8), relu)\n"
         "                    ^^^^\n"
-        "hint: define activation a(x: Tensor) -> Tensor = relu(x), then write seq(dense(16), a)\n",
+        "hint: write relu_layer(), the layer that applies relu: seq(dense(16), relu_layer()); or define activation "
+        "a(x: Tensor) -> Tensor = relu(x), then write seq(dense(16), a)\n",
+    ),
+    "primitive_without_a_layer_as_layer": (  # sigmoid has no sigmoid_layer: the hint defines an activation
+        HEAD + "model net() -> Layer =\n  seq(dense(8), sigmoid)\n",
+        "primitive_without_a_layer_as_layer.mlev:3:17: error: in model 'net': 'sigmoid' is a primitive, not a layer: "
+        "a model names activations\n"
+        "      seq(dense(8), sigmoid)\n"
+        "                    ^^^^^^^\n"
+        "hint: define activation a(x: Tensor) -> Tensor = sigmoid(x), then write seq(dense(16), a)\n",
+    ),
+    # a Python habit: indexing, a module's function, a single-quoted task said "names are ASCII letters, digits and
+    # '_'" (a fresh-user pass); the hint says what .mlev writes instead
+    "python_indexing": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  x[0]\n",
+        "python_indexing.mlev:3:4: error: unexpected character '['\n"
+        "      x[0]\n"
+        "       ^\n"
+        "hint: .mlev has no indexing or lists: a Vector, Matrix or Tensor is used whole, elementwise or by dot(u, v), "
+        "mean(v), matmul(A, B); a formula takes one Scalar parameter per column\n",
+    ),
+    "python_module_function": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  torch.relu(x)\n",
+        "python_module_function.mlev:3:8: error: unexpected character '.'\n"
+        "      torch.relu(x)\n"
+        "           ^\n"
+        "hint: .mlev has no modules, attributes or methods: call a primitive by its name, relu(x) (not torch.relu(x)) "
+        "or mean(v) (not v.mean()); `mlevolve grammar show` lists them\n",
+    ),
+    "single_quoted_task": (
+        HEAD + "task 'iris'\nactivation f(x: Tensor) -> Tensor =\n  x\n",
+        "single_quoted_task.mlev:2:6: error: unexpected character \"'\"\n"
+        "    task 'iris'\n"
+        "         ^\n"
+        "hint: .mlev has no single quotes: a data file or a task with options is written in double quotes, "
+        "task \"data.csv:target=y\"; a comment starts with #\n",
     ),
     "primitive_uncalled": (
         HEAD + "formula f(x: Scalar) -> Scalar =\n  x + sin\n",
@@ -577,6 +614,27 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "               ^^\n"
         "hint: write schedule s(t: Scalar) -> Scalar = ..., e.g. 0.05 * (1.0 - t)\n",
     ),
+    # PyTorch's LambdaLR passes a step count: exp(-0.001 * step) on the progress t in [0, 1] trained at a constant
+    # rate, silently (a fresh-user pass)
+    "schedule_step": (
+        HEAD + "schedule s(step: Scalar) -> Scalar =\n  0.1 * exp(-0.001 * step)\n",
+        "schedule_step.mlev:2:12: error: schedule 's': parameter 'step' reads as a step count, but a schedule is "
+        "passed the training progress t in [0, 1] (step / steps, 0 at the first step)\n"
+        "    schedule s(step: Scalar) -> Scalar =\n"
+        "               ^^^^\n"
+        "hint: write schedule s(t: Scalar) -> Scalar = ..., with t the fraction of training done, "
+        "e.g. 0.05 * exp(-3.0 * t)\n",
+    ),
+    # a log-softmax written on p, which is already the softmax: accepted as a name for p (a fresh-user pass)
+    "loss_logits": (
+        HEAD + "loss l(logits: Tensor, y: Tensor) -> Tensor =\n  -(y * logits)\n",
+        "loss_logits.mlev:2:8: error: loss 'l': parameter 'logits' reads as the logits or log-probabilities, but a "
+        "loss is passed p: the softmax probabilities (classification) or the prediction (regression)\n"
+        "    loss l(logits: Tensor, y: Tensor) -> Tensor =\n"
+        "           ^^^^^^\n"
+        "hint: the 1st parameter is p, already the softmax: write -(y * log(p + 1e-7)) for cross-entropy, "
+        "with p: Tensor\n",
+    ),
     "pg_loss_prob": (  # log(prob) of what is already a log-probability: NaN, or a wrong gradient, not a hint
         HEAD + "pg_loss r(prob: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tensor) -> Tensor =\n"
         "  -(log(prob) * adv)\n",
@@ -585,6 +643,70 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "    pg_loss r(prob: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tensor) -> Tensor =\n"
         "              ^^^^\n"
         "hint: the 1st parameter is logp, already the log: write logp * adv, not log(prob) * adv\n",
+    ),
+    # a misspelt keyword said what was expected, or suggested a kind (lern: learner), not the keyword meant (a
+    # fresh-user pass)
+    "method_typo": (
+        HEAD + "learner l(state w: Vector)\n  predcit(x: Vector) -> Scalar = dot(w, x)\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w\n",
+        "method_typo.mlev:3:3: error: unexpected 'predcit'\n"
+        "      predcit(x: Vector) -> Scalar = dot(w, x)\n"
+        "      ^^^^^^^\n"
+        "hint: did you mean 'predict'? expected one of: '->', 'setup', 'predict' or 'learn'; a definition is "
+        "`KIND NAME(NAME: Type, ...) -> Type = EXPR`; a learner's is `learner NAME(state NAME: Type) predict(NAME: "
+        "Type) -> Type = EXPR learn(...) -> Type = EXPR`\n",
+    ),
+    "method_typo_after_a_method": (
+        HEAD + "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+        "  lern(x: Vector, y: Scalar, p: Scalar) -> Vector = w\n",
+        "method_typo_after_a_method.mlev:4:3: error: unexpected 'lern' after an expression\n"
+        "      lern(x: Vector, y: Scalar, p: Scalar) -> Vector = w\n"
+        "      ^^^^\n"
+        "hint: did you mean 'learn'? join terms with an operator (+ - * /) and call a primitive as NAME(ARGS); a new "
+        "definition starts with its kind (activation, loss, augment, schedule, formula, model, optimizer, learner, "
+        "pg_loss, td_loss, vae_loss, flow_loss); a learner's method with setup, predict or learn\n",
+    ),
+    "state_typo": (
+        HEAD + "learner l(stat w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w\n",
+        "state_typo.mlev:2:11: error: unexpected 'w' after 'stat'\n"
+        "    learner l(stat w: Vector)\n"
+        "              ^^^^\n"
+        "hint: did you mean 'state'? a learner's memory is declared `state NAME: Type`\n",
+    ),
+    "let_capitalised": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  Let y = x in y\n",
+        "let_capitalised.mlev:3:3: error: unexpected 'y' after 'Let'\n"
+        "      Let y = x in y\n"
+        "      ^^^\n"
+        "hint: did you mean 'let'? keywords are lower case: a binding is `let NAME = EXPR in EXPR`\n",
+    ),
+    "in_typo": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  let y = x inn y\n",
+        "in_typo.mlev:3:13: error: unexpected 'inn'\n"
+        "      let y = x inn y\n"
+        "                ^^^\n"
+        "hint: did you mean 'in'? expected one of: 'in'; a binding is `let NAME = EXPR in EXPR`\n",
+    ),
+    # a reduction in an elementwise kind was told the elementwise primitives, and sum "did you mean 'sub'?" (a
+    # fresh-user pass): training reduces a loss itself
+    "reduction_in_a_loss": (
+        HEAD + "loss l(p: Tensor, y: Tensor) -> Tensor =\n  mean(square(p - y))\n",
+        "reduction_in_a_loss.mlev:3:3: error: in loss 'l': no form of 'mean' takes (Tensor)\n"
+        "      mean(square(p - y))\n"
+        "      ^^^^^^^^^^^^^^^^^^^\n"
+        "hint: it takes (Vector) or (Matrix); a Tensor is used elementwise, with no reductions: a loss or objective "
+        "is written per element (square(p - y), not mean(square(p - y))), and training sums it over outputs and "
+        "averages it over the batch\n",
+    ),
+    "sum_in_a_loss": (
+        HEAD + "loss l(p: Tensor, y: Tensor) -> Tensor =\n  sum(square(p - y))\n",
+        "sum_in_a_loss.mlev:3:3: error: in loss 'l': unknown primitive 'sum'\n"
+        "      sum(square(p - y))\n"
+        "      ^^^^^^^^^^^^^^^^^^\n"
+        "hint: mlevolve has no sum or product primitive: a loss or objective is written per element (square(p - y)) "
+        "and training sums it over outputs and averages it over the batch; a Vector's mean is mean(v), its sum "
+        "dot(v, fill(1.0))\n",
     ),
     "arity": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x, x)\n",
@@ -595,10 +717,27 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
     ),
     "arity_plural": (
         HEAD + "model net() -> Layer =\n  seq(dense(8))\n",
-        "arity_plural.mlev:3:3: error: in model 'net': 'seq' takes 2 or 3 or 4 arguments, got 1\n"
+        "arity_plural.mlev:3:3: error: in model 'net': 'seq' takes 2, 3 or 4 arguments, got 1\n"
         "      seq(dense(8))\n"
         "      ^^^^^^^^^^^^^\n"
         "hint: signatures: seq(Layer, Layer); seq(Layer, Layer, Layer); seq(Layer, Layer, Layer, Layer)\n",
+    ),
+    # five layers in one seq were told its signatures only (a fresh-user pass): the hint nests them
+    "arity_nest": (
+        HEAD + "model net() -> Layer =\n  seq(dense(8), relu_layer(), dense(8), relu_layer(), dense(4))\n",
+        "arity_nest.mlev:3:3: error: in model 'net': 'seq' takes 2, 3 or 4 arguments, got 5\n"
+        "      seq(dense(8), relu_layer(), dense(8), relu_layer(), dense(4))\n"
+        "      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+        "hint: signatures: seq(Layer, Layer); seq(Layer, Layer, Layer); seq(Layer, Layer, Layer, Layer); nest for "
+        "more: seq(a, b, c, seq(d, e))\n",
+    ),
+    "arity_nest_max": (
+        HEAD + "formula f(x: Scalar) -> Scalar =\n  max(x, 1, 2)\n",
+        "arity_nest_max.mlev:3:3: error: in formula 'f': 'max' takes 2 arguments, got 3\n"
+        "      max(x, 1, 2)\n"
+        "      ^^^^^^^^^^^^\n"
+        "hint: signatures: max(Scalar, Scalar); max(Vector, Vector); max(Matrix, Matrix); max(Tensor, Tensor); nest "
+        "for more: max(a, max(b, c))\n",
     ),
     "unbound": (
         HEAD + "loss l(p: Tensor, y: Tensor) -> Tensor =\n  square(p - z)\n",
@@ -1199,7 +1338,7 @@ def test_the_let_operand_hint_s_form_parses(body: str) -> None:
     parse(HEAD + f"formula f(x: Scalar) -> Scalar =\n  {body}\n")
 
 
-@pytest.mark.parametrize("char", ["%", "<", ">", "!", "&", "|", "@"])
+@pytest.mark.parametrize("char", ["%", "<", ">", "!", "&", "|", "@", "[", "]", "{", "}", ".", ";", "'"])
 def test_python_s_operators_that_mlev_lacks_are_told_how_mlev_writes_them(char: str, tmp_path: Path,
                                                                           capsys: pytest.CaptureFixture[str],
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1215,3 +1354,75 @@ def test_python_s_operators_that_mlev_lacks_are_told_how_mlev_writes_them(char: 
     assert err.endswith(f"hint: {OPERATOR_HINTS[char]}\n") and OPERATOR_HINTS[char].startswith(".mlev has no ")
     for body in re.findall(r"(?:heaviside|sign|min|max)\([^()]*\)", OPERATOR_HINTS[char]):  # the scalar ones
         api.check(parse(f"algorithm a\nformula f(x: Scalar, y: Scalar) -> Scalar =\n  {body} + 0 * (x + y)\n"))
+
+
+def test_a_value_primitive_named_as_a_layer_is_told_its_layer_primitive_where_the_grammar_has_one() -> None:
+    """``seq(dense(8), relu)``'s hint said to define an activation, though the grammar has ``relu_layer()`` (a
+    fresh-user pass): each primitive with a nullary ``NAME_layer`` production is told it, and the model the hint
+    writes checks; one without (sigmoid) is told to define an activation."""
+    from mlevolve.dsl.types import LAYER
+    from mlevolve.grammar.spec import load_grammar
+
+    base = load_grammar()
+    layered = sorted(o.op[:-len("_layer")] for o in base.productions
+                     if o.op.endswith("_layer") and not o.args and o.result == LAYER
+                     and base.overloads(o.op[:-len("_layer")]))
+    assert "relu" in layered and "tanh" in layered and "sigmoid" not in layered
+    for name in (*layered, "sigmoid"):
+        with pytest.raises(MlevErrors) as caught:
+            api.check(parse(f"algorithm a\nmodel net() -> Layer =\n  seq(dense(8), {name})\n"))
+        hint = caught.value.errors[0].hint
+        told = re.search(r"seq\(dense\(16\), (\w+\(\))\)", hint)
+        assert (told is not None and told.group(1) == f"{name}_layer()") == (name in layered), hint
+        if told is not None:
+            api.check(parse(f"algorithm a\nmodel net() -> Layer =\n  seq(dense(16), {told.group(1)})\n"))
+
+
+@pytest.mark.parametrize("op", ["seq", "max", "min", "add", "mul", "residual"])
+def test_the_nesting_hint_writes_a_call_that_checks(op: str) -> None:
+    """The hint of too many arguments to a primitive whose result may be its own argument nests them; the nested call
+    it writes, with each letter a value of that type, checks (one more argument than the primitive takes, and the
+    most the nesting fits)."""
+    from mlevolve.grammar.spec import load_grammar
+
+    base = load_grammar()
+    closed = [s for s in base.overloads(op) if len(s.args) >= 2 and all(a == s.result for a in s.args)]
+    if not closed:
+        return  # residual(Layer) -> Layer takes one: no hint, checked below
+    most = max(len(s.args) for s in closed)
+    kind, value = ("model net() -> Layer", "dense(4)") if closed[0].result == LAYER_T else \
+        ("formula f(x: Scalar) -> Scalar", "x")
+    for given in (most + 1, 2 * most - 1):
+        with pytest.raises(MlevErrors) as caught:
+            api.check(parse(f"algorithm a\n{kind} =\n  {op}({', '.join([value] * given)})\n"))
+        told = re.search(r"nest for more: (.*)$", caught.value.errors[0].hint)
+        assert told is not None, caught.value.errors[0].hint
+        nested = re.sub(r"\b[a-z]\b", value, told.group(1))
+        api.check(parse(f"algorithm a\n{kind} =\n  {nested}\n"))
+
+
+_LEARNER = ("learner l({state} w: Vector)\n  {setup}() -> Vector = w\n  {predict}(x: Vector) -> Scalar = dot(w, x)\n"
+            "  {learn}(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    {let} e = y - p {in_} w + 0.1 * e * x\n")
+_WORDS = {"state": "state", "setup": "setup", "predict": "predict", "learn": "learn", "let": "let", "in_": "in"}
+
+
+def _misspellings(word: str) -> list[str]:
+    """A word capitalised, with its last letter doubled, and (5 letters or more) with one inner letter dropped."""
+    found = [word.capitalize(), word + word[-1]]
+    if len(word) >= 5:
+        found += [word[:i] + word[i + 1:] for i in range(1, len(word) - 1)]
+    return found
+
+
+_TYPOS = [(slot, typo) for slot, word in _WORDS.items() for typo in _misspellings(word)]
+
+
+@pytest.mark.parametrize(("slot", "typo"), _TYPOS, ids=[f"{s}-{t}" for s, t in _TYPOS])
+def test_a_misspelt_keyword_is_told_the_keyword_meant(slot: str, typo: str) -> None:
+    """Each keyword of a learner, misspelt where it stands (capitalised, a letter doubled or dropped), is an error
+    whose hint says which keyword was meant; the program as written checks."""
+    api.check(parse(HEAD + _LEARNER.format(**_WORDS)))
+    with pytest.raises(MlevError) as caught:
+        parse(HEAD + _LEARNER.format(**{**_WORDS, slot: typo}))
+    assert caught.value.hint is not None and caught.value.hint.startswith(f"did you mean '{_WORDS[slot]}'?"), \
+        caught.value.render()

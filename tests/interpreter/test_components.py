@@ -1235,3 +1235,34 @@ def test_cli_writes_the_module(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert cli.main(["export", str(EXAMPLES / "adam.mlev"), "--component", "adam", "-o", str(out)]) == 0
     assert out.read_text() == mlevolve.export_component(EXAMPLES / "adam.mlev", "adam")
     assert capsys.readouterr().out.startswith(f"wrote {out} (")
+
+
+_RESERVED_NAMED = [
+    ("formula", "abs", "formula abs(x: Scalar) -> Scalar =\n  x * x\n", "abs_"),
+    ("loss", "F", "loss F(p: Tensor, y: Tensor) -> Tensor =\n  square(p - y)\n", "F_"),
+    ("activation", "data", "activation data(x: Tensor) -> Tensor =\n  x * sigmoid(x)\n", "data"),
+    ("activation", "np", "activation np(x: Tensor) -> Tensor =\n  x * sigmoid(x)\n", "np_"),
+    ("augment", "main", "augment main(x: Tensor) -> Tensor =\n  x + 0.1 * noise(x)\n", "main"),
+]
+
+
+@pytest.mark.parametrize(("kind", "name", "text", "public"), _RESERVED_NAMED, ids=[r[1] for r in _RESERVED_NAMED])
+def test_a_definition_named_as_python_or_the_generated_code_uses_is_exported_under_its_own_name(
+        tmp_path: Path, kind: str, name: str, text: str, public: str) -> None:
+    """A loss named ``F`` (or a formula ``abs``) was exported as ``_u_F``, the generated code's escaped name, which
+    ``__all__`` listed (a fresh-user pass): the module exports it under its own name, with a trailing ``_`` where
+    that is taken (an import, a builtin), and no private name."""
+    program = mlevolve.check(f"algorithm a\n{text}")
+    module = _load(_export(tmp_path, program, name, stem=f"m_{name}"))
+    assert public in module.__all__ and not any(n.startswith("_") for n in module.__all__), module.__all__
+    function = getattr(module, public)
+    from mlevolve.interpreter.names import py_name
+
+    ours = _mlevolve_functions(program)[py_name(name)]  # what `mlevolve run` executes, under the escaped name
+    if kind == "formula":
+        assert np.array_equal(function(np.array([1.0, 3.0])), np.array([1.0, 9.0]))
+    elif kind == "augment":
+        assert function(torch.zeros(3)).shape == (3,)
+    else:
+        args = [torch.tensor([0.25, 2.0])] * (2 if kind == "loss" else 1)
+        assert torch.equal(function(*args), ours(*args))

@@ -29,7 +29,7 @@ from mlevolve.dsl.errors import (
     wrong_kind,
 )
 from mlevolve.dsl.ir import Expr, Program
-from mlevolve.dsl.kinds import check_program, idle
+from mlevolve.dsl.kinds import check_program, idle, unread_inputs, unread_lets
 from mlevolve.dsl.parse import parse as _parse
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash as _program_hash
@@ -164,6 +164,11 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
                 import warnings
 
                 warnings.warn(ProgramWarning(dead.error.located(file) if file else dead.error), stacklevel=2)
+        if program.written:  # as the user wrote it (an archive's programs are the search's), once it checks
+            import warnings
+
+            for unread in (*unread_inputs(checked), *unread_lets(checked)):
+                warnings.warn(ProgramWarning(unread.located(file) if file else unread), stacklevel=2)
         return checked
     except MlevError as err:
         raise err.located(file) if file else err from None

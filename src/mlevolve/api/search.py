@@ -55,6 +55,7 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
     too (:func:`mlevolve.dsl.kinds.idle`: an activation the model never names, a schedule whose update
     rule never reads ``lr``)."""
     from mlevolve.dsl.kinds import slots
+    from mlevolve.dsl.types import type_str
 
     available = [s.name for s in slots(program)]
     learners = list(dict.fromkeys(a.split(".")[0] for a in available if "." in a))  # `--evolve L`: all its methods
@@ -74,6 +75,15 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
     out: builtins.list[str] = []
     for number, name in enumerate(names):
         matches = [a for a in available if a == name or a.startswith(name + ".")]
+        owner, _, method = name.partition(".")
+        if not matches and owner in learners and method == "setup":  # optional: the learner has none to evolve
+            learner = program.get(owner)
+            state = [type_str(p.type) for p in (learner.params if learner is not None else ())]
+            result = state[0] if len(state) == 1 else f"({', '.join(state)})"
+            raise SettingError("{evolve} {got!r}: learner {owner!r} of {file} has no setup method (it is optional)",
+                               got=name, owner=owner, file=file,
+                               hint=f"add one to evolve it, e.g. setup() -> {result} = ... (its state at the start); "
+                                    f"definitions: {listed}, or all")
         if not matches:
             raise SettingError("{evolve} {got!r} is not a definition of {file}", got=name, file=file,
                                hint=did_you_mean(name, learners + available) + f"definitions: {listed}, or all")

@@ -18,7 +18,7 @@ from mlevolve.dsl.errors import MlevError, foreign_hint
 from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Span, Tup, const, with_children
 from mlevolve.dsl.printer import format_number
 from mlevolve.dsl.traverse import fold, walk
-from mlevolve.dsl.types import INT, LAYER, MAX_SIZE, SCALAR, TupleType, Type, a_type, flatten, type_str
+from mlevolve.dsl.types import INT, LAYER, MAX_SIZE, SCALAR, TENSOR, TupleType, Type, a_type, flatten, type_str
 from mlevolve.messages import counted
 
 Env = Mapping[str, Type]
@@ -160,10 +160,23 @@ def check_callee(call: Call, prims: Primitives, env: Env) -> None:
     if not any(len(s.args) == len(call.args) for s in overloads):
         arities = sorted({len(s.args) for s in overloads})
         counts = counted(arities[0], "argument") if len(arities) == 1 else \
-            f"{' or '.join(str(a) for a in arities)} arguments"  # 1 or 2 arguments
+            f"{', '.join(str(a) for a in arities[:-1])} or {arities[-1]} arguments"  # 2, 3 or 4 arguments
         raise MlevError(f"'{call.op}' takes {counts}, "
                         f"got {len(call.args):,}", call.span,
-                        "signatures: " + "; ".join(f"{call.op}{_sig_str(s.args)}" for s in overloads))
+                        "signatures: " + "; ".join(f"{call.op}{_sig_str(s.args)}" for s in overloads)
+                        + _nesting(call.op, len(call.args), overloads))
+
+
+def _nesting(op: str, given: int, overloads: Sequence[Signature]) -> str:
+    """How ``given`` arguments are written to ``op`` where it takes fewer but its result may be its own argument (seq
+    of 5 layers was told seq's signatures only, a fresh-user pass): ``; nest for more: seq(a, b, c, seq(d, e))``;
+    else ``""``."""
+    closed = [len(s.args) for s in overloads if len(s.args) >= 2 and all(a == s.result for a in s.args)]
+    most = max(closed, default=0)
+    if not most or given <= most or given > 2 * most - 1 or given > 26:
+        return ""
+    names = [chr(ord("a") + i) for i in range(given)]
+    return f"; nest for more: {op}({', '.join(names[:most - 1])}, {op}({', '.join(names[most - 1:])}))"
 
 
 def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
@@ -195,6 +208,12 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
     elif any(not isinstance(a, Num) and k == SCALAR and s.args[i] == INT
              for i, (a, k) in enumerate(zip(args, kids, strict=True)) for s in same_arity):  # dense(32+32)
         hint += " (an Int is a whole number written out, e.g. 64, or a let bound to one: a size has no arithmetic)"
+    elif kids == [TENSOR] and same_arity and all(s.result == SCALAR and TENSOR not in s.args for s in same_arity):
+        # mean(square(p - y)) in a loss was told the elementwise primitives (a fresh-user pass): no reduction
+        # takes a Tensor, as training reduces a loss or an objective itself
+        hint += ("; a Tensor is used elementwise, with no reductions: a loss or objective is written per element "
+                 "(square(p - y), not mean(square(p - y))), and training sums it over outputs and averages it over "
+                 "the batch")
     elif others:
         more = f" and {len(others) - _LISTED:,} more (mlevolve grammar show)" if len(others) > _LISTED else ""
         hint += f"; primitives that take {found}: {', '.join(others[:_LISTED])}{more}"

@@ -98,6 +98,11 @@ FOREIGN_NAMES: Mapping[str, str] = {
     **dict.fromkeys(("negative", "negate"), "-x (neg(x))"), "sq": "square(x)",
     **dict.fromkeys(("protected_div", "pdiv", "divide", "true_divide"), "x / y (div(x, y))"),
     "multiply": "x * y (mul(x, y))", "subtract": "x - y (sub(x, y))",
+    # `sum(square(p - y))` in a loss was told "did you mean 'sub'?" (a fresh-user pass)
+    **dict.fromkeys(("sum", "reduce_sum", "nansum", "prod", "reduce_mean", "nanmean", "average"),
+                    "mlevolve has no sum or product primitive: a loss or objective is written per element "
+                    "(square(p - y)) and training sums it over outputs and averages it over the batch; a Vector's "
+                    "mean is mean(v), its sum dot(v, fill(1.0))"),
 }
 # Python's operator characters that .mlev has no operator for (its operators are + - * /): an unexpected one's hint
 # says how .mlev writes what it means (`^` and `**`, the power, are told so by the parser).
@@ -107,6 +112,16 @@ OPERATOR_HINTS: Mapping[str, str] = {
     **dict.fromkeys("&|", f".mlev has no logical operators: write a condition as {COMPARE}; 'and' is a product of "
                           "them, 'or' their max"),
     "@": ".mlev has no @ operator: write matmul(A, B) (dot(u, v) for two vectors)",
+    # Python's other punctuation, which a fresh user writes out of habit (`x[0]`, `torch.relu(x)`, `task 'iris'`)
+    **dict.fromkeys("[]", ".mlev has no indexing or lists: a Vector, Matrix or Tensor is used whole, elementwise or "
+                          "by dot(u, v), mean(v), matmul(A, B); a formula takes one Scalar parameter per column"),
+    **dict.fromkeys("{}", ".mlev has no braces: group with parentheses ( )"),
+    ".": ".mlev has no modules, attributes or methods: call a primitive by its name, relu(x) (not torch.relu(x)) "
+         "or mean(v) (not v.mean()); `mlevolve grammar show` lists them",
+    ";": ".mlev has no ; : a definition ends where the next one starts, with its kind, and a let's body follows "
+         "its in",
+    "'": ".mlev has no single quotes: a data file or a task with options is written in double quotes, "
+         "task \"data.csv:target=y\"; a comment starts with #",
 }
 # Other languages' type names, which .mlev names otherwise: an unknown type's hint says which.
 FOREIGN_TYPES: Mapping[str, tuple[str, ...]] = {

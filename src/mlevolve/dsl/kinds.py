@@ -165,6 +165,10 @@ _OPTIMIZER_SCALARS = {"lr": _aliases("lr learning_rate learningrate rate eta alp
                       "t": _aliases("t step steps iteration iter it k time timestep")}
 
 
+# What PyTorch's LambdaLR and others pass a schedule, a count; a .mlev schedule is passed the progress t in [0, 1].
+_SCHEDULE_STEPS = _aliases("step steps n_step num_steps global_step iteration iterations iter n_iter epoch epochs "
+                           "timestep timesteps")
+
 _LOGVAR = ("the 4th parameter is logvar, log(sigma^2): the variance is exp(logvar), the standard deviation "
            "exp(0.5 * logvar)")
 
@@ -173,13 +177,24 @@ KINDS: Mapping[str, KindSpec] = {k.name: k for k in (
     KindSpec("loss", "elementwise loss of prediction p against target y (summed over outputs, "
                      "averaged over the batch); p is the softmax for classification", (TENSOR, TENSOR), TENSOR,
              names=("p", "y"), aliases=(_aliases("pred preds prediction predictions yhat y_hat y_pred output "
-                                                 "outputs out logits probs input"),
-                                        _aliases("target targets label labels truth y_true true"))),
+                                                 "outputs out probs input"),
+                                        _aliases("target targets label labels truth y_true true")),
+             # `loss l(logits, y) = ...`: p is the softmax, not the logits; a log-softmax written on it, silently
+             misnomers=((_aliases("logit logits logp log_p logprob logprobs log_prob log_probs"),
+                         "the logits or log-probabilities, but a loss is passed p: the softmax probabilities "
+                         "(classification) or the prediction (regression)",
+                         "the 1st parameter is p, already the softmax: write -(y * log(p + 1e-7)) for "
+                         "cross-entropy, with p: Tensor"),)),
     KindSpec("augment", "a transformation of a training batch", (TENSOR,), TENSOR),
     KindSpec("schedule", "learning rate as a function of training progress t in [0, 1]", (SCALAR,), SCALAR,
              misnomers=((_OPTIMIZER_SCALARS["lr"], "the learning rate, but a schedule is passed the training "
                          "progress t in [0, 1] and returns the rate", "write schedule s(t: Scalar) -> Scalar = ..., "
-                         "e.g. 0.05 * (1.0 - t)"),)),
+                         "e.g. 0.05 * (1.0 - t)"),
+                        # `schedule s(step) = 0.1 * exp(-0.001 * step)`: PyTorch's LambdaLR passes a step count;
+                        # here that decays by 0.1% over the whole run, silently
+                        (_SCHEDULE_STEPS, "a step count, but a schedule is passed the training progress t in "
+                         "[0, 1] (step / steps, 0 at the first step)", "write schedule s(t: Scalar) -> Scalar = "
+                         "..., with t the fraction of training done, e.g. 0.05 * exp(-3.0 * t)"))),
     KindSpec("formula", "a function of scalar inputs (symbolic regression)", (), SCALAR, rest=SCALAR, min_params=1,
              types=frozenset({SCALAR}), float32=False),
     KindSpec("model", "a network as a composition of layers (a linear head is added for the task)", (), LAYER,
@@ -384,10 +399,10 @@ def check_program(program: Program, prims: Primitives, *, written: bool = False)
             elif isinstance(err, UnknownSymbol) and not err.called and prims.overloads(err.symbol):  # `x + sin`
                 message, hint = _uncalled(err.symbol, owner_def.kind == "model" and all(
                     o.result != LAYER for o in prims.overloads(err.symbol)),
-                    all(not o.args for o in prims.overloads(err.symbol)))
+                    all(not o.args for o in prims.overloads(err.symbol)), _layer_of(err.symbol, prims))
             elif isinstance(err, UnknownSymbol) and owner_def.kind == "model" and (
                     (call := _value_call_on(slot.body, err.symbol, prims)) is not None):  # seq(dense(16), relu(x))
-                message, hint = _uncalled(call.op, True)
+                message, hint = _uncalled(call.op, True, layer=_layer_of(call.op, prims))
                 err = MlevError(message, call.span, hint)
             errors.append(MlevError(f"in {where}: {message}", err.span, hint))
     if errors:
@@ -459,13 +474,25 @@ def _named(named: Definition, owner: str) -> str:
     return f"'{named.name}' is {named.kind} '{named.name}' of this program, which '{owner}' cannot use"
 
 
-def _uncalled(primitive: str, in_model: bool, nullary: bool = False) -> tuple[str, str]:
+def _layer_of(primitive: str, prims: Primitives) -> str | None:
+    """The grammar's layer primitive that applies ``primitive`` (``relu_layer`` of ``relu``), if it has one: a
+    nullary production of ``NAME_layer`` whose result is a Layer."""
+    layer = f"{primitive}_layer"
+    return layer if any(not o.args and o.result == LAYER for o in prims.overloads(layer)) else None
+
+
+def _uncalled(primitive: str, in_model: bool, nullary: bool = False,
+              layer: str | None = None) -> tuple[str, str]:
     """The message and hint of ``primitive`` named without arguments ("unknown name 'relu'" of `seq(dense(16), relu)`
     misled: relu is a primitive of the grammar); ``in_model``: a function of values named in a model, as a layer;
-    ``nullary``: it takes no arguments (`relu_layer` was told "it takes arguments", to be called as relu_layer(...))."""
+    ``nullary``: it takes no arguments (`relu_layer` was told "it takes arguments", to be called as relu_layer(...));
+    ``layer``: the grammar's layer primitive that applies it (`seq(dense(8), relu)`'s hint named an activation to
+    define, not relu_layer(), which the grammar has)."""
     if in_model:
+        own = f"define activation a(x: Tensor) -> Tensor = {primitive}(x), then write seq(dense(16), a)"
         return (f"'{primitive}' is a primitive, not a layer: a model names activations",
-                f"define activation a(x: Tensor) -> Tensor = {primitive}(x), then write seq(dense(16), a)")
+                f"write {layer}(), the layer that applies {primitive}: seq(dense(16), {layer}()); or {own}"
+                if layer is not None else own)
     if nullary:
         return f"'{primitive}' is a primitive, not a name: it is called, with no arguments", \
             f"call it, as {primitive}()"
@@ -501,6 +528,51 @@ def replace_slot(program: Program, name: str, body: Expr) -> Program:
     else:
         new = d.replace_body(body)
     return program.with_definitions((*definitions[:k], new, *definitions[k + 1:]))
+
+
+def unread_lets(program: Program) -> list[MlevError]:
+    """A warning-to-be for each ``let`` of ``program`` whose name its body never reads (``let m2 = 0.9 * m + g in
+    (w - lr * m, m)``: a typo of the name used, and the bound value dropped, silently; the simplifier removes such a
+    let, so a run trains without it).  At the name, in preorder of each definition's (or method's) body."""
+    out: list[MlevError] = []
+    for d in program.definitions:
+        for owner in (d, *d.methods):
+            if owner.body is None:
+                continue
+            where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}" if owner is not d else "")
+            for node in walk(owner.body):
+                if isinstance(node, Let) and not reads(node.body, node.name):
+                    out.append(MlevError(
+                        f"in {where}: let '{node.name}' is never used: its value is dropped", node.span,
+                        f"use {node.name} after its `in` (was another name written where {node.name} was meant?), "
+                        "or remove the binding"))
+    return out
+
+
+# The inputs without which a definition cannot learn from the data, by position (parameters bind by position):
+# a loss's target, an update rule's gradient, a learner's target in learn.  (kind or method, index, what it is)
+_NEEDED = (("loss", 1, "the target", "it cannot fit the task's targets"),
+           ("optimizer", 1, "the gradient", "the weights never follow the loss"),
+           ("learn", 1, "the target", "the learner cannot fit the task's targets"))
+
+
+def unread_inputs(program: Program) -> list[MlevError]:
+    """A warning-to-be for each input a definition as written needs but never reads (:data:`_NEEDED`): ``loss
+    l(p, y) = square(p)``, ``optimizer o(w, g, lr) = w - lr * w``, ``learn(x, y, p) = w + 0.1 * p * x`` passed
+    check and trained on nothing, silently (a fresh-user pass).  At the parameter."""
+    out: list[MlevError] = []
+    for d in program.definitions:
+        for owner in (d, *d.methods):
+            kind = owner.kind if owner is not d else d.kind
+            for needed, index, what, effect in _NEEDED:
+                if kind != needed or owner.body is None or len(owner.params) <= index:
+                    continue
+                p = owner.params[index]
+                if not reads(owner.body, p.name):
+                    where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}," if owner is not d else "")
+                    out.append(MlevError(f"{where} never reads {p.name}, {what}: {effect}", p.span,
+                                         f"use {p.name} in the body, or remove the definition"))
+    return out
 
 
 def reads(body: Expr, name: str) -> bool:

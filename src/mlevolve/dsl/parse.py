@@ -7,8 +7,10 @@ Syntax errors become :class:`MlevError` with the position and the expected token
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import replace
 from functools import cache
 from importlib import resources
@@ -365,6 +367,16 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
         return glued
     what = f"keyword {str(tok)!r}" if str(tok) in KEYWORDS else repr(str(tok))
     hint = f"expected one of: {expected}" if expected else None
+    meant = _keyword_meant(parser, names, str(tok)) if tok.type == "NAME" else None
+    if meant is None and tok.type == "NAME" and (word := re.search(r"([A-Za-z_]\w*)\s*$", source[:tok.start_pos or 0])):
+        meant = _closest_keyword(word[1], ("state",)) if "COLON" in names else None  # `l(stat w: Vector)`
+        if meant is not None and "\n" not in source[word.start():tok.start_pos or 0]:
+            column = (tok.column or 1) - ((tok.start_pos or 0) - word.start())
+            return MlevError(f"unexpected {what} after {word[1]!r}", Span(tok.line or 1, column, tok.line or 1,
+                                                                          column + len(word[1]) - 1),
+                             f"did you mean '{meant}'? a learner's memory is declared `state NAME: Type`")
+    if hint and meant is not None:
+        hint = f"did you mean '{meant}'? {hint}"
     if str(tok) == "*" and source[: tok.start_pos or 0].rstrip().endswith("*"):  # x ** 2, Python's power
         return MlevError("unexpected '*': .mlev has no power operator", _span(tok), f"write {POWER}")
     if hint and "a name" in expected:
@@ -381,6 +393,37 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
     if hint and form:
         hint += f"; {form}"
     return MlevError(f"unexpected {what}", _span(tok), hint)
+
+
+_KEYWORD_TERMINALS = {"METHOD": ("setup", "predict", "learn"), "STATE": ("state",)}
+
+
+def _keyword_meant(parser: Lark, names: set[str], word: str) -> str | None:
+    """The keyword the parser expected (``names``, its terminals) that ``word``, a name in its place, misspells
+    (``predcit``: predict; ``Let``: let), or None.  Keywords are lower case, so case is ignored."""
+    expected: list[str] = []
+    for name in names:
+        if name in _KEYWORD_TERMINALS:
+            expected += _KEYWORD_TERMINALS[name]
+            continue
+        try:
+            value = parser.get_terminal(name).pattern.value
+        except KeyError:
+            continue
+        if value in KEYWORDS:
+            expected.append(value)
+    return _closest_keyword(word, expected)
+
+
+def _closest_keyword(word: str, keywords: Collection[str]) -> str | None:
+    """The one of ``keywords`` that ``word`` (not itself one) misspells, ignoring case; None where none is close."""
+    if word in KEYWORDS:
+        return None
+    lower = {k.lower(): k for k in keywords}
+    if word.lower() in lower:
+        return lower[word.lower()]
+    close = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.75)
+    return lower[close[0]] if close else None
 
 
 def _glued(source: str, word: Token) -> MlevError | None:
@@ -419,9 +462,15 @@ def _stray(parser: Lark, source: str, end: int, names: set[str]) -> MlevError | 
         return None
     if before.type == "NUMBER" and before.end_pos == kind.start_pos and (glued := _glued(source, kind)):
         return glued
+    if before.type == "NAME" and (meant := _closest_keyword(str(before), ("let",))) is not None:  # `Let y = x`
+        return MlevError(f"unexpected {str(kind)!r} after {str(before)!r}", _span(before),
+                         f"did you mean '{meant}'? keywords are lower case: a binding is `let NAME = EXPR in EXPR`")
+    in_learner = next((str(t) for t in reversed(tokens) if str(t) in KINDS), None) == "learner"
+    words = (*KINDS, *_KEYWORD_TERMINALS["METHOD"]) if in_learner else tuple(KINDS)  # `lern(...)` after a method
     return MlevError(f"unexpected {str(kind)!r} after an expression", _span(kind),
-                     f"{did_you_mean(str(kind), KINDS)}join terms with an operator (+ - * /) and call a primitive as "
-                     f"NAME(ARGS); a new definition starts with its kind ({', '.join(KINDS)})")
+                     f"{did_you_mean(str(kind), words)}join terms with an operator (+ - * /) and call a primitive as "
+                     f"NAME(ARGS); a new definition starts with its kind ({', '.join(KINDS)})"
+                     + ("; a learner's method with setup, predict or learn" if in_learner else ""))
 
 
 def parse(source: str, file: str | None = None) -> Program:

@@ -43,7 +43,7 @@ from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.algebra import UNDECIDABLE, formula_display, shown_expr, sympy_of, too_deep, undecidable
 from mlevolve.interpreter.codegen import _ZEROS, WIDTH, Backend, doc_literal, function_lines, packed, wrapped_text
-from mlevolve.interpreter.names import py_local
+from mlevolve.interpreter.names import ESCAPE, py_local
 
 
 @dataclass(frozen=True)
@@ -524,6 +524,7 @@ def export_component(program: Program, name: str, spec: GrammarSpec) -> str:
     form = FORMS[d.kind]  # every kind has one (a test holds the table to the kinds)
     m = _Module(program, d, spec)
     form.write(m)
+    _public_aliases(m)
     body = "\n\n\n".join(part.strip() for part in m.body)
     source = "\n\n".join(format_definition(x) for x in m.sources)
     prose = [f"{d.name}: the {d.kind} of mlevolve program {program.name!r} as a drop-in component: "
@@ -538,6 +539,18 @@ def export_component(program: Program, name: str, spec: GrammarSpec) -> str:
     order = sorted(m.public, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
     exports = "__all__ = [" + ", ".join(f'"{n}"' for n in order) + "]"
     return "\n\n".join([doc, _imports(body), exports + "\n", body]).rstrip() + "\n"
+
+
+def _public_aliases(m: _Module) -> None:
+    """Export each public function the code generator escaped (a definition named ``F``, ``abs`` or ``data``: its
+    function is ``_u_F``, a private name, which ``__all__`` listed, a fresh-user pass) under its own name, with a
+    trailing ``_`` while that is taken (``F_``, ``abs_``), as the module's other names are."""
+    for i, name in enumerate(m.public):
+        if name.startswith(ESCAPE):
+            alias = m.name(name[len(ESCAPE):])
+            m.body.append(f"{alias} = {name}  # the definition's name (in the code above, {name})")
+            m.public[i] = alias
+            m.usage = re.sub(rf"\b{re.escape(name)}\b", alias, m.usage)
 
 
 _NEEDS = {"learner": "numpy, scikit-learn (1.6 or later)", "formula": "numpy (and sympy, for the symbolic form)"}

@@ -23,10 +23,17 @@ from mlevolve.results import Failure, Outcome, guarded
 
 
 def namespace(compiled: Compiled, dim: int = 0) -> dict[str, Any]:
-    """Execute the generated source in a fresh namespace over the runtime; return the namespace."""
-    from mlevolve.interpreter import runtime  # torch: only generated code runs over it
+    """Execute the generated source in a fresh namespace over the runtime; return the namespace.  A NumPy regime's
+    code (a formula's, a learner's) runs over the NumPy modules its exported script carries, without PyTorch."""
+    if compiled.regime.backend == "numpy":
+        from mlevolve.interpreter.standalone import common, formula, learner
 
-    names = dict(vars(runtime))
+        names = {k: v for module in (common, formula, learner) for k, v in vars(module).items()
+                 if not k.startswith("__")}
+    else:
+        from mlevolve.interpreter import runtime  # torch: only generated code runs over it
+
+        names = dict(vars(runtime))
     names["DIM"] = dim
     assert compiled.code is not None
     exec(compiled.code, names)
@@ -54,9 +61,11 @@ def evaluate_compiled(compiled: Compiled | Interpreted, task: Task, settings: Se
     task_data = arrays(task) if data is None else data
 
     def train() -> dict[str, Any]:
-        if isinstance(compiled, Interpreted):
-            # The fast path: NumPy only, drawing only from the generators the loops make (no global state
-            # to seed), so PyTorch is never imported by a formula or learner run.
+        if isinstance(compiled, Interpreted) or compiled.regime.backend == "numpy":
+            # The fast path, or a NumPy regime's generated code (`mlevolve run` of a formula or learner, as its
+            # exported script runs it): NumPy only, drawing only from the generators the loops make (no global
+            # state to seed), so PyTorch is never imported by a formula or learner run (it was, about 1.7 s, to
+            # seed its generator for code that never draws from it: a fresh-user pass).
             return check_finite(_train(compiled, task_data, settings), "validation")
         import torch
 
