@@ -186,7 +186,8 @@ def evolve(
     passed, no new candidate starts (mid-generation too), those in flight finish, and the run ends as one at its
     budget does, its summary's ``time_limit`` giving ``max_time`` and ``budget``: stopped after ``candidates`` of
     ``budget``.  The budget still bounds it.  A run always goes at least one candidate past what its archive held,
-    so calling again resumes it with a fresh allowance and each call gets further.  Where a limited run stops
+    so calling again resumes it with a fresh allowance and each call gets further, and where none has succeeded
+    yet, on until one has or ``population`` candidates have failed.  Where a limited run stops
     depends on the clock, not on the seed alone; a resumed run then ends as an unlimited one would, as after Ctrl-C.
 
     The program, the ``--evolve`` names and the task are checked (and the task's data read) before
