@@ -261,6 +261,13 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _path(file: str | Program) -> str | Path | Program:
+    """A FILE argument as the API reads a program (:func:`mlevolve.api.programs.names_file`): the name as typed
+    where the API takes it for a path (errors then name it so), else a :class:`~pathlib.Path` (a missing
+    ``prog.txt`` is a file that cannot be read, not a program's text)."""
+    return file if not isinstance(file, str) or api.names_file(file) else Path(file)
+
+
 def _located(file: str | Program, call: Callable[[], _T]) -> _T:
     """``call()``, with a mistake in ``file`` printed as `check` prints it (source line and caret); a program
     already parsed (an archive's) names its own file (``DB#HASH``) where the error names none."""
@@ -295,12 +302,12 @@ def _unread_flags(args: argparse.Namespace, file: str | None) -> None:
     typed = [name for name, default in api.SETTING_DEFAULTS.items()
              if name in args.given and getattr(args, name) in (default, None)]
     if file is not None and typed:
-        _located(file, lambda: api.check_settings_apply(file, typed, grammar=load_grammar(args.grammar)))
+        _located(file, lambda: api.check_settings_apply(_path(file), typed, grammar=load_grammar(args.grammar)))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     _unread_flags(args, args.file)
-    result = _located(args.file, lambda: api.run(args.file, args.task, seed=args.seed, epochs=args.epochs,
+    result = _located(args.file, lambda: api.run(_path(args.file), args.task, seed=args.seed, epochs=args.epochs,
                                                  grammar=load_grammar(args.grammar)))
     if args.json:
         print(dumps(result))
@@ -355,7 +362,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         program: Program | str = args.file
         if args.db:  # the best program, or the one --hash names
             program = api.archived_program(args.db, args.hash, grammar=grammar)
-        source = _located(program, lambda: api.export_component(program, args.component, grammar=grammar))
+        source = _located(program, lambda: api.export_component(_path(program), args.component, grammar=grammar))
     elif args.db:
         if args.file:
             raise MlevError("give either FILE or --db, not both", hint="mlevolve export FILE -o OUT.py, or mlevolve "
@@ -366,7 +373,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     elif args.file:
         _no_archive_flags(args)
         _unread_flags(args, args.file)
-        source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, script=script,
+        source = _located(args.file, lambda: api.export(_path(args.file), args.task, grammar=grammar, script=script,
                                                         **given))
     else:
         raise MlevError("nothing to export: give FILE (a .mlev program) or DB (a run's archive)",
@@ -432,8 +439,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     _unread_flags(args, args.file)
     try:
         result = _located(args.file, lambda: api.evolve(
-            args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm, seed=args.seed,
-            init=args.init, population=args.population, tournament=args.tournament,
+            _path(args.file), names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm,
+            seed=args.seed, init=args.init, population=args.population, tournament=args.tournament,
             restart_every=args.restart_every, epochs=args.epochs,
             hurdle=args.hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
             json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
@@ -585,7 +592,7 @@ def _show_formula(args: argparse.Namespace) -> int:
         programs = [api.parse(c["program"], f"{args.db}#{c['hash'][:12]}") for c in shown]
     def sympy_of(program: str | Program) -> Any:  # its SymPy form, or why it has none (a mistake: raised)
         try:
-            return api.formula_sympy(program)
+            return api.formula_sympy(_path(program))
         except NoSympyForm as err:  # SymPy cannot decide it, or would write zoo: the formula as written
             return err
 

@@ -140,7 +140,7 @@ def evolve(
     proposed program counts once, however it is answered: cache, FEC, probe, hurdle or a full
     evaluation; a formula's constant-fitting and a learner's literal-tuning evaluations come on top, as
     ``fit_evaluations``).
-    ``program``: a parsed :class:`Program` or the path of a ``.mlev`` file (a ``str`` is a path, as for :func:`run`).
+    ``program``: a parsed :class:`Program`, its text, or its ``.mlev`` file's path, as for :func:`run`.
 
     The run lives in the SQLite archive ``db`` (default ``runs/<program>-<task>.db``, a grammar's name after the
     task where ``grammar`` is not the base grammar: :func:`~mlevolve.gp.archive.default_path`); calling again
