@@ -48,6 +48,7 @@ from mlevolve.messages import counted
 from mlevolve.results import SHOWN_DIGITS, fitness_metric
 
 
+@typed
 def evolvable(program: Program, names: Sequence[str], file: str = "the program") -> builtins.list[str]:
     """The slots ``--evolve`` names: definitions, ``learner.method``, a learner (all its methods),
     or ``all``.  Raises :class:`SettingError` for a name that is none of them, and :class:`MlevError` at
