@@ -1079,6 +1079,14 @@ def _refuse_empty_paths(parser: argparse.ArgumentParser, args: argparse.Namespac
             raise _UsageError(f"{name} is empty", f"give a path{f', or leave {name} out' if optional else ''}", prog)
 
 
+# Why a command has no option another command has, where a user would look for it there (``meta --max-time``: it
+# said only whose option it is), by the command and the option.
+_NOT_HERE = {
+    ("mlevolve meta", "--max-time"): "a meta-fitness is measured at a fixed inner budget, which a clock would make "
+                                     "depend on the machine; a meta run resumes, so stop it with Ctrl-C and run the "
+                                     "same command to go on",
+}
+
 # The names other tools give a setting (``--out``, ``--generations``...), by what the commands call it and why: one
 # given for a command's own is meant so.
 _OTHER_NAMES = (
@@ -1129,7 +1137,8 @@ def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser
     """The start of the hint for ``option``, which ``own`` does not take: that ``own`` takes it as its positional
     argument (``best --db X``: "mlevolve best takes it as its argument DB, without the flag; "), that ``meta``
     reads it from its configuration (``meta --budget 5``: "mlevolve meta reads budget from CONFIG, under
-    [inner]; "), or whose option it is (``run --budget 5``: "'--budget' is an option of evolve, not of run; ");
+    [inner]; "), or whose option it is (``run --budget 5``: "'--budget' is an option of evolve, not of run; ", and
+    why where :data:`_NOT_HERE` says: ``meta --max-time``);
     else ``""``."""
     name = option.split("=", 1)[0]
     positional = _as_positional(own, name)
@@ -1145,7 +1154,8 @@ def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser
     listed = ", ".join(others[:-1]) + f" and {others[-1]}" if len(others) > 1 else others[0]
     if own is parser:  # `mlevolve --budget 3 evolve ...`
         return f"'{name}' is an option of {listed}: give it after the command; "
-    return f"'{name}' is an option of {listed}, not of {own.prog.removeprefix('mlevolve ')}; "
+    why = f": {_NOT_HERE[own.prog, name]}" if (own.prog, name) in _NOT_HERE else ""
+    return f"'{name}' is an option of {listed}, not of {own.prog.removeprefix('mlevolve ')}{why}; "
 
 
 def _commands(parser: argparse.ArgumentParser, words: str = "") -> Iterator[tuple[str, argparse.ArgumentParser]]:
