@@ -10,12 +10,14 @@ from the owner's table, and its name from :func:`flag_of`; a bad value the API r
 from __future__ import annotations
 
 import argparse
+import functools
 import inspect
 import re
 import shlex
 import signal
 import sqlite3
 import sys
+import threading
 import typing
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -989,14 +991,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ``argv`` None: this process's own command (``python -m mlevolve``, the ``mlevolve`` script), whose
     stop signals stay handled as :func:`mlevolve.stop.on_stop` says until the process has exited (through
-    ``sys.exit`` and the interpreter's shutdown); else (a call from Python) the previous handlers are
-    put back on return (main thread only; elsewhere nothing changes)."""
+    ``sys.exit`` and the interpreter's shutdown); else (a call from Python) the previous handlers, and the previous
+    ``sys.unraisablehook`` (:func:`mlevolve.stop.unraisable` stands in for it meanwhile, as it does for the
+    process's own command, so a Ctrl-C Python drops in a callback still stops the run), are put back on return (main
+    thread only; elsewhere nothing changes)."""
     if argv is None:  # the handler may be in place since the process began (mlevolve.__main__), with a signal kept
         stop.install()
         return flushed(lambda: _main(argv))  # `mlevolve --help | head -1`: quietly
     _STOPPED.clear()
-    with signal_handler(signal.SIGINT, stop.on_stop), signal_handler(signal.SIGTERM, stop.on_stop):
-        return _main(argv)
+    stop.LOST.clear()
+    previous = sys.unraisablehook  # a stop dropped in a callback (a garbage collector's: Hypothesis has one) is kept
+    if threading.current_thread() is threading.main_thread():  # where the stop signals are handled
+        sys.unraisablehook = functools.partial(stop.unraisable, fallback=previous)
+    try:
+        with signal_handler(signal.SIGINT, stop.on_stop), signal_handler(signal.SIGTERM, stop.on_stop):
+            return _main(argv)
+    finally:
+        sys.unraisablehook = previous
 
 
 def _main(argv: Sequence[str] | None) -> int:
