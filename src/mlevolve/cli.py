@@ -10,12 +10,14 @@ from the owner's table, and its name from :func:`flag_of`; a bad value the API r
 from __future__ import annotations
 
 import argparse
+import functools
 import inspect
 import re
 import shlex
 import signal
 import sqlite3
 import sys
+import threading
 import typing
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -261,6 +263,13 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _path(file: str | Program) -> str | Path | Program:
+    """A FILE argument as the API reads a program (:func:`mlevolve.api.programs.names_file`): the name as typed
+    where the API takes it for a path (errors then name it so), else a :class:`~pathlib.Path` (a missing
+    ``prog.txt`` is a file that cannot be read, not a program's text)."""
+    return file if not isinstance(file, str) or api.names_file(file) else Path(file)
+
+
 def _located(file: str | Program, call: Callable[[], _T]) -> _T:
     """``call()``, with a mistake in ``file`` printed as `check` prints it (source line and caret); a program
     already parsed (an archive's) names its own file (``DB#HASH``) where the error names none."""
@@ -295,12 +304,12 @@ def _unread_flags(args: argparse.Namespace, file: str | None) -> None:
     typed = [name for name, default in api.SETTING_DEFAULTS.items()
              if name in args.given and getattr(args, name) in (default, None)]
     if file is not None and typed:
-        _located(file, lambda: api.check_settings_apply(file, typed, grammar=load_grammar(args.grammar)))
+        _located(file, lambda: api.check_settings_apply(_path(file), typed, grammar=load_grammar(args.grammar)))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     _unread_flags(args, args.file)
-    result = _located(args.file, lambda: api.run(args.file, args.task, seed=args.seed, epochs=args.epochs,
+    result = _located(args.file, lambda: api.run(_path(args.file), args.task, seed=args.seed, epochs=args.epochs,
                                                  grammar=load_grammar(args.grammar)))
     if args.json:
         print(dumps(result))
@@ -355,7 +364,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         program: Program | str = args.file
         if args.db:  # the best program, or the one --hash names
             program = api.archived_program(args.db, args.hash, grammar=grammar)
-        source = _located(program, lambda: api.export_component(program, args.component, grammar=grammar))
+        source = _located(program, lambda: api.export_component(_path(program), args.component, grammar=grammar))
     elif args.db:
         if args.file:
             raise MlevError("give either FILE or --db, not both", hint="mlevolve export FILE -o OUT.py, or mlevolve "
@@ -366,7 +375,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     elif args.file:
         _no_archive_flags(args)
         _unread_flags(args, args.file)
-        source = _located(args.file, lambda: api.export(args.file, args.task, grammar=grammar, script=script,
+        source = _located(args.file, lambda: api.export(_path(args.file), args.task, grammar=grammar, script=script,
                                                         **given))
     else:
         raise MlevError("nothing to export: give FILE (a .mlev program) or DB (a run's archive)",
@@ -432,8 +441,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     _unread_flags(args, args.file)
     try:
         result = _located(args.file, lambda: api.evolve(
-            args.file, names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm, seed=args.seed,
-            init=args.init, population=args.population, tournament=args.tournament,
+            _path(args.file), names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm,
+            seed=args.seed, init=args.init, population=args.population, tournament=args.tournament,
             restart_every=args.restart_every, epochs=args.epochs,
             hurdle=args.hurdle, grammar=load_grammar(args.grammar), quiet=args.quiet or args.json,
             json_log=args.json_log, workers=args.workers, dask=args.dask, timeout=args.timeout, bandit=args.bandit,
@@ -585,7 +594,7 @@ def _show_formula(args: argparse.Namespace) -> int:
         programs = [api.parse(c["program"], f"{args.db}#{c['hash'][:12]}") for c in shown]
     def sympy_of(program: str | Program) -> Any:  # its SymPy form, or why it has none (a mistake: raised)
         try:
-            return api.formula_sympy(program)
+            return api.formula_sympy(_path(program))
         except NoSympyForm as err:  # SymPy cannot decide it, or would write zoo: the formula as written
             return err
 
@@ -982,14 +991,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ``argv`` None: this process's own command (``python -m mlevolve``, the ``mlevolve`` script), whose
     stop signals stay handled as :func:`mlevolve.stop.on_stop` says until the process has exited (through
-    ``sys.exit`` and the interpreter's shutdown); else (a call from Python) the previous handlers are
-    put back on return (main thread only; elsewhere nothing changes)."""
+    ``sys.exit`` and the interpreter's shutdown); else (a call from Python) the previous handlers, and the previous
+    ``sys.unraisablehook`` (:func:`mlevolve.stop.unraisable` stands in for it meanwhile, as it does for the
+    process's own command, so a Ctrl-C Python drops in a callback still stops the run), are put back on return (main
+    thread only; elsewhere nothing changes)."""
     if argv is None:  # the handler may be in place since the process began (mlevolve.__main__), with a signal kept
         stop.install()
         return flushed(lambda: _main(argv))  # `mlevolve --help | head -1`: quietly
     _STOPPED.clear()
-    with signal_handler(signal.SIGINT, stop.on_stop), signal_handler(signal.SIGTERM, stop.on_stop):
-        return _main(argv)
+    stop.LOST.clear()
+    previous = sys.unraisablehook  # a stop dropped in a callback (a garbage collector's: Hypothesis has one) is kept
+    if threading.current_thread() is threading.main_thread():  # where the stop signals are handled
+        sys.unraisablehook = functools.partial(stop.unraisable, fallback=previous)
+    try:
+        with signal_handler(signal.SIGINT, stop.on_stop), signal_handler(signal.SIGTERM, stop.on_stop):
+            return _main(argv)
+    finally:
+        sys.unraisablehook = previous
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -1072,6 +1090,14 @@ def _refuse_empty_paths(parser: argparse.ArgumentParser, args: argparse.Namespac
             raise _UsageError(f"{name} is empty", f"give a path{f', or leave {name} out' if optional else ''}", prog)
 
 
+# Why a command has no option another command has, where a user would look for it there (``meta --max-time``: it
+# said only whose option it is), by the command and the option.
+_NOT_HERE = {
+    ("mlevolve meta", "--max-time"): "a meta-fitness is measured at a fixed inner budget, which a clock would make "
+                                     "depend on the machine; a meta run resumes, so stop it with Ctrl-C and run the "
+                                     "same command to go on",
+}
+
 # The names other tools give a setting (``--out``, ``--generations``...), by what the commands call it and why: one
 # given for a command's own is meant so.
 _OTHER_NAMES = (
@@ -1122,7 +1148,8 @@ def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser
     """The start of the hint for ``option``, which ``own`` does not take: that ``own`` takes it as its positional
     argument (``best --db X``: "mlevolve best takes it as its argument DB, without the flag; "), that ``meta``
     reads it from its configuration (``meta --budget 5``: "mlevolve meta reads budget from CONFIG, under
-    [inner]; "), or whose option it is (``run --budget 5``: "'--budget' is an option of evolve, not of run; ");
+    [inner]; "), or whose option it is (``run --budget 5``: "'--budget' is an option of evolve, not of run; ", and
+    why where :data:`_NOT_HERE` says: ``meta --max-time``);
     else ``""``."""
     name = option.split("=", 1)[0]
     positional = _as_positional(own, name)
@@ -1138,7 +1165,8 @@ def _others_option(parser: argparse.ArgumentParser, own: argparse.ArgumentParser
     listed = ", ".join(others[:-1]) + f" and {others[-1]}" if len(others) > 1 else others[0]
     if own is parser:  # `mlevolve --budget 3 evolve ...`
         return f"'{name}' is an option of {listed}: give it after the command; "
-    return f"'{name}' is an option of {listed}, not of {own.prog.removeprefix('mlevolve ')}; "
+    why = f": {_NOT_HERE[own.prog, name]}" if (own.prog, name) in _NOT_HERE else ""
+    return f"'{name}' is an option of {listed}, not of {own.prog.removeprefix('mlevolve ')}{why}; "
 
 
 def _commands(parser: argparse.ArgumentParser, words: str = "") -> Iterator[tuple[str, argparse.ArgumentParser]]:

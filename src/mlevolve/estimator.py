@@ -57,8 +57,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     rows are the same), 3 at least (the linear scaling fits 2 exactly); None: all.
     ``max_time``: the search's wall-clock limit in seconds (``mlevolve evolve --max-time``; PySR's
     ``timeout_in_seconds``), a positive finite number; None, the default: ``budget`` alone ends it.  The fit then
-    ends early with the best found so far (``summary_["time_limit"]`` says so), which depends on the clock; a second
-    ``fit`` with the same ``db`` goes on from there with a fresh allowance.
+    ends early with the best found so far (``summary_["time_limit"]`` says so), which depends on the clock; the
+    search goes on past the limit to its first formula that succeeds, or ``population`` that fail (then a
+    ValueError naming ``max_time``).  A second ``fit`` with the same ``db`` goes on from there with a fresh
+    allowance.
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
     ``mlevolve show --sympy`` prints it: text for people; a column named as a SymPy constant or function, ``E``,

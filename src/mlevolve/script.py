@@ -139,7 +139,8 @@ def closest_choice(message: str) -> str:
     """For argparse's "argument --X: invalid choice: 'V' (choose from 'A', 'B')", the hint's start naming
     the choice closest to V (:func:`~mlevolve.dsl.errors.did_you_mean`); for "invalid int value", the rule of an
     integer (:data:`~mlevolve.messages.INTEGER_RULE`), for "invalid float value" a number's
-    (:data:`~mlevolve.messages.DECIMAL_RULE`), after a time flag's value with a unit (``--max-time 5m``) its seconds
+    (:data:`~mlevolve.messages.DECIMAL_RULE`; for a number beyond float64's range, too large or too small, that:
+    :func:`_beyond_float64`), after a time flag's value with a unit (``--max-time 5m``) its seconds
     (:func:`_in_seconds`), and for a ``--workers`` count below 0 or a word how to ask for every core (joblib's
     ``-1``); ``""`` for any other message."""
     typo = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
@@ -147,6 +148,9 @@ def closest_choice(message: str) -> str:
         every = re.match(r"argument --workers: invalid int value: '(-[0-9]+|[a-zA-Z]+)'$", message)  # -1, all, max
         return INTEGER_RULE + "; " + (f"{COUNTS_EVERY_CORE}; " if every else "")
     if "invalid float value" in message:
+        typed = re.search(r"invalid float value: '(.*)'$", message)
+        if typed is not None and DECIMAL.fullmatch(typed[1].strip()) and (why := _beyond_float64(typed[1].strip())):
+            return why + "; "
         return _in_seconds(message) + DECIMAL_RULE + "; "
     return did_you_mean(typo[1], re.findall(r"'([^']*)'", typo[2])) if typo else ""
 
@@ -367,7 +371,21 @@ def read_decimal(text: str) -> float:
     ``_``, inf or nan, which ``float`` takes), else ValueError: every float flag of mlevolve and of these scripts."""
     if len(text := text.strip()) > 99 or not DECIMAL.fullmatch(text):  # surrounding space aside, as read_int's
         raise ValueError(f"invalid number: {text!r}")
+    if _beyond_float64(text):  # 1e400 read as inf, 1e-400 as 0: the value would not be the one typed
+        raise ValueError(f"number out of float64's range: {text!r}")
     return float(text)
+
+
+def _beyond_float64(text: str) -> str:
+    """Why decimal ``text`` (:data:`DECIMAL`'s) is no float64 it could be read as, in a hint's words: too large
+    (``1e400`` reads as inf) or too small (``1e-400``, not 0, reads as 0), as the language refuses such a literal;
+    ``""`` for a number float64 holds."""
+    value = float(text)
+    if math.isinf(value):
+        return f"{text} is too large: a float64 is at most about 1.8e308"
+    if value == 0 and any(c in "123456789" for c in text.lower().partition("e")[0]):
+        return f"{text} is too small: a float64 above 0 is at least about 5e-324 (write 0 if 0 is meant)"
+    return ""
 
 
 def positive(text: str) -> float:

@@ -37,14 +37,16 @@ def on_stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
 
-def unraisable(info: Any) -> None:
+def unraisable(info: Any, fallback: Any = None) -> None:
     """``sys.unraisablehook``: an exception Python cannot raise, as in code called from C (a ctypes callback, a
     ``__del__``, a weakref or garbage-collector callback), which it drops after this.  A stop's KeyboardInterrupt
-    is kept in :data:`LOST` for :func:`check`, silently; anything else is printed as Python prints it."""
+    is kept in :data:`LOST` for :func:`check`, silently; anything else goes to ``fallback`` (the hook this one
+    stands in for while a command runs in a Python caller's process: ``cli.main(argv)``), else is printed as
+    Python prints it."""
     if info.exc_type is KeyboardInterrupt and STOPPED:
         LOST.append(STOPPED[-1])
     else:
-        sys.__unraisablehook__(info)
+        (fallback or sys.__unraisablehook__)(info)
 
 
 def check() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 import typing
+from collections import abc
 from pathlib import Path
 from typing import Any
 
@@ -271,3 +272,32 @@ def test_a_required_list_or_dicts_type_error_shows_a_list_or_dict(call: Any, mes
     with pytest.raises(SettingError) as caught:
         call()
     assert (caught.value.message, caught.value.hint) == (message, hint)
+
+
+def _names_parameters() -> list[tuple[str, str]]:
+    """Every public API function's parameter that takes a list of names (``Sequence[str]``, ``list[str]``...)."""
+    found = []
+    for name, f in sorted(vars(api).items()):
+        if inspect.isfunction(f) and not name.startswith("_"):
+            hints = typing.get_type_hints(f)
+            found += [(name, p) for p, h in hints.items() if p != "return"
+                      and typing.get_origin(h) in (list, tuple, abc.Sequence) and typing.get_args(h)[:1] == (str,)]
+    return found
+
+
+def test_every_list_of_names_is_checked_as_a_type() -> None:
+    """A list of names given as a str or a list of ints (fix63: ``evolvable(program, [1, 2])`` was an AttributeError
+    from inside, ``evolvable(program, "ab")`` read the names a and b) raises SettingTypeError, a TypeError too, as
+    every other wrong type of the API does: each such function is typed."""
+    found = _names_parameters()
+    assert {name for name, _ in found} >= {"evolve", "evolvable", "check_settings_apply", "check_settings_read"}
+    assert [name for name, _ in found if not hasattr(getattr(api, name), "__wrapped__")] == []
+
+
+@pytest.mark.parametrize("value", ["ab", [1, 2], ("f", 3)])
+def test_evolvables_names_of_a_wrong_type(value: Any) -> None:
+    program = api.check(api.parse_file(QUARTIC))
+    with pytest.raises(SettingError) as err:
+        api.evolvable(program, value)
+    assert isinstance(err.value, TypeError)
+    assert str(err.value).startswith(f"error: names must be a list of str, got {value!r}")

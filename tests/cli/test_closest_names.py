@@ -261,6 +261,11 @@ def test_a_script_parser_refuses_a_setting_given_twice_as_mlevolve_does(capsys: 
      "hint: mlevolve meta reads population from CONFIG, under [inner] or [meta]; run `mlevolve meta --help`"),
     (["meta", "c.toml", "--evolve", "f"], "mlevolve meta: error: unrecognized arguments: --evolve",
      "hint: mlevolve meta reads evolve from CONFIG, at its top level; run `mlevolve meta --help`"),
+    # meta has no time limit: why, and how to stop and go on (fix63: it said only whose option it is)
+    (["meta", "c.toml", "--max-time", "60"], "mlevolve meta: error: unrecognized arguments: --max-time",
+     "hint: '--max-time' is an option of evolve, not of meta: a meta-fitness is measured at a fixed inner budget, "
+     "which a clock would make depend on the machine; a meta run resumes, so stop it with Ctrl-C and run the same "
+     "command to go on; run `mlevolve meta --help`"),
     (["run", "x.mlev", "-o", "r.json"], "mlevolve run: error: unrecognized arguments: -o",  # run writes no file
      "hint: '-o' is an option of export, meta and report, not of run; run `mlevolve run --help`"),
     (["run", "x.mlev", "--budget", "5"], "mlevolve run: error: unrecognized arguments: --budget",

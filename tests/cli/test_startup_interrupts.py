@@ -155,6 +155,44 @@ def test_a_ctrl_c_that_python_drops_in_a_callback_from_c_still_stops_the_run(tmp
     assert len(lines) == 2 and lines[0].startswith("mlevolve evolve: interrupted; 19 candidates are saved in "), err
 
 
+def test_a_ctrl_c_dropped_in_a_gc_callback_stops_an_in_process_command(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``cli.main(argv)`` called from Python handled the stop signals but not the exceptions Python drops, so a
+    Ctrl-C whose handler ran inside a garbage collector's callback (Hypothesis keeps one for its timings: the
+    interrupt tests printed PytestUnraisableExceptionWarning) was lost and the run went on to its budget; the
+    command's own unraisable hook now stands in while it runs, and the caller's is back after it."""
+    import gc
+
+    from mlevolve.cli import main
+    from mlevolve.gp import engine
+
+    start, started, fired = engine.Engine.start, [0], []
+
+    def start_with_a_collection(self: engine.Engine, *args: object) -> None:
+        started[0] += 1
+        if started[0] == 20:
+            gc.collect()  # the Ctrl-C comes in its callback
+        start(self, *args)
+
+    def ctrl_c_in_the_callback(phase: str, info: object) -> None:
+        if phase == "start" and started[0] == 20 and not fired:
+            fired.append(phase)
+            signal.raise_signal(signal.SIGINT)
+
+    caller = sys.unraisablehook
+    monkeypatch.setattr(engine.Engine, "start", start_with_a_collection)
+    gc.callbacks.append(ctrl_c_in_the_callback)
+    try:
+        code = main(["evolve", QUARTIC, "--init", "random", "--budget", "300", "--db", str(tmp_path / "r.db"),
+                     "--quiet"])
+    finally:
+        gc.callbacks.remove(ctrl_c_in_the_callback)
+    err = capsys.readouterr().err
+    assert fired and code == 130, err
+    assert err.startswith("mlevolve evolve: interrupted; 19 candidates are saved in "), err
+    assert sys.unraisablehook is caller and stop.LOST == []
+
+
 def test_a_dropped_stop_is_raised_once_by_check_and_other_dropped_exceptions_are_printed(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     for name, value in (("STOPPED", [signal.SIGINT]), ("ARMED", [True]), ("LOST", [])):

@@ -156,6 +156,26 @@ def test_a_key_given_twice_in_a_meta_configuration_is_named(capsys: Capsys, tmp_
                                 "hint: TOML takes each key and table once: keep one of them"]
 
 
+@pytest.mark.parametrize(("text", "first"), [
+    ('program = "a.mlev"\nevolve = ["f"]\n[evolve.x]\n', "3:2: error: table [evolve.x] is given twice "
+                                                          "(first at line 2, in the value of key 'evolve')"),
+    ('program = "a.mlev"\nevolve = ["f"]\nevolve.x = 1\n', "3:1: error: key 'evolve.x' is given twice "
+                                                            "(first at line 2, in the value of key 'evolve')"),
+    ('program = "a.mlev"\n[inner]\nbudget = {a = 5}\nbudget.b = 6\n', "4:1: error: key 'budget.b' is given twice "
+                                                                      "(first at line 3, in the value of key "
+                                                                      "'budget')")])
+def test_a_table_inside_a_keys_value_names_that_key(capsys: Capsys, tmp_path: Path, text: str, first: str) -> None:
+    """fix63: ``[evolve.x]`` after ``evolve = [...]`` said "given twice" without the first one's line (the key
+    holding it, not the table itself, was written before); and under a table its header was named as the first."""
+    (tmp_path / "meta.toml").write_text(text)
+    code, _, err = cli(capsys, "meta", str(tmp_path / "meta.toml"))
+    assert code == 2
+    holder = first.rsplit("'", 2)[1]
+    assert err.splitlines() == [f"{tmp_path / 'meta.toml'}:{first}",
+                                f"hint: TOML takes each key and table once: a key given a value ({holder} = ...) is "
+                                "no table to add to"]
+
+
 @pytest.mark.parametrize(("command", "text", "error"), [
     (["meta"], 'program = "a.mlev"\n[inner]\nbudget = 5\n[inner', ("4:7: error: table header [inner is not closed",
                                                                      "hint: close it: [inner]")),

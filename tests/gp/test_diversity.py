@@ -407,6 +407,32 @@ def test_an_ancestry_steps_to_the_row_that_was_the_parent(tmp_path: Path, algori
                if graph.in_degree(n) == 0)
 
 
+def test_an_ancestry_says_which_step_a_program_made_again_repeats(tmp_path: Path, capsys: Any) -> None:
+    """`show --best` listed a hash twice, unsaid (fix63): a program made again (an insert its canonical form undid,
+    or a remove undoing an insert) is a row of its own, as the parent it was; its line now names the generation of
+    the same program further back, and no other line says so."""
+    from mlevolve.report import data
+
+    db = tmp_path / "a.db"
+    run_quartic(db, algorithm="regularized", seed=2, budget=400, population=100)
+    run = data.load(db)
+    chains = [data.ancestry(run, row) for row in run.rows]
+    again = [(chain, i) for chain in chains for i, step in enumerate(chain) if step.get("again") is not None]
+    assert again  # the case: seed 2 repeats two programs in its best's chain
+    for chain in chains:
+        for i, step in enumerate(chain):
+            if step.get("missing"):
+                continue
+            older = [s["generation"] for s in chain[i + 1:] if s["hash"] == step["hash"]]
+            assert step["again"] == (older[0] if older else None)
+    assert main(["show", str(db), "--best"]) == 0
+    lines = capsys.readouterr().out.split("ancestry:")[1].splitlines()
+    shown = [line.split()[1] for line in lines if line.strip().startswith("<-")]
+    for k, line in enumerate(lines[1:len(shown) + 1]):
+        repeated = shown[k] in shown[k + 1:]
+        assert ("(made again: the program of generation " in line) == repeated, line
+
+
 def test_a_tournament_that_takes_a_whole_island_is_said_so_when_a_resume_is_refused(tmp_path: Path) -> None:
     """"tournament: archive has 10, now 10" (a fresh-user pass): 5 of an island of 5 draws every member, which 5 of
     an island of 10 does not.  Against another algorithm only the algorithm is said: what goes with it (the islands'

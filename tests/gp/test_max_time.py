@@ -25,7 +25,7 @@ from mlevolve.gp.engine import Engine, EvolveConfig
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.report import summary as shown
-from mlevolve.results import Outcome
+from mlevolve.results import Failure, Outcome
 from tests.conftest import ROOT, Capsys, archive_count, archive_rows, run_mlevolve, usage_error
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
@@ -120,6 +120,40 @@ def test_each_call_goes_one_candidate_past_its_archive(tmp_path: Path) -> None:
     for held in (1, 2, 3):
         engine = search(db, config("regularized", max_time=0.5), Ticking(step=100.0))
         assert engine.timed_out and archive_count(db) == held
+
+
+class Failing(Ticking):
+    """A :class:`Ticking` evaluator whose first ``failures`` scored candidates fail (a random formula's NaN)."""
+
+    def __init__(self, failures: float, step: float = 100.0) -> None:
+        super().__init__(step)
+        self.failures = failures
+
+    def evaluate(self, program: Any, key: str, quick: bool = False) -> Outcome:
+        if self.scored <= self.failures:
+            return Outcome({}, Failure("NaN loss", "training"))
+        return super().evaluate(program, key, quick)
+
+
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS))
+@pytest.mark.parametrize(("failures", "scored"), [(0, 1), (4, 5), (math.inf, 12)])
+def test_a_limit_waits_for_a_first_success_within_a_population(tmp_path: Path, algorithm: str, failures: float,
+                                                              scored: int) -> None:
+    """A limit shorter than one candidate whose first candidates fail: the run goes on until one has succeeded
+    (a fit then has a formula, fix63: SymbolicRegressor(max_time=0.1) raised after one failed formula), and where
+    every one fails, stops after a population's worth (12 here) rather than at the budget."""
+    evaluator = Failing(failures)
+    engine = search(tmp_path / "f.db", config(algorithm, max_time=0.5), evaluator)
+    assert engine.timed_out and evaluator.scored == scored == archive_count(tmp_path / "f.db")
+    assert (engine.best is None) == (failures == math.inf)
+
+
+def test_a_resumed_run_that_held_a_success_stops_after_one(tmp_path: Path) -> None:
+    """The success may be the archive's own: a resumed call whose new candidates fail still stops after one."""
+    db = tmp_path / "held.db"
+    search(db, config("regularized", budget=3))
+    engine = search(db, config("regularized", max_time=0.5), Failing(math.inf))
+    assert engine.timed_out and archive_count(db) == 4
 
 
 def test_a_reloaded_run_stops_at_the_limit_and_resumes(tmp_path: Path) -> None:
@@ -218,7 +252,7 @@ def test_the_apis_bad_values(value: Any, said: str) -> None:
 
 @pytest.mark.parametrize(("value", "first"), [
     ("0", "mlevolve evolve: error: --max-time must be a positive, finite number of seconds, got 0"),
-    ("1e400", "mlevolve evolve: error: --max-time must be a positive, finite number of seconds, got inf"),
+    ("1e400", "mlevolve evolve: error: argument --max-time: invalid float value: '1e400'"),
     ("-1", "mlevolve evolve: error: argument --max-time: invalid float value: '-1'"),
     ("nan", "mlevolve evolve: error: argument --max-time: invalid float value: 'nan'"),
     ("inf", "mlevolve evolve: error: argument --max-time: invalid float value: 'inf'"),
@@ -228,7 +262,9 @@ def test_the_commands_bad_values(capsys: Capsys, value: str, first: str) -> None
     err = usage_error(capsys, "evolve", str(QUARTIC), "--max-time", value)
     lines = err.splitlines()
     assert lines[0] == first and len(lines) == 2
-    if "invalid float" in first:
+    if value == "1e400":  # it said "got inf" (fix63): the value typed, and why it is none
+        assert lines[1] == "hint: 1e400 is too large: a float64 is at most about 1.8e308; run `mlevolve evolve --help`"
+    elif "invalid float" in first:
         assert lines[1].startswith("hint: a number is ASCII digits with an optional fraction and exponent")
     else:
         assert lines[1] == ("hint: the search's wall-clock limit, e.g. 60 or 0.5; leave it out for no limit (the "
@@ -255,6 +291,17 @@ def test_the_estimators_max_time(tmp_path: Path) -> None:
     for bad in (0, -2.0, math.nan, math.inf):
         with pytest.raises(ValueError, match=r"^max_time must be a positive, finite number of seconds"):
             SymbolicRegressor(budget=5, max_time=bad).fit(X, y)
+
+
+@pytest.mark.parametrize("seed", [0, 18])
+def test_a_short_limit_still_fits_a_formula(seed: int) -> None:
+    """Seeds whose first random formula fails on this data (a log or sqrt of a negative): a limit shorter than one
+    candidate fitted nothing and raised (a GridSearchCV score of NaN); the search now goes on to its first success."""
+    from mlevolve import SymbolicRegressor
+
+    X = np.random.default_rng(0).uniform(-5, 5, (40, 2))
+    model = SymbolicRegressor(budget=500, max_time=1e-6, random_state=seed, prune=False).fit(X, X[:, 0] ** 2 - X[:, 1])
+    assert model.summary_["candidates"] > 1 and np.isfinite(model.predict(X)).all()
 
 
 @pytest.mark.e2e

@@ -70,6 +70,7 @@ from mlevolve.api.programs import (
     check_task_line as check_task_line,
     format as format,
     format_expr as format_expr,
+    names_file as names_file,
     parse as parse,
     parse_expr as parse_expr,
     parse_file as parse_file,

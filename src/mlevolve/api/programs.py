@@ -119,26 +119,55 @@ def _stored(text: str, where: str) -> Program:
     return replace(_parse(text, where), written=False)
 
 
+@typed
+def names_file(program: str | Path) -> bool:
+    """Whether ``program``, as every public function taking a program reads it, is the path of a ``.mlev`` file
+    rather than a program's text: a :class:`~pathlib.Path` always; a str of one line that ends in ``.mlev`` or
+    names an existing file (a program's text is never one line naming a file: its header and a definition).  The
+    one rule of ``check``, ``format``, ``run``, ``export``, ``export_component``, ``formula_sympy``, ``evolve`` and
+    ``check_settings_apply``; ``Path`` is the explicit way for a path of any name."""
+    if isinstance(program, Path):
+        return True
+    line = program.strip()
+    if not line or "\n" in line:
+        return False
+    try:
+        return line.endswith(".mlev") or Path(line).is_file()
+    except OSError:  # a name too long for the file system, or one with a NUL: text
+        return False
+
+
 def _file_of(program: Program | str | Path) -> str | None:
     """Where ``program`` was read from, for errors: its path, a parsed program's :attr:`Program.file`, or None
-    (a program made in code)."""
-    return program.file if isinstance(program, Program) else str(program)
+    (a program made in code, or given as text)."""
+    if isinstance(program, Program):
+        return program.file
+    return str(program).strip() if names_file(program) else None
 
 
 def _as_program(program: Program | str | Path, file: str | None) -> Program:
-    """``program`` parsed: a :class:`~pathlib.Path` is its ``.mlev`` file, a str its text (located in ``file``)."""
+    """``program`` parsed: a path (:func:`names_file`) its ``.mlev`` file's, other text itself (located in
+    ``file``), a :class:`Program` as it is."""
+    if isinstance(program, Program):
+        return program
     if isinstance(program, Path):
         return parse_file(program)
-    if isinstance(program, str) and "\n" not in program.strip() and program.strip().endswith(".mlev"):
-        raise MlevError(f"{program.strip()!r} is the path of a .mlev file, where this takes a program's text",
-                        hint=f"pass Path({program.strip()!r}), or mlevolve.parse_file({program.strip()!r})")
-    return _parse(program, file) if isinstance(program, str) else program
+    if names_file(program):
+        return parse_file(program.strip())
+    try:
+        return _parse(program, file)
+    except MlevError as err:
+        if (line := program.strip()) and "\n" not in line:  # one line: a file's name mistyped, or one not made yet
+            err.hint = (f"{err.hint}; " if err.hint else "") + (
+                f"{line!r} was read as a program's text (no file of that name; a .mlev name is read as a path): "
+                f"Path({line!r}) reads it as a file")
+        raise
 
 
 @typed
 def check(program: Program | str | Path, grammar: GrammarSpec | None = None, file: str | None = None, *,
           whole: bool = True) -> Program:
-    """Type-check a program (its text, or a :class:`~pathlib.Path` to its ``.mlev`` file) against a grammar
+    """Type-check a program (its text, or its ``.mlev`` file: :func:`names_file`) against a grammar
     (the base grammar by default).
 
     With ``whole`` (the default) the program must also be one program that ``run``, ``evolve`` and
@@ -176,7 +205,7 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
 
 @typed
 def format(program: Program | str | Path, file: str | None = None) -> str:
-    """The canonical text of a program (its text, or a :class:`~pathlib.Path` to its file): ``parse(format(p)) == p``.
+    """The canonical text of a program (its text or its file: :func:`names_file`): ``parse(format(p)) == p``.
 
     The text is parsed back and compared with ``program`` before it is returned: if the two differ
     (a printer fault), this raises :class:`MlevError` instead of returning text that means something else,
@@ -244,13 +273,11 @@ def sample(
 
 
 def _program(program: Program | str | Path, grammar: GrammarSpec, *, whole: bool = True) -> Program:
-    """A checked program from a Program or a path to a ``.mlev`` file; calls of the grammar's
-    learned rules are inlined, so what runs (and what archives store) is a base program."""
+    """A checked program from a Program, a path to a ``.mlev`` file or a program's text (:func:`names_file`); calls
+    of the grammar's learned rules are inlined, so what runs (and what archives store) is a base program."""
     from mlevolve.grammar.rules import expand_program
 
-    if isinstance(program, Program):
-        return expand_program(check(program, grammar, whole=whole), grammar.rules)
-    return expand_program(check(parse_file(program), grammar, file=str(program), whole=whole), grammar.rules)
+    return expand_program(check(program, grammar, whole=whole), grammar.rules)
 
 
 def check_task_line(program: Program, file: str | None = None) -> None:

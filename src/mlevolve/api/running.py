@@ -39,8 +39,9 @@ def run(
 ) -> dict[str, Any]:
     """Train ``program`` on ``task`` (default: its ``task`` line) and return its metrics.
 
-    ``program``: a parsed :class:`Program` or the path of a ``.mlev`` file (a ``str`` is a path here, as for
-    :func:`export` and :func:`evolve`; :func:`check` and :func:`format` take text: ``parse`` text first).
+    ``program``: a parsed :class:`Program`, its text, or its ``.mlev`` file's path (a :class:`~pathlib.Path`, or a
+    ``str`` of one line that ends in ``.mlev`` or names a file: :func:`~mlevolve.api.programs.names_file`, the rule
+    of every function taking a program).
     The result has ``task``, ``seed`` and ``failure`` (None, or the reason the program could not be trained, a dict
     of ``reason`` and ``where``: then no metrics); else the regime's metrics (a network's validation and test
     metrics, ``params`` and ``steps``; a formula's ``train_*`` and ``test_*``; a learner's ``val_*``), ``fitness``
@@ -71,7 +72,7 @@ def export(
     grammar: GrammarSpec | None = None,
     script: str | None = None,
 ) -> str:
-    """The source of a standalone script that trains ``program`` (a :class:`Program` or a ``.mlev`` file's path,
+    """The source of a standalone script that trains ``program`` (a :class:`Program`, its text or its file's path,
     as for :func:`run`) on ``task`` like :func:`run` does;
     ``script``: the file it will be written to, which its docstring names (None: "this file"), and from whose
     folder it reads a data file ``task`` names where that file is gone from its absolute path (moved with it).

@@ -48,6 +48,7 @@ from mlevolve.messages import counted
 from mlevolve.results import SHOWN_DIGITS, fitness_metric
 
 
+@typed
 def evolvable(program: Program, names: Sequence[str], file: str = "the program") -> builtins.list[str]:
     """The slots ``--evolve`` names: definitions, ``learner.method``, a learner (all its methods),
     or ``all``.  Raises :class:`SettingError` for a name that is none of them, and :class:`MlevError` at
@@ -150,7 +151,7 @@ def evolve(
     proposed program counts once, however it is answered: cache, FEC, probe, hurdle or a full
     evaluation; a formula's constant-fitting and a learner's literal-tuning evaluations come on top, as
     ``fit_evaluations``).
-    ``program``: a parsed :class:`Program` or the path of a ``.mlev`` file (a ``str`` is a path, as for :func:`run`).
+    ``program``: a parsed :class:`Program`, its text, or its ``.mlev`` file's path, as for :func:`run`.
 
     The run lives in the SQLite archive ``db`` (default ``runs/<program>-<task>.db``, a grammar's name after the
     task where ``grammar`` is not the base grammar: :func:`~mlevolve.gp.archive.default_path`); calling again
@@ -196,7 +197,8 @@ def evolve(
     passed, no new candidate starts (mid-generation too), those in flight finish, and the run ends as one at its
     budget does, its summary's ``time_limit`` giving ``max_time`` and ``budget``: stopped after ``candidates`` of
     ``budget``.  The budget still bounds it.  A run always goes at least one candidate past what its archive held,
-    so calling again resumes it with a fresh allowance and each call gets further.  Where a limited run stops
+    so calling again resumes it with a fresh allowance and each call gets further, and where none has succeeded
+    yet, on until one has or ``population`` candidates have failed.  Where a limited run stops
     depends on the clock, not on the seed alone; a resumed run then ends as an unlimited one would, as after Ctrl-C.
 
     The program, the ``--evolve`` names and the task are checked (and the task's data read) before

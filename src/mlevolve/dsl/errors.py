@@ -375,16 +375,20 @@ def toml_value(value: object, kind: str, name: str, key: str, error: Callable[[s
     raise error(f"{name} must be {noun or what}, got {toml_text(value)}", hint)
 
 
+_TOML_TWICE = r"Cannot overwrite a value|Cannot declare .* twice|Cannot mutate immutable namespace"
+
+
 def toml_duplicate(text: str, err: ValueError) -> tuple[str, Span, str] | None:
-    """``tomllib``'s "Cannot overwrite a value" or "Cannot declare ... twice" (a key or a ``[table]``
-    given twice) as ``(message naming the key, its second place, hint)``; None for other errors.
-    ``tomllib`` places the error after the second value: the key is the one the line starts with."""
+    """``tomllib``'s "Cannot overwrite a value", "Cannot declare ... twice" or "Cannot mutate immutable namespace"
+    (a key or a ``[table]`` given twice, or inside a key given an array or inline table) as ``(message naming the
+    key, its second place, hint)``; None for other errors.  ``tomllib`` places the error after the second value:
+    the key is the one the line starts with."""
     message, span = toml_error(err, text)
     hint = "TOML takes each key and table once: keep one of them"
     inline = re.search(r"Duplicate inline table key '(.*)'", message)
     if span is not None and inline is not None:
         return f"key {inline[1]!r} is given twice in an inline table", span, hint
-    if span is None or not re.search(r"Cannot overwrite a value|Cannot declare .* twice", message):
+    if span is None or not re.search(_TOML_TWICE, message):
         return None
     lines = source_lines(text)
     key = _TOML_KEY.match(lines[span.line - 1]) if span.line <= len(lines) else None
@@ -397,15 +401,39 @@ def toml_duplicate(text: str, err: ValueError) -> tuple[str, Span, str] | None:
         return (f"table header {key[1]}{name} is not closed", Span(span.line, end + 1, span.line, end + 1),
                 f"close it: {key[1]}{name}{key[1].replace('[', ']')}")
     what = f"table [{name}]" if key[1] else f"key {name!r}"
-    table = None
-    for number in range(span.line - 1, 0, -1):  # the table the second key is in
-        header = _TOML_HEADER.match(lines[number - 1])
-        if header is not None:
-            table = header[1].replace('"', "").replace("'", "")
-            break
-    first = toml_key_span("\n".join(lines[:span.line - 1]), None if key[1] else table, name)
-    where = f" (first at line {first.line})" if first is not None else ""
+    where = ""
+    if (first := _toml_first(lines[:span.line])) is not None:
+        number, holder = first
+        where = f" (first at line {number}" + (f", in the value of key {holder!r})" if holder else ")")
+        if holder:
+            hint = f"TOML takes each key and table once: a key given a value ({holder} = ...) is no table to add to"
     return f"{what} is given twice{where}", Span(span.line, key.start(2) + 1, span.line, key.end(2)), hint
+
+
+def _toml_first(lines: list[str]) -> tuple[int, str] | None:
+    """Where TOML ``lines`` first wrote what their last line writes again (a key, or a ``[table]`` header): its
+    line number, and the key as written there where that line gave a value to a key holding it (``evolve = [...]``
+    before ``[evolve.x]`` or ``evolve.x = 1``; "" for the same key or table written twice); None where no line
+    before it does (an inline table holding it)."""
+    written: list[tuple[int, bool, list[str], str]] = []  # (line, a header, the full path, the key as written)
+    current: list[str] = []
+    for number, line in enumerate(lines, 1):
+        if (found := toml_key_path(line)) is None:
+            continue
+        header, parts = found
+        names = [part for part, _, _ in parts]
+        path = names if header else current + names
+        current = path if header else current
+        written.append((number, header, path, ".".join(names)))
+    if not written or written[-1][0] != len(lines):
+        return None
+    _, again_header, again, _ = written.pop()
+    for number, header, path, as_written in written:
+        if path == again and (header == again_header or not header):  # the same key or table
+            return number, ""
+        if not header and (path == again[:len(path)] or again == path[:len(again)]):  # a value holding it, or in it
+            return number, as_written if len(path) < len(again) else ""
+    return None
 
 
 _TOML_HEADER = re.compile(r"\s*\[\[?\s*([^\]]*?)\s*\]\]?\s*(?:#.*)?$")

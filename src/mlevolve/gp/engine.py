@@ -204,7 +204,8 @@ class Engine:
             if self.run.seq:  # a resumed run's draws go on from where it stopped; a new one draws as in process
                 self.rng = random.Random(f"{config.seed}:{self.run.seq}")
         # The time limit (``max_time``): its clock starts here, the run's start-up (data, workers) done; a run goes
-        # at least one candidate past what its archive held however short it is, so every call makes progress.  A
+        # at least one candidate past what its archive held however short it is, so every call makes progress, and
+        # on until one has succeeded or a population's worth has failed (:meth:`out_of_time`).  A
         # process pool starts its workers in the background (a fork server's: the coordinator's own start meanwhile),
         # so a limited run waits for them first: their start (about a second, PyTorch's import and the warm-up) was
         # counted, a 0.5 s limit with two workers ending after 1.5 s with only what the first batches held.
@@ -377,11 +378,17 @@ class Engine:
 
     def out_of_time(self) -> bool:
         """Whether ``max_time`` seconds have passed since the engine was made and the run has started a candidate
-        beyond those its archive held (replayed or reloaded ones are not enough); the first such answer sets
-        :attr:`timed_out`, and the clock is no longer read."""
+        beyond those its archive held (replayed or reloaded ones are not enough) and has a result: a candidate that
+        succeeded (a finite score, its archive's included), or, where every one so far failed, a population's worth
+        (``config.population``) begun past its archive, as PySR and Operon always score a first population.  A short
+        limit thus never ends a run with nothing to show where one more candidate could have given it something,
+        and a run on data every formula fails still stops.  The first such answer sets :attr:`timed_out`, and the
+        clock is no longer read."""
         if self._deadline is None or self.timed_out:
             return self.timed_out
-        if self.run.seq + self.scheduler.in_flight > self._held and self.clock() >= self._deadline:
+        started = self.run.seq + self.scheduler.in_flight - self._held  # candidates begun by this call
+        if started > 0 and (self.run.fittest is not None or started >= self.config.population) \
+                and self.clock() >= self._deadline:
             self.timed_out = True
         return self.timed_out
 

@@ -348,6 +348,22 @@ class Compiled:
         return self.regime.name
 
 
+def float64_prelude(params: list[str], helper: str = "_float64") -> dict[str, str]:
+    """A formula's prelude: each parameter (DSL names) rebound to its values as float64 by ``helper``
+    (:func:`mlevolve.interpreter.standalone.formula._float64`: a list is an array, integers are not computed as
+    integers, text is a TypeError naming the input), so the run's function, its exported script's and its
+    exported module's take the same inputs alike (a fresh-user pass found ``f([1.0, 2.0])`` a TypeError of list
+    arithmetic in the script, where the module converted it).  On float64 arrays, as a run and its search pass,
+    it changes no value.  A call too long for a line is written over four (the line reads ``LOCAL = CALL``)."""
+    prelude: dict[str, str] = {}
+    for name in params:
+        local = py_local(name)
+        call = f"{helper}({local}, {name!r})"
+        prelude[name] = call if len(call) + len(local) + 7 <= WIDTH else \
+            f"{helper}(\n        {local},\n        {name!r},\n    )"
+    return prelude
+
+
 def compile_program(program: Program, spec: GrammarSpec) -> Compiled:
     """Generate the Python source of a checked program (see the module docstring): its functions,
     then the ``PROGRAM = ...`` line of its regime (:func:`mlevolve.interpreter.regimes.regime_of`).
@@ -366,7 +382,9 @@ def compile_program(program: Program, spec: GrammarSpec) -> Compiled:
             params = [] if d.kind == "model" else [p.name for p in d.params]
             doc = f"{d.kind} {d.name}({', '.join(f'{p.name}: {type_str(p.type)}' for p in d.params)})" \
                   f" -> {type_str(d.result)}"
-            lines += function_lines(d.name, params, slot.body, slot.env, spec, regime.backend, doc, types=slot.types)
+            prelude = float64_prelude(params) if d.kind == "formula" else None  # a list, ints: as the module's
+            lines += function_lines(d.name, params, slot.body, slot.env, spec, regime.backend, doc, types=slot.types,
+                                    prelude=prelude)
         lines.append("")
         lines.append("")
     lines.append(regime.wiring(program))

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from mlevolve.interpreter.standalone.common import NUMBER
+from mlevolve.interpreter.standalone.formula import _float64 as _float64  # the script's too: one source
 
 _NUMBER = NUMBER  # the name the copied _text_numbers reads, in an exported module as here
 
@@ -334,21 +335,6 @@ def _weighted_rows(X: Any, y: Any, sample_weight: Any, unweighted: str) -> tuple
         raise ValueError(f"sample_weight with weights that differ (from {low:g} to {high:g}) is not supported: "
                          f"{unweighted}; equal weights, and zeros (which leave their rows out), are honoured exactly")
     return (X, y, np.arange(len(y))) if kept.all() else (X[kept], y[kept], np.flatnonzero(kept))
-
-
-def _float64(values: Any, name: str) -> Any:
-    """``values``, the formula's input ``name``, as float64 in its shape (a number as a NumPy number), as mlevolve
-    computes a formula: a list is an array, and integers are not multiplied and divided as integers (which
-    overflow silently: 100000 ** 4) nor float32 in float32.  Raises TypeError where they are not real numbers
-    (text, None, complex, a ragged list), naming the input."""
-    try:
-        array = np.asarray(values)
-    except (TypeError, ValueError) as err:  # a ragged list
-        raise TypeError(f"formula input {name} must be real numbers (an array, a list or a number); {err}") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"formula input {name} must be real numbers (an array, a list or a number), got "
-                        f"{type(values).__name__} of dtype {array.dtype}")
-    return array.astype(np.float64)[()]
 
 
 def _text_numbers(data: Any, name: str) -> Any:

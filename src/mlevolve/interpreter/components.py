@@ -42,7 +42,16 @@ from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.algebra import UNDECIDABLE, formula_display, shown_expr, sympy_of, too_deep, undecidable
-from mlevolve.interpreter.codegen import _ZEROS, WIDTH, Backend, doc_literal, function_lines, packed, wrapped_text
+from mlevolve.interpreter.codegen import (
+    _ZEROS,
+    WIDTH,
+    Backend,
+    doc_literal,
+    float64_prelude,
+    function_lines,
+    packed,
+    wrapped_text,
+)
 from mlevolve.interpreter.names import ESCAPE, py_local
 
 
@@ -366,20 +375,14 @@ def _formula(m: _Module) -> None:
 
 
 def _float64_inputs(m: _Module) -> dict[str, str]:
-    """The formula's prelude: each parameter rebound to its values as float64 (a list, an integer array: a fresh-user
-    pass found ``f([1.0, 2.0])`` a TypeError of list arithmetic and ``f(np.array([100000]))`` an integer overflow)
-    by ``_float64``, whose source the module gets, under a name no parameter has."""
+    """The formula's prelude (:func:`~mlevolve.interpreter.codegen.float64_prelude`, the exported script's and a
+    run's too) by ``_float64``, whose source the module gets, under a name no parameter has."""
     params = {p.name: py_local(p.name) for p in m.d.params}
     helper = m.name("_float64")
     while helper in params.values():
         helper = m.name(helper + "_")
     m.body.append(inspect.getsource(templates._float64).replace("def _float64(", f"def {helper}(", 1))
-    prelude: dict[str, str] = {}
-    for name, local in params.items():
-        call = f"{helper}({local}, {name!r})"  # the line reads "    LOCAL = CALL"
-        prelude[name] = call if len(call) + len(local) + 7 <= WIDTH else \
-            f"{helper}(\n        {local},\n        {name!r},\n    )"
-    return prelude
+    return float64_prelude(list(params), helper)
 
 
 def _shaped(m: _Module, fn: str, args: str) -> None:

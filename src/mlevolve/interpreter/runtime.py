@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mlevolve.interpreter.standalone.common import Budget, CandidateFailure, check_finite
-from mlevolve.interpreter.standalone.formula import run_formula
+from mlevolve.interpreter.standalone.formula import _float64, run_formula
 from mlevolve.interpreter.standalone.generative import GenerativeProgram, train_generative
 from mlevolve.interpreter.standalone.learner import LearnerProgram, draw, learner_predictions, run_learner
 from mlevolve.interpreter.standalone.rl import RLProgram, train_rl
@@ -47,6 +47,7 @@ __all__ = [
     "RLProgram",
     "Residual",
     "SupervisedProgram",
+    "_float64",  # a formula's inputs as float64, as its exported script and module take them
     "_metrics",
     "_optimizer_signature",
     "adam",

@@ -524,7 +524,9 @@ def best_parent(run: Run, row: Row) -> Row | None:
 
 
 def ancestry(run: Run, row: Row) -> list[dict[str, Any]]:
-    """The chain of best parents from ``row``'s parent to the root, one dict per step."""
+    """The chain of best parents from ``row``'s parent to the root, one dict per step (a row: ``hash``, ``operator``,
+    ``generation``, ``fitness``, ``seq``, and ``again``: where the chain holds the same program further back, made
+    again by an edit its canonical form undid, that step's generation, else None)."""
     out: list[dict[str, Any]] = []
     current = run.first.get(row.hash, row)
     seen = {(current.seq, current.hash)}  # by row: a program made again may be its own ancestor (a pruned best
@@ -540,6 +542,8 @@ def ancestry(run: Run, row: Row) -> list[dict[str, Any]]:
         out.append({"hash": parent.hash, "operator": parent.operator, "generation": parent.generation,
                     "fitness": parent.fitness, "seq": parent.seq})
         current = parent
+    for i, step in enumerate(out):  # a program made again (an edit its canonical form undoes): which step it repeats
+        step["again"] = next((older["generation"] for older in out[i + 1:] if older["hash"] == step["hash"]), None)
     return out
 
 

@@ -97,12 +97,14 @@ def headline(c: Mapping[str, Any], rank: int | None = None) -> Line:
 
 
 def ancestor_line(a: Mapping[str, Any]) -> Line:
-    """One step of an ancestry: hash, operator, generation, fitness (see ``data.ancestry``)."""
+    """One step of an ancestry: hash, operator, generation, fitness (see ``data.ancestry``), and where the program
+    is one the chain holds further back (an edit its canonical form undid), which (its hash was shown twice, unsaid)."""
     if a.get("missing"):
         return [("text", "<- "), ("hash", a["hash"][:12]), ("dim", "  (not in the archive)")]
     fitness = ("fitness", number(a["fitness"])) if a["fitness"] is not None else ("failure", "failed")
+    again = [("dim", f"  (made again: the program of generation {a['again']})")] if a.get("again") is not None else []
     return [("text", "<- "), ("hash", a["hash"][:12]), ("text", f"  {a['operator']:<10} generation "),
-            ("number", str(a["generation"])), ("text", "  fitness "), fitness]
+            ("number", str(a["generation"])), ("text", "  fitness "), fitness, *again]
 
 
 def indented(lines: Iterable[Line], prefix: str = "    ") -> list[Line]:

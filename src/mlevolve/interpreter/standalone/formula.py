@@ -10,6 +10,21 @@ import numpy as np
 from mlevolve.interpreter.standalone.common import CandidateFailure
 
 
+def _float64(values: Any, name: str) -> Any:
+    """``values``, the formula's input ``name``, as float64 in its shape (a number as a NumPy number), as mlevolve
+    computes a formula: a list is an array, and integers are not multiplied and divided as integers (which
+    overflow silently: 100000 ** 4) nor float32 in float32.  Raises TypeError where they are not real numbers
+    (text, None, complex, a ragged list), naming the input."""
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError) as err:  # a ragged list
+        raise TypeError(f"formula input {name} must be real numbers (an array, a list or a number); {err}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"formula input {name} must be real numbers (an array, a list or a number), got "
+                        f"{type(values).__name__} of dtype {array.dtype}")
+    return array.astype(np.float64)[()]
+
+
 def run_formula(data: dict[str, Any], formula: Callable[..., Any]) -> dict[str, Any]:
     """Evaluate a formula on every point at once: MSE and R^2 on the training points (``train_mse``,
     ``train_r2``) and on fresh held-out points from the same range (``test_mse``, ``test_r2``).  The
