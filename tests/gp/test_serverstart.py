@@ -113,7 +113,8 @@ real = serverstart.start_early
 def spy(argv):
     started = real(argv)
     from multiprocessing import forkserver
-    print("early", started, forkserver._forkserver._forkserver_pid, file=sys.stderr, flush=True)
+    print("early", started, forkserver._forkserver._forkserver_pid, "mlevolve.cli" in sys.modules, file=sys.stderr,
+          flush=True)
     return started
 serverstart.start_early = spy
 sys.argv = ["mlevolve", *sys.argv[1:]]
@@ -162,6 +163,7 @@ def test_failed_run_after_early_start(tmp_path: Path, argv: list[str], started: 
     2) and leaves no process behind; the early start happens only where the run would score in a pool."""
     status, err, sid = _run(argv, tmp_path)
     assert err.startswith(f"early {started}")
+    assert err.split("\n", 1)[0].endswith("False")  # before the command line's modules: its imports overlap
     assert status == 2
     plain = run_child([sys.executable, "-c", "import sys; from mlevolve.cli import main; sys.exit(main(sys.argv[1:]))",
                        *argv], cwd=tmp_path, env=environment(), capture_output=True, text=True, timeout=300)
