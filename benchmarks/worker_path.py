@@ -13,6 +13,7 @@ Printed, each the median of ``--repeats`` runs:
   (``taskset -c 0``) and on every core;
 - the start of the README's main job's workers (1 and 2): wall and CPU seconds (the process, its
   fork server and workers) until each has answered its first probe;
+- the time from the README's main job's command (1 and 2 workers) to its first candidate's ``--json-log`` line;
 - the README's main job (`examples/mlp_digits.mlev --evolve act --task digits`) at each of
   ``--main-budgets`` (24 and 200) with ``--workers 1`` and ``--workers 2``: wall and CPU seconds,
   and the ratio of the wall times.
@@ -121,6 +122,27 @@ def worker_start(workers: int) -> tuple[float, float]:
     return float(out.stdout.split()[-1]), (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def first_candidate(workers: int, folder: Path) -> float:
+    """Wall seconds from the README main job's command (``--budget 4``, ``workers`` workers) to its first candidate's
+    line in its ``--json-log`` (the starting program scored: the command's imports, the program, the task, the
+    workers' start and one training); the command is then run to its end."""
+    db, log = folder / "first.db", folder / "first.jsonl"
+    for path in (db, log):
+        if path.exists():
+            path.unlink()
+    command = [sys.executable, "-m", "mlevolve", "evolve", "examples/mlp_digits.mlev", "--evolve", "act", "--task",
+               "digits", "--budget", "4", "--workers", str(workers), "--quiet", "--db", str(db), "--json-log", str(log)]
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=ROOT)
+    while not (log.exists() and log.stat().st_size) and child.poll() is None:
+        time.sleep(0.005)
+    first = time.perf_counter() - started
+    if child.wait() != 0:
+        raise SystemExit(f"the main job exited with status {child.returncode}")
+    _reap_orphans()
+    return first
+
+
 def _in_process(budget: int, batch: int) -> float:
     """``scale.run``'s search scored by ``InProcess(batch=batch)``: candidates/s."""
     from mlevolve import check, parse_file
@@ -164,6 +186,11 @@ def main() -> None:
         starts = [worker_start(workers) for _ in range(args.repeats)]
         print(f"README main job, {workers} worker(s) started, each answered its first probe: wall "
               f"{statistics.median(r[0] for r in starts):.2f} s, CPU {statistics.median(r[1] for r in starts):.2f} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        for workers in () if args.skip_main else (1, 2):
+            firsts = [first_candidate(workers, Path(tmp)) for _ in range(args.repeats)]
+            print(f"README main job, {workers} worker(s), the command's first candidate logged: wall "
+                  f"{statistics.median(firsts):.2f} s (each: {', '.join(f'{t:.2f}' for t in firsts)})")
     for workers in () if args.skip_quartic else (1, 2):
         for batch, budget in ((1, 600), (CHEAP_BATCH, 2000)):
             pooled, alone = [], []

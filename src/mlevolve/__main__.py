@@ -3,7 +3,9 @@
 The stop signals' handler (:func:`mlevolve.stop.install`, standard library only) is installed before
 the command line's modules are imported (about 0.3 s): a Ctrl-C or SIGTERM at any moment of the
 process ends as one during the command does, in one line and status 130 or 143, never in Python's
-KeyboardInterrupt traceback.  (``import mlevolve`` itself imports nothing heavy: its API is loaded on
+KeyboardInterrupt traceback.  Then, before those imports too, an ``evolve`` run's worker pool's fork server
+is started where the command line says the run will score in workers (:mod:`mlevolve.gp.serverstart`), so that
+its PyTorch import overlaps them.  (``import mlevolve`` itself imports nothing heavy: its API is loaded on
 first use.)
 """
 
@@ -18,8 +20,14 @@ from mlevolve import stop
 
 
 def main() -> NoReturn:
-    """Install the stop handler, then run the command line (:func:`mlevolve.cli.main`) and exit (:func:`_exit`)."""
+    """Install the stop handler, start the worker pool's fork server where the command line says a run will need
+    one (:func:`mlevolve.gp.serverstart.start_early`: its PyTorch import overlaps the command line's own), then run
+    the command line (:func:`mlevolve.cli.main`) and exit (:func:`_exit`)."""
     stop.install()
+    if sys.argv[1:2] == ["evolve"]:
+        from mlevolve.gp.serverstart import start_early
+
+        start_early(sys.argv[1:])
     from mlevolve.cli import main as command_line
 
     _exit(command_line())
@@ -38,6 +46,9 @@ def _exit(status: int) -> NoReturn:
     ``exit_sigint``).  A stop signal the command handled (its archive closed, its line printed) has made
     ``status`` 128 + its number; one that came after the command had done its work (the summary printed)
     is said here, with that status; a second one meanwhile still quits at once (:func:`mlevolve.stop.on_stop`)."""
+    early = sys.modules.get("mlevolve.gp.serverstart")
+    if early is not None:  # a fork server started early that the run never claimed (it failed first): killed
+        early.discard()
     getattr(threading, "_shutdown", lambda: None)()  # as the interpreter's exit begins: its threads joined
     atexit._run_exitfuncs()
     if stop.STOPPED and status != 128 + stop.STOPPED[0]:  # after the command: what it did stands

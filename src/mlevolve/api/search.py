@@ -558,14 +558,19 @@ def resuming_line(path: str | Path, held: int, budget: int) -> str:
 
 def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
     """Where the run will score in worker processes, start their fork server now: it imports what
-    they need (PyTorch for the neural regimes) while this process reads the task."""
+    they need (PyTorch for the neural regimes) while this process reads the task.  One the command line
+    started early on a guess (:func:`mlevolve.gp.serverstart.start_early`) is claimed where its preload is
+    the one needed, else replaced, or killed where the run scores without one."""
     from mlevolve.gp.backends import prestart, worker_modules
+    from mlevolve.gp.serverstart import discard
     from mlevolve.interpreter.regimes import regime_of
 
     with contextlib.suppress(MlevError):  # a mistake in the program is reported where it was before
         regime = regime_of(program)
         if not dask and (workers != 1 or not regime.cheap):
             prestart(worker_modules(regime))
+            return
+    discard()
 
 
 def next_commands(db: str | Path, best_hash: str | None = None, failed: str | None = None,

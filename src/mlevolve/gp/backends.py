@@ -42,7 +42,6 @@ import contextlib
 import importlib
 import logging
 import math
-import multiprocessing as mp
 import os
 import re
 import signal
@@ -63,6 +62,11 @@ from mlevolve.dsl.ir import Program
 from mlevolve.dsl.parse import parse
 from mlevolve.gp.dask_address import check_dask
 from mlevolve.gp.memo import unseen_simplified_text
+from mlevolve.gp.serverstart import children_deaf_to_sigint as _children_deaf_to_sigint
+from mlevolve.gp.serverstart import context, start_server
+from mlevolve.gp.serverstart import sigint_blocked as _sigint_blocked
+from mlevolve.gp.serverstart import sigint_held as _sigint_held
+from mlevolve.gp.serverstart import signal_handler as signal_handler  # the command line's and tests'
 from mlevolve.gp.wire import Decoder, WireProgram, encode
 from mlevolve.interpreter.standalone.common import Budget
 from mlevolve.results import OUT_OF_MEMORY, Failure, Outcome, guarded, is_out_of_memory, over_memory
@@ -498,65 +502,6 @@ def _die_with_parent() -> None:
     die_with_parent()
 
 
-@contextlib.contextmanager
-def signal_handler(signum: int, handler: Any) -> Iterator[None]:
-    """``handler`` for signal ``signum`` for the duration of the block, the previous one after (main
-    thread only; elsewhere, nothing changes)."""
-    try:
-        previous = signal.signal(signum, handler)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signum, previous)
-
-
-@contextlib.contextmanager
-def _children_deaf_to_sigint() -> Iterator[None]:
-    """Start processes in the block deaf to Ctrl-C: SIGINT is blocked in this thread meanwhile, and a
-    process started in the block inherits that mask through fork and exec (:func:`_sigint_blocked`), so
-    the Ctrl-C a terminal sends to the whole group, even while the child boots, is never the child's
-    (each of ours ignores SIGINT once it runs).  This process's own Ctrl-C is not lost: one that arrives
-    meanwhile is held to the block's end and acts then (:func:`_sigint_held`).  (Ignoring SIGINT here,
-    SIG_IGN, which a child would inherit too, would drop a Ctrl-C that arrives meanwhile.)"""
-    with _sigint_held(), _sigint_blocked():
-        yield
-
-
-@contextlib.contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Hold Ctrl-C back for the duration of the block: a SIGINT that arrives meanwhile is recorded and
-    raised again when the block ends, so that it acts then as it would have (a KeyboardInterrupt after
-    the block), neither lost nor in the middle of it."""
-    caught: list[int] = []
-    with signal_handler(signal.SIGINT, lambda signum, frame: caught.append(signum)):
-        yield
-    if caught:
-        signal.raise_signal(signal.SIGINT)
-
-
-@contextlib.contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """Block SIGINT in this thread for the duration of the block: the threads it starts meanwhile begin
-    with it blocked, and so do the processes they start (a signal mask survives fork and exec).  This
-    process still gets Ctrl-C: in a thread that does not block it, or in this one when the block ends
-    (one pending meanwhile is delivered then).  POSIX only; elsewhere nothing changes."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    from multiprocessing import resource_tracker
-
-    # Started now if not running: starting it unblocks SIGINT in the thread that does (its own start).
-    resource_tracker.ensure_running()
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
 def dask_setup(worker: Any) -> None:
     """Dask's preload hook (this module is a ``--dask local:N`` worker's preload): in the worker process
     as it starts, ignore SIGINT, then unblock it (it began blocked: :class:`DaskBackend`), which drops a
@@ -594,15 +539,9 @@ class QuietSpawnContext(SpawnContext):
     Process = _QuietSpawnProcess
 
 
-def _start_server(context: Any) -> None:
-    """Start ``context``'s fork server, where it has one not yet running, with SIGINT ignored: it keeps
-    that through exec, and its workers from it, so the Ctrl-C a terminal sends to the whole process
-    group (while it imports PyTorch, or a worker boots) is this process's to report, not theirs."""
-    if context.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        with _children_deaf_to_sigint():  # a moment: the server imports in the background
-            forkserver.ensure_running()
+def _start_server(forking: Any) -> None:
+    """Start ``forking``'s fork server where it has none running (:func:`mlevolve.gp.serverstart.start_server`)."""
+    start_server(forking)
 
 
 _COMPILED = "compiled"  # a reply's first entry (_COMPILED, seconds) where the worker's numba compiles grew with it
@@ -704,16 +643,9 @@ class _Worker:
 
 
 def _context(preload: Sequence[str]) -> Any:
-    """Where workers come from: a fork server (POSIX) that imports this module and ``preload``
-    (say ``torch``) once and forks each worker from itself, so N workers cost one import of each,
-    not N; else fresh interpreters (``spawn``).  The fork server starts with the first pool of the
-    process and keeps its imports (a later pool's ``preload`` cannot add to them); it dies with this
-    process (:mod:`mlevolve.gp.serverguard`)."""
-    if "forkserver" not in mp.get_all_start_methods():
-        return mp.get_context("spawn")
-    context = mp.get_context("forkserver")
-    context.set_forkserver_preload(["mlevolve.gp.serverguard", __name__, *preload])
-    return context
+    """Where workers come from (:func:`mlevolve.gp.serverstart.context`): a fork server that preloads
+    this module and ``preload``, else fresh interpreters."""
+    return context(preload)
 
 
 def worker_modules(regime: Regime, tight: bool = False) -> tuple[str, ...]:

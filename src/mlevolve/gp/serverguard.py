@@ -1,6 +1,6 @@
 """The worker pool's fork server dies with the process that started it.
 
-Imported only by the fork server (``gp.backends`` preloads it, :func:`~mlevolve.gp.backends._context`):
+Imported only by the fork server (the pool's preloads begin with it, :func:`~mlevolve.gp.serverstart.context`):
 on Linux it asks the kernel to kill the server when its parent, the coordinator, dies, even by
 SIGKILL (``PR_SET_PDEATHSIG``).  Each worker asks the same of its own parent, the server, so a
 worker busy with a candidate never outlives its coordinator.  (Without this the server would wait
