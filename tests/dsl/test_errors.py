@@ -1165,23 +1165,24 @@ def test_a_program_read_from_a_file_is_named_by_it_in_the_errors_run_export_and_
 
 
 def test_text_given_where_a_file_s_path_is_read_is_said_so(tmp_path: Path) -> None:
-    """``api.run(TEXT, ...)`` said ``<input>: error: no such file``, the whole text as the file's name; a grammar's
-    and a meta configuration's TOML text likewise (the one reader, :func:`mlevolve.dsl.errors.read_bytes`)."""
+    """A grammar's and a meta configuration's TOML text given as a path said ``<input>: error: no such file``, the
+    whole text as the file's name (the one reader, :func:`mlevolve.dsl.errors.read_bytes`); an archive's path
+    likewise.  A program's text is read as the program (``api.names_file``: tests/cli/test_program_arguments.py)."""
     from mlevolve import api
     from mlevolve.grammar.spec import load_grammar
 
-    cases = [(lambda: api.run("algorithm f\nformula f(x: Scalar) -> Scalar = x\n", "nguyen1"), "a .mlev program",
-              "parse the text first: mlevolve.parse(TEXT) gives a Program, which every function takes"),
-             (lambda: load_grammar("[weights]\nadd = 2\n"), "a grammar file",
+    cases = [(lambda: load_grammar("[weights]\nadd = 2\n"), "a grammar file",
               "write it to a .toml file and give its path"),
              (lambda: api.meta("[meta]\nbudget = 1\n"), "a meta configuration",
               "write it to a .toml file and give its path")]
-    cases.append((lambda: api.run("algorithm f formula f(x: Scalar) -> Scalar = x", "nguyen1"), "a .mlev program",
-                  cases[0][2]))  # on one line: it starts as a program does
     for call, what, hint in cases:
         with pytest.raises(MlevError) as info:
             call()
         assert info.value.render() == f"error: this is text, not the path of {what}\nhint: {hint}"
+    with pytest.raises(MlevError) as info:  # the command line's FILE is a path: its text is said so
+        api.run(Path("algorithm f\nformula f(x: Scalar) -> Scalar = x\n"), "nguyen1")
+    assert info.value.render() == ("error: this is text, not the path of a .mlev program\nhint: write it to a .mlev "
+                                   "file and give that file's path (the Python API also takes the text itself)")
     for read in (api.best, api.show):  # an archive's path given text: the text was the file's name
         with pytest.raises(MlevError) as info:
             read("algorithm f\nformula f(x: Scalar) -> Scalar = x\n")

@@ -48,7 +48,7 @@ def read_source(path: str | Path) -> str:
                         hint=f"a data file is a task: mlevolve run PROGRAM.mlev --task {data_task(p)} (evolve and "
                              "export take it so too)")
     data = read_bytes(p, "a .mlev program", "no such file", "check the path",
-                      "parse the text first: mlevolve.parse(TEXT) gives a Program, which every function takes",
+                      "write it to a .mlev file and give that file's path (the Python API also takes the text itself)",
                       opening="algorithm ")
     if data.startswith(b"SQLite format 3\0"):  # a run's archive, likely, where a program was wanted
         db = shlex.quote(str(p))
