@@ -166,12 +166,12 @@ def test_samples_env_names_are_names_the_language_reads(capsys: Capsys) -> None:
     assert len(api.sample("Tensor", n=2, env={"x_1": "Tensor"})) == 2
 
 
-def test_a_path_given_as_text_to_check_or_format_is_named_a_path() -> None:
-    """check and format take a str as program text (run and evolve as a path): a path there was parsed as text
-    ("unexpected 'examples'"); now it is named, with the two ways to pass it."""
-    for call in (api.check, api.format):
-        with pytest.raises(MlevError, match=r"is the path of a \.mlev file.*\n.*Path\('examples/quartic\.mlev'\)"):
-            call("examples/quartic.mlev")
+def test_a_path_given_as_text_to_check_or_format_is_read_as_the_path() -> None:
+    """check and format took a str as program text (run and evolve as a path): a path there was parsed as text
+    ("unexpected 'examples'"); then it was named a path; now every function reads it so (``api.names_file``)."""
+    path = Path("examples/quartic.mlev")
+    assert api.check(str(path)) == api.check(path)
+    assert api.format(str(path)) == api.format(path) == api.format(path.read_text())
 
 
 def test_the_report_shows_the_spread_evolve_confirm_measured(tmp_path: Path) -> None:
