@@ -628,6 +628,10 @@ def test_a_parallel_runs_evaluation_seconds_are_the_workers_own(tmp_path: Path) 
                       quiet=True, prune=False)
     assert 0 < parallel["evaluation_seconds"] <= 2 * parallel["seconds"], parallel
     assert parallel["waiting_seconds"] > 0
+    with Archive.read(tmp_path / "w.db") as archive:  # the rows' seconds are the workers' too, as the report sums them
+        rows = list(archive.rows())
+    rounding = 0.01 + 0.001 * len(rows)
+    assert sum(row.seconds for row in rows) == pytest.approx(parallel["evaluation_seconds"], abs=rounding)
     alone = evolve(QUARTIC, ["f"], budget=100, db=tmp_path / "one.db", init="random", population=20, quiet=True,
                    prune=False)
     assert 0 < alone["evaluation_seconds"] <= alone["seconds"] and "waiting_seconds" not in alone

@@ -233,7 +233,7 @@ class RunRecord:
             else:
                 self.evaluation_seconds += worked
                 self.waiting_seconds = (self.waiting_seconds or 0.0) + max(0.0, outcome.seconds - worked)
-            self._store(seq, job, outcome, source, fingerprint)
+            self._store(seq, job, outcome, source, fingerprint, outcome.seconds if worked is None else worked)
         self.counts[source] += 1
         fitted = int(outcome.metrics.get("fit_evaluations", 0)) if source == "evaluated" else 0
         self.fit_evaluations += fitted
@@ -280,10 +280,12 @@ class RunRecord:
         return outcome.failure is None and math.isfinite(outcome.fitness) and (
             parent is None or parent.failure is not None or outcome.fitness > parent.fitness)
 
-    def _store(self, seq: int, job: Job, outcome: Outcome, source: str, fingerprint: str | None) -> None:
+    def _store(self, seq: int, job: Job, outcome: Outcome, source: str, fingerprint: str | None,
+               seconds: float) -> None:
         """Write the archive row (:meth:`Archive.store`, the fields of a :class:`Row`): the program as
         scored, with a formula's fitted constants written back (``Outcome.program``), so it
-        reproduces its score; the search varies the program as proposed."""
+        reproduces its score; the search varies the program as proposed; ``seconds``: its scoring time (a
+        worker's own, where it was scored in one: :meth:`add`'s ``worked``)."""
         failure = outcome.failure
         if outcome.program is None or self._scored_as(job, outcome.program, outcome.parsed):
             text = self._text(job)
@@ -301,7 +303,7 @@ class RunRecord:
         self.archive.store(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
                            failure.reason if failure else None, failure.where if failure else None, source,
                            fingerprint, job.operator, job.parents, job.generation, shown_size(job.size, outcome),
-                           outcome.seconds, time.time(), simple)
+                           seconds, time.time(), simple)
 
     @staticmethod
     def _text(job: Job) -> str:
