@@ -1021,10 +1021,10 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: typing.TextIO | None = None, line: str | None = None) -> None:
-    """A :class:`GrammarWarning`, :class:`ProgramWarning` or :class:`ConfigWarning` as ``FILE:LINE:COL: warning:
-    ...`` and its hint on stderr; others as Python shows them."""
+    """A :class:`GrammarWarning`, :class:`ProgramWarning` or :class:`ConfigWarning` as an error is shown
+    (``FILE:LINE:COL: warning: ...``, the source line, a caret, the hint) on stderr; others as Python shows them."""
     if isinstance(message, RenderedWarning):
-        print(message.error.render(label="warning"), file=sys.stderr)
+        print(message, file=sys.stderr)
     else:
         print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=file or sys.stderr)
 

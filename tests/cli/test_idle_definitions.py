@@ -27,9 +27,12 @@ UNREAD_LR = ("algorithm a\ntask digits\n\noptimizer sgd(w: Tensor, g: Tensor, lr
              "schedule cosine(t: Scalar) -> Scalar =\n  0.05 * (1.0 + cos(3.14159 * t))\n")
 NO_LR = UNREAD_LR.replace(", lr: Scalar", "")
 ACT_WARNING = ("act.mlev:7:12: warning: activation 'act' has no effect: model 'net' never uses it\n"
+               "    activation act(x: Tensor) -> Tensor =\n"
+               "               ^^^\n"
                "hint: use it in a layer of the model, e.g. seq(dense(16), act), or remove it\n")
 LR_WARNING = ("lr.mlev:7:10: warning: schedule 'cosine' has no effect: optimizer 'sgd' never reads lr, the rate the "
-              "schedule sets\nhint: use lr in the update rule (e.g. w - lr * g), or remove the schedule\n")
+              "schedule sets\n    schedule cosine(t: Scalar) -> Scalar =\n             ^^^^^^\n"
+              "hint: use lr in the update rule (e.g. w - lr * g), or remove the schedule\n")
 
 
 def _file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> str:
@@ -161,6 +164,8 @@ def test_check_warns_of_a_let_whose_name_is_never_read(tmp_path: Path, monkeypat
     code, out, err = cli(capsys, "check", _file(tmp_path, monkeypatch, "let.mlev", UNREAD_LET))
     assert code == 0 and out == "let.mlev: ok (optimizer momentum)\n"
     assert err == ("let.mlev:5:7: warning: in optimizer 'momentum': let 'm2' is never used: its value is dropped\n"
+                   "      let m2 = 0.9 * m + g in\n"
+                   "          ^^\n"
                    "hint: use m2 after its `in` (was another name written where m2 was meant?), or remove the "
                    "binding\n")
 

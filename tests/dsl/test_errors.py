@@ -1259,7 +1259,7 @@ def test_another_librarys_names_are_none_of_mlevolves_and_their_hints_write_prog
 def test_a_warning_is_remade_from_its_args_and_pickles_with_its_text(kind: str) -> None:
     """mlevolve's warnings (:class:`ProgramWarning`, :class:`GrammarWarning`) are remade as ``type(w)(*w.args)``
     (pickle, copy, pytest-xdist's workers do: a rendered text as the argument failed there with "'str' object has
-    no attribute 'render'"), each with the text the command line prints."""
+    no attribute 'render'"), each with the text the command line prints: the source line and a caret too."""
     import copy
     import pickle
 
@@ -1268,14 +1268,49 @@ def test_a_warning_is_remade_from_its_args_and_pickles_with_its_text(kind: str) 
     from mlevolve.grammar.spec import GrammarError, GrammarWarning
 
     span = Span(2, 3, 2, 5)
+    source = "first line\n  g = 1\n"
     if kind == "program":
-        warning: Warning = ProgramWarning(MlevError("'g' is defined but never used", span, "drop it", "p.mlev"))
-        said = "p.mlev:2:3: warning: 'g' is defined but never used\nhint: drop it"
+        warning: Warning = ProgramWarning(MlevError("'g' is defined but never used", span, "drop it", "p.mlev"),
+                                          source)
+        said = "p.mlev:2:3: warning: 'g' is defined but never used\n      g = 1\n      ^^^\nhint: drop it"
     else:
-        warning = GrammarWarning(GrammarError("digest '0' is stale", span, "write it anew", "g.toml"))
-        said = "g.toml:2:3: error: digest '0' is stale\nhint: write it anew"
+        warning = GrammarWarning(GrammarError("digest '0' is stale", span, "write it anew", "g.toml"), source)
+        said = "g.toml:2:3: warning: digest '0' is stale\n      g = 1\n      ^^^\nhint: write it anew"
     for made in (warning, type(warning)(*warning.args), pickle.loads(pickle.dumps(warning)), copy.copy(warning)):
         assert type(made) is type(warning) and str(made) == said
+
+
+UNREAD = "algorithm a\ntask nguyen1\n\nformula f(x: Scalar) -> Scalar =\n  let a = x * x in\n  x + 1.0\n"
+UNREAD_SAID = ("w.mlev:5:7: warning: in formula 'f': let 'a' is never used: its value is dropped\n"
+               "      let a = x * x in\n"
+               "          ^\n"
+               "hint: use a after its `in` (was another name written where a was meant?), or remove the binding\n")
+
+
+@pytest.mark.parametrize("command", [["check"], ["export", "-o", "w.py"], ["run"], ["evolve", "--budget", "2"]])
+def test_a_warning_shows_its_source_line_and_a_caret_as_an_error_does(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warning printed only FILE:LINE:COL, the message and the hint, where an error also shows the line and a
+    caret under the span (a fresh-user pass): every command that checks a program shows a warning as an error."""
+    monkeypatch.chdir(tmp_path)
+    Path("w.mlev").write_text(UNREAD, encoding="utf-8")
+    assert main([command[0], "w.mlev", *command[1:]]) == 0
+    assert capsys.readouterr().err.startswith(UNREAD_SAID)
+
+
+@pytest.mark.parametrize("given", ["text", "path", "parsed"])
+def test_the_api_s_warning_reads_as_the_command_line_prints_it(given: str, tmp_path: Path) -> None:
+    """``str`` of a :class:`ProgramWarning` from the API shows the line and the caret too, whether the program is
+    given as text, as a file's path or parsed (the parsed program keeps its text, :attr:`Program.source`)."""
+    from mlevolve.dsl.errors import ProgramWarning
+
+    path = tmp_path / "w.mlev"
+    path.write_text(UNREAD, encoding="utf-8")
+    program = {"text": UNREAD, "path": path, "parsed": parse(UNREAD, "w.mlev")}[given]
+    with pytest.warns(ProgramWarning) as caught:
+        api.check(program, file="w.mlev")
+    assert [str(w.message) for w in caught] == [UNREAD_SAID.rstrip("\n")]
 
 
 @pytest.mark.parametrize(("body", "stderr"), [

@@ -192,12 +192,13 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
                     raise dead.error
                 import warnings
 
-                warnings.warn(ProgramWarning(dead.error.located(file) if file else dead.error), stacklevel=2)
+                warnings.warn(ProgramWarning(dead.error.located(file) if file else dead.error, program.source),
+                              stacklevel=2)
         if program.written:  # as the user wrote it (an archive's programs are the search's), once it checks
             import warnings
 
             for unread in (*unread_inputs(checked), *unread_lets(checked)):
-                warnings.warn(ProgramWarning(unread.located(file) if file else unread), stacklevel=2)
+                warnings.warn(ProgramWarning(unread.located(file) if file else unread, program.source), stacklevel=2)
         return checked
     except MlevError as err:
         raise err.located(file) if file else err from None

@@ -578,16 +578,20 @@ class MlevError(ValueError):
 
 class RenderedWarning(UserWarning):
     """A warning made of an :class:`MlevError` (``error``, with its file, place and hint), whose text is the error
-    rendered as the command line prints it (``FILE:LINE:COL: warning: ...``).  Its one argument is ``error``, so
-    that ``type(w)(*w.args)`` remakes it: pickle, copy and pytest-xdist's workers do (a rendered text as the
-    argument made them call ``str.render``)."""
+    rendered as an error is (``FILE:LINE:COL: warning: ...``, the line of ``source`` it points at with a caret under
+    its span, the hint): the command line prints it so, and ``str`` of it in the API reads the same.  ``source``:
+    the text ``error``'s place is in (a program's :attr:`~mlevolve.dsl.ir.Program.source`, a grammar or
+    configuration file's text); None renders no line.  Its arguments are ``error`` and ``source``, so that
+    ``type(w)(*w.args)`` remakes it: pickle, copy and pytest-xdist's workers do (a rendered text as the argument
+    made them call ``str.render``)."""
 
-    def __init__(self, error: MlevError) -> None:
-        super().__init__(error)
+    def __init__(self, error: MlevError, source: str | None = None) -> None:
+        super().__init__(error, source)
         self.error = error
+        self.source = source
 
     def __str__(self) -> str:
-        return self.error.render(label="warning")
+        return self.error.render(self.source, label="warning")
 
 
 class ProgramWarning(RenderedWarning):

@@ -485,7 +485,7 @@ def parse(source: str, file: str | None = None) -> Program:
         raise header.located(file or "<input>")
     program = _run("start", source, file)
     assert isinstance(program, Program)
-    return replace(_attach_comments(program, source), file=file)
+    return replace(_attach_comments(program, source), file=file, source=source)
 
 
 def _comments(source: str) -> list[tuple[int, bool, str]]:
