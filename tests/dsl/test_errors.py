@@ -1373,7 +1373,7 @@ def test_the_let_operand_hint_s_form_parses(body: str) -> None:
     parse(HEAD + f"formula f(x: Scalar) -> Scalar =\n  {body}\n")
 
 
-@pytest.mark.parametrize("char", ["%", "<", ">", "!", "&", "|", "@", "[", "]", "{", "}", ".", ";", "'"])
+@pytest.mark.parametrize("char", ["%", "@", "[", "]", "{", "}", ".", ";", "'"])
 def test_python_s_operators_that_mlev_lacks_are_told_how_mlev_writes_them(char: str, tmp_path: Path,
                                                                           capsys: pytest.CaptureFixture[str],
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1389,6 +1389,46 @@ def test_python_s_operators_that_mlev_lacks_are_told_how_mlev_writes_them(char: 
     assert err.endswith(f"hint: {OPERATOR_HINTS[char]}\n") and OPERATOR_HINTS[char].startswith(".mlev has no ")
     for body in re.findall(r"(?:heaviside|sign|min|max)\([^()]*\)", OPERATOR_HINTS[char]):  # the scalar ones
         api.check(parse(f"algorithm a\nformula f(x: Scalar, y: Scalar) -> Scalar =\n  {body} + 0 * (x + y)\n"))
+
+
+@pytest.mark.parametrize(("body", "column", "written"), [
+    ("x == 2", 5, "=="), ("x != 2", 5, "!="), ("x <= 2", 5, "<="), ("x >= 2", 5, ">="), ("x < 2", 5, "<"),
+    ("x > 2", 5, ">"), ("max(x, 1) == x", 13, "=="), ("x and x", 5, "and"), ("(x or x)", 6, "or"),
+    ("not x", 3, "not"), ("(not x) * x", 4, "not"), ("x if x else 0", 5, "if"), ("x && x", 5, "&&"),
+    ("x || x", 5, "||"), ("!x", 3, "!"), ("x & x", 5, "&"), ("x | x", 5, "|"),
+])
+def test_python_s_comparisons_and_logic_are_told_how_mlev_writes_them(
+        body: str, column: int, written: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``x == 2`` got the generic "unexpected '='" and its expected tokens, ``a and b`` "join terms with an
+    operator" (a fresh-user pass): each of Python's comparison and logical operators, and its conditional
+    expression, is an error at the operator whole whose hint writes it in .mlev."""
+    from mlevolve.dsl.errors import PYTHON_OPERATORS, python_operator
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "o.mlev").write_text(HEAD + f"formula f(x: Scalar) -> Scalar =\n  {body}\n")
+    assert main(["check", "o.mlev"]) == 2
+    message, hint = python_operator(written)
+    assert capsys.readouterr().err == (
+        f"o.mlev:3:{column}: error: unexpected {written!r}: {message}\n      {body}\n"
+        f"    {' ' * (column - 1)}{'^' * len(written)}\nhint: {hint}\n")
+    assert PYTHON_OPERATORS[written][0] in message
+
+
+@pytest.mark.parametrize("written", ["==", "!=", "<=", ">=", "<", ">", "and", "or", "not", "if"])
+def test_each_python_operator_s_mlev_form_checks_and_means_it(written: str) -> None:
+    """Each .mlev form a hint writes checks, and computes what the Python it replaces does (0 or 1 for a condition)
+    on values either side of the boundary and on it."""
+    from mlevolve.dsl.errors import PYTHON_OPERATORS
+
+    _, example, mlev = PYTHON_OPERATORS[written]
+    api.check(parse(f"algorithm a\nformula f(x: Scalar, y: Scalar) -> Scalar =\n  {mlev} + 0 * (x + y)\n"))
+    heaviside, sign = (lambda v: float(v > 0)), (lambda v: float((v > 0) - (v < 0)))
+    for x in (-1.0, 0.0, 2.0):
+        for y in (-1.0, 0.0, 2.0):
+            want = float(eval(example, {}, {"x": x, "y": y}))  # the Python written
+            got = eval(mlev, {"heaviside": heaviside, "sign": sign, "abs": abs, "max": max}, {"x": x, "y": y})
+            assert got == want, (example, x, y)
 
 
 def test_a_value_primitive_named_as_a_layer_is_told_its_layer_primitive_where_the_grammar_has_one() -> None:
