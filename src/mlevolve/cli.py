@@ -735,7 +735,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fmt", help="print .mlev files in canonical layout (comments kept)", description=(
         "Print .mlev files in canonical layout (comments kept); several, each under a line '==> FILE <==', as "
-        "head prints files."))
+        "head prints files. A file is formatted if it parses, whether or not it type-checks (as Black formats "
+        "code that fails at run time): `mlevolve check` reports its type errors; a syntax error is reported here."))
     p.add_argument("files", nargs="+", metavar="FILE")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="rewrite the files in place")

@@ -208,6 +208,8 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
 def format(program: Program | str | Path, file: str | None = None) -> str:
     """The canonical text of a program (its text or its file: :func:`names_file`): ``parse(format(p)) == p``.
 
+    It formats what parses, whether or not it type-checks (as Black formats code that would fail at run time): an
+    unknown name, a wrong type or a signature its kind refuses is laid out as written, for :func:`check` to report.
     The text is parsed back and compared with ``program`` before it is returned: if the two differ
     (a printer fault), this raises :class:`MlevError` instead of returning text that means something else,
     so ``mlevolve fmt --write`` can never replace a file with a different program."""
