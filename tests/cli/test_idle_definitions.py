@@ -295,3 +295,21 @@ def test_no_example_or_doc_program_warns_of_an_unread_input() -> None:
     assert len(programs) > 20 and warned == [
         ("benchmarks/discovery/README.md", "learner 'l', method learn, never reads y, the target: the learner cannot "
                                            "fit the task's targets")]
+
+
+SEED = ("algorithm s\ntask linear\n\nlearner l(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w\n")
+
+
+@pytest.mark.parametrize("evolve, said", [(["l.learn"], []), (["l"], []), (["l.predict"], ["l.learn"])])
+def test_evolve_says_nothing_of_an_unread_input_in_a_seed_it_rewrites(evolve: list[str], said: list[str],
+                                                                     tmp_path: Path) -> None:
+    """``learn(x, y, p) = w``, a seed to evolve from (benchmarks/discovery's), was warned of as a learner that cannot
+    fit its targets, though the search rewrites it: ``evolve`` says so only of a body it keeps (``check`` always)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ProgramWarning)
+        api.evolve(SEED, evolve=evolve, budget=2, db=tmp_path / "s.db")
+    unread = [str(w.message) for w in caught if " never reads " in str(w.message)]
+    assert [m.split("learner '")[1].split("'")[0] + ".learn" for m in unread] == said, unread
+    with pytest.warns(ProgramWarning, match="method learn, never reads y"):
+        api.check(SEED)

@@ -591,15 +591,16 @@ NEEDED: Mapping[str, tuple[Needed, ...]] = {
 }
 
 
-def unread_inputs(program: Program) -> list[MlevError]:
+def unread_inputs(program: Program, evolved: Collection[str] = ()) -> list[MlevError]:
     """A warning-to-be for each input a definition as written needs but never reads (:data:`NEEDED`): ``loss
     l(p, y) = square(p)``, ``optimizer o(w, g, lr) = w - lr * w``, ``learn(x, y, p) = w + 0.1 * p * x``, ``td_loss
     t(q, target, reward, discount) = square(reward + discount * target)`` passed check and trained on nothing,
-    silently (fresh-user passes).  At the (first) parameter, in file order."""
+    silently (fresh-user passes).  At the (first) parameter, in file order; none of the slots ``evolved`` (``l.learn``,
+    ``loss``), whose body is a seed the search rewrites (``learn(x, y, p) = w`` to evolve from)."""
     out: list[MlevError] = []
     for d in program.definitions:
         for owner in (d, *d.methods):
-            if owner.body is None:
+            if owner.body is None or (f"{d.name}.{owner.kind}" if owner is not d else d.name) in evolved:
                 continue
             for needed in NEEDED.get(owner.kind if owner is not d else d.kind, ()):
                 params = [owner.params[i] for i in needed.at if i < len(owner.params)]
