@@ -148,7 +148,7 @@ def run_jobs(jobs: list[tuple[str, str, str, int, str, dict[str, Any]]], workers
         for (_, _, task, _, _, _), row in zip(unique.values(), rows, strict=True):
             check.add(task, row["best"])
         for warning in check.missed():
-            print(warning.render(label="warning"), file=sys.stderr)
+            print(warning, file=sys.stderr)
     ran = dict(zip(unique, rows, strict=True))
     return [{**{k: v for k, v in ran[key].items() if k not in ("arm", "snapshot")}, "arm": arm,
              **{k: v for k, v in extra.items() if k == "snapshot"}}

@@ -735,7 +735,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fmt", help="print .mlev files in canonical layout (comments kept)", description=(
         "Print .mlev files in canonical layout (comments kept); several, each under a line '==> FILE <==', as "
-        "head prints files."))
+        "head prints files. A file is formatted if it parses, whether or not it type-checks (as Black formats "
+        "code that fails at run time): `mlevolve check` reports its type errors; a syntax error is reported here."))
     p.add_argument("files", nargs="+", metavar="FILE")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="rewrite the files in place")
@@ -1021,10 +1022,10 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: typing.TextIO | None = None, line: str | None = None) -> None:
-    """A :class:`GrammarWarning`, :class:`ProgramWarning` or :class:`ConfigWarning` as ``FILE:LINE:COL: warning:
-    ...`` and its hint on stderr; others as Python shows them."""
+    """A :class:`GrammarWarning`, :class:`ProgramWarning` or :class:`ConfigWarning` as an error is shown
+    (``FILE:LINE:COL: warning: ...``, the source line, a caret, the hint) on stderr; others as Python shows them."""
     if isinstance(message, RenderedWarning):
-        print(message.error.render(label="warning"), file=sys.stderr)
+        print(message, file=sys.stderr)
     else:
         print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=file or sys.stderr)
 

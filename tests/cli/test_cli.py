@@ -14,6 +14,7 @@ from lark import Lark
 from mlevolve import api
 from mlevolve.cli import main
 from mlevolve.dsl.check import check_expr
+from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.parse import parse, parse_expr
 from mlevolve.dsl.printer import format_program
 from mlevolve.grammar.lark_render import render_lark
@@ -181,6 +182,39 @@ def test_fmt_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Caps
     # Idempotent.
     assert run(capsys, "fmt", "--write", "messy.mlev") == (0, "", "")
     assert run(capsys, "fmt", "--check", "messy.mlev") == (0, "", "")
+
+
+@pytest.mark.parametrize("header, body, error", [
+    ("formula f(x: Scalar) -> Scalar =", "x  +  y", "unknown name 'y'"),
+    ("formula f(x: Scalar) -> Scalar =", "sinn( x )", "unknown primitive 'sinn'"),
+    ("activation a(x: Tensor) -> Scalar =", "x*x", "must have the signature"),
+    ("loss l(p: Tensor) -> Tensor =", "square( p )", "must have the signature"),
+    ("frobnicate f(x: Scalar) -> Scalar =", "x", "unknown component kind"),
+    ("formula f(x: Scalar) -> Scalar =", "let a = x in  (a, a)", "expected Scalar"),
+])
+def test_fmt_formats_a_program_that_fails_type_checking(header: str, body: str, error: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    """As Black formats code that would fail at run time, ``fmt`` lays out any program that parses (as ``fmt
+    --help`` and docs/language.md say): the file is rewritten, status 0, nothing on stderr, and ``check`` still
+    reports the same type error in the formatted file."""
+    monkeypatch.chdir(tmp_path)
+    messy = f"algorithm   bad\n{header}\n        {body}\n"
+    Path("bad.mlev").write_text(messy)
+    with pytest.raises(MlevError, match=re.escape(error)):
+        api.check(messy)
+    assert run(capsys, "fmt", "--write", "bad.mlev") == (0, "bad.mlev: reformatted\n", "")
+    tidy = Path("bad.mlev").read_text()
+    assert tidy != messy and tidy.startswith("algorithm bad\n") and parse(tidy) == parse(messy)
+    assert run(capsys, "fmt", "--check", "bad.mlev") == (0, "", "")
+    code, _, err = run(capsys, "check", "bad.mlev")
+    assert code == 2 and error in err
+
+
+def test_fmt_help_and_the_docs_say_it_formats_what_fails_type_checking(capsys: Capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["fmt", "--help"])
+    assert "whether or not it type-checks" in " ".join(capsys.readouterr().out.split())
+    assert "whether or not it type-checks" in " ".join((ROOT / "docs" / "language.md").read_text().split())
 
 
 def test_fmt_write_keeps_non_ascii_comments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:

@@ -27,9 +27,12 @@ UNREAD_LR = ("algorithm a\ntask digits\n\noptimizer sgd(w: Tensor, g: Tensor, lr
              "schedule cosine(t: Scalar) -> Scalar =\n  0.05 * (1.0 + cos(3.14159 * t))\n")
 NO_LR = UNREAD_LR.replace(", lr: Scalar", "")
 ACT_WARNING = ("act.mlev:7:12: warning: activation 'act' has no effect: model 'net' never uses it\n"
+               "    activation act(x: Tensor) -> Tensor =\n"
+               "               ^^^\n"
                "hint: use it in a layer of the model, e.g. seq(dense(16), act), or remove it\n")
 LR_WARNING = ("lr.mlev:7:10: warning: schedule 'cosine' has no effect: optimizer 'sgd' never reads lr, the rate the "
-              "schedule sets\nhint: use lr in the update rule (e.g. w - lr * g), or remove the schedule\n")
+              "schedule sets\n    schedule cosine(t: Scalar) -> Scalar =\n             ^^^^^^\n"
+              "hint: use lr in the update rule (e.g. w - lr * g), or remove the schedule\n")
 
 
 def _file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> str:
@@ -161,6 +164,8 @@ def test_check_warns_of_a_let_whose_name_is_never_read(tmp_path: Path, monkeypat
     code, out, err = cli(capsys, "check", _file(tmp_path, monkeypatch, "let.mlev", UNREAD_LET))
     assert code == 0 and out == "let.mlev: ok (optimizer momentum)\n"
     assert err == ("let.mlev:5:7: warning: in optimizer 'momentum': let 'm2' is never used: its value is dropped\n"
+                   "      let m2 = 0.9 * m + g in\n"
+                   "          ^^\n"
                    "hint: use m2 after its `in` (was another name written where m2 was meant?), or remove the "
                    "binding\n")
 
@@ -219,3 +224,92 @@ def test_check_warns_of_an_input_a_definition_needs_but_never_reads(definition: 
         for good in (UNUSED_ACT.replace("activation act", "loss l").replace("(x: Tensor)", "(p: Tensor, y: Tensor)")
                      .replace("x * sigmoid(x)", "square(p - y)"), api.format(ROOT / "examples" / "adam.mlev")):
             api.check(good)
+
+
+# ------------------------------------------------------------------- the inputs each kind must read (dsl.kinds.NEEDED)
+
+_HEADERS = {
+    "activation": "activation a(x: Tensor) -> Tensor =",
+    "augment": "augment a(x: Tensor) -> Tensor =",
+    "loss": "loss l(p: Tensor, y: Tensor) -> Tensor =",
+    "optimizer": "optimizer o(w: Tensor, g: Tensor, lr: Scalar) -> Tensor =",
+    "pg_loss": "pg_loss l(logp: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tensor) -> Tensor =",
+    "td_loss": "td_loss l(q: Tensor, target: Tensor, reward: Tensor, discount: Tensor) -> Tensor =",
+    "vae_loss": "vae_loss l(x: Tensor, recon: Tensor, mu: Tensor, logvar: Tensor) -> Tensor =",
+    "flow_loss": "flow_loss l(z: Tensor, logdet: Tensor) -> Tensor =",
+}
+
+
+@pytest.mark.parametrize("kind, body, unread", [
+    ("activation", "full(0.5)", ["x"]), ("activation", "x * sigmoid(x)", []),
+    ("augment", "full(0.0)", ["x"]), ("augment", "0.9 * x", []),
+    ("loss", "square(y)", ["p"]), ("loss", "square(p)", ["y"]), ("loss", "square(p - y)", []),
+    ("optimizer", "0.0 - lr * g", ["w"]), ("optimizer", "w - lr * w", ["g"]), ("optimizer", "w - 0.01 * g", []),
+    ("pg_loss", "square(value - ret)", ["logp"]), ("pg_loss", "0.0 - logp * value - 0.01 * entropy", ["ret or adv"]),
+    ("pg_loss", "0.0 - logp * adv", []), ("pg_loss", "0.0 - logp * ret", []),  # REINFORCE: no value, no entropy
+    ("pg_loss", "0.0 - logp * adv + 0.5 * square(value - ret) - 0.01 * entropy", []),
+    ("td_loss", "square(reward + discount * target)", ["q"]), ("td_loss", "square(q - discount * target)", ["reward"]),
+    ("td_loss", "square(q - (reward + discount * target))", []), ("td_loss", "square(q - reward)", []),  # myopic
+    ("vae_loss", "square(recon) + square(mu)", ["x"]), ("vae_loss", "square(x - mu) + exp(logvar)", ["recon"]),
+    ("vae_loss", "square(x - recon)", []),  # an autoencoder: no KL term
+    ("vae_loss", "0.5 * square(x - recon) + 0.5 * (exp(logvar) + square(mu) - 1.0 - logvar)", []),
+    ("flow_loss", "0.0 - logdet", ["z"]), ("flow_loss", "0.5 * square(z)", ["logdet"]),
+    ("flow_loss", "0.5 * square(z) + 0.9189385 - logdet", []),
+])
+def test_each_kind_warns_of_an_input_it_needs_and_no_other(kind: str, body: str, unread: list[str]) -> None:
+    """A td_loss that never reads q, a vae_loss that never reads x or recon... passed check and trained on nothing,
+    silently (a fresh-user pass); one that leaves out an input that may go unread (a pg_loss without value, a
+    td_loss without target, a vae_loss without its KL term) is normal and says nothing."""
+    text = f"algorithm a\n{_HEADERS[kind]}\n  {body}\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ProgramWarning)
+        api.check(text, whole=False)
+    said = [str(w.message).split("\n")[0] for w in caught]
+    assert [s.split(" never reads ")[1].split(", ")[0] for s in said] == unread
+    for s in said:
+        assert s.startswith(f"<input>:2:{_HEADERS[kind].index(unread[0].split()[0] + ':') + 1}: warning: {kind} ")
+
+
+def test_every_kind_and_learner_method_says_what_it_must_read() -> None:
+    """The table of needed inputs is data with every kind and method as a key (an empty row: nothing must be read,
+    the reason beside it), and each position in it is one of the kind's documented parameters."""
+    from mlevolve.dsl.kinds import KINDS, NEEDED
+    from mlevolve.dsl.parse import _KEYWORD_TERMINALS
+
+    assert set(NEEDED) == set(KINDS) | set(_KEYWORD_TERMINALS["METHOD"])
+    for kind, rows in NEEDED.items():
+        for row in rows:
+            assert row.at and all(i < len(KINDS[kind].names) for i in row.at if kind in KINDS and KINDS[kind].names)
+
+
+def test_no_example_or_doc_program_warns_of_an_unread_input() -> None:
+    """Every examples/ file and every program the docs show reads what its kind needs, but the one seed the docs
+    show as a starting point for evolution (benchmarks/discovery's learner, both methods evolved from random)."""
+    from mlevolve.dsl.kinds import unread_inputs
+    from tests.cli.test_doc_programs import CASES
+
+    programs = [(str(path.relative_to(ROOT)), "algorithm doc\n\n" + text) for path, text in CASES]
+    programs += [(str(p.relative_to(ROOT)), p.read_text(encoding="utf-8")) for p in sorted(ROOT.rglob("*.mlev"))
+                 if ".git" not in p.parts]
+    warned = [(where, e.message) for where, text in programs for e in unread_inputs(parse(text))]
+    assert len(programs) > 20 and warned == [
+        ("benchmarks/discovery/README.md", "learner 'l', method learn, never reads y, the target: the learner cannot "
+                                           "fit the task's targets")]
+
+
+SEED = ("algorithm s\ntask linear\n\nlearner l(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w\n")
+
+
+@pytest.mark.parametrize("evolve, said", [(["l.learn"], []), (["l"], []), (["l.predict"], ["l.learn"])])
+def test_evolve_says_nothing_of_an_unread_input_in_a_seed_it_rewrites(evolve: list[str], said: list[str],
+                                                                     tmp_path: Path) -> None:
+    """``learn(x, y, p) = w``, a seed to evolve from (benchmarks/discovery's), was warned of as a learner that cannot
+    fit its targets, though the search rewrites it: ``evolve`` says so only of a body it keeps (``check`` always)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ProgramWarning)
+        api.evolve(SEED, evolve=evolve, budget=2, db=tmp_path / "s.db")
+    unread = [str(w.message) for w in caught if " never reads " in str(w.message)]
+    assert [m.split("learner '")[1].split("'")[0] + ".learn" for m in unread] == said, unread
+    with pytest.warns(ProgramWarning, match="method learn, never reads y"):
+        api.check(SEED)

@@ -1260,7 +1260,7 @@ def test_another_librarys_names_are_none_of_mlevolves_and_their_hints_write_prog
 def test_a_warning_is_remade_from_its_args_and_pickles_with_its_text(kind: str) -> None:
     """mlevolve's warnings (:class:`ProgramWarning`, :class:`GrammarWarning`) are remade as ``type(w)(*w.args)``
     (pickle, copy, pytest-xdist's workers do: a rendered text as the argument failed there with "'str' object has
-    no attribute 'render'"), each with the text the command line prints."""
+    no attribute 'render'"), each with the text the command line prints: the source line and a caret too."""
     import copy
     import pickle
 
@@ -1269,14 +1269,49 @@ def test_a_warning_is_remade_from_its_args_and_pickles_with_its_text(kind: str) 
     from mlevolve.grammar.spec import GrammarError, GrammarWarning
 
     span = Span(2, 3, 2, 5)
+    source = "first line\n  g = 1\n"
     if kind == "program":
-        warning: Warning = ProgramWarning(MlevError("'g' is defined but never used", span, "drop it", "p.mlev"))
-        said = "p.mlev:2:3: warning: 'g' is defined but never used\nhint: drop it"
+        warning: Warning = ProgramWarning(MlevError("'g' is defined but never used", span, "drop it", "p.mlev"),
+                                          source)
+        said = "p.mlev:2:3: warning: 'g' is defined but never used\n      g = 1\n      ^^^\nhint: drop it"
     else:
-        warning = GrammarWarning(GrammarError("digest '0' is stale", span, "write it anew", "g.toml"))
-        said = "g.toml:2:3: error: digest '0' is stale\nhint: write it anew"
+        warning = GrammarWarning(GrammarError("digest '0' is stale", span, "write it anew", "g.toml"), source)
+        said = "g.toml:2:3: warning: digest '0' is stale\n      g = 1\n      ^^^\nhint: write it anew"
     for made in (warning, type(warning)(*warning.args), pickle.loads(pickle.dumps(warning)), copy.copy(warning)):
         assert type(made) is type(warning) and str(made) == said
+
+
+UNREAD = "algorithm a\ntask nguyen1\n\nformula f(x: Scalar) -> Scalar =\n  let a = x * x in\n  x + 1.0\n"
+UNREAD_SAID = ("w.mlev:5:7: warning: in formula 'f': let 'a' is never used: its value is dropped\n"
+               "      let a = x * x in\n"
+               "          ^\n"
+               "hint: use a after its `in` (was another name written where a was meant?), or remove the binding\n")
+
+
+@pytest.mark.parametrize("command", [["check"], ["export", "-o", "w.py"], ["run"], ["evolve", "--budget", "2"]])
+def test_a_warning_shows_its_source_line_and_a_caret_as_an_error_does(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warning printed only FILE:LINE:COL, the message and the hint, where an error also shows the line and a
+    caret under the span (a fresh-user pass): every command that checks a program shows a warning as an error."""
+    monkeypatch.chdir(tmp_path)
+    Path("w.mlev").write_text(UNREAD, encoding="utf-8")
+    assert main([command[0], "w.mlev", *command[1:]]) == 0
+    assert capsys.readouterr().err.startswith(UNREAD_SAID)
+
+
+@pytest.mark.parametrize("given", ["text", "path", "parsed"])
+def test_the_api_s_warning_reads_as_the_command_line_prints_it(given: str, tmp_path: Path) -> None:
+    """``str`` of a :class:`ProgramWarning` from the API shows the line and the caret too, whether the program is
+    given as text, as a file's path or parsed (the parsed program keeps its text, :attr:`Program.source`)."""
+    from mlevolve.dsl.errors import ProgramWarning
+
+    path = tmp_path / "w.mlev"
+    path.write_text(UNREAD, encoding="utf-8")
+    program = {"text": UNREAD, "path": path, "parsed": parse(UNREAD, "w.mlev")}[given]
+    with pytest.warns(ProgramWarning) as caught:
+        api.check(program, file="w.mlev")
+    assert [str(w.message) for w in caught] == [UNREAD_SAID.rstrip("\n")]
 
 
 @pytest.mark.parametrize(("body", "stderr"), [
@@ -1339,7 +1374,7 @@ def test_the_let_operand_hint_s_form_parses(body: str) -> None:
     parse(HEAD + f"formula f(x: Scalar) -> Scalar =\n  {body}\n")
 
 
-@pytest.mark.parametrize("char", ["%", "<", ">", "!", "&", "|", "@", "[", "]", "{", "}", ".", ";", "'"])
+@pytest.mark.parametrize("char", ["%", "@", "[", "]", "{", "}", ".", ";", "'"])
 def test_python_s_operators_that_mlev_lacks_are_told_how_mlev_writes_them(char: str, tmp_path: Path,
                                                                           capsys: pytest.CaptureFixture[str],
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1355,6 +1390,46 @@ def test_python_s_operators_that_mlev_lacks_are_told_how_mlev_writes_them(char: 
     assert err.endswith(f"hint: {OPERATOR_HINTS[char]}\n") and OPERATOR_HINTS[char].startswith(".mlev has no ")
     for body in re.findall(r"(?:heaviside|sign|min|max)\([^()]*\)", OPERATOR_HINTS[char]):  # the scalar ones
         api.check(parse(f"algorithm a\nformula f(x: Scalar, y: Scalar) -> Scalar =\n  {body} + 0 * (x + y)\n"))
+
+
+@pytest.mark.parametrize(("body", "column", "written"), [
+    ("x == 2", 5, "=="), ("x != 2", 5, "!="), ("x <= 2", 5, "<="), ("x >= 2", 5, ">="), ("x < 2", 5, "<"),
+    ("x > 2", 5, ">"), ("max(x, 1) == x", 13, "=="), ("x and x", 5, "and"), ("(x or x)", 6, "or"),
+    ("not x", 3, "not"), ("(not x) * x", 4, "not"), ("x if x else 0", 5, "if"), ("x && x", 5, "&&"),
+    ("x || x", 5, "||"), ("!x", 3, "!"), ("x & x", 5, "&"), ("x | x", 5, "|"),
+])
+def test_python_s_comparisons_and_logic_are_told_how_mlev_writes_them(
+        body: str, column: int, written: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``x == 2`` got the generic "unexpected '='" and its expected tokens, ``a and b`` "join terms with an
+    operator" (a fresh-user pass): each of Python's comparison and logical operators, and its conditional
+    expression, is an error at the operator whole whose hint writes it in .mlev."""
+    from mlevolve.dsl.errors import PYTHON_OPERATORS, python_operator
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "o.mlev").write_text(HEAD + f"formula f(x: Scalar) -> Scalar =\n  {body}\n")
+    assert main(["check", "o.mlev"]) == 2
+    message, hint = python_operator(written)
+    assert capsys.readouterr().err == (
+        f"o.mlev:3:{column}: error: unexpected {written!r}: {message}\n      {body}\n"
+        f"    {' ' * (column - 1)}{'^' * len(written)}\nhint: {hint}\n")
+    assert PYTHON_OPERATORS[written][0] in message
+
+
+@pytest.mark.parametrize("written", ["==", "!=", "<=", ">=", "<", ">", "and", "or", "not", "if"])
+def test_each_python_operator_s_mlev_form_checks_and_means_it(written: str) -> None:
+    """Each .mlev form a hint writes checks, and computes what the Python it replaces does (0 or 1 for a condition)
+    on values either side of the boundary and on it."""
+    from mlevolve.dsl.errors import PYTHON_OPERATORS
+
+    _, example, mlev = PYTHON_OPERATORS[written]
+    api.check(parse(f"algorithm a\nformula f(x: Scalar, y: Scalar) -> Scalar =\n  {mlev} + 0 * (x + y)\n"))
+    heaviside, sign = (lambda v: float(v > 0)), (lambda v: float((v > 0) - (v < 0)))
+    for x in (-1.0, 0.0, 2.0):
+        for y in (-1.0, 0.0, 2.0):
+            want = float(eval(example, {}, {"x": x, "y": y}))  # the Python written
+            got = eval(mlev, {"heaviside": heaviside, "sign": sign, "abs": abs, "max": max}, {"x": x, "y": y})
+            assert got == want, (example, x, y)
 
 
 def test_a_value_primitive_named_as_a_layer_is_told_its_layer_primitive_where_the_grammar_has_one() -> None:

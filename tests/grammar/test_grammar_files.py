@@ -221,6 +221,7 @@ def test_a_stale_digest_is_a_warning_and_the_recomputed_one_is_used(tmp_path: Pa
     assert err.splitlines() == [
         f"{path}:3:1: warning: digest '0000000000000000' is stale: this grammar's digest is '{spec.digest}' "
         "(the file, or a grammar it extends, changed since it was written)",
+        '    digest = "0000000000000000"  # recomputed on load', "    ^^^^^^",
         f"hint: the digest is recomputed on load and '{spec.digest}' is used; write digest = \"{spec.digest}\" "
         "or drop the line"]
     path.write_text(spec.to_toml())  # what mlevolve writes reads back without a word

@@ -366,7 +366,8 @@ def test_n_train_caps_a_data_files_fitting_rows_by_a_draw_of_the_seed(tmp_path: 
         load_points(f"{path}:target=y:n_train=1", ("a", "b"))
     assert (info.value.message, info.value.hint) == (
         f"option n_train=1 of task '{path}' must be an integer from 3 to 1,000,000",
-        f"write e.g. {path}:target=y:n_train=100 (a formula's linear scaling a + b * f fits 2 points exactly)")
+        f"leave n_train out to use every row, as {path}:target=y does, or give from 3 to the file's rows (a formula's "
+        "linear scaling a + b * f fits 2 points exactly)")
     program = tmp_path / "ab.mlev"
     program.write_text("algorithm ab\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  a * b\n")
     result = api.run(program, task=f"{path}:target=y:n_train=20", seed=3)
@@ -382,14 +383,15 @@ def test_a_formula_is_fitted_on_more_points_than_its_linear_scaling_fits_exactly
     from mlevolve.interpreter.tasks import load_points, load_task
 
     path = _csv(tmp_path)
+    every_row = f"leave n_train out to use every row, as {path}:target=y does, or give from 3 to the file's rows"
     for spec, name, load, fix in ((f"{path}:target=y:n_train=2", path, lambda s: load_points(s, ("a", "b")),
-                                   f"{path}:target=y:n_train=100"),  # not 1000000, the "all rows" default
-                                  ("nguyen1:n_train=2", "nguyen1", load_task, "nguyen1:n_train=20")):
+                                   every_row),  # no number: the file's rows are the file's to know (100 of 30 rows)
+                                  ("nguyen1:n_train=2", "nguyen1", load_task, "write e.g. nguyen1:n_train=20")):
         with pytest.raises(MlevError) as info:  # as its option's range: n_train=1 was told "from 2", then 2 refused
             load(spec)
         assert (info.value.message, info.value.hint) == (
             f"option n_train=2 of task '{name}' must be an integer from 3 to 1,000,000",
-            f"write e.g. {fix} (a formula's linear scaling a + b * f fits 2 points exactly)")
+            f"{fix} (a formula's linear scaling a + b * f fits 2 points exactly)")
     assert load_task("nguyen1:n_train=3").x_train.shape == (3, 1)
     assert load_task("linear:n_train=2").x_train.shape[1] == 2  # a learner family's least is 2
 

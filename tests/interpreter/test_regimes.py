@@ -9,6 +9,7 @@ import ast
 import importlib
 import inspect
 import pkgutil
+import re
 import sys
 from pathlib import Path
 
@@ -270,20 +271,26 @@ def _every_options_table() -> list[tuple[str, str, dict[str, object]]]:
                          else None)
 def test_a_malformed_integer_options_hint_shows_a_value_a_user_would_write(name: str, kind: str,
                                                                           options: dict[str, object]) -> None:
-    """``data.csv:target=y:n_train=abc`` suggested n_train=1000000, the default that means "all rows": a default at
-    its range's top is a sentinel, so the hint writes :data:`OPTION_EXAMPLES`' value, in the option's range (the
-    kind's own too), and the mended spec it writes is accepted; any other default is shown as it is."""
-    from mlevolve.interpreter.standalone.spec import LEAST, OPTION_EXAMPLES, OPTION_RANGES, TaskError, parse_spec
+    """``data.csv:target=y:n_train=abc`` suggested n_train=1000000, the default that means "all rows", then
+    n_train=100 for a file of 30 rows: a default at its range's top is a sentinel, so the hint says to leave the
+    option out (the spec it writes so is accepted, and takes the default), with no number only the file knows; any
+    other default is shown as it is, in the option's range (the kind's own too), and the mended spec is accepted."""
+    from mlevolve.interpreter.standalone.spec import LEAST, OPTION_RANGES, TaskError, parse_spec
 
-    assert set(OPTION_EXAMPLES) == set(OPTION_RANGES)
     defaults = {k: v for k, v in options.items() if k in OPTION_RANGES}
     for key, default in defaults.items():
         given = {"target": "y"} if "target" in options else {}
         spec = ":".join([name, *(f"{k}={v}" for k, v in given.items()), f"{key}=abc"])
         with pytest.raises(TaskError) as caught:
             parse_spec(spec, options)
-        written = int(caught.value.hint.split(f"{key}=")[1].split()[0])
         lo, hi = LEAST.get((kind, key), OPTION_RANGES[key])[:2]
+        if default >= hi:  # type: ignore[operator]
+            left_out = spec.replace(f":{key}=abc", "")
+            assert re.match(rf"leave {key} out to use every row, as {re.escape(left_out)} does, or give from \d+ to "
+                            "the file's rows", caught.value.hint), (spec, caught.value.hint)
+            assert parse_spec(left_out, options)[1][key] == default
+            continue
+        written = int(caught.value.hint.split(f"{key}=")[1].split()[0])
         assert lo <= written < hi, (spec, caught.value.hint)
-        assert written == (default if default < hi else OPTION_EXAMPLES[key]), (spec, caught.value.hint)  # type: ignore[operator]
+        assert written == default, (spec, caught.value.hint)
         assert parse_spec(spec.replace(f"{key}=abc", f"{key}={written}"), options)[1][key] == written

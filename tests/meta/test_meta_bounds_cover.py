@@ -45,8 +45,11 @@ def test_bounds_the_fitness_falls_outside_are_one_warning_per_task_and_side_at_t
     warned = [line for line in err.splitlines() if ": warning: " in line]
     lines = err.splitlines()
     assert sorted(w.split(": warning: ")[0] for w in warned) == [f"{config}:20:1", f"{config}:21:1"], err
-    for w in warned:
-        assert lines[lines.index(w) + 1] == HINT
+    for w in warned:  # the entry's line, a caret under its key, the hint: as an error is shown
+        key = w.split("[bounds] ")[1].split(" = ")[0]
+        assert lines[lines.index(w) + 1].startswith(f"    {key} = [")
+        assert lines[lines.index(w) + 2] == "    " + "^" * len(key)
+        assert lines[lines.index(w) + 3] == HINT
     above = next(w for w in warned if "[bounds] linear " in w)
     below = next(w for w in warned if "[bounds] affine " in w)
     runs = r"every inner run on it \(\d+ so far\)|its one inner run"
@@ -81,7 +84,7 @@ def test_a_task_is_said_when_every_run_is_past_one_bound_and_once(bests: list[fl
     for best in bests:
         check.add("t", best)
     found = check.missed()
-    assert [said in f.message for f in found] == ([True] if said else [])
+    assert [said in f.error.message for f in found] == ([True] if said else [])
     assert check.missed() == []  # once
 
 
@@ -95,7 +98,7 @@ def test_a_formula_tasks_default_bounds_are_not_checked(tmp_path: Path) -> None:
     check = BoundsCheck.of(load_config(config))
     for task in ("nguyen1", "nguyen5", "nguyen2", "nguyen4"):
         check.add(task, -18.0)
-    assert [e.message.split(" = ")[0] for e in check.missed()] == ["[bounds] nguyen1"]
+    assert [e.error.message.split(" = ")[0] for e in check.missed()] == ["[bounds] nguyen1"]
 
 
 def test_the_evidence_scripts_say_it_of_the_meta_test_tasks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -118,4 +121,4 @@ def test_the_evidence_scripts_say_it_of_the_meta_test_tasks(tmp_path: Path, monk
     assert capsys.readouterr().err.splitlines() == [
         f"{config}:23:1: warning: [bounds] teacher = [0.5, 1], but the best fitness of every inner run on it "
         "(2 so far) is below lo: their AUCs are 0 whatever the generator (best fitness -0.5 to -0.25): the task tells "
-        "generators apart by nothing", HINT]
+        "generators apart by nothing", "    teacher = [0.5, 1.0]", "    ^^^^^^^", HINT]

@@ -192,12 +192,13 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
                     raise dead.error
                 import warnings
 
-                warnings.warn(ProgramWarning(dead.error.located(file) if file else dead.error), stacklevel=2)
+                warnings.warn(ProgramWarning(dead.error.located(file) if file else dead.error, program.source),
+                              stacklevel=2)
         if program.written:  # as the user wrote it (an archive's programs are the search's), once it checks
             import warnings
 
             for unread in (*unread_inputs(checked), *unread_lets(checked)):
-                warnings.warn(ProgramWarning(unread.located(file) if file else unread), stacklevel=2)
+                warnings.warn(ProgramWarning(unread.located(file) if file else unread, program.source), stacklevel=2)
         return checked
     except MlevError as err:
         raise err.located(file) if file else err from None
@@ -207,6 +208,8 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
 def format(program: Program | str | Path, file: str | None = None) -> str:
     """The canonical text of a program (its text or its file: :func:`names_file`): ``parse(format(p)) == p``.
 
+    It formats what parses, whether or not it type-checks (as Black formats code that would fail at run time): an
+    unknown name, a wrong type or a signature its kind refuses is laid out as written, for :func:`check` to report.
     The text is parsed back and compared with ``program`` before it is returned: if the two differ
     (a printer fault), this raises :class:`MlevError` instead of returning text that means something else,
     so ``mlevolve fmt --write`` can never replace a file with a different program."""

@@ -34,8 +34,8 @@ from mlevolve.dsl.errors import (
     SettingError,
     did_you_mean,
 )
-from mlevolve.dsl.ir import Program
-from mlevolve.dsl.kinds import idle
+from mlevolve.dsl.ir import Program, Span
+from mlevolve.dsl.kinds import idle, unread_inputs
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash as _program_hash
 from mlevolve.gp.backends import Resources, compiled_here
@@ -49,6 +49,18 @@ from mlevolve.results import SHOWN_DIGITS, fitness_metric
 
 
 @typed
+def _said(error: MlevError) -> tuple[str, Span | None]:
+    return error.message, error.span
+
+
+def _seed_warnings(program: Program, evolved: Sequence[str]) -> set[tuple[str, Span | None]]:
+    """The unread-input warnings of ``program``'s check (:func:`mlevolve.dsl.kinds.unread_inputs`) about slots
+    ``evolved``: a seed body the search rewrites (``learn(x, y, p) = w``, to evolve from), not said by ``evolve``."""
+    if not program.written:
+        return set()
+    return {_said(e) for e in unread_inputs(program)} - {_said(e) for e in unread_inputs(program, evolved)}
+
+
 def evolvable(program: Program, names: Sequence[str], file: str = "the program") -> builtins.list[str]:
     """The slots ``--evolve`` names: definitions, ``learner.method``, a learner (all its methods),
     or ``all``.  Raises :class:`SettingError` for a name that is none of them, and :class:`MlevError` at
@@ -233,8 +245,10 @@ def evolve(
         checked = _program(program, spec)
     check_settings_apply(checked, _off_defaults(epochs=epochs, hurdle=hurdle, fit=fit, prune=prune))
     names = evolvable(checked, evolve, file)
+    seeds = _seed_warnings(checked, names)
     for warning in said:
-        warnings.warn(warning.message, warning.category, stacklevel=2)
+        if not (isinstance(warning.message, ProgramWarning) and _said(warning.message.error) in seeds):
+            warnings.warn(warning.message, warning.category, stacklevel=2)
     from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, formula_inputs, tuned_methods
 
     kinds = evolving_kinds(checked, names)

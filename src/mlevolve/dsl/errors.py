@@ -63,6 +63,35 @@ def read_bytes(path: Path, what: str, missing: str, hint: str, text_hint: str,
 POWER = "square(x) for x * x, and another power as x * x * x, sqrt(x), reciprocal(x) or exp(p * log(x)) for x > 0"
 # How .mlev writes a comparison, which it has no operator or primitive for (`x < y`, `greater(x, y)`).
 COMPARE = "heaviside(x - y) (1 where x > y, 0 where x < y), sign(x - y), min(x, y) or max(x, y)"
+_CONDITION = ("a condition is 0 or 1 (heaviside(x) is 1 where x > 0, else 0): 'and' is a product, 'or' a max, 'not' "
+              "1 - c; min(x, y) and max(x, y) pick the smaller or the larger")
+# Python's comparison and logical operators and its conditional expression, which .mlev has none of (no Bool type:
+# a condition is a 0/1 value): each one, as written in Python, to (what it is, an example, the example in .mlev).
+# The parser's hint of an unexpected one (`x == 2`, `x <= y`, `a and b`, `not a`, `a if c else b`) writes it so;
+# each .mlev form is checked by a test.
+PYTHON_OPERATORS: Mapping[str, tuple[str, str, str]] = {
+    "==": ("comparison operators", "x == y", "1 - abs(sign(x - y))"),
+    "!=": ("comparison operators", "x != y", "abs(sign(x - y))"),
+    "<=": ("comparison operators", "x <= y", "1 - heaviside(x - y)"),
+    ">=": ("comparison operators", "x >= y", "1 - heaviside(y - x)"),
+    "<": ("comparison operators", "x < y", "heaviside(y - x)"),
+    ">": ("comparison operators", "x > y", "heaviside(x - y)"),
+    "and": ("logical operators", "x > 0 and y > 0", "heaviside(x) * heaviside(y)"),
+    "or": ("logical operators", "x > 0 or y > 0", "max(heaviside(x), heaviside(y))"),
+    "not": ("logical operators", "not x > 0", "1 - heaviside(x)"),
+    "if": ("conditional expression", "x if x > y else y", "heaviside(x - y) * x + (1 - heaviside(x - y)) * y"),
+}
+PYTHON_OPERATORS = {**PYTHON_OPERATORS, "else": PYTHON_OPERATORS["if"], "&&": PYTHON_OPERATORS["and"],
+                    "||": PYTHON_OPERATORS["or"], "!": PYTHON_OPERATORS["not"], "&": PYTHON_OPERATORS["and"],
+                    "|": PYTHON_OPERATORS["or"]}
+
+
+def python_operator(written: str) -> tuple[str, str]:
+    """The message's tail and the hint of Python's operator ``written`` (a key of :data:`PYTHON_OPERATORS`)."""
+    what, example, mlev = PYTHON_OPERATORS[written]
+    return f".mlev has no {what}", f"write {example} as {mlev}; {_CONDITION}"
+
+
 # Non-ASCII characters that look like an ASCII operator or quote (pasted from a paper, a PDF or a word processor's
 # autocorrect): an unexpected one's hint names the ASCII character to write instead.
 LOOKALIKES = {
@@ -105,12 +134,10 @@ FOREIGN_NAMES: Mapping[str, str] = {
                     "mean is mean(v), its sum dot(v, fill(1.0))"),
 }
 # Python's operator characters that .mlev has no operator for (its operators are + - * /): an unexpected one's hint
-# says how .mlev writes what it means (`^` and `**`, the power, are told so by the parser).
+# says how .mlev writes what it means (`^` and `**`, the power, are told so by the parser; the comparison and logical
+# ones, < > ! & |, as PYTHON_OPERATORS).
 OPERATOR_HINTS: Mapping[str, str] = {
     "%": f".mlev has no % (remainder) operator: {_NO_ROUNDING}",
-    **dict.fromkeys("<>!", f".mlev has no comparison operators: write {COMPARE}"),
-    **dict.fromkeys("&|", f".mlev has no logical operators: write a condition as {COMPARE}; 'and' is a product of "
-                          "them, 'or' their max"),
     "@": ".mlev has no @ operator: write matmul(A, B) (dot(u, v) for two vectors)",
     # Python's other punctuation, which a fresh user writes out of habit (`x[0]`, `torch.relu(x)`, `task 'iris'`)
     **dict.fromkeys("[]", ".mlev has no indexing or lists: a Vector, Matrix or Tensor is used whole, elementwise or "
@@ -578,16 +605,20 @@ class MlevError(ValueError):
 
 class RenderedWarning(UserWarning):
     """A warning made of an :class:`MlevError` (``error``, with its file, place and hint), whose text is the error
-    rendered as the command line prints it (``FILE:LINE:COL: warning: ...``).  Its one argument is ``error``, so
-    that ``type(w)(*w.args)`` remakes it: pickle, copy and pytest-xdist's workers do (a rendered text as the
-    argument made them call ``str.render``)."""
+    rendered as an error is (``FILE:LINE:COL: warning: ...``, the line of ``source`` it points at with a caret under
+    its span, the hint): the command line prints it so, and ``str`` of it in the API reads the same.  ``source``:
+    the text ``error``'s place is in (a program's :attr:`~mlevolve.dsl.ir.Program.source`, a grammar or
+    configuration file's text); None renders no line.  Its arguments are ``error`` and ``source``, so that
+    ``type(w)(*w.args)`` remakes it: pickle, copy and pytest-xdist's workers do (a rendered text as the argument
+    made them call ``str.render``)."""
 
-    def __init__(self, error: MlevError) -> None:
-        super().__init__(error)
+    def __init__(self, error: MlevError, source: str | None = None) -> None:
+        super().__init__(error, source)
         self.error = error
+        self.source = source
 
     def __str__(self) -> str:
-        return self.error.render(label="warning")
+        return self.error.render(self.source, label="warning")
 
 
 class ProgramWarning(RenderedWarning):

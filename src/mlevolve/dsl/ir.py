@@ -431,6 +431,10 @@ class Program:
     # A program a person wrote (False: read back from an archive, which a search made): a written literal out of
     # its primitive's range is refused (dsl.check.check_ranges), an evolved one runs clamped.
     written: bool = field(default=True, compare=False, repr=False)
+    # The text it was parsed from (universal newlines, no byte-order mark), which its spans point into: what a
+    # warning about it shows under its place (:class:`~mlevolve.dsl.errors.RenderedWarning`).  None: built, or read
+    # back from its wire form.
+    source: str | None = field(default=None, compare=False, repr=False)
 
     def get(self, name: str) -> Definition | None:
         for d in self.definitions:  # (a loop, not ``next`` of a generator: variation asks it of every parent)
@@ -446,4 +450,4 @@ class Program:
     def with_definitions(self, definitions: tuple[Definition, ...]) -> Program:
         """This program with ``definitions`` (everything else kept: ``dataclasses.replace``, built directly)."""
         return Program(self.name, definitions, self.task, self.span, self.comments, self.footer, self.task_span,
-                       self.file, self.trailing, self.task_comments, self.written)
+                       self.file, self.trailing, self.task_comments, self.written, self.source)

@@ -549,29 +549,67 @@ def unread_lets(program: Program) -> list[MlevError]:
     return out
 
 
-# The inputs without which a definition cannot learn from the data, by position (parameters bind by position):
-# a loss's target, an update rule's gradient, a learner's target in learn.  (kind or method, index, what it is)
-_NEEDED = (("loss", 1, "the target", "it cannot fit the task's targets"),
-           ("optimizer", 1, "the gradient", "the weights never follow the loss"),
-           ("learn", 1, "the target", "the learner cannot fit the task's targets"))
+@dataclass(frozen=True, slots=True)
+class Needed:
+    """Inputs of a kind (or a learner's method) of which its body must read at least one, by position (parameters
+    bind by position, whatever their names): ``what`` they are, and the ``effect`` of a body that reads none."""
+
+    at: tuple[int, ...]
+    what: str
+    effect: str
 
 
-def unread_inputs(program: Program) -> list[MlevError]:
-    """A warning-to-be for each input a definition as written needs but never reads (:data:`_NEEDED`): ``loss
-    l(p, y) = square(p)``, ``optimizer o(w, g, lr) = w - lr * w``, ``learn(x, y, p) = w + 0.1 * p * x`` passed
-    check and trained on nothing, silently (a fresh-user pass).  At the parameter."""
+# What each kind's body (and each learner method's) must read to learn from the data, with the reason; every other
+# input may go unread on purpose, and why is said beside the kind.  A test checks every kind and method is a key.
+NEEDED: Mapping[str, tuple[Needed, ...]] = {
+    "activation": (Needed((0,), "its input", "the model's output no longer depends on the data past it"),),
+    "augment": (Needed((0,), "the batch", "training sees a constant in place of the data"),),
+    "loss": (Needed((0,), "the prediction", "the loss has no gradient: the model never trains"),
+             Needed((1,), "the target", "it cannot fit the task's targets")),
+    "optimizer": (Needed((0,), "the weight", "each step's weight forgets the one before: nothing accumulates"),
+                  Needed((1,), "the gradient", "the weights never follow the loss")),  # lr (a fixed step), t and a
+    # state may go unread: plain SGD reads no state, and a momentum rule no t
+    "schedule": (),  # a constant learning rate is a schedule that never reads t
+    "formula": (),  # a formula reads the inputs it needs: symbolic regression selects among them
+    "model": (),  # no parameters
+    "learner": (),  # no body: its methods have theirs
+    "setup": (),  # no parameters
+    "predict": (),  # a constant (a learned bias, the learner's memory) is a baseline that needs no x
+    "learn": (Needed((1,), "the target", "the learner cannot fit the task's targets"),),  # x and p may go unread: a
+    # bias learns from y - predict, and p is predict's, which learn may recompute from x
+    "pg_loss": (Needed((0,), "the log-probability of the action taken", "the policy gets no gradient"),
+                Needed((1, 2), "the return or the advantage", "the reward never reaches the policy")),  # value and
+    # entropy are optional terms: a critic's loss and a bonus (REINFORCE reads neither; ret or value alone is normal)
+    "td_loss": (Needed((0,), "Q(s, a)", "Q gets no gradient: nothing trains"),
+                Needed((2,), "the reward", "the values never see the task's reward")),  # target and discount may
+    # go unread: a myopic (gamma 0) Q learns the reward alone
+    "vae_loss": (Needed((0,), "the data", "the decoder is fit to nothing"),
+                 Needed((1,), "the decoder's mean", "the decoder gets no gradient")),  # mu and logvar, the KL term,
+    # may go unread: an autoencoder is a VAE without it (beta 0)
+    "flow_loss": (Needed((0,), "the latent", "the objective does not see the data"),
+                  Needed((1,), "the log-Jacobian", "the flow may shrink every point to 0: no likelihood")),
+}
+
+
+def unread_inputs(program: Program, evolved: Collection[str] = ()) -> list[MlevError]:
+    """A warning-to-be for each input a definition as written needs but never reads (:data:`NEEDED`): ``loss
+    l(p, y) = square(p)``, ``optimizer o(w, g, lr) = w - lr * w``, ``learn(x, y, p) = w + 0.1 * p * x``, ``td_loss
+    t(q, target, reward, discount) = square(reward + discount * target)`` passed check and trained on nothing,
+    silently (fresh-user passes).  At the (first) parameter, in file order; none of the slots ``evolved`` (``l.learn``,
+    ``loss``), whose body is a seed the search rewrites (``learn(x, y, p) = w`` to evolve from)."""
     out: list[MlevError] = []
     for d in program.definitions:
         for owner in (d, *d.methods):
-            kind = owner.kind if owner is not d else d.kind
-            for needed, index, what, effect in _NEEDED:
-                if kind != needed or owner.body is None or len(owner.params) <= index:
+            if owner.body is None or (f"{d.name}.{owner.kind}" if owner is not d else d.name) in evolved:
+                continue
+            for needed in NEEDED.get(owner.kind if owner is not d else d.kind, ()):
+                params = [owner.params[i] for i in needed.at if i < len(owner.params)]
+                if not params or any(reads(owner.body, p.name) for p in params):
                     continue
-                p = owner.params[index]
-                if not reads(owner.body, p.name):
-                    where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}," if owner is not d else "")
-                    out.append(MlevError(f"{where} never reads {p.name}, {what}: {effect}", p.span,
-                                         f"use {p.name} in the body, or remove the definition"))
+                names = " or ".join(p.name for p in params)
+                where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}," if owner is not d else "")
+                out.append(MlevError(f"{where} never reads {names}, {needed.what}: {needed.effect}", params[0].span,
+                                     f"use {names} in the body, or remove the definition"))
     return out
 
 

@@ -23,10 +23,12 @@ from mlevolve.dsl.errors import (
     LOOKALIKES,
     OPERATOR_HINTS,
     POWER,
+    PYTHON_OPERATORS,
     MlevError,
     closest,
     did_you_mean,
     normalize_newlines,
+    python_operator,
     source_lines,
 )
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Ref, Span, Tup
@@ -333,7 +335,7 @@ def _character_hint(char: str) -> str:
                 + ("a plain space" if ascii_ == " " else repr(ascii_)) + " (a paste from a PDF or word processor?)")
     if char == "^":
         return f".mlev has no power operator: write {POWER}"
-    if char in OPERATOR_HINTS:  # Python's %, <, &, @ ...
+    if char in OPERATOR_HINTS:  # Python's %, @, [ ...
         return OPERATOR_HINTS[char]
     return "names are ASCII letters, digits and '_'; numbers are like 3, 0.5 or 1e-3" + (
         ", in the ASCII digits 0-9" if char.isdigit() else "")
@@ -344,6 +346,8 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
     if isinstance(err, UnexpectedCharacters):
         pos = err.pos_in_stream or 0
         char = source[pos] if 0 <= pos < len(source) else "?"
+        if (operator := _python_operator(source, pos)) is not None:  # `x <= y`, `x != y`: the operator whole
+            return operator
         return MlevError(f"unexpected character {char!r}", Span(line, column, line, column), _character_hint(char))
     names = set(getattr(err, "accepts", None) or getattr(err, "expected", None) or ())
     token = getattr(err, "token", None)
@@ -363,6 +367,10 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
                          col, 0, 0), f"expected one of: {expected}" + (f"; {form}" if form else ""))
     assert isinstance(err, UnexpectedToken)
     tok = err.token
+    if (operator := _python_operator(source, tok.start_pos or 0)) is not None or (
+            (before := re.search(r"(?<![\w.])not\s+$", source[: tok.start_pos or 0])) is not None and
+            (operator := _python_operator(source, before.start())) is not None):  # `x == 2`, `(a and b)`, `(not a)`
+        return operator
     if (glued := _glued(source, tok)) is not None:  # `sin(2x)`: a name against a number
         return glued
     what = f"keyword {str(tok)!r}" if str(tok) in KEYWORDS else repr(str(tok))
@@ -396,6 +404,24 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
 
 
 _KEYWORD_TERMINALS = {"METHOD": ("setup", "predict", "learn"), "STATE": ("state",)}
+
+
+_PYTHON_OPERATOR = re.compile("|".join(
+    rf"{re.escape(op)}\b" if op.isalpha() else re.escape(op) for op in sorted(PYTHON_OPERATORS, key=len, reverse=True)))
+
+
+def _python_operator(source: str, at: int) -> MlevError | None:
+    """The error of Python's comparison or logical operator (or conditional expression) written at offset ``at`` of
+    ``source`` (:data:`~mlevolve.dsl.errors.PYTHON_OPERATORS`: `==`, `<=`, `and`, `not`, `if`...), at the operator
+    whole, with how .mlev writes it; None where none starts there (a word only where a name does not go on)."""
+    found = _PYTHON_OPERATOR.match(source, at)
+    if found is None or (at > 0 and found[0].isalpha() and (source[at - 1].isalnum() or source[at - 1] == "_")):
+        return None
+    message, hint = python_operator(found[0])
+    line = source.count("\n", 0, at) + 1
+    column = at - (source.rfind("\n", 0, at) + 1) + 1
+    return MlevError(f"unexpected {found[0]!r}: {message}", Span(line, column, line, column + len(found[0]) - 1),
+                     hint)
 
 
 def _keyword_meant(parser: Lark, names: set[str], word: str) -> str | None:
@@ -458,6 +484,9 @@ def _stray(parser: Lark, source: str, end: int, names: set[str]) -> MlevError | 
     if len(tokens) <= back or not any(t.type == "EQUAL" for t in tokens[:-back]):  # no body yet: a header's mistake
         return None
     kind, before = tokens[-back], tokens[-back - 1]
+    for word in (before, kind):  # `a and b`, `a if c else b`: the word read as a kind; `not a`: the body before it
+        if word.type == "NAME" and (operator := _python_operator(source, word.start_pos or 0)) is not None:
+            return operator
     if kind.type != "NAME" or str(kind) in KINDS or before.type not in ("NAME", "NUMBER", "CLOSE"):
         return None
     if before.type == "NUMBER" and before.end_pos == kind.start_pos and (glued := _glued(source, kind)):
@@ -485,7 +514,7 @@ def parse(source: str, file: str | None = None) -> Program:
         raise header.located(file or "<input>")
     program = _run("start", source, file)
     assert isinstance(program, Program)
-    return replace(_attach_comments(program, source), file=file)
+    return replace(_attach_comments(program, source), file=file, source=source)
 
 
 def _comments(source: str) -> list[tuple[int, bool, str]]:

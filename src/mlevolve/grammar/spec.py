@@ -79,10 +79,7 @@ class GrammarError(MlevError):
 
 class GrammarWarning(RenderedWarning):
     """Something a grammar file says that is not so but does not stop it loading (a stale ``digest``);
-    ``error``: the same as a :class:`GrammarError`, rendered as it renders itself."""
-
-    def __str__(self) -> str:
-        return self.error.render()
+    ``error``: the same as a :class:`GrammarError`, ``source`` the file's text."""
 
 
 # The ops the engine itself writes into a program it found, whatever the grammar: a formula fit's linear scaling
@@ -1097,7 +1094,7 @@ def _load_file(p: Path) -> GrammarSpec:
             f"digest {stated!r} is stale: this grammar's digest is {spec.digest!r} (the file, or a grammar it "
             "extends, changed since it was written)", locate(text, (None, "digest", None)), file=str(p),
             hint=f'the digest is recomputed on load and {spec.digest!r} is used; write digest = "{spec.digest}" '
-                 "or drop the line")), stacklevel=3)
+                 "or drop the line"), text), stacklevel=3)
     return spec
 
 

@@ -36,7 +36,6 @@ STANDALONE_NAMES = frozenset({
     "UNREADABLE", "io", "not_a_file", "shlex", "zipfile", "zlib",  # standalone/data.py's reader (the library's too)
     "BUILT_IN", "file_spec", "check_group", "TEXT",  # standalone/data.py: a file's spec, group=, a column of text
     "POINT_MIN_VARIANCE", "MIN_TRAIN_POINTS", "LEAST",  # standalone/data_formula.py, spec.py's least n_train
-    "OPTION_EXAMPLES",  # spec.py: a value to write in a range hint where the default is a sentinel ("all rows")
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
     "Iterable", "closest", "counted", "did_you_mean", "difflib", "listed",  # standalone/spelling.py
     "INTEGER", "read_int", "mended", "choice_error", "spec_name",  # standalone/spec.py's spec and integer rules

@@ -189,11 +189,16 @@ def config_error(path: str | Path, message: str, table: str | None = None, key: 
                  hint: str | None = None) -> MlevError:
     """An error found after loading (say ``evolve`` naming no definition of the program), placed at
     ``key`` of ``table`` in the configuration file ``path`` as :func:`load_config`'s own errors are."""
+    return _Text(str(path), config_text(path)).error(message, table, key, hint)
+
+
+def config_text(path: str | Path) -> str:
+    """The text of the configuration file ``path`` (universal newlines), which its errors and warnings point into;
+    "" where it can no longer be read (its errors then name no place)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")  # text mode: universal newlines
     except (OSError, UnicodeDecodeError):
-        text = ""
-    return _Text(str(path), text).error(message, table, key, hint)
+        return ""
 
 
 def _section(data: Mapping[str, Any], name: str, cls: type, at: _Text) -> Any:

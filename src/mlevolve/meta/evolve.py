@@ -56,7 +56,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from mlevolve.dsl.errors import ConfigWarning, MlevError
+from mlevolve.dsl.errors import ConfigWarning
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.parse import parse_expr
@@ -65,7 +65,7 @@ from mlevolve.dsl.traverse import program_hash
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.grammar.spec import GrammarSpec, Production, load_grammar
 from mlevolve.meta import provenance, vary
-from mlevolve.meta.config import InnerConfig, MetaConfig, config_error
+from mlevolve.meta.config import InnerConfig, MetaConfig, config_error, config_text
 from mlevolve.meta.mine import Elite, mine, rewrite
 from mlevolve.meta.stats import normalised_auc, normalised_curve
 from mlevolve.report.summary import environment_note
@@ -166,8 +166,9 @@ class BoundsCheck:
         if task in self.bounds:
             self.bests.setdefault(task, []).append(best)
 
-    def missed(self) -> list[MlevError]:
-        """A warning (an error at the task's ``[bounds]`` entry, else at its header, else the file) for each
+    def missed(self) -> list[ConfigWarning]:
+        """A warning (an error at the task's ``[bounds]`` entry, else at its header, else the file, with the file's
+        text to show the line) for each
         task not said before whose every noted best is below its ``lo`` or every one above its ``hi`` (a
         non-finite best, every candidate of the run failed, is no matter of bounds: such runs are left out)."""
         found = []
@@ -181,12 +182,12 @@ class BoundsCheck:
             effect = ("below lo: their AUCs are 0 whatever the generator" if side == "lo" else
                       "above hi: past it a better generator scores no more")
             runs = f"every inner run on it ({len(bests)} so far)" if len(bests) > 1 else "its one inner run"
-            found.append(config_error(
+            found.append(ConfigWarning(config_error(
                 self.source, f"[bounds] {task} = [{lo:g}, {hi:g}], but the best fitness of {runs} is {effect} "
                 f"(best fitness {min(bests):.4g} to {max(bests):.4g}): the task tells generators apart by nothing",
                 "bounds", task, hint="lo and hi are the worst and best fitness to tell generators apart by: set them "
                                      "to cover what the task's inner runs reach (other bounds are another run: pass "
-                                     "another --db)"))
+                                     "another --db)"), config_text(self.source)))
         return found
 
 
@@ -684,7 +685,7 @@ class MetaRun:
                               race=self.last_race)
             history.append(record)
             for warning in self.bounds_check.missed():  # the meta-generation's tasks, its validation's and the base's
-                warnings.warn(ConfigWarning(warning), stacklevel=2)
+                warnings.warn(warning, stacklevel=2)
             self.log(generation_line(generation, m.fitness == "paired", top.fitness, tasks, m.selection, val, val_auc,
                                      (len(top.spec.rules), len(top.spec.operators), len(found))))
             self.archive.set_meta("meta_generations", history + held[len(history):])

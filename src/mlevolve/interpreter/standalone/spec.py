@@ -33,8 +33,6 @@ def package(module: str, task: str = "") -> Any:
 
 OPTION_RANGES = {"n_tasks": (1, 10_000), "dim": (1, 4_096), "n_train": (2, 1_000_000), "n_val": (1, 1_000_000),
                  "n_test": (2, 1_000_000), "fresh": (0, 1)}  # every integer task option (the library's too)
-OPTION_EXAMPLES = {"n_tasks": 10, "dim": 4, "n_train": 100, "n_val": 100, "n_test": 100, "fresh": 1}  # one to write,
-# shown in a range hint for a default at its range's top: a sentinel, "as many as there are" (a data file's n_train)
 MIN_TRAIN_POINTS = 3  # a formula's fewest (n_train=, max_samples): its linear scaling a + b * f fits 2 exactly
 LEAST = {(kind, "n_train"): (MIN_TRAIN_POINTS, 1_000_000, (" (a formula's linear scaling a + b * f fits 2 points "
          "exactly)")) for kind in ("a formula task", "a data file for a formula")}  # a kind's own range, and why
@@ -52,8 +50,10 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
 ONLY = {key: (kind, f"{key}= is read only by a {kind} program (its {what}); ") for key, kind, what in (  # hint's start
     ("group", "learner", "data file's rows split into tasks"), ("fitness", "learner", "score on a family or data file"),
     ("weight", "formula", "rows' weights, in weighted least squares: other programs train unweighted"))}
-RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",
-               "write e.g. {fix}{why}")  # an integer option out of its range, the library's too; {fix}: the spec mended
+RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",  # the library's too
+               "write e.g. {fix}{why}",  # an integer option out of its range; {fix}: the spec mended; where the default
+               "leave {key} out to use every row, as {fix} does, or give from {lo} to the file's rows{why}")  # is its
+# range's top, a sentinel, "as many as there are" (a data file's n_train), the hint has no number but the file's
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}write e.g. {fix}")  # library's too
 QUOTED = re.compile(r"""=\s*(["'])(.*?)\1""")  # key='y:m', key="y:m": a value in quotes may hold ':'
 INTEGER = re.compile(r"([0-9]+)(?:[eE]([0-9]+))?")  # every integer a user types (flags, task options): 20, 1e3
@@ -67,8 +67,9 @@ def read_int(text: str) -> int:  # surrounding space aside, as of every value ty
 
 
 def mended(name: str, given: dict[str, Any], key: str, value: Any) -> str:
-    """Task spec ``name`` with options ``given`` but ``key`` set to ``value``, shell-quoted: what a hint writes"""
-    return shlex.quote(":".join([name, *(k + "=" + spec_value(v, '"') for k, v in {**given, key: value}.items())]))
+    """Task spec ``name`` with options ``given`` but ``key`` set to ``value`` (None: left out), shell-quoted"""
+    options = [k + "=" + spec_value(v, '"') for k, v in {**given, key: value}.items() if v is not None]
+    return shlex.quote(":".join([name, *options]))
 
 
 def spec_value(value: Any, quote: str = "'") -> str:
@@ -161,6 +162,6 @@ def int_option(key: str, given: dict[str, Any], name: str, default: int, kind: s
     except ValueError:  # not by the rule
         number = lo - 1
     if not lo <= number <= hi:
-        fix = mended(name, given, key, default if default < hi else OPTION_EXAMPLES[key])
-        raise TaskError(*map(str.format_map, RANGE_WORDS, [locals()] * 2))  # its {key}, {value}, {lo}... as said
+        fix = mended(name, given, key, default if default < hi else None)  # a sentinel default: the option left out
+        raise TaskError(*map(str.format_map, RANGE_WORDS[:2] if default < hi else RANGE_WORDS[::2], [locals()] * 2))
     return number
