@@ -48,7 +48,6 @@ from mlevolve.messages import counted
 from mlevolve.results import SHOWN_DIGITS, fitness_metric
 
 
-@typed
 def _said(error: MlevError) -> tuple[str, Span | None]:
     return error.message, error.span
 
@@ -61,6 +60,7 @@ def _seed_warnings(program: Program, evolved: Sequence[str]) -> set[tuple[str, S
     return {_said(e) for e in unread_inputs(program)} - {_said(e) for e in unread_inputs(program, evolved)}
 
 
+@typed
 def evolvable(program: Program, names: Sequence[str], file: str = "the program") -> builtins.list[str]:
     """The slots ``--evolve`` names: definitions, ``learner.method``, a learner (all its methods),
     or ``all``.  Raises :class:`SettingError` for a name that is none of them, and :class:`MlevError` at
