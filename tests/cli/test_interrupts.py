@@ -16,6 +16,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,28 @@ def test_a_local_dask_cluster_takes_no_dashboard_port_and_warns_nothing() -> Non
         taken.close()
     assert port != 8787
     assert [str(w.message) for w in caught if "8787" in str(w.message) or "dashboard" in str(w.message)] == []
+
+
+@pytest.mark.slow
+def test_a_local_dask_workers_logs_reach_the_terminal_only_when_critical(capfd: pytest.CaptureFixture[str]) -> None:
+    """A worker of the run's own cluster logs nothing below CRITICAL to the terminal: a Ctrl-C while the cluster
+    warmed up left a worker printing a heartbeat's traceback (the scheduler it wrote to just closed) after the
+    command's last line."""
+    pytest.importorskip("distributed")
+    import logging
+
+    from mlevolve.gp.backends import DaskBackend
+
+    backend = DaskBackend(dict, "local:1")
+    try:
+        capfd.readouterr()
+        backend.client.run(lambda: [logging.getLogger("distributed.worker").error("an error from a worker"),
+                                    logging.getLogger("distributed.worker").critical("a critical one")])
+        time.sleep(0.5)  # the worker's stderr is its own process's: let it flush
+    finally:
+        backend.close()
+    err = capfd.readouterr().err
+    assert "an error from a worker" not in err and "a critical one" in err
 
 
 @pytest.mark.parametrize("where", ["mlevolve.results.answer", "mlevolve.gp.archive.Archive.__exit__"])

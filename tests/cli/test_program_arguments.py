@@ -83,6 +83,18 @@ def test_a_missing_mlev_file_is_a_path_that_cannot_be_read(name: str, tmp_path: 
         assert str(err.value).splitlines()[0] == f"{given_as}: error: no such file"
 
 
+@pytest.mark.parametrize("name", [n for n in CALLS if n != "check_settings_apply"])
+def test_a_line_naming_a_folder_is_a_path(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-line str naming a folder is refused as a folder, as its Path is: it was parsed as a program's text,
+    the hint saying no file had that name."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").mkdir()
+    for given_as in ("examples", Path("examples")):
+        with pytest.raises(MlevError) as err:
+            CALLS[name](given_as, tmp_path)
+        assert str(err.value).splitlines()[0] == "examples: error: is a folder, not a .mlev program"
+
+
 @given(st.text(min_size=1, max_size=40))
 def test_text_of_several_lines_is_never_a_path(line: str) -> None:
     assert not api.names_file(f"algorithm a\n{line}")

@@ -1502,3 +1502,51 @@ def test_a_misspelt_keyword_is_told_the_keyword_meant(slot: str, typo: str) -> N
         parse(HEAD + _LEARNER.format(**{**_WORDS, slot: typo}))
     assert caught.value.hint is not None and caught.value.hint.startswith(f"did you mean '{_WORDS[slot]}'?"), \
         caught.value.render()
+
+
+_OF_TYPE = {  # a program holding `{call}` where a value v of the type goes, and v itself
+    "Tensor": "algorithm a\nactivation act(v: Tensor) -> Tensor =\n  {call}\n",
+    "Vector": "algorithm a\nlearner l(state v: Vector)\n  predict(x: Vector) -> Scalar = dot(v, x)\n"
+              "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = {call}\n",
+    "Matrix": "algorithm a\nlearner l(state v: Matrix)\n  predict(x: Vector) -> Scalar = dot(x, x)\n"
+              "  learn(x: Vector, y: Scalar, p: Scalar) -> Matrix = {call}\n",
+}
+
+
+def test_a_number_where_two_tensors_go_is_told_how_to_write_one() -> None:
+    """``max(x, 0)`` of a Tensor was told the primitives that take (Tensor, Scalar), add to sub: every two-argument
+    primitive taking two Tensors (Vectors, Matrices) and no number beside one is told how to write the number as
+    one, and the call the hint writes checks (a number either side, 0, another, a negative one)."""
+    from mlevolve.grammar.spec import load_grammar
+
+    base = load_grammar()
+    told_of = set()
+    for op in sorted({p.op for p in base.productions}):
+        for type_name, program in _OF_TYPE.items():
+            sigs = [tuple(type_str(a) for a in s.args) for s in base.overloads(op)]
+            closed = [s for s in base.overloads(op) if type_str(s.result) == type_name]  # the body's type: it checks
+            number_beside = (type_name, "Scalar") in sigs or ("Scalar", type_name) in sigs
+            if (type_name, type_name) not in sigs or not closed or number_beside:
+                continue
+            for call in (f"{op}(v, 0)", f"{op}(2.5, v)", f"{op}(v, -1)"):
+                with pytest.raises(MlevErrors) as caught:
+                    api.check(parse(program.format(call=call)))
+                hint = caught.value.errors[0].hint or ""
+                told = re.search(r"write it as one, (.*?)(; primitives that take .*)?$", hint)
+                assert told is not None and f"takes two {type_name}s" in hint, (call, hint)
+                api.check(parse(program.format(call=told.group(1))))
+                told_of.add((op, type_name))
+    assert {("max", "Tensor"), ("min", "Vector"), ("max", "Matrix")} <= told_of
+
+
+def test_max_of_a_tensor_and_0_golden(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    program = tmp_path / "relu.mlev"
+    program.write_text("algorithm a\ntask digits\nactivation act(x: Tensor) -> Tensor =\n  max(x, 0)\n")
+    assert main(["check", str(program)]) == 2
+    assert capsys.readouterr().err == (
+        f"{program}:4:3: error: in activation 'act': no form of 'max' takes (Tensor, Scalar)\n"
+        "      max(x, 0)\n"
+        "      ^^^^^^^^^\n"
+        "hint: it takes (Scalar, Scalar) or (Vector, Vector) or (Matrix, Matrix) or (Tensor, Tensor); a number is a "
+        "Scalar, and max takes two Tensors: write it as one, max(x, 0 * x); primitives that take (Tensor, Scalar): "
+        "add, div, mul, sub\n")

@@ -4,6 +4,7 @@ error and exit status)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -75,6 +76,33 @@ def test_early_preload_reads_the_first_definition(tmp_path: Path) -> None:
     assert early_preload(["evolve", str(program), "--workers", "2"]) == NEURAL
     program.write_text("just some text\n")
     assert early_preload(["evolve", str(program), "--workers", "2"]) is None
+
+
+def test_early_preload_reads_no_pipe(tmp_path: Path) -> None:
+    """A program given as a pipe (``/dev/stdin``, ``<(...)``) or a FIFO is the run's to read, once: the guess
+    reads none (it took the text, and the run then read an empty file), and a FIFO no one writes yet does not
+    hold it up."""
+    fifo = tmp_path / "p.mlev"
+    os.mkfifo(fifo)
+    assert early_preload(["evolve", str(fifo), "--workers", "2"]) is None  # returns at once: no writer
+    read, write = os.pipe()
+    try:
+        os.write(write, Path(MLP).read_bytes())
+        assert early_preload(["evolve", f"/dev/fd/{read}", "--workers", "2"]) is None
+        assert os.read(read, 9) == Path(MLP).read_bytes()[:9]  # nothing taken from the pipe
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+@pytest.mark.e2e
+def test_program_from_stdin(tmp_path: Path) -> None:
+    """``cat p.mlev | mlevolve evolve /dev/stdin`` runs the program piped in (it said: empty file)."""
+    done = run_child([sys.executable, "-m", "mlevolve", "evolve", "/dev/stdin", "--budget", "2", "--db",
+                      str(tmp_path / "r.db"), "--quiet"], input=Path(QUARTIC).read_text(), cwd=tmp_path,
+                     env=environment(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "2 candidates" in done.stdout
 
 
 _VALUES = st.sampled_from(["--budget", "--db", "--task", "--seed", "--evolve", "--workers", "--json-log", "--timeout"])
@@ -193,8 +221,6 @@ def test_ctrl_c_while_the_early_server_imports(tmp_path: Path) -> None:
     assert child.stderr is not None
     assert child.stderr.readline().startswith("early True")
     time.sleep(0.3)
-    import os
-
     os.killpg(child.pid, signal.SIGINT)
     err = child.stderr.read()
     assert child.wait(timeout=120) == 130

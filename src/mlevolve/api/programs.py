@@ -123,7 +123,9 @@ def _stored(text: str, where: str) -> Program:
 def names_file(program: str | Path) -> bool:
     """Whether ``program``, as every public function taking a program reads it, is the path of a ``.mlev`` file
     rather than a program's text: a :class:`~pathlib.Path` always; a str of one line that ends in ``.mlev`` or
-    names an existing file (a program's text is never one line naming a file: its header and a definition).  The
+    names something that exists (a file, or a folder or device, which reading then refuses by name: ``'examples'``
+    was parsed as text, its hint saying no file had that name; a program's text is never one line naming a path:
+    its header and a definition).  The
     one rule of ``check``, ``format``, ``run``, ``export``, ``export_component``, ``formula_sympy``, ``evolve`` and
     ``check_settings_apply``; ``Path`` is the explicit way for a path of any name."""
     if isinstance(program, Path):
@@ -132,7 +134,7 @@ def names_file(program: str | Path) -> bool:
     if not line or "\n" in line:
         return False
     try:
-        return line.endswith(".mlev") or Path(line).is_file()
+        return line.endswith(".mlev") or Path(line).exists()
     except OSError:  # a name too long for the file system, or one with a NUL: text
         return False
 

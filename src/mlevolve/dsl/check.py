@@ -16,7 +16,7 @@ from typing import Protocol
 
 from mlevolve.dsl.errors import MlevError, foreign_hint
 from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Span, Tup, const, with_children
-from mlevolve.dsl.printer import format_number
+from mlevolve.dsl.printer import format_expr, format_number
 from mlevolve.dsl.traverse import fold, walk
 from mlevolve.dsl.types import INT, LAYER, MAX_SIZE, SCALAR, TENSOR, TupleType, Type, a_type, flatten, type_str
 from mlevolve.messages import counted
@@ -214,10 +214,35 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
         hint += ("; a Tensor is used elementwise, with no reductions: a loss or objective is written per element "
                  "(square(p - y), not mean(square(p - y))), and training sums it over outputs and averages it over "
                  "the batch")
-    elif others:
-        more = f" and {len(others) - _LISTED:,} more (mlevolve grammar show)" if len(others) > _LISTED else ""
-        hint += f"; primitives that take {found}: {', '.join(others[:_LISTED])}{more}"
+    else:
+        hint += _number_as(call, kids, same_arity) or ""
+        if others:
+            more = f" and {len(others) - _LISTED:,} more (mlevolve grammar show)" if len(others) > _LISTED else ""
+            hint += f"; primitives that take {found}: {', '.join(others[:_LISTED])}{more}"
     raise MlevError(msg, call.span, hint)
+
+
+def _number_as(call: Call, kids: Sequence[Type], same_arity: Sequence[Signature]) -> str | None:
+    """How to write a number where a two-argument primitive takes two values of another type: ``max(x, 0)`` of a
+    Tensor (or a Vector, a Matrix) was told the primitives that take (Tensor, Scalar), add to sub, not how to write
+    the 0 it takes: ``; a number is a Scalar, and max takes two Tensors: write it as one, max(x, 0 * x)`` (0
+    everywhere x is; ``0 * x + c`` for another c), which checks.  None where that is not the mistake."""
+    numbers = [isinstance(a, Num) or (isinstance(a, Call) and a.op == "neg" and isinstance(a.args[0], Num))
+               for a in call.args]
+    if len(kids) != 2 or numbers.count(True) != 1:
+        return None
+    at = numbers.index(True)
+    other, wanted, number = call.args[1 - at], kids[1 - at], call.args[at]
+    if kids[at] != SCALAR or wanted in (SCALAR, INT) or not any(tuple(s.args) == (wanted, wanted) for s in same_arity):
+        return None
+    value: Expr = Call("mul", (Num(0.0, True), other))
+    if isinstance(number, Call):  # -c: 0 * x - c
+        value = Call("sub", (value, number.args[0]))
+    elif isinstance(number, Num) and number.value != 0:
+        value = Call("add", (value, number))
+    written = Call(call.op, (other, value) if at == 1 else (value, other))
+    return (f"; a number is a Scalar, and {call.op} takes two {type_str(wanted)}s: write it as one, "
+            f"{format_expr(written)}")
 
 
 def _takes(sig: Signature, kids: Sequence[Type]) -> bool:

@@ -506,7 +506,11 @@ def dask_setup(worker: Any) -> None:
     """Dask's preload hook (this module is a ``--dask local:N`` worker's preload): in the worker process
     as it starts, ignore SIGINT, then unblock it (it began blocked: :class:`DaskBackend`), which drops a
     Ctrl-C that came meanwhile.  The Ctrl-C a terminal sends to the whole group is the coordinator's to
-    report; the worker printed a KeyboardInterrupt traceback."""
+    report; the worker printed a KeyboardInterrupt traceback.  Its ``distributed`` logs below CRITICAL are
+    silenced too: a worker of a cluster this process made has nothing to tell the user that the run does not
+    report (a candidate's error is its failure), and a Ctrl-C while the cluster warmed up left a worker logging
+    the traceback of a heartbeat to the scheduler it had just closed, after the command's last line."""
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
     with contextlib.suppress(ValueError):  # not the main thread: it stays blocked, as good as ignored
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if hasattr(signal, "pthread_sigmask"):

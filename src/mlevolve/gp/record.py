@@ -88,20 +88,43 @@ class Reloaded(Candidate):
     ``parse(text)``, as the reload parsed before."""
 
     text: str
+    archive: str  # the archive's path, for the error of a text that does not parse
 
     @classmethod
-    def unread(cls, text: str, *fields: Any) -> Reloaded:
-        """A candidate of ``text`` with the rest of :class:`Candidate`'s fields (``hash`` onwards)."""
+    def unread(cls, text: str, archive: str, *fields: Any) -> Reloaded:
+        """A candidate of ``text``, stored in ``archive``, with the rest of :class:`Candidate`'s fields (``hash``
+        onwards)."""
         candidate = cls(cast(Program, None), *fields)  # no program yet: __getattr__ parses it when read
         del candidate.program
         candidate.text = text
+        candidate.archive = archive
         return candidate
 
     def __getattr__(self, name: str) -> Any:  # only for what the instance lacks: its program, until first read
+        """The program, parsed from the archive's text when first read.
+
+        Raises:
+            MlevError: the text does not parse (:func:`parse_archived`)."""
         if name != "program" or "text" not in self.__dict__:
             raise AttributeError(name)
-        self.program = parse(self.text)
+        self.program = parse_archived(self.text, self.archive, self.seq)
         return self.program
+
+
+def parse_archived(text: str, archive: str, seq: int | None = None) -> Program:
+    """A program an archive holds (candidate ``seq``'s, where known), parsed.
+
+    Raises:
+        MlevError: the text does not parse (an archive edited outside mlevolve, or damaged), naming the archive and
+            the candidate, where the parser's ``<input>:5:11: error: unexpected 'f'`` named neither."""
+    try:
+        return parse(text)
+    except MlevError as err:
+        at = f"line {err.span.line}, column {err.span.column}: " if err.span is not None else ""
+        whose = f"candidate #{seq}'s program" if seq is not None else "a program it holds"
+        raise MlevError(f"{whose} does not parse ({at}{err.message})", file=archive,
+                        hint="the archive was changed outside mlevolve, or is damaged: pass a new --db path to start "
+                             "again") from None
 
 
 def _of_scored(statistic: Callable[[Any], Any]) -> Callable[[Sequence[float]], float]:
@@ -252,7 +275,7 @@ class RunRecord:
         # candidate's, for parsimony and MAP-Elites: an FEC hit carries its twin's program, of its twin's size.
         size = job.size if carried is None else shown_size(job.size, outcome)
         fields = (job.key, outcome, seq, size, job.generation, source, self.fitness(outcome, size), fingerprint)
-        candidate = Reloaded.unread(text, *fields) if text is not None \
+        candidate = Reloaded.unread(text, str(self.archive.path), *fields) if text is not None \
             else Candidate(job.program if carried is None else carried, *fields)
         hof = self.hall_of_fame
         # DEAP's update enters a candidate only if the hall has room or it beats the hall's worst
@@ -299,7 +322,7 @@ class RunRecord:
             parsed = outcome.parsed
             simple = self._simplified.get(text, lambda: unseen_simplified_text(parsed, text, outcome.simple)
                                           if parsed is not None
-                                          else unseen_simplified_text(parse(text)))
+                                          else unseen_simplified_text(parse_archived(text, str(self.archive.path))))
         self.archive.store(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
                            failure.reason if failure else None, failure.where if failure else None, source,
                            fingerprint, job.operator, job.parents, job.generation, shown_size(job.size, outcome),

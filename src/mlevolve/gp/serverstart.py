@@ -22,6 +22,7 @@ import multiprocessing as mp
 import os
 import re
 import signal
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -101,10 +102,14 @@ def _evolve_options(argv: Sequence[str]) -> dict[str, str] | None:
 
 def _first_kind(file: str) -> str | None:
     """The kind of the first definition in the program file ``file`` (a line that begins with a known kind and a
-    name, comments aside), or None where the file cannot be read or holds none."""
+    name, comments aside), or None where the file cannot be read or holds none, or is no regular file: a pipe, a
+    terminal or ``/dev/stdin`` (``cat p.mlev | mlevolve evolve /dev/stdin``, ``<(...)``) is read once, by the run,
+    and a read here would take its text from it (or wait on a terminal)."""
     try:
-        with open(file, encoding="utf-8", errors="replace") as handle:
-            text = handle.read(_READ_AT_MOST)
+        with open(file, "rb", buffering=0, opener=_open_nonblocking) as raw:
+            if not stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
+                return None
+            text = raw.read(_READ_AT_MOST).decode("utf-8", errors="replace")
     except (OSError, ValueError):
         return None
     for line in text.splitlines():
@@ -112,6 +117,12 @@ def _first_kind(file: str) -> str | None:
         if found and found[1] in KIND_PRELOADS:
             return found[1]
     return None
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    """``os.open`` that does not wait: opening a FIFO for reading waits for a writer, which the run may not have
+    started yet (the guess must not hold the command up, nor take what the FIFO holds)."""
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
 
 
 def context(preload: Sequence[str]) -> Any:
