@@ -672,8 +672,35 @@ def shown_algebra(text: str, digits: int | None = None) -> str | None:
     return None if algebra.replace(" ", "") == shown.replace(" ", "") else algebra
 
 
+ARCHIVE_CHANGED = "the archive was changed outside mlevolve, or is damaged"
+"""Why an archived program's text no longer parses: the start of each reader's hint (:func:`parse_archived`)."""
+
+SHOWN_ANEW = f"{ARCHIVE_CHANGED}: restore it from a copy, or run the search again with a new --db"
+"""The hint of a command that shows or exports an archive's program (``best``, ``show``, ``report``, ``export``)."""
+
+
+def parse_archived(text: str, archive: str, whose: int | str | None = None, hint: str = SHOWN_ANEW) -> Program:
+    """A program an archive holds, parsed: ``whose`` is candidate ``seq``'s (an int), a program named so (a str,
+    say "the starting program"), or not known (None).
+
+    Raises:
+        MlevError: the text does not parse (an archive edited outside mlevolve, or damaged), in one line naming
+            the archive and the program (``r.db: error: candidate #3's program does not parse (line 5, column
+            11: unexpected 'f')``) with ``hint`` (the command's way on: :data:`SHOWN_ANEW`, a resume's new
+            ``--db``), where the parser's ``<input>:5:11: error: unexpected 'f'`` named neither."""
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.dsl.parse import parse
+
+    try:
+        return parse(text)
+    except MlevError as err:
+        at = f"line {err.span.line}, column {err.span.column}: " if err.span is not None else ""
+        program = (f"candidate #{whose}'s program" if isinstance(whose, int) else whose) or "a program it holds"
+        raise MlevError(f"{program} does not parse ({at}{err.message})", file=archive, hint=hint) from None
+
+
 def shown_program(text: str, *, only: Collection[str] | None = None, task: str | None = None,
-                  source: str = "<archive>", digits: int | None = None) -> str:
+                  archive: str | None = None, whose: int | str | None = None, digits: int | None = None) -> str:
     """How a found program's text is shown to people (``best``, ``show``, the report, the summary).
 
     Hand-written comments are dropped (they described the file's program, not this one), the ``task``
@@ -681,14 +708,16 @@ def shown_program(text: str, *, only: Collection[str] | None = None, task: str |
     :func:`writable_task`), and the program is
     :func:`simplified`.  With ``only`` (definition names; ``learner.method`` counts as its learner),
     just those definitions are shown, without the ``algorithm`` and ``task`` lines; when it names none
-    of them, the whole program.  ``source`` names the text in a parse error.  ``digits``: literals
+    of them, the whole program.  ``archive`` (its path) and ``whose`` name an archived text in the error of a text
+    that no longer parses (:func:`parse_archived`).  ``digits``: literals
     :func:`rounded` to that many significant digits (people's commands pass :data:`SHOWN_DIGITS`); None
     (the default, for ``export`` and ``--json``): every digit, the program as it runs.
     """
     from mlevolve.dsl.parse import parse
     from mlevolve.dsl.printer import format_definition, format_program
 
-    program = rounded(simplified(_uncommented(parse(text, source))), digits)
+    read = parse(text) if archive is None else parse_archived(text, archive, whose)
+    program = rounded(simplified(_uncommented(read)), digits)
     owners = {name.split(".")[0] for name in only or ()}
     chosen = [d for d in program.definitions if d.name in owners]
     if chosen:

@@ -195,6 +195,40 @@ def test_a_table_header_left_unclosed_is_named_so_not_a_table_given_twice(capsys
     assert (lines[0], lines[-1]) == (f"{tmp_path / 'f.toml'}:{error[0]}", error[1])
 
 
+NO_TABLE = "hint: TOML takes each key and table once: a key given a value ({} = ...) is no table to add to"
+NO_VALUE = "hint: TOML takes each key and table once: table [{}] is no key to give a value; keep one of them"
+
+
+@pytest.mark.parametrize(("command", "text", "error", "hint"), [
+    (["meta"], 'program = "a.mlev"\n[inner]\nbudget = 300\n[inner.budget]\nx = 1\n',
+     "4:2: error: table [inner.budget] is given twice (first at line 3, as key 'budget' given a value)",
+     NO_TABLE.format("budget")),
+    (["meta"], 'program = "a.mlev"\n[inner]\nbudget = "x"\n[[inner.budget]]\n',
+     "4:3: error: table [inner.budget] is given twice (first at line 3, as key 'budget' given a value)",
+     NO_TABLE.format("budget")),
+    (["meta"], 'program = "a.mlev"\ninner.budget = 300\n[inner.budget]\n',
+     "3:2: error: table [inner.budget] is given twice (first at line 2, as key 'inner.budget' given a value)",
+     NO_TABLE.format("inner.budget")),
+    (["meta"], 'program = "a.mlev"\n[inner.budget]\nx = 1\n[inner]\nbudget = 300\n',
+     "5:1: error: key 'budget' is given twice (first at line 2, as table [inner.budget])",
+     NO_VALUE.format("inner.budget")),
+    (["grammar", "show"], 'extends = "base"\nweights = 1.5\n[weights]\nadd = 2\n',
+     "3:2: error: table [weights] is given twice (first at line 2, as key 'weights' given a value)",
+     NO_TABLE.format("weights")),
+    (["grammar", "show"], 'extends = "base"\n[weights]\nadd = 2\n[weights.add]\n',
+     "4:2: error: table [weights.add] is given twice (first at line 3, as key 'add' given a value)",
+     NO_TABLE.format("add"))])
+def test_a_key_given_a_scalar_then_a_table_of_its_name_is_named_so(
+        capsys: Capsys, tmp_path: Path, command: list[str], text: str, error: str, hint: str) -> None:
+    """tidy65: ``[inner.budget]`` after ``budget = 300`` under ``[inner]`` said "given twice (first at line 3)", line 3
+    a key given a number: the "no table to add to" hint covered a key's array or inline table only (fix63); and the
+    reverse (a table, then its name given a value) named a key inside the table as the first place."""
+    (tmp_path / "f.toml").write_text(text)
+    code, _, err = cli(capsys, *command, str(tmp_path / "f.toml"))
+    assert code == 2
+    assert err.splitlines() == [f"{tmp_path / 'f.toml'}:{error}", hint]
+
+
 def test_a_key_given_twice_in_a_grammar_file_is_named(capsys: Capsys, tmp_path: Path) -> None:
     (tmp_path / "g.toml").write_text('extends = "base"\n[weights]\nadd = 1\nadd = 2\n')
     code, _, err = cli(capsys, "grammar", "show", str(tmp_path / "g.toml"))

@@ -1297,7 +1297,9 @@ def test_a_warning_shows_its_source_line_and_a_caret_as_an_error_does(
     monkeypatch.chdir(tmp_path)
     Path("w.mlev").write_text(UNREAD, encoding="utf-8")
     assert main([command[0], "w.mlev", *command[1:]]) == 0
-    assert capsys.readouterr().err.startswith(UNREAD_SAID)
+    err = capsys.readouterr().err
+    # evolve rewrites f, its one definition: a seed's unused let is not said (tidy65), as its unread inputs are not
+    assert err.startswith(UNREAD_SAID) if command[0] != "evolve" else "is never used" not in err
 
 
 @pytest.mark.parametrize("given", ["text", "path", "parsed"])

@@ -347,10 +347,12 @@ def test_random_state_is_the_runs_seed_or_draws_one(fitted: SymbolicRegressor) -
     *(({"verbose": bad}, rf"^verbose must be True or False \(or an int: 0 quiet\), got {bad!r}$")
       for bad in ("no", 0.5, None)),
     ({"model_selection": "bset"}, r"^model_selection must be 'accuracy', 'best' or 'score', got 'bset'$"),
-    *(({"max_samples": bad}, f"^max_samples must be None or an integer from 3 to 1,000,000, got {bad!r}$")
+    *(({"max_samples": bad}, rf"^max_samples must be None \(every row\) or an integer from 3 to the data's rows, "
+                             rf"got {bad!r}$")
       for bad in (0.5, True, 10**7)),
     # 2 rows: the linear scaling's 2 parameters fit them exactly, train_r2 1 for any formula (a fresh-user pass)
-    *(({"max_samples": few}, rf"^max_samples must be None or an integer from 3 to 1,000,000, got {few} \(the "
+    *(({"max_samples": few}, rf"^max_samples must be None \(every row\) or an integer from 3 to the data's rows, "
+                             rf"got {few} \(the "
        r"linear scaling a \+ b \* f fits 2 rows exactly: every formula would score train_r2 1\)$") for few in (1, 2)),
 ])
 def test_a_settings_mistake_is_a_value_error_in_its_words(settings: dict[str, object], message: str) -> None:

@@ -18,7 +18,7 @@ from mlevolve.gp import record
 from mlevolve.gp.engine import EvolveConfig
 from mlevolve.gp.record import Candidate, Reloaded
 from mlevolve.gp.search import ALGORITHMS
-from mlevolve.results import Outcome
+from mlevolve.results import Outcome, parse_archived
 from tests.gp.test_diversity import quartic_engine
 
 
@@ -46,9 +46,9 @@ def test_a_reload_parses_only_what_the_search_reads_and_resumes_as_a_full_parse(
 
     def counted(text: str, *args: Any, **kw: Any) -> Any:
         calls.append(1)
-        return parse(text, *args, **kw)
+        return parse_archived(text, *args, **kw)
 
-    monkeypatch.setattr(record, "parse", counted)
+    monkeypatch.setattr(record, "parse_archived", counted)
     lazy, at_reload, parsed = _resume(first, replace(config, budget=150), calls)
     assert at_reload == 0  # the reload itself parses nothing
     assert parsed < 90  # the search read some of the 90 reloaded programs, not all

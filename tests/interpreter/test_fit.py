@@ -365,7 +365,7 @@ def test_n_train_caps_a_data_files_fitting_rows_by_a_draw_of_the_seed(tmp_path: 
     with pytest.raises(MlevError) as info:
         load_points(f"{path}:target=y:n_train=1", ("a", "b"))
     assert (info.value.message, info.value.hint) == (
-        f"option n_train=1 of task '{path}' must be an integer from 3 to 1,000,000",
+        f"option n_train=1 of task '{path}' must be an integer from 3 to the file's rows",  # not the sentinel
         f"leave n_train out to use every row, as {path}:target=y does, or give from 3 to the file's rows (a formula's "
         "linear scaling a + b * f fits 2 points exactly)")
     program = tmp_path / "ab.mlev"
@@ -384,13 +384,14 @@ def test_a_formula_is_fitted_on_more_points_than_its_linear_scaling_fits_exactly
 
     path = _csv(tmp_path)
     every_row = f"leave n_train out to use every row, as {path}:target=y does, or give from 3 to the file's rows"
-    for spec, name, load, fix in ((f"{path}:target=y:n_train=2", path, lambda s: load_points(s, ("a", "b")),
-                                   every_row),  # no number: the file's rows are the file's to know (100 of 30 rows)
-                                  ("nguyen1:n_train=2", "nguyen1", load_task, "write e.g. nguyen1:n_train=20")):
+    for spec, name, load, fix, top in ((f"{path}:target=y:n_train=2", path, lambda s: load_points(s, ("a", "b")),
+                                        every_row, "the file's rows"),  # no number: the file's rows are the file's
+                                       ("nguyen1:n_train=2", "nguyen1", load_task, "write e.g. nguyen1:n_train=20",
+                                        "1,000,000")):
         with pytest.raises(MlevError) as info:  # as its option's range: n_train=1 was told "from 2", then 2 refused
             load(spec)
         assert (info.value.message, info.value.hint) == (
-            f"option n_train=2 of task '{name}' must be an integer from 3 to 1,000,000",
+            f"option n_train=2 of task '{name}' must be an integer from 3 to {top}",
             f"{fix} (a formula's linear scaling a + b * f fits 2 points exactly)")
     assert load_task("nguyen1:n_train=3").x_train.shape == (3, 1)
     assert load_task("linear:n_train=2").x_train.shape[1] == 2  # a learner family's least is 2
@@ -742,3 +743,17 @@ def points_of(inner: str, x: np.ndarray) -> np.ndarray:
 
     d = parse(formula(inner)).definitions[0]
     return np.asarray(scalar_formula(d).function(0, rng=False)(x), np.float64).reshape(-1)
+
+
+@pytest.mark.parametrize("n", ["1", "2000000", "1e7"])
+def test_a_data_files_n_train_range_is_said_in_the_files_terms(tmp_path: Path, n: str) -> None:
+    """tidy65: a data file's n_train out of range said "from 3 to 1,000,000", the top its "every row" marker, no size
+    of the file's: the range is said up to the file's rows, with no number the file does not have."""
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.interpreter.tasks import load_points
+
+    path = _csv(tmp_path)
+    with pytest.raises(MlevError) as info:
+        load_points(f"{path}:target=y:n_train={n}", ("a", "b"))
+    assert info.value.message == f"option n_train={n} of task '{path}' must be an integer from 3 to the file's rows"
+    assert "1,000,000" not in str(info.value.hint) and "1000000" not in str(info.value.hint)

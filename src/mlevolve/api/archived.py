@@ -321,7 +321,8 @@ def _archived(db: str | Path, key: str | None, task: str | None, grammar: Gramma
     # line, unless the task's name cannot be written as one (a quote or line break in a file name)
     named = task if meta.get("kind") == "meta" else (  # a meta run's programs have no one task
         task or (_archived_task(meta, db, verify=verify) if data_task else None) or run_task)
-    text = shown_program(rows[0].program, task=named, source=where)  # no task line where none can name it
+    # no task line where none can name it; a text that no longer parses named as the archive's
+    text = shown_program(rows[0].program, task=named, archive=str(db), whose=rows[0].seq)
     return _check_archived(text, where, meta, db, spec), meta, spec
 
 

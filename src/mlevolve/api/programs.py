@@ -29,7 +29,7 @@ from mlevolve.dsl.errors import (
     wrong_kind,
 )
 from mlevolve.dsl.ir import Expr, Program
-from mlevolve.dsl.kinds import check_program, idle, unread_inputs, unread_lets
+from mlevolve.dsl.kinds import check_program, idle, written_warnings
 from mlevolve.dsl.parse import parse as _parse
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash as _program_hash
@@ -199,7 +199,7 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
         if program.written:  # as the user wrote it (an archive's programs are the search's), once it checks
             import warnings
 
-            for unread in (*unread_inputs(checked), *unread_lets(checked)):
+            for unread in written_warnings(checked):
                 warnings.warn(ProgramWarning(unread.located(file) if file else unread, program.source), stacklevel=2)
         return checked
     except MlevError as err:

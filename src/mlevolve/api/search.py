@@ -35,7 +35,7 @@ from mlevolve.dsl.errors import (
     did_you_mean,
 )
 from mlevolve.dsl.ir import Program, Span
-from mlevolve.dsl.kinds import idle, unread_inputs
+from mlevolve.dsl.kinds import idle, written_warnings
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash as _program_hash
 from mlevolve.gp.backends import Resources, compiled_here
@@ -53,11 +53,12 @@ def _said(error: MlevError) -> tuple[str, Span | None]:
 
 
 def _seed_warnings(program: Program, evolved: Sequence[str]) -> set[tuple[str, Span | None]]:
-    """The unread-input warnings of ``program``'s check (:func:`mlevolve.dsl.kinds.unread_inputs`) about slots
-    ``evolved``: a seed body the search rewrites (``learn(x, y, p) = w``, to evolve from), not said by ``evolve``."""
+    """The warnings of ``program``'s check about a body as written (an unread input, an unused ``let``:
+    :func:`mlevolve.dsl.kinds.written_warnings`) about slots ``evolved``: a seed body the search rewrites
+    (``learn(x, y, p) = w``, to evolve from), not said by ``evolve``."""
     if not program.written:
         return set()
-    return {_said(e) for e in unread_inputs(program)} - {_said(e) for e in unread_inputs(program, evolved)}
+    return {_said(e) for e in written_warnings(program)} - {_said(e) for e in written_warnings(program, evolved)}
 
 
 @typed

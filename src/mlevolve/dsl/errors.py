@@ -430,18 +430,20 @@ def toml_duplicate(text: str, err: ValueError) -> tuple[str, Span, str] | None:
     what = f"table [{name}]" if key[1] else f"key {name!r}"
     where = ""
     if (first := _toml_first(lines[:span.line])) is not None:
-        number, holder = first
-        where = f" (first at line {number}" + (f", in the value of key {holder!r})" if holder else ")")
-        if holder:
-            hint = f"TOML takes each key and table once: a key given a value ({holder} = ...) is no table to add to"
+        number, note, why = first
+        where = f" (first at line {number}{note})"
+        hint = f"TOML takes each key and table once: {why}" if why else hint
     return f"{what} is given twice{where}", Span(span.line, key.start(2) + 1, span.line, key.end(2)), hint
 
 
-def _toml_first(lines: list[str]) -> tuple[int, str] | None:
+def _toml_first(lines: list[str]) -> tuple[int, str, str] | None:
     """Where TOML ``lines`` first wrote what their last line writes again (a key, or a ``[table]`` header): its
-    line number, and the key as written there where that line gave a value to a key holding it (``evolve = [...]``
-    before ``[evolve.x]`` or ``evolve.x = 1``; "" for the same key or table written twice); None where no line
-    before it does (an inline table holding it)."""
+    line number, what that line was where it was not the same key or table written twice (", as key 'budget' given
+    a value", ", in the value of key 'evolve'", ", as table [inner.budget]"; else "") and why the two cannot both be
+    (else ""): a key given a value (a number, a string, an array, an inline table: ``budget = 300`` before
+    ``[inner.budget]``, ``evolve = [...]`` before ``[evolve.x]`` or ``evolve.x = 1``) is no table to add to, and a
+    table (``[inner.budget]`` before ``budget = 300`` under ``[inner]``) no key to give a value.  None where no
+    line before it does (an inline table holding it)."""
     written: list[tuple[int, bool, list[str], str]] = []  # (line, a header, the full path, the key as written)
     current: list[str] = []
     for number, line in enumerate(lines, 1):
@@ -455,11 +457,17 @@ def _toml_first(lines: list[str]) -> tuple[int, str] | None:
     if not written or written[-1][0] != len(lines):
         return None
     _, again_header, again, _ = written.pop()
+    no_table = "a key given a value ({} = ...) is no table to add to"
     for number, header, path, as_written in written:
-        if path == again and (header == again_header or not header):  # the same key or table
-            return number, ""
+        if path == again and header == again_header:  # the same key or table
+            return number, "", ""
+        if path == again:  # a key given a value, then a table of that name; or the reverse
+            return ((number, f", as key {as_written!r} given a value", no_table.format(as_written)) if again_header
+                    else (number, f", as table [{'.'.join(path)}]",
+                          f"table [{'.'.join(path)}] is no key to give a value; keep one of them"))
         if not header and (path == again[:len(path)] or again == path[:len(again)]):  # a value holding it, or in it
-            return number, as_written if len(path) < len(again) else ""
+            return ((number, f", in the value of key {as_written!r}", no_table.format(as_written))
+                    if len(path) < len(again) else (number, "", ""))
     return None
 
 

@@ -13,7 +13,7 @@ generator and the GP operators need.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from mlevolve.dsl.check import Primitives, UnknownSymbol, check_expr, check_ranges
@@ -530,22 +530,30 @@ def replace_slot(program: Program, name: str, body: Expr) -> Program:
     return program.with_definitions((*definitions[:k], new, *definitions[k + 1:]))
 
 
-def unread_lets(program: Program) -> list[MlevError]:
-    """A warning-to-be for each ``let`` of ``program`` whose name its body never reads (``let m2 = 0.9 * m + g in
-    (w - lr * m, m)``: a typo of the name used, and the bound value dropped, silently; the simplifier removes such a
-    let, so a run trains without it).  At the name, in preorder of each definition's (or method's) body."""
-    out: list[MlevError] = []
+def _written_bodies(program: Program, evolved: Collection[str]) -> Iterator[tuple[Definition, Definition, Expr]]:
+    """Each definition of ``program`` and each learner's method with a body, as ``(definition, owner of the body,
+    body)`` in file order, but the slots ``evolved`` (``l.learn``, ``loss``: :func:`slots`' names), whose body is a
+    seed the search rewrites: what a warning about a body as written may be said of."""
     for d in program.definitions:
         for owner in (d, *d.methods):
-            if owner.body is None:
-                continue
-            where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}" if owner is not d else "")
-            for node in walk(owner.body):
-                if isinstance(node, Let) and not reads(node.body, node.name):
-                    out.append(MlevError(
-                        f"in {where}: let '{node.name}' is never used: its value is dropped", node.span,
-                        f"use {node.name} after its `in` (was another name written where {node.name} was meant?), "
-                        "or remove the binding"))
+            if owner.body is not None and (f"{d.name}.{owner.kind}" if owner is not d else d.name) not in evolved:
+                yield d, owner, owner.body
+
+
+def unread_lets(program: Program, evolved: Collection[str] = ()) -> list[MlevError]:
+    """A warning-to-be for each ``let`` of ``program`` whose name its body never reads (``let m2 = 0.9 * m + g in
+    (w - lr * m, m)``: a typo of the name used, and the bound value dropped, silently; the simplifier removes such a
+    let, so a run trains without it).  At the name, in preorder of each definition's (or method's) body; none of the
+    slots ``evolved``, as :func:`unread_inputs`."""
+    out: list[MlevError] = []
+    for d, owner, body in _written_bodies(program, evolved):
+        where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}" if owner is not d else "")
+        for node in walk(body):
+            if isinstance(node, Let) and not reads(node.body, node.name):
+                out.append(MlevError(
+                    f"in {where}: let '{node.name}' is never used: its value is dropped", node.span,
+                    f"use {node.name} after its `in` (was another name written where {node.name} was meant?), "
+                    "or remove the binding"))
     return out
 
 
@@ -598,19 +606,22 @@ def unread_inputs(program: Program, evolved: Collection[str] = ()) -> list[MlevE
     silently (fresh-user passes).  At the (first) parameter, in file order; none of the slots ``evolved`` (``l.learn``,
     ``loss``), whose body is a seed the search rewrites (``learn(x, y, p) = w`` to evolve from)."""
     out: list[MlevError] = []
-    for d in program.definitions:
-        for owner in (d, *d.methods):
-            if owner.body is None or (f"{d.name}.{owner.kind}" if owner is not d else d.name) in evolved:
+    for d, owner, body in _written_bodies(program, evolved):
+        for needed in NEEDED.get(owner.kind if owner is not d else d.kind, ()):
+            params = [owner.params[i] for i in needed.at if i < len(owner.params)]
+            if not params or any(reads(body, p.name) for p in params):
                 continue
-            for needed in NEEDED.get(owner.kind if owner is not d else d.kind, ()):
-                params = [owner.params[i] for i in needed.at if i < len(owner.params)]
-                if not params or any(reads(owner.body, p.name) for p in params):
-                    continue
-                names = " or ".join(p.name for p in params)
-                where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}," if owner is not d else "")
-                out.append(MlevError(f"{where} never reads {names}, {needed.what}: {needed.effect}", params[0].span,
-                                     f"use {names} in the body, or remove the definition"))
+            names = " or ".join(p.name for p in params)
+            where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}," if owner is not d else "")
+            out.append(MlevError(f"{where} never reads {names}, {needed.what}: {needed.effect}", params[0].span,
+                                 f"use {names} in the body, or remove the definition"))
     return out
+
+
+def written_warnings(program: Program, evolved: Collection[str] = ()) -> list[MlevError]:
+    """The warnings-to-be of ``program``'s bodies as written (:func:`unread_inputs`, then :func:`unread_lets`), none
+    of the slots ``evolved``: what ``check`` says of a program a person wrote, and ``evolve`` of the bodies it keeps."""
+    return [*unread_inputs(program, evolved), *unread_lets(program, evolved)]
 
 
 def reads(body: Expr, name: str) -> bool:

@@ -27,12 +27,11 @@ from deap import base, tools
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Program
-from mlevolve.dsl.parse import parse
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.gp.memo import Memo, program_text, stored_program, unseen_simplified_text
 from mlevolve.gp.portfolio import Portfolio
 from mlevolve.gp.scheduler import Job
-from mlevolve.results import Failure, Outcome, ShownBest, shown_scale
+from mlevolve.results import ARCHIVE_CHANGED, Failure, Outcome, ShownBest, parse_archived, shown_scale
 
 FAILED = -1e30  # DEAP's fitness for a failure: finite, so crowding distances stay numbers
 
@@ -80,6 +79,10 @@ class Candidate:
         self.score = self.outcome.fitness
 
 
+RESUMED_ANEW = f"{ARCHIVE_CHANGED}: pass a new --db path to start again"
+"""The hint of a resume that meets an archived program whose text does not parse (:func:`parse_archived`)."""
+
+
 class Reloaded(Candidate):
     """A candidate a parallel run reloaded from its archive (:meth:`RunRecord.reload`), its program kept as the
     archive's text (``text``) and parsed when first read (then kept): a resumed run reads the programs of the few
@@ -107,24 +110,8 @@ class Reloaded(Candidate):
             MlevError: the text does not parse (:func:`parse_archived`)."""
         if name != "program" or "text" not in self.__dict__:
             raise AttributeError(name)
-        self.program = parse_archived(self.text, self.archive, self.seq)
+        self.program = parse_archived(self.text, self.archive, self.seq, RESUMED_ANEW)
         return self.program
-
-
-def parse_archived(text: str, archive: str, seq: int | None = None) -> Program:
-    """A program an archive holds (candidate ``seq``'s, where known), parsed.
-
-    Raises:
-        MlevError: the text does not parse (an archive edited outside mlevolve, or damaged), naming the archive and
-            the candidate, where the parser's ``<input>:5:11: error: unexpected 'f'`` named neither."""
-    try:
-        return parse(text)
-    except MlevError as err:
-        at = f"line {err.span.line}, column {err.span.column}: " if err.span is not None else ""
-        whose = f"candidate #{seq}'s program" if seq is not None else "a program it holds"
-        raise MlevError(f"{whose} does not parse ({at}{err.message})", file=archive,
-                        hint="the archive was changed outside mlevolve, or is damaged: pass a new --db path to start "
-                             "again") from None
 
 
 def _of_scored(statistic: Callable[[Any], Any]) -> Callable[[Sequence[float]], float]:
@@ -322,7 +309,8 @@ class RunRecord:
             parsed = outcome.parsed
             simple = self._simplified.get(text, lambda: unseen_simplified_text(parsed, text, outcome.simple)
                                           if parsed is not None
-                                          else unseen_simplified_text(parse_archived(text, str(self.archive.path))))
+                                          else unseen_simplified_text(parse_archived(text, str(self.archive.path),
+                                                                                     hint=RESUMED_ANEW)))
         self.archive.store(seq, job.key, text, outcome.fitness if failure is None else None, outcome.metrics,
                            failure.reason if failure else None, failure.where if failure else None, source,
                            fingerprint, job.operator, job.parents, job.generation, shown_size(job.size, outcome),

@@ -158,7 +158,8 @@ def _identity(run: Run) -> str:
     rows = [(k, None if v is None else str(v)) for k, v in rows]  # text, left-aligned
     program = m.get("program")
     start = [] if not isinstance(program, str) else [
-        "<h3>Starting program</h3>", _code(render.code(shown_program(program, task=m.get("task"), digits=run.digits)))]
+        "<h3>Starting program</h3>", _code(render.code(shown_program(program, task=m.get("task"), digits=run.digits,
+                                                                archive=str(run.path), whose="the starting program")))]
     return _section("Run", _table(rows), *start)
 
 

@@ -52,8 +52,10 @@ ONLY = {key: (kind, f"{key}= is read only by a {kind} program (its {what}); ") f
     ("weight", "formula", "rows' weights, in weighted least squares: other programs train unweighted"))}
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",  # the library's too
                "write e.g. {fix}{why}",  # an integer option out of its range; {fix}: the spec mended; where the default
-               "leave {key} out to use every row, as {fix} does, or give from {lo} to the file's rows{why}")  # is its
-# range's top, a sentinel, "as many as there are" (a data file's n_train), the hint has no number but the file's
+               "leave {key} out to use every row, as {fix} does, or give from {lo} to the file's rows{why}",  # is its
+               "option {key}={value} of task '{name}' must be an integer from {lo:,} to the file's rows")
+# range's top, a sentinel, "as many as there are" (a data file's n_train), error and hint name no number but the file's
+# rows (the sentinel, 1,000,000, is no size of the file's)
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}write e.g. {fix}")  # library's too
 QUOTED = re.compile(r"""=\s*(["'])(.*?)\1""")  # key='y:m', key="y:m": a value in quotes may hold ':'
 INTEGER = re.compile(r"([0-9]+)(?:[eE]([0-9]+))?")  # every integer a user types (flags, task options): 20, 1e3
@@ -163,5 +165,5 @@ def int_option(key: str, given: dict[str, Any], name: str, default: int, kind: s
         number = lo - 1
     if not lo <= number <= hi:
         fix = mended(name, given, key, default if default < hi else None)  # a sentinel default: the option left out
-        raise TaskError(*map(str.format_map, RANGE_WORDS[:2] if default < hi else RANGE_WORDS[::2], [locals()] * 2))
+        raise TaskError(*map(str.format_map, RANGE_WORDS[:2] if default < hi else RANGE_WORDS[3:1:-1], [locals()] * 2))
     return number
