@@ -11,7 +11,7 @@ import math
 import re
 import shlex
 import string
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -444,16 +444,8 @@ def _toml_first(lines: list[str]) -> tuple[int, str, str] | None:
     ``[inner.budget]``, ``evolve = [...]`` before ``[evolve.x]`` or ``evolve.x = 1``) is no table to add to, and a
     table (``[inner.budget]`` before ``budget = 300`` under ``[inner]``) no key to give a value.  None where no
     line before it does (an inline table holding it)."""
-    written: list[tuple[int, bool, list[str], str]] = []  # (line, a header, the full path, the key as written)
-    current: list[str] = []
-    for number, line in enumerate(lines, 1):
-        if (found := toml_key_path(line)) is None:
-            continue
-        header, parts = found
-        names = [part for part, _, _ in parts]
-        path = names if header else current + names
-        current = path if header else current
-        written.append((number, header, path, ".".join(names)))
+    written = [(number, header, path, ".".join(part for part, _, _ in parts))  # the key as written
+               for number, header, parts, path, _ in _toml_paths(lines)]
     if not written or written[-1][0] != len(lines):
         return None
     _, again_header, again, _ = written.pop()
@@ -496,6 +488,21 @@ def toml_key_path(line: str) -> tuple[bool, list[tuple[str, int, int]]] | None:
     return header is not None, parts
 
 
+def _toml_paths(lines: Sequence[str]) -> Iterator[tuple[int, bool, list[tuple[str, int, int]], list[str], int]]:
+    """Each line of TOML ``lines`` that writes a key or a ``[table]`` header (:func:`toml_key_path`), as ``(line
+    number, is a header, its parts as written, the full key path, how many of the path's names the table it is
+    under gave)``: a key's path is its table's followed by its own parts."""
+    current: list[str] = []
+    for number, line in enumerate(lines, 1):
+        if (written := toml_key_path(line)) is None:
+            continue
+        header, parts = written
+        names = [name for name, _, _ in parts]
+        yield number, header, parts, names if header else current + names, 0 if header else len(current)
+        if header:
+            current = names
+
+
 def toml_key_span(text: str, table: str | None, key: str | None = None) -> Span | None:
     """Where TOML ``text`` writes ``key`` of ``table`` (a dotted path; None: the top level), or the ``[table]``
     header itself when ``key`` is None or not found: for errors about valid TOML's values, since ``tomllib``
@@ -507,17 +514,8 @@ def toml_key_span(text: str, table: str | None, key: str | None = None) -> Span 
     the table (its header, or a key of an inline table), else None."""
     within = table.split(".") if table else []
     targets = [within] if key is None else [[*within, key]] + ([within + key.split(".")] if "." in key else [])
-    current: list[str] = []
     found: Span | None = None
-    for number, line in enumerate(source_lines(text), 1):
-        written = toml_key_path(line)
-        if written is None:
-            continue
-        header, parts = written
-        path = [name for name, _, _ in parts] if header else current + [name for name, _, _ in parts]
-        offset = 0 if header else len(current)
-        if header:
-            current = path
+    for number, header, parts, path, offset in _toml_paths(source_lines(text)):
         for target in targets:
             if path[:len(target)] == target and len(target) > offset:  # this line writes the key (or inside it)
                 first, last = parts[len(target) - 1 - offset][1], parts[len(target) - 1 - offset][2]
