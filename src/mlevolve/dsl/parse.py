@@ -7,7 +7,6 @@ Syntax errors become :class:`MlevError` with the position and the expected token
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections.abc import Collection
@@ -443,13 +442,7 @@ def _keyword_meant(parser: Lark, names: set[str], word: str) -> str | None:
 
 def _closest_keyword(word: str, keywords: Collection[str]) -> str | None:
     """The one of ``keywords`` that ``word`` (not itself one) misspells, ignoring case; None where none is close."""
-    if word in KEYWORDS:
-        return None
-    lower = {k.lower(): k for k in keywords}
-    if word.lower() in lower:
-        return lower[word.lower()]
-    close = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.75)
-    return lower[close[0]] if close else None
+    return None if word in KEYWORDS else closest(word, keywords, cutoff=0.75)
 
 
 def _glued(source: str, word: Token) -> MlevError | None:

@@ -6,10 +6,10 @@ import difflib
 from collections.abc import Iterable
 
 
-def closest(word: str, names: Iterable[str]) -> str | None:
-    """The name of ``names`` closest to ``word`` by :func:`difflib.get_close_matches`, case aside; or None"""
+def closest(word: str, names: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The name of ``names`` closest to ``word`` by :func:`difflib.get_close_matches` (at ``cutoff``), case aside"""
     folded = {name.casefold(): name for name in reversed(list(names))}  # MSE is mse; of names alike, the first
-    return next((folded[n] for n in difflib.get_close_matches(word.casefold(), list(folded), n=1)), None)
+    return next((folded[n] for n in difflib.get_close_matches(word.casefold(), list(folded), 1, cutoff)), None)
 
 
 def did_you_mean(word: str, names: Iterable[str]) -> str:  # a script carries it: the flags', the task options'
