@@ -543,11 +543,6 @@ class QuietSpawnContext(SpawnContext):
     Process = _QuietSpawnProcess
 
 
-def _start_server(forking: Any) -> None:
-    """Start ``forking``'s fork server where it has none running (:func:`mlevolve.gp.serverstart.start_server`)."""
-    start_server(forking)
-
-
 _COMPILED = "compiled"  # a reply's first entry (_COMPILED, seconds) where the worker's numba compiles grew with it
 
 
@@ -646,12 +641,6 @@ class _Worker:
         return index, began
 
 
-def _context(preload: Sequence[str]) -> Any:
-    """Where workers come from (:func:`mlevolve.gp.serverstart.context`): a fork server that preloads
-    this module and ``preload``, else fresh interpreters."""
-    return context(preload)
-
-
 def worker_modules(regime: Regime, tight: bool = False) -> tuple[str, ...]:
     """What the workers of a run of ``regime`` import, for the fork server to import once (and a worker before it
     takes a candidate, :func:`_warm`): the evaluator, and for a regime whose candidates run generated code PyTorch
@@ -716,7 +705,7 @@ def warmed(factory: Factory, limit: int | None = None) -> tuple[Any, float, Fail
 def prestart(preload: Sequence[str]) -> None:
     """Start the fork server now (it imports ``preload`` in the background), so that the workers a
     pool starts later fork from it at once; nothing where workers are spawned."""
-    _start_server(_context(preload))
+    start_server(context(preload))
 
 
 # A worker imports the script that started it again (Python's spawn and fork-server rule), so a script whose call
@@ -752,7 +741,7 @@ class ProcessPool:
         self.workers_count = workers or os.cpu_count() or 1
         self.timeout = timeout
         self.memory = memory
-        self.context = _context(preload)
+        self.context = context(preload)  # a fork server's, else spawn's (serverstart.context)
         self.batch = 1
         self.slots = self.workers_count
         self.set_batch(batch)
@@ -770,7 +759,7 @@ class ProcessPool:
         if self.context.get_start_method() != "forkserver":
             self._workers = [self._start() for _ in range(self.workers_count)]  # spawned: start() returns at once
             return
-        _start_server(self.context)  # it imports in the background
+        start_server(self.context)  # it imports in the background
         with _sigint_blocked():  # the thread starts with SIGINT blocked: a Ctrl-C is the main thread's
             self._booting = threading.Thread(target=self._boot, name="mlevolve-pool-start", daemon=True)
             self._booting.start()
@@ -820,7 +809,7 @@ class ProcessPool:
         progress = self.context.RawArray("d", [-1.0, 0.0])
         process = self.context.Process(target=_worker_main, args=(self.factory, child, self.memory, progress),
                                        daemon=True)
-        _start_server(self.context)
+        start_server(self.context)
         # A fork server's worker starts once the server has imported (a second or two for PyTorch), so a
         # Ctrl-C meanwhile is held to its end (in the start thread, :meth:`_boot`, it is the main thread's
         # anyway); a spawned one inherits SIGINT ignored through exec.
