@@ -622,6 +622,19 @@ class MlevError(ValueError):
     def __str__(self) -> str:
         return self.render(self.source)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by its fields, not by calling ``__init__`` with ``args`` again: a subclass takes other arguments
+        (:class:`MlevErrors` its errors, :class:`SettingError` a template, ``UnknownSymbol`` a symbol), so the
+        default remade none of them (``'str' object has no attribute 'message'``); a worker's error crosses so."""
+        return (_remade, (type(self), self.args, self.__dict__))
+
+
+def _remade(cls: type[MlevError], args: tuple[Any, ...], state: dict[str, Any]) -> MlevError:
+    """An unpickled :class:`MlevError` (:meth:`MlevError.__reduce__`): made without ``__init__``, its fields set."""
+    err = cls.__new__(cls, *args)
+    err.__dict__.update(state)
+    return err
+
 
 class RenderedWarning(UserWarning):
     """A warning made of an :class:`MlevError` (``error``, with its file, place and hint), whose text is the error
