@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from mlevolve import api
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Program
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cli
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
 
@@ -104,3 +104,45 @@ def test_text_of_several_lines_is_never_a_path(line: str) -> None:
 def test_a_program_is_taken_as_it_is() -> None:
     program = api.parse(QUARTIC.read_text())
     assert isinstance(program, Program) and api.check(program) is program
+
+
+MISTAKES = {  # a syntax error and a type error: each function's MlevError reads as the command line prints it
+    "syntax": ("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  x == 2\n", ":4:5: error: unexpected '=='",
+               "      x == 2", "        ^^"),
+    "type": ("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  relu2(x)\n",
+             ":4:3: error: in formula 'f': unknown primitive 'relu2'", "      relu2(x)", "      ^^^^^^^^"),
+}
+
+
+@pytest.mark.parametrize("name", [n for n in CALLS if n not in ("format", "check_settings_apply")])  # they check less
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_an_error_reads_as_the_command_lines_with_its_line_and_caret(name: str, mistake: str, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """README: an MlevError's text is the command line's error, FILE:LINE:COL, the source line, a caret, the hint,
+    whether the program is given as text, a str path or a Path (its text once lacked the line and the caret)."""
+    monkeypatch.chdir(tmp_path)
+    text, head, line, caret = MISTAKES[mistake]
+    (tmp_path / "bad.mlev").write_text(text)
+    code, _, shown = cli(capsys, "check", "bad.mlev")
+    assert code == 2
+    for given_as, where in ((text, "<input>"), ("bad.mlev", "bad.mlev"), (Path("bad.mlev"), "bad.mlev")):
+        with pytest.raises(MlevError) as err:
+            CALLS[name](given_as, tmp_path)
+        lines = str(err.value).splitlines()
+        assert lines[0].startswith(where + head) and lines[1:3] == [line, caret] and lines[3].startswith("hint: ")
+        if where == "bad.mlev":
+            assert str(err.value) == shown.rstrip("\n")
+
+
+@pytest.mark.parametrize("given_as", ["text", "path"])
+def test_a_task_lines_error_reads_with_its_line_and_caret(given_as: str, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = "algorithm a\ntask nguyen99\n\nformula f(x: Scalar) -> Scalar =\n  x\n"
+    (tmp_path / "t.mlev").write_text(text)
+    with pytest.raises(MlevError) as err:
+        api.run(text if given_as == "text" else "t.mlev")
+    where = "<input>" if given_as == "text" else "t.mlev"
+    assert str(err.value).splitlines()[:3] == [f"{where}:2:6: error: unknown task 'nguyen99'", "    task nguyen99",
+                                               "         ^^^^^^^^"]

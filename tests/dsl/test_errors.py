@@ -1552,3 +1552,34 @@ def test_max_of_a_tensor_and_0_golden(tmp_path: Path, capsys: pytest.CaptureFixt
         "hint: it takes (Scalar, Scalar) or (Vector, Vector) or (Matrix, Matrix) or (Tensor, Tensor); a number is a "
         "Scalar, and max takes two Tensors: write it as one, max(x, 0 * x); primitives that take (Tensor, Scalar): "
         "add, div, mul, sub\n")
+
+
+def _errors_of_every_kind() -> list[MlevError]:
+    """One raised error of each MlevError class whose ``__init__`` takes other arguments than the base's."""
+    from mlevolve.dsl.errors import SettingError
+    from mlevolve.grammar.spec import GrammarError
+
+    made: list[MlevError] = []
+    for text in ("algorithm a\nformula f(x: Scalar) -> Scalar =\n  relu2(x)\n",  # MlevErrors of an UnknownSymbol
+                 "algorithm a\nformula f(x: Scalar) -> Scalar =\n  x == 2\n"):  # a syntax error, as MlevError
+        with pytest.raises(MlevError) as err:
+            api.check(text)
+        made.append(err.value)
+    made.append(SettingError("{flag} must be positive, got {got}", hint="give 1 or more", flag="--budget", got=0))
+    made.append(GrammarError("no such type 'Foo'", None, None, "g.toml"))
+    return made
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_an_error_of_every_kind_pickles_and_copies_with_its_text_and_fields(index: int) -> None:
+    """Unpickled (a worker's error crosses to the coordinator so) or copied, an error is of its class with its
+    text and fields: MlevErrors, whose argument is its errors, once failed with "'str' object has no attribute
+    'message'"."""
+    import copy
+    import pickle
+
+    err = _errors_of_every_kind()[index]
+    for made in (pickle.loads(pickle.dumps(err)), copy.copy(err)):
+        assert type(made) is type(err) and str(made) == str(err) and made.args == err.args
+        assert (made.message, made.span, made.hint, made.file) == (err.message, err.span, err.hint, err.file)
+    assert isinstance(_errors_of_every_kind()[0], MlevErrors)

@@ -202,8 +202,8 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
             for unread in written_warnings(checked):
                 warnings.warn(ProgramWarning(unread.located(file) if file else unread, program.source), stacklevel=2)
         return checked
-    except MlevError as err:
-        raise err.located(file) if file else err from None
+    except MlevError as err:  # its text shows the line and caret, as the command line's does
+        raise (err.located(file) if file else err).with_source(program.source) from None
 
 
 @typed
@@ -311,7 +311,7 @@ def check_task_line(program: Program, file: str | None = None) -> None:
         if err.span is None and err.file is None:  # an option's mistake: at the task line
             err.span = program.task_span
             err.hint = _beside(program.task, file) or err.hint
-        raise err.located(file) if file else err from None
+        raise (err.located(file) if file else err).with_source(program.source) from None
 
 
 def _beside(task: str, file: str | None, whose: str = "the program's") -> str:

@@ -78,7 +78,7 @@ def _load_task(checked: Program, name: str, seed: int, program: Program | str | 
         if task or err.span is not None or err.file is not None or checked.task_span is None:
             raise
         err.span = checked.task_span
-        raise (err.located(file) if (file := _file_of(program)) else err) from None
+        raise (err.located(file) if (file := _file_of(program)) else err).with_source(checked.source) from None
 
 
 def _check_loss(checked: Program, data: Any, name: str, program: Program | str | Path,

@@ -569,7 +569,13 @@ class MlevError(ValueError):
     A :class:`ValueError`, as a bad value given to Python is (``tomllib.TOMLDecodeError`` and scikit-learn's
     parameter errors are too): a caller of the Python API catches a user's mistake as one, as scikit-learn's
     ``cross_val_score`` and ``GridSearchCV`` do.  Every ``except ValueError`` of this package that guards other
-    code lets it through (``except MlevError: raise`` before it)."""
+    code lets it through (``except MlevError: raise`` before it).
+
+    ``str`` of it is what the command line prints (:meth:`render`): with :attr:`source`, the text its place is in
+    (set by :meth:`with_source` where a program's text is parsed or checked), the line and a caret too."""
+
+    #: The text the error's place is in, for ``str``'s source line and caret; None: no line shown.
+    source: str | None = None
 
     def __init__(
         self, message: str, span: Span | None = None, hint: str | None = None, file: str | None = None
@@ -584,6 +590,12 @@ class MlevError(ValueError):
         """This error, attributed to ``file`` unless it already names one."""
         if self.file is None:
             self.file = file
+        return self
+
+    def with_source(self, source: str | None) -> MlevError:
+        """This error, with ``source`` as the text its place is in (for ``str``) unless it already has one."""
+        if self.source is None:
+            self.source = source
         return self
 
     def render(self, source: str | None = None, label: str = "error") -> str:
@@ -606,7 +618,20 @@ class MlevError(ValueError):
         return "\n".join(lines)
 
     def __str__(self) -> str:
-        return self.render()
+        return self.render(self.source)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by its fields, not by calling ``__init__`` with ``args`` again: a subclass takes other arguments
+        (:class:`MlevErrors` its errors, :class:`SettingError` a template, ``UnknownSymbol`` a symbol), so the
+        default remade none of them (``'str' object has no attribute 'message'``); a worker's error crosses so."""
+        return (_remade, (type(self), self.args, self.__dict__))
+
+
+def _remade(cls: type[MlevError], args: tuple[Any, ...], state: dict[str, Any]) -> MlevError:
+    """An unpickled :class:`MlevError` (:meth:`MlevError.__reduce__`): made without ``__init__``, its fields set."""
+    err = cls.__new__(cls, *args)
+    err.__dict__.update(state)
+    return err
 
 
 class RenderedWarning(UserWarning):

@@ -504,7 +504,7 @@ def parse(source: str, file: str | None = None) -> Program:
     source = normalize_newlines(source.removeprefix("\ufeff"))
     header = _header_error(source)
     if header is not None:
-        raise header.located(file or "<input>")
+        raise header.located(file or "<input>").with_source(source)
     program = _run("start", source, file)
     assert isinstance(program, Program)
     return replace(_attach_comments(program, source), file=file, source=source)
@@ -639,8 +639,8 @@ def _run(start: str, source: str, file: str | None) -> Any:
     try:
         return parser.parse(source, start=start)
     except UnexpectedInput as err:
-        raise _syntax_error(err, parser, source).located(file or "<input>") from None
+        raise _syntax_error(err, parser, source).located(file or "<input>").with_source(source) from None
     except MlevError as err:  # raised by a reduction callback, with its span
-        raise err.located(file or "<input>") from None
+        raise err.located(file or "<input>").with_source(source) from None
     except (ValueError, VisitError) as err:  # an IR invariant broken by the text
         raise MlevError(str(getattr(err, "orig_exc", err)), None, None, file or "<input>") from None
